@@ -1,0 +1,33 @@
+import type { Notification } from './message.ts';
+
+export type ChannelType = 'email' | 'webhook' | 'slack' | 'pagerduty';
+
+/**
+ * One way of telling someone about an incident. `send` resolves once the receiver accepted the
+ * message and rejects with a DeliveryError that says whether a retry can help. `now` is the
+ * delivery time (signatures, Retry-After dates), passed in so tests control the clock.
+ */
+export interface Channel<C> {
+  readonly type: ChannelType;
+  send(n: Notification, config: C, now: Date): Promise<void>;
+}
+
+export interface EmailConfig {
+  to: string[];
+}
+
+export interface WebhookConfig {
+  url: string;
+  /** The plain `whsec_<base64>` secret; stored sealed (secret-box.ts) and opened by the caller. */
+  secret: string;
+}
+
+export interface SlackConfig {
+  webhook_url: string;
+}
+
+export interface PagerDutyConfig {
+  routing_key: string;
+  /** Events API v2 endpoint; defaults to https://events.pagerduty.com/v2/enqueue. */
+  url?: string;
+}

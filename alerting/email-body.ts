@@ -1,0 +1,50 @@
+// The plain-text and HTML bodies of an incident email. Both carry the same facts (render.ts);
+// the HTML one escapes every interpolated value because node names, reasons and labels come
+// from agents and must not be able to inject markup into an operator's inbox.
+
+import type { Notification } from './message.ts';
+import { eventWord, headline, incidentFacts, type EventWord } from './render.ts';
+
+const ACCENT: Record<EventWord, string> = {
+  DOWN: '#c0392b',
+  DEGRADED: '#b9770e',
+  ESCALATED: '#c0392b',
+  ACKNOWLEDGED: '#2471a3',
+  RESOLVED: '#1e8449',
+};
+
+export function emailText(n: Notification): string {
+  const facts = incidentFacts(n).map((fact) => `${fact.label}: ${fact.value}`);
+  return [headline(n), '', n.incident.title, '', ...facts, '', `Incident ${n.incident.id}`, ''].join('\n');
+}
+
+export function emailHtml(n: Notification): string {
+  const rows = incidentFacts(n)
+    .map(
+      (fact) =>
+        `<tr><th align="left" style="padding:4px 16px 4px 0;color:#555">${escapeHtml(fact.label)}</th>` +
+        `<td style="padding:4px 0">${escapeHtml(fact.value)}</td></tr>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html>
+<body style="font-family:Helvetica,Arial,sans-serif;color:#222">
+<h2 style="margin:0 0 8px;color:${ACCENT[eventWord(n)]}">${escapeHtml(headline(n))}</h2>
+<p style="margin:0 0 16px">${escapeHtml(n.incident.title)}</p>
+<table cellspacing="0" cellpadding="0">
+${rows}
+</table>
+<p style="margin:16px 0 0;color:#888;font-size:12px">Incident ${escapeHtml(n.incident.id)} · sent by Lifeline</p>
+</body>
+</html>
+`;
+}
+
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}

@@ -1,0 +1,105 @@
+// Email through any SMTP server (SMTP_URL), pooled so a burst of incidents reuses connections.
+
+import { createTransport, type NodemailerError } from 'nodemailer';
+import type { Channel, EmailConfig } from './channel.ts';
+import { emailHtml, emailText } from './email-body.ts';
+import { DeliveryError } from './errors.ts';
+import { subjectLine } from './render.ts';
+
+export interface EmailChannelOptions {
+  /** e.g. `smtp://user:pass@mail.example.com:587`; undefined leaves email unconfigured. */
+  smtpUrl: string | undefined;
+  from: string;
+}
+
+export interface EmailChannel extends Channel<EmailConfig> {
+  /** Closes idle pooled SMTP connections; a send in flight finishes first. */
+  close(): void;
+}
+
+// nodemailer's defaults (2 min to connect, 10 min of socket silence) would let one dead SMTP
+// server hold a notifier worker far longer than the first steps of the retry schedule.
+const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
+// Failures before any SMTP reply that no retry can fix: bad transport settings or an address
+// nodemailer itself refuses.
+const MISCONFIGURED = new Set(['ECONFIG', 'EAUTH', 'ENOAUTH', 'EENVELOPE']);
+
+export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
+  const transport = options.smtpUrl === undefined ? undefined : createTransport({ url: options.smtpUrl, pool: true, ...TIMEOUTS });
+  const domain = messageIdDomain(options.from);
+  return {
+    type: 'email',
+    async send(n, config, now) {
+      if (transport === undefined) {
+        throw new DeliveryError('email is not configured: set SMTP_URL to deliver to email channels', {
+          permanent: true,
+          code: 'smtp_not_configured',
+        });
+      }
+      if (config.to.length === 0) {
+        throw new DeliveryError('email channel has no recipients', { permanent: true, code: 'no_recipients' });
+      }
+      try {
+        await transport.sendMail({
+          from: options.from,
+          to: config.to,
+          subject: subjectLine(n),
+          text: emailText(n),
+          html: emailHtml(n),
+          date: now,
+          // The same Message-ID on every retry lets mail systems and readers spot a duplicate;
+          // References to one per-incident id threads opened → resolved in mail clients.
+          messageId: `<${messageIdPart(n.messageId)}@${domain}>`,
+          references: `<incident.${messageIdPart(n.incident.id)}@${domain}>`,
+          headers: {
+            // RFC 3834: tells vacation responders and ticket systems not to answer.
+            'Auto-Submitted': 'auto-generated',
+            'X-Lifeline-Incident-Id': n.incident.id,
+            'X-Lifeline-Event': n.event,
+          },
+        });
+      } catch (err) {
+        throw smtpDeliveryError(err);
+      }
+    },
+    close() {
+      transport?.close();
+    },
+  };
+}
+
+/**
+ * A reply code decides when there is one (5xx permanent, 4xx retryable; nodemailer's `permanent`
+ * flag also knows that 503 is only a session-state hiccup). Without a reply the server was not
+ * reached or the connection broke, which a later attempt can get past.
+ */
+function smtpDeliveryError(err: unknown): DeliveryError {
+  const e = err as NodemailerError;
+  const message = e instanceof Error ? e.message : String(err);
+  if (typeof e.responseCode === 'number') {
+    const permanent = e.permanent ?? e.responseCode >= 500;
+    return new DeliveryError(`SMTP server refused the message: ${e.response ?? message}`, {
+      permanent,
+      code: permanent ? 'smtp_rejected' : 'smtp_deferred',
+      cause: err,
+    });
+  }
+  if (e.code !== undefined && MISCONFIGURED.has(e.code)) {
+    return new DeliveryError(`email could not be sent: ${message}`, { permanent: true, code: 'smtp_misconfigured', cause: err });
+  }
+  const code = e.code === 'ETIMEDOUT' ? 'timeout' : 'network';
+  return new DeliveryError(`could not reach SMTP server: ${message}`, { permanent: false, code, cause: err });
+}
+
+function messageIdDomain(from: string): string {
+  return /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'lifeline.invalid';
+}
+
+// A Message-ID's left part must be dot-atom text; escaping every other character (as =XX per
+// UTF-8 byte) keeps distinct ids distinct whatever the caller's id format.
+function messageIdPart(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/gu, (char) =>
+    [...Buffer.from(char, 'utf8')].map((byte) => `=${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}

@@ -1,0 +1,44 @@
+// The alerting surface the engine uses: one registry of channels keyed by channel type, plus
+// the helpers the API needs for channel secrets.
+
+import type { Channel, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
+import { createEmailChannel, type EmailChannel } from './email.ts';
+import { createPagerDutyChannel } from './pagerduty.ts';
+import { createSlackChannel } from './slack.ts';
+import { createWebhookChannel } from './webhook.ts';
+
+export type { Channel, ChannelType, EmailConfig, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
+export type { EmailChannel } from './email.ts';
+export { classifyHttpStatus, DeliveryError } from './errors.ts';
+export type { IncidentEvent, IncidentView, NodeView, Notification } from './message.ts';
+export type { HttpChannelOptions } from './post-json.ts';
+export { openSecret, sealSecret } from './secret-box.ts';
+export { generateWebhookSecret, signWebhook, verifyWebhook } from './webhook.ts';
+
+export interface ChannelRegistryOptions {
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Per-attempt timeout of webhook, Slack and PagerDuty requests; 10 s by default. */
+  httpTimeoutMs?: number;
+}
+
+export interface ChannelRegistry {
+  email: EmailChannel;
+  webhook: Channel<WebhookConfig>;
+  slack: Channel<SlackConfig>;
+  pagerduty: Channel<PagerDutyConfig>;
+  /** Releases the SMTP connection pool; call after the notifier workers have stopped. */
+  close(): void;
+}
+
+export function createChannels(options: ChannelRegistryOptions): ChannelRegistry {
+  const http = { timeoutMs: options.httpTimeoutMs };
+  const email = createEmailChannel({ smtpUrl: options.smtpUrl, from: options.mailFrom });
+  return {
+    email,
+    webhook: createWebhookChannel(http),
+    slack: createSlackChannel(http),
+    pagerduty: createPagerDutyChannel(http),
+    close: () => email.close(),
+  };
+}

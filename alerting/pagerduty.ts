@@ -1,0 +1,51 @@
+// PagerDuty Events API v2. The incident id is the dedup_key, so opened and escalated collapse
+// into one PagerDuty alert, and acknowledge/resolve reach that same alert.
+
+import type { Channel, PagerDutyConfig } from './channel.ts';
+import type { IncidentEvent, Notification } from './message.ts';
+import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
+import { headline, incidentFacts, truncate } from './render.ts';
+
+const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+// The Events API rejects a summary longer than 1024 characters.
+const SUMMARY_MAX = 1024;
+
+const EVENT_ACTION: Record<IncidentEvent, 'trigger' | 'acknowledge' | 'resolve'> = {
+  opened: 'trigger',
+  escalated: 'trigger',
+  acknowledged: 'acknowledge',
+  resolved: 'resolve',
+};
+
+export function createPagerDutyChannel(options: HttpChannelOptions = {}): Channel<PagerDutyConfig> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  return {
+    type: 'pagerduty',
+    async send(n, config, now) {
+      const event = pagerDutyEvent(n, config.routing_key);
+      await postJson(config.url ?? PAGERDUTY_EVENTS_URL, JSON.stringify(event), {}, now, timeoutMs);
+    },
+  };
+}
+
+function pagerDutyEvent(n: Notification, routingKey: string) {
+  const base = { routing_key: routingKey, event_action: EVENT_ACTION[n.event], dedup_key: n.incident.id };
+  if (base.event_action !== 'trigger') return base;
+  return {
+    ...base,
+    client: 'Lifeline',
+    payload: {
+      summary: truncate(headline(n), SUMMARY_MAX),
+      source: n.node.name,
+      severity: n.incident.severity,
+      timestamp: n.occurredAt,
+      class: n.incident.category,
+      custom_details: {
+        ...Object.fromEntries(incidentFacts(n).map((fact) => [fact.label, fact.value])),
+        incident_id: n.incident.id,
+        node_id: n.node.id,
+      },
+    },
+  };
+}

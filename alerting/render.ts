@@ -1,0 +1,112 @@
+// Human wording shared by every channel, so an email subject, a Slack header and a PagerDuty
+// summary describe the same incident event in the same words.
+
+import type { Notification } from './message.ts';
+
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+export type EventWord = 'DOWN' | 'DEGRADED' | 'ESCALATED' | 'ACKNOWLEDGED' | 'RESOLVED';
+
+/** DOWN / DEGRADED for an opened incident (what happened to the node), otherwise the event itself. */
+export function eventWord(n: Pick<Notification, 'event' | 'incident'>): EventWord {
+  switch (n.event) {
+    case 'opened':
+      return n.incident.category === 'node_down' ? 'DOWN' : 'DEGRADED';
+    case 'escalated':
+      return 'ESCALATED';
+    case 'acknowledged':
+      return 'ACKNOWLEDGED';
+    case 'resolved':
+      return 'RESOLVED';
+  }
+}
+
+/** `DOWN: db-1 — no heartbeat for 90s`; falls back to the incident title when no reason is known. */
+export function headline(n: Notification): string {
+  return `${eventWord(n)}: ${oneLine(n.node.name)} — ${oneLine(n.reason ?? n.incident.title)}`;
+}
+
+/** `[Lifeline] DOWN: db-1 — no heartbeat for 90s` */
+export function subjectLine(n: Notification): string {
+  return `[Lifeline] ${headline(n)}`;
+}
+
+/**
+ * The labelled details every channel shows. At most ten entries, because a Slack section
+ * accepts at most ten fields.
+ */
+export function incidentFacts(n: Notification): Fact[] {
+  const { incident, node } = n;
+  const facts: Fact[] = [{ label: 'Node', value: node.name }];
+  if (n.reason !== null) facts.push({ label: 'Reason', value: n.reason });
+  facts.push(
+    { label: 'Severity', value: incident.severity },
+    { label: 'Status', value: incident.status },
+    { label: 'Opened', value: formatTime(incident.opened_at) },
+  );
+  if (incident.acknowledged_at !== null) {
+    facts.push({ label: 'Acknowledged', value: byline(incident.acknowledged_at, incident.acknowledged_by) });
+  }
+  if (incident.resolved_at !== null) {
+    facts.push(
+      { label: 'Resolved', value: byline(incident.resolved_at, incident.resolved_by) },
+      { label: 'Duration', value: formatDuration(Date.parse(incident.resolved_at) - Date.parse(incident.opened_at)) },
+    );
+  }
+  facts.push({ label: 'Escalation level', value: String(incident.escalation_level) });
+  const labels = Object.entries(node.labels);
+  if (labels.length > 0) facts.push({ label: 'Labels', value: labels.map(([k, v]) => `${k}=${v}`).join(', ') });
+  return facts;
+}
+
+const DURATION_UNITS = [
+  ['d', 86_400],
+  ['h', 3_600],
+  ['m', 60],
+  ['s', 1],
+] as const;
+
+/**
+ * `4m 10s`, `2h 5m`, `3d`: the largest non-zero unit and the next one when it is non-zero.
+ * Two units are as precise as a reader of an alert needs; seconds under a minute are exact.
+ */
+export function formatDuration(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / 1000));
+  const counts = DURATION_UNITS.map(([unit, size]) => {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    return { unit, count };
+  });
+  const first = counts.findIndex((c) => c.count > 0);
+  if (first === -1) return '0s';
+  return counts
+    .slice(first, first + 2)
+    .filter((c) => c.count > 0)
+    .map((c) => `${c.count}${c.unit}`)
+    .join(' ');
+}
+
+/** `2026-11-21 10:00:00 UTC`: unambiguous for readers in any time zone. */
+export function formatTime(iso: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** Cuts `text` to at most `max` characters, marking the cut, for receivers with length limits. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function byline(at: string, by: string | null): string {
+  return by === null ? formatTime(at) : `${formatTime(at)} by ${by}`;
+}
+
+// Node names and reasons come from agents; a line break in one must not split a subject header
+// or a Slack header into something else.
+function oneLine(text: string): string {
+  return text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+}

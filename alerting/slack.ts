@@ -1,0 +1,45 @@
+// Slack incoming webhooks: `text` is what notifications and old clients show, `blocks` the
+// message itself (a header plus the incident facts as fields).
+
+import type { Channel, SlackConfig } from './channel.ts';
+import type { Notification } from './message.ts';
+import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
+import { headline, incidentFacts, truncate } from './render.ts';
+
+// Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
+const HEADER_MAX = 150;
+const FIELD_MAX = 2000;
+
+export function createSlackChannel(options: HttpChannelOptions = {}): Channel<SlackConfig> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  return {
+    type: 'slack',
+    async send(n, config, now) {
+      await postJson(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now, timeoutMs);
+    },
+  };
+}
+
+function slackMessage(n: Notification) {
+  const title = headline(n);
+  return {
+    text: escapeMrkdwn(title),
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: truncate(title, HEADER_MAX) } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `*${escapeMrkdwn(n.incident.title)}*` },
+        fields: incidentFacts(n).map((fact) => ({
+          type: 'mrkdwn',
+          text: truncate(`*${fact.label}*\n${escapeMrkdwn(fact.value)}`, FIELD_MAX),
+        })),
+      },
+    ],
+  };
+}
+
+// Slack reads &, < and > as control characters in mrkdwn (links, mentions); agent-supplied
+// names must not be able to ping @channel or forge a link.
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -1,0 +1,420 @@
+// Every channel delivers to a real local receiver (an SMTP server, an HTTP server) and is judged
+// on what arrived there and on how its failures are classified.
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { createEmailChannel, type EmailChannel } from '../../alerting/email.ts';
+import { DeliveryError } from '../../alerting/errors.ts';
+import { createChannels } from '../../alerting/index.ts';
+import type { IncidentView, Notification, NodeView } from '../../alerting/message.ts';
+import { createPagerDutyChannel } from '../../alerting/pagerduty.ts';
+import { formatDuration, subjectLine } from '../../alerting/render.ts';
+import { createSlackChannel } from '../../alerting/slack.ts';
+import { createWebhookChannel, generateWebhookSecret, verifyWebhook } from '../../alerting/webhook.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+const OPENED_AT = '2026-11-21T10:00:00.000Z';
+const RESOLVED_AT = '2026-11-21T10:04:10.000Z';
+const NOW = new Date('2026-11-21T10:05:00.000Z');
+
+interface NotificationOverrides {
+  messageId?: string;
+  event?: Notification['event'];
+  reason?: string | null;
+  incident?: Partial<IncidentView>;
+  node?: Partial<NodeView>;
+}
+
+/** db-1 went down for lack of heartbeats; overrides turn it into the other events. */
+function notification(overrides: NotificationOverrides = {}): Notification {
+  const node: NodeView = { id: 'node-1', name: 'db-1', labels: { env: 'prod' }, ...overrides.node };
+  return {
+    messageId: overrides.messageId ?? 'inc-1:opened:chan-1',
+    event: overrides.event ?? 'opened',
+    occurredAt: OPENED_AT,
+    reason: overrides.reason === undefined ? 'no heartbeat for 90s' : overrides.reason,
+    node,
+    incident: {
+      id: 'inc-1',
+      node_id: node.id,
+      node_name: node.name,
+      category: 'node_down',
+      severity: 'critical',
+      status: 'open',
+      title: `${node.name} is down`,
+      opened_at: OPENED_AT,
+      acknowledged_at: null,
+      acknowledged_by: null,
+      resolved_at: null,
+      resolved_by: null,
+      escalation_level: 0,
+      version: 1,
+      ...overrides.incident,
+    },
+  };
+}
+
+function resolvedNotification(overrides: NotificationOverrides = {}): Notification {
+  return notification({
+    messageId: 'inc-1:resolved:chan-1',
+    event: 'resolved',
+    reason: 'heartbeat received',
+    ...overrides,
+    incident: { status: 'resolved', resolved_at: RESOLVED_AT, resolved_by: 'auto', version: 2, ...overrides.incident },
+  });
+}
+
+function isDeliveryError(expected: { permanent: boolean; code: string; retryAfterMs?: number }) {
+  return (err: unknown) => {
+    assert.ok(err instanceof DeliveryError, `expected a DeliveryError, got ${String(err)}`);
+    assert.equal(err.permanent, expected.permanent, `permanent (${err.message})`);
+    assert.equal(err.code, expected.code, `code (${err.message})`);
+    assert.equal(err.retryAfterMs, expected.retryAfterMs);
+    return true;
+  };
+}
+
+/** A local port with nothing listening on it: connecting is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('rendering', () => {
+  test('formats durations with the two largest units', () => {
+    const cases: [number, string][] = [
+      [0, '0s'],
+      [999, '0s'],
+      [-5_000, '0s'],
+      [45_000, '45s'],
+      [250_000, '4m 10s'],
+      [3_600_000, '1h'],
+      [3_605_000, '1h'],
+      [7_500_000, '2h 5m'],
+      [90_061_000, '1d 1h'],
+    ];
+    for (const [ms, expected] of cases) assert.equal(formatDuration(ms), expected, `${ms} ms`);
+  });
+
+  test('names the node, the event and the reason in the subject', () => {
+    const cases: [Notification, string][] = [
+      [notification(), '[Lifeline] DOWN: db-1 — no heartbeat for 90s'],
+      [
+        notification({ reason: 'error rate 12%', incident: { category: 'node_degraded', severity: 'warning' } }),
+        '[Lifeline] DEGRADED: db-1 — error rate 12%',
+      ],
+      [notification({ event: 'escalated' }), '[Lifeline] ESCALATED: db-1 — no heartbeat for 90s'],
+      [notification({ event: 'acknowledged', reason: null }), '[Lifeline] ACKNOWLEDGED: db-1 — db-1 is down'],
+      [resolvedNotification(), '[Lifeline] RESOLVED: db-1 — heartbeat received'],
+    ];
+    for (const [n, expected] of cases) assert.equal(subjectLine(n), expected);
+  });
+
+  test('keeps the subject on one line whatever the node name holds', () => {
+    const subject = subjectLine(notification({ node: { name: 'db-1\r\nBcc: victim@example.com' } }));
+    assert.equal(subject, '[Lifeline] DOWN: db-1 Bcc: victim@example.com — no heartbeat for 90s');
+  });
+});
+
+describe('email channel', () => {
+  let sink: SmtpSink;
+  let channel: EmailChannel;
+  const config = { to: ['oncall@example.com', 'ops@example.com'] };
+
+  before(async () => {
+    sink = await startSmtpSink();
+    channel = createEmailChannel({ smtpUrl: sink.url, from: 'Lifeline <alerts@lifeline.test>' });
+  });
+  after(async () => {
+    channel.close();
+    await sink.close();
+  });
+
+  test('delivers a DOWN email with the facts in both bodies', async () => {
+    const n = notification({ messageId: 'down-1' });
+    await channel.send(n, config, NOW);
+    const mail = await sink.waitFor((m) => m.headers.get('message-id') === '<down-1@lifeline.test>');
+
+    assert.equal(mail.subject, '[Lifeline] DOWN: db-1 — no heartbeat for 90s');
+    assert.deepEqual(mail.envelopeTo, config.to);
+    assert.equal(mail.envelopeFrom, 'alerts@lifeline.test');
+    assert.equal(mail.headers.get('auto-submitted'), 'auto-generated');
+    for (const line of ['Node: db-1', 'Reason: no heartbeat for 90s', 'Opened: 2026-11-21 10:00:00 UTC', 'Escalation level: 0']) {
+      assert.ok(mail.text.includes(line), `text body lacks "${line}":\n${mail.text}`);
+    }
+    assert.ok(mail.html.includes('<td style="padding:4px 0">no heartbeat for 90s</td>'), mail.html);
+    assert.ok(!mail.text.includes('Resolved'), 'an open incident has no resolve time');
+  });
+
+  test('delivers a RESOLVED email with the outage duration, HTML-escaped', async () => {
+    const n = resolvedNotification({ messageId: 'resolved-1', node: { name: 'db-<b>1</b>' }, reason: 'heartbeat "ok" & fast' });
+    await channel.send(n, config, NOW);
+    const mail = await sink.waitFor((m) => m.headers.get('message-id') === '<resolved-1@lifeline.test>');
+
+    assert.equal(mail.subject, '[Lifeline] RESOLVED: db-<b>1</b> — heartbeat "ok" & fast');
+    assert.ok(mail.text.includes('Duration: 4m 10s'), mail.text);
+    assert.ok(mail.text.includes('Resolved: 2026-11-21 10:04:10 UTC by auto'), mail.text);
+    assert.ok(mail.html.includes('4m 10s'), mail.html);
+    assert.ok(mail.html.includes('db-&lt;b&gt;1&lt;/b&gt;'), mail.html);
+    assert.ok(mail.html.includes('heartbeat &quot;ok&quot; &amp; fast'), mail.html);
+    assert.ok(!mail.html.includes('<b>'), 'agent-supplied markup must not reach the HTML body');
+  });
+
+  test('a resent notification keeps its Message-ID, so the duplicate is recognisable', async () => {
+    const n = notification({ messageId: 'inc-7:opened:chan 9' });
+    await channel.send(n, config, NOW);
+    await channel.send(n, config, new Date(NOW.getTime() + 60_000));
+    const expected = '<inc-7=3Aopened=3Achan=209@lifeline.test>';
+    await sink.waitFor((m) => m.headers.get('message-id') === expected);
+    assert.equal(sink.messages.filter((m) => m.headers.get('message-id') === expected).length, 2);
+  });
+
+  test('a 550 rejection is permanent', async () => {
+    sink.rejectNext(1, 550);
+    await assert.rejects(channel.send(notification({ messageId: 'rejected-550' }), config, NOW), isDeliveryError({ permanent: true, code: 'smtp_rejected' }));
+    assert.ok(!sink.messages.some((m) => m.headers.get('message-id') === '<rejected-550@lifeline.test>'));
+  });
+
+  test('a 451 deferral is retryable, and the retry is delivered', async () => {
+    const n = notification({ messageId: 'deferred-451' });
+    sink.rejectNext(1, 451);
+    await assert.rejects(channel.send(n, config, NOW), isDeliveryError({ permanent: false, code: 'smtp_deferred' }));
+    await channel.send(n, config, NOW);
+    await sink.waitFor((m) => m.headers.get('message-id') === '<deferred-451@lifeline.test>');
+  });
+
+  test('an unreachable SMTP server is retryable', async () => {
+    const unreachable = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${await closedPort()}`, from: 'alerts@lifeline.test' });
+    try {
+      await assert.rejects(unreachable.send(notification(), config, NOW), isDeliveryError({ permanent: false, code: 'network' }));
+    } finally {
+      unreachable.close();
+    }
+  });
+
+  test('without SMTP_URL every send fails permanently with smtp_not_configured', async () => {
+    const unconfigured = createEmailChannel({ smtpUrl: undefined, from: 'alerts@lifeline.test' });
+    await assert.rejects(unconfigured.send(notification(), config, NOW), (err: unknown) => {
+      isDeliveryError({ permanent: true, code: 'smtp_not_configured' })(err);
+      assert.match((err as Error).message, /SMTP_URL/);
+      return true;
+    });
+    unconfigured.close();
+  });
+});
+
+describe('webhook channel', () => {
+  const secret = generateWebhookSecret();
+  const channel = createWebhookChannel({ timeoutMs: 200 });
+  let receiver: WebhookReceiver;
+  let config: { url: string; secret: string };
+
+  beforeEach(async () => {
+    receiver = await startWebhookReceiver({ secret });
+    config = { url: receiver.url, secret };
+  });
+  afterEach(() => receiver.close());
+
+  test('posts a signed Standard Webhooks request the receiver can verify', async () => {
+    const n = notification();
+    const now = new Date();
+    await channel.send(n, config, now);
+    const request = await receiver.waitFor();
+
+    assert.equal(request.verified, true);
+    assert.equal(request.method, 'POST');
+    assert.equal(request.headers['content-type'], 'application/json');
+    assert.equal(request.headers['webhook-id'], n.messageId);
+    assert.equal(request.headers['webhook-timestamp'], String(Math.floor(now.getTime() / 1000)));
+    assert.match(String(request.headers['webhook-signature']), /^v1,[A-Za-z0-9+/]+=*$/);
+    assert.deepEqual(JSON.parse(request.body), {
+      type: 'incident.opened',
+      timestamp: OPENED_AT,
+      data: { incident: n.incident, node: n.node },
+    });
+  });
+
+  test('a tampered body, another secret or a stale timestamp fails verification', async () => {
+    const now = new Date();
+    await channel.send(notification(), config, now);
+    const { headers, body } = await receiver.waitFor();
+
+    assert.equal(verifyWebhook(secret, headers, body, now), true);
+    assert.equal(verifyWebhook(secret, headers, body.replace('db-1', 'db-2'), now), false);
+    assert.equal(verifyWebhook(generateWebhookSecret(), headers, body, now), false);
+    assert.equal(verifyWebhook(secret, headers, body, new Date(now.getTime() + 301_000)), false);
+  });
+
+  test('keeps webhook-id across resends of one notification and re-signs each', async () => {
+    const n = notification({ event: 'resolved', messageId: 'inc-1:resolved:chan-1' });
+    const first = new Date();
+    await channel.send(n, config, first);
+    await channel.send(n, config, new Date(first.getTime() + 2_000));
+    await receiver.waitFor(() => receiver.requests.length === 2);
+
+    const [a, b] = receiver.requests;
+    assert.equal(a?.headers['webhook-id'], 'inc-1:resolved:chan-1');
+    assert.equal(b?.headers['webhook-id'], 'inc-1:resolved:chan-1');
+    assert.notEqual(a?.headers['webhook-timestamp'], b?.headers['webhook-timestamp']);
+    assert.equal(a?.verified && b?.verified, true);
+  });
+
+  test('a 500 is retryable and carries the receiver’s answer; a later attempt succeeds', async () => {
+    receiver.script({ status: 500, body: 'database is on fire' }, 500, 200);
+    const n = notification();
+    await assert.rejects(channel.send(n, config, new Date()), (err: unknown) => {
+      isDeliveryError({ permanent: false, code: 'http_500' })(err);
+      assert.match((err as Error).message, /database is on fire/);
+      return true;
+    });
+    await assert.rejects(channel.send(n, config, new Date()), isDeliveryError({ permanent: false, code: 'http_500' }));
+    await channel.send(n, config, new Date());
+    assert.equal(receiver.requests.length, 3);
+  });
+
+  test('a 429 is retryable after the Retry-After the receiver asked for', async () => {
+    receiver.script({ status: 429, headers: { 'retry-after': '30' } });
+    await assert.rejects(channel.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'http_429', retryAfterMs: 30_000 }));
+  });
+
+  test('a 410 is permanent and a 408 is retryable', async () => {
+    receiver.script(410, 408);
+    await assert.rejects(channel.send(notification(), config, new Date()), isDeliveryError({ permanent: true, code: 'http_410' }));
+    await assert.rejects(channel.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'http_408' }));
+  });
+
+  test('a receiver that does not answer in time is a retryable timeout', async () => {
+    receiver.script('hang');
+    await assert.rejects(channel.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'timeout' }));
+  });
+
+  test('an unreachable receiver is a retryable network error', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/hook`;
+    await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'network' }));
+  });
+
+  test('a malformed secret or URL fails permanently without a request', async () => {
+    await assert.rejects(channel.send(notification(), { url: receiver.url, secret: 'not-a-secret' }, new Date()), isDeliveryError({ permanent: true, code: 'invalid_secret' }));
+    await assert.rejects(channel.send(notification(), { url: 'ftp://example.com/hook', secret }, new Date()), isDeliveryError({ permanent: true, code: 'invalid_url' }));
+    assert.equal(receiver.requests.length, 0);
+  });
+});
+
+describe('slack channel', () => {
+  const channel = createSlackChannel({ timeoutMs: 1_000 });
+  let receiver: WebhookReceiver;
+
+  beforeEach(async () => {
+    receiver = await startWebhookReceiver();
+  });
+  afterEach(() => receiver.close());
+
+  test('posts text plus a header and a section of mrkdwn fields', async () => {
+    await channel.send(resolvedNotification(), { webhook_url: receiver.url }, NOW);
+    const message = JSON.parse((await receiver.waitFor()).body);
+
+    assert.equal(message.text, 'RESOLVED: db-1 — heartbeat received');
+    assert.equal(message.blocks.length, 2);
+    assert.deepEqual(message.blocks[0], { type: 'header', text: { type: 'plain_text', text: 'RESOLVED: db-1 — heartbeat received' } });
+    const section = message.blocks[1];
+    assert.equal(section.type, 'section');
+    assert.deepEqual(section.text, { type: 'mrkdwn', text: '*db-1 is down*' });
+    assert.ok(section.fields.length <= 10, 'Slack accepts at most ten fields');
+    assert.ok(section.fields.every((f: { type: string }) => f.type === 'mrkdwn'));
+    const fields = section.fields.map((f: { text: string }) => f.text);
+    assert.ok(fields.includes('*Node*\ndb-1'), fields.join(' | '));
+    assert.ok(fields.includes('*Duration*\n4m 10s'), fields.join(' | '));
+  });
+
+  test('escapes node names in mrkdwn so they cannot mention @channel or forge links', async () => {
+    await channel.send(notification({ node: { name: 'db <!channel> & <http://x|y>' } }), { webhook_url: receiver.url }, NOW);
+    const message = JSON.parse((await receiver.waitFor()).body);
+    const escaped = 'db &lt;!channel&gt; &amp; &lt;http://x|y&gt;';
+    assert.ok(message.text.startsWith(`DOWN: ${escaped} — `), message.text);
+    const mrkdwn = [message.blocks[1].text, ...message.blocks[1].fields].map((t: { text: string }) => t.text);
+    assert.ok(mrkdwn.includes(`*Node*\n${escaped}`), mrkdwn.join(' | '));
+    assert.ok(mrkdwn.every((text) => !text.includes('<')), mrkdwn.join(' | '));
+  });
+
+  test('a revoked Slack webhook (404) is permanent', async () => {
+    receiver.script({ status: 404, body: 'no_service' });
+    await assert.rejects(channel.send(notification(), { webhook_url: receiver.url }, NOW), isDeliveryError({ permanent: true, code: 'http_404' }));
+  });
+});
+
+describe('pagerduty channel', () => {
+  const channel = createPagerDutyChannel({ timeoutMs: 1_000 });
+  let receiver: WebhookReceiver;
+
+  beforeEach(async () => {
+    receiver = await startWebhookReceiver();
+  });
+  afterEach(() => receiver.close());
+
+  test('maps incident events to event actions on one dedup_key', async () => {
+    const config = { routing_key: 'R0UT1NGKEY', url: receiver.url };
+    receiver.script(202, 202, 202, 202);
+    const events: Notification[] = [
+      notification(),
+      notification({ event: 'escalated', incident: { escalation_level: 1 } }),
+      notification({ event: 'acknowledged', incident: { status: 'acknowledged', acknowledged_at: RESOLVED_AT, acknowledged_by: 'alice' } }),
+      resolvedNotification(),
+    ];
+    for (const n of events) await channel.send(n, config, NOW);
+    await receiver.waitFor(() => receiver.requests.length === 4);
+
+    const sent = receiver.requests.map((r) => JSON.parse(r.body));
+    assert.deepEqual(sent.map((e) => e.event_action), ['trigger', 'trigger', 'acknowledge', 'resolve']);
+    assert.ok(sent.every((e) => e.dedup_key === 'inc-1' && e.routing_key === 'R0UT1NGKEY'));
+    assert.deepEqual(sent[2], { routing_key: 'R0UT1NGKEY', event_action: 'acknowledge', dedup_key: 'inc-1' });
+    assert.deepEqual(sent[3], { routing_key: 'R0UT1NGKEY', event_action: 'resolve', dedup_key: 'inc-1' });
+
+    const { payload } = sent[0];
+    assert.equal(payload.summary, 'DOWN: db-1 — no heartbeat for 90s');
+    assert.equal(payload.source, 'db-1');
+    assert.equal(payload.severity, 'critical');
+    assert.equal(payload.timestamp, OPENED_AT);
+    assert.equal(payload.custom_details.incident_id, 'inc-1');
+    assert.equal(payload.custom_details.Reason, 'no heartbeat for 90s');
+    assert.equal(sent[1].payload.custom_details['Escalation level'], '1');
+  });
+
+  test('a degraded node triggers with warning severity', async () => {
+    const n = notification({ reason: 'error rate 12%', incident: { category: 'node_degraded', severity: 'warning' } });
+    await channel.send(n, { routing_key: 'R0UT1NGKEY', url: receiver.url }, NOW);
+    const event = JSON.parse((await receiver.waitFor()).body);
+    assert.equal(event.payload.severity, 'warning');
+    assert.equal(event.payload.summary, 'DEGRADED: db-1 — error rate 12%');
+  });
+
+  test('an invalid event (400) is permanent; PagerDuty throttling (429) is retryable', async () => {
+    const config = { routing_key: 'bad', url: receiver.url };
+    receiver.script({ status: 400, body: '{"status":"invalid event"}' }, 429);
+    await assert.rejects(channel.send(notification(), config, NOW), isDeliveryError({ permanent: true, code: 'http_400' }));
+    await assert.rejects(channel.send(notification(), config, NOW), isDeliveryError({ permanent: false, code: 'http_429' }));
+  });
+});
+
+describe('createChannels', () => {
+  test('builds one channel per type, with email on the configured SMTP server', async () => {
+    const sink = await startSmtpSink();
+    const channels = createChannels({ smtpUrl: sink.url, mailFrom: 'alerts@lifeline.test' });
+    try {
+      assert.deepEqual(
+        [channels.email.type, channels.webhook.type, channels.slack.type, channels.pagerduty.type],
+        ['email', 'webhook', 'slack', 'pagerduty'],
+      );
+      await channels.email.send(notification({ messageId: 'registry-1' }), { to: ['oncall@example.com'] }, NOW);
+      await sink.waitFor((m) => m.headers.get('message-id') === '<registry-1@lifeline.test>');
+    } finally {
+      channels.close();
+      await sink.close();
+    }
+  });
+});
