@@ -1,0 +1,143 @@
+// Configuration is a pure function of an environment map: no I/O, no defaults hidden elsewhere.
+// Every variable is documented in README.md; a bad value names itself in one line.
+
+export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  port: number;
+  host: string;
+  roles: ReadonlySet<Role>;
+  adminToken: string | undefined;
+  evaluatorIntervalMs: number;
+  queuePrefix: string;
+  autoRegister: boolean;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  logLevel: string;
+  /** How often buffered heartbeats are written (coalesced per node). */
+  ingestFlushMs: number;
+  /** Longest an idle outbox worker waits before polling; NOTIFY usually wakes it sooner. */
+  outboxPollMs: number;
+  /** Outbox worker loops per process. */
+  outboxWorkers: number;
+  /** Attempts before an outbox event is parked as dead. */
+  outboxMaxAttempts: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function text(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return raw;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+  const raw = optional(env, name) ?? fallback;
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL, got "${redact(raw)}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+/** Never echo a password from a connection string into logs. */
+function redact(raw: string): string {
+  return raw.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+function roles(env: Env): Set<Role> {
+  const raw = text(env, 'LIFELINE_ROLES', 'all').trim();
+  if (raw === 'all') return new Set(ROLES);
+  const parts = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) throw new ConfigError('LIFELINE_ROLES', 'must name at least one role');
+  for (const p of parts) {
+    if (!(ROLES as readonly string[]).includes(p)) {
+      throw new ConfigError('LIFELINE_ROLES', `unknown role "${p}" (expected all or a comma list of ${ROLES.join(',')})`);
+    }
+  }
+  return new Set(parts as Role[]);
+}
+
+export function loadConfig(env: Env): Config {
+  const logLevel = text(env, 'LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const mailFrom = text(env, 'MAIL_FROM', 'lifeline@localhost');
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(mailFrom) && !/<[^\s@<>]+@[^\s@<>]+>$/.test(mailFrom)) {
+    throw new ConfigError('MAIL_FROM', `must be an email address, got "${mailFrom}"`);
+  }
+  const queuePrefix = text(env, 'LIFELINE_QUEUE_PREFIX', 'lifeline');
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(queuePrefix)) {
+    throw new ConfigError('LIFELINE_QUEUE_PREFIX', 'must be 1-64 characters of [A-Za-z0-9._:-]');
+  }
+  const adminToken = optional(env, 'LIFELINE_ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError('LIFELINE_ADMIN_TOKEN', 'must be at least 16 characters');
+  }
+  return {
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://localhost:5432/lifeline', ['postgres:', 'postgresql:'])!,
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: text(env, 'HOST', '0.0.0.0'),
+    roles: roles(env),
+    adminToken,
+    evaluatorIntervalMs: integer(env, 'LIFELINE_EVALUATOR_INTERVAL_MS', 1000, 10, 60_000),
+    queuePrefix,
+    autoRegister: boolean(env, 'LIFELINE_AUTO_REGISTER', true),
+    smtpUrl: url(env, 'SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    mailFrom,
+    logLevel,
+    ingestFlushMs: integer(env, 'LIFELINE_INGEST_FLUSH_MS', 250, 5, 10_000),
+    outboxPollMs: integer(env, 'LIFELINE_OUTBOX_POLL_MS', 1000, 10, 60_000),
+    outboxWorkers: integer(env, 'LIFELINE_OUTBOX_WORKERS', 2, 1, 64),
+    outboxMaxAttempts: integer(env, 'LIFELINE_OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
+  };
+}

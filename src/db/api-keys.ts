@@ -1,0 +1,47 @@
+import type { Queryable } from './client.ts';
+
+export type Scope = 'admin' | 'write' | 'read' | 'ingest';
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  scope: Scope;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+// The bootstrap admin key has a fixed id so a changed LIFELINE_ADMIN_TOKEN replaces, not adds.
+const BOOTSTRAP_ID = '00000000-0000-4000-8000-000000000001';
+
+export async function insertApiKey(sql: Queryable, name: string, scope: Scope, secretHash: string, now: Date): Promise<ApiKeyRow> {
+  const [row] = await sql<ApiKeyRow[]>`
+    insert into api_keys (name, scope, secret_hash, created_at) values (${name}, ${scope}, ${secretHash}, ${now})
+    returning id, name, scope, created_at, revoked_at`;
+  return row!;
+}
+
+export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, now: Date): Promise<void> {
+  await sql`
+    insert into api_keys (id, name, scope, secret_hash, created_at)
+    values (${BOOTSTRAP_ID}, 'bootstrap-admin', 'admin', ${secretHash}, ${now})
+    on conflict (id) do update set secret_hash = excluded.secret_hash, scope = 'admin', revoked_at = null`;
+}
+
+export async function findApiKeyByHash(sql: Queryable, secretHash: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await sql<ApiKeyRow[]>`
+    select id, name, scope, created_at, revoked_at from api_keys
+    where secret_hash = ${secretHash} and revoked_at is null`;
+  return row;
+}
+
+export async function listApiKeys(sql: Queryable, afterId: string | undefined, limit: number): Promise<ApiKeyRow[]> {
+  return sql<ApiKeyRow[]>`
+    select id, name, scope, created_at, revoked_at from api_keys
+    ${afterId ? sql`where id > ${afterId}` : sql``}
+    order by id limit ${limit}`;
+}
+
+export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promise<boolean> {
+  const rows = await sql`update api_keys set revoked_at = coalesce(revoked_at, ${now}) where id = ${id} returning id`;
+  return rows.length > 0;
+}

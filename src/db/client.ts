@@ -1,0 +1,62 @@
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+/** Either the pool or a transaction: repository functions accept both so callers choose the boundary. */
+export type Queryable = postgres.Sql | postgres.TransactionSql;
+
+export interface DbOptions {
+  max?: number;
+  applicationName?: string;
+  /** A dedicated session that must never be recycled behind our back (leader lock, migrations). */
+  dedicated?: boolean;
+}
+
+export function createSql(url: string, opts: DbOptions = {}): Sql {
+  return postgres(url, {
+    max: opts.dedicated ? 1 : (opts.max ?? 10),
+    onnotice: () => {},
+    // A recycled connection would silently drop a session-level advisory lock.
+    max_lifetime: opts.dedicated ? null : 60 * 30,
+    idle_timeout: opts.dedicated ? 0 : 60,
+    connect_timeout: 10,
+    // Client-side TCP keepalive so a dead server is noticed in seconds, not hours.
+    keep_alive: 5,
+    connection: {
+      application_name: opts.applicationName ?? 'lifeline',
+      // Server side: a vanished client (kernel panic, cut cable) releases its locks after
+      // ~5 s of silence instead of the OS default of two hours (tcp_keepalives_idle=7200).
+      tcp_keepalives_idle: 2,
+      tcp_keepalives_interval: 1,
+      tcp_keepalives_count: 3,
+      tcp_user_timeout: 5000,
+    } as Record<string, string | number | boolean>,
+  });
+}
+
+/**
+ * Creates the database named in `url` if it does not exist, connecting to the `postgres`
+ * maintenance database. Two engines racing here both succeed: the loser sees duplicate_database.
+ */
+export async function ensureDatabase(url: string): Promise<void> {
+  const probe = createSql(url, { dedicated: true, applicationName: 'lifeline-probe' });
+  try {
+    await probe`select 1`;
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '3D000') throw err;
+  } finally {
+    await probe.end({ timeout: 1 });
+  }
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  target.pathname = '/postgres';
+  const admin = createSql(target.toString(), { dedicated: true, applicationName: 'lifeline-create-db' });
+  try {
+    await admin`create database ${admin(name)}`;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42P04') throw err;
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
+}

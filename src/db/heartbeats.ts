@@ -1,0 +1,106 @@
+import type { Queryable } from './client.ts';
+import type { Coverage } from '../health/decide.ts';
+
+/** One node's heartbeats since the last flush, coalesced (see src/ingest/buffer.ts). */
+export interface CoalescedHeartbeat {
+  nodeId: string;
+  at: Date;
+  status: string;
+  checks: unknown;
+  seq: number | null;
+  okRun: number;
+  reset: boolean;
+  count: number;
+  notOk: boolean;
+}
+
+/**
+ * One statement for the whole batch: `UPDATE … FROM unnest(...)` rewrites each node's single heartbeat
+ * row (HOT: no indexed column changes) and, only for heartbeats that may change a state — a non-ok
+ * report, or any report from a node that is not healthy — pulls the node's due time forward so the
+ * evaluator looks at it next tick. A healthy fleet reporting ok touches nothing but its own rows.
+ * A batch whose seq is not above the stored one is stale and ignored (CONTRACT §4).
+ */
+export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[], now: Date): Promise<number> {
+  if (batch.length === 0) return 0;
+  const rows = await tx<{ n: number }[]>`
+    with v as (
+      select * from unnest(
+        ${batch.map((b) => b.nodeId)}::uuid[], ${batch.map((b) => b.at.toISOString())}::timestamptz[],
+        ${batch.map((b) => b.status)}::text[], ${batch.map((b) => (b.checks == null ? null : JSON.stringify(b.checks)))}::text[]::jsonb[],
+        ${batch.map((b) => (b.seq == null ? null : String(b.seq)))}::bigint[], ${batch.map((b) => b.okRun)}::int[],
+        ${tx.array(batch.map((b) => b.reset))}::bool[], ${batch.map((b) => b.count)}::int[], ${tx.array(batch.map((b) => b.notOk))}::bool[]
+      ) as v(node_id, at, status, checks, seq, ok_run, reset, n, not_ok)
+    ), hb as (
+      update node_heartbeats h set
+        last_heartbeat_at = v.at,
+        last_status = v.status,
+        checks = v.checks,
+        last_seq = coalesce(v.seq, h.last_seq),
+        ok_streak = case when v.reset then v.ok_run else h.ok_streak + v.ok_run end,
+        received = h.received + v.n
+      from v
+      where h.node_id = v.node_id and (v.seq is null or h.last_seq is null or v.seq > h.last_seq)
+      returning h.node_id, v.not_ok
+    ), woken as (
+      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1
+      from hb join node_health nh on nh.node_id = hb.node_id
+      where d.node_id = hb.node_id and (hb.not_ok or nh.state <> 'healthy')
+      returning 1
+    )
+    select count(*)::int as n from hb`;
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Records that this ingest process has persisted every heartbeat it received before `at`, and
+ * extends the fleet-wide coverage. A silence longer than `gapMs` since any ingest was last seen
+ * means nobody was listening: coverage restarts at `at` and the dark interval is returned.
+ */
+export async function advanceCoverage(
+  tx: Queryable,
+  instanceId: string,
+  at: Date,
+  gapMs: number,
+): Promise<{ gapFrom: Date | null }> {
+  await tx`
+    insert into ingest_presence (instance_id, seen_at) values (${instanceId}, ${at})
+    on conflict (instance_id) do update set seen_at = greatest(ingest_presence.seen_at, excluded.seen_at)`;
+  const [row] = await tx<{ seen_at: Date }[]>`select seen_at from ingest_coverage for update`;
+  if (!row) {
+    await tx`insert into ingest_coverage (since, seen_at) values (${at}, ${at}) on conflict (id) do nothing`;
+    return { gapFrom: null };
+  }
+  if (at.getTime() - row.seen_at.getTime() > gapMs) {
+    await tx`update ingest_coverage set since = ${at}, blind_from = seen_at, seen_at = ${at}`;
+    // Processes that died without saying goodbye must not hold the watermark back for ever.
+    await tx`delete from ingest_presence where seen_at < ${row.seen_at}`;
+    return { gapFrom: row.seen_at };
+  }
+  await tx`update ingest_coverage set seen_at = greatest(seen_at, ${at})`;
+  return { gapFrom: null };
+}
+
+/**
+ * After a gap every node is judged afresh: ok streaks restart (only heartbeats heard since coverage
+ * resumed count towards recovery) and every node is due so the dark time is recorded as unknown.
+ */
+export async function resetAfterGap(tx: Queryable, now: Date): Promise<void> {
+  await tx`update node_heartbeats set ok_streak = 0 where ok_streak <> 0`;
+  await tx`update node_due set due_at = ${now}, wake = wake + 1`;
+}
+
+export async function leaveCoverage(sql: Queryable, instanceId: string): Promise<void> {
+  await sql`delete from ingest_presence where instance_id = ${instanceId}`;
+}
+
+/** Coverage as the evaluator sees it; the watermark is the slowest live ingest process's flush. */
+export async function readCoverage(sql: Queryable, now: Date, gapMs: number): Promise<Coverage | undefined> {
+  const [row] = await sql<{ since: Date; blind_from: Date | null; watermark: Date }[]>`
+    select c.since, c.blind_from,
+           coalesce((select min(seen_at) from ingest_presence
+                     where seen_at > ${new Date(now.getTime() - gapMs)}), c.seen_at) as watermark
+    from ingest_coverage c`;
+  if (!row) return undefined;
+  return { since: row.since, blindFrom: row.blind_from, seenAt: row.watermark };
+}

@@ -1,0 +1,45 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { createSql, ensureDatabase } from './client.ts';
+
+const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+// Arbitrary constant shared by every engine; advisory locks are per database.
+const MIGRATION_LOCK = 7_346_001;
+
+export interface MigrationResult {
+  applied: string[];
+}
+
+/**
+ * Applies the numbered files in sql/ that this database has not seen, each in its own transaction,
+ * under an advisory lock so engines starting together against an empty database queue up instead of
+ * racing on CREATE TABLE. Files are append-only: a landed file is never edited, only followed.
+ */
+export async function migrate(url: string): Promise<MigrationResult> {
+  await ensureDatabase(url);
+  const sql = createSql(url, { dedicated: true, applicationName: 'lifeline-migrate' });
+  const applied: string[] = [];
+  try {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await sql`
+      create table if not exists schema_migrations (
+        name text primary key,
+        applied_at timestamptz not null default now()
+      )`;
+    const done = new Set((await sql<{ name: string }[]>`select name from schema_migrations`).map((r) => r.name));
+    const files = (await readdir(SQL_DIR)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+    for (const file of files) {
+      if (done.has(file)) continue;
+      const body = await readFile(SQL_DIR + file, 'utf8');
+      await sql.begin(async (tx) => {
+        await tx.unsafe(body);
+        await tx`insert into schema_migrations (name) values (${file})`;
+      });
+      applied.push(file);
+    }
+    await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  return { applied };
+}

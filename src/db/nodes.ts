@@ -1,0 +1,200 @@
+import type { Queryable, Sql } from './client.ts';
+import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
+import { insertOutbox } from './outbox.ts';
+
+export interface NodeSettings {
+  heartbeat_interval_seconds: number;
+  grace_seconds: number;
+  failures_for_down: number;
+  successes_for_recovery: number;
+}
+
+export interface NodeRow extends NodeSettings {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  escalation_policy_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  state: State;
+  since: Date;
+  reason: string | null;
+  state_version: number;
+  last_heartbeat_at: Date | null;
+  last_status: HeartbeatStatus | null;
+  checks: Checks | null;
+  coverage_since: Date | null;
+}
+
+export interface NewNode extends NodeSettings {
+  name: string;
+  labels: Record<string, string>;
+  escalation_policy_id: string | null;
+  token_hash: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+function selectNodes(sql: Queryable) {
+  return sql`
+    select n.id, n.name, n.labels, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
+           n.successes_for_recovery, n.escalation_policy_id, n.created_at, n.updated_at,
+           h.state, h.since, h.reason, h.version as state_version,
+           hb.last_heartbeat_at, hb.last_status, hb.checks,
+           (select since from ingest_coverage) as coverage_since
+    from nodes n
+    join node_health h on h.node_id = n.id
+    join node_heartbeats hb on hb.node_id = n.id`;
+}
+
+/** `ref` is an id or a name; a name that happens to look like a UUID still resolves. */
+function refCondition(sql: Queryable, ref: string) {
+  return isUuid(ref) ? sql`(n.id = ${ref}::uuid or n.name = ${ref})` : sql`n.name = ${ref}`;
+}
+
+export async function getNode(sql: Queryable, ref: string): Promise<NodeRow | undefined> {
+  const [row] = await sql<NodeRow[]>`${selectNodes(sql)} where ${refCondition(sql, ref)} order by (n.id::text = ${ref}) desc limit 1`;
+  return row;
+}
+
+export interface NodeFilter {
+  state?: State | undefined;
+  label?: { key: string; value: string } | undefined;
+  after?: string | undefined;
+  limit: number;
+}
+
+export async function listNodes(sql: Queryable, f: NodeFilter): Promise<NodeRow[]> {
+  return sql<NodeRow[]>`
+    ${selectNodes(sql)}
+    where true
+      ${f.state ? sql`and h.state = ${f.state}` : sql``}
+      ${f.label ? sql`and n.labels @> ${sql.json({ [f.label.key]: f.label.value })}` : sql``}
+      ${f.after !== undefined ? sql`and n.name > ${f.after}` : sql``}
+    order by n.name
+    limit ${f.limit}`;
+}
+
+/**
+ * A node is born unknown, with an empty heartbeat row and nothing due: only its first heartbeat
+ * gives the evaluator something to judge.
+ */
+export async function insertNode(tx: Queryable, node: NewNode, now: Date): Promise<string> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into nodes (name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down,
+                       successes_for_recovery, escalation_policy_id, token_hash, created_at, updated_at)
+    values (${node.name}, ${tx.json(node.labels)}, ${node.heartbeat_interval_seconds}, ${node.grace_seconds},
+            ${node.failures_for_down}, ${node.successes_for_recovery}, ${node.escalation_policy_id},
+            ${node.token_hash}, ${now}, ${now})
+    returning id`;
+  const id = row!.id;
+  await tx`insert into node_health (node_id, state, since) values (${id}, 'unknown', ${now})`;
+  await tx`insert into node_heartbeats (node_id) values (${id})`;
+  await tx`insert into node_due (node_id, due_at) values (${id}, 'infinity')`;
+  return id;
+}
+
+export type NodePatch = Partial<NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null }>;
+
+/** Returns false when there is no such node. Changed settings are re-judged at the next tick. */
+export async function updateNode(tx: Queryable, id: string, patch: NodePatch, now: Date): Promise<boolean> {
+  const columns = Object.keys(patch) as (keyof NodePatch)[];
+  if (columns.length === 0) {
+    const [row] = await tx`select 1 from nodes where id = ${id}`;
+    return row !== undefined;
+  }
+  const values: Record<string, unknown> = { ...patch, updated_at: now };
+  if (patch.labels) values.labels = tx.json(patch.labels);
+  const rows = await tx`update nodes set ${tx(values, ...columns, 'updated_at')} where id = ${id} returning id`;
+  if (rows.length === 0) return false;
+  await tx`update node_due set due_at = ${now}, wake = wake + 1 where node_id = ${id}`;
+  return true;
+}
+
+export async function rotateNodeToken(sql: Queryable, id: string, tokenHash: string, now: Date): Promise<boolean> {
+  const rows = await sql`update nodes set token_hash = ${tokenHash}, updated_at = ${now} where id = ${id} returning id`;
+  return rows.length > 0;
+}
+
+/** Deletion is an event too: handlers downstream close what they opened for the node. */
+export async function deleteNode(tx: Queryable, id: string, now: Date): Promise<boolean> {
+  const rows = await tx<{ id: string; name: string }[]>`delete from nodes where id = ${id} returning id, name`;
+  const row = rows[0];
+  if (!row) return false;
+  await insertOutbox(tx, [{ topic: 'node.deleted', key: id, payload: { node_id: id, node_name: row.name, at: now.toISOString() } }], now);
+  return true;
+}
+
+export interface NodeRef {
+  id: string;
+  name: string;
+}
+
+/** Resolves names or ids in one round trip (used by batch ingest). */
+export async function findNodeRefs(sql: Queryable, refs: string[]): Promise<NodeRef[]> {
+  const ids = refs.filter(isUuid);
+  return sql<NodeRef[]>`
+    select id, name from nodes
+    where name = any(${refs}::text[]) ${ids.length ? sql`or id = any(${ids}::uuid[])` : sql``}`;
+}
+
+export async function findNodeByTokenHash(sql: Sql, tokenHash: string): Promise<NodeRef | undefined> {
+  const [row] = await sql<NodeRef[]>`select id, name from nodes where token_hash = ${tokenHash}`;
+  return row;
+}
+
+export interface TransitionRow {
+  from_state: State;
+  to_state: State;
+  at: Date;
+  reason: string | null;
+  state_version: number;
+}
+
+export async function listTransitions(
+  sql: Queryable,
+  nodeId: string,
+  beforeVersion: number | undefined,
+  limit: number,
+): Promise<TransitionRow[]> {
+  return sql<TransitionRow[]>`
+    select from_state, to_state, at, reason, state_version from node_state_log
+    where node_id = ${nodeId} ${beforeVersion !== undefined ? sql`and state_version < ${beforeVersion}` : sql``}
+    order by state_version desc
+    limit ${limit}`;
+}
+
+export async function countNodesByState(sql: Queryable): Promise<Record<string, number>> {
+  const rows = await sql<{ state: string; n: number }[]>`select state, count(*)::int as n from node_health group by state`;
+  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}
+
+/**
+ * Creates nodes for unknown names with default settings (ingest auto-registration). Concurrent
+ * registrations of one name resolve to the same node: the loser's insert does nothing. Each gets a
+ * random token nobody has seen; rotating it is how an operator hands one to an agent.
+ */
+export async function registerNodes(
+  tx: Queryable,
+  names: string[],
+  tokenHashes: string[],
+  defaults: NodeSettings,
+  now: Date,
+): Promise<NodeRef[]> {
+  const created = await tx<{ id: string }[]>`
+    insert into nodes (name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down,
+                       successes_for_recovery, token_hash, created_at, updated_at)
+    select name, '{}', ${defaults.heartbeat_interval_seconds}, ${defaults.grace_seconds}, ${defaults.failures_for_down},
+           ${defaults.successes_for_recovery}, token_hash, ${now}, ${now}
+    from unnest(${names}::text[], ${tokenHashes}::text[]) as v(name, token_hash)
+    on conflict (name) do nothing
+    returning id`;
+  const ids = created.map((r) => r.id);
+  if (ids.length) {
+    await tx`insert into node_health (node_id, state, since) select id, 'unknown', ${now} from unnest(${ids}::uuid[]) as id`;
+    await tx`insert into node_heartbeats (node_id) select id from unnest(${ids}::uuid[]) as id`;
+    await tx`insert into node_due (node_id, due_at) select id, 'infinity' from unnest(${ids}::uuid[]) as id`;
+  }
+  return tx<NodeRef[]>`select id, name from nodes where name = any(${names}::text[])`;
+}

@@ -1,0 +1,117 @@
+import type { Queryable } from './client.ts';
+
+export const OUTBOX_CHANNEL = 'lifeline_outbox';
+
+export interface NewOutboxEvent {
+  topic: string;
+  /** Events sharing a key are handled strictly in insertion order. */
+  key: string;
+  payload: Record<string, unknown>;
+  /** Delayed work (escalations): not handled before this instant. */
+  availableAt?: Date;
+}
+
+export interface OutboxEvent {
+  id: string;
+  topic: string;
+  key: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+  attempts: number;
+}
+
+/** Inserts in array order (ids follow it) and wakes the workers when the transaction commits. */
+export async function insertOutbox(tx: Queryable, events: NewOutboxEvent[], now: Date): Promise<void> {
+  if (events.length === 0) return;
+  await tx`
+    insert into outbox (topic, key, payload, created_at, available_at)
+    select topic, key, payload, ${now}, available_at
+    from unnest(${events.map((e) => e.topic)}::text[], ${events.map((e) => e.key)}::text[],
+                ${events.map((e) => JSON.stringify(e.payload))}::text[]::jsonb[],
+                ${events.map((e) => (e.availableAt ?? now).toISOString())}::timestamptz[])
+         with ordinality as e(topic, key, payload, available_at, ord)
+    order by ord`;
+  await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+}
+
+/**
+ * Claims up to `limit` events that are the oldest pending event of their key, skipping rows other
+ * workers hold. An event whose predecessor (same key) is still pending — claimed elsewhere, or
+ * waiting for a retry — is not eligible, which is what keeps per-node order with many workers.
+ */
+export async function claimOutbox(tx: Queryable, now: Date, limit: number): Promise<OutboxEvent[]> {
+  return tx<OutboxEvent[]>`
+    select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts
+    from outbox o
+    where o.available_at <= ${now}
+      and not exists (select 1 from outbox p where p.key = o.key and p.id < o.id)
+    order by o.id
+    limit ${limit}
+    for update skip locked`;
+}
+
+/** Claims one specific event again (the isolated retry path after a failed batch). */
+export async function reclaimOutbox(tx: Queryable, id: string): Promise<OutboxEvent | undefined> {
+  const [row] = await tx<OutboxEvent[]>`
+    select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts
+    from outbox o where o.id = ${id}
+    for update skip locked`;
+  return row;
+}
+
+/** Handled rows leave the hot table at once, keeping it small and its index scans short. */
+export async function deleteOutbox(tx: Queryable, ids: string[]): Promise<void> {
+  if (ids.length) await tx`delete from outbox where id = any(${ids}::bigint[])`;
+}
+
+export async function deferOutbox(tx: Queryable, id: string, availableAt: Date, error: string): Promise<void> {
+  await tx`
+    update outbox set attempts = attempts + 1, available_at = ${availableAt}, last_error = ${error}
+    where id = ${id}`;
+}
+
+export async function buryOutbox(tx: Queryable, id: string, error: string, now: Date): Promise<void> {
+  await tx`
+    with gone as (delete from outbox where id = ${id} returning *)
+    insert into outbox_dead (id, topic, key, payload, created_at, attempts, last_error, died_at)
+    select id, topic, key, payload, created_at, attempts + 1, ${error}, ${now} from gone`;
+}
+
+export interface DeadEvent {
+  id: string;
+  topic: string;
+  key: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+  attempts: number;
+  last_error: string | null;
+  died_at: Date;
+}
+
+export async function listDeadOutbox(sql: Queryable, afterId: string | undefined, limit: number): Promise<DeadEvent[]> {
+  return sql<DeadEvent[]>`
+    select id::text as id, topic, key, payload, created_at, attempts, last_error, died_at from outbox_dead
+    ${afterId !== undefined ? sql`where id > ${afterId}` : sql``}
+    order by id limit ${limit}`;
+}
+
+/**
+ * Puts a dead event back with its original id, so it is again ordered before anything its key
+ * produced after it died. Returns false when there is no such dead event.
+ */
+export async function replayDeadOutbox(tx: Queryable, id: string, now: Date): Promise<boolean> {
+  const rows = await tx`
+    with back as (delete from outbox_dead where id = ${id} returning *)
+    insert into outbox (id, topic, key, payload, created_at, available_at, attempts, last_error)
+    select id, topic, key, payload, created_at, ${now}, 0, last_error from back
+    returning id`;
+  if (rows.length) await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+  return rows.length > 0;
+}
+
+export async function outboxBacklog(sql: Queryable, now: Date): Promise<{ pending: number; oldestSeconds: number }> {
+  const [row] = await sql<{ pending: number; oldest: Date | null }[]>`
+    select count(*)::int as pending, min(created_at) as oldest from outbox`;
+  const oldest = row?.oldest ? Math.max(0, (now.getTime() - row.oldest.getTime()) / 1000) : 0;
+  return { pending: row?.pending ?? 0, oldestSeconds: oldest };
+}

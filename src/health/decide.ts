@@ -1,0 +1,195 @@
+// The heartbeat decision, pure: everything it needs arrives as arguments, `now` included, so every
+// rule of CONTRACT §5 is a row in a table test. The evaluator feeds it snapshots and writes what it
+// returns; nothing here touches a clock, a database or a log.
+
+export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
+export type State = (typeof STATES)[number];
+export type HeartbeatStatus = 'ok' | 'degraded' | 'failing';
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+export type Checks = Record<string, { status: CheckStatus; value?: number; message?: string }>;
+
+export interface Policy {
+  heartbeatIntervalSeconds: number;
+  graceSeconds: number;
+  failuresForDown: number;
+  successesForRecovery: number;
+}
+
+/** Since when ingest has been watching without a gap, and up to when its writes are complete. */
+export interface Coverage {
+  /** Start of the current unbroken ingest coverage. */
+  since: Date;
+  /** Start of the last gap (when ingest was last seen before `since`); null if there never was one. */
+  blindFrom: Date | null;
+  /** Every heartbeat received before this instant is persisted (the flush watermark). */
+  seenAt: Date;
+}
+
+export interface Snapshot {
+  state: State;
+  since: Date;
+  /** Heartbeats received when the current state was entered: recovery counts only later ones. */
+  receivedAtEntry: number;
+  lastHeartbeatAt: Date | null;
+  lastStatus: HeartbeatStatus | null;
+  checks: Checks | null;
+  okStreak: number;
+  received: number;
+  /** Start of a maintenance window covering `now`, or null. */
+  maintenanceFrom: Date | null;
+  coverage: Coverage;
+}
+
+export interface Transition {
+  from: State;
+  to: State;
+  at: Date;
+  reason: string;
+}
+
+export interface Decision {
+  transitions: Transition[];
+  /** When to look again if no heartbeat arrives first; null = only a heartbeat can change things. */
+  nextCheckAt: Date | null;
+  /** Heartbeat count to store with the final state (recovery counts heartbeats after it). */
+  receivedAtEntry: number;
+}
+
+/** Re-check delay while a deadline has passed but ingest has not yet flushed past it. */
+export const WATERMARK_RECHECK_MS = 100;
+
+export function downAfterMs(policy: Policy): number {
+  return (policy.heartbeatIntervalSeconds * policy.failuresForDown + policy.graceSeconds) * 1000;
+}
+
+/**
+ * The instant a silent node is down: its last heartbeat plus interval × failures + grace, except
+ * that time before ingest coverage began is not held against it (it could not have been heard).
+ */
+export function downDeadline(lastHeartbeatAt: Date, coverageSince: Date, policy: Policy): Date {
+  const from = Math.max(lastHeartbeatAt.getTime(), coverageSince.getTime());
+  return new Date(from + downAfterMs(policy));
+}
+
+/** Whole intervals missed past interval + grace (CONTRACT §5), counted from the same origin. */
+export function missedHeartbeats(
+  lastHeartbeatAt: Date | null,
+  coverageSince: Date,
+  policy: Policy,
+  now: Date,
+): number {
+  if (lastHeartbeatAt === null) return 0;
+  const origin = Math.max(lastHeartbeatAt.getTime(), coverageSince.getTime());
+  const elapsed = now.getTime() - origin;
+  const interval = policy.heartbeatIntervalSeconds * 1000;
+  const grace = policy.graceSeconds * 1000;
+  if (elapsed < interval + grace) return 0;
+  return Math.floor((elapsed - grace) / interval);
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 1000)}s`;
+}
+
+function badChecks(checks: Checks | null): { warn: string[]; fail: string[] } {
+  const warn: string[] = [];
+  const fail: string[] = [];
+  for (const [name, check] of Object.entries(checks ?? {})) {
+    if (check.status === 'warn') warn.push(name);
+    if (check.status === 'fail') fail.push(name);
+  }
+  return { warn: warn.sort(), fail: fail.sort() };
+}
+
+function checksReason(bad: { warn: string[]; fail: string[] }): string {
+  const parts: string[] = [];
+  if (bad.fail.length) parts.push(`failing checks: ${bad.fail.join(', ')}`);
+  if (bad.warn.length) parts.push(`warning checks: ${bad.warn.join(', ')}`);
+  return parts.join('; ');
+}
+
+/** What the latest heartbeat alone says the node is, with why. */
+function reported(s: Snapshot): { state: State; reason: string } {
+  const bad = badChecks(s.checks);
+  const detail = checksReason(bad);
+  if (s.lastStatus === 'failing') {
+    return { state: 'down', reason: detail ? `agent reported failing (${detail})` : 'agent reported failing' };
+  }
+  if (s.lastStatus === 'degraded') {
+    return { state: 'degraded', reason: detail ? `agent reported degraded (${detail})` : 'agent reported degraded' };
+  }
+  if (bad.warn.length || bad.fail.length) return { state: 'degraded', reason: detail };
+  return { state: 'healthy', reason: 'ok' };
+}
+
+export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
+  const transitions: Transition[] = [];
+  let state = s.state;
+  let since = s.since;
+  // Recovery counts ok heartbeats received after the current state was entered.
+  let entryReceived = s.receivedAtEntry;
+
+  const go = (to: State, at: Date, reason: string) => {
+    if (to === state) return;
+    // The log is monotonic: a transition never predates the state it leaves.
+    const stamped = at.getTime() < since.getTime() ? since : at;
+    transitions.push({ from: state, to, at: stamped, reason });
+    state = to;
+    since = stamped;
+    entryReceived = s.received;
+  };
+
+  const { coverage } = s;
+  const last = s.lastHeartbeatAt;
+
+  // 1. A coverage gap this node's state predates: first settle what ingest saw before the gap went
+  //    dark, then mark the dark time unknown. The state is never carried across time nobody watched.
+  if (coverage.blindFrom !== null && since < coverage.since && state !== 'unknown' && state !== 'maintenance') {
+    if (last !== null && state !== 'down') {
+      const deadline = new Date(last.getTime() + downAfterMs(policy));
+      if (deadline <= coverage.blindFrom) go('down', deadline, `no heartbeat for ${formatSeconds(downAfterMs(policy))}`);
+    }
+    go('unknown', coverage.blindFrom, 'engine could not observe heartbeats');
+    // Ingest zeroes every ok streak when it detects the gap, so the streak now counts exactly the
+    // ok heartbeats heard since coverage resumed: those may count towards recovery.
+    entryReceived = s.received - s.okStreak;
+  }
+
+  // 2. Maintenance overrides everything while a window covers the node.
+  if (s.maintenanceFrom !== null) {
+    go('maintenance', s.maintenanceFrom, 'maintenance window');
+    return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
+  }
+
+  if (last === null) {
+    if (state === 'maintenance') go('unknown', now, 'maintenance ended; no heartbeat yet');
+    return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
+  }
+
+  // 3. Silence: down at the deadline, but only once ingest has flushed past it, so a heartbeat
+  //    received just before the deadline and still in a buffer is never mistaken for silence.
+  const deadline = downDeadline(last, coverage.since, policy);
+  if (deadline <= now) {
+    if (deadline <= coverage.seenAt) {
+      go('down', deadline, `no heartbeat for ${formatSeconds(downAfterMs(policy))}`);
+      return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
+    }
+  }
+
+  // 4. The latest heartbeat's own report.
+  const report = reported(s);
+  if (report.state === 'healthy') {
+    const consecutive = Math.min(s.okStreak, s.received - entryReceived);
+    if (state !== 'healthy' && consecutive >= policy.successesForRecovery) {
+      const n = policy.successesForRecovery;
+      go('healthy', last, `${n} consecutive ok heartbeat${n === 1 ? '' : 's'}`);
+    } else if (state === 'maintenance') {
+      go('unknown', now, 'maintenance ended; waiting for ok heartbeats');
+    }
+  } else {
+    go(report.state, last, report.reason);
+  }
+
+  const nextCheckAt = deadline <= now ? new Date(now.getTime() + WATERMARK_RECHECK_MS) : deadline;
+  return { transitions, nextCheckAt, receivedAtEntry: entryReceived };
+}

@@ -1,0 +1,98 @@
+import type { Sql, Tx } from '../db/client.ts';
+import type { Logger } from '../logger.ts';
+
+// Arbitrary constant shared by every evaluator; advisory locks are per database.
+export const EVALUATOR_LOCK = 7_346_002;
+
+export class LostLeadership extends Error {
+  constructor() {
+    super('evaluator lock is no longer held by this session');
+    this.name = 'LostLeadership';
+  }
+}
+
+/**
+ * Leader election on a session-level advisory lock held by a dedicated connection (never the pool:
+ * a pooled connection can be recycled and the lock would vanish or be unlocked elsewhere).
+ *
+ *   follower --pg_try_advisory_lock = true--> leader
+ *   leader   --lock missing from pg_locks, or any error on the connection--> follower
+ *
+ * Every write of a leader's tick runs in a transaction on this same connection and first checks
+ * that the lock is still held; if the connection dropped and reconnected, that check fails and
+ * nothing is written. So "one writer at a time" is guaranteed by Postgres, not by timing.
+ */
+export class Leadership {
+  private leader = false;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly log: Logger,
+    private readonly onChange: (leader: boolean) => void = () => {},
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /** The lock's own connection, for the leader's reads between transactions. */
+  get connection(): Sql {
+    return this.sql;
+  }
+
+  /** Re-checks (as leader) or tries to take (as follower) the lock; never throws. */
+  async refresh(): Promise<boolean> {
+    try {
+      const held = this.leader ? await this.holds(this.sql) : await this.tryTake();
+      this.set(held);
+    } catch (err) {
+      this.log.warn({ err }, 'evaluator lock check failed; acting as follower');
+      this.set(false);
+    }
+    return this.leader;
+  }
+
+  /** Runs `fn` in a transaction that commits only if this session still holds the lock. */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await this.sql.begin(async (tx) => {
+        if (!(await this.holds(tx))) throw new LostLeadership();
+        return fn(tx);
+      }) as T;
+    } catch (err) {
+      if (err instanceof LostLeadership) this.set(false);
+      throw err;
+    }
+  }
+
+  async release(): Promise<void> {
+    if (!this.leader) return;
+    try {
+      await this.sql`select pg_advisory_unlock(${EVALUATOR_LOCK})`;
+    } finally {
+      this.set(false);
+    }
+  }
+
+  private async tryTake(): Promise<boolean> {
+    const [row] = await this.sql<{ ok: boolean }[]>`select pg_try_advisory_lock(${EVALUATOR_LOCK}) as ok`;
+    return row?.ok === true;
+  }
+
+  private async holds(sql: Sql | Tx): Promise<boolean> {
+    const [row] = await sql<{ held: boolean }[]>`
+      select exists (
+        select 1 from pg_locks
+        where locktype = 'advisory' and pid = pg_backend_pid() and granted
+          and classid = 0 and objid = ${EVALUATOR_LOCK} and objsubid = 1
+      ) as held`;
+    return row?.held === true;
+  }
+
+  private set(leader: boolean): void {
+    if (leader === this.leader) return;
+    this.leader = leader;
+    this.log.info({ leader }, leader ? 'became evaluator leader' : 'no longer evaluator leader');
+    this.onChange(leader);
+  }
+}

@@ -1,0 +1,79 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { authenticate, type AuthEnv } from './auth.ts';
+import type { AppDeps } from './deps.ts';
+import { ApiError, errorBody, renderError } from './errors.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { heartbeatRoutes } from './routes/heartbeats.ts';
+import { nodeRoutes } from './routes/nodes.ts';
+import { outboxRoutes } from './routes/outbox.ts';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The HTTP surface as a value: tests call app.request() on it; main.ts hands it to a listener. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AuthEnv>();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.res.status === 404 && routePath(c) === '/*' ? 'unmatched' : routePath(c);
+    deps.metrics.http.observe(
+      { method: c.req.method, route, status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return renderError(c, err);
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json(errorBody('bad_request', err.message || 'The request could not be read.'), err.status);
+    }
+    deps.log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+    return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged.'), 500);
+  });
+  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', async (c) => {
+    const [pg, redis] = await Promise.allSettled([within(2000, deps.sql`select 1`), within(2000, deps.pingRedis())]);
+    const down = [pg.status === 'rejected' ? 'postgres' : null, redis.status === 'rejected' ? 'redis' : null].filter(Boolean);
+    if (down.length) return c.json({ status: 'unavailable', down }, 503);
+    return c.json({ status: 'ready' });
+  });
+
+  app.get('/metrics', async (c) => {
+    const text = await deps.metrics.registry.metrics();
+    return c.text(text, 200, { 'content-type': deps.metrics.registry.contentType });
+  });
+
+  if (deps.ingestor) {
+    const v1 = new Hono<AuthEnv>();
+    v1.use(
+      '*',
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: (c) => c.json(errorBody('payload_too_large', 'The body is over 1 MiB.'), 413),
+      }),
+    );
+    v1.use('*', authenticate(deps.auth));
+    v1.route('/api-keys', apiKeyRoutes(deps));
+    v1.route('/nodes', nodeRoutes(deps));
+    v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor));
+    v1.route('/outbox', outboxRoutes(deps));
+    app.route('/v1', v1);
+  }
+  return app;
+}

@@ -1,0 +1,18 @@
+import type { Clock } from '../clock.ts';
+import type { Sql } from '../db/client.ts';
+import type { Ingestor } from '../ingest/ingestor.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Authenticator } from './auth.ts';
+
+export interface AppDeps {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  auth: Authenticator;
+  /** Absent in processes without the api role: they serve only /healthz, /readyz and /metrics. */
+  ingestor?: Ingestor;
+  /** Answers when Redis is reachable; rejects otherwise. */
+  pingRedis: () => Promise<void>;
+}

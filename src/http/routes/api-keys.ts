@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../../db/api-keys.ts';
+import { generateSecret, hashSecret } from '../../secrets.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { notFound } from '../errors.ts';
+import { body, decodeCursor, page, Paging, query } from '../validation.ts';
+
+const CreateKey = v.strictObject({
+  name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')),
+  scope: v.picklist(['admin', 'write', 'read', 'ingest'], 'must be admin, write, read or ingest'),
+});
+
+const render = (k: ApiKeyRow) => ({
+  id: k.id,
+  name: k.name,
+  scope: k.scope,
+  created_at: k.created_at.toISOString(),
+  revoked_at: k.revoked_at ? k.revoked_at.toISOString() : null,
+});
+
+const isUuid = (k: unknown): k is string => typeof k === 'string' && /^[0-9a-f-]{36}$/i.test(k);
+
+export function apiKeyRoutes(deps: AppDeps) {
+  const app = new Hono<AuthEnv>();
+  app.use('*', requireScope('admin'));
+
+  app.post('/', async (c) => {
+    const input = await body(c, CreateKey);
+    const secret = generateSecret('llk');
+    const key = await insertApiKey(deps.sql, input.name, input.scope, hashSecret(secret), deps.clock.now());
+    return c.json({ ...render(key), secret }, 201);
+  });
+
+  app.get('/', async (c) => {
+    const q = query(c, v.object(Paging));
+    const rows = await listApiKeys(deps.sql, decodeCursor(q.cursor, isUuid), q.limit + 1);
+    return c.json(page(rows.map(render), q.limit, (k) => k.id));
+  });
+
+  app.delete('/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!isUuid(id) || !(await revokeApiKey(deps.sql, id, deps.clock.now()))) throw notFound(`API key "${id}"`);
+    deps.auth.forget();
+    return c.body(null, 204);
+  });
+  return app;
+}

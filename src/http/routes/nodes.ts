@@ -1,0 +1,177 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { deleteNode, getNode, insertNode, listNodes, listTransitions, rotateNodeToken, updateNode, type NodeRow } from '../../db/nodes.ts';
+import { missedHeartbeats, STATES } from '../../health/decide.ts';
+import { NODE_DEFAULTS } from '../../ingest/ingestor.ts';
+import { generateSecret, hashSecret } from '../../secrets.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { conflict, notFound } from '../errors.ts';
+import { body, decodeCursor, NodeName, page, Paging, query } from '../validation.ts';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function renderNode(n: NodeRow, now: Date) {
+  const policy = {
+    heartbeatIntervalSeconds: n.heartbeat_interval_seconds,
+    graceSeconds: n.grace_seconds,
+    failuresForDown: n.failures_for_down,
+    successesForRecovery: n.successes_for_recovery,
+  };
+  return {
+    id: n.id,
+    name: n.name,
+    labels: n.labels,
+    heartbeat_interval_seconds: n.heartbeat_interval_seconds,
+    grace_seconds: n.grace_seconds,
+    failures_for_down: n.failures_for_down,
+    successes_for_recovery: n.successes_for_recovery,
+    escalation_policy_id: n.escalation_policy_id,
+    created_at: iso(n.created_at),
+    updated_at: iso(n.updated_at),
+    health: {
+      state: n.state,
+      since: iso(n.since),
+      reason: n.reason,
+      state_version: n.state_version,
+      last_heartbeat_at: iso(n.last_heartbeat_at),
+      missed_heartbeats: missedHeartbeats(n.last_heartbeat_at, n.coverage_since ?? n.created_at, policy, now),
+      last_status: n.last_status,
+      checks: n.checks,
+    },
+  };
+}
+
+const Labels = v.pipe(
+  v.record(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9._\/-]{1,63}$/, 'label keys are 1-63 characters of A-Z a-z 0-9 . _ / -')),
+    v.pipe(v.string('label values must be strings'), v.maxLength(256, 'label values are at most 256 characters')),
+  ),
+  v.check((l) => Object.keys(l).length <= 64, 'at most 64 labels'),
+);
+const int = (min: number, max: number) =>
+  v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
+const Settings = {
+  heartbeat_interval_seconds: int(1, 86_400),
+  grace_seconds: int(0, 86_400),
+  failures_for_down: int(1, 1000),
+  successes_for_recovery: int(1, 1000),
+  escalation_policy_id: v.nullable(v.pipe(v.string(), v.uuid('must be a UUID'))),
+};
+
+const CreateNode = v.strictObject({
+  name: NodeName,
+  labels: v.optional(Labels, {}),
+  heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds, NODE_DEFAULTS.heartbeat_interval_seconds),
+  grace_seconds: v.optional(Settings.grace_seconds, NODE_DEFAULTS.grace_seconds),
+  failures_for_down: v.optional(Settings.failures_for_down, NODE_DEFAULTS.failures_for_down),
+  successes_for_recovery: v.optional(Settings.successes_for_recovery, NODE_DEFAULTS.successes_for_recovery),
+  escalation_policy_id: v.optional(Settings.escalation_policy_id, null),
+});
+
+const PatchNode = v.strictObject({
+  name: v.optional(NodeName),
+  labels: v.optional(Labels),
+  heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),
+  grace_seconds: v.optional(Settings.grace_seconds),
+  failures_for_down: v.optional(Settings.failures_for_down),
+  successes_for_recovery: v.optional(Settings.successes_for_recovery),
+  escalation_policy_id: v.optional(Settings.escalation_policy_id),
+});
+
+const ListNodes = v.object({
+  ...Paging,
+  state: v.optional(v.picklist(STATES, `must be one of ${STATES.join(', ')}`)),
+  label: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[^:]+:.*$/, 'must be key:value'),
+      v.transform((s) => ({ key: s.slice(0, s.indexOf(':')), value: s.slice(s.indexOf(':') + 1) })),
+    ),
+  ),
+});
+
+const ListTransitions = v.object(Paging);
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+
+export function nodeRoutes(deps: AppDeps) {
+  const { sql, clock } = deps;
+  const app = new Hono<AuthEnv>();
+
+  const find = async (ref: string) => {
+    const node = await getNode(sql, ref);
+    if (!node) throw notFound(`Node "${ref}"`);
+    return node;
+  };
+
+  app.post('/', requireScope('write'), async (c) => {
+    const input = await body(c, CreateNode);
+    const token = generateSecret('lln');
+    const now = clock.now();
+    try {
+      const id = await sql.begin((tx) => insertNode(tx, { ...input, token_hash: hashSecret(token) }, now));
+      return c.json({ ...renderNode(await find(id), now), token }, 201);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`A node named "${input.name}" already exists.`);
+      throw err;
+    }
+  });
+
+  app.get('/', requireScope('read'), async (c) => {
+    const q = query(c, ListNodes);
+    const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
+    const rows = await listNodes(sql, { state: q.state, label: q.label, after, limit: q.limit + 1 });
+    const now = clock.now();
+    return c.json(page(rows.map((n) => renderNode(n, now)), q.limit, (n) => n.name));
+  });
+
+  app.get('/:id', requireScope('read'), async (c) => c.json(renderNode(await find(c.req.param('id')), clock.now())));
+
+  app.patch('/:id', requireScope('write'), async (c) => {
+    const node = await find(c.req.param('id'));
+    const patch = await body(c, PatchNode);
+    try {
+      await sql.begin((tx) => updateNode(tx, node.id, patch, clock.now()));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`A node named "${patch.name}" already exists.`);
+      throw err;
+    }
+    deps.ingestor?.forget();
+    return c.json(renderNode(await find(node.id), clock.now()));
+  });
+
+  app.delete('/:id', requireScope('write'), async (c) => {
+    const node = await find(c.req.param('id'));
+    const gone = await sql.begin((tx) => deleteNode(tx, node.id, clock.now()));
+    if (!gone) throw notFound(`Node "${c.req.param('id')}"`);
+    deps.ingestor?.forget();
+    deps.auth.forget();
+    return c.body(null, 204);
+  });
+
+  app.post('/:id/token', requireScope('write'), async (c) => {
+    const node = await find(c.req.param('id'));
+    const token = generateSecret('lln');
+    await rotateNodeToken(sql, node.id, hashSecret(token), clock.now());
+    deps.auth.forget();
+    return c.json({ ...renderNode(await find(node.id), clock.now()), token });
+  });
+
+  app.get('/:id/transitions', requireScope('read'), async (c) => {
+    const node = await find(c.req.param('id'));
+    const q = query(c, ListTransitions);
+    const before = decodeCursor(q.cursor, (k): k is number => Number.isInteger(k));
+    const rows = await listTransitions(sql, node.id, before, q.limit + 1);
+    const items = rows.map((r) => ({
+      from: r.from_state,
+      to: r.to_state,
+      at: r.at.toISOString(),
+      reason: r.reason,
+      state_version: r.state_version,
+    }));
+    return c.json(page(items, q.limit, (t) => t.state_version));
+  });
+
+  return app;
+}

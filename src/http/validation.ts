@@ -1,0 +1,80 @@
+import type { Context } from 'hono';
+import * as v from 'valibot';
+import { ApiError, validationFailed, type ErrorDetail } from './errors.ts';
+
+function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
+  return issues.map((issue) => ({ field: v.getDotPath(issue) ?? '(body)', message: issue.message }));
+}
+
+export function parse<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, input, { abortPipeEarly: true });
+  if (!result.success) throw validationFailed(details(result.issues));
+  return result.output;
+}
+
+/** Reads a JSON body: 415 unless it is declared JSON, 400 invalid_json unless it parses. */
+export async function readJson(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim())) {
+    throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.');
+  }
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'The body is not valid JSON.');
+  }
+}
+
+export async function body<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
+  return parse(schema, await readJson(c));
+}
+
+export function query<S extends v.GenericSchema>(c: Context, schema: S): v.InferOutput<S> {
+  return parse(schema, c.req.query());
+}
+
+// Shared field schemas.
+export const NodeName = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -'),
+);
+
+const intFromQuery = (min: number, max: number, fallback: number) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, 'must be an integer'),
+      v.transform(Number),
+      v.minValue(min, `must be at least ${min}`),
+      v.maxValue(max, `must be at most ${max}`),
+    ),
+    String(fallback),
+  );
+
+export const Paging = {
+  limit: intFromQuery(1, 500, 50),
+  cursor: v.optional(v.string()),
+};
+
+/** Cursors are opaque to clients: base64url JSON of the last item's sort key. */
+export function encodeCursor(key: unknown): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, check: (k: unknown) => k is T): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (check(key)) return key;
+  } catch {
+    // fall through to the error below
+  }
+  throw validationFailed([{ field: 'cursor', message: 'is not a cursor this endpoint issued' }]);
+}
+
+export function page<T>(items: T[], limit: number, keyOf: (last: T) => unknown) {
+  const more = items.length > limit;
+  const shown = more ? items.slice(0, limit) : items;
+  return { items: shown, next_cursor: more ? encodeCursor(keyOf(shown[shown.length - 1]!)) : null };
+}

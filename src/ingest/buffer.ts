@@ -1,0 +1,91 @@
+import type { CoalescedHeartbeat } from '../db/heartbeats.ts';
+import type { Checks, HeartbeatStatus } from '../health/decide.ts';
+
+export interface Heartbeat {
+  nodeId: string;
+  /** Receive time: the only time trusted for deadlines. */
+  at: Date;
+  status: HeartbeatStatus;
+  checks: Checks | null;
+  seq: number | null;
+}
+
+export function isOk(hb: Pick<Heartbeat, 'status' | 'checks'>): boolean {
+  if (hb.status !== 'ok') return false;
+  for (const c of Object.values(hb.checks ?? {})) if (c.status !== 'ok') return false;
+  return true;
+}
+
+/**
+ * Heartbeats coalesced per node between flushes: the latest report wins, while the counts keep
+ * what recovery needs (how many ok in a row, whether the run was broken). A node beating every
+ * second costs one row write per flush, not one per request.
+ */
+export class HeartbeatBuffer {
+  private pending = new Map<string, CoalescedHeartbeat>();
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Returns false when the heartbeat is stale (seq not above one already buffered). */
+  add(hb: Heartbeat): boolean {
+    const ok = isOk(hb);
+    const cur = this.pending.get(hb.nodeId);
+    if (!cur) {
+      this.pending.set(hb.nodeId, {
+        nodeId: hb.nodeId,
+        at: hb.at,
+        status: hb.status,
+        checks: hb.checks,
+        seq: hb.seq,
+        okRun: ok ? 1 : 0,
+        reset: !ok,
+        count: 1,
+        notOk: !ok,
+      });
+      return true;
+    }
+    if (hb.seq !== null && cur.seq !== null && hb.seq <= cur.seq) return false;
+    cur.at = hb.at;
+    cur.status = hb.status;
+    cur.checks = hb.checks;
+    cur.seq = hb.seq ?? cur.seq;
+    cur.count += 1;
+    if (ok) cur.okRun += 1;
+    else {
+      cur.okRun = 0;
+      cur.reset = true;
+      cur.notOk = true;
+    }
+    return true;
+  }
+
+  /** Hands over everything buffered so far and starts a new buffer. */
+  take(): CoalescedHeartbeat[] {
+    const out = [...this.pending.values()];
+    this.pending = new Map();
+    return out;
+  }
+
+  /**
+   * Puts back a batch whose write failed, under anything that arrived since (which is newer and
+   * so wins on every field but the counts).
+   */
+  restore(batch: CoalescedHeartbeat[]): void {
+    for (const old of batch) {
+      const cur = this.pending.get(old.nodeId);
+      if (!cur) {
+        this.pending.set(old.nodeId, old);
+        continue;
+      }
+      cur.count += old.count;
+      cur.notOk ||= old.notOk;
+      cur.seq ??= old.seq;
+      if (!cur.reset) {
+        cur.okRun += old.okRun;
+        cur.reset = old.reset;
+      }
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import type { Sql } from '../db/client.ts';
+import { findNodeRefs, registerNodes, type NodeRef, type NodeSettings } from '../db/nodes.ts';
+import type { Checks, HeartbeatStatus } from '../health/decide.ts';
+import type { Principal } from '../http/auth.ts';
+import { ApiError } from '../http/errors.ts';
+import { generateSecret, hashSecret } from '../secrets.ts';
+import type { HeartbeatBuffer } from './buffer.ts';
+
+export interface IncomingHeartbeat {
+  node?: string | undefined;
+  status: HeartbeatStatus;
+  checks?: Checks | undefined;
+  seq?: number | undefined;
+}
+
+export const NODE_DEFAULTS: NodeSettings = {
+  heartbeat_interval_seconds: 30,
+  grace_seconds: 0,
+  failures_for_down: 3,
+  successes_for_recovery: 1,
+};
+
+/**
+ * Turns authenticated heartbeat requests into buffered, coalesced heartbeats. Every check that can
+ * reject a request (ownership, unknown nodes) runs before anything is buffered, so a rejected
+ * request leaves no trace. Name → id lookups are cached (30 s) so a fleet posting by name costs no
+ * query per request.
+ */
+export class Ingestor {
+  private refs = new Map<string, { id: string; expires: number }>();
+  private readonly ttlMs = 30_000;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly buffer: HeartbeatBuffer,
+    private readonly autoRegister: boolean,
+  ) {}
+
+  async accept(principal: Principal, heartbeats: IncomingHeartbeat[], now: Date): Promise<{ accepted: number; stale: number }> {
+    const ids = await this.resolve(principal, heartbeats, now);
+    let stale = 0;
+    heartbeats.forEach((hb, i) => {
+      const fresh = this.buffer.add({
+        nodeId: ids[i]!,
+        at: now,
+        status: hb.status,
+        checks: hb.checks ?? null,
+        seq: hb.seq ?? null,
+      });
+      if (!fresh) stale += 1;
+    });
+    return { accepted: heartbeats.length, stale };
+  }
+
+  /** Drops cached name lookups (after a delete or rename in this process). */
+  forget(): void {
+    this.refs.clear();
+  }
+
+  private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], now: Date): Promise<string[]> {
+    if (principal.kind === 'node') {
+      for (const [i, hb] of heartbeats.entries()) {
+        if (hb.node !== undefined && hb.node !== principal.nodeName && hb.node !== principal.nodeId) {
+          throw new ApiError(403, 'forbidden', `A node token may only post heartbeats for its own node (item ${i} names "${hb.node}").`);
+        }
+      }
+      return heartbeats.map(() => principal.nodeId);
+    }
+    const missingField = heartbeats.findIndex((hb) => hb.node === undefined);
+    if (missingField >= 0) {
+      throw new ApiError(400, 'validation_failed', 'The request has invalid fields; see details.', [
+        { field: heartbeats.length > 1 || missingField > 0 ? `heartbeats.${missingField}.node` : 'node', message: 'is required with an API key' },
+      ]);
+    }
+    const wanted = [...new Set(heartbeats.map((hb) => hb.node!))];
+    const nowMs = Date.now();
+    const known = new Map<string, string>();
+    const misses: string[] = [];
+    for (const ref of wanted) {
+      const hit = this.refs.get(ref);
+      if (hit && hit.expires > nowMs) known.set(ref, hit.id);
+      else misses.push(ref);
+    }
+    if (misses.length) {
+      const found = await findNodeRefs(this.sql, misses);
+      this.remember(found, known, nowMs);
+      const unknown = misses.filter((r) => !known.has(r));
+      if (unknown.length) {
+        if (!this.autoRegister || principal.scope !== 'ingest') {
+          throw new ApiError(404, 'not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
+        }
+        const created = await this.sql.begin((tx) =>
+          registerNodes(tx, unknown, unknown.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now),
+        );
+        this.remember(created, known, nowMs);
+      }
+    }
+    return heartbeats.map((hb) => known.get(hb.node!)!);
+  }
+
+  private remember(found: NodeRef[], known: Map<string, string>, nowMs: number): void {
+    if (this.refs.size > 200_000) this.refs.clear();
+    for (const n of found) {
+      for (const key of [n.name, n.id]) {
+        known.set(key, n.id);
+        this.refs.set(key, { id: n.id, expires: nowMs + this.ttlMs });
+      }
+    }
+  }
+}

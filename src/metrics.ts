@@ -1,0 +1,135 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Clock } from './clock.ts';
+import type { Sql } from './db/client.ts';
+import { countNodesByState } from './db/nodes.ts';
+import { outboxBacklog } from './db/outbox.ts';
+import { STATES } from './health/decide.ts';
+import type { Logger } from './logger.ts';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Every series Lifeline exports. No label carries a node id or name: label values come from small
+ * fixed sets (states, topics, routes), so the series count stays in the hundreds however big the
+ * fleet is.
+ */
+export interface MetricsSource {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+}
+
+export function createMetrics(source?: MetricsSource) {
+  const registry = new Registry();
+  const read = databaseReaders(source);
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  return {
+    registry,
+    heartbeats: new Counter({
+      name: 'lifeline_heartbeats_received_total',
+      help: 'Heartbeats received, by result (accepted, stale, rejected).',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    nodes: new Gauge({
+      name: 'lifeline_nodes',
+      help: 'Nodes by health state.',
+      labelNames: ['state'] as const,
+      registers: r,
+      async collect() {
+        const counts = await read.nodes();
+        if (counts) for (const s of STATES) this.set({ state: s }, counts[s] ?? 0);
+      },
+    }),
+    leader: new Gauge({ name: 'lifeline_evaluator_leader', help: '1 while this process holds the evaluator lock.', registers: r }),
+    tick: new Histogram({
+      name: 'lifeline_evaluator_tick_seconds',
+      help: 'Duration of evaluator passes that ran as leader.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    }),
+    transitions: new Counter({
+      name: 'lifeline_state_transitions_total',
+      help: 'Node state transitions committed.',
+      labelNames: ['from', 'to'] as const,
+      registers: r,
+    }),
+    outboxPending: new Gauge({
+      name: 'lifeline_outbox_pending',
+      help: 'Outbox events not yet handled.',
+      registers: r,
+      async collect() {
+        const b = await read.backlog();
+        if (b) this.set(b.pending);
+      },
+    }),
+    outboxOldest: new Gauge({
+      name: 'lifeline_outbox_oldest_pending_seconds',
+      help: 'Age of the oldest unhandled outbox event.',
+      registers: r,
+      async collect() {
+        const b = await read.backlog();
+        if (b) this.set(b.oldestSeconds);
+      },
+    }),
+    outboxEvents: new Counter({
+      name: 'lifeline_outbox_events_total',
+      help: 'Outbox events processed, by topic and result (handled, failed, dead).',
+      labelNames: ['type', 'result'] as const,
+      registers: r,
+    }),
+    outboxLatency: new Histogram({
+      name: 'lifeline_outbox_dispatch_latency_seconds',
+      help: 'Time from an outbox event being written to its handlers committing.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: r,
+    }),
+    ingestFlush: new Histogram({
+      name: 'lifeline_ingest_flush_seconds',
+      help: 'Duration of heartbeat buffer flushes.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: r,
+    }),
+    http: new Histogram({
+      name: 'lifeline_http_request_duration_seconds',
+      help: 'HTTP request duration by method, route pattern and status.',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: r,
+    }),
+    loopErrors: new Counter({
+      name: 'lifeline_loop_errors_total',
+      help: 'Failed passes of background loops (they log and carry on).',
+      labelNames: ['loop'] as const,
+      registers: r,
+    }),
+  };
+}
+
+/**
+ * Gauges read from Postgres at scrape time, so every process reports the same fleet-wide truth.
+ * A failed read keeps the last value rather than failing the whole scrape; one backlog query
+ * serves both outbox gauges of a scrape.
+ */
+function databaseReaders(source: MetricsSource | undefined) {
+  const guarded = async <T>(what: string, fn: (s: MetricsSource) => Promise<T>): Promise<T | undefined> => {
+    if (!source) return undefined;
+    try {
+      return await fn(source);
+    } catch (err) {
+      source.log.warn({ err, what }, 'metrics collection query failed');
+      return undefined;
+    }
+  };
+  let backlog: Promise<{ pending: number; oldestSeconds: number } | undefined> | undefined;
+  return {
+    nodes: () => guarded('nodes', (s) => countNodesByState(s.sql)),
+    backlog: () => {
+      backlog ??= guarded('outbox', (s) => outboxBacklog(s.sql, s.clock.now())).finally(() => {
+        setImmediate(() => (backlog = undefined));
+      });
+      return backlog;
+    },
+  };
+}

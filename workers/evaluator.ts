@@ -1,0 +1,50 @@
+import type { Clock } from '../src/clock.ts';
+import { createSql } from '../src/db/client.ts';
+import { Evaluator } from '../src/health/evaluator.ts';
+import { Leadership } from '../src/health/leader.ts';
+import type { Logger } from '../src/logger.ts';
+import { Loop } from '../src/loop.ts';
+import type { Metrics } from '../src/metrics.ts';
+
+export interface EvaluatorWorkerOptions {
+  databaseUrl: string;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  intervalMs: number;
+  coverageGapMs: number;
+}
+
+/** The evaluator role: its own dedicated connection for the lock, one loop, a clean release. */
+export function startEvaluator(o: EvaluatorWorkerOptions) {
+  const lockSql = createSql(o.databaseUrl, { dedicated: true, applicationName: 'lifeline-evaluator' });
+  const log = o.log.child({ role: 'evaluator' });
+  const leadership = new Leadership(lockSql, log, (leader) => o.metrics.leader.set(leader ? 1 : 0));
+  o.metrics.leader.set(0);
+  const evaluator = new Evaluator({
+    leadership,
+    clock: o.clock,
+    log,
+    intervalMs: o.intervalMs,
+    coverageGapMs: o.coverageGapMs,
+    onTick: (s) => o.metrics.tick.observe(s),
+    onTransition: (from, to) => o.metrics.transitions.inc({ from, to }),
+  });
+  const loop = new Loop({
+    name: 'evaluator',
+    log,
+    intervalMs: o.intervalMs,
+    runOnce: async () => (await evaluator.runOnce()).sleepMs,
+    onError: () => o.metrics.loopErrors.inc({ loop: 'evaluator' }),
+  });
+  loop.start();
+  return {
+    evaluator,
+    leadership,
+    async stop() {
+      await loop.stop();
+      await leadership.release().catch((err) => log.warn({ err }, 'could not release the evaluator lock; closing its session releases it'));
+      await lockSql.end({ timeout: 2 });
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Clock } from '../src/clock.ts';
+import type { Sql } from '../src/db/client.ts';
+import type { HeartbeatBuffer } from '../src/ingest/buffer.ts';
+import { IngestFlusher } from '../src/ingest/flusher.ts';
+import type { Logger } from '../src/logger.ts';
+import { Loop } from '../src/loop.ts';
+import type { Metrics } from '../src/metrics.ts';
+
+export interface IngestWorkerOptions {
+  sql: Sql;
+  buffer: HeartbeatBuffer;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  flushMs: number;
+  coverageGapMs: number;
+}
+
+/** Flushes the heartbeat buffer on a short timer; on stop, one last flush so every 202 holds. */
+export function startIngestFlusher(o: IngestWorkerOptions) {
+  const log = o.log.child({ role: 'ingest' });
+  const flusher = new IngestFlusher({
+    sql: o.sql,
+    buffer: o.buffer,
+    clock: o.clock,
+    log,
+    gapMs: o.coverageGapMs,
+    onFlushed: (_n, s) => o.metrics.ingestFlush.observe(s),
+  });
+  const loop = new Loop({
+    name: 'ingest-flush',
+    log,
+    intervalMs: o.flushMs,
+    runOnce: async () => void (await flusher.runOnce()),
+    onError: () => o.metrics.loopErrors.inc({ loop: 'ingest' }),
+  });
+  loop.start();
+  return {
+    flusher,
+    async stop() {
+      await loop.stop();
+      await flusher.close();
+    },
+  };
+}
