@@ -40,10 +40,11 @@ export class Leadership {
     return this.sql;
   }
 
-  /** Re-checks (as leader) or tries to take (as follower) the lock; never throws. */
+  /** Confirms the lock is held, or tries to take it; never throws. */
   async refresh(): Promise<boolean> {
     try {
-      const held = this.leader ? await this.holds(this.sql) : await this.tryTake();
+      // Check before taking: session locks stack, and a second acquisition would need two unlocks.
+      const held = (await this.holds(this.sql)) || (await this.tryTake());
       this.set(held);
     } catch (err) {
       this.log.warn({ err }, 'evaluator lock check failed; acting as follower');
@@ -60,7 +61,8 @@ export class Leadership {
         return fn(tx);
       }) as T;
     } catch (err) {
-      if (err instanceof LostLeadership) this.set(false);
+      // Any error on the lock's session means stepping down; the next refresh re-checks pg_locks.
+      this.set(false);
       throw err;
     }
   }

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface LogLine {
+  msg: string;
+  [k: string]: unknown;
+}
+
+/**
+ * An engine (or any script) in a child process, with its JSON log lines as events so tests wait on
+ * what the process says rather than on time.
+ */
+export class EngineProcess {
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  private waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (raw) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(raw) as LogLine;
+      } catch {
+        line = { msg: raw };
+      }
+      this.lines.push(line);
+      this.waiters = this.waiters.filter((w) => (w.match(line) ? (w.resolve(line), false) : true));
+    });
+    createInterface({ input: child.stderr! }).on('line', (l) => this.stderr.push(l));
+    this.exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  }
+
+  /** `command` defaults to running src/main.ts under tsx, as `npm start` does. */
+  static start(env: Record<string, string>, command: string[] = [process.execPath, '--import', 'tsx', 'src/main.ts']): EngineProcess {
+    const child = spawn(command[0]!, command.slice(1), {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new EngineProcess(child);
+  }
+
+  /** Resolves with the first log line (already seen or future) that matches. */
+  waitFor(match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
+    const seen = this.lines.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${this.stderr.slice(-5).join(' | ')}`));
+      }, timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+    });
+  }
+
+  async listeningPort(): Promise<number> {
+    const line = await this.waitFor((l) => l.msg === 'lifeline listening');
+    return line.port as number;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+}

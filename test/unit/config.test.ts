@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, ROLES } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('gives every variable its documented default', () => {
+    const c = loadConfig({});
+    assert.equal(c.databaseUrl, 'postgres://localhost:5432/lifeline');
+    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(c.port, 8080);
+    assert.equal(c.host, '0.0.0.0');
+    assert.deepEqual([...c.roles].sort(), [...ROLES].sort());
+    assert.equal(c.adminToken, undefined);
+    assert.equal(c.evaluatorIntervalMs, 1000);
+    assert.equal(c.queuePrefix, 'lifeline');
+    assert.equal(c.autoRegister, true);
+    assert.equal(c.smtpUrl, undefined);
+    assert.equal(c.mailFrom, 'lifeline@localhost');
+    assert.equal(c.logLevel, 'info');
+    assert.equal(c.ingestFlushMs, 250);
+    assert.equal(c.outboxPollMs, 1000);
+    assert.equal(c.outboxWorkers, 2);
+    assert.equal(c.outboxMaxAttempts, 10);
+  });
+
+  it('reads set values', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgresql://u:p@db:5433/x',
+      PORT: '9090',
+      LIFELINE_ROLES: 'api, evaluator',
+      LIFELINE_AUTO_REGISTER: 'false',
+      LIFELINE_EVALUATOR_INTERVAL_MS: '250',
+      SMTP_URL: 'smtp://mail:1025',
+      MAIL_FROM: 'Lifeline <oncall@example.com>',
+      LIFELINE_ADMIN_TOKEN: 'a-long-enough-admin-token',
+    });
+    assert.equal(c.port, 9090);
+    assert.deepEqual([...c.roles], ['api', 'evaluator']);
+    assert.equal(c.autoRegister, false);
+    assert.equal(c.evaluatorIntervalMs, 250);
+    assert.equal(c.smtpUrl, 'smtp://mail:1025');
+    assert.equal(c.mailFrom, 'Lifeline <oncall@example.com>');
+  });
+
+  it('treats empty strings as unset', () => {
+    assert.equal(loadConfig({ PORT: '', SMTP_URL: '' }).port, 8080);
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['PORT', 'eighty', /PORT: must be an integer/],
+    ['PORT', '70000', /PORT: must be between 0 and 65535/],
+    ['DATABASE_URL', 'not a url', /DATABASE_URL: must be a URL/],
+    ['DATABASE_URL', 'mysql://localhost/x', /DATABASE_URL: must use postgres: or postgresql:/],
+    ['REDIS_URL', 'http://localhost', /REDIS_URL: must use redis: or rediss:/],
+    ['LIFELINE_ROLES', 'api,cooking', /LIFELINE_ROLES: unknown role "cooking"/],
+    ['LIFELINE_ROLES', ',', /LIFELINE_ROLES: must name at least one role/],
+    ['LIFELINE_EVALUATOR_INTERVAL_MS', '0', /LIFELINE_EVALUATOR_INTERVAL_MS: must be between 10 and 60000/],
+    ['LIFELINE_EVALUATOR_INTERVAL_MS', '1.5', /LIFELINE_EVALUATOR_INTERVAL_MS: must be an integer/],
+    ['LIFELINE_AUTO_REGISTER', 'maybe', /LIFELINE_AUTO_REGISTER: must be true or false/],
+    ['LIFELINE_QUEUE_PREFIX', 'has space', /LIFELINE_QUEUE_PREFIX/],
+    ['LIFELINE_ADMIN_TOKEN', 'short', /LIFELINE_ADMIN_TOKEN: must be at least 16 characters/],
+    ['SMTP_URL', 'http://mail', /SMTP_URL: must use smtp: or smtps:/],
+    ['MAIL_FROM', 'nobody', /MAIL_FROM: must be an email address/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL: must be one of/],
+    ['LIFELINE_OUTBOX_WORKERS', '0', /LIFELINE_OUTBOX_WORKERS: must be between 1 and 64/],
+  ];
+  for (const [name, value, message] of bad) {
+    it(`rejects ${name}=${value} naming the variable`, () => {
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (err: unknown) => err instanceof ConfigError && err.variable === name && message.test(err.message),
+      );
+    });
+  }
+
+  it('never echoes a database password in an error', () => {
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' }),
+      (err: unknown) => err instanceof ConfigError && !err.message.includes('hunter2'),
+    );
+  });
+});

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  decide,
+  downDeadline,
+  missedHeartbeats,
+  WATERMARK_RECHECK_MS,
+  type Policy,
+  type Snapshot,
+} from '../../src/health/decide.ts';
+
+const T0 = new Date('2026-11-21T10:00:00.000Z');
+const at = (sec: number) => new Date(T0.getTime() + sec * 1000);
+
+const policy: Policy = { heartbeatIntervalSeconds: 30, graceSeconds: 0, failuresForDown: 3, successesForRecovery: 1 };
+
+/** A healthy node that beat at T0, with ingest watching since long before and flushed up to `now`. */
+function snap(over: Partial<Snapshot> = {}, now = at(0)): Snapshot {
+  return {
+    state: 'healthy',
+    since: at(-3600),
+    receivedAtEntry: 0,
+    lastHeartbeatAt: at(0),
+    lastStatus: 'ok',
+    checks: null,
+    okStreak: 10,
+    received: 10,
+    maintenanceFrom: null,
+    coverage: { since: at(-86_400), blindFrom: null, seenAt: now },
+    ...over,
+  };
+}
+
+function summary(s: Snapshot, p: Policy, now: Date) {
+  const d = decide(s, p, now);
+  return d.transitions.map((t) => `${t.from}->${t.to}@${(t.at.getTime() - T0.getTime()) / 1000}`);
+}
+
+describe('decide: deadlines', () => {
+  const cases: Array<{ name: string; p: Policy; now: number; want: string[] }> = [
+    { name: 'stays healthy one ms before interval × failures', p: policy, now: 89.999, want: [] },
+    { name: 'is down exactly at interval × failures, stamped at the deadline', p: policy, now: 90, want: ['healthy->down@90'] },
+    { name: 'is stamped at the deadline even when noticed late', p: policy, now: 400, want: ['healthy->down@90'] },
+    { name: 'grace extends the deadline', p: { ...policy, graceSeconds: 15 }, now: 104.9, want: [] },
+    { name: 'grace deadline is interval × failures + grace', p: { ...policy, graceSeconds: 15 }, now: 105, want: ['healthy->down@105'] },
+    { name: 'failures_for_down 1 is one interval', p: { ...policy, failuresForDown: 1 }, now: 30, want: ['healthy->down@30'] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const now = at(c.now);
+      assert.deepEqual(summary(snap({}, now), c.p, now), c.want);
+    });
+  }
+
+  it('waits for the ingest watermark before calling a passed deadline down', () => {
+    const now = at(90.2);
+    const s = snap({ coverage: { since: at(-86_400), blindFrom: null, seenAt: at(89.9) } }, now);
+    const d = decide(s, policy, now);
+    assert.deepEqual(d.transitions, []);
+    assert.equal(d.nextCheckAt?.getTime(), now.getTime() + WATERMARK_RECHECK_MS);
+  });
+
+  it('schedules the next check at the deadline', () => {
+    const d = decide(snap(), policy, at(10));
+    assert.deepEqual(d.transitions, []);
+    assert.equal(d.nextCheckAt?.toISOString(), at(90).toISOString());
+  });
+
+  it('leaves a down node alone until a heartbeat arrives', () => {
+    const now = at(500);
+    const d = decide(snap({ state: 'down', since: at(90) }, now), policy, now);
+    assert.deepEqual(d.transitions, []);
+    assert.equal(d.nextCheckAt, null);
+  });
+
+  it('keeps a node that never sent a heartbeat unknown, with nothing scheduled', () => {
+    const now = at(10_000);
+    const d = decide(snap({ state: 'unknown', lastHeartbeatAt: null, lastStatus: null, okStreak: 0, received: 0 }, now), policy, now);
+    assert.deepEqual(d.transitions, []);
+    assert.equal(d.nextCheckAt, null);
+  });
+
+  it('derives deadline and missed heartbeats from the same origin', () => {
+    assert.equal(downDeadline(at(0), at(-10), policy).toISOString(), at(90).toISOString());
+    assert.equal(downDeadline(at(0), at(50), policy).toISOString(), at(140).toISOString());
+    const table: Array<[number, number, number]> = [
+      [29.9, 0, 0],
+      [30, 0, 1],
+      [59.9, 0, 1],
+      [60, 0, 2],
+      [90, 0, 3],
+      [44.9, 15, 0],
+      [45, 15, 1],
+      [75, 15, 2],
+    ];
+    for (const [sec, grace, want] of table) {
+      assert.equal(missedHeartbeats(at(0), at(-10), { ...policy, graceSeconds: grace }, at(sec)), want, `${sec}s grace ${grace}`);
+    }
+    assert.equal(missedHeartbeats(null, at(-10), policy, at(1000)), 0);
+  });
+});
+
+describe('decide: self-reported status and checks', () => {
+  const cases: Array<{ name: string; over: Partial<Snapshot>; want: string[]; reason?: RegExp }> = [
+    { name: 'failing is down at once, at the heartbeat', over: { lastStatus: 'failing', okStreak: 0 }, want: ['healthy->down@0'], reason: /agent reported failing/ },
+    { name: 'degraded is degraded at the heartbeat', over: { lastStatus: 'degraded', okStreak: 0 }, want: ['healthy->degraded@0'] },
+    {
+      name: 'an ok status with a warn check is degraded, naming the check',
+      over: { checks: { disk: { status: 'warn' } }, okStreak: 0 },
+      want: ['healthy->degraded@0'],
+      reason: /warning checks: disk/,
+    },
+    {
+      name: 'a fail check on an ok status is degraded, not down',
+      over: { checks: { db: { status: 'fail' }, cpu: { status: 'ok' } }, okStreak: 0 },
+      want: ['healthy->degraded@0'],
+      reason: /failing checks: db/,
+    },
+    {
+      name: 'failing with a failing check names the check',
+      over: { lastStatus: 'failing', checks: { db: { status: 'fail' } }, okStreak: 0 },
+      want: ['healthy->down@0'],
+      reason: /failing checks: db/,
+    },
+    { name: 'degraded to down on failing', over: { state: 'degraded', since: at(-10), lastStatus: 'failing', okStreak: 0 }, want: ['degraded->down@0'] },
+    { name: 'down (missed) to degraded when a degraded report arrives', over: { state: 'down', since: at(-10), lastStatus: 'degraded', okStreak: 0 }, want: ['down->degraded@0'] },
+    { name: 'an ok report with ok checks keeps a healthy node healthy', over: { checks: { disk: { status: 'ok' } } }, want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const s = snap(c.over);
+      const d = decide(s, policy, at(1));
+      assert.deepEqual(summary(s, policy, at(1)), c.want);
+      if (c.reason) assert.match(d.transitions[0]!.reason, c.reason);
+    });
+  }
+});
+
+describe('decide: recovery', () => {
+  const p3 = { ...policy, successesForRecovery: 3 };
+  const cases: Array<{ name: string; p: Policy; over: Partial<Snapshot>; want: string[] }> = [
+    { name: 'unknown to healthy on the first ok heartbeat by default', p: policy, over: { state: 'unknown', since: at(-5), okStreak: 1, received: 1 }, want: ['unknown->healthy@0'] },
+    { name: 'needs successes_for_recovery ok heartbeats', p: p3, over: { state: 'down', since: at(-5), receivedAtEntry: 10, okStreak: 2, received: 12 }, want: [] },
+    { name: 'recovers on the last of them', p: p3, over: { state: 'down', since: at(-5), receivedAtEntry: 10, okStreak: 3, received: 13 }, want: ['down->healthy@0'] },
+    {
+      name: 'ok heartbeats from before the outage do not count',
+      p: p3,
+      over: { state: 'down', since: at(-5), receivedAtEntry: 10, okStreak: 12, received: 11 },
+      want: [],
+    },
+    { name: 'degraded recovers on ok', p: policy, over: { state: 'degraded', since: at(-5), receivedAtEntry: 10, okStreak: 1, received: 11 }, want: ['degraded->healthy@0'] },
+    { name: 'a broken streak does not recover', p: p3, over: { state: 'degraded', since: at(-5), receivedAtEntry: 0, okStreak: 1, received: 20 }, want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      assert.deepEqual(summary(snap(c.over), c.p, at(1)), c.want);
+    });
+  }
+
+  it('stores the entry count so later heartbeats are counted from the transition', () => {
+    const d = decide(snap({ lastStatus: 'failing', okStreak: 0, received: 42 }), policy, at(1));
+    assert.equal(d.receivedAtEntry, 42);
+  });
+});
+
+describe('decide: honest restarts', () => {
+  // Ingest went dark at 100 and resumed at 700 (ten minutes blind).
+  const coverage = { since: at(700), blindFrom: at(100), seenAt: at(700) };
+
+  it('records the blind time as unknown and does not call a node down for it', () => {
+    const now = at(700);
+    const s = snap({ lastHeartbeatAt: at(60), okStreak: 0, received: 10, coverage: { ...coverage, seenAt: now } }, now);
+    const d = decide(s, policy, now);
+    assert.deepEqual(summary(s, policy, now), ['healthy->unknown@100']);
+    assert.equal(d.nextCheckAt?.toISOString(), at(790).toISOString(), 'deadline counts from when ingest came back');
+  });
+
+  it('judges a silent node only after a full period since coverage resumed', () => {
+    const now = at(790);
+    const s = snap({ state: 'unknown', since: at(100), lastHeartbeatAt: at(60), okStreak: 0, coverage: { ...coverage, seenAt: now } }, now);
+    assert.deepEqual(summary(s, policy, now), ['unknown->down@790']);
+  });
+
+  it('heals through unknown when the node beats after the restart', () => {
+    const now = at(705);
+    const s = snap({ lastHeartbeatAt: at(703), okStreak: 1, received: 11, coverage: { ...coverage, seenAt: now } }, now);
+    assert.deepEqual(summary(s, policy, now), ['healthy->unknown@100', 'unknown->healthy@703']);
+  });
+
+  it('still records an outage whose deadline passed while ingest was watching', () => {
+    const now = at(705);
+    const s = snap({ lastHeartbeatAt: at(0), okStreak: 0, coverage: { ...coverage, seenAt: now } }, now);
+    assert.deepEqual(summary(s, policy, now), ['healthy->down@90', 'down->unknown@100']);
+  });
+
+  it('does not repeat the blind transition once recorded', () => {
+    const now = at(710);
+    const s = snap({ since: at(703), lastHeartbeatAt: at(709), coverage: { ...coverage, seenAt: now } }, now);
+    assert.deepEqual(summary(s, policy, now), []);
+  });
+});
+
+describe('decide: maintenance', () => {
+  it('enters maintenance at the window start whatever the heartbeats say', () => {
+    const s = snap({ lastStatus: 'failing', maintenanceFrom: at(-20) });
+    const d = decide(s, policy, at(1));
+    assert.deepEqual(summary(s, policy, at(1)), ['healthy->maintenance@-20']);
+    assert.equal(d.nextCheckAt, null);
+  });
+
+  it('is judged afresh when the window ends: ok heartbeats make it healthy', () => {
+    assert.deepEqual(summary(snap({ state: 'maintenance', since: at(-100), receivedAtEntry: 5, okStreak: 8, received: 10 }), policy, at(1)), ['maintenance->healthy@0']);
+  });
+
+  it('is judged afresh when the window ends: silence past the deadline is down', () => {
+    const now = at(200);
+    assert.deepEqual(summary(snap({ state: 'maintenance', since: at(-100) }, now), policy, now), ['maintenance->down@90']);
+  });
+
+  it('becomes unknown after a window when it never sent a heartbeat', () => {
+    const s = snap({ state: 'maintenance', since: at(-100), lastHeartbeatAt: null, lastStatus: null, okStreak: 0, received: 0 });
+    assert.deepEqual(summary(s, policy, at(1)), ['maintenance->unknown@1']);
+  });
+});
+
+describe('decide: monotonic log', () => {
+  it('never stamps a transition before the state it leaves', () => {
+    const s = snap({ since: at(5), lastStatus: 'failing', okStreak: 0 });
+    assert.deepEqual(summary(s, policy, at(6)), ['healthy->down@5']);
+  });
+
+  it('is pure: the same input gives the same output', () => {
+    const s = snap({ lastStatus: 'degraded' });
+    assert.deepEqual(decide(s, policy, at(3)), decide(s, policy, at(3)));
+  });
+});

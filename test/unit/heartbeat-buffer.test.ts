@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HeartbeatBuffer, type Heartbeat } from '../../src/ingest/buffer.ts';
+
+const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({
+  nodeId: 'n1',
+  at: new Date('2026-11-21T10:00:00.000Z'),
+  status: 'ok',
+  checks: null,
+  seq: null,
+  ...over,
+});
+
+describe('HeartbeatBuffer', () => {
+  it('coalesces a node to one entry carrying the latest report and the counts', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb({ at: new Date('2026-11-21T10:00:01.000Z') }));
+    b.add(hb({ at: new Date('2026-11-21T10:00:02.000Z'), status: 'degraded' }));
+    b.add(hb({ at: new Date('2026-11-21T10:00:03.000Z') }));
+    const [entry, ...rest] = b.take();
+    assert.equal(rest.length, 0);
+    assert.equal(entry!.at.toISOString(), '2026-11-21T10:00:03.000Z');
+    assert.equal(entry!.status, 'ok');
+    assert.equal(entry!.count, 3);
+    assert.equal(entry!.okRun, 1, 'the degraded report broke the run');
+    assert.equal(entry!.reset, true);
+    assert.equal(entry!.notOk, true);
+    assert.equal(b.size, 0);
+  });
+
+  it('extends the stored streak when every buffered report was ok', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb());
+    b.add(hb());
+    const [entry] = b.take();
+    assert.deepEqual([entry!.okRun, entry!.reset, entry!.notOk], [2, false, false]);
+  });
+
+  it('counts a warn check as not ok', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb({ checks: { disk: { status: 'warn' } } }));
+    const [entry] = b.take();
+    assert.deepEqual([entry!.okRun, entry!.reset, entry!.notOk], [0, true, true]);
+  });
+
+  it('ignores a seq not above the buffered one', () => {
+    const b = new HeartbeatBuffer();
+    assert.equal(b.add(hb({ seq: 5 })), true);
+    assert.equal(b.add(hb({ seq: 4, status: 'failing' })), false);
+    assert.equal(b.add(hb({ seq: 5 })), false);
+    assert.equal(b.add(hb({ seq: 6 })), true);
+    const [entry] = b.take();
+    assert.deepEqual([entry!.seq, entry!.count, entry!.status], [6, 2, 'ok']);
+  });
+
+  it('restores a failed batch under newer arrivals without losing counts', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb({ status: 'failing' }));
+    const failed = b.take();
+    b.add(hb({ at: new Date('2026-11-21T10:00:05.000Z') }));
+    b.add(hb({ nodeId: 'n2' }));
+    b.restore(failed);
+    const byNode = new Map(b.take().map((e) => [e.nodeId, e]));
+    const n1 = byNode.get('n1')!;
+    assert.equal(n1.at.toISOString(), '2026-11-21T10:00:05.000Z', 'the newer report wins');
+    assert.equal(n1.count, 2);
+    assert.equal(n1.notOk, true, 'the failing report is not forgotten');
+    assert.equal(n1.okRun, 1);
+    assert.equal(n1.reset, true);
+    assert.equal(byNode.get('n2')!.count, 1);
+  });
+});
