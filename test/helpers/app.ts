@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/clock.ts';
+import type { Sql } from '../../src/db/client.ts';
+import { upsertBootstrapAdmin } from '../../src/db/api-keys.ts';
+import { createApp } from '../../src/http/app.ts';
+import { Authenticator } from '../../src/http/auth.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { IngestFlusher } from '../../src/ingest/flusher.ts';
+import { Ingestor } from '../../src/ingest/ingestor.ts';
+import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { hashSecret } from '../../src/secrets.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { testLog } from './log.ts';
+
+export const ADMIN_TOKEN = 'llk_test-admin-token-for-http-tests';
+export const START = '2026-11-21T10:00:00.000Z';
+
+export type App = ReturnType<typeof createApp>;
+export type Body = NonNullable<RequestInit['body']>;
+
+export interface BuildOptions {
+  sql: Sql;
+  clock: ManualClock;
+  buffer: HeartbeatBuffer;
+  autoRegister?: boolean;
+  pingRedis?: () => Promise<void>;
+  metrics?: Metrics;
+}
+
+/** One in-process app over the given pool and buffer; several may share a database. */
+export function buildApp(o: BuildOptions) {
+  const metrics = o.metrics ?? createMetrics();
+  const auth = new Authenticator(o.sql);
+  const ingestor = new Ingestor(o.sql, o.buffer, o.autoRegister ?? true);
+  const app = createApp({
+    sql: o.sql,
+    clock: o.clock,
+    log: testLog,
+    metrics,
+    auth,
+    ingestor,
+    pingRedis: o.pingRedis ?? (async () => {}),
+  });
+  return { app, metrics, auth, ingestor };
+}
+
+export interface RequestOptions {
+  token?: string | undefined;
+  /** Serialised as JSON with content-type application/json. */
+  json?: unknown;
+  body?: Body;
+  headers?: Record<string, string>;
+}
+
+export function send(app: App, method: string, path: string, o: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...(o.headers ?? {}) };
+  if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
+  let body: Body | undefined = o.body;
+  if (o.json !== undefined) {
+    body = JSON.stringify(o.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const init: RequestInit & { duplex?: 'half' } = { method, headers };
+  if (body !== undefined) {
+    init.body = body;
+    if (body instanceof ReadableStream) init.duplex = 'half';
+  }
+  return Promise.resolve(app.request(path, init));
+}
+
+export interface Counts {
+  nodes: number;
+  api_keys: number;
+  node_heartbeats: number;
+  heartbeats_received: number;
+  outbox: number;
+  buffered: number;
+}
+
+export interface ErrorShape {
+  code: string;
+  message: string;
+  details?: { field: string; message: string }[];
+}
+
+/**
+ * Asserts the contract's error shape exactly: `{"error": {"code", "message", "details"?}}` and
+ * nothing else, with a non-empty human message. Returns the inner error for further checks.
+ */
+export async function expectError(res: Response, status: number, code: string): Promise<ErrorShape> {
+  const text = await res.text();
+  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${text}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  const parsed = JSON.parse(text) as { error: ErrorShape };
+  assert.deepEqual(Object.keys(parsed), ['error']);
+  const err = parsed.error;
+  assert.equal(err.code, code, text);
+  assert.equal(typeof err.message, 'string');
+  assert.ok(err.message.length > 0);
+  const keys = Object.keys(err).sort();
+  assert.ok(
+    JSON.stringify(keys) === JSON.stringify(['code', 'message']) || JSON.stringify(keys) === JSON.stringify(['code', 'details', 'message']),
+    `unexpected error keys ${keys.join(',')}`,
+  );
+  if (err.details !== undefined) {
+    assert.ok(Array.isArray(err.details) && err.details.length > 0, 'details, when present, is a non-empty array');
+    for (const d of err.details) {
+      assert.deepEqual(Object.keys(d).sort(), ['field', 'message']);
+      assert.equal(typeof d.field, 'string');
+      assert.equal(typeof d.message, 'string');
+    }
+  }
+  return err;
+}
+
+/** Asserts a validation_failed error whose details name exactly these fields (in any order). */
+export async function expectInvalid(res: Response, fields: string[]): Promise<ErrorShape> {
+  const err = await expectError(res, 400, 'validation_failed');
+  assert.ok(err.details, 'validation_failed carries details');
+  assert.deepEqual([...new Set(err.details.map((d) => d.field))].sort(), [...fields].sort(), JSON.stringify(err.details));
+  return err;
+}
+
+/** A database with a migrated schema, a bootstrap admin key and one app with a manual clock. */
+export async function createHarness(opts: { autoRegister?: boolean } = {}) {
+  const db: TestDatabase = await createTestDatabase();
+  const { sql } = db;
+  const clock = new ManualClock(START);
+  const buffer = new HeartbeatBuffer();
+  let redisUp = true;
+  const built = buildApp({
+    sql,
+    clock,
+    buffer,
+    autoRegister: opts.autoRegister ?? true,
+    pingRedis: async () => {
+      if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    },
+  });
+  await upsertBootstrapAdmin(sql, hashSecret(ADMIN_TOKEN), clock.now());
+  const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: 60_000 });
+  const { app } = built;
+
+  const h = {
+    db,
+    sql,
+    clock,
+    buffer,
+    flusher,
+    ...built,
+    setRedisUp(up: boolean) {
+      redisUp = up;
+    },
+    req: (method: string, path: string, o?: RequestOptions) => send(app, method, path, o),
+    admin: (method: string, path: string, json?: unknown) => send(app, method, path, { token: ADMIN_TOKEN, json }),
+
+    /** Creates an API key through the API and returns its secret and id. */
+    async createKey(scope: 'admin' | 'write' | 'read' | 'ingest', name = `${scope}-key`) {
+      const res = await send(app, 'POST', '/v1/api-keys', { token: ADMIN_TOKEN, json: { name, scope } });
+      assert.equal(res.status, 201, await res.clone().text());
+      const b = (await res.json()) as { id: string; secret: string };
+      return { id: b.id, secret: b.secret };
+    },
+
+    /** Creates a node through the API and returns the full 201 body (with its token). */
+    async createNode(name: string, extra: Record<string, unknown> = {}) {
+      const res = await send(app, 'POST', '/v1/nodes', { token: ADMIN_TOKEN, json: { name, ...extra } });
+      assert.equal(res.status, 201, await res.clone().text());
+      return (await res.json()) as NodeBody & { token: string };
+    },
+
+    /** Writes whatever is buffered, as the ingest flusher would. */
+    flush: () => flusher.runOnce(),
+
+    async heartbeatRow(nodeId: string) {
+      const [row] = await sql<HeartbeatRow[]>`
+        select node_id, last_heartbeat_at, last_status, checks, last_seq::int as last_seq, received::int as received
+        from node_heartbeats where node_id = ${nodeId}`;
+      return row;
+    },
+
+    async counts(): Promise<Counts> {
+      const [row] = await sql<Omit<Counts, 'buffered'>[]>`
+        select (select count(*)::int from nodes) as nodes,
+               (select count(*)::int from api_keys) as api_keys,
+               (select count(*)::int from node_heartbeats) as node_heartbeats,
+               (select coalesce(sum(received), 0)::int from node_heartbeats) as heartbeats_received,
+               (select count(*)::int from outbox) as outbox`;
+      return { ...row!, buffered: buffer.size };
+    },
+
+    /**
+     * Runs a request that must be rejected and asserts it left no trace: no row added, changed or
+     * removed in nodes/api_keys/node_heartbeats/outbox and nothing buffered for the next flush.
+     */
+    async rejected(run: () => Promise<Response>): Promise<Response> {
+      // Anything buffered by earlier tests is written first, so an empty buffer is the baseline.
+      await flusher.runOnce();
+      const before = await h.counts();
+      const snapshot = await tableSnapshot(sql);
+      const res = await run();
+      // Read the body now so the request is fully settled before comparing.
+      const copy = new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
+      assert.deepEqual(await h.counts(), before, 'a rejected request changed a count or buffered something');
+      assert.equal(buffer.size, 0, 'a rejected request buffered heartbeats');
+      assert.deepEqual(await tableSnapshot(sql), snapshot, 'a rejected request changed stored rows');
+      return copy;
+    },
+
+    async close() {
+      await db.drop();
+    },
+  };
+  return h;
+}
+
+export type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+async function tableSnapshot(sql: Sql) {
+  const [row] = await sql<{ nodes: unknown; keys: unknown; hbs: unknown }[]>`
+    select (select coalesce(json_agg(n order by n.id), '[]') from nodes n) as nodes,
+           (select coalesce(json_agg(k order by k.id), '[]') from api_keys k) as keys,
+           (select coalesce(json_agg(h order by h.node_id), '[]') from node_heartbeats h) as hbs`;
+  return row;
+}
+
+export interface HeartbeatRow {
+  node_id: string;
+  last_heartbeat_at: Date | null;
+  last_status: string | null;
+  checks: unknown;
+  last_seq: number | null;
+  received: number;
+}
+
+export interface NodeBody {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  heartbeat_interval_seconds: number;
+  grace_seconds: number;
+  failures_for_down: number;
+  successes_for_recovery: number;
+  escalation_policy_id: string | null;
+  created_at: string;
+  updated_at: string;
+  health: {
+    state: string;
+    since: string;
+    reason: string | null;
+    state_version: number;
+    last_heartbeat_at: string | null;
+    missed_heartbeats: number;
+    last_status: string | null;
+    checks: unknown;
+  };
+}

@@ -1,0 +1,594 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { hashSecret } from '../../src/secrets.ts';
+import { START, buildApp, createHarness, expectError, send, type Harness, type NodeBody } from '../helpers/app.ts';
+
+let h: Harness;
+
+before(async () => {
+  h = await createHarness();
+});
+
+after(async () => {
+  await h?.close();
+});
+
+const json = async <T = Record<string, unknown>>(res: Response, status: number): Promise<T> => {
+  const text = await res.text();
+  assert.equal(res.status, status, text);
+  return JSON.parse(text) as T;
+};
+
+interface KeyBody {
+  id: string;
+  name: string;
+  scope: string;
+  created_at: string;
+  revoked_at: string | null;
+  secret?: string;
+}
+
+interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+describe('API keys', () => {
+  it('creates a key whose secret is returned once and stored only as its sha256', async () => {
+    const res = await h.admin('POST', '/v1/api-keys', { name: 'deployer', scope: 'write' });
+    const key = await json<KeyBody>(res, 201);
+    assert.deepEqual(Object.keys(key).sort(), ['created_at', 'id', 'name', 'revoked_at', 'scope', 'secret']);
+    assert.equal(key.name, 'deployer');
+    assert.equal(key.scope, 'write');
+    assert.equal(key.created_at, START);
+    assert.equal(key.revoked_at, null);
+    assert.match(key.secret!, /^llk_[A-Za-z0-9_-]{40,}$/);
+
+    const rows = await h.sql`select * from api_keys where id = ${key.id}`;
+    assert.equal(rows.length, 1);
+    const row = rows[0]!;
+    assert.equal(row.secret_hash, hashSecret(key.secret!));
+    assert.ok(!JSON.stringify(row).includes(key.secret!), 'the stored row must not contain the secret');
+    assert.ok(!JSON.stringify(row).includes(key.secret!.slice(4)), 'nor the secret without its prefix');
+
+    // The list never shows the secret again.
+    const list = await json<Page<KeyBody>>(await h.admin('GET', '/v1/api-keys?limit=500'), 200);
+    const listed = list.items.find((k) => k.id === key.id);
+    assert.ok(listed);
+    assert.equal(listed.secret, undefined);
+    assert.ok(!JSON.stringify(list).includes(key.secret!));
+    assert.ok(!JSON.stringify(list).includes(row.secret_hash as string), 'nor its hash');
+  });
+
+  it('lists keys with cursor pagination that visits every key once', async () => {
+    for (let i = 0; i < 3; i += 1) await h.createKey('read', `pager-${i}`);
+    const [{ n }] = (await h.sql`select count(*)::int as n from api_keys`) as unknown as [{ n: number }];
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const path: string = `/v1/api-keys?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page: Page<KeyBody> = await json<Page<KeyBody>>(await h.admin('GET', path), 200);
+      assert.deepEqual(Object.keys(page).sort(), ['items', 'next_cursor']);
+      assert.ok(page.items.length <= 2);
+      seen.push(...page.items.map((k) => k.id));
+      cursor = page.next_cursor;
+      pages += 1;
+      assert.ok(pages < 100, 'pagination must terminate');
+    } while (cursor !== null);
+    assert.equal(seen.length, n);
+    assert.equal(new Set(seen).size, n, 'no key is listed twice');
+  });
+
+  it('revokes a key: it shows revoked_at and its secret is refused at once', async () => {
+    const key = await h.createKey('read', 'to-revoke');
+    // Authenticate once so the principal is cached: revocation must still take effect at once.
+    assert.equal((await h.req('GET', '/v1/nodes', { token: key.secret })).status, 200);
+
+    const del = await h.admin('DELETE', `/v1/api-keys/${key.id}`);
+    assert.equal(del.status, 204);
+    assert.equal(await del.text(), '');
+
+    const res = await h.req('GET', '/v1/nodes', { token: key.secret });
+    await expectError(res, 401, 'unauthorized');
+
+    const list = await json<Page<KeyBody>>(await h.admin('GET', '/v1/api-keys?limit=500'), 200);
+    assert.equal(list.items.find((k) => k.id === key.id)?.revoked_at, START);
+  });
+});
+
+describe('scopes', () => {
+  let keys: Record<'admin' | 'write' | 'read' | 'ingest', string>;
+  let nodeToken: string;
+
+  before(async () => {
+    keys = {
+      admin: (await h.createKey('admin', 'scope-admin')).secret,
+      write: (await h.createKey('write', 'scope-write')).secret,
+      read: (await h.createKey('read', 'scope-read')).secret,
+      ingest: (await h.createKey('ingest', 'scope-ingest')).secret,
+    };
+    nodeToken = (await h.createNode('scope-target')).token;
+  });
+
+  const can = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await send(h.app, method, path, { token, json: body });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  it('lets admin do everything: keys, node writes, reads and heartbeats', async () => {
+    assert.equal(await can(keys.admin, 'POST', '/v1/api-keys', { name: 'by-admin', scope: 'read' }), 201);
+    assert.equal(await can(keys.admin, 'GET', '/v1/api-keys'), 200);
+    assert.equal(await can(keys.admin, 'POST', '/v1/nodes', { name: 'by-admin' }), 201);
+    assert.equal(await can(keys.admin, 'GET', '/v1/nodes/scope-target'), 200);
+    assert.equal(await can(keys.admin, 'POST', '/v1/heartbeats', { node: 'scope-target' }), 202);
+  });
+
+  it('lets write do node writes, reads and heartbeats but not manage keys', async () => {
+    assert.equal(await can(keys.write, 'POST', '/v1/api-keys', { name: 'by-write', scope: 'read' }), 403);
+    assert.equal(await can(keys.write, 'GET', '/v1/api-keys'), 403);
+    assert.equal(await can(keys.write, 'POST', '/v1/nodes', { name: 'by-write' }), 201);
+    assert.equal(await can(keys.write, 'PATCH', '/v1/nodes/by-write', { grace_seconds: 5 }), 200);
+    assert.equal(await can(keys.write, 'GET', '/v1/nodes'), 200);
+    assert.equal(await can(keys.write, 'POST', '/v1/heartbeats', { node: 'scope-target' }), 202);
+  });
+
+  it('lets read only read', async () => {
+    assert.equal(await can(keys.read, 'GET', '/v1/nodes'), 200);
+    assert.equal(await can(keys.read, 'GET', '/v1/nodes/scope-target'), 200);
+    assert.equal(await can(keys.read, 'GET', '/v1/nodes/scope-target/transitions'), 200);
+    assert.equal(await can(keys.read, 'POST', '/v1/nodes', { name: 'by-read' }), 403);
+    assert.equal(await can(keys.read, 'PATCH', '/v1/nodes/scope-target', { grace_seconds: 5 }), 403);
+    assert.equal(await can(keys.read, 'POST', '/v1/nodes/scope-target/token'), 403);
+    assert.equal(await can(keys.read, 'DELETE', '/v1/nodes/scope-target'), 403);
+    assert.equal(await can(keys.read, 'POST', '/v1/heartbeats', { node: 'scope-target' }), 403);
+    assert.equal(await can(keys.read, 'GET', '/v1/api-keys'), 403);
+  });
+
+  it('lets an ingest key post heartbeats and nothing else', async () => {
+    assert.equal(await can(keys.ingest, 'POST', '/v1/heartbeats', { node: 'scope-target' }), 202);
+    assert.equal(await can(keys.ingest, 'GET', '/v1/nodes'), 403);
+    assert.equal(await can(keys.ingest, 'GET', '/v1/nodes/scope-target'), 403);
+    assert.equal(await can(keys.ingest, 'POST', '/v1/nodes', { name: 'by-ingest' }), 403);
+    assert.equal(await can(keys.ingest, 'GET', '/v1/api-keys'), 403);
+  });
+
+  it('lets a node token post heartbeats for its node and nothing else', async () => {
+    assert.equal(await can(nodeToken, 'POST', '/v1/heartbeats', {}), 202);
+    assert.equal(await can(nodeToken, 'GET', '/v1/nodes'), 403);
+    assert.equal(await can(nodeToken, 'GET', '/v1/nodes/scope-target'), 403);
+    assert.equal(await can(nodeToken, 'POST', '/v1/nodes', { name: 'by-node' }), 403);
+    assert.equal(await can(nodeToken, 'POST', '/v1/nodes/scope-target/token'), 403);
+  });
+});
+
+describe('nodes', () => {
+  it('creates a node with the contract defaults and returns its token once', async () => {
+    const res = await h.admin('POST', '/v1/nodes', { name: 'web-1.example:8080' });
+    const node = await json<NodeBody & { token: string }>(res, 201);
+    assert.match(node.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.match(node.token, /^lln_[A-Za-z0-9_-]{40,}$/);
+    const { id, token, ...rest } = node;
+    assert.deepEqual(rest, {
+      name: 'web-1.example:8080',
+      labels: {},
+      heartbeat_interval_seconds: 30,
+      grace_seconds: 0,
+      failures_for_down: 3,
+      successes_for_recovery: 1,
+      escalation_policy_id: null,
+      created_at: START,
+      updated_at: START,
+      health: {
+        state: 'unknown',
+        since: START,
+        reason: null,
+        state_version: 0,
+        last_heartbeat_at: null,
+        missed_heartbeats: 0,
+        last_status: null,
+        checks: null,
+      },
+    });
+
+    const [row] = await h.sql`select * from nodes where id = ${id}`;
+    assert.equal(row!.token_hash, hashSecret(token));
+    assert.ok(!JSON.stringify(row).includes(token.slice(4)), 'the stored row must not contain the token');
+
+    const got = await json<Record<string, unknown>>(await h.admin('GET', `/v1/nodes/${id}`), 200);
+    assert.equal(got.token, undefined, 'the token is not shown again');
+    assert.ok(!JSON.stringify(got).includes(token));
+  });
+
+  it('creates a node with every setting given', async () => {
+    const node = await h.createNode('db-primary', {
+      labels: { env: 'prod', 'team/owner': 'data' },
+      heartbeat_interval_seconds: 10,
+      grace_seconds: 5,
+      failures_for_down: 2,
+      successes_for_recovery: 3,
+    });
+    assert.deepEqual(node.labels, { env: 'prod', 'team/owner': 'data' });
+    assert.equal(node.heartbeat_interval_seconds, 10);
+    assert.equal(node.grace_seconds, 5);
+    assert.equal(node.failures_for_down, 2);
+    assert.equal(node.successes_for_recovery, 3);
+  });
+
+  it('gets a node by id and by name, identically', async () => {
+    const created = await h.createNode('lookup-me', { labels: { a: 'b' } });
+    const byId = await json<NodeBody>(await h.admin('GET', `/v1/nodes/${created.id}`), 200);
+    const byName = await json<NodeBody>(await h.admin('GET', '/v1/nodes/lookup-me'), 200);
+    assert.deepEqual(byId, byName);
+    const { token, ...withoutToken } = created;
+    assert.ok(token);
+    assert.deepEqual(byId, withoutToken);
+  });
+
+  it('lists nodes filtered by state and by label', async () => {
+    const a = await h.createNode('filter-a', { labels: { tier: 'prod', role: 'web' } });
+    await h.createNode('filter-b', { labels: { tier: 'staging', role: 'web' } });
+    const c = await h.createNode('filter-c', { labels: { tier: 'prod', role: 'db' } });
+    // The evaluator owns node_health; set states directly so the filter has something to tell apart.
+    await h.sql`update node_health set state = 'down', version = 1 where node_id = ${a.id}`;
+    await h.sql`update node_health set state = 'healthy', version = 1 where node_id = ${c.id}`;
+
+    const prod = await json<Page<NodeBody>>(await h.admin('GET', '/v1/nodes?label=tier:prod'), 200);
+    assert.deepEqual(prod.items.map((n) => n.name), ['filter-a', 'filter-c']);
+    assert.equal(prod.next_cursor, null);
+
+    const down = await json<Page<NodeBody>>(await h.admin('GET', '/v1/nodes?state=down'), 200);
+    assert.deepEqual(down.items.map((n) => n.name), ['filter-a']);
+    assert.equal(down.items[0]!.health.state, 'down');
+
+    const both = await json<Page<NodeBody>>(await h.admin('GET', '/v1/nodes?state=healthy&label=tier:prod'), 200);
+    assert.deepEqual(both.items.map((n) => n.name), ['filter-c']);
+
+    const none = await json<Page<NodeBody>>(await h.admin('GET', '/v1/nodes?state=maintenance&label=tier:prod'), 200);
+    assert.deepEqual(none, { items: [], next_cursor: null });
+
+    // A label value may itself contain a colon: only the first one splits key from value.
+    await h.createNode('filter-d', { labels: { endpoint: 'http://x:9100' } });
+    const colon = await json<Page<NodeBody>>(await h.admin('GET', `/v1/nodes?label=${encodeURIComponent('endpoint:http://x:9100')}`), 200);
+    assert.deepEqual(colon.items.map((n) => n.name), ['filter-d']);
+  });
+
+  it('walks 5 nodes with limit 2 in three pages, each node exactly once, in name order', async () => {
+    const names = ['page-e', 'page-a', 'page-d', 'page-c', 'page-b'];
+    for (const n of names) await h.createNode(n, { labels: { suite: 'paging' } });
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const path: string = `/v1/nodes?label=suite:paging&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page: Page<NodeBody> = await json<Page<NodeBody>>(await h.admin('GET', path), 200);
+      pages.push(page.items.map((n) => n.name));
+      cursor = page.next_cursor;
+      assert.ok(pages.length <= 5, 'pagination must terminate');
+    } while (cursor !== null);
+    assert.deepEqual(pages, [['page-a', 'page-b'], ['page-c', 'page-d'], ['page-e']]);
+  });
+
+  it('walks every node unfiltered with limit 2 without duplicates or omissions', async () => {
+    const all = (await h.sql`select name from nodes order by name`).map((r) => r.name as string);
+    assert.ok(all.length >= 5);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const path: string = `/v1/nodes?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page: Page<NodeBody> = await json<Page<NodeBody>>(await h.admin('GET', path), 200);
+      assert.ok(page.items.length >= 1 && page.items.length <= 2);
+      seen.push(...page.items.map((n) => n.name));
+      cursor = page.next_cursor;
+      assert.ok(seen.length <= all.length, 'pagination must terminate');
+    } while (cursor !== null);
+    assert.deepEqual(seen, all);
+  });
+
+  it('uses the default limit of 50 when none is given', async () => {
+    const page = await json<Page<NodeBody>>(await h.admin('GET', '/v1/nodes'), 200);
+    const [{ n }] = (await h.sql`select count(*)::int as n from nodes`) as unknown as [{ n: number }];
+    assert.equal(page.items.length, Math.min(50, n));
+    assert.equal(page.next_cursor === null, n <= 50);
+  });
+
+  it('patches settings, labels and the name, and updated_at moves with the clock', async () => {
+    const node = await h.createNode('patch-me', { labels: { old: 'yes' } });
+    h.clock.advance(60_000);
+    const patched = await json<NodeBody>(
+      await h.admin('PATCH', `/v1/nodes/${node.id}`, {
+        name: 'patched',
+        labels: { new: 'yes' },
+        heartbeat_interval_seconds: 15,
+        grace_seconds: 7,
+        failures_for_down: 4,
+        successes_for_recovery: 2,
+      }),
+      200,
+    );
+    assert.equal(patched.id, node.id);
+    assert.equal(patched.name, 'patched');
+    assert.deepEqual(patched.labels, { new: 'yes' }, 'labels are replaced, not merged');
+    assert.equal(patched.heartbeat_interval_seconds, 15);
+    assert.equal(patched.grace_seconds, 7);
+    assert.equal(patched.failures_for_down, 4);
+    assert.equal(patched.successes_for_recovery, 2);
+    assert.equal(patched.created_at, node.created_at);
+    assert.equal(patched.updated_at, h.clock.now().toISOString());
+
+    // A partial patch leaves other fields alone; the node is found by its new name.
+    const again = await json<NodeBody>(await h.admin('PATCH', '/v1/nodes/patched', { grace_seconds: 0 }), 200);
+    assert.equal(again.grace_seconds, 0);
+    assert.equal(again.heartbeat_interval_seconds, 15);
+    assert.deepEqual(again.labels, { new: 'yes' });
+    await expectError(await h.admin('GET', '/v1/nodes/patch-me'), 404, 'not_found');
+  });
+
+  it('deletes a node (204, empty body) after which it is 404 by id and by name', async () => {
+    const node = await h.createNode('delete-me');
+    const res = await h.admin('DELETE', `/v1/nodes/${node.id}`);
+    assert.equal(res.status, 204);
+    assert.equal(await res.text(), '');
+    await expectError(await h.admin('GET', `/v1/nodes/${node.id}`), 404, 'not_found');
+    await expectError(await h.admin('GET', '/v1/nodes/delete-me'), 404, 'not_found');
+    await expectError(await h.admin('DELETE', `/v1/nodes/${node.id}`), 404, 'not_found');
+    const rows = await h.sql`select 1 from node_heartbeats where node_id = ${node.id}`;
+    assert.equal(rows.length, 0, 'its heartbeat row goes with it');
+    // Its token no longer authenticates.
+    await expectError(await h.req('POST', '/v1/heartbeats', { token: node.token, json: {} }), 401, 'unauthorized');
+  });
+
+  it('deletes a node by name', async () => {
+    await h.createNode('delete-by-name');
+    assert.equal((await h.admin('DELETE', '/v1/nodes/delete-by-name')).status, 204);
+    await expectError(await h.admin('GET', '/v1/nodes/delete-by-name'), 404, 'not_found');
+  });
+
+  it('rotates a node token: the old one is refused at once, the new one works', async () => {
+    const node = await h.createNode('rotate-me');
+    // Use the old token first so it sits in the authentication cache.
+    assert.equal((await h.req('POST', '/v1/heartbeats', { token: node.token, json: {} })).status, 202);
+
+    const res = await h.admin('POST', '/v1/nodes/rotate-me/token');
+    const rotated = await json<NodeBody & { token: string }>(res, 200);
+    assert.equal(rotated.id, node.id);
+    assert.match(rotated.token, /^lln_/);
+    assert.notEqual(rotated.token, node.token);
+    const [row] = await h.sql`select token_hash from nodes where id = ${node.id}`;
+    assert.equal(row!.token_hash, hashSecret(rotated.token));
+
+    await expectError(await h.req('POST', '/v1/heartbeats', { token: node.token, json: {} }), 401, 'unauthorized');
+    const ok = await h.req('POST', '/v1/heartbeats', { token: rotated.token, json: { status: 'ok' } });
+    assert.deepEqual(await json(ok, 202), { accepted: 1 });
+  });
+
+  it('lists transitions of a node that has none as an empty page', async () => {
+    const node = await h.createNode('no-history');
+    const byId = await json(await h.admin('GET', `/v1/nodes/${node.id}/transitions`), 200);
+    assert.deepEqual(byId, { items: [], next_cursor: null });
+    const byName = await json(await h.admin('GET', '/v1/nodes/no-history/transitions?limit=10'), 200);
+    assert.deepEqual(byName, { items: [], next_cursor: null });
+  });
+});
+
+describe('heartbeats', () => {
+  it('accepts a single heartbeat with a node token and persists it at the receive time', async () => {
+    const node = await h.createNode('hb-single');
+    h.clock.advance(1_000);
+    const receivedAt = h.clock.now();
+    const res = await h.req('POST', '/v1/heartbeats', {
+      token: node.token,
+      json: {
+        status: 'degraded',
+        checks: { disk: { status: 'warn', value: 91.5, message: 'disk 91% full' } },
+        // An agent's clock is never trusted: this far-past time must not be stored.
+        sent_at: '2001-01-01T00:00:00.000Z',
+        seq: 7,
+      },
+    });
+    assert.deepEqual(await json(res, 202), { accepted: 1 });
+    assert.equal(h.buffer.size >= 1, true);
+
+    h.clock.advance(250);
+    await h.flush();
+    const row = await h.heartbeatRow(node.id);
+    assert.ok(row);
+    assert.equal(row.last_heartbeat_at?.toISOString(), receivedAt.toISOString());
+    assert.equal(row.last_status, 'degraded');
+    assert.deepEqual(row.checks, { disk: { status: 'warn', value: 91.5, message: 'disk 91% full' } });
+    assert.equal(row.last_seq, 7);
+    assert.equal(row.received, 1);
+
+    const shown = await json<NodeBody>(await h.admin('GET', `/v1/nodes/${node.id}`), 200);
+    assert.equal(shown.health.last_heartbeat_at, receivedAt.toISOString());
+    assert.equal(shown.health.last_status, 'degraded');
+  });
+
+  it('defaults status to ok and accepts a node token naming its own node by name or id', async () => {
+    const node = await h.createNode('hb-own');
+    assert.deepEqual(await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { node: 'hb-own' } }), 202), { accepted: 1 });
+    assert.deepEqual(await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { node: node.id } }), 202), { accepted: 1 });
+    await h.flush();
+    const row = await h.heartbeatRow(node.id);
+    assert.equal(row?.last_status, 'ok');
+    assert.equal(row?.received, 2);
+  });
+
+  it('accepts a batch with a node token and counts every item', async () => {
+    const node = await h.createNode('hb-batch-token');
+    const res = await h.req('POST', '/v1/heartbeats', {
+      token: node.token,
+      json: { heartbeats: [{ seq: 1 }, { seq: 2, status: 'ok' }, { seq: 3, status: 'failing' }] },
+    });
+    assert.deepEqual(await json(res, 202), { accepted: 3 });
+    await h.flush();
+    const row = await h.heartbeatRow(node.id);
+    assert.equal(row?.last_status, 'failing', 'the latest item wins');
+    assert.equal(row?.last_seq, 3);
+    assert.equal(row?.received, 3);
+  });
+
+  it('accepts an ingest key naming nodes by name and by id, singly and in a batch', async () => {
+    const ingest = await h.createKey('ingest', 'hb-ingest');
+    const a = await h.createNode('hb-ingest-a');
+    const b = await h.createNode('hb-ingest-b');
+    assert.deepEqual(await json(await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { node: 'hb-ingest-a' } }), 202), { accepted: 1 });
+    assert.deepEqual(await json(await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { node: b.id } }), 202), { accepted: 1 });
+    const batch = await h.req('POST', '/v1/heartbeats', {
+      token: ingest.secret,
+      json: { heartbeats: [{ node: a.id, status: 'degraded' }, { node: 'hb-ingest-b', checks: { cpu: { status: 'fail' } } }] },
+    });
+    assert.deepEqual(await json(batch, 202), { accepted: 2 });
+    await h.flush();
+    const ra = await h.heartbeatRow(a.id);
+    const rb = await h.heartbeatRow(b.id);
+    assert.equal(ra?.received, 2);
+    assert.equal(ra?.last_status, 'degraded');
+    assert.equal(rb?.received, 2);
+    assert.deepEqual(rb?.checks, { cpu: { status: 'fail' } });
+  });
+
+  it('auto-registers an unknown node named by an ingest key, with the default settings', async () => {
+    const ingest = await h.createKey('ingest', 'hb-autoreg');
+    const before = await h.counts();
+    const res = await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: [{ node: 'auto-1' }, { node: 'auto-2', status: 'degraded' }] } });
+    assert.deepEqual(await json(res, 202), { accepted: 2 });
+    assert.equal((await h.counts()).nodes, before.nodes + 2);
+
+    const node = await json<NodeBody>(await h.admin('GET', '/v1/nodes/auto-1'), 200);
+    assert.deepEqual(node.labels, {});
+    assert.equal(node.heartbeat_interval_seconds, 30);
+    assert.equal(node.grace_seconds, 0);
+    assert.equal(node.failures_for_down, 3);
+    assert.equal(node.successes_for_recovery, 1);
+    assert.equal(node.health.state, 'unknown');
+
+    await h.flush();
+    assert.equal((await h.heartbeatRow(node.id))?.received, 1);
+    // A second heartbeat for the same name reuses the node.
+    assert.equal((await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { node: 'auto-1' } })).status, 202);
+    assert.equal((await h.counts()).nodes, before.nodes + 2);
+  });
+
+  it('does not auto-register for a write key: 404 and nothing created', async () => {
+    const write = await h.createKey('write', 'hb-no-autoreg');
+    const res = await h.rejected(() => h.req('POST', '/v1/heartbeats', { token: write.secret, json: { node: 'never-created' } }));
+    const err = await expectError(res, 404, 'not_found');
+    assert.match(err.message, /never-created/);
+    const rows = await h.sql`select 1 from nodes where name = 'never-created'`;
+    assert.equal(rows.length, 0);
+  });
+
+  it('does not auto-register when auto-registration is off, even for an ingest key', async () => {
+    const ingest = await h.createKey('ingest', 'hb-autoreg-off');
+    const off = buildApp({ sql: h.sql, clock: h.clock, buffer: h.buffer, autoRegister: false });
+    const known = await h.createNode('known-when-off');
+    const res = await h.rejected(() =>
+      send(off.app, 'POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: [{ node: 'known-when-off' }, { node: 'unknown-when-off' }] } }),
+    );
+    await expectError(res, 404, 'not_found');
+    assert.equal((await h.sql`select 1 from nodes where name = 'unknown-when-off'`).length, 0);
+    // Known nodes still work with auto-registration off.
+    assert.equal((await send(off.app, 'POST', '/v1/heartbeats', { token: ingest.secret, json: { node: known.id } })).status, 202);
+  });
+
+  it('ignores a stale seq (already buffered) but still counts it as accepted', async () => {
+    const node = await h.createNode('hb-stale-buffered');
+    assert.deepEqual(await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { seq: 10, status: 'ok' } }), 202), { accepted: 1 });
+    const stale = await h.req('POST', '/v1/heartbeats', { token: node.token, json: { seq: 9, status: 'failing' } });
+    assert.deepEqual(await json(stale, 202), { accepted: 1 });
+    await h.flush();
+    const row = await h.heartbeatRow(node.id);
+    assert.equal(row?.last_status, 'ok');
+    assert.equal(row?.last_seq, 10);
+    assert.equal(row?.received, 1, 'the stale heartbeat is not counted as received');
+  });
+
+  it('ignores a stale seq (already stored) but still counts it as accepted', async () => {
+    const node = await h.createNode('hb-stale-stored');
+    await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { seq: 10 } }), 202);
+    await h.flush();
+    const storedAt = (await h.heartbeatRow(node.id))?.last_heartbeat_at?.toISOString();
+    h.clock.advance(5_000);
+    const stale = await h.req('POST', '/v1/heartbeats', { token: node.token, json: { heartbeats: [{ seq: 3, status: 'failing' }, { seq: 10, status: 'failing' }] } });
+    assert.deepEqual(await json(stale, 202), { accepted: 2 });
+    await h.flush();
+    const row = await h.heartbeatRow(node.id);
+    assert.equal(row?.last_status, 'ok');
+    assert.equal(row?.last_seq, 10);
+    assert.equal(row?.last_heartbeat_at?.toISOString(), storedAt);
+    assert.equal(row?.received, 1);
+    // A newer seq is applied again.
+    await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { seq: 11, status: 'degraded' } }), 202);
+    await h.flush();
+    assert.equal((await h.heartbeatRow(node.id))?.last_status, 'degraded');
+  });
+});
+
+describe('operations endpoints', () => {
+  it('answers /healthz with 200', async () => {
+    const res = await h.req('GET', '/healthz');
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+  });
+
+  it('answers /readyz with 200 when Postgres and Redis answer', async () => {
+    h.setRedisUp(true);
+    const res = await h.req('GET', '/readyz');
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.arrayBuffer();
+  });
+
+  it('answers /readyz with 503 naming redis when Redis does not answer', async () => {
+    h.setRedisUp(false);
+    try {
+      const res = await h.req('GET', '/readyz');
+      const text = await res.text();
+      assert.equal(res.status, 503, text);
+      const body = JSON.parse(text) as { down?: string[] };
+      assert.deepEqual(body.down, ['redis']);
+      assert.ok(!text.includes('postgres'), 'Postgres is up and must not be named');
+    } finally {
+      h.setRedisUp(true);
+    }
+  });
+
+  it('labels request durations by route pattern, never by a node id or name', async () => {
+    const node = await h.createNode('metrics-node-name');
+    await json(await h.admin('GET', `/v1/nodes/${node.id}`), 200);
+    await json(await h.admin('GET', '/v1/nodes/metrics-node-name'), 200);
+    await json(await h.admin('PATCH', '/v1/nodes/metrics-node-name', { grace_seconds: 1 }), 200);
+    await json(await h.admin('GET', '/v1/nodes/metrics-node-name/transitions'), 200);
+    await expectError(await h.admin('GET', '/v1/nodes/metrics-missing-name'), 404, 'not_found');
+    await expectError(await h.admin('GET', '/no/such/metrics-route'), 404, 'not_found');
+    await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: {} }), 202);
+
+    const res = await h.req('GET', '/metrics');
+    const text = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.match(text, /^# TYPE lifeline_http_request_duration_seconds histogram$/m);
+    assert.match(text, /lifeline_http_request_duration_seconds_count\{[^}]*method="GET"[^}]*route="\/v1\/nodes\/:id"[^}]*status="200"[^}]*\} [1-9]/);
+    assert.match(text, /lifeline_http_request_duration_seconds_count\{[^}]*route="\/v1\/nodes\/:id"[^}]*status="404"[^}]*\} [1-9]/);
+    assert.match(text, /lifeline_http_request_duration_seconds_count\{[^}]*method="PATCH"[^}]*route="\/v1\/nodes\/:id"/);
+    assert.match(text, /lifeline_http_request_duration_seconds_count\{[^}]*route="\/v1\/nodes\/:id\/transitions"/);
+    assert.match(text, /lifeline_http_request_duration_seconds_count\{[^}]*method="POST"[^}]*route="\/v1\/heartbeats"[^}]*status="202"/);
+    assert.ok(!text.includes(node.id), 'no node id in any label');
+    assert.ok(!text.includes('metrics-node-name'), 'no node name in any label');
+    assert.ok(!text.includes('metrics-missing-name'), 'no requested name in any label');
+    assert.ok(!text.includes('metrics-route'), 'no unmatched path in any label');
+    const routes = new Set([...text.matchAll(/lifeline_http_request_duration_seconds_count\{[^}]*route="([^"]*)"/g)].map((m) => m[1]!));
+    for (const r of routes) {
+      assert.ok(r === 'unmatched' || /^\/[A-Za-z0-9/:*_-]*$/.test(r), `route label "${r}" is a pattern`);
+      assert.ok(!/[0-9a-f]{8}-[0-9a-f]{4}/.test(r), `route label "${r}" carries no id`);
+    }
+  });
+
+  it('serves /healthz, /readyz and /metrics without a secret', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      const res = await send(h.app, 'GET', path);
+      assert.equal(res.status, 200, path);
+      await res.arrayBuffer();
+    }
+  });
+});

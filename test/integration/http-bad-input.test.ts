@@ -1,0 +1,547 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSql } from '../../src/db/client.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, send, type Body, type Harness } from '../helpers/app.ts';
+
+let h: Harness;
+let keys: Record<'write' | 'read' | 'ingest', { id: string; secret: string }>;
+let nodeA: { id: string; name: string; token: string };
+let nodeB: { id: string; name: string; token: string };
+
+before(async () => {
+  h = await createHarness();
+  keys = {
+    write: await h.createKey('write', 'bad-input-write'),
+    read: await h.createKey('read', 'bad-input-read'),
+    ingest: await h.createKey('ingest', 'bad-input-ingest'),
+  };
+  nodeA = await h.createNode('node-a');
+  nodeB = await h.createNode('node-b');
+});
+
+after(async () => {
+  await h?.close();
+});
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64url');
+
+/** POST/PATCH with a raw string body and explicit headers, authenticated as admin unless told. */
+const raw = (method: string, path: string, body: Body, headers: Record<string, string>, token: string | undefined = ADMIN_TOKEN) =>
+  h.req(method, path, { token, body, headers });
+
+/** Every body-reading route, with a body it would accept. */
+const bodyRoutes = () => [
+  { method: 'POST', path: '/v1/nodes', good: { name: 'would-be-created' } },
+  { method: 'PATCH', path: '/v1/nodes/node-a', good: { grace_seconds: 9 } },
+  { method: 'POST', path: '/v1/api-keys', good: { name: 'would-be-key', scope: 'read' } },
+  { method: 'POST', path: '/v1/heartbeats', good: { node: 'node-a', status: 'failing' } },
+];
+
+describe('401 unauthorized', () => {
+  const routes: [string, string, unknown?][] = [
+    ['GET', '/v1/nodes'],
+    ['GET', '/v1/nodes/node-a'],
+    ['POST', '/v1/nodes', { name: 'unauth-node' }],
+    ['DELETE', '/v1/nodes/node-a'],
+    ['POST', '/v1/api-keys', { name: 'unauth-key', scope: 'admin' }],
+    ['POST', '/v1/heartbeats', { node: 'node-a', status: 'failing' }],
+  ];
+
+  it('rejects a request without an Authorization header', async () => {
+    for (const [method, path, json] of routes) {
+      const res = await h.rejected(() => send(h.app, method, path, { json }));
+      await expectError(res, 401, 'unauthorized');
+    }
+  });
+
+  it('rejects a malformed Authorization header', async () => {
+    const malformed = ['', 'Bearer', 'Bearer ', `Token ${ADMIN_TOKEN}`, `Basic ${Buffer.from('root:x').toString('base64')}`, `Bearer ${ADMIN_TOKEN} extra`, ADMIN_TOKEN];
+    for (const authorization of malformed) {
+      for (const [method, path, json] of routes) {
+        const res = await h.rejected(() => send(h.app, method, path, { json, headers: { authorization } }));
+        await expectError(res, 401, 'unauthorized');
+      }
+    }
+  });
+
+  it('rejects an unknown secret, including one that differs from a real one by a character', async () => {
+    const near = ADMIN_TOKEN.slice(0, -1) + (ADMIN_TOKEN.endsWith('x') ? 'y' : 'x');
+    for (const secret of ['llk_not-a-real-secret', near, nodeA.token.toUpperCase()]) {
+      for (const [method, path, json] of routes) {
+        const res = await h.rejected(() => send(h.app, method, path, { token: secret, json }));
+        await expectError(res, 401, 'unauthorized');
+      }
+    }
+  });
+});
+
+describe('403 forbidden', () => {
+  it('rejects a read key posting heartbeats', async () => {
+    const res = await h.rejected(() => h.req('POST', '/v1/heartbeats', { token: keys.read.secret, json: { node: 'node-a', status: 'failing' } }));
+    await expectError(res, 403, 'forbidden');
+  });
+
+  it('rejects an ingest key listing, reading or creating nodes', async () => {
+    await expectError(await h.rejected(() => h.req('GET', '/v1/nodes', { token: keys.ingest.secret })), 403, 'forbidden');
+    await expectError(await h.rejected(() => h.req('GET', '/v1/nodes/node-a', { token: keys.ingest.secret })), 403, 'forbidden');
+    await expectError(await h.rejected(() => h.req('POST', '/v1/nodes', { token: keys.ingest.secret, json: { name: 'by-ingest' } })), 403, 'forbidden');
+  });
+
+  it('rejects a write key creating, listing or revoking API keys', async () => {
+    await expectError(
+      await h.rejected(() => h.req('POST', '/v1/api-keys', { token: keys.write.secret, json: { name: 'escalate', scope: 'admin' } })),
+      403,
+      'forbidden',
+    );
+    await expectError(await h.rejected(() => h.req('GET', '/v1/api-keys', { token: keys.write.secret })), 403, 'forbidden');
+    await expectError(await h.rejected(() => h.req('DELETE', `/v1/api-keys/${keys.read.id}`, { token: keys.write.secret })), 403, 'forbidden');
+  });
+
+  it('rejects a node token naming another node in a single heartbeat, by name or by id', async () => {
+    for (const other of [nodeB.name, nodeB.id, 'no-such-node']) {
+      const res = await h.rejected(() => h.req('POST', '/v1/heartbeats', { token: nodeA.token, json: { node: other, status: 'failing' } }));
+      await expectError(res, 403, 'forbidden');
+    }
+  });
+
+  it('rejects a batch in which one item names another node and buffers none of its own items', async () => {
+    const res = await h.rejected(() =>
+      h.req('POST', '/v1/heartbeats', {
+        token: nodeA.token,
+        json: { heartbeats: [{ status: 'ok' }, { node: 'node-a', status: 'failing' }, { node: nodeB.id, status: 'failing' }] },
+      }),
+    );
+    await expectError(res, 403, 'forbidden');
+  });
+
+  it('rejects a node token on anything but heartbeats', async () => {
+    await expectError(await h.rejected(() => h.req('GET', '/v1/nodes', { token: nodeA.token })), 403, 'forbidden');
+    await expectError(await h.rejected(() => h.req('POST', '/v1/nodes/node-a/token', { token: nodeA.token })), 403, 'forbidden');
+    await expectError(await h.rejected(() => h.req('DELETE', '/v1/nodes/node-b', { token: nodeA.token })), 403, 'forbidden');
+  });
+});
+
+describe('400 invalid_json', () => {
+  it('rejects truncated or empty JSON on every body-reading route', async () => {
+    for (const { method, path, good } of bodyRoutes()) {
+      const text = JSON.stringify(good);
+      for (const body of [text.slice(0, -1), text.slice(0, 5), '', '{"a": 1,}', "{'a': 1}", 'undefined']) {
+        const res = await h.rejected(() => raw(method, path, body, JSON_TYPE));
+        await expectError(res, 400, 'invalid_json');
+      }
+    }
+  });
+});
+
+describe('415 unsupported_media_type', () => {
+  it('rejects a JSON body declared as text/plain, as a form, or with no content-type at all', async () => {
+    for (const { method, path, good } of bodyRoutes()) {
+      const text = JSON.stringify(good);
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'text/json', 'application/jsonx']) {
+        const res = await h.rejected(() => raw(method, path, text, { 'content-type': type }));
+        await expectError(res, 415, 'unsupported_media_type');
+      }
+      // A byte body gets no content-type from the Request constructor.
+      const res = await h.rejected(() => raw(method, path, new TextEncoder().encode(text), {}));
+      await expectError(res, 415, 'unsupported_media_type');
+    }
+  });
+});
+
+describe('413 payload_too_large', () => {
+  const MiB = 1024 * 1024;
+  /** A valid heartbeat padded with whitespace to exactly `size` bytes. */
+  const padded = (size: number) => {
+    const head = '{"node":"node-a","status":"failing"';
+    return head + ' '.repeat(size - head.length - 1) + '}';
+  };
+  const streamOf = (text: string, chunk = 64 * 1024) => {
+    const bytes = new TextEncoder().encode(text);
+    let at = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (at >= bytes.length) return c.close();
+        c.enqueue(bytes.subarray(at, at + chunk));
+        at += chunk;
+      },
+    });
+  };
+
+  it('rejects a body over 1 MiB declared by content-length', async () => {
+    const body = padded(MiB + 1);
+    const res = await h.rejected(() => raw('POST', '/v1/heartbeats', body, { ...JSON_TYPE, 'content-length': String(body.length) }));
+    await expectError(res, 413, 'payload_too_large');
+  });
+
+  it('rejects a streamed body over 1 MiB that declares no length', async () => {
+    const res = await h.rejected(() => raw('POST', '/v1/heartbeats', streamOf(padded(MiB + 1)), JSON_TYPE));
+    await expectError(res, 413, 'payload_too_large');
+    const nodes = await h.rejected(() => raw('POST', '/v1/nodes', streamOf(JSON.stringify({ name: 'huge', labels: { a: 'x'.repeat(MiB) } })), JSON_TYPE));
+    await expectError(nodes, 413, 'payload_too_large');
+  });
+
+  it('rejects an oversized body before authenticating it', async () => {
+    const body = padded(2 * MiB);
+    const res = await h.rejected(() => raw('POST', '/v1/heartbeats', body, JSON_TYPE, undefined));
+    await expectError(res, 413, 'payload_too_large');
+  });
+
+  it('accepts a body of exactly 1 MiB, declared or streamed', async () => {
+    const body = padded(MiB);
+    assert.equal(Buffer.byteLength(body), MiB);
+    const declared = await raw('POST', '/v1/heartbeats', body, { ...JSON_TYPE, 'content-length': String(MiB) });
+    assert.equal(declared.status, 202, await declared.clone().text());
+    const streamed = await raw('POST', '/v1/heartbeats', streamOf(body), JSON_TYPE);
+    assert.equal(streamed.status, 202, await streamed.clone().text());
+    h.buffer.take();
+  });
+});
+
+describe('400 validation_failed on nodes', () => {
+  const create = (json: unknown) => h.rejected(() => h.admin('POST', '/v1/nodes', json));
+
+  it('rejects node names with characters outside [A-Za-z0-9._:-]', async () => {
+    for (const name of ['web 1', 'web/1', 'wéb', 'web@1', 'web\n1', 'web#1', '']) {
+      await expectInvalid(await create({ name }), ['name']);
+    }
+  });
+
+  it('rejects a node name of 129 characters and accepts one of 128', async () => {
+    await expectInvalid(await create({ name: 'n'.repeat(129) }), ['name']);
+    const ok = await h.admin('POST', '/v1/nodes', { name: 'n'.repeat(128) });
+    assert.equal(ok.status, 201, await ok.clone().text());
+    await ok.arrayBuffer();
+  });
+
+  it('rejects a missing or non-string name', async () => {
+    await expectInvalid(await create({}), ['name']);
+    await expectInvalid(await create({ name: 42 }), ['name']);
+    await expectInvalid(await create({ name: null }), ['name']);
+  });
+
+  it('rejects a negative, zero, fractional or string heartbeat interval', async () => {
+    for (const heartbeat_interval_seconds of [-1, 0, 1.5, '30', null, 86_401]) {
+      await expectInvalid(await create({ name: 'bad-interval', heartbeat_interval_seconds }), ['heartbeat_interval_seconds']);
+    }
+  });
+
+  it('rejects out-of-range grace, failures and successes', async () => {
+    await expectInvalid(await create({ name: 'bad-grace', grace_seconds: -1 }), ['grace_seconds']);
+    await expectInvalid(await create({ name: 'bad-failures', failures_for_down: 0 }), ['failures_for_down']);
+    await expectInvalid(await create({ name: 'bad-successes', successes_for_recovery: 2.5 }), ['successes_for_recovery']);
+    await expectInvalid(await create({ name: 'bad-policy', escalation_policy_id: 'not-a-uuid' }), ['escalation_policy_id']);
+  });
+
+  it('names every bad field of a node at once', async () => {
+    await expectInvalid(await create({ name: 'a b', heartbeat_interval_seconds: 0, grace_seconds: -1, labels: { env: 1 } }), [
+      'name',
+      'heartbeat_interval_seconds',
+      'grace_seconds',
+      'labels.env',
+    ]);
+  });
+
+  it('rejects an unknown field on POST /v1/nodes', async () => {
+    await expectInvalid(await create({ name: 'strict', colour: 'red' }), ['colour']);
+    await expectInvalid(await create({ name: 'strict', token: 'lln_chosen-by-client' }), ['token']);
+  });
+
+  it('names every unknown field on POST /v1/nodes, not just the first', async () => {
+    await expectInvalid(await create({ name: 'strict', colour: 'red', size: 2 }), ['colour', 'size']);
+  });
+
+  it('rejects labels that are not strings, not an object, or have bad keys', async () => {
+    await expectInvalid(await create({ name: 'bad-labels', labels: { env: 1 } }), ['labels.env']);
+    await expectInvalid(await create({ name: 'bad-labels', labels: { env: null } }), ['labels.env']);
+    await expectInvalid(await create({ name: 'bad-labels', labels: { env: ['prod'] } }), ['labels.env']);
+    await expectInvalid(await create({ name: 'bad-labels', labels: { env: { nested: 'x' } } }), ['labels.env']);
+    await expectInvalid(await create({ name: 'bad-labels', labels: 'env=prod' }), ['labels']);
+    await expectInvalid(await create({ name: 'bad-labels', labels: { 'bad key': 'x' } }), ['labels.bad key']);
+  });
+
+  it('rejects a JSON body that is not an object', async () => {
+    for (const body of [null, [], 'node', 42, true]) {
+      await expectError(await create(body), 400, 'validation_failed');
+    }
+  });
+
+  it('rejects a bad PATCH and leaves the node exactly as it was', async () => {
+    const patch = (json: unknown) => h.rejected(() => h.admin('PATCH', '/v1/nodes/node-a', json));
+    await expectInvalid(await patch({ name: 'bad name' }), ['name']);
+    await expectInvalid(await patch({ name: null }), ['name']);
+    await expectInvalid(await patch({ heartbeat_interval_seconds: 0, grace_seconds: 5 }), ['heartbeat_interval_seconds']);
+    await expectInvalid(await patch({ grace_seconds: 5, colour: 'red' }), ['colour']);
+    await expectInvalid(await patch({ labels: { env: 1 }, grace_seconds: 5 }), ['labels.env']);
+  });
+});
+
+describe('400 validation_failed on heartbeats', () => {
+  const post = (json: unknown, token = nodeA.token) => h.rejected(() => h.req('POST', '/v1/heartbeats', { token, json }));
+
+  it('rejects a heartbeat status outside ok|degraded|failing', async () => {
+    for (const status of ['bad', 'OK', '', null, 1]) await expectInvalid(await post({ status }), ['status']);
+  });
+
+  it('rejects a check status outside ok|warn|fail and other bad check fields', async () => {
+    await expectInvalid(await post({ checks: { disk: { status: 'bad' } } }), ['checks.disk.status']);
+    await expectInvalid(await post({ checks: { disk: {} } }), ['checks.disk.status']);
+    await expectInvalid(await post({ checks: { disk: { status: 'ok', value: 'full' } } }), ['checks.disk.value']);
+    await expectInvalid(await post({ checks: { disk: { status: 'ok', message: 7 } } }), ['checks.disk.message']);
+    await expectInvalid(await post({ checks: { 'bad name!': { status: 'ok' } } }), ['checks.bad name!']);
+  });
+
+  it('rejects a negative or fractional seq', async () => {
+    for (const seq of [-1, 1.5, '3', null]) await expectInvalid(await post({ seq }), ['seq']);
+  });
+
+  it('rejects a sent_at that is not RFC 3339', async () => {
+    for (const sent_at of ['yesterday', '2026-11-21', '2026-11-21T10:00:00', '2026-13-45T99:00:00Z', '1763719200', 1763719200]) {
+      await expectInvalid(await post({ sent_at }), ['sent_at']);
+    }
+  });
+
+  it('rejects a bad node field with an API key', async () => {
+    await expectInvalid(await post({ node: 'bad name' }, keys.ingest.secret), ['node']);
+    await expectInvalid(await post({ node: 'x'.repeat(129) }, keys.ingest.secret), ['node']);
+    await expectInvalid(await post({ node: 12 }, keys.ingest.secret), ['node']);
+  });
+
+  it('rejects a batch of 0 and of 1001 heartbeats', async () => {
+    await expectInvalid(await post({ heartbeats: [] }), ['heartbeats']);
+    await expectInvalid(await post({ heartbeats: Array.from({ length: 1001 }, () => ({ status: 'ok' })) }), ['heartbeats']);
+    await expectInvalid(await post({ heartbeats: 'many' }), ['heartbeats']);
+    await expectInvalid(await post({ heartbeats: null }), ['heartbeats']);
+  });
+
+  it('accepts a batch of exactly 1000 heartbeats', async () => {
+    const res = await h.req('POST', '/v1/heartbeats', { token: nodeA.token, json: { heartbeats: Array.from({ length: 1000 }, (_, i) => ({ seq: i })) } });
+    assert.equal(res.status, 202, await res.clone().text());
+    assert.deepEqual(await res.json(), { accepted: 1000 });
+    h.buffer.take();
+  });
+
+  it('rejects a batch with one bad item and buffers none of it', async () => {
+    const heartbeats = [
+      { node: 'node-a', status: 'failing' },
+      { node: 'node-b', status: 'failing' },
+      { node: 'auto-registered-if-leaked', status: 'ok' },
+      { node: 'node-a', status: 'bad' },
+      { node: 'node-b', status: 'ok' },
+    ];
+    // With an ingest key a leak would also auto-register item 2's node.
+    const err = await expectInvalid(await post({ heartbeats }, keys.ingest.secret), ['heartbeats.3.status']);
+    assert.match(err.details![0]!.message, /ok, degraded or failing/);
+    assert.equal((await h.sql`select 1 from nodes where name = 'auto-registered-if-leaked'`).length, 0);
+    // The same with a node token.
+    await expectInvalid(await post({ heartbeats: [{}, {}, {}, { seq: -1 }] }), ['heartbeats.3.seq']);
+  });
+
+  it('names every bad item of a batch by index and field', async () => {
+    const heartbeats = [{ status: 'ok' }, { status: 'bad' }, { seq: 1 }, { checks: { cpu: { status: 'meh' } } }, { sent_at: 'now' }];
+    await expectInvalid(await post({ heartbeats }), ['heartbeats.1.status', 'heartbeats.3.checks.cpu.status', 'heartbeats.4.sent_at']);
+  });
+
+  it('rejects a heartbeat without a node from an API key', async () => {
+    for (const secret of [keys.ingest.secret, keys.write.secret, ADMIN_TOKEN]) {
+      await expectInvalid(await post({ status: 'ok' }, secret), ['node']);
+      await expectInvalid(await post({ heartbeats: [{ node: 'node-a' }, { node: 'node-b' }, { status: 'ok' }] }, secret), ['heartbeats.2.node']);
+    }
+  });
+
+  it('names the batch item, not a top-level field, when the only item of a batch lacks a node', async () => {
+    await expectInvalid(await post({ heartbeats: [{ status: 'ok' }] }, keys.ingest.secret), ['heartbeats.0.node']);
+  });
+
+  it('names every batch item that lacks a node, not just the first', async () => {
+    await expectInvalid(await post({ heartbeats: [{ node: 'node-a' }, { status: 'ok' }, { status: 'ok' }] }, keys.ingest.secret), [
+      'heartbeats.1.node',
+      'heartbeats.2.node',
+    ]);
+  });
+
+  it('rejects a JSON body that is neither a heartbeat object nor a batch', async () => {
+    for (const body of [null, 'ok', 42, true]) {
+      await expectError(await post(body), 400, 'validation_failed');
+    }
+  });
+
+  it('rejects checks and labels sent as arrays instead of objects keyed by name', async () => {
+    await expectInvalid(await post({ checks: [{ status: 'fail' }] }), ['checks']);
+    await expectInvalid(await h.rejected(() => h.admin('POST', '/v1/nodes', { name: 'array-labels', labels: ['prod'] })), ['labels']);
+  });
+
+  it('rejects a bare JSON array instead of treating it as one ok heartbeat', async () => {
+    for (const body of [[], [{ status: 'failing' }], [1, 2, 3]]) {
+      await expectError(await post(body), 400, 'validation_failed');
+    }
+  });
+});
+
+describe('400 validation_failed on list parameters', () => {
+  const lists = ['/v1/nodes', '/v1/api-keys', '/v1/nodes/node-a/transitions'];
+
+  it('rejects limit=0, limit=501, limit=abc and other non-integers', async () => {
+    for (const path of lists) {
+      for (const limit of ['0', '501', 'abc', '-1', '1.5', '1e2', '', '99999999999999999999']) {
+        const res = await h.rejected(() => h.admin('GET', `${path}?limit=${encodeURIComponent(limit)}`));
+        await expectInvalid(res, ['limit']);
+      }
+      for (const limit of ['1', '500']) {
+        const res = await h.admin('GET', `${path}?limit=${limit}`);
+        assert.equal(res.status, 200, `${path}?limit=${limit}: ${await res.clone().text()}`);
+        await res.arrayBuffer();
+      }
+    }
+  });
+
+  it('rejects a forged cursor on nodes and transitions', async () => {
+    const forged = ['not-a-cursor', '!!!', b64({ name: 'node-a' }), b64([1]), b64(null), Buffer.from('{"a":').toString('base64url')];
+    for (const cursor of forged) {
+      await expectInvalid(await h.rejected(() => h.admin('GET', `/v1/nodes?cursor=${encodeURIComponent(cursor)}`)), ['cursor']);
+    }
+    for (const cursor of [...forged, b64('node-a'), b64(1.5)]) {
+      await expectInvalid(await h.rejected(() => h.admin('GET', `/v1/nodes/node-a/transitions?cursor=${encodeURIComponent(cursor)}`)), ['cursor']);
+    }
+  });
+
+  it('rejects a forged cursor on API keys with 400, not a database error', async () => {
+    for (const cursor of ['!!!', b64(42), b64('not-a-uuid'), b64('-'.repeat(36)), b64('a'.repeat(36))]) {
+      await expectInvalid(await h.rejected(() => h.admin('GET', `/v1/api-keys?cursor=${encodeURIComponent(cursor)}`)), ['cursor']);
+    }
+  });
+
+  it('rejects an unknown state and a label filter without a colon', async () => {
+    await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?state=sleepy')), ['state']);
+    await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?label=env')), ['label']);
+    await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?label=:prod')), ['label']);
+  });
+});
+
+describe('400 validation_failed on API keys', () => {
+  it('rejects a bad scope, a missing or empty name and unknown fields', async () => {
+    const create = (json: unknown) => h.rejected(() => h.admin('POST', '/v1/api-keys', json));
+    await expectInvalid(await create({ name: 'k', scope: 'root' }), ['scope']);
+    await expectInvalid(await create({ name: 'k' }), ['scope']);
+    await expectInvalid(await create({ scope: 'read' }), ['name']);
+    await expectInvalid(await create({ name: '   ', scope: 'read' }), ['name']);
+    await expectInvalid(await create({ name: 'k'.repeat(129), scope: 'read' }), ['name']);
+    await expectInvalid(await create({ name: 'k', scope: 'read', secret: 'llk_mine' }), ['secret']);
+  });
+});
+
+describe('404 not_found', () => {
+  const missing = ['no-such-node', '6f1c7c1e-2b0a-4c7e-9d7e-3b1f2a0c9e55'];
+
+  it('answers 404 for an unknown node id or name on GET, PATCH, DELETE, token and transitions', async () => {
+    for (const ref of missing) {
+      const cases: [string, string, unknown?][] = [
+        ['GET', `/v1/nodes/${ref}`],
+        ['PATCH', `/v1/nodes/${ref}`, { grace_seconds: 1 }],
+        ['DELETE', `/v1/nodes/${ref}`],
+        ['POST', `/v1/nodes/${ref}/token`],
+        ['GET', `/v1/nodes/${ref}/transitions`],
+      ];
+      for (const [method, path, json] of cases) {
+        const res = await h.rejected(() => h.admin(method, path, json));
+        const err = await expectError(res, 404, 'not_found');
+        assert.ok(err.message.includes(ref), `${method} ${path}: the message names what was not found`);
+        assert.equal(err.details, undefined);
+      }
+    }
+  });
+
+  it('answers 404 for an unknown API key on revoke', async () => {
+    for (const id of ['6f1c7c1e-2b0a-4c7e-9d7e-3b1f2a0c9e55', 'not-a-uuid']) {
+      await expectError(await h.rejected(() => h.admin('DELETE', `/v1/api-keys/${id}`)), 404, 'not_found');
+    }
+  });
+
+  it('answers 404, not a database error, for a malformed API key id on revoke', async () => {
+    for (const id of ['a'.repeat(36), '-'.repeat(36)]) {
+      await expectError(await h.rejected(() => h.admin('DELETE', `/v1/api-keys/${id}`)), 404, 'not_found');
+    }
+  });
+
+  it('answers 404 in the error shape for unknown routes and methods', async () => {
+    const cases: [string, string][] = [
+      ['GET', '/'],
+      ['GET', '/nope'],
+      ['GET', '/v2/nodes'],
+      ['GET', '/v1/nope'],
+      ['GET', '/v1/nodes/node-a/nope'],
+      ['PUT', '/v1/nodes/node-a'],
+      ['DELETE', '/v1/nodes'],
+      ['GET', '/v1/heartbeats'],
+    ];
+    for (const [method, path] of cases) {
+      const res = await h.rejected(() => send(h.app, method, path, { token: ADMIN_TOKEN }));
+      await expectError(res, 404, 'not_found');
+    }
+  });
+});
+
+describe('409 conflict', () => {
+  it('rejects creating a node whose name is taken', async () => {
+    const res = await h.rejected(() => h.admin('POST', '/v1/nodes', { name: 'node-a', labels: { leaked: 'yes' } }));
+    const err = await expectError(res, 409, 'conflict');
+    assert.match(err.message, /node-a/);
+  });
+
+  it('rejects renaming a node to a taken name and applies none of the patch', async () => {
+    const res = await h.rejected(() => h.admin('PATCH', '/v1/nodes/node-b', { name: 'node-a', grace_seconds: 99, labels: { leaked: 'yes' } }));
+    await expectError(res, 409, 'conflict');
+    const b = (await (await h.admin('GET', '/v1/nodes/node-b')).json()) as { name: string; grace_seconds: number; labels: object };
+    assert.deepEqual([b.name, b.grace_seconds, b.labels], ['node-b', 0, {}]);
+  });
+
+  it('lets a node be renamed to its own name', async () => {
+    const res = await h.admin('PATCH', '/v1/nodes/node-b', { name: 'node-b' });
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.arrayBuffer();
+  });
+});
+
+describe('500 internal', () => {
+  /** The body must be the contract shape and carry nothing from the failure itself. */
+  const expectInternal = async (res: Response, leaks: RegExp[]) => {
+    const text = await res.clone().text();
+    await expectError(res, 500, 'internal');
+    for (const leak of [/\bat .*\(/, /\.ts:\d+/, /node_modules/, /\bselect\b/i, /\bfrom\b/i, /postgres/i, /stack/i, ...leaks]) {
+      assert.doesNotMatch(text, leak);
+    }
+  };
+
+  it('answers internal without a stack or SQL when the database pool is gone', async () => {
+    const sql = createSql(h.db.url, { max: 2, applicationName: 'lifeline-test-closed' });
+    const { app } = buildApp({ sql, clock: h.clock, buffer: new HeartbeatBuffer() });
+    // Authenticate once so the principal is cached and the failure comes from the route itself.
+    const ok = await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN });
+    assert.equal(ok.status, 200);
+    await ok.arrayBuffer();
+    await sql.end({ timeout: 1 });
+    await expectInternal(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN }), [/CONNECTION/i, /ended/i]);
+    await expectInternal(await send(app, 'GET', '/v1/nodes/node-a', { token: ADMIN_TOKEN }), [/CONNECTION/i]);
+  });
+
+  it('answers internal without SQL text when a query fails', async () => {
+    await h.sql`alter table node_state_log rename to node_state_log_hidden`;
+    try {
+      await expectInternal(await h.admin('GET', '/v1/nodes/node-a/transitions'), [/node_state_log/, /relation/i, /does not exist/i]);
+    } finally {
+      await h.sql`alter table node_state_log_hidden rename to node_state_log`;
+    }
+  });
+
+  it('writes nothing of a node whose creation fails part-way', async () => {
+    await h.sql`alter table node_due rename to node_due_hidden`;
+    try {
+      const res = await h.rejected(() => h.admin('POST', '/v1/nodes', { name: 'half-written' }));
+      await expectInternal(res, [/node_due/, /relation/i]);
+    } finally {
+      await h.sql`alter table node_due_hidden rename to node_due`;
+    }
+    assert.equal((await h.sql`select 1 from nodes where name = 'half-written'`).length, 0);
+  });
+});
