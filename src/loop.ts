@@ -8,6 +8,8 @@ export interface LoopOptions {
   intervalMs: number;
   /** Called with every error a pass throws; the loop itself never dies of one. */
   onError?: (err: unknown) => void;
+  /** Called each time the loop goes to sleep (lets tests wait for quiescence instead of time). */
+  onIdle?: () => void;
 }
 
 /**
@@ -59,6 +61,7 @@ export class Loop {
       await new Promise<void>((resolve) => {
         this.wakeSleeper = resolve;
         this.timer = setTimeout(resolve, wait);
+        this.opts.onIdle?.();
       });
       this.wakeSleeper = undefined;
       this.timer = undefined;

@@ -17,6 +17,7 @@ export interface OutboxWorkerOptions {
   pollMs: number;
   maxAttempts: number;
   backoffBaseMs?: number;
+  onIdle?: () => void;
 }
 
 /**
@@ -44,6 +45,7 @@ export async function startOutboxWorkers(o: OutboxWorkerOptions) {
       // A full batch means more is waiting: go again at once.
       runOnce: async () => ((await dispatcher.runOnce()) > 0 ? 0 : undefined),
       onError: () => o.metrics.loopErrors.inc({ loop: 'outbox' }),
+      ...(o.onIdle ? { onIdle: o.onIdle } : {}),
     });
   });
   const listener = await o.sql.listen(OUTBOX_CHANNEL, () => {

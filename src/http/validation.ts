@@ -78,3 +78,41 @@ export function page<T>(items: T[], limit: number, keyOf: (last: T) => unknown) 
   const shown = more ? items.slice(0, limit) : items;
   return { items: shown, next_cursor: more ? encodeCursor(keyOf(shown[shown.length - 1]!)) : null };
 }
+
+const isPlainObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+// valibot's object and record schemas accept arrays (they are objects); JSON bodies must not.
+const plainObject = () => v.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object');
+
+/** An object whose unknown fields are ignored (forward-compatible agent payloads). */
+export function openObject<E extends v.ObjectEntries>(entries: E) {
+  return v.pipe(plainObject(), v.object(entries));
+}
+
+/**
+ * An object that rejects unknown fields, naming every one of them (valibot's strictObject stops at
+ * the first).
+ */
+export function closedObject<E extends v.ObjectEntries>(entries: E) {
+  return v.pipe(
+    plainObject(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const input = dataset.value as Record<string, unknown>;
+      for (const key of Object.keys(input)) {
+        if (!Object.hasOwn(entries, key)) {
+          addIssue({
+            message: 'is not a known field',
+            path: [{ type: 'object', origin: 'value', input, key, value: input[key] }],
+          });
+        }
+      }
+    }),
+    v.object(entries),
+  );
+}
+
+export function plainRecord<K extends v.GenericSchema<string, string | number | symbol>, V extends v.GenericSchema>(key: K, value: V) {
+  return v.pipe(plainObject(), v.record(key, value));
+}

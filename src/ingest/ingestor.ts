@@ -1,8 +1,8 @@
 import type { Sql } from '../db/client.ts';
-import { findNodeRefs, registerNodes, type NodeRef, type NodeSettings } from '../db/nodes.ts';
+import { findNodeRefs, isUuid, registerNodes, type NodeRef, type NodeSettings } from '../db/nodes.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
 import type { Principal } from '../http/auth.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError, validationFailed } from '../http/errors.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
 
@@ -36,8 +36,14 @@ export class Ingestor {
     private readonly autoRegister: boolean,
   ) {}
 
-  async accept(principal: Principal, heartbeats: IncomingHeartbeat[], now: Date): Promise<{ accepted: number; stale: number }> {
-    const ids = await this.resolve(principal, heartbeats, now);
+  /** `batch` says whether the request used the batch form (so errors name `heartbeats.<i>.…`). */
+  async accept(
+    principal: Principal,
+    heartbeats: IncomingHeartbeat[],
+    batch: boolean,
+    now: Date,
+  ): Promise<{ accepted: number; stale: number }> {
+    const ids = await this.resolve(principal, heartbeats, batch, now);
     let stale = 0;
     heartbeats.forEach((hb, i) => {
       const fresh = this.buffer.add({
@@ -57,7 +63,7 @@ export class Ingestor {
     this.refs.clear();
   }
 
-  private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], now: Date): Promise<string[]> {
+  private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date): Promise<string[]> {
     if (principal.kind === 'node') {
       for (const [i, hb] of heartbeats.entries()) {
         if (hb.node !== undefined && hb.node !== principal.nodeName && hb.node !== principal.nodeId) {
@@ -66,12 +72,10 @@ export class Ingestor {
       }
       return heartbeats.map(() => principal.nodeId);
     }
-    const missingField = heartbeats.findIndex((hb) => hb.node === undefined);
-    if (missingField >= 0) {
-      throw new ApiError(400, 'validation_failed', 'The request has invalid fields; see details.', [
-        { field: heartbeats.length > 1 || missingField > 0 ? `heartbeats.${missingField}.node` : 'node', message: 'is required with an API key' },
-      ]);
-    }
+    const missing = heartbeats.flatMap((hb, i) =>
+      hb.node === undefined ? [{ field: batch ? `heartbeats.${i}.node` : 'node', message: 'is required with an API key' }] : [],
+    );
+    if (missing.length) throw validationFailed(missing);
     const wanted = [...new Set(heartbeats.map((hb) => hb.node!))];
     const nowMs = Date.now();
     const known = new Map<string, string>();
@@ -86,7 +90,8 @@ export class Ingestor {
       this.remember(found, known, nowMs);
       const unknown = misses.filter((r) => !known.has(r));
       if (unknown.length) {
-        if (!this.autoRegister || principal.scope !== 'ingest') {
+        // An unknown UUID is a wrong id far more often than a name someone chose.
+        if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
           throw new ApiError(404, 'not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
         }
         const created = await this.sql.begin((tx) =>

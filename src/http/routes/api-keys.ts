@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { isUuid } from '../../db/nodes.ts';
 import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../../db/api-keys.ts';
 import { generateSecret, hashSecret } from '../../secrets.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
-import { body, decodeCursor, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, page, Paging, query } from '../validation.ts';
 
-const CreateKey = v.strictObject({
+const CreateKey = closedObject({
   name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')),
   scope: v.picklist(['admin', 'write', 'read', 'ingest'], 'must be admin, write, read or ingest'),
 });
@@ -20,7 +21,7 @@ const render = (k: ApiKeyRow) => ({
   revoked_at: k.revoked_at ? k.revoked_at.toISOString() : null,
 });
 
-const isUuid = (k: unknown): k is string => typeof k === 'string' && /^[0-9a-f-]{36}$/i.test(k);
+const isKeyId = (k: unknown): k is string => typeof k === 'string' && isUuid(k);
 
 export function apiKeyRoutes(deps: AppDeps) {
   const app = new Hono<AuthEnv>();
@@ -35,13 +36,13 @@ export function apiKeyRoutes(deps: AppDeps) {
 
   app.get('/', async (c) => {
     const q = query(c, v.object(Paging));
-    const rows = await listApiKeys(deps.sql, decodeCursor(q.cursor, isUuid), q.limit + 1);
+    const rows = await listApiKeys(deps.sql, decodeCursor(q.cursor, isKeyId), q.limit + 1);
     return c.json(page(rows.map(render), q.limit, (k) => k.id));
   });
 
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
-    if (!isUuid(id) || !(await revokeApiKey(deps.sql, id, deps.clock.now()))) throw notFound(`API key "${id}"`);
+    if (!isKeyId(id) || !(await revokeApiKey(deps.sql, id, deps.clock.now()))) throw notFound(`API key "${id}"`);
     deps.auth.forget();
     return c.body(null, 204);
   });

@@ -3,21 +3,21 @@ import * as v from 'valibot';
 import type { Ingestor } from '../../ingest/ingestor.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { NodeName, parse, readJson } from '../validation.ts';
+import { NodeName, openObject, parse, plainRecord, readJson } from '../validation.ts';
 
-const Check = v.object({
+const Check = openObject({
   status: v.picklist(['ok', 'warn', 'fail'], 'must be ok, warn or fail'),
   value: v.optional(v.pipe(v.number('must be a number'), v.finite('must be finite'))),
   message: v.optional(v.pipe(v.string('must be a string'), v.maxLength(1024, 'must be at most 1024 characters'))),
 });
 
 // Unknown fields are ignored rather than rejected: agents of newer versions may send more.
-const Heartbeat = v.object({
+const Heartbeat = openObject({
   node: v.optional(NodeName),
   status: v.optional(v.picklist(['ok', 'degraded', 'failing'], 'must be ok, degraded or failing'), 'ok'),
   checks: v.optional(
     v.pipe(
-      v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:\/-]{1,64}$/, 'check names are 1-64 characters of A-Z a-z 0-9 . _ : / -')), Check),
+      plainRecord(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:\/-]{1,64}$/, 'check names are 1-64 characters of A-Z a-z 0-9 . _ : / -')), Check),
       v.check((c) => Object.keys(c).length <= 64, 'at most 64 checks'),
     ),
   ),
@@ -25,7 +25,7 @@ const Heartbeat = v.object({
   seq: v.optional(v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(0, 'must be at least 0'), v.maxValue(Number.MAX_SAFE_INTEGER, 'is too large'))),
 });
 
-const Batch = v.object({
+const Batch = openObject({
   heartbeats: v.pipe(
     v.array(Heartbeat, 'must be an array of heartbeats'),
     v.minLength(1, 'must hold at least one heartbeat'),
@@ -41,7 +41,7 @@ export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor) {
       const raw = await readJson(c);
       const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
       const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
-      result = await ingestor.accept(principalOf(c), heartbeats, deps.clock.now());
+      result = await ingestor.accept(principalOf(c), heartbeats, batch, deps.clock.now());
     } catch (err) {
       deps.metrics.heartbeats.inc({ result: 'rejected' });
       throw err;

@@ -7,7 +7,7 @@ import { generateSecret, hashSecret } from '../../secrets.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { conflict, notFound } from '../errors.ts';
-import { body, decodeCursor, NodeName, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, NodeName, page, Paging, plainRecord, query } from '../validation.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -43,7 +43,7 @@ export function renderNode(n: NodeRow, now: Date) {
 }
 
 const Labels = v.pipe(
-  v.record(
+  plainRecord(
     v.pipe(v.string(), v.regex(/^[A-Za-z0-9._\/-]{1,63}$/, 'label keys are 1-63 characters of A-Z a-z 0-9 . _ / -')),
     v.pipe(v.string('label values must be strings'), v.maxLength(256, 'label values are at most 256 characters')),
   ),
@@ -59,7 +59,7 @@ const Settings = {
   escalation_policy_id: v.nullable(v.pipe(v.string(), v.uuid('must be a UUID'))),
 };
 
-const CreateNode = v.strictObject({
+const CreateNode = closedObject({
   name: NodeName,
   labels: v.optional(Labels, {}),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds, NODE_DEFAULTS.heartbeat_interval_seconds),
@@ -69,7 +69,7 @@ const CreateNode = v.strictObject({
   escalation_policy_id: v.optional(Settings.escalation_policy_id, null),
 });
 
-const PatchNode = v.strictObject({
+const PatchNode = closedObject({
   name: v.optional(NodeName),
   labels: v.optional(Labels),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),

@@ -6,7 +6,8 @@ import type { AppDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import { decodeCursor, page, Paging, query } from '../validation.ts';
 
-const isId = (k: unknown): k is string => typeof k === 'string' && /^\d{1,19}$/.test(k);
+const MAX_BIGINT = 2n ** 63n - 1n;
+const isId = (k: unknown): k is string => typeof k === 'string' && /^\d{1,19}$/.test(k) && BigInt(k) <= MAX_BIGINT;
 
 /** Dead outbox events: what failed for good, and a way to send them through again once fixed. */
 export function outboxRoutes(deps: AppDeps) {

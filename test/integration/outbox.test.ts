@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ManualClock, systemClock } from '../../src/clock.ts';
+import { insertOutbox, listDeadOutbox, replayDeadOutbox, type NewOutboxEvent, type OutboxEvent } from '../../src/db/outbox.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { backoffMs, OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
+import { HandlerRegistry } from '../../src/outbox/registry.ts';
+import { startOutboxWorkers } from '../../workers/outbox.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { EngineProcess } from '../helpers/engine-process.ts';
+import { testLog } from '../helpers/log.ts';
+import { createEffectsTable, recordEffects } from '../helpers/outbox-effects.ts';
+
+/** `keys` × `perKey` events, interleaved across keys as a busy evaluator would write them. */
+function interleaved(keys: number, perKey: number): NewOutboxEvent[] {
+  const out: NewOutboxEvent[] = [];
+  for (let seq = 0; seq < perKey; seq++) {
+    for (let k = 0; k < keys; k++) out.push({ topic: 'test.effect', key: `node-${k}`, payload: { seq } });
+  }
+  return out;
+}
+
+async function count(db: TestDatabase, table: 'outbox' | 'outbox_dead' | 'test_effects'): Promise<number> {
+  const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from ${db.sql(table)}`;
+  return row!.n;
+}
+
+describe('outbox dispatch', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+    await createEffectsTable(db.sql);
+  });
+  after(async () => {
+    await db.drop();
+  });
+  beforeEach(async () => {
+    await db.sql`truncate outbox, outbox_dead, test_effects`;
+  });
+
+  it('keeps per-node order with four workers over interleaved nodes', async () => {
+    const events = interleaved(20, 25);
+    await db.sql.begin((tx) => insertOutbox(tx, events, systemClock.now()));
+    const seen = new Map<string, number[]>();
+    const registry = new HandlerRegistry().on('test.effect', 'effects', async (batch, { tx }) => {
+      await recordEffects(tx, batch, 'w');
+      // A batch never holds two events of one key.
+      assert.equal(new Set(batch.map((e) => e.key)).size, batch.length);
+    });
+    // Order is checked on commit order: record after the transaction, in completion order.
+    const workers = Array.from({ length: 4 }, (_, i) => {
+      const d = new OutboxDispatcher({ sql: db.sql, registry, clock: systemClock, log: testLog, maxAttempts: 3, batchSize: 7 });
+      return async () => {
+        while ((await count(db, 'outbox')) > 0) await d.runOnce();
+        return i;
+      };
+    });
+    await Promise.all(workers.map((w) => w()));
+    const rows = await db.sql<{ key: string; seq: number }[]>`select key, seq from test_effects order by done_at, event_id`;
+    for (const r of rows) seen.set(r.key, [...(seen.get(r.key) ?? []), r.seq]);
+    assert.equal(rows.length, 500, 'every event handled exactly once');
+    for (const [key, seqs] of seen) assert.deepEqual(seqs, [...Array(25).keys()], `order of ${key}`);
+  });
+
+  it('retries a failing handler with backoff, holding back later events of its node only', async () => {
+    const clock = new ManualClock('2026-11-21T10:00:00.000Z');
+    await db.sql.begin((tx) =>
+      insertOutbox(
+        tx,
+        [
+          { topic: 'test.effect', key: 'a', payload: { seq: 0 } },
+          { topic: 'test.effect', key: 'b', payload: { seq: 0 } },
+          { topic: 'test.effect', key: 'a', payload: { seq: 1 } },
+        ],
+        clock.now(),
+      ),
+    );
+    const results: string[] = [];
+    // a0 fails on its first two recorded attempts, then succeeds.
+    const registry = new HandlerRegistry().on('test.effect', 'flaky', async (batch, { tx }) => {
+      if (batch.some((e) => e.key === 'a' && e.payload.seq === 0 && e.attempts < 2)) throw new Error('receiver answered 500');
+      await recordEffects(tx, batch, 'w');
+    });
+    const d = new OutboxDispatcher({
+      sql: db.sql,
+      registry,
+      clock,
+      log: testLog,
+      maxAttempts: 5,
+      backoffBaseMs: 1000,
+      onEvent: (_t, r) => results.push(r),
+    });
+    await d.runOnce(); // batch fails; b handled alone, a deferred by 1 s
+    assert.deepEqual((await db.sql`select key, seq from test_effects`).map((r) => `${r.key}${r.seq}`), ['b0']);
+    const [a0] = await db.sql`select attempts, last_error, available_at from outbox where key = 'a' order by id limit 1`;
+    assert.deepEqual([a0!.attempts, a0!.last_error], [1, 'flaky: receiver answered 500']);
+    assert.equal(a0!.available_at.getTime() - clock.now().getTime(), 1000);
+    assert.equal(await d.runOnce(), 0, 'a1 waits behind a0; a0 waits for its retry time');
+    clock.advance(1000);
+    await d.runOnce(); // second failure: 2 s backoff
+    const [again] = await db.sql`select attempts, available_at from outbox where key = 'a' order by id limit 1`;
+    assert.equal(again!.attempts, 2);
+    assert.equal(again!.available_at.getTime() - clock.now().getTime(), 2000);
+    clock.advance(2000);
+    await d.runOnce();
+    await d.runOnce();
+    const effects = (await db.sql`select key, seq from test_effects order by done_at`).map((r) => `${r.key}${r.seq}`);
+    assert.deepEqual(effects, ['b0', 'a0', 'a1']);
+    assert.deepEqual(results, ['failed', 'handled', 'failed', 'handled', 'handled']);
+    assert.equal(await count(db, 'outbox'), 0);
+  });
+
+  it('parks an event as dead after its last attempt, lets its node move on, and replays it', async () => {
+    const clock = new ManualClock('2026-11-21T10:00:00.000Z');
+    await db.sql.begin((tx) =>
+      insertOutbox(
+        tx,
+        [
+          { topic: 'test.effect', key: 'a', payload: { seq: 0, poison: true } },
+          { topic: 'test.effect', key: 'a', payload: { seq: 1 } },
+        ],
+        clock.now(),
+      ),
+    );
+    let poisonBreaks = true;
+    const registry = new HandlerRegistry().on('test.effect', 'strict', async (batch, { tx }) => {
+      if (poisonBreaks && batch.some((e) => e.payload.poison)) throw new Error('cannot render');
+      await recordEffects(tx, batch, 'w');
+    });
+    const metrics = createMetrics();
+    const d = new OutboxDispatcher({
+      sql: db.sql,
+      registry,
+      clock,
+      log: testLog,
+      maxAttempts: 3,
+      backoffBaseMs: 10,
+      onEvent: (type, result) => metrics.outboxEvents.inc({ type, result }),
+    });
+    for (let i = 0; i < 3; i++) {
+      await d.runOnce();
+      clock.advance(60_000);
+    }
+    const dead = await listDeadOutbox(db.sql, undefined, 10);
+    assert.equal(dead.length, 1);
+    assert.deepEqual([dead[0]!.attempts, dead[0]!.last_error, dead[0]!.payload.seq], [3, 'strict: cannot render', 0]);
+    await d.runOnce();
+    assert.deepEqual((await db.sql`select seq from test_effects`).map((r) => r.seq), [1], 'the next event of the node is not blocked for ever');
+    assert.match(await metrics.registry.metrics(), /lifeline_outbox_events_total\{type="test.effect",result="dead"\} 1/);
+    poisonBreaks = false;
+    assert.equal(await db.sql.begin((tx) => replayDeadOutbox(tx, dead[0]!.id, clock.now())), true);
+    await d.runOnce();
+    assert.deepEqual((await db.sql`select seq from test_effects order by done_at`).map((r) => r.seq), [1, 0]);
+    assert.equal(await count(db, 'outbox_dead'), 0);
+  });
+
+  it('handles every event exactly once after a worker is SIGKILLed mid-batch', async () => {
+    await db.sql.begin((tx) => insertOutbox(tx, interleaved(10, 10), systemClock.now()));
+    const child = EngineProcess.start({ DATABASE_URL: db.url }, [process.execPath, '--import', 'tsx', 'test/helpers/outbox-child.ts']);
+    await child.waitFor((l) => l.msg === 'batch effects written, not committed');
+    child.kill('SIGKILL');
+    await child.exited;
+    // The killed session's transaction rolls back once Postgres notices the closed socket.
+    const registry = new HandlerRegistry().on('test.effect', 'effects', (batch, { tx }) => recordEffects(tx, batch, 'survivor'));
+    const d = new OutboxDispatcher({ sql: db.sql, registry, clock: systemClock, log: testLog, maxAttempts: 3 });
+    while ((await count(db, 'outbox')) > 0) await d.runOnce();
+    const rows = await db.sql<{ event_id: string; worker: string }[]>`select event_id::text, worker from test_effects`;
+    assert.equal(rows.length, 100);
+    assert.equal(new Set(rows.map((r) => r.event_id)).size, 100, 'no event handled twice');
+    assert.ok(rows.every((r) => r.worker === 'survivor'), 'the killed batch left no effect');
+  });
+
+  it('wakes an idle worker by NOTIFY long before its poll interval', async () => {
+    const handled: OutboxEvent[] = [];
+    const signal = new EventEmitter();
+    const registry = new HandlerRegistry().on('test.effect', 'effects', async (batch) => {
+      handled.push(...batch);
+      signal.emit('handled');
+    });
+    const asleep = once(signal, 'idle');
+    const workers = await startOutboxWorkers({
+      sql: db.sql,
+      registry,
+      clock: systemClock,
+      log: testLog,
+      metrics: createMetrics(),
+      workers: 1,
+      pollMs: 60_000,
+      maxAttempts: 3,
+      onIdle: () => signal.emit('idle'),
+    });
+    try {
+      // The worker has found nothing and sleeps on its 60 s poll: only a NOTIFY can wake it now.
+      await asleep;
+      const seen = once(signal, 'handled');
+      await db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'test.effect', key: 'k', payload: { seq: 0 } }], systemClock.now()));
+      await Promise.race([seen, new Promise((_, reject) => setTimeout(() => reject(new Error('not woken within 5 s')), 5000))]);
+      assert.equal(handled.length, 1);
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it('doubles the backoff from 1 s up to its cap', () => {
+    assert.deepEqual([1, 2, 3, 4, 12].map((a) => backoffMs(a, 1000, 600_000)), [1000, 2000, 4000, 8000, 600_000]);
+  });
+});
