@@ -36,7 +36,7 @@ export function createSql(url: string, opts: DbOptions = {}): Sql {
 
 /**
  * Creates the database named in `url` if it does not exist, connecting to the `postgres`
- * maintenance database. Two engines racing here both succeed: the loser sees duplicate_database.
+ * maintenance database. Two engines racing here both succeed.
  */
 export async function ensureDatabase(url: string): Promise<void> {
   const probe = createSql(url, { dedicated: true, applicationName: 'lifeline-probe' });
@@ -55,7 +55,10 @@ export async function ensureDatabase(url: string): Promise<void> {
   try {
     await admin`create database ${admin(name)}`;
   } catch (err) {
-    if ((err as { code?: string }).code !== '42P04') throw err;
+    // A racing CREATE DATABASE fails with duplicate_database, or with unique_violation on the
+    // pg_database catalog when both commit at the same instant.
+    const code = (err as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw err;
   } finally {
     await admin.end({ timeout: 1 });
   }

@@ -41,6 +41,8 @@ export class EngineProcess {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a signal reaches every process under a wrapper such as npm.
+      detached: true,
     });
     return new EngineProcess(child);
   }
@@ -68,7 +70,13 @@ export class EngineProcess {
     return line.port as number;
   }
 
+  /** Signals the whole process group, as a terminal's Ctrl-C or an orchestrator would. */
   kill(signal: NodeJS.Signals): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-this.child.pid!, signal);
+    } catch {
+      this.child.kill(signal);
+    }
   }
 }

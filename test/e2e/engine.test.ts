@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { createSql } from '../../src/db/client.ts';
+import { BASE_URL, urlFor } from '../helpers/db.ts';
+import { EngineProcess } from '../helpers/engine-process.ts';
+
+const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
+
+/** Polls an observable condition (an HTTP answer) until it holds; fails after `timeoutMs`. */
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function client(port: number) {
+  const base = `http://127.0.0.1:${port}`;
+  return async (method: string, path: string, body?: unknown, token = ADMIN) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+  };
+}
+
+const dropAfter: string[] = [];
+after(async () => {
+  const admin = createSql(BASE_URL, { dedicated: true });
+  for (const name of dropAfter) await admin`drop database if exists ${admin(name)} with (force)`;
+  await admin.end();
+});
+
+describe('the engine, started as a newcomer would', () => {
+  it('npm start creates its database, and a node goes unknown → healthy → down → healthy on time', async () => {
+    const dbName = `lifeline_e2e_${randomBytes(4).toString('hex')}`;
+    dropAfter.push(dbName);
+    const engine = EngineProcess.start(
+      {
+        DATABASE_URL: urlFor(dbName),
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LIFELINE_ADMIN_TOKEN: ADMIN,
+        LIFELINE_EVALUATOR_INTERVAL_MS: '250',
+      },
+      ['npm', 'start', '--silent'],
+    );
+    try {
+      const api = client(await engine.listeningPort());
+      const created = await api('POST', '/v1/nodes', { name: 'web-1', heartbeat_interval_seconds: 1, failures_for_down: 2 });
+      assert.equal(created.status, 201);
+      const token = created.body.token as string;
+      const beat = async () => assert.equal((await api('POST', '/v1/heartbeats', { status: 'ok' }, token)).status, 202);
+      const state = async () => (await api('GET', '/v1/nodes/web-1')).body.health;
+
+      await beat();
+      await until('healthy', async () => ((await state()).state === 'healthy' ? true : undefined));
+      const down = await until('down', async () => {
+        const h = await state();
+        return h.state === 'down' ? h : undefined;
+      });
+      // Stamped at the deadline: last heartbeat + 1 s × 2, not when the evaluator noticed.
+      assert.equal(new Date(down.since).getTime() - new Date(down.last_heartbeat_at).getTime(), 2000);
+      await beat();
+      await until('healthy again', async () => ((await state()).state === 'healthy' ? true : undefined));
+
+      const transitions = (await api('GET', '/v1/nodes/web-1/transitions')).body.items as Array<{ from: string; to: string; state_version: number }>;
+      assert.deepEqual(
+        transitions.map((t) => `${t.from}->${t.to}#${t.state_version}`),
+        ['down->healthy#3', 'healthy->down#2', 'unknown->healthy#1'],
+      );
+      const metrics = await until('outbox drained', async () => {
+        const text = (await api('GET', '/metrics')).body as string;
+        return /^lifeline_outbox_pending 0$/m.test(text) ? text : undefined;
+      });
+      assert.match(metrics, /^lifeline_state_transitions_total\{from="healthy",to="down"\} 1$/m);
+      assert.match(metrics, /^lifeline_outbox_events_total\{type="node.state_changed",result="handled"\} 3$/m);
+      assert.match(metrics, /^lifeline_nodes\{state="healthy"\} 1$/m);
+      assert.match(metrics, /^lifeline_evaluator_leader 1$/m);
+    } finally {
+      // Like Ctrl-C in a terminal: the whole process group gets the signal.
+      engine.kill('SIGINT');
+      await engine.exited;
+    }
+    assert.ok(engine.lines.some((l) => l.msg === 'stopped'), 'stopped gracefully');
+  });
+
+  it('two engines starting at once on an empty database both come up, one leads, both stop with 0 within 10 s', async () => {
+    const dbName = `lifeline_e2e_${randomBytes(4).toString('hex')}`;
+    dropAfter.push(dbName);
+    const env = { DATABASE_URL: urlFor(dbName), PORT: '0', HOST: '127.0.0.1', LIFELINE_ADMIN_TOKEN: ADMIN, LIFELINE_EVALUATOR_INTERVAL_MS: '250' };
+    const engines = [EngineProcess.start(env), EngineProcess.start(env)];
+    try {
+      const ports = await Promise.all(engines.map((e) => e.listeningPort()));
+      const leaders = await until('a leader', async () => {
+        const texts = await Promise.all(ports.map(async (p) => (await client(p)('GET', '/metrics')).body as string));
+        const flags = texts.map((t) => Number(/^lifeline_evaluator_leader (\d)$/m.exec(t)?.[1]));
+        return flags.includes(1) ? flags : undefined;
+      });
+      assert.deepEqual([...leaders].sort(), [0, 1]);
+      for (const p of ports) assert.equal((await client(p)('GET', '/readyz')).status, 200);
+      const created = await client(ports[0]!)('POST', '/v1/nodes', { name: 'db-1' });
+      assert.equal(created.status, 201);
+      assert.equal((await client(ports[1]!)('GET', '/v1/nodes/db-1')).status, 200);
+    } finally {
+      const started = Date.now();
+      for (const e of engines) e.kill('SIGTERM');
+      const exits = await Promise.all(engines.map((e) => e.exited));
+      const tookMs = Date.now() - started;
+      assert.deepEqual(exits.map((x) => x.code), [0, 0]);
+      assert.ok(tookMs < 10_000, `graceful stop took ${tookMs} ms`);
+    }
+  });
+
+  it('refuses to start on a bad variable with one line naming it', async () => {
+    const engine = EngineProcess.start({ LIFELINE_EVALUATOR_INTERVAL_MS: 'soon' });
+    const { code } = await engine.exited;
+    assert.equal(code, 1);
+    assert.deepEqual(engine.stderr, ['lifeline: invalid configuration: LIFELINE_EVALUATOR_INTERVAL_MS: must be an integer, got "soon"']);
+  });
+});
