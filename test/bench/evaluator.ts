@@ -1,0 +1,223 @@
+import { systemClock } from '../../src/clock.ts';
+import { createSql, type Queryable, type Sql } from '../../src/db/client.ts';
+import type { DueRow } from '../../src/db/health.ts';
+import { readCoverage } from '../../src/db/heartbeats.ts';
+import type { Coverage } from '../../src/health/decide.ts';
+import { Evaluator } from '../../src/health/evaluator.ts';
+import { Leadership } from '../../src/health/leader.ts';
+import { plan } from '../../src/health/machine.ts';
+import { coverageGapMs } from '../../src/ingest/flusher.ts';
+import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
+import { benchLog, progress } from './log.ts';
+import type { BenchOptions } from './options.ts';
+import { int, ms, row, sec, section, type Section } from './report.ts';
+import { Scope } from './scope.ts';
+import { FLEET_TABLES, seedCoverage, seedFleet, touchCoverage } from './seed.ts';
+import { median } from './stats.ts';
+
+const REPS = 3;
+const EMPTY_REPS = 5;
+const GAP_MS = coverageGapMs(250);
+
+/** DESIGN §4 tick targets; a size between two is held to the next larger one's. */
+function tickTargetMs(size: number): number {
+  if (size <= 10_000) return 100;
+  if (size <= 100_000) return 500;
+  return 3_000;
+}
+
+const rate = (nodes: number, millis: number) => (nodes / millis) * 1000;
+const timing = (millis: number, nodes: number) => `${millis < 1000 ? ms(millis) : sec(millis / 1000)} (${int(rate(nodes, millis))} nodes/s)`;
+
+/** Every node healthy, its heartbeat fresh, due now: the reschedule-only worst case. */
+async function allDueHealthy(sql: Sql): Promise<void> {
+  await sql`update node_heartbeats set last_heartbeat_at = now()`;
+  await sql`update node_due set due_at = now()`;
+  await touchCoverage(sql);
+  // The due index would otherwise carry every previous round's dead tuples into the timing.
+  await vacuumAnalyze(sql, ['node_due', 'node_heartbeats']);
+}
+
+/** Every node silent for a day and due now: one tick must take the whole fleet down. */
+async function allDueSilent(sql: Sql): Promise<void> {
+  await sql`update node_heartbeats set last_heartbeat_at = now() - interval '1 day'`;
+  await sql`update node_due set due_at = now()`;
+  await touchCoverage(sql);
+  await vacuumAnalyze(sql, ['node_due', 'node_heartbeats']);
+}
+
+/** Back to the seeded healthy fleet with no history, for the baseline to start where Lifeline did. */
+async function resetFleet(sql: Sql): Promise<void> {
+  await sql`update node_health set state = 'healthy', since = now() - interval '1 hour', reason = null, version = 1, received_at_entry = 0`;
+  await sql`truncate node_state_log, outbox`;
+  await vacuumAnalyze(sql, [...FLEET_TABLES, 'node_state_log', 'outbox']);
+}
+
+// The row the evaluator loads per node (loadDue), fetched one node at a time.
+const selectOne = (sql: Queryable, id: string) => sql<DueRow[]>`
+  select d.node_id, n.name, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
+         n.successes_for_recovery, h.state, h.since, h.version, h.received_at_entry::float8 as received_at_entry,
+         hb.last_heartbeat_at, hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
+         d.wake::float8 as wake, d.due_at
+  from node_due d
+  join nodes n on n.id = d.node_id
+  join node_health h on h.node_id = d.node_id
+  join node_heartbeats hb on hb.node_id = d.node_id
+  where d.node_id = ${id}`;
+
+interface BaselineRun {
+  done: number;
+  total: number;
+  ms: number;
+}
+
+/**
+ * The naive evaluator: list the due nodes, then per node its own transaction — SELECT its row,
+ * decide (the same pure code), and write with single-row statements: a reschedule UPDATE of
+ * node_due, or for a transition UPDATE node_health + INSERT node_state_log + INSERT outbox (it does
+ * not even reschedule, which only flatters it). Stops at `capMs` and reports how far it got.
+ */
+async function rowByRow(url: string, kind: 'tick' | 'outage', capMs: number): Promise<BaselineRun> {
+  const sql = createSql(url, { dedicated: true, applicationName: 'lifeline-bench-rowbyrow' });
+  try {
+    const now = new Date();
+    const coverage = (await readCoverage(sql, now, GAP_MS)) as Coverage;
+    const ids = (await sql<{ node_id: string }[]>`select node_id from node_due where due_at <= ${now} order by due_at, node_id`).map((r) => r.node_id);
+    const started = performance.now();
+    let done = 0;
+    for (const id of ids) {
+      if (performance.now() - started > capMs) break;
+      await sql.begin(async (tx) => {
+        const [r] = await selectOne(tx, id);
+        if (!r) return;
+        const p = plan([r], coverage, new Map(), now);
+        const w = p.writes[0];
+        if (kind === 'tick' || !w) {
+          const next = p.reschedules[0]!;
+          await tx`update node_due set due_at = ${next.dueAt ? next.dueAt.toISOString() : 'infinity'}::timestamptz where node_id = ${id} and wake = ${r.wake}`;
+          return;
+        }
+        const t = w.transitions[w.transitions.length - 1]!;
+        await tx`update node_health set state = ${w.state}, since = ${w.since}, reason = ${w.reason}, version = version + 1
+                 where node_id = ${id} and version = ${w.expectedVersion}`;
+        await tx`insert into node_state_log (node_id, state_version, from_state, to_state, at, reason)
+                 values (${id}, ${w.expectedVersion + 1}, ${t.from}, ${t.to}, ${t.at}, ${t.reason})`;
+        await tx`insert into outbox (topic, key, payload, created_at, available_at)
+                 values ('node.state_changed', ${id}, ${JSON.stringify(t.payload)}::jsonb, ${now}, ${now})`;
+      });
+      done += 1;
+    }
+    return { done, total: ids.length, ms: performance.now() - started };
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+async function counts(sql: Sql) {
+  const [r] = await sql<{ down: number; log: number; outbox: number }[]>`
+    select (select count(*)::int from node_health where state = 'down') as down,
+           (select count(*)::int from node_state_log where to_state = 'down') as log,
+           (select count(*)::int from outbox) as outbox`;
+  return r!;
+}
+
+export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Section> {
+  const s = section('2. Evaluator tick and mass outage');
+  const sizes = [...o.evalSizes].sort((a, b) => a - b);
+  const capMs = o.baselineCapSeconds * 1000;
+  // Row-by-row rates from the smallest size, to decide whether a larger size fits the cap.
+  let naiveRate: { tick: number; outage: number; size: number } | undefined;
+
+  for (const size of sizes) {
+    // One database per size, dropped before the next is seeded.
+    const scope = new Scope();
+    try {
+      const db = await createBenchDatabase(scope, `eval${size}`);
+      progress(`evaluator: seeding ${int(size)} nodes`);
+      await seedFleet(db.sql, { count: size, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
+      await seedCoverage(db.sql);
+
+      const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
+      scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
+      const leadership = new Leadership(lockSql, benchLog);
+      const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS });
+      const first = await evaluator.runOnce();
+      if (!first.leader) throw new Error('the evaluator did not take the lock in its own database');
+
+      const empty: number[] = [];
+      for (let i = 0; i < EMPTY_REPS; i++) {
+        const t0 = performance.now();
+        await evaluator.runOnce();
+        empty.push(performance.now() - t0);
+      }
+
+      progress(`evaluator: ${int(size)} nodes — reschedule-only ticks`);
+      const ticks: number[] = [];
+      for (let i = 0; i < REPS; i++) {
+        await allDueHealthy(db.sql);
+        const t0 = performance.now();
+        const r = await evaluator.runOnce();
+        ticks.push(performance.now() - t0);
+        if (r.evaluated !== size || r.transitions !== 0) throw new Error(`tick judged ${r.evaluated} nodes with ${r.transitions} transitions; expected ${size} and 0`);
+      }
+
+      progress(`evaluator: ${int(size)} nodes — mass outage`);
+      await allDueSilent(db.sql);
+      const t0 = performance.now();
+      let transitions = 0;
+      let passes = 0;
+      while (transitions < size && passes < 10) {
+        const r = await evaluator.runOnce();
+        passes += 1;
+        transitions += r.transitions;
+        if (r.evaluated === 0) break;
+      }
+      const outageMs = performance.now() - t0;
+      const after = await counts(db.sql);
+      if (after.down !== size || after.log !== size || after.outbox !== size) {
+        throw new Error(`after the outage: ${after.down} down, ${after.log} log rows, ${after.outbox} outbox rows; expected ${size} each`);
+      }
+
+      // Baseline on the same fleet, reset; run when it fits the cap by the smaller size's rate.
+      let naiveTick: BaselineRun | undefined;
+      let naiveOutage: BaselineRun | undefined;
+      // Both baseline runs together must fit the cap (the estimate is what they would take together).
+      const estimate = naiveRate ? (size / naiveRate.tick + size / naiveRate.outage) * 1000 : 0;
+      if (!naiveRate || estimate <= capMs) {
+        progress(`evaluator: ${int(size)} nodes — row-by-row baseline`);
+        await resetFleet(db.sql);
+        await allDueHealthy(db.sql);
+        naiveTick = await rowByRow(db.url, 'tick', capMs);
+        await allDueSilent(db.sql);
+        naiveOutage = await rowByRow(db.url, 'outage', Math.max(1000, capMs - naiveTick.ms));
+        if (!naiveRate) naiveRate = { tick: rate(naiveTick.done, naiveTick.ms), outage: rate(naiveOutage.done, naiveOutage.ms), size };
+      } else {
+        s.notes.push(
+          `Row-by-row baseline not run at ${int(size)} nodes: at its ${int(naiveRate.size)}-node rate it would take about ${sec(estimate / 1000, 0)} (cap ${o.baselineCapSeconds} s); the ${int(naiveRate.size)}-node rates are shown instead.`,
+        );
+      }
+      const naiveCell = (run: BaselineRun | undefined, which: 'tick' | 'outage') => {
+        if (run) {
+          const partial = run.done < run.total ? ` — stopped at the cap after ${int(run.done)}/${int(run.total)}` : '';
+          return `${timing(run.ms, run.done)}${partial}`;
+        }
+        return naiveRate ? `not run; ${int(naiveRate[which])} nodes/s at ${int(naiveRate.size)}` : '—';
+      };
+
+      const tick = median(ticks);
+      const target = tickTargetMs(size);
+      row(s, `${int(size)} nodes — tick with nothing due`, ms(median(empty), 2), '—', '—');
+      row(s, `${int(size)} nodes — tick, all due, reschedule only (median of ${REPS})`, timing(tick, size), naiveCell(naiveTick, 'tick'), `≤ ${int(target)} ms`, tick <= target);
+      const outageTarget = size === 100_000 ? '≤ 5 s' : '— (100k: ≤ 5 s)';
+      row(s, `${int(size)} nodes — mass outage committed (${passes} pass${passes === 1 ? '' : 'es'})`, timing(outageMs, size), naiveCell(naiveOutage, 'outage'), outageTarget, size === 100_000 ? outageMs <= 5_000 : undefined);
+      s.notes.push(`${int(size)} nodes: ticks ${ticks.map((t) => ms(t, 0)).join(', ')}; outage left ${int(after.down)} nodes down with ${int(after.log)} log and ${int(after.outbox)} outbox rows.`);
+    } finally {
+      await scope.close();
+    }
+  }
+  s.notes.unshift(
+    'Lifeline: `Evaluator.runOnce()` in this process on a dedicated session holding the lock (batches of 5,000, each one transaction: load due rows, pure decide, set-wise writes). Seeded fleet: 30 s interval, 3 failures; tables vacuumed and analysed before each timing, as autovacuum would keep them.',
+    `Baseline: the same decision per node, one transaction per node of single-row statements (SELECT; then UPDATE node_due, or UPDATE node_health + INSERT node_state_log + INSERT outbox), on one session; its tick and outage runs together are capped at ${o.baselineCapSeconds} s.`,
+  );
+  return s;
+}

@@ -1,0 +1,116 @@
+import { parseArgs } from 'node:util';
+
+export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover'] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  only: SectionName[];
+  /** Fleet size for detection, /metrics and outbox keys; the evaluator's sizes default to N and 10N. */
+  nodes: number;
+  /** Nodes whose tokens the single-heartbeat load rotates over. */
+  ingestNodes: number;
+  /** Seconds of each measured HTTP load run and of the outbox steady-state phase. */
+  duration: number;
+  connections: number;
+  batchConnections: number;
+  evalSizes: number[];
+  outboxEvents: number;
+  outboxKeys: number;
+  outboxBaselineEvents: number;
+  /** Offered outbox event rate for the latency phase (DESIGN §4 target rate). */
+  outboxRate: number;
+  /** Over how long the detection run spreads its heartbeats (deadlines are spread alike). */
+  detectSpreadMs: number;
+  scrapes: number;
+  failoverRounds: number;
+  stopRounds: number;
+  /** Time cap for one row-by-row baseline run; a larger size is skipped if its estimate exceeds it. */
+  baselineCapSeconds: number;
+}
+
+const HELP = `npm run bench -- [flags]
+
+  --only LIST                 comma list of ${SECTIONS.join(',')} (default: all)
+  --nodes N                   fleet size for detection, /metrics, outbox keys (default 10000)
+  --ingest-nodes N            node tokens the ingest load rotates over (default min(1000, nodes))
+  --duration S                seconds per HTTP load run and outbox steady phase (default 10)
+  --connections N             connections for single-heartbeat load (default 100)
+  --batch-connections N       connections for batch load (default 10)
+  --eval-sizes LIST           evaluator fleet sizes (default nodes,10*nodes)
+  --eval-1m                   also run the evaluator at 1,000,000 nodes
+  --outbox-events N           events drained by the outbox bench (default 5*nodes)
+  --outbox-keys N             distinct keys among them (default nodes)
+  --outbox-baseline-events N  events for the one-at-a-time baseline (default nodes)
+  --outbox-rate N             offered events/s in the latency phase (default 5000)
+  --detect-spread-ms MS       heartbeats (and so deadlines) spread over this long (default 1000)
+  --scrapes N                 /metrics scrapes timed (default 50)
+  --failover-rounds N         leader kills (default 5)
+  --stop-rounds N             graceful stops timed (default 3)
+  --baseline-cap S            longest one row-by-row baseline may run (default 120)
+`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      only: { type: 'string' },
+      nodes: { type: 'string' },
+      'ingest-nodes': { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      'batch-connections': { type: 'string' },
+      'eval-sizes': { type: 'string' },
+      'eval-1m': { type: 'boolean' },
+      'outbox-events': { type: 'string' },
+      'outbox-keys': { type: 'string' },
+      'outbox-baseline-events': { type: 'string' },
+      'outbox-rate': { type: 'string' },
+      'detect-spread-ms': { type: 'string' },
+      scrapes: { type: 'string' },
+      'failover-rounds': { type: 'string' },
+      'stop-rounds': { type: 'string' },
+      'baseline-cap': { type: 'string' },
+    },
+  });
+  if (values.help) return 'help';
+
+  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...SECTIONS];
+  for (const s of only) {
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (expected ${SECTIONS.join(',')})`);
+  }
+  const nodes = positiveInt('nodes', values.nodes, 10_000);
+  const evalSizes = values['eval-sizes']
+    ? values['eval-sizes'].split(',').map((s) => positiveInt('eval-sizes', s.trim(), 0))
+    : [nodes, 10 * nodes];
+  if (values['eval-1m'] && !evalSizes.includes(1_000_000)) evalSizes.push(1_000_000);
+
+  return {
+    only: SECTIONS.filter((s) => only.includes(s)),
+    nodes,
+    ingestNodes: positiveInt('ingest-nodes', values['ingest-nodes'], Math.min(1000, nodes)),
+    duration: positiveInt('duration', values.duration, 10),
+    connections: positiveInt('connections', values.connections, 100),
+    batchConnections: positiveInt('batch-connections', values['batch-connections'], 10),
+    evalSizes,
+    outboxEvents: positiveInt('outbox-events', values['outbox-events'], 5 * nodes),
+    outboxKeys: positiveInt('outbox-keys', values['outbox-keys'], nodes),
+    outboxBaselineEvents: positiveInt('outbox-baseline-events', values['outbox-baseline-events'], nodes),
+    outboxRate: positiveInt('outbox-rate', values['outbox-rate'], 5000),
+    detectSpreadMs: positiveInt('detect-spread-ms', values['detect-spread-ms'], 1000),
+    scrapes: positiveInt('scrapes', values.scrapes, 50),
+    failoverRounds: positiveInt('failover-rounds', values['failover-rounds'], 5),
+    stopRounds: positiveInt('stop-rounds', values['stop-rounds'], 3),
+    baselineCapSeconds: positiveInt('baseline-cap', values['baseline-cap'], 120),
+  };
+}
+
+export const helpText = HELP;
