@@ -73,10 +73,10 @@ CREATE INDEX incident_timeline_incident ON incident_timeline (incident_id, id);
 -- The delivery ledger: one row per (incident event, channel). Its id is the BullMQ job id and the
 -- basis of the webhook-id, so a retry or a redelivered event can never make a second delivery.
 CREATE TABLE deliveries (
-  id            text PRIMARY KEY,          -- '<incident_id>:<event_key>:<channel_id>'
+  id            text PRIMARY KEY,          -- '<incident_id>.<event_key>.<channel_id>' (BullMQ ids may not hold ':')
   incident_id   uuid NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
   event         text NOT NULL CHECK (event IN ('opened', 'escalated', 'acknowledged', 'resolved')),
-  event_key     text NOT NULL,             -- 'opened', 'escalated:<step>', 'acknowledged', 'resolved'
+  event_key     text NOT NULL,             -- 'opened', 'escalated-<step>', 'acknowledged', 'resolved'
   channel_id    uuid NOT NULL,             -- no FK: the ledger outlives a deleted channel
   channel_type  text NOT NULL,
   status        text NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'dead')),

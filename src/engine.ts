@@ -18,6 +18,11 @@ import { hashSecret } from './secrets.ts';
 import { startEvaluator } from '../workers/evaluator.ts';
 import { startIngestFlusher } from '../workers/ingest.ts';
 import { startOutboxWorkers } from '../workers/outbox.ts';
+import { startNotifier } from '../workers/notifier.ts';
+import { createChannels } from '../alerting/index.ts';
+import { DeliveryQueue } from './notify/queue.ts';
+import { registerOnCallHandlers } from './oncall.ts';
+import { loadSecretKey } from './secret-key.ts';
 
 export interface Engine {
   port: number;
@@ -42,6 +47,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   await migrate(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: 10 + config.outboxWorkers });
   if (config.adminToken) await upsertBootstrapAdmin(sql, hashSecret(config.adminToken), clock.now());
+  const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.debug({ err }, 'redis connection error'));
@@ -65,6 +71,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     log,
     metrics,
     auth: new Authenticator(sql),
+    secretKey,
     ...(ingestor ? { ingestor } : {}),
     pingRedis: async () => void (await redis.ping()),
   });
@@ -83,7 +90,14 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     });
     stops.push(evaluator.stop);
   }
-  if (config.roles.has('outbox')) {
+  // Both roles produce notification jobs: the outbox's fan-out right after commit, the notifier's
+  // sweeper for rows whose job never reached Redis.
+  const queue =
+    config.roles.has('outbox') || config.roles.has('notifier')
+      ? new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, sql, clock })
+      : undefined;
+  if (config.roles.has('outbox') && queue) {
+    registerOnCallHandlers(registry, queue, log);
     const outbox = await startOutboxWorkers({
       sql,
       registry,
@@ -96,6 +110,26 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     });
     stops.push(outbox.stop);
   }
+  if (config.roles.has('notifier') && queue) {
+    const channels = createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom });
+    const notifier = startNotifier({
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      sql,
+      clock,
+      log,
+      metrics,
+      channels,
+      secretKey,
+      queue,
+    });
+    // In-flight sends finish, then the SMTP pool is released.
+    stops.push(async () => {
+      await notifier.stop();
+      channels.close();
+    });
+  }
+  if (queue) stops.push(() => queue.close());
 
   return {
     port,

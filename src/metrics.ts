@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from './clock.ts';
 import type { Sql } from './db/client.ts';
+import { countOpenIncidents } from './db/incidents.ts';
 import { countNodesByState } from './db/nodes.ts';
 import { outboxBacklog } from './db/outbox.ts';
 import { STATES } from './health/decide.ts';
@@ -98,6 +99,28 @@ export function createMetrics(source?: MetricsSource) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: r,
     }),
+    incidentsOpen: new Gauge({
+      name: 'lifeline_incidents_open',
+      help: 'Unresolved incidents by category.',
+      labelNames: ['category'] as const,
+      registers: r,
+      async collect() {
+        const counts = await read.incidents();
+        if (counts) for (const c of ['node_down', 'node_degraded']) this.set({ category: c }, counts[c] ?? 0);
+      },
+    }),
+    notifications: new Counter({
+      name: 'lifeline_notifications_total',
+      help: 'Delivery attempts by channel type and result (sent, failed = will retry, dead).',
+      labelNames: ['channel_type', 'result'] as const,
+      registers: r,
+    }),
+    notificationLatency: new Histogram({
+      name: 'lifeline_notification_latency_seconds',
+      help: 'Time from the incident event to its successful delivery.',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+      registers: r,
+    }),
     loopErrors: new Counter({
       name: 'lifeline_loop_errors_total',
       help: 'Failed passes of background loops (they log and carry on).',
@@ -125,6 +148,7 @@ function databaseReaders(source: MetricsSource | undefined) {
   let backlog: Promise<{ pending: number; oldestSeconds: number } | undefined> | undefined;
   return {
     nodes: () => guarded('nodes', (s) => countNodesByState(s.sql)),
+    incidents: () => guarded('incidents', (s) => countOpenIncidents(s.sql)),
     backlog: () => {
       backlog ??= guarded('outbox', (s) => outboxBacklog(s.sql, s.clock.now())).finally(() => {
         setImmediate(() => (backlog = undefined));

@@ -198,3 +198,13 @@ export async function registerNodes(
   }
   return tx<NodeRef[]>`select id, name from nodes where name = any(${names}::text[])`;
 }
+
+export async function nodeState(sql: Queryable, nodeId: string): Promise<State | undefined> {
+  const [row] = await sql<{ state: State }[]>`select state from node_health where node_id = ${nodeId}`;
+  return row?.state;
+}
+
+export async function nodeLabels(sql: Queryable, nodeId: string): Promise<Record<string, string> | undefined> {
+  const [row] = await sql<{ labels: Record<string, string> }[]>`select labels from nodes where id = ${nodeId}`;
+  return row?.labels;
+}

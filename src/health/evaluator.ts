@@ -4,6 +4,7 @@ import { readCoverage } from '../db/heartbeats.ts';
 import type { Logger } from '../logger.ts';
 import type { Leadership } from './leader.ts';
 import { apply, plan } from './machine.ts';
+import { maintenanceSpans } from './maintenance.ts';
 import type { State } from './decide.ts';
 
 export interface EvaluatorDeps {
@@ -14,7 +15,6 @@ export interface EvaluatorDeps {
   coverageGapMs: number;
   /** Rows judged and written per transaction; 5,000 keeps one write well under a second. */
   batchSize?: number;
-  maintenanceFor?: (nodeIds: string[], now: Date) => Promise<Map<string, Date>>;
   onTick?: (seconds: number) => void;
   onTransition?: (from: State, to: State) => void;
 }
@@ -29,8 +29,6 @@ export interface TickResult {
 
 // A node woken again while being judged is due at once; 10 ms keeps that from spinning the loop.
 const MIN_SLEEP_MS = 10;
-
-const noMaintenance = async () => new Map<string, Date>();
 
 /**
  * One evaluator pass. Followers only try to take the lock. The leader walks the due nodes in
@@ -50,7 +48,6 @@ export class Evaluator {
     let evaluated = 0;
     let transitions = 0;
     let cursor: DueCursor | undefined;
-    const maintenanceFor = this.deps.maintenanceFor ?? noMaintenance;
     for (;;) {
       const result = await leadership.transaction(async (tx) => {
         const coverage = await readCoverage(tx, now, this.deps.coverageGapMs);
@@ -58,7 +55,7 @@ export class Evaluator {
         if (!coverage) return { rows: 0, won: 0, last: undefined };
         const rows = await loadDue(tx, now, cursor, batchSize);
         if (rows.length === 0) return { rows: 0, won: 0, last: undefined };
-        const maintenance = await maintenanceFor(rows.map((r) => r.node_id), now);
+        const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now);
         const won = await apply(tx, plan(rows, coverage, maintenance, now), now);
         for (const w of won) for (const t of w.transitions) this.deps.onTransition?.(t.from, t.to);
         const lastRow = rows[rows.length - 1]!;

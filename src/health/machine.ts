@@ -2,6 +2,15 @@ import type { Queryable } from '../db/client.ts';
 import { reschedule, writeTransitions, type DueRow, type HealthWrite, type Reschedule } from '../db/health.ts';
 import { decide, type Coverage, type Policy, type Transition } from './decide.ts';
 
+/** A node's maintenance as the evaluator needs it: covered now (since when, until when), or next. */
+export interface MaintenanceSpan {
+  from: Date | null;
+  until: Date | null;
+  nextStart: Date | null;
+}
+
+const earliest = (a: Date | null, b: Date | null) => (a === null ? b : b === null ? a : a < b ? a : b);
+
 export interface Plan {
   writes: HealthWrite[];
   reschedules: Reschedule[];
@@ -29,10 +38,11 @@ export function transitionPayload(row: DueRow, tr: Transition, stateVersion: num
 }
 
 /** Runs the pure decision over a batch of due nodes and shapes what must be written. */
-export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string, Date>, now: Date): Plan {
+export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string, MaintenanceSpan>, now: Date): Plan {
   const writes: HealthWrite[] = [];
   const reschedules: Reschedule[] = [];
   for (const row of rows) {
+    const span = maintenance.get(row.node_id);
     const d = decide(
       {
         state: row.state,
@@ -43,13 +53,15 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         checks: row.checks,
         okStreak: row.ok_streak,
         received: row.received,
-        maintenanceFrom: maintenance.get(row.node_id) ?? null,
+        maintenanceFrom: span?.from ?? null,
         coverage,
       },
       policyOf(row),
       now,
     );
-    reschedules.push({ nodeId: row.node_id, dueAt: d.nextCheckAt, wake: row.wake });
+    // A window ending or beginning is a moment to judge the node again, like a deadline.
+    const windowEdge = span ? (span.from ? span.until : span.nextStart) : null;
+    reschedules.push({ nodeId: row.node_id, dueAt: earliest(d.nextCheckAt, windowEdge), wake: row.wake });
     const last = d.transitions.at(-1);
     if (!last) continue;
     writes.push({

@@ -9,6 +9,7 @@ import { apiKeyRoutes } from './routes/api-keys.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { outboxRoutes } from './routes/outbox.ts';
+import { incidentRoutes } from './routes/incidents.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps) {
     v1.route('/nodes', nodeRoutes(deps));
     v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor));
     v1.route('/outbox', outboxRoutes(deps));
+    v1.route('/incidents', incidentRoutes(deps));
     app.route('/v1', v1);
   }
   return app;

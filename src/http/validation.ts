@@ -116,3 +116,45 @@ export function closedObject<E extends v.ObjectEntries>(entries: E) {
 export function plainRecord<K extends v.GenericSchema<string, string | number | symbol>, V extends v.GenericSchema>(key: K, value: V) {
   return v.pipe(plainObject(), v.record(key, value));
 }
+
+/** A JSON body that may be left out entirely (an action with only optional fields). */
+export async function optionalBody<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
+  const length = c.req.header('content-length');
+  const empty = (length === undefined || length === '0') && c.req.header('transfer-encoding') === undefined;
+  return parse(schema, empty ? {} : await readJson(c));
+}
+
+/** An integer in [min, max]. */
+export const int = (min: number, max: number) =>
+  v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
+
+/** Node labels, and the labels a maintenance window matches nodes by. */
+export const Labels = v.pipe(
+  plainRecord(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9._\/-]{1,63}$/, 'label keys are 1-63 characters of A-Z a-z 0-9 . _ / -')),
+    v.pipe(v.string('label values must be strings'), v.maxLength(256, 'label values are at most 256 characters')),
+  ),
+  v.check((l) => Object.keys(l).length <= 64, 'at most 64 labels'),
+);
+
+/** A human-facing name (channels, escalation policies): trimmed, 1-128 characters. */
+export const DisplayName = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(128, 'must be at most 128 characters'),
+);
+
+// Date() rolls 2026-02-30 over into March instead of refusing it.
+const isCalendarDate = (s: string) => {
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
+};
+
+/** An RFC 3339 timestamp with an offset, as a Date. */
+export const Timestamp = v.pipe(
+  v.string('must be a string'),
+  v.isoTimestamp('must be an RFC 3339 timestamp such as 2026-11-21T10:00:00.000Z'),
+  v.check(isCalendarDate, 'is not a calendar date'),
+  v.transform((s) => new Date(s)),
+);

@@ -1,0 +1,139 @@
+import type { Queryable } from './client.ts';
+import type { Category, Severity } from '../incidents/categorize.ts';
+
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+
+export interface IncidentRow {
+  id: string;
+  node_id: string;
+  node_name: string;
+  category: Category;
+  severity: Severity;
+  status: IncidentStatus;
+  title: string;
+  reason: string | null;
+  policy_id: string | null;
+  opened_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  escalation_level: number;
+  escalation_step: number;
+  version: number;
+}
+
+export interface TimelineEntry {
+  incident_id: string;
+  at: Date;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+export interface NewIncident {
+  nodeId: string;
+  nodeName: string;
+  category: Category;
+  severity: Severity;
+  title: string;
+  reason: string | null;
+  policyId: string | null;
+  openedAt: Date;
+}
+
+/**
+ * Opens an incident unless one is already open for the node and category; the partial unique
+ * index decides, so two workers racing on the same node open exactly one. Returns the new row, or
+ * undefined when one was already open.
+ */
+export async function openIncident(tx: Queryable, i: NewIncident): Promise<IncidentRow | undefined> {
+  const [row] = await tx<IncidentRow[]>`
+    insert into incidents (node_id, node_name, category, severity, status, title, reason, policy_id, opened_at)
+    values (${i.nodeId}, ${i.nodeName}, ${i.category}, ${i.severity}, 'open', ${i.title}, ${i.reason}, ${i.policyId}, ${i.openedAt})
+    on conflict (node_id, category) where status <> 'resolved' do nothing
+    returning *`;
+  return row;
+}
+
+/** The node's unresolved incidents, locked for the caller's transaction. */
+export async function lockOpenIncidents(tx: Queryable, nodeId: string): Promise<IncidentRow[]> {
+  return tx<IncidentRow[]>`
+    select * from incidents where node_id = ${nodeId} and status <> 'resolved' order by opened_at for update`;
+}
+
+export async function lockIncident(tx: Queryable, id: string): Promise<IncidentRow | undefined> {
+  const [row] = await tx<IncidentRow[]>`select * from incidents where id = ${id} for update`;
+  return row;
+}
+
+export async function getIncident(sql: Queryable, id: string): Promise<IncidentRow | undefined> {
+  const [row] = await sql<IncidentRow[]>`select * from incidents where id = ${id}`;
+  return row;
+}
+
+export async function resolveIncident(tx: Queryable, id: string, at: Date, by: string): Promise<IncidentRow | undefined> {
+  const [row] = await tx<IncidentRow[]>`
+    update incidents set status = 'resolved', resolved_at = ${at}, resolved_by = ${by}, version = version + 1
+    where id = ${id} and status <> 'resolved'
+    returning *`;
+  return row;
+}
+
+export async function acknowledgeIncident(tx: Queryable, id: string, at: Date, by: string): Promise<IncidentRow | undefined> {
+  const [row] = await tx<IncidentRow[]>`
+    update incidents set status = 'acknowledged', acknowledged_at = ${at}, acknowledged_by = ${by}, version = version + 1
+    where id = ${id} and status = 'open'
+    returning *`;
+  return row;
+}
+
+/** Records that schedule step `step` paged `level`; only from the step before, only while open. */
+export async function advanceEscalation(tx: Queryable, id: string, step: number, level: number): Promise<IncidentRow | undefined> {
+  const [row] = await tx<IncidentRow[]>`
+    update incidents set escalation_step = ${step}, escalation_level = ${level}, version = version + 1
+    where id = ${id} and status = 'open' and escalation_step = ${step - 1}
+    returning *`;
+  return row;
+}
+
+export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx`
+    insert into incident_timeline (incident_id, at, kind, detail)
+    select * from unnest(${entries.map((e) => e.incident_id)}::uuid[], ${entries.map((e) => e.at.toISOString())}::timestamptz[],
+                         ${entries.map((e) => e.kind)}::text[], ${entries.map((e) => JSON.stringify(e.detail))}::text[]::jsonb[])`;
+}
+
+export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<string, TimelineEntry[]>> {
+  const rows = await sql<TimelineEntry[]>`
+    select incident_id, at, kind, detail from incident_timeline where incident_id = any(${ids}::uuid[]) order by id`;
+  const out = new Map<string, TimelineEntry[]>(ids.map((id) => [id, []]));
+  for (const r of rows) out.get(r.incident_id)!.push(r);
+  return out;
+}
+
+export interface IncidentFilter {
+  status?: IncidentStatus | undefined;
+  nodeId?: string | undefined;
+  /** Keyset cursor: (opened_at, id) of the last item of the previous page. */
+  after?: { openedAt: Date; id: string } | undefined;
+  limit: number;
+}
+
+/** Newest first. */
+export async function listIncidents(sql: Queryable, f: IncidentFilter): Promise<IncidentRow[]> {
+  return sql<IncidentRow[]>`
+    select * from incidents
+    where true
+      ${f.status ? sql`and status = ${f.status}` : sql``}
+      ${f.nodeId ? sql`and node_id = ${f.nodeId}` : sql``}
+      ${f.after ? sql`and (opened_at, id) < (${f.after.openedAt}, ${f.after.id}::uuid)` : sql``}
+    order by opened_at desc, id desc
+    limit ${f.limit}`;
+}
+
+export async function countOpenIncidents(sql: Queryable): Promise<Record<string, number>> {
+  const rows = await sql<{ category: string; n: number }[]>`
+    select category, count(*)::int as n from incidents where status <> 'resolved' group by category`;
+  return Object.fromEntries(rows.map((r) => [r.category, r.n]));
+}

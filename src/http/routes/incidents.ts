@@ -1,0 +1,153 @@
+import { Hono, type Context } from 'hono';
+import * as v from 'valibot';
+import type { Tx } from '../../db/client.ts';
+import { listDeliveries } from '../../db/deliveries.ts';
+import {
+  acknowledgeIncident,
+  addTimeline,
+  getIncident,
+  listIncidents,
+  lockIncident,
+  timelinesOf,
+  type IncidentRow,
+  type TimelineEntry,
+} from '../../db/incidents.ts';
+import { isUuid } from '../../db/nodes.ts';
+import { insertOutbox } from '../../db/outbox.ts';
+import { incidentEvent } from '../../incidents/events.ts';
+import { resolveWithEvent } from '../../incidents/handler.ts';
+import { incidentView, timelineView } from '../../incidents/view.ts';
+import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiError, conflict, notFound, validationFailed } from '../errors.ts';
+import { closedObject, decodeCursor, optionalBody, page, Paging, query } from '../validation.ts';
+
+const ListIncidents = v.object({
+  ...Paging,
+  status: v.optional(v.picklist(['open', 'acknowledged', 'resolved'], 'must be open, acknowledged or resolved')),
+  node_id: v.optional(v.pipe(v.string(), v.uuid('must be a node id'))),
+});
+
+const By = v.optional(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')));
+const Acknowledge = closedObject({ by: By });
+const Resolve = closedObject({
+  by: By,
+  note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(2000, 'must be at most 2000 characters'))),
+});
+
+const isCursor = (k: unknown): k is [string, string] =>
+  Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && !Number.isNaN(Date.parse(k[0])) && isUuid(String(k[1]));
+
+/** `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent. */
+function ifMatch(c: Context): number | undefined {
+  const raw = c.req.header('if-match');
+  if (raw === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(raw);
+  if (!m) throw validationFailed([{ field: 'If-Match', message: 'must be the incident version, e.g. If-Match: 3' }]);
+  return Number(m[1]);
+}
+
+export function incidentRoutes(deps: AppDeps) {
+  const { sql, clock } = deps;
+  const app = new Hono<AuthEnv>();
+
+  const render = async (rows: IncidentRow[]) => {
+    const timelines = await timelinesOf(sql, rows.map((r) => r.id));
+    return rows.map((r) => ({ ...incidentView(r), timeline: timelineView(timelines.get(r.id) ?? []) }));
+  };
+  const find = async (id: string) => {
+    const row = isUuid(id) ? await getIncident(sql, id) : undefined;
+    if (!row) throw notFound(`Incident "${id}"`);
+    return row;
+  };
+  const actor = (c: Context<AuthEnv>, by: string | undefined) => {
+    const p = principalOf(c);
+    return by ?? (p.kind === 'key' ? `api-key:${p.keyId}` : `node:${p.nodeName}`);
+  };
+
+  /**
+   * Acknowledge and resolve share their guard: the incident exists, is not resolved (409) and, if
+   * the caller sent If-Match, is still at that version (412). Then the change, its timeline entry
+   * and its outbox event commit together.
+   */
+  const act = (
+    schema: typeof Acknowledge | typeof Resolve,
+    change: (tx: Tx, row: IncidentRow, input: { by?: string | undefined; note?: string | undefined }, by: string, now: Date) => Promise<void>,
+  ) =>
+    async (c: Context<AuthEnv>) => {
+      const id = c.req.param('id')!;
+      await find(id);
+      const input = await optionalBody(c, schema);
+      const expected = ifMatch(c);
+      const by = actor(c, input.by);
+      await sql.begin(async (tx) => {
+        const row = await lockIncident(tx, id);
+        if (!row) throw notFound(`Incident "${id}"`);
+        if (row.status === 'resolved') throw conflict('The incident is already resolved.');
+        if (expected !== undefined && expected !== row.version) {
+          throw new ApiError(412, 'precondition_failed', `The incident is at version ${row.version}, not ${expected}.`);
+        }
+        await change(tx, row, input, by, clock.now());
+      });
+      return c.json((await render([await find(id)]))[0]);
+    };
+
+  app.get('/', requireScope('read'), async (c) => {
+    const q = query(c, ListIncidents);
+    const after = decodeCursor(q.cursor, isCursor);
+    const rows = await listIncidents(sql, {
+      status: q.status,
+      nodeId: q.node_id,
+      after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined,
+      limit: q.limit + 1,
+    });
+    const items = await render(rows);
+    return c.json(page(items, q.limit, (i) => [i.opened_at, i.id]));
+  });
+
+  app.get('/:id', requireScope('read'), async (c) => c.json((await render([await find(c.req.param('id'))]))[0]));
+
+  app.get('/:id/deliveries', requireScope('read'), async (c) => {
+    const incident = await find(c.req.param('id'));
+    const rows = await listDeliveries(sql, incident.id);
+    return c.json({
+      items: rows.map((d) => ({
+        id: d.id,
+        channel_id: d.channel_id,
+        channel_type: d.channel_type,
+        event: d.event,
+        status: d.status,
+        attempts: d.attempts,
+        last_error: d.last_error,
+        created_at: d.created_at.toISOString(),
+        sent_at: d.sent_at ? d.sent_at.toISOString() : null,
+      })),
+      next_cursor: null,
+    });
+  });
+
+  app.post(
+    '/:id/acknowledge',
+    requireScope('write'),
+    act(Acknowledge, async (tx, row, _input, by, now) => {
+      // Acknowledging twice is not an error: the first acknowledgement stands.
+      const acked = await acknowledgeIncident(tx, row.id, now, by);
+      if (!acked) return;
+      await addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by } }]);
+      await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by })], now);
+    }),
+  );
+
+  app.post(
+    '/:id/resolve',
+    requireScope('write'),
+    act(Resolve, async (tx, row, input, by, now) => {
+      const timeline: TimelineEntry[] = [];
+      const event = await resolveWithEvent(tx, row, now, by, input.note ? { note: input.note } : {}, timeline);
+      await addTimeline(tx, timeline);
+      if (event) await insertOutbox(tx, [event], now);
+    }),
+  );
+
+  return app;
+}

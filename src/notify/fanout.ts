@@ -1,0 +1,61 @@
+import type { IncidentEvent } from '../../alerting/message.ts';
+import { getChannelsByIds } from '../db/channels.ts';
+import { insertDeliveries, toldChannels, type NewDelivery } from '../db/deliveries.ts';
+import { addTimeline, getIncident, type TimelineEntry } from '../db/incidents.ts';
+import { getPolicy } from '../db/policies.ts';
+import type { Tx } from '../db/client.ts';
+import type { Logger } from '../logger.ts';
+import type { OutboxHandler } from '../outbox/registry.ts';
+import type { DeliveryQueue } from './queue.ts';
+
+export const INCIDENT_TOPICS = ['incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved'] as const;
+
+/** Who hears about an incident event: a page goes to its level; an answer to everyone paged. */
+async function recipients(tx: Tx, incidentId: string, policyId: string | null, event: IncidentEvent, level: number) {
+  if (event === 'acknowledged' || event === 'resolved') return toldChannels(tx, incidentId);
+  const policy = policyId ? await getPolicy(tx, policyId) : undefined;
+  const ids = policy?.levels[level]?.channel_ids ?? [];
+  return (await getChannelsByIds(tx, ids)).map((c) => ({ channel_id: c.id, channel_type: c.type }));
+}
+
+/**
+ * Turns incident events into ledger rows, one per (event, channel), in the claiming transaction;
+ * after it commits, their jobs are enqueued. A crash between the two leaves rows the notifier's
+ * sweeper enqueues; a redelivered event inserts nothing new. The resolve's recipients come from the
+ * ledger itself, so it reaches every channel paged whatever happened to the policy since.
+ */
+export function fanoutHandler(queue: DeliveryQueue, log: Logger): OutboxHandler {
+  return async (events, { tx, now, afterCommit }) => {
+    const deliveries: NewDelivery[] = [];
+    const timeline: TimelineEntry[] = [];
+    for (const e of events) {
+      const incident = await getIncident(tx, String(e.payload.incident_id));
+      if (!incident) continue;
+      const event = e.payload.event as IncidentEvent;
+      const eventKey = event === 'escalated' ? `escalated-${Number(e.payload.step)}` : event;
+      const to = await recipients(tx, incident.id, incident.policy_id, event, Number(e.payload.level ?? 0));
+      if (to.length === 0 && (event === 'opened' || event === 'escalated')) {
+        timeline.push({ incident_id: incident.id, at: now, kind: 'not_notified', detail: { event, reason: 'no channel on this escalation level' } });
+      }
+      for (const c of to) {
+        deliveries.push({
+          incidentId: incident.id,
+          event,
+          eventKey,
+          channelId: c.channel_id,
+          channelType: c.channel_type,
+          occurredAt: new Date(String(e.payload.at)),
+        });
+      }
+    }
+    const ids = await insertDeliveries(tx, deliveries, now);
+    await addTimeline(tx, timeline);
+    afterCommit(async () => {
+      try {
+        await queue.enqueue(ids);
+      } catch (err) {
+        log.warn({ err, deliveries: ids.length }, 'could not enqueue deliveries now; the sweeper will');
+      }
+    });
+  };
+}

@@ -1,0 +1,19 @@
+import { handleNodeEvents } from './incidents/handler.ts';
+import { ESCALATION_DUE, handleEscalationDue } from './incidents/escalator.ts';
+import type { Logger } from './logger.ts';
+import { fanoutHandler, INCIDENT_TOPICS } from './notify/fanout.ts';
+import type { DeliveryQueue } from './notify/queue.ts';
+import type { HandlerRegistry } from './outbox/registry.ts';
+
+/**
+ * The on-call chain on the outbox: node events open and resolve incidents, escalation timers page
+ * the next level, and incident events become ledger rows and notification jobs.
+ */
+export function registerOnCallHandlers(registry: HandlerRegistry, queue: DeliveryQueue, log: Logger): void {
+  registry
+    .on('node.state_changed', 'incidents', handleNodeEvents)
+    .on('node.deleted', 'incidents', handleNodeEvents)
+    .on(ESCALATION_DUE, 'escalation', handleEscalationDue);
+  const fanout = fanoutHandler(queue, log);
+  for (const topic of INCIDENT_TOPICS) registry.on(topic, 'notifications', fanout);
+}

@@ -1,0 +1,98 @@
+import { Worker } from 'bullmq';
+import type { ChannelRegistry } from '../alerting/index.ts';
+import { DeliveryError } from '../alerting/errors.ts';
+import type { Clock } from '../src/clock.ts';
+import type { Sql } from '../src/db/client.ts';
+import { unenqueuedDeliveries } from '../src/db/deliveries.ts';
+import type { Logger } from '../src/logger.ts';
+import { Loop } from '../src/loop.ts';
+import type { Metrics } from '../src/metrics.ts';
+import { deliver } from '../src/notify/deliver.ts';
+import { DELIVERY_ATTEMPTS, NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notify/queue.ts';
+
+export interface NotifierOptions {
+  redisUrl: string;
+  prefix: string;
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  channels: ChannelRegistry;
+  secretKey: Buffer;
+  queue: DeliveryQueue;
+  /** Sends in flight per process; deliveries wait on the network, not the CPU. */
+  concurrency?: number;
+  /** First retry delay (doubling, capped at backoffCapMs); CONTRACT §6: 1 s and 10 min. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** How long a job may run before another worker may take it over (a crashed worker's job). */
+  lockDurationMs?: number;
+  /** How often the sweeper enqueues ledger rows whose job never reached Redis. */
+  sweepMs?: number;
+}
+
+export function retryDelayMs(attemptsMade: number, err: Error | undefined, baseMs: number, capMs: number): number {
+  const doubled = Math.min(capMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  const asked = err instanceof DeliveryError ? (err.retryAfterMs ?? 0) : 0;
+  return Math.min(capMs, Math.max(doubled, asked));
+}
+
+/** The notifier role: BullMQ workers sending ledger rows, and the sweeper that closes the gap. */
+export function startNotifier(o: NotifierOptions) {
+  const log = o.log.child({ role: 'notifier' });
+  const base = o.backoffBaseMs ?? 1000;
+  const cap = o.backoffCapMs ?? 600_000;
+  const lockDuration = o.lockDurationMs ?? 30_000;
+  const worker = new Worker(
+    NOTIFICATIONS_QUEUE,
+    async (job) => deliver(
+      {
+        sql: o.sql,
+        clock: o.clock,
+        channels: o.channels,
+        secretKey: o.secretKey,
+        onResult: (channel_type, result, latency) => {
+          o.metrics.notifications.inc({ channel_type, result });
+          if (latency !== undefined) o.metrics.notificationLatency.observe(latency);
+        },
+      },
+      String(job.data.id),
+      job.attemptsMade + 1,
+      job.opts.attempts ?? DELIVERY_ATTEMPTS,
+    ),
+    {
+      connection: { url: o.redisUrl, maxRetriesPerRequest: null },
+      prefix: o.prefix,
+      concurrency: o.concurrency ?? 16,
+      lockDuration,
+      stalledInterval: Math.max(1000, lockDuration / 2),
+      settings: { backoffStrategy: (attemptsMade, _type, err) => retryDelayMs(attemptsMade, err, base, cap) },
+    },
+  );
+  worker.on('error', (err) => log.warn({ err }, 'notifier worker error'));
+  worker.on('failed', (job, err) => log.warn({ delivery: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed'));
+
+  const sweeper = new Loop({
+    name: 'delivery-sweeper',
+    log,
+    intervalMs: o.sweepMs ?? 5000,
+    runOnce: async () => {
+      // Rows younger than 2 s are normally being enqueued right after their commit.
+      const ids = await unenqueuedDeliveries(o.sql, new Date(o.clock.now().getTime() - 2000), 1000);
+      if (ids.length) {
+        await o.queue.enqueue(ids);
+        log.info({ deliveries: ids.length }, 'enqueued deliveries that had not reached the queue');
+      }
+    },
+    onError: () => o.metrics.loopErrors.inc({ loop: 'delivery-sweeper' }),
+  });
+  sweeper.start();
+
+  return {
+    worker,
+    async stop() {
+      await sweeper.stop();
+      await worker.close();
+    },
+  };
+}
