@@ -1,6 +1,8 @@
 // Configuration is a pure function of an environment map: no I/O, no defaults hidden elsewhere.
 // Every variable is documented in README.md; a bad value names itself in one line.
 
+import { decodeSecretKey } from './secret-key.ts';
+
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -25,6 +27,8 @@ export interface Config {
   outboxWorkers: number;
   /** Attempts before an outbox event is parked as dead. */
   outboxMaxAttempts: number;
+  /** Seals channel secrets at rest; unset = a key generated once and stored in the database. */
+  secretKey?: string;
 }
 
 export class ConfigError extends Error {
@@ -122,6 +126,11 @@ export function loadConfig(env: Env): Config {
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('LIFELINE_ADMIN_TOKEN', 'must be at least 16 characters');
   }
+  const secretKey = optional(env, 'LIFELINE_SECRET_KEY');
+  if (secretKey !== undefined && !decodeSecretKey(secretKey)) {
+    // Never echo the value: it is a key.
+    throw new ConfigError('LIFELINE_SECRET_KEY', 'must be 32 bytes written as 64 hex characters or as base64 (e.g. openssl rand -base64 32)');
+  }
   return {
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://localhost:5432/lifeline', ['postgres:', 'postgresql:'])!,
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
@@ -139,5 +148,6 @@ export function loadConfig(env: Env): Config {
     outboxPollMs: integer(env, 'LIFELINE_OUTBOX_POLL_MS', 1000, 10, 60_000),
     outboxWorkers: integer(env, 'LIFELINE_OUTBOX_WORKERS', 2, 1, 64),
     outboxMaxAttempts: integer(env, 'LIFELINE_OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
+    secretKey,
   };
 }

@@ -11,6 +11,8 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   auth: Authenticator;
+  /** Seals channel secrets at rest (src/secret-key.ts). */
+  secretKey: Buffer;
   /** Absent in processes without the api role: they serve only /healthz, /readyz and /metrics. */
   ingestor?: Ingestor;
   /** Answers when Redis is reachable; rejects otherwise. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../../src/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { upsertBootstrapAdmin } from '../../src/db/api-keys.ts';
@@ -25,6 +26,8 @@ export interface BuildOptions {
   autoRegister?: boolean;
   pingRedis?: () => Promise<void>;
   metrics?: Metrics;
+  /** Seals channel secrets; a fresh random key unless given. */
+  secretKey?: Buffer;
 }
 
 /** One in-process app over the given pool and buffer; several may share a database. */
@@ -32,16 +35,18 @@ export function buildApp(o: BuildOptions) {
   const metrics = o.metrics ?? createMetrics();
   const auth = new Authenticator(o.sql);
   const ingestor = new Ingestor(o.sql, o.buffer, o.autoRegister ?? true);
+  const secretKey = o.secretKey ?? randomBytes(32);
   const app = createApp({
     sql: o.sql,
     clock: o.clock,
     log: testLog,
     metrics,
     auth,
+    secretKey,
     ingestor,
     pingRedis: o.pingRedis ?? (async () => {}),
   });
-  return { app, metrics, auth, ingestor };
+  return { app, metrics, auth, ingestor, secretKey };
 }
 
 export interface RequestOptions {
@@ -191,7 +196,8 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
 
     /**
      * Runs a request that must be rejected and asserts it left no trace: no row added, changed or
-     * removed in nodes/api_keys/node_heartbeats/outbox and nothing buffered for the next flush.
+     * removed in nodes/api_keys/node_heartbeats/outbox or the on-call tables (channels,
+     * escalation_policies, maintenances), and nothing buffered for the next flush.
      */
     async rejected(run: () => Promise<Response>): Promise<Response> {
       // Anything buffered by earlier tests is written first, so an empty buffer is the baseline.
@@ -217,10 +223,13 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
 async function tableSnapshot(sql: Sql) {
-  const [row] = await sql<{ nodes: unknown; keys: unknown; hbs: unknown }[]>`
+  const [row] = await sql<Record<string, unknown>[]>`
     select (select coalesce(json_agg(n order by n.id), '[]') from nodes n) as nodes,
            (select coalesce(json_agg(k order by k.id), '[]') from api_keys k) as keys,
-           (select coalesce(json_agg(h order by h.node_id), '[]') from node_heartbeats h) as hbs`;
+           (select coalesce(json_agg(h order by h.node_id), '[]') from node_heartbeats h) as hbs,
+           (select coalesce(json_agg(c order by c.id), '[]') from channels c) as channels,
+           (select coalesce(json_agg(p order by p.id), '[]') from escalation_policies p) as policies,
+           (select coalesce(json_agg(m order by m.id), '[]') from maintenances m) as maintenances`;
   return row;
 }
 

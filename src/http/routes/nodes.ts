@@ -6,8 +6,8 @@ import { NODE_DEFAULTS } from '../../ingest/ingestor.ts';
 import { generateSecret, hashSecret } from '../../secrets.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { conflict, notFound } from '../errors.ts';
-import { body, closedObject, decodeCursor, NodeName, page, Paging, plainRecord, query } from '../validation.ts';
+import { conflict, notFound, validationFailed } from '../errors.ts';
+import { body, closedObject, decodeCursor, int, Labels, NodeName, page, Paging, query } from '../validation.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -42,15 +42,6 @@ export function renderNode(n: NodeRow, now: Date) {
   };
 }
 
-const Labels = v.pipe(
-  plainRecord(
-    v.pipe(v.string(), v.regex(/^[A-Za-z0-9._\/-]{1,63}$/, 'label keys are 1-63 characters of A-Z a-z 0-9 . _ / -')),
-    v.pipe(v.string('label values must be strings'), v.maxLength(256, 'label values are at most 256 characters')),
-  ),
-  v.check((l) => Object.keys(l).length <= 64, 'at most 64 labels'),
-);
-const int = (min: number, max: number) =>
-  v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
 const Settings = {
   heartbeat_interval_seconds: int(1, 86_400),
   grace_seconds: int(0, 86_400),
@@ -95,6 +86,12 @@ const ListTransitions = v.object(Paging);
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
+/** The foreign key refuses a policy id that does not exist (or was deleted meanwhile). */
+function unknownPolicy(err: unknown) {
+  if ((err as { constraint_name?: string }).constraint_name !== 'nodes_escalation_policy_fk') return err;
+  return validationFailed([{ field: 'escalation_policy_id', message: 'is not an escalation policy' }]);
+}
+
 export function nodeRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
@@ -114,7 +111,7 @@ export function nodeRoutes(deps: AppDeps) {
       return c.json({ ...renderNode(await find(id), now), token }, 201);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`A node named "${input.name}" already exists.`);
-      throw err;
+      throw unknownPolicy(err);
     }
   });
 
@@ -135,7 +132,7 @@ export function nodeRoutes(deps: AppDeps) {
       await sql.begin((tx) => updateNode(tx, node.id, patch, clock.now()));
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`A node named "${patch.name}" already exists.`);
-      throw err;
+      throw unknownPolicy(err);
     }
     deps.ingestor?.forget();
     return c.json(renderNode(await find(node.id), clock.now()));

@@ -1,0 +1,121 @@
+import type postgres from 'postgres';
+import type { ChannelType } from '../../alerting/channel.ts';
+import { openSecret } from '../../alerting/secret-box.ts';
+import type { Queryable } from './client.ts';
+
+export type { ChannelType };
+
+export interface ChannelRow {
+  id: string;
+  name: string;
+  type: ChannelType;
+  /** The non-secret part only: safe to return. */
+  config: Record<string, unknown>;
+  /** The secret part of the config, sealed with the engine's secret key (src/secret-key.ts). */
+  secret_sealed: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SECRET_FIELDS: Record<ChannelType, string | null> = {
+  email: null,
+  webhook: 'secret',
+  slack: 'webhook_url', // whoever holds a Slack incoming-webhook URL can post to the channel
+  pagerduty: 'routing_key',
+};
+
+/** The config field of this channel type that is stored sealed and never returned, if any. */
+export function channelSecretField(type: ChannelType): string | null {
+  return SECRET_FIELDS[type];
+}
+
+/** The full config a channel sends with: the stored part plus the opened secret under its field. */
+export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unknown> {
+  const field = channelSecretField(row.type);
+  if (field === null || row.secret_sealed === null) return { ...row.config };
+  return { ...row.config, [field]: openSecret(row.secret_sealed, key) };
+}
+
+export interface NewChannel {
+  name: string;
+  type: ChannelType;
+  config: Record<string, unknown>;
+  secret_sealed: string | null;
+}
+
+const COLUMNS = ['id', 'name', 'type', 'config', 'secret_sealed', 'created_at', 'updated_at'];
+
+export async function insertChannel(sql: Queryable, c: NewChannel, now: Date): Promise<ChannelRow> {
+  const [row] = await sql<ChannelRow[]>`
+    insert into channels (name, type, config, secret_sealed, created_at, updated_at)
+    values (${c.name}, ${c.type}, ${sql.json(c.config as postgres.JSONValue)}, ${c.secret_sealed}, ${now}, ${now})
+    returning ${sql(COLUMNS)}`;
+  return row!;
+}
+
+export async function getChannel(sql: Queryable, id: string): Promise<ChannelRow | undefined> {
+  const [row] = await sql<ChannelRow[]>`select ${sql(COLUMNS)} from channels where id = ${id}`;
+  return row;
+}
+
+export async function getChannelsByIds(sql: Queryable, ids: string[]): Promise<ChannelRow[]> {
+  if (ids.length === 0) return [];
+  return sql<ChannelRow[]>`select ${sql(COLUMNS)} from channels where id = any(${ids}::uuid[])`;
+}
+
+/** Cursor: the last item's (name, id); names are not unique, the id breaks ties. */
+export type ChannelCursor = [name: string, id: string];
+
+export async function listChannels(sql: Queryable, after: ChannelCursor | undefined, limit: number): Promise<ChannelRow[]> {
+  return sql<ChannelRow[]>`
+    select ${sql(COLUMNS)} from channels
+    ${after ? sql`where (name, id) > (${after[0]}, ${after[1]}::uuid)` : sql``}
+    order by name, id limit ${limit}`;
+}
+
+export interface ChannelPatch {
+  name?: string;
+  config?: Record<string, unknown>;
+  /** Present only when the secret changes; absent keeps the sealed secret. */
+  secret_sealed?: string | null;
+}
+
+export async function updateChannel(sql: Queryable, id: string, patch: ChannelPatch, now: Date): Promise<ChannelRow | undefined> {
+  const values: Record<string, unknown> = { ...patch, updated_at: now };
+  if (patch.config) values.config = sql.json(patch.config as postgres.JSONValue);
+  const [row] = await sql<ChannelRow[]>`
+    update channels set ${sql(values, ...(Object.keys(values) as (keyof typeof values)[]))}
+    where id = ${id} returning ${sql(COLUMNS)}`;
+  return row;
+}
+
+/**
+ * Of these ids, the channels that exist, locked against deletion until the transaction ends: a
+ * policy naming them can then never commit alongside their deletion (see deleteChannel).
+ */
+export async function lockExistingChannels(tx: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx<{ id: string }[]>`select id from channels where id = any(${ids}::uuid[]) for key share`;
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Locks the channel for deletion, so a policy being written that names it either committed
+ * before (and `inUse` sees it) or waits and then finds the channel gone. Returns false when there
+ * is no such channel.
+ */
+export async function lockChannelForDelete(tx: Queryable, id: string): Promise<boolean> {
+  const rows = await tx`select 1 from channels where id = ${id} for update`;
+  return rows.length > 0;
+}
+
+export async function deleteChannel(tx: Queryable, id: string): Promise<boolean> {
+  const rows = await tx`delete from channels where id = ${id} returning id`;
+  return rows.length > 0;
+}
+
+/** Any one sealed secret, to check at start that the key in use can open what is stored. */
+export async function sampleSealedSecret(sql: Queryable): Promise<string | undefined> {
+  const [row] = await sql<{ secret_sealed: string }[]>`select secret_sealed from channels where secret_sealed is not null limit 1`;
+  return row?.secret_sealed;
+}

@@ -1,0 +1,118 @@
+import type { Queryable } from './client.ts';
+
+export interface MaintenanceRow {
+  id: string;
+  node_ids: string[];
+  labels: Record<string, string>;
+  starts_at: Date;
+  /** null = open-ended. A window cancelled before it began has ends_at = starts_at. */
+  ends_at: Date | null;
+  reason: string | null;
+  created_at: Date;
+}
+
+export type NewMaintenance = Omit<MaintenanceRow, 'id' | 'created_at'>;
+
+const COLUMNS = ['id', 'node_ids', 'labels', 'starts_at', 'ends_at', 'reason', 'created_at'];
+
+/**
+ * Whether window `m` covers node `n`: listed by id, or labelled with all of the window's labels.
+ * A window without labels matches by id only (every node's labels contain `{}`).
+ */
+const covers = (sql: Queryable) => sql`(n.id = any(m.node_ids) or (m.labels <> '{}'::jsonb and n.labels @> m.labels))`;
+
+/** Open at `at`: begun, and not yet ended (a cancelled window never is). */
+const openAt = (sql: Queryable, at: Date) => sql`(m.starts_at <= ${at} and (m.ends_at is null or m.ends_at > ${at}))`;
+
+/**
+ * For each of these nodes covered by a window at `now` (by id or by labels), the earliest covering
+ * window's start and the latest end (null = open-ended). One statement for the whole batch: it runs
+ * inside every evaluator transaction, and open windows are few, so it starts from them.
+ */
+export async function activeMaintenance(
+  sql: Queryable,
+  nodeIds: string[],
+  now: Date,
+): Promise<Map<string, { from: Date; until: Date | null }>> {
+  if (nodeIds.length === 0) return new Map();
+  const rows = await sql<{ node_id: string; from: Date; until: Date | null }[]>`
+    select n.id as node_id, min(m.starts_at) as from,
+           case when bool_or(m.ends_at is null) then null else max(m.ends_at) end as until
+    from maintenances m
+    join nodes n on n.id = any(${nodeIds}::uuid[]) and ${covers(sql)}
+    where ${openAt(sql, now)}
+    group by n.id`;
+  return new Map(rows.map((r) => [r.node_id, { from: r.from, until: r.until }]));
+}
+
+/** For each of these nodes, the start of the next window that begins after `now`, if any. */
+export async function nextMaintenanceStart(sql: Queryable, nodeIds: string[], now: Date): Promise<Map<string, Date>> {
+  if (nodeIds.length === 0) return new Map();
+  const rows = await sql<{ node_id: string; starts_at: Date }[]>`
+    select n.id as node_id, min(m.starts_at) as starts_at
+    from maintenances m
+    join nodes n on n.id = any(${nodeIds}::uuid[]) and ${covers(sql)}
+    where m.starts_at > ${now} and (m.ends_at is null or m.ends_at > m.starts_at)
+    group by n.id`;
+  return new Map(rows.map((r) => [r.node_id, r.starts_at]));
+}
+
+export async function insertMaintenance(tx: Queryable, w: NewMaintenance, now: Date): Promise<MaintenanceRow> {
+  const [row] = await tx<MaintenanceRow[]>`
+    insert into maintenances (node_ids, labels, starts_at, ends_at, reason, created_at)
+    values (${w.node_ids}::uuid[], ${tx.json(w.labels)}, ${w.starts_at}, ${w.ends_at}, ${w.reason}, ${now})
+    returning ${tx(COLUMNS)}`;
+  return row!;
+}
+
+export async function getMaintenance(sql: Queryable, id: string): Promise<MaintenanceRow | undefined> {
+  const [row] = await sql<MaintenanceRow[]>`select ${sql(COLUMNS)} from maintenances where id = ${id}`;
+  return row;
+}
+
+/** Newest first: the cursor is the last item's (created_at, id). */
+export type MaintenanceCursor = [createdAt: string, id: string];
+
+export interface MaintenanceFilter {
+  /** true: only windows open at `now`; false: only the others; undefined: all. */
+  active?: boolean | undefined;
+  now: Date;
+  after?: MaintenanceCursor | undefined;
+  limit: number;
+}
+
+export async function listMaintenances(sql: Queryable, f: MaintenanceFilter): Promise<MaintenanceRow[]> {
+  return sql<MaintenanceRow[]>`
+    select ${sql(COLUMNS.map((c) => `m.${c}`))} from maintenances m
+    where true
+      ${f.active === undefined ? sql`` : f.active ? sql`and ${openAt(sql, f.now)}` : sql`and not ${openAt(sql, f.now)}`}
+      ${f.after ? sql`and (m.created_at, m.id) < (${f.after[0]}::timestamptz, ${f.after[1]}::uuid)` : sql``}
+    order by m.created_at desc, m.id desc
+    limit ${f.limit}`;
+}
+
+/**
+ * Ends a window at `now`; one that has not begun is cancelled (ends where it starts), one that
+ * already ended keeps its end. Returns the window as stored, or undefined if there is none.
+ */
+export async function endMaintenance(tx: Queryable, id: string, now: Date): Promise<MaintenanceRow | undefined> {
+  const [row] = await tx<MaintenanceRow[]>`
+    update maintenances m
+    set ends_at = least(coalesce(m.ends_at, 'infinity'), greatest(m.starts_at, ${now}))
+    where m.id = ${id}
+    returning ${tx(COLUMNS.map((c) => `m.${c}`))}`;
+  return row;
+}
+
+/**
+ * Makes the evaluator look at every node the window covers at `at` (its start when created, now
+ * when ended), in the caller's transaction. Bumping `wake` keeps an evaluator that read the node
+ * before this commit from pushing the due time back over it.
+ */
+export async function wakeCoveredNodes(tx: Queryable, w: Pick<MaintenanceRow, 'node_ids' | 'labels'>, at: Date): Promise<void> {
+  await tx`
+    update node_due d set due_at = least(d.due_at, ${at}), wake = d.wake + 1
+    from (select ${w.node_ids}::uuid[] as node_ids, ${tx.json(w.labels)}::jsonb as labels) m
+    join nodes n on ${covers(tx)}
+    where d.node_id = n.id`;
+}

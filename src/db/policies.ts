@@ -1,0 +1,99 @@
+import type { Queryable } from './client.ts';
+
+export interface PolicyLevel {
+  after_seconds: number;
+  channel_ids: string[];
+}
+
+export interface PolicyRow {
+  id: string;
+  name: string;
+  levels: PolicyLevel[];
+  repeat: number;
+  is_default: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewPolicy {
+  name: string;
+  levels: PolicyLevel[];
+  repeat: number;
+  is_default: boolean;
+}
+
+export type PolicyPatch = Partial<NewPolicy>;
+
+/** Postgres names this index when a second default would be committed (sql/0002_incidents.sql). */
+export const ONE_DEFAULT_INDEX = 'escalation_policies_one_default';
+
+// Stored field by field, so nothing but these two fields ever lands in the column.
+const levelsJson = (sql: Queryable, levels: PolicyLevel[]) =>
+  sql.json(levels.map((l) => ({ after_seconds: l.after_seconds, channel_ids: l.channel_ids })));
+
+const COLUMNS = ['id', 'name', 'levels', 'repeat', 'is_default', 'created_at', 'updated_at'];
+
+export async function getPolicy(sql: Queryable, id: string): Promise<PolicyRow | undefined> {
+  const [row] = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where id = ${id}`;
+  return row;
+}
+
+/** The node's own policy, else the default policy, else undefined. */
+export async function policyForNode(sql: Queryable, nodeId: string): Promise<PolicyRow | undefined> {
+  const [row] = await sql<PolicyRow[]>`
+    select ${sql(COLUMNS.map((c) => `p.${c}`))} from escalation_policies p
+    left join nodes n on n.id = ${nodeId}
+    where p.id = n.escalation_policy_id or p.is_default
+    order by (p.id = n.escalation_policy_id) desc nulls last
+    limit 1`;
+  return row;
+}
+
+/** Names are unique, so the cursor is the last name. */
+export async function listPolicies(sql: Queryable, afterName: string | undefined, limit: number): Promise<PolicyRow[]> {
+  return sql<PolicyRow[]>`
+    select ${sql(COLUMNS)} from escalation_policies
+    ${afterName !== undefined ? sql`where name > ${afterName}` : sql``}
+    order by name limit ${limit}`;
+}
+
+/**
+ * Making a policy the default demotes the current one first. Two transactions doing this at once
+ * both find nothing to demote; the partial unique index then fails the later commit with a
+ * unique violation on ONE_DEFAULT_INDEX, which the caller retries.
+ */
+async function demoteDefault(tx: Queryable, now: Date): Promise<void> {
+  await tx`update escalation_policies set is_default = false, updated_at = ${now} where is_default`;
+}
+
+export async function insertPolicy(tx: Queryable, p: NewPolicy, now: Date): Promise<PolicyRow> {
+  if (p.is_default) await demoteDefault(tx, now);
+  const [row] = await tx<PolicyRow[]>`
+    insert into escalation_policies (name, levels, repeat, is_default, created_at, updated_at)
+    values (${p.name}, ${levelsJson(tx, p.levels)}, ${p.repeat}, ${p.is_default}, ${now}, ${now})
+    returning ${tx(COLUMNS)}`;
+  return row!;
+}
+
+export async function updatePolicy(tx: Queryable, id: string, patch: PolicyPatch, now: Date): Promise<PolicyRow | undefined> {
+  if (patch.is_default) await demoteDefault(tx, now);
+  const values: Record<string, unknown> = { ...patch, updated_at: now };
+  if (patch.levels) values.levels = levelsJson(tx, patch.levels);
+  const [row] = await tx<PolicyRow[]>`
+    update escalation_policies set ${tx(values, ...Object.keys(values))}
+    where id = ${id} returning ${tx(COLUMNS)}`;
+  return row;
+}
+
+export async function deletePolicy(sql: Queryable, id: string): Promise<boolean> {
+  const rows = await sql`delete from escalation_policies where id = ${id} returning id`;
+  return rows.length > 0;
+}
+
+/** Policies whose levels name this channel. */
+export async function policiesUsingChannel(sql: Queryable, channelId: string): Promise<Array<{ id: string; name: string }>> {
+  return sql<Array<{ id: string; name: string }>>`
+    select id, name from escalation_policies
+    where levels @> ${sql.json([{ channel_ids: [channelId] }])}
+    order by name`;
+}
