@@ -10,6 +10,9 @@ import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { outboxRoutes } from './routes/outbox.ts';
 import { incidentRoutes } from './routes/incidents.ts';
+import { channelRoutes } from './routes/channels.ts';
+import { escalationPolicyRoutes } from './routes/escalation-policies.ts';
+import { maintenanceRoutes } from './routes/maintenances.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -75,6 +78,9 @@ export function createApp(deps: AppDeps) {
     v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor));
     v1.route('/outbox', outboxRoutes(deps));
     v1.route('/incidents', incidentRoutes(deps));
+    v1.route('/channels', channelRoutes(deps));
+    v1.route('/escalation-policies', escalationPolicyRoutes(deps));
+    v1.route('/maintenances', maintenanceRoutes(deps));
     app.route('/v1', v1);
   }
   return app;

@@ -118,6 +118,13 @@ export async function expectError(res: Response, status: number, code: string): 
   return err;
 }
 
+/** Asserts the status (showing the body when it differs) and returns the parsed JSON body. */
+export async function expectJson<T = Record<string, unknown>>(res: Response, status: number): Promise<T> {
+  const text = await res.text();
+  assert.equal(res.status, status, text);
+  return JSON.parse(text) as T;
+}
+
 /** Asserts a validation_failed error whose details name exactly these fields (in any order). */
 export async function expectInvalid(res: Response, fields: string[]): Promise<ErrorShape> {
   const err = await expectError(res, 400, 'validation_failed');

@@ -1,0 +1,182 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { sealSecret } from '../../../alerting/secret-box.ts';
+import { generateWebhookSecret } from '../../../alerting/webhook.ts';
+import {
+  channelSecretField,
+  deleteChannel,
+  getChannel,
+  insertChannel,
+  listChannels,
+  lockChannelForDelete,
+  updateChannel,
+  type ChannelCursor,
+  type ChannelPatch,
+  type ChannelRow,
+  type ChannelType,
+} from '../../db/channels.ts';
+import { isUuid } from '../../db/nodes.ts';
+import { policiesUsingChannel } from '../../db/policies.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { conflict, notFound } from '../errors.ts';
+import { closedObject, decodeCursor, DisplayName, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
+
+const TYPES = ['email', 'webhook', 'slack', 'pagerduty'] as const satisfies readonly ChannelType[];
+const isChannelType = (t: unknown): t is ChannelType => (TYPES as readonly unknown[]).includes(t);
+
+const url = (protocols: string[], message: string) =>
+  v.pipe(
+    v.string('must be a string'),
+    v.maxLength(2048, 'must be at most 2048 characters'),
+    v.check((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol), message),
+  );
+const HttpUrl = url(['http:', 'https:'], 'must be an http or https URL');
+
+const Email = v.pipe(v.string('must be a string'), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));
+
+// Standard Webhooks: "whsec_" + base64 of the HMAC key; fewer than 128 bits would be guessable.
+const WebhookSecret = v.pipe(
+  v.string('must be a string'),
+  v.maxLength(256, 'must be at most 256 characters'),
+  v.regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ followed by base64'),
+  v.check((s) => Buffer.from(s.slice('whsec_'.length), 'base64').length >= 16, 'must hold at least 16 bytes after whsec_'),
+);
+
+const SECRETS = {
+  webhook: WebhookSecret,
+  slack: url(['https:'], 'must be an https URL'),
+  pagerduty: v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'), v.maxLength(64, 'must be at most 64 characters')),
+};
+
+type ConfigSchema = v.GenericSchema<unknown, Record<string, unknown>>;
+
+/**
+ * Each type's config. On create the secret field is required (a webhook's is generated when left
+ * out); on PATCH it is optional, and leaving it out keeps the sealed secret.
+ */
+function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
+  const secret = <S extends v.GenericSchema>(s: S) => (creating ? s : v.optional(s));
+  switch (type) {
+    case 'email':
+      return closedObject({
+        to: v.pipe(
+          v.array(Email, 'must be an array of email addresses'),
+          v.minLength(1, 'must hold at least one address'),
+          v.maxLength(20, 'must hold at most 20 addresses'),
+        ),
+      });
+    case 'webhook':
+      return closedObject({ url: HttpUrl, secret: v.optional(SECRETS.webhook) });
+    case 'slack':
+      return closedObject({ webhook_url: secret(SECRETS.slack) });
+    case 'pagerduty':
+      return closedObject({ routing_key: secret(SECRETS.pagerduty), url: v.optional(HttpUrl) });
+  }
+}
+
+const perType = <T>(make: (t: ChannelType) => T) => Object.fromEntries(TYPES.map((t) => [t, make(t)])) as Record<ChannelType, T>;
+
+const CREATE = perType((type) => closedObject({ name: DisplayName, type: v.literal(type), config: configSchema(type, true) }));
+// What a body with a missing or unknown type is checked against: names the type and anything else wrong.
+const CreateUntyped = closedObject({
+  name: DisplayName,
+  type: v.picklist(TYPES, `must be one of ${TYPES.join(', ')}`),
+  config: plainRecord(v.string(), v.unknown()),
+});
+const PATCH = perType((type) =>
+  closedObject({
+    name: v.optional(DisplayName),
+    type: v.optional(v.literal(type, `cannot be changed (this is a ${type} channel); create a new channel instead`)),
+    config: v.optional(configSchema(type, false)),
+  }),
+);
+
+/** Splits the secret out of a config and seals it; `secret_sealed` is absent when there was none. */
+function sealConfig(type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
+  const field = channelSecretField(type);
+  if (field === null || typeof config[field] !== 'string') return { config };
+  const { [field]: secret, ...rest } = config;
+  return { config: rest, secret_sealed: sealSecret(secret as string, key) };
+}
+
+const render = (ch: ChannelRow) => ({
+  id: ch.id,
+  name: ch.name,
+  type: ch.type,
+  config: ch.config,
+  has_secret: ch.secret_sealed !== null,
+  created_at: ch.created_at.toISOString(),
+  updated_at: ch.updated_at.toISOString(),
+});
+
+const isCursor = (k: unknown): k is ChannelCursor =>
+  Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && isUuid(k[1]);
+
+/** Where incidents are announced. Secrets go in, sealed, and never come back out. */
+export function channelRoutes(deps: AppDeps) {
+  const { sql, clock, secretKey } = deps;
+  const app = new Hono<AuthEnv>();
+
+  const find = async (id: string) => {
+    const ch = isUuid(id) ? await getChannel(sql, id) : undefined;
+    if (!ch) throw notFound(`Channel "${id}"`);
+    return ch;
+  };
+
+  app.post('/', requireScope('write'), async (c) => {
+    const raw = await readJson(c);
+    const type = (raw as { type?: unknown } | null)?.type;
+    const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
+    let config = input.config;
+    // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
+    const generated = input.type === 'webhook' && config.secret === undefined ? generateWebhookSecret() : undefined;
+    if (generated) config = { ...config, secret: generated };
+    const sealed = sealConfig(input.type, config, secretKey);
+    const row = await insertChannel(
+      sql,
+      { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null },
+      clock.now(),
+    );
+    const shown = render(row);
+    return c.json(generated ? { ...shown, config: { ...shown.config, secret: generated } } : shown, 201);
+  });
+
+  app.get('/', requireScope('read'), async (c) => {
+    const q = query(c, v.object(Paging));
+    const rows = await listChannels(sql, decodeCursor(q.cursor, isCursor), q.limit + 1);
+    return c.json(page(rows.map(render), q.limit, (ch) => [ch.name, ch.id]));
+  });
+
+  app.get('/:id', requireScope('read'), async (c) => c.json(render(await find(c.req.param('id')))));
+
+  app.patch('/:id', requireScope('write'), async (c) => {
+    const ch = await find(c.req.param('id'));
+    const input = parse(PATCH[ch.type], await readJson(c));
+    const patch: ChannelPatch = {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.config !== undefined ? sealConfig(ch.type, input.config, secretKey) : {}),
+    };
+    if (Object.keys(patch).length === 0) return c.json(render(ch));
+    const row = await updateChannel(sql, ch.id, patch, clock.now());
+    if (!row) throw notFound(`Channel "${ch.id}"`);
+    return c.json(render(row));
+  });
+
+  app.delete('/:id', requireScope('write'), async (c) => {
+    const id = c.req.param('id');
+    if (!isUuid(id)) throw notFound(`Channel "${id}"`);
+    await sql.begin(async (tx) => {
+      if (!(await lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
+      const users = await policiesUsingChannel(tx, id);
+      if (users.length > 0) {
+        const names = users.map((p) => `"${p.name}" (${p.id})`).join(', ');
+        throw conflict(`The channel is used by escalation ${users.length === 1 ? 'policy' : 'policies'} ${names}; remove it from them first.`);
+      }
+      await deleteChannel(tx, id);
+    });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,163 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { lockExistingChannels } from '../../db/channels.ts';
+import type { Tx } from '../../db/client.ts';
+import { isUuid } from '../../db/nodes.ts';
+import {
+  deletePolicy,
+  getPolicy,
+  insertPolicy,
+  listPolicies,
+  ONE_DEFAULT_INDEX,
+  updatePolicy,
+  type PolicyLevel,
+  type PolicyRow,
+} from '../../db/policies.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { body, closedObject, decodeCursor, DisplayName, int, page, Paging, query } from '../validation.ts';
+
+const MAX_AFTER_SECONDS = 30 * 86_400;
+
+const ChannelIds = v.pipe(
+  v.array(v.pipe(v.string('must be a string'), v.uuid('must be a channel id')), 'must be an array of channel ids'),
+  v.minLength(1, 'must name at least one channel'),
+  v.maxLength(20, 'must name at most 20 channels'),
+  v.check((ids) => new Set(ids).size === ids.length, 'must not name a channel twice'),
+);
+
+const Level = closedObject({ after_seconds: int(0, MAX_AFTER_SECONDS), channel_ids: ChannelIds });
+
+/** The first level pages at once; each later one strictly after the one before. */
+const Levels = v.pipe(
+  v.array(Level, 'must be an array of levels'),
+  v.minLength(1, 'must hold at least one level'),
+  v.maxLength(10, 'must hold at most 10 levels'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const levels = dataset.value;
+    for (const [i, level] of levels.entries()) {
+      const prev = levels[i - 1];
+      let message: string | undefined;
+      if (!prev && level.after_seconds !== 0) message = 'the first level must have after_seconds 0';
+      if (prev && level.after_seconds <= prev.after_seconds) message = `must be greater than the previous level's (${prev.after_seconds})`;
+      if (message === undefined) continue;
+      addIssue({
+        message,
+        path: [
+          { type: 'array', origin: 'value', input: levels, key: i, value: level },
+          { type: 'object', origin: 'value', input: level, key: 'after_seconds', value: level.after_seconds },
+        ],
+      });
+    }
+  }),
+);
+
+const Repeat = int(0, 10);
+const IsDefault = v.boolean('must be true or false');
+
+const CreatePolicy = closedObject({
+  name: DisplayName,
+  levels: Levels,
+  repeat: v.optional(Repeat, 0),
+  is_default: v.optional(IsDefault, false),
+});
+
+const PatchPolicy = closedObject({
+  name: v.optional(DisplayName),
+  levels: v.optional(Levels),
+  repeat: v.optional(Repeat),
+  is_default: v.optional(IsDefault),
+});
+
+const render = (p: PolicyRow) => ({
+  id: p.id,
+  name: p.name,
+  levels: p.levels,
+  repeat: p.repeat,
+  is_default: p.is_default,
+  created_at: p.created_at.toISOString(),
+  updated_at: p.updated_at.toISOString(),
+});
+
+/** Every channel the levels name must exist, and stays locked against deletion until commit. */
+async function checkChannels(tx: Tx, levels: PolicyLevel[]): Promise<void> {
+  const existing = await lockExistingChannels(tx, levels.flatMap((l) => l.channel_ids));
+  const missing: ErrorDetail[] = levels.flatMap((l, i) =>
+    l.channel_ids.flatMap((id, j) => (existing.has(id) ? [] : [{ field: `levels.${i}.channel_ids.${j}`, message: 'is not a channel' }])),
+  );
+  if (missing.length > 0) throw validationFailed(missing);
+}
+
+/** The index or constraint a unique violation hit; undefined for any other error. */
+function uniqueViolated(err: unknown): string | undefined {
+  const e = err as { code?: string; constraint_name?: string };
+  return e.code === '23505' ? (e.constraint_name ?? '') : undefined;
+}
+
+// Two writers making a policy the default at once: the loser of the index race simply runs again
+// (and then demotes the winner). Three rounds cover any realistic pile-up.
+const DEFAULT_RACE_ATTEMPTS = 3;
+
+/** Who escalates an incident, when, and how many times the levels repeat. */
+export function escalationPolicyRoutes(deps: AppDeps) {
+  const { sql, clock } = deps;
+  const app = new Hono<AuthEnv>();
+
+  const find = async (id: string) => {
+    const p = isUuid(id) ? await getPolicy(sql, id) : undefined;
+    if (!p) throw notFound(`Escalation policy "${id}"`);
+    return p;
+  };
+
+  /** Runs one policy write in a transaction, with its channels checked, mapping races to answers. */
+  async function write(input: { name?: string; levels?: PolicyLevel[] }, work: (tx: Tx) => Promise<PolicyRow | undefined>) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sql.begin(async (tx) => {
+          if (input.levels) await checkChannels(tx, input.levels);
+          return work(tx);
+        });
+      } catch (err) {
+        const constraint = uniqueViolated(err);
+        if (constraint === ONE_DEFAULT_INDEX && attempt < DEFAULT_RACE_ATTEMPTS) continue;
+        if (constraint === ONE_DEFAULT_INDEX) throw conflict('Another policy was made the default at the same moment; try again.');
+        if (constraint !== undefined) throw conflict(`An escalation policy named "${input.name}" already exists.`);
+        throw err;
+      }
+    }
+  }
+
+  app.post('/', requireScope('write'), async (c) => {
+    const input = await body(c, CreatePolicy);
+    const row = await write(input, (tx) => insertPolicy(tx, input, clock.now()));
+    return c.json(render(row!), 201);
+  });
+
+  app.get('/', requireScope('read'), async (c) => {
+    const q = query(c, v.object(Paging));
+    const rows = await listPolicies(sql, decodeCursor(q.cursor, (k): k is string => typeof k === 'string'), q.limit + 1);
+    return c.json(page(rows.map(render), q.limit, (p) => p.name));
+  });
+
+  app.get('/:id', requireScope('read'), async (c) => c.json(render(await find(c.req.param('id')))));
+
+  app.patch('/:id', requireScope('write'), async (c) => {
+    const existing = await find(c.req.param('id'));
+    const patch = await body(c, PatchPolicy);
+    if (Object.keys(patch).length === 0) return c.json(render(existing));
+    const row = await write(patch, (tx) => updatePolicy(tx, existing.id, patch, clock.now()));
+    if (!row) throw notFound(`Escalation policy "${existing.id}"`);
+    return c.json(render(row));
+  });
+
+  // Nodes that used it fall back to the default policy (the foreign key sets theirs to null).
+  app.delete('/:id', requireScope('write'), async (c) => {
+    const id = c.req.param('id');
+    if (!isUuid(id) || !(await deletePolicy(sql, id))) throw notFound(`Escalation policy "${id}"`);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,349 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSecret } from '../../alerting/secret-box.ts';
+import { getChannelsByIds, revealConfig, type ChannelRow } from '../../src/db/channels.ts';
+import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
+
+let h: Harness;
+let keys: Record<'write' | 'read' | 'ingest', string>;
+
+before(async () => {
+  h = await createHarness();
+  keys = {
+    write: (await h.createKey('write', 'channels-write')).secret,
+    read: (await h.createKey('read', 'channels-read')).secret,
+    ingest: (await h.createKey('ingest', 'channels-ingest')).secret,
+  };
+});
+
+after(async () => {
+  await h?.close();
+});
+
+interface ChannelBody {
+  id: string;
+  name: string;
+  type: string;
+  config: Record<string, unknown>;
+  has_secret: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+const create = async (json: unknown) => expectJson<ChannelBody>(await h.admin('POST', '/v1/channels', json), 201);
+
+const storedRow = async (id: string) => {
+  const [row] = await h.sql<ChannelRow[]>`select * from channels where id = ${id}`;
+  assert.ok(row, `channel ${id} is stored`);
+  return row;
+};
+
+/** The whole row as Postgres prints it: a secret must not appear in it in any form. */
+const rowText = async (id: string) => {
+  const [row] = await h.sql<{ text: string }[]>`select c::text as text from channels c where id = ${id}`;
+  return row!.text;
+};
+
+/** Asserts the secret appears nowhere: not in the row, not in any read of the channel. */
+async function assertSecretHidden(id: string, secret: string) {
+  const fragments = [secret, secret.replace(/^whsec_/, '')];
+  const text = await rowText(id);
+  const reads = [
+    await (await h.admin('GET', `/v1/channels/${id}`)).text(),
+    await (await h.admin('GET', '/v1/channels?limit=500')).text(),
+  ];
+  for (const f of fragments) {
+    assert.ok(!text.includes(f), 'the stored row must not contain the secret');
+    for (const r of reads) assert.ok(!r.includes(f), 'no read returns the secret');
+  }
+}
+
+describe('creating channels', () => {
+  it('creates an email channel: nothing secret, config returned as given', async () => {
+    const ch = await create({ name: 'Ops mail', type: 'email', config: { to: ['ops@example.com', 'Oncall@Example.org'] } });
+    assert.match(ch.id, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(ch, {
+      id: ch.id,
+      name: 'Ops mail',
+      type: 'email',
+      config: { to: ['ops@example.com', 'Oncall@Example.org'] },
+      has_secret: false,
+      created_at: START,
+      updated_at: START,
+    });
+    assert.equal((await storedRow(ch.id)).secret_sealed, null);
+    assert.deepEqual(await expectJson(await h.admin('GET', `/v1/channels/${ch.id}`), 200), ch);
+  });
+
+  it('generates a whsec_ secret for a webhook without one, returns it once and stores it only sealed', async () => {
+    const ch = await create({ name: 'hook', type: 'webhook', config: { url: 'https://hooks.example.com/lifeline' } });
+    const secret = ch.config.secret as string;
+    assert.match(secret, /^whsec_[A-Za-z0-9+/]{32}$/);
+    assert.deepEqual(Object.keys(ch.config).sort(), ['secret', 'url']);
+    assert.equal(ch.has_secret, true);
+
+    const row = await storedRow(ch.id);
+    assert.deepEqual(row.config, { url: 'https://hooks.example.com/lifeline' });
+    assert.equal(openSecret(row.secret_sealed!, h.secretKey), secret);
+    assert.deepEqual(revealConfig(row, h.secretKey), { url: 'https://hooks.example.com/lifeline', secret });
+
+    const got = await expectJson<ChannelBody>(await h.admin('GET', `/v1/channels/${ch.id}`), 200);
+    assert.deepEqual(got.config, { url: 'https://hooks.example.com/lifeline' });
+    assert.equal(got.has_secret, true);
+    await assertSecretHidden(ch.id, secret);
+  });
+
+  it('seals a webhook secret that was given, without echoing it', async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const ch = await create({ name: 'hook-given', type: 'webhook', config: { url: 'http://10.0.0.7:9000/in', secret } });
+    assert.deepEqual(ch.config, { url: 'http://10.0.0.7:9000/in' });
+    assert.equal(openSecret((await storedRow(ch.id)).secret_sealed!, h.secretKey), secret);
+    await assertSecretHidden(ch.id, secret);
+  });
+
+  it('treats a Slack webhook URL as the secret it is', async () => {
+    const url = 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX';
+    const ch = await create({ name: 'slack', type: 'slack', config: { webhook_url: url } });
+    assert.deepEqual(ch.config, {});
+    assert.equal(ch.has_secret, true);
+    const row = await storedRow(ch.id);
+    assert.deepEqual(revealConfig(row, h.secretKey), { webhook_url: url });
+    await assertSecretHidden(ch.id, url);
+    await assertSecretHidden(ch.id, 'XXXXXXXXXXXXXXXXXXXXXXXX');
+  });
+
+  it('seals a PagerDuty routing key and keeps its endpoint in the open', async () => {
+    const key = 'R0UT1NGK3YR0UT1NGK3YR0UT1NGK3YAB';
+    const ch = await create({ name: 'pd', type: 'pagerduty', config: { routing_key: key, url: 'https://events.eu.pagerduty.com/v2/enqueue' } });
+    assert.deepEqual(ch.config, { url: 'https://events.eu.pagerduty.com/v2/enqueue' });
+    const row = await storedRow(ch.id);
+    assert.deepEqual(revealConfig(row, h.secretKey), { routing_key: key, url: 'https://events.eu.pagerduty.com/v2/enqueue' });
+    await assertSecretHidden(ch.id, key);
+  });
+
+  it('getChannelsByIds returns the named channels and skips unknown ids', async () => {
+    const a = await create({ name: 'by-ids-a', type: 'email', config: { to: ['a@example.com'] } });
+    const b = await create({ name: 'by-ids-b', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/b' } });
+    const rows = await getChannelsByIds(h.sql, [a.id, b.id, '00000000-0000-4000-8000-00000000dead']);
+    assert.deepEqual(rows.map((r) => r.name).sort(), ['by-ids-a', 'by-ids-b']);
+    assert.deepEqual(await getChannelsByIds(h.sql, []), []);
+  });
+});
+
+describe('changing channels', () => {
+  it('renames without touching the config or the sealed secret', async () => {
+    const ch = await create({ name: 'rename-me', type: 'webhook', config: { url: 'https://a.example.com' } });
+    const sealed = (await storedRow(ch.id)).secret_sealed;
+    h.clock.advance(1_000);
+    const patched = await expectJson<ChannelBody>(await h.admin('PATCH', `/v1/channels/${ch.id}`, { name: 'renamed' }), 200);
+    assert.equal(patched.name, 'renamed');
+    assert.deepEqual(patched.config, { url: 'https://a.example.com' });
+    assert.equal(patched.updated_at, h.clock.now().toISOString());
+    assert.equal(patched.created_at, ch.created_at);
+    assert.equal((await storedRow(ch.id)).secret_sealed, sealed);
+  });
+
+  it('replaces the config and keeps the sealed secret when the patch does not carry it', async () => {
+    const ch = await create({ name: 'move-me', type: 'webhook', config: { url: 'https://old.example.com' } });
+    const secret = ch.config.secret as string;
+    const patched = await expectJson<ChannelBody>(await h.admin('PATCH', `/v1/channels/${ch.id}`, { config: { url: 'https://new.example.com' } }), 200);
+    assert.deepEqual(patched.config, { url: 'https://new.example.com' });
+    assert.deepEqual(revealConfig(await storedRow(ch.id), h.secretKey), { url: 'https://new.example.com', secret });
+
+    const pd = await create({ name: 'pd-move', type: 'pagerduty', config: { routing_key: 'rk-1', url: 'https://old.example.com' } });
+    await expectJson(await h.admin('PATCH', `/v1/channels/${pd.id}`, { config: {} }), 200);
+    assert.deepEqual(revealConfig(await storedRow(pd.id), h.secretKey), { routing_key: 'rk-1' }, 'the url is gone, the key kept');
+  });
+
+  it('re-seals the secret when the patch carries it', async () => {
+    const ch = await create({ name: 'rotate-me', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/old' } });
+    const before = (await storedRow(ch.id)).secret_sealed;
+    const patched = await expectJson<ChannelBody>(
+      await h.admin('PATCH', `/v1/channels/${ch.id}`, { config: { webhook_url: 'https://hooks.slack.com/services/new' } }),
+      200,
+    );
+    assert.deepEqual(patched.config, {});
+    const row = await storedRow(ch.id);
+    assert.notEqual(row.secret_sealed, before);
+    assert.deepEqual(revealConfig(row, h.secretKey), { webhook_url: 'https://hooks.slack.com/services/new' });
+    await assertSecretHidden(ch.id, 'https://hooks.slack.com/services/new');
+
+    const hook = await create({ name: 'rotate-hook', type: 'webhook', config: { url: 'https://a.example.com' } });
+    const next = 'whsec_' + Buffer.alloc(32, 7).toString('base64');
+    await expectJson(await h.admin('PATCH', `/v1/channels/${hook.id}`, { config: { url: 'https://a.example.com', secret: next } }), 200);
+    assert.equal(revealConfig(await storedRow(hook.id), h.secretKey).secret, next);
+  });
+
+  it('accepts the type unchanged and refuses to change it', async () => {
+    const ch = await create({ name: 'typed', type: 'email', config: { to: ['a@example.com'] } });
+    await expectJson(await h.admin('PATCH', `/v1/channels/${ch.id}`, { type: 'email', name: 'still-email' }), 200);
+    const res = await h.rejected(() => h.admin('PATCH', `/v1/channels/${ch.id}`, { type: 'slack', config: { webhook_url: 'https://x.example.com' } }));
+    await expectInvalid(res, ['type', 'config.webhook_url']);
+  });
+});
+
+describe('listing channels', () => {
+  it('walks channels in name order, two at a time, each exactly once', async () => {
+    const all = (await h.sql<{ name: string; id: string }[]>`select name, id from channels order by name, id`).map((r) => r.id);
+    // Same-named channels are told apart by id.
+    await create({ name: 'aaa-same', type: 'email', config: { to: ['x@example.com'] } });
+    await create({ name: 'aaa-same', type: 'email', config: { to: ['y@example.com'] } });
+    const expected = (await h.sql<{ id: string }[]>`select id from channels order by name, id`).map((r) => r.id);
+    assert.equal(expected.length, all.length + 2);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const path: string = `/v1/channels?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page: Page<ChannelBody> = await expectJson<Page<ChannelBody>>(await h.req('GET', path, { token: keys.read }), 200);
+      assert.ok(page.items.length <= 2);
+      seen.push(...page.items.map((c) => c.id));
+      cursor = page.next_cursor;
+      assert.ok(seen.length <= expected.length, 'pagination must terminate');
+    } while (cursor !== null);
+    assert.deepEqual(seen, expected);
+  });
+});
+
+describe('deleting channels', () => {
+  it('deletes a channel (204), after which it is 404', async () => {
+    const ch = await create({ name: 'delete-me', type: 'email', config: { to: ['a@example.com'] } });
+    const res = await h.req('DELETE', `/v1/channels/${ch.id}`, { token: keys.write });
+    assert.equal(res.status, 204);
+    assert.equal(await res.text(), '');
+    await expectError(await h.admin('GET', `/v1/channels/${ch.id}`), 404, 'not_found');
+    await expectError(await h.rejected(() => h.admin('DELETE', `/v1/channels/${ch.id}`)), 404, 'not_found');
+  });
+
+  it('refuses (409) to delete a channel an escalation policy still names, naming the policies', async () => {
+    const ch = await create({ name: 'in-use', type: 'email', config: { to: ['a@example.com'] } });
+    const other = await create({ name: 'spare', type: 'email', config: { to: ['b@example.com'] } });
+    const policy = await expectJson<{ id: string }>(
+      await h.admin('POST', '/v1/escalation-policies', {
+        name: 'uses-in-use',
+        levels: [{ after_seconds: 0, channel_ids: [other.id] }, { after_seconds: 300, channel_ids: [other.id, ch.id] }],
+      }),
+      201,
+    );
+    const err = await expectError(await h.rejected(() => h.admin('DELETE', `/v1/channels/${ch.id}`)), 409, 'conflict');
+    assert.match(err.message, /"uses-in-use"/);
+    assert.ok(err.message.includes(policy.id));
+
+    await expectJson(await h.admin('PATCH', `/v1/escalation-policies/${policy.id}`, { levels: [{ after_seconds: 0, channel_ids: [other.id] }] }), 200);
+    assert.equal((await h.admin('DELETE', `/v1/channels/${ch.id}`)).status, 204);
+  });
+});
+
+describe('bad requests change nothing', () => {
+  let existing: ChannelBody;
+  before(async () => {
+    existing = await create({ name: 'target', type: 'webhook', config: { url: 'https://t.example.com' } });
+  });
+
+  const good = { name: 'would-be', type: 'email', config: { to: ['a@example.com'] } };
+  const routes = () => [
+    { method: 'POST', path: '/v1/channels', json: good, scope: 'write' },
+    { method: 'GET', path: '/v1/channels', scope: 'read' },
+    { method: 'GET', path: `/v1/channels/${existing.id}`, scope: 'read' },
+    { method: 'PATCH', path: `/v1/channels/${existing.id}`, json: { name: 'x' }, scope: 'write' },
+    { method: 'DELETE', path: `/v1/channels/${existing.id}`, scope: 'write' },
+  ];
+
+  it('401 without a valid secret, on every route', async () => {
+    for (const r of routes()) {
+      await expectError(await h.rejected(() => h.req(r.method, r.path, { json: r.json })), 401, 'unauthorized');
+      await expectError(await h.rejected(() => h.req(r.method, r.path, { json: r.json, token: 'llk_nope' })), 401, 'unauthorized');
+    }
+  });
+
+  it('403 for a read key on writes and for an ingest key or node token on anything', async () => {
+    const node = await h.createNode('channels-node');
+    for (const r of routes()) {
+      if (r.scope === 'write') await expectError(await h.rejected(() => h.req(r.method, r.path, { json: r.json, token: keys.read })), 403, 'forbidden');
+      await expectError(await h.rejected(() => h.req(r.method, r.path, { json: r.json, token: keys.ingest })), 403, 'forbidden');
+      await expectError(await h.rejected(() => h.req(r.method, r.path, { json: r.json, token: node.token })), 403, 'forbidden');
+    }
+  });
+
+  it('404 for an unknown or malformed id', async () => {
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      await expectError(await h.rejected(() => h.admin('GET', `/v1/channels/${id}`)), 404, 'not_found');
+      await expectError(await h.rejected(() => h.admin('PATCH', `/v1/channels/${id}`, { name: 'x' })), 404, 'not_found');
+      await expectError(await h.rejected(() => h.admin('DELETE', `/v1/channels/${id}`)), 404, 'not_found');
+    }
+  });
+
+  it('415 and invalid_json on the body-reading routes', async () => {
+    for (const [method, path] of [['POST', '/v1/channels'], ['PATCH', `/v1/channels/${existing.id}`]] as const) {
+      const text = JSON.stringify(good);
+      await expectError(
+        await h.rejected(() => h.req(method, path, { token: ADMIN_TOKEN, body: text, headers: { 'content-type': 'text/plain' } })),
+        415,
+        'unsupported_media_type',
+      );
+      for (const body of [text.slice(0, -1), '', '{"name": }']) {
+        await expectError(
+          await h.rejected(() => h.req(method, path, { token: ADMIN_TOKEN, body, headers: { 'content-type': 'application/json' } })),
+          400,
+          'invalid_json',
+        );
+      }
+    }
+  });
+
+  it('400 naming each bad field on create', async () => {
+    const cases: Array<[unknown, string[]]> = [
+      [{}, ['name', 'type', 'config']],
+      [[good], ['(body)']],
+      [{ ...good, type: 'sms' }, ['type']],
+      [{ name: '  ', type: 'email', config: { to: ['a@example.com'] } }, ['name']],
+      [{ name: 'x'.repeat(129), type: 'email', config: { to: ['a@example.com'] } }, ['name']],
+      [{ ...good, extra: 1 }, ['extra']],
+      [{ ...good, config: { to: ['a@example.com', 'not an address', 'b@example.com', 'nope@'] } }, ['config.to.1', 'config.to.3']],
+      [{ ...good, config: { to: [] } }, ['config.to']],
+      [{ ...good, config: { to: Array.from({ length: 21 }, (_, i) => `u${i}@example.com`) } }, ['config.to']],
+      [{ ...good, config: { to: 'a@example.com' } }, ['config.to']],
+      [{ ...good, config: { to: ['a@example.com'], cc: ['b@example.com'] } }, ['config.cc']],
+      [{ ...good, config: [] }, ['config']],
+      [{ name: 'w', type: 'webhook', config: {} }, ['config.url']],
+      [{ name: 'w', type: 'webhook', config: { url: 'ftp://files.example.com' } }, ['config.url']],
+      [{ name: 'w', type: 'webhook', config: { url: 'not a url' } }, ['config.url']],
+      [{ name: 'w', type: 'webhook', config: { url: 'https://a.example.com', secret: 'hunter2' } }, ['config.secret']],
+      [{ name: 'w', type: 'webhook', config: { url: 'https://a.example.com', secret: 'whsec_c2hvcnQ=' } }, ['config.secret']],
+      [{ name: 's', type: 'slack', config: {} }, ['config.webhook_url']],
+      [{ name: 's', type: 'slack', config: { webhook_url: 'http://hooks.slack.com/services/x' } }, ['config.webhook_url']],
+      [{ name: 'p', type: 'pagerduty', config: { routing_key: '' } }, ['config.routing_key']],
+      [{ name: 'p', type: 'pagerduty', config: { routing_key: 'k'.repeat(65) } }, ['config.routing_key']],
+      [{ name: 'p', type: 'pagerduty', config: { routing_key: 'k', url: 'gopher://x' } }, ['config.url']],
+    ];
+    for (const [json, fields] of cases) {
+      const res = await h.rejected(() => h.admin('POST', '/v1/channels', json));
+      const err = await expectInvalid(res, fields);
+      // A rejected secret is not echoed back either.
+      assert.ok(!JSON.stringify(err).includes('hunter2'));
+    }
+  });
+
+  it('400 naming each bad field on PATCH, judged against the channel type', async () => {
+    const cases: Array<[unknown, string[]]> = [
+      [{ name: '' }, ['name']],
+      [{ config: { url: 'mailto:a@example.com' } }, ['config.url']],
+      [{ config: { to: ['a@example.com'] } }, ['config.to']],
+      [{ config: { url: 'https://a.example.com', secret: 'whsec_!!' } }, ['config.secret']],
+      [{ type: 'email' }, ['type']],
+      [{ id: existing.id }, ['id']],
+    ];
+    for (const [json, fields] of cases) {
+      await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/channels/${existing.id}`, json)), fields);
+    }
+  });
+
+  it('400 for a cursor the endpoint did not issue', async () => {
+    await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/channels?cursor=bm9wZQ')), ['cursor']);
+    await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/channels?limit=0')), ['limit']);
+  });
+});
