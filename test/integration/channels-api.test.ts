@@ -1,7 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
 import { openSecret } from '../../alerting/secret-box.ts';
 import { getChannelsByIds, revealConfig, type ChannelRow } from '../../src/db/channels.ts';
+import { loadSecretKey } from '../../src/secret-key.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 
 let h: Harness;
@@ -345,5 +348,50 @@ describe('bad requests change nothing', () => {
   it('400 for a cursor the endpoint did not issue', async () => {
     await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/channels?cursor=bm9wZQ')), ['cursor']);
     await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/channels?limit=0')), ['limit']);
+  });
+});
+
+describe('the channel secret key', () => {
+  /** A logger that keeps what it was told, as level and message. */
+  const recorder = () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { log, lines };
+  };
+  const WARN = 40;
+  const ERROR = 50;
+
+  it('without LIFELINE_SECRET_KEY, generates one key once, keeps it in the database and warns each start', async () => {
+    const first = recorder();
+    const key = await loadSecretKey(h.sql, undefined, first.log, h.clock.now());
+    assert.equal(key.length, 32);
+    const again = recorder();
+    assert.deepEqual(await loadSecretKey(h.sql, undefined, again.log, h.clock.now()), key, 'every start gets the same key');
+    const [row] = await h.sql<{ key: Buffer }[]>`select key from engine_keys where name = 'channel_secrets'`;
+    assert.deepEqual(row!.key, key);
+    for (const { lines } of [first, again]) {
+      assert.ok(lines.some((l) => l.level === WARN && /only as safe as the database/.test(l.msg)), JSON.stringify(lines));
+    }
+    // Engines starting together agree on one key.
+    await h.sql`delete from engine_keys`;
+    const keys = await Promise.all([1, 2, 3].map(() => loadSecretKey(h.sql, undefined, recorder().log, h.clock.now())));
+    assert.deepEqual(keys[1], keys[0]);
+    assert.deepEqual(keys[2], keys[0]);
+  });
+
+  it('uses LIFELINE_SECRET_KEY when set, silently when it opens the stored secrets and loudly when it does not', async () => {
+    await h.sql`delete from engine_keys`;
+    const ok = recorder();
+    const key = await loadSecretKey(h.sql, h.secretKey.toString('base64'), ok.log);
+    assert.deepEqual(key, h.secretKey);
+    assert.deepEqual(await loadSecretKey(h.sql, h.secretKey.toString('hex'), ok.log), h.secretKey);
+    assert.deepEqual(ok.lines, []);
+    assert.equal((await h.sql`select 1 from engine_keys`).length, 0, 'a configured key is never stored');
+
+    // Channels are sealed with h.secretKey: another key cannot open them.
+    await create({ name: 'sealed-with-the-app-key', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/k' } });
+    const wrong = recorder();
+    await loadSecretKey(h.sql, randomBytes(32).toString('hex'), wrong.log);
+    assert.ok(wrong.lines.some((l) => l.level === ERROR && /cannot open the stored channel secrets/.test(l.msg)), JSON.stringify(wrong.lines));
   });
 });

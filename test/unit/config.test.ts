@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, ROLES } from '../../src/config.ts';
+import { decodeSecretKey } from '../../src/secret-key.ts';
 
 describe('loadConfig', () => {
   it('gives every variable its documented default', () => {
@@ -21,6 +22,7 @@ describe('loadConfig', () => {
     assert.equal(c.outboxPollMs, 1000);
     assert.equal(c.outboxWorkers, 2);
     assert.equal(c.outboxMaxAttempts, 10);
+    assert.equal(c.secretKey, undefined);
   });
 
   it('reads set values', () => {
@@ -63,6 +65,11 @@ describe('loadConfig', () => {
     ['MAIL_FROM', 'nobody', /MAIL_FROM: must be an email address/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL: must be one of/],
     ['LIFELINE_OUTBOX_WORKERS', '0', /LIFELINE_OUTBOX_WORKERS: must be between 1 and 64/],
+    ['LIFELINE_SECRET_KEY', 'too-short', /LIFELINE_SECRET_KEY: must be 32 bytes/],
+    ['LIFELINE_SECRET_KEY', 'ab'.repeat(31), /LIFELINE_SECRET_KEY: must be 32 bytes/],
+    ['LIFELINE_SECRET_KEY', 'g'.repeat(64), /LIFELINE_SECRET_KEY: must be 32 bytes/],
+    ['LIFELINE_SECRET_KEY', Buffer.alloc(31, 1).toString('base64'), /LIFELINE_SECRET_KEY: must be 32 bytes/],
+    ['LIFELINE_SECRET_KEY', Buffer.alloc(33, 1).toString('base64'), /LIFELINE_SECRET_KEY: must be 32 bytes/],
   ];
   for (const [name, value, message] of bad) {
     it(`rejects ${name}=${value} naming the variable`, () => {
@@ -72,6 +79,22 @@ describe('loadConfig', () => {
       );
     });
   }
+
+  it('accepts a 32-byte secret key as hex, base64 or base64url, and decodes each to the same key', () => {
+    const key = Buffer.from(Array.from({ length: 32 }, (_, i) => 250 - i * 3));
+    for (const raw of [key.toString('hex'), key.toString('hex').toUpperCase(), key.toString('base64'), key.toString('base64url')]) {
+      assert.equal(loadConfig({ LIFELINE_SECRET_KEY: raw }).secretKey, raw);
+      assert.deepEqual(decodeSecretKey(raw), key, raw);
+    }
+  });
+
+  it('never echoes a secret key in an error', () => {
+    const raw = 'hunter2'.repeat(6);
+    assert.throws(
+      () => loadConfig({ LIFELINE_SECRET_KEY: raw }),
+      (err: unknown) => err instanceof ConfigError && !err.message.includes('hunter2'),
+    );
+  });
 
   it('never echoes a database password in an error', () => {
     assert.throws(
