@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { openSecret } from '../../alerting/secret-box.ts';
-import { getChannelsByIds, revealConfig, type ChannelRow } from '../../src/db/channels.ts';
+import { getChannelsByIds, lockExistingChannels, revealConfig, type ChannelRow } from '../../src/db/channels.ts';
+import { insertPolicy } from '../../src/db/policies.ts';
 import { loadSecretKey } from '../../src/secret-key.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 
@@ -238,6 +239,28 @@ describe('deleting channels', () => {
 
     await expectJson(await h.admin('PATCH', `/v1/escalation-policies/${policy.id}`, { levels: [{ after_seconds: 0, channel_ids: [other.id] }] }), 200);
     assert.equal((await h.admin('DELETE', `/v1/channels/${ch.id}`)).status, 204);
+  });
+  it('a delete waiting on a policy write that names the channel sees that policy and refuses', async () => {
+    const ch = await create({ name: 'racing', type: 'email', config: { to: ['a@example.com'] } });
+    // A policy write in flight: its channels are checked and locked, the policy not yet committed.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const writer = h.sql.begin(async (tx) => {
+      assert.deepEqual(await lockExistingChannels(tx, [ch.id]), new Set([ch.id]));
+      await released;
+      await insertPolicy(tx, { name: 'raced-in', levels: [{ after_seconds: 0, channel_ids: [ch.id] }], repeat: 0, is_default: false }, h.clock.now());
+    });
+    const deletion = h.admin('DELETE', `/v1/channels/${ch.id}`);
+    for (;;) {
+      const [row] = await h.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      if (row!.n > 0) break;
+    }
+    release();
+    await writer;
+    const err = await expectError(await deletion, 409, 'conflict');
+    assert.match(err.message, /"raced-in"/);
+    assert.ok(await getChannelsByIds(h.sql, [ch.id]).then((r) => r.length === 1), 'the channel is still there');
   });
 });
 
