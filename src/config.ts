@@ -29,6 +29,10 @@ export interface Config {
   outboxMaxAttempts: number;
   /** Seals channel secrets at rest; unset = a key generated once and stored in the database. */
   secretKey?: string;
+  /** Days of hourly uptime rows kept. */
+  uptimeHourlyRetentionDays: number;
+  /** Days of daily uptime rows kept (at least the hourly retention). */
+  uptimeDailyRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -131,6 +135,14 @@ export function loadConfig(env: Env): Config {
     // Never echo the value: it is a key.
     throw new ConfigError('LIFELINE_SECRET_KEY', 'must be 32 bytes written as 64 hex characters or as base64 (e.g. openssl rand -base64 32)');
   }
+  const uptimeHourlyRetentionDays = integer(env, 'LIFELINE_UPTIME_HOURLY_RETENTION_DAYS', 90, 1, 3660);
+  const uptimeDailyRetentionDays = integer(env, 'LIFELINE_UPTIME_DAILY_RETENTION_DAYS', 1095, 1, 36600);
+  if (uptimeDailyRetentionDays < uptimeHourlyRetentionDays) {
+    throw new ConfigError(
+      'LIFELINE_UPTIME_DAILY_RETENTION_DAYS',
+      `must be at least LIFELINE_UPTIME_HOURLY_RETENTION_DAYS (${uptimeHourlyRetentionDays}), got ${uptimeDailyRetentionDays}`,
+    );
+  }
   return {
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://localhost:5432/lifeline', ['postgres:', 'postgresql:'])!,
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
@@ -149,5 +161,7 @@ export function loadConfig(env: Env): Config {
     outboxWorkers: integer(env, 'LIFELINE_OUTBOX_WORKERS', 2, 1, 64),
     outboxMaxAttempts: integer(env, 'LIFELINE_OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
     secretKey,
+    uptimeHourlyRetentionDays,
+    uptimeDailyRetentionDays,
   };
 }

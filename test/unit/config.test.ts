@@ -96,6 +96,30 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keeps 90 days of hourly and 1095 days of daily uptime rows unless told otherwise', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.uptimeHourlyRetentionDays, 90);
+    assert.equal(defaults.uptimeDailyRetentionDays, 1095);
+    const set = loadConfig({ LIFELINE_UPTIME_HOURLY_RETENTION_DAYS: '30', LIFELINE_UPTIME_DAILY_RETENTION_DAYS: '30' });
+    assert.equal(set.uptimeHourlyRetentionDays, 30);
+    assert.equal(set.uptimeDailyRetentionDays, 30);
+  });
+
+  const badRetention: Array<[Record<string, string>, string, RegExp]> = [
+    [{ LIFELINE_UPTIME_HOURLY_RETENTION_DAYS: '0' }, 'LIFELINE_UPTIME_HOURLY_RETENTION_DAYS', /must be between 1 and 3660/],
+    [{ LIFELINE_UPTIME_HOURLY_RETENTION_DAYS: 'ninety' }, 'LIFELINE_UPTIME_HOURLY_RETENTION_DAYS', /must be an integer/],
+    [{ LIFELINE_UPTIME_DAILY_RETENTION_DAYS: '36601' }, 'LIFELINE_UPTIME_DAILY_RETENTION_DAYS', /must be between 1 and 36600/],
+    [{ LIFELINE_UPTIME_DAILY_RETENTION_DAYS: '60' }, 'LIFELINE_UPTIME_DAILY_RETENTION_DAYS', /must be at least LIFELINE_UPTIME_HOURLY_RETENTION_DAYS \(90\)/],
+  ];
+  for (const [env, variable, message] of badRetention) {
+    it(`rejects uptime retention ${JSON.stringify(env)} naming ${variable}`, () => {
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && err.variable === variable && message.test(err.message),
+      );
+    });
+  }
+
   it('never echoes a database password in an error', () => {
     assert.throws(
       () => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' }),
