@@ -4,19 +4,9 @@ import { after, describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
 import { BASE_URL, urlFor } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
+import { until } from '../helpers/wait.ts';
 
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
-
-/** Polls an observable condition (an HTTP answer) until it holds; fails after `timeoutMs`. */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function client(port: number) {
   const base = `http://127.0.0.1:${port}`;

@@ -29,7 +29,7 @@ export function createPipeline(db: TestDatabase, clock: ManualClock) {
     },
     leadership,
     evaluator,
-    async addNode(name: string, settings: Partial<NodeSettings> = {}): Promise<string> {
+    async addNode(name: string, settings: Partial<NodeSettings & { escalation_policy_id: string | null }> = {}): Promise<string> {
       return db.sql.begin((tx) =>
         insertNode(
           tx,

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { createChannels } from '../../alerting/index.ts';
+import { sealSecret } from '../../alerting/secret-box.ts';
+import { systemClock, type ManualClock } from '../../src/clock.ts';
+import { insertChannel } from '../../src/db/channels.ts';
+import { insertPolicy, type PolicyLevel } from '../../src/db/policies.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { DeliveryQueue } from '../../src/notify/queue.ts';
+import { registerOnCallHandlers } from '../../src/oncall.ts';
+import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
+import { HandlerRegistry } from '../../src/outbox/registry.ts';
+import { startNotifier } from '../../workers/notifier.ts';
+import type { TestDatabase } from './db.ts';
+import { testLog } from './log.ts';
+
+export interface OnCallOptions {
+  redisUrl: string;
+  smtpUrl?: string;
+  /** Share a queue and its secrets with another notifier (a restarted process). */
+  prefix?: string;
+  secretKey?: Buffer;
+  /** Start no notifier worker here (another process sends). */
+  worker?: boolean;
+}
+
+/**
+ * The on-call half in process: outbox dispatch on the test's manual clock (so escalation timers
+ * fire when the test says), and a real BullMQ notifier with short retries on a private prefix.
+ */
+export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOptions) {
+  const prefix = o.prefix ?? `lifeline-test-${randomBytes(4).toString('hex')}`;
+  const secretKey = o.secretKey ?? randomBytes(32);
+  const metrics = createMetrics();
+  const registry = new HandlerRegistry();
+  const queue = new DeliveryQueue({ redisUrl: o.redisUrl, prefix, sql: db.sql, clock });
+  registerOnCallHandlers(registry, queue, testLog);
+  const dispatcher = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, backoffBaseMs: 10 });
+  const channels = createChannels({ smtpUrl: o.smtpUrl, mailFrom: 'lifeline@test.local', httpTimeoutMs: 5000 });
+  // Sending happens in real time (BullMQ retries, receivers checking webhook-timestamp), so the
+  // notifier reads the wall clock; only the outbox side runs on the test's manual clock.
+  const startWorker = () =>
+    startNotifier({
+      redisUrl: o.redisUrl,
+      prefix,
+      sql: db.sql,
+      clock: systemClock,
+      log: testLog,
+      metrics,
+      channels,
+      secretKey,
+      queue,
+      backoffBaseMs: 20,
+      backoffCapMs: 200,
+      lockDurationMs: 1000,
+      sweepMs: 100,
+    });
+  let notifier = o.worker === false ? undefined : startWorker();
+
+  return {
+    prefix,
+    secretKey,
+    metrics,
+    queue,
+    dispatcher,
+    /** Handles every outbox event that is due now, until none is left. */
+    async drain() {
+      while ((await dispatcher.runOnce()) > 0);
+    },
+    async webhook(name: string, url: string, secret: string) {
+      return insertChannel(db.sql, { name, type: 'webhook', config: { url }, secret_sealed: sealSecret(secret, secretKey) }, clock.now());
+    },
+    async email(name: string, to: string[]) {
+      return insertChannel(db.sql, { name, type: 'email', config: { to }, secret_sealed: null }, clock.now());
+    },
+    async policy(name: string, levels: PolicyLevel[], opts: { repeat?: number; isDefault?: boolean } = {}) {
+      return insertPolicy(db.sql, { name, levels, repeat: opts.repeat ?? 0, is_default: opts.isDefault ?? false }, clock.now());
+    },
+    async restartNotifier() {
+      await notifier?.stop();
+      notifier = startWorker();
+    },
+    async close() {
+      await notifier?.stop();
+      await queue.close();
+      channels.close();
+    },
+  };
+}
+
+export async function deliveriesOf(db: TestDatabase, incidentId: string) {
+  return db.sql<{ id: string; event: string; channel_id: string; status: string; attempts: number; last_error: string | null }[]>`
+    select id, event, channel_id, status, attempts, last_error from deliveries where incident_id = ${incidentId} order by created_at, id`;
+}
+
+export async function incidentsOf(db: TestDatabase, nodeId: string) {
+  return db.sql<{ id: string; category: string; status: string; escalation_level: number; resolved_by: string | null }[]>`
+    select id, category, status, escalation_level, resolved_by from incidents where node_id = ${nodeId} order by opened_at`;
+}

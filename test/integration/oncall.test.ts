@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { insertMaintenance } from '../../src/db/maintenances.ts';
+import { handleNodeEvents } from '../../src/incidents/handler.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { EngineProcess } from '../helpers/engine-process.ts';
+import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
+import { createPipeline } from '../helpers/pipeline.ts';
+import { startPrivateRedis } from '../helpers/redis-server.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { until } from '../helpers/wait.ts';
+
+const T0 = new Date('2026-11-21T10:00:00.000Z');
+const sec = (s: number) => new Date(T0.getTime() + s * 1000);
+
+describe('incidents and on-call', () => {
+  let db: TestDatabase;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let clock: ManualClock;
+  let p: ReturnType<typeof createPipeline>;
+  let oc: ReturnType<typeof createOnCall>;
+  let hooks: WebhookReceiver[];
+  const secret = generateWebhookSecret();
+
+  before(async () => {
+    db = await createTestDatabase();
+    redis = await startPrivateRedis();
+  });
+  after(async () => {
+    await redis.stop();
+    await db.drop();
+  });
+  beforeEach(async () => {
+    await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, maintenances cascade`;
+    clock = new ManualClock(T0);
+    p = createPipeline(db, clock);
+    oc = createOnCall(db, clock, { redisUrl: redis.url });
+    hooks = [];
+    await p.flush();
+  });
+  afterEach(async () => {
+    await oc.close();
+    await p.close();
+    await Promise.all(hooks.map((h) => h.close()));
+  });
+
+  const receiver = async () => {
+    const h = await startWebhookReceiver({ secret });
+    hooks.push(h);
+    return h;
+  };
+
+  /** A node that beat at `at` and goes down 20 s later (interval 10 s × 2). */
+  const nodeGoingDown = async (name: string, policyId: string | null = null) => {
+    const id = await p.addNode(name, { escalation_policy_id: policyId });
+    p.beat(id);
+    await p.tick();
+    await oc.drain();
+    await p.runUntil(new Date(clock.now().getTime() + 20_000));
+    await p.tick();
+    await oc.drain();
+    return id;
+  };
+  const recover = async (id: string) => {
+    p.beat(id);
+    await p.tick();
+    await oc.drain();
+  };
+  const settled = (incidentId: string, n: number) =>
+    until(`${n} settled deliveries`, async () => {
+      const ds = await deliveriesOf(db, incidentId);
+      return ds.length === n && ds.every((d) => d.status === 'sent' || d.status === 'dead') ? ds : undefined;
+    });
+
+  it('opens one node_down incident when two workers race on the same transition', async () => {
+    const id = await p.addNode('race-1');
+    const event = {
+      id: '1',
+      topic: 'node.state_changed',
+      key: id,
+      payload: { node_id: id, node_name: 'race-1', from: 'healthy', to: 'down', at: T0.toISOString(), reason: 'no heartbeat for 20s' },
+      created_at: T0,
+      attempts: 0,
+    };
+    const handle = () => db.sql.begin((tx) => handleNodeEvents([event], { tx, now: T0, afterCommit: () => {} }));
+    const results = await Promise.allSettled([handle(), handle(), handle()]);
+    assert.ok(results.some((r) => r.status === 'fulfilled'));
+    const incidents = await incidentsOf(db, id);
+    assert.deepEqual(incidents.map((i) => [i.category, i.status]), [['node_down', 'open']]);
+    const [{ n }] = (await db.sql`select count(*)::int as n from outbox where topic = 'incident.opened'`) as unknown as [{ n: number }];
+    assert.equal(n, 1);
+  });
+
+  it('pages level 0 at once, level 1 after its delay, and stops at an acknowledgement', async () => {
+    const first = await receiver();
+    const second = await receiver();
+    const a = await oc.webhook('first', first.url, secret);
+    const b = await oc.webhook('second', second.url, secret);
+    const policy = await oc.policy('two-levels', [
+      { after_seconds: 0, channel_ids: [a.id] },
+      { after_seconds: 60, channel_ids: [b.id] },
+    ]);
+    const n1 = await nodeGoingDown('web-1', policy.id); // down (opened) at 20 s
+    const [incident] = await incidentsOf(db, n1);
+    const opened = await first.waitFor((r) => JSON.parse(r.body).type === 'incident.opened');
+    assert.equal(opened.verified, true);
+    assert.equal(JSON.parse(opened.body).data.incident.id, incident!.id);
+
+    await p.runUntil(sec(79.9)); // 59.9 s after opening
+    await oc.drain();
+    assert.equal(second.requests.length, 0, 'level 1 is not paged before its delay');
+    await p.runUntil(sec(80));
+    await oc.drain();
+    const escalated = await second.waitFor();
+    assert.equal(JSON.parse(escalated.body).type, 'incident.escalated');
+    assert.equal((await incidentsOf(db, n1))[0]!.escalation_level, 1);
+
+    // A second incident acknowledged before its level-1 delay never reaches level 1.
+    const n2 = await nodeGoingDown('web-2', policy.id);
+    const [i2] = await incidentsOf(db, n2);
+    await first.waitFor((r) => JSON.parse(r.body).data.incident.id === i2!.id);
+    await db.sql.begin(async (tx) => {
+      const { acknowledgeIncident } = await import('../../src/db/incidents.ts');
+      await acknowledgeIncident(tx, i2!.id, clock.now(), 'alice');
+    });
+    await p.runUntil(new Date(clock.now().getTime() + 120_000));
+    await oc.drain();
+    await settled(i2!.id, 1);
+    assert.ok(!second.requests.some((r) => JSON.parse(r.body).data.incident.id === i2!.id));
+    assert.deepEqual((await deliveriesOf(db, i2!.id)).map((d) => d.event), ['opened']);
+  });
+
+  it('retries a webhook that fails twice, then delivers it once under one webhook-id', async () => {
+    const hook = await receiver();
+    hook.script(500, 500, 200);
+    const ch = await oc.webhook('flaky', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const id = await nodeGoingDown('db-1');
+    const [incident] = await incidentsOf(db, id);
+    const [d] = await settled(incident!.id, 1);
+    assert.deepEqual([d!.status, d!.attempts, d!.last_error], ['sent', 3, null]);
+    assert.equal(hook.requests.length, 3);
+    assert.equal(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size, 1, 'webhook-id is stable across retries');
+    assert.ok(hook.requests.every((r) => r.verified));
+    assert.match(await oc.metrics.registry.metrics(), /lifeline_notifications_total\{channel_type="webhook",result="failed"\} 2/);
+  });
+
+  it('tells every paged channel about the resolve across a policy change and a restart', async () => {
+    const paged = await receiver();
+    const later = await receiver();
+    const a = await oc.webhook('paged', paged.url, secret);
+    const c = await oc.webhook('later', later.url, secret);
+    const before = await oc.policy('before', [{ after_seconds: 0, channel_ids: [a.id] }]);
+    const id = await nodeGoingDown('api-1', before.id);
+    const [incident] = await incidentsOf(db, id);
+    await settled(incident!.id, 1);
+    // The node moves to another policy, and the whole on-call side restarts.
+    const afterPolicy = await oc.policy('after', [{ after_seconds: 0, channel_ids: [c.id] }], { isDefault: true });
+    await db.sql`update nodes set escalation_policy_id = ${afterPolicy.id} where id = ${id}`;
+    await oc.restartNotifier();
+    await recover(id);
+    const ds = await settled(incident!.id, 2);
+    assert.deepEqual(ds.map((d) => [d.event, d.channel_id, d.status]), [
+      ['opened', a.id, 'sent'],
+      ['resolved', a.id, 'sent'],
+    ]);
+    const resolved = await paged.waitFor((r) => JSON.parse(r.body).type === 'incident.resolved');
+    assert.equal(JSON.parse(resolved.body).data.incident.resolved_by, 'auto');
+    assert.equal(later.requests.length, 0, 'a channel never paged is not sent the resolve');
+  });
+
+  it('opens nothing for a node in maintenance, and after the window notifies only a real change', async () => {
+    const hook = await receiver();
+    const ch = await oc.webhook('ops', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const quiet = await p.addNode('quiet-1');
+    const flappy = await p.addNode('flappy-1');
+    p.beat(quiet);
+    p.beat(flappy);
+    await p.tick();
+    // flappy is already down with an open, paged incident when the window starts.
+    p.beat(flappy, 'failing');
+    await p.tick();
+    await oc.drain();
+    const [flappyIncident] = await incidentsOf(db, flappy);
+    await settled(flappyIncident!.id, 1);
+    await db.sql.begin(async (tx) => {
+      await insertMaintenance(tx, { node_ids: [quiet, flappy], labels: {}, starts_at: sec(1), ends_at: sec(120), reason: 'upgrade' }, clock.now());
+      await tx`update node_due set due_at = ${sec(1)}, wake = wake + 1 where node_id in (${quiet}, ${flappy})`;
+    });
+    await p.runUntil(sec(119)); // quiet-1 stops beating for the whole window
+    await p.tick();
+    await oc.drain();
+    assert.equal((await incidentsOf(db, quiet)).length, 0, 'no incident opens in maintenance');
+    // The window ends: quiet-1 is silent (down, a real change: paged); flappy-1 still fails (no page).
+    await p.runUntil(sec(120));
+    p.beat(flappy, 'failing');
+    await p.tick();
+    await oc.drain();
+    const [quietIncident] = await incidentsOf(db, quiet);
+    assert.equal(quietIncident?.category, 'node_down');
+    await settled(quietIncident!.id, 1);
+    assert.equal((await deliveriesOf(db, flappyIncident!.id)).length, 1, 'still one page for the outage that spans the window');
+    const states = await db.sql`select to_state from node_state_log where node_id = ${flappy} order by state_version`;
+    assert.deepEqual(states.map((s) => s.to_state), ['healthy', 'down', 'maintenance', 'down']);
+  });
+
+  it('delivers every notification once after Redis was down for 10 s during an outage', async () => {
+    const hook = await receiver();
+    const ch = await oc.webhook('ops', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const ids = [await p.addNode('r-1'), await p.addNode('r-2'), await p.addNode('r-3')];
+    for (const id of ids) p.beat(id);
+    await p.tick();
+    await redis.stop();
+    const started = Date.now();
+    await p.runUntil(sec(20));
+    await p.tick();
+    await oc.drain(); // incidents open and ledger rows commit; their jobs cannot be enqueued
+    const pending = await db.sql`select count(*)::int as n from deliveries where enqueued_at is null`;
+    assert.equal(pending[0]!.n, 3);
+    await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - started)))); // the outage lasts 10 s
+    await redis.start();
+    for (const id of ids) {
+      const [incident] = await incidentsOf(db, id);
+      await settled(incident!.id, 1);
+    }
+    await until('three webhooks', async () => hook.requests.length >= 3 || undefined);
+    assert.equal(hook.requests.length, 3);
+    assert.equal(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size, 3);
+  });
+
+  it('redelivers after a notifier is SIGKILLed mid-send, with no second successful delivery', async () => {
+    const hook = await receiver();
+    hook.script('hang'); // the first attempt never gets an answer
+    await oc.close();
+    oc = createOnCall(db, clock, { redisUrl: redis.url, worker: false }); // only the child sends at first
+    const ch = await oc.webhook('ops', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const child = EngineProcess.start(
+      { DATABASE_URL: db.url, REDIS_URL: redis.url, QUEUE_PREFIX: oc.prefix, SECRET_KEY: oc.secretKey.toString('hex') },
+      [process.execPath, '--import', 'tsx', 'test/helpers/notifier-child.ts'],
+    );
+    try {
+      await child.waitFor((l) => l.msg === 'notifier ready');
+      const id = await nodeGoingDown('k-1');
+      const [incident] = await incidentsOf(db, id);
+      await hook.waitFor(); // the child is now inside the send
+      child.kill('SIGKILL');
+      await child.exited;
+      const { prefix, secretKey } = oc;
+      await oc.close();
+      oc = createOnCall(db, clock, { redisUrl: redis.url, prefix, secretKey }); // the restarted notifier
+      const [d] = await settled(incident!.id, 1);
+      assert.deepEqual([d!.status, d!.attempts], ['sent', 1], 'one recorded attempt: the killed one never finished');
+      assert.equal(hook.requests.length, 2, 'the killed send is retried');
+      assert.equal(hook.requests[0]!.headers['webhook-id'], hook.requests[1]!.headers['webhook-id'], 'with the same webhook-id');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
