@@ -14,11 +14,14 @@ export function parse<S extends v.GenericSchema>(schema: S, input: unknown): v.I
 
 /** Reads a JSON body: 415 unless it is declared JSON, 400 invalid_json unless it parses. */
 export async function readJson(c: Context): Promise<unknown> {
+  return jsonOf(c, await c.req.text());
+}
+
+function jsonOf(c: Context, text: string): unknown {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim())) {
     throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.');
   }
-  const text = await c.req.text();
   try {
     return JSON.parse(text);
   } catch {
@@ -119,9 +122,8 @@ export function plainRecord<K extends v.GenericSchema<string, string | number | 
 
 /** A JSON body that may be left out entirely (an action with only optional fields). */
 export async function optionalBody<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
-  const length = c.req.header('content-length');
-  const empty = (length === undefined || length === '0') && c.req.header('transfer-encoding') === undefined;
-  return parse(schema, empty ? {} : await readJson(c));
+  const text = c.req.raw.body === null ? '' : await c.req.text();
+  return parse(schema, text.trim() === '' ? {} : jsonOf(c, text));
 }
 
 /** An integer in [min, max]. */

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { insertDeliveries } from '../../src/db/deliveries.ts';
+import { openIncident } from '../../src/db/incidents.ts';
+import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson } from '../helpers/app.ts';
+
+type Incident = { id: string; status: string; version: number; acknowledged_by: string | null; resolved_by: string | null; timeline: Array<{ kind: string; detail: Record<string, unknown> }> };
+
+describe('incidents API', () => {
+  let h: Awaited<ReturnType<typeof createHarness>>;
+  let nodeId: string;
+  let incidentId: string;
+
+  before(async () => {
+    h = await createHarness();
+    nodeId = (await h.createNode('db-1')).id;
+  });
+  after(async () => {
+    await h.db.drop();
+  });
+  beforeEach(async () => {
+    await h.sql`truncate incidents, outbox cascade`;
+    const row = await openIncident(h.sql, {
+      nodeId,
+      nodeName: 'db-1',
+      category: 'node_down',
+      severity: 'critical',
+      title: 'db-1 is down',
+      reason: 'no heartbeat for 90s',
+      policyId: null,
+      openedAt: h.clock.now(),
+    });
+    incidentId = row!.id;
+  });
+
+  const incidentRow = async () => (await h.sql`select status, version from incidents where id = ${incidentId}`)[0];
+  const events = async () => (await h.sql`select topic, payload from outbox order by id`).map((e) => e.topic);
+
+  it('lists and gets incidents in the contract shape, filtered and paged', async () => {
+    const list = await expectJson<{ items: Incident[]; next_cursor: string | null }>(await h.admin('GET', '/v1/incidents?status=open&node_id=' + nodeId), 200);
+    assert.equal(list.items.length, 1);
+    assert.equal(list.next_cursor, null);
+    const one = await expectJson<Record<string, unknown>>(await h.admin('GET', `/v1/incidents/${incidentId}`), 200);
+    assert.deepEqual(Object.keys(one).sort(), [
+      'acknowledged_at', 'acknowledged_by', 'category', 'escalation_level', 'id', 'node_id', 'node_name', 'opened_at',
+      'resolved_at', 'resolved_by', 'severity', 'status', 'timeline', 'title', 'version',
+    ]);
+    assert.deepEqual([one.category, one.severity, one.status, one.version], ['node_down', 'critical', 'open', 1]);
+    const none = await expectJson<{ items: unknown[] }>(await h.admin('GET', '/v1/incidents?status=resolved'), 200);
+    assert.equal(none.items.length, 0);
+  });
+
+  it('acknowledges once, records who, and emits one acknowledged event', async () => {
+    const res = await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, { token: ADMIN_TOKEN, json: { by: 'alice' }, headers: { 'if-match': '1' } });
+    const acked = await expectJson<Incident>(res, 200);
+    assert.deepEqual([acked.status, acked.acknowledged_by, acked.version], ['acknowledged', 'alice', 2]);
+    assert.deepEqual(acked.timeline.map((t) => t.kind), ['acknowledged']);
+    const again = await expectJson<Incident>(await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, { token: ADMIN_TOKEN }), 200);
+    assert.deepEqual([again.acknowledged_by, again.version], ['alice', 2], 'the first acknowledgement stands');
+    assert.deepEqual(await events(), ['incident.acknowledged']);
+  });
+
+  it('resolves with a note, then refuses to act on the resolved incident (409)', async () => {
+    const resolved = await expectJson<Incident>(await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, { by: 'bob', note: 'rebooted' }), 200);
+    assert.deepEqual([resolved.status, resolved.resolved_by], ['resolved', 'bob']);
+    assert.deepEqual(resolved.timeline.at(-1), { ...resolved.timeline.at(-1)!, kind: 'resolved', detail: { by: 'bob', note: 'rebooted' } });
+    await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {}), 409, 'conflict');
+    await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/acknowledge`, {}), 409, 'conflict');
+    assert.deepEqual(await events(), ['incident.resolved']);
+  });
+
+  it('answers a stale If-Match with 412 and changes nothing', async () => {
+    const res = await h.req('POST', `/v1/incidents/${incidentId}/resolve`, { token: ADMIN_TOKEN, json: {}, headers: { 'if-match': '"7"' } });
+    await expectError(res, 412, 'precondition_failed');
+    assert.deepEqual(await incidentRow(), { status: 'open', version: 1 });
+    assert.deepEqual(await events(), []);
+  });
+
+  it('rejects bad input on every incident route without changing anything', async () => {
+    const path = `/v1/incidents/${incidentId}`;
+    await expectInvalid(await h.req('POST', `${path}/acknowledge`, { token: ADMIN_TOKEN, json: {}, headers: { 'if-match': 'yesterday' } }), ['If-Match']);
+    await expectInvalid(await h.admin('POST', `${path}/acknowledge`, { by: 5 }), ['by']);
+    await expectInvalid(await h.admin('POST', `${path}/resolve`, { by: '', note: 'x'.repeat(2001), color: 'red' }), ['color']);
+    await expectInvalid(await h.admin('POST', `${path}/resolve`, { note: 'x'.repeat(2001) }), ['note']);
+    await expectError(await h.req('POST', `${path}/resolve`, { token: ADMIN_TOKEN, body: '{"by":', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
+    await expectError(await h.req('POST', `${path}/resolve`, { token: ADMIN_TOKEN, body: 'by=me', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type');
+    await expectInvalid(await h.admin('GET', '/v1/incidents?status=closed'), ['status']);
+    await expectInvalid(await h.admin('GET', '/v1/incidents?node_id=db-1'), ['node_id']);
+    await expectInvalid(await h.admin('GET', '/v1/incidents?cursor=bogus'), ['cursor']);
+    await expectError(await h.admin('GET', '/v1/incidents/00000000-0000-4000-8000-00000000abcd'), 404, 'not_found');
+    await expectError(await h.admin('POST', '/v1/incidents/not-an-id/resolve', {}), 404, 'not_found');
+    await expectError(await h.admin('GET', '/v1/incidents/not-an-id/deliveries'), 404, 'not_found');
+    await expectError(await h.req('GET', '/v1/incidents'), 401, 'unauthorized');
+    const read = await h.createKey('read');
+    await expectError(await h.req('POST', `${path}/acknowledge`, { token: read.secret, json: {} }), 403, 'forbidden');
+    const ingest = await h.createKey('ingest');
+    await expectError(await h.req('GET', '/v1/incidents', { token: ingest.secret }), 403, 'forbidden');
+    assert.deepEqual(await incidentRow(), { status: 'open', version: 1 });
+    assert.deepEqual(await events(), []);
+  });
+
+  it('lists deliveries with their status', async () => {
+    const channel = '00000000-0000-4000-8000-0000000000c1';
+    await insertDeliveries(h.sql, [{ incidentId, event: 'opened', eventKey: 'opened', channelId: channel, channelType: 'webhook', occurredAt: h.clock.now() }], h.clock.now());
+    const body = await expectJson<{ items: Array<Record<string, unknown>> }>(await h.admin('GET', `/v1/incidents/${incidentId}/deliveries`), 200);
+    assert.deepEqual(body.items.map((d) => [d.channel_id, d.event, d.status, d.attempts, d.last_error, d.sent_at]), [[channel, 'opened', 'pending', 0, null, null]]);
+  });
+});
