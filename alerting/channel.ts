@@ -12,6 +12,14 @@ export interface Channel<C> {
   send(n: Notification, config: C, now: Date): Promise<void>;
 }
 
+/**
+ * A channel read by people, which during an incident storm gets one digest of many updates
+ * instead of one message each (see ARCHITECTURE.md, "Storms").
+ */
+export interface DigestChannel<C> extends Channel<C> {
+  sendDigest(ns: Notification[], config: C, now: Date): Promise<void>;
+}
+
 export interface EmailConfig {
   to: string[];
 }

@@ -3,7 +3,7 @@
 // from agents and must not be able to inject markup into an operator's inbox.
 
 import type { Notification } from './message.ts';
-import { eventWord, headline, incidentFacts, type EventWord } from './render.ts';
+import { digestLines, digestSummary, eventWord, headline, incidentFacts, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {
   DOWN: '#c0392b',
@@ -35,6 +35,25 @@ export function emailHtml(n: Notification): string {
 ${rows}
 </table>
 <p style="margin:16px 0 0;color:#888;font-size:12px">Incident ${escapeHtml(n.incident.id)} · sent by Lifeline</p>
+</body>
+</html>
+`;
+}
+
+export function digestText(ns: Notification[]): string {
+  return [digestSummary(ns), '', ...digestLines(ns), ''].join('\n');
+}
+
+export function digestHtml(ns: Notification[]): string {
+  const items = digestLines(ns).map((line) => `<li style="margin:2px 0">${escapeHtml(line)}</li>`).join('\n');
+  return `<!doctype html>
+<html>
+<body style="font-family:Helvetica,Arial,sans-serif;color:#222">
+<h2 style="margin:0 0 8px">${escapeHtml(digestSummary(ns))}</h2>
+<ul style="padding-left:18px;font-family:monospace">
+${items}
+</ul>
+<p style="margin:16px 0 0;color:#888;font-size:12px">A digest: many incidents changed at once · sent by Lifeline</p>
 </body>
 </html>
 `;

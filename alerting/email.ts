@@ -1,10 +1,10 @@
 // Email through any SMTP server (SMTP_URL), pooled so a burst of incidents reuses connections.
 
 import { createTransport, type NodemailerError } from 'nodemailer';
-import type { Channel, EmailConfig } from './channel.ts';
-import { emailHtml, emailText } from './email-body.ts';
+import type { DigestChannel, EmailConfig } from './channel.ts';
+import { digestHtml, digestText, emailHtml, emailText } from './email-body.ts';
 import { DeliveryError } from './errors.ts';
-import { subjectLine } from './render.ts';
+import { digestSummary, subjectLine } from './render.ts';
 
 export interface EmailChannelOptions {
   /** e.g. `smtp://user:pass@mail.example.com:587`; undefined leaves email unconfigured. */
@@ -12,7 +12,7 @@ export interface EmailChannelOptions {
   from: string;
 }
 
-export interface EmailChannel extends Channel<EmailConfig> {
+export interface EmailChannel extends DigestChannel<EmailConfig> {
   /** Closes idle pooled SMTP connections; a send in flight finishes first. */
   close(): void;
 }
@@ -28,40 +28,64 @@ const MISCONFIGURED = new Set(['ECONFIG', 'EAUTH', 'ENOAUTH', 'EENVELOPE']);
 export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
   const transport = options.smtpUrl === undefined ? undefined : createTransport({ url: options.smtpUrl, pool: true, ...TIMEOUTS });
   const domain = messageIdDomain(options.from);
+
+  /** Everything an incident email and a digest share: checks, envelope, headers, error mapping. */
+  async function mail(config: EmailConfig, now: Date, m: { subject: string; text: string; html: string; id: string; event: string; references?: string; incidentId?: string }) {
+    if (transport === undefined) {
+      throw new DeliveryError('email is not configured: set SMTP_URL to deliver to email channels', {
+        permanent: true,
+        code: 'smtp_not_configured',
+      });
+    }
+    if (config.to.length === 0) {
+      throw new DeliveryError('email channel has no recipients', { permanent: true, code: 'no_recipients' });
+    }
+    try {
+      await transport.sendMail({
+        from: options.from,
+        to: config.to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        date: now,
+        // The same Message-ID on every retry lets mail systems and readers spot a duplicate;
+        // References to one per-incident id threads opened → resolved in mail clients.
+        messageId: `<${messageIdPart(m.id)}@${domain}>`,
+        ...(m.references ? { references: `<${messageIdPart(m.references)}@${domain}>` } : {}),
+        headers: {
+          // RFC 3834: tells vacation responders and ticket systems not to answer.
+          'Auto-Submitted': 'auto-generated',
+          ...(m.incidentId ? { 'X-Lifeline-Incident-Id': m.incidentId } : {}),
+          'X-Lifeline-Event': m.event,
+        },
+      });
+    } catch (err) {
+      throw smtpDeliveryError(err);
+    }
+  }
+
   return {
     type: 'email',
-    async send(n, config, now) {
-      if (transport === undefined) {
-        throw new DeliveryError('email is not configured: set SMTP_URL to deliver to email channels', {
-          permanent: true,
-          code: 'smtp_not_configured',
-        });
-      }
-      if (config.to.length === 0) {
-        throw new DeliveryError('email channel has no recipients', { permanent: true, code: 'no_recipients' });
-      }
-      try {
-        await transport.sendMail({
-          from: options.from,
-          to: config.to,
-          subject: subjectLine(n),
-          text: emailText(n),
-          html: emailHtml(n),
-          date: now,
-          // The same Message-ID on every retry lets mail systems and readers spot a duplicate;
-          // References to one per-incident id threads opened → resolved in mail clients.
-          messageId: `<${messageIdPart(n.messageId)}@${domain}>`,
-          references: `<incident.${messageIdPart(n.incident.id)}@${domain}>`,
-          headers: {
-            // RFC 3834: tells vacation responders and ticket systems not to answer.
-            'Auto-Submitted': 'auto-generated',
-            'X-Lifeline-Incident-Id': n.incident.id,
-            'X-Lifeline-Event': n.event,
-          },
-        });
-      } catch (err) {
-        throw smtpDeliveryError(err);
-      }
+    send(n, config, now) {
+      return mail(config, now, {
+        subject: subjectLine(n),
+        text: emailText(n),
+        html: emailHtml(n),
+        id: n.messageId,
+        references: `incident.${n.incident.id}`,
+        incidentId: n.incident.id,
+        event: n.event,
+      });
+    },
+    sendDigest(ns, config, now) {
+      return mail(config, now, {
+        subject: `[Lifeline] ${digestSummary(ns)}`,
+        text: digestText(ns),
+        html: digestHtml(ns),
+        // Stable for the same set of updates, so a retried digest is recognisable too.
+        id: `digest.${ns.map((n) => n.messageId).sort()[0]}`,
+        event: 'digest',
+      });
     },
     close() {
       transport?.close();

@@ -1,13 +1,13 @@
 // The alerting surface the engine uses: one registry of channels keyed by channel type, plus
 // the helpers the API needs for channel secrets.
 
-import type { Channel, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
+import type { Channel, DigestChannel, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
 import { createEmailChannel, type EmailChannel } from './email.ts';
 import { createPagerDutyChannel } from './pagerduty.ts';
 import { createSlackChannel } from './slack.ts';
 import { createWebhookChannel } from './webhook.ts';
 
-export type { Channel, ChannelType, EmailConfig, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
+export type { Channel, ChannelType, DigestChannel, EmailConfig, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
 export type { EmailChannel } from './email.ts';
 export { classifyHttpStatus, DeliveryError } from './errors.ts';
 export type { IncidentEvent, IncidentView, NodeView, Notification } from './message.ts';
@@ -25,7 +25,7 @@ export interface ChannelRegistryOptions {
 export interface ChannelRegistry {
   email: EmailChannel;
   webhook: Channel<WebhookConfig>;
-  slack: Channel<SlackConfig>;
+  slack: DigestChannel<SlackConfig>;
   pagerduty: Channel<PagerDutyConfig>;
   /** Releases the SMTP connection pool; call after the notifier workers have stopped. */
   close(): void;

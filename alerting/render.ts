@@ -110,3 +110,22 @@ function byline(at: string, by: string | null): string {
 function oneLine(text: string): string {
   return text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
 }
+
+/**
+ * `37 incident updates: 30 DOWN, 5 DEGRADED, 2 RESOLVED` — the one-line summary of a storm digest,
+ * counts in a fixed order so two digests read alike.
+ */
+export function digestSummary(ns: Notification[]): string {
+  const counts = new Map<EventWord, number>();
+  for (const n of ns) counts.set(eventWord(n), (counts.get(eventWord(n)) ?? 0) + 1);
+  const order: EventWord[] = ['DOWN', 'DEGRADED', 'ESCALATED', 'ACKNOWLEDGED', 'RESOLVED'];
+  const parts = order.filter((w) => counts.has(w)).map((w) => `${counts.get(w)} ${w}`);
+  return `${ns.length} incident update${ns.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+/** One headline per update, oldest first, each stamped with when it happened. */
+export function digestLines(ns: Notification[]): string[] {
+  return [...ns]
+    .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt))
+    .map((n) => `${formatTime(n.occurredAt)}  ${headline(n)}`);
+}

@@ -1,22 +1,39 @@
 // Slack incoming webhooks: `text` is what notifications and old clients show, `blocks` the
 // message itself (a header plus the incident facts as fields).
 
-import type { Channel, SlackConfig } from './channel.ts';
+import type { DigestChannel, SlackConfig } from './channel.ts';
 import type { Notification } from './message.ts';
 import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
-import { headline, incidentFacts, truncate } from './render.ts';
+import { digestLines, digestSummary, headline, incidentFacts, truncate } from './render.ts';
 
 // Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
 const HEADER_MAX = 150;
 const FIELD_MAX = 2000;
 
-export function createSlackChannel(options: HttpChannelOptions = {}): Channel<SlackConfig> {
+// A section's text is at most 3000 characters.
+const SECTION_MAX = 3000;
+
+export function createSlackChannel(options: HttpChannelOptions = {}): DigestChannel<SlackConfig> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   return {
     type: 'slack',
     async send(n, config, now) {
       await postJson(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now, timeoutMs);
     },
+    async sendDigest(ns, config, now) {
+      await postJson(config.webhook_url, JSON.stringify(slackDigest(ns)), {}, now, timeoutMs);
+    },
+  };
+}
+
+function slackDigest(ns: Notification[]) {
+  const summary = digestSummary(ns);
+  return {
+    text: escapeMrkdwn(summary),
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: truncate(summary, HEADER_MAX) } },
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(digestLines(ns).map(escapeMrkdwn).join('\n'), SECTION_MAX) } },
+    ],
   };
 }
 

@@ -80,6 +80,7 @@ CREATE TABLE deliveries (
   channel_id    uuid NOT NULL,             -- no FK: the ledger outlives a deleted channel
   channel_type  text NOT NULL,
   status        text NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'dead')),
+  digest        boolean NOT NULL DEFAULT false,  -- held for the channel's storm digest, not sent alone
   attempts      integer NOT NULL DEFAULT 0,
   last_error    text,
   occurred_at   timestamptz NOT NULL,      -- when the incident event happened
@@ -88,4 +89,6 @@ CREATE TABLE deliveries (
   sent_at       timestamptz,
   UNIQUE (incident_id, event_key, channel_id)
 );
-CREATE INDEX deliveries_unenqueued ON deliveries (created_at) WHERE status = 'pending' AND enqueued_at IS NULL;
+CREATE INDEX deliveries_unenqueued ON deliveries (created_at) WHERE status = 'pending' AND enqueued_at IS NULL AND NOT digest;
+CREATE INDEX deliveries_digest ON deliveries (channel_id, created_at) WHERE digest AND status IN ('pending', 'failed');
+CREATE INDEX deliveries_channel_recent ON deliveries (channel_id, created_at);

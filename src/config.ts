@@ -27,6 +27,10 @@ export interface Config {
   outboxWorkers: number;
   /** Attempts before an outbox event is parked as dead. */
   outboxMaxAttempts: number;
+  /** Updates per minute to one email/Slack channel before further ones are sent as a digest. */
+  stormThreshold: number;
+  /** How often held storm updates are sent as one digest per channel. */
+  digestIntervalMs: number;
   /** Seals channel secrets at rest; unset = a key generated once and stored in the database. */
   secretKey?: string;
   /** Days of hourly uptime rows kept. */
@@ -160,6 +164,8 @@ export function loadConfig(env: Env): Config {
     outboxPollMs: integer(env, 'LIFELINE_OUTBOX_POLL_MS', 1000, 10, 60_000),
     outboxWorkers: integer(env, 'LIFELINE_OUTBOX_WORKERS', 2, 1, 64),
     outboxMaxAttempts: integer(env, 'LIFELINE_OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
+    stormThreshold: integer(env, 'LIFELINE_STORM_THRESHOLD', 20, 1, 100_000),
+    digestIntervalMs: integer(env, 'LIFELINE_DIGEST_INTERVAL_MS', 60_000, 100, 3_600_000),
     secretKey,
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,

@@ -23,6 +23,8 @@ import { createChannels } from '../alerting/index.ts';
 import { DeliveryQueue } from './notify/queue.ts';
 import { registerOnCallHandlers } from './oncall.ts';
 import { loadSecretKey } from './secret-key.ts';
+import { uptimeHandler } from './uptime/handler.ts';
+import { startUptimeMaintenance } from '../workers/uptime-maintenance.ts';
 
 export interface Engine {
   port: number;
@@ -56,6 +58,8 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   const metrics = createMetrics({ sql, clock, log });
   const gapMs = coverageGapMs(config.ingestFlushMs);
   const registry = new HandlerRegistry();
+  const uptimeRetention = { hourlyDays: config.uptimeHourlyRetentionDays, dailyDays: config.uptimeDailyRetentionDays };
+  registry.on('node.state_changed', 'uptime', uptimeHandler(uptimeRetention));
   const stops: Array<() => Promise<void>> = [];
 
   let ingestor: Ingestor | undefined;
@@ -89,6 +93,9 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       coverageGapMs: gapMs,
     });
     stops.push(evaluator.stop);
+    // Closing quiet nodes' hours and retention run once, on whichever process leads the evaluators.
+    const uptime = startUptimeMaintenance({ sql, clock, log, metrics, leadership: evaluator.leadership, retention: uptimeRetention });
+    stops.push(uptime.stop);
   }
   // Both roles produce notification jobs: the outbox's fan-out right after commit, the notifier's
   // sweeper for rows whose job never reached Redis.
@@ -97,7 +104,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       ? new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, sql, clock })
       : undefined;
   if (config.roles.has('outbox') && queue) {
-    registerOnCallHandlers(registry, queue, log);
+    registerOnCallHandlers(registry, queue, log, config.stormThreshold);
     const outbox = await startOutboxWorkers({
       sql,
       registry,
@@ -122,6 +129,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       channels,
       secretKey,
       queue,
+      digestMs: config.digestIntervalMs,
     });
     // In-flight sends finish, then the SMTP pool is released.
     stops.push(async () => {

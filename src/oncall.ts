@@ -9,11 +9,11 @@ import type { HandlerRegistry } from './outbox/registry.ts';
  * The on-call chain on the outbox: node events open and resolve incidents, escalation timers page
  * the next level, and incident events become ledger rows and notification jobs.
  */
-export function registerOnCallHandlers(registry: HandlerRegistry, queue: DeliveryQueue, log: Logger): void {
+export function registerOnCallHandlers(registry: HandlerRegistry, queue: DeliveryQueue, log: Logger, stormThreshold: number): void {
   registry
     .on('node.state_changed', 'incidents', handleNodeEvents)
     .on('node.deleted', 'incidents', handleNodeEvents)
     .on(ESCALATION_DUE, 'escalation', handleEscalationDue);
-  const fanout = fanoutHandler(queue, log);
+  const fanout = fanoutHandler(queue, log, stormThreshold);
   for (const topic of INCIDENT_TOPICS) registry.on(topic, 'notifications', fanout);
 }

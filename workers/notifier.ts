@@ -8,6 +8,7 @@ import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import type { Metrics } from '../src/metrics.ts';
 import { deliver } from '../src/notify/deliver.ts';
+import { sendDigests } from '../src/notify/digest.ts';
 import { DELIVERY_ATTEMPTS, NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notify/queue.ts';
 
 export interface NotifierOptions {
@@ -29,6 +30,8 @@ export interface NotifierOptions {
   lockDurationMs?: number;
   /** How often the sweeper enqueues ledger rows whose job never reached Redis. */
   sweepMs?: number;
+  /** How often storm digests go out (CONTRACT is silent; 60 s by default). */
+  digestMs?: number;
 }
 
 export function retryDelayMs(attemptsMade: number, err: Error | undefined, baseMs: number, capMs: number): number {
@@ -86,12 +89,28 @@ export function startNotifier(o: NotifierOptions) {
     },
     onError: () => o.metrics.loopErrors.inc({ loop: 'delivery-sweeper' }),
   });
+  const digests = new Loop({
+    name: 'storm-digest',
+    log,
+    intervalMs: o.digestMs ?? 60_000,
+    runOnce: async () => {
+      await sendDigests({
+        sql: o.sql,
+        clock: o.clock,
+        channels: o.channels,
+        secretKey: o.secretKey,
+        onResult: (channel_type, result, n) => o.metrics.notifications.inc({ channel_type, result }, n),
+      });
+    },
+    onError: () => o.metrics.loopErrors.inc({ loop: 'storm-digest' }),
+  });
   sweeper.start();
+  digests.start();
 
   return {
     worker,
     async stop() {
-      await sweeper.stop();
+      await Promise.all([sweeper.stop(), digests.stop()]);
       await worker.close();
     },
   };

@@ -11,6 +11,7 @@ export interface DeliveryRow {
   channel_id: string;
   channel_type: string;
   status: DeliveryStatus;
+  digest: boolean;
   attempts: number;
   last_error: string | null;
   occurred_at: Date;
@@ -26,6 +27,8 @@ export interface NewDelivery {
   channelId: string;
   channelType: string;
   occurredAt: Date;
+  /** Held for the channel's storm digest instead of being sent alone. */
+  digest?: boolean;
 }
 
 /** The ledger key, also the BullMQ job id and the webhook-id: stable across every retry. */
@@ -33,20 +36,62 @@ export function deliveryId(incidentId: string, eventKey: string, channelId: stri
   return `${incidentId}.${eventKey}.${channelId}`;
 }
 
-/** Inserts what is not there yet (a redelivered event adds nothing) and returns the new ids. */
+/**
+ * Inserts what is not there yet (a redelivered event adds nothing) and returns the ids of new rows
+ * to send on their own (digest rows wait for the digest).
+ */
 export async function insertDeliveries(tx: Queryable, ds: NewDelivery[], now: Date): Promise<string[]> {
   if (ds.length === 0) return [];
-  const rows = await tx<{ id: string }[]>`
-    insert into deliveries (id, incident_id, event, event_key, channel_id, channel_type, status, occurred_at, created_at)
-    select id, incident_id, event, event_key, channel_id, channel_type, 'pending', occurred_at, ${now}
+  const rows = await tx<{ id: string; digest: boolean }[]>`
+    insert into deliveries (id, incident_id, event, event_key, channel_id, channel_type, status, digest, occurred_at, created_at)
+    select id, incident_id, event, event_key, channel_id, channel_type, 'pending', digest, occurred_at, ${now}
     from unnest(${ds.map((d) => deliveryId(d.incidentId, d.eventKey, d.channelId))}::text[],
                 ${ds.map((d) => d.incidentId)}::uuid[], ${ds.map((d) => d.event)}::text[], ${ds.map((d) => d.eventKey)}::text[],
                 ${ds.map((d) => d.channelId)}::uuid[], ${ds.map((d) => d.channelType)}::text[],
-                ${ds.map((d) => d.occurredAt.toISOString())}::timestamptz[])
-         as d(id, incident_id, event, event_key, channel_id, channel_type, occurred_at)
+                ${tx.array(ds.map((d) => d.digest === true))}::bool[], ${ds.map((d) => d.occurredAt.toISOString())}::timestamptz[])
+         as d(id, incident_id, event, event_key, channel_id, channel_type, digest, occurred_at)
     on conflict do nothing
-    returning id`;
-  return rows.map((r) => r.id);
+    returning id, digest`;
+  return rows.filter((r) => !r.digest).map((r) => r.id);
+}
+
+/** Deliveries created for each of these channels since `since` (the storm detector's window). */
+export async function recentDeliveryCounts(tx: Queryable, channelIds: string[], since: Date): Promise<Map<string, number>> {
+  if (channelIds.length === 0) return new Map();
+  const rows = await tx<{ channel_id: string; n: number }[]>`
+    select channel_id, count(*)::int as n from deliveries
+    where channel_id = any(${channelIds}::uuid[]) and created_at > ${since}
+    group by channel_id`;
+  return new Map(rows.map((r) => [r.channel_id, r.n]));
+}
+
+/** Digest rows waiting to be sent, grouped by channel, oldest first (at most `limit` per channel). */
+export async function pendingDigests(sql: Queryable, limit: number): Promise<Map<string, DeliveryRow[]>> {
+  const rows = await sql<DeliveryRow[]>`
+    select d.* from (select distinct channel_id from deliveries where digest and status in ('pending', 'failed')) c
+    cross join lateral (
+      select * from deliveries
+      where channel_id = c.channel_id and digest and status in ('pending', 'failed')
+      order by created_at, id limit ${limit}
+    ) d`;
+  const out = new Map<string, DeliveryRow[]>();
+  for (const r of rows) out.set(r.channel_id, [...(out.get(r.channel_id) ?? []), r]);
+  return out;
+}
+
+/** Records one attempt's outcome on these rows (one delivery, or every row of a digest); final rows stay final. */
+export async function recordAttempts(
+  sql: Queryable,
+  ids: string[],
+  outcome: { status: DeliveryStatus; error: string | null; at: Date },
+): Promise<void> {
+  await sql`
+    update deliveries set
+      status = ${outcome.status},
+      attempts = attempts + 1,
+      last_error = ${outcome.error},
+      sent_at = ${outcome.status === 'sent' ? outcome.at : null}
+    where id = any(${ids}::text[]) and status not in ('sent', 'dead')`;
 }
 
 /** Channels paged (or being paged) for this incident: the ones its resolve must reach. */
@@ -64,7 +109,7 @@ export async function markEnqueued(sql: Queryable, ids: string[], now: Date): Pr
 export async function unenqueuedDeliveries(sql: Queryable, olderThan: Date, limit: number): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     select id from deliveries
-    where status = 'pending' and enqueued_at is null and created_at <= ${olderThan}
+    where status = 'pending' and enqueued_at is null and not digest and created_at <= ${olderThan}
     order by created_at limit ${limit}`;
   return rows.map((r) => r.id);
 }
@@ -86,22 +131,6 @@ export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promi
         and status in ('pending', 'failed') and created_at <= ${d.created_at} and id <> ${d.id}
     ) as waiting`;
   return row?.waiting === true;
-}
-
-export async function recordAttempt(
-  sql: Queryable,
-  id: string,
-  outcome: { status: DeliveryStatus; error: string | null; at: Date },
-): Promise<DeliveryRow | undefined> {
-  const [row] = await sql<DeliveryRow[]>`
-    update deliveries set
-      status = ${outcome.status},
-      attempts = attempts + 1,
-      last_error = ${outcome.error},
-      sent_at = ${outcome.status === 'sent' ? outcome.at : null}
-    where id = ${id} and status not in ('sent', 'dead')
-    returning *`;
-  return row;
 }
 
 export async function listDeliveries(sql: Queryable, incidentId: string): Promise<DeliveryRow[]> {

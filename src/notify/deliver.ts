@@ -5,7 +5,7 @@ import type { Notification } from '../../alerting/message.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import { getChannelsByIds, revealConfig } from '../db/channels.ts';
-import { earlierPageInFlight, getDelivery, recordAttempt, type DeliveryRow } from '../db/deliveries.ts';
+import { earlierPageInFlight, getDelivery, recordAttempts, type DeliveryRow } from '../db/deliveries.ts';
 import { addTimeline, getIncident } from '../db/incidents.ts';
 import { nodeLabels } from '../db/nodes.ts';
 import { incidentView } from '../incidents/view.ts';
@@ -18,7 +18,7 @@ export interface DeliverDeps {
   onResult?: (channelType: string, result: 'sent' | 'failed' | 'dead', latencySeconds?: number) => void;
 }
 
-async function notificationFor(sql: Sql, d: DeliveryRow): Promise<Notification | undefined> {
+export async function notificationFor(sql: Sql, d: DeliveryRow): Promise<Notification | undefined> {
   const incident = await getIncident(sql, d.incident_id);
   if (!incident) return undefined;
   return {
@@ -48,7 +48,7 @@ export async function deliver(deps: DeliverDeps, id: string, attempt: number, ma
   const [channel] = await getChannelsByIds(sql, [d.channel_id]);
   const notification = channel ? await notificationFor(sql, d) : undefined;
   if (!channel || !notification) {
-    await recordAttempt(sql, id, { status: 'dead', error: channel ? 'incident_deleted' : 'channel_deleted', at: clock.now() });
+    await recordAttempts(sql, [id], { status: 'dead', error: channel ? 'incident_deleted' : 'channel_deleted', at: clock.now() });
     deps.onResult?.(d.channel_type, 'dead');
     return;
   }
@@ -59,7 +59,7 @@ export async function deliver(deps: DeliverDeps, id: string, attempt: number, ma
     const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), { permanent: false, code: 'internal' });
     const final = e.permanent || attempt >= maxAttempts;
     const at = clock.now();
-    await recordAttempt(sql, id, { status: final ? 'dead' : 'failed', error: `${e.code}: ${e.message}`, at });
+    await recordAttempts(sql, [id], { status: final ? 'dead' : 'failed', error: `${e.code}: ${e.message}`, at });
     await addTimeline(sql, [
       { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { channel_id: d.channel_id, event: d.event, attempt, error: e.code, final } },
     ]);
@@ -68,7 +68,7 @@ export async function deliver(deps: DeliverDeps, id: string, attempt: number, ma
     throw e;
   }
   const at = clock.now();
-  await recordAttempt(sql, id, { status: 'sent', error: null, at });
+  await recordAttempts(sql, [id], { status: 'sent', error: null, at });
   await addTimeline(sql, [{ incident_id: d.incident_id, at, kind: 'notified', detail: { channel_id: d.channel_id, channel_type: d.channel_type, event: d.event } }]);
   deps.onResult?.(d.channel_type, 'sent', (at.getTime() - d.occurred_at.getTime()) / 1000);
 }

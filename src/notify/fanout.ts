@@ -1,6 +1,6 @@
 import type { IncidentEvent } from '../../alerting/message.ts';
 import { getChannelsByIds } from '../db/channels.ts';
-import { insertDeliveries, toldChannels, type NewDelivery } from '../db/deliveries.ts';
+import { insertDeliveries, recentDeliveryCounts, toldChannels, type NewDelivery } from '../db/deliveries.ts';
 import { addTimeline, getIncident, type TimelineEntry } from '../db/incidents.ts';
 import { getPolicy } from '../db/policies.ts';
 import type { Tx } from '../db/client.ts';
@@ -9,6 +9,27 @@ import type { OutboxHandler } from '../outbox/registry.ts';
 import type { DeliveryQueue } from './queue.ts';
 
 export const INCIDENT_TOPICS = ['incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved'] as const;
+
+/** Channels read by people; machines (webhook, PagerDuty) need every event with its own id. */
+const DIGESTED_TYPES = new Set(['email', 'slack']);
+const STORM_WINDOW_MS = 60_000;
+
+/**
+ * Storm rule: once a person-read channel has been sent `threshold` updates within the last
+ * minute, further updates to it are held for its digest (one message listing them all, sent by the
+ * notifier every digest interval) instead of one message each. Rows are still written per update,
+ * so the ledger, the pairing of resolves and the deliveries API stay exact.
+ */
+async function markStorms(tx: Tx, deliveries: NewDelivery[], now: Date, threshold: number): Promise<void> {
+  const human = [...new Set(deliveries.filter((d) => DIGESTED_TYPES.has(d.channelType)).map((d) => d.channelId))];
+  const recent = await recentDeliveryCounts(tx, human, new Date(now.getTime() - STORM_WINDOW_MS));
+  for (const d of deliveries) {
+    if (!DIGESTED_TYPES.has(d.channelType)) continue;
+    const seen = recent.get(d.channelId) ?? 0;
+    d.digest = seen >= threshold;
+    recent.set(d.channelId, seen + 1);
+  }
+}
 
 /** Who hears about an incident event: a page goes to its level; an answer to everyone paged. */
 async function recipients(tx: Tx, incidentId: string, policyId: string | null, event: IncidentEvent, level: number) {
@@ -24,7 +45,7 @@ async function recipients(tx: Tx, incidentId: string, policyId: string | null, e
  * sweeper enqueues; a redelivered event inserts nothing new. The resolve's recipients come from the
  * ledger itself, so it reaches every channel paged whatever happened to the policy since.
  */
-export function fanoutHandler(queue: DeliveryQueue, log: Logger): OutboxHandler {
+export function fanoutHandler(queue: DeliveryQueue, log: Logger, stormThreshold: number): OutboxHandler {
   return async (events, { tx, now, afterCommit }) => {
     const deliveries: NewDelivery[] = [];
     const timeline: TimelineEntry[] = [];
@@ -48,6 +69,7 @@ export function fanoutHandler(queue: DeliveryQueue, log: Logger): OutboxHandler 
         });
       }
     }
+    await markStorms(tx, deliveries, now, stormThreshold);
     const ids = await insertDeliveries(tx, deliveries, now);
     await addTimeline(tx, timeline);
     afterCommit(async () => {

@@ -21,6 +21,7 @@ export interface OnCallOptions {
   secretKey?: Buffer;
   /** Start no notifier worker here (another process sends). */
   worker?: boolean;
+  stormThreshold?: number;
 }
 
 /**
@@ -33,7 +34,7 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
   const metrics = createMetrics();
   const registry = new HandlerRegistry();
   const queue = new DeliveryQueue({ redisUrl: o.redisUrl, prefix, sql: db.sql, clock });
-  registerOnCallHandlers(registry, queue, testLog);
+  registerOnCallHandlers(registry, queue, testLog, o.stormThreshold ?? 1000);
   const dispatcher = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, backoffBaseMs: 10 });
   const channels = createChannels({ smtpUrl: o.smtpUrl, mailFrom: 'lifeline@test.local', httpTimeoutMs: 5000 });
   // Sending happens in real time (BullMQ retries, receivers checking webhook-timestamp), so the
@@ -53,6 +54,7 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
       backoffCapMs: 200,
       lockDurationMs: 1000,
       sweepMs: 100,
+      digestMs: 100,
     });
   let notifier = o.worker === false ? undefined : startWorker();
 

@@ -9,6 +9,7 @@ import { EngineProcess } from '../helpers/engine-process.ts';
 import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
+import { startSmtpSink } from '../helpers/smtp-sink.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -230,6 +231,41 @@ describe('incidents and on-call', () => {
     await until('three webhooks', async () => hook.requests.length >= 3 || undefined);
     assert.equal(hook.requests.length, 3);
     assert.equal(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size, 3);
+  });
+
+  it('sends a digest instead of one email per node in a storm, and still pairs every resolve', async () => {
+    const sink = await startSmtpSink();
+    try {
+      await oc.close();
+      oc = createOnCall(db, clock, { redisUrl: redis.url, smtpUrl: sink.url, stormThreshold: 3 });
+      const mail = await oc.email('oncall', ['oncall@test.local']);
+      await oc.policy('default', [{ after_seconds: 0, channel_ids: [mail.id] }], { isDefault: true });
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) ids.push(await p.addNode(`storm-${i}`));
+      for (const id of ids) p.beat(id);
+      await p.tick();
+      await p.runUntil(sec(20));
+      await p.tick();
+      await oc.drain();
+      await until('3 pages and a digest', async () => sink.messages.length >= 4 || undefined);
+      const subjects = sink.messages.map((m) => m.subject);
+      assert.equal(subjects.filter((x) => /^\[Lifeline\] DOWN: storm-/.test(x)).length, 3, subjects.join(' | '));
+      assert.deepEqual(subjects.filter((x) => /digest|updates/.test(x)), ['[Lifeline] 7 incident updates: 7 DOWN']);
+      for (const id of ids) p.beat(id);
+      await p.tick();
+      await oc.drain();
+      await until('every resolve delivered', async () => {
+        const [row] = await db.sql`select count(*)::int as n from deliveries where event = 'resolved' and status = 'sent'`;
+        return row!.n === 10 || undefined;
+      });
+      await until('the resolve digest', async () => sink.messages.length >= 5 || undefined);
+      assert.equal(sink.messages.length, 5, 'ten resolves, one message: the channel is still in a storm');
+      assert.equal(sink.messages[4]!.subject, '[Lifeline] 10 incident updates: 10 RESOLVED');
+      const [digested] = await db.sql`select count(*)::int as n from deliveries where digest`;
+      assert.equal(digested!.n, 17);
+    } finally {
+      await sink.close();
+    }
   });
 
   it('redelivers after a notifier is SIGKILLed mid-send, with no second successful delivery', async () => {
