@@ -13,6 +13,7 @@ import { incidentRoutes } from './routes/incidents.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { escalationPolicyRoutes } from './routes/escalation-policies.ts';
 import { maintenanceRoutes } from './routes/maintenances.ts';
+import { uptimeRoutes } from './routes/uptime.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps) {
     v1.route('/channels', channelRoutes(deps));
     v1.route('/escalation-policies', escalationPolicyRoutes(deps));
     v1.route('/maintenances', maintenanceRoutes(deps));
+    v1.route('/', uptimeRoutes(deps));
     app.route('/v1', v1);
   }
   return app;

@@ -68,6 +68,11 @@ export interface StateLog {
   until: number;
   /** A deleted node's time after its deletion is not counted. */
   deletedAt?: number | null;
+  /**
+   * The state at `createdAt` when the log is read from the middle of a history (the `to` of the
+   * last transition before it); by default the first transition's `from`, or `unknown`.
+   */
+  initialState?: NodeState | null | undefined;
 }
 
 /**
@@ -75,7 +80,8 @@ export interface StateLog {
  * `deletedAt`, if earlier). Interval i runs from transition i to transition i+1; before the first
  * transition the node is in that transition's `from` state (`unknown` for a node that never
  * changed). After that only each transition's `to` is used, so a log whose `from` disagrees with
- * the previous `to` still yields contiguous, non-overlapping time.
+ * the previous `to` still yields contiguous, non-overlapping time. With `initialState`, the same
+ * holds for a suffix of the log starting at `createdAt`.
  *
  * State log times are monotonic in practice, but a transition stamped before `createdAt` or before
  * the previous transition (a hand-edited or restored row) is clamped forward to
@@ -88,7 +94,7 @@ export function intervalsFromLog(log: StateLog): Interval[] {
   if (end <= log.createdAt) return [];
 
   const intervals: Interval[] = [];
-  let state: NodeState = log.transitions[0]?.from ?? 'unknown';
+  let state: NodeState = log.initialState ?? log.transitions[0]?.from ?? 'unknown';
   let start = log.createdAt;
   for (const transition of log.transitions) {
     const at = Math.min(Math.max(transition.at, start), end);
@@ -310,4 +316,265 @@ function parseRfc3339(text: string): number | null {
 
   const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
   return match[8] === '-' ? local + offsetMs : local - offsetMs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollups: closed hours and days stored per node (sql/0003_uptime.sql)
+//
+// Rollups are recomputed, never incremented: a pass rewrites a span of buckets from the state log,
+// so a redelivered event, two passes racing or a rebuild all write the same numbers. A node's
+// progress row says what is stored; the functions below decide what a pass rewrites and what a
+// query may take from the rows instead of the log.
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export interface Retention {
+  /** Days of hour rows kept (LIFELINE_UPTIME_HOURLY_RETENTION_DAYS). */
+  hourlyDays: number;
+  /** Days of day rows kept (LIFELINE_UPTIME_DAILY_RETENTION_DAYS). */
+  dailyDays: number;
+}
+
+/** A node's `uptime_progress` row, times as epoch ms. */
+export interface Progress {
+  /** The rows reflect the state log up to this version. */
+  stateVersion: number;
+  /** On an hour boundary: the rows are complete for all time before it. */
+  closedUntil: number;
+  /** Hour rows are complete from here up to `closedUntil` (a day boundary, or `closedUntil` itself while none is stored). */
+  hoursFrom: number;
+  /** Day rows are complete from this day boundary up to the day holding `closedUntil`. */
+  daysFrom: number;
+}
+
+/** A node's hours of one UTC day: `hours[i]` is hour i (00:00 is 0), zero where not yet closed. */
+export interface HourRow {
+  day: number;
+  hours: StateMs[];
+}
+
+/** A node's closed UTC day, with running totals since the first day of its stored run. */
+export interface DayRow {
+  day: number;
+  ms: StateMs;
+  running: StateMs;
+}
+
+/** The first day whose hour rows, and the first day whose day rows, are kept at `now`. */
+export function retentionHorizons(now: number, retention: Retention): { hours: number; days: number } {
+  return {
+    hours: bucketStart(now - retention.hourlyDays * DAY_MS, 'day'),
+    days: bucketStart(now - retention.dailyDays * DAY_MS, 'day'),
+  };
+}
+
+/**
+ * Until when a node's rows are exact for its log as it is now. Transitions newer than
+ * `stateVersion` (committed, not yet rolled up) may be stamped before `closedUntil`: a deadline
+ * just before the hour closed, or the start of a coverage gap. The evaluator writes a monotonic
+ * log (decide.ts never stamps a transition before the state it leaves), so everything before the
+ * hour of the earliest of them is still exact.
+ */
+export function exactUntil(progress: Progress, pendingFrom: number | null): number {
+  if (pendingFrom === null) return progress.closedUntil;
+  return Math.min(progress.closedUntil, bucketStart(pendingFrom, 'hour'));
+}
+
+export interface RollupInput {
+  createdAt: number;
+  /** null: nothing is stored for the node yet (or a rebuild starts over). */
+  progress: Progress | null;
+  /** The earliest `at` among transitions newer than `progress.stateVersion`, if any. */
+  pendingFrom: number | null;
+  now: number;
+  retention: Retention;
+}
+
+export interface RollupPlan {
+  /** Read the log over this span: the state at its start and the transitions inside it. */
+  read: Span;
+  /** Rewrite the hour rows of the days in this span. */
+  hourDays: Span;
+  /** Rewrite the day rows of the days in this span. */
+  days: Span;
+  /** The stored day whose running totals the rewritten days continue; null: they start at zero. */
+  baseDay: number | null;
+  /** The progress row afterwards (its state version is the latest the caller read). */
+  next: Omit<Progress, 'stateVersion'>;
+}
+
+const span = (start: number, end: number): Span => ({ start, end: Math.max(start, end) });
+const isEmpty = (s: Span): boolean => s.start >= s.end;
+
+/**
+ * What one rollup pass rewrites for a node at `now`. Time before the latest transition is final;
+ * time after it is rolled up as if the state held until the start of the current hour, and the next
+ * transition corrects that when it comes (until then it is pending, see `exactUntil`). So a pass
+ * rewrites from the first hour whose numbers may have changed — the stored end, the hour of a
+ * pending transition, or the node's creation — up to the current hour: the hour rows of every day
+ * touched (whole days, one row each) and the day rows of the days that ended.
+ */
+export function planRollup(input: RollupInput): RollupPlan {
+  const { createdAt, progress, now } = input;
+  const from = progress ? exactUntil(progress, input.pendingFrom) : bucketStart(createdAt, 'hour');
+  const until = Math.max(progress?.closedUntil ?? from, bucketStart(now, 'hour'));
+  const horizon = retentionHorizons(now, input.retention);
+  const fromDay = bucketStart(from, 'day');
+
+  const hoursLo = Math.max(fromDay, horizon.hours);
+  const hourDays = span(hoursLo, from < until ? bucketEnd(until - 1, 'day') : hoursLo);
+  const daysLo = Math.max(fromDay, horizon.days);
+  const days = span(daysLo, bucketStart(until, 'day'));
+
+  // Where a stored run starts after this pass. Rows below a rewrite stay valid only if the rewrite
+  // starts at the day of `from` (rows before it end before `from`); a retention horizon above that
+  // day may leave rows holding stale hours below the rewrite, so the run then restarts at the
+  // rewrite. A pass that rewrites nothing leaves the run as it was, or empty (starting at its end)
+  // for a node with nothing stored yet: no row exists to vouch for even its first hours.
+  const runFrom = (storedFrom: number | undefined, lo: number, rewrote: boolean, end: number): number => {
+    if (!rewrote) return storedFrom ?? end;
+    return storedFrom !== undefined && lo === fromDay ? Math.min(storedFrom, lo) : lo;
+  };
+  const next = {
+    closedUntil: until,
+    hoursFrom: runFrom(progress?.hoursFrom, hoursLo, !isEmpty(hourDays), until),
+    daysFrom: runFrom(progress?.daysFrom, daysLo, !isEmpty(days), bucketStart(until, 'day')),
+  };
+
+  const rewritten = [hourDays, days].filter((s) => !isEmpty(s));
+  const readFrom = rewritten.length ? Math.min(...rewritten.map((s) => s.start)) : until;
+  return {
+    read: span(readFrom, until),
+    hourDays,
+    days,
+    baseDay: !isEmpty(days) && next.daysFrom < days.start ? days.start - DAY_MS : null,
+    next,
+  };
+}
+
+/**
+ * The rows a plan rewrites, from the node's intervals over `plan.read` counted up to
+ * `plan.next.closedUntil` (hours after it are stored as zero until a later pass closes them).
+ * Running totals continue `base`, the stored row of `plan.baseDay`.
+ */
+export function rollUp(
+  plan: RollupPlan,
+  intervals: readonly Interval[],
+  base: DayRow | null,
+): { hourRows: HourRow[]; dayRows: DayRow[] } {
+  if ((plan.baseDay === null) !== (base === null)) throw new Error('rollUp: base row does not match the plan');
+  const hourRows: HourRow[] = [];
+  for (const hour of splitIntoBuckets(intervals, 'hour', plan.hourDays.start, plan.hourDays.end)) {
+    const day = bucketStart(hour.start, 'day');
+    let row = hourRows.at(-1);
+    if (row?.day !== day) hourRows.push((row = { day, hours: [] }));
+    row.hours.push(hour.ms);
+  }
+  let running = base?.running ?? emptyStateMs();
+  const dayRows = splitIntoBuckets(intervals, 'day', plan.days.start, plan.days.end).map((day) => {
+    running = addStateMs(running, day.ms);
+    return { day: day.start, ms: day.ms, running };
+  });
+  return { hourRows, dayRows };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answering a window from rollups plus the log
+
+/** What a node's rows can answer: hour rows and day rows complete over these spans. */
+export interface Stored {
+  hours: Span;
+  days: Span;
+}
+
+export function storedSpans(progress: Progress | null, pendingFrom: number | null): Stored | null {
+  if (progress === null) return null;
+  const exact = exactUntil(progress, pendingFrom);
+  return {
+    hours: span(progress.hoursFrom, exact),
+    days: span(progress.daysFrom, bucketStart(exact, 'day')),
+  };
+}
+
+export type Source = 'day' | 'hour' | 'log';
+
+export interface Segment extends Span {
+  source: Source;
+}
+
+/** Smallest bucket boundary at or after `t`. */
+function boundaryAtOrAfter(t: number, size: BucketSize): number {
+  return bucketStart(t, size) === t ? t : bucketEnd(t, size);
+}
+
+/** The whole `size` buckets inside [start, end) that `stored` covers, or null. */
+function storedBuckets(start: number, end: number, size: BucketSize, stored: Span): Span | null {
+  const lo = Math.max(boundaryAtOrAfter(start, size), stored.start);
+  const hi = Math.min(bucketStart(end, size), stored.end);
+  return lo < hi ? { start: lo, end: hi } : null;
+}
+
+/**
+ * Splits a window into the parts read from day rows, from hour rows and from the state log, in
+ * time order: whole stored days, whole stored hours around them, and the rest from the log — the
+ * partial hours at the edges, time not rolled up yet, time whose rows retention removed. Time before
+ * the node existed counts nothing, so a window reaching back past creation is read from the start
+ * of that day, where the rows begin. With `useDays` false day rows are left out (an hour-by-hour
+ * breakdown cannot split them).
+ */
+export function planWindow(window: Window, createdAt: number, stored: Stored | null, useDays: boolean): Segment[] {
+  if (window.to <= createdAt) return [];
+  const from = window.from > createdAt ? window.from : bucketStart(createdAt, 'day');
+  const to = window.to;
+  const segments: Segment[] = [];
+  const push = (source: Source, start: number, end: number) => {
+    if (start < end) segments.push({ source, start, end });
+  };
+  const hoursAndLog = (start: number, end: number) => {
+    const hours = stored && storedBuckets(start, end, 'hour', stored.hours);
+    if (!hours) return push('log', start, end);
+    push('log', start, hours.start);
+    push('hour', hours.start, hours.end);
+    push('log', hours.end, end);
+  };
+
+  const days = stored && useDays ? storedBuckets(from, to, 'day', stored.days) : null;
+  if (!days) {
+    hoursAndLog(from, to);
+    return segments;
+  }
+  hoursAndLog(from, days.start);
+  push('day', days.start, days.end);
+  hoursAndLog(days.end, to);
+  return segments;
+}
+
+/** Milliseconds per state over the days from `first` to `last` (both stored rows of one run). */
+export function daysBetween(first: DayRow, last: DayRow): StateMs {
+  return perState((state) => last.running[state] - first.running[state] + first.ms[state]);
+}
+
+/** The hours of a row inside `within`, each as a bucket at its start. */
+export function hoursOf(row: HourRow, within: Span): Bucket[] {
+  return row.hours
+    .map((ms, i) => ({ start: row.day + i * HOUR_MS, ms }))
+    .filter((hour) => hour.start >= within.start && hour.start + HOUR_MS <= within.end);
+}
+
+/**
+ * The window's `size` buckets (as `splitIntoBuckets` lists them) filled from pieces that each lie
+ * inside one bucket: stored hours and days, and the log's time already split at `size`. Pieces
+ * before the window's first bucket come only from before the node existed and are all zero.
+ */
+export function breakdown(window: Window, size: BucketSize, pieces: readonly Bucket[]): Bucket[] {
+  const buckets = splitIntoBuckets([], size, window.from, window.to);
+  const first = buckets[0]?.start ?? 0;
+  for (const piece of pieces) {
+    const bucket = buckets[(bucketStart(piece.start, size) - first) / BUCKET_MS[size]];
+    if (bucket) bucket.ms = addStateMs(bucket.ms, piece.ms);
+  }
+  return buckets;
 }

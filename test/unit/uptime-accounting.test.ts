@@ -4,22 +4,39 @@ import {
   MAX_RANGE_MS,
   NODE_STATES,
   UPTIME_WINDOWS,
+  breakdown,
   bucketEnd,
   bucketStart,
   combine,
+  daysBetween,
   emptyStateMs,
+  exactUntil,
+  hoursOf,
   intervalsFromLog,
   msInWindow,
+  planRollup,
+  planWindow,
   resolveWindow,
+  retentionHorizons,
+  rollUp,
   splitIntoBuckets,
+  storedSpans,
   summarize,
 } from '../../src/uptime/accounting.ts';
 import type {
+  Bucket,
   BucketSize,
+  DayRow,
+  HourRow,
   Interval,
   NodeState,
+  Progress,
+  Retention,
+  Segment,
+  Span,
   StateMs,
   Transition,
+  Window,
   WindowParams,
 } from '../../src/uptime/accounting.ts';
 
@@ -50,6 +67,20 @@ const randomInt = (random: () => number, min: number, max: number): number =>
 function nextState(random: () => number, current: NodeState): NodeState {
   const others = NODE_STATES.filter((state) => state !== current);
   return others[randomInt(random, 0, others.length - 1)]!;
+}
+
+/** A log as the evaluator writes it: times never go back, each transition changes the state. */
+function monotonicLog(random: () => number, createdAt: number, count: number, maxStep = 4 * HOUR): Transition[] {
+  const transitions: Transition[] = [];
+  let state: NodeState = 'unknown';
+  let t = createdAt;
+  for (let i = 0; i < count; i++) {
+    t += randomInt(random, 0, maxStep);
+    const to = nextState(random, state);
+    transitions.push({ from: state, to, at: t });
+    state = to;
+  }
+  return transitions;
 }
 
 function assertContiguous(intervals: readonly Interval[], start: number, end: number): void {
@@ -594,6 +625,545 @@ describe('buckets agree with the window total for random histories', () => {
       for (const day of splitIntoBuckets(intervals, 'day', from, to)) {
         const inDay = hours.filter((hour) => bucketStart(hour.start, 'day') === day.start);
         assert.deepEqual(combine(inDay.map((hour) => hour.ms)), day.ms, `${context}, day ${day.start}`);
+      }
+    }
+  });
+});
+
+describe('intervalsFromLog on a suffix of the log', () => {
+  it('starts in the given initial state', () => {
+    assert.deepEqual(
+      intervalsFromLog({
+        createdAt: at('2026-11-21T11:00:00.000Z'),
+        initialState: 'down',
+        transitions: [move('down', 'healthy', '2026-11-21T11:20:00.000Z')],
+        until: at('2026-11-21T12:00:00.000Z'),
+      }),
+      [
+        { state: 'down', start: at('2026-11-21T11:00:00.000Z'), end: at('2026-11-21T11:20:00.000Z') },
+        { state: 'healthy', start: at('2026-11-21T11:20:00.000Z'), end: at('2026-11-21T12:00:00.000Z') },
+      ],
+    );
+  });
+
+  it('falls back to the first transition’s from state when there was none before', () => {
+    assert.deepEqual(
+      intervalsFromLog({ createdAt: 0, initialState: null, transitions: [move('unknown', 'healthy', '1970-01-01T00:00:01.000Z')], until: 2000 }),
+      [
+        { state: 'unknown', start: 0, end: 1000 },
+        { state: 'healthy', start: 1000, end: 2000 },
+      ],
+    );
+  });
+
+  it('agrees with the whole log from any point on, for monotonic logs', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const random = prng(seed);
+      const createdAt = at('2026-03-01T00:00:00.000Z');
+      const transitions = monotonicLog(random, createdAt, randomInt(random, 0, 30));
+      const until = createdAt + 3 * DAY;
+      const cut = createdAt + randomInt(random, 0, 3 * DAY);
+      const before = transitions.filter((t) => t.at < cut);
+      const suffix = intervalsFromLog({
+        createdAt: cut,
+        initialState: before.at(-1)?.to ?? null,
+        transitions: transitions.filter((t) => t.at >= cut),
+        until,
+      });
+      const whole = intervalsFromLog({ createdAt, transitions, until });
+      assert.deepEqual(msInWindow(suffix, cut, until), msInWindow(whole, cut, until), `seed ${seed}`);
+      for (let from = cut; from < until; from += 7 * HOUR + 1) {
+        assert.deepEqual(msInWindow(suffix, from, from + 5 * HOUR), msInWindow(whole, from, from + 5 * HOUR), `seed ${seed} at ${from}`);
+      }
+    }
+  });
+});
+
+describe('retentionHorizons and exactUntil', () => {
+  it('keeps whole days: the horizons fall on day boundaries', () => {
+    assert.deepEqual(retentionHorizons(at('2026-11-21T10:30:00.000Z'), { hourlyDays: 90, dailyDays: 1095 }), {
+      hours: at('2026-08-23T00:00:00.000Z'),
+      days: at('2023-11-22T00:00:00.000Z'),
+    });
+    assert.deepEqual(retentionHorizons(at('2026-11-21T00:00:00.000Z'), { hourlyDays: 1, dailyDays: 2 }), {
+      hours: at('2026-11-20T00:00:00.000Z'),
+      days: at('2026-11-19T00:00:00.000Z'),
+    });
+  });
+
+  const progress: Progress = {
+    stateVersion: 4,
+    closedUntil: at('2026-11-21T10:00:00.000Z'),
+    hoursFrom: at('2026-11-01T00:00:00.000Z'),
+    daysFrom: at('2026-11-01T00:00:00.000Z'),
+  };
+  const cases: Array<[string, string | null, string]> = [
+    ['is the stored end when nothing is pending', null, '2026-11-21T10:00:00.000Z'],
+    ['is the stored end when the pending transition is after it', '2026-11-21T10:00:00.001Z', '2026-11-21T10:00:00.000Z'],
+    ['stops at the hour of a pending transition before the stored end', '2026-11-21T08:59:59.999Z', '2026-11-21T08:00:00.000Z'],
+  ];
+  for (const [name, pending, exact] of cases) {
+    it(`exactUntil ${name}`, () => assert.equal(exactUntil(progress, pending === null ? null : at(pending)), at(exact)));
+  }
+});
+
+describe('planRollup', () => {
+  const retention: Retention = { hourlyDays: 90, dailyDays: 1095 };
+  const created = '2026-11-19T09:30:00.000Z';
+  const stored = (closedUntil: string, hoursFrom = '2026-11-19T00:00:00.000Z', daysFrom = hoursFrom, stateVersion = 3): Progress => ({
+    stateVersion,
+    closedUntil: at(closedUntil),
+    hoursFrom: at(hoursFrom),
+    daysFrom: at(daysFrom),
+  });
+  const spanOf = (start: string, end: string): Span => ({ start: at(start), end: at(end) });
+  const cases: Array<{
+    name: string;
+    progress: Progress | null;
+    pending?: string;
+    now: string;
+    retention?: Retention;
+    expected: { read: Span; hourDays: Span; days: Span; baseDay: string | null; next: [string, string, string] };
+  }> = [
+    {
+      name: 'rolls a new node up from the hour it was created to the current hour',
+      progress: null,
+      now: '2026-11-21T10:15:00.000Z',
+      expected: {
+        read: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T10:00:00.000Z'),
+        hourDays: spanOf('2026-11-19T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+        days: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        baseDay: null,
+        next: ['2026-11-21T10:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+    {
+      name: 'stores an empty run for a node whose first pass comes within its first hour',
+      progress: null,
+      now: '2026-11-19T09:45:00.000Z',
+      expected: {
+        read: spanOf('2026-11-19T09:00:00.000Z', '2026-11-19T09:00:00.000Z'),
+        hourDays: spanOf('2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'),
+        days: spanOf('2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'),
+        baseDay: null,
+        next: ['2026-11-19T09:00:00.000Z', '2026-11-19T09:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+    {
+      name: 'rewrites nothing and reads nothing within an hour already closed',
+      progress: stored('2026-11-21T10:00:00.000Z'),
+      pending: '2026-11-21T10:20:00.000Z',
+      now: '2026-11-21T10:30:00.000Z',
+      expected: {
+        read: spanOf('2026-11-21T10:00:00.000Z', '2026-11-21T10:00:00.000Z'),
+        hourDays: spanOf('2026-11-21T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        days: spanOf('2026-11-21T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        baseDay: null,
+        next: ['2026-11-21T10:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+    {
+      name: 'closes the hours since the stored end by rewriting their day’s hour row',
+      progress: stored('2026-11-21T10:00:00.000Z'),
+      now: '2026-11-21T12:00:05.000Z',
+      expected: {
+        read: spanOf('2026-11-21T00:00:00.000Z', '2026-11-21T12:00:00.000Z'),
+        hourDays: spanOf('2026-11-21T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+        days: spanOf('2026-11-21T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        baseDay: null,
+        next: ['2026-11-21T12:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+    {
+      name: 'closes the day that ended, continuing the running totals of the day before it',
+      progress: stored('2026-11-21T23:00:00.000Z'),
+      now: '2026-11-22T00:00:05.000Z',
+      expected: {
+        read: spanOf('2026-11-21T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+        hourDays: spanOf('2026-11-21T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+        days: spanOf('2026-11-21T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+        baseDay: '2026-11-20T00:00:00.000Z',
+        next: ['2026-11-22T00:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+    {
+      name: 'reaches back to the hour of a pending transition stamped before the stored end',
+      progress: stored('2026-11-21T10:00:00.000Z'),
+      pending: '2026-11-20T22:10:00.000Z',
+      now: '2026-11-21T10:05:00.000Z',
+      expected: {
+        read: spanOf('2026-11-20T00:00:00.000Z', '2026-11-21T10:00:00.000Z'),
+        hourDays: spanOf('2026-11-20T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+        days: spanOf('2026-11-20T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        baseDay: '2026-11-19T00:00:00.000Z',
+        next: ['2026-11-21T10:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+    {
+      name: 'starts the running totals over when the day before is not stored',
+      progress: stored('2026-11-21T10:00:00.000Z'),
+      pending: '2026-11-19T12:00:00.000Z',
+      now: '2026-11-21T10:05:00.000Z',
+      expected: {
+        read: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T10:00:00.000Z'),
+        hourDays: spanOf('2026-11-19T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+        days: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        baseDay: null,
+        next: ['2026-11-21T10:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+    {
+      name: 'restarts a stored run at the retention horizon when that is above the first changed day',
+      progress: stored('2026-11-20T05:00:00.000Z'),
+      now: '2026-11-22T01:00:05.000Z',
+      retention: { hourlyDays: 1, dailyDays: 2 },
+      expected: {
+        read: spanOf('2026-11-20T00:00:00.000Z', '2026-11-22T01:00:00.000Z'),
+        hourDays: spanOf('2026-11-21T00:00:00.000Z', '2026-11-23T00:00:00.000Z'),
+        days: spanOf('2026-11-20T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+        baseDay: '2026-11-19T00:00:00.000Z',
+        next: ['2026-11-22T01:00:00.000Z', '2026-11-21T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+    {
+      name: 'never moves the stored end back when the clock is behind it',
+      progress: stored('2026-11-21T10:00:00.000Z'),
+      now: '2026-11-21T08:30:00.000Z',
+      expected: {
+        read: spanOf('2026-11-21T10:00:00.000Z', '2026-11-21T10:00:00.000Z'),
+        hourDays: spanOf('2026-11-21T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        days: spanOf('2026-11-21T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        baseDay: null,
+        next: ['2026-11-21T10:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const plan = planRollup({
+        createdAt: at(created),
+        progress: c.progress,
+        pendingFrom: c.pending === undefined ? null : at(c.pending),
+        now: at(c.now),
+        retention: c.retention ?? retention,
+      });
+      assert.deepEqual(plan, {
+        read: c.expected.read,
+        hourDays: c.expected.hourDays,
+        days: c.expected.days,
+        baseDay: c.expected.baseDay === null ? null : at(c.expected.baseDay),
+        next: { closedUntil: at(c.expected.next[0]), hoursFrom: at(c.expected.next[1]), daysFrom: at(c.expected.next[2]) },
+      });
+    });
+  }
+});
+
+describe('rollUp', () => {
+  const createdAt = at('2026-11-19T09:30:00.000Z');
+  const transitions = [
+    move('unknown', 'healthy', '2026-11-19T10:00:00.000Z'),
+    move('healthy', 'down', '2026-11-20T23:30:00.000Z'),
+    move('down', 'healthy', '2026-11-21T00:30:00.000Z'),
+  ];
+  const plan = planRollup({
+    createdAt,
+    progress: null,
+    pendingFrom: null,
+    now: at('2026-11-21T10:15:00.000Z'),
+    retention: { hourlyDays: 90, dailyDays: 1095 },
+  });
+  const intervals = intervalsFromLog({ createdAt, transitions, until: plan.next.closedUntil });
+
+  it('writes whole days of hours, zero before creation and after the stored end', () => {
+    const { hourRows } = rollUp(plan, intervals, null);
+    assert.deepEqual(hourRows.map((r) => [new Date(r.day).toISOString(), r.hours.length]), [
+      ['2026-11-19T00:00:00.000Z', 24],
+      ['2026-11-20T00:00:00.000Z', 24],
+      ['2026-11-21T00:00:00.000Z', 24],
+    ]);
+    const [first, second, third] = hourRows as [HourRow, HourRow, HourRow];
+    assert.deepEqual(first.hours[8], emptyStateMs());
+    assert.deepEqual(first.hours[9], stateMs({ unknown: 30 * MINUTE }));
+    assert.deepEqual(first.hours[10], stateMs({ healthy: HOUR }));
+    assert.deepEqual(second.hours[23], stateMs({ healthy: 30 * MINUTE, down: 30 * MINUTE }));
+    assert.deepEqual(third.hours[0], stateMs({ down: 30 * MINUTE, healthy: 30 * MINUTE }));
+    assert.deepEqual(third.hours[9], stateMs({ healthy: HOUR }));
+    assert.deepEqual(third.hours[10], emptyStateMs());
+    assert.deepEqual(combine(hourRows.flatMap((r) => r.hours)), msInWindow(intervals, createdAt, plan.next.closedUntil));
+  });
+
+  it('writes the closed days with running totals', () => {
+    const { dayRows } = rollUp(plan, intervals, null);
+    const nov19 = stateMs({ unknown: 30 * MINUTE, healthy: 14 * HOUR });
+    const nov20 = stateMs({ healthy: 23.5 * HOUR, down: 30 * MINUTE });
+    assert.deepEqual(dayRows, [
+      { day: at('2026-11-19T00:00:00.000Z'), ms: nov19, running: nov19 },
+      { day: at('2026-11-20T00:00:00.000Z'), ms: nov20, running: combine([nov19, nov20]) },
+    ]);
+  });
+
+  it('continues the running totals of the base row', () => {
+    const midnight = planRollup({
+      createdAt,
+      progress: { stateVersion: 3, closedUntil: at('2026-11-20T23:00:00.000Z'), hoursFrom: at('2026-11-19T00:00:00.000Z'), daysFrom: at('2026-11-19T00:00:00.000Z') },
+      pendingFrom: at('2026-11-20T23:30:00.000Z'),
+      now: at('2026-11-21T00:00:00.000Z'),
+      retention: { hourlyDays: 90, dailyDays: 1095 },
+    });
+    const base: DayRow = { day: at('2026-11-19T00:00:00.000Z'), ms: stateMs({ healthy: 1 }), running: stateMs({ healthy: 1000, down: 7 }) };
+    const { dayRows } = rollUp(midnight, intervals, base);
+    assert.deepEqual(dayRows, [
+      {
+        day: at('2026-11-20T00:00:00.000Z'),
+        ms: stateMs({ healthy: 23.5 * HOUR, down: 30 * MINUTE }),
+        running: stateMs({ healthy: 1000 + 23.5 * HOUR, down: 7 + 30 * MINUTE }),
+      },
+    ]);
+    assert.throws(() => rollUp(midnight, intervals, null), /base row/);
+    assert.throws(() => rollUp(plan, intervals, base), /base row/);
+  });
+});
+
+describe('planWindow', () => {
+  const created = at('2026-11-10T09:30:00.000Z');
+  const stored = {
+    hours: { start: at('2026-11-18T00:00:00.000Z'), end: at('2026-11-21T10:00:00.000Z') },
+    days: { start: at('2026-11-10T00:00:00.000Z'), end: at('2026-11-21T00:00:00.000Z') },
+  };
+  const seg = (source: Segment['source'], start: string, end: string): Segment => ({ source, start: at(start), end: at(end) });
+  const cases: Array<{ name: string; from: string; to: string; stored?: typeof stored | null; useDays?: boolean; expected: Segment[] }> = [
+    {
+      name: 'reads stored days, stored hours beside them, and the partial hours from the log',
+      from: '2026-11-15T10:20:00.000Z',
+      to: '2026-11-21T10:40:00.000Z',
+      expected: [
+        seg('log', '2026-11-15T10:20:00.000Z', '2026-11-16T00:00:00.000Z'),
+        seg('day', '2026-11-16T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+        seg('hour', '2026-11-21T00:00:00.000Z', '2026-11-21T10:00:00.000Z'),
+        seg('log', '2026-11-21T10:00:00.000Z', '2026-11-21T10:40:00.000Z'),
+      ],
+    },
+    {
+      name: 'reads hours on both sides of a window with no whole day',
+      from: '2026-11-19T10:20:00.000Z',
+      to: '2026-11-20T05:40:00.000Z',
+      expected: [
+        seg('log', '2026-11-19T10:20:00.000Z', '2026-11-19T11:00:00.000Z'),
+        seg('hour', '2026-11-19T11:00:00.000Z', '2026-11-20T05:00:00.000Z'),
+        seg('log', '2026-11-20T05:00:00.000Z', '2026-11-20T05:40:00.000Z'),
+      ],
+    },
+    {
+      name: 'leaves day rows out when asked to',
+      from: '2026-11-15T10:20:00.000Z',
+      to: '2026-11-21T10:40:00.000Z',
+      useDays: false,
+      expected: [
+        seg('log', '2026-11-15T10:20:00.000Z', '2026-11-18T00:00:00.000Z'),
+        seg('hour', '2026-11-18T00:00:00.000Z', '2026-11-21T10:00:00.000Z'),
+        seg('log', '2026-11-21T10:00:00.000Z', '2026-11-21T10:40:00.000Z'),
+      ],
+    },
+    {
+      name: 'starts a window reaching back past creation at the day of creation',
+      from: '2026-11-09T00:00:00.000Z',
+      to: '2026-11-12T06:00:00.000Z',
+      expected: [seg('day', '2026-11-10T00:00:00.000Z', '2026-11-12T00:00:00.000Z'), seg('log', '2026-11-12T00:00:00.000Z', '2026-11-12T06:00:00.000Z')],
+    },
+    { name: 'reads nothing for a window before creation', from: '2026-11-01T00:00:00.000Z', to: '2026-11-10T09:30:00.000Z', expected: [] },
+    {
+      name: 'reads the log alone when nothing is stored',
+      from: '2026-11-15T10:20:00.000Z',
+      to: '2026-11-21T10:40:00.000Z',
+      stored: null,
+      expected: [seg('log', '2026-11-15T10:20:00.000Z', '2026-11-21T10:40:00.000Z')],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const s = c.stored === undefined ? stored : c.stored;
+      assert.deepEqual(planWindow({ from: at(c.from), to: at(c.to) }, created, s, c.useDays ?? true), c.expected);
+    });
+  }
+
+  it('covers the window without gaps or overlaps from the day of creation on', () => {
+    const random = prng(7);
+    for (let i = 0; i < 500; i++) {
+      const from = created + randomInt(random, -3 * DAY, 12 * DAY);
+      const window = { from, to: from + randomInt(random, 1, 6 * DAY) };
+      const segments = planWindow(window, created, stored, random() < 0.5);
+      if (window.to <= created) {
+        assert.deepEqual(segments, []);
+        continue;
+      }
+      assert.equal(segments[0]!.start, window.from > created ? window.from : bucketStart(created, 'day'));
+      assert.equal(segments.at(-1)!.end, window.to);
+      segments.forEach((s, k) => {
+        assert.ok(s.start < s.end);
+        if (k > 0) assert.equal(s.start, segments[k - 1]!.end);
+        if (s.source !== 'log') assert.equal(bucketStart(s.start, s.source), s.start);
+      });
+    }
+  });
+});
+
+describe('reading stored rows', () => {
+  const day = at('2026-11-21T00:00:00.000Z');
+  it('takes a range of days from the running totals of its first and last day', () => {
+    const first: DayRow = { day, ms: stateMs({ healthy: 10, down: 2 }), running: stateMs({ healthy: 110, down: 12 }) };
+    const last: DayRow = { day: day + 2 * DAY, ms: stateMs({ healthy: 5 }), running: stateMs({ healthy: 140, down: 20, unknown: 1 }) };
+    assert.deepEqual(daysBetween(first, last), stateMs({ healthy: 40, down: 10, unknown: 1 }));
+    assert.deepEqual(daysBetween(first, first), first.ms);
+  });
+
+  it('takes the whole hours of a row inside a span', () => {
+    const row: HourRow = { day, hours: Array.from({ length: 24 }, (_, i) => stateMs({ healthy: i })) };
+    assert.deepEqual(hoursOf(row, { start: day + 22 * HOUR, end: day + DAY + HOUR }), [
+      { start: day + 22 * HOUR, ms: stateMs({ healthy: 22 }) },
+      { start: day + 23 * HOUR, ms: stateMs({ healthy: 23 }) },
+    ]);
+    assert.deepEqual(hoursOf(row, { start: day + 30 * MINUTE, end: day + 2 * HOUR }), [{ start: day + HOUR, ms: stateMs({ healthy: 1 }) }]);
+  });
+
+  it('adds pieces into the window’s buckets and ignores those before it', () => {
+    const window = { from: day + 10 * HOUR + 30 * MINUTE, to: day + 12 * HOUR };
+    const pieces: Bucket[] = [
+      { start: day + 9 * HOUR, ms: emptyStateMs() },
+      { start: day + 10 * HOUR + 30 * MINUTE, ms: stateMs({ down: 30 * MINUTE }) },
+      { start: day + 11 * HOUR, ms: stateMs({ healthy: HOUR }) },
+    ];
+    assert.deepEqual(breakdown(window, 'hour', pieces), [
+      { start: day + 10 * HOUR, ms: stateMs({ down: 30 * MINUTE }) },
+      { start: day + 11 * HOUR, ms: stateMs({ healthy: HOUR }) },
+    ]);
+    assert.deepEqual(breakdown(window, 'day', pieces), [{ start: day, ms: stateMs({ down: 30 * MINUTE, healthy: HOUR }) }]);
+  });
+});
+
+// An in-memory model of the uptime tables, driven exactly as the database is: each pass plans,
+// reads the log it is told to, rolls up and writes; retention deletes and moves the runs' starts;
+// a query plans a window and reads rows and log. If the rules are right, every answer equals the
+// log's own, whatever passes ran, whatever transitions are still pending and whatever retention
+// removed.
+describe('rollups kept pass by pass answer every window like the log itself', () => {
+  interface Store {
+    progress: Progress | null;
+    hours: Map<number, HourRow>;
+    days: Map<number, DayRow>;
+  }
+  type Committed = Transition & { commit: number };
+
+  function readSpan(log: readonly Transition[], start: number, end: number) {
+    const before = log.filter((t) => t.at < start);
+    return { initialState: before.at(-1)?.to ?? null, transitions: log.filter((t) => t.at >= start && t.at < end) };
+  }
+  const pendingFrom = (store: Store, log: readonly Transition[]) => {
+    const pending = log.slice(store.progress?.stateVersion ?? log.length).map((t) => t.at);
+    return pending.length ? Math.min(...pending) : null;
+  };
+  function logIntervals(createdAt: number, log: readonly Transition[], span: Span, until: number) {
+    return intervalsFromLog({ createdAt: Math.max(createdAt, span.start), ...readSpan(log, span.start, span.end), until });
+  }
+
+  function pass(store: Store, createdAt: number, log: readonly Transition[], now: number, retention: Retention) {
+    const plan = planRollup({ createdAt, progress: store.progress, pendingFrom: store.progress ? pendingFrom(store, log) : null, now, retention });
+    const intervals = plan.read.start < plan.read.end ? logIntervals(createdAt, log, plan.read, plan.next.closedUntil) : [];
+    const base = plan.baseDay === null ? null : store.days.get(plan.baseDay);
+    assert.ok(base !== undefined, 'the base day is stored');
+    const { hourRows, dayRows } = rollUp(plan, intervals, base);
+    for (const row of hourRows) store.hours.set(row.day, row);
+    for (const row of dayRows) store.days.set(row.day, row);
+    store.progress = { stateVersion: log.length, ...plan.next };
+  }
+
+  function retain(store: Store, now: number, retention: Retention) {
+    const horizon = retentionHorizons(now, retention);
+    for (const day of store.hours.keys()) if (day < horizon.hours) store.hours.delete(day);
+    for (const day of store.days.keys()) if (day < horizon.days) store.days.delete(day);
+    if (store.progress) {
+      store.progress.hoursFrom = Math.max(store.progress.hoursFrom, horizon.hours);
+      store.progress.daysFrom = Math.max(store.progress.daysFrom, horizon.days);
+    }
+  }
+
+  function segmentsFor(store: Store, createdAt: number, log: readonly Transition[], window: Window, useDays: boolean) {
+    return planWindow(window, createdAt, storedSpans(store.progress, pendingFrom(store, log)), useDays);
+  }
+
+  function query(store: Store, createdAt: number, log: readonly Transition[], window: Window, now: number): StateMs {
+    return combine(
+      segmentsFor(store, createdAt, log, window, true).flatMap((s) => {
+        if (s.source === 'day') return [daysBetween(store.days.get(s.start)!, store.days.get(s.end - DAY)!)];
+        if (s.source === 'hour') {
+          const hours: StateMs[] = [];
+          for (let t = s.start; t < s.end; t += HOUR) hours.push(store.hours.get(bucketStart(t, 'day'))!.hours[(t - bucketStart(t, 'day')) / HOUR]!);
+          return hours;
+        }
+        return [msInWindow(logIntervals(createdAt, log, s, Math.min(now, s.end)), s.start, s.end)];
+      }),
+    );
+  }
+
+  function queryBuckets(store: Store, createdAt: number, log: readonly Transition[], window: Window, size: BucketSize, now: number): Bucket[] {
+    const pieces = segmentsFor(store, createdAt, log, window, size === 'day').flatMap((s): Bucket[] => {
+      if (s.source === 'day') {
+        const rows: Bucket[] = [];
+        for (let d = s.start; d < s.end; d += DAY) rows.push({ start: d, ms: store.days.get(d)!.ms });
+        return rows;
+      }
+      if (s.source === 'hour') {
+        const rows: Bucket[] = [];
+        for (let d = bucketStart(s.start, 'day'); d < s.end; d += DAY) rows.push(...hoursOf(store.hours.get(d)!, s));
+        assert.equal(rows.length, (s.end - s.start) / HOUR);
+        return rows;
+      }
+      return splitIntoBuckets(logIntervals(createdAt, log, s, Math.min(now, s.end)), size, s.start, s.end);
+    });
+    return breakdown(window, size, pieces);
+  }
+
+  const runs = 150;
+  it(`holds for ${runs} seeded histories with random passes, late transitions, rebuilds and retention`, () => {
+    const retentions: Retention[] = [
+      { hourlyDays: 90, dailyDays: 1095 },
+      { hourlyDays: 1, dailyDays: 3 },
+      { hourlyDays: 2, dailyDays: 2 },
+    ];
+    for (let seed = 1; seed <= runs; seed++) {
+      const random = prng(seed);
+      const createdAt = at('2026-10-01T00:00:00.000Z') + randomInt(random, 0, 40 * DAY);
+      const retention = retentions[randomInt(random, 0, retentions.length - 1)]!;
+      // Mostly committed within a second of their stamp; one in ten hours late (a coverage gap).
+      let commit = createdAt;
+      const history: Committed[] = monotonicLog(random, createdAt, randomInt(random, 0, 60), 5 * HOUR).map((t) => {
+        commit = Math.max(commit, t.at + (random() < 0.1 ? randomInt(random, 0, 30 * HOUR) : randomInt(random, 0, 1000)));
+        return { ...t, commit };
+      });
+      const store: Store = { progress: null, hours: new Map(), days: new Map() };
+      let now = createdAt;
+      for (let step = 0; step < 40; step++) {
+        now += randomInt(random, MINUTE, 9 * HOUR);
+        const log = history.filter((t) => t.commit <= now);
+        const action = random();
+        if (action < 0.1) {
+          store.progress = null;
+          store.hours.clear();
+          store.days.clear();
+          pass(store, createdAt, log, now, retention);
+        } else if (action < 0.6) pass(store, createdAt, log, now, retention);
+        else if (action < 0.7) retain(store, now, retention);
+
+        const truth = intervalsFromLog({ createdAt, transitions: log, until: now });
+        for (let k = 0; k < 3; k++) {
+          const from = randomInt(random, createdAt - 2 * DAY, now - 1);
+          const window = { from, to: randomInt(random, from + 1, now) };
+          const context = `seed ${seed}, step ${step}, window ${new Date(window.from).toISOString()}..${new Date(window.to).toISOString()}`;
+          assert.deepEqual(query(store, createdAt, log, window, now), msInWindow(truth, window.from, window.to), context);
+          const size: BucketSize = random() < 0.5 ? 'hour' : 'day';
+          if (window.to - window.from < 10 * DAY) {
+            assert.deepEqual(queryBuckets(store, createdAt, log, window, size, now), splitIntoBuckets(truth, size, window.from, window.to), `${context} by ${size}`);
+          }
+        }
       }
     }
   });

@@ -1,0 +1,251 @@
+import type { Queryable } from './client.ts';
+import { NODE_STATES, type DayRow, type HourRow, type Progress, type StateMs } from '../uptime/accounting.ts';
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+/** `uptime_progress` as stored; `closed_until` is null until the node's first pass. */
+export interface ProgressColumns {
+  state_version: number;
+  closed_until: Date | null;
+  hours_from: Date | null;
+  days_from: Date | null;
+}
+
+export function toProgress(row: ProgressColumns): Progress | null {
+  if (row.closed_until === null || row.hours_from === null || row.days_from === null) return null;
+  return {
+    stateVersion: row.state_version,
+    closedUntil: row.closed_until.getTime(),
+    hoursFrom: row.hours_from.getTime(),
+    daysFrom: row.days_from.getTime(),
+  };
+}
+
+export interface LockedNode extends ProgressColumns {
+  node_id: string;
+  created_at: Date;
+}
+
+/**
+ * Locks the progress rows of the nodes that still exist, creating missing ones, in node order (so
+ * passes over overlapping sets never deadlock), and returns them with each node's creation time.
+ * The nodes are held FOR KEY SHARE: a concurrent delete waits for this transaction, or has already
+ * committed and the node is simply not returned. The no-op update is what takes the row lock on an
+ * existing row in the same statement.
+ */
+export async function lockProgress(tx: Queryable, nodeIds: readonly string[]): Promise<LockedNode[]> {
+  if (nodeIds.length === 0) return [];
+  return tx<LockedNode[]>`
+    with n as (
+      select id, created_at from nodes where id = any(${[...nodeIds]}::uuid[]) order by id for key share
+    ), p as (
+      insert into uptime_progress (node_id) select id from n order by id
+      on conflict (node_id) do update set state_version = uptime_progress.state_version
+      returning node_id, state_version, closed_until, hours_from, days_from
+    )
+    select p.node_id, p.state_version, p.closed_until, p.hours_from, p.days_from, n.created_at
+    from p join n on n.id = p.node_id
+    order by p.node_id`;
+}
+
+export interface LogHead {
+  /** The earliest `at` among transitions newer than the given version (null: none). */
+  pendingFrom: number | null;
+  /** The node's latest state version (0: it never changed state). */
+  latest: number;
+}
+
+/** Per node: what changed since `version`, and the latest version. In request order. */
+export async function readLogHeads(tx: Queryable, nodes: ReadonlyArray<{ nodeId: string; version: number }>): Promise<LogHead[]> {
+  if (nodes.length === 0) return [];
+  const rows = await tx<{ pending_from: Date | null; latest: number }[]>`
+    select (select min(l.at) from node_state_log l where l.node_id = s.node_id and l.state_version > s.version) as pending_from,
+           coalesce((select max(l.state_version) from node_state_log l where l.node_id = s.node_id), 0) as latest
+    from unnest(${nodes.map((n) => n.nodeId)}::uuid[], ${nodes.map((n) => n.version)}::int[]) with ordinality as s(node_id, version, ord)
+    order by s.ord`;
+  return rows.map((r) => ({ pendingFrom: r.pending_from?.getTime() ?? null, latest: r.latest }));
+}
+
+/** Forgets what is stored for the nodes (their progress rows must be locked): a rebuild starts over. */
+export async function resetRollups(tx: Queryable, nodeIds: readonly string[]): Promise<void> {
+  if (nodeIds.length === 0) return;
+  const ids = [...nodeIds];
+  await tx`delete from uptime_hourly where node_id = any(${ids}::uuid[])`;
+  await tx`delete from uptime_daily where node_id = any(${ids}::uuid[])`;
+  await tx`
+    update uptime_progress set state_version = 0, closed_until = null, hours_from = null, days_from = null
+    where node_id = any(${ids}::uuid[])`;
+}
+
+type DayColumns = { [S in keyof StateMs as `${S}_ms`]: number } & { [S in keyof StateMs as `${S}_running_ms`]: number };
+
+function dayRowOf(day: Date, r: DayColumns): DayRow {
+  const ms = {} as StateMs;
+  const running = {} as StateMs;
+  for (const s of NODE_STATES) {
+    ms[s] = r[`${s}_ms`];
+    running[s] = r[`${s}_running_ms`];
+  }
+  return { day: day.getTime(), ms, running };
+}
+
+/** The stored day rows at the given (node, day) keys, in request order; undefined where missing. */
+export async function readDayRowsAt(sql: Queryable, keys: ReadonlyArray<{ nodeId: string; day: number }>): Promise<Array<DayRow | undefined>> {
+  const out: Array<DayRow | undefined> = keys.map(() => undefined);
+  if (keys.length === 0) return out;
+  const rows = await sql<Array<DayColumns & { ord: number; day: Date }>>`
+    select s.ord::int as ord, d.day,
+           d.healthy_ms, d.degraded_ms, d.down_ms, d.maintenance_ms, d.unknown_ms,
+           d.healthy_running_ms::float8 as healthy_running_ms, d.degraded_running_ms::float8 as degraded_running_ms,
+           d.down_running_ms::float8 as down_running_ms, d.maintenance_running_ms::float8 as maintenance_running_ms,
+           d.unknown_running_ms::float8 as unknown_running_ms
+    from unnest(${keys.map((k) => k.nodeId)}::uuid[], ${keys.map((k) => iso(k.day))}::timestamptz[]) with ordinality as s(node_id, day, ord)
+    join uptime_daily d on d.node_id = s.node_id and d.day = s.day`;
+  for (const r of rows) out[r.ord - 1] = dayRowOf(r.day, r);
+  return out;
+}
+
+/** Day rows of one node over [start, end), in day order. */
+export async function readDayRows(sql: Queryable, nodeId: string, start: number, end: number): Promise<DayRow[]> {
+  const rows = await sql<Array<DayColumns & { day: Date }>>`
+    select day, healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms,
+           healthy_running_ms::float8 as healthy_running_ms, degraded_running_ms::float8 as degraded_running_ms,
+           down_running_ms::float8 as down_running_ms, maintenance_running_ms::float8 as maintenance_running_ms,
+           unknown_running_ms::float8 as unknown_running_ms
+    from uptime_daily where node_id = ${nodeId} and day >= ${iso(start)} and day < ${iso(end)}
+    order by day`;
+  return rows.map((r) => dayRowOf(r.day, r));
+}
+
+type HourColumns = { [S in keyof StateMs as `${S}_ms`]: number[] };
+
+/** Hour rows of one node for the days in [start, end), in day order. */
+export async function readHourRows(sql: Queryable, nodeId: string, start: number, end: number): Promise<HourRow[]> {
+  const rows = await sql<Array<HourColumns & { day: Date }>>`
+    select day, healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms
+    from uptime_hourly where node_id = ${nodeId} and day >= ${iso(start)} and day < ${iso(end)}
+    order by day`;
+  return rows.map((r) => ({
+    day: r.day.getTime(),
+    hours: r.healthy_ms.map((_, i) => {
+      const ms = {} as StateMs;
+      for (const s of NODE_STATES) ms[s] = r[`${s}_ms`][i]!;
+      return ms;
+    }),
+  }));
+}
+
+export interface NodeRollups {
+  nodeId: string;
+  stateVersion: number;
+  progress: Omit<Progress, 'stateVersion'>;
+  hourRows: HourRow[];
+  dayRows: DayRow[];
+}
+
+const pgArray = (values: number[]): string => `{${values.join(',')}}`;
+
+/**
+ * Writes a pass's results in one statement: hour rows and day rows replace what was stored for
+ * their days, and each node's progress row moves on. Only nodes whose progress rows this
+ * transaction has locked may be passed.
+ */
+export async function writeRollups(tx: Queryable, nodes: readonly NodeRollups[]): Promise<void> {
+  if (nodes.length === 0) return;
+  const hours = nodes.flatMap((n) => n.hourRows.map((row) => ({ nodeId: n.nodeId, row })));
+  const days = nodes.flatMap((n) => n.dayRows.map((row) => ({ nodeId: n.nodeId, row })));
+  const hourArray = (s: keyof StateMs) => hours.map((h) => pgArray(h.row.hours.map((ms) => ms[s])));
+  const dayValue = (s: keyof StateMs) => days.map((d) => d.row.ms[s]);
+  const dayRunning = (s: keyof StateMs) => days.map((d) => d.row.running[s]);
+  await tx`
+    with hourly as (
+      insert into uptime_hourly (node_id, day, healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms)
+      select node_id, day, healthy::int[], degraded::int[], down::int[], maintenance::int[], unknown::int[]
+      from unnest(${hours.map((h) => h.nodeId)}::uuid[], ${hours.map((h) => iso(h.row.day))}::timestamptz[],
+                  ${hourArray('healthy')}::text[], ${hourArray('degraded')}::text[], ${hourArray('down')}::text[],
+                  ${hourArray('maintenance')}::text[], ${hourArray('unknown')}::text[])
+           as v(node_id, day, healthy, degraded, down, maintenance, unknown)
+      on conflict (node_id, day) do update set
+        healthy_ms = excluded.healthy_ms, degraded_ms = excluded.degraded_ms, down_ms = excluded.down_ms,
+        maintenance_ms = excluded.maintenance_ms, unknown_ms = excluded.unknown_ms
+    ), daily as (
+      insert into uptime_daily (node_id, day, healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms,
+                                healthy_running_ms, degraded_running_ms, down_running_ms, maintenance_running_ms, unknown_running_ms)
+      select * from unnest(${days.map((d) => d.nodeId)}::uuid[], ${days.map((d) => iso(d.row.day))}::timestamptz[],
+                           ${dayValue('healthy')}::int[], ${dayValue('degraded')}::int[], ${dayValue('down')}::int[],
+                           ${dayValue('maintenance')}::int[], ${dayValue('unknown')}::int[],
+                           ${dayRunning('healthy')}::bigint[], ${dayRunning('degraded')}::bigint[], ${dayRunning('down')}::bigint[],
+                           ${dayRunning('maintenance')}::bigint[], ${dayRunning('unknown')}::bigint[])
+      on conflict (node_id, day) do update set
+        healthy_ms = excluded.healthy_ms, degraded_ms = excluded.degraded_ms, down_ms = excluded.down_ms,
+        maintenance_ms = excluded.maintenance_ms, unknown_ms = excluded.unknown_ms,
+        healthy_running_ms = excluded.healthy_running_ms, degraded_running_ms = excluded.degraded_running_ms,
+        down_running_ms = excluded.down_running_ms, maintenance_running_ms = excluded.maintenance_running_ms,
+        unknown_running_ms = excluded.unknown_running_ms
+    )
+    update uptime_progress p set
+      state_version = v.state_version, closed_until = v.closed_until, hours_from = v.hours_from, days_from = v.days_from
+    from unnest(${nodes.map((n) => n.nodeId)}::uuid[], ${nodes.map((n) => n.stateVersion)}::int[],
+                ${nodes.map((n) => iso(n.progress.closedUntil))}::timestamptz[],
+                ${nodes.map((n) => iso(n.progress.hoursFrom))}::timestamptz[],
+                ${nodes.map((n) => iso(n.progress.daysFrom))}::timestamptz[])
+         as v(node_id, state_version, closed_until, hours_from, days_from)
+    where p.node_id = v.node_id`;
+}
+
+/** Nodes (after `afterId`, in id order) whose rows end before `closedBefore`, or were never rolled up. */
+export async function nodesBehind(sql: Queryable, closedBefore: number, afterId: string | undefined, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select n.id from nodes n left join uptime_progress p on p.node_id = n.id
+    where (p.closed_until is null or p.closed_until < ${iso(closedBefore)})
+      ${afterId === undefined ? sql`` : sql`and n.id > ${afterId}::uuid`}
+    order by n.id
+    limit ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+/** Nodes (after `afterId`, in id order) that have rows stored. */
+export async function nodesWithRollups(sql: Queryable, afterId: string | undefined, limit: number): Promise<string[]> {
+  const rows = await sql<{ node_id: string }[]>`
+    select node_id from uptime_progress
+    where closed_until is not null ${afterId === undefined ? sql`` : sql`and node_id > ${afterId}::uuid`}
+    order by node_id
+    limit ${limit}`;
+  return rows.map((r) => r.node_id);
+}
+
+/**
+ * Deletes the nodes' hour rows before `hoursBefore` and day rows before `daysBefore` (primary-key
+ * ranges) and moves their stored runs' starts up, under the progress row locks taken in node
+ * order, so a pass never records as stored rows that retention is deleting. Returns how many rows
+ * went.
+ */
+export async function applyRetention(
+  tx: Queryable,
+  nodeIds: readonly string[],
+  hoursBefore: number,
+  daysBefore: number,
+): Promise<{ hours: number; days: number }> {
+  if (nodeIds.length === 0) return { hours: 0, days: 0 };
+  const [row] = await tx<{ hours: number; days: number }[]>`
+    with p as (
+      select node_id from uptime_progress where node_id = any(${[...nodeIds]}::uuid[]) order by node_id for update
+    ), h as (
+      delete from uptime_hourly h using p where h.node_id = p.node_id and h.day < ${iso(hoursBefore)} returning 1
+    ), d as (
+      delete from uptime_daily d using p where d.node_id = p.node_id and d.day < ${iso(daysBefore)} returning 1
+    ), moved as (
+      update uptime_progress u set hours_from = greatest(u.hours_from, ${iso(hoursBefore)}),
+                                   days_from = greatest(u.days_from, ${iso(daysBefore)})
+      from p where u.node_id = p.node_id and (u.hours_from < ${iso(hoursBefore)} or u.days_from < ${iso(daysBefore)})
+    )
+    select (select count(*) from h)::int as hours, (select count(*) from d)::int as days`;
+  return row!;
+}
+
+/** Every node id after `afterId`, in id order (a rebuild of the whole fleet walks them in chunks). */
+export async function nodeIdsAfter(sql: Queryable, afterId: string | undefined, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from nodes ${afterId === undefined ? sql`` : sql`where id > ${afterId}::uuid`} order by id limit ${limit}`;
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,139 @@
+import { Hono, type Context } from 'hono';
+import * as v from 'valibot';
+import { getNode } from '../../db/nodes.ts';
+import { combine, resolveWindow, summarize, type Bucket, type StateMs, type Window } from '../../uptime/accounting.ts';
+import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiError, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { decodeCursor, page, Paging, query } from '../validation.ts';
+
+const iso = (t: number) => new Date(t).toISOString();
+
+const WindowFields = { window: v.optional(v.string()), from: v.optional(v.string()), to: v.optional(v.string()) };
+
+const NodeUptimeQuery = v.object({
+  ...WindowFields,
+  bucket: v.optional(v.picklist(['hour', 'day'], 'must be hour or day')),
+});
+
+const SORTS = ['name', 'worst'] as const;
+const FleetQuery = v.object({
+  ...WindowFields,
+  ...Paging,
+  sort: v.optional(v.picklist(SORTS, `must be one of ${SORTS.join(', ')}`), 'name'),
+  label: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[^:]+:.*$/, 'must be key:value'),
+      v.transform((s) => ({ key: s.slice(0, s.indexOf(':')), value: s.slice(s.indexOf(':') + 1) })),
+    ),
+  ),
+});
+
+/**
+ * The query and its window, with every bad field named at once: the schema's own problems and
+ * the window's (unknown window, from after to, a range over 3 × 366 days, window with from/to).
+ */
+function readQuery<S extends v.GenericSchema<unknown, { window?: string; from?: string; to?: string }>>(
+  c: Context,
+  schema: S,
+  now: number,
+): { q: v.InferOutput<S>; window: Window } {
+  const details: ErrorDetail[] = [];
+  let q: v.InferOutput<S> | undefined;
+  try {
+    q = query(c, schema);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    details.push(...(err.details ?? []));
+  }
+  const raw = c.req.query();
+  const window = resolveWindow({ window: raw.window, from: raw.from, to: raw.to }, now);
+  if ('error' in window) details.push(window.error);
+  if (details.length || q === undefined || 'error' in window) throw validationFailed(details);
+  return { q, window };
+}
+
+function renderBucket(b: Bucket) {
+  const { uptime_ratio, seconds } = summarize(b.ms);
+  return { start: iso(b.start), uptime_ratio, seconds };
+}
+
+const ratioOf = (ms: StateMs) => summarize(ms).uptime_ratio;
+
+type FleetItem = { node_id: string; name: string; uptime_ratio: number | null };
+type WorstKey = [number | null, string];
+
+/** Worst first: lowest ratio, nodes with nothing monitored last, ties by name. */
+function worstOrder(a: WorstKey, b: WorstKey): number {
+  if (a[0] !== b[0]) {
+    if (a[0] === null) return 1;
+    if (b[0] === null) return -1;
+    return a[0] - b[0];
+  }
+  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+const worstKey = (i: FleetItem): WorstKey => [i.uptime_ratio, i.name];
+const isWorstKey = (k: unknown): k is WorstKey =>
+  Array.isArray(k) && k.length === 2 && (k[0] === null || typeof k[0] === 'number') && typeof k[1] === 'string';
+
+export function uptimeRoutes(deps: AppDeps) {
+  const { sql, clock } = deps;
+  const app = new Hono<AuthEnv>();
+
+  app.get('/nodes/:id/uptime', requireScope('read'), async (c) => {
+    const now = clock.now().getTime();
+    const { q, window } = readQuery(c, NodeUptimeQuery, now);
+    const ref = c.req.param('id');
+    const node = await getNode(sql, ref);
+    if (!node) throw notFound(`Node "${ref}"`);
+    let ms: StateMs;
+    let buckets: Bucket[] | undefined;
+    if (q.bucket) {
+      buckets = await nodeBreakdown(sql, node.id, window, q.bucket, now);
+      if (!buckets) throw notFound(`Node "${ref}"`);
+      ms = combine(buckets.map((b) => b.ms));
+    } else {
+      const [row] = await fleetUptime(sql, { nodeId: node.id }, window, now);
+      if (!row) throw notFound(`Node "${ref}"`);
+      ms = row.ms;
+    }
+    return c.json({
+      node_id: node.id,
+      from: iso(window.from),
+      to: iso(window.to),
+      ...summarize(ms),
+      ...(buckets ? { buckets: buckets.map(renderBucket) } : {}),
+    });
+  });
+
+  app.get('/uptime', requireScope('read'), async (c) => {
+    const now = clock.now().getTime();
+    const { q, window } = readQuery(c, FleetQuery, now);
+    const nodes = await fleetUptime(sql, { label: q.label }, window, now);
+    const items: FleetItem[] = nodes.map((n) => ({ node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms) }));
+    // The whole selection is computed for every page (the fleet ratio and the worst-first order
+    // need it); the cursor is the last item's sort key.
+    let rest: FleetItem[];
+    let keyOf: (i: FleetItem) => unknown;
+    if (q.sort === 'worst') {
+      const after = decodeCursor(q.cursor, isWorstKey);
+      items.sort((a, b) => worstOrder(worstKey(a), worstKey(b)));
+      rest = after === undefined ? items : items.filter((i) => worstOrder(worstKey(i), after) > 0);
+      keyOf = worstKey;
+    } else {
+      const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
+      rest = after === undefined ? items : items.filter((i) => i.name > after);
+      keyOf = (i) => i.name;
+    }
+    return c.json({
+      from: iso(window.from),
+      to: iso(window.to),
+      uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))),
+      ...page(rest.slice(0, q.limit + 1), q.limit, keyOf),
+    });
+  });
+
+  return app;
+}

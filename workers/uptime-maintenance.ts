@@ -1,0 +1,57 @@
+import { CronJob } from 'cron';
+import type { Clock } from '../src/clock.ts';
+import type { Sql } from '../src/db/client.ts';
+import type { Logger } from '../src/logger.ts';
+import type { Metrics } from '../src/metrics.ts';
+import type { Retention } from '../src/uptime/accounting.ts';
+import { UptimeMaintenance } from '../src/uptime/maintenance.ts';
+
+export interface UptimeMaintenanceOptions {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  /** The evaluator's leadership: only the leader runs the passes. */
+  leadership: { readonly isLeader: boolean };
+  retention: Retention;
+  /** Six-field cron expression, UTC. */
+  cronTime?: string;
+}
+
+// Every minute, 5 s past: an hour is closed within a minute of ending (a quiet node's queries then
+// read rows for it), and a pass with nothing to do is one indexed query. Running every minute
+// rather than hourly also makes a missed run or a leadership change cost a minute, not an hour.
+const EVERY_MINUTE = '5 * * * * *';
+
+/** Runs uptime maintenance on a UTC cron schedule while this process leads the evaluators. */
+export function startUptimeMaintenance(o: UptimeMaintenanceOptions) {
+  const log = o.log.child({ role: 'uptime' });
+  const maintenance = new UptimeMaintenance({ sql: o.sql, clock: o.clock, retention: o.retention });
+  let running: Promise<void> | undefined;
+  const pass = async () => {
+    try {
+      const result = await maintenance.runOnce();
+      if (result.closed || result.hourRowsDeleted || result.dayRowsDeleted) log.debug(result, 'uptime maintenance pass');
+    } catch (err) {
+      log.error({ err }, 'uptime maintenance pass failed');
+      o.metrics.loopErrors.inc({ loop: 'uptime' });
+    }
+  };
+  const job = CronJob.from({
+    cronTime: o.cronTime ?? EVERY_MINUTE,
+    timeZone: 'UTC',
+    start: true,
+    onTick: () => {
+      // A pass still running (a large fleet at midnight) is not overlapped.
+      if (running || !o.leadership.isLeader) return;
+      running = pass().finally(() => (running = undefined));
+    },
+  });
+  return {
+    maintenance,
+    async stop() {
+      await job.stop();
+      await running;
+    },
+  };
+}
