@@ -1,0 +1,202 @@
+// The Grafana dashboard and the Prometheus alert rules may only ask for what the engine really
+// exports: every lifeline_* series they query must exist in the engine's metrics registry, with the
+// labels it really has, and none of them may break a panel down per node.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createMetrics } from '../../src/metrics.ts';
+import { parse } from '../helpers/yaml.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const read = (path: string) => readFileSync(ROOT + path, 'utf8');
+const DASHBOARD = 'ops/grafana/dashboards/lifeline.json';
+const ALERTS = 'ops/prometheus/alerts.yml';
+
+interface Target {
+  refId: string;
+  expr: string;
+  legendFormat?: string;
+  datasource?: { type: string; uid: string };
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { type: string; uid: string };
+  gridPos: { h: number; w: number; x: number; y: number };
+  targets?: Target[];
+}
+interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+const dashboard = JSON.parse(read(DASHBOARD)) as { uid: string; title: string; schemaVersion: number; panels: Panel[] };
+const queryPanels = dashboard.panels.filter((p) => p.type !== 'row');
+const rules = (parse(read(ALERTS)) as { groups: Array<{ name: string; rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+const scrape = parse(read('ops/prometheus/prometheus.yml')) as {
+  scrape_configs: Array<{ job_name: string; relabel_configs?: Array<{ target_label?: string }> }>;
+};
+
+/** Every query with where it comes from, for messages. */
+const queries = [
+  ...queryPanels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr, legend: t.legendFormat ?? '' }))),
+  ...rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr, legend: Object.values(r.annotations ?? {}).join(' ') })),
+];
+
+/** The engine's metrics: name → type and label names, from the registry /metrics is rendered from. */
+async function engineMetrics(): Promise<Map<string, { type: string; labels: readonly string[] }>> {
+  const { registry } = createMetrics();
+  // prom-client keeps each metric's configured labelNames on the instance.
+  const labels = new Map(registry.getMetricsAsArray().map((m) => [m.name, (m as { labelNames?: readonly string[] }).labelNames ?? []]));
+  const metrics = await registry.getMetricsAsJSON();
+  return new Map(metrics.map((m) => [m.name, { type: String(m.type), labels: labels.get(m.name) ?? [] }]));
+}
+
+/** Labels Prometheus adds to every scraped series: job, instance, and what relabelling sets. */
+const targetLabels = new Set([
+  'job',
+  'instance',
+  ...scrape.scrape_configs.flatMap((job) => (job.relabel_configs ?? []).flatMap((r) => (r.target_label ? [r.target_label] : []))),
+]);
+
+const metricNames = (expr: string) => [...expr.matchAll(/\blifeline_[a-z0-9_]+/g)].map((m) => m[0]);
+/** `metric{a="x", b=~"y"}` → [metric, [a, b]]; a bare `{...}` has an empty metric. */
+const selectors = (expr: string) =>
+  [...expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)?\{([^}]*)\}/g)]
+    .filter((m) => !m[0].startsWith('{{'))
+    .map((m) => [m[1] ?? '', [...m[2]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1]!)] as const);
+const groupings = (expr: string) =>
+  [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()).filter(Boolean));
+/** `{{state}}` in a legend, `{{ $labels.state }}` in an annotation. */
+const templated = (text: string) => [...text.matchAll(/\{\{\s*(?:\$labels\.)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:\}\}|\|)/g)].map((m) => m[1]!).filter((l) => l !== 'value');
+
+const PER_NODE = /^(node|node_id|node_name|name|id|host|hostname)$/;
+
+test('the dashboard is a provisionable Grafana dashboard: fixed uid, prometheus datasource, unique panel ids, panels on the grid', () => {
+  assert.equal(dashboard.uid, 'lifeline-overview');
+  assert.ok(dashboard.title);
+  assert.equal(typeof dashboard.schemaVersion, 'number');
+  assert.ok(queryPanels.length > 0);
+  const ids = dashboard.panels.map((p) => p.id);
+  assert.ok(ids.every((id) => Number.isInteger(id) && id > 0));
+  assert.equal(new Set(ids).size, ids.length, 'panel ids must be unique');
+  for (const p of queryPanels) {
+    assert.deepEqual(p.datasource, { type: 'prometheus', uid: 'prometheus' }, `panel "${p.title}"`);
+    assert.ok(p.targets?.length, `panel "${p.title}" has no query`);
+    assert.equal(new Set(p.targets.map((t) => t.refId)).size, p.targets.length, `panel "${p.title}" repeats a refId`);
+    for (const t of p.targets) {
+      assert.ok(t.expr.trim(), `panel "${p.title}" has an empty query`);
+      if (t.datasource) assert.equal(t.datasource.uid, 'prometheus');
+    }
+  }
+  // No panel hangs off the 24-column grid or covers another.
+  const boxes = dashboard.panels.map((p) => ({ title: p.title, ...p.gridPos }));
+  for (const [i, a] of boxes.entries()) {
+    assert.ok(a.x >= 0 && a.w > 0 && a.x + a.w <= 24 && a.h > 0 && a.y >= 0, `panel "${a.title}" is off the grid`);
+    for (const b of boxes.slice(i + 1)) {
+      const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      assert.ok(!overlap, `panels "${a.title}" and "${b.title}" overlap`);
+    }
+  }
+});
+
+test('every lifeline_* series the dashboard and the alert rules query is exported by the engine', async () => {
+  const exported = await engineMetrics();
+  let checked = 0;
+  for (const { where, expr } of queries) {
+    for (const name of metricNames(expr)) {
+      checked++;
+      if (exported.has(name)) continue;
+      const base = name.replace(/_(bucket|sum|count)$/, '');
+      assert.ok(
+        base !== name && ['histogram', 'summary'].includes(exported.get(base)?.type ?? ''),
+        `${where} queries ${name}, which the engine does not export`,
+      );
+    }
+  }
+  assert.ok(checked > 0);
+});
+
+test('queries use only labels the engine or Prometheus puts on the series, and none per node', async () => {
+  const exported = await engineMetrics();
+  const labelsOf = (metric: string) => exported.get(metric.replace(/_(bucket|sum|count)$/, ''))?.labels ?? [];
+  const engineLabels = new Set([...exported.values()].flatMap((m) => m.labels));
+  const known = new Set([...engineLabels, ...targetLabels, 'le']);
+  for (const { where, expr, legend } of queries) {
+    const used = [...groupings(expr), ...templated(legend), ...selectors(expr).flatMap(([, labels]) => labels)];
+    for (const label of used) {
+      assert.doesNotMatch(label, PER_NODE, `${where} breaks series down per node (${label})`);
+      assert.ok(known.has(label), `${where} uses label "${label}", which no Lifeline series carries`);
+    }
+    for (const [metric, labels] of selectors(expr)) {
+      if (!metric.startsWith('lifeline_')) continue;
+      for (const label of labels) {
+        assert.ok(labelsOf(metric).includes(label) || targetLabels.has(label), `${where} filters ${metric} on "${label}", which it does not have`);
+      }
+    }
+  }
+  assert.ok(!engineLabels.has('node_id') && !engineLabels.has('node'), 'the engine itself exports a per-node label');
+});
+
+test('the dashboard shows fleet state, transitions, incidents, notifications, outbox, evaluator, ingest and HTTP latency', () => {
+  const used = new Set(queryPanels.flatMap((p) => (p.targets ?? []).flatMap((t) => metricNames(t.expr))));
+  for (const name of [
+    'lifeline_nodes',
+    'lifeline_state_transitions_total',
+    'lifeline_incidents_open',
+    'lifeline_notifications_total',
+    'lifeline_notification_latency_seconds_bucket',
+    'lifeline_outbox_pending',
+    'lifeline_outbox_oldest_pending_seconds',
+    'lifeline_evaluator_tick_seconds_bucket',
+    'lifeline_evaluator_leader',
+    'lifeline_heartbeats_received_total',
+    'lifeline_http_request_duration_seconds_bucket',
+  ]) {
+    assert.ok(used.has(name), `no panel shows ${name}`);
+  }
+});
+
+test('alert rules cover leadership, outbox backlog, dead notifications and scrape failures, each with severity and text', () => {
+  const names = rules.map((r) => r.alert);
+  assert.equal(new Set(names).size, names.length, 'alert names must be unique');
+  for (const name of ['LifelineNoEvaluatorLeader', 'LifelineSeveralEvaluatorLeaders', 'LifelineOutboxBacklogOld', 'LifelineNotificationsDead', 'LifelineScrapeDown']) {
+    assert.ok(names.includes(name), `missing alert ${name}`);
+  }
+  for (const r of rules) {
+    assert.ok(r.expr.trim(), `${r.alert} has no expression`);
+    assert.ok(['critical', 'warning'].includes(r.labels?.severity ?? ''), `${r.alert} needs severity critical or warning`);
+    assert.ok(r.annotations?.summary && r.annotations.description, `${r.alert} needs a summary and a description`);
+    if (r.for !== undefined) assert.match(r.for, /^\d+[smh]$/);
+  }
+});
+
+// promtool is Prometheus's own checker; where it is installed it also parses every expression.
+const promtool = spawnSync('promtool', ['--version']).error ? undefined : 'promtool';
+
+test('promtool accepts the Prometheus config, the alert rules and every dashboard expression', { skip: promtool ? false : 'promtool is not installed' }, () => {
+  const run = (...args: string[]) => {
+    const r = spawnSync(promtool!, args, { encoding: 'utf8' });
+    assert.equal(r.status, 0, `promtool ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
+  };
+  run('check', 'config', ROOT + 'ops/prometheus/prometheus.yml');
+  run('check', 'rules', ROOT + ALERTS);
+  // Dashboard queries, checked as recording rules (JSON is valid YAML).
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-dashboard-'));
+  try {
+    const record = queryPanels.flatMap((p) => (p.targets ?? []).map((t) => ({ record: `lifeline_dashboard:panel${p.id}_${t.refId}`, expr: t.expr })));
+    writeFileSync(join(dir, 'dashboard-rules.yml'), JSON.stringify({ groups: [{ name: 'dashboard', rules: record }] }));
+    run('check', 'rules', join(dir, 'dashboard-rules.yml'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
