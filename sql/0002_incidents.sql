@@ -89,6 +89,8 @@ CREATE TABLE deliveries (
   sent_at       timestamptz,
   UNIQUE (incident_id, event_key, channel_id)
 );
-CREATE INDEX deliveries_unenqueued ON deliveries (created_at) WHERE status = 'pending' AND enqueued_at IS NULL AND NOT digest;
+-- Rows whose job must be (re-)added to the queue: never enqueued, or enqueued long ago and still
+-- unfinished (the job may have been lost with Redis's data; adding it again is a no-op otherwise).
+CREATE INDEX deliveries_unfinished ON deliveries (enqueued_at NULLS FIRST, created_at) WHERE status IN ('pending', 'failed') AND NOT digest;
 CREATE INDEX deliveries_digest ON deliveries (channel_id, created_at) WHERE digest AND status IN ('pending', 'failed');
 CREATE INDEX deliveries_channel_recent ON deliveries (channel_id, created_at);

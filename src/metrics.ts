@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from './clock.ts';
 import type { Sql } from './db/client.ts';
+import { deliveryBacklog } from './db/deliveries.ts';
 import { countOpenIncidents } from './db/incidents.ts';
 import { countNodesByState } from './db/nodes.ts';
 import { outboxBacklog } from './db/outbox.ts';
@@ -109,6 +110,24 @@ export function createMetrics(source?: MetricsSource) {
         if (counts) for (const c of ['node_down', 'node_degraded']) this.set({ category: c }, counts[c] ?? 0);
       },
     }),
+    deliveriesPending: new Gauge({
+      name: 'lifeline_deliveries_pending',
+      help: 'Notification deliveries not yet sent or dead (waiting, retrying or held for a digest).',
+      registers: r,
+      async collect() {
+        const b = await read.deliveries();
+        if (b) this.set(b.pending);
+      },
+    }),
+    deliveriesOldest: new Gauge({
+      name: 'lifeline_deliveries_oldest_pending_seconds',
+      help: 'Age of the oldest unfinished notification delivery.',
+      registers: r,
+      async collect() {
+        const b = await read.deliveries();
+        if (b) this.set(b.oldestSeconds);
+      },
+    }),
     notifications: new Counter({
       name: 'lifeline_notifications_total',
       help: 'Delivery attempts by channel type and result (sent, failed = will retry, dead).',
@@ -145,15 +164,20 @@ function databaseReaders(source: MetricsSource | undefined) {
       return undefined;
     }
   };
-  let backlog: Promise<{ pending: number; oldestSeconds: number } | undefined> | undefined;
+  // Two gauges read one query per scrape: the first asks, the second shares the answer.
+  const shared = <T>(what: string, fn: (s: MetricsSource) => Promise<T>) => {
+    let pending: Promise<T | undefined> | undefined;
+    return () => {
+      pending ??= guarded(what, fn).finally(() => {
+        setImmediate(() => (pending = undefined));
+      });
+      return pending;
+    };
+  };
   return {
     nodes: () => guarded('nodes', (s) => countNodesByState(s.sql)),
     incidents: () => guarded('incidents', (s) => countOpenIncidents(s.sql)),
-    backlog: () => {
-      backlog ??= guarded('outbox', (s) => outboxBacklog(s.sql, s.clock.now())).finally(() => {
-        setImmediate(() => (backlog = undefined));
-      });
-      return backlog;
-    },
+    backlog: shared('outbox', (s) => outboxBacklog(s.sql, s.clock.now())),
+    deliveries: shared('deliveries', (s) => deliveryBacklog(s.sql, s.clock.now())),
   };
 }

@@ -3,7 +3,7 @@ import type { ChannelRegistry } from '../alerting/index.ts';
 import { DeliveryError } from '../alerting/errors.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
-import { unenqueuedDeliveries } from '../src/db/deliveries.ts';
+import { deliveriesToEnqueue } from '../src/db/deliveries.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import type { Metrics } from '../src/metrics.ts';
@@ -80,11 +80,13 @@ export function startNotifier(o: NotifierOptions) {
     log,
     intervalMs: o.sweepMs ?? 5000,
     runOnce: async () => {
-      // Rows younger than 2 s are normally being enqueued right after their commit.
-      const ids = await unenqueuedDeliveries(o.sql, new Date(o.clock.now().getTime() - 2000), 1000);
+      // Rows younger than 2 s are normally being enqueued right after their commit; a job enqueued
+      // 15 min ago for a row still unfinished is re-added in case Redis lost it (no-op if not).
+      const now = o.clock.now().getTime();
+      const ids = await deliveriesToEnqueue(o.sql, new Date(now - 2000), new Date(now - 15 * 60_000), 1000);
       if (ids.length) {
         await o.queue.enqueue(ids);
-        log.info({ deliveries: ids.length }, 'enqueued deliveries that had not reached the queue');
+        log.info({ deliveries: ids.length }, 'enqueued deliveries whose job was not confirmed in the queue');
       }
     },
     onError: () => o.metrics.loopErrors.inc({ loop: 'delivery-sweeper' }),

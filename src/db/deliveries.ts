@@ -102,16 +102,28 @@ export async function toldChannels(tx: Queryable, incidentId: string): Promise<A
 }
 
 export async function markEnqueued(sql: Queryable, ids: string[], now: Date): Promise<void> {
-  if (ids.length) await sql`update deliveries set enqueued_at = ${now} where id = any(${ids}::text[]) and enqueued_at is null`;
+  if (ids.length) await sql`update deliveries set enqueued_at = ${now} where id = any(${ids}::text[])`;
 }
 
-/** Pending deliveries whose job may never have reached Redis (it was down, or the process died). */
-export async function unenqueuedDeliveries(sql: Queryable, olderThan: Date, limit: number): Promise<string[]> {
+/**
+ * Unfinished deliveries whose job may not be in Redis: never enqueued (Redis was down, or the
+ * process died right after commit) and older than `freshBefore`, or enqueued before
+ * `staleBefore` (Redis lost its data). Re-adding a job that still exists is a no-op (same job id).
+ */
+export async function deliveriesToEnqueue(sql: Queryable, freshBefore: Date, staleBefore: Date, limit: number): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     select id from deliveries
-    where status = 'pending' and enqueued_at is null and not digest and created_at <= ${olderThan}
-    order by created_at limit ${limit}`;
+    where status in ('pending', 'failed') and not digest
+      and ((enqueued_at is null and created_at <= ${freshBefore}) or enqueued_at <= ${staleBefore})
+    order by enqueued_at nulls first, created_at limit ${limit}`;
   return rows.map((r) => r.id);
+}
+
+/** Unfinished deliveries and the age of the oldest, for the backlog gauges. */
+export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pending: number; oldestSeconds: number }> {
+  const [row] = await sql<{ pending: number; oldest: Date | null }[]>`
+    select count(*)::int as pending, min(created_at) as oldest from deliveries where status in ('pending', 'failed')`;
+  return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ? Math.max(0, (now.getTime() - row.oldest.getTime()) / 1000) : 0 };
 }
 
 export async function getDelivery(sql: Queryable, id: string): Promise<DeliveryRow | undefined> {

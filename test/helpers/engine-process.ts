@@ -47,14 +47,26 @@ export class EngineProcess {
     return new EngineProcess(child);
   }
 
-  /** Resolves with the first log line (already seen or future) that matches. */
+  /** What the process said last, for failure messages. */
+  private tail(): string {
+    const out = this.lines.slice(-5).map((l) => JSON.stringify(l).slice(0, 400));
+    return `stdout: ${out.join(' | ')}; stderr: ${this.stderr.slice(-5).join(' | ')}`;
+  }
+
+  /**
+   * Resolves with the first log line (already seen or future) that matches; rejects at once if
+   * the process exits first, or after `timeoutMs`, quoting what it last said.
+   */
   waitFor(match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${this.stderr.slice(-5).join(' | ')}`));
-      }, timeoutMs);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        reject(new Error(`${why}; ${this.tail()}`));
+      };
+      const timer = setTimeout(() => fail(`no matching log line within ${timeoutMs} ms`), timeoutMs);
+      void this.exited.then(({ code, signal }) => fail(`the process exited (code ${code}, signal ${signal}) first`));
       this.waiters.push({
         match,
         resolve: (l) => {
