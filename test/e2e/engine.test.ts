@@ -109,6 +109,28 @@ describe('the engine, started as a newcomer would', () => {
     }
   });
 
+  it('keeps the promise of a 202: heartbeats still buffered at SIGTERM are written before exit', async () => {
+    const dbName = `lifeline_e2e_${randomBytes(4).toString('hex')}`;
+    dropAfter.push(dbName);
+    // A flush interval far longer than the test: only the shutdown flush can write the heartbeat.
+    const engine = EngineProcess.start({
+      DATABASE_URL: urlFor(dbName),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LIFELINE_ADMIN_TOKEN: ADMIN,
+      LIFELINE_INGEST_FLUSH_MS: '10000',
+    });
+    const api = client(await engine.listeningPort());
+    const created = await api('POST', '/v1/nodes', { name: 'last-words' });
+    assert.equal((await api('POST', '/v1/heartbeats', { status: 'degraded', seq: 42 }, created.body.token)).status, 202);
+    engine.kill('SIGTERM');
+    assert.equal((await engine.exited).code, 0);
+    const sql = createSql(urlFor(dbName), { dedicated: true });
+    const [row] = await sql`select last_status, last_seq::int as seq from node_heartbeats where node_id = ${created.body.id}`;
+    await sql.end();
+    assert.deepEqual([row!.last_status, row!.seq], ['degraded', 42]);
+  });
+
   it('refuses to start on a bad variable with one line naming it', async () => {
     const engine = EngineProcess.start({ LIFELINE_EVALUATOR_INTERVAL_MS: 'soon' });
     const { code } = await engine.exited;
