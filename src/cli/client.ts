@@ -1,0 +1,143 @@
+// The one way the CLI, the agent and the demo talk to the engine: JSON over HTTP with a bearer
+// token, the contract's error shape turned into an exception, and lists followed cursor by cursor.
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** The engine answered with `{"error": {...}}` (or, behind a proxy, with something that is not JSON). */
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+    /** From a 429's Retry-After header. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ApiRequestError';
+  }
+}
+
+/** No answer at all: refused, reset, DNS, or nothing within the timeout. */
+export class ConnectionError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConnectionError';
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export type Query = Record<string, string | number | undefined>;
+
+export interface ClientOptions {
+  url: string;
+  token: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+// The API's largest page: following a cursor costs a round trip, so ask for as much as it gives.
+const PAGE_SIZE = 500;
+
+export class Client {
+  readonly url: string;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+  private readonly fetch: typeof fetch;
+
+  constructor(opts: ClientOptions) {
+    // Joined by string, not new URL(path, base), so a base behind a path prefix keeps its prefix.
+    this.url = opts.url.replace(/\/+$/, '');
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.fetch = opts.fetch ?? fetch;
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.request<T>('GET', path, { query });
+  }
+
+  post<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('POST', path, { body, signal });
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, { body });
+  }
+
+  delete(path: string): Promise<void> {
+    return this.request<void>('DELETE', path, {});
+  }
+
+  /** Every item of a list, following next_cursor; the answer has the API's shape with no cursor left. */
+  async all<T>(path: string, query: Query = {}): Promise<Page<T>> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.get<Page<T>>(path, { ...query, limit: PAGE_SIZE, cursor });
+      items.push(...page.items);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+    return { items, next_cursor: null };
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) search.set(k, String(v));
+    const target = this.url + path + (search.size ? `?${search}` : '');
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    let res: Response;
+    try {
+      res = await this.fetch(target, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+        signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout,
+      });
+    } catch (err) {
+      // The caller's own abort is not a connection problem: let it through as it is.
+      if (opts.signal?.aborted) throw err;
+      if (timeout.aborted) throw new ConnectionError(`no answer from ${this.url} within ${this.timeoutMs / 1000} s`, { cause: err });
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new ConnectionError(`cannot reach ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+    }
+    const text = await res.text();
+    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
+    throw errorOf(res, text);
+  }
+}
+
+function errorOf(res: Response, text: string): ApiRequestError {
+  const retryAfter = Number(res.headers.get('retry-after'));
+  const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
+  try {
+    const { error } = JSON.parse(text) as { error: { code: string; message: string; details?: ErrorDetail[] } };
+    if (typeof error?.code === 'string') return new ApiRequestError(res.status, error.code, error.message, error.details ?? [], retryAfterMs);
+  } catch {
+    // not the contract's shape; described by its status below
+  }
+  return new ApiRequestError(res.status, `http_${res.status}`, `HTTP ${res.status} ${res.statusText}`.trim(), [], retryAfterMs);
+}
+
+/** One readable line, then one line per detail. */
+export function describeError(err: ApiRequestError | ConnectionError): string {
+  if (err instanceof ConnectionError) return `error: ${err.message}`;
+  const head = `error: ${err.message} (${err.code}, HTTP ${err.status})`;
+  return [head, ...err.details.map((d) => `  ${d.field}: ${d.message}`)].join('\n');
+}

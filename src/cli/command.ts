@@ -1,0 +1,135 @@
+// What a command is, and what it gets to work with: its flags already parsed, typed accessors
+// that turn a bad value into a usage error, a client built from --url/--token or the
+// environment, and output that is either human text or the API's JSON.
+
+import { Client, type Page, type Query } from './client.ts';
+import { renderTable, type Column } from './table.ts';
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** Shown in usage: `--interval 30`, `--label k=v`. */
+  hint?: string;
+  description?: string;
+}
+
+export interface Command {
+  /** One or two words: `uptime`, `nodes add`. */
+  name: string;
+  /** Positional arguments, required, in order: `<name>`. */
+  args?: string[];
+  summary: string;
+  example: string;
+  options: Record<string, OptionSpec>;
+  run(ctx: Context): Promise<void>;
+}
+
+/** Wrong words on the command line: usage goes to stderr and the exit code is 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: Command,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+/** The flags of every command that talks to the API. */
+export const API_OPTIONS: Record<string, OptionSpec> = {
+  url: { type: 'string', hint: 'url', description: `engine URL (LIFELINE_URL, default ${DEFAULT_URL})` },
+  token: { type: 'string', hint: 'secret', description: 'API key or node token (LIFELINE_TOKEN)' },
+  json: { type: 'boolean', description: 'print the API answer as JSON' },
+};
+
+/** Lists fetch everything unless told otherwise. */
+export const LIST_OPTIONS: Record<string, OptionSpec> = {
+  limit: { type: 'string', hint: 'n', description: 'show only the first n (default: all)' },
+};
+
+type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
+
+export class Context {
+  constructor(
+    readonly command: Command,
+    private readonly values: Values,
+    private readonly positionals: string[],
+    readonly io: Io,
+  ) {}
+
+  get json(): boolean {
+    return this.values.json === true;
+  }
+
+  arg(index: number): string {
+    return this.positionals[index]!;
+  }
+
+  string(name: string): string | undefined {
+    const v = this.values[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  strings(name: string): string[] {
+    const v = this.values[name];
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  }
+
+  flag(name: string): boolean {
+    return this.values[name] === true;
+  }
+
+  int(name: string, fallback: number, min?: number): number;
+  int(name: string, fallback?: undefined, min?: number): number | undefined;
+  int(name: string, fallback?: number, min = 0): number | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min) {
+      throw new UsageError(`--${name} must be a whole number of at least ${min}, got "${raw}"`, this.command);
+    }
+    return Number(raw);
+  }
+
+  /** `k<sep>v` pairs, as `--label role=web` or the filter `--label role:web`. */
+  pair(raw: string, sep: '=' | ':', flag: string): [string, string] {
+    const at = raw.indexOf(sep);
+    if (at < 1) throw new UsageError(`--${flag} must be key${sep}value, got "${raw}"`, this.command);
+    return [raw.slice(0, at), raw.slice(at + 1)];
+  }
+
+  client(timeoutMs?: number): Client {
+    const token = this.string('token') ?? this.io.env.LIFELINE_TOKEN;
+    if (!token) throw new UsageError('no token: pass --token or set LIFELINE_TOKEN', this.command);
+    const url = this.string('url') ?? this.io.env.LIFELINE_URL ?? DEFAULT_URL;
+    return new Client({ url, token, ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  /** The first --limit items when given, otherwise every item, following cursors. */
+  fetchList<T>(path: string, query: Query = {}): Promise<Page<T>> {
+    const limit = this.int('limit', undefined, 1);
+    const client = this.client();
+    return limit === undefined ? client.all<T>(path, query) : client.get<Page<T>>(path, { ...query, limit });
+  }
+
+  /** The API's answer with --json, otherwise the human rendering of it. */
+  print(raw: unknown, human: () => string): void {
+    this.io.stdout((this.json ? JSON.stringify(raw, null, 2) : human()) + '\n');
+  }
+
+  /** A list as a table (or its JSON); `noun` names the rows when there are none. */
+  list<T>(page: Page<T>, columns: readonly Column<T>[], noun: string): void {
+    this.print(page, () => {
+      if (page.items.length === 0) return `No ${noun}.`;
+      const more = page.next_cursor ? `\n(the first ${page.items.length}; leave out --limit to list all)` : '';
+      return renderTable(columns, page.items) + more;
+    });
+  }
+}

@@ -1,0 +1,53 @@
+// How times, durations, sizes and ratios read in a terminal.
+
+const UNITS: Array<[string, number]> = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
+
+/** `3m 4s`, `2d 5h`: the two largest units, enough to read at a glance. */
+export function duration(ms: number): string {
+  let rest = Math.max(0, Math.round(ms / 1000) * 1000);
+  const parts: string[] = [];
+  for (const [unit, size] of UNITS) {
+    if (rest >= size || (unit === 's' && parts.length === 0)) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(' ');
+}
+
+/** `12s ago`; `never` for a null timestamp. */
+export function ago(iso: string | null, now: number): string {
+  return iso === null ? 'never' : `${duration(now - Date.parse(iso))} ago`;
+}
+
+/** `2026-11-21 10:00:00Z`: the API's timestamp, shorter. */
+export function when(iso: string | null): string {
+  return iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Rounded down, so 99.9996 % never shows as a perfect 100 %. */
+export function percent(ratio: number | null, digits = 3): string {
+  if (ratio === null) return 'n/a';
+  const scale = 10 ** digits;
+  return `${(Math.floor(ratio * 100 * scale) / scale).toFixed(digits)}%`;
+}
+
+export function bytes(n: number): string {
+  const gib = n / 2 ** 30;
+  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`;
+}
+
+export function labels(l: Record<string, string>): string {
+  return Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+/** A secret the API shows only once, set apart so it is hard to miss and easy to copy. */
+export function secretBlock(what: string, secret: string): string {
+  return `\n${what} (shown only this once; store it now):\n\n  ${secret}\n`;
+}

@@ -1,0 +1,60 @@
+import type { Incident } from './api.ts';
+import { API_OPTIONS, LIST_OPTIONS, type Command, type Context } from './command.ts';
+import { ago } from './format.ts';
+
+const list: Command = {
+  name: 'incidents list',
+  summary: 'list incidents, newest first',
+  example: 'lifeline incidents list --status open',
+  options: {
+    ...API_OPTIONS,
+    ...LIST_OPTIONS,
+    status: { type: 'string', hint: 'open|acknowledged|resolved' },
+  },
+  async run(ctx) {
+    const page = await ctx.fetchList<Incident>('/v1/incidents', { status: ctx.string('status') });
+    const now = Date.now();
+    ctx.list(
+      page,
+      [
+        { header: 'ID', value: (i) => i.id },
+        { header: 'STATUS', value: (i) => i.status },
+        { header: 'SEVERITY', value: (i) => i.severity },
+        { header: 'NODE', value: (i) => i.node_name },
+        { header: 'OPENED', value: (i) => ago(i.opened_at, now) },
+        { header: 'TITLE', value: (i) => i.title },
+      ],
+      'incidents',
+    );
+  },
+};
+
+const BY = { type: 'string', hint: 'who', description: 'recorded on the incident (default: the API key)' } as const;
+
+/** Acknowledge and resolve differ only in their path, body and wording. */
+async function act(ctx: Context, action: 'acknowledge' | 'resolve', body: Record<string, string | undefined>) {
+  const id = ctx.arg(0);
+  const incident = await ctx.client().post<Incident>(`/v1/incidents/${encodeURIComponent(id)}/${action}`, body);
+  const by = action === 'acknowledge' ? incident.acknowledged_by : incident.resolved_by;
+  ctx.print(incident, () => `Incident ${incident.id} (${incident.node_name}: ${incident.title}) is ${incident.status}, by ${by}.`);
+}
+
+const ack: Command = {
+  name: 'incidents ack',
+  args: ['<id>'],
+  summary: 'acknowledge an incident (stops its escalation)',
+  example: 'lifeline incidents ack 3f2c… --by alice',
+  options: { ...API_OPTIONS, by: BY },
+  run: (ctx) => act(ctx, 'acknowledge', { by: ctx.string('by') }),
+};
+
+const resolve: Command = {
+  name: 'incidents resolve',
+  args: ['<id>'],
+  summary: 'resolve an incident by hand',
+  example: 'lifeline incidents resolve 3f2c… --by alice --note "disk replaced"',
+  options: { ...API_OPTIONS, by: BY, note: { type: 'string', hint: 'text' } },
+  run: (ctx) => act(ctx, 'resolve', { by: ctx.string('by'), note: ctx.string('note') }),
+};
+
+export const incidentCommands = [list, ack, resolve];

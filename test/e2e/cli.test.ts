@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { createSql } from '../../src/db/client.ts';
+import { BASE_URL, urlFor } from '../helpers/db.ts';
+import { EngineProcess, ROOT } from '../helpers/engine-process.ts';
+import { until } from '../helpers/wait.ts';
+
+const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
+const dbName = `lifeline_e2e_cli_${randomBytes(4).toString('hex')}`;
+const migrateDb = `lifeline_e2e_cli_migrate_${randomBytes(4).toString('hex')}`;
+
+let engine: EngineProcess;
+let base: string;
+
+before(async () => {
+  engine = EngineProcess.start({
+    DATABASE_URL: urlFor(dbName),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LIFELINE_ADMIN_TOKEN: ADMIN,
+    LIFELINE_EVALUATOR_INTERVAL_MS: '250',
+    LIFELINE_QUEUE_PREFIX: `lifeline-e2e-cli-${randomBytes(4).toString('hex')}`,
+  });
+  base = `http://127.0.0.1:${await engine.listeningPort()}`;
+});
+
+after(async () => {
+  engine.kill('SIGTERM');
+  await engine.exited;
+  const admin = createSql(BASE_URL, { dedicated: true });
+  for (const name of [dbName, migrateDb]) await admin`drop database if exists ${admin(name)} with (force)`;
+  await admin.end();
+});
+
+/** `node bin/lifeline.mjs …` as a user runs it, against the engine with the admin token unless told otherwise. */
+function spawnCli(args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, ['bin/lifeline.mjs', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LIFELINE_URL: base, LIFELINE_TOKEN: ADMIN, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, stdout, stderr };
+}
+
+async function api<T = any>(method: string, path: string, body?: unknown, token = ADMIN): Promise<T> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+describe('the lifeline CLI against a running engine', () => {
+  it('keys create prints the secret exactly once, and the key works', async () => {
+    const created = await cli(['keys', 'create', '--name', 'ci', '--scope', 'write']);
+    assert.equal(created.code, 0, created.stderr);
+    const secrets = created.stdout.match(/llk_[A-Za-z0-9_-]+/g) ?? [];
+    assert.equal(secrets.length, 1, created.stdout);
+    assert.match(created.stdout, /shown only this once/);
+
+    const listed = await cli(['keys', 'list'], { LIFELINE_TOKEN: ADMIN });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^ID\s+NAME\s+SCOPE/);
+    assert.match(listed.stdout, /\bci\s+write\b/);
+    assert.doesNotMatch(listed.stdout, /llk_/);
+
+    assert.equal((await cli(['nodes', 'list'], { LIFELINE_TOKEN: secrets[0]! })).code, 0, 'the new key reads nodes');
+  });
+
+  it('nodes add prints the token; nodes list shows the node, filters, pages, and --json is the API answer', async () => {
+    const added = await cli(['nodes', 'add', 'web-1', '--interval', '15', '--failures', '4', '--label', 'role=web']);
+    assert.equal(added.code, 0, added.stderr);
+    const token = added.stdout.match(/lln_[A-Za-z0-9_-]+/g) ?? [];
+    assert.equal(token.length, 1, added.stdout);
+    assert.equal((await cli(['nodes', 'add', 'db-1', '--label', 'role=db'])).code, 0);
+
+    const node = await api('GET', '/v1/nodes/web-1');
+    assert.equal(node.heartbeat_interval_seconds, 15);
+    assert.equal(node.failures_for_down, 4);
+    assert.deepEqual(node.labels, { role: 'web' });
+
+    const table = await cli(['nodes', 'list']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^NAME\s+STATE\s+SINCE\s+LAST HEARTBEAT/);
+    assert.match(table.stdout, /^web-1\s+unknown\s.*role=web/m);
+    assert.match(table.stdout, /^db-1\s+unknown\s/m);
+
+    const filtered = await cli(['nodes', 'list', '--label', 'role:web']);
+    assert.match(filtered.stdout, /^web-1\s/m);
+    assert.doesNotMatch(filtered.stdout, /^db-1\s/m);
+
+    // missed_heartbeats is computed at each request; everything else must be exactly the API's.
+    const stable = (page: { items: Array<{ health: Record<string, unknown> }> }) => ({
+      ...page,
+      items: page.items.map((n) => ({ ...n, health: { ...n.health, missed_heartbeats: undefined } })),
+    });
+    const json = await cli(['nodes', 'list', '--json']);
+    assert.deepEqual(stable(JSON.parse(json.stdout)), stable(await api('GET', '/v1/nodes')));
+
+    const first = JSON.parse((await cli(['nodes', 'list', '--limit', '1', '--json'])).stdout);
+    assert.equal(first.items.length, 1);
+    assert.equal(typeof first.next_cursor, 'string');
+  });
+
+  it('incidents list, ack and resolve an incident opened by a node going down', async () => {
+    const added = await cli(['nodes', 'add', 'flaky', '--interval', '1', '--failures', '1', '--json']);
+    const node = JSON.parse(added.stdout);
+    await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token);
+    const incident = await until('a node_down incident', async () => {
+      const open = await api('GET', `/v1/incidents?status=open&node_id=${node.id}`);
+      return open.items.find((i: { category: string }) => i.category === 'node_down');
+    });
+
+    const listed = await cli(['incidents', 'list', '--status', 'open']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^${incident.id}\\s+open\\s+critical\\s+flaky\\s`, 'm'));
+
+    const acked = await cli(['incidents', 'ack', incident.id, '--by', 'alice']);
+    assert.equal(acked.code, 0, acked.stderr);
+    assert.match(acked.stdout, /is acknowledged, by alice/);
+    assert.equal((await api('GET', `/v1/incidents/${incident.id}`)).acknowledged_by, 'alice');
+
+    const resolved = await cli(['incidents', 'resolve', incident.id, '--by', 'alice', '--note', 'rebooted', '--json']);
+    assert.equal(resolved.code, 0, resolved.stderr);
+    assert.equal(JSON.parse(resolved.stdout).status, 'resolved');
+    const stored = await api('GET', `/v1/incidents/${incident.id}`);
+    assert.equal(stored.resolved_by, 'alice');
+    assert.ok(stored.timeline.some((t: { kind: string; detail: { note?: string } }) => t.kind === 'resolved' && t.detail.note === 'rebooted'));
+
+    const again = await cli(['incidents', 'resolve', incident.id]);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, 'error: The incident is already resolved. (conflict, HTTP 409)\n');
+
+    const uptime = await cli(['uptime', 'flaky', '--window', '24h']);
+    assert.equal(uptime.code, 0, uptime.stderr);
+    assert.match(uptime.stdout, /^flaky over 24h \(.*\): \d+\.\d{3}% up/);
+    assert.match(uptime.stdout, /^down\s+\d+s$/m);
+    const figures = JSON.parse((await cli(['uptime', 'flaky', '--window', '24h', '--json'])).stdout);
+    assert.equal(figures.node_id, node.id);
+    assert.ok(figures.seconds.down > 0, JSON.stringify(figures));
+    assert.ok(figures.uptime_ratio > 0 && figures.uptime_ratio < 1, JSON.stringify(figures));
+  });
+
+  it('prints an API error as one readable line with its details, exit 1', async () => {
+    const r = await cli(['nodes', 'add', 'not a name!']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(
+      r.stderr,
+      'error: The request has invalid fields; see details. (validation_failed, HTTP 400)\n  name: must be 1-128 characters of A-Z a-z 0-9 . _ : -\n',
+    );
+    const denied = await cli(['nodes', 'list'], { LIFELINE_TOKEN: 'not-a-key' });
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /^error: .* \(unauthorized, HTTP 401\)$/m);
+  });
+
+  it('answers an unknown command or flag with usage on stderr, exit 2', async () => {
+    const unknown = await cli(['reboot', 'everything']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "reboot everything"[\s\S]*Usage: lifeline <command>/);
+    const flag = await cli(['incidents', 'list', '--colour']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /Unknown option '--colour'[\s\S]*Usage: lifeline incidents list/);
+  });
+
+  it('migrate creates and migrates a fresh database, then finds it up to date', async () => {
+    const env = { DATABASE_URL: urlFor(migrateDb) };
+    const first = await cli(['migrate'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, new RegExp(`^Migrated .*/${migrateDb}:\\n  applied 0001_init\\.sql\\n`));
+    const second = await cli(['migrate', '--json'], env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(JSON.parse(second.stdout), { applied: [] });
+  });
+
+  it('agent beats with a node token, or with an ingest key naming its node, until SIGTERM', async () => {
+    const node = await api('POST', '/v1/nodes', { name: 'agent-1', heartbeat_interval_seconds: 1 });
+    const ingest = await api('POST', '/v1/api-keys', { name: 'agents', scope: 'ingest' });
+    const agents = [
+      { name: 'agent-1', child: spawnCli(['agent', '--interval', '1'], { LIFELINE_TOKEN: node.token }) },
+      { name: 'agent-2', child: spawnCli(['agent', '--interval', '1', '--node', 'agent-2', '--token', ingest.secret]) },
+    ];
+    try {
+      await Promise.all(
+        agents.map(async ({ name, child }) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d));
+          await until(`two heartbeats from ${name}`, async () => (out.match(/ sent: /g) ?? []).length >= 2, 20_000);
+          assert.match(out, / #1 sent: disk (ok|warn|fail) \(.*% free of .*\) · load .* · memory /);
+          // The host running the tests may be busy or full: whatever the checks say decides the state.
+          const health = await until(`${name} judged on its checks`, async () => {
+            const h = (await api('GET', `/v1/nodes/${name}`)).health;
+            if (!h.checks) return undefined;
+            const expected = Object.values(h.checks as Record<string, { status: string }>).every((c) => c.status === 'ok') ? 'healthy' : 'degraded';
+            return h.state === expected ? h : undefined;
+          });
+          assert.deepEqual(Object.keys(health.checks).sort(), ['disk', 'load', 'memory']);
+          child.kill('SIGTERM');
+          const [code] = (await once(child, 'exit')) as [number];
+          assert.equal(code, 0);
+          assert.match(out, /stopped\n$/);
+        }),
+      );
+    } finally {
+      for (const { child } of agents) child.kill('SIGKILL');
+    }
+  });
+});

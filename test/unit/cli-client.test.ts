@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApiRequestError, Client, ConnectionError, describeError } from '../../src/cli/client.ts';
+
+/** A fetch that answers from a function and records what it was asked. */
+function fakeFetch(answer: (url: URL, init: RequestInit) => Response | Promise<Response>) {
+  const calls: Array<{ url: URL; init: RequestInit }> = [];
+  const fn = (async (input: string | URL | Request, init: RequestInit = {}) => {
+    const url = new URL(String(input));
+    calls.push({ url, init });
+    return answer(url, init);
+  }) as typeof fetch;
+  return { fn, calls };
+}
+
+const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+describe('Client', () => {
+  it('sends the token, a JSON body, and keeps a base path prefix', async () => {
+    const f = fakeFetch(() => json({ accepted: 1 }, 202));
+    const client = new Client({ url: 'http://engine.test/lifeline/', token: 'llk_x', fetch: f.fn });
+    assert.deepEqual(await client.post('/v1/heartbeats', { status: 'ok' }), { accepted: 1 });
+    const [call] = f.calls;
+    assert.equal(call!.url.href, 'http://engine.test/lifeline/v1/heartbeats');
+    assert.equal((call!.init.headers as Record<string, string>).authorization, 'Bearer llk_x');
+    assert.equal(call!.init.body, '{"status":"ok"}');
+  });
+
+  it('follows next_cursor until the list ends, asking for full pages and keeping the filters', async () => {
+    const pages: Record<string, { items: number[]; next_cursor: string | null }> = {
+      '': { items: [1, 2], next_cursor: 'c1' },
+      c1: { items: [3], next_cursor: 'c2' },
+      c2: { items: [], next_cursor: null },
+    };
+    const f = fakeFetch((url) => json(pages[url.searchParams.get('cursor') ?? '']));
+    const client = new Client({ url: 'http://engine.test', token: 't', fetch: f.fn });
+    assert.deepEqual(await client.all('/v1/nodes', { state: 'down', label: undefined }), { items: [1, 2, 3], next_cursor: null });
+    assert.deepEqual(
+      f.calls.map((c) => c.url.search),
+      ['?state=down&limit=500', '?state=down&limit=500&cursor=c1', '?state=down&limit=500&cursor=c2'],
+    );
+  });
+
+  it("turns the contract's error body into an ApiRequestError with its details", async () => {
+    const f = fakeFetch(() =>
+      json({ error: { code: 'validation_failed', message: 'The request has invalid fields; see details.', details: [{ field: 'name', message: 'must be 1-128 characters' }] } }, 400),
+    );
+    const client = new Client({ url: 'http://engine.test', token: 't', fetch: f.fn });
+    const err = await client.post('/v1/nodes', { name: '!' }).catch((e: unknown) => e);
+    assert.ok(err instanceof ApiRequestError);
+    assert.equal(
+      describeError(err),
+      'error: The request has invalid fields; see details. (validation_failed, HTTP 400)\n  name: must be 1-128 characters',
+    );
+  });
+
+  it("reads a 429's Retry-After, and describes an answer that is not the contract's shape by its status", async () => {
+    const f = fakeFetch(() => new Response('<html>busy</html>', { status: 429, statusText: 'Too Many Requests', headers: { 'retry-after': '7' } }));
+    const err = await new Client({ url: 'http://engine.test', token: 't', fetch: f.fn }).get('/v1/nodes').catch((e: unknown) => e);
+    assert.ok(err instanceof ApiRequestError);
+    assert.equal(err.code, 'http_429');
+    assert.equal(err.retryAfterMs, 7000);
+  });
+
+  it('reports an unreachable engine as a ConnectionError naming the URL', async () => {
+    // How fetch (undici) reports a refused connection: a TypeError whose cause carries the code.
+    const f = fakeFetch(() => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })));
+    const err = await new Client({ url: 'http://engine.test:8080', token: 't', fetch: f.fn }).get('/v1/nodes').catch((e: unknown) => e);
+    assert.ok(err instanceof ConnectionError);
+    assert.equal(describeError(err), 'error: cannot reach http://engine.test:8080: ECONNREFUSED');
+  });
+
+  it('gives up on a silent engine after its timeout', async () => {
+    const f = fakeFetch((_url, init) => new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason))));
+    // The timeout's timer does not hold the event loop open (a real socket would): this does.
+    const hold = setInterval(() => {}, 1000);
+    const err = await new Client({ url: 'http://engine.test', token: 't', timeoutMs: 50, fetch: f.fn }).get('/healthz').catch((e: unknown) => e);
+    clearInterval(hold);
+    assert.ok(err instanceof ConnectionError);
+    assert.match(err.message, /no answer from http:\/\/engine\.test within 0\.05 s/);
+  });
+});
