@@ -19,8 +19,8 @@ export const agentCommand: Command = {
   summary: 'post heartbeats with disk, load and memory checks until stopped',
   example: 'lifeline agent --node web-1 --interval 10 --token $INGEST_KEY',
   options: {
-    url: API_OPTIONS.url!,
-    token: API_OPTIONS.token!,
+    url: API_OPTIONS.url,
+    token: API_OPTIONS.token,
     node: { type: 'string', hint: 'name', description: 'which node (needed with an ingest key)' },
     interval: { type: 'string', hint: '30', description: 'seconds between heartbeats' },
     quiet: { type: 'boolean', description: 'print only failures' },

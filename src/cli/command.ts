@@ -44,11 +44,11 @@ export class UsageError extends Error {
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** The flags of every command that talks to the API. */
-export const API_OPTIONS: Record<string, OptionSpec> = {
+export const API_OPTIONS = {
   url: { type: 'string', hint: 'url', description: `engine URL (LIFELINE_URL, default ${DEFAULT_URL})` },
   token: { type: 'string', hint: 'secret', description: 'API key or node token (LIFELINE_TOKEN)' },
   json: { type: 'boolean', description: 'print the API answer as JSON' },
-};
+} satisfies Record<string, OptionSpec>;
 
 /** Lists fetch everything unless told otherwise. */
 export const LIST_OPTIONS: Record<string, OptionSpec> = {

@@ -27,6 +27,9 @@ describe('npm run demo', () => {
         PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Like Ctrl-C if it ever hangs: the demo stops its fleet and engine and says what it saw.
+      timeout: 75_000,
+      killSignal: 'SIGINT',
     });
     let out = '';
     demo.stdout.on('data', (d: Buffer) => (out += d));
