@@ -77,13 +77,7 @@ export async function buryOutbox(tx: Queryable, id: string, error: string, now: 
     select id, topic, key, payload, created_at, attempts + 1, ${error}, ${now} from gone`;
 }
 
-export interface DeadEvent {
-  id: string;
-  topic: string;
-  key: string;
-  payload: Record<string, unknown>;
-  created_at: Date;
-  attempts: number;
+export interface DeadEvent extends OutboxEvent {
   last_error: string | null;
   died_at: Date;
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
-import { BASE_URL, urlFor } from '../helpers/db.ts';
-import { EngineProcess } from '../helpers/engine-process.ts';
+import { dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
+import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 import { until } from '../helpers/wait.ts';
 
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
@@ -22,26 +22,13 @@ function client(port: number) {
 }
 
 const dropAfter: string[] = [];
-after(async () => {
-  const admin = createSql(BASE_URL, { dedicated: true });
-  for (const name of dropAfter) await admin`drop database if exists ${admin(name)} with (force)`;
-  await admin.end();
-});
+after(() => dropDatabases(dropAfter));
 
 describe('the engine, started as a newcomer would', () => {
   it('npm start creates its database, and a node goes unknown → healthy → down → healthy on time', async () => {
-    const dbName = `lifeline_e2e_${randomBytes(4).toString('hex')}`;
+    const dbName = freshDatabaseName();
     dropAfter.push(dbName);
-    const engine = EngineProcess.start(
-      {
-        DATABASE_URL: urlFor(dbName),
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LIFELINE_ADMIN_TOKEN: ADMIN,
-        LIFELINE_EVALUATOR_INTERVAL_MS: '250',
-      },
-      ['npm', 'start', '--silent'],
-    );
+    const engine = EngineProcess.start(engineEnv(dbName, ADMIN), ['npm', 'start', '--silent']);
     try {
       const api = client(await engine.listeningPort());
       const created = await api('POST', '/v1/nodes', { name: 'web-1', heartbeat_interval_seconds: 1, failures_for_down: 2 });
@@ -83,9 +70,9 @@ describe('the engine, started as a newcomer would', () => {
   });
 
   it('two engines starting at once on an empty database both come up, one leads, both stop with 0 within 10 s', async () => {
-    const dbName = `lifeline_e2e_${randomBytes(4).toString('hex')}`;
+    const dbName = freshDatabaseName();
     dropAfter.push(dbName);
-    const env = { DATABASE_URL: urlFor(dbName), PORT: '0', HOST: '127.0.0.1', LIFELINE_ADMIN_TOKEN: ADMIN, LIFELINE_EVALUATOR_INTERVAL_MS: '250' };
+    const env = engineEnv(dbName, ADMIN);
     const engines = [EngineProcess.start(env), EngineProcess.start(env)];
     try {
       const ports = await Promise.all(engines.map((e) => e.listeningPort()));
@@ -110,16 +97,10 @@ describe('the engine, started as a newcomer would', () => {
   });
 
   it('keeps the promise of a 202: heartbeats still buffered at SIGTERM are written before exit', async () => {
-    const dbName = `lifeline_e2e_${randomBytes(4).toString('hex')}`;
+    const dbName = freshDatabaseName();
     dropAfter.push(dbName);
     // A flush interval far longer than the test: only the shutdown flush can write the heartbeat.
-    const engine = EngineProcess.start({
-      DATABASE_URL: urlFor(dbName),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LIFELINE_ADMIN_TOKEN: ADMIN,
-      LIFELINE_INGEST_FLUSH_MS: '10000',
-    });
+    const engine = EngineProcess.start(engineEnv(dbName, ADMIN, { LIFELINE_INGEST_FLUSH_MS: '10000' }));
     const api = client(await engine.listeningPort());
     const created = await api('POST', '/v1/nodes', { name: 'last-words' });
     assert.equal((await api('POST', '/v1/heartbeats', { status: 'degraded', seq: 42 }, created.body.token)).status, 202);

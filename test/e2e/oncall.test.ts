@@ -2,37 +2,27 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { verifyWebhook } from '../../alerting/webhook.ts';
-import { createSql } from '../../src/db/client.ts';
-import { BASE_URL, urlFor } from '../helpers/db.ts';
-import { EngineProcess } from '../helpers/engine-process.ts';
+import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
+import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 import { startSmtpSink } from '../helpers/smtp-sink.ts';
 import { until } from '../helpers/wait.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
-const dbName = `lifeline_e2e_${randomBytes(4).toString('hex')}`;
+const dbName = freshDatabaseName();
 
-after(async () => {
-  const admin = createSql(BASE_URL, { dedicated: true });
-  await admin`drop database if exists ${admin(dbName)} with (force)`;
-  await admin.end();
-});
+after(() => dropDatabases([dbName]));
 
 describe('paging, end to end', () => {
   it('a node goes down and comes back: DOWN and RESOLVED emails arrive, and signed webhooks', async () => {
     const sink = await startSmtpSink();
     const hook = await startWebhookReceiver();
     const engine = EngineProcess.start(
-      {
-        DATABASE_URL: urlFor(dbName),
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LIFELINE_ADMIN_TOKEN: ADMIN,
-        LIFELINE_EVALUATOR_INTERVAL_MS: '250',
+      engineEnv(dbName, ADMIN, {
         LIFELINE_QUEUE_PREFIX: `lifeline-e2e-${randomBytes(4).toString('hex')}`,
         SMTP_URL: sink.url,
         MAIL_FROM: 'lifeline@e2e.test',
-      },
+      }),
       ['npm', 'start', '--silent'],
     );
     try {

@@ -67,3 +67,14 @@ export async function createTestDatabase(opts: { migrated?: boolean } = {}): Pro
     },
   };
 }
+
+/** A database name no other test uses, for engines that create their own database. */
+export function freshDatabaseName(): string {
+  return `lifeline_e2e_${randomBytes(4).toString('hex')}`;
+}
+
+export async function dropDatabases(names: string[]): Promise<void> {
+  const admin = createSql(BASE_URL, { dedicated: true });
+  for (const name of names) await admin`drop database if exists ${admin(name)} with (force)`;
+  await admin.end();
+}

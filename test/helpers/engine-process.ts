@@ -2,8 +2,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { urlFor } from './db.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * What every engine a test starts needs: its own database (created by the engine), a free port on
+ * loopback, an admin token and a short evaluator tick so nothing waits out a production default.
+ */
+export function engineEnv(database: string, adminToken: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: urlFor(database),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LIFELINE_ADMIN_TOKEN: adminToken,
+    LIFELINE_EVALUATOR_INTERVAL_MS: '250',
+    ...extra,
+  };
+}
 
 export interface LogLine {
   msg: string;
