@@ -552,11 +552,6 @@ export function planWindow(window: Window, createdAt: number, stored: Stored | n
   return segments;
 }
 
-/** Milliseconds per state over the days from `first` to `last` (both stored rows of one run). */
-export function daysBetween(first: DayRow, last: DayRow): StateMs {
-  return perState((state) => last.running[state] - first.running[state] + first.ms[state]);
-}
-
 /** The hours of a row inside `within`, each as a bucket at its start. */
 export function hoursOf(row: HourRow, within: Span): Bucket[] {
   return row.hours

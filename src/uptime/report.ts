@@ -1,13 +1,12 @@
 import type { Queryable, Sql } from '../db/client.ts';
 import { readLogSpans, type LogSpan } from '../db/uptime-log.ts';
-import { listUptimeNodes, sumHours, type HourSumRequest, type UptimeNodeFilter, type UptimeNodeRow } from '../db/uptime-reads.ts';
-import { readDayRows, readDayRowsAt, readHourRows, toProgress } from '../db/uptime-rollups.ts';
+import { listUptimeNodes, sumDays, sumHours, type DaySumRequest, type HourSumRequest, type UptimeNodeFilter, type UptimeNodeRow } from '../db/uptime-reads.ts';
+import { readDayRows, readHourRows, toProgress } from '../db/uptime-rollups.ts';
 import {
   breakdown,
   bucketEnd,
   bucketStart,
   combine,
-  daysBetween,
   hoursOf,
   intervalsFromLog,
   msInWindow,
@@ -34,21 +33,20 @@ export interface NodeUptime {
 const SNAPSHOT = 'isolation level repeatable read read only';
 
 function segmentsOf(node: UptimeNodeRow, window: Window, useDays: boolean): Segment[] {
-  const stored = storedSpans(toProgress(node), node.pending_from?.getTime() ?? null);
-  return planWindow(window, node.created_at.getTime(), stored, useDays);
+  return planWindow(window, node.created_at, storedSpans(toProgress(node), node.pending_from), useDays);
 }
 
 function logMs(node: UptimeNodeRow, segment: Segment, log: LogSpan, now: number) {
   return intervalsFromLog({
-    createdAt: Math.max(node.created_at.getTime(), segment.start),
+    createdAt: Math.max(node.created_at, segment.start),
     initialState: log.initialState,
     transitions: log.transitions,
     until: Math.min(now, segment.end),
   });
 }
 
-function missing(node: UptimeNodeRow, segment: Segment): Error {
-  return new Error(
+function fail(node: UptimeNodeRow, segment: Segment): never {
+  throw new Error(
     `uptime ${segment.source} rows missing for node ${node.id} in ` +
       `[${new Date(segment.start).toISOString()}, ${new Date(segment.end).toISOString()}); npm run uptime:rebuild repairs them`,
   );
@@ -66,40 +64,31 @@ function hourRequests(nodeId: string, segment: Segment): HourSumRequest[] {
 }
 
 /**
- * Milliseconds per state over the window for each node, exact to `now`: whole stored days through
- * their running totals (two rows per node), whole stored hours summed in Postgres, and the rest from
- * the log. Three statements for any number of nodes, pipelined on the snapshot's connection.
+ * Milliseconds per state over the window for each node, exact to `now`: whole stored days and whole
+ * stored hours summed in Postgres from their running totals (two row reads each), and the rest
+ * from the log. Three statements for any number of nodes, pipelined on the snapshot's connection.
  */
 async function windowMs(tx: Queryable, nodes: readonly UptimeNodeRow[], window: Window, now: number): Promise<StateMs[]> {
-  const dayKeys: Array<{ nodeId: string; day: number }> = [];
+  const daySums: DaySumRequest[] = [];
   const hourSums: HourSumRequest[] = [];
   const logSpans: Array<{ nodeId: string; start: number; end: number }> = [];
   // Each segment queues its reads and returns how to turn their answers into milliseconds.
   const parts = nodes.map((node) =>
     segmentsOf(node, window, true).map((s): (() => StateMs[]) => {
       if (s.source === 'day') {
-        const k = dayKeys.push({ nodeId: node.id, day: s.start }, { nodeId: node.id, day: s.end - DAY_MS }) - 2;
-        return () => {
-          const [first, last] = [dayRows[k], dayRows[k + 1]];
-          if (!first || !last) throw missing(node, s);
-          return [daysBetween(first, last)];
-        };
+        const k = daySums.push({ nodeId: node.id, start: s.start, end: s.end }) - 1;
+        return () => [days[k] ?? fail(node, s)];
       }
       if (s.source === 'hour') {
         const requests = hourRequests(node.id, s);
         const k = hourSums.push(...requests) - requests.length;
-        return () =>
-          requests.map((_, j) => {
-            const sum = hours[k + j];
-            if (!sum) throw missing(node, s);
-            return sum;
-          });
+        return () => requests.map((_, j) => hours[k + j] ?? fail(node, s));
       }
       const k = logSpans.push({ nodeId: node.id, start: s.start, end: s.end }) - 1;
       return () => [msInWindow(logMs(node, s, logs[k]!, now), s.start, s.end)];
     }),
   );
-  const [dayRows, hours, logs] = await Promise.all([readDayRowsAt(tx, dayKeys), sumHours(tx, hourSums), readLogSpans(tx, logSpans)]);
+  const [days, hours, logs] = await Promise.all([sumDays(tx, daySums), sumHours(tx, hourSums), readLogSpans(tx, logSpans)]);
   return parts.map((segments) => combine(segments.flatMap((resolve) => resolve())));
 }
 
@@ -124,13 +113,13 @@ export async function nodeBreakdown(sql: Sql, nodeId: string, window: Window, si
       segmentsOf(node, window, size === 'day').map(async (s): Promise<Bucket[]> => {
         if (s.source === 'day') {
           const rows = await readDayRows(tx, node.id, s.start, s.end);
-          if (rows.length !== (s.end - s.start) / DAY_MS) throw missing(node, s);
+          if (rows.length !== (s.end - s.start) / DAY_MS) fail(node, s);
           return rows.map((row) => ({ start: row.day, ms: row.ms }));
         }
         if (s.source === 'hour') {
           const rows = await readHourRows(tx, node.id, bucketStart(s.start, 'day'), bucketEnd(s.end - 1, 'day'));
           const hours = rows.flatMap((row) => hoursOf(row, s));
-          if (hours.length !== (s.end - s.start) / HOUR_MS) throw missing(node, s);
+          if (hours.length !== (s.end - s.start) / HOUR_MS) fail(node, s);
           return hours;
         }
         const [log] = await readLogSpans(tx, [{ nodeId: node.id, start: s.start, end: s.end }]);

@@ -28,7 +28,7 @@ export async function rollUpNodes(
   const progress = locked.map((n) => (opts.restart ? null : toProgress(n)));
   const heads = await readLogHeads(tx, locked.map((n, i) => ({ nodeId: n.node_id, version: progress[i]?.stateVersion ?? 0 })));
   const plans: RollupPlan[] = locked.map((n, i) =>
-    planRollup({ createdAt: n.created_at.getTime(), progress: progress[i] ?? null, pendingFrom: heads[i]!.pendingFrom, now: now.getTime(), retention }),
+    planRollup({ createdAt: n.created_at, progress: progress[i] ?? null, pendingFrom: heads[i]!.pendingFrom, now: now.getTime(), retention }),
   );
 
   const reading = plans.flatMap((plan, i) => (plan.read.start < plan.read.end ? [i] : []));
@@ -49,7 +49,7 @@ export async function rollUpNodes(
     }
     const intervals = log
       ? intervalsFromLog({
-          createdAt: Math.max(n.created_at.getTime(), plan.read.start),
+          createdAt: Math.max(n.created_at, plan.read.start),
           initialState: log.initialState,
           transitions: log.transitions,
           until: plan.next.closedUntil,

@@ -50,6 +50,9 @@ interface FleetBody {
   next_cursor: string | null;
 }
 
+/** Hour `h` of a stored hour row's array (the arrays hold running totals through the day). */
+const hourOf = (running: number[], h: number): number => running[h]! - (running[h - 1] ?? 0);
+
 const seconds = (partial: Partial<Seconds>): Seconds => ({ healthy: 0, degraded: 0, down: 0, maintenance: 0, unknown: 0, ...partial });
 
 /** The contract's figures for a window whose time per state is known (in minutes, for readability). */
@@ -168,7 +171,10 @@ describe('uptime over the API, driven through the real pipeline', () => {
     // The two hours come from the node's stored hour row, not from the log.
     const [row] = await h.sql<{ healthy_ms: number[]; down_ms: number[] }[]>`
       select healthy_ms, down_ms from uptime_hourly where node_id = ${n.id} and day = '2026-11-22T00:00:00Z'`;
-    assert.deepEqual([row!.healthy_ms[10], row!.down_ms[10], row!.healthy_ms[11], row!.down_ms[11]], [40 * MINUTE, 20 * MINUTE, 50 * MINUTE, 10 * MINUTE]);
+    assert.deepEqual(
+      [hourOf(row!.healthy_ms, 10), hourOf(row!.down_ms, 10), hourOf(row!.healthy_ms, 11), hourOf(row!.down_ms, 11)],
+      [40 * MINUTE, 20 * MINUTE, 50 * MINUTE, 10 * MINUTE],
+    );
     const [progress] = await h.sql`select closed_until from uptime_progress where node_id = ${n.id}`;
     assert.equal(progress!.closed_until.toISOString(), '2026-11-22T12:00:00.000Z');
   });
@@ -335,7 +341,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
     assert.deepEqual(await uptime(path), exact, 'after the handler ran');
     const [row] = await h.sql<{ healthy_ms: number[]; unknown_ms: number[] }[]>`
       select healthy_ms, unknown_ms from uptime_hourly where node_id = ${n.id} and day = '2026-12-06T00:00:00Z'`;
-    assert.deepEqual([row!.healthy_ms[10], row!.healthy_ms[11], row!.unknown_ms[11]], [HOUR, 0, HOUR]);
+    assert.deepEqual([hourOf(row!.healthy_ms, 10), hourOf(row!.healthy_ms, 11), hourOf(row!.unknown_ms, 11)], [HOUR, 0, HOUR]);
   });
 
   it('keeps answers exact when retention has removed old rows, reading the log there', async () => {
