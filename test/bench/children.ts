@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { progress } from './log.ts';
-import { waitFor, type Scope } from './scope.ts';
+import { GiveUp, waitFor, type Scope } from './scope.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -73,7 +73,9 @@ export class ChildProc {
     return this.history.slice(-n).map((l) => l.text).join('\n');
   }
 
-  onLine(fn: (line: ChildLine) => void): () => void {
+  /** Calls `fn` for every line from now on (and, with `replay`, for every line kept so far). */
+  onLine(fn: (line: ChildLine) => void, replay = false): () => void {
+    if (replay) for (const l of this.history) fn(l);
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -161,7 +163,7 @@ export async function waitHttpOk(child: ChildProc, url: string, timeoutMs: numbe
   await waitFor(
     `${child.name} to answer ${url}`,
     async () => {
-      if (!child.alive) throw new Error(`${child.name} exited during start; last output:\n${child.tail()}`);
+      if (!child.alive) throw new GiveUp(`${child.name} exited during start; last output:\n${child.tail()}`);
       const res = await fetch(url).catch(() => undefined);
       if (!res) return undefined;
       await res.arrayBuffer();

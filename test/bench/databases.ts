@@ -69,6 +69,17 @@ export async function tableUpdates(sql: Sql, table: string): Promise<UpdateStats
   return { upd: row?.upd ?? 0, hotUpd: row?.hot ?? 0 };
 }
 
+/**
+ * Index scans on the secret-hash lookups (api_keys, then nodes): one per query the authenticator
+ * makes when its cache misses.
+ */
+export async function secretLookups(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select coalesce(sum(idx_scan), 0)::float8 as n from pg_stat_user_indexes
+    where relname in ('api_keys', 'nodes') and indexrelname like '%hash%'`;
+  return row?.n ?? 0;
+}
+
 export async function commits(sql: Sql): Promise<number> {
   const [row] = await sql<{ n: number }[]>`select xact_commit::float8 as n from pg_stat_database where datname = current_database()`;
   return row?.n ?? 0;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey, createNodes, getText, heartbeatBatch, metricValue } from './api.ts';
 import { startBaseline, startEngine, type EngineChild } from './children.ts';
-import { commits, createBenchDatabase, settledUpdates, type BenchDatabase } from './databases.ts';
+import { commits, createBenchDatabase, secretLookups, settledUpdates, type BenchDatabase } from './databases.ts';
 import { measure, postJson, runLoad, warmUp, type LoadResult, type LoadSpec } from './load.ts';
 import { progress } from './log.ts';
 import type { BenchOptions } from './options.ts';
@@ -23,6 +23,8 @@ interface Persistence {
   commits: number;
   /** Flush transactions the engine itself counted (lifeline_ingest_flush_seconds_count). */
   flushes: number | undefined;
+  /** Secret-hash lookup queries (authentication cache misses). */
+  lookups: number;
 }
 
 /**
@@ -39,16 +41,19 @@ async function withPersistence(db: BenchDatabase, engine: EngineChild | undefine
   await warmUp(label, spec);
   const before = await settledUpdates(db.sql, 'node_heartbeats');
   const c0 = await commits(db.sql);
+  const l0 = await secretLookups(db.sql);
   const f0 = await flushCount();
   const result = await measure(label, spec);
   const f1 = await flushCount();
   const after = await settledUpdates(db.sql, 'node_heartbeats');
   const c1 = await commits(db.sql);
+  const l1 = await secretLookups(db.sql);
   const p: Persistence = {
     upd: after.upd - before.upd,
     hotUpd: after.hotUpd - before.hotUpd,
     commits: c1 - c0,
     flushes: f0 === undefined || f1 === undefined ? undefined : f1 - f0,
+    lookups: l1 - l0,
   };
   return { result, p };
 }
@@ -117,13 +122,15 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
   const per1000 = (p: Persistence, heartbeats: number) => (p.commits / Math.max(1, heartbeats)) * 1000;
   const lifeCommits = per1000(life.p, L.sent);
   row(s, 'database commits per 1,000 heartbeats (single run)', lifeCommits.toFixed(1), per1000(naiveSingle.p, N.sent).toFixed(1), 'no per-request commit (≪ 1,000)', lifeCommits < 100);
+  const per1000lookups = (p: Persistence, requests: number) => (p.lookups / Math.max(1, requests)) * 1000;
   const batchHeartbeats = (r: LoadResult) => r.sent * perBatch;
+  row(s, 'authentication queries per 1,000 requests (single run)', per1000lookups(life.p, L.sent).toFixed(1), '0 (none)', '—');
   row(s, 'database commits per 1,000 heartbeats (batch run)', per1000(lifeBatch.p, batchHeartbeats(lifeBatch.result)).toFixed(2), per1000(naiveBatch.p, batchHeartbeats(naiveBatch.result)).toFixed(1), 'no per-request commit', per1000(lifeBatch.p, batchHeartbeats(lifeBatch.result)) < 100);
 
   s.notes.push(
     `Load: autocannon in the benchmark process, keep-alive, ${o.duration} s per run after a short warm-up; the engine (\`LIFELINE_ROLES=api\`) and both baselines are separate processes. Each connection cycles through its own share of the ${int(nodes.length)} node tokens (single) or of the ${batches.length} batch bodies.`,
     `Naive baseline: node:http, no authentication, one \`update node_heartbeats … where node_id = $1\` per heartbeat on a postgres.js pool of 10 (each its own commit).`,
-    `Single run: ${int(L.ok)} heartbeats accepted; ${int(life.p.upd)} row updates (${int(life.p.hotUpd)} HOT) in ${life.p.flushes ?? '?'} flush transactions; ${int(life.p.commits)} commits in the database over the window (all sessions, including the idle 250 ms flushes and statistics reads while it settled).`,
+    `Single run: ${int(L.ok)} heartbeats accepted; ${int(life.p.upd)} row updates (${int(life.p.hotUpd)} HOT) in ${life.p.flushes ?? '?'} flush transactions; ${int(life.p.commits)} commits in the database over the window (all sessions: besides the flushes, ${int(life.p.lookups)} authentication queries — cached secrets are looked up again after the cache's TTL, api_keys first, then nodes — and the idle 250 ms flushes and statistics reads while it settled).`,
     `Batch run: ${int(lifeBatch.result.ok * perBatch)} heartbeats accepted in ${int(lifeBatch.result.ok)} requests; ${int(lifeBatch.p.upd)} row updates (${int(lifeBatch.p.hotUpd)} HOT) in ${lifeBatch.p.flushes ?? '?'} flush transactions.`,
     `Statistics come from pg_stat_user_tables / pg_stat_database, read once they stopped moving (other backends publish counters about once a second).`,
   );

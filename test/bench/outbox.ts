@@ -24,16 +24,19 @@ const TICK_MS = 20;
 class Sink {
   handled = 0;
   lags: number[] = [];
+  /** Epoch ms latency is counted from at the earliest: a backlog waits for the consumers to start. */
+  private floor = 0;
 
   async handle(events: OutboxEvent[], ctx: Pick<HandlerContext, 'tx' | 'now'>): Promise<void> {
     await ctx.tx`insert into bench_handled (event_id, key) select * from unnest(${events.map((e) => e.id)}::bigint[], ${events.map((e) => e.key)}::text[])`;
-    for (const e of events) this.lags.push(ctx.now.getTime() - e.created_at.getTime());
+    for (const e of events) this.lags.push(ctx.now.getTime() - Math.max(this.floor, e.created_at.getTime()));
     this.handled += events.length;
   }
 
-  reset(): void {
+  reset(floor = 0): void {
     this.handled = 0;
     this.lags = [];
+    this.floor = floor;
   }
 }
 
@@ -105,7 +108,7 @@ interface DrainResult {
 
 async function drain(db: BenchDatabase, pool: Sql, sink: Sink, count: number, keys: number, make: () => Promise<Consumer>): Promise<DrainResult> {
   await fillBacklog(db.sql, count, keys);
-  sink.reset();
+  sink.reset(Date.now());
   const t0 = performance.now();
   const consumer = await make();
   try {
@@ -191,7 +194,7 @@ export async function benchOutbox(o: BenchOptions, scope: Scope): Promise<Sectio
   const steadyCell = (r: SteadyResult) =>
     r.drained ? `${ms(p(r.lags, 50), 0)}/${ms(p(r.lags, 99), 0)}` : `${ms(p(r.lags, 50), 0)}/${ms(p(r.lags, 99), 0)} of ${int(r.handled)} handled; ${int(r.offered - r.handled)} left after 30 s`;
   row(s, `drain a backlog — events/s (Lifeline ${int(life.events)}, baseline ${int(naive.events)} events)`, int(eps(life)), int(eps(naive)), '≥ 5,000', eps(life) >= 5000);
-  row(s, 'drain a backlog — commit → handled p50/p99 (queueing included)', `${ms(p(life.lags, 50), 0)}/${ms(p(life.lags, 99), 0)}`, `${ms(p(naive.lags, 50), 0)}/${ms(p(naive.lags, 99), 0)}`, '—');
+  row(s, 'drain a backlog — consumers started → event handled, p50/p99', `${ms(p(life.lags, 50), 0)}/${ms(p(life.lags, 99), 0)}`, `${ms(p(naive.lags, 50), 0)}/${ms(p(naive.lags, 99), 0)}`, '—');
   row(s, `offered ${int(o.outboxRate)} events/s for ${o.duration} s — commit → handled p50/p99`, steadyCell(lifeSteady), steadyCell(naiveSteady), 'p99 ≤ 1,000 ms', lifeSteady.drained && p(lifeSteady.lags, 99) <= 1000);
   row(s, `offered ${int(o.outboxRate)} events/s — backlog drained after the producer stopped`, ms(lifeSteady.tailMs, 0), naiveSteady.drained ? ms(naiveSteady.tailMs, 0) : 'not within 30 s', 'sustained (≈ 0)', lifeSteady.drained && lifeSteady.tailMs < 1000);
   row(s, 'per-key order violations while draining', int(life.violations), int(naive.violations), '0', life.violations === 0);

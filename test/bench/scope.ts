@@ -26,9 +26,13 @@ export class Scope {
 /** Resolves after `ms`; the one place the benchmark sleeps. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Thrown by a waitFor probe when waiting longer cannot help (e.g. the process it polls died). */
+export class GiveUp extends Error {}
+
 /**
  * Polls `probe` every `everyMs` until it returns a value other than undefined, or throws after
  * `timeoutMs` naming what it was waiting for. Every wait in the benchmark is bounded this way.
+ * A probe that throws is retried (the thing may not be up yet), unless it throws GiveUp.
  */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 50): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -38,6 +42,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const v = await probe();
       if (v !== undefined) return v;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     if (performance.now() > deadline) {
