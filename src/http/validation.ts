@@ -37,6 +37,13 @@ export function query<S extends v.GenericSchema>(c: Context, schema: S): v.Infer
   return parse(schema, c.req.query());
 }
 
+/**
+ * JSON Schema keywords for the OpenAPI document where valibot's converter cannot see what a schema
+ * accepts (v.custom, v.rawCheck, v.check and transforms convert to nothing). A metadata action does
+ * nothing when parsing; @valibot/to-json-schema copies its keys onto the converted schema.
+ */
+const documented = <T>(keywords: Record<string, unknown>) => v.metadata<T, Record<string, unknown>>(keywords);
+
 // Shared field schemas.
 export const NodeName = v.pipe(
   v.string('must be a string'),
@@ -44,15 +51,19 @@ export const NodeName = v.pipe(
 );
 
 const intFromQuery = (min: number, max: number, fallback: number) =>
-  v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, 'must be an integer'),
-      v.transform(Number),
-      v.minValue(min, `must be at least ${min}`),
-      v.maxValue(max, `must be at most ${max}`),
+  v.pipe(
+    v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d+$/, 'must be an integer'),
+        v.transform(Number),
+        v.minValue(min, `must be at least ${min}`),
+        v.maxValue(max, `must be at most ${max}`),
+      ),
+      String(fallback),
     ),
-    String(fallback),
+    // Query values are text to the parser but integers to a reader of the OpenAPI document.
+    documented({ type: 'integer', minimum: min, maximum: max, default: fallback }),
   );
 
 export const Paging = {
@@ -113,6 +124,7 @@ export function closedObject<E extends v.ObjectEntries>(entries: E) {
       }
     }),
     v.object(entries),
+    documented({ additionalProperties: false }),
   );
 }
 

@@ -6,9 +6,11 @@ import { generateSecret, hashSecret } from '../../secrets.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../errors.ts';
+import { listOf } from '../openapi-components.ts';
+import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, page, Paging, query } from '../validation.ts';
 
-const CreateKey = closedObject({
+export const CreateKey = closedObject({
   name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')),
   scope: v.picklist(['admin', 'write', 'read', 'ingest'], 'must be admin, write, read or ingest'),
 });
@@ -21,30 +23,64 @@ const render = (k: ApiKeyRow) => ({
   revoked_at: k.revoked_at ? k.revoked_at.toISOString() : null,
 });
 
+export const ListKeys = v.object(Paging);
+
 const isKeyId = (k: unknown): k is string => typeof k === 'string' && isUuid(k);
+
+const doc = operationDocs('API keys');
 
 export function apiKeyRoutes(deps: AppDeps) {
   const app = new Hono<AuthEnv>();
   app.use('*', requireScope('admin'));
 
-  app.post('/', async (c) => {
-    const input = await body(c, CreateKey);
-    const secret = generateSecret('llk');
-    const key = await insertApiKey(deps.sql, input.name, input.scope, hashSecret(secret), deps.clock.now());
-    return c.json({ ...render(key), secret }, 201);
-  });
+  app.post(
+    '/',
+    doc({
+      summary: 'Create an API key',
+      description: 'The answer carries the secret, shown only this once.',
+      access: 'admin',
+      body: CreateKey,
+      ok: { status: 201, description: 'The key and its secret.', body: 'ApiKeyWithSecret' },
+    }),
+    async (c) => {
+      const input = await body(c, CreateKey);
+      const secret = generateSecret('llk');
+      const key = await insertApiKey(deps.sql, input.name, input.scope, hashSecret(secret), deps.clock.now());
+      return c.json({ ...render(key), secret }, 201);
+    },
+  );
 
-  app.get('/', async (c) => {
-    const q = query(c, v.object(Paging));
-    const rows = await listApiKeys(deps.sql, decodeCursor(q.cursor, isKeyId), q.limit + 1);
-    return c.json(page(rows.map(render), q.limit, (k) => k.id));
-  });
+  app.get(
+    '/',
+    doc({
+      summary: 'List API keys',
+      description: 'Revoked ones too; never a secret.',
+      access: 'admin',
+      query: ListKeys,
+      ok: { status: 200, description: 'A page of keys.', body: listOf('ApiKey') },
+    }),
+    async (c) => {
+      const q = query(c, ListKeys);
+      const rows = await listApiKeys(deps.sql, decodeCursor(q.cursor, isKeyId), q.limit + 1);
+      return c.json(page(rows.map(render), q.limit, (k) => k.id));
+    },
+  );
 
-  app.delete('/:id', async (c) => {
-    const id = c.req.param('id');
-    if (!isKeyId(id) || !(await revokeApiKey(deps.sql, id, deps.clock.now()))) throw notFound(`API key "${id}"`);
-    deps.auth.forget();
-    return c.body(null, 204);
-  });
+  app.delete(
+    '/:id',
+    doc({
+      summary: 'Revoke an API key',
+      description: 'It stops working at once on this process and within 5 s on others.',
+      access: 'admin',
+      id: 'The key id',
+      ok: { status: 204, description: 'Revoked.' },
+    }),
+    async (c) => {
+      const id = c.req.param('id');
+      if (!isKeyId(id) || !(await revokeApiKey(deps.sql, id, deps.clock.now()))) throw notFound(`API key "${id}"`);
+      deps.auth.forget();
+      return c.body(null, 204);
+    },
+  );
   return app;
 }

@@ -20,6 +20,8 @@ import { policiesUsingChannel } from '../../db/policies.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { conflict, notFound } from '../errors.ts';
+import { listOf } from '../openapi-components.ts';
+import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, DisplayName, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
 const TYPES = ['email', 'webhook', 'slack', 'pagerduty'] as const satisfies readonly ChannelType[];
@@ -92,6 +94,12 @@ const PATCH = perType((type) =>
   }),
 );
 
+// What POST and PATCH accept, one alternative per type (the handlers pick by the body's or the
+// stored channel's type).
+export const CreateChannel = v.union(TYPES.map((t) => CREATE[t]));
+export const PatchChannel = v.union(TYPES.map((t) => PATCH[t]));
+export const ListChannels = v.object(Paging);
+
 /** Splits the secret out of a config and seals it; `secret_sealed` is absent when there was none. */
 function sealConfig(type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
   const field = channelSecretField(type);
@@ -113,6 +121,9 @@ const render = (ch: ChannelRow) => ({
 const isCursor = (k: unknown): k is ChannelCursor =>
   Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && isUuid(k[1]);
 
+const doc = operationDocs('Channels');
+const CHANNEL = 'The channel id';
+
 /** Where incidents are announced. Secrets go in, sealed, and never come back out. */
 export function channelRoutes(deps: AppDeps) {
   const { sql, clock, secretKey } = deps;
@@ -124,59 +135,111 @@ export function channelRoutes(deps: AppDeps) {
     return ch;
   };
 
-  app.post('/', requireScope('write'), async (c) => {
-    const raw = await readJson(c);
-    const type = (raw as { type?: unknown } | null)?.type;
-    const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
-    let config = input.config;
-    // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
-    const generated = input.type === 'webhook' && config.secret === undefined ? generateWebhookSecret() : undefined;
-    if (generated) config = { ...config, secret: generated };
-    const sealed = sealConfig(input.type, config, secretKey);
-    const row = await insertChannel(
-      sql,
-      { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null },
-      clock.now(),
-    );
-    const shown = render(row);
-    return c.json(generated ? { ...shown, config: { ...shown.config, secret: generated } } : shown, 201);
-  });
+  app.post(
+    '/',
+    doc({
+      summary: 'Create a channel',
+      description:
+        'email `{"to": [1-20 addresses]}`, webhook `{"url", "secret"?}` (Standard Webhooks; a `whsec_` secret is generated when left out and returned once as `config.secret`), slack `{"webhook_url"}` (https), pagerduty `{"routing_key", "url"?}` (Events API v2).',
+      access: 'write',
+      body: CreateChannel,
+      ok: { status: 201, description: 'The channel, without its secret (unless one was generated).', body: 'Channel' },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const raw = await readJson(c);
+      const type = (raw as { type?: unknown } | null)?.type;
+      const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
+      let config = input.config;
+      // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
+      const generated = input.type === 'webhook' && config.secret === undefined ? generateWebhookSecret() : undefined;
+      if (generated) config = { ...config, secret: generated };
+      const sealed = sealConfig(input.type, config, secretKey);
+      const row = await insertChannel(
+        sql,
+        { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null },
+        clock.now(),
+      );
+      const shown = render(row);
+      return c.json(generated ? { ...shown, config: { ...shown.config, secret: generated } } : shown, 201);
+    },
+  );
 
-  app.get('/', requireScope('read'), async (c) => {
-    const q = query(c, v.object(Paging));
-    const rows = await listChannels(sql, decodeCursor(q.cursor, isCursor), q.limit + 1);
-    return c.json(page(rows.map(render), q.limit, (ch) => [ch.name, ch.id]));
-  });
+  app.get(
+    '/',
+    doc({
+      summary: 'List channels',
+      description: 'By name; never a secret.',
+      access: 'read',
+      query: ListChannels,
+      ok: { status: 200, description: 'A page of channels.', body: listOf('Channel') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const q = query(c, ListChannels);
+      const rows = await listChannels(sql, decodeCursor(q.cursor, isCursor), q.limit + 1);
+      return c.json(page(rows.map(render), q.limit, (ch) => [ch.name, ch.id]));
+    },
+  );
 
-  app.get('/:id', requireScope('read'), async (c) => c.json(render(await find(c.req.param('id')))));
+  app.get(
+    '/:id',
+    doc({ summary: 'Get a channel', access: 'read', id: CHANNEL, ok: { status: 200, description: 'The channel, without its secret.', body: 'Channel' } }),
+    requireScope('read'),
+    async (c) => c.json(render(await find(c.req.param('id')))),
+  );
 
-  app.patch('/:id', requireScope('write'), async (c) => {
-    const ch = await find(c.req.param('id'));
-    const input = parse(PATCH[ch.type], await readJson(c));
-    const patch: ChannelPatch = {
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(input.config !== undefined ? sealConfig(ch.type, input.config, secretKey) : {}),
-    };
-    if (Object.keys(patch).length === 0) return c.json(render(ch));
-    const row = await updateChannel(sql, ch.id, patch, clock.now());
-    if (!row) throw notFound(`Channel "${ch.id}"`);
-    return c.json(render(row));
-  });
+  app.patch(
+    '/:id',
+    doc({
+      summary: 'Change a channel',
+      description: "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret.",
+      access: 'write',
+      id: CHANNEL,
+      body: PatchChannel,
+      ok: { status: 200, description: 'The channel as changed.', body: 'Channel' },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const ch = await find(c.req.param('id'));
+      const input = parse(PATCH[ch.type], await readJson(c));
+      const patch: ChannelPatch = {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.config !== undefined ? sealConfig(ch.type, input.config, secretKey) : {}),
+      };
+      if (Object.keys(patch).length === 0) return c.json(render(ch));
+      const row = await updateChannel(sql, ch.id, patch, clock.now());
+      if (!row) throw notFound(`Channel "${ch.id}"`);
+      return c.json(render(row));
+    },
+  );
 
-  app.delete('/:id', requireScope('write'), async (c) => {
-    const id = c.req.param('id');
-    if (!isUuid(id)) throw notFound(`Channel "${id}"`);
-    await sql.begin(async (tx) => {
-      if (!(await lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
-      const users = await policiesUsingChannel(tx, id);
-      if (users.length > 0) {
-        const names = users.map((p) => `"${p.name}" (${p.id})`).join(', ');
-        throw conflict(`The channel is used by escalation ${users.length === 1 ? 'policy' : 'policies'} ${names}; remove it from them first.`);
-      }
-      await deleteChannel(tx, id);
-    });
-    return c.body(null, 204);
-  });
+  app.delete(
+    '/:id',
+    doc({
+      summary: 'Delete a channel',
+      description: 'A channel an escalation policy names cannot be deleted (409): remove it from the policy first.',
+      access: 'write',
+      id: CHANNEL,
+      ok: { status: 204, description: 'Deleted.' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const id = c.req.param('id');
+      if (!isUuid(id)) throw notFound(`Channel "${id}"`);
+      await sql.begin(async (tx) => {
+        if (!(await lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
+        const users = await policiesUsingChannel(tx, id);
+        if (users.length > 0) {
+          const names = users.map((p) => `"${p.name}" (${p.id})`).join(', ');
+          throw conflict(`The channel is used by escalation ${users.length === 1 ? 'policy' : 'policies'} ${names}; remove it from them first.`);
+        }
+        await deleteChannel(tx, id);
+      });
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }

@@ -16,6 +16,8 @@ import {
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { listOf } from '../openapi-components.ts';
+import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, DisplayName, int, page, Paging, query } from '../validation.ts';
 
 const MAX_AFTER_SECONDS = 30 * 86_400;
@@ -57,19 +59,21 @@ const Levels = v.pipe(
 const Repeat = int(0, 10);
 const IsDefault = v.boolean('must be true or false');
 
-const CreatePolicy = closedObject({
+export const CreatePolicy = closedObject({
   name: DisplayName,
   levels: Levels,
   repeat: v.optional(Repeat, 0),
   is_default: v.optional(IsDefault, false),
 });
 
-const PatchPolicy = closedObject({
+export const PatchPolicy = closedObject({
   name: v.optional(DisplayName),
   levels: v.optional(Levels),
   repeat: v.optional(Repeat),
   is_default: v.optional(IsDefault),
 });
+
+export const ListPolicies = v.object(Paging);
 
 const render = (p: PolicyRow) => ({
   id: p.id,
@@ -100,6 +104,11 @@ function uniqueViolated(err: unknown): string | undefined {
 // (and then demotes the winner). Three rounds cover any realistic pile-up.
 const DEFAULT_RACE_ATTEMPTS = 3;
 
+const doc = operationDocs('Escalation policies');
+const POLICY = 'The escalation policy id';
+const LEVELS =
+  'Levels: 1-10, the first at `after_seconds` 0, each later one strictly after the one before; every channel must exist. While an incident is unacknowledged, level n is paged `after_seconds` after it opened, and the levels repeat `repeat` times.';
+
 /** Who escalates an incident, when, and how many times the levels repeat. */
 export function escalationPolicyRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
@@ -129,35 +138,87 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     }
   }
 
-  app.post('/', requireScope('write'), async (c) => {
-    const input = await body(c, CreatePolicy);
-    const row = await write(input, (tx) => insertPolicy(tx, input, clock.now()));
-    return c.json(render(row!), 201);
-  });
+  app.post(
+    '/',
+    doc({
+      summary: 'Create an escalation policy',
+      description: `${LEVELS} A new default replaces the old one.`,
+      access: 'write',
+      body: CreatePolicy,
+      ok: { status: 201, description: 'The policy.', body: 'EscalationPolicy' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const input = await body(c, CreatePolicy);
+      const row = await write(input, (tx) => insertPolicy(tx, input, clock.now()));
+      return c.json(render(row!), 201);
+    },
+  );
 
-  app.get('/', requireScope('read'), async (c) => {
-    const q = query(c, v.object(Paging));
-    const rows = await listPolicies(sql, decodeCursor(q.cursor, (k): k is string => typeof k === 'string'), q.limit + 1);
-    return c.json(page(rows.map(render), q.limit, (p) => p.name));
-  });
+  app.get(
+    '/',
+    doc({
+      summary: 'List escalation policies',
+      description: 'By name.',
+      access: 'read',
+      query: ListPolicies,
+      ok: { status: 200, description: 'A page of policies.', body: listOf('EscalationPolicy') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const q = query(c, ListPolicies);
+      const rows = await listPolicies(sql, decodeCursor(q.cursor, (k): k is string => typeof k === 'string'), q.limit + 1);
+      return c.json(page(rows.map(render), q.limit, (p) => p.name));
+    },
+  );
 
-  app.get('/:id', requireScope('read'), async (c) => c.json(render(await find(c.req.param('id')))));
+  app.get(
+    '/:id',
+    doc({ summary: 'Get an escalation policy', access: 'read', id: POLICY, ok: { status: 200, description: 'The policy.', body: 'EscalationPolicy' } }),
+    requireScope('read'),
+    async (c) => c.json(render(await find(c.req.param('id')))),
+  );
 
-  app.patch('/:id', requireScope('write'), async (c) => {
-    const existing = await find(c.req.param('id'));
-    const patch = await body(c, PatchPolicy);
-    if (Object.keys(patch).length === 0) return c.json(render(existing));
-    const row = await write(patch, (tx) => updatePolicy(tx, existing.id, patch, clock.now()));
-    if (!row) throw notFound(`Escalation policy "${existing.id}"`);
-    return c.json(render(row));
-  });
+  app.patch(
+    '/:id',
+    doc({
+      summary: 'Change an escalation policy',
+      description: LEVELS,
+      access: 'write',
+      id: POLICY,
+      body: PatchPolicy,
+      ok: { status: 200, description: 'The policy as changed.', body: 'EscalationPolicy' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const existing = await find(c.req.param('id'));
+      const patch = await body(c, PatchPolicy);
+      if (Object.keys(patch).length === 0) return c.json(render(existing));
+      const row = await write(patch, (tx) => updatePolicy(tx, existing.id, patch, clock.now()));
+      if (!row) throw notFound(`Escalation policy "${existing.id}"`);
+      return c.json(render(row));
+    },
+  );
 
   // Nodes that used it fall back to the default policy (the foreign key sets theirs to null).
-  app.delete('/:id', requireScope('write'), async (c) => {
-    const id = c.req.param('id');
-    if (!isUuid(id) || !(await deletePolicy(sql, id))) throw notFound(`Escalation policy "${id}"`);
-    return c.body(null, 204);
-  });
+  app.delete(
+    '/:id',
+    doc({
+      summary: 'Delete an escalation policy',
+      description: 'Nodes that used it fall back to the default policy.',
+      access: 'write',
+      id: POLICY,
+      ok: { status: 204, description: 'Deleted.' },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const id = c.req.param('id');
+      if (!isUuid(id) || !(await deletePolicy(sql, id))) throw notFound(`Escalation policy "${id}"`);
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { Ingestor } from '../../ingest/ingestor.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
+import { operationDocs } from '../openapi.ts';
 import { NodeName, openObject, parse, plainRecord, readJson } from '../validation.ts';
 
 const Check = openObject({
@@ -12,7 +13,7 @@ const Check = openObject({
 });
 
 // Unknown fields are ignored rather than rejected: agents of newer versions may send more.
-const Heartbeat = openObject({
+export const Heartbeat = openObject({
   node: v.optional(NodeName),
   status: v.optional(v.picklist(['ok', 'degraded', 'failing'], 'must be ok, degraded or failing'), 'ok'),
   checks: v.optional(
@@ -25,7 +26,7 @@ const Heartbeat = openObject({
   seq: v.optional(v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(0, 'must be at least 0'), v.maxValue(Number.MAX_SAFE_INTEGER, 'is too large'))),
 });
 
-const Batch = openObject({
+export const Batch = openObject({
   heartbeats: v.pipe(
     v.array(Heartbeat, 'must be an array of heartbeats'),
     v.minLength(1, 'must hold at least one heartbeat'),
@@ -33,23 +34,41 @@ const Batch = openObject({
   ),
 });
 
+// What the route accepts: a body with `heartbeats` is a batch, any other one a single heartbeat.
+export const HeartbeatBody = v.union([Heartbeat, Batch]);
+
+const doc = operationDocs('Heartbeats');
+
 export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor) {
   const app = new Hono<AuthEnv>();
-  app.post('/', requireScope('heartbeat'), async (c) => {
-    let result: { accepted: number; stale: number };
-    try {
-      const raw = await readJson(c);
-      const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
-      const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
-      result = await ingestor.accept(principalOf(c), heartbeats, batch, deps.clock.now());
-    } catch (err) {
-      deps.metrics.heartbeats.inc({ result: 'rejected' });
-      throw err;
-    }
-    const { accepted, stale } = result;
-    deps.metrics.heartbeats.inc({ result: 'accepted' }, accepted - stale);
-    if (stale) deps.metrics.heartbeats.inc({ result: 'stale' }, stale);
-    return c.json({ accepted }, 202);
-  });
+  app.post(
+    '/',
+    doc({
+      summary: 'Send heartbeats',
+      description:
+        'One heartbeat, or `{"heartbeats": [...]}` with up to 1000; all are accepted or none. With a node token `node` may be left out; naming another node is 403. With an ingest key an unknown node is registered (LIFELINE_AUTO_REGISTER). The receive time is what counts; a `seq` not above one already seen is accepted and ignored. Unknown fields are ignored.',
+      access: 'heartbeat',
+      body: HeartbeatBody,
+      ok: { status: 202, description: 'Accepted; judged within one evaluator tick.', body: 'Accepted' },
+      errors: [404],
+    }),
+    requireScope('heartbeat'),
+    async (c) => {
+      let result: { accepted: number; stale: number };
+      try {
+        const raw = await readJson(c);
+        const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
+        const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
+        result = await ingestor.accept(principalOf(c), heartbeats, batch, deps.clock.now());
+      } catch (err) {
+        deps.metrics.heartbeats.inc({ result: 'rejected' });
+        throw err;
+      }
+      const { accepted, stale } = result;
+      deps.metrics.heartbeats.inc({ result: 'accepted' }, accepted - stale);
+      if (stale) deps.metrics.heartbeats.inc({ result: 'stale' }, stale);
+      return c.json({ accepted }, 202);
+    },
+  );
   return app;
 }

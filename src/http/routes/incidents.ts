@@ -20,17 +20,19 @@ import { incidentView, timelineView } from '../../incidents/view.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, conflict, notFound, validationFailed } from '../errors.ts';
+import { listOf } from '../openapi-components.ts';
+import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, optionalBody, page, Paging, query } from '../validation.ts';
 
-const ListIncidents = v.object({
+export const ListIncidents = v.object({
   ...Paging,
   status: v.optional(v.picklist(['open', 'acknowledged', 'resolved'], 'must be open, acknowledged or resolved')),
   node_id: v.optional(v.pipe(v.string(), v.uuid('must be a node id'))),
 });
 
 const By = v.optional(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')));
-const Acknowledge = closedObject({ by: By });
-const Resolve = closedObject({
+export const Acknowledge = closedObject({ by: By });
+export const Resolve = closedObject({
   by: By,
   note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(2000, 'must be at most 2000 characters'))),
 });
@@ -46,6 +48,15 @@ function ifMatch(c: Context): number | undefined {
   if (!m) throw validationFailed([{ field: 'If-Match', message: 'must be the incident version, e.g. If-Match: 3' }]);
   return Number(m[1]);
 }
+
+const doc = operationDocs('Incidents');
+const INCIDENT = 'The incident id';
+const IF_MATCH = {
+  name: 'If-Match',
+  in: 'header',
+  description: 'Act only if the incident is still at this `version` (`3`, `"3"` or `W/"3"`); 412 otherwise',
+  schema: { type: 'string' },
+} as const;
 
 export function incidentRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
@@ -92,42 +103,80 @@ export function incidentRoutes(deps: AppDeps) {
       return c.json((await render([await find(id)]))[0]);
     };
 
-  app.get('/', requireScope('read'), async (c) => {
-    const q = query(c, ListIncidents);
-    const after = decodeCursor(q.cursor, isCursor);
-    const rows = await listIncidents(sql, {
-      status: q.status,
-      nodeId: q.node_id,
-      after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined,
-      limit: q.limit + 1,
-    });
-    const items = await render(rows);
-    return c.json(page(items, q.limit, (i) => [i.opened_at, i.id]));
-  });
+  app.get(
+    '/',
+    doc({
+      summary: 'List incidents',
+      description: 'Newest first, each with its timeline.',
+      access: 'read',
+      query: ListIncidents,
+      ok: { status: 200, description: 'A page of incidents.', body: listOf('Incident') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const q = query(c, ListIncidents);
+      const after = decodeCursor(q.cursor, isCursor);
+      const rows = await listIncidents(sql, {
+        status: q.status,
+        nodeId: q.node_id,
+        after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined,
+        limit: q.limit + 1,
+      });
+      const items = await render(rows);
+      return c.json(page(items, q.limit, (i) => [i.opened_at, i.id]));
+    },
+  );
 
-  app.get('/:id', requireScope('read'), async (c) => c.json((await render([await find(c.req.param('id'))]))[0]));
+  app.get(
+    '/:id',
+    doc({ summary: 'Get an incident', access: 'read', id: INCIDENT, ok: { status: 200, description: 'The incident.', body: 'Incident' } }),
+    requireScope('read'),
+    async (c) => c.json((await render([await find(c.req.param('id'))]))[0]),
+  );
 
-  app.get('/:id/deliveries', requireScope('read'), async (c) => {
-    const incident = await find(c.req.param('id'));
-    const rows = await listDeliveries(sql, incident.id);
-    return c.json({
-      items: rows.map((d) => ({
-        id: d.id,
-        channel_id: d.channel_id,
-        channel_type: d.channel_type,
-        event: d.event,
-        status: d.status,
-        attempts: d.attempts,
-        last_error: d.last_error,
-        created_at: d.created_at.toISOString(),
-        sent_at: d.sent_at ? d.sent_at.toISOString() : null,
-      })),
-      next_cursor: null,
-    });
-  });
+  app.get(
+    '/:id/deliveries',
+    doc({
+      summary: "List an incident's deliveries",
+      description: 'One row per (event, channel); all of them, so `next_cursor` is always null.',
+      access: 'read',
+      id: INCIDENT,
+      ok: { status: 200, description: 'The deliveries.', body: listOf('Delivery') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const incident = await find(c.req.param('id'));
+      const rows = await listDeliveries(sql, incident.id);
+      return c.json({
+        items: rows.map((d) => ({
+          id: d.id,
+          channel_id: d.channel_id,
+          channel_type: d.channel_type,
+          event: d.event,
+          status: d.status,
+          attempts: d.attempts,
+          last_error: d.last_error,
+          created_at: d.created_at.toISOString(),
+          sent_at: d.sent_at ? d.sent_at.toISOString() : null,
+        })),
+        next_cursor: null,
+      });
+    },
+  );
 
   app.post(
     '/:id/acknowledge',
+    doc({
+      summary: 'Acknowledge an incident',
+      description: 'Stops escalation. Acknowledging twice keeps the first; a resolved incident is 409. `by` defaults to the caller.',
+      access: 'write',
+      id: INCIDENT,
+      headers: [IF_MATCH],
+      body: Acknowledge,
+      bodyOptional: true,
+      ok: { status: 200, description: 'The incident.', body: 'Incident' },
+      errors: [409, 412],
+    }),
     requireScope('write'),
     act(Acknowledge, async (tx, row, _input, by, now) => {
       // Acknowledging twice is not an error: the first acknowledgement stands.
@@ -140,6 +189,17 @@ export function incidentRoutes(deps: AppDeps) {
 
   app.post(
     '/:id/resolve',
+    doc({
+      summary: 'Resolve an incident',
+      description: 'Every channel that was paged is told. A resolved incident is 409. `by` defaults to the caller.',
+      access: 'write',
+      id: INCIDENT,
+      headers: [IF_MATCH],
+      body: Resolve,
+      bodyOptional: true,
+      ok: { status: 200, description: 'The incident.', body: 'Incident' },
+      errors: [409, 412],
+    }),
     requireScope('write'),
     act(Resolve, async (tx, row, input, by, now) => {
       const timeline: TimelineEntry[] = [];

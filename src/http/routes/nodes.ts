@@ -7,6 +7,8 @@ import { generateSecret, hashSecret } from '../../secrets.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
+import { listOf } from '../openapi-components.ts';
+import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, int, Labels, NodeName, page, Paging, query } from '../validation.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -50,7 +52,7 @@ const Settings = {
   escalation_policy_id: v.nullable(v.pipe(v.string(), v.uuid('must be a UUID'))),
 };
 
-const CreateNode = closedObject({
+export const CreateNode = closedObject({
   name: NodeName,
   labels: v.optional(Labels, {}),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds, NODE_DEFAULTS.heartbeat_interval_seconds),
@@ -60,7 +62,7 @@ const CreateNode = closedObject({
   escalation_policy_id: v.optional(Settings.escalation_policy_id, null),
 });
 
-const PatchNode = closedObject({
+export const PatchNode = closedObject({
   name: v.optional(NodeName),
   labels: v.optional(Labels),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),
@@ -70,7 +72,7 @@ const PatchNode = closedObject({
   escalation_policy_id: v.optional(Settings.escalation_policy_id),
 });
 
-const ListNodes = v.object({
+export const ListNodes = v.object({
   ...Paging,
   state: v.optional(v.picklist(STATES, `must be one of ${STATES.join(', ')}`)),
   label: v.optional(
@@ -82,7 +84,7 @@ const ListNodes = v.object({
   ),
 });
 
-const ListTransitions = v.object(Paging);
+export const ListTransitions = v.object(Paging);
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
@@ -91,6 +93,9 @@ function unknownPolicy(err: unknown) {
   if ((err as { constraint_name?: string }).constraint_name !== 'nodes_escalation_policy_fk') return err;
   return validationFailed([{ field: 'escalation_policy_id', message: 'is not an escalation policy' }]);
 }
+
+const doc = operationDocs('Nodes');
+const NODE = 'The node id or name';
 
 export function nodeRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
@@ -102,73 +107,143 @@ export function nodeRoutes(deps: AppDeps) {
     return node;
   };
 
-  app.post('/', requireScope('write'), async (c) => {
-    const input = await body(c, CreateNode);
-    const token = generateSecret('lln');
-    const now = clock.now();
-    try {
-      const id = await sql.begin((tx) => insertNode(tx, { ...input, token_hash: hashSecret(token) }, now));
-      return c.json({ ...renderNode(await find(id), now), token }, 201);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`A node named "${input.name}" already exists.`);
-      throw unknownPolicy(err);
-    }
-  });
+  app.post(
+    '/',
+    doc({
+      summary: 'Create a node',
+      description: 'The answer carries the node token, shown only this once. `name` is unique.',
+      access: 'write',
+      body: CreateNode,
+      ok: { status: 201, description: 'The node and its token.', body: 'NodeWithToken' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const input = await body(c, CreateNode);
+      const token = generateSecret('lln');
+      const now = clock.now();
+      try {
+        const id = await sql.begin((tx) => insertNode(tx, { ...input, token_hash: hashSecret(token) }, now));
+        return c.json({ ...renderNode(await find(id), now), token }, 201);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`A node named "${input.name}" already exists.`);
+        throw unknownPolicy(err);
+      }
+    },
+  );
 
-  app.get('/', requireScope('read'), async (c) => {
-    const q = query(c, ListNodes);
-    const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
-    const rows = await listNodes(sql, { state: q.state, label: q.label, after, limit: q.limit + 1 });
-    const now = clock.now();
-    return c.json(page(rows.map((n) => renderNode(n, now)), q.limit, (n) => n.name));
-  });
+  app.get(
+    '/',
+    doc({
+      summary: 'List nodes',
+      description: 'By name.',
+      access: 'read',
+      query: ListNodes,
+      queryNotes: { label: 'Only nodes carrying this label, as `key:value`' },
+      ok: { status: 200, description: 'A page of nodes.', body: listOf('Node') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const q = query(c, ListNodes);
+      const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
+      const rows = await listNodes(sql, { state: q.state, label: q.label, after, limit: q.limit + 1 });
+      const now = clock.now();
+      return c.json(page(rows.map((n) => renderNode(n, now)), q.limit, (n) => n.name));
+    },
+  );
 
-  app.get('/:id', requireScope('read'), async (c) => c.json(renderNode(await find(c.req.param('id')), clock.now())));
+  app.get(
+    '/:id',
+    doc({ summary: 'Get a node', access: 'read', id: NODE, ok: { status: 200, description: 'The node.', body: 'Node' } }),
+    requireScope('read'),
+    async (c) => c.json(renderNode(await find(c.req.param('id')), clock.now())),
+  );
 
-  app.patch('/:id', requireScope('write'), async (c) => {
-    const node = await find(c.req.param('id'));
-    const patch = await body(c, PatchNode);
-    try {
-      await sql.begin((tx) => updateNode(tx, node.id, patch, clock.now()));
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`A node named "${patch.name}" already exists.`);
-      throw unknownPolicy(err);
-    }
-    deps.ingestor?.forget();
-    return c.json(renderNode(await find(node.id), clock.now()));
-  });
+  app.patch(
+    '/:id',
+    doc({
+      summary: 'Change a node',
+      description: 'A changed setting is judged afresh at the next evaluator tick.',
+      access: 'write',
+      id: NODE,
+      body: PatchNode,
+      ok: { status: 200, description: 'The node as changed.', body: 'Node' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const node = await find(c.req.param('id'));
+      const patch = await body(c, PatchNode);
+      try {
+        await sql.begin((tx) => updateNode(tx, node.id, patch, clock.now()));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`A node named "${patch.name}" already exists.`);
+        throw unknownPolicy(err);
+      }
+      deps.ingestor?.forget();
+      return c.json(renderNode(await find(node.id), clock.now()));
+    },
+  );
 
-  app.delete('/:id', requireScope('write'), async (c) => {
-    const node = await find(c.req.param('id'));
-    const gone = await sql.begin((tx) => deleteNode(tx, node.id, clock.now()));
-    if (!gone) throw notFound(`Node "${c.req.param('id')}"`);
-    deps.ingestor?.forget();
-    deps.auth.forget();
-    return c.body(null, 204);
-  });
+  app.delete(
+    '/:id',
+    doc({ summary: 'Delete a node', access: 'write', id: NODE, ok: { status: 204, description: 'Deleted.' } }),
+    requireScope('write'),
+    async (c) => {
+      const node = await find(c.req.param('id'));
+      const gone = await sql.begin((tx) => deleteNode(tx, node.id, clock.now()));
+      if (!gone) throw notFound(`Node "${c.req.param('id')}"`);
+      deps.ingestor?.forget();
+      deps.auth.forget();
+      return c.body(null, 204);
+    },
+  );
 
-  app.post('/:id/token', requireScope('write'), async (c) => {
-    const node = await find(c.req.param('id'));
-    const token = generateSecret('lln');
-    await rotateNodeToken(sql, node.id, hashSecret(token), clock.now());
-    deps.auth.forget();
-    return c.json({ ...renderNode(await find(node.id), clock.now()), token });
-  });
+  app.post(
+    '/:id/token',
+    doc({
+      summary: 'Rotate a node token',
+      description: 'The old token stops working at once on this process and within 5 s on others.',
+      access: 'write',
+      id: NODE,
+      ok: { status: 200, description: 'The node and its new token.', body: 'NodeWithToken' },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const node = await find(c.req.param('id'));
+      const token = generateSecret('lln');
+      await rotateNodeToken(sql, node.id, hashSecret(token), clock.now());
+      deps.auth.forget();
+      return c.json({ ...renderNode(await find(node.id), clock.now()), token });
+    },
+  );
 
-  app.get('/:id/transitions', requireScope('read'), async (c) => {
-    const node = await find(c.req.param('id'));
-    const q = query(c, ListTransitions);
-    const before = decodeCursor(q.cursor, (k): k is number => Number.isInteger(k));
-    const rows = await listTransitions(sql, node.id, before, q.limit + 1);
-    const items = rows.map((r) => ({
-      from: r.from_state,
-      to: r.to_state,
-      at: r.at.toISOString(),
-      reason: r.reason,
-      state_version: r.state_version,
-    }));
-    return c.json(page(items, q.limit, (t) => t.state_version));
-  });
+  app.get(
+    '/:id/transitions',
+    doc({
+      summary: "List a node's transitions",
+      description: 'Every health change, newest first.',
+      access: 'read',
+      id: NODE,
+      query: ListTransitions,
+      ok: { status: 200, description: 'A page of transitions.', body: listOf('Transition') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const node = await find(c.req.param('id'));
+      const q = query(c, ListTransitions);
+      const before = decodeCursor(q.cursor, (k): k is number => Number.isInteger(k));
+      const rows = await listTransitions(sql, node.id, before, q.limit + 1);
+      const items = rows.map((r) => ({
+        from: r.from_state,
+        to: r.to_state,
+        at: r.at.toISOString(),
+        reason: r.reason,
+        state_version: r.state_version,
+      }));
+      return c.json(page(items, q.limit, (t) => t.state_version));
+    },
+  );
 
   return app;
 }

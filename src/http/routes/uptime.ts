@@ -1,24 +1,25 @@
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { getNode } from '../../db/nodes.ts';
-import { combine, resolveWindow, summarize, type Bucket, type StateMs, type Window } from '../../uptime/accounting.ts';
+import { combine, resolveWindow, summarize, UPTIME_WINDOWS, type Bucket, type StateMs, type Window } from '../../uptime/accounting.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { operationDocs } from '../openapi.ts';
 import { decodeCursor, page, Paging, query } from '../validation.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
 
 const WindowFields = { window: v.optional(v.string()), from: v.optional(v.string()), to: v.optional(v.string()) };
 
-const NodeUptimeQuery = v.object({
+export const NodeUptimeQuery = v.object({
   ...WindowFields,
   bucket: v.optional(v.picklist(['hour', 'day'], 'must be hour or day')),
 });
 
 const SORTS = ['name', 'worst'] as const;
-const FleetQuery = v.object({
+export const FleetQuery = v.object({
   ...WindowFields,
   ...Paging,
   sort: v.optional(v.picklist(SORTS, `must be one of ${SORTS.join(', ')}`), 'name'),
@@ -78,62 +79,94 @@ const worstKey = (i: FleetItem): WorstKey => [i.uptime_ratio, i.name];
 const isWorstKey = (k: unknown): k is WorstKey =>
   Array.isArray(k) && k.length === 2 && (k[0] === null || typeof k[0] === 'number') && typeof k[1] === 'string';
 
+const doc = operationDocs('Uptime');
+const WINDOW_NOTES = {
+  window: `The period up to now: ${Object.keys(UPTIME_WINDOWS).join(', ')} (default 30d). Not with from/to`,
+  from: 'RFC 3339 start of the period, with to (at most 3 × 366 days)',
+  to: 'RFC 3339 end of the period, with from',
+};
+
 export function uptimeRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
 
-  app.get('/nodes/:id/uptime', requireScope('read'), async (c) => {
-    const now = clock.now().getTime();
-    const { q, window } = readQuery(c, NodeUptimeQuery, now);
-    const ref = c.req.param('id');
-    const node = await getNode(sql, ref);
-    if (!node) throw notFound(`Node "${ref}"`);
-    let ms: StateMs;
-    let buckets: Bucket[] | undefined;
-    if (q.bucket) {
-      buckets = await nodeBreakdown(sql, node.id, window, q.bucket, now);
-      if (!buckets) throw notFound(`Node "${ref}"`);
-      ms = combine(buckets.map((b) => b.ms));
-    } else {
-      const [row] = await fleetUptime(sql, { nodeId: node.id }, window, now);
-      if (!row) throw notFound(`Node "${ref}"`);
-      ms = row.ms;
-    }
-    return c.json({
-      node_id: node.id,
-      from: iso(window.from),
-      to: iso(window.to),
-      ...summarize(ms),
-      ...(buckets ? { buckets: buckets.map(renderBucket) } : {}),
-    });
-  });
+  app.get(
+    '/nodes/:id/uptime',
+    doc({
+      summary: "A node's uptime",
+      description: 'Up = healthy + degraded; monitored = everything but maintenance and unknown; time before the node existed is not counted. Exact to the moment of the request.',
+      access: 'read',
+      id: 'The node id or name',
+      query: NodeUptimeQuery,
+      queryNotes: { ...WINDOW_NOTES, bucket: 'Also break the period down by hour or day' },
+      ok: { status: 200, description: "The node's uptime.", body: 'NodeUptime' },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const now = clock.now().getTime();
+      const { q, window } = readQuery(c, NodeUptimeQuery, now);
+      const ref = c.req.param('id');
+      const node = await getNode(sql, ref);
+      if (!node) throw notFound(`Node "${ref}"`);
+      let ms: StateMs;
+      let buckets: Bucket[] | undefined;
+      if (q.bucket) {
+        buckets = await nodeBreakdown(sql, node.id, window, q.bucket, now);
+        if (!buckets) throw notFound(`Node "${ref}"`);
+        ms = combine(buckets.map((b) => b.ms));
+      } else {
+        const [row] = await fleetUptime(sql, { nodeId: node.id }, window, now);
+        if (!row) throw notFound(`Node "${ref}"`);
+        ms = row.ms;
+      }
+      return c.json({
+        node_id: node.id,
+        from: iso(window.from),
+        to: iso(window.to),
+        ...summarize(ms),
+        ...(buckets ? { buckets: buckets.map(renderBucket) } : {}),
+      });
+    },
+  );
 
-  app.get('/uptime', requireScope('read'), async (c) => {
-    const now = clock.now().getTime();
-    const { q, window } = readQuery(c, FleetQuery, now);
-    const nodes = await fleetUptime(sql, { label: q.label }, window, now);
-    const items: FleetItem[] = nodes.map((n) => ({ node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms) }));
-    // The whole selection is computed for every page (the fleet ratio and the worst-first order
-    // need it); the cursor is the last item's sort key.
-    let rest: FleetItem[];
-    let keyOf: (i: FleetItem) => unknown;
-    if (q.sort === 'worst') {
-      const after = decodeCursor(q.cursor, isWorstKey);
-      items.sort((a, b) => worstOrder(worstKey(a), worstKey(b)));
-      rest = after === undefined ? items : items.filter((i) => worstOrder(worstKey(i), after) > 0);
-      keyOf = worstKey;
-    } else {
-      const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
-      rest = after === undefined ? items : items.filter((i) => i.name > after);
-      keyOf = (i) => i.name;
-    }
-    return c.json({
-      from: iso(window.from),
-      to: iso(window.to),
-      uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))),
-      ...page(rest.slice(0, q.limit + 1), q.limit, keyOf),
-    });
-  });
+  app.get(
+    '/uptime',
+    doc({
+      summary: 'Fleet uptime',
+      description: "The ratio over every selected node, and each node's own; paged by name, or worst first.",
+      access: 'read',
+      query: FleetQuery,
+      queryNotes: { ...WINDOW_NOTES, label: 'Only nodes carrying this label, as `key:value`', sort: 'name, or worst: lowest ratio first' },
+      ok: { status: 200, description: 'The fleet uptime.', body: 'FleetUptime' },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const now = clock.now().getTime();
+      const { q, window } = readQuery(c, FleetQuery, now);
+      const nodes = await fleetUptime(sql, { label: q.label }, window, now);
+      const items: FleetItem[] = nodes.map((n) => ({ node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms) }));
+      // The whole selection is computed for every page (the fleet ratio and the worst-first order
+      // need it); the cursor is the last item's sort key.
+      let rest: FleetItem[];
+      let keyOf: (i: FleetItem) => unknown;
+      if (q.sort === 'worst') {
+        const after = decodeCursor(q.cursor, isWorstKey);
+        items.sort((a, b) => worstOrder(worstKey(a), worstKey(b)));
+        rest = after === undefined ? items : items.filter((i) => worstOrder(worstKey(i), after) > 0);
+        keyOf = worstKey;
+      } else {
+        const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
+        rest = after === undefined ? items : items.filter((i) => i.name > after);
+        keyOf = (i) => i.name;
+      }
+      return c.json({
+        from: iso(window.from),
+        to: iso(window.to),
+        uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))),
+        ...page(rest.slice(0, q.limit + 1), q.limit, keyOf),
+      });
+    },
+  );
 
   return app;
 }
