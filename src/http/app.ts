@@ -4,7 +4,9 @@ import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import { authenticate, type AuthEnv } from './auth.ts';
 import type { AppDeps } from './deps.ts';
+import { docsPage } from './docs.ts';
 import { ApiError, errorBody, renderError } from './errors.ts';
+import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
@@ -25,6 +27,8 @@ async function within<T>(ms: number, p: Promise<T>): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+const doc = operationDocs('Operations');
 
 /** The HTTP surface as a value: tests call app.request() on it; main.ts hands it to a listener. */
 export function createApp(deps: AppDeps) {
@@ -50,19 +54,45 @@ export function createApp(deps: AppDeps) {
   });
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    doc({ summary: 'Liveness', access: 'none', ok: { status: 200, description: 'The process runs.', body: 'Liveness' } }),
+    (c) => c.json({ status: 'ok' }),
+  );
 
-  app.get('/readyz', async (c) => {
-    const [pg, redis] = await Promise.allSettled([within(2000, deps.sql`select 1`), within(2000, deps.pingRedis())]);
-    const down = [pg.status === 'rejected' ? 'postgres' : null, redis.status === 'rejected' ? 'redis' : null].filter(Boolean);
-    if (down.length) return c.json({ status: 'unavailable', down }, 503);
-    return c.json({ status: 'ready' });
-  });
+  app.get(
+    '/readyz',
+    doc({
+      summary: 'Readiness',
+      access: 'none',
+      ok: { status: 200, description: 'Postgres and Redis answer.', body: 'Readiness' },
+      also: [{ status: 503, description: 'Postgres or Redis does not answer; `down` names which.', body: 'Readiness' }],
+    }),
+    async (c) => {
+      const [pg, redis] = await Promise.allSettled([within(2000, deps.sql`select 1`), within(2000, deps.pingRedis())]);
+      const down = [pg.status === 'rejected' ? 'postgres' : null, redis.status === 'rejected' ? 'redis' : null].filter(Boolean);
+      if (down.length) return c.json({ status: 'unavailable', down }, 503);
+      return c.json({ status: 'ready' });
+    },
+  );
 
-  app.get('/metrics', async (c) => {
-    const text = await deps.metrics.registry.metrics();
-    return c.text(text, 200, { 'content-type': deps.metrics.registry.contentType });
-  });
+  app.get(
+    '/metrics',
+    doc({
+      summary: 'Prometheus metrics',
+      description: 'Counters and histograms are per process; fleet gauges are read from Postgres at scrape time. No label carries a node.',
+      access: 'none',
+      ok: { status: 200, description: 'The Prometheus text exposition format.', body: { type: 'string' }, mediaType: 'text/plain' },
+    }),
+    async (c) => {
+      const text = await deps.metrics.registry.metrics();
+      return c.text(text, 200, { 'content-type': deps.metrics.registry.contentType });
+    },
+  );
+
+  // Unauthenticated like /metrics: the API's shape is no secret, and agents' authors need it.
+  app.get('/openapi.json', openApiDocument(app));
+  app.get('/docs', docsPage('/openapi.json'));
 
   if (deps.ingestor) {
     const v1 = new Hono<AuthEnv>();
