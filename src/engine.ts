@@ -66,15 +66,18 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   if (config.roles.has('api')) {
     const buffer = new HeartbeatBuffer();
     ingestor = new Ingestor(sql, buffer, config.autoRegister);
+    stops.push(await ingestor.listen());
     const ingest = startIngestFlusher({ sql, buffer, clock, log, metrics, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push(ingest.stop);
   }
+  const auth = new Authenticator(sql);
+  stops.push(await auth.listen());
   const app = createApp({
     sql,
     clock,
     log,
     metrics,
-    auth: new Authenticator(sql),
+    auth,
     secretKey,
     ...(ingestor ? { ingestor } : {}),
     pingRedis: async () => void (await redis.ping()),
@@ -86,6 +89,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   if (config.roles.has('evaluator')) {
     const evaluator = startEvaluator({
       databaseUrl: config.databaseUrl,
+      sql,
       clock,
       log,
       metrics,

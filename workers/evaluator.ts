@@ -1,5 +1,6 @@
 import type { Clock } from '../src/clock.ts';
-import { createSql } from '../src/db/client.ts';
+import { createSql, type Sql } from '../src/db/client.ts';
+import { FLUSH_CHANNEL } from '../src/db/heartbeats.ts';
 import { Evaluator } from '../src/health/evaluator.ts';
 import { Leadership } from '../src/health/leader.ts';
 import type { Logger } from '../src/logger.ts';
@@ -8,6 +9,8 @@ import type { Metrics } from '../src/metrics.ts';
 
 export interface EvaluatorWorkerOptions {
   databaseUrl: string;
+  /** The shared pool, for LISTEN (the lock's own session only ever runs the leader's work). */
+  sql: Sql;
   clock: Clock;
   log: Logger;
   metrics: Metrics;
@@ -38,10 +41,16 @@ export function startEvaluator(o: EvaluatorWorkerOptions) {
     onError: () => o.metrics.loopErrors.inc({ loop: 'evaluator' }),
   });
   loop.start();
+  // Each ingest flush commits a NOTIFY: a pass right after it judges new heartbeats and passed
+  // deadlines at once. The loop's own timer remains the correctness path if a notification is missed.
+  const listening = o.sql.listen(FLUSH_CHANNEL, () => {
+    if (leadership.isLeader) loop.wake();
+  });
   return {
     evaluator,
     leadership,
     async stop() {
+      await (await listening).unlisten().catch(() => {});
       await loop.stop();
       await leadership.release().catch((err) => log.warn({ err }, 'could not release the evaluator lock; closing its session releases it'));
       await lockSql.end({ timeout: 2 });

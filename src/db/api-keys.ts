@@ -1,4 +1,5 @@
 import type { Queryable } from './client.ts';
+import { announceIdentityChange } from './identity.ts';
 
 export type Scope = 'admin' | 'write' | 'read' | 'ingest';
 
@@ -25,13 +26,7 @@ export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, n
     insert into api_keys (id, name, scope, secret_hash, created_at)
     values (${BOOTSTRAP_ID}, 'bootstrap-admin', 'admin', ${secretHash}, ${now})
     on conflict (id) do update set secret_hash = excluded.secret_hash, scope = 'admin', revoked_at = null`;
-}
-
-export async function findApiKeyByHash(sql: Queryable, secretHash: string): Promise<ApiKeyRow | undefined> {
-  const [row] = await sql<ApiKeyRow[]>`
-    select id, name, scope, created_at, revoked_at from api_keys
-    where secret_hash = ${secretHash} and revoked_at is null`;
-  return row;
+  await announceIdentityChange(sql);
 }
 
 export async function listApiKeys(sql: Queryable, afterId: string | undefined, limit: number): Promise<ApiKeyRow[]> {
@@ -43,5 +38,6 @@ export async function listApiKeys(sql: Queryable, afterId: string | undefined, l
 
 export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promise<boolean> {
   const rows = await sql`update api_keys set revoked_at = coalesce(revoked_at, ${now}) where id = ${id} returning id`;
+  if (rows.length > 0) await announceIdentityChange(sql);
   return rows.length > 0;
 }

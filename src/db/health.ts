@@ -1,4 +1,5 @@
 import type { Queryable } from './client.ts';
+import { OUTBOX_CHANNEL } from './outbox.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
 
 export interface DueRow {
@@ -48,56 +49,78 @@ export async function earliestDue(sql: Queryable): Promise<Date | null> {
   return row?.due_at ?? null;
 }
 
+/**
+ * Runs `fn` with hash joins off. The evaluator's compare-and-set updates join a 5,000-row unnest
+ * to a table of the whole fleet by primary key; the planner underestimates those joins (25 rows)
+ * and hashes the whole table: at 100k nodes a 100k-row scan per batch (a reschedule took 118 ms,
+ * against 32 ms with primary-key lookups, measured on 5,000 rows). Only those statements need
+ * it: other joins in the same transaction (5,000 × 5,000) must stay hashed.
+ */
+async function withPrimaryKeyJoins<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
+  await tx`set local enable_hashjoin = off`;
+  const out = await fn();
+  await tx`set local enable_hashjoin = on`;
+  return out;
+}
+
 export interface HealthWrite {
   nodeId: string;
+  nodeName: string;
   expectedVersion: number;
   state: State;
   since: Date;
   reason: string;
   receivedAtEntry: number;
-  transitions: Array<{ from: State; to: State; at: Date; reason: string; payload: Record<string, unknown> }>;
+  transitions: Array<{ from: State; to: State; at: Date; reason: string }>;
 }
 
 /**
- * Writes state changes, their log rows and their outbox rows in one statement, as a compare-and-set
- * on version: a node whose version moved since it was read (another writer won) is skipped whole —
- * no log row, no event. Returns the ids that were written.
+ * Writes state changes, their log rows and their outbox rows in the caller's transaction, as a
+ * compare-and-set on version: a node whose version moved since it was read (another writer won)
+ * is skipped whole — no log row, no event. Returns the ids that were written.
  */
 export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now: Date): Promise<Set<string>> {
   if (writes.length === 0) return new Set();
-  const t = writes.flatMap((w) =>
-    w.transitions.map((tr, i) => ({ nodeId: w.nodeId, version: w.expectedVersion + i + 1, ...tr })),
-  );
-  const rows = await tx<{ node_id: string }[]>`
-    with v as (
-      select * from unnest(
+  const won = await withPrimaryKeyJoins(tx, async () => {
+    const rows = await tx<{ node_id: string }[]>`
+      update node_health h
+      set state = v.state, since = v.since, reason = v.reason, version = h.version + v.n, received_at_entry = v.entry
+      from unnest(
         ${writes.map((w) => w.nodeId)}::uuid[], ${writes.map((w) => w.expectedVersion)}::int[],
         ${writes.map((w) => w.transitions.length)}::int[], ${writes.map((w) => w.state)}::text[],
         ${writes.map((w) => w.since.toISOString())}::timestamptz[], ${writes.map((w) => w.reason)}::text[],
         ${writes.map((w) => w.receivedAtEntry)}::bigint[]
       ) as v(node_id, expected, n, state, since, reason, entry)
-    ), won as (
-      update node_health h
-      set state = v.state, since = v.since, reason = v.reason, version = h.version + v.n, received_at_entry = v.entry
-      from v
       where h.node_id = v.node_id and h.version = v.expected
-      returning h.node_id
-    ), t as (
-      select t.* from unnest(
+      returning h.node_id`;
+    return new Set(rows.map((r) => r.node_id));
+  });
+  const t = writes
+    .filter((w) => won.has(w.nodeId))
+    .flatMap((w) => w.transitions.map((tr, i) => ({ nodeId: w.nodeId, name: w.nodeName, version: w.expectedVersion + i + 1, ...tr })));
+  if (t.length === 0) return won;
+  await tx`
+    with t as (
+      select * from unnest(
         ${t.map((x) => x.nodeId)}::uuid[], ${t.map((x) => x.version)}::int[], ${t.map((x) => x.from)}::text[],
         ${t.map((x) => x.to)}::text[], ${t.map((x) => x.at.toISOString())}::timestamptz[],
-        ${t.map((x) => x.reason)}::text[], ${t.map((x) => JSON.stringify(x.payload))}::text[]::jsonb[]
-      ) with ordinality as t(node_id, state_version, from_state, to_state, at, reason, payload, ord)
-      where t.node_id in (select node_id from won)
+        ${t.map((x) => x.reason)}::text[], ${t.map((x) => x.name)}::text[]
+      ) with ordinality as t(node_id, state_version, from_state, to_state, at, reason, node_name, ord)
     ), log as (
       insert into node_state_log (node_id, state_version, from_state, to_state, at, reason)
       select node_id, state_version, from_state, to_state, at, reason from t
-    ), events as (
-      insert into outbox (topic, key, payload, created_at, available_at)
-      select 'node.state_changed', node_id::text, payload, ${now}, ${now} from t order by ord
     )
-    select node_id from won`;
-  return new Set(rows.map((r) => r.node_id));
+    -- The payload is built here rather than stringified per row in JS (about half the client
+    -- time of a 5,000-transition batch); 'at' keeps the API's millisecond RFC 3339 form.
+    insert into outbox (topic, key, payload, created_at, available_at)
+    select 'node.state_changed', node_id::text,
+           jsonb_build_object('node_id', node_id, 'node_name', node_name, 'from', from_state, 'to', to_state,
+                              'at', to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                              'reason', reason, 'state_version', state_version),
+           ${now}, ${now}
+    from t order by ord`;
+  await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+  return won;
 }
 
 export interface Reschedule {
@@ -109,10 +132,10 @@ export interface Reschedule {
 /** Pushes due times back, only where ingest has not woken the node since it was read. */
 export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<void> {
   if (items.length === 0) return;
-  await tx`
+  await withPrimaryKeyJoins(tx, () => tx`
     update node_due d set due_at = v.due_at
     from unnest(${items.map((i) => i.nodeId)}::uuid[],
                 ${items.map((i) => (i.dueAt ? i.dueAt.toISOString() : 'infinity'))}::text[]::timestamptz[],
                 ${items.map((i) => i.wake)}::bigint[]) as v(node_id, due_at, wake)
-    where d.node_id = v.node_id and d.wake = v.wake`;
+    where d.node_id = v.node_id and d.wake = v.wake`);
 }

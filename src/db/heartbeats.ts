@@ -90,6 +90,16 @@ export async function resetAfterGap(tx: Queryable, now: Date): Promise<void> {
   await tx`update node_due set due_at = ${now}, wake = wake + 1`;
 }
 
+export const FLUSH_CHANNEL = 'lifeline_flushed';
+
+/**
+ * Tells evaluators (on commit) that the watermark moved and heartbeats may have woken nodes, so
+ * a recovery or a deadline waiting on the watermark is judged now, not at the next interval.
+ */
+export async function announceFlush(tx: Queryable): Promise<void> {
+  await tx`select pg_notify(${FLUSH_CHANNEL}, '')`;
+}
+
 export async function leaveCoverage(sql: Queryable, instanceId: string): Promise<void> {
   await sql`delete from ingest_presence where instance_id = ${instanceId}`;
 }

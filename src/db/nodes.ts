@@ -1,5 +1,6 @@
 import type { Queryable, Sql } from './client.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
+import { announceIdentityChange } from './identity.ts';
 import { insertOutbox } from './outbox.ts';
 
 export interface NodeSettings {
@@ -109,11 +110,13 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
   const rows = await tx`update nodes set ${tx(values, ...columns, 'updated_at')} where id = ${id} returning id`;
   if (rows.length === 0) return false;
   await tx`update node_due set due_at = ${now}, wake = wake + 1 where node_id = ${id}`;
+  if (patch.name !== undefined) await announceIdentityChange(tx);
   return true;
 }
 
 export async function rotateNodeToken(sql: Queryable, id: string, tokenHash: string, now: Date): Promise<boolean> {
   const rows = await sql`update nodes set token_hash = ${tokenHash}, updated_at = ${now} where id = ${id} returning id`;
+  if (rows.length > 0) await announceIdentityChange(sql);
   return rows.length > 0;
 }
 
@@ -123,6 +126,7 @@ export async function deleteNode(tx: Queryable, id: string, now: Date): Promise<
   const row = rows[0];
   if (!row) return false;
   await insertOutbox(tx, [{ topic: 'node.deleted', key: id, payload: { node_id: id, node_name: row.name, at: now.toISOString() } }], now);
+  await announceIdentityChange(tx);
   return true;
 }
 
@@ -137,11 +141,6 @@ export async function findNodeRefs(sql: Queryable, refs: string[]): Promise<Node
   return sql<NodeRef[]>`
     select id, name from nodes
     where name = any(${refs}::text[]) ${ids.length ? sql`or id = any(${ids}::uuid[])` : sql``}`;
-}
-
-export async function findNodeByTokenHash(sql: Sql, tokenHash: string): Promise<NodeRef | undefined> {
-  const [row] = await sql<NodeRef[]>`select id, name from nodes where token_hash = ${tokenHash}`;
-  return row;
 }
 
 export interface TransitionRow {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/client.ts';
 import { reschedule, writeTransitions, type DueRow, type HealthWrite, type Reschedule } from '../db/health.ts';
-import { decide, type Coverage, type Policy, type Transition } from './decide.ts';
+import { decide, type Coverage, type Policy } from './decide.ts';
 
 /** A node's maintenance as the evaluator needs it: covered now (since when, until when), or next. */
 export interface MaintenanceSpan {
@@ -22,18 +22,6 @@ export function policyOf(row: DueRow): Policy {
     graceSeconds: row.grace_seconds,
     failuresForDown: row.failures_for_down,
     successesForRecovery: row.successes_for_recovery,
-  };
-}
-
-export function transitionPayload(row: DueRow, tr: Transition, stateVersion: number): Record<string, unknown> {
-  return {
-    node_id: row.node_id,
-    node_name: row.name,
-    from: tr.from,
-    to: tr.to,
-    at: tr.at.toISOString(),
-    reason: tr.reason,
-    state_version: stateVersion,
   };
 }
 
@@ -66,12 +54,13 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
     if (!last) continue;
     writes.push({
       nodeId: row.node_id,
+      nodeName: row.name,
       expectedVersion: row.version,
       state: last.to,
       since: last.at,
       reason: last.reason,
       receivedAtEntry: d.receivedAtEntry,
-      transitions: d.transitions.map((tr, i) => ({ ...tr, payload: transitionPayload(row, tr, row.version + i + 1) })),
+      transitions: d.transitions,
     });
   }
   return { writes, reschedules };

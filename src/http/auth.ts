@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Sql } from '../db/client.ts';
-import { findApiKeyByHash, type Scope } from '../db/api-keys.ts';
-import { findNodeByTokenHash } from '../db/nodes.ts';
+import type { Scope } from '../db/api-keys.ts';
+import { findPrincipalByHash, IDENTITY_CHANNEL } from '../db/identity.ts';
 import { hashSecret } from '../secrets.ts';
 import { ApiError } from './errors.ts';
 
@@ -12,17 +12,19 @@ export type Principal =
 export type AuthEnv = { Variables: { principal: Principal } };
 
 /**
- * Resolves bearer secrets to principals. Lookups are cached for a few seconds because ingest
- * authenticates every heartbeat: at 10k requests/s a database round trip each would cost more than
- * the rest of the request. Revocation and token rotation take effect at once in the process that
- * made them (it forgets its cache) and within `ttlMs` in the others.
+ * Resolves bearer secrets to principals. Ingest authenticates every heartbeat, so lookups are
+ * cached: a fleet posting every 30 s would otherwise cost a query per heartbeat. Revocation, token
+ * rotation, renames and deletions NOTIFY every process, which forgets its cache at once; the
+ * 5-minute TTL only bounds staleness if a notification is ever missed (listen() also forgets on
+ * every reconnect). Concurrent misses for one secret share a single query.
  */
 export class Authenticator {
   private cache = new Map<string, { principal: Principal; expires: number }>();
+  private inflight = new Map<string, Promise<Principal | undefined>>();
 
   constructor(
     private readonly sql: Sql,
-    private readonly ttlMs = 5_000,
+    private readonly ttlMs = 5 * 60_000,
   ) {}
 
   async resolve(secret: string): Promise<Principal | undefined> {
@@ -30,7 +32,12 @@ export class Authenticator {
     const hit = this.cache.get(hash);
     const nowMs = Date.now();
     if (hit && hit.expires > nowMs) return hit.principal;
-    const principal = await this.lookup(hash);
+    let pending = this.inflight.get(hash);
+    if (!pending) {
+      pending = this.lookup(hash).finally(() => this.inflight.delete(hash));
+      this.inflight.set(hash, pending);
+    }
+    const principal = await pending;
     if (principal) {
       // Bound memory against floods of distinct valid secrets; a miss is only a query.
       if (this.cache.size > 100_000) this.cache.clear();
@@ -45,12 +52,16 @@ export class Authenticator {
     this.cache.clear();
   }
 
+  /** Forgets on every identity change anywhere in the cluster; returns the way to stop. */
+  async listen(): Promise<() => Promise<void>> {
+    const l = await this.sql.listen(IDENTITY_CHANNEL, () => this.forget(), () => this.forget());
+    return () => l.unlisten();
+  }
+
   private async lookup(hash: string): Promise<Principal | undefined> {
-    const key = await findApiKeyByHash(this.sql, hash);
-    if (key) return { kind: 'key', keyId: key.id, scope: key.scope };
-    const node = await findNodeByTokenHash(this.sql, hash);
-    if (node) return { kind: 'node', nodeId: node.id, nodeName: node.name };
-    return undefined;
+    const row = await findPrincipalByHash(this.sql, hash);
+    if (!row) return undefined;
+    return row.kind === 'key' ? { kind: 'key', keyId: row.id, scope: row.scope } : { kind: 'node', nodeId: row.id, nodeName: row.name };
   }
 }
 

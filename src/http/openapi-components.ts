@@ -144,7 +144,7 @@ const SCHEMA_DEFS = {
     timeline: { type: 'array', items: object({ at: time, kind: str, detail: { type: 'object' } }) },
   }),
   Delivery: object({
-    id: uuid,
+    id: { type: 'string', description: 'Stable across retries; the webhook-id of a webhook delivery' },
     channel_id: uuid,
     channel_type: str,
     event: oneOf(every<IncidentEvent>()(['opened', 'escalated', 'acknowledged', 'resolved'])),

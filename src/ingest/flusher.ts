@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client.ts';
-import { advanceCoverage, leaveCoverage, resetAfterGap, writeHeartbeats } from '../db/heartbeats.ts';
+import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, writeHeartbeats } from '../db/heartbeats.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
@@ -47,7 +47,9 @@ export class IngestFlusher {
           log.warn({ blind_from: gapFrom, since: at }, 'ingest coverage resumed after a gap; the gap is recorded as unknown');
           await resetAfterGap(tx, at);
         }
-        return writeHeartbeats(tx, batch, at);
+        const written = await writeHeartbeats(tx, batch, at);
+        await announceFlush(tx);
+        return written;
       });
       this.deps.onFlushed?.(written, (performance.now() - started) / 1000);
       return written;

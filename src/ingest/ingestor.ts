@@ -1,4 +1,5 @@
 import type { Sql } from '../db/client.ts';
+import { IDENTITY_CHANNEL } from '../db/identity.ts';
 import { findNodeRefs, isUuid, registerNodes, type NodeRef, type NodeSettings } from '../db/nodes.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
 import type { Principal } from '../http/auth.ts';
@@ -61,6 +62,12 @@ export class Ingestor {
   /** Drops cached name lookups (after a delete or rename in this process). */
   forget(): void {
     this.refs.clear();
+  }
+
+  /** Forgets on every rename or deletion anywhere in the cluster; returns the way to stop. */
+  async listen(): Promise<() => Promise<void>> {
+    const l = await this.sql.listen(IDENTITY_CHANNEL, () => this.forget(), () => this.forget());
+    return () => l.unlisten();
   }
 
   private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date): Promise<string[]> {

@@ -344,7 +344,10 @@ export interface Progress {
   stateVersion: number;
   /** On an hour boundary: the rows are complete for all time before it. */
   closedUntil: number;
-  /** Hour rows are complete from here up to `closedUntil` (a day boundary, or `closedUntil` itself while none is stored). */
+  /**
+   * Hour rows are complete from here up to `closedUntil`: a day boundary, or `closedUntil` itself
+   * while none is stored.
+   */
   hoursFrom: number;
   /** Day rows are complete from this day boundary up to the day holding `closedUntil`. */
   daysFrom: number;

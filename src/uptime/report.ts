@@ -45,7 +45,7 @@ function logMs(node: UptimeNodeRow, segment: Segment, log: LogSpan, now: number)
   });
 }
 
-function fail(node: UptimeNodeRow, segment: Segment): never {
+function missingRows(node: UptimeNodeRow, segment: Segment): never {
   throw new Error(
     `uptime ${segment.source} rows missing for node ${node.id} in ` +
       `[${new Date(segment.start).toISOString()}, ${new Date(segment.end).toISOString()}); npm run uptime:rebuild repairs them`,
@@ -77,12 +77,12 @@ async function windowMs(tx: Queryable, nodes: readonly UptimeNodeRow[], window: 
     segmentsOf(node, window, true).map((s): (() => StateMs[]) => {
       if (s.source === 'day') {
         const k = daySums.push({ nodeId: node.id, start: s.start, end: s.end }) - 1;
-        return () => [days[k] ?? fail(node, s)];
+        return () => [days[k] ?? missingRows(node, s)];
       }
       if (s.source === 'hour') {
         const requests = hourRequests(node.id, s);
         const k = hourSums.push(...requests) - requests.length;
-        return () => requests.map((_, j) => hours[k + j] ?? fail(node, s));
+        return () => requests.map((_, j) => hours[k + j] ?? missingRows(node, s));
       }
       const k = logSpans.push({ nodeId: node.id, start: s.start, end: s.end }) - 1;
       return () => [msInWindow(logMs(node, s, logs[k]!, now), s.start, s.end)];
@@ -113,13 +113,13 @@ export async function nodeBreakdown(sql: Sql, nodeId: string, window: Window, si
       segmentsOf(node, window, size === 'day').map(async (s): Promise<Bucket[]> => {
         if (s.source === 'day') {
           const rows = await readDayRows(tx, node.id, s.start, s.end);
-          if (rows.length !== (s.end - s.start) / DAY_MS) fail(node, s);
+          if (rows.length !== (s.end - s.start) / DAY_MS) missingRows(node, s);
           return rows.map((row) => ({ start: row.day, ms: row.ms }));
         }
         if (s.source === 'hour') {
           const rows = await readHourRows(tx, node.id, bucketStart(s.start, 'day'), bucketEnd(s.end - 1, 'day'));
           const hours = rows.flatMap((row) => hoursOf(row, s));
-          if (hours.length !== (s.end - s.start) / HOUR_MS) fail(node, s);
+          if (hours.length !== (s.end - s.start) / HOUR_MS) missingRows(node, s);
           return hours;
         }
         const [log] = await readLogSpans(tx, [{ nodeId: node.id, start: s.start, end: s.end }]);

@@ -103,7 +103,9 @@ async function rowByRow(url: string, kind: 'tick' | 'outage', capMs: number): Pr
         await tx`insert into node_state_log (node_id, state_version, from_state, to_state, at, reason)
                  values (${id}, ${w.expectedVersion + 1}, ${t.from}, ${t.to}, ${t.at}, ${t.reason})`;
         await tx`insert into outbox (topic, key, payload, created_at, available_at)
-                 values ('node.state_changed', ${id}, ${JSON.stringify(t.payload)}::jsonb, ${now}, ${now})`;
+                 values ('node.state_changed', ${id},
+                         ${JSON.stringify({ node_id: id, node_name: w.nodeName, from: t.from, to: t.to, at: t.at.toISOString(), reason: t.reason, state_version: w.expectedVersion + 1 })}::jsonb,
+                         ${now}, ${now})`;
       });
       done += 1;
     }
