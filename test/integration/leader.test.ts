@@ -38,7 +38,11 @@ describe('leader election', () => {
     const l = new Leadership(s, testLog);
     assert.equal(await l.refresh(), true);
     // The session is killed behind its back (failover, network cut): the lock goes with it.
-    await db.sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and objid = ${EVALUATOR_LOCK} and granted`;
+    // pg_locks is server-wide: only this database's lock holder, never another test's.
+    await db.sql`
+      select pg_terminate_backend(pid) from pg_locks
+      where locktype = 'advisory' and objid = ${EVALUATOR_LOCK} and granted
+        and database = (select oid from pg_database where datname = current_database())`;
     await assert.rejects(
       l.transaction(async (tx) => tx`insert into outbox (topic, key, payload, created_at, available_at) values ('x', 'k', '{}', now(), now())`),
     );
