@@ -8,7 +8,13 @@ CREATE TABLE uptime_progress (
   state_version  integer NOT NULL DEFAULT 0,  -- the rows reflect node_state_log up to this version
   closed_until   timestamptz,                 -- an hour boundary: rows are complete before it (null: nothing stored yet)
   hours_from     timestamptz,                 -- uptime_hourly is complete from here (a day boundary, or closed_until while empty) to closed_until
-  days_from      timestamptz                  -- a day boundary: uptime_daily is complete from here to the day of closed_until
+  days_from      timestamptz,                 -- a day boundary: uptime_daily is complete from here to the day of closed_until
+  -- The stored end, kept here so a report reads neither the last rows nor the log up to now for a
+  -- node with no transition since (3 of the 6 probes per node a 30-day fleet report needed):
+  last_at          timestamptz,               -- when the transition of state_version happened (null: none)
+  closed_state     text,                      -- the state just before closed_until
+  today_ms         integer[],                 -- ms per state (healthy, degraded, down, maintenance, unknown) over closed_until's day so far
+  days_running_ms  bigint[]                   -- running totals, same order, through the day before (null: no day stored)
 ) WITH (fillfactor = 50);                     -- rewritten by every pass over the node: keep those updates HOT
 
 -- One row per node and UTC day. Element i of each array is the running total through the day: the

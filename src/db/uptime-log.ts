@@ -16,10 +16,14 @@ export interface LogSpan {
   transitions: Transition[];
 }
 
+const times = (xs: readonly number[]) => xs.map((t) => new Date(t).toISOString());
+
 /**
- * Reads, for each requested span, the state at its start and the transitions inside it: two index
- * probes on (node_id, at, state_version) per span, in one statement for all of them. Results are
- * in request order.
+ * Reads, for each requested span, the state at its start and the transitions inside it, in
+ * request order. Most spans of a report hold no transition, so the first statement asks only for
+ * each node's last transition before the span ends — one index-only probe on (node_id, at,
+ * state_version) INCLUDE (to_state) per span; when that transition is before the span, it is the
+ * whole answer. Only spans that do hold transitions are read again in full.
  *
  * Times go in as text[] cast in SQL, here and in the other uptime queries: a parameter declared
  * timestamptz[] makes postgres.js parse every string into a Date and format it back, which cost
@@ -28,11 +32,28 @@ export interface LogSpan {
 export async function readLogSpans(sql: Queryable, spans: readonly LogSpanRequest[]): Promise<LogSpan[]> {
   const out: LogSpan[] = spans.map(() => ({ initialState: null, transitions: [] }));
   if (spans.length === 0) return out;
-  const rows = await sql<{ ord: number; initial_state: NodeState | null; from_state: NodeState | null; to_state: NodeState | null; at: number | null }[]>`
+  const lasts = await sql<{ ord: number; to_state: NodeState; at: number }[]>`
+    select s.ord::int as ord, last.to_state, ${epochMs(sql, 'last.at')} as at
+    from unnest(${spans.map((s) => s.nodeId)}::uuid[], ${times(spans.map((s) => s.end))}::text[]::timestamptz[])
+         with ordinality as s(node_id, hi, ord)
+    cross join lateral (
+      select l.to_state, l.at from node_state_log l
+      where l.node_id = s.node_id and l.at < s.hi
+      order by l.at desc, l.state_version desc
+      limit 1
+    ) last`;
+  const busy: number[] = [];
+  for (const r of lasts) {
+    if (r.at < spans[r.ord - 1]!.start) out[r.ord - 1]!.initialState = r.to_state;
+    else busy.push(r.ord - 1);
+  }
+  if (busy.length === 0) return out;
+
+  const rows = await sql<{ ord: number; initial_state: NodeState | null; from_state: NodeState; to_state: NodeState; at: number }[]>`
     select s.ord::int as ord, prev.to_state as initial_state, l.from_state, l.to_state, ${epochMs(sql, 'l.at')} as at
-    from unnest(${spans.map((s) => s.nodeId)}::uuid[],
-                ${spans.map((s) => new Date(s.start).toISOString())}::text[]::timestamptz[],
-                ${spans.map((s) => new Date(s.end).toISOString())}::text[]::timestamptz[])
+    from unnest(${busy.map((i) => spans[i]!.nodeId)}::uuid[],
+                ${times(busy.map((i) => spans[i]!.start))}::text[]::timestamptz[],
+                ${times(busy.map((i) => spans[i]!.end))}::text[]::timestamptz[])
          with ordinality as s(node_id, lo, hi, ord)
     left join lateral (
       select p.to_state from node_state_log p
@@ -40,15 +61,12 @@ export async function readLogSpans(sql: Queryable, spans: readonly LogSpanReques
       order by p.at desc, p.state_version desc
       limit 1
     ) prev on true
-    left join lateral (
-      select l.from_state, l.to_state, l.at, l.state_version from node_state_log l
-      where l.node_id = s.node_id and l.at >= s.lo and l.at < s.hi
-    ) l on true
+    join node_state_log l on l.node_id = s.node_id and l.at >= s.lo and l.at < s.hi
     order by s.ord, l.state_version`;
   for (const r of rows) {
-    const span = out[r.ord - 1]!;
+    const span = out[busy[r.ord - 1]!]!;
     span.initialState = r.initial_state;
-    if (r.at !== null) span.transitions.push({ from: r.from_state!, to: r.to_state!, at: r.at });
+    span.transitions.push({ from: r.from_state, to: r.to_state, at: r.at });
   }
   return out;
 }

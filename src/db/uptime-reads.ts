@@ -1,8 +1,6 @@
 import type { Queryable } from './client.ts';
 import type { StateMs } from '../uptime/accounting.ts';
-import { epochMs, type ProgressColumns } from './uptime-rollups.ts';
-
-const DAY_MS = 86_400_000;
+import { epochMs, progressColumns, type ProgressColumns } from './uptime-rollups.ts';
 
 /** A node as a report needs it, times in epoch ms. */
 export interface UptimeNodeRow extends ProgressColumns {
@@ -18,50 +16,52 @@ export interface UptimeNodeFilter {
   label?: { key: string; value: string } | undefined;
 }
 
-/** The nodes a report covers, in name order, with what their rollups hold. */
+/**
+ * The nodes a report covers, in name order, with what their rollups hold. node_health.version is
+ * the node's latest state version (the evaluator writes both in one statement), so only nodes with
+ * a transition not rolled up yet cost a probe of the log.
+ */
 export async function listUptimeNodes(sql: Queryable, f: UptimeNodeFilter): Promise<UptimeNodeRow[]> {
   return sql<UptimeNodeRow[]>`
-    select n.id, n.name, ${epochMs(sql, 'n.created_at')} as created_at, coalesce(p.state_version, 0) as state_version,
-           ${epochMs(sql, 'p.closed_until')} as closed_until, ${epochMs(sql, 'p.hours_from')} as hours_from,
-           ${epochMs(sql, 'p.days_from')} as days_from,
-           case when p.closed_until is not null then
+    select n.id, n.name, ${epochMs(sql, 'n.created_at')} as created_at, ${progressColumns(sql)},
+           case when h.version > p.state_version then
              (select ${epochMs(sql, 'l.at')} from node_state_log l where l.node_id = n.id and l.state_version > p.state_version
               order by l.state_version limit 1)
            end as pending_from
-    from nodes n left join uptime_progress p on p.node_id = n.id
+    from nodes n
+    join node_health h on h.node_id = n.id
+    left join uptime_progress p on p.node_id = n.id
     where true
       ${f.nodeId !== undefined ? sql`and n.id = ${f.nodeId}::uuid` : sql``}
       ${f.label ? sql`and n.labels @> ${sql.json({ [f.label.key]: f.label.value })}` : sql``}
     order by n.name collate "C"`;
 }
 
-export interface DaySumRequest {
+export interface RunningRequest {
   nodeId: string;
-  /** Whole stored days [start, end): both ends are day boundaries. */
-  start: number;
-  end: number;
+  day: number;
+  /** true: the running totals through the end of `day`; false: before it. */
+  through: boolean;
 }
 
 /**
- * Milliseconds per state over a run of stored days for each request: the last day's running totals
- * minus the first day's, plus the first day's own, so any number of days is two row reads and five
- * numbers come back. In request order; undefined where a row is missing.
+ * The running totals of stored day rows at day boundaries (any run of days is the difference of
+ * two), one row read each, five numbers back. In request order; undefined where a row is missing.
  */
-export async function sumDays(sql: Queryable, requests: readonly DaySumRequest[]): Promise<Array<StateMs | undefined>> {
+export async function readRunning(sql: Queryable, requests: readonly RunningRequest[]): Promise<Array<StateMs | undefined>> {
   const out: Array<StateMs | undefined> = requests.map(() => undefined);
   if (requests.length === 0) return out;
   const rows = await sql<Array<StateMs & { ord: number }>>`
     select s.ord::int as ord,
-           (l.healthy_running_ms - f.healthy_running_ms + f.healthy_ms)::float8 as healthy,
-           (l.degraded_running_ms - f.degraded_running_ms + f.degraded_ms)::float8 as degraded,
-           (l.down_running_ms - f.down_running_ms + f.down_ms)::float8 as down,
-           (l.maintenance_running_ms - f.maintenance_running_ms + f.maintenance_ms)::float8 as maintenance,
-           (l.unknown_running_ms - f.unknown_running_ms + f.unknown_ms)::float8 as unknown
-    from unnest(${requests.map((r) => r.nodeId)}::uuid[], ${requests.map((r) => new Date(r.start).toISOString())}::text[]::timestamptz[],
-                ${requests.map((r) => new Date(r.end - DAY_MS).toISOString())}::text[]::timestamptz[])
-         with ordinality as s(node_id, first_day, last_day, ord)
-    join uptime_daily f on f.node_id = s.node_id and f.day = s.first_day
-    join uptime_daily l on l.node_id = s.node_id and l.day = s.last_day`;
+           (d.healthy_running_ms - case when s.through then 0 else d.healthy_ms end)::float8 as healthy,
+           (d.degraded_running_ms - case when s.through then 0 else d.degraded_ms end)::float8 as degraded,
+           (d.down_running_ms - case when s.through then 0 else d.down_ms end)::float8 as down,
+           (d.maintenance_running_ms - case when s.through then 0 else d.maintenance_ms end)::float8 as maintenance,
+           (d.unknown_running_ms - case when s.through then 0 else d.unknown_ms end)::float8 as unknown
+    from unnest(${requests.map((r) => r.nodeId)}::uuid[], ${requests.map((r) => new Date(r.day).toISOString())}::text[]::timestamptz[],
+                ${sql.array(requests.map((r) => r.through))}::bool[])
+         with ordinality as s(node_id, day, through, ord)
+    join uptime_daily d on d.node_id = s.node_id and d.day = s.day`;
   for (const { ord, ...ms } of rows) out[ord - 1] = ms;
   return out;
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from './client.ts';
-import { NODE_STATES, type DayRow, type HourRow, type Progress, type StateMs } from '../uptime/accounting.ts';
+import { NODE_STATES, type DayRow, type HourRow, type NodeState, type Progress, type StateMs } from '../uptime/accounting.ts';
 
 const iso = (t: number): string => new Date(t).toISOString();
 
@@ -12,15 +12,42 @@ export const epochMs = (sql: Queryable, column: string) => sql`floor(extract(epo
 
 /** `uptime_progress` as read (times in epoch ms); `closed_until` is null until the node's first pass. */
 export interface ProgressColumns {
-  state_version: number;
+  state_version: number | null;
   closed_until: number | null;
   hours_from: number | null;
   days_from: number | null;
+  last_at: number | null;
+  closed_state: NodeState | null;
+  today_ms: number[] | null;
+  days_running_ms: number[] | null;
 }
 
+/** The columns `toProgress` reads, from `uptime_progress` (or a CTE of its rows) named `p`. */
+export const progressColumns = (sql: Queryable) => sql`
+  p.state_version, ${epochMs(sql, 'p.closed_until')} as closed_until, ${epochMs(sql, 'p.hours_from')} as hours_from,
+  ${epochMs(sql, 'p.days_from')} as days_from, ${epochMs(sql, 'p.last_at')} as last_at, p.closed_state,
+  p.today_ms, p.days_running_ms::float8[] as days_running_ms`;
+
+// Per-state arrays are stored in the contract's state order.
+const stateMsOf = (values: readonly number[]): StateMs =>
+  Object.fromEntries(NODE_STATES.map((s, i) => [s, values[i]!])) as unknown as StateMs;
+const valuesOf = (ms: StateMs): number[] => NODE_STATES.map((s) => ms[s]);
+
 export function toProgress(row: ProgressColumns): Progress | null {
-  if (row.closed_until === null || row.hours_from === null || row.days_from === null) return null;
-  return { stateVersion: row.state_version, closedUntil: row.closed_until, hoursFrom: row.hours_from, daysFrom: row.days_from };
+  const { state_version, closed_until, hours_from, days_from, closed_state, today_ms } = row;
+  if (state_version === null || closed_until === null || hours_from === null || days_from === null || closed_state === null || today_ms === null) {
+    return null;
+  }
+  return {
+    stateVersion: state_version,
+    closedUntil: closed_until,
+    hoursFrom: hours_from,
+    daysFrom: days_from,
+    lastAt: row.last_at,
+    closedState: closed_state,
+    today: stateMsOf(today_ms),
+    daysRunning: row.days_running_ms === null ? null : stateMsOf(row.days_running_ms),
+  };
 }
 
 export interface LockedNode extends ProgressColumns {
@@ -43,11 +70,9 @@ export async function lockProgress(tx: Queryable, nodeIds: readonly string[]): P
     ), p as (
       insert into uptime_progress (node_id) select id from n order by id
       on conflict (node_id) do update set state_version = uptime_progress.state_version
-      returning node_id, state_version, closed_until, hours_from, days_from
+      returning *
     )
-    select p.node_id, p.state_version, ${epochMs(tx, 'p.closed_until')} as closed_until,
-           ${epochMs(tx, 'p.hours_from')} as hours_from, ${epochMs(tx, 'p.days_from')} as days_from,
-           ${epochMs(tx, 'n.created_at')} as created_at
+    select p.node_id, ${progressColumns(tx)}, ${epochMs(tx, 'n.created_at')} as created_at
     from p join n on n.id = p.node_id
     order by p.node_id`;
 }
@@ -58,20 +83,24 @@ export interface LogHead {
    * them, the log being monotonic, found by one probe of the primary key.
    */
   pendingFrom: number | null;
-  /** The node's latest state version (0: it never changed state). */
+  /** The node's latest state version (0: it never changed state), and when it happened. */
   latest: number;
+  latestAt: number | null;
 }
 
 /** Per node: what changed since `version`, and the latest version. In request order. */
 export async function readLogHeads(tx: Queryable, nodes: ReadonlyArray<{ nodeId: string; version: number }>): Promise<LogHead[]> {
   if (nodes.length === 0) return [];
-  const rows = await tx<{ pending_from: number | null; latest: number }[]>`
+  const rows = await tx<{ pending_from: number | null; latest: number | null; latest_at: number | null }[]>`
     select (select ${epochMs(tx, 'l.at')} from node_state_log l where l.node_id = s.node_id and l.state_version > s.version
             order by l.state_version limit 1) as pending_from,
-           coalesce((select max(l.state_version) from node_state_log l where l.node_id = s.node_id), 0) as latest
+           last.state_version as latest, ${epochMs(tx, 'last.at')} as latest_at
     from unnest(${nodes.map((n) => n.nodeId)}::uuid[], ${nodes.map((n) => n.version)}::int[]) with ordinality as s(node_id, version, ord)
+    left join lateral (
+      select l.state_version, l.at from node_state_log l where l.node_id = s.node_id order by l.state_version desc limit 1
+    ) last on true
     order by s.ord`;
-  return rows.map((r) => ({ pendingFrom: r.pending_from, latest: r.latest }));
+  return rows.map((r) => ({ pendingFrom: r.pending_from, latest: r.latest ?? 0, latestAt: r.latest_at }));
 }
 
 /** Forgets what is stored for the nodes (their progress rows must be locked): a rebuild starts over. */
@@ -81,7 +110,8 @@ export async function resetRollups(tx: Queryable, nodeIds: readonly string[]): P
   await tx`delete from uptime_hourly where node_id = any(${ids}::uuid[])`;
   await tx`delete from uptime_daily where node_id = any(${ids}::uuid[])`;
   await tx`
-    update uptime_progress set state_version = 0, closed_until = null, hours_from = null, days_from = null
+    update uptime_progress set state_version = 0, closed_until = null, hours_from = null, days_from = null,
+                               last_at = null, closed_state = null, today_ms = null, days_running_ms = null
     where node_id = any(${ids}::uuid[])`;
 }
 
@@ -156,8 +186,7 @@ export async function readHourRows(sql: Queryable, nodeId: string, start: number
 
 export interface NodeRollups {
   nodeId: string;
-  stateVersion: number;
-  progress: Omit<Progress, 'stateVersion'>;
+  progress: Progress;
   hourRows: HourRow[];
   dayRows: DayRow[];
 }
@@ -203,12 +232,17 @@ export async function writeRollups(tx: Queryable, nodes: readonly NodeRollups[])
         unknown_running_ms = excluded.unknown_running_ms
     )
     update uptime_progress p set
-      state_version = v.state_version, closed_until = v.closed_until, hours_from = v.hours_from, days_from = v.days_from
-    from unnest(${nodes.map((n) => n.nodeId)}::uuid[], ${nodes.map((n) => n.stateVersion)}::int[],
+      state_version = v.state_version, closed_until = v.closed_until, hours_from = v.hours_from, days_from = v.days_from,
+      last_at = v.last_at, closed_state = v.closed_state, today_ms = v.today_ms::int[], days_running_ms = v.days_running_ms::bigint[]
+    from unnest(${nodes.map((n) => n.nodeId)}::uuid[], ${nodes.map((n) => n.progress.stateVersion)}::int[],
                 ${nodes.map((n) => iso(n.progress.closedUntil))}::text[]::timestamptz[],
                 ${nodes.map((n) => iso(n.progress.hoursFrom))}::text[]::timestamptz[],
-                ${nodes.map((n) => iso(n.progress.daysFrom))}::text[]::timestamptz[])
-         as v(node_id, state_version, closed_until, hours_from, days_from)
+                ${nodes.map((n) => iso(n.progress.daysFrom))}::text[]::timestamptz[],
+                ${nodes.map((n) => (n.progress.lastAt === null ? null : iso(n.progress.lastAt)))}::text[]::timestamptz[],
+                ${nodes.map((n) => n.progress.closedState)}::text[],
+                ${nodes.map((n) => pgArray(valuesOf(n.progress.today)))}::text[],
+                ${nodes.map((n) => (n.progress.daysRunning === null ? null : pgArray(valuesOf(n.progress.daysRunning))))}::text[])
+         as v(node_id, state_version, closed_until, hours_from, days_from, last_at, closed_state, today_ms, days_running_ms)
     where p.node_id = v.node_id`;
 }
 

@@ -34,6 +34,11 @@ export function addStateMs(a: StateMs, b: StateMs): StateMs {
   return perState((state) => a[state] + b[state]);
 }
 
+/** `a − b`: the time between two running totals. */
+export function subtractStateMs(a: StateMs, b: StateMs): StateMs {
+  return perState((state) => a[state] - b[state]);
+}
+
 /**
  * Sums pieces of accounting that cover disjoint time, e.g. the stored whole buckets inside a
  * window plus `msInWindow` over the partial buckets at its two edges. Durations simply add, so
@@ -351,7 +356,21 @@ export interface Progress {
   hoursFrom: number;
   /** Day rows are complete from this day boundary up to the day holding `closedUntil`. */
   daysFrom: number;
+  /** When the latest transition the rows reflect happened (null: the node never changed state). */
+  lastAt: number | null;
+  /** The state just before `closedUntil`, as the rows reflect it. */
+  closedState: NodeState;
+  /** Milliseconds per state over the closed hours of the day holding `closedUntil`. */
+  today: StateMs;
+  /** Running totals through the day before the one holding `closedUntil` (null: no day stored yet). */
+  daysRunning: StateMs | null;
 }
+
+/** Where a node's stored runs end and begin: what a pass plans. */
+export type StoredRuns = Pick<Progress, 'closedUntil' | 'hoursFrom' | 'daysFrom'>;
+
+/** The end of the stored rows as the progress row keeps it, so a report need not read those rows. */
+export type Closing = Pick<Progress, 'closedState' | 'today' | 'daysRunning'>;
 
 /** A node's hours of one UTC day: `hours[i]` is hour i (00:00 is 0), zero where not yet closed. */
 export interface HourRow {
@@ -405,8 +424,8 @@ export interface RollupPlan {
   days: Span;
   /** The stored day whose running totals the rewritten days continue; null: they start at zero. */
   baseDay: number | null;
-  /** The progress row afterwards (its state version is the latest the caller read). */
-  next: Omit<Progress, 'stateVersion'>;
+  /** The stored runs afterwards. */
+  next: StoredRuns;
 }
 
 const span = (start: number, end: number): Span => ({ start, end: Math.max(start, end) });
@@ -460,14 +479,16 @@ export function planRollup(input: RollupInput): RollupPlan {
 
 /**
  * The rows a plan rewrites, from the node's intervals over `plan.read` counted up to
- * `plan.next.closedUntil` (hours after it are stored as zero until a later pass closes them).
+ * `plan.next.closedUntil` (hours after it are stored as zero until a later pass closes them), and
+ * the new end of the stored rows; what the pass does not rewrite keeps `previous`'s.
  * Running totals continue `base`, the stored row of `plan.baseDay`.
  */
 export function rollUp(
   plan: RollupPlan,
   intervals: readonly Interval[],
   base: DayRow | null,
-): { hourRows: HourRow[]; dayRows: DayRow[] } {
+  previous: Progress | null,
+): { hourRows: HourRow[]; dayRows: DayRow[]; closing: Closing } {
   if ((plan.baseDay === null) !== (base === null)) throw new Error('rollUp: base row does not match the plan');
   const hourRows: HourRow[] = [];
   for (const hour of splitIntoBuckets(intervals, 'hour', plan.hourDays.start, plan.hourDays.end)) {
@@ -481,7 +502,16 @@ export function rollUp(
     running = addStateMs(running, day.ms);
     return { day: day.start, ms: day.ms, running };
   });
-  return { hourRows, dayRows };
+
+  const until = plan.next.closedUntil;
+  const todayRow = hourRows.find((row) => row.day === bucketStart(until, 'day'));
+  const last = intervals.at(-1);
+  const closing: Closing = {
+    closedState: last?.end === until ? last.state : (previous?.closedState ?? 'unknown'),
+    today: todayRow ? combine(todayRow.hours) : bucketStart(until, 'day') === until ? emptyStateMs() : (previous?.today ?? emptyStateMs()),
+    daysRunning: dayRows.at(-1)?.running ?? previous?.daysRunning ?? null,
+  };
+  return { hourRows, dayRows, closing };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -553,6 +583,28 @@ export function planWindow(window: Window, createdAt: number, stored: Stored | n
   push('day', days.start, days.end);
   hoursAndLog(days.end, to);
   return segments;
+}
+
+/**
+ * A segment the progress row answers by itself, reading no row and no log: the closed hours of the
+ * stored end's day, and the time from the stored end on when no transition came after it. Null
+ * otherwise, and always while a transition is pending (the rows are then not exact to their end).
+ */
+export function fromProgress(segment: Segment, progress: Progress, pendingFrom: number | null, createdAt: number, now: number): StateMs | null {
+  if (pendingFrom !== null) return null;
+  const end = progress.closedUntil;
+  if (segment.source === 'hour' && segment.start === bucketStart(end, 'day') && segment.end === end) return progress.today;
+  if (segment.source === 'log' && segment.start === end && (progress.lastAt === null || progress.lastAt < end)) {
+    const quiet = { state: progress.closedState, start: Math.max(createdAt, end), end: Math.min(now, segment.end) };
+    return msInWindow([quiet], segment.start, segment.end);
+  }
+  return null;
+}
+
+/** The running totals before `day` when the progress row holds them (the stored end's day), else null. */
+export function runningBefore(day: number, progress: Progress, pendingFrom: number | null): StateMs | null {
+  if (pendingFrom !== null || progress.daysRunning === null) return null;
+  return day === bucketStart(progress.closedUntil, 'day') ? progress.daysRunning : null;
 }
 
 /** The hours of a row inside `within`, each as a bucket at its start. */

@@ -1,18 +1,21 @@
 import type { Queryable, Sql } from '../db/client.ts';
 import { readLogSpans, type LogSpan } from '../db/uptime-log.ts';
-import { listUptimeNodes, sumDays, sumHours, type DaySumRequest, type HourSumRequest, type UptimeNodeFilter, type UptimeNodeRow } from '../db/uptime-reads.ts';
+import { listUptimeNodes, readRunning, sumHours, type HourSumRequest, type RunningRequest, type UptimeNodeFilter, type UptimeNodeRow } from '../db/uptime-reads.ts';
 import { readDayRows, readHourRows, toProgress } from '../db/uptime-rollups.ts';
 import {
   breakdown,
   bucketEnd,
   bucketStart,
   combine,
+  fromProgress,
   hoursOf,
   intervalsFromLog,
   msInWindow,
   planWindow,
+  runningBefore,
   splitIntoBuckets,
   storedSpans,
+  subtractStateMs,
   type Bucket,
   type BucketSize,
   type Segment,
@@ -32,9 +35,6 @@ export interface NodeUptime {
 // One snapshot for every read of a report, so rows and log agree even while a rollup pass commits.
 const SNAPSHOT = 'isolation level repeatable read read only';
 
-function segmentsOf(node: UptimeNodeRow, window: Window, useDays: boolean): Segment[] {
-  return planWindow(window, node.created_at, storedSpans(toProgress(node), node.pending_from), useDays);
-}
 
 function logMs(node: UptimeNodeRow, segment: Segment, log: LogSpan, now: number) {
   return intervalsFromLog({
@@ -64,20 +64,34 @@ function hourRequests(nodeId: string, segment: Segment): HourSumRequest[] {
 }
 
 /**
- * Milliseconds per state over the window for each node, exact to `now`: whole stored days and whole
- * stored hours summed in Postgres from their running totals (two row reads each), and the rest
- * from the log. Three statements for any number of nodes, pipelined on the snapshot's connection.
+ * Milliseconds per state over the window for each node, exact to `now`. Whole stored days are the
+ * difference of two running totals, whole stored hours two elements of a row, both read in
+ * Postgres; the rest comes from the log. The progress row answers the stored end by itself for a
+ * node with nothing pending: the last running totals, the current day's closed hours, and the time
+ * since when no transition came. Three statements for any number of nodes, pipelined on the
+ * snapshot's connection: for a quiet 10k-node fleet, 30 days is 3 row or log probes per node.
  */
 async function windowMs(tx: Queryable, nodes: readonly UptimeNodeRow[], window: Window, now: number): Promise<StateMs[]> {
-  const daySums: DaySumRequest[] = [];
+  const running: RunningRequest[] = [];
   const hourSums: HourSumRequest[] = [];
   const logSpans: Array<{ nodeId: string; start: number; end: number }> = [];
-  // Each segment queues its reads and returns how to turn their answers into milliseconds.
-  const parts = nodes.map((node) =>
-    segmentsOf(node, window, true).map((s): (() => StateMs[]) => {
+  // Each segment queues its reads and returns how to turn their answers into milliseconds. Reads
+  // are queued in node id order, the order passes write rows in, so the probes walk indexes and
+  // heap forwards (measured: 10k day-row probes 52 ms sorted, 60-104 ms in name order).
+  const parts: Array<Array<() => StateMs[]>> = [];
+  const byId = nodes.map((_, i) => i).sort((a, b) => (nodes[a]!.id < nodes[b]!.id ? -1 : 1));
+  for (const i of byId) {
+    const node = nodes[i]!;
+    const progress = toProgress(node);
+    const segments = planWindow(window, node.created_at, storedSpans(progress, node.pending_from), true);
+    parts[i] = segments.map((s): (() => StateMs[]) => {
+      const known = progress && fromProgress(s, progress, node.pending_from, node.created_at, now);
+      if (known) return () => [known];
       if (s.source === 'day') {
-        const k = daySums.push({ nodeId: node.id, start: s.start, end: s.end }) - 1;
-        return () => [days[k] ?? missingRows(node, s)];
+        const first = running.push({ nodeId: node.id, day: s.start, through: false }) - 1;
+        const stored = progress && runningBefore(s.end, progress, node.pending_from);
+        const last = stored ? -1 : running.push({ nodeId: node.id, day: s.end - DAY_MS, through: true }) - 1;
+        return () => [subtractStateMs(stored ?? totals[last] ?? missingRows(node, s), totals[first] ?? missingRows(node, s))];
       }
       if (s.source === 'hour') {
         const requests = hourRequests(node.id, s);
@@ -86,9 +100,9 @@ async function windowMs(tx: Queryable, nodes: readonly UptimeNodeRow[], window: 
       }
       const k = logSpans.push({ nodeId: node.id, start: s.start, end: s.end }) - 1;
       return () => [msInWindow(logMs(node, s, logs[k]!, now), s.start, s.end)];
-    }),
-  );
-  const [days, hours, logs] = await Promise.all([sumDays(tx, daySums), sumHours(tx, hourSums), readLogSpans(tx, logSpans)]);
+    });
+  }
+  const [totals, hours, logs] = await Promise.all([readRunning(tx, running), sumHours(tx, hourSums), readLogSpans(tx, logSpans)]);
   return parts.map((segments) => combine(segments.flatMap((resolve) => resolve())));
 }
 
@@ -110,7 +124,7 @@ export async function nodeBreakdown(sql: Sql, nodeId: string, window: Window, si
     const [node] = await listUptimeNodes(tx, { nodeId });
     if (!node) return undefined;
     const pieces = await Promise.all(
-      segmentsOf(node, window, size === 'day').map(async (s): Promise<Bucket[]> => {
+      planWindow(window, node.created_at, storedSpans(toProgress(node), node.pending_from), size === 'day').map(async (s): Promise<Bucket[]> => {
         if (s.source === 'day') {
           const rows = await readDayRows(tx, node.id, s.start, s.end);
           if (rows.length !== (s.end - s.start) / DAY_MS) missingRows(node, s);

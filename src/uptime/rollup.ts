@@ -55,7 +55,9 @@ export async function rollUpNodes(
           until: plan.next.closedUntil,
         })
       : [];
-    return { nodeId: n.node_id, stateVersion: heads[i]!.latest, progress: plan.next, ...rollUp(plan, intervals, base) };
+    const { hourRows, dayRows, closing } = rollUp(plan, intervals, base, progress[i] ?? null);
+    const { latest, latestAt } = heads[i]!;
+    return { nodeId: n.node_id, progress: { stateVersion: latest, lastAt: latestAt, ...plan.next, ...closing }, hourRows, dayRows };
   });
   await writeRollups(tx, results);
   return {

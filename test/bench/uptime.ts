@@ -54,18 +54,20 @@ async function seed(sql: Sql, o: UptimeBenchOptions, now: Date): Promise<number>
     insert into nodes (name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down, successes_for_recovery,
                        token_hash, created_at, updated_at)
     select 'node-' || lpad(i::text, 6, '0'), jsonb_build_object('team', 'team-' || (i % 20)), 30, 0, 3, 1,
-           md5('bench-uptime-' || i), ${now}::timestamptz - ${o.days} * interval '1 day' - random() * interval '6 hours', ${now}
+           md5('bench-uptime-' || i),
+           date_trunc('milliseconds', ${now}::timestamptz - ${o.days} * interval '1 day' - random() * interval '6 hours'), ${now}
     from generate_series(1, ${o.nodes}) as i`;
   // Incidents sit in equal slots of the node's life, so they never overlap: each starts somewhere
   // in its slot and lasts 1 minute to 3 hours. Kinds: mostly down, some degraded, a few
-  // maintenance windows and engine blind spots (unknown).
+  // maintenance windows and engine blind spots (unknown). Times in whole milliseconds, as the
+  // engine stamps them.
   await sql`
     with slots as (
       select n.id, n.created_at, k, (${now}::timestamptz - n.created_at - interval '1 hour') / ${incidents} as slot
       from nodes n cross join generate_series(0, ${incidents} - 1) as k
     ), inc as materialized (
-      select id, k, created_at + interval '1 minute' + k * slot + random() * (slot - interval '3 hours 1 minute') as start,
-             interval '1 minute' + random() * interval '179 minutes' as length,
+      select id, k, date_trunc('milliseconds', created_at + interval '1 minute' + k * slot + random() * (slot - interval '3 hours 1 minute')) as start,
+             date_trunc('milliseconds', interval '1 minute' + random() * interval '179 minutes') as length,
              (array['down', 'down', 'down', 'down', 'down', 'down', 'degraded', 'degraded', 'degraded', 'maintenance', 'maintenance', 'unknown'])
                [1 + floor(random() * 12)::int] as kind
       from slots

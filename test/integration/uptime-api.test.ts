@@ -295,14 +295,18 @@ describe('uptime over the API, driven through the real pipeline', () => {
     const [days] = await h.sql`select count(*)::int as n from uptime_daily where node_id = ${n.id}`;
     assert.equal(days!.n, 8, 'Nov 27 to Dec 4 are closed days');
 
-    // Make an hour of Dec 1 down in the stored day (and the running totals after it): the log
-    // says nothing of it, so only an answer read from the day rows shows it.
+    // Make an hour of Dec 1 down in the stored day (and the running totals after it, the last of
+    // which the progress row keeps): the log says nothing of it, so only an answer read from the
+    // day rows shows it.
     await h.sql`
       update uptime_daily set healthy_ms = healthy_ms - ${HOUR}, down_ms = down_ms + ${HOUR}
       where node_id = ${n.id} and day = '2026-12-01T00:00:00Z'`;
     await h.sql`
       update uptime_daily set healthy_running_ms = healthy_running_ms - ${HOUR}, down_running_ms = down_running_ms + ${HOUR}
       where node_id = ${n.id} and day >= '2026-12-01T00:00:00Z'`;
+    await h.sql`
+      update uptime_progress set days_running_ms[1] = days_running_ms[1] - ${HOUR}, days_running_ms[3] = days_running_ms[3] + ${HOUR}
+      where node_id = ${n.id}`;
     const tampered = await uptime('/v1/nodes/quiet-1/uptime?window=7d');
     assert.deepEqual(tampered.seconds, seconds({ healthy: (7 * 24 - 1) * 3600, down: 3600 }));
     const byDay = await uptime('/v1/nodes/quiet-1/uptime?window=7d&bucket=day');
@@ -418,6 +422,23 @@ describe('uptime over the API, driven through the real pipeline', () => {
     }
   });
 
+  it('counts a log written with microseconds (by SQL, not by the engine) in whole milliseconds', async () => {
+    h.clock.set('2026-12-21T10:00:00.000Z');
+    const n = await node('micro-1');
+    agents.set(n.id, { token: n.token, status: 'ok' });
+    await step();
+    await liveUntil('2026-12-21T12:00:00.000Z');
+    await h.sql`update node_state_log set at = at + interval '0.7 milliseconds' where node_id = ${n.id}`;
+    await h.sql`update nodes set created_at = created_at + interval '0.2 milliseconds' where id = ${n.id}`;
+    await rebuildUptime(h.sql, { refs: [n.id] }, h.clock.now(), RETENTION);
+    const body = await uptime('/v1/nodes/micro-1/uptime?from=2026-12-21T10:00:00.000Z&to=2026-12-21T12:00:00.000Z');
+    assert.deepEqual(body.seconds, seconds({ unknown: 0, healthy: 2 * 3600 }));
+    assert.deepEqual(withoutBuckets(await uptime('/v1/nodes/micro-1/uptime?from=2026-12-21T09:00:00.000Z&to=2026-12-21T12:00:00.000Z&bucket=hour')), {
+      ...body,
+      from: '2026-12-21T09:00:00.000Z',
+    });
+  });
+
   it('rejects bad parameters with validation_failed naming each field', async () => {
     const cases: Array<[string, string[]]> = [
       ['/v1/nodes/edge-1/uptime?window=1w', ['window']],
@@ -453,7 +474,9 @@ describe('uptime over the API, driven through the real pipeline', () => {
                                       healthy_running_ms, degraded_running_ms, down_running_ms, maintenance_running_ms, unknown_running_ms]::text
       from uptime_daily
       union all
-      select 'p', node_id, closed_until, array[state_version::text, hours_from::text, days_from::text]::text from uptime_progress
+      select 'p', node_id, closed_until,
+             array[state_version::text, hours_from::text, days_from::text, last_at::text, closed_state, today_ms::text, days_running_ms::text]::text
+      from uptime_progress
       order by 1, 2, 3`;
     await upkeep.runOnce();
     const kept = await snapshot();

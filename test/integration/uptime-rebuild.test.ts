@@ -55,7 +55,8 @@ function snapshot(sql: Sql) {
                                       degraded_running_ms, down_running_ms, maintenance_running_ms, unknown_running_ms]::text
     from uptime_daily
     union all
-    select 'progress', node_id, closed_until, array[state_version::text, hours_from::text, days_from::text]::text
+    select 'progress', node_id, closed_until,
+           array[state_version::text, hours_from::text, days_from::text, last_at::text, closed_state, today_ms::text, days_running_ms::text]::text
     from uptime_progress
     order by 1, 2, 3`;
 }

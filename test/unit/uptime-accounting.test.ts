@@ -10,6 +10,7 @@ import {
   combine,
   emptyStateMs,
   exactUntil,
+  fromProgress,
   hoursOf,
   intervalsFromLog,
   msInWindow,
@@ -18,8 +19,10 @@ import {
   resolveWindow,
   retentionHorizons,
   rollUp,
+  runningBefore,
   splitIntoBuckets,
   storedSpans,
+  subtractStateMs,
   summarize,
 } from '../../src/uptime/accounting.ts';
 import type {
@@ -66,6 +69,11 @@ const randomInt = (random: () => number, min: number, max: number): number =>
 function nextState(random: () => number, current: NodeState): NodeState {
   const others = NODE_STATES.filter((state) => state !== current);
   return others[randomInt(random, 0, others.length - 1)]!;
+}
+
+/** A progress row with the given stored runs and an end that says nothing more. */
+function progressOf(runs: Pick<Progress, 'stateVersion' | 'closedUntil' | 'hoursFrom' | 'daysFrom'>): Progress {
+  return { ...runs, lastAt: null, closedState: 'unknown', today: emptyStateMs(), daysRunning: null };
 }
 
 /** A log as the evaluator writes it: times never go back, each transition changes the state. */
@@ -690,12 +698,7 @@ describe('retentionHorizons and exactUntil', () => {
     });
   });
 
-  const progress: Progress = {
-    stateVersion: 4,
-    closedUntil: at('2026-11-21T10:00:00.000Z'),
-    hoursFrom: at('2026-11-01T00:00:00.000Z'),
-    daysFrom: at('2026-11-01T00:00:00.000Z'),
-  };
+  const progress = progressOf({ stateVersion: 4, closedUntil: at('2026-11-21T10:00:00.000Z'), hoursFrom: at('2026-11-01T00:00:00.000Z'), daysFrom: at('2026-11-01T00:00:00.000Z') });
   const cases: Array<[string, string | null, string]> = [
     ['is the stored end when nothing is pending', null, '2026-11-21T10:00:00.000Z'],
     ['is the stored end when the pending transition is after it', '2026-11-21T10:00:00.001Z', '2026-11-21T10:00:00.000Z'],
@@ -709,12 +712,8 @@ describe('retentionHorizons and exactUntil', () => {
 describe('planRollup', () => {
   const retention: Retention = { hourlyDays: 90, dailyDays: 1095 };
   const created = '2026-11-19T09:30:00.000Z';
-  const stored = (closedUntil: string, hoursFrom = '2026-11-19T00:00:00.000Z', daysFrom = hoursFrom, stateVersion = 3): Progress => ({
-    stateVersion,
-    closedUntil: at(closedUntil),
-    hoursFrom: at(hoursFrom),
-    daysFrom: at(daysFrom),
-  });
+  const stored = (closedUntil: string, hoursFrom = '2026-11-19T00:00:00.000Z', daysFrom = hoursFrom, stateVersion = 3): Progress =>
+    progressOf({ stateVersion, closedUntil: at(closedUntil), hoursFrom: at(hoursFrom), daysFrom: at(daysFrom) });
   const spanOf = (start: string, end: string): Span => ({ start: at(start), end: at(end) });
   const cases: Array<{
     name: string;
@@ -874,7 +873,7 @@ describe('rollUp', () => {
   const intervals = intervalsFromLog({ createdAt, transitions, until: plan.next.closedUntil });
 
   it('writes whole days of hours, zero before creation and after the stored end', () => {
-    const { hourRows } = rollUp(plan, intervals, null);
+    const { hourRows } = rollUp(plan, intervals, null, null);
     assert.deepEqual(hourRows.map((r) => [new Date(r.day).toISOString(), r.hours.length]), [
       ['2026-11-19T00:00:00.000Z', 24],
       ['2026-11-20T00:00:00.000Z', 24],
@@ -892,7 +891,7 @@ describe('rollUp', () => {
   });
 
   it('writes the closed days with running totals', () => {
-    const { dayRows } = rollUp(plan, intervals, null);
+    const { dayRows } = rollUp(plan, intervals, null, null);
     const nov19 = stateMs({ unknown: 30 * MINUTE, healthy: 14 * HOUR });
     const nov20 = stateMs({ healthy: 23.5 * HOUR, down: 30 * MINUTE });
     assert.deepEqual(dayRows, [
@@ -904,13 +903,13 @@ describe('rollUp', () => {
   it('continues the running totals of the base row', () => {
     const midnight = planRollup({
       createdAt,
-      progress: { stateVersion: 3, closedUntil: at('2026-11-20T23:00:00.000Z'), hoursFrom: at('2026-11-19T00:00:00.000Z'), daysFrom: at('2026-11-19T00:00:00.000Z') },
+      progress: progressOf({ stateVersion: 3, closedUntil: at('2026-11-20T23:00:00.000Z'), hoursFrom: at('2026-11-19T00:00:00.000Z'), daysFrom: at('2026-11-19T00:00:00.000Z') }),
       pendingFrom: at('2026-11-20T23:30:00.000Z'),
       now: at('2026-11-21T00:00:00.000Z'),
       retention: { hourlyDays: 90, dailyDays: 1095 },
     });
     const base: DayRow = { day: at('2026-11-19T00:00:00.000Z'), ms: stateMs({ healthy: 1 }), running: stateMs({ healthy: 1000, down: 7 }) };
-    const { dayRows } = rollUp(midnight, intervals, base);
+    const { dayRows } = rollUp(midnight, intervals, base, null);
     assert.deepEqual(dayRows, [
       {
         day: at('2026-11-20T00:00:00.000Z'),
@@ -918,8 +917,97 @@ describe('rollUp', () => {
         running: stateMs({ healthy: 1000 + 23.5 * HOUR, down: 7 + 30 * MINUTE }),
       },
     ]);
-    assert.throws(() => rollUp(midnight, intervals, null), /base row/);
-    assert.throws(() => rollUp(plan, intervals, base), /base row/);
+    assert.throws(() => rollUp(midnight, intervals, null, null), /base row/);
+    assert.throws(() => rollUp(plan, intervals, base, null), /base row/);
+  });
+});
+
+describe('the stored end a pass leaves in the progress row', () => {
+  const createdAt = at('2026-11-19T09:30:00.000Z');
+  const retention = { hourlyDays: 90, dailyDays: 1095 };
+  const transitions = [move('unknown', 'healthy', '2026-11-19T10:00:00.000Z'), move('healthy', 'down', '2026-11-21T09:20:00.000Z')];
+  const pass = (progress: Progress | null, now: string) => {
+    const plan = planRollup({ createdAt, progress, pendingFrom: null, now: at(now), retention });
+    const intervals = plan.read.start < plan.read.end ? intervalsFromLog({ createdAt, transitions, until: plan.next.closedUntil }) : [];
+    const base = plan.baseDay === null ? null : { day: plan.baseDay, ms: emptyStateMs(), running: emptyStateMs() };
+    return { plan, ...rollUp(plan, intervals, base, progress) };
+  };
+
+  it('holds the state before the end, the end day’s closed hours and the last running totals', () => {
+    const { closing, dayRows } = pass(null, '2026-11-21T10:15:00.000Z');
+    assert.deepEqual(closing, {
+      closedState: 'down',
+      today: stateMs({ healthy: 9 * HOUR + 20 * MINUTE, down: 40 * MINUTE }),
+      daysRunning: dayRows.at(-1)!.running,
+    });
+    assert.deepEqual(closing.daysRunning, stateMs({ unknown: 30 * MINUTE, healthy: 14 * HOUR + 24 * HOUR }));
+  });
+
+  it('keeps what a pass that rewrites nothing does not change', () => {
+    const first = pass(null, '2026-11-21T10:15:00.000Z');
+    const progress: Progress = { stateVersion: 2, lastAt: transitions[1]!.at, ...first.plan.next, ...first.closing };
+    assert.deepEqual(pass(progress, '2026-11-21T10:45:00.000Z').closing, first.closing);
+  });
+
+  it('starts a day with no closed hours at midnight', () => {
+    const { closing } = pass(null, '2026-11-21T00:10:00.000Z');
+    assert.deepEqual(closing.today, emptyStateMs());
+    assert.equal(closing.closedState, 'healthy');
+  });
+
+  it('says nothing was monitored for a node not yet through its first hour', () => {
+    assert.deepEqual(pass(null, '2026-11-19T09:45:00.000Z').closing, { closedState: 'unknown', today: emptyStateMs(), daysRunning: null });
+  });
+});
+
+describe('fromProgress and runningBefore', () => {
+  const progress: Progress = {
+    stateVersion: 7,
+    closedUntil: at('2026-11-21T10:00:00.000Z'),
+    hoursFrom: at('2026-11-01T00:00:00.000Z'),
+    daysFrom: at('2026-11-01T00:00:00.000Z'),
+    lastAt: at('2026-11-21T08:15:00.000Z'),
+    closedState: 'down',
+    today: stateMs({ healthy: 8 * HOUR + 15 * MINUTE, down: HOUR + 45 * MINUTE }),
+    daysRunning: stateMs({ healthy: 20 * DAY }),
+  };
+  const created = at('2026-11-01T00:00:00.000Z');
+  const now = at('2026-11-21T10:40:00.000Z');
+  const seg = (source: Segment['source'], start: string, end: string): Segment => ({ source, start: at(start), end: at(end) });
+
+  const cases: Array<[string, Segment, Progress, number | null, StateMs | null]> = [
+    ['answers the end day’s closed hours', seg('hour', '2026-11-21T00:00:00.000Z', '2026-11-21T10:00:00.000Z'), progress, null, progress.today],
+    ['not part of them', seg('hour', '2026-11-21T03:00:00.000Z', '2026-11-21T10:00:00.000Z'), progress, null, null],
+    ['answers the quiet time since the end', seg('log', '2026-11-21T10:00:00.000Z', '2026-11-21T10:40:00.000Z'), progress, null, stateMs({ down: 40 * MINUTE })],
+    [
+      'not when the last transition came after the end',
+      seg('log', '2026-11-21T10:00:00.000Z', '2026-11-21T10:40:00.000Z'),
+      { ...progress, lastAt: at('2026-11-21T10:05:00.000Z') },
+      null,
+      null,
+    ],
+    ['nothing while a transition is pending', seg('hour', '2026-11-21T00:00:00.000Z', '2026-11-21T10:00:00.000Z'), progress, at('2026-11-21T10:20:00.000Z'), null],
+    ['no other log span', seg('log', '2026-11-20T10:20:00.000Z', '2026-11-20T11:00:00.000Z'), progress, null, null],
+    ['no days', seg('day', '2026-11-10T00:00:00.000Z', '2026-11-21T00:00:00.000Z'), progress, null, null],
+  ];
+  for (const [name, segment, p, pending, expected] of cases) {
+    it(`fromProgress ${name}`, () => assert.deepEqual(fromProgress(segment, p, pending, created, now), expected));
+  }
+
+  it('counts a node created after the end only from its creation', () => {
+    const late = at('2026-11-21T10:30:00.000Z');
+    assert.deepEqual(fromProgress(seg('log', '2026-11-21T10:00:00.000Z', '2026-11-21T10:40:00.000Z'), progress, null, late, now), stateMs({ down: 10 * MINUTE }));
+  });
+
+  it('gives the running totals before the end day only', () => {
+    assert.deepEqual(runningBefore(at('2026-11-21T00:00:00.000Z'), progress, null), progress.daysRunning);
+    assert.equal(runningBefore(at('2026-11-20T00:00:00.000Z'), progress, null), null);
+    assert.equal(runningBefore(at('2026-11-21T00:00:00.000Z'), progress, at('2026-11-20T23:00:00.000Z')), null);
+    assert.equal(runningBefore(at('2026-11-21T00:00:00.000Z'), { ...progress, daysRunning: null }, null), null);
+  });
+
+  it('subtracts running totals', () => {
+    assert.deepEqual(subtractStateMs(stateMs({ healthy: 10, down: 3 }), stateMs({ healthy: 4 })), stateMs({ healthy: 6, down: 3 }));
   });
 });
 
@@ -1062,10 +1150,10 @@ describe('rollups kept pass by pass answer every window like the log itself', ()
     const intervals = plan.read.start < plan.read.end ? logIntervals(createdAt, log, plan.read, plan.next.closedUntil) : [];
     const base = plan.baseDay === null ? null : store.days.get(plan.baseDay);
     assert.ok(base !== undefined, 'the base day is stored');
-    const { hourRows, dayRows } = rollUp(plan, intervals, base);
+    const { hourRows, dayRows, closing } = rollUp(plan, intervals, base, store.progress);
     for (const row of hourRows) store.hours.set(row.day, row);
     for (const row of dayRows) store.days.set(row.day, row);
-    store.progress = { stateVersion: log.length, ...plan.next };
+    store.progress = { stateVersion: log.length, lastAt: log.at(-1)?.at ?? null, ...plan.next, ...closing };
   }
 
   function retain(store: Store, now: number, retention: Retention) {
@@ -1082,14 +1170,18 @@ describe('rollups kept pass by pass answer every window like the log itself', ()
     return planWindow(window, createdAt, storedSpans(store.progress, pendingFrom(store, log)), useDays);
   }
 
+  // As report.ts reads them: the progress row where it answers, running totals for days.
   function query(store: Store, createdAt: number, log: readonly Transition[], window: Window, now: number): StateMs {
+    const pending = pendingFrom(store, log);
+    const progress = store.progress;
     return combine(
       segmentsFor(store, createdAt, log, window, true).flatMap((s) => {
+        const known = progress && fromProgress(s, progress, pending, createdAt, now);
+        if (known) return [known];
         if (s.source === 'day') {
-          // As sumDays reads them: the last day's running totals minus the first's, plus the first day.
           const first = store.days.get(s.start)!;
-          const last = store.days.get(s.end - DAY)!;
-          return [stateMs(Object.fromEntries(NODE_STATES.map((x) => [x, last.running[x] - first.running[x] + first.ms[x]])))];
+          const through = (progress && runningBefore(s.end, progress, pending)) ?? store.days.get(s.end - DAY)!.running;
+          return [subtractStateMs(through, subtractStateMs(first.running, first.ms))];
         }
         if (s.source === 'hour') {
           const hours: StateMs[] = [];
