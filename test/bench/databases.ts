@@ -46,6 +46,18 @@ export async function createBenchDatabase(scope: Scope, label: string): Promise<
   return { name, url, sql };
 }
 
+/**
+ * Drops what is left of this run's databases with `label`: for a module that creates and drops its
+ * own database inside one call (uptime.ts), so an interrupted run still removes it.
+ */
+export async function dropRunDatabases(label: string): Promise<void> {
+  await withAdmin(async (admin) => {
+    const rows = await admin<{ datname: string }[]>`
+      select datname from pg_database where starts_with(datname, ${`lifeline_bench_${process.pid}_${label}_`})`;
+    for (const { datname } of rows) await admin`drop database if exists ${admin(datname)} with (force)`;
+  });
+}
+
 export async function postgresVersion(): Promise<string> {
   return withAdmin(async (admin) => {
     const [row] = await admin<{ server_version: string }[]>`show server_version`;

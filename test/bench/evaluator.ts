@@ -39,7 +39,7 @@ async function allDueHealthy(sql: Sql): Promise<void> {
 }
 
 /** Every node silent for a day and due now: one tick must take the whole fleet down. */
-async function allDueSilent(sql: Sql): Promise<void> {
+export async function allDueSilent(sql: Sql): Promise<void> {
   await sql`update node_heartbeats set last_heartbeat_at = now() - interval '1 day'`;
   await sql`update node_due set due_at = now()`;
   await touchCoverage(sql);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover'] as const;
+export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -26,12 +26,18 @@ export interface BenchOptions {
   stopRounds: number;
   /** Time cap for one row-by-row baseline run; a larger size is skipped if its estimate exceeds it. */
   baselineCapSeconds: number;
+  /** Nodes that go down at once in the on-call outage, and in its one-at-a-time baseline. */
+  oncallNodes: number;
+  oncallBaselineNodes: number;
+  /** Fleet and days of history for the uptime section. */
+  uptimeNodes: number;
+  uptimeDays: number;
 }
 
 const HELP = `npm run bench -- [flags]
 
   --only LIST                 comma list of ${SECTIONS.join(',')} (default: all)
-  --nodes N                   fleet size for detection, /metrics, outbox keys (default 10000)
+  --nodes N                   fleet size for detection, /metrics, outbox keys, on-call, uptime (default 10000)
   --ingest-nodes N            node tokens the ingest load rotates over (default min(1000, nodes))
   --duration S                seconds per HTTP load run and outbox steady phase (default 10)
   --connections N             connections for single-heartbeat load (default 100)
@@ -47,6 +53,10 @@ const HELP = `npm run bench -- [flags]
   --failover-rounds N         leader kills (default 5)
   --stop-rounds N             graceful stops timed (default 3)
   --baseline-cap S            longest one row-by-row baseline may run (default 120)
+  --oncall-nodes N            nodes down at once in the on-call outage (default nodes)
+  --oncall-baseline-nodes N   nodes in its one-event-per-transaction baseline (default min(2000, oncall-nodes))
+  --uptime-nodes N            fleet with a history for the uptime section (default nodes)
+  --uptime-days D             days of history (default 365)
 `;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -79,6 +89,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'failover-rounds': { type: 'string' },
       'stop-rounds': { type: 'string' },
       'baseline-cap': { type: 'string' },
+      'oncall-nodes': { type: 'string' },
+      'oncall-baseline-nodes': { type: 'string' },
+      'uptime-nodes': { type: 'string' },
+      'uptime-days': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -92,6 +106,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     ? values['eval-sizes'].split(',').map((s) => positiveInt('eval-sizes', s.trim(), 0))
     : [nodes, 10 * nodes];
   if (values['eval-1m'] && !evalSizes.includes(1_000_000)) evalSizes.push(1_000_000);
+  const oncallNodes = positiveInt('oncall-nodes', values['oncall-nodes'], nodes);
 
   return {
     only: SECTIONS.filter((s) => only.includes(s)),
@@ -110,6 +125,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     failoverRounds: positiveInt('failover-rounds', values['failover-rounds'], 5),
     stopRounds: positiveInt('stop-rounds', values['stop-rounds'], 3),
     baselineCapSeconds: positiveInt('baseline-cap', values['baseline-cap'], 120),
+    oncallNodes,
+    oncallBaselineNodes: positiveInt('oncall-baseline-nodes', values['oncall-baseline-nodes'], Math.min(2000, oncallNodes)),
+    uptimeNodes: positiveInt('uptime-nodes', values['uptime-nodes'], nodes),
+    uptimeDays: positiveInt('uptime-days', values['uptime-days'], 365),
   };
 }
 

@@ -16,6 +16,8 @@ export interface Section {
   title: string;
   rows: Row[];
   notes: string[];
+  /** Markdown a section's own module rendered (it may carry its own heading), shown after the rows. */
+  markdown?: string;
 }
 
 export interface Header {
@@ -34,7 +36,24 @@ export function row(s: Section, figure: string, lifeline: string, baseline: stri
   s.rows.push({ figure, lifeline, baseline, target, verdict: ok === undefined ? '' : ok ? 'pass' : 'MISS' });
 }
 
+/** A section whose module renders its own markdown (test/bench/uptime.ts runs on its own too). */
+export function preRendered(title: string, markdown: string): Section {
+  return { title, rows: [], notes: [], markdown };
+}
+
 const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+/** Its headings one level down, so they sit under the report's own section heading. */
+const demoted = (markdown: string) => markdown.trim().replace(/^#+ /gm, (h) => `#${h}`);
+
+/** Figures of pre-rendered tables whose last cell says MISS, so the summary names them too. */
+function renderedMisses(markdown: string): string[] {
+  return markdown
+    .split('\n')
+    .map((line) => line.trim().split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim()))
+    .filter((cells) => cells.length > 1 && cells[cells.length - 1] === 'MISS')
+    .map((cells) => cells[0]!);
+}
 
 export function renderReport(h: Header, sections: Section[]): string {
   const out: string[] = [];
@@ -53,8 +72,12 @@ export function renderReport(h: Header, sections: Section[]): string {
     }
     for (const n of s.notes) out.push(`- ${n}`);
     if (s.notes.length) out.push('');
+    if (s.markdown) out.push(demoted(s.markdown), '');
   }
-  const misses = sections.flatMap((s) => s.rows.filter((r) => r.verdict === 'MISS').map((r) => `${s.title}: ${r.figure}`));
+  const misses = sections.flatMap((s) => [
+    ...s.rows.filter((r) => r.verdict === 'MISS').map((r) => `${s.title}: ${r.figure}`),
+    ...renderedMisses(s.markdown ?? '').map((figure) => `${s.title}: ${figure}`),
+  ]);
   out.push('## Summary', '');
   out.push(misses.length ? `Targets missed (${misses.length}):` : 'Every figure with a target met it.');
   for (const m of misses) out.push(`- ${m}`);

@@ -11,9 +11,11 @@ import { benchIngest } from './ingest.ts';
 import { progress } from './log.ts';
 import { benchMetrics } from './metrics.ts';
 import { helpText, parseOptions, type BenchOptions, type SectionName } from './options.ts';
+import { benchOnCall } from './oncall.ts';
 import { benchOutbox } from './outbox.ts';
 import { renderReport, section, type Header, type Section } from './report.ts';
 import { Scope } from './scope.ts';
+import { benchUptime } from './uptime-section.ts';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
   ingest: benchIngest,
@@ -22,6 +24,8 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   outbox: benchOutbox,
   metrics: benchMetrics,
   failover: benchFailover,
+  oncall: benchOnCall,
+  uptime: benchUptime,
 };
 
 const TITLES: Record<SectionName, string> = {
@@ -31,6 +35,8 @@ const TITLES: Record<SectionName, string> = {
   outbox: '4. Outbox dispatch',
   metrics: '5. /metrics',
   failover: '6. Failover and graceful stop',
+  oncall: '7. On-call in a mass outage',
+  uptime: '8. Uptime over a year of history',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */

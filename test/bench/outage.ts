@@ -1,0 +1,308 @@
+// One mass outage driven through the real on-call chain, for the on-call section: a healthy fleet
+// in its own database goes silent, one evaluator pass takes every node down, and the outbox
+// workers, the BullMQ notifier and a receiver in a child process carry each transition to a
+// webhook. Returns raw timings; oncall.ts turns them into the report.
+import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Queue } from 'bullmq';
+import { createChannels, type ChannelRegistry } from '../../alerting/index.ts';
+import { sealSecret } from '../../alerting/secret-box.ts';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { systemClock } from '../../src/clock.ts';
+import { loadConfig } from '../../src/config.ts';
+import { insertChannel } from '../../src/db/channels.ts';
+import { createSql, type Sql } from '../../src/db/client.ts';
+import { insertPolicy } from '../../src/db/policies.ts';
+import { Evaluator } from '../../src/health/evaluator.ts';
+import { coverageGapMs } from '../../src/ingest/flusher.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { sendDigests } from '../../src/notify/digest.ts';
+import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notify/queue.ts';
+import { registerOnCallHandlers } from '../../src/oncall.ts';
+import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
+import type { HandlerRegistry } from '../../src/outbox/registry.ts';
+import { startNotifier } from '../../workers/notifier.ts';
+import { startOutboxWorkers } from '../../workers/outbox.ts';
+import { REDIS_URL, spawnScript } from './children.ts';
+import { CommitClockLeadership, type EvaluatorCommit } from './commit-clock.ts';
+import { createBenchDatabase } from './databases.ts';
+import { allDueSilent } from './evaluator.ts';
+import { benchLog, progress } from './log.ts';
+import type { Arrivals } from './receiver.ts';
+import { int } from './report.ts';
+import { sleep, waitFor, type Scope } from './scope.ts';
+import { seedCoverage, seedFleet } from './seed.ts';
+import { TimedRegistry, type HandlerTime } from './timed-registry.ts';
+
+/** The engine's defaults (LIFELINE_STORM_THRESHOLD, digest interval, outbox poll and attempts). */
+export const ENGINE_DEFAULTS = loadConfig({});
+export const WORKERS = 2;
+// The engine's pool: 10 plus one per outbox worker, shared by outbox, queue and notifier.
+const POOL = 10 + WORKERS;
+export const EMPTY_POLL_MS = 20;
+const LOOP_SAMPLE_MS = 10;
+/** The histogram holds whole sampling periods (ns); the delay is what exceeds the period. */
+const lateBy = (ns: number) => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
+
+export interface OutageSpec {
+  label: string;
+  nodes: number;
+  /**
+   * lifeline: startOutboxWorkers (2 loops, batches of 500, NOTIFY wake-ups);
+   * one-at-a-time: a single OutboxDispatcher claiming one event per transaction.
+   */
+  consumer: 'lifeline' | 'one-at-a-time';
+  /** Afterwards, send the email channel's held storm updates as the digest loop would. */
+  digests: boolean;
+}
+
+export interface Delivery {
+  /** The ledger id, which is also the webhook-id. */
+  id: string;
+  channel: 'webhook' | 'email';
+  digest: boolean;
+  /** Epoch ms; NaN when missing. */
+  commitSentAt: number;
+  enqueuedAt: number;
+  sentAt: number;
+  /** First arrival at the receiver (webhooks), NaN if it never arrived. */
+  arrivedAt: number;
+}
+
+export interface DigestRun {
+  /** Duration of each digest pass (sendDigests, as the notifier's digest loop runs it). */
+  passMs: number[];
+  left: number;
+}
+
+export interface OutageResult {
+  spec: OutageSpec;
+  commits: EvaluatorCommit[];
+  passMs: number;
+  /** Epoch ms of the evaluator pass start and of the first poll that found the outbox empty. */
+  passStartedAt: number;
+  outboxEmptyAt: number;
+  /** Events inserted into the outbox during the run (the sequence; handled rows are deleted). */
+  outboxEvents: number;
+  deadEvents: number;
+  incidents: number;
+  deliveries: Delivery[];
+  arrivals: Arrivals;
+  handlers: HandlerTime[];
+  /** This process's event-loop delay from the pass until every webhook arrived (ms): evaluator, outbox and notifier share it. */
+  loopDelay: { p50: number; p99: number; max: number };
+  digest?: DigestRun;
+}
+
+interface Consumer {
+  stop(): Promise<void>;
+}
+
+/** A single dispatcher claiming one event per transaction, polling every 10 ms when idle. */
+function oneAtATime(sql: Sql, registry: HandlerRegistry, maxMs: number): Consumer {
+  const dispatcher = new OutboxDispatcher({ sql, registry, clock: systemClock, log: benchLog, maxAttempts: ENGINE_DEFAULTS.outboxMaxAttempts, batchSize: 1 });
+  let running = true;
+  const until = performance.now() + maxMs;
+  const loop = (async () => {
+    while (running && performance.now() < until) {
+      try {
+        if ((await dispatcher.runOnce()) === 0) await sleep(10);
+      } catch (err) {
+        benchLog.error({ err }, 'one-at-a-time dispatcher pass failed');
+        await sleep(100);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+async function receiverJson<T>(base: string, path: string): Promise<T> {
+  const res = await fetch(`${base}${path}`);
+  if (!res.ok) throw new Error(`receiver ${path}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** The receiver child; its ports come from its own listening line, so no port can clash. */
+async function startReceiver(scope: Scope, label: string, secret: string) {
+  const child = spawnScript(scope, `receiver-${label}`, 'test/bench/receiver.ts', { BENCH_WEBHOOK_SECRET: secret });
+  const line = await child.waitForLine('listening', (l) => l.json?.msg === 'listening', 30_000);
+  const { http, smtp } = line.json as { http: number; smtp: number };
+  return { base: `http://127.0.0.1:${http}`, smtpUrl: `smtp://127.0.0.1:${smtp}` };
+}
+
+/** Removes every key of the run's private BullMQ queue (completed jobs would stay a week). */
+async function obliterate(prefix: string): Promise<void> {
+  const q = new Queue(NOTIFICATIONS_QUEUE, { connection: { url: REDIS_URL, maxRetriesPerRequest: 1 }, prefix });
+  try {
+    await q.obliterate({ force: true });
+  } finally {
+    await q.close();
+  }
+}
+
+/** A webhook channel (sealed secret) and an email channel, both paged at level 0 of the default policy. */
+async function seedOnCall(sql: Sql, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<void> {
+  const now = systemClock.now();
+  await sql.begin(async (tx) => {
+    const hook = await insertChannel(tx, { name: 'on-call webhook', type: 'webhook', config: { url: `${receiverBase}/hook` }, secret_sealed: sealSecret(webhookSecret, secretKey) }, now);
+    const mail = await insertChannel(tx, { name: 'on-call mailbox', type: 'email', config: { to: ['oncall@bench.invalid'] }, secret_sealed: null }, now);
+    await insertPolicy(tx, { name: 'default', levels: [{ after_seconds: 0, channel_ids: [hook.id, mail.id] }], repeat: 0, is_default: true }, now);
+  });
+}
+
+async function readDeliveries(sql: Sql, commits: EvaluatorCommit[], arrivals: Arrivals): Promise<Delivery[]> {
+  const commitOf = new Map(commits.map((c) => [c.xmin, c.sentAt]));
+  const arrivedOf = new Map(arrivals.webhooks.map(([id, at]) => [id, at]));
+  const rows = await sql<{ id: string; channel_type: 'webhook' | 'email'; digest: boolean; enq: number | null; sent: number | null; xmin: string }[]>`
+    select d.id, d.channel_type, d.digest,
+           extract(epoch from d.enqueued_at)::float8 * 1000 as enq, extract(epoch from d.sent_at)::float8 * 1000 as sent,
+           l.xmin::text as xmin
+    from deliveries d
+    join incidents i on i.id = d.incident_id
+    join node_state_log l on l.node_id = i.node_id and l.to_state = 'down'`;
+  return rows.map((r) => ({
+    id: r.id,
+    channel: r.channel_type,
+    digest: r.digest,
+    commitSentAt: commitOf.get(r.xmin) ?? Number.NaN,
+    enqueuedAt: r.enq ?? Number.NaN,
+    sentAt: r.sent ?? Number.NaN,
+    arrivedAt: arrivedOf.get(r.id) ?? Number.NaN,
+  }));
+}
+
+async function scalar(sql: Sql, query: string): Promise<number> {
+  const [row] = await sql.unsafe<{ n: number }[]>(query);
+  return row?.n ?? 0;
+}
+
+/** Held storm updates sent pass after pass (the notifier's digest loop without its 60 s wait). */
+async function drainDigests(sql: Sql, channels: ChannelRegistry, secretKey: Buffer, maxPasses: number): Promise<DigestRun> {
+  const passMs: number[] = [];
+  const waiting = () => scalar(sql, `select count(*)::int as n from deliveries where digest and status in ('pending', 'failed')`);
+  const until = performance.now() + 120_000;
+  while (passMs.length < maxPasses && performance.now() < until && (await waiting()) > 0) {
+    const t0 = performance.now();
+    await sendDigests({ sql, clock: systemClock, channels, secretKey });
+    passMs.push(performance.now() - t0);
+  }
+  return { passMs, left: await waiting() };
+}
+
+export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageResult> {
+  const n = spec.nodes;
+  const capMs = Math.max(120_000, n * 30);
+  const db = await createBenchDatabase(scope, `oncall${spec.label}`);
+  progress(`oncall ${spec.label}: seeding ${int(n)} healthy nodes`);
+  await seedFleet(db.sql, { count: n, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
+  await seedCoverage(db.sql);
+
+  const secretKey = randomBytes(32);
+  const webhookSecret = generateWebhookSecret();
+  const receiver = await startReceiver(scope, spec.label, webhookSecret);
+  await seedOnCall(db.sql, receiver.base, webhookSecret, secretKey);
+
+  // The evaluator on its own session, as the engine runs it; it takes the lock before the outage.
+  const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
+  scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
+  const leadership = new CommitClockLeadership(lockSql, benchLog);
+  const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs) });
+  if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock in its own database');
+
+  // Outbox and notifier roles as src/engine.ts wires them, on one pool, with a private queue prefix.
+  const pool = createSql(db.url, { max: POOL, applicationName: 'lifeline-bench-oncall' });
+  scope.defer('close on-call pool', () => pool.end({ timeout: 2 }));
+  const prefix = `bench-${process.pid}-oncall-${spec.label}-${randomBytes(3).toString('hex')}`;
+  scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
+  const queue = new DeliveryQueue({ redisUrl: REDIS_URL, prefix, sql: pool, clock: systemClock });
+  scope.defer('close delivery queue', () => queue.close());
+  const registry = new TimedRegistry();
+  registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
+  const channels = createChannels({ smtpUrl: receiver.smtpUrl, mailFrom: ENGINE_DEFAULTS.mailFrom });
+  scope.defer('close channels', () => channels.close());
+  const metrics = createMetrics();
+  const notifier = startNotifier({
+    redisUrl: REDIS_URL,
+    prefix,
+    sql: pool,
+    clock: systemClock,
+    log: benchLog,
+    metrics,
+    channels,
+    secretKey,
+    queue,
+    digestMs: ENGINE_DEFAULTS.digestIntervalMs,
+  });
+  scope.defer('stop notifier', () => notifier.stop());
+  const consumer: Consumer =
+    spec.consumer === 'lifeline'
+      ? await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, metrics, workers: WORKERS, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: ENGINE_DEFAULTS.outboxMaxAttempts })
+      : oneAtATime(pool, registry, capMs);
+  scope.defer('stop outbox consumer', () => consumer.stop());
+
+  await allDueSilent(db.sql);
+  progress(`oncall ${spec.label}: every node silent and due; evaluator pass (${spec.consumer} outbox consumer running)`);
+  const loop = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  loop.enable();
+  const passStartedAt = Date.now();
+  let transitions = 0;
+  let passes = 0;
+  while (transitions < n && passes < 10) {
+    const r = await evaluator.runOnce();
+    passes += 1;
+    transitions += r.transitions;
+    if (r.evaluated === 0) break;
+  }
+  const passMs = Date.now() - passStartedAt;
+  if (transitions !== n) throw new Error(`the evaluator wrote ${transitions} transitions; expected ${n}`);
+
+  // Empty = every node.state_changed handled, and with it every incident.opened it wrote.
+  const outboxEmptyAt = await waitFor(
+    'the outbox to empty',
+    async () => {
+      const t = Date.now();
+      return (await scalar(db.sql, 'select count(*)::int as n from (select 1 from outbox limit 1) x')) === 0 ? t : undefined;
+    },
+    capMs,
+    EMPTY_POLL_MS,
+  );
+  progress(`oncall ${spec.label}: outbox empty ${((outboxEmptyAt - passStartedAt) / 1000).toFixed(1)} s after the pass began; waiting for ${int(n)} webhooks`);
+  await waitFor(`${n} webhooks at the receiver`, async () => ((await receiverJson<{ ids: number }>(receiver.base, '/count')).ids >= n ? true : undefined), capMs, 100);
+  // Incident emails sent alone (the first LIFELINE_STORM_THRESHOLD of the storm) finish too.
+  await waitFor(
+    'the single incident emails',
+    async () => ((await scalar(db.sql, `select count(*)::int as n from deliveries where not digest and status in ('pending', 'failed')`)) === 0 ? true : undefined),
+    60_000,
+    100,
+  );
+  loop.disable();
+  await consumer.stop();
+  await notifier.stop();
+
+  let digest: DigestRun | undefined;
+  if (spec.digests) {
+    progress(`oncall ${spec.label}: sending the held storm updates as digests`);
+    digest = await drainDigests(pool, channels, secretKey, Math.ceil(n / 100) + 5);
+  }
+  const arrivals = await receiverJson<Arrivals>(receiver.base, '/arrivals');
+  return {
+    spec,
+    commits: [...leadership.commits],
+    passMs,
+    passStartedAt,
+    outboxEmptyAt,
+    outboxEvents: await scalar(db.sql, 'select (case when is_called then last_value else 0 end)::int as n from outbox_id_seq'),
+    deadEvents: await scalar(db.sql, 'select count(*)::int as n from outbox_dead'),
+    incidents: await scalar(db.sql, `select count(*)::int as n from incidents where status = 'open'`),
+    deliveries: await readDeliveries(db.sql, leadership.commits, arrivals),
+    arrivals,
+    handlers: registry.handlerTimes(),
+    loopDelay: { p50: lateBy(loop.percentile(50)), p99: lateBy(loop.percentile(99)), max: lateBy(loop.max) },
+    ...(digest ? { digest } : {}),
+  };
+}
