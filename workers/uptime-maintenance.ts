@@ -37,18 +37,17 @@ export function startUptimeMaintenance(o: UptimeMaintenanceOptions) {
       o.metrics.loopErrors.inc({ loop: 'uptime' });
     }
   };
-  const job = CronJob.from({
-    cronTime: o.cronTime ?? EVERY_MINUTE,
-    timeZone: 'UTC',
-    start: true,
-    onTick: () => {
-      // A pass still running (a large fleet at midnight) is not overlapped.
-      if (running || !o.leadership.isLeader) return;
-      running = pass().finally(() => (running = undefined));
-    },
-  });
+  /** What each tick does; returns the pass under way, if any. */
+  const tick = (): Promise<void> | undefined => {
+    // A pass still running (a large fleet at midnight) is not overlapped.
+    if (running || !o.leadership.isLeader) return running;
+    running = pass().finally(() => (running = undefined));
+    return running;
+  };
+  const job = CronJob.from({ cronTime: o.cronTime ?? EVERY_MINUTE, timeZone: 'UTC', start: true, onTick: () => void tick() });
   return {
     maintenance,
+    tick,
     async stop() {
       await job.stop();
       await running;
