@@ -123,9 +123,15 @@ export function digestSummary(ns: Notification[]): string {
   return `${ns.length} incident update${ns.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
-/** One headline per update, oldest first, each stamped with when it happened. */
+// A digest lists this many updates; the summary line still counts them all.
+const DIGEST_LINES = 200;
+
+/** One headline per update, oldest first, each stamped with when it happened; the rest counted. */
 export function digestLines(ns: Notification[]): string[] {
-  return [...ns]
+  const lines = [...ns]
     .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt))
+    .slice(0, DIGEST_LINES)
     .map((n) => `${formatTime(n.occurredAt)}  ${headline(n)}`);
+  if (ns.length > DIGEST_LINES) lines.push(`… and ${ns.length - DIGEST_LINES} more`);
+  return lines;
 }

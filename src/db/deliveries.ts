@@ -55,6 +55,22 @@ export async function insertDeliveries(tx: Queryable, ds: NewDelivery[], now: Da
   return rows.filter((r) => !r.digest).map((r) => r.id);
 }
 
+// Lock class for per-channel storm counters (the two-int advisory key space, apart from the
+// single-bigint keys of leader election and migrations).
+const STORM_LOCK_CLASS = 7346;
+
+/**
+ * Serialises storm counting per channel until the caller commits, so two workers fanning out at
+ * once both see each other's rows and the threshold holds across workers. Sorted, so two
+ * transactions taking several channels cannot deadlock.
+ */
+export async function lockStormCounters(tx: Queryable, channelIds: string[]): Promise<void> {
+  if (channelIds.length === 0) return;
+  await tx`
+    select pg_advisory_xact_lock(${STORM_LOCK_CLASS}, hashtext(id))
+    from unnest(${[...channelIds].sort()}::text[]) as id order by id`;
+}
+
 /** Deliveries created for each of these channels since `since` (the storm detector's window). */
 export async function recentDeliveryCounts(tx: Queryable, channelIds: string[], since: Date): Promise<Map<string, number>> {
   if (channelIds.length === 0) return new Map();
@@ -63,6 +79,14 @@ export async function recentDeliveryCounts(tx: Queryable, channelIds: string[], 
     where channel_id = any(${channelIds}::uuid[]) and created_at > ${since}
     group by channel_id`;
   return new Map(rows.map((r) => [r.channel_id, r.n]));
+}
+
+// Held by the one notifier sending digests at a time (single-bigint advisory key space).
+const DIGEST_LOCK = 7_346_003;
+
+export async function tryDigestLock(tx: Queryable): Promise<boolean> {
+  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${DIGEST_LOCK}) as ok`;
+  return row?.ok === true;
 }
 
 /** Digest rows waiting to be sent, grouped by channel, oldest first (at most `limit` per channel). */
@@ -94,11 +118,20 @@ export async function recordAttempts(
     where id = any(${ids}::text[]) and status not in ('sent', 'dead')`;
 }
 
-/** Channels paged (or being paged) for this incident: the ones its resolve must reach. */
-export async function toldChannels(tx: Queryable, incidentId: string): Promise<Array<{ channel_id: string; channel_type: string }>> {
-  return tx<{ channel_id: string; channel_type: string }[]>`
-    select distinct channel_id, channel_type from deliveries
-    where incident_id = ${incidentId} and event in ('opened', 'escalated')`;
+export interface Recipient {
+  channel_id: string;
+  channel_type: string;
+}
+
+/** Channels paged (or being paged) for each incident: the ones its resolve must reach. */
+export async function toldChannels(tx: Queryable, incidentIds: string[]): Promise<Map<string, Recipient[]>> {
+  if (incidentIds.length === 0) return new Map();
+  const rows = await tx<(Recipient & { incident_id: string })[]>`
+    select distinct incident_id, channel_id, channel_type from deliveries
+    where incident_id = any(${incidentIds}::uuid[]) and event in ('opened', 'escalated')`;
+  const out = new Map<string, Recipient[]>();
+  for (const { incident_id, ...r } of rows) out.set(incident_id, [...(out.get(incident_id) ?? []), r]);
+  return out;
 }
 
 export async function markEnqueued(sql: Queryable, ids: string[], now: Date): Promise<void> {

@@ -42,23 +42,34 @@ export interface NewIncident {
 }
 
 /**
- * Opens an incident unless one is already open for the node and category; the partial unique
- * index decides, so two workers racing on the same node open exactly one. Returns the new row, or
- * undefined when one was already open.
+ * Opens incidents unless one is already open for the node and category; the partial unique index
+ * decides, so two workers racing on the same node open exactly one. Returns the rows opened.
  */
-export async function openIncident(tx: Queryable, i: NewIncident): Promise<IncidentRow | undefined> {
-  const [row] = await tx<IncidentRow[]>`
+export async function openIncidents(tx: Queryable, list: NewIncident[]): Promise<IncidentRow[]> {
+  if (list.length === 0) return [];
+  return tx<IncidentRow[]>`
     insert into incidents (node_id, node_name, category, severity, status, title, reason, policy_id, opened_at)
-    values (${i.nodeId}, ${i.nodeName}, ${i.category}, ${i.severity}, 'open', ${i.title}, ${i.reason}, ${i.policyId}, ${i.openedAt})
+    select node_id, node_name, category, severity, 'open', title, reason, policy_id, opened_at
+    from unnest(${list.map((i) => i.nodeId)}::uuid[], ${list.map((i) => i.nodeName)}::text[], ${list.map((i) => i.category)}::text[],
+                ${list.map((i) => i.severity)}::text[], ${list.map((i) => i.title)}::text[], ${list.map((i) => i.reason)}::text[],
+                ${list.map((i) => i.policyId)}::uuid[], ${list.map((i) => i.openedAt.toISOString())}::timestamptz[])
+         as v(node_id, node_name, category, severity, title, reason, policy_id, opened_at)
     on conflict (node_id, category) where status <> 'resolved' do nothing
     returning *`;
-  return row;
 }
 
-/** The node's unresolved incidents, locked for the caller's transaction. */
-export async function lockOpenIncidents(tx: Queryable, nodeId: string): Promise<IncidentRow[]> {
+/** These nodes' unresolved incidents, locked for the caller's transaction. */
+export async function lockOpenIncidents(tx: Queryable, nodeIds: string[]): Promise<IncidentRow[]> {
+  if (nodeIds.length === 0) return [];
   return tx<IncidentRow[]>`
-    select * from incidents where node_id = ${nodeId} and status <> 'resolved' order by opened_at for update`;
+    select * from incidents where node_id = any(${nodeIds}::uuid[]) and status <> 'resolved'
+    order by node_id, opened_at for update`;
+}
+
+export async function getIncidents(sql: Queryable, ids: string[]): Promise<Map<string, IncidentRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<IncidentRow[]>`select * from incidents where id = any(${ids}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 export async function lockIncident(tx: Queryable, id: string): Promise<IncidentRow | undefined> {
@@ -71,12 +82,21 @@ export async function getIncident(sql: Queryable, id: string): Promise<IncidentR
   return row;
 }
 
-export async function resolveIncident(tx: Queryable, id: string, at: Date, by: string): Promise<IncidentRow | undefined> {
-  const [row] = await tx<IncidentRow[]>`
-    update incidents set status = 'resolved', resolved_at = ${at}, resolved_by = ${by}, version = version + 1
-    where id = ${id} and status <> 'resolved'
-    returning *`;
-  return row;
+export interface Resolution {
+  id: string;
+  at: Date;
+  by: string;
+}
+
+/** Resolves what is not resolved yet; returns the rows it changed. */
+export async function resolveIncidents(tx: Queryable, list: Resolution[]): Promise<IncidentRow[]> {
+  if (list.length === 0) return [];
+  return tx<IncidentRow[]>`
+    update incidents i set status = 'resolved', resolved_at = v.at, resolved_by = v.by, version = i.version + 1
+    from unnest(${list.map((r) => r.id)}::uuid[], ${list.map((r) => r.at.toISOString())}::timestamptz[], ${list.map((r) => r.by)}::text[])
+         as v(id, at, by)
+    where i.id = v.id and i.status <> 'resolved'
+    returning i.*`;
 }
 
 export async function acknowledgeIncident(tx: Queryable, id: string, at: Date, by: string): Promise<IncidentRow | undefined> {

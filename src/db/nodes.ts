@@ -203,7 +203,8 @@ export async function nodeState(sql: Queryable, nodeId: string): Promise<State |
   return row?.state;
 }
 
-export async function nodeLabels(sql: Queryable, nodeId: string): Promise<Record<string, string> | undefined> {
-  const [row] = await sql<{ labels: Record<string, string> }[]>`select labels from nodes where id = ${nodeId}`;
-  return row?.labels;
+export async function nodesLabels(sql: Queryable, nodeIds: string[]): Promise<Map<string, Record<string, string>>> {
+  if (nodeIds.length === 0) return new Map();
+  const rows = await sql<{ id: string; labels: Record<string, string> }[]>`select id, labels from nodes where id = any(${nodeIds}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r.labels]));
 }

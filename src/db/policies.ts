@@ -38,15 +38,27 @@ export async function getPolicy(sql: Queryable, id: string): Promise<PolicyRow |
   return row;
 }
 
-/** The node's own policy, else the default policy, else undefined. */
-export async function policyForNode(sql: Queryable, nodeId: string): Promise<PolicyRow | undefined> {
-  const [row] = await sql<PolicyRow[]>`
-    select ${sql(COLUMNS.map((c) => `p.${c}`))} from escalation_policies p
-    left join nodes n on n.id = ${nodeId}
-    where p.id = n.escalation_policy_id or p.is_default
-    order by (p.id = n.escalation_policy_id) desc nulls last
-    limit 1`;
-  return row;
+/** Policies by id, for a batch of incidents (one query). */
+export async function getPolicies(sql: Queryable, ids: string[]): Promise<Map<string, PolicyRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where id = any(${ids}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Each node's own policy, else the default policy; nodes with neither are absent. One query. */
+export async function policiesForNodes(sql: Queryable, nodeIds: string[]): Promise<Map<string, PolicyRow>> {
+  if (nodeIds.length === 0) return new Map();
+  const rows = await sql<(PolicyRow & { node_id: string })[]>`
+    select n.id as node_id, ${sql(COLUMNS.map((c) => `p.${c}`))}
+    from nodes n
+    cross join lateral (
+      select * from escalation_policies p
+      where p.id = n.escalation_policy_id or p.is_default
+      order by (p.id = n.escalation_policy_id) desc nulls last
+      limit 1
+    ) p
+    where n.id = any(${nodeIds}::uuid[])`;
+  return new Map(rows.map(({ node_id, ...policy }) => [node_id, policy]));
 }
 
 /** Names are unique, so the cursor is the last name. */

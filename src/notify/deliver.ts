@@ -6,8 +6,8 @@ import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import { getChannelsByIds, revealConfig } from '../db/channels.ts';
 import { earlierPageInFlight, getDelivery, recordAttempts, type DeliveryRow } from '../db/deliveries.ts';
-import { addTimeline, getIncident } from '../db/incidents.ts';
-import { nodeLabels } from '../db/nodes.ts';
+import { addTimeline, getIncidents } from '../db/incidents.ts';
+import { nodesLabels } from '../db/nodes.ts';
 import { incidentView } from '../incidents/view.ts';
 
 export interface DeliverDeps {
@@ -18,17 +18,25 @@ export interface DeliverDeps {
   onResult?: (channelType: string, result: 'sent' | 'failed' | 'dead', latencySeconds?: number) => void;
 }
 
-export async function notificationFor(sql: Sql, d: DeliveryRow): Promise<Notification | undefined> {
-  const incident = await getIncident(sql, d.incident_id);
-  if (!incident) return undefined;
-  return {
-    messageId: d.id,
-    event: d.event,
-    occurredAt: d.occurred_at.toISOString(),
-    reason: incident.reason,
-    incident: incidentView(incident),
-    node: { id: incident.node_id, name: incident.node_name, labels: (await nodeLabels(sql, incident.node_id)) ?? {} },
-  };
+/** The message for each ledger row whose incident still exists: two queries however many rows. */
+export async function notificationsFor(sql: Sql, rows: DeliveryRow[]): Promise<Map<string, Notification>> {
+  const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
+  const labels = await nodesLabels(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]);
+  const out = new Map<string, Notification>();
+  for (const d of rows) {
+    const incident = incidents.get(d.incident_id);
+    if (!incident) continue;
+    out.set(d.id, {
+      messageId: d.id,
+      event: d.event,
+      occurredAt: d.occurred_at.toISOString(),
+      reason: incident.reason,
+      incident: incidentView(incident),
+      // A deleted node's incident still names it; its labels went with it.
+      node: { id: incident.node_id, name: incident.node_name, labels: labels.get(incident.node_id) ?? {} },
+    });
+  }
+  return out;
 }
 
 /**
@@ -46,7 +54,7 @@ export async function deliver(deps: DeliverDeps, id: string, attempt: number, ma
     throw new Error('waiting for the earlier page to this channel to finish');
   }
   const [channel] = await getChannelsByIds(sql, [d.channel_id]);
-  const notification = channel ? await notificationFor(sql, d) : undefined;
+  const notification = channel ? (await notificationsFor(sql, [d])).get(d.id) : undefined;
   if (!channel || !notification) {
     await recordAttempts(sql, [id], { status: 'dead', error: channel ? 'incident_deleted' : 'channel_deleted', at: clock.now() });
     deps.onResult?.(d.channel_type, 'dead');

@@ -68,6 +68,15 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
     async drain() {
       while ((await dispatcher.runOnce()) > 0);
     },
+    /** The same with `workers` dispatchers racing, in batches of `batchSize`. */
+    async drainConcurrently(workers: number, batchSize: number) {
+      await Promise.all(
+        Array.from({ length: workers }, async () => {
+          const d = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, batchSize });
+          while ((await d.runOnce()) > 0);
+        }),
+      );
+    },
     async webhook(name: string, url: string, secret: string) {
       return insertChannel(db.sql, { name, type: 'webhook', config: { url }, secret_sealed: sealSecret(secret, secretKey) }, clock.now());
     },

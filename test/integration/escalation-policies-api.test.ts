@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { getPolicy, policyForNode } from '../../src/db/policies.ts';
+import { getPolicy, policiesForNodes } from '../../src/db/policies.ts';
+
+const policyForNode = async (sql: Parameters<typeof policiesForNodes>[0], nodeId: string) => (await policiesForNodes(sql, [nodeId])).get(nodeId);
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness, type NodeBody } from '../helpers/app.ts';
 
 let h: Harness;
@@ -178,7 +180,7 @@ describe('the default policy', () => {
     assert.deepEqual(await defaults(), ['late-default']);
   });
 
-  it('policyForNode: own policy first, else the default, else none', async () => {
+  it('policiesForNodes: own policy first, else the default, else none', async () => {
     await clearDefault();
     const own = await create({ name: 'pfn-own', levels: oneLevel() });
     const plain = await h.createNode('pfn-plain');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { insertDeliveries } from '../../src/db/deliveries.ts';
-import { openIncident } from '../../src/db/incidents.ts';
+import { openIncidents } from '../../src/db/incidents.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson } from '../helpers/app.ts';
 
 type Incident = { id: string; status: string; version: number; acknowledged_by: string | null; resolved_by: string | null; timeline: Array<{ kind: string; detail: Record<string, unknown> }> };
@@ -20,7 +20,7 @@ describe('incidents API', () => {
   });
   beforeEach(async () => {
     await h.sql`truncate incidents, outbox cascade`;
-    const row = await openIncident(h.sql, {
+    const row = (await openIncidents(h.sql, [{
       nodeId,
       nodeName: 'db-1',
       category: 'node_down',
@@ -29,7 +29,7 @@ describe('incidents API', () => {
       reason: 'no heartbeat for 90s',
       policyId: null,
       openedAt: h.clock.now(),
-    });
+    }]))[0];
     incidentId = row!.id;
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
+import { insertDeliveries, lockStormCounters, recentDeliveryCounts } from '../../src/db/deliveries.ts';
 import { insertMaintenance } from '../../src/db/maintenances.ts';
 import { handleNodeEvents } from '../../src/incidents/handler.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -233,7 +234,7 @@ describe('incidents and on-call', () => {
     assert.equal(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size, 3);
   });
 
-  it('sends a digest instead of one email per node in a storm, and still pairs every resolve', async () => {
+  it('sends a digest instead of one email per node in a storm, across racing workers, and still pairs every resolve', async () => {
     const sink = await startSmtpSink();
     try {
       await oc.close();
@@ -246,7 +247,8 @@ describe('incidents and on-call', () => {
       await p.tick();
       await p.runUntil(sec(20));
       await p.tick();
-      await oc.drain();
+      // Two workers fan out at once: the threshold must hold across them, not per worker.
+      await oc.drainConcurrently(2, 2);
       await until('3 pages and a digest', async () => sink.messages.length >= 4 || undefined);
       const subjects = sink.messages.map((m) => m.subject);
       assert.equal(subjects.filter((x) => /^\[Lifeline\] DOWN: storm-/.test(x)).length, 3, subjects.join(' | '));
@@ -266,6 +268,45 @@ describe('incidents and on-call', () => {
     } finally {
       await sink.close();
     }
+  });
+
+  it('serialises storm counting per channel, so racing fan-outs see each other', async () => {
+    const mail = await oc.email('oncall', ['oncall@test.local']);
+    const id = await nodeGoingDown('count-1');
+    const [incident] = await incidentsOf(db, id);
+    const row = (incidentId: string, eventKey: string) => ({
+      incidentId,
+      event: 'escalated' as const,
+      eventKey,
+      channelId: mail.id,
+      channelType: 'email',
+      occurredAt: clock.now(),
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const holding = new Promise<void>((r) => (locked = r));
+    const first = db.sql.begin(async (tx) => {
+      await lockStormCounters(tx, [mail.id]);
+      await insertDeliveries(tx, [row(incident!.id, 'escalated-1')], clock.now());
+      locked();
+      await gate;
+    });
+    await holding;
+    const second = db.sql.begin(async (tx) => {
+      await lockStormCounters(tx, [mail.id]);
+      return (await recentDeliveryCounts(tx, [mail.id], new Date(0))).get(mail.id) ?? 0;
+    });
+    // The second fan-out must be waiting on the first's lock before the first commits.
+    await until('the second fan-out to wait', async () => {
+      const [w] = await db.sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
+                               and database = (select oid from pg_database where datname = current_database())`;
+      return w!.n > 0 || undefined;
+    });
+    release();
+    await first;
+    const before = (await deliveriesOf(db, incident!.id)).length;
+    assert.equal(await second, before, 'it counted the first one’s committed rows');
   });
 
   it('redelivers after a notifier is SIGKILLed mid-send, with no second successful delivery', async () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as v from 'valibot';
 import { insertDeliveries } from '../../src/db/deliveries.ts';
-import { openIncident } from '../../src/db/incidents.ts';
+import { openIncidents } from '../../src/db/incidents.ts';
 import { CreateKey } from '../../src/http/routes/api-keys.ts';
 import { CreateChannel, PatchChannel } from '../../src/http/routes/channels.ts';
 import { CreatePolicy, PatchPolicy } from '../../src/http/routes/escalation-policies.ts';
@@ -465,7 +465,7 @@ describe('the OpenAPI document', () => {
     await call('GET', '/v1/maintenances/{id}', { id: window.id });
     await call('DELETE', '/v1/maintenances/{id}', { id: window.id });
 
-    const incident = await openIncident(h.sql, {
+    const incident = (await openIncidents(h.sql, [{
       nodeId: node.id,
       nodeName: 'web-1',
       category: 'node_down',
@@ -474,7 +474,7 @@ describe('the OpenAPI document', () => {
       reason: 'no heartbeat for 90s',
       policyId: null,
       openedAt: h.clock.now(),
-    });
+    }]))[0];
     await insertDeliveries(h.sql, [{ incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() }], h.clock.now());
     await call('GET', '/v1/incidents', { query: 'status=open' });
     await call('GET', '/v1/incidents/{id}', { id: incident!.id });

@@ -15,7 +15,7 @@ import {
 import { isUuid } from '../../db/nodes.ts';
 import { insertOutbox } from '../../db/outbox.ts';
 import { incidentEvent } from '../../incidents/events.ts';
-import { resolveWithEvent } from '../../incidents/handler.ts';
+import { resolveWithEvents } from '../../incidents/handler.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
@@ -202,10 +202,9 @@ export function incidentRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     act(Resolve, async (tx, row, input, by, now) => {
-      const timeline: TimelineEntry[] = [];
-      const event = await resolveWithEvent(tx, row, now, by, input.note ? { note: input.note } : {}, timeline);
+      const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by, detail: input.note ? { note: input.note } : {} }]);
       await addTimeline(tx, timeline);
-      if (event) await insertOutbox(tx, [event], now);
+      await insertOutbox(tx, events, now);
     }),
   );
 
