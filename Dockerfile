@@ -18,6 +18,8 @@ COPY src ./src
 COPY workers ./workers
 COPY alerting ./alerting
 COPY sql ./sql
+# The CLI (`npx lifeline …` inside the container: migrate, keys, nodes, incidents, uptime, agent).
+COPY bin ./bin
 USER node
 EXPOSE 8080
 # node directly (not npm) so SIGTERM reaches the engine and it drains before exiting.
