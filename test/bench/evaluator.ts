@@ -16,6 +16,8 @@ import { FLEET_TABLES, seedCoverage, seedFleet, touchCoverage } from './seed.ts'
 import { median } from './stats.ts';
 
 const REPS = 3;
+// Heartbeat period of the seeded fleet: 30 s interval × 3 failures.
+const STEADY_PERIOD_S = 90;
 const EMPTY_REPS = 5;
 const GAP_MS = coverageGapMs(250);
 
@@ -36,6 +38,20 @@ async function allDueHealthy(sql: Sql): Promise<void> {
   await touchCoverage(sql);
   // The due index would otherwise carry every previous round's dead tuples into the timing.
   await vacuumAnalyze(sql, ['node_due', 'node_heartbeats']);
+}
+
+/**
+ * A running fleet's tick: heartbeats every 30 s and down after 3 missed, so each node's due time
+ * comes round once per 90 s and a 1 s tick judges about 1/90 of the fleet (the rest are not due).
+ */
+async function steadyStateDue(sql: Sql, size: number): Promise<number> {
+  const due = Math.ceil(size / STEADY_PERIOD_S);
+  await sql`update node_heartbeats set last_heartbeat_at = now()`;
+  await sql`update node_due set due_at = now() + interval '90 seconds'`;
+  await sql`update node_due set due_at = now() where node_id in (select node_id from node_due order by node_id limit ${due})`;
+  await touchCoverage(sql);
+  await vacuumAnalyze(sql, ['node_due', 'node_heartbeats']);
+  return due;
 }
 
 /** Every node silent for a day and due now: one tick must take the whole fleet down. */
@@ -153,6 +169,18 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
         empty.push(performance.now() - t0);
       }
 
+      const target = tickTargetMs(size);
+      progress(`evaluator: ${int(size)} nodes — steady-state ticks`);
+      const steady: number[] = [];
+      let steadyDue = 0;
+      for (let i = 0; i < REPS; i++) {
+        steadyDue = await steadyStateDue(db.sql, size);
+        const t0 = performance.now();
+        const r = await evaluator.runOnce();
+        steady.push(performance.now() - t0);
+        if (r.evaluated !== steadyDue || r.transitions !== 0) throw new Error(`steady tick judged ${r.evaluated} nodes; expected ${steadyDue}`);
+      }
+
       progress(`evaluator: ${int(size)} nodes — reschedule-only ticks`);
       const ticks: number[] = [];
       for (let i = 0; i < REPS; i++) {
@@ -207,9 +235,10 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
       };
 
       const tick = median(ticks);
-      const target = tickTargetMs(size);
       row(s, `${int(size)} nodes — tick with nothing due`, ms(median(empty), 2), '—', '—');
-      row(s, `${int(size)} nodes — tick, all due, reschedule only (median of ${REPS})`, timing(tick, size), naiveCell(naiveTick, 'tick'), `≤ ${int(target)} ms`, tick <= target);
+      const steadyTick = median(steady);
+      row(s, `${int(size)} nodes — steady-state tick, ${int(steadyDue)} due (1/${STEADY_PERIOD_S} of the fleet; median of ${REPS})`, timing(steadyTick, steadyDue), '—', `≤ ${int(target)} ms`, steadyTick <= target);
+      row(s, `${int(size)} nodes — worst case: tick with every node due, reschedule only (median of ${REPS})`, timing(tick, size), naiveCell(naiveTick, 'tick'), `≤ ${int(target)} ms`, tick <= target);
       const outageTarget = size === 100_000 ? '≤ 5 s' : '— (100k: ≤ 5 s)';
       row(s, `${int(size)} nodes — mass outage committed (${passes} pass${passes === 1 ? '' : 'es'})`, timing(outageMs, size), naiveCell(naiveOutage, 'outage'), outageTarget, size === 100_000 ? outageMs <= 5_000 : undefined);
       s.notes.push(`${int(size)} nodes: ticks ${ticks.map((t) => ms(t, 0)).join(', ')}; outage left ${int(after.down)} nodes down with ${int(after.log)} log and ${int(after.outbox)} outbox rows.`);
