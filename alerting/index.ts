@@ -7,13 +7,6 @@ import { createPagerDutyChannel } from './pagerduty.ts';
 import { createSlackChannel } from './slack.ts';
 import { createWebhookChannel } from './webhook.ts';
 
-export type { Channel, ChannelType, DigestChannel, EmailConfig, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
-export type { EmailChannel } from './email.ts';
-export { classifyHttpStatus, DeliveryError } from './errors.ts';
-export type { IncidentEvent, IncidentView, NodeView, Notification } from './message.ts';
-export type { HttpChannelOptions } from './post-json.ts';
-export { openSecret, sealSecret } from './secret-box.ts';
-export { generateWebhookSecret, signWebhook, verifyWebhook } from './webhook.ts';
 
 export interface ChannelRegistryOptions {
   smtpUrl: string | undefined;

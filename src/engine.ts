@@ -28,7 +28,6 @@ import { startUptimeMaintenance } from '../workers/uptime-maintenance.ts';
 
 export interface Engine {
   port: number;
-  registry: HandlerRegistry;
   stop(): Promise<void>;
 }
 
@@ -145,7 +144,6 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
 
   return {
     port,
-    registry,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

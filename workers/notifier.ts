@@ -1,13 +1,13 @@
-import { Worker } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import type { ChannelRegistry } from '../alerting/index.ts';
 import { DeliveryError } from '../alerting/errors.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
-import { deliveriesToEnqueue } from '../src/db/deliveries.ts';
+import { deliveriesToEnqueue, recordAttempts } from '../src/db/deliveries.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import type { Metrics } from '../src/metrics.ts';
-import { deliver } from '../src/notify/deliver.ts';
+import { deliver, WaitingForPage } from '../src/notify/deliver.ts';
 import { sendDigests } from '../src/notify/digest.ts';
 import { DELIVERY_ATTEMPTS, NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notify/queue.ts';
 
@@ -46,23 +46,28 @@ export function startNotifier(o: NotifierOptions) {
   const base = o.backoffBaseMs ?? 1000;
   const cap = o.backoffCapMs ?? 600_000;
   const lockDuration = o.lockDurationMs ?? 30_000;
+  const deliverDeps = {
+    sql: o.sql,
+    clock: o.clock,
+    channels: o.channels,
+    secretKey: o.secretKey,
+    onResult: (channel_type: string, result: 'sent' | 'failed' | 'dead', latency?: number) => {
+      o.metrics.notifications.inc({ channel_type, result });
+      if (latency !== undefined) o.metrics.notificationLatency.observe(latency);
+    },
+  };
   const worker = new Worker(
     NOTIFICATIONS_QUEUE,
-    async (job) => deliver(
-      {
-        sql: o.sql,
-        clock: o.clock,
-        channels: o.channels,
-        secretKey: o.secretKey,
-        onResult: (channel_type, result, latency) => {
-          o.metrics.notifications.inc({ channel_type, result });
-          if (latency !== undefined) o.metrics.notificationLatency.observe(latency);
-        },
-      },
-      String(job.data.id),
-      job.attemptsMade + 1,
-      job.opts.attempts ?? DELIVERY_ATTEMPTS,
-    ),
+    async (job, token) => {
+      try {
+        await deliver(deliverDeps, String(job.data.id), job.attemptsMade + 1, job.opts.attempts ?? DELIVERY_ATTEMPTS);
+      } catch (err) {
+        if (!(err instanceof WaitingForPage)) throw err;
+        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
+        await job.moveToDelayed(Date.now() + base, token);
+        throw new DelayedError();
+      }
+    },
     {
       connection: { url: o.redisUrl, maxRetriesPerRequest: null },
       prefix: o.prefix,
@@ -73,7 +78,16 @@ export function startNotifier(o: NotifierOptions) {
     },
   );
   worker.on('error', (err) => log.warn({ err }, 'notifier worker error'));
-  worker.on('failed', (job, err) => log.warn({ delivery: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed'));
+  worker.on('failed', (job, err) => {
+    log.warn({ delivery: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed');
+    // A job out of attempts for a reason the channel never saw (the database was unreachable, say)
+    // still leaves its ledger row final, so nothing waits on it for ever.
+    if (job?.id && job.attemptsMade >= (job.opts.attempts ?? DELIVERY_ATTEMPTS)) {
+      recordAttempts(o.sql, [job.id], { status: 'dead', error: `gave up: ${err.message}`, at: o.clock.now() }).catch((e) =>
+        log.error({ err: e, delivery: job.id }, 'could not mark an exhausted delivery dead'),
+      );
+    }
+  });
 
   const sweeper = new Loop({
     name: 'delivery-sweeper',

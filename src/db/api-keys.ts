@@ -22,11 +22,14 @@ export async function insertApiKey(sql: Queryable, name: string, scope: Scope, s
 }
 
 export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, now: Date): Promise<void> {
-  await sql`
+  const changed = await sql`
     insert into api_keys (id, name, scope, secret_hash, created_at)
     values (${BOOTSTRAP_ID}, 'bootstrap-admin', 'admin', ${secretHash}, ${now})
-    on conflict (id) do update set secret_hash = excluded.secret_hash, scope = 'admin', revoked_at = null`;
-  await announceIdentityChange(sql);
+    on conflict (id) do update set secret_hash = excluded.secret_hash, scope = 'admin', revoked_at = null
+    where api_keys.secret_hash <> excluded.secret_hash or api_keys.scope <> 'admin' or api_keys.revoked_at is not null
+    returning id`;
+  // Every process starts with this; only a real change may make the others forget their caches.
+  if (changed.length) await announceIdentityChange(sql);
 }
 
 export async function listApiKeys(sql: Queryable, afterId: string | undefined, limit: number): Promise<ApiKeyRow[]> {

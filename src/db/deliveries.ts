@@ -99,7 +99,11 @@ export async function pendingDigests(sql: Queryable, limit: number): Promise<Map
       order by created_at, id limit ${limit}
     ) d`;
   const out = new Map<string, DeliveryRow[]>();
-  for (const r of rows) out.set(r.channel_id, [...(out.get(r.channel_id) ?? []), r]);
+  for (const r of rows) {
+    const list = out.get(r.channel_id);
+    if (list) list.push(r);
+    else out.set(r.channel_id, [r]);
+  }
   return out;
 }
 
@@ -130,7 +134,11 @@ export async function toldChannels(tx: Queryable, incidentIds: string[]): Promis
     select distinct incident_id, channel_id, channel_type from deliveries
     where incident_id = any(${incidentIds}::uuid[]) and event in ('opened', 'escalated')`;
   const out = new Map<string, Recipient[]>();
-  for (const { incident_id, ...r } of rows) out.set(incident_id, [...(out.get(incident_id) ?? []), r]);
+  for (const { incident_id, ...r } of rows) {
+    const list = out.get(incident_id);
+    if (list) list.push(r);
+    else out.set(incident_id, [r]);
+  }
   return out;
 }
 

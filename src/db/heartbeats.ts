@@ -9,9 +9,9 @@ export interface CoalescedHeartbeat {
   checks: unknown;
   seq: number | null;
   okRun: number;
+  /** A non-ok report broke the run: the stored streak restarts, and the node may change state. */
   reset: boolean;
   count: number;
-  notOk: boolean;
 }
 
 /**
@@ -29,8 +29,8 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         ${batch.map((b) => b.nodeId)}::uuid[], ${batch.map((b) => b.at.toISOString())}::timestamptz[],
         ${batch.map((b) => b.status)}::text[], ${batch.map((b) => (b.checks == null ? null : JSON.stringify(b.checks)))}::text[]::jsonb[],
         ${batch.map((b) => (b.seq == null ? null : String(b.seq)))}::bigint[], ${batch.map((b) => b.okRun)}::int[],
-        ${tx.array(batch.map((b) => b.reset))}::bool[], ${batch.map((b) => b.count)}::int[], ${tx.array(batch.map((b) => b.notOk))}::bool[]
-      ) as v(node_id, at, status, checks, seq, ok_run, reset, n, not_ok)
+        ${tx.array(batch.map((b) => b.reset))}::bool[], ${batch.map((b) => b.count)}::int[]
+      ) as v(node_id, at, status, checks, seq, ok_run, reset, n)
     ), hb as (
       update node_heartbeats h set
         last_heartbeat_at = v.at,
@@ -41,11 +41,11 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         received = h.received + v.n
       from v
       where h.node_id = v.node_id and (v.seq is null or h.last_seq is null or v.seq > h.last_seq)
-      returning h.node_id, v.not_ok
+      returning h.node_id, v.reset
     ), woken as (
       update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1
       from hb join node_health nh on nh.node_id = hb.node_id
-      where d.node_id = hb.node_id and (hb.not_ok or nh.state <> 'healthy')
+      where d.node_id = hb.node_id and (hb.reset or nh.state <> 'healthy')
       returning 1
     )
     select count(*)::int as n from hb`;

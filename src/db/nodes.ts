@@ -77,10 +77,6 @@ export async function listNodes(sql: Queryable, f: NodeFilter): Promise<NodeRow[
     limit ${f.limit}`;
 }
 
-/**
- * A node is born unknown, with an empty heartbeat row and nothing due: only its first heartbeat
- * gives the evaluator something to judge.
- */
 export async function insertNode(tx: Queryable, node: NewNode, now: Date): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     insert into nodes (name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down,
@@ -90,10 +86,19 @@ export async function insertNode(tx: Queryable, node: NewNode, now: Date): Promi
             ${node.token_hash}, ${now}, ${now})
     returning id`;
   const id = row!.id;
-  await tx`insert into node_health (node_id, state, since) values (${id}, 'unknown', ${now})`;
-  await tx`insert into node_heartbeats (node_id) values (${id})`;
-  await tx`insert into node_due (node_id, due_at) values (${id}, 'infinity')`;
+  await insertCompanionRows(tx, [id], now);
   return id;
+}
+
+/**
+ * The three rows every node has beside its own: health (born unknown), an empty heartbeat row and
+ * nothing due — only a first heartbeat gives the evaluator something to judge.
+ */
+async function insertCompanionRows(tx: Queryable, ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx`insert into node_health (node_id, state, since) select id, 'unknown', ${now} from unnest(${ids}::uuid[]) as id`;
+  await tx`insert into node_heartbeats (node_id) select id from unnest(${ids}::uuid[]) as id`;
+  await tx`insert into node_due (node_id, due_at) select id, 'infinity' from unnest(${ids}::uuid[]) as id`;
 }
 
 export type NodePatch = Partial<NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null }>;
@@ -189,12 +194,7 @@ export async function registerNodes(
     from unnest(${names}::text[], ${tokenHashes}::text[]) as v(name, token_hash)
     on conflict (name) do nothing
     returning id`;
-  const ids = created.map((r) => r.id);
-  if (ids.length) {
-    await tx`insert into node_health (node_id, state, since) select id, 'unknown', ${now} from unnest(${ids}::uuid[]) as id`;
-    await tx`insert into node_heartbeats (node_id) select id from unnest(${ids}::uuid[]) as id`;
-    await tx`insert into node_due (node_id, due_at) select id, 'infinity' from unnest(${ids}::uuid[]) as id`;
-  }
+  await insertCompanionRows(tx, created.map((r) => r.id), now);
   return tx<NodeRef[]>`select id, name from nodes where name = any(${names}::text[])`;
 }
 

@@ -21,6 +21,8 @@ export type AuthEnv = { Variables: { principal: Principal } };
 export class Authenticator {
   private cache = new Map<string, { principal: Principal; expires: number }>();
   private inflight = new Map<string, Promise<Principal | undefined>>();
+  // Bumped by forget(): a lookup that started before a revocation must not cache what it read.
+  private generation = 0;
 
   constructor(
     private readonly sql: Sql,
@@ -32,12 +34,16 @@ export class Authenticator {
     const hit = this.cache.get(hash);
     const nowMs = Date.now();
     if (hit && hit.expires > nowMs) return hit.principal;
+    const generation = this.generation;
     let pending = this.inflight.get(hash);
     if (!pending) {
-      pending = this.lookup(hash).finally(() => this.inflight.delete(hash));
+      pending = this.lookup(hash).finally(() => {
+        if (this.inflight.get(hash) === pending) this.inflight.delete(hash);
+      });
       this.inflight.set(hash, pending);
     }
     const principal = await pending;
+    if (generation !== this.generation) return principal;
     if (principal) {
       // Bound memory against floods of distinct valid secrets; a miss is only a query.
       if (this.cache.size > 100_000) this.cache.clear();
@@ -49,7 +55,9 @@ export class Authenticator {
   }
 
   forget(): void {
+    this.generation += 1;
     this.cache.clear();
+    this.inflight.clear();
   }
 
   /** Forgets on every identity change anywhere in the cluster; returns the way to stop. */

@@ -71,7 +71,11 @@ export const handleNodeEvents: OutboxHandler = async (events: OutboxEvent[], { t
   );
   const relevant = changes.filter((c) => c.to === 'healthy' || c.to === 'deleted' || categoryFor(c.to) !== null);
   const open = new Map<string, IncidentRow[]>();
-  for (const i of await lockOpenIncidents(tx, relevant.map((c) => c.nodeId))) open.set(i.node_id, [...(open.get(i.node_id) ?? []), i]);
+  for (const i of await lockOpenIncidents(tx, relevant.map((c) => c.nodeId))) {
+    const list = open.get(i.node_id);
+    if (list) list.push(i);
+    else open.set(i.node_id, [i]);
+  }
 
   const resolves: Resolve[] = [];
   const opens: Array<{ nodeId: string; nodeName: string; category: Category; reason: string; at: Date }> = [];

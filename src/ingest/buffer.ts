@@ -42,7 +42,6 @@ export class HeartbeatBuffer {
         okRun: ok ? 1 : 0,
         reset: !ok,
         count: 1,
-        notOk: !ok,
       });
       return true;
     }
@@ -56,7 +55,6 @@ export class HeartbeatBuffer {
     else {
       cur.okRun = 0;
       cur.reset = true;
-      cur.notOk = true;
     }
     return true;
   }
@@ -80,7 +78,6 @@ export class HeartbeatBuffer {
         continue;
       }
       cur.count += old.count;
-      cur.notOk ||= old.notOk;
       cur.seq ??= old.seq;
       if (!cur.reset) {
         cur.okRun += old.okRun;

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import { IDENTITY_CHANNEL } from '../db/identity.ts';
 import { findNodeRefs, isUuid, registerNodes, type NodeRef, type NodeSettings } from '../db/nodes.ts';
@@ -24,12 +25,15 @@ export const NODE_DEFAULTS: NodeSettings = {
 /**
  * Turns authenticated heartbeat requests into buffered, coalesced heartbeats. Every check that can
  * reject a request (ownership, unknown nodes) runs before anything is buffered, so a rejected
- * request leaves no trace. Name → id lookups are cached (30 s) so a fleet posting by name costs no
- * query per request.
+ * request leaves no trace. Name → id lookups are cached so a fleet posting by name costs no query
+ * per request.
  */
 export class Ingestor {
   private refs = new Map<string, { id: string; expires: number }>();
-  private readonly ttlMs = 30_000;
+  // Renames and deletions clear it through NOTIFY (listen()); the TTL only bounds a missed one.
+  private readonly ttlMs = 5 * 60_000;
+  // Bumped by forget(): a lookup that started before a rename must not cache what it read.
+  private generation = 0;
 
   constructor(
     private readonly sql: Sql,
@@ -37,14 +41,20 @@ export class Ingestor {
     private readonly autoRegister: boolean,
   ) {}
 
-  /** `batch` says whether the request used the batch form (so errors name `heartbeats.<i>.…`). */
+  /**
+   * `batch` says whether the request used the batch form (so errors name `heartbeats.<i>.…`).
+   * The receive time is read after any lookup and buffered in the same synchronous step: a flush
+   * running during the lookup has already advanced the watermark, so an earlier stamp would land
+   * behind it and a deadline the heartbeat met could be judged missed.
+   */
   async accept(
     principal: Principal,
     heartbeats: IncomingHeartbeat[],
     batch: boolean,
-    now: Date,
+    clock: Clock,
   ): Promise<{ accepted: number; stale: number }> {
-    const ids = await this.resolve(principal, heartbeats, batch, now);
+    const ids = await this.resolve(principal, heartbeats, batch, clock.now());
+    const now = clock.now();
     let stale = 0;
     heartbeats.forEach((hb, i) => {
       const fresh = this.buffer.add({
@@ -61,6 +71,7 @@ export class Ingestor {
 
   /** Drops cached name lookups (after a delete or rename in this process). */
   forget(): void {
+    this.generation += 1;
     this.refs.clear();
   }
 
@@ -85,6 +96,7 @@ export class Ingestor {
     if (missing.length) throw validationFailed(missing);
     const wanted = [...new Set(heartbeats.map((hb) => hb.node!))];
     const nowMs = Date.now();
+    const generation = this.generation;
     const known = new Map<string, string>();
     const misses: string[] = [];
     for (const ref of wanted) {
@@ -94,7 +106,7 @@ export class Ingestor {
     }
     if (misses.length) {
       const found = await findNodeRefs(this.sql, misses);
-      this.remember(found, known, nowMs);
+      this.remember(found, known, nowMs, generation);
       const unknown = misses.filter((r) => !known.has(r));
       if (unknown.length) {
         // An unknown UUID is a wrong id far more often than a name someone chose.
@@ -104,18 +116,18 @@ export class Ingestor {
         const created = await this.sql.begin((tx) =>
           registerNodes(tx, unknown, unknown.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now),
         );
-        this.remember(created, known, nowMs);
+        this.remember(created, known, nowMs, generation);
       }
     }
     return heartbeats.map((hb) => known.get(hb.node!)!);
   }
 
-  private remember(found: NodeRef[], known: Map<string, string>, nowMs: number): void {
+  private remember(found: NodeRef[], known: Map<string, string>, nowMs: number, generation: number): void {
     if (this.refs.size > 200_000) this.refs.clear();
     for (const n of found) {
       for (const key of [n.name, n.id]) {
         known.set(key, n.id);
-        this.refs.set(key, { id: n.id, expires: nowMs + this.ttlMs });
+        if (generation === this.generation) this.refs.set(key, { id: n.id, expires: nowMs + this.ttlMs });
       }
     }
   }

@@ -10,6 +10,18 @@ import { addTimeline, getIncidents } from '../db/incidents.ts';
 import { nodesLabels } from '../db/nodes.ts';
 import { incidentView } from '../incidents/view.ts';
 
+/**
+ * An answer (acknowledged, resolved) whose page to the same channel is still being retried: the
+ * worker puts it back in the queue without spending one of its attempts, however long the page's
+ * own retries take.
+ */
+export class WaitingForPage extends Error {
+  constructor() {
+    super('waiting for the earlier page to this channel to finish');
+    this.name = 'WaitingForPage';
+  }
+}
+
 export interface DeliverDeps {
   sql: Sql;
   clock: Clock;
@@ -50,9 +62,7 @@ export async function deliver(deps: DeliverDeps, id: string, attempt: number, ma
   const d = await getDelivery(sql, id);
   if (!d) throw new UnrecoverableError(`delivery ${id} does not exist`);
   if (d.status === 'sent' || d.status === 'dead') return;
-  if ((d.event === 'acknowledged' || d.event === 'resolved') && (await earlierPageInFlight(sql, d))) {
-    throw new Error('waiting for the earlier page to this channel to finish');
-  }
+  if ((d.event === 'acknowledged' || d.event === 'resolved') && (await earlierPageInFlight(sql, d))) throw new WaitingForPage();
   const [channel] = await getChannelsByIds(sql, [d.channel_id]);
   const notification = channel ? (await notificationsFor(sql, [d])).get(d.id) : undefined;
   if (!channel || !notification) {

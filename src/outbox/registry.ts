@@ -26,10 +26,6 @@ export class HandlerRegistry {
     return this;
   }
 
-  topics(): string[] {
-    return [...this.handlers.keys()];
-  }
-
   /** Runs every handler of each topic present; events of a topic nobody handles just complete. */
   async dispatch(events: OutboxEvent[], ctx: HandlerContext): Promise<void> {
     const byTopic = new Map<string, OutboxEvent[]>();

@@ -149,6 +149,24 @@ describe('incidents and on-call', () => {
     assert.match(await oc.metrics.registry.metrics(), /lifeline_notifications_total\{channel_type="webhook",result="failed"\} 2/);
   });
 
+  it('holds a resolve behind its still-retrying page without spending the resolve’s attempts', async () => {
+    const hook = await receiver();
+    hook.script(500, 500, 500, 500, 500); // the page fails five times, then everything succeeds
+    const ch = await oc.webhook('slow', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const id = await nodeGoingDown('slow-1');
+    await hook.waitFor(); // the page is being retried now
+    await recover(id);
+    const [incident] = await incidentsOf(db, id);
+    const ds = await settled(incident!.id, 2);
+    assert.deepEqual(ds.map((d) => [d.event, d.status, d.attempts]), [
+      ['opened', 'sent', 6],
+      ['resolved', 'sent', 1],
+    ]);
+    const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
+    assert.equal(types.lastIndexOf('incident.opened') < types.indexOf('incident.resolved'), true, 'the resolve never overtakes its page');
+  });
+
   it('tells every paged channel about the resolve across a policy change and a restart', async () => {
     const paged = await receiver();
     const later = await receiver();

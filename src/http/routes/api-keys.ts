@@ -70,7 +70,7 @@ export function apiKeyRoutes(deps: AppDeps) {
     '/:id',
     doc({
       summary: 'Revoke an API key',
-      description: 'It stops working at once on this process and within 5 s on others.',
+      description: 'It stops working at once in every process (they are told through Postgres NOTIFY).',
       access: 'admin',
       id: 'The key id',
       ok: { status: 204, description: 'Revoked.' },

@@ -59,7 +59,7 @@ export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor) {
         const raw = await readJson(c);
         const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
         const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
-        result = await ingestor.accept(principalOf(c), heartbeats, batch, deps.clock.now());
+        result = await ingestor.accept(principalOf(c), heartbeats, batch, deps.clock);
       } catch (err) {
         deps.metrics.heartbeats.inc({ result: 'rejected' });
         throw err;

@@ -203,7 +203,7 @@ export function nodeRoutes(deps: AppDeps) {
     '/:id/token',
     doc({
       summary: 'Rotate a node token',
-      description: 'The old token stops working at once on this process and within 5 s on others.',
+      description: 'The old token stops working at once in every process (they are told through Postgres NOTIFY).',
       access: 'write',
       id: NODE,
       ok: { status: 200, description: 'The node and its new token.', body: 'NodeWithToken' },
