@@ -107,13 +107,28 @@ export async function acknowledgeIncident(tx: Queryable, id: string, at: Date, b
   return row;
 }
 
+/** These incidents, locked for the caller's transaction. */
+export async function lockIncidents(tx: Queryable, ids: string[]): Promise<Map<string, IncidentRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx<IncidentRow[]>`select * from incidents where id = any(${ids}::uuid[]) order by id for update`;
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export interface EscalationAdvance {
+  id: string;
+  step: number;
+  level: number;
+}
+
 /** Records that schedule step `step` paged `level`; only from the step before, only while open. */
-export async function advanceEscalation(tx: Queryable, id: string, step: number, level: number): Promise<IncidentRow | undefined> {
-  const [row] = await tx<IncidentRow[]>`
-    update incidents set escalation_step = ${step}, escalation_level = ${level}, version = version + 1
-    where id = ${id} and status = 'open' and escalation_step = ${step - 1}
-    returning *`;
-  return row;
+export async function advanceEscalations(tx: Queryable, list: EscalationAdvance[]): Promise<Map<string, IncidentRow>> {
+  if (list.length === 0) return new Map();
+  const rows = await tx<IncidentRow[]>`
+    update incidents i set escalation_step = v.step, escalation_level = v.level, version = i.version + 1
+    from unnest(${list.map((a) => a.id)}::uuid[], ${list.map((a) => a.step)}::int[], ${list.map((a) => a.level)}::int[]) as v(id, step, level)
+    where i.id = v.id and i.status = 'open' and i.escalation_step = v.step - 1
+    returning i.*`;
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Promise<void> {

@@ -198,9 +198,10 @@ export async function registerNodes(
   return tx<NodeRef[]>`select id, name from nodes where name = any(${names}::text[])`;
 }
 
-export async function nodeState(sql: Queryable, nodeId: string): Promise<State | undefined> {
-  const [row] = await sql<{ state: State }[]>`select state from node_health where node_id = ${nodeId}`;
-  return row?.state;
+export async function nodeStates(sql: Queryable, nodeIds: string[]): Promise<Map<string, State>> {
+  if (nodeIds.length === 0) return new Map();
+  const rows = await sql<{ node_id: string; state: State }[]>`select node_id, state from node_health where node_id = any(${nodeIds}::uuid[])`;
+  return new Map(rows.map((r) => [r.node_id, r.state]));
 }
 
 export async function nodesLabels(sql: Queryable, nodeIds: string[]): Promise<Map<string, Record<string, string>>> {

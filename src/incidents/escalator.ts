@@ -1,7 +1,7 @@
-import { addTimeline, advanceEscalation, lockIncident, type IncidentRow, type TimelineEntry } from '../db/incidents.ts';
+import { addTimeline, advanceEscalations, lockIncidents, type IncidentRow, type TimelineEntry } from '../db/incidents.ts';
 import { insertOutbox, type NewOutboxEvent } from '../db/outbox.ts';
-import { getPolicy, type PolicyRow } from '../db/policies.ts';
-import { nodeState } from '../db/nodes.ts';
+import { getPolicies, type PolicyRow } from '../db/policies.ts';
+import { nodeStates } from '../db/nodes.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
 import { escalationSteps } from './escalation.ts';
 import { incidentEvent } from './events.ts';
@@ -29,32 +29,43 @@ export function firstEscalation(incident: IncidentRow, policy: PolicyRow): NewOu
 }
 
 /**
- * A timer fired: page the step's level if the incident is still open and unacknowledged, then arm
+ * Timers fired: page each step's level if its incident is still open and unacknowledged, then arm
  * the next step. Acknowledging or resolving needs no cancellation: the timer finds the incident
  * no longer open and does nothing. While the node is in maintenance the step passes silently.
+ * Set-wise, like the other handlers: a storm's timers come due together.
  */
 export const handleEscalationDue: OutboxHandler = async (events, { tx, now }) => {
-  const out: NewOutboxEvent[] = [];
+  const fired = events.map((e) => ({ incidentId: String(e.payload.incident_id), step: Number(e.payload.step) }));
+  const incidents = await lockIncidents(tx, fired.map((f) => f.incidentId));
+  const due = fired.flatMap((f) => {
+    const incident = incidents.get(f.incidentId);
+    return incident && incident.status === 'open' && incident.escalation_step === f.step - 1 ? [{ ...f, incident }] : [];
+  });
+  const policies = await getPolicies(tx, [...new Set(due.flatMap((d) => (d.incident.policy_id ? [d.incident.policy_id] : [])))]);
   const timeline: TimelineEntry[] = [];
-  for (const e of events) {
-    const step = Number(e.payload.step);
-    const incident = await lockIncident(tx, String(e.payload.incident_id));
-    if (!incident || incident.status !== 'open' || incident.escalation_step !== step - 1) continue;
-    const policy = incident.policy_id ? await getPolicy(tx, incident.policy_id) : undefined;
-    const s = policy ? escalationSteps(policy.levels, policy.repeat)[step - 1] : undefined;
+  const steps = due.flatMap((d) => {
+    const policy = d.incident.policy_id ? policies.get(d.incident.policy_id) : undefined;
+    const s = policy ? escalationSteps(policy.levels, policy.repeat)[d.step - 1] : undefined;
     if (!policy || !s) {
-      timeline.push({ incident_id: incident.id, at: now, kind: 'escalation_stopped', detail: { reason: 'escalation policy removed or shortened' } });
-      continue;
+      timeline.push({ incident_id: d.incidentId, at: now, kind: 'escalation_stopped', detail: { reason: 'escalation policy removed or shortened' } });
+      return [];
     }
-    const advanced = await advanceEscalation(tx, incident.id, step, s.level);
-    if (!advanced) continue;
-    if ((await nodeState(tx, incident.node_id)) === 'maintenance') {
-      timeline.push({ incident_id: incident.id, at: now, kind: 'escalation_suppressed', detail: { level: s.level, step, reason: 'maintenance' } });
+    return [{ ...d, policy, level: s.level }];
+  });
+  const advanced = await advanceEscalations(tx, steps.map((s) => ({ id: s.incidentId, step: s.step, level: s.level })));
+  const states = await nodeStates(tx, [...new Set(steps.map((s) => s.incident.node_id))]);
+  const out: NewOutboxEvent[] = [];
+  for (const s of steps) {
+    const row = advanced.get(s.incidentId);
+    if (!row) continue;
+    const detail = { level: s.level, step: s.step };
+    if (states.get(row.node_id) === 'maintenance') {
+      timeline.push({ incident_id: row.id, at: now, kind: 'escalation_suppressed', detail: { ...detail, reason: 'maintenance' } });
     } else {
-      timeline.push({ incident_id: incident.id, at: now, kind: 'escalated', detail: { level: s.level, step } });
-      out.push(incidentEvent(advanced, 'escalated', now, { level: s.level, step }));
+      timeline.push({ incident_id: row.id, at: now, kind: 'escalated', detail });
+      out.push(incidentEvent(row, 'escalated', now, detail));
     }
-    const next = escalationTimer(advanced, policy, step + 1);
+    const next = escalationTimer(row, s.policy, s.step + 1);
     if (next) out.push(next);
   }
   await addTimeline(tx, timeline);
