@@ -27,9 +27,8 @@ export interface DueCursor {
   nodeId: string;
 }
 
-/** Nodes whose due time has come, in due order, resuming after `cursor` within one tick. */
-export async function loadDue(sql: Queryable, now: Date, cursor: DueCursor | undefined, limit: number): Promise<DueRow[]> {
-  return sql<DueRow[]>`
+/** Everything the evaluator judges a node on, from its four rows. */
+const dueRows = (sql: Queryable) => sql`
     select d.node_id, n.name, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
            n.successes_for_recovery, h.state, h.since, h.version, h.received_at_entry::float8 as received_at_entry,
            hb.last_heartbeat_at, hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
@@ -37,11 +36,21 @@ export async function loadDue(sql: Queryable, now: Date, cursor: DueCursor | und
     from node_due d
     join nodes n on n.id = d.node_id
     join node_health h on h.node_id = d.node_id
-    join node_heartbeats hb on hb.node_id = d.node_id
+    join node_heartbeats hb on hb.node_id = d.node_id`;
+
+/** Nodes whose due time has come, in due order, resuming after `cursor` within one tick. */
+export async function loadDue(sql: Queryable, now: Date, cursor: DueCursor | undefined, limit: number): Promise<DueRow[]> {
+  return sql<DueRow[]>`
+    ${dueRows(sql)}
     where d.due_at <= ${now}
       ${cursor ? sql`and (d.due_at, d.node_id) > (${cursor.dueAt}, ${cursor.nodeId}::uuid)` : sql``}
     order by d.due_at, d.node_id
     limit ${limit}`;
+}
+
+/** One node's row, as loadDue reads it (the one-node-at-a-time baseline of the benchmark). */
+export async function loadNodeForJudgement(sql: Queryable, nodeId: string): Promise<DueRow[]> {
+  return sql<DueRow[]>`${dueRows(sql)} where d.node_id = ${nodeId}`;
 }
 
 export async function earliestDue(sql: Queryable): Promise<Date | null> {

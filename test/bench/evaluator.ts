@@ -1,6 +1,6 @@
 import { systemClock } from '../../src/clock.ts';
-import { createSql, type Queryable, type Sql } from '../../src/db/client.ts';
-import type { DueRow } from '../../src/db/health.ts';
+import { createSql, type Sql } from '../../src/db/client.ts';
+import { loadNodeForJudgement } from '../../src/db/health.ts';
 import { readCoverage } from '../../src/db/heartbeats.ts';
 import type { Coverage } from '../../src/health/decide.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
@@ -69,18 +69,6 @@ async function resetFleet(sql: Sql): Promise<void> {
   await vacuumAnalyze(sql, [...FLEET_TABLES, 'node_state_log', 'outbox']);
 }
 
-// The row the evaluator loads per node (loadDue), fetched one node at a time.
-const selectOne = (sql: Queryable, id: string) => sql<DueRow[]>`
-  select d.node_id, n.name, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
-         n.successes_for_recovery, h.state, h.since, h.version, h.received_at_entry::float8 as received_at_entry,
-         hb.last_heartbeat_at, hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
-         d.wake::float8 as wake, d.due_at
-  from node_due d
-  join nodes n on n.id = d.node_id
-  join node_health h on h.node_id = d.node_id
-  join node_heartbeats hb on hb.node_id = d.node_id
-  where d.node_id = ${id}`;
-
 interface BaselineRun {
   done: number;
   total: number;
@@ -104,7 +92,7 @@ async function rowByRow(url: string, kind: 'tick' | 'outage', capMs: number): Pr
     for (const id of ids) {
       if (performance.now() - started > capMs) break;
       await sql.begin(async (tx) => {
-        const [r] = await selectOne(tx, id);
+        const [r] = await loadNodeForJudgement(tx, id);
         if (!r) return;
         const p = plan([r], coverage, new Map(), now);
         const w = p.writes[0];
