@@ -1,4 +1,5 @@
 import type { Queryable } from './client.ts';
+import { LOCKS, STORM_LOCK_CLASS } from './locks.ts';
 import type { IncidentEvent } from '../../alerting/message.ts';
 
 export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'dead';
@@ -55,9 +56,6 @@ export async function insertDeliveries(tx: Queryable, ds: NewDelivery[], now: Da
   return rows.filter((r) => !r.digest).map((r) => r.id);
 }
 
-// Lock class for per-channel storm counters (the two-int advisory key space, apart from the
-// single-bigint keys of leader election and migrations).
-const STORM_LOCK_CLASS = 7346;
 
 /**
  * Serialises storm counting per channel until the caller commits, so two workers fanning out at
@@ -81,11 +79,9 @@ export async function recentDeliveryCounts(tx: Queryable, channelIds: string[], 
   return new Map(rows.map((r) => [r.channel_id, r.n]));
 }
 
-// Held by the one notifier sending digests at a time (single-bigint advisory key space).
-const DIGEST_LOCK = 7_346_003;
 
 export async function tryDigestLock(tx: Queryable): Promise<boolean> {
-  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${DIGEST_LOCK}) as ok`;
+  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${LOCKS.digest}) as ok`;
   return row?.ok === true;
 }
 

@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createSql, ensureDatabase } from './client.ts';
+import { LOCKS } from './locks.ts';
 
 const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
-// Arbitrary constant shared by every engine; advisory locks are per database.
-const MIGRATION_LOCK = 7_346_001;
 
 export interface MigrationResult {
   applied: string[];
@@ -20,7 +19,7 @@ export async function migrate(url: string): Promise<MigrationResult> {
   const sql = createSql(url, { dedicated: true, applicationName: 'lifeline-migrate' });
   const applied: string[] = [];
   try {
-    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await sql`select pg_advisory_lock(${LOCKS.migrations})`;
     await sql`
       create table if not exists schema_migrations (
         name text primary key,
@@ -37,7 +36,7 @@ export async function migrate(url: string): Promise<MigrationResult> {
       });
       applied.push(file);
     }
-    await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    await sql`select pg_advisory_unlock(${LOCKS.migrations})`;
   } finally {
     await sql.end({ timeout: 5 });
   }

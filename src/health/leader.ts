@@ -1,8 +1,8 @@
 import type { Sql, Tx } from '../db/client.ts';
+import { LOCKS } from '../db/locks.ts';
 import type { Logger } from '../logger.ts';
 
-// Arbitrary constant shared by every evaluator; advisory locks are per database.
-export const EVALUATOR_LOCK = 7_346_002;
+export const EVALUATOR_LOCK = LOCKS.evaluatorLeader;
 
 export class LostLeadership extends Error {
   constructor() {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { isUniqueViolation } from '../../db/errors.ts';
 import { deleteNode, getNode, insertNode, listNodes, listTransitions, rotateNodeToken, updateNode, type NodeRow } from '../../db/nodes.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
 import { NODE_DEFAULTS } from '../../ingest/ingestor.ts';
@@ -85,8 +86,6 @@ export const ListNodes = v.object({
 });
 
 export const ListTransitions = v.object(Paging);
-
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
 /** The foreign key refuses a policy id that does not exist (or was deleted meanwhile). */
 function unknownPolicy(err: unknown) {

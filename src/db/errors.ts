@@ -1,0 +1,51 @@
+/**
+ * What a database error means for the work that hit it, decided in one place so every loop and
+ * route draws the same line:
+ *
+ * - `transient`: the statement may succeed unchanged a moment later (serialization failures,
+ *   deadlocks, lock timeouts, a lost or refused connection, a server shutting down, too many
+ *   connections). Retry the same work with backoff; never blame the data.
+ * - `invalid_data`: Postgres refused the values themselves (class 22: bad encoding, out-of-range
+ *   numbers or dates, malformed text). Retrying cannot help; the row is to be set aside, and an
+ *   HTTP request that carried it is the client's fault (400).
+ * - `constraint`: an integrity constraint (class 23: unique, foreign key, check, not null).
+ *   Not retried: the caller either expects it (a 409) or has found a bug in its own rows.
+ * - `other`: anything else (a bug in a statement, an internal error). Not retried blindly.
+ */
+export type DbErrorKind = 'transient' | 'invalid_data' | 'constraint' | 'other';
+
+// SQLSTATE classes and codes that clear up on their own. 08: connection exception; 53: insufficient
+// resources (53300 too_many_connections); 57P01-57P03: admin/crash shutdown, cannot connect now.
+const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '57014']);
+const TRANSIENT_CLASSES = new Set(['08', '53']);
+// Errors postgres.js and Node raise for a connection rather than a statement.
+const CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function classifyDbError(err: unknown): DbErrorKind {
+  const code = sqlState(err);
+  if (code === undefined) return 'other';
+  if (CONNECTION_CODES.has(code) || TRANSIENT_CODES.has(code) || TRANSIENT_CLASSES.has(code.slice(0, 2))) return 'transient';
+  if (code.length !== 5) return 'other';
+  if (code.startsWith('22')) return 'invalid_data';
+  if (code.startsWith('23')) return 'constraint';
+  return 'other';
+}
+
+export const isTransientDbError = (err: unknown): boolean => classifyDbError(err) === 'transient';
+export const isUniqueViolation = (err: unknown): boolean => sqlState(err) === '23505';
