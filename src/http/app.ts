@@ -5,7 +5,8 @@ import { routePath } from 'hono/route';
 import { authenticate, type AuthEnv } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { docsPage } from './docs.ts';
-import { ApiError, errorBody, renderError } from './errors.ts';
+import { classifyDbError, sqlState } from '../db/errors.ts';
+import { ApiError, errorBody, renderError, validationFailed } from './errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
@@ -16,6 +17,7 @@ import { channelRoutes } from './routes/channels.ts';
 import { escalationPolicyRoutes } from './routes/escalation-policies.ts';
 import { maintenanceRoutes } from './routes/maintenances.ts';
 import { uptimeRoutes } from './routes/uptime.ts';
+import { refuseUnstorableText } from './validation.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -64,6 +66,11 @@ export function createApp(deps: AppDeps) {
     if (err instanceof ApiError) return renderError(c, err);
     if (err instanceof HTTPException && err.status < 500) {
       return c.json(errorBody('bad_request', err.message || 'The request could not be read.'), err.status);
+    }
+    // A backstop behind the checks of validation.ts: a value Postgres refuses is the client's fault.
+    if (classifyDbError(err) === 'invalid_data') {
+      deps.log.warn({ code: sqlState(err), reason: (err as Error).message, method: c.req.method, path: c.req.path }, 'the database refused a value of a request');
+      return renderError(c, validationFailed([{ field: '(request)', message: 'holds a value the database cannot store' }]));
     }
     deps.log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
     return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged.'), 500);
@@ -114,6 +121,7 @@ export function createApp(deps: AppDeps) {
     const v1 = new Hono<AuthEnv>();
     v1.use('*', limitBody());
     v1.use('*', authenticate(deps.auth));
+    v1.use('*', refuseUnstorableText());
     v1.route('/api-keys', apiKeyRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));
     v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor));

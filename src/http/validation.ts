@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ApiError, validationFailed, type ErrorDetail } from './errors.ts';
 
@@ -22,11 +22,90 @@ function jsonOf(c: Context, text: string): unknown {
   if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim())) {
     throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new ApiError(400, 'invalid_json', 'The body is not valid JSON.');
   }
+  const unstorable = unstorableText(value);
+  if (unstorable.length) throw validationFailed(unstorable);
+  return value;
+}
+
+/*
+ * One rule for every string a request carries (body values and keys, path, query parameters,
+ * cursors): Postgres stores neither U+0000 (text and jsonb refuse it) nor a UTF-16 surrogate
+ * without its pair (jsonb refuses the escape; text silently stores U+FFFD instead). Matched on
+ * code units: no `u` flag.
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_MESSAGE = 'must not contain U+0000 or an unpaired UTF-16 surrogate';
+// Enough to point at the problem: a 1 MiB body of bad strings must not earn a 20 MB answer.
+const MAX_UNSTORABLE_DETAILS = 20;
+
+export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
+
+interface Visit {
+  value: unknown;
+  /** The member name or array index this value sits under; undefined at the root. */
+  key: string | undefined;
+  /** Whether `key` is an object member's name, which the client chose and Postgres stores too. */
+  named: boolean;
+  parent: Visit | undefined;
+}
+
+// A field named deep inside a 1 MiB body could otherwise be a megabyte long.
+const MAX_PATH_CHARS = 200;
+
+function dotPath(at: Visit): string {
+  const keys: string[] = [];
+  for (let v: Visit | undefined = at; v?.key !== undefined; v = v.parent) keys.push(v.key);
+  const path = keys.reverse().join('.');
+  if (path === '') return '(body)';
+  return path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}…` : path;
+}
+
+/**
+ * Every string of a parsed JSON value that Postgres could not store, object keys included, named by
+ * its dotted path (the first `limit` of them). One pass with an explicit stack: JSON.parse accepts
+ * nesting far deeper than the call stack, and paths are only spelled out for what is reported.
+ */
+export function unstorableText(value: unknown, limit = MAX_UNSTORABLE_DETAILS): ErrorDetail[] {
+  const found: ErrorDetail[] = [];
+  const stack: Visit[] = [{ value, key: undefined, named: false, parent: undefined }];
+  while (stack.length && found.length < limit) {
+    const at = stack.pop()!;
+    if (at.named && !isStorableText(at.key!)) found.push({ field: dotPath(at), message: `is a key that ${UNSTORABLE_MESSAGE}` });
+    if (typeof at.value === 'string') {
+      if (!isStorableText(at.value)) found.push({ field: dotPath(at), message: UNSTORABLE_MESSAGE });
+    } else if (typeof at.value === 'object' && at.value !== null) {
+      const named = !Array.isArray(at.value);
+      const entries = Object.entries(at.value);
+      // Pushed last to first so that problems are reported in document order.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, item] = entries[i]!;
+        stack.push({ value: item, key, named, parent: at });
+      }
+    }
+  }
+  return found.slice(0, limit);
+}
+
+/**
+ * The same rule for the path (ids) and the query of every request, whichever route reads them.
+ * Percent-decoding can only produce U+0000 here: an encoded lone surrogate is invalid UTF-8 and
+ * stays encoded.
+ */
+export function refuseUnstorableText(): MiddlewareHandler {
+  return async (c, next) => {
+    const found: ErrorDetail[] = isStorableText(c.req.path) ? [] : [{ field: 'path', message: UNSTORABLE_MESSAGE }];
+    for (const [name, values] of Object.entries(c.req.queries())) {
+      if (!isStorableText(name) || values.some((s) => !isStorableText(s))) found.push({ field: name, message: UNSTORABLE_MESSAGE });
+    }
+    if (found.length) throw validationFailed(found);
+    await next();
+  };
 }
 
 export async function body<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
@@ -80,7 +159,7 @@ export function decodeCursor<T>(cursor: string | undefined, check: (k: unknown) 
   if (cursor === undefined) return undefined;
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (check(key)) return key;
+    if (unstorableText(key, 1).length === 0 && check(key)) return key;
   } catch {
     // fall through to the error below
   }
@@ -165,10 +244,30 @@ const isCalendarDate = (s: string) => {
   return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
 };
 
+/*
+ * Instants Postgres, Date and the driver all carry unchanged: Postgres refuses year 0 and anything
+ * Date writes with a six-digit year, and postgres.js reads years below 100 back as 19xx or 20xx.
+ * A monitoring system has nothing to say before 1970.
+ */
+const EARLIEST_MS = Date.UTC(1970, 0, 1);
+const LATEST_MS = Date.UTC(10_000, 0, 1) - 1;
+const isStorableTime = (s: string) => {
+  const ms = Date.parse(s);
+  return ms >= EARLIEST_MS && ms <= LATEST_MS;
+};
+
 /** An RFC 3339 timestamp with an offset, as a Date. */
 export const Timestamp = v.pipe(
   v.string('must be a string'),
   v.isoTimestamp('must be an RFC 3339 timestamp such as 2026-11-21T10:00:00.000Z'),
   v.check(isCalendarDate, 'is not a calendar date'),
+  v.check(isStorableTime, 'must be between 1970 and 9999'),
   v.transform((s) => new Date(s)),
 );
+
+/** A time in a cursor: what this server issued (Date.toISOString()), so one Postgres can read. */
+export const isCursorTime = (k: unknown): k is string =>
+  typeof k === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(k) && isStorableTime(k);
+
+/** An integer a Postgres `integer` column can be compared with. */
+export const isInt32 = (k: unknown): k is number => Number.isInteger(k) && Math.abs(k as number) < 2 ** 31;

@@ -22,7 +22,7 @@ import type { AppDeps } from '../deps.ts';
 import { ApiError, conflict, notFound, validationFailed } from '../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, optionalBody, page, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, isCursorTime, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
@@ -37,8 +37,7 @@ export const Resolve = closedObject({
   note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(2000, 'must be at most 2000 characters'))),
 });
 
-const isCursor = (k: unknown): k is [string, string] =>
-  Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && !Number.isNaN(Date.parse(k[0])) && isUuid(String(k[1]));
+const isCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && isUuid(String(k[1]));
 
 /** `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent. */
 function ifMatch(c: Context): number | undefined {

@@ -16,7 +16,7 @@ import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
 
 export const CreateMaintenance = closedObject({
   node_ids: v.optional(
@@ -75,7 +75,7 @@ async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Pr
 }
 
 const isCursor = (k: unknown): k is MaintenanceCursor =>
-  Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && !Number.isNaN(Date.parse(k[0])) && typeof k[1] === 'string' && isUuid(k[1]);
+  Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && typeof k[1] === 'string' && isUuid(k[1]);
 
 const doc = operationDocs('Maintenances');
 const WINDOW = 'The maintenance window id';

@@ -10,7 +10,7 @@ import type { AppDeps } from '../deps.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, int, Labels, NodeName, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query } from '../validation.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -231,7 +231,7 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const node = await find(c.req.param('id'));
       const q = query(c, ListTransitions);
-      const before = decodeCursor(q.cursor, (k): k is number => Number.isInteger(k));
+      const before = decodeCursor(q.cursor, isInt32);
       const rows = await listTransitions(sql, node.id, before, q.limit + 1);
       const items = rows.map((r) => ({
         from: r.from_state,
