@@ -93,6 +93,12 @@ export function createMetrics(source?: MetricsSource) {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: r,
     }),
+    ingestRowsRejected: new Counter({
+      name: 'lifeline_ingest_rows_rejected_total',
+      help: 'Buffered heartbeats set aside because Postgres refused them on their own, by reason (invalid_data, constraint).',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
     http: new Histogram({
       name: 'lifeline_http_request_duration_seconds',
       help: 'HTTP request duration by method, route pattern and status.',

@@ -26,6 +26,7 @@ export function startIngestFlusher(o: IngestWorkerOptions) {
     log,
     gapMs: o.coverageGapMs,
     onFlushed: (_n, s) => o.metrics.ingestFlush.observe(s),
+    metrics: o.metrics,
   });
   const loop = new Loop({
     name: 'ingest-flush',

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Sql } from '../db/client.ts';
-import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, writeHeartbeats } from '../db/heartbeats.ts';
+import type { Sql, Tx } from '../db/client.ts';
+import { classifyDbError, sqlState } from '../db/errors.ts';
+import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, writeHeartbeats, type CoalescedHeartbeat } from '../db/heartbeats.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
+import { blamesRows, isolateRefused, type Refusal } from './isolate.ts';
 
 /**
  * Silence longer than this with no ingest process flushing means the engine could not hear its
@@ -21,13 +24,16 @@ export interface FlusherDeps {
   log: Logger;
   gapMs: number;
   onFlushed?: (written: number, seconds: number) => void;
+  /** Counts the rows set aside because Postgres refused them. */
+  metrics?: Pick<Metrics, 'ingestRowsRejected'>;
 }
 
 /**
  * Writes the buffer every flush interval in one transaction: the batch of heartbeats plus this
- * process's coverage watermark ("everything received before `at` is stored"). Heartbeats are
- * coalesced and re-sent every interval, so this is the one write that may commit asynchronously
- * (synchronous_commit=off): a Postgres crash can lose its last few hundred ms, never its integrity.
+ * process's coverage watermark ("everything received before `at` is stored", or set aside when
+ * Postgres refuses it: see commitIsolating). Heartbeats are coalesced and re-sent every interval,
+ * so this is the one write that may commit asynchronously (synchronous_commit=off): a Postgres
+ * crash can lose its last few hundred ms, never its integrity.
  */
 export class IngestFlusher {
   readonly instanceId = randomUUID();
@@ -35,28 +41,63 @@ export class IngestFlusher {
   constructor(private readonly deps: FlusherDeps) {}
 
   async runOnce(): Promise<number> {
-    const { sql, buffer, clock, log, gapMs } = this.deps;
-    const at = clock.now();
+    const { buffer } = this.deps;
+    const at = this.deps.clock.now();
     const batch = buffer.take();
     const started = performance.now();
+    let written: number;
     try {
-      const written = await sql.begin(async (tx) => {
-        await tx`set local synchronous_commit = off`;
-        const { gapFrom } = await advanceCoverage(tx, this.instanceId, at, gapMs);
-        if (gapFrom) {
-          log.warn({ blind_from: gapFrom, since: at }, 'ingest coverage resumed after a gap; the gap is recorded as unknown');
-          await resetAfterGap(tx, at);
-        }
-        const written = await writeHeartbeats(tx, batch, at);
-        await announceFlush(tx);
-        return written;
+      written = await this.commit(at, (tx) => writeHeartbeats(tx, batch, at)).catch((err: unknown) => {
+        if (!blamesRows(err)) throw err;
+        return this.commitIsolating(batch, at, err);
       });
-      this.deps.onFlushed?.(written, (performance.now() - started) / 1000);
-      return written;
     } catch (err) {
       buffer.restore(batch);
       throw err;
     }
+    this.deps.onFlushed?.(written, (performance.now() - started) / 1000);
+    return written;
+  }
+
+  /** One flush transaction: the watermark, then the heartbeats as `write` stores them. */
+  private commit(at: Date, write: (tx: Tx) => Promise<number>): Promise<number> {
+    const { sql, log, gapMs } = this.deps;
+    return sql.begin(async (tx) => {
+      await tx`set local synchronous_commit = off`;
+      const { gapFrom } = await advanceCoverage(tx, this.instanceId, at, gapMs);
+      if (gapFrom) {
+        log.warn({ blind_from: gapFrom, since: at }, 'ingest coverage resumed after a gap; the gap is recorded as unknown');
+        await resetAfterGap(tx, at);
+      }
+      const written = await write(tx);
+      await announceFlush(tx);
+      return written;
+    });
+  }
+
+  /**
+   * The batch failed on a row Postgres refuses (a value it cannot store, a broken constraint). One
+   * such row must not hold back the fleet: the flush runs again with the heartbeats written in
+   * savepoints, halving the batch around the refused rows (see isolateRefused), so every other
+   * node's heartbeat is stored and the watermark advances in this same flush. A refused row is
+   * dropped, logged and counted; its node's next heartbeat replaces it.
+   */
+  private async commitIsolating(batch: CoalescedHeartbeat[], at: Date, failure: unknown): Promise<number> {
+    let refused: Refusal<CoalescedHeartbeat>[] = [];
+    const written = await this.commit(at, async (tx) => {
+      const result = await isolateRefused(batch, failure, (group) => tx.savepoint((sp) => writeHeartbeats(sp, group, at)));
+      refused = result.refused;
+      return result.written;
+    });
+    for (const { row, err } of refused) {
+      const reason = classifyDbError(err);
+      this.deps.log.error(
+        { node_id: row.nodeId, code: sqlState(err), reason, error: (err as Error).message, heartbeats: row.count },
+        'heartbeat set aside: Postgres refused it',
+      );
+      this.deps.metrics?.ingestRowsRejected.inc({ reason });
+    }
+    return written;
   }
 
   /** Final flush on shutdown, then leave so the watermark no longer waits for this process. */

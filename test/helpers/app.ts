@@ -150,7 +150,7 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
     },
   });
   await upsertBootstrapAdmin(sql, hashSecret(ADMIN_TOKEN), clock.now());
-  const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: 60_000 });
+  const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: 60_000, metrics: built.metrics });
   const { app } = built;
 
   const h = {
