@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSql } from '../../src/db/client.ts';
+import { openIncidents } from '../../src/db/incidents.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
-import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, send, type Body, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, START, type Body, type Harness } from '../helpers/app.ts';
 
 let h: Harness;
 let keys: Record<'write' | 'read' | 'ingest', { id: string; secret: string }>;
@@ -416,6 +417,163 @@ describe('400 validation_failed on list parameters', () => {
     await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?state=sleepy')), ['state']);
     await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?label=env')), ['label']);
     await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?label=:prod')), ['label']);
+  });
+});
+
+describe('400 validation_failed on text Postgres cannot store', () => {
+  // U+0000, a lone high and a lone low surrogate, and a pair in the wrong order.
+  const UNSTORABLE = ['a\u0000b', 'a\ud800b', '\udc00', '\udc00\ud800'];
+  const UUID = '6f1c7c1e-2b0a-4c7e-9d7e-3b1f2a0c9e55';
+  let incidentId: string;
+  let channelId: string;
+
+  before(async () => {
+    const now = h.clock.now().getTime();
+    const opened = await openIncidents(
+      h.sql,
+      [nodeA, nodeB].map((n, i) => ({
+        nodeId: n.id,
+        nodeName: n.name,
+        category: 'node_down',
+        severity: 'critical',
+        title: `${n.name} is down`,
+        reason: 'no heartbeat',
+        policyId: null,
+        openedAt: new Date(now - i * 1000),
+      })),
+    );
+    incidentId = opened[0]!.id;
+    const channel = await h.admin('POST', '/v1/channels', { name: 'text-rule', type: 'webhook', config: { url: 'https://example.com/hook' } });
+    channelId = (await expectJson<{ id: string }>(channel, 201)).id;
+  });
+
+  it('rejects it in body values and object keys on every kind of route, naming the field', async () => {
+    for (const s of UNSTORABLE) {
+      const cases: [string, string, unknown, string, string?][] = [
+        ['POST', '/v1/nodes', { name: 'stored-text', labels: { env: s } }, 'labels.env'],
+        ['POST', '/v1/nodes', { name: 'stored-text', labels: { [`k${s}`]: 'v' } }, `labels.k${s}`],
+        ['PATCH', '/v1/nodes/node-a', { labels: { env: s } }, 'labels.env'],
+        ['POST', '/v1/heartbeats', { checks: { disk: { status: 'ok', message: s } } }, 'checks.disk.message', nodeA.token],
+        ['POST', '/v1/heartbeats', { checks: { [`disk${s}`]: { status: 'ok' } } }, `checks.disk${s}`, nodeA.token],
+        // Even in a field the schema would ignore: the rule has no exceptions to keep track of.
+        ['POST', '/v1/heartbeats', { heartbeats: [{ status: 'ok' }, { status: 'ok', extra: { deep: [s] } }] }, 'heartbeats.1.extra.deep.0', nodeA.token],
+        ['POST', `/v1/incidents/${incidentId}/acknowledge`, { by: s }, 'by'],
+        ['POST', `/v1/incidents/${incidentId}/resolve`, { by: 'alice', note: s }, 'note'],
+        ['POST', '/v1/maintenances', { node_ids: ['node-a'], starts_at: START, reason: s }, 'reason'],
+        ['POST', '/v1/api-keys', { name: s, scope: 'read' }, 'name'],
+        ['POST', '/v1/channels', { name: s, type: 'webhook', config: { url: 'https://example.com/hook' } }, 'name'],
+        ['PATCH', `/v1/channels/${channelId}`, { name: s }, 'name'],
+      ];
+      for (const [method, path, json, field, token] of cases) {
+        const res = await h.rejected(() => h.req(method, path, { token: token ?? ADMIN_TOKEN, json }));
+        const err = await expectInvalid(res, [field]);
+        assert.match(err.details![0]!.message, /U\+0000 or an unpaired UTF-16 surrogate/, `${method} ${path}`);
+      }
+    }
+    const [incident] = await h.sql`select status, version from incidents where id = ${incidentId}`;
+    assert.deepEqual([incident!.status, incident!.version], ['open', 1], 'the incident was neither acknowledged nor resolved');
+  });
+
+  it('stores paired surrogates and other control characters unchanged', async () => {
+    const text = 'ok \u{1F600} \u0001 \ufffd';
+    const node = await h.createNode('paired-text', { labels: { env: text } });
+    assert.equal(node.labels.env, text);
+    const res = await h.req('POST', '/v1/heartbeats', { token: nodeA.token, json: { checks: { disk: { status: 'ok', message: text } } } });
+    assert.equal(res.status, 202, await res.clone().text());
+    await h.flush();
+    assert.deepEqual((await h.heartbeatRow(nodeA.id))!.checks, { disk: { status: 'ok', message: text } });
+  });
+
+  it('rejects U+0000 in a path id or a query parameter, naming it', async () => {
+    const paths: [string, string, unknown?][] = [
+      ['GET', '/v1/nodes/a%00b'],
+      ['PATCH', '/v1/nodes/a%00b', { grace_seconds: 1 }],
+      ['DELETE', '/v1/nodes/a%00b'],
+      ['POST', '/v1/nodes/a%00b/token'],
+      ['GET', '/v1/nodes/a%00b/transitions'],
+      ['GET', '/v1/nodes/a%00b/uptime'],
+      ['GET', '/v1/incidents/a%00b'],
+      ['GET', '/v1/channels/%00'],
+      ['DELETE', '/v1/maintenances/%00'],
+    ];
+    for (const [method, path, json] of paths) {
+      await expectInvalid(await h.rejected(() => h.admin(method, path, json)), ['path']);
+    }
+    const queries: [string, string[]][] = [
+      ['/v1/nodes?label=env:a%00b', ['label']],
+      ['/v1/nodes?label=a%00b:prod', ['label']],
+      ['/v1/uptime?label=env:%00', ['label']],
+      ['/v1/nodes?state=%00&limit=%00', ['state', 'limit']],
+      ['/v1/incidents?node_id=%00', ['node_id']],
+      ['/v1/nodes?label=env:prod&label=%00', ['label']],
+      ['/v1/nodes?unknown%00=1', ['unknown\u0000']],
+    ];
+    for (const [path, fields] of queries) {
+      await expectInvalid(await h.rejected(() => h.admin('GET', path)), fields);
+    }
+  });
+
+  it('rejects a cursor carrying such text, or a number or time Postgres cannot hold', async () => {
+    const times = ['+275760-09-13T00:00:00.000Z', '-100000-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '1'];
+    const cursors: [string, unknown][] = [
+      ['/v1/nodes', 'a\u0000b'],
+      ['/v1/nodes', '\ud800'],
+      ['/v1/escalation-policies', 'a\u0000b'],
+      ['/v1/channels', ['a\u0000b', UUID]],
+      ['/v1/channels', ['\udc00', UUID]],
+      ['/v1/uptime', 'a\u0000b'],
+      ['/v1/uptime?sort=worst', [0.5, 'a\u0000b']],
+      ['/v1/nodes/node-a/transitions', 1e308],
+      ['/v1/nodes/node-a/transitions', 2 ** 31],
+      ...times.flatMap((t): [string, unknown][] => [
+        ['/v1/incidents', [t, UUID]],
+        ['/v1/maintenances', [t, UUID]],
+      ]),
+    ];
+    for (const [path, key] of cursors) {
+      const sep = path.includes('?') ? '&' : '?';
+      await expectInvalid(await h.rejected(() => h.admin('GET', `${path}${sep}cursor=${b64(key)}`)), ['cursor']);
+    }
+    // The cursors the server issues still page.
+    const first = await expectJson<{ items: { id: string }[]; next_cursor: string }>(await h.admin('GET', '/v1/incidents?limit=1'), 200);
+    const second = await expectJson<{ items: { id: string }[] }>(await h.admin('GET', `/v1/incidents?limit=1&cursor=${first.next_cursor}`), 200);
+    assert.equal(new Set([...first.items, ...second.items].map((i) => i.id)).size, 2);
+  });
+
+  it('rejects a maintenance time Postgres cannot store or would read back wrong', async () => {
+    const create = (times: Record<string, string>) =>
+      h.rejected(() => h.admin('POST', '/v1/maintenances', { node_ids: ['node-a'], starts_at: START, ...times }));
+    // Year 0 is refused by Postgres; year 1 came back as 2001.
+    for (const starts_at of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) {
+      await expectInvalid(await create({ starts_at }), ['starts_at']);
+    }
+    for (const ends_at of ['+275760-09-13T00:00:00.000Z', '10000-01-01T00:00:00Z']) {
+      await expectInvalid(await create({ ends_at }), ['ends_at']);
+    }
+  });
+
+  it('names at most 20 fields, and stays a 400 however deep the text is nested', async () => {
+    const many = { status: 'ok', extra: Array.from({ length: 1000 }, () => 'a\u0000b') };
+    const err = await expectError(await h.rejected(() => h.req('POST', '/v1/heartbeats', { token: nodeA.token, json: many })), 400, 'validation_failed');
+    assert.deepEqual(err.details!.map((d) => d.field), Array.from({ length: 20 }, (_, i) => `extra.${i}`));
+    // Far deeper than the call stack goes.
+    const depth = 200_000;
+    const deep = `{"extra":${'['.repeat(depth)}"a\\u0000b"${']'.repeat(depth)}}`;
+    const res = await h.rejected(() => raw('POST', '/v1/heartbeats', deep, JSON_TYPE, nodeA.token));
+    const [detail, ...rest] = (await expectError(res, 400, 'validation_failed')).details!;
+    assert.equal(rest.length, 0);
+    assert.ok(detail!.field.startsWith('extra.0.0.0.') && detail!.field.length <= 201, detail!.field.slice(0, 300));
+  });
+
+  it('answers validation_failed, not internal, when Postgres refuses a value that passed every check', async () => {
+    // A narrower column stands in for a limit the HTTP edge does not know about.
+    await h.sql`alter table maintenances alter column reason type varchar(8)`;
+    try {
+      const res = await h.rejected(() => h.admin('POST', '/v1/maintenances', { node_ids: ['node-a'], starts_at: START, reason: 'longer than eight' }));
+      await expectInvalid(res, ['(request)']);
+    } finally {
+      await h.sql`alter table maintenances alter column reason type text`;
+    }
   });
 });
 
