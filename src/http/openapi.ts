@@ -96,10 +96,10 @@ function parameters(op: Operation): OpenAPIV3_1.ParameterObject[] {
 /** What every operation of this kind can be refused with, besides what it names itself. */
 function refusals(op: Operation): ErrorStatus[] {
   const statuses = new Set<ErrorStatus>(op.errors);
-  if (op.query || op.body) statuses.add(400);
   if (op.body) statuses.add(413).add(415);
   if (op.id) statuses.add(404);
-  if (op.access !== 'none') statuses.add(401).add(403).add(500);
+  // 400 too: the path and query of every authenticated route are checked for text Postgres cannot store.
+  if (op.access !== 'none') statuses.add(400).add(401).add(403).add(500);
   return [...statuses].sort((a, b) => a - b);
 }
 

@@ -500,6 +500,8 @@ describe('the OpenAPI document', () => {
     await call('POST', '/v1/nodes', { body: '{"name":"x"}', headers: { 'content-type': 'text/plain' } }); // 415
     await call('POST', '/v1/nodes', { body: '{"name":', headers: { 'content-type': 'application/json' } }); // 400 invalid_json
     await call('GET', '/v1/nodes/{id}', { id: 'nope' }); // 404
+    await call('GET', '/v1/nodes/{id}', { id: 'a\u0000b' }); // 400: text Postgres cannot store
+    await call('POST', '/v1/nodes/{id}/token', { id: 'web-1', query: 'x=%00' }); // 400, though the route reads no query
     await call('GET', '/v1/nodes', { token: null }); // 401
     await call('DELETE', '/v1/nodes/{id}', { id: node.id });
 
