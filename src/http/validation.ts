@@ -36,31 +36,29 @@ function jsonOf(c: Context, text: string): unknown {
 /*
  * One rule for every string a request carries (body values and keys, path, query parameters,
  * cursors): Postgres stores neither U+0000 (text and jsonb refuse it) nor a UTF-16 surrogate
- * without its pair (jsonb refuses the escape; text silently stores U+FFFD instead). Matched on
- * code units: no `u` flag.
+ * without its pair (jsonb refuses the escape; text silently stores U+FFFD instead).
  */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE_MESSAGE = 'must not contain U+0000 or an unpaired UTF-16 surrogate';
 // Enough to point at the problem: a 1 MiB body of bad strings must not earn a 20 MB answer.
 const MAX_UNSTORABLE_DETAILS = 20;
 
-export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
+// Two native scans: less than half the cost of one regular expression with lookarounds.
+export const isStorableText = (s: string): boolean => !s.includes('\u0000') && s.isWellFormed();
 
-interface Visit {
-  value: unknown;
-  /** The member name or array index this value sits under; undefined at the root. */
+/** An object or array still to be read, and where it sits. */
+interface Container {
+  value: object;
+  /** The member name or array index it sits under; undefined at the root. */
   key: string | undefined;
-  /** Whether `key` is an object member's name, which the client chose and Postgres stores too. */
-  named: boolean;
-  parent: Visit | undefined;
+  parent: Container | undefined;
 }
 
 // A field named deep inside a 1 MiB body could otherwise be a megabyte long.
 const MAX_PATH_CHARS = 200;
 
-function dotPath(at: Visit): string {
-  const keys: string[] = [];
-  for (let v: Visit | undefined = at; v?.key !== undefined; v = v.parent) keys.push(v.key);
+function dotPath(parent: Container | undefined, key: string | undefined): string {
+  const keys: string[] = key === undefined ? [] : [key];
+  for (let c = parent; c?.key !== undefined; c = c.parent) keys.push(c.key);
   const path = keys.reverse().join('.');
   if (path === '') return '(body)';
   return path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}…` : path;
@@ -68,24 +66,27 @@ function dotPath(at: Visit): string {
 
 /**
  * Every string of a parsed JSON value that Postgres could not store, object keys included, named by
- * its dotted path (the first `limit` of them). One pass with an explicit stack: JSON.parse accepts
- * nesting far deeper than the call stack, and paths are only spelled out for what is reported.
+ * its dotted path (the first `limit` of them). One pass with an explicit stack of containers:
+ * JSON.parse accepts nesting far deeper than the call stack. Paths are only spelled out for what
+ * is reported, and strings and numbers cost no allocation: a clean 1000-heartbeat batch (150 kB)
+ * costs about a third of its JSON.parse.
  */
 export function unstorableText(value: unknown, limit = MAX_UNSTORABLE_DETAILS): ErrorDetail[] {
+  if (typeof value === 'string') return isStorableText(value) ? [] : [{ field: '(body)', message: UNSTORABLE_MESSAGE }];
   const found: ErrorDetail[] = [];
-  const stack: Visit[] = [{ value, key: undefined, named: false, parent: undefined }];
+  const stack: Container[] = typeof value === 'object' && value !== null ? [{ value, key: undefined, parent: undefined }] : [];
   while (stack.length && found.length < limit) {
     const at = stack.pop()!;
-    if (at.named && !isStorableText(at.key!)) found.push({ field: dotPath(at), message: `is a key that ${UNSTORABLE_MESSAGE}` });
-    if (typeof at.value === 'string') {
-      if (!isStorableText(at.value)) found.push({ field: dotPath(at), message: UNSTORABLE_MESSAGE });
-    } else if (typeof at.value === 'object' && at.value !== null) {
-      const named = !Array.isArray(at.value);
-      const entries = Object.entries(at.value);
-      // Pushed last to first so that problems are reported in document order.
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const [key, item] = entries[i]!;
-        stack.push({ value: item, key, named, parent: at });
+    const named = !Array.isArray(at.value);
+    const members = at.value as Record<string, unknown>;
+    // JSON.parse only makes own, enumerable members: for-in sees exactly those.
+    for (const key in members) {
+      const item = members[key];
+      if (named && !isStorableText(key)) found.push({ field: dotPath(at, key), message: `is a key that ${UNSTORABLE_MESSAGE}` });
+      if (typeof item === 'string') {
+        if (!isStorableText(item)) found.push({ field: dotPath(at, key), message: UNSTORABLE_MESSAGE });
+      } else if (typeof item === 'object' && item !== null) {
+        stack.push({ value: item, key, parent: at });
       }
     }
   }
