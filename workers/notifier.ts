@@ -1,15 +1,16 @@
 import { DelayedError, Worker } from 'bullmq';
 import type { ChannelRegistry } from '../alerting/index.ts';
-import { DeliveryError } from '../alerting/errors.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
-import { deliveriesToEnqueue, recordAttempts } from '../src/db/deliveries.ts';
+import { recordAttempts } from '../src/db/deliveries.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import type { Metrics } from '../src/metrics.ts';
-import { deliver, WaitingForPage } from '../src/notify/deliver.ts';
+import { deliver, RetryLater, WaitingForPage } from '../src/notify/deliver.ts';
 import { sendDigests } from '../src/notify/digest.ts';
-import { DELIVERY_ATTEMPTS, NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notify/queue.ts';
+import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notify/queue.ts';
+import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notify/retry.ts';
+import { sweepDeliveries } from '../src/notify/sweep.ts';
 
 export interface NotifierOptions {
   redisUrl: string;
@@ -23,34 +24,29 @@ export interface NotifierOptions {
   queue: DeliveryQueue;
   /** Sends in flight per process; deliveries wait on the network, not the CPU. */
   concurrency?: number;
-  /** First retry delay (doubling, capped at backoffCapMs); CONTRACT §6: 1 s and 10 min. */
+  /** First retry delay, doubling up to backoffCapMs (1 s and 10 min by default). */
   backoffBaseMs?: number;
   backoffCapMs?: number;
   /** How long a job may run before another worker may take it over (a crashed worker's job). */
   lockDurationMs?: number;
-  /** How often the sweeper enqueues ledger rows whose job never reached Redis. */
+  /** How often the sweeper enqueues ledger rows whose job never reached Redis or was lost with it. */
   sweepMs?: number;
-  /** How often storm digests go out (CONTRACT is silent; 60 s by default). */
+  /** How often held storm updates go out as digests (60 s by default). */
   digestMs?: number;
-}
-
-export function retryDelayMs(attemptsMade: number, err: Error | undefined, baseMs: number, capMs: number): number {
-  const doubled = Math.min(capMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
-  const asked = err instanceof DeliveryError ? (err.retryAfterMs ?? 0) : 0;
-  return Math.min(capMs, Math.max(doubled, asked));
 }
 
 /** The notifier role: BullMQ workers sending ledger rows, and the sweeper that closes the gap. */
 export function startNotifier(o: NotifierOptions) {
   const log = o.log.child({ role: 'notifier' });
-  const base = o.backoffBaseMs ?? 1000;
-  const cap = o.backoffCapMs ?? 600_000;
+  const retry: RetrySchedule = { baseMs: o.backoffBaseMs ?? DEFAULT_RETRY.baseMs, capMs: o.backoffCapMs ?? DEFAULT_RETRY.capMs };
   const lockDuration = o.lockDurationMs ?? 30_000;
+  const digestMs = o.digestMs ?? 60_000;
   const deliverDeps = {
     sql: o.sql,
     clock: o.clock,
     channels: o.channels,
     secretKey: o.secretKey,
+    retry,
     onResult: (channel_type: string, result: 'sent' | 'failed' | 'dead', latency?: number) => {
       o.metrics.notifications.inc({ channel_type, result });
       if (latency !== undefined) o.metrics.notificationLatency.observe(latency);
@@ -60,11 +56,11 @@ export function startNotifier(o: NotifierOptions) {
     NOTIFICATIONS_QUEUE,
     async (job, token) => {
       try {
-        await deliver(deliverDeps, String(job.data.id), job.attemptsMade + 1, job.opts.attempts ?? DELIVERY_ATTEMPTS);
+        await deliver(deliverDeps, String(job.data.id));
       } catch (err) {
         if (!(err instanceof WaitingForPage)) throw err;
         // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
-        await job.moveToDelayed(Date.now() + base, token);
+        await job.moveToDelayed(Date.now() + retry.baseMs, token);
         throw new DelayedError();
       }
     },
@@ -74,7 +70,9 @@ export function startNotifier(o: NotifierOptions) {
       concurrency: o.concurrency ?? 16,
       lockDuration,
       stalledInterval: Math.max(1000, lockDuration / 2),
-      settings: { backoffStrategy: (attemptsMade, _type, err) => retryDelayMs(attemptsMade, err, base, cap) },
+      // deliver() knows the delay from the ledger; other errors (the database unreachable) back off
+      // by the job's own count.
+      settings: { backoffStrategy: (attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : retryDelayMs(attemptsMade, err, retry)) },
     },
   );
   worker.on('error', (err) => log.warn({ err }, 'notifier worker error'));
@@ -93,30 +91,24 @@ export function startNotifier(o: NotifierOptions) {
     name: 'delivery-sweeper',
     log,
     intervalMs: o.sweepMs ?? 5000,
-    runOnce: async () => {
-      // Rows younger than 2 s are normally being enqueued right after their commit; a job enqueued
-      // 15 min ago for a row still unfinished is re-added in case Redis lost it (no-op if not).
-      const now = o.clock.now().getTime();
-      const ids = await deliveriesToEnqueue(o.sql, new Date(now - 2000), new Date(now - 15 * 60_000), 1000);
-      if (ids.length) {
-        await o.queue.enqueue(ids);
-        log.info({ deliveries: ids.length }, 'enqueued deliveries whose job was not confirmed in the queue');
-      }
-    },
+    runOnce: () => sweepDeliveries({ sql: o.sql, clock: o.clock, queue: o.queue, log }),
     onError: () => o.metrics.loopErrors.inc({ loop: 'delivery-sweeper' }),
   });
   const digests = new Loop({
     name: 'storm-digest',
     log,
-    intervalMs: o.digestMs ?? 60_000,
+    intervalMs: digestMs,
     runOnce: async () => {
-      await sendDigests({
+      const retryAt = await sendDigests({
         sql: o.sql,
         clock: o.clock,
         channels: o.channels,
         secretKey: o.secretKey,
+        retry,
         onResult: (channel_type, result, n) => o.metrics.notifications.inc({ channel_type, result }, n),
       });
+      // New updates wait for the next interval; a failed digest's retry may be due sooner.
+      return retryAt ? Math.min(digestMs, Math.max(0, retryAt.getTime() - o.clock.now().getTime())) : undefined;
     },
     onError: () => o.metrics.loopErrors.inc({ loop: 'storm-digest' }),
   });

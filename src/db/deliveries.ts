@@ -1,5 +1,5 @@
 import type { Queryable } from './client.ts';
-import { LOCKS, STORM_LOCK_CLASS } from './locks.ts';
+import { DIGEST_LOCK_CLASS, STORM_LOCK_CLASS } from './locks.ts';
 import type { IncidentEvent } from '../../alerting/message.ts';
 
 export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'dead';
@@ -19,6 +19,8 @@ export interface DeliveryRow {
   created_at: Date;
   enqueued_at: Date | null;
   sent_at: Date | null;
+  /** When a failed row may be tried again (null unless failed). */
+  next_attempt_at: Date | null;
 }
 
 export interface NewDelivery {
@@ -80,41 +82,56 @@ export async function recentDeliveryCounts(tx: Queryable, channelIds: string[], 
 }
 
 
-export async function tryDigestLock(tx: Queryable): Promise<boolean> {
-  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${LOCKS.digest}) as ok`;
+/** Only one notifier at a time sends a channel's digest; the lock ends with the transaction. */
+export async function tryDigestLock(tx: Queryable, channelId: string): Promise<boolean> {
+  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${DIGEST_LOCK_CLASS}, hashtext(${channelId})) as ok`;
   return row?.ok === true;
 }
 
-/** Digest rows waiting to be sent, grouped by channel, oldest first (at most `limit` per channel). */
-export async function pendingDigests(sql: Queryable, limit: number): Promise<Map<string, DeliveryRow[]>> {
-  const rows = await sql<DeliveryRow[]>`
-    select d.* from (select distinct channel_id from deliveries where digest and status in ('pending', 'failed')) c
-    cross join lateral (
-      select * from deliveries
-      where channel_id = c.channel_id and digest and status in ('pending', 'failed')
-      order by created_at, id limit ${limit}
-    ) d`;
-  const out = new Map<string, DeliveryRow[]>();
-  for (const r of rows) {
-    const list = out.get(r.channel_id);
-    if (list) list.push(r);
-    else out.set(r.channel_id, [r]);
-  }
-  return out;
+/**
+ * Channels with held storm updates, and for each the time its digest may be retried: null when none
+ * of its rows is waiting for a retry (the digest goes out on the next pass).
+ */
+export async function digestChannels(sql: Queryable): Promise<{ channel_id: string; retry_at: Date | null }[]> {
+  return sql<{ channel_id: string; retry_at: Date | null }[]>`
+    select channel_id, max(next_attempt_at) as retry_at from deliveries
+    where digest and status in ('pending', 'failed')
+    group by channel_id`;
 }
 
-/** Records one attempt's outcome on these rows (one delivery, or every row of a digest); final rows stay final. */
+/**
+ * A channel's held updates, oldest first (at most `limit`), when its digest is due at `now`; none
+ * while a failed digest of it waits for its retry (checked again under the channel's lock, since
+ * another notifier may have just tried).
+ */
+export async function dueDigest(tx: Queryable, channelId: string, now: Date, limit: number): Promise<DeliveryRow[]> {
+  return tx<DeliveryRow[]>`
+    select * from deliveries
+    where channel_id = ${channelId} and digest and status in ('pending', 'failed')
+      and not exists (
+        select 1 from deliveries
+        where channel_id = ${channelId} and digest and status = 'failed' and next_attempt_at > ${now}
+      )
+    order by created_at, id limit ${limit}`;
+}
+
+/**
+ * Records one attempt's outcome on these rows (one delivery, or every row of a digest); final rows
+ * stay final. A failed attempt says when the next one is due (`retryAt`).
+ */
 export async function recordAttempts(
   sql: Queryable,
   ids: string[],
-  outcome: { status: DeliveryStatus; error: string | null; at: Date },
+  outcome: { status: 'sent' | 'dead'; error: string | null; at: Date } | { status: 'failed'; error: string; at: Date; retryAt: Date },
 ): Promise<void> {
+  if (ids.length === 0) return;
   await sql`
     update deliveries set
       status = ${outcome.status},
       attempts = attempts + 1,
       last_error = ${outcome.error},
-      sent_at = ${outcome.status === 'sent' ? outcome.at : null}
+      sent_at = ${outcome.status === 'sent' ? outcome.at : null},
+      next_attempt_at = ${outcome.status === 'failed' ? outcome.retryAt : null}
     where id = any(${ids}::text[]) and status not in ('sent', 'dead')`;
 }
 
@@ -142,18 +159,26 @@ export async function markEnqueued(sql: Queryable, ids: string[], now: Date): Pr
   if (ids.length) await sql`update deliveries set enqueued_at = ${now} where id = any(${ids}::text[])`;
 }
 
+/** A delivery to (re-)add to the queue, and when its next attempt is due. */
+export type QueuedDelivery = Pick<DeliveryRow, 'id' | 'next_attempt_at'>;
+
 /**
- * Unfinished deliveries whose job may not be in Redis: never enqueued (Redis was down, or the
- * process died right after commit) and older than `freshBefore`, or enqueued before
- * `staleBefore` (Redis lost its data). Re-adding a job that still exists is a no-op (same job id).
+ * Unfinished deliveries that never reached the queue (Redis was down, or the process died right
+ * after the commit), created before `freshBefore`; newer ones are normally being enqueued.
  */
-export async function deliveriesToEnqueue(sql: Queryable, freshBefore: Date, staleBefore: Date, limit: number): Promise<string[]> {
-  const rows = await sql<{ id: string }[]>`
-    select id from deliveries
-    where status in ('pending', 'failed') and not digest
-      and ((enqueued_at is null and created_at <= ${freshBefore}) or enqueued_at <= ${staleBefore})
-    order by enqueued_at nulls first, created_at limit ${limit}`;
-  return rows.map((r) => r.id);
+export async function deliveriesNeverEnqueued(sql: Queryable, freshBefore: Date, limit: number): Promise<QueuedDelivery[]> {
+  return sql<QueuedDelivery[]>`
+    select id, next_attempt_at from deliveries
+    where status in ('pending', 'failed') and not digest and enqueued_at is null and created_at <= ${freshBefore}
+    order by created_at limit ${limit}`;
+}
+
+/** Every unfinished delivery sent on its own, a page at a time in id order (after `afterId`). */
+export async function unfinishedDeliveries(sql: Queryable, afterId: string, limit: number): Promise<QueuedDelivery[]> {
+  return sql<QueuedDelivery[]>`
+    select id, next_attempt_at from deliveries
+    where status in ('pending', 'failed') and not digest and id > ${afterId}
+    order by id limit ${limit}`;
 }
 
 /** Unfinished deliveries and the age of the oldest, for the backlog gauges. */

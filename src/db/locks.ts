@@ -1,16 +1,16 @@
 /**
  * Every advisory lock the engine takes, in one place, so no two mechanisms can pick the same id by
  * accident. Advisory locks are per database. Single-bigint keys live in 7_346_0xx; the two-int key
- * space is used with class 7346 and a hash of what is locked.
+ * space is used with the classes below and a hash of what is locked.
  */
 export const LOCKS = {
   /** Migrations: engines starting together against an empty database queue up (session lock). */
   migrations: 7_346_001,
   /** Evaluator leadership (session lock on a dedicated connection). */
   evaluatorLeader: 7_346_002,
-  /** The one notifier sending storm digests at a time (transaction lock). */
-  digest: 7_346_003,
 } as const;
 
 /** Class of the two-int keys (pg_advisory_xact_lock(class, hash)): per-channel storm counters. */
 export const STORM_LOCK_CLASS = 7346;
+/** Per-channel storm digests: the one notifier sending a channel's digest (transaction lock). */
+export const DIGEST_LOCK_CLASS = 7347;

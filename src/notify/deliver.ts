@@ -9,6 +9,7 @@ import { earlierPageInFlight, getDelivery, recordAttempts, type DeliveryRow } fr
 import { addTimeline, getIncidents } from '../db/incidents.ts';
 import { nodesLabels } from '../db/nodes.ts';
 import { incidentView } from '../incidents/view.ts';
+import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';
 
 /**
  * An answer (acknowledged, resolved) whose page to the same channel is still being retried: the
@@ -22,11 +23,26 @@ export class WaitingForPage extends Error {
   }
 }
 
+/**
+ * A failed attempt that will be retried after `delayMs`, counted from the ledger's attempts, so a
+ * job re-added after Redis lost it keeps the schedule. The worker's backoff reads the delay from it.
+ */
+export class RetryLater extends Error {
+  constructor(
+    readonly delayMs: number,
+    cause: DeliveryError,
+  ) {
+    super(`${cause.code}: ${cause.message}`, { cause });
+    this.name = 'RetryLater';
+  }
+}
+
 export interface DeliverDeps {
   sql: Sql;
   clock: Clock;
   channels: ChannelRegistry;
   secretKey: Buffer;
+  retry: RetrySchedule;
   onResult?: (channelType: string, result: 'sent' | 'failed' | 'dead', latencySeconds?: number) => void;
 }
 
@@ -53,11 +69,14 @@ export async function notificationsFor(sql: Sql, rows: DeliveryRow[]): Promise<M
 
 /**
  * One attempt at one ledger row. Sent and dead rows are final and never sent again, whatever
- * BullMQ does (a duplicate job, a stalled job re-run). A crash between the channel accepting the
- * message and the row being marked sent is the one window left; the retry carries the same
- * webhook-id / Message-ID / dedup_key, so receivers see one event.
+ * BullMQ does (a duplicate job, a stalled job re-run). The attempt is numbered from the ledger, not
+ * the job, so a job added again after Redis lost it neither restarts the count nor the backoff.
+ *
+ * Delivery is at least once: the row is marked sent by the first statement after the channel
+ * accepted the message, but a crash between the two (or Redis losing a job mid-send) sends it again,
+ * with the same webhook-id / Message-ID / dedup_key, so a receiver can drop the duplicate.
  */
-export async function deliver(deps: DeliverDeps, id: string, attempt: number, maxAttempts: number): Promise<void> {
+export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const { sql, clock } = deps;
   const d = await getDelivery(sql, id);
   if (!d) throw new UnrecoverableError(`delivery ${id} does not exist`);
@@ -75,16 +94,20 @@ export async function deliver(deps: DeliverDeps, id: string, attempt: number, ma
     await (deps.channels[channel.type] as { send(n: Notification, c: unknown, now: Date): Promise<void> }).send(notification, config, clock.now());
   } catch (err) {
     const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), { permanent: false, code: 'internal' });
-    const final = e.permanent || attempt >= maxAttempts;
+    const attempt = d.attempts + 1;
+    const final = e.permanent || attempt >= DELIVERY_ATTEMPTS;
     const at = clock.now();
-    await recordAttempts(sql, [id], { status: final ? 'dead' : 'failed', error: `${e.code}: ${e.message}`, at });
+    const error = `${e.code}: ${e.message}`;
+    const delayMs = retryDelayMs(attempt, e, deps.retry);
+    await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) });
     await addTimeline(sql, [
       { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { channel_id: d.channel_id, event: d.event, attempt, error: e.code, final } },
     ]);
     deps.onResult?.(d.channel_type, final ? 'dead' : 'failed');
-    if (e.permanent) throw new UnrecoverableError(`${e.code}: ${e.message}`);
-    throw e;
+    if (final) throw new UnrecoverableError(error);
+    throw new RetryLater(delayMs, e);
   }
+  // Nothing between the channel accepting and this write: it is the duplicate window.
   const at = clock.now();
   await recordAttempts(sql, [id], { status: 'sent', error: null, at });
   await addTimeline(sql, [{ incident_id: d.incident_id, at, kind: 'notified', detail: { channel_id: d.channel_id, channel_type: d.channel_type, event: d.event } }]);

@@ -1,18 +1,19 @@
 import type { ChannelRegistry } from '../../alerting/index.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
 import type { Clock } from '../clock.ts';
-import type { Sql } from '../db/client.ts';
+import type { Queryable, Sql } from '../db/client.ts';
 import { getChannelsByIds, revealConfig } from '../db/channels.ts';
-import { pendingDigests, recordAttempts, tryDigestLock } from '../db/deliveries.ts';
+import { digestChannels, dueDigest, recordAttempts, tryDigestLock, type DeliveryRow } from '../db/deliveries.ts';
 import { addTimeline } from '../db/incidents.ts';
 import { notificationsFor } from './deliver.ts';
-import { DELIVERY_ATTEMPTS } from './queue.ts';
+import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';
 
 export interface DigestDeps {
   sql: Sql;
   clock: Clock;
   channels: ChannelRegistry;
   secretKey: Buffer;
+  retry: RetrySchedule;
   onResult?: (channelType: string, result: 'sent' | 'failed' | 'dead', count: number) => void;
 }
 
@@ -21,43 +22,80 @@ export interface DigestDeps {
 const DIGEST_ROWS = 20_000;
 
 /**
- * Sends one digest per channel holding storm rows, covering all of them. The pass runs in one
- * transaction that holds a lock only one notifier can take, so two notifiers never send the same
- * digest; its rows are marked with the outcome in that transaction. A digest succeeds or fails as
- * a whole; after the contract's 12 attempts its rows are dead, like single deliveries.
+ * One pass of the digest loop: every channel holding storm updates whose digest is due gets one
+ * digest covering them. A digest succeeds or fails as a whole and is retried on the same schedule
+ * as a single delivery (1 s doubling, capped), not once per pass; each row is dead after its own
+ * 12 attempts, so an update that joined a failing digest late still gets its full share.
+ *
+ * Returns when the earliest failed digest is due again (undefined when none waits), so the loop
+ * can wake for it instead of waiting a whole digest interval.
  */
-export async function sendDigests(deps: DigestDeps): Promise<number> {
+export async function sendDigests(deps: DigestDeps): Promise<Date | undefined> {
+  const now = deps.clock.now();
+  let next: Date | undefined;
+  const later = (at: Date | undefined) => {
+    if (at && (!next || at < next)) next = at;
+  };
+  for (const { channel_id, retry_at } of await digestChannels(deps.sql)) {
+    if (retry_at && retry_at > now) later(retry_at);
+    else later(await sendDigest(deps, channel_id, now));
+  }
+  return next;
+}
+
+/**
+ * A channel's digest, in its own transaction holding that channel's lock, so two notifiers never
+ * send the same digest and one slow channel holds back no other. The rows are marked sent right
+ * after the channel accepted and committed before anything else: a crash before that commit sends
+ * the digest again (an email digest keeps its Message-ID while it lists the same updates).
+ */
+async function sendDigest(deps: DigestDeps, channelId: string, now: Date): Promise<Date | undefined> {
   const { clock } = deps;
-  return deps.sql.begin(async (tx) => {
-    if (!(await tryDigestLock(tx))) return 0;
-    let sent = 0;
-    for (const [channelId, rows] of await pendingDigests(tx, DIGEST_ROWS)) {
-      const [channel] = await getChannelsByIds(tx, [channelId]);
-      const ids = rows.map((r) => r.id);
-      const notifications = channel ? [...(await notificationsFor(deps.sql, rows)).values()] : [];
-      if (!channel || channel.type === 'webhook' || channel.type === 'pagerduty' || notifications.length === 0) {
-        await recordAttempts(tx, ids, { status: 'dead', error: channel ? 'nothing to send' : 'channel_deleted', at: clock.now() });
-        deps.onResult?.(rows[0]!.channel_type, 'dead', ids.length);
-        continue;
-      }
-      const at = clock.now();
-      try {
-        await deps.channels[channel.type].sendDigest(notifications, revealConfig(channel, deps.secretKey) as never, at);
-      } catch (err) {
-        const e = err instanceof DeliveryError ? err : new DeliveryError(String(err), { permanent: false, code: 'internal' });
-        const final = e.permanent || Math.max(...rows.map((r) => r.attempts)) + 1 >= DELIVERY_ATTEMPTS;
-        await recordAttempts(tx, ids, { status: final ? 'dead' : 'failed', error: `${e.code}: ${e.message}`, at });
-        deps.onResult?.(channel.type, final ? 'dead' : 'failed', ids.length);
-        continue;
-      }
-      await recordAttempts(tx, ids, { status: 'sent', error: null, at });
-      await addTimeline(
-        tx,
-        rows.map((r) => ({ incident_id: r.incident_id, at, kind: 'notified', detail: { channel_id: channelId, channel_type: channel.type, event: r.event, digest: true } })),
-      );
-      deps.onResult?.(channel.type, 'sent', ids.length);
-      sent += ids.length;
+  const outcome = await deps.sql.begin(async (tx) => {
+    if (!(await tryDigestLock(tx, channelId))) return undefined;
+    const rows = await dueDigest(tx, channelId, now, DIGEST_ROWS);
+    if (rows.length === 0) return undefined;
+    const [channel] = await getChannelsByIds(tx, [channelId]);
+    const ids = rows.map((r) => r.id);
+    const notifications = channel ? [...(await notificationsFor(deps.sql, rows)).values()] : [];
+    if (!channel || channel.type === 'webhook' || channel.type === 'pagerduty' || notifications.length === 0) {
+      await recordAttempts(tx, ids, { status: 'dead', error: channel ? 'nothing to send' : 'channel_deleted', at: clock.now() });
+      deps.onResult?.(rows[0]!.channel_type, 'dead', ids.length);
+      return undefined;
     }
-    return sent;
+    try {
+      await deps.channels[channel.type].sendDigest(notifications, revealConfig(channel, deps.secretKey) as never, clock.now());
+    } catch (err) {
+      const e = err instanceof DeliveryError ? err : new DeliveryError(String(err), { permanent: false, code: 'internal' });
+      return { failed: await recordDigestFailure(deps, tx, channel.type, rows, e) };
+    }
+    const at = clock.now();
+    await recordAttempts(tx, ids, { status: 'sent', error: null, at });
+    return { sent: { rows, at, type: channel.type } };
   });
+  if (outcome?.sent) {
+    const { rows, at, type } = outcome.sent;
+    await addTimeline(
+      deps.sql,
+      rows.map((r) => ({ incident_id: r.incident_id, at, kind: 'notified', detail: { channel_id: channelId, channel_type: type, event: r.event, digest: true } })),
+    );
+    deps.onResult?.(type, 'sent', rows.length);
+  }
+  return outcome?.failed;
+}
+
+/** Marks a failed digest's rows: dead when out of attempts (or refused for good), else when to retry. */
+async function recordDigestFailure(deps: DigestDeps, tx: Queryable, type: string, rows: DeliveryRow[], e: DeliveryError): Promise<Date | undefined> {
+  const at = deps.clock.now();
+  const error = `${e.code}: ${e.message}`;
+  const attempts = rows.reduce((n, r) => Math.max(n, r.attempts), 0) + 1;
+  const retryAt = new Date(at.getTime() + retryDelayMs(attempts, e, deps.retry));
+  const dead = rows.filter((r) => e.permanent || r.attempts + 1 >= DELIVERY_ATTEMPTS).map((r) => r.id);
+  const gone = new Set(dead);
+  const failed = rows.filter((r) => !gone.has(r.id)).map((r) => r.id);
+  await recordAttempts(tx, dead, { status: 'dead', error, at });
+  await recordAttempts(tx, failed, { status: 'failed', error, at, retryAt });
+  if (dead.length) deps.onResult?.(type, 'dead', dead.length);
+  if (failed.length) deps.onResult?.(type, 'failed', failed.length);
+  return failed.length ? retryAt : undefined;
 }

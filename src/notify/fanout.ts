@@ -81,7 +81,7 @@ export function fanoutHandler(queue: DeliveryQueue, log: Logger, stormThreshold:
     await addTimeline(tx, timeline);
     afterCommit(async () => {
       try {
-        await queue.enqueue(ids);
+        await queue.enqueue(ids.map((id) => ({ id })));
       } catch (err) {
         log.warn({ err, deliveries: ids.length }, 'could not enqueue deliveries now; the sweeper will');
       }

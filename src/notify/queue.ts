@@ -3,10 +3,9 @@ import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import { markEnqueued } from '../db/deliveries.ts';
+import { DELIVERY_ATTEMPTS } from './retry.ts';
 
 export const NOTIFICATIONS_QUEUE = 'notifications';
-/** CONTRACT §6: 12 attempts, 1 s doubling, capped at 10 min (about 40 minutes in all). */
-export const DELIVERY_ATTEMPTS = 12;
 
 export interface DeliveryQueueOptions {
   redisUrl: string;
@@ -15,15 +14,24 @@ export interface DeliveryQueueOptions {
   clock: Clock;
 }
 
+/** One ledger row to add as a job; `delayMs` holds it back until its next attempt is due. */
+export interface DeliveryJob {
+  id: string;
+  delayMs?: number;
+}
+
 /**
  * The producer side: one job per ledger row, the job id being the ledger id, so adding the same
  * delivery twice (a redelivered event, the sweeper racing the first attempt) is a no-op while the
- * job is kept (completed jobs are kept 7 days). Producers fail fast when Redis is away (no offline
- * queue): the ledger row stays un-enqueued and the sweeper adds it when Redis is back.
+ * job is kept (completed jobs are kept 7 days): a job that exists keeps its state and its delay.
+ * Producers fail fast when Redis is away (no offline queue): the ledger row stays un-enqueued and
+ * the sweeper adds it when Redis is back.
  */
 export class DeliveryQueue {
   private readonly redis: Redis;
   private readonly queue: Queue;
+  /** Holds the run_id of the Redis server last given every unfinished delivery (see `unsyncedRunId`). */
+  private readonly syncedKey: string;
 
   constructor(private readonly o: DeliveryQueueOptions) {
     this.redis = new Redis(o.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -38,12 +46,32 @@ export class DeliveryQueue {
         removeOnFail: { age: 30 * 24 * 3600 },
       },
     });
+    this.syncedKey = `${o.prefix}:${NOTIFICATIONS_QUEUE}:synced-run-id`;
   }
 
-  async enqueue(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.queue.addBulk(ids.map((id) => ({ name: 'deliver', data: { id }, opts: { jobId: id } })));
-    await markEnqueued(this.o.sql, ids, this.o.clock.now());
+  async enqueue(jobs: DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.queue.addBulk(
+      jobs.map(({ id, delayMs }) => ({ name: 'deliver', data: { id }, opts: { jobId: id, ...(delayMs ? { delay: delayMs } : {}) } })),
+    );
+    await markEnqueued(this.o.sql, jobs.map((j) => j.id), this.o.clock.now());
+  }
+
+  /**
+   * The run_id of the Redis server now answering when it may be missing jobs: it is not the server
+   * that was last given every unfinished delivery (a restart or failover gives a new run_id), or it
+   * lost the key saying so (its data is gone). Undefined while nothing says a job was lost.
+   */
+  async unsyncedRunId(): Promise<string | undefined> {
+    const [info, synced] = await Promise.all([this.redis.info('server'), this.redis.get(this.syncedKey)]);
+    const runId = /^run_id:(\w+)/m.exec(info)?.[1];
+    if (runId === undefined) throw new Error('Redis INFO server has no run_id');
+    return runId === synced ? undefined : runId;
+  }
+
+  /** Records that the server with this run_id has been given every unfinished delivery. */
+  async markSynced(runId: string): Promise<void> {
+    await this.redis.set(this.syncedKey, runId);
   }
 
   async close(): Promise<void> {

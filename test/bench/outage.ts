@@ -17,6 +17,7 @@ import { Evaluator } from '../../src/health/evaluator.ts';
 import { coverageGapMs } from '../../src/ingest/flusher.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { sendDigests } from '../../src/notify/digest.ts';
+import { DEFAULT_RETRY } from '../../src/notify/retry.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notify/queue.ts';
 import { registerOnCallHandlers } from '../../src/oncall.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
@@ -188,7 +189,7 @@ async function drainDigests(sql: Sql, channels: ChannelRegistry, secretKey: Buff
   const until = performance.now() + 120_000;
   while (passMs.length < maxPasses && performance.now() < until && (await waiting()) > 0) {
     const t0 = performance.now();
-    await sendDigests({ sql, clock: systemClock, channels, secretKey });
+    await sendDigests({ sql, clock: systemClock, channels, secretKey, retry: DEFAULT_RETRY });
     passMs.push(performance.now() - t0);
   }
   return { passMs, left: await waiting() };

@@ -22,6 +22,8 @@ export interface OnCallOptions {
   /** Start no notifier worker here (another process sends). */
   worker?: boolean;
   stormThreshold?: number;
+  /** The notifier's retry cap (200 ms unless a test needs a receiver's Retry-After honoured). */
+  backoffCapMs?: number;
 }
 
 /**
@@ -33,7 +35,8 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
   const secretKey = o.secretKey ?? randomBytes(32);
   const metrics = createMetrics();
   const registry = new HandlerRegistry();
-  const queue = new DeliveryQueue({ redisUrl: o.redisUrl, prefix, sql: db.sql, clock });
+  // Stamps enqueued_at, which the notifier's sweeper compares with its own (wall) clock below.
+  const queue = new DeliveryQueue({ redisUrl: o.redisUrl, prefix, sql: db.sql, clock: systemClock });
   registerOnCallHandlers(registry, queue, testLog, o.stormThreshold ?? 1000);
   const dispatcher = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, backoffBaseMs: 10 });
   const channels = createChannels({ smtpUrl: o.smtpUrl, mailFrom: 'lifeline@test.local', httpTimeoutMs: 5000 });
@@ -51,7 +54,7 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
       secretKey,
       queue,
       backoffBaseMs: 20,
-      backoffCapMs: 200,
+      backoffCapMs: o.backoffCapMs ?? 200,
       lockDurationMs: 1000,
       sweepMs: 100,
       digestMs: 100,

@@ -22,6 +22,10 @@ export interface SmtpSink {
   messages: ReceivedMail[];
   /** Refuses the next `count` messages at the end of DATA with this reply code. */
   rejectNext(count: number, code: 550 | 451): void;
+  /** Refuses every message with this reply code until called with null (an outage). */
+  refuseAll(code: 550 | 451 | null): void;
+  /** How many messages were refused so far. */
+  readonly refusals: number;
   waitFor(predicate?: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
 }
@@ -29,6 +33,8 @@ export interface SmtpSink {
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
   const rejections: (550 | 451)[] = [];
+  let outage: 550 | 451 | null = null;
+  let refusals = 0;
   const received = new EventEmitter();
 
   const server = new SMTPServer({
@@ -41,8 +47,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        const code = rejections.shift();
+        const code = rejections.shift() ?? outage ?? undefined;
         if (code !== undefined) {
+          refusals++;
           callback(Object.assign(new Error(code === 550 ? 'Message refused' : 'Try again later'), { responseCode: code }));
           return;
         }
@@ -67,6 +74,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     messages,
     rejectNext(count, code) {
       rejections.push(...Array<550 | 451>(count).fill(code));
+    },
+    refuseAll(code) {
+      outage = code;
+    },
+    get refusals() {
+      return refusals;
     },
     async waitFor(predicate = () => true, timeoutMs = 5_000) {
       const seen = messages.find(predicate);

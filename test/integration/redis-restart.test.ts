@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { NOTIFICATIONS_QUEUE } from '../../src/notify/queue.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
+import { createPipeline } from '../helpers/pipeline.ts';
+import { startPrivateRedis } from '../helpers/redis-server.ts';
+import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { until } from '../helpers/wait.ts';
+
+const T0 = new Date('2026-11-21T10:00:00.000Z');
+// The requirement: after Redis comes back empty, what it lost is sent within a minute.
+const AFTER_REDIS_RETURNS_MS = 60_000;
+
+const type = (r: ReceivedRequest) => JSON.parse(r.body).type as string;
+
+describe('notifications when Redis restarts or loses its data', () => {
+  let db: TestDatabase;
+  let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let p: ReturnType<typeof createPipeline>;
+  let oc: ReturnType<typeof createOnCall>;
+  let hook: WebhookReceiver;
+  let jobs: Queue;
+  const secret = generateWebhookSecret();
+
+  before(async () => {
+    [db, redis] = await Promise.all([createTestDatabase(), startPrivateRedis()]);
+  });
+  after(() => Promise.all([redis.stop(), db.drop()]));
+  beforeEach(async () => {
+    // Each test brings its own node, channel and default policy (a new default demotes the old one).
+    const clock = new ManualClock(T0);
+    p = createPipeline(db, clock);
+    oc = createOnCall(db, clock, { redisUrl: redis.url, backoffCapMs: 30_000 });
+    hook = await startWebhookReceiver({ secret });
+    jobs = new Queue(NOTIFICATIONS_QUEUE, { connection: { url: redis.url }, prefix: oc.prefix });
+  });
+  afterEach(async () => {
+    await jobs.close();
+    await oc.close();
+    await p.close();
+    await hook.close();
+  });
+
+  /** A node goes down; its page fails once and waits, delayed in Redis, for the 10 s the receiver asked. */
+  const pageWaitingForRetry = async (name: string) => {
+    hook.script({ status: 500, headers: { 'retry-after': '10' } });
+    const ch = await oc.webhook(`${name}-hook`, hook.url, secret);
+    await oc.policy(`${name}-policy`, [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const node = await p.addNode(name);
+    p.beat(node);
+    await p.tick();
+    await p.runUntil(new Date(T0.getTime() + 20_000));
+    await p.tick();
+    await oc.drain();
+    const refused = await hook.waitFor((r) => type(r) === 'incident.opened');
+    const [incident] = await incidentsOf(db, node);
+    const page = await until('the page to wait for its retry in Redis', async () => {
+      const [d] = await deliveriesOf(db, incident!.id);
+      return d?.status === 'failed' && (await jobs.getJobState(d.id)) === 'delayed' ? d : undefined;
+    });
+    const [row] = await db.sql<{ next_attempt_at: Date }[]>`select next_attempt_at from deliveries where id = ${page.id}`;
+    return { node, incident: incident!, page, refused, retryAt: row!.next_attempt_at };
+  };
+
+  it('sends a page waiting for its retry, then its resolve, each accepted once, not before the page was due', async () => {
+    const { node, incident, refused, retryAt } = await pageWaitingForRetry('db-1');
+    // The node recovers: the resolve is enqueued and waits behind its page.
+    p.beat(node);
+    await p.tick();
+    await oc.drain();
+    await until('the resolve to be enqueued', async () => {
+      const [row] = await db.sql`select 1 from deliveries where incident_id = ${incident.id} and event = 'resolved' and enqueued_at is not null`;
+      return row !== undefined;
+    });
+
+    await redis.stop();
+    await redis.start(); // it keeps nothing on disk: every job is gone
+
+    const resolved = await hook.waitFor((r) => type(r) === 'incident.resolved', AFTER_REDIS_RETURNS_MS);
+    const ds = await until('both deliveries settled', async () => {
+      const rows = await deliveriesOf(db, incident.id);
+      return rows.every((d) => d.status === 'sent') ? rows : undefined;
+    });
+    assert.deepEqual(ds.map((d) => [d.event, d.status, d.attempts]), [
+      ['opened', 'sent', 2],
+      ['resolved', 'sent', 1],
+    ]);
+    const byId = (r: ReceivedRequest) => hook.requests.filter((q) => q.headers['webhook-id'] === r.headers['webhook-id']);
+    const [first, accepted] = byId(refused);
+    assert.equal(first, refused);
+    assert.ok(accepted, 'the page was sent again');
+    assert.equal(byId(refused).length, 2, 'the page: one refused attempt, one accepted');
+    assert.equal(byId(resolved).length, 1, 'the resolve: accepted once');
+    assert.ok(hook.requests.indexOf(accepted) < hook.requests.indexOf(resolved), 'the resolve never overtakes its page');
+    assert.ok(hook.requests.every((r) => r.verified));
+    // The re-added job kept the ledger's retry time instead of running as soon as Redis was back.
+    assert.ok(
+      Number(accepted.headers['webhook-timestamp']) >= Math.floor(retryAt.getTime() / 1000),
+      `the page was retried at ${accepted.headers['webhook-timestamp']} s, before it was due (${retryAt.toISOString()})`,
+    );
+  });
+
+  it('leaves a job Redis still holds as it is when it re-adds every unfinished delivery', async () => {
+    const { page } = await pageWaitingForRetry('db-2');
+    const before = await jobs.getJob(page.id);
+    // Without the marker the sweeper re-adds everything, as after a restart that kept the data.
+    const client = new Redis(redis.url);
+    try {
+      const marker = `${oc.prefix}:${NOTIFICATIONS_QUEUE}:synced-run-id`;
+      await until('the sweeper to sync this Redis once', async () => (await client.get(marker)) !== null);
+      await client.del(marker);
+      await until('the sweeper to re-add every unfinished delivery', async () => (await client.get(marker)) !== null);
+      const afterwards = await jobs.getJob(page.id);
+      assert.equal(await jobs.getJobState(page.id), 'delayed', 'still waiting for its retry');
+      assert.deepEqual(
+        [afterwards?.timestamp, afterwards?.delay, afterwards?.attemptsMade],
+        [before?.timestamp, before?.delay, before?.attemptsMade],
+      );
+      assert.equal(hook.requests.length, 1, 'not retried early');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
