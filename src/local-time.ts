@@ -1,0 +1,165 @@
+// Local clock time in an IANA time zone, and back to instants, for rules written in local time
+// (on-call hand-offs, restriction windows, cron schedules). A local time here is the clock
+// reading expressed as epoch milliseconds as if the zone were UTC: 09:00 on 2026-03-29 in Berlin
+// is Date.UTC(2026, 2, 29, 9). Plain arithmetic on such numbers is clock arithmetic (a local day
+// is always 24 hours long), and `new Date(local).getUTC…()` reads the clock's fields.
+//
+// Luxon's IANAZone.offset is the source of truth, but it formats a date through Intl on every
+// call (about 9 µs here), and answering who is on call for 1,000 schedules needs tens of thousands
+// of offsets. So each zone's offsets are tabulated once per UTC year: sampled every 24 hours and
+// bisected to the second wherever two samples differ (about 370 Intl calls, 3 ms per zone and
+// year, kept for the life of the process). A lookup is then a few comparisons. The one thing
+// daily sampling would miss is an offset that changes and changes back within 24 hours
+// (test/unit/local-time.test.ts compares the table with Luxon every three hours, and to the second
+// at every change, for the zones it lists).
+import { IANAZone } from 'luxon';
+
+const SECOND = 1000;
+const DAY = 86_400_000;
+// Larger than any UTC offset the time zone database has ever used (Manila's −15:56 before 1845).
+const FAR = 26 * 3_600_000;
+
+export const isTimeZone = (name: string): boolean => IANAZone.isValidZone(name);
+
+/** The offsets of one UTC year: offsets[i] applies from starts[i] until starts[i + 1] (or end). */
+interface YearTable {
+  starts: number[];
+  offsets: number[];
+  end: number;
+}
+
+class ZoneTable {
+  private readonly years = new Map<number, YearTable>();
+
+  constructor(private readonly zone: IANAZone) {}
+
+  private offsetFromIntl(t: number): number {
+    return Math.round(this.zone.offset(t) * 60_000);
+  }
+
+  year(y: number): YearTable {
+    let table = this.years.get(y);
+    if (table === undefined) {
+      table = this.build(y);
+      this.years.set(y, table);
+    }
+    return table;
+  }
+
+  private build(y: number): YearTable {
+    const start = Date.UTC(y, 0, 1);
+    const end = Date.UTC(y + 1, 0, 1);
+    const starts = [start];
+    const offsets = [this.offsetFromIntl(start)];
+    let before = offsets[0]!;
+    for (let a = start; a < end; a += DAY) {
+      const b = Math.min(a + DAY, end);
+      const atB = this.offsetFromIntl(b);
+      // Intl resolves to the second, so changes sit on whole seconds: find each one in (a, b].
+      let lo = a;
+      while (atB !== before) {
+        let hi = b;
+        while (hi - lo > SECOND) {
+          const mid = lo + Math.floor((hi - lo) / SECOND / 2) * SECOND;
+          if (this.offsetFromIntl(mid) === before) lo = mid;
+          else hi = mid;
+        }
+        before = this.offsetFromIntl(hi);
+        if (hi < end) {
+          starts.push(hi);
+          offsets.push(before);
+        }
+        lo = hi;
+      }
+    }
+    return { starts, offsets, end };
+  }
+}
+
+const tables = new Map<string, ZoneTable>();
+
+function tableOf(zone: string): ZoneTable {
+  let table = tables.get(zone);
+  if (table === undefined) {
+    const iana = IANAZone.create(zone);
+    if (!iana.isValid) throw new RangeError(`not an IANA time zone: ${zone}`);
+    table = new ZoneTable(iana);
+    tables.set(zone, table);
+  }
+  return table;
+}
+
+function yearOf(t: number): number {
+  if (!Number.isFinite(t)) throw new RangeError(`not a time: ${t}`);
+  return new Date(t).getUTCFullYear();
+}
+
+/** Index of the entry in force at t (t lies in the table's year). */
+function indexAt(table: YearTable, t: number): number {
+  let i = table.starts.length - 1;
+  while (table.starts[i]! > t) i -= 1;
+  return i;
+}
+
+/** Calls visit(start, end, offset) for each stretch of constant offset from the one holding t on, until it returns true. */
+function walk(zone: string, t: number, visit: (start: number, end: number, offset: number) => boolean): void {
+  const zt = tableOf(zone);
+  let year = zt.year(yearOf(t));
+  let i = indexAt(year, t);
+  for (;;) {
+    const end = i + 1 < year.starts.length ? year.starts[i + 1]! : year.end;
+    if (visit(year.starts[i]!, end, year.offsets[i]!)) return;
+    if (i + 1 < year.starts.length) {
+      i += 1;
+    } else {
+      year = zt.year(yearOf(year.end));
+      i = 0;
+    }
+  }
+}
+
+/** The zone's UTC offset at instant t, in milliseconds. */
+export function offsetAt(zone: string, t: number): number {
+  const year = tableOf(zone).year(yearOf(t));
+  return year.offsets[indexAt(year, t)]!;
+}
+
+/** What the zone's clock shows at instant t. */
+export function toLocal(zone: string, t: number): number {
+  return t + offsetAt(zone, t);
+}
+
+/**
+ * The first instant at which the zone's clock shows `local` or later. A local time skipped by a
+ * jump forward maps to the moment of the jump (02:30 on the morning clocks go from 02:00 to 03:00
+ * happens at 03:00); a local time shown twice when clocks go back maps to its first showing.
+ * Monotonic: a later local time never maps to an earlier instant.
+ */
+export function fromLocal(zone: string, local: number): number {
+  let found = Number.NaN;
+  // Before local − FAR the clock cannot yet show `local`; within each stretch of constant offset
+  // the clock only moves forward, so the first stretch that reaches `local` holds the answer.
+  walk(zone, local - FAR, (start, end, offset) => {
+    if (local - offset >= end) return false;
+    found = Math.max(start, local - offset);
+    return true;
+  });
+  return found;
+}
+
+/**
+ * The latest time the zone's clock has shown at or before instant t. It is the clock at t except
+ * in the hour after clocks went back, when the clock repeats times it has already shown.
+ */
+export function localHighWater(zone: string, t: number): number {
+  let high = toLocal(zone, t);
+  let previous: number | undefined;
+  walk(zone, t - FAR, (start, _end, offset) => {
+    if (start > t) return true;
+    // Just before this stretch began, the clock showed start − 1 ms + the previous offset.
+    if (previous !== undefined) high = Math.max(high, start - 1 + previous);
+    previous = offset;
+    return false;
+  });
+  return high;
+}

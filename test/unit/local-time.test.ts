@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { IANAZone } from 'luxon';
+import { fromLocal, isTimeZone, localHighWater, offsetAt, toLocal } from '../../src/local-time.ts';
+
+const HOUR = 3_600_000;
+const z = (iso: string) => Date.parse(iso);
+/** A local clock reading written as "2026-03-29T02:30" (no zone). */
+const local = (wall: string) => Date.parse(`${wall}Z`);
+const iso = (t: number) => new Date(t).toISOString();
+
+const STEP = 3 * HOUR;
+
+/**
+ * Luxon's offsets every three hours from `from` to `to`, and each change between two samples
+ * found to the second with Luxon alone.
+ */
+function byLuxon(zone: string, from: number, to: number): { samples: Array<[number, number]>; changes: number[] } {
+  const iana = IANAZone.create(zone);
+  const samples: Array<[number, number]> = [];
+  for (let t = from; t <= to; t += STEP) samples.push([t, iana.offset(t) * 60_000]);
+  const changes: number[] = [];
+  for (let i = 0; i + 1 < samples.length; i++) {
+    let [lo, before] = samples[i]!;
+    let hi = samples[i + 1]![0];
+    if (before === samples[i + 1]![1]) continue;
+    while (hi - lo > 1000) {
+      const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+      if (iana.offset(mid) * 60_000 === before) lo = mid;
+      else hi = mid;
+    }
+    changes.push(hi);
+  }
+  return { samples, changes };
+}
+
+describe('local time: offsets agree with Luxon', () => {
+  // Half-hour DST (Lord Howe), changes at midnight (Havana), Ramadan changes (Casablanca), a day
+  // skipped outright (Apia, 2011-12-30: −10:00 to +14:00), and zones without DST.
+  const cases: Array<[string, number]> = [
+    ['Europe/Berlin', 2026],
+    ['America/New_York', 2026],
+    ['Australia/Lord_Howe', 2026],
+    ['America/Havana', 2026],
+    ['Africa/Casablanca', 2026],
+    ['Pacific/Apia', 2011],
+    ['Asia/Kolkata', 2026],
+    ['UTC', 2026],
+  ];
+  for (const [zone, year] of cases) {
+    it(`matches Luxon every three hours through ${year} in ${zone}, and to the second at each change`, () => {
+      const iana = IANAZone.create(zone);
+      const { samples, changes } = byLuxon(zone, Date.UTC(year, 0, 1), Date.UTC(year + 1, 0, 1));
+      for (const [t, offset] of samples) assert.equal(offsetAt(zone, t), offset, `${zone} at ${iso(t)}`);
+      for (const c of changes) {
+        assert.equal(offsetAt(zone, c - 1), iana.offset(c - 1000) * 60_000, `${zone} just before ${iso(c)}`);
+        assert.equal(offsetAt(zone, c), iana.offset(c) * 60_000, `${zone} at ${iso(c)}`);
+      }
+      if (zone === 'Europe/Berlin') assert.deepEqual(changes.map(iso), ['2026-03-29T01:00:00.000Z', '2026-10-25T01:00:00.000Z']);
+    });
+  }
+});
+
+describe('local time: from the clock back to instants', () => {
+  const cases: Array<{ name: string; zone: string; wall: string; want: string }> = [
+    { name: 'an ordinary time', zone: 'Europe/Berlin', wall: '2026-03-28T09:00', want: '2026-03-28T08:00:00.000Z' },
+    { name: 'a time skipped by the jump forward happens at the jump', zone: 'Europe/Berlin', wall: '2026-03-29T02:30', want: '2026-03-29T01:00:00.000Z' },
+    { name: 'the first time after the jump', zone: 'Europe/Berlin', wall: '2026-03-29T03:00', want: '2026-03-29T01:00:00.000Z' },
+    { name: 'a time shown twice maps to its first showing', zone: 'Europe/Berlin', wall: '2026-10-25T02:30', want: '2026-10-25T00:30:00.000Z' },
+    { name: 'the first time after the repeated hour', zone: 'Europe/Berlin', wall: '2026-10-25T03:00', want: '2026-10-25T02:00:00.000Z' },
+    { name: 'New York, skipped', zone: 'America/New_York', wall: '2026-03-08T02:15', want: '2026-03-08T07:00:00.000Z' },
+    { name: 'New York, repeated', zone: 'America/New_York', wall: '2026-11-01T01:30', want: '2026-11-01T05:30:00.000Z' },
+    { name: 'Apia skipped 2011-12-30 entirely', zone: 'Pacific/Apia', wall: '2011-12-30T12:00', want: '2011-12-30T10:00:00.000Z' },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.equal(iso(fromLocal(c.zone, local(c.wall))), c.want));
+  }
+
+  it('reads the clock at an instant', () => {
+    assert.equal(iso(toLocal('Europe/Berlin', z('2026-10-25T00:30:00Z'))), '2026-10-25T02:30:00.000Z');
+    assert.equal(iso(toLocal('Europe/Berlin', z('2026-10-25T01:30:00Z'))), '2026-10-25T02:30:00.000Z');
+  });
+
+  it('keeps the highest clock reading through the repeated hour, and only there', () => {
+    const zone = 'Europe/Berlin';
+    assert.equal(iso(localHighWater(zone, z('2026-10-25T00:59:59.999Z'))), '2026-10-25T02:59:59.999Z');
+    assert.equal(iso(localHighWater(zone, z('2026-10-25T01:30:00Z'))), '2026-10-25T02:59:59.999Z');
+    assert.equal(iso(localHighWater(zone, z('2026-10-25T02:00:00Z'))), '2026-10-25T03:00:00.000Z');
+    assert.equal(iso(localHighWater(zone, z('2026-03-29T01:00:00Z'))), '2026-03-29T03:00:00.000Z');
+  });
+
+  // The rule every schedule leans on: a local time x has come by instant t exactly when the clock
+  // has shown x or later by t.
+  for (const [zone, around] of [
+    ['Europe/Berlin', '2026-10-25T01:00:00Z'],
+    ['Europe/Berlin', '2026-03-29T01:00:00Z'],
+    ['America/New_York', '2026-11-01T06:00:00Z'],
+    ['Australia/Lord_Howe', '2026-04-04T15:00:00Z'],
+  ] as const) {
+    it(`fromLocal(x) ≤ t exactly when x ≤ localHighWater(t), minute by minute around ${around} in ${zone}`, () => {
+      const centre = z(around);
+      for (let t = centre - 3 * HOUR; t <= centre + 3 * HOUR; t += 60_000) {
+        const high = localHighWater(zone, t);
+        for (const x of [high - 60_000, high, high + 1, high + 30 * 60_000]) {
+          assert.equal(fromLocal(zone, x) <= t, x <= high, `${zone}: t ${iso(t)}, x ${iso(x)}`);
+        }
+      }
+    });
+  }
+
+  it('knows IANA zones from anything else', () => {
+    assert.equal(isTimeZone('Europe/Berlin'), true);
+    assert.equal(isTimeZone('Mars/Olympus_Mons'), false);
+    assert.equal(isTimeZone(''), false);
+    assert.throws(() => offsetAt('Mars/Olympus_Mons', 0), RangeError);
+  });
+});
