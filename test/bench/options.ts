@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime'] as const;
+export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -32,6 +32,8 @@ export interface BenchOptions {
   /** Fleet and days of history for the uptime section. */
   uptimeNodes: number;
   uptimeDays: number;
+  /** Schedules asked who is on call at once. */
+  schedules: number;
 }
 
 const HELP = `npm run bench -- [flags]
@@ -57,6 +59,7 @@ const HELP = `npm run bench -- [flags]
   --oncall-baseline-nodes N   nodes in its one-event-per-transaction baseline (default min(2000, oncall-nodes))
   --uptime-nodes N            fleet with a history for the uptime section (default nodes)
   --uptime-days D             days of history (default 365)
+  --schedules N               on-call schedules asked at once (default 1000)
 `;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -93,6 +96,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'oncall-baseline-nodes': { type: 'string' },
       'uptime-nodes': { type: 'string' },
       'uptime-days': { type: 'string' },
+      schedules: { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -129,6 +133,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     oncallBaselineNodes: positiveInt('oncall-baseline-nodes', values['oncall-baseline-nodes'], Math.min(2000, oncallNodes)),
     uptimeNodes: positiveInt('uptime-nodes', values['uptime-nodes'], nodes),
     uptimeDays: positiveInt('uptime-days', values['uptime-days'], 365),
+    schedules: positiveInt('schedules', values.schedules, 1000),
   };
 }
 

@@ -12,6 +12,7 @@ import { progress } from './log.ts';
 import { benchMetrics } from './metrics.ts';
 import { helpText, parseOptions, type BenchOptions, type SectionName } from './options.ts';
 import { benchOnCall } from './oncall.ts';
+import { benchSchedules } from './oncall-schedules.ts';
 import { benchOutbox } from './outbox.ts';
 import { renderReport, section, type Header, type Section } from './report.ts';
 import { Scope } from './scope.ts';
@@ -26,6 +27,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   failover: benchFailover,
   oncall: benchOnCall,
   uptime: benchUptime,
+  schedules: benchSchedules,
 };
 
 const TITLES: Record<SectionName, string> = {
@@ -37,6 +39,7 @@ const TITLES: Record<SectionName, string> = {
   failover: '6. Failover and graceful stop',
   oncall: '7. On-call in a mass outage',
   uptime: '8. Uptime over a year of history',
+  schedules: '9. Who is on call',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */
