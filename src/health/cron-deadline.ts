@@ -1,0 +1,150 @@
+// Deadlines of scheduled jobs (nodes with a cron `schedule`), pure like decide.ts: the last ping
+// times and `now` arrive as arguments. A job is due a success ping by the first scheduled time
+// strictly after its last success, plus grace_seconds (the rule Healthchecks uses). With
+// max_run_seconds set, a run that has sent `start` and no end yet is judged by that limit
+// instead, until it ends: a job that takes 40 minutes from 03:00 is running, not late at 03:05.
+// Without it, a start changes nothing.
+//
+// Expressions are the `cron` package's: five fields, or six with seconds first, its aliases
+// (jan, mon) and presets (@daily). Its CronTime finds the next time an expression names; it runs
+// here in UTC, where clock arithmetic is exact, so what it returns is the next *local clock time*
+// (src/local-time.ts), and that becomes an instant by the rule the on-call schedules use: a local
+// time has come once the clock has shown it or later. So
+// - a time the clock skips (02:30 on the night clocks go from 02:00 to 03:00) is due at the
+//   jump, as the cron package and Vixie cron run it;
+// - in the hour the clock repeats, each local time is due once, at its first showing, and the
+//   second pass brings nothing new.
+// Left to its own zone handling, the package (4.4) steps an hour back after a repeated hour —
+// a daily 03:00 in Berlin comes out at 02:00 CET on 2026-10-25 and again at 03:00 — can answer
+// with a time before the one it was asked from (kelektiv/node-cron#1087), and resolves a
+// repeated time by Luxon's guess from the offset the *wall clock* has today. A monitor that
+// expected those runs would call a job late that ran exactly when cron runs it. The one
+// departure — wildcard times (*/15) are not expected again in the repeated hour — can only make
+// a deadline later, by at most that hour.
+//
+// The package reads the wall clock in one place: its search gives up 8 years after today.
+// Searching from a recent ping, a valid expression always matches sooner (even 29 February comes
+// within 8 years), so the answer never depends on it; an impossible date (30 February) is refused when
+// the schedule is written.
+import { CronTime } from 'cron';
+import { DateTime } from 'luxon';
+import { fromLocal, isTimeZone, localHighWater } from '../local-time.ts';
+
+export interface CronSchedule {
+  cron: string;
+  time_zone: string;
+  grace_seconds: number;
+  max_run_seconds?: number | null | undefined;
+}
+
+/** The instant a job becomes down, and why. */
+export interface Deadline {
+  at: Date;
+  reason: string;
+}
+
+/** The first time the schedule names strictly after `after`. */
+export function nextRunAfter(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, after: Date): Date {
+  // Searching from the highest time the clock has shown makes a repeated hour bring nothing new.
+  const shown = localHighWater(schedule.time_zone, after.getTime());
+  const next = new CronTime(schedule.cron, 'UTC').getNextDateFrom(new Date(shown), 'UTC');
+  return new Date(fromLocal(schedule.time_zone, next.toMillis()));
+}
+
+/**
+ * When a silent scheduled job is down: the first scheduled time strictly after its last success
+ * ping, plus grace. Time nobody could have heard a ping is not held against it, so the search
+ * starts at `watchingSince` if that is later: the later of the node's creation and the start of
+ * unbroken ingest coverage. Before its first ping a job is due at its first scheduled time after
+ * `watchingSince` — unlike Healthchecks, where a new check waits for a first ping for ever, a
+ * crontab that was never installed is reported after its first missed run.
+ */
+export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Date {
+  return missedRun(lastSuccessAt, watchingSince, schedule).at;
+}
+
+function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
+  const from = Math.max(lastSuccessAt?.getTime() ?? -Infinity, watchingSince.getTime());
+  const due = nextRunAfter(schedule, new Date(from));
+  const local = DateTime.fromJSDate(due, { zone: schedule.time_zone }).toISO({ suppressMilliseconds: true });
+  return {
+    at: new Date(due.getTime() + schedule.grace_seconds * 1000),
+    reason: `no success ping for the run due at ${local} (grace ${schedule.grace_seconds}s)`,
+  };
+}
+
+/** When a run that started and has not ended has run too long. */
+export function runDeadline(startedAt: Date, maxRunSeconds: number): Date {
+  return new Date(startedAt.getTime() + maxRunSeconds * 1000);
+}
+
+/** "1h", "1h30m", "90s" → "1m30s": how the contract words a run's limit. */
+function spoken(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return [h && `${h}h`, m && `${m}m`, s && `${s}s`].filter(Boolean).join('') || '0s';
+}
+
+export interface JobPings {
+  lastSuccessAt: Date | null;
+  /** The start ping of the latest run, or null; the run is open while no success has come after it. */
+  runStartedAt: Date | null;
+  /** The later of the node's creation and the start of unbroken ingest coverage. */
+  watchingSince: Date;
+}
+
+export interface JobCheck {
+  /** Set once a deadline has passed: the job is down, stamped at that deadline. */
+  down: Deadline | null;
+  /** When to look again if no ping arrives first; null once down (only a ping changes that). */
+  nextCheckAt: Date | null;
+}
+
+/** The evaluator's question for a scheduled job: down already, or when to look next. */
+export function checkJob(pings: JobPings, schedule: CronSchedule, now: Date): JobCheck {
+  const deadline = runningDeadline(pings, schedule) ?? missedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
+  return deadline.at <= now ? { down: deadline, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
+}
+
+/** The deadline of a run that has started and not ended, when the schedule limits runs. */
+function runningDeadline(pings: JobPings, schedule: CronSchedule): Deadline | null {
+  const started = pings.runStartedAt;
+  const max = schedule.max_run_seconds;
+  if (started === null || max == null || (pings.lastSuccessAt !== null && started <= pings.lastSuccessAt)) return null;
+  // Like the schedule's deadline, the limit counts only time in which the end could be heard.
+  const from = new Date(Math.max(started.getTime(), pings.watchingSince.getTime()));
+  return { at: runDeadline(from, max), reason: `ran longer than ${spoken(max)}` };
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+const MAX_CRON_LENGTH = 256;
+
+/** The schedule's expression and zone, each problem named by its field in a node body. */
+export function validateCronSchedule(input: Pick<CronSchedule, 'cron' | 'time_zone'>, now: Date): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!isTimeZone(input.time_zone)) errors.push({ field: 'schedule.time_zone', message: 'must be an IANA time zone such as Europe/Berlin' });
+  const cron = input.cron.trim();
+  if (cron === '' || cron.length > MAX_CRON_LENGTH) {
+    errors.push({ field: 'schedule.cron', message: `must be a cron expression of 1 to ${MAX_CRON_LENGTH} characters` });
+    return errors;
+  }
+  let time: CronTime;
+  try {
+    time = new CronTime(cron, 'UTC');
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    errors.push({ field: 'schedule.cron', message: `must be five fields (minute hour day month weekday) or six with seconds first: ${why}` });
+    return errors;
+  }
+  try {
+    time.getNextDateFrom(now, 'UTC');
+  } catch {
+    errors.push({ field: 'schedule.cron', message: 'never matches a date (such as 30 February)' });
+  }
+  return errors;
+}
