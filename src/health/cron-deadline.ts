@@ -78,7 +78,7 @@ export function runDeadline(startedAt: Date, maxRunSeconds: number): Date {
   return new Date(startedAt.getTime() + maxRunSeconds * 1000);
 }
 
-/** "1h", "1h30m", "90s" → "1m30s": how the contract words a run's limit. */
+/** A run limit as a down reason says it: 3600 → "1h", 5430 → "1h30m30s", 90 → "1m30s". */
 function spoken(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);

@@ -121,7 +121,7 @@ describe('cron deadline: what the evaluator is told', () => {
       next: '2026-05-04T22:00:00Z',
     },
     {
-      name: 'the limit is worded like the contract',
+      name: 'the reason says the limit in hours, minutes and seconds',
       p: pings({ runStartedAt: at('2026-05-04T20:00:00Z') }),
       sched: { ...s, max_run_seconds: 5430 },
       now: '2026-05-05T00:00:00Z',
