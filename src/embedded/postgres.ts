@@ -66,8 +66,9 @@ async function logTail(file: string): Promise<string> {
   return text.trimEnd().split('\n').slice(-8).join('\n');
 }
 
+/** The number on the first line of `file` (postmaster.pid has more lines after the pid). */
 async function readNumber(file: string): Promise<number | undefined> {
-  const n = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  const n = Number((await readFile(file, 'utf8').catch(() => '')).split('\n')[0]);
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
@@ -155,8 +156,8 @@ class Launcher {
         (s) => {
           try {
             process.kill(pid, s);
-          } catch {
-            // already gone
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // ESRCH: already gone
           }
         },
         (ms) => goneWithin(pid, ms),

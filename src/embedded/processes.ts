@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 
 /**
  * How long each step of a shutdown may take before the next, harsher one. A fast shutdown
- * (SIGINT) ends sessions and writes a checkpoint: ~0.1 s for an idle cluster here, a few seconds
+ * (SIGINT) ends sessions and writes a checkpoint: 12–76 ms for an idle cluster here, a few seconds
  * only if minutes of heartbeat writes sit in shared_buffers on a slow disk. 5 s covers that and,
  * with the 2 s an immediate shutdown (SIGQUIT: no checkpoint, WAL replay on the next start) gets,
  * stays inside the engine's 10 s stop budget. SIGKILL is the last resort: it skips the postmaster's
