@@ -230,14 +230,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       if (blocked) throw new Error(`Postgres runs as "${account.name}", which cannot enter ${blocked}; allow it (chmod o+x) or move LIFELINE_DATA_DIR`);
     }
   }
-  const created = await mkdir(paths.home, { mode: 0o700 }).then(() => true, (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EEXIST') return false;
-    throw err;
-  });
+  await mkdir(paths.home, { recursive: true, mode: 0o700 });
   const logHandle = await open(paths.logFile, 'a', 0o600);
   const launcher = new Launcher(paths, binaries, account, logHandle.fd, opts.log);
   try {
-    if (created) await launcher.chownToAccount(paths.home);
+    // Also when an earlier start died between making the directory and handing it over.
+    if (account && (await ownerUid(paths.home)) !== account.uid) await launcher.chownToAccount(paths.home);
     if (!guardedCommand(binaries.postgres, [], account).parentDeathSignal) {
       opts.log.warn('embedded postgres: no parent-death signal here (setpriv missing); if the engine is killed, Postgres runs on until the next start stops it');
     }
