@@ -24,7 +24,7 @@ import { DeliveryQueue } from './notify/queue.ts';
 import { registerOnCallHandlers } from './oncall.ts';
 import { loadSecretKey } from './secret-key.ts';
 import { uptimeHandler } from './uptime/handler.ts';
-import { startUptimeMaintenance } from '../workers/uptime-maintenance.ts';
+import { startUptimeHousekeeping } from '../workers/uptime-housekeeping.ts';
 
 export interface Engine {
   port: number;
@@ -97,7 +97,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     });
     stops.push(evaluator.stop);
     // Closing quiet nodes' hours and retention run once, on whichever process leads the evaluators.
-    const uptime = startUptimeMaintenance({ sql, clock, log, metrics, leadership: evaluator.leadership, retention: uptimeRetention });
+    const uptime = startUptimeHousekeeping({ sql, clock, log, metrics, leadership: evaluator.leadership, retention: uptimeRetention });
     stops.push(uptime.stop);
   }
   // Both roles produce notification jobs: the outbox's fan-out right after commit, the notifier's

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
-import { bucketStart } from '../src/uptime/accounting.ts';
+import { bucketStart } from '../src/uptime/buckets.ts';
 import { rebuildUptime, UnknownNodes, type RebuildTarget } from '../src/uptime/rebuild.ts';
 
 const USAGE = 'usage: npm run uptime:rebuild -- --node <id|name> [--node <id|name> …] | --all';

@@ -1,6 +1,6 @@
 import type { OutboxEvent } from '../db/outbox.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
-import type { Retention } from './accounting.ts';
+import type { Retention } from './retention.ts';
 import { rollUpNodes } from './rollup.ts';
 
 function nodeIdOf(event: OutboxEvent): string {

@@ -1,8 +1,8 @@
 import type { Sql } from '../db/client.ts';
 import { findNodeRefs, type NodeRef } from '../db/nodes.ts';
-import { nodeIdsAfter } from '../db/uptime-rollups.ts';
-import type { Retention } from './accounting.ts';
+import type { Retention } from './retention.ts';
 import { rollUpNodes, type RollupResult } from './rollup.ts';
+import { nodeIdsAfter } from './store-rollups.ts';
 
 export type RebuildTarget = { all: true } | { refs: string[] };
 

@@ -1,30 +1,12 @@
 import type { Queryable, Sql } from '../db/client.ts';
-import { readLogSpans, type LogSpan } from '../db/uptime-log.ts';
-import { listUptimeNodes, readRunning, sumHours, type HourSumRequest, type RunningRequest, type UptimeNodeFilter, type UptimeNodeRow } from '../db/uptime-reads.ts';
-import { readDayRows, readHourRows, toProgress } from '../db/uptime-rollups.ts';
-import {
-  breakdown,
-  bucketEnd,
-  bucketStart,
-  combine,
-  fromProgress,
-  hoursOf,
-  intervalsFromLog,
-  msInWindow,
-  planWindow,
-  runningBefore,
-  splitIntoBuckets,
-  storedSpans,
-  subtractStateMs,
-  type Bucket,
-  type BucketSize,
-  type Segment,
-  type StateMs,
-  type Window,
-} from './accounting.ts';
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
+import { bucketEnd, bucketStart, DAY_MS, HOUR_MS, splitIntoBuckets, type Bucket, type BucketSize } from './buckets.ts';
+import { intervalsFromLog, msInWindow } from './intervals.ts';
+import { combine, subtractStateMs, type StateMs } from './state-time.ts';
+import { readLogSpans, type LogSpan } from './store-log.ts';
+import { listUptimeNodes, readRunning, sumHours, type HourSumRequest, type RunningRequest, type UptimeNodeFilter, type UptimeNodeRow } from './store-report.ts';
+import { readDayRows, readHourRows, toProgress } from './store-rollups.ts';
+import { breakdown, fromProgress, hoursOf, planWindow, runningBefore, storedSpans, type Segment } from './window-plan.ts';
+import type { Window } from './windows.ts';
 
 export interface NodeUptime {
   id: string;

@@ -1,7 +1,9 @@
 import type { Tx } from '../db/client.ts';
-import { readLogSpans } from '../db/uptime-log.ts';
-import { lockProgress, readDayRowsAt, readLogHeads, resetRollups, toProgress, writeRollups, type NodeRollups } from '../db/uptime-rollups.ts';
-import { intervalsFromLog, planRollup, rollUp, type Retention, type RollupPlan } from './accounting.ts';
+import { intervalsFromLog } from './intervals.ts';
+import type { Retention } from './retention.ts';
+import { planRollup, rollUp, type RollupPlan } from './rollup-plan.ts';
+import { readLogHeads, readLogSpans } from './store-log.ts';
+import { lockProgress, readDayRowsAt, resetRollups, toProgress, writeRollups, type NodeRollups } from './store-rollups.ts';
 
 export interface RollupResult {
   nodes: number;

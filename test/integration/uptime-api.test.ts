@@ -6,10 +6,10 @@ import { Leadership } from '../../src/health/leader.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
-import type { StateMs } from '../../src/uptime/accounting.ts';
 import { uptimeHandler } from '../../src/uptime/handler.ts';
-import { UptimeMaintenance } from '../../src/uptime/maintenance.ts';
+import { UptimeHousekeeping } from '../../src/uptime/housekeeping.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
+import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, createHarness, expectInvalid, type Harness } from '../helpers/app.ts';
 import { testLog } from '../helpers/log.ts';
 
@@ -78,7 +78,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
   let evaluator: Evaluator;
   let flusher: IngestFlusher;
   let dispatcher: OutboxDispatcher;
-  let upkeep: UptimeMaintenance;
+  let upkeep: UptimeHousekeeping;
   /** Agents that report at every step, by node id; a node missing here is silent. */
   const agents = new Map<string, { token: string; status: Status }>();
 
@@ -96,7 +96,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
     flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: GAP_MS });
     const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
     dispatcher = new OutboxDispatcher({ sql: h.sql, registry, clock: h.clock, log: testLog, maxAttempts: 3 });
-    upkeep = new UptimeMaintenance({ sql: h.sql, clock: h.clock, retention: RETENTION });
+    upkeep = new UptimeHousekeeping({ sql: h.sql, clock: h.clock, retention: RETENTION });
   });
 
   after(async () => {
@@ -358,7 +358,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
     const before = await uptime(path);
     assert.deepEqual(before.seconds, seconds({ healthy: 4 * 24 * 3600 }));
 
-    const short = new UptimeMaintenance({ sql: h.sql, clock: h.clock, retention: { hourlyDays: 1, dailyDays: 2 } });
+    const short = new UptimeHousekeeping({ sql: h.sql, clock: h.clock, retention: { hourlyDays: 1, dailyDays: 2 } });
     const gone = await short.runOnce();
     assert.ok(gone.hourRowsDeleted > 0 && gone.dayRowsDeleted > 0, JSON.stringify(gone));
     const [{ first_hour, first_day }] = (await h.sql`

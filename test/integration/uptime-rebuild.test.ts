@@ -12,37 +12,25 @@ import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { generateSecret, hashSecret } from '../../src/secrets.ts';
-import { intervalsFromLog, msInWindow, type NodeState } from '../../src/uptime/accounting.ts';
 import { uptimeHandler } from '../../src/uptime/handler.ts';
-import { UptimeMaintenance } from '../../src/uptime/maintenance.ts';
+import { UptimeHousekeeping } from '../../src/uptime/housekeeping.ts';
+import { intervalsFromLog, msInWindow } from '../../src/uptime/intervals.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
 import { fleetUptime } from '../../src/uptime/report.ts';
+import type { NodeState } from '../../src/uptime/state-time.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';
+import { HOUR, MINUTE, prng } from '../helpers/uptime-history.ts';
 
 // A property of the whole uptime path: whatever sequence of heartbeats, silences, maintenance
-// windows, deletions, ingest outages, outbox lag and maintenance passes the real pipeline lives
+// windows, deletions, ingest outages, outbox lag and housekeeping passes the real pipeline lives
 // through, the rows it maintained incrementally equal the rows a rebuild computes from the state log
 // alone, and every report equals the log's own figures. Each seed is one reproducible history.
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 const RETENTION = { hourlyDays: 90, dailyDays: 1095 };
 // Silence from ingest longer than this is the engine being blind (unknown for every node).
 const GAP_MS = 2 * HOUR;
 const START = Date.parse('2026-11-21T20:00:00.000Z');
-
-// mulberry32: a seeded PRNG, so a failing history can be replayed from its seed.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every stored uptime row, in a comparable form. */
 function snapshot(sql: Sql) {
@@ -88,7 +76,7 @@ describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
       const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
       // Two outbox workers, as the engine runs by default.
       const workers = [0, 1].map(() => new OutboxDispatcher({ sql, registry, clock, log: testLog, maxAttempts: 3, batchSize: 7 }));
-      const upkeep = new UptimeMaintenance({ sql, clock, retention: RETENTION, chunk: 5 });
+      const upkeep = new UptimeHousekeeping({ sql, clock, retention: RETENTION, chunk: 5 });
       const drain = (d: OutboxDispatcher) => (async () => { while ((await d.runOnce()) > 0); })();
 
       const nodes = new Map<string, { name: string; behaviour: HeartbeatStatus | 'silent' }>();

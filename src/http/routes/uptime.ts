@@ -1,8 +1,11 @@
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { getNode } from '../../db/nodes.ts';
-import { combine, resolveWindow, summarize, UPTIME_WINDOWS, type Bucket, type StateMs, type Window } from '../../uptime/accounting.ts';
+import type { Bucket } from '../../uptime/buckets.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
+import { combine, type StateMs } from '../../uptime/state-time.ts';
+import { summarize } from '../../uptime/summary.ts';
+import { resolveWindow, UPTIME_WINDOWS, type Window } from '../../uptime/windows.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, notFound, validationFailed, type ErrorDetail } from '../errors.ts';

@@ -3,10 +3,10 @@ import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Metrics } from '../src/metrics.ts';
-import type { Retention } from '../src/uptime/accounting.ts';
-import { UptimeMaintenance } from '../src/uptime/maintenance.ts';
+import { UptimeHousekeeping } from '../src/uptime/housekeeping.ts';
+import type { Retention } from '../src/uptime/retention.ts';
 
-export interface UptimeMaintenanceOptions {
+export interface UptimeHousekeepingOptions {
   sql: Sql;
   clock: Clock;
   log: Logger;
@@ -23,17 +23,20 @@ export interface UptimeMaintenanceOptions {
 // rather than hourly also makes a missed run or a leadership change cost a minute, not an hour.
 const EVERY_MINUTE = '5 * * * * *';
 
-/** Runs uptime maintenance on a UTC cron schedule while this process leads the evaluators. */
-export function startUptimeMaintenance(o: UptimeMaintenanceOptions) {
+/**
+ * Runs uptime housekeeping (closing quiet nodes' hours, applying retention) on a UTC cron schedule
+ * while this process leads the evaluators.
+ */
+export function startUptimeHousekeeping(o: UptimeHousekeepingOptions) {
   const log = o.log.child({ role: 'uptime' });
-  const maintenance = new UptimeMaintenance({ sql: o.sql, clock: o.clock, retention: o.retention });
+  const housekeeping = new UptimeHousekeeping({ sql: o.sql, clock: o.clock, retention: o.retention });
   let running: Promise<void> | undefined;
   const pass = async () => {
     try {
-      const result = await maintenance.runOnce();
-      if (result.closed || result.hourRowsDeleted || result.dayRowsDeleted) log.debug(result, 'uptime maintenance pass');
+      const result = await housekeeping.runOnce();
+      if (result.closed || result.hourRowsDeleted || result.dayRowsDeleted) log.debug(result, 'uptime housekeeping pass');
     } catch (err) {
-      log.error({ err }, 'uptime maintenance pass failed');
+      log.error({ err }, 'uptime housekeeping pass failed');
       o.metrics.loopErrors.inc({ loop: 'uptime' });
     }
   };
@@ -46,7 +49,6 @@ export function startUptimeMaintenance(o: UptimeMaintenanceOptions) {
   };
   const job = CronJob.from({ cronTime: o.cronTime ?? EVERY_MINUTE, timeZone: 'UTC', start: true, onTick: () => void tick() });
   return {
-    maintenance,
     tick,
     async stop() {
       await job.stop();

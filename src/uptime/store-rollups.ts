@@ -1,5 +1,9 @@
-import type { Queryable } from './client.ts';
-import { NODE_STATES, type DayRow, type HourRow, type NodeState, type Progress, type StateMs } from '../uptime/accounting.ts';
+// uptime_progress, uptime_hourly and uptime_daily: what rollup passes lock, write and retire, and
+// the stored rows a breakdown reads back.
+
+import type { Queryable } from '../db/client.ts';
+import type { DayRow, HourRow, Progress } from './model.ts';
+import { NODE_STATES, type NodeState, type StateMs } from './state-time.ts';
 
 const iso = (t: number): string => new Date(t).toISOString();
 
@@ -28,7 +32,7 @@ export const progressColumns = (sql: Queryable) => sql`
   ${epochMs(sql, 'p.days_from')} as days_from, ${epochMs(sql, 'p.last_at')} as last_at, p.closed_state,
   p.today_ms, p.days_running_ms::float8[] as days_running_ms`;
 
-// Per-state arrays are stored in the contract's state order.
+// Per-state arrays are stored in NODE_STATES order.
 const stateMsOf = (values: readonly number[]): StateMs =>
   Object.fromEntries(NODE_STATES.map((s, i) => [s, values[i]!])) as unknown as StateMs;
 const valuesOf = (ms: StateMs): number[] => NODE_STATES.map((s) => ms[s]);
@@ -75,32 +79,6 @@ export async function lockProgress(tx: Queryable, nodeIds: readonly string[]): P
     select p.node_id, ${progressColumns(tx)}, ${epochMs(tx, 'n.created_at')} as created_at
     from p join n on n.id = p.node_id
     order by p.node_id`;
-}
-
-export interface LogHead {
-  /**
-   * When the first transition newer than the given version happened (null: none): the earliest of
-   * them, the log being monotonic, found by one probe of the primary key.
-   */
-  pendingFrom: number | null;
-  /** The node's latest state version (0: it never changed state), and when it happened. */
-  latest: number;
-  latestAt: number | null;
-}
-
-/** Per node: what changed since `version`, and the latest version. In request order. */
-export async function readLogHeads(tx: Queryable, nodes: ReadonlyArray<{ nodeId: string; version: number }>): Promise<LogHead[]> {
-  if (nodes.length === 0) return [];
-  const rows = await tx<{ pending_from: number | null; latest: number | null; latest_at: number | null }[]>`
-    select (select ${epochMs(tx, 'l.at')} from node_state_log l where l.node_id = s.node_id and l.state_version > s.version
-            order by l.state_version limit 1) as pending_from,
-           last.state_version as latest, ${epochMs(tx, 'last.at')} as latest_at
-    from unnest(${nodes.map((n) => n.nodeId)}::uuid[], ${nodes.map((n) => n.version)}::int[]) with ordinality as s(node_id, version, ord)
-    left join lateral (
-      select l.state_version, l.at from node_state_log l where l.node_id = s.node_id order by l.state_version desc limit 1
-    ) last on true
-    order by s.ord`;
-  return rows.map((r) => ({ pendingFrom: r.pending_from, latest: r.latest ?? 0, latestAt: r.latest_at }));
 }
 
 /** Forgets what is stored for the nodes (their progress rows must be locked): a rebuild starts over. */

@@ -1,6 +1,9 @@
-import type { Queryable } from './client.ts';
-import type { StateMs } from '../uptime/accounting.ts';
-import { epochMs, progressColumns, type ProgressColumns } from './uptime-rollups.ts';
+// What a report reads besides the log: the nodes it covers with their progress rows, and sums over
+// stored rows computed in Postgres.
+
+import type { Queryable } from '../db/client.ts';
+import type { StateMs } from './state-time.ts';
+import { epochMs, progressColumns, type ProgressColumns } from './store-rollups.ts';
 
 /** A node as a report needs it, times in epoch ms. */
 export interface UptimeNodeRow extends ProgressColumns {

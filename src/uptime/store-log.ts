@@ -1,6 +1,9 @@
-import type { Queryable } from './client.ts';
-import { epochMs } from './uptime-rollups.ts';
-import type { NodeState, Transition } from '../uptime/accounting.ts';
+// node_state_log, read for uptime: the log decides a node's time wherever rows do not.
+
+import type { Queryable } from '../db/client.ts';
+import type { Transition } from './intervals.ts';
+import type { NodeState } from './state-time.ts';
+import { epochMs } from './store-rollups.ts';
 
 export interface LogSpanRequest {
   nodeId: string;
@@ -69,4 +72,30 @@ export async function readLogSpans(sql: Queryable, spans: readonly LogSpanReques
     span.transitions.push({ from: r.from_state, to: r.to_state, at: r.at });
   }
   return out;
+}
+
+export interface LogHead {
+  /**
+   * When the first transition newer than the given version happened (null: none): the earliest of
+   * them, the log being monotonic, found by one probe of the primary key.
+   */
+  pendingFrom: number | null;
+  /** The node's latest state version (0: it never changed state), and when it happened. */
+  latest: number;
+  latestAt: number | null;
+}
+
+/** Per node: what changed since `version`, and the latest version. In request order. */
+export async function readLogHeads(tx: Queryable, nodes: ReadonlyArray<{ nodeId: string; version: number }>): Promise<LogHead[]> {
+  if (nodes.length === 0) return [];
+  const rows = await tx<{ pending_from: number | null; latest: number | null; latest_at: number | null }[]>`
+    select (select ${epochMs(tx, 'l.at')} from node_state_log l where l.node_id = s.node_id and l.state_version > s.version
+            order by l.state_version limit 1) as pending_from,
+           last.state_version as latest, ${epochMs(tx, 'last.at')} as latest_at
+    from unnest(${nodes.map((n) => n.nodeId)}::uuid[], ${nodes.map((n) => n.version)}::int[]) with ordinality as s(node_id, version, ord)
+    left join lateral (
+      select l.state_version, l.at from node_state_log l where l.node_id = s.node_id order by l.state_version desc limit 1
+    ) last on true
+    order by s.ord`;
+  return rows.map((r) => ({ pendingFrom: r.pending_from, latest: r.latest ?? 0, latestAt: r.latest_at }));
 }

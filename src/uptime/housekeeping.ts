@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
-import { applyRetention, nodesBehind, nodesWithRollups } from '../db/uptime-rollups.ts';
-import { bucketStart, retentionHorizons, type Retention } from './accounting.ts';
+import { bucketStart } from './buckets.ts';
+import { retentionHorizons, type Retention } from './retention.ts';
 import { rollUpNodes } from './rollup.ts';
+import { applyRetention, nodesBehind, nodesWithRollups } from './store-rollups.ts';
 
-export interface MaintenanceDeps {
+export interface HousekeepingDeps {
   sql: Sql;
   clock: Clock;
   retention: Retention;
@@ -12,7 +13,7 @@ export interface MaintenanceDeps {
   chunk?: number;
 }
 
-export interface MaintenanceResult {
+export interface HousekeepingResult {
   /** Nodes whose rows were brought up to the current hour. */
   closed: number;
   hourRowsDeleted: number;
@@ -25,16 +26,16 @@ export interface MaintenanceResult {
  * order, a chunk per transaction, so no lock is held for long. Safe to run anywhere and twice at
  * once (every write is a locked recompute); it runs on the evaluator leader only to do it once.
  */
-export class UptimeMaintenance {
+export class UptimeHousekeeping {
   private readonly chunk: number;
   /** The retention horizons last applied: they move once a day, so retention runs once a day. */
   private retained: string | undefined;
 
-  constructor(private readonly deps: MaintenanceDeps) {
+  constructor(private readonly deps: HousekeepingDeps) {
     this.chunk = deps.chunk ?? 1000;
   }
 
-  async runOnce(): Promise<MaintenanceResult> {
+  async runOnce(): Promise<HousekeepingResult> {
     const { sql, clock, retention } = this.deps;
     const now = clock.now();
     const closedBefore = bucketStart(now.getTime(), 'hour');

@@ -4,11 +4,11 @@ import { ManualClock } from '../../src/clock.ts';
 import { insertNode } from '../../src/db/nodes.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { generateSecret, hashSecret } from '../../src/secrets.ts';
-import { startUptimeMaintenance } from '../../workers/uptime-maintenance.ts';
+import { startUptimeHousekeeping } from '../../workers/uptime-housekeeping.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';
 
-describe('the uptime maintenance job', () => {
+describe('the uptime housekeeping job', () => {
   let db: TestDatabase;
   before(async () => {
     db = await createTestDatabase();
@@ -38,7 +38,7 @@ describe('the uptime maintenance job', () => {
     clock.set('2026-11-21T13:00:05.000Z');
     const leadership = { isLeader: false };
     // A schedule that does not come round during the test: ticks are driven by hand.
-    const job = startUptimeMaintenance({
+    const job = startUptimeHousekeeping({
       sql: db.sql,
       clock,
       log: testLog,
