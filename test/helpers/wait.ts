@@ -1,8 +1,8 @@
 /**
  * How long any wait in the tests may last before the test gives up: a safety net for a hung
  * component, never a claim about speed. It is generous because the suite must also pass on a busy
- * machine (two copies of it at once on two cores take ~3 min, with single waits of several
- * seconds); a passing test never waits this long, so raising it costs nothing.
+ * machine (two runs of it at once on two cores, where a single wait can take several seconds); a
+ * passing test never waits this long, so it costs nothing.
  */
 export const PATIENCE_MS = 60_000;
 
