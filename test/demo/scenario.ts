@@ -47,13 +47,18 @@ export const FULL: Scenario = {
   ],
 };
 
-/** The short, bounded run for CI: one outage and one degradation, both over within ~15 s. */
+/**
+ * The short, bounded run for CI: one outage and one degradation, both over within ~20 s. web-07 is
+ * down 4 s after its last heartbeat (at +2 s at the latest) and must be seen down before it
+ * recovers: a heartbeat after the deadline hides the silence, so recovery waits until +12 s to
+ * leave a busy machine's engine 6 s to notice.
+ */
 export const CI: Scenario = {
   durationSeconds: 50,
   actions: [
     { at: 2, do: 'fail', nodes: ['web-07'] },
     { at: 2, do: 'degrade', nodes: ['cache-03'], check: 'disk' },
-    { at: 9, do: 'recover', nodes: ['web-07', 'cache-03'] },
+    { at: 12, do: 'recover', nodes: ['web-07', 'cache-03'] },
   ],
 };
 

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
 import { BASE_URL, urlFor } from '../helpers/db.ts';
-import { EngineProcess, ROOT } from '../helpers/engine-process.ts';
+import { EngineProcess, engineEnv, ROOT } from '../helpers/engine-process.ts';
 import { until } from '../helpers/wait.ts';
 
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
@@ -16,14 +16,7 @@ let engine: EngineProcess;
 let base: string;
 
 before(async () => {
-  engine = EngineProcess.start({
-    DATABASE_URL: urlFor(dbName),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LIFELINE_ADMIN_TOKEN: ADMIN,
-    LIFELINE_EVALUATOR_INTERVAL_MS: '250',
-    LIFELINE_QUEUE_PREFIX: `lifeline-e2e-cli-${randomBytes(4).toString('hex')}`,
-  });
+  engine = EngineProcess.start(engineEnv(dbName, ADMIN));
   base = `http://127.0.0.1:${await engine.listeningPort()}`;
 });
 
@@ -188,18 +181,20 @@ describe('the lifeline CLI against a running engine', () => {
   });
 
   it('agent beats with a node token, or with an ingest key naming its node, until SIGTERM', async () => {
-    const node = await api('POST', '/v1/nodes', { name: 'agent-1', heartbeat_interval_seconds: 1 });
+    // The agent gives up on a heartbeat after its interval (at most 10 s): a 1 s interval would make
+    // the first beat fail whenever the machine running the tests is slow to answer.
+    const node = await api('POST', '/v1/nodes', { name: 'agent-1', heartbeat_interval_seconds: 10 });
     const ingest = await api('POST', '/v1/api-keys', { name: 'agents', scope: 'ingest' });
     const agents = [
-      { name: 'agent-1', child: spawnCli(['agent', '--interval', '1'], { LIFELINE_TOKEN: node.token }) },
-      { name: 'agent-2', child: spawnCli(['agent', '--interval', '1', '--node', 'agent-2', '--token', ingest.secret]) },
+      { name: 'agent-1', child: spawnCli(['agent', '--interval', '10'], { LIFELINE_TOKEN: node.token }) },
+      { name: 'agent-2', child: spawnCli(['agent', '--interval', '10', '--node', 'agent-2', '--token', ingest.secret]) },
     ];
     try {
       await Promise.all(
         agents.map(async ({ name, child }) => {
           let out = '';
           child.stdout.on('data', (d: Buffer) => (out += d));
-          await until(`two heartbeats from ${name}`, async () => (out.match(/ sent: /g) ?? []).length >= 2, 20_000);
+          await until(`two heartbeats from ${name}`, async () => (out.match(/ sent: /g) ?? []).length >= 2);
           assert.match(out, / #1 sent: disk (ok|warn|fail) \(.*% free of .*\) · load .* · memory /);
           // The host running the tests may be busy or full: whatever the checks say decides the state.
           const health = await until(`${name} judged on its checks`, async () => {

@@ -31,28 +31,33 @@ describe('the engine, started as a newcomer would', () => {
     const engine = EngineProcess.start(engineEnv(dbName, ADMIN), ['npm', 'start', '--silent']);
     try {
       const api = client(await engine.listeningPort());
-      const created = await api('POST', '/v1/nodes', { name: 'web-1', heartbeat_interval_seconds: 1, failures_for_down: 2 });
+      // Down 6 s after the last heartbeat: the engine must judge the first one before then, which
+      // leaves it room on a busy machine (at 1 s × 2 a slow flush once made it unknown → down).
+      const created = await api('POST', '/v1/nodes', { name: 'web-1', heartbeat_interval_seconds: 3, failures_for_down: 2 });
       assert.equal(created.status, 201);
       const token = created.body.token as string;
       const beat = async () => assert.equal((await api('POST', '/v1/heartbeats', { status: 'ok' }, token)).status, 202);
-      const state = async () => (await api('GET', '/v1/nodes/web-1')).body.health;
+      // The transition log, newest first, once its newest entry is `version`: waiting on what was
+      // recorded rather than on the live state, which a slow poll could miss between two transitions.
+      const logged = (version: number) =>
+        until(`transition #${version}`, async () => {
+          const items = (await api('GET', '/v1/nodes/web-1/transitions')).body.items as Array<{ from: string; to: string; state_version: number }>;
+          return (items[0]?.state_version ?? 0) >= version ? items.map((t) => `${t.from}->${t.to}#${t.state_version}`) : undefined;
+        });
 
       await beat();
-      await until('healthy', async () => ((await state()).state === 'healthy' ? true : undefined));
-      const down = await until('down', async () => {
-        const h = await state();
-        return h.state === 'down' ? h : undefined;
-      });
-      // Stamped at the deadline: last heartbeat + 1 s × 2, not when the evaluator noticed.
-      assert.equal(new Date(down.since).getTime() - new Date(down.last_heartbeat_at).getTime(), 2000);
+      assert.deepEqual(await logged(2), ['healthy->down#2', 'unknown->healthy#1']);
+      // Down lasts until the next heartbeat, so the state read now is the one the evaluator wrote.
+      const down = (await api('GET', '/v1/nodes/web-1')).body.health;
+      assert.equal(down.state, 'down');
+      // Stamped at the deadline: last heartbeat + 3 s × 2, not when the evaluator noticed.
+      assert.equal(new Date(down.since).getTime() - new Date(down.last_heartbeat_at).getTime(), 6000);
+      // Once back, the node must stay healthy for the rest of the test however long it takes: an
+      // hour-long interval, set while it is down (the patch alone changes nothing: no new heartbeat).
+      assert.equal((await api('PATCH', '/v1/nodes/web-1', { heartbeat_interval_seconds: 3600 })).status, 200);
       await beat();
-      await until('healthy again', async () => ((await state()).state === 'healthy' ? true : undefined));
+      assert.deepEqual(await logged(3), ['down->healthy#3', 'healthy->down#2', 'unknown->healthy#1']);
 
-      const transitions = (await api('GET', '/v1/nodes/web-1/transitions')).body.items as Array<{ from: string; to: string; state_version: number }>;
-      assert.deepEqual(
-        transitions.map((t) => `${t.from}->${t.to}#${t.state_version}`),
-        ['down->healthy#3', 'healthy->down#2', 'unknown->healthy#1'],
-      );
       const metrics = await until('outbox drained', async () => {
         const text = (await api('GET', '/metrics')).body as string;
         return /^lifeline_outbox_pending 0$/m.test(text) ? text : undefined;
@@ -69,7 +74,7 @@ describe('the engine, started as a newcomer would', () => {
     assert.ok(engine.lines.some((l) => l.msg === 'stopped'), 'stopped gracefully');
   });
 
-  it('two engines starting at once on an empty database both come up, one leads, both stop with 0 within 10 s', async () => {
+  it('two engines starting at once on an empty database both come up, one leads, both stop with 0 inside their stop deadline', async () => {
     const dbName = freshDatabaseName();
     dropAfter.push(dbName);
     const env = engineEnv(dbName, ADMIN);
@@ -87,12 +92,12 @@ describe('the engine, started as a newcomer would', () => {
       assert.equal(created.status, 201);
       assert.equal((await client(ports[1]!)('GET', '/v1/nodes/db-1')).status, 200);
     } finally {
-      const started = Date.now();
       for (const e of engines) e.kill('SIGTERM');
       const exits = await Promise.all(engines.map((e) => e.exited));
-      const tookMs = Date.now() - started;
+      // An engine still stopping at its own deadline (9 s, inside an orchestrator's 10 s) says so
+      // and exits 1: the deadline is measured by the engine, not by how busy this machine is.
       assert.deepEqual(exits.map((x) => x.code), [0, 0]);
-      assert.ok(tookMs < 10_000, `graceful stop took ${tookMs} ms`);
+      for (const e of engines) assert.ok(e.lines.some((l) => l.msg === 'stopped'), 'stopped gracefully');
     }
   });
 

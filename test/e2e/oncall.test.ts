@@ -19,7 +19,6 @@ describe('paging, end to end', () => {
     const hook = await startWebhookReceiver();
     const engine = EngineProcess.start(
       engineEnv(dbName, ADMIN, {
-        LIFELINE_QUEUE_PREFIX: `lifeline-e2e-${randomBytes(4).toString('hex')}`,
         SMTP_URL: sink.url,
         MAIL_FROM: 'lifeline@e2e.test',
       }),
@@ -51,19 +50,19 @@ describe('paging, end to end', () => {
       const token = node.body.token as string;
       assert.equal((await api('POST', '/v1/heartbeats', { status: 'ok' }, token)).status, 202);
 
-      const down = await sink.waitFor((m) => m.subject.includes('DOWN'), 20_000);
+      const down = await sink.waitFor((m) => m.subject.includes('DOWN'));
       assert.match(down.subject, /^\[Lifeline\] DOWN: db-1/);
       assert.deepEqual(down.envelopeTo, ['oncall@e2e.test']);
       assert.match(down.text, /db-1/);
       assert.match(down.html, /db-1/);
-      const opened = await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.opened', 20_000);
+      const opened = await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.opened');
       assert.equal(verifyWebhook(secret, opened.headers, opened.body, new Date()), true);
 
       assert.equal((await api('POST', '/v1/heartbeats', { status: 'ok' }, token)).status, 202);
-      const resolved = await sink.waitFor((m) => m.subject.includes('RESOLVED'), 20_000);
+      const resolved = await sink.waitFor((m) => m.subject.includes('RESOLVED'));
       assert.match(resolved.subject, /^\[Lifeline\] RESOLVED: db-1/);
       assert.match(resolved.text, /\d+s/, 'the resolve names the outage duration');
-      const resolvedHook = await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.resolved', 20_000);
+      const resolvedHook = await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.resolved');
       assert.equal(verifyWebhook(secret, resolvedHook.headers, resolvedHook.body, new Date()), true);
 
       const incidents = await api('GET', '/v1/incidents?node_id=' + node.body.id);

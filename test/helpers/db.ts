@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { until } from './wait.ts';
 
 export const BASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -77,4 +78,13 @@ export async function dropDatabases(names: string[]): Promise<void> {
   const admin = createSql(BASE_URL, { dedicated: true });
   for (const name of names) await admin`drop database if exists ${admin(name)} with (force)`;
   await admin.end();
+}
+
+/** Resolves once a session of this database waits on a lock: a write has reached a held transaction. */
+export async function lockWaiter(sql: Sql): Promise<void> {
+  await until('a session waiting on a lock', async () => {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+    return row!.n > 0;
+  });
 }

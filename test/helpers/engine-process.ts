@@ -1,18 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { urlFor } from './db.ts';
+import { REDIS_URL, urlFor } from './db.ts';
+import { PATIENCE_MS } from './wait.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * What every engine a test starts needs: its own database (created by the engine), a free port on
- * loopback, an admin token and a short evaluator tick so nothing waits out a production default.
+ * What every engine a test starts needs: its own database (created by the engine), its own queue
+ * prefix on the shared Redis (so no other engine, in this run or in another run of the suite on
+ * the same machine, takes its notification jobs), a free port on loopback, an admin token and a
+ * short evaluator tick so nothing waits out a production default.
  */
 export function engineEnv(database: string, adminToken: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: urlFor(database),
+    REDIS_URL,
+    LIFELINE_QUEUE_PREFIX: `lifeline-e2e-${randomBytes(4).toString('hex')}`,
     PORT: '0',
     HOST: '127.0.0.1',
     LIFELINE_ADMIN_TOKEN: adminToken,
@@ -73,7 +79,7 @@ export class EngineProcess {
    * Resolves with the first log line (already seen or future) that matches; rejects at once if
    * the process exits first, or after `timeoutMs`, quoting what it last said.
    */
-  waitFor(match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
+  waitFor(match: (l: LogLine) => boolean, timeoutMs = PATIENCE_MS): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {

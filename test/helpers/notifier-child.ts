@@ -20,6 +20,7 @@ startNotifier({
   channels: createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local' }),
   secretKey: Buffer.from(env.SECRET_KEY!, 'hex'),
   queue,
+  // Short, so the test's own notifier takes over this process's job soon after it is killed.
   lockDurationMs: 1000,
   sweepMs: 100,
 });

@@ -12,6 +12,7 @@ import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { startNotifier } from '../../workers/notifier.ts';
 import type { TestDatabase } from './db.ts';
 import { testLog } from './log.ts';
+import { PATIENCE_MS } from './wait.ts';
 
 export interface OnCallOptions {
   redisUrl: string;
@@ -39,7 +40,9 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
   const queue = new DeliveryQueue({ redisUrl: o.redisUrl, prefix, sql: db.sql, clock: systemClock });
   registerOnCallHandlers(registry, queue, testLog, o.stormThreshold ?? 1000);
   const dispatcher = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, backoffBaseMs: 10 });
-  const channels = createChannels({ smtpUrl: o.smtpUrl, mailFrom: 'lifeline@test.local', httpTimeoutMs: 5000 });
+  // Local receivers answer at once unless told to fail; a slow answer on a busy machine must not
+  // become a timeout and a second request.
+  const channels = createChannels({ smtpUrl: o.smtpUrl, mailFrom: 'lifeline@test.local', httpTimeoutMs: PATIENCE_MS });
   // Sending happens in real time (BullMQ retries, receivers checking webhook-timestamp), so the
   // notifier reads the wall clock; only the outbox side runs on the test's manual clock.
   const startWorker = () =>
@@ -55,9 +58,15 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
       queue,
       backoffBaseMs: 20,
       backoffCapMs: o.backoffCapMs ?? 200,
-      lockDurationMs: 1000,
+      // A job whose lock is not renewed in time is run again, sending twice: on a busy machine
+      // this process can miss a 1 s lock's renewal. A crashed worker's job (its lock set by that
+      // worker) is taken over at the second stalled check, 5 s apart here.
+      lockDurationMs: 10_000,
       sweepMs: 100,
-      digestMs: 100,
+      // Never on a timer: a notifier's first digest pass runs as it starts, so a test sends the
+      // digests by restarting it, and each holds every update held by then (on a timer they would
+      // split over several messages at whatever points the machine's speed puts them).
+      digestMs: 24 * 3600_000,
     });
   let notifier = o.worker === false ? undefined : startWorker();
 

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { until } from './wait.ts';
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -10,15 +12,32 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+/** The pid of the Redis answering on `port`, or undefined if none answers (yet). */
+async function serverPid(port: number): Promise<number | undefined> {
+  const client = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return Number(/process_id:(\d+)/.exec(await client.info('server'))?.[1]);
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Starts redis-server on `port` and resolves once it answers there, or with undefined if it exited
+ * first (the port was taken). Answering is checked by pid: a free port can be taken between
+ * choosing it and binding it, by another run of the suite on this machine, whose server must not
+ * be mistaken for ours.
+ */
+async function launch(port: number): Promise<ChildProcess | undefined> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  let exited = false;
+  void once(child, 'exit').then(() => (exited = true));
+  const up = await until(`redis-server on port ${port}`, async () => (exited ? 'exited' : (await serverPid(port)) === child.pid ? 'up' : undefined));
+  return up === 'up' ? child : undefined;
 }
 
 /**
@@ -26,16 +45,19 @@ async function answers(port: number): Promise<boolean> {
  * shared instance other files use. Stop and start keep the same port, as a restarted server would.
  */
 export async function startPrivateRedis() {
-  const port = await freePort();
+  let port = 0;
   let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    for (let i = 0; i < 200 && !(await answers(port)); i++) await new Promise((r) => setTimeout(r, 25));
-  };
-  await start();
+  for (let attempt = 0; attempt < 5 && !child; attempt++) {
+    port = await freePort();
+    child = await launch(port);
+  }
+  if (!child) throw new Error('could not start a private redis-server on a free port');
   return {
     url: `redis://127.0.0.1:${port}`,
-    start,
+    async start() {
+      child = await launch(port);
+      if (!child) throw new Error(`could not restart the private redis-server: port ${port} was taken while it was down`);
+    },
     async stop() {
       if (!child || child.exitCode !== null) return;
       const exited = once(child, 'exit');

@@ -5,6 +5,7 @@
 import { on, EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { PATIENCE_MS } from './wait.ts';
 
 export interface ReceivedMail {
   envelopeFrom: string;
@@ -81,7 +82,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     get refusals() {
       return refusals;
     },
-    async waitFor(predicate = () => true, timeoutMs = 5_000) {
+    async waitFor(predicate = () => true, timeoutMs = PATIENCE_MS) {
       const seen = messages.find(predicate);
       if (seen) return seen;
       try {

@@ -6,6 +6,7 @@ import { on, EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '../../alerting/webhook.ts';
+import { PATIENCE_MS } from './wait.ts';
 
 export interface ReceivedRequest {
   method: string;
@@ -62,7 +63,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     script(...next) {
       replies.push(...next);
     },
-    async waitFor(predicate = () => true, timeoutMs = 5_000) {
+    async waitFor(predicate = () => true, timeoutMs = PATIENCE_MS) {
       const seen = requests.find(predicate);
       if (seen) return seen;
       try {

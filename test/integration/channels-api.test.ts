@@ -7,6 +7,7 @@ import { getChannelsByIds, lockExistingChannels, revealConfig, type ChannelRow }
 import { insertPolicy } from '../../src/db/policies.ts';
 import { loadSecretKey } from '../../src/secret-key.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
+import { lockWaiter } from '../helpers/db.ts';
 
 let h: Harness;
 let keys: Record<'write' | 'read' | 'ingest', string>;
@@ -251,11 +252,7 @@ describe('deleting channels', () => {
       await insertPolicy(tx, { name: 'raced-in', levels: [{ after_seconds: 0, channel_ids: [ch.id] }], repeat: 0, is_default: false }, h.clock.now());
     });
     const deletion = h.admin('DELETE', `/v1/channels/${ch.id}`);
-    for (;;) {
-      const [row] = await h.sql<{ n: number }[]>`
-        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
-      if (row!.n > 0) break;
-    }
+    await lockWaiter(h.sql);
     release();
     await writer;
     const err = await expectError(await deletion, 409, 'conflict');

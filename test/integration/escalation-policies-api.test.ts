@@ -4,6 +4,7 @@ import { getPolicy, policiesForNodes } from '../../src/db/policies.ts';
 
 const policyForNode = async (sql: Parameters<typeof policiesForNodes>[0], nodeId: string) => (await policiesForNodes(sql, [nodeId])).get(nodeId);
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness, type NodeBody } from '../helpers/app.ts';
+import { lockWaiter } from '../helpers/db.ts';
 
 let h: Harness;
 let keys: Record<'write' | 'read' | 'ingest', string>;
@@ -168,11 +169,7 @@ describe('the default policy', () => {
     });
     const request = h.admin('POST', '/v1/escalation-policies', { name: 'late-default', levels: oneLevel(), is_default: true });
     // Wait until the request is blocked on the held transaction's index entry.
-    for (;;) {
-      const [row] = await h.sql<{ n: number }[]>`
-        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
-      if (row!.n > 0) break;
-    }
+    await lockWaiter(h.sql);
     release();
     await holder;
     const created = await expectJson<PolicyBody>(await request, 201);

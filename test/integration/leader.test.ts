@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { EVALUATOR_LOCK, Leadership, LostLeadership } from '../../src/health/leader.ts';
+import { Loop } from '../../src/loop.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
 import { testLog } from '../helpers/log.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
+import { withPatience } from '../helpers/wait.ts';
 
 describe('leader election', () => {
   let db: TestDatabase;
@@ -82,32 +85,48 @@ describe('leader election', () => {
     await Promise.all([p1.close(), p2.close()]);
   });
 
-  it('a follower takes over within two ticks of the leader being SIGKILLed', async () => {
+  it('a follower takes over within two of its ticks of the leader being SIGKILLed', async () => {
+    // The leader is an engine process, so it can die for real; the follower is the evaluator's own
+    // loop in this process, so its ticks can be counted exactly. Ticks, not milliseconds: on a
+    // busy machine a tick lasts longer, and what is promised is how many the follower waits.
     const TICK = 500;
-    const env = {
+    const leader = EngineProcess.start({
       DATABASE_URL: db.url,
       LIFELINE_ROLES: 'evaluator',
       LIFELINE_EVALUATOR_INTERVAL_MS: String(TICK),
       PORT: '0',
       HOST: '127.0.0.1',
-    };
-    const a = EngineProcess.start(env);
-    const b = EngineProcess.start(env);
+    });
+    const follower = createPipeline(db, new ManualClock('2026-11-21T10:00:00.000Z'));
+    let ticks = 0;
+    const ticked = new EventEmitter();
+    const loop = new Loop({
+      name: 'evaluator',
+      log: testLog,
+      intervalMs: TICK,
+      runOnce: async () => {
+        ticks++;
+        await follower.evaluator.runOnce();
+        ticked.emit('tick', follower.leadership.isLeader);
+      },
+    });
     try {
-      const isLeaderLine = (l: { msg: string }) => l.msg === 'became evaluator leader';
-      const first = await Promise.race([a.waitFor(isLeaderLine).then(() => a), b.waitFor(isLeaderLine).then(() => b)]);
-      const other = first === a ? b : a;
-      await other.listeningPort(); // the follower is up and trying
-      const killedAt = Date.now();
-      first.kill('SIGKILL');
-      await other.waitFor(isLeaderLine);
-      const tookMs = Date.now() - killedAt;
-      assert.ok(tookMs <= 2 * TICK, `takeover took ${tookMs} ms, more than two ${TICK} ms ticks`);
-      assert.equal(a.lines.filter(isLeaderLine).length + b.lines.filter(isLeaderLine).length, 2);
+      await leader.waitFor((l) => l.msg === 'became evaluator leader');
+      loop.start();
+      const [leadingAtOnce] = (await once(ticked, 'tick')) as [boolean];
+      assert.equal(leadingAtOnce, false, 'a follower while the engine leads');
+      // Counted from the kill: a tick already under way began before it.
+      const ticksBefore = ticks;
+      leader.kill('SIGKILL');
+      const tookOver = new Promise<number>((resolve) => ticked.on('tick', (leading: boolean) => leading && resolve(ticks - ticksBefore)));
+      const after = await withPatience('the follower to lead', tookOver);
+      assert.ok(after <= 2, `took over ${after} ticks after the kill`);
+      assert.equal(leader.lines.filter((l) => l.msg === 'became evaluator leader').length, 1);
     } finally {
-      a.kill('SIGKILL');
-      b.kill('SIGKILL');
-      await Promise.all([a.exited, b.exited]);
+      leader.kill('SIGKILL');
+      await leader.exited;
+      await loop.stop();
+      await follower.close();
     }
   });
 });

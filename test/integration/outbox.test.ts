@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
 import { testLog } from '../helpers/log.ts';
 import { createEffectsTable, recordEffects } from '../helpers/outbox-effects.ts';
+import { withPatience } from '../helpers/wait.ts';
 
 /** `keys` × `perKey` events, interleaved across keys as a busy evaluator would write them. */
 function interleaved(keys: number, perKey: number): NewOutboxEvent[] {
@@ -186,16 +187,17 @@ describe('outbox dispatch', () => {
       log: testLog,
       metrics: createMetrics(),
       workers: 1,
-      pollMs: 60_000,
+      // A day: no run of this test lasts long enough for the poll to find the event.
+      pollMs: 24 * 3600_000,
       maxAttempts: 3,
       onIdle: () => signal.emit('idle'),
     });
     try {
-      // The worker has found nothing and sleeps on its 60 s poll: only a NOTIFY can wake it now.
+      // The worker has found nothing and sleeps on its poll: only a NOTIFY can wake it now.
       await asleep;
       const seen = once(signal, 'handled');
       await db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'test.effect', key: 'k', payload: { seq: 0 } }], systemClock.now()));
-      await Promise.race([seen, new Promise((_, reject) => setTimeout(() => reject(new Error('not woken within 5 s')), 5000))]);
+      await withPatience('the NOTIFY to wake the worker', seen);
       assert.equal(handled.length, 1);
     } finally {
       await workers.stop();

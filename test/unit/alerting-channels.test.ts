@@ -14,6 +14,7 @@ import { formatDuration, subjectLine } from '../../alerting/render.ts';
 import { createSlackChannel } from '../../alerting/slack.ts';
 import { createWebhookChannel, generateWebhookSecret, verifyWebhook } from '../../alerting/webhook.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { PATIENCE_MS } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const OPENED_AT = '2026-11-21T10:00:00.000Z';
@@ -211,7 +212,8 @@ describe('email channel', () => {
 
 describe('webhook channel', () => {
   const secret = generateWebhookSecret();
-  const channel = createWebhookChannel({ timeoutMs: 200 });
+  // Receivers that answer must never hit the timeout, however busy the machine running the tests.
+  const channel = createWebhookChannel({ timeoutMs: PATIENCE_MS });
   let receiver: WebhookReceiver;
   let config: { url: string; secret: string };
 
@@ -291,7 +293,10 @@ describe('webhook channel', () => {
 
   test('a receiver that does not answer in time is a retryable timeout', async () => {
     receiver.script('hang');
-    await assert.rejects(channel.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'timeout' }));
+    // Short, since waiting it out is the test; a hung receiver never answers, so no load can make
+    // this attempt succeed or fail any other way.
+    const impatient = createWebhookChannel({ timeoutMs: 200 });
+    await assert.rejects(impatient.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'timeout' }));
   });
 
   test('an unreachable receiver is a retryable network error', async () => {
@@ -307,7 +312,7 @@ describe('webhook channel', () => {
 });
 
 describe('slack channel', () => {
-  const channel = createSlackChannel({ timeoutMs: 1_000 });
+  const channel = createSlackChannel({ timeoutMs: PATIENCE_MS });
   let receiver: WebhookReceiver;
 
   beforeEach(async () => {
@@ -349,7 +354,7 @@ describe('slack channel', () => {
 });
 
 describe('pagerduty channel', () => {
-  const channel = createPagerDutyChannel({ timeoutMs: 1_000 });
+  const channel = createPagerDutyChannel({ timeoutMs: PATIENCE_MS });
   let receiver: WebhookReceiver;
 
   beforeEach(async () => {
