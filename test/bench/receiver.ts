@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { verifyWebhook } from '../../alerting/webhook.ts';
+import { verifyWebhook } from '../helpers/standard-webhooks.ts';
 import { guardChild } from './child-guard.ts';
 
 guardChild();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { verifyWebhook } from '../../alerting/webhook.ts';
 import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
 import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 import { startSmtpSink } from '../helpers/smtp-sink.ts';
+import { verifyWebhook } from '../helpers/standard-webhooks.ts';
 import { until } from '../helpers/wait.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 

@@ -5,7 +5,7 @@
 import { on, EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhook } from '../../alerting/webhook.ts';
+import { verifyWebhook } from './standard-webhooks.ts';
 import { PATIENCE_MS } from './wait.ts';
 
 export interface ReceivedRequest {

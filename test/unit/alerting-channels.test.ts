@@ -12,8 +12,9 @@ import type { IncidentView, Notification, NodeView } from '../../alerting/messag
 import { createPagerDutyChannel } from '../../alerting/pagerduty.ts';
 import { formatDuration, subjectLine } from '../../alerting/render.ts';
 import { createSlackChannel } from '../../alerting/slack.ts';
-import { createWebhookChannel, generateWebhookSecret, verifyWebhook } from '../../alerting/webhook.ts';
+import { createWebhookChannel, generateWebhookSecret } from '../../alerting/webhook.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { verifyWebhook } from '../helpers/standard-webhooks.ts';
 import { PATIENCE_MS } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { generateWebhookSecret, signWebhook, verifyWebhook } from '../../alerting/webhook.ts';
+import { generateWebhookSecret, signWebhook } from '../../alerting/webhook.ts';
+import { verifyWebhook } from '../helpers/standard-webhooks.ts';
 
-// The Standard Webhooks specification's published test vector: matching it means any receiver
-// using one of that specification's libraries verifies our deliveries.
+// The Standard Webhooks specification's published test vector, and its reference library as the
+// receiver: what we sign, any receiver using one of that specification's libraries verifies.
 const VECTOR = {
   secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
@@ -22,7 +23,7 @@ test('signs like the Standard Webhooks reference', () => {
   assert.equal(signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, Buffer.from(VECTOR.body)), VECTOR.signature);
 });
 
-test('verifies the reference request from a plain object or a Headers instance', () => {
+test('the reference library verifies the request from a plain object or a Headers instance', () => {
   assert.equal(verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, SIGNED_AT), true);
   assert.equal(verifyWebhook(VECTOR.secret, new Headers(vectorHeaders()), Buffer.from(VECTOR.body), SIGNED_AT), true);
 });
@@ -41,12 +42,11 @@ test('rejects a changed body, id or signature, and a foreign signature version',
   assert.equal(verifyWebhook(VECTOR.secret, unsigned, VECTOR.body, SIGNED_AT), false);
 });
 
-test('rejects timestamps outside the tolerance in either direction', () => {
+test('the reference library rejects timestamps outside its five minutes in either direction', () => {
   const at = (offsetSeconds: number) => new Date((VECTOR.timestamp + offsetSeconds) * 1000);
   assert.equal(verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, at(300)), true);
   assert.equal(verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, at(301)), false);
   assert.equal(verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, at(-301)), false);
-  assert.equal(verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, at(600), 900), true);
 });
 
 test('generates distinct whsec_ secrets of 24 random bytes', () => {
