@@ -16,7 +16,8 @@ export interface OptionSpec {
   multiple?: boolean;
   /** Shown in usage: `--interval 30`, `--label k=v`. */
   hint?: string;
-  description?: string;
+  /** One line in `lifeline <command> --help`. */
+  description: string;
 }
 
 export interface Command {

@@ -9,7 +9,7 @@ const list: Command = {
   options: {
     ...API_OPTIONS,
     ...LIST_OPTIONS,
-    status: { type: 'string', hint: 'open|acknowledged|resolved' },
+    status: { type: 'string', hint: 'open|acknowledged|resolved', description: 'only incidents in this state' },
   },
   async run(ctx) {
     const page = await ctx.fetchList<Incident>('/v1/incidents', { status: ctx.string('status') });
@@ -53,7 +53,7 @@ const resolve: Command = {
   args: ['<id>'],
   summary: 'resolve an incident by hand',
   example: 'lifeline incidents resolve 3f2c… --by alice --note "disk replaced"',
-  options: { ...API_OPTIONS, by: BY, note: { type: 'string', hint: 'text' } },
+  options: { ...API_OPTIONS, by: BY, note: { type: 'string', hint: 'text', description: "recorded on the incident's timeline" } },
   run: (ctx) => act(ctx, 'resolve', { by: ctx.string('by'), note: ctx.string('note') }),
 };
 

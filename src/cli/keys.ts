@@ -10,8 +10,8 @@ const create: Command = {
   example: 'lifeline keys create --name ci --scope write',
   options: {
     ...API_OPTIONS,
-    name: { type: 'string', hint: 'name' },
-    scope: { type: 'string', hint: SCOPES.join('|') },
+    name: { type: 'string', hint: 'name', description: 'what the key is for, as keys list shows it' },
+    scope: { type: 'string', hint: SCOPES.join('|'), description: 'admin ⊃ write ⊃ read, or ingest (heartbeats only)' },
   },
   async run(ctx) {
     const name = ctx.string('name');

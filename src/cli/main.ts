@@ -1,10 +1,12 @@
-// `lifeline <command> [args] [flags]`: finds the command, parses its flags strictly, runs it, and
-// turns what went wrong into an exit code: 2 for a wrong command line, 1 for anything else.
+// `lifeline <command> [args] [flags]`: commander finds the command, parses its flags strictly,
+// answers --help and --version and suggests the nearest name for a typo; this module turns what
+// went wrong into an exit code: 2 for a wrong command line, 1 for anything else.
 
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Command as Program, CommanderError, Option, type Help } from 'commander';
+import { PACKAGE_VERSION } from '../package-files.ts';
 import { agentCommand } from './agent.ts';
 import { ApiRequestError, ConnectionError, describeError } from './client.ts';
-import { Context, UsageError, type Command, type Io } from './command.ts';
+import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
@@ -20,90 +22,167 @@ export const COMMANDS: readonly Command[] = [
   migrateCommand,
 ];
 
+/** What `lifeline <group> --help` says of the two-word commands' first word. */
+const GROUPS: Record<string, string> = {
+  keys: 'create and list API keys',
+  nodes: 'register nodes and list their health',
+  incidents: 'list, acknowledge and resolve incidents',
+};
+
 const processIo: Io = {
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
   env: process.env,
 };
 
+const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}.`;
+
+/** `--interval 30`: the flag with its hint, as the synopsis and README write it. */
+const flagTerm = (name: string, o: OptionSpec) => (o.type === 'boolean' ? `--${name}` : `--${name} ${o.hint ?? name}`);
+
+/** Everything after `lifeline nodes add`: `<name> [--url url] … [--label k=v …]`. */
 function synopsis(c: Command): string {
-  const flags = Object.entries(c.options).map(([name, o]) => {
-    const flag = o.type === 'boolean' ? `--${name}` : `--${name} ${o.hint ?? name}`;
-    return `[${flag}${o.multiple ? ' …' : ''}]`;
-  });
-  return ['lifeline', c.name, ...(c.args ?? []), ...flags].join(' ');
+  const flags = Object.entries(c.options).map(([name, o]) => `[${flagTerm(name, o)}${o.multiple ? ' …' : ''}]`);
+  return [...(c.args ?? []), ...flags].join(' ');
 }
 
-export function usage(only?: Command): string {
-  if (only) {
-    const flags = Object.entries(only.options)
-      .filter(([, o]) => o.description)
-      .map(([name, o]) => `  --${name.padEnd(10)} ${o.description}`);
-    const summary = only.summary[0]!.toUpperCase() + only.summary.slice(1);
-    return [`Usage: ${synopsis(only)}`, '', `${summary}.`, ...(flags.length ? ['', ...flags] : []), '', `Example: ${only.example}`].join('\n');
-  }
-  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${(c.args ?? []).join(' ')}`.length));
-  const lines = COMMANDS.map((c) => `  ${`${c.name} ${(c.args ?? []).join(' ')}`.padEnd(width)}  ${c.summary}`);
-  return [
-    'Usage: lifeline <command> [args] [flags]',
-    '',
-    'Commands:',
-    ...lines,
-    '',
-    `API commands take --url (LIFELINE_URL, default http://127.0.0.1:8080), --token (LIFELINE_TOKEN)`,
-    'and --json (the API answer as it is). `lifeline <command> --help` shows a command\'s flags.',
-  ].join('\n');
+/** A command's words below `lifeline`, with its arguments: `nodes add <name>`. */
+function term(p: Program): string {
+  const words = p.registeredArguments.map((a) => `<${a.name()}>`);
+  for (let at: Program | null = p; at?.parent; at = at.parent) words.unshift(at.name());
+  return words.join(' ');
 }
 
-/** The longest command name the words start with: `nodes add web-1` → `nodes add`. */
-function find(argv: string[]): { command: Command; rest: string[] } {
-  for (const words of [2, 1]) {
-    const name = argv.slice(0, words).join(' ');
-    const command = COMMANDS.find((c) => c.name === name);
-    if (command) return { command, rest: argv.slice(words) };
+/**
+ * The top-level help lists every command with its arguments rather than the groups, so one
+ * `lifeline --help` shows all there is; a group's help lists its own commands the same way.
+ */
+const HELP: Partial<Help> = {
+  visibleCommands: (p) => (p.parent ? p.commands : p.commands.flatMap((c) => (c.commands.length ? c.commands : [c]))) as Program[],
+  subcommandTerm: (p) => term(p as Program),
+};
+
+/** commander's verdict on a command line, thrown out of its parse with the command it was about. */
+class CommandLineError extends Error {
+  constructor(
+    readonly error: CommanderError,
+    readonly program: Program,
+  ) {
+    super(error.message);
   }
-  const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
-  throw new UsageError(words ? `unknown command "${words}"` : 'no command given');
 }
 
-function parse(command: Command, rest: string[], io: Io): Context | 'help' {
-  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, o] of Object.entries(command.options)) options[name] = { type: o.type, multiple: o.multiple ?? false };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    // parseArgs names the flag in its first sentence; the usage below says what is accepted.
-    throw new UsageError((err as Error).message.split('. ')[0]!, command);
+interface Output extends Io {
+  /** Help that goes with an error: held back so that the error's own line comes first. */
+  helpForError(text: string): void;
+}
+
+/**
+ * Output and exits are ours, not commander's: it writes help to our stdout (or, with an error,
+ * to `helpForError`), leaves the error line to us, and throws instead of exiting, so tests can
+ * run the CLI in-process.
+ */
+function configured(p: Program, out: Output): Program {
+  return p
+    .configureOutput({ writeOut: out.stdout, writeErr: out.helpForError, outputError: () => {} })
+    .exitOverride((error) => {
+      throw new CommandLineError(error, p);
+    })
+    .helpOption('-h, --help', 'show this help')
+    .configureHelp(HELP);
+}
+
+function leaf(c: Command, name: string, out: Output): Program {
+  const p = configured(new Program(name), out)
+    .summary(c.summary)
+    .description(sentence(c.summary))
+    .usage(synopsis(c))
+    .addHelpText('after', `\nExample: ${c.example}`);
+  for (const arg of c.args ?? []) p.argument(arg);
+  for (const [flag, o] of Object.entries(c.options)) {
+    const option = new Option(o.type === 'boolean' ? `--${flag}` : `--${flag} <${o.hint ?? flag}>`, o.description);
+    if (o.multiple) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    p.addOption(option);
   }
-  if (parsed.values.help) return 'help';
-  const expected = command.args ?? [];
-  if (parsed.positionals.length !== expected.length) {
-    const problem = parsed.positionals.length < expected.length ? `missing ${expected.slice(parsed.positionals.length).join(' ')}` : `unexpected argument "${parsed.positionals[expected.length]}"`;
-    throw new UsageError(problem, command);
+  return p.action(() => c.run(new Context(c, p.opts(), p.args, out)));
+}
+
+/** The command tree for one run (commander keeps parse state on it); `leaves` maps ours to its. */
+function program(out: Output): { root: Program; leaves: Map<Command, Program> } {
+  const root = configured(new Program('lifeline'), out)
+    .usage('<command> [args] [flags]')
+    .version(PACKAGE_VERSION, '-V, --version', 'print the version')
+    .addHelpText(
+      'after',
+      [
+        '',
+        `API commands take --url (LIFELINE_URL, default ${DEFAULT_URL}), --token (LIFELINE_TOKEN)`,
+        'and --json (the API answer as it is). `lifeline <command> --help` shows a command\'s flags,',
+        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents).',
+      ].join('\n'),
+    );
+  const leaves = new Map<Command, Program>();
+  const groups = new Map<string, Program>();
+  for (const c of COMMANDS) {
+    const [first, second] = c.name.split(' ') as [string, string | undefined];
+    let parent = root;
+    if (second !== undefined) {
+      if (!groups.has(first)) {
+        const group = configured(new Program(first), out).usage('<command> [flags]').summary(GROUPS[first]!).description(sentence(GROUPS[first]!));
+        root.addCommand(group);
+        groups.set(first, group);
+      }
+      parent = groups.get(first)!;
+    }
+    const p = leaf(c, second ?? first, out);
+    parent.addCommand(p);
+    leaves.set(c, p);
   }
-  return new Context(command, parsed.values, parsed.positionals, io);
+  return { root, leaves };
+}
+
+/** commander's complaint in the words this CLI has always used, keeping its "(Did you mean …?)". */
+function complaint({ error, program: p }: CommandLineError): string {
+  const suggestion = /\n\(Did you mean .*\?\)$/.exec(error.message)?.[0] ?? '';
+  /** The command the words name, as far as two words go: `nodes frob`. */
+  const named = (args: string[]) => [...term(p).split(' ').filter(Boolean), ...args.filter((a) => !a.startsWith('-'))].slice(0, 2).join(' ');
+  switch (error.code) {
+    case 'commander.unknownCommand':
+      return `unknown command "${named(p.args)}"${suggestion}`;
+    case 'commander.unknownOption':
+      return error.message.replace(/^error: unknown/, 'Unknown');
+    case 'commander.missingArgument':
+      return `missing ${p.registeredArguments.slice(p.args.length).map((a) => `<${a.name()}>`).join(' ')}`;
+    case 'commander.excessArguments':
+      return `unexpected argument "${p.args[p.registeredArguments.length]}"`;
+    case 'commander.help': {
+      // A group without a command, or `lifeline help <a name it does not know>`.
+      const asked = p.args.filter((a) => a !== 'help');
+      return asked.length ? `unknown command "${named(asked)}"` : 'no command given';
+    }
+    default:
+      return error.message.replace(/^error: /, '');
+  }
 }
 
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
-  if (argv.length === 1 && ['help', '--help', '-h'].includes(argv[0]!)) {
-    io.stdout(usage() + '\n');
-    return 0;
-  }
+  let help = '';
+  const { root, leaves } = program({ ...io, helpForError: (text) => void (help += text) });
+  /** The error line, then the help of the command it is about (commander may have written it). */
+  const usageError = (message: string, p: Program) => {
+    if (!help) p.outputHelp({ error: true });
+    io.stderr(`lifeline: ${message}\n\n${help}`);
+    return 2;
+  };
   try {
-    const { command, rest } = find(argv);
-    const ctx = parse(command, rest, io);
-    if (ctx === 'help') {
-      io.stdout(usage(command) + '\n');
-      return 0;
-    }
-    await command.run(ctx);
+    await root.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`lifeline: ${err.message}\n\n${usage(err.command)}\n`);
-      return 2;
+    if (err instanceof CommandLineError) {
+      // --help, --version and `lifeline help` end the parse this way too, successfully.
+      return err.error.exitCode === 0 ? 0 : usageError(complaint(err), err.program);
     }
+    if (err instanceof UsageError) return usageError(err.message, (err.command && leaves.get(err.command)) ?? root);
     if (err instanceof ApiRequestError || err instanceof ConnectionError) {
       io.stderr(describeError(err) + '\n');
       return 1;

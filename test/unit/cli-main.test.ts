@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { run } from '../../src/cli/main.ts';
+import { COMMANDS, run } from '../../src/cli/main.ts';
 
 /** Runs the CLI in this process with captured output and an environment of our choosing. */
 async function cli(argv: string[], env: Record<string, string> = {}) {
@@ -33,10 +34,48 @@ describe('the command line', () => {
     assert.match(r.stdout, /^Usage: lifeline nodes add <name> .*\[--label k=v …\]/);
   });
 
+  it('prints the version of the package on --version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, `${version}\n`);
+  });
+
+  it("lists a group's commands, and only those, on <group> --help", async () => {
+    const r = await cli(['nodes', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: lifeline nodes <command>/);
+    assert.match(r.stdout, /^ {2}nodes add <name> +register a node/m);
+    assert.match(r.stdout, /^ {2}nodes list +list nodes/m);
+    assert.doesNotMatch(r.stdout, /keys create|incidents/);
+  });
+
+  it('describes every flag of every command in its --help', async () => {
+    for (const c of COMMANDS) {
+      const r = await cli([...c.name.split(' '), '--help']);
+      assert.equal(r.code, 0, c.name);
+      for (const [flag, o] of Object.entries(c.options)) {
+        const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${flag}`));
+        assert.ok(line?.includes(o.description.split(' ').slice(0, 3).join(' ')), `${c.name} --help describes --${flag}: ${r.stdout}`);
+      }
+    }
+  });
+
+  it('suggests the nearest command or flag for a typo', async () => {
+    const command = await cli(['nodes', 'lst']);
+    assert.equal(command.code, 2);
+    assert.match(command.stderr, /unknown command "nodes lst"\n\(Did you mean list\?\)/);
+    const flag = await cli(['nodes', 'list', '--lable', 'role:web']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /Unknown option '--lable'\n\(Did you mean --label\?\)/);
+  });
+
   const usageErrors: Array<[string, string[], RegExp]> = [
     ['no command', [], /no command given/],
     ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
     ['an unknown subcommand', ['nodes', 'frob'], /unknown command "nodes frob"/],
+    ['help on an unknown command', ['help', 'frob'], /unknown command "frob"/],
+    ['a group without its command', ['nodes'], /no command given/],
     ['an unknown flag', ['nodes', 'list', '--bogus'], /Unknown option '--bogus'/],
     ['a missing argument', ['incidents', 'ack'], /missing <id>/],
     ['an extra argument', ['nodes', 'list', 'web-1'], /unexpected argument "web-1"/],
