@@ -115,7 +115,7 @@ export function createApp(deps: AppDeps) {
 
   // Unauthenticated like /metrics: the API's shape is no secret, and agents' authors need it.
   app.get('/openapi.json', openApiDocument(app));
-  app.get('/docs', docsPage('/openapi.json'));
+  app.route('/docs', docsPage('/openapi.json'));
 
   if (deps.ingestor) {
     const v1 = new Hono<AuthEnv>();

@@ -135,13 +135,14 @@ export const operationDocs =
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+// Markdown: no line may start with a number and a dot or parenthesis, or it renders as a list.
 const DESCRIPTION = `A self-hosted health and incident engine: agents post heartbeats, Lifeline judges each node's
 health, opens and escalates incidents, pages on-call channels and reports uptime.
 
 JSON with snake_case fields; timestamps are RFC 3339 UTC with milliseconds; ids are opaque strings.
 Send \`Authorization: Bearer <secret>\` (an API key or a node token; each operation names what it
-needs). Lists are \`{"items": [...], "next_cursor": string|null}\` and take \`limit\` (default 50, max
-500) and \`cursor\`. Every refusal is \`{"error": {"code", "message", "details"?}}\`, and a refused
+needs). Lists are \`{"items": [...], "next_cursor": string|null}\` and take \`limit\` (default 50,
+max 500) and \`cursor\`. Every refusal is \`{"error": {"code", "message", "details"?}}\`, and a refused
 request changes nothing. An interactive reference is served at /docs.`;
 
 /** GET /openapi.json: every annotated route of `app`, generated on the first request and kept. */

@@ -517,13 +517,27 @@ describe('the OpenAPI document', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
     const html = await res.text();
     assert.match(html, /data-spec="\/openapi\.json"/);
-    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+stylesheet|https?:\/\//, 'nothing is loaded from elsewhere');
-    // The inline script and style are exactly what the CSP allows, or the browser would block them.
+    // Nothing is loaded from elsewhere: every script and stylesheet is a path on this origin, served here.
+    assert.doesNotMatch(html, /https?:\/\/|src="\/\/|href="\/\//, 'nothing is loaded from elsewhere');
+    const loaded = [...html.matchAll(/<script[^>]+src="([^"]+)"|<link[^>]+stylesheet[^>]+href="([^"]+)"/g)].map((m) => m[1] ?? m[2]!);
+    assert.deepEqual(loaded.sort(), ['/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css']);
+    for (const path of loaded) {
+      const asset = await h.req('GET', path);
+      assert.equal(asset.status, 200, path);
+      assert.match(asset.headers.get('content-type') ?? '', path.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
+      assert.equal(asset.headers.get('x-content-type-options'), 'nosniff');
+      assert.ok((await asset.arrayBuffer()).byteLength > 10_000, `${path} is the renderer, not a stub`);
+      const again = await h.req('GET', path, { headers: { 'if-none-match': asset.headers.get('etag') ?? 'none' } });
+      assert.equal(again.status, 304, `${path} is revalidated, not sent again`);
+    }
+    // The inline script is exactly what the CSP allows, or the browser would block it; scripts and
+    // styles otherwise come only from this origin, and nothing may be evaluated or inlined.
     const csp = res.headers.get('content-security-policy') ?? '';
     const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
-    const style = /<style>([\s\S]*)<\/style>/.exec(html)![1]!;
-    assert.ok(csp.includes(`script-src ${hashOf(script)}`), csp);
-    assert.ok(csp.includes(`style-src ${hashOf(style)}`), csp);
+    assert.ok(csp.includes(`script-src ${hashOf(script)} 'self'`), csp);
+    assert.ok(csp.includes("style-src 'self'"), csp);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.doesNotMatch(html, /<style/);
     assert.match(csp, /default-src 'none'/);
   });
 });

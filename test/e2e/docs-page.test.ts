@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Browser, Page } from 'playwright-core';
+import { ADMIN_TOKEN, createHarness, type Harness } from '../helpers/app.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+
+// /docs as a person sees it: Chromium loads the page from the app over HTTP, under the page's own
+// Content-Security-Policy, and must render every operation of /openapi.json and call the API.
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+describe('the /docs page in a browser', () => {
+  let h: Harness;
+  let server: ServerType;
+  let origin: string;
+  let browser: Browser;
+
+  before(async () => {
+    h = await createHarness();
+    server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(server, 'listening');
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    await h?.close();
+  });
+
+  /** A page that notes every script error, CSP violation and request to another origin. */
+  async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`error: ${e.message}`));
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.push(`request to ${url}`);
+    });
+    await page.exposeFunction('cspViolation', (what: string) => problems.push(`CSP: ${what}`));
+    await page.addInitScript({
+      content: "document.addEventListener('securitypolicyviolation', (e) => window.cspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));",
+    });
+    return { page, problems };
+  }
+
+  it('renders every operation of /openapi.json, loading nothing from elsewhere and breaking no CSP rule', async () => {
+    const doc = (await (await h.req('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((k) => METHODS.includes(k))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const { page, problems } = await watchedPage();
+    await page.goto(`${origin}/docs`);
+    await page.locator('.opblock').nth(documented.length - 1).waitFor();
+    const shown = await page
+      .locator('.opblock-summary')
+      .evaluateAll((rows) => rows.map((r) => `${r.querySelector('.opblock-summary-method')?.textContent} ${r.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`));
+    assert.deepEqual(shown.sort(), documented.sort());
+    assert.match((await page.locator('.info .title').textContent()) ?? '', /^Lifeline/);
+    assert.deepEqual(problems, []);
+  });
+
+  it('calls the API from the page with the token given to Authorize', async () => {
+    await h.createNode('docs-web-1');
+    const { page, problems } = await watchedPage();
+    await page.goto(`${origin}/docs`);
+    await page.getByRole('button', { name: 'Authorize' }).first().click();
+    const apiKey = page.locator('.auth-container').filter({ hasText: 'apiKey' });
+    await apiKey.locator('input').fill(ADMIN_TOKEN);
+    await apiKey.getByRole('button', { name: 'Apply credentials' }).click();
+    await apiKey.getByRole('button', { name: 'Close' }).click();
+
+    const listNodes = page.locator('.opblock-get').filter({ has: page.locator('[data-path="/v1/nodes"]') });
+    await listNodes.locator('.opblock-summary').click();
+    await listNodes.getByRole('button', { name: 'Try it out' }).click();
+    await listNodes.getByRole('button', { name: 'Execute' }).click();
+    const answer = listNodes.locator('.live-responses-table tr.response');
+    await answer.waitFor();
+    assert.equal((await answer.locator('.response-col_status').textContent())?.trim(), '200');
+    assert.match((await answer.locator('.response-col_description').textContent()) ?? '', /"name": "docs-web-1"/);
+    assert.deepEqual(problems, []);
+  });
+});
