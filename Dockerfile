@@ -1,26 +1,35 @@
 # syntax=docker/dockerfile:1
-# The Lifeline engine. Multi-stage: production dependencies are installed from the lockfile in the
-# first stage; the runtime stage gets them and the sources, nothing else. tsx is a production
-# dependency because the engine runs its TypeScript sources directly (there is no build step).
+# The Lifeline engine. Multi-stage: the first stage compiles the TypeScript with the full lockfile
+# (dev dependencies included), the second installs production dependencies only, and the runtime
+# stage gets those dependencies and the compiled JavaScript, nothing else: no compiler, no sources.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workers ./workers
+COPY alerting ./alerting
+# npm ci runs the prepare script, which compiles src/, workers/ and alerting/ into dist/.
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+# --ignore-scripts: prepare would compile, which needs the dev dependencies; the build stage did it.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and read-only to the engine: the process cannot rewrite its own code.
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
-COPY src ./src
-COPY workers ./workers
-COPY alerting ./alerting
+COPY --from=build /app/dist ./dist
+# package.json for the version; sql/ for the migrations the engine applies at start.
+COPY package.json ./
 COPY sql ./sql
 # The CLI (`npx lifeline …` inside the container: migrate, keys, nodes, incidents, uptime, agent).
 COPY bin ./bin
 USER node
 EXPOSE 8080
 # node directly (not npm) so SIGTERM reaches the engine and it drains before exiting.
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "dist/src/main.js"]

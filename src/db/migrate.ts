@@ -1,9 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-files.ts';
 import { createSql, ensureDatabase } from './client.ts';
 import { LOCKS } from './locks.ts';
 
-const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+const SQL_DIR = fileURLToPath(new URL('sql/', PACKAGE_ROOT));
 
 export interface MigrationResult {
   applied: string[];

@@ -57,8 +57,8 @@ export class EngineProcess {
     this.exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   }
 
-  /** `command` defaults to running src/main.ts under tsx, as `npm start` does. */
-  static start(env: Record<string, string>, command: string[] = [process.execPath, '--import', 'tsx', 'src/main.ts']): EngineProcess {
+  /** `command` defaults to the compiled engine, as `npm start` runs it (`npm test` builds it first). */
+  static start(env: Record<string, string>, command: string[] = [process.execPath, 'dist/src/main.js']): EngineProcess {
     const child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', ...env },

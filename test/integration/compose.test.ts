@@ -233,7 +233,7 @@ test('Grafana provisions the prometheus datasource and the dashboard folder it m
   assert.ok(env.GF_AUTH_ANONYMOUS_ENABLED === 'true' || env.GF_SECURITY_ADMIN_PASSWORD === 'admin', 'no documented way in');
 });
 
-test('the Dockerfile is multi-stage, installs production dependencies only and runs the sources as the node user', () => {
+test('the Dockerfile is multi-stage, installs production dependencies only and runs the compiled engine as the node user', () => {
   const dockerfile = read('Dockerfile');
   const instructions = dockerfile
     .split('\n')
@@ -244,14 +244,26 @@ test('the Dockerfile is multi-stage, installs production dependencies only and r
   assert.ok(instructions.some((l) => /^RUN\b.*\bnpm ci\b.*--omit=dev\b/.test(l)), 'npm ci --omit=dev is missing');
   assert.ok(instructions.some((l) => /^COPY\s+--from=/.test(l)), 'the runtime stage does not take the installed dependencies');
   // The last USER applies to the runtime stage and must not be root.
-  const users = instructions.slice(instructions.lastIndexOf(from.at(-1)!)).filter((l) => /^USER\s/.test(l));
+  const runtime = instructions.slice(instructions.lastIndexOf(from.at(-1)!));
+  const users = runtime.filter((l) => /^USER\s/.test(l));
   assert.ok(users.length > 0, 'the runtime stage has no USER');
   assert.doesNotMatch(users.at(-1)!, /^USER\s+(root|0)(:|\s|$)/);
   for (const dir of ['src', 'workers', 'alerting', 'sql']) {
     assert.ok(instructions.some((l) => new RegExp(`^COPY\\s+${dir}\\s`).test(l)), `${dir}/ is not copied`);
   }
-  assert.ok(instructions.includes('CMD ["node", "--import", "tsx", "src/main.ts"]'));
-  // The image runs TypeScript through tsx, so it must survive --omit=dev.
-  const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
-  assert.ok(pkg.dependencies.tsx, 'tsx must be a production dependency');
+  // The image starts what `npm start` starts: the JavaScript that `npm ci` compiled (its prepare
+  // script) in a stage with the dev dependencies, copied into the runtime stage.
+  const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+  const cmd = runtime.filter((l) => /^CMD\s/.test(l)).at(-1);
+  assert.ok(cmd, 'the runtime stage has no CMD');
+  assert.deepEqual(JSON.parse(cmd.slice('CMD'.length)), pkg.scripts.start!.split(' '));
+  const stage = runtime.map((l) => /^COPY\s+--from=(\S+)\s+\/app\/dist\s/.exec(l)?.[1]).find(Boolean);
+  assert.ok(stage, 'the runtime stage does not take the compiled dist/');
+  const start = instructions.findIndex((l) => new RegExp(`^FROM\\s.*\\sAS\\s+${stage}$`, 'i').test(l));
+  const end = instructions.findIndex((l, i) => i > start && /^FROM\s/i.test(l));
+  const build = instructions.slice(start, end);
+  assert.ok(build.some((l) => /^RUN\b.*\bnpm ci\b/.test(l) && !/--omit=dev|--ignore-scripts/.test(l)), `stage ${stage} does not run npm ci with its prepare script`);
+  assert.match(pkg.scripts.prepare ?? '', /\bbuild\b/);
+  // Nothing is compiled at run time, so no TypeScript tooling ships with the engine.
+  for (const tool of ['tsx', 'typescript']) assert.equal(pkg.dependencies[tool], undefined, `${tool} is a production dependency`);
 });
