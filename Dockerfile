@@ -15,8 +15,9 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: prepare would compile, which needs the dev dependencies; the build stage did it.
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# --ignore-scripts skips our prepare script (compiling needs the dev dependencies; the build stage
+# did it); npm rebuild then runs the dependencies' own install scripts, which it skipped too.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
