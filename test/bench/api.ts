@@ -71,6 +71,22 @@ export function metricValue(text: string, name: string): number {
   return sum;
 }
 
+/**
+ * A histogram's mean and the upper bound of the bucket holding quantile `q` (a bound, not an
+ * estimate: the histogram keeps no finer detail), in seconds.
+ */
+export function histogramSummary(text: string, name: string, q: number): { mean: number; bound: number; count: number } {
+  const count = metricValue(text, `${name}_count`);
+  const buckets: Array<[number, number]> = [];
+  for (const line of text.split('\n')) {
+    const m = line.match(new RegExp(`^${name}_bucket\\{.*le="([^"]+)".*\\} (\\S+)$`));
+    if (m) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const bound = buckets.find(([, n]) => n >= q * count)?.[0] ?? Number.NaN;
+  return { mean: count ? metricValue(text, `${name}_sum`) / count : Number.NaN, bound, count };
+}
+
 /** Series in a Prometheus exposition: every sample line (comments and blanks are not series). */
 export function seriesCount(text: string): number {
   return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).length;

@@ -1,5 +1,5 @@
 import { createSql, type Sql } from '../../src/db/client.ts';
-import { createApiKey, postHeartbeats } from './api.ts';
+import { createApiKey, getText, histogramSummary, postHeartbeats } from './api.ts';
 import { startEngine } from './children.ts';
 import { createBenchDatabase } from './databases.ts';
 import { progress } from './log.ts';
@@ -148,6 +148,10 @@ export async function benchDetection(o: BenchOptions, scope: Scope): Promise<Sec
   await paced(names, o.detectSpreadMs, (g) => postHeartbeats(engine.base, key, g));
   await waitFor(`${n} nodes down`, () => (watcher.count('down') >= n ? true : undefined), waitMs, 100);
   await watcher.stop();
+  // Ingest and the evaluator ran side by side the whole time: what each cost while the other ran.
+  const exposition = (await getText(engine.base, '/metrics')).text;
+  const flushes = histogramSummary(exposition, 'lifeline_ingest_flush_seconds', 0.99);
+  const passes = histogramSummary(exposition, 'lifeline_evaluator_tick_seconds', 0.99);
   await engine.child.stop();
 
   // Baseline: the same fleet in its own database; "ingest" is a direct UPDATE per group.
@@ -175,6 +179,9 @@ export async function benchDetection(o: BenchOptions, scope: Scope): Promise<Sec
   row(s, 'deadline → down committed, p99', ms(percentile(down, 99), 0), ms(percentile(naiveDown, 99), 0), '≤ 1,000 ms', percentile(down, 99) <= 1000);
   row(s, 'deadline → down committed, max', ms(max(down), 0), ms(max(naiveDown), 0), '—');
   row(s, 'heartbeat received → unknown→healthy committed, p50/p99', `${ms(percentile(recovery, 50), 0)}/${ms(percentile(recovery, 99), 0)}`, '—', `within one tick (${int(INTERVAL_MS)} ms)`, percentile(recovery, 99) <= INTERVAL_MS);
+  const summary = (h: ReturnType<typeof histogramSummary>) => `${ms(h.mean * 1000, 2)}, ≤ ${ms(h.bound * 1000, 0)} (${int(h.count)})`;
+  row(s, 'ingest flush during the run — mean, p99 bucket bound (flushes)', summary(flushes), '—', '—');
+  row(s, 'evaluator pass during the run — mean, p99 bucket bound (passes)', summary(passes), '—', '—');
   s.notes.push(
     `Lifeline: engine child with \`LIFELINE_ROLES=api,evaluator\`, \`LIFELINE_EVALUATOR_INTERVAL_MS=${INTERVAL_MS}\`; ${Math.ceil(n / BATCH)} batch requests (ingest key, by name) evenly over ${o.detectSpreadMs} ms, so deadlines spread alike. Down transitions seen: ${int(down.length)}, recoveries: ${int(recovery.length)}.`,
     `Baseline: a detector that scans every node each ${INTERVAL_MS} ms (set-wise UPDATE + log + outbox in one transaction); the same nodes and pacing, heartbeats written straight to node_heartbeats.`,

@@ -21,8 +21,9 @@ interface Persistence {
   hotUpd: number;
   /** Commits in the benchmark database over the window (every session: an upper bound). */
   commits: number;
-  /** Flush transactions the engine itself counted (lifeline_ingest_flush_seconds_count). */
+  /** Flush transactions the engine itself counted (lifeline_ingest_flush_seconds_count), and their time. */
   flushes: number | undefined;
+  flushSeconds: number | undefined;
   /** Secret-hash lookup queries (authentication cache misses). */
   lookups: number;
 }
@@ -33,18 +34,19 @@ interface Persistence {
  * that run's writes and nothing of the warm-up.
  */
 async function withPersistence(db: BenchDatabase, engine: EngineChild | undefined, label: string, spec: LoadSpec) {
-  const flushCount = async () => {
+  const flushTotals = async () => {
     if (!engine) return undefined;
     if (!engine.child.alive) throw new Error(`the engine exited; last output:\n${engine.child.tail()}`);
-    return metricValue((await getText(engine.base, '/metrics')).text, 'lifeline_ingest_flush_seconds_count');
+    const text = (await getText(engine.base, '/metrics')).text;
+    return { count: metricValue(text, 'lifeline_ingest_flush_seconds_count'), seconds: metricValue(text, 'lifeline_ingest_flush_seconds_sum') };
   };
   await warmUp(label, spec);
   const before = await settledUpdates(db.sql, 'node_heartbeats');
   const c0 = await commits(db.sql);
   const l0 = await secretLookups(db.sql);
-  const f0 = await flushCount();
+  const f0 = await flushTotals();
   const result = await measure(label, spec);
-  const f1 = await flushCount();
+  const f1 = await flushTotals();
   const after = await settledUpdates(db.sql, 'node_heartbeats');
   const c1 = await commits(db.sql);
   const l1 = await secretLookups(db.sql);
@@ -52,13 +54,15 @@ async function withPersistence(db: BenchDatabase, engine: EngineChild | undefine
     upd: after.upd - before.upd,
     hotUpd: after.hotUpd - before.hotUpd,
     commits: c1 - c0,
-    flushes: f0 === undefined || f1 === undefined ? undefined : f1 - f0,
+    flushes: f0 === undefined || f1 === undefined ? undefined : f1.count - f0.count,
+    flushSeconds: f0 === undefined || f1 === undefined ? undefined : f1.seconds - f0.seconds,
     lookups: l1 - l0,
   };
   return { result, p };
 }
 
 const hotRatio = (p: Persistence) => (p.upd > 0 ? p.hotUpd / p.upd : Number.NaN);
+const flushMeanMs = (p: Persistence) => (p.flushes && p.flushSeconds !== undefined ? (p.flushSeconds / p.flushes) * 1000 : Number.NaN);
 
 export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Section> {
   const s = section(`1. Heartbeat ingest (single process, ${int(o.ingestNodes)} nodes)`);
@@ -117,6 +121,7 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
   const hotB = hotRatio(lifeBatch.p);
   row(s, 'HOT updates on node_heartbeats (single run)', pct(hotL), pct(hotRatio(naiveSingle.p)), '≥ 90 %', hotL >= 0.9);
   row(s, 'HOT updates on node_heartbeats (batch run)', pct(hotB), pct(hotRatio(naiveBatch.p)), '≥ 90 %', hotB >= 0.9);
+  row(s, 'flush transaction, mean (single run / batch run)', `${ms(flushMeanMs(life.p), 2)} / ${ms(flushMeanMs(lifeBatch.p), 2)}`, '—', '—');
   const perRequest = (p: Persistence, r: LoadResult) => p.upd / Math.max(1, r.sent);
   row(s, 'row updates per heartbeat (single run)', perRequest(life.p, L).toFixed(3), perRequest(naiveSingle.p, N).toFixed(3), 'coalesced per node (< 1)', perRequest(life.p, L) < 1);
   const per1000 = (p: Persistence, heartbeats: number) => (p.commits / Math.max(1, heartbeats)) * 1000;
