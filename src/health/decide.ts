@@ -166,29 +166,35 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
   }
 
+  /** What the latest heartbeat reported, as of its receive time: a report, or a recovery. */
+  const judgeReport = () => {
+    const report = reported(s);
+    if (report.state !== 'healthy') return go(report.state, last, report.reason);
+    const consecutive = Math.min(s.okStreak, s.received - entryReceived);
+    if (state !== 'healthy' && consecutive >= policy.successesForRecovery) {
+      const n = policy.successesForRecovery;
+      go('healthy', last, `${n} consecutive ok heartbeat${n === 1 ? '' : 's'}`);
+    }
+  };
+
   // 3. Silence: down at the deadline, but only once ingest has flushed past it, so a heartbeat
   //    received just before the deadline and still in a buffer is never mistaken for silence.
   const deadline = downDeadline(last, coverage.since, policy);
   if (deadline <= now) {
     if (deadline <= coverage.seenAt) {
+      // A heartbeat newer than the state may be judged only after its own deadline has passed
+      // (an evaluator that was overloaded or stopped). What it reported still happened: record
+      // it at its receive time, then the silence after it. A heartbeat inside a maintenance
+      // window that has since ended is not judged: the window covered it.
+      if (last > since && state !== 'maintenance') judgeReport();
       go('down', deadline, `no heartbeat for ${formatSeconds(downAfterMs(policy))}`);
       return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
     }
   }
 
   // 4. The latest heartbeat's own report.
-  const report = reported(s);
-  if (report.state === 'healthy') {
-    const consecutive = Math.min(s.okStreak, s.received - entryReceived);
-    if (state !== 'healthy' && consecutive >= policy.successesForRecovery) {
-      const n = policy.successesForRecovery;
-      go('healthy', last, `${n} consecutive ok heartbeat${n === 1 ? '' : 's'}`);
-    } else if (state === 'maintenance') {
-      go('unknown', now, 'maintenance ended; waiting for ok heartbeats');
-    }
-  } else {
-    go(report.state, last, report.reason);
-  }
+  judgeReport();
+  if (state === 'maintenance') go('unknown', now, 'maintenance ended; waiting for ok heartbeats');
 
   const nextCheckAt = deadline <= now ? new Date(now.getTime() + WATERMARK_RECHECK_MS) : deadline;
   return { transitions, nextCheckAt, receivedAtEntry: entryReceived };

@@ -163,6 +163,65 @@ describe('decide: recovery', () => {
   });
 });
 
+describe('decide: a heartbeat judged only after its own deadline', () => {
+  // Down since 90 (silence after the beat at 0); one late ok heartbeat at 100, whose own deadline
+  // is 190. An evaluator that reads it only at 200 must still record what happened.
+  const p3 = { ...policy, successesForRecovery: 3 };
+  const lateOk: Partial<Snapshot> = { state: 'down', since: at(90), receivedAtEntry: 10, lastHeartbeatAt: at(100), okStreak: 1, received: 11 };
+  const cases: Array<{ name: string; p: Policy; over: Partial<Snapshot>; now: number; seenAt?: number; want: string[] }> = [
+    { name: 'a recovery at its receive time, then down at its deadline', p: policy, over: lateOk, now: 200, want: ['down->healthy@100', 'healthy->down@190'] },
+    { name: 'only the recovery while the watermark has not passed the new deadline', p: policy, over: lateOk, now: 200, seenAt: 189, want: ['down->healthy@100'] },
+    { name: 'only the recovery when judged before the new deadline', p: policy, over: lateOk, now: 150, want: ['down->healthy@100'] },
+    { name: 'no recovery when successes_for_recovery is not met: nothing to record', p: p3, over: lateOk, now: 200, want: [] },
+    {
+      name: 'a recovery on the last of successes_for_recovery late ok heartbeats',
+      p: p3,
+      over: { ...lateOk, okStreak: 3, received: 13 },
+      now: 200,
+      want: ['down->healthy@100', 'healthy->down@190'],
+    },
+    {
+      name: 'a late degraded report, then down',
+      p: policy,
+      over: { ...lateOk, lastStatus: 'degraded', okStreak: 0 },
+      now: 200,
+      want: ['down->degraded@100', 'degraded->down@190'],
+    },
+    {
+      name: 'a healthy node whose last report was failing is down from that report, not from its deadline',
+      p: policy,
+      over: { lastStatus: 'failing', okStreak: 0 },
+      now: 200,
+      want: ['healthy->down@0'],
+    },
+    { name: 'a first heartbeat judged late: healthy at it, down at its deadline', p: policy, over: { state: 'unknown', since: at(-5), okStreak: 1, received: 1 }, now: 200, want: ['unknown->healthy@0', 'healthy->down@90'] },
+    {
+      name: 'a heartbeat older than the state was judged already: no repeat',
+      p: policy,
+      over: { ...lateOk, since: at(190), receivedAtEntry: 11 },
+      now: 300,
+      want: [],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const now = at(c.now);
+      const s = snap({ ...c.over, coverage: { since: at(-86_400), blindFrom: null, seenAt: at(c.seenAt ?? c.now) } }, now);
+      assert.deepEqual(summary(s, c.p, now), c.want);
+    });
+  }
+
+  it('stores the heartbeat count with the final down, and keeps the log monotonic', () => {
+    const now = at(200);
+    const d = decide(snap({ ...lateOk, coverage: { since: at(-86_400), blindFrom: null, seenAt: now } }, now), policy, now);
+    assert.equal(d.receivedAtEntry, 11, 'a later ok heartbeat counts towards the next recovery');
+    assert.equal(d.nextCheckAt, null, 'down for silence: only a heartbeat can change it');
+    const times = [at(90), ...d.transitions.map((t) => t.at)].map((t) => t.getTime());
+    assert.deepEqual(times, [...times].sort((a, b) => a - b));
+    assert.match(d.transitions[1]!.reason, /no heartbeat for 90s/);
+  });
+});
+
 describe('decide: honest restarts', () => {
   // Ingest went dark at 100 and resumed at 700 (ten minutes blind).
   const coverage = { since: at(700), blindFrom: at(100), seenAt: at(700) };
