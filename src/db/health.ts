@@ -1,4 +1,5 @@
 import type { Queryable } from './client.ts';
+import { LOCKS } from './locks.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
 
@@ -136,15 +137,25 @@ export interface Reschedule {
   nodeId: string;
   dueAt: Date | null;
   wake: number;
+  /** The heartbeat count the pass judged the node on. */
+  received: number;
 }
 
-/** Pushes due times back, only where ingest has not woken the node since it was read. */
+/**
+ * Pushes due times back, only where the pass saw everything: neither woken (wake) nor sent a
+ * heartbeat (received) since it was read. The heartbeat-write lock, taken exclusively first,
+ * waits for flushes in flight and holds new ones until this transaction commits: a flush that
+ * stored a heartbeat the pass did not read has committed, so `received` differs and the node
+ * stays due; a flush that commits later reads the node's new state and wakes it if it must.
+ */
 export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<void> {
   if (items.length === 0) return;
+  await tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`;
   await withPrimaryKeyJoins(tx, () => tx`
     update node_due d set due_at = v.due_at
     from unnest(${items.map((i) => i.nodeId)}::uuid[],
                 ${items.map((i) => (i.dueAt ? i.dueAt.toISOString() : 'infinity'))}::text[]::timestamptz[],
-                ${items.map((i) => i.wake)}::bigint[]) as v(node_id, due_at, wake)
-    where d.node_id = v.node_id and d.wake = v.wake`);
+                ${items.map((i) => i.wake)}::bigint[], ${items.map((i) => i.received)}::bigint[]) as v(node_id, due_at, wake, received)
+    join node_heartbeats hb on hb.node_id = v.node_id
+    where d.node_id = v.node_id and d.wake = v.wake and hb.received = v.received`);
 }

@@ -1,5 +1,17 @@
 import type { Queryable } from './client.ts';
+import { LOCKS } from './locks.ts';
 import type { Coverage } from '../health/decide.ts';
+
+/**
+ * The first statement of every transaction that writes heartbeats: the heartbeat-write lock,
+ * shared (flushes never wait for each other). An evaluator pushing due times back takes it
+ * exclusively, so a flush either commits before that push-back reads the heartbeat rows, or
+ * starts after it committed and so sees the node's new state when deciding whether to wake it.
+ * Taken before any row lock, so a flush never waits for it while holding something.
+ */
+export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
+  await tx`select pg_advisory_xact_lock_shared(${LOCKS.heartbeatWrites})`;
+}
 
 /** One node's heartbeats since the last flush, coalesced (see src/ingest/buffer.ts). */
 export interface CoalescedHeartbeat {
@@ -19,7 +31,9 @@ export interface CoalescedHeartbeat {
  * row (HOT: no indexed column changes) and, only for heartbeats that may change a state — a non-ok
  * report, or any report from a node that is not healthy — pulls the node's due time forward so the
  * evaluator looks at it next tick. A healthy fleet reporting ok touches nothing but its own rows.
- * A batch whose seq is not above the stored one is stale and ignored (CONTRACT §4).
+ * A batch whose seq is not above the stored one is stale and ignored. The caller's
+ * transaction must have taken shareHeartbeatWrites first, or the wake decision may read a state
+ * an evaluator is about to replace.
  */
 export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[], now: Date): Promise<number> {
   if (batch.length === 0) return 0;

@@ -8,6 +8,14 @@ export const LOCKS = {
   migrations: 7_346_001,
   /** Evaluator leadership (session lock on a dedicated connection). */
   evaluatorLeader: 7_346_002,
+  /**
+   * Heartbeat writes against the evaluator's push-backs (transaction lock): every ingest flush
+   * takes it shared for its whole transaction; an evaluator write that takes nodes out of healthy
+   * takes it exclusively just before pushing their due times back (see reschedule in health.ts).
+   * (7_346_003 was the storm digest's lock in 0.1.0: not reused, so engines of both versions
+   * running side by side in a rolling upgrade never share an id.)
+   */
+  heartbeatWrites: 7_346_004,
 } as const;
 
 /** Class of the two-int keys (pg_advisory_xact_lock(class, hash)): per-channel storm counters. */

@@ -49,7 +49,7 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
     );
     // A window ending or beginning is a moment to judge the node again, like a deadline.
     const windowEdge = span ? (span.from ? span.until : span.nextStart) : null;
-    reschedules.push({ nodeId: row.node_id, dueAt: earliest(d.nextCheckAt, windowEdge), wake: row.wake });
+    reschedules.push({ nodeId: row.node_id, dueAt: earliest(d.nextCheckAt, windowEdge), wake: row.wake, received: row.received });
     const last = d.transitions.at(-1);
     if (!last) continue;
     writes.push({

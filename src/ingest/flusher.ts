@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql, Tx } from '../db/client.ts';
 import { classifyDbError, sqlState } from '../db/errors.ts';
-import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, writeHeartbeats, type CoalescedHeartbeat } from '../db/heartbeats.ts';
+import {
+  advanceCoverage,
+  announceFlush,
+  leaveCoverage,
+  resetAfterGap,
+  shareHeartbeatWrites,
+  writeHeartbeats,
+  type CoalescedHeartbeat,
+} from '../db/heartbeats.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -63,7 +71,8 @@ export class IngestFlusher {
   private commit(at: Date, write: (tx: Tx) => Promise<number>): Promise<number> {
     const { sql, log, gapMs } = this.deps;
     return sql.begin(async (tx) => {
-      await tx`set local synchronous_commit = off`;
+      // One round trip: postgres.js pipelines queries issued together, in order.
+      await Promise.all([tx`set local synchronous_commit = off`, shareHeartbeatWrites(tx)]);
       const { gapFrom } = await advanceCoverage(tx, this.instanceId, at, gapMs);
       if (gapFrom) {
         log.warn({ blind_from: gapFrom, since: at }, 'ingest coverage resumed after a gap; the gap is recorded as unknown');
