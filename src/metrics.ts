@@ -51,6 +51,12 @@ export function createMetrics(source?: MetricsSource) {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: r,
     }),
+    evaluatorNodeErrors: new Counter({
+      name: 'lifeline_evaluator_node_errors_total',
+      help: 'Nodes the evaluator could not judge (their decision or write raised), by error kind; each is retried alone after a backoff.',
+      labelNames: ['kind'] as const,
+      registers: r,
+    }),
     transitions: new Counter({
       name: 'lifeline_state_transitions_total',
       help: 'Node state transitions committed.',

@@ -32,6 +32,8 @@ export function startEvaluator(o: EvaluatorWorkerOptions) {
     coverageGapMs: o.coverageGapMs,
     onTick: (s) => o.metrics.tick.observe(s),
     onTransition: (from, to) => o.metrics.transitions.inc({ from, to }),
+    onNodeError: (kind) => o.metrics.evaluatorNodeErrors.inc({ kind }),
+    onPassError: () => o.metrics.loopErrors.inc({ loop: 'evaluator' }),
   });
   const loop = new Loop({
     name: 'evaluator',

@@ -48,4 +48,18 @@ export function classifyDbError(err: unknown): DbErrorKind {
 }
 
 export const isTransientDbError = (err: unknown): boolean => classifyDbError(err) === 'transient';
+
+// The server ended the session: administrator or crash shutdown (pg_terminate_backend is 57P01),
+// or a server that cannot take connections now.
+const SESSION_ENDED_CODES = new Set(['57P01', '57P02', '57P03']);
+
+/**
+ * The error means the session itself is gone (or never came), not just the statement: whatever
+ * the session held — a session-level advisory lock — is gone with it.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code === undefined) return false;
+  return CONNECTION_CODES.has(code) || SESSION_ENDED_CODES.has(code) || code.startsWith('08');
+}
 export const isUniqueViolation = (err: unknown): boolean => sqlState(err) === '23505';

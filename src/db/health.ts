@@ -20,6 +20,8 @@ export interface DueRow {
   ok_streak: number;
   received: number;
   wake: number;
+  /** Consecutive failed attempts to judge the node; such a node is judged alone. */
+  failures: number;
   due_at: Date;
 }
 
@@ -33,7 +35,7 @@ const dueRows = (sql: Queryable) => sql`
     select d.node_id, n.name, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
            n.successes_for_recovery, h.state, h.since, h.version, h.received_at_entry::float8 as received_at_entry,
            hb.last_heartbeat_at, hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
-           d.wake::float8 as wake, d.due_at
+           d.wake::float8 as wake, d.failures, d.due_at
     from node_due d
     join nodes n on n.id = d.node_id
     join node_health h on h.node_id = d.node_id
@@ -49,9 +51,12 @@ export async function loadDue(sql: Queryable, now: Date, cursor: DueCursor | und
     limit ${limit}`;
 }
 
-/** One node's row, as loadDue reads it (the one-node-at-a-time baseline of the benchmark). */
-export async function loadNodeForJudgement(sql: Queryable, nodeId: string): Promise<DueRow[]> {
-  return sql<DueRow[]>`${dueRows(sql)} where d.node_id = ${nodeId}`;
+/** The given nodes that are still due, as loadDue reads them (a failed batch judged again in parts). */
+export async function loadDueNodes(sql: Queryable, now: Date, nodeIds: string[]): Promise<DueRow[]> {
+  return sql<DueRow[]>`
+    ${dueRows(sql)}
+    where d.node_id = any(${nodeIds}::uuid[]) and d.due_at <= ${now}
+    order by d.due_at, d.node_id`;
 }
 
 export async function earliestDue(sql: Queryable): Promise<Date | null> {
@@ -152,10 +157,28 @@ export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<vo
   if (items.length === 0) return;
   await tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`;
   await withPrimaryKeyJoins(tx, () => tx`
-    update node_due d set due_at = v.due_at
+    update node_due d set due_at = v.due_at, failures = 0
     from unnest(${items.map((i) => i.nodeId)}::uuid[],
                 ${items.map((i) => (i.dueAt ? i.dueAt.toISOString() : 'infinity'))}::text[]::timestamptz[],
                 ${items.map((i) => i.wake)}::bigint[], ${items.map((i) => i.received)}::bigint[]) as v(node_id, due_at, wake, received)
     join node_heartbeats hb on hb.node_id = v.node_id
     where d.node_id = v.node_id and d.wake = v.wake and hb.received = v.received`);
+}
+
+/**
+ * Counts a failed attempt to judge one node and pushes its due time out by `delayMs(failures)`.
+ * Returns the new count and due time; undefined if the node is gone.
+ */
+export async function deferFailedNode(
+  tx: Queryable,
+  nodeId: string,
+  now: Date,
+  delayMs: (failures: number) => number,
+): Promise<{ failures: number; dueAt: Date } | undefined> {
+  const [row] = await tx<{ failures: number }[]>`
+    update node_due set failures = failures + 1 where node_id = ${nodeId} returning failures`;
+  if (!row) return undefined;
+  const dueAt = new Date(now.getTime() + delayMs(row.failures));
+  await tx`update node_due set due_at = ${dueAt} where node_id = ${nodeId}`;
+  return { failures: row.failures, dueAt };
 }

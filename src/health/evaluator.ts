@@ -1,11 +1,14 @@
 import type { Clock } from '../clock.ts';
-import { earliestDue, loadDue, type DueCursor } from '../db/health.ts';
+import type { Tx } from '../db/client.ts';
+import { classifyDbError, isTransientDbError, type DbErrorKind } from '../db/errors.ts';
+import { deferFailedNode, earliestDue, loadDue, loadDueNodes, type DueCursor, type DueRow, type HealthWrite } from '../db/health.ts';
 import { readCoverage } from '../db/heartbeats.ts';
 import type { Logger } from '../logger.ts';
-import type { Leadership } from './leader.ts';
+import { backoffMs } from '../outbox/dispatcher.ts';
+import type { Coverage, State } from './decide.ts';
+import { LostLeadership, type Leadership } from './leader.ts';
 import { apply, plan } from './machine.ts';
 import { maintenanceSpans } from './maintenance.ts';
-import type { State } from './decide.ts';
 
 export interface EvaluatorDeps {
   leadership: Leadership;
@@ -15,64 +18,179 @@ export interface EvaluatorDeps {
   coverageGapMs: number;
   /** Rows judged and written per transaction; 5,000 keeps one write well under a second. */
   batchSize?: number;
+  /** Delay before a node that could not be judged is tried again, doubled per failure up to the cap. */
+  retryBaseMs?: number;
+  retryCapMs?: number;
   onTick?: (seconds: number) => void;
   onTransition?: (from: State, to: State) => void;
+  /** A node could not be judged (its decision or its write raised); `kind` per classifyDbError. */
+  onNodeError?: (kind: DbErrorKind) => void;
+  /** A pass ended early on a transient database error and will be retried after a backoff. */
+  onPassError?: () => void;
 }
 
 export interface TickResult {
   leader: boolean;
   evaluated: number;
   transitions: number;
+  /** Nodes whose judgement failed this pass (pushed out with a backoff). */
+  failed: number;
   /** How long the loop may sleep: until the earliest due node, at most one interval. */
   sleepMs: number;
 }
 
 // A node woken again while being judged is due at once; 10 ms keeps that from spinning the loop.
 const MIN_SLEEP_MS = 10;
+// First retry of a pass cut short by a transient error (a deadlock, a cancelled statement).
+const TRANSIENT_RETRY_MS = 100;
+
+interface Judged {
+  transitions: number;
+  failed: number;
+}
+
+const NOTHING: Judged = { transitions: 0, failed: 0 };
+const add = (a: Judged, b: Judged): Judged => ({ transitions: a.transitions + b.transitions, failed: a.failed + b.failed });
 
 /**
  * One evaluator pass. Followers only try to take the lock. The leader walks the due nodes in
  * batches (one transaction each, on the lock's own connection) until a batch comes back short,
  * then sleeps until the earliest pending deadline so a silent node is caught at its deadline, not
  * up to a whole interval later.
+ *
+ * A batch that fails on its data (not on a transient error or the lost lock) is split in halves,
+ * each judged in its own transaction, until the nodes that fail stand alone; those are counted,
+ * logged and pushed out with a backoff, and judged alone from then on until one succeeds. The
+ * rest of the fleet is judged in the same pass, and leadership is kept.
  */
 export class Evaluator {
-  constructor(private readonly deps: EvaluatorDeps) {}
+  private readonly retryBaseMs: number;
+  private readonly retryCapMs: number;
+  private transientFailures = 0;
+
+  constructor(private readonly deps: EvaluatorDeps) {
+    this.retryBaseMs = deps.retryBaseMs ?? 1000;
+    this.retryCapMs = deps.retryCapMs ?? 5 * 60_000;
+  }
 
   async runOnce(): Promise<TickResult> {
-    const { leadership, clock, intervalMs } = this.deps;
-    if (!(await leadership.refresh())) return { leader: false, evaluated: 0, transitions: 0, sleepMs: intervalMs };
+    const { leadership, clock, intervalMs, log } = this.deps;
+    if (!(await leadership.refresh())) return { leader: false, evaluated: 0, transitions: 0, failed: 0, sleepMs: intervalMs };
     const started = performance.now();
     const now = clock.now();
     const batchSize = this.deps.batchSize ?? 5000;
     let evaluated = 0;
-    let transitions = 0;
+    let judged = NOTHING;
     let cursor: DueCursor | undefined;
-    for (;;) {
-      const result = await leadership.transaction(async (tx) => {
-        const coverage = await readCoverage(tx, now, this.deps.coverageGapMs);
-        // No ingest has ever run: there is nothing any node could have been judged on.
-        if (!coverage) return { rows: 0, won: 0, last: undefined };
-        const rows = await loadDue(tx, now, cursor, batchSize);
-        if (rows.length === 0) return { rows: 0, won: 0, last: undefined };
-        const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now);
-        const won = await apply(tx, plan(rows, coverage, maintenance, now), now);
-        for (const w of won) for (const t of w.transitions) this.deps.onTransition?.(t.from, t.to);
-        const lastRow = rows[rows.length - 1]!;
-        return {
-          rows: rows.length,
-          won: won.reduce((n, w) => n + w.transitions.length, 0),
-          last: { dueAt: lastRow.due_at, nodeId: lastRow.node_id },
-        };
-      });
-      evaluated += result.rows;
-      transitions += result.won;
-      if (result.rows < batchSize || !result.last) break;
-      cursor = result.last;
+    try {
+      for (;;) {
+        const batch = await this.judgeBatch(now, cursor, batchSize);
+        evaluated += batch.rows.length;
+        judged = add(judged, batch.judged);
+        if (batch.rows.length < batchSize) break;
+        const last = batch.rows[batch.rows.length - 1]!;
+        cursor = { dueAt: last.due_at, nodeId: last.node_id };
+      }
+    } catch (err) {
+      if (!leadership.isLeader || !isTransientDbError(err)) throw err;
+      // Nobody's fault: the same pass is tried again shortly (what committed stays committed).
+      this.transientFailures += 1;
+      const retryMs = backoffMs(this.transientFailures, Math.min(TRANSIENT_RETRY_MS, intervalMs), intervalMs);
+      log.warn({ err, retry_in_ms: retryMs }, 'evaluator pass cut short by a transient database error; retrying');
+      this.deps.onPassError?.();
+      return { leader: true, evaluated, transitions: judged.transitions, failed: judged.failed, sleepMs: retryMs };
     }
+    this.transientFailures = 0;
     const next = await earliestDue(leadership.connection);
     this.deps.onTick?.((performance.now() - started) / 1000);
     const untilNext = next ? next.getTime() - clock.now().getTime() : intervalMs;
-    return { leader: true, evaluated, transitions, sleepMs: Math.max(MIN_SLEEP_MS, Math.min(intervalMs, untilNext)) };
+    const sleepMs = Math.max(MIN_SLEEP_MS, Math.min(intervalMs, untilNext));
+    return { leader: true, evaluated, transitions: judged.transitions, failed: judged.failed, sleepMs };
+  }
+
+  /**
+   * The next batch of due nodes in one transaction (the happy path), then any node among them
+   * that failed before, alone. Returns every row read, for the cursor.
+   */
+  private async judgeBatch(now: Date, cursor: DueCursor | undefined, limit: number): Promise<{ rows: DueRow[]; judged: Judged }> {
+    let rows: DueRow[] = [];
+    const fresh = (r: DueRow) => r.failures === 0;
+    let judged: Judged;
+    try {
+      judged = await this.judgeIn(async (tx) => {
+        rows = await loadDue(tx, now, cursor, limit);
+        return rows.filter(fresh);
+      }, now);
+    } catch (err) {
+      const ids = rows.filter(fresh).map((r) => r.node_id);
+      if (!this.blamable(err) || ids.length === 0) throw err;
+      this.deps.log.warn({ err, nodes: ids.length }, 'evaluator batch failed; judging its nodes in parts to find the one at fault');
+      judged = await this.split(ids, err, now);
+    }
+    for (const r of rows) if (!fresh(r)) judged = add(judged, await this.attempt([r.node_id], now));
+    return { rows, judged };
+  }
+
+  /** Judges `ids` in one transaction; if that fails on the data, splits them until the culprits stand alone. */
+  private async attempt(ids: string[], now: Date): Promise<Judged> {
+    try {
+      return await this.judgeIn((tx) => loadDueNodes(tx, now, ids), now);
+    } catch (err) {
+      if (!this.blamable(err)) throw err;
+      return this.split(ids, err, now);
+    }
+  }
+
+  private async split(ids: string[], err: unknown, now: Date): Promise<Judged> {
+    if (ids.length === 1) return this.deferFailed(ids[0]!, err);
+    const mid = Math.ceil(ids.length / 2);
+    return add(await this.attempt(ids.slice(0, mid), now), await this.attempt(ids.slice(mid), now));
+  }
+
+  /**
+   * One transaction: read the nodes `load` returns, decide, write. Transition callbacks run once
+   * the transaction has committed, so a rolled-back attempt counts nothing.
+   */
+  private async judgeIn(load: (tx: Tx) => Promise<DueRow[]>, now: Date): Promise<Judged> {
+    const won = await this.deps.leadership.transaction(async (tx): Promise<HealthWrite[]> => {
+      const coverage = await readCoverage(tx, now, this.deps.coverageGapMs);
+      // No ingest has ever run: there is nothing any node could have been judged on.
+      if (!coverage) return [];
+      const rows = await load(tx);
+      return rows.length ? this.write(tx, rows, coverage, now) : [];
+    });
+    for (const w of won) for (const t of w.transitions) this.deps.onTransition?.(t.from, t.to);
+    return { transitions: won.reduce((n, w) => n + w.transitions.length, 0), failed: 0 };
+  }
+
+  private async write(tx: Tx, rows: DueRow[], coverage: Coverage, now: Date): Promise<HealthWrite[]> {
+    const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now);
+    return apply(tx, plan(rows, coverage, maintenance, now), now);
+  }
+
+  /**
+   * A failure is blamed on the nodes only when it is about them: not a lost lock (nothing can be
+   * written) and not a transient database error (the same work may succeed unchanged).
+   */
+  private blamable(err: unknown): boolean {
+    return !(err instanceof LostLeadership) && !isTransientDbError(err);
+  }
+
+  /** Counts and logs a node that could not be judged, and pushes it out with a backoff. */
+  private async deferFailed(nodeId: string, err: unknown): Promise<Judged> {
+    const { leadership, clock, log } = this.deps;
+    const kind = classifyDbError(err);
+    this.deps.onNodeError?.(kind);
+    try {
+      const deferred = await leadership.transaction((tx) =>
+        deferFailedNode(tx, nodeId, clock.now(), (failures) => backoffMs(failures, this.retryBaseMs, this.retryCapMs)),
+      );
+      log.warn({ err, node_id: nodeId, kind, failures: deferred?.failures, retry_at: deferred?.dueAt }, 'could not judge a node; it is retried alone after a backoff');
+    } catch (deferErr) {
+      if (!this.blamable(deferErr)) throw deferErr;
+      // The node stays due and is found again by the next pass.
+      log.error({ err, deferErr, node_id: nodeId, kind }, 'could not judge a node, nor record the failure');
+    }
+    return { transitions: 0, failed: 1 };
   }
 }

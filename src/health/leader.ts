@@ -1,4 +1,5 @@
 import type { Sql, Tx } from '../db/client.ts';
+import { isConnectionError } from '../db/errors.ts';
 import { LOCKS } from '../db/locks.ts';
 import type { Logger } from '../logger.ts';
 
@@ -16,7 +17,7 @@ export class LostLeadership extends Error {
  * a pooled connection can be recycled and the lock would vanish or be unlocked elsewhere).
  *
  *   follower --pg_try_advisory_lock = true--> leader
- *   leader   --lock missing from pg_locks, or any error on the connection--> follower
+ *   leader   --lock missing from pg_locks, or the session lost--> follower
  *
  * Every write of a leader's tick runs in a transaction on this same connection and first checks
  * that the lock is still held; if the connection dropped and reconnected, that check fails and
@@ -61,8 +62,10 @@ export class Leadership {
         return fn(tx);
       }) as T;
     } catch (err) {
-      // Any error on the lock's session means stepping down; the next refresh re-checks pg_locks.
-      this.set(false);
+      // Step down only when the lock is really gone: not held any more, or its session ended (a
+      // reconnected session does not hold it). Any other error belongs to the work that raised
+      // it; the next transaction re-checks the lock before it writes anything anyway.
+      if (err instanceof LostLeadership || isConnectionError(err)) this.set(false);
       throw err;
     }
   }

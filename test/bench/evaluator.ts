@@ -1,6 +1,6 @@
 import { systemClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
-import { loadNodeForJudgement } from '../../src/db/health.ts';
+import { loadDueNodes } from '../../src/db/health.ts';
 import { readCoverage } from '../../src/db/heartbeats.ts';
 import type { Coverage } from '../../src/health/decide.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
@@ -92,7 +92,7 @@ async function rowByRow(url: string, kind: 'tick' | 'outage', capMs: number): Pr
     for (const id of ids) {
       if (performance.now() - started > capMs) break;
       await sql.begin(async (tx) => {
-        const [r] = await loadNodeForJudgement(tx, id);
+        const [r] = await loadDueNodes(tx, now, [id]);
         if (!r) return;
         const p = plan([r], coverage, new Map(), now);
         const w = p.writes[0];

@@ -1,56 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { createSql, type Tx } from '../../src/db/client.ts';
+import type { Tx } from '../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
 import { brief, createPipeline, transitionsOf } from '../helpers/pipeline.ts';
-import { until } from '../helpers/wait.ts';
 
 const T0 = new Date('2026-11-21T10:00:00.000Z');
 const sec = (s: number) => new Date(T0.getTime() + s * 1000);
-
-class Rollback extends Error {}
-
-/**
- * Opens a transaction on its own session, runs `fn` in it and keeps it open (with whatever locks
- * `fn` took) until `release()`, which rolls it back.
- */
-async function holdOpen(db: TestDatabase, fn: (tx: Tx) => Promise<unknown>) {
-  const sql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-blocker' });
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  let held!: () => void;
-  const holding = new Promise<void>((r) => (held = r));
-  const done = sql
-    .begin(async (tx) => {
-      await fn(tx);
-      held();
-      await released;
-      throw new Rollback();
-    })
-    .catch((err) => {
-      if (!(err instanceof Rollback)) throw err;
-    });
-  await Promise.race([holding, done]);
-  return {
-    async release() {
-      release();
-      await done;
-      await sql.end({ timeout: 1 });
-    },
-  };
-}
-
-/** Resolves once a session of `application` waits on a lock, or once `finished()` says it need not. */
-function waitsOnLock(db: TestDatabase, application: string, finished = () => false) {
-  return until(`${application} to wait on a lock`, async () => {
-    if (finished()) return true;
-    const [row] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from pg_stat_activity
-      where datname = current_database() and application_name = ${application} and wait_event_type = 'Lock'`;
-    return row!.n > 0;
-  });
-}
 
 describe('a heartbeat stored while the evaluator judges its node', () => {
   let db: TestDatabase;

@@ -64,6 +64,23 @@ describe('leader election', () => {
     await s.end();
   });
 
+  it('keeps the lock through an error that is not about it', async () => {
+    const s = createSql(db.url, { dedicated: true });
+    const changes: boolean[] = [];
+    const l = new Leadership(s, testLog, (leader) => changes.push(leader));
+    try {
+      assert.equal(await l.refresh(), true);
+      // A statement of the leader's own work fails (here: division by zero, 22012).
+      await assert.rejects(l.transaction(async (tx) => tx`select 1 / 0`), /division by zero/);
+      assert.equal(l.isLeader, true);
+      assert.equal(await l.transaction(async (tx) => (await tx`select 1 as one`)[0]!.one), 1, 'the next transaction runs as leader');
+      assert.deepEqual(changes, [true], 'never stepped down');
+    } finally {
+      await l.release();
+      await s.end(); // the session's end releases the lock whatever happened
+    }
+  });
+
   it('two evaluators racing over the same due nodes write each transition once', async () => {
     const clock = new ManualClock('2026-11-21T10:00:00.000Z');
     const p1 = createPipeline(db, clock);

@@ -1,0 +1,46 @@
+import { createSql, type Tx } from '../../src/db/client.ts';
+import type { TestDatabase } from './db.ts';
+import { until } from './wait.ts';
+
+class Rollback extends Error {}
+
+/**
+ * Opens a transaction on its own session, runs `fn` in it and keeps it open (with whatever locks
+ * `fn` took) until `release()`, which rolls it back.
+ */
+export async function holdOpen(db: TestDatabase, fn: (tx: Tx) => Promise<unknown>) {
+  const sql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-blocker' });
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let held!: () => void;
+  const holding = new Promise<void>((r) => (held = r));
+  const done = sql
+    .begin(async (tx) => {
+      await fn(tx);
+      held();
+      await released;
+      throw new Rollback();
+    })
+    .catch((err) => {
+      if (!(err instanceof Rollback)) throw err;
+    });
+  await Promise.race([holding, done]);
+  return {
+    async release() {
+      release();
+      await done;
+      await sql.end({ timeout: 1 });
+    },
+  };
+}
+
+/** Resolves once a session of `application` waits on a lock, or once `finished()` says it need not. */
+export function waitsOnLock(db: TestDatabase, application: string, finished = () => false) {
+  return until(`${application} to wait on a lock`, async () => {
+    if (finished()) return true;
+    const [row] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and application_name = ${application} and wait_event_type = 'Lock'`;
+    return row!.n > 0;
+  });
+}
