@@ -1,4 +1,4 @@
-import type { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { insertNode, type NodeSettings } from '../../src/db/nodes.ts';
 import type { HeartbeatStatus, Checks } from '../../src/health/decide.ts';
@@ -77,6 +77,19 @@ export function createPipeline(db: TestDatabase, clock: ManualClock) {
       await lockSql.end({ timeout: 1 });
     },
   };
+}
+
+/**
+ * A clean slate for a file's next test: the previous pipeline closed, nodes and ingest state
+ * emptied, and a new pipeline whose ingest has been watching since `t0`.
+ */
+export async function freshPipeline(db: TestDatabase, previous: ReturnType<typeof createPipeline> | undefined, t0: Date) {
+  await previous?.close();
+  await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence cascade`;
+  const clock = new ManualClock(t0);
+  const p = createPipeline(db, clock);
+  await p.flush();
+  return { clock, p };
 }
 
 export interface LoggedTransition {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ManualClock } from '../../src/clock.ts';
+import type { ManualClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import type { DbErrorKind } from '../../src/db/errors.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
-import { brief, createPipeline, GAP_MS, transitionsOf } from '../helpers/pipeline.ts';
+import { brief, freshPipeline, GAP_MS, transitionsOf, type createPipeline } from '../helpers/pipeline.ts';
 
 const T0 = new Date('2026-11-21T10:00:00.000Z');
 const APP = 'lifeline-test-isolated-evaluator';
@@ -30,7 +30,7 @@ describe('evaluator: one node that cannot be judged', () => {
     db = await createTestDatabase();
     // A real fault in the write path: updating the health of a listed node raises, as a row the
     // database refuses would.
-    await db.sql`create table test_refused (node_id uuid primary key)`;
+    await db.sql`create table test_refused (node_id uuid primary key references nodes (id) on delete cascade)`;
     await db.sql`
       create function test_refuse() returns trigger language plpgsql as $$
       begin
@@ -52,11 +52,7 @@ describe('evaluator: one node that cannot be judged', () => {
   beforeEach(async () => {
     await leadership?.release().catch(() => {});
     await lockSql?.end({ timeout: 1 });
-    await p?.close();
-    await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence, test_refused cascade`;
-    clock = new ManualClock(T0);
-    p = createPipeline(db, clock);
-    await p.flush();
+    ({ clock, p } = await freshPipeline(db, p, T0));
     logs = [];
     nodeErrors = [];
     passErrors = 0;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import type { ManualClock } from '../../src/clock.ts';
 import type { Tx } from '../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
-import { brief, createPipeline, transitionsOf } from '../helpers/pipeline.ts';
+import { brief, freshPipeline, transitionsOf, type createPipeline } from '../helpers/pipeline.ts';
 
 const T0 = new Date('2026-11-21T10:00:00.000Z');
 const sec = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -26,11 +26,7 @@ describe('a heartbeat stored while the evaluator judges its node', () => {
   // and a late ok heartbeat at 25 s still in the buffer. The evaluator is about to find the node
   // down at 20 s; the late heartbeat is a recovery at 25 s, whoever commits first.
   beforeEach(async () => {
-    await p?.close();
-    await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence cascade`;
-    clock = new ManualClock(T0);
-    p = createPipeline(db, clock);
-    await p.flush();
+    ({ clock, p } = await freshPipeline(db, p, T0));
     id = await p.addNode('late-1');
     p.beat(id);
     await p.tick();
