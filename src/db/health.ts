@@ -144,25 +144,37 @@ export interface Reschedule {
   wake: number;
   /** The heartbeat count the pass judged the node on. */
   received: number;
+  /** The pass takes the node out of healthy (see reschedule). */
+  leavesHealthy: boolean;
 }
 
 /**
- * Pushes due times back, only where the pass saw everything: neither woken (wake) nor sent a
- * heartbeat (received) since it was read. The heartbeat-write lock, taken exclusively first,
- * waits for flushes in flight and holds new ones until this transaction commits: a flush that
- * stored a heartbeat the pass did not read has committed, so `received` differs and the node
- * stays due; a flush that commits later reads the node's new state and wakes it if it must.
+ * Pushes due times back, only where the pass saw everything: not woken since it was read (wake).
+ *
+ * A flush wakes a node for an ok heartbeat only when it reads the node as not healthy, and it
+ * reads the committed state. So a node this pass takes out of healthy could get an ok heartbeat
+ * (a recovery) from a flush that still reads healthy and does not wake it. For those nodes the
+ * heartbeat count must also be the one the pass read, compared under the heartbeat-write lock
+ * taken exclusively: it waits for flushes in flight and holds new ones until this transaction
+ * commits, so a flush that stored a heartbeat the pass did not read has committed (the count
+ * differs, the node stays due) and a later one reads the new state and wakes the node. Any other
+ * node is woken by such a flush whatever it reads, or gets an ok heartbeat that changes nothing
+ * (healthy stays healthy), so a pass that takes nobody out of healthy — the steady state — takes
+ * no lock. The lock comes before any node_due row is touched: a flush holding it shared may be
+ * waiting for such a row.
  */
 export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<void> {
   if (items.length === 0) return;
-  await tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`;
+  if (items.some((i) => i.leavesHealthy)) await tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`;
   await withPrimaryKeyJoins(tx, () => tx`
     update node_due d set due_at = v.due_at, failures = 0
     from unnest(${items.map((i) => i.nodeId)}::uuid[],
                 ${items.map((i) => (i.dueAt ? i.dueAt.toISOString() : 'infinity'))}::text[]::timestamptz[],
-                ${items.map((i) => i.wake)}::bigint[], ${items.map((i) => i.received)}::bigint[]) as v(node_id, due_at, wake, received)
-    join node_heartbeats hb on hb.node_id = v.node_id
-    where d.node_id = v.node_id and d.wake = v.wake and hb.received = v.received`);
+                ${items.map((i) => i.wake)}::bigint[], ${items.map((i) => i.received)}::bigint[],
+                ${tx.array(items.map((i) => i.leavesHealthy))}::bool[]) as v(node_id, due_at, wake, received, guarded)
+    where d.node_id = v.node_id and d.wake = v.wake
+      -- A scalar subquery, not exists(): Postgres would hash that over the whole table per batch.
+      and (not v.guarded or (select hb.received from node_heartbeats hb where hb.node_id = v.node_id) = v.received)`);
 }
 
 /**

@@ -4,10 +4,10 @@ import type { Coverage } from '../health/decide.ts';
 
 /**
  * The first statement of every transaction that writes heartbeats: the heartbeat-write lock,
- * shared (flushes never wait for each other). An evaluator pushing due times back takes it
- * exclusively, so a flush either commits before that push-back reads the heartbeat rows, or
- * starts after it committed and so sees the node's new state when deciding whether to wake it.
- * Taken before any row lock, so a flush never waits for it while holding something.
+ * shared (flushes never wait for each other). An evaluator taking nodes out of healthy takes it
+ * exclusively before pushing them back, so a flush either commits before that push-back compares
+ * heartbeat counts, or runs after it committed and so sees the new state when deciding whether to
+ * wake a node. Taken before any row lock, so a flush never waits for it while holding something.
  */
 export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
   await tx`select pg_advisory_xact_lock_shared(${LOCKS.heartbeatWrites})`;

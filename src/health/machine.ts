@@ -49,8 +49,14 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
     );
     // A window ending or beginning is a moment to judge the node again, like a deadline.
     const windowEdge = span ? (span.from ? span.until : span.nextStart) : null;
-    reschedules.push({ nodeId: row.node_id, dueAt: earliest(d.nextCheckAt, windowEdge), wake: row.wake, received: row.received });
     const last = d.transitions.at(-1);
+    reschedules.push({
+      nodeId: row.node_id,
+      dueAt: earliest(d.nextCheckAt, windowEdge),
+      wake: row.wake,
+      received: row.received,
+      leavesHealthy: row.state === 'healthy' && last !== undefined && last.to !== 'healthy',
+    });
     if (!last) continue;
     writes.push({
       nodeId: row.node_id,

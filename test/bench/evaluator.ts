@@ -6,20 +6,25 @@ import type { Coverage } from '../../src/health/decide.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
 import { plan } from '../../src/health/machine.ts';
-import { coverageGapMs } from '../../src/ingest/flusher.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { coverageGapMs, IngestFlusher } from '../../src/ingest/flusher.ts';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { benchLog, progress } from './log.ts';
 import type { BenchOptions } from './options.ts';
 import { int, ms, row, sec, section, type Section } from './report.ts';
-import { Scope } from './scope.ts';
+import { Scope, sleep } from './scope.ts';
 import { FLEET_TABLES, seedCoverage, seedFleet, touchCoverage } from './seed.ts';
-import { median } from './stats.ts';
+import { median, percentile } from './stats.ts';
 
 const REPS = 3;
 // Heartbeat period of the seeded fleet: 30 s interval × 3 failures.
 const STEADY_PERIOD_S = 90;
 const EMPTY_REPS = 5;
 const GAP_MS = coverageGapMs(250);
+// Flushes measured beside the evaluator: this many ok heartbeats each, this far apart.
+const FLUSH_BATCH = 1000;
+const FLUSH_GAP_MS = 20;
+const FLUSHES_ALONE = 30;
 
 /** DESIGN §4 tick targets; a size between two is held to the next larger one's. */
 function tickTargetMs(size: number): number {
@@ -119,6 +124,54 @@ async function rowByRow(url: string, kind: 'tick' | 'outage', capMs: number): Pr
   }
 }
 
+/**
+ * What ingest and the evaluator cost each other. Every flush takes the heartbeat-write lock
+ * shared; a pass takes it exclusively only to push back nodes it takes out of healthy (a mass
+ * outage), and a flush may then wait for that push-back and its commit. Flushes of FLUSH_BATCH ok
+ * heartbeats (nothing is woken), first alone, then back to back alongside every-node-due passes:
+ * reschedule-only ones (no lock) and mass outages (the lock).
+ */
+async function flushesAlongside(sql: Sql, evaluator: Evaluator) {
+  const buffer = new HeartbeatBuffer();
+  const flusher = new IngestFlusher({ sql, buffer, clock: systemClock, log: benchLog, gapMs: GAP_MS });
+  const ids = (await sql<{ id: string }[]>`select id from nodes order by id limit ${FLUSH_BATCH}`).map((r) => r.id);
+  const flush = async () => {
+    for (const nodeId of ids) buffer.add({ nodeId, at: new Date(), status: 'ok', checks: null, seq: null });
+    const t0 = performance.now();
+    await flusher.runOnce();
+    return performance.now() - t0;
+  };
+  const alone: number[] = [];
+  for (let i = 0; i < FLUSHES_ALONE; i++) alone.push(await flush());
+  const during = async (prepare: () => Promise<void>) => {
+    const flushes: number[] = [];
+    const passes: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      await prepare();
+      let running = true;
+      const flushing = (async () => {
+        while (running) {
+          flushes.push(await flush());
+          await sleep(FLUSH_GAP_MS);
+        }
+      })();
+      const t0 = performance.now();
+      await evaluator.runOnce();
+      passes.push(performance.now() - t0);
+      running = false;
+      await flushing;
+    }
+    return { flushes, passes };
+  };
+  const rescheduling = await during(() => allDueHealthy(sql));
+  const outages = await during(async () => {
+    await resetFleet(sql);
+    await allDueSilent(sql);
+  });
+  await flusher.close();
+  return { alone, rescheduling, outages };
+}
+
 async function counts(sql: Sql) {
   const [r] = await sql<{ down: number; log: number; outbox: number }[]>`
     select (select count(*)::int from node_health where state = 'down') as down,
@@ -196,6 +249,9 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
         throw new Error(`after the outage: ${after.down} down, ${after.log} log rows, ${after.outbox} outbox rows; expected ${size} each`);
       }
 
+      progress(`evaluator: ${int(size)} nodes — flushes alongside passes`);
+      const alongside = await flushesAlongside(db.sql, evaluator);
+
       // Baseline on the same fleet, reset; run when it fits the cap by the smaller size's rate.
       let naiveTick: BaselineRun | undefined;
       let naiveOutage: BaselineRun | undefined;
@@ -227,6 +283,12 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
       const steadyTick = median(steady);
       row(s, `${int(size)} nodes — steady-state tick, ${int(steadyDue)} due (1/${STEADY_PERIOD_S} of the fleet; median of ${REPS})`, timing(steadyTick, steadyDue), '—', `≤ ${int(target)} ms`, steadyTick <= target);
       row(s, `${int(size)} nodes — worst case: tick with every node due, reschedule only (median of ${REPS})`, timing(tick, size), naiveCell(naiveTick, 'tick'), `≤ ${int(target)} ms`, tick <= target);
+      const spread = (xs: number[]) => `${ms(median(xs), 1)} / ${ms(percentile(xs, 90), 1)}`;
+      const { alone, rescheduling, outages } = alongside;
+      row(s, `${int(size)} nodes — flush of ${int(FLUSH_BATCH)} ok heartbeats alone, median / p90 (${alone.length})`, spread(alone), '—', '—');
+      row(s, `${int(size)} nodes — the same flush during reschedule-only passes, median / p90 (${rescheduling.flushes.length})`, spread(rescheduling.flushes), '—', '—');
+      row(s, `${int(size)} nodes — the same flush during mass-outage passes, median / p90 (${outages.flushes.length})`, spread(outages.flushes), '—', '—');
+      row(s, `${int(size)} nodes — reschedule-only / mass-outage pass with those flushes alongside (medians of ${REPS})`, `${timing(median(rescheduling.passes), size)} / ${timing(median(outages.passes), size)}`, '—', '—');
       const outageTarget = size === 100_000 ? '≤ 5 s' : '— (100k: ≤ 5 s)';
       row(s, `${int(size)} nodes — mass outage committed (${passes} pass${passes === 1 ? '' : 'es'})`, timing(outageMs, size), naiveCell(naiveOutage, 'outage'), outageTarget, size === 100_000 ? outageMs <= 5_000 : undefined);
       s.notes.push(`${int(size)} nodes: ticks ${ticks.map((t) => ms(t, 0)).join(', ')}; outage left ${int(after.down)} nodes down with ${int(after.log)} log and ${int(after.outbox)} outbox rows.`);
@@ -235,6 +297,7 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
     }
   }
   s.notes.unshift(
+    `Flushes alongside: an \`IngestFlusher\` in this process writes ${int(FLUSH_BATCH)} ok heartbeats per flush, ${FLUSH_GAP_MS} ms apart, while the evaluator judges every node; in a mass outage the push-back takes the heartbeat-write lock that every flush shares (see ARCHITECTURE.md), so each may wait for the other. Those ${int(FLUSH_BATCH)} nodes are heard from during the outage passes, so fewer than all go down there.`,
     'Lifeline: `Evaluator.runOnce()` in this process on a dedicated session holding the lock (batches of 5,000, each one transaction: load due rows, pure decide, set-wise writes). Seeded fleet: 30 s interval, 3 failures; tables vacuumed and analysed before each timing, as autovacuum would keep them.',
     `Baseline: the same decision per node, one transaction per node of single-row statements (SELECT; then UPDATE node_due, or UPDATE node_health + INSERT node_state_log + INSERT outbox), on one session; its tick and outage runs together are capped at ${o.baselineCapSeconds} s.`,
   );
