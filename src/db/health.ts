@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { Queryable } from './client.ts';
 import { LOCKS } from './locks.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
@@ -165,16 +166,28 @@ export interface Reschedule {
  */
 export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<void> {
   if (items.length === 0) return;
-  if (items.some((i) => i.leavesHealthy)) await tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`;
-  await withPrimaryKeyJoins(tx, () => tx`
+  const guarded = items.filter((i) => i.leavesHealthy);
+  const plain = items.filter((i) => !i.leavesHealthy);
+  if (guarded.length) await tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`;
+  await withPrimaryKeyJoins(tx, async () => {
+    // Two statements rather than one with a per-row condition: the steady state's keeps exactly
+    // the plan it had before the comparison existed.
+    if (plain.length) await pushBack(tx, plain, tx``);
+    // A scalar subquery, one primary-key probe per row: exists() is planned as a hash of the
+    // whole table per batch.
+    if (guarded.length) {
+      await pushBack(tx, guarded, tx`and (select hb.received from node_heartbeats hb where hb.node_id = v.node_id) = v.received`);
+    }
+  });
+}
+
+function pushBack(tx: Queryable, items: Reschedule[], condition: postgres.Fragment) {
+  return tx`
     update node_due d set due_at = v.due_at, failures = 0
     from unnest(${items.map((i) => i.nodeId)}::uuid[],
                 ${items.map((i) => (i.dueAt ? i.dueAt.toISOString() : 'infinity'))}::text[]::timestamptz[],
-                ${items.map((i) => i.wake)}::bigint[], ${items.map((i) => i.received)}::bigint[],
-                ${tx.array(items.map((i) => i.leavesHealthy))}::bool[]) as v(node_id, due_at, wake, received, guarded)
-    where d.node_id = v.node_id and d.wake = v.wake
-      -- A scalar subquery, not exists(): Postgres would hash that over the whole table per batch.
-      and (not v.guarded or (select hb.received from node_heartbeats hb where hb.node_id = v.node_id) = v.received)`);
+                ${items.map((i) => i.wake)}::bigint[], ${items.map((i) => i.received)}::bigint[]) as v(node_id, due_at, wake, received)
+    where d.node_id = v.node_id and d.wake = v.wake ${condition}`;
 }
 
 /**
