@@ -6,7 +6,8 @@ import { authenticate, type AuthEnv } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { docsPage } from './docs.ts';
 import { classifyDbError, sqlState } from '../db/errors.ts';
-import { ApiError, errorBody, renderError, validationFailed } from './errors.ts';
+import { ApiError, errorBody, renderError } from './errors.ts';
+import { Refusal, validationFailed } from '../errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
@@ -63,7 +64,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return renderError(c, err);
+    if (err instanceof ApiError || err instanceof Refusal) return renderError(c, err);
     if (err instanceof HTTPException && err.status < 500) {
       return c.json(errorBody('bad_request', err.message || 'The request could not be read.'), err.status);
     }

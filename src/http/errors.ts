@@ -1,35 +1,35 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { Refusal, type ErrorDetail, type RefusalCode } from '../errors.ts';
 
-export interface ErrorDetail {
-  field: string;
-  message: string;
-}
-
-/** The one error type routes throw; onError renders it in the contract's shape. */
+/** What only HTTP can get wrong (no secret, a body that is not JSON); onError renders it. */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly code: string,
     message: string,
     readonly details?: ErrorDetail[],
-    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 }
 
-export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} was not found.`);
-export const conflict = (message: string) => new ApiError(409, 'conflict', message);
-export const validationFailed = (details: ErrorDetail[]) =>
-  new ApiError(400, 'validation_failed', 'The request has invalid fields; see details.', details);
+/** The status each refusal of a command is answered with. */
+const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
+  validation_failed: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+};
 
 export function errorBody(code: string, message: string, details?: ErrorDetail[]) {
   return { error: { code, message, ...(details && details.length ? { details } : {}) } };
 }
 
-export function renderError(c: Context, err: ApiError): Response {
-  for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
-  return c.json(errorBody(err.code, err.message, err.details), err.status);
+/** The contract's error shape, for a request HTTP refused or a command a service refused. */
+export function renderError(c: Context, err: ApiError | Refusal): Response {
+  const status = err instanceof Refusal ? REFUSAL_STATUS[err.code] : err.status;
+  return c.json(errorBody(err.code, err.message, err.details), status);
 }

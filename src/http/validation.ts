@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
-import { ApiError, validationFailed, type ErrorDetail } from './errors.ts';
+import { ApiError } from './errors.ts';
+import { validationFailed, type ErrorDetail } from '../errors.ts';
 
 function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
   return issues.map((issue) => ({ field: v.getDotPath(issue) ?? '(body)', message: issue.message }));

@@ -4,7 +4,7 @@ import { IDENTITY_CHANNEL } from '../db/identity.ts';
 import { findNodeRefs, isUuid, registerNodes, type NodeRef, type NodeSettings } from '../db/nodes.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
 import type { Principal } from '../http/auth.ts';
-import { ApiError, validationFailed } from '../http/errors.ts';
+import { Refusal, validationFailed } from '../errors.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
 
@@ -85,7 +85,7 @@ export class Ingestor {
     if (principal.kind === 'node') {
       for (const [i, hb] of heartbeats.entries()) {
         if (hb.node !== undefined && hb.node !== principal.nodeName && hb.node !== principal.nodeId) {
-          throw new ApiError(403, 'forbidden', `A node token may only post heartbeats for its own node (item ${i} names "${hb.node}").`);
+          throw new Refusal('forbidden', `A node token may only post heartbeats for its own node (item ${i} names "${hb.node}").`);
         }
       }
       return heartbeats.map(() => principal.nodeId);
@@ -111,7 +111,7 @@ export class Ingestor {
       if (unknown.length) {
         // An unknown UUID is a wrong id far more often than a name someone chose.
         if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
-          throw new ApiError(404, 'not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
+          throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
         }
         const created = await this.sql.begin((tx) =>
           registerNodes(tx, unknown, unknown.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now),

@@ -5,7 +5,7 @@ import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../../d
 import { generateSecret, hashSecret } from '../../secrets.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound } from '../errors.ts';
+import { notFound } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, page, Paging, query } from '../validation.ts';

@@ -19,7 +19,7 @@ import { isUuid } from '../../db/nodes.ts';
 import { policiesUsingChannel } from '../../db/policies.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { conflict, notFound } from '../errors.ts';
+import { conflict, notFound } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, DisplayName, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';

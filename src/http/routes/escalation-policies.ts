@@ -15,7 +15,7 @@ import {
 } from '../../db/policies.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { conflict, notFound, validationFailed, type ErrorDetail } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, DisplayName, int, page, Paging, query } from '../validation.ts';

@@ -19,7 +19,7 @@ import { resolveWithEvents } from '../../incidents/handler.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { ApiError, conflict, notFound, validationFailed } from '../errors.ts';
+import { conflict, notFound, Refusal, validationFailed } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, isCursorTime, optionalBody, page, Paging, query } from '../validation.ts';
@@ -95,7 +95,7 @@ export function incidentRoutes(deps: AppDeps) {
         if (!row) throw notFound(`Incident "${id}"`);
         if (row.status === 'resolved') throw conflict('The incident is already resolved.');
         if (expected !== undefined && expected !== row.version) {
-          throw new ApiError(412, 'precondition_failed', `The incident is at version ${row.version}, not ${expected}.`);
+          throw new Refusal('precondition_failed', `The incident is at version ${row.version}, not ${expected}.`);
         }
         await change(tx, row, input, by, clock.now());
       });

@@ -13,7 +13,7 @@ import {
 import { findNodeRefs, isUuid } from '../../db/nodes.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { notFound, validationFailed, type ErrorDetail } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';

@@ -7,7 +7,7 @@ import { NODE_DEFAULTS } from '../../ingest/ingestor.ts';
 import { generateSecret, hashSecret } from '../../secrets.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { conflict, notFound, validationFailed } from '../errors.ts';
+import { conflict, notFound, validationFailed } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query } from '../validation.ts';

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { listDeadOutbox, replayDeadOutbox } from '../../db/outbox.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound } from '../errors.ts';
+import { notFound } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { decodeCursor, page, Paging, query } from '../validation.ts';

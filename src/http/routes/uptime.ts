@@ -8,7 +8,7 @@ import { summarize } from '../../uptime/summary.ts';
 import { resolveWindow, UPTIME_WINDOWS, type Window } from '../../uptime/windows.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { ApiError, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { notFound, Refusal, validationFailed, type ErrorDetail } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { decodeCursor, page, Paging, query } from '../validation.ts';
 
@@ -49,7 +49,7 @@ function readQuery<S extends v.GenericSchema<unknown, { window?: string; from?: 
   try {
     q = query(c, schema);
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
+    if (!(err instanceof Refusal)) throw err;
     details.push(...(err.details ?? []));
   }
   const raw = c.req.query();

@@ -1,0 +1,29 @@
+/** One field a request got wrong, named by its dotted path (`heartbeats.3.status`). */
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'conflict' | 'precondition_failed';
+
+/**
+ * A command that will not do what it was asked, for a reason whoever asked should see: the code
+ * says which kind, the message says it in a sentence. Services throw it without knowing who called
+ * them (an API route, a page, a signed link, a handler); src/http/errors.ts answers it with the
+ * status its code stands for. A refused command has changed nothing.
+ */
+export class Refusal extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+    this.name = 'Refusal';
+  }
+}
+
+export const notFound = (what: string) => new Refusal('not_found', `${what} was not found.`);
+export const conflict = (message: string) => new Refusal('conflict', message);
+export const validationFailed = (details: ErrorDetail[]) =>
+  new Refusal('validation_failed', 'The request has invalid fields; see details.', details);
