@@ -3,10 +3,10 @@ import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { upsertBootstrapAdmin } from './db/api-keys.ts';
+import { IdentityCache } from './access/identity-cache.ts';
+import { ensureBootstrapAdmin } from './access/service.ts';
 import { createSql } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
-import { Authenticator } from './http/auth.ts';
 import { createApp } from './http/app.ts';
 import { HeartbeatBuffer } from './ingest/buffer.ts';
 import { coverageGapMs } from './ingest/flusher.ts';
@@ -14,7 +14,6 @@ import { Ingestor } from './ingest/ingestor.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { HandlerRegistry } from './outbox/registry.ts';
-import { hashSecret } from './secrets.ts';
 import { startEvaluator } from '../workers/evaluator.ts';
 import { startIngestFlusher } from '../workers/ingest.ts';
 import { startOutboxWorkers } from '../workers/outbox.ts';
@@ -47,7 +46,7 @@ function listen(server: ServerType): Promise<number> {
 export async function startEngine(config: Config, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: 10 + config.outboxWorkers });
-  if (config.adminToken) await upsertBootstrapAdmin(sql, hashSecret(config.adminToken), clock.now());
+  if (config.adminToken) await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
@@ -61,22 +60,22 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   registry.on('node.state_changed', 'uptime', uptimeHandler(uptimeRetention));
   const stops: Array<() => Promise<void>> = [];
 
+  // One cache of what secrets and node names stand for, for authentication and ingest alike.
+  const identity = new IdentityCache(sql);
+  stops.push(await identity.listen());
   let ingestor: Ingestor | undefined;
   if (config.roles.has('api')) {
     const buffer = new HeartbeatBuffer();
-    ingestor = new Ingestor(sql, buffer, config.autoRegister);
-    stops.push(await ingestor.listen());
+    ingestor = new Ingestor(sql, buffer, identity, config.autoRegister);
     const ingest = startIngestFlusher({ sql, buffer, clock, log, metrics, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push(ingest.stop);
   }
-  const auth = new Authenticator(sql);
-  stops.push(await auth.listen());
   const app = createApp({
     sql,
     clock,
     log,
     metrics,
-    auth,
+    identity,
     secretKey,
     ...(ingestor ? { ingestor } : {}),
     pingRedis: async () => void (await redis.ping()),

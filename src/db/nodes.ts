@@ -1,6 +1,6 @@
 import type { Queryable, Sql } from './client.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
-import { announceIdentityChange } from './identity.ts';
+import { announceIdentityChange } from '../access/store.ts';
 import { insertOutbox } from './outbox.ts';
 
 export interface NodeSettings {

@@ -121,7 +121,7 @@ export function createApp(deps: AppDeps) {
   if (deps.ingestor) {
     const v1 = new Hono<AuthEnv>();
     v1.use('*', limitBody());
-    v1.use('*', authenticate(deps.auth));
+    v1.use('*', authenticate(deps.identity));
     v1.use('*', refuseUnstorableText());
     v1.route('/api-keys', apiKeyRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));

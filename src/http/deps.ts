@@ -1,16 +1,17 @@
+import type { IdentityCache } from '../access/identity-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Authenticator } from './auth.ts';
 
 export interface AppDeps {
   sql: Sql;
   clock: Clock;
   log: Logger;
   metrics: Metrics;
-  auth: Authenticator;
+  /** What bearer secrets and node names stand for, shared with ingest. */
+  identity: IdentityCache;
   /** Seals channel secrets at rest (src/secret-key.ts). */
   secretKey: Buffer;
   /** Absent in processes without the api role: they serve only /healthz, /readyz and /metrics. */

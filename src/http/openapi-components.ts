@@ -1,7 +1,7 @@
 import type { OpenAPIV3_1 } from 'openapi-types';
 import type { ChannelType } from '../../alerting/channel.ts';
 import type { IncidentEvent } from '../../alerting/message.ts';
-import type { Scope } from '../db/api-keys.ts';
+import type { Scope } from '../access/model.ts';
 import type { DeliveryStatus } from '../db/deliveries.ts';
 import type { IncidentStatus } from '../db/incidents.ts';
 import { STATES, type CheckStatus, type HeartbeatStatus } from '../health/decide.ts';

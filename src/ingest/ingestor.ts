@@ -1,9 +1,9 @@
+import type { IdentityCache } from '../access/identity-cache.ts';
+import type { Principal } from '../access/model.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
-import { IDENTITY_CHANNEL } from '../db/identity.ts';
-import { findNodeRefs, isUuid, registerNodes, type NodeRef, type NodeSettings } from '../db/nodes.ts';
+import { isUuid, registerNodes, type NodeSettings } from '../db/nodes.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
-import type { Principal } from '../http/auth.ts';
 import { Refusal, validationFailed } from '../errors.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
@@ -25,19 +25,14 @@ export const NODE_DEFAULTS: NodeSettings = {
 /**
  * Turns authenticated heartbeat requests into buffered, coalesced heartbeats. Every check that can
  * reject a request (ownership, unknown nodes) runs before anything is buffered, so a rejected
- * request leaves no trace. Name → id lookups are cached so a fleet posting by name costs no query
- * per request.
+ * request leaves no trace. Name → id lookups go through the identity cache, so a fleet posting by
+ * name costs no query per request.
  */
 export class Ingestor {
-  private refs = new Map<string, { id: string; expires: number }>();
-  // Renames and deletions clear it through NOTIFY (listen()); the TTL only bounds a missed one.
-  private readonly ttlMs = 5 * 60_000;
-  // Bumped by forget(): a lookup that started before a rename must not cache what it read.
-  private generation = 0;
-
   constructor(
     private readonly sql: Sql,
     private readonly buffer: HeartbeatBuffer,
+    private readonly identity: IdentityCache,
     private readonly autoRegister: boolean,
   ) {}
 
@@ -69,18 +64,6 @@ export class Ingestor {
     return { accepted: heartbeats.length, stale };
   }
 
-  /** Drops cached name lookups (after a delete or rename in this process). */
-  forget(): void {
-    this.generation += 1;
-    this.refs.clear();
-  }
-
-  /** Forgets on every rename or deletion anywhere in the cluster; returns the way to stop. */
-  async listen(): Promise<() => Promise<void>> {
-    const l = await this.sql.listen(IDENTITY_CHANNEL, () => this.forget(), () => this.forget());
-    return () => l.unlisten();
-  }
-
   private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date): Promise<string[]> {
     if (principal.kind === 'node') {
       for (const [i, hb] of heartbeats.entries()) {
@@ -95,40 +78,13 @@ export class Ingestor {
     );
     if (missing.length) throw validationFailed(missing);
     const wanted = [...new Set(heartbeats.map((hb) => hb.node!))];
-    const nowMs = Date.now();
-    const generation = this.generation;
-    const known = new Map<string, string>();
-    const misses: string[] = [];
-    for (const ref of wanted) {
-      const hit = this.refs.get(ref);
-      if (hit && hit.expires > nowMs) known.set(ref, hit.id);
-      else misses.push(ref);
-    }
-    if (misses.length) {
-      const found = await findNodeRefs(this.sql, misses);
-      this.remember(found, known, nowMs, generation);
-      const unknown = misses.filter((r) => !known.has(r));
-      if (unknown.length) {
-        // An unknown UUID is a wrong id far more often than a name someone chose.
-        if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
-          throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
-        }
-        const created = await this.sql.begin((tx) =>
-          registerNodes(tx, unknown, unknown.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now),
-        );
-        this.remember(created, known, nowMs, generation);
+    const known = await this.identity.nodeIds(wanted, async (unknown) => {
+      // An unknown UUID is a wrong id far more often than a name someone chose.
+      if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
+        throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
       }
-    }
+      return this.sql.begin((tx) => registerNodes(tx, unknown, unknown.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now));
+    });
     return heartbeats.map((hb) => known.get(hb.node!)!);
-  }
-
-  private remember(found: NodeRef[], known: Map<string, string>, nowMs: number, generation: number): void {
-    if (this.refs.size > 200_000) this.refs.clear();
-    for (const n of found) {
-      for (const key of [n.name, n.id]) {
-        known.set(key, n.id);
-        if (generation === this.generation) this.refs.set(key, { id: n.id, expires: nowMs + this.ttlMs });
-      }
-    }
   }
 }

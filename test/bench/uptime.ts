@@ -8,13 +8,12 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ManualClock } from '../../src/clock.ts';
-import { upsertBootstrapAdmin } from '../../src/db/api-keys.ts';
+import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { loadConfig } from '../../src/config.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry, type OutboxHandler } from '../../src/outbox/registry.ts';
-import { hashSecret } from '../../src/secrets.ts';
 import { uptimeHandler } from '../../src/uptime/handler.ts';
 import { intervalsFromLog, msInWindow } from '../../src/uptime/intervals.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
@@ -205,7 +204,7 @@ async function measure(o: UptimeBenchOptions, scope: Scope): Promise<string> {
   );
 
   const { app } = buildApp({ sql, clock, buffer: new HeartbeatBuffer(), autoRegister: false });
-  await upsertBootstrapAdmin(sql, hashSecret(TOKEN), now);
+  await ensureBootstrapAdmin(sql, TOKEN, now);
   const ids = (await sql<{ id: string }[]>`select id from nodes order by md5(id::text) limit ${SAMPLED_NODES + 10}`).map((r) => r.id);
   const sample = ids.slice(0, SAMPLED_NODES);
 

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { IdentityCache } from '../../src/access/identity-cache.ts';
+import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import { ManualClock } from '../../src/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
-import { upsertBootstrapAdmin } from '../../src/db/api-keys.ts';
 import { createApp } from '../../src/http/app.ts';
-import { Authenticator } from '../../src/http/auth.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
-import { hashSecret } from '../../src/secrets.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testLog } from './log.ts';
 
@@ -33,20 +32,20 @@ export interface BuildOptions {
 /** One in-process app over the given pool and buffer; several may share a database. */
 export function buildApp(o: BuildOptions) {
   const metrics = o.metrics ?? createMetrics();
-  const auth = new Authenticator(o.sql);
-  const ingestor = new Ingestor(o.sql, o.buffer, o.autoRegister ?? true);
+  const identity = new IdentityCache(o.sql);
+  const ingestor = new Ingestor(o.sql, o.buffer, identity, o.autoRegister ?? true);
   const secretKey = o.secretKey ?? randomBytes(32);
   const app = createApp({
     sql: o.sql,
     clock: o.clock,
     log: testLog,
     metrics,
-    auth,
+    identity,
     secretKey,
     ingestor,
     pingRedis: o.pingRedis ?? (async () => {}),
   });
-  return { app, metrics, auth, ingestor, secretKey };
+  return { app, metrics, identity, ingestor, secretKey };
 }
 
 export interface RequestOptions {
@@ -149,7 +148,7 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
       if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
     },
   });
-  await upsertBootstrapAdmin(sql, hashSecret(ADMIN_TOKEN), clock.now());
+  await ensureBootstrapAdmin(sql, ADMIN_TOKEN, clock.now());
   const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: 60_000, metrics: built.metrics });
   const { app } = built;
 

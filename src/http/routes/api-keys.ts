@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { SCOPES, type ApiKeyRow } from '../../access/model.ts';
+import { createKey, revokeKey } from '../../access/service.ts';
+import { listApiKeys } from '../../access/store.ts';
 import { isUuid } from '../../db/nodes.ts';
-import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../../db/api-keys.ts';
-import { generateSecret, hashSecret } from '../../secrets.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
@@ -12,7 +13,7 @@ import { body, closedObject, decodeCursor, page, Paging, query } from '../valida
 
 export const CreateKey = closedObject({
   name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')),
-  scope: v.picklist(['admin', 'write', 'read', 'ingest'], 'must be admin, write, read or ingest'),
+  scope: v.picklist(SCOPES, 'must be admin, write, read or ingest'),
 });
 
 const render = (k: ApiKeyRow) => ({
@@ -44,8 +45,7 @@ export function apiKeyRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const input = await body(c, CreateKey);
-      const secret = generateSecret('llk');
-      const key = await insertApiKey(deps.sql, input.name, input.scope, hashSecret(secret), deps.clock.now());
+      const { key, secret } = await createKey(deps.sql, input, deps.clock.now());
       return c.json({ ...render(key), secret }, 201);
     },
   );
@@ -77,8 +77,8 @@ export function apiKeyRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const id = c.req.param('id');
-      if (!isKeyId(id) || !(await revokeApiKey(deps.sql, id, deps.clock.now()))) throw notFound(`API key "${id}"`);
-      deps.auth.forget();
+      if (!isKeyId(id) || !(await revokeKey(deps.sql, id, deps.clock.now()))) throw notFound(`API key "${id}"`);
+      deps.identity.forget();
       return c.body(null, 204);
     },
   );

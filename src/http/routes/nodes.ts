@@ -179,7 +179,7 @@ export function nodeRoutes(deps: AppDeps) {
         if (isUniqueViolation(err)) throw conflict(`A node named "${patch.name}" already exists.`);
         throw unknownPolicy(err);
       }
-      deps.ingestor?.forget();
+      deps.identity.forget();
       return c.json(renderNode(await find(node.id), clock.now()));
     },
   );
@@ -192,8 +192,7 @@ export function nodeRoutes(deps: AppDeps) {
       const node = await find(c.req.param('id'));
       const gone = await sql.begin((tx) => deleteNode(tx, node.id, clock.now()));
       if (!gone) throw notFound(`Node "${c.req.param('id')}"`);
-      deps.ingestor?.forget();
-      deps.auth.forget();
+      deps.identity.forget();
       return c.body(null, 204);
     },
   );
@@ -212,7 +211,7 @@ export function nodeRoutes(deps: AppDeps) {
       const node = await find(c.req.param('id'));
       const token = generateSecret('lln');
       await rotateNodeToken(sql, node.id, hashSecret(token), clock.now());
-      deps.auth.forget();
+      deps.identity.forget();
       return c.json({ ...renderNode(await find(node.id), clock.now()), token });
     },
   );

@@ -1,14 +1,11 @@
-import type { Queryable } from './client.ts';
-import { announceIdentityChange } from './identity.ts';
+import type { Queryable } from '../db/client.ts';
+import type { ApiKeyRow, Principal, Scope } from './model.ts';
 
-export type Scope = 'admin' | 'write' | 'read' | 'ingest';
+/** NOTIFY channel: a secret or a node name stopped meaning what caches remember. */
+export const IDENTITY_CHANNEL = 'lifeline_identity';
 
-export interface ApiKeyRow {
-  id: string;
-  name: string;
-  scope: Scope;
-  created_at: Date;
-  revoked_at: Date | null;
+export async function announceIdentityChange(sql: Queryable): Promise<void> {
+  await sql`select pg_notify(${IDENTITY_CHANNEL}, '')`;
 }
 
 // The bootstrap admin key has a fixed id so a changed LIFELINE_ADMIN_TOKEN replaces, not adds.
@@ -21,15 +18,15 @@ export async function insertApiKey(sql: Queryable, name: string, scope: Scope, s
   return row!;
 }
 
-export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, now: Date): Promise<void> {
+/** Stores the bootstrap admin key with this hash; true when that changed anything. */
+export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, now: Date): Promise<boolean> {
   const changed = await sql`
     insert into api_keys (id, name, scope, secret_hash, created_at)
     values (${BOOTSTRAP_ID}, 'bootstrap-admin', 'admin', ${secretHash}, ${now})
     on conflict (id) do update set secret_hash = excluded.secret_hash, scope = 'admin', revoked_at = null
     where api_keys.secret_hash <> excluded.secret_hash or api_keys.scope <> 'admin' or api_keys.revoked_at is not null
     returning id`;
-  // Every process starts with this; only a real change may make the others forget their caches.
-  if (changed.length) await announceIdentityChange(sql);
+  return changed.length > 0;
 }
 
 export async function listApiKeys(sql: Queryable, afterId: string | undefined, limit: number): Promise<ApiKeyRow[]> {
@@ -39,8 +36,23 @@ export async function listApiKeys(sql: Queryable, afterId: string | undefined, l
     order by id limit ${limit}`;
 }
 
+/** Revokes a key (one revoked already keeps its time); false when there is no such key. */
 export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promise<boolean> {
   const rows = await sql`update api_keys set revoked_at = coalesce(revoked_at, ${now}) where id = ${id} returning id`;
-  if (rows.length > 0) await announceIdentityChange(sql);
   return rows.length > 0;
+}
+
+type PrincipalRow =
+  | { kind: 'key'; id: string; scope: Scope; name: null }
+  | { kind: 'node'; id: string; scope: null; name: string };
+
+/** An API key or a node token with this hash, in one round trip (keys and tokens never collide). */
+export async function findPrincipalByHash(sql: Queryable, hash: string): Promise<Principal | undefined> {
+  const [row] = await sql<PrincipalRow[]>`
+    select 'key' as kind, id, scope, null as name from api_keys where secret_hash = ${hash} and revoked_at is null
+    union all
+    select 'node', id, null, name from nodes where token_hash = ${hash}
+    limit 1`;
+  if (!row) return undefined;
+  return row.kind === 'key' ? { kind: 'key', keyId: row.id, scope: row.scope } : { kind: 'node', nodeId: row.id, nodeName: row.name };
 }

@@ -1,0 +1,105 @@
+import type { Sql } from '../db/client.ts';
+import { findNodeRefs, type NodeRef } from '../db/nodes.ts';
+import { hashSecret } from '../secrets.ts';
+import type { Principal } from './model.ts';
+import { findPrincipalByHash, IDENTITY_CHANNEL } from './store.ts';
+
+interface Cached<T> {
+  value: T;
+  expires: number;
+}
+
+// Bound memory against floods of distinct valid secrets or names; a miss is only a query.
+const MAX_PRINCIPALS = 100_000;
+const MAX_NODE_REFS = 200_000;
+
+/**
+ * What bearer secrets and node names stand for, cached for the HTTP authenticator and for ingest
+ * alike: at 10k heartbeats a second a query per request would cost more than the rest of it.
+ * Revocation, token rotation, renames and deletions NOTIFY every process, which forgets the whole
+ * cache at once; the 5-minute TTL only bounds staleness if a notification is ever missed (listen()
+ * also forgets on every reconnect). Concurrent misses for one secret share a single query.
+ */
+export class IdentityCache {
+  private principals = new Map<string, Cached<Principal>>();
+  private inflight = new Map<string, Promise<Principal | undefined>>();
+  /** Node names and ids → node id. */
+  private nodes = new Map<string, Cached<string>>();
+  // Bumped by forget(): a lookup that started before a revocation or a rename must not cache what it read.
+  private generation = 0;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly ttlMs = 5 * 60_000,
+  ) {}
+
+  /** The API key or node this secret stands for, if any. */
+  async principal(secret: string): Promise<Principal | undefined> {
+    const hash = hashSecret(secret);
+    const hit = this.principals.get(hash);
+    const nowMs = Date.now();
+    if (hit && hit.expires > nowMs) return hit.value;
+    const generation = this.generation;
+    let pending = this.inflight.get(hash);
+    if (!pending) {
+      pending = findPrincipalByHash(this.sql, hash).finally(() => {
+        if (this.inflight.get(hash) === pending) this.inflight.delete(hash);
+      });
+      this.inflight.set(hash, pending);
+    }
+    const principal = await pending;
+    if (generation !== this.generation) return principal;
+    if (principal) {
+      if (this.principals.size > MAX_PRINCIPALS) this.principals.clear();
+      this.principals.set(hash, { value: principal, expires: nowMs + this.ttlMs });
+    } else {
+      this.principals.delete(hash);
+    }
+    return principal;
+  }
+
+  /**
+   * The node id of each of these names or ids. Those neither cached nor stored are handed to
+   * `unknown`, which may create them (auto-registration) or throw; what it returns is remembered
+   * like the rest.
+   */
+  async nodeIds(refs: string[], unknown: (refs: string[]) => Promise<NodeRef[]>): Promise<Map<string, string>> {
+    const nowMs = Date.now();
+    const generation = this.generation;
+    const known = new Map<string, string>();
+    const misses: string[] = [];
+    for (const ref of refs) {
+      const hit = this.nodes.get(ref);
+      if (hit && hit.expires > nowMs) known.set(ref, hit.value);
+      else misses.push(ref);
+    }
+    if (misses.length === 0) return known;
+    this.remember(await findNodeRefs(this.sql, misses), known, nowMs, generation);
+    const missing = misses.filter((r) => !known.has(r));
+    if (missing.length) this.remember(await unknown(missing), known, nowMs, generation);
+    return known;
+  }
+
+  forget(): void {
+    this.generation += 1;
+    this.principals.clear();
+    this.inflight.clear();
+    this.nodes.clear();
+  }
+
+  /** Forgets on every identity change anywhere in the cluster; returns the way to stop. */
+  async listen(): Promise<() => Promise<void>> {
+    const l = await this.sql.listen(IDENTITY_CHANNEL, () => this.forget(), () => this.forget());
+    return () => l.unlisten();
+  }
+
+  private remember(found: NodeRef[], known: Map<string, string>, nowMs: number, generation: number): void {
+    if (this.nodes.size > MAX_NODE_REFS) this.nodes.clear();
+    for (const n of found) {
+      for (const key of [n.name, n.id]) {
+        known.set(key, n.id);
+        if (generation === this.generation) this.nodes.set(key, { value: n.id, expires: nowMs + this.ttlMs });
+      }
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import type { Queryable, Sql } from '../db/client.ts';
+import { generateSecret, hashSecret } from '../secrets.ts';
+import type { ApiKeyRow, Scope } from './model.ts';
+import { announceIdentityChange, insertApiKey, revokeApiKey, upsertBootstrapAdmin } from './store.ts';
+
+/** A new key and its secret, which is stored hashed and so can only be shown this once. */
+export async function createKey(sql: Sql, input: { name: string; scope: Scope }, now: Date): Promise<{ key: ApiKeyRow; secret: string }> {
+  const secret = generateSecret('llk');
+  const key = await insertApiKey(sql, input.name, input.scope, hashSecret(secret), now);
+  return { key, secret };
+}
+
+/**
+ * Revokes a key; every process forgets its cached secrets when the NOTIFY commits. False when
+ * there is no such key.
+ */
+export async function revokeKey(sql: Sql, id: string, now: Date): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    if (!(await revokeApiKey(tx, id, now))) return false;
+    await announceIdentityChange(tx);
+    return true;
+  });
+}
+
+/** Makes `token` the secret of the one bootstrap admin key (LIFELINE_ADMIN_TOKEN). */
+export async function ensureBootstrapAdmin(sql: Queryable, token: string, now: Date): Promise<void> {
+  // Every process starts with this; only a real change may make the others forget their caches.
+  if (await upsertBootstrapAdmin(sql, hashSecret(token), now)) await announceIdentityChange(sql);
+}
