@@ -3,7 +3,7 @@ import type { Clock } from './clock.ts';
 import type { Sql } from './db/client.ts';
 import { deliveryBacklog } from './db/deliveries.ts';
 import { countOpenIncidents } from './db/incidents.ts';
-import { countNodesByState } from './db/nodes.ts';
+import { countNodesByState } from './nodes/store.ts';
 import { outboxBacklog } from './db/outbox.ts';
 import { STATES } from './health/decide.ts';
 import type { Logger } from './logger.ts';

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/client.ts';
-import { findNodeRefs, type NodeRef } from '../db/nodes.ts';
+import type { NodeRef } from '../nodes/model.ts';
+import { findNodeRefs } from '../nodes/store.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Principal } from './model.ts';
 import { findPrincipalByHash, IDENTITY_CHANNEL } from './store.ts';

@@ -1,7 +1,7 @@
 import { addTimeline, advanceEscalations, lockIncidents, type IncidentRow, type TimelineEntry } from '../db/incidents.ts';
 import { insertOutbox, type NewOutboxEvent } from '../db/outbox.ts';
 import { getPolicies, type PolicyRow } from '../db/policies.ts';
-import { nodeStates } from '../db/nodes.ts';
+import { nodeStates } from '../nodes/store.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
 import { escalationSteps } from './escalation.ts';
 import { incidentEvent } from './events.ts';

@@ -2,10 +2,10 @@ import type { IdentityCache } from '../access/identity-cache.ts';
 import type { Principal } from '../access/model.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
-import { isUuid, registerNodes, type NodeSettings } from '../db/nodes.ts';
+import { isUuid } from '../db/ids.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
+import { registerNodes } from '../nodes/service.ts';
 import { Refusal, validationFailed } from '../errors.ts';
-import { generateSecret, hashSecret } from '../secrets.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
 
 export interface IncomingHeartbeat {
@@ -14,13 +14,6 @@ export interface IncomingHeartbeat {
   checks?: Checks | undefined;
   seq?: number | undefined;
 }
-
-export const NODE_DEFAULTS: NodeSettings = {
-  heartbeat_interval_seconds: 30,
-  grace_seconds: 0,
-  failures_for_down: 3,
-  successes_for_recovery: 1,
-};
 
 /**
  * Turns authenticated heartbeat requests into buffered, coalesced heartbeats. Every check that can
@@ -83,7 +76,7 @@ export class Ingestor {
       if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
         throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
       }
-      return this.sql.begin((tx) => registerNodes(tx, unknown, unknown.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now));
+      return registerNodes(this.sql, unknown, now);
     });
     return heartbeats.map((hb) => known.get(hb.node!)!);
   }

@@ -7,7 +7,7 @@ import type { Sql } from '../db/client.ts';
 import { getChannelsByIds, revealConfig } from '../db/channels.ts';
 import { earlierPageInFlight, getDelivery, recordAttempts, type DeliveryRow } from '../db/deliveries.ts';
 import { addTimeline, getIncidents } from '../db/incidents.ts';
-import { nodesLabels } from '../db/nodes.ts';
+import { nodesLabels } from '../nodes/store.ts';
 import { incidentView } from '../incidents/view.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';
 

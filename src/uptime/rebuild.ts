@@ -1,5 +1,6 @@
 import type { Sql } from '../db/client.ts';
-import { findNodeRefs, type NodeRef } from '../db/nodes.ts';
+import type { NodeRef } from '../nodes/model.ts';
+import { findNodeRefs } from '../nodes/store.ts';
 import type { Retention } from './retention.ts';
 import { rollUpNodes, type RollupResult } from './rollup.ts';
 import { nodeIdsAfter } from './store-rollups.ts';

@@ -1,6 +1,7 @@
 import { ManualClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
-import { insertNode, type NodeSettings } from '../../src/db/nodes.ts';
+import type { NodeSettings } from '../../src/nodes/model.ts';
+import { insertNode } from '../../src/nodes/store.ts';
 import type { HeartbeatStatus, Checks } from '../../src/health/decide.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';

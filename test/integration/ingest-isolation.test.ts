@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { readCoverage } from '../../src/db/heartbeats.ts';
-import { registerNodes } from '../../src/db/nodes.ts';
+import { registerNodes } from '../../src/nodes/store.ts';
 import type { Checks } from '../../src/health/decide.ts';
-import { NODE_DEFAULTS } from '../../src/ingest/ingestor.ts';
+import { NODE_DEFAULTS } from '../../src/nodes/model.ts';
 import { hashSecret } from '../../src/secrets.ts';
 import { createHarness, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 

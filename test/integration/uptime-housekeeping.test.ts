@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { insertNode } from '../../src/db/nodes.ts';
+import { insertNode } from '../../src/nodes/store.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { generateSecret, hashSecret } from '../../src/secrets.ts';
 import { startUptimeHousekeeping } from '../../workers/uptime-housekeeping.ts';

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import { insertMaintenance, wakeCoveredNodes } from '../../src/db/maintenances.ts';
-import { deleteNode, insertNode } from '../../src/db/nodes.ts';
+import { deleteNode } from '../../src/nodes/service.ts';
+import { insertNode } from '../../src/nodes/store.ts';
 import type { HeartbeatStatus } from '../../src/health/decide.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
@@ -116,7 +117,7 @@ describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
         if (roll < 0.04) await addNode();
         else if (roll < 0.06 && nodes.size > 3) {
           const [id] = pick([...nodes.entries()]);
-          await sql.begin((tx) => deleteNode(tx, id, now));
+          await deleteNode(sql, id, now);
           nodes.delete(id);
         } else if (roll < 0.1) {
           const [id] = pick([...nodes.entries()]);

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { SCOPES, type ApiKeyRow } from '../../access/model.ts';
 import { createKey, revokeKey } from '../../access/service.ts';
 import { listApiKeys } from '../../access/store.ts';
-import { isUuid } from '../../db/nodes.ts';
+import { isUuid } from '../../db/ids.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';

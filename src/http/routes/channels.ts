@@ -15,7 +15,7 @@ import {
   type ChannelRow,
   type ChannelType,
 } from '../../db/channels.ts';
-import { isUuid } from '../../db/nodes.ts';
+import { isUuid } from '../../db/ids.ts';
 import { policiesUsingChannel } from '../../db/policies.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';

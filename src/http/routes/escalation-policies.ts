@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { lockExistingChannels } from '../../db/channels.ts';
 import type { Tx } from '../../db/client.ts';
-import { isUuid } from '../../db/nodes.ts';
+import { isUuid } from '../../db/ids.ts';
 import {
   deletePolicy,
   getPolicy,

@@ -12,7 +12,7 @@ import {
   type IncidentRow,
   type TimelineEntry,
 } from '../../db/incidents.ts';
-import { isUuid } from '../../db/nodes.ts';
+import { isUuid } from '../../db/ids.ts';
 import { insertOutbox } from '../../db/outbox.ts';
 import { incidentEvent } from '../../incidents/events.ts';
 import { resolveWithEvents } from '../../incidents/handler.ts';

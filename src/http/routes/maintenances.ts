@@ -10,7 +10,8 @@ import {
   type MaintenanceCursor,
   type MaintenanceRow,
 } from '../../db/maintenances.ts';
-import { findNodeRefs, isUuid } from '../../db/nodes.ts';
+import { isUuid } from '../../db/ids.ts';
+import { findNodeRefs } from '../../nodes/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed, type ErrorDetail } from '../../errors.ts';

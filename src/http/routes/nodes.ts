@@ -1,49 +1,16 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { isUniqueViolation } from '../../db/errors.ts';
-import { deleteNode, getNode, insertNode, listNodes, listTransitions, rotateNodeToken, updateNode, type NodeRow } from '../../db/nodes.ts';
-import { missedHeartbeats, STATES } from '../../health/decide.ts';
-import { NODE_DEFAULTS } from '../../ingest/ingestor.ts';
-import { generateSecret, hashSecret } from '../../secrets.ts';
+import { STATES } from '../../health/decide.ts';
+import { NODE_DEFAULTS } from '../../nodes/model.ts';
+import { createNode, deleteNode, rotateToken, updateNode } from '../../nodes/service.ts';
+import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
+import { nodeView } from '../../nodes/view.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { conflict, notFound, validationFailed } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query } from '../validation.ts';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function renderNode(n: NodeRow, now: Date) {
-  const policy = {
-    heartbeatIntervalSeconds: n.heartbeat_interval_seconds,
-    graceSeconds: n.grace_seconds,
-    failuresForDown: n.failures_for_down,
-    successesForRecovery: n.successes_for_recovery,
-  };
-  return {
-    id: n.id,
-    name: n.name,
-    labels: n.labels,
-    heartbeat_interval_seconds: n.heartbeat_interval_seconds,
-    grace_seconds: n.grace_seconds,
-    failures_for_down: n.failures_for_down,
-    successes_for_recovery: n.successes_for_recovery,
-    escalation_policy_id: n.escalation_policy_id,
-    created_at: iso(n.created_at),
-    updated_at: iso(n.updated_at),
-    health: {
-      state: n.state,
-      since: iso(n.since),
-      reason: n.reason,
-      state_version: n.state_version,
-      last_heartbeat_at: iso(n.last_heartbeat_at),
-      missed_heartbeats: missedHeartbeats(n.last_heartbeat_at, n.coverage_since ?? n.created_at, policy, now),
-      last_status: n.last_status,
-      checks: n.checks,
-    },
-  };
-}
 
 const Settings = {
   heartbeat_interval_seconds: int(1, 86_400),
@@ -87,12 +54,6 @@ export const ListNodes = v.object({
 
 export const ListTransitions = v.object(Paging);
 
-/** The foreign key refuses a policy id that does not exist (or was deleted meanwhile). */
-function unknownPolicy(err: unknown) {
-  if ((err as { constraint_name?: string }).constraint_name !== 'nodes_escalation_policy_fk') return err;
-  return validationFailed([{ field: 'escalation_policy_id', message: 'is not an escalation policy' }]);
-}
-
 const doc = operationDocs('Nodes');
 const NODE = 'The node id or name';
 
@@ -119,15 +80,9 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const input = await body(c, CreateNode);
-      const token = generateSecret('lln');
       const now = clock.now();
-      try {
-        const id = await sql.begin((tx) => insertNode(tx, { ...input, token_hash: hashSecret(token) }, now));
-        return c.json({ ...renderNode(await find(id), now), token }, 201);
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`A node named "${input.name}" already exists.`);
-        throw unknownPolicy(err);
-      }
+      const { node, token } = await createNode(sql, input, now);
+      return c.json({ ...nodeView(node, now), token }, 201);
     },
   );
 
@@ -147,7 +102,7 @@ export function nodeRoutes(deps: AppDeps) {
       const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
       const rows = await listNodes(sql, { state: q.state, label: q.label, after, limit: q.limit + 1 });
       const now = clock.now();
-      return c.json(page(rows.map((n) => renderNode(n, now)), q.limit, (n) => n.name));
+      return c.json(page(rows.map((n) => nodeView(n, now)), q.limit, (n) => n.name));
     },
   );
 
@@ -155,7 +110,7 @@ export function nodeRoutes(deps: AppDeps) {
     '/:id',
     doc({ summary: 'Get a node', access: 'read', id: NODE, ok: { status: 200, description: 'The node.', body: 'Node' } }),
     requireScope('read'),
-    async (c) => c.json(renderNode(await find(c.req.param('id')), clock.now())),
+    async (c) => c.json(nodeView(await find(c.req.param('id')), clock.now())),
   );
 
   app.patch(
@@ -173,14 +128,9 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const node = await find(c.req.param('id'));
       const patch = await body(c, PatchNode);
-      try {
-        await sql.begin((tx) => updateNode(tx, node.id, patch, clock.now()));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`A node named "${patch.name}" already exists.`);
-        throw unknownPolicy(err);
-      }
+      const changed = await updateNode(sql, node.id, patch, clock.now());
       deps.identity.forget();
-      return c.json(renderNode(await find(node.id), clock.now()));
+      return c.json(nodeView(changed, clock.now()));
     },
   );
 
@@ -190,8 +140,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const gone = await sql.begin((tx) => deleteNode(tx, node.id, clock.now()));
-      if (!gone) throw notFound(`Node "${c.req.param('id')}"`);
+      if (!(await deleteNode(sql, node.id, clock.now()))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
       return c.body(null, 204);
     },
@@ -209,10 +158,9 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const token = generateSecret('lln');
-      await rotateNodeToken(sql, node.id, hashSecret(token), clock.now());
+      const { node: rotated, token } = await rotateToken(sql, node.id, clock.now());
       deps.identity.forget();
-      return c.json({ ...renderNode(await find(node.id), clock.now()), token });
+      return c.json({ ...nodeView(rotated, clock.now()), token });
     },
   );
 

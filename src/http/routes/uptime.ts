@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
-import { getNode } from '../../db/nodes.ts';
+import { getNode } from '../../nodes/store.ts';
 import type { Bucket } from '../../uptime/buckets.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
 import { combine, type StateMs } from '../../uptime/state-time.ts';

@@ -1,41 +1,7 @@
-import type { Queryable, Sql } from './client.ts';
-import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
-import { announceIdentityChange } from '../access/store.ts';
-import { insertOutbox } from './outbox.ts';
-
-export interface NodeSettings {
-  heartbeat_interval_seconds: number;
-  grace_seconds: number;
-  failures_for_down: number;
-  successes_for_recovery: number;
-}
-
-export interface NodeRow extends NodeSettings {
-  id: string;
-  name: string;
-  labels: Record<string, string>;
-  escalation_policy_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-  state: State;
-  since: Date;
-  reason: string | null;
-  state_version: number;
-  last_heartbeat_at: Date | null;
-  last_status: HeartbeatStatus | null;
-  checks: Checks | null;
-  coverage_since: Date | null;
-}
-
-export interface NewNode extends NodeSettings {
-  name: string;
-  labels: Record<string, string>;
-  escalation_policy_id: string | null;
-  token_hash: string;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string): boolean => UUID.test(s);
+import type { Queryable } from '../db/client.ts';
+import { isUuid } from '../db/ids.ts';
+import type { State } from '../health/decide.ts';
+import type { NewNode, NodePatch, NodeRef, NodeRow, NodeSettings, TransitionRow } from './model.ts';
 
 function selectNodes(sql: Queryable) {
   return sql`
@@ -101,8 +67,6 @@ async function insertCompanionRows(tx: Queryable, ids: string[], now: Date): Pro
   await tx`insert into node_due (node_id, due_at) select id, 'infinity' from unnest(${ids}::uuid[]) as id`;
 }
 
-export type NodePatch = Partial<NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null }>;
-
 /** Returns false when there is no such node. Changed settings are re-judged at the next tick. */
 export async function updateNode(tx: Queryable, id: string, patch: NodePatch, now: Date): Promise<boolean> {
   const columns = Object.keys(patch) as (keyof NodePatch)[];
@@ -115,45 +79,26 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
   const rows = await tx`update nodes set ${tx(values, ...columns, 'updated_at')} where id = ${id} returning id`;
   if (rows.length === 0) return false;
   await tx`update node_due set due_at = ${now}, wake = wake + 1 where node_id = ${id}`;
-  if (patch.name !== undefined) await announceIdentityChange(tx);
   return true;
 }
 
-export async function rotateNodeToken(sql: Queryable, id: string, tokenHash: string, now: Date): Promise<boolean> {
+export async function setNodeToken(sql: Queryable, id: string, tokenHash: string, now: Date): Promise<boolean> {
   const rows = await sql`update nodes set token_hash = ${tokenHash}, updated_at = ${now} where id = ${id} returning id`;
-  if (rows.length > 0) await announceIdentityChange(sql);
   return rows.length > 0;
 }
 
-/** Deletion is an event too: handlers downstream close what they opened for the node. */
-export async function deleteNode(tx: Queryable, id: string, now: Date): Promise<boolean> {
-  const rows = await tx<{ id: string; name: string }[]>`delete from nodes where id = ${id} returning id, name`;
-  const row = rows[0];
-  if (!row) return false;
-  await insertOutbox(tx, [{ topic: 'node.deleted', key: id, payload: { node_id: id, node_name: row.name, at: now.toISOString() } }], now);
-  await announceIdentityChange(tx);
-  return true;
+/** Deletes a node and (by cascade) its rows; returns what it was, or undefined if there was none. */
+export async function deleteNode(tx: Queryable, id: string): Promise<NodeRef | undefined> {
+  const [row] = await tx<NodeRef[]>`delete from nodes where id = ${id} returning id, name`;
+  return row;
 }
 
-export interface NodeRef {
-  id: string;
-  name: string;
-}
-
-/** Resolves names or ids in one round trip (used by batch ingest). */
+/** Resolves names or ids in one round trip (batch ingest, maintenance windows). */
 export async function findNodeRefs(sql: Queryable, refs: string[]): Promise<NodeRef[]> {
   const ids = refs.filter(isUuid);
   return sql<NodeRef[]>`
     select id, name from nodes
     where name = any(${refs}::text[]) ${ids.length ? sql`or id = any(${ids}::uuid[])` : sql``}`;
-}
-
-export interface TransitionRow {
-  from_state: State;
-  to_state: State;
-  at: Date;
-  reason: string | null;
-  state_version: number;
 }
 
 export async function listTransitions(

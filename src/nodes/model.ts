@@ -1,0 +1,59 @@
+import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
+
+/** How a node is judged: its heartbeat period and how many missed or ok beats change its state. */
+export interface NodeSettings {
+  heartbeat_interval_seconds: number;
+  grace_seconds: number;
+  failures_for_down: number;
+  successes_for_recovery: number;
+}
+
+/** A new node's settings unless it names its own (and every auto-registered node's). */
+export const NODE_DEFAULTS: NodeSettings = {
+  heartbeat_interval_seconds: 30,
+  grace_seconds: 0,
+  failures_for_down: 3,
+  successes_for_recovery: 1,
+};
+
+/** A node as shown: its settings, labels and health, from its rows together. */
+export interface NodeRow extends NodeSettings {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  escalation_policy_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  state: State;
+  since: Date;
+  reason: string | null;
+  state_version: number;
+  last_heartbeat_at: Date | null;
+  last_status: HeartbeatStatus | null;
+  checks: Checks | null;
+  coverage_since: Date | null;
+}
+
+/** What a node is created with (the token only ever as its hash). */
+export interface NewNode extends NodeSettings {
+  name: string;
+  labels: Record<string, string>;
+  escalation_policy_id: string | null;
+  token_hash: string;
+}
+
+export type NodePatch = Partial<NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null }>;
+
+export interface NodeRef {
+  id: string;
+  name: string;
+}
+
+/** One transition of a node's state log, newest first when listed. */
+export interface TransitionRow {
+  from_state: State;
+  to_state: State;
+  at: Date;
+  reason: string | null;
+  state_version: number;
+}

@@ -1,0 +1,81 @@
+import { announceIdentityChange } from '../access/store.ts';
+import type { Sql } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import { conflict, notFound, validationFailed } from '../errors.ts';
+import { insertOutbox } from '../db/outbox.ts';
+import { generateSecret, hashSecret } from '../secrets.ts';
+import { NODE_DEFAULTS, type NewNode, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
+import * as store from './store.ts';
+
+/** A name taken, or a policy id that does not exist (or was deleted meanwhile), as a refusal. */
+function refusalOf(err: unknown, name: string | undefined): unknown {
+  if (isUniqueViolation(err)) return conflict(`A node named "${name}" already exists.`);
+  if ((err as { constraint_name?: string }).constraint_name === 'nodes_escalation_policy_fk') {
+    return validationFailed([{ field: 'escalation_policy_id', message: 'is not an escalation policy' }]);
+  }
+  return err;
+}
+
+async function shown(sql: Sql, id: string): Promise<NodeRow> {
+  const node = await store.getNode(sql, id);
+  if (!node) throw notFound(`Node "${id}"`);
+  return node;
+}
+
+/** A new node, born unknown, and its token, which is stored hashed and so shown only this once. */
+export async function createNode(sql: Sql, input: Omit<NewNode, 'token_hash'>, now: Date): Promise<{ node: NodeRow; token: string }> {
+  const token = generateSecret('lln');
+  let id: string;
+  try {
+    id = await sql.begin((tx) => store.insertNode(tx, { ...input, token_hash: hashSecret(token) }, now));
+  } catch (err) {
+    throw refusalOf(err, input.name);
+  }
+  return { node: await shown(sql, id), token };
+}
+
+/** Changes settings, name or labels; the evaluator judges the node afresh at its next tick. */
+export async function updateNode(sql: Sql, id: string, patch: NodePatch, now: Date): Promise<NodeRow> {
+  try {
+    await sql.begin(async (tx) => {
+      if (!(await store.updateNode(tx, id, patch, now))) return;
+      // A cached name would otherwise still post heartbeats for this node.
+      if (patch.name !== undefined) await announceIdentityChange(tx);
+    });
+  } catch (err) {
+    throw refusalOf(err, patch.name);
+  }
+  return shown(sql, id);
+}
+
+/** A new token; the old one stops working in every process as the NOTIFY commits. */
+export async function rotateToken(sql: Sql, id: string, now: Date): Promise<{ node: NodeRow; token: string }> {
+  const token = generateSecret('lln');
+  await sql.begin(async (tx) => {
+    if (await store.setNodeToken(tx, id, hashSecret(token), now)) await announceIdentityChange(tx);
+  });
+  return { node: await shown(sql, id), token };
+}
+
+/**
+ * Deletes a node with its rows. Deletion is an event too (`node.deleted`): handlers downstream
+ * close what they opened for the node. False when there was no such node.
+ */
+export async function deleteNode(sql: Sql, id: string, now: Date): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const gone = await store.deleteNode(tx, id);
+    if (!gone) return false;
+    await insertOutbox(tx, [{ topic: 'node.deleted', key: id, payload: { node_id: id, node_name: gone.name, at: now.toISOString() } }], now);
+    await announceIdentityChange(tx);
+    return true;
+  });
+}
+
+/**
+ * Creates nodes for unknown names with default settings (ingest auto-registration); concurrent
+ * registrations of one name resolve to the same node. Each gets a random token nobody has seen;
+ * rotating it is how an operator hands one to an agent.
+ */
+export async function registerNodes(sql: Sql, names: string[], now: Date): Promise<NodeRef[]> {
+  return sql.begin((tx) => store.registerNodes(tx, names, names.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now));
+}
