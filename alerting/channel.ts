@@ -1,6 +1,5 @@
+import type { ChannelType } from '../src/channels/model.ts';
 import type { Notification } from './message.ts';
-
-export type ChannelType = 'email' | 'webhook' | 'slack' | 'pagerduty';
 
 /**
  * One way of telling someone about an incident. `send` resolves once the receiver accepted the

@@ -1,7 +1,7 @@
 // Configuration is a pure function of an environment map: no I/O, no defaults hidden elsewhere.
 // Every variable is documented in README.md; a bad value names itself in one line.
 
-import { decodeSecretKey } from './secret-key.ts';
+import { decodeSecretKey } from './secrets.ts';
 
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];

@@ -21,7 +21,7 @@ import { startNotifier } from '../workers/notifier.ts';
 import { createChannels } from '../alerting/index.ts';
 import { DeliveryQueue } from './notify/queue.ts';
 import { registerOnCallHandlers } from './oncall.ts';
-import { loadSecretKey } from './secret-key.ts';
+import { loadSecretKey } from './channels/secret-key.ts';
 import { uptimeHandler } from './uptime/handler.ts';
 import { startUptimeHousekeeping } from '../workers/uptime-housekeeping.ts';
 

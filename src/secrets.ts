@@ -11,3 +11,11 @@ export function generateSecret(prefix: 'llk' | 'lln'): string {
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
+
+/** 32 bytes written as 64 hex characters or as base64 (standard or url-safe); undefined otherwise. */
+export function decodeSecretKey(raw: string): Buffer | undefined {
+  const text = raw.trim();
+  if (/^[0-9a-f]{64}$/i.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) return Buffer.from(text, 'base64');
+  return undefined;
+}

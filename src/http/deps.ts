@@ -12,7 +12,7 @@ export interface AppDeps {
   metrics: Metrics;
   /** What bearer secrets and node names stand for, shared with ingest. */
   identity: IdentityCache;
-  /** Seals channel secrets at rest (src/secret-key.ts). */
+  /** Seals channel secrets at rest (src/channels/secret-key.ts). */
   secretKey: Buffer;
   /** Absent in processes without the api role: they serve only /healthz, /readyz and /metrics. */
   ingestor?: Ingestor;

@@ -1,5 +1,5 @@
 import type { OpenAPIV3_1 } from 'openapi-types';
-import type { ChannelType } from '../../alerting/channel.ts';
+import { CHANNEL_TYPES } from '../channels/model.ts';
 import type { IncidentEvent } from '../../alerting/message.ts';
 import type { Scope } from '../access/model.ts';
 import type { DeliveryStatus } from '../db/deliveries.ts';
@@ -93,7 +93,7 @@ const apiKey = object({ id: uuid, name: str, scope: oneOf(every<Scope>()(['admin
 const channel = object({
   id: uuid,
   name: str,
-  type: oneOf(every<ChannelType>()(['email', 'webhook', 'slack', 'pagerduty'])),
+  type: oneOf(CHANNEL_TYPES),
   config: { type: 'object', description: 'The configuration without its secret field' },
   has_secret: { type: 'boolean', description: 'Whether a secret (webhook secret, Slack URL, routing key) is stored' },
   created_at: time,

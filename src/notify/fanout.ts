@@ -1,5 +1,5 @@
 import type { IncidentEvent } from '../../alerting/message.ts';
-import { getChannelsByIds } from '../db/channels.ts';
+import { getChannelsByIds } from '../channels/store.ts';
 import { insertDeliveries, lockStormCounters, recentDeliveryCounts, toldChannels, type NewDelivery, type Recipient } from '../db/deliveries.ts';
 import { addTimeline, getIncidents, type TimelineEntry } from '../db/incidents.ts';
 import { getPolicies } from '../db/policies.ts';

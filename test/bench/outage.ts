@@ -10,7 +10,7 @@ import { sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { systemClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
-import { insertChannel } from '../../src/db/channels.ts';
+import { insertChannel } from '../../src/channels/store.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import { insertPolicy } from '../../src/db/policies.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createChannels } from '../../alerting/index.ts';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { systemClock, type ManualClock } from '../../src/clock.ts';
-import { insertChannel } from '../../src/db/channels.ts';
+import { insertChannel } from '../../src/channels/store.ts';
 import { insertPolicy, type PolicyLevel } from '../../src/db/policies.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { DeliveryQueue } from '../../src/notify/queue.ts';

@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { openSecret } from '../../alerting/secret-box.ts';
-import { getChannelsByIds, lockExistingChannels, revealConfig, type ChannelRow } from '../../src/db/channels.ts';
+import type { ChannelRow } from '../../src/channels/model.ts';
+import { revealConfig } from '../../src/channels/service.ts';
+import { getChannelsByIds, lockExistingChannels } from '../../src/channels/store.ts';
 import { insertPolicy } from '../../src/db/policies.ts';
-import { loadSecretKey } from '../../src/secret-key.ts';
+import { loadSecretKey } from '../../src/channels/secret-key.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 import { lockWaiter } from '../helpers/db.ts';
 

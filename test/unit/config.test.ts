@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, ROLES } from '../../src/config.ts';
-import { decodeSecretKey } from '../../src/secret-key.ts';
+import { decodeSecretKey } from '../../src/secrets.ts';
 
 describe('loadConfig', () => {
   it('gives every variable its documented default', () => {

@@ -1,31 +1,15 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { sealSecret } from '../../../alerting/secret-box.ts';
-import { generateWebhookSecret } from '../../../alerting/webhook.ts';
-import {
-  channelSecretField,
-  deleteChannel,
-  getChannel,
-  insertChannel,
-  listChannels,
-  lockChannelForDelete,
-  updateChannel,
-  type ChannelCursor,
-  type ChannelPatch,
-  type ChannelRow,
-  type ChannelType,
-} from '../../db/channels.ts';
+import { CHANNEL_TYPES, isChannelType, type ChannelCursor, type ChannelRow, type ChannelType } from '../../channels/model.ts';
+import { createChannel, deleteChannel, updateChannel } from '../../channels/service.ts';
+import { getChannel, listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
-import { policiesUsingChannel } from '../../db/policies.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { conflict, notFound } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, DisplayName, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
-
-const TYPES = ['email', 'webhook', 'slack', 'pagerduty'] as const satisfies readonly ChannelType[];
-const isChannelType = (t: unknown): t is ChannelType => (TYPES as readonly unknown[]).includes(t);
 
 const url = (protocols: string[], message: string) =>
   v.pipe(
@@ -77,13 +61,13 @@ function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
   }
 }
 
-const perType = <T>(make: (t: ChannelType) => T) => Object.fromEntries(TYPES.map((t) => [t, make(t)])) as Record<ChannelType, T>;
+const perType = <T>(make: (t: ChannelType) => T) => Object.fromEntries(CHANNEL_TYPES.map((t) => [t, make(t)])) as Record<ChannelType, T>;
 
 const CREATE = perType((type) => closedObject({ name: DisplayName, type: v.literal(type), config: configSchema(type, true) }));
 // What a body with a missing or unknown type is checked against: names the type and anything else wrong.
 const CreateUntyped = closedObject({
   name: DisplayName,
-  type: v.picklist(TYPES, `must be one of ${TYPES.join(', ')}`),
+  type: v.picklist(CHANNEL_TYPES, `must be one of ${CHANNEL_TYPES.join(', ')}`),
   config: plainRecord(v.string(), v.unknown()),
 });
 const PATCH = perType((type) =>
@@ -96,17 +80,9 @@ const PATCH = perType((type) =>
 
 // What POST and PATCH accept, one alternative per type (the handlers pick by the body's or the
 // stored channel's type).
-export const CreateChannel = v.union(TYPES.map((t) => CREATE[t]));
-export const PatchChannel = v.union(TYPES.map((t) => PATCH[t]));
+export const CreateChannel = v.union(CHANNEL_TYPES.map((t) => CREATE[t]));
+export const PatchChannel = v.union(CHANNEL_TYPES.map((t) => PATCH[t]));
 export const ListChannels = v.object(Paging);
-
-/** Splits the secret out of a config and seals it; `secret_sealed` is absent when there was none. */
-function sealConfig(type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
-  const field = channelSecretField(type);
-  if (field === null || typeof config[field] !== 'string') return { config };
-  const { [field]: secret, ...rest } = config;
-  return { config: rest, secret_sealed: sealSecret(secret as string, key) };
-}
 
 const render = (ch: ChannelRow) => ({
   id: ch.id,
@@ -150,18 +126,10 @@ export function channelRoutes(deps: AppDeps) {
       const raw = await readJson(c);
       const type = (raw as { type?: unknown } | null)?.type;
       const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
-      let config = input.config;
+      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now());
+      const shown = render(channel);
       // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
-      const generated = input.type === 'webhook' && config.secret === undefined ? generateWebhookSecret() : undefined;
-      if (generated) config = { ...config, secret: generated };
-      const sealed = sealConfig(input.type, config, secretKey);
-      const row = await insertChannel(
-        sql,
-        { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null },
-        clock.now(),
-      );
-      const shown = render(row);
-      return c.json(generated ? { ...shown, config: { ...shown.config, secret: generated } } : shown, 201);
+      return c.json(generatedSecret ? { ...shown, config: { ...shown.config, secret: generatedSecret } } : shown, 201);
     },
   );
 
@@ -203,14 +171,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       const input = parse(PATCH[ch.type], await readJson(c));
-      const patch: ChannelPatch = {
-        ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.config !== undefined ? sealConfig(ch.type, input.config, secretKey) : {}),
-      };
-      if (Object.keys(patch).length === 0) return c.json(render(ch));
-      const row = await updateChannel(sql, ch.id, patch, clock.now());
-      if (!row) throw notFound(`Channel "${ch.id}"`);
-      return c.json(render(row));
+      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now())));
     },
   );
 
@@ -228,15 +189,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const id = c.req.param('id');
       if (!isUuid(id)) throw notFound(`Channel "${id}"`);
-      await sql.begin(async (tx) => {
-        if (!(await lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
-        const users = await policiesUsingChannel(tx, id);
-        if (users.length > 0) {
-          const names = users.map((p) => `"${p.name}" (${p.id})`).join(', ');
-          throw conflict(`The channel is used by escalation ${users.length === 1 ? 'policy' : 'policies'} ${names}; remove it from them first.`);
-        }
-        await deleteChannel(tx, id);
-      });
+      await deleteChannel(sql, id);
       return c.body(null, 204);
     },
   );

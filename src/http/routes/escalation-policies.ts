@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { lockExistingChannels } from '../../db/channels.ts';
+import { lockExistingChannels } from '../../channels/store.ts';
 import type { Tx } from '../../db/client.ts';
 import { isUuid } from '../../db/ids.ts';
 import {

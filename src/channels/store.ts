@@ -1,47 +1,6 @@
 import type postgres from 'postgres';
-import type { ChannelType } from '../../alerting/channel.ts';
-import { openSecret } from '../../alerting/secret-box.ts';
-import type { Queryable } from './client.ts';
-
-export type { ChannelType };
-
-export interface ChannelRow {
-  id: string;
-  name: string;
-  type: ChannelType;
-  /** The non-secret part only: safe to return. */
-  config: Record<string, unknown>;
-  /** The secret part of the config, sealed with the engine's secret key (src/secret-key.ts). */
-  secret_sealed: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-const SECRET_FIELDS: Record<ChannelType, string | null> = {
-  email: null,
-  webhook: 'secret',
-  slack: 'webhook_url', // whoever holds a Slack incoming-webhook URL can post to the channel
-  pagerduty: 'routing_key',
-};
-
-/** The config field of this channel type that is stored sealed and never returned, if any. */
-export function channelSecretField(type: ChannelType): string | null {
-  return SECRET_FIELDS[type];
-}
-
-/** The full config a channel sends with: the stored part plus the opened secret under its field. */
-export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unknown> {
-  const field = channelSecretField(row.type);
-  if (field === null || row.secret_sealed === null) return { ...row.config };
-  return { ...row.config, [field]: openSecret(row.secret_sealed, key) };
-}
-
-export interface NewChannel {
-  name: string;
-  type: ChannelType;
-  config: Record<string, unknown>;
-  secret_sealed: string | null;
-}
+import type { Queryable } from '../db/client.ts';
+import type { ChannelCursor, ChannelPatch, ChannelRow, NewChannel } from './model.ts';
 
 const COLUMNS = ['id', 'name', 'type', 'config', 'secret_sealed', 'created_at', 'updated_at'];
 
@@ -63,21 +22,11 @@ export async function getChannelsByIds(sql: Queryable, ids: string[]): Promise<C
   return sql<ChannelRow[]>`select ${sql(COLUMNS)} from channels where id = any(${ids}::uuid[])`;
 }
 
-/** Cursor: the last item's (name, id); names are not unique, the id breaks ties. */
-export type ChannelCursor = [name: string, id: string];
-
 export async function listChannels(sql: Queryable, after: ChannelCursor | undefined, limit: number): Promise<ChannelRow[]> {
   return sql<ChannelRow[]>`
     select ${sql(COLUMNS)} from channels
     ${after ? sql`where (name, id) > (${after[0]}, ${after[1]}::uuid)` : sql``}
     order by name, id limit ${limit}`;
-}
-
-export interface ChannelPatch {
-  name?: string;
-  config?: Record<string, unknown>;
-  /** Present only when the secret changes; absent keeps the sealed secret. */
-  secret_sealed?: string | null;
 }
 
 export async function updateChannel(sql: Queryable, id: string, patch: ChannelPatch, now: Date): Promise<ChannelRow | undefined> {
@@ -118,4 +67,18 @@ export async function deleteChannel(tx: Queryable, id: string): Promise<boolean>
 export async function sampleSealedSecret(sql: Queryable): Promise<string | undefined> {
   const [row] = await sql<{ secret_sealed: string }[]>`select secret_sealed from channels where secret_sealed is not null limit 1`;
   return row?.secret_sealed;
+}
+
+/**
+ * The stored key named `name`, storing `candidate` first if there is none (`created` tells which).
+ * Engines starting together against a new database all end up with the one key that won the insert.
+ */
+export async function ensureEngineKey(sql: Queryable, name: string, candidate: Buffer, now: Date): Promise<{ key: Buffer; created: boolean }> {
+  const [inserted] = await sql<{ key: Buffer }[]>`
+    insert into engine_keys (name, key, created_at) values (${name}, ${candidate}, ${now})
+    on conflict (name) do nothing
+    returning key`;
+  if (inserted) return { key: inserted.key, created: true };
+  const [row] = await sql<{ key: Buffer }[]>`select key from engine_keys where name = ${name}`;
+  return { key: row!.key, created: false };
 }

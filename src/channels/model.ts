@@ -1,0 +1,55 @@
+// Where incidents are announced: a channel's type, its config, and which part of it is a secret.
+
+export const CHANNEL_TYPES = ['email', 'webhook', 'slack', 'pagerduty'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export const isChannelType = (t: unknown): t is ChannelType => (CHANNEL_TYPES as readonly unknown[]).includes(t);
+
+export interface ChannelRow {
+  id: string;
+  name: string;
+  type: ChannelType;
+  /** The non-secret part only: safe to return. */
+  config: Record<string, unknown>;
+  /** The secret part of the config, sealed with the engine's secret key (src/channels/secret-key.ts). */
+  secret_sealed: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewChannel {
+  name: string;
+  type: ChannelType;
+  config: Record<string, unknown>;
+  secret_sealed: string | null;
+}
+
+export interface ChannelPatch {
+  name?: string;
+  config?: Record<string, unknown>;
+  /** Present only when the secret changes; absent keeps the sealed secret. */
+  secret_sealed?: string | null;
+}
+
+/** Cursor: the last item's (name, id); names are not unique, the id breaks ties. */
+export type ChannelCursor = [name: string, id: string];
+
+const SECRET_FIELDS: Record<ChannelType, string | null> = {
+  email: null,
+  webhook: 'secret',
+  slack: 'webhook_url', // whoever holds a Slack incoming-webhook URL can post to the channel
+  pagerduty: 'routing_key',
+};
+
+/** The config field of this channel type that is stored sealed and never returned, if any. */
+export function channelSecretField(type: ChannelType): string | null {
+  return SECRET_FIELDS[type];
+}
+
+/** A config split into what may be shown and its secret, when it carries one. */
+export function splitSecret(type: ChannelType, config: Record<string, unknown>): { config: Record<string, unknown>; secret?: string } {
+  const field = channelSecretField(type);
+  if (field === null || typeof config[field] !== 'string') return { config };
+  const { [field]: secret, ...rest } = config;
+  return { config: rest, secret: secret as string };
+}

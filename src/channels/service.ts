@@ -1,0 +1,72 @@
+import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import type { Sql } from '../db/client.ts';
+import { policiesUsingChannel } from '../db/policies.ts';
+import { conflict, notFound } from '../errors.ts';
+import { channelSecretField, splitSecret, type ChannelPatch, type ChannelRow, type ChannelType } from './model.ts';
+import * as store from './store.ts';
+
+/** Splits the secret out of a config and seals it; `secret_sealed` is absent when there was none. */
+function sealConfig(type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
+  const split = splitSecret(type, config);
+  return split.secret === undefined ? { config: split.config } : { config: split.config, secret_sealed: sealSecret(split.secret, key) };
+}
+
+/** The full config a channel sends with: the stored part plus the opened secret under its field. */
+export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unknown> {
+  const field = channelSecretField(row.type);
+  if (field === null || row.secret_sealed === null) return { ...row.config };
+  return { ...row.config, [field]: openSecret(row.secret_sealed, key) };
+}
+
+/**
+ * A new channel, its secret sealed with `key`. A webhook created without a secret gets a generated
+ * `whsec_` one, returned here because the receiver needs it to verify signatures and it is never
+ * shown again.
+ */
+export async function createChannel(
+  sql: Sql,
+  key: Buffer,
+  input: { name: string; type: ChannelType; config: Record<string, unknown> },
+  now: Date,
+): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
+  const generated = input.type === 'webhook' && input.config.secret === undefined ? generateWebhookSecret() : undefined;
+  const sealed = sealConfig(input.type, generated ? { ...input.config, secret: generated } : input.config, key);
+  const channel = await store.insertChannel(sql, { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
+  return generated ? { channel, generatedSecret: generated } : { channel };
+}
+
+/** Renames and/or reconfigures a channel (its type is fixed); a config without its secret keeps it. */
+export async function updateChannel(
+  sql: Sql,
+  key: Buffer,
+  channel: ChannelRow,
+  input: { name?: string | undefined; config?: Record<string, unknown> | undefined },
+  now: Date,
+): Promise<ChannelRow> {
+  const patch: ChannelPatch = {
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.config !== undefined ? sealConfig(channel.type, input.config, key) : {}),
+  };
+  if (Object.keys(patch).length === 0) return channel;
+  const row = await store.updateChannel(sql, channel.id, patch, now);
+  if (!row) throw notFound(`Channel "${channel.id}"`);
+  return row;
+}
+
+/**
+ * Deletes a channel no escalation policy names. The channel is locked first, so a policy being
+ * written that names it either committed before (and is found here) or waits and then finds the
+ * channel gone (see store.lockExistingChannels).
+ */
+export async function deleteChannel(sql: Sql, id: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    if (!(await store.lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
+    const users = await policiesUsingChannel(tx, id);
+    if (users.length > 0) {
+      const names = users.map((p) => `"${p.name}" (${p.id})`).join(', ');
+      throw conflict(`The channel is used by escalation ${users.length === 1 ? 'policy' : 'policies'} ${names}; remove it from them first.`);
+    }
+    await store.deleteChannel(tx, id);
+  });
+}
