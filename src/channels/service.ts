@@ -1,7 +1,7 @@
 import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import type { Sql } from '../db/client.ts';
-import { policiesUsingChannel } from '../db/policies.ts';
+import { policiesUsingChannel } from '../oncall/store.ts';
 import { conflict, notFound } from '../errors.ts';
 import { channelSecretField, splitSecret, type ChannelPatch, type ChannelRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';

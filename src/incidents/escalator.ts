@@ -1,9 +1,10 @@
 import { addTimeline, advanceEscalations, lockIncidents, type IncidentRow, type TimelineEntry } from '../db/incidents.ts';
 import { insertOutbox, type NewOutboxEvent } from '../db/outbox.ts';
-import { getPolicies, type PolicyRow } from '../db/policies.ts';
+import type { PolicyRow } from '../oncall/model.ts';
+import { getPolicies } from '../oncall/store.ts';
 import { nodeStates } from '../nodes/store.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
-import { escalationSteps } from './escalation.ts';
+import { escalationSteps } from '../oncall/escalation.ts';
 import { incidentEvent } from './events.ts';
 
 export const ESCALATION_DUE = 'incident.escalation_due';

@@ -10,7 +10,7 @@ import {
 } from '../db/incidents.ts';
 import type { OutboxEvent, NewOutboxEvent } from '../db/outbox.ts';
 import { insertOutbox } from '../db/outbox.ts';
-import { policiesForNodes } from '../db/policies.ts';
+import { policiesForNodes } from '../oncall/store.ts';
 import type { State } from '../health/decide.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';

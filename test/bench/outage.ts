@@ -12,7 +12,7 @@ import { systemClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { insertChannel } from '../../src/channels/store.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
-import { insertPolicy } from '../../src/db/policies.ts';
+import { insertPolicy } from '../../src/oncall/store.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { coverageGapMs } from '../../src/ingest/flusher.ts';
 import { createMetrics } from '../../src/metrics.ts';

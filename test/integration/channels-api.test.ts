@@ -6,7 +6,7 @@ import { openSecret } from '../../alerting/secret-box.ts';
 import type { ChannelRow } from '../../src/channels/model.ts';
 import { revealConfig } from '../../src/channels/service.ts';
 import { getChannelsByIds, lockExistingChannels } from '../../src/channels/store.ts';
-import { insertPolicy } from '../../src/db/policies.ts';
+import { insertPolicy } from '../../src/oncall/store.ts';
 import { loadSecretKey } from '../../src/channels/secret-key.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 import { lockWaiter } from '../helpers/db.ts';

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { getPolicy, policiesForNodes } from '../../src/db/policies.ts';
+import { getPolicy, policiesForNodes } from '../../src/oncall/store.ts';
 
 const policyForNode = async (sql: Parameters<typeof policiesForNodes>[0], nodeId: string) => (await policiesForNodes(sql, [nodeId])).get(nodeId);
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness, type NodeBody } from '../helpers/app.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { categoryFor, incidentTitle } from '../../src/incidents/categorize.ts';
-import { cycleSeconds, escalationSteps } from '../../src/incidents/escalation.ts';
+import { cycleSeconds, escalationSteps } from '../../src/oncall/escalation.ts';
 
 const at = (...s: number[]) => s.map((after_seconds) => ({ after_seconds }));
 const brief = (levels: ReturnType<typeof at>, repeat: number) =>

@@ -1,21 +1,12 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { lockExistingChannels } from '../../channels/store.ts';
-import type { Tx } from '../../db/client.ts';
 import { isUuid } from '../../db/ids.ts';
-import {
-  deletePolicy,
-  getPolicy,
-  insertPolicy,
-  listPolicies,
-  ONE_DEFAULT_INDEX,
-  updatePolicy,
-  type PolicyLevel,
-  type PolicyRow,
-} from '../../db/policies.ts';
+import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
+import { getPolicy, listPolicies } from '../../oncall/store.ts';
+import type { PolicyRow } from '../../oncall/model.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { conflict, notFound, validationFailed, type ErrorDetail } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, DisplayName, int, page, Paging, query } from '../validation.ts';
@@ -85,25 +76,6 @@ const render = (p: PolicyRow) => ({
   updated_at: p.updated_at.toISOString(),
 });
 
-/** Every channel the levels name must exist, and stays locked against deletion until commit. */
-async function checkChannels(tx: Tx, levels: PolicyLevel[]): Promise<void> {
-  const existing = await lockExistingChannels(tx, levels.flatMap((l) => l.channel_ids));
-  const missing: ErrorDetail[] = levels.flatMap((l, i) =>
-    l.channel_ids.flatMap((id, j) => (existing.has(id) ? [] : [{ field: `levels.${i}.channel_ids.${j}`, message: 'is not a channel' }])),
-  );
-  if (missing.length > 0) throw validationFailed(missing);
-}
-
-/** The index or constraint a unique violation hit; undefined for any other error. */
-function uniqueViolated(err: unknown): string | undefined {
-  const e = err as { code?: string; constraint_name?: string };
-  return e.code === '23505' ? (e.constraint_name ?? '') : undefined;
-}
-
-// Two writers making a policy the default at once: the loser of the index race simply runs again
-// (and then demotes the winner). Three rounds cover any realistic pile-up.
-const DEFAULT_RACE_ATTEMPTS = 3;
-
 const doc = operationDocs('Escalation policies');
 const POLICY = 'The escalation policy id';
 const LEVELS =
@@ -120,24 +92,6 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     return p;
   };
 
-  /** Runs one policy write in a transaction, with its channels checked, mapping races to answers. */
-  async function write(input: { name?: string; levels?: PolicyLevel[] }, work: (tx: Tx) => Promise<PolicyRow | undefined>) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await sql.begin(async (tx) => {
-          if (input.levels) await checkChannels(tx, input.levels);
-          return work(tx);
-        });
-      } catch (err) {
-        const constraint = uniqueViolated(err);
-        if (constraint === ONE_DEFAULT_INDEX && attempt < DEFAULT_RACE_ATTEMPTS) continue;
-        if (constraint === ONE_DEFAULT_INDEX) throw conflict('Another policy was made the default at the same moment; try again.');
-        if (constraint !== undefined) throw conflict(`An escalation policy named "${input.name}" already exists.`);
-        throw err;
-      }
-    }
-  }
-
   app.post(
     '/',
     doc({
@@ -151,8 +105,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const input = await body(c, CreatePolicy);
-      const row = await write(input, (tx) => insertPolicy(tx, input, clock.now()));
-      return c.json(render(row!), 201);
+      return c.json(render(await createPolicy(sql, input, clock.now())), 201);
     },
   );
 
@@ -195,14 +148,10 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     async (c) => {
       const existing = await find(c.req.param('id'));
       const patch = await body(c, PatchPolicy);
-      if (Object.keys(patch).length === 0) return c.json(render(existing));
-      const row = await write(patch, (tx) => updatePolicy(tx, existing.id, patch, clock.now()));
-      if (!row) throw notFound(`Escalation policy "${existing.id}"`);
-      return c.json(render(row));
+      return c.json(render(await updatePolicy(sql, existing, patch, clock.now())));
     },
   );
 
-  // Nodes that used it fall back to the default policy (the foreign key sets theirs to null).
   app.delete(
     '/:id',
     doc({

@@ -1,28 +1,5 @@
-import type { Queryable } from './client.ts';
-
-export interface PolicyLevel {
-  after_seconds: number;
-  channel_ids: string[];
-}
-
-export interface PolicyRow {
-  id: string;
-  name: string;
-  levels: PolicyLevel[];
-  repeat: number;
-  is_default: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export interface NewPolicy {
-  name: string;
-  levels: PolicyLevel[];
-  repeat: number;
-  is_default: boolean;
-}
-
-export type PolicyPatch = Partial<NewPolicy>;
+import type { Queryable } from '../db/client.ts';
+import type { NewPolicy, PolicyLevel, PolicyPatch, PolicyRow } from './model.ts';
 
 /** Postgres names this index when a second default would be committed (sql/0002_incidents.sql). */
 export const ONE_DEFAULT_INDEX = 'escalation_policies_one_default';
