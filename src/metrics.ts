@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Clock } from './clock.ts';
 import type { Sql } from './db/client.ts';
 import { deliveryBacklog } from './db/deliveries.ts';
-import { countOpenIncidents } from './db/incidents.ts';
+import { countOpenIncidents } from './incidents/store.ts';
 import { countNodesByState } from './nodes/store.ts';
 import { outboxBacklog } from './db/outbox.ts';
 import { STATES } from './health/decide.ts';

@@ -1,5 +1,5 @@
-import { handleNodeEvents } from './incidents/handler.ts';
-import { ESCALATION_DUE, handleEscalationDue } from './incidents/escalator.ts';
+import { ESCALATION_DUE } from './incidents/events.ts';
+import { handleEscalationDue, handleNodeEvents } from './incidents/handlers.ts';
 import type { Logger } from './logger.ts';
 import { fanoutHandler, INCIDENT_TOPICS } from './notify/fanout.ts';
 import type { DeliveryQueue } from './notify/queue.ts';

@@ -3,7 +3,7 @@ import { CHANNEL_TYPES } from '../channels/model.ts';
 import type { IncidentEvent } from '../../alerting/message.ts';
 import type { Scope } from '../access/model.ts';
 import type { DeliveryStatus } from '../db/deliveries.ts';
-import type { IncidentStatus } from '../db/incidents.ts';
+import { INCIDENT_STATUSES } from '../incidents/model.ts';
 import { STATES, type CheckStatus, type HeartbeatStatus } from '../health/decide.ts';
 import { CATEGORIES, type Severity } from '../incidents/categorize.ts';
 
@@ -132,7 +132,7 @@ const SCHEMA_DEFS = {
     node_name: str,
     category: oneOf(Object.keys(CATEGORIES)),
     severity: oneOf(every<Severity>()(['critical', 'warning'])),
-    status: oneOf(every<IncidentStatus>()(['open', 'acknowledged', 'resolved'])),
+    status: oneOf(INCIDENT_STATUSES),
     title: str,
     opened_at: time,
     acknowledged_at: nullable(time),

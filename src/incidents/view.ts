@@ -1,5 +1,5 @@
 import type { IncidentView } from '../../alerting/message.ts';
-import type { IncidentRow, TimelineEntry } from '../db/incidents.ts';
+import type { IncidentRow, TimelineEntry } from './model.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

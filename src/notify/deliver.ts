@@ -7,7 +7,7 @@ import type { Sql } from '../db/client.ts';
 import { revealConfig } from '../channels/service.ts';
 import { getChannelsByIds } from '../channels/store.ts';
 import { earlierPageInFlight, getDelivery, recordAttempts, type DeliveryRow } from '../db/deliveries.ts';
-import { addTimeline, getIncidents } from '../db/incidents.ts';
+import { addTimeline, getIncidents } from '../incidents/store.ts';
 import { nodesLabels } from '../nodes/store.ts';
 import { incidentView } from '../incidents/view.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';

@@ -5,7 +5,7 @@ import type { Queryable, Sql } from '../db/client.ts';
 import { revealConfig } from '../channels/service.ts';
 import { getChannelsByIds } from '../channels/store.ts';
 import { digestChannels, dueDigest, recordAttempts, tryDigestLock, type DeliveryRow } from '../db/deliveries.ts';
-import { addTimeline } from '../db/incidents.ts';
+import { addTimeline } from '../incidents/store.ts';
 import { notificationsFor } from './deliver.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';
 

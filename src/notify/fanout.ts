@@ -1,7 +1,8 @@
 import type { IncidentEvent } from '../../alerting/message.ts';
 import { getChannelsByIds } from '../channels/store.ts';
 import { insertDeliveries, lockStormCounters, recentDeliveryCounts, toldChannels, type NewDelivery, type Recipient } from '../db/deliveries.ts';
-import { addTimeline, getIncidents, type TimelineEntry } from '../db/incidents.ts';
+import type { TimelineEntry } from '../incidents/model.ts';
+import { addTimeline, getIncidents } from '../incidents/store.ts';
 import { getPolicies } from '../oncall/store.ts';
 import type { Tx } from '../db/client.ts';
 import type { Logger } from '../logger.ts';

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSql } from '../../src/db/client.ts';
-import { openIncidents } from '../../src/db/incidents.ts';
+import { openIncidents } from '../../src/incidents/store.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, START, type Body, type Harness } from '../helpers/app.ts';
 

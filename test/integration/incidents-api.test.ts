@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { insertDeliveries } from '../../src/db/deliveries.ts';
-import { openIncidents } from '../../src/db/incidents.ts';
+import { openIncidents } from '../../src/incidents/store.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson } from '../helpers/app.ts';
 
 type Incident = { id: string; status: string; version: number; acknowledged_by: string | null; resolved_by: string | null; timeline: Array<{ kind: string; detail: Record<string, unknown> }> };

@@ -4,7 +4,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { insertDeliveries, lockStormCounters, recentDeliveryCounts } from '../../src/db/deliveries.ts';
 import { insertMaintenance } from '../../src/db/maintenances.ts';
-import { handleNodeEvents } from '../../src/incidents/handler.ts';
+import { handleNodeEvents } from '../../src/incidents/handlers.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
 import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
@@ -124,7 +124,7 @@ describe('incidents and on-call', () => {
     const [i2] = await incidentsOf(db, n2);
     await first.waitFor((r) => JSON.parse(r.body).data.incident.id === i2!.id);
     await db.sql.begin(async (tx) => {
-      const { acknowledgeIncident } = await import('../../src/db/incidents.ts');
+      const { acknowledgeIncident } = await import('../../src/incidents/store.ts');
       await acknowledgeIncident(tx, i2!.id, clock.now(), 'alice');
     });
     await p.runUntil(new Date(clock.now().getTime() + 120_000));

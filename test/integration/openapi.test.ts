@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as v from 'valibot';
 import { insertDeliveries } from '../../src/db/deliveries.ts';
-import { openIncidents } from '../../src/db/incidents.ts';
+import { openIncidents } from '../../src/incidents/store.ts';
 import { CreateKey } from '../../src/http/routes/api-keys.ts';
 import { CreateChannel, PatchChannel } from '../../src/http/routes/channels.ts';
 import { CreatePolicy, PatchPolicy } from '../../src/http/routes/escalation-policies.ts';

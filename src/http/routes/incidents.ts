@@ -1,32 +1,22 @@
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
-import type { Tx } from '../../db/client.ts';
-import { listDeliveries } from '../../db/deliveries.ts';
-import {
-  acknowledgeIncident,
-  addTimeline,
-  getIncident,
-  listIncidents,
-  lockIncident,
-  timelinesOf,
-  type IncidentRow,
-  type TimelineEntry,
-} from '../../db/incidents.ts';
+import { actorOf } from '../../access/model.ts';
 import { isUuid } from '../../db/ids.ts';
-import { insertOutbox } from '../../db/outbox.ts';
-import { incidentEvent } from '../../incidents/events.ts';
-import { resolveWithEvents } from '../../incidents/handler.ts';
+import { listDeliveries } from '../../db/deliveries.ts';
+import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
+import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
+import { getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { conflict, notFound, Refusal, validationFailed } from '../../errors.ts';
+import { notFound, validationFailed } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, isCursorTime, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
-  status: v.optional(v.picklist(['open', 'acknowledged', 'resolved'], 'must be open, acknowledged or resolved')),
+  status: v.optional(v.picklist(INCIDENT_STATUSES, 'must be open, acknowledged or resolved')),
   node_id: v.optional(v.pipe(v.string(), v.uuid('must be a node id'))),
 });
 
@@ -70,36 +60,16 @@ export function incidentRoutes(deps: AppDeps) {
     if (!row) throw notFound(`Incident "${id}"`);
     return row;
   };
-  const actor = (c: Context<AuthEnv>, by: string | undefined) => {
-    const p = principalOf(c);
-    return by ?? (p.kind === 'key' ? `api-key:${p.keyId}` : `node:${p.nodeName}`);
-  };
 
-  /**
-   * Acknowledge and resolve share their guard: the incident exists, is not resolved (409) and, if
-   * the caller sent If-Match, is still at that version (412). Then the change, its timeline entry
-   * and its outbox event commit together.
-   */
-  const act = (
-    schema: typeof Acknowledge | typeof Resolve,
-    change: (tx: Tx, row: IncidentRow, input: { by?: string | undefined; note?: string | undefined }, by: string, now: Date) => Promise<void>,
-  ) =>
+  /** Acknowledge and resolve: the incident exists (404 before the body is read), then the command. */
+  const act =
+    <S extends typeof Acknowledge | typeof Resolve>(schema: S, command: (id: string, input: v.InferOutput<S>, actor: Actor) => Promise<IncidentRow>) =>
     async (c: Context<AuthEnv>) => {
       const id = c.req.param('id')!;
       await find(id);
       const input = await optionalBody(c, schema);
-      const expected = ifMatch(c);
-      const by = actor(c, input.by);
-      await sql.begin(async (tx) => {
-        const row = await lockIncident(tx, id);
-        if (!row) throw notFound(`Incident "${id}"`);
-        if (row.status === 'resolved') throw conflict('The incident is already resolved.');
-        if (expected !== undefined && expected !== row.version) {
-          throw new Refusal('precondition_failed', `The incident is at version ${row.version}, not ${expected}.`);
-        }
-        await change(tx, row, input, by, clock.now());
-      });
-      return c.json((await render([await find(id)]))[0]);
+      const actor = { by: actorOf(principalOf(c), input.by), expectedVersion: ifMatch(c) };
+      return c.json((await render([await command(id, input, actor)]))[0]);
     };
 
   app.get(
@@ -177,13 +147,7 @@ export function incidentRoutes(deps: AppDeps) {
       errors: [409, 412],
     }),
     requireScope('write'),
-    act(Acknowledge, async (tx, row, _input, by, now) => {
-      // Acknowledging twice is not an error: the first acknowledgement stands.
-      const acked = await acknowledgeIncident(tx, row.id, now, by);
-      if (!acked) return;
-      await addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by } }]);
-      await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by })], now);
-    }),
+    act(Acknowledge, (id, _input, actor) => acknowledge(sql, id, actor, clock.now())),
   );
 
   app.post(
@@ -200,11 +164,7 @@ export function incidentRoutes(deps: AppDeps) {
       errors: [409, 412],
     }),
     requireScope('write'),
-    act(Resolve, async (tx, row, input, by, now) => {
-      const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by, detail: input.note ? { note: input.note } : {} }]);
-      await addTimeline(tx, timeline);
-      await insertOutbox(tx, events, now);
-    }),
+    act(Resolve, (id, input, actor) => resolve(sql, id, { ...actor, note: input.note }, clock.now())),
   );
 
   return app;

@@ -1,45 +1,5 @@
-import type { Queryable } from './client.ts';
-import type { Category, Severity } from '../incidents/categorize.ts';
-
-export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
-
-export interface IncidentRow {
-  id: string;
-  node_id: string;
-  node_name: string;
-  category: Category;
-  severity: Severity;
-  status: IncidentStatus;
-  title: string;
-  reason: string | null;
-  policy_id: string | null;
-  opened_at: Date;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-  resolved_at: Date | null;
-  resolved_by: string | null;
-  escalation_level: number;
-  escalation_step: number;
-  version: number;
-}
-
-export interface TimelineEntry {
-  incident_id: string;
-  at: Date;
-  kind: string;
-  detail: Record<string, unknown>;
-}
-
-export interface NewIncident {
-  nodeId: string;
-  nodeName: string;
-  category: Category;
-  severity: Severity;
-  title: string;
-  reason: string | null;
-  policyId: string | null;
-  openedAt: Date;
-}
+import type { Queryable } from '../db/client.ts';
+import type { IncidentFilter, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
 
 /**
  * Opens incidents unless one is already open for the node and category; the partial unique index
@@ -145,14 +105,6 @@ export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<st
   const out = new Map<string, TimelineEntry[]>(ids.map((id) => [id, []]));
   for (const r of rows) out.get(r.incident_id)!.push(r);
   return out;
-}
-
-export interface IncidentFilter {
-  status?: IncidentStatus | undefined;
-  nodeId?: string | undefined;
-  /** Keyset cursor: (opened_at, id) of the last item of the previous page. */
-  after?: { openedAt: Date; id: string } | undefined;
-  limit: number;
 }
 
 /** Newest first. */

@@ -1,0 +1,53 @@
+import type { Category, Severity } from './categorize.ts';
+
+// An incident: a node down or degraded, from opening to resolution, with its timeline.
+
+export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export interface IncidentRow {
+  id: string;
+  node_id: string;
+  node_name: string;
+  category: Category;
+  severity: Severity;
+  status: IncidentStatus;
+  title: string;
+  reason: string | null;
+  policy_id: string | null;
+  opened_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  escalation_level: number;
+  escalation_step: number;
+  version: number;
+}
+
+/** One line of an incident's history: opened, escalated, notified, acknowledged, resolved … */
+export interface TimelineEntry {
+  incident_id: string;
+  at: Date;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+export interface NewIncident {
+  nodeId: string;
+  nodeName: string;
+  category: Category;
+  severity: Severity;
+  title: string;
+  reason: string | null;
+  policyId: string | null;
+  openedAt: Date;
+}
+
+export interface IncidentFilter {
+  status?: IncidentStatus | undefined;
+  nodeId?: string | undefined;
+  /** Keyset cursor: (opened_at, id) of the last item of the previous page. */
+  after?: { openedAt: Date; id: string } | undefined;
+  limit: number;
+}
