@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts';
-import { activeMaintenance, nextMaintenanceStart } from '../db/maintenances.ts';
+import { activeMaintenance, nextMaintenanceStart } from '../maintenance/store.ts';
 import type { MaintenanceSpan } from './machine.ts';
 
 /** Maintenance spans for a batch of due nodes: two set-wise queries per evaluator batch. */

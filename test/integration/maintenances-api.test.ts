@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeMaintenance, insertMaintenance, nextMaintenanceStart } from '../../src/db/maintenances.ts';
+import { activeMaintenance, insertMaintenance, nextMaintenanceStart } from '../../src/maintenance/store.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 
 let h: Harness;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
-import { insertMaintenance, wakeCoveredNodes } from '../../src/db/maintenances.ts';
+import { insertMaintenance, wakeCoveredNodes } from '../../src/maintenance/store.ts';
 import { deleteNode } from '../../src/nodes/service.ts';
 import { insertNode } from '../../src/nodes/store.ts';
 import type { HeartbeatStatus } from '../../src/health/decide.ts';

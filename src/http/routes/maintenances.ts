@@ -1,20 +1,12 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import type { Tx } from '../../db/client.ts';
-import {
-  endMaintenance,
-  getMaintenance,
-  insertMaintenance,
-  listMaintenances,
-  wakeCoveredNodes,
-  type MaintenanceCursor,
-  type MaintenanceRow,
-} from '../../db/maintenances.ts';
 import { isUuid } from '../../db/ids.ts';
-import { findNodeRefs } from '../../nodes/store.ts';
+import { isOpenAt, type MaintenanceCursor, type MaintenanceRow } from '../../maintenance/model.ts';
+import { createWindow, endWindow } from '../../maintenance/service.ts';
+import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound, validationFailed, type ErrorDetail } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
@@ -35,8 +27,6 @@ export const ListMaintenances = v.object({
   active: v.optional(v.picklist(['true', 'false'], 'must be true or false')),
 });
 
-const isOpenAt = (m: MaintenanceRow, now: Date) => m.starts_at <= now && (m.ends_at === null || m.ends_at > now);
-
 const render = (m: MaintenanceRow, now: Date) => ({
   id: m.id,
   node_ids: m.node_ids,
@@ -48,44 +38,13 @@ const render = (m: MaintenanceRow, now: Date) => ({
   active: isOpenAt(m, now),
 });
 
-type Input = v.InferOutput<typeof CreateMaintenance>;
-
-/** What the fields cannot say about themselves: the window's shape against each other and now. */
-function windowProblems(w: Input, now: Date): ErrorDetail[] {
-  const problems: ErrorDetail[] = [];
-  if (w.ends_at !== null && w.ends_at <= w.starts_at) problems.push({ field: 'ends_at', message: 'must be after starts_at' });
-  else if (w.ends_at !== null && w.ends_at <= now) problems.push({ field: 'ends_at', message: 'must be in the future: a window that already ended changes nothing' });
-  if (w.node_ids.length === 0 && Object.keys(w.labels).length === 0) {
-    const message = 'node_ids or labels must name at least one node or label';
-    problems.push({ field: 'node_ids', message }, { field: 'labels', message });
-  }
-  return problems;
-}
-
-/** Node ids or names to ids, in order and without repeats; each unknown one is a problem. */
-async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Promise<string[]> {
-  if (refs.length === 0) return [];
-  const found = await findNodeRefs(tx, refs);
-  const ids = refs.map((ref, i) => {
-    // An id wins over a name that happens to look like one, as in GET /v1/nodes/{id}.
-    const node = found.find((n) => n.id === ref) ?? found.find((n) => n.name === ref);
-    if (!node) problems.push({ field: `node_ids.${i}`, message: 'is not a node' });
-    return node?.id;
-  });
-  return [...new Set(ids.filter((id): id is string => id !== undefined))];
-}
-
 const isCursor = (k: unknown): k is MaintenanceCursor =>
   Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && typeof k[1] === 'string' && isUuid(k[1]);
 
 const doc = operationDocs('Maintenances');
 const WINDOW = 'The maintenance window id';
 
-/**
- * Maintenance windows. Creating one wakes the nodes it covers at its start and ending one wakes
- * them now, in the same transaction, so the evaluator moves them in and out of `maintenance`
- * within a tick instead of at their next deadline.
- */
+/** Maintenance windows; creating and ending them are src/maintenance/service.ts's commands. */
 export function maintenanceRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
@@ -104,15 +63,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateMaintenance);
       const now = clock.now();
-      const row = await sql.begin(async (tx) => {
-        const problems = windowProblems(input, now);
-        const nodeIds = await resolveNodes(tx, input.node_ids, problems);
-        if (problems.length > 0) throw validationFailed(problems);
-        const created = await insertMaintenance(tx, { ...input, node_ids: nodeIds }, now);
-        await wakeCoveredNodes(tx, created, created.starts_at);
-        return created;
-      });
-      return c.json(render(row, now), 201);
+      return c.json(render(await createWindow(sql, input, now), now), 201);
     },
   );
 
@@ -152,7 +103,6 @@ export function maintenanceRoutes(deps: AppDeps) {
     },
   );
 
-  // Ends the window now; one that has not begun is cancelled. Either way the window is kept.
   app.delete(
     '/:id',
     doc({
@@ -166,13 +116,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     async (c) => {
       const id = c.req.param('id');
       const now = clock.now();
-      const row = !isUuid(id)
-        ? undefined
-        : await sql.begin(async (tx) => {
-            const ended = await endMaintenance(tx, id, now);
-            if (ended) await wakeCoveredNodes(tx, ended, now);
-            return ended;
-          });
+      const row = isUuid(id) ? await endWindow(sql, id, now) : undefined;
       if (!row) throw notFound(`Maintenance window "${id}"`);
       return c.json(render(row, now));
     },

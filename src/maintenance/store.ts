@@ -1,17 +1,5 @@
-import type { Queryable } from './client.ts';
-
-export interface MaintenanceRow {
-  id: string;
-  node_ids: string[];
-  labels: Record<string, string>;
-  starts_at: Date;
-  /** null = open-ended. A window cancelled before it began has ends_at = starts_at. */
-  ends_at: Date | null;
-  reason: string | null;
-  created_at: Date;
-}
-
-export type NewMaintenance = Omit<MaintenanceRow, 'id' | 'created_at'>;
+import type { Queryable } from '../db/client.ts';
+import type { MaintenanceFilter, MaintenanceRow, NewMaintenance } from './model.ts';
 
 const COLUMNS = ['id', 'node_ids', 'labels', 'starts_at', 'ends_at', 'reason', 'created_at'];
 
@@ -68,17 +56,6 @@ export async function insertMaintenance(tx: Queryable, w: NewMaintenance, now: D
 export async function getMaintenance(sql: Queryable, id: string): Promise<MaintenanceRow | undefined> {
   const [row] = await sql<MaintenanceRow[]>`select ${sql(COLUMNS)} from maintenances where id = ${id}`;
   return row;
-}
-
-/** Newest first: the cursor is the last item's (created_at, id). */
-export type MaintenanceCursor = [createdAt: string, id: string];
-
-export interface MaintenanceFilter {
-  /** true: only windows open at `now`; false: only the others; undefined: all. */
-  active?: boolean | undefined;
-  now: Date;
-  after?: MaintenanceCursor | undefined;
-  limit: number;
 }
 
 export async function listMaintenances(sql: Queryable, f: MaintenanceFilter): Promise<MaintenanceRow[]> {

@@ -1,0 +1,43 @@
+import type { ErrorDetail } from '../errors.ts';
+
+// Maintenance windows: time in which the nodes a window covers are in maintenance, so neither an
+// incident nor a page comes of them.
+
+export interface MaintenanceRow {
+  id: string;
+  node_ids: string[];
+  labels: Record<string, string>;
+  starts_at: Date;
+  /** null = open-ended. A window cancelled before it began has ends_at = starts_at. */
+  ends_at: Date | null;
+  reason: string | null;
+  created_at: Date;
+}
+
+export type NewMaintenance = Omit<MaintenanceRow, 'id' | 'created_at'>;
+
+/** Newest first: the cursor is the last item's (created_at, id). */
+export type MaintenanceCursor = [createdAt: string, id: string];
+
+export interface MaintenanceFilter {
+  /** true: only windows open at `now`; false: only the others; undefined: all. */
+  active?: boolean | undefined;
+  now: Date;
+  after?: MaintenanceCursor | undefined;
+  limit: number;
+}
+
+/** Whether the window covers the instant `at`: begun, and not yet ended (a cancelled window never is). */
+export const isOpenAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: Date): boolean => m.starts_at <= at && (m.ends_at === null || m.ends_at > at);
+
+/** What a window's fields cannot say about themselves: its shape against each other and now. */
+export function windowProblems(w: NewMaintenance, now: Date): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  if (w.ends_at !== null && w.ends_at <= w.starts_at) problems.push({ field: 'ends_at', message: 'must be after starts_at' });
+  else if (w.ends_at !== null && w.ends_at <= now) problems.push({ field: 'ends_at', message: 'must be in the future: a window that already ended changes nothing' });
+  if (w.node_ids.length === 0 && Object.keys(w.labels).length === 0) {
+    const message = 'node_ids or labels must name at least one node or label';
+    problems.push({ field: 'node_ids', message }, { field: 'labels', message });
+  }
+  return problems;
+}

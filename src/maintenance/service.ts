@@ -1,0 +1,47 @@
+import type { Sql, Tx } from '../db/client.ts';
+import { validationFailed, type ErrorDetail } from '../errors.ts';
+import { findNodeRefs } from '../nodes/store.ts';
+import { windowProblems, type MaintenanceRow, type NewMaintenance } from './model.ts';
+import * as store from './store.ts';
+
+/** Node ids or names to ids, in order and without repeats; each unknown one is a problem. */
+async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Promise<string[]> {
+  if (refs.length === 0) return [];
+  const found = await findNodeRefs(tx, refs);
+  const ids = refs.map((ref, i) => {
+    // An id wins over a name that happens to look like one, as in GET /v1/nodes/{id}.
+    const node = found.find((n) => n.id === ref) ?? found.find((n) => n.name === ref);
+    if (!node) problems.push({ field: `node_ids.${i}`, message: 'is not a node' });
+    return node?.id;
+  });
+  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
+
+/**
+ * A new window over the nodes `node_ids` names (ids or names) and those carrying all its labels.
+ * The nodes it covers are woken at its start in the same transaction, so the evaluator moves them
+ * into `maintenance` within a tick of it instead of at their next deadline.
+ */
+export async function createWindow(sql: Sql, input: NewMaintenance, now: Date): Promise<MaintenanceRow> {
+  return sql.begin(async (tx) => {
+    const problems = windowProblems(input, now);
+    const nodeIds = await resolveNodes(tx, input.node_ids, problems);
+    if (problems.length > 0) throw validationFailed(problems);
+    const created = await store.insertMaintenance(tx, { ...input, node_ids: nodeIds }, now);
+    await store.wakeCoveredNodes(tx, created, created.starts_at);
+    return created;
+  });
+}
+
+/**
+ * Ends a window now (one not yet begun is cancelled: it ends where it starts) and wakes the nodes
+ * it covered, so they leave `maintenance` within a tick. The window is kept. Undefined when there
+ * is no such window.
+ */
+export async function endWindow(sql: Sql, id: string, now: Date): Promise<MaintenanceRow | undefined> {
+  return sql.begin(async (tx) => {
+    const ended = await store.endMaintenance(tx, id, now);
+    if (ended) await store.wakeCoveredNodes(tx, ended, now);
+    return ended;
+  });
+}
