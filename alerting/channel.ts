@@ -1,5 +1,5 @@
 import type { ChannelType } from '../src/channels/model.ts';
-import type { Notification } from './message.ts';
+import type { Notification } from '../src/notifications/model.ts';
 
 /**
  * One way of telling someone about an incident. `send` resolves once the receiver accepted the

@@ -2,7 +2,7 @@
 // the HTML one escapes every interpolated value because node names, reasons and labels come
 // from agents and must not be able to inject markup into an operator's inbox.
 
-import type { Notification } from './message.ts';
+import type { Notification } from '../src/notifications/model.ts';
 import { digestLines, digestSummary, eventWord, headline, incidentFacts, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {

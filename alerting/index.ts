@@ -1,12 +1,10 @@
-// The alerting surface the engine uses: one registry of channels keyed by channel type, plus
-// the helpers the API needs for channel secrets.
+// The alerting surface the engine uses: one registry of channels keyed by channel type.
 
 import type { Channel, DigestChannel, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
 import { createEmailChannel, type EmailChannel } from './email.ts';
 import { createPagerDutyChannel } from './pagerduty.ts';
 import { createSlackChannel } from './slack.ts';
 import { createWebhookChannel } from './webhook.ts';
-
 
 export interface ChannelRegistryOptions {
   smtpUrl: string | undefined;

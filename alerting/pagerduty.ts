@@ -2,7 +2,7 @@
 // into one PagerDuty alert, and acknowledge/resolve reach that same alert.
 
 import type { Channel, PagerDutyConfig } from './channel.ts';
-import type { IncidentEvent, Notification } from './message.ts';
+import type { IncidentEvent, Notification } from '../src/notifications/model.ts';
 import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
 import { headline, incidentFacts, truncate } from './render.ts';
 

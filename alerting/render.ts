@@ -1,7 +1,7 @@
 // Human wording shared by every channel, so an email subject, a Slack header and a PagerDuty
 // summary describe the same incident event in the same words.
 
-import type { Notification } from './message.ts';
+import type { Notification } from '../src/notifications/model.ts';
 
 export interface Fact {
   label: string;

@@ -2,7 +2,7 @@
 // message itself (a header plus the incident facts as fields).
 
 import type { DigestChannel, SlackConfig } from './channel.ts';
-import type { Notification } from './message.ts';
+import type { Notification } from '../src/notifications/model.ts';
 import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
 import { digestLines, digestSummary, headline, incidentFacts, truncate } from './render.ts';
 

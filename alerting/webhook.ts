@@ -7,7 +7,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Channel, WebhookConfig } from './channel.ts';
 import { DeliveryError } from './errors.ts';
-import type { Notification } from './message.ts';
+import type { Notification } from '../src/notifications/model.ts';
 import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
 
 const SECRET_PREFIX = 'whsec_';

@@ -19,7 +19,7 @@ import { startIngestFlusher } from '../workers/ingest.ts';
 import { startOutboxWorkers } from '../workers/outbox.ts';
 import { startNotifier } from '../workers/notifier.ts';
 import { createChannels } from '../alerting/index.ts';
-import { DeliveryQueue } from './notify/queue.ts';
+import { DeliveryQueue } from './notifications/queue.ts';
 import { registerOnCallHandlers } from './oncall.ts';
 import { loadSecretKey } from './channels/secret-key.ts';
 import { uptimeHandler } from './uptime/handler.ts';

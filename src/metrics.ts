@@ -1,12 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from './clock.ts';
 import type { Sql } from './db/client.ts';
-import { deliveryBacklog } from './db/deliveries.ts';
 import { countOpenIncidents } from './incidents/store.ts';
 import { countNodesByState } from './nodes/store.ts';
 import { outboxBacklog } from './db/outbox.ts';
 import { STATES } from './health/decide.ts';
 import type { Logger } from './logger.ts';
+import { deliveryBacklog } from './notifications/store.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 

@@ -1,8 +1,8 @@
 import { ESCALATION_DUE } from './incidents/events.ts';
 import { handleEscalationDue, handleNodeEvents } from './incidents/handlers.ts';
 import type { Logger } from './logger.ts';
-import { fanoutHandler, INCIDENT_TOPICS } from './notify/fanout.ts';
-import type { DeliveryQueue } from './notify/queue.ts';
+import { fanoutHandler, INCIDENT_TOPICS } from './notifications/handlers.ts';
+import type { DeliveryQueue } from './notifications/queue.ts';
 import type { HandlerRegistry } from './outbox/registry.ts';
 
 /**

@@ -2,15 +2,15 @@ import { DelayedError, Worker } from 'bullmq';
 import type { ChannelRegistry } from '../alerting/index.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
-import { recordAttempts } from '../src/db/deliveries.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import type { Metrics } from '../src/metrics.ts';
-import { deliver, RetryLater, WaitingForPage } from '../src/notify/deliver.ts';
-import { sendDigests } from '../src/notify/digest.ts';
-import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notify/queue.ts';
-import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notify/retry.ts';
-import { sweepDeliveries } from '../src/notify/sweep.ts';
+import { deliver, RetryLater, WaitingForPage } from '../src/notifications/deliver.ts';
+import { sendDigests } from '../src/notifications/digest.ts';
+import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notifications/queue.ts';
+import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
+import { recordAttempts } from '../src/notifications/store.ts';
+import { sweepDeliveries } from '../src/notifications/sweep.ts';
 
 export interface NotifierOptions {
   redisUrl: string;

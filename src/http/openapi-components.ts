@@ -1,8 +1,7 @@
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { CHANNEL_TYPES } from '../channels/model.ts';
-import type { IncidentEvent } from '../../alerting/message.ts';
 import type { Scope } from '../access/model.ts';
-import type { DeliveryStatus } from '../db/deliveries.ts';
+import { DELIVERY_STATUSES, INCIDENT_EVENTS } from '../notifications/model.ts';
 import { INCIDENT_STATUSES } from '../incidents/model.ts';
 import { STATES, type CheckStatus, type HeartbeatStatus } from '../health/decide.ts';
 import { CATEGORIES, type Severity } from '../incidents/categorize.ts';
@@ -147,8 +146,8 @@ const SCHEMA_DEFS = {
     id: { type: 'string', description: 'Stable across retries; the webhook-id of a webhook delivery' },
     channel_id: uuid,
     channel_type: str,
-    event: oneOf(every<IncidentEvent>()(['opened', 'escalated', 'acknowledged', 'resolved'])),
-    status: { ...oneOf(every<DeliveryStatus>()(['pending', 'sent', 'failed', 'dead'])), description: 'failed is retrying; dead gave up' },
+    event: oneOf(INCIDENT_EVENTS),
+    status: { ...oneOf(DELIVERY_STATUSES), description: 'failed is retrying; dead gave up' },
     attempts: int,
     last_error: nullable(str),
     created_at: time,

@@ -1,5 +1,4 @@
-import type { IncidentView } from '../../alerting/message.ts';
-import type { IncidentRow, TimelineEntry } from './model.ts';
+import type { IncidentRow, IncidentView, TimelineEntry } from './model.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

@@ -3,7 +3,7 @@ import { createChannels } from '../../alerting/index.ts';
 import { systemClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { DeliveryQueue } from '../../src/notify/queue.ts';
+import { DeliveryQueue } from '../../src/notifications/queue.ts';
 import { startNotifier } from '../../workers/notifier.ts';
 import { testLog } from './log.ts';
 

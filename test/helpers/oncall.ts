@@ -6,7 +6,7 @@ import { insertChannel } from '../../src/channels/store.ts';
 import type { PolicyLevel } from '../../src/oncall/model.ts';
 import { insertPolicy } from '../../src/oncall/store.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { DeliveryQueue } from '../../src/notify/queue.ts';
+import { DeliveryQueue } from '../../src/notifications/queue.ts';
 import { registerOnCallHandlers } from '../../src/oncall.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';

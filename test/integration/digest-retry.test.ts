@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { sendDigests } from '../../src/notify/digest.ts';
+import { sendDigests } from '../../src/notifications/digest.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { insertDeliveries } from '../../src/db/deliveries.ts';
+import { insertDeliveries } from '../../src/notifications/store.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson } from '../helpers/app.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { insertDeliveries, lockStormCounters, recentDeliveryCounts } from '../../src/db/deliveries.ts';
+import { insertDeliveries, lockStormCounters, recentDeliveryCounts } from '../../src/notifications/store.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { handleNodeEvents } from '../../src/incidents/handlers.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';

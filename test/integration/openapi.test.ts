@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as v from 'valibot';
-import { insertDeliveries } from '../../src/db/deliveries.ts';
+import { insertDeliveries } from '../../src/notifications/store.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { CreateKey } from '../../src/http/routes/api-keys.ts';
 import { CreateChannel, PatchChannel } from '../../src/http/routes/channels.ts';

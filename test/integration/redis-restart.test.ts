@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { NOTIFICATIONS_QUEUE } from '../../src/notify/queue.ts';
+import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';

@@ -1,12 +1,12 @@
 import { UnrecoverableError } from 'bullmq';
 import type { ChannelRegistry } from '../../alerting/index.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
-import type { Notification } from '../../alerting/message.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import { revealConfig } from '../channels/service.ts';
 import { getChannelsByIds } from '../channels/store.ts';
-import { earlierPageInFlight, getDelivery, recordAttempts, type DeliveryRow } from '../db/deliveries.ts';
+import type { DeliveryRow, Notification } from './model.ts';
+import { earlierPageInFlight, getDelivery, recordAttempts } from './store.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
 import { nodesLabels } from '../nodes/store.ts';
 import { incidentView } from '../incidents/view.ts';

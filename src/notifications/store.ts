@@ -1,43 +1,6 @@
-import type { Queryable } from './client.ts';
-import { DIGEST_LOCK_CLASS, STORM_LOCK_CLASS } from './locks.ts';
-import type { IncidentEvent } from '../../alerting/message.ts';
-
-export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'dead';
-
-export interface DeliveryRow {
-  id: string;
-  incident_id: string;
-  event: IncidentEvent;
-  event_key: string;
-  channel_id: string;
-  channel_type: string;
-  status: DeliveryStatus;
-  digest: boolean;
-  attempts: number;
-  last_error: string | null;
-  occurred_at: Date;
-  created_at: Date;
-  enqueued_at: Date | null;
-  sent_at: Date | null;
-  /** When a failed row may be tried again (null unless failed). */
-  next_attempt_at: Date | null;
-}
-
-export interface NewDelivery {
-  incidentId: string;
-  event: IncidentEvent;
-  eventKey: string;
-  channelId: string;
-  channelType: string;
-  occurredAt: Date;
-  /** Held for the channel's storm digest instead of being sent alone. */
-  digest?: boolean;
-}
-
-/** The ledger key, also the BullMQ job id and the webhook-id: stable across every retry. */
-export function deliveryId(incidentId: string, eventKey: string, channelId: string): string {
-  return `${incidentId}.${eventKey}.${channelId}`;
-}
+import type { Queryable } from '../db/client.ts';
+import { DIGEST_LOCK_CLASS, STORM_LOCK_CLASS } from '../db/locks.ts';
+import { deliveryId, type DeliveryRow, type NewDelivery, type QueuedDelivery, type Recipient } from './model.ts';
 
 /**
  * Inserts what is not there yet (a redelivered event adds nothing) and returns the ids of new rows
@@ -57,7 +20,6 @@ export async function insertDeliveries(tx: Queryable, ds: NewDelivery[], now: Da
     returning id, digest`;
   return rows.filter((r) => !r.digest).map((r) => r.id);
 }
-
 
 /**
  * Serialises storm counting per channel until the caller commits, so two workers fanning out at
@@ -80,7 +42,6 @@ export async function recentDeliveryCounts(tx: Queryable, channelIds: string[], 
     group by channel_id`;
   return new Map(rows.map((r) => [r.channel_id, r.n]));
 }
-
 
 /** Only one notifier at a time sends a channel's digest; the lock ends with the transaction. */
 export async function tryDigestLock(tx: Queryable, channelId: string): Promise<boolean> {
@@ -135,11 +96,6 @@ export async function recordAttempts(
     where id = any(${ids}::text[]) and status not in ('sent', 'dead')`;
 }
 
-export interface Recipient {
-  channel_id: string;
-  channel_type: string;
-}
-
 /** Channels paged (or being paged) for each incident: the ones its resolve must reach. */
 export async function toldChannels(tx: Queryable, incidentIds: string[]): Promise<Map<string, Recipient[]>> {
   if (incidentIds.length === 0) return new Map();
@@ -158,9 +114,6 @@ export async function toldChannels(tx: Queryable, incidentIds: string[]): Promis
 export async function markEnqueued(sql: Queryable, ids: string[], now: Date): Promise<void> {
   if (ids.length) await sql`update deliveries set enqueued_at = ${now} where id = any(${ids}::text[])`;
 }
-
-/** A delivery to (re-)add to the queue, and when its next attempt is due. */
-export type QueuedDelivery = Pick<DeliveryRow, 'id' | 'next_attempt_at'>;
 
 /**
  * Unfinished deliveries that never reached the queue (Redis was down, or the process died right

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
-import { markEnqueued } from '../db/deliveries.ts';
+import { markEnqueued } from './store.ts';
 import { DELIVERY_ATTEMPTS } from './retry.ts';
 
 export const NOTIFICATIONS_QUEUE = 'notifications';

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
-import { deliveriesNeverEnqueued, unfinishedDeliveries, type QueuedDelivery } from '../db/deliveries.ts';
+import type { QueuedDelivery } from './model.ts';
+import { deliveriesNeverEnqueued, unfinishedDeliveries } from './store.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryJob, DeliveryQueue } from './queue.ts';
 
