@@ -2,7 +2,8 @@
 // into one PagerDuty alert, and acknowledge/resolve reach that same alert.
 
 import type { Channel, PagerDutyConfig } from './channel.ts';
-import type { IncidentEvent, Notification } from '../src/notifications/model.ts';
+import type { IncidentEvent } from '../src/incidents/model.ts';
+import type { Notification } from '../src/notifications/model.ts';
 import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
 import { headline, incidentFacts, truncate } from './render.ts';
 

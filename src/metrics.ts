@@ -3,10 +3,10 @@ import type { Clock } from './clock.ts';
 import type { Sql } from './db/client.ts';
 import { countOpenIncidents } from './incidents/store.ts';
 import { countNodesByState } from './nodes/store.ts';
-import { outboxBacklog } from './db/outbox.ts';
 import { STATES } from './health/decide.ts';
 import type { Logger } from './logger.ts';
 import { deliveryBacklog } from './notifications/store.ts';
+import { outboxBacklog } from './outbox/store.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 

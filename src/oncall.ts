@@ -1,9 +1,9 @@
-import { ESCALATION_DUE } from './incidents/events.ts';
 import { handleEscalationDue, handleNodeEvents } from './incidents/handlers.ts';
 import type { Logger } from './logger.ts';
-import { fanoutHandler, INCIDENT_TOPICS } from './notifications/handlers.ts';
+import { fanoutHandler } from './notifications/handlers.ts';
 import type { DeliveryQueue } from './notifications/queue.ts';
 import type { HandlerRegistry } from './outbox/registry.ts';
+import { INCIDENT_TOPICS } from './outbox/topics.ts';
 
 /**
  * The on-call chain on the outbox: node events open and resolve incidents, escalation timers page
@@ -13,7 +13,7 @@ export function registerOnCallHandlers(registry: HandlerRegistry, queue: Deliver
   registry
     .on('node.state_changed', 'incidents', handleNodeEvents)
     .on('node.deleted', 'incidents', handleNodeEvents)
-    .on(ESCALATION_DUE, 'escalation', handleEscalationDue);
+    .on('incident.escalation_due', 'escalation', handleEscalationDue);
   const fanout = fanoutHandler(queue, log, stormThreshold);
   for (const topic of INCIDENT_TOPICS) registry.on(topic, 'notifications', fanout);
 }

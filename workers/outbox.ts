@@ -1,6 +1,6 @@
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
-import { OUTBOX_CHANNEL } from '../src/db/outbox.ts';
+import { OUTBOX_CHANNEL } from '../src/outbox/store.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import type { Metrics } from '../src/metrics.ts';

@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import type { Queryable } from './client.ts';
 import { LOCKS } from './locks.ts';
-import { OUTBOX_CHANNEL } from './outbox.ts';
+import { OUTBOX_CHANNEL } from '../outbox/store.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
 
 export interface DueRow {

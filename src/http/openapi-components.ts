@@ -1,8 +1,8 @@
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { CHANNEL_TYPES } from '../channels/model.ts';
 import type { Scope } from '../access/model.ts';
-import { DELIVERY_STATUSES, INCIDENT_EVENTS } from '../notifications/model.ts';
-import { INCIDENT_STATUSES } from '../incidents/model.ts';
+import { DELIVERY_STATUSES } from '../notifications/model.ts';
+import { INCIDENT_EVENTS, INCIDENT_STATUSES } from '../incidents/model.ts';
 import { STATES, type CheckStatus, type HeartbeatStatus } from '../health/decide.ts';
 import { CATEGORIES, type Severity } from '../incidents/categorize.ts';
 

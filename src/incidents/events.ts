@@ -1,19 +1,17 @@
-import type { NewOutboxEvent } from '../db/outbox.ts';
 import { escalationSteps } from '../oncall/escalation.ts';
 import type { PolicyRow } from '../oncall/model.ts';
-import type { IncidentRow } from './model.ts';
-
-export const ESCALATION_DUE = 'incident.escalation_due';
+import type { IncidentChanged, IncidentTopic, NewOutboxEvent } from '../outbox/topics.ts';
+import type { IncidentEvent, IncidentRow } from './model.ts';
 
 /** The outbox event announcing an incident change; keyed by node so it follows the node's order. */
 export function incidentEvent(
   incident: IncidentRow,
-  event: 'opened' | 'escalated' | 'acknowledged' | 'resolved',
+  event: IncidentEvent,
   at: Date,
-  extra: Record<string, unknown> = {},
-): NewOutboxEvent {
+  extra: Pick<IncidentChanged, 'by' | 'level' | 'step'> = {},
+): NewOutboxEvent<IncidentTopic> {
   return {
-    topic: `incident.${event}`,
+    topic: `incident.${event}` as const,
     key: incident.node_id,
     payload: { incident_id: incident.id, node_id: incident.node_id, event, at: at.toISOString(), ...extra },
   };
@@ -24,11 +22,11 @@ export function incidentEvent(
  * available at opening + the step's delay. Keyed by incident, not node, so a pending timer never
  * holds back the node's own events; a restart or failover simply finds it in the table.
  */
-export function escalationTimer(incident: IncidentRow, policy: PolicyRow, step: number): NewOutboxEvent | undefined {
+export function escalationTimer(incident: IncidentRow, policy: PolicyRow, step: number): NewOutboxEvent<'incident.escalation_due'> | undefined {
   const s = escalationSteps(policy.levels, policy.repeat)[step - 1];
   if (!s) return undefined;
   return {
-    topic: ESCALATION_DUE,
+    topic: 'incident.escalation_due',
     key: `incident:${incident.id}`,
     payload: { incident_id: incident.id, step },
     availableAt: new Date(incident.opened_at.getTime() + s.afterSeconds * 1000),

@@ -2,6 +2,10 @@ import type { Category, Severity } from './categorize.ts';
 
 // An incident: a node down or degraded, from opening to resolution, with its timeline.
 
+/** What can happen to an incident, each announced as an outbox event `incident.<event>`. */
+export const INCIDENT_EVENTS = ['opened', 'escalated', 'acknowledged', 'resolved'] as const;
+export type IncidentEvent = (typeof INCIDENT_EVENTS)[number];
+
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 

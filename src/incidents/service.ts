@@ -1,10 +1,11 @@
 import type { Sql, Tx } from '../db/client.ts';
-import { insertOutbox, type NewOutboxEvent } from '../db/outbox.ts';
 import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { nodeStates } from '../nodes/store.ts';
 import { escalationSteps } from '../oncall/escalation.ts';
 import { getPolicies, policiesForNodes } from '../oncall/store.ts';
+import { insertOutbox } from '../outbox/store.ts';
+import type { NewOutboxEvent } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
 import { escalationTimer, incidentEvent } from './events.ts';
 import type { IncidentRow, NewIncident, TimelineEntry } from './model.ts';

@@ -2,7 +2,7 @@ import { announceIdentityChange } from '../access/store.ts';
 import type { Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
-import { insertOutbox } from '../db/outbox.ts';
+import { insertOutbox } from '../outbox/store.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import { NODE_DEFAULTS, type NewNode, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
 import * as store from './store.ts';

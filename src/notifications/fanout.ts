@@ -1,9 +1,9 @@
 import { getChannelsByIds } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
-import type { TimelineEntry } from '../incidents/model.ts';
+import type { IncidentEvent, TimelineEntry } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
 import { getPolicies } from '../oncall/store.ts';
-import type { IncidentEvent, NewDelivery, Recipient } from './model.ts';
+import type { NewDelivery, Recipient } from './model.ts';
 import { insertDeliveries, lockStormCounters, recentDeliveryCounts, toldChannels } from './store.ts';
 
 /** Channels read by people; machines (webhook, PagerDuty) need every event with its own id. */

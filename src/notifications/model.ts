@@ -1,10 +1,7 @@
-import type { IncidentView } from '../incidents/model.ts';
+import type { IncidentEvent, IncidentView } from '../incidents/model.ts';
 
 // Who is told what about an incident, and did it arrive: one delivery per (incident event,
 // channel), recorded in a ledger. How one message is sent over a channel is alerting/'s business.
-
-export const INCIDENT_EVENTS = ['opened', 'escalated', 'acknowledged', 'resolved'] as const;
-export type IncidentEvent = (typeof INCIDENT_EVENTS)[number];
 
 /** A node as a notification names it. */
 export interface NotifiedNode {

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
-import { buryOutbox, claimOutbox, deferOutbox, deleteOutbox, reclaimOutbox, type OutboxEvent } from '../db/outbox.ts';
+import type { OutboxEvent } from './topics.ts';
+import { buryOutbox, claimOutbox, deferOutbox, deleteOutbox, reclaimOutbox } from './store.ts';
 import type { Logger } from '../logger.ts';
 import type { HandlerRegistry } from './registry.ts';
 

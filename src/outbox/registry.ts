@@ -1,5 +1,5 @@
 import type { Tx } from '../db/client.ts';
-import type { OutboxEvent } from '../db/outbox.ts';
+import type { OutboxEvent, Topic } from './topics.ts';
 
 export interface HandlerContext {
   /** The claiming transaction: database effects written here commit with the event's completion. */
@@ -10,18 +10,19 @@ export interface HandlerContext {
 }
 
 /**
- * Handles a batch of events of one topic. A batch never holds two events of the same key (the
+ * Handles a batch of events of the topics `T`. A batch never holds two events of the same key (the
  * claim takes only each key's oldest pending event), so handlers may process it set-wise.
  */
-export type OutboxHandler = (events: OutboxEvent[], ctx: HandlerContext) => Promise<void>;
+export type OutboxHandler<T extends Topic = Topic> = (events: OutboxEvent<T>[], ctx: HandlerContext) => Promise<void>;
 
 /** Where the incident, uptime and notification handlers plug in, several per topic, in order. */
 export class HandlerRegistry {
   private readonly handlers = new Map<string, Array<{ name: string; handle: OutboxHandler }>>();
 
-  on(topic: string, name: string, handle: OutboxHandler): this {
+  on<T extends Topic>(topic: T, name: string, handle: OutboxHandler<T>): this {
     const list = this.handlers.get(topic) ?? [];
-    list.push({ name, handle });
+    // dispatch() hands a handler only events of the topic it was registered for.
+    list.push({ name, handle: handle as OutboxHandler });
     this.handlers.set(topic, list);
     return this;
   }

@@ -1,6 +1,7 @@
 import { systemClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
-import { claimOutbox, deleteOutbox, insertOutbox, type NewOutboxEvent, type OutboxEvent } from '../../src/db/outbox.ts';
+import { claimOutbox, deleteOutbox, insertOutbox } from '../../src/outbox/store.ts';
+import type { NewOutboxEvent, OutboxEvent } from '../../src/outbox/topics.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { HandlerRegistry, type HandlerContext } from '../../src/outbox/registry.ts';
 import { startOutboxWorkers } from '../../workers/outbox.ts';
@@ -146,7 +147,7 @@ async function steady(db: BenchDatabase, sink: Sink, rate: number, seconds: numb
       await sleep(Math.max(0, t0 + i * TICK_MS - performance.now()));
       const events: NewOutboxEvent[] = Array.from({ length: perTick }, (_, j) => {
         const k = `node-${(offered + j) % keys}`;
-        return { topic: TOPIC, key: k, payload: { node_id: k, from: 'healthy', to: 'down', at: new Date().toISOString(), reason: 'no heartbeat for 90s' } };
+        return { topic: TOPIC, key: k, payload: { node_id: k, node_name: k, from: 'healthy', to: 'down', at: new Date().toISOString(), reason: 'no heartbeat for 90s', state_version: 1 } };
       });
       await db.sql.begin((tx) => insertOutbox(tx, events, systemClock.now()));
       offered += perTick;

@@ -1,4 +1,5 @@
 import { HandlerRegistry, type OutboxHandler } from '../../src/outbox/registry.ts';
+import type { Topic } from '../../src/outbox/topics.ts';
 
 export interface HandlerTime {
   /** `topic → handler name` */
@@ -16,11 +17,11 @@ export interface HandlerTime {
 export class TimedRegistry extends HandlerRegistry {
   private readonly times = new Map<string, HandlerTime>();
 
-  override on(topic: string, name: string, handle: OutboxHandler): this {
+  override on<T extends Topic>(topic: T, name: string, handle: OutboxHandler<T>): this {
     const key = `${topic} → ${name}`;
     const t: HandlerTime = { handler: key, ms: 0, events: 0, batches: 0 };
     this.times.set(key, t);
-    return super.on(topic, name, async (events, ctx) => {
+    return super.on<T>(topic, name, async (events, ctx) => {
       const started = performance.now();
       try {
         await handle(events, ctx);

@@ -129,7 +129,7 @@ async function getJson<T>(app: App, path: string): Promise<T> {
 }
 
 /** Drains the outbox with two dispatchers running `handler`; events per second. */
-async function drainRate(sql: Sql, clock: ManualClock, handler: OutboxHandler): Promise<number> {
+async function drainRate(sql: Sql, clock: ManualClock, handler: OutboxHandler<'node.state_changed'>): Promise<number> {
   const registry = new HandlerRegistry().on('node.state_changed', 'bench', handler);
   const workers = [0, 1].map(() => new OutboxDispatcher({ sql, registry, clock, log: benchLog, maxAttempts: 3 }));
   const [{ n }] = (await sql`select count(*)::int as n from outbox`) as unknown as [{ n: number }];

@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { insertDeliveries, lockStormCounters, recentDeliveryCounts } from '../../src/notifications/store.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { handleNodeEvents } from '../../src/incidents/handlers.ts';
+import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
 import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
@@ -78,11 +79,11 @@ describe('incidents and on-call', () => {
 
   it('opens one node_down incident when two workers race on the same transition', async () => {
     const id = await p.addNode('race-1');
-    const event = {
+    const event: OutboxEvent<'node.state_changed'> = {
       id: '1',
       topic: 'node.state_changed',
       key: id,
-      payload: { node_id: id, node_name: 'race-1', from: 'healthy', to: 'down', at: T0.toISOString(), reason: 'no heartbeat for 20s' },
+      payload: { node_id: id, node_name: 'race-1', from: 'healthy', to: 'down', at: T0.toISOString(), reason: 'no heartbeat for 20s', state_version: 1 },
       created_at: T0,
       attempts: 0,
     };

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { listDeadOutbox, replayDeadOutbox } from '../../db/outbox.ts';
+import { listDeadOutbox, replayDeadOutbox } from '../../outbox/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';

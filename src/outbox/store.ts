@@ -1,24 +1,7 @@
-import type { Queryable } from './client.ts';
+import type { Queryable } from '../db/client.ts';
+import type { NewOutboxEvent, OutboxEvent } from './topics.ts';
 
 export const OUTBOX_CHANNEL = 'lifeline_outbox';
-
-export interface NewOutboxEvent {
-  topic: string;
-  /** Events sharing a key are handled strictly in insertion order. */
-  key: string;
-  payload: Record<string, unknown>;
-  /** Delayed work (escalations): not handled before this instant. */
-  availableAt?: Date;
-}
-
-export interface OutboxEvent {
-  id: string;
-  topic: string;
-  key: string;
-  payload: Record<string, unknown>;
-  created_at: Date;
-  attempts: number;
-}
 
 /** Inserts in array order (ids follow it) and wakes the workers when the transaction commits. */
 export async function insertOutbox(tx: Queryable, events: NewOutboxEvent[], now: Date): Promise<void> {
@@ -36,7 +19,8 @@ export async function insertOutbox(tx: Queryable, events: NewOutboxEvent[], now:
 
 /**
  * Claims up to `limit` events that are the oldest pending event of their key, skipping rows other
- * workers hold. An event whose predecessor (same key) is still pending — claimed elsewhere, or
+ * workers hold. Each row is read as what its topic says (src/outbox/topics.ts), the shape every
+ * producer writes. An event whose predecessor (same key) is still pending — claimed elsewhere, or
  * waiting for a retry — is not eligible, which is what keeps per-node order with many workers.
  */
 export async function claimOutbox(tx: Queryable, now: Date, limit: number): Promise<OutboxEvent[]> {
@@ -77,7 +61,14 @@ export async function buryOutbox(tx: Queryable, id: string, error: string, now: 
     select id, topic, key, payload, created_at, attempts + 1, ${error}, ${now} from gone`;
 }
 
-export interface DeadEvent extends OutboxEvent {
+/** A parked event as stored; its topic may be one no handler of this version knows. */
+export interface DeadEvent {
+  id: string;
+  topic: string;
+  key: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+  attempts: number;
   last_error: string | null;
   died_at: Date;
 }

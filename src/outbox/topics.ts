@@ -1,0 +1,75 @@
+import type { State } from '../health/decide.ts';
+import type { IncidentEvent } from '../incidents/model.ts';
+
+// Every outbox topic and the payload its events carry, in one place: producers (insertOutbox) and
+// handlers (HandlerRegistry.on) are typed by this map, so a handler reads its payload's fields as
+// what they are, and a producer cannot write an event its handlers would not understand. Payloads
+// are JSON, so times travel as RFC 3339 strings with milliseconds.
+
+/** A node's health changed (written by the evaluator, in SQL: src/db/health.ts). Keyed by node. */
+export interface NodeStateChanged {
+  node_id: string;
+  node_name: string;
+  from: State;
+  to: State;
+  at: string;
+  reason: string;
+  state_version: number;
+}
+
+/** A node was deleted with its rows; handlers close what they opened for it. Keyed by node. */
+export interface NodeDeleted {
+  node_id: string;
+  node_name: string;
+  at: string;
+}
+
+/** Something happened to an incident (topic `incident.<event>`). Keyed by the incident's node. */
+export interface IncidentChanged {
+  incident_id: string;
+  node_id: string;
+  event: IncidentEvent;
+  at: string;
+  /** acknowledged, resolved: who did it. */
+  by?: string;
+  /** escalated: the level paged and the schedule step that paged it. */
+  level?: number;
+  step?: number;
+}
+
+/** An escalation timer: step `step` of the incident's schedule is due. Keyed by incident. */
+export interface EscalationDue {
+  incident_id: string;
+  step: number;
+}
+
+export interface Topics {
+  'node.state_changed': NodeStateChanged;
+  'node.deleted': NodeDeleted;
+  'incident.opened': IncidentChanged;
+  'incident.escalated': IncidentChanged;
+  'incident.acknowledged': IncidentChanged;
+  'incident.resolved': IncidentChanged;
+  'incident.escalation_due': EscalationDue;
+}
+
+export type Topic = keyof Topics & string;
+
+export type IncidentTopic = `incident.${IncidentEvent}`;
+export const INCIDENT_TOPICS = ['incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved'] as const satisfies readonly IncidentTopic[];
+
+/** An event as a handler receives it: its topic says what its payload is. */
+export type OutboxEvent<T extends Topic = Topic> = {
+  [K in T]: { id: string; topic: K; key: string; payload: Topics[K]; created_at: Date; attempts: number };
+}[T];
+
+/** An event to write. Events sharing a key are handled strictly in insertion order. */
+export type NewOutboxEvent<T extends Topic = Topic> = {
+  [K in T]: {
+    topic: K;
+    key: string;
+    payload: Topics[K];
+    /** Delayed work (escalations): not handled before this instant. */
+    availableAt?: Date;
+  };
+}[T];
