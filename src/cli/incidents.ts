@@ -1,4 +1,4 @@
-import type { Incident } from './api.ts';
+import type { Incident } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, type Command, type Context } from './command.ts';
 import { ago } from './format.ts';
 

@@ -1,4 +1,4 @@
-import type { ApiKey } from './api.ts';
+import type { ApiKey, ApiKeyWithSecret } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command } from './command.ts';
 import { secretBlock, when } from './format.ts';
 
@@ -17,7 +17,7 @@ const create: Command = {
     const name = ctx.string('name');
     const scope = ctx.string('scope');
     if (!name || !scope) throw new UsageError('keys create needs --name and --scope', ctx.command);
-    const key = await ctx.client().post<ApiKey>('/v1/api-keys', { name, scope });
+    const key = await ctx.client().post<ApiKeyWithSecret>('/v1/api-keys', { name, scope });
     ctx.print(key, () => `Created API key ${key.name} (scope ${key.scope}, id ${key.id}).\n` + secretBlock('Secret', key.secret!));
   },
 };

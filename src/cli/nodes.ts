@@ -1,4 +1,4 @@
-import type { NodeView } from './api.ts';
+import type { Node, NodeWithToken } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, type Command } from './command.ts';
 import { ago, labels, secretBlock } from './format.ts';
 
@@ -22,7 +22,7 @@ const add: Command = {
       grace_seconds: ctx.int('grace', 0),
       failures_for_down: ctx.int('failures', 3, 1),
     };
-    const node = await ctx.client().post<NodeView>('/v1/nodes', body);
+    const node = await ctx.client().post<NodeWithToken>('/v1/nodes', body);
     ctx.print(node, () => {
       const shown = Object.keys(node.labels).length ? `, labels ${labels(node.labels)}` : '';
       return (
@@ -48,7 +48,7 @@ const list: Command = {
   async run(ctx) {
     const label = ctx.string('label');
     if (label !== undefined) ctx.pair(label, ':', 'label');
-    const page = await ctx.fetchList<NodeView>('/v1/nodes', { state: ctx.string('state'), label });
+    const page = await ctx.fetchList<Node>('/v1/nodes', { state: ctx.string('state'), label });
     const now = Date.now();
     ctx.list(
       page,

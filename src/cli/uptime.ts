@@ -1,4 +1,4 @@
-import type { NodeState, NodeUptime } from './api.ts';
+import type { NodeState, NodeUptime } from '../api/shapes.ts';
 import { API_OPTIONS, type Command } from './command.ts';
 import { duration, percent, when } from './format.ts';
 import { renderTable } from './table.ts';

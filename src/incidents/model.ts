@@ -55,21 +55,3 @@ export interface IncidentFilter {
   after?: { openedAt: Date; id: string } | undefined;
   limit: number;
 }
-
-/** An incident as the API and every notification show it (snake_case), minus the timeline. */
-export interface IncidentView {
-  id: string;
-  node_id: string;
-  node_name: string;
-  category: 'node_down' | 'node_degraded';
-  severity: 'critical' | 'warning';
-  status: 'open' | 'acknowledged' | 'resolved';
-  title: string;
-  opened_at: string;
-  acknowledged_at: string | null;
-  acknowledged_by: string | null;
-  resolved_at: string | null;
-  resolved_by: string | null;
-  escalation_level: number;
-  version: number;
-}

@@ -1,4 +1,5 @@
-import type { IncidentRow, IncidentView, TimelineEntry } from './model.ts';
+import type { IncidentView, TimelineEntryView } from '../api/shapes.ts';
+import type { IncidentRow, TimelineEntry } from './model.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -22,6 +23,6 @@ export function incidentView(i: IncidentRow): IncidentView {
   };
 }
 
-export function timelineView(entries: TimelineEntry[]) {
+export function timelineView(entries: TimelineEntry[]): TimelineEntryView[] {
   return entries.map((e) => ({ at: e.at.toISOString(), kind: e.kind, detail: e.detail }));
 }

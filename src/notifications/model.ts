@@ -1,4 +1,5 @@
-import type { IncidentEvent, IncidentView } from '../incidents/model.ts';
+import type { IncidentView } from '../api/shapes.ts';
+import type { IncidentEvent } from '../incidents/model.ts';
 
 // Who is told what about an incident, and did it arrive: one delivery per (incident event,
 // channel), recorded in a ledger. How one message is sent over a channel is alerting/'s business.

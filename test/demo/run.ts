@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { FleetUptime, Incident, NodeUptime } from '../../src/cli/api.ts';
+import type { FleetUptime, Incident, NodeUptime } from '../../src/api/shapes.ts';
 import { Client } from '../../src/cli/client.ts';
 import { duration, percent } from '../../src/cli/format.ts';
 import { renderTable } from '../../src/cli/table.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { IdentityCache } from '../../src/access/identity-cache.ts';
+import type { Node } from '../../src/api/shapes.ts';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import { ManualClock } from '../../src/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
@@ -248,25 +249,4 @@ export interface HeartbeatRow {
   received: number;
 }
 
-export interface NodeBody {
-  id: string;
-  name: string;
-  labels: Record<string, string>;
-  heartbeat_interval_seconds: number;
-  grace_seconds: number;
-  failures_for_down: number;
-  successes_for_recovery: number;
-  escalation_policy_id: string | null;
-  created_at: string;
-  updated_at: string;
-  health: {
-    state: string;
-    since: string;
-    reason: string | null;
-    state_version: number;
-    last_heartbeat_at: string | null;
-    missed_heartbeats: number;
-    last_status: string | null;
-    checks: unknown;
-  };
-}
+export type NodeBody = Node;

@@ -10,6 +10,7 @@ import { insertPolicy } from '../../src/oncall/store.ts';
 import { loadSecretKey } from '../../src/channels/secret-key.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 import { lockWaiter } from '../helpers/db.ts';
+import type { Channel as ChannelBody, List as Page } from '../../src/api/shapes.ts';
 
 let h: Harness;
 let keys: Record<'write' | 'read' | 'ingest', string>;
@@ -26,21 +27,6 @@ before(async () => {
 after(async () => {
   await h?.close();
 });
-
-interface ChannelBody {
-  id: string;
-  name: string;
-  type: string;
-  config: Record<string, unknown>;
-  has_secret: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
 
 const create = async (json: unknown) => expectJson<ChannelBody>(await h.admin('POST', '/v1/channels', json), 201);
 

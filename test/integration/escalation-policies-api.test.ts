@@ -5,6 +5,7 @@ import { getPolicy, policiesForNodes } from '../../src/oncall/store.ts';
 const policyForNode = async (sql: Parameters<typeof policiesForNodes>[0], nodeId: string) => (await policiesForNodes(sql, [nodeId])).get(nodeId);
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness, type NodeBody } from '../helpers/app.ts';
 import { lockWaiter } from '../helpers/db.ts';
+import type { EscalationPolicy as PolicyBody, List as Page } from '../../src/api/shapes.ts';
 
 let h: Harness;
 let keys: Record<'write' | 'read' | 'ingest', string>;
@@ -28,21 +29,6 @@ before(async () => {
 after(async () => {
   await h?.close();
 });
-
-interface PolicyBody {
-  id: string;
-  name: string;
-  levels: Array<{ after_seconds: number; channel_ids: string[] }>;
-  repeat: number;
-  is_default: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
 
 const create = async (json: Record<string, unknown>) => expectJson<PolicyBody>(await h.admin('POST', '/v1/escalation-policies', json), 201);
 const oneLevel = () => [{ after_seconds: 0, channel_ids: [mail] }];

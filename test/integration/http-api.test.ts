@@ -2,6 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashSecret } from '../../src/secrets.ts';
 import { START, buildApp, createHarness, expectError, send, type Harness, type NodeBody } from '../helpers/app.ts';
+import type { ApiKey, List as Page } from '../../src/api/shapes.ts';
+
+/** A key as listed, and as created (with its secret, shown once). */
+type KeyBody = ApiKey & { secret?: string };
 
 let h: Harness;
 
@@ -18,20 +22,6 @@ const json = async <T = Record<string, unknown>>(res: Response, status: number):
   assert.equal(res.status, status, text);
   return JSON.parse(text) as T;
 };
-
-interface KeyBody {
-  id: string;
-  name: string;
-  scope: string;
-  created_at: string;
-  revoked_at: string | null;
-  secret?: string;
-}
-
-interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
 
 describe('API keys', () => {
   it('creates a key whose secret is returned once and stored only as its sha256', async () => {

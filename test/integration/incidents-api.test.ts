@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { insertDeliveries } from '../../src/notifications/store.ts';
+import type { Incident } from '../../src/api/shapes.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
+import { insertDeliveries } from '../../src/notifications/store.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson } from '../helpers/app.ts';
-
-type Incident = { id: string; status: string; version: number; acknowledged_by: string | null; resolved_by: string | null; timeline: Array<{ kind: string; detail: Record<string, unknown> }> };
 
 describe('incidents API', () => {
   let h: Awaited<ReturnType<typeof createHarness>>;

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { activeMaintenance, insertMaintenance, nextMaintenanceStart } from '../../src/maintenance/store.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
+import type { List as Page, Maintenance as WindowBody } from '../../src/api/shapes.ts';
 
 let h: Harness;
 let keys: Record<'write' | 'read' | 'ingest', string>;
@@ -26,22 +27,6 @@ before(async () => {
 after(async () => {
   await h?.close();
 });
-
-interface WindowBody {
-  id: string;
-  node_ids: string[];
-  labels: Record<string, string>;
-  starts_at: string;
-  ends_at: string | null;
-  reason: string | null;
-  created_at: string;
-  active: boolean;
-}
-
-interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
 
 const at = (offsetMs: number) => new Date(h.clock.now().getTime() + offsetMs);
 const iso = (offsetMs: number) => at(offsetMs).toISOString();

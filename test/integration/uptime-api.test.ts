@@ -12,6 +12,7 @@ import { rebuildUptime } from '../../src/uptime/rebuild.ts';
 import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, createHarness, expectInvalid, type Harness } from '../helpers/app.ts';
 import { testLog } from '../helpers/log.ts';
+import type { FleetUptime as FleetBody, NodeUptime as UptimeBody } from '../../src/api/shapes.ts';
 
 // Transitions come from the real pipeline: heartbeats through POST /v1/heartbeats, the ingest
 // flusher, the leader-elected evaluator (maintenance windows created through POST /v1/maintenances,
@@ -30,25 +31,6 @@ const GAP_MS = DAY;
 
 type Status = 'ok' | 'failing';
 type Seconds = Record<keyof StateMs, number>;
-
-interface UptimeBody {
-  node_id: string;
-  from: string;
-  to: string;
-  uptime_ratio: number | null;
-  up_seconds: number;
-  monitored_seconds: number;
-  seconds: Seconds;
-  buckets?: Array<{ start: string; uptime_ratio: number | null; seconds: Seconds }>;
-}
-
-interface FleetBody {
-  from: string;
-  to: string;
-  uptime_ratio: number | null;
-  items: Array<{ node_id: string; name: string; uptime_ratio: number | null }>;
-  next_cursor: string | null;
-}
 
 /** Hour `h` of a stored hour row's array (the arrays hold running totals through the day). */
 const hourOf = (running: number[], h: number): number => running[h]! - (running[h - 1] ?? 0);

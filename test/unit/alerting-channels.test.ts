@@ -8,7 +8,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { createEmailChannel, type EmailChannel } from '../../alerting/email.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
 import { createChannels } from '../../alerting/index.ts';
-import type { IncidentView } from '../../src/incidents/model.ts';
+import type { IncidentView } from '../../src/api/shapes.ts';
 import type { Notification, NotifiedNode as NodeView } from '../../src/notifications/model.ts';
 import { createPagerDutyChannel } from '../../alerting/pagerduty.ts';
 import { formatDuration, subjectLine } from '../../alerting/render.ts';

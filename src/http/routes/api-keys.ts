@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { SCOPES, type ApiKeyRow } from '../../access/model.ts';
+import { listOf, type ApiKey, type ApiKeyWithSecret } from '../../api/shapes.ts';
 import { createKey, revokeKey } from '../../access/service.ts';
 import { listApiKeys } from '../../access/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
-import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, page, Paging, query } from '../validation.ts';
 
@@ -16,7 +16,7 @@ export const CreateKey = closedObject({
   scope: v.picklist(SCOPES, 'must be admin, write, read or ingest'),
 });
 
-const render = (k: ApiKeyRow) => ({
+const render = (k: ApiKeyRow): ApiKey => ({
   id: k.id,
   name: k.name,
   scope: k.scope,
@@ -46,7 +46,8 @@ export function apiKeyRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateKey);
       const { key, secret } = await createKey(deps.sql, input, deps.clock.now());
-      return c.json({ ...render(key), secret }, 201);
+      const answer: ApiKeyWithSecret = { ...render(key), secret };
+      return c.json(answer, 201);
     },
   );
 

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { listOf, type Channel } from '../../api/shapes.ts';
 import { CHANNEL_TYPES, isChannelType, type ChannelCursor, type ChannelRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, updateChannel } from '../../channels/service.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
@@ -7,7 +8,6 @@ import { isUuid } from '../../db/ids.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
-import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, DisplayName, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
@@ -84,7 +84,7 @@ export const CreateChannel = v.union(CHANNEL_TYPES.map((t) => CREATE[t]));
 export const PatchChannel = v.union(CHANNEL_TYPES.map((t) => PATCH[t]));
 export const ListChannels = v.object(Paging);
 
-const render = (ch: ChannelRow) => ({
+const render = (ch: ChannelRow): Channel => ({
   id: ch.id,
   name: ch.name,
   type: ch.type,

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { listOf, type EscalationPolicy } from '../../api/shapes.ts';
 import { isUuid } from '../../db/ids.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
@@ -7,7 +8,6 @@ import type { PolicyRow } from '../../oncall/model.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
-import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, DisplayName, int, page, Paging, query } from '../validation.ts';
 
@@ -66,7 +66,7 @@ export const PatchPolicy = closedObject({
 
 export const ListPolicies = v.object(Paging);
 
-const render = (p: PolicyRow) => ({
+const render = (p: PolicyRow): EscalationPolicy => ({
   id: p.id,
   name: p.name,
   levels: p.levels,

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { actorOf } from '../../access/model.ts';
+import { listOf, type Delivery, type Incident } from '../../api/shapes.ts';
 import { isUuid } from '../../db/ids.ts';
 import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
@@ -10,7 +11,6 @@ import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
-import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, isCursorTime, optionalBody, page, Paging, query } from '../validation.ts';
 
@@ -51,7 +51,7 @@ export function incidentRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
 
-  const render = async (rows: IncidentRow[]) => {
+  const render = async (rows: IncidentRow[]): Promise<Incident[]> => {
     const timelines = await timelinesOf(sql, rows.map((r) => r.id));
     return rows.map((r) => ({ ...incidentView(r), timeline: timelineView(timelines.get(r.id) ?? []) }));
   };
@@ -117,7 +117,7 @@ export function incidentRoutes(deps: AppDeps) {
       const incident = await find(c.req.param('id'));
       const rows = await listDeliveries(sql, incident.id);
       return c.json({
-        items: rows.map((d) => ({
+        items: rows.map((d): Delivery => ({
           id: d.id,
           channel_id: d.channel_id,
           channel_type: d.channel_type,

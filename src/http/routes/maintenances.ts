@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { listOf, type Maintenance } from '../../api/shapes.ts';
 import { isUuid } from '../../db/ids.ts';
 import { isOpenAt, type MaintenanceCursor, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
@@ -7,7 +8,6 @@ import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
-import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
 
@@ -27,7 +27,7 @@ export const ListMaintenances = v.object({
   active: v.optional(v.picklist(['true', 'false'], 'must be true or false')),
 });
 
-const render = (m: MaintenanceRow, now: Date) => ({
+const render = (m: MaintenanceRow, now: Date): Maintenance => ({
   id: m.id,
   node_ids: m.node_ids,
   labels: m.labels,

@@ -1,16 +1,55 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { STATES } from '../../health/decide.ts';
-import { NODE_DEFAULTS } from '../../nodes/model.ts';
+import { listOf, type Node, type NodeWithToken, type Transition } from '../../api/shapes.ts';
+import { missedHeartbeats, STATES } from '../../health/decide.ts';
+import { NODE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
 import { createNode, deleteNode, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
-import { nodeView } from '../../nodes/view.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
-import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query } from '../validation.ts';
+
+/** A node as the API shows it; `missed_heartbeats` is counted at `now`. */
+function nodeView(n: NodeRow, now: Date): Node {
+  const policy = {
+    heartbeatIntervalSeconds: n.heartbeat_interval_seconds,
+    graceSeconds: n.grace_seconds,
+    failuresForDown: n.failures_for_down,
+    successesForRecovery: n.successes_for_recovery,
+  };
+  return {
+    id: n.id,
+    name: n.name,
+    labels: n.labels,
+    heartbeat_interval_seconds: n.heartbeat_interval_seconds,
+    grace_seconds: n.grace_seconds,
+    failures_for_down: n.failures_for_down,
+    successes_for_recovery: n.successes_for_recovery,
+    escalation_policy_id: n.escalation_policy_id,
+    created_at: n.created_at.toISOString(),
+    updated_at: n.updated_at.toISOString(),
+    health: {
+      state: n.state,
+      since: n.since.toISOString(),
+      reason: n.reason,
+      state_version: n.state_version,
+      last_heartbeat_at: n.last_heartbeat_at ? n.last_heartbeat_at.toISOString() : null,
+      missed_heartbeats: missedHeartbeats(n.last_heartbeat_at, n.coverage_since ?? n.created_at, policy, now),
+      last_status: n.last_status,
+      checks: n.checks,
+    },
+  };
+}
+
+const transitionView = (r: TransitionRow): Transition => ({
+  from: r.from_state,
+  to: r.to_state,
+  at: r.at.toISOString(),
+  reason: r.reason,
+  state_version: r.state_version,
+});
 
 const Settings = {
   heartbeat_interval_seconds: int(1, 86_400),
@@ -82,7 +121,8 @@ export function nodeRoutes(deps: AppDeps) {
       const input = await body(c, CreateNode);
       const now = clock.now();
       const { node, token } = await createNode(sql, input, now);
-      return c.json({ ...nodeView(node, now), token }, 201);
+      const answer: NodeWithToken = { ...nodeView(node, now), token };
+      return c.json(answer, 201);
     },
   );
 
@@ -160,7 +200,8 @@ export function nodeRoutes(deps: AppDeps) {
       const node = await find(c.req.param('id'));
       const { node: rotated, token } = await rotateToken(sql, node.id, clock.now());
       deps.identity.forget();
-      return c.json({ ...nodeView(rotated, clock.now()), token });
+      const answer: NodeWithToken = { ...nodeView(rotated, clock.now()), token };
+      return c.json(answer);
     },
   );
 
@@ -180,14 +221,7 @@ export function nodeRoutes(deps: AppDeps) {
       const q = query(c, ListTransitions);
       const before = decodeCursor(q.cursor, isInt32);
       const rows = await listTransitions(sql, node.id, before, q.limit + 1);
-      const items = rows.map((r) => ({
-        from: r.from_state,
-        to: r.to_state,
-        at: r.at.toISOString(),
-        reason: r.reason,
-        state_version: r.state_version,
-      }));
-      return c.json(page(items, q.limit, (t) => t.state_version));
+      return c.json(page(rows.map(transitionView), q.limit, (t) => t.state_version));
     },
   );
 

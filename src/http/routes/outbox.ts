@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { listOf, type DeadEvent } from '../../api/shapes.ts';
 import { listDeadOutbox, replayDeadOutbox } from '../../outbox/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
-import { listOf } from '../openapi-components.ts';
 import { operationDocs } from '../openapi.ts';
 import { decodeCursor, page, Paging, query } from '../validation.ts';
 
@@ -32,7 +32,7 @@ export function outboxRoutes(deps: AppDeps) {
     async (c) => {
       const q = query(c, ListDead);
       const rows = await listDeadOutbox(deps.sql, decodeCursor(q.cursor, isId), q.limit + 1);
-      const items = rows.map((r) => ({
+      const items = rows.map((r): DeadEvent => ({
         id: r.id,
         topic: r.topic,
         key: r.key,

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
+import type { FleetUptime, FleetUptimeItem, NodeUptime, UptimeBucket } from '../../api/shapes.ts';
 import { getNode } from '../../nodes/store.ts';
 import type { Bucket } from '../../uptime/buckets.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
@@ -59,14 +60,13 @@ function readQuery<S extends v.GenericSchema<unknown, { window?: string; from?: 
   return { q, window };
 }
 
-function renderBucket(b: Bucket) {
+function renderBucket(b: Bucket): UptimeBucket {
   const { uptime_ratio, seconds } = summarize(b.ms);
   return { start: iso(b.start), uptime_ratio, seconds };
 }
 
 const ratioOf = (ms: StateMs) => summarize(ms).uptime_ratio;
 
-type FleetItem = { node_id: string; name: string; uptime_ratio: number | null };
 type WorstKey = [number | null, string];
 
 /** Worst first: lowest ratio, nodes with nothing monitored last, ties by name. */
@@ -78,7 +78,7 @@ function worstOrder(a: WorstKey, b: WorstKey): number {
   }
   return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
 }
-const worstKey = (i: FleetItem): WorstKey => [i.uptime_ratio, i.name];
+const worstKey = (i: FleetUptimeItem): WorstKey => [i.uptime_ratio, i.name];
 const isWorstKey = (k: unknown): k is WorstKey =>
   Array.isArray(k) && k.length === 2 && (k[0] === null || typeof k[0] === 'number') && typeof k[1] === 'string';
 
@@ -122,13 +122,14 @@ export function uptimeRoutes(deps: AppDeps) {
         if (!row) throw notFound(`Node "${ref}"`);
         ms = row.ms;
       }
-      return c.json({
+      const answer: NodeUptime = {
         node_id: node.id,
         from: iso(window.from),
         to: iso(window.to),
         ...summarize(ms),
         ...(buckets ? { buckets: buckets.map(renderBucket) } : {}),
-      });
+      };
+      return c.json(answer);
     },
   );
 
@@ -147,11 +148,11 @@ export function uptimeRoutes(deps: AppDeps) {
       const now = clock.now().getTime();
       const { q, window } = readQuery(c, FleetQuery, now);
       const nodes = await fleetUptime(sql, { label: q.label }, window, now);
-      const items: FleetItem[] = nodes.map((n) => ({ node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms) }));
+      const items: FleetUptimeItem[] = nodes.map((n) => ({ node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms) }));
       // The whole selection is computed for every page (the fleet ratio and the worst-first order
       // need it); the cursor is the last item's sort key.
-      let rest: FleetItem[];
-      let keyOf: (i: FleetItem) => unknown;
+      let rest: FleetUptimeItem[];
+      let keyOf: (i: FleetUptimeItem) => unknown;
       if (q.sort === 'worst') {
         const after = decodeCursor(q.cursor, isWorstKey);
         items.sort((a, b) => worstOrder(worstKey(a), worstKey(b)));
@@ -162,12 +163,13 @@ export function uptimeRoutes(deps: AppDeps) {
         rest = after === undefined ? items : items.filter((i) => i.name > after);
         keyOf = (i) => i.name;
       }
-      return c.json({
+      const answer: FleetUptime = {
         from: iso(window.from),
         to: iso(window.to),
         uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))),
         ...page(rest.slice(0, q.limit + 1), q.limit, keyOf),
-      });
+      };
+      return c.json(answer);
     },
   );
 

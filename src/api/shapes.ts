@@ -1,0 +1,262 @@
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { SCOPES } from '../access/model.ts';
+import { CHANNEL_TYPES } from '../channels/model.ts';
+import { STATES, type CheckStatus, type HeartbeatStatus, type State } from '../health/decide.ts';
+import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
+import { INCIDENT_EVENTS, INCIDENT_STATUSES } from '../incidents/model.ts';
+import { DELIVERY_STATUSES } from '../notifications/model.ts';
+
+// The API's answers, declared once. Each shape is a JSON Schema that carries the TypeScript type of
+// the values it describes: the OpenAPI document publishes the schemas (src/http/openapi-components.ts),
+// render functions are typed by them (so an answer with a field too many or too few does not
+// compile), and the CLI, the demo and the tests read answers as these types. Requests are described
+// by the valibot schemas the routes parse with.
+
+type SchemaObject = OpenAPIV3_1.SchemaObject;
+export type Schema = SchemaObject | OpenAPIV3_1.ReferenceObject;
+
+/** A JSON Schema and the type of what it describes (`T` exists for the type checker only). */
+export interface Shape<T, S extends Schema = Schema> {
+  readonly schema: S;
+  readonly type?: T;
+}
+
+export type TypeOf<S> = S extends Shape<infer T, Schema> ? T : never;
+
+const shape = <T, S extends Schema = Schema>(schema: S): Shape<T, S> => ({ schema });
+
+const str = shape<string>({ type: 'string' });
+const int = shape<number>({ type: 'integer' });
+const uuid = shape<string>({ type: 'string', format: 'uuid' });
+const time = shape<string>({ type: 'string', format: 'date-time', description: 'RFC 3339, UTC, with milliseconds' });
+const bool = shape<boolean>({ type: 'boolean' });
+const jsonObject = shape<Record<string, unknown>>({ type: 'object' });
+const stringMap = shape<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' } });
+const nullable = <T>(s: Shape<T>): Shape<T | null> => shape({ anyOf: [s.schema, { type: 'null' }] });
+const oneOf = <const V extends string>(values: readonly V[]): Shape<V> => shape({ type: 'string', enum: [...values] });
+const array = <T>(items: Shape<T>, extra: Omit<SchemaObject, 'type' | 'items'> = {}): Shape<T[]> => shape({ type: 'array', ...extra, items: items.schema });
+/** The same values, with more said about them (a description, bounds). */
+const with_ = <T>(s: Shape<T>, more: Omit<SchemaObject, 'type'>): Shape<T> => shape({ ...s.schema, ...more } as Schema);
+
+type Fields = Record<string, Shape<unknown>>;
+type Props<F extends Fields> = { [K in keyof F]: TypeOf<F[K]> };
+
+/** An object with these properties, each always present (null stands for "none"), and perhaps more. */
+function object<F extends Fields, O extends Fields = {}>(
+  properties: F,
+  o: { description?: string; optional?: O } = {},
+): Shape<Props<F> & Partial<Props<O>>, SchemaObject> {
+  const schemas = (f: Fields) => Object.fromEntries(Object.entries(f).map(([k, s]) => [k, s.schema]));
+  return shape({
+    type: 'object',
+    ...(o.description ? { description: o.description } : {}),
+    required: Object.keys(properties),
+    properties: { ...schemas(properties), ...(o.optional ? schemas(o.optional) : {}) },
+  });
+}
+
+/** `base` plus fields a particular answer adds (a secret shown once). */
+function withFields<B, F extends Fields>(base: Shape<B, SchemaObject>, fields: F, description: string): Shape<B & Props<F>, SchemaObject> {
+  const b = base.schema;
+  const added = Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, s.schema]));
+  return shape({ ...b, description, required: [...(b.required ?? []), ...Object.keys(fields)], properties: { ...b.properties, ...added } });
+}
+
+const SCHEMAS = '#/components/schemas/';
+export const ref = (name: ShapeName): Schema => ({ $ref: SCHEMAS + name });
+
+/** The contract's list envelope around items of one named shape. */
+export const listOf = (item: ShapeName): Schema =>
+  object({
+    items: shape({ type: 'array', items: ref(item) }),
+    next_cursor: with_(nullable(str), { description: 'Pass as `cursor` for the next page; null on the last one' }),
+  }).schema;
+
+/** A page of a list: `next_cursor` is null on the last one. */
+export interface List<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+const stateSeconds = object(
+  Object.fromEntries(STATES.map((s) => [s, shape<number>({ type: 'number', minimum: 0 })])) as Record<State, Shape<number>>,
+  { description: 'Seconds spent in each state' },
+);
+const ratio = with_(nullable(shape<number>({ type: 'number', minimum: 0, maximum: 1 })), { description: 'up / monitored; null when nothing was monitored' });
+
+const check = shape<{ status: CheckStatus; value?: number; message?: string }>({
+  type: 'object',
+  required: ['status'],
+  properties: { status: oneOf<CheckStatus>(['ok', 'warn', 'fail']).schema, value: { type: 'number' }, message: str.schema },
+});
+
+const node = object({
+  id: uuid,
+  name: str,
+  labels: stringMap,
+  heartbeat_interval_seconds: int,
+  grace_seconds: int,
+  failures_for_down: int,
+  successes_for_recovery: int,
+  escalation_policy_id: with_(nullable(uuid), { description: 'null: the default policy applies' }),
+  created_at: time,
+  updated_at: time,
+  health: object({
+    state: oneOf(STATES),
+    since: time,
+    reason: nullable(str),
+    state_version: int,
+    last_heartbeat_at: nullable(time),
+    missed_heartbeats: shape<number>({ type: 'integer', minimum: 0 }),
+    last_status: nullable(oneOf<HeartbeatStatus>(['ok', 'degraded', 'failing'])),
+    checks: nullable(shape<Record<string, TypeOf<typeof check>>>({ type: 'object', additionalProperties: check.schema })),
+  }),
+});
+
+const apiKey = object({ id: uuid, name: str, scope: oneOf(SCOPES), created_at: time, revoked_at: nullable(time) });
+
+const channel = object({
+  id: uuid,
+  name: str,
+  type: oneOf(CHANNEL_TYPES),
+  config: with_(jsonObject, { description: 'The configuration without its secret field' }),
+  has_secret: with_(bool, { description: 'Whether a secret (webhook secret, Slack URL, routing key) is stored' }),
+  created_at: time,
+  updated_at: time,
+});
+
+/** An incident as the API and every notification show it, minus its timeline. */
+const incidentFields = {
+  id: uuid,
+  node_id: uuid,
+  node_name: str,
+  category: oneOf(Object.keys(CATEGORIES) as Category[]),
+  severity: oneOf<Severity>(['critical', 'warning']),
+  status: oneOf(INCIDENT_STATUSES),
+  title: str,
+  opened_at: time,
+  acknowledged_at: nullable(time),
+  acknowledged_by: nullable(str),
+  resolved_at: nullable(time),
+  resolved_by: with_(nullable(str), { description: '"auto" when the node recovered' }),
+  escalation_level: int,
+  version: with_(int, { description: 'Send as If-Match to act only on this version' }),
+};
+const timelineEntry = object({ at: time, kind: str, detail: jsonObject });
+
+const SHAPES = {
+  Error: object({
+    error: shape<{ code: string; message: string; details?: { field: string; message: string }[] }>({
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', pattern: '^[a-z_]+$', examples: ['validation_failed', 'not_found'] },
+        message: { type: 'string', description: 'A human sentence' },
+        details: {
+          type: 'array',
+          minItems: 1,
+          description: 'With validation_failed: each bad field, as a dot path',
+          items: { type: 'object', required: ['field', 'message'], additionalProperties: false, properties: { field: str.schema, message: str.schema } },
+        },
+      },
+    }),
+  }),
+  Liveness: object({ status: shape<'ok'>({ const: 'ok' }) }),
+  Readiness: object({ status: oneOf(['ready', 'unavailable']) }, { optional: { down: array(oneOf(['postgres', 'redis'])) } }),
+  Node: node,
+  NodeWithToken: withFields(node, { token: with_(str, { description: 'The node token; shown only in this answer' }) }, 'The node and its new token'),
+  Transition: object({ from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int }),
+  Accepted: object({ accepted: shape<number>({ type: 'integer', minimum: 0, description: 'Heartbeats accepted (including stale ones, which are ignored)' }) }),
+  ApiKey: apiKey,
+  ApiKeyWithSecret: withFields(apiKey, { secret: with_(str, { description: 'The bearer secret; shown only in this answer' }) }, 'The key and its secret'),
+  Incident: object({ ...incidentFields, timeline: array(timelineEntry) }),
+  Delivery: object({
+    id: with_(str, { description: 'Stable across retries; the webhook-id of a webhook delivery' }),
+    channel_id: uuid,
+    channel_type: str,
+    event: oneOf(INCIDENT_EVENTS),
+    status: with_(oneOf(DELIVERY_STATUSES), { description: 'failed is retrying; dead gave up' }),
+    attempts: int,
+    last_error: nullable(str),
+    created_at: time,
+    sent_at: nullable(time),
+  }),
+  Channel: channel,
+  EscalationPolicy: object({
+    id: uuid,
+    name: str,
+    levels: array(object({ after_seconds: int, channel_ids: array(uuid) })),
+    repeat: int,
+    is_default: bool,
+    created_at: time,
+    updated_at: time,
+  }),
+  Maintenance: object({
+    id: uuid,
+    node_ids: array(uuid),
+    labels: stringMap,
+    starts_at: time,
+    ends_at: with_(nullable(time), { description: 'null: open-ended' }),
+    reason: nullable(str),
+    created_at: time,
+    active: with_(bool, { description: 'Whether the window covers the moment of the answer' }),
+  }),
+  DeadEvent: object({
+    id: shape<string>({ type: 'string', pattern: '^\\d+$' }),
+    topic: str,
+    key: str,
+    payload: jsonObject,
+    created_at: time,
+    attempts: int,
+    last_error: nullable(str),
+    died_at: time,
+  }),
+  NodeUptime: object(
+    {
+      node_id: uuid,
+      from: time,
+      to: time,
+      uptime_ratio: ratio,
+      up_seconds: shape<number>({ type: 'number', description: 'healthy + degraded' }),
+      monitored_seconds: shape<number>({ type: 'number', description: 'Everything but maintenance and unknown' }),
+      seconds: stateSeconds,
+    },
+    { optional: { buckets: array(object({ start: time, uptime_ratio: ratio, seconds: stateSeconds }), { description: 'With ?bucket=hour|day' }) } },
+  ),
+  FleetUptime: object({
+    from: time,
+    to: time,
+    uptime_ratio: ratio,
+    items: array(object({ node_id: uuid, name: str, uptime_ratio: ratio })),
+    next_cursor: nullable(str),
+  }),
+} satisfies Record<string, Shape<unknown, SchemaObject>>;
+
+export type ShapeName = keyof typeof SHAPES;
+
+/** The components.schemas section of the OpenAPI document. */
+export const SCHEMA_COMPONENTS = Object.fromEntries(Object.entries(SHAPES).map(([name, s]) => [name, s.schema])) as Record<ShapeName, SchemaObject>;
+
+type Shapes = { [K in ShapeName]: TypeOf<(typeof SHAPES)[K]> };
+
+export type ErrorBody = Shapes['Error'];
+export type Node = Shapes['Node'];
+export type NodeState = Node['health']['state'];
+export type NodeWithToken = Shapes['NodeWithToken'];
+export type Transition = Shapes['Transition'];
+export type Accepted = Shapes['Accepted'];
+export type ApiKey = Shapes['ApiKey'];
+export type ApiKeyWithSecret = Shapes['ApiKeyWithSecret'];
+export type Incident = Shapes['Incident'];
+export type IncidentView = Omit<Incident, 'timeline'>;
+export type TimelineEntryView = TypeOf<typeof timelineEntry>;
+export type Delivery = Shapes['Delivery'];
+export type Channel = Shapes['Channel'];
+export type EscalationPolicy = Shapes['EscalationPolicy'];
+export type Maintenance = Shapes['Maintenance'];
+export type DeadEvent = Shapes['DeadEvent'];
+export type NodeUptime = Shapes['NodeUptime'];
+export type UptimeBucket = NonNullable<NodeUptime['buckets']>[number];
+export type FleetUptime = Shapes['FleetUptime'];
+export type FleetUptimeItem = FleetUptime['items'][number];
