@@ -12,7 +12,8 @@ import { HeartbeatBuffer } from './ingest/buffer.ts';
 import { coverageGapMs } from './ingest/flusher.ts';
 import { Ingestor } from './ingest/ingestor.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics } from './metrics.ts';
+import { Events } from './events.ts';
+import { countEvents, createMetrics } from './metrics.ts';
 import { HandlerRegistry } from './outbox/registry.ts';
 import { startEvaluator } from '../workers/evaluator.ts';
 import { startIngestFlusher } from '../workers/ingest.ts';
@@ -54,6 +55,9 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   redis.connect().catch((err) => log.warn({ err }, 'redis is not reachable yet'));
 
   const metrics = createMetrics({ sql, clock, log });
+  // Every part of this process announces through one Events; the metrics count what it announces.
+  const events = new Events();
+  countEvents(metrics, events);
   const gapMs = coverageGapMs(config.ingestFlushMs);
   const registry = new HandlerRegistry();
   const uptimeRetention = { hourlyDays: config.uptimeHourlyRetentionDays, dailyDays: config.uptimeDailyRetentionDays };
@@ -67,7 +71,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   if (config.roles.has('api')) {
     const buffer = new HeartbeatBuffer();
     ingestor = new Ingestor(sql, buffer, identity, config.autoRegister);
-    const ingest = startIngestFlusher({ sql, buffer, clock, log, metrics, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
+    const ingest = startIngestFlusher({ sql, buffer, clock, log, metrics, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push(ingest.stop);
   }
   const app = createApp({
@@ -91,12 +95,13 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       clock,
       log,
       metrics,
+      events,
       intervalMs: config.evaluatorIntervalMs,
       coverageGapMs: gapMs,
     });
     stops.push(evaluator.stop);
     // Closing quiet nodes' hours and retention run once, on whichever process leads the evaluators.
-    const uptime = startUptimeHousekeeping({ sql, clock, log, metrics, leadership: evaluator.leadership, retention: uptimeRetention });
+    const uptime = startUptimeHousekeeping({ sql, clock, log, events, leadership: evaluator.leadership, retention: uptimeRetention });
     stops.push(uptime.stop);
   }
   // Both roles produce notification jobs: the outbox's fan-out right after commit, the notifier's
@@ -112,7 +117,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       registry,
       clock,
       log,
-      metrics,
+      events,
       workers: config.outboxWorkers,
       pollMs: config.outboxPollMs,
       maxAttempts: config.outboxMaxAttempts,
@@ -127,7 +132,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       sql,
       clock,
       log,
-      metrics,
+      events,
       channels,
       secretKey,
       queue,

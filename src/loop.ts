@@ -1,15 +1,19 @@
+import { Events } from './events.ts';
 import type { Logger } from './logger.ts';
 
 export interface LoopOptions {
   name: string;
+  /** What its events (and so its error counter) call the loop: loops of one kind share it. The name unless given. */
+  kind?: string;
   log: Logger;
   /** One pass. Returns how long to wait before the next pass, or undefined for `intervalMs`. */
   runOnce: () => Promise<number | void>;
   intervalMs: number;
-  /** Called with every error a pass throws; the loop itself never dies of one. */
-  onError?: (err: unknown) => void;
-  /** Called each time the loop goes to sleep (lets tests wait for quiescence instead of time). */
-  onIdle?: () => void;
+  /**
+   * Where the loop announces a failed pass (`loop.error`; the loop itself never dies of one) and
+   * going to sleep (`loop.idle`, which lets tests wait for quiescence instead of time).
+   */
+  events?: Events;
 }
 
 /**
@@ -22,8 +26,13 @@ export class Loop {
   private timer: NodeJS.Timeout | undefined;
   private wakeSleeper: (() => void) | undefined;
   private woken = false;
+  private readonly kind: string;
+  private readonly events: Events;
 
-  constructor(private readonly opts: LoopOptions) {}
+  constructor(private readonly opts: LoopOptions) {
+    this.kind = opts.kind ?? opts.name;
+    this.events = opts.events ?? new Events();
+  }
 
   start(): void {
     if (this.running) return;
@@ -54,14 +63,14 @@ export class Loop {
         if (typeof next === 'number') wait = next;
       } catch (err) {
         this.opts.log.error({ err, loop: this.opts.name }, 'loop pass failed');
-        this.opts.onError?.(err);
+        this.events.emit('loop.error', this.kind, err);
       }
       if (!this.running) break;
       if (this.woken || wait <= 0) continue;
       await new Promise<void>((resolve) => {
         this.wakeSleeper = resolve;
         this.timer = setTimeout(resolve, wait);
-        this.opts.onIdle?.();
+        this.events.emit('loop.idle', this.kind);
       });
       this.wakeSleeper = undefined;
       this.timer = undefined;

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from './clock.ts';
 import type { Sql } from './db/client.ts';
+import type { Events } from './events.ts';
 import { countOpenIncidents } from './incidents/store.ts';
 import { countNodesByState } from './nodes/store.ts';
 import { STATES } from './health/decide.ts';
@@ -159,6 +160,22 @@ export function createMetrics(source?: MetricsSource) {
       registers: r,
     }),
   };
+}
+
+/**
+ * Counts what the engine announces (src/events.ts) into the process's series. Called once per
+ * process, on the one Events every part of it announces through.
+ */
+export function countEvents(metrics: Metrics, events: Events): void {
+  events.on('outbox.event', (type, result, latencySeconds) => {
+    metrics.outboxEvents.inc({ type, result });
+    if (latencySeconds !== undefined) metrics.outboxLatency.observe(latencySeconds);
+  });
+  events.on('notification.result', (channel_type, result, count, latencySeconds) => {
+    metrics.notifications.inc({ channel_type, result }, count);
+    if (latencySeconds !== undefined) metrics.notificationLatency.observe(latencySeconds);
+  });
+  events.on('loop.error', (loop) => metrics.loopErrors.inc({ loop }));
 }
 
 /**

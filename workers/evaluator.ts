@@ -3,6 +3,7 @@ import { createSql, type Sql } from '../src/db/client.ts';
 import { FLUSH_CHANNEL } from '../src/db/heartbeats.ts';
 import { Evaluator } from '../src/health/evaluator.ts';
 import { Leadership } from '../src/health/leader.ts';
+import type { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import type { Metrics } from '../src/metrics.ts';
@@ -14,6 +15,7 @@ export interface EvaluatorWorkerOptions {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
+  events?: Events;
   intervalMs: number;
   coverageGapMs: number;
 }
@@ -40,7 +42,7 @@ export function startEvaluator(o: EvaluatorWorkerOptions) {
     log,
     intervalMs: o.intervalMs,
     runOnce: async () => (await evaluator.runOnce()).sleepMs,
-    onError: () => o.metrics.loopErrors.inc({ loop: 'evaluator' }),
+    ...(o.events ? { events: o.events } : {}),
   });
   loop.start();
   // Each ingest flush commits a NOTIFY: a pass right after it judges new heartbeats and passed

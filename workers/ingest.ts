@@ -2,6 +2,7 @@ import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { HeartbeatBuffer } from '../src/ingest/buffer.ts';
 import { IngestFlusher } from '../src/ingest/flusher.ts';
+import type { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import type { Metrics } from '../src/metrics.ts';
@@ -12,6 +13,7 @@ export interface IngestWorkerOptions {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
+  events?: Events;
   flushMs: number;
   coverageGapMs: number;
 }
@@ -30,10 +32,11 @@ export function startIngestFlusher(o: IngestWorkerOptions) {
   });
   const loop = new Loop({
     name: 'ingest-flush',
+    kind: 'ingest',
     log,
     intervalMs: o.flushMs,
     runOnce: async () => void (await flusher.runOnce()),
-    onError: () => o.metrics.loopErrors.inc({ loop: 'ingest' }),
+    ...(o.events ? { events: o.events } : {}),
   });
   loop.start();
   return {

@@ -2,9 +2,9 @@ import { DelayedError, Worker } from 'bullmq';
 import type { ChannelRegistry } from '../alerting/index.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
+import type { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import type { Metrics } from '../src/metrics.ts';
 import { deliver, RetryLater, WaitingForPage } from '../src/notifications/deliver.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
 import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notifications/queue.ts';
@@ -18,7 +18,8 @@ export interface NotifierOptions {
   sql: Sql;
   clock: Clock;
   log: Logger;
-  metrics: Metrics;
+  /** Where deliveries and the notifier's loops announce outcomes (metrics count them). */
+  events?: Events;
   channels: ChannelRegistry;
   secretKey: Buffer;
   queue: DeliveryQueue;
@@ -47,10 +48,7 @@ export function startNotifier(o: NotifierOptions) {
     channels: o.channels,
     secretKey: o.secretKey,
     retry,
-    onResult: (channel_type: string, result: 'sent' | 'failed' | 'dead', latency?: number) => {
-      o.metrics.notifications.inc({ channel_type, result });
-      if (latency !== undefined) o.metrics.notificationLatency.observe(latency);
-    },
+    ...(o.events ? { events: o.events } : {}),
   };
   const worker = new Worker(
     NOTIFICATIONS_QUEUE,
@@ -92,25 +90,18 @@ export function startNotifier(o: NotifierOptions) {
     log,
     intervalMs: o.sweepMs ?? 5000,
     runOnce: () => sweepDeliveries({ sql: o.sql, clock: o.clock, queue: o.queue, log }),
-    onError: () => o.metrics.loopErrors.inc({ loop: 'delivery-sweeper' }),
+    ...(o.events ? { events: o.events } : {}),
   });
   const digests = new Loop({
     name: 'storm-digest',
     log,
     intervalMs: digestMs,
     runOnce: async () => {
-      const retryAt = await sendDigests({
-        sql: o.sql,
-        clock: o.clock,
-        channels: o.channels,
-        secretKey: o.secretKey,
-        retry,
-        onResult: (channel_type, result, n) => o.metrics.notifications.inc({ channel_type, result }, n),
-      });
+      const retryAt = await sendDigests(deliverDeps);
       // New updates wait for the next interval; a failed digest's retry may be due sooner.
       return retryAt ? Math.min(digestMs, Math.max(0, retryAt.getTime() - o.clock.now().getTime())) : undefined;
     },
-    onError: () => o.metrics.loopErrors.inc({ loop: 'storm-digest' }),
+    ...(o.events ? { events: o.events } : {}),
   });
   sweeper.start();
   digests.start();

@@ -1,9 +1,9 @@
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
 import { OUTBOX_CHANNEL } from '../src/outbox/store.ts';
+import { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import type { Metrics } from '../src/metrics.ts';
 import { OutboxDispatcher } from '../src/outbox/dispatcher.ts';
 import type { HandlerRegistry } from '../src/outbox/registry.ts';
 
@@ -12,12 +12,12 @@ export interface OutboxWorkerOptions {
   registry: HandlerRegistry;
   clock: Clock;
   log: Logger;
-  metrics: Metrics;
+  /** Where the dispatchers and their loops announce outcomes (metrics count them). */
+  events?: Events;
   workers: number;
   pollMs: number;
   maxAttempts: number;
   backoffBaseMs?: number;
-  onIdle?: () => void;
 }
 
 /**
@@ -27,6 +27,7 @@ export interface OutboxWorkerOptions {
  */
 export async function startOutboxWorkers(o: OutboxWorkerOptions) {
   const log = o.log.child({ role: 'outbox' });
+  const events = o.events ?? new Events();
   const loops = Array.from({ length: o.workers }, (_, i) => {
     const dispatcher = new OutboxDispatcher({
       sql: o.sql,
@@ -35,17 +36,16 @@ export async function startOutboxWorkers(o: OutboxWorkerOptions) {
       log,
       maxAttempts: o.maxAttempts,
       ...(o.backoffBaseMs !== undefined ? { backoffBaseMs: o.backoffBaseMs } : {}),
-      onEvent: (type, result) => o.metrics.outboxEvents.inc({ type, result }),
-      onLatency: (s) => o.metrics.outboxLatency.observe(s),
+      events,
     });
     return new Loop({
       name: `outbox-${i}`,
+      kind: 'outbox',
       log,
       intervalMs: o.pollMs,
-      // A full batch means more is waiting: go again at once.
+      // Anything claimed: go again at once (see OutboxDispatcher.runOnce); nothing: sleep.
       runOnce: async () => ((await dispatcher.runOnce()) > 0 ? 0 : undefined),
-      onError: () => o.metrics.loopErrors.inc({ loop: 'outbox' }),
-      ...(o.onIdle ? { onIdle: o.onIdle } : {}),
+      events,
     });
   });
   const listener = await o.sql.listen(OUTBOX_CHANNEL, () => {

@@ -1,8 +1,8 @@
 import { CronJob } from 'cron';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
+import type { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
-import type { Metrics } from '../src/metrics.ts';
 import { UptimeHousekeeping } from '../src/uptime/housekeeping.ts';
 import type { Retention } from '../src/uptime/retention.ts';
 
@@ -10,7 +10,8 @@ export interface UptimeHousekeepingOptions {
   sql: Sql;
   clock: Clock;
   log: Logger;
-  metrics: Metrics;
+  /** Where a failed pass is announced (`loop.error`, as `uptime`). */
+  events?: Events;
   /** The evaluator's leadership: only the leader runs the passes. */
   leadership: { readonly isLeader: boolean };
   retention: Retention;
@@ -37,7 +38,7 @@ export function startUptimeHousekeeping(o: UptimeHousekeepingOptions) {
       if (result.closed || result.hourRowsDeleted || result.dayRowsDeleted) log.debug(result, 'uptime housekeeping pass');
     } catch (err) {
       log.error({ err }, 'uptime housekeeping pass failed');
-      o.metrics.loopErrors.inc({ loop: 'uptime' });
+      o.events?.emit('loop.error', 'uptime', err);
     }
   };
   /** What each tick does; returns the pass under way, if any. */

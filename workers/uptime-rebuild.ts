@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
+import { Events } from '../src/events.ts';
 import { bucketStart } from '../src/uptime/buckets.ts';
 import { rebuildUptime, UnknownNodes, type RebuildTarget } from '../src/uptime/rebuild.ts';
 
@@ -31,10 +32,10 @@ async function main(): Promise<number> {
   const sql = createSql(config.databaseUrl, { max: 2, applicationName: 'lifeline-uptime-rebuild' });
   const started = performance.now();
   const now = new Date();
+  const events = new Events();
+  events.on('uptime.rebuilt', () => process.stderr.write('.'));
   try {
-    const done = await rebuildUptime(sql, what, now, { hourlyDays: config.uptimeHourlyRetentionDays, dailyDays: config.uptimeDailyRetentionDays }, {
-      onChunk: () => process.stderr.write('.'),
-    });
+    const done = await rebuildUptime(sql, what, now, { hourlyDays: config.uptimeHourlyRetentionDays, dailyDays: config.uptimeDailyRetentionDays }, { events });
     process.stderr.write('\n');
     process.stdout.write(
       `rebuilt uptime of ${done.nodes} node${done.nodes === 1 ? '' : 's'} from node_state_log, closed up to ${new Date(bucketStart(now.getTime(), 'hour')).toISOString()}: ` +

@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { ChannelRegistry } from '../../alerting/index.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
 import type { Clock } from '../clock.ts';
+import type { Events } from '../events.ts';
 import type { Sql } from '../db/client.ts';
 import { revealConfig } from '../channels/service.ts';
 import { getChannelsByIds } from '../channels/store.ts';
@@ -44,7 +45,8 @@ export interface DeliverDeps {
   channels: ChannelRegistry;
   secretKey: Buffer;
   retry: RetrySchedule;
-  onResult?: (channelType: string, result: 'sent' | 'failed' | 'dead', latencySeconds?: number) => void;
+  /** Where each attempt's outcome is announced (`notification.result`). */
+  events?: Events;
 }
 
 /** The message for each ledger row whose incident still exists: two queries however many rows. */
@@ -87,7 +89,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const notification = channel ? (await notificationsFor(sql, [d])).get(d.id) : undefined;
   if (!channel || !notification) {
     await recordAttempts(sql, [id], { status: 'dead', error: channel ? 'incident_deleted' : 'channel_deleted', at: clock.now() });
-    deps.onResult?.(d.channel_type, 'dead');
+    deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
     return;
   }
   try {
@@ -104,7 +106,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
     await addTimeline(sql, [
       { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { channel_id: d.channel_id, event: d.event, attempt, error: e.code, final } },
     ]);
-    deps.onResult?.(d.channel_type, final ? 'dead' : 'failed');
+    deps.events?.emit('notification.result', d.channel_type, final ? 'dead' : 'failed', 1);
     if (final) throw new UnrecoverableError(error);
     throw new RetryLater(delayMs, e);
   }
@@ -112,5 +114,5 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const at = clock.now();
   await recordAttempts(sql, [id], { status: 'sent', error: null, at });
   await addTimeline(sql, [{ incident_id: d.incident_id, at, kind: 'notified', detail: { channel_id: d.channel_id, channel_type: d.channel_type, event: d.event } }]);
-  deps.onResult?.(d.channel_type, 'sent', (at.getTime() - d.occurred_at.getTime()) / 1000);
+  deps.events?.emit('notification.result', d.channel_type, 'sent', 1, (at.getTime() - d.occurred_at.getTime()) / 1000);
 }

@@ -1,23 +1,12 @@
-import type { ChannelRegistry } from '../../alerting/index.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
-import type { Clock } from '../clock.ts';
-import type { Queryable, Sql } from '../db/client.ts';
+import type { Queryable } from '../db/client.ts';
 import { revealConfig } from '../channels/service.ts';
 import { getChannelsByIds } from '../channels/store.ts';
 import type { DeliveryRow } from './model.ts';
 import { digestChannels, dueDigest, recordAttempts, tryDigestLock } from './store.ts';
 import { addTimeline } from '../incidents/store.ts';
-import { notificationsFor } from './deliver.ts';
-import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';
-
-export interface DigestDeps {
-  sql: Sql;
-  clock: Clock;
-  channels: ChannelRegistry;
-  secretKey: Buffer;
-  retry: RetrySchedule;
-  onResult?: (channelType: string, result: 'sent' | 'failed' | 'dead', count: number) => void;
-}
+import { notificationsFor, type DeliverDeps } from './deliver.ts';
+import { DELIVERY_ATTEMPTS, retryDelayMs } from './retry.ts';
 
 // Held updates one pass takes per channel: a 10k-node outage drains in one digest per channel,
 // while memory stays bounded (the message itself lists the first 200 and counts the rest).
@@ -32,7 +21,7 @@ const DIGEST_ROWS = 20_000;
  * Returns when the earliest failed digest is due again (undefined when none waits), so the loop
  * can wake for it instead of waiting a whole digest interval.
  */
-export async function sendDigests(deps: DigestDeps): Promise<Date | undefined> {
+export async function sendDigests(deps: DeliverDeps): Promise<Date | undefined> {
   const now = deps.clock.now();
   let next: Date | undefined;
   const later = (at: Date | undefined) => {
@@ -51,7 +40,7 @@ export async function sendDigests(deps: DigestDeps): Promise<Date | undefined> {
  * after the channel accepted and committed before anything else: a crash before that commit sends
  * the digest again (an email digest keeps its Message-ID while it lists the same updates).
  */
-async function sendDigest(deps: DigestDeps, channelId: string, now: Date): Promise<Date | undefined> {
+async function sendDigest(deps: DeliverDeps, channelId: string, now: Date): Promise<Date | undefined> {
   const { clock } = deps;
   const outcome = await deps.sql.begin(async (tx) => {
     if (!(await tryDigestLock(tx, channelId))) return undefined;
@@ -62,7 +51,7 @@ async function sendDigest(deps: DigestDeps, channelId: string, now: Date): Promi
     const notifications = channel ? [...(await notificationsFor(deps.sql, rows)).values()] : [];
     if (!channel || channel.type === 'webhook' || channel.type === 'pagerduty' || notifications.length === 0) {
       await recordAttempts(tx, ids, { status: 'dead', error: channel ? 'nothing to send' : 'channel_deleted', at: clock.now() });
-      deps.onResult?.(rows[0]!.channel_type, 'dead', ids.length);
+      deps.events?.emit('notification.result', rows[0]!.channel_type, 'dead', ids.length);
       return undefined;
     }
     try {
@@ -81,13 +70,13 @@ async function sendDigest(deps: DigestDeps, channelId: string, now: Date): Promi
       deps.sql,
       rows.map((r) => ({ incident_id: r.incident_id, at, kind: 'notified', detail: { channel_id: channelId, channel_type: type, event: r.event, digest: true } })),
     );
-    deps.onResult?.(type, 'sent', rows.length);
+    deps.events?.emit('notification.result', type, 'sent', rows.length);
   }
   return outcome?.failed;
 }
 
 /** Marks a failed digest's rows: dead when out of attempts (or refused for good), else when to retry. */
-async function recordDigestFailure(deps: DigestDeps, tx: Queryable, type: string, rows: DeliveryRow[], e: DeliveryError): Promise<Date | undefined> {
+async function recordDigestFailure(deps: DeliverDeps, tx: Queryable, type: string, rows: DeliveryRow[], e: DeliveryError): Promise<Date | undefined> {
   const at = deps.clock.now();
   const error = `${e.code}: ${e.message}`;
   const attempts = rows.reduce((n, r) => Math.max(n, r.attempts), 0) + 1;
@@ -97,7 +86,7 @@ async function recordDigestFailure(deps: DigestDeps, tx: Queryable, type: string
   const failed = rows.filter((r) => !gone.has(r.id)).map((r) => r.id);
   await recordAttempts(tx, dead, { status: 'dead', error, at });
   await recordAttempts(tx, failed, { status: 'failed', error, at, retryAt });
-  if (dead.length) deps.onResult?.(type, 'dead', dead.length);
-  if (failed.length) deps.onResult?.(type, 'failed', failed.length);
+  if (dead.length) deps.events?.emit('notification.result', type, 'dead', dead.length);
+  if (failed.length) deps.events?.emit('notification.result', type, 'failed', failed.length);
   return failed.length ? retryAt : undefined;
 }

@@ -1,11 +1,10 @@
 import type { Clock } from '../clock.ts';
+import { Events } from '../events.ts';
 import type { Sql } from '../db/client.ts';
 import type { OutboxEvent } from './topics.ts';
 import { buryOutbox, claimOutbox, deferOutbox, deleteOutbox, reclaimOutbox } from './store.ts';
 import type { Logger } from '../logger.ts';
 import type { HandlerRegistry } from './registry.ts';
-
-export type OutboxResult = 'handled' | 'failed' | 'dead';
 
 export interface DispatcherDeps {
   sql: Sql;
@@ -18,9 +17,8 @@ export interface DispatcherDeps {
   /** First retry delay, doubled per attempt up to `backoffCapMs`. */
   backoffBaseMs?: number;
   backoffCapMs?: number;
-  onEvent?: (topic: string, result: OutboxResult) => void;
-  /** Time from an event's commit to its handling, for the dispatch latency histogram. */
-  onLatency?: (seconds: number) => void;
+  /** Where each event's outcome is announced (`outbox.event`), with its latency once handled. */
+  events?: Events;
 }
 
 export function backoffMs(attempts: number, baseMs: number, capMs: number): number {
@@ -38,14 +36,20 @@ export class OutboxDispatcher {
   private readonly batchSize: number;
   private readonly baseMs: number;
   private readonly capMs: number;
+  private readonly events: Events;
 
   constructor(private readonly deps: DispatcherDeps) {
+    this.events = deps.events ?? new Events();
     this.batchSize = deps.batchSize ?? 500;
     this.baseMs = deps.backoffBaseMs ?? 1000;
     this.capMs = deps.backoffCapMs ?? 5 * 60_000;
   }
 
-  /** Handles one batch; returns how many events were claimed (a full batch means: go again). */
+  /**
+   * Handles one batch; returns how many events were claimed. Anything claimed means: go again at
+   * once, since handling a batch makes each key's next event claimable; a full batch may as well
+   * have been the last one. Only an empty claim says nothing is due.
+   */
   async runOnce(): Promise<number> {
     const now = this.deps.clock.now();
     let claimed: OutboxEvent[] = [];
@@ -100,12 +104,12 @@ export class OutboxDispatcher {
       if (attempts >= maxAttempts) {
         await buryOutbox(tx, id, message, now);
         log.error({ event_id: id, topic: event.topic, key: event.key, attempts, err }, 'outbox event is dead after its last attempt');
-        this.deps.onEvent?.(event.topic, 'dead');
+        this.events.emit('outbox.event', event.topic, 'dead');
       } else {
         const delay = backoffMs(attempts, this.baseMs, this.capMs);
         await deferOutbox(tx, id, new Date(now.getTime() + delay), message);
         log.warn({ event_id: id, topic: event.topic, key: event.key, attempts, retry_in_ms: delay, err }, 'outbox handler failed; will retry');
-        this.deps.onEvent?.(event.topic, 'failed');
+        this.events.emit('outbox.event', event.topic, 'failed');
       }
     });
   }
@@ -123,8 +127,7 @@ export class OutboxDispatcher {
 
   private completed(events: OutboxEvent[], now: Date): void {
     for (const e of events) {
-      this.deps.onEvent?.(e.topic, 'handled');
-      this.deps.onLatency?.(Math.max(0, (now.getTime() - e.created_at.getTime()) / 1000));
+      this.events.emit('outbox.event', e.topic, 'handled', Math.max(0, (now.getTime() - e.created_at.getTime()) / 1000));
     }
   }
 }

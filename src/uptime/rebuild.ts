@@ -1,4 +1,5 @@
 import type { Sql } from '../db/client.ts';
+import type { Events } from '../events.ts';
 import type { NodeRef } from '../nodes/model.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import type { Retention } from './retention.ts';
@@ -10,7 +11,8 @@ export type RebuildTarget = { all: true } | { refs: string[] };
 export interface RebuildOptions {
   /** Nodes per transaction: 100 nodes × a year is ~36k day rows and ~9k hour rows per write. */
   chunk?: number;
-  onChunk?: (done: RollupResult) => void;
+  /** Where each chunk done is announced (`uptime.rebuilt`). */
+  events?: Events;
 }
 
 export class UnknownNodes extends Error {
@@ -39,7 +41,7 @@ export async function rebuildUptime(
     total.nodes += done.nodes;
     total.hourRows += done.hourRows;
     total.dayRows += done.dayRows;
-    opts.onChunk?.(done);
+    opts.events?.emit('uptime.rebuilt', done.nodes);
   };
 
   if ('refs' in target) {

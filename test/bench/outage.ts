@@ -15,7 +15,8 @@ import { createSql, type Sql } from '../../src/db/client.ts';
 import { insertPolicy } from '../../src/oncall/store.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { coverageGapMs } from '../../src/ingest/flusher.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { Events } from '../../src/events.ts';
+import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
 import { DEFAULT_RETRY } from '../../src/notifications/retry.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
@@ -226,14 +227,16 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
   const channels = createChannels({ smtpUrl: receiver.smtpUrl, mailFrom: ENGINE_DEFAULTS.mailFrom });
   scope.defer('close channels', () => channels.close());
-  const metrics = createMetrics();
+  // Announcements counted into metrics, as the engine does.
+  const events = new Events();
+  countEvents(createMetrics(), events);
   const notifier = startNotifier({
     redisUrl: REDIS_URL,
     prefix,
     sql: pool,
     clock: systemClock,
     log: benchLog,
-    metrics,
+    events,
     channels,
     secretKey,
     queue,
@@ -242,7 +245,7 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   scope.defer('stop notifier', () => notifier.stop());
   const consumer: Consumer =
     spec.consumer === 'lifeline'
-      ? await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, metrics, workers: WORKERS, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: ENGINE_DEFAULTS.outboxMaxAttempts })
+      ? await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, events, workers: WORKERS, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: ENGINE_DEFAULTS.outboxMaxAttempts })
       : oneAtATime(pool, registry, capMs);
   scope.defer('stop outbox consumer', () => consumer.stop());
 

@@ -2,7 +2,8 @@ import { systemClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import { claimOutbox, deleteOutbox, insertOutbox } from '../../src/outbox/store.ts';
 import type { NewOutboxEvent, OutboxEvent } from '../../src/outbox/topics.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { Events } from '../../src/events.ts';
+import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { HandlerRegistry, type HandlerContext } from '../../src/outbox/registry.ts';
 import { startOutboxWorkers } from '../../workers/outbox.ts';
 import { createBenchDatabase, vacuumAnalyze, type BenchDatabase } from './databases.ts';
@@ -48,7 +49,10 @@ interface Consumer {
 /** Lifeline: the outbox role as the engine wires it — 2 dispatcher loops, NOTIFY wake-ups. */
 async function lifelineConsumer(sql: Sql, sink: Sink): Promise<Consumer> {
   const registry = new HandlerRegistry().on(TOPIC, 'bench-sink', (events, ctx) => sink.handle(events, ctx));
-  return startOutboxWorkers({ sql, registry, clock: systemClock, log: benchLog, metrics: createMetrics(), workers: WORKERS, pollMs: 1000, maxAttempts: 10 });
+  // Announcements counted into metrics, as the engine does.
+  const events = new Events();
+  countEvents(createMetrics(), events);
+  return startOutboxWorkers({ sql, registry, clock: systemClock, log: benchLog, events, workers: WORKERS, pollMs: 1000, maxAttempts: 10 });
 }
 
 /**

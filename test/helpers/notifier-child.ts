@@ -2,7 +2,6 @@
 import { createChannels } from '../../alerting/index.ts';
 import { systemClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { DeliveryQueue } from '../../src/notifications/queue.ts';
 import { startNotifier } from '../../workers/notifier.ts';
 import { testLog } from './log.ts';
@@ -16,7 +15,6 @@ startNotifier({
   sql,
   clock: systemClock,
   log: testLog,
-  metrics: createMetrics(),
   channels: createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local' }),
   secretKey: Buffer.from(env.SECRET_KEY!, 'hex'),
   queue,

@@ -5,7 +5,8 @@ import { systemClock, type ManualClock } from '../../src/clock.ts';
 import { insertChannel } from '../../src/channels/store.ts';
 import type { PolicyLevel } from '../../src/oncall/model.ts';
 import { insertPolicy } from '../../src/oncall/store.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { Events } from '../../src/events.ts';
+import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { DeliveryQueue } from '../../src/notifications/queue.ts';
 import { registerOnCallHandlers } from '../../src/oncall.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
@@ -36,6 +37,8 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
   const prefix = o.prefix ?? `lifeline-test-${randomBytes(4).toString('hex')}`;
   const secretKey = o.secretKey ?? randomBytes(32);
   const metrics = createMetrics();
+  const events = new Events();
+  countEvents(metrics, events);
   const registry = new HandlerRegistry();
   // Stamps enqueued_at, which the notifier's sweeper compares with its own (wall) clock below.
   const queue = new DeliveryQueue({ redisUrl: o.redisUrl, prefix, sql: db.sql, clock: systemClock });
@@ -53,7 +56,7 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
       sql: db.sql,
       clock: systemClock,
       log: testLog,
-      metrics,
+      events,
       channels,
       secretKey,
       queue,

@@ -4,7 +4,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock, systemClock } from '../../src/clock.ts';
 import { insertOutbox, listDeadOutbox, replayDeadOutbox } from '../../src/outbox/store.ts';
 import type { NewOutboxEvent, OutboxEvent } from '../../src/outbox/topics.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { Events } from '../../src/events.ts';
+import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { backoffMs, OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { startOutboxWorkers } from '../../workers/outbox.ts';
@@ -79,6 +80,8 @@ describe('outbox dispatch', () => {
       ),
     );
     const results: string[] = [];
+    const events = new Events();
+    events.on('outbox.event', (_t, r) => results.push(r));
     // a0 fails on its first two recorded attempts, then succeeds.
     const registry = new HandlerRegistry().on('test.effect', 'flaky', async (batch, { tx }) => {
       if (batch.some((e) => e.key === 'a' && e.payload.seq === 0 && e.attempts < 2)) throw new Error('receiver answered 500');
@@ -91,7 +94,7 @@ describe('outbox dispatch', () => {
       log: testLog,
       maxAttempts: 5,
       backoffBaseMs: 1000,
-      onEvent: (_t, r) => results.push(r),
+      events,
     });
     await d.runOnce(); // batch fails; b handled alone, a deferred by 1 s
     assert.deepEqual((await db.sql`select key, seq from test_effects`).map((r) => `${r.key}${r.seq}`), ['b0']);
@@ -131,6 +134,8 @@ describe('outbox dispatch', () => {
       await recordEffects(tx, batch, 'w');
     });
     const metrics = createMetrics();
+    const events = new Events();
+    countEvents(metrics, events);
     const d = new OutboxDispatcher({
       sql: db.sql,
       registry,
@@ -138,7 +143,7 @@ describe('outbox dispatch', () => {
       log: testLog,
       maxAttempts: 3,
       backoffBaseMs: 10,
-      onEvent: (type, result) => metrics.outboxEvents.inc({ type, result }),
+      events,
     });
     for (let i = 0; i < 3; i++) {
       await d.runOnce();
@@ -180,18 +185,18 @@ describe('outbox dispatch', () => {
       handled.push(...batch);
       signal.emit('handled');
     });
-    const asleep = once(signal, 'idle');
+    const events = new Events();
+    const asleep = events.next('loop.idle');
     const workers = await startOutboxWorkers({
       sql: db.sql,
       registry,
       clock: systemClock,
       log: testLog,
-      metrics: createMetrics(),
+      events,
       workers: 1,
       // A day: no run of this test lasts long enough for the poll to find the event.
       pollMs: 24 * 3600_000,
       maxAttempts: 3,
-      onIdle: () => signal.emit('idle'),
     });
     try {
       // The worker has found nothing and sleeps on its poll: only a NOTIFY can wake it now.

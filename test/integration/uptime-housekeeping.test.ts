@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { insertNode } from '../../src/nodes/store.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { generateSecret, hashSecret } from '../../src/secrets.ts';
 import { startUptimeHousekeeping } from '../../workers/uptime-housekeeping.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -42,7 +41,6 @@ describe('the uptime housekeeping job', () => {
       sql: db.sql,
       clock,
       log: testLog,
-      metrics: createMetrics(),
       leadership,
       retention: { hourlyDays: 90, dailyDays: 1095 },
       cronTime: '0 0 0 1 1 *',

@@ -1,0 +1,50 @@
+import { EventEmitter, once } from 'node:events';
+
+export type OutboxResult = 'handled' | 'failed' | 'dead';
+export type DeliveryResult = 'sent' | 'failed' | 'dead';
+
+/**
+ * Everything the engine's parts announce while they run, by name, with what each announcement
+ * carries. Metrics count them (src/metrics.ts, countEvents) and tests wait on them; neither needs a
+ * callback threaded through the part that announces.
+ */
+export interface EngineEvents {
+  /** A handler finished with an outbox event: handled (with the seconds since it was written), failed (will retry) or dead. */
+  'outbox.event': [topic: string, result: OutboxResult, latencySeconds?: number];
+  /** Delivery attempts to a channel type: one message, or the `count` rows of a digest. */
+  'notification.result': [channelType: string, result: DeliveryResult, count: number, latencySeconds?: number];
+  /** A background loop went to sleep (nothing left to do until its timer or a wake-up). */
+  'loop.idle': [loop: string];
+  /** A pass of a background loop (or of the uptime housekeeping) failed; it carries on. */
+  'loop.error': [loop: string, err: unknown];
+  /** `npm run uptime:rebuild` finished a chunk of this many nodes. */
+  'uptime.rebuilt': [nodes: number];
+}
+
+export type EventName = keyof EngineEvents;
+
+/** A typed event emitter over EngineEvents. Listeners run synchronously, as emit is called. */
+export class Events {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    // Every process subscribes a handful of listeners per event; no leak to warn about.
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Subscribes; returns the way to unsubscribe. */
+  on<K extends EventName>(name: K, listener: (...args: EngineEvents[K]) => void): () => void {
+    const l = listener as (...args: unknown[]) => void;
+    this.emitter.on(name, l);
+    return () => void this.emitter.off(name, l);
+  }
+
+  emit<K extends EventName>(name: K, ...args: EngineEvents[K]): void {
+    this.emitter.emit(name, ...args);
+  }
+
+  /** The next announcement of `name`. */
+  async next<K extends EventName>(name: K): Promise<EngineEvents[K]> {
+    return (await once(this.emitter, name)) as EngineEvents[K];
+  }
+}
