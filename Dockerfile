@@ -33,4 +33,4 @@ COPY bin ./bin
 USER node
 EXPOSE 8080
 # node directly (not npm) so SIGTERM reaches the engine and it drains before exiting.
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "dist/workers/main.js"]

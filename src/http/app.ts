@@ -49,7 +49,7 @@ async function within<T>(ms: number, p: Promise<T>): Promise<T> {
 
 const doc = operationDocs('Operations');
 
-/** The HTTP surface as a value: tests call app.request() on it; main.ts hands it to a listener. */
+/** The HTTP surface as a value: tests call app.request() on it; workers/engine.ts hands it to a listener. */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AuthEnv>();
 

@@ -192,10 +192,10 @@ export interface EngineOptions {
 /** Fixed per run; the engine upserts it as the bootstrap admin key of each benchmark database. */
 export const ADMIN_TOKEN = `bench-admin-${process.pid}-0123456789abcdef`;
 
-/** Starts `src/main.ts` as its own process (so load generation never shares its event loop). */
+/** Starts `workers/main.ts` as its own process (so load generation never shares its event loop). */
 export async function startEngine(scope: Scope, o: EngineOptions): Promise<EngineChild> {
   const port = await freePort();
-  const child = spawnScript(scope, o.name, 'src/main.ts', {
+  const child = spawnScript(scope, o.name, 'workers/main.ts', {
     DATABASE_URL: o.databaseUrl,
     REDIS_URL,
     PORT: String(port),

@@ -123,7 +123,7 @@ export async function benchOnCall(o: BenchOptions, scope: Scope): Promise<Sectio
   s.notes.push(
     `Lifeline runs in this process as an engine with every role would: \`Evaluator.runOnce\` on a dedicated session holding the lock (batches of 5,000, one transaction each); ` +
       `\`startOutboxWorkers\` (${WORKERS} loops, batches of 500, NOTIFY wake-ups) with \`registerOnCallHandlers\` only (the engine also runs the uptime handler on node.state_changed; section 8 times it); ` +
-      `\`startNotifier\` with its default concurrency on real BullMQ (local Redis, a private prefix removed afterwards); outbox, queue and notifier share one pool of ${10 + WORKERS} as in src/engine.ts. ` +
+      `\`startNotifier\` with its default concurrency on real BullMQ (local Redis, a private prefix removed afterwards); outbox, queue and notifier share one pool of ${10 + WORKERS} as in workers/engine.ts. ` +
       `Fresh database per run: a healthy fleet (30 s interval, 3 failures), one webhook channel (sealed secret) and one email channel, both paged at level 0 of the default policy (no further levels). ` +
       `Every heartbeat is then made a day old and every node due, and one evaluator pass takes the fleet down.`,
     `Baseline: the same chain on ${int(b)} nodes (a smaller fleet, so it finishes in bounded time), except the outbox consumer: one \`OutboxDispatcher\` with batchSize 1 ` +

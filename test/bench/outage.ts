@@ -20,7 +20,7 @@ import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
 import { DEFAULT_RETRY } from '../../src/notifications/retry.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
-import { registerOnCallHandlers } from '../../src/oncall.ts';
+import { registerOnCallHandlers } from '../../workers/handlers.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import type { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { startNotifier } from '../../workers/notifier.ts';
@@ -216,7 +216,7 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs) });
   if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock in its own database');
 
-  // Outbox and notifier roles as src/engine.ts wires them, on one pool, with a private queue prefix.
+  // Outbox and notifier roles as workers/engine.ts wires them, on one pool, with a private queue prefix.
   const pool = createSql(db.url, { max: POOL, applicationName: 'lifeline-bench-oncall' });
   scope.defer('close on-call pool', () => pool.end({ timeout: 2 }));
   const prefix = `bench-${process.pid}-oncall-${spec.label}-${randomBytes(3).toString('hex')}`;

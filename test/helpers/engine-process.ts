@@ -58,7 +58,7 @@ export class EngineProcess {
   }
 
   /** `command` defaults to the compiled engine, as `npm start` runs it (`npm test` builds it first). */
-  static start(env: Record<string, string>, command: string[] = [process.execPath, 'dist/src/main.js']): EngineProcess {
+  static start(env: Record<string, string>, command: string[] = [process.execPath, 'dist/workers/main.js']): EngineProcess {
     const child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', ...env },

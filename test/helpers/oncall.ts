@@ -8,7 +8,7 @@ import { insertPolicy } from '../../src/oncall/store.ts';
 import { Events } from '../../src/events.ts';
 import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { DeliveryQueue } from '../../src/notifications/queue.ts';
-import { registerOnCallHandlers } from '../../src/oncall.ts';
+import { registerOnCallHandlers } from '../../workers/handlers.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { startNotifier } from '../../workers/notifier.ts';

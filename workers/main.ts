@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
 import { startEngine } from './engine.ts';
-import { createLogger } from './logger.ts';
 
 // Graceful stop must finish well inside the 10 s orchestrators give before SIGKILL.
 const STOP_DEADLINE_MS = 9_000;

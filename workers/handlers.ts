@@ -1,9 +1,9 @@
-import { handleEscalationDue, handleNodeEvents } from './incidents/handlers.ts';
-import type { Logger } from './logger.ts';
-import { fanoutHandler } from './notifications/handlers.ts';
-import type { DeliveryQueue } from './notifications/queue.ts';
-import type { HandlerRegistry } from './outbox/registry.ts';
-import { INCIDENT_TOPICS } from './outbox/topics.ts';
+import { handleEscalationDue, handleNodeEvents } from '../src/incidents/handlers.ts';
+import type { Logger } from '../src/logger.ts';
+import { fanoutHandler } from '../src/notifications/handlers.ts';
+import type { DeliveryQueue } from '../src/notifications/queue.ts';
+import type { HandlerRegistry } from '../src/outbox/registry.ts';
+import { INCIDENT_TOPICS } from '../src/outbox/topics.ts';
 
 /**
  * The on-call chain on the outbox: node events open and resolve incidents, escalation timers page
