@@ -9,6 +9,10 @@ export type DeliveryResult = 'sent' | 'failed' | 'dead';
  * callback threaded through the part that announces.
  */
 export interface EngineEvents {
+  /** An ingest flush committed this many heartbeat rows, in this many seconds. */
+  'ingest.flushed': [written: number, seconds: number];
+  /** Postgres refused a buffered heartbeat on its own; it was set aside (see src/ingest/isolate.ts). */
+  'ingest.rejected': [reason: string];
   /** A handler finished with an outbox event: handled (with the seconds since it was written), failed (will retry) or dead. */
   'outbox.event': [topic: string, result: OutboxResult, latencySeconds?: number];
   /** Delivery attempts to a channel type: one message, or the `count` rows of a digest. */

@@ -167,6 +167,8 @@ export function createMetrics(source?: MetricsSource) {
  * process, on the one Events every part of it announces through.
  */
 export function countEvents(metrics: Metrics, events: Events): void {
+  events.on('ingest.flushed', (_written, seconds) => metrics.ingestFlush.observe(seconds));
+  events.on('ingest.rejected', (reason) => metrics.ingestRowsRejected.inc({ reason }));
   events.on('outbox.event', (type, result, latencySeconds) => {
     metrics.outboxEvents.inc({ type, result });
     if (latencySeconds !== undefined) metrics.outboxLatency.observe(latencySeconds);

@@ -71,7 +71,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   if (config.roles.has('api')) {
     const buffer = new HeartbeatBuffer();
     ingestor = new Ingestor(sql, buffer, identity, config.autoRegister);
-    const ingest = startIngestFlusher({ sql, buffer, clock, log, metrics, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
+    const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push(ingest.stop);
   }
   const app = createApp({

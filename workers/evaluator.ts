@@ -1,6 +1,6 @@
 import type { Clock } from '../src/clock.ts';
 import { createSql, type Sql } from '../src/db/client.ts';
-import { FLUSH_CHANNEL } from '../src/db/heartbeats.ts';
+import { FLUSH_CHANNEL } from '../src/ingest/store.ts';
 import { Evaluator } from '../src/health/evaluator.ts';
 import { Leadership } from '../src/health/leader.ts';
 import type { Events } from '../src/events.ts';

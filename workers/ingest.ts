@@ -1,18 +1,17 @@
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
+import type { Events } from '../src/events.ts';
 import type { HeartbeatBuffer } from '../src/ingest/buffer.ts';
 import { IngestFlusher } from '../src/ingest/flusher.ts';
-import type { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import type { Metrics } from '../src/metrics.ts';
 
 export interface IngestWorkerOptions {
   sql: Sql;
   buffer: HeartbeatBuffer;
   clock: Clock;
   log: Logger;
-  metrics: Metrics;
+  /** Where flushes, refused rows and loop errors are announced (metrics count them). */
   events?: Events;
   flushMs: number;
   coverageGapMs: number;
@@ -27,8 +26,7 @@ export function startIngestFlusher(o: IngestWorkerOptions) {
     clock: o.clock,
     log,
     gapMs: o.coverageGapMs,
-    onFlushed: (_n, s) => o.metrics.ingestFlush.observe(s),
-    metrics: o.metrics,
+    ...(o.events ? { events: o.events } : {}),
   });
   const loop = new Loop({
     name: 'ingest-flush',

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { classifyDbError, isTransientDbError, type DbErrorKind } from '../db/errors.ts';
 import { deferFailedNode, earliestDue, loadDue, loadDueNodes, type DueCursor, type DueRow, type HealthWrite } from '../db/health.ts';
-import { readCoverage } from '../db/heartbeats.ts';
+import { readCoverage } from '../ingest/store.ts';
 import type { Logger } from '../logger.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import type { Coverage, State } from './decide.ts';

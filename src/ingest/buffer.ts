@@ -1,20 +1,4 @@
-import type { CoalescedHeartbeat } from '../db/heartbeats.ts';
-import type { Checks, HeartbeatStatus } from '../health/decide.ts';
-
-export interface Heartbeat {
-  nodeId: string;
-  /** Receive time: the only time trusted for deadlines. */
-  at: Date;
-  status: HeartbeatStatus;
-  checks: Checks | null;
-  seq: number | null;
-}
-
-export function isOk(hb: Pick<Heartbeat, 'status' | 'checks'>): boolean {
-  if (hb.status !== 'ok') return false;
-  for (const c of Object.values(hb.checks ?? {})) if (c.status !== 'ok') return false;
-  return true;
-}
+import { isOk, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
 
 /**
  * Heartbeats coalesced per node between flushes: the latest report wins, while the counts keep

@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql, Tx } from '../db/client.ts';
 import { classifyDbError, sqlState } from '../db/errors.ts';
-import {
-  advanceCoverage,
-  announceFlush,
-  leaveCoverage,
-  resetAfterGap,
-  shareHeartbeatWrites,
-  writeHeartbeats,
-  type CoalescedHeartbeat,
-} from '../db/heartbeats.ts';
 import type { Clock } from '../clock.ts';
+import { Events } from '../events.ts';
 import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
 import { blamesRows, isolateRefused, type Refusal } from './isolate.ts';
+import type { CoalescedHeartbeat } from './model.ts';
+import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, shareHeartbeatWrites, writeHeartbeats } from './store.ts';
 
 /**
  * Silence longer than this with no ingest process flushing means the engine could not hear its
@@ -31,9 +24,8 @@ export interface FlusherDeps {
   clock: Clock;
   log: Logger;
   gapMs: number;
-  onFlushed?: (written: number, seconds: number) => void;
-  /** Counts the rows set aside because Postgres refused them. */
-  metrics?: Pick<Metrics, 'ingestRowsRejected'>;
+  /** Where each flush (`ingest.flushed`) and each row set aside (`ingest.rejected`) is announced. */
+  events?: Events;
 }
 
 /**
@@ -45,8 +37,11 @@ export interface FlusherDeps {
  */
 export class IngestFlusher {
   readonly instanceId = randomUUID();
+  private readonly events: Events;
 
-  constructor(private readonly deps: FlusherDeps) {}
+  constructor(private readonly deps: FlusherDeps) {
+    this.events = deps.events ?? new Events();
+  }
 
   async runOnce(): Promise<number> {
     const { buffer } = this.deps;
@@ -63,7 +58,7 @@ export class IngestFlusher {
       buffer.restore(batch);
       throw err;
     }
-    this.deps.onFlushed?.(written, (performance.now() - started) / 1000);
+    this.events.emit('ingest.flushed', written, (performance.now() - started) / 1000);
     return written;
   }
 
@@ -104,7 +99,7 @@ export class IngestFlusher {
         { node_id: row.nodeId, code: sqlState(err), reason, error: (err as Error).message, heartbeats: row.count },
         'heartbeat set aside: Postgres refused it',
       );
-      this.deps.metrics?.ingestRowsRejected.inc({ reason });
+      this.events.emit('ingest.rejected', reason);
     }
     return written;
   }

@@ -9,7 +9,8 @@ import { createApp } from '../../src/http/app.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
-import { createMetrics, type Metrics } from '../../src/metrics.ts';
+import { Events } from '../../src/events.ts';
+import { countEvents, createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testLog } from './log.ts';
 
@@ -150,7 +151,10 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
     },
   });
   await ensureBootstrapAdmin(sql, ADMIN_TOKEN, clock.now());
-  const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: 60_000, metrics: built.metrics });
+  // Refused rows are counted into the app's metrics, as in the engine.
+  const events = new Events();
+  countEvents(built.metrics, events);
+  const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: 60_000, events });
   const { app } = built;
 
   const h = {

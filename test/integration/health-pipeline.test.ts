@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { loadDue } from '../../src/db/health.ts';
-import { readCoverage } from '../../src/db/heartbeats.ts';
+import { readCoverage } from '../../src/ingest/store.ts';
 import { apply, plan } from '../../src/health/machine.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { brief, createPipeline, GAP_MS, transitionsOf } from '../helpers/pipeline.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { readCoverage } from '../../src/db/heartbeats.ts';
+import { readCoverage } from '../../src/ingest/store.ts';
 import { registerNodes } from '../../src/nodes/store.ts';
 import type { Checks } from '../../src/health/decide.ts';
 import { NODE_DEFAULTS } from '../../src/nodes/model.ts';

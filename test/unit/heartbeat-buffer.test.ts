@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HeartbeatBuffer, type Heartbeat } from '../../src/ingest/buffer.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import type { Heartbeat } from '../../src/ingest/model.ts';
 
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({
   nodeId: 'n1',

@@ -1,6 +1,7 @@
-import type { Queryable } from './client.ts';
-import { LOCKS } from './locks.ts';
+import type { Queryable } from '../db/client.ts';
+import { LOCKS } from '../db/locks.ts';
 import type { Coverage } from '../health/decide.ts';
+import type { CoalescedHeartbeat } from './model.ts';
 
 /**
  * The first statement of every transaction that writes heartbeats: the heartbeat-write lock,
@@ -11,19 +12,6 @@ import type { Coverage } from '../health/decide.ts';
  */
 export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
   await tx`select pg_advisory_xact_lock_shared(${LOCKS.heartbeatWrites})`;
-}
-
-/** One node's heartbeats since the last flush, coalesced (see src/ingest/buffer.ts). */
-export interface CoalescedHeartbeat {
-  nodeId: string;
-  at: Date;
-  status: string;
-  checks: unknown;
-  seq: number | null;
-  okRun: number;
-  /** A non-ok report broke the run: the stored streak restarts, and the node may change state. */
-  reset: boolean;
-  count: number;
 }
 
 /**
