@@ -1,4 +1,5 @@
 import { EventEmitter, once } from 'node:events';
+import type { DbErrorKind } from './db/errors.ts';
 
 export type OutboxResult = 'handled' | 'failed' | 'dead';
 export type DeliveryResult = 'sent' | 'failed' | 'dead';
@@ -9,6 +10,14 @@ export type DeliveryResult = 'sent' | 'failed' | 'dead';
  * callback threaded through the part that announces.
  */
 export interface EngineEvents {
+  /** An evaluator pass that ran as leader finished, in this many seconds. */
+  'evaluator.tick': [seconds: number];
+  /** A state transition the evaluator committed. */
+  'evaluator.transition': [from: string, to: string];
+  /** A node could not be judged (its decision or its write raised); `kind` as classifyDbError says. */
+  'evaluator.node_error': [kind: DbErrorKind];
+  /** This process took or lost the evaluator lock. */
+  'evaluator.leadership': [leader: boolean];
   /** An ingest flush committed this many heartbeat rows, in this many seconds. */
   'ingest.flushed': [written: number, seconds: number];
   /** Postgres refused a buffered heartbeat on its own; it was set aside (see src/ingest/isolate.ts). */

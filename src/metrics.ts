@@ -167,6 +167,10 @@ export function createMetrics(source?: MetricsSource) {
  * process, on the one Events every part of it announces through.
  */
 export function countEvents(metrics: Metrics, events: Events): void {
+  events.on('evaluator.tick', (seconds) => metrics.tick.observe(seconds));
+  events.on('evaluator.transition', (from, to) => metrics.transitions.inc({ from, to }));
+  events.on('evaluator.node_error', (kind) => metrics.evaluatorNodeErrors.inc({ kind }));
+  events.on('evaluator.leadership', (leader) => metrics.leader.set(leader ? 1 : 0));
   events.on('ingest.flushed', (_written, seconds) => metrics.ingestFlush.observe(seconds));
   events.on('ingest.rejected', (reason) => metrics.ingestRowsRejected.inc({ reason }));
   events.on('outbox.event', (type, result, latencySeconds) => {

@@ -94,7 +94,6 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       sql,
       clock,
       log,
-      metrics,
       events,
       intervalMs: config.evaluatorIntervalMs,
       coverageGapMs: gapMs,

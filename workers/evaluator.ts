@@ -1,12 +1,11 @@
 import type { Clock } from '../src/clock.ts';
 import { createSql, type Sql } from '../src/db/client.ts';
-import { FLUSH_CHANNEL } from '../src/ingest/store.ts';
+import { Events } from '../src/events.ts';
 import { Evaluator } from '../src/health/evaluator.ts';
 import { Leadership } from '../src/health/leader.ts';
-import type { Events } from '../src/events.ts';
+import { FLUSH_CHANNEL } from '../src/ingest/store.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import type { Metrics } from '../src/metrics.ts';
 
 export interface EvaluatorWorkerOptions {
   databaseUrl: string;
@@ -14,7 +13,7 @@ export interface EvaluatorWorkerOptions {
   sql: Sql;
   clock: Clock;
   log: Logger;
-  metrics: Metrics;
+  /** Where passes, transitions, leadership and loop errors are announced (metrics count them). */
   events?: Events;
   intervalMs: number;
   coverageGapMs: number;
@@ -24,25 +23,17 @@ export interface EvaluatorWorkerOptions {
 export function startEvaluator(o: EvaluatorWorkerOptions) {
   const lockSql = createSql(o.databaseUrl, { dedicated: true, applicationName: 'lifeline-evaluator' });
   const log = o.log.child({ role: 'evaluator' });
-  const leadership = new Leadership(lockSql, log, (leader) => o.metrics.leader.set(leader ? 1 : 0));
-  o.metrics.leader.set(0);
-  const evaluator = new Evaluator({
-    leadership,
-    clock: o.clock,
-    log,
-    intervalMs: o.intervalMs,
-    coverageGapMs: o.coverageGapMs,
-    onTick: (s) => o.metrics.tick.observe(s),
-    onTransition: (from, to) => o.metrics.transitions.inc({ from, to }),
-    onNodeError: (kind) => o.metrics.evaluatorNodeErrors.inc({ kind }),
-    onPassError: () => o.metrics.loopErrors.inc({ loop: 'evaluator' }),
-  });
+  const events = o.events ?? new Events();
+  const leadership = new Leadership(lockSql, log, events);
+  // A follower until the lock is taken, announced so the leader gauge reads 0 from the start.
+  events.emit('evaluator.leadership', false);
+  const evaluator = new Evaluator({ leadership, clock: o.clock, log, intervalMs: o.intervalMs, coverageGapMs: o.coverageGapMs, events });
   const loop = new Loop({
     name: 'evaluator',
     log,
     intervalMs: o.intervalMs,
     runOnce: async () => (await evaluator.runOnce()).sleepMs,
-    ...(o.events ? { events: o.events } : {}),
+    events,
   });
   loop.start();
   // Each ingest flush commits a NOTIFY: a pass right after it judges new heartbeats and passed

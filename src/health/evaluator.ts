@@ -1,14 +1,16 @@
 import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
-import { classifyDbError, isTransientDbError, type DbErrorKind } from '../db/errors.ts';
-import { deferFailedNode, earliestDue, loadDue, loadDueNodes, type DueCursor, type DueRow, type HealthWrite } from '../db/health.ts';
+import { classifyDbError, isTransientDbError } from '../db/errors.ts';
+import { Events } from '../events.ts';
 import { readCoverage } from '../ingest/store.ts';
 import type { Logger } from '../logger.ts';
+import { maintenanceSpans } from '../maintenance/store.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
-import type { Coverage, State } from './decide.ts';
+import type { Coverage } from './decide.ts';
 import { LostLeadership, type Leadership } from './leader.ts';
 import { apply, plan } from './machine.ts';
-import { maintenanceSpans } from './maintenance.ts';
+import type { DueCursor, DueRow, HealthWrite } from './model.ts';
+import { deferFailedNode, earliestDue, loadDue, loadDueNodes } from './store.ts';
 
 export interface EvaluatorDeps {
   leadership: Leadership;
@@ -21,12 +23,12 @@ export interface EvaluatorDeps {
   /** Delay before a node that could not be judged is tried again, doubled per failure up to the cap. */
   retryBaseMs?: number;
   retryCapMs?: number;
-  onTick?: (seconds: number) => void;
-  onTransition?: (from: State, to: State) => void;
-  /** A node could not be judged (its decision or its write raised); `kind` per classifyDbError. */
-  onNodeError?: (kind: DbErrorKind) => void;
-  /** A pass ended early on a transient database error and will be retried after a backoff. */
-  onPassError?: () => void;
+  /**
+   * Where a leading pass (`evaluator.tick`), each committed transition, each node that could not be
+   * judged (`evaluator.node_error`) and a pass cut short by a transient error (`loop.error`) are
+   * announced.
+   */
+  events?: Events;
 }
 
 export interface TickResult {
@@ -67,8 +69,10 @@ export class Evaluator {
   private readonly retryBaseMs: number;
   private readonly retryCapMs: number;
   private transientFailures = 0;
+  private readonly events: Events;
 
   constructor(private readonly deps: EvaluatorDeps) {
+    this.events = deps.events ?? new Events();
     this.retryBaseMs = deps.retryBaseMs ?? 1000;
     this.retryCapMs = deps.retryCapMs ?? 5 * 60_000;
   }
@@ -97,12 +101,12 @@ export class Evaluator {
       this.transientFailures += 1;
       const retryMs = backoffMs(this.transientFailures, Math.min(TRANSIENT_RETRY_MS, intervalMs), intervalMs);
       log.warn({ err, retry_in_ms: retryMs }, 'evaluator pass cut short by a transient database error; retrying');
-      this.deps.onPassError?.();
+      this.events.emit('loop.error', 'evaluator', err);
       return { leader: true, evaluated, transitions: judged.transitions, failed: judged.failed, sleepMs: retryMs };
     }
     this.transientFailures = 0;
     const next = await earliestDue(leadership.connection);
-    this.deps.onTick?.((performance.now() - started) / 1000);
+    this.events.emit('evaluator.tick', (performance.now() - started) / 1000);
     const untilNext = next ? next.getTime() - clock.now().getTime() : intervalMs;
     const sleepMs = Math.max(MIN_SLEEP_MS, Math.min(intervalMs, untilNext));
     return { leader: true, evaluated, transitions: judged.transitions, failed: judged.failed, sleepMs };
@@ -148,7 +152,7 @@ export class Evaluator {
   }
 
   /**
-   * One transaction: read the nodes `load` returns, decide, write. Transition callbacks run once
+   * One transaction: read the nodes `load` returns, decide, write. Transitions are announced once
    * the transaction has committed, so a rolled-back attempt counts nothing.
    */
   private async judgeIn(load: (tx: Tx) => Promise<DueRow[]>, now: Date): Promise<Judged> {
@@ -159,7 +163,7 @@ export class Evaluator {
       const rows = await load(tx);
       return rows.length ? this.write(tx, rows, coverage, now) : [];
     });
-    for (const w of won) for (const t of w.transitions) this.deps.onTransition?.(t.from, t.to);
+    for (const w of won) for (const t of w.transitions) this.events.emit('evaluator.transition', t.from, t.to);
     return { transitions: won.reduce((n, w) => n + w.transitions.length, 0), failed: 0 };
   }
 
@@ -180,7 +184,7 @@ export class Evaluator {
   private async deferFailed(nodeId: string, err: unknown): Promise<Judged> {
     const { leadership, clock, log } = this.deps;
     const kind = classifyDbError(err);
-    this.deps.onNodeError?.(kind);
+    this.events.emit('evaluator.node_error', kind);
     try {
       const deferred = await leadership.transaction((tx) =>
         deferFailedNode(tx, nodeId, clock.now(), (failures) => backoffMs(failures, this.retryBaseMs, this.retryCapMs)),

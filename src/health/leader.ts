@@ -1,6 +1,7 @@
 import type { Sql, Tx } from '../db/client.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { LOCKS } from '../db/locks.ts';
+import { Events } from '../events.ts';
 import type { Logger } from '../logger.ts';
 
 export const EVALUATOR_LOCK = LOCKS.evaluatorLeader;
@@ -29,7 +30,8 @@ export class Leadership {
   constructor(
     private readonly sql: Sql,
     private readonly log: Logger,
-    private readonly onChange: (leader: boolean) => void = () => {},
+    /** Where taking and losing the lock is announced (`evaluator.leadership`). */
+    private readonly events: Events = new Events(),
   ) {}
 
   get isLeader(): boolean {
@@ -98,6 +100,6 @@ export class Leadership {
     if (leader === this.leader) return;
     this.leader = leader;
     this.log.info({ leader }, leader ? 'became evaluator leader' : 'no longer evaluator leader');
-    this.onChange(leader);
+    this.events.emit('evaluator.leadership', leader);
   }
 }

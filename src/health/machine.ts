@@ -1,13 +1,8 @@
 import type { Queryable } from '../db/client.ts';
-import { reschedule, writeTransitions, type DueRow, type HealthWrite, type Reschedule } from '../db/health.ts';
+import type { MaintenanceSpan } from '../maintenance/model.ts';
 import { decide, type Coverage, type Policy } from './decide.ts';
-
-/** A node's maintenance as the evaluator needs it: covered now (since when, until when), or next. */
-export interface MaintenanceSpan {
-  from: Date | null;
-  until: Date | null;
-  nextStart: Date | null;
-}
+import type { DueRow, HealthWrite, Reschedule } from './model.ts';
+import { reschedule, writeTransitions } from './store.ts';
 
 const earliest = (a: Date | null, b: Date | null) => (a === null ? b : b === null ? a : a < b ? a : b);
 

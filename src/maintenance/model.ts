@@ -16,6 +16,13 @@ export interface MaintenanceRow {
 
 export type NewMaintenance = Omit<MaintenanceRow, 'id' | 'created_at'>;
 
+/** A node's maintenance as the evaluator needs it: covered now (since when, until when), or next. */
+export interface MaintenanceSpan {
+  from: Date | null;
+  until: Date | null;
+  nextStart: Date | null;
+}
+
 /** Newest first: the cursor is the last item's (created_at, id). */
 export type MaintenanceCursor = [createdAt: string, id: string];
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts';
-import type { MaintenanceFilter, MaintenanceRow, NewMaintenance } from './model.ts';
+import type { MaintenanceFilter, MaintenanceRow, MaintenanceSpan, NewMaintenance } from './model.ts';
 
 const COLUMNS = ['id', 'node_ids', 'labels', 'starts_at', 'ends_at', 'reason', 'created_at'];
 
@@ -43,6 +43,17 @@ export async function nextMaintenanceStart(sql: Queryable, nodeIds: string[], no
     where m.starts_at > ${now} and (m.ends_at is null or m.ends_at > m.starts_at)
     group by n.id`;
   return new Map(rows.map((r) => [r.node_id, r.starts_at]));
+}
+
+/** Maintenance spans for a batch of due nodes: two set-wise queries per evaluator batch. */
+export async function maintenanceSpans(tx: Queryable, nodeIds: string[], now: Date): Promise<Map<string, MaintenanceSpan>> {
+  const [active, next] = await Promise.all([activeMaintenance(tx, nodeIds, now), nextMaintenanceStart(tx, nodeIds, now)]);
+  const out = new Map<string, MaintenanceSpan>();
+  for (const id of new Set([...active.keys(), ...next.keys()])) {
+    const a = active.get(id);
+    out.set(id, { from: a?.from ?? null, until: a?.until ?? null, nextStart: next.get(id) ?? null });
+  }
+  return out;
 }
 
 export async function insertMaintenance(tx: Queryable, w: NewMaintenance, now: Date): Promise<MaintenanceRow> {

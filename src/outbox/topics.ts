@@ -6,7 +6,7 @@ import type { IncidentEvent } from '../incidents/model.ts';
 // what they are, and a producer cannot write an event its handlers would not understand. Payloads
 // are JSON, so times travel as RFC 3339 strings with milliseconds.
 
-/** A node's health changed (written by the evaluator, in SQL: src/db/health.ts). Keyed by node. */
+/** A node's health changed (written by the evaluator, in SQL: src/health/store.ts). Keyed by node. */
 export interface NodeStateChanged {
   node_id: string;
   node_name: string;

@@ -1,6 +1,6 @@
 import { systemClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
-import { loadDueNodes } from '../../src/db/health.ts';
+import { loadDueNodes } from '../../src/health/store.ts';
 import { readCoverage } from '../../src/ingest/store.ts';
 import type { Coverage } from '../../src/health/decide.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { ManualClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import type { DbErrorKind } from '../../src/db/errors.ts';
+import { Events } from '../../src/events.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -59,6 +60,9 @@ describe('evaluator: one node that cannot be judged', () => {
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
     lockSql = createSql(db.url, { dedicated: true, applicationName: APP });
     leadership = new Leadership(lockSql, log);
+    const events = new Events();
+    events.on('evaluator.node_error', (kind) => nodeErrors.push(kind));
+    events.on('loop.error', () => (passErrors += 1));
     evaluator = new Evaluator({
       leadership,
       clock,
@@ -66,8 +70,7 @@ describe('evaluator: one node that cannot be judged', () => {
       intervalMs: 1000,
       coverageGapMs: GAP_MS,
       batchSize: 16,
-      onNodeError: (kind) => nodeErrors.push(kind),
-      onPassError: () => (passErrors += 1),
+      events,
     });
     ids = [];
     for (let i = 0; i < 40; i++) ids.push(await p.addNode(`n-${String(i).padStart(2, '0')}`));

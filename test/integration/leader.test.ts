@@ -3,6 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
+import { Events } from '../../src/events.ts';
 import { EVALUATOR_LOCK, Leadership, LostLeadership } from '../../src/health/leader.ts';
 import { Loop } from '../../src/loop.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -67,7 +68,9 @@ describe('leader election', () => {
   it('keeps the lock through an error that is not about it', async () => {
     const s = createSql(db.url, { dedicated: true });
     const changes: boolean[] = [];
-    const l = new Leadership(s, testLog, (leader) => changes.push(leader));
+    const events = new Events();
+    events.on('evaluator.leadership', (leader) => changes.push(leader));
+    const l = new Leadership(s, testLog, events);
     try {
       assert.equal(await l.refresh(), true);
       // A statement of the leader's own work fails (here: division by zero, 22012).

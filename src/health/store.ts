@@ -1,35 +1,8 @@
 import type postgres from 'postgres';
-import type { Queryable } from './client.ts';
-import { LOCKS } from './locks.ts';
+import type { Queryable } from '../db/client.ts';
+import { LOCKS } from '../db/locks.ts';
 import { OUTBOX_CHANNEL } from '../outbox/store.ts';
-import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
-
-export interface DueRow {
-  node_id: string;
-  name: string;
-  heartbeat_interval_seconds: number;
-  grace_seconds: number;
-  failures_for_down: number;
-  successes_for_recovery: number;
-  state: State;
-  since: Date;
-  version: number;
-  received_at_entry: number;
-  last_heartbeat_at: Date | null;
-  last_status: HeartbeatStatus | null;
-  checks: Checks | null;
-  ok_streak: number;
-  received: number;
-  wake: number;
-  /** Consecutive failed attempts to judge the node; such a node is judged alone. */
-  failures: number;
-  due_at: Date;
-}
-
-export interface DueCursor {
-  dueAt: Date;
-  nodeId: string;
-}
+import type { DueCursor, DueRow, HealthWrite, Reschedule } from './model.ts';
 
 /** Everything the evaluator judges a node on, from its four rows. */
 const dueRows = (sql: Queryable) => sql`
@@ -79,17 +52,6 @@ async function withPrimaryKeyJoins<T>(tx: Queryable, fn: () => Promise<T>): Prom
   return out;
 }
 
-export interface HealthWrite {
-  nodeId: string;
-  nodeName: string;
-  expectedVersion: number;
-  state: State;
-  since: Date;
-  reason: string;
-  receivedAtEntry: number;
-  transitions: Array<{ from: State; to: State; at: Date; reason: string }>;
-}
-
 /**
  * Writes state changes, their log rows and their outbox rows in the caller's transaction, as a
  * compare-and-set on version: a node whose version moved since it was read (another writer won)
@@ -137,16 +99,6 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
     from t order by ord`;
   await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
   return won;
-}
-
-export interface Reschedule {
-  nodeId: string;
-  dueAt: Date | null;
-  wake: number;
-  /** The heartbeat count the pass judged the node on. */
-  received: number;
-  /** The pass takes the node out of healthy (see reschedule). */
-  leavesHealthy: boolean;
 }
 
 /**

@@ -1,0 +1,55 @@
+import type { Checks, HeartbeatStatus, State } from './decide.ts';
+
+// What the evaluator reads about a due node and what it writes back. The rules themselves are
+// decide.ts (pure); plan() in machine.ts turns due rows into these writes.
+
+/** Everything the evaluator judges a node on, from its node, health, heartbeat and due rows. */
+export interface DueRow {
+  node_id: string;
+  name: string;
+  heartbeat_interval_seconds: number;
+  grace_seconds: number;
+  failures_for_down: number;
+  successes_for_recovery: number;
+  state: State;
+  since: Date;
+  version: number;
+  received_at_entry: number;
+  last_heartbeat_at: Date | null;
+  last_status: HeartbeatStatus | null;
+  checks: Checks | null;
+  ok_streak: number;
+  received: number;
+  wake: number;
+  /** Consecutive failed attempts to judge the node; such a node is judged alone. */
+  failures: number;
+  due_at: Date;
+}
+
+export interface DueCursor {
+  dueAt: Date;
+  nodeId: string;
+}
+
+/** A node's new state, its log rows and its events, written as a compare-and-set on `expectedVersion`. */
+export interface HealthWrite {
+  nodeId: string;
+  nodeName: string;
+  expectedVersion: number;
+  state: State;
+  since: Date;
+  reason: string;
+  receivedAtEntry: number;
+  transitions: Array<{ from: State; to: State; at: Date; reason: string }>;
+}
+
+/** When to judge a node next (see store.reschedule for why `wake` and `received` are carried). */
+export interface Reschedule {
+  nodeId: string;
+  dueAt: Date | null;
+  wake: number;
+  /** The heartbeat count the pass judged the node on. */
+  received: number;
+  /** The pass takes the node out of healthy (see reschedule in store.ts). */
+  leavesHealthy: boolean;
+}
