@@ -18,7 +18,7 @@ import type { Logger } from '../src/logger.ts';
 import { countEvents, createMetrics } from '../src/metrics.ts';
 import { DeliveryQueue } from '../src/notifications/queue.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
-import { uptimeHandler } from '../src/uptime/handler.ts';
+import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
 import { registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';

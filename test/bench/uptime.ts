@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry, type OutboxHandler } from '../../src/outbox/registry.ts';
-import { uptimeHandler } from '../../src/uptime/handler.ts';
+import { uptimeHandler } from '../../src/uptime/handlers.ts';
 import { intervalsFromLog, msInWindow } from '../../src/uptime/intervals.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
 import type { Retention } from '../../src/uptime/retention.ts';

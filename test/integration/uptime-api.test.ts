@@ -6,7 +6,7 @@ import { Leadership } from '../../src/health/leader.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
-import { uptimeHandler } from '../../src/uptime/handler.ts';
+import { uptimeHandler } from '../../src/uptime/handlers.ts';
 import { UptimeHousekeeping } from '../../src/uptime/housekeeping.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
 import type { StateMs } from '../../src/uptime/state-time.ts';

@@ -13,7 +13,7 @@ import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { generateSecret, hashSecret } from '../../src/secrets.ts';
-import { uptimeHandler } from '../../src/uptime/handler.ts';
+import { uptimeHandler } from '../../src/uptime/handlers.ts';
 import { UptimeHousekeeping } from '../../src/uptime/housekeeping.ts';
 import { intervalsFromLog, msInWindow } from '../../src/uptime/intervals.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
