@@ -1,6 +1,6 @@
 // The heartbeat decision, pure: everything it needs arrives as arguments, `now` included, so every
-// rule of CONTRACT §5 is a row in a table test. The evaluator feeds it snapshots and writes what it
-// returns; nothing here touches a clock, a database or a log.
+// rule of README's "Health" section is a row in a table test. The evaluator feeds it snapshots
+// and writes what it returns; nothing here touches a clock, a database or a log.
 
 export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
 export type State = (typeof STATES)[number];
@@ -71,7 +71,7 @@ export function downDeadline(lastHeartbeatAt: Date, coverageSince: Date, policy:
   return new Date(from + downAfterMs(policy));
 }
 
-/** Whole intervals missed past interval + grace (CONTRACT §5), counted from the same origin. */
+/** Whole intervals missed past interval + grace (README, "Health"), counted from the same origin. */
 export function missedHeartbeats(
   lastHeartbeatAt: Date | null,
   coverageSince: Date,

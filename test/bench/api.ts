@@ -1,4 +1,4 @@
-// The few /v1 calls the benchmark makes to set an engine up, as a user of CONTRACT.md would.
+// The few /v1 calls the benchmark makes to set an engine up, as an API user would (README, "API").
 
 async function call<T>(base: string, secret: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
   const res = await fetch(`${base}${path}`, {

@@ -4,7 +4,7 @@
 //   update  — no authentication; one UPDATE per heartbeat on a postgres.js pool of 10, each its own
 //             commit, then 202: the obvious implementation Lifeline's buffered flush replaces.
 //   metrics — GET /metrics rendering one series per node from a query per scrape (prom-client):
-//             the per-node exporter that CONTRACT §8 rules out.
+//             the per-node exporter README's "Metrics" rules out (no label carries a node).
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import postgres from 'postgres';

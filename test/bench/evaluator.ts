@@ -26,7 +26,7 @@ const FLUSH_BATCH = 1000;
 const FLUSH_GAP_MS = 20;
 const FLUSHES_ALONE = 30;
 
-/** DESIGN §4 tick targets; a size between two is held to the next larger one's. */
+/** Tick targets by fleet size; a size between two is held to the next larger one's. */
 function tickTargetMs(size: number): number {
   if (size <= 10_000) return 100;
   if (size <= 100_000) return 500;

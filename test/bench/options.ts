@@ -17,7 +17,7 @@ export interface BenchOptions {
   outboxEvents: number;
   outboxKeys: number;
   outboxBaselineEvents: number;
-  /** Offered outbox event rate for the latency phase (DESIGN §4 target rate). */
+  /** Offered outbox event rate for the latency phase (the rate its target is stated at). */
   outboxRate: number;
   /** Over how long the detection run spreads its heartbeats (deadlines are spread alike). */
   detectSpreadMs: number;

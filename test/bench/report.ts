@@ -1,5 +1,5 @@
 // The benchmark's output: one markdown document on stdout, each figure beside its naive baseline
-// (measured in the same run) and its DESIGN §4 target. Progress goes to stderr so the report can
+// (measured in the same run) and its target. Progress goes to stderr so the report can
 // be piped straight into BENCHMARKS.md.
 
 export type Verdict = 'pass' | 'MISS' | '';

@@ -1,4 +1,4 @@
-// `npm run bench [-- flags]`: measures Lifeline against DESIGN §4, each figure beside a naive
+// `npm run bench [-- flags]`: measures Lifeline against its targets, each figure beside a naive
 // baseline run in the same invocation, and prints one markdown report on stdout (progress on
 // stderr). Every section works in databases and processes it creates and removes itself.
 import { execFileSync } from 'node:child_process';
