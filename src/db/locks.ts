@@ -11,7 +11,8 @@ export const LOCKS = {
   /**
    * Heartbeat writes against the evaluator's push-backs (transaction lock): every ingest flush
    * takes it shared for its whole transaction; an evaluator write that takes nodes out of healthy
-   * takes it exclusively just before pushing their due times back (see reschedule in health.ts).
+   * takes it exclusively just before pushing their due times back (see reschedule in
+   * src/health/store.ts).
    * (7_346_003 was the storm digest's lock in 0.1.0: not reused, so engines of both versions
    * running side by side in a rolling upgrade never share an id.)
    */
