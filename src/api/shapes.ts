@@ -16,12 +16,12 @@ type SchemaObject = OpenAPIV3_1.SchemaObject;
 export type Schema = SchemaObject | OpenAPIV3_1.ReferenceObject;
 
 /** A JSON Schema and the type of what it describes (`T` exists for the type checker only). */
-export interface Shape<T, S extends Schema = Schema> {
+interface Shape<T, S extends Schema = Schema> {
   readonly schema: S;
   readonly type?: T;
 }
 
-export type TypeOf<S> = S extends Shape<infer T, Schema> ? T : never;
+type TypeOf<S> = S extends Shape<infer T, Schema> ? T : never;
 
 const shape = <T, S extends Schema = Schema>(schema: S): Shape<T, S> => ({ schema });
 

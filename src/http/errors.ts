@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ErrorBody } from '../api/shapes.ts';
 import { Refusal, type ErrorDetail, type RefusalCode } from '../errors.ts';
 
 /** What only HTTP can get wrong (no secret, a body that is not JSON); onError renders it. */
@@ -24,7 +25,7 @@ const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
   precondition_failed: 412,
 };
 
-export function errorBody(code: string, message: string, details?: ErrorDetail[]) {
+export function errorBody(code: string, message: string, details?: ErrorDetail[]): ErrorBody {
   return { error: { code, message, ...(details && details.length ? { details } : {}) } };
 }
 

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import type { Accepted } from '../../api/shapes.ts';
 import type { Ingestor } from '../../ingest/ingestor.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
@@ -67,7 +68,8 @@ export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor) {
       const { accepted, stale } = result;
       deps.metrics.heartbeats.inc({ result: 'accepted' }, accepted - stale);
       if (stale) deps.metrics.heartbeats.inc({ result: 'stale' }, stale);
-      return c.json({ accepted }, 202);
+      const answer: Accepted = { accepted };
+      return c.json(answer, 202);
     },
   );
   return app;
