@@ -31,6 +31,8 @@ export interface Config {
   stormThreshold: number;
   /** How often held storm updates are sent as one digest per channel. */
   digestIntervalMs: number;
+  /** First retry delay of a failed delivery or digest; it doubles after each failure, up to 10 min. */
+  deliveryBackoffMs: number;
   /** Seals channel secrets at rest; unset = a key generated once and stored in the database. */
   secretKey?: string;
   /** Days of hourly uptime rows kept. */
@@ -166,6 +168,7 @@ export function loadConfig(env: Env): Config {
     outboxMaxAttempts: integer(env, 'LIFELINE_OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
     stormThreshold: integer(env, 'LIFELINE_STORM_THRESHOLD', 20, 1, 100_000),
     digestIntervalMs: integer(env, 'LIFELINE_DIGEST_INTERVAL_MS', 60_000, 100, 3_600_000),
+    deliveryBackoffMs: integer(env, 'LIFELINE_DELIVERY_BACKOFF_MS', 1000, 10, 600_000),
     secretKey,
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,

@@ -136,6 +136,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       secretKey,
       queue,
       digestMs: config.digestIntervalMs,
+      backoffBaseMs: config.deliveryBackoffMs,
     });
     // In-flight sends finish, then the SMTP pool is released.
     stops.push(async () => {

@@ -23,7 +23,7 @@ export interface NotifierOptions {
   channels: ChannelRegistry;
   secretKey: Buffer;
   queue: DeliveryQueue;
-  /** Sends in flight per process; deliveries wait on the network, not the CPU. */
+  /** Sends in flight per process (DELIVERY_CONCURRENCY unless set). */
   concurrency?: number;
   /** First retry delay, doubling up to backoffCapMs (1 s and 10 min by default). */
   backoffBaseMs?: number;
@@ -35,6 +35,9 @@ export interface NotifierOptions {
   /** How often held storm updates go out as digests (60 s by default). */
   digestMs?: number;
 }
+
+/** Sends in flight per notifier process by default: deliveries wait on the network, not the CPU. */
+export const DELIVERY_CONCURRENCY = 16;
 
 /** The notifier role: BullMQ workers sending ledger rows, and the sweeper that closes the gap. */
 export function startNotifier(o: NotifierOptions) {
@@ -65,7 +68,7 @@ export function startNotifier(o: NotifierOptions) {
     {
       connection: { url: o.redisUrl, maxRetriesPerRequest: null },
       prefix: o.prefix,
-      concurrency: o.concurrency ?? 16,
+      concurrency: o.concurrency ?? DELIVERY_CONCURRENCY,
       lockDuration,
       stalledInterval: Math.max(1000, lockDuration / 2),
       // deliver() knows the delay from the ledger; other errors (the database unreachable) back off

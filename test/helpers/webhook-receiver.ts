@@ -15,16 +15,24 @@ export interface ReceivedRequest {
   body: string;
   /** Standard Webhooks signature check; null when the receiver was started without a secret. */
   verified: boolean | null;
+  /** The status it was answered with; undefined while it hangs (or if it was never answered). */
+  status?: number;
 }
 
-/** A status to answer with, a full answer, or 'hang' to never answer (until close). */
+/** A status to answer with, a full answer, or 'hang' to answer only on release() (or never, until close). */
 export type Reply = number | { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 
 export interface WebhookReceiver {
   url: string;
   requests: ReceivedRequest[];
-  /** Answers the next requests in order; once the script runs out, requests get 200. */
+  /** Answers the next requests in order; once the script runs out, requests get the standing reply. */
   script(...replies: Reply[]): void;
+  /** The reply for every request once the script has run out: 200 until changed (an outage, a recovery). */
+  answerAll(reply: Reply): void;
+  /** Answers every request hanging now with this reply; returns how many there were. */
+  release(reply: Exclude<Reply, 'hang'>): number;
+  /** Requests hanging now (answered neither yet nor by a close). */
+  readonly hanging: number;
   waitFor(predicate?: (r: ReceivedRequest) => boolean, timeoutMs?: number): Promise<ReceivedRequest>;
   close(): Promise<void>;
 }
@@ -37,6 +45,8 @@ export interface WebhookReceiverOptions {
 export async function startWebhookReceiver(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = [];
   const replies: Reply[] = [];
+  let standing: Reply = 200;
+  const hung = new Map<ReceivedRequest, ServerResponse>();
   const recorded = new EventEmitter();
 
   const server = createServer(async (req, res) => {
@@ -57,7 +67,14 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     };
     requests.push(request);
     recorded.emit('request', request);
-    answer(res, replies.shift() ?? 200);
+    const reply = replies.shift() ?? standing;
+    if (reply === 'hang') {
+      hung.set(request, res);
+      // A client that gives up (a timeout, a killed process) was never answered.
+      res.once('close', () => hung.delete(request));
+    } else {
+      answer(request, res, reply);
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -67,6 +84,18 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     requests,
     script(...next) {
       replies.push(...next);
+    },
+    answerAll(reply) {
+      standing = reply;
+    },
+    release(reply) {
+      const held = [...hung];
+      hung.clear();
+      for (const [request, res] of held) answer(request, res, reply);
+      return held.length;
+    },
+    get hanging() {
+      return hung.size;
     },
     async waitFor(predicate = () => true, timeoutMs = PATIENCE_MS) {
       const seen = requests.find(predicate);
@@ -88,8 +117,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
   };
 }
 
-function answer(res: ServerResponse, reply: Reply): void {
-  if (reply === 'hang') return;
+function answer(request: ReceivedRequest, res: ServerResponse, reply: Exclude<Reply, 'hang'>): void {
   const { status, headers = {}, body = '' } = typeof reply === 'number' ? { status: reply } : reply;
+  request.status = status;
   res.writeHead(status, headers).end(body);
 }

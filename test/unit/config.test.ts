@@ -24,6 +24,7 @@ describe('loadConfig', () => {
     assert.equal(c.outboxMaxAttempts, 10);
     assert.equal(c.stormThreshold, 20);
     assert.equal(c.digestIntervalMs, 60_000);
+    assert.equal(c.deliveryBackoffMs, 1000);
     assert.equal(c.secretKey, undefined);
   });
 
@@ -69,6 +70,7 @@ describe('loadConfig', () => {
     ['LIFELINE_OUTBOX_WORKERS', '0', /LIFELINE_OUTBOX_WORKERS: must be between 1 and 64/],
     ['LIFELINE_STORM_THRESHOLD', '0', /LIFELINE_STORM_THRESHOLD: must be between 1 and 100000/],
     ['LIFELINE_DIGEST_INTERVAL_MS', 'hourly', /LIFELINE_DIGEST_INTERVAL_MS: must be an integer/],
+    ['LIFELINE_DELIVERY_BACKOFF_MS', '5', /LIFELINE_DELIVERY_BACKOFF_MS: must be between 10 and 600000/],
     ['LIFELINE_SECRET_KEY', 'too-short', /LIFELINE_SECRET_KEY: must be 32 bytes/],
     ['LIFELINE_SECRET_KEY', 'ab'.repeat(31), /LIFELINE_SECRET_KEY: must be 32 bytes/],
     ['LIFELINE_SECRET_KEY', 'g'.repeat(64), /LIFELINE_SECRET_KEY: must be 32 bytes/],
