@@ -51,6 +51,10 @@ export class DeliveryQueue {
 
   async enqueue(jobs: DeliveryJob[]): Promise<void> {
     if (jobs.length === 0) return;
+    // BullMQ waits for a connection that has never been ready instead of failing: in a process
+    // started while Redis was down, the fan-out's enqueue (awaited after its commit) would hold its
+    // outbox loop, and with it incidents and escalations, until Redis answered.
+    if (this.redis.status !== 'ready') throw new Error(`Redis is not connected (${this.redis.status})`);
     await this.queue.addBulk(
       jobs.map(({ id, delayMs }) => ({ name: 'deliver', data: { id }, opts: { jobId: id, ...(delayMs ? { delay: delayMs } : {}) } })),
     );

@@ -25,6 +25,7 @@ describe('notifications when Redis restarts or loses its data', () => {
   let oc: ReturnType<typeof createOnCall>;
   let hook: WebhookReceiver;
   let jobs: Queue;
+  let clock: ManualClock;
   const secret = generateWebhookSecret();
 
   before(async () => {
@@ -33,7 +34,7 @@ describe('notifications when Redis restarts or loses its data', () => {
   after(() => Promise.all([redis.stop(), db.drop()]));
   beforeEach(async () => {
     // Each test brings its own node, channel and default policy (a new default demotes the old one).
-    const clock = new ManualClock(T0);
+    clock = new ManualClock(T0);
     p = createPipeline(db, clock);
     oc = createOnCall(db, clock, { redisUrl: redis.url, backoffCapMs: 30_000 });
     hook = await startWebhookReceiver({ secret });
@@ -103,6 +104,40 @@ describe('notifications when Redis restarts or loses its data', () => {
       Number(accepted.headers['webhook-timestamp']) >= Math.floor(retryAt.getTime() / 1000),
       `the page was retried at ${accepted.headers['webhook-timestamp']} s, before it was due (${retryAt.toISOString()})`,
     );
+  });
+
+  it('opens incidents in a process started while Redis is down, and pages once Redis is up', async () => {
+    const ch = await oc.webhook('db-3-hook', hook.url, secret);
+    await oc.policy('db-3-policy', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const node = await p.addNode('db-3');
+    p.beat(node);
+    await p.tick();
+    await p.runUntil(new Date(T0.getTime() + 20_000));
+    await p.tick();
+    await redis.stop();
+    // An outbox process that never saw Redis: its fan-out must fail fast like any other, not hold
+    // the loop (and every later incident event) until Redis answers.
+    const late = createOnCall(db, clock, { redisUrl: redis.url, prefix: oc.prefix, secretKey: oc.secretKey, worker: false });
+    let drained = false;
+    const draining = late.drain().then(() => {
+      drained = true;
+    });
+    const drainedWhileDown = await until('the outbox to get through its events while Redis is down', async () => drained).then(
+      () => true,
+      () => false,
+    );
+    const [incident] = await incidentsOf(db, node);
+    const [row] = await db.sql<{ status: string; enqueued_at: Date | null }[]>`
+      select status, enqueued_at from deliveries where incident_id = ${incident!.id}`;
+    // Either way Redis comes back (a held enqueue lets go only then) and the page goes out.
+    await redis.start();
+    await draining;
+    const page = await hook.waitFor((r) => type(r) === 'incident.opened', AFTER_REDIS_RETURNS_MS);
+    await late.close();
+    assert.equal(drainedWhileDown, true, 'no enqueue held the outbox while Redis was down');
+    assert.equal(incident!.status, 'open');
+    assert.deepEqual([row?.status, row?.enqueued_at], ['pending', null], 'written to the ledger, left for the sweeper');
+    assert.equal(JSON.parse(page.body).data.incident.id, incident!.id);
   });
 
   it('leaves a job Redis still holds as it is when it re-adds every unfinished delivery', async () => {
