@@ -63,17 +63,24 @@ export async function digestChannels(sql: Queryable): Promise<{ channel_id: stri
 /**
  * A channel's held updates, oldest first (at most `limit`), when its digest is due at `now`; none
  * while a failed digest of it waits for its retry (checked again under the channel's lock, since
- * another notifier may have just tried).
+ * another notifier may have just tried). An acknowledgement or resolve whose page went out alone
+ * and is still being retried stays held for a later digest, as it would wait behind its page if it
+ * were sent alone: no RESOLVED mail before its DOWN.
  */
 export async function dueDigest(tx: Queryable, channelId: string, now: Date, limit: number): Promise<DeliveryRow[]> {
   return tx<DeliveryRow[]>`
-    select * from deliveries
-    where channel_id = ${channelId} and digest and status in ('pending', 'failed')
+    select * from deliveries d
+    where d.channel_id = ${channelId} and d.digest and d.status in ('pending', 'failed')
       and not exists (
         select 1 from deliveries
         where channel_id = ${channelId} and digest and status = 'failed' and next_attempt_at > ${now}
       )
-    order by created_at, id limit ${limit}`;
+      and not (d.event in ('acknowledged', 'resolved') and exists (
+        select 1 from deliveries page
+        where page.incident_id = d.incident_id and page.channel_id = d.channel_id and page.event in ('opened', 'escalated')
+          and not page.digest and page.status in ('pending', 'failed') and page.created_at <= d.created_at
+      ))
+    order by d.created_at, d.id limit ${limit}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
 import { ManualClock } from '../../src/clock.ts';
+import { deliver, RetryLater } from '../../src/notifications/deliver.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall } from '../helpers/oncall.ts';
@@ -65,6 +66,54 @@ describe('storm digests during an SMTP outage', () => {
       assert.deepEqual(
         rows.map((r) => [r.status, r.attempts, r.next_attempt_at]),
         names.map(() => ['sent', 6, null]),
+      );
+    } finally {
+      channels.close();
+      await oc.close();
+      await p.close();
+    }
+  });
+
+  it('holds a resolve in the digest while its page, sent alone, waits for a retry', async () => {
+    const clock = new ManualClock(T0);
+    const p = createPipeline(db, clock);
+    // One update a minute goes alone: the page does, the resolve right after it is held for the digest.
+    const oc = createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, stormThreshold: 1, worker: false });
+    const channels = createChannels({ smtpUrl: sink.url, mailFrom: 'lifeline@test.local' });
+    const deps = { sql: db.sql, clock, channels, secretKey: oc.secretKey, retry: { baseMs: 30_000, capMs: 600_000 } };
+    const sent = sink.messages.length;
+    try {
+      const mail = await oc.email('pairs', ['pairs@test.local']);
+      await oc.policy('pairs', [{ after_seconds: 0, channel_ids: [mail.id] }], { isDefault: true });
+      const node = await p.addNode('pair-1');
+      p.beat(node);
+      await p.tick();
+      await p.runUntil(new Date(T0.getTime() + 20_000));
+      await p.tick();
+      await oc.drain();
+      const [page] = await db.sql<{ id: string; digest: boolean }[]>`
+        select d.id, d.digest from deliveries d join incidents i on i.id = d.incident_id where i.node_id = ${node}`;
+      assert.equal(page!.digest, false);
+
+      // The page is refused once and waits 30 s for its retry; meanwhile the node recovers.
+      sink.refuseAll(451);
+      await assert.rejects(deliver(deps, page!.id), RetryLater);
+      sink.refuseAll(null);
+      p.beat(node);
+      await p.tick();
+      await oc.drain();
+      const [resolve] = await db.sql<{ digest: boolean }[]>`
+        select d.digest from deliveries d join incidents i on i.id = d.incident_id where i.node_id = ${node} and d.event = 'resolved'`;
+      assert.equal(resolve!.digest, true);
+
+      await sendDigests(deps);
+      assert.equal(sink.messages.length, sent, 'no RESOLVED before its DOWN');
+      clock.set(new Date(clock.now().getTime() + 30_000));
+      await deliver(deps, page!.id);
+      await sendDigests(deps);
+      assert.deepEqual(
+        sink.messages.slice(sent).map((m) => m.subject.replace(/ — .*/, '')),
+        ['[Lifeline] DOWN: pair-1', '[Lifeline] 1 incident update: 1 RESOLVED'],
       );
     } finally {
       channels.close();
