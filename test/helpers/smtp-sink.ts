@@ -67,6 +67,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       });
     },
   });
+  // A client that dies mid-transaction (a SIGKILLed notifier) is reported as a server 'error';
+  // a real SMTP server logs it and carries on, and so does the sink.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.server.address() as AddressInfo;
 

@@ -51,7 +51,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the client went away mid-body (a killed sender): nothing was delivered
+    }
     const body = Buffer.concat(chunks).toString('utf8');
     const receivedAt = new Date();
     const request: ReceivedRequest = {
