@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
 import type { ChannelRegistry } from '../../alerting/index.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
@@ -112,7 +113,27 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   }
   // Nothing between the channel accepting and this write: it is the duplicate window.
   const at = clock.now();
-  await recordAttempts(sql, [id], { status: 'sent', error: null, at });
+  await recordSent(sql, id, at);
   await addTimeline(sql, [{ incident_id: d.incident_id, at, kind: 'notified', detail: { channel_id: d.channel_id, channel_type: d.channel_type, event: d.event } }]);
   deps.events?.emit('notification.result', d.channel_type, 'sent', 1, (at.getTime() - d.occurred_at.getTime()) / 1000);
+}
+
+// Once the receiver has the message, only the ledger write stands between it and a second copy
+// (the job's retry would send it again). A database hiccup there (a dropped connection, Postgres at
+// its connection limit) is waited out: 7 tries over about 6 s, well inside the job's lock, before
+// the duplicate is left to the at-least-once contract. The write is idempotent: a row already
+// marked final stays as it is.
+const SENT_WRITE_TRIES = 7;
+const SENT_WRITE_FIRST_WAIT_MS = 100;
+
+async function recordSent(sql: Sql, id: string, at: Date): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await recordAttempts(sql, [id], { status: 'sent', error: null, at });
+      return;
+    } catch (err) {
+      if (attempt >= SENT_WRITE_TRIES) throw err;
+      await delay(SENT_WRITE_FIRST_WAIT_MS * 2 ** (attempt - 1));
+    }
+  }
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
+import { createChannels } from '../../alerting/index.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
+import { deliver } from '../../src/notifications/deliver.ts';
 import { insertDeliveries, lockStormCounters, recentDeliveryCounts } from '../../src/notifications/store.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { handleNodeEvents } from '../../src/incidents/handlers.ts';
@@ -335,6 +337,37 @@ describe('incidents and on-call', () => {
     await first;
     const before = (await deliveriesOf(db, incident!.id)).length;
     assert.equal(await second, before, 'it counted the first one’s committed rows');
+  });
+
+  it('records a send the receiver accepted through a database refusing connections, instead of sending it again', async () => {
+    const hook = await receiver();
+    await oc.close();
+    oc = createOnCall(db, clock, { redisUrl: redis.url, worker: false }); // the send below is the only one
+    const ch = await oc.webhook('ops', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const [incident] = await incidentsOf(db, await nodeGoingDown('c-1'));
+    const [page] = await deliveriesOf(db, incident!.id);
+    // Postgres at its connection limit for the first two tries of the ledger write after the send.
+    let refusals = 2;
+    const crowded = new Proxy(db.sql, {
+      apply(target, self, args) {
+        const [strings] = args as [unknown];
+        if (Array.isArray(strings) && strings.join('').includes('update deliveries set') && refusals-- > 0) {
+          return Promise.reject(Object.assign(new Error('sorry, too many clients already'), { code: '53300' }));
+        }
+        return Reflect.apply(target, self, args);
+      },
+    });
+    const channels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local' });
+    try {
+      await deliver({ sql: crowded, clock, channels, secretKey: oc.secretKey, retry: { baseMs: 20, capMs: 200 } }, page!.id);
+    } finally {
+      channels.close();
+    }
+    assert.equal(refusals, -1, 'both refusals happened, then the write went through');
+    const [d] = await deliveriesOf(db, incident!.id);
+    assert.deepEqual([d!.status, d!.attempts], ['sent', 1]);
+    assert.equal(hook.requests.length, 1, 'sent once');
   });
 
   it('redelivers after a notifier is SIGKILLed mid-send, with no second successful delivery', async () => {
