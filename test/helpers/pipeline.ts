@@ -52,6 +52,15 @@ export function createPipeline(db: TestDatabase, clock: ManualClock) {
     beat(nodeId: string, status: HeartbeatStatus = 'ok', checks: Checks | null = null, seq: number | null = null) {
       return buffer.add({ nodeId, at: clock.now(), status, checks, seq });
     },
+    /** A node (with addNode's defaults: 10 s × 2) that beat once, fell silent and is judged down 20 s later. */
+    async addNodeGoneDown(name: string): Promise<string> {
+      const id = await this.addNode(name);
+      this.beat(id);
+      await this.tick();
+      await this.runUntil(new Date(clock.now().getTime() + 20_000));
+      await this.tick();
+      return id;
+    },
     flush: () => flusher.runOnce(),
     /**
      * Moves time forward as a running engine would live it: ingest flushing every second of the

@@ -85,11 +85,7 @@ describe('storm digests during an SMTP outage', () => {
     try {
       const mail = await oc.email('pairs', ['pairs@test.local']);
       await oc.policy('pairs', [{ after_seconds: 0, channel_ids: [mail.id] }], { isDefault: true });
-      const node = await p.addNode('pair-1');
-      p.beat(node);
-      await p.tick();
-      await p.runUntil(new Date(T0.getTime() + 20_000));
-      await p.tick();
+      const node = await p.addNodeGoneDown('pair-1');
       await oc.drain();
       const [page] = await db.sql<{ id: string; digest: boolean }[]>`
         select d.id, d.digest from deliveries d join incidents i on i.id = d.incident_id where i.node_id = ${node}`;

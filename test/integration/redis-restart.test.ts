@@ -52,11 +52,7 @@ describe('notifications when Redis restarts or loses its data', () => {
     hook.script({ status: 500, headers: { 'retry-after': '10' } });
     const ch = await oc.webhook(`${name}-hook`, hook.url, secret);
     await oc.policy(`${name}-policy`, [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
-    const node = await p.addNode(name);
-    p.beat(node);
-    await p.tick();
-    await p.runUntil(new Date(T0.getTime() + 20_000));
-    await p.tick();
+    const node = await p.addNodeGoneDown(name);
     await oc.drain();
     const refused = await hook.waitFor((r) => type(r) === 'incident.opened');
     const [incident] = await incidentsOf(db, node);
@@ -109,11 +105,7 @@ describe('notifications when Redis restarts or loses its data', () => {
   it('opens incidents in a process started while Redis is down, and pages once Redis is up', async () => {
     const ch = await oc.webhook('db-3-hook', hook.url, secret);
     await oc.policy('db-3-policy', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
-    const node = await p.addNode('db-3');
-    p.beat(node);
-    await p.tick();
-    await p.runUntil(new Date(T0.getTime() + 20_000));
-    await p.tick();
+    const node = await p.addNodeGoneDown('db-3');
     await redis.stop();
     // An outbox process that never saw Redis: its fan-out must fail fast like any other, not hold
     // the loop (and every later incident event) until Redis answers.
