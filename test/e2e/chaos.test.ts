@@ -213,13 +213,16 @@ describe('chaos: a mass outage through crashes, a Redis wipe and refusing receiv
       // --- Both workers are mid-send (the receiver holds more requests than one worker can have in
       // flight): one of them is SIGKILLed, and replaced. Nothing was accepted yet, so whatever it
       // was sending can only be sent again, never twice.
-      await until('both workers holding hanging webhook requests', async () => hook.hanging > DELIVERY_CONCURRENCY);
+      await until('both workers holding hanging webhook requests', async () => hook.hanging.length > DELIVERY_CONCURRENCY);
       const heldAtKill = hook.hanging;
       workers[0]!.kill('SIGKILL');
       kills.push('worker mid-send');
       await workers[0]!.exited;
       workers.push(start('outbox,notifier'));
-      const released = hook.release(500);
+      // The receiver sees the dead worker's connections close: proof it was inside those sends.
+      await until("the killed worker's sends to break off", async () => heldAtKill.some((r) => !hook.hanging.includes(r)));
+      const abandoned = heldAtKill.filter((r) => !hook.hanging.includes(r)).length;
+      hook.release(500);
       hook.answerAll(500);
 
       // --- Wave B goes silent while Redis is dead: its pages are written to the ledger but cannot
@@ -322,8 +325,8 @@ describe('chaos: a mass outage through crashes, a Redis wipe and refusing receiv
       passed = true;
       t.diagnostic(
         `chaos: ${all.length} nodes, ${incidents.length} incidents; kills: ${kills.join(', ')}; ` +
-          `${heldAtKill} webhook requests hanging at the worker kill (${released} still open to answer 500); ` +
-          `webhook: ${hook.requests.length} requests, ${webhookCounts.accepted} accepted, ${webhookCounts.refused} refused, ${webhookCounts.unanswered} abandoned by their sender; ` +
+          `${heldAtKill.length} webhook requests hanging at the worker kill, at least ${abandoned} of them broken off by it; ` +
+          `webhook: ${hook.requests.length} requests, ${webhookCounts.accepted} accepted, ${webhookCounts.refused} refused, ${webhookCounts.unanswered} never answered; ` +
           `email: ${sink.messages.length} accepted (${emailCounts.single} single, ${emailCounts.digests} digests listing ${emailCounts.digested} updates), ${sink.refusals} refused; ` +
           `deliveries retried: ${retries!.retried}, most attempts: ${retries!.max}; ` +
           `setup ${((setupDone - started) / 1000).toFixed(1)} s, chaos until receivers recovered ${((refusedUntil - setupDone) / 1000).toFixed(1)} s, ` +

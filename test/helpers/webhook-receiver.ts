@@ -31,8 +31,8 @@ export interface WebhookReceiver {
   answerAll(reply: Reply): void;
   /** Answers every request hanging now with this reply; returns how many there were. */
   release(reply: Exclude<Reply, 'hang'>): number;
-  /** Requests hanging now (answered neither yet nor by a close). */
-  readonly hanging: number;
+  /** Requests hanging now: not answered yet, and their sender still waiting. */
+  readonly hanging: readonly ReceivedRequest[];
   waitFor(predicate?: (r: ReceivedRequest) => boolean, timeoutMs?: number): Promise<ReceivedRequest>;
   close(): Promise<void>;
 }
@@ -99,7 +99,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       return held.length;
     },
     get hanging() {
-      return hung.size;
+      return [...hung.keys()];
     },
     async waitFor(predicate = () => true, timeoutMs = PATIENCE_MS) {
       const seen = requests.find(predicate);
