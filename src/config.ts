@@ -25,6 +25,8 @@ export interface Config {
   outboxPollMs: number;
   /** Outbox worker loops per process. */
   outboxWorkers: number;
+  /** Pooled Postgres connections per process (besides its listener and the evaluator's lock session). */
+  dbPoolMax: number;
   /** Attempts before an outbox event is parked as dead. */
   outboxMaxAttempts: number;
   /** Updates per minute to one email/Slack channel before further ones are sent as a digest. */
@@ -141,6 +143,7 @@ export function loadConfig(env: Env): Config {
     // Never echo the value: it is a key.
     throw new ConfigError('LIFELINE_SECRET_KEY', 'must be 32 bytes written as 64 hex characters or as base64 (e.g. openssl rand -base64 32)');
   }
+  const outboxWorkers = integer(env, 'LIFELINE_OUTBOX_WORKERS', 2, 1, 64);
   const uptimeHourlyRetentionDays = integer(env, 'LIFELINE_UPTIME_HOURLY_RETENTION_DAYS', 90, 1, 3660);
   const uptimeDailyRetentionDays = integer(env, 'LIFELINE_UPTIME_DAILY_RETENTION_DAYS', 1095, 1, 36600);
   if (uptimeDailyRetentionDays < uptimeHourlyRetentionDays) {
@@ -164,7 +167,9 @@ export function loadConfig(env: Env): Config {
     logLevel,
     ingestFlushMs: integer(env, 'LIFELINE_INGEST_FLUSH_MS', 250, 5, 10_000),
     outboxPollMs: integer(env, 'LIFELINE_OUTBOX_POLL_MS', 1000, 10, 60_000),
-    outboxWorkers: integer(env, 'LIFELINE_OUTBOX_WORKERS', 2, 1, 64),
+    outboxWorkers,
+    // Each outbox loop holds a connection for its batch, and a storm digest needs two at once.
+    dbPoolMax: integer(env, 'LIFELINE_DB_POOL_MAX', 10 + outboxWorkers, outboxWorkers + 2, 1000),
     outboxMaxAttempts: integer(env, 'LIFELINE_OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
     stormThreshold: integer(env, 'LIFELINE_STORM_THRESHOLD', 20, 1, 100_000),
     digestIntervalMs: integer(env, 'LIFELINE_DIGEST_INTERVAL_MS', 60_000, 100, 3_600_000),

@@ -46,7 +46,7 @@ function listen(server: ServerType): Promise<number> {
  */
 export async function startEngine(config: Config, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl);
-  const sql = createSql(config.databaseUrl, { max: 10 + config.outboxWorkers });
+  const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   if (config.adminToken) await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 

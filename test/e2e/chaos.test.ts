@@ -148,6 +148,8 @@ describe('chaos: a mass outage through crashes, a Redis wipe and refusing receiv
       LIFELINE_SECRET_KEY: randomBytes(32).toString('hex'),
       SMTP_URL: sink.url,
       MAIL_FROM: 'lifeline@chaos.test',
+      // Seven processes on a machine whose Postgres other test runs share: a small pool each.
+      LIFELINE_DB_POOL_MAX: '5',
       LIFELINE_EVALUATOR_INTERVAL_MS: '200',
       LIFELINE_OUTBOX_POLL_MS: '200',
       // The storm threshold stays at its default: the first DOWN mails go alone, the rest of the

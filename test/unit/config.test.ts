@@ -21,6 +21,7 @@ describe('loadConfig', () => {
     assert.equal(c.ingestFlushMs, 250);
     assert.equal(c.outboxPollMs, 1000);
     assert.equal(c.outboxWorkers, 2);
+    assert.equal(c.dbPoolMax, 12);
     assert.equal(c.outboxMaxAttempts, 10);
     assert.equal(c.stormThreshold, 20);
     assert.equal(c.digestIntervalMs, 60_000);
@@ -68,6 +69,7 @@ describe('loadConfig', () => {
     ['MAIL_FROM', 'nobody', /MAIL_FROM: must be an email address/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL: must be one of/],
     ['LIFELINE_OUTBOX_WORKERS', '0', /LIFELINE_OUTBOX_WORKERS: must be between 1 and 64/],
+    ['LIFELINE_DB_POOL_MAX', '3', /LIFELINE_DB_POOL_MAX: must be between 4 and 1000/],
     ['LIFELINE_STORM_THRESHOLD', '0', /LIFELINE_STORM_THRESHOLD: must be between 1 and 100000/],
     ['LIFELINE_DIGEST_INTERVAL_MS', 'hourly', /LIFELINE_DIGEST_INTERVAL_MS: must be an integer/],
     ['LIFELINE_DELIVERY_BACKOFF_MS', '5', /LIFELINE_DELIVERY_BACKOFF_MS: must be between 10 and 600000/],
