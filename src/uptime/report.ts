@@ -1,11 +1,21 @@
 import type { Queryable, Sql } from '../db/client.ts';
-import { bucketEnd, bucketStart, DAY_MS, HOUR_MS, splitIntoBuckets, type Bucket, type BucketSize } from './buckets.ts';
+import { BUCKET_MS, bucketEnd, bucketStart, DAY_MS, HOUR_MS, splitIntoBuckets, type Bucket, type BucketSize } from './buckets.ts';
 import { intervalsFromLog, msInWindow } from './intervals.ts';
 import { combine, subtractStateMs, type StateMs } from './state-time.ts';
 import { readLogSpans, type LogSpan } from './store-log.ts';
-import { listUptimeNodes, readRunning, sumHours, type HourSumRequest, type RunningRequest, type UptimeNodeFilter, type UptimeNodeRow } from './store-report.ts';
-import { readDayRows, readHourRows, toProgress } from './store-rollups.ts';
-import { breakdown, fromProgress, hoursOf, planWindow, runningBefore, storedSpans, type Segment } from './window-plan.ts';
+import {
+  listUptimeNodes,
+  readRunning,
+  sumDays,
+  sumHours,
+  type DaySumRequest,
+  type HourSumRequest,
+  type RunningRequest,
+  type UptimeNodeFilter,
+  type UptimeNodeRow,
+} from './store-report.ts';
+import { toProgress } from './store-rollups.ts';
+import { breakdown, fromProgress, planWindow, runningBefore, storedSpans, type Segment } from './window-plan.ts';
 import type { Window } from './windows.ts';
 
 export interface NodeUptime {
@@ -34,12 +44,16 @@ function missingRows(node: UptimeNodeRow, segment: Segment): never {
   );
 }
 
-/** A segment of hours as one request per day row it touches. */
-function hourRequests(nodeId: string, segment: Segment): HourSumRequest[] {
+/**
+ * A segment of hours as one request per `size` bucket it touches (a day row holds a day of hours,
+ * so a request never spans two rows).
+ */
+function hourRequests(nodeId: string, segment: Segment, size: BucketSize): HourSumRequest[] {
   const requests: HourSumRequest[] = [];
-  for (let day = bucketStart(segment.start, 'day'); day < segment.end; day += DAY_MS) {
-    const from = Math.max(segment.start, day);
-    const to = Math.min(segment.end, day + DAY_MS);
+  for (let start = bucketStart(segment.start, size); start < segment.end; start += BUCKET_MS[size]) {
+    const from = Math.max(segment.start, start);
+    const to = Math.min(segment.end, start + BUCKET_MS[size]);
+    const day = bucketStart(from, 'day');
     requests.push({ nodeId, day, fromHour: (from - day) / HOUR_MS, toHour: (to - day) / HOUR_MS });
   }
   return requests;
@@ -76,7 +90,7 @@ async function windowMs(tx: Queryable, nodes: readonly UptimeNodeRow[], window: 
         return () => [subtractStateMs(stored ?? totals[last] ?? missingRows(node, s), totals[first] ?? missingRows(node, s))];
       }
       if (s.source === 'hour') {
-        const requests = hourRequests(node.id, s);
+        const requests = hourRequests(node.id, s, 'day');
         const k = hourSums.push(...requests) - requests.length;
         return () => requests.map((_, j) => hours[k + j] ?? missingRows(node, s));
       }
@@ -97,31 +111,88 @@ export async function fleetUptime(sql: Sql, filter: UptimeNodeFilter, window: Wi
   }) as Promise<NodeUptime[]>;
 }
 
+export interface GroupBreakdown {
+  /** How many of the group's nodes exist. */
+  nodes: number;
+  /** The window's buckets (as `splitIntoBuckets` lists them), each the sum over the group's nodes. */
+  buckets: Bucket[];
+}
+
 /**
- * One node's window bucket by bucket: stored days (for day buckets), stored hours, and the log's
- * time split at the bucket size, each added into the window's buckets. Undefined if the node is gone.
+ * Groups of nodes (a status page's components) bucket by bucket, each bucket the sum of the
+ * group's nodes: stored days (for day buckets) summed per group in Postgres, stored hours, and the
+ * log's time split at the bucket size. One snapshot and four statements for any number of nodes and
+ * groups; a node in several groups is planned and read once (its days once per group).
  */
-export async function nodeBreakdown(sql: Sql, nodeId: string, window: Window, size: BucketSize, now: number): Promise<Bucket[] | undefined> {
+export async function groupBreakdown(
+  sql: Sql,
+  groups: ReadonlyArray<readonly string[]>,
+  window: Window,
+  size: BucketSize,
+  now: number,
+): Promise<GroupBreakdown[]> {
   return sql.begin(SNAPSHOT, async (tx) => {
-    const [node] = await listUptimeNodes(tx, { nodeId });
-    if (!node) return undefined;
-    const pieces = await Promise.all(
-      planWindow(window, node.created_at, storedSpans(toProgress(node), node.pending_from), size === 'day').map(async (s): Promise<Bucket[]> => {
+    const ids = [...new Set(groups.flat())];
+    const nodes = ids.length === 0 ? [] : await listUptimeNodes(tx, { nodeIds: ids });
+    const groupsOf = new Map<string, number[]>();
+    groups.forEach((members, g) => new Set(members).forEach((id) => groupsOf.set(id, [...(groupsOf.get(id) ?? []), g])));
+
+    const days: DaySumRequest[] = [];
+    const hourSums: HourSumRequest[] = [];
+    const logSpans: Array<{ nodeId: string; start: number; end: number }> = [];
+    // Each node's hour and log pieces, resolved once the reads are back. In node id order, the
+    // order passes write rows in (see windowMs).
+    const pieces: Array<{ groups: number[]; resolve: Array<() => Bucket[]> }> = [];
+    for (const node of [...nodes].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      const member = groupsOf.get(node.id)!;
+      const segments = planWindow(window, node.created_at, storedSpans(toProgress(node), node.pending_from), size === 'day');
+      const resolve = segments.flatMap((s): Array<() => Bucket[]> => {
         if (s.source === 'day') {
-          const rows = await readDayRows(tx, node.id, s.start, s.end);
-          if (rows.length !== (s.end - s.start) / DAY_MS) missingRows(node, s);
-          return rows.map((row) => ({ start: row.day, ms: row.ms }));
+          for (const group of member) days.push({ group, nodeId: node.id, start: s.start, end: s.end });
+          return [];
         }
         if (s.source === 'hour') {
-          const rows = await readHourRows(tx, node.id, bucketStart(s.start, 'day'), bucketEnd(s.end - 1, 'day'));
-          const hours = rows.flatMap((row) => hoursOf(row, s));
-          if (hours.length !== (s.end - s.start) / HOUR_MS) missingRows(node, s);
-          return hours;
+          const requests = hourRequests(node.id, s, size);
+          const k = hourSums.push(...requests) - requests.length;
+          return [() => requests.map((r, j) => ({ start: r.day + r.fromHour * HOUR_MS, ms: hours[k + j] ?? missingRows(node, s) }))];
         }
-        const [log] = await readLogSpans(tx, [{ nodeId: node.id, start: s.start, end: s.end }]);
-        return splitIntoBuckets(logMs(node, s, log!, now), size, s.start, s.end);
-      }),
-    );
-    return breakdown(window, size, pieces.flat());
-  }) as Promise<Bucket[] | undefined>;
+        const k = logSpans.push({ nodeId: node.id, start: s.start, end: s.end }) - 1;
+        return [() => splitIntoBuckets(logMs(node, s, logs[k]!, now), size, s.start, s.end)];
+      });
+      pieces.push({ groups: member, resolve });
+    }
+    const [sums, hours, logs] = await Promise.all([sumDays(tx, days), sumHours(tx, hourSums), readLogSpans(tx, logSpans)]);
+
+    const perGroup: Bucket[][] = groups.map(() => []);
+    for (const sum of sums) perGroup[sum.group]!.push({ start: sum.day, ms: sum.ms });
+    checkDaySums(days, sums);
+    for (const node of pieces) {
+      const buckets = node.resolve.flatMap((read) => read());
+      for (const group of node.groups) perGroup[group]!.push(...buckets);
+    }
+    const counts = groups.map(() => 0);
+    for (const node of pieces) for (const group of node.groups) counts[group]! += 1;
+    return perGroup.map((p, g) => ({ nodes: counts[g]!, buckets: breakdown(window, size, p) }));
+  }) as Promise<GroupBreakdown[]>;
+}
+
+/** Every requested day row was there: a sum over fewer rows than asked for would under-count. */
+function checkDaySums(requests: readonly DaySumRequest[], sums: readonly { group: number; day: number; rows: number }[]): void {
+  const expected = new Map<string, number>();
+  for (const r of requests) {
+    for (let day = r.start; day < r.end; day += DAY_MS) expected.set(`${r.group} ${day}`, (expected.get(`${r.group} ${day}`) ?? 0) + 1);
+  }
+  const found = new Map(sums.map((s) => [`${s.group} ${s.day}`, s.rows]));
+  for (const [key, rows] of expected) {
+    if (found.get(key) !== rows) {
+      const day = new Date(Number(key.split(' ')[1])).toISOString();
+      throw new Error(`uptime day rows missing on ${day} (${found.get(key) ?? 0} of ${rows}); npm run uptime:rebuild repairs them`);
+    }
+  }
+}
+
+/** One node's window bucket by bucket. Undefined if the node is gone. */
+export async function nodeBreakdown(sql: Sql, nodeId: string, window: Window, size: BucketSize, now: number): Promise<Bucket[] | undefined> {
+  const [node] = await groupBreakdown(sql, [[nodeId]], window, size, now);
+  return node!.nodes === 0 ? undefined : node!.buckets;
 }

@@ -16,6 +16,8 @@ export interface UptimeNodeRow extends ProgressColumns {
 
 export interface UptimeNodeFilter {
   nodeId?: string | undefined;
+  /** Any of these nodes (a status page's). */
+  nodeIds?: readonly string[] | undefined;
   label?: { key: string; value: string } | undefined;
 }
 
@@ -36,6 +38,7 @@ export async function listUptimeNodes(sql: Queryable, f: UptimeNodeFilter): Prom
     left join uptime_progress p on p.node_id = n.id
     where true
       ${f.nodeId !== undefined ? sql`and n.id = ${f.nodeId}::uuid` : sql``}
+      ${f.nodeIds !== undefined ? sql`and n.id = any(${[...f.nodeIds]}::uuid[])` : sql``}
       ${f.label ? sql`and n.labels @> ${sql.json({ [f.label.key]: f.label.value })}` : sql``}
     order by n.name collate "C"`;
 }
@@ -99,4 +102,39 @@ export async function sumHours(sql: Queryable, requests: readonly HourSumRequest
     join uptime_hourly h on h.node_id = s.node_id and h.day = s.day`;
   for (const { ord, ...ms } of rows) out[ord - 1] = ms;
   return out;
+}
+
+export interface DaySumRequest {
+  /** Which sum the node's days go into. */
+  group: number;
+  nodeId: string;
+  /** Whole days [start, end). */
+  start: number;
+  end: number;
+}
+
+export interface DaySum {
+  group: number;
+  day: number;
+  /** How many day rows the sum holds, to tell a complete sum from one missing rows. */
+  rows: number;
+  ms: StateMs;
+}
+
+/**
+ * Stored day rows added up per group and day in Postgres: a 90-day breakdown of 500 nodes moves
+ * one row per group and day instead of 45,000 (which postgres.js alone takes 130-180 ms to parse).
+ */
+export async function sumDays(sql: Queryable, requests: readonly DaySumRequest[]): Promise<DaySum[]> {
+  if (requests.length === 0) return [];
+  const rows = await sql<Array<StateMs & { grp: number; day: number; rows: number }>>`
+    select s.grp::int as grp, ${epochMs(sql, 'd.day')} as day, count(*)::int as rows,
+           sum(d.healthy_ms)::float8 as healthy, sum(d.degraded_ms)::float8 as degraded, sum(d.down_ms)::float8 as down,
+           sum(d.maintenance_ms)::float8 as maintenance, sum(d.unknown_ms)::float8 as unknown
+    from unnest(${requests.map((r) => r.group)}::int[], ${requests.map((r) => r.nodeId)}::uuid[],
+                ${requests.map((r) => new Date(r.start).toISOString())}::text[]::timestamptz[],
+                ${requests.map((r) => new Date(r.end).toISOString())}::text[]::timestamptz[]) as s(grp, node_id, lo, hi)
+    join uptime_daily d on d.node_id = s.node_id and d.day >= s.lo and d.day < s.hi
+    group by s.grp, d.day`;
+  return rows.map(({ grp, day, rows: n, ...ms }) => ({ group: grp, day, rows: n, ms }));
 }

@@ -121,46 +121,11 @@ export async function readDayRowsAt(sql: Queryable, keys: ReadonlyArray<{ nodeId
   return out;
 }
 
-/** Day rows of one node over [start, end), in day order. */
-export async function readDayRows(sql: Queryable, nodeId: string, start: number, end: number): Promise<DayRow[]> {
-  const rows = await sql<Array<DayColumns & { day: Date }>>`
-    select day, healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms,
-           healthy_running_ms::float8 as healthy_running_ms, degraded_running_ms::float8 as degraded_running_ms,
-           down_running_ms::float8 as down_running_ms, maintenance_running_ms::float8 as maintenance_running_ms,
-           unknown_running_ms::float8 as unknown_running_ms
-    from uptime_daily where node_id = ${nodeId} and day >= ${iso(start)} and day < ${iso(end)}
-    order by day`;
-  return rows.map((r) => dayRowOf(r.day, r));
-}
-
-type HourColumns = { [S in keyof StateMs as `${S}_ms`]: number[] };
-
-// uptime_hourly stores each state's hours as running totals through the day (see the migration);
-// these two turn one into the other.
+// uptime_hourly stores each state's hours as running totals through the day (see the migration).
 const runningTotals = (hours: number[]): number[] => {
   let sum = 0;
   return hours.map((ms) => (sum += ms));
 };
-const perHour = (running: number[]): number[] => running.map((total, i) => total - (running[i - 1] ?? 0));
-
-/** Hour rows of one node for the days in [start, end), in day order. */
-export async function readHourRows(sql: Queryable, nodeId: string, start: number, end: number): Promise<HourRow[]> {
-  const rows = await sql<Array<HourColumns & { day: Date }>>`
-    select day, healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms
-    from uptime_hourly where node_id = ${nodeId} and day >= ${iso(start)} and day < ${iso(end)}
-    order by day`;
-  return rows.map((r) => {
-    const hours = NODE_STATES.map((s) => perHour(r[`${s}_ms`]));
-    return {
-      day: r.day.getTime(),
-      hours: hours[0]!.map((_, i) => {
-        const ms = {} as StateMs;
-        NODE_STATES.forEach((s, k) => (ms[s] = hours[k]![i]!));
-        return ms;
-      }),
-    };
-  });
-}
 
 export interface NodeRollups {
   nodeId: string;

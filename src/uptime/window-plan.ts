@@ -1,9 +1,9 @@
 // Answering a window from a node's stored rows plus its log: which parts come from where, and how
 // the pieces add up into the window's buckets.
 
-import { BUCKET_MS, bucketEnd, bucketStart, HOUR_MS, splitIntoBuckets, type Bucket, type BucketSize } from './buckets.ts';
+import { BUCKET_MS, bucketEnd, bucketStart, splitIntoBuckets, type Bucket, type BucketSize } from './buckets.ts';
 import { msInWindow } from './intervals.ts';
-import { exactUntil, span, type HourRow, type Progress, type Span } from './model.ts';
+import { exactUntil, span, type Progress, type Span } from './model.ts';
 import { addStateMs, type StateMs } from './state-time.ts';
 import type { Window } from './windows.ts';
 
@@ -95,13 +95,6 @@ export function fromProgress(segment: Segment, progress: Progress, pendingFrom: 
 export function runningBefore(day: number, progress: Progress, pendingFrom: number | null): StateMs | null {
   if (pendingFrom !== null || progress.daysRunning === null) return null;
   return day === bucketStart(progress.closedUntil, 'day') ? progress.daysRunning : null;
-}
-
-/** The hours of a row inside `within`, each as a bucket at its start. */
-export function hoursOf(row: HourRow, within: Span): Bucket[] {
-  return row.hours
-    .map((ms, i) => ({ start: row.day + i * HOUR_MS, ms }))
-    .filter((hour) => hour.start >= within.start && hour.start + HOUR_MS <= within.end);
 }
 
 /**

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bucketStart, type Bucket } from '../../src/uptime/buckets.ts';
-import type { HourRow, Progress } from '../../src/uptime/model.ts';
+import type { Progress } from '../../src/uptime/model.ts';
 import { emptyStateMs, subtractStateMs, type StateMs } from '../../src/uptime/state-time.ts';
-import { breakdown, fromProgress, hoursOf, planWindow, runningBefore, type Segment } from '../../src/uptime/window-plan.ts';
+import { breakdown, fromProgress, planWindow, runningBefore, type Segment } from '../../src/uptime/window-plan.ts';
 import { MINUTE, HOUR, DAY, at, stateMs, prng, randomInt } from '../helpers/uptime-history.ts';
 
 describe('fromProgress and runningBefore', () => {
@@ -142,15 +142,6 @@ describe('planWindow', () => {
 
 describe('reading stored rows', () => {
   const day = at('2026-11-21T00:00:00.000Z');
-  it('takes the whole hours of a row inside a span', () => {
-    const row: HourRow = { day, hours: Array.from({ length: 24 }, (_, i) => stateMs({ healthy: i })) };
-    assert.deepEqual(hoursOf(row, { start: day + 22 * HOUR, end: day + DAY + HOUR }), [
-      { start: day + 22 * HOUR, ms: stateMs({ healthy: 22 }) },
-      { start: day + 23 * HOUR, ms: stateMs({ healthy: 23 }) },
-    ]);
-    assert.deepEqual(hoursOf(row, { start: day + 30 * MINUTE, end: day + 2 * HOUR }), [{ start: day + HOUR, ms: stateMs({ healthy: 1 }) }]);
-  });
-
   it('adds pieces into the window’s buckets and ignores those before it', () => {
     const window = { from: day + 10 * HOUR + 30 * MINUTE, to: day + 12 * HOUR };
     const pieces: Bucket[] = [
