@@ -41,7 +41,14 @@ export interface Config {
   uptimeHourlyRetentionDays: number;
   /** Days of daily uptime rows kept (at least the hourly retention). */
   uptimeDailyRetentionDays: number;
+  /** Requests per minute one client address may make to /status and /badge; 0 = no limit. */
+  publicRateLimit: number;
+  /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
+  trustProxyHops: number;
 }
+
+/** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
+export const PUBLIC_RATE_LIMIT_DEFAULT = 1200;
 
 export class ConfigError extends Error {
   constructor(
@@ -177,5 +184,7 @@ export function loadConfig(env: Env): Config {
     secretKey,
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,
+    publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
+    trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
   };
 }

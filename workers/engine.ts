@@ -83,6 +83,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     secretKey,
     ...(ingestor ? { ingestor } : {}),
     pingRedis: async () => void (await redis.ping()),
+    publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   const port = await listen(server);

@@ -99,6 +99,11 @@ const node = object({
   failures_for_down: int,
   successes_for_recovery: int,
   escalation_policy_id: with_(nullable(uuid), { description: 'null: the default policy applies' }),
+  badge_id: shape<string>({
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'Names the node in /badge/{badge_id}.svg and .json, which anyone may open; not a credential. POST /v1/nodes/{id}/badge draws a new one',
+  }),
   created_at: time,
   updated_at: time,
   health: object({
@@ -224,6 +229,24 @@ const SHAPES = {
     },
     { optional: { buckets: array(object({ start: time, uptime_ratio: ratio, seconds: stateSeconds }), { description: 'With ?bucket=hour|day' }) } },
   ),
+  StatusPage: object({
+    id: uuid,
+    slug: str,
+    title: str,
+    description: nullable(str),
+    public: with_(bool, { description: 'Whether anyone may open the page' }),
+    show_nodes: with_(bool, { description: 'Whether node names, labels and reasons appear on the page' }),
+    components: array(
+      object({
+        name: str,
+        node_ids: array(uuid, { description: 'Nodes listed by id (nodes deleted since are left out)' }),
+        labels: with_(stringMap, { description: 'Nodes carrying all of these labels' }),
+      }),
+    ),
+    path: with_(str, { description: 'Where the page is published on this engine (`.json` appended: its data)' }),
+    created_at: time,
+    updated_at: time,
+  }),
   FleetUptime: object({
     from: time,
     to: time,
@@ -258,5 +281,6 @@ export type Maintenance = Shapes['Maintenance'];
 export type DeadEvent = Shapes['DeadEvent'];
 export type NodeUptime = Shapes['NodeUptime'];
 export type UptimeBucket = NonNullable<NodeUptime['buckets']>[number];
+export type StatusPage = Shapes['StatusPage'];
 export type FleetUptime = Shapes['FleetUptime'];
 export type FleetUptimeItem = FleetUptime['items'][number];

@@ -18,6 +18,9 @@ import { channelRoutes } from './routes/channels.ts';
 import { escalationPolicyRoutes } from './routes/escalation-policies.ts';
 import { maintenanceRoutes } from './routes/maintenances.ts';
 import { uptimeRoutes } from './routes/uptime.ts';
+import { statusPageRoutes } from './routes/status-pages.ts';
+import { badgeRotationRoutes } from './routes/badges.ts';
+import { publicSurface } from './public.ts';
 import { refuseUnstorableText } from './validation.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -119,6 +122,9 @@ export function createApp(deps: AppDeps) {
   app.route('/docs', docsPage('/openapi.json'));
 
   if (deps.ingestor) {
+    // Status pages and badges, for anyone: no secret, a budget per client address.
+    const published = publicSurface(deps);
+    app.route('/', published.app);
     const v1 = new Hono<AuthEnv>();
     v1.use('*', limitBody());
     v1.use('*', authenticate(deps.identity));
@@ -132,6 +138,8 @@ export function createApp(deps: AppDeps) {
     v1.route('/escalation-policies', escalationPolicyRoutes(deps));
     v1.route('/maintenances', maintenanceRoutes(deps));
     v1.route('/', uptimeRoutes(deps));
+    v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
+    v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
   }
   return app;

@@ -4,6 +4,7 @@ import type { Sql } from '../db/client.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import type { PublicOptions } from './public.ts';
 
 export interface AppDeps {
   sql: Sql;
@@ -18,4 +19,6 @@ export interface AppDeps {
   ingestor?: Ingestor;
   /** Answers when Redis is reachable; rejects otherwise. */
   pingRedis: () => Promise<void>;
+  /** Limits and caching of status pages and badges; defaults in public.ts. */
+  publicPages?: Partial<PublicOptions>;
 }

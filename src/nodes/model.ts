@@ -22,6 +22,8 @@ export interface NodeRow extends NodeSettings {
   name: string;
   labels: Record<string, string>;
   escalation_policy_id: string | null;
+  /** Names the node's public badge (/badge/{badge_id}.svg); no credential. */
+  badge_id: string;
   created_at: Date;
   updated_at: Date;
   state: State;

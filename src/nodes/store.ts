@@ -6,7 +6,7 @@ import type { NewNode, NodePatch, NodeRef, NodeRow, NodeSettings, TransitionRow 
 function selectNodes(sql: Queryable) {
   return sql`
     select n.id, n.name, n.labels, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
-           n.successes_for_recovery, n.escalation_policy_id, n.created_at, n.updated_at,
+           n.successes_for_recovery, n.escalation_policy_id, n.badge_id, n.created_at, n.updated_at,
            h.state, h.since, h.reason, h.version as state_version,
            hb.last_heartbeat_at, hb.last_status, hb.checks,
            (select since from ingest_coverage) as coverage_since

@@ -6,6 +6,7 @@ import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import { ManualClock } from '../../src/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { createApp } from '../../src/http/app.ts';
+import type { AppDeps } from '../../src/http/deps.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
@@ -29,6 +30,7 @@ export interface BuildOptions {
   metrics?: Metrics;
   /** Seals channel secrets; a fresh random key unless given. */
   secretKey?: Buffer;
+  publicPages?: AppDeps['publicPages'];
 }
 
 /** One in-process app over the given pool and buffer; several may share a database. */
@@ -46,6 +48,7 @@ export function buildApp(o: BuildOptions) {
     secretKey,
     ingestor,
     pingRedis: o.pingRedis ?? (async () => {}),
+    ...(o.publicPages ? { publicPages: o.publicPages } : {}),
   });
   return { app, metrics, identity, ingestor, secretKey };
 }

@@ -12,7 +12,7 @@ import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query } from '../validation.ts';
 
 /** A node as the API shows it; `missed_heartbeats` is counted at `now`. */
-function nodeView(n: NodeRow, now: Date): Node {
+export function nodeView(n: NodeRow, now: Date): Node {
   const policy = {
     heartbeatIntervalSeconds: n.heartbeat_interval_seconds,
     graceSeconds: n.grace_seconds,
@@ -28,6 +28,7 @@ function nodeView(n: NodeRow, now: Date): Node {
     failures_for_down: n.failures_for_down,
     successes_for_recovery: n.successes_for_recovery,
     escalation_policy_id: n.escalation_policy_id,
+    badge_id: n.badge_id,
     created_at: n.created_at.toISOString(),
     updated_at: n.updated_at.toISOString(),
     health: {

@@ -1,0 +1,39 @@
+// What the public routes (status pages, badges) keep in memory so that a page that goes viral costs
+// one computation per period, whatever the number of readers.
+
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock.ts';
+
+/**
+ * A value per key for `ttlMs`, computed by `load` on a miss. Concurrent misses for one key share a
+ * single load (lru-cache's fetch), so a thousand readers arriving as a page expires start one
+ * computation, not a thousand. Nothing is served past its time: an entry that expired is loaded
+ * afresh, never returned stale meanwhile. A key that loads nothing (an unknown page) is not kept.
+ * Expiry follows the engine's clock, so tests move it by hand.
+ */
+export class PublicCache<V extends {}> {
+  private readonly lru: LRUCache<string, V>;
+
+  constructor(o: { ttlMs: number; max: number; clock: Clock; load: (key: string) => Promise<V | undefined> }) {
+    this.lru = new LRUCache<string, V>({
+      max: o.max,
+      ttl: o.ttlMs,
+      // Check expiry against the clock every time (the default caches "now" for 1 ms of real time).
+      ttlResolution: 0,
+      perf: { now: () => o.clock.now().getTime() },
+      fetchMethod: (key) => o.load(key),
+      // clear() would otherwise abort loads under way and fail their waiting requests; a load that
+      // began before the change may then be kept, which is no staler than the TTL allows anyway.
+      ignoreFetchAbort: true,
+    });
+  }
+
+  get(key: string): Promise<V | undefined> {
+    return this.lru.fetch(key);
+  }
+
+  /** After a change that every entry may show (a page edited, a badge id rotated). */
+  clear(): void {
+    this.lru.clear();
+  }
+}

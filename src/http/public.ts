@@ -1,0 +1,51 @@
+// The routes anyone may call without a secret and that a crowd may call at once: status pages and
+// badges (and the stylesheet they load). Each client address has its own budget, and answers are
+// kept for a few seconds, so a page that goes viral costs one computation per period and cannot
+// take the engine's time away from ingest or evaluation.
+
+import { Hono } from 'hono';
+import { PUBLIC_RATE_LIMIT_DEFAULT } from '../config.ts';
+import { assetRoutes } from '../web/assets.ts';
+import { clientAddress, limitKey } from './client-address.ts';
+import type { AppDeps } from './deps.ts';
+import { rateLimit } from './rate-limit.ts';
+import { badgeRoutes } from './routes/badges.ts';
+import { statusRoutes } from './routes/status-public.ts';
+
+export interface PublicOptions {
+  /** Requests per minute and client address; 0 = no limit. */
+  rateLimitPerMinute: number;
+  /** Proxies in front whose X-Forwarded-For entries are believed (client-address.ts). */
+  trustProxyHops: number;
+  /**
+   * How long a computed page or badge is served before it is computed again. 10 s: a page costs
+   * tens of milliseconds to compute, so at most a few per cent of one core however many read it,
+   * while a reader sees a change within 10 s (plus what their browser or a proxy keeps for the
+   * Cache-Control max-age).
+   */
+  cacheMs: number;
+}
+
+const DEFAULTS: PublicOptions = { rateLimitPerMinute: PUBLIC_RATE_LIMIT_DEFAULT, trustProxyHops: 0, cacheMs: 10_000 };
+
+export interface PublicSurface {
+  app: Hono;
+  /** Forget every kept page: one was created, edited or deleted. */
+  pagesChanged(): void;
+  /** Forget every kept badge: a badge id was rotated. */
+  badgesChanged(): void;
+}
+
+export function publicSurface(deps: AppDeps): PublicSurface {
+  const o = { ...DEFAULTS, ...deps.publicPages };
+  const app = new Hono();
+  const perClient = rateLimit({ limit: o.rateLimitPerMinute, windowMs: 60_000, key: (c) => limitKey(clientAddress(c, o.trustProxyHops)) });
+  app.use('/status/*', perClient);
+  app.use('/badge/*', perClient);
+  const status = statusRoutes(deps, o.cacheMs);
+  const badges = badgeRoutes(deps, o.cacheMs);
+  app.route('/status', status.app);
+  app.route('/badge', badges.app);
+  app.route('/', assetRoutes());
+  return { app, pagesChanged: status.forget, badgesChanged: badges.forget };
+}

@@ -1,0 +1,111 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { BADGE_ID, BADGE_METRICS, BADGE_WINDOWS, badgeJson, badgeSvg, type Badge } from '../../badges/model.ts';
+import { currentBadge } from '../../badges/service.ts';
+import { rotateBadge } from '../../badges/store.ts';
+import { getNode } from '../../nodes/store.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { notFound } from '../../errors.ts';
+import { errorBody } from '../errors.ts';
+import { operationDocs } from '../openapi.ts';
+import { PublicCache } from '../public-cache.ts';
+import { isStorableText, query } from '../validation.ts';
+import { nodeView } from './nodes.ts';
+
+export const BadgeQuery = v.object({
+  metric: v.optional(v.picklist(BADGE_METRICS, `must be one of ${BADGE_METRICS.join(', ')}`), 'state'),
+  window: v.optional(v.picklist(BADGE_WINDOWS, `must be one of ${BADGE_WINDOWS.join(', ')}`), '30d'),
+  label: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(1, 'must not be empty'),
+      v.maxLength(64, 'must be at most 64 characters'),
+      v.check((s) => isStorableText(s) && !/\p{Cc}/u.test(s), 'must be printable text'),
+    ),
+  ),
+});
+
+/** A badge and its two renderings, each made the first time it is asked for. */
+interface Kept {
+  badge: Badge;
+  svg?: string;
+  json?: string;
+}
+
+// shields.io asks endpoint badges for at most this; the contract promises it for both formats.
+const BADGE_CACHE_CONTROL = 'public, max-age=30';
+
+/**
+ * GET /badge/{badge_id}.svg and .json, without auth: a node's state or uptime in shields.io's
+ * look and in its endpoint schema. The badge id names the badge, not the node; an unknown one
+ * is 404 whatever its format.
+ */
+export function badgeRoutes(deps: AppDeps, cacheMs: number) {
+  const { sql, clock } = deps;
+  const badges = new PublicCache<Kept>({
+    ttlMs: cacheMs,
+    max: 10_000,
+    clock,
+    load: async (key) => {
+      const [id, metric, window, label] = JSON.parse(key) as [string, v.InferOutput<typeof BadgeQuery>['metric'], v.InferOutput<typeof BadgeQuery>['window'], string | null];
+      const badge = await currentBadge(sql, id, { metric, window, label: label ?? undefined }, clock.now().getTime());
+      return badge && { badge };
+    },
+  });
+
+  const app = new Hono();
+  app.get('/:file', async (c) => {
+    const file = c.req.param('file');
+    const format = file.endsWith('.svg') ? 'svg' : file.endsWith('.json') ? 'json' : undefined;
+    const id = format ? file.slice(0, -(format.length + 1)) : file;
+    const q = query(c, BadgeQuery);
+    const kept = format && BADGE_ID.test(id) ? await badges.get(JSON.stringify([id, q.metric, q.window, q.label ?? null])) : undefined;
+    if (!kept) return c.json(errorBody('not_found', 'No such badge.'), 404);
+    if (format === 'svg') {
+      kept.svg ??= badgeSvg(kept.badge);
+      return c.body(kept.svg, 200, {
+        'content-type': 'image/svg+xml; charset=utf-8',
+        'cache-control': BADGE_CACHE_CONTROL,
+        'content-security-policy': "default-src 'none'",
+        'x-content-type-options': 'nosniff',
+      });
+    }
+    kept.json ??= JSON.stringify(badgeJson(kept.badge));
+    return c.body(kept.json, 200, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': BADGE_CACHE_CONTROL,
+      'access-control-allow-origin': '*',
+    });
+  });
+  return { app, forget: () => badges.clear() };
+}
+
+const doc = operationDocs('Nodes');
+
+/** POST /v1/nodes/{id}/badge: a new badge id; the old one is 404 from then on. */
+export function badgeRotationRoutes(deps: AppDeps, rotated: () => void) {
+  const { sql, clock } = deps;
+  const app = new Hono<AuthEnv>();
+  app.post(
+    '/:id/badge',
+    doc({
+      summary: "Rotate a node's badge id",
+      description: 'Draws a new random `badge_id`: badges embedded with the old one stop working (404) at once here, and within 10 s on other api processes.',
+      access: 'write',
+      id: 'The node id or name',
+      ok: { status: 200, description: 'The node with its new badge id.', body: 'Node' },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const ref = c.req.param('id');
+      const node = await getNode(sql, ref);
+      if (!node || !(await rotateBadge(sql, node.id, clock.now()))) throw notFound(`Node "${ref}"`);
+      rotated();
+      const after = await getNode(sql, node.id);
+      if (!after) throw notFound(`Node "${ref}"`);
+      return c.json(nodeView(after, clock.now()));
+    },
+  );
+  return app;
+}

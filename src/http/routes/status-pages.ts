@@ -1,0 +1,168 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { componentProblems, SLUG, StatusPageRefusal, type StatusPage } from '../../statuspages/model.ts';
+import { createStatusPage, deleteStatusPage, readStatusPage, updateStatusPage, withoutDeletedNodes } from '../../statuspages/service.ts';
+import { listPages } from '../../statuspages/store.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { listOf } from '../../api/shapes.ts';
+import { conflict, notFound, Refusal, validationFailed } from '../../errors.ts';
+import { operationDocs } from '../openapi.ts';
+import { body, closedObject, decodeCursor, DisplayName, Labels, NodeName, page, Paging, query } from '../validation.ts';
+
+const Slug = v.pipe(v.string('must be a string'), v.regex(SLUG, 'must be 1-64 characters of a-z, 0-9 and -, not starting or ending with -'));
+const Description = v.nullable(v.pipe(v.string('must be a string'), v.maxLength(2000, 'must be at most 2000 characters')));
+const Flag = v.boolean('must be true or false');
+
+const Component = closedObject({
+  name: DisplayName,
+  node_ids: v.optional(v.pipe(v.array(NodeName, 'must be an array of node ids or names'), v.maxLength(1000, 'must hold at most 1000 nodes')), []),
+  labels: v.optional(Labels, {}),
+});
+const Components = v.pipe(
+  v.array(Component, 'must be an array of components'),
+  v.minLength(1, 'must hold at least one component'),
+  v.maxLength(50, 'must hold at most 50 components'),
+);
+
+export const CreateStatusPage = closedObject({
+  slug: Slug,
+  title: DisplayName,
+  description: v.optional(Description, null),
+  public: v.optional(Flag, true),
+  show_nodes: v.optional(Flag, false),
+  components: Components,
+});
+
+export const PatchStatusPage = closedObject({
+  slug: v.optional(Slug),
+  title: v.optional(DisplayName),
+  description: v.optional(Description),
+  public: v.optional(Flag),
+  show_nodes: v.optional(Flag),
+  components: v.optional(Components),
+});
+
+export const ListStatusPages = v.object(Paging);
+
+const render = (p: StatusPage) => ({
+  id: p.id,
+  slug: p.slug,
+  title: p.title,
+  description: p.description,
+  public: p.public,
+  show_nodes: p.show_nodes,
+  components: p.components.map((c) => ({ name: c.name, node_ids: c.node_ids, labels: c.labels })),
+  path: `/status/${p.slug}`,
+  created_at: p.created_at.toISOString(),
+  updated_at: p.updated_at.toISOString(),
+});
+
+function refused(err: unknown): unknown {
+  if (!(err instanceof StatusPageRefusal)) return err;
+  if (err.kind === 'invalid') return validationFailed(err.problems);
+  if (err.kind === 'conflict') return conflict(err.message);
+  return new Refusal('not_found', err.message);
+}
+
+/** Each component selects something: node ids, labels or both. */
+function checkComponents(components: v.InferOutput<typeof Components> | undefined): void {
+  const problems = componentProblems(components ?? []);
+  if (problems.length) throw validationFailed(problems);
+}
+
+const doc = operationDocs('Status pages');
+const PAGE = 'The status page id or slug';
+
+/**
+ * Status pages. `changed` is told after every change, so kept copies of published pages are
+ * dropped at once in this process.
+ */
+export function statusPageRoutes(deps: AppDeps, changed: () => void) {
+  const { sql, clock } = deps;
+  const app = new Hono<AuthEnv>();
+
+  app.post(
+    '/',
+    doc({
+      summary: 'Create a status page',
+      description:
+        'Published at `/status/{slug}` (HTML) and `/status/{slug}.json` for anyone when `public` (the default). Each component shows the worst state of its nodes — those listed in `node_ids` (ids or names) and those carrying all of `labels` — its 90-day uptime and 90 daily bars. Node names, labels and reasons appear only with `show_nodes`.',
+      access: 'write',
+      body: CreateStatusPage,
+      ok: { status: 201, description: 'The page.', body: 'StatusPage' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const input = await body(c, CreateStatusPage);
+      checkComponents(input.components);
+      const created = await createStatusPage(sql, input, clock.now()).catch((err) => Promise.reject(refused(err)));
+      changed();
+      return c.json(render(created), 201);
+    },
+  );
+
+  app.get(
+    '/',
+    doc({
+      summary: 'List status pages',
+      description: 'By slug.',
+      access: 'read',
+      query: ListStatusPages,
+      ok: { status: 200, description: 'A page of status pages.', body: listOf('StatusPage') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const q = query(c, ListStatusPages);
+      const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
+      const rows = await withoutDeletedNodes(sql, await listPages(sql, after, q.limit + 1));
+      return c.json(page(rows.map(render), q.limit, (p) => p.slug));
+    },
+  );
+
+  app.get(
+    '/:id',
+    doc({ summary: 'Get a status page', access: 'read', id: PAGE, ok: { status: 200, description: 'The page.', body: 'StatusPage' } }),
+    requireScope('read'),
+    async (c) => {
+      const found = await readStatusPage(sql, c.req.param('id'));
+      if (!found) throw notFound(`Status page "${c.req.param('id')}"`);
+      return c.json(render(found));
+    },
+  );
+
+  app.patch(
+    '/:id',
+    doc({
+      summary: 'Change a status page',
+      description: 'Fields left out keep their value; `components` replaces the whole list.',
+      access: 'write',
+      id: PAGE,
+      body: PatchStatusPage,
+      ok: { status: 200, description: 'The page as changed.', body: 'StatusPage' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const patch = await body(c, PatchStatusPage);
+      checkComponents(patch.components);
+      const updated = await updateStatusPage(sql, c.req.param('id'), patch, clock.now()).catch((err) => Promise.reject(refused(err)));
+      changed();
+      return c.json(render(updated));
+    },
+  );
+
+  app.delete(
+    '/:id',
+    doc({ summary: 'Delete a status page', access: 'write', id: PAGE, ok: { status: 204, description: 'Deleted.' } }),
+    requireScope('write'),
+    async (c) => {
+      await deleteStatusPage(sql, c.req.param('id')).catch((err) => Promise.reject(refused(err)));
+      changed();
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

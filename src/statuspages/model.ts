@@ -1,0 +1,246 @@
+// Status pages as the public sees them: what a component's state is, what each day's bar says, and
+// what stays hidden. Pure: the page's data come in as arguments, `now` included.
+
+import type { State } from '../health/decide.ts';
+import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
+import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
+import { combine, type StateMs } from '../uptime/state-time.ts';
+import { summarize, type UptimeSummary } from '../uptime/summary.ts';
+
+export interface ComponentSpec {
+  name: string;
+  /** Nodes listed by id; a deleted node simply stops matching. */
+  node_ids: string[];
+  /** Nodes carrying all of these labels; `{}` selects none. */
+  labels: Record<string, string>;
+}
+
+export interface StatusPage {
+  id: string;
+  slug: string;
+  title: string;
+  description: string | null;
+  public: boolean;
+  /** Whether node names, labels and reasons appear on the page. */
+  show_nodes: boolean;
+  components: ComponentSpec[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type StatusPageInput = Omit<StatusPage, 'id' | 'created_at' | 'updated_at'>;
+
+/** Why a command refused; the HTTP layer turns each kind into its status. */
+export class StatusPageRefusal extends Error {
+  constructor(
+    readonly kind: 'invalid' | 'conflict' | 'not_found',
+    message: string,
+    readonly problems: Array<{ field: string; message: string }> = [],
+  ) {
+    super(message);
+    this.name = 'StatusPageRefusal';
+  }
+}
+
+/** A component must select something: node ids, labels, or both. */
+export function componentProblems(components: ReadonlyArray<Pick<ComponentSpec, 'node_ids' | 'labels'>>): Array<{ field: string; message: string }> {
+  return components.flatMap((c, i) => {
+    if (c.node_ids.length > 0 || Object.keys(c.labels).length > 0) return [];
+    const message = 'node_ids or labels must name at least one node or label';
+    return [
+      { field: `components.${i}.node_ids`, message },
+      { field: `components.${i}.labels`, message },
+    ];
+  });
+}
+
+// 1-64 characters of a-z, 0-9 and '-', neither first nor last a '-': it is a path segment people
+// type and read, and a suffix such as ".json" can never be part of it.
+export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+/** Worst first: a component is as bad as its worst node. */
+export const SEVERITY_ORDER: readonly State[] = ['down', 'degraded', 'maintenance', 'unknown', 'healthy'];
+
+/** The worst of these states; `unknown` when there are none (nothing is watched). */
+export function worstState(states: Iterable<State>): State {
+  let worst = SEVERITY_ORDER.length;
+  for (const s of states) worst = Math.min(worst, SEVERITY_ORDER.indexOf(s));
+  return SEVERITY_ORDER[worst] ?? 'unknown';
+}
+
+/**
+ * What a day's bar shows. Any time down makes it a down day and any degraded time a degraded one,
+ * whatever the ratio: a short outage is still an outage. Maintenance comes next, so a day with a
+ * window shows it. A day with no time in any of these — nothing was watched (unknown, or before
+ * the nodes existed) — is "no data", never 100 % or 0 %.
+ */
+export type DayStatus = 'down' | 'degraded' | 'maintenance' | 'operational' | 'no_data';
+
+export function dayStatus(ms: StateMs): DayStatus {
+  if (ms.down > 0) return 'down';
+  if (ms.degraded > 0) return 'degraded';
+  if (ms.maintenance > 0) return 'maintenance';
+  if (ms.healthy > 0) return 'operational';
+  return 'no_data';
+}
+
+/** Days of bars, and of the uptime figure beside them. */
+export const PAGE_DAYS = 90;
+
+/**
+ * The uptime window of a page built at `now`: the last 90 days, as `window=90d` means it. Its day
+ * buckets are 91 — the partial day it starts in, then 89 whole days and today so far — and the bars
+ * are the last 90 of them.
+ */
+export function pageWindow(now: number): { from: number; to: number } {
+  return { from: now - PAGE_DAYS * DAY_MS, to: now };
+}
+
+/** A node as a page may show it (only with `show_nodes`). */
+export interface Member {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  state: State;
+  since: Date;
+  reason: string | null;
+}
+
+export interface OpenIncident {
+  node_id: string;
+  category: Category;
+  severity: Severity;
+  status: 'open' | 'acknowledged';
+  title: string;
+  opened_at: Date;
+  acknowledged_at: Date | null;
+}
+
+export interface DayBar {
+  date: string;
+  status: DayStatus;
+  uptime_ratio: number | null;
+  seconds: StateMs;
+}
+
+export interface ComponentView {
+  name: string;
+  state: State;
+  uptime: { from: string; to: string } & UptimeSummary;
+  days: DayBar[];
+  /** With `show_nodes` only. */
+  labels?: Record<string, string>;
+  nodes?: Array<{ name: string; state: State; since: string; reason: string | null }>;
+}
+
+export interface IncidentView {
+  title: string;
+  components: string[];
+  severity: Severity;
+  /** `acknowledged` once every incident in the entry is. */
+  status: 'open' | 'acknowledged';
+  opened_at: string;
+  acknowledged_at: string | null;
+  /** How many nodes' incidents the entry stands for (1 when node names are shown). */
+  nodes: number;
+}
+
+export interface PageView {
+  slug: string;
+  title: string;
+  description: string | null;
+  state: State;
+  updated_at: string;
+  components: ComponentView[];
+  incidents: IncidentView[];
+}
+
+const iso = (t: number | Date) => new Date(t).toISOString();
+
+function componentView(page: StatusPage, spec: ComponentSpec, members: readonly Member[], buckets: readonly Bucket[], window: { from: number; to: number }): ComponentView {
+  const bars = buckets.slice(-PAGE_DAYS).map((b): DayBar => {
+    const { uptime_ratio, seconds } = summarize(b.ms);
+    return { date: iso(bucketStart(b.start, 'day')).slice(0, 10), status: dayStatus(b.ms), uptime_ratio, seconds };
+  });
+  const view: ComponentView = {
+    name: spec.name,
+    state: worstState(members.map((m) => m.state)),
+    uptime: { from: iso(window.from), to: iso(window.to), ...summarize(combine(buckets.map((b) => b.ms))) },
+    days: bars,
+  };
+  if (!page.show_nodes) return view;
+  const order = (m: Member) => SEVERITY_ORDER.indexOf(m.state);
+  view.labels = spec.labels;
+  view.nodes = [...members]
+    .sort((a, b) => order(a) - order(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((m) => ({ name: m.name, state: m.state, since: iso(m.since), reason: m.reason }));
+  return view;
+}
+
+const WORDS: Record<Category, string> = { node_down: 'Outage', node_degraded: 'Degraded service' };
+
+/**
+ * Open incidents under the page's components, newest first. With node names shown each incident
+ * is an entry under its own title (which names its node). Without, the title says only what and
+ * where ("Outage in API"), and the incidents that read the same are one entry: since the earliest,
+ * acknowledged once all of them are, with how many nodes it stands for.
+ */
+function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly OpenIncident[]): IncidentView[] {
+  const componentsOf = new Map<string, string[]>();
+  members.forEach((list, i) => list.forEach((m) => componentsOf.set(m.id, [...(componentsOf.get(m.id) ?? []), page.components[i]!.name])));
+  const entries = new Map<string, IncidentView>();
+  for (const incident of incidents) {
+    const components = componentsOf.get(incident.node_id);
+    if (!components) continue;
+    const title = page.show_nodes ? incident.title : `${WORDS[incident.category]} in ${components.join(', ')}`;
+    const key = page.show_nodes ? `${incident.node_id} ${incident.category}` : title;
+    const entry = entries.get(key);
+    const acknowledged = incident.acknowledged_at ? iso(incident.acknowledged_at) : null;
+    if (!entry) {
+      entries.set(key, {
+        title,
+        components,
+        severity: CATEGORIES[incident.category].severity,
+        status: incident.status,
+        opened_at: iso(incident.opened_at),
+        acknowledged_at: acknowledged,
+        nodes: 1,
+      });
+      continue;
+    }
+    entry.nodes += 1;
+    if (iso(incident.opened_at) < entry.opened_at) entry.opened_at = iso(incident.opened_at);
+    if (incident.status === 'open' || entry.status === 'open') {
+      entry.status = 'open';
+      entry.acknowledged_at = null;
+    } else if (acknowledged && (!entry.acknowledged_at || acknowledged > entry.acknowledged_at)) {
+      entry.acknowledged_at = acknowledged;
+    }
+  }
+  return [...entries.values()].sort((a, b) => (a.opened_at > b.opened_at ? -1 : a.opened_at < b.opened_at ? 1 : 0));
+}
+
+/**
+ * The page as published: per component its state, its 90-day uptime and 90 daily bars, and the
+ * open incidents. `members[i]` and `buckets[i]` belong to component i; `buckets[i]` are the day
+ * buckets of `pageWindow(now)`.
+ */
+export function pageView(
+  page: StatusPage,
+  members: ReadonlyArray<readonly Member[]>,
+  buckets: ReadonlyArray<readonly Bucket[]>,
+  incidents: readonly OpenIncident[],
+  now: number,
+): PageView {
+  const window = pageWindow(now);
+  const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], buckets[i] ?? [], window));
+  return {
+    slug: page.slug,
+    title: page.title,
+    description: page.description,
+    state: worstState(components.map((c) => c.state)),
+    updated_at: iso(now),
+    components,
+    incidents: incidentViews(page, members, incidents),
+  };
+}

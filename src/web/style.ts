@@ -1,0 +1,129 @@
+// The stylesheet of the engine's own pages (status pages now, the console later), served from
+// this origin at a URL that names its content (assets.ts). No web fonts, no images: the system
+// font stack, and colours as variables that follow the reader's light or dark preference.
+// It ships as a module rather than a .css file because dist/ holds only compiled modules.
+
+export const STYLESHEET = `
+:root {
+  color-scheme: light dark;
+  --bg: #f6f8fa;
+  --card: #ffffff;
+  --fg: #1f2328;
+  --muted: #59636e;
+  --border: #d1d9e0;
+  --healthy: #1a7f37;
+  --degraded: #9a6700;
+  --down: #cf222e;
+  --maintenance: #0969da;
+  --unknown: #6e7781;
+  --no-data: #d1d9e0;
+  --on-state: #ffffff;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #0d1117;
+    --card: #151b23;
+    --fg: #e6edf3;
+    --muted: #9198a1;
+    --border: #3d444d;
+    --healthy: #2ea043;
+    --degraded: #bb8009;
+    --down: #da3633;
+    --maintenance: #1f6feb;
+    --unknown: #656c76;
+    --no-data: #2f353d;
+    --on-state: #ffffff;
+  }
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+body {
+  margin: 0;
+  background: var(--bg);
+  color: var(--fg);
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif;
+}
+a { color: inherit; text-underline-offset: 2px; }
+.page { max-width: 880px; margin: 0 auto; padding: 40px 20px 48px; }
+.page-head h1 { font-size: 1.75rem; line-height: 1.25; margin: 0; overflow-wrap: anywhere; }
+.page-head p { margin: 6px 0 0; color: var(--muted); overflow-wrap: anywhere; }
+h2 { font-size: 1.05rem; margin: 32px 0 12px; }
+.card { background: var(--card); border: 1px solid var(--border); border-radius: 12px; }
+.muted { color: var(--muted); }
+
+/* The state of the whole page, and the small dot and word a component's state shows. */
+.banner {
+  display: flex; align-items: center; gap: 12px;
+  margin: 28px 0 0; padding: 16px 20px; border-radius: 12px;
+  color: var(--on-state); font-size: 1.15rem; font-weight: 600;
+}
+.banner small { display: block; font-size: .85rem; font-weight: 400; opacity: .9; }
+.banner .dot { width: 14px; height: 14px; border-radius: 50%; background: var(--on-state); flex: none; opacity: .9; }
+.bg-healthy { background: var(--healthy); }
+.bg-degraded { background: var(--degraded); }
+.bg-down { background: var(--down); }
+.bg-maintenance { background: var(--maintenance); }
+.bg-unknown { background: var(--unknown); }
+.state { display: inline-flex; align-items: center; gap: 6px; font-size: .9rem; font-weight: 600; white-space: nowrap; }
+.state::before { content: ""; width: 10px; height: 10px; border-radius: 50%; background: currentColor; }
+.fg-healthy { color: var(--healthy); }
+.fg-degraded { color: var(--degraded); }
+.fg-down { color: var(--down); }
+.fg-maintenance { color: var(--maintenance); }
+.fg-unknown { color: var(--unknown); }
+
+/* Components, each with its 90 (on a phone: 30) daily bars. */
+.components { list-style: none; margin: 0; padding: 0; }
+.component { padding: 18px 20px 14px; }
+.component + .component { border-top: 1px solid var(--border); }
+.component-head { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
+.component-name { font-weight: 600; overflow-wrap: anywhere; }
+.bars { display: block; width: 100%; height: 34px; margin: 12px 0 6px; }
+.bars-30 { display: none; }
+@media (max-width: 640px) {
+  .bars-90 { display: none; }
+  .bars-30 { display: block; }
+  .span-90 { display: none; }
+}
+@media (min-width: 641px) { .span-30 { display: none; } }
+.day-down { fill: var(--down); }
+.day-degraded { fill: var(--degraded); }
+.day-maintenance { fill: var(--maintenance); }
+.day-operational { fill: var(--healthy); }
+.day-no_data { fill: var(--no-data); }
+.bars rect:hover { opacity: .7; }
+.bars-foot { display: flex; align-items: center; gap: 12px; font-size: .8rem; color: var(--muted); }
+.bars-foot .rule { flex: 1; height: 1px; background: var(--border); }
+.bars-foot .uptime { color: var(--fg); font-weight: 600; }
+.nodes { margin: 10px 0 0; font-size: .9rem; }
+.nodes summary { cursor: pointer; color: var(--muted); }
+.nodes ul { list-style: none; margin: 8px 0 0; padding: 0; }
+.nodes li { display: flex; flex-wrap: wrap; gap: 4px 12px; padding: 4px 0; }
+.nodes .reason { color: var(--muted); overflow-wrap: anywhere; }
+
+/* Open incidents. */
+.incidents { list-style: none; margin: 0; padding: 0; }
+.incident { padding: 14px 20px 14px 16px; border-left: 4px solid var(--down); }
+.incident + .incident { border-top: 1px solid var(--border); }
+.incident.severity-warning { border-left-color: var(--degraded); }
+.incident-title { font-weight: 600; overflow-wrap: anywhere; }
+.incident-meta { font-size: .875rem; color: var(--muted); }
+.calm { padding: 14px 20px; color: var(--muted); }
+
+.legend { display: flex; flex-wrap: wrap; gap: 6px 16px; margin: 20px 0 0; padding: 0; list-style: none; font-size: .8rem; color: var(--muted); }
+.legend li { display: inline-flex; align-items: center; gap: 6px; }
+.swatch { width: 10px; height: 10px; border-radius: 2px; }
+.swatch.day-down { background: var(--down); }
+.swatch.day-degraded { background: var(--degraded); }
+.swatch.day-maintenance { background: var(--maintenance); }
+.swatch.day-operational { background: var(--healthy); }
+.swatch.day-no_data { background: var(--no-data); }
+.page-foot { margin-top: 32px; font-size: .8rem; color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 16px; justify-content: space-between; }
+
+@media (max-width: 640px) {
+  .page { padding: 24px 14px 36px; }
+  .page-head h1 { font-size: 1.45rem; }
+  .banner { font-size: 1.05rem; padding: 14px 16px; }
+  .component, .incident, .calm { padding-left: 14px; padding-right: 14px; }
+}
+`;

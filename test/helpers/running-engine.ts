@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { createSql } from '../../src/db/client.ts';
+import { Evaluator } from '../../src/health/evaluator.ts';
+import { Leadership } from '../../src/health/leader.ts';
+import { handleNodeEvents } from '../../src/incidents/handlers.ts';
+import { IngestFlusher } from '../../src/ingest/flusher.ts';
+import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
+import { HandlerRegistry } from '../../src/outbox/registry.ts';
+import { uptimeHandler } from '../../src/uptime/handlers.ts';
+import { UptimeHousekeeping } from '../../src/uptime/housekeeping.ts';
+import type { Harness } from './app.ts';
+import { testLog } from './log.ts';
+
+const RETENTION = { hourlyDays: 90, dailyDays: 1095 };
+
+export type AgentStatus = 'ok' | 'degraded' | 'failing';
+
+/**
+ * The engine around a harness's app, on its manual clock, moved in steps as large as a test likes:
+ * at each step every agent posts a heartbeat through the API, ingest flushes, the leader evaluates,
+ * the outbox runs the uptime and incident handlers to the end, and uptime housekeeping closes the
+ * hours. Ingest counts a silence longer than `gapMs` as the engine being blind, so steps must be
+ * shorter than that unless a test wants such a gap.
+ */
+export function runningEngine(h: Harness, o: { gapMs: number }) {
+  const lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
+  const leadership = new Leadership(lockSql, testLog);
+  const evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: o.gapMs });
+  const flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: o.gapMs });
+  const registry = new HandlerRegistry()
+    .on('node.state_changed', 'uptime', uptimeHandler(RETENTION))
+    .on('node.state_changed', 'incidents', handleNodeEvents)
+    .on('node.deleted', 'incidents', handleNodeEvents);
+  const dispatcher = new OutboxDispatcher({ sql: h.sql, registry, clock: h.clock, log: testLog, maxAttempts: 3 });
+  const upkeep = new UptimeHousekeeping({ sql: h.sql, clock: h.clock, retention: RETENTION });
+  /** Node tokens of the agents that report at every step, and what they report; a node missing here is silent. */
+  const agents = new Map<string, { token: string; status: AgentStatus }>();
+
+  async function step() {
+    for (const a of agents.values()) {
+      const res = await h.req('POST', '/v1/heartbeats', { token: a.token, json: { status: a.status } });
+      assert.equal(res.status, 202, await res.text());
+    }
+    await flusher.runOnce();
+    await evaluator.runOnce();
+    while ((await dispatcher.runOnce()) > 0);
+    await upkeep.runOnce();
+  }
+
+  return {
+    agents,
+    step,
+    /** Lives until `t` in steps of `stepMs`, a step at each stop, the last exactly at `t`. */
+    async liveUntil(t: string | number, stepMs: number) {
+      const end = new Date(t).getTime();
+      while (h.clock.now().getTime() < end) {
+        h.clock.set(new Date(Math.min(end, h.clock.now().getTime() + stepMs)));
+        await step();
+      }
+    },
+    async close() {
+      await leadership.release().catch(() => {});
+      await lockSql.end({ timeout: 1 });
+    },
+  };
+}

@@ -1,0 +1,380 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import type { PageView } from '../../src/statuspages/model.ts';
+import type { StateMs } from '../../src/uptime/state-time.ts';
+import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness } from '../helpers/app.ts';
+import { runningEngine } from '../helpers/running-engine.ts';
+
+// Status pages through the API and as the public opens them. The history behind the pages comes
+// from the real pipeline (heartbeats through the API, ingest, the evaluator, the outbox's uptime
+// and incident handlers); the page's figures are compared with what the uptime API answers for
+// the same window at the same moment.
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+type Seconds = Record<keyof StateMs, number>;
+interface UptimeBody {
+  from: string;
+  to: string;
+  uptime_ratio: number | null;
+  up_seconds: number;
+  monitored_seconds: number;
+  seconds: Seconds;
+  buckets: Array<{ start: string; uptime_ratio: number | null; seconds: Seconds }>;
+}
+interface PageBody {
+  id: string;
+  slug: string;
+  title: string;
+  description: string | null;
+  public: boolean;
+  show_nodes: boolean;
+  components: Array<{ name: string; node_ids: string[]; labels: Record<string, string> }>;
+  path: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const ms = (s: Seconds) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Math.round(v * 1000)]));
+
+describe('status pages', () => {
+  let h: Harness;
+  let engine: ReturnType<typeof runningEngine>;
+  let nodes: Record<'web1' | 'web2' | 'api1', { id: string; token: string; badge_id: string }>;
+
+  before(async () => {
+    h = await createHarness();
+    engine = runningEngine(h, { gapMs: DAY });
+    const make = async (name: string, labels: Record<string, string>) => {
+      const n = await h.createNode(name, { labels, heartbeat_interval_seconds: 7200, failures_for_down: 1 });
+      return { id: n.id, token: n.token, badge_id: n.badge_id };
+    };
+    // Created at 2026-11-21T10:00Z: every day of the 90 before is a day nothing was watched.
+    nodes = {
+      web1: await make('web-1', { tier: 'frontend', rack: 'rack-07' }),
+      web2: await make('web-2', { tier: 'frontend', rack: 'rack-08' }),
+      api1: await make('api-1', { tier: 'backend' }),
+    };
+    for (const n of Object.values(nodes)) engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step();
+    // All of 23 Nov is a maintenance window for api-1 (it keeps reporting ok meanwhile).
+    const window = await h.admin('POST', '/v1/maintenances', {
+      node_ids: ['api-1'],
+      starts_at: '2026-11-23T00:00:00.000Z',
+      ends_at: '2026-11-24T00:00:00.000Z',
+      reason: 'kernel upgrade',
+    });
+    assert.equal(window.status, 201, await window.text());
+
+    await engine.liveUntil('2026-11-22T02:00:00.000Z', HOUR);
+    engine.agents.delete(nodes.web2.id); // silent: down at 04:00, its deadline
+    await engine.liveUntil('2026-11-22T08:00:00.000Z', HOUR);
+    engine.agents.set(nodes.web2.id, { token: nodes.web2.token, status: 'ok' });
+    await engine.step(); // back at 08:00
+    await engine.liveUntil('2026-11-22T12:00:00.000Z', HOUR);
+    engine.agents.set(nodes.api1.id, { token: nodes.api1.token, status: 'degraded' });
+    await engine.step(); // degraded 12:00-14:00
+    await engine.liveUntil('2026-11-22T14:00:00.000Z', HOUR);
+    engine.agents.set(nodes.api1.id, { token: nodes.api1.token, status: 'ok' });
+    await engine.step();
+    await engine.liveUntil('2026-11-24T11:00:00.000Z', HOUR);
+    engine.agents.set(nodes.web1.id, { token: nodes.web1.token, status: 'failing' });
+    await engine.step(); // down at 11:00, an incident opens
+    await engine.liveUntil('2026-11-24T12:00:00.000Z', HOUR);
+    h.clock.set('2026-11-24T12:34:56.789Z');
+  });
+  after(async () => {
+    await engine?.close();
+    await h?.close();
+  });
+
+  const create = (json: unknown, token = ADMIN_TOKEN) => send(h.app, 'POST', '/v1/status-pages', { token, json });
+  const pageJson = async (slug: string) => expectJson<PageView>(await h.req('GET', `/status/${slug}.json`), 200);
+  const api = async <T,>(path: string) => expectJson<T>(await h.req('GET', path, { token: ADMIN_TOKEN }), 200);
+
+  it('creates, reads, lists, changes and deletes a page', async () => {
+    const created = await expectJson<PageBody>(
+      await create({ slug: 'crud', title: '  Acme  ', components: [{ name: 'Web', labels: { tier: 'frontend' } }, { name: 'API', node_ids: ['api-1', nodes.api1.id] }] }),
+      201,
+    );
+    assert.deepEqual(
+      { ...created, id: undefined },
+      {
+        id: undefined,
+        slug: 'crud',
+        title: 'Acme',
+        description: null,
+        public: true,
+        show_nodes: false,
+        components: [
+          { name: 'Web', node_ids: [], labels: { tier: 'frontend' } },
+          { name: 'API', node_ids: [nodes.api1.id], labels: {} },
+        ],
+        path: '/status/crud',
+        created_at: h.clock.now().toISOString(),
+        updated_at: h.clock.now().toISOString(),
+      },
+    );
+    assert.deepEqual(await api<PageBody>(`/v1/status-pages/${created.id}`), created);
+    assert.deepEqual(await api<PageBody>('/v1/status-pages/crud'), created, 'by slug too');
+
+    const changed = await expectJson<PageBody>(
+      await h.req('PATCH', '/v1/status-pages/crud', { token: ADMIN_TOKEN, json: { description: 'Our services', show_nodes: true } }),
+      200,
+    );
+    assert.equal(changed.description, 'Our services');
+    assert.equal(changed.show_nodes, true);
+    assert.deepEqual(changed.components, created.components, 'fields left out keep their value');
+
+    const listed = await api<{ items: PageBody[]; next_cursor: string | null }>('/v1/status-pages?limit=50');
+    assert.ok(listed.items.some((p) => p.id === created.id));
+
+    assert.equal((await h.req('DELETE', `/v1/status-pages/${created.id}`, { token: ADMIN_TOKEN })).status, 204);
+    await expectError(await h.req('GET', '/v1/status-pages/crud', { token: ADMIN_TOKEN }), 404, 'not_found');
+    await expectError(await h.req('DELETE', '/v1/status-pages/crud', { token: ADMIN_TOKEN }), 404, 'not_found');
+    await expectError(await h.req('PATCH', '/v1/status-pages/crud', { token: ADMIN_TOKEN, json: { title: 'x' } }), 404, 'not_found');
+    await expectError(await h.req('GET', '/status/crud.json'), 404, 'not_found');
+  });
+
+  it('refuses bad pages with every bad field named, and stores nothing', async () => {
+    const count = async () => Number((await h.sql`select count(*) from status_pages`)[0]!.count);
+    const before = await count();
+    const good = { slug: 'good', title: 'T', components: [{ name: 'Web', labels: { tier: 'frontend' } }] };
+    const cases: Array<[unknown, string[]]> = [
+      [{}, ['slug', 'title', 'components']],
+      [{ ...good, slug: 'Has Caps' }, ['slug']],
+      [{ ...good, slug: '-edge' }, ['slug']],
+      [{ ...good, slug: 'x'.repeat(65) }, ['slug']],
+      [{ ...good, slug: 'acme.json' }, ['slug']],
+      [{ ...good, title: '   ' }, ['title']],
+      [{ ...good, description: 'x'.repeat(2001) }, ['description']],
+      [{ ...good, public: 'yes' }, ['public']],
+      [{ ...good, components: [] }, ['components']],
+      [{ ...good, components: [{ name: 'Empty' }] }, ['components.0.node_ids', 'components.0.labels']],
+      [{ ...good, components: [{ name: 'Bad', node_ids: ['no-such-node'] }] }, ['components.0.node_ids.0']],
+      [{ ...good, components: [{ name: 'Bad', labels: { role: 5 } }] }, ['components.0.labels.role']],
+      [{ ...good, components: [{ name: 'X', labels: { tier: 'frontend' }, colour: 'red' }] }, ['components.0.colour']],
+      [{ ...good, theme: 'dark' }, ['theme']],
+      [{ ...good, title: 'a\u0000b' }, ['title']],
+    ];
+    for (const [json, fields] of cases) await expectInvalid(await create(json), fields);
+    await expectError(await send(h.app, 'POST', '/v1/status-pages', { token: ADMIN_TOKEN, body: '{"slug":', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
+    assert.equal(await count(), before);
+
+    await expectJson(await create({ ...good, slug: 'taken' }), 201);
+    await expectError(await create({ ...good, slug: 'taken' }), 409, 'conflict');
+    await expectJson(await create({ ...good, slug: 'other' }), 201);
+    await expectError(await h.req('PATCH', '/v1/status-pages/other', { token: ADMIN_TOKEN, json: { slug: 'taken' } }), 409, 'conflict');
+    await expectInvalid(await h.req('PATCH', '/v1/status-pages/other', { token: ADMIN_TOKEN, json: { components: [{ name: 'Bad', node_ids: ['nope'] }] } }), ['components.0.node_ids.0']);
+    assert.equal((await api<PageBody>('/v1/status-pages/other')).components[0]!.name, 'Web', 'a refused change changed nothing');
+  });
+
+  it('lets read keys look and write keys change', async () => {
+    const read = await h.createKey('read');
+    const write = await h.createKey('write');
+    const json = { slug: 'scoped', title: 'Scoped', components: [{ name: 'Web', labels: { tier: 'frontend' } }] };
+    await expectError(await create(json, read.secret), 403, 'forbidden');
+    await expectError(await send(h.app, 'POST', '/v1/status-pages', { json }), 401, 'unauthorized');
+    await expectJson(await create(json, write.secret), 201);
+    await expectJson(await h.req('GET', '/v1/status-pages/scoped', { token: read.secret }), 200);
+  });
+
+  it('publishes figures equal to the uptime API’s for the same window', async () => {
+    await expectJson(
+      await create({ slug: 'acme', title: 'Acme', components: [{ name: 'Web', labels: { tier: 'frontend' } }, { name: 'API', node_ids: ['api-1'] }] }),
+      201,
+    );
+    const page = await pageJson('acme');
+    assert.equal(page.updated_at, '2026-11-24T12:34:56.789Z');
+    const [web, apiComponent] = page.components as [PageView['components'][number], PageView['components'][number]];
+
+    // A one-node component: its 90 days are the node's window=90d, figure for figure.
+    const node = await api<UptimeBody & { node_id: string }>('/v1/nodes/api-1/uptime?window=90d&bucket=day');
+    const { buckets, node_id: _, ...figures } = node;
+    assert.deepEqual(apiComponent.uptime, figures);
+    assert.equal(buckets.length, 91, 'window=90d touches 91 days');
+    assert.equal(apiComponent.days.length, 90);
+    assert.deepEqual(
+      apiComponent.days.map((d) => [d.date, d.uptime_ratio, d.seconds]),
+      buckets.slice(-90).map((b) => [b.start.slice(0, 10), b.uptime_ratio, b.seconds]),
+    );
+
+    // A label component: its ratio is the fleet report's over the same label; its days add up its nodes' days.
+    const fleet = await api<{ uptime_ratio: number | null }>('/v1/uptime?window=90d&label=tier:frontend');
+    assert.equal(web.uptime.uptime_ratio, fleet.uptime_ratio);
+    assert.ok(fleet.uptime_ratio! < 1, 'the outage counts');
+    const perNode = await Promise.all(['web-1', 'web-2'].map((n) => api<UptimeBody>(`/v1/nodes/${n}/uptime?window=90d&bucket=day`)));
+    web.days.forEach((day, i) => {
+      const sum = Object.fromEntries(Object.keys(day.seconds).map((k) => [k, perNode.reduce((s, n) => s + ms(n.buckets[i + 1]!.seconds)[k]!, 0)]));
+      assert.deepEqual(ms(day.seconds), sum, day.date);
+    });
+
+    // What each day says.
+    const status = (c: typeof web, date: string) => c.days.find((d) => d.date === date);
+    assert.deepEqual(status(web, '2026-11-20'), { date: '2026-11-20', status: 'no_data', uptime_ratio: null, seconds: { healthy: 0, degraded: 0, down: 0, maintenance: 0, unknown: 0 } });
+    assert.ok(web.days.slice(0, 86).every((d) => d.status === 'no_data' && d.uptime_ratio === null), 'nothing was watched before 21 Nov');
+    assert.equal(status(web, '2026-11-21')!.status, 'operational');
+    assert.equal(status(web, '2026-11-22')!.status, 'down');
+    assert.equal(status(web, '2026-11-22')!.seconds.down, 4 * 3600, 'web-2 was down 04:00-08:00');
+    assert.equal(status(apiComponent, '2026-11-22')!.status, 'degraded');
+    assert.equal(status(apiComponent, '2026-11-22')!.uptime_ratio, 1, 'degraded counts as up');
+    assert.deepEqual(status(apiComponent, '2026-11-23'), {
+      date: '2026-11-23',
+      status: 'maintenance',
+      uptime_ratio: null,
+      seconds: { healthy: 0, degraded: 0, down: 0, maintenance: 86_400, unknown: 0 },
+    });
+    assert.equal(status(web, '2026-11-24')!.status, 'down');
+    assert.equal(web.state, 'down', 'web-1 is down now: the worst of Web');
+    assert.equal(apiComponent.state, 'healthy');
+    assert.equal(page.state, 'down');
+
+    // The HTML draws the same days.
+    const html = await (await h.req('GET', '/status/acme')).text();
+    assert.match(html, /<rect class="day-maintenance"[^>]*data-date="2026-11-23"/);
+    assert.match(html, /<rect class="day-no_data"[^>]*data-date="2026-11-20"/);
+    assert.match(html, /<rect class="day-down"[^>]*data-date="2026-11-22"/);
+  });
+
+  it('lists open incidents, without node names unless the page shows nodes', async () => {
+    const components = [{ name: 'Web', labels: { tier: 'frontend' } }, { name: 'Edge', node_ids: ['web-1'] }];
+    await expectJson(await create({ slug: 'hidden', title: 'Hidden', components }), 201);
+    await expectJson(await create({ slug: 'shown', title: 'Shown', show_nodes: true, components }), 201);
+    const hidden = await pageJson('hidden');
+    assert.deepEqual(hidden.incidents, [
+      { title: 'Outage in Web, Edge', components: ['Web', 'Edge'], severity: 'critical', status: 'open', opened_at: '2026-11-24T11:00:00.000Z', acknowledged_at: null, nodes: 1 },
+    ]);
+    const shown = await pageJson('shown');
+    assert.equal(shown.incidents[0]!.title, 'web-1 is down');
+    assert.deepEqual(
+      shown.components[0]!.nodes!.map((n) => [n.name, n.state]),
+      [['web-1', 'down'], ['web-2', 'healthy']],
+    );
+    assert.deepEqual(shown.components[0]!.labels, { tier: 'frontend' });
+
+    // Nothing a hidden page serves names a node, a label or a reason.
+    const [reason] = await h.sql<{ reason: string }[]>`select reason from node_health where node_id = ${nodes.web1.id}`;
+    assert.ok(reason!.reason.length > 0);
+    const secrets = ['web-1', 'web-2', 'api-1', 'tier', 'frontend', 'rack', reason!.reason, nodes.web1.id];
+    for (const path of ['/status/hidden', '/status/hidden.json']) {
+      const text = await (await h.req('GET', path)).text();
+      for (const s of secrets) assert.ok(!text.includes(s), `${path} shows "${s}"`);
+    }
+    const shownHtml = await (await h.req('GET', '/status/shown')).text();
+    for (const s of ['web-1', 'web-2', 'tier=frontend', reason!.reason]) assert.ok(shownHtml.includes(s), `the page that shows nodes shows "${s}"`);
+
+    // Acknowledged: the entry says so, with when.
+    const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${nodes.web1.id} and status = 'open'`;
+    await expectJson(await h.req('POST', `/v1/incidents/${incident!.id}/acknowledge`, { token: ADMIN_TOKEN, json: { by: 'alice' } }), 200);
+    h.clock.advance(10_001);
+    const acknowledged = (await pageJson('hidden')).incidents[0]!;
+    assert.equal(acknowledged.status, 'acknowledged');
+    assert.equal(acknowledged.acknowledged_at, '2026-11-24T12:34:56.789Z');
+  });
+
+  it('answers a page that is not public exactly like one that does not exist', async () => {
+    await expectJson(await create({ slug: 'internal', title: 'Internal', public: false, components: [{ name: 'Web', labels: { tier: 'frontend' } }] }), 201);
+    for (const slug of ['internal', 'no-such-page', 'Bad%20Slug', '-edge']) {
+      const json = await h.req('GET', `/status/${slug}.json`);
+      await expectError(json, 404, 'not_found');
+      const html = await h.req('GET', `/status/${slug}`);
+      assert.equal(html.status, 404);
+      assert.match(await html.text(), /no public status page at this address/);
+    }
+    await h.req('PATCH', '/v1/status-pages/internal', { token: ADMIN_TOKEN, json: { public: true } });
+    assert.equal((await h.req('GET', '/status/internal')).status, 200, 'published at once after the change');
+  });
+
+  it('serves a page with a strict CSP and a short cache, and computes it once per period', async () => {
+    await expectJson(await create({ slug: 'cached', title: 'Cached', components: [{ name: 'API', node_ids: ['api-1'] }] }), 201);
+    const res = await h.req('GET', '/status/cached');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=10');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe/);
+    const html = await res.text();
+    assert.doesNotMatch(html, /<script|<style|style=|https?:\/\//, 'no script, no inline style, nothing from elsewhere');
+    const css = /<link rel="stylesheet" href="([^"]+)"/.exec(html)![1]!;
+    const sheet = await h.req('GET', css);
+    assert.equal(sheet.status, 200);
+    assert.match(sheet.headers.get('content-type') ?? '', /^text\/css/);
+    assert.match(sheet.headers.get('cache-control') ?? '', /immutable/);
+    assert.match(await sheet.text(), /prefers-color-scheme: dark/);
+
+    // Within the period a change is not recomputed; after it, it is.
+    const first = await pageJson('cached');
+    engine.agents.set(nodes.api1.id, { token: nodes.api1.token, status: 'failing' });
+    await engine.step();
+    assert.deepEqual(await pageJson('cached'), first);
+    h.clock.advance(10_001);
+    const later = await pageJson('cached');
+    assert.equal(later.components[0]!.state, 'down');
+    engine.agents.set(nodes.api1.id, { token: nodes.api1.token, status: 'ok' });
+    await engine.step();
+  });
+
+  it('gives every node a badge id, serves its badges, and rotating it retires the old one', async () => {
+    const node = await api<{ badge_id: string }>('/v1/nodes/api-1');
+    assert.match(node.badge_id, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(node.badge_id, nodes.api1.badge_id);
+    assert.notEqual(nodes.web1.badge_id, nodes.web2.badge_id);
+
+    h.clock.advance(10_001);
+    const state = await h.req('GET', `/badge/${node.badge_id}.json`);
+    assert.equal(state.headers.get('cache-control'), 'public, max-age=30');
+    assert.deepEqual(await state.json(), { schemaVersion: 1, label: 'status', message: 'up', color: 'brightgreen' });
+
+    const uptime = await api<{ uptime_ratio: number }>('/v1/nodes/web-2/uptime?window=7d');
+    const badge = await expectJson<{ message: string; label: string }>(await h.req('GET', `/badge/${nodes.web2.badge_id}.json?metric=uptime&window=7d`), 200);
+    assert.equal(badge.label, 'uptime 7d');
+    assert.equal(badge.message, `${(Math.floor(uptime.uptime_ratio * 10_000) / 100).toFixed(2)}%`, `the API says ${uptime.uptime_ratio}`);
+
+    const svg = await h.req('GET', `/badge/${nodes.web1.badge_id}.svg?label=${encodeURIComponent('<api>')}`);
+    assert.equal(svg.status, 200);
+    assert.match(svg.headers.get('content-type') ?? '', /^image\/svg\+xml/);
+    assert.equal(svg.headers.get('cache-control'), 'public, max-age=30');
+    const text = await svg.text();
+    assert.match(text, /^<svg[^>]*role="img" aria-label="&lt;api&gt;: down"/);
+    assert.doesNotMatch(text, /<api>/);
+
+    await expectInvalid(await h.req('GET', `/badge/${node.badge_id}.svg?metric=speed&window=1y`), ['metric', 'window']);
+    await expectError(await h.req('GET', `/badge/${node.badge_id}.png`), 404, 'not_found');
+    await expectError(await h.req('GET', `/badge/${'A'.repeat(43)}.svg`), 404, 'not_found');
+
+    const read = await h.createKey('read', 'badge-reader');
+    await expectError(await h.req('POST', '/v1/nodes/api-1/badge', { token: read.secret }), 403, 'forbidden');
+    const rotated = await expectJson<{ badge_id: string; id: string }>(await h.req('POST', '/v1/nodes/api-1/badge', { token: ADMIN_TOKEN }), 200);
+    assert.equal(rotated.id, nodes.api1.id);
+    assert.notEqual(rotated.badge_id, node.badge_id);
+    await expectError(await h.req('GET', `/badge/${node.badge_id}.json`), 404, 'not_found');
+    await expectError(await h.req('GET', `/badge/${node.badge_id}.svg`), 404, 'not_found');
+    assert.equal((await h.req('GET', `/badge/${rotated.badge_id}.svg`)).status, 200);
+    await expectError(await h.req('POST', '/v1/nodes/no-such-node/badge', { token: ADMIN_TOKEN }), 404, 'not_found');
+  });
+
+  it('limits each client address, believing X-Forwarded-For only from trusted proxies', async () => {
+    const limited = (trustProxyHops: number) =>
+      buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer(), publicPages: { rateLimitPerMinute: 2, trustProxyHops } }).app;
+    const direct = limited(0);
+    const get = (app: typeof direct, forwarded: string) => send(app, 'GET', `/badge/${nodes.web1.badge_id}.json`, { headers: { 'x-forwarded-for': forwarded } });
+    assert.equal((await get(direct, '203.0.113.1')).status, 200);
+    assert.equal((await get(direct, '203.0.113.2')).status, 200);
+    const refused = await get(direct, '203.0.113.3');
+    await expectError(refused.clone(), 429, 'rate_limited');
+    const retry = Number(refused.headers.get('retry-after'));
+    assert.ok(retry > 0 && retry <= 60, `Retry-After ${refused.headers.get('retry-after')}`);
+    assert.equal((await send(direct, 'GET', '/status/acme')).status, 429, 'pages and badges share the budget');
+    assert.equal((await h.req('GET', `/badge/${nodes.web1.badge_id}.json`)).status, 200, 'another app, another budget');
+
+    const proxied = limited(1);
+    for (const address of ['198.51.100.7', '198.51.100.7']) assert.equal((await get(proxied, `10.0.0.1, ${address}`)).status, 200);
+    assert.equal((await get(proxied, '10.0.0.2, 198.51.100.7')).status, 429, 'the address the proxy saw is counted, not the claim before it');
+    assert.equal((await get(proxied, '198.51.100.8')).status, 200, 'another client has its own budget');
+    assert.equal((await get(proxied, '2001:db8:1:2::1')).status, 200);
+    assert.equal((await get(proxied, '2001:db8:1:2::ffff')).status, 200);
+    assert.equal((await get(proxied, '2001:db8:1:2:abcd::9')).status, 429, 'one budget per IPv6 /64');
+  });
+});
