@@ -104,9 +104,8 @@ function Component(p: { c: ComponentView }) {
         <span class="span-90">{c.days.length} days ago</span>
         <span class="span-30">{last30.length} days ago</span>
         <span class="rule" />
-        <span class="uptime" title={`${c.uptime.from} to ${c.uptime.to}`}>
-          {c.uptime.uptime_ratio === null ? 'No data' : `${percent(c.uptime.uptime_ratio)} uptime`}
-        </span>
+        <span class="uptime span-90">{c.uptime.uptime_ratio === null ? 'No data' : `${percent(c.uptime.uptime_ratio)} uptime`}</span>
+        <span class="uptime span-30">{c.uptime.uptime_ratio === null ? 'No data in 90 days' : `${percent(c.uptime.uptime_ratio)} in 90 days`}</span>
         <span class="rule" />
         <span>Today</span>
       </div>

@@ -13,6 +13,7 @@ export const STYLESHEET = `
   --border: #d1d9e0;
   --healthy: #1a7f37;
   --degraded: #9a6700;
+  --degraded-fill: #d4a72c;
   --down: #cf222e;
   --maintenance: #0969da;
   --unknown: #6e7781;
@@ -27,7 +28,8 @@ export const STYLESHEET = `
     --muted: #9198a1;
     --border: #3d444d;
     --healthy: #2ea043;
-    --degraded: #bb8009;
+    --degraded: #d29922;
+    --degraded-fill: #bb8009;
     --down: #da3633;
     --maintenance: #1f6feb;
     --unknown: #656c76;
@@ -87,7 +89,7 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 }
 @media (min-width: 641px) { .span-30 { display: none; } }
 .day-down { fill: var(--down); }
-.day-degraded { fill: var(--degraded); }
+.day-degraded { fill: var(--degraded-fill); }
 .day-maintenance { fill: var(--maintenance); }
 .day-operational { fill: var(--healthy); }
 .day-no_data { fill: var(--no-data); }
@@ -102,10 +104,10 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .nodes .reason { color: var(--muted); overflow-wrap: anywhere; }
 
 /* Open incidents. */
-.incidents { list-style: none; margin: 0; padding: 0; }
+.incidents { list-style: none; margin: 0; padding: 0; overflow: hidden; }
 .incident { padding: 14px 20px 14px 16px; border-left: 4px solid var(--down); }
 .incident + .incident { border-top: 1px solid var(--border); }
-.incident.severity-warning { border-left-color: var(--degraded); }
+.incident.severity-warning { border-left-color: var(--degraded-fill); }
 .incident-title { font-weight: 600; overflow-wrap: anywhere; }
 .incident-meta { font-size: .875rem; color: var(--muted); }
 .calm { padding: 14px 20px; color: var(--muted); }
@@ -114,7 +116,7 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .legend li { display: inline-flex; align-items: center; gap: 6px; }
 .swatch { width: 10px; height: 10px; border-radius: 2px; }
 .swatch.day-down { background: var(--down); }
-.swatch.day-degraded { background: var(--degraded); }
+.swatch.day-degraded { background: var(--degraded-fill); }
 .swatch.day-maintenance { background: var(--maintenance); }
 .swatch.day-operational { background: var(--healthy); }
 .swatch.day-no_data { background: var(--no-data); }

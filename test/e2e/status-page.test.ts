@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { ADMIN_TOKEN, createHarness, type Harness } from '../helpers/app.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { runningEngine } from '../helpers/running-engine.ts';
+
+// A status page as a person sees it: 90 days of history made by the real pipeline, the page loaded
+// by Chromium from the app over HTTP under its own CSP, on a desktop and a phone, light and dark.
+// LIFELINE_SCREENSHOTS=<dir> keeps a full-page screenshot of each.
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
+
+const VIEWS: Array<{ name: string; context: BrowserContextOptions; bars: number }> = [
+  { name: 'desktop-light', context: { viewport: { width: 1280, height: 900 }, colorScheme: 'light' }, bars: 90 },
+  { name: 'desktop-dark', context: { viewport: { width: 1280, height: 900 }, colorScheme: 'dark' }, bars: 90 },
+  { name: 'phone-light', context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'light' }, bars: 30 },
+  { name: 'phone-dark', context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' }, bars: 30 },
+];
+
+describe('a status page in a browser', () => {
+  let h: Harness;
+  let server: ServerType;
+  let origin: string;
+  let browser: Browser;
+
+  before(async () => {
+    h = await createHarness();
+    const engine = runningEngine(h, { gapMs: 2 * DAY });
+    try {
+      h.clock.set('2026-08-20T00:00:00.000Z');
+      const agents: Record<string, string> = {};
+      const add = async (name: string, tier: string) => {
+        const n = await h.createNode(name, { labels: { tier }, heartbeat_interval_seconds: 86_400, failures_for_down: 1 });
+        agents[name] = n.token;
+        engine.agents.set(name, { token: n.token, status: 'ok' });
+      };
+      const report = (name: string, status: 'ok' | 'degraded' | 'failing' | 'silent') => {
+        if (status === 'silent') engine.agents.delete(name);
+        else engine.agents.set(name, { token: agents[name]!, status });
+      };
+      for (const name of ['web-1', 'web-2', 'web-3']) await add(name, 'web');
+      for (const name of ['api-1', 'api-2', 'api-3', 'api-4']) await add(name, 'api');
+      for (const name of ['db-1', 'db-2']) await add(name, 'db');
+      await engine.step();
+      const maintenance = await h.admin('POST', '/v1/maintenances', { labels: { tier: 'db' }, starts_at: '2026-10-10T00:00:00.000Z', ends_at: '2026-10-11T00:00:00.000Z' });
+      assert.equal(maintenance.status, 201, await maintenance.text());
+
+      // Day by day, in steps of 12 h: a silent web node (down for a day), a degraded API node, a
+      // database maintenance day, a queue added in October, then today's outage.
+      const script: Array<[string, () => Promise<void> | void]> = [
+        ['2026-09-14T12:00:00.000Z', () => report('web-2', 'silent')],
+        ['2026-09-16T12:00:00.000Z', () => report('web-2', 'ok')],
+        ['2026-10-03T00:00:00.000Z', () => report('api-3', 'degraded')],
+        ['2026-10-04T00:00:00.000Z', () => report('api-3', 'ok')],
+        ['2026-10-12T00:00:00.000Z', async () => {
+          await add('queue-1', 'queue');
+          await add('queue-2', 'queue');
+        }],
+        ['2026-10-28T00:00:00.000Z', () => report('api-1', 'failing')],
+        ['2026-10-28T12:00:00.000Z', () => report('api-1', 'ok')],
+        ['2026-11-20T12:00:00.000Z', () => report('api-2', 'degraded')],
+        ['2026-11-21T00:00:00.000Z', () => report('web-1', 'failing')],
+      ];
+      for (const [at, change] of script) {
+        await engine.liveUntil(at, 12 * HOUR);
+        await change();
+        await engine.step();
+      }
+      await engine.liveUntil('2026-11-21T09:00:00.000Z', 12 * HOUR);
+      h.clock.set('2026-11-21T09:41:00.000Z');
+    } finally {
+      await engine.close();
+    }
+    const [degraded] = await h.sql<{ id: string }[]>`select i.id from incidents i join nodes n on n.id = i.node_id where n.name = 'api-2' and i.status = 'open'`;
+    const ack = await h.req('POST', `/v1/incidents/${degraded!.id}/acknowledge`, { token: ADMIN_TOKEN, json: { by: 'alice' } });
+    assert.equal(ack.status, 200, await ack.text());
+
+    const page = await h.admin('POST', '/v1/status-pages', {
+      slug: 'acme',
+      title: 'Acme Cloud',
+      description: 'Live status of the Acme website, API and background services.',
+      components: [
+        { name: 'Website', labels: { tier: 'web' } },
+        { name: 'Public API', labels: { tier: 'api' } },
+        { name: 'Database', labels: { tier: 'db' } },
+        { name: 'Background jobs', labels: { tier: 'queue' } },
+      ],
+    });
+    assert.equal(page.status, 201, await page.text());
+
+    server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(server, 'listening');
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+    if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    await h?.close();
+  });
+
+  /** A page that notes every script error, CSP violation and request to another origin. */
+  async function watchedPage(context: BrowserContextOptions): Promise<{ page: Page; problems: string[] }> {
+    const page = await (await browser.newContext(context)).newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.push(`request to ${url}`);
+    });
+    page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+    return { page, problems };
+  }
+
+  for (const view of VIEWS) {
+    it(`shows components, their bars and the open incidents (${view.name}), loading nothing from elsewhere`, async () => {
+      const { page, problems } = await watchedPage(view.context);
+      const res = await page.goto(`${origin}/status/acme`);
+      assert.equal(res?.status(), 200);
+      if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `status-${view.name}.png`), fullPage: true });
+      assert.equal(await page.locator('h1').textContent(), 'Acme Cloud');
+      assert.equal((await page.locator('.banner').textContent())?.startsWith('Some systems are down'), true);
+
+      const components = page.locator('.component');
+      assert.equal(await components.count(), 4);
+      assert.deepEqual(await page.locator('.component-name').allTextContents(), ['Website', 'Public API', 'Database', 'Background jobs']);
+      assert.deepEqual(await page.locator('.component .state').allTextContents(), ['Down', 'Degraded', 'Operational', 'Operational']);
+      for (let i = 0; i < 4; i++) {
+        const bars = components.nth(i).locator('svg.bars:visible rect');
+        assert.equal(await bars.count(), view.bars, `component ${i} shows ${view.bars} days`);
+        const box = await components.nth(i).locator('svg.bars:visible').boundingBox();
+        assert.ok(box && box.width > 250 && box.height >= 30, `the bars are drawn (${JSON.stringify(box)})`);
+      }
+      const uptime = await components.nth(0).locator('.uptime:visible').textContent();
+      assert.match(uptime ?? '', view.bars === 90 ? /^99\.\d\d% uptime$/ : /^99\.\d\d% in 90 days$/, 'the figure says which period it covers');
+      // The day classes follow the history: the maintenance day, the queue's days before it existed.
+      const days = (i: number, status: string) => components.nth(i).locator(`svg.bars-90 rect.day-${status}`).evaluateAll((r) => r.map((x) => x.getAttribute('data-date')));
+      assert.deepEqual(await days(2, 'maintenance'), ['2026-10-10']);
+      assert.ok((await days(3, 'no_data')).includes('2026-10-11'), 'no data before the queue existed');
+      assert.deepEqual(await days(0, 'down'), ['2026-09-15', '2026-09-16', '2026-11-21']);
+      const tip = await components.nth(2).locator('rect[data-date="2026-10-10"] title').textContent();
+      assert.equal(tip, '10 Oct 2026 · Maintenance · 100% in maintenance');
+
+      const incidents = page.locator('.incident');
+      assert.deepEqual(await page.locator('.incident-title').allTextContents(), ['Outage in Website', 'Degraded service in Public API']);
+      assert.match((await incidents.nth(0).textContent()) ?? '', /Since 21 Nov 2026, 00:00 UTC · investigating/);
+      assert.match((await incidents.nth(1).textContent()) ?? '', /acknowledged 21 Nov 2026, 09:41 UTC/);
+
+      const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+      assert.equal(background, view.context.colorScheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 248, 250)');
+      const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      assert.equal(overflow, 0, 'nothing wider than the screen');
+      assert.deepEqual(problems, []);
+    });
+  }
+});
