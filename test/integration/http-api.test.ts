@@ -159,7 +159,10 @@ describe('nodes', () => {
     const node = await json<NodeBody & { token: string }>(res, 201);
     assert.match(node.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.match(node.token, /^lln_[A-Za-z0-9_-]{40,}$/);
-    const { id, token, ...rest } = node;
+    // The badge id is public-facing and random, and has nothing to do with the token.
+    const { id, token, badge_id, ...rest } = node;
+    assert.match(badge_id, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(!token.includes(badge_id));
     assert.deepEqual(rest, {
       name: 'web-1.example:8080',
       labels: {},

@@ -11,6 +11,7 @@ import { HeartbeatBody } from '../../src/http/routes/heartbeats.ts';
 import { Acknowledge, Resolve } from '../../src/http/routes/incidents.ts';
 import { CreateMaintenance } from '../../src/http/routes/maintenances.ts';
 import { CreateNode, PatchNode } from '../../src/http/routes/nodes.ts';
+import { CreateStatusPage, PatchStatusPage } from '../../src/http/routes/status-pages.ts';
 import { ADMIN_TOKEN, createHarness, START, type Harness } from '../helpers/app.ts';
 
 // What /openapi.json claims is checked against the app itself: its routes, the schemas its
@@ -329,6 +330,21 @@ describe('the OpenAPI document', () => {
       invalid: [{ node_ids: ['web-1'] }, { starts_at: 'tomorrow' }, { starts_at: START, extra: 1 }, { starts_at: START, node_ids: 'web-1' }],
     },
     {
+      op: 'POST /v1/status-pages',
+      schema: CreateStatusPage,
+      valid: [
+        { slug: 'acme', title: 'Acme', components: [{ name: 'Web', labels: { role: 'web' } }] },
+        { slug: 'a-1', title: 'A', description: null, public: false, show_nodes: true, components: [{ name: 'API', node_ids: ['web-1'] }] },
+      ],
+      invalid: [{}, { slug: 'Acme', title: 'A', components: [{ name: 'W' }] }, { slug: 'acme', title: 'A', components: [] }, { slug: 'acme', title: 'A', components: [{ name: 'W' }], theme: 'dark' }],
+    },
+    {
+      op: 'PATCH /v1/status-pages/{id}',
+      schema: PatchStatusPage,
+      valid: [{}, { title: 'New' }, { public: false, components: [{ name: 'Web', labels: { role: 'web' } }] }],
+      invalid: [{ slug: '-x' }, { public: 'no' }, { id: 'x' }],
+    },
+    {
       op: 'POST /v1/incidents/{id}/acknowledge',
       schema: Acknowledge,
       valid: [{}, { by: 'alice' }],
@@ -348,7 +364,7 @@ describe('the OpenAPI document', () => {
       .map(([method, path]) => `${method} ${path}`);
     assert.deepEqual(withBody.sort(), BODIES.map((b) => b.op).sort(), 'the operations that read a body');
     const bodiless = operations(doc).filter(([method, , op]) => ['POST', 'PATCH', 'PUT'].includes(method) && !op.requestBody);
-    assert.deepEqual(bodiless.map(([m, p]) => `${m} ${p}`).sort(), ['POST /v1/nodes/{id}/token', 'POST /v1/outbox/dead/{id}/replay']);
+    assert.deepEqual(bodiless.map(([m, p]) => `${m} ${p}`).sort(), ['POST /v1/nodes/{id}/badge', 'POST /v1/nodes/{id}/token', 'POST /v1/outbox/dead/{id}/replay']);
 
     for (const { op, schema, valid, invalid } of BODIES) {
       const [method, path] = op.split(' ') as [string, string];
@@ -442,6 +458,7 @@ describe('the OpenAPI document', () => {
     await call('GET', '/v1/nodes', { query: 'label=role:web' });
     await call('PATCH', '/v1/nodes/{id}', { id: node.id, json: { grace_seconds: 5 } });
     const rotated = await call('POST', '/v1/nodes/{id}/token', { id: node.id });
+    await call('POST', '/v1/nodes/{id}/badge', { id: 'web-1' });
     await call('POST', '/v1/heartbeats', { token: rotated.token, json: { heartbeats: [{ status: 'ok' }] } });
     await call('GET', '/v1/nodes/{id}/transitions', { id: node.id });
 
@@ -488,6 +505,13 @@ describe('the OpenAPI document', () => {
     const uptime = await call('GET', '/v1/nodes/{id}/uptime', { id: 'web-1', query: 'window=24h&bucket=hour' });
     assert.ok(Array.isArray(uptime.buckets), 'the buckets were checked too');
     await call('GET', '/v1/uptime', { query: 'window=7d&sort=worst' });
+
+    const status = await call('POST', '/v1/status-pages', { json: { slug: 'acme', title: 'Acme', components: [{ name: 'Web', node_ids: ['web-1'], labels: { role: 'web' } }] } });
+    await call('POST', '/v1/status-pages', { json: { slug: 'acme', title: 'Again', components: [{ name: 'Web', labels: { role: 'web' } }] } }); // 409
+    await call('GET', '/v1/status-pages', { query: 'limit=1' });
+    await call('GET', '/v1/status-pages/{id}', { id: 'acme' });
+    await call('PATCH', '/v1/status-pages/{id}', { id: status.id, json: { description: 'Our services', show_nodes: true } });
+    await call('DELETE', '/v1/status-pages/{id}', { id: status.id });
 
     await h.sql`insert into outbox_dead (id, topic, key, payload, created_at, attempts, last_error, died_at)
                 values (900001, 'test.topic', 'k', '{"n": 1}', ${h.clock.now()}, 10, 'boom', ${h.clock.now()})`;

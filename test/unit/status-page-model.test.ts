@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { State } from '../../src/health/decide.ts';
+import { componentProblems, dayStatus, pageView, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { splitIntoBuckets } from '../../src/uptime/buckets.ts';
+import { percent } from '../../src/uptime/percent.ts';
+import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
+
+describe('a component’s state', () => {
+  it('is the worst of its nodes: down > degraded > maintenance > unknown > healthy', () => {
+    const order: State[] = ['down', 'degraded', 'maintenance', 'unknown', 'healthy'];
+    order.forEach((worst, i) => {
+      for (const better of order.slice(i)) assert.equal(worstState([better, worst, better]), worst, `${worst} over ${better}`);
+    });
+    assert.equal(worstState(['healthy', 'healthy']), 'healthy');
+  });
+
+  it('is unknown when it has no nodes: nothing is watched', () => {
+    assert.equal(worstState([]), 'unknown');
+  });
+});
+
+describe('a day’s bar', () => {
+  const cases: Array<[string, Parameters<typeof stateMs>[0], ReturnType<typeof dayStatus>]> = [
+    ['nothing at all (before the nodes existed)', {}, 'no_data'],
+    ['only unknown time', { unknown: DAY }, 'no_data'],
+    ['only maintenance', { maintenance: DAY }, 'maintenance'],
+    ['maintenance and unknown', { maintenance: HOUR, unknown: 23 * HOUR }, 'maintenance'],
+    ['healthy with a maintenance window', { healthy: 23 * HOUR, maintenance: HOUR }, 'maintenance'],
+    ['healthy all day', { healthy: DAY }, 'operational'],
+    ['healthy with a blind hour', { healthy: 23 * HOUR, unknown: HOUR }, 'operational'],
+    ['a second degraded', { healthy: DAY - 1000, degraded: 1000 }, 'degraded'],
+    ['a second down, however high the ratio', { healthy: DAY - 1000, down: 1000 }, 'down'],
+    ['down and degraded and maintenance', { down: 1, degraded: 1, maintenance: 1 }, 'down'],
+  ];
+  for (const [name, ms, expected] of cases) {
+    it(`${name}: ${expected}`, () => assert.equal(dayStatus(stateMs(ms)), expected));
+  }
+});
+
+describe('percentages', () => {
+  it('are cut, never rounded up to a figure the nodes did not reach', () => {
+    assert.equal(percent(0.99996), '99.99%');
+    assert.equal(percent(0.999999999), '99.99%');
+    assert.equal(percent(1), '100%');
+    assert.equal(percent(0.5), '50.00%');
+    assert.equal(percent(0), '0.00%');
+    assert.equal(percent(null), 'no data');
+  });
+});
+
+describe('components must select something', () => {
+  it('names both fields of a component without node ids or labels', () => {
+    assert.deepEqual(componentProblems([{ node_ids: ['a'], labels: {} }, { node_ids: [], labels: {} }, { node_ids: [], labels: { k: 'v' } }]), [
+      { field: 'components.1.node_ids', message: 'node_ids or labels must name at least one node or label' },
+      { field: 'components.1.labels', message: 'node_ids or labels must name at least one node or label' },
+    ]);
+  });
+});
+
+describe('a published page', () => {
+  const now = at('2026-11-21T09:30:00.000Z');
+  const page = (show_nodes: boolean): StatusPage => ({
+    id: 'p',
+    slug: 'acme',
+    title: 'Acme',
+    description: null,
+    public: true,
+    show_nodes,
+    components: [
+      { name: 'Web', node_ids: [], labels: { tier: 'web' } },
+      { name: 'Edge', node_ids: ['n1'], labels: {} },
+      { name: 'Empty', node_ids: [], labels: { tier: 'none' } },
+    ],
+    created_at: new Date(now),
+    updated_at: new Date(now),
+  });
+  const member = (id: string, name: string, state: State, reason: string | null = null): Member => ({
+    id,
+    name,
+    labels: { tier: 'web' },
+    state,
+    since: new Date(now - HOUR),
+    reason,
+  });
+  const members = [[member('n1', 'web-1', 'down', 'no heartbeat for 30s'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'down', 'failing')], [member('n1', 'web-1', 'down', 'no heartbeat for 30s')], []];
+  const window = { from: now - 90 * DAY, to: now };
+  const buckets = [
+    splitIntoBuckets([{ state: 'healthy', start: now - 3 * DAY, end: now }], 'day', window.from, window.to),
+    splitIntoBuckets([{ state: 'down', start: now - HOUR, end: now }], 'day', window.from, window.to),
+    splitIntoBuckets([], 'day', window.from, window.to),
+  ];
+  const incident = (node_id: string, title: string, opened: string, acknowledged: string | null): OpenIncident => ({
+    node_id,
+    category: 'node_down',
+    severity: 'critical',
+    status: acknowledged ? 'acknowledged' : 'open',
+    title,
+    opened_at: new Date(opened),
+    acknowledged_at: acknowledged ? new Date(acknowledged) : null,
+  });
+  const incidents = [
+    incident('n1', 'web-1 is down', '2026-11-21T08:00:00.000Z', '2026-11-21T08:05:00.000Z'),
+    incident('n3', 'web-3 is down', '2026-11-21T07:00:00.000Z', '2026-11-21T07:30:00.000Z'),
+    incident('elsewhere', 'db-1 is down', '2026-11-21T09:00:00.000Z', null),
+  ];
+
+  it('draws the last 90 of the window’s 91 days, and sums its uptime over all of them', () => {
+    const view = pageView(page(false), members, buckets, [], now);
+    const web = view.components[0]!;
+    assert.equal(web.days.length, 90);
+    assert.equal(web.days[0]!.date, '2026-08-24');
+    assert.equal(web.days.at(-1)!.date, '2026-11-21');
+    assert.deepEqual(web.days.at(-1), { date: '2026-11-21', status: 'operational', uptime_ratio: 1, seconds: { healthy: 9.5 * 3600, degraded: 0, down: 0, maintenance: 0, unknown: 0 } });
+    assert.equal(web.days.at(-4)!.status, 'operational');
+    assert.equal(web.days.at(-5)!.status, 'no_data', '17 Nov: before the healthy time began');
+    assert.deepEqual(web.uptime, { from: '2026-08-23T09:30:00.000Z', to: '2026-11-21T09:30:00.000Z', uptime_ratio: 1, up_seconds: 3 * 86_400, monitored_seconds: 3 * 86_400, seconds: { healthy: 3 * 86_400, degraded: 0, down: 0, maintenance: 0, unknown: 0 } });
+    assert.deepEqual(view.components.map((c) => c.state), ['down', 'down', 'unknown']);
+    assert.equal(view.state, 'down');
+    assert.equal(view.components[2]!.uptime.uptime_ratio, null, 'an empty component has no ratio');
+  });
+
+  it('keeps node names, labels and reasons out unless the page shows nodes', () => {
+    const hidden = pageView(page(false), members, buckets, incidents, now);
+    const text = JSON.stringify(hidden);
+    for (const secret of ['web-1', 'web-2', 'web-3', 'db-1', 'tier', 'no heartbeat', 'failing', 'n1']) assert.ok(!text.includes(secret), `shows "${secret}"`);
+    assert.equal(hidden.components[0]!.nodes, undefined);
+    assert.equal(hidden.components[0]!.labels, undefined);
+
+    const shown = pageView(page(true), members, buckets, incidents, now);
+    assert.deepEqual(shown.components[0]!.labels, { tier: 'web' });
+    assert.deepEqual(shown.components[0]!.nodes, [
+      { name: 'web-1', state: 'down', since: '2026-11-21T08:30:00.000Z', reason: 'no heartbeat for 30s' },
+      { name: 'web-3', state: 'down', since: '2026-11-21T08:30:00.000Z', reason: 'failing' },
+      { name: 'web-2', state: 'healthy', since: '2026-11-21T08:30:00.000Z', reason: null },
+    ]);
+  });
+
+  it('lists each node’s incident under its own title when nodes are shown, newest first, leaving out other nodes’', () => {
+    const shown = pageView(page(true), members, buckets, incidents, now);
+    assert.deepEqual(
+      shown.incidents.map((i) => [i.title, i.components, i.status, i.opened_at, i.nodes]),
+      [
+        ['web-1 is down', ['Web', 'Edge'], 'acknowledged', '2026-11-21T08:00:00.000Z', 1],
+        ['web-3 is down', ['Web'], 'acknowledged', '2026-11-21T07:00:00.000Z', 1],
+      ],
+    );
+  });
+
+  it('merges incidents that read the same when names are hidden: since the first, acknowledged once all are', () => {
+    const hidden = pageView(page(false), members, buckets, incidents, now);
+    assert.deepEqual(hidden.incidents, [
+      { title: 'Outage in Web, Edge', components: ['Web', 'Edge'], severity: 'critical', status: 'acknowledged', opened_at: '2026-11-21T08:00:00.000Z', acknowledged_at: '2026-11-21T08:05:00.000Z', nodes: 1 },
+      { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'acknowledged', opened_at: '2026-11-21T07:00:00.000Z', acknowledged_at: '2026-11-21T07:30:00.000Z', nodes: 1 },
+    ]);
+    const twoInWeb = [incidents[1]!, incident('n2', 'web-2 is down', '2026-11-21T06:00:00.000Z', null)];
+    assert.deepEqual(pageView(page(false), members, buckets, twoInWeb, now).incidents, [
+      { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null, nodes: 2 },
+    ]);
+  });
+});
