@@ -15,7 +15,7 @@ import {
   type UptimeNodeRow,
 } from './store-report.ts';
 import { toProgress } from './store-rollups.ts';
-import { breakdown, fromProgress, planWindow, runningBefore, storedSpans, type Segment } from './window-plan.ts';
+import { breakdown, fromProgress, piecesFromProgress, planWindow, runningBefore, storedSpans, type Segment } from './window-plan.ts';
 import type { Window } from './windows.ts';
 
 export interface NodeUptime {
@@ -145,8 +145,11 @@ export async function groupBreakdown(
     const pieces: Array<{ groups: number[]; resolve: Array<() => Bucket[]> }> = [];
     for (const node of [...nodes].sort((a, b) => (a.id < b.id ? -1 : 1))) {
       const member = groupsOf.get(node.id)!;
-      const segments = planWindow(window, node.created_at, storedSpans(toProgress(node), node.pending_from), size === 'day');
+      const progress = toProgress(node);
+      const segments = planWindow(window, node.created_at, storedSpans(progress, node.pending_from), size === 'day');
       const resolve = segments.flatMap((s): Array<() => Bucket[]> => {
+        const known = progress && piecesFromProgress(s, progress, node.pending_from, node.created_at, now, size);
+        if (known) return [() => known];
         if (s.source === 'day') {
           for (const group of member) days.push({ group, nodeId: node.id, start: s.start, end: s.end });
           return [];
@@ -163,32 +166,43 @@ export async function groupBreakdown(
     }
     const [sums, hours, logs] = await Promise.all([sumDays(tx, days), sumHours(tx, hourSums), readLogSpans(tx, logSpans)]);
 
-    const perGroup: Bucket[][] = groups.map(() => []);
-    for (const sum of sums) perGroup[sum.group]!.push({ start: sum.day, ms: sum.ms });
-    checkDaySums(days, sums);
+    checkDaySums(window, groups.length, days, sums);
+    const out = groups.map((): { nodes: number; pieces: Bucket[] } => ({ nodes: 0, pieces: [] }));
+    for (const sum of sums) out[sum.group]!.pieces.push({ start: sum.day, ms: sum.ms });
     for (const node of pieces) {
       const buckets = node.resolve.flatMap((read) => read());
-      for (const group of node.groups) perGroup[group]!.push(...buckets);
+      for (const group of node.groups) {
+        out[group]!.nodes += 1;
+        out[group]!.pieces.push(...buckets);
+      }
     }
-    const counts = groups.map(() => 0);
-    for (const node of pieces) for (const group of node.groups) counts[group]! += 1;
-    return perGroup.map((p, g) => ({ nodes: counts[g]!, buckets: breakdown(window, size, p) }));
+    return out.map((g) => ({ nodes: g.nodes, buckets: breakdown(window, size, g.pieces) }));
   }) as Promise<GroupBreakdown[]>;
 }
 
-/** Every requested day row was there: a sum over fewer rows than asked for would under-count. */
-function checkDaySums(requests: readonly DaySumRequest[], sums: readonly { group: number; day: number; rows: number }[]): void {
-  const expected = new Map<string, number>();
+/**
+ * Every requested day row was there: a sum over fewer rows than asked for would under-count. The
+ * expected count of each group's day is a prefix sum over the requests' day ranges.
+ */
+function checkDaySums(window: Window, groups: number, requests: readonly DaySumRequest[], sums: readonly { group: number; day: number; rows: number }[]): void {
+  const first = bucketStart(window.from, 'day');
+  const days = (bucketEnd(window.to - 1, 'day') - first) / DAY_MS;
+  const expected = Array.from({ length: groups }, () => new Int32Array(days + 1));
   for (const r of requests) {
-    for (let day = r.start; day < r.end; day += DAY_MS) expected.set(`${r.group} ${day}`, (expected.get(`${r.group} ${day}`) ?? 0) + 1);
+    expected[r.group]![(r.start - first) / DAY_MS]! += 1;
+    expected[r.group]![(r.end - first) / DAY_MS]! -= 1;
   }
-  const found = new Map(sums.map((s) => [`${s.group} ${s.day}`, s.rows]));
-  for (const [key, rows] of expected) {
-    if (found.get(key) !== rows) {
-      const day = new Date(Number(key.split(' ')[1])).toISOString();
-      throw new Error(`uptime day rows missing on ${day} (${found.get(key) ?? 0} of ${rows}); npm run uptime:rebuild repairs them`);
+  const found = Array.from({ length: groups }, () => new Int32Array(days));
+  for (const s of sums) found[s.group]![(s.day - first) / DAY_MS] = s.rows;
+  expected.forEach((diffs, g) => {
+    let want = 0;
+    for (let d = 0; d < days; d++) {
+      want += diffs[d]!;
+      if (found[g]![d] !== want) {
+        throw new Error(`uptime day rows missing on ${new Date(first + d * DAY_MS).toISOString()} (${found[g]![d]} of ${want}); npm run uptime:rebuild repairs them`);
+      }
     }
-  }
+  });
 }
 
 /** One node's window bucket by bucket. Undefined if the node is gone. */

@@ -2,7 +2,7 @@
 // the pieces add up into the window's buckets.
 
 import { BUCKET_MS, bucketEnd, bucketStart, splitIntoBuckets, type Bucket, type BucketSize } from './buckets.ts';
-import { msInWindow } from './intervals.ts';
+import { msInWindow, type Interval } from './intervals.ts';
 import { exactUntil, span, type Progress, type Span } from './model.ts';
 import { addStateMs, type StateMs } from './state-time.ts';
 import type { Window } from './windows.ts';
@@ -82,13 +82,36 @@ export function planWindow(window: Window, createdAt: number, stored: Stored | n
  */
 export function fromProgress(segment: Segment, progress: Progress, pendingFrom: number | null, createdAt: number, now: number): StateMs | null {
   if (pendingFrom !== null) return null;
+  const today = closedToday(segment, progress);
+  if (today) return today;
+  const quiet = quietAfter(segment, progress, createdAt, now);
+  return quiet && msInWindow([quiet], segment.start, segment.end);
+}
+
+/**
+ * What `fromProgress` answers, bucket by bucket: the closed hours of the stored end's day as one
+ * piece (for day buckets only: the progress row keeps them summed), and the quiet time after the
+ * stored end split at `size`. Null where `fromProgress` is, and for those hours in hour buckets.
+ */
+export function piecesFromProgress(segment: Segment, progress: Progress, pendingFrom: number | null, createdAt: number, now: number, size: BucketSize): Bucket[] | null {
+  if (pendingFrom !== null) return null;
+  const today = size === 'day' ? closedToday(segment, progress) : null;
+  if (today) return [{ start: segment.start, ms: today }];
+  const quiet = quietAfter(segment, progress, createdAt, now);
+  return quiet && splitIntoBuckets([quiet], size, segment.start, segment.end);
+}
+
+/** The closed hours of the stored end's day, when `segment` is exactly those hours. */
+function closedToday(segment: Segment, progress: Progress): StateMs | null {
   const end = progress.closedUntil;
-  if (segment.source === 'hour' && segment.start === bucketStart(end, 'day') && segment.end === end) return progress.today;
-  if (segment.source === 'log' && segment.start === end && (progress.lastAt === null || progress.lastAt < end)) {
-    const quiet = { state: progress.closedState, start: Math.max(createdAt, end), end: Math.min(now, segment.end) };
-    return msInWindow([quiet], segment.start, segment.end);
-  }
-  return null;
+  return segment.source === 'hour' && segment.start === bucketStart(end, 'day') && segment.end === end ? progress.today : null;
+}
+
+/** The state held from the stored end on, when `segment` starts there and no transition came since. */
+function quietAfter(segment: Segment, progress: Progress, createdAt: number, now: number): Interval | null {
+  const end = progress.closedUntil;
+  if (segment.source !== 'log' || segment.start !== end || (progress.lastAt !== null && progress.lastAt >= end)) return null;
+  return { state: progress.closedState, start: Math.max(createdAt, end), end: Math.min(now, segment.end) };
 }
 
 /** The running totals before `day` when the progress row holds them (the stored end's day), else null. */

@@ -80,11 +80,13 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .component + .component { border-top: 1px solid var(--border); }
 .component-head { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
 .component-name { font-weight: 600; overflow-wrap: anywhere; }
-.bars { display: block; width: 100%; height: 34px; margin: 12px 0 6px; }
-.bars-30 { display: none; }
+.defs { position: absolute; width: 0; height: 0; }
+.bars-frame { overflow: hidden; margin: 12px 0 6px; }
+.bars { display: block; width: 100%; height: 34px; }
+/* A phone shows the last 30 of the 90 days: the bars drawn three times as wide, the frame keeping
+   the last third. */
 @media (max-width: 640px) {
-  .bars-90 { display: none; }
-  .bars-30 { display: block; }
+  .bars { width: 300%; margin-left: -200%; }
   .span-90 { display: none; }
 }
 @media (min-width: 641px) { .span-30 { display: none; } }
@@ -93,7 +95,7 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .day-maintenance { fill: var(--maintenance); }
 .day-operational { fill: var(--healthy); }
 .day-no_data { fill: var(--no-data); }
-.bars rect:hover { opacity: .7; }
+.bars use:hover { opacity: .7; }
 .bars-foot { display: flex; align-items: center; gap: 12px; font-size: .8rem; color: var(--muted); }
 .bars-foot .rule { flex: 1; height: 1px; background: var(--border); }
 .bars-foot .uptime { color: var(--fg); font-weight: 600; }

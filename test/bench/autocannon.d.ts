@@ -24,6 +24,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string | Buffer;
     requests?: Request[];
+    /** Requests per second over all connections (default: as fast as the server answers). */
+    overallRate?: number;
     setupClient?: (client: Client) => void;
   }
 

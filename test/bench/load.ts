@@ -12,6 +12,8 @@ export interface LoadSpec {
    * whole set is covered however many connections there are.
    */
   requests: Request[];
+  /** Requests per second over all connections; unset: as fast as the server answers. */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -43,6 +45,7 @@ function fire(spec: LoadSpec, seconds: number): Promise<Result> {
         duration: seconds,
         timeout: 10,
         requests: [spec.requests[0]!],
+        ...(spec.rate ? { overallRate: spec.rate } : {}),
         setupClient: (c) => c.setRequests(shareOf(spec.requests, client++, spec.connections)),
       },
       (err, result) => (err ? reject(err) : resolve(result)),

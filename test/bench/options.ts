@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules'] as const;
+export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -34,6 +34,9 @@ export interface BenchOptions {
   uptimeDays: number;
   /** Schedules asked who is on call at once. */
   schedules: number;
+  /** Nodes behind the benchmarked status page (20 components), and its request rate beside ingest. */
+  statusNodes: number;
+  statusRate: number;
 }
 
 const HELP = `npm run bench -- [flags]
@@ -60,6 +63,8 @@ const HELP = `npm run bench -- [flags]
   --uptime-nodes N            fleet with a history for the uptime section (default nodes)
   --uptime-days D             days of history (default 365)
   --schedules N               on-call schedules asked at once (default 1000)
+  --status-nodes N            nodes behind the status page of 20 components (default 500)
+  --status-rate N             status page requests/s sent beside heartbeat ingest (default 1000)
 `;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -97,6 +102,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'uptime-nodes': { type: 'string' },
       'uptime-days': { type: 'string' },
       schedules: { type: 'string' },
+      'status-nodes': { type: 'string' },
+      'status-rate': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -134,6 +141,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     uptimeNodes: positiveInt('uptime-nodes', values['uptime-nodes'], nodes),
     uptimeDays: positiveInt('uptime-days', values['uptime-days'], 365),
     schedules: positiveInt('schedules', values.schedules, 1000),
+    statusNodes: positiveInt('status-nodes', values['status-nodes'], 500),
+    statusRate: positiveInt('status-rate', values['status-rate'], 1000),
   };
 }
 

@@ -16,6 +16,7 @@ import { benchSchedules } from './oncall-schedules.ts';
 import { benchOutbox } from './outbox.ts';
 import { renderReport, section, type Header, type Section } from './report.ts';
 import { Scope } from './scope.ts';
+import { benchStatusPages } from './status-pages.ts';
 import { benchUptime } from './uptime-section.ts';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
@@ -28,6 +29,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   oncall: benchOnCall,
   uptime: benchUptime,
   schedules: benchSchedules,
+  status: benchStatusPages,
 };
 
 const TITLES: Record<SectionName, string> = {
@@ -40,6 +42,7 @@ const TITLES: Record<SectionName, string> = {
   oncall: '7. On-call in a mass outage',
   uptime: '8. Uptime over a year of history',
   schedules: '9. Who is on call',
+  status: '10. Status pages and badges',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */

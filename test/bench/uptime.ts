@@ -49,8 +49,11 @@ export interface UptimeBenchOptions {
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 const ratioOf = (m: StateMs) => summarize(m).uptime_ratio;
 
-/** Nodes, their health rows and a year of transitions, all generated inside Postgres. */
-async function seed(sql: Sql, o: UptimeBenchOptions, now: Date): Promise<number> {
+/**
+ * Nodes (labelled team-0 … team-19), their health rows and `days` of transitions, all generated
+ * inside Postgres.
+ */
+export async function seedHistory(sql: Sql, o: UptimeBenchOptions, now: Date): Promise<number> {
   const incidents = Math.max(1, Math.floor((o.days * INCIDENTS_PER_WEEK) / 7));
   await sql`select setseed(0.2026)`;
   await sql`
@@ -186,7 +189,7 @@ async function measure(o: UptimeBenchOptions, scope: Scope): Promise<string> {
     rows.push({ figure, lifeline, baseline, target, verdict: ok === undefined ? '' : ok ? 'pass' : 'MISS' });
 
   progress(`uptime: seeding ${int(o.nodes)} nodes × ${o.days} days of transitions`);
-  const seeded = await timed(() => seed(sql, o, now));
+  const seeded = await timed(() => seedHistory(sql, o, now));
   await vacuumAnalyze(sql, ['nodes', 'node_health', 'node_heartbeats', 'node_due', 'node_state_log']);
   notes.push(
     `Seeded ${int(o.nodes)} nodes × ${o.days} days: ${int(seeded.value)} transitions (${INCIDENTS_PER_WEEK} incidents per node per week, ` +

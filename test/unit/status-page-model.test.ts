@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentProblems, dayStatus, pageView, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { componentProblems, dayStatus, pageView, pageWindow, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
 import { splitIntoBuckets } from '../../src/uptime/buckets.ts';
 import { percent } from '../../src/uptime/percent.ts';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
@@ -84,7 +84,7 @@ describe('a published page', () => {
     reason,
   });
   const members = [[member('n1', 'web-1', 'down', 'no heartbeat for 30s'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'down', 'failing')], [member('n1', 'web-1', 'down', 'no heartbeat for 30s')], []];
-  const window = { from: now - 90 * DAY, to: now };
+  const window = pageWindow(now);
   const buckets = [
     splitIntoBuckets([{ state: 'healthy', start: now - 3 * DAY, end: now }], 'day', window.from, window.to),
     splitIntoBuckets([{ state: 'down', start: now - HOUR, end: now }], 'day', window.from, window.to),
@@ -105,7 +105,8 @@ describe('a published page', () => {
     incident('elsewhere', 'db-1 is down', '2026-11-21T09:00:00.000Z', null),
   ];
 
-  it('draws the last 90 of the window’s 91 days, and sums its uptime over all of them', () => {
+  it('draws the 90 days up to today, and its uptime is theirs', () => {
+    assert.deepEqual(window, { from: at('2026-08-24T00:00:00.000Z'), to: now });
     const view = pageView(page(false), members, buckets, [], now);
     const web = view.components[0]!;
     assert.equal(web.days.length, 90);
@@ -114,7 +115,7 @@ describe('a published page', () => {
     assert.deepEqual(web.days.at(-1), { date: '2026-11-21', status: 'operational', uptime_ratio: 1, seconds: { healthy: 9.5 * 3600, degraded: 0, down: 0, maintenance: 0, unknown: 0 } });
     assert.equal(web.days.at(-4)!.status, 'operational');
     assert.equal(web.days.at(-5)!.status, 'no_data', '17 Nov: before the healthy time began');
-    assert.deepEqual(web.uptime, { from: '2026-08-23T09:30:00.000Z', to: '2026-11-21T09:30:00.000Z', uptime_ratio: 1, up_seconds: 3 * 86_400, monitored_seconds: 3 * 86_400, seconds: { healthy: 3 * 86_400, degraded: 0, down: 0, maintenance: 0, unknown: 0 } });
+    assert.deepEqual(web.uptime, { from: '2026-08-24T00:00:00.000Z', to: '2026-11-21T09:30:00.000Z', uptime_ratio: 1, up_seconds: 3 * 86_400, monitored_seconds: 3 * 86_400, seconds: { healthy: 3 * 86_400, degraded: 0, down: 0, maintenance: 0, unknown: 0 } });
     assert.deepEqual(view.components.map((c) => c.state), ['down', 'down', 'unknown']);
     assert.equal(view.state, 'down');
     assert.equal(view.components[2]!.uptime.uptime_ratio, null, 'an empty component has no ratio');

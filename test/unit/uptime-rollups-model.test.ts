@@ -6,7 +6,7 @@ import type { DayRow, HourRow, Progress, Span } from '../../src/uptime/model.ts'
 import { retentionHorizons, type Retention } from '../../src/uptime/retention.ts';
 import { planRollup, rollUp } from '../../src/uptime/rollup-plan.ts';
 import { combine, subtractStateMs, type StateMs } from '../../src/uptime/state-time.ts';
-import { breakdown, fromProgress, planWindow, runningBefore, storedSpans } from '../../src/uptime/window-plan.ts';
+import { breakdown, fromProgress, piecesFromProgress, planWindow, runningBefore, storedSpans } from '../../src/uptime/window-plan.ts';
 import type { Window } from '../../src/uptime/windows.ts';
 import { MINUTE, HOUR, DAY, at, prng, randomInt, monotonicLog } from '../helpers/uptime-history.ts';
 
@@ -84,7 +84,10 @@ describe('rollups kept pass by pass answer every window like the log itself', ()
   }
 
   function queryBuckets(store: Store, createdAt: number, log: readonly Transition[], window: Window, size: BucketSize, now: number): Bucket[] {
+    const pending = pendingFrom(store, log);
     const pieces = segmentsFor(store, createdAt, log, window, size === 'day').flatMap((s): Bucket[] => {
+      const known = store.progress && piecesFromProgress(s, store.progress, pending, createdAt, now, size);
+      if (known) return known;
       if (s.source === 'day') {
         const rows: Bucket[] = [];
         for (let d = s.start; d < s.end; d += DAY) rows.push({ start: d, ms: store.days.get(d)!.ms });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { bucketStart, type Bucket } from '../../src/uptime/buckets.ts';
 import type { Progress } from '../../src/uptime/model.ts';
 import { emptyStateMs, subtractStateMs, type StateMs } from '../../src/uptime/state-time.ts';
-import { breakdown, fromProgress, planWindow, runningBefore, type Segment } from '../../src/uptime/window-plan.ts';
+import { breakdown, fromProgress, piecesFromProgress, planWindow, runningBefore, type Segment } from '../../src/uptime/window-plan.ts';
 import { MINUTE, HOUR, DAY, at, stateMs, prng, randomInt } from '../helpers/uptime-history.ts';
 
 describe('fromProgress and runningBefore', () => {
@@ -43,6 +43,21 @@ describe('fromProgress and runningBefore', () => {
   it('counts a node created after the end only from its creation', () => {
     const late = at('2026-11-21T10:30:00.000Z');
     assert.deepEqual(fromProgress(seg('log', '2026-11-21T10:00:00.000Z', '2026-11-21T10:40:00.000Z'), progress, null, late, now), stateMs({ down: 10 * MINUTE }));
+  });
+
+  it('gives the same answers bucket by bucket, the quiet time split at the bucket size', () => {
+    const quiet = { ...progress, closedUntil: at('2026-11-19T22:00:00.000Z'), lastAt: at('2026-11-19T08:00:00.000Z') };
+    const tail = seg('log', '2026-11-19T22:00:00.000Z', '2026-11-21T10:40:00.000Z');
+    assert.deepEqual(piecesFromProgress(tail, quiet, null, created, now, 'day'), [
+      { start: at('2026-11-19T00:00:00.000Z'), ms: stateMs({ down: 2 * HOUR }) },
+      { start: at('2026-11-20T00:00:00.000Z'), ms: stateMs({ down: DAY }) },
+      { start: at('2026-11-21T00:00:00.000Z'), ms: stateMs({ down: 10 * HOUR + 40 * MINUTE }) },
+    ]);
+    assert.equal(piecesFromProgress(tail, quiet, null, created, now, 'hour')!.length, 37);
+    const hours = seg('hour', '2026-11-21T00:00:00.000Z', '2026-11-21T10:00:00.000Z');
+    assert.deepEqual(piecesFromProgress(hours, progress, null, created, now, 'day'), [{ start: hours.start, ms: progress.today }]);
+    assert.equal(piecesFromProgress(hours, progress, null, created, now, 'hour'), null, 'the row keeps those hours summed');
+    assert.equal(piecesFromProgress(hours, progress, at('2026-11-21T10:20:00.000Z'), created, now, 'day'), null);
   });
 
   it('gives the running totals before the end day only', () => {

@@ -4,14 +4,15 @@ import { SLUG, type PageView } from '../../statuspages/model.ts';
 import { PAGE_HEADERS } from '../../web/layout.tsx';
 import { renderMissingPage, renderStatusPage } from '../../web/status-page.tsx';
 import type { AppDeps } from '../deps.ts';
+import { encodeBody, sendEncoded, type EncodedBody } from '../encoded-body.ts';
 import { errorBody } from '../errors.ts';
 import { PublicCache } from '../public-cache.ts';
 
-/** A computed page and its two renderings, each made the first time it is asked for. */
+/** A computed page and its two renderings, each made (and encoded) the first time it is asked for. */
 interface Published {
   view: PageView;
-  html?: Promise<string>;
-  json?: string;
+  html?: Promise<EncodedBody>;
+  json?: EncodedBody;
 }
 
 /**
@@ -40,8 +41,8 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
     const page = SLUG.test(slug) ? await pages.get(slug) : undefined;
     if (json) {
       if (!page) return c.json(errorBody('not_found', `Status page "${slug}" was not found.`), 404);
-      page.json ??= JSON.stringify(page.view);
-      return c.body(page.json, 200, {
+      page.json ??= encodeBody(JSON.stringify(page.view));
+      return sendEncoded(c, page.json, 200, {
         'content-type': 'application/json; charset=utf-8',
         'cache-control': cacheControl,
         // Other tools (dashboards, widgets on another site) may read it from a browser.
@@ -49,8 +50,8 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
       });
     }
     if (!page) return c.html(await (missing ??= renderMissingPage()), 404, PAGE_HEADERS);
-    page.html ??= renderStatusPage(page.view);
-    return c.html(await page.html, 200, { ...PAGE_HEADERS, 'cache-control': cacheControl });
+    page.html ??= renderStatusPage(page.view).then(encodeBody);
+    return sendEncoded(c, await page.html, 200, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': cacheControl });
   });
   return { app, forget: () => pages.clear() };
 }
