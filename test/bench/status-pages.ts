@@ -3,6 +3,7 @@
 // node's days asked one by one, as the uptime API answers one node; a badge the same way; then an
 // engine under heartbeat load, alone and with 1,000 status page requests/s from 1,000 addresses.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { currentBadge } from '../../src/badges/service.ts';
 import { badgeSvg } from '../../src/badges/model.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -19,7 +20,7 @@ import { createNodes } from './api.ts';
 import { startEngine } from './children.ts';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { measure, warmUp, type LoadResult, type LoadSpec } from './load.ts';
-import { steadyLoad, type SteadyLoad, type SteadyResult } from './steady-client.ts';
+import { steadyLoadInChild, type SteadyLoad, type SteadyResult } from './steady-client.ts';
 import { progress } from './log.ts';
 import type { BenchOptions } from './options.ts';
 import { int, ms, pct, row, section, type Section } from './report.ts';
@@ -159,19 +160,20 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
     })),
   };
   await warmUp('ingest', ingest);
-  await steadyLoad({ ...viral, seconds: 2 });
-  // Alone and beside, interleaved (A B A B A), so a machine whose other load drifts during the
+  await steadyLoadInChild(scope, 'readers-warm-up', { ...viral, seconds: 2 });
+  // Alone and beside, interleaved (A B A B A B), so a machine whose other load drifts during the
   // section shifts both alike; each compared by its median.
   const alone: LoadResult[] = [];
   const beside: LoadResult[] = [];
   const pages: SteadyResult[] = [];
   const cpu = { alone: [] as number[], beside: [] as number[] };
-  for (let round = 0; round < 5; round++) {
+  const loadBefore = os.loadavg()[0]!;
+  for (let round = 0; round < 6; round++) {
     const before = cpuSeconds(engine.child.pid);
     if (round % 2 === 0) {
       alone.push(await measure(`ingest alone (${round / 2 + 1} of 3)`, ingest));
     } else {
-      const [r, p] = await Promise.all([measure(`ingest beside ${o.statusRate} status pages/s`, ingest), steadyLoad(viral)]);
+      const [r, p] = await Promise.all([measure(`ingest beside ${o.statusRate} status pages/s`, ingest), steadyLoadInChild(scope, `readers-${round}`, viral)]);
       beside.push(r);
       pages.push(p);
     }
@@ -181,10 +183,11 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
   const besideRps = median(beside.map((r) => r.rps));
   const change = besideRps / aloneRps - 1;
   const runs = (rs: LoadResult[]) => rs.map((r) => int(r.rps)).join(', ');
+  const loadAfter = os.loadavg()[0]!;
   row(s, `heartbeat ingest (single heartbeats, ${o.connections} conn) alone: median of 3 runs`, `${int(aloneRps)} req/s (${runs(alone)})`, '—', '');
   row(
     s,
-    `heartbeat ingest beside ${int(o.statusRate)} status page requests/s: median of 2 runs`,
+    `heartbeat ingest beside ${int(o.statusRate)} status page requests/s: median of 3 runs`,
     `${int(besideRps)} req/s (${runs(beside)}), ${change >= 0 ? '+' : ''}${pct(change)}`,
     '—',
     `within ${pct(INGEST_TOLERANCE, 0)} of alone`,
@@ -207,7 +210,7 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
     `History: ${int(o.statusNodes)} nodes × ${HISTORY_DAYS} days, ${int(transitions)} transitions (the uptime section's generator: two incidents per node per week), rows built by uptime:rebuild; the page has ${COMPONENTS} components, one per team label (${int(o.statusNodes / COMPONENTS)} nodes each), and is ${int(html.length / 1024)} KiB of HTML.`,
     `Lifeline: publishedPage + renderStatusPage in this process, without the cache the routes put in front (that is what one computation per period costs). Naive baseline: each node's 90 days asked one by one (${int(o.statusNodes)} calls of the one-node breakdown GET /v1/nodes/{id}/uptime?bucket=day makes), added up per component. ${mismatches === 0 ? 'Every component\'s ratio and every day equals the naive figures exactly.' : `${mismatches} components differed from the naive figures: investigate before trusting these figures.`}`,
     `Badges: the node looked up by badge id, its state or its 30-day uptime (the uptime report's figure), drawn by badge-maker; uncached.`,
-    `Viral load: the engine (LIFELINE_ROLES=api, LIFELINE_TRUST_PROXY_HOPS=1) takes single heartbeats from ${int(o.ingestNodes)} node tokens (autocannon, ${o.connections} connections) while GET /status/bench is sent at ${int(o.statusRate)}/s from ${int(VIRAL_ADDRESSES)} X-Forwarded-For addresses (60 a minute each, inside the default budget of ${defaults.publicRateLimit}) by steady-client.ts, a lean keep-alive client: autocannon spends about 0.4 ms of CPU parsing each page answer, which on this machine would be taken from the engine rather than from the readers' own machines. The page is computed once per 10 s and served gzipped from memory in between. Engine CPU is read from /proc; on loopback the kernel's delivery of each answer is charged to the engine, as a network card would not be.`,
+    `Viral load: the engine (LIFELINE_ROLES=api, LIFELINE_TRUST_PROXY_HOPS=1) takes single heartbeats from ${int(o.ingestNodes)} node tokens (autocannon, ${o.connections} connections) while GET /status/bench is sent at ${int(o.statusRate)}/s from ${int(VIRAL_ADDRESSES)} X-Forwarded-For addresses (60 a minute each, inside the default budget of ${defaults.publicRateLimit}) by steady-client.ts in a process of its own, a lean keep-alive client: autocannon spends about 0.4 ms of CPU parsing each page answer, and in the benchmark's process would share the ingest generator's event loop; either would take time from what is measured rather than from the readers' own machines. The page is computed once per 10 s and served gzipped from memory in between. Engine CPU is read from /proc; on loopback the kernel's delivery of each answer is charged to the engine, as a network card would not be. Load average (1 min) ${loadBefore.toFixed(1)} before these runs and ${loadAfter.toFixed(1)} after: other work on the machine moves the ingest figures more than anything measured here when it is high.`,
   );
   return s;
 }

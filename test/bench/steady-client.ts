@@ -1,8 +1,13 @@
 // A lean HTTP/1.1 client that sends GET requests at a fixed rate over keep-alive connections and
-// reads the answers with just enough parsing to find where each ends. It stands for a crowd of
-// readers elsewhere: autocannon spends ~0.4 ms of CPU parsing each 25 KB answer, which on a 2-core
-// machine would take that CPU from the engine under test rather than from the readers' own machines.
+// reads the answers with just enough parsing to find where each ends, in a process of its own. It
+// stands for a crowd of readers elsewhere: autocannon spends ~0.4 ms of CPU parsing each page
+// answer, and in the benchmark's own process it would also share the event loop of the load
+// generator it runs beside; either would take time from what is measured rather than from the
+// readers' own machines.
 import { connect, type Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { spawnScript } from './children.ts';
+import type { Scope } from './scope.ts';
 
 export interface SteadyLoad {
   /** Base URL of the server (http only). */
@@ -120,4 +125,19 @@ export async function steadyLoad(o: SteadyLoad): Promise<SteadyResult> {
   for (const c of connections) c.close();
   result.rps = result.ok / o.seconds;
   return result;
+}
+
+const RESULT = 'steady-result';
+
+/** Runs `load` in a child process (test/bench/steady-client.ts) and returns what it measured. */
+export async function steadyLoadInChild(scope: Scope, name: string, load: SteadyLoad): Promise<SteadyResult> {
+  const child = spawnScript(scope, name, 'test/bench/steady-client.ts', { BENCH_STEADY_LOAD: JSON.stringify(load) });
+  const line = await child.waitForLine('its result', (l) => l.json?.msg === RESULT, (load.seconds + 60) * 1000);
+  return line.json!.result as SteadyResult;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await steadyLoad(JSON.parse(process.env.BENCH_STEADY_LOAD!) as SteadyLoad);
+  process.stdout.write(`${JSON.stringify({ msg: RESULT, result })}\n`);
+  process.exit(0);
 }
