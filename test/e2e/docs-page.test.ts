@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ADMIN_TOKEN, createHarness, type Harness } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser, serveApp, watchedPage as watched } from '../helpers/browser.ts';
 
 // /docs as a person sees it: Chromium loads the page from the app over HTTP, under the page's own
 // Content-Security-Policy, and must render every operation of /openapi.json and call the API.
@@ -14,15 +11,14 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 describe('the /docs page in a browser', () => {
   let h: Harness;
-  let server: ServerType;
+  let server: Awaited<ReturnType<typeof serveApp>>;
   let origin: string;
   let browser: Browser;
 
   before(async () => {
     h = await createHarness();
-    server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
-    await once(server, 'listening');
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveApp(h.app);
+    origin = server.origin;
     browser = await launchBrowser();
   });
   after(async () => {
@@ -31,21 +27,7 @@ describe('the /docs page in a browser', () => {
     await h?.close();
   });
 
-  /** A page that notes every script error, CSP violation and request to another origin. */
-  async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`error: ${e.message}`));
-    page.on('request', (r) => {
-      const url = r.url();
-      if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.push(`request to ${url}`);
-    });
-    await page.exposeFunction('cspViolation', (what: string) => problems.push(`CSP: ${what}`));
-    await page.addInitScript({
-      content: "document.addEventListener('securitypolicyviolation', (e) => window.cspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));",
-    });
-    return { page, problems };
-  }
+  const watchedPage = () => watched(browser, origin);
 
   it('renders every operation of /openapi.json, loading nothing from elsewhere and breaking no CSP rule', async () => {
     const doc = (await (await h.req('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };

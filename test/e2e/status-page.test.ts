@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { serve, type ServerType } from '@hono/node-server';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { ADMIN_TOKEN, createHarness, type Harness } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser, serveApp, watchedPage } from '../helpers/browser.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
 
 // A status page as a person sees it: 90 days of history made by the real pipeline, the page loaded
@@ -27,13 +24,12 @@ const VIEWS: Array<{ name: string; context: BrowserContextOptions; bars: number 
 
 describe('a status page in a browser', () => {
   let h: Harness;
-  let server: ServerType;
-  let origin: string;
+  let server: Awaited<ReturnType<typeof serveApp>>;
   let browser: Browser;
 
   before(async () => {
     h = await createHarness();
-    const engine = runningEngine(h, { gapMs: 2 * DAY });
+    const engine = runningEngine(h, { gapMs: 2 * DAY, incidents: true });
     try {
       h.clock.set('2026-08-20T00:00:00.000Z');
       const agents: Record<string, string> = {};
@@ -96,9 +92,7 @@ describe('a status page in a browser', () => {
     });
     assert.equal(page.status, 201, await page.text());
 
-    server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
-    await once(server, 'listening');
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveApp(h.app);
     browser = await launchBrowser();
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
   });
@@ -108,26 +102,10 @@ describe('a status page in a browser', () => {
     await h?.close();
   });
 
-  /** A page that notes every script error, CSP violation and request to another origin. */
-  async function watchedPage(context: BrowserContextOptions): Promise<{ page: Page; problems: string[] }> {
-    const page = await (await browser.newContext(context)).newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`error: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('request', (r) => {
-      const url = r.url();
-      if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.push(`request to ${url}`);
-    });
-    page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
-    return { page, problems };
-  }
-
   for (const view of VIEWS) {
     it(`shows components, their bars and the open incidents (${view.name}), loading nothing from elsewhere`, async () => {
-      const { page, problems } = await watchedPage(view.context);
-      const res = await page.goto(`${origin}/status/acme`);
+      const { page, problems } = await watchedPage(browser, server.origin, view.context);
+      const res = await page.goto(`${server.origin}/status/acme`);
       assert.equal(res?.status(), 200);
       if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `status-${view.name}.png`), fullPage: true });
       assert.equal(await page.locator('h1').textContent(), 'Acme Cloud');

@@ -1,11 +1,44 @@
 // A real browser for the engine's pages: Debian's chromium (`apt-get install chromium`), driven by
 // playwright-core, which brings no browser of its own. CHROMIUM_PATH points elsewhere.
 
-import { chromium, type Browser } from 'playwright-core';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** The app on a port of its own on 127.0.0.1, as a browser reaches it. */
+export async function serveApp(app: { fetch: (req: Request) => Response | Promise<Response> }): Promise<{ origin: string; close(): void }> {
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await once(server, 'listening');
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+/**
+ * A page that notes every script error, console error, CSP violation, failed request and request
+ * to another origin than `origin`; a test expects `problems` to stay empty.
+ */
+export async function watchedPage(browser: Browser, origin: string, context: BrowserContextOptions = {}): Promise<{ page: Page; problems: string[] }> {
+  const page = await (await browser.newContext(context)).newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.push(`request to ${url}`);
+  });
+  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+  await page.exposeFunction('cspViolation', (what: string) => problems.push(`CSP: ${what}`));
+  await page.addInitScript({
+    content: "document.addEventListener('securitypolicyviolation', (e) => window.cspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));",
+  });
+  return { page, problems };
 }

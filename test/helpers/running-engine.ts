@@ -18,24 +18,28 @@ export type AgentStatus = 'ok' | 'degraded' | 'failing';
 /**
  * The engine around a harness's app, on its manual clock, moved in steps as large as a test likes:
  * at each step every agent posts a heartbeat through the API, ingest flushes, the leader evaluates,
- * the outbox runs the uptime and incident handlers to the end, and uptime housekeeping closes the
- * hours. Ingest counts a silence longer than `gapMs` as the engine being blind, so steps must be
- * shorter than that unless a test wants such a gap.
+ * the outbox runs the uptime handler (and, with `incidents`, the incident handler) to the end, and
+ * uptime housekeeping closes the hours. Ingest counts a silence longer than `gapMs` as the engine
+ * being blind, so steps must be shorter than that unless a test wants such a gap.
  */
-export function runningEngine(h: Harness, o: { gapMs: number }) {
+export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolean }) {
   const lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
   const leadership = new Leadership(lockSql, testLog);
   const evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: o.gapMs });
   const flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: o.gapMs });
-  const registry = new HandlerRegistry()
-    .on('node.state_changed', 'uptime', uptimeHandler(RETENTION))
-    .on('node.state_changed', 'incidents', handleNodeEvents)
-    .on('node.deleted', 'incidents', handleNodeEvents);
+  const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
+  if (o.incidents) registry.on('node.state_changed', 'incidents', handleNodeEvents).on('node.deleted', 'incidents', handleNodeEvents);
   const dispatcher = new OutboxDispatcher({ sql: h.sql, registry, clock: h.clock, log: testLog, maxAttempts: 3 });
   const upkeep = new UptimeHousekeeping({ sql: h.sql, clock: h.clock, retention: RETENTION });
   /** Node tokens of the agents that report at every step, and what they report; a node missing here is silent. */
   const agents = new Map<string, { token: string; status: AgentStatus }>();
 
+  /** Runs the outbox until nothing is left. */
+  const drain = async () => {
+    while ((await dispatcher.runOnce()) > 0);
+  };
+
+  /** One moment of a running engine: agents report, ingest flushes, the evaluator ticks, the outbox drains, upkeep runs. */
   async function step() {
     for (const a of agents.values()) {
       const res = await h.req('POST', '/v1/heartbeats', { token: a.token, json: { status: a.status } });
@@ -43,12 +47,16 @@ export function runningEngine(h: Harness, o: { gapMs: number }) {
     }
     await flusher.runOnce();
     await evaluator.runOnce();
-    while ((await dispatcher.runOnce()) > 0);
+    await drain();
     await upkeep.runOnce();
   }
 
   return {
     agents,
+    flusher,
+    evaluator,
+    upkeep,
+    drain,
     step,
     /** Lives until `t` in steps of `stepMs`, a step at each stop, the last exactly at `t`. */
     async liveUntil(t: string | number, stepMs: number) {

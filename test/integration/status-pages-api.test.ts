@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
-import type { PageView } from '../../src/statuspages/model.ts';
+import type { ComponentView, DayBar, PageView, StatusPage } from '../../src/statuspages/model.ts';
 import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness } from '../helpers/app.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
@@ -15,27 +15,10 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 type Seconds = Record<keyof StateMs, number>;
-interface UptimeBody {
-  from: string;
-  to: string;
-  uptime_ratio: number | null;
-  up_seconds: number;
-  monitored_seconds: number;
-  seconds: Seconds;
-  buckets: Array<{ start: string; uptime_ratio: number | null; seconds: Seconds }>;
-}
-interface PageBody {
-  id: string;
-  slug: string;
-  title: string;
-  description: string | null;
-  public: boolean;
-  show_nodes: boolean;
-  components: Array<{ name: string; node_ids: string[]; labels: Record<string, string> }>;
-  path: string;
-  created_at: string;
-  updated_at: string;
-}
+/** GET /v1/nodes/{id}/uptime with buckets: the figures a component shows, and its days. */
+type UptimeBody = ComponentView['uptime'] & { buckets: Array<{ start: string } & Pick<DayBar, 'uptime_ratio' | 'seconds'>> };
+/** A status page as the API renders it. */
+type PageBody = Omit<StatusPage, 'created_at' | 'updated_at'> & { path: string; created_at: string; updated_at: string };
 
 const ms = (s: Seconds) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Math.round(v * 1000)]));
 
@@ -46,7 +29,7 @@ describe('status pages', () => {
 
   before(async () => {
     h = await createHarness();
-    engine = runningEngine(h, { gapMs: DAY });
+    engine = runningEngine(h, { gapMs: DAY, incidents: true });
     const make = async (name: string, labels: Record<string, string>) => {
       const n = await h.createNode(name, { labels, heartbeat_interval_seconds: 7200, failures_for_down: 1 });
       return { id: n.id, token: n.token, badge_id: n.badge_id };

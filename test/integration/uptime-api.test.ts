@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createSql, type Sql } from '../../src/db/client.ts';
-import { Evaluator } from '../../src/health/evaluator.ts';
-import { Leadership } from '../../src/health/leader.ts';
-import { IngestFlusher } from '../../src/ingest/flusher.ts';
-import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
-import { HandlerRegistry } from '../../src/outbox/registry.ts';
-import { uptimeHandler } from '../../src/uptime/handlers.ts';
 import { UptimeHousekeeping } from '../../src/uptime/housekeeping.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
 import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, createHarness, expectInvalid, type Harness } from '../helpers/app.ts';
-import { testLog } from '../helpers/log.ts';
 import type { FleetUptime as FleetBody, NodeUptime as UptimeBody } from '../../src/api/shapes.ts';
+import { runningEngine } from '../helpers/running-engine.ts';
 
 // Transitions come from the real pipeline: heartbeats through POST /v1/heartbeats, the ingest
 // flusher, the leader-elected evaluator (maintenance windows created through POST /v1/maintenances,
@@ -55,62 +48,19 @@ function expected(nodeId: string, from: string, to: string, minutes: Partial<Sec
 
 describe('uptime over the API, driven through the real pipeline', () => {
   let h: Harness;
-  let lockSql: Sql;
-  let leadership: Leadership;
-  let evaluator: Evaluator;
-  let flusher: IngestFlusher;
-  let dispatcher: OutboxDispatcher;
-  let upkeep: UptimeHousekeeping;
-  /** Agents that report at every step, by node id; a node missing here is silent. */
-  const agents = new Map<string, { token: string; status: Status }>();
+  let engine: ReturnType<typeof runningEngine>;
 
   before(async () => {
     h = await createHarness();
-    lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
-    leadership = new Leadership(lockSql, testLog);
-    evaluator = new Evaluator({
-      leadership,
-      clock: h.clock,
-      log: testLog,
-      intervalMs: 1000,
-      coverageGapMs: GAP_MS,
-    });
-    flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: GAP_MS });
-    const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
-    dispatcher = new OutboxDispatcher({ sql: h.sql, registry, clock: h.clock, log: testLog, maxAttempts: 3 });
-    upkeep = new UptimeHousekeeping({ sql: h.sql, clock: h.clock, retention: RETENTION });
+    engine = runningEngine(h, { gapMs: GAP_MS });
   });
 
   after(async () => {
-    await leadership.release().catch(() => {});
-    await lockSql.end({ timeout: 1 });
+    await engine.close();
     await h.close();
   });
 
-  const drain = async () => {
-    while ((await dispatcher.runOnce()) > 0);
-  };
-
-  /** One moment of a running engine: agents report, ingest flushes, the evaluator ticks, the outbox drains, upkeep runs. */
-  async function step() {
-    for (const a of agents.values()) {
-      const res = await h.req('POST', '/v1/heartbeats', { token: a.token, json: { status: a.status } });
-      assert.equal(res.status, 202, await res.text());
-    }
-    await flusher.runOnce();
-    await evaluator.runOnce();
-    await drain();
-    await upkeep.runOnce();
-  }
-
-  /** Lives until `t` in steps of `stepMs`, a step at each stop, the last exactly at `t`. */
-  async function liveUntil(t: string, stepMs = 5 * MINUTE) {
-    const end = Date.parse(t);
-    while (h.clock.now().getTime() < end) {
-      h.clock.set(new Date(Math.min(end, h.clock.now().getTime() + stepMs)));
-      await step();
-    }
-  }
+  const liveUntil = (t: string, stepMs = 5 * MINUTE) => engine.liveUntil(t, stepMs);
 
   /** A node that is down 10 minutes after its last heartbeat (agents report every 5 minutes). */
   async function node(name: string, extra: Record<string, unknown> = {}) {
@@ -126,18 +76,18 @@ describe('uptime over the API, driven through the real pipeline', () => {
   }
   const withoutBuckets = ({ buckets: _, ...rest }: UptimeBody) => rest;
 
-  beforeEach(() => agents.clear());
+  beforeEach(() => engine.agents.clear());
 
   it('splits an outage across an hour boundary into both hours, from stored hour rows', async () => {
     h.clock.set('2026-11-22T10:00:00.000Z');
     const n = await node('edge-1');
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step(); // healthy at 10:00
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step(); // healthy at 10:00
     await liveUntil('2026-11-22T10:30:00.000Z'); // the last heartbeat; down at its deadline, 10:40
-    agents.delete(n.id);
+    engine.agents.delete(n.id);
     await liveUntil('2026-11-22T11:10:00.000Z');
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step(); // healthy again at 11:10
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step(); // healthy again at 11:10
     await liveUntil('2026-11-22T12:30:00.000Z');
 
     const from = '2026-11-22T10:00:00.000Z';
@@ -171,14 +121,14 @@ describe('uptime over the API, driven through the real pipeline', () => {
       reason: 'disk swap',
     });
     assert.equal(window.status, 201, await window.text());
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step();
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step();
     await liveUntil('2026-11-23T10:05:00.000Z');
-    agents.set(n.id, { token: n.token, status: 'failing' });
+    engine.agents.set(n.id, { token: n.token, status: 'failing' });
     await liveUntil('2026-11-23T10:10:00.000Z'); // down at 10:10
     await liveUntil('2026-11-23T10:50:00.000Z'); // maintenance 10:20-10:50, and the node still fails after it: down
     await liveUntil('2026-11-23T10:55:00.000Z');
-    agents.set(n.id, { token: n.token, status: 'ok' });
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
     await liveUntil('2026-11-23T11:30:00.000Z'); // healthy from 11:00
 
     const transitions = await h.sql`select to_state, at from node_state_log where node_id = ${n.id} order by state_version`;
@@ -198,8 +148,8 @@ describe('uptime over the API, driven through the real pipeline', () => {
     const n = await node('late-1');
     const silent = await node('silent-1');
     await liveUntil('2026-11-24T10:15:00.000Z');
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step(); // healthy at 10:15
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step(); // healthy at 10:15
     await liveUntil('2026-11-24T10:30:00.000Z');
 
     const to = '2026-11-24T10:30:00.000Z';
@@ -217,10 +167,10 @@ describe('uptime over the API, driven through the real pipeline', () => {
   it('counts the open interval exactly up to the moment of the request', async () => {
     h.clock.set('2026-11-25T10:00:00.000Z');
     const n = await node('open-1');
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step();
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step();
     await liveUntil('2026-11-25T10:30:00.000Z');
-    agents.delete(n.id);
+    engine.agents.delete(n.id);
     await liveUntil('2026-11-25T10:52:30.000Z'); // down since 10:40
     h.clock.set('2026-11-25T10:52:30.501Z');
 
@@ -236,8 +186,8 @@ describe('uptime over the API, driven through the real pipeline', () => {
   it('gives a node recreated under a deleted one’s name a fresh history, and leaves no rows behind', async () => {
     h.clock.set('2026-11-26T10:00:00.000Z');
     const old = await node('phoenix');
-    agents.set(old.id, { token: old.token, status: 'failing' });
-    await step();
+    engine.agents.set(old.id, { token: old.token, status: 'failing' });
+    await engine.step();
     await liveUntil('2026-11-26T13:00:00.000Z'); // three hours down, rolled up
     const counts = async (id: string) => {
       const [row] = await h.sql<{ n: number }[]>`
@@ -250,13 +200,13 @@ describe('uptime over the API, driven through the real pipeline', () => {
 
     const res = await h.req('DELETE', '/v1/nodes/phoenix', { token: ADMIN_TOKEN });
     assert.equal(res.status, 204);
-    agents.clear();
-    await step();
+    engine.agents.clear();
+    await engine.step();
     assert.equal(await counts(old.id), 0);
 
     await liveUntil('2026-11-26T14:00:00.000Z');
     const reborn = await node('phoenix');
-    agents.set(reborn.id, { token: reborn.token, status: 'ok' });
+    engine.agents.set(reborn.id, { token: reborn.token, status: 'ok' });
     await liveUntil('2026-11-26T14:20:00.000Z'); // first heartbeat at 14:05
     const body = await uptime('/v1/nodes/phoenix/uptime?window=24h');
     assert.equal(body.node_id, reborn.id);
@@ -267,8 +217,8 @@ describe('uptime over the API, driven through the real pipeline', () => {
   it('answers a quiet week from its stored days, not from the log', async () => {
     h.clock.set('2026-11-27T06:00:00.000Z');
     const n = await node('quiet-1', { heartbeat_interval_seconds: 86_400 });
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step(); // healthy at 06:00, then a report every 6 h for a week and a bit
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step(); // healthy at 06:00, then a report every 6 h for a week and a bit
     await liveUntil('2026-12-05T08:30:00.000Z', 6 * HOUR);
     await liveUntil('2026-12-05T09:45:00.000Z', 15 * MINUTE);
 
@@ -305,16 +255,16 @@ describe('uptime over the API, driven through the real pipeline', () => {
   it('stays exact while a late transition waits in the outbox, and the handler then rewrites the hours it reaches back into', async () => {
     h.clock.set('2026-12-06T10:00:00.000Z');
     const n = await node('blind-1', { heartbeat_interval_seconds: 3600 });
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step();
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step();
     await liveUntil('2026-12-06T11:00:00.000Z', 30 * MINUTE);
     // Ingest goes dark for 25 h while the evaluator's leader keeps closing hours as if all were
     // well; when ingest returns, the evaluator records the dark time as unknown from 11:00.
-    agents.clear();
+    engine.agents.clear();
     h.clock.set('2026-12-07T12:00:00.000Z');
-    await upkeep.runOnce();
-    await flusher.runOnce();
-    await evaluator.runOnce();
+    await engine.upkeep.runOnce();
+    await engine.flusher.runOnce();
+    await engine.evaluator.runOnce();
     const [event] = await h.sql`select payload from outbox where key = ${n.id}`;
     assert.equal(event!.payload.to, 'unknown');
     assert.equal(event!.payload.at, '2026-12-06T11:00:00.000Z');
@@ -323,7 +273,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
     const path = '/v1/nodes/blind-1/uptime?from=2026-12-06T10:00:00.000Z&to=2026-12-07T12:00:00.000Z';
     assert.deepEqual(await uptime(path), exact, 'before the handler ran');
     assert.deepEqual(await uptime(`${path}&bucket=hour`).then(withoutBuckets), exact);
-    await drain();
+    await engine.drain();
     assert.deepEqual(await uptime(path), exact, 'after the handler ran');
     const [row] = await h.sql<{ healthy_ms: number[]; unknown_ms: number[] }[]>`
       select healthy_ms, unknown_ms from uptime_hourly where node_id = ${n.id} and day = '2026-12-06T00:00:00Z'`;
@@ -333,8 +283,8 @@ describe('uptime over the API, driven through the real pipeline', () => {
   it('keeps answers exact when retention has removed old rows, reading the log there', async () => {
     h.clock.set('2026-12-08T10:00:00.000Z');
     const n = await node('old-1', { heartbeat_interval_seconds: 86_400 });
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step();
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step();
     await liveUntil('2026-12-12T10:00:00.000Z', 6 * HOUR);
     const path = '/v1/nodes/old-1/uptime?from=2026-12-08T09:00:00.000Z&to=2026-12-12T10:00:00.000Z';
     const before = await uptime(path);
@@ -362,11 +312,11 @@ describe('uptime over the API, driven through the real pipeline', () => {
       node('fleet-c', { labels: { team: 'red' } }),
       node('fleet-d', { labels: { team: 'blue' } }),
     ]);
-    for (const x of [a!, b!, d!]) agents.set(x.id, { token: x.token, status: 'ok' });
-    await step(); // a, b and d healthy from 10:00; c never reports
+    for (const x of [a!, b!, d!]) engine.agents.set(x.id, { token: x.token, status: 'ok' });
+    await engine.step(); // a, b and d healthy from 10:00; c never reports
     await liveUntil('2026-12-20T10:30:00.000Z');
-    agents.set(b!.id, { token: b!.token, status: 'failing' });
-    await step(); // b down from 10:30
+    engine.agents.set(b!.id, { token: b!.token, status: 'failing' });
+    await engine.step(); // b down from 10:30
     await liveUntil('2026-12-20T11:00:00.000Z');
 
     const window = 'from=2026-12-20T10:00:00.000Z&to=2026-12-20T11:00:00.000Z';
@@ -407,8 +357,8 @@ describe('uptime over the API, driven through the real pipeline', () => {
   it('counts a log written with microseconds (by SQL, not by the engine) in whole milliseconds', async () => {
     h.clock.set('2026-12-21T10:00:00.000Z');
     const n = await node('micro-1');
-    agents.set(n.id, { token: n.token, status: 'ok' });
-    await step();
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step();
     await liveUntil('2026-12-21T12:00:00.000Z');
     await h.sql`update node_state_log set at = at + interval '0.7 milliseconds' where node_id = ${n.id}`;
     await h.sql`update nodes set created_at = created_at + interval '0.2 milliseconds' where id = ${n.id}`;
@@ -460,7 +410,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
              array[state_version::text, hours_from::text, days_from::text, last_at::text, closed_state, today_ms::text, days_running_ms::text]::text
       from uptime_progress
       order by 1, 2, 3`;
-    await upkeep.runOnce();
+    await engine.upkeep.runOnce();
     const kept = await snapshot();
     assert.ok(kept.length > 0);
     await rebuildUptime(h.sql, { refs: ids }, h.clock.now(), RETENTION);
