@@ -190,7 +190,12 @@ const WORDS: Record<Category, string> = { node_down: 'Outage', node_degraded: 'D
  */
 function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly OpenIncident[]): IncidentView[] {
   const componentsOf = new Map<string, string[]>();
-  members.forEach((list, i) => list.forEach((m) => componentsOf.set(m.id, [...(componentsOf.get(m.id) ?? []), page.components[i]!.name])));
+  members.forEach((list, i) =>
+    list.forEach((m) => {
+      const names = componentsOf.get(m.id) ?? [];
+      if (!names.includes(page.components[i]!.name)) componentsOf.set(m.id, [...names, page.components[i]!.name]);
+    }),
+  );
   const entries = new Map<string, IncidentView>();
   for (const incident of incidents) {
     const components = componentsOf.get(incident.node_id);

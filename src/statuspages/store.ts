@@ -35,7 +35,7 @@ export async function getPublicPage(sql: Queryable, slug: string): Promise<Statu
 export async function listPages(sql: Queryable, after: string | undefined, limit: number): Promise<StatusPage[]> {
   return sql<StatusPage[]>`
     select ${sql(COLUMNS)} from status_pages
-    where true ${after !== undefined ? sql`and slug > ${after}` : sql``}
+    where true ${after !== undefined ? sql`and slug collate "C" > ${after}` : sql``}
     order by slug collate "C"
     limit ${limit}`;
 }

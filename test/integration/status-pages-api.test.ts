@@ -144,6 +144,8 @@ describe('status pages', () => {
     ];
     for (const [json, fields] of cases) await expectInvalid(await create(json), fields);
     await expectError(await send(h.app, 'POST', '/v1/status-pages', { token: ADMIN_TOKEN, body: '{"slug":', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
+    const many = await expectInvalid(await create({ ...good, components: [{ name: 'Many', node_ids: Array.from({ length: 30 }, (_, i) => `nope-${i}`) }] }), Array.from({ length: 20 }, (_, i) => `components.0.node_ids.${i}`));
+    assert.equal(many.details!.length, 20, 'at most 20 details');
     assert.equal(await count(), before);
 
     await expectJson(await create({ ...good, slug: 'taken' }), 201);
@@ -152,6 +154,20 @@ describe('status pages', () => {
     await expectError(await h.req('PATCH', '/v1/status-pages/other', { token: ADMIN_TOKEN, json: { slug: 'taken' } }), 409, 'conflict');
     await expectInvalid(await h.req('PATCH', '/v1/status-pages/other', { token: ADMIN_TOKEN, json: { components: [{ name: 'Bad', node_ids: ['nope'] }] } }), ['components.0.node_ids.0']);
     assert.equal((await api<PageBody>('/v1/status-pages/other')).components[0]!.name, 'Web', 'a refused change changed nothing');
+  });
+
+  it('pages through the list by slug, each page once', async () => {
+    for (const slug of ['pg-b', 'pga', 'pg-a']) await expectJson(await create({ slug, title: slug, components: [{ name: 'W', labels: { tier: 'frontend' } }] }), 201);
+    const seen: string[] = [];
+    for (let cursor: string | null = null, pages = 0; pages < 100; pages++) {
+      const body: { items: PageBody[]; next_cursor: string | null } = await api(`/v1/status-pages?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...body.items.map((p) => p.slug));
+      cursor = body.next_cursor;
+      if (!cursor) break;
+    }
+    assert.deepEqual(seen, [...seen].sort((a, b) => (a < b ? -1 : 1)), 'in byte order');
+    assert.equal(new Set(seen).size, seen.length, 'none twice');
+    for (const slug of ['pg-a', 'pg-b', 'pga']) assert.ok(seen.includes(slug), slug);
   });
 
   it('lets read keys look and write keys change', async () => {

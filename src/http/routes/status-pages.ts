@@ -58,9 +58,12 @@ const render = (p: StatusPage) => ({
   updated_at: p.updated_at.toISOString(),
 });
 
+// As everywhere: a body naming a thousand unknown nodes must not earn a thousand details.
+const MAX_DETAILS = 20;
+
 function refused(err: unknown): unknown {
   if (!(err instanceof StatusPageRefusal)) return err;
-  if (err.kind === 'invalid') return validationFailed(err.problems);
+  if (err.kind === 'invalid') return validationFailed(err.problems.slice(0, MAX_DETAILS));
   if (err.kind === 'conflict') return conflict(err.message);
   return new Refusal('not_found', err.message);
 }
@@ -68,7 +71,7 @@ function refused(err: unknown): unknown {
 /** Each component selects something: node ids, labels or both. */
 function checkComponents(components: v.InferOutput<typeof Components> | undefined): void {
   const problems = componentProblems(components ?? []);
-  if (problems.length) throw validationFailed(problems);
+  if (problems.length) throw validationFailed(problems.slice(0, MAX_DETAILS));
 }
 
 const doc = operationDocs('Status pages');
