@@ -1,11 +1,14 @@
 // What a badge says right now.
 
 import type { Sql } from '../db/client.ts';
+import { notFound } from '../errors.ts';
+import type { NodeRow } from '../nodes/model.ts';
+import { getNode } from '../nodes/store.ts';
 import { fleetUptime } from '../uptime/report.ts';
 import { summarize } from '../uptime/summary.ts';
 import { UPTIME_WINDOWS } from '../uptime/windows.ts';
 import { stateBadge, uptimeBadge, type Badge, type BadgeMetric, type BadgeWindow } from './model.ts';
-import { findBadgeNode } from './store.ts';
+import { findBadgeNode, rotateBadge } from './store.ts';
 
 export interface BadgeQuery {
   metric: BadgeMetric;
@@ -24,4 +27,15 @@ export async function currentBadge(sql: Sql, badgeId: string, q: BadgeQuery, now
   const [row] = await fleetUptime(sql, { nodeId: node.id }, { from: now - UPTIME_WINDOWS[q.window], to: now }, now);
   // Deleted between the two reads: no badge, as if it had been gone before.
   return row && uptimeBadge(summarize(row.ms).uptime_ratio, q.window, q.label);
+}
+
+/**
+ * Draws a new badge id for the node (`ref`: id or name); badges embedded with the old one are gone.
+ * The node as it is now; refused when there is no such node.
+ */
+export async function rotateBadgeId(sql: Sql, ref: string, now: Date): Promise<NodeRow> {
+  const node = await getNode(sql, ref);
+  const rotated = node && (await rotateBadge(sql, node.id, now)) ? await getNode(sql, node.id) : undefined;
+  if (!rotated) throw notFound(`Node "${ref}"`);
+  return rotated;
 }

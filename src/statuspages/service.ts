@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
 import { pageView, pageWindow, StatusPageRefusal, type ComponentSpec, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
-import { componentMembers, deletePage, getPage, getPublicPage, insertPage, openIncidentsOf, updatePage } from './store.ts';
+import { componentMembers, deletePage, getPage, getPublicPage, insertPage, listPages, openIncidentsOf, updatePage } from './store.ts';
 
 /**
  * Node ids or names to ids, per component, in order and without repeats. Every unknown one is a
@@ -69,7 +69,12 @@ export async function readStatusPage(sql: Sql, ref: string): Promise<StatusPage 
   return page && (await withoutDeletedNodes(sql, [page]))[0];
 }
 
-export async function withoutDeletedNodes(sql: Sql, pages: StatusPage[]): Promise<StatusPage[]> {
+/** A page of status pages by slug, after the slug `after`, as `readStatusPage` reads each. */
+export async function listStatusPages(sql: Sql, after: string | undefined, limit: number): Promise<StatusPage[]> {
+  return withoutDeletedNodes(sql, await listPages(sql, after, limit));
+}
+
+async function withoutDeletedNodes(sql: Sql, pages: StatusPage[]): Promise<StatusPage[]> {
   const ids = [...new Set(pages.flatMap((p) => p.components.flatMap((c) => c.node_ids)))];
   const existing = new Set((ids.length ? await findNodeRefs(sql, ids) : []).map((n) => n.id));
   return pages.map((p) => ({ ...p, components: p.components.map((c) => ({ ...c, node_ids: c.node_ids.filter((id) => existing.has(id)) })) }));

@@ -1,12 +1,9 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { BADGE_ID, BADGE_METRICS, BADGE_WINDOWS, badgeJson, badgeSvg, type Badge } from '../../badges/model.ts';
-import { currentBadge } from '../../badges/service.ts';
-import { rotateBadge } from '../../badges/store.ts';
-import { getNode } from '../../nodes/store.ts';
+import { currentBadge, rotateBadgeId } from '../../badges/service.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound } from '../../errors.ts';
 import { errorBody } from '../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { PublicCache } from '../public-cache.ts';
@@ -98,13 +95,9 @@ export function badgeRotationRoutes(deps: AppDeps, rotated: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const ref = c.req.param('id');
-      const node = await getNode(sql, ref);
-      if (!node || !(await rotateBadge(sql, node.id, clock.now()))) throw notFound(`Node "${ref}"`);
+      const node = await rotateBadgeId(sql, c.req.param('id'), clock.now());
       rotated();
-      const after = await getNode(sql, node.id);
-      if (!after) throw notFound(`Node "${ref}"`);
-      return c.json(nodeView(after, clock.now()));
+      return c.json(nodeView(node, clock.now()));
     },
   );
   return app;

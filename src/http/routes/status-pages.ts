@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { componentProblems, SLUG, StatusPageRefusal, type StatusPage } from '../../statuspages/model.ts';
-import { createStatusPage, deleteStatusPage, readStatusPage, updateStatusPage, withoutDeletedNodes } from '../../statuspages/service.ts';
-import { listPages } from '../../statuspages/store.ts';
+import { createStatusPage, deleteStatusPage, listStatusPages, readStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { listOf } from '../../api/shapes.ts';
@@ -119,7 +118,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     async (c) => {
       const q = query(c, ListStatusPages);
       const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
-      const rows = await withoutDeletedNodes(sql, await listPages(sql, after, q.limit + 1));
+      const rows = await listStatusPages(sql, after, q.limit + 1);
       return c.json(page(rows.map(render), q.limit, (p) => p.slug));
     },
   );
