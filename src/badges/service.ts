@@ -3,12 +3,11 @@
 import type { Sql } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import type { NodeRow } from '../nodes/model.ts';
-import { getNode } from '../nodes/store.ts';
+import { findBadgeNode, getNode, rotateBadge } from '../nodes/store.ts';
 import { fleetUptime } from '../uptime/report.ts';
 import { summarize } from '../uptime/summary.ts';
 import { UPTIME_WINDOWS } from '../uptime/windows.ts';
 import { stateBadge, uptimeBadge, type Badge, type BadgeMetric, type BadgeWindow } from './model.ts';
-import { findBadgeNode, rotateBadge } from './store.ts';
 
 export interface BadgeQuery {
   metric: BadgeMetric;

@@ -29,6 +29,9 @@ export interface IncidentRow {
   version: number;
 }
 
+/** An incident that is not resolved yet. */
+export type OpenIncidentRow = IncidentRow & { status: Exclude<IncidentStatus, 'resolved'> };
+
 /** One line of an incident's history: opened, escalated, notified, acknowledged, resolved … */
 export interface TimelineEntry {
   incident_id: string;

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts';
-import type { IncidentFilter, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
+import type { IncidentFilter, IncidentRow, NewIncident, OpenIncidentRow, TimelineEntry } from './model.ts';
 
 /**
  * Opens incidents unless one is already open for the node and category; the partial unique index
@@ -24,6 +24,15 @@ export async function lockOpenIncidents(tx: Queryable, nodeIds: string[]): Promi
   return tx<IncidentRow[]>`
     select * from incidents where node_id = any(${nodeIds}::uuid[]) and status <> 'resolved'
     order by node_id, opened_at for update`;
+}
+
+/**
+ * These nodes' unresolved incidents as they stand, without locking them: for readers (a status
+ * page) that change nothing and must not wait behind the incident handlers.
+ */
+export async function openIncidentsOf(sql: Queryable, nodeIds: readonly string[]): Promise<OpenIncidentRow[]> {
+  if (nodeIds.length === 0) return [];
+  return sql<OpenIncidentRow[]>`select * from incidents where node_id = any(${[...nodeIds]}::uuid[]) and status <> 'resolved'`;
 }
 
 export async function getIncidents(sql: Queryable, ids: string[]): Promise<Map<string, IncidentRow>> {

@@ -87,6 +87,19 @@ export async function setNodeToken(sql: Queryable, id: string, tokenHash: string
   return rows.length > 0;
 }
 
+/** The node a badge id names, with its state; undefined when no node has it. */
+export async function findBadgeNode(sql: Queryable, badgeId: string): Promise<{ id: string; state: State } | undefined> {
+  const [row] = await sql<{ id: string; state: State }[]>`
+    select n.id, h.state from nodes n join node_health h on h.node_id = n.id where n.badge_id = ${badgeId}`;
+  return row;
+}
+
+/** A new random badge id (the column's default, sql/0007_status_pages.sql); false if no such node. */
+export async function rotateBadge(sql: Queryable, id: string, now: Date): Promise<boolean> {
+  const rows = await sql`update nodes set badge_id = default, updated_at = ${now} where id = ${id} returning id`;
+  return rows.length > 0;
+}
+
 /** Deletes a node and (by cascade) its rows; returns what it was, or undefined if there was none. */
 export async function deleteNode(tx: Queryable, id: string): Promise<NodeRef | undefined> {
   const [row] = await tx<NodeRef[]>`delete from nodes where id = ${id} returning id, name`;

@@ -1,8 +1,10 @@
 // Status pages as the public sees them: what a component's state is, what each day's bar says, and
 // what stays hidden. Pure: the page's data come in as arguments, `now` included.
 
+import type { ErrorDetail } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
+import type { OpenIncidentRow } from '../incidents/model.ts';
 import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
 import { combine, type StateMs } from '../uptime/state-time.ts';
 import { summarize, type UptimeSummary } from '../uptime/summary.ts';
@@ -30,20 +32,8 @@ export interface StatusPage {
 
 export type StatusPageInput = Omit<StatusPage, 'id' | 'created_at' | 'updated_at'>;
 
-/** Why a command refused; the HTTP layer turns each kind into its status. */
-export class StatusPageRefusal extends Error {
-  constructor(
-    readonly kind: 'invalid' | 'conflict' | 'not_found',
-    message: string,
-    readonly problems: Array<{ field: string; message: string }> = [],
-  ) {
-    super(message);
-    this.name = 'StatusPageRefusal';
-  }
-}
-
 /** A component must select something: node ids, labels, or both. */
-export function componentProblems(components: ReadonlyArray<Pick<ComponentSpec, 'node_ids' | 'labels'>>): Array<{ field: string; message: string }> {
+export function componentProblems(components: ReadonlyArray<Pick<ComponentSpec, 'node_ids' | 'labels'>>): ErrorDetail[] {
   return components.flatMap((c, i) => {
     if (c.node_ids.length > 0 || Object.keys(c.labels).length > 0) return [];
     const message = 'node_ids or labels must name at least one node or label';
@@ -109,15 +99,8 @@ export interface Member {
   reason: string | null;
 }
 
-export interface OpenIncident {
-  node_id: string;
-  category: Category;
-  severity: Severity;
-  status: 'open' | 'acknowledged';
-  title: string;
-  opened_at: Date;
-  acknowledged_at: Date | null;
-}
+/** What a page shows of an open incident. */
+export type OpenIncident = Pick<OpenIncidentRow, 'node_id' | 'category' | 'severity' | 'status' | 'title' | 'opened_at' | 'acknowledged_at'>;
 
 export interface DayBar {
   date: string;

@@ -2,10 +2,20 @@
 
 import type { Sql, Tx } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
+import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { openIncidentsOf } from '../incidents/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
-import { pageView, pageWindow, StatusPageRefusal, type ComponentSpec, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
-import { componentMembers, deletePage, getPage, getPublicPage, insertPage, listPages, openIncidentsOf, updatePage } from './store.ts';
+import { componentProblems, pageView, pageWindow, type ComponentSpec, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
+import { componentMembers, deletePage, getPage, getPublicPage, insertPage, listPages, updatePage } from './store.ts';
+
+// A body naming a thousand unknown nodes must not earn a thousand details: the first 20 show
+// what is wrong.
+const MAX_DETAILS = 20;
+
+function refuseIfAny(problems: ErrorDetail[]): void {
+  if (problems.length) throw validationFailed(problems.slice(0, MAX_DETAILS));
+}
 
 /**
  * Node ids or names to ids, per component, in order and without repeats. Every unknown one is a
@@ -14,7 +24,7 @@ import { componentMembers, deletePage, getPage, getPublicPage, insertPage, listP
 async function resolveComponents(tx: Tx, components: readonly ComponentSpec[]): Promise<ComponentSpec[]> {
   const refs = [...new Set(components.flatMap((c) => c.node_ids))];
   const found = refs.length ? await findNodeRefs(tx, refs) : [];
-  const problems: Array<{ field: string; message: string }> = [];
+  const problems: ErrorDetail[] = [];
   const resolved = components.map((c, i) => {
     const ids = c.node_ids.map((ref, j) => {
       // An id wins over a name that happens to look like one, as in GET /v1/nodes/{id}.
@@ -24,14 +34,16 @@ async function resolveComponents(tx: Tx, components: readonly ComponentSpec[]): 
     });
     return { ...c, node_ids: [...new Set(ids.filter((id): id is string => id !== undefined))] };
   });
-  if (problems.length) throw new StatusPageRefusal('invalid', 'The request has invalid fields; see details.', problems);
+  refuseIfAny(problems);
   return resolved;
 }
 
 const slugTaken = (err: unknown, slug: string | undefined) =>
-  isUniqueViolation(err) ? new StatusPageRefusal('conflict', `A status page with the slug "${slug}" already exists.`) : err;
+  isUniqueViolation(err) ? conflict(`A status page with the slug "${slug}" already exists.`) : err;
 
+/** A new page; every component must select something, and every node it lists must exist. */
 export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Date): Promise<StatusPage> {
+  refuseIfAny(componentProblems(input.components));
   try {
     return (await sql.begin(async (tx) => insertPage(tx, { ...input, components: await resolveComponents(tx, input.components) }, now))) as StatusPage;
   } catch (err) {
@@ -41,6 +53,7 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
 
 /** `ref` is the page's id or slug. Fields left out keep their value; `components` replaces them all. */
 export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date): Promise<StatusPage> {
+  refuseIfAny(componentProblems(patch.components ?? []));
   try {
     const page = (await sql.begin(async (tx) => {
       const current = await getPage(tx, ref);
@@ -48,7 +61,7 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
       const components = patch.components && (await resolveComponents(tx, patch.components));
       return updatePage(tx, current.id, components ? { ...patch, components } : patch, now);
     })) as StatusPage | undefined;
-    if (!page) throw new StatusPageRefusal('not_found', `Status page "${ref}" was not found.`);
+    if (!page) throw notFound(`Status page "${ref}"`);
     return page;
   } catch (err) {
     throw slugTaken(err, patch.slug);
@@ -57,7 +70,7 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
 
 export async function deleteStatusPage(sql: Sql, ref: string): Promise<void> {
   const page = await getPage(sql, ref);
-  if (!page || !(await deletePage(sql, page.id))) throw new StatusPageRefusal('not_found', `Status page "${ref}" was not found.`);
+  if (!page || !(await deletePage(sql, page.id))) throw notFound(`Status page "${ref}"`);
 }
 
 /**

@@ -1,8 +1,8 @@
-// status_pages, and what a published page reads of nodes, health and incidents.
+// status_pages, and which nodes (with their health) a published page's components hold.
 
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
-import type { ComponentSpec, Member, OpenIncident, StatusPage, StatusPageInput } from './model.ts';
+import type { ComponentSpec, Member, StatusPage, StatusPageInput } from './model.ts';
 
 const COLUMNS = ['id', 'slug', 'title', 'description', 'public', 'show_nodes', 'components', 'created_at', 'updated_at'];
 
@@ -80,12 +80,4 @@ export async function componentMembers(sql: Queryable, components: readonly Comp
     order by m.component, n.name collate "C"`;
   for (const { component, ...member } of rows) out[component]!.push(member);
   return out;
-}
-
-/** The unresolved incidents of these nodes. */
-export async function openIncidentsOf(sql: Queryable, nodeIds: readonly string[]): Promise<OpenIncident[]> {
-  if (nodeIds.length === 0) return [];
-  return sql<OpenIncident[]>`
-    select node_id, category, severity, status, title, opened_at, acknowledged_at from incidents
-    where node_id = any(${[...nodeIds]}::uuid[]) and status <> 'resolved'`;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
-import type { ComponentView, DayBar, PageView, StatusPage } from '../../src/statuspages/model.ts';
+import type { FleetUptime, List, NodeUptime, StatusPage as PageBody } from '../../src/api/shapes.ts';
+import type { PageView } from '../../src/statuspages/model.ts';
 import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness } from '../helpers/app.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
@@ -16,9 +17,7 @@ const DAY = 24 * HOUR;
 
 type Seconds = Record<keyof StateMs, number>;
 /** GET /v1/nodes/{id}/uptime with buckets: the figures a component shows, and its days. */
-type UptimeBody = ComponentView['uptime'] & { buckets: Array<{ start: string } & Pick<DayBar, 'uptime_ratio' | 'seconds'>> };
-/** A status page as the API renders it. */
-type PageBody = Omit<StatusPage, 'created_at' | 'updated_at'> & { path: string; created_at: string; updated_at: string };
+type UptimeBody = Required<NodeUptime>;
 
 const ms = (s: Seconds) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Math.round(v * 1000)]));
 
@@ -111,7 +110,7 @@ describe('status pages', () => {
     assert.equal(changed.show_nodes, true);
     assert.deepEqual(changed.components, created.components, 'fields left out keep their value');
 
-    const listed = await api<{ items: PageBody[]; next_cursor: string | null }>('/v1/status-pages?limit=50');
+    const listed = await api<List<PageBody>>('/v1/status-pages?limit=50');
     assert.ok(listed.items.some((p) => p.id === created.id));
 
     assert.equal((await h.req('DELETE', `/v1/status-pages/${created.id}`, { token: ADMIN_TOKEN })).status, 204);
@@ -160,7 +159,7 @@ describe('status pages', () => {
     for (const slug of ['pg-b', 'pga', 'pg-a']) await expectJson(await create({ slug, title: slug, components: [{ name: 'W', labels: { tier: 'frontend' } }] }), 201);
     const seen: string[] = [];
     for (let cursor: string | null = null, pages = 0; pages < 100; pages++) {
-      const body: { items: PageBody[]; next_cursor: string | null } = await api(`/v1/status-pages?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      const body: List<PageBody> = await api(`/v1/status-pages?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
       seen.push(...body.items.map((p) => p.slug));
       cursor = body.next_cursor;
       if (!cursor) break;
@@ -194,7 +193,7 @@ describe('status pages', () => {
     const window = `from=${apiComponent.uptime.from}&to=${apiComponent.uptime.to}`;
 
     // A one-node component: its figures are the node's over the same window, figure for figure.
-    const node = await api<UptimeBody & { node_id: string }>(`/v1/nodes/api-1/uptime?${window}&bucket=day`);
+    const node = await api<UptimeBody>(`/v1/nodes/api-1/uptime?${window}&bucket=day`);
     const { buckets, node_id: _, ...figures } = node;
     assert.deepEqual(apiComponent.uptime, figures);
     assert.equal(buckets.length, 90);
@@ -204,7 +203,7 @@ describe('status pages', () => {
     );
 
     // A label component: its ratio is the fleet report's over the same label; its days add up its nodes' days.
-    const fleet = await api<{ uptime_ratio: number | null }>(`/v1/uptime?${window}&label=tier:frontend`);
+    const fleet = await api<FleetUptime>(`/v1/uptime?${window}&label=tier:frontend`);
     assert.equal(web.uptime.uptime_ratio, fleet.uptime_ratio);
     assert.ok(fleet.uptime_ratio! < 1, 'the outage counts');
     const perNode = await Promise.all(['web-1', 'web-2'].map((n) => api<UptimeBody>(`/v1/nodes/${n}/uptime?${window}&bucket=day`)));

@@ -5,8 +5,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 // Imports point down (ARCHITECTURE.md, "Rooms"): infrastructure < models < stores < services <
-// adapters (HTTP, outbox handlers, the CLI, metrics) < workers/. alerting/ sits beside the models:
-// it may use them and infrastructure, and only services and what is above them may use it.
+// adapters (HTTP, server-rendered pages, outbox handlers, the CLI, metrics) < workers/. alerting/
+// sits beside the models: it may use them and infrastructure, and only services and what is above
+// them may use it.
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -32,6 +33,7 @@ const PURE = [
   'src/outbox/topics.ts',
   'src/uptime/buckets.ts',
   'src/uptime/intervals.ts',
+  'src/uptime/percent.ts',
   'src/uptime/retention.ts',
   'src/uptime/rollup-plan.ts',
   'src/uptime/state-time.ts',
@@ -44,7 +46,7 @@ function layerOf(file: string): Layer {
   if (file.startsWith('workers/')) return 'worker';
   if (file.startsWith('alerting/')) return 'alerting';
   if (INFRASTRUCTURE.test(file)) return 'infrastructure';
-  if (/^src\/(http|cli)\//.test(file) || file === 'src/metrics.ts' || /^src\/[^/]+\/handlers\.ts$/.test(file)) return 'adapter';
+  if (/^src\/(http|cli|web)\//.test(file) || file === 'src/metrics.ts' || /^src\/[^/]+\/handlers\.ts$/.test(file)) return 'adapter';
   if (/^src\/[^/]+\/model\.ts$/.test(file) || PURE.includes(file)) return 'model';
   if (/^src\/[^/]+\/store(-[^/]+)?\.ts$/.test(file)) return 'store';
   if (/^src\/[^/]+\/[^/]+\.ts$/.test(file)) return 'service';
@@ -60,7 +62,7 @@ function violation(from: Layer, to: Layer): string | undefined {
 
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory() ? sources(join(dir, e.name)) : /\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
   );
 }
 
@@ -72,7 +74,7 @@ function relativeImports(source: string): string[] {
   return [...source.matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!).filter((spec) => spec.startsWith('.'));
 }
 
-/** Every import in src/, workers/ and alerting/ that points up, as "file imports spec (why)". */
+/** Every import in src/, workers/ and alerting/ (.ts and .tsx) that points up, as "file imports spec (why)". */
 function upwardImports(): string[] {
   const problems: string[] = [];
   for (const file of ['src', 'workers', 'alerting'].flatMap(sources)) {
@@ -114,6 +116,7 @@ describe('layers', () => {
     assert.equal(layerOf('src/uptime/store-log.ts'), 'store');
     assert.equal(layerOf('src/nodes/service.ts'), 'service');
     assert.equal(layerOf('src/incidents/handlers.ts'), 'adapter');
+    assert.equal(layerOf('src/web/status-page.tsx'), 'adapter');
     assert.equal(layerOf('src/db/client.ts'), 'infrastructure');
     assert.equal(layerOf('src/health/decide.ts'), 'model');
     assert.equal(violation('store', 'service'), 'points up: store → service');

@@ -30,7 +30,7 @@ interface Kept {
   json?: string;
 }
 
-// shields.io asks endpoint badges for at most this; the contract promises it for both formats.
+// shields.io asks endpoint badges for at most this; README promises it for both formats.
 const BADGE_CACHE_CONTROL = 'public, max-age=30';
 
 /**
