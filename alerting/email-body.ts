@@ -3,7 +3,7 @@
 // from agents and must not be able to inject markup into an operator's inbox.
 
 import type { Notification } from '../src/notifications/model.ts';
-import { digestLines, digestSummary, eventWord, headline, incidentFacts, type EventWord } from './render.ts';
+import { actionButtons, digestLines, digestSummary, eventWord, headline, incidentFacts, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {
   DOWN: '#c0392b',
@@ -15,7 +15,18 @@ const ACCENT: Record<EventWord, string> = {
 
 export function emailText(n: Notification): string {
   const facts = incidentFacts(n).map((fact) => `${fact.label}: ${fact.value}`);
-  return [headline(n), '', n.incident.title, '', ...facts, '', `Incident ${n.incident.id}`, ''].join('\n');
+  const actions = actionButtons(n).map((b) => `${b.label}: ${b.url}`);
+  return [headline(n), '', n.incident.title, '', ...facts, '', ...(actions.length ? [...actions, ''] : []), `Incident ${n.incident.id}`, ''].join('\n');
+}
+
+/** Links as buttons: styled anchors, since mail clients run no scripts and submit no forms. */
+function buttonsHtml(n: Notification): string {
+  const buttons = actionButtons(n).map(
+    (b) =>
+      `<a href="${escapeHtml(b.url)}" style="display:inline-block;margin:0 8px 0 0;padding:8px 16px;border-radius:4px;` +
+      `background:#2471a3;color:#fff;text-decoration:none">${escapeHtml(b.label)}</a>`,
+  );
+  return buttons.length ? `<p style="margin:16px 0 0">${buttons.join('')}</p>\n` : '';
 }
 
 export function emailHtml(n: Notification): string {
@@ -34,7 +45,7 @@ export function emailHtml(n: Notification): string {
 <table cellspacing="0" cellpadding="0">
 ${rows}
 </table>
-<p style="margin:16px 0 0;color:#888;font-size:12px">Incident ${escapeHtml(n.incident.id)} · sent by Lifeline</p>
+${buttonsHtml(n)}<p style="margin:16px 0 0;color:#888;font-size:12px">Incident ${escapeHtml(n.incident.id)} · sent by Lifeline</p>
 </body>
 </html>
 `;

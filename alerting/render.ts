@@ -29,6 +29,15 @@ export function headline(n: Notification): string {
   return `${eventWord(n)}: ${oneLine(n.node.name)} — ${oneLine(n.reason ?? n.incident.title)}`;
 }
 
+/** The message's acknowledge and resolve links as labelled buttons, in that order; none without links. */
+export function actionButtons(n: Notification): Array<{ label: string; url: string }> {
+  const links = n.links ?? {};
+  return [
+    ...(links.acknowledge ? [{ label: 'Acknowledge', url: links.acknowledge }] : []),
+    ...(links.resolve ? [{ label: 'Resolve', url: links.resolve }] : []),
+  ];
+}
+
 /** `[Lifeline] DOWN: db-1 — no heartbeat for 90s` */
 export function subjectLine(n: Notification): string {
   return `[Lifeline] ${headline(n)}`;

@@ -4,7 +4,7 @@
 import type { DigestChannel, SlackConfig } from './channel.ts';
 import type { Notification } from '../src/notifications/model.ts';
 import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
-import { digestLines, digestSummary, headline, incidentFacts, truncate } from './render.ts';
+import { actionButtons, digestLines, digestSummary, headline, incidentFacts, truncate } from './render.ts';
 
 // Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
 const HEADER_MAX = 150;
@@ -39,6 +39,14 @@ function slackDigest(ns: Notification[]) {
 
 function slackMessage(n: Notification) {
   const title = headline(n);
+  // Link buttons: Slack opens the URL in the reader's browser, where the link's page asks before acting.
+  const buttons = actionButtons(n).map((b, i) => ({
+    type: 'button',
+    text: { type: 'plain_text', text: b.label },
+    url: b.url,
+    action_id: `lifeline-${i}`,
+    ...(b.label === 'Acknowledge' ? { style: 'primary' } : {}),
+  }));
   return {
     text: escapeMrkdwn(title),
     blocks: [
@@ -51,6 +59,7 @@ function slackMessage(n: Notification) {
           text: truncate(`*${fact.label}*\n${escapeMrkdwn(fact.value)}`, FIELD_MAX),
         })),
       },
+      ...(buttons.length ? [{ type: 'actions', elements: buttons }] : []),
     ],
   };
 }

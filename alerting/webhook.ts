@@ -49,9 +49,12 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
   };
 }
 
-/** The webhook body: `{"type": "incident.<event>", "timestamp", "data": {"incident", "node"}}`. */
+/**
+ * The webhook body: `{"type": "incident.<event>", "timestamp", "data": {"incident", "node",
+ * "links"?}}`; `links` holds the `acknowledge` and `resolve` URLs when there are any.
+ */
 function webhookPayload(n: Notification) {
-  return { type: `incident.${n.event}`, timestamp: n.occurredAt, data: { incident: n.incident, node: n.node } };
+  return { type: `incident.${n.event}`, timestamp: n.occurredAt, data: { incident: n.incident, node: n.node, ...(n.links ? { links: n.links } : {}) } };
 }
 
 function webhookKey(secret: string): Buffer {

@@ -45,6 +45,10 @@ export interface Config {
   publicRateLimit: number;
   /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
   trustProxyHops: number;
+  /** The engine's address as people reach it (no trailing slash); unset: notifications carry no links. */
+  publicUrl: string | undefined;
+  /** How long an acknowledge or resolve link in a notification acts after the event it announces. */
+  actionLinkTtlHours: number;
 }
 
 /** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
@@ -186,5 +190,7 @@ export function loadConfig(env: Env): Config {
     uptimeDailyRetentionDays,
     publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
+    publicUrl: url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
+    actionLinkTtlHours: integer(env, 'LIFELINE_ACTION_LINK_TTL_HOURS', 168, 1, 8_760),
   };
 }

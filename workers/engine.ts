@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createChannels } from '../alerting/index.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
 import { ensureBootstrapAdmin } from '../src/access/service.ts';
+import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
 import type { Config } from '../src/config.ts';
@@ -126,6 +127,10 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   }
   if (config.roles.has('notifier') && queue) {
     const channels = createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom });
+    if (!config.publicUrl) log.warn('LIFELINE_PUBLIC_URL is not set: notifications carry no acknowledge and resolve links');
+    const links = config.publicUrl
+      ? { publicUrl: config.publicUrl, key: actionLinkKey(secretKey), ttlMs: config.actionLinkTtlHours * 3_600_000 }
+      : undefined;
     const notifier = startNotifier({
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,
@@ -138,6 +143,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       queue,
       digestMs: config.digestIntervalMs,
       backoffBaseMs: config.deliveryBackoffMs,
+      links,
     });
     // In-flight sends finish, then the SMTP pool is released.
     stops.push(async () => {

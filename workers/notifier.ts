@@ -5,7 +5,7 @@ import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import { deliver, RetryLater, WaitingForPage } from '../src/notifications/deliver.ts';
+import { deliver, RetryLater, WaitingForPage, type LinkSigning } from '../src/notifications/deliver.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
 import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notifications/queue.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
@@ -34,6 +34,8 @@ export interface NotifierOptions {
   sweepMs?: number;
   /** How often held storm updates go out as digests (60 s by default). */
   digestMs?: number;
+  /** Acknowledge and resolve links in messages; absent without LIFELINE_PUBLIC_URL. */
+  links?: LinkSigning | undefined;
 }
 
 /** Sends in flight per notifier process by default: deliveries wait on the network, not the CPU. */
@@ -51,6 +53,7 @@ export function startNotifier(o: NotifierOptions) {
     channels: o.channels,
     secretKey: o.secretKey,
     retry,
+    links: o.links,
     ...(o.events ? { events: o.events } : {}),
   };
   const worker = new Worker(

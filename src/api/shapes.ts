@@ -5,6 +5,7 @@ import { STATES, type CheckStatus, type HeartbeatStatus, type State } from '../h
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import { INCIDENT_EVENTS, INCIDENT_STATUSES } from '../incidents/model.ts';
 import { DELIVERY_STATUSES } from '../notifications/model.ts';
+import { WEEKDAYS } from '../oncall/schedule.ts';
 
 // The API's answers, declared once. Each shape is a JSON Schema that carries the TypeScript type of
 // the values it describes: the OpenAPI document publishes the schemas (src/http/openapi-components.ts),
@@ -149,6 +150,21 @@ const incidentFields = {
 };
 const timelineEntry = object({ at: time, kind: str, detail: jsonObject });
 
+const restriction = object({
+  days: array(oneOf(WEEKDAYS)),
+  from: with_(str, { description: 'Local HH:MM' }),
+  to: with_(str, { description: 'Local HH:MM; earlier than `from` runs into the next day, equal means 24 hours' }),
+});
+const layer = object(
+  {
+    name: str,
+    user_ids: with_(array(uuid), { description: 'Who takes turns, in order' }),
+    starts_at: time,
+    rotation: with_(str, { description: 'ISO 8601 duration: P1W, P1D, PT12H, P1M …' }),
+  },
+  { optional: { restrictions: with_(array(restriction), { description: 'When the layer has someone; outside them the layer below shows through' }) } },
+);
+
 const SHAPES = {
   Error: object({
     error: shape<{ code: string; message: string; details?: { field: string; message: string }[] }>({
@@ -178,7 +194,8 @@ const SHAPES = {
   Incident: object({ ...incidentFields, timeline: array(timelineEntry) }),
   Delivery: object({
     id: with_(str, { description: 'Stable across retries; the webhook-id of a webhook delivery' }),
-    channel_id: uuid,
+    channel_id: with_(nullable(uuid), { description: "The channel told; null for a person's email" }),
+    user_id: with_(nullable(uuid), { description: 'The person told (by email, or by this channel of theirs); null for a channel named on the level' }),
     channel_type: str,
     event: oneOf(INCIDENT_EVENTS),
     status: with_(oneOf(DELIVERY_STATUSES), { description: 'failed is retrying; dead gave up' }),
@@ -191,11 +208,36 @@ const SHAPES = {
   EscalationPolicy: object({
     id: uuid,
     name: str,
-    levels: array(object({ after_seconds: int, channel_ids: array(uuid) })),
+    levels: array(object({ after_seconds: int, channel_ids: array(uuid), user_ids: array(uuid), schedule_ids: array(uuid) })),
     repeat: int,
     is_default: bool,
     created_at: time,
     updated_at: time,
+  }),
+  User: object({
+    id: uuid,
+    name: str,
+    email: str,
+    time_zone: with_(str, { description: 'IANA time zone' }),
+    channel_ids: with_(array(uuid), { description: "The user's own channels, besides their email" }),
+    created_at: time,
+    updated_at: time,
+  }),
+  Schedule: object({
+    id: uuid,
+    name: str,
+    time_zone: with_(str, { description: 'IANA time zone the layers are written in' }),
+    layers: with_(array(layer), { description: 'Lowest first: a later layer wins where it has someone' }),
+    created_at: time,
+    updated_at: time,
+  }),
+  Override: object({ id: uuid, schedule_id: uuid, user_id: uuid, starts_at: time, ends_at: time, created_at: time }),
+  OnCall: object({ at: time, user_ids: with_(array(uuid), { description: 'Usually one person; empty when nobody is on call' }) }),
+  Shift: object({
+    user_id: uuid,
+    starts_at: time,
+    ends_at: time,
+    layer: with_(str, { description: 'The layer that puts the user on call, or "override"' }),
   }),
   Maintenance: object({
     id: uuid,
@@ -277,6 +319,11 @@ export type TimelineEntryView = TypeOf<typeof timelineEntry>;
 export type Delivery = Shapes['Delivery'];
 export type Channel = Shapes['Channel'];
 export type EscalationPolicy = Shapes['EscalationPolicy'];
+export type User = Shapes['User'];
+export type Schedule = Shapes['Schedule'];
+export type Override = Shapes['Override'];
+export type OnCall = Shapes['OnCall'];
+export type Shift = Shapes['Shift'];
 export type Maintenance = Shapes['Maintenance'];
 export type DeadEvent = Shapes['DeadEvent'];
 export type NodeUptime = Shapes['NodeUptime'];

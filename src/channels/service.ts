@@ -1,7 +1,9 @@
 import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import type { Sql } from '../db/client.ts';
-import { policiesUsingChannel } from '../oncall/store.ts';
+import { namedBy } from '../oncall/model.ts';
+import { policiesNaming } from '../oncall/store.ts';
+import { usersNamingChannel } from '../oncall/store-users.ts';
 import { conflict, notFound } from '../errors.ts';
 import { channelSecretField, splitSecret, type ChannelPatch, type ChannelRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
@@ -55,18 +57,18 @@ export async function updateChannel(
 }
 
 /**
- * Deletes a channel no escalation policy names. The channel is locked first, so a policy being
- * written that names it either committed before (and is found here) or waits and then finds the
- * channel gone (see store.lockExistingChannels).
+ * Deletes a channel no escalation policy and no user names. The channel is locked first, so a
+ * policy or user being written that names it either committed before (and is found here) or waits
+ * and then finds the channel gone (see store.lockExistingChannels).
  */
 export async function deleteChannel(sql: Sql, id: string): Promise<void> {
   await sql.begin(async (tx) => {
     if (!(await store.lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
-    const users = await policiesUsingChannel(tx, id);
-    if (users.length > 0) {
-      const names = users.map((p) => `"${p.name}" (${p.id})`).join(', ');
-      throw conflict(`The channel is used by escalation ${users.length === 1 ? 'policy' : 'policies'} ${names}; remove it from them first.`);
-    }
+    const by = namedBy([
+      ['escalation policy', 'escalation policies', await policiesNaming(tx, 'channel_ids', id)],
+      ['user', 'users', await usersNamingChannel(tx, id)],
+    ]);
+    if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
     await store.deleteChannel(tx, id);
   });
 }

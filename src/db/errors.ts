@@ -63,3 +63,10 @@ export function isConnectionError(err: unknown): boolean {
   return CONNECTION_CODES.has(code) || SESSION_ENDED_CODES.has(code) || code.startsWith('08');
 }
 export const isUniqueViolation = (err: unknown): boolean => sqlState(err) === '23505';
+
+/** The index or constraint a unique violation hit (`''` when unnamed); undefined for any other error. */
+export function uniqueViolated(err: unknown): string | undefined {
+  if (!isUniqueViolation(err)) return undefined;
+  const name = (err as { constraint_name?: unknown }).constraint_name;
+  return typeof name === 'string' ? name : '';
+}

@@ -9,6 +9,7 @@ import { classifyDbError, sqlState } from '../db/errors.ts';
 import { ApiError, errorBody, renderError } from './errors.ts';
 import { Refusal, validationFailed } from '../errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
+import { actionLinkRoutes } from './routes/action-links.tsx';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
@@ -17,6 +18,8 @@ import { incidentRoutes } from './routes/incidents.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { escalationPolicyRoutes } from './routes/escalation-policies.ts';
 import { maintenanceRoutes } from './routes/maintenances.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+import { userRoutes } from './routes/users.ts';
 import { uptimeRoutes } from './routes/uptime.ts';
 import { statusPageRoutes } from './routes/status-pages.ts';
 import { badgeRotationRoutes } from './routes/badges.ts';
@@ -136,11 +139,15 @@ export function createApp(deps: AppDeps) {
     v1.route('/incidents', incidentRoutes(deps));
     v1.route('/channels', channelRoutes(deps));
     v1.route('/escalation-policies', escalationPolicyRoutes(deps));
+    v1.route('/users', userRoutes(deps));
+    v1.route('/schedules', scheduleRoutes(deps));
     v1.route('/maintenances', maintenanceRoutes(deps));
     v1.route('/', uptimeRoutes(deps));
     v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
     v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
+    // Links from notifications: pages for people, outside the API, with the token as their authority.
+    app.route('/a', actionLinkRoutes(deps));
   }
   return app;
 }

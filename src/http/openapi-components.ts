@@ -52,6 +52,8 @@ export const TAGS = [
   { name: 'Incidents', description: 'Opened by down and degraded nodes, resolved when they recover; acknowledged and resolved by people.' },
   { name: 'Channels', description: 'Where incidents are announced. Secrets go in and never come back out.' },
   { name: 'Escalation policies', description: 'Who is paged for an incident, when, and how often the levels repeat.' },
+  { name: 'Users', description: 'People, reached by email and by their own channels.' },
+  { name: 'Schedules', description: 'Who is on call when: layers of rotations in a time zone, and overrides.' },
   { name: 'Maintenances', description: 'Windows in which nodes are in maintenance: no incident, no page.' },
   { name: 'Uptime', description: 'Time-weighted uptime from the state log, exact to the moment of the request.' },
   { name: 'Status pages', description: 'Public pages of components built from nodes, each with its state, 90-day uptime and daily bars, published at /status/{slug}.' },

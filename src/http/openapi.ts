@@ -54,6 +54,8 @@ export interface Operation {
   access: Access;
   /** What the `{id}` path parameter names, on paths that have one (and so may answer 404). */
   id?: string;
+  /** Path parameters besides `{id}`, by name: what each one names. */
+  pathParams?: Record<string, string>;
   /** The schema the handler parses the query string with. */
   query?: v.GenericSchema;
   /** What the handler checks about a query parameter beyond its schema. */
@@ -89,6 +91,7 @@ function queryParameters(schema: v.GenericSchema, notes: Record<string, string> 
 function parameters(op: Operation): OpenAPIV3_1.ParameterObject[] {
   return [
     ...(op.id ? [{ name: 'id', in: 'path', required: true, description: op.id, schema: { type: 'string' } } as const] : []),
+    ...Object.entries(op.pathParams ?? {}).map(([name, description]) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } }) as const),
     ...(op.query ? queryParameters(op.query, op.queryNotes) : []),
     ...(op.headers ?? []),
   ];
@@ -119,7 +122,7 @@ export const operationDocs =
       summary: op.summary,
       description: [op.description, WHO[op.access]].filter(Boolean).join('\n\n'),
       security: SECURITY[op.access],
-      ...(op.id || op.query || op.headers ? { parameters: parameters(op) } : {}),
+      ...(op.id || op.pathParams || op.query || op.headers ? { parameters: parameters(op) } : {}),
       ...(op.body
         ? {
             requestBody: {

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ApiError } from './errors.ts';
 import { validationFailed, type ErrorDetail } from '../errors.ts';
+import { isTimeZone } from '../local-time.ts';
 
 function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
   return issues.map((issue) => ({ field: v.getDotPath(issue) ?? '(body)', message: issue.message }));
@@ -123,7 +124,7 @@ export function query<S extends v.GenericSchema>(c: Context, schema: S): v.Infer
  * accepts (v.custom, v.rawCheck, v.check and transforms convert to nothing). A metadata action does
  * nothing when parsing; @valibot/to-json-schema copies its keys onto the converted schema.
  */
-const documented = <T>(keywords: Record<string, unknown>) => v.metadata<T, Record<string, unknown>>(keywords);
+export const documented = <T>(keywords: Record<string, unknown>) => v.metadata<T, Record<string, unknown>>(keywords);
 
 // Shared field schemas.
 export const NodeName = v.pipe(
@@ -231,6 +232,24 @@ export const Labels = v.pipe(
   ),
   v.check((l) => Object.keys(l).length <= 64, 'at most 64 labels'),
 );
+
+/** An email address as a channel or a user carries it. */
+export const Email = v.pipe(v.string('must be a string'), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));
+
+/** An IANA time zone name. */
+export const TimeZone = v.pipe(
+  v.string('must be a string'),
+  v.maxLength(64, 'must be at most 64 characters'),
+  v.check(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+);
+
+/** A list of ids of one kind of thing (`channel`, `user`…): at most `max`, none twice. */
+export const idList = (noun: string, max: number) =>
+  v.pipe(
+    v.array(v.pipe(v.string('must be a string'), v.uuid(`must be a ${noun} id`)), `must be an array of ${noun} ids`),
+    v.maxLength(max, `must name at most ${max} ${noun}s`),
+    v.check((ids) => new Set(ids).size === ids.length, `must not name a ${noun} twice`),
+  );
 
 /** A human-facing name (channels, escalation policies): trimmed, 1-128 characters. */
 export const DisplayName = v.pipe(

@@ -8,7 +8,7 @@ export function incidentEvent(
   incident: IncidentRow,
   event: IncidentEvent,
   at: Date,
-  extra: Pick<IncidentChanged, 'by' | 'level' | 'step'> = {},
+  extra: Pick<IncidentChanged, 'by' | 'level' | 'step' | 'recipients'> = {},
 ): NewOutboxEvent<IncidentTopic> {
   return {
     topic: `incident.${event}` as const,
@@ -19,16 +19,17 @@ export function incidentEvent(
 
 /**
  * The durable timer for step `step` of an incident's schedule: an outbox row that becomes
- * available at opening + the step's delay. Keyed by incident, not node, so a pending timer never
- * holds back the node's own events; a restart or failover simply finds it in the table.
+ * available at opening + the step's delay, or at `now` when given (the step before reached nobody,
+ * so this one fires at once). Keyed by incident, not node, so a pending timer never holds back the
+ * node's own events; a restart or failover simply finds it in the table.
  */
-export function escalationTimer(incident: IncidentRow, policy: PolicyRow, step: number): NewOutboxEvent<'incident.escalation_due'> | undefined {
+export function escalationTimer(incident: IncidentRow, policy: PolicyRow, step: number, now?: Date): NewOutboxEvent<'incident.escalation_due'> | undefined {
   const s = escalationSteps(policy.levels, policy.repeat)[step - 1];
   if (!s) return undefined;
   return {
     topic: 'incident.escalation_due',
     key: `incident:${incident.id}`,
     payload: { incident_id: incident.id, step },
-    availableAt: new Date(incident.opened_at.getTime() + s.afterSeconds * 1000),
+    availableAt: now ?? new Date(incident.opened_at.getTime() + s.afterSeconds * 1000),
   };
 }

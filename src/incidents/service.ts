@@ -3,9 +3,12 @@ import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { nodeStates } from '../nodes/store.ts';
 import { escalationSteps } from '../oncall/escalation.ts';
+import { reachesAnyone, type PolicyLevel } from '../oncall/model.ts';
+import { recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes } from '../oncall/store.ts';
+import { userNames } from '../oncall/store-users.ts';
 import { insertOutbox } from '../outbox/store.ts';
-import type { NewOutboxEvent } from '../outbox/topics.ts';
+import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
 import { escalationTimer, incidentEvent } from './events.ts';
 import type { IncidentRow, NewIncident, TimelineEntry } from './model.ts';
@@ -39,6 +42,8 @@ async function resolveWithEvents(tx: Tx, list: Resolve[]): Promise<{ events: New
 export interface Actor {
   by: string;
   expectedVersion?: number | undefined;
+  /** More about who it was, for the timeline entry (a signed link names its recipient). */
+  detail?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -66,7 +71,7 @@ export function acknowledge(sql: Sql, id: string, actor: Actor, now: Date): Prom
   return act(sql, id, actor, async (tx, row) => {
     const acked = await store.acknowledgeIncident(tx, row.id, now, actor.by);
     if (!acked) return;
-    await store.addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by: actor.by } }]);
+    await store.addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by: actor.by, ...actor.detail } }]);
     await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by })], now);
   });
 }
@@ -74,7 +79,7 @@ export function acknowledge(sql: Sql, id: string, actor: Actor, now: Date): Prom
 /** Resolves by hand; every channel that was paged is told. */
 export function resolve(sql: Sql, id: string, actor: Actor & { note?: string | undefined }, now: Date): Promise<IncidentRow> {
   return act(sql, id, actor, async (tx, row) => {
-    const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by: actor.by, detail: actor.note ? { note: actor.note } : {} }]);
+    const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by: actor.by, detail: { ...actor.detail, ...(actor.note ? { note: actor.note } : {}) } }]);
     await store.addTimeline(tx, timeline);
     await insertOutbox(tx, events, now);
   });
@@ -148,15 +153,49 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Pro
   // Per node, a resolve is written before the open it makes way for (outbox order is id order).
   const out: NewOutboxEvent[] = [...resolved.events];
   const timeline: TimelineEntry[] = [...resolved.timeline];
-  for (const incident of opened) {
-    timeline.push({ incident_id: incident.id, at: incident.opened_at, kind: 'opened', detail: { reason: incident.reason, policy_id: incident.policy_id } });
-    out.push(incidentEvent(incident, 'opened', incident.opened_at));
+  const pages = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now);
+  opened.forEach((incident, k) => {
     const policy = policies.get(incident.node_id);
-    const next = policy ? escalationTimer(incident, policy, 1) : undefined;
+    const page = pages[k]!;
+    const detail = { level: 0, step: 0, ...page.detail };
+    timeline.push({ incident_id: incident.id, at: incident.opened_at, kind: 'opened', detail: { reason: incident.reason, policy_id: incident.policy_id, ...detail } });
+    if (!page.reached) {
+      timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? 'nobody on call' : 'no escalation policy' } });
+    }
+    out.push(incidentEvent(incident, 'opened', incident.opened_at, { recipients: page.recipients }));
+    // A first level that reached nobody hands over to the next one at once.
+    const next = policy ? escalationTimer(incident, policy, 1, page.reached ? undefined : now) : undefined;
     if (next) out.push(next);
-  }
+  });
   await store.addTimeline(tx, timeline);
   await insertOutbox(tx, out, now);
+}
+
+/** A level about to page: whom it reaches, whether that is anyone, and how the timeline names them. */
+interface Page {
+  recipients: PageRecipients;
+  reached: boolean;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Whom each level pages as it fires at `now`: its schedules are resolved to who is on call at this
+ * moment (so a failover or a late timer pages whoever is on call when the page goes out, never
+ * whoever was when the timer was armed), and the timeline names each person. Three queries for
+ * the batch.
+ */
+async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, now: Date): Promise<Page[]> {
+  const resolved = await recipientsAt(tx, levels, now);
+  const names = await userNames(tx, [...new Set(resolved.flatMap((r) => r.users.map((u) => u.user_id)))]);
+  return resolved.map((r) => ({
+    recipients: { channel_ids: r.channel_ids, users: r.users },
+    reached: reachesAnyone(r),
+    detail: {
+      channel_ids: r.channel_ids,
+      users: r.users.map((u) => ({ ...u, name: names.get(u.user_id) ?? null })),
+      ...(r.empty_schedule_ids.length ? { empty_schedule_ids: r.empty_schedule_ids } : {}),
+    },
+  }));
 }
 
 /** An escalation timer that came due: step `step` of the incident's schedule. */
@@ -168,17 +207,23 @@ export interface DueStep {
 /**
  * Timers fired: page each step's level if its incident is still open and unacknowledged, then arm
  * the next step. Acknowledging or resolving needs no cancellation: the timer finds the incident
- * no longer open and does nothing. While the node is in maintenance the step passes silently.
- * Set-wise, like the other handlers: a storm's timers come due together.
+ * no longer open and does nothing (an acknowledged one records that escalation stopped there).
+ * While the node is in maintenance the step passes silently. A level that reaches nobody (its
+ * schedules have nobody on call) is recorded and the next step fires at once, so a page is never
+ * dropped silently. Set-wise, like the other handlers: a storm's timers come due together.
  */
 export async function escalate(tx: Tx, fired: DueStep[], now: Date): Promise<void> {
   const incidents = await store.lockIncidents(tx, fired.map((f) => f.incidentId));
+  const timeline: TimelineEntry[] = [];
   const due = fired.flatMap((f) => {
     const incident = incidents.get(f.incidentId);
-    return incident && incident.status === 'open' && incident.escalation_step === f.step - 1 ? [{ ...f, incident }] : [];
+    if (!incident || incident.escalation_step !== f.step - 1) return [];
+    if (incident.status === 'acknowledged') {
+      timeline.push({ incident_id: incident.id, at: now, kind: 'escalation_stopped', detail: { step: f.step, reason: 'acknowledged', by: incident.acknowledged_by } });
+    }
+    return incident.status === 'open' ? [{ ...f, incident }] : [];
   });
   const policies = await getPolicies(tx, [...new Set(due.flatMap((d) => (d.incident.policy_id ? [d.incident.policy_id] : [])))]);
-  const timeline: TimelineEntry[] = [];
   const steps = due.flatMap((d) => {
     const policy = d.incident.policy_id ? policies.get(d.incident.policy_id) : undefined;
     const s = policy ? escalationSteps(policy.levels, policy.repeat)[d.step - 1] : undefined;
@@ -190,18 +235,23 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date): Promise<voi
   });
   const advanced = await store.advanceEscalations(tx, steps.map((s) => ({ id: s.incidentId, step: s.step, level: s.level })));
   const states = await nodeStates(tx, [...new Set(steps.map((s) => s.incident.node_id))]);
+  const paging = steps.filter((s) => advanced.has(s.incidentId) && states.get(s.incident.node_id) !== 'maintenance');
+  const pages = new Map((await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now)).map((p, k) => [paging[k]!.incidentId, p]));
   const out: NewOutboxEvent[] = [];
   for (const s of steps) {
     const row = advanced.get(s.incidentId);
     if (!row) continue;
-    const detail = { level: s.level, step: s.step };
-    if (states.get(row.node_id) === 'maintenance') {
+    const page = pages.get(row.id);
+    const detail = { level: s.level, step: s.step, ...page?.detail };
+    if (!page) {
       timeline.push({ incident_id: row.id, at: now, kind: 'escalation_suppressed', detail: { ...detail, reason: 'maintenance' } });
+    } else if (!page.reached) {
+      timeline.push({ incident_id: row.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: 'nobody on call' } });
     } else {
       timeline.push({ incident_id: row.id, at: now, kind: 'escalated', detail });
-      out.push(incidentEvent(row, 'escalated', now, detail));
+      out.push(incidentEvent(row, 'escalated', now, { level: s.level, step: s.step, recipients: page.recipients }));
     }
-    const next = escalationTimer(row, s.policy, s.step + 1);
+    const next = escalationTimer(row, s.policy, s.step + 1, page && !page.reached ? now : undefined);
     if (next) out.push(next);
   }
   await store.addTimeline(tx, timeline);

@@ -5,14 +5,15 @@ import { DeliveryError } from '../../alerting/errors.ts';
 import type { Clock } from '../clock.ts';
 import type { Events } from '../events.ts';
 import type { Sql } from '../db/client.ts';
-import { revealConfig } from '../channels/service.ts';
-import { getChannelsByIds } from '../channels/store.ts';
-import type { DeliveryRow, Notification } from './model.ts';
-import { earlierPageInFlight, getDelivery, recordAttempts } from './store.ts';
+import { actionLinkUrl, signActionLink, type LinkAction } from '../incidents/action-links.ts';
+import type { IncidentRow } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
-import { nodesLabels } from '../nodes/store.ts';
 import { incidentView } from '../incidents/view.ts';
+import { nodesLabels } from '../nodes/store.ts';
+import { destinationOf } from './destinations.ts';
+import type { ActionLinks, DeliveryRow, Notification } from './model.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';
+import { earlierPageInFlight, getDelivery, recordAttempts } from './store.ts';
 
 /**
  * An answer (acknowledged, resolved) whose page to the same channel is still being retried: the
@@ -48,10 +49,37 @@ export interface DeliverDeps {
   retry: RetrySchedule;
   /** Where each attempt's outcome is announced (`notification.result`). */
   events?: Events;
+  /** Signs acknowledge and resolve links into messages; absent without a public URL: no links. */
+  links?: LinkSigning | undefined;
+}
+
+export interface LinkSigning {
+  /** LIFELINE_PUBLIC_URL, without a trailing slash. */
+  publicUrl: string;
+  /** actionLinkKey(the engine's secret key). */
+  key: Buffer;
+  /** How long a link acts after the event it announces. */
+  ttlMs: number;
+}
+
+/**
+ * The links a message carries, as the recipient: acknowledge while the incident is open and the
+ * message is a page, resolve until it is resolved. Each expires `ttlMs` after the event, so every
+ * retry of a message carries the same links.
+ */
+function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): ActionLinks | undefined {
+  const page = d.event === 'opened' || d.event === 'escalated';
+  const actions: LinkAction[] = [];
+  if (page && incident.status === 'open') actions.push('acknowledge');
+  if (d.event !== 'resolved' && incident.status !== 'resolved') actions.push('resolve');
+  if (actions.length === 0) return undefined;
+  const recipient = d.user_id !== null ? { kind: 'user' as const, id: d.user_id } : { kind: 'channel' as const, id: d.channel_id! };
+  const expiresAt = new Date(d.occurred_at.getTime() + s.ttlMs);
+  return Object.fromEntries(actions.map((action) => [action, actionLinkUrl(s.publicUrl, signActionLink(s.key, { incidentId: incident.id, action, recipient, expiresAt }))]));
 }
 
 /** The message for each ledger row whose incident still exists: two queries however many rows. */
-export async function notificationsFor(sql: Sql, rows: DeliveryRow[]): Promise<Map<string, Notification>> {
+export async function notificationsFor(sql: Sql, rows: DeliveryRow[], links?: LinkSigning): Promise<Map<string, Notification>> {
   const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
   const labels = await nodesLabels(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]);
   const out = new Map<string, Notification>();
@@ -66,10 +94,17 @@ export async function notificationsFor(sql: Sql, rows: DeliveryRow[]): Promise<M
       incident: incidentView(incident),
       // A deleted node's incident still names it; its labels went with it.
       node: { id: incident.node_id, name: incident.node_name, labels: labels.get(incident.node_id) ?? {} },
+      ...(links ? { links: linksFor(links, d, incident) } : {}),
     });
   }
   return out;
 }
+
+/** How the timeline names a recipient: the channel, the person, or both (a person's own channel). */
+export const recipientDetail = (d: Pick<DeliveryRow, 'channel_id' | 'user_id'>) => ({
+  ...(d.channel_id !== null ? { channel_id: d.channel_id } : {}),
+  ...(d.user_id !== null ? { user_id: d.user_id } : {}),
+});
 
 /**
  * One attempt at one ledger row. Sent and dead rows are final and never sent again, whatever
@@ -86,16 +121,16 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   if (!d) throw new UnrecoverableError(`delivery ${id} does not exist`);
   if (d.status === 'sent' || d.status === 'dead') return;
   if ((d.event === 'acknowledged' || d.event === 'resolved') && (await earlierPageInFlight(sql, d))) throw new WaitingForPage();
-  const [channel] = await getChannelsByIds(sql, [d.channel_id]);
-  const notification = channel ? (await notificationsFor(sql, [d])).get(d.id) : undefined;
-  if (!channel || !notification) {
-    await recordAttempts(sql, [id], { status: 'dead', error: channel ? 'incident_deleted' : 'channel_deleted', at: clock.now() });
+  const destination = await destinationOf(sql, d, deps.secretKey);
+  const notification = 'gone' in destination ? undefined : (await notificationsFor(sql, [d], deps.links)).get(d.id);
+  if ('gone' in destination || !notification) {
+    await recordAttempts(sql, [id], { status: 'dead', error: 'gone' in destination ? destination.gone : 'incident_deleted', at: clock.now() });
     deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
     return;
   }
   try {
-    const config = revealConfig(channel, deps.secretKey);
-    await (deps.channels[channel.type] as { send(n: Notification, c: unknown, now: Date): Promise<void> }).send(notification, config, clock.now());
+    const config = destination.open();
+    await (deps.channels[destination.type] as { send(n: Notification, c: unknown, now: Date): Promise<void> }).send(notification, config, clock.now());
   } catch (err) {
     const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), { permanent: false, code: 'internal' });
     const attempt = d.attempts + 1;
@@ -105,7 +140,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
     const delayMs = retryDelayMs(attempt, e, deps.retry);
     await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) });
     await addTimeline(sql, [
-      { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { channel_id: d.channel_id, event: d.event, attempt, error: e.code, final } },
+      { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { ...recipientDetail(d), event: d.event, attempt, error: e.code, final } },
     ]);
     deps.events?.emit('notification.result', d.channel_type, final ? 'dead' : 'failed', 1);
     if (final) throw new UnrecoverableError(error);
@@ -114,7 +149,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   // Nothing between the channel accepting and this write: it is the duplicate window.
   const at = clock.now();
   await recordSent(sql, id, at);
-  await addTimeline(sql, [{ incident_id: d.incident_id, at, kind: 'notified', detail: { channel_id: d.channel_id, channel_type: d.channel_type, event: d.event } }]);
+  await addTimeline(sql, [{ incident_id: d.incident_id, at, kind: 'notified', detail: { ...recipientDetail(d), channel_type: d.channel_type, event: d.event } }]);
   deps.events?.emit('notification.result', d.channel_type, 'sent', 1, (at.getTime() - d.occurred_at.getTime()) / 1000);
 }
 

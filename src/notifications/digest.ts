@@ -1,11 +1,10 @@
 import { DeliveryError } from '../../alerting/errors.ts';
 import type { Queryable } from '../db/client.ts';
-import { revealConfig } from '../channels/service.ts';
-import { getChannelsByIds } from '../channels/store.ts';
 import type { DeliveryRow } from './model.ts';
-import { digestChannels, dueDigest, recordAttempts, tryDigestLock } from './store.ts';
+import { digestDestinations, dueDigest, recordAttempts, tryDigestLock, type DigestDestination } from './store.ts';
 import { addTimeline } from '../incidents/store.ts';
-import { notificationsFor, type DeliverDeps } from './deliver.ts';
+import { destinationOf } from './destinations.ts';
+import { notificationsFor, recipientDetail, type DeliverDeps } from './deliver.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs } from './retry.ts';
 
 // Held updates one pass takes per channel: a 10k-node outage drains in one digest per channel,
@@ -13,8 +12,8 @@ import { DELIVERY_ATTEMPTS, retryDelayMs } from './retry.ts';
 const DIGEST_ROWS = 20_000;
 
 /**
- * One pass of the digest loop: every channel holding storm updates whose digest is due gets one
- * digest covering them. A digest succeeds or fails as a whole and is retried on the same schedule
+ * One pass of the digest loop: every destination (a channel, or a person's mailbox) holding storm
+ * updates whose digest is due gets one digest covering them. A digest succeeds or fails as a whole and is retried on the same schedule
  * as a single delivery (1 s doubling, capped), not once per pass; each row is dead after its own
  * 12 attempts, so an update that joined a failing digest late still gets its full share.
  *
@@ -27,48 +26,49 @@ export async function sendDigests(deps: DeliverDeps): Promise<Date | undefined> 
   const later = (at: Date | undefined) => {
     if (at && (!next || at < next)) next = at;
   };
-  for (const { channel_id, retry_at } of await digestChannels(deps.sql)) {
-    if (retry_at && retry_at > now) later(retry_at);
-    else later(await sendDigest(deps, channel_id, now));
+  for (const d of await digestDestinations(deps.sql)) {
+    if (d.retry_at && d.retry_at > now) later(d.retry_at);
+    else later(await sendDigest(deps, d, now));
   }
   return next;
 }
 
 /**
- * A channel's digest, in its own transaction holding that channel's lock, so two notifiers never
- * send the same digest and one slow channel holds back no other. The rows are marked sent right
- * after the channel accepted and committed before anything else: a crash before that commit sends
- * the digest again (an email digest keeps its Message-ID while it lists the same updates).
+ * A destination's digest, in its own transaction holding that destination's lock, so two notifiers
+ * never send the same digest and one slow destination holds back no other. The rows are marked
+ * sent right after the destination accepted and committed before anything else: a crash before
+ * that commit sends the digest again (an email digest keeps its Message-ID while it lists the same
+ * updates). Digests carry no acknowledge or resolve links: the incidents' own messages do.
  */
-async function sendDigest(deps: DeliverDeps, channelId: string, now: Date): Promise<Date | undefined> {
+async function sendDigest(deps: DeliverDeps, d: DigestDestination, now: Date): Promise<Date | undefined> {
   const { clock } = deps;
   const outcome = await deps.sql.begin(async (tx) => {
-    if (!(await tryDigestLock(tx, channelId))) return undefined;
-    const rows = await dueDigest(tx, channelId, now, DIGEST_ROWS);
+    if (!(await tryDigestLock(tx, d.destination))) return undefined;
+    const rows = await dueDigest(tx, d.destination, now, DIGEST_ROWS);
     if (rows.length === 0) return undefined;
-    const [channel] = await getChannelsByIds(tx, [channelId]);
+    const destination = await destinationOf(tx, d.mailbox ? { channel_id: null, user_id: d.destination } : { channel_id: d.destination, user_id: null }, deps.secretKey);
     const ids = rows.map((r) => r.id);
-    const notifications = channel ? [...(await notificationsFor(deps.sql, rows)).values()] : [];
-    if (!channel || channel.type === 'webhook' || channel.type === 'pagerduty' || notifications.length === 0) {
-      await recordAttempts(tx, ids, { status: 'dead', error: channel ? 'nothing to send' : 'channel_deleted', at: clock.now() });
+    const notifications = 'gone' in destination ? [] : [...(await notificationsFor(deps.sql, rows)).values()];
+    if ('gone' in destination || destination.type === 'webhook' || destination.type === 'pagerduty' || notifications.length === 0) {
+      await recordAttempts(tx, ids, { status: 'dead', error: 'gone' in destination ? destination.gone : 'nothing to send', at: clock.now() });
       deps.events?.emit('notification.result', rows[0]!.channel_type, 'dead', ids.length);
       return undefined;
     }
     try {
-      await deps.channels[channel.type].sendDigest(notifications, revealConfig(channel, deps.secretKey) as never, clock.now());
+      await deps.channels[destination.type].sendDigest(notifications, destination.open() as never, clock.now());
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError(String(err), { permanent: false, code: 'internal' });
-      return { failed: await recordDigestFailure(deps, tx, channel.type, rows, e) };
+      return { failed: await recordDigestFailure(deps, tx, destination.type, rows, e) };
     }
     const at = clock.now();
     await recordAttempts(tx, ids, { status: 'sent', error: null, at });
-    return { sent: { rows, at, type: channel.type } };
+    return { sent: { rows, at, type: destination.type } };
   });
   if (outcome?.sent) {
     const { rows, at, type } = outcome.sent;
     await addTimeline(
       deps.sql,
-      rows.map((r) => ({ incident_id: r.incident_id, at, kind: 'notified', detail: { channel_id: channelId, channel_type: type, event: r.event, digest: true } })),
+      rows.map((r) => ({ incident_id: r.incident_id, at, kind: 'notified', detail: { ...recipientDetail(r), channel_type: type, event: r.event, digest: true } })),
     );
     deps.events?.emit('notification.result', type, 'sent', rows.length);
   }

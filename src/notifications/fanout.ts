@@ -2,33 +2,39 @@ import { getChannelsByIds } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
 import type { IncidentEvent, TimelineEntry } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
+import { reachesAnyone, type Contacts } from '../oncall/model.ts';
+import type { PageRecipients } from '../outbox/topics.ts';
 import { getPolicies } from '../oncall/store.ts';
-import type { NewDelivery, Recipient } from './model.ts';
-import { insertDeliveries, lockStormCounters, recentDeliveryCounts, toldChannels } from './store.ts';
+import { contactsOf } from '../oncall/store-users.ts';
+import { destinationKey, type NewDelivery, type Recipient } from './model.ts';
+import { insertDeliveries, lockStormCounters, recentDeliveryCounts, toldRecipients } from './store.ts';
 
 /** Channels read by people; machines (webhook, PagerDuty) need every event with its own id. */
 const DIGESTED_TYPES = new Set(['email', 'slack']);
 const STORM_WINDOW_MS = 60_000;
 
+const destination = (d: NewDelivery) => destinationKey({ channel_id: d.channelId, user_id: d.userId ?? null });
+
 /**
- * Storm rule: once a person-read channel has been sent `threshold` updates within the last
- * minute, further updates to it are held for its digest (one message listing them all, sent by the
- * notifier every digest interval) instead of one message each. Rows are still written per update,
- * so the ledger, the pairing of resolves and the deliveries API stay exact.
+ * Storm rule: once a person-read destination (an email or Slack channel, a person's mailbox) has
+ * been sent `threshold` updates within the last minute, further updates to it are held for its
+ * digest (one message listing them all, sent by the notifier every digest interval) instead of one
+ * message each. Rows are still written per update, so the ledger, the pairing of resolves and the
+ * deliveries API stay exact.
  */
 async function markStorms(tx: Tx, deliveries: NewDelivery[], now: Date, threshold: number): Promise<void> {
-  const human = [...new Set(deliveries.filter((d) => DIGESTED_TYPES.has(d.channelType)).map((d) => d.channelId))];
+  const human = [...new Set(deliveries.filter((d) => DIGESTED_TYPES.has(d.channelType)).map(destination))];
   await lockStormCounters(tx, human);
   const recent = await recentDeliveryCounts(tx, human, new Date(now.getTime() - STORM_WINDOW_MS));
   for (const d of deliveries) {
     if (!DIGESTED_TYPES.has(d.channelType)) continue;
-    const seen = recent.get(d.channelId) ?? 0;
+    const seen = recent.get(destination(d)) ?? 0;
     d.digest = seen >= threshold;
-    recent.set(d.channelId, seen + 1);
+    recent.set(destination(d), seen + 1);
   }
 }
 
-/** Something that happened to an incident, which the channels concerned are to be told. */
+/** Something that happened to an incident, which the channels and people concerned are to be told. */
 export interface IncidentNews {
   incidentId: string;
   event: IncidentEvent;
@@ -37,39 +43,83 @@ export interface IncidentNews {
   /** Escalations: the schedule step and the level it pages. */
   step?: number | undefined;
   level?: number | undefined;
+  /** Pages: whom the level reached when it fired. Absent in events written before people existed: the level's channels. */
+  recipients?: PageRecipients | undefined;
 }
 
 const isAnswer = (n: IncidentNews) => n.event === 'acknowledged' || n.event === 'resolved';
 
 /**
- * Turns incident news into ledger rows, one per (event, channel), in the caller's transaction, and
- * returns the ids of the rows to send on their own. A redelivered event inserts nothing new. A
- * page goes to its escalation level's channels; an answer (acknowledged, resolved) goes to the
- * channels the ledger itself says were paged, so it reaches every one of them whatever happened
- * to the policy since.
+ * The ledger's recipients for a page: each channel, then each person's email and own channels, in
+ * that order. A destination reached twice (a person's channel also named on the level, a person
+ * named twice) is told once, under its first mention. Channels and people deleted since the level
+ * fired are left out.
+ */
+function pageRecipients(page: PageRecipients, channelTypes: ReadonlyMap<string, string>, people: ReadonlyMap<string, Contacts>): Recipient[] {
+  const out: Recipient[] = [];
+  const seen = new Set<string>();
+  const add = (r: Recipient) => {
+    const key = destinationKey(r);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(r);
+  };
+  for (const id of page.channel_ids) {
+    const type = channelTypes.get(id);
+    if (type !== undefined) add({ channel_id: id, user_id: null, channel_type: type });
+  }
+  for (const { user_id } of page.users) {
+    const person = people.get(user_id);
+    if (!person) continue;
+    add({ channel_id: null, user_id, channel_type: 'email' });
+    for (const ch of person.channels) add({ channel_id: ch.id, user_id, channel_type: ch.type });
+  }
+  return out;
+}
+
+/**
+ * Turns incident news into ledger rows, one per (event, recipient), in the caller's transaction,
+ * and returns the ids of the rows to send on their own. A redelivered event inserts nothing new. A
+ * page goes to whom its level reached when it fired; an answer (acknowledged, resolved) goes to
+ * the channels and people the ledger itself says were paged, so it reaches every one of them
+ * whatever happened to the policy or the schedules since.
  */
 export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number): Promise<string[]> {
-  // Set-wise: incidents, their policies, their paged channels and the channels' types in four
-  // queries per batch (a 10k-node outage would otherwise cost three queries per event).
+  // Set-wise: incidents, paged recipients, policies (for old events), channels and people in at
+  // most five queries per batch (a 10k-node outage would otherwise cost several queries per event).
   const incidents = await getIncidents(tx, [...new Set(news.map((n) => n.incidentId))]);
-  const told = await toldChannels(tx, news.filter(isAnswer).map((n) => n.incidentId));
-  const policies = await getPolicies(tx, [...new Set([...incidents.values()].flatMap((i) => (i.policy_id ? [i.policy_id] : [])))]);
-  const levelChannels = (n: IncidentNews) => policies.get(incidents.get(n.incidentId)?.policy_id ?? '')?.levels[n.level ?? 0]?.channel_ids ?? [];
-  const channels = new Map((await getChannelsByIds(tx, [...new Set(news.filter((n) => !isAnswer(n)).flatMap(levelChannels))])).map((c) => [c.id, c.type]));
+  const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));
+  const legacy = news.filter((n) => !isAnswer(n) && n.recipients === undefined);
+  const policies = await getPolicies(tx, [...new Set(legacy.flatMap((n) => incidents.get(n.incidentId)?.policy_id ?? []))]);
+  const pageOf = (n: IncidentNews): PageRecipients =>
+    n.recipients ?? { channel_ids: policies.get(incidents.get(n.incidentId)?.policy_id ?? '')?.levels[n.level ?? 0]?.channel_ids ?? [], users: [] };
+  const pages = news.filter((n) => !isAnswer(n)).map(pageOf);
+  const channelTypes = new Map((await getChannelsByIds(tx, [...new Set(pages.flatMap((p) => p.channel_ids))])).map((c) => [c.id, c.type]));
+  const people = await contactsOf(tx, [...new Set(pages.flatMap((p) => p.users.map((u) => u.user_id)))]);
+
   const deliveries: NewDelivery[] = [];
   const timeline: TimelineEntry[] = [];
   for (const n of news) {
     const incident = incidents.get(n.incidentId);
     if (!incident) continue;
     const eventKey = n.event === 'escalated' ? `escalated-${n.step}` : n.event;
-    const to: Recipient[] = isAnswer(n)
-      ? (told.get(incident.id) ?? [])
-      : levelChannels(n).flatMap((id) => (channels.has(id) ? [{ channel_id: id, channel_type: channels.get(id)! }] : []));
-    if (to.length === 0 && !isAnswer(n)) {
-      timeline.push({ incident_id: incident.id, at: now, kind: 'not_notified', detail: { event: n.event, reason: 'no channel on this escalation level' } });
+    const page = isAnswer(n) ? undefined : pageOf(n);
+    const to = page ? pageRecipients(page, channelTypes, people) : (told.get(incident.id) ?? []);
+    // A level that reached nobody when it fired is on the timeline already (the escalation says so).
+    if (page && to.length === 0 && (n.recipients === undefined || reachesAnyone(n.recipients))) {
+      const reason = n.recipients ? 'every channel and person on this level was deleted' : 'no channel on this escalation level';
+      timeline.push({ incident_id: incident.id, at: now, kind: 'not_notified', detail: { event: n.event, reason } });
     }
-    for (const c of to) {
-      deliveries.push({ incidentId: incident.id, event: n.event, eventKey, channelId: c.channel_id, channelType: c.channel_type, occurredAt: n.at });
+    for (const r of to) {
+      deliveries.push({
+        incidentId: incident.id,
+        event: n.event,
+        eventKey,
+        channelId: r.channel_id,
+        userId: r.user_id,
+        channelType: r.channel_type,
+        occurredAt: n.at,
+      });
     }
   }
   await markStorms(tx, deliveries, now, stormThreshold);

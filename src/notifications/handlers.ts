@@ -10,7 +10,14 @@ import type { DeliveryQueue } from './queue.ts';
  */
 export function fanoutHandler(queue: DeliveryQueue, log: Logger, stormThreshold: number): OutboxHandler<IncidentTopic> {
   return async (events, { tx, now, afterCommit }) => {
-    const news = events.map(({ payload: p }) => ({ incidentId: p.incident_id, event: p.event, at: new Date(p.at), step: p.step, level: p.level }));
+    const news = events.map(({ payload: p }) => ({
+      incidentId: p.incident_id,
+      event: p.event,
+      at: new Date(p.at),
+      step: p.step,
+      level: p.level,
+      recipients: p.recipients,
+    }));
     const ids = await fanOut(tx, news, now, stormThreshold);
     afterCommit(async () => {
       try {

@@ -2,7 +2,8 @@ import type { IncidentView } from '../api/shapes.ts';
 import type { IncidentEvent } from '../incidents/model.ts';
 
 // Who is told what about an incident, and did it arrive: one delivery per (incident event,
-// channel), recorded in a ledger. How one message is sent over a channel is alerting/'s business.
+// recipient), recorded in a ledger. A recipient is a channel named on a level, a person's email, or
+// one of a person's own channels. How one message is sent over a channel is alerting/'s business.
 
 /** A node as a notification names it. */
 export interface NotifiedNode {
@@ -22,6 +23,16 @@ export interface Notification {
   reason: string | null;
   incident: IncidentView;
   node: NotifiedNode;
+  /**
+   * Signed links that acknowledge or resolve the incident as the recipient, when the engine knows
+   * its public address: both for a page, resolve only once acknowledged, none for a resolve.
+   */
+  links?: ActionLinks;
+}
+
+export interface ActionLinks {
+  acknowledge?: string;
+  resolve?: string;
 }
 
 export const DELIVERY_STATUSES = ['pending', 'sent', 'failed', 'dead'] as const;
@@ -32,7 +43,10 @@ export interface DeliveryRow {
   incident_id: string;
   event: IncidentEvent;
   event_key: string;
-  channel_id: string;
+  /** Null for a person's email. */
+  channel_id: string | null;
+  /** The person told; null for a channel named on the level. */
+  user_id: string | null;
   channel_type: string;
   status: DeliveryStatus;
   digest: boolean;
@@ -50,22 +64,38 @@ export interface NewDelivery {
   incidentId: string;
   event: IncidentEvent;
   eventKey: string;
-  channelId: string;
+  /** Null for a person's email. */
+  channelId: string | null;
+  /** The person told; absent for a channel named on the level. */
+  userId?: string | null | undefined;
   channelType: string;
   occurredAt: Date;
-  /** Held for the channel's storm digest instead of being sent alone. */
+  /** Held for the destination's storm digest instead of being sent alone. */
   digest?: boolean;
 }
 
-/** The ledger key, also the BullMQ job id and the webhook-id: stable across every retry. */
-export function deliveryId(incidentId: string, eventKey: string, channelId: string): string {
-  return `${incidentId}.${eventKey}.${channelId}`;
-}
-
+/**
+ * Who a delivery goes to: a channel named on a level (no user), a person's email (no channel), or
+ * one of a person's own channels (both).
+ */
 export interface Recipient {
-  channel_id: string;
+  channel_id: string | null;
+  user_id: string | null;
   channel_type: string;
 }
+
+/**
+ * The ledger key, also the BullMQ job id and the webhook-id: stable across every retry.
+ * `<incident>.<event_key>.<channel>` for a channel on the level, `<incident>.<event_key>.<user>.email`
+ * and `<incident>.<event_key>.<user>.<channel>` for a person (BullMQ ids may not hold ':').
+ */
+export function deliveryId(incidentId: string, eventKey: string, channelId: string | null, userId: string | null = null): string {
+  const to = userId === null ? channelId : `${userId}.${channelId ?? 'email'}`;
+  return `${incidentId}.${eventKey}.${to}`;
+}
+
+/** Where a message lands, for storm counting and digests: its channel, or the person's mailbox. */
+export const destinationKey = (r: Pick<Recipient, 'channel_id' | 'user_id'>): string => (r.channel_id ?? r.user_id)!;
 
 /** A delivery to (re-)add to the queue, and when its next attempt is due. */
 export type QueuedDelivery = Pick<DeliveryRow, 'id' | 'next_attempt_at'>;

@@ -9,75 +9,84 @@ import { deliveryId, type DeliveryRow, type NewDelivery, type QueuedDelivery, ty
 export async function insertDeliveries(tx: Queryable, ds: NewDelivery[], now: Date): Promise<string[]> {
   if (ds.length === 0) return [];
   const rows = await tx<{ id: string; digest: boolean }[]>`
-    insert into deliveries (id, incident_id, event, event_key, channel_id, channel_type, status, digest, occurred_at, created_at)
-    select id, incident_id, event, event_key, channel_id, channel_type, 'pending', digest, occurred_at, ${now}
-    from unnest(${ds.map((d) => deliveryId(d.incidentId, d.eventKey, d.channelId))}::text[],
+    insert into deliveries (id, incident_id, event, event_key, channel_id, user_id, channel_type, status, digest, occurred_at, created_at)
+    select id, incident_id, event, event_key, channel_id, user_id, channel_type, 'pending', digest, occurred_at, ${now}
+    from unnest(${ds.map((d) => deliveryId(d.incidentId, d.eventKey, d.channelId, d.userId ?? null))}::text[],
                 ${ds.map((d) => d.incidentId)}::uuid[], ${ds.map((d) => d.event)}::text[], ${ds.map((d) => d.eventKey)}::text[],
-                ${ds.map((d) => d.channelId)}::uuid[], ${ds.map((d) => d.channelType)}::text[],
+                ${ds.map((d) => d.channelId)}::uuid[], ${ds.map((d) => d.userId ?? null)}::uuid[], ${ds.map((d) => d.channelType)}::text[],
                 ${tx.array(ds.map((d) => d.digest === true))}::bool[], ${ds.map((d) => d.occurredAt.toISOString())}::timestamptz[])
-         as d(id, incident_id, event, event_key, channel_id, channel_type, digest, occurred_at)
+         as d(id, incident_id, event, event_key, channel_id, user_id, channel_type, digest, occurred_at)
     on conflict do nothing
     returning id, digest`;
   return rows.filter((r) => !r.digest).map((r) => r.id);
 }
 
+// A destination (destinationKey) is a channel id, or the id of a person whose mailbox it is: the
+// expression coalesce(channel_id, user_id), which the storm and digest indexes cover.
+
 /**
- * Serialises storm counting per channel until the caller commits, so two workers fanning out at
- * once both see each other's rows and the threshold holds across workers. Sorted, so two
- * transactions taking several channels cannot deadlock.
+ * Serialises storm counting per destination until the caller commits, so two workers fanning out
+ * at once both see each other's rows and the threshold holds across workers. Sorted, so two
+ * transactions taking several destinations cannot deadlock.
  */
-export async function lockStormCounters(tx: Queryable, channelIds: string[]): Promise<void> {
-  if (channelIds.length === 0) return;
+export async function lockStormCounters(tx: Queryable, destinations: string[]): Promise<void> {
+  if (destinations.length === 0) return;
   await tx`
     select pg_advisory_xact_lock(${STORM_LOCK_CLASS}, hashtext(id))
-    from unnest(${[...channelIds].sort()}::text[]) as id order by id`;
+    from unnest(${[...destinations].sort()}::text[]) as id order by id`;
 }
 
-/** Deliveries created for each of these channels since `since` (the storm detector's window). */
-export async function recentDeliveryCounts(tx: Queryable, channelIds: string[], since: Date): Promise<Map<string, number>> {
-  if (channelIds.length === 0) return new Map();
-  const rows = await tx<{ channel_id: string; n: number }[]>`
-    select channel_id, count(*)::int as n from deliveries
-    where channel_id = any(${channelIds}::uuid[]) and created_at > ${since}
-    group by channel_id`;
-  return new Map(rows.map((r) => [r.channel_id, r.n]));
+/** Deliveries created for each of these destinations since `since` (the storm detector's window). */
+export async function recentDeliveryCounts(tx: Queryable, destinations: string[], since: Date): Promise<Map<string, number>> {
+  if (destinations.length === 0) return new Map();
+  const rows = await tx<{ destination: string; n: number }[]>`
+    select coalesce(channel_id, user_id) as destination, count(*)::int as n from deliveries
+    where coalesce(channel_id, user_id) = any(${destinations}::uuid[]) and created_at > ${since}
+    group by 1`;
+  return new Map(rows.map((r) => [r.destination, r.n]));
 }
 
-/** Only one notifier at a time sends a channel's digest; the lock ends with the transaction. */
-export async function tryDigestLock(tx: Queryable, channelId: string): Promise<boolean> {
-  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${DIGEST_LOCK_CLASS}, hashtext(${channelId})) as ok`;
+/** Only one notifier at a time sends a destination's digest; the lock ends with the transaction. */
+export async function tryDigestLock(tx: Queryable, destination: string): Promise<boolean> {
+  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${DIGEST_LOCK_CLASS}, hashtext(${destination})) as ok`;
   return row?.ok === true;
 }
 
-/**
- * Channels with held storm updates, and for each the time its digest may be retried: null when none
- * of its rows is waiting for a retry (the digest goes out on the next pass).
- */
-export async function digestChannels(sql: Queryable): Promise<{ channel_id: string; retry_at: Date | null }[]> {
-  return sql<{ channel_id: string; retry_at: Date | null }[]>`
-    select channel_id, max(next_attempt_at) as retry_at from deliveries
+/** A destination with held storm updates: a channel, or (`mailbox`) a person's email. */
+export interface DigestDestination {
+  destination: string;
+  mailbox: boolean;
+  /** When its digest may be retried: null when none of its rows waits for a retry (it goes out on the next pass). */
+  retry_at: Date | null;
+}
+
+export async function digestDestinations(sql: Queryable): Promise<DigestDestination[]> {
+  return sql<DigestDestination[]>`
+    select coalesce(channel_id, user_id)::text as destination, bool_or(channel_id is null) as mailbox, max(next_attempt_at) as retry_at
+    from deliveries
     where digest and status in ('pending', 'failed')
-    group by channel_id`;
+    group by 1`;
 }
 
 /**
- * A channel's held updates, oldest first (at most `limit`), when its digest is due at `now`; none
- * while a failed digest of it waits for its retry (checked again under the channel's lock, since
- * another notifier may have just tried). An acknowledgement or resolve whose page went out alone
- * and is still being retried stays held for a later digest, as it would wait behind its page if it
- * were sent alone: no RESOLVED mail before its DOWN.
+ * A destination's held updates, oldest first (at most `limit`), when its digest is due at `now`;
+ * none while a failed digest of it waits for its retry (checked again under the destination's
+ * lock, since another notifier may have just tried). An acknowledgement or resolve whose page went
+ * out alone and is still being retried stays held for a later digest, as it would wait behind its
+ * page if it were sent alone: no RESOLVED mail before its DOWN.
  */
-export async function dueDigest(tx: Queryable, channelId: string, now: Date, limit: number): Promise<DeliveryRow[]> {
+export async function dueDigest(tx: Queryable, destination: string, now: Date, limit: number): Promise<DeliveryRow[]> {
   return tx<DeliveryRow[]>`
     select * from deliveries d
-    where d.channel_id = ${channelId} and d.digest and d.status in ('pending', 'failed')
+    where coalesce(d.channel_id, d.user_id) = ${destination}::uuid and d.digest and d.status in ('pending', 'failed')
       and not exists (
         select 1 from deliveries
-        where channel_id = ${channelId} and digest and status = 'failed' and next_attempt_at > ${now}
+        where coalesce(channel_id, user_id) = ${destination}::uuid and digest and status = 'failed' and next_attempt_at > ${now}
       )
       and not (d.event in ('acknowledged', 'resolved') and exists (
         select 1 from deliveries page
-        where page.incident_id = d.incident_id and page.channel_id = d.channel_id and page.event in ('opened', 'escalated')
+        where page.incident_id = d.incident_id and page.channel_id is not distinct from d.channel_id
+          and page.user_id is not distinct from d.user_id and page.event in ('opened', 'escalated')
           and not page.digest and page.status in ('pending', 'failed') and page.created_at <= d.created_at
       ))
     order by d.created_at, d.id limit ${limit}`;
@@ -103,11 +112,11 @@ export async function recordAttempts(
     where id = any(${ids}::text[]) and status not in ('sent', 'dead')`;
 }
 
-/** Channels paged (or being paged) for each incident: the ones its resolve must reach. */
-export async function toldChannels(tx: Queryable, incidentIds: string[]): Promise<Map<string, Recipient[]>> {
+/** Channels and people paged (or being paged) for each incident: whom its resolve must reach. */
+export async function toldRecipients(tx: Queryable, incidentIds: string[]): Promise<Map<string, Recipient[]>> {
   if (incidentIds.length === 0) return new Map();
   const rows = await tx<(Recipient & { incident_id: string })[]>`
-    select distinct incident_id, channel_id, channel_type from deliveries
+    select distinct incident_id, channel_id, user_id, channel_type from deliveries
     where incident_id = any(${incidentIds}::uuid[]) and event in ('opened', 'escalated')`;
   const out = new Map<string, Recipient[]>();
   for (const { incident_id, ...r } of rows) {
@@ -154,14 +163,15 @@ export async function getDelivery(sql: Queryable, id: string): Promise<DeliveryR
 }
 
 /**
- * Whether an earlier page (opened/escalated) to the same channel is still in flight: a resolve or
+ * Whether an earlier page (opened/escalated) to the same recipient is still in flight: a resolve or
  * acknowledgement must not overtake the page it answers.
  */
 export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promise<boolean> {
   const [row] = await sql<{ waiting: boolean }[]>`
     select exists (
       select 1 from deliveries
-      where incident_id = ${d.incident_id} and channel_id = ${d.channel_id} and event in ('opened', 'escalated')
+      where incident_id = ${d.incident_id} and channel_id is not distinct from ${d.channel_id}::uuid
+        and user_id is not distinct from ${d.user_id}::uuid and event in ('opened', 'escalated')
         and status in ('pending', 'failed') and created_at <= ${d.created_at} and id <> ${d.id}
     ) as waiting`;
   return row?.waiting === true;

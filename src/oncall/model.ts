@@ -1,9 +1,16 @@
-// Who is paged for an incident, and when: escalation policies. (Users and schedules will join
-// them here; the pure rules of a schedule are in schedule.ts, of escalation timing in escalation.ts.)
+// Who is paged for an incident, and when: escalation policies, the people they name and the
+// on-call schedules that say who those people are at a given moment. The pure rules of a
+// schedule are in schedule.ts, of escalation timing in escalation.ts.
 
+import { onCallAt, type Layer, type Override, type Schedule } from './schedule.ts';
+
+/** A level pages channels, people and whoever a schedule has on call when the level fires. */
 export interface PolicyLevel {
   after_seconds: number;
   channel_ids: string[];
+  /** Absent in levels stored before people existed: none. */
+  user_ids?: string[] | undefined;
+  schedule_ids?: string[] | undefined;
 }
 
 export interface PolicyRow {
@@ -24,3 +31,132 @@ export interface NewPolicy {
 }
 
 export type PolicyPatch = Partial<NewPolicy>;
+
+/** What names a channel, a user or a schedule, for refusals ("used by policy X"). */
+export interface NamedBy {
+  id: string;
+  name: string;
+}
+
+/**
+ * `escalation policy "p" (id) and user "u" (id)`: what still names something, one group per kind
+ * of thing ([singular, plural, list]); undefined when nothing does.
+ */
+export function namedBy(groups: Array<[one: string, many: string, list: NamedBy[]]>): string | undefined {
+  const parts = groups
+    .filter(([, , list]) => list.length > 0)
+    .map(([one, many, list]) => `${list.length === 1 ? one : many} ${list.map((x) => `"${x.name}" (${x.id})`).join(', ')}`);
+  return parts.length ? parts.join(' and ') : undefined;
+}
+
+/** One detail per id in `ids` that `existing` lacks, named `field.i`. */
+export function missingIds(ids: readonly string[], existing: ReadonlySet<string>, field: string, message: string): Array<{ field: string; message: string }> {
+  return ids.flatMap((id, i) => (existing.has(id) ? [] : [{ field: `${field}.${i}`, message }]));
+}
+
+// ─── People ─────────────────────────────────────────────────────────────────────────────────────
+
+/** A person: reached by email and by each of their own channels, in that order. */
+export interface UserRow {
+  id: string;
+  name: string;
+  email: string;
+  time_zone: string;
+  channel_ids: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewUser {
+  name: string;
+  email: string;
+  time_zone: string;
+  channel_ids: string[];
+}
+
+export type UserPatch = Partial<NewUser>;
+
+/** Cursor: the last item's (name, id); names are not unique, the id breaks ties. */
+export type NameCursor = [name: string, id: string];
+
+/** How a person is reached: their address and their own channels (with each one's type). */
+export interface Contacts {
+  id: string;
+  name: string;
+  email: string;
+  channels: Array<{ id: string; type: string }>;
+}
+
+// ─── Schedules ──────────────────────────────────────────────────────────────────────────────────
+
+export interface ScheduleRow {
+  id: string;
+  name: string;
+  time_zone: string;
+  /** Lowest first: a later layer wins where it has someone. */
+  layers: Layer[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewSchedule {
+  name: string;
+  time_zone: string;
+  layers: Layer[];
+}
+
+export type SchedulePatch = Partial<NewSchedule>;
+
+export interface OverrideRow extends Override {
+  id: string;
+  schedule_id: string;
+}
+
+/** A schedule with the overrides that matter for the question asked of it. */
+export function asSchedule(row: ScheduleRow, overrides: OverrideRow[]): Schedule {
+  return { time_zone: row.time_zone, layers: row.layers, overrides };
+}
+
+// ─── Who a level pages ──────────────────────────────────────────────────────────────────────────
+
+/** A person a level pages, and the schedule that put them on it (absent: named directly). */
+export interface PagedUser {
+  user_id: string;
+  schedule_id?: string | undefined;
+}
+
+/** Everyone a level reaches when it fires: what the escalation handler writes into the event. */
+export interface LevelRecipients {
+  channel_ids: string[];
+  users: PagedUser[];
+  /** Schedules the level names that had nobody on call at that moment. */
+  empty_schedule_ids: string[];
+}
+
+/**
+ * Who a level pages at `at`: its channels, the people it names, and each schedule's on-call people
+ * at that instant (a person named twice is paged once, under the first mention). `schedules`
+ * holds the level's schedules with their overrides; a schedule missing from it (deleted since the
+ * policy was read) counts as empty.
+ */
+export function levelRecipients(level: PolicyLevel, schedules: ReadonlyMap<string, Schedule>, at: Date): LevelRecipients {
+  const users: PagedUser[] = [];
+  const seen = new Set<string>();
+  const add = (user_id: string, schedule_id?: string) => {
+    if (seen.has(user_id)) return;
+    seen.add(user_id);
+    users.push(schedule_id === undefined ? { user_id } : { user_id, schedule_id });
+  };
+  for (const id of level.user_ids ?? []) add(id);
+  const empty: string[] = [];
+  for (const id of level.schedule_ids ?? []) {
+    const schedule = schedules.get(id);
+    const onCall = schedule ? onCallAt(schedule, at) : [];
+    if (onCall.length === 0) empty.push(id);
+    for (const user of onCall) add(user, id);
+  }
+  return { channel_ids: [...level.channel_ids], users, empty_schedule_ids: empty };
+}
+
+/** Whether a level's recipients reach anyone at all. */
+export const reachesAnyone = (r: Pick<LevelRecipients, 'channel_ids' | 'users'>): boolean => r.channel_ids.length + r.users.length > 0;

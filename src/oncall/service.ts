@@ -1,34 +1,38 @@
 import { lockExistingChannels } from '../channels/store.ts';
 import type { Sql, Tx } from '../db/client.ts';
-import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
-import type { NewPolicy, PolicyLevel, PolicyPatch, PolicyRow } from './model.ts';
+import { uniqueViolated } from '../db/errors.ts';
+import { conflict, notFound, validationFailed } from '../errors.ts';
+import { missingIds, type NewPolicy, type PolicyLevel, type PolicyPatch, type PolicyRow } from './model.ts';
 import * as store from './store.ts';
+import { lockExistingSchedules } from './store-schedules.ts';
+import { lockExistingUsers } from './store-users.ts';
 
-/** Every channel the levels name must exist, and stays locked against deletion until commit. */
-async function checkChannels(tx: Tx, levels: PolicyLevel[]): Promise<void> {
-  const existing = await lockExistingChannels(tx, levels.flatMap((l) => l.channel_ids));
-  const missing: ErrorDetail[] = levels.flatMap((l, i) =>
-    l.channel_ids.flatMap((id, j) => (existing.has(id) ? [] : [{ field: `levels.${i}.channel_ids.${j}`, message: 'is not a channel' }])),
-  );
+/**
+ * Every channel, user and schedule the levels name must exist, and stays locked against deletion
+ * until commit.
+ */
+async function checkReferences(tx: Tx, levels: PolicyLevel[]): Promise<void> {
+  const channels = await lockExistingChannels(tx, levels.flatMap((l) => l.channel_ids));
+  const users = await lockExistingUsers(tx, levels.flatMap((l) => l.user_ids ?? []));
+  const schedules = await lockExistingSchedules(tx, levels.flatMap((l) => l.schedule_ids ?? []));
+  const missing = levels.flatMap((l, i) => [
+    ...missingIds(l.channel_ids, channels, `levels.${i}.channel_ids`, 'is not a channel'),
+    ...missingIds(l.user_ids ?? [], users, `levels.${i}.user_ids`, 'is not a user'),
+    ...missingIds(l.schedule_ids ?? [], schedules, `levels.${i}.schedule_ids`, 'is not a schedule'),
+  ]);
   if (missing.length > 0) throw validationFailed(missing);
-}
-
-/** The index or constraint a unique violation hit; undefined for any other error. */
-function uniqueViolated(err: unknown): string | undefined {
-  const e = err as { code?: string; constraint_name?: string };
-  return e.code === '23505' ? (e.constraint_name ?? '') : undefined;
 }
 
 // Two writers making a policy the default at once: the loser of the index race simply runs again
 // (and then demotes the winner). Three rounds cover any realistic pile-up.
 const DEFAULT_RACE_ATTEMPTS = 3;
 
-/** Runs one policy write in a transaction, with its channels checked, turning races into refusals. */
+/** Runs one policy write in a transaction, with what it names checked, turning races into refusals. */
 async function write(sql: Sql, input: { name?: string | undefined; levels?: PolicyLevel[] | undefined }, work: (tx: Tx) => Promise<PolicyRow | undefined>) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await sql.begin(async (tx) => {
-        if (input.levels) await checkChannels(tx, input.levels);
+        if (input.levels) await checkReferences(tx, input.levels);
         return work(tx);
       });
     } catch (err) {

@@ -1,12 +1,19 @@
 import type { Queryable } from '../db/client.ts';
-import type { NewPolicy, PolicyLevel, PolicyPatch, PolicyRow } from './model.ts';
+import type { NamedBy, NewPolicy, PolicyLevel, PolicyPatch, PolicyRow } from './model.ts';
 
 /** Postgres names this index when a second default would be committed (sql/0002_incidents.sql). */
 export const ONE_DEFAULT_INDEX = 'escalation_policies_one_default';
 
-// Stored field by field, so nothing but these two fields ever lands in the column.
+// Stored field by field, so nothing but these fields ever lands in the column.
 const levelsJson = (sql: Queryable, levels: PolicyLevel[]) =>
-  sql.json(levels.map((l) => ({ after_seconds: l.after_seconds, channel_ids: l.channel_ids })));
+  sql.json(
+    levels.map((l) => ({
+      after_seconds: l.after_seconds,
+      channel_ids: l.channel_ids,
+      user_ids: l.user_ids ?? [],
+      schedule_ids: l.schedule_ids ?? [],
+    })),
+  );
 
 const COLUMNS = ['id', 'name', 'levels', 'repeat', 'is_default', 'created_at', 'updated_at'];
 
@@ -79,10 +86,10 @@ export async function deletePolicy(sql: Queryable, id: string): Promise<boolean>
   return rows.length > 0;
 }
 
-/** Policies whose levels name this channel. */
-export async function policiesUsingChannel(sql: Queryable, channelId: string): Promise<Array<{ id: string; name: string }>> {
-  return sql<Array<{ id: string; name: string }>>`
+/** Policies some level of which names this channel, user or schedule. */
+export async function policiesNaming(sql: Queryable, field: 'channel_ids' | 'user_ids' | 'schedule_ids', id: string): Promise<NamedBy[]> {
+  return sql<NamedBy[]>`
     select id, name from escalation_policies
-    where levels @> ${sql.json([{ channel_ids: [channelId] }])}
+    where levels @> ${sql.json([{ [field]: [id] }])}
     order by name`;
 }

@@ -1,5 +1,6 @@
 import type { State } from '../health/decide.ts';
 import type { IncidentEvent } from '../incidents/model.ts';
+import type { PagedUser } from '../oncall/model.ts';
 
 // Every outbox topic and the payload its events carry, in one place: producers (insertOutbox) and
 // handlers (HandlerRegistry.on) are typed by this map, so a handler reads its payload's fields as
@@ -35,6 +36,17 @@ export interface IncidentChanged {
   /** escalated: the level paged and the schedule step that paged it. */
   level?: number;
   step?: number;
+  /**
+   * opened, escalated: whom the level reached when it fired, its schedules resolved to the people
+   * on call then. Absent in events written before people existed: the level's channels.
+   */
+  recipients?: PageRecipients;
+}
+
+/** Whom a page reaches: channels named on the level, and people (named, or on call for a schedule). */
+export interface PageRecipients {
+  channel_ids: string[];
+  users: PagedUser[];
 }
 
 /** An escalation timer: step `step` of the incident's schedule is due. Keyed by incident. */

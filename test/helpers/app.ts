@@ -211,7 +211,8 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
     /**
      * Runs a request that must be rejected and asserts it left no trace: no row added, changed or
      * removed in nodes/api_keys/node_heartbeats/outbox or the on-call tables (channels,
-     * escalation_policies, maintenances), and nothing buffered for the next flush.
+     * escalation_policies, maintenances, users, schedules, overrides), and nothing buffered for the
+     * next flush.
      */
     async rejected(run: () => Promise<Response>): Promise<Response> {
       // Anything buffered by earlier tests is written first, so an empty buffer is the baseline.
@@ -243,7 +244,11 @@ async function tableSnapshot(sql: Sql) {
            (select coalesce(json_agg(h order by h.node_id), '[]') from node_heartbeats h) as hbs,
            (select coalesce(json_agg(c order by c.id), '[]') from channels c) as channels,
            (select coalesce(json_agg(p order by p.id), '[]') from escalation_policies p) as policies,
-           (select coalesce(json_agg(m order by m.id), '[]') from maintenances m) as maintenances`;
+           (select coalesce(json_agg(m order by m.id), '[]') from maintenances m) as maintenances,
+           (select coalesce(json_agg(u order by u.id), '[]') from users u) as users,
+           (select coalesce(json_agg(uc order by uc.user_id, uc.position), '[]') from user_channels uc) as user_channels,
+           (select coalesce(json_agg(s order by s.id), '[]') from schedules s) as schedules,
+           (select coalesce(json_agg(o order by o.id), '[]') from schedule_overrides o) as overrides`;
   return row;
 }
 

@@ -44,8 +44,8 @@ describe('creating and reading policies', () => {
       id: p.id,
       name: 'Primary',
       levels: [
-        { after_seconds: 0, channel_ids: [mail, hook] },
-        { after_seconds: 600, channel_ids: [slack] },
+        { after_seconds: 0, channel_ids: [mail, hook], user_ids: [], schedule_ids: [] },
+        { after_seconds: 600, channel_ids: [slack], user_ids: [], schedule_ids: [] },
       ],
       repeat: 0,
       is_default: false,
@@ -85,8 +85,8 @@ describe('creating and reading policies', () => {
     assert.equal(patched.name, 'patched');
     assert.equal(patched.repeat, 3);
     assert.deepEqual(patched.levels, [
-      { after_seconds: 0, channel_ids: [hook] },
-      { after_seconds: 60, channel_ids: [mail, slack] },
+      { after_seconds: 0, channel_ids: [hook], user_ids: [], schedule_ids: [] },
+      { after_seconds: 60, channel_ids: [mail, slack], user_ids: [], schedule_ids: [] },
     ]);
     assert.equal(patched.updated_at, h.clock.now().toISOString());
     assert.equal(patched.created_at, p.created_at);
@@ -262,7 +262,10 @@ describe('bad requests change nothing', () => {
       ],
       [{ name: 'x', levels: [{ after_seconds: 0, channel_ids: [mail] }, { after_seconds: 1.5, channel_ids: [mail] }] }, ['levels.1.after_seconds']],
       [{ name: 'x', levels: [{ after_seconds: -1, channel_ids: [mail] }] }, ['levels.0.after_seconds']],
-      [{ name: 'x', levels: [{ after_seconds: 0, channel_ids: [] }] }, ['levels.0.channel_ids']],
+      [{ name: 'x', levels: [{ after_seconds: 0, channel_ids: [] }] }, ['levels.0']],
+      [{ name: 'x', levels: [{ after_seconds: 0 }] }, ['levels.0']],
+      [{ name: 'x', levels: [{ after_seconds: 0, user_ids: [unknownChannel], schedule_ids: [unknownChannel] }] }, ['levels.0.user_ids.0', 'levels.0.schedule_ids.0']],
+      [{ name: 'x', levels: [{ after_seconds: 0, user_ids: ['alice'] }] }, ['levels.0.user_ids.0']],
       [{ name: 'x', levels: [{ after_seconds: 0, channel_ids: [mail, mail] }] }, ['levels.0.channel_ids']],
       [{ name: 'x', levels: [{ after_seconds: 0, channel_ids: ['mail'] }] }, ['levels.0.channel_ids.0']],
       [{ name: 'x', levels: [{ after_seconds: 0, channel_ids: [mail], extra: true }] }, ['levels.0.extra']],

@@ -25,6 +25,7 @@ const PURE = [
   'src/api/shapes.ts',
   'src/health/decide.ts',
   'src/health/cron-deadline.ts',
+  'src/incidents/action-links.ts',
   'src/incidents/categorize.ts',
   'src/incidents/events.ts',
   'src/incidents/view.ts',

@@ -9,7 +9,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
+import { closedObject, decodeCursor, DisplayName, Email, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
 const url = (protocols: string[], message: string) =>
   v.pipe(
@@ -18,8 +18,6 @@ const url = (protocols: string[], message: string) =>
     v.check((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol), message),
   );
 const HttpUrl = url(['http:', 'https:'], 'must be an http or https URL');
-
-const Email = v.pipe(v.string('must be a string'), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));
 
 // Standard Webhooks: "whsec_" + base64 of the HMAC key; fewer than 128 bits would be guessable.
 const WebhookSecret = v.pipe(

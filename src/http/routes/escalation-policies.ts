@@ -9,18 +9,23 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, int, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, documented, idList, int, page, Paging, query } from '../validation.ts';
 
 const MAX_AFTER_SECONDS = 30 * 86_400;
 
-const ChannelIds = v.pipe(
-  v.array(v.pipe(v.string('must be a string'), v.uuid('must be a channel id')), 'must be an array of channel ids'),
-  v.minLength(1, 'must name at least one channel'),
-  v.maxLength(20, 'must name at most 20 channels'),
-  v.check((ids) => new Set(ids).size === ids.length, 'must not name a channel twice'),
-);
+const WHO = ['channel_ids', 'user_ids', 'schedule_ids'] as const;
 
-const Level = closedObject({ after_seconds: int(0, MAX_AFTER_SECONDS), channel_ids: ChannelIds });
+/** A level pages someone: at least one channel, user or schedule. */
+const Level = v.pipe(
+  closedObject({
+    after_seconds: int(0, MAX_AFTER_SECONDS),
+    channel_ids: v.optional(idList('channel', 20), []),
+    user_ids: v.optional(idList('user', 20), []),
+    schedule_ids: v.optional(idList('schedule', 20), []),
+  }),
+  v.check((l) => l.channel_ids.length + l.user_ids.length + l.schedule_ids.length > 0, 'must name at least one channel, user or schedule'),
+  documented({ anyOf: WHO.map((field) => ({ required: [field], properties: { [field]: { minItems: 1 } } })) }),
+);
 
 /** The first level pages at once; each later one strictly after the one before. */
 const Levels = v.pipe(
@@ -69,7 +74,7 @@ export const ListPolicies = v.object(Paging);
 const render = (p: PolicyRow): EscalationPolicy => ({
   id: p.id,
   name: p.name,
-  levels: p.levels,
+  levels: p.levels.map((l) => ({ after_seconds: l.after_seconds, channel_ids: l.channel_ids, user_ids: l.user_ids ?? [], schedule_ids: l.schedule_ids ?? [] })),
   repeat: p.repeat,
   is_default: p.is_default,
   created_at: p.created_at.toISOString(),
@@ -79,7 +84,7 @@ const render = (p: PolicyRow): EscalationPolicy => ({
 const doc = operationDocs('Escalation policies');
 const POLICY = 'The escalation policy id';
 const LEVELS =
-  'Levels: 1-10, the first at `after_seconds` 0, each later one strictly after the one before; every channel must exist. While an incident is unacknowledged, level n is paged `after_seconds` after it opened, and the levels repeat `repeat` times.';
+  'Levels: 1-10, the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened, and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once.';
 
 /** Who escalates an incident, when, and how many times the levels repeat. */
 export function escalationPolicyRoutes(deps: AppDeps) {

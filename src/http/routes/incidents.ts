@@ -107,7 +107,7 @@ export function incidentRoutes(deps: AppDeps) {
     '/:id/deliveries',
     doc({
       summary: "List an incident's deliveries",
-      description: 'One row per (event, channel); all of them, so `next_cursor` is always null.',
+      description: "One row per (event, recipient): a channel on the level, a person's email (`user_id`, no `channel_id`) or one of a person's own channels (both). All of them, so `next_cursor` is always null.",
       access: 'read',
       id: INCIDENT,
       ok: { status: 200, description: 'The deliveries.', body: listOf('Delivery') },
@@ -120,6 +120,7 @@ export function incidentRoutes(deps: AppDeps) {
         items: rows.map((d): Delivery => ({
           id: d.id,
           channel_id: d.channel_id,
+          user_id: d.user_id,
           channel_type: d.channel_type,
           event: d.event,
           status: d.status,

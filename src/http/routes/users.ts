@@ -1,0 +1,136 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { listOf, type User } from '../../api/shapes.ts';
+import { isUuid } from '../../db/ids.ts';
+import { notFound } from '../../errors.ts';
+import type { NameCursor, UserRow } from '../../oncall/model.ts';
+import { getUser, listUsers } from '../../oncall/store-users.ts';
+import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import type { AppDeps } from '../deps.ts';
+import { operationDocs } from '../openapi.ts';
+import { body, closedObject, decodeCursor, DisplayName, Email, idList, page, Paging, query, TimeZone } from '../validation.ts';
+
+const ChannelIds = idList('channel', 20);
+
+export const CreateUser = closedObject({
+  name: DisplayName,
+  email: Email,
+  time_zone: v.optional(TimeZone, 'UTC'),
+  channel_ids: v.optional(ChannelIds, []),
+});
+
+export const PatchUser = closedObject({
+  name: v.optional(DisplayName),
+  email: v.optional(Email),
+  time_zone: v.optional(TimeZone),
+  channel_ids: v.optional(ChannelIds),
+});
+
+export const ListUsers = v.object(Paging);
+
+export const renderUser = (u: UserRow): User => ({
+  id: u.id,
+  name: u.name,
+  email: u.email,
+  time_zone: u.time_zone,
+  channel_ids: u.channel_ids,
+  created_at: u.created_at.toISOString(),
+  updated_at: u.updated_at.toISOString(),
+});
+
+/** The (name, id) cursor shared by users and schedules. */
+export const isNameCursor = (k: unknown): k is NameCursor =>
+  Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && isUuid(k[1]);
+
+const doc = operationDocs('Users');
+const USER = 'The user id';
+
+/** People: reached by email and by each of their own channels when a level or a schedule names them. */
+export function userRoutes(deps: AppDeps) {
+  const { sql, clock } = deps;
+  const app = new Hono<AuthEnv>();
+
+  const find = async (id: string) => {
+    const u = isUuid(id) ? await getUser(sql, id) : undefined;
+    if (!u) throw notFound(`User "${id}"`);
+    return u;
+  };
+
+  app.post(
+    '/',
+    doc({
+      summary: 'Create a user',
+      description: 'A person a policy or a schedule can page: by `email` (through the engine’s SMTP server) and by each of `channel_ids`, their own channels (a personal Slack webhook, a webhook to their phone). Addresses are unique, compared without case (409).',
+      access: 'write',
+      body: CreateUser,
+      ok: { status: 201, description: 'The user.', body: 'User' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => c.json(renderUser(await createUser(sql, await body(c, CreateUser), clock.now())), 201),
+  );
+
+  app.get(
+    '/',
+    doc({
+      summary: 'List users',
+      description: 'By name.',
+      access: 'read',
+      query: ListUsers,
+      ok: { status: 200, description: 'A page of users.', body: listOf('User') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const q = query(c, ListUsers);
+      const rows = await listUsers(sql, decodeCursor(q.cursor, isNameCursor), q.limit + 1);
+      return c.json(page(rows.map(renderUser), q.limit, (u) => [u.name, u.id]));
+    },
+  );
+
+  app.get(
+    '/:id',
+    doc({ summary: 'Get a user', access: 'read', id: USER, ok: { status: 200, description: 'The user.', body: 'User' } }),
+    requireScope('read'),
+    async (c) => c.json(renderUser(await find(c.req.param('id')))),
+  );
+
+  app.patch(
+    '/:id',
+    doc({
+      summary: 'Change a user',
+      description: '`channel_ids`, when given, replaces the list.',
+      access: 'write',
+      id: USER,
+      body: PatchUser,
+      ok: { status: 200, description: 'The user as changed.', body: 'User' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const user = await find(c.req.param('id'));
+      return c.json(renderUser(await updateUser(sql, user, await body(c, PatchUser), clock.now())));
+    },
+  );
+
+  app.delete(
+    '/:id',
+    doc({
+      summary: 'Delete a user',
+      description: 'Refused (409) while an escalation policy, a schedule layer or an override that has not ended names the user.',
+      access: 'write',
+      id: USER,
+      ok: { status: 204, description: 'Deleted.' },
+      errors: [409],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const id = c.req.param('id');
+      if (!isUuid(id)) throw notFound(`User "${id}"`);
+      await deleteUser(sql, id, clock.now());
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,125 @@
+// On-call schedules and their overrides: written here, and asked who is on call, whoever asks
+// (the API, the escalation handler, later the console).
+import type { Queryable, Sql, Tx } from '../db/client.ts';
+import { uniqueViolated } from '../db/errors.ts';
+import { conflict, notFound, validationFailed } from '../errors.ts';
+import {
+  asSchedule,
+  levelRecipients,
+  missingIds,
+  namedBy,
+  type LevelRecipients,
+  type NewSchedule,
+  type OverrideRow,
+  type PolicyLevel,
+  type SchedulePatch,
+  type ScheduleRow,
+} from './model.ts';
+import { onCallAt, shifts, validateOverride, validateSchedule, type Layer, type Schedule, type Shift } from './schedule.ts';
+import { policiesNaming } from './store.ts';
+import * as store from './store-schedules.ts';
+import { lockExistingUsers } from './store-users.ts';
+
+/** The rules the types cannot say (validateSchedule), and every user the layers name exists (locked until commit). */
+async function checkLayers(tx: Tx, time_zone: string, layers: Layer[]): Promise<void> {
+  const problems = validateSchedule({ time_zone, layers });
+  const users = await lockExistingUsers(tx, layers.flatMap((l) => l.user_ids));
+  problems.push(...layers.flatMap((l, i) => missingIds(l.user_ids, users, `layers.${i}.user_ids`, 'is not a user')));
+  if (problems.length) throw validationFailed(problems);
+}
+
+async function write(sql: Sql, name: string | undefined, work: (tx: Tx) => Promise<ScheduleRow | undefined>): Promise<ScheduleRow | undefined> {
+  try {
+    return await sql.begin(work);
+  } catch (err) {
+    if (uniqueViolated(err) === store.SCHEDULE_NAME_KEY) throw conflict(`A schedule named "${name}" already exists.`);
+    throw err;
+  }
+}
+
+export async function createSchedule(sql: Sql, input: NewSchedule, now: Date): Promise<ScheduleRow> {
+  const row = await write(sql, input.name, async (tx) => {
+    await checkLayers(tx, input.time_zone, input.layers);
+    return store.insertSchedule(tx, input, now);
+  });
+  return row!;
+}
+
+/** Changes a schedule; the time zone and the layers are checked together, as they will be read. */
+export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: SchedulePatch, now: Date): Promise<ScheduleRow> {
+  if (Object.keys(patch).length === 0) return schedule;
+  const row = await write(sql, patch.name, async (tx) => {
+    if (patch.layers || patch.time_zone) await checkLayers(tx, patch.time_zone ?? schedule.time_zone, patch.layers ?? schedule.layers);
+    return store.updateSchedule(tx, schedule.id, patch, now);
+  });
+  if (!row) throw notFound(`Schedule "${schedule.id}"`);
+  return row;
+}
+
+/** Deletes a schedule no escalation level names; its overrides go with it. */
+export async function deleteSchedule(sql: Sql, id: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    if (!(await store.lockScheduleForDelete(tx, id))) throw notFound(`Schedule "${id}"`);
+    const by = namedBy([['escalation policy', 'escalation policies', await policiesNaming(tx, 'schedule_ids', id)]]);
+    if (by) throw conflict(`The schedule is used by ${by}; remove it from them first.`);
+    await store.deleteSchedule(tx, id);
+  });
+}
+
+/** An override: `user_id` is on call from `starts_at` to `ends_at`, over every layer. */
+export async function addOverride(
+  sql: Sql,
+  scheduleId: string,
+  input: { user_id: string; starts_at: Date; ends_at: Date },
+  now: Date,
+): Promise<OverrideRow> {
+  const problems = validateOverride(input);
+  if (problems.length) throw validationFailed(problems);
+  return sql.begin(async (tx) => {
+    // Both locked against deletion until commit, like everything a policy or schedule names.
+    if (!(await store.lockExistingSchedules(tx, [scheduleId])).size) throw notFound(`Schedule "${scheduleId}"`);
+    if (!(await lockExistingUsers(tx, [input.user_id])).size) throw validationFailed([{ field: 'user_id', message: 'is not a user' }]);
+    return store.insertOverride(tx, { schedule_id: scheduleId, ...input, created_at: now });
+  });
+}
+
+export async function removeOverride(sql: Sql, scheduleId: string, overrideId: string): Promise<void> {
+  if (!(await store.deleteOverride(sql, scheduleId, overrideId))) throw notFound(`Override "${overrideId}"`);
+}
+
+/** The schedule with the overrides that overlap [from, to). */
+async function withOverrides(sql: Queryable, schedule: ScheduleRow, from: Date, to: Date): Promise<Schedule> {
+  const overrides = await store.overridesDuring(sql, [schedule.id], from, to);
+  return asSchedule(schedule, overrides.get(schedule.id) ?? []);
+}
+
+/** Who is on call at `at`. */
+export async function onCall(sql: Queryable, schedule: ScheduleRow, at: Date): Promise<string[]> {
+  return onCallAt(await withOverrides(sql, schedule, at, new Date(at.getTime() + 1)), at);
+}
+
+/** The on-call timeline within [from, to). */
+export async function shiftsOf(sql: Queryable, schedule: ScheduleRow, from: Date, to: Date): Promise<Shift[]> {
+  return shifts(await withOverrides(sql, schedule, from, to), from, to);
+}
+
+/**
+ * These schedules as they stand at `at`, with the overrides that cover that instant: what an
+ * escalation level asks when it fires. Two queries however many schedules; a schedule that no
+ * longer exists is absent.
+ */
+export async function schedulesAt(sql: Queryable, ids: string[], at: Date): Promise<Map<string, Schedule>> {
+  const rows = await store.getSchedules(sql, ids);
+  const overrides = await store.overridesDuring(sql, [...rows.keys()], at, new Date(at.getTime() + 1));
+  return new Map([...rows].map(([id, row]) => [id, asSchedule(row, overrides.get(id) ?? [])]));
+}
+
+/**
+ * Whom each level pages at `at`, its schedules resolved to who is on call then (see
+ * levelRecipients); an absent level (no policy, or a step past a shortened one) pages nobody.
+ * Two queries for the whole batch.
+ */
+export async function recipientsAt(sql: Queryable, levels: Array<PolicyLevel | undefined>, at: Date): Promise<LevelRecipients[]> {
+  const schedules = await schedulesAt(sql, [...new Set(levels.flatMap((l) => l?.schedule_ids ?? []))], at);
+  return levels.map((l) => (l ? levelRecipients(l, schedules, at) : { channel_ids: [], users: [], empty_schedule_ids: [] }));
+}

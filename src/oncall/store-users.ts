@@ -1,0 +1,99 @@
+import type { Queryable } from '../db/client.ts';
+import type { Contacts, NamedBy, NameCursor, NewUser, UserPatch, UserRow } from './model.ts';
+
+/** Postgres names this index when a second user would get an address already taken (sql/0010_people.sql). */
+export const USER_EMAIL_INDEX = 'users_email';
+
+// A user's channels come back in the order they were given.
+const SELECT = (sql: Queryable) => sql`
+  select u.id, u.name, u.email, u.time_zone, u.created_at, u.updated_at,
+         array(select c.channel_id from user_channels c where c.user_id = u.id order by c.position)::text[] as channel_ids
+  from users u`;
+
+async function setChannels(tx: Queryable, userId: string, channelIds: string[]): Promise<void> {
+  await tx`delete from user_channels where user_id = ${userId}`;
+  if (channelIds.length === 0) return;
+  await tx`
+    insert into user_channels (user_id, channel_id, position)
+    select ${userId}, c, p::int - 1 from unnest(${channelIds}::uuid[]) with ordinality as t(c, p)`;
+}
+
+export async function insertUser(tx: Queryable, u: NewUser, now: Date): Promise<UserRow> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into users (name, email, time_zone, created_at, updated_at)
+    values (${u.name}, ${u.email}, ${u.time_zone}, ${now}, ${now})
+    returning id`;
+  await setChannels(tx, row!.id, u.channel_ids);
+  return (await getUser(tx, row!.id))!;
+}
+
+export async function getUser(sql: Queryable, id: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`${SELECT(sql)} where u.id = ${id}`;
+  return row;
+}
+
+export async function listUsers(sql: Queryable, after: NameCursor | undefined, limit: number): Promise<UserRow[]> {
+  return sql<UserRow[]>`
+    ${SELECT(sql)}
+    ${after ? sql`where (u.name, u.id) > (${after[0]}, ${after[1]}::uuid)` : sql``}
+    order by u.name, u.id limit ${limit}`;
+}
+
+export async function updateUser(tx: Queryable, id: string, patch: UserPatch, now: Date): Promise<UserRow | undefined> {
+  const { channel_ids, ...fields } = patch;
+  const values: Record<string, unknown> = { ...fields, updated_at: now };
+  const [row] = await tx<{ id: string }[]>`
+    update users set ${tx(values, ...Object.keys(values))} where id = ${id} returning id`;
+  if (!row) return undefined;
+  if (channel_ids) await setChannels(tx, id, channel_ids);
+  return getUser(tx, id);
+}
+
+export async function deleteUser(tx: Queryable, id: string): Promise<boolean> {
+  const rows = await tx`delete from users where id = ${id} returning id`;
+  return rows.length > 0;
+}
+
+/**
+ * Of these ids, the users that exist, locked against deletion until the transaction ends, so a
+ * policy or schedule naming them never commits alongside their deletion (see lockUserForDelete).
+ */
+export async function lockExistingUsers(tx: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx<{ id: string }[]>`select id from users where id = any(${ids}::uuid[]) for key share`;
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Locks a user for deletion; false when there is no such user. */
+export async function lockUserForDelete(tx: Queryable, id: string): Promise<boolean> {
+  const rows = await tx`select 1 from users where id = ${id} for update`;
+  return rows.length > 0;
+}
+
+/** Users that name this channel as one of their own. */
+export async function usersNamingChannel(sql: Queryable, channelId: string): Promise<NamedBy[]> {
+  return sql<NamedBy[]>`
+    select u.id, u.name from user_channels c join users u on u.id = c.user_id
+    where c.channel_id = ${channelId} order by u.name, u.id`;
+}
+
+/** How each of these people is reached (one query); people who no longer exist are absent. */
+export async function contactsOf(sql: Queryable, ids: string[]): Promise<Map<string, Contacts>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<Contacts[]>`
+    select u.id, u.name, u.email,
+           coalesce(json_agg(json_build_object('id', ch.id, 'type', ch.type) order by c.position) filter (where ch.id is not null), '[]') as channels
+    from users u
+    left join user_channels c on c.user_id = u.id
+    left join channels ch on ch.id = c.channel_id
+    where u.id = any(${ids}::uuid[])
+    group by u.id`;
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Names of these users (for timelines and link pages); users that no longer exist are absent. */
+export async function userNames(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<NamedBy[]>`select id, name from users where id = any(${ids}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
