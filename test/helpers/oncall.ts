@@ -4,7 +4,11 @@ import { sealSecret } from '../../alerting/secret-box.ts';
 import { systemClock, type ManualClock } from '../../src/clock.ts';
 import { insertChannel } from '../../src/channels/store.ts';
 import type { PolicyLevel } from '../../src/oncall/model.ts';
+import { actionLinkKey } from '../../src/incidents/action-links.ts';
+import type { Layer } from '../../src/oncall/schedule.ts';
 import { insertPolicy } from '../../src/oncall/store.ts';
+import { insertSchedule } from '../../src/oncall/store-schedules.ts';
+import { insertUser } from '../../src/oncall/store-users.ts';
 import { Events } from '../../src/events.ts';
 import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { DeliveryQueue } from '../../src/notifications/queue.ts';
@@ -27,6 +31,8 @@ export interface OnCallOptions {
   stormThreshold?: number;
   /** The notifier's retry cap (200 ms unless a test needs a receiver's Retry-After honoured). */
   backoffCapMs?: number;
+  /** Sign acknowledge and resolve links into messages under this public URL. */
+  publicUrl?: string;
 }
 
 /**
@@ -36,6 +42,7 @@ export interface OnCallOptions {
 export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOptions) {
   const prefix = o.prefix ?? `lifeline-test-${randomBytes(4).toString('hex')}`;
   const secretKey = o.secretKey ?? randomBytes(32);
+  const links = o.publicUrl ? { publicUrl: o.publicUrl, key: actionLinkKey(secretKey), ttlMs: 7 * 24 * 3_600_000 } : undefined;
   const metrics = createMetrics();
   const events = new Events();
   countEvents(metrics, events);
@@ -71,6 +78,7 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
       // digests by restarting it, and each holds every update held by then (on a timer they would
       // split over several messages at whatever points the machine's speed puts them).
       digestMs: 24 * 3600_000,
+      links,
     });
   let notifier = o.worker === false ? undefined : startWorker();
 
@@ -102,6 +110,12 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
     async policy(name: string, levels: PolicyLevel[], opts: { repeat?: number; isDefault?: boolean } = {}) {
       return insertPolicy(db.sql, { name, levels, repeat: opts.repeat ?? 0, is_default: opts.isDefault ?? false }, clock.now());
     },
+    async user(name: string, email: string, channelIds: string[] = []) {
+      return db.sql.begin((tx) => insertUser(tx, { name, email, time_zone: 'UTC', channel_ids: channelIds }, clock.now()));
+    },
+    async schedule(name: string, layers: Layer[], time_zone = 'UTC') {
+      return insertSchedule(db.sql, { name, time_zone, layers }, clock.now());
+    },
     async restartNotifier() {
       await notifier?.stop();
       notifier = startWorker();
@@ -115,8 +129,8 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
 }
 
 export async function deliveriesOf(db: TestDatabase, incidentId: string) {
-  return db.sql<{ id: string; event: string; channel_id: string; status: string; attempts: number; last_error: string | null }[]>`
-    select id, event, channel_id, status, attempts, last_error from deliveries where incident_id = ${incidentId} order by created_at, id`;
+  return db.sql<{ id: string; event: string; channel_id: string | null; user_id: string | null; status: string; attempts: number; last_error: string | null }[]>`
+    select id, event, channel_id, user_id, status, attempts, last_error from deliveries where incident_id = ${incidentId} order by created_at, id`;
 }
 
 export async function incidentsOf(db: TestDatabase, nodeId: string) {

@@ -25,6 +25,7 @@ const NOW = new Date('2026-11-21T10:05:00.000Z');
 
 interface NotificationOverrides {
   messageId?: string;
+  links?: Notification['links'];
   event?: Notification['event'];
   reason?: string | null;
   incident?: Partial<IncidentView>;
@@ -40,6 +41,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     occurredAt: OPENED_AT,
     reason: overrides.reason === undefined ? 'no heartbeat for 90s' : overrides.reason,
     node,
+    ...(overrides.links ? { links: overrides.links } : {}),
     incident: {
       id: 'inc-1',
       node_id: node.id,
@@ -155,6 +157,18 @@ describe('email channel', () => {
     assert.ok(!mail.text.includes('Resolved'), 'an open incident has no resolve time');
   });
 
+  test('puts the acknowledge and resolve links in both bodies, escaped in the HTML one', async () => {
+    const links = { acknowledge: 'https://lifeline.test/a/ack-token', resolve: 'https://lifeline.test/a/res"token' };
+    await channel.send(notification({ messageId: 'links-1', links }), config, NOW);
+    const mail = await sink.waitFor((m) => m.headers.get('message-id') === '<links-1@lifeline.test>');
+    assert.match(mail.text, /^Acknowledge: https:\/\/lifeline\.test\/a\/ack-token\r?\nResolve: https:\/\/lifeline\.test\/a\/res"token\r?$/m);
+    assert.ok(mail.html.includes('href="https://lifeline.test/a/ack-token"'), mail.html);
+    assert.ok(mail.html.includes('href="https://lifeline.test/a/res&quot;token"'), mail.html);
+    await channel.send(notification({ messageId: 'no-links-1' }), config, NOW);
+    const plain = await sink.waitFor((m) => m.headers.get('message-id') === '<no-links-1@lifeline.test>');
+    assert.ok(!plain.text.includes('Acknowledge:') && !plain.html.includes('<a '), 'no links without a public URL');
+  });
+
   test('delivers a RESOLVED email with the outage duration, HTML-escaped', async () => {
     const n = resolvedNotification({ messageId: 'resolved-1', node: { name: 'db-<b>1</b>' }, reason: 'heartbeat "ok" & fast' });
     await channel.send(n, config, NOW);
@@ -242,6 +256,14 @@ describe('webhook channel', () => {
       timestamp: OPENED_AT,
       data: { incident: n.incident, node: n.node },
     });
+  });
+
+  test('carries the links in data.links, signed with the rest of the body', async () => {
+    const links = { resolve: 'https://lifeline.test/a/res' };
+    await channel.send(notification({ event: 'acknowledged', links }), config, new Date());
+    const request = await receiver.waitFor();
+    assert.equal(request.verified, true);
+    assert.deepEqual(JSON.parse(request.body).data.links, links);
   });
 
   test('a tampered body, another secret or a stale timestamp fails verification', async () => {
@@ -347,6 +369,21 @@ describe('slack channel', () => {
     const mrkdwn = [message.blocks[1].text, ...message.blocks[1].fields].map((t: { text: string }) => t.text);
     assert.ok(mrkdwn.includes(`*Node*\n${escaped}`), mrkdwn.join(' | '));
     assert.ok(mrkdwn.every((text) => !text.includes('<')), mrkdwn.join(' | '));
+  });
+
+  test('adds the links as buttons in an actions block, and no block without links', async () => {
+    const links = { acknowledge: 'https://lifeline.test/a/ack', resolve: 'https://lifeline.test/a/res' };
+    await channel.send(notification({ links }), { webhook_url: receiver.url }, NOW);
+    const message = JSON.parse((await receiver.waitFor()).body);
+    assert.equal(message.blocks.length, 3);
+    assert.deepEqual(
+      message.blocks[2].elements.map((e: { type: string; text: { text: string }; url: string }) => [e.type, e.text.text, e.url]),
+      [
+        ['button', 'Acknowledge', links.acknowledge],
+        ['button', 'Resolve', links.resolve],
+      ],
+    );
+    assert.equal(message.blocks[2].type, 'actions');
   });
 
   test('a revoked Slack webhook (404) is permanent', async () => {

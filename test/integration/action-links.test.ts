@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { actionLinkKey, signActionLink, type ActionLink, type LinkAction, type LinkRecipient } from '../../src/incidents/action-links.ts';
+import { acknowledge } from '../../src/incidents/service.ts';
+import { openIncidents } from '../../src/incidents/store.ts';
+import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
+
+// GET /a/{token} and its button, over HTTP: what a link does and refuses to do, judged on the
+// incident, its timeline and its outbox events.
+
+let h: Harness;
+let key: Buffer;
+let alice: { id: string };
+let team: { id: string };
+
+before(async () => {
+  h = await createHarness();
+  key = actionLinkKey(h.secretKey);
+  alice = await expectJson(await h.admin('POST', '/v1/users', { name: 'Alice Example', email: 'alice@example.com' }), 201);
+  team = await expectJson(await h.admin('POST', '/v1/channels', { name: 'team-slack', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/t' } }), 201);
+});
+after(async () => {
+  await h?.close();
+});
+
+const WEEK = 7 * 24 * 3_600_000;
+let incidentId: string;
+
+beforeEach(async () => {
+  const node = await h.createNode(`web-${randomBytes(3).toString('hex')}`);
+  const [incident] = await openIncidents(h.sql, [
+    { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: `${node.name} is down`, reason: 'no heartbeat for 90s', policyId: null, openedAt: h.clock.now() },
+  ]);
+  incidentId = incident!.id;
+});
+
+const link = (action: LinkAction, recipient: LinkRecipient = { kind: 'user', id: alice.id }, o: Partial<ActionLink> = {}) =>
+  `/a/${signActionLink(key, { incidentId, action, recipient, expiresAt: new Date(h.clock.now().getTime() + WEEK), ...o })}`;
+
+/** The incident as stored, with its timeline and the outbox events written for it. */
+async function state() {
+  const [incident] = await h.sql`select status, version, acknowledged_by, resolved_by from incidents where id = ${incidentId}`;
+  const timeline = await h.sql<{ kind: string; detail: Record<string, unknown> }[]>`select kind, detail from incident_timeline where incident_id = ${incidentId} order by id`;
+  const events = await h.sql<{ topic: string }[]>`select topic from outbox where payload->>'incident_id' = ${incidentId} order by id`;
+  return { incident: { ...incident }, timeline: timeline.map((t) => ({ ...t })), events: events.map((e) => e.topic) };
+}
+
+/** The request's answer (status, page text) after checking that it changed nothing. */
+async function changesNothing(method: 'GET' | 'POST', path: string) {
+  const before = await state();
+  const res = await h.req(method, path);
+  const html = await res.text();
+  assert.deepEqual(await state(), before, `${method} ${path} changed nothing`);
+  return { status: res.status, html };
+}
+
+const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+
+describe('a link from a notification', () => {
+  it('GET shows what the button will do, as whom, and changes nothing', async () => {
+    const { status, html } = await changesNothing('GET', link('acknowledge'));
+    assert.equal(status, 200);
+    assert.match(text(html), /Acknowledge: web-\w+ is down\?/);
+    assert.match(text(html), /Acknowledge as Alice Example/);
+    assert.match(html, /<form method="post">/);
+  });
+
+  it('POST acknowledges as the recipient, through the same command as the API, once', async () => {
+    const res = await h.req('POST', link('acknowledge'));
+    assert.equal(res.status, 200);
+    assert.match(text(await res.text()), /Acknowledged by Alice Example/);
+    const after = await state();
+    assert.deepEqual([after.incident.status, after.incident.acknowledged_by], ['acknowledged', 'Alice Example']);
+    assert.deepEqual(after.timeline.at(-1), { kind: 'acknowledged', detail: { by: 'Alice Example', via: 'link', user_id: alice.id } });
+    assert.deepEqual(after.events, ['incident.acknowledged'], 'the paged channels and people will hear it');
+
+    const again = await changesNothing('POST', link('acknowledge'));
+    assert.equal(again.status, 200);
+    assert.match(text(again.html), /Already acknowledged Alice Example acknowledged this incident at 2026-11-21 10:00:00 UTC\. Nothing was changed\./);
+    assert.match(text((await changesNothing('GET', link('acknowledge'))).html), /Already acknowledged/);
+  });
+
+  it('after someone else acted, says who did what and when', async () => {
+    h.clock.advance(60_000);
+    await acknowledge(h.sql, incidentId, { by: 'bob' }, h.clock.now());
+    const ack = await changesNothing('POST', link('acknowledge'));
+    assert.match(text(ack.html), /bob acknowledged this incident at 2026-11-21 10:01:00 UTC/);
+
+    // Someone else acknowledging leaves the resolve link its own action.
+    h.clock.advance(60_000);
+    const res = await h.req('POST', link('resolve', { kind: 'channel', id: team.id }));
+    assert.match(text(await res.text()), /Resolved by team-slack/);
+    const after = await state();
+    assert.deepEqual([after.incident.status, after.incident.resolved_by], ['resolved', 'team-slack']);
+    assert.deepEqual(after.timeline.at(-1), { kind: 'resolved', detail: { by: 'team-slack', via: 'link', channel_id: team.id } });
+    assert.match(text((await changesNothing('POST', link('acknowledge'))).html), /team-slack resolved this incident at 2026-11-21 10:02:00 UTC/);
+    assert.match(text((await changesNothing('POST', link('resolve'))).html), /Already resolved/);
+  });
+
+  it('a forged, altered, expired or mangled link changes nothing, on GET and on POST', async () => {
+    const good = link('acknowledge');
+    const token = good.slice('/a/'.length);
+    const raw = Buffer.from(token, 'base64url');
+    raw[1] ^= 3; // acknowledge → resolve
+    const cases: Array<[string, string, number]> = [
+      ['forged', `/a/${signActionLink(actionLinkKey(randomBytes(32)), { incidentId, action: 'acknowledge', recipient: { kind: 'user', id: alice.id }, expiresAt: new Date(h.clock.now().getTime() + WEEK) })}`, 404],
+      ['altered action', `/a/${raw.toString('base64url')}`, 404],
+      ['truncated', good.slice(0, -2), 404],
+      ['not a token', '/a/hello', 404],
+      ['expired', link('acknowledge', undefined, { expiresAt: h.clock.now() }), 410],
+    ];
+    for (const [what, path, status] of cases) {
+      for (const method of ['GET', 'POST'] as const) {
+        const answer = await changesNothing(method, path);
+        assert.equal(answer.status, status, `${what} ${method}`);
+        assert.match(text(answer.html), /Nothing was changed/, `${what} ${method}`);
+      }
+    }
+    const until = `${h.clock.now().toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    assert.ok(text((await changesNothing('GET', link('acknowledge', undefined, { expiresAt: h.clock.now() }))).html).includes(`could be used until ${until}`));
+  });
+
+  it('two clicks at once acknowledge once', async () => {
+    const answers = await Promise.all([h.req('POST', link('acknowledge')), h.req('POST', link('acknowledge'))]);
+    for (const a of answers) assert.match(text(await a.text()), /Alice Example/);
+    const after = await state();
+    assert.deepEqual(after.events, ['incident.acknowledged']);
+    assert.equal(after.timeline.filter((t) => t.kind === 'acknowledged').length, 1);
+  });
+
+  it('serves pages that load nothing, run nothing, leak no Referer and are never cached', async () => {
+    const res = await h.req('GET', link('resolve'));
+    const html = await res.text();
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+    assert.ok(csp.includes(`style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`), csp);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /form-action 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(html, /<script|src=|https?:\/\//);
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+  });
+});

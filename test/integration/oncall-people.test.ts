@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
+import { acknowledge } from '../../src/incidents/service.ts';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
+import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
+import { createPipeline } from '../helpers/pipeline.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { until } from '../helpers/wait.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+// Escalation to people: schedules resolved when their level fires, the ledger naming each person,
+// resolves paired per person and contact, and levels that reach nobody handing over at once.
+
+const T0 = new Date('2026-11-21T10:00:00.000Z');
+const HOUR = 3_600_000;
+const sec = (s: number) => new Date(T0.getTime() + s * 1000);
+const PUBLIC_URL = 'https://lifeline.test';
+
+describe('paging people', () => {
+  let db: TestDatabase;
+  let clock: ManualClock;
+  let p: ReturnType<typeof createPipeline>;
+  let oc: ReturnType<typeof createOnCall>;
+  let sink: SmtpSink;
+  let hook: WebhookReceiver;
+  const secret = generateWebhookSecret();
+
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    await db.drop();
+  });
+  beforeEach(async () => {
+    await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, users, schedules cascade`;
+    clock = new ManualClock(T0);
+    sink = await startSmtpSink();
+    hook = await startWebhookReceiver({ secret });
+    p = createPipeline(db, clock);
+    oc = createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, publicUrl: PUBLIC_URL });
+    await p.flush();
+  });
+  afterEach(async () => {
+    await oc.close();
+    await p.close();
+    await sink.close();
+    await hook.close();
+  });
+
+  /** A node that beat at `at` and goes down 20 s later (interval 10 s × 2); returns its incident. */
+  const nodeGoingDown = async (name: string) => {
+    const id = await p.addNode(name);
+    p.beat(id);
+    await p.tick();
+    await oc.drain();
+    await p.runUntil(new Date(clock.now().getTime() + 20_000));
+    await p.tick();
+    await oc.drain();
+    const [incident] = await incidentsOf(db, id);
+    return { nodeId: id, incidentId: incident!.id };
+  };
+  const timeline = async (incidentId: string) =>
+    db.sql<{ kind: string; detail: Record<string, any> }[]>`select kind, detail from incident_timeline where incident_id = ${incidentId} order by id`;
+  const settled = (incidentId: string, n: number) =>
+    until(`${n} settled deliveries`, async () => {
+      const ds = await deliveriesOf(db, incidentId);
+      return ds.length === n && ds.every((d) => d.status === 'sent') ? ds : undefined;
+    });
+
+  it('pages whoever the schedule has on call when each level fires, names them, and pairs every resolve per person and contact', async () => {
+    const own = await oc.webhook('ana-phone', hook.url, secret);
+    const ana = await oc.user('Ana', 'ana@test.local', [own.id]);
+    const ben = await oc.user('Ben', 'ben@test.local');
+    // Hourly hand-offs from T0: Ana until T0 + 1 h, then Ben.
+    const rota = await oc.schedule('rota', [{ name: 'hourly', user_ids: [ana.id, ben.id], starts_at: T0, rotation: 'PT1H' }]);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], schedule_ids: [rota.id] }, { after_seconds: 3600, channel_ids: [], schedule_ids: [rota.id] }], { isDefault: true });
+
+    const { nodeId, incidentId } = await nodeGoingDown('db-1'); // opened at T0 + 20 s: Ana's hour
+    await settled(incidentId, 2);
+    const down = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] DOWN: db-1'));
+    assert.deepEqual(down.envelopeTo, ['ana@test.local']);
+    const push = await hook.waitFor();
+    assert.equal(JSON.parse(push.body).type, 'incident.opened');
+    assert.ok(push.verified);
+
+    await p.runUntil(sec(20 + 3600)); // level 1, an hour after opening: Ben's hour now
+    await oc.drain();
+    await settled(incidentId, 3);
+    const escalated = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: db-1'));
+    assert.deepEqual(escalated.envelopeTo, ['ben@test.local']);
+
+    p.beat(nodeId);
+    await p.tick();
+    await oc.drain();
+    const ds = await settled(incidentId, 6);
+    // The ledger names each person and contact, with ids that stay the same across retries.
+    const byId = (rows: Array<Array<string | null>>) => rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
+    assert.deepEqual(
+      byId(ds.map((d) => [d.id, d.user_id, d.channel_id])),
+      byId([
+        [`${incidentId}.opened.${ana.id}.email`, ana.id, null],
+        [`${incidentId}.opened.${ana.id}.${own.id}`, ana.id, own.id],
+        [`${incidentId}.escalated-1.${ben.id}.email`, ben.id, null],
+        [`${incidentId}.resolved.${ana.id}.email`, ana.id, null],
+        [`${incidentId}.resolved.${ana.id}.${own.id}`, ana.id, own.id],
+        [`${incidentId}.resolved.${ben.id}.email`, ben.id, null],
+      ]),
+    );
+    const resolves = await until('both resolve emails', async () => {
+      const found = sink.messages.filter((m) => m.subject.startsWith('[Lifeline] RESOLVED: db-1'));
+      return found.length === 2 ? found : undefined;
+    });
+    assert.deepEqual(resolves.flatMap((m) => m.envelopeTo).sort(), ['ana@test.local', 'ben@test.local']);
+    await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.resolved');
+
+    const entries = await timeline(incidentId);
+    const opened = entries.find((e) => e.kind === 'opened')!;
+    assert.deepEqual(opened.detail.users, [{ user_id: ana.id, schedule_id: rota.id, name: 'Ana' }]);
+    const step = entries.find((e) => e.kind === 'escalated')!;
+    assert.deepEqual([step.detail.level, step.detail.users], [1, [{ user_id: ben.id, schedule_id: rota.id, name: 'Ben' }]]);
+    const notified = entries.filter((e) => e.kind === 'notified').map((e) => [e.detail.event, e.detail.user_id, e.detail.channel_id ?? null]);
+    assert.ok(notified.some(([event, user, channel]) => event === 'opened' && user === ana.id && channel === own.id), JSON.stringify(notified));
+  });
+
+  it('a level whose schedule has nobody on call is recorded, and the next level fires at once', async () => {
+    const receiver = await oc.webhook('ops', hook.url, secret);
+    const cleo = await oc.user('Cleo', 'cleo@test.local');
+    // Cleo's rotation only starts tomorrow: nobody is on call today.
+    const later = await oc.schedule('from-tomorrow', [{ name: 'p', user_ids: [cleo.id], starts_at: new Date(T0.getTime() + 24 * HOUR), rotation: 'P1D' }]);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], schedule_ids: [later.id] }, { after_seconds: 600, channel_ids: [receiver.id] }], { isDefault: true });
+
+    const { incidentId } = await nodeGoingDown('api-1');
+    const openedAt = clock.now();
+    const page = await hook.waitFor();
+    assert.equal(JSON.parse(page.body).type, 'incident.escalated');
+    assert.equal(clock.now().getTime(), openedAt.getTime(), 'without waiting out the 600 s of level 1');
+    const entries = await timeline(incidentId);
+    assert.deepEqual(
+      entries.map((e) => e.kind).filter((k) => ['opened', 'reached_nobody', 'escalated'].includes(k)),
+      ['opened', 'reached_nobody', 'escalated'],
+    );
+    const nobody = entries.find((e) => e.kind === 'reached_nobody')!;
+    assert.deepEqual([nobody.detail.level, nobody.detail.reason, nobody.detail.empty_schedule_ids], [0, 'nobody on call', [later.id]]);
+    assert.equal((await incidentsOf(db, (await db.sql`select node_id from incidents where id = ${incidentId}`)[0]!.node_id))[0]!.escalation_level, 1);
+    assert.equal(sink.messages.length, 0, 'Cleo, not on call, got nothing');
+  });
+
+  it('stops escalating at an acknowledgement and records where it stopped', async () => {
+    const dan = await oc.user('Dan', 'dan@test.local');
+    const eve = await oc.user('Eve', 'eve@test.local');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [dan.id] }, { after_seconds: 300, channel_ids: [], user_ids: [eve.id] }], { isDefault: true });
+    const { incidentId } = await nodeGoingDown('web-1');
+    await sink.waitFor((m) => m.envelopeTo.includes('dan@test.local'));
+    await acknowledge(db.sql, incidentId, { by: 'Dan' }, clock.now());
+    await p.runUntil(new Date(clock.now().getTime() + 600_000));
+    await oc.drain();
+    const stopped = (await timeline(incidentId)).find((e) => e.kind === 'escalation_stopped');
+    assert.deepEqual(stopped?.detail, { step: 1, reason: 'acknowledged', by: 'Dan' });
+    await until('the acknowledgement to Dan', async () => sink.messages.some((m) => m.subject.startsWith('[Lifeline] ACKNOWLEDGED')) || undefined);
+    assert.ok(!sink.messages.some((m) => m.envelopeTo.includes('eve@test.local')), 'Eve was never paged');
+  });
+
+  it('signs links naming each recipient: a person for their email and own channels, the channel for a level’s channel', async () => {
+    const own = await oc.webhook('fay-phone', hook.url, secret);
+    const team = await oc.webhook('team', hook.url, secret);
+    const fay = await oc.user('Fay', 'fay@test.local', [own.id]);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [team.id], user_ids: [fay.id] }], { isDefault: true });
+    const { incidentId } = await nodeGoingDown('cache-1');
+    await settled(incidentId, 3);
+    const key = actionLinkKey(oc.secretKey);
+    const tokenOf = (url: string) => {
+      assert.ok(url.startsWith(`${PUBLIC_URL}/a/`), url);
+      const check = verifyActionLink(key, url.slice(`${PUBLIC_URL}/a/`.length), clock.now());
+      assert.ok(check.ok);
+      return check.link;
+    };
+    const mail = await sink.waitFor();
+    const links = [...mail.text.matchAll(/^(Acknowledge|Resolve): (\S+)$/gm)].map((m) => [m[1], tokenOf(m[2]!)] as const);
+    assert.deepEqual(
+      links.map(([label, l]) => [label, l.action, l.incidentId, l.recipient]),
+      [
+        ['Acknowledge', 'acknowledge', incidentId, { kind: 'user', id: fay.id }],
+        ['Resolve', 'resolve', incidentId, { kind: 'user', id: fay.id }],
+      ],
+    );
+    const hooks = await until('both webhooks', async () => (hook.requests.length === 2 ? hook.requests : undefined));
+    const recipients = hooks.map((r) => tokenOf(JSON.parse(r.body).data.links.acknowledge).recipient).sort((a, b) => a.kind.localeCompare(b.kind));
+    assert.deepEqual(recipients, [
+      { kind: 'channel', id: team.id },
+      { kind: 'user', id: fay.id },
+    ]);
+    const expiry = links[0]![1].expiresAt.getTime() - (await db.sql`select opened_at from incidents where id = ${incidentId}`)[0]!.opened_at.getTime();
+    assert.equal(expiry, 7 * 24 * HOUR, 'a week after the event it announces');
+  });
+
+  it('holds a person’s mailbox to the storm threshold like a channel, and sends them one digest', async () => {
+    await oc.close();
+    oc = createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, stormThreshold: 2 });
+    const gus = await oc.user('Gus', 'gus@test.local');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [gus.id] }], { isDefault: true });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await p.addNode(`storm-${i}`));
+    for (const id of ids) p.beat(id);
+    await p.tick();
+    await p.runUntil(sec(20));
+    await p.tick();
+    await oc.drain();
+    await oc.restartNotifier(); // its first digest pass sends what the storm held
+    const digest = await sink.waitFor((m) => /^\[Lifeline\] 3 incident updates: 3 DOWN/.test(m.subject));
+    assert.deepEqual(digest.envelopeTo, ['gus@test.local']);
+    await until('two pages alone', async () => sink.messages.filter((m) => m.subject.startsWith('[Lifeline] DOWN: storm-')).length === 2 || undefined);
+    assert.equal(sink.messages.length, 3);
+  });
+});
