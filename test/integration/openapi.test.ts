@@ -11,7 +11,9 @@ import { HeartbeatBody } from '../../src/http/routes/heartbeats.ts';
 import { Acknowledge, Resolve } from '../../src/http/routes/incidents.ts';
 import { CreateMaintenance } from '../../src/http/routes/maintenances.ts';
 import { CreateNode, PatchNode } from '../../src/http/routes/nodes.ts';
+import { CreateOverride, CreateSchedule, PatchSchedule } from '../../src/http/routes/schedules.ts';
 import { CreateStatusPage, PatchStatusPage } from '../../src/http/routes/status-pages.ts';
+import { CreateUser, PatchUser } from '../../src/http/routes/users.ts';
 import { ADMIN_TOKEN, createHarness, START, type Harness } from '../helpers/app.ts';
 
 // What /openapi.json claims is checked against the app itself: its routes, the schemas its
@@ -314,14 +316,63 @@ describe('the OpenAPI document', () => {
     {
       op: 'POST /v1/escalation-policies',
       schema: CreatePolicy,
-      valid: [{ name: 'p', levels: [level] }, { name: 'p', levels: [level, { after_seconds: 300, channel_ids: [uuid] }], repeat: 2, is_default: true }],
-      invalid: [{ name: 'p' }, { name: 'p', levels: [] }, { name: 'p', levels: [{ after_seconds: 0 }] }, { name: 'p', levels: [level], repeat: 11 }],
+      valid: [
+        { name: 'p', levels: [level] },
+        { name: 'p', levels: [level, { after_seconds: 300, channel_ids: [uuid] }], repeat: 2, is_default: true },
+        { name: 'p', levels: [{ after_seconds: 0, schedule_ids: [uuid] }, { after_seconds: 60, user_ids: [uuid], channel_ids: [] }] },
+      ],
+      invalid: [
+        { name: 'p' },
+        { name: 'p', levels: [] },
+        { name: 'p', levels: [{ after_seconds: 0 }] },
+        { name: 'p', levels: [{ after_seconds: 0, channel_ids: [], user_ids: [] }] },
+        { name: 'p', levels: [level], repeat: 11 },
+      ],
     },
     {
       op: 'PATCH /v1/escalation-policies/{id}',
       schema: PatchPolicy,
       valid: [{}, { repeat: 2 }, { levels: [level] }],
       invalid: [{ is_default: 'yes' }, { levels: 'x' }, { channel_ids: [] }],
+    },
+    {
+      op: 'POST /v1/users',
+      schema: CreateUser,
+      valid: [{ name: 'Alice', email: 'alice@example.com' }, { name: 'Bob', email: 'bob@example.com', time_zone: 'Europe/Berlin', channel_ids: [uuid] }],
+      invalid: [{ name: 'Alice' }, { name: 'x', email: 'x@example.com', channel_ids: ['nope'] }, { name: 'x', email: 'x@example.com', phone: '1' }, { name: '', email: 'x@example.com' }],
+    },
+    {
+      op: 'PATCH /v1/users/{id}',
+      schema: PatchUser,
+      valid: [{}, { channel_ids: [] }, { name: 'Alicia', email: 'alicia@example.com' }],
+      invalid: [{ id: uuid }, { channel_ids: 'x' }, { name: 5 }],
+    },
+    {
+      op: 'POST /v1/schedules',
+      schema: CreateSchedule,
+      valid: [
+        { name: 'primary', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [uuid], starts_at: START, rotation: 'P1W' }] },
+        { name: 'office', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [uuid], starts_at: START, rotation: 'P1D', restrictions: [{ days: ['mon', 'fri'], from: '09:00', to: '17:00' }] }] },
+      ],
+      invalid: [
+        { name: 'x', time_zone: 'UTC', layers: [] },
+        { name: 'x', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [], starts_at: START, rotation: 'P1D' }] },
+        { name: 'x', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [uuid], starts_at: START, rotation: 'P1D', restrictions: [{ days: ['someday'], from: '09:00', to: '17:00' }] }] },
+        { name: 'x', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [uuid], starts_at: START, rotation: 'P1D', restrictions: [{ days: ['mon'], from: '9', to: '17:00' }] }] },
+        { name: 'x', layers: [] },
+      ],
+    },
+    {
+      op: 'PATCH /v1/schedules/{id}',
+      schema: PatchSchedule,
+      valid: [{}, { name: 'renamed' }, { layers: [{ name: 'p', user_ids: [uuid], starts_at: START, rotation: 'PT12H' }] }],
+      invalid: [{ layers: [] }, { overrides: [] }],
+    },
+    {
+      op: 'POST /v1/schedules/{id}/overrides',
+      schema: CreateOverride,
+      valid: [{ user_id: uuid, starts_at: START, ends_at: START }],
+      invalid: [{ user_id: uuid, starts_at: START }, { user_id: 'bob', starts_at: START, ends_at: START }, { user_id: uuid, starts_at: START, ends_at: START, layer: 'x' }],
     },
     {
       op: 'POST /v1/maintenances',
@@ -417,8 +468,14 @@ describe('the OpenAPI document', () => {
   it('describes the answers the engine really gives, field by field', async () => {
     const exercised = new Set<string>();
     /** Sends a request and checks its answer against the document; returns the parsed body. */
-    const call = async (method: string, path: string, o: { id?: string; query?: string; json?: unknown; token?: string | null; headers?: Record<string, string>; body?: string } = {}) => {
-      const url = path.replace('{id}', encodeURIComponent(o.id ?? '')) + (o.query ? `?${o.query}` : '');
+    const call = async (
+      method: string,
+      path: string,
+      o: { id?: string; path?: Record<string, string>; query?: string; json?: unknown; token?: string | null; headers?: Record<string, string>; body?: string } = {},
+    ) => {
+      const url =
+        Object.entries(o.path ?? {}).reduce((p, [name, value]) => p.replace(`{${name}}`, encodeURIComponent(value)), path.replace('{id}', encodeURIComponent(o.id ?? ''))) +
+        (o.query ? `?${o.query}` : '');
       const token = o.token === null ? undefined : (o.token ?? ADMIN_TOKEN);
       const res = await h.req(method, url, { token, json: o.json, headers: o.headers, ...(o.body !== undefined ? { body: o.body } : {}) });
       const text = await res.text();
@@ -476,6 +533,34 @@ describe('the OpenAPI document', () => {
     await call('DELETE', '/v1/escalation-policies/{id}', { id: policy.id });
     await call('DELETE', '/v1/channels/{id}', { id: email.id });
 
+    const hourLater = new Date(Date.parse(START) + 3_600_000).toISOString();
+    const user = await call('POST', '/v1/users', { json: { name: 'Alice', email: 'alice@example.com', channel_ids: [hook.id] } });
+    await call('POST', '/v1/users', { json: { name: 'Alice again', email: 'ALICE@example.com' } }); // 409
+    await call('GET', '/v1/users');
+    await call('GET', '/v1/users/{id}', { id: user.id });
+    await call('PATCH', '/v1/users/{id}', { id: user.id, json: { time_zone: 'Europe/Berlin' } });
+    const schedule = await call('POST', '/v1/schedules', {
+      json: {
+        name: 'primary',
+        time_zone: 'Europe/Berlin',
+        layers: [{ name: 'days', user_ids: [user.id], starts_at: START, rotation: 'P1D', restrictions: [{ days: ['sat', 'sun'], from: '08:00', to: '20:00' }] }],
+      },
+    });
+    await call('GET', '/v1/schedules');
+    await call('GET', '/v1/schedules/{id}', { id: 'primary' });
+    await call('PATCH', '/v1/schedules/{id}', { id: schedule.id, json: { name: 'primary' } });
+    const override = await call('POST', '/v1/schedules/{id}/overrides', { id: schedule.id, json: { user_id: user.id, starts_at: START, ends_at: hourLater } });
+    await call('GET', '/v1/schedules/{id}/overrides', { id: schedule.id });
+    assert.deepEqual((await call('GET', '/v1/schedules/{id}/on-call', { id: schedule.id })).user_ids, [user.id]);
+    assert.equal((await call('GET', '/v1/schedules/{id}/shifts', { id: schedule.id, query: `from=${START}&to=${hourLater}` })).items[0].layer, 'override');
+    await call('DELETE', '/v1/schedules/{id}/overrides/{override_id}', { id: schedule.id, path: { override_id: override.id } });
+    const people = await call('POST', '/v1/escalation-policies', { json: { name: 'people', levels: [{ after_seconds: 0, schedule_ids: [schedule.id], user_ids: [user.id] }] } });
+    await call('DELETE', '/v1/users/{id}', { id: user.id }); // 409: the policy and the schedule name the user
+    await call('DELETE', '/v1/schedules/{id}', { id: schedule.id }); // 409: the policy names it
+    await call('DELETE', '/v1/escalation-policies/{id}', { id: people.id });
+    await call('DELETE', '/v1/schedules/{id}', { id: schedule.id });
+    await call('DELETE', '/v1/users/{id}', { id: user.id });
+
     const ends = new Date(h.clock.now().getTime() + 3_600_000).toISOString();
     const window = await call('POST', '/v1/maintenances', { json: { node_ids: ['web-1'], starts_at: START, ends_at: ends, reason: 'patching' } });
     await call('GET', '/v1/maintenances', { query: 'active=true' });
@@ -492,10 +577,17 @@ describe('the OpenAPI document', () => {
       policyId: null,
       openedAt: h.clock.now(),
     }]))[0];
-    await insertDeliveries(h.sql, [{ incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() }], h.clock.now());
+    await insertDeliveries(
+      h.sql,
+      [
+        { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() },
+        { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: uuid, channelType: 'email', occurredAt: h.clock.now() },
+      ],
+      h.clock.now(),
+    );
     await call('GET', '/v1/incidents', { query: 'status=open' });
     await call('GET', '/v1/incidents/{id}', { id: incident!.id });
-    assert.equal((await call('GET', '/v1/incidents/{id}/deliveries', { id: incident!.id })).items.length, 1);
+    assert.equal((await call('GET', '/v1/incidents/{id}/deliveries', { id: incident!.id })).items.length, 2);
     await call('POST', '/v1/incidents/{id}/acknowledge', { id: incident!.id, headers: { 'if-match': '7' } }); // 412
     await call('POST', '/v1/incidents/{id}/acknowledge', { id: incident!.id, json: { by: 'alice' }, headers: { 'if-match': '1' } });
     await call('POST', '/v1/incidents/{id}/resolve', { id: incident!.id });
