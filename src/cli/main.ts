@@ -11,12 +11,14 @@ import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { nodeCommands } from './nodes.ts';
+import { oncallCommand } from './oncall.ts';
 import { uptimeCommand } from './uptime.ts';
 
 export const COMMANDS: readonly Command[] = [
   ...keyCommands,
   ...nodeCommands,
   ...incidentCommands,
+  oncallCommand,
   uptimeCommand,
   agentCommand,
   migrateCommand,
@@ -48,7 +50,7 @@ function synopsis(c: Command): string {
 
 /** A command's words below `lifeline`, with its arguments: `nodes add <name>`. */
 function term(p: Program): string {
-  const words = p.registeredArguments.map((a) => `<${a.name()}>`);
+  const words = p.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`));
   for (let at: Program | null = p; at?.parent; at = at.parent) words.unshift(at.name());
   return words.join(' ');
 }

@@ -148,6 +148,34 @@ describe('the lifeline CLI against a running engine', () => {
     assert.ok(figures.uptime_ratio > 0 && figures.uptime_ratio < 1, JSON.stringify(figures));
   });
 
+  it('oncall says who is on call now and next for every schedule, or one by name', async () => {
+    const ana = await api('POST', '/v1/users', { name: 'Ana', email: 'ana@cli.test' });
+    const ben = await api('POST', '/v1/users', { name: 'Ben', email: 'ben@cli.test' });
+    const hour = 3_600_000;
+    // Ana's day began an hour ago and Ben's begins in 23 hours; the weekend rota has Ben alone.
+    const dayStart = new Date(Date.now() - hour).toISOString();
+    await api('POST', '/v1/schedules', { name: 'primary', time_zone: 'UTC', layers: [{ name: 'daily', user_ids: [ana.id, ben.id], starts_at: dayStart, rotation: 'P1D' }] });
+    await api('POST', '/v1/schedules', { name: 'solo', time_zone: 'UTC', layers: [{ name: 'weekly', user_ids: [ben.id], starts_at: dayStart, rotation: 'P1W' }] });
+
+    const all = await cli(['oncall']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^SCHEDULE\s+ON CALL\s+UNTIL\s+NEXT\s+FROM$/m);
+    const handOver = new Date(Date.parse(dayStart) + 24 * hour).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const line = all.stdout.split('\n').find((l) => l.startsWith('primary'));
+    assert.match(line ?? '', new RegExp(`^primary\\s+Ana\\s+${handOver} \\(in \\d+h[^)]*\\)\\s+Ben\\s+${handOver} \\(in \\d+h[^)]*\\)$`));
+    assert.match(all.stdout, /^solo\s+Ben\s+beyond 31 days\s+-\s+-$/m);
+
+    const one = await cli(['oncall', 'primary', '--json']);
+    assert.equal(one.code, 0, one.stderr);
+    const answer = JSON.parse(one.stdout);
+    assert.deepEqual(answer.items.map((i: { schedule: string; now: { user_id: string }; next: { user_id: string } }) => [i.schedule, i.now.user_id, i.next.user_id]), [['primary', ana.id, ben.id]]);
+    assert.equal(answer.items[0].now.ends_at, new Date(Date.parse(dayStart) + 24 * hour).toISOString());
+
+    const missing = await cli(['oncall', 'nope']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /not_found, HTTP 404/);
+  });
+
   it('prints an API error as one readable line with its details, exit 1', async () => {
     const r = await cli(['nodes', 'add', 'not a name!']);
     assert.equal(r.code, 1);

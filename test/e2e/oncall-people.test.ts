@@ -36,8 +36,8 @@ function client(base: string) {
 
 /** The link labelled `label` in a message's text body, on the engine's real address. */
 function linkIn(mail: ReceivedMail, label: 'Acknowledge' | 'Resolve', base: string): string {
-  const url = new RegExp(`^${label}: (\\S+?)\\r?$`, 'm').exec(mail.text)?.[1];
-  assert.ok(url?.startsWith(`${PUBLIC_URL}/a/`), `${label} link in:\n${mail.text}`);
+  const url = new RegExp(`^${label}: (\\S+?)\\r?$`, 'm').exec(mail.text)?.[1] ?? '';
+  assert.ok(url.startsWith(`${PUBLIC_URL}/a/`), `${label} link in:\n${mail.text}`);
   return base + url.slice(PUBLIC_URL.length);
 }
 

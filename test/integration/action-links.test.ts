@@ -102,7 +102,7 @@ describe('a link from a notification', () => {
     const good = link('acknowledge');
     const token = good.slice('/a/'.length);
     const raw = Buffer.from(token, 'base64url');
-    raw[1] ^= 3; // acknowledge → resolve
+    raw[1]! ^= 3; // acknowledge → resolve
     const cases: Array<[string, string, number]> = [
       ['forged', `/a/${signActionLink(actionLinkKey(randomBytes(32)), { incidentId, action: 'acknowledge', recipient: { kind: 'user', id: alice.id }, expiresAt: new Date(h.clock.now().getTime() + WEEK) })}`, 404],
       ['altered action', `/a/${raw.toString('base64url')}`, 404],
