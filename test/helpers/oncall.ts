@@ -18,7 +18,8 @@ import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { startNotifier } from '../../workers/notifier.ts';
 import type { TestDatabase } from './db.ts';
 import { testLog } from './log.ts';
-import { PATIENCE_MS } from './wait.ts';
+import type { createPipeline } from './pipeline.ts';
+import { PATIENCE_MS, until } from './wait.ts';
 
 export interface OnCallOptions {
   redisUrl: string;
@@ -136,4 +137,31 @@ export async function deliveriesOf(db: TestDatabase, incidentId: string) {
 export async function incidentsOf(db: TestDatabase, nodeId: string) {
   return db.sql<{ id: string; category: string; status: string; escalation_level: number; resolved_by: string | null }[]>`
     select id, category, status, escalation_level, resolved_by from incidents where node_id = ${nodeId} order by opened_at`;
+}
+
+/**
+ * A node that beats now and goes down 20 s later (interval 10 s × 2), with every outbox event due
+ * on the way handled; returns its id.
+ */
+export async function nodeGoingDown(
+  { p, oc, clock }: { p: ReturnType<typeof createPipeline>; oc: ReturnType<typeof createOnCall>; clock: ManualClock },
+  name: string,
+  policyId: string | null = null,
+): Promise<string> {
+  const id = await p.addNode(name, { escalation_policy_id: policyId });
+  p.beat(id);
+  await p.tick();
+  await oc.drain();
+  await p.runUntil(new Date(clock.now().getTime() + 20_000));
+  await p.tick();
+  await oc.drain();
+  return id;
+}
+
+/** The incident's deliveries once there are `n` and each has one of `final` statuses. */
+export function settledDeliveries(db: TestDatabase, incidentId: string, n: number, final: string[] = ['sent', 'dead']) {
+  return until(`${n} settled deliveries`, async () => {
+    const ds = await deliveriesOf(db, incidentId);
+    return ds.length === n && ds.every((d) => final.includes(d.status)) ? ds : undefined;
+  });
 }

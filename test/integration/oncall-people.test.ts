@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
 import { acknowledge } from '../../src/incidents/service.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
-import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
+import { createOnCall, incidentsOf, nodeGoingDown as goingDown, settledDeliveries } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { until } from '../helpers/wait.ts';
@@ -50,25 +50,15 @@ describe('paging people', () => {
     await hook.close();
   });
 
-  /** A node that beat at `at` and goes down 20 s later (interval 10 s × 2); returns its incident. */
+  /** A node going down (see nodeGoingDown), and its incident. */
   const nodeGoingDown = async (name: string) => {
-    const id = await p.addNode(name);
-    p.beat(id);
-    await p.tick();
-    await oc.drain();
-    await p.runUntil(new Date(clock.now().getTime() + 20_000));
-    await p.tick();
-    await oc.drain();
-    const [incident] = await incidentsOf(db, id);
-    return { nodeId: id, incidentId: incident!.id };
+    const nodeId = await goingDown({ p, oc, clock }, name);
+    const [incident] = await incidentsOf(db, nodeId);
+    return { nodeId, incidentId: incident!.id };
   };
   const timeline = async (incidentId: string) =>
     db.sql<{ kind: string; detail: Record<string, any> }[]>`select kind, detail from incident_timeline where incident_id = ${incidentId} order by id`;
-  const settled = (incidentId: string, n: number) =>
-    until(`${n} settled deliveries`, async () => {
-      const ds = await deliveriesOf(db, incidentId);
-      return ds.length === n && ds.every((d) => d.status === 'sent') ? ds : undefined;
-    });
+  const settled = (incidentId: string, n: number) => settledDeliveries(db, incidentId, n, ['sent']);
 
   it('pages whoever the schedule has on call when each level fires, names them, and pairs every resolve per person and contact', async () => {
     const own = await oc.webhook('ana-phone', hook.url, secret);

@@ -10,7 +10,7 @@ import { handleNodeEvents } from '../../src/incidents/handlers.ts';
 import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
-import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
+import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, settledDeliveries } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { startSmtpSink } from '../helpers/smtp-sink.ts';
@@ -57,27 +57,13 @@ describe('incidents and on-call', () => {
     return h;
   };
 
-  /** A node that beat at `at` and goes down 20 s later (interval 10 s × 2). */
-  const nodeGoingDown = async (name: string, policyId: string | null = null) => {
-    const id = await p.addNode(name, { escalation_policy_id: policyId });
-    p.beat(id);
-    await p.tick();
-    await oc.drain();
-    await p.runUntil(new Date(clock.now().getTime() + 20_000));
-    await p.tick();
-    await oc.drain();
-    return id;
-  };
+  const nodeGoingDown = (name: string, policyId: string | null = null) => goingDown({ p, oc, clock }, name, policyId);
   const recover = async (id: string) => {
     p.beat(id);
     await p.tick();
     await oc.drain();
   };
-  const settled = (incidentId: string, n: number) =>
-    until(`${n} settled deliveries`, async () => {
-      const ds = await deliveriesOf(db, incidentId);
-      return ds.length === n && ds.every((d) => d.status === 'sent' || d.status === 'dead') ? ds : undefined;
-    });
+  const settled = (incidentId: string, n: number) => settledDeliveries(db, incidentId, n);
 
   it('opens one node_down incident when two workers race on the same transition', async () => {
     const id = await p.addNode('race-1');
