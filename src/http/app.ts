@@ -9,7 +9,6 @@ import { classifyDbError, sqlState } from '../db/errors.ts';
 import { ApiError, errorBody, renderError } from './errors.ts';
 import { Refusal, validationFailed } from '../errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
-import { actionLinkRoutes } from './routes/action-links.tsx';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
@@ -125,7 +124,7 @@ export function createApp(deps: AppDeps) {
   app.route('/docs', docsPage('/openapi.json'));
 
   if (deps.ingestor) {
-    // Status pages and badges, for anyone: no secret, a budget per client address.
+    // Status pages, badges and notification links, for anyone: no secret, a budget per client address.
     const published = publicSurface(deps);
     app.route('/', published.app);
     const v1 = new Hono<AuthEnv>();
@@ -146,8 +145,6 @@ export function createApp(deps: AppDeps) {
     v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
     v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
-    // Links from notifications: pages for people, outside the API, with the token as their authority.
-    app.route('/a', actionLinkRoutes(deps));
   }
   return app;
 }

@@ -1,5 +1,6 @@
-// The routes anyone may call without a secret and that a crowd may call at once: status pages and
-// badges (and the stylesheet they load). Each client address has its own budget, and answers are
+// The routes anyone may call without a secret and that a crowd may call at once: status pages,
+// badges, the pages links in notifications open (their token is their authority), and the
+// stylesheet they load. Each client address has its own budget, and answers are
 // kept for a few seconds, so a page that goes viral costs one computation per period and cannot
 // take the engine's time away from ingest or evaluation.
 
@@ -9,6 +10,7 @@ import { assetRoutes } from '../web/assets.ts';
 import { clientAddress, limitKey } from './client-address.ts';
 import type { AppDeps } from './deps.ts';
 import { rateLimit } from './rate-limit.ts';
+import { actionLinkRoutes } from './routes/action-links.ts';
 import { badgeRoutes } from './routes/badges.ts';
 import { statusRoutes } from './routes/status-public.ts';
 
@@ -42,10 +44,12 @@ export function publicSurface(deps: AppDeps): PublicSurface {
   const perClient = rateLimit({ limit: o.rateLimitPerMinute, windowMs: 60_000, key: (c) => limitKey(clientAddress(c, o.trustProxyHops)) });
   app.use('/status/*', perClient);
   app.use('/badge/*', perClient);
+  app.use('/a/*', perClient);
   const status = statusRoutes(deps, o.cacheMs);
   const badges = badgeRoutes(deps, o.cacheMs);
   app.route('/status', status.app);
   app.route('/badge', badges.app);
+  app.route('/a', actionLinkRoutes(deps));
   app.route('/', assetRoutes());
   return { app, pagesChanged: status.forget, badgesChanged: badges.forget };
 }

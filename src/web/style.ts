@@ -1,6 +1,7 @@
-// The stylesheet of the engine's own pages (status pages now, the console later), served from
-// this origin at a URL that names its content (assets.ts). No web fonts, no images: the system
-// font stack, and colours as variables that follow the reader's light or dark preference.
+// The stylesheet of the engine's own pages (status pages and notification links now, the console
+// later), served from this origin at a URL that names its content (assets.ts). No web fonts, no
+// images: the system font stack, and colours as variables that follow the reader's light or dark
+// preference.
 // It ships as a module rather than a .css file because dist/ holds only compiled modules.
 
 export const STYLESHEET = `
@@ -123,6 +124,20 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .swatch.day-operational { background: var(--healthy); }
 .swatch.day-no_data { background: var(--no-data); }
 .page-foot { margin-top: 32px; font-size: .8rem; color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 16px; justify-content: space-between; }
+
+/* The page a link from a notification opens: the incident's facts and one button. */
+.page.narrow { max-width: 560px; }
+.link-card { margin: 20px 0 0; padding: 18px 20px; }
+.link-card p { margin: 0 0 12px; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0 0 16px; }
+.facts dt { color: var(--muted); }
+.facts dd { margin: 0; overflow-wrap: anywhere; }
+.button {
+  font: inherit; font-weight: 600; padding: 10px 20px; border: 0; border-radius: 8px;
+  background: var(--maintenance); color: var(--on-state); cursor: pointer;
+}
+.button:focus-visible { outline: 3px solid var(--fg); outline-offset: 2px; }
+.small { font-size: .875rem; margin: 12px 0 0; }
 
 @media (max-width: 640px) {
   .page { padding: 24px 14px 36px; }

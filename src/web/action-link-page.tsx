@@ -1,0 +1,119 @@
+// The pages a link from a notification opens (src/http/routes/action-links.ts decides which):
+// what the link will do with its button, what it did, what someone did before, or why it cannot
+// act. Server-rendered, no script, the engine's own stylesheet.
+
+import type { LinkAction } from '../incidents/action-links.ts';
+import type { IncidentRow } from '../incidents/model.ts';
+import { documentOf, dotIcon, Layout } from './layout.tsx';
+
+export type ActionLinkView =
+  /** The link may act: what it will do, as whom, and the button that does it. */
+  | { kind: 'ask'; action: LinkAction; incident: IncidentRow; as: string }
+  /** The button acted. */
+  | { kind: 'done'; action: LinkAction; incident: IncidentRow; by: string; at: Date }
+  /** The link's action had already happened: who did what, and when. */
+  | { kind: 'already'; incident: IncidentRow; what: 'acknowledged' | 'resolved'; by: string | null; at: Date }
+  | { kind: 'invalid' }
+  | { kind: 'expired'; until: Date }
+  | { kind: 'missing' };
+
+const VERB: Record<LinkAction, string> = { acknowledge: 'Acknowledge', resolve: 'Resolve' };
+const DONE: Record<LinkAction, string> = { acknowledge: 'Acknowledged', resolve: 'Resolved' };
+const EFFECT: Record<LinkAction, string> = {
+  acknowledge: 'Acknowledging stops the escalation; everyone who was told hears that you took it.',
+  resolve: 'Resolving closes the incident; everyone who was told hears that it is resolved.',
+};
+
+// The favicon cannot read the stylesheet's variables: the light palette's colours.
+const ICON = { open: '#cf222e', acknowledged: '#0969da', resolved: '#1a7f37', none: '#6e7781' };
+
+/** "2026-11-21 10:00:00 UTC": a page without script cannot know the reader's time zone. */
+const when = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+function Facts({ incident }: { incident: IncidentRow }) {
+  return (
+    <dl class="facts">
+      <dt>Node</dt>
+      <dd>{incident.node_name}</dd>
+      {incident.reason !== null ? (
+        <>
+          <dt>Reason</dt>
+          <dd>{incident.reason}</dd>
+        </>
+      ) : null}
+      <dt>Opened</dt>
+      <dd>{when(incident.opened_at)}</dd>
+      <dt>Status</dt>
+      <dd>{incident.status}</dd>
+    </dl>
+  );
+}
+
+function Page(p: { title: string; icon: string; heading: string; headingClass?: string; children?: unknown }) {
+  return (
+    <Layout title={`${p.title} · Lifeline`} icon={dotIcon(p.icon)}>
+      <main class="page narrow">
+        <header class="page-head">
+          <h1 class={p.headingClass}>{p.heading}</h1>
+        </header>
+        <div class="card link-card">{p.children}</div>
+      </main>
+    </Layout>
+  );
+}
+
+function View({ v }: { v: ActionLinkView }) {
+  switch (v.kind) {
+    case 'ask':
+      return (
+        <Page title={`${VERB[v.action]} ${v.incident.title}`} icon={ICON[v.incident.status]} heading={`${VERB[v.action]}: ${v.incident.title}?`}>
+          <Facts incident={v.incident} />
+          {/* No action attribute: the form posts to this very URL, behind any proxy path. */}
+          <form method="post">
+            <button type="submit" class="button">
+              {VERB[v.action]} as {v.as}
+            </button>
+          </form>
+          <p class="muted small">{EFFECT[v.action]}</p>
+        </Page>
+      );
+    case 'done':
+      return (
+        <Page title={DONE[v.action]} icon={ICON[v.incident.status]} heading={`${DONE[v.action]} by ${v.by}`} headingClass="fg-healthy">
+          <p>At {when(v.at)}. Everyone who was told about this incident hears it.</p>
+          <Facts incident={v.incident} />
+        </Page>
+      );
+    case 'already':
+      return (
+        <Page title={`Already ${v.what}`} icon={ICON[v.incident.status]} heading={`Already ${v.what}`}>
+          <p>
+            {v.by ?? 'Someone'} {v.what} this incident at {when(v.at)}. Nothing was changed.
+          </p>
+          <Facts incident={v.incident} />
+        </Page>
+      );
+    case 'invalid':
+      return (
+        <Page title="Not a valid link" icon={ICON.none} heading="This link is not valid">
+          <p>Nothing was changed. Copy the whole link from the message, or act from the console or the API.</p>
+        </Page>
+      );
+    case 'expired':
+      return (
+        <Page title="Link expired" icon={ICON.none} heading="This link expired">
+          <p>It could be used until {when(v.until)}. Nothing was changed; act from the console or the API.</p>
+        </Page>
+      );
+    case 'missing':
+      return (
+        <Page title="No such incident" icon={ICON.none} heading="This incident no longer exists">
+          <p>Nothing was changed.</p>
+        </Page>
+      );
+  }
+}
+
+export function renderActionLinkPage(v: ActionLinkView): Promise<string> {
+  return documentOf(<View v={v} />);
+}
