@@ -49,6 +49,10 @@ export interface Config {
   publicUrl: string | undefined;
   /** How long an acknowledge or resolve link in a notification acts after the event it announces. */
   actionLinkTtlHours: number;
+  /** A console session ends after this long without a request. */
+  consoleIdleMinutes: number;
+  /** A console session ends this long after sign-in, however active. */
+  consoleSessionHours: number;
 }
 
 /** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
@@ -192,5 +196,7 @@ export function loadConfig(env: Env): Config {
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
     publicUrl: url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     actionLinkTtlHours: integer(env, 'LIFELINE_ACTION_LINK_TTL_HOURS', 168, 1, 8_760),
+    consoleIdleMinutes: integer(env, 'LIFELINE_CONSOLE_IDLE_MINUTES', 720, 1, 10_080),
+    consoleSessionHours: integer(env, 'LIFELINE_CONSOLE_SESSION_HOURS', 168, 1, 8_760),
   };
 }

@@ -15,6 +15,8 @@ import { createApp } from '../src/http/app.ts';
 import { HeartbeatBuffer } from '../src/ingest/buffer.ts';
 import { coverageGapMs } from '../src/ingest/flusher.ts';
 import { Ingestor } from '../src/ingest/ingestor.ts';
+import { consoleSettings } from '../src/http/session.ts';
+import { LiveFeed } from '../src/live/feed.ts';
 import type { Logger } from '../src/logger.ts';
 import { countEvents, createMetrics } from '../src/metrics.ts';
 import { DeliveryQueue } from '../src/notifications/queue.ts';
@@ -69,7 +71,10 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   const identity = new IdentityCache(sql);
   stops.push(await identity.listen());
   let ingestor: Ingestor | undefined;
+  let feed: LiveFeed | undefined;
   if (config.roles.has('api')) {
+    feed = new LiveFeed(sql, log);
+    stops.push(await feed.listen());
     const buffer = new HeartbeatBuffer();
     ingestor = new Ingestor(sql, buffer, identity, config.autoRegister);
     const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
@@ -83,6 +88,8 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     identity,
     secretKey,
     ...(ingestor ? { ingestor } : {}),
+    ...(feed ? { feed } : {}),
+    console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
     pingRedis: async () => void (await redis.ping()),
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
   });
@@ -156,6 +163,8 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   return {
     port,
     async stop() {
+      // Event streams never end by themselves: ending them first lets the server close.
+      feed?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections would hold close() open; idle ones can go now.

@@ -192,6 +192,11 @@ const SHAPES = {
   ApiKey: apiKey,
   ApiKeyWithSecret: withFields(apiKey, { secret: with_(str, { description: 'The bearer secret; shown only in this answer' }) }, 'The key and its secret'),
   Incident: object({ ...incidentFields, timeline: array(timelineEntry) }),
+  IncidentChange: object(incidentFields, { description: 'An incident as it is after a change (GET /v1/events), without its timeline' }),
+  StateChanged: object(
+    { node_id: uuid, node_name: str, from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int },
+    { description: 'A committed transition with its node (GET /v1/events)' },
+  ),
   Delivery: object({
     id: with_(str, { description: 'Stable across retries; the webhook-id of a webhook delivery' }),
     channel_id: with_(nullable(uuid), { description: "The channel told; null for a person's email" }),
@@ -310,6 +315,7 @@ export type Node = Shapes['Node'];
 export type NodeState = Node['health']['state'];
 export type NodeWithToken = Shapes['NodeWithToken'];
 export type Transition = Shapes['Transition'];
+export type StateChanged = Shapes['StateChanged'];
 export type Accepted = Shapes['Accepted'];
 export type ApiKey = Shapes['ApiKey'];
 export type ApiKeyWithSecret = Shapes['ApiKeyWithSecret'];

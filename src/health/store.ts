@@ -1,6 +1,8 @@
 import type postgres from 'postgres';
 import type { Queryable } from '../db/client.ts';
 import { LOCKS } from '../db/locks.ts';
+import { notifyAll } from '../db/notify.ts';
+import { LIVE_CHANNEL, nodeNotices } from '../live/model.ts';
 import { OUTBOX_CHANNEL } from '../outbox/store.ts';
 import type { DueCursor, DueRow, HealthWrite, Reschedule } from './model.ts';
 
@@ -98,6 +100,8 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
            ${now}, ${now}
     from t order by ord`;
   await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+  // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves it.
+  await notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version }))));
   return won;
 }
 

@@ -10,6 +10,7 @@ import { ApiError, errorBody, renderError } from './errors.ts';
 import { Refusal, validationFailed } from '../errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { eventRoutes } from './routes/events.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { outboxRoutes } from './routes/outbox.ts';
@@ -23,6 +24,7 @@ import { uptimeRoutes } from './routes/uptime.ts';
 import { statusPageRoutes } from './routes/status-pages.ts';
 import { badgeRotationRoutes } from './routes/badges.ts';
 import { publicSurface } from './public.ts';
+import { bearerOrSession } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -128,6 +130,14 @@ export function createApp(deps: AppDeps) {
     const published = publicSurface(deps);
     app.route('/', published.app);
     const v1 = new Hono<AuthEnv>();
+    // Before the Bearer-only middleware below: a console page listens with its session cookie.
+    if (deps.feed) {
+      const events = new Hono<AuthEnv>();
+      events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock));
+      events.use('*', refuseUnstorableText());
+      events.route('/', eventRoutes(deps.feed));
+      v1.route('/events', events);
+    }
     v1.use('*', limitBody());
     v1.use('*', authenticate(deps.identity));
     v1.use('*', refuseUnstorableText());

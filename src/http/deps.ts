@@ -2,9 +2,11 @@ import type { IdentityCache } from '../access/identity-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
+import type { LiveFeed } from '../live/feed.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PublicOptions } from './public.ts';
+import type { ConsoleSettings } from './session.ts';
 
 export interface AppDeps {
   sql: Sql;
@@ -17,6 +19,10 @@ export interface AppDeps {
   secretKey: Buffer;
   /** Absent in processes without the api role: they serve only /healthz, /readyz and /metrics. */
   ingestor?: Ingestor;
+  /** What changed, as it commits (GET /v1/events, the console); with the api role, like ingestor. */
+  feed?: LiveFeed;
+  /** Console sessions: lifetimes, cookie flags, the public origin. */
+  console: ConsoleSettings;
   /** Answers when Redis is reachable; rejects otherwise. */
   pingRedis: () => Promise<void>;
   /** Limits and caching of status pages and badges; defaults in public.ts. */

@@ -55,6 +55,7 @@ export const TAGS = [
   { name: 'Users', description: 'People, reached by email and by their own channels.' },
   { name: 'Schedules', description: 'Who is on call when: layers of rotations in a time zone, and overrides.' },
   { name: 'Maintenances', description: 'Windows in which nodes are in maintenance: no incident, no page.' },
+  { name: 'Events', description: 'Changes as they commit, as server-sent events: what the console listens to.' },
   { name: 'Uptime', description: 'Time-weighted uptime from the state log, exact to the moment of the request.' },
   { name: 'Status pages', description: 'Public pages of components built from nodes, each with its state, 90-day uptime and daily bars, published at /status/{slug}.' },
   { name: 'API keys', description: 'Scoped bearer secrets (admin).' },

@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/client.ts';
+import { notifyAll } from '../db/notify.ts';
+import { incidentNotices, LIVE_CHANNEL } from '../live/model.ts';
 import type { IncidentFilter, IncidentRow, NewIncident, OpenIncidentRow, TimelineEntry } from './model.ts';
 
 /**
@@ -106,6 +108,9 @@ export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Prom
     insert into incident_timeline (incident_id, at, kind, detail)
     select * from unnest(${entries.map((e) => e.incident_id)}::uuid[], ${entries.map((e) => e.at.toISOString())}::timestamptz[],
                          ${entries.map((e) => e.kind)}::text[], ${entries.map((e) => JSON.stringify(e.detail))}::text[]::jsonb[])`;
+  // Every change to an incident (status, escalation, a delivery's outcome) writes its timeline, so
+  // this one NOTIFY tells the live feed about all of them.
+  await notifyAll(tx, LIVE_CHANNEL, incidentNotices(entries.map((e) => e.incident_id)));
 }
 
 export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<string, TimelineEntry[]>> {

@@ -11,6 +11,8 @@ import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
 import { Events } from '../../src/events.ts';
+import { LiveFeed } from '../../src/live/feed.ts';
+import { consoleSettings, type ConsoleSettings } from '../../src/http/session.ts';
 import { countEvents, createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testLog } from './log.ts';
@@ -31,7 +33,11 @@ export interface BuildOptions {
   /** Seals channel secrets; a fresh random key unless given. */
   secretKey?: Buffer;
   publicPages?: AppDeps['publicPages'];
+  /** Console session settings; the engine's defaults unless given. */
+  console?: ConsoleSettings;
 }
+
+export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
 
 /** One in-process app over the given pool and buffer; several may share a database. */
 export function buildApp(o: BuildOptions) {
@@ -39,6 +45,8 @@ export function buildApp(o: BuildOptions) {
   const identity = new IdentityCache(o.sql);
   const ingestor = new Ingestor(o.sql, o.buffer, identity, o.autoRegister ?? true);
   const secretKey = o.secretKey ?? randomBytes(32);
+  // Not listening until someone calls feed.listen(): most tests never read it.
+  const feed = new LiveFeed(o.sql, testLog);
   const app = createApp({
     sql: o.sql,
     clock: o.clock,
@@ -47,10 +55,12 @@ export function buildApp(o: BuildOptions) {
     identity,
     secretKey,
     ingestor,
+    feed,
+    console: o.console ?? CONSOLE_DEFAULTS,
     pingRedis: o.pingRedis ?? (async () => {}),
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),
   });
-  return { app, metrics, identity, ingestor, secretKey };
+  return { app, metrics, identity, ingestor, secretKey, feed };
 }
 
 export interface RequestOptions {

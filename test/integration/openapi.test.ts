@@ -15,6 +15,7 @@ import { CreateOverride, CreateSchedule, PatchSchedule } from '../../src/http/ro
 import { CreateStatusPage, PatchStatusPage } from '../../src/http/routes/status-pages.ts';
 import { CreateUser, PatchUser } from '../../src/http/routes/users.ts';
 import { ADMIN_TOKEN, createHarness, START, type Harness } from '../helpers/app.ts';
+import { until } from '../helpers/wait.ts';
 
 // What /openapi.json claims is checked against the app itself: its routes, the schemas its
 // handlers validate with, the answers it really gives and the secrets it really accepts.
@@ -620,6 +621,13 @@ describe('the OpenAPI document', () => {
     await call('POST', '/v1/nodes/{id}/token', { id: 'web-1', query: 'x=%00' }); // 400, though the route reads no query
     await call('GET', '/v1/nodes', { token: null }); // 401
     await call('DELETE', '/v1/nodes/{id}', { id: node.id });
+
+    // An endless stream: closing the feed (as a stopping engine does) ends it, so its answer can be read.
+    const listening = h.feed.size;
+    const events = call('GET', '/v1/events', { query: 'types=node.state_changed' });
+    await until('the event stream to subscribe', async () => h.feed.size > listening);
+    h.feed.close();
+    await events;
 
     const missing = operations(doc)
       .map(([method, path]) => `${method} ${path}`)

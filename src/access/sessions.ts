@@ -1,0 +1,75 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Sql } from '../db/client.ts';
+import type { Scope } from './model.ts';
+import { hashSecret } from '../secrets.ts';
+import { deleteSession, findSession, insertSession, type SessionRow } from './store-sessions.ts';
+
+/** How long console sessions live (LIFELINE_CONSOLE_IDLE_MINUTES, LIFELINE_CONSOLE_SESSION_HOURS). */
+export interface SessionLimits {
+  idleMs: number;
+  maxMs: number;
+}
+
+export interface ConsoleSession {
+  idHash: string;
+  keyId: string;
+  keyName: string;
+  scope: Exclude<Scope, 'ingest'>;
+  expiresAt: Date;
+  /** The per-session token every form and state-changing request must carry. */
+  csrf: string;
+}
+
+function toSession(row: SessionRow, id: string): ConsoleSession {
+  return {
+    idHash: row.id_hash,
+    keyId: row.key_id,
+    keyName: row.key_name,
+    scope: row.scope as ConsoleSession['scope'],
+    expiresAt: row.expires_at,
+    csrf: csrfToken(id),
+  };
+}
+
+/**
+ * Derived from the session id, so it needs no storage and no one who cannot read the cookie can
+ * compute it; a different hash from the stored one, so the table does not reveal it either.
+ */
+function csrfToken(sessionId: string): string {
+  return createHash('sha256').update(`lifeline-csrf:${sessionId}`).digest('base64url');
+}
+
+export function csrfMatches(session: ConsoleSession, offered: string | undefined): boolean {
+  if (offered === undefined) return false;
+  const a = Buffer.from(session.csrf);
+  const b = Buffer.from(offered);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Signs in with an API key's secret: a new session and the id for the cookie, or undefined when
+ * the secret is not a read, write or admin key that is valid now.
+ */
+export async function openSession(sql: Sql, secret: string, limits: SessionLimits, now: Date): Promise<{ id: string; session: ConsoleSession } | undefined> {
+  const id = randomBytes(32).toString('base64url');
+  const row = await sql.begin((tx) =>
+    insertSession(tx, {
+      idHash: hashSecret(id),
+      keySecretHash: hashSecret(secret),
+      now,
+      idleSince: new Date(now.getTime() - limits.idleMs),
+      expiresAt: new Date(now.getTime() + limits.maxMs),
+    }),
+  );
+  return row ? { id, session: toSession(row, id) } : undefined;
+}
+
+/** The session a cookie names, if it is still valid; using it resets its idle timeout. */
+export async function resolveSession(sql: Sql, id: string, limits: SessionLimits, now: Date): Promise<ConsoleSession | undefined> {
+  const row = await findSession(sql, hashSecret(id), now, new Date(now.getTime() - limits.idleMs));
+  return row ? toSession(row, id) : undefined;
+}
+
+export async function closeSession(sql: Sql, session: ConsoleSession): Promise<void> {
+  await deleteSession(sql, session.idHash);
+}

@@ -1,0 +1,104 @@
+import { Hono } from 'hono';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import * as v from 'valibot';
+import type { LiveFeed } from '../../live/feed.ts';
+import { EVENT_TYPES, type EventType, type LiveEvent } from '../../live/model.ts';
+import { requireScope, type AuthEnv } from '../auth.ts';
+import { operationDocs } from '../openapi.ts';
+import { query } from '../validation.ts';
+
+export const EventsQuery = v.object({
+  types: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((s) => s.split(',')),
+      v.array(v.picklist(EVENT_TYPES, `must be a comma list of ${EVENT_TYPES.join(', ')}`)),
+    ),
+  ),
+});
+
+/** A comment line now and then keeps proxies and load balancers from closing a quiet stream. */
+const KEEPALIVE_MS = 20_000;
+/**
+ * Events a client may fall behind by before its stream is closed (it reconnects and re-reads): a
+ * 10,000-node outage is 10,000 transitions, and a stuck reader must not hold memory for ever.
+ */
+const MAX_QUEUED = 50_000;
+
+/**
+ * One connection's events, written in order. Delivery never waits on the network: events queue
+ * here and a single pump writes them, so a slow client delays only itself.
+ */
+function pump(stream: SSEStreamingApi, ended: () => void) {
+  let queue: LiveEvent[] = [];
+  let writing = false;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    queue = [];
+    void stream.close();
+    ended();
+  };
+  const write = async () => {
+    writing = true;
+    while (queue.length > 0 && !closed) {
+      const e = queue.shift()!;
+      await stream.writeSSE({ event: e.type, data: JSON.stringify(e.data) });
+    }
+    writing = false;
+  };
+  return {
+    deliver(events: LiveEvent[]) {
+      if (queue.length + events.length > MAX_QUEUED) return close();
+      queue.push(...events);
+      if (!writing) void write();
+    },
+    close,
+  };
+}
+
+const doc = operationDocs('Events');
+
+export function eventRoutes(feed: LiveFeed) {
+  const app = new Hono<AuthEnv>();
+  app.get(
+    '/',
+    doc({
+      summary: 'Stream changes as they commit',
+      description: [
+        'Server-sent events (`text/event-stream`), one per change, in commit order, within moments of the commit in any process:',
+        '`node.state_changed` (data: a `StateChanged`, the transition with its node) and `incident.changed` (data: an `IncidentChange`, the incident as it is now, after any change to its status, escalation, timeline or deliveries).',
+        '`types` picks some (default: all). There is no replay: after a reconnect, read again what you show.',
+        'Besides a Bearer secret, the console’s session cookie is accepted, so its pages can listen.',
+      ].join(' '),
+      access: 'read',
+      query: EventsQuery,
+      queryNotes: { types: `Comma list of ${EVENT_TYPES.join(', ')}` },
+      ok: { status: 200, description: 'An endless stream of events.', body: { type: 'string' }, mediaType: 'text/event-stream' },
+    }),
+    requireScope('read'),
+    (c) => {
+      const types = new Set<EventType>(query(c, EventsQuery).types ?? EVENT_TYPES);
+      c.header('x-accel-buffering', 'no');
+      return streamSSE(c, async (stream) => {
+        let unsubscribe = () => {};
+        // Ends when the client leaves, the feed closes (the server is stopping) or the client fell behind.
+        const ended = new Promise<void>((resolve) => {
+          const out = pump(stream, resolve);
+          stream.onAbort(out.close);
+          unsubscribe = feed.subscribe({ types, deliver: out.deliver, end: out.close });
+        });
+        const keepalive = setInterval(() => void stream.write(': keepalive\n\n'), KEEPALIVE_MS);
+        try {
+          await stream.write('retry: 2000\n\n');
+          await ended;
+        } finally {
+          clearInterval(keepalive);
+          unsubscribe();
+        }
+      });
+    },
+  );
+  return app;
+}
