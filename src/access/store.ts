@@ -56,3 +56,10 @@ export async function findPrincipalByHash(sql: Queryable, hash: string): Promise
   if (!row) return undefined;
   return row.kind === 'key' ? { kind: 'key', keyId: row.id, scope: row.scope } : { kind: 'node', nodeId: row.id, nodeName: row.name };
 }
+
+/** The names of these keys, revoked ones included (who did something stays known). */
+export async function apiKeyNames(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ id: string; name: string }[]>`select id, name from api_keys where id = any(${ids}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

@@ -5,6 +5,7 @@ import { routePath } from 'hono/route';
 import { authenticate, type AuthEnv } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { docsPage } from './docs.ts';
+import { consoleRoutes } from '../console/app.ts';
 import { classifyDbError, sqlState } from '../db/errors.ts';
 import { ApiError, errorBody, renderError } from './errors.ts';
 import { Refusal, validationFailed } from '../errors.ts';
@@ -155,6 +156,7 @@ export function createApp(deps: AppDeps) {
     v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
     v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
+    app.route('/', consoleRoutes(deps));
   }
   return app;
 }

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
-import { etag } from 'hono/etag';
+import { staticFile } from './static-files.ts';
 
 // GET /docs: Swagger UI over the OpenAPI document. The engine is self-hosted, often air-gapped,
 // so the renderer is the swagger-ui-dist package served from this origin (no CDN), and the page
@@ -66,14 +65,7 @@ export function docsPage(specUrl: string): Hono {
 
   const docs = new Hono();
   docs.get('/', (c) => c.html(html, 200, { 'content-security-policy': csp, 'x-content-type-options': 'nosniff' }));
-  // 1.9 MB that change only with the package: read once, and revalidated by ETag (a 304 after
-  // the first visit) rather than cached for a fixed time that an upgrade could outlive.
-  for (const [name, type] of Object.entries(ASSETS)) {
-    let file: Promise<Uint8Array<ArrayBuffer>> | undefined;
-    docs.get(`/${name}`, etag(), async (c) => {
-      file ??= readFile(join(SWAGGER_UI, name)).then((b) => new Uint8Array(b));
-      return c.body(await file, 200, { 'content-type': type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
-    });
-  }
+  // 1.9 MB that change only with the package.
+  for (const [name, type] of Object.entries(ASSETS)) docs.get(`/${name}`, ...staticFile(join(SWAGGER_UI, name), type));
   return docs;
 }

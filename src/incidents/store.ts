@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/client.ts';
 import { notifyAll } from '../db/notify.ts';
 import { incidentNotices, LIVE_CHANNEL } from '../live/model.ts';
-import type { IncidentFilter, IncidentRow, NewIncident, OpenIncidentRow, TimelineEntry } from './model.ts';
+import type { IncidentFilter, IncidentRow, IncidentStatus, NewIncident, OpenIncidentRow, TimelineEntry } from './model.ts';
 
 /**
  * Opens incidents unless one is already open for the node and category; the partial unique index
@@ -137,4 +137,13 @@ export async function countOpenIncidents(sql: Queryable): Promise<Record<string,
   const rows = await sql<{ category: string; n: number }[]>`
     select category, count(*)::int as n from incidents where status <> 'resolved' group by category`;
   return Object.fromEntries(rows.map((r) => [r.category, r.n]));
+}
+
+/** Incidents per status, in one grouped query (the console's tabs). */
+export async function countIncidentsByStatus(sql: Queryable, nodeId?: string): Promise<Record<IncidentStatus, number>> {
+  const rows = await sql<{ status: IncidentStatus; n: number }[]>`
+    select status, count(*)::int as n from incidents ${nodeId ? sql`where node_id = ${nodeId}` : sql``} group by status`;
+  const counts: Record<IncidentStatus, number> = { open: 0, acknowledged: 0, resolved: 0 };
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
 }

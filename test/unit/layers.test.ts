@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 // Imports point down (ARCHITECTURE.md, "Rooms"): infrastructure < models < stores < services <
-// adapters (HTTP, server-rendered pages, outbox handlers, the CLI, metrics) < workers/. alerting/
-// sits beside the models: it may use them and infrastructure, and only services and what is above
-// them may use it.
+// adapters (HTTP, server-rendered pages — the console and the public ones —, outbox handlers, the
+// CLI, metrics) < workers/. alerting/ sits beside the models: it may use them and infrastructure,
+// and only services and what is above them may use it.
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -47,7 +47,7 @@ function layerOf(file: string): Layer {
   if (file.startsWith('workers/')) return 'worker';
   if (file.startsWith('alerting/')) return 'alerting';
   if (INFRASTRUCTURE.test(file)) return 'infrastructure';
-  if (/^src\/(http|cli|web)\//.test(file) || file === 'src/metrics.ts' || /^src\/[^/]+\/handlers\.ts$/.test(file)) return 'adapter';
+  if (/^src\/(http|cli|web|console)\//.test(file) || file === 'src/metrics.ts' || /^src\/[^/]+\/handlers\.ts$/.test(file)) return 'adapter';
   if (/^src\/[^/]+\/model\.ts$/.test(file) || PURE.includes(file)) return 'model';
   if (/^src\/[^/]+\/store(-[^/]+)?\.ts$/.test(file)) return 'store';
   if (/^src\/[^/]+\/[^/]+\.ts$/.test(file)) return 'service';

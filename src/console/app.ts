@@ -1,0 +1,24 @@
+import { Hono } from 'hono';
+import type { AppDeps } from '../http/deps.ts';
+import { consoleAssets } from './assets.ts';
+import { guards, type ConsoleEnv } from './guard.ts';
+import { fleetRoutes } from './pages/fleet.tsx';
+import { incidentRoutes } from './pages/incidents.tsx';
+import { nodeRoutes } from './pages/node.tsx';
+import { signInRoutes } from './pages/sign-in.tsx';
+
+/**
+ * The web console, served by the api role beside /v1. Pages are rendered on the server (hono/jsx);
+ * htmx re-reads the live parts when GET /v1/events reports a change. Guards are attached route by
+ * route, never as a catch-all, so the console cannot change how any other path answers.
+ */
+export function consoleRoutes(deps: AppDeps): Hono<ConsoleEnv> {
+  const g = guards(deps);
+  const app = new Hono<ConsoleEnv>();
+  app.route('/console', consoleAssets());
+  app.route('/', signInRoutes(deps, g));
+  app.route('/', fleetRoutes(deps, g));
+  app.route('/', incidentRoutes(deps, g));
+  app.route('/', nodeRoutes(deps, g));
+  return app;
+}

@@ -1,0 +1,42 @@
+// How the console writes times and numbers. Pure: `now` is a parameter, so a page rendered in a
+// test reads the same every time. Times are UTC, as everywhere else in Lifeline (API, logs,
+// notifications), so what the console shows can be matched against them.
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** 2026-11-21 10:04:05 UTC */
+export function utc(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
+}
+
+/** 2026-11-21 */
+export function day(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** 45 s, 12 min, 3 h 5 min, 2 d 4 h: two units at most, what a glance needs. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
+/** "12 min ago", or "in 5 min" for a time still to come. */
+export function ago(d: Date, now: Date): string {
+  const ms = now.getTime() - d.getTime();
+  return ms >= 0 ? `${duration(ms)} ago` : `in ${duration(-ms)}`;
+}
+
+/** 99.95 %, with as many decimals as tell a difference near 100; "no data" when nothing was monitored. */
+export function percent(ratio: number | null): string {
+  if (ratio === null) return 'no data';
+  const p = ratio * 100;
+  if (p === 100) return '100 %';
+  if (p >= 99.9) return `${(Math.floor(p * 1000) / 1000).toFixed(3)} %`;
+  return `${(Math.floor(p * 100) / 100).toFixed(2)} %`;
+}

@@ -1,0 +1,107 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { csrfMatches, type ConsoleSession } from '../access/sessions.ts';
+import type { AppDeps } from '../http/deps.ts';
+import { sessionOf, type ConsoleSettings } from '../http/session.ts';
+import { isStorableText } from '../http/validation.ts';
+import { refusal } from './render.tsx';
+
+export type ConsoleEnv = { Variables: { session: ConsoleSession } };
+export type ConsoleContext = Context<ConsoleEnv>;
+
+/** Where to come back to after signing in: a path on this site, never another host. */
+export function safeNext(raw: string | undefined): string {
+  return raw !== undefined && /^\/(?![/\\])/.test(raw) && isStorableText(raw) ? raw : '/';
+}
+
+/**
+ * Every console page but sign-in needs a live session. Without one a page view goes to sign-in
+ * (and comes back after); a live region refreshing itself is told to go there too (HX-Redirect),
+ * rather than swapping the sign-in page into the middle of the fleet.
+ */
+export function requireSession(deps: AppDeps): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    const session = await sessionOf(c, deps.sql, deps.console, deps.clock);
+    if (!session) {
+      const back = c.req.method === 'GET' ? c.req.path + new URL(c.req.url).search : '/';
+      const to = `/sign-in?next=${encodeURIComponent(back)}`;
+      if (c.req.header('hx-request')) return c.body(null, 401, { 'hx-redirect': to });
+      return c.redirect(to, 303);
+    }
+    c.set('session', session);
+    await next();
+  };
+}
+
+const isAction = (c: Context) => c.req.method !== 'GET' && c.req.method !== 'HEAD';
+
+/** The origins a console form may be posted from: the one the request was sent to, and the public one. */
+function sameOrigin(c: Context, settings: ConsoleSettings): boolean {
+  const origin = c.req.header('origin');
+  if (origin === undefined) {
+    // Browsers send Origin with every POST; Fetch Metadata is the fallback for ones that do not.
+    return c.req.header('sec-fetch-site') === 'same-origin';
+  }
+  return origin === new URL(c.req.url).origin || origin === settings.publicOrigin;
+}
+
+/**
+ * Everything that changes something, signed in or not (sign-in itself): posted from this origin.
+ * SameSite=Strict already keeps the cookie off requests from other sites; this also refuses a
+ * sibling site on the same domain, and a form carrying a key to sign someone in as someone else.
+ */
+export function sameOriginActions(settings: ConsoleSettings): MiddlewareHandler {
+  return async (c, next) => {
+    if (isAction(c) && !sameOrigin(c, settings)) {
+      return refusal(c, 403, 'Not sent from this console', 'The request did not come from a page of this console, so it was not carried out.');
+    }
+    await next();
+  };
+}
+
+/** Small forms only: nothing the console posts comes near this. */
+const MAX_FORM_BYTES = 64 * 1024;
+
+export function limitForms(): MiddlewareHandler {
+  const limit = bodyLimit({
+    maxSize: MAX_FORM_BYTES,
+    onError: (c) => refusal(c, 413, 'Too much to send', 'That form carried more than the console ever sends.'),
+  });
+  return async (c, next) => (isAction(c) ? limit(c, next) : next());
+}
+
+/**
+ * A signed-in action: its form carries the session's CSRF token, and only text Postgres can store
+ * (the API's rule for every string, applied to every field at once).
+ */
+export function checkForms(): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    if (!isAction(c)) return next();
+    const form = await c.req.parseBody({ all: true });
+    const values = Object.entries(form).flatMap(([k, v]) => [k, ...(Array.isArray(v) ? v : [v])]);
+    if (!values.every((v) => typeof v === 'string' && isStorableText(v))) {
+      return refusal(c, 400, 'Cannot store that', 'The form held a file, or a character Lifeline cannot store (U+0000 or half of a surrogate pair).');
+    }
+    if (!csrfMatches(c.get('session'), typeof form._csrf === 'string' ? form._csrf : undefined)) {
+      return refusal(c, 403, 'This page has expired', 'The form was not from your current session. Go back, reload the page and try again.');
+    }
+    await next();
+  };
+}
+
+/** The middleware each kind of console route runs, in order. */
+export interface Guards {
+  /** Viewing a page: a live session. */
+  page: [MiddlewareHandler<ConsoleEnv>];
+  /** Signing in: an action without a session yet. */
+  anonymous: [MiddlewareHandler, MiddlewareHandler];
+  /** Everything else that changes something. */
+  action: [MiddlewareHandler, MiddlewareHandler, MiddlewareHandler<ConsoleEnv>, MiddlewareHandler<ConsoleEnv>];
+}
+
+export function guards(deps: AppDeps): Guards {
+  const origin = sameOriginActions(deps.console);
+  const limit = limitForms();
+  const session = requireSession(deps);
+  return { page: [session], anonymous: [origin, limit], action: [origin, limit, session, checkForms()] };
+}

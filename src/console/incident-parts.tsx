@@ -1,0 +1,229 @@
+import type { Child } from 'hono/jsx';
+import { apiKeyNames } from '../access/store.ts';
+import type { Queryable } from '../db/client.ts';
+import type { DeliveryRow } from '../notifications/model.ts';
+import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
+import { Ago, At } from './components.tsx';
+import { utc } from './format.ts';
+
+// Pieces the incident pages and the node page share: the incident table, who did something, and
+// how timeline entries and ledger rows read.
+
+const API_KEY_ACTOR = /^api-key:([0-9a-f-]{36})$/;
+
+/** Names for the API keys that appear as actors (`api-key:<id>`, the default `by`). */
+export async function actorNames(sql: Queryable, actors: Array<string | null | undefined>): Promise<Map<string, string>> {
+  const ids = [...new Set(actors.flatMap((a) => API_KEY_ACTOR.exec(a ?? '')?.[1] ?? []))];
+  return apiKeyNames(sql, ids);
+}
+
+/** Who did it, as a person reads it: a key by its name, the engine by what it did. */
+export function Actor(p: { by: string | null; names: Map<string, string> }) {
+  if (p.by === null) return <span class="muted">—</span>;
+  if (p.by === 'auto') return <span>Lifeline (the node recovered)</span>;
+  if (p.by === 'node_deleted') return <span>Lifeline (the node was deleted)</span>;
+  const key = API_KEY_ACTOR.exec(p.by)?.[1];
+  const name = key ? p.names.get(key) : undefined;
+  return name ? (
+    <span title={p.by}>
+      key <b>{name}</b>
+    </span>
+  ) : (
+    <span>{p.by}</span>
+  );
+}
+
+export const StatusTag = (p: { status: IncidentRow['status'] }) => <span class={`tag tag-${p.status}`}>{p.status}</span>;
+export const SeverityTag = (p: { severity: IncidentRow['severity'] }) => <span class={`tag tag-${p.severity}`}>{p.severity}</span>;
+
+/** Incidents in a table; `action` renders an extra last cell per row (the acknowledge button). */
+export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<string, string>; showNode?: boolean; action?: (i: IncidentRow) => Child }) {
+  if (p.rows.length === 0) return <p class="empty panel">No incidents here.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="cards">
+        <thead>
+          <tr>
+            <th scope="col">Incident</th>
+            {p.showNode === false ? null : <th scope="col">Node</th>}
+            <th scope="col">Severity</th>
+            <th scope="col">Opened</th>
+            <th scope="col">Status</th>
+            {p.action ? (
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((i) => (
+            <tr class={i.status === 'open' ? (i.severity === 'critical' ? 'row-down' : 'row-degraded') : undefined}>
+              <td data-label="Incident">
+                <a href={`/incidents/${i.id}`}>{i.title}</a>
+                {i.reason ? <span class="sub">{i.reason}</span> : null}
+              </td>
+              {p.showNode === false ? null : (
+                <td data-label="Node">
+                  <a href={`/nodes/${encodeURIComponent(i.node_name)}`}>{i.node_name}</a>
+                </td>
+              )}
+              <td data-label="Severity">
+                <SeverityTag severity={i.severity} />
+              </td>
+              <td data-label="Opened">
+                <Ago at={i.opened_at} now={p.now} />
+              </td>
+              <td data-label="Status">
+                <span>
+                  <StatusTag status={i.status} />
+                  {i.status === 'acknowledged' ? (
+                    <span class="sub">
+                      by <Actor by={i.acknowledged_by} names={p.names} />
+                    </span>
+                  ) : null}
+                  {i.status === 'resolved' ? (
+                    <span class="sub">
+                      by <Actor by={i.resolved_by} names={p.names} />
+                    </span>
+                  ) : null}
+                </span>
+              </td>
+              {p.action ? <td data-label="">{p.action(i)}</td> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
+/** What a timeline entry says, in a sentence. Unknown kinds show their raw detail. */
+function Entry(p: { e: TimelineEntry; names: Map<string, string>; channels: Map<string, string> }) {
+  const d = p.e.detail;
+  const channel = () => {
+    const id = str(d.channel_id);
+    const name = id ? p.channels.get(id) : undefined;
+    return name ? <b>{name}</b> : <span class="mono">{id ?? 'a channel'}</span>;
+  };
+  switch (p.e.kind) {
+    case 'opened':
+      return <>Opened{str(d.reason) ? `: ${str(d.reason)}` : ''}</>;
+    case 'acknowledged':
+      return (
+        <>
+          Acknowledged by <Actor by={str(d.by) ?? null} names={p.names} />
+        </>
+      );
+    case 'resolved':
+      return (
+        <>
+          Resolved by <Actor by={str(d.by) ?? null} names={p.names} />
+          {str(d.node_state) ? ` (the node became ${str(d.node_state)})` : ''}
+          {str(d.note) ? <span class="sub">Note: {str(d.note)}</span> : null}
+        </>
+      );
+    case 'escalated':
+      return <>Escalated to level {str(d.level)}</>;
+    case 'escalation_suppressed':
+      return <>Escalation to level {str(d.level)} skipped: {str(d.reason)}</>;
+    case 'escalation_stopped':
+      return <>Escalation stopped: {str(d.reason)}</>;
+    case 'not_notified':
+      return (
+        <>
+          Nobody was told of “{str(d.event)}”: {str(d.reason)}
+        </>
+      );
+    case 'notified':
+      return (
+        <>
+          Told {channel()} ({str(d.channel_type)}) of “{str(d.event)}”{d.digest ? ' in a storm digest' : ''}
+        </>
+      );
+    case 'delivery_failed':
+      return (
+        <>
+          Telling {channel()} of “{str(d.event)}” failed (attempt {str(d.attempt)}: <span class="mono">{str(d.error)}</span>)
+          {d.final ? <b> — gave up</b> : ', will retry'}
+        </>
+      );
+    default:
+      return (
+        <>
+          {p.e.kind} <span class="mono">{JSON.stringify(d)}</span>
+        </>
+      );
+  }
+}
+
+export function Timeline(p: { entries: TimelineEntry[]; names: Map<string, string>; channels: Map<string, string> }) {
+  if (p.entries.length === 0) return <p class="muted">Nothing recorded yet.</p>;
+  return (
+    <ol class="timeline panel">
+      {p.entries.map((e) => (
+        <li>
+          <time datetime={e.at.toISOString()}>{utc(e.at)}</time>
+          <span>
+            <Entry e={e} names={p.names} channels={p.channels} />
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** The delivery ledger: each (event, channel) pair, how many attempts, and what went wrong. */
+export function Ledger(p: { rows: DeliveryRow[]; channels: Map<string, string> }) {
+  if (p.rows.length === 0) return <p class="muted">Nobody has been sent anything for this incident.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="cards">
+        <thead>
+          <tr>
+            <th scope="col">Channel</th>
+            <th scope="col">Event</th>
+            <th scope="col">Status</th>
+            <th scope="col" class="num">
+              Attempts
+            </th>
+            <th scope="col">Last error</th>
+            <th scope="col">Queued</th>
+            <th scope="col">Sent</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((d) => (
+            <tr>
+              <td data-label="Channel">
+                {(d.channel_id && p.channels.get(d.channel_id)) ?? <span class="mono">{d.channel_id ?? d.user_id}</span>}
+                <span class="sub">{d.channel_type}</span>
+              </td>
+              <td data-label="Event">
+                {d.event}
+                {d.digest ? <span class="sub">in a digest</span> : null}
+              </td>
+              <td data-label="Status">
+                <span class={`tag tag-${d.status}`}>{d.status === 'failed' ? 'failed, retrying' : d.status}</span>
+              </td>
+              <td data-label="Attempts" class="num">
+                {d.attempts}
+              </td>
+              <td data-label="Last error" class="reason">
+                {d.last_error ?? <span class="muted">—</span>}
+              </td>
+              <td data-label="Queued">
+                <At at={d.created_at} />
+              </td>
+              <td data-label="Sent">
+                <At at={d.sent_at} none={d.status === 'dead' ? 'never' : 'not yet'} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,127 @@
+import type { Child } from 'hono/jsx';
+import type { ConsoleSession } from '../access/sessions.ts';
+import type { EventType } from '../live/model.ts';
+
+export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'policies' | 'keys';
+
+/** What every signed-in page shows around its content. */
+export interface Chrome {
+  session: ConsoleSession;
+  /** Unresolved incidents, shown beside "Incidents" on every page. */
+  openIncidents: number;
+}
+
+const SECTIONS: Array<{ id: Section; href: string; label: string; admin?: true }> = [
+  { id: 'fleet', href: '/', label: 'Fleet' },
+  { id: 'incidents', href: '/incidents', label: 'Incidents' },
+  { id: 'maintenance', href: '/maintenance', label: 'Maintenance' },
+  { id: 'channels', href: '/channels', label: 'Channels' },
+  { id: 'policies', href: '/policies', label: 'Escalation' },
+  { id: 'keys', href: '/keys', label: 'API keys', admin: true },
+];
+
+/** A heartbeat trace: the mark beside the name. */
+const Mark = () => (
+  <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
+    <path d="M1 13h5l2.5-6 4 11 3-8 1.5 3H23" />
+  </svg>
+);
+
+function Head(p: { title: string }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="color-scheme" content="light dark" />
+      {/* htmx would otherwise add a <style> element, which the page's CSP refuses. */}
+      <meta name="htmx-config" content='{"includeIndicatorCSS":false}' />
+      <title>{p.title} · Lifeline</title>
+      <link rel="icon" href="/console/icon.svg" type="image/svg+xml" />
+      <link rel="stylesheet" href="/console/console.css" />
+      <script src="/console/htmx.min.js" defer></script>
+      <script src="/console/hx-sse.min.js" defer></script>
+    </head>
+  );
+}
+
+/** A hidden form field with the session's CSRF token; every form that changes something has one. */
+export const Csrf = (p: { session: ConsoleSession }) => <input type="hidden" name="_csrf" value={p.session.csrf} />;
+
+export function Page(p: { title: string; chrome: Chrome; section?: Section; live?: readonly EventType[]; children?: Child }) {
+  const { session } = p.chrome;
+  return (
+    <html lang="en">
+      <Head title={p.title} />
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="top">
+          <div class="top-inner">
+            <a class="brand" href="/">
+              <Mark /> Lifeline
+            </a>
+            <nav aria-label="Console">
+              <ul class="nav">
+                {SECTIONS.filter((s) => !s.admin || session.scope === 'admin').map((s) => (
+                  <li>
+                    <a href={s.href} aria-current={s.id === p.section ? 'page' : undefined}>
+                      {s.label}
+                      {s.id === 'incidents' && p.chrome.openIncidents > 0 ? (
+                        <span class="count">
+                          <span class="visually-hidden">, open: </span>
+                          {p.chrome.openIncidents}
+                        </span>
+                      ) : null}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+            <div class="who">
+              <span class="who-name" title={`Signed in with the API key "${session.keyName}"`}>
+                {session.keyName} · {session.scope}
+              </span>
+              <form method="post" action="/sign-out">
+                <Csrf session={session} />
+                <button type="submit" class="small">
+                  Sign out
+                </button>
+              </form>
+            </div>
+          </div>
+        </header>
+        <main id="main">{p.children}</main>
+        {/* The live feed: its events refresh the page's live regions (hx-trigger "... from:#live"). */}
+        {p.live ? <div id="live" hidden hx-sse:connect={`/v1/events?types=${p.live.join(',')}`}></div> : null}
+      </body>
+    </html>
+  );
+}
+
+/** A page outside a session (sign-in, signed out). */
+export function Bare(p: { title: string; children?: Child }) {
+  return (
+    <html lang="en">
+      <Head title={p.title} />
+      <body>
+        <main id="main">{p.children}</main>
+      </body>
+    </html>
+  );
+}
+
+/**
+ * A region that re-reads itself from the same URL when the live feed reports a change of the given
+ * types, at most every half second (a storm of 10,000 transitions is a few requests, and the last
+ * change is never dropped: htmx's throttle fires once more after the cooldown), on every
+ * (re)connection of the feed (changes made before it connected), and every 30 s regardless.
+ */
+export function Live(p: { id: string; url: string; on: readonly EventType[]; children?: Child }) {
+  const trigger = [...p.on.map((e) => `${e} from:#live throttle:500ms`), 'htmx:sse:after:connection from:#live', 'every 30s'].join(', ');
+  return (
+    <div id={p.id} hx-get={p.url} hx-trigger={trigger} hx-select={`#${p.id}`} hx-swap="outerMorph">
+      {p.children}
+    </div>
+  );
+}

@@ -1,0 +1,161 @@
+import { Hono } from 'hono';
+import { fleetCounts, fleetCursor, fleetPage, FLEET_ORDER } from '../../nodes/store.ts';
+import type { FleetCursor, FleetFilter } from '../../nodes/store.ts';
+import type { NodeRow } from '../../nodes/model.ts';
+import { STATES, type State } from '../../health/decide.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { Ago, LabelList, Lasting, Notice, Pager, StateBadge } from '../components.tsx';
+import { chrome, cursor, href, readCursor } from '../context.ts';
+import type { ConsoleEnv, Guards } from '../guard.ts';
+import { Live, Page } from '../layout.tsx';
+import { html } from '../render.tsx';
+
+const PAGE_SIZE = 100;
+const isFleetCursor = (k: unknown): k is FleetCursor =>
+  Array.isArray(k) && k.length === 2 && Number.isInteger(k[0]) && typeof k[1] === 'string' && k[1].length <= 128;
+
+interface FleetQuery {
+  filter: FleetFilter;
+  /** The label as typed, for the form; and why it was ignored, if it was. */
+  labelText: string;
+  labelProblem?: string;
+  after?: FleetCursor | undefined;
+  before?: FleetCursor | undefined;
+}
+
+/** The fleet view's query string, read leniently: a bad value is reported and left out, never a 400 page. */
+function readQuery(q: Record<string, string>): FleetQuery {
+  const state = (STATES as readonly string[]).includes(q.state ?? '') ? (q.state as State) : undefined;
+  const search = q.q?.trim().slice(0, 128) || undefined;
+  const labelText = q.label?.trim() ?? '';
+  const m = /^([A-Za-z0-9._/-]{1,63}):(.{0,256})$/s.exec(labelText);
+  const label = m ? { key: m[1]!, value: m[2]! } : undefined;
+  return {
+    filter: { state, search, label },
+    labelText,
+    ...(labelText && !label ? { labelProblem: 'A label filter is key:value, for example role:web.' } : {}),
+    after: readCursor(q.after, isFleetCursor),
+    before: readCursor(q.before, isFleetCursor),
+  };
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function Counts(p: { counts: Record<State, number>; q: FleetQuery }) {
+  const total = Object.values(p.counts).reduce((a, b) => a + b, 0);
+  const base = { q: p.q.filter.search, label: p.q.labelText || undefined };
+  return (
+    <ul class="chips" aria-label="Nodes per state">
+      <li>
+        <a href={href('/', base)} aria-current={p.q.filter.state ? undefined : 'true'}>
+          <b>{fmt(total)}</b> all
+        </a>
+      </li>
+      {FLEET_ORDER.map((s) => (
+        <li>
+          <a href={href('/', { ...base, state: s })} aria-current={p.q.filter.state === s ? 'true' : undefined} class={s === 'down' && p.counts.down > 0 ? 'chip-alert' : undefined}>
+            <b>{fmt(p.counts[s])}</b> <StateBadge state={s} />
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function FleetTable(p: { rows: NodeRow[]; now: Date }) {
+  if (p.rows.length === 0) return <p class="empty panel">No node matches.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="cards">
+        <thead>
+          <tr>
+            <th scope="col">Node</th>
+            <th scope="col">State</th>
+            <th scope="col">Since</th>
+            <th scope="col">Last heartbeat</th>
+            <th scope="col">Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((n) => (
+            <tr class={`row-${n.state}`}>
+              <td data-label="Node">
+                <a href={`/nodes/${encodeURIComponent(n.name)}`}>{n.name}</a>
+                {Object.keys(n.labels).length ? (
+                  <span class="sub">
+                    <LabelList labels={n.labels} />
+                  </span>
+                ) : null}
+              </td>
+              <td data-label="State">
+                <StateBadge state={n.state} />
+              </td>
+              <td data-label="Since">
+                <Lasting since={n.since} now={p.now} />
+              </td>
+              <td data-label="Last heartbeat">
+                <Ago at={n.last_heartbeat_at} now={p.now} />
+              </td>
+              <td data-label="Reason" class="reason">
+                {n.reason ?? <span class="muted">—</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function fleetRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+
+  app.get('/', ...guards.page, async (c) => {
+    const q = readQuery(c.req.query());
+    const now = deps.clock.now();
+    // One more row than shown says whether there is a page beyond.
+    const [frame, counts, fetched] = await Promise.all([
+      chrome(c, deps),
+      fleetCounts(deps.sql, { label: q.filter.label, search: q.filter.search }),
+      fleetPage(deps.sql, q.filter, { after: q.after, before: q.before }, PAGE_SIZE + 1),
+    ]);
+    const backwards = q.before !== undefined;
+    const more = fetched.length > PAGE_SIZE;
+    const rows = more ? (backwards ? fetched.slice(1) : fetched.slice(0, PAGE_SIZE)) : fetched;
+    const keep = { state: q.filter.state, q: q.filter.search, label: q.labelText || undefined };
+    const first = rows[0];
+    const last = rows.at(-1);
+    const prev = first && (backwards ? more : q.after !== undefined) ? href('/', { ...keep, before: cursor(fleetCursor(first)) }) : undefined;
+    const next = last && (backwards || more) ? href('/', { ...keep, after: cursor(fleetCursor(last)) }) : undefined;
+    const self = href('/', { ...keep, after: c.req.query('after'), before: c.req.query('before') });
+
+    return html(
+      c,
+      <Page title="Fleet" chrome={frame} section="fleet" live={['node.state_changed']}>
+        <div class="page-head">
+          <h1>Fleet</h1>
+          <form class="filters" method="get" action="/" role="search">
+            {q.filter.state ? <input type="hidden" name="state" value={q.filter.state} /> : null}
+            <div>
+              <label for="q">Name contains</label>
+              <input id="q" name="q" type="search" value={q.filter.search ?? ''} maxlength={128} spellcheck={false} />
+            </div>
+            <div>
+              <label for="label">Label</label>
+              <input id="label" name="label" type="text" value={q.labelText} placeholder="role:web" spellcheck={false} />
+            </div>
+            <button type="submit">Filter</button>
+          </form>
+        </div>
+        {q.labelProblem ? <Notice kind="bad">{q.labelProblem}</Notice> : null}
+        <Live id="fleet-live" url={self} on={['node.state_changed']}>
+          <Counts counts={counts} q={q} />
+          <FleetTable rows={rows} now={now} />
+          <Pager prev={prev} next={next} />
+        </Live>
+      </Page>,
+    );
+  });
+
+  return app;
+}

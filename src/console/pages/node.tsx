@@ -1,0 +1,282 @@
+import { Hono } from 'hono';
+import { countIncidentsByStatus, listIncidents } from '../../incidents/store.ts';
+import { getNode, listTransitions } from '../../nodes/store.ts';
+import type { NodeRow } from '../../nodes/model.ts';
+import { policiesForNodes } from '../../oncall/store.ts';
+import { missedHeartbeats } from '../../health/decide.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { isInt32 } from '../../http/validation.ts';
+import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
+import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
+import { summarize } from '../../uptime/summary.ts';
+import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
+import { Ago, At, LabelList, Lasting, Pager, StateBadge } from '../components.tsx';
+import { chrome, cursor, href, readCursor } from '../context.ts';
+import { duration, percent } from '../format.ts';
+import type { ConsoleEnv, Guards } from '../guard.ts';
+import { actorNames, IncidentTable } from '../incident-parts.tsx';
+import { Live, Page } from '../layout.tsx';
+import { html, refusal } from '../render.tsx';
+import { UptimeBar } from '../uptime-bar.tsx';
+
+const TRANSITIONS = 20;
+const INCIDENTS = 10;
+const WINDOWS: UptimeWindow[] = ['24h', '7d', '30d', '90d'];
+const BAR_DAYS = 90;
+
+/** The four windows' figures and the bar's 90 days, read side by side (each one snapshot). */
+async function uptimeOf(deps: AppDeps, node: NodeRow, now: number) {
+  const windows = Promise.all(WINDOWS.map((w) => fleetUptime(deps.sql, { nodeId: node.id }, { from: now - UPTIME_WINDOWS[w], to: now }, now)));
+  const days = nodeBreakdown(deps.sql, node.id, { from: bucketStart(now, 'day') - (BAR_DAYS - 1) * DAY_MS, to: now }, 'day', now);
+  const [figures, bar] = await Promise.all([windows, days]);
+  return { figures: figures.map((rows, i) => ({ window: WINDOWS[i]!, summary: rows[0] ? summarize(rows[0].ms) : undefined })), days: bar ?? [] };
+}
+
+function UptimeFigures(p: { figures: Awaited<ReturnType<typeof uptimeOf>>['figures'] }) {
+  return (
+    <div class="uptime-figures">
+      {p.figures.map(({ window, summary }) => (
+        <div class="figure">
+          <div class="label">{window}</div>
+          <div class="value">{percent(summary?.uptime_ratio ?? null)}</div>
+          <div class="detail">
+            {summary && summary.seconds.down > 0 ? `down ${duration(summary.seconds.down * 1000)}` : 'no downtime'}
+            {summary && summary.seconds.maintenance > 0 ? ` · maint. ${duration(summary.seconds.maintenance * 1000)}` : ''}
+            {summary && summary.seconds.unknown > 0 ? ` · unknown ${duration(summary.seconds.unknown * 1000)}` : ''}
+          </div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Checks(p: { node: NodeRow }) {
+  const checks = Object.entries(p.node.checks ?? {});
+  if (checks.length === 0) return <p class="muted">The last heartbeat reported no checks.</p>;
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Check</th>
+            <th scope="col">Status</th>
+            <th scope="col" class="num">
+              Value
+            </th>
+            <th scope="col">Message</th>
+          </tr>
+        </thead>
+        <tbody>
+          {checks.map(([name, c]) => (
+            <tr>
+              <td class="mono">{name}</td>
+              <td>
+                <span class={`state state-${c.status === 'ok' ? 'healthy' : c.status === 'warn' ? 'degraded' : 'down'}`}>{c.status}</span>
+              </td>
+              <td class="num">{c.value ?? ''}</td>
+              <td class="reason">{c.message ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function nodeRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+
+  app.get('/nodes/:ref', ...guards.page, async (c) => {
+    const node = await getNode(deps.sql, c.req.param('ref'));
+    if (!node) return refusal(c, 404, 'No such node', `There is no node named or numbered "${c.req.param('ref')}". It may have been deleted.`);
+    const before = readCursor(c.req.query('before'), isInt32);
+    const nowDate = deps.clock.now();
+    const now = nowDate.getTime();
+    const [frame, transitions, incidents, incidentCounts, uptime, policies] = await Promise.all([
+      chrome(c, deps),
+      listTransitions(deps.sql, node.id, before, TRANSITIONS + 1),
+      listIncidents(deps.sql, { nodeId: node.id, limit: INCIDENTS }),
+      countIncidentsByStatus(deps.sql, node.id),
+      uptimeOf(deps, node, now),
+      policiesForNodes(deps.sql, [node.id]),
+    ]);
+    const names = await actorNames(deps.sql, incidents.flatMap((i) => [i.acknowledged_by, i.resolved_by]));
+    const shown = transitions.slice(0, TRANSITIONS);
+    const older = transitions.length > TRANSITIONS ? href(`/nodes/${encodeURIComponent(node.name)}`, { before: cursor(shown.at(-1)!.state_version) }) : undefined;
+    const missed = missedHeartbeats(
+      node.last_heartbeat_at,
+      node.coverage_since ?? node.created_at,
+      { heartbeatIntervalSeconds: node.heartbeat_interval_seconds, graceSeconds: node.grace_seconds, failuresForDown: node.failures_for_down, successesForRecovery: node.successes_for_recovery },
+      nowDate,
+    );
+    const policy = policies.get(node.id);
+    const totalIncidents = incidentCounts.open + incidentCounts.acknowledged + incidentCounts.resolved;
+    const self = href(`/nodes/${encodeURIComponent(node.name)}`, { before: c.req.query('before') });
+
+    return html(
+      c,
+      <Page title={node.name} chrome={frame} section="fleet" live={['node.state_changed', 'incident.changed']}>
+        <p class="crumbs">
+          <a href="/">← Fleet</a>
+        </p>
+        <Live id="node-live" url={self} on={['node.state_changed', 'incident.changed']}>
+          <div class="page-head">
+            <h1>{node.name}</h1>
+            <StateBadge state={node.state} large />
+          </div>
+          <div class="panel">
+            <dl class="facts">
+              <dt>Since</dt>
+              <dd>
+                <Lasting since={node.since} now={nowDate} />
+              </dd>
+              <dt>Why</dt>
+              <dd>{node.reason ?? '—'}</dd>
+              <dt>Last heartbeat</dt>
+              <dd>
+                <Ago at={node.last_heartbeat_at} now={nowDate} />
+                {node.last_status ? ` · reported ${node.last_status}` : ''}
+                {missed > 0 ? ` · ${missed} missed` : ''}
+              </dd>
+              <dt>Labels</dt>
+              <dd>{Object.keys(node.labels).length ? <LabelList labels={node.labels} /> : <span class="muted">none</span>}</dd>
+            </dl>
+          </div>
+
+          <h2>Uptime</h2>
+          <div class="panel">
+            <UptimeFigures figures={uptime.figures} />
+            <UptimeBar days={uptime.days} now={now} />
+            <details>
+              <summary>Every day in figures</summary>
+              <DayTable days={uptime.days} />
+            </details>
+          </div>
+
+          <h2>Checks</h2>
+          <Checks node={node} />
+
+          <h2>
+            Incidents <span class="muted">({totalIncidents.toLocaleString('en-US')})</span>
+          </h2>
+          <IncidentTable rows={incidents} now={nowDate} names={names} showNode={false} />
+          {totalIncidents > incidents.length ? (
+            <p>
+              <a href={href('/incidents', { status: incidentCounts.open ? 'open' : 'resolved', node: node.id })}>All incidents of {node.name}</a>
+            </p>
+          ) : null}
+
+          <h2>Transitions</h2>
+          <Transitions rows={shown} />
+          <Pager next={older}>{before !== undefined ? <a href={`/nodes/${encodeURIComponent(node.name)}`}>Latest</a> : null}</Pager>
+        </Live>
+
+        <h2>Settings</h2>
+        <div class="panel">
+          <dl class="facts">
+            <dt>Heartbeat interval</dt>
+            <dd>{duration(node.heartbeat_interval_seconds * 1000)}</dd>
+            <dt>Down after</dt>
+            <dd>
+              {node.failures_for_down} missed {node.failures_for_down === 1 ? 'heartbeat' : 'heartbeats'}
+              {node.grace_seconds ? ` + ${duration(node.grace_seconds * 1000)} grace` : ''}
+            </dd>
+            <dt>Healthy again after</dt>
+            <dd>
+              {node.successes_for_recovery} ok {node.successes_for_recovery === 1 ? 'heartbeat' : 'heartbeats'}
+            </dd>
+            <dt>Escalation</dt>
+            <dd>
+              {policy ? <a href={`/policies/${policy.id}`}>{policy.name}</a> : <span class="muted">no policy: nobody is paged</span>}
+              {policy && node.escalation_policy_id === null ? <span class="muted"> (the default)</span> : null}
+            </dd>
+            <dt>Id</dt>
+            <dd class="mono">{node.id}</dd>
+            <dt>Created</dt>
+            <dd>
+              <At at={node.created_at} />
+            </dd>
+          </dl>
+        </div>
+      </Page>,
+    );
+  });
+
+  return app;
+}
+
+function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
+  if (p.rows.length === 0) return <p class="muted">No transitions yet: the node has not sent a heartbeat.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="cards">
+        <thead>
+          <tr>
+            <th scope="col">At</th>
+            <th scope="col">From</th>
+            <th scope="col">To</th>
+            <th scope="col">Why</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((t) => (
+            <tr>
+              <td data-label="At">
+                <At at={t.at} />
+              </td>
+              <td data-label="From">
+                <StateBadge state={t.from_state} />
+              </td>
+              <td data-label="To">
+                <StateBadge state={t.to_state} />
+              </td>
+              <td data-label="Why" class="reason">
+                {t.reason ?? ''}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function DayTable(p: { days: Awaited<ReturnType<typeof uptimeOf>>['days'] }) {
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Day (UTC)</th>
+            <th scope="col" class="num">
+              Uptime
+            </th>
+            <th scope="col" class="num">
+              Down
+            </th>
+            <th scope="col" class="num">
+              Maintenance
+            </th>
+            <th scope="col" class="num">
+              Unknown
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...p.days].reverse().map((b) => {
+            const s = summarize(b.ms);
+            return (
+              <tr>
+                <td>{new Date(b.start).toISOString().slice(0, 10)}</td>
+                <td class="num">{percent(s.uptime_ratio)}</td>
+                <td class="num">{b.ms.down ? duration(b.ms.down) : ''}</td>
+                <td class="num">{b.ms.maintenance ? duration(b.ms.maintenance) : ''}</td>
+                <td class="num">{b.ms.unknown ? duration(b.ms.unknown) : ''}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+import { Hono } from 'hono';
+import { closeSession, openSession } from '../../access/sessions.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
+import { duration } from '../format.ts';
+import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
+import { Bare } from '../layout.tsx';
+import { html } from '../render.tsx';
+
+function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs: number }) {
+  return (
+    <Bare title="Sign in">
+      <div class="signin">
+        <p class="brand">Lifeline</p>
+        <h1>Sign in</h1>
+        {p.signedOut ? (
+          <div class="notice ok" role="status">
+            <p>You are signed out.</p>
+          </div>
+        ) : null}
+        {p.problem ? (
+          <div class="notice bad" role="alert">
+            <p>{p.problem}</p>
+          </div>
+        ) : null}
+        <form method="post" action={`/sign-in?next=${encodeURIComponent(p.next)}`} class="panel">
+          <div class="field">
+            <label for="key">API key</label>
+            <input id="key" name="key" type="password" autocomplete="current-password" required autofocus spellcheck={false} />
+            <p class="hint">A key with read scope can look; write can also act on incidents and settings; admin also manages keys.</p>
+          </div>
+          <button type="submit" class="primary">
+            Sign in
+          </button>
+        </form>
+        <p class="muted">
+          The key is sent once. The browser then holds only a session cookie it cannot read from scripts; the session ends when you sign
+          out, after {duration(p.idleMs)} without use, or when the key is revoked.
+        </p>
+      </div>
+    </Bare>
+  );
+}
+
+/** Sign in and out: the only console routes that work without a session. */
+export function signInRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+  const { idleMs } = deps.console.limits;
+
+  app.get('/sign-in', async (c) => {
+    const next = safeNext(c.req.query('next'));
+    if (await sessionOf(c, deps.sql, deps.console, deps.clock)) return c.redirect(next, 303);
+    return html(c, <SignIn next={next} signedOut={c.req.query('signed_out') !== undefined} idleMs={idleMs} />);
+  });
+
+  app.post('/sign-in', ...guards.anonymous, async (c) => {
+    const next = safeNext(c.req.query('next'));
+    const key = (await c.req.parseBody()).key;
+    const opened = typeof key === 'string' && key.trim() !== '' ? await openSession(deps.sql, key.trim(), deps.console.limits, deps.clock.now()) : undefined;
+    if (!opened) {
+      const problem = 'That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).';
+      return html(c, <SignIn next={next} problem={problem} idleMs={idleMs} />, 401);
+    }
+    setSessionCookie(c, deps.console, opened.id);
+    return c.redirect(next, 303);
+  });
+
+  app.post('/sign-out', ...guards.action, async (c) => {
+    await closeSession(deps.sql, c.get('session'));
+    clearSessionCookie(c, deps.console);
+    return c.redirect('/sign-in?signed_out', 303);
+  });
+
+  return app;
+}
+
