@@ -1,0 +1,148 @@
+/// <reference lib="dom" />
+// (Callbacks passed to page.evaluate run in the browser, where these types describe them.)
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser.ts';
+import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
+import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
+import { PATIENCE_MS } from '../helpers/wait.ts';
+
+// The console as a person uses it: a real engine (compiled, every role, its own database), a real
+// Chromium, and only the browser's own means — typing, clicking, the keyboard. Every page is
+// watched for script errors, CSP violations and requests to any other origin.
+
+const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
+
+describe('the web console in a browser', () => {
+  const dbName = freshDatabaseName();
+  let engine: EngineProcess;
+  let origin: string;
+  let browser: Browser;
+  let writeKey: string;
+  let readKey: string;
+  const problems: string[] = [];
+
+  async function api(method: string, path: string, body?: unknown, token = ADMIN) {
+    const res = await fetch(origin + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  }
+
+  before(async () => {
+    engine = EngineProcess.start(engineEnv(dbName, ADMIN));
+    origin = `http://127.0.0.1:${await engine.listeningPort()}`;
+    writeKey = (await api('POST', '/v1/api-keys', { name: 'on-call laptop', scope: 'write' })).secret as string;
+    readKey = (await api('POST', '/v1/api-keys', { name: 'wall screen', scope: 'read' })).secret as string;
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    engine?.kill('SIGTERM');
+    await engine?.exited;
+    await dropDatabases([dbName]);
+    assert.deepEqual(problems, [], 'no script error, CSP violation or request to another origin on any page');
+  });
+
+  /** A fresh browser profile whose pages report errors, CSP violations and off-origin requests. */
+  async function profile(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.on('request', (r) => {
+      if (new URL(r.url()).origin !== origin) problems.push(`request to ${r.url()}`);
+    });
+    context.on('weberror', (e) => problems.push(`error: ${e.error().message}`));
+    await context.exposeFunction('cspViolation', (what: string) => problems.push(`CSP: ${what}`));
+    await context.addInitScript({
+      content: "document.addEventListener('securitypolicyviolation', (e) => window.cspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));",
+    });
+    return { context, page: await context.newPage() };
+  }
+
+  async function signIn(page: Page, key: string, path = '/') {
+    await page.goto(origin + path);
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(origin + path);
+  }
+
+  it('signs in with a key, keeps only an HttpOnly SameSite=Strict cookie, and signs out for good', async () => {
+    const { context, page } = await profile();
+    await page.goto(origin + '/nodes/anything');
+    assert.equal(new URL(page.url()).pathname, '/sign-in', 'a page without a session sends the browser to sign in');
+
+    await page.getByLabel('API key').fill('llk_not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That is not a key that may sign in').waitFor();
+
+    await signIn(page, writeKey);
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    assert.match((await page.locator('.who-name').textContent()) ?? '', /on-call laptop · write/);
+    const [cookie, ...others] = await context.cookies();
+    assert.equal(others.length, 0, 'one cookie');
+    assert.deepEqual([cookie!.name, cookie!.httpOnly, cookie!.sameSite, cookie!.path], ['lifeline_session', true, 'Strict', '/']);
+    assert.notEqual(cookie!.value, writeKey);
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+    assert.ok(!stored.includes(writeKey) && !stored.includes(cookie!.value), 'neither the key nor the session id is readable by scripts');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You are signed out.').waitFor();
+    assert.deepEqual(await context.cookies(), [], 'the cookie is cleared');
+    // The session is gone on the server too: the old cookie, put back, opens nothing.
+    await context.addCookies([cookie!]);
+    await page.goto(origin + '/');
+    assert.equal(new URL(page.url()).pathname, '/sign-in');
+    await context.close();
+  });
+
+  it('signs in and moves around with the keyboard alone', async () => {
+    const { context, page } = await profile();
+    await page.goto(origin + '/');
+    // The key field has focus on arrival; Tab reaches the button, Enter presses it.
+    await page.keyboard.type(readKey);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Sign in');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    // The first Tab lands on the skip link, which takes focus past the navigation.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(new URL(page.url()).hash, '#main');
+    await context.close();
+  });
+
+  it('shows a transition without a reload, as the engine commits it', async () => {
+    const node = await api('POST', '/v1/nodes', { name: 'live-1', heartbeat_interval_seconds: 2, failures_for_down: 1 });
+    const { context, page } = await profile();
+    await signIn(page, readKey, '/?q=live-1');
+    const row = page.locator('tr', { has: page.getByRole('link', { name: 'live-1', exact: true }) });
+    assert.equal(await row.locator('.state').textContent(), 'unknown');
+    // Notes what caused each refresh of the live region and what it showed: the page also re-reads
+    // itself every 30 s, and only a refresh caused by the stream proves the stream.
+    await page.evaluate(() => {
+      const w = window as unknown as { swaps: string[] };
+      w.swaps = [];
+      document.addEventListener('htmx:after:swap', (e) => {
+        const cause = (e as CustomEvent<{ ctx: { sourceEvent?: Event } }>).detail.ctx.sourceEvent?.type;
+        w.swaps.push(`${cause}: ${document.querySelector('#fleet-live tbody .state')?.textContent}`);
+      });
+    });
+    const state = (s: string) => page.waitForFunction((want) => document.querySelector('#fleet-live tbody .state')?.textContent === want, s, { timeout: PATIENCE_MS });
+
+    await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
+    await state('healthy');
+    // No more heartbeats: down 2 s later, and the page follows again.
+    await state('down');
+    const swaps = await page.evaluate(() => (window as unknown as { swaps?: string[] }).swaps);
+    assert.ok(swaps, 'the page was never reloaded (a reload would have lost the notes)');
+    assert.ok(swaps.includes('node.state_changed: healthy') && swaps.includes('node.state_changed: down'), `refreshed by the stream: ${swaps.join(', ')}`);
+    assert.match((await page.locator('.chips').textContent()) ?? '', /1\s*down/);
+    await context.close();
+  });
+});

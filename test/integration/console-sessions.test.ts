@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ensureBootstrapAdmin } from '../../src/access/service.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { consoleSettings } from '../../src/http/session.ts';
+import { hashSecret } from '../../src/secrets.ts';
+import { ADMIN_TOKEN, buildApp, createHarness, type Harness } from '../helpers/app.ts';
+
+// Console sessions through the HTTP surface, on a manual clock: what the cookie is, when a session
+// ends (idle, lifetime, revocation, sign-out), and which requests may act with it.
+
+const ORIGIN = 'http://localhost';
+const HOUR = 3_600_000;
+
+describe('console sessions', () => {
+  let h: Harness;
+
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+  /** Signs in with a key and returns the cookie pair to send back, and the raw Set-Cookie. */
+  async function signIn(key: string, app = h.app) {
+    const res = await app.request('/sign-in?next=/incidents', { method: 'POST', headers: { ...FORM, origin: ORIGIN }, body: form({ key }) });
+    assert.equal(res.status, 303, await res.text());
+    assert.equal(res.headers.get('location'), '/incidents');
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    const pair = setCookie.split(';')[0]!;
+    return { cookie: pair, id: pair.slice(pair.indexOf('=') + 1), setCookie };
+  }
+
+  const page = (cookie: string, path = '/') => h.app.request(path, { headers: { cookie } });
+  const signedIn = async (cookie: string) => (await page(cookie)).status === 200;
+  /** The session's CSRF token, as a page of the console hands it out. */
+  const csrfOf = async (cookie: string) => /name="_csrf" value="([^"]+)"/.exec(await (await page(cookie)).text())?.[1] ?? assert.fail('no token on the page');
+  const signOut = (cookie: string, headers: Record<string, string>, fields: Record<string, string>) =>
+    h.app.request('/sign-out', { method: 'POST', headers: { ...FORM, cookie, ...headers }, body: form(fields) });
+
+  it('keeps an HttpOnly, SameSite=Strict cookie whose id is stored only as a hash', async () => {
+    const { id, setCookie } = await signIn(ADMIN_TOKEN);
+    assert.match(setCookie, /^lifeline_session=[A-Za-z0-9_-]{43}; Max-Age=604800; Path=\/; HttpOnly; SameSite=Strict$/);
+    const rows = await h.sql<{ id_hash: string }[]>`select id_hash from console_sessions`;
+    assert.ok(rows.some((r) => r.id_hash === hashSecret(id)), 'the hash is stored');
+    assert.ok(!rows.some((r) => r.id_hash === id), 'the id itself is not');
+  });
+
+  it('marks the cookie Secure, with the __Host- prefix, when the public address is https', async () => {
+    const secure = buildApp({
+      sql: h.sql,
+      clock: h.clock,
+      buffer: new HeartbeatBuffer(),
+      console: consoleSettings({ publicUrl: 'https://lifeline.example.com', idleMinutes: 720, sessionHours: 168 }),
+    });
+    const { setCookie } = await signIn(ADMIN_TOKEN, secure.app);
+    assert.match(setCookie, /^__Host-lifeline_session=[A-Za-z0-9_-]{43}; Max-Age=604800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    // And an action posted from that public address is from this console, though the request
+    // reached the engine under another name (behind a proxy).
+    const pair = setCookie.split(';')[0]!;
+    const token = /name="_csrf" value="([^"]+)"/.exec(await (await secure.app.request('/', { headers: { cookie: pair } })).text())![1]!;
+    const res = await secure.app.request('/sign-out', { method: 'POST', headers: { ...FORM, cookie: pair, origin: 'https://lifeline.example.com' }, body: form({ _csrf: token }) });
+    assert.equal(res.status, 303);
+  });
+
+  it('ends after 12 hours without use, and each use starts the 12 hours again', async () => {
+    const { cookie } = await signIn(ADMIN_TOKEN);
+    h.clock.advance(12 * HOUR - 60_000);
+    assert.ok(await signedIn(cookie), 'used just inside the idle timeout');
+    h.clock.advance(12 * HOUR - 60_000);
+    assert.ok(await signedIn(cookie), 'that use counted: another 12 hours from it');
+    h.clock.advance(12 * HOUR + 1000);
+    const res = await page(cookie, '/nodes/web-1?x=1');
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), `/sign-in?next=${encodeURIComponent('/nodes/web-1?x=1')}`);
+  });
+
+  it('ends 7 days after sign-in however busy it is', async () => {
+    const { cookie } = await signIn(ADMIN_TOKEN);
+    for (let hours = 11; hours < 168; hours += 11) {
+      h.clock.advance(11 * HOUR);
+      assert.ok(await signedIn(cookie), `still signed in after ${hours} h`);
+    }
+    h.clock.advance(11 * HOUR);
+    assert.equal(await signedIn(cookie), false);
+  });
+
+  it('ends at once when its key is revoked, for pages and the event stream alike', async () => {
+    const key = await h.createKey('read', 'to revoke');
+    const { cookie } = await signIn(key.secret);
+    assert.ok(await signedIn(cookie));
+    const listening = await h.app.request('/v1/events', { headers: { cookie } });
+    assert.equal(listening.status, 200);
+    await listening.body?.cancel();
+    assert.equal((await h.admin('DELETE', `/v1/api-keys/${key.id}`)).status, 204);
+    assert.equal(await signedIn(cookie), false);
+    assert.equal((await h.app.request('/v1/events', { headers: { cookie } })).status, 401);
+  });
+
+  it('ends when the bootstrap admin secret is replaced, though the key keeps its id', async () => {
+    const { cookie } = await signIn(ADMIN_TOKEN);
+    await ensureBootstrapAdmin(h.sql, 'llk_another-admin-secret-entirely', h.clock.now());
+    try {
+      assert.equal(await signedIn(cookie), false);
+    } finally {
+      await ensureBootstrapAdmin(h.sql, ADMIN_TOKEN, h.clock.now());
+    }
+  });
+
+  it('refuses keys that may not sign in', async () => {
+    const ingest = await h.createKey('ingest');
+    for (const key of [ingest.secret, 'llk_unknown', '']) {
+      const res = await h.app.request('/sign-in', { method: 'POST', headers: { ...FORM, origin: ORIGIN }, body: form({ key }) });
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('set-cookie'), null);
+    }
+  });
+
+  it('acts only on a form from this origin carrying the session token', async () => {
+    const { cookie } = await signIn(ADMIN_TOKEN);
+    const token = await csrfOf(cookie);
+    const refused = [
+      await signOut(cookie, { origin: ORIGIN }, {}),
+      await signOut(cookie, { origin: ORIGIN }, { _csrf: 'x'.repeat(token.length) }),
+      await signOut(cookie, { origin: 'https://evil.example' }, { _csrf: token }),
+      await signOut(cookie, { 'sec-fetch-site': 'cross-site' }, { _csrf: token }),
+      await signOut(cookie, {}, { _csrf: token }),
+      await signOut(cookie, { origin: ORIGIN }, { _csrf: token, note: 'a\u0000b' }),
+    ];
+    assert.deepEqual(refused.map((r) => r.status), [403, 403, 403, 403, 403, 400]);
+    for (const r of refused) assert.match(r.headers.get('content-type') ?? '', /^text\/html/);
+    assert.ok(await signedIn(cookie), 'nothing was done: still signed in');
+
+    const res = await signOut(cookie, { 'sec-fetch-site': 'same-origin' }, { _csrf: token });
+    assert.equal(res.status, 303);
+    assert.match(res.headers.get('set-cookie') ?? '', /^lifeline_session=; Max-Age=0/);
+    assert.equal(await signedIn(cookie), false, 'signed out: the session is gone');
+  });
+
+  it('refuses a sign-in posted from another site, and never sends anyone elsewhere after it', async () => {
+    const res = await h.app.request('/sign-in', { method: 'POST', headers: { ...FORM, origin: 'https://evil.example' }, body: form({ key: ADMIN_TOKEN }) });
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('set-cookie'), null);
+    for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example']) {
+      const r = await h.app.request(`/sign-in?next=${encodeURIComponent(next)}`, { method: 'POST', headers: { ...FORM, origin: ORIGIN }, body: form({ key: ADMIN_TOKEN }) });
+      assert.equal(r.headers.get('location'), '/', next);
+    }
+  });
+
+  it('tells a refreshing live region to go to sign-in instead of swapping the sign-in page in', async () => {
+    const res = await h.app.request('/?state=down', { headers: { 'hx-request': 'true' } });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('hx-redirect'), `/sign-in?next=${encodeURIComponent('/?state=down')}`);
+  });
+});
