@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status'] as const;
+export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -37,6 +37,8 @@ export interface BenchOptions {
   /** Nodes behind the benchmarked status page (20 components), and its request rate beside ingest. */
   statusNodes: number;
   statusRate: number;
+  /** Timed requests per console page (and single transitions timed through the live feed). */
+  consoleRequests: number;
 }
 
 const HELP = `npm run bench -- [flags]
@@ -65,6 +67,7 @@ const HELP = `npm run bench -- [flags]
   --schedules N               on-call schedules asked at once (default 1000)
   --status-nodes N            nodes behind the status page of 20 components (default 500)
   --status-rate N             status page requests/s sent beside heartbeat ingest (default 1000)
+  --console-requests N        timed requests per console page (default 50)
 `;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -104,6 +107,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       schedules: { type: 'string' },
       'status-nodes': { type: 'string' },
       'status-rate': { type: 'string' },
+      'console-requests': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -143,6 +147,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     schedules: positiveInt('schedules', values.schedules, 1000),
     statusNodes: positiveInt('status-nodes', values['status-nodes'], 500),
     statusRate: positiveInt('status-rate', values['status-rate'], 1000),
+    consoleRequests: positiveInt('console-requests', values['console-requests'], 50),
   };
 }
 

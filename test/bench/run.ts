@@ -18,6 +18,7 @@ import { renderReport, section, type Header, type Section } from './report.ts';
 import { Scope } from './scope.ts';
 import { benchStatusPages } from './status-pages.ts';
 import { benchUptime } from './uptime-section.ts';
+import { benchConsole } from './console.tsx';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
   ingest: benchIngest,
@@ -30,6 +31,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   uptime: benchUptime,
   schedules: benchSchedules,
   status: benchStatusPages,
+  console: benchConsole,
 };
 
 const TITLES: Record<SectionName, string> = {
@@ -43,6 +45,7 @@ const TITLES: Record<SectionName, string> = {
   uptime: '8. Uptime over a year of history',
   schedules: '9. Who is on call',
   status: '10. Status pages and badges',
+  console: '11. Console pages',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */

@@ -62,7 +62,8 @@ function Counts(p: { counts: Record<State, number>; q: FleetQuery }) {
   );
 }
 
-function FleetTable(p: { rows: NodeRow[]; now: Date }) {
+/** The fleet's rows (exported for the benchmark's naive all-on-one-page console). */
+export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
   if (p.rows.length === 0) return <p class="empty panel">No node matches.</p>;
   return (
     <div class="table-wrap">

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openIncidents } from '../../src/incidents/store.ts';
+import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
+import { insertDeliveries } from '../../src/notifications/store.ts';
+import { ADMIN_TOKEN, createHarness, type Harness } from '../helpers/app.ts';
+
+// The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
+// the filter, and what the pages put in front of a person.
+
+const ORIGIN = 'http://localhost';
+
+describe('console pages', () => {
+  let h: Harness;
+  let cookie: string;
+  // name → state, as the fleet is set up below.
+  const fleet: Record<string, string> = {};
+
+  before(async () => {
+    h = await createHarness();
+    const states = ['healthy', 'down', 'degraded', 'unknown', 'maintenance'];
+    for (let i = 0; i < 23; i++) {
+      const name = `n-${String(i).padStart(2, '0')}`;
+      const state = states[i % 5]!;
+      const node = await h.createNode(name, { labels: { role: i % 2 ? 'web' : 'db' } });
+      await h.sql`update node_health set state = ${state}, reason = ${`because ${name}`} where node_id = ${node.id}`;
+      fleet[name] = state;
+    }
+    const res = await h.app.request('/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+      body: new URLSearchParams({ key: ADMIN_TOKEN }).toString(),
+    });
+    cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const RANK = ['down', 'degraded', 'unknown', 'maintenance', 'healthy'];
+  /** The fleet in the order the console promises: worst state first, then by name. */
+  const expected = (keep: (name: string) => boolean) =>
+    Object.keys(fleet)
+      .filter(keep)
+      .sort((a, b) => RANK.indexOf(fleet[a]!) - RANK.indexOf(fleet[b]!) || (a < b ? -1 : 1));
+
+  /** Every page forwards, then every page backwards from the end, as the pager links walk them. */
+  async function walk(f: FleetFilter, size: number) {
+    const forwards: string[][] = [];
+    let after: FleetCursor | undefined;
+    for (;;) {
+      const rows = await fleetPage(h.sql, f, { after }, size);
+      if (rows.length === 0) break;
+      forwards.push(rows.map((r) => r.name));
+      after = fleetCursor(rows.at(-1)!);
+    }
+    const backwards: string[][] = [];
+    // From past the end (a rank after healthy), as "Previous" walks back from the last page.
+    let before: FleetCursor | undefined = [RANK.length + 1, ''];
+    for (;;) {
+      const rows = await fleetPage(h.sql, f, { before }, size);
+      if (rows.length === 0) break;
+      backwards.unshift(rows.map((r) => r.name));
+      before = fleetCursor(rows[0]!);
+    }
+    return { forwards: forwards.flat(), backwards: backwards.flat() };
+  }
+
+  it('pages the fleet worst first, then by name, forwards and backwards, under every filter', async () => {
+    for (const [f, keep] of [
+      [{}, () => true],
+      [{ state: 'down' }, (n: string) => fleet[n] === 'down'],
+      [{ label: { key: 'role', value: 'web' } }, (n: string) => Number(n.slice(2)) % 2 === 1],
+      [{ search: 'N-1' }, (n: string) => n.startsWith('n-1')],
+      [{ state: 'healthy', search: '2' }, (n: string) => fleet[n] === 'healthy' && n.includes('2')],
+    ] as Array<[FleetFilter, (n: string) => boolean]>) {
+      for (const size of [1, 4, 100]) {
+        const { forwards, backwards } = await walk(f, size);
+        assert.deepEqual(forwards, expected(keep), `${JSON.stringify(f)} by ${size}`);
+        assert.deepEqual(backwards, forwards, `${JSON.stringify(f)} by ${size}, backwards`);
+      }
+    }
+  });
+
+  it('counts nodes per state under the label and name filters', async () => {
+    assert.deepEqual(await fleetCounts(h.sql, {}), { down: 5, degraded: 5, unknown: 4, maintenance: 4, healthy: 5 });
+    assert.deepEqual(await fleetCounts(h.sql, { search: 'n-2' }), { down: 1, degraded: 1, unknown: 0, maintenance: 0, healthy: 1 });
+  });
+
+  const get = async (path: string) => {
+    const res = await h.app.request(path, { headers: { cookie } });
+    return { status: res.status, html: await res.text(), headers: res.headers };
+  };
+
+  it('shows the fleet with its counts, and links to the next page in order', async () => {
+    const page = await get('/?label=role:db');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.equal(page.headers.get('cache-control'), 'no-store');
+    const names = [...page.html.matchAll(/<a href="\/nodes\/(n-\d\d)">/g)].map((m) => m[1]);
+    assert.deepEqual(names, expected((n) => Number(n.slice(2)) % 2 === 0));
+    assert.match(page.html, /<b>12<\/b> all/);
+    const bad = await get('/?label=nonsense&after=garbage');
+    assert.equal(bad.status, 200);
+    assert.match(bad.html, /A label filter is key:value/);
+  });
+
+  it('shows a node with its uptime bar, and an incident with its timeline and ledger', async () => {
+    const node = await get('/nodes/n-01');
+    assert.equal(node.status, 200);
+    assert.match(node.html, /because n-01/);
+    assert.equal([...node.html.matchAll(/<title>\d{4}-\d\d-\d\d: /g)].length, 90, 'ninety days in the bar');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: (await h.sql`select id from nodes where name = 'n-01'`)[0]!.id, nodeName: 'n-01', category: 'node_down', severity: 'critical', title: 'n-01 is down', reason: 'because n-01', policyId: null, openedAt: h.clock.now() },
+    ]);
+    await insertDeliveries(h.sql, [{ incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: '00000000-0000-4000-8000-0000000000c1', channelType: 'webhook', occurredAt: h.clock.now() }], h.clock.now());
+    await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' });
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.match(page.html, /Acknowledged by <span>alice<\/span>/);
+    assert.match(page.html, /00000000-0000-4000-8000-0000000000c1/);
+    assert.match(page.html, /<span class="tag tag-pending">pending<\/span>/);
+    const list = await get('/incidents?status=acknowledged');
+    assert.match(list.html, new RegExp(`href="/incidents/${incident!.id}"`));
+    assert.equal((await get('/incidents/not-an-id')).status, 404);
+    assert.equal((await get('/nodes/no-such-node')).status, 404);
+  });
+});
