@@ -24,6 +24,12 @@ export class DeliveryError extends Error {
   }
 }
 
+/** Whatever a send threw, as a DeliveryError: an unexpected one is `internal` and may be retried. */
+export function asDeliveryError(err: unknown): DeliveryError {
+  if (err instanceof DeliveryError) return err;
+  return new DeliveryError(err instanceof Error ? err.message : String(err), { permanent: false, code: 'internal' });
+}
+
 /**
  * Turns a non-2xx answer into a DeliveryError. 408, 429 and 5xx are the receiver being busy or
  * broken for now, so they are retried; any other 4xx means the request itself is wrong (bad URL,

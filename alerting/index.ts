@@ -1,5 +1,7 @@
 // The alerting surface the engine uses: one registry of channels keyed by channel type.
 
+import type { ChannelType } from '../src/channels/model.ts';
+import type { Notification } from '../src/notifications/model.ts';
 import type { Channel, DigestChannel, PagerDutyConfig, SlackConfig, WebhookConfig } from './channel.ts';
 import { createEmailChannel, type EmailChannel } from './email.ts';
 import { createPagerDutyChannel } from './pagerduty.ts';
@@ -32,4 +34,9 @@ export function createChannels(options: ChannelRegistryOptions): ChannelRegistry
     pagerduty: createPagerDutyChannel(http),
     close: () => email.close(),
   };
+}
+
+/** Sends one message over the channel type's transport, with a config as revealed from storage. */
+export function sendOver(registry: ChannelRegistry, type: ChannelType, n: Notification, config: Record<string, unknown>, now: Date): Promise<void> {
+  return (registry[type] as Channel<unknown>).send(n, config, now);
 }

@@ -70,6 +70,8 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   // One cache of what secrets and node names stand for, for authentication and ingest alike.
   const identity = new IdentityCache(sql);
   stops.push(await identity.listen());
+  // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
+  const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom }) : undefined;
   let ingestor: Ingestor | undefined;
   let feed: LiveFeed | undefined;
   if (config.roles.has('api')) {
@@ -89,6 +91,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     secretKey,
     ...(ingestor ? { ingestor } : {}),
     ...(feed ? { feed } : {}),
+    ...(transports && config.roles.has('api') ? { transports } : {}),
     console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
     pingRedis: async () => void (await redis.ping()),
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
@@ -132,8 +135,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     });
     stops.push(outbox.stop);
   }
-  if (config.roles.has('notifier') && queue) {
-    const channels = createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom });
+  if (config.roles.has('notifier') && queue && transports) {
     if (!config.publicUrl) log.warn('LIFELINE_PUBLIC_URL is not set: notifications carry no acknowledge and resolve links');
     const links = config.publicUrl
       ? { publicUrl: config.publicUrl, key: actionLinkKey(secretKey), ttlMs: config.actionLinkTtlHours * 3_600_000 }
@@ -145,20 +147,18 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       clock,
       log,
       events,
-      channels,
+      channels: transports,
       secretKey,
       queue,
       digestMs: config.digestIntervalMs,
       backoffBaseMs: config.deliveryBackoffMs,
       links,
     });
-    // In-flight sends finish, then the SMTP pool is released.
-    stops.push(async () => {
-      await notifier.stop();
-      channels.close();
-    });
+    stops.push(notifier.stop);
   }
   if (queue) stops.push(() => queue.close());
+  // In-flight sends have finished (the server closed first, the notifier stopped): release the SMTP pool.
+  if (transports) stops.push(async () => transports.close());
 
   return {
     port,

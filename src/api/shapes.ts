@@ -210,6 +210,13 @@ const SHAPES = {
     sent_at: nullable(time),
   }),
   Channel: channel,
+  ChannelTest: object({
+    channel_id: uuid,
+    at: time,
+    by: with_(str, { description: 'Who asked for the test' }),
+    status: with_(oneOf(['sent', 'failed']), { description: 'sent: the receiver accepted it' }),
+    error: with_(nullable(str), { description: 'Why it failed: a code and a sentence, as in a delivery' }),
+  }),
   EscalationPolicy: object({
     id: uuid,
     name: str,
@@ -324,6 +331,7 @@ export type IncidentView = Omit<Incident, 'timeline'>;
 export type TimelineEntryView = TypeOf<typeof timelineEntry>;
 export type Delivery = Shapes['Delivery'];
 export type Channel = Shapes['Channel'];
+export type ChannelTest = Shapes['ChannelTest'];
 export type EscalationPolicy = Shapes['EscalationPolicy'];
 export type User = Shapes['User'];
 export type Schedule = Shapes['Schedule'];

@@ -3,6 +3,8 @@
 export const CHANNEL_TYPES = ['email', 'webhook', 'slack', 'pagerduty'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
+import type { Notification } from '../notifications/model.ts';
+
 export const isChannelType = (t: unknown): t is ChannelType => (CHANNEL_TYPES as readonly unknown[]).includes(t);
 
 export interface ChannelRow {
@@ -52,4 +54,45 @@ export function splitSecret(type: ChannelType, config: Record<string, unknown>):
   if (field === null || typeof config[field] !== 'string') return { config };
   const { [field]: secret, ...rest } = config;
   return { config: rest, secret: secret as string };
+}
+
+export interface ChannelTestRow {
+  channel_id: string;
+  at: Date;
+  by: string;
+  status: 'sent' | 'failed';
+  error: string | null;
+}
+
+/**
+ * What a test sends: a resolve of an incident that never existed, on a node named lifeline-test.
+ * Every channel renders it as it would a real message, so it proves the path a page takes, but a
+ * resolve pages nobody: PagerDuty accepts a resolve for a key it never saw and opens nothing, and
+ * a person reading RESOLVED at 3 a.m. is not woken for it.
+ */
+export function testNotification(channel: Pick<ChannelRow, 'name'>, by: string, id: string, now: Date): Notification {
+  const at = now.toISOString();
+  return {
+    messageId: `test.${id}`,
+    event: 'resolved',
+    occurredAt: at,
+    reason: `a test of the channel "${channel.name}", sent by ${by}`,
+    incident: {
+      id,
+      node_id: id,
+      node_name: 'lifeline-test',
+      category: 'node_down',
+      severity: 'warning',
+      status: 'resolved',
+      title: 'Test message from Lifeline',
+      opened_at: at,
+      acknowledged_at: null,
+      acknowledged_by: null,
+      resolved_at: at,
+      resolved_by: by,
+      escalation_level: 0,
+      version: 1,
+    },
+    node: { id, name: 'lifeline-test', labels: {} },
+  };
 }

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { asDeliveryError } from '../../alerting/errors.ts';
+import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
 import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import type { Sql } from '../db/client.ts';
@@ -5,7 +8,7 @@ import { namedBy } from '../oncall/model.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
 import { conflict, notFound } from '../errors.ts';
-import { channelSecretField, splitSecret, type ChannelPatch, type ChannelRow, type ChannelType } from './model.ts';
+import { channelSecretField, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
 
 /** Splits the secret out of a config and seals it; `secret_sealed` is absent when there was none. */
@@ -71,4 +74,21 @@ export async function deleteChannel(sql: Sql, id: string): Promise<void> {
     if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
     await store.deleteChannel(tx, id);
   });
+}
+
+/**
+ * Sends a test message through the channel's real transport, with its real (opened) config, and
+ * records the outcome with the channel. Waits for the receiver, as a delivery attempt does (the
+ * transports' own timeouts bound it); a refusal or an unreachable receiver is an outcome, not an
+ * error: it is what the test is for.
+ */
+export async function sendTest(sql: Sql, key: Buffer, transports: ChannelRegistry, channel: ChannelRow, by: string, now: Date): Promise<ChannelTestRow> {
+  let error: string | null = null;
+  try {
+    await sendOver(transports, channel.type, testNotification(channel, by, randomUUID(), now), revealConfig(channel, key), now);
+  } catch (err) {
+    const e = asDeliveryError(err);
+    error = `${e.code}: ${e.message}`;
+  }
+  return store.insertChannelTest(sql, { channel_id: channel.id, at: now, by, status: error === null ? 'sent' : 'failed', error });
 }

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import type { Queryable } from '../db/client.ts';
-import type { ChannelCursor, ChannelPatch, ChannelRow, NewChannel } from './model.ts';
+import type { ChannelCursor, ChannelPatch, ChannelRow, ChannelTestRow, NewChannel } from './model.ts';
 
 const COLUMNS = ['id', 'name', 'type', 'config', 'secret_sealed', 'created_at', 'updated_at'];
 
@@ -81,4 +81,17 @@ export async function ensureEngineKey(sql: Queryable, name: string, candidate: B
   if (inserted) return { key: inserted.key, created: true };
   const [row] = await sql<{ key: Buffer }[]>`select key from engine_keys where name = ${name}`;
   return { key: row!.key, created: false };
+}
+
+export async function insertChannelTest(sql: Queryable, t: ChannelTestRow): Promise<ChannelTestRow> {
+  const [row] = await sql<ChannelTestRow[]>`
+    insert into channel_tests (channel_id, at, by, status, error) values (${t.channel_id}, ${t.at}, ${t.by}, ${t.status}, ${t.error})
+    returning channel_id, at, by, status, error`;
+  return row!;
+}
+
+/** A channel's latest tests, newest first. */
+export async function listChannelTests(sql: Queryable, channelId: string, limit: number): Promise<ChannelTestRow[]> {
+  return sql<ChannelTestRow[]>`
+    select channel_id, at, by, status, error from channel_tests where channel_id = ${channelId} order by id desc limit ${limit}`;
 }

@@ -5,6 +5,8 @@ import { guards, type ConsoleEnv } from './guard.ts';
 import { fleetRoutes } from './pages/fleet.tsx';
 import { incidentRoutes } from './pages/incidents.tsx';
 import { nodeRoutes } from './pages/node.tsx';
+import { nodeActionRoutes } from './pages/node-actions.tsx';
+import { maintenanceRoutes } from './pages/maintenance.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
 
 /**
@@ -20,5 +22,7 @@ export function consoleRoutes(deps: AppDeps): Hono<ConsoleEnv> {
   app.route('/', fleetRoutes(deps, g));
   app.route('/', incidentRoutes(deps, g));
   app.route('/', nodeRoutes(deps, g));
+  app.route('/', nodeActionRoutes(deps, g));
+  app.route('/', maintenanceRoutes(deps, g));
   return app;
 }

@@ -20,7 +20,7 @@ export async function actorNames(sql: Queryable, actors: Array<string | null | u
 /** Who did it, as a person reads it: a key by its name, the engine by what it did. */
 export function Actor(p: { by: string | null; names: Map<string, string> }) {
   if (p.by === null) return <span class="muted">—</span>;
-  if (p.by === 'auto') return <span>Lifeline (the node recovered)</span>;
+  if (p.by === 'auto') return <span>Lifeline</span>;
   if (p.by === 'node_deleted') return <span>Lifeline (the node was deleted)</span>;
   const key = API_KEY_ACTOR.exec(p.by)?.[1];
   const name = key ? p.names.get(key) : undefined;

@@ -1,3 +1,4 @@
+import type { ChannelRegistry } from '../../alerting/index.ts';
 import type { IdentityCache } from '../access/identity-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
@@ -21,6 +22,8 @@ export interface AppDeps {
   ingestor?: Ingestor;
   /** What changed, as it commits (GET /v1/events, the console); with the api role, like ingestor. */
   feed?: LiveFeed;
+  /** Channel transports, for test messages sent on request (with the api role). */
+  transports?: ChannelRegistry;
   /** Console sessions: lifetimes, cookie flags, the public origin. */
   console: ConsoleSettings;
   /** Answers when Redis is reachable; rejects otherwise. */

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
-import type { ChannelRegistry } from '../../alerting/index.ts';
-import { DeliveryError } from '../../alerting/errors.ts';
+import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
+import { asDeliveryError, type DeliveryError } from '../../alerting/errors.ts';
 import type { Clock } from '../clock.ts';
 import type { Events } from '../events.ts';
 import type { Sql } from '../db/client.ts';
@@ -129,10 +129,9 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
     return;
   }
   try {
-    const config = destination.open();
-    await (deps.channels[destination.type] as { send(n: Notification, c: unknown, now: Date): Promise<void> }).send(notification, config, clock.now());
+    await sendOver(deps.channels, destination.type, notification, destination.open(), clock.now());
   } catch (err) {
-    const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), { permanent: false, code: 'internal' });
+    const e = asDeliveryError(err);
     const attempt = d.attempts + 1;
     const final = e.permanent || attempt >= DELIVERY_ATTEMPTS;
     const at = clock.now();

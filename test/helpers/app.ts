@@ -10,6 +10,7 @@ import type { AppDeps } from '../../src/http/deps.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
+import { createChannels, type ChannelRegistry } from '../../alerting/index.ts';
 import { Events } from '../../src/events.ts';
 import { LiveFeed } from '../../src/live/feed.ts';
 import { consoleSettings, type ConsoleSettings } from '../../src/http/session.ts';
@@ -35,6 +36,8 @@ export interface BuildOptions {
   publicPages?: AppDeps['publicPages'];
   /** Console session settings; the engine's defaults unless given. */
   console?: ConsoleSettings;
+  /** Channel transports for test messages; the real ones without SMTP unless given. */
+  transports?: ChannelRegistry;
 }
 
 export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
@@ -56,6 +59,7 @@ export function buildApp(o: BuildOptions) {
     secretKey,
     ingestor,
     feed,
+    transports: o.transports ?? createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@localhost' }),
     console: o.console ?? CONSOLE_DEFAULTS,
     pingRedis: o.pingRedis ?? (async () => {}),
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),

@@ -149,6 +149,11 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
           </form>
         </div>
         {q.labelProblem ? <Notice kind="bad">{q.labelProblem}</Notice> : null}
+        {c.req.query('deleted') ? (
+          <Notice kind="ok">
+            <p>Deleted {c.req.query('deleted')}.</p>
+          </Notice>
+        ) : null}
         <Live id="fleet-live" url={self} on={['node.state_changed']}>
           <Counts counts={counts} q={q} />
           <FleetTable rows={rows} now={now} />

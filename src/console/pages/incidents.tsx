@@ -1,17 +1,24 @@
 import { Hono } from 'hono';
+import type { Child } from 'hono/jsx';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { getChannelsByIds } from '../../channels/store.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { isCursorTime } from '../../http/validation.ts';
-import { Ago, At, Pager } from '../components.tsx';
+import { isCursorTime, parse } from '../../http/validation.ts';
+import { Resolve } from '../../http/routes/incidents.ts';
+import { acknowledge, resolve } from '../../incidents/service.ts';
+import type { Refusal } from '../../errors.ts';
+import { actor, attempt, may, requireScope } from '../acting.tsx';
+import { Ago, At, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames, Actor, IncidentTable, Ledger, SeverityTag, StatusTag, Timeline } from '../incident-parts.tsx';
-import { Live, Page } from '../layout.tsx';
+import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
+import type { ConsoleSession } from '../../access/sessions.ts';
 
 const PAGE_SIZE = 50;
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
@@ -59,7 +66,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
               </li>
             ))}
           </ul>
-          <IncidentTable rows={rows} now={now} names={names} />
+          <IncidentTable rows={rows} now={now} names={names} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
           <Pager next={next}>{after ? <a href={href('/incidents', { status, node })}>Newest</a> : null}</Pager>
         </Live>
       </Page>,
@@ -69,14 +76,105 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   app.get('/incidents/:id', ...guards.page, async (c) => {
     const incident = isUuid(c.req.param('id')) ? await getIncident(deps.sql, c.req.param('id')) : undefined;
     if (!incident) return refusal(c, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
-    return incidentPage(c, deps, incident);
+    const done = c.req.query('done');
+    return incidentPage(c, deps, incident, done === 'acknowledged' || done === 'resolved' ? { notice: <Notice kind="ok"><p>{done === 'acknowledged' ? 'Acknowledged: escalation stops.' : 'Resolved: everyone who was paged is told.'}</p></Notice> } : {});
   });
+
+  /**
+   * Acknowledge and resolve, as the API does them (src/incidents/service.ts), by the signed-in key
+   * and only at the version the page showed: anything that changed the incident since makes the
+   * command refuse, and the page then says so over what it is now.
+   */
+  const act = (command: (id: string, form: Record<string, string | File>, by: string, expectedVersion: number | undefined) => Promise<unknown>, done: string) =>
+    async (c: ConsoleContext) => {
+      const id = c.req.param('id') ?? '';
+      const form = await c.req.parseBody();
+      const version = typeof form.version === 'string' && /^\d{1,9}$/.test(form.version) ? Number(form.version) : undefined;
+      const outcome = await attempt(
+        () => command(id, form, actor(c.get('session')), version),
+        async (r) => {
+          const now = isUuid(id) ? await getIncident(deps.sql, id) : undefined;
+          if (!now) return refusal(c, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
+          return incidentPage(c, deps, now, { notice: <RefusalNotice refusal={r} />, status: r.code === 'validation_failed' ? 400 : 409 });
+        },
+      );
+      if (outcome instanceof Response) return outcome;
+      return c.redirect(safeNext(typeof form.back === 'string' ? form.back : undefined).replace(/^\/$/, `/incidents/${id}?done=${done}`), 303);
+    };
+
+  app.post(
+    '/incidents/:id/acknowledge',
+    ...guards.action,
+    requireScope('write'),
+    act((id, _form, by, expectedVersion) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock.now()), 'acknowledged'),
+  );
+  app.post(
+    '/incidents/:id/resolve',
+    ...guards.action,
+    requireScope('write'),
+    act((id, form, by, expectedVersion) => {
+      const { note } = parse(Resolve, typeof form.note === 'string' && form.note.trim() !== '' ? { note: form.note } : {});
+      return resolve(deps.sql, id, { by, expectedVersion, note }, deps.clock.now());
+    }, 'resolved'),
+  );
 
   return app;
 }
 
+/** Why an action on an incident was not carried out, in the page's own words. */
+function RefusalNotice(p: { refusal: Refusal }) {
+  const r = p.refusal;
+  if (r.code === 'precondition_failed') {
+    return (
+      <Notice kind="bad">
+        <p>
+          <b>Changed meanwhile — reload.</b> Someone or something acted on this incident after your page showed it, so nothing was done. This
+          is how it stands now; act again if you still mean to.
+        </p>
+      </Notice>
+    );
+  }
+  if (r.code === 'conflict') {
+    return (
+      <Notice kind="bad">
+        <p>
+          <b>Already resolved</b>: nothing was done.
+        </p>
+      </Notice>
+    );
+  }
+  return (
+    <Notice kind="bad">
+      <p>{r.message}</p>
+      {r.details?.length ? (
+        <ul>
+          {r.details.map((d) => (
+            <li>
+              {d.field}: {d.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </Notice>
+  );
+}
+
+/** Acknowledge from a list, at the version the list showed, coming back to the list. */
+function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
+  return (
+    <form method="post" action={`/incidents/${p.incident.id}/acknowledge`} class="inline">
+      {p.csrf}
+      <input type="hidden" name="version" value={String(p.incident.version)} />
+      <input type="hidden" name="back" value={p.back} />
+      <button type="submit" class="small" id={`ack-${p.incident.id}`}>
+        Acknowledge
+      </button>
+    </form>
+  );
+}
+
 /** An incident with its timeline and ledger; `notice` says what just happened (or why not). */
-async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow) {
+async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { notice?: Child; status?: ContentfulStatusCode } = {}) {
   const [frame, timelines, ledger] = await Promise.all([chrome(c, deps), timelinesOf(deps.sql, [incident.id]), listDeliveries(deps.sql, incident.id)]);
   const timeline = timelines.get(incident.id) ?? [];
   const [names, channels] = await Promise.all([
@@ -91,6 +189,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
       <p class="crumbs">
         <a href="/incidents">← Incidents</a>
       </p>
+      {o.notice}
       <Live id="incident-live" url={self} on={['incident.changed']}>
         <div class="page-head">
           <h1>{incident.title}</h1>
@@ -137,11 +236,54 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             <dd class="mono">{incident.version}</dd>
           </dl>
         </div>
+        <IncidentActions incident={incident} session={frame.session} />
+      </Live>
+      {may(frame.session, 'write') && incident.status !== 'resolved' ? (
+        // Between the live regions, so a refresh never wipes what is being typed.
+        <div class="field">
+          <label for="note">Resolution note (optional, sent with Resolve)</label>
+          <textarea id="note" name="note" form="resolve-form" maxlength={2000}></textarea>
+        </div>
+      ) : null}
+      <Live id="incident-history" url={self} on={['incident.changed']}>
         <h2>Timeline</h2>
         <Timeline entries={timeline} names={names} channels={channels} />
         <h2>Who was told</h2>
         <Ledger rows={ledger} channels={channels} />
       </Live>
     </Page>,
+    o.status,
+  );
+}
+
+/**
+ * Acknowledge and Resolve at the version shown, for keys that may act; for a read key, a line
+ * saying why there are none. Inside the live region: the buttons and the version follow the
+ * incident as it changes.
+ */
+function IncidentActions(p: { incident: IncidentRow; session: ConsoleSession }) {
+  if (p.incident.status === 'resolved') return null;
+  if (!may(p.session, 'write')) return <p class="muted">Signed in with a read key: you can look, not act.</p>;
+  const version = <input type="hidden" name="version" value={String(p.incident.version)} />;
+  return (
+    <div class="actions panel">
+      {p.incident.status === 'open' ? (
+        <form method="post" action={`/incidents/${p.incident.id}/acknowledge`} class="inline">
+          <Csrf session={p.session} />
+          {version}
+          <button type="submit" class="primary" id="acknowledge">
+            Acknowledge
+          </button>
+        </form>
+      ) : null}
+      <form method="post" action={`/incidents/${p.incident.id}/resolve`} class="inline" id="resolve-form">
+        <Csrf session={p.session} />
+        {version}
+        <button type="submit" id="resolve">
+          Resolve
+        </button>
+      </form>
+      <span class="muted">Acts as your key, {p.session.keyName}.</span>
+    </div>
   );
 }

@@ -10,12 +10,13 @@ import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
 import { summarize } from '../../uptime/summary.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
-import { Ago, At, LabelList, Lasting, Pager, StateBadge } from '../components.tsx';
+import { may } from '../acting.tsx';
+import { Ago, At, LabelList, Lasting, Notice, Pager, StateBadge } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { duration, percent } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable } from '../incident-parts.tsx';
-import { Live, Page } from '../layout.tsx';
+import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { UptimeBar } from '../uptime-bar.tsx';
 
@@ -119,6 +120,11 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         <p class="crumbs">
           <a href="/">← Fleet</a>
         </p>
+        {c.req.query('done') === 'saved' ? (
+          <Notice kind="ok">
+            <p>Saved. The node is judged afresh with its new settings at the next evaluator tick.</p>
+          </Notice>
+        ) : null}
         <Live id="node-live" url={self} on={['node.state_changed', 'incident.changed']}>
           <div class="page-head">
             <h1>{node.name}</h1>
@@ -172,6 +178,20 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         </Live>
 
         <h2>Settings</h2>
+        {may(frame.session, 'write') ? (
+          <div class="actions">
+            <a class="button" href={`/nodes/${encodeURIComponent(node.name)}/edit`}>
+              Edit
+            </a>
+            <form method="post" action={`/nodes/${encodeURIComponent(node.name)}/token`} class="inline">
+              <Csrf session={frame.session} />
+              <button type="submit">Rotate token</button>
+            </form>
+            <a class="button danger" href={`/nodes/${encodeURIComponent(node.name)}/delete`}>
+              Delete…
+            </a>
+          </div>
+        ) : null}
         <div class="panel">
           <dl class="facts">
             <dt>Heartbeat interval</dt>

@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { listOf, type Channel } from '../../api/shapes.ts';
-import { CHANNEL_TYPES, isChannelType, type ChannelCursor, type ChannelRow, type ChannelType } from '../../channels/model.ts';
-import { createChannel, deleteChannel, updateChannel } from '../../channels/service.ts';
+import { listOf, type Channel, type ChannelTest } from '../../api/shapes.ts';
+import { actorOf } from '../../access/model.ts';
+import { CHANNEL_TYPES, isChannelType, type ChannelCursor, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
+import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
-import { requireScope, type AuthEnv } from '../auth.ts';
+import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -92,6 +93,8 @@ const render = (ch: ChannelRow): Channel => ({
   updated_at: ch.updated_at.toISOString(),
 });
 
+export const renderTest = (t: ChannelTestRow): ChannelTest => ({ channel_id: t.channel_id, at: t.at.toISOString(), by: t.by, status: t.status, error: t.error });
+
 const isCursor = (k: unknown): k is ChannelCursor =>
   Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && isUuid(k[1]);
 
@@ -170,6 +173,24 @@ export function channelRoutes(deps: AppDeps) {
       const ch = await find(c.req.param('id'));
       const input = parse(PATCH[ch.type], await readJson(c));
       return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now())));
+    },
+  );
+
+  app.post(
+    '/:id/test',
+    doc({
+      summary: 'Send a test message',
+      description:
+        "Sends a test through the channel's real transport with its stored config and answers when the receiver has answered: `sent`, or `failed` with why. The message is a resolve for a node named lifeline-test, so it pages nobody (PagerDuty opens nothing for it). Recorded with the channel.",
+      access: 'write',
+      id: CHANNEL,
+      ok: { status: 200, description: 'What became of the test.', body: 'ChannelTest' },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const ch = await find(c.req.param('id'));
+      if (!deps.transports) throw new Error('this process has no channel transports');
+      return c.json(renderTest(await sendTest(sql, secretKey, deps.transports, ch, actorOf(principalOf(c), undefined), clock.now())));
     },
   );
 

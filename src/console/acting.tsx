@@ -1,0 +1,55 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Child } from 'hono/jsx';
+import type { ConsoleSession } from '../access/sessions.ts';
+import { actorOf, allows, type Need, type Principal } from '../access/model.ts';
+import { Refusal } from '../errors.ts';
+import type { ConsoleEnv } from './guard.ts';
+import { refusal } from './render.tsx';
+
+// Console actions call the very commands the API calls (src/<room>/service.ts), as the key the
+// session was opened with: the same checks, the same transaction, the same outbox events, and the
+// same actor in timelines (`api-key:<id>`, shown by the key's name).
+
+export const principalOf = (s: ConsoleSession): Principal => ({ kind: 'key', keyId: s.keyId, scope: s.scope });
+
+/** Who the timeline says did it. */
+export const actor = (s: ConsoleSession): string => actorOf(principalOf(s), undefined);
+
+export const may = (s: ConsoleSession, need: Need): boolean => allows(principalOf(s), need);
+
+/** Refuses an action the session's key may not take, whatever a forged form says. */
+export function requireScope(need: 'write' | 'admin'): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    if (may(c.get('session'), need)) return next();
+    return refusal(c, 403, 'Your key may not do that', `Signed in with a ${c.get('session').scope} key: this needs ${need} scope. Sign in with another key to act.`);
+  };
+}
+
+/**
+ * Runs a command; a refusal (not found, conflict, stale version, invalid input) is handed to
+ * `refused` to be shown on the page it came from, never as an error page.
+ */
+export async function attempt<T>(command: () => Promise<T>, refused: (r: Refusal) => Response | Promise<Response>): Promise<T | Response> {
+  try {
+    return await command();
+  } catch (err) {
+    if (err instanceof Refusal) return refused(err);
+    throw err;
+  }
+}
+
+/** A form field with its label, hint and the problem a refused submission found in it. */
+export function Field(p: { id: string; label: string; hint?: string; problem?: string | undefined; children?: Child }) {
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      {p.children}
+      {p.hint ? <p class="hint">{p.hint}</p> : null}
+      {p.problem ? (
+        <p class="error" id={`${p.id}-error`}>
+          {p.problem}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+import type { ErrorDetail } from '../errors.ts';
+
+// HTML forms send text; the API's schemas take JSON. These turn a form's fields into the JSON a
+// request body would carry, so the console validates with the very schemas the API does and a
+// bad field gets the same message in both.
+
+export type Form = Record<string, string | File | (string | File)[]>;
+
+/** A text field, or undefined when absent or only blanks (an optional field left empty). */
+export function text(form: Form, name: string): string | undefined {
+  const v = form[name];
+  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}
+
+/** Every value of a repeated field (checkboxes), text only. */
+export function all(form: Form, name: string): string[] {
+  const v = form[name];
+  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
+}
+
+/** A whole number as a number; anything else as typed, for the schema to refuse in its words. */
+export function integer(form: Form, name: string): number | string | undefined {
+  const v = text(form, name)?.trim();
+  return v !== undefined && /^-?\d{1,15}$/.test(v) ? Number(v) : v;
+}
+
+/**
+ * Labels written one per line as key=value (blank lines ignored). A line without "=" is a problem
+ * named `field`, reported beside the schema's own.
+ */
+export function labels(raw: string | undefined, field: string): { labels: Record<string, string>; problems: ErrorDetail[] } {
+  const out: Record<string, string> = {};
+  const problems: ErrorDetail[] = [];
+  for (const [i, line] of (raw ?? '').split(/\r?\n/).entries()) {
+    if (line.trim() === '') continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) problems.push({ field, message: `line ${i + 1} is not key=value` });
+    else out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return { labels: out, problems };
+}
+
+/** Labels back into the textarea's form. */
+export const labelLines = (l: Record<string, string>): string =>
+  Object.entries(l)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+
+/** A datetime-local value (no zone; the console's times are UTC) as RFC 3339, or as typed. */
+export function utcTime(form: Form, name: string): string | undefined {
+  const v = text(form, name)?.trim();
+  if (v === undefined) return undefined;
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(v) ? `${v.length === 16 ? `${v}:00` : v}.000Z` : v;
+}
+
+/** The first problem of each field, by the field's own name or the name it sits under (labels.x → labels). */
+export function fieldProblems(details: ErrorDetail[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of details ?? []) {
+    const field = d.field.split('.')[0]!;
+    if (!out.has(field)) out.set(field, d.field === field ? d.message : `${d.field}: ${d.message}`);
+  }
+  return out;
+}

@@ -1,0 +1,206 @@
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ConsoleSession } from '../../access/sessions.ts';
+import { isUuid } from '../../db/ids.ts';
+import { validationFailed } from '../../errors.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { CreateMaintenance } from '../../http/routes/maintenances.ts';
+import { isCursorTime, parse } from '../../http/validation.ts';
+import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
+import { createWindow, endWindow } from '../../maintenance/service.ts';
+import { listMaintenances } from '../../maintenance/store.ts';
+import { findNodeRefs } from '../../nodes/store.ts';
+import { attempt, Field, may, requireScope } from '../acting.tsx';
+import { At, LabelList, Notice, Pager } from '../components.tsx';
+import { chrome, cursor, href, readCursor } from '../context.ts';
+import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
+import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { Csrf, Page } from '../layout.tsx';
+import { html } from '../render.tsx';
+
+// Maintenance windows: the ones open now, the rest newest first, a form for a new one and a button
+// to end one — src/maintenance/service.ts's createWindow and endWindow, as the API calls them.
+
+const PAGE_SIZE = 50;
+const isCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && isUuid(String(k[1]));
+/** datetime-local's value for an instant, in UTC like every time the console shows. */
+const local = (d: Date) => d.toISOString().slice(0, 16);
+
+function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: Date; session: ConsoleSession; empty: string }) {
+  if (p.rows.length === 0) return <p class="empty panel">{p.empty}</p>;
+  const canEnd = may(p.session, 'write');
+  return (
+    <div class="table-wrap">
+      <table class="cards">
+        <thead>
+          <tr>
+            <th scope="col">Covers</th>
+            <th scope="col">From</th>
+            <th scope="col">Until</th>
+            <th scope="col">Why</th>
+            {canEnd ? (
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((m) => {
+            const over = m.ends_at !== null && m.ends_at <= p.now;
+            return (
+              <tr>
+                <td data-label="Covers">
+                  <span>
+                    {m.node_ids.map((id) => (
+                      <a class="tag" href={`/nodes/${encodeURIComponent(p.names.get(id) ?? id)}`}>
+                        {p.names.get(id) ?? 'a deleted node'}
+                      </a>
+                    ))}
+                    <LabelList labels={m.labels} />
+                  </span>
+                </td>
+                <td data-label="From">
+                  <At at={m.starts_at} />
+                </td>
+                <td data-label="Until">
+                  <At at={m.ends_at} none="until ended" />
+                </td>
+                <td data-label="Why" class="reason">
+                  {m.reason ?? ''}
+                </td>
+                {canEnd ? (
+                  <td data-label="">
+                    {over ? null : (
+                      <form method="post" action={`/maintenance/${m.id}/end`} class="inline">
+                        <Csrf session={p.session} />
+                        <button type="submit" class="small">
+                          {isOpenAt(m, p.now) ? 'End now' : 'Cancel'}
+                        </button>
+                      </form>
+                    )}
+                  </td>
+                ) : null}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function CreateForm(p: { session: ConsoleSession; now: Date; form?: Form; problems?: Map<string, string> }) {
+  const f = p.form;
+  const v = (name: string, fallback = '') => (f ? (text(f, name) ?? '') : fallback);
+  return (
+    <form method="post" action="/maintenance" class="panel">
+      <Csrf session={p.session} />
+      <div class="grid-2">
+        <Field id="nodes" label="Nodes" hint="Names or ids, separated by spaces or commas." problem={p.problems?.get('node_ids')}>
+          <input id="nodes" name="nodes" type="text" class="wide" value={v('nodes')} spellcheck={false} />
+        </Field>
+        <Field id="labels" label="Or every node with these labels" hint="One key=value per line; a node needs all of them." problem={p.problems?.get('labels')}>
+          <textarea id="labels" name="labels" spellcheck={false}>
+            {v('labels')}
+          </textarea>
+        </Field>
+        <Field id="starts_at" label="From (UTC)" problem={p.problems?.get('starts_at')}>
+          <input id="starts_at" name="starts_at" type="datetime-local" required value={v('starts_at', local(p.now))} />
+        </Field>
+        <Field id="ends_at" label="Until (UTC)" hint="Empty: until someone ends it." problem={p.problems?.get('ends_at')}>
+          <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at')} />
+        </Field>
+      </div>
+      <Field id="reason" label="Why" problem={p.problems?.get('reason')}>
+        <input id="reason" name="reason" type="text" class="wide" maxlength={1024} value={v('reason')} />
+      </Field>
+      <button type="submit" class="primary">
+        Start the window
+      </button>
+    </form>
+  );
+}
+
+export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+
+  const page = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+    const now = deps.clock.now();
+    const after = readCursor(c.req.query('after'), isCursor);
+    const [frame, active, rest] = await Promise.all([
+      chrome(c, deps),
+      listMaintenances(deps.sql, { active: true, now, limit: PAGE_SIZE }),
+      listMaintenances(deps.sql, { active: false, now, after, limit: PAGE_SIZE + 1 }),
+    ]);
+    const others = rest.slice(0, PAGE_SIZE);
+    const ids = [...new Set([...active, ...others].flatMap((m) => m.node_ids))];
+    const names = new Map((await findNodeRefs(deps.sql, ids)).map((n) => [n.id, n.name]));
+    const last = others.at(-1);
+    const next = rest.length > PAGE_SIZE && last ? href('/maintenance', { after: cursor([last.created_at.toISOString(), last.id]) }) : undefined;
+    return html(
+      c,
+      <Page title="Maintenance" chrome={frame} section="maintenance">
+        <h1>Maintenance</h1>
+        <p class="muted">Nodes in a window are in maintenance: no incident opens and nobody is paged, and the time does not count against uptime.</p>
+        {o.done ? (
+          <Notice kind="ok">
+            <p>{o.done}</p>
+          </Notice>
+        ) : null}
+        {o.message ? (
+          <Notice kind="bad">
+            <p>{o.message}</p>
+          </Notice>
+        ) : null}
+        <h2>Now</h2>
+        <Windows rows={active} names={names} now={now} session={frame.session} empty="No window is open." />
+        {may(frame.session, 'write') ? (
+          <>
+            <h2>New window</h2>
+            <CreateForm session={frame.session} now={now} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+          </>
+        ) : null}
+        <h2>Coming and past</h2>
+        <Windows rows={others} names={names} now={now} session={frame.session} empty="None." />
+        <Pager next={next} />
+      </Page>,
+      o.status,
+    );
+  };
+
+  app.get('/maintenance', ...guards.page, async (c) => {
+    const done = c.req.query('done');
+    return page(c, done === 'created' ? { done: 'The window is on: its nodes enter maintenance within a tick of its start.' } : done === 'ended' ? { done: 'Ended: its nodes are judged afresh.' } : {});
+  });
+
+  app.post('/maintenance', ...guards.action, requireScope('write'), async (c) => {
+    const form = (await c.req.parseBody()) as Form;
+    const parsedLabels = labels(text(form, 'labels'), 'labels');
+    const input = {
+      node_ids: (text(form, 'nodes') ?? '').split(/[\s,]+/).filter(Boolean),
+      labels: parsedLabels.labels,
+      starts_at: utcTime(form, 'starts_at'),
+      ends_at: utcTime(form, 'ends_at') ?? null,
+      reason: text(form, 'reason')?.trim() ?? null,
+    };
+    const outcome = await attempt(
+      async () => {
+        if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
+        return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now());
+      },
+      (r) => page(c, { form, problems: fieldProblems(r.details), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return c.redirect('/maintenance?done=created', 303);
+  });
+
+  app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), async (c) => {
+    const id = c.req.param('id');
+    const ended = isUuid(id) ? await endWindow(deps.sql, id, deps.clock.now()) : undefined;
+    if (!ended) return page(c, { message: 'There is no such window.', status: 404 });
+    return c.redirect('/maintenance?done=ended', 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,195 @@
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppDeps } from '../../http/deps.ts';
+import { PatchNode } from '../../http/routes/nodes.ts';
+import { parse } from '../../http/validation.ts';
+import type { NodeRow } from '../../nodes/model.ts';
+import { deleteNode, rotateToken, updateNode } from '../../nodes/service.ts';
+import { getNode } from '../../nodes/store.ts';
+import { listPolicies } from '../../oncall/store.ts';
+import type { PolicyRow } from '../../oncall/model.ts';
+import type { ConsoleSession } from '../../access/sessions.ts';
+import { validationFailed } from '../../errors.ts';
+import { attempt, Field, requireScope } from '../acting.tsx';
+import { Notice } from '../components.tsx';
+import { chrome } from '../context.ts';
+import { fieldProblems, integer, labelLines, labels, text, type Form } from '../forms.ts';
+import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { Csrf, Page } from '../layout.tsx';
+import { html, refusal } from '../render.tsx';
+
+// Changing a node from the console: edit, rotate its token, delete. Each calls the command the
+// API's PATCH, POST …/token and DELETE call (src/nodes/service.ts), with the API's own schema.
+
+const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.name)}`;
+
+/** Policies to choose from: there are a handful, never a fleet's worth. */
+const POLICY_CHOICES = 200;
+
+function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSession; form?: Form; problems?: Map<string, string> }) {
+  const f = p.form;
+  const value = (name: string, current: string | number) => (f ? (text(f, name) ?? '') : String(current));
+  const problem = (name: string) => p.problems?.get(name);
+  const policy = f ? (text(f, 'escalation_policy_id') ?? '') : (p.node.escalation_policy_id ?? '');
+  const number = (name: keyof NodeRow & string, label: string, hint: string, min: number) => (
+    <Field id={name} label={label} hint={hint} problem={problem(name)}>
+      <input id={name} name={name} type="number" min={min} required value={value(name, p.node[name] as number)} />
+    </Field>
+  );
+  return (
+    <form method="post" action={`${nodePath(p.node)}/edit`} class="panel">
+      <Csrf session={p.session} />
+      <Field id="name" label="Name" hint="1–128 characters of A–Z a–z 0–9 . _ : -; agents naming the node by name must follow a rename." problem={problem('name')}>
+        <input id="name" name="name" type="text" required value={value('name', p.node.name)} spellcheck={false} />
+      </Field>
+      <Field id="labels" label="Labels" hint="One key=value per line." problem={problem('labels')}>
+        <textarea id="labels" name="labels" spellcheck={false}>
+          {f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels)}
+        </textarea>
+      </Field>
+      {number('heartbeat_interval_seconds', 'Heartbeat interval (seconds)', 'How often the agent reports.', 1)}
+      {number('failures_for_down', 'Missed heartbeats before down', 'Down once this many intervals (plus grace) pass in silence.', 1)}
+      {number('grace_seconds', 'Grace (seconds)', 'Extra time before a silent node is down.', 0)}
+      {number('successes_for_recovery', 'Ok heartbeats to recover', 'Consecutive ok reports before healthy again.', 1)}
+      <Field id="escalation_policy_id" label="Escalation policy" problem={problem('escalation_policy_id')}>
+        <select id="escalation_policy_id" name="escalation_policy_id">
+          <option value="" selected={policy === ''}>
+            The default policy
+          </option>
+          {p.policies.map((x) => (
+            <option value={x.id} selected={policy === x.id}>
+              {x.name}
+              {x.is_default ? ' (the default)' : ''}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <div class="actions">
+        <button type="submit" class="primary">
+          Save
+        </button>
+        <a href={nodePath(p.node)}>Cancel</a>
+      </div>
+    </form>
+  );
+}
+
+export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+  const write = requireScope('write');
+
+  const find = async (c: ConsoleContext) => getNode(deps.sql, c.req.param('ref') ?? '');
+  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such node', 'There is no node with that name or id. It may have been deleted.');
+
+  const editPage = async (c: ConsoleContext, node: NodeRow, o: { form?: Form; problems?: Map<string, string>; message?: string; status?: ContentfulStatusCode } = {}) => {
+    const [frame, policies] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, POLICY_CHOICES)]);
+    return html(
+      c,
+      <Page title={`Edit ${node.name}`} chrome={frame} section="fleet">
+        <p class="crumbs">
+          <a href={nodePath(node)}>← {node.name}</a>
+        </p>
+        <h1>Edit {node.name}</h1>
+        {o.message ? (
+          <Notice kind="bad">
+            <p>{o.message}</p>
+          </Notice>
+        ) : null}
+        <EditForm node={node} policies={policies} session={frame.session} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+      </Page>,
+      o.status,
+    );
+  };
+
+  app.get('/nodes/:ref/edit', ...guards.page, write, async (c) => {
+    const node = await find(c);
+    return node ? editPage(c, node) : missing(c);
+  });
+
+  app.post('/nodes/:ref/edit', ...guards.action, write, async (c) => {
+    const node = await find(c);
+    if (!node) return missing(c);
+    const form = (await c.req.parseBody()) as Form;
+    const parsedLabels = labels(text(form, 'labels'), 'labels');
+    const input = {
+      name: text(form, 'name')?.trim() ?? '',
+      labels: parsedLabels.labels,
+      heartbeat_interval_seconds: integer(form, 'heartbeat_interval_seconds'),
+      grace_seconds: integer(form, 'grace_seconds'),
+      failures_for_down: integer(form, 'failures_for_down'),
+      successes_for_recovery: integer(form, 'successes_for_recovery'),
+      escalation_policy_id: text(form, 'escalation_policy_id') ?? null,
+    };
+    const outcome = await attempt(
+      async () => {
+        if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
+        return updateNode(deps.sql, node.id, parse(PatchNode, input), deps.clock.now());
+      },
+      (r) => editPage(c, node, { form, problems: fieldProblems(r.details), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+    );
+    if (outcome instanceof Response) return outcome;
+    // This process forgets a renamed node's cached name now; the others when the NOTIFY arrives.
+    deps.identity.forget();
+    return c.redirect(`${nodePath(outcome)}?done=saved`, 303);
+  });
+
+  app.post('/nodes/:ref/token', ...guards.action, write, async (c) => {
+    const node = await find(c);
+    if (!node) return missing(c);
+    const { node: rotated, token } = await rotateToken(deps.sql, node.id, deps.clock.now());
+    deps.identity.forget();
+    return html(
+      c,
+      <Page title={`New token for ${rotated.name}`} chrome={await chrome(c, deps)} section="fleet">
+        <p class="crumbs">
+          <a href={nodePath(rotated)}>← {rotated.name}</a>
+        </p>
+        <h1>New token for {rotated.name}</h1>
+        <Notice kind="ok">
+          <p>The old token no longer works. This one is shown only now: give it to the node's agent.</p>
+          <p class="secret" id="token">
+            {token}
+          </p>
+        </Notice>
+      </Page>,
+    );
+  });
+
+  app.get('/nodes/:ref/delete', ...guards.page, write, async (c) => {
+    const node = await find(c);
+    if (!node) return missing(c);
+    const frame = await chrome(c, deps);
+    return html(
+      c,
+      <Page title={`Delete ${node.name}`} chrome={frame} section="fleet">
+        <p class="crumbs">
+          <a href={nodePath(node)}>← {node.name}</a>
+        </p>
+        <h1>Delete {node.name}?</h1>
+        <div class="panel">
+          <p>
+            Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its
+            name can be used again at once, for a node that starts afresh.
+          </p>
+          <form method="post" action={`${nodePath(node)}/delete`} class="actions">
+            <Csrf session={frame.session} />
+            <button type="submit" class="danger solid">
+              Delete {node.name}
+            </button>
+            <a href={nodePath(node)}>Keep it</a>
+          </form>
+        </div>
+      </Page>,
+    );
+  });
+
+  app.post('/nodes/:ref/delete', ...guards.action, write, async (c) => {
+    const node = await find(c);
+    if (!node) return missing(c);
+    await deleteNode(deps.sql, node.id, deps.clock.now());
+    deps.identity.forget();
+    return c.redirect(`/?deleted=${encodeURIComponent(node.name)}`, 303);
+  });
+
+  return app;
+}
