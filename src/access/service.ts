@@ -2,6 +2,7 @@ import type { Queryable, Sql } from '../db/client.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { ApiKeyRow, Scope } from './model.ts';
 import { announceIdentityChange, insertApiKey, revokeApiKey, upsertBootstrapAdmin } from './store.ts';
+import { deleteKeySessions } from './store-sessions.ts';
 
 /** A new key and its secret, which is stored hashed and so can only be shown this once. */
 export async function createKey(sql: Sql, input: { name: string; scope: Scope }, now: Date): Promise<{ key: ApiKeyRow; secret: string }> {
@@ -11,12 +12,13 @@ export async function createKey(sql: Sql, input: { name: string; scope: Scope },
 }
 
 /**
- * Revokes a key; every process forgets its cached secrets when the NOTIFY commits. False when
- * there is no such key.
+ * Revokes a key and ends the console sessions opened with it; every process forgets its cached
+ * secrets when the NOTIFY commits. False when there is no such key.
  */
 export async function revokeKey(sql: Sql, id: string, now: Date): Promise<boolean> {
   return sql.begin(async (tx) => {
     if (!(await revokeApiKey(tx, id, now))) return false;
+    await deleteKeySessions(tx, id);
     await announceIdentityChange(tx);
     return true;
   });

@@ -57,3 +57,8 @@ export async function findSession(sql: Queryable, idHash: string, now: Date, idl
 export async function deleteSession(sql: Queryable, idHash: string): Promise<void> {
   await sql`delete from console_sessions where id_hash = ${idHash}`;
 }
+
+/** Ends every session opened with this key, in the caller's transaction (the key is being revoked). */
+export async function deleteKeySessions(tx: Queryable, keyId: string): Promise<void> {
+  await tx`delete from console_sessions where key_id = ${keyId}`;
+}

@@ -7,6 +7,9 @@ import { incidentRoutes } from './pages/incidents.tsx';
 import { nodeRoutes } from './pages/node.tsx';
 import { nodeActionRoutes } from './pages/node-actions.tsx';
 import { maintenanceRoutes } from './pages/maintenance.tsx';
+import { channelRoutes } from './pages/channels.tsx';
+import { policyRoutes } from './pages/policies.tsx';
+import { keyRoutes } from './pages/keys.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
 
 /**
@@ -24,5 +27,8 @@ export function consoleRoutes(deps: AppDeps): Hono<ConsoleEnv> {
   app.route('/', nodeRoutes(deps, g));
   app.route('/', nodeActionRoutes(deps, g));
   app.route('/', maintenanceRoutes(deps, g));
+  app.route('/', channelRoutes(deps, g));
+  app.route('/', policyRoutes(deps, g));
+  app.route('/', keyRoutes(deps, g));
   return app;
 }

@@ -69,7 +69,7 @@ const CreateUntyped = closedObject({
   type: v.picklist(CHANNEL_TYPES, `must be one of ${CHANNEL_TYPES.join(', ')}`),
   config: plainRecord(v.string(), v.unknown()),
 });
-const PATCH = perType((type) =>
+export const PATCH_CHANNEL = perType((type) =>
   closedObject({
     name: v.optional(DisplayName),
     type: v.optional(v.literal(type, `cannot be changed (this is a ${type} channel); create a new channel instead`)),
@@ -80,7 +80,7 @@ const PATCH = perType((type) =>
 // What POST and PATCH accept, one alternative per type (the handlers pick by the body's or the
 // stored channel's type).
 export const CreateChannel = v.union(CHANNEL_TYPES.map((t) => CREATE[t]));
-export const PatchChannel = v.union(CHANNEL_TYPES.map((t) => PATCH[t]));
+export const PatchChannel = v.union(CHANNEL_TYPES.map((t) => PATCH_CHANNEL[t]));
 export const ListChannels = v.object(Paging);
 
 const render = (ch: ChannelRow): Channel => ({
@@ -171,7 +171,7 @@ export function channelRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const ch = await find(c.req.param('id'));
-      const input = parse(PATCH[ch.type], await readJson(c));
+      const input = parse(PATCH_CHANNEL[ch.type], await readJson(c));
       return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now())));
     },
   );

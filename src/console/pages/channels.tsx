@@ -1,0 +1,356 @@
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { CHANNEL_TYPES, isChannelType, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
+import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
+import { getChannel, listChannels, listChannelTests } from '../../channels/store.ts';
+import { isUuid } from '../../db/ids.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
+import { parse } from '../../http/validation.ts';
+import { actor, attempt, Field, may, requireScope } from '../acting.tsx';
+import { At, Notice, Pager } from '../components.tsx';
+import { chrome, cursor, href, readCursor } from '../context.ts';
+import { fieldProblems, text, type Form } from '../forms.ts';
+import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { Csrf, Page } from '../layout.tsx';
+import { html, refusal } from '../render.tsx';
+
+// Channels: where incidents are announced. Create, edit and delete call src/channels/service.ts
+// as the API does; "Send a test" is its sendTest, through the channel's real transport.
+
+const PAGE_SIZE = 50;
+const TESTS_SHOWN = 10;
+const TYPE_NAMES: Record<ChannelType, string> = { email: 'Email', webhook: 'Webhook', slack: 'Slack', pagerduty: 'PagerDuty' };
+const isCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && isUuid(String(k[1]));
+
+/** Each type's form fields: [name, label, hint, the secret field kept when left empty?]. */
+const FIELDS: Record<ChannelType, Array<{ name: string; label: string; hint: string; secret?: true; optional?: true }>> = {
+  email: [{ name: 'to', label: 'Send to', hint: 'Addresses separated by spaces, commas or lines (at most 20).' }],
+  webhook: [
+    { name: 'url', label: 'URL', hint: 'Receives Standard Webhooks POSTs (webhook-id, webhook-timestamp, webhook-signature).' },
+    { name: 'secret', label: 'Signing secret', hint: 'whsec_… — left empty, one is generated and shown once.', secret: true, optional: true },
+  ],
+  slack: [{ name: 'webhook_url', label: 'Incoming webhook URL', hint: 'https://hooks.slack.com/… — stored sealed, never shown again.', secret: true }],
+  pagerduty: [
+    { name: 'routing_key', label: 'Routing key', hint: 'The Events API v2 integration key — stored sealed, never shown again.', secret: true },
+    { name: 'url', label: 'Events API URL', hint: 'Leave empty for PagerDuty itself.', optional: true },
+  ],
+};
+
+/** A config from a form, as a request body would carry it; secrets left empty are left out (kept). */
+function configOf(type: ChannelType, form: Form): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const f of FIELDS[type]) {
+    const value = text(form, f.name)?.trim();
+    if (f.name === 'to') config.to = (value ?? '').split(/[\s,]+/).filter(Boolean);
+    else if (value !== undefined) config[f.name] = value;
+  }
+  return config;
+}
+
+/** Where a channel sends, without its secret. */
+function Target(p: { channel: ChannelRow }) {
+  const c = p.channel.config;
+  switch (p.channel.type) {
+    case 'email':
+      return <span>{(c.to as string[]).join(', ')}</span>;
+    case 'webhook':
+      return <span class="mono">{String(c.url)}</span>;
+    case 'slack':
+      return <span class="muted">a Slack incoming webhook (sealed)</span>;
+    case 'pagerduty':
+      return <span class="muted">PagerDuty{c.url ? ` at ${String(c.url)}` : ''}, routing key sealed</span>;
+  }
+}
+
+function ChannelFields(p: { type: ChannelType; editing: boolean; form?: Form | undefined; channel?: ChannelRow; problems?: Map<string, string> | undefined }) {
+  return (
+    <>
+      <Field id="name" label="Name" problem={p.problems?.get('name')}>
+        <input id="name" name="name" type="text" required maxlength={128} value={p.form ? (text(p.form, 'name') ?? '') : (p.channel?.name ?? '')} />
+      </Field>
+      {FIELDS[p.type].map((f) => {
+        const stored = p.channel?.config[f.name];
+        const shown = p.form ? (text(p.form, f.name) ?? '') : f.secret ? '' : Array.isArray(stored) ? stored.join(', ') : String(stored ?? '');
+        const hint = p.editing && f.secret ? `${f.hint} Leave empty to keep the stored one.` : f.hint;
+        return (
+          <Field id={f.name} label={f.label} hint={hint} problem={p.problems?.get('config') ?? p.problems?.get(f.name)}>
+            <input id={f.name} name={f.name} type={f.secret ? 'password' : 'text'} class="wide" autocomplete="off" spellcheck={false} value={shown} required={!f.optional && !(p.editing && f.secret)} />
+          </Field>
+        );
+      })}
+    </>
+  );
+}
+
+function Tests(p: { tests: ChannelTestRow[] }) {
+  if (p.tests.length === 0) return <p class="muted">Never tested.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="cards">
+        <thead>
+          <tr>
+            <th scope="col">At</th>
+            <th scope="col">By</th>
+            <th scope="col">Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.tests.map((t) => (
+            <tr>
+              <td data-label="At">
+                <At at={t.at} />
+              </td>
+              <td data-label="By" class="mono">
+                {t.by}
+              </td>
+              <td data-label="Outcome">
+                <span>
+                  <span class={`tag tag-${t.status === 'sent' ? 'sent' : 'dead'}`}>{t.status}</span>
+                  {t.error ? <span class="sub">{t.error}</span> : null}
+                </span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function channelRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+  const write = requireScope('write');
+  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such channel', 'There is no channel with that id; it may have been deleted.');
+  const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getChannel(deps.sql, c.req.param('id')!) : undefined);
+
+  app.get('/channels', ...guards.page, async (c) => {
+    const after = readCursor(c.req.query('after'), isCursor);
+    const [frame, fetched] = await Promise.all([chrome(c, deps), listChannels(deps.sql, after, PAGE_SIZE + 1)]);
+    const rows = fetched.slice(0, PAGE_SIZE);
+    const last = rows.at(-1);
+    const next = fetched.length > PAGE_SIZE && last ? href('/channels', { after: cursor([last.name, last.id]) }) : undefined;
+    return html(
+      c,
+      <Page title="Channels" chrome={frame} section="channels">
+        <div class="page-head">
+          <h1>Channels</h1>
+          {may(frame.session, 'write') ? (
+            <div class="actions">
+              {CHANNEL_TYPES.map((t) => (
+                <a class="button" href={`/channels/new?type=${t}`}>
+                  New {TYPE_NAMES[t]}
+                </a>
+              ))}
+            </div>
+          ) : null}
+        </div>
+        {c.req.query('deleted') !== undefined ? (
+          <Notice kind="ok">
+            <p>Deleted.</p>
+          </Notice>
+        ) : null}
+        {rows.length === 0 ? (
+          <p class="empty panel">No channel yet: nobody can be paged.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="cards">
+              <thead>
+                <tr>
+                  <th scope="col">Channel</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Sends to</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((ch) => (
+                  <tr>
+                    <td data-label="Channel">
+                      <a href={`/channels/${ch.id}`}>{ch.name}</a>
+                    </td>
+                    <td data-label="Type">{TYPE_NAMES[ch.type]}</td>
+                    <td data-label="Sends to" class="reason">
+                      <Target channel={ch} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <Pager next={next} />
+      </Page>,
+    );
+  });
+
+  const newPage = async (c: ConsoleContext, type: ChannelType, o: { form?: Form; problems?: Map<string, string>; message?: string; status?: ContentfulStatusCode } = {}) => {
+    const frame = await chrome(c, deps);
+    return html(
+      c,
+      <Page title={`New ${TYPE_NAMES[type]} channel`} chrome={frame} section="channels">
+        <p class="crumbs">
+          <a href="/channels">← Channels</a>
+        </p>
+        <h1>New {TYPE_NAMES[type]} channel</h1>
+        {o.message ? (
+          <Notice kind="bad">
+            <p>{o.message}</p>
+          </Notice>
+        ) : null}
+        <form method="post" action={`/channels/new?type=${type}`} class="panel">
+          <Csrf session={frame.session} />
+          <ChannelFields type={type} editing={false} form={o.form} problems={o.problems} />
+          <button type="submit" class="primary">
+            Create
+          </button>
+        </form>
+      </Page>,
+      o.status,
+    );
+  };
+
+  const typeOf = (c: ConsoleContext): ChannelType | undefined => {
+    const t = c.req.query('type');
+    return isChannelType(t) ? t : undefined;
+  };
+
+  app.get('/channels/new', ...guards.page, write, async (c) => {
+    const type = typeOf(c);
+    return type ? newPage(c, type) : c.redirect('/channels', 303);
+  });
+
+  app.post('/channels/new', ...guards.action, write, async (c) => {
+    const type = typeOf(c);
+    if (!type) return c.redirect('/channels', 303);
+    const form = (await c.req.parseBody()) as Form;
+    const outcome = await attempt(
+      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now()),
+      (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
+    );
+    if (outcome instanceof Response) return outcome;
+    // A generated webhook secret is shown this once: the receiver needs it to check signatures.
+    return channelPage(c, outcome.channel, outcome.generatedSecret ? { secret: outcome.generatedSecret } : { done: 'Created.' });
+  });
+
+  const channelPage = async (
+    c: ConsoleContext,
+    channel: ChannelRow,
+    o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; status?: ContentfulStatusCode } = {},
+  ) => {
+    const [frame, tests] = await Promise.all([chrome(c, deps), listChannelTests(deps.sql, channel.id, TESTS_SHOWN)]);
+    const canWrite = may(frame.session, 'write');
+    return html(
+      c,
+      <Page title={channel.name} chrome={frame} section="channels">
+        <p class="crumbs">
+          <a href="/channels">← Channels</a>
+        </p>
+        <div class="page-head">
+          <h1>{channel.name}</h1>
+          <span class="tag">{TYPE_NAMES[channel.type]}</span>
+        </div>
+        {o.secret ? (
+          <Notice kind="ok">
+            <p>Created. Its signing secret is shown only now: give it to the receiver so it can check signatures.</p>
+            <p class="secret">{o.secret}</p>
+          </Notice>
+        ) : null}
+        {o.done ? (
+          <Notice kind="ok">
+            <p>{o.done}</p>
+          </Notice>
+        ) : null}
+        {o.message ? (
+          <Notice kind="bad">
+            <p>{o.message}</p>
+          </Notice>
+        ) : null}
+        <div class="panel">
+          <dl class="facts">
+            <dt>Sends to</dt>
+            <dd>
+              <Target channel={channel} />
+            </dd>
+            <dt>Secret</dt>
+            <dd>{channel.secret_sealed ? 'stored, sealed' : 'none'}</dd>
+            <dt>Changed</dt>
+            <dd>
+              <At at={channel.updated_at} />
+            </dd>
+          </dl>
+        </div>
+        <h2>Tests</h2>
+        {canWrite ? (
+          <form method="post" action={`/channels/${channel.id}/test`} class="actions">
+            <Csrf session={frame.session} />
+            <button type="submit" class="primary" id="send-test">
+              Send a test
+            </button>
+            <span class="muted">A “resolved” message for a node named lifeline-test: it arrives like a page but pages nobody.</span>
+          </form>
+        ) : null}
+        <Tests tests={tests} />
+        {canWrite ? (
+          <>
+            <h2>Edit</h2>
+            <form method="post" action={`/channels/${channel.id}/edit`} class="panel">
+              <Csrf session={frame.session} />
+              <ChannelFields type={channel.type} editing channel={channel} form={o.form} problems={o.problems} />
+              <button type="submit">Save</button>
+            </form>
+            <h2>Delete</h2>
+            <form method="post" action={`/channels/${channel.id}/delete`} class="actions">
+              <Csrf session={frame.session} />
+              <button type="submit" class="danger">
+                Delete {channel.name}
+              </button>
+              <span class="muted">Refused while an escalation policy names it. Incidents it was told about keep their ledger.</span>
+            </form>
+          </>
+        ) : null}
+      </Page>,
+      o.status,
+    );
+  };
+
+  app.get('/channels/:id', ...guards.page, async (c) => {
+    const channel = await find(c);
+    return channel ? channelPage(c, channel) : missing(c);
+  });
+
+  app.post('/channels/:id/edit', ...guards.action, write, async (c) => {
+    const channel = await find(c);
+    if (!channel) return missing(c);
+    const form = (await c.req.parseBody()) as Form;
+    const outcome = await attempt(
+      () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now()),
+      (r) => channelPage(c, channel, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return channelPage(c, outcome, { done: 'Saved.' });
+  });
+
+  app.post('/channels/:id/test', ...guards.action, write, async (c) => {
+    const channel = await find(c);
+    if (!channel) return missing(c);
+    if (!deps.transports) throw new Error('this process has no channel transports');
+    const test = await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now());
+    return test.status === 'sent'
+      ? channelPage(c, channel, { done: 'The test was sent: the receiver accepted it.' })
+      : channelPage(c, channel, { message: `The test failed: ${test.error}` });
+  });
+
+  app.post('/channels/:id/delete', ...guards.action, write, async (c) => {
+    const channel = await find(c);
+    if (!channel) return missing(c);
+    const outcome = await attempt(
+      async () => deleteChannel(deps.sql, channel.id),
+      (r) => channelPage(c, channel, { message: r.message, status: 409 }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return c.redirect('/channels?deleted', 303);
+  });
+
+  return app;
+}
+

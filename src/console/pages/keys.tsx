@@ -1,0 +1,158 @@
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { SCOPES, type Scope } from '../../access/model.ts';
+import { createKey, revokeKey } from '../../access/service.ts';
+import { listApiKeys } from '../../access/store.ts';
+import { isUuid } from '../../db/ids.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { CreateKey } from '../../http/routes/api-keys.ts';
+import { clearSessionCookie } from '../../http/session.ts';
+import { parse } from '../../http/validation.ts';
+import { attempt, Field, requireScope } from '../acting.tsx';
+import { At, Notice, Pager } from '../components.tsx';
+import { chrome, cursor, href, readCursor } from '../context.ts';
+import { fieldProblems, text, type Form } from '../forms.ts';
+import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { Csrf, Page } from '../layout.tsx';
+import { html } from '../render.tsx';
+
+// API keys, for admin keys only: create (the secret is shown once) and revoke — src/access's
+// createKey and revokeKey, as the API calls them. Revoking a key ends its console sessions.
+
+const PAGE_SIZE = 100;
+const SCOPE_HELP: Record<Scope, string> = {
+  admin: 'everything, keys included',
+  write: 'look and act: incidents, nodes, channels, policies, maintenance',
+  read: 'look only',
+  ingest: 'send heartbeats (and register nodes) only; cannot sign in here',
+};
+
+export function keyRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+  const admin = requireScope('admin');
+
+  const page = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; secret?: { name: string; value: string }; done?: string; status?: ContentfulStatusCode } = {}) => {
+    const after = readCursor(c.req.query('after'), (k): k is string => typeof k === 'string' && isUuid(k));
+    const [frame, fetched] = await Promise.all([chrome(c, deps), listApiKeys(deps.sql, after, PAGE_SIZE + 1)]);
+    const rows = fetched.slice(0, PAGE_SIZE);
+    const last = rows.at(-1);
+    const next = fetched.length > PAGE_SIZE && last ? href('/keys', { after: cursor(last.id) }) : undefined;
+    const f = o.form;
+    return html(
+      c,
+      <Page title="API keys" chrome={frame} section="keys">
+        <h1>API keys</h1>
+        {o.secret ? (
+          <Notice kind="ok">
+            <p>
+              The key <b>{o.secret.name}</b> was created. Its secret is shown only now:
+            </p>
+            <p class="secret" id="secret">
+              {o.secret.value}
+            </p>
+          </Notice>
+        ) : null}
+        {o.done ? (
+          <Notice kind="ok">
+            <p>{o.done}</p>
+          </Notice>
+        ) : null}
+        {o.message ? (
+          <Notice kind="bad">
+            <p>{o.message}</p>
+          </Notice>
+        ) : null}
+        <div class="table-wrap">
+          <table class="cards">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Scope</th>
+                <th scope="col">Created</th>
+                <th scope="col">Revoked</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((k) => (
+                <tr>
+                  <td data-label="Key">
+                    {k.name}
+                    {k.id === frame.session.keyId ? <span class="sub">yours, this session</span> : null}
+                  </td>
+                  <td data-label="Scope">{k.scope}</td>
+                  <td data-label="Created">
+                    <At at={k.created_at} />
+                  </td>
+                  <td data-label="Revoked">
+                    <At at={k.revoked_at} none="no" />
+                  </td>
+                  <td data-label="">
+                    {k.revoked_at ? null : (
+                      <form method="post" action={`/keys/${k.id}/revoke`} class="inline">
+                        <Csrf session={frame.session} />
+                        <button type="submit" class="small danger">
+                          Revoke
+                        </button>
+                      </form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <Pager next={next} />
+        <h2>New key</h2>
+        <form method="post" action="/keys" class="panel">
+          <Csrf session={frame.session} />
+          <Field id="name" label="Name" hint="Who or what uses it: a person, a laptop, a CI job." problem={o.problems?.get('name')}>
+            <input id="name" name="name" type="text" required maxlength={128} value={f ? (text(f, 'name') ?? '') : ''} />
+          </Field>
+          <fieldset>
+            <legend>Scope</legend>
+            {SCOPES.map((s) => (
+              <div>
+                <label>
+                  <input type="radio" name="scope" value={s} checked={f ? text(f, 'scope') === s : s === 'read'} /> <b>{s}</b>: {SCOPE_HELP[s]}
+                </label>
+              </div>
+            ))}
+          </fieldset>
+          <button type="submit" class="primary">
+            Create key
+          </button>
+        </form>
+      </Page>,
+      o.status,
+    );
+  };
+
+  app.get('/keys', ...guards.page, admin, async (c) => page(c));
+
+  app.post('/keys', ...guards.action, admin, async (c) => {
+    const form = (await c.req.parseBody()) as Form;
+    const outcome = await attempt(
+      () => createKey(deps.sql, parse(CreateKey, { name: text(form, 'name') ?? '', scope: text(form, 'scope') }), deps.clock.now()),
+      (r) => page(c, { form, problems: fieldProblems(r.details), message: 'The key was not created: some fields need another look.', status: 400 }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return page(c, { secret: { name: outcome.key.name, value: outcome.secret } });
+  });
+
+  app.post('/keys/:id/revoke', ...guards.action, admin, async (c) => {
+    const id = c.req.param('id');
+    if (!isUuid(id) || !(await revokeKey(deps.sql, id, deps.clock.now()))) return page(c, { message: 'There is no such key.', status: 404 });
+    deps.identity.forget();
+    if (id === c.get('session').keyId) {
+      // The key this session acts as: the session ended with it.
+      clearSessionCookie(c, deps.console);
+      return c.redirect('/sign-in?signed_out', 303);
+    }
+    return page(c, { done: 'Revoked: the key and its console sessions stopped working at once.' });
+  });
+
+  return app;
+}

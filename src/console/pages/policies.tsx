@@ -1,0 +1,247 @@
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ConsoleSession } from '../../access/sessions.ts';
+import type { ChannelRow } from '../../channels/model.ts';
+import { listChannels } from '../../channels/store.ts';
+import { isUuid } from '../../db/ids.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { CreatePolicy, PatchPolicy } from '../../http/routes/escalation-policies.ts';
+import { parse } from '../../http/validation.ts';
+import type { PolicyRow } from '../../oncall/model.ts';
+import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
+import { getPolicy, listPolicies } from '../../oncall/store.ts';
+import { attempt, Field, may, requireScope } from '../acting.tsx';
+import { Notice } from '../components.tsx';
+import { chrome } from '../context.ts';
+import { duration } from '../format.ts';
+import { all, fieldProblems, integer, text, type Form } from '../forms.ts';
+import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { Csrf, Page } from '../layout.tsx';
+import { html, refusal } from '../render.tsx';
+
+// Escalation policies: who is paged for an incident and when. The form writes the whole policy,
+// validated by the API's own schema and saved by src/oncall/service.ts, as the API's POST and
+// PATCH do.
+
+/** Level rows the form offers: at least 5, one more than the policy has, at most the API's 10. */
+const MAX_LEVELS = 10;
+const levelRows = (p?: PolicyRow) => Math.min(MAX_LEVELS, Math.max(5, (p?.levels.length ?? 0) + 1));
+/** Policies and channels are a handful each; one page of each is all a console needs to show. */
+const LIST_LIMIT = 500;
+
+/** "at once → ops-mail; after 5 min → ops-mail, pager" */
+function LevelsText(p: { policy: PolicyRow; channels: Map<string, string> }) {
+  return (
+    <span>
+      {p.policy.levels.map((l, i) => (
+        <span class="sub">
+          {i === 0 ? 'at once' : `after ${duration(l.after_seconds * 1000)}`} → {l.channel_ids.map((id) => p.channels.get(id) ?? 'a deleted channel').join(', ')}
+        </span>
+      ))}
+      {p.policy.repeat ? <span class="sub">then {p.policy.repeat} more {p.policy.repeat === 1 ? 'round' : 'rounds'}</span> : null}
+    </span>
+  );
+}
+
+function PolicyForm(p: { session: ConsoleSession; action: string; channels: ChannelRow[]; policy?: PolicyRow; form?: Form; problems?: Map<string, string> }) {
+  const f = p.form;
+  const level = (i: number) => p.policy?.levels[i];
+  const after = (i: number) => (f ? (text(f, `after_${i}`) ?? '') : level(i) ? String(level(i)!.after_seconds) : i === 0 ? '0' : '');
+  const picked = (i: number, id: string) => (f ? all(f, `channels_${i}`).includes(id) : (level(i)?.channel_ids.includes(id) ?? false));
+  return (
+    <form method="post" action={p.action} class="panel">
+      <Csrf session={p.session} />
+      <Field id="name" label="Name" problem={p.problems?.get('name')}>
+        <input id="name" name="name" type="text" required maxlength={128} value={f ? (text(f, 'name') ?? '') : (p.policy?.name ?? '')} />
+      </Field>
+      {p.problems?.get('levels') ? <p class="error">{p.problems.get('levels')}</p> : null}
+      {Array.from({ length: levelRows(p.policy) }, (_, i) => (
+        <fieldset>
+          <legend>Level {i + 1}</legend>
+          <Field id={`after_${i}`} label="Seconds after the incident opened" hint={i === 0 ? 'The first level pages at once (0).' : 'Later than the level before; leave empty for no such level.'}>
+            <input id={`after_${i}`} name={`after_${i}`} type="number" min={0} value={after(i)} />
+          </Field>
+          <div class="checks-list" role="group" aria-label={`Channels of level ${i + 1}`}>
+            {p.channels.map((ch) => (
+              <label>
+                <input type="checkbox" name={`channels_${i}`} value={ch.id} checked={picked(i, ch.id)} /> {ch.name}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      ))}
+      <Field id="repeat" label="Repeat the levels" hint="While nobody acknowledges: how many more rounds (0–10)." problem={p.problems?.get('repeat')}>
+        <input id="repeat" name="repeat" type="number" min={0} max={10} value={f ? (text(f, 'repeat') ?? '0') : String(p.policy?.repeat ?? 0)} />
+      </Field>
+      <div class="field">
+        <label>
+          <input type="checkbox" name="is_default" value="true" checked={f ? text(f, 'is_default') === 'true' : (p.policy?.is_default ?? false)} /> The default: nodes
+          without a policy of their own use it
+        </label>
+      </div>
+      <button type="submit" class="primary">
+        Save
+      </button>
+    </form>
+  );
+}
+
+/** The policy a form describes, as a request body would (empty level rows left out). */
+function policyOf(form: Form) {
+  const levels = Array.from({ length: MAX_LEVELS }, (_, i) => ({ after_seconds: integer(form, `after_${i}`), channel_ids: all(form, `channels_${i}`) })).filter(
+    (l, i) => l.channel_ids.length > 0 || (l.after_seconds !== undefined && !(i === 0 && l.after_seconds === 0)),
+  );
+  return { name: text(form, 'name')?.trim() ?? '', levels, repeat: integer(form, 'repeat') ?? 0, is_default: text(form, 'is_default') === 'true' };
+}
+
+export function policyRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+  const write = requireScope('write');
+  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such policy', 'There is no escalation policy with that id; it may have been deleted.');
+
+  const listPage = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+    const [frame, policies, channels] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, LIST_LIMIT), listChannels(deps.sql, undefined, LIST_LIMIT)]);
+    const names = new Map(channels.map((ch) => [ch.id, ch.name]));
+    return html(
+      c,
+      <Page title="Escalation" chrome={frame} section="policies">
+        <h1>Escalation policies</h1>
+        <p class="muted">Who is paged for an incident, and when, until someone acknowledges it.</p>
+        {o.done ? (
+          <Notice kind="ok">
+            <p>{o.done}</p>
+          </Notice>
+        ) : null}
+        {o.message ? (
+          <Notice kind="bad">
+            <p>{o.message}</p>
+          </Notice>
+        ) : null}
+        {policies.length === 0 ? (
+          <p class="empty panel">No policy yet: incidents open, but nobody is paged.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="cards">
+              <thead>
+                <tr>
+                  <th scope="col">Policy</th>
+                  <th scope="col">Pages</th>
+                </tr>
+              </thead>
+              <tbody>
+                {policies.map((p) => (
+                  <tr>
+                    <td data-label="Policy">
+                      <a href={`/policies/${p.id}`}>{p.name}</a>
+                      {p.is_default ? <span class="sub">the default</span> : null}
+                    </td>
+                    <td data-label="Pages">
+                      <LevelsText policy={p} channels={names} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {may(frame.session, 'write') ? (
+          <>
+            <h2>New policy</h2>
+            {channels.length === 0 ? (
+              <p>
+                A policy pages channels: <a href="/channels">create a channel</a> first.
+              </p>
+            ) : (
+              <PolicyForm session={frame.session} action="/policies" channels={channels} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            )}
+          </>
+        ) : null}
+      </Page>,
+      o.status,
+    );
+  };
+
+  const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+    const [frame, channels] = await Promise.all([chrome(c, deps), listChannels(deps.sql, undefined, LIST_LIMIT)]);
+    const names = new Map(channels.map((ch) => [ch.id, ch.name]));
+    return html(
+      c,
+      <Page title={policy.name} chrome={frame} section="policies">
+        <p class="crumbs">
+          <a href="/policies">← Escalation policies</a>
+        </p>
+        <h1>{policy.name}</h1>
+        {o.done ? (
+          <Notice kind="ok">
+            <p>{o.done}</p>
+          </Notice>
+        ) : null}
+        {o.message ? (
+          <Notice kind="bad">
+            <p>{o.message}</p>
+          </Notice>
+        ) : null}
+        <div class="panel">
+          <LevelsText policy={policy} channels={names} />
+        </div>
+        {may(frame.session, 'write') ? (
+          <>
+            <h2>Edit</h2>
+            <PolicyForm session={frame.session} action={`/policies/${policy.id}`} channels={channels} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            <h2>Delete</h2>
+            <form method="post" action={`/policies/${policy.id}/delete`} class="actions">
+              <Csrf session={frame.session} />
+              <button type="submit" class="danger">
+                Delete {policy.name}
+              </button>
+              <span class="muted">Its nodes fall back to the default policy; open incidents stop escalating by it.</span>
+            </form>
+          </>
+        ) : null}
+      </Page>,
+      o.status,
+    );
+  };
+
+  app.get('/policies', ...guards.page, async (c) => listPage(c, c.req.query('deleted') !== undefined ? { done: 'Deleted.' } : {}));
+
+  app.post('/policies', ...guards.action, write, async (c) => {
+    const form = (await c.req.parseBody({ all: true })) as Form;
+    const outcome = await attempt(
+      () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now()),
+      (r) => listPage(c, { form, problems: fieldProblems(r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return c.redirect(`/policies/${outcome.id}?done=created`, 303);
+  });
+
+  const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getPolicy(deps.sql, c.req.param('id')!) : undefined);
+
+  app.get('/policies/:id', ...guards.page, async (c) => {
+    const policy = await find(c);
+    if (!policy) return missing(c);
+    const done = c.req.query('done');
+    return policyPage(c, policy, done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : {});
+  });
+
+  app.post('/policies/:id', ...guards.action, write, async (c) => {
+    const policy = await find(c);
+    if (!policy) return missing(c);
+    const form = (await c.req.parseBody({ all: true })) as Form;
+    const outcome = await attempt(
+      () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now()),
+      (r) => policyPage(c, policy, { form, problems: fieldProblems(r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return c.redirect(`/policies/${policy.id}?done=saved`, 303);
+  });
+
+  app.post('/policies/:id/delete', ...guards.action, write, async (c) => {
+    const policy = await find(c);
+    if (!policy) return missing(c);
+    await deletePolicy(deps.sql, policy.id);
+    return c.redirect('/policies?deleted', 303);
+  });
+
+  return app;
+}
