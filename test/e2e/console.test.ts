@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
 import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
 import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
-import { PATIENCE_MS } from '../helpers/wait.ts';
+import { PATIENCE_MS, until } from '../helpers/wait.ts';
 
 // The console as a person uses it: a real engine (compiled, every role, its own database), a real
 // Chromium, and only the browser's own means — typing, clicking, the keyboard. Every page is
@@ -114,6 +114,72 @@ describe('the web console in a browser', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
     await page.keyboard.press('Enter');
     assert.equal(new URL(page.url()).hash, '#main');
+    await context.close();
+  });
+
+  /** A node that goes down 2 s after its one heartbeat, and the incident that opens for it. */
+  async function downIncident(name: string): Promise<string> {
+    const node = await api('POST', '/v1/nodes', { name, heartbeat_interval_seconds: 2, failures_for_down: 1 });
+    await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
+    return until(`an open incident for ${name}`, async () => {
+      const list = (await api('GET', `/v1/incidents?status=open&node_id=${node.id as string}`)).items as Array<{ id: string }>;
+      return list[0]?.id;
+    });
+  }
+  const incident = async (id: string) => (await api('GET', `/v1/incidents/${id}`)) as { status: string; version: number; acknowledged_by: string | null; resolved_by: string | null };
+
+  it('acknowledges with a write key, from the keyboard, recorded as by that key', async () => {
+    const id = await downIncident('ack-1');
+    const { context, page } = await profile();
+    await signIn(page, writeKey, `/incidents/${id}`);
+    // Tab through the page until the Acknowledge button has focus, then press Enter.
+    for (let i = 0; i < 40 && (await page.evaluate(() => document.activeElement?.id)) !== 'acknowledge'; i++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'acknowledge', 'the button is reachable with Tab');
+    await page.keyboard.press('Enter');
+    await page.getByText('Acknowledged: escalation stops.').waitFor();
+    const after = await incident(id);
+    const keys = (await api('GET', '/v1/api-keys?limit=500')).items as Array<{ id: string; name: string }>;
+    assert.deepEqual([after.status, after.acknowledged_by], ['acknowledged', `api-key:${keys.find((k) => k.name === 'on-call laptop')!.id}`]);
+    assert.match((await page.locator('#incident-live').textContent()) ?? '', /key on-call laptop/);
+    await context.close();
+  });
+
+  it('offers a read key no button, and refuses the acknowledgement it forges', async () => {
+    const id = await downIncident('ack-2');
+    const { context, page } = await profile();
+    await signIn(page, readKey, `/incidents/${id}`);
+    await page.getByText('Signed in with a read key').waitFor();
+    assert.equal(await page.locator('#acknowledge, #resolve, form[action$="/acknowledge"]').count(), 0, 'no button to press');
+    // A form posted from the page itself, with the session's own token: still refused.
+    const answer = await page.evaluate(async (path) => {
+      const csrf = (document.querySelector('input[name="_csrf"]') as HTMLInputElement).value;
+      const res = await fetch(path, { method: 'POST', body: new URLSearchParams({ _csrf: csrf, version: '1' }) });
+      return { status: res.status, text: await res.text() };
+    }, `/incidents/${id}/acknowledge`);
+    assert.equal(answer.status, 403);
+    assert.match(answer.text, /this needs write scope/);
+    assert.equal((await incident(id)).status, 'open');
+    await context.close();
+  });
+
+  it('says "changed meanwhile" over the current incident when the page acted on an old version', async () => {
+    const id = await downIncident('stale-1');
+    const { context, page } = await profile();
+    // This page hears nothing more after it loads (as if its connection dropped), so it keeps
+    // showing the version it was given while the incident changes elsewhere.
+    await page.route(
+      (url) => url.pathname === '/v1/events' || url.pathname === `/incidents/${id}`,
+      (route) => (route.request().headers()['hx-request'] || route.request().url().includes('/v1/events') ? route.abort() : route.continue()),
+    );
+    await signIn(page, writeKey, `/incidents/${id}`);
+    const shown = Number(await page.locator('#incident-live input[name="version"]').first().inputValue());
+    await api('POST', `/v1/incidents/${id}/acknowledge`, { by: 'someone-else' });
+    assert.ok((await incident(id)).version > shown);
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByText('Changed meanwhile — reload.').waitFor();
+    // The page now shows the incident as it is, not an error page, and nothing was resolved.
+    assert.match((await page.locator('#incident-live').textContent()) ?? '', /someone-else/);
+    assert.equal((await incident(id)).status, 'acknowledged');
     await context.close();
   });
 
