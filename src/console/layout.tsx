@@ -21,7 +21,7 @@ const SECTIONS: Array<{ id: Section; href: string; label: string; admin?: true }
 ];
 
 /** A heartbeat trace: the mark beside the name. */
-const Mark = () => (
+export const Mark = () => (
   <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
     <path d="M1 13h5l2.5-6 4 11 3-8 1.5 3H23" />
   </svg>

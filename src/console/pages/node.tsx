@@ -56,7 +56,7 @@ function Checks(p: { node: NodeRow }) {
   if (checks.length === 0) return <p class="muted">The last heartbeat reported no checks.</p>;
   return (
     <div class="table-wrap">
-      <table>
+      <table class="cards">
         <thead>
           <tr>
             <th scope="col">Check</th>
@@ -70,12 +70,18 @@ function Checks(p: { node: NodeRow }) {
         <tbody>
           {checks.map(([name, c]) => (
             <tr>
-              <td class="mono">{name}</td>
-              <td>
+              <td class="mono" data-label="Check">
+                {name}
+              </td>
+              <td data-label="Status">
                 <span class={`state state-${c.status === 'ok' ? 'healthy' : c.status === 'warn' ? 'degraded' : 'down'}`}>{c.status}</span>
               </td>
-              <td class="num">{c.value ?? ''}</td>
-              <td class="reason">{c.message ?? ''}</td>
+              <td class="num" data-label="Value">
+                {c.value ?? ''}
+              </td>
+              <td class="reason" data-label="Message">
+                {c.message ?? ''}
+              </td>
             </tr>
           ))}
         </tbody>

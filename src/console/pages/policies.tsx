@@ -194,7 +194,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
               <button type="submit" class="danger">
                 Delete {policy.name}
               </button>
-              <span class="muted">Its nodes fall back to the default policy; open incidents stop escalating by it.</span>
+              <span class="muted">Its nodes fall back to the default policy, if there is another; incidents it escalates stop escalating.</span>
             </form>
           </>
         ) : null}

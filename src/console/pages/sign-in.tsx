@@ -4,14 +4,16 @@ import type { AppDeps } from '../../http/deps.ts';
 import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
 import { duration } from '../format.ts';
 import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
-import { Bare } from '../layout.tsx';
+import { Bare, Mark } from '../layout.tsx';
 import { html } from '../render.tsx';
 
 function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs: number }) {
   return (
     <Bare title="Sign in">
       <div class="signin">
-        <p class="brand">Lifeline</p>
+        <p class="brand">
+          <Mark /> Lifeline
+        </p>
         <h1>Sign in</h1>
         {p.signedOut ? (
           <div class="notice ok" role="status">
