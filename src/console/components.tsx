@@ -53,3 +53,55 @@ export const Pager = (p: { prev?: string | undefined; next?: string | undefined;
       {p.children}
     </nav>
   ) : null;
+
+/** What a page says after an action: that it was done, or why it was not. */
+export const Outcome = (p: { done?: string | undefined; problem?: string | undefined }) => (
+  <>
+    {p.done ? (
+      <Notice kind="ok">
+        <p>{p.done}</p>
+      </Notice>
+    ) : null}
+    {p.problem ? (
+      <Notice kind="bad">
+        <p>{p.problem}</p>
+      </Notice>
+    ) : null}
+  </>
+);
+
+/** The way back up, above a page's title. */
+export const Back = (p: { href: string; children?: Child }) => (
+  <p class="crumbs">
+    <a href={p.href}>← {p.children}</a>
+  </p>
+);
+
+export type Column = string | { label: string; num?: true; hidden?: true };
+
+/**
+ * A table in its scrolling frame; `cards` (the default) turns each row into a card on a narrow
+ * screen, each cell under its `data-label`. Rows are the children.
+ */
+export function Table(p: { head: Column[]; cards?: false; children?: Child }) {
+  return (
+    <div class="table-wrap">
+      <table class={p.cards === false ? undefined : 'cards'}>
+        <thead>
+          <tr>
+            {p.head.map((c) =>
+              typeof c === 'string' ? (
+                <th scope="col">{c}</th>
+              ) : (
+                <th scope="col" class={c.num ? 'num' : undefined}>
+                  {c.hidden ? <span class="visually-hidden">{c.label}</span> : c.label}
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{p.children}</tbody>
+      </table>
+    </div>
+  );
+}

@@ -3,7 +3,7 @@ import { apiKeyNames } from '../access/store.ts';
 import type { Queryable } from '../db/client.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
-import { Ago, At } from './components.tsx';
+import { Ago, At, Table } from './components.tsx';
 import { utc } from './format.ts';
 
 // Pieces the incident pages and the node page share: the incident table, who did something, and
@@ -40,61 +40,43 @@ export const SeverityTag = (p: { severity: IncidentRow['severity'] }) => <span c
 export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<string, string>; showNode?: boolean; action?: (i: IncidentRow) => Child }) {
   if (p.rows.length === 0) return <p class="empty panel">No incidents here.</p>;
   return (
-    <div class="table-wrap">
-      <table class="cards">
-        <thead>
-          <tr>
-            <th scope="col">Incident</th>
-            {p.showNode === false ? null : <th scope="col">Node</th>}
-            <th scope="col">Severity</th>
-            <th scope="col">Opened</th>
-            <th scope="col">Status</th>
-            {p.action ? (
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            ) : null}
-          </tr>
-        </thead>
-        <tbody>
-          {p.rows.map((i) => (
-            <tr class={i.status === 'open' ? (i.severity === 'critical' ? 'row-down' : 'row-degraded') : undefined}>
-              <td data-label="Incident">
-                <a href={`/incidents/${i.id}`}>{i.title}</a>
-                {i.reason ? <span class="sub">{i.reason}</span> : null}
-              </td>
-              {p.showNode === false ? null : (
-                <td data-label="Node">
-                  <a href={`/nodes/${encodeURIComponent(i.node_name)}`}>{i.node_name}</a>
-                </td>
-              )}
-              <td data-label="Severity">
-                <SeverityTag severity={i.severity} />
-              </td>
-              <td data-label="Opened">
-                <Ago at={i.opened_at} now={p.now} />
-              </td>
-              <td data-label="Status">
-                <span>
-                  <StatusTag status={i.status} />
-                  {i.status === 'acknowledged' ? (
-                    <span class="sub">
-                      by <Actor by={i.acknowledged_by} names={p.names} />
-                    </span>
-                  ) : null}
-                  {i.status === 'resolved' ? (
-                    <span class="sub">
-                      by <Actor by={i.resolved_by} names={p.names} />
-                    </span>
-                  ) : null}
+    <Table head={['Incident', ...(p.showNode === false ? [] : ['Node']), 'Severity', 'Opened', 'Status', ...(p.action ? [{ label: 'Actions', hidden: true } as const] : [])]}>
+      {p.rows.map((i) => (
+        <tr class={i.status === 'open' ? (i.severity === 'critical' ? 'row-down' : 'row-degraded') : undefined}>
+          <td data-label="Incident">
+            <a href={`/incidents/${i.id}`}>{i.title}</a>
+            {i.reason ? <span class="sub">{i.reason}</span> : null}
+          </td>
+          {p.showNode === false ? null : (
+            <td data-label="Node">
+              <a href={`/nodes/${encodeURIComponent(i.node_name)}`}>{i.node_name}</a>
+            </td>
+          )}
+          <td data-label="Severity">
+            <SeverityTag severity={i.severity} />
+          </td>
+          <td data-label="Opened">
+            <Ago at={i.opened_at} now={p.now} />
+          </td>
+          <td data-label="Status">
+            <span>
+              <StatusTag status={i.status} />
+              {i.status === 'acknowledged' ? (
+                <span class="sub">
+                  by <Actor by={i.acknowledged_by} names={p.names} />
                 </span>
-              </td>
-              {p.action ? <td data-label="">{p.action(i)}</td> : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+              ) : null}
+              {i.status === 'resolved' ? (
+                <span class="sub">
+                  by <Actor by={i.resolved_by} names={p.names} />
+                </span>
+              ) : null}
+            </span>
+          </td>
+          {p.action ? <td data-label="">{p.action(i)}</td> : null}
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -179,51 +161,34 @@ export function Timeline(p: { entries: TimelineEntry[]; names: Map<string, strin
 export function Ledger(p: { rows: DeliveryRow[]; channels: Map<string, string> }) {
   if (p.rows.length === 0) return <p class="muted">Nobody has been sent anything for this incident.</p>;
   return (
-    <div class="table-wrap">
-      <table class="cards">
-        <thead>
-          <tr>
-            <th scope="col">Channel</th>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">
-              Attempts
-            </th>
-            <th scope="col">Last error</th>
-            <th scope="col">Queued</th>
-            <th scope="col">Sent</th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.rows.map((d) => (
-            <tr>
-              <td data-label="Channel">
-                {(d.channel_id && p.channels.get(d.channel_id)) ?? <span class="mono">{d.channel_id ?? d.user_id}</span>}
-                <span class="sub">{d.channel_type}</span>
-              </td>
-              <td data-label="Event">
-                {d.event}
-                {d.digest ? <span class="sub">in a digest</span> : null}
-              </td>
-              <td data-label="Status">
-                <span class={`tag tag-${d.status}`}>{d.status === 'failed' ? 'failed, retrying' : d.status}</span>
-              </td>
-              <td data-label="Attempts" class="num">
-                {d.attempts}
-              </td>
-              <td data-label="Last error" class="reason">
-                {d.last_error ?? <span class="muted">—</span>}
-              </td>
-              <td data-label="Queued">
-                <At at={d.created_at} />
-              </td>
-              <td data-label="Sent">
-                <At at={d.sent_at} none={d.status === 'dead' ? 'never' : 'not yet'} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table head={['Channel', 'Event', 'Status', { label: 'Attempts', num: true }, 'Last error', 'Queued', 'Sent']}>
+      {p.rows.map((d) => (
+        <tr>
+          <td data-label="Channel">
+            {(d.channel_id && p.channels.get(d.channel_id)) ?? <span class="mono">{d.channel_id ?? d.user_id}</span>}
+            <span class="sub">{d.channel_type}</span>
+          </td>
+          <td data-label="Event">
+            {d.event}
+            {d.digest ? <span class="sub">in a digest</span> : null}
+          </td>
+          <td data-label="Status">
+            <span class={`tag tag-${d.status}`}>{d.status === 'failed' ? 'failed, retrying' : d.status}</span>
+          </td>
+          <td data-label="Attempts" class="num">
+            {d.attempts}
+          </td>
+          <td data-label="Last error" class="reason">
+            {d.last_error ?? <span class="muted">—</span>}
+          </td>
+          <td data-label="Queued">
+            <At at={d.created_at} />
+          </td>
+          <td data-label="Sent">
+            <At at={d.sent_at} none={d.status === 'dead' ? 'never' : 'not yet'} />
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }

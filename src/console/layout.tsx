@@ -38,8 +38,11 @@ function Head(p: { title: string }) {
       <title>{p.title} · Lifeline</title>
       <link rel="icon" href="/console/icon.svg" type="image/svg+xml" />
       <link rel="stylesheet" href="/console/console.css" />
-      <script src="/console/htmx.min.js" defer></script>
-      <script src="/console/hx-sse.min.js" defer></script>
+      {/* Not deferred: htmx processes the page as soon as it runs once parsing is over, so a
+          deferred SSE extension could register after the page was processed and never connect.
+          Both are small, cached and revalidated (304). */}
+      <script src="/console/htmx.min.js"></script>
+      <script src="/console/hx-sse.min.js"></script>
     </head>
   );
 }

@@ -47,7 +47,6 @@ describe('the web console in a browser', () => {
     engine?.kill('SIGTERM');
     await engine?.exited;
     await dropDatabases([dbName]);
-    assert.deepEqual(problems, [], 'no script error, CSP violation or request to another origin on any page');
   });
 
   /** A fresh browser profile whose pages report errors, CSP violations and off-origin requests. */
@@ -117,10 +116,10 @@ describe('the web console in a browser', () => {
     await context.close();
   });
 
-  /** A node that goes down 2 s after its one heartbeat, and the incident that opens for it. */
+  /** A node whose agent reports it failing (down at once), and the incident that opens for it. */
   async function downIncident(name: string): Promise<string> {
-    const node = await api('POST', '/v1/nodes', { name, heartbeat_interval_seconds: 2, failures_for_down: 1 });
-    await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
+    const node = await api('POST', '/v1/nodes', { name, heartbeat_interval_seconds: 3600 });
+    await api('POST', '/v1/heartbeats', { status: 'failing' }, node.token as string);
     return until(`an open incident for ${name}`, async () => {
       const list = (await api('GET', `/v1/incidents?status=open&node_id=${node.id as string}`)).items as Array<{ id: string }>;
       return list[0]?.id;
@@ -184,7 +183,8 @@ describe('the web console in a browser', () => {
   });
 
   it('shows a transition without a reload, as the engine commits it', async () => {
-    const node = await api('POST', '/v1/nodes', { name: 'live-1', heartbeat_interval_seconds: 2, failures_for_down: 1 });
+    // Only its heartbeats move it (an hour-long interval): ok makes it healthy, failing down.
+    const node = await api('POST', '/v1/nodes', { name: 'live-1', heartbeat_interval_seconds: 3600 });
     const { context, page } = await profile();
     await signIn(page, readKey, '/?q=live-1');
     const row = page.locator('tr', { has: page.getByRole('link', { name: 'live-1', exact: true }) });
@@ -203,12 +203,17 @@ describe('the web console in a browser', () => {
 
     await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
     await state('healthy');
-    // No more heartbeats: down 2 s later, and the page follows again.
+    await api('POST', '/v1/heartbeats', { status: 'failing' }, node.token as string);
     await state('down');
     const swaps = await page.evaluate(() => (window as unknown as { swaps?: string[] }).swaps);
     assert.ok(swaps, 'the page was never reloaded (a reload would have lost the notes)');
     assert.ok(swaps.includes('node.state_changed: healthy') && swaps.includes('node.state_changed: down'), `refreshed by the stream: ${swaps.join(', ')}`);
     assert.match((await page.locator('.chips').textContent()) ?? '', /1\s*down/);
     await context.close();
+  });
+
+  // Last: every page the tests above opened, in every profile.
+  it('loaded nothing from another origin, and broke no script or CSP rule, on any page', () => {
+    assert.deepEqual(problems, []);
   });
 });

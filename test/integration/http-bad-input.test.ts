@@ -623,9 +623,10 @@ describe('404 not_found', () => {
   });
 
   it('answers 404 in the error shape for unknown routes and methods', async () => {
+    // (GET / is the web console.)
     const cases: [string, string][] = [
-      ['GET', '/'],
       ['GET', '/nope'],
+      ['GET', '/nope/deeper'],
       ['GET', '/v2/nodes'],
       ['GET', '/v1/nope'],
       ['GET', '/v1/nodes/node-a/nope'],

@@ -8,7 +8,7 @@ import type { AppDeps } from '../../http/deps.ts';
 import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
 import { parse } from '../../http/validation.ts';
 import { actor, attempt, Field, may, requireScope } from '../acting.tsx';
-import { At, Notice, Pager } from '../components.tsx';
+import { At, Back, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -86,35 +86,24 @@ function ChannelFields(p: { type: ChannelType; editing: boolean; form?: Form | u
 function Tests(p: { tests: ChannelTestRow[] }) {
   if (p.tests.length === 0) return <p class="muted">Never tested.</p>;
   return (
-    <div class="table-wrap">
-      <table class="cards">
-        <thead>
-          <tr>
-            <th scope="col">At</th>
-            <th scope="col">By</th>
-            <th scope="col">Outcome</th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.tests.map((t) => (
-            <tr>
-              <td data-label="At">
-                <At at={t.at} />
-              </td>
-              <td data-label="By" class="mono">
-                {t.by}
-              </td>
-              <td data-label="Outcome">
-                <span>
-                  <span class={`tag tag-${t.status === 'sent' ? 'sent' : 'dead'}`}>{t.status}</span>
-                  {t.error ? <span class="sub">{t.error}</span> : null}
-                </span>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table head={['At', 'By', 'Outcome']}>
+      {p.tests.map((t) => (
+        <tr>
+          <td data-label="At">
+            <At at={t.at} />
+          </td>
+          <td data-label="By" class="mono">
+            {t.by}
+          </td>
+          <td data-label="Outcome">
+            <span>
+              <span class={`tag tag-${t.status === 'sent' ? 'sent' : 'dead'}`}>{t.status}</span>
+              {t.error ? <span class="sub">{t.error}</span> : null}
+            </span>
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -153,30 +142,19 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
         {rows.length === 0 ? (
           <p class="empty panel">No channel yet: nobody can be paged.</p>
         ) : (
-          <div class="table-wrap">
-            <table class="cards">
-              <thead>
-                <tr>
-                  <th scope="col">Channel</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Sends to</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((ch) => (
-                  <tr>
-                    <td data-label="Channel">
-                      <a href={`/channels/${ch.id}`}>{ch.name}</a>
-                    </td>
-                    <td data-label="Type">{TYPE_NAMES[ch.type]}</td>
-                    <td data-label="Sends to" class="reason">
-                      <Target channel={ch} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table head={['Channel', 'Type', 'Sends to']}>
+            {rows.map((ch) => (
+              <tr>
+                <td data-label="Channel">
+                  <a href={`/channels/${ch.id}`}>{ch.name}</a>
+                </td>
+                <td data-label="Type">{TYPE_NAMES[ch.type]}</td>
+                <td data-label="Sends to" class="reason">
+                  <Target channel={ch} />
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
         <Pager next={next} />
       </Page>,
@@ -188,15 +166,9 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     return html(
       c,
       <Page title={`New ${TYPE_NAMES[type]} channel`} chrome={frame} section="channels">
-        <p class="crumbs">
-          <a href="/channels">← Channels</a>
-        </p>
+        <Back href="/channels">Channels</Back>
         <h1>New {TYPE_NAMES[type]} channel</h1>
-        {o.message ? (
-          <Notice kind="bad">
-            <p>{o.message}</p>
-          </Notice>
-        ) : null}
+        <Outcome problem={o.message} />
         <form method="post" action={`/channels/new?type=${type}`} class="panel">
           <Csrf session={frame.session} />
           <ChannelFields type={type} editing={false} form={o.form} problems={o.problems} />
@@ -242,9 +214,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     return html(
       c,
       <Page title={channel.name} chrome={frame} section="channels">
-        <p class="crumbs">
-          <a href="/channels">← Channels</a>
-        </p>
+        <Back href="/channels">Channels</Back>
         <div class="page-head">
           <h1>{channel.name}</h1>
           <span class="tag">{TYPE_NAMES[channel.type]}</span>
@@ -255,16 +225,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <p class="secret">{o.secret}</p>
           </Notice>
         ) : null}
-        {o.done ? (
-          <Notice kind="ok">
-            <p>{o.done}</p>
-          </Notice>
-        ) : null}
-        {o.message ? (
-          <Notice kind="bad">
-            <p>{o.message}</p>
-          </Notice>
-        ) : null}
+        <Outcome done={o.done} problem={o.message} />
         <div class="panel">
           <dl class="facts">
             <dt>Sends to</dt>

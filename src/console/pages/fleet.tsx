@@ -4,7 +4,7 @@ import type { FleetCursor, FleetFilter } from '../../nodes/store.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { STATES, type State } from '../../health/decide.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { Ago, LabelList, Lasting, Notice, Pager, StateBadge } from '../components.tsx';
+import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { Live, Page } from '../layout.tsx';
@@ -66,45 +66,32 @@ function Counts(p: { counts: Record<State, number>; q: FleetQuery }) {
 export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
   if (p.rows.length === 0) return <p class="empty panel">No node matches.</p>;
   return (
-    <div class="table-wrap">
-      <table class="cards">
-        <thead>
-          <tr>
-            <th scope="col">Node</th>
-            <th scope="col">State</th>
-            <th scope="col">Since</th>
-            <th scope="col">Last heartbeat</th>
-            <th scope="col">Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.rows.map((n) => (
-            <tr class={`row-${n.state}`}>
-              <td data-label="Node">
-                <a href={`/nodes/${encodeURIComponent(n.name)}`}>{n.name}</a>
-                {Object.keys(n.labels).length ? (
-                  <span class="sub">
-                    <LabelList labels={n.labels} />
-                  </span>
-                ) : null}
-              </td>
-              <td data-label="State">
-                <StateBadge state={n.state} />
-              </td>
-              <td data-label="Since">
-                <Lasting since={n.since} now={p.now} />
-              </td>
-              <td data-label="Last heartbeat">
-                <Ago at={n.last_heartbeat_at} now={p.now} />
-              </td>
-              <td data-label="Reason" class="reason">
-                {n.reason ?? <span class="muted">—</span>}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table head={['Node', 'State', 'Since', 'Last heartbeat', 'Reason']}>
+      {p.rows.map((n) => (
+        <tr class={`row-${n.state}`}>
+          <td data-label="Node">
+            <a href={`/nodes/${encodeURIComponent(n.name)}`}>{n.name}</a>
+            {Object.keys(n.labels).length ? (
+              <span class="sub">
+                <LabelList labels={n.labels} />
+              </span>
+            ) : null}
+          </td>
+          <td data-label="State">
+            <StateBadge state={n.state} />
+          </td>
+          <td data-label="Since">
+            <Lasting since={n.since} now={p.now} />
+          </td>
+          <td data-label="Last heartbeat">
+            <Ago at={n.last_heartbeat_at} now={p.now} />
+          </td>
+          <td data-label="Reason" class="reason">
+            {n.reason ?? <span class="muted">—</span>}
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

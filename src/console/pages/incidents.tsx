@@ -12,7 +12,7 @@ import { Resolve } from '../../http/routes/incidents.ts';
 import { acknowledge, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import { actor, attempt, may, requireScope } from '../acting.tsx';
-import { Ago, At, Notice, Pager } from '../components.tsx';
+import { Ago, At, Back, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames, Actor, IncidentTable, Ledger, SeverityTag, StatusTag, Timeline } from '../incident-parts.tsx';
@@ -186,9 +186,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
   return html(
     c,
     <Page title={incident.title} chrome={frame} section="incidents" live={['incident.changed']}>
-      <p class="crumbs">
-        <a href="/incidents">← Incidents</a>
-      </p>
+      <Back href="/incidents">Incidents</Back>
       {o.notice}
       <Live id="incident-live" url={self} on={['incident.changed']}>
         <div class="page-head">

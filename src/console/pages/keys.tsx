@@ -9,7 +9,7 @@ import { CreateKey } from '../../http/routes/api-keys.ts';
 import { clearSessionCookie } from '../../http/session.ts';
 import { parse } from '../../http/validation.ts';
 import { attempt, Field, requireScope } from '../acting.tsx';
-import { At, Notice, Pager } from '../components.tsx';
+import { At, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -52,58 +52,34 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
             </p>
           </Notice>
         ) : null}
-        {o.done ? (
-          <Notice kind="ok">
-            <p>{o.done}</p>
-          </Notice>
-        ) : null}
-        {o.message ? (
-          <Notice kind="bad">
-            <p>{o.message}</p>
-          </Notice>
-        ) : null}
-        <div class="table-wrap">
-          <table class="cards">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Created</th>
-                <th scope="col">Revoked</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((k) => (
-                <tr>
-                  <td data-label="Key">
-                    {k.name}
-                    {k.id === frame.session.keyId ? <span class="sub">yours, this session</span> : null}
-                  </td>
-                  <td data-label="Scope">{k.scope}</td>
-                  <td data-label="Created">
-                    <At at={k.created_at} />
-                  </td>
-                  <td data-label="Revoked">
-                    <At at={k.revoked_at} none="no" />
-                  </td>
-                  <td data-label="">
-                    {k.revoked_at ? null : (
-                      <form method="post" action={`/keys/${k.id}/revoke`} class="inline">
-                        <Csrf session={frame.session} />
-                        <button type="submit" class="small danger">
-                          Revoke
-                        </button>
-                      </form>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Outcome done={o.done} problem={o.message} />
+        <Table head={['Key', 'Scope', 'Created', 'Revoked', { label: 'Actions', hidden: true }]}>
+          {rows.map((k) => (
+            <tr>
+              <td data-label="Key">
+                {k.name}
+                {k.id === frame.session.keyId ? <span class="sub">yours, this session</span> : null}
+              </td>
+              <td data-label="Scope">{k.scope}</td>
+              <td data-label="Created">
+                <At at={k.created_at} />
+              </td>
+              <td data-label="Revoked">
+                <At at={k.revoked_at} none="no" />
+              </td>
+              <td data-label="">
+                {k.revoked_at ? null : (
+                  <form method="post" action={`/keys/${k.id}/revoke`} class="inline">
+                    <Csrf session={frame.session} />
+                    <button type="submit" class="small danger">
+                      Revoke
+                    </button>
+                  </form>
+                )}
+              </td>
+            </tr>
+          ))}
+        </Table>
         <Pager next={next} />
         <h2>New key</h2>
         <form method="post" action="/keys" class="panel">

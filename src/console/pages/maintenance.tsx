@@ -11,7 +11,7 @@ import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { attempt, Field, may, requireScope } from '../acting.tsx';
-import { At, LabelList, Notice, Pager } from '../components.tsx';
+import { At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -30,63 +30,46 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
   if (p.rows.length === 0) return <p class="empty panel">{p.empty}</p>;
   const canEnd = may(p.session, 'write');
   return (
-    <div class="table-wrap">
-      <table class="cards">
-        <thead>
+    <Table head={['Covers', 'From', 'Until', 'Why', ...(canEnd ? [{ label: 'Actions', hidden: true } as const] : [])]}>
+      {p.rows.map((m) => {
+        const over = m.ends_at !== null && m.ends_at <= p.now;
+        return (
           <tr>
-            <th scope="col">Covers</th>
-            <th scope="col">From</th>
-            <th scope="col">Until</th>
-            <th scope="col">Why</th>
+            <td data-label="Covers">
+              <span>
+                {m.node_ids.map((id) => (
+                  <a class="tag" href={`/nodes/${encodeURIComponent(p.names.get(id) ?? id)}`}>
+                    {p.names.get(id) ?? 'a deleted node'}
+                  </a>
+                ))}
+                <LabelList labels={m.labels} />
+              </span>
+            </td>
+            <td data-label="From">
+              <At at={m.starts_at} />
+            </td>
+            <td data-label="Until">
+              <At at={m.ends_at} none="until ended" />
+            </td>
+            <td data-label="Why" class="reason">
+              {m.reason ?? ''}
+            </td>
             {canEnd ? (
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+              <td data-label="">
+                {over ? null : (
+                  <form method="post" action={`/maintenance/${m.id}/end`} class="inline">
+                    <Csrf session={p.session} />
+                    <button type="submit" class="small">
+                      {isOpenAt(m, p.now) ? 'End now' : 'Cancel'}
+                    </button>
+                  </form>
+                )}
+              </td>
             ) : null}
           </tr>
-        </thead>
-        <tbody>
-          {p.rows.map((m) => {
-            const over = m.ends_at !== null && m.ends_at <= p.now;
-            return (
-              <tr>
-                <td data-label="Covers">
-                  <span>
-                    {m.node_ids.map((id) => (
-                      <a class="tag" href={`/nodes/${encodeURIComponent(p.names.get(id) ?? id)}`}>
-                        {p.names.get(id) ?? 'a deleted node'}
-                      </a>
-                    ))}
-                    <LabelList labels={m.labels} />
-                  </span>
-                </td>
-                <td data-label="From">
-                  <At at={m.starts_at} />
-                </td>
-                <td data-label="Until">
-                  <At at={m.ends_at} none="until ended" />
-                </td>
-                <td data-label="Why" class="reason">
-                  {m.reason ?? ''}
-                </td>
-                {canEnd ? (
-                  <td data-label="">
-                    {over ? null : (
-                      <form method="post" action={`/maintenance/${m.id}/end`} class="inline">
-                        <Csrf session={p.session} />
-                        <button type="submit" class="small">
-                          {isOpenAt(m, p.now) ? 'End now' : 'Cancel'}
-                        </button>
-                      </form>
-                    )}
-                  </td>
-                ) : null}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 }
 
@@ -143,16 +126,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       <Page title="Maintenance" chrome={frame} section="maintenance">
         <h1>Maintenance</h1>
         <p class="muted">Nodes in a window are in maintenance: no incident opens and nobody is paged, and the time does not count against uptime.</p>
-        {o.done ? (
-          <Notice kind="ok">
-            <p>{o.done}</p>
-          </Notice>
-        ) : null}
-        {o.message ? (
-          <Notice kind="bad">
-            <p>{o.message}</p>
-          </Notice>
-        ) : null}
+        <Outcome done={o.done} problem={o.message} />
         <h2>Now</h2>
         <Windows rows={active} names={names} now={now} session={frame.session} empty="No window is open." />
         {may(frame.session, 'write') ? (

@@ -11,7 +11,7 @@ import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed } from '../../errors.ts';
 import { attempt, Field, requireScope } from '../acting.tsx';
-import { Notice } from '../components.tsx';
+import { Back, Notice, Outcome } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -86,15 +86,9 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     return html(
       c,
       <Page title={`Edit ${node.name}`} chrome={frame} section="fleet">
-        <p class="crumbs">
-          <a href={nodePath(node)}>← {node.name}</a>
-        </p>
+        <Back href={nodePath(node)}>{node.name}</Back>
         <h1>Edit {node.name}</h1>
-        {o.message ? (
-          <Notice kind="bad">
-            <p>{o.message}</p>
-          </Notice>
-        ) : null}
+        <Outcome problem={o.message} />
         <EditForm node={node} policies={policies} session={frame.session} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
       </Page>,
       o.status,
@@ -141,9 +135,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     return html(
       c,
       <Page title={`New token for ${rotated.name}`} chrome={await chrome(c, deps)} section="fleet">
-        <p class="crumbs">
-          <a href={nodePath(rotated)}>← {rotated.name}</a>
-        </p>
+        <Back href={nodePath(rotated)}>{rotated.name}</Back>
         <h1>New token for {rotated.name}</h1>
         <Notice kind="ok">
           <p>The old token no longer works. This one is shown only now: give it to the node's agent.</p>
@@ -162,9 +154,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     return html(
       c,
       <Page title={`Delete ${node.name}`} chrome={frame} section="fleet">
-        <p class="crumbs">
-          <a href={nodePath(node)}>← {node.name}</a>
-        </p>
+        <Back href={nodePath(node)}>{node.name}</Back>
         <h1>Delete {node.name}?</h1>
         <div class="panel">
           <p>

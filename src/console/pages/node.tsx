@@ -11,7 +11,7 @@ import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
 import { summarize } from '../../uptime/summary.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
-import { Ago, At, LabelList, Lasting, Notice, Pager, StateBadge } from '../components.tsx';
+import { Ago, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { duration, percent } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
@@ -55,38 +55,24 @@ function Checks(p: { node: NodeRow }) {
   const checks = Object.entries(p.node.checks ?? {});
   if (checks.length === 0) return <p class="muted">The last heartbeat reported no checks.</p>;
   return (
-    <div class="table-wrap">
-      <table class="cards">
-        <thead>
-          <tr>
-            <th scope="col">Check</th>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">
-              Value
-            </th>
-            <th scope="col">Message</th>
-          </tr>
-        </thead>
-        <tbody>
-          {checks.map(([name, c]) => (
-            <tr>
-              <td class="mono" data-label="Check">
-                {name}
-              </td>
-              <td data-label="Status">
-                <span class={`state state-${c.status === 'ok' ? 'healthy' : c.status === 'warn' ? 'degraded' : 'down'}`}>{c.status}</span>
-              </td>
-              <td class="num" data-label="Value">
-                {c.value ?? ''}
-              </td>
-              <td class="reason" data-label="Message">
-                {c.message ?? ''}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table head={['Check', 'Status', { label: 'Value', num: true }, 'Message']}>
+      {checks.map(([name, c]) => (
+        <tr>
+          <td class="mono" data-label="Check">
+            {name}
+          </td>
+          <td data-label="Status">
+            <span class={`state state-${c.status === 'ok' ? 'healthy' : c.status === 'warn' ? 'degraded' : 'down'}`}>{c.status}</span>
+          </td>
+          <td class="num" data-label="Value">
+            {c.value ?? ''}
+          </td>
+          <td class="reason" data-label="Message">
+            {c.message ?? ''}
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -123,9 +109,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
     return html(
       c,
       <Page title={node.name} chrome={frame} section="fleet" live={['node.state_changed', 'incident.changed']}>
-        <p class="crumbs">
-          <a href="/">← Fleet</a>
-        </p>
+        <Back href="/">Fleet</Back>
         {c.req.query('done') === 'saved' ? (
           <Notice kind="ok">
             <p>Saved. The node is judged afresh with its new settings at the next evaluator tick.</p>
@@ -234,75 +218,42 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
   if (p.rows.length === 0) return <p class="muted">No transitions yet: the node has not sent a heartbeat.</p>;
   return (
-    <div class="table-wrap">
-      <table class="cards">
-        <thead>
-          <tr>
-            <th scope="col">At</th>
-            <th scope="col">From</th>
-            <th scope="col">To</th>
-            <th scope="col">Why</th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.rows.map((t) => (
-            <tr>
-              <td data-label="At">
-                <At at={t.at} />
-              </td>
-              <td data-label="From">
-                <StateBadge state={t.from_state} />
-              </td>
-              <td data-label="To">
-                <StateBadge state={t.to_state} />
-              </td>
-              <td data-label="Why" class="reason">
-                {t.reason ?? ''}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table head={['At', 'From', 'To', 'Why']}>
+      {p.rows.map((t) => (
+        <tr>
+          <td data-label="At">
+            <At at={t.at} />
+          </td>
+          <td data-label="From">
+            <StateBadge state={t.from_state} />
+          </td>
+          <td data-label="To">
+            <StateBadge state={t.to_state} />
+          </td>
+          <td data-label="Why" class="reason">
+            {t.reason ?? ''}
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
 function DayTable(p: { days: Awaited<ReturnType<typeof uptimeOf>>['days'] }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
+    <Table head={['Day (UTC)', { label: 'Uptime', num: true }, { label: 'Down', num: true }, { label: 'Maintenance', num: true }, { label: 'Unknown', num: true }]} cards={false}>
+      {[...p.days].reverse().map((b) => {
+        const s = summarize(b.ms);
+        return (
           <tr>
-            <th scope="col">Day (UTC)</th>
-            <th scope="col" class="num">
-              Uptime
-            </th>
-            <th scope="col" class="num">
-              Down
-            </th>
-            <th scope="col" class="num">
-              Maintenance
-            </th>
-            <th scope="col" class="num">
-              Unknown
-            </th>
+            <td>{new Date(b.start).toISOString().slice(0, 10)}</td>
+            <td class="num">{percent(s.uptime_ratio)}</td>
+            <td class="num">{b.ms.down ? duration(b.ms.down) : ''}</td>
+            <td class="num">{b.ms.maintenance ? duration(b.ms.maintenance) : ''}</td>
+            <td class="num">{b.ms.unknown ? duration(b.ms.unknown) : ''}</td>
           </tr>
-        </thead>
-        <tbody>
-          {[...p.days].reverse().map((b) => {
-            const s = summarize(b.ms);
-            return (
-              <tr>
-                <td>{new Date(b.start).toISOString().slice(0, 10)}</td>
-                <td class="num">{percent(s.uptime_ratio)}</td>
-                <td class="num">{b.ms.down ? duration(b.ms.down) : ''}</td>
-                <td class="num">{b.ms.maintenance ? duration(b.ms.maintenance) : ''}</td>
-                <td class="num">{b.ms.unknown ? duration(b.ms.unknown) : ''}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 }

@@ -11,7 +11,7 @@ import type { PolicyRow } from '../../oncall/model.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { attempt, Field, may, requireScope } from '../acting.tsx';
-import { Notice } from '../components.tsx';
+import { Back, Notice, Outcome, Table } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { duration } from '../format.ts';
 import { all, fieldProblems, integer, text, type Form } from '../forms.ts';
@@ -107,42 +107,23 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       <Page title="Escalation" chrome={frame} section="policies">
         <h1>Escalation policies</h1>
         <p class="muted">Who is paged for an incident, and when, until someone acknowledges it.</p>
-        {o.done ? (
-          <Notice kind="ok">
-            <p>{o.done}</p>
-          </Notice>
-        ) : null}
-        {o.message ? (
-          <Notice kind="bad">
-            <p>{o.message}</p>
-          </Notice>
-        ) : null}
+        <Outcome done={o.done} problem={o.message} />
         {policies.length === 0 ? (
           <p class="empty panel">No policy yet: incidents open, but nobody is paged.</p>
         ) : (
-          <div class="table-wrap">
-            <table class="cards">
-              <thead>
-                <tr>
-                  <th scope="col">Policy</th>
-                  <th scope="col">Pages</th>
-                </tr>
-              </thead>
-              <tbody>
-                {policies.map((p) => (
-                  <tr>
-                    <td data-label="Policy">
-                      <a href={`/policies/${p.id}`}>{p.name}</a>
-                      {p.is_default ? <span class="sub">the default</span> : null}
-                    </td>
-                    <td data-label="Pages">
-                      <LevelsText policy={p} channels={names} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table head={['Policy', 'Pages']}>
+            {policies.map((p) => (
+              <tr>
+                <td data-label="Policy">
+                  <a href={`/policies/${p.id}`}>{p.name}</a>
+                  {p.is_default ? <span class="sub">the default</span> : null}
+                </td>
+                <td data-label="Pages">
+                  <LevelsText policy={p} channels={names} />
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
         {may(frame.session, 'write') ? (
           <>
@@ -167,20 +148,9 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     return html(
       c,
       <Page title={policy.name} chrome={frame} section="policies">
-        <p class="crumbs">
-          <a href="/policies">← Escalation policies</a>
-        </p>
+        <Back href="/policies">Escalation policies</Back>
         <h1>{policy.name}</h1>
-        {o.done ? (
-          <Notice kind="ok">
-            <p>{o.done}</p>
-          </Notice>
-        ) : null}
-        {o.message ? (
-          <Notice kind="bad">
-            <p>{o.message}</p>
-          </Notice>
-        ) : null}
+        <Outcome done={o.done} problem={o.message} />
         <div class="panel">
           <LevelsText policy={policy} channels={names} />
         </div>
