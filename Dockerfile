@@ -25,11 +25,9 @@ WORKDIR /app
 # Owned by root and read-only to the engine: the process cannot rewrite its own code.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# package.json for the version; sql/ for the migrations the engine applies at start; the console's
-# stylesheet and icon, which it serves as they are.
+# package.json for the version; sql/ for the migrations the engine applies at start.
 COPY package.json ./
 COPY sql ./sql
-COPY src/console/static ./src/console/static
 # The CLI (`npx lifeline …` inside the container: migrate, keys, nodes, incidents, uptime, agent).
 COPY bin ./bin
 USER node

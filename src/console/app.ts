@@ -20,7 +20,7 @@ import { signInRoutes } from './pages/sign-in.tsx';
 export function consoleRoutes(deps: AppDeps): Hono<ConsoleEnv> {
   const g = guards(deps);
   const app = new Hono<ConsoleEnv>();
-  app.route('/console', consoleAssets());
+  app.route('/', consoleAssets());
   app.route('/', signInRoutes(deps, g));
   app.route('/', fleetRoutes(deps, g));
   app.route('/', incidentRoutes(deps, g));

@@ -2,21 +2,29 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
 import { staticFile } from '../http/static-files.ts';
-import { PACKAGE_ROOT } from '../package-files.ts';
+import { hashedPath, stylesheetRoute } from '../web/assets.ts';
+import { CONSOLE_STYLESHEET } from './style.ts';
 
-// What console pages load, all from this origin: our stylesheet and icon (src/console/static/,
-// shipped beside the compiled code like sql/), and htmx with its SSE extension from the htmx.org
-// package. Nothing from a CDN.
+// What console pages load, all from this origin: our stylesheet, at a path naming its content as
+// the public pages' is (cached for a year, a new version a new path), and htmx with its SSE
+// extension from the htmx.org package (revalidated by ETag: it changes only with the package).
+// Nothing from a CDN.
 
 const HTMX = join(dirname(createRequire(import.meta.url).resolve('htmx.org/package.json')), 'dist');
-const OURS = new URL('src/console/static/', PACKAGE_ROOT);
 const JS = 'text/javascript; charset=utf-8';
 
+export const CONSOLE_STYLESHEET_PATH = hashedPath('/console', 'console', CONSOLE_STYLESHEET);
+
+/** The mark beside the name, as the tab's icon (a data: URL: nothing more to fetch). */
+export const ICON = `data:image/svg+xml,${encodeURIComponent(
+  "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'><rect width='24' height='24' rx='5' fill='#1b1f24'/><path d='M2 13h4.5l2.2-5.5 3.8 10 2.8-7.5 1.4 3H22' fill='none' stroke='#ff6b5e' stroke-width='2.2' stroke-linecap='round' stroke-linejoin='round'/></svg>",
+)}`;
+
+/** Mounted at the root: /console/console-<hash>.css, /console/htmx.min.js, /console/hx-sse.min.js. */
 export function consoleAssets(): Hono {
   const assets = new Hono();
-  assets.get('/console.css', ...staticFile(new URL('console.css', OURS), 'text/css; charset=utf-8'));
-  assets.get('/icon.svg', ...staticFile(new URL('icon.svg', OURS), 'image/svg+xml'));
-  assets.get('/htmx.min.js', ...staticFile(join(HTMX, 'htmx.min.js'), JS));
-  assets.get('/hx-sse.min.js', ...staticFile(join(HTMX, 'ext', 'hx-sse.min.js'), JS));
+  stylesheetRoute(assets, CONSOLE_STYLESHEET_PATH, CONSOLE_STYLESHEET);
+  assets.get('/console/htmx.min.js', ...staticFile(join(HTMX, 'htmx.min.js'), JS));
+  assets.get('/console/hx-sse.min.js', ...staticFile(join(HTMX, 'ext', 'hx-sse.min.js'), JS));
   return assets;
 }

@@ -1,6 +1,9 @@
 import type { Child } from 'hono/jsx';
 import { apiKeyNames } from '../access/store.ts';
+import { getChannelsByIds } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
+import { isUuid } from '../db/ids.ts';
+import { userNames } from '../oncall/store-users.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { Ago, At, Table } from './components.tsx';
@@ -15,6 +18,61 @@ const API_KEY_ACTOR = /^api-key:([0-9a-f-]{36})$/;
 export async function actorNames(sql: Queryable, actors: Array<string | null | undefined>): Promise<Map<string, string>> {
   const ids = [...new Set(actors.flatMap((a) => API_KEY_ACTOR.exec(a ?? '')?.[1] ?? []))];
   return apiKeyNames(sql, ids);
+}
+
+/** The names an incident's page shows for ids: the keys that acted, the channels and people told. */
+export interface Names {
+  keys: Map<string, string>;
+  channels: Map<string, string>;
+  users: Map<string, string>;
+}
+
+const ids = (v: unknown): string[] => (typeof v === 'string' && isUuid(v) ? [v] : Array.isArray(v) ? v.flatMap(ids) : []);
+
+/** Every name the timeline and ledger of an incident mention, in three queries. */
+export async function namesFor(sql: Queryable, incident: IncidentRow, timeline: TimelineEntry[], ledger: DeliveryRow[]): Promise<Names> {
+  const channelIds = [...new Set([...ledger.flatMap((d) => ids(d.channel_id)), ...timeline.flatMap((e) => [...ids(e.detail.channel_id), ...ids(e.detail.channel_ids)])])];
+  const userIds = [
+    ...new Set([
+      ...ledger.flatMap((d) => ids(d.user_id)),
+      ...timeline.flatMap((e) => [...ids(e.detail.user_id), ...(Array.isArray(e.detail.users) ? e.detail.users.flatMap((u: { user_id?: unknown }) => ids(u?.user_id)) : [])]),
+    ]),
+  ];
+  const [keys, channels, users] = await Promise.all([
+    actorNames(sql, [incident.acknowledged_by, incident.resolved_by, ...timeline.map((e) => (typeof e.detail.by === 'string' ? e.detail.by : null))]),
+    getChannelsByIds(sql, channelIds),
+    userNames(sql, userIds),
+  ]);
+  return { keys, channels: new Map(channels.map((c) => [c.id, c.name])), users };
+}
+
+/** Whom a delivery or a timeline entry names: a channel, a person, or a person's own channel. */
+function Recipient(p: { channelId: unknown; userId: unknown; names: Names }) {
+  const channel = typeof p.channelId === 'string' ? (p.names.channels.get(p.channelId) ?? 'a deleted channel') : undefined;
+  const user = typeof p.userId === 'string' ? (p.names.users.get(p.userId) ?? 'a deleted person') : undefined;
+  if (user && channel) {
+    return (
+      <>
+        <b>{user}</b> (through {channel})
+      </>
+    );
+  }
+  if (user) {
+    return (
+      <>
+        <b>{user}</b> (by email)
+      </>
+    );
+  }
+  return <b>{channel ?? 'nobody'}</b>;
+}
+
+/** " — pages ops-mail, alice": whom an opening or an escalation paged, from its timeline detail. */
+function Paged(p: { detail: Record<string, unknown>; names: Names }) {
+  const channels = ids(p.detail.channel_ids).map((id) => p.names.channels.get(id) ?? 'a deleted channel');
+  const users = Array.isArray(p.detail.users) ? p.detail.users.map((u: { user_id?: string; name?: string | null }) => u.name ?? (u.user_id ? p.names.users.get(u.user_id) : undefined) ?? 'someone') : [];
+  const all = [...channels, ...users];
+  return all.length ? <> — pages {all.join(', ')}</> : null;
 }
 
 /** Who did it, as a person reads it: a key by its name, the engine by what it did. */
@@ -83,32 +141,40 @@ export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<st
 const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
 
 /** What a timeline entry says, in a sentence. Unknown kinds show their raw detail. */
-function Entry(p: { e: TimelineEntry; names: Map<string, string>; channels: Map<string, string> }) {
+function Entry(p: { e: TimelineEntry; names: Names }) {
   const d = p.e.detail;
-  const channel = () => {
-    const id = str(d.channel_id);
-    const name = id ? p.channels.get(id) : undefined;
-    return name ? <b>{name}</b> : <span class="mono">{id ?? 'a channel'}</span>;
-  };
+  const recipient = () => <Recipient channelId={d.channel_id} userId={d.user_id} names={p.names} />;
   switch (p.e.kind) {
     case 'opened':
-      return <>Opened{str(d.reason) ? `: ${str(d.reason)}` : ''}</>;
+      return (
+        <>
+          Opened{str(d.reason) ? `: ${str(d.reason)}` : ''}
+          <Paged detail={d} names={p.names} />
+        </>
+      );
     case 'acknowledged':
       return (
         <>
-          Acknowledged by <Actor by={str(d.by) ?? null} names={p.names} />
+          Acknowledged by <Actor by={str(d.by) ?? null} names={p.names.keys} />
         </>
       );
     case 'resolved':
       return (
         <>
-          Resolved by <Actor by={str(d.by) ?? null} names={p.names} />
+          Resolved by <Actor by={str(d.by) ?? null} names={p.names.keys} />
           {str(d.node_state) ? ` (the node became ${str(d.node_state)})` : ''}
           {str(d.note) ? <span class="sub">Note: {str(d.note)}</span> : null}
         </>
       );
     case 'escalated':
-      return <>Escalated to level {str(d.level)}</>;
+      return (
+        <>
+          Escalated to level {str(d.level)}
+          <Paged detail={d} names={p.names} />
+        </>
+      );
+    case 'reached_nobody':
+      return <>Reached nobody at level {str(d.level)}: {str(d.reason)}; the next level pages at once</>;
     case 'escalation_suppressed':
       return <>Escalation to level {str(d.level)} skipped: {str(d.reason)}</>;
     case 'escalation_stopped':
@@ -122,13 +188,13 @@ function Entry(p: { e: TimelineEntry; names: Map<string, string>; channels: Map<
     case 'notified':
       return (
         <>
-          Told {channel()} ({str(d.channel_type)}) of “{str(d.event)}”{d.digest ? ' in a storm digest' : ''}
+          Told {recipient()} of “{str(d.event)}”{d.digest ? ' in a storm digest' : ''}
         </>
       );
     case 'delivery_failed':
       return (
         <>
-          Telling {channel()} of “{str(d.event)}” failed (attempt {str(d.attempt)}: <span class="mono">{str(d.error)}</span>)
+          Telling {recipient()} of “{str(d.event)}” failed (attempt {str(d.attempt)}: <span class="mono">{str(d.error)}</span>)
           {d.final ? <b> — gave up</b> : ', will retry'}
         </>
       );
@@ -141,7 +207,7 @@ function Entry(p: { e: TimelineEntry; names: Map<string, string>; channels: Map<
   }
 }
 
-export function Timeline(p: { entries: TimelineEntry[]; names: Map<string, string>; channels: Map<string, string> }) {
+export function Timeline(p: { entries: TimelineEntry[]; names: Names }) {
   if (p.entries.length === 0) return <p class="muted">Nothing recorded yet.</p>;
   return (
     <ol class="timeline panel">
@@ -149,7 +215,7 @@ export function Timeline(p: { entries: TimelineEntry[]; names: Map<string, strin
         <li>
           <time datetime={e.at.toISOString()}>{utc(e.at)}</time>
           <span>
-            <Entry e={e} names={p.names} channels={p.channels} />
+            <Entry e={e} names={p.names} />
           </span>
         </li>
       ))}
@@ -157,16 +223,18 @@ export function Timeline(p: { entries: TimelineEntry[]; names: Map<string, strin
   );
 }
 
-/** The delivery ledger: each (event, channel) pair, how many attempts, and what went wrong. */
-export function Ledger(p: { rows: DeliveryRow[]; channels: Map<string, string> }) {
+/** The delivery ledger: each (event, recipient) pair, how many attempts, and what went wrong. */
+export function Ledger(p: { rows: DeliveryRow[]; names: Names }) {
   if (p.rows.length === 0) return <p class="muted">Nobody has been sent anything for this incident.</p>;
   return (
-    <Table head={['Channel', 'Event', 'Status', { label: 'Attempts', num: true }, 'Last error', 'Queued', 'Sent']}>
+    <Table head={['Told', 'Event', 'Status', { label: 'Attempts', num: true }, 'Last error', 'Queued', 'Sent']}>
       {p.rows.map((d) => (
         <tr>
-          <td data-label="Channel">
-            {(d.channel_id && p.channels.get(d.channel_id)) ?? <span class="mono">{d.channel_id ?? d.user_id}</span>}
-            <span class="sub">{d.channel_type}</span>
+          <td data-label="Told">
+            <span>
+              <Recipient channelId={d.channel_id} userId={d.user_id} names={p.names} />
+              <span class="sub">{d.channel_type}</span>
+            </span>
           </td>
           <td data-label="Event">
             {d.event}

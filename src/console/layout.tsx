@@ -1,6 +1,7 @@
 import type { Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
 import type { EventType } from '../live/model.ts';
+import { CONSOLE_STYLESHEET_PATH, ICON } from './assets.ts';
 
 export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'policies' | 'keys';
 
@@ -36,8 +37,8 @@ function Head(p: { title: string }) {
       {/* htmx would otherwise add a <style> element, which the page's CSP refuses. */}
       <meta name="htmx-config" content='{"includeIndicatorCSS":false}' />
       <title>{p.title} · Lifeline</title>
-      <link rel="icon" href="/console/icon.svg" type="image/svg+xml" />
-      <link rel="stylesheet" href="/console/console.css" />
+      <link rel="icon" href={ICON} />
+      <link rel="stylesheet" href={CONSOLE_STYLESHEET_PATH} />
       {/* Not deferred: htmx processes the page as soon as it runs once parsing is over, so a
           deferred SSE extension could register after the page was processed and never connect.
           Both are small, cached and revalidated (304). */}

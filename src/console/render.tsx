@@ -3,14 +3,15 @@ import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { Bare } from './layout.tsx';
 
-// Console pages may load only this origin's script, style and images, may only submit forms
-// here, and may not be framed. htmx and its SSE extension work within that: they need no eval
-// (no hx-on, no trigger filters) and the indicator <style> htmx would add is turned off.
+// Console pages may load only this origin's script, style and images (and the data: icon), may
+// only submit forms here, and may not be framed. htmx and its SSE extension work within that:
+// they need no eval (no hx-on, no trigger filters) and the indicator <style> htmx would add is
+// turned off.
 const CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  "img-src 'self' data:",
   "connect-src 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",

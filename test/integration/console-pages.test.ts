@@ -113,11 +113,22 @@ describe('console pages', () => {
     const [incident] = await openIncidents(h.sql, [
       { nodeId: (await h.sql`select id from nodes where name = 'n-01'`)[0]!.id, nodeName: 'n-01', category: 'node_down', severity: 'critical', title: 'n-01 is down', reason: 'because n-01', policyId: null, openedAt: h.clock.now() },
     ]);
-    await insertDeliveries(h.sql, [{ incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: '00000000-0000-4000-8000-0000000000c1', channelType: 'webhook', occurredAt: h.clock.now() }], h.clock.now());
+    // Told: a channel on the level, and a person by email.
+    const hook = (await (await h.admin('POST', '/v1/channels', { name: 'ops-hook', type: 'webhook', config: { url: 'https://hooks.example.com/x' } })).json()) as { id: string };
+    const bob = (await (await h.admin('POST', '/v1/users', { name: 'Bob Ops', email: 'bob@example.com' })).json()) as { id: string };
+    await insertDeliveries(
+      h.sql,
+      [
+        { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() },
+        { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: bob.id, channelType: 'email', occurredAt: h.clock.now() },
+      ],
+      h.clock.now(),
+    );
     await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' });
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page.html, /Acknowledged by <span>alice<\/span>/);
-    assert.match(page.html, /00000000-0000-4000-8000-0000000000c1/);
+    assert.match(page.html, /<td data-label="Told"><span><b>ops-hook<\/b><span class="sub">webhook<\/span>/);
+    assert.match(page.html, /<td data-label="Told"><span><b>Bob Ops<\/b> \(by email\)<span class="sub">email<\/span>/);
     assert.match(page.html, /<span class="tag tag-pending">pending<\/span>/);
     const list = await get('/incidents?status=acknowledged');
     assert.match(list.html, new RegExp(`href="/incidents/${incident!.id}"`));

@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { getChannelsByIds } from '../../channels/store.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
@@ -15,7 +14,7 @@ import { actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, At, Back, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
-import { actorNames, Actor, IncidentTable, Ledger, SeverityTag, StatusTag, Timeline } from '../incident-parts.tsx';
+import { actorNames, Actor, IncidentTable, Ledger, namesFor, SeverityTag, StatusTag, Timeline } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
@@ -23,12 +22,6 @@ import type { ConsoleSession } from '../../access/sessions.ts';
 const PAGE_SIZE = 50;
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
 const isIncidentCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && isUuid(String(k[1]));
-
-/** id → name of the channels a ledger or timeline mentions. */
-async function channelNames(deps: AppDeps, ids: string[]): Promise<Map<string, string>> {
-  const rows = await getChannelsByIds(deps.sql, [...new Set(ids)].filter(isUuid));
-  return new Map(rows.map((r) => [r.id, r.name]));
-}
 
 export function incidentRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -177,10 +170,8 @@ function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
 async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { notice?: Child; status?: ContentfulStatusCode } = {}) {
   const [frame, timelines, ledger] = await Promise.all([chrome(c, deps), timelinesOf(deps.sql, [incident.id]), listDeliveries(deps.sql, incident.id)]);
   const timeline = timelines.get(incident.id) ?? [];
-  const [names, channels] = await Promise.all([
-    actorNames(deps.sql, [incident.acknowledged_by, incident.resolved_by, ...timeline.map((e) => (typeof e.detail.by === 'string' ? e.detail.by : null))]),
-    channelNames(deps, [...ledger.flatMap((d) => (d.channel_id ? [d.channel_id] : [])), ...timeline.flatMap((e) => (typeof e.detail.channel_id === 'string' ? [e.detail.channel_id] : []))]),
-  ]);
+  const who = await namesFor(deps.sql, incident, timeline, ledger);
+  const names = who.keys;
   const now = deps.clock.now();
   const self = `/incidents/${incident.id}`;
   return html(
@@ -245,9 +236,9 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
       ) : null}
       <Live id="incident-history" url={self} on={['incident.changed']}>
         <h2>Timeline</h2>
-        <Timeline entries={timeline} names={names} channels={channels} />
+        <Timeline entries={timeline} names={who} />
         <h2>Who was told</h2>
-        <Ledger rows={ledger} channels={channels} />
+        <Ledger rows={ledger} names={who} />
       </Live>
     </Page>,
     o.status,

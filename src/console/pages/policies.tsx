@@ -1,15 +1,16 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleSession } from '../../access/sessions.ts';
-import type { ChannelRow } from '../../channels/model.ts';
 import { listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreatePolicy, PatchPolicy } from '../../http/routes/escalation-policies.ts';
 import { parse } from '../../http/validation.ts';
-import type { PolicyRow } from '../../oncall/model.ts';
+import type { PolicyLevel, PolicyRow } from '../../oncall/model.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
+import { listSchedules } from '../../oncall/store-schedules.ts';
+import { listUsers } from '../../oncall/store-users.ts';
 import { attempt, Field, may, requireScope } from '../acting.tsx';
 import { Back, Notice, Outcome, Table } from '../components.tsx';
 import { chrome } from '../context.ts';
@@ -29,13 +30,31 @@ const levelRows = (p?: PolicyRow) => Math.min(MAX_LEVELS, Math.max(5, (p?.levels
 /** Policies and channels are a handful each; one page of each is all a console needs to show. */
 const LIST_LIMIT = 500;
 
-/** "at once → ops-mail; after 5 min → ops-mail, pager" */
-function LevelsText(p: { policy: PolicyRow; channels: Map<string, string> }) {
+/** Who a level can page: channels, people and schedules, each by id and name. */
+interface Pageable {
+  channels: Array<{ id: string; name: string }>;
+  users: Array<{ id: string; name: string }>;
+  schedules: Array<{ id: string; name: string }>;
+}
+
+const KINDS = [
+  { form: 'channels', list: 'channels', legend: 'Channels' },
+  { form: 'users', list: 'users', legend: 'People' },
+  { form: 'schedules', list: 'schedules', legend: 'Whoever is on call in' },
+] as const;
+
+const idsOf = (l: PolicyLevel | undefined, kind: (typeof KINDS)[number]) =>
+  kind.list === 'channels' ? (l?.channel_ids ?? []) : kind.list === 'users' ? (l?.user_ids ?? []) : (l?.schedule_ids ?? []);
+
+/** "at once → ops-mail, alice; after 5 min → on call in Primary" */
+function LevelsText(p: { policy: PolicyRow; who: Pageable }) {
+  const names = new Map([...p.who.channels, ...p.who.users, ...p.who.schedules].map((x) => [x.id, x.name]));
   return (
     <span>
       {p.policy.levels.map((l, i) => (
         <span class="sub">
-          {i === 0 ? 'at once' : `after ${duration(l.after_seconds * 1000)}`} → {l.channel_ids.map((id) => p.channels.get(id) ?? 'a deleted channel').join(', ')}
+          {i === 0 ? 'at once' : `after ${duration(l.after_seconds * 1000)}`} →{' '}
+          {[...l.channel_ids, ...(l.user_ids ?? [])].map((id) => names.get(id) ?? 'a deleted recipient').concat((l.schedule_ids ?? []).map((id) => `on call in ${names.get(id) ?? 'a deleted schedule'}`)).join(', ')}
         </span>
       ))}
       {p.policy.repeat ? <span class="sub">then {p.policy.repeat} more {p.policy.repeat === 1 ? 'round' : 'rounds'}</span> : null}
@@ -43,11 +62,11 @@ function LevelsText(p: { policy: PolicyRow; channels: Map<string, string> }) {
   );
 }
 
-function PolicyForm(p: { session: ConsoleSession; action: string; channels: ChannelRow[]; policy?: PolicyRow; form?: Form; problems?: Map<string, string> }) {
+function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable; policy?: PolicyRow; form?: Form; problems?: Map<string, string> }) {
   const f = p.form;
   const level = (i: number) => p.policy?.levels[i];
   const after = (i: number) => (f ? (text(f, `after_${i}`) ?? '') : level(i) ? String(level(i)!.after_seconds) : i === 0 ? '0' : '');
-  const picked = (i: number, id: string) => (f ? all(f, `channels_${i}`).includes(id) : (level(i)?.channel_ids.includes(id) ?? false));
+  const picked = (i: number, kind: (typeof KINDS)[number], id: string) => (f ? all(f, `${kind.form}_${i}`).includes(id) : idsOf(level(i), kind).includes(id));
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
@@ -61,13 +80,16 @@ function PolicyForm(p: { session: ConsoleSession; action: string; channels: Chan
           <Field id={`after_${i}`} label="Seconds after the incident opened" hint={i === 0 ? 'The first level pages at once (0).' : 'Later than the level before; leave empty for no such level.'}>
             <input id={`after_${i}`} name={`after_${i}`} type="number" min={0} value={after(i)} />
           </Field>
-          <div class="checks-list" role="group" aria-label={`Channels of level ${i + 1}`}>
-            {p.channels.map((ch) => (
-              <label>
-                <input type="checkbox" name={`channels_${i}`} value={ch.id} checked={picked(i, ch.id)} /> {ch.name}
-              </label>
-            ))}
-          </div>
+          {KINDS.filter((k) => p.who[k.list].length > 0).map((k) => (
+            <div class="checks-list" role="group" aria-label={`${k.legend} of level ${i + 1}`}>
+              <span class="muted">{k.legend}:</span>
+              {p.who[k.list].map((x) => (
+                <label>
+                  <input type="checkbox" name={`${k.form}_${i}`} value={x.id} checked={picked(i, k, x.id)} /> {x.name}
+                </label>
+              ))}
+            </div>
+          ))}
         </fieldset>
       ))}
       <Field id="repeat" label="Repeat the levels" hint="While nobody acknowledges: how many more rounds (0–10)." problem={p.problems?.get('repeat')}>
@@ -88,10 +110,20 @@ function PolicyForm(p: { session: ConsoleSession; action: string; channels: Chan
 
 /** The policy a form describes, as a request body would (empty level rows left out). */
 function policyOf(form: Form) {
-  const levels = Array.from({ length: MAX_LEVELS }, (_, i) => ({ after_seconds: integer(form, `after_${i}`), channel_ids: all(form, `channels_${i}`) })).filter(
-    (l, i) => l.channel_ids.length > 0 || (l.after_seconds !== undefined && !(i === 0 && l.after_seconds === 0)),
-  );
+  const levels = Array.from({ length: MAX_LEVELS }, (_, i) => ({
+    after_seconds: integer(form, `after_${i}`),
+    channel_ids: all(form, `channels_${i}`),
+    user_ids: all(form, `users_${i}`),
+    schedule_ids: all(form, `schedules_${i}`),
+  })).filter((l, i) => l.channel_ids.length + l.user_ids.length + l.schedule_ids.length > 0 || (l.after_seconds !== undefined && !(i === 0 && l.after_seconds === 0)));
   return { name: text(form, 'name')?.trim() ?? '', levels, repeat: integer(form, 'repeat') ?? 0, is_default: text(form, 'is_default') === 'true' };
+}
+
+/** Everything a level may page, by name: a handful of each, never a fleet's worth. */
+async function pageable(deps: AppDeps): Promise<Pageable> {
+  const [channels, users, schedules] = await Promise.all([listChannels(deps.sql, undefined, LIST_LIMIT), listUsers(deps.sql, undefined, LIST_LIMIT), listSchedules(deps.sql, undefined, LIST_LIMIT)]);
+  const pick = (rows: Array<{ id: string; name: string }>) => rows.map(({ id, name }) => ({ id, name }));
+  return { channels: pick(channels), users: pick(users), schedules: pick(schedules) };
 }
 
 export function policyRoutes(deps: AppDeps, guards: Guards) {
@@ -100,8 +132,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   const missing = (c: ConsoleContext) => refusal(c, 404, 'No such policy', 'There is no escalation policy with that id; it may have been deleted.');
 
   const listPage = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
-    const [frame, policies, channels] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, LIST_LIMIT), listChannels(deps.sql, undefined, LIST_LIMIT)]);
-    const names = new Map(channels.map((ch) => [ch.id, ch.name]));
+    const [frame, policies, who] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, LIST_LIMIT), pageable(deps)]);
     return html(
       c,
       <Page title="Escalation" chrome={frame} section="policies">
@@ -119,7 +150,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
                   {p.is_default ? <span class="sub">the default</span> : null}
                 </td>
                 <td data-label="Pages">
-                  <LevelsText policy={p} channels={names} />
+                  <LevelsText policy={p} who={who} />
                 </td>
               </tr>
             ))}
@@ -128,12 +159,12 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>New policy</h2>
-            {channels.length === 0 ? (
+            {who.channels.length + who.users.length + who.schedules.length === 0 ? (
               <p>
-                A policy pages channels: <a href="/channels">create a channel</a> first.
+                A policy pages channels, people or schedules: <a href="/channels">create a channel</a> first.
               </p>
             ) : (
-              <PolicyForm session={frame.session} action="/policies" channels={channels} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+              <PolicyForm session={frame.session} action="/policies" who={who} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
             )}
           </>
         ) : null}
@@ -143,8 +174,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   };
 
   const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
-    const [frame, channels] = await Promise.all([chrome(c, deps), listChannels(deps.sql, undefined, LIST_LIMIT)]);
-    const names = new Map(channels.map((ch) => [ch.id, ch.name]));
+    const [frame, who] = await Promise.all([chrome(c, deps), pageable(deps)]);
     return html(
       c,
       <Page title={policy.name} chrome={frame} section="policies">
@@ -152,12 +182,12 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
         <h1>{policy.name}</h1>
         <Outcome done={o.done} problem={o.message} />
         <div class="panel">
-          <LevelsText policy={policy} channels={names} />
+          <LevelsText policy={policy} who={who} />
         </div>
         {may(frame.session, 'write') ? (
           <>
             <h2>Edit</h2>
-            <PolicyForm session={frame.session} action={`/policies/${policy.id}`} channels={channels} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
             <h2>Delete</h2>
             <form method="post" action={`/policies/${policy.id}/delete`} class="actions">
               <Csrf session={frame.session} />

@@ -1,7 +1,9 @@
-/* Lifeline console. One stylesheet, no framework: system fonts, CSS variables for light and dark
-   (the browser's preference), and every state colour paired with text or a pattern so nothing is
-   told by colour alone. */
+// The console's stylesheet: system fonts, no framework, CSS variables for light and dark (the
+// browser's preference), the state colours of the public pages (src/web/style.ts), and every state
+// paired with text or a pattern so nothing is told by colour alone. A module rather than a .css
+// file for the reason the public pages' is: dist/ holds only compiled modules.
 
+export const CONSOLE_STYLESHEET = `
 :root {
   color-scheme: light dark;
   --bg: #f5f6f8;
@@ -13,11 +15,11 @@
   --accent: #2457c5;
   --accent-text: #ffffff;
   --focus: #2457c5;
-  --healthy: #1e7f46;
-  --degraded: #a66a00;
-  --down: #c4281c;
-  --maintenance: #6a4cc0;
-  --unknown: #6f7a86;
+  --healthy: #1a7f37;
+  --degraded: #9a6700;
+  --down: #cf222e;
+  --maintenance: #0969da;
+  --unknown: #6e7781;
   --down-bg: #fdecea;
   --notice-bg: #fff6e0;
   --notice-border: #e5b84c;
@@ -37,11 +39,11 @@
     --accent: #6d9cff;
     --accent-text: #0f1216;
     --focus: #8fb3ff;
-    --healthy: #45c27a;
-    --degraded: #e3a93b;
-    --down: #ff6b5e;
-    --maintenance: #a68cff;
-    --unknown: #8e99a6;
+    --healthy: #2ea043;
+    --degraded: #d29922;
+    --down: #f85149;
+    --maintenance: #4493f8;
+    --unknown: #8b949e;
     --down-bg: #3a1715;
     --notice-bg: #2f2612;
     --notice-border: #8a6a1e;
@@ -411,3 +413,4 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
   table.cards tr.row-degraded { box-shadow: inset 3px 0 0 var(--degraded); }
   table.cards td .sub { font-weight: 400; }
 }
+`;
