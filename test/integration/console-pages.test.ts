@@ -135,4 +135,39 @@ describe('console pages', () => {
     assert.equal((await get('/incidents/not-an-id')).status, 404);
     assert.equal((await get('/nodes/no-such-node')).status, 404);
   });
+
+  /** What a browser would post from the page's form: every named input's value, checkboxes only when checked. */
+  function formOf(html: string, action: string): URLSearchParams {
+    const form = html.slice(html.indexOf(`<form method="post" action="${action}"`));
+    const body = new URLSearchParams();
+    for (const m of form.slice(0, form.indexOf('</form>')).matchAll(/<(input|textarea|select)([^>]*)>([^<]*)/g)) {
+      const attrs = m[2]!;
+      const name = /name="([^"]+)"/.exec(attrs)?.[1];
+      if (!name) continue;
+      if (/type="(checkbox|radio)"/.test(attrs) && !/checked=""/.test(attrs)) continue;
+      body.append(name, m[1] === 'textarea' ? m[3]! : (/value="([^"]*)"/.exec(attrs)?.[1] ?? ''));
+    }
+    return body;
+  }
+
+  it('saves a policy from its page as it was, people and schedules included', async () => {
+    const channel = (await (await h.admin('POST', '/v1/channels', { name: 'pager', type: 'email', config: { to: ['p@example.com'] } })).json()) as { id: string };
+    const carol = (await (await h.admin('POST', '/v1/users', { name: 'Carol', email: 'carol@example.com' })).json()) as { id: string };
+    const rota = (await (await h.admin('POST', '/v1/schedules', { name: 'Rota', time_zone: 'UTC', layers: [{ name: 'a', user_ids: [carol.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] })).json()) as { id: string };
+    const levels = [
+      { after_seconds: 0, channel_ids: [channel.id], user_ids: [carol.id], schedule_ids: [] },
+      { after_seconds: 600, channel_ids: [], user_ids: [], schedule_ids: [rota.id] },
+    ];
+    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'people', levels, repeat: 2 })).json()) as { id: string };
+    const page = await get(`/policies/${policy.id}`);
+    assert.match(page.html, /at once → pager, Carol/);
+    const res = await h.app.request(`/policies/${policy.id}`, {
+      method: 'POST',
+      headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      body: formOf(page.html, `/policies/${policy.id}`).toString(),
+    });
+    assert.equal(res.status, 303, await res.text());
+    const after = (await (await h.admin('GET', `/v1/escalation-policies/${policy.id}`)).json()) as { levels: unknown; repeat: number };
+    assert.deepEqual([after.levels, after.repeat], [levels, 2]);
+  });
 });

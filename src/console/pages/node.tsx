@@ -241,7 +241,7 @@ function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
 
 function DayTable(p: { days: Awaited<ReturnType<typeof uptimeOf>>['days'] }) {
   return (
-    <Table head={['Day (UTC)', { label: 'Uptime', num: true }, { label: 'Down', num: true }, { label: 'Maintenance', num: true }, { label: 'Unknown', num: true }]} cards={false}>
+    <Table head={['Day (UTC)', { label: 'Up', num: true }, { label: 'Down', num: true }, { label: 'Maint.', num: true }, { label: 'Unknown', num: true }]} cards={false}>
       {[...p.days].reverse().map((b) => {
         const s = summarize(b.ms);
         return (
