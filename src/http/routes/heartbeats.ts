@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { Accepted } from '../../api/shapes.ts';
-import type { Ingestor } from '../../ingest/ingestor.ts';
+import type { Admit, Ingestor } from '../../ingest/ingestor.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
@@ -33,14 +33,14 @@ export const HeartbeatBody = v.union([Heartbeat, Batch]);
 
 const doc = operationDocs('Heartbeats');
 
-export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor) {
+export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor, admit: Admit) {
   const app = new Hono<AuthEnv>();
   app.post(
     '/',
     doc({
       summary: 'Send heartbeats',
       description:
-        'One heartbeat, or `{"heartbeats": [...]}` with up to 1000; all are accepted or none. With a node token `node` may be left out; naming another node is 403. With an ingest key an unknown node is registered (LIFELINE_AUTO_REGISTER). The receive time is what counts; a `seq` not above one already seen is accepted and ignored. Unknown fields are ignored.',
+        'One heartbeat, or `{"heartbeats": [...]}` with up to 1000; all are accepted or none. With a node token `node` may be left out; naming another node is 403. With an ingest key an unknown node is registered (LIFELINE_AUTO_REGISTER), up to LIFELINE_AUTO_REGISTER_LIMIT nodes an hour per key (429 past it, registering none of the batch). A node token may make LIFELINE_NODE_TOKEN_RATE_LIMIT requests a minute. The receive time is what counts; a `seq` not above one already seen is accepted and ignored. Unknown fields are ignored.',
       access: 'heartbeat',
       body: HeartbeatBody,
       ok: { status: 202, description: 'Accepted; judged within one evaluator tick.', body: 'Accepted' },
@@ -53,7 +53,7 @@ export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor) {
         const raw = await readJson(c);
         const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
         const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
-        result = await ingestor.accept(principalOf(c), heartbeats, batch, deps.clock);
+        result = await ingestor.accept(principalOf(c), heartbeats, batch, deps.clock, admit);
       } catch (err) {
         deps.metrics.heartbeats.inc({ result: 'rejected' });
         throw err;
