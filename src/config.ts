@@ -45,6 +45,8 @@ export interface Config {
   publicRateLimit: number;
   /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
   trustProxyHops: number;
+  /** Failed authentications per address, requests per node token, registrations per ingest key. */
+  limits: RequestLimits;
   /** The engine's address as people reach it (no trailing slash); unset: notifications carry no links. */
   publicUrl: string | undefined;
   /** How long an acknowledge or resolve link in a notification acts after the event it announces. */
@@ -54,6 +56,28 @@ export interface Config {
   /** A console session ends this long after sign-in, however active. */
   consoleSessionHours: number;
 }
+
+/** Limits per caller (src/http/limits.ts); 0 turns one off. */
+export interface RequestLimits {
+  /**
+   * Failed authentications per minute and client address. 100: a person mistyping a key or an
+   * agent with a revoked token stays far below; a guesser gets 100 tries a minute instead of the
+   * ~1,100 a second measured without it, each of which was a Postgres query.
+   */
+  authFailuresPerMinute: number;
+  /**
+   * Requests per minute and node token. 1,200 (20 a second): twenty times an agent beating every
+   * second, while one leaked token cannot flood ingest.
+   */
+  nodeTokenPerMinute: number;
+  /**
+   * Nodes one ingest key may register per hour. 1,000: a fleet's first batch registers at once;
+   * a leaked key grows the fleet by at most 24,000 nodes a day instead of 1,000 per request.
+   */
+  registrationsPerHour: number;
+}
+
+export const LIMIT_DEFAULTS: RequestLimits = { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000 };
 
 /** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
 export const PUBLIC_RATE_LIMIT_DEFAULT = 1200;
@@ -194,6 +218,11 @@ export function loadConfig(env: Env): Config {
     uptimeDailyRetentionDays,
     publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
+    limits: {
+      authFailuresPerMinute: integer(env, 'LIFELINE_AUTH_FAILURE_LIMIT', LIMIT_DEFAULTS.authFailuresPerMinute, 0, 1_000_000),
+      nodeTokenPerMinute: integer(env, 'LIFELINE_NODE_TOKEN_RATE_LIMIT', LIMIT_DEFAULTS.nodeTokenPerMinute, 0, 1_000_000),
+      registrationsPerHour: integer(env, 'LIFELINE_AUTO_REGISTER_LIMIT', LIMIT_DEFAULTS.registrationsPerHour, 0, 1_000_000),
+    },
     publicUrl: url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     actionLinkTtlHours: integer(env, 'LIFELINE_ACTION_LINK_TTL_HOURS', 168, 1, 8_760),
     consoleIdleMinutes: integer(env, 'LIFELINE_CONSOLE_IDLE_MINUTES', 720, 1, 10_080),

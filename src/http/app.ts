@@ -27,6 +27,7 @@ import { badgeRotationRoutes } from './routes/badges.ts';
 import { publicSurface } from './public.ts';
 import { bearerOrSession } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
+import { requestLimits } from './limits.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -129,22 +130,26 @@ export function createApp(deps: AppDeps) {
   if (deps.ingestor) {
     // Status pages, badges and notification links, for anyone: no secret, a budget per client address.
     const published = publicSurface(deps);
+    const limits = requestLimits(deps);
     app.route('/', published.app);
     const v1 = new Hono<AuthEnv>();
     // Before the Bearer-only middleware below: a console page listens with its session cookie.
     if (deps.feed) {
       const events = new Hono<AuthEnv>();
+      events.use('*', limits.authFailures);
       events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock));
       events.use('*', refuseUnstorableText());
       events.route('/', eventRoutes(deps.feed));
       v1.route('/events', events);
     }
     v1.use('*', limitBody());
+    v1.use('*', limits.authFailures);
     v1.use('*', authenticate(deps.identity));
+    v1.use('*', limits.perNodeToken);
     v1.use('*', refuseUnstorableText());
     v1.route('/api-keys', apiKeyRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));
-    v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor));
+    v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor, limits.admitRegistrations));
     v1.route('/outbox', outboxRoutes(deps));
     v1.route('/incidents', incidentRoutes(deps));
     v1.route('/channels', channelRoutes(deps));
@@ -156,7 +161,7 @@ export function createApp(deps: AppDeps) {
     v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
     v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
-    app.route('/', consoleRoutes(deps));
+    app.route('/', consoleRoutes(deps, limits.authFailures));
   }
   return app;
 }

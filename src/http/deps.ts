@@ -6,6 +6,7 @@ import type { Ingestor } from '../ingest/ingestor.ts';
 import type { LiveFeed } from '../live/feed.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import type { RequestLimits } from '../config.ts';
 import type { PublicOptions } from './public.ts';
 import type { ConsoleSettings } from './session.ts';
 
@@ -30,4 +31,6 @@ export interface AppDeps {
   pingRedis: () => Promise<void>;
   /** Limits and caching of status pages and badges; defaults in public.ts. */
   publicPages?: Partial<PublicOptions>;
+  /** Failed authentications, node token requests, registrations; defaults in limits.ts. */
+  limits?: Partial<RequestLimits>;
 }

@@ -205,6 +205,9 @@ export async function startEngine(scope: Scope, o: EngineOptions): Promise<Engin
     // Each engine its own BullMQ namespace, so nothing it might enqueue meets another run's workers.
     LIFELINE_QUEUE_PREFIX: `bench-${process.pid}-${port}`,
     LOG_LEVEL: o.logLevel ?? 'warn',
+    // The load generators send each node token ~20 heartbeats a second, past the default of 1,200
+    // a minute: the limit is still counted (its cost is measured), never met.
+    LIFELINE_NODE_TOKEN_RATE_LIMIT: '1000000',
     ...o.env,
   });
   const base = `http://127.0.0.1:${port}`;

@@ -38,6 +38,8 @@ export interface BuildOptions {
   console?: ConsoleSettings;
   /** Channel transports for test messages; the real ones without SMTP unless given. */
   transports?: ChannelRegistry;
+  /** Per-caller limits; the engine's defaults unless given. */
+  limits?: AppDeps['limits'];
 }
 
 export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
@@ -63,6 +65,7 @@ export function buildApp(o: BuildOptions) {
     console: o.console ?? CONSOLE_DEFAULTS,
     pingRedis: o.pingRedis ?? (async () => {}),
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),
+    ...(o.limits ? { limits: o.limits } : {}),
   });
   return { app, metrics, identity, ingestor, secretKey, feed };
 }

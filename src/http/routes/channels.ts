@@ -10,7 +10,7 @@ import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, Email, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
+import { boundedArray, closedObject, decodeCursor, DisplayName, Email, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
 const url = (protocols: string[], message: string) =>
   v.pipe(
@@ -45,11 +45,7 @@ function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
   switch (type) {
     case 'email':
       return closedObject({
-        to: v.pipe(
-          v.array(Email, 'must be an array of email addresses'),
-          v.minLength(1, 'must hold at least one address'),
-          v.maxLength(20, 'must hold at most 20 addresses'),
-        ),
+        to: boundedArray(Email, 'must be an array of email addresses', 20, 'must hold at most 20 addresses', 1, 'must hold at least one address'),
       });
     case 'webhook':
       return closedObject({ url: HttpUrl, secret: v.optional(SECRETS.webhook) });
@@ -67,7 +63,7 @@ const CREATE = perType((type) => closedObject({ name: DisplayName, type: v.liter
 const CreateUntyped = closedObject({
   name: DisplayName,
   type: v.picklist(CHANNEL_TYPES, `must be one of ${CHANNEL_TYPES.join(', ')}`),
-  config: plainRecord(v.string(), v.unknown()),
+  config: plainRecord(v.string(), v.unknown(), 64, 'must hold at most 64 fields'),
 });
 export const PATCH_CHANNEL = perType((type) =>
   closedObject({
