@@ -28,6 +28,7 @@ import { publicSurface } from './public.ts';
 import { bearerOrSession } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
 import { requestLimits } from './limits.ts';
+import { requestIds } from './request-id.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -62,6 +63,7 @@ const doc = operationDocs('Operations');
 export function createApp(deps: AppDeps) {
   const app = new Hono<AuthEnv>();
 
+  app.use('*', ...requestIds(deps.log));
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
@@ -79,10 +81,10 @@ export function createApp(deps: AppDeps) {
     }
     // A backstop behind the checks of validation.ts: a value Postgres refuses is the client's fault.
     if (classifyDbError(err) === 'invalid_data') {
-      deps.log.warn({ code: sqlState(err), reason: (err as Error).message, method: c.req.method, path: c.req.path }, 'the database refused a value of a request');
+      c.var.log.warn({ code: sqlState(err), reason: (err as Error).message, method: c.req.method, path: c.req.path }, 'the database refused a value of a request');
       return renderError(c, validationFailed([{ field: '(request)', message: 'holds a value the database cannot store' }]));
     }
-    deps.log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+    c.var.log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
     return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged.'), 500);
   });
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));

@@ -17,6 +17,7 @@ import { consoleSettings, type ConsoleSettings } from '../../src/http/session.ts
 import { countEvents, createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testLog } from './log.ts';
+import type { Logger } from '../../src/logger.ts';
 
 export const ADMIN_TOKEN = 'llk_test-admin-token-for-http-tests';
 export const START = '2026-11-21T10:00:00.000Z';
@@ -40,6 +41,8 @@ export interface BuildOptions {
   transports?: ChannelRegistry;
   /** Per-caller limits; the engine's defaults unless given. */
   limits?: AppDeps['limits'];
+  /** Where the app logs; silent unless given (or LOG_LEVEL is set). */
+  log?: Logger;
 }
 
 export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
@@ -55,7 +58,7 @@ export function buildApp(o: BuildOptions) {
   const app = createApp({
     sql: o.sql,
     clock: o.clock,
-    log: testLog,
+    log: o.log ?? testLog,
     metrics,
     identity,
     secretKey,
@@ -155,7 +158,7 @@ export async function expectInvalid(res: Response, fields: string[]): Promise<Er
 }
 
 /** A database with a migrated schema, a bootstrap admin key and one app with a manual clock. */
-export async function createHarness(opts: { autoRegister?: boolean } = {}) {
+export async function createHarness(opts: { autoRegister?: boolean; log?: Logger } = {}) {
   const db: TestDatabase = await createTestDatabase();
   const { sql } = db;
   const clock = new ManualClock(START);
@@ -166,6 +169,7 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
     clock,
     buffer,
     autoRegister: opts.autoRegister ?? true,
+    ...(opts.log ? { log: opts.log } : {}),
     pingRedis: async () => {
       if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
     },
