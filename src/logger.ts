@@ -1,13 +1,15 @@
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
 
 /**
- * JSON logs on stdout. Anything that looks like a credential is redacted by path so a logged
- * request or config object can never leak a secret.
+ * Logs on stdout: JSON for collectors, or pino-pretty's one line per event when a person watches
+ * a terminal (`npm start` at a prompt). Anything that looks like a credential is redacted by path
+ * so a logged request or config object can never leak a secret.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, human = process.stdout.isTTY === true): Logger {
+  const options = {
     level,
     base: { service: 'lifeline' },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -15,5 +17,28 @@ export function createLogger(level: string): Logger {
       paths: ['token', 'secret', 'authorization', '*.token', '*.secret', '*.authorization', 'headers.authorization'],
       censor: '[redacted]',
     },
-  });
+  };
+  if (!human) return pino(options);
+  // In this thread and synchronous: a line is on screen before the next statement runs, and the
+  // last lines of a stop are not lost to process.exit.
+  return pino(options, PinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+}
+
+/**
+ * A warning that would repeat for as long as something stays broken (a dead Redis reconnecting
+ * every second) is logged at most once per `everyMs`, saying how many were held back.
+ */
+export function throttledWarning(log: Pick<Logger, 'warn'>, everyMs = 60_000): (fields: Record<string, unknown>, msg: string) => void {
+  let last = -Infinity;
+  let held = 0;
+  return (fields, msg) => {
+    const now = Date.now();
+    if (now - last < everyMs) {
+      held++;
+      return;
+    }
+    log.warn({ ...fields, ...(held ? { repeated: held } : {}) }, msg);
+    last = now;
+    held = 0;
+  };
 }

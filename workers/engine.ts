@@ -23,6 +23,7 @@ import { DeliveryQueue } from '../src/notifications/queue.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
+import { offerFirstAdmin } from './first-admin.ts';
 import { registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
 import { startNotifier } from './notifier.ts';
@@ -47,10 +48,11 @@ function listen(server: ServerType): Promise<number> {
  * /metrics; only the api role serves /v1 and buffers heartbeats. Stop order mirrors the flow:
  * stop accepting, flush ingest, finish the evaluator pass, drain outbox batches, close connections.
  */
-export async function startEngine(config: Config, log: Logger, clock: Clock = systemClock): Promise<Engine> {
+export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   if (config.adminToken) await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
+  else if (config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
