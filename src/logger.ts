@@ -28,11 +28,15 @@ export function createLogger(level: string, human = process.stdout.isTTY === tru
  * A warning that would repeat for as long as something stays broken (a dead Redis reconnecting
  * every second) is logged at most once per `everyMs`, saying how many were held back.
  */
-export function throttledWarning(log: Pick<Logger, 'warn'>, everyMs = 60_000): (fields: Record<string, unknown>, msg: string) => void {
+export function throttledWarning(
+  log: Pick<Logger, 'warn'>,
+  everyMs = 60_000,
+  clock: () => number = Date.now,
+): (fields: Record<string, unknown>, msg: string) => void {
   let last = -Infinity;
   let held = 0;
   return (fields, msg) => {
-    const now = Date.now();
+    const now = clock();
     if (now - last < everyMs) {
       held++;
       return;

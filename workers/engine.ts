@@ -7,7 +7,7 @@ import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import type { Config } from '../src/config.ts';
+import { redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
@@ -17,9 +17,10 @@ import { coverageGapMs } from '../src/ingest/flusher.ts';
 import { Ingestor } from '../src/ingest/ingestor.ts';
 import { consoleSettings } from '../src/http/session.ts';
 import { LiveFeed } from '../src/live/feed.ts';
-import type { Logger } from '../src/logger.ts';
+import { throttledWarning, type Logger } from '../src/logger.ts';
 import { countEvents, createMetrics } from '../src/metrics.ts';
 import { DeliveryQueue } from '../src/notifications/queue.ts';
+import { setupWarnings } from '../src/oncall/setup-warnings.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
@@ -56,8 +57,12 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on('error', (err) => log.debug({ err }, 'redis connection error'));
-  redis.connect().catch((err) => log.warn({ err }, 'redis is not reachable yet'));
+  // ioredis retries about once a second for as long as Redis is away: one line a minute, no stack.
+  const redisTrouble = throttledWarning(log);
+  const redisDown = (err: Error) =>
+    redisTrouble({ redis: redact(config.redisUrl), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does');
+  redis.on('error', redisDown);
+  redis.connect().catch(redisDown);
 
   const metrics = createMetrics({ sql, clock, log });
   // Every part of this process announces through one Events; the metrics count what it announces.
@@ -74,6 +79,8 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   stops.push(await identity.listen());
   // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
   const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom }) : undefined;
+  // Said at every start: a setup under which notifications reach nobody should not stay unnoticed.
+  for (const warning of await setupWarnings(sql, { emailConfigured: transports?.email.configured })) log.warn(warning);
   let ingestor: Ingestor | undefined;
   let feed: LiveFeed | undefined;
   if (config.roles.has('api')) {
