@@ -1,13 +1,17 @@
 // Configuration is a pure function of an environment map: no I/O, no defaults hidden elsewhere.
 // Every variable is documented in README.md; a bad value names itself in one line.
 
+import { resolve } from 'node:path';
 import { decodeSecretKey } from './secrets.ts';
 
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Config {
-  databaseUrl: string;
+  /** Unset: the engine runs its own Postgres in `dataDir` (src/embedded/). */
+  databaseUrl: string | undefined;
+  /** LIFELINE_DATA_DIR, absolute: the embedded Postgres and the first admin secret live here. */
+  dataDir: string;
   redisUrl: string;
   port: number;
   host: string;
@@ -143,7 +147,7 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
 }
 
 /** Never echo a password from a connection string into logs. */
-function redact(raw: string): string {
+export function redact(raw: string): string {
   return raw.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
@@ -192,7 +196,9 @@ export function loadConfig(env: Env): Config {
     );
   }
   return {
-    databaseUrl: url(env, 'DATABASE_URL', 'postgres://localhost:5432/lifeline', ['postgres:', 'postgresql:'])!,
+    databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    // Relative to where the engine starts, like `npm start` in a clone: ./.lifeline.
+    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', '.lifeline')),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),

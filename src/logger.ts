@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
 
@@ -58,15 +59,47 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
 }
 
 /**
- * JSON logs on stdout (or `destination`). Anything that looks like a credential is censored at any
- * depth so a logged request, config or error can never leak a secret.
+ * Logs on stdout (or `destination`): JSON for collectors, or pino-pretty's one line per event when
+ * a person watches a terminal (`npm start` at a prompt). Anything that looks like a credential is
+ * censored at any depth so a logged request, config or error can never leak a secret.
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  human = destination === undefined && process.stdout.isTTY === true,
+): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'lifeline' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { log: (object) => redactDeep(object) as Record<string, unknown> },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (!human) return pino(options);
+  // In this thread and synchronous: a line is on screen before the next statement runs, and the
+  // last lines of a stop are not lost to process.exit.
+  return pino(options, PinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+}
+
+/**
+ * A warning that would repeat for as long as something stays broken (a dead Redis reconnecting
+ * every second) is logged at most once per `everyMs`, saying how many were held back.
+ */
+export function throttledWarning(
+  log: Pick<Logger, 'warn'>,
+  everyMs = 60_000,
+  clock: () => number = Date.now,
+): (fields: Record<string, unknown>, msg: string) => void {
+  let last = -Infinity;
+  let held = 0;
+  return (fields, msg) => {
+    const now = clock();
+    if (now - last < everyMs) {
+      held++;
+      return;
+    }
+    log.warn({ ...fields, ...(held ? { repeated: held } : {}) }, msg);
+    last = now;
+    held = 0;
+  };
 }

@@ -7,7 +7,7 @@ import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import type { Config } from '../src/config.ts';
+import { redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
@@ -17,12 +17,14 @@ import { coverageGapMs } from '../src/ingest/flusher.ts';
 import { Ingestor } from '../src/ingest/ingestor.ts';
 import { consoleSettings } from '../src/http/session.ts';
 import { LiveFeed } from '../src/live/feed.ts';
-import type { Logger } from '../src/logger.ts';
+import { throttledWarning, type Logger } from '../src/logger.ts';
 import { countEvents, createMetrics } from '../src/metrics.ts';
 import { DeliveryQueue } from '../src/notifications/queue.ts';
+import { setupWarnings } from '../src/oncall/setup-warnings.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
+import { offerFirstAdmin } from './first-admin.ts';
 import { registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
 import { startNotifier } from './notifier.ts';
@@ -47,15 +49,20 @@ function listen(server: ServerType): Promise<number> {
  * /metrics; only the api role serves /v1 and buffers heartbeats. Stop order mirrors the flow:
  * stop accepting, flush ingest, finish the evaluator pass, drain outbox batches, close connections.
  */
-export async function startEngine(config: Config, log: Logger, clock: Clock = systemClock): Promise<Engine> {
+export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   if (config.adminToken) await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
+  else if (config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on('error', (err) => log.debug({ err }, 'redis connection error'));
-  redis.connect().catch((err) => log.warn({ err }, 'redis is not reachable yet'));
+  // ioredis retries about once a second for as long as Redis is away: one line a minute, no stack.
+  const redisTrouble = throttledWarning(log);
+  const redisDown = (err: Error) =>
+    redisTrouble({ redis: redact(config.redisUrl), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does');
+  redis.on('error', redisDown);
+  redis.connect().catch(redisDown);
 
   const metrics = createMetrics({ sql, clock, log });
   // Every part of this process announces through one Events; the metrics count what it announces.
@@ -72,6 +79,8 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   stops.push(await identity.listen());
   // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
   const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom }) : undefined;
+  // Said at every start: a setup under which notifications reach nobody should not stay unnoticed.
+  for (const warning of await setupWarnings(sql, { emailConfigured: transports?.email.configured })) log.warn(warning);
   let ingestor: Ingestor | undefined;
   let feed: LiveFeed | undefined;
   if (config.roles.has('api')) {

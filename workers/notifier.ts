@@ -3,7 +3,7 @@ import type { ChannelRegistry } from '../alerting/index.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
-import type { Logger } from '../src/logger.ts';
+import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import { deliver, RetryLater, WaitingForPage, type LinkSigning } from '../src/notifications/deliver.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
@@ -79,7 +79,9 @@ export function startNotifier(o: NotifierOptions) {
       settings: { backoffStrategy: (attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : retryDelayMs(attemptsMade, err, retry)) },
     },
   );
-  worker.on('error', (err) => log.warn({ err }, 'notifier worker error'));
+  // A dead Redis makes the worker fail every reconnect (about once a second): one line a minute says it.
+  const workerTrouble = throttledWarning(log);
+  worker.on('error', (err) => workerTrouble({ error: err.message }, 'notifier worker error; deliveries wait until it clears'));
   worker.on('failed', (job, err) => {
     log.warn({ delivery: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed');
     // A job out of attempts for a reason the channel never saw (the database was unreachable, say)

@@ -24,6 +24,7 @@ import { userRoutes } from './routes/users.ts';
 import { uptimeRoutes } from './routes/uptime.ts';
 import { statusPageRoutes } from './routes/status-pages.ts';
 import { badgeRotationRoutes } from './routes/badges.ts';
+import { setupWarnings } from '../oncall/setup-warnings.ts';
 import { publicSurface } from './public.ts';
 import { bearerOrSession } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
@@ -100,14 +101,16 @@ export function createApp(deps: AppDeps) {
     doc({
       summary: 'Readiness',
       access: 'none',
-      ok: { status: 200, description: 'Postgres and Redis answer.', body: 'Readiness' },
+      ok: { status: 200, description: 'Postgres and Redis answer; `warnings` names what would make notifications reach nobody.', body: 'Readiness' },
       also: [{ status: 503, description: 'Postgres or Redis does not answer; `down` names which.', body: 'Readiness' }],
     }),
     async (c) => {
       const [pg, redis] = await Promise.allSettled([within(2000, deps.sql`select 1`), within(2000, deps.pingRedis())]);
       const down = [pg.status === 'rejected' ? 'postgres' : null, redis.status === 'rejected' ? 'redis' : null].filter(Boolean);
       if (down.length) return c.json({ status: 'unavailable', down }, 503);
-      return c.json({ status: 'ready' });
+      // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
+      const warnings = await setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured });
+      return c.json({ status: 'ready', ...(warnings.length ? { warnings } : {}) });
     },
   );
 

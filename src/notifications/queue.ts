@@ -46,6 +46,7 @@ export class DeliveryQueue {
         removeOnFail: { age: 30 * 24 * 3600 },
       },
     });
+    this.queue.on('error', () => {}); // the same connection's errors, reported as above
     this.syncedKey = `${o.prefix}:${NOTIFICATIONS_QUEUE}:synced-run-id`;
   }
 

@@ -6,6 +6,7 @@ import { CHANNEL_TYPES, isChannelType, type ChannelCursor, type ChannelRow, type
 import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
+import { EMAIL_UNCONFIGURED } from '../../oncall/setup-warnings.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
@@ -116,7 +117,7 @@ export function channelRoutes(deps: AppDeps) {
         'email `{"to": [1-20 addresses]}`, webhook `{"url", "secret"?}` (Standard Webhooks; a `whsec_` secret is generated when left out and returned once as `config.secret`), slack `{"webhook_url"}` (https), pagerduty `{"routing_key", "url"?}` (Events API v2).',
       access: 'write',
       body: CreateChannel,
-      ok: { status: 201, description: 'The channel, without its secret (unless one was generated).', body: 'Channel' },
+      ok: { status: 201, description: 'The channel, without its secret (unless one was generated); `warnings` when it cannot deliver yet.', body: 'Channel' },
     }),
     requireScope('write'),
     async (c) => {
@@ -125,8 +126,10 @@ export function channelRoutes(deps: AppDeps) {
       const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
       const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now());
       const shown = render(channel);
+      // Accepted (another process may send the email), but said where the one creating it sees it.
+      const warnings = channel.type === 'email' && deps.transports?.email.configured === false ? [EMAIL_UNCONFIGURED] : [];
       // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
-      return c.json(generatedSecret ? { ...shown, config: { ...shown.config, secret: generatedSecret } } : shown, 201);
+      return c.json({ ...shown, ...(generatedSecret ? { config: { ...shown.config, secret: generatedSecret } } : {}), ...(warnings.length ? { warnings } : {}) }, 201);
     },
   );
 
