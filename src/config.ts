@@ -8,7 +8,8 @@ export type Role = (typeof ROLES)[number];
 
 export interface Config {
   databaseUrl: string;
-  redisUrl: string;
+  /** Unset: the notification queues run on BullMQ's PostgreSQL backend in the engine's database. */
+  redisUrl: string | undefined;
   port: number;
   host: string;
   roles: ReadonlySet<Role>;
@@ -169,7 +170,7 @@ export function loadConfig(env: Env): Config {
   }
   return {
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://localhost:5432/lifeline', ['postgres:', 'postgresql:'])!,
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
     roles: roles(env),

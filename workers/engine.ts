@@ -1,5 +1,4 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { createChannels } from '../alerting/index.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
@@ -20,6 +19,7 @@ import { LiveFeed } from '../src/live/feed.ts';
 import type { Logger } from '../src/logger.ts';
 import { countEvents, createMetrics } from '../src/metrics.ts';
 import { DeliveryQueue } from '../src/notifications/queue.ts';
+import { openQueueBackend } from '../src/queue/backend.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
@@ -53,9 +53,9 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   if (config.adminToken) await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on('error', (err) => log.debug({ err }, 'redis connection error'));
-  redis.connect().catch((err) => log.warn({ err }, 'redis is not reachable yet'));
+  // Every process opens it: /readyz checks it even where no role adds or takes jobs.
+  const queueBackend = await openQueueBackend({ redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, prefix: config.queuePrefix });
+  log.info({ queue_backend: queueBackend.name }, `notification queues on ${queueBackend.name === 'redis' ? 'Redis' : 'Postgres (REDIS_URL is unset)'}`);
 
   const metrics = createMetrics({ sql, clock, log });
   // Every part of this process announces through one Events; the metrics count what it announces.
@@ -93,7 +93,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     ...(feed ? { feed } : {}),
     ...(transports && config.roles.has('api') ? { transports } : {}),
     console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
-    pingRedis: async () => void (await redis.ping()),
+    queue: queueBackend,
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
@@ -116,11 +116,8 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     stops.push(uptime.stop);
   }
   // Both roles produce notification jobs: the outbox's fan-out right after commit, the notifier's
-  // sweeper for rows whose job never reached Redis.
-  const queue =
-    config.roles.has('outbox') || config.roles.has('notifier')
-      ? new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, sql, clock })
-      : undefined;
+  // sweeper for rows whose job never reached the job store.
+  const queue = config.roles.has('outbox') || config.roles.has('notifier') ? new DeliveryQueue({ backend: queueBackend, sql, clock }) : undefined;
   if (config.roles.has('outbox') && queue) {
     registerOnCallHandlers(registry, queue, log, config.stormThreshold);
     const outbox = await startOutboxWorkers({
@@ -141,8 +138,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
       ? { publicUrl: config.publicUrl, key: actionLinkKey(secretKey), ttlMs: config.actionLinkTtlHours * 3_600_000 }
       : undefined;
     const notifier = startNotifier({
-      redisUrl: config.redisUrl,
-      prefix: config.queuePrefix,
+      backend: queueBackend,
       sql,
       clock,
       log,
@@ -177,7 +173,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
           log.error({ err }, 'a role did not stop cleanly');
         }
       }
-      redis.disconnect();
+      await queueBackend.close();
       await sql.end({ timeout: 2 });
     },
   };

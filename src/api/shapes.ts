@@ -184,7 +184,10 @@ const SHAPES = {
     }),
   }),
   Liveness: object({ status: shape<'ok'>({ const: 'ok' }) }),
-  Readiness: object({ status: oneOf(['ready', 'unavailable']) }, { optional: { down: array(oneOf(['postgres', 'redis'])) } }),
+  Readiness: object(
+    { status: oneOf(['ready', 'unavailable']), queue: with_(oneOf(['redis', 'postgres']), { description: 'Where the notification queues run' }) },
+    { optional: { down: array(oneOf(['postgres', 'redis'])) } },
+  ),
   Node: node,
   NodeWithToken: withFields(node, { token: with_(str, { description: 'The node token; shown only in this answer' }) }, 'The node and its new token'),
   Transition: object({ from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int }),

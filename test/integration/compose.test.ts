@@ -109,7 +109,7 @@ test('gives every engine service one shared configuration that the engine accept
     }
     const config = loadConfig(env);
     assert.equal(new URL(config.databaseUrl).hostname, 'postgres');
-    assert.equal(new URL(config.redisUrl).hostname, 'redis');
+    assert.equal(new URL(config.redisUrl ?? '').hostname, 'redis');
     assert.ok(config.secretKey, `${name} has no secret key`);
     assert.equal(config.port, 8080, 'the healthcheck and Prometheus expect port 8080');
   }

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   it('gives every variable its documented default', () => {
     const c = loadConfig({});
     assert.equal(c.databaseUrl, 'postgres://localhost:5432/lifeline');
-    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(c.redisUrl, undefined, 'no REDIS_URL: the queues run on Postgres');
     assert.equal(c.port, 8080);
     assert.equal(c.host, '0.0.0.0');
     assert.deepEqual([...c.roles].sort(), [...ROLES].sort());
