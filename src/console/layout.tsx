@@ -3,7 +3,7 @@ import type { ConsoleSession } from '../access/sessions.ts';
 import type { EventType } from '../live/model.ts';
 import { CONSOLE_STYLESHEET_PATH, ICON } from './assets.ts';
 
-export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'policies' | 'keys';
+export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
 
 /** What every signed-in page shows around its content. */
 export interface Chrome {
@@ -18,6 +18,8 @@ const SECTIONS: Array<{ id: Section; href: string; label: string; admin?: true }
   { id: 'maintenance', href: '/maintenance', label: 'Maintenance' },
   { id: 'channels', href: '/channels', label: 'Channels' },
   { id: 'policies', href: '/policies', label: 'Escalation' },
+  { id: 'schedules', href: '/schedules', label: 'Schedules' },
+  { id: 'people', href: '/users', label: 'People' },
   { id: 'keys', href: '/keys', label: 'API keys', admin: true },
 ];
 
