@@ -437,6 +437,15 @@ ul.plain li { margin: 0 0 0.35rem; }
   .filters > * { flex: 1 1 9rem; }
   .filters input, .filters select { width: 100%; }
 
+  /* The node page's days: one line each (date, uptime, then what was not up, named), wrapping if need be. */
+  .day-table table, .day-table tbody { display: block; }
+  .day-table thead { display: none; }
+  .day-table tr { display: flex; flex-wrap: wrap; gap: 0 0.9rem; padding: 0.3rem 0.6rem; border-bottom: 1px solid var(--border); }
+  .day-table td { border: none; padding: 0; }
+  .day-table td:first-child { flex: 1 0 auto; font-variant-numeric: tabular-nums; }
+  .day-table td:empty { display: none; }
+  .day-table td[data-label]::before { content: attr(data-label) " "; color: var(--muted); }
+
   /* Wide tables become one card per row, each cell under its column's name. */
   table.cards thead { display: none; }
   table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; }

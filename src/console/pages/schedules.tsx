@@ -127,7 +127,7 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
       <legend>Layer {i + 1}</legend>
       {i > 0 && !layer ? <p class="hint muted">Optional: leave it empty for no such layer. A later layer wins over an earlier one where it has someone.</p> : null}
       <div class="grid-2">
-        <Field id={`l${i}_name`} label="Name" problem={problem('name')}>
+        <Field id={`l${i}_name`} label="Layer name" problem={problem('name')}>
           <input id={`l${i}_name`} name={`l${i}_name`} type="text" class="wide" maxlength={128} placeholder={`Layer ${i + 1}`} value={f ? (text(f, `l${i}_name`) ?? '') : (layer?.name ?? '')} />
         </Field>
         <Field id={`l${i}_rotation`} label="Hands over every" hint="An ISO 8601 duration: P1W a week, P1D a day, PT12H twelve hours, P1M a month." problem={problem('rotation')}>
