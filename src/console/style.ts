@@ -248,7 +248,7 @@ form.inline { display: inline; margin: 0; }
   margin: 0.4rem 0;
 }
 .filters label, .field label { display: block; font-size: 0.85rem; color: var(--muted); margin-bottom: 0.15rem; }
-input[type="text"], input[type="search"], input[type="password"], input[type="number"], input[type="datetime-local"], input[type="url"], input[type="email"], select, textarea {
+input[type="text"], input[type="search"], input[type="password"], input[type="number"], input[type="datetime-local"], input[type="time"], input[type="url"], input[type="email"], select, textarea {
   font: inherit;
   color: var(--text);
   background: var(--surface);
@@ -260,7 +260,7 @@ input[type="text"], input[type="search"], input[type="password"], input[type="nu
 textarea { width: 100%; min-height: 4.5rem; }
 input:focus-visible, select:focus-visible, textarea:focus-visible { outline-offset: 0; }
 .field { margin: 0.6rem 0; }
-.field .hint { font-size: 0.83rem; color: var(--muted); margin-top: 0.15rem; }
+.field .hint, p.hint { font-size: 0.83rem; color: var(--muted); margin-top: 0.15rem; }
 .field .error { color: var(--down); font-size: 0.88rem; margin-top: 0.15rem; font-weight: 600; }
 .wide { width: 100%; }
 fieldset { border: 1px solid var(--border); border-radius: var(--radius); padding: 0.5rem 0.8rem 0.8rem; margin: 0.6rem 0; }
@@ -386,7 +386,7 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
 .tl-day { padding: 0.35rem 0; border-bottom: 1px solid var(--border); align-items: center; }
 .tl-day:last-child { border-bottom: none; }
 .tl-date { grid-row: span 2; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.tl-when { color: var(--accent); font-weight: 600; font-size: 0.85rem; }
+.tl-when { display: block; color: var(--accent); font-weight: 600; font-size: 0.8rem; }
 .tl-bar { width: 100%; height: 1.3rem; display: block; border-radius: 3px; }
 .tl-words { margin: 0.15rem 0 0; font-size: 0.85rem; color: var(--muted); overflow-wrap: anywhere; }
 .tl-words b { color: var(--text); font-weight: 600; }
@@ -429,6 +429,7 @@ ul.plain li { margin: 0 0 0.35rem; }
   .grid-2, .grid-3 { grid-template-columns: minmax(0, 1fr); }
   .tl-day { grid-template-columns: minmax(0, 1fr); }
   .tl-date { grid-row: auto; }
+  .tl-when { display: inline; }
   .tl-axis { grid-template-columns: minmax(0, 1fr); }
   .tl-axis > span:first-child { display: none; }
   .facts { grid-template-columns: minmax(0, 1fr); gap: 0 1rem; }

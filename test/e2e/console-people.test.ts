@@ -160,7 +160,7 @@ describe('people and schedules in the console, in a browser', () => {
     const page = await signedIn(writeKey, `/users/${ids.alice}`);
     // Alice's shift ends Monday 09:00 Berlin: 17:00 in Tokyo.
     const first = page.locator('table tbody tr').first();
-    assert.match(await first.innerText(), /^2026-11-21 19:00\s+2026-11-23 17:00\s+Primary\s+Weekly$/);
+    assert.match(await first.innerText(), /^now\s+2026-11-23 17:00\s+Primary\s+Weekly$/);
     await page.getByRole('button', { name: 'Delete Alice Example' }).click();
     await page.getByText('The user is on call through schedule "Primary"').waitFor();
     assert.equal(((await api('GET', '/v1/users')).items as unknown[]).length, 2);

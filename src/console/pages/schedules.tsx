@@ -19,7 +19,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, localInput, zoned } from '../format.ts';
 import { all, problemAt, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
+import { Csrf, Page, RowAction } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -125,8 +125,8 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
   return (
     <fieldset>
       <legend>Layer {i + 1}</legend>
-      {i > 0 && !layer ? <p class="hint muted">Optional: leave it empty for no such layer. A later layer wins over an earlier one where it has someone.</p> : null}
-      <div class="grid-2">
+      {i > 0 && !layer ? <p class="hint">Optional: leave it empty for no such layer. A later layer wins over an earlier one where it has someone.</p> : null}
+      <div class="grid-3">
         <Field id={`l${i}_name`} label="Layer name" problem={problem('name')}>
           <input id={`l${i}_name`} name={`l${i}_name`} type="text" class="wide" maxlength={128} placeholder={`Layer ${i + 1}`} value={f ? (text(f, `l${i}_name`) ?? '') : (layer?.name ?? '')} />
         </Field>
@@ -157,7 +157,7 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
       </div>
       <details open={restrictions.length > 0 || (f !== undefined && problem('restrictions') !== undefined) ? true : undefined}>
         <summary>Only at certain times {restrictions.length ? `(${restrictions.length})` : ''}</summary>
-        <p class="hint muted">Outside these windows the layer has nobody and the layer below shows through. A window ending before it starts runs past midnight; days alone mean the whole day.</p>
+        <p class="hint">Outside these windows the layer has nobody and the layer below shows through. A window ending before it starts runs past midnight; days alone mean the whole day.</p>
         {Array.from({ length: restrictionRowsOf(layer) }, (_, j) => {
           const r = restrictions[j];
           const days = f ? all(f, `l${i}_r${j}_days`) : (r?.days ?? []);
@@ -428,12 +428,9 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
                 <td data-label="Until">{zoned(x.ends_at, zone)}</td>
                 {canWrite ? (
                   <td data-label="">
-                    <form method="post" action={`/schedules/${schedule.id}/overrides/${x.id}/delete`} class="inline">
-                      <Csrf session={frame.session} />
-                      <button type="submit" class="small">
-                        Remove
-                      </button>
-                    </form>
+                    <RowAction action={`/schedules/${schedule.id}/overrides/${x.id}/delete`} session={frame.session}>
+                      Remove
+                    </RowAction>
                   </td>
                 ) : null}
               </tr>
@@ -444,7 +441,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
           <form method="post" action={`/schedules/${schedule.id}/overrides`} class="panel">
             <Csrf session={frame.session} />
             <h3>Add an override</h3>
-            <p class="hint muted">Someone on call instead of whoever the layers have, over every layer. Where overrides overlap, the one added last wins.</p>
+            <p class="hint">Someone on call instead of whoever the layers have, over every layer. Where overrides overlap, the one added last wins.</p>
             <div class="grid-3">
               <Field id="override_user" label="Who" problem={problemAt(o.details, 'user_id')}>
                 <select id="override_user" name="user_id" required>
@@ -562,6 +559,8 @@ function ShiftTable(p: { shifts: Shift[]; zone: string; users: People; nameOf: (
     <Table head={[`From (${p.zone})`, `Until (${p.zone})`, 'Who', 'Their clock', 'As']}>
       {p.shifts.map((s) => {
         const theirs = p.users.get(s.user_id)?.time_zone;
+        const from = theirs ? zoned(s.starts_at, theirs) : '';
+        const until = theirs ? zoned(s.ends_at, theirs) : '';
         return (
           <tr>
             <td data-label="From">{zoned(s.starts_at, p.zone)}</td>
@@ -570,7 +569,7 @@ function ShiftTable(p: { shifts: Shift[]; zone: string; users: People; nameOf: (
             <td data-label="Their clock">
               {theirs && theirs !== p.zone ? (
                 <span>
-                  {zoned(s.starts_at, theirs)} – {hhmm(s.ends_at, theirs)} <span class="sub">{theirs}</span>
+                  {from} – {until.slice(0, 10) === from.slice(0, 10) ? until.slice(11) : until} <span class="sub">{theirs}</span>
                 </span>
               ) : (
                 <span class="muted">the same</span>

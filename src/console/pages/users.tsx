@@ -42,7 +42,7 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
-      <div class="grid-2">
+      <div class="grid-3">
         <Field id="name" label="Name" problem={problemAt(p.details, 'name')}>
           <input id="name" name="name" type="text" class="wide" required maxlength={128} value={v('name', '')} />
         </Field>
@@ -145,17 +145,18 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
   const comingShifts = async (user: UserRow, now: Date) => {
     const [layered, overridden] = await Promise.all([schedulesNamingUser(deps.sql, user.id), schedulesWithOverridesFor(deps.sql, user.id, now)]);
     const schedules = await getSchedules(deps.sql, [...new Set([...layered, ...overridden].map((s) => s.id))]);
-    const range = timelineRange(user.time_zone, now, SHIFT_DAYS);
-    const per = await Promise.all([...schedules.values()].map(async (s) => (await shiftsOf(deps.sql, s, now, range.to)).map((shift) => ({ ...shift, schedule: s }))));
-    return per
+    const { to } = timelineRange(user.time_zone, now, SHIFT_DAYS);
+    const per = await Promise.all([...schedules.values()].map(async (s) => (await shiftsOf(deps.sql, s, now, to)).map((shift) => ({ ...shift, schedule: s }))));
+    const shifts = per
       .flat()
       .filter((s) => s.user_id === user.id)
       .sort((a, b) => a.starts_at.getTime() - b.starts_at.getTime());
+    return { shifts, to };
   };
 
   const userPage = async (c: ConsoleContext, user: UserRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const now = deps.clock.now();
-    const [frame, channels, shifts] = await Promise.all([chrome(c, deps), channelsOf(), comingShifts(user, now)]);
+    const [frame, channels, { shifts, to }] = await Promise.all([chrome(c, deps), channelsOf(), comingShifts(user, now)]);
     const names = new Map(channels.map((ch) => [ch.id, ch.name]));
     const zone = user.time_zone;
     return html(
@@ -183,11 +184,10 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
           <Table head={[`From (${zone})`, `Until (${zone})`, 'Schedule', 'As']}>
             {shifts.map((s) => (
               <tr>
-                <td data-label="From">
-                  <time datetime={s.starts_at.toISOString()}>{zoned(s.starts_at, zone)}</time>
-                </td>
+                <td data-label="From">{s.starts_at <= now ? <b>now</b> : <time datetime={s.starts_at.toISOString()}>{zoned(s.starts_at, zone)}</time>}</td>
                 <td data-label="Until">
                   <time datetime={s.ends_at.toISOString()}>{zoned(s.ends_at, zone)}</time>
+                  {s.ends_at >= to ? <span class="muted"> and on</span> : null}
                 </td>
                 <td data-label="Schedule">
                   <a href={`/schedules/${s.schedule.id}`}>{s.schedule.name}</a>
