@@ -43,6 +43,8 @@ export interface Config {
   uptimeDailyRetentionDays: number;
   /** Requests per minute one client address may make to /status and /badge; 0 = no limit. */
   publicRateLimit: number;
+  /** Pings per minute one ping key may send; 0 = no limit. */
+  pingRateLimit: number;
   /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
   trustProxyHops: number;
   /** The engine's address as people reach it (no trailing slash); unset: notifications carry no links. */
@@ -54,6 +56,12 @@ export interface Config {
   /** A console session ends this long after sign-in, however active. */
   consoleSessionHours: number;
 }
+
+/**
+ * A job pinging start and end every second stays far below it; a crontab looping on a ping by
+ * mistake is stopped before it costs more than a heartbeat node beating ten times a second.
+ */
+export const PING_RATE_LIMIT_DEFAULT = 600;
 
 /** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
 export const PUBLIC_RATE_LIMIT_DEFAULT = 1200;
@@ -193,6 +201,7 @@ export function loadConfig(env: Env): Config {
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,
     publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
+    pingRateLimit: integer(env, 'LIFELINE_PING_RATE_LIMIT', PING_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
     publicUrl: url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     actionLinkTtlHours: integer(env, 'LIFELINE_ACTION_LINK_TTL_HOURS', 168, 1, 8_760),

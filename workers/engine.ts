@@ -95,6 +95,8 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
     pingRedis: async () => void (await redis.ping()),
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    pingRateLimit: config.pingRateLimit,
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   const port = await listen(server);

@@ -28,6 +28,10 @@ export interface AppDeps {
   console: ConsoleSettings;
   /** Answers when Redis is reachable; rejects otherwise. */
   pingRedis: () => Promise<void>;
+  /** LIFELINE_PUBLIC_URL without a trailing slash: ping URLs are shown under it. */
+  publicUrl?: string;
+  /** Pings per minute and ping key (LIFELINE_PING_RATE_LIMIT); 0 = no limit. */
+  pingRateLimit?: number;
   /** Limits and caching of status pages and badges; defaults in public.ts. */
   publicPages?: Partial<PublicOptions>;
 }

@@ -34,6 +34,10 @@ export interface BuildOptions {
   /** Seals channel secrets; a fresh random key unless given. */
   secretKey?: Buffer;
   publicPages?: AppDeps['publicPages'];
+  /** Pings per minute and key; the engine's default unless given. */
+  pingRateLimit?: number;
+  /** LIFELINE_PUBLIC_URL; unset unless given. */
+  publicUrl?: string;
   /** Console session settings; the engine's defaults unless given. */
   console?: ConsoleSettings;
   /** Channel transports for test messages; the real ones without SMTP unless given. */
@@ -63,6 +67,8 @@ export function buildApp(o: BuildOptions) {
     console: o.console ?? CONSOLE_DEFAULTS,
     pingRedis: o.pingRedis ?? (async () => {}),
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),
+    ...(o.pingRateLimit !== undefined ? { pingRateLimit: o.pingRateLimit } : {}),
+    ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
   });
   return { app, metrics, identity, ingestor, secretKey, feed };
 }
@@ -152,7 +158,7 @@ export async function expectInvalid(res: Response, fields: string[]): Promise<Er
 }
 
 /** A database with a migrated schema, a bootstrap admin key and one app with a manual clock. */
-export async function createHarness(opts: { autoRegister?: boolean } = {}) {
+export async function createHarness(opts: { autoRegister?: boolean; pingRateLimit?: number; publicUrl?: string } = {}) {
   const db: TestDatabase = await createTestDatabase();
   const { sql } = db;
   const clock = new ManualClock(START);
@@ -163,6 +169,8 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
     clock,
     buffer,
     autoRegister: opts.autoRegister ?? true,
+    ...(opts.pingRateLimit !== undefined ? { pingRateLimit: opts.pingRateLimit } : {}),
+    ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
     pingRedis: async () => {
       if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
     },
