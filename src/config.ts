@@ -48,6 +48,8 @@ export interface Config {
   uptimeDailyRetentionDays: number;
   /** Requests per minute one client address may make to /status and /badge; 0 = no limit. */
   publicRateLimit: number;
+  /** Pings per minute one ping key may send; 0 = no limit. */
+  pingRateLimit: number;
   /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
   trustProxyHops: number;
   /** Failed authentications per address, requests per node token, registrations per ingest key. */
@@ -83,6 +85,11 @@ export interface RequestLimits {
 }
 
 export const LIMIT_DEFAULTS: RequestLimits = { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000 };
+/**
+ * A job pinging start and end every second stays far below it; a crontab looping on a ping by
+ * mistake is stopped before it costs more than a heartbeat node beating ten times a second.
+ */
+export const PING_RATE_LIMIT_DEFAULT = 600;
 
 /** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
 export const PUBLIC_RATE_LIMIT_DEFAULT = 1200;
@@ -224,6 +231,7 @@ export function loadConfig(env: Env): Config {
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,
     publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
+    pingRateLimit: integer(env, 'LIFELINE_PING_RATE_LIMIT', PING_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
     limits: {
       authFailuresPerMinute: integer(env, 'LIFELINE_AUTH_FAILURE_LIMIT', LIMIT_DEFAULTS.authFailuresPerMinute, 0, 1_000_000),

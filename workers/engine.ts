@@ -108,6 +108,8 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     queue: queueBackend,
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
     limits: config.limits,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    pingRateLimit: config.pingRateLimit,
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   const port = await listen(server);

@@ -14,6 +14,7 @@ import { apiKeyRoutes } from './routes/api-keys.ts';
 import { eventRoutes } from './routes/events.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { pingRoutes } from './routes/ping.ts';
 import { outboxRoutes } from './routes/outbox.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { channelRoutes } from './routes/channels.ts';
@@ -139,6 +140,8 @@ export function createApp(deps: AppDeps) {
     const published = publicSurface(deps);
     const limits = requestLimits(deps);
     app.route('/', published.app);
+    // Scheduled jobs' ping URLs: the key is the authority, so no Bearer and no session.
+    app.route('/ping', pingRoutes(deps, deps.ingestor));
     const v1 = new Hono<AuthEnv>();
     // Before the Bearer-only middleware below: a console page listens with its session cookie.
     if (deps.feed) {

@@ -30,6 +30,10 @@ export interface AppDeps {
   console: ConsoleSettings;
   /** Where the notification queues run; /readyz names it and checks that it answers. */
   queue: Pick<QueueBackend, 'name' | 'ping'>;
+  /** LIFELINE_PUBLIC_URL without a trailing slash: ping URLs are shown under it. */
+  publicUrl?: string;
+  /** Pings per minute and ping key (LIFELINE_PING_RATE_LIMIT); 0 = no limit. */
+  pingRateLimit?: number;
   /** Limits and caching of status pages and badges; defaults in public.ts. */
   publicPages?: Partial<PublicOptions>;
   /** Failed authentications, node token requests, registrations; defaults in limits.ts. */

@@ -6,7 +6,9 @@ import { isUuid } from '../db/ids.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
 import { registerNodes } from '../nodes/service.ts';
 import { Refusal, validationFailed } from '../errors.ts';
+import type { PingKind } from '../jobs/model.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
+import { PingKeys } from './ping-keys.ts';
 
 export interface IncomingHeartbeat {
   node?: string | undefined;
@@ -25,12 +27,38 @@ export type Admit = (keyId: string, count: number) => void;
  * name costs no query per request.
  */
 export class Ingestor {
+  private readonly pingKeys: PingKeys;
+
   constructor(
     private readonly sql: Sql,
     private readonly buffer: HeartbeatBuffer,
     private readonly identity: IdentityCache,
     private readonly autoRegister: boolean,
-  ) {}
+  ) {
+    this.pingKeys = new PingKeys(sql);
+  }
+
+  /**
+   * A scheduled job's ping, buffered like a heartbeat: false when no node has the key. A success or
+   * a failure is also a heartbeat (ok or failing) of the node, which is what its state is judged
+   * on; every ping goes to the node's runs. The receive time is read after the key lookup, for the
+   * same reason as in accept().
+   */
+  async ping(key: string, kind: PingKind, exitCode: number | null, output: string | null, clock: Clock): Promise<boolean> {
+    const nodeId = await this.pingKeys.nodeId(key);
+    if (nodeId === null) return false;
+    const at = clock.now();
+    if (kind === 'success' || kind === 'failure') {
+      this.buffer.add({ nodeId, at, status: kind === 'success' ? 'ok' : 'failing', checks: null, seq: null });
+    }
+    this.buffer.addPing({ nodeId, at, kind, exitCode, output });
+    return true;
+  }
+
+  /** A ping key that no longer names its node (rotated, or the node deleted). */
+  forgetPingKey(key: string): void {
+    this.pingKeys.forget(key);
+  }
 
   /**
    * `batch` says whether the request used the batch form (so errors name `heartbeats.<i>.…`).

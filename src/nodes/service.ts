@@ -57,6 +57,12 @@ export async function rotateToken(sql: Sql, id: string, now: Date): Promise<{ no
   return { node: await shown(sql, id), token };
 }
 
+/** A new ping key: the old ping URL stops working (see src/jobs/ping-keys.ts for other processes). */
+export async function rotatePingKey(sql: Sql, id: string, now: Date): Promise<NodeRow> {
+  if (!(await store.rotatePingKey(sql, id, now))) throw notFound(`Node "${id}"`);
+  return shown(sql, id);
+}
+
 /**
  * Deletes a node with its rows. Deletion is an event too (`node.deleted`): handlers downstream
  * close what they opened for the node. False when there was no such node.

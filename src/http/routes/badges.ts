@@ -97,7 +97,7 @@ export function badgeRotationRoutes(deps: AppDeps, rotated: () => void) {
     async (c) => {
       const node = await rotateBadgeId(sql, c.req.param('id'), clock.now());
       rotated();
-      return c.json(nodeView(node, clock.now()));
+      return c.json(nodeView(node, clock.now(), deps.publicUrl));
     },
   );
   return app;
