@@ -2,6 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { createChannels } from '../alerting/index.ts';
+import { outboundPolicy } from '../alerting/destination.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
 import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
@@ -71,7 +72,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   const identity = new IdentityCache(sql);
   stops.push(await identity.listen());
   // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
-  const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom }) : undefined;
+  const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, outboundAllowCidrs: config.outboundAllowCidrs }) : undefined;
   let ingestor: Ingestor | undefined;
   let feed: LiveFeed | undefined;
   if (config.roles.has('api')) {
@@ -95,6 +96,7 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
     pingRedis: async () => void (await redis.ping()),
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
+    outbound: outboundPolicy(config.outboundAllowCidrs),
     limits: config.limits,
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });

@@ -30,6 +30,7 @@ import { int, ms, row, section, type Section } from './report.ts';
 import type { Scope } from './scope.ts';
 import { FLEET_TABLES, nodeName, seedFleet } from './seed.ts';
 import { percentile } from './stats.ts';
+import { localReceivers } from '../helpers/local-receivers.ts';
 
 const TARGET_MS = 200;
 const HISTORY_DAYS = 90;
@@ -168,6 +169,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
     ingestor: new Ingestor(sql, new HeartbeatBuffer(), identity, false),
     feed,
     console: settings,
+    outbound: localReceivers,
     pingRedis: async () => {},
   });
   const secret = `llk_bench-${randomBytes(8).toString('hex')}`;

@@ -52,7 +52,7 @@ function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
     case 'slack':
       return closedObject({ webhook_url: secret(SECRETS.slack) });
     case 'pagerduty':
-      return closedObject({ routing_key: secret(SECRETS.pagerduty), url: v.optional(HttpUrl) });
+      return closedObject({ routing_key: secret(SECRETS.pagerduty), url: v.optional(url(['https:'], 'must be an https URL')) });
   }
 }
 
@@ -113,7 +113,7 @@ export function channelRoutes(deps: AppDeps) {
     doc({
       summary: 'Create a channel',
       description:
-        'email `{"to": [1-20 addresses]}`, webhook `{"url", "secret"?}` (Standard Webhooks; a `whsec_` secret is generated when left out and returned once as `config.secret`), slack `{"webhook_url"}` (https), pagerduty `{"routing_key", "url"?}` (Events API v2).',
+        'email `{"to": [1-20 addresses]}`, webhook `{"url", "secret"?}` (Standard Webhooks; a `whsec_` secret is generated when left out and returned once as `config.secret`), slack `{"webhook_url"}` (https), pagerduty `{"routing_key", "url"?}` (Events API v2, https). URLs with a user name or password, and hosts that are or resolve to loopback, link-local, private, unspecified or multicast addresses, are refused unless LIFELINE_OUTBOUND_ALLOW_CIDRS allows them.',
       access: 'write',
       body: CreateChannel,
       ok: { status: 201, description: 'The channel, without its secret (unless one was generated).', body: 'Channel' },
@@ -123,7 +123,7 @@ export function channelRoutes(deps: AppDeps) {
       const raw = await readJson(c);
       const type = (raw as { type?: unknown } | null)?.type;
       const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
-      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now());
+      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now(), deps.outbound);
       const shown = render(channel);
       // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
       return c.json(generatedSecret ? { ...shown, config: { ...shown.config, secret: generatedSecret } } : shown, 201);
@@ -168,7 +168,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       const input = parse(PATCH_CHANNEL[ch.type], await readJson(c));
-      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now())));
+      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound)));
     },
   );
 
