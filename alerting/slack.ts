@@ -3,7 +3,7 @@
 
 import type { DigestChannel, SlackConfig } from './channel.ts';
 import type { Notification } from '../src/notifications/model.ts';
-import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
+import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
 import { actionButtons, digestItems, digestRest, digestSummary, headline, incidentFacts, truncate } from './render.ts';
 
 // Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
@@ -15,14 +15,14 @@ const SECTION_MAX = 3000;
 const BLOCKS_MAX = 50;
 
 export function createSlackChannel(options: HttpChannelOptions = {}): DigestChannel<SlackConfig> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const post = jsonPoster(options);
   return {
     type: 'slack',
     async send(n, config, now) {
-      await postJson(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now, timeoutMs);
+      await post(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now);
     },
     async sendDigest(ns, config, now) {
-      await postJson(config.webhook_url, JSON.stringify(slackDigest(ns)), {}, now, timeoutMs);
+      await post(config.webhook_url, JSON.stringify(slackDigest(ns)), {}, now);
     },
   };
 }

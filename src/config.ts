@@ -1,6 +1,7 @@
 // Configuration is a pure function of an environment map: no I/O, no defaults hidden elsewhere.
 // Every variable is documented in README.md; a bad value names itself in one line.
 
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { decodeSecretKey } from './secrets.ts';
 
@@ -52,6 +53,8 @@ export interface Config {
   pingRateLimit: number;
   /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
   trustProxyHops: number;
+  /** Private, loopback or link-local ranges that webhook, Slack and PagerDuty channels may still send to. */
+  outboundAllowCidrs: string[];
   /** Failed authentications per address, requests per node token, registrations per ingest key. */
   limits: RequestLimits;
   /** The engine's address as people reach it (no trailing slash); unset: notifications carry no links. */
@@ -93,6 +96,21 @@ export const PING_RATE_LIMIT_DEFAULT = 600;
 
 /** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
 export const PUBLIC_RATE_LIMIT_DEFAULT = 1200;
+
+/** `10.0.0.0/8` or `fd00::/8` as BlockList.addSubnet's arguments; undefined if it is not a CIDR. */
+export function cidrParts(cidr: string): [address: string, prefix: number, family: 'ipv4' | 'ipv6'] | undefined {
+  const [address = '', bits = '', extra] = cidr.trim().split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return undefined;
+  return [address, Number(bits), family === 4 ? 'ipv4' : 'ipv6'];
+}
+
+function cidrList(env: Env, name: string): string[] {
+  const cidrs = (optional(env, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = cidrs.find((c) => !cidrParts(c));
+  if (bad !== undefined) throw new ConfigError(name, `"${bad}" is not a CIDR such as 127.0.0.0/8 or ::1/128`);
+  return cidrs;
+}
 
 export class ConfigError extends Error {
   constructor(
@@ -233,6 +251,7 @@ export function loadConfig(env: Env): Config {
     publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     pingRateLimit: integer(env, 'LIFELINE_PING_RATE_LIMIT', PING_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
+    outboundAllowCidrs: cidrList(env, 'LIFELINE_OUTBOUND_ALLOW_CIDRS'),
     limits: {
       authFailuresPerMinute: integer(env, 'LIFELINE_AUTH_FAILURE_LIMIT', LIMIT_DEFAULTS.authFailuresPerMinute, 0, 1_000_000),
       nodeTokenPerMinute: integer(env, 'LIFELINE_NODE_TOKEN_RATE_LIMIT', LIMIT_DEFAULTS.nodeTokenPerMinute, 0, 1_000_000),

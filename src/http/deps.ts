@@ -1,4 +1,5 @@
 import type { ChannelRegistry } from '../../alerting/index.ts';
+import type { OutboundPolicy } from '../../alerting/destination.ts';
 import type { IdentityCache } from '../access/identity-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
@@ -36,6 +37,8 @@ export interface AppDeps {
   pingRateLimit?: number;
   /** Limits and caching of status pages and badges; defaults in public.ts. */
   publicPages?: Partial<PublicOptions>;
+  /** Where channels may send (LIFELINE_OUTBOUND_ALLOW_CIDRS), checked when one is saved. */
+  outbound: OutboundPolicy;
   /** Failed authentications, node token requests, registrations; defaults in limits.ts. */
   limits?: Partial<RequestLimits>;
 }

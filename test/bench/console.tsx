@@ -32,6 +32,7 @@ import { int, ms, row, section, type Section } from './report.ts';
 import type { Scope } from './scope.ts';
 import { FLEET_TABLES, nodeName, seedFleet } from './seed.ts';
 import { percentile } from './stats.ts';
+import { localReceivers } from '../helpers/local-receivers.ts';
 
 const TARGET_MS = 200;
 const HISTORY_DAYS = 90;
@@ -203,6 +204,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
     feed,
     console: settings,
     queue: { name: 'redis', ping: async () => {} },
+    outbound: localReceivers,
   });
   const secret = `llk_bench-${randomBytes(8).toString('hex')}`;
   await insertApiKey(sql, 'bench', 'admin', hashSecret(secret), new Date());

@@ -16,6 +16,7 @@ import { LiveFeed } from '../../src/live/feed.ts';
 import { consoleSettings, type ConsoleSettings } from '../../src/http/session.ts';
 import { countEvents, createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { LOCAL_RECEIVERS, localReceivers } from './local-receivers.ts';
 import { testLog } from './log.ts';
 import type { Logger } from '../../src/logger.ts';
 
@@ -44,6 +45,8 @@ export interface BuildOptions {
   console?: ConsoleSettings;
   /** Channel transports for test messages; the real ones without SMTP unless given. */
   transports?: ChannelRegistry;
+  /** Where channels may send; loopback receivers too unless given. */
+  outbound?: AppDeps['outbound'];
   /** Per-caller limits; the engine's defaults unless given. */
   limits?: AppDeps['limits'];
   /** Where the app logs; silent unless given (or LOG_LEVEL is set). */
@@ -69,7 +72,8 @@ export function buildApp(o: BuildOptions) {
     secretKey,
     ingestor,
     feed,
-    transports: o.transports ?? createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@localhost' }),
+    transports: o.transports ?? createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@localhost', outboundAllowCidrs: LOCAL_RECEIVERS }),
+    outbound: o.outbound ?? localReceivers,
     console: o.console ?? CONSOLE_DEFAULTS,
     queue: o.queue ?? { name: 'redis', ping: async () => {} },
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),

@@ -53,7 +53,7 @@ function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
     case 'slack':
       return closedObject({ webhook_url: secret(SECRETS.slack) });
     case 'pagerduty':
-      return closedObject({ routing_key: secret(SECRETS.pagerduty), url: v.optional(HttpUrl) });
+      return closedObject({ routing_key: secret(SECRETS.pagerduty), url: v.optional(url(['https:'], 'must be an https URL')) });
   }
 }
 
@@ -114,7 +114,7 @@ export function channelRoutes(deps: AppDeps) {
     doc({
       summary: 'Create a channel',
       description:
-        'email `{"to": [1-20 addresses]}`, webhook `{"url", "secret"?}` (Standard Webhooks; a `whsec_` secret is generated when left out and returned once as `config.secret`), slack `{"webhook_url"}` (https), pagerduty `{"routing_key", "url"?}` (Events API v2).',
+        'email `{"to": [1-20 addresses]}`, webhook `{"url", "secret"?}` (Standard Webhooks; a `whsec_` secret is generated when left out and returned once as `config.secret`), slack `{"webhook_url"}` (https), pagerduty `{"routing_key", "url"?}` (Events API v2, https). URLs with a user name or password, and hosts that are or resolve to loopback, link-local, private, unspecified or multicast addresses, are refused unless LIFELINE_OUTBOUND_ALLOW_CIDRS allows them.',
       access: 'write',
       body: CreateChannel,
       ok: { status: 201, description: 'The channel, without its secret (unless one was generated); `warnings` when it cannot deliver yet.', body: 'Channel' },
@@ -124,7 +124,7 @@ export function channelRoutes(deps: AppDeps) {
       const raw = await readJson(c);
       const type = (raw as { type?: unknown } | null)?.type;
       const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
-      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now());
+      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now(), deps.outbound);
       const shown = render(channel);
       // Accepted (another process may send the email), but said where the one creating it sees it.
       const warnings = channel.type === 'email' && deps.transports?.email.configured === false ? [EMAIL_UNCONFIGURED] : [];
@@ -171,7 +171,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       const input = parse(PATCH_CHANNEL[ch.type], await readJson(c));
-      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now())));
+      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound)));
     },
   );
 
