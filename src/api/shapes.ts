@@ -301,6 +301,24 @@ const SHAPES = {
     created_at: time,
     updated_at: time,
   }),
+  AuditEntry: object(
+    {
+      id: shape<string>({ type: 'string', pattern: '^\\d+$' }),
+      at: time,
+      actor: object({
+        kind: with_(oneOf(['key', 'node', 'person'] as const), { description: '`key`: an API key, through the API or a console session opened with it; `person`: the recipient of a signed link' }),
+        id: with_(str, { description: "The key's id, or the user's or channel's a signed link names" }),
+        name: with_(str, { description: 'Its name when it acted' }),
+      }),
+      via: with_(oneOf(['api', 'console', 'link'] as const), { description: 'The door the change came through' }),
+      action: with_(str, { description: '`<target type>.<verb>`, such as `node.create` or `incident.acknowledge`' }),
+      target: object({ type: str, id: str, name: nullable(str) }),
+      result: with_(oneOf(['done', 'unchanged'] as const), { description: '`unchanged` when the command found nothing to do (acknowledged twice, a patch naming no field)' }),
+      request_id: with_(str, { description: 'The X-Request-Id of the request that made the change' }),
+      detail: with_(jsonObject, { description: 'More about the change (the names of the fields a patch set …); never a secret' }),
+    },
+    { description: 'One privileged change: who made it, what, to what, and through which request' },
+  ),
   FleetUptime: object({
     from: time,
     to: time,
@@ -344,4 +362,5 @@ export type NodeUptime = Shapes['NodeUptime'];
 export type UptimeBucket = NonNullable<NodeUptime['buckets']>[number];
 export type StatusPage = Shapes['StatusPage'];
 export type FleetUptime = Shapes['FleetUptime'];
+export type AuditEntry = Shapes['AuditEntry'];
 export type FleetUptimeItem = FleetUptime['items'][number];

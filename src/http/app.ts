@@ -11,6 +11,7 @@ import { ApiError, errorBody, renderError } from './errors.ts';
 import { Refusal, validationFailed } from '../errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { eventRoutes } from './routes/events.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
@@ -145,6 +146,7 @@ export function createApp(deps: AppDeps) {
     v1.use('*', authenticate(deps.identity));
     v1.use('*', refuseUnstorableText());
     v1.route('/api-keys', apiKeyRoutes(deps));
+    v1.route('/audit', auditRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));
     v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor));
     v1.route('/outbox', outboxRoutes(deps));

@@ -7,6 +7,7 @@ import { createChannel, deleteChannel, sendTest, updateChannel } from '../../cha
 import { getChannel, listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -127,7 +128,7 @@ export function channelRoutes(deps: AppDeps) {
       const raw = await readJson(c);
       const type = (raw as { type?: unknown } | null)?.type;
       const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
-      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now());
+      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now(), acting(c));
       const shown = render(channel);
       // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
       return c.json(generatedSecret ? { ...shown, config: { ...shown.config, secret: generatedSecret } } : shown, 201);
@@ -172,7 +173,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       const input = parse(PATCH_CHANNEL[ch.type], await readJson(c));
-      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now())));
+      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now(), acting(c))));
     },
   );
 
@@ -190,7 +191,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       if (!deps.transports) throw new Error('this process has no channel transports');
-      return c.json(renderTest(await sendTest(sql, secretKey, deps.transports, ch, actorOf(principalOf(c), undefined), clock.now())));
+      return c.json(renderTest(await sendTest(sql, secretKey, deps.transports, ch, actorOf(principalOf(c), undefined), clock.now(), acting(c))));
     },
   );
 
@@ -208,7 +209,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const id = c.req.param('id');
       if (!isUuid(id)) throw notFound(`Channel "${id}"`);
-      await deleteChannel(sql, id);
+      await deleteChannel(sql, id, clock.now(), acting(c));
       return c.body(null, 204);
     },
   );

@@ -5,6 +5,7 @@ import { missedHeartbeats, STATES } from '../../health/decide.ts';
 import { NODE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
 import { createNode, deleteNode, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
+import { acting } from '../acting.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
@@ -121,7 +122,7 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateNode);
       const now = clock.now();
-      const { node, token } = await createNode(sql, input, now);
+      const { node, token } = await createNode(sql, input, now, acting(c));
       const answer: NodeWithToken = { ...nodeView(node, now), token };
       return c.json(answer, 201);
     },
@@ -169,7 +170,7 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const node = await find(c.req.param('id'));
       const patch = await body(c, PatchNode);
-      const changed = await updateNode(sql, node.id, patch, clock.now());
+      const changed = await updateNode(sql, node.id, patch, clock.now(), acting(c));
       deps.identity.forget();
       return c.json(nodeView(changed, clock.now()));
     },
@@ -181,7 +182,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      if (!(await deleteNode(sql, node.id, clock.now()))) throw notFound(`Node "${c.req.param('id')}"`);
+      if (!(await deleteNode(sql, node.id, clock.now(), acting(c)))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
       return c.body(null, 204);
     },
@@ -199,7 +200,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const { node: rotated, token } = await rotateToken(sql, node.id, clock.now());
+      const { node: rotated, token } = await rotateToken(sql, node.id, clock.now(), acting(c));
       deps.identity.forget();
       const answer: NodeWithToken = { ...nodeView(rotated, clock.now()), token };
       return c.json(answer);
