@@ -29,6 +29,7 @@ import { publicSurface } from './public.ts';
 import { bearerOrSession } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
 import { requestIds } from './request-id.ts';
+import { idempotentRetries } from './idempotency.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -145,6 +146,7 @@ export function createApp(deps: AppDeps) {
     v1.use('*', limitBody());
     v1.use('*', authenticate(deps.identity));
     v1.use('*', refuseUnstorableText());
+    v1.use('*', idempotentRetries(deps));
     v1.route('/api-keys', apiKeyRoutes(deps));
     v1.route('/audit', auditRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));
