@@ -19,7 +19,7 @@ import { Fleet } from './fleet.ts';
 import { CI, describeAction, FAILURES_FOR_DOWN, FLEET, FULL, INTERVAL_SECONDS, type Action } from './scenario.ts';
 import { DEMO_FILTER, ONCALL_ADDRESS, prepare } from './setup.ts';
 import { Watch } from './watch.ts';
-import { LOCAL_RECEIVERS_ENV } from '../helpers/local-receivers.ts';
+import { LOCAL_RECEIVERS_ENV } from '../test/helpers/local-receivers.ts';
 
 /** The demo's own data directory, beside the engine's (.lifeline), so its 50 nodes never mix with yours. */
 const DEFAULT_DATA_DIR = '.lifeline-demo';

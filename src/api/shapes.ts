@@ -333,6 +333,24 @@ const SHAPES = {
     created_at: time,
     updated_at: time,
   }),
+  AuditEntry: object(
+    {
+      id: shape<string>({ type: 'string', pattern: '^\\d+$' }),
+      at: time,
+      actor: object({
+        kind: with_(oneOf(['key', 'node', 'person', 'operator'] as const), { description: '`key`: an API key, through the API or a console session opened with it; `person`: the recipient of a signed link; `operator`: the system account that ran `lifeline admin create-key` at the database' }),
+        id: with_(str, { description: "The key's id, the user's or channel's a signed link names, or the operator's account" }),
+        name: with_(str, { description: 'Its name when it acted' }),
+      }),
+      via: with_(oneOf(['api', 'console', 'link', 'cli'] as const), { description: 'The door the change came through' }),
+      action: with_(str, { description: '`<target type>.<verb>`, such as `node.create` or `incident.acknowledge`' }),
+      target: object({ type: str, id: str, name: nullable(str) }),
+      result: with_(oneOf(['done', 'unchanged'] as const), { description: '`unchanged` when the command found nothing to do (acknowledged twice, a patch naming no field)' }),
+      request_id: with_(str, { description: 'The X-Request-Id of the request that made the change' }),
+      detail: with_(jsonObject, { description: 'More about the change (the names of the fields a patch set …); never a secret' }),
+    },
+    { description: 'One privileged change: who made it, what, to what, and through which request' },
+  ),
   FleetUptime: object({
     from: time,
     to: time,
@@ -377,4 +395,5 @@ export type NodeUptime = Shapes['NodeUptime'];
 export type UptimeBucket = NonNullable<NodeUptime['buckets']>[number];
 export type StatusPage = Shapes['StatusPage'];
 export type FleetUptime = Shapes['FleetUptime'];
+export type AuditEntry = Shapes['AuditEntry'];
 export type FleetUptimeItem = FleetUptime['items'][number];

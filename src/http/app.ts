@@ -11,6 +11,7 @@ import { ApiError, errorBody, renderError } from './errors.ts';
 import { Refusal, validationFailed } from '../errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { eventRoutes } from './routes/events.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
@@ -31,6 +32,7 @@ import { bearerOrSession } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
 import { requestLimits } from './limits.ts';
 import { requestIds } from './request-id.ts';
+import { idempotentRetries } from './idempotency.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -157,7 +159,9 @@ export function createApp(deps: AppDeps) {
     v1.use('*', authenticate(deps.identity));
     v1.use('*', limits.perNodeToken);
     v1.use('*', refuseUnstorableText());
+    v1.use('*', idempotentRetries(deps));
     v1.route('/api-keys', apiKeyRoutes(deps));
+    v1.route('/audit', auditRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));
     v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor, limits.admitRegistrations));
     v1.route('/outbox', outboxRoutes(deps));

@@ -33,6 +33,7 @@ import type { Scope } from './scope.ts';
 import { FLEET_TABLES, nodeName, seedFleet } from './seed.ts';
 import { percentile } from './stats.ts';
 import { localReceivers } from '../helpers/local-receivers.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 
 const TARGET_MS = 200;
 const HISTORY_DAYS = 90;
@@ -90,7 +91,7 @@ async function seedOnCall(sql: Sql, now: Date): Promise<{ person: string; schedu
   const people: string[] = [];
   for (let i = 0; i < 40; i++) {
     const zone = i % 2 ? 'Europe/Berlin' : 'America/New_York';
-    people.push((await createUser(sql, { name: `person-${String(i).padStart(2, '0')}`, email: `person-${i}@bench.test`, time_zone: zone, channel_ids: [] }, now)).id);
+    people.push((await createUser(sql, { name: `person-${String(i).padStart(2, '0')}`, email: `person-${i}@bench.test`, time_zone: zone, channel_ids: [] }, now, TEST_ACTING)).id);
   }
   const start = new Date(now.getTime() - 30 * 86_400_000);
   const schedule = await createSchedule(
@@ -104,10 +105,11 @@ async function seedOnCall(sql: Sql, now: Date): Promise<{ person: string; schedu
       ],
     },
     now,
+    TEST_ACTING,
   );
   for (let i = 0; i < 10; i++) {
     const from = new Date(now.getTime() + (i * 33 + 5) * 3_600_000);
-    await addOverride(sql, schedule.id, { user_id: people[12 + i]!, starts_at: from, ends_at: new Date(from.getTime() + 6 * 3_600_000) }, now);
+    await addOverride(sql, schedule.id, { user_id: people[12 + i]!, starts_at: from, ends_at: new Date(from.getTime() + 6 * 3_600_000) }, now, TEST_ACTING);
   }
   return { person: people[0]!, schedule: schedule.id };
 }

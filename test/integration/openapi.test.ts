@@ -624,6 +624,11 @@ describe('the OpenAPI document', () => {
     await call('GET', '/v1/outbox/dead');
     await call('POST', '/v1/outbox/dead/{id}/replay', { id: '900001' });
 
+    // By now every kind of change above has its audit entry; one page, and the next.
+    const audit = await call('GET', '/v1/audit', { query: 'limit=2&target_type=node' });
+    assert.equal(audit.items.length, 2);
+    await call('GET', '/v1/audit', { query: `cursor=${audit.next_cursor}&action=node.create` });
+
     // Refusals are in the documented error shape too.
     await call('POST', '/v1/nodes', { json: { name: 'web-1', colour: 'red' } }); // 400
     await call('POST', '/v1/nodes', { json: { name: 'web-1' } }); // 409

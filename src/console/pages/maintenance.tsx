@@ -10,7 +10,7 @@ import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
-import { attempt, Field, may, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
 import { At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
@@ -158,7 +158,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     const outcome = await attempt(
       async () => {
         if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
-        return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now());
+        return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
       },
       (r) => page(c, { form, problems: fieldProblems(r.details), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
     );
@@ -168,7 +168,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), async (c) => {
     const id = c.req.param('id');
-    const ended = isUuid(id) ? await endWindow(deps.sql, id, deps.clock.now()) : undefined;
+    const ended = isUuid(id) ? await endWindow(deps.sql, id, deps.clock.now(), acting(c)) : undefined;
     if (!ended) return page(c, { message: 'There is no such window.', status: 404 });
     return c.redirect('/maintenance?done=ended', 303);
   });

@@ -13,7 +13,7 @@ import { onCallAt, WEEKDAYS, type Layer, type Shift } from '../../oncall/schedul
 import { addOverride, createSchedule, deleteSchedule, removeOverride, schedulesAt, shiftsOf, updateSchedule } from '../../oncall/schedules.ts';
 import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { listUsers, userNames } from '../../oncall/store-users.ts';
-import { attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, localInput, zoned } from '../format.ts';
@@ -330,7 +330,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const { body, rows } = scheduleOf(form);
     const outcome = await attempt(
-      () => createSchedule(deps.sql, parse(CreateSchedule, body), deps.clock.now()),
+      () => createSchedule(deps.sql, parse(CreateSchedule, body), deps.clock.now(), acting(c)),
       (r) => {
         const shown = formRefusal(r, 'Not created');
         return formPage(c, undefined, { form, ...shown, details: toRows(shown.details, rows) });
@@ -489,7 +489,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const { body, rows } = scheduleOf(form);
     const outcome = await attempt(
-      () => updateSchedule(deps.sql, schedule, parse(PatchSchedule, body), deps.clock.now()),
+      () => updateSchedule(deps.sql, schedule, parse(PatchSchedule, body), deps.clock.now(), acting(c)),
       (r) => {
         const shown = formRefusal(r, 'Not saved');
         return formPage(c, schedule, { form, ...shown, details: toRows(shown.details, rows) });
@@ -503,7 +503,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const schedule = await find(c);
     if (!schedule) return missing(c);
     const outcome = await attempt(
-      () => deleteSchedule(deps.sql, schedule.id),
+      () => deleteSchedule(deps.sql, schedule.id, deps.clock.now(), acting(c)),
       (r) => formPage(c, schedule, { message: r.message, status: formRefusal(r, 'Not deleted').status }),
     );
     if (outcome instanceof Response) return outcome;
@@ -520,7 +520,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       ends_at: zonedTime(form, 'ends_at', schedule.time_zone) ?? '',
     };
     const outcome = await attempt(
-      () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now()),
+      () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now(), acting(c)),
       (r) => schedulePage(c, schedule, { form, ...formRefusal(r, 'No override added') }),
     );
     if (outcome instanceof Response) return outcome;
@@ -532,7 +532,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     if (!schedule) return missing(c);
     const id = c.req.param('override');
     const outcome = await attempt(
-      () => removeOverride(deps.sql, schedule.id, isUuid(id) ? id : NO_ID),
+      () => removeOverride(deps.sql, schedule.id, isUuid(id) ? id : NO_ID, deps.clock.now(), acting(c)),
       (r) => schedulePage(c, schedule, { message: r.message, status: 404 }),
     );
     if (outcome instanceof Response) return outcome;

@@ -12,7 +12,7 @@ import { shiftsOf } from '../../oncall/schedules.ts';
 import { getSchedules, schedulesNamingUser, schedulesWithOverridesFor } from '../../oncall/store-schedules.ts';
 import { getUser, listUsers } from '../../oncall/store-users.ts';
 import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
-import { attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, zoned } from '../format.ts';
@@ -221,7 +221,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
   app.post('/users', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now()),
+      () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now(), acting(c)),
       (r) => listPage(c, { form, ...formRefusal(r, 'Not created') }),
     );
     if (outcome instanceof Response) return outcome;
@@ -240,7 +240,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     if (!user) return missing(c);
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      () => updateUser(deps.sql, user, parse(PatchUser, userOf(form)), deps.clock.now()),
+      () => updateUser(deps.sql, user, parse(PatchUser, userOf(form)), deps.clock.now(), acting(c)),
       (r) => userPage(c, user, { form, ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;
@@ -251,7 +251,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     const user = await find(c);
     if (!user) return missing(c);
     const outcome = await attempt(
-      () => deleteUser(deps.sql, user.id, deps.clock.now()),
+      () => deleteUser(deps.sql, user.id, deps.clock.now(), acting(c)),
       (r) => userPage(c, user, { message: r.message, status: formRefusal(r, 'Not deleted').status }),
     );
     if (outcome instanceof Response) return outcome;

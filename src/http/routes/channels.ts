@@ -8,6 +8,7 @@ import { getChannel, listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import { EMAIL_UNCONFIGURED } from '../../oncall/setup-warnings.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -124,7 +125,7 @@ export function channelRoutes(deps: AppDeps) {
       const raw = await readJson(c);
       const type = (raw as { type?: unknown } | null)?.type;
       const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
-      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now(), deps.outbound);
+      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now(), deps.outbound, acting(c));
       const shown = render(channel);
       // Accepted (another process may send the email), but said where the one creating it sees it.
       const warnings = channel.type === 'email' && deps.transports?.email.configured === false ? [EMAIL_UNCONFIGURED] : [];
@@ -171,7 +172,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       const input = parse(PATCH_CHANNEL[ch.type], await readJson(c));
-      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound)));
+      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c))));
     },
   );
 
@@ -189,7 +190,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       if (!deps.transports) throw new Error('this process has no channel transports');
-      return c.json(renderTest(await sendTest(sql, secretKey, deps.transports, ch, actorOf(principalOf(c), undefined), clock.now())));
+      return c.json(renderTest(await sendTest(sql, secretKey, deps.transports, ch, actorOf(principalOf(c), undefined), clock.now(), acting(c))));
     },
   );
 
@@ -207,7 +208,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const id = c.req.param('id');
       if (!isUuid(id)) throw notFound(`Channel "${id}"`);
-      await deleteChannel(sql, id);
+      await deleteChannel(sql, id, clock.now(), acting(c));
       return c.body(null, 204);
     },
   );

@@ -8,6 +8,7 @@ import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
 import { listRuns, type RunRow } from '../../jobs/store.ts';
+import { acting } from '../acting.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed, type ErrorDetail } from '../../errors.ts';
@@ -177,7 +178,7 @@ export function nodeRoutes(deps: AppDeps) {
       const now = clock.now();
       checkSchedule(input.schedule, input.heartbeat_interval_seconds, false, now);
       const interval = input.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds;
-      const { node, token } = await createNode(sql, { ...input, heartbeat_interval_seconds: interval }, now);
+      const { node, token } = await createNode(sql, { ...input, heartbeat_interval_seconds: interval }, now, acting(c));
       const answer: NodeWithToken = { ...nodeView(node, now, publicUrl), token };
       return c.json(answer, 201);
     },
@@ -226,7 +227,7 @@ export function nodeRoutes(deps: AppDeps) {
       const node = await find(c.req.param('id'));
       const patch = await body(c, PatchNode);
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, node.schedule !== null, clock.now());
-      const changed = await updateNode(sql, node.id, patch, clock.now());
+      const changed = await updateNode(sql, node.id, patch, clock.now(), acting(c));
       deps.identity.forget();
       return c.json(nodeView(changed, clock.now(), publicUrl));
     },
@@ -238,7 +239,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      if (!(await deleteNode(sql, node.id, clock.now()))) throw notFound(`Node "${c.req.param('id')}"`);
+      if (!(await deleteNode(sql, node.id, clock.now(), acting(c)))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
       deps.ingestor?.forgetPingKey(node.ping_key);
       return c.body(null, 204);
@@ -257,7 +258,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const { node: rotated, token } = await rotateToken(sql, node.id, clock.now());
+      const { node: rotated, token } = await rotateToken(sql, node.id, clock.now(), acting(c));
       deps.identity.forget();
       const answer: NodeWithToken = { ...nodeView(rotated, clock.now(), publicUrl), token };
       return c.json(answer);
