@@ -12,7 +12,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** LIFELINE_DATA_DIR, absolute: the embedded Postgres and the first admin secret live here. */
   dataDir: string;
-  redisUrl: string;
+  /** Unset: the notification queues run on BullMQ's PostgreSQL backend in the engine's database. */
+  redisUrl: string | undefined;
   port: number;
   host: string;
   roles: ReadonlySet<Role>;
@@ -175,7 +176,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     // Relative to where the engine starts, like `npm start` in a clone: ./.lifeline.
     dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', '.lifeline')),
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
     roles: roles(env),

@@ -1,5 +1,4 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { createChannels } from '../alerting/index.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
@@ -21,6 +20,7 @@ import { throttledWarning, type Logger } from '../src/logger.ts';
 import { countEvents, createMetrics } from '../src/metrics.ts';
 import { DeliveryQueue } from '../src/notifications/queue.ts';
 import { setupWarnings } from '../src/oncall/setup-warnings.ts';
+import { openQueueBackend } from '../src/queue/backend.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
@@ -56,13 +56,17 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   else if (config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  // ioredis retries about once a second for as long as Redis is away: one line a minute, no stack.
+  // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis
+  // fails every reconnect, about once a second: one line a minute, no stack.
   const redisTrouble = throttledWarning(log);
-  const redisDown = (err: Error) =>
-    redisTrouble({ redis: redact(config.redisUrl), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does');
-  redis.on('error', redisDown);
-  redis.connect().catch(redisDown);
+  const queueBackend = await openQueueBackend({
+    redisUrl: config.redisUrl,
+    databaseUrl: config.databaseUrl,
+    prefix: config.queuePrefix,
+    onConnectionError: (err) =>
+      redisTrouble({ redis: redact(config.redisUrl ?? ''), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does'),
+  });
+  log.info({ queue_backend: queueBackend.name }, `notification queues on ${queueBackend.name === 'redis' ? 'Redis' : 'Postgres (REDIS_URL is unset)'}`);
 
   const metrics = createMetrics({ sql, clock, log });
   // Every part of this process announces through one Events; the metrics count what it announces.
@@ -102,7 +106,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(feed ? { feed } : {}),
     ...(transports && config.roles.has('api') ? { transports } : {}),
     console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
-    pingRedis: async () => void (await redis.ping()),
+    queue: queueBackend,
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
@@ -125,11 +129,8 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     stops.push(uptime.stop);
   }
   // Both roles produce notification jobs: the outbox's fan-out right after commit, the notifier's
-  // sweeper for rows whose job never reached Redis.
-  const queue =
-    config.roles.has('outbox') || config.roles.has('notifier')
-      ? new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, sql, clock })
-      : undefined;
+  // sweeper for rows whose job never reached the job store.
+  const queue = config.roles.has('outbox') || config.roles.has('notifier') ? new DeliveryQueue({ backend: queueBackend, sql, clock }) : undefined;
   if (config.roles.has('outbox') && queue) {
     registerOnCallHandlers(registry, queue, log, config.stormThreshold);
     const outbox = await startOutboxWorkers({
@@ -150,8 +151,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       ? { publicUrl: config.publicUrl, key: actionLinkKey(secretKey), ttlMs: config.actionLinkTtlHours * 3_600_000 }
       : undefined;
     const notifier = startNotifier({
-      redisUrl: config.redisUrl,
-      prefix: config.queuePrefix,
+      backend: queueBackend,
       sql,
       clock,
       log,
@@ -186,7 +186,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
           log.error({ err }, 'a role did not stop cleanly');
         }
       }
-      redis.disconnect();
+      await queueBackend.close();
       await sql.end({ timeout: 2 });
     },
   };

@@ -98,16 +98,22 @@ export function createApp(deps: AppDeps) {
     doc({
       summary: 'Readiness',
       access: 'none',
-      ok: { status: 200, description: 'Postgres and Redis answer; `warnings` names what would make notifications reach nobody.', body: 'Readiness' },
-      also: [{ status: 503, description: 'Postgres or Redis does not answer; `down` names which.', body: 'Readiness' }],
+      ok: {
+        status: 200,
+        description: 'Postgres and the notification queues\' store (Redis, or Postgres without REDIS_URL) answer; `queue` names that store; `warnings` names what would make notifications reach nobody.',
+        body: 'Readiness',
+      },
+      also: [{ status: 503, description: 'Postgres or the queues\' store does not answer; `down` names which.', body: 'Readiness' }],
     }),
     async (c) => {
-      const [pg, redis] = await Promise.allSettled([within(2000, deps.sql`select 1`), within(2000, deps.pingRedis())]);
-      const down = [pg.status === 'rejected' ? 'postgres' : null, redis.status === 'rejected' ? 'redis' : null].filter(Boolean);
-      if (down.length) return c.json({ status: 'unavailable', down }, 503);
+      const [pg, queue] = await Promise.allSettled([within(2000, deps.sql`select 1`), within(2000, deps.queue.ping())]);
+      const down = new Set<string>();
+      if (pg.status === 'rejected') down.add('postgres');
+      if (queue.status === 'rejected') down.add(deps.queue.name);
+      if (down.size) return c.json({ status: 'unavailable', queue: deps.queue.name, down: [...down] }, 503);
       // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
       const warnings = await setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured });
-      return c.json({ status: 'ready', ...(warnings.length ? { warnings } : {}) });
+      return c.json({ status: 'ready', queue: deps.queue.name, ...(warnings.length ? { warnings } : {}) });
     },
   );
 

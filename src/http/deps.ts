@@ -6,6 +6,7 @@ import type { Ingestor } from '../ingest/ingestor.ts';
 import type { LiveFeed } from '../live/feed.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import type { QueueBackend } from '../queue/backend.ts';
 import type { PublicOptions } from './public.ts';
 import type { ConsoleSettings } from './session.ts';
 
@@ -26,8 +27,8 @@ export interface AppDeps {
   transports?: ChannelRegistry;
   /** Console sessions: lifetimes, cookie flags, the public origin. */
   console: ConsoleSettings;
-  /** Answers when Redis is reachable; rejects otherwise. */
-  pingRedis: () => Promise<void>;
+  /** Where the notification queues run; /readyz names it and checks that it answers. */
+  queue: Pick<QueueBackend, 'name' | 'ping'>;
   /** Limits and caching of status pages and badges; defaults in public.ts. */
   publicPages?: Partial<PublicOptions>;
 }

@@ -168,7 +168,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
     ingestor: new Ingestor(sql, new HeartbeatBuffer(), identity, false),
     feed,
     console: settings,
-    pingRedis: async () => {},
+    queue: { name: 'redis', ping: async () => {} },
   });
   const secret = `llk_bench-${randomBytes(8).toString('hex')}`;
   await insertApiKey(sql, 'bench', 'admin', hashSecret(secret), new Date());

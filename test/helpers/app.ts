@@ -29,7 +29,8 @@ export interface BuildOptions {
   clock: ManualClock;
   buffer: HeartbeatBuffer;
   autoRegister?: boolean;
-  pingRedis?: () => Promise<void>;
+  /** The queue store /readyz reports; Redis that answers unless given. */
+  queue?: AppDeps['queue'];
   metrics?: Metrics;
   /** Seals channel secrets; a fresh random key unless given. */
   secretKey?: Buffer;
@@ -61,7 +62,7 @@ export function buildApp(o: BuildOptions) {
     feed,
     transports: o.transports ?? createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@localhost' }),
     console: o.console ?? CONSOLE_DEFAULTS,
-    pingRedis: o.pingRedis ?? (async () => {}),
+    queue: o.queue ?? { name: 'redis', ping: async () => {} },
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),
   });
   return { app, metrics, identity, ingestor, secretKey, feed };
@@ -163,8 +164,11 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
     clock,
     buffer,
     autoRegister: opts.autoRegister ?? true,
-    pingRedis: async () => {
-      if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    queue: {
+      name: 'redis',
+      ping: async () => {
+        if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      },
     },
   });
   await ensureBootstrapAdmin(sql, ADMIN_TOKEN, clock.now());

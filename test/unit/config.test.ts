@@ -9,7 +9,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     assert.equal(c.databaseUrl, undefined, 'unset: the embedded Postgres');
     assert.equal(c.dataDir, join(process.cwd(), '.lifeline'));
-    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(c.redisUrl, undefined, 'no REDIS_URL: the queues run on Postgres');
     assert.equal(c.port, 8080);
     assert.equal(c.host, '0.0.0.0');
     assert.deepEqual([...c.roles].sort(), [...ROLES].sort());
