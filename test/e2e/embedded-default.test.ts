@@ -24,11 +24,12 @@ const INSIDE = process.env.LIFELINE_TEST_NETNS === '1';
 const FIRST_START_MS = 300_000;
 
 /** Whether something accepts a TCP connection on 127.0.0.1:`port`. */
-async function answers(port: number): Promise<boolean> {
-  const socket = connect(port, '127.0.0.1');
-  const result = await Promise.race([once(socket, 'connect').then(() => true), once(socket, 'error').then(() => false)]);
-  socket.destroy();
-  return result;
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
 
 if (!INSIDE) {
@@ -114,6 +115,19 @@ if (!INSIDE) {
       const ready = await api('GET', '/readyz');
       assert.equal(ready.status, 200);
       assert.equal(ready.body.queue, 'postgres');
+
+      // --- Another admin key, made beside the running engine in its embedded Postgres.
+      const cli = spawn(process.execPath, ['bin/lifeline.mjs', 'admin', 'create-key', '--name', 'ops', '--json'], {
+        cwd: ROOT,
+        env: { ...process.env, LIFELINE_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let made = '';
+      cli.stdout.on('data', (d: Buffer) => (made += d));
+      assert.equal((await once(cli, 'exit'))[0], 0);
+      const ops = JSON.parse(made) as { secret: string; scope: string };
+      assert.equal(ops.scope, 'admin');
+      assert.equal((await api('GET', '/v1/api-keys', undefined, ops.secret)).status, 200);
 
       // --- A default policy paging a signed webhook (receiver in this namespace), and one node.
       const secret = generateWebhookSecret();
