@@ -21,7 +21,7 @@ export function createLogger(level: string, human = process.stdout.isTTY === tru
   if (!human) return pino(options);
   // In this thread and synchronous: a line is on screen before the next statement runs, and the
   // last lines of a stop are not lost to process.exit.
-  return pino(options, PinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  return pino(options, PinoPretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
 }
 
 /**
