@@ -78,18 +78,17 @@ export function createLogger(
   if (!human) return pino(options);
   // In this thread and synchronous: a line is on screen before the next statement runs, and the
   // last lines of a stop are not lost to process.exit.
-  return pino(options, PinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  return pino(options, PinoPretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
 }
 
+type Write = (fields: Record<string, unknown>, msg: string) => void;
+
 /**
- * A warning that would repeat for as long as something stays broken (a dead Redis reconnecting
- * every second) is logged at most once per `everyMs`, saying how many were held back.
+ * A line that would repeat for as long as something stays broken (a dead Redis reconnecting every
+ * second, a loop failing every pass) is written at most once per `everyMs`, saying how many were
+ * held back.
  */
-export function throttledWarning(
-  log: Pick<Logger, 'warn'>,
-  everyMs = 60_000,
-  clock: () => number = Date.now,
-): (fields: Record<string, unknown>, msg: string) => void {
+export function throttled(write: Write, everyMs = 60_000, clock: () => number = Date.now): Write {
   let last = -Infinity;
   let held = 0;
   return (fields, msg) => {
@@ -98,8 +97,13 @@ export function throttledWarning(
       held++;
       return;
     }
-    log.warn({ ...fields, ...(held ? { repeated: held } : {}) }, msg);
+    write({ ...fields, ...(held ? { repeated: held } : {}) }, msg);
     last = now;
     held = 0;
   };
+}
+
+/** `throttled` at warn level. */
+export function throttledWarning(log: Pick<Logger, 'warn'>, everyMs?: number, clock?: () => number): Write {
+  return throttled((fields, msg) => log.warn(fields, msg), everyMs, clock);
 }

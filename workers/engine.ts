@@ -57,16 +57,17 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   else if (config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
-  // Every process opens it: /readyz checks it even where no role adds or takes jobs. ioredis
-  // retries about once a second for as long as Redis is away: one line a minute, no stack.
+  // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis
+  // fails every reconnect, about once a second: one line a minute, no stack.
   const redisTrouble = throttledWarning(log);
   const queueBackend = await openQueueBackend({
     redisUrl: config.redisUrl,
     databaseUrl: config.databaseUrl,
     prefix: config.queuePrefix,
-    onRedisError: (err) =>
+    onConnectionError: (err) =>
       redisTrouble({ redis: redact(config.redisUrl ?? ''), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does'),
   });
+  log.info({ queue_backend: queueBackend.name }, `notification queues on ${queueBackend.name === 'redis' ? 'Redis' : 'Postgres (REDIS_URL is unset)'}`);
 
   const metrics = createMetrics({ sql, clock, log });
   // Every part of this process announces through one Events; the metrics count what it announces.

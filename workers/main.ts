@@ -21,11 +21,10 @@ try {
 function announceMode(log: Logger, c: Config): void {
   const database = c.databaseUrl === undefined ? 'embedded' : 'external';
   const where = c.databaseUrl === undefined ? `embedded Postgres in ${c.dataDir}` : `external Postgres at ${redact(c.databaseUrl)}`;
-  const queues = c.redisUrl === undefined ? 'postgres' : 'redis';
-  const queuesWhere = c.redisUrl === undefined ? 'Postgres (REDIS_URL is unset)' : `Redis at ${redact(c.redisUrl)}`;
+  const queues = c.redisUrl === undefined ? 'Postgres (REDIS_URL is unset)' : `Redis at ${redact(c.redisUrl)}`;
   log.info(
-    { database, dataDir: c.dataDir, queues, ...(c.redisUrl === undefined ? {} : { redis: redact(c.redisUrl) }) },
-    `lifeline starting: ${where}; notification queues on ${queuesWhere}`,
+    { database, dataDir: c.dataDir, queues: c.redisUrl === undefined ? 'postgres' : 'redis' },
+    `lifeline starting: ${where}; notification queues on ${queues}`,
   );
 }
 

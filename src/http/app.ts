@@ -104,7 +104,11 @@ export function createApp(deps: AppDeps) {
     doc({
       summary: 'Readiness',
       access: 'none',
-      ok: { status: 200, description: 'Postgres and the notification queues\' store (Redis, or Postgres without REDIS_URL) answer; `queue` names that store, `warnings` names what would make notifications reach nobody.', body: 'Readiness' },
+      ok: {
+        status: 200,
+        description: 'Postgres and the notification queues\' store (Redis, or Postgres without REDIS_URL) answer; `queue` names that store; `warnings` names what would make notifications reach nobody.',
+        body: 'Readiness',
+      },
       also: [{ status: 503, description: 'Postgres or the queues\' store does not answer; `down` names which.', body: 'Readiness' }],
     }),
     async (c) => {

@@ -555,17 +555,17 @@ describe('operations endpoints', () => {
 
   it('warns in /readyz while no escalation policy is the default, and while email channels wait on SMTP_URL', async () => {
     const readiness = async () => expectJson<{ status: string; warnings?: string[] }>(await h.req('GET', '/readyz'), 200);
-    assert.deepEqual(await readiness(), { status: 'ready', warnings: [NO_DEFAULT_POLICY] });
+    assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [NO_DEFAULT_POLICY] });
     const channel = await expectJson<{ id: string }>(await h.admin('POST', '/v1/channels', { name: 'readyz-mail', type: 'email', config: { to: ['ops@example.com'] } }), 201);
-    assert.deepEqual(await readiness(), { status: 'ready', warnings: [NO_DEFAULT_POLICY, EMAIL_UNCONFIGURED] });
+    assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [NO_DEFAULT_POLICY, EMAIL_UNCONFIGURED] });
     const policy = await expectJson<{ id: string }>(
       await h.admin('POST', '/v1/escalation-policies', { name: 'readyz-default', is_default: true, levels: [{ after_seconds: 0, channel_ids: [channel.id] }] }),
       201,
     );
-    assert.deepEqual(await readiness(), { status: 'ready', warnings: [EMAIL_UNCONFIGURED] });
+    assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [EMAIL_UNCONFIGURED] });
     assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${policy.id}`)).status, 204);
     assert.equal((await h.admin('DELETE', `/v1/channels/${channel.id}`)).status, 204);
-    assert.deepEqual(await readiness(), { status: 'ready', warnings: [NO_DEFAULT_POLICY] });
+    assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [NO_DEFAULT_POLICY] });
   });
 
   it('answers /readyz with 503 naming redis when Redis does not answer', async () => {

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { Events } from '../../src/events.ts';
 import { throttledWarning } from '../../src/logger.ts';
+import { Loop } from '../../src/loop.ts';
 
-describe('throttledWarning', () => {
+describe('throttled logging', () => {
   it('logs the first of a burst, then at most once a minute saying how many it held back', () => {
     const lines: Array<[Record<string, unknown>, string]> = [];
     let now = 1_000_000;
@@ -17,5 +20,19 @@ describe('throttledWarning', () => {
     warn({ error: 'connect ECONNREFUSED' }, 'Redis does not answer');
     assert.deepEqual(lines[1], [{ error: 'connect ECONNREFUSED', repeated: 59 }, 'Redis does not answer']);
     assert.equal(lines.length, 2);
+  });
+
+  it('a loop failing every pass counts each failure but logs the first only', async () => {
+    const logged: string[] = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void logged.push((JSON.parse(s) as { msg: string }).msg) });
+    const events = new Events();
+    let failures = 0;
+    const loop = new Loop({ name: 'sweeper', log, intervalMs: 0, events, runOnce: async () => Promise.reject(new Error('Redis is not connected')) });
+    const fifth = new Promise<void>((resolve) => events.on('loop.error', () => ++failures === 5 && resolve()));
+    loop.start();
+    await fifth;
+    await loop.stop();
+    assert.ok(failures >= 5);
+    assert.deepEqual(logged, ['loop pass failed']);
   });
 });
