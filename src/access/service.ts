@@ -1,7 +1,8 @@
 import type { Queryable, Sql } from '../db/client.ts';
+import { LOCKS } from '../db/locks.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { ApiKeyRow, Scope } from './model.ts';
-import { announceIdentityChange, insertApiKey, revokeApiKey, upsertBootstrapAdmin } from './store.ts';
+import { announceIdentityChange, hasActiveAdminKey, insertApiKey, revokeApiKey, upsertBootstrapAdmin } from './store.ts';
 import { deleteKeySessions } from './store-sessions.ts';
 
 /** A new key and its secret, which is stored hashed and so can only be shown this once. */
@@ -9,6 +10,26 @@ export async function createKey(sql: Sql, input: { name: string; scope: Scope },
   const secret = generateSecret('llk');
   const key = await insertApiKey(sql, input.name, input.scope, hashSecret(secret), now);
   return { key, secret };
+}
+
+/** The name the first admin key carries in `keys list`, so it can be found and revoked later. */
+export const FIRST_ADMIN_KEY_NAME = 'first-admin';
+
+/**
+ * The first admin key of a database that has none working, so a fresh engine started without
+ * LIFELINE_ADMIN_TOKEN can be reached at all. `keep` stores the secret (a file only its owner
+ * reads) inside the transaction: if it cannot, no key is made, rather than one nobody knows.
+ * Engines starting together make one key between them. Undefined when an admin key existed.
+ */
+export async function createFirstAdminKey(sql: Sql, now: Date, keep: (secret: string) => Promise<void>): Promise<ApiKeyRow | undefined> {
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${LOCKS.firstAdminKey})`;
+    if (await hasActiveAdminKey(tx)) return undefined;
+    const secret = generateSecret('llk');
+    const key = await insertApiKey(tx, FIRST_ADMIN_KEY_NAME, 'admin', hashSecret(secret), now);
+    await keep(secret);
+    return key;
+  });
 }
 
 /**

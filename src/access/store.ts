@@ -29,6 +29,12 @@ export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, n
   return changed.length > 0;
 }
 
+/** Whether any admin key still works (the bootstrap one included). */
+export async function hasActiveAdminKey(sql: Queryable): Promise<boolean> {
+  const [row] = await sql<{ found: boolean }[]>`select exists (select 1 from api_keys where scope = 'admin' and revoked_at is null) as found`;
+  return row!.found;
+}
+
 export async function listApiKeys(sql: Queryable, afterId: string | undefined, limit: number): Promise<ApiKeyRow[]> {
   return sql<ApiKeyRow[]>`
     select id, name, scope, created_at, revoked_at from api_keys

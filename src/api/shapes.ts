@@ -147,7 +147,7 @@ const channel = object({
   has_secret: with_(bool, { description: 'Whether a secret (webhook secret, Slack URL, routing key) is stored' }),
   created_at: time,
   updated_at: time,
-});
+}, { optional: { warnings: with_(array(str), { description: 'In a 201 only: why this channel cannot deliver yet (an email channel without SMTP_URL)' }) } });
 
 /** An incident as the API and every notification show it, minus its timeline. */
 const incidentFields = {
@@ -202,7 +202,10 @@ const SHAPES = {
     }),
   }),
   Liveness: object({ status: shape<'ok'>({ const: 'ok' }) }),
-  Readiness: object({ status: oneOf(['ready', 'unavailable']) }, { optional: { down: array(oneOf(['postgres', 'redis'])) } }),
+  Readiness: object(
+    { status: oneOf(['ready', 'unavailable']), queue: with_(oneOf(['redis', 'postgres']), { description: 'Where the notification queues run' }) },
+    { optional: { down: array(oneOf(['postgres', 'redis'])), warnings: with_(array(str), { description: 'Setup that makes notifications reach nobody, each naming its fix' }) } },
+  ),
   Node: node,
   NodeWithToken: withFields(node, { token: with_(str, { description: 'The node token; shown only in this answer' }) }, 'The node and its new token'),
   Transition: object({ from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int }),

@@ -7,9 +7,24 @@ import type { Sql } from '../db/client.ts';
 import { namedBy } from '../oncall/model.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
-import { conflict, notFound } from '../errors.ts';
-import { channelSecretField, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
+import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { destinationProblem, type OutboundPolicy } from '../../alerting/destination.ts';
+import { channelSecretField, destinationsOf, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
+
+/**
+ * Refuses a config that would send to a loopback, link-local, private… address, to a URL with a
+ * user name or password, or Slack and PagerDuty over plain http (alerting/destination.ts). Names
+ * are resolved now; the notifier checks again on the address each connection uses.
+ */
+async function refuseDestinations(type: ChannelType, config: Record<string, unknown>, policy: OutboundPolicy): Promise<void> {
+  const problems: ErrorDetail[] = [];
+  for (const d of destinationsOf(type, config)) {
+    const problem = await destinationProblem(d.url, policy, d.httpsOnly);
+    if (problem) problems.push({ field: `config.${d.field}`, message: problem });
+  }
+  if (problems.length) throw validationFailed(problems);
+}
 
 /** Splits the secret out of a config and seals it; `secret_sealed` is absent when there was none. */
 function sealConfig(type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
@@ -34,7 +49,9 @@ export async function createChannel(
   key: Buffer,
   input: { name: string; type: ChannelType; config: Record<string, unknown> },
   now: Date,
+  policy: OutboundPolicy,
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
+  await refuseDestinations(input.type, input.config, policy);
   const generated = input.type === 'webhook' && input.config.secret === undefined ? generateWebhookSecret() : undefined;
   const sealed = sealConfig(input.type, generated ? { ...input.config, secret: generated } : input.config, key);
   const channel = await store.insertChannel(sql, { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
@@ -48,7 +65,9 @@ export async function updateChannel(
   channel: ChannelRow,
   input: { name?: string | undefined; config?: Record<string, unknown> | undefined },
   now: Date,
+  policy: OutboundPolicy,
 ): Promise<ChannelRow> {
+  if (input.config !== undefined) await refuseDestinations(channel.type, input.config, policy);
   const patch: ChannelPatch = {
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.config !== undefined ? sealConfig(channel.type, input.config, key) : {}),

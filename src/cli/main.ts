@@ -4,6 +4,7 @@
 
 import { Command as Program, CommanderError, Option, type Help } from 'commander';
 import { PACKAGE_VERSION } from '../package-files.ts';
+import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
 import { ApiRequestError, ConnectionError, describeError } from './client.ts';
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   agentCommand,
   runJobCommand,
   migrateCommand,
+  adminCreateKeyCommand,
 ];
 
 /** What `lifeline <group> --help` says of the two-word commands' first word. */
@@ -31,6 +33,7 @@ const GROUPS: Record<string, string> = {
   keys: 'create and list API keys',
   nodes: 'register nodes and list their health',
   incidents: 'list, acknowledge and resolve incidents',
+  admin: 'work on the database directly, without the API',
 };
 
 const processIo: Io = {
@@ -127,7 +130,7 @@ function program(out: Output): { root: Program; leaves: Map<Command, Program> } 
         '',
         `API commands take --url (LIFELINE_URL, default ${DEFAULT_URL}), --token (LIFELINE_TOKEN)`,
         'and --json (the API answer as it is). `lifeline <command> --help` shows a command\'s flags,',
-        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents).',
+        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, admin).',
       ].join('\n'),
     );
   const leaves = new Map<Command, Program>();

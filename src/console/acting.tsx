@@ -2,7 +2,8 @@ import type { MiddlewareHandler } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
 import { actorOf, allows, type Need, type Principal } from '../access/model.ts';
-import { Refusal } from '../errors.ts';
+import { Refusal, type ErrorDetail } from '../errors.ts';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleEnv } from './guard.ts';
 import { refusal } from './render.tsx';
 
@@ -36,6 +37,18 @@ export async function attempt<T>(command: () => Promise<T>, refused: (r: Refusal
     if (err instanceof Refusal) return refused(err);
     throw err;
   }
+}
+
+/**
+ * How a form page shows a refused submission: each field's problem beside it, or the refusal's
+ * own words (a conflict: 409), in a page answered with that status.
+ */
+export function formRefusal(r: Refusal, what: string): { details: ErrorDetail[]; message: string; status: ContentfulStatusCode } {
+  return {
+    details: r.details ?? [],
+    message: r.details ? `${what}: some fields need another look.` : r.message,
+    status: r.code === 'conflict' ? 409 : r.code === 'not_found' ? 404 : 400,
+  };
 }
 
 /** A form field with its label, hint and the problem a refused submission found in it. */

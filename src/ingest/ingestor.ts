@@ -17,6 +17,9 @@ export interface IncomingHeartbeat {
   seq?: number | undefined;
 }
 
+/** Decides whether an ingest key may register this many nodes now; throws to refuse. */
+export type Admit = (keyId: string, count: number) => void;
+
 /**
  * Turns authenticated heartbeat requests into buffered, coalesced heartbeats. Every check that can
  * reject a request (ownership, unknown nodes) runs before anything is buffered, so a rejected
@@ -61,15 +64,17 @@ export class Ingestor {
    * `batch` says whether the request used the batch form (so errors name `heartbeats.<i>.…`).
    * The receive time is read after any lookup and buffered in the same synchronous step: a flush
    * running during the lookup has already advanced the watermark, so an earlier stamp would land
-   * behind it and a deadline the heartbeat met could be judged missed.
+   * behind it and a deadline the heartbeat met could be judged missed. `admit` is asked before an
+   * ingest key registers nodes (it throws to refuse them all).
    */
   async accept(
     principal: Principal,
     heartbeats: IncomingHeartbeat[],
     batch: boolean,
     clock: Clock,
+    admit: Admit = () => {},
   ): Promise<{ accepted: number; stale: number }> {
-    const ids = await this.resolve(principal, heartbeats, batch, clock.now());
+    const ids = await this.resolve(principal, heartbeats, batch, clock.now(), admit);
     const now = clock.now();
     let stale = 0;
     heartbeats.forEach((hb, i) => {
@@ -85,7 +90,7 @@ export class Ingestor {
     return { accepted: heartbeats.length, stale };
   }
 
-  private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date): Promise<string[]> {
+  private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date, admit: Admit): Promise<string[]> {
     if (principal.kind === 'node') {
       for (const [i, hb] of heartbeats.entries()) {
         if (hb.node !== undefined && hb.node !== principal.nodeName && hb.node !== principal.nodeId) {
@@ -104,6 +109,7 @@ export class Ingestor {
       if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
         throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
       }
+      admit(principal.keyId, unknown.length);
       return registerNodes(this.sql, unknown, now);
     });
     return heartbeats.map((hb) => known.get(hb.node!)!);

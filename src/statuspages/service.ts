@@ -9,12 +9,8 @@ import { groupBreakdown } from '../uptime/report.ts';
 import { componentProblems, pageView, pageWindow, type ComponentSpec, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
 import { componentMembers, deletePage, getPage, getPublicPage, insertPage, listPages, updatePage } from './store.ts';
 
-// A body naming a thousand unknown nodes must not earn a thousand details: the first 20 show
-// what is wrong.
-const MAX_DETAILS = 20;
-
 function refuseIfAny(problems: ErrorDetail[]): void {
-  if (problems.length) throw validationFailed(problems.slice(0, MAX_DETAILS));
+  if (problems.length) throw validationFailed(problems);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console'] as const;
+export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'queues'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -39,6 +39,8 @@ export interface BenchOptions {
   statusRate: number;
   /** Timed requests per console page (and single transitions timed through the live feed). */
   consoleRequests: number;
+  /** Jobs added and taken on each queue backend. */
+  queueJobs: number;
 }
 
 const HELP = `npm run bench -- [flags]
@@ -68,6 +70,7 @@ const HELP = `npm run bench -- [flags]
   --status-nodes N            nodes behind the status page of 20 components (default 500)
   --status-rate N             status page requests/s sent beside heartbeat ingest (default 1000)
   --console-requests N        timed requests per console page (default 50)
+  --queue-jobs N              jobs added and taken on each queue backend, Redis and Postgres (default 10000)
 `;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -108,6 +111,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'status-nodes': { type: 'string' },
       'status-rate': { type: 'string' },
       'console-requests': { type: 'string' },
+      'queue-jobs': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -148,6 +152,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     statusNodes: positiveInt('status-nodes', values['status-nodes'], 500),
     statusRate: positiveInt('status-rate', values['status-rate'], 1000),
     consoleRequests: positiveInt('console-requests', values['console-requests'], 50),
+    queueJobs: positiveInt('queue-jobs', values['queue-jobs'], 10_000),
   };
 }
 

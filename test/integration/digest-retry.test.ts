@@ -26,7 +26,7 @@ describe('storm digests during an SMTP outage', () => {
     const clock = new ManualClock(T0);
     const p = createPipeline(db, clock);
     // Every update to an email channel is held for the digest; the digest loop is driven below.
-    const oc = createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, stormThreshold: 0, worker: false });
+    const oc = await createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, stormThreshold: 0, worker: false });
     const channels = createChannels({ smtpUrl: sink.url, mailFrom: 'lifeline@test.local' });
     try {
       const mail = await oc.email('oncall', ['oncall@test.local']);
@@ -78,7 +78,7 @@ describe('storm digests during an SMTP outage', () => {
     const clock = new ManualClock(T0);
     const p = createPipeline(db, clock);
     // One update a minute goes alone: the page does, the resolve right after it is held for the digest.
-    const oc = createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, stormThreshold: 1, worker: false });
+    const oc = await createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, stormThreshold: 1, worker: false });
     const channels = createChannels({ smtpUrl: sink.url, mailFrom: 'lifeline@test.local' });
     const deps = { sql: db.sql, clock, channels, secretKey: oc.secretKey, retry: { baseMs: 30_000, capMs: 600_000 } };
     const sent = sink.messages.length;

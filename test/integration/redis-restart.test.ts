@@ -6,7 +6,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
+import { createOnCall, deliveriesOf, incidentsOf, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
@@ -22,7 +22,7 @@ describe('notifications when Redis restarts or loses its data', () => {
   let db: TestDatabase;
   let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
   let p: ReturnType<typeof createPipeline>;
-  let oc: ReturnType<typeof createOnCall>;
+  let oc: OnCall;
   let hook: WebhookReceiver;
   let jobs: Queue;
   let clock: ManualClock;
@@ -36,7 +36,7 @@ describe('notifications when Redis restarts or loses its data', () => {
     // Each test brings its own node, channel and default policy (a new default demotes the old one).
     clock = new ManualClock(T0);
     p = createPipeline(db, clock);
-    oc = createOnCall(db, clock, { redisUrl: redis.url, backoffCapMs: 30_000 });
+    oc = await createOnCall(db, clock, { redisUrl: redis.url, backoffCapMs: 30_000 });
     hook = await startWebhookReceiver({ secret });
     jobs = new Queue(NOTIFICATIONS_QUEUE, { connection: { url: redis.url }, prefix: oc.prefix });
   });
@@ -109,7 +109,7 @@ describe('notifications when Redis restarts or loses its data', () => {
     await redis.stop();
     // An outbox process that never saw Redis: its fan-out must fail fast like any other, not hold
     // the loop (and every later incident event) until Redis answers.
-    const late = createOnCall(db, clock, { redisUrl: redis.url, prefix: oc.prefix, secretKey: oc.secretKey, worker: false });
+    const late = await createOnCall(db, clock, { redisUrl: redis.url, prefix: oc.prefix, secretKey: oc.secretKey, worker: false });
     let drained = false;
     const draining = late.drain().then(() => {
       drained = true;

@@ -196,7 +196,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     if (!type) return c.redirect('/channels', 303);
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now()),
+      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound),
       (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
     );
     if (outcome instanceof Response) return outcome;
@@ -284,7 +284,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     if (!channel) return missing(c);
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now()),
+      () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now(), deps.outbound),
       (r) => channelPage(c, channel, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
     );
     if (outcome instanceof Response) return outcome;

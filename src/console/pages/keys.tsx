@@ -13,7 +13,7 @@ import { At, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
+import { Csrf, Page, RowAction } from '../layout.tsx';
 import { html } from '../render.tsx';
 
 // API keys, for admin keys only: create (the secret is shown once) and revoke — src/access's
@@ -69,12 +69,9 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
               </td>
               <td data-label="">
                 {k.revoked_at ? null : (
-                  <form method="post" action={`/keys/${k.id}/revoke`} class="inline">
-                    <Csrf session={frame.session} />
-                    <button type="submit" class="small danger">
-                      Revoke
-                    </button>
-                  </form>
+                  <RowAction action={`/keys/${k.id}/revoke`} session={frame.session} danger>
+                    Revoke
+                  </RowAction>
                 )}
               </td>
             </tr>

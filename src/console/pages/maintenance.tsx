@@ -15,7 +15,7 @@ import { At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx'
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
+import { Csrf, Page, RowAction } from '../layout.tsx';
 import { html } from '../render.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a button
@@ -57,12 +57,9 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
             {canEnd ? (
               <td data-label="">
                 {over ? null : (
-                  <form method="post" action={`/maintenance/${m.id}/end`} class="inline">
-                    <Csrf session={p.session} />
-                    <button type="submit" class="small">
-                      {isOpenAt(m, p.now) ? 'End now' : 'Cancel'}
-                    </button>
-                  </form>
+                  <RowAction action={`/maintenance/${m.id}/end`} session={p.session}>
+                    {isOpenAt(m, p.now) ? 'End now' : 'Cancel'}
+                  </RowAction>
                 )}
               </td>
             ) : null}

@@ -323,21 +323,30 @@ function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
   );
 }
 
+/** Every day in figures: five columns on a wide screen, one wrapping line a day on a phone (style.ts). */
 function DayTable(p: { days: Awaited<ReturnType<typeof uptimeOf>>['days'] }) {
   return (
-    <Table head={['Day (UTC)', { label: 'Up', num: true }, { label: 'Down', num: true }, { label: 'Maint.', num: true }, { label: 'Unknown', num: true }]} cards={false}>
-      {[...p.days].reverse().map((b) => {
-        const s = summarize(b.ms);
-        return (
-          <tr>
-            <td>{new Date(b.start).toISOString().slice(0, 10)}</td>
-            <td class="num">{percent(s.uptime_ratio)}</td>
-            <td class="num">{b.ms.down ? duration(b.ms.down) : ''}</td>
-            <td class="num">{b.ms.maintenance ? duration(b.ms.maintenance) : ''}</td>
-            <td class="num">{b.ms.unknown ? duration(b.ms.unknown) : ''}</td>
-          </tr>
-        );
-      })}
-    </Table>
+    <div class="day-table">
+      <Table head={['Day (UTC)', { label: 'Up', num: true }, { label: 'Down', num: true }, { label: 'Maint.', num: true }, { label: 'Unknown', num: true }]} cards={false}>
+        {[...p.days].reverse().map((b) => {
+          const s = summarize(b.ms);
+          return (
+            <tr>
+              <td>{new Date(b.start).toISOString().slice(0, 10)}</td>
+              <td class="num">{percent(s.uptime_ratio)}</td>
+              <td class="num" data-label="down">
+                {b.ms.down ? duration(b.ms.down) : ''}
+              </td>
+              <td class="num" data-label="maint.">
+                {b.ms.maintenance ? duration(b.ms.maintenance) : ''}
+              </td>
+              <td class="num" data-label="unknown">
+                {b.ms.unknown ? duration(b.ms.unknown) : ''}
+              </td>
+            </tr>
+          );
+        })}
+      </Table>
+    </div>
   );
 }

@@ -9,7 +9,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, documented, idList, int, page, Paging, query } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, DisplayName, documented, idList, int, page, Paging, query } from '../validation.ts';
 
 const MAX_AFTER_SECONDS = 30 * 86_400;
 
@@ -29,9 +29,7 @@ const Level = v.pipe(
 
 /** The first level pages at once; each later one strictly after the one before. */
 const Levels = v.pipe(
-  v.array(Level, 'must be an array of levels'),
-  v.minLength(1, 'must hold at least one level'),
-  v.maxLength(10, 'must hold at most 10 levels'),
+  boundedArray(Level, 'must be an array of levels', 10, 'must hold at most 10 levels', 1, 'must hold at least one level'),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const levels = dataset.value;

@@ -9,11 +9,11 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
 
 export const CreateMaintenance = closedObject({
   node_ids: v.optional(
-    v.pipe(v.array(NodeName, 'must be an array of node ids or names'), v.maxLength(1000, 'must hold at most 1000 nodes')),
+    boundedArray(NodeName, 'must be an array of node ids or names', 1000, 'must hold at most 1000 nodes'),
     [],
   ),
   labels: v.optional(Labels, {}),

@@ -10,7 +10,7 @@ import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-sc
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, idList, isCursorTime, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isCursorTime, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
 import { isNameCursor } from './users.ts';
 
 const DAY = 86_400_000;
@@ -22,11 +22,7 @@ const DEFAULT_SHIFTS_DAYS = 7;
 const LocalTime = v.pipe(v.string('must be a string'), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM from 00:00 to 23:59'));
 
 const Restriction = closedObject({
-  days: v.pipe(
-    v.array(v.picklist(WEEKDAYS, `must be one of ${WEEKDAYS.join(', ')}`), 'must be an array of days'),
-    v.minLength(1, 'must name at least one day'),
-    v.maxLength(7, 'must name at most 7 days'),
-  ),
+  days: boundedArray(v.picklist(WEEKDAYS, `must be one of ${WEEKDAYS.join(', ')}`), 'must be an array of days', 7, 'must name at most 7 days', 1, 'must name at least one day'),
   from: LocalTime,
   to: LocalTime,
 });
@@ -36,10 +32,10 @@ const Layer = closedObject({
   user_ids: v.pipe(idList('user', 50), v.minLength(1, 'must name at least one user')),
   starts_at: Timestamp,
   rotation: v.pipe(v.string('must be a string'), v.maxLength(32, 'must be at most 32 characters')),
-  restrictions: v.optional(v.pipe(v.array(Restriction, 'must be an array of restrictions'), v.maxLength(14, 'must hold at most 14 restrictions'))),
+  restrictions: v.optional(boundedArray(Restriction, 'must be an array of restrictions', 14, 'must hold at most 14 restrictions')),
 });
 
-const Layers = v.pipe(v.array(Layer, 'must be an array of layers'), v.minLength(1, 'must hold at least one layer'), v.maxLength(10, 'must hold at most 10 layers'));
+const Layers = boundedArray(Layer, 'must be an array of layers', 10, 'must hold at most 10 layers', 1, 'must hold at least one layer');
 
 export const CreateSchedule = closedObject({ name: DisplayName, time_zone: TimeZone, layers: Layers });
 export const PatchSchedule = closedObject({ name: v.optional(DisplayName), time_zone: v.optional(TimeZone), layers: v.optional(Layers) });
