@@ -29,6 +29,13 @@ export function duration(ms: number): string {
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
 
+/** A run's length to the precision a job's author reads it at: "340 ms", "3.46 s", then as duration(). */
+export function runTime(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  return duration(ms);
+}
+
 /** "12 min ago", or "in 5 min" for a time still to come. */
 export function ago(d: Date, now: Date): string {
   const ms = now.getTime() - d.getTime();

@@ -4,7 +4,7 @@ import type { AppDeps } from '../../http/deps.ts';
 import { PatchNode } from '../../http/routes/nodes.ts';
 import { parse } from '../../http/validation.ts';
 import type { NodeRow } from '../../nodes/model.ts';
-import { deleteNode, rotateToken, updateNode } from '../../nodes/service.ts';
+import { deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode } from '../../nodes/store.ts';
 import { listPolicies } from '../../oncall/store.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
@@ -147,6 +147,14 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
+  app.post('/nodes/:ref/ping-key', ...guards.action, write, async (c) => {
+    const node = await find(c);
+    if (!node) return missing(c);
+    const rotated = await rotatePingKey(deps.sql, node.id, deps.clock.now());
+    deps.ingestor?.forgetPingKey(node.ping_key);
+    return c.redirect(`${nodePath(rotated)}?done=ping-key`, 303);
+  });
+
   app.get('/nodes/:ref/delete', ...guards.page, write, async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
@@ -178,6 +186,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     if (!node) return missing(c);
     await deleteNode(deps.sql, node.id, deps.clock.now(), acting(c));
     deps.identity.forget();
+    deps.ingestor?.forgetPingKey(node.ping_key);
     return c.redirect(`/?deleted=${encodeURIComponent(node.name)}`, 303);
   });
 

@@ -7,9 +7,9 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Ingestor } from '../../ingest/ingestor.ts';
 import { keptOutput, MAX_PING_BODY_BYTES, type PingKind } from '../../jobs/model.ts';
-import { validationFailed } from '../../errors.ts';
+import { Refusal, validationFailed } from '../../errors.ts';
 import type { AppDeps } from '../deps.ts';
-import { errorBody } from '../errors.ts';
+import { errorBody, renderError } from '../errors.ts';
 import { rateLimit } from '../rate-limit.ts';
 import { PING_RATE_LIMIT_DEFAULT } from '../../config.ts';
 
@@ -76,5 +76,11 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor) {
   }
   // Anything else under /ping is no ping either: the same plain 404, which does not echo the key.
   app.all('/*', notFound);
+  // The path holds the key, which is a credential: a failure is logged without it.
+  app.onError((err, c) => {
+    if (err instanceof Refusal) return renderError(c, err);
+    deps.log.error({ err, method: c.req.method, path: '/ping/{key}' }, 'ping failed');
+    return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged.'), 500);
+  });
   return app;
 }
