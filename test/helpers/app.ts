@@ -274,6 +274,16 @@ export async function createHarness(opts: { autoRegister?: boolean; log?: Logger
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
+/** Signs in to the console with `key` from `origin`, as its sign-in form does; returns the session cookie. */
+export async function consoleCookie(h: Harness, origin: string, key = ADMIN_TOKEN): Promise<string> {
+  const res = await h.app.request('/sign-in', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+    body: new URLSearchParams({ key }).toString(),
+  });
+  return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+}
+
 async function tableSnapshot(sql: Sql) {
   const [row] = await sql<Record<string, unknown>[]>`
     select (select coalesce(json_agg(n order by n.id), '[]') from nodes n) as nodes,

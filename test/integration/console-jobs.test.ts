@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Node } from '../../src/api/shapes.ts';
-import { ADMIN_TOKEN, createHarness, START, type Harness } from '../helpers/app.ts';
+import { consoleCookie, createHarness, START, type Harness } from '../helpers/app.ts';
 
 // A scheduled job's page in the console: its schedule, its ping URL and a new one on request,
 // and its runs with how long each took.
@@ -14,12 +14,7 @@ describe("console: a scheduled job's page", () => {
 
   before(async () => {
     h = await createHarness({ publicUrl: 'https://lifeline.example.com' });
-    const res = await h.app.request('/sign-in', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-      body: new URLSearchParams({ key: ADMIN_TOKEN }).toString(),
-    });
-    cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    cookie = await consoleCookie(h, ORIGIN);
   });
   after(async () => {
     await h.close();

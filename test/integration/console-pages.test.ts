@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { ADMIN_TOKEN, createHarness, type Harness } from '../helpers/app.ts';
+import { consoleCookie, createHarness, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -26,12 +26,7 @@ describe('console pages', () => {
       await h.sql`update node_health set state = ${state}, reason = ${`because ${name}`} where node_id = ${node.id}`;
       fleet[name] = state;
     }
-    const res = await h.app.request('/sign-in', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-      body: new URLSearchParams({ key: ADMIN_TOKEN }).toString(),
-    });
-    cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    cookie = await consoleCookie(h, ORIGIN);
   });
   after(async () => {
     await h.close();

@@ -79,7 +79,7 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor) {
   // The path holds the key, which is a credential: a failure is logged without it.
   app.onError((err, c) => {
     if (err instanceof Refusal) return renderError(c, err);
-    deps.log.error({ err, method: c.req.method, path: '/ping/{key}' }, 'ping failed');
+    (c.var.log ?? deps.log).error({ err, method: c.req.method, path: '/ping/{key}' }, 'ping failed');
     return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged.'), 500);
   });
   return app;
