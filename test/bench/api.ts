@@ -31,6 +31,7 @@ export interface CreatedNode {
   id: string;
   name: string;
   token: string;
+  ping_key: string;
 }
 
 /** Creates nodes through the API, `concurrency` requests at a time. */

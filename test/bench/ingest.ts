@@ -61,13 +61,34 @@ async function withPersistence(db: BenchDatabase, engine: EngineChild | undefine
   return { result, p };
 }
 
+/**
+ * One request per credential, 20 at a time, before a measured run, so it meets the engine's caches
+ * (node tokens, ping keys) as a running engine does: a credential's first request costs a query.
+ * The warm-up alone covers them on a quiet machine, not on a loaded one.
+ */
+async function oncePerCredential(what: string, credentials: string[], send: (credential: string) => Promise<Response>): Promise<void> {
+  progress(`ingest: one ${what} for each of ${credentials.length} credentials`);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < credentials.length) {
+        const res = await send(credentials[next++]!);
+        await res.arrayBuffer();
+        if (!res.ok) throw new Error(`${what}: ${res.status}`);
+      }
+    }),
+  );
+}
+
+const per1000 = (p: Persistence, heartbeats: number) => (p.commits / Math.max(1, heartbeats)) * 1000;
 const hotRatio = (p: Persistence) => (p.upd > 0 ? p.hotUpd / p.upd : Number.NaN);
 const flushMeanMs = (p: Persistence) => (p.flushes && p.flushSeconds !== undefined ? (p.flushSeconds / p.flushes) * 1000 : Number.NaN);
 
 export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Section> {
-  const s = section(`1. Heartbeat ingest (single process, ${int(o.ingestNodes)} nodes)`);
+  const s = section(`1. Heartbeat and ping ingest (single process, ${int(o.ingestNodes)} nodes)`);
   const db = await createBenchDatabase(scope, 'ingest');
-  const engine = await startEngine(scope, { name: 'engine-api', databaseUrl: db.url, roles: 'api' });
+  // The ping limit is counted as in production, high enough never to answer 429 to this load.
+  const engine = await startEngine(scope, { name: 'engine-api', databaseUrl: db.url, roles: 'api', env: { LIFELINE_PING_RATE_LIMIT: '1000000' } });
 
   progress(`ingest: creating ${o.ingestNodes} nodes through POST /v1/nodes`);
   const nodes = await createNodes(engine.base, engine.adminToken, Array.from({ length: o.ingestNodes }, (_, i) => nodeName(i + 1)));
@@ -98,6 +119,9 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
 
   // (a) one heartbeat per request, 100 connections, the same requests to all three servers.
   const bareSingle = await runLoad('bare 202, single', singleSpec(bare.base));
+  await oncePerCredential('heartbeat', nodes.map((n) => n.token), (token) =>
+    fetch(`${engine.base}/v1/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(HEARTBEAT) }),
+  );
   const life = await withPersistence(db, engine, 'Lifeline, single', singleSpec(engine.base));
   const naiveSingle = await withPersistence(db, undefined, 'naive UPDATE per request, single', singleSpec(naive.base));
 
@@ -106,6 +130,21 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
   const lifeBatch = await withPersistence(db, engine, 'Lifeline, batch', batchSpec(engine.base));
   const naiveBatch = await withPersistence(db, undefined, 'naive UPDATE per heartbeat, batch', batchSpec(naive.base));
 
+  // (c) ping URLs on the same engine and nodes: a plain success ping (a crontab's curl), then a job
+  // wrapped by `lifeline run` (start, then its exit code with a 1 KB output: a run row each).
+  const successPings = nodes.map((n) => ({ method: 'GET', path: `/ping/${n.ping_key}` }));
+  const output = 'x'.repeat(1023) + '\n';
+  const runPings = nodes.flatMap((n) => [
+    { method: 'GET', path: `/ping/${n.ping_key}/start` },
+    { method: 'POST', path: `/ping/${n.ping_key}/0`, headers: { 'content-type': 'text/plain' }, body: output },
+  ]);
+  const pingSpec = (requests: typeof successPings): LoadSpec => ({ url: engine.base, connections: o.connections, seconds: o.duration, requests });
+  // A HEAD is a success ping: it makes no run row.
+  await oncePerCredential('ping', nodes.map((n) => n.ping_key), (key) => fetch(`${engine.base}/ping/${key}`, { method: 'HEAD' }));
+  const pingRun = await withPersistence(db, engine, 'Lifeline, success ping', pingSpec(successPings));
+  const wrappedRun = await withPersistence(db, engine, 'Lifeline, start + exit code ping', pingSpec(runPings));
+  const runRows = await db.sql<{ n: number }[]>`select count(*)::int as n from node_runs`;
+
   const L = life.result;
   const N = naiveSingle.result;
   row(s, `reference: bare node:http 202 — req/s, p50/p99 (${o.connections} conn)`, '—', `${int(bareSingle.rps)}, ${ms(bareSingle.p50, 0)}/${ms(bareSingle.p99, 0)}`, 'the yardstick');
@@ -113,6 +152,14 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
   row(s, 'single heartbeat — ratio to bare', times(L.rps / bareSingle.rps), times(N.rps / bareSingle.rps), '≥ 0.50×', L.rps / bareSingle.rps >= 0.5);
   row(s, 'single heartbeat — p50 latency', ms(L.p50, 0), ms(N.p50, 0), '—');
   row(s, 'single heartbeat — p99 latency', ms(L.p99, 0), ms(N.p99, 0), '≤ 50 ms', L.p99 <= 50);
+  const P = pingRun.result;
+  const W = wrappedRun.result;
+  row(s, 'ping URL, success (GET /ping/{key}) — req/s', int(P.rps), '—', `≥ 0.5 × single heartbeat = ${int(L.rps / 2)}`, P.rps >= L.rps / 2);
+  row(s, 'ping URL, success — ratio to single heartbeat', times(P.rps / L.rps), '—', '≥ 0.50×', P.rps / L.rps >= 0.5);
+  row(s, 'ping URL, success — p50/p99 latency', `${ms(P.p50, 0)}/${ms(P.p99, 0)}`, '—', '—');
+  row(s, 'ping URL, start + POST exit code with 1 KB — req/s', int(W.rps), '—', `≥ 0.5 × single heartbeat = ${int(L.rps / 2)}`, W.rps >= L.rps / 2);
+  row(s, 'ping URL, start + exit code — p50/p99 latency', `${ms(W.p50, 0)}/${ms(W.p99, 0)}`, '—', '—');
+  row(s, 'database commits per 1,000 pings (success / start + exit code)', `${per1000(pingRun.p, P.sent).toFixed(1)} / ${per1000(wrappedRun.p, W.sent).toFixed(1)}`, '—', 'no per-request commit', per1000(pingRun.p, P.sent) < 100 && per1000(wrappedRun.p, W.sent) < 100);
   row(s, `batch (${perBatch}/request, ${o.batchConnections} conn) — heartbeats/s`, int(lifeBatch.result.rps * perBatch), int(naiveBatch.result.rps * perBatch), '≥ 50,000', lifeBatch.result.rps * perBatch >= 50_000);
   row(s, 'batch — p50/p99 latency per request', `${ms(lifeBatch.result.p50, 0)}/${ms(lifeBatch.result.p99, 0)}`, `${ms(naiveBatch.result.p50, 0)}/${ms(naiveBatch.result.p99, 0)}`, '—');
   row(s, 'reference: bare 202 with the batch bodies — heartbeats/s', '—', int(bareBatch.rps * perBatch), 'the yardstick');
@@ -124,7 +171,6 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
   row(s, 'flush transaction, mean (single run / batch run)', `${ms(flushMeanMs(life.p), 2)} / ${ms(flushMeanMs(lifeBatch.p), 2)}`, '—', '—');
   const perRequest = (p: Persistence, r: LoadResult) => p.upd / Math.max(1, r.sent);
   row(s, 'row updates per heartbeat (single run)', perRequest(life.p, L).toFixed(3), perRequest(naiveSingle.p, N).toFixed(3), 'coalesced per node (< 1)', perRequest(life.p, L) < 1);
-  const per1000 = (p: Persistence, heartbeats: number) => (p.commits / Math.max(1, heartbeats)) * 1000;
   const lifeCommits = per1000(life.p, L.sent);
   row(s, 'database commits per 1,000 heartbeats (single run)', lifeCommits.toFixed(1), per1000(naiveSingle.p, N.sent).toFixed(1), 'no per-request commit (≪ 1,000)', lifeCommits < 100);
   const per1000lookups = (p: Persistence, requests: number) => (p.lookups / Math.max(1, requests)) * 1000;
@@ -137,9 +183,10 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
     `Naive baseline: node:http, no authentication, one \`update node_heartbeats … where node_id = $1\` per heartbeat on a postgres.js pool of 10 (each its own commit).`,
     `Single run: ${int(L.ok)} heartbeats accepted; ${int(life.p.upd)} row updates (${int(life.p.hotUpd)} HOT) in ${life.p.flushes ?? '?'} flush transactions; ${int(life.p.commits)} commits in the database over the window (all sessions: besides the flushes, ${int(life.p.lookups)} authentication queries — cached secrets are looked up again after the cache's TTL, api_keys first, then nodes — and the idle 250 ms flushes and statistics reads while it settled).`,
     `Batch run: ${int(lifeBatch.result.ok * perBatch)} heartbeats accepted in ${int(lifeBatch.result.ok)} requests; ${int(lifeBatch.p.upd)} row updates (${int(lifeBatch.p.hotUpd)} HOT) in ${lifeBatch.p.flushes ?? '?'} flush transactions.`,
+    `Ping runs: the same engine and nodes, each connection cycling through its share of the ${int(nodes.length)} ping keys without a header; the limit per key (LIFELINE_PING_RATE_LIMIT) is counted but set too high to refuse. Success pings are ok heartbeats written by the flush and make no run row; the start + exit code run alternated /start and a POST of /0 with a 1 KB body per key and left ${int(runRows[0]?.n ?? 0)} run rows (the newest 100 per node are kept).`,
     `Statistics come from pg_stat_user_tables / pg_stat_database, read once they stopped moving (other backends publish counters about once a second).`,
   );
-  const failures = [bareSingle, L, N, bareBatch, lifeBatch.result, naiveBatch.result].reduce((n, r) => n + r.failed, 0);
+  const failures = [bareSingle, L, N, P, W, bareBatch, lifeBatch.result, naiveBatch.result].reduce((n, r) => n + r.failed, 0);
   if (failures) s.notes.push(`${int(failures)} requests failed across the runs (non-2xx, errors or timeouts); see the progress log.`);
   return s;
 }

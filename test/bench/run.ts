@@ -37,7 +37,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
 };
 
 const TITLES: Record<SectionName, string> = {
-  ingest: '1. Heartbeat ingest',
+  ingest: '1. Heartbeat and ping ingest',
   evaluator: '2. Evaluator tick',
   detection: '3. Detection latency',
   outbox: '4. Outbox dispatch',
