@@ -10,6 +10,7 @@ import { benchFailover } from './failover.ts';
 import { benchIngest } from './ingest.ts';
 import { progress } from './log.ts';
 import { benchMetrics } from './metrics.ts';
+import { benchMillion } from './million.ts';
 import { helpText, parseOptions, type BenchOptions, type SectionName } from './options.ts';
 import { benchOnCall } from './oncall.ts';
 import { benchSchedules } from './oncall-schedules.ts';
@@ -32,6 +33,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   schedules: benchSchedules,
   status: benchStatusPages,
   console: benchConsole,
+  million: benchMillion,
 };
 
 const TITLES: Record<SectionName, string> = {
@@ -46,6 +48,7 @@ const TITLES: Record<SectionName, string> = {
   schedules: '9. Who is on call',
   status: '10. Status pages and badges',
   console: '11. Console pages',
+  million: '12. A million nodes on one machine',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */
