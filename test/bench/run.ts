@@ -8,6 +8,7 @@ import { benchDetection } from './detection.ts';
 import { benchEvaluator } from './evaluator.ts';
 import { benchFailover } from './failover.ts';
 import { benchIngest } from './ingest.ts';
+import { benchIngestStages } from './ingest-stages.ts';
 import { progress } from './log.ts';
 import { benchMetrics } from './metrics.ts';
 import { benchMillion } from './million.ts';
@@ -23,6 +24,7 @@ import { benchConsole } from './console.tsx';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
   ingest: benchIngest,
+  stages: benchIngestStages,
   evaluator: benchEvaluator,
   detection: benchDetection,
   outbox: benchOutbox,
@@ -38,6 +40,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
 
 const TITLES: Record<SectionName, string> = {
   ingest: '1. Heartbeat ingest',
+  stages: '1b. Single heartbeat, stage by stage',
   evaluator: '2. Evaluator tick',
   detection: '3. Detection latency',
   outbox: '4. Outbox dispatch',
