@@ -426,6 +426,8 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
   table.cards td:first-child { display: block; font-weight: 600; font-size: 1.02rem; box-shadow: none; text-align: left; }
   table.cards td.num { text-align: left; }
   table.cards td:first-child::before { content: none; }
+  /* A card leaves out what a row has nothing in (a check without a value or a message). */
+  table.cards td:empty { display: none; }
   table.cards tr.row-down { box-shadow: inset 3px 0 0 var(--down); }
   table.cards tr.row-degraded { box-shadow: inset 3px 0 0 var(--degraded); }
   table.cards td .sub { font-weight: 400; }
