@@ -83,8 +83,7 @@ export class Context {
   }
 
   string(name: string): string | undefined {
-    // commander keys a flag such as --ping-url as pingUrl.
-    const v = this.values[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+    const v = this.values[name];
     return typeof v === 'string' ? v : undefined;
   }
 
