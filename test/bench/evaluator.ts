@@ -38,7 +38,7 @@ const rate = (nodes: number, millis: number) => (nodes / millis) * 1000;
 const timing = (millis: number, nodes: number) => `${millis < 1000 ? ms(millis) : sec(millis / 1000)} (${int(rate(nodes, millis))} nodes/s)`;
 
 /** Every node healthy, its heartbeat fresh, due now: the reschedule-only worst case. */
-async function allDueHealthy(sql: Sql): Promise<void> {
+export async function allDueHealthy(sql: Sql): Promise<void> {
   await sql`update node_heartbeats set last_heartbeat_at = now()`;
   await sql`update node_due set due_at = now()`;
   await touchCoverage(sql);
@@ -50,10 +50,10 @@ async function allDueHealthy(sql: Sql): Promise<void> {
  * A running fleet's tick: heartbeats every 30 s and down after 3 missed, so each node's due time
  * comes round once per 90 s and a 1 s tick judges about 1/90 of the fleet (the rest are not due).
  */
-async function steadyStateDue(sql: Sql, size: number): Promise<number> {
-  const due = Math.ceil(size / STEADY_PERIOD_S);
+export async function steadyStateDue(sql: Sql, size: number, periodS = STEADY_PERIOD_S): Promise<number> {
+  const due = Math.ceil(size / periodS);
   await sql`update node_heartbeats set last_heartbeat_at = now()`;
-  await sql`update node_due set due_at = now() + interval '90 seconds'`;
+  await sql`update node_due set due_at = now() + make_interval(secs => ${periodS})`;
   await sql`update node_due set due_at = now() where node_id in (select node_id from node_due order by node_id limit ${due})`;
   await touchCoverage(sql);
   await vacuumAnalyze(sql, ['node_due', 'node_heartbeats']);
@@ -75,7 +75,7 @@ async function resetFleet(sql: Sql): Promise<void> {
   await vacuumAnalyze(sql, [...FLEET_TABLES, 'node_state_log', 'outbox']);
 }
 
-interface BaselineRun {
+export interface BaselineRun {
   done: number;
   total: number;
   ms: number;
@@ -87,7 +87,7 @@ interface BaselineRun {
  * node_due, or for a transition UPDATE node_health + INSERT node_state_log + INSERT outbox (it does
  * not even reschedule, which only flatters it). Stops at `capMs` and reports how far it got.
  */
-async function rowByRow(url: string, kind: 'tick' | 'outage', capMs: number): Promise<BaselineRun> {
+export async function rowByRow(url: string, kind: 'tick' | 'outage', capMs: number): Promise<BaselineRun> {
   const sql = createSql(url, { dedicated: true, applicationName: 'lifeline-bench-rowbyrow' });
   try {
     const now = new Date();

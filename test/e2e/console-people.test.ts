@@ -211,8 +211,12 @@ describe('people and schedules in the console, in a browser', () => {
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
     for (const view of VIEWS) {
       const page = await signedIn(writeKey, '/users', view.context);
+      // A page with a live region re-reads it once its feed connects; that swap is awaited, so
+      // the sections opened below stay open for the screenshot.
+      await page.addInitScript({ content: "document.addEventListener('htmx:after:swap', () => { window.swapped = true; });" });
       for (const [name, path] of pages) {
         await page.goto(server.origin + path);
+        if (await page.locator('#node-live').count()) await page.waitForFunction(() => (window as unknown as { swapped?: boolean }).swapped === true);
         // Closed sections opened, as a reader would open them, and measured at once: a live
         // region re-read from the server (the node page's) closes them again.
         const measured = await page.evaluate(() => {

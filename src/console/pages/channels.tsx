@@ -13,6 +13,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
+import { Actor, actorNames } from '../incident-parts.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Channels: where incidents are announced. Create, edit and delete call src/channels/service.ts
@@ -83,7 +84,7 @@ function ChannelFields(p: { type: ChannelType; editing: boolean; form?: Form | u
   );
 }
 
-function Tests(p: { tests: ChannelTestRow[] }) {
+function Tests(p: { tests: ChannelTestRow[]; names: Map<string, string> }) {
   if (p.tests.length === 0) return <p class="muted">Never tested.</p>;
   return (
     <Table head={['At', 'By', 'Outcome']}>
@@ -92,8 +93,8 @@ function Tests(p: { tests: ChannelTestRow[] }) {
           <td data-label="At">
             <At at={t.at} />
           </td>
-          <td data-label="By" class="mono">
-            {t.by}
+          <td data-label="By">
+            <Actor by={t.by} names={p.names} />
           </td>
           <td data-label="Outcome">
             <span>
@@ -210,6 +211,8 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; status?: ContentfulStatusCode } = {},
   ) => {
     const [frame, tests] = await Promise.all([chrome(c, deps), listChannelTests(deps.sql, channel.id, TESTS_SHOWN)]);
+    // A key's name, not its id: "api-key:3f2a…" wrapped over two lines on a phone and told nobody who.
+    const names = await actorNames(deps.sql, tests.map((t) => t.by));
     const canWrite = may(frame.session, 'write');
     return html(
       c,
@@ -250,7 +253,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <span class="muted">A “resolved” message for a node named lifeline-test: it arrives like a page but pages nobody.</span>
           </form>
         ) : null}
-        <Tests tests={tests} />
+        <Tests tests={tests} names={names} />
         {canWrite ? (
           <>
             <h2>Edit</h2>

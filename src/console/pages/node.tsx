@@ -12,11 +12,12 @@ import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
 import { summarize } from '../../uptime/summary.ts';
+import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
 import { Ago, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { duration, percent, runTime } from '../format.ts';
+import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
@@ -325,27 +326,34 @@ function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
 
 /** Every day in figures: five columns on a wide screen, one wrapping line a day on a phone (style.ts). */
 function DayTable(p: { days: Awaited<ReturnType<typeof uptimeOf>>['days'] }) {
+  // Days before the node's first recorded moment say only "no data": a node added yesterday would
+  // list 89 of them. The bar above still spans all 90 days.
+  const first = p.days.findIndex((b) => NODE_STATES.some((s) => b.ms[s] > 0));
+  if (first < 0) return <p class="muted">Nothing recorded yet.</p>;
   return (
     <div class="day-table">
       <Table head={['Day (UTC)', { label: 'Up', num: true }, { label: 'Down', num: true }, { label: 'Maint.', num: true }, { label: 'Unknown', num: true }]} cards={false}>
-        {[...p.days].reverse().map((b) => {
-          const s = summarize(b.ms);
-          return (
-            <tr>
-              <td>{new Date(b.start).toISOString().slice(0, 10)}</td>
-              <td class="num">{percent(s.uptime_ratio)}</td>
-              <td class="num" data-label="down">
-                {b.ms.down ? duration(b.ms.down) : ''}
-              </td>
-              <td class="num" data-label="maint.">
-                {b.ms.maintenance ? duration(b.ms.maintenance) : ''}
-              </td>
-              <td class="num" data-label="unknown">
-                {b.ms.unknown ? duration(b.ms.unknown) : ''}
-              </td>
-            </tr>
-          );
-        })}
+        {p.days
+          .slice(first)
+          .reverse()
+          .map((b) => {
+            const s = summarize(b.ms);
+            return (
+              <tr>
+                <td>{day(new Date(b.start))}</td>
+                <td class="num">{percent(s.uptime_ratio)}</td>
+                <td class="num" data-label="down">
+                  {b.ms.down ? duration(b.ms.down) : ''}
+                </td>
+                <td class="num" data-label="maint.">
+                  {b.ms.maintenance ? duration(b.ms.maintenance) : ''}
+                </td>
+                <td class="num" data-label="unknown">
+                  {b.ms.unknown ? duration(b.ms.unknown) : ''}
+                </td>
+              </tr>
+            );
+          })}
       </Table>
     </div>
   );
