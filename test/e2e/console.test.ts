@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { launchBrowser, VIEWS } from '../helpers/browser.ts';
+import { launchBrowser, signInToConsole, VIEWS } from '../helpers/browser.ts';
 import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
 import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 import { PATIENCE_MS, until } from '../helpers/wait.ts';
@@ -69,12 +69,7 @@ describe('the web console in a browser', () => {
     return { context, page: await context.newPage() };
   }
 
-  async function signIn(page: Page, key: string, path = '/') {
-    await page.goto(origin + path);
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(origin + path);
-  }
+  const signIn = (page: Page, key: string, path = '/') => signInToConsole(page, origin, key, path);
 
   it('signs in with a key, keeps only an HttpOnly SameSite=Strict cookie, and signs out for good', async () => {
     const { context, page } = await profile();

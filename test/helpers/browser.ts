@@ -53,3 +53,11 @@ export async function watchedPage(browser: Browser, origin: string, context: Bro
   });
   return { page, problems };
 }
+
+/** Signs in to the console at `path` with an API key, as a person does, and waits to be there. */
+export async function signInToConsole(page: Page, origin: string, key: string, path = '/'): Promise<void> {
+  await page.goto(origin + path);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(origin + path);
+}

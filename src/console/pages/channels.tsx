@@ -7,7 +7,7 @@ import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
 import { parse } from '../../http/validation.ts';
-import { actor, attempt, Field, may, requireScope } from '../acting.tsx';
+import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { At, Back, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
@@ -197,7 +197,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     if (!type) return c.redirect('/channels', 303);
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now()),
+      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
       (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
     );
     if (outcome instanceof Response) return outcome;
@@ -287,7 +287,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     if (!channel) return missing(c);
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now()),
+      () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now(), deps.outbound, acting(c)),
       (r) => channelPage(c, channel, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
     );
     if (outcome instanceof Response) return outcome;
@@ -298,7 +298,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const channel = await find(c);
     if (!channel) return missing(c);
     if (!deps.transports) throw new Error('this process has no channel transports');
-    const test = await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now());
+    const test = await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now(), acting(c));
     return test.status === 'sent'
       ? channelPage(c, channel, { done: 'The test was sent: the receiver accepted it.' })
       : channelPage(c, channel, { message: `The test failed: ${test.error}` });
@@ -308,7 +308,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const channel = await find(c);
     if (!channel) return missing(c);
     const outcome = await attempt(
-      async () => deleteChannel(deps.sql, channel.id),
+      async () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c)),
       (r) => channelPage(c, channel, { message: r.message, status: 409 }),
     );
     if (outcome instanceof Response) return outcome;
