@@ -260,7 +260,8 @@ input[type="text"], input[type="search"], input[type="password"], input[type="nu
   padding: 0.42rem 0.55rem;
   max-width: 100%;
 }
-textarea { width: 100%; min-height: 4.5rem; }
+/* Grows with what it holds (a node's labels, one a line) where the browser can: no inner scrolling. */
+textarea { width: 100%; min-height: 4.5rem; field-sizing: content; }
 input:focus-visible, select:focus-visible, textarea:focus-visible { outline-offset: 0; }
 .field { margin: 0.6rem 0; }
 .field .hint, p.hint { font-size: 0.83rem; color: var(--muted); margin-top: 0.15rem; }

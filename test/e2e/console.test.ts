@@ -267,8 +267,9 @@ describe('the web console in a browser', () => {
         },
       });
       const api1 = await node('api-1', { role: 'api', region: 'us-east-1' }, { status: 'failing', checks: {} });
-      await openIncident(api1.id);
+      const resolved = await openIncident(api1.id);
       await api('POST', '/v1/heartbeats', { status: 'ok', checks: ok(52) }, api1.token);
+      await until('the api-1 incident resolved', async () => (await api('GET', `/v1/incidents/${resolved}`)).status === 'resolved');
       const replica = await node('db-2', { role: 'db', region: 'eu-west-1', tier: 'replica' }, { status: 'ok', checks: ok(12) });
       await node('cache-1', { role: 'cache', region: 'us-east-1' });
       const now = Date.now();
@@ -306,6 +307,8 @@ describe('the web console in a browser', () => {
         { name: 'node-delete', path: '/nodes/cache-1/delete' },
         { name: 'incidents', path: '/incidents' },
         { name: 'incident', path: `/incidents/${incident}` },
+        { name: 'incidents-acknowledged', path: '/incidents?status=acknowledged' },
+        { name: 'incident-resolved', path: `/incidents/${resolved}` },
         { name: 'maintenance', path: '/maintenance' },
         { name: 'channels', path: '/channels' },
         { name: 'channel', path: `/channels/${webhook.id as string}` },
