@@ -50,7 +50,7 @@ async function medianOf(reps: number, prepare: () => Promise<unknown>, f: () => 
 export async function benchMillion(o: BenchOptions, scope: Scope): Promise<Section> {
   const n = o.millionNodes;
   const perSecond = n / INTERVAL_S;
-  const s = section(`12. ${int(n)} nodes on one machine (heartbeat every ${INTERVAL_S} s: ${int(perSecond)}/s)`);
+  const s = section(`13. ${int(n)} nodes on one machine (heartbeat every ${INTERVAL_S} s: ${int(perSecond)}/s)`);
   const db = await createBenchDatabase(scope, 'million');
   progress(`million: seeding ${int(n)} nodes`);
   const seeded = await timed(() => seedFleet(db.sql, { count: n, intervalSeconds: INTERVAL_S, failuresForDown: FAILURES, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' }));

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'stages', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'million'] as const;
+export const SECTIONS = ['ingest', 'stages', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'queues', 'million'] as const;
 // Run only when named: seeding and judging a million nodes takes many minutes on its own.
 const ON_REQUEST: readonly SectionName[] = ['million'];
 export type SectionName = (typeof SECTIONS)[number];
@@ -41,6 +41,8 @@ export interface BenchOptions {
   statusRate: number;
   /** Timed requests per console page (and single transitions timed through the live feed). */
   consoleRequests: number;
+  /** Jobs added and taken on each queue backend. */
+  queueJobs: number;
   /** Fleet of the capacity-plan section. */
   millionNodes: number;
 }
@@ -72,6 +74,7 @@ const HELP = `npm run bench -- [flags]
   --status-nodes N            nodes behind the status page of 20 components (default 500)
   --status-rate N             status page requests/s sent beside heartbeat ingest (default 1000)
   --console-requests N        timed requests per console page (default 50)
+  --queue-jobs N              jobs added and taken on each queue backend, Redis and Postgres (default 10000)
   --million-nodes N           fleet of the million section, run only when named (default 1000000)
 `;
 
@@ -113,6 +116,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'status-nodes': { type: 'string' },
       'status-rate': { type: 'string' },
       'console-requests': { type: 'string' },
+      'queue-jobs': { type: 'string' },
       'million-nodes': { type: 'string' },
     },
   });
@@ -154,6 +158,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     statusNodes: positiveInt('status-nodes', values['status-nodes'], 500),
     statusRate: positiveInt('status-rate', values['status-rate'], 1000),
     consoleRequests: positiveInt('console-requests', values['console-requests'], 50),
+    queueJobs: positiveInt('queue-jobs', values['queue-jobs'], 10_000),
     millionNodes: positiveInt('million-nodes', values['million-nodes'], 1_000_000),
   };
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import { createChannels, type ChannelRegistry } from '../../alerting/index.ts';
+import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -20,6 +21,7 @@ import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
 import { DEFAULT_RETRY } from '../../src/notifications/retry.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
+import { openQueueBackend } from '../../src/queue/backend.ts';
 import { registerOnCallHandlers } from '../../workers/handlers.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import type { HandlerRegistry } from '../../src/outbox/registry.ts';
@@ -221,18 +223,19 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   scope.defer('close on-call pool', () => pool.end({ timeout: 2 }));
   const prefix = `bench-${process.pid}-oncall-${spec.label}-${randomBytes(3).toString('hex')}`;
   scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
-  const queue = new DeliveryQueue({ redisUrl: REDIS_URL, prefix, sql: pool, clock: systemClock });
+  const backend = await openQueueBackend({ redisUrl: REDIS_URL, databaseUrl: db.url, prefix });
+  scope.defer('close the queue backend', () => backend.close());
+  const queue = new DeliveryQueue({ backend, sql: pool, clock: systemClock });
   scope.defer('close delivery queue', () => queue.close());
   const registry = new TimedRegistry();
   registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
-  const channels = createChannels({ smtpUrl: receiver.smtpUrl, mailFrom: ENGINE_DEFAULTS.mailFrom });
+  const channels = createChannels({ smtpUrl: receiver.smtpUrl, mailFrom: ENGINE_DEFAULTS.mailFrom, outboundAllowCidrs: LOCAL_RECEIVERS });
   scope.defer('close channels', () => channels.close());
   // Announcements counted into metrics, as the engine does.
   const events = new Events();
   countEvents(createMetrics(), events);
   const notifier = startNotifier({
-    redisUrl: REDIS_URL,
-    prefix,
+    backend,
     sql: pool,
     clock: systemClock,
     log: benchLog,

@@ -21,6 +21,7 @@ import { Scope } from './scope.ts';
 import { benchStatusPages } from './status-pages.ts';
 import { benchUptime } from './uptime-section.ts';
 import { benchConsole } from './console.tsx';
+import { benchQueues } from './queues.ts';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
   ingest: benchIngest,
@@ -35,6 +36,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   schedules: benchSchedules,
   status: benchStatusPages,
   console: benchConsole,
+  queues: benchQueues,
   million: benchMillion,
 };
 
@@ -51,7 +53,8 @@ const TITLES: Record<SectionName, string> = {
   schedules: '9. Who is on call',
   status: '10. Status pages and badges',
   console: '11. Console pages',
-  million: '12. A million nodes on one machine',
+  queues: '12. Notification queues: Postgres beside Redis',
+  million: '13. A million nodes on one machine',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */
