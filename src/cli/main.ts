@@ -109,7 +109,8 @@ function leaf(c: Command, name: string, out: Output): Program {
     if (o.multiple) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
     p.addOption(option);
   }
-  return p.action(() => c.run(new Context(c, p.opts(), p.args, out)));
+  // commander keys `--token-file` as tokenFile: give commands their flags under the names they declared.
+  return p.action(() => c.run(new Context(c, Object.fromEntries(p.options.map((o) => [o.long!.slice(2), p.opts()[o.attributeName()]])), p.args, out)));
 }
 
 /** The command tree for one run (commander keeps parse state on it); `leaves` maps ours to its. */
@@ -121,8 +122,9 @@ function program(out: Output): { root: Program; leaves: Map<Command, Program> } 
       'after',
       [
         '',
-        `API commands take --url (LIFELINE_URL, default ${DEFAULT_URL}), --token (LIFELINE_TOKEN)`,
-        'and --json (the API answer as it is). `lifeline <command> --help` shows a command\'s flags,',
+        `API commands take --url (LIFELINE_URL, default ${DEFAULT_URL}), --token (LIFELINE_TOKEN) or`,
+        '--token-file (LIFELINE_TOKEN_FILE), and --json (the API answer as it is).',
+        '`lifeline <command> --help` shows a command\'s flags,',
         '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, admin).',
       ].join('\n'),
     );

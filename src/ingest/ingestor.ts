@@ -13,6 +13,8 @@ export interface IncomingHeartbeat {
   status: HeartbeatStatus;
   checks?: Checks | undefined;
   seq?: number | undefined;
+  /** The sender's interval: a node this heartbeat registers gets it. */
+  interval_seconds?: number | undefined;
 }
 
 /**
@@ -76,7 +78,10 @@ export class Ingestor {
       if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
         throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
       }
-      return registerNodes(this.sql, unknown, now);
+      // A name sent twice in one batch registers with its first heartbeat's interval.
+      const intervals = new Map<string, number | undefined>();
+      for (const hb of heartbeats) if (!intervals.has(hb.node!)) intervals.set(hb.node!, hb.interval_seconds);
+      return registerNodes(this.sql, unknown.map((name) => ({ name, heartbeat_interval_seconds: intervals.get(name) })), now);
     });
     return heartbeats.map((hb) => known.get(hb.node!)!);
   }

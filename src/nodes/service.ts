@@ -72,10 +72,13 @@ export async function deleteNode(sql: Sql, id: string, now: Date): Promise<boole
 }
 
 /**
- * Creates nodes for unknown names with default settings (ingest auto-registration); concurrent
- * registrations of one name resolve to the same node. Each gets a random token nobody has seen;
- * rotating it is how an operator hands one to an agent.
+ * Creates nodes for unknown names with default settings but the interval their agent sends at,
+ * when it says (ingest auto-registration); concurrent registrations of one name resolve to the
+ * same node. Each gets a random token nobody has seen; rotating it is how an operator hands one to
+ * an agent.
  */
-export async function registerNodes(sql: Sql, names: string[], now: Date): Promise<NodeRef[]> {
-  return sql.begin((tx) => store.registerNodes(tx, names, names.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now));
+export async function registerNodes(sql: Sql, nodes: { name: string; heartbeat_interval_seconds: number | undefined }[], now: Date): Promise<NodeRef[]> {
+  const names = nodes.map((n) => n.name);
+  const intervals = nodes.map((n) => n.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds);
+  return sql.begin((tx) => store.registerNodes(tx, names, names.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now, intervals));
 }

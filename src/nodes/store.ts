@@ -210,13 +210,15 @@ export async function registerNodes(
   tokenHashes: string[],
   defaults: NodeSettings,
   now: Date,
+  /** Each name's heartbeat interval; the default's for every name when absent. */
+  intervals: number[] = names.map(() => defaults.heartbeat_interval_seconds),
 ): Promise<NodeRef[]> {
   const created = await tx<{ id: string }[]>`
     insert into nodes (name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down,
                        successes_for_recovery, token_hash, created_at, updated_at)
-    select name, '{}', ${defaults.heartbeat_interval_seconds}, ${defaults.grace_seconds}, ${defaults.failures_for_down},
+    select name, '{}', interval_seconds, ${defaults.grace_seconds}, ${defaults.failures_for_down},
            ${defaults.successes_for_recovery}, token_hash, ${now}, ${now}
-    from unnest(${names}::text[], ${tokenHashes}::text[]) as v(name, token_hash)
+    from unnest(${names}::text[], ${tokenHashes}::text[], ${intervals}::int[]) as v(name, token_hash, interval_seconds)
     on conflict (name) do nothing
     returning id`;
   await insertCompanionRows(tx, created.map((r) => r.id), now);

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMAIL_UNCONFIGURED, NO_DEFAULT_POLICY } from '../../src/oncall/setup-warnings.ts';
 import { hashSecret } from '../../src/secrets.ts';
-import { START, buildApp, createHarness, expectError, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
+import { START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
 import type { ApiKey, List as Page } from '../../src/api/shapes.ts';
 
 /** A key as listed, and as created (with its secret, shown once). */
@@ -462,6 +462,21 @@ describe('heartbeats', () => {
     // A second heartbeat for the same name reuses the node.
     assert.equal((await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { node: 'auto-1' } })).status, 202);
     assert.equal((await h.counts()).nodes, before.nodes + 2);
+  });
+
+  it('auto-registers a node with the interval its agent sends, and leaves a known node\'s interval alone', async () => {
+    const ingest = await h.createKey('ingest', 'hb-autoreg-interval');
+    const res = await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { node: 'auto-every-10', interval_seconds: 10 } });
+    assert.deepEqual(await json(res, 202), { accepted: 1 });
+    const node = await json<NodeBody>(await h.admin('GET', '/v1/nodes/auto-every-10'), 200);
+    assert.equal(node.heartbeat_interval_seconds, 10);
+    // Only the API changes a node's settings: an agent restarted with another interval does not.
+    assert.equal((await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { node: 'auto-every-10', interval_seconds: 60 } })).status, 202);
+    assert.equal((await json<NodeBody>(await h.admin('GET', '/v1/nodes/auto-every-10'), 200)).heartbeat_interval_seconds, 10);
+    const before = await h.counts();
+    const bad = await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { node: 'auto-every-0', interval_seconds: 0 } });
+    await expectInvalid(bad, ['interval_seconds']);
+    assert.equal((await h.counts()).nodes, before.nodes, 'nothing registered');
   });
 
   it('does not auto-register for a write key: 404 and nothing created', async () => {

@@ -102,6 +102,25 @@ describe('notifications when Redis restarts or loses its data', () => {
     );
   });
 
+  it('sends a page Redis held once the engine runs on Postgres instead (REDIS_URL unset), when it is due', async () => {
+    const { incident, refused, retryAt } = await pageWaitingForRetry('db-4');
+    // The engine restarts without REDIS_URL: its job is left behind in Redis, only the ledger knows.
+    const { secretKey } = oc;
+    await oc.close();
+    oc = await createOnCall(db, clock, { redisUrl: undefined, secretKey, backoffCapMs: 30_000 });
+    const again = await hook.waitFor((r) => r !== refused && r.headers['webhook-id'] === refused.headers['webhook-id'], AFTER_REDIS_RETURNS_MS);
+    const [d] = await until('the page settled', async () => {
+      const rows = await deliveriesOf(db, incident.id);
+      return rows[0]?.status === 'sent' ? rows : undefined;
+    });
+    assert.deepEqual([d!.event, d!.status, d!.attempts], ['opened', 'sent', 2]);
+    assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === refused.headers['webhook-id']).length, 2, 'one refused attempt, one accepted');
+    assert.ok(
+      Number(again.headers['webhook-timestamp']) >= Math.floor(retryAt.getTime() / 1000),
+      `the page was retried at ${again.headers['webhook-timestamp']} s, before it was due (${retryAt.toISOString()})`,
+    );
+  });
+
   it('opens incidents in a process started while Redis is down, and pages once Redis is up', async () => {
     const ch = await oc.webhook('db-3-hook', hook.url, secret);
     await oc.policy('db-3-policy', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
