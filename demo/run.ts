@@ -19,6 +19,7 @@ import { Fleet } from './fleet.ts';
 import { CI, describeAction, FAILURES_FOR_DOWN, FLEET, FULL, INTERVAL_SECONDS, type Action } from './scenario.ts';
 import { DEMO_FILTER, ONCALL_ADDRESS, prepare } from './setup.ts';
 import { Watch } from './watch.ts';
+import { LOCAL_RECEIVERS_ENV } from '../test/helpers/local-receivers.ts';
 
 /** The demo's own data directory, beside the engine's (.lifeline), so its 50 nodes never mix with yours. */
 const DEFAULT_DATA_DIR = '.lifeline-demo';
@@ -124,6 +125,8 @@ async function run(): Promise<boolean> {
     LIFELINE_ADMIN_TOKEN: admin,
     LIFELINE_EVALUATOR_INTERVAL_MS: '500',
     LIFELINE_QUEUE_PREFIX: process.env.LIFELINE_QUEUE_PREFIX ?? 'lifeline-demo',
+    // The demo's receivers listen on this machine, which the engine refuses to send to unless told.
+    ...LOCAL_RECEIVERS_ENV,
     ...(sink ? { SMTP_URL: sink.url } : {}),
   });
   // The engine runs in its own process group: a Ctrl-C here does not reach it, so take it along.

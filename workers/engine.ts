@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createChannels } from '../alerting/index.ts';
+import { outboundPolicy } from '../alerting/destination.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
 import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
@@ -82,7 +83,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const identity = new IdentityCache(sql);
   stops.push(await identity.listen());
   // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
-  const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom }) : undefined;
+  const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, outboundAllowCidrs: config.outboundAllowCidrs }) : undefined;
   // Said at every start: a setup under which notifications reach nobody should not stay unnoticed.
   for (const warning of await setupWarnings(sql, { emailConfigured: transports?.email.configured })) log.warn(warning);
   let ingestor: Ingestor | undefined;
@@ -108,6 +109,10 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
     queue: queueBackend,
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
+    outbound: outboundPolicy(config.outboundAllowCidrs),
+    limits: config.limits,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    pingRateLimit: config.pingRateLimit,
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   const port = await listen(server);

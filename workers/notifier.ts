@@ -63,8 +63,10 @@ export function startNotifier(o: NotifierOptions) {
         await deliver(deliverDeps, String(job.data.id));
       } catch (err) {
         if (!(err instanceof WaitingForPage)) throw err;
-        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
-        await job.moveToDelayed(Date.now() + retry.baseMs, token);
+        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol), to look
+        // again a backoff step after the page's own next attempt: not before it could have ended.
+        const untilRetry = err.retryAt ? Math.max(0, err.retryAt.getTime() - o.clock.now().getTime()) : 0;
+        await job.moveToDelayed(Date.now() + untilRetry + retry.baseMs, token);
         throw new DelayedError();
       }
     },

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { createKey } from '../access/service.ts';
 import { migrate } from '../db/migrate.ts';
 import { withDatabase } from './database.ts';
@@ -20,7 +22,8 @@ export const adminCreateKeyCommand: Command = {
     const name = ctx.string('name') ?? 'admin';
     const { key, secret } = await withDatabase(ctx, async (url, sql) => {
       await migrate(url); // a database no engine has started on yet
-      return createKey(sql, { name, scope: 'admin' }, new Date());
+      // Recorded as the system account that ran it: no API key is involved.
+      return createKey(sql, { name, scope: 'admin' }, new Date(), { actor: { kind: 'operator', name: userInfo().username }, via: 'cli', requestId: randomUUID() });
     });
     const shown = { id: key.id, name: key.name, scope: key.scope, secret };
     ctx.print(shown, () => `Created admin key ${key.name} (id ${key.id}).\n` + secretBlock('Secret', secret));

@@ -96,8 +96,8 @@ describe('creating channels', () => {
 
   it('seals a webhook secret that was given, without echoing it', async () => {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-    const ch = await create({ name: 'hook-given', type: 'webhook', config: { url: 'http://10.0.0.7:9000/in', secret } });
-    assert.deepEqual(ch.config, { url: 'http://10.0.0.7:9000/in' });
+    const ch = await create({ name: 'hook-given', type: 'webhook', config: { url: 'https://hooks.example.net:9000/in', secret } });
+    assert.deepEqual(ch.config, { url: 'https://hooks.example.net:9000/in' });
     assert.equal(openSecret((await storedRow(ch.id)).secret_sealed!, h.secretKey), secret);
     await assertSecretHidden(ch.id, secret);
   });

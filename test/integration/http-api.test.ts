@@ -161,9 +161,12 @@ describe('nodes', () => {
     assert.match(node.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.match(node.token, /^lln_[A-Za-z0-9_-]{40,}$/);
     // The badge id is public-facing and random, and has nothing to do with the token.
-    const { id, token, badge_id, ...rest } = node;
+    const { id, token, badge_id, ping_key, ...rest } = node;
     assert.match(badge_id, /^[A-Za-z0-9_-]{43}$/);
     assert.ok(!token.includes(badge_id));
+    // So is the ping key, and it is not the badge id either.
+    assert.match(ping_key, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(!token.includes(ping_key) && ping_key !== badge_id);
     assert.deepEqual(rest, {
       name: 'web-1.example:8080',
       labels: {},
@@ -172,6 +175,8 @@ describe('nodes', () => {
       failures_for_down: 3,
       successes_for_recovery: 1,
       escalation_policy_id: null,
+      schedule: null,
+      ping_url: null,
       created_at: START,
       updated_at: START,
       health: {
