@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { NO_DEFAULT_POLICY } from '../../src/oncall/setup-warnings.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
 import { buildApp, send, START } from '../helpers/app.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
@@ -31,7 +32,8 @@ describe('/readyz names the queue backend', () => {
         // A new Redis connection answers once it is up.
         await until(`${name} to answer`, () => backend.ping().then(() => true, () => undefined));
         const res = await send(app, 'GET', '/readyz');
-        assert.deepEqual([res.status, await res.json()], [200, { status: 'ready', queue: name }]);
+        // A fresh database has no default escalation policy, which a ready engine says too.
+        assert.deepEqual([res.status, await res.json()], [200, { status: 'ready', queue: name, warnings: [NO_DEFAULT_POLICY] }]);
         await backend.close();
         closed = true;
         const down = await send(app, 'GET', '/readyz');
