@@ -51,7 +51,7 @@ function listen(server: ServerType): Promise<number> {
 export async function startEngine(config: Config, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
-  if (config.adminToken) await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
+  await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });

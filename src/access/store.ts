@@ -29,6 +29,12 @@ export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, n
   return changed.length > 0;
 }
 
+/** Revokes the bootstrap admin key if it is live; true when that changed anything. */
+export async function revokeBootstrapAdmin(sql: Queryable, now: Date): Promise<boolean> {
+  const changed = await sql`update api_keys set revoked_at = ${now} where id = ${BOOTSTRAP_ID} and revoked_at is null returning id`;
+  return changed.length > 0;
+}
+
 export async function listApiKeys(sql: Queryable, afterId: string | undefined, limit: number): Promise<ApiKeyRow[]> {
   return sql<ApiKeyRow[]>`
     select id, name, scope, created_at, revoked_at from api_keys
