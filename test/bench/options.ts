@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console'] as const;
+export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'hostile'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {

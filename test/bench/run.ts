@@ -19,6 +19,7 @@ import { Scope } from './scope.ts';
 import { benchStatusPages } from './status-pages.ts';
 import { benchUptime } from './uptime-section.ts';
 import { benchConsole } from './console.tsx';
+import { benchHostile } from './hostile.ts';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
   ingest: benchIngest,
@@ -32,6 +33,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   schedules: benchSchedules,
   status: benchStatusPages,
   console: benchConsole,
+  hostile: benchHostile,
 };
 
 const TITLES: Record<SectionName, string> = {
@@ -46,6 +48,7 @@ const TITLES: Record<SectionName, string> = {
   schedules: '9. Who is on call',
   status: '10. Status pages and badges',
   console: '11. Console pages',
+  hostile: '12. Hostile bodies',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */
