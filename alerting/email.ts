@@ -13,6 +13,8 @@ export interface EmailChannelOptions {
 }
 
 export interface EmailChannel extends DigestChannel<EmailConfig> {
+  /** False without SMTP_URL: every send fails with smtp_not_configured. */
+  configured: boolean;
   /** Closes idle pooled SMTP connections; a send in flight finishes first. */
   close(): void;
 }
@@ -66,6 +68,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
 
   return {
     type: 'email',
+    configured: transport !== undefined,
     send(n, config, now) {
       return mail(config, now, {
         subject: subjectLine(n),

@@ -2,14 +2,19 @@
 // Every variable is documented in README.md; a bad value names itself in one line.
 
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { decodeSecretKey } from './secrets.ts';
 
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Config {
-  databaseUrl: string;
-  redisUrl: string;
+  /** Unset: the engine runs its own Postgres in `dataDir` (src/embedded/). */
+  databaseUrl: string | undefined;
+  /** LIFELINE_DATA_DIR, absolute: the embedded Postgres and the first admin secret live here. */
+  dataDir: string;
+  /** Unset: the notification queues run on BullMQ's PostgreSQL backend in the engine's database. */
+  redisUrl: string | undefined;
   port: number;
   host: string;
   roles: ReadonlySet<Role>;
@@ -44,6 +49,8 @@ export interface Config {
   uptimeDailyRetentionDays: number;
   /** Requests per minute one client address may make to /status and /badge; 0 = no limit. */
   publicRateLimit: number;
+  /** Pings per minute one ping key may send; 0 = no limit. */
+  pingRateLimit: number;
   /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
   trustProxyHops: number;
   /** Private, loopback or link-local ranges that webhook, Slack and PagerDuty channels may still send to. */
@@ -87,6 +94,11 @@ export interface RequestLimits {
 }
 
 export const LIMIT_DEFAULTS: RequestLimits = { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000 };
+/**
+ * A job pinging start and end every second stays far below it; a crontab looping on a ping by
+ * mistake is stopped before it costs more than a heartbeat node beating ten times a second.
+ */
+export const PING_RATE_LIMIT_DEFAULT = 600;
 
 /** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
 export const PUBLIC_RATE_LIMIT_DEFAULT = 1200;
@@ -167,7 +179,7 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
 }
 
 /** Never echo a password from a connection string into logs. */
-function redact(raw: string): string {
+export function redact(raw: string): string {
   return raw.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
@@ -224,8 +236,10 @@ export function loadConfig(env: Env): Config {
     );
   }
   return {
-    databaseUrl: url(env, 'DATABASE_URL', 'postgres://localhost:5432/lifeline', ['postgres:', 'postgresql:'])!,
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    // Relative to where the engine starts, like `npm start` in a clone: ./.lifeline.
+    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', '.lifeline')),
+    redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
     roles: roles(env),
@@ -249,6 +263,7 @@ export function loadConfig(env: Env): Config {
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,
     publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
+    pingRateLimit: integer(env, 'LIFELINE_PING_RATE_LIMIT', PING_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
     outboundAllowCidrs: cidrList(env, 'LIFELINE_OUTBOUND_ALLOW_CIDRS'),
     limits: {

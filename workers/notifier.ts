@@ -1,20 +1,20 @@
-import { DelayedError, Worker } from 'bullmq';
+import { DelayedError } from 'bullmq';
 import type { ChannelRegistry } from '../alerting/index.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
-import type { Logger } from '../src/logger.ts';
+import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import { deliver, RetryLater, WaitingForPage, type LinkSigning } from '../src/notifications/deliver.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
 import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notifications/queue.ts';
+import type { QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
 import { recordAttempts } from '../src/notifications/store.ts';
 import { sweepDeliveries } from '../src/notifications/sweep.ts';
 
 export interface NotifierOptions {
-  redisUrl: string;
-  prefix: string;
+  backend: QueueBackend;
   sql: Sql;
   clock: Clock;
   log: Logger;
@@ -30,7 +30,7 @@ export interface NotifierOptions {
   backoffCapMs?: number;
   /** How long a job may run before another worker may take it over (a crashed worker's job). */
   lockDurationMs?: number;
-  /** How often the sweeper enqueues ledger rows whose job never reached Redis or was lost with it. */
+  /** How often the sweeper enqueues ledger rows whose job never reached the job store or was lost with it. */
   sweepMs?: number;
   /** How often held storm updates go out as digests (60 s by default). */
   digestMs?: number;
@@ -56,21 +56,21 @@ export function startNotifier(o: NotifierOptions) {
     links: o.links,
     ...(o.events ? { events: o.events } : {}),
   };
-  const worker = new Worker(
+  const worker = o.backend.worker(
     NOTIFICATIONS_QUEUE,
     async (job, token) => {
       try {
         await deliver(deliverDeps, String(job.data.id));
       } catch (err) {
         if (!(err instanceof WaitingForPage)) throw err;
-        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
-        await job.moveToDelayed(Date.now() + retry.baseMs, token);
+        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol), to look
+        // again a backoff step after the page's own next attempt: not before it could have ended.
+        const untilRetry = err.retryAt ? Math.max(0, err.retryAt.getTime() - o.clock.now().getTime()) : 0;
+        await job.moveToDelayed(Date.now() + untilRetry + retry.baseMs, token);
         throw new DelayedError();
       }
     },
     {
-      connection: { url: o.redisUrl, maxRetriesPerRequest: null },
-      prefix: o.prefix,
       concurrency: o.concurrency ?? DELIVERY_CONCURRENCY,
       lockDuration,
       stalledInterval: Math.max(1000, lockDuration / 2),
@@ -79,7 +79,9 @@ export function startNotifier(o: NotifierOptions) {
       settings: { backoffStrategy: (attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : retryDelayMs(attemptsMade, err, retry)) },
     },
   );
-  worker.on('error', (err) => log.warn({ err }, 'notifier worker error'));
+  // A dead Redis makes the worker fail every reconnect (about once a second): one line a minute says it.
+  const workerTrouble = throttledWarning(log);
+  worker.on('error', (err) => workerTrouble({ error: err.message }, 'notifier worker error; deliveries wait until it clears'));
   worker.on('failed', (job, err) => {
     log.warn({ delivery: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed');
     // A job out of attempts for a reason the channel never saw (the database was unreachable, say)

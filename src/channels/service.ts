@@ -3,6 +3,8 @@ import { asDeliveryError } from '../../alerting/errors.ts';
 import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
 import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { patched, type Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { namedBy } from '../oncall/model.ts';
 import { policiesNaming } from '../oncall/store.ts';
@@ -65,12 +67,17 @@ export async function createChannel(
   input: { name: string; type: ChannelType; config: Record<string, unknown> },
   now: Date,
   policy: OutboundPolicy,
+  acting: Acting,
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
   await refuseDestinations(input.type, input.config, policy);
   const generated = input.type === 'webhook' && input.config.secret === undefined ? generateWebhookSecret() : undefined;
   const id = randomUUID();
   const sealed = sealConfig(id, input.type, generated ? { ...input.config, secret: generated } : input.config, key);
-  const channel = await store.insertChannel(sql, { id, name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
+  const channel = await sql.begin(async (tx) => {
+    const row = await store.insertChannel(tx, { id, name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
+    await audit(tx, acting, { action: 'channel.create', target: { type: 'channel', id: row.id, name: row.name }, detail: { type: row.type } }, now);
+    return row;
+  });
   return generated ? { channel, generatedSecret: generated } : { channel };
 }
 
@@ -82,6 +89,7 @@ export async function updateChannel(
   input: { name?: string | undefined; config?: Record<string, unknown> | undefined },
   now: Date,
   policy: OutboundPolicy,
+  acting: Acting,
 ): Promise<ChannelRow> {
   if (input.config !== undefined) {
     refuseMoveWithoutSecret(channel, input.config);
@@ -92,7 +100,11 @@ export async function updateChannel(
     ...(input.config !== undefined ? sealConfig(channel.id, channel.type, input.config, key) : {}),
   };
   if (Object.keys(patch).length === 0) return channel;
-  const row = await store.updateChannel(sql, channel.id, patch, now);
+  const row = await sql.begin(async (tx) => {
+    const row = await store.updateChannel(tx, channel.id, patch, now);
+    if (row) await audit(tx, acting, patched('channel.update', { type: 'channel', id: row.id, name: row.name }, input), now);
+    return row;
+  });
   if (!row) throw notFound(`Channel "${channel.id}"`);
   return row;
 }
@@ -102,7 +114,7 @@ export async function updateChannel(
  * policy or user being written that names it either committed before (and is found here) or waits
  * and then finds the channel gone (see store.lockExistingChannels).
  */
-export async function deleteChannel(sql: Sql, id: string): Promise<void> {
+export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
     if (!(await store.lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
     const by = namedBy([
@@ -111,6 +123,7 @@ export async function deleteChannel(sql: Sql, id: string): Promise<void> {
     ]);
     if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
     await store.deleteChannel(tx, id);
+    await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id } }, now);
   });
 }
 
@@ -120,7 +133,15 @@ export async function deleteChannel(sql: Sql, id: string): Promise<void> {
  * transports' own timeouts bound it); a refusal or an unreachable receiver is an outcome, not an
  * error: it is what the test is for.
  */
-export async function sendTest(sql: Sql, key: Buffer, transports: ChannelRegistry, channel: ChannelRow, by: string, now: Date): Promise<ChannelTestRow> {
+export async function sendTest(
+  sql: Sql,
+  key: Buffer,
+  transports: ChannelRegistry,
+  channel: ChannelRow,
+  by: string,
+  now: Date,
+  acting: Acting,
+): Promise<ChannelTestRow> {
   let error: string | null = null;
   try {
     await sendOver(transports, channel.type, testNotification(channel, by, randomUUID(), now), revealConfig(channel, key), now);
@@ -128,5 +149,9 @@ export async function sendTest(sql: Sql, key: Buffer, transports: ChannelRegistr
     const e = asDeliveryError(err);
     error = `${e.code}: ${e.message}`;
   }
-  return store.insertChannelTest(sql, { channel_id: channel.id, at: now, by, status: error === null ? 'sent' : 'failed', error });
+  return sql.begin(async (tx) => {
+    const test = await store.insertChannelTest(tx, { channel_id: channel.id, at: now, by, status: error === null ? 'sent' : 'failed', error });
+    await audit(tx, acting, { action: 'channel.test', target: { type: 'channel', id: channel.id, name: channel.name }, detail: { status: test.status } }, now);
+    return test;
+  });
 }

@@ -55,7 +55,16 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     let wait = opts.intervalMs;
     try {
       const checks = await opts.collect();
-      const body = { ...(opts.node ? { node: opts.node } : {}), status: 'ok', checks, sent_at: new Date(started).toISOString(), seq };
+      // interval_seconds: a node this heartbeat registers (an ingest key naming a new node) is
+      // judged on the interval the agent really sends at, not the default 30 s.
+      const body = {
+        ...(opts.node ? { node: opts.node } : {}),
+        status: 'ok',
+        checks,
+        sent_at: new Date(started).toISOString(),
+        seq,
+        interval_seconds: Math.max(1, Math.round(opts.intervalMs / 1000)),
+      };
       await client.post('/v1/heartbeats', body, signal);
       failures = 0;
       opts.onBeat?.({ ok: true, count, seq, checks });

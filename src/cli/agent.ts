@@ -17,10 +17,12 @@ function describe(beat: Beat, node: string | undefined): string {
 export const agentCommand: Command = {
   name: 'agent',
   summary: 'post heartbeats with disk, load and memory checks until stopped',
-  example: 'lifeline agent --node web-1 --interval 10 --token $INGEST_KEY',
+  example: 'lifeline agent --node web-1 --interval 10 --token-file /etc/lifeline/token',
+  // No --token: the agent runs for months, and its command line is there for every user to read
+  // with ps. The secret comes from a file or the environment.
   options: {
     url: API_OPTIONS.url,
-    token: API_OPTIONS.token,
+    'token-file': API_OPTIONS['token-file'],
     node: { type: 'string', hint: 'name', description: 'which node (needed with an ingest key)' },
     interval: { type: 'string', hint: '30', description: 'seconds between heartbeats' },
     quiet: { type: 'boolean', description: 'print only failures' },

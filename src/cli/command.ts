@@ -1,7 +1,8 @@
 // What a command is, and what it gets to work with: its flags already parsed, typed accessors
-// that turn a bad value into a usage error, a client built from --url/--token or the
+// that turn a bad value into a usage error, a client built from --url/--token(-file) or the
 // environment, and output that is either human text or the API's JSON.
 
+import { readFileSync } from 'node:fs';
 import { Client, type Page, type Query } from './client.ts';
 import { renderTable, type Column } from './table.ts';
 
@@ -28,7 +29,8 @@ export interface Command {
   summary: string;
   example: string;
   options: Record<string, OptionSpec>;
-  run(ctx: Context): Promise<void>;
+  /** A number is the exit code (`lifeline run` exits with its command's); otherwise 0. */
+  run(ctx: Context): Promise<void | number>;
 }
 
 /** Wrong words on the command line: usage goes to stderr and the exit code is 2. */
@@ -48,6 +50,7 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080';
 export const API_OPTIONS = {
   url: { type: 'string', hint: 'url', description: `engine URL (LIFELINE_URL, default ${DEFAULT_URL})` },
   token: { type: 'string', hint: 'secret', description: 'API key or node token (LIFELINE_TOKEN)' },
+  'token-file': { type: 'string', hint: 'path', description: 'read the key or token from this file instead (LIFELINE_TOKEN_FILE)' },
   json: { type: 'boolean', description: 'print the API answer as JSON' },
 } satisfies Record<string, OptionSpec>;
 
@@ -72,6 +75,11 @@ export class Context {
 
   arg(index: number): string {
     return this.positionals[index]!;
+  }
+
+  /** The arguments from `index` on (a variadic `<command...>`). */
+  rest(index: number): string[] {
+    return this.positionals.slice(index);
   }
 
   string(name: string): string | undefined {
@@ -107,10 +115,32 @@ export class Context {
   }
 
   client(timeoutMs?: number): Client {
-    const token = this.string('token') ?? this.io.env.LIFELINE_TOKEN;
-    if (!token) throw new UsageError('no token: pass --token or set LIFELINE_TOKEN', this.command);
+    const token = this.token();
     const url = this.string('url') ?? this.io.env.LIFELINE_URL ?? DEFAULT_URL;
     return new Client({ url, token, ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  /**
+   * The secret, from a file first (a file only its owner reads keeps it out of `ps`, which shows
+   * every process's command line to every user), then --token, then the environment.
+   */
+  private token(): string {
+    const file = this.string('token-file') ?? this.io.env.LIFELINE_TOKEN_FILE;
+    if (file !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read the token file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, this.command);
+      }
+      const token = text.trim();
+      if (!token) throw new UsageError(`the token file ${file} is empty`, this.command);
+      return token;
+    }
+    const token = this.string('token') ?? this.io.env.LIFELINE_TOKEN;
+    if (token) return token;
+    const flags = 'token' in this.command.options ? 'pass --token or --token-file' : 'pass --token-file';
+    throw new UsageError(`no token: ${flags}, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE`, this.command);
   }
 
   /** The first --limit items when given, otherwise every item, following cursors. */

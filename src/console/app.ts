@@ -10,6 +10,8 @@ import { maintenanceRoutes } from './pages/maintenance.tsx';
 import { channelRoutes } from './pages/channels.tsx';
 import { policyRoutes } from './pages/policies.tsx';
 import { keyRoutes } from './pages/keys.tsx';
+import { scheduleRoutes } from './pages/schedules.tsx';
+import { userRoutes } from './pages/users.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
 
 /**
@@ -29,6 +31,8 @@ export function consoleRoutes(deps: AppDeps, authFailures: MiddlewareHandler): H
   app.route('/', maintenanceRoutes(deps, g));
   app.route('/', channelRoutes(deps, g));
   app.route('/', policyRoutes(deps, g));
+  app.route('/', scheduleRoutes(deps, g));
+  app.route('/', userRoutes(deps, g));
   app.route('/', keyRoutes(deps, g));
   return app;
 }

@@ -8,6 +8,7 @@ import type { LiveFeed } from '../live/feed.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { RequestLimits } from '../config.ts';
+import type { QueueBackend } from '../queue/backend.ts';
 import type { PublicOptions } from './public.ts';
 import type { ConsoleSettings } from './session.ts';
 
@@ -28,8 +29,12 @@ export interface AppDeps {
   transports?: ChannelRegistry;
   /** Console sessions: lifetimes, cookie flags, the public origin. */
   console: ConsoleSettings;
-  /** Answers when Redis is reachable; rejects otherwise. */
-  pingRedis: () => Promise<void>;
+  /** Where the notification queues run; /readyz names it and checks that it answers. */
+  queue: Pick<QueueBackend, 'name' | 'ping'>;
+  /** LIFELINE_PUBLIC_URL without a trailing slash: ping URLs are shown under it. */
+  publicUrl?: string;
+  /** Pings per minute and ping key (LIFELINE_PING_RATE_LIMIT); 0 = no limit. */
+  pingRateLimit?: number;
   /** Limits and caching of status pages and badges; defaults in public.ts. */
   publicPages?: Partial<PublicOptions>;
   /** Where channels may send (LIFELINE_OUTBOUND_ALLOW_CIDRS), checked when one is saved. */

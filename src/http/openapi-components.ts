@@ -60,6 +60,7 @@ export const TAGS = [
   { name: 'Uptime', description: 'Time-weighted uptime from the state log, exact to the moment of the request.' },
   { name: 'Status pages', description: 'Public pages of components built from nodes, each with its state, 90-day uptime and daily bars, published at /status/{slug}.' },
   { name: 'API keys', description: 'Scoped bearer secrets (admin).' },
+  { name: 'Audit', description: 'Who changed what, through which request (admin).' },
   { name: 'Outbox', description: 'Events whose handlers kept failing, and their replay (admin).' },
   { name: 'Operations', description: 'Liveness, readiness and metrics, without auth.' },
 ] as const;

@@ -6,13 +6,17 @@ import { isUuid } from '../db/ids.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
 import { registerNodes } from '../nodes/service.ts';
 import { Refusal, validationFailed } from '../errors.ts';
+import type { PingKind } from '../jobs/model.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
+import { PingKeys } from './ping-keys.ts';
 
 export interface IncomingHeartbeat {
   node?: string | undefined;
   status: HeartbeatStatus;
   checks?: Checks | undefined;
   seq?: number | undefined;
+  /** The sender's interval: a node this heartbeat registers gets it. */
+  interval_seconds?: number | undefined;
 }
 
 /** Decides whether an ingest key may register this many nodes now; throws to refuse. */
@@ -25,12 +29,38 @@ export type Admit = (keyId: string, count: number) => void;
  * name costs no query per request.
  */
 export class Ingestor {
+  private readonly pingKeys: PingKeys;
+
   constructor(
     private readonly sql: Sql,
     private readonly buffer: HeartbeatBuffer,
     private readonly identity: IdentityCache,
     private readonly autoRegister: boolean,
-  ) {}
+  ) {
+    this.pingKeys = new PingKeys(sql);
+  }
+
+  /**
+   * A scheduled job's ping, buffered like a heartbeat: false when no node has the key. A success or
+   * a failure is also a heartbeat (ok or failing) of the node, which is what its state is judged
+   * on; every ping goes to the node's runs. The receive time is read after the key lookup, for the
+   * same reason as in accept().
+   */
+  async ping(key: string, kind: PingKind, exitCode: number | null, output: string | null, clock: Clock): Promise<boolean> {
+    const nodeId = await this.pingKeys.nodeId(key);
+    if (nodeId === null) return false;
+    const at = clock.now();
+    if (kind === 'success' || kind === 'failure') {
+      this.buffer.add({ nodeId, at, status: kind === 'success' ? 'ok' : 'failing', checks: null, seq: null });
+    }
+    this.buffer.addPing({ nodeId, at, kind, exitCode, output });
+    return true;
+  }
+
+  /** A ping key that no longer names its node (rotated, or the node deleted). */
+  forgetPingKey(key: string): void {
+    this.pingKeys.forget(key);
+  }
 
   /**
    * `batch` says whether the request used the batch form (so errors name `heartbeats.<i>.…`).
@@ -82,7 +112,10 @@ export class Ingestor {
         throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
       }
       admit(principal.keyId, unknown.length);
-      return registerNodes(this.sql, unknown, now);
+      // A name sent twice in one batch registers with its first heartbeat's interval.
+      const intervals = new Map<string, number | undefined>();
+      for (const hb of heartbeats) if (!intervals.has(hb.node!)) intervals.set(hb.node!, hb.interval_seconds);
+      return registerNodes(this.sql, unknown.map((name) => ({ name, heartbeat_interval_seconds: intervals.get(name) })), now);
     });
     return heartbeats.map((hb) => known.get(hb.node!)!);
   }

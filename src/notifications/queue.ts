@@ -1,15 +1,13 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
+import type { AnyQueue, QueueBackend } from '../queue/backend.ts';
 import { markEnqueued } from './store.ts';
 import { DELIVERY_ATTEMPTS } from './retry.ts';
 
 export const NOTIFICATIONS_QUEUE = 'notifications';
 
 export interface DeliveryQueueOptions {
-  redisUrl: string;
-  prefix: string;
+  backend: QueueBackend;
   sql: Sql;
   clock: Clock;
 }
@@ -24,21 +22,15 @@ export interface DeliveryJob {
  * The producer side: one job per ledger row, the job id being the ledger id, so adding the same
  * delivery twice (a redelivered event, the sweeper racing the first attempt) is a no-op while the
  * job is kept (completed jobs are kept 7 days): a job that exists keeps its state and its delay.
- * Producers fail fast when Redis is away (no offline queue): the ledger row stays un-enqueued and
- * the sweeper adds it when Redis is back.
+ * Producers fail fast when the job store is away: the ledger row stays un-enqueued and the
+ * sweeper adds it when the store is back. A job carries only the ledger id (a UUID), never text
+ * from outside: Postgres keeps job data as jsonb, which refuses U+0000.
  */
 export class DeliveryQueue {
-  private readonly redis: Redis;
-  private readonly queue: Queue;
-  /** Holds the run_id of the Redis server last given every unfinished delivery (see `unsyncedRunId`). */
-  private readonly syncedKey: string;
+  private readonly queue: AnyQueue;
 
   constructor(private readonly o: DeliveryQueueOptions) {
-    this.redis = new Redis(o.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    this.redis.on('error', () => {}); // reported where an enqueue fails; reconnects on its own
-    this.queue = new Queue(NOTIFICATIONS_QUEUE, {
-      connection: this.redis,
-      prefix: o.prefix,
+    this.queue = o.backend.queue(NOTIFICATIONS_QUEUE, {
       defaultJobOptions: {
         attempts: DELIVERY_ATTEMPTS,
         backoff: { type: 'lifeline' },
@@ -46,40 +38,30 @@ export class DeliveryQueue {
         removeOnFail: { age: 30 * 24 * 3600 },
       },
     });
-    this.syncedKey = `${o.prefix}:${NOTIFICATIONS_QUEUE}:synced-run-id`;
+    // Without a listener BullMQ prints every connection error to stderr; the backend reports them.
+    this.queue.on('error', () => {});
   }
 
   async enqueue(jobs: DeliveryJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    // BullMQ waits for a connection that has never been ready instead of failing: in a process
-    // started while Redis was down, the fan-out's enqueue (awaited after its commit) would hold its
-    // outbox loop, and with it incidents and escalations, until Redis answered.
-    if (this.redis.status !== 'ready') throw new Error(`Redis is not connected (${this.redis.status})`);
+    this.o.backend.assertConnected();
     await this.queue.addBulk(
       jobs.map(({ id, delayMs }) => ({ name: 'deliver', data: { id }, opts: { jobId: id, ...(delayMs ? { delay: delayMs } : {}) } })),
     );
     await markEnqueued(this.o.sql, jobs.map((j) => j.id), this.o.clock.now());
   }
 
-  /**
-   * The run_id of the Redis server now answering when it may be missing jobs: it is not the server
-   * that was last given every unfinished delivery (a restart or failover gives a new run_id), or it
-   * lost the key saying so (its data is gone). Undefined while nothing says a job was lost.
-   */
-  async unsyncedRunId(): Promise<string | undefined> {
-    const [info, synced] = await Promise.all([this.redis.info('server'), this.redis.get(this.syncedKey)]);
-    const runId = /^run_id:(\w+)/m.exec(info)?.[1];
-    if (runId === undefined) throw new Error('Redis INFO server has no run_id');
-    return runId === synced ? undefined : runId;
+  /** A token naming the job store when it may be missing deliveries (see QueueBackend.unsynced). */
+  unsynced(): Promise<string | undefined> {
+    return this.o.backend.unsynced(NOTIFICATIONS_QUEUE);
   }
 
-  /** Records that the server with this run_id has been given every unfinished delivery. */
-  async markSynced(runId: string): Promise<void> {
-    await this.redis.set(this.syncedKey, runId);
+  /** Records that the store named by `token` has been given every unfinished delivery. */
+  markSynced(token: string): Promise<void> {
+    return this.o.backend.markSynced(NOTIFICATIONS_QUEUE, token);
   }
 
   async close(): Promise<void> {
     await this.queue.close();
-    this.redis.disconnect();
   }
 }

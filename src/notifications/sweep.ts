@@ -23,26 +23,27 @@ function jobsFor(rows: QueuedDelivery[], now: Date): DeliveryJob[] {
 }
 
 /**
- * One pass of the notifier's sweeper, closing the two gaps between the ledger and Redis:
+ * One pass of the notifier's sweeper, closing the two gaps between the ledger and the job store:
  *
- * - rows whose job never reached Redis (it was down when they committed) are enqueued;
- * - when Redis may have lost jobs (it restarted empty, was flushed, or failed over: see
- *   `DeliveryQueue.unsyncedRunId`), every unfinished row is added again. A job that still exists
- *   is left as it is (same job id: a no-op, so a delayed retry neither runs early nor twice); a lost
- *   one comes back delayed until the ledger's `next_attempt_at`.
+ * - rows whose job never reached the store (it was down when they committed) are enqueued;
+ * - when the store may have lost jobs (Redis restarted empty, was flushed, or failed over; the
+ *   engine ran on another backend before: see `QueueBackend.unsynced`), every unfinished row is
+ *   added again. A job that still exists is left as it is (same job id: a no-op, so a delayed
+ *   retry neither runs early nor twice); a lost one comes back delayed until the ledger's
+ *   `next_attempt_at`.
  *
- * The Redis check comes first and the marker is written last, so a second loss while re-adding
+ * The store check comes first and the marker is written last, so a second loss while re-adding
  * shows up as a new run_id (or a missing marker) and is caught on the next pass.
  */
 export async function sweepDeliveries(deps: SweepDeps): Promise<void> {
   const { sql, clock, queue, log } = deps;
-  const runId = await queue.unsyncedRunId();
+  const token = await queue.unsynced();
   const stray = await deliveriesNeverEnqueued(sql, new Date(clock.now().getTime() - FRESH_MS), PAGE);
   if (stray.length) {
     await queue.enqueue(jobsFor(stray, clock.now()));
     log.info({ deliveries: stray.length }, 'enqueued deliveries whose job never reached the queue');
   }
-  if (runId === undefined) return;
+  if (token === undefined) return;
   let added = 0;
   for (let after = ''; ; ) {
     const rows = await unfinishedDeliveries(sql, after, PAGE);
@@ -51,6 +52,6 @@ export async function sweepDeliveries(deps: SweepDeps): Promise<void> {
     added += rows.length;
     after = rows[rows.length - 1]!.id;
   }
-  await queue.markSynced(runId);
-  log.info({ deliveries: added, redis_run_id: runId }, 'gave a new or emptied Redis every unfinished delivery');
+  await queue.markSynced(token);
+  log.info({ deliveries: added, queue_store: token }, 'gave a new or emptied job store every unfinished delivery');
 }

@@ -1,4 +1,4 @@
-// Section 12: what a hostile body costs the engine in CPU, beside what a well-behaved batch sender
+// Section 14: what a hostile body costs the engine in CPU, beside what a well-behaved batch sender
 // costs, in the engine's app in this process. Cost is bounded before work (shape and counts before
 // items, at most 20 details), so no body may take more than 100 ms of CPU.
 import { pino } from 'pino';
@@ -27,7 +27,7 @@ const FLEET = 1000;
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 export async function benchHostile(_o: BenchOptions, scope: Scope): Promise<Section> {
-  const s = section('12. Hostile bodies (CPU per request)');
+  const s = section('14. Hostile bodies (CPU per request)');
   const db = await createBenchDatabase(scope, 'hostile');
   await seedFleet(db.sql, { count: FLEET, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
   const identity = new IdentityCache(db.sql);
@@ -44,7 +44,7 @@ export async function benchHostile(_o: BenchOptions, scope: Scope): Promise<Sect
     outbound: localReceivers,
     // Measured, not limited: every request below comes from one address with one key.
     limits: { authFailuresPerMinute: 0, nodeTokenPerMinute: 0, registrationsPerHour: 0 },
-    pingRedis: async () => {},
+    queue: { name: 'redis', ping: async () => {} },
   });
   const secret = 'llk_bench-hostile-bodies';
   await insertApiKey(db.sql, 'bench', 'admin', hashSecret(secret), new Date());

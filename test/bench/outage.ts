@@ -21,6 +21,7 @@ import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
 import { DEFAULT_RETRY } from '../../src/notifications/retry.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
+import { openQueueBackend } from '../../src/queue/backend.ts';
 import { registerOnCallHandlers } from '../../workers/handlers.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import type { HandlerRegistry } from '../../src/outbox/registry.ts';
@@ -223,7 +224,9 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   scope.defer('close on-call pool', () => pool.end({ timeout: 2 }));
   const prefix = `bench-${process.pid}-oncall-${spec.label}-${randomBytes(3).toString('hex')}`;
   scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
-  const queue = new DeliveryQueue({ redisUrl: REDIS_URL, prefix, sql: pool, clock: systemClock });
+  const backend = await openQueueBackend({ redisUrl: REDIS_URL, databaseUrl: db.url, prefix });
+  scope.defer('close the queue backend', () => backend.close());
+  const queue = new DeliveryQueue({ backend, sql: pool, clock: systemClock });
   scope.defer('close delivery queue', () => queue.close());
   const registry = new TimedRegistry();
   registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
@@ -233,8 +236,7 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   const events = new Events();
   countEvents(createMetrics(), events);
   const notifier = startNotifier({
-    redisUrl: REDIS_URL,
-    prefix,
+    backend,
     sql: pool,
     clock: systemClock,
     log: benchLog,

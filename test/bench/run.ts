@@ -8,8 +8,10 @@ import { benchDetection } from './detection.ts';
 import { benchEvaluator } from './evaluator.ts';
 import { benchFailover } from './failover.ts';
 import { benchIngest } from './ingest.ts';
+import { benchIngestStages } from './ingest-stages.ts';
 import { progress } from './log.ts';
 import { benchMetrics } from './metrics.ts';
+import { benchMillion } from './million.ts';
 import { helpText, parseOptions, type BenchOptions, type SectionName } from './options.ts';
 import { benchOnCall } from './oncall.ts';
 import { benchSchedules } from './oncall-schedules.ts';
@@ -19,10 +21,12 @@ import { Scope } from './scope.ts';
 import { benchStatusPages } from './status-pages.ts';
 import { benchUptime } from './uptime-section.ts';
 import { benchConsole } from './console.tsx';
+import { benchQueues } from './queues.ts';
 import { benchHostile } from './hostile.ts';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
   ingest: benchIngest,
+  stages: benchIngestStages,
   evaluator: benchEvaluator,
   detection: benchDetection,
   outbox: benchOutbox,
@@ -33,11 +37,14 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   schedules: benchSchedules,
   status: benchStatusPages,
   console: benchConsole,
+  queues: benchQueues,
+  million: benchMillion,
   hostile: benchHostile,
 };
 
 const TITLES: Record<SectionName, string> = {
   ingest: '1. Heartbeat ingest',
+  stages: '1b. Single heartbeat, stage by stage',
   evaluator: '2. Evaluator tick',
   detection: '3. Detection latency',
   outbox: '4. Outbox dispatch',
@@ -48,7 +55,9 @@ const TITLES: Record<SectionName, string> = {
   schedules: '9. Who is on call',
   status: '10. Status pages and badges',
   console: '11. Console pages',
-  hostile: '12. Hostile bodies',
+  queues: '12. Notification queues: Postgres beside Redis',
+  million: '13. A million nodes on one machine',
+  hostile: '14. Hostile bodies',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
 import { BASE_URL, urlFor } from '../helpers/db.ts';
@@ -198,6 +201,15 @@ describe('the lifeline CLI against a running engine', () => {
     assert.match(flag.stderr, /Unknown option '--colour'[\s\S]*Usage: lifeline incidents list/);
   });
 
+  it('admin create-key makes a working admin key in the database itself, no API key needed', async () => {
+    const made = await cli(['admin', 'create-key', '--name', 'alice', '--json'], { DATABASE_URL: urlFor(dbName), LIFELINE_TOKEN: '' });
+    assert.equal(made.code, 0, made.stderr);
+    const key = JSON.parse(made.stdout) as { name: string; scope: string; secret: string };
+    assert.deepEqual([key.name, key.scope], ['alice', 'admin']);
+    const keys = await api<{ items: Array<{ name: string; scope: string }> }>('GET', '/v1/api-keys', undefined, key.secret);
+    assert.ok(keys.items.some((k) => k.name === 'alice' && k.scope === 'admin'));
+  });
+
   it('migrate creates and migrates a fresh database, then finds it up to date', async () => {
     const env = { DATABASE_URL: urlFor(migrateDb) };
     const first = await cli(['migrate'], env);
@@ -208,14 +220,17 @@ describe('the lifeline CLI against a running engine', () => {
     assert.deepEqual(JSON.parse(second.stdout), { applied: [] });
   });
 
-  it('agent beats with a node token, or with an ingest key naming its node, until SIGTERM', async () => {
+  it('agent beats with a node token, or with an ingest key (from a file) registering its node at its interval, until SIGTERM', async () => {
     // The agent gives up on a heartbeat after its interval (at most 10 s): a 1 s interval would make
     // the first beat fail whenever the machine running the tests is slow to answer.
     const node = await api('POST', '/v1/nodes', { name: 'agent-1', heartbeat_interval_seconds: 10 });
     const ingest = await api('POST', '/v1/api-keys', { name: 'agents', scope: 'ingest' });
+    // A file only its owner reads, as a service manager's credential would be: never on the command line.
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'lifeline-agent-')), 'token');
+    writeFileSync(tokenFile, `${ingest.secret}\n`, { mode: 0o600 });
     const agents = [
       { name: 'agent-1', child: spawnCli(['agent', '--interval', '10'], { LIFELINE_TOKEN: node.token }) },
-      { name: 'agent-2', child: spawnCli(['agent', '--interval', '10', '--node', 'agent-2', '--token', ingest.secret]) },
+      { name: 'agent-2', child: spawnCli(['agent', '--interval', '10', '--node', 'agent-2', '--token-file', tokenFile], { LIFELINE_TOKEN: '' }) },
     ];
     try {
       await Promise.all(
@@ -232,6 +247,8 @@ describe('the lifeline CLI against a running engine', () => {
             return h.state === expected ? h : undefined;
           });
           assert.deepEqual(Object.keys(health.checks).sort(), ['disk', 'load', 'memory']);
+          // agent-2 was registered by its first heartbeat, with the interval it sends at.
+          assert.equal((await api('GET', `/v1/nodes/${name}`)).heartbeat_interval_seconds, 10);
           child.kill('SIGTERM');
           const [code] = (await once(child, 'exit')) as [number];
           assert.equal(code, 0);

@@ -1,18 +1,20 @@
-// A notifier in its own process for the crash test: same queue prefix and secret key as the test.
+// A notifier in its own process for the crash test: same queue (REDIS_URL and QUEUE_PREFIX, or the
+// test's database without REDIS_URL) and secret key as the test.
 import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from './local-receivers.ts';
 import { systemClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { DeliveryQueue } from '../../src/notifications/queue.ts';
+import { openQueueBackend } from '../../src/queue/backend.ts';
 import { startNotifier } from '../../workers/notifier.ts';
 import { testLog } from './log.ts';
 
 const env = process.env as Record<string, string>;
 const sql = createSql(env.DATABASE_URL!, { max: 4 });
-const queue = new DeliveryQueue({ redisUrl: env.REDIS_URL!, prefix: env.QUEUE_PREFIX!, sql, clock: systemClock });
+const backend = await openQueueBackend({ redisUrl: env.REDIS_URL, databaseUrl: env.DATABASE_URL!, prefix: env.QUEUE_PREFIX! });
+const queue = new DeliveryQueue({ backend, sql, clock: systemClock });
 startNotifier({
-  redisUrl: env.REDIS_URL!,
-  prefix: env.QUEUE_PREFIX!,
+  backend,
   sql,
   clock: systemClock,
   log: testLog,

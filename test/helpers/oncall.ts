@@ -13,6 +13,7 @@ import { insertUser } from '../../src/oncall/store-users.ts';
 import { Events } from '../../src/events.ts';
 import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { DeliveryQueue } from '../../src/notifications/queue.ts';
+import { openQueueBackend, type QueueBackendName } from '../../src/queue/backend.ts';
 import { registerOnCallHandlers } from '../../workers/handlers.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
@@ -22,10 +23,14 @@ import { testLog } from './log.ts';
 import type { createPipeline } from './pipeline.ts';
 import { PATIENCE_MS, until } from './wait.ts';
 
+/** Every on-call guarantee holds on both: the notification tests run once per backend. */
+export const QUEUE_BACKENDS: readonly QueueBackendName[] = ['redis', 'postgres'];
+
 export interface OnCallOptions {
-  redisUrl: string;
+  /** Set: the queues run on this Redis. Unset: on Postgres, in the test's database (no REDIS_URL). */
+  redisUrl: string | undefined;
   smtpUrl?: string;
-  /** Share a queue and its secrets with another notifier (a restarted process). */
+  /** Share a Redis queue and its secrets with another notifier (a restarted process). */
   prefix?: string;
   secretKey?: Buffer;
   /** Start no notifier worker here (another process sends). */
@@ -39,9 +44,10 @@ export interface OnCallOptions {
 
 /**
  * The on-call half in process: outbox dispatch on the test's manual clock (so escalation timers
- * fire when the test says), and a real BullMQ notifier with short retries on a private prefix.
+ * fire when the test says), and a real BullMQ notifier with short retries on a private prefix
+ * (Redis) or in the test's own database (Postgres).
  */
-export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOptions) {
+export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOptions) {
   const prefix = o.prefix ?? `lifeline-test-${randomBytes(4).toString('hex')}`;
   const secretKey = o.secretKey ?? randomBytes(32);
   const links = o.publicUrl ? { publicUrl: o.publicUrl, key: actionLinkKey(secretKey), ttlMs: 7 * 24 * 3_600_000 } : undefined;
@@ -50,7 +56,8 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
   countEvents(metrics, events);
   const registry = new HandlerRegistry();
   // Stamps enqueued_at, which the notifier's sweeper compares with its own (wall) clock below.
-  const queue = new DeliveryQueue({ redisUrl: o.redisUrl, prefix, sql: db.sql, clock: systemClock });
+  const backend = await openQueueBackend({ redisUrl: o.redisUrl, databaseUrl: db.url, prefix });
+  const queue = new DeliveryQueue({ backend, sql: db.sql, clock: systemClock });
   registerOnCallHandlers(registry, queue, testLog, o.stormThreshold ?? 1000);
   const dispatcher = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, backoffBaseMs: 10 });
   // Local receivers answer at once unless told to fail; a slow answer on a busy machine must not
@@ -60,8 +67,7 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
   // notifier reads the wall clock; only the outbox side runs on the test's manual clock.
   const startWorker = () =>
     startNotifier({
-      redisUrl: o.redisUrl,
-      prefix,
+      backend,
       sql: db.sql,
       clock: systemClock,
       log: testLog,
@@ -126,10 +132,13 @@ export function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCallOpti
     async close() {
       await notifier?.stop();
       await queue.close();
+      await backend.close();
       channels.close();
     },
   };
 }
+
+export type OnCall = Awaited<ReturnType<typeof createOnCall>>;
 
 export async function deliveriesOf(db: TestDatabase, incidentId: string) {
   return db.sql<{ id: string; event: string; channel_id: string | null; user_id: string | null; status: string; attempts: number; last_error: string | null }[]>`
@@ -146,7 +155,7 @@ export async function incidentsOf(db: TestDatabase, nodeId: string) {
  * on the way handled; returns its id.
  */
 export async function nodeGoingDown(
-  { p, oc, clock }: { p: ReturnType<typeof createPipeline>; oc: ReturnType<typeof createOnCall>; clock: ManualClock },
+  { p, oc, clock }: { p: ReturnType<typeof createPipeline>; oc: OnCall; clock: ManualClock },
   name: string,
   policyId: string | null = null,
 ): Promise<string> {

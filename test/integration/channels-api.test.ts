@@ -6,6 +6,7 @@ import { openSecret } from '../../alerting/secret-box.ts';
 import type { ChannelRow } from '../../src/channels/model.ts';
 import { revealConfig } from '../../src/channels/service.ts';
 import { getChannelsByIds, lockExistingChannels } from '../../src/channels/store.ts';
+import { EMAIL_UNCONFIGURED } from '../../src/oncall/setup-warnings.ts';
 import { insertPolicy } from '../../src/oncall/store.ts';
 import { loadSecretKey } from '../../src/channels/secret-key.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
@@ -57,8 +58,10 @@ async function assertSecretHidden(id: string, secret: string) {
 }
 
 describe('creating channels', () => {
-  it('creates an email channel: nothing secret, config returned as given', async () => {
-    const ch = await create({ name: 'Ops mail', type: 'email', config: { to: ['ops@example.com', 'Oncall@Example.org'] } });
+  it('creates an email channel: nothing secret, config returned as given, a warning while SMTP_URL is unset', async () => {
+    const { warnings, ...ch } = await create({ name: 'Ops mail', type: 'email', config: { to: ['ops@example.com', 'Oncall@Example.org'] } });
+    // The harness's transports have no SMTP_URL: accepted, and said in the answer.
+    assert.deepEqual(warnings, [EMAIL_UNCONFIGURED]);
     assert.match(ch.id, /^[0-9a-f-]{36}$/);
     assert.deepEqual(ch, {
       id: ch.id,

@@ -4,8 +4,9 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
 import { acknowledge } from '../../src/incidents/service.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
-import { createOnCall, incidentsOf, nodeGoingDown as goingDown, settledDeliveries } from '../helpers/oncall.ts';
+import { createOnCall, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { until } from '../helpers/wait.ts';
@@ -19,11 +20,12 @@ const HOUR = 3_600_000;
 const sec = (s: number) => new Date(T0.getTime() + s * 1000);
 const PUBLIC_URL = 'https://lifeline.test';
 
-describe('paging people', () => {
+for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backend})`, () => {
+  const redisUrl = backend === 'redis' ? REDIS_URL : undefined;
   let db: TestDatabase;
   let clock: ManualClock;
   let p: ReturnType<typeof createPipeline>;
-  let oc: ReturnType<typeof createOnCall>;
+  let oc: OnCall;
   let sink: SmtpSink;
   let hook: WebhookReceiver;
   const secret = generateWebhookSecret();
@@ -40,7 +42,7 @@ describe('paging people', () => {
     sink = await startSmtpSink();
     hook = await startWebhookReceiver({ secret });
     p = createPipeline(db, clock);
-    oc = createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, publicUrl: PUBLIC_URL });
+    oc = await createOnCall(db, clock, { redisUrl, smtpUrl: sink.url, publicUrl: PUBLIC_URL });
     await p.flush();
   });
   afterEach(async () => {
@@ -144,7 +146,7 @@ describe('paging people', () => {
     await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [dan.id] }, { after_seconds: 300, channel_ids: [], user_ids: [eve.id] }], { isDefault: true });
     const { incidentId } = await nodeGoingDown('web-1');
     await sink.waitFor((m) => m.envelopeTo.includes('dan@test.local'));
-    await acknowledge(db.sql, incidentId, { by: 'Dan' }, clock.now());
+    await acknowledge(db.sql, incidentId, { by: 'Dan' }, clock.now(), TEST_ACTING);
     await p.runUntil(new Date(clock.now().getTime() + 600_000));
     await oc.drain();
     const stopped = (await timeline(incidentId)).find((e) => e.kind === 'escalation_stopped');
@@ -188,7 +190,7 @@ describe('paging people', () => {
 
   it('holds a person’s mailbox to the storm threshold like a channel, and sends them one digest', async () => {
     await oc.close();
-    oc = createOnCall(db, clock, { redisUrl: REDIS_URL, smtpUrl: sink.url, stormThreshold: 2 });
+    oc = await createOnCall(db, clock, { redisUrl, smtpUrl: sink.url, stormThreshold: 2 });
     const gus = await oc.user('Gus', 'gus@test.local');
     await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [gus.id] }], { isDefault: true });
     const ids: string[] = [];

@@ -6,7 +6,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { createOnCall, deliveriesOf, incidentsOf } from '../helpers/oncall.ts';
+import { createOnCall, deliveriesOf, incidentsOf, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
@@ -22,7 +22,7 @@ describe('notifications when Redis restarts or loses its data', () => {
   let db: TestDatabase;
   let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
   let p: ReturnType<typeof createPipeline>;
-  let oc: ReturnType<typeof createOnCall>;
+  let oc: OnCall;
   let hook: WebhookReceiver;
   let jobs: Queue;
   let clock: ManualClock;
@@ -36,7 +36,7 @@ describe('notifications when Redis restarts or loses its data', () => {
     // Each test brings its own node, channel and default policy (a new default demotes the old one).
     clock = new ManualClock(T0);
     p = createPipeline(db, clock);
-    oc = createOnCall(db, clock, { redisUrl: redis.url, backoffCapMs: 30_000 });
+    oc = await createOnCall(db, clock, { redisUrl: redis.url, backoffCapMs: 30_000 });
     hook = await startWebhookReceiver({ secret });
     jobs = new Queue(NOTIFICATIONS_QUEUE, { connection: { url: redis.url }, prefix: oc.prefix });
   });
@@ -102,6 +102,25 @@ describe('notifications when Redis restarts or loses its data', () => {
     );
   });
 
+  it('sends a page Redis held once the engine runs on Postgres instead (REDIS_URL unset), when it is due', async () => {
+    const { incident, refused, retryAt } = await pageWaitingForRetry('db-4');
+    // The engine restarts without REDIS_URL: its job is left behind in Redis, only the ledger knows.
+    const { secretKey } = oc;
+    await oc.close();
+    oc = await createOnCall(db, clock, { redisUrl: undefined, secretKey, backoffCapMs: 30_000 });
+    const again = await hook.waitFor((r) => r !== refused && r.headers['webhook-id'] === refused.headers['webhook-id'], AFTER_REDIS_RETURNS_MS);
+    const [d] = await until('the page settled', async () => {
+      const rows = await deliveriesOf(db, incident.id);
+      return rows[0]?.status === 'sent' ? rows : undefined;
+    });
+    assert.deepEqual([d!.event, d!.status, d!.attempts], ['opened', 'sent', 2]);
+    assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === refused.headers['webhook-id']).length, 2, 'one refused attempt, one accepted');
+    assert.ok(
+      Number(again.headers['webhook-timestamp']) >= Math.floor(retryAt.getTime() / 1000),
+      `the page was retried at ${again.headers['webhook-timestamp']} s, before it was due (${retryAt.toISOString()})`,
+    );
+  });
+
   it('opens incidents in a process started while Redis is down, and pages once Redis is up', async () => {
     const ch = await oc.webhook('db-3-hook', hook.url, secret);
     await oc.policy('db-3-policy', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
@@ -109,7 +128,7 @@ describe('notifications when Redis restarts or loses its data', () => {
     await redis.stop();
     // An outbox process that never saw Redis: its fan-out must fail fast like any other, not hold
     // the loop (and every later incident event) until Redis answers.
-    const late = createOnCall(db, clock, { redisUrl: redis.url, prefix: oc.prefix, secretKey: oc.secretKey, worker: false });
+    const late = await createOnCall(db, clock, { redisUrl: redis.url, prefix: oc.prefix, secretKey: oc.secretKey, worker: false });
     let drained = false;
     const draining = late.drain().then(() => {
       drained = true;

@@ -51,6 +51,8 @@ describe('runAgent', () => {
     assert.deepEqual(beats.map((b) => b.ok), [true, false, false, true]);
     assert.ok(beats.every((b) => b.ok || b.retryInMs >= 5), 'never retries faster than the interval');
     assert.deepEqual(bodies.map((b) => [b.node, b.status]), Array(4).fill(['web-1', 'ok']));
+    // Whole seconds, at least 1: what a node this heartbeat registers is given as its interval.
+    assert.deepEqual(bodies.map((b) => b.interval_seconds), Array(4).fill(1));
     const seqs = bodies.map((b) => b.seq as number);
     assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), `seq increases: ${seqs}`);
     assert.ok(seqs[0]! >= Date.now() - 60_000, 'seq starts from the clock, so a restarted agent is not ignored');

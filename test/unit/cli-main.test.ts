@@ -82,8 +82,11 @@ describe('the command line', () => {
     ['a flag without its value', ['nodes', 'add', 'web-1', '--interval'], /--interval/],
     ['a number that is not one', ['nodes', 'add', 'web-1', '--interval', 'soon', '--token', 't'], /--interval must be a whole number of at least 1, got "soon"/],
     ['a label without =', ['nodes', 'add', 'web-1', '--label', 'role', '--token', 't'], /--label must be key=value, got "role"/],
-    ['no token', ['nodes', 'list'], /no token: pass --token or set LIFELINE_TOKEN/],
+    ['no token', ['nodes', 'list'], /no token: pass --token or --token-file, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE/],
     ['keys create without its flags', ['keys', 'create', '--token', 't'], /needs --name and --scope/],
+    // Its command line is there for every user to read with ps, for as long as it runs.
+    ['the agent given its secret on the command line', ['agent', '--token', 't'], /Unknown option '--token'/],
+    ['a token file that cannot be read', ['nodes', 'list', '--token-file', '/nonexistent/token'], /cannot read the token file \/nonexistent\/token \(ENOENT\)/],
   ];
   for (const [what, argv, message] of usageErrors) {
     it(`exits 2 with usage on stderr for ${what}`, async () => {

@@ -6,6 +6,7 @@ import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.t
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -108,7 +109,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const input = await body(c, CreatePolicy);
-      return c.json(render(await createPolicy(sql, input, clock.now())), 201);
+      return c.json(render(await createPolicy(sql, input, clock.now(), acting(c))), 201);
     },
   );
 
@@ -151,7 +152,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     async (c) => {
       const existing = await find(c.req.param('id'));
       const patch = await body(c, PatchPolicy);
-      return c.json(render(await updatePolicy(sql, existing, patch, clock.now())));
+      return c.json(render(await updatePolicy(sql, existing, patch, clock.now(), acting(c))));
     },
   );
 
@@ -167,7 +168,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const id = c.req.param('id');
-      if (!isUuid(id) || !(await deletePolicy(sql, id))) throw notFound(`Escalation policy "${id}"`);
+      if (!isUuid(id) || !(await deletePolicy(sql, id, clock.now(), acting(c)))) throw notFound(`Escalation policy "${id}"`);
       return c.body(null, 204);
     },
   );

@@ -5,7 +5,7 @@ import type { Admit, Ingestor } from '../../ingest/ingestor.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { boundedArray, NodeName, openObject, parse, plainRecord, readJson } from '../validation.ts';
+import { boundedArray, int, NodeName, openObject, parse, plainRecord, readJson } from '../validation.ts';
 
 const Check = openObject({
   status: v.picklist(['ok', 'warn', 'fail'], 'must be ok, warn or fail'),
@@ -22,6 +22,9 @@ export const Heartbeat = openObject({
   ),
   sent_at: v.optional(v.pipe(v.string('must be a string'), v.isoTimestamp('must be an RFC 3339 timestamp'))),
   seq: v.optional(v.pipe(v.number('must be a number'), v.integer('must be an integer'), v.minValue(0, 'must be at least 0'), v.maxValue(Number.MAX_SAFE_INTEGER, 'is too large'))),
+  // How often the agent sends: the interval of a node this heartbeat registers (an existing node
+  // keeps its own, which only the API changes).
+  interval_seconds: v.optional(int(1, 86_400)),
 });
 
 export const Batch = openObject({
@@ -40,7 +43,7 @@ export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor, admit: Admit)
     doc({
       summary: 'Send heartbeats',
       description:
-        'One heartbeat, or `{"heartbeats": [...]}` with up to 1000; all are accepted or none. With a node token `node` may be left out; naming another node is 403. With an ingest key an unknown node is registered (LIFELINE_AUTO_REGISTER), up to LIFELINE_AUTO_REGISTER_LIMIT nodes an hour per key (429 past it, registering none of the batch). A node token may make LIFELINE_NODE_TOKEN_RATE_LIMIT requests a minute. The receive time is what counts; a `seq` not above one already seen is accepted and ignored. Unknown fields are ignored.',
+        'One heartbeat, or `{"heartbeats": [...]}` with up to 1000; all are accepted or none. With a node token `node` may be left out; naming another node is 403. With an ingest key an unknown node is registered (LIFELINE_AUTO_REGISTER), up to LIFELINE_AUTO_REGISTER_LIMIT nodes an hour per key (429 past it, registering none of the batch), with `interval_seconds` as its heartbeat interval when given. A node token may make LIFELINE_NODE_TOKEN_RATE_LIMIT requests a minute. The receive time is what counts; a `seq` not above one already seen is accepted and ignored. Unknown fields are ignored.',
       access: 'heartbeat',
       body: HeartbeatBody,
       ok: { status: 202, description: 'Accepted; judged within one evaluator tick.', body: 'Accepted' },

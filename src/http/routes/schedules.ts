@@ -8,6 +8,7 @@ import { WEEKDAYS } from '../../oncall/schedule.ts';
 import { addOverride, createSchedule, deleteSchedule, onCall, removeOverride, shiftsOf, updateSchedule } from '../../oncall/schedules.ts';
 import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isCursorTime, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
@@ -102,7 +103,7 @@ export function scheduleRoutes(deps: AppDeps) {
       errors: [409],
     }),
     requireScope('write'),
-    async (c) => c.json(renderSchedule(await createSchedule(sql, await body(c, CreateSchedule), clock.now())), 201),
+    async (c) => c.json(renderSchedule(await createSchedule(sql, await body(c, CreateSchedule), clock.now(), acting(c))), 201),
   );
 
   app.get(
@@ -143,7 +144,7 @@ export function scheduleRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const schedule = await find(c.req.param('id'));
-      return c.json(renderSchedule(await updateSchedule(sql, schedule, await body(c, PatchSchedule), clock.now())));
+      return c.json(renderSchedule(await updateSchedule(sql, schedule, await body(c, PatchSchedule), clock.now(), acting(c))));
     },
   );
 
@@ -159,7 +160,7 @@ export function scheduleRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      await deleteSchedule(sql, (await find(c.req.param('id'))).id);
+      await deleteSchedule(sql, (await find(c.req.param('id'))).id, clock.now(), acting(c));
       return c.body(null, 204);
     },
   );
@@ -177,7 +178,7 @@ export function scheduleRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const schedule = await find(c.req.param('id'));
-      return c.json(renderOverride(await addOverride(sql, schedule.id, await body(c, CreateOverride), clock.now())), 201);
+      return c.json(renderOverride(await addOverride(sql, schedule.id, await body(c, CreateOverride), clock.now(), acting(c))), 201);
     },
   );
 
@@ -214,7 +215,7 @@ export function scheduleRoutes(deps: AppDeps) {
       const schedule = await find(c.req.param('id'));
       const overrideId = c.req.param('override_id');
       if (!isUuid(overrideId)) throw notFound(`Override "${overrideId}"`);
-      await removeOverride(sql, schedule.id, overrideId);
+      await removeOverride(sql, schedule.id, overrideId, clock.now(), acting(c));
       return c.body(null, 204);
     },
   );

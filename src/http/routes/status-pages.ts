@@ -5,6 +5,7 @@ import { notFound } from '../../errors.ts';
 import { SLUG, type StatusPage } from '../../statuspages/model.ts';
 import { createStatusPage, deleteStatusPage, listStatusPages, readStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, Labels, NodeName, page, Paging, query } from '../validation.ts';
@@ -77,7 +78,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const created = await createStatusPage(sql, await body(c, CreateStatusPage), clock.now());
+      const created = await createStatusPage(sql, await body(c, CreateStatusPage), clock.now(), acting(c));
       changed();
       return c.json(render(created), 201);
     },
@@ -125,7 +126,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now());
+      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c));
       changed();
       return c.json(render(updated));
     },
@@ -136,7 +137,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     doc({ summary: 'Delete a status page', access: 'write', id: PAGE, ok: { status: 204, description: 'Deleted.' } }),
     requireScope('write'),
     async (c) => {
-      await deleteStatusPage(sql, c.req.param('id'));
+      await deleteStatusPage(sql, c.req.param('id'), clock.now(), acting(c));
       changed();
       return c.body(null, 204);
     },
