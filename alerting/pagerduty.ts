@@ -2,12 +2,12 @@
 // into one PagerDuty alert, and acknowledge/resolve reach that same alert.
 
 import type { Channel, PagerDutyConfig } from './channel.ts';
+import { PAGERDUTY_EVENTS_URL } from '../src/channels/model.ts';
 import type { IncidentEvent } from '../src/incidents/model.ts';
 import type { Notification } from '../src/notifications/model.ts';
 import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
 import { headline, incidentFacts, truncate } from './render.ts';
 
-const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 // The Events API rejects a summary longer than 1024 characters.
 const SUMMARY_MAX = 1024;

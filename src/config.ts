@@ -67,6 +67,12 @@ export interface Config {
   consoleSessionHours: number;
 }
 
+/** The values compose.yaml falls back on, refused unless LIFELINE_DEMO=true. */
+export const DEMO_VALUES = {
+  LIFELINE_ADMIN_TOKEN: 'lifeline-demo-admin-token',
+  LIFELINE_SECRET_KEY: 'bGlmZWxpbmUtZGVtby1rZXktY2hhbmdlLW1lLW5vdyE=',
+} as const;
+
 /** Limits per caller (src/http/limits.ts); 0 turns one off. */
 export interface RequestLimits {
   /**
@@ -211,6 +217,14 @@ export function loadConfig(env: Env): Config {
   if (secretKey !== undefined && !decodeSecretKey(secretKey)) {
     // Never echo the value: it is a key.
     throw new ConfigError('LIFELINE_SECRET_KEY', 'must be 32 bytes written as 64 hex characters or as base64 (e.g. openssl rand -base64 32)');
+  }
+  // compose.yaml's defaults are public: anyone who read it could act as admin or open the secrets.
+  if (!boolean(env, 'LIFELINE_DEMO', false)) {
+    for (const [name, value] of [['LIFELINE_ADMIN_TOKEN', adminToken], ['LIFELINE_SECRET_KEY', secretKey]] as const) {
+      if (value !== undefined && value === DEMO_VALUES[name]) {
+        throw new ConfigError(name, 'is the demo value from compose.yaml, which anyone can read; set your own, or LIFELINE_DEMO=true for a demo');
+      }
+    }
   }
   const outboxWorkers = integer(env, 'LIFELINE_OUTBOX_WORKERS', 2, 1, 64);
   const uptimeHourlyRetentionDays = integer(env, 'LIFELINE_UPTIME_HOURLY_RETENTION_DAYS', 90, 1, 3660);

@@ -53,8 +53,9 @@ function listen(server: ServerType): Promise<number> {
 export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
-  if (config.adminToken) await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
-  else if (config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
+  // Applied at every start, set or not: unsetting LIFELINE_ADMIN_TOKEN revokes the key it gave.
+  await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
+  if (!config.adminToken && config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
   // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis

@@ -4,7 +4,7 @@ import type { Queryable, Sql } from '../db/client.ts';
 import { LOCKS } from '../db/locks.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { ApiKeyRow, Scope } from './model.ts';
-import { announceIdentityChange, hasActiveAdminKey, insertApiKey, revokeApiKey, upsertBootstrapAdmin } from './store.ts';
+import { announceIdentityChange, hasActiveAdminKey, insertApiKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
 import { deleteKeySessions } from './store-sessions.ts';
 
 /** A new key and its secret, which is stored hashed and so can only be shown this once. */
@@ -54,8 +54,13 @@ export async function revokeKey(sql: Sql, id: string, now: Date, acting: Acting)
   });
 }
 
-/** Makes `token` the secret of the one bootstrap admin key (LIFELINE_ADMIN_TOKEN). */
-export async function ensureBootstrapAdmin(sql: Queryable, token: string, now: Date): Promise<void> {
+/**
+ * Makes `token` the secret of the one bootstrap admin key (LIFELINE_ADMIN_TOKEN); without a token
+ * the key is revoked, so unsetting the variable takes away what it gave (a token once set in a
+ * compose file or a shell history is not valid for ever).
+ */
+export async function ensureBootstrapAdmin(sql: Queryable, token: string | undefined, now: Date): Promise<void> {
+  const changed = token === undefined ? await revokeBootstrapAdmin(sql, now) : await upsertBootstrapAdmin(sql, hashSecret(token), now);
   // Every process starts with this; only a real change may make the others forget their caches.
-  if (await upsertBootstrapAdmin(sql, hashSecret(token), now)) await announceIdentityChange(sql);
+  if (changed) await announceIdentityChange(sql);
 }

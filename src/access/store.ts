@@ -29,6 +29,12 @@ export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, n
   return changed.length > 0;
 }
 
+/** Revokes the bootstrap admin key if it is live; true when that changed anything. */
+export async function revokeBootstrapAdmin(sql: Queryable, now: Date): Promise<boolean> {
+  const changed = await sql`update api_keys set revoked_at = ${now} where id = ${BOOTSTRAP_ID} and revoked_at is null returning id`;
+  return changed.length > 0;
+}
+
 /** Whether any admin key still works (the bootstrap one included). */
 export async function hasActiveAdminKey(sql: Queryable): Promise<boolean> {
   const [row] = await sql<{ found: boolean }[]>`select exists (select 1 from api_keys where scope = 'admin' and revoked_at is null) as found`;

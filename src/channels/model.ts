@@ -20,6 +20,8 @@ export interface ChannelRow {
 }
 
 export interface NewChannel {
+  /** Chosen before the insert: the sealed secret is bound to it. */
+  id: string;
   name: string;
   type: ChannelType;
   config: Record<string, unknown>;
@@ -50,6 +52,15 @@ const DESTINATION_FIELDS: Record<ChannelType, { field: string; httpsOnly: boolea
   slack: [{ field: 'webhook_url', httpsOnly: true }],
   pagerduty: [{ field: 'url', httpsOnly: true }],
 };
+
+/** Where PagerDuty events go when a channel names no url. */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+/** Where a config sends, as one comparable value ('' for email, whose recipients are no secret's). */
+export function destinationKey(type: ChannelType, config: Record<string, unknown>): string {
+  if (type === 'pagerduty') return typeof config.url === 'string' ? config.url : PAGERDUTY_EVENTS_URL;
+  return DESTINATION_FIELDS[type].map((d) => String(config[d.field] ?? '')).join(' ');
+}
 
 /** The URLs a config of this type sends to, by field. */
 export function destinationsOf(type: ChannelType, config: Record<string, unknown>): { field: string; url: string; httpsOnly: boolean }[] {

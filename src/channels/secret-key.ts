@@ -2,11 +2,11 @@
 // at rest. See ARCHITECTURE.md, "Channel secrets", for why a generated key is stored at all.
 
 import { randomBytes } from 'node:crypto';
-import { openSecret } from '../../alerting/secret-box.ts';
+import { isUnbound, openSecret, openUnbound, sealSecret } from '../../alerting/secret-box.ts';
 import type { Queryable } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { decodeSecretKey } from '../secrets.ts';
-import { ensureEngineKey, sampleSealedSecret } from './store.ts';
+import { ensureEngineKey, resealSecret, sampleSealedSecret, unboundSecrets } from './store.ts';
 
 const KEY_NAME = 'channel_secrets';
 
@@ -29,8 +29,30 @@ export async function loadSecretKey(sql: Queryable, configured: string | undefin
       'LIFELINE_SECRET_KEY is not set: channel secrets are sealed with a key stored in the database, so they are only as safe as the database; set LIFELINE_SECRET_KEY to keep the key elsewhere',
     );
   }
-  await checkKeyOpensStoredSecrets(sql, key, log);
+  if (await checkKeyOpensStoredSecrets(sql, key, log)) await bindUnboundSecrets(sql, key, log);
   return key;
+}
+
+/**
+ * Seals again, bound to their channel, the secrets stored before sealed values were bound to
+ * their channel id (v1): from then on a value copied into another channel's row does not open.
+ * Every start runs it; after the first it finds nothing. Engines starting together each replace a
+ * value only if it is still the one they read.
+ */
+export async function bindUnboundSecrets(sql: Queryable, key: Buffer, log: Logger): Promise<void> {
+  const rows = await unboundSecrets(sql);
+  let bound = 0;
+  for (const row of rows) {
+    let plain: string;
+    try {
+      plain = openUnbound(row.secret_sealed, key);
+    } catch {
+      continue; // Sealed under another key: the error logged at start already says what to do.
+    }
+    await resealSecret(sql, row.id, row.secret_sealed, sealSecret(plain, key, row.id));
+    bound += 1;
+  }
+  if (bound) log.info({ channels: bound }, 'channel secrets sealed again, bound to their channel');
 }
 
 /**
@@ -38,14 +60,17 @@ export async function loadSecretKey(sql: Queryable, configured: string | undefin
  * channels were created) would make every webhook, Slack and PagerDuty delivery fail. Say so
  * loudly at start; health checking itself does not depend on the key, so the engine still runs.
  */
-async function checkKeyOpensStoredSecrets(sql: Queryable, key: Buffer, log: Logger): Promise<void> {
+async function checkKeyOpensStoredSecrets(sql: Queryable, key: Buffer, log: Logger): Promise<boolean> {
   const sample = await sampleSealedSecret(sql);
-  if (sample === undefined) return;
+  if (sample === undefined) return true;
   try {
-    openSecret(sample, key);
+    if (isUnbound(sample.secret_sealed)) openUnbound(sample.secret_sealed, key);
+    else openSecret(sample.secret_sealed, key, sample.id);
+    return true;
   } catch {
     log.error(
       'the channel secret key cannot open the stored channel secrets: deliveries to webhook, Slack and PagerDuty channels will fail until the original key is restored or each channel secret is set again (PATCH /v1/channels/{id})',
     );
+    return false;
   }
 }

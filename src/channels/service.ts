@@ -11,7 +11,7 @@ import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { destinationProblem, type OutboundPolicy } from '../../alerting/destination.ts';
-import { channelSecretField, destinationsOf, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
+import { channelSecretField, destinationKey, destinationsOf, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
 
 /**
@@ -28,17 +28,32 @@ async function refuseDestinations(type: ChannelType, config: Record<string, unkn
   if (problems.length) throw validationFailed(problems);
 }
 
-/** Splits the secret out of a config and seals it; `secret_sealed` is absent when there was none. */
-function sealConfig(type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
+/**
+ * Splits the secret out of a config and seals it, bound to the channel `id`; `secret_sealed` is
+ * absent when there was none.
+ */
+function sealConfig(id: string, type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
   const split = splitSecret(type, config);
-  return split.secret === undefined ? { config: split.config } : { config: split.config, secret_sealed: sealSecret(split.secret, key) };
+  return split.secret === undefined ? { config: split.config } : { config: split.config, secret_sealed: sealSecret(split.secret, key, id) };
 }
 
 /** The full config a channel sends with: the stored part plus the opened secret under its field. */
 export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unknown> {
   const field = channelSecretField(row.type);
   if (field === null || row.secret_sealed === null) return { ...row.config };
-  return { ...row.config, [field]: openSecret(row.secret_sealed, key) };
+  return { ...row.config, [field]: openSecret(row.secret_sealed, key, row.id) };
+}
+
+/**
+ * A sealed secret goes where its channel sends: a key that may edit channels but does not know
+ * the secret must not send it somewhere else (its own server, with the next event). Changing
+ * where a channel sends therefore needs the secret in the same request.
+ */
+function refuseMoveWithoutSecret(channel: ChannelRow, config: Record<string, unknown>): void {
+  const field = channelSecretField(channel.type);
+  if (field === null || channel.secret_sealed === null || typeof config[field] === 'string') return;
+  if (destinationKey(channel.type, config) === destinationKey(channel.type, channel.config)) return;
+  throw validationFailed([{ field: `config.${field}`, message: 'is required to change where the channel sends: its secret goes with it' }]);
 }
 
 /**
@@ -56,9 +71,10 @@ export async function createChannel(
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
   await refuseDestinations(input.type, input.config, policy);
   const generated = input.type === 'webhook' && input.config.secret === undefined ? generateWebhookSecret() : undefined;
-  const sealed = sealConfig(input.type, generated ? { ...input.config, secret: generated } : input.config, key);
+  const id = randomUUID();
+  const sealed = sealConfig(id, input.type, generated ? { ...input.config, secret: generated } : input.config, key);
   const channel = await sql.begin(async (tx) => {
-    const row = await store.insertChannel(tx, { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
+    const row = await store.insertChannel(tx, { id, name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
     await audit(tx, acting, { action: 'channel.create', target: { type: 'channel', id: row.id, name: row.name }, detail: { type: row.type } }, now);
     return row;
   });
@@ -75,10 +91,13 @@ export async function updateChannel(
   policy: OutboundPolicy,
   acting: Acting,
 ): Promise<ChannelRow> {
-  if (input.config !== undefined) await refuseDestinations(channel.type, input.config, policy);
+  if (input.config !== undefined) {
+    refuseMoveWithoutSecret(channel, input.config);
+    await refuseDestinations(channel.type, input.config, policy);
+  }
   const patch: ChannelPatch = {
     ...(input.name !== undefined ? { name: input.name } : {}),
-    ...(input.config !== undefined ? sealConfig(channel.type, input.config, key) : {}),
+    ...(input.config !== undefined ? sealConfig(channel.id, channel.type, input.config, key) : {}),
   };
   if (Object.keys(patch).length === 0) return channel;
   const row = await sql.begin(async (tx) => {

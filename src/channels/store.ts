@@ -6,8 +6,8 @@ const COLUMNS = ['id', 'name', 'type', 'config', 'secret_sealed', 'created_at', 
 
 export async function insertChannel(sql: Queryable, c: NewChannel, now: Date): Promise<ChannelRow> {
   const [row] = await sql<ChannelRow[]>`
-    insert into channels (name, type, config, secret_sealed, created_at, updated_at)
-    values (${c.name}, ${c.type}, ${sql.json(c.config as postgres.JSONValue)}, ${c.secret_sealed}, ${now}, ${now})
+    insert into channels (id, name, type, config, secret_sealed, created_at, updated_at)
+    values (${c.id}, ${c.name}, ${c.type}, ${sql.json(c.config as postgres.JSONValue)}, ${c.secret_sealed}, ${now}, ${now})
     returning ${sql(COLUMNS)}`;
   return row!;
 }
@@ -69,10 +69,21 @@ export async function deleteChannel(tx: Queryable, id: string): Promise<boolean>
   return rows.length > 0;
 }
 
-/** Any one sealed secret, to check at start that the key in use can open what is stored. */
-export async function sampleSealedSecret(sql: Queryable): Promise<string | undefined> {
-  const [row] = await sql<{ secret_sealed: string }[]>`select secret_sealed from channels where secret_sealed is not null limit 1`;
-  return row?.secret_sealed;
+/** Any one sealed secret and its channel, to check at start that the key in use can open what is stored. */
+export async function sampleSealedSecret(sql: Queryable): Promise<{ id: string; secret_sealed: string } | undefined> {
+  const [row] = await sql<{ id: string; secret_sealed: string }[]>`
+    select id, secret_sealed from channels where secret_sealed is not null order by secret_sealed like 'v1.%' limit 1`;
+  return row;
+}
+
+/** Secrets sealed before they were bound to their channel (format v1). */
+export async function unboundSecrets(sql: Queryable): Promise<{ id: string; secret_sealed: string }[]> {
+  return sql<{ id: string; secret_sealed: string }[]>`select id, secret_sealed from channels where secret_sealed like 'v1.%'`;
+}
+
+/** Replaces a sealed secret if it is still `was` (another engine may have re-sealed it first). */
+export async function resealSecret(sql: Queryable, id: string, was: string, sealed: string): Promise<void> {
+  await sql`update channels set secret_sealed = ${sealed} where id = ${id} and secret_sealed = ${was}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { assetRoutes } from '../web/assets.ts';
 import { clientAddress, limitKey } from './client-address.ts';
 import type { AppDeps } from './deps.ts';
 import { rateLimit } from './rate-limit.ts';
+import { refuseUnstorableText } from './validation.ts';
 import { actionLinkRoutes } from './routes/action-links.ts';
 import { badgeRoutes } from './routes/badges.ts';
 import { statusRoutes } from './routes/status-public.ts';
@@ -45,6 +46,9 @@ export function publicSurface(deps: AppDeps): PublicSurface {
   app.use('/status/*', perClient);
   app.use('/badge/*', perClient);
   app.use('/a/*', perClient);
+  // The API's one rule for text in paths and queries: a slug, badge id or link token with U+0000
+  // is a 400, never a lookup.
+  for (const path of ['/status/*', '/badge/*', '/a/*']) app.use(path, refuseUnstorableText());
   const status = statusRoutes(deps, o.cacheMs);
   const badges = badgeRoutes(deps, o.cacheMs);
   app.route('/status', status.app);

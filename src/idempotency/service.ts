@@ -1,4 +1,4 @@
-import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
+import { isUnbound, openSecret, openUnbound, sealSecret } from '../../alerting/secret-box.ts';
 import type { Sql } from '../db/client.ts';
 import { ABANDONED_AFTER_MS, KEY_LIFETIME_MS, type Claim, type StoredAnswer } from './model.ts';
 import { claimKey, deleteKeysBefore, findKey, releaseKey, saveAnswer, type KeyClaim } from './store.ts';
@@ -20,16 +20,21 @@ export async function claim(sql: Sql, secretKey: Buffer, k: KeyClaim, now: Date)
     }
     if (row.fingerprint !== k.fingerprint) return { kind: 'mismatch' };
     if (row.answer === null) return { kind: 'in_flight' };
-    return { kind: 'replay', answer: JSON.parse(openSecret(row.answer, secretKey)) as StoredAnswer };
+    // Answers kept before sealed values were bound (v1) live at most a key's lifetime after an upgrade.
+    const opened = isUnbound(row.answer) ? openUnbound(row.answer, secretKey) : openSecret(row.answer, secretKey, boundTo(k));
+    return { kind: 'replay', answer: JSON.parse(opened) as StoredAnswer };
   }
 }
+
+/** A kept answer opens only for the credential and key it was kept under, not copied to another. */
+const boundTo = (k: Pick<KeyClaim, 'credential' | 'key'>) => `idempotency ${k.credential} ${k.key}`;
 
 /**
  * Keeps the first request's answer for its retries, sealed like channel secrets: it may carry a
  * node token, a key's secret or a webhook signing secret, which are stored nowhere else in clear.
  */
 export async function remember(sql: Sql, secretKey: Buffer, k: KeyClaim, answer: StoredAnswer): Promise<void> {
-  await saveAnswer(sql, k.credential, k.key, sealSecret(JSON.stringify(answer), secretKey));
+  await saveAnswer(sql, k.credential, k.key, sealSecret(JSON.stringify(answer), secretKey, boundTo(k)));
 }
 
 /** The first request did not succeed: nothing was done, so a retry may act. */

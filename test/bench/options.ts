@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'stages', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'queues', 'million'] as const;
+export const SECTIONS = ['ingest', 'stages', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'queues', 'million', 'hostile'] as const;
 // Run only when named: seeding and judging a million nodes takes many minutes on its own.
 const ON_REQUEST: readonly SectionName[] = ['million'];
 export type SectionName = (typeof SECTIONS)[number];

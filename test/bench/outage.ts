@@ -2,7 +2,7 @@
 // in its own database goes silent, one evaluator pass takes every node down, and the outbox
 // workers, the BullMQ notifier and a receiver in a child process carry each transition to a
 // webhook. Returns raw timings; oncall.ts turns them into the report.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import { createChannels, type ChannelRegistry } from '../../alerting/index.ts';
@@ -153,8 +153,9 @@ async function obliterate(prefix: string): Promise<void> {
 async function seedOnCall(sql: Sql, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<void> {
   const now = systemClock.now();
   await sql.begin(async (tx) => {
-    const hook = await insertChannel(tx, { name: 'on-call webhook', type: 'webhook', config: { url: `${receiverBase}/hook` }, secret_sealed: sealSecret(webhookSecret, secretKey) }, now);
-    const mail = await insertChannel(tx, { name: 'on-call mailbox', type: 'email', config: { to: ['oncall@bench.invalid'] }, secret_sealed: null }, now);
+    const id = randomUUID();
+    const hook = await insertChannel(tx, { id, name: 'on-call webhook', type: 'webhook', config: { url: `${receiverBase}/hook` }, secret_sealed: sealSecret(webhookSecret, secretKey, id) }, now);
+    const mail = await insertChannel(tx, { id: randomUUID(), name: 'on-call mailbox', type: 'email', config: { to: ['oncall@bench.invalid'] }, secret_sealed: null }, now);
     await insertPolicy(tx, { name: 'default', levels: [{ after_seconds: 0, channel_ids: [hook.id, mail.id] }], repeat: 0, is_default: true }, now);
   });
 }

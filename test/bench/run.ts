@@ -22,6 +22,7 @@ import { benchStatusPages } from './status-pages.ts';
 import { benchUptime } from './uptime-section.ts';
 import { benchConsole } from './console.tsx';
 import { benchQueues } from './queues.ts';
+import { benchHostile } from './hostile.ts';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
   ingest: benchIngest,
@@ -38,6 +39,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   console: benchConsole,
   queues: benchQueues,
   million: benchMillion,
+  hostile: benchHostile,
 };
 
 const TITLES: Record<SectionName, string> = {
@@ -55,6 +57,7 @@ const TITLES: Record<SectionName, string> = {
   console: '11. Console pages',
   queues: '12. Notification queues: Postgres beside Redis',
   million: '13. A million nodes on one machine',
+  hostile: '14. Hostile bodies',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from './local-receivers.ts';
 import { sealSecret } from '../../alerting/secret-box.ts';
@@ -110,10 +110,11 @@ export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCa
       );
     },
     async webhook(name: string, url: string, secret: string) {
-      return insertChannel(db.sql, { name, type: 'webhook', config: { url }, secret_sealed: sealSecret(secret, secretKey) }, clock.now());
+      const id = randomUUID();
+      return insertChannel(db.sql, { id, name, type: 'webhook', config: { url }, secret_sealed: sealSecret(secret, secretKey, id) }, clock.now());
     },
     async email(name: string, to: string[]) {
-      return insertChannel(db.sql, { name, type: 'email', config: { to }, secret_sealed: null }, clock.now());
+      return insertChannel(db.sql, { id: randomUUID(), name, type: 'email', config: { to }, secret_sealed: null }, clock.now());
     },
     async policy(name: string, levels: PolicyLevel[], opts: { repeat?: number; isDefault?: boolean } = {}) {
       return insertPolicy(db.sql, { name, levels, repeat: opts.repeat ?? 0, is_default: opts.isDefault ?? false }, clock.now());

@@ -76,17 +76,17 @@ test('defines the whole stack: Postgres, Redis, Mailpit, Prometheus, Grafana and
   assert.match(service('redis').image ?? '', /^redis:7\b/);
 });
 
-test('publishes the API on 8080, Mailpit on 8025, Prometheus on 9090 and Grafana on 3000, and nothing else', () => {
+test('publishes the API on 8080, Mailpit on 8025, Prometheus on 9090 and Grafana on 3000 to this machine only, and nothing else', () => {
   const published = Object.fromEntries(
     Object.entries(services)
       .filter(([, s]) => s.ports?.length)
       .map(([name, s]) => [name, s.ports!.map((p) => String(p))]),
   );
   assert.deepEqual(published, {
-    api: ['8080:8080'],
-    mailpit: ['8025:8025'],
-    prometheus: ['9090:9090'],
-    grafana: ['3000:3000'],
+    api: ['127.0.0.1:8080:8080'],
+    mailpit: ['127.0.0.1:8025:8025'],
+    prometheus: ['127.0.0.1:9090:9090'],
+    grafana: ['127.0.0.1:3000:3000'],
   });
 });
 
@@ -102,7 +102,8 @@ test('gives every engine service one shared configuration that the engine accept
   const shared = ['DATABASE_URL', 'REDIS_URL', 'LIFELINE_SECRET_KEY', 'LIFELINE_ADMIN_TOKEN'];
   const first = environmentOf(engineServices[0]!);
   for (const name of engineServices) {
-    const env = environmentOf(name);
+    // As a demo: the only way the demo values are accepted.
+    const env: Record<string, string> = { ...environmentOf(name), LIFELINE_DEMO: 'true' };
     for (const key of shared) {
       assert.ok(env[key], `${name} has no ${key}`);
       assert.equal(env[key], first[key], `${name} has its own ${key}`);
@@ -116,6 +117,17 @@ test('gives every engine service one shared configuration that the engine accept
   // Shared through one YAML anchor, not written out once per service.
   for (const key of shared) {
     assert.equal(read('compose.yaml').match(new RegExp(`^\\s*${key}:`, 'gm'))?.length, 1, `${key} is written more than once`);
+  }
+});
+
+test('refuses to start with the demo admin token or secret key unless told this is a demo', () => {
+  for (const name of engineServices) {
+    const env = environmentOf(name);
+    assert.equal(env.LIFELINE_DEMO, 'false');
+    assert.throws(() => loadConfig(env), /LIFELINE_ADMIN_TOKEN: .*demo/);
+    assert.throws(() => loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'an-operator-chosen-token' }), /LIFELINE_SECRET_KEY: .*demo/);
+    const own = loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'an-operator-chosen-token', LIFELINE_SECRET_KEY: 'c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLi4=' });
+    assert.equal(own.adminToken, 'an-operator-chosen-token');
   }
 });
 

@@ -38,7 +38,7 @@ describe('idempotent retries', () => {
   it('keeps stored answers sealed: no token in the table', async () => {
     const body = await expectJson<{ token: string }>(await post('/v1/nodes', { name: 'retry-sealed' }, 'key-sealed'), 201);
     const [row] = await h.sql<{ answer: string }[]>`select answer from idempotency_keys where key = 'key-sealed'`;
-    assert.ok(row?.answer.startsWith('v1.'), 'sealed');
+    assert.ok(row?.answer.startsWith('v2.'), 'sealed');
     assert.ok(!row!.answer.includes(body.token) && !row!.answer.includes(body.token.slice(4)), 'the token is not stored in clear');
   });
 

@@ -127,6 +127,17 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.deepEqual((await deliveriesOf(db, i2!.id)).map((d) => d.event), ['opened']);
   });
 
+  it('keeps what a refusing receiver answered out of last_error, which read keys see', async () => {
+    const hook = await receiver();
+    hook.script({ status: 400, body: 'invalid routing key R0UTING-KEY-ECHOED for account 4711' });
+    const ch = await oc.webhook('refusing', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const id = await nodeGoingDown('db-9');
+    const [incident] = await incidentsOf(db, id);
+    const [d] = await settled(incident!.id, 1);
+    assert.deepEqual([d!.status, d!.last_error], ['dead', 'http_400: receiver answered HTTP 400']);
+  });
+
   it('retries a webhook that fails twice, then delivers it once under one webhook-id', async () => {
     const hook = await receiver();
     hook.script(500, 500, 200);

@@ -63,7 +63,7 @@ describe('when a channel is saved', () => {
     );
     await expectInvalid(res, ['config.url']);
     const hook = await expectJson<{ id: string }>(await send(strict, 'POST', '/v1/channels', { token: ADMIN_TOKEN, json: { name: 'public', type: 'webhook', config: { url: 'https://hooks.example.com/x' } } }), 201);
-    const moved = await h.rejected(() => send(strict, 'PATCH', `/v1/channels/${hook.id}`, { token: ADMIN_TOKEN, json: { config: { url: 'http://127.0.0.1:8080/v1/api-keys' } } }));
+    const moved = await h.rejected(() => send(strict, 'PATCH', `/v1/channels/${hook.id}`, { token: ADMIN_TOKEN, json: { config: { url: 'http://127.0.0.1:8080/v1/api-keys', secret: 'whsec_dGVzdC1zZWNyZXQtZm9yLXNzcmYtdGVzdHM=' } } }));
     await expectInvalid(moved, ['config.url']);
   });
 
