@@ -16,6 +16,7 @@ const ERRORS = {
   412: ['PreconditionFailed', 'If-Match names a version that is no longer current (`precondition_failed`).'],
   413: ['PayloadTooLarge', 'The body is over 1 MiB (`payload_too_large`).'],
   415: ['UnsupportedMediaType', 'The body is not declared as application/json (`unsupported_media_type`).'],
+  422: ['IdempotencyKeyReused', 'The Idempotency-Key was used for a different method, path or body (`idempotency_key_reused`).'],
   429: ['RateLimited', 'Too many requests or failed authentications for now (`rate_limited`); `Retry-After` says how many seconds to wait.'],
   500: ['Internal', 'Something failed on the server; it has been logged (`internal`, never a stack or SQL).'],
 } as const satisfies Record<number, readonly [string, string]>;

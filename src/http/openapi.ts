@@ -1,6 +1,6 @@
 import { toJsonSchema, type ConversionConfig } from '@valibot/to-json-schema';
 import type { Env, Hono, MiddlewareHandler } from 'hono';
-import { describeRoute, openAPIRouteHandler, resolver } from 'hono-openapi';
+import { describeRoute, generateSpecs, resolver } from 'hono-openapi';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import type * as v from 'valibot';
 import { PACKAGE_VERSION } from '../package-files.ts';
@@ -148,13 +148,39 @@ needs). Lists are \`{"items": [...], "next_cursor": string|null}\` and take \`li
 max 500) and \`cursor\`. Every refusal is \`{"error": {"code", "message", "details"?}}\`, and a refused
 request changes nothing. An interactive reference is served at /docs.`;
 
+const IDEMPOTENCY_KEY: OpenAPIV3_1.ParameterObject = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes a retry safe: a retry with the same key from the same credential within 24 h gets the first (successful) answer again, with `Idempotent-Replayed: true`, and does nothing twice. 409 while the first is still being answered (with Retry-After); 422 when the key was used for a different request.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+};
+
+/** Every POST and PATCH under /v1 takes an Idempotency-Key (src/http/idempotency.ts), whatever route it is. */
+function withIdempotencyKeys(doc: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const op of [item?.post, item?.patch]) {
+      if (!op) continue;
+      op.parameters = [...(op.parameters ?? []), IDEMPOTENCY_KEY];
+      op.responses = { ...op.responses, 409: op.responses?.[409] ?? errorResponse(409), 422: errorResponse(422) };
+    }
+  }
+  return doc;
+}
+
 /** GET /openapi.json: every annotated route of `app`, generated on the first request and kept. */
 export function openApiDocument<E extends Env>(app: Hono<E>): MiddlewareHandler<E> {
-  return openAPIRouteHandler(app, {
-    documentation: {
-      info: { title: 'Lifeline', version: PACKAGE_VERSION, description: DESCRIPTION },
-      tags: [...TAGS],
-      components: COMPONENTS,
-    },
-  });
+  let doc: OpenAPIV3_1.Document | undefined;
+  return async (c) => {
+    doc ??= withIdempotencyKeys(
+      await generateSpecs(
+        app,
+        { documentation: { info: { title: 'Lifeline', version: PACKAGE_VERSION, description: DESCRIPTION }, tags: [...TAGS], components: COMPONENTS } },
+        c,
+      ),
+    );
+    return c.json(doc);
+  };
 }

@@ -638,6 +638,10 @@ describe('the OpenAPI document', () => {
     await call('GET', '/v1/nodes/{id}', { id: 'a\u0000b' }); // 400: text Postgres cannot store
     await call('POST', '/v1/nodes/{id}/token', { id: 'web-1', query: 'x=%00' }); // 400, though the route reads no query
     await call('GET', '/v1/nodes', { token: null }); // 401
+    const retried = { 'idempotency-key': 'openapi-retry' };
+    await call('POST', '/v1/channels', { json: { name: 'retried', type: 'email', config: { to: ['a@example.com'] } }, headers: retried });
+    await call('POST', '/v1/channels', { json: { name: 'retried', type: 'email', config: { to: ['a@example.com'] } }, headers: retried }); // replayed
+    await call('POST', '/v1/channels', { json: { name: 'other', type: 'email', config: { to: ['a@example.com'] } }, headers: retried }); // 422
     await call('DELETE', '/v1/nodes/{id}', { id: node.id });
 
     // An endless stream: closing the feed (as a stopping engine does) ends it, so its answer can be read.
