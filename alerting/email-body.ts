@@ -3,7 +3,7 @@
 // from agents and must not be able to inject markup into an operator's inbox.
 
 import type { Notification } from '../src/notifications/model.ts';
-import { actionButtons, digestLines, digestSummary, eventWord, headline, incidentFacts, type EventWord } from './render.ts';
+import { actionButtons, digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {
   DOWN: '#c0392b',
@@ -51,18 +51,26 @@ ${buttonsHtml(n)}<p style="margin:16px 0 0;color:#888;font-size:12px">Incident $
 `;
 }
 
+/** Each update on its line, its links indented under it (a reader acts on one incident of the storm). */
 export function digestText(ns: Notification[]): string {
-  return [digestSummary(ns), '', ...digestLines(ns), ''].join('\n');
+  const { items, rest } = digestItems(ns);
+  const lines = items.flatMap((item) => [item.line, ...item.buttons.map((b) => `    ${b.label}: ${b.url}`)]);
+  return [digestSummary(ns), '', ...lines, ...(rest ? [digestRest(rest)] : []), ''].join('\n');
 }
 
 export function digestHtml(ns: Notification[]): string {
-  const items = digestLines(ns).map((line) => `<li style="margin:2px 0">${escapeHtml(line)}</li>`).join('\n');
+  const { items, rest } = digestItems(ns);
+  const li = (item: (typeof items)[number]) => {
+    const links = item.buttons.map((b) => ` <a href="${escapeHtml(b.url)}" style="font-family:Helvetica,Arial,sans-serif;color:#2471a3">${escapeHtml(b.label)}</a>`).join(' ·');
+    return `<li style="margin:2px 0">${escapeHtml(item.line)}${links ? ` —${links}` : ''}</li>`;
+  };
+  const list = [...items.map(li), ...(rest ? [`<li style="margin:2px 0">${escapeHtml(digestRest(rest))}</li>`] : [])].join('\n');
   return `<!doctype html>
 <html>
 <body style="font-family:Helvetica,Arial,sans-serif;color:#222">
 <h2 style="margin:0 0 8px">${escapeHtml(digestSummary(ns))}</h2>
 <ul style="padding-left:18px;font-family:monospace">
-${items}
+${list}
 </ul>
 <p style="margin:16px 0 0;color:#888;font-size:12px">A digest: many incidents changed at once · sent by Lifeline</p>
 </body>

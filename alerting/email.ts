@@ -13,6 +13,8 @@ export interface EmailChannelOptions {
 }
 
 export interface EmailChannel extends DigestChannel<EmailConfig> {
+  /** False without SMTP_URL: every send fails with smtp_not_configured. */
+  configured: boolean;
   /** Closes idle pooled SMTP connections; a send in flight finishes first. */
   close(): void;
 }
@@ -66,6 +68,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
 
   return {
     type: 'email',
+    configured: transport !== undefined,
     send(n, config, now) {
       return mail(config, now, {
         subject: subjectLine(n),
@@ -100,20 +103,20 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
  */
 function smtpDeliveryError(err: unknown): DeliveryError {
   const e = err as NodemailerError;
-  const message = e instanceof Error ? e.message : String(err);
   if (typeof e.responseCode === 'number') {
     const permanent = e.permanent ?? e.responseCode >= 500;
-    return new DeliveryError(`SMTP server refused the message: ${e.response ?? message}`, {
+    // The reply code only: the server's own text is the receiver's, and read keys see last_error.
+    return new DeliveryError(`SMTP server refused the message (reply ${e.responseCode})`, {
       permanent,
       code: permanent ? 'smtp_rejected' : 'smtp_deferred',
       cause: err,
     });
   }
   if (e.code !== undefined && MISCONFIGURED.has(e.code)) {
-    return new DeliveryError(`email could not be sent: ${message}`, { permanent: true, code: 'smtp_misconfigured', cause: err });
+    return new DeliveryError(`email could not be sent: SMTP_URL or the server's settings are wrong (${e.code})`, { permanent: true, code: 'smtp_misconfigured', cause: err });
   }
   const code = e.code === 'ETIMEDOUT' ? 'timeout' : 'network';
-  return new DeliveryError(`could not reach SMTP server: ${message}`, { permanent: false, code, cause: err });
+  return new DeliveryError(`could not reach SMTP server${e.code ? ` (${e.code})` : ''}`, { permanent: false, code, cause: err });
 }
 
 function messageIdDomain(from: string): string {

@@ -36,14 +36,9 @@ export function asDeliveryError(err: unknown): DeliveryError {
  * revoked hook, invalid payload) and would fail the same way again. 3xx is permanent too:
  * redirects are not followed, because a moved endpoint needs its channel config changed.
  */
-export function classifyHttpStatus(
-  status: number,
-  retryAfterHeader: string | null | undefined,
-  now: Date,
-  detail?: string,
-): DeliveryError {
+export function classifyHttpStatus(status: number, retryAfterHeader: string | null | undefined, now: Date): DeliveryError {
   const code = `http_${status}`;
-  const message = `receiver answered HTTP ${status}${detail ? `: ${detail}` : ''}`;
+  const message = `receiver answered HTTP ${status}`;
   const retryable = status === 408 || status === 429 || status >= 500;
   if (!retryable) return new DeliveryError(message, { permanent: true, code });
   return new DeliveryError(message, { permanent: false, code, retryAfterMs: parseRetryAfter(retryAfterHeader, now) });

@@ -7,12 +7,15 @@ import { createEmailChannel, type EmailChannel } from './email.ts';
 import { createPagerDutyChannel } from './pagerduty.ts';
 import { createSlackChannel } from './slack.ts';
 import { createWebhookChannel } from './webhook.ts';
+import { outboundPolicy } from './destination.ts';
 
 export interface ChannelRegistryOptions {
   smtpUrl: string | undefined;
   mailFrom: string;
   /** Per-attempt timeout of webhook, Slack and PagerDuty requests; 10 s by default. */
   httpTimeoutMs?: number;
+  /** Private, loopback or link-local ranges webhook, Slack and PagerDuty may still send to (LIFELINE_OUTBOUND_ALLOW_CIDRS). */
+  outboundAllowCidrs?: readonly string[];
 }
 
 export interface ChannelRegistry {
@@ -25,7 +28,7 @@ export interface ChannelRegistry {
 }
 
 export function createChannels(options: ChannelRegistryOptions): ChannelRegistry {
-  const http = { timeoutMs: options.httpTimeoutMs };
+  const http = { timeoutMs: options.httpTimeoutMs, policy: outboundPolicy(options.outboundAllowCidrs) };
   const email = createEmailChannel({ smtpUrl: options.smtpUrl, from: options.mailFrom });
   return {
     email,

@@ -4,7 +4,7 @@
 import type { Channel, PagerDutyConfig } from './channel.ts';
 import type { IncidentEvent } from '../src/incidents/model.ts';
 import type { Notification } from '../src/notifications/model.ts';
-import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
+import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
 import { headline, incidentFacts, truncate } from './render.ts';
 
 const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
@@ -20,12 +20,12 @@ const EVENT_ACTION: Record<IncidentEvent, 'trigger' | 'acknowledge' | 'resolve'>
 };
 
 export function createPagerDutyChannel(options: HttpChannelOptions = {}): Channel<PagerDutyConfig> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const post = jsonPoster(options);
   return {
     type: 'pagerduty',
     async send(n, config, now) {
       const event = pagerDutyEvent(n, config.routing_key);
-      await postJson(config.url ?? PAGERDUTY_EVENTS_URL, JSON.stringify(event), {}, now, timeoutMs);
+      await post(config.url ?? PAGERDUTY_EVENTS_URL, JSON.stringify(event), {}, now);
     },
   };
 }

@@ -1,86 +1,72 @@
 // The one HTTP path every HTTP channel (webhook, Slack, PagerDuty) delivers through, so a
-// timeout, a refused connection or a 429 is classified the same way whichever receiver it is.
+// timeout, a refused connection, a refused destination or a 429 is classified the same way
+// whichever receiver it is.
+//
+// node:http rather than fetch: its `lookup` hook hands the socket the addresses the destination
+// policy allowed, so the address checked is the address connected to (fetch resolves on its own,
+// and a name could resolve to a public address when checked and to 127.0.0.1 when connected).
 
-import { classifyHttpStatus, DeliveryError } from './errors.ts';
+import http from 'node:http';
+import https from 'node:https';
+import { DeliveryError, classifyHttpStatus } from './errors.ts';
+import { guardedLookup, outboundPolicy, RefusedDestination, urlProblem, type OutboundPolicy } from './destination.ts';
 
 export interface HttpChannelOptions {
   /** How long a receiver may take to answer before the attempt counts as a retryable timeout. */
   timeoutMs?: number;
+  /** Which addresses may be sent to; public ones only unless given (LIFELINE_OUTBOUND_ALLOW_CIDRS). */
+  policy?: OutboundPolicy;
 }
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 
-// Enough of an error body to tell "invalid_token" from "no_service" in last_error, without
-// letting a receiver make us buffer megabytes.
-const ERROR_DETAIL_LIMIT = 300;
+export type PostJson = (url: string, body: string, headers: Record<string, string>, now: Date) => Promise<void>;
 
-export async function postJson(
-  url: string,
-  body: string,
-  headers: Record<string, string>,
-  now: Date,
-  timeoutMs: number,
-): Promise<void> {
-  assertHttpUrl(url);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'Lifeline', ...headers },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+/** A poster with its own keep-alive connections, checking every destination against the policy. */
+export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const policy = options.policy ?? outboundPolicy();
+  const lookup = guardedLookup(policy);
+  // Connections are reused across deliveries, as fetch did: a TLS handshake per message would
+  // cost more than the message.
+  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+  return async (url, body, headers, now) => {
+    const target = URL.canParse(url) ? new URL(url) : undefined;
+    const protocol = target?.protocol;
+    if (!target || (protocol !== 'http:' && protocol !== 'https:')) throw new DeliveryError('the destination is not an http or https URL', { permanent: true, code: 'invalid_url' });
+    // The URL itself first: a literal address is connected to without any lookup.
+    const problem = urlProblem(url, policy, false);
+    if (problem) throw new DeliveryError(`the destination URL ${problem}`, { permanent: true, code: 'destination_refused' });
+    const signal = AbortSignal.timeout(timeoutMs);
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = (protocol === 'https:' ? https : http).request(
+        target,
+        {
+          method: 'POST',
+          agent: agents[protocol],
+          lookup,
+          signal,
+          headers: { 'content-type': 'application/json', 'user-agent': 'Lifeline', 'content-length': Buffer.byteLength(body), ...headers },
+        },
+        resolve,
+      );
+      request.on('error', (err) => reject(transportError(err, signal, timeoutMs)));
+      request.end(body);
     });
-  } catch (err) {
-    throw transportError(err, timeoutMs);
-  }
-  if (response.ok) {
-    // Free the connection for reuse; the success body carries nothing we need.
-    await response.body?.cancel();
-    return;
-  }
-  throw classifyHttpStatus(response.status, response.headers.get('retry-after'), now, await readErrorDetail(response));
+    // Only the status is read: a receiver's body never reaches last_error (read keys see it), and
+    // no receiver can make the engine buffer anything. Draining frees the connection for reuse.
+    response.resume();
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return;
+    const retryAfter = response.headers['retry-after'];
+    throw classifyHttpStatus(status, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now);
+  };
 }
 
-function assertHttpUrl(url: string): void {
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch (err) {
-    throw new DeliveryError(`invalid URL: ${url}`, { permanent: true, code: 'invalid_url', cause: err });
-  }
-  if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new DeliveryError(`URL must be http or https: ${url}`, { permanent: true, code: 'invalid_url' });
-  }
-}
-
-function transportError(err: unknown, timeoutMs: number): DeliveryError {
-  if (err instanceof Error && err.name === 'TimeoutError') {
-    return new DeliveryError(`receiver did not answer within ${timeoutMs} ms`, { permanent: false, code: 'timeout', cause: err });
-  }
-  // fetch reports refused connections, DNS failures and resets as TypeError('fetch failed')
-  // with the system error as cause; the cause is the useful part of the message.
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new DeliveryError(`could not reach receiver: ${detail}`, { permanent: false, code: 'network', cause: err });
-}
-
-async function readErrorDetail(response: Response): Promise<string | undefined> {
-  if (response.body === null) return undefined;
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < ERROR_DETAIL_LIMIT) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // The status alone classifies the failure; an unreadable body only loses detail.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).toString('utf8').trim().slice(0, ERROR_DETAIL_LIMIT) || undefined;
+/** Lifeline's own sentence for a failed connection; the system error's code names what happened. */
+function transportError(err: Error, signal: AbortSignal, timeoutMs: number): DeliveryError {
+  if (signal.aborted) return new DeliveryError(`receiver did not answer within ${timeoutMs} ms`, { permanent: false, code: 'timeout', cause: err });
+  if (err instanceof RefusedDestination) return new DeliveryError(err.message, { permanent: true, code: 'destination_refused', cause: err });
+  const code = (err as NodeJS.ErrnoException).code;
+  return new DeliveryError(`could not reach the receiver${code ? ` (${code})` : ''}`, { permanent: false, code: 'network', cause: err });
 }

@@ -135,12 +135,20 @@ export function digestSummary(ns: Notification[]): string {
 // A digest lists this many updates; the summary line still counts them all.
 const DIGEST_LINES = 200;
 
-/** One headline per update, oldest first, each stamped with when it happened; the rest counted. */
-export function digestLines(ns: Notification[]): string[] {
-  const lines = [...ns]
+/** One update of a digest: its line, and its acknowledge and resolve links when it has any. */
+export interface DigestItem {
+  line: string;
+  buttons: Array<{ label: string; url: string }>;
+}
+
+/** One item per update, oldest first, each stamped with when it happened; `rest` counts those left out. */
+export function digestItems(ns: Notification[]): { items: DigestItem[]; rest: number } {
+  const items = [...ns]
     .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt))
     .slice(0, DIGEST_LINES)
-    .map((n) => `${formatTime(n.occurredAt)}  ${headline(n)}`);
-  if (ns.length > DIGEST_LINES) lines.push(`… and ${ns.length - DIGEST_LINES} more`);
-  return lines;
+    .map((n) => ({ line: `${formatTime(n.occurredAt)}  ${headline(n)}`, buttons: actionButtons(n) }));
+  return { items, rest: Math.max(0, ns.length - DIGEST_LINES) };
 }
+
+/** "… and 37 more" under a digest that lists only the first DIGEST_LINES. */
+export const digestRest = (rest: number): string => `… and ${rest} more`;

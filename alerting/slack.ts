@@ -3,37 +3,54 @@
 
 import type { DigestChannel, SlackConfig } from './channel.ts';
 import type { Notification } from '../src/notifications/model.ts';
-import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
-import { actionButtons, digestLines, digestSummary, headline, incidentFacts, truncate } from './render.ts';
+import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
+import { actionButtons, digestItems, digestRest, digestSummary, headline, incidentFacts, truncate } from './render.ts';
 
 // Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
 const HEADER_MAX = 150;
 const FIELD_MAX = 2000;
 
-// A section's text is at most 3000 characters.
+// A section's text is at most 3000 characters, and a message holds at most 50 blocks.
 const SECTION_MAX = 3000;
+const BLOCKS_MAX = 50;
 
 export function createSlackChannel(options: HttpChannelOptions = {}): DigestChannel<SlackConfig> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const post = jsonPoster(options);
   return {
     type: 'slack',
     async send(n, config, now) {
-      await postJson(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now, timeoutMs);
+      await post(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now);
     },
     async sendDigest(ns, config, now) {
-      await postJson(config.webhook_url, JSON.stringify(slackDigest(ns)), {}, now, timeoutMs);
+      await post(config.webhook_url, JSON.stringify(slackDigest(ns)), {}, now);
     },
   };
 }
 
+/**
+ * The digest's updates as sections of lines, each line with its links (`<url|Acknowledge>`), packed
+ * into as few sections as fit 3000 characters each. What does not fit the 50 blocks is counted in
+ * the last line: with links a line is about 400 characters, so some 350 updates fit.
+ */
 function slackDigest(ns: Notification[]) {
   const summary = digestSummary(ns);
+  const { items, rest } = digestItems(ns);
+  const lines = items.map((item) => [escapeMrkdwn(item.line), ...item.buttons.map((b) => `<${b.url}|${b.label}>`)].join('  '));
+  const sections: string[] = [];
+  let left = rest;
+  for (const [i, line] of lines.entries()) {
+    const last = sections.length - 1;
+    if (last >= 0 && sections[last]!.length + 1 + line.length <= SECTION_MAX) sections[last] += `\n${line}`;
+    else if (sections.length < BLOCKS_MAX - 2) sections.push(truncate(line, SECTION_MAX));
+    else {
+      left += lines.length - i;
+      break;
+    }
+  }
+  if (left) sections.push(digestRest(left));
   return {
     text: escapeMrkdwn(summary),
-    blocks: [
-      { type: 'header', text: { type: 'plain_text', text: truncate(summary, HEADER_MAX) } },
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(digestLines(ns).map(escapeMrkdwn).join('\n'), SECTION_MAX) } },
-    ],
+    blocks: [{ type: 'header', text: { type: 'plain_text', text: truncate(summary, HEADER_MAX) } }, ...sections.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }))],
   };
 }
 

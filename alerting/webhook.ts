@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Channel, WebhookConfig } from './channel.ts';
 import { DeliveryError } from './errors.ts';
 import type { Notification } from '../src/notifications/model.ts';
-import { DEFAULT_HTTP_TIMEOUT_MS, postJson, type HttpChannelOptions } from './post-json.ts';
+import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -26,7 +26,7 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
 }
 
 export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<WebhookConfig> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const post = jsonPoster(options);
   return {
     type: 'webhook',
     async send(n, config, now) {
@@ -38,13 +38,7 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
       } catch (err) {
         throw new DeliveryError('webhook secret is not a valid whsec_ secret', { permanent: true, code: 'invalid_secret', cause: err });
       }
-      await postJson(
-        config.url,
-        body,
-        { 'webhook-id': n.messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
-        now,
-        timeoutMs,
-      );
+      await post(config.url, body, { 'webhook-id': n.messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature }, now);
     },
   };
 }

@@ -1,13 +1,18 @@
 // Configuration is a pure function of an environment map: no I/O, no defaults hidden elsewhere.
 // Every variable is documented in README.md; a bad value names itself in one line.
 
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { decodeSecretKey } from './secrets.ts';
 
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Config {
-  databaseUrl: string;
+  /** Unset: the engine runs its own Postgres in `dataDir` (src/embedded/). */
+  databaseUrl: string | undefined;
+  /** LIFELINE_DATA_DIR, absolute: the embedded Postgres and the first admin secret live here. */
+  dataDir: string;
   /** Unset: the notification queues run on BullMQ's PostgreSQL backend in the engine's database. */
   redisUrl: string | undefined;
   port: number;
@@ -44,8 +49,14 @@ export interface Config {
   uptimeDailyRetentionDays: number;
   /** Requests per minute one client address may make to /status and /badge; 0 = no limit. */
   publicRateLimit: number;
+  /** Pings per minute one ping key may send; 0 = no limit. */
+  pingRateLimit: number;
   /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
   trustProxyHops: number;
+  /** Private, loopback or link-local ranges that webhook, Slack and PagerDuty channels may still send to. */
+  outboundAllowCidrs: string[];
+  /** Failed authentications per address, requests per node token, registrations per ingest key. */
+  limits: RequestLimits;
   /** The engine's address as people reach it (no trailing slash); unset: notifications carry no links. */
   publicUrl: string | undefined;
   /** How long an acknowledge or resolve link in a notification acts after the event it announces. */
@@ -56,8 +67,50 @@ export interface Config {
   consoleSessionHours: number;
 }
 
+/** Limits per caller (src/http/limits.ts); 0 turns one off. */
+export interface RequestLimits {
+  /**
+   * Failed authentications per minute and client address. 100: a person mistyping a key or an
+   * agent with a revoked token stays far below; a guesser gets 100 tries a minute instead of the
+   * ~1,100 a second measured without it, each of which was a Postgres query.
+   */
+  authFailuresPerMinute: number;
+  /**
+   * Requests per minute and node token. 1,200 (20 a second): twenty times an agent beating every
+   * second, while one leaked token cannot flood ingest.
+   */
+  nodeTokenPerMinute: number;
+  /**
+   * Nodes one ingest key may register per hour. 1,000: a fleet's first batch registers at once;
+   * a leaked key grows the fleet by at most 24,000 nodes a day instead of 1,000 per request.
+   */
+  registrationsPerHour: number;
+}
+
+export const LIMIT_DEFAULTS: RequestLimits = { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000 };
+/**
+ * A job pinging start and end every second stays far below it; a crontab looping on a ping by
+ * mistake is stopped before it costs more than a heartbeat node beating ten times a second.
+ */
+export const PING_RATE_LIMIT_DEFAULT = 600;
+
 /** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
 export const PUBLIC_RATE_LIMIT_DEFAULT = 1200;
+
+/** `10.0.0.0/8` or `fd00::/8` as BlockList.addSubnet's arguments; undefined if it is not a CIDR. */
+export function cidrParts(cidr: string): [address: string, prefix: number, family: 'ipv4' | 'ipv6'] | undefined {
+  const [address = '', bits = '', extra] = cidr.trim().split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return undefined;
+  return [address, Number(bits), family === 4 ? 'ipv4' : 'ipv6'];
+}
+
+function cidrList(env: Env, name: string): string[] {
+  const cidrs = (optional(env, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = cidrs.find((c) => !cidrParts(c));
+  if (bad !== undefined) throw new ConfigError(name, `"${bad}" is not a CIDR such as 127.0.0.0/8 or ::1/128`);
+  return cidrs;
+}
 
 export class ConfigError extends Error {
   constructor(
@@ -120,7 +173,7 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
 }
 
 /** Never echo a password from a connection string into logs. */
-function redact(raw: string): string {
+export function redact(raw: string): string {
   return raw.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
@@ -169,7 +222,9 @@ export function loadConfig(env: Env): Config {
     );
   }
   return {
-    databaseUrl: url(env, 'DATABASE_URL', 'postgres://localhost:5432/lifeline', ['postgres:', 'postgresql:'])!,
+    databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    // Relative to where the engine starts, like `npm start` in a clone: ./.lifeline.
+    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', '.lifeline')),
     redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
@@ -194,7 +249,14 @@ export function loadConfig(env: Env): Config {
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,
     publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
+    pingRateLimit: integer(env, 'LIFELINE_PING_RATE_LIMIT', PING_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
+    outboundAllowCidrs: cidrList(env, 'LIFELINE_OUTBOUND_ALLOW_CIDRS'),
+    limits: {
+      authFailuresPerMinute: integer(env, 'LIFELINE_AUTH_FAILURE_LIMIT', LIMIT_DEFAULTS.authFailuresPerMinute, 0, 1_000_000),
+      nodeTokenPerMinute: integer(env, 'LIFELINE_NODE_TOKEN_RATE_LIMIT', LIMIT_DEFAULTS.nodeTokenPerMinute, 0, 1_000_000),
+      registrationsPerHour: integer(env, 'LIFELINE_AUTO_REGISTER_LIMIT', LIMIT_DEFAULTS.registrationsPerHour, 0, 1_000_000),
+    },
     publicUrl: url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     actionLinkTtlHours: integer(env, 'LIFELINE_ACTION_LINK_TTL_HOURS', 168, 1, 8_760),
     consoleIdleMinutes: integer(env, 'LIFELINE_CONSOLE_IDLE_MINUTES', 720, 1, 10_080),

@@ -25,5 +25,8 @@ export class Refusal extends Error {
 
 export const notFound = (what: string) => new Refusal('not_found', `${what} was not found.`);
 export const conflict = (message: string) => new Refusal('conflict', message);
+/** At most this many details per refusal: enough to point at the problem, while a 1 MiB body of bad items must not earn a 30 MB answer. */
+export const MAX_DETAILS = 20;
+
 export const validationFailed = (details: ErrorDetail[]) =>
-  new Refusal('validation_failed', 'The request has invalid fields; see details.', details);
+  new Refusal('validation_failed', 'The request has invalid fields; see details.', details.slice(0, MAX_DETAILS));

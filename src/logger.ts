@@ -1,19 +1,109 @@
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
 
-/**
- * JSON logs on stdout. Anything that looks like a credential is redacted by path so a logged
- * request or config object can never leak a secret.
+const CENSOR = '[redacted]';
+
+/*
+ * Field names whose values are credentials or carry one, compared without case, `-` or `_`:
+ * bearer headers and cookies, secrets and tokens of any kind (node tokens, `whsec_…` signing
+ * secrets), PagerDuty routing keys, and URLs that are themselves secrets (Slack webhook URLs, a
+ * webhook channel's `url`, ping URLs).
  */
-export function createLogger(level: string): Logger {
-  return pino({
+const SENSITIVE = /^(authorization|proxyauthorization|cookie|setcookie|password|passwd|apikey|routingkey|url|webhookurl|pingurl|.*token|.*secret)$/;
+
+const isSensitive = (key: string) => SENSITIVE.test(key.toLowerCase().replace(/[-_]/g, ''));
+
+// Deeper than any object the engine logs; past it a value is censored rather than walked.
+const MAX_DEPTH = 16;
+
+/** A copy of `value` with `changes` over its own properties, of the same prototype (an Error stays one). */
+function withChanges<T extends object>(value: T, changes: Record<string, unknown>): T {
+  if (Array.isArray(value)) return Object.assign([...value], changes) as T;
+  const copy = Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as T;
+  return Object.assign(copy, changes);
+}
+
+/**
+ * The value with every sensitive field censored at any depth, untouched (the same object) when
+ * there is nothing to censor. pino's own `redact` names fixed paths (`*.token` is one level only), so
+ * a credential nested one object deeper would leak. Errors are walked too (their own fields and
+ * `cause`) and stay errors, so pino still writes their type, message and stack.
+ */
+export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_DEPTH) return CENSOR;
+  if (seen.has(value)) return '[circular]';
+  const proto = Object.getPrototypeOf(value);
+  // Dates, buffers and other class instances log as they always did.
+  if (!Array.isArray(value) && !(value instanceof Error) && proto !== Object.prototype && proto !== null) return value;
+  seen.add(value);
+  try {
+    const changes: Record<string, unknown> = {};
+    let changed = false;
+    const fields = Object.entries(value);
+    if (value instanceof Error && value.cause !== undefined) fields.push(['cause', value.cause]);
+    for (const [key, item] of fields) {
+      const sensitive = !Array.isArray(value) && isSensitive(key) && item !== undefined && item !== null;
+      const redacted = sensitive ? CENSOR : redactDeep(item, depth + 1, seen);
+      if (redacted !== item) {
+        changes[key] = redacted;
+        changed = true;
+      }
+    }
+    return changed ? withChanges(value, changes) : value;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+/**
+ * Logs on stdout (or `destination`): JSON for collectors, or pino-pretty's one line per event when
+ * a person watches a terminal (`npm start` at a prompt). Anything that looks like a credential is
+ * censored at any depth so a logged request, config or error can never leak a secret.
+ */
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  human = destination === undefined && process.stdout.isTTY === true,
+): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'lifeline' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['token', 'secret', 'authorization', '*.token', '*.secret', '*.authorization', 'headers.authorization'],
-      censor: '[redacted]',
-    },
-  });
+    formatters: { log: (object) => redactDeep(object) as Record<string, unknown> },
+  };
+  if (destination) return pino(options, destination);
+  if (!human) return pino(options);
+  // In this thread and synchronous: a line is on screen before the next statement runs, and the
+  // last lines of a stop are not lost to process.exit.
+  return pino(options, PinoPretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+}
+
+type Write = (fields: Record<string, unknown>, msg: string) => void;
+
+/**
+ * A line that would repeat for as long as something stays broken (a dead Redis reconnecting every
+ * second, a loop failing every pass) is written at most once per `everyMs`, saying how many were
+ * held back.
+ */
+export function throttled(write: Write, everyMs = 60_000, clock: () => number = Date.now): Write {
+  let last = -Infinity;
+  let held = 0;
+  return (fields, msg) => {
+    const now = clock();
+    if (now - last < everyMs) {
+      held++;
+      return;
+    }
+    write({ ...fields, ...(held ? { repeated: held } : {}) }, msg);
+    last = now;
+    held = 0;
+  };
+}
+
+/** `throttled` at warn level. */
+export function throttledWarning(log: Pick<Logger, 'warn'>, everyMs?: number, clock?: () => number): Write {
+  return throttled((fields, msg) => log.warn(fields, msg), everyMs, clock);
 }

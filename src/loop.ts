@@ -1,5 +1,5 @@
 import { Events } from './events.ts';
-import type { Logger } from './logger.ts';
+import { throttled, type Logger } from './logger.ts';
 
 export interface LoopOptions {
   name: string;
@@ -28,10 +28,13 @@ export class Loop {
   private woken = false;
   private readonly kind: string;
   private readonly events: Events;
+  /** A pass failing for as long as a store is away (every 5 s for the sweeper): one stack a minute; every failure is still counted. */
+  private readonly failed: (fields: Record<string, unknown>, msg: string) => void;
 
   constructor(private readonly opts: LoopOptions) {
     this.kind = opts.kind ?? opts.name;
     this.events = opts.events ?? new Events();
+    this.failed = throttled((fields, msg) => opts.log.error(fields, msg));
   }
 
   start(): void {
@@ -62,7 +65,7 @@ export class Loop {
         const next = await this.opts.runOnce();
         if (typeof next === 'number') wait = next;
       } catch (err) {
-        this.opts.log.error({ err, loop: this.opts.name }, 'loop pass failed');
+        this.failed({ err, loop: this.opts.name }, 'loop pass failed');
         this.events.emit('loop.error', this.kind, err);
       }
       if (!this.running) break;

@@ -1,12 +1,13 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createChannels } from '../alerting/index.ts';
+import { outboundPolicy } from '../alerting/destination.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
 import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import type { Config } from '../src/config.ts';
+import { redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
@@ -16,13 +17,15 @@ import { coverageGapMs } from '../src/ingest/flusher.ts';
 import { Ingestor } from '../src/ingest/ingestor.ts';
 import { consoleSettings } from '../src/http/session.ts';
 import { LiveFeed } from '../src/live/feed.ts';
-import type { Logger } from '../src/logger.ts';
+import { throttledWarning, type Logger } from '../src/logger.ts';
 import { countEvents, createMetrics } from '../src/metrics.ts';
 import { DeliveryQueue } from '../src/notifications/queue.ts';
+import { setupWarnings } from '../src/oncall/setup-warnings.ts';
 import { openQueueBackend } from '../src/queue/backend.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
+import { offerFirstAdmin } from './first-admin.ts';
 import { registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
 import { startNotifier } from './notifier.ts';
@@ -47,14 +50,23 @@ function listen(server: ServerType): Promise<number> {
  * /metrics; only the api role serves /v1 and buffers heartbeats. Stop order mirrors the flow:
  * stop accepting, flush ingest, finish the evaluator pass, drain outbox batches, close connections.
  */
-export async function startEngine(config: Config, log: Logger, clock: Clock = systemClock): Promise<Engine> {
+export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl);
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   if (config.adminToken) await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
+  else if (config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
-  // Every process opens it: /readyz checks it even where no role adds or takes jobs.
-  const queueBackend = await openQueueBackend({ redisUrl: config.redisUrl, databaseUrl: config.databaseUrl, prefix: config.queuePrefix });
+  // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis
+  // fails every reconnect, about once a second: one line a minute, no stack.
+  const redisTrouble = throttledWarning(log);
+  const queueBackend = await openQueueBackend({
+    redisUrl: config.redisUrl,
+    databaseUrl: config.databaseUrl,
+    prefix: config.queuePrefix,
+    onConnectionError: (err) =>
+      redisTrouble({ redis: redact(config.redisUrl ?? ''), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does'),
+  });
   log.info({ queue_backend: queueBackend.name }, `notification queues on ${queueBackend.name === 'redis' ? 'Redis' : 'Postgres (REDIS_URL is unset)'}`);
 
   const metrics = createMetrics({ sql, clock, log });
@@ -71,7 +83,9 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
   const identity = new IdentityCache(sql);
   stops.push(await identity.listen());
   // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
-  const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom }) : undefined;
+  const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, outboundAllowCidrs: config.outboundAllowCidrs }) : undefined;
+  // Said at every start: a setup under which notifications reach nobody should not stay unnoticed.
+  for (const warning of await setupWarnings(sql, { emailConfigured: transports?.email.configured })) log.warn(warning);
   let ingestor: Ingestor | undefined;
   let feed: LiveFeed | undefined;
   if (config.roles.has('api')) {
@@ -95,6 +109,10 @@ export async function startEngine(config: Config, log: Logger, clock: Clock = sy
     console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
     queue: queueBackend,
     publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
+    outbound: outboundPolicy(config.outboundAllowCidrs),
+    limits: config.limits,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    pingRateLimit: config.pingRateLimit,
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   const port = await listen(server);

@@ -1,11 +1,12 @@
-import { ConfigError, loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
-import { startEngine } from './engine.ts';
+import { ConfigError, loadConfig, redact, type Config } from '../src/config.ts';
+import { openDatabase, type Database } from '../src/embedded/database.ts';
+import { createLogger, type Logger } from '../src/logger.ts';
+import { startEngine, type Engine } from './engine.ts';
 
 // Graceful stop must finish well inside the 10 s orchestrators give before SIGKILL.
 const STOP_DEADLINE_MS = 9_000;
 
-let config;
+let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (err) {
@@ -16,28 +17,76 @@ try {
   throw err;
 }
 
-const log = createLogger(config.logLevel);
-let engine: Awaited<ReturnType<typeof startEngine>>;
-try {
-  engine = await startEngine(config, log);
-} catch (err) {
-  log.fatal({ err }, 'lifeline could not start');
+/** The log's first line: which Postgres and which queues this process runs on, and where its data is. */
+function announceMode(log: Logger, c: Config): void {
+  const database = c.databaseUrl === undefined ? 'embedded' : 'external';
+  const where = c.databaseUrl === undefined ? `embedded Postgres in ${c.dataDir}` : `external Postgres at ${redact(c.databaseUrl)}`;
+  const queues = c.redisUrl === undefined ? 'Postgres (REDIS_URL is unset)' : `Redis at ${redact(c.redisUrl)}`;
+  log.info(
+    { database, dataDir: c.dataDir, queues: c.redisUrl === undefined ? 'postgres' : 'redis' },
+    `lifeline starting: ${where}; notification queues on ${queues}`,
+  );
+}
+
+/**
+ * A start that fails for a reason the operator can fix (a dead DATABASE_URL, a data directory
+ * Postgres cannot enter) says so in one line, without a stack; anything else is a bug and keeps it.
+ */
+function startFailed(log: Logger, err: unknown, fixable: boolean): never {
+  if (fixable) log.fatal(`lifeline could not start: ${(err as Error).message}`);
+  else log.fatal({ err }, 'lifeline could not start');
   process.exit(1);
 }
 
+const log = createLogger(config.logLevel);
+announceMode(log, config);
+
+interface Running {
+  database: Database;
+  engine: Engine;
+}
+
+/** Postgres first (embedded or not), then the engine on it; a failure says what to fix and exits 1. */
+async function start(): Promise<Running> {
+  let database: Database;
+  try {
+    database = await openDatabase(config, log);
+  } catch (err) {
+    // The embedded launcher's errors name the directory, the account or the log file to read.
+    return startFailed(log, err, true);
+  }
+  try {
+    return { database, engine: await startEngine({ ...config, databaseUrl: database.url }, log) };
+  } catch (err) {
+    await database.stop();
+    return startFailed(log, err, err instanceof ConfigError);
+  }
+}
+
+// Signals are taken from the first moment: a stop asked for while Postgres is still being created
+// waits for the start to finish, then stops both in order.
+const running = start();
 let stopping = false;
-async function shutdown(signal: string) {
+async function shutdown(reason: string, code: number) {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, 'stopping: no new requests, flushing heartbeats, draining work');
+  log.info({ reason }, 'stopping: no new requests, flushing heartbeats, draining work');
   const deadline = setTimeout(() => {
     log.error('graceful stop exceeded its deadline; exiting');
     process.exit(1);
   }, STOP_DEADLINE_MS);
   deadline.unref();
+  const { database, engine } = await running;
   await engine.stop();
+  // Only now: the engine's last writes (flushed heartbeats, finished outbox batches) needed it.
+  await database.stop();
   log.info('stopped');
-  process.exit(0);
+  process.exit(code);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+process.on('SIGINT', () => void shutdown('SIGINT', 0));
+const { database } = await running;
+void database.lost.then((exit) => {
+  log.fatal({ exit }, 'the embedded Postgres exited on its own; stopping (its log is postgres/postgres.log in the data directory)');
+  void shutdown('embedded Postgres exited', 1);
+});

@@ -3,7 +3,7 @@ import type { ChannelRegistry } from '../alerting/index.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
-import type { Logger } from '../src/logger.ts';
+import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import { deliver, RetryLater, WaitingForPage, type LinkSigning } from '../src/notifications/deliver.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
@@ -63,8 +63,10 @@ export function startNotifier(o: NotifierOptions) {
         await deliver(deliverDeps, String(job.data.id));
       } catch (err) {
         if (!(err instanceof WaitingForPage)) throw err;
-        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
-        await job.moveToDelayed(Date.now() + retry.baseMs, token);
+        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol), to look
+        // again a backoff step after the page's own next attempt: not before it could have ended.
+        const untilRetry = err.retryAt ? Math.max(0, err.retryAt.getTime() - o.clock.now().getTime()) : 0;
+        await job.moveToDelayed(Date.now() + untilRetry + retry.baseMs, token);
         throw new DelayedError();
       }
     },
@@ -77,7 +79,9 @@ export function startNotifier(o: NotifierOptions) {
       settings: { backoffStrategy: (attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : retryDelayMs(attemptsMade, err, retry)) },
     },
   );
-  worker.on('error', (err) => log.warn({ err }, 'notifier worker error'));
+  // A dead Redis makes the worker fail every reconnect (about once a second): one line a minute says it.
+  const workerTrouble = throttledWarning(log);
+  worker.on('error', (err) => workerTrouble({ error: err.message }, 'notifier worker error; deliveries wait until it clears'));
   worker.on('failed', (job, err) => {
     log.warn({ delivery: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed');
     // A job out of attempts for a reason the channel never saw (the database was unreachable, say)

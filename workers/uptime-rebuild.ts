@@ -1,10 +1,12 @@
 // `npm run uptime:rebuild -- --node <id|name> [--node …] | --all`: recomputes uptime rows from
 // node_state_log alone (after a restore, a hand-edited log, or to check the rows). Reads
-// DATABASE_URL and the retention settings like the engine; exits 0 when done, 1 on any problem.
+// DATABASE_URL (or the embedded Postgres in LIFELINE_DATA_DIR) and the retention settings like the engine; exits 0 when done, 1 on any problem.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
+import { attachDatabase, type Database } from '../src/embedded/database.ts';
 import { Events } from '../src/events.ts';
+import { createLogger } from '../src/logger.ts';
 import { bucketStart } from '../src/uptime/buckets.ts';
 import { rebuildUptime, UnknownNodes, type RebuildTarget } from '../src/uptime/rebuild.ts';
 
@@ -29,7 +31,14 @@ async function main(): Promise<number> {
     process.stderr.write(`uptime:rebuild: ${message}\n${USAGE}\n`);
     return 1;
   }
-  const sql = createSql(config.databaseUrl, { max: 2, applicationName: 'lifeline-uptime-rebuild' });
+  let database: Database;
+  try {
+    database = await attachDatabase(config, createLogger('warn'));
+  } catch (err) {
+    process.stderr.write(`uptime:rebuild: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const sql = createSql(database.url, { max: 2, applicationName: 'lifeline-uptime-rebuild' });
   const started = performance.now();
   const now = new Date();
   const events = new Events();
@@ -47,6 +56,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await sql.end({ timeout: 2 });
+    await database.stop();
   }
 }
 

@@ -13,7 +13,7 @@ export interface ApiKeyRow {
 
 /** Whoever a bearer secret stands for. */
 export type Principal =
-  | { kind: 'key'; keyId: string; scope: Scope }
+  | { kind: 'key'; keyId: string; keyName: string; scope: Scope }
   | { kind: 'node'; nodeId: string; nodeName: string };
 
 /** What a caller may need: a scope, or the right to post heartbeats. */

@@ -29,6 +29,12 @@ export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, n
   return changed.length > 0;
 }
 
+/** Whether any admin key still works (the bootstrap one included). */
+export async function hasActiveAdminKey(sql: Queryable): Promise<boolean> {
+  const [row] = await sql<{ found: boolean }[]>`select exists (select 1 from api_keys where scope = 'admin' and revoked_at is null) as found`;
+  return row!.found;
+}
+
 export async function listApiKeys(sql: Queryable, afterId: string | undefined, limit: number): Promise<ApiKeyRow[]> {
   return sql<ApiKeyRow[]>`
     select id, name, scope, created_at, revoked_at from api_keys
@@ -36,25 +42,32 @@ export async function listApiKeys(sql: Queryable, afterId: string | undefined, l
     order by id limit ${limit}`;
 }
 
-/** Revokes a key (one revoked already keeps its time); false when there is no such key. */
-export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promise<boolean> {
-  const rows = await sql`update api_keys set revoked_at = coalesce(revoked_at, ${now}) where id = ${id} returning id`;
-  return rows.length > 0;
+/**
+ * Revokes a key (one revoked already keeps its time): its name and whether it was revoked before;
+ * undefined when there is no such key.
+ */
+export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promise<{ name: string; already: boolean } | undefined> {
+  const [row] = await sql<{ name: string; already: boolean }[]>`
+    update api_keys k set revoked_at = coalesce(k.revoked_at, ${now})
+    from (select id, revoked_at from api_keys where id = ${id} for update) before
+    where k.id = before.id
+    returning k.name, before.revoked_at is not null as already`;
+  return row;
 }
 
 type PrincipalRow =
-  | { kind: 'key'; id: string; scope: Scope; name: null }
+  | { kind: 'key'; id: string; scope: Scope; name: string }
   | { kind: 'node'; id: string; scope: null; name: string };
 
 /** An API key or a node token with this hash, in one round trip (keys and tokens never collide). */
 export async function findPrincipalByHash(sql: Queryable, hash: string): Promise<Principal | undefined> {
   const [row] = await sql<PrincipalRow[]>`
-    select 'key' as kind, id, scope, null as name from api_keys where secret_hash = ${hash} and revoked_at is null
+    select 'key' as kind, id, scope, name from api_keys where secret_hash = ${hash} and revoked_at is null
     union all
     select 'node', id, null, name from nodes where token_hash = ${hash}
     limit 1`;
   if (!row) return undefined;
-  return row.kind === 'key' ? { kind: 'key', keyId: row.id, scope: row.scope } : { kind: 'node', nodeId: row.id, nodeName: row.name };
+  return row.kind === 'key' ? { kind: 'key', keyId: row.id, keyName: row.name, scope: row.scope } : { kind: 'node', nodeId: row.id, nodeName: row.name };
 }
 
 /** The names of these keys, revoked ones included (who did something stays known). */

@@ -4,6 +4,7 @@ import { CHANNEL_TYPES } from '../channels/model.ts';
 import { STATES, type CheckStatus, type HeartbeatStatus, type State } from '../health/decide.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import { INCIDENT_EVENTS, INCIDENT_STATUSES } from '../incidents/model.ts';
+import { RUN_STATUSES } from '../jobs/model.ts';
 import { DELIVERY_STATUSES } from '../notifications/model.ts';
 import { WEEKDAYS } from '../oncall/schedule.ts';
 
@@ -91,11 +92,21 @@ const check = shape<{ status: CheckStatus; value?: number; message?: string }>({
   properties: { status: oneOf<CheckStatus>(['ok', 'warn', 'fail']).schema, value: { type: 'number' }, message: str.schema },
 });
 
+const cronSchedule = object(
+  {
+    cron: with_(str, { description: 'Five fields (minute hour day month weekday), or six with seconds first, as the cron package reads them' }),
+    time_zone: with_(str, { description: 'IANA time zone the expression is read in' }),
+    grace_seconds: with_(int, { description: 'How long after a scheduled time its success ping may come' }),
+    max_run_seconds: with_(nullable(int), { description: 'A run (start … end) longer than this makes the node down; null: no limit' }),
+  },
+  { description: 'A scheduled job: due by the first scheduled time after its last success, plus grace' },
+);
+
 const node = object({
   id: uuid,
   name: str,
   labels: stringMap,
-  heartbeat_interval_seconds: int,
+  heartbeat_interval_seconds: with_(int, { description: 'Unused while `schedule` is set' }),
   grace_seconds: int,
   failures_for_down: int,
   successes_for_recovery: int,
@@ -105,6 +116,13 @@ const node = object({
     pattern: '^[A-Za-z0-9_-]{43}$',
     description: 'Names the node in /badge/{badge_id}.svg and .json, which anyone may open; not a credential. POST /v1/nodes/{id}/badge draws a new one',
   }),
+  schedule: with_(nullable(cronSchedule), { description: 'Set for a scheduled job; null for a node judged by heartbeats' }),
+  ping_key: shape<string>({
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'Who knows it may report the node\'s runs at /ping/{ping_key}. POST /v1/nodes/{id}/ping-key draws a new one',
+  }),
+  ping_url: with_(nullable(str), { description: 'LIFELINE_PUBLIC_URL/ping/{ping_key}; null while LIFELINE_PUBLIC_URL is unset' }),
   created_at: time,
   updated_at: time,
   health: object({
@@ -129,7 +147,7 @@ const channel = object({
   has_secret: with_(bool, { description: 'Whether a secret (webhook secret, Slack URL, routing key) is stored' }),
   created_at: time,
   updated_at: time,
-});
+}, { optional: { warnings: with_(array(str), { description: 'In a 201 only: why this channel cannot deliver yet (an email channel without SMTP_URL)' }) } });
 
 /** An incident as the API and every notification show it, minus its timeline. */
 const incidentFields = {
@@ -186,11 +204,22 @@ const SHAPES = {
   Liveness: object({ status: shape<'ok'>({ const: 'ok' }) }),
   Readiness: object(
     { status: oneOf(['ready', 'unavailable']), queue: with_(oneOf(['redis', 'postgres']), { description: 'Where the notification queues run' }) },
-    { optional: { down: array(oneOf(['postgres', 'redis'])) } },
+    { optional: { down: array(oneOf(['postgres', 'redis'])), warnings: with_(array(str), { description: 'Setup that makes notifications reach nobody, each naming its fix' }) } },
   ),
   Node: node,
   NodeWithToken: withFields(node, { token: with_(str, { description: 'The node token; shown only in this answer' }) }, 'The node and its new token'),
   Transition: object({ from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int }),
+  Run: object(
+    {
+      started_at: with_(nullable(time), { description: 'The start ping; null for an end or a log with no start before it' }),
+      finished_at: with_(nullable(time), { description: 'The end ping; null while running' }),
+      duration_ms: with_(nullable(int), { description: 'finished_at − started_at, when both are known' }),
+      exit_code: with_(nullable(shape<number>({ type: 'integer', minimum: 0, maximum: 255 })), { description: 'From /ping/{key}/{exit_code}; null for /, /fail and /log' }),
+      status: oneOf(RUN_STATUSES),
+      output: with_(nullable(str), { description: 'The last 10 KB of the POST body' }),
+    },
+    { description: 'A run of a scheduled job (running, success, failure, unfinished: superseded by a new start), or a /log message' },
+  ),
   Accepted: object({ accepted: shape<number>({ type: 'integer', minimum: 0, description: 'Heartbeats accepted (including stale ones, which are ignored)' }) }),
   ApiKey: apiKey,
   ApiKeyWithSecret: withFields(apiKey, { secret: with_(str, { description: 'The bearer secret; shown only in this answer' }) }, 'The key and its secret'),
@@ -304,6 +333,24 @@ const SHAPES = {
     created_at: time,
     updated_at: time,
   }),
+  AuditEntry: object(
+    {
+      id: shape<string>({ type: 'string', pattern: '^\\d+$' }),
+      at: time,
+      actor: object({
+        kind: with_(oneOf(['key', 'node', 'person', 'operator'] as const), { description: '`key`: an API key, through the API or a console session opened with it; `person`: the recipient of a signed link; `operator`: the system account that ran `lifeline admin create-key` at the database' }),
+        id: with_(str, { description: "The key's id, the user's or channel's a signed link names, or the operator's account" }),
+        name: with_(str, { description: 'Its name when it acted' }),
+      }),
+      via: with_(oneOf(['api', 'console', 'link', 'cli'] as const), { description: 'The door the change came through' }),
+      action: with_(str, { description: '`<target type>.<verb>`, such as `node.create` or `incident.acknowledge`' }),
+      target: object({ type: str, id: str, name: nullable(str) }),
+      result: with_(oneOf(['done', 'unchanged'] as const), { description: '`unchanged` when the command found nothing to do (acknowledged twice, a patch naming no field)' }),
+      request_id: with_(str, { description: 'The X-Request-Id of the request that made the change' }),
+      detail: with_(jsonObject, { description: 'More about the change (the names of the fields a patch set …); never a secret' }),
+    },
+    { description: 'One privileged change: who made it, what, to what, and through which request' },
+  ),
   FleetUptime: object({
     from: time,
     to: time,
@@ -325,6 +372,7 @@ export type Node = Shapes['Node'];
 export type NodeState = Node['health']['state'];
 export type NodeWithToken = Shapes['NodeWithToken'];
 export type Transition = Shapes['Transition'];
+export type Run = Shapes['Run'];
 export type StateChanged = Shapes['StateChanged'];
 export type Accepted = Shapes['Accepted'];
 export type ApiKey = Shapes['ApiKey'];
@@ -347,4 +395,5 @@ export type NodeUptime = Shapes['NodeUptime'];
 export type UptimeBucket = NonNullable<NodeUptime['buckets']>[number];
 export type StatusPage = Shapes['StatusPage'];
 export type FleetUptime = Shapes['FleetUptime'];
+export type AuditEntry = Shapes['AuditEntry'];
 export type FleetUptimeItem = FleetUptime['items'][number];

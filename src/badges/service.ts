@@ -1,5 +1,7 @@
 // What a badge says right now.
 
+import type { Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import type { NodeRow } from '../nodes/model.ts';
@@ -32,9 +34,16 @@ export async function currentBadge(sql: Sql, badgeId: string, q: BadgeQuery, now
  * Draws a new badge id for the node (`ref`: id or name); badges embedded with the old one are gone.
  * The node as it is now; refused when there is no such node.
  */
-export async function rotateBadgeId(sql: Sql, ref: string, now: Date): Promise<NodeRow> {
+export async function rotateBadgeId(sql: Sql, ref: string, now: Date, acting: Acting): Promise<NodeRow> {
   const node = await getNode(sql, ref);
-  const rotated = node && (await rotateBadge(sql, node.id, now)) ? await getNode(sql, node.id) : undefined;
+  const done =
+    node &&
+    (await sql.begin(async (tx) => {
+      if (!(await rotateBadge(tx, node.id, now))) return false;
+      await audit(tx, acting, { action: 'node.rotate_badge', target: { type: 'node', id: node.id, name: node.name } }, now);
+      return true;
+    }));
+  const rotated = done ? await getNode(sql, node.id) : undefined;
   if (!rotated) throw notFound(`Node "${ref}"`);
   return rotated;
 }

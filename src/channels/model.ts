@@ -43,6 +43,19 @@ const SECRET_FIELDS: Record<ChannelType, string | null> = {
   pagerduty: 'routing_key',
 };
 
+/** The config fields of each type that say where it sends, and whether they must be https. */
+const DESTINATION_FIELDS: Record<ChannelType, { field: string; httpsOnly: boolean }[]> = {
+  email: [],
+  webhook: [{ field: 'url', httpsOnly: false }],
+  slack: [{ field: 'webhook_url', httpsOnly: true }],
+  pagerduty: [{ field: 'url', httpsOnly: true }],
+};
+
+/** The URLs a config of this type sends to, by field. */
+export function destinationsOf(type: ChannelType, config: Record<string, unknown>): { field: string; url: string; httpsOnly: boolean }[] {
+  return DESTINATION_FIELDS[type].flatMap((d) => (typeof config[d.field] === 'string' ? [{ ...d, url: config[d.field] as string }] : []));
+}
+
 /** The config field of this channel type that is stored sealed and never returned, if any. */
 export function channelSecretField(type: ChannelType): string | null {
   return SECRET_FIELDS[type];

@@ -3,13 +3,30 @@ import { asDeliveryError } from '../../alerting/errors.ts';
 import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
 import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { patched, type Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { namedBy } from '../oncall/model.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
-import { conflict, notFound } from '../errors.ts';
-import { channelSecretField, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
+import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { destinationProblem, type OutboundPolicy } from '../../alerting/destination.ts';
+import { channelSecretField, destinationsOf, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
+
+/**
+ * Refuses a config that would send to a loopback, link-local, private… address, to a URL with a
+ * user name or password, or Slack and PagerDuty over plain http (alerting/destination.ts). Names
+ * are resolved now; the notifier checks again on the address each connection uses.
+ */
+async function refuseDestinations(type: ChannelType, config: Record<string, unknown>, policy: OutboundPolicy): Promise<void> {
+  const problems: ErrorDetail[] = [];
+  for (const d of destinationsOf(type, config)) {
+    const problem = await destinationProblem(d.url, policy, d.httpsOnly);
+    if (problem) problems.push({ field: `config.${d.field}`, message: problem });
+  }
+  if (problems.length) throw validationFailed(problems);
+}
 
 /** Splits the secret out of a config and seals it; `secret_sealed` is absent when there was none. */
 function sealConfig(type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
@@ -34,10 +51,17 @@ export async function createChannel(
   key: Buffer,
   input: { name: string; type: ChannelType; config: Record<string, unknown> },
   now: Date,
+  policy: OutboundPolicy,
+  acting: Acting,
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
+  await refuseDestinations(input.type, input.config, policy);
   const generated = input.type === 'webhook' && input.config.secret === undefined ? generateWebhookSecret() : undefined;
   const sealed = sealConfig(input.type, generated ? { ...input.config, secret: generated } : input.config, key);
-  const channel = await store.insertChannel(sql, { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
+  const channel = await sql.begin(async (tx) => {
+    const row = await store.insertChannel(tx, { name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
+    await audit(tx, acting, { action: 'channel.create', target: { type: 'channel', id: row.id, name: row.name }, detail: { type: row.type } }, now);
+    return row;
+  });
   return generated ? { channel, generatedSecret: generated } : { channel };
 }
 
@@ -48,13 +72,20 @@ export async function updateChannel(
   channel: ChannelRow,
   input: { name?: string | undefined; config?: Record<string, unknown> | undefined },
   now: Date,
+  policy: OutboundPolicy,
+  acting: Acting,
 ): Promise<ChannelRow> {
+  if (input.config !== undefined) await refuseDestinations(channel.type, input.config, policy);
   const patch: ChannelPatch = {
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.config !== undefined ? sealConfig(channel.type, input.config, key) : {}),
   };
   if (Object.keys(patch).length === 0) return channel;
-  const row = await store.updateChannel(sql, channel.id, patch, now);
+  const row = await sql.begin(async (tx) => {
+    const row = await store.updateChannel(tx, channel.id, patch, now);
+    if (row) await audit(tx, acting, patched('channel.update', { type: 'channel', id: row.id, name: row.name }, input), now);
+    return row;
+  });
   if (!row) throw notFound(`Channel "${channel.id}"`);
   return row;
 }
@@ -64,7 +95,7 @@ export async function updateChannel(
  * policy or user being written that names it either committed before (and is found here) or waits
  * and then finds the channel gone (see store.lockExistingChannels).
  */
-export async function deleteChannel(sql: Sql, id: string): Promise<void> {
+export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
     if (!(await store.lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
     const by = namedBy([
@@ -73,6 +104,7 @@ export async function deleteChannel(sql: Sql, id: string): Promise<void> {
     ]);
     if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
     await store.deleteChannel(tx, id);
+    await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id } }, now);
   });
 }
 
@@ -82,7 +114,15 @@ export async function deleteChannel(sql: Sql, id: string): Promise<void> {
  * transports' own timeouts bound it); a refusal or an unreachable receiver is an outcome, not an
  * error: it is what the test is for.
  */
-export async function sendTest(sql: Sql, key: Buffer, transports: ChannelRegistry, channel: ChannelRow, by: string, now: Date): Promise<ChannelTestRow> {
+export async function sendTest(
+  sql: Sql,
+  key: Buffer,
+  transports: ChannelRegistry,
+  channel: ChannelRow,
+  by: string,
+  now: Date,
+  acting: Acting,
+): Promise<ChannelTestRow> {
   let error: string | null = null;
   try {
     await sendOver(transports, channel.type, testNotification(channel, by, randomUUID(), now), revealConfig(channel, key), now);
@@ -90,5 +130,9 @@ export async function sendTest(sql: Sql, key: Buffer, transports: ChannelRegistr
     const e = asDeliveryError(err);
     error = `${e.code}: ${e.message}`;
   }
-  return store.insertChannelTest(sql, { channel_id: channel.id, at: now, by, status: error === null ? 'sent' : 'failed', error });
+  return sql.begin(async (tx) => {
+    const test = await store.insertChannelTest(tx, { channel_id: channel.id, at: now, by, status: error === null ? 'sent' : 'failed', error });
+    await audit(tx, acting, { action: 'channel.test', target: { type: 'channel', id: channel.id, name: channel.name }, detail: { status: test.status } }, now);
+    return test;
+  });
 }

@@ -17,6 +17,12 @@ export async function getChannel(sql: Queryable, id: string): Promise<ChannelRow
   return row;
 }
 
+/** How many email channels exist (they wait on SMTP_URL). */
+export async function countEmailChannels(sql: Queryable): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from channels where type = 'email'`;
+  return row!.n;
+}
+
 export async function getChannelsByIds(sql: Queryable, ids: string[]): Promise<ChannelRow[]> {
   if (ids.length === 0) return [];
   return sql<ChannelRow[]>`select ${sql(COLUMNS)} from channels where id = any(${ids}::uuid[])`;

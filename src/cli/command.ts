@@ -29,7 +29,8 @@ export interface Command {
   summary: string;
   example: string;
   options: Record<string, OptionSpec>;
-  run(ctx: Context): Promise<void>;
+  /** A number is the exit code (`lifeline run` exits with its command's); otherwise 0. */
+  run(ctx: Context): Promise<void | number>;
 }
 
 /** Wrong words on the command line: usage goes to stderr and the exit code is 2. */
@@ -76,8 +77,14 @@ export class Context {
     return this.positionals[index]!;
   }
 
+  /** The arguments from `index` on (a variadic `<command...>`). */
+  rest(index: number): string[] {
+    return this.positionals.slice(index);
+  }
+
   string(name: string): string | undefined {
-    const v = this.values[name];
+    // commander keys a flag such as --ping-url as pingUrl.
+    const v = this.values[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
     return typeof v === 'string' ? v : undefined;
   }
 

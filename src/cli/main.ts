@@ -4,6 +4,7 @@
 
 import { Command as Program, CommanderError, Option, type Help } from 'commander';
 import { PACKAGE_VERSION } from '../package-files.ts';
+import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
 import { ApiRequestError, ConnectionError, describeError } from './client.ts';
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
@@ -12,6 +13,7 @@ import { keyCommands } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { nodeCommands } from './nodes.ts';
 import { oncallCommand } from './oncall.ts';
+import { runJobCommand } from './run-job.ts';
 import { uptimeCommand } from './uptime.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -21,7 +23,9 @@ export const COMMANDS: readonly Command[] = [
   oncallCommand,
   uptimeCommand,
   agentCommand,
+  runJobCommand,
   migrateCommand,
+  adminCreateKeyCommand,
 ];
 
 /** What `lifeline <group> --help` says of the two-word commands' first word. */
@@ -29,6 +33,7 @@ const GROUPS: Record<string, string> = {
   keys: 'create and list API keys',
   nodes: 'register nodes and list their health',
   incidents: 'list, acknowledge and resolve incidents',
+  admin: 'work on the database directly, without the API',
 };
 
 const processIo: Io = {
@@ -77,6 +82,8 @@ class CommandLineError extends Error {
 interface Output extends Io {
   /** Help that goes with an error: held back so that the error's own line comes first. */
   helpForError(text: string): void;
+  /** The exit code a command asked for. */
+  exitWith(code: number): void;
 }
 
 /**
@@ -107,7 +114,11 @@ function leaf(c: Command, name: string, out: Output): Program {
     p.addOption(option);
   }
   // commander keys `--token-file` as tokenFile: give commands their flags under the names they declared.
-  return p.action(() => c.run(new Context(c, Object.fromEntries(p.options.map((o) => [o.long!.slice(2), p.opts()[o.attributeName()]])), p.args, out)));
+  return p.action(async () => {
+    const flags = Object.fromEntries(p.options.map((o) => [o.long!.slice(2), p.opts()[o.attributeName()]]));
+    const code = await c.run(new Context(c, flags, p.args, out));
+    if (typeof code === 'number') out.exitWith(code);
+  });
 }
 
 /** The command tree for one run (commander keeps parse state on it); `leaves` maps ours to its. */
@@ -122,7 +133,7 @@ function program(out: Output): { root: Program; leaves: Map<Command, Program> } 
         `API commands take --url (LIFELINE_URL, default ${DEFAULT_URL}), --token (LIFELINE_TOKEN) or`,
         '--token-file (LIFELINE_TOKEN_FILE), and --json (the API answer as it is).',
         '`lifeline <command> --help` shows a command\'s flags,',
-        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents).',
+        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, admin).',
       ].join('\n'),
     );
   const leaves = new Map<Command, Program>();
@@ -171,7 +182,8 @@ function complaint({ error, program: p }: CommandLineError): string {
 
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   let help = '';
-  const { root, leaves } = program({ ...io, helpForError: (text) => void (help += text) });
+  let exitCode = 0;
+  const { root, leaves } = program({ ...io, helpForError: (text) => void (help += text), exitWith: (code) => void (exitCode = code) });
   /** The error line, then the help of the command it is about (commander may have written it). */
   const usageError = (message: string, p: Program) => {
     if (!help) p.outputHelp({ error: true });
@@ -180,7 +192,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   };
   try {
     await root.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (err) {
     if (err instanceof CommandLineError) {
       // --help, --version and `lifeline help` end the parse this way too, successfully.

@@ -1,18 +1,17 @@
-import { loadConfig } from '../config.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Command } from './command.ts';
+import { withDatabase } from './database.ts';
 
 export const migrateCommand: Command = {
   name: 'migrate',
-  summary: 'apply the schema migrations to DATABASE_URL (creating the database if needed)',
+  summary: 'apply the schema migrations to DATABASE_URL, or to the embedded Postgres when it is unset (creating the database if needed)',
   example: 'DATABASE_URL=postgres://db:5432/lifeline lifeline migrate',
   options: { json: { type: 'boolean', description: 'print {"applied": [...]}' } },
   async run(ctx) {
-    // The engine's own reading of the environment, so its default and its checks apply here too.
-    const { databaseUrl } = loadConfig(ctx.io.env);
-    const result = await migrate(databaseUrl);
-    const target = new URL(databaseUrl);
-    const where = `${target.host}${target.pathname}`;
+    const { where, result } = await withDatabase(ctx, async (url) => {
+      const target = new URL(url);
+      return { where: `${target.host}${target.pathname}`, result: await migrate(url) };
+    });
     ctx.print(result, () =>
       result.applied.length === 0
         ? `${where} is up to date.`

@@ -1,8 +1,10 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
 import { actorOf, allows, type Need, type Principal } from '../access/model.ts';
-import { Refusal } from '../errors.ts';
+import { actorOf as auditActorOf, type Acting } from '../audit/model.ts';
+import { Refusal, type ErrorDetail } from '../errors.ts';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleEnv } from './guard.ts';
 import { refusal } from './render.tsx';
 
@@ -10,10 +12,13 @@ import { refusal } from './render.tsx';
 // session was opened with: the same checks, the same transaction, the same outbox events, and the
 // same actor in timelines (`api-key:<id>`, shown by the key's name).
 
-export const principalOf = (s: ConsoleSession): Principal => ({ kind: 'key', keyId: s.keyId, scope: s.scope });
+export const principalOf = (s: ConsoleSession): Principal => ({ kind: 'key', keyId: s.keyId, keyName: s.keyName, scope: s.scope });
 
 /** Who the timeline says did it. */
 export const actor = (s: ConsoleSession): string => actorOf(principalOf(s), undefined);
+
+/** Who acts through the console, for the audit rows of the commands this request runs. */
+export const acting = (c: Context<ConsoleEnv>): Acting => ({ actor: auditActorOf(principalOf(c.get('session'))), via: 'console', requestId: c.var.requestId });
 
 export const may = (s: ConsoleSession, need: Need): boolean => allows(principalOf(s), need);
 
@@ -36,6 +41,18 @@ export async function attempt<T>(command: () => Promise<T>, refused: (r: Refusal
     if (err instanceof Refusal) return refused(err);
     throw err;
   }
+}
+
+/**
+ * How a form page shows a refused submission: each field's problem beside it, or the refusal's
+ * own words (a conflict: 409), in a page answered with that status.
+ */
+export function formRefusal(r: Refusal, what: string): { details: ErrorDetail[]; message: string; status: ContentfulStatusCode } {
+  return {
+    details: r.details ?? [],
+    message: r.details ? `${what}: some fields need another look.` : r.message,
+    status: r.code === 'conflict' ? 409 : r.code === 'not_found' ? 404 : 400,
+  };
 }
 
 /** A form field with its label, hint and the problem a refused submission found in it. */

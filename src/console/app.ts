@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppDeps } from '../http/deps.ts';
 import { consoleAssets } from './assets.ts';
 import { guards, type ConsoleEnv } from './guard.ts';
@@ -10,6 +10,8 @@ import { maintenanceRoutes } from './pages/maintenance.tsx';
 import { channelRoutes } from './pages/channels.tsx';
 import { policyRoutes } from './pages/policies.tsx';
 import { keyRoutes } from './pages/keys.tsx';
+import { scheduleRoutes } from './pages/schedules.tsx';
+import { userRoutes } from './pages/users.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
 
 /**
@@ -17,11 +19,11 @@ import { signInRoutes } from './pages/sign-in.tsx';
  * htmx re-reads the live parts when GET /v1/events reports a change. Guards are attached route by
  * route, never as a catch-all, so the console cannot change how any other path answers.
  */
-export function consoleRoutes(deps: AppDeps): Hono<ConsoleEnv> {
+export function consoleRoutes(deps: AppDeps, authFailures: MiddlewareHandler): Hono<ConsoleEnv> {
   const g = guards(deps);
   const app = new Hono<ConsoleEnv>();
   app.route('/', consoleAssets());
-  app.route('/', signInRoutes(deps, g));
+  app.route('/', signInRoutes(deps, g, authFailures));
   app.route('/', fleetRoutes(deps, g));
   app.route('/', incidentRoutes(deps, g));
   app.route('/', nodeRoutes(deps, g));
@@ -29,6 +31,8 @@ export function consoleRoutes(deps: AppDeps): Hono<ConsoleEnv> {
   app.route('/', maintenanceRoutes(deps, g));
   app.route('/', channelRoutes(deps, g));
   app.route('/', policyRoutes(deps, g));
+  app.route('/', scheduleRoutes(deps, g));
+  app.route('/', userRoutes(deps, g));
   app.route('/', keyRoutes(deps, g));
   return app;
 }

@@ -20,7 +20,7 @@ export const Ago = (p: { at: Date | null; now: Date; never?: string }) =>
 export const Lasting = (p: { since: Date; now: Date }) => (
   <span>
     <time datetime={p.since.toISOString()}>{duration(p.now.getTime() - p.since.getTime())}</time>
-    <span class="sub">{utc(p.since)}</span>
+    <span class="sub nowrap">{utc(p.since)}</span>
   </span>
 );
 

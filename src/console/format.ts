@@ -1,6 +1,9 @@
 // How the console writes times and numbers. Pure: `now` is a parameter, so a page rendered in a
 // test reads the same every time. Times are UTC, as everywhere else in Lifeline (API, logs,
-// notifications), so what the console shows can be matched against them.
+// notifications), so what the console shows can be matched against them — except where a rule is
+// written in local time: a schedule's pages show its zone's clock, and a person's own times their
+// zone's (ARCHITECTURE.md, "The console", people and schedules).
+import { toLocal } from '../local-time.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -26,6 +29,13 @@ export function duration(ms: number): string {
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
 
+/** A run's length to the precision a job's author reads it at: "340 ms", "3.46 s", then as duration(). */
+export function runTime(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  return duration(ms);
+}
+
 /** "12 min ago", or "in 5 min" for a time still to come. */
 export function ago(d: Date, now: Date): string {
   const ms = now.getTime() - d.getTime();
@@ -40,3 +50,21 @@ export function percent(ratio: number | null): string {
   if (p >= 99.9) return `${(Math.floor(p * 1000) / 1000).toFixed(3)} %`;
   return `${(Math.floor(p * 100) / 100).toFixed(2)} %`;
 }
+
+/** The clock of `zone` at `d`, as a Date whose UTC fields read that clock. */
+const clockOf = (d: Date, zone: string) => new Date(toLocal(zone, d.getTime()));
+
+/** 2026-11-21 10:04 on the clock of `zone` (no seconds: hand-offs and overrides are whole minutes). */
+export function zoned(d: Date, zone: string): string {
+  const l = clockOf(d, zone);
+  return `${day(l)} ${pad(l.getUTCHours())}:${pad(l.getUTCMinutes())}`;
+}
+
+/** 10:04 on the clock of `zone`. */
+export function hhmm(d: Date, zone: string): string {
+  const l = clockOf(d, zone);
+  return `${pad(l.getUTCHours())}:${pad(l.getUTCMinutes())}`;
+}
+
+/** A datetime-local field's value for `d` on the clock of `zone`. */
+export const localInput = (d: Date, zone: string): string => clockOf(d, zone).toISOString().slice(0, 16);

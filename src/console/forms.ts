@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '../errors.ts';
+import { fromLocal, isTimeZone } from '../local-time.ts';
 
 // HTML forms send text; the API's schemas take JSON. These turn a form's fields into the JSON a
 // request body would carry, so the console validates with the very schemas the API does and a
@@ -50,7 +51,22 @@ export const labelLines = (l: Record<string, string>): string =>
 export function utcTime(form: Form, name: string): string | undefined {
   const v = text(form, name)?.trim();
   if (v === undefined) return undefined;
-  return /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(v) ? `${v.length === 16 ? `${v}:00` : v}.000Z` : v;
+  return DATETIME_LOCAL.test(v) ? `${v.length === 16 ? `${v}:00` : v}.000Z` : v;
+}
+
+const DATETIME_LOCAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/;
+
+/**
+ * A datetime-local value read on the clock of `zone` (a schedule's rules are written in its
+ * zone), as RFC 3339; as typed when it is no time or `zone` is none, for the schema to refuse.
+ */
+export function zonedTime(form: Form, name: string, zone: string): string | undefined {
+  const utc = utcTime(form, name);
+  if (utc === undefined || !DATETIME_LOCAL.test(utc.slice(0, 19)) || !isTimeZone(zone)) return utc;
+  const local = Date.parse(utc);
+  // Date.parse rolls 30 February over into March; the schema names such a date instead.
+  if (Number.isNaN(local) || new Date(local).toISOString() !== utc) return utc;
+  return new Date(fromLocal(zone, local)).toISOString();
 }
 
 /** The first problem of each field, by the field's own name or the name it sits under (labels.x → labels). */
@@ -61,4 +77,17 @@ export function fieldProblems(details: ErrorDetail[] | undefined): Map<string, s
     if (!out.has(field)) out.set(field, d.field === field ? d.message : `${d.field}: ${d.message}`);
   }
   return out;
+}
+
+/**
+ * The problem at a nested field or anywhere under it (`layers.0` finds `layers.0.user_ids.1`), the
+ * rest of its path in front; for forms with repeated groups, whose fields fieldProblems would fold
+ * into one.
+ */
+export function problemAt(details: ErrorDetail[] | undefined, path: string): string | undefined {
+  for (const d of details ?? []) {
+    if (d.field === path) return d.message;
+    if (d.field.startsWith(`${path}.`)) return `${d.field.slice(path.length + 1)}: ${d.message}`;
+  }
+  return undefined;
 }

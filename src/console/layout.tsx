@@ -3,7 +3,7 @@ import type { ConsoleSession } from '../access/sessions.ts';
 import type { EventType } from '../live/model.ts';
 import { CONSOLE_STYLESHEET_PATH, ICON } from './assets.ts';
 
-export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'policies' | 'keys';
+export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
 
 /** What every signed-in page shows around its content. */
 export interface Chrome {
@@ -18,6 +18,8 @@ const SECTIONS: Array<{ id: Section; href: string; label: string; admin?: true }
   { id: 'maintenance', href: '/maintenance', label: 'Maintenance' },
   { id: 'channels', href: '/channels', label: 'Channels' },
   { id: 'policies', href: '/policies', label: 'Escalation' },
+  { id: 'schedules', href: '/schedules', label: 'Schedules' },
+  { id: 'people', href: '/users', label: 'People' },
   { id: 'keys', href: '/keys', label: 'API keys', admin: true },
 ];
 
@@ -50,6 +52,16 @@ function Head(p: { title: string }) {
 
 /** A hidden form field with the session's CSRF token; every form that changes something has one. */
 export const Csrf = (p: { session: ConsoleSession }) => <input type="hidden" name="_csrf" value={p.session.csrf} />;
+
+/** One small button in a table row that posts to `action`: end a window, revoke a key, remove an override. */
+export const RowAction = (p: { action: string; session: ConsoleSession; danger?: true; children?: Child }) => (
+  <form method="post" action={p.action} class="inline">
+    <Csrf session={p.session} />
+    <button type="submit" class={p.danger ? 'small danger' : 'small'}>
+      {p.children}
+    </button>
+  </form>
+);
 
 export function Page(p: { title: string; chrome: Chrome; section?: Section; live?: readonly EventType[]; children?: Child }) {
   const { session } = p.chrome;

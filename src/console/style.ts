@@ -18,6 +18,8 @@ export const CONSOLE_STYLESHEET = `
   --healthy: #1a7f37;
   --degraded: #9a6700;
   --down: #cf222e;
+  /* A fill under white text: the light scheme's red is dark enough (5.4:1), the dark scheme's is not. */
+  --down-solid: #cf222e;
   --maintenance: #0969da;
   --unknown: #6e7781;
   --down-bg: #fdecea;
@@ -42,6 +44,7 @@ export const CONSOLE_STYLESHEET = `
     --healthy: #2ea043;
     --degraded: #d29922;
     --down: #f85149;
+    --down-solid: #b62324;
     --maintenance: #4493f8;
     --unknown: #8b949e;
     --down-bg: #3a1715;
@@ -131,7 +134,7 @@ a:hover { text-decoration-thickness: 2px; }
   padding: 0 0.35em;
   margin-left: 0.25em;
   border-radius: 999px;
-  background: var(--down);
+  background: var(--down-solid);
   color: #fff;
   font-size: 0.8em;
   text-align: center;
@@ -210,12 +213,12 @@ p { margin: 0.4rem 0; }
 }
 .tag-critical { border-color: var(--down); color: var(--down); font-weight: 600; }
 .tag-warning { border-color: var(--degraded); color: var(--degraded); font-weight: 600; }
-.tag-open { background: var(--down); border-color: var(--down); color: #fff; font-weight: 600; }
+.tag-open { background: var(--down-solid); border-color: var(--down-solid); color: #fff; font-weight: 600; }
 .tag-acknowledged { border-color: var(--degraded); color: var(--degraded); font-weight: 600; }
 .tag-resolved { color: var(--healthy); border-color: var(--healthy); }
 .tag-sent { color: var(--healthy); border-color: var(--healthy); }
 .tag-failed { color: var(--degraded); border-color: var(--degraded); }
-.tag-dead { background: var(--down); border-color: var(--down); color: #fff; }
+.tag-dead { background: var(--down-solid); border-color: var(--down-solid); color: #fff; }
 
 /* State counts (fleet filter) */
 
@@ -248,7 +251,7 @@ form.inline { display: inline; margin: 0; }
   margin: 0.4rem 0;
 }
 .filters label, .field label { display: block; font-size: 0.85rem; color: var(--muted); margin-bottom: 0.15rem; }
-input[type="text"], input[type="search"], input[type="password"], input[type="number"], input[type="datetime-local"], input[type="url"], input[type="email"], select, textarea {
+input[type="text"], input[type="search"], input[type="password"], input[type="number"], input[type="datetime-local"], input[type="time"], input[type="url"], input[type="email"], select, textarea {
   font: inherit;
   color: var(--text);
   background: var(--surface);
@@ -260,12 +263,20 @@ input[type="text"], input[type="search"], input[type="password"], input[type="nu
 textarea { width: 100%; min-height: 4.5rem; }
 input:focus-visible, select:focus-visible, textarea:focus-visible { outline-offset: 0; }
 .field { margin: 0.6rem 0; }
-.field .hint { font-size: 0.83rem; color: var(--muted); margin-top: 0.15rem; }
+.field .hint, p.hint { font-size: 0.83rem; color: var(--muted); margin-top: 0.15rem; }
 .field .error { color: var(--down); font-size: 0.88rem; margin-top: 0.15rem; font-weight: 600; }
 .wide { width: 100%; }
 fieldset { border: 1px solid var(--border); border-radius: var(--radius); padding: 0.5rem 0.8rem 0.8rem; margin: 0.6rem 0; }
 legend { padding: 0 0.3rem; font-weight: 600; }
 .checks-list { display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; }
+/* A choice on a line of its own reads as text, and when it wraps, continues under its text, not under its box. */
+:not(.checks-list) > label:has(> input[type="radio"], > input[type="checkbox"]) {
+  display: block;
+  padding-left: 1.6em;
+  text-indent: -1.6em;
+  color: var(--text);
+  font-size: 0.95rem;
+}
 .checks-list label { color: var(--text); font-size: 0.95rem; display: inline-flex; gap: 0.3rem; align-items: center; }
 
 button, .button {
@@ -273,6 +284,7 @@ button, .button {
   font-weight: 600;
   display: inline-flex;
   align-items: center;
+  justify-content: center;
   gap: 0.3rem;
   padding: 0.42rem 0.85rem;
   border-radius: var(--radius);
@@ -287,7 +299,7 @@ button, .button {
 button:hover, .button:hover { border-color: var(--muted); }
 button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-text); }
 button.danger, .button.danger { border-color: var(--down); color: var(--down); }
-button.danger.solid { background: var(--down); color: #fff; }
+button.danger.solid { background: var(--down-solid); border-color: var(--down-solid); color: #fff; }
 button.small { padding: 0.2rem 0.6rem; font-size: 0.88rem; }
 button.link { border: none; background: none; color: var(--accent); padding: 0; font-weight: 500; text-decoration: underline; }
 .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
@@ -317,7 +329,7 @@ button.link { border: none; background: none; color: var(--accent); padding: 0; 
 
 /* Tables */
 
-.table-wrap { overflow-x: auto; border: 1px solid var(--border); border-radius: var(--radius); background: var(--surface); }
+.table-wrap { margin: 0.5rem 0; overflow-x: auto; border: 1px solid var(--border); border-radius: var(--radius); background: var(--surface); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.5rem 0.7rem; border-bottom: 1px solid var(--border); vertical-align: top; }
 th { font-size: 0.82rem; text-transform: uppercase; letter-spacing: 0.03em; color: var(--muted); font-weight: 600; background: var(--surface-2); }
@@ -325,6 +337,7 @@ tr:last-child td { border-bottom: none; }
 tbody tr:hover { background: var(--surface-2); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .sub { display: block; color: var(--muted); font-size: 0.85rem; }
+.nowrap { white-space: nowrap; }
 .row-down td:first-child { box-shadow: inset 3px 0 0 var(--down); }
 .row-degraded td:first-child { box-shadow: inset 3px 0 0 var(--degraded); }
 .empty { padding: 1.2rem; text-align: center; color: var(--muted); }
@@ -375,6 +388,40 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
 
 .grid-2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1rem; }
 
+/* Schedules: the 14-day timeline, one row per local day; people by colour and by name */
+
+.timeline-14 { --who-0: #4e79a7; --who-1: #f28e2b; --who-2: #59a14f; --who-3: #b07aa1; --who-4: #76b7b2; --who-5: #edc948; --who-6: #ff9da7; --who-7: #9c755f; }
+.tl-axis, .tl-day { display: grid; align-items: center; grid-template-columns: 7.5rem minmax(0, 1fr); column-gap: 0.8rem; }
+.tl-axis { color: var(--muted); font-size: 0.78rem; font-variant-numeric: tabular-nums; }
+.tl-hours { display: flex; }
+.tl-hours span { flex: 1 1 0; border-left: 1px solid var(--border); padding-left: 0.2rem; }
+.tl-days { list-style: none; margin: 0; padding: 0; }
+.tl-day { padding: 0.35rem 0; border-bottom: 1px solid var(--border); align-items: center; }
+.tl-day:last-child { border-bottom: none; }
+.tl-date { grid-row: span 2; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.tl-when { display: block; color: var(--accent); font-weight: 600; font-size: 0.8rem; }
+.tl-bar { width: 100%; height: 1.3rem; display: block; border-radius: 3px; }
+.tl-words { margin: 0.15rem 0 0; font-size: 0.85rem; color: var(--muted); overflow-wrap: anywhere; }
+.tl-words b { color: var(--text); font-weight: 600; }
+.tl-nobody { font-style: italic; }
+.tl-gap { fill: var(--surface-2); }
+.tl-tick { stroke: var(--border); stroke-width: 1; vector-effect: non-scaling-stroke; }
+.tl-now { stroke: var(--down); stroke-width: 2; vector-effect: non-scaling-stroke; }
+.tl-override { stroke: var(--text); stroke-width: 2; vector-effect: non-scaling-stroke; }
+.tl-today .tl-date { color: var(--accent); }
+.tl-swatch { width: 0.95rem; height: 0.95rem; }
+.tl-who-0 { fill: var(--who-0); } .tl-who-1 { fill: var(--who-1); } .tl-who-2 { fill: var(--who-2); } .tl-who-3 { fill: var(--who-3); }
+.tl-who-4 { fill: var(--who-4); } .tl-who-5 { fill: var(--who-5); } .tl-who-6 { fill: var(--who-6); } .tl-who-7 { fill: var(--who-7); }
+
+.slots { display: flex; flex-wrap: wrap; gap: 0.4rem 1.4rem; margin: 0.2rem 0; padding-left: 1.4rem; }
+.slots li::marker { color: var(--muted); }
+.label-like { display: block; font-size: 0.85rem; color: var(--muted); margin-bottom: 0.15rem; }
+.restriction { padding: 0.4rem 0; border-top: 1px dashed var(--border); }
+.restriction > label { font-size: 0.9rem; color: var(--muted); }
+ul.plain { list-style: none; margin: 0; padding: 0; }
+ul.plain li { margin: 0 0 0.35rem; }
+.grid-3 { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0 1rem; }
+
 /* Sign-in */
 
 .signin { max-width: 26rem; margin: 8vh auto 0; }
@@ -389,15 +436,29 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
   .who { margin-left: auto; }
   .who .who-name { display: none; }
   main { padding: 0.6rem 0.7rem 2rem; }
-  .hide-narrow { display: none; }
   th, td { padding: 0.45rem 0.5rem; }
   .uptime-figures { grid-template-columns: repeat(2, minmax(0, 1fr)); }
-  .grid-2 { grid-template-columns: minmax(0, 1fr); }
+  .grid-2, .grid-3 { grid-template-columns: minmax(0, 1fr); }
+  .tl-day { grid-template-columns: minmax(0, 1fr); }
+  .tl-date { grid-row: auto; }
+  .tl-when { display: inline; }
+  .tl-axis { grid-template-columns: minmax(0, 1fr); }
+  .tl-axis > span:first-child { display: none; }
   .facts { grid-template-columns: minmax(0, 1fr); gap: 0 1rem; }
   .facts dt { margin-top: 0.35rem; }
   .timeline li { grid-template-columns: minmax(0, 1fr); }
+  .panel { padding: 0.8rem 0.75rem; }
   .filters > * { flex: 1 1 9rem; }
   .filters input, .filters select { width: 100%; }
+
+  /* The node page's days: one line each (date, uptime, then what was not up, named), wrapping if need be. */
+  .day-table table, .day-table tbody { display: block; }
+  .day-table thead { display: none; }
+  .day-table tr { display: flex; flex-wrap: wrap; gap: 0 0.9rem; padding: 0.3rem 0.6rem; border-bottom: 1px solid var(--border); }
+  .day-table td { border: none; padding: 0; }
+  .day-table td:first-child { flex: 1 0 auto; font-variant-numeric: tabular-nums; }
+  .day-table td:empty { display: none; }
+  .day-table td[data-label]::before { content: attr(data-label) " "; color: var(--muted); }
 
   /* Wide tables become one card per row, each cell under its column's name. */
   table.cards thead { display: none; }
@@ -409,6 +470,8 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
   table.cards td:first-child { display: block; font-weight: 600; font-size: 1.02rem; box-shadow: none; text-align: left; }
   table.cards td.num { text-align: left; }
   table.cards td:first-child::before { content: none; }
+  /* A card leaves out what a row has nothing in (a check without a value or a message). */
+  table.cards td:empty { display: none; }
   table.cards tr.row-down { box-shadow: inset 3px 0 0 var(--down); }
   table.cards tr.row-degraded { box-shadow: inset 3px 0 0 var(--degraded); }
   table.cards td .sub { font-weight: 400; }

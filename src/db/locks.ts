@@ -17,6 +17,8 @@ export const LOCKS = {
    * running side by side in a rolling upgrade never share an id.)
    */
   heartbeatWrites: 7_346_004,
+  /** The first admin key of a database without one: engines starting together make one (transaction lock). */
+  firstAdminKey: 7_346_010,
 } as const;
 
 /** Class of the two-int keys (pg_advisory_xact_lock(class, hash)): per-channel storm counters. */

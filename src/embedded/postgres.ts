@@ -60,6 +60,22 @@ export function layout(dataDir: string) {
 }
 type Layout = ReturnType<typeof layout>;
 
+function urlOf(password: string, port: number): string {
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+}
+
+/**
+ * The URL of a Postgres already serving this data directory (a running engine's), or undefined.
+ * The port is the one postmaster.pid gives on its fourth line, which is what that Postgres bound.
+ */
+export async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
+  const paths = layout(dataDir);
+  const pidFile = await readFile(join(paths.cluster, 'postmaster.pid'), 'utf8').catch(() => '');
+  const [pid, , , port] = pidFile.split('\n').map(Number);
+  if (!pid || !port || !(await isPostmasterOf(pid, paths.cluster))) return undefined;
+  return urlOf((await readFile(paths.password, 'utf8')).trim(), port);
+}
+
 /** The last lines Postgres or initdb wrote, to quote in an error (never parsed for meaning). */
 async function logTail(file: string): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -268,7 +284,7 @@ async function run(launcher: Launcher): Promise<EmbeddedPostgres> {
       '-c', 'unix_socket_directories=',
     ]);
     const exited = exitOf(child);
-    const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+    const url = urlOf(password, port);
     const stop = stopper(child, exited, log);
     try {
       await writeFile(paths.owner, `${process.pid}\n`, { mode: 0o600 });

@@ -101,9 +101,14 @@ export interface JobCheck {
   nextCheckAt: Date | null;
 }
 
+/** When a silent job is down and why: its open run's limit if it has one, else its next run plus grace. */
+export function jobDeadline(pings: JobPings, schedule: CronSchedule): Deadline {
+  return runningDeadline(pings, schedule) ?? missedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
+}
+
 /** The evaluator's question for a scheduled job: down already, or when to look next. */
 export function checkJob(pings: JobPings, schedule: CronSchedule, now: Date): JobCheck {
-  const deadline = runningDeadline(pings, schedule) ?? missedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
+  const deadline = jobDeadline(pings, schedule);
   return deadline.at <= now ? { down: deadline, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
 }
 

@@ -1,6 +1,10 @@
 // The heartbeat decision, pure: everything it needs arrives as arguments, `now` included, so every
 // rule of README's "Health" section is a row in a table test. The evaluator feeds it snapshots
-// and writes what it returns; nothing here touches a clock, a database or a log.
+// and writes what it returns; nothing here touches a clock, a database or a log. A scheduled job
+// (a node with a cron `schedule`) is judged by the same rules, with its deadline from
+// cron-deadline.ts instead of interval × failures + grace: its heartbeats are its end pings.
+
+import { jobDeadline, type CronSchedule, type Deadline } from './cron-deadline.ts';
 
 export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
 export type State = (typeof STATES)[number];
@@ -13,6 +17,8 @@ export interface Policy {
   graceSeconds: number;
   failuresForDown: number;
   successesForRecovery: number;
+  /** Set for a scheduled job: its deadlines come from the schedule, not the interval. */
+  schedule?: CronSchedule | null;
 }
 
 /** Since when ingest has been watching without a gap, and up to when its writes are complete. */
@@ -38,6 +44,10 @@ export interface Snapshot {
   /** Start of a maintenance window covering `now`, or null. */
   maintenanceFrom: Date | null;
   coverage: Coverage;
+  /** A scheduled job's run in progress: its start ping, cleared by the run's end. */
+  runStartedAt?: Date | null;
+  /** When the node was created: a job is not late for runs due before it existed. */
+  createdAt?: Date;
 }
 
 export interface Transition {
@@ -90,6 +100,27 @@ export function missedHeartbeats(
 function formatSeconds(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
+
+/**
+ * When silence makes the node down, and why, counting only time from `watchingFrom` on; null for
+ * a heartbeat node that never beat (nothing to be late for). A job's success pings are its
+ * heartbeats: the last one is its last success, since a failure makes it down at once anyway.
+ */
+function silenceDeadline(s: Snapshot, policy: Policy, watchingFrom: Date): Deadline | null {
+  if (policy.schedule) {
+    const created = s.createdAt?.getTime() ?? -Infinity;
+    const pings = {
+      lastSuccessAt: s.lastHeartbeatAt,
+      runStartedAt: s.runStartedAt ?? null,
+      watchingSince: new Date(Math.max(created, watchingFrom.getTime())),
+    };
+    return jobDeadline(pings, policy.schedule);
+  }
+  if (s.lastHeartbeatAt === null) return null;
+  return { at: downDeadline(s.lastHeartbeatAt, watchingFrom, policy), reason: `no heartbeat for ${formatSeconds(downAfterMs(policy))}` };
+}
+
+const EVER = new Date(0);
 
 function badChecks(checks: Checks | null): { warn: string[]; fail: string[] } {
   const warn: string[] = [];
@@ -145,10 +176,8 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   // 1. A coverage gap this node's state predates: first settle what ingest saw before the gap went
   //    dark, then mark the dark time unknown. The state is never carried across time nobody watched.
   if (coverage.blindFrom !== null && since < coverage.since && state !== 'unknown' && state !== 'maintenance') {
-    if (last !== null && state !== 'down') {
-      const deadline = new Date(last.getTime() + downAfterMs(policy));
-      if (deadline <= coverage.blindFrom) go('down', deadline, `no heartbeat for ${formatSeconds(downAfterMs(policy))}`);
-    }
+    const before = state === 'down' ? null : silenceDeadline(s, policy, EVER);
+    if (before !== null && before.at <= coverage.blindFrom) go('down', before.at, before.reason);
     go('unknown', coverage.blindFrom, 'engine could not observe heartbeats');
     // Ingest zeroes every ok streak when it detects the gap, so the streak now counts exactly the
     // ok heartbeats heard since coverage resumed: those may count towards recovery.
@@ -161,13 +190,15 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
   }
 
-  if (last === null) {
+  const silence = silenceDeadline(s, policy, coverage.since);
+  if (silence === null) {
     if (state === 'maintenance') go('unknown', now, 'maintenance ended; no heartbeat yet');
     return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
   }
 
   /** What the latest heartbeat reported, as of its receive time: a report, or a recovery. */
   const judgeReport = () => {
+    if (last === null) return;
     const report = reported(s);
     if (report.state !== 'healthy') return go(report.state, last, report.reason);
     const consecutive = Math.min(s.okStreak, s.received - entryReceived);
@@ -179,22 +210,22 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
 
   // 3. Silence: down at the deadline, but only once ingest has flushed past it, so a heartbeat
   //    received just before the deadline and still in a buffer is never mistaken for silence.
-  const deadline = downDeadline(last, coverage.since, policy);
+  const deadline = silence.at;
   if (deadline <= now) {
     if (deadline <= coverage.seenAt) {
       // A heartbeat newer than the state may be judged only after its own deadline has passed
       // (an evaluator that was overloaded or stopped). What it reported still happened: record
       // it at its receive time, then the silence after it. A heartbeat inside a maintenance
       // window that has since ended is not judged: the window covered it.
-      if (last > since && state !== 'maintenance') judgeReport();
-      go('down', deadline, `no heartbeat for ${formatSeconds(downAfterMs(policy))}`);
+      if (last !== null && last > since && state !== 'maintenance') judgeReport();
+      go('down', deadline, silence.reason);
       return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
     }
   }
 
   // 4. The latest heartbeat's own report.
   judgeReport();
-  if (state === 'maintenance') go('unknown', now, 'maintenance ended; waiting for ok heartbeats');
+  if (state === 'maintenance') go('unknown', now, last === null ? 'maintenance ended; no heartbeat yet' : 'maintenance ended; waiting for ok heartbeats');
 
   const nextCheckAt = deadline <= now ? new Date(now.getTime() + WATERMARK_RECHECK_MS) : deadline;
   return { transitions, nextCheckAt, receivedAtEntry: entryReceived };

@@ -17,6 +17,7 @@ export function policyOf(row: DueRow): Policy {
     graceSeconds: row.grace_seconds,
     failuresForDown: row.failures_for_down,
     successesForRecovery: row.successes_for_recovery,
+    schedule: row.schedule,
   };
 }
 
@@ -38,6 +39,8 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         received: row.received,
         maintenanceFrom: span?.from ?? null,
         coverage,
+        runStartedAt: row.run_started_at,
+        createdAt: row.created_at,
       },
       policyOf(row),
       now,

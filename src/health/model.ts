@@ -1,3 +1,4 @@
+import type { CronSchedule } from './cron-deadline.ts';
 import type { Checks, HeartbeatStatus, State } from './decide.ts';
 
 // What the evaluator reads about a due node and what it writes back. The rules themselves are
@@ -11,6 +12,9 @@ export interface DueRow {
   grace_seconds: number;
   failures_for_down: number;
   successes_for_recovery: number;
+  /** A scheduled job's schedule; null for a heartbeat node. */
+  schedule: CronSchedule | null;
+  created_at: Date;
   state: State;
   since: Date;
   version: number;
@@ -20,6 +24,7 @@ export interface DueRow {
   checks: Checks | null;
   ok_streak: number;
   received: number;
+  run_started_at: Date | null;
   wake: number;
   /** Consecutive failed attempts to judge the node; such a node is judged alone. */
   failures: number;

@@ -9,8 +9,9 @@ import type { DueCursor, DueRow, HealthWrite, Reschedule } from './model.ts';
 /** Everything the evaluator judges a node on, from its four rows. */
 const dueRows = (sql: Queryable) => sql`
     select d.node_id, n.name, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
-           n.successes_for_recovery, h.state, h.since, h.version, h.received_at_entry::float8 as received_at_entry,
+           n.successes_for_recovery, n.schedule, n.created_at, h.state, h.since, h.version, h.received_at_entry::float8 as received_at_entry,
            hb.last_heartbeat_at, hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
+           hb.run_started_at,
            d.wake::float8 as wake, d.failures, d.due_at
     from node_due d
     join nodes n on n.id = d.node_id

@@ -11,9 +11,11 @@ import { ApiError, errorBody, renderError } from './errors.ts';
 import { Refusal, validationFailed } from '../errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { eventRoutes } from './routes/events.ts';
 import { heartbeatRoutes } from './routes/heartbeats.ts';
 import { nodeRoutes } from './routes/nodes.ts';
+import { pingRoutes } from './routes/ping.ts';
 import { outboxRoutes } from './routes/outbox.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { channelRoutes } from './routes/channels.ts';
@@ -24,9 +26,13 @@ import { userRoutes } from './routes/users.ts';
 import { uptimeRoutes } from './routes/uptime.ts';
 import { statusPageRoutes } from './routes/status-pages.ts';
 import { badgeRotationRoutes } from './routes/badges.ts';
+import { setupWarnings } from '../oncall/setup-warnings.ts';
 import { publicSurface } from './public.ts';
 import { bearerOrSession } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
+import { requestLimits } from './limits.ts';
+import { requestIds } from './request-id.ts';
+import { idempotentRetries } from './idempotency.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -61,6 +67,7 @@ const doc = operationDocs('Operations');
 export function createApp(deps: AppDeps) {
   const app = new Hono<AuthEnv>();
 
+  app.use('*', ...requestIds(deps.log));
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
@@ -78,10 +85,10 @@ export function createApp(deps: AppDeps) {
     }
     // A backstop behind the checks of validation.ts: a value Postgres refuses is the client's fault.
     if (classifyDbError(err) === 'invalid_data') {
-      deps.log.warn({ code: sqlState(err), reason: (err as Error).message, method: c.req.method, path: c.req.path }, 'the database refused a value of a request');
+      c.var.log.warn({ code: sqlState(err), reason: (err as Error).message, method: c.req.method, path: c.req.path }, 'the database refused a value of a request');
       return renderError(c, validationFailed([{ field: '(request)', message: 'holds a value the database cannot store' }]));
     }
-    deps.log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+    c.var.log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
     return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged.'), 500);
   });
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
@@ -97,7 +104,11 @@ export function createApp(deps: AppDeps) {
     doc({
       summary: 'Readiness',
       access: 'none',
-      ok: { status: 200, description: 'Postgres and the notification queues\' store (Redis, or Postgres without REDIS_URL) answer; `queue` names that store.', body: 'Readiness' },
+      ok: {
+        status: 200,
+        description: 'Postgres and the notification queues\' store (Redis, or Postgres without REDIS_URL) answer; `queue` names that store; `warnings` names what would make notifications reach nobody.',
+        body: 'Readiness',
+      },
       also: [{ status: 503, description: 'Postgres or the queues\' store does not answer; `down` names which.', body: 'Readiness' }],
     }),
     async (c) => {
@@ -106,7 +117,9 @@ export function createApp(deps: AppDeps) {
       if (pg.status === 'rejected') down.add('postgres');
       if (queue.status === 'rejected') down.add(deps.queue.name);
       if (down.size) return c.json({ status: 'unavailable', queue: deps.queue.name, down: [...down] }, 503);
-      return c.json({ status: 'ready', queue: deps.queue.name });
+      // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
+      const warnings = await setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured });
+      return c.json({ status: 'ready', queue: deps.queue.name, ...(warnings.length ? { warnings } : {}) });
     },
   );
 
@@ -131,22 +144,30 @@ export function createApp(deps: AppDeps) {
   if (deps.ingestor) {
     // Status pages, badges and notification links, for anyone: no secret, a budget per client address.
     const published = publicSurface(deps);
+    const limits = requestLimits(deps);
     app.route('/', published.app);
+    // Scheduled jobs' ping URLs: the key is the authority, so no Bearer and no session.
+    app.route('/ping', pingRoutes(deps, deps.ingestor));
     const v1 = new Hono<AuthEnv>();
     // Before the Bearer-only middleware below: a console page listens with its session cookie.
     if (deps.feed) {
       const events = new Hono<AuthEnv>();
+      events.use('*', limits.authFailures);
       events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock));
       events.use('*', refuseUnstorableText());
       events.route('/', eventRoutes(deps.feed));
       v1.route('/events', events);
     }
     v1.use('*', limitBody());
+    v1.use('*', limits.authFailures);
     v1.use('*', authenticate(deps.identity));
+    v1.use('*', limits.perNodeToken);
     v1.use('*', refuseUnstorableText());
+    v1.use('*', idempotentRetries(deps));
     v1.route('/api-keys', apiKeyRoutes(deps));
+    v1.route('/audit', auditRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));
-    v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor));
+    v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor, limits.admitRegistrations));
     v1.route('/outbox', outboxRoutes(deps));
     v1.route('/incidents', incidentRoutes(deps));
     v1.route('/channels', channelRoutes(deps));
@@ -158,7 +179,7 @@ export function createApp(deps: AppDeps) {
     v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
     v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
-    app.route('/', consoleRoutes(deps));
+    app.route('/', consoleRoutes(deps, limits.authFailures));
   }
   return app;
 }

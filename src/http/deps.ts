@@ -1,4 +1,5 @@
 import type { ChannelRegistry } from '../../alerting/index.ts';
+import type { OutboundPolicy } from '../../alerting/destination.ts';
 import type { IdentityCache } from '../access/identity-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
@@ -6,6 +7,7 @@ import type { Ingestor } from '../ingest/ingestor.ts';
 import type { LiveFeed } from '../live/feed.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import type { RequestLimits } from '../config.ts';
 import type { QueueBackend } from '../queue/backend.ts';
 import type { PublicOptions } from './public.ts';
 import type { ConsoleSettings } from './session.ts';
@@ -29,6 +31,14 @@ export interface AppDeps {
   console: ConsoleSettings;
   /** Where the notification queues run; /readyz names it and checks that it answers. */
   queue: Pick<QueueBackend, 'name' | 'ping'>;
+  /** LIFELINE_PUBLIC_URL without a trailing slash: ping URLs are shown under it. */
+  publicUrl?: string;
+  /** Pings per minute and ping key (LIFELINE_PING_RATE_LIMIT); 0 = no limit. */
+  pingRateLimit?: number;
   /** Limits and caching of status pages and badges; defaults in public.ts. */
   publicPages?: Partial<PublicOptions>;
+  /** Where channels may send (LIFELINE_OUTBOUND_ALLOW_CIDRS), checked when one is saved. */
+  outbound: OutboundPolicy;
+  /** Failed authentications, node token requests, registrations; defaults in limits.ts. */
+  limits?: Partial<RequestLimits>;
 }

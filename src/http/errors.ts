@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: ErrorDetail[],
+    /** Sent with the answer (Retry-After). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -32,5 +34,5 @@ export function errorBody(code: string, message: string, details?: ErrorDetail[]
 /** The contract's error shape, for a request HTTP refused or a command a service refused. */
 export function renderError(c: Context, err: ApiError | Refusal): Response {
   const status = err instanceof Refusal ? REFUSAL_STATUS[err.code] : err.status;
-  return c.json(errorBody(err.code, err.message, err.details), status);
+  return c.json(errorBody(err.code, err.message, err.details), status, err instanceof ApiError ? err.headers : undefined);
 }

@@ -16,6 +16,7 @@ const ERRORS = {
   412: ['PreconditionFailed', 'If-Match names a version that is no longer current (`precondition_failed`).'],
   413: ['PayloadTooLarge', 'The body is over 1 MiB (`payload_too_large`).'],
   415: ['UnsupportedMediaType', 'The body is not declared as application/json (`unsupported_media_type`).'],
+  429: ['RateLimited', 'Too many requests or failed authentications for now (`rate_limited`); `Retry-After` says how many seconds to wait.'],
   500: ['Internal', 'Something failed on the server; it has been logged (`internal`, never a stack or SQL).'],
 } as const satisfies Record<number, readonly [string, string]>;
 
@@ -59,6 +60,7 @@ export const TAGS = [
   { name: 'Uptime', description: 'Time-weighted uptime from the state log, exact to the moment of the request.' },
   { name: 'Status pages', description: 'Public pages of components built from nodes, each with its state, 90-day uptime and daily bars, published at /status/{slug}.' },
   { name: 'API keys', description: 'Scoped bearer secrets (admin).' },
+  { name: 'Audit', description: 'Who changed what, through which request (admin).' },
   { name: 'Outbox', description: 'Events whose handlers kept failing, and their replay (admin).' },
   { name: 'Operations', description: 'Liveness, readiness and metrics, without auth.' },
 ] as const;

@@ -103,7 +103,8 @@ function refusals(op: Operation): ErrorStatus[] {
   if (op.body) statuses.add(413).add(415);
   if (op.id) statuses.add(404);
   // 400 too: the path and query of every authenticated route are checked for text Postgres cannot store.
-  if (op.access !== 'none') statuses.add(400).add(401).add(403).add(500);
+  // 429 too: failed authentications are limited per client address (limits.ts).
+  if (op.access !== 'none') statuses.add(400).add(401).add(403).add(429).add(500);
   return [...statuses].sort((a, b) => a - b);
 }
 

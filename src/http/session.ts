@@ -64,7 +64,7 @@ export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: Con
     if (c.req.header('authorization') !== undefined) return bearer(c, next);
     const session = await sessionOf(c, sql, settings, clock);
     if (!session) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>, or sign in to the console.');
-    c.set('principal', { kind: 'key', keyId: session.keyId, scope: session.scope });
+    c.set('principal', { kind: 'key', keyId: session.keyId, keyName: session.keyName, scope: session.scope });
     await next();
   };
 }

@@ -1,3 +1,5 @@
+import type { Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
@@ -67,9 +69,11 @@ async function act(sql: Sql, id: string, actor: Actor, change: (tx: Tx, row: Inc
 }
 
 /** Stops escalation and tells the channels that were paged. Acknowledging twice keeps the first. */
-export function acknowledge(sql: Sql, id: string, actor: Actor, now: Date): Promise<IncidentRow> {
+export function acknowledge(sql: Sql, id: string, actor: Actor, now: Date, acting: Acting): Promise<IncidentRow> {
   return act(sql, id, actor, async (tx, row) => {
     const acked = await store.acknowledgeIncident(tx, row.id, now, actor.by);
+    const target = { type: 'incident', id: row.id, name: row.title };
+    await audit(tx, acting, { action: 'incident.acknowledge', target, result: acked ? 'done' : 'unchanged', detail: { by: actor.by } }, now);
     if (!acked) return;
     await store.addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by: actor.by, ...actor.detail } }]);
     await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by })], now);
@@ -77,8 +81,9 @@ export function acknowledge(sql: Sql, id: string, actor: Actor, now: Date): Prom
 }
 
 /** Resolves by hand; every channel that was paged is told. */
-export function resolve(sql: Sql, id: string, actor: Actor & { note?: string | undefined }, now: Date): Promise<IncidentRow> {
+export function resolve(sql: Sql, id: string, actor: Actor & { note?: string | undefined }, now: Date, acting: Acting): Promise<IncidentRow> {
   return act(sql, id, actor, async (tx, row) => {
+    await audit(tx, acting, { action: 'incident.resolve', target: { type: 'incident', id: row.id, name: row.title }, detail: { by: actor.by } }, now);
     const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by: actor.by, detail: { ...actor.detail, ...(actor.note ? { note: actor.note } : {}) } }]);
     await store.addTimeline(tx, timeline);
     await insertOutbox(tx, events, now);

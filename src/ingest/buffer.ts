@@ -1,15 +1,36 @@
+import type { PingEvent } from '../jobs/model.ts';
 import { isOk, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
 
 /**
  * Heartbeats coalesced per node between flushes: the latest report wins, while the counts keep
  * what recovery needs (how many ok in a row, whether the run was broken). A node beating every
- * second costs one row write per flush, not one per request.
+ * second costs one row write per flush, not one per request. Beside them, the pings of scheduled
+ * jobs in arrival order (a start and an end make a run, so they are not coalesced); a ping's
+ * success or failure is also a heartbeat of its node.
  */
 export class HeartbeatBuffer {
   private pending = new Map<string, CoalescedHeartbeat>();
+  private pings: PingEvent[] = [];
 
+  /** Nodes with heartbeats plus pings waiting for the next flush. */
   get size(): number {
-    return this.pending.size;
+    return this.pending.size + this.pings.length;
+  }
+
+  addPing(p: PingEvent): void {
+    this.pings.push(p);
+  }
+
+  /** Hands over the pings buffered so far. */
+  takePings(): PingEvent[] {
+    const out = this.pings;
+    this.pings = [];
+    return out;
+  }
+
+  /** Puts back pings whose write failed, before those that arrived since. */
+  restorePings(batch: PingEvent[]): void {
+    this.pings = batch.concat(this.pings);
   }
 
   /** Returns false when the heartbeat is stale (seq not above one already buffered). */

@@ -7,6 +7,8 @@ import type { Logger } from '../logger.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
 import { blamesRows, isolateRefused, type Refusal } from './isolate.ts';
 import type { CoalescedHeartbeat } from './model.ts';
+import { planRuns, type PingEvent } from '../jobs/model.ts';
+import { openRuns, writeRuns } from '../jobs/store.ts';
 import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, shareHeartbeatWrites, writeHeartbeats } from './store.ts';
 
 /**
@@ -47,23 +49,25 @@ export class IngestFlusher {
     const { buffer } = this.deps;
     const at = this.deps.clock.now();
     const batch = buffer.take();
+    const pings = buffer.takePings();
     const started = performance.now();
     let written: number;
     try {
-      written = await this.commit(at, (tx) => writeHeartbeats(tx, batch, at)).catch((err: unknown) => {
+      written = await this.commit(at, pings, (tx) => writeHeartbeats(tx, batch, at)).catch((err: unknown) => {
         if (!blamesRows(err)) throw err;
-        return this.commitIsolating(batch, at, err);
+        return this.commitIsolating(batch, pings, at, err);
       });
     } catch (err) {
       buffer.restore(batch);
+      buffer.restorePings(pings);
       throw err;
     }
     this.events.emit('ingest.flushed', written, (performance.now() - started) / 1000);
     return written;
   }
 
-  /** One flush transaction: the watermark, then the heartbeats as `write` stores them. */
-  private commit(at: Date, write: (tx: Tx) => Promise<number>): Promise<number> {
+  /** One flush transaction: the watermark, then the heartbeats as `write` stores them, then the pings' runs. */
+  private commit(at: Date, pings: PingEvent[], write: (tx: Tx) => Promise<number>): Promise<number> {
     const { sql, log, gapMs } = this.deps;
     return sql.begin(async (tx) => {
       // One round trip: postgres.js pipelines queries issued together, in order.
@@ -74,9 +78,26 @@ export class IngestFlusher {
         await resetAfterGap(tx, at);
       }
       const written = await write(tx);
+      if (pings.length) await this.writePings(tx, pings, at);
       await announceFlush(tx);
       return written;
     });
+  }
+
+  /**
+   * The runs a flush's pings make, in a savepoint: pings are checked before they are buffered, so
+   * Postgres refusing them would be a bug, and then they are dropped (logged and counted) rather
+   * than holding back every heartbeat behind them.
+   */
+  private async writePings(tx: Tx, pings: PingEvent[], at: Date): Promise<void> {
+    try {
+      await tx.savepoint(async (sp) => writeRuns(sp, planRuns(pings, await openRuns(sp, [...new Set(pings.map((p) => p.nodeId))])), at));
+    } catch (err) {
+      if (!blamesRows(err)) throw err;
+      const reason = classifyDbError(err);
+      this.deps.log.error({ code: sqlState(err), reason, error: (err as Error).message, pings: pings.length }, 'pings set aside: Postgres refused their runs');
+      this.events.emit('ingest.rejected', reason);
+    }
   }
 
   /**
@@ -86,9 +107,9 @@ export class IngestFlusher {
    * node's heartbeat is stored and the watermark advances in this same flush. A refused row is
    * dropped, logged and counted; its node's next heartbeat replaces it.
    */
-  private async commitIsolating(batch: CoalescedHeartbeat[], at: Date, failure: unknown): Promise<number> {
+  private async commitIsolating(batch: CoalescedHeartbeat[], pings: PingEvent[], at: Date, failure: unknown): Promise<number> {
     let refused: Refusal<CoalescedHeartbeat>[] = [];
-    const written = await this.commit(at, async (tx) => {
+    const written = await this.commit(at, pings, async (tx) => {
       const result = await isolateRefused(batch, failure, (group) => tx.savepoint((sp) => writeHeartbeats(sp, group, at)));
       refused = result.refused;
       return result.written;

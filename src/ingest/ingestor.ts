@@ -6,7 +6,9 @@ import { isUuid } from '../db/ids.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
 import { registerNodes } from '../nodes/service.ts';
 import { Refusal, validationFailed } from '../errors.ts';
+import type { PingKind } from '../jobs/model.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
+import { PingKeys } from './ping-keys.ts';
 
 export interface IncomingHeartbeat {
   node?: string | undefined;
@@ -17,6 +19,9 @@ export interface IncomingHeartbeat {
   interval_seconds?: number | undefined;
 }
 
+/** Decides whether an ingest key may register this many nodes now; throws to refuse. */
+export type Admit = (keyId: string, count: number) => void;
+
 /**
  * Turns authenticated heartbeat requests into buffered, coalesced heartbeats. Every check that can
  * reject a request (ownership, unknown nodes) runs before anything is buffered, so a rejected
@@ -24,26 +29,54 @@ export interface IncomingHeartbeat {
  * name costs no query per request.
  */
 export class Ingestor {
+  private readonly pingKeys: PingKeys;
+
   constructor(
     private readonly sql: Sql,
     private readonly buffer: HeartbeatBuffer,
     private readonly identity: IdentityCache,
     private readonly autoRegister: boolean,
-  ) {}
+  ) {
+    this.pingKeys = new PingKeys(sql);
+  }
+
+  /**
+   * A scheduled job's ping, buffered like a heartbeat: false when no node has the key. A success or
+   * a failure is also a heartbeat (ok or failing) of the node, which is what its state is judged
+   * on; every ping goes to the node's runs. The receive time is read after the key lookup, for the
+   * same reason as in accept().
+   */
+  async ping(key: string, kind: PingKind, exitCode: number | null, output: string | null, clock: Clock): Promise<boolean> {
+    const nodeId = await this.pingKeys.nodeId(key);
+    if (nodeId === null) return false;
+    const at = clock.now();
+    if (kind === 'success' || kind === 'failure') {
+      this.buffer.add({ nodeId, at, status: kind === 'success' ? 'ok' : 'failing', checks: null, seq: null });
+    }
+    this.buffer.addPing({ nodeId, at, kind, exitCode, output });
+    return true;
+  }
+
+  /** A ping key that no longer names its node (rotated, or the node deleted). */
+  forgetPingKey(key: string): void {
+    this.pingKeys.forget(key);
+  }
 
   /**
    * `batch` says whether the request used the batch form (so errors name `heartbeats.<i>.…`).
    * The receive time is read after any lookup and buffered in the same synchronous step: a flush
    * running during the lookup has already advanced the watermark, so an earlier stamp would land
-   * behind it and a deadline the heartbeat met could be judged missed.
+   * behind it and a deadline the heartbeat met could be judged missed. `admit` is asked before an
+   * ingest key registers nodes (it throws to refuse them all).
    */
   async accept(
     principal: Principal,
     heartbeats: IncomingHeartbeat[],
     batch: boolean,
     clock: Clock,
+    admit: Admit = () => {},
   ): Promise<{ accepted: number; stale: number }> {
-    const ids = await this.resolve(principal, heartbeats, batch, clock.now());
+    const ids = await this.resolve(principal, heartbeats, batch, clock.now(), admit);
     const now = clock.now();
     let stale = 0;
     heartbeats.forEach((hb, i) => {
@@ -59,7 +92,7 @@ export class Ingestor {
     return { accepted: heartbeats.length, stale };
   }
 
-  private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date): Promise<string[]> {
+  private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date, admit: Admit): Promise<string[]> {
     if (principal.kind === 'node') {
       for (const [i, hb] of heartbeats.entries()) {
         if (hb.node !== undefined && hb.node !== principal.nodeName && hb.node !== principal.nodeId) {
@@ -78,6 +111,7 @@ export class Ingestor {
       if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
         throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
       }
+      admit(principal.keyId, unknown.length);
       // A name sent twice in one batch registers with its first heartbeat's interval.
       const intervals = new Map<string, number | undefined>();
       for (const hb of heartbeats) if (!intervals.has(hb.node!)) intervals.set(hb.node!, hb.interval_seconds);

@@ -1,3 +1,5 @@
+import { type Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { validationFailed, type ErrorDetail } from '../errors.ts';
 import { findNodeRefs } from '../nodes/store.ts';
@@ -22,13 +24,14 @@ async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Pr
  * The nodes it covers are woken at its start in the same transaction, so the evaluator moves them
  * into `maintenance` within a tick of it instead of at their next deadline.
  */
-export async function createWindow(sql: Sql, input: NewMaintenance, now: Date): Promise<MaintenanceRow> {
+export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, acting: Acting): Promise<MaintenanceRow> {
   return sql.begin(async (tx) => {
     const problems = windowProblems(input, now);
     const nodeIds = await resolveNodes(tx, input.node_ids, problems);
     if (problems.length > 0) throw validationFailed(problems);
     const created = await store.insertMaintenance(tx, { ...input, node_ids: nodeIds }, now);
     await store.wakeCoveredNodes(tx, created, created.starts_at);
+    await audit(tx, acting, { action: 'maintenance.create', target: { type: 'maintenance', id: created.id }, detail: { node_ids: created.node_ids, labels: created.labels } }, now);
     return created;
   });
 }
@@ -38,10 +41,12 @@ export async function createWindow(sql: Sql, input: NewMaintenance, now: Date): 
  * it covered, so they leave `maintenance` within a tick. The window is kept. Undefined when there
  * is no such window.
  */
-export async function endWindow(sql: Sql, id: string, now: Date): Promise<MaintenanceRow | undefined> {
+export async function endWindow(sql: Sql, id: string, now: Date, acting: Acting): Promise<MaintenanceRow | undefined> {
   return sql.begin(async (tx) => {
     const ended = await store.endMaintenance(tx, id, now);
-    if (ended) await store.wakeCoveredNodes(tx, ended, now);
+    if (!ended) return undefined;
+    await store.wakeCoveredNodes(tx, ended, now);
+    await audit(tx, acting, { action: 'maintenance.end', target: { type: 'maintenance', id } }, now);
     return ended;
   });
 }

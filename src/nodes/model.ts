@@ -1,3 +1,4 @@
+import type { CronSchedule } from '../health/cron-deadline.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
 
 /** How a node is judged: its heartbeat period and how many missed or ok beats change its state. */
@@ -24,6 +25,10 @@ export interface NodeRow extends NodeSettings {
   escalation_policy_id: string | null;
   /** Names the node's public badge (/badge/{badge_id}.svg); no credential. */
   badge_id: string;
+  /** A scheduled job's cron schedule (its deadlines replace the interval's); null for a heartbeat node. */
+  schedule: CronSchedule | null;
+  /** Names the node in /ping/{ping_key}: who knows it may report the node's runs. */
+  ping_key: string;
   created_at: Date;
   updated_at: Date;
   state: State;
@@ -42,9 +47,12 @@ export interface NewNode extends NodeSettings {
   labels: Record<string, string>;
   escalation_policy_id: string | null;
   token_hash: string;
+  schedule?: CronSchedule | null;
 }
 
-export type NodePatch = Partial<NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null }>;
+export type NodePatch = Partial<
+  NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null; schedule: CronSchedule | null }
+>;
 
 export interface NodeRef {
   id: string;

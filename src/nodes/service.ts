@@ -1,4 +1,6 @@
 import { announceIdentityChange } from '../access/store.ts';
+import { patched, type Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
@@ -23,11 +25,15 @@ async function shown(sql: Sql, id: string): Promise<NodeRow> {
 }
 
 /** A new node, born unknown, and its token, which is stored hashed and so shown only this once. */
-export async function createNode(sql: Sql, input: Omit<NewNode, 'token_hash'>, now: Date): Promise<{ node: NodeRow; token: string }> {
+export async function createNode(sql: Sql, input: Omit<NewNode, 'token_hash'>, now: Date, acting: Acting): Promise<{ node: NodeRow; token: string }> {
   const token = generateSecret('lln');
   let id: string;
   try {
-    id = await sql.begin((tx) => store.insertNode(tx, { ...input, token_hash: hashSecret(token) }, now));
+    id = await sql.begin(async (tx) => {
+      const id = await store.insertNode(tx, { ...input, token_hash: hashSecret(token) }, now);
+      await audit(tx, acting, { action: 'node.create', target: { type: 'node', id, name: input.name } }, now);
+      return id;
+    });
   } catch (err) {
     throw refusalOf(err, input.name);
   }
@@ -35,10 +41,11 @@ export async function createNode(sql: Sql, input: Omit<NewNode, 'token_hash'>, n
 }
 
 /** Changes settings, name or labels; the evaluator judges the node afresh at its next tick. */
-export async function updateNode(sql: Sql, id: string, patch: NodePatch, now: Date): Promise<NodeRow> {
+export async function updateNode(sql: Sql, id: string, patch: NodePatch, now: Date, acting: Acting): Promise<NodeRow> {
   try {
     await sql.begin(async (tx) => {
       if (!(await store.updateNode(tx, id, patch, now))) return;
+      await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name }, patch), now);
       // A cached name would otherwise still post heartbeats for this node.
       if (patch.name !== undefined) await announceIdentityChange(tx);
     });
@@ -49,22 +56,31 @@ export async function updateNode(sql: Sql, id: string, patch: NodePatch, now: Da
 }
 
 /** A new token; the old one stops working in every process as the NOTIFY commits. */
-export async function rotateToken(sql: Sql, id: string, now: Date): Promise<{ node: NodeRow; token: string }> {
+export async function rotateToken(sql: Sql, id: string, now: Date, acting: Acting): Promise<{ node: NodeRow; token: string }> {
   const token = generateSecret('lln');
   await sql.begin(async (tx) => {
-    if (await store.setNodeToken(tx, id, hashSecret(token), now)) await announceIdentityChange(tx);
+    if (!(await store.setNodeToken(tx, id, hashSecret(token), now))) return;
+    await audit(tx, acting, { action: 'node.rotate_token', target: { type: 'node', id } }, now);
+    await announceIdentityChange(tx);
   });
   return { node: await shown(sql, id), token };
+}
+
+/** A new ping key: the old ping URL stops working (see src/jobs/ping-keys.ts for other processes). */
+export async function rotatePingKey(sql: Sql, id: string, now: Date): Promise<NodeRow> {
+  if (!(await store.rotatePingKey(sql, id, now))) throw notFound(`Node "${id}"`);
+  return shown(sql, id);
 }
 
 /**
  * Deletes a node with its rows. Deletion is an event too (`node.deleted`): handlers downstream
  * close what they opened for the node. False when there was no such node.
  */
-export async function deleteNode(sql: Sql, id: string, now: Date): Promise<boolean> {
+export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
   return sql.begin(async (tx) => {
     const gone = await store.deleteNode(tx, id);
     if (!gone) return false;
+    await audit(tx, acting, { action: 'node.delete', target: { type: 'node', id, name: gone.name } }, now);
     await insertOutbox(tx, [{ topic: 'node.deleted', key: id, payload: { node_id: id, node_name: gone.name, at: now.toISOString() } }], now);
     await announceIdentityChange(tx);
     return true;

@@ -1,12 +1,13 @@
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
+import type { CronSchedule } from '../health/cron-deadline.ts';
 import type { State } from '../health/decide.ts';
 import type { NewNode, NodePatch, NodeRef, NodeRow, NodeSettings, TransitionRow } from './model.ts';
 
 function selectNodes(sql: Queryable) {
   return sql`
     select n.id, n.name, n.labels, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
-           n.successes_for_recovery, n.escalation_policy_id, n.badge_id, n.created_at, n.updated_at,
+           n.successes_for_recovery, n.escalation_policy_id, n.badge_id, n.schedule, n.ping_key, n.created_at, n.updated_at,
            h.state, h.since, h.reason, h.version as state_version,
            hb.last_heartbeat_at, hb.last_status, hb.checks,
            (select since from ingest_coverage) as coverage_since
@@ -110,16 +111,23 @@ export async function fleetCounts(sql: Queryable, f: Omit<FleetFilter, 'state'>)
   return counts;
 }
 
+/** The schedule column's value, always with all four keys. */
+const scheduleJson = (tx: Queryable, s: CronSchedule) =>
+  tx.json({ cron: s.cron, time_zone: s.time_zone, grace_seconds: s.grace_seconds, max_run_seconds: s.max_run_seconds ?? null });
+
 export async function insertNode(tx: Queryable, node: NewNode, now: Date): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     insert into nodes (name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down,
-                       successes_for_recovery, escalation_policy_id, token_hash, created_at, updated_at)
+                       successes_for_recovery, escalation_policy_id, token_hash, schedule, created_at, updated_at)
     values (${node.name}, ${tx.json(node.labels)}, ${node.heartbeat_interval_seconds}, ${node.grace_seconds},
             ${node.failures_for_down}, ${node.successes_for_recovery}, ${node.escalation_policy_id},
-            ${node.token_hash}, ${now}, ${now})
+            ${node.token_hash}, ${node.schedule ? scheduleJson(tx, node.schedule) : null}, ${now}, ${now})
     returning id`;
   const id = row!.id;
   await insertCompanionRows(tx, [id], now);
+  // A scheduled job is late after its first run even if it never pinged: judge it now, which
+  // sets its first deadline.
+  if (node.schedule) await tx`update node_due set due_at = ${now} where node_id = ${id}`;
   return id;
 }
 
@@ -143,6 +151,7 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
   }
   const values: Record<string, unknown> = { ...patch, updated_at: now };
   if (patch.labels) values.labels = tx.json(patch.labels);
+  if (patch.schedule) values.schedule = scheduleJson(tx, patch.schedule);
   const rows = await tx`update nodes set ${tx(values, ...columns, 'updated_at')} where id = ${id} returning id`;
   if (rows.length === 0) return false;
   await tx`update node_due set due_at = ${now}, wake = wake + 1 where node_id = ${id}`;
@@ -165,6 +174,18 @@ export async function findBadgeNode(sql: Queryable, badgeId: string): Promise<{ 
 export async function rotateBadge(sql: Queryable, id: string, now: Date): Promise<boolean> {
   const rows = await sql`update nodes set badge_id = default, updated_at = ${now} where id = ${id} returning id`;
   return rows.length > 0;
+}
+
+/** A new random ping key (the column's default, sql/0013_scheduled_jobs.sql); false if no such node. */
+export async function rotatePingKey(sql: Queryable, id: string, now: Date): Promise<boolean> {
+  const rows = await sql`update nodes set ping_key = default, updated_at = ${now} where id = ${id} returning id`;
+  return rows.length > 0;
+}
+
+/** The node a ping key names; undefined when no node has it. */
+export async function findPingNode(sql: Queryable, pingKey: string): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`select id from nodes where ping_key = ${pingKey}`;
+  return row?.id;
 }
 
 /** Deletes a node and (by cascade) its rows; returns what it was, or undefined if there was none. */

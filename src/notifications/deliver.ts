@@ -18,10 +18,10 @@ import { earlierPageInFlight, getDelivery, recordAttempts } from './store.ts';
 /**
  * An answer (acknowledged, resolved) whose page to the same channel is still being retried: the
  * worker puts it back in the queue without spending one of its attempts, however long the page's
- * own retries take.
+ * own retries take, until after the page's next attempt (`retryAt`; null when it has not failed yet).
  */
 export class WaitingForPage extends Error {
-  constructor() {
+  constructor(readonly retryAt: Date | null) {
     super('waiting for the earlier page to this channel to finish');
     this.name = 'WaitingForPage';
   }
@@ -120,7 +120,10 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const d = await getDelivery(sql, id);
   if (!d) throw new UnrecoverableError(`delivery ${id} does not exist`);
   if (d.status === 'sent' || d.status === 'dead') return;
-  if ((d.event === 'acknowledged' || d.event === 'resolved') && (await earlierPageInFlight(sql, d))) throw new WaitingForPage();
+  if (d.event === 'acknowledged' || d.event === 'resolved') {
+    const page = await earlierPageInFlight(sql, d);
+    if (page) throw new WaitingForPage(page.retryAt);
+  }
   const destination = await destinationOf(sql, d, deps.secretKey);
   const notification = 'gone' in destination ? undefined : (await notificationsFor(sql, [d], deps.links)).get(d.id);
   if ('gone' in destination || !notification) {

@@ -38,7 +38,8 @@ export async function sendDigests(deps: DeliverDeps): Promise<Date | undefined> 
  * never send the same digest and one slow destination holds back no other. The rows are marked
  * sent right after the destination accepted and committed before anything else: a crash before
  * that commit sends the digest again (an email digest keeps its Message-ID while it lists the same
- * updates). Digests carry no acknowledge or resolve links: the incidents' own messages do.
+ * updates). Each update in a digest carries its incident's acknowledge and resolve links, signed for
+ * this destination, as the update would alone: a storm is when someone most needs to act from it.
  */
 async function sendDigest(deps: DeliverDeps, d: DigestDestination, now: Date): Promise<Date | undefined> {
   const { clock } = deps;
@@ -48,7 +49,7 @@ async function sendDigest(deps: DeliverDeps, d: DigestDestination, now: Date): P
     if (rows.length === 0) return undefined;
     const destination = await destinationOf(tx, d.mailbox ? { channel_id: null, user_id: d.destination } : { channel_id: d.destination, user_id: null }, deps.secretKey);
     const ids = rows.map((r) => r.id);
-    const notifications = 'gone' in destination ? [] : [...(await notificationsFor(deps.sql, rows)).values()];
+    const notifications = 'gone' in destination ? [] : [...(await notificationsFor(deps.sql, rows, deps.links)).values()];
     if ('gone' in destination || destination.type === 'webhook' || destination.type === 'pagerduty' || notifications.length === 0) {
       await recordAttempts(tx, ids, { status: 'dead', error: 'gone' in destination ? destination.gone : 'nothing to send', at: clock.now() });
       deps.events?.emit('notification.result', rows[0]!.channel_type, 'dead', ids.length);

@@ -38,6 +38,8 @@ export class DeliveryQueue {
         removeOnFail: { age: 30 * 24 * 3600 },
       },
     });
+    // Without a listener BullMQ prints every connection error to stderr; the backend reports them.
+    this.queue.on('error', () => {});
   }
 
   async enqueue(jobs: DeliveryJob[]): Promise<void> {

@@ -164,17 +164,21 @@ export async function getDelivery(sql: Queryable, id: string): Promise<DeliveryR
 
 /**
  * Whether an earlier page (opened/escalated) to the same recipient is still in flight: a resolve or
- * acknowledgement must not overtake the page it answers.
+ * acknowledgement must not overtake the page it answers. When one is, `retryAt` is the latest time
+ * one of them is due to be tried again (null while none has failed yet: a page pending its first
+ * attempt may finish any moment). Nothing can change before then, so the answer waits until then
+ * instead of asking every second: over a page's whole retry schedule (about 27 minutes) that is
+ * about 24 queries for its answer instead of about 3,200, for each of 10,000 answers after a mass
+ * outage whose receiver is down.
  */
-export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promise<boolean> {
-  const [row] = await sql<{ waiting: boolean }[]>`
-    select exists (
-      select 1 from deliveries
-      where incident_id = ${d.incident_id} and channel_id is not distinct from ${d.channel_id}::uuid
-        and user_id is not distinct from ${d.user_id}::uuid and event in ('opened', 'escalated')
-        and status in ('pending', 'failed') and created_at <= ${d.created_at} and id <> ${d.id}
-    ) as waiting`;
-  return row?.waiting === true;
+export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promise<{ retryAt: Date | null } | undefined> {
+  const [row] = await sql<{ waiting: number; retry_at: Date | null }[]>`
+    select count(*)::int as waiting, max(next_attempt_at) filter (where status = 'failed') as retry_at
+    from deliveries
+    where incident_id = ${d.incident_id} and channel_id is not distinct from ${d.channel_id}::uuid
+      and user_id is not distinct from ${d.user_id}::uuid and event in ('opened', 'escalated')
+      and status in ('pending', 'failed') and created_at <= ${d.created_at} and id <> ${d.id}`;
+  return row && row.waiting > 0 ? { retryAt: row.retry_at } : undefined;
 }
 
 export async function listDeliveries(sql: Queryable, incidentId: string): Promise<DeliveryRow[]> {

@@ -1,5 +1,7 @@
 // On-call schedules and their overrides: written here, and asked who is on call, whoever asks
 // (the API, the escalation handler, later the console).
+import { patched, type Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
@@ -37,32 +39,37 @@ async function write(sql: Sql, name: string | undefined, work: (tx: Tx) => Promi
   }
 }
 
-export async function createSchedule(sql: Sql, input: NewSchedule, now: Date): Promise<ScheduleRow> {
+export async function createSchedule(sql: Sql, input: NewSchedule, now: Date, acting: Acting): Promise<ScheduleRow> {
   const row = await write(sql, input.name, async (tx) => {
     await checkLayers(tx, input.time_zone, input.layers);
-    return store.insertSchedule(tx, input, now);
+    const row = await store.insertSchedule(tx, input, now);
+    await audit(tx, acting, { action: 'schedule.create', target: { type: 'schedule', id: row.id, name: row.name } }, now);
+    return row;
   });
   return row!;
 }
 
 /** Changes a schedule; the time zone and the layers are checked together, as they will be read. */
-export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: SchedulePatch, now: Date): Promise<ScheduleRow> {
+export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: SchedulePatch, now: Date, acting: Acting): Promise<ScheduleRow> {
   if (Object.keys(patch).length === 0) return schedule;
   const row = await write(sql, patch.name, async (tx) => {
     if (patch.layers || patch.time_zone) await checkLayers(tx, patch.time_zone ?? schedule.time_zone, patch.layers ?? schedule.layers);
-    return store.updateSchedule(tx, schedule.id, patch, now);
+    const row = await store.updateSchedule(tx, schedule.id, patch, now);
+    if (row) await audit(tx, acting, patched('schedule.update', { type: 'schedule', id: row.id, name: row.name }, patch), now);
+    return row;
   });
   if (!row) throw notFound(`Schedule "${schedule.id}"`);
   return row;
 }
 
 /** Deletes a schedule no escalation level names; its overrides go with it. */
-export async function deleteSchedule(sql: Sql, id: string): Promise<void> {
+export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
     if (!(await store.lockScheduleForDelete(tx, id))) throw notFound(`Schedule "${id}"`);
     const by = namedBy([['escalation policy', 'escalation policies', await policiesNaming(tx, 'schedule_ids', id)]]);
     if (by) throw conflict(`The schedule is used by ${by}; remove it from them first.`);
     await store.deleteSchedule(tx, id);
+    await audit(tx, acting, { action: 'schedule.delete', target: { type: 'schedule', id } }, now);
   });
 }
 
@@ -72,6 +79,7 @@ export async function addOverride(
   scheduleId: string,
   input: { user_id: string; starts_at: Date; ends_at: Date },
   now: Date,
+  acting: Acting,
 ): Promise<OverrideRow> {
   const problems = validateOverride(input);
   if (problems.length) throw validationFailed(problems);
@@ -79,12 +87,18 @@ export async function addOverride(
     // Both locked against deletion until commit, like everything a policy or schedule names.
     if (!(await store.lockExistingSchedules(tx, [scheduleId])).size) throw notFound(`Schedule "${scheduleId}"`);
     if (!(await lockExistingUsers(tx, [input.user_id])).size) throw validationFailed([{ field: 'user_id', message: 'is not a user' }]);
-    return store.insertOverride(tx, { schedule_id: scheduleId, ...input, created_at: now });
+    const row = await store.insertOverride(tx, { schedule_id: scheduleId, ...input, created_at: now });
+    const detail = { schedule_id: scheduleId, user_id: row.user_id, starts_at: row.starts_at.toISOString(), ends_at: row.ends_at.toISOString() };
+    await audit(tx, acting, { action: 'schedule_override.create', target: { type: 'schedule_override', id: row.id }, detail }, now);
+    return row;
   });
 }
 
-export async function removeOverride(sql: Sql, scheduleId: string, overrideId: string): Promise<void> {
-  if (!(await store.deleteOverride(sql, scheduleId, overrideId))) throw notFound(`Override "${overrideId}"`);
+export async function removeOverride(sql: Sql, scheduleId: string, overrideId: string, now: Date, acting: Acting): Promise<void> {
+  await sql.begin(async (tx) => {
+    if (!(await store.deleteOverride(tx, scheduleId, overrideId))) throw notFound(`Override "${overrideId}"`);
+    await audit(tx, acting, { action: 'schedule_override.delete', target: { type: 'schedule_override', id: overrideId }, detail: { schedule_id: scheduleId } }, now);
+  });
 }
 
 /** The schedule with the overrides that overlap [from, to). */

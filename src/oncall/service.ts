@@ -1,4 +1,6 @@
 import { lockExistingChannels } from '../channels/store.ts';
+import { patched, type Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
@@ -46,19 +48,31 @@ async function write(sql: Sql, input: { name?: string | undefined; levels?: Poli
 }
 
 /** A new policy; a new default replaces the old one in the same transaction. */
-export async function createPolicy(sql: Sql, input: NewPolicy, now: Date): Promise<PolicyRow> {
-  return (await write(sql, input, (tx) => store.insertPolicy(tx, input, now)))!;
+export async function createPolicy(sql: Sql, input: NewPolicy, now: Date, acting: Acting): Promise<PolicyRow> {
+  return (await write(sql, input, async (tx) => {
+    const row = await store.insertPolicy(tx, input, now);
+    await audit(tx, acting, { action: 'escalation_policy.create', target: { type: 'escalation_policy', id: row.id, name: row.name } }, now);
+    return row;
+  }))!;
 }
 
 /** Changes a policy; incidents already open keep escalating by it as it now reads. */
-export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date): Promise<PolicyRow> {
+export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date, acting: Acting): Promise<PolicyRow> {
   if (Object.keys(patch).length === 0) return policy;
-  const row = await write(sql, patch, (tx) => store.updatePolicy(tx, policy.id, patch, now));
+  const row = await write(sql, patch, async (tx) => {
+    const row = await store.updatePolicy(tx, policy.id, patch, now);
+    if (row) await audit(tx, acting, patched('escalation_policy.update', { type: 'escalation_policy', id: row.id, name: row.name }, patch), now);
+    return row;
+  });
   if (!row) throw notFound(`Escalation policy "${policy.id}"`);
   return row;
 }
 
 /** Deletes a policy; nodes that used it fall back to the default (the foreign key sets theirs to null). */
-export async function deletePolicy(sql: Sql, id: string): Promise<boolean> {
-  return store.deletePolicy(sql, id);
+export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    if (!(await store.deletePolicy(tx, id))) return false;
+    await audit(tx, acting, { action: 'escalation_policy.delete', target: { type: 'escalation_policy', id } }, now);
+    return true;
+  });
 }

@@ -1,5 +1,7 @@
 // People: created, changed and deleted here, whoever asks (the API, later the console).
 import { lockExistingChannels } from '../channels/store.ts';
+import { patched, type Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
@@ -25,13 +27,21 @@ async function write(sql: Sql, input: UserPatch, work: (tx: Tx) => Promise<UserR
   }
 }
 
-export async function createUser(sql: Sql, input: NewUser, now: Date): Promise<UserRow> {
-  return (await write(sql, input, (tx) => store.insertUser(tx, input, now)))!;
+export async function createUser(sql: Sql, input: NewUser, now: Date, acting: Acting): Promise<UserRow> {
+  return (await write(sql, input, async (tx) => {
+    const row = await store.insertUser(tx, input, now);
+    await audit(tx, acting, { action: 'user.create', target: { type: 'user', id: row.id, name: row.name } }, now);
+    return row;
+  }))!;
 }
 
-export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now: Date): Promise<UserRow> {
+export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now: Date, acting: Acting): Promise<UserRow> {
   if (Object.keys(patch).length === 0) return user;
-  const row = await write(sql, patch, (tx) => store.updateUser(tx, user.id, patch, now));
+  const row = await write(sql, patch, async (tx) => {
+    const row = await store.updateUser(tx, user.id, patch, now);
+    if (row) await audit(tx, acting, patched('user.update', { type: 'user', id: row.id, name: row.name }, patch), now);
+    return row;
+  });
   if (!row) throw notFound(`User "${user.id}"`);
   return row;
 }
@@ -42,7 +52,7 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
  * policy, schedule or override being written that names them either committed before (and is
  * found here) or waits and then finds the user gone.
  */
-export async function deleteUser(sql: Sql, id: string, now: Date): Promise<void> {
+export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
     if (!(await store.lockUserForDelete(tx, id))) throw notFound(`User "${id}"`);
     const by = namedBy([
@@ -52,5 +62,6 @@ export async function deleteUser(sql: Sql, id: string, now: Date): Promise<void>
     ]);
     if (by) throw conflict(`The user is on call through ${by}; take them out first.`);
     await store.deleteUser(tx, id);
+    await audit(tx, acting, { action: 'user.delete', target: { type: 'user', id } }, now);
   });
 }

@@ -54,17 +54,19 @@ export interface QueueBackendOptions {
   databaseUrl: string;
   /** Redis key prefix (several engines on one Redis); Postgres needs none (one database per engine). */
   prefix: string;
+  /** Each failed connection or reconnection of the shared Redis connection (about one a second while it is away). */
+  onConnectionError?: (err: Error) => void;
 }
 
 export async function openQueueBackend(o: QueueBackendOptions): Promise<QueueBackend> {
-  return o.redisUrl ? redisBackend(o.redisUrl, o.prefix) : await postgresBackend(o.databaseUrl);
+  return o.redisUrl ? redisBackend(o.redisUrl, o.prefix, o.onConnectionError) : await postgresBackend(o.databaseUrl);
 }
 
-function redisBackend(url: string, prefix: string): QueueBackend {
+function redisBackend(url: string, prefix: string, onConnectionError: (err: Error) => void = () => {}): QueueBackend {
   // Producers fail fast when Redis is away (no offline queue): the ledger row stays un-enqueued
   // and the notifier's sweeper adds it when Redis is back.
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {}); // reported where an enqueue or a ping fails; reconnects on its own
+  redis.on('error', onConnectionError); // also reported where an enqueue or a ping fails; reconnects on its own
   const syncedKey = (queueName: string) => `${prefix}:${queueName}:synced-run-id`;
   return {
     name: 'redis',

@@ -1,5 +1,7 @@
 // Status page commands, and the published page's data.
 
+import { patched, type Acting } from '../audit/model.ts';
+import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
@@ -9,12 +11,8 @@ import { groupBreakdown } from '../uptime/report.ts';
 import { componentProblems, pageView, pageWindow, type ComponentSpec, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
 import { componentMembers, deletePage, getPage, getPublicPage, insertPage, listPages, updatePage } from './store.ts';
 
-// A body naming a thousand unknown nodes must not earn a thousand details: the first 20 show
-// what is wrong.
-const MAX_DETAILS = 20;
-
 function refuseIfAny(problems: ErrorDetail[]): void {
-  if (problems.length) throw validationFailed(problems.slice(0, MAX_DETAILS));
+  if (problems.length) throw validationFailed(problems);
 }
 
 /**
@@ -42,24 +40,30 @@ const slugTaken = (err: unknown, slug: string | undefined) =>
   isUniqueViolation(err) ? conflict(`A status page with the slug "${slug}" already exists.`) : err;
 
 /** A new page; every component must select something, and every node it lists must exist. */
-export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Date): Promise<StatusPage> {
+export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Date, acting: Acting): Promise<StatusPage> {
   refuseIfAny(componentProblems(input.components));
   try {
-    return (await sql.begin(async (tx) => insertPage(tx, { ...input, components: await resolveComponents(tx, input.components) }, now))) as StatusPage;
+    return (await sql.begin(async (tx) => {
+      const page = await insertPage(tx, { ...input, components: await resolveComponents(tx, input.components) }, now);
+      await audit(tx, acting, { action: 'status_page.create', target: { type: 'status_page', id: page.id, name: page.slug } }, now);
+      return page;
+    })) as StatusPage;
   } catch (err) {
     throw slugTaken(err, input.slug);
   }
 }
 
 /** `ref` is the page's id or slug. Fields left out keep their value; `components` replaces them all. */
-export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date): Promise<StatusPage> {
+export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting): Promise<StatusPage> {
   refuseIfAny(componentProblems(patch.components ?? []));
   try {
     const page = (await sql.begin(async (tx) => {
       const current = await getPage(tx, ref);
       if (!current) return undefined;
       const components = patch.components && (await resolveComponents(tx, patch.components));
-      return updatePage(tx, current.id, components ? { ...patch, components } : patch, now);
+      const page = await updatePage(tx, current.id, components ? { ...patch, components } : patch, now);
+      if (page) await audit(tx, acting, patched('status_page.update', { type: 'status_page', id: current.id, name: page.slug }, patch), now);
+      return page;
     })) as StatusPage | undefined;
     if (!page) throw notFound(`Status page "${ref}"`);
     return page;
@@ -68,9 +72,12 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
   }
 }
 
-export async function deleteStatusPage(sql: Sql, ref: string): Promise<void> {
-  const page = await getPage(sql, ref);
-  if (!page || !(await deletePage(sql, page.id))) throw notFound(`Status page "${ref}"`);
+export async function deleteStatusPage(sql: Sql, ref: string, now: Date, acting: Acting): Promise<void> {
+  await sql.begin(async (tx) => {
+    const page = await getPage(tx, ref);
+    if (!page || !(await deletePage(tx, page.id))) throw notFound(`Status page "${ref}"`);
+    await audit(tx, acting, { action: 'status_page.delete', target: { type: 'status_page', id: page.id, name: page.slug } }, now);
+  });
 }
 
 /**

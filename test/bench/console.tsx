@@ -22,6 +22,8 @@ import { createMetrics } from '../../src/metrics.ts';
 import { hashSecret } from '../../src/secrets.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
 import { FleetTable } from '../../src/console/pages/fleet.tsx';
+import { addOverride, createSchedule } from '../../src/oncall/schedules.ts';
+import { createUser } from '../../src/oncall/users.ts';
 import { IncidentTable } from '../../src/console/incident-parts.tsx';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { progress } from './log.ts';
@@ -30,6 +32,8 @@ import { int, ms, row, section, type Section } from './report.ts';
 import type { Scope } from './scope.ts';
 import { FLEET_TABLES, nodeName, seedFleet } from './seed.ts';
 import { percentile } from './stats.ts';
+import { localReceivers } from '../helpers/local-receivers.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 
 const TARGET_MS = 200;
 const HISTORY_DAYS = 90;
@@ -76,6 +80,38 @@ async function seedTrouble(sql: Sql, n: number): Promise<{ historyNode: string; 
   await vacuumAnalyze(sql, [...FLEET_TABLES, 'incidents', 'incident_timeline', 'deliveries', 'node_state_log']);
   const [open] = await sql<{ id: string }[]>`select id from incidents where status = 'open' order by opened_at desc, id desc limit 1`;
   return { historyNode: history!.name, openIncident: open!.id };
+}
+
+/**
+ * A team on call: 40 people in two zones, one schedule with a weekly day layer and a 12-hour
+ * night layer restricted to weekdays, and ten overrides over the next two weeks: the people and
+ * schedule pages' worst realistic case is one busy schedule, not the fleet's size.
+ */
+async function seedOnCall(sql: Sql, now: Date): Promise<{ person: string; schedule: string }> {
+  const people: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const zone = i % 2 ? 'Europe/Berlin' : 'America/New_York';
+    people.push((await createUser(sql, { name: `person-${String(i).padStart(2, '0')}`, email: `person-${i}@bench.test`, time_zone: zone, channel_ids: [] }, now, TEST_ACTING)).id);
+  }
+  const start = new Date(now.getTime() - 30 * 86_400_000);
+  const schedule = await createSchedule(
+    sql,
+    {
+      name: 'primary',
+      time_zone: 'Europe/Berlin',
+      layers: [
+        { name: 'days', user_ids: people.slice(0, 8), starts_at: start, rotation: 'P1W' },
+        { name: 'nights', user_ids: people.slice(8, 12), starts_at: start, rotation: 'PT12H', restrictions: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '18:00', to: '08:00' }] },
+      ],
+    },
+    now,
+    TEST_ACTING,
+  );
+  for (let i = 0; i < 10; i++) {
+    const from = new Date(now.getTime() + (i * 33 + 5) * 3_600_000);
+    await addOverride(sql, schedule.id, { user_id: people[12 + i]!, starts_at: from, ends_at: new Date(from.getTime() + 6 * 3_600_000) }, now, TEST_ACTING);
+  }
+  return { person: people[0]!, schedule: schedule.id };
 }
 
 /** `count` sequential timings of `run` after a few untimed ones (caches, plans, JIT). */
@@ -151,6 +187,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
   progress(`console: seeding ${int(n)} nodes, incidents and 90 days of one node's history`);
   await seedFleet(db.sql, { count: n, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
   const { historyNode, openIncident } = await seedTrouble(db.sql, n);
+  const oncall = await seedOnCall(db.sql, new Date());
 
   const sql = db.sql;
   const log = pino({ level: 'silent' });
@@ -169,6 +206,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
     feed,
     console: settings,
     queue: { name: 'redis', ping: async () => {} },
+    outbound: localReceivers,
   });
   const secret = `llk_bench-${randomBytes(8).toString('hex')}`;
   await insertApiKey(sql, 'bench', 'admin', hashSecret(secret), new Date());
@@ -186,6 +224,11 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
     ['incidents, open', '/incidents'],
     ['incidents, resolved', '/incidents?status=resolved'],
     ['one incident', `/incidents/${openIncident}`],
+    ['people', '/users'],
+    ['a person, with 14 days of their shifts', `/users/${oncall.person}`],
+    ['schedules, with who is on call now', '/schedules'],
+    ['a schedule, its 14-day timeline and overrides', `/schedules/${oncall.schedule}`],
+    ['a schedule\'s layer form', `/schedules/${oncall.schedule}/edit`],
   ];
   const requests = o.consoleRequests;
   for (const [label, path] of pages) {
@@ -223,7 +266,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
 
   s.notes.push(
     `Lifeline: the engine's app in this process (app.request, so server time: routing, session lookup, queries, rendering, the whole body), signed in with an admin session; ${requests} sequential requests per page after 3 untimed ones. Fleet pages show 100 nodes, incident lists 50.`,
-    `Data: ${int(n)} nodes with labels, 1 % down, 1 % degraded, 0.5 % in maintenance; ${int(2 * n)} resolved incidents with timelines and one open incident per down node with its ledger; the node page's node has ${HISTORY_DAYS} days of history (an outage a day) rolled up as the engine keeps it.`,
+    `Data: ${int(n)} nodes with labels, 1 % down, 1 % degraded, 0.5 % in maintenance; ${int(2 * n)} resolved incidents with timelines and one open incident per down node with its ledger; the node page's node has ${HISTORY_DAYS} days of history (an outage a day) rolled up as the engine keeps it. People and schedules: 40 people in two zones, one schedule of a weekly day layer (8 people) and a 12-hour weekday night layer (4), ten overrides in the next two weeks.`,
     'Naive baseline: every node on one page (the same table component, counts in JS), and every resolved incident with its timeline on one page; the other pages have no naive counterpart.',
     'Live feed: a listener subscribed to the api process\'s feed; time from the writing transaction\'s COMMIT being sent (its statements done, as the evaluator writes them) to the event arriving (the page then re-reads its region: one of the page times above). The target leaves 500 ms of the 2 s for that refresh and the browser.',
   );

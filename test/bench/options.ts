@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'queues'] as const;
+export const SECTIONS = ['ingest', 'stages', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'queues', 'million'] as const;
+// Run only when named: seeding and judging a million nodes takes many minutes on its own.
+const ON_REQUEST: readonly SectionName[] = ['million'];
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -41,11 +43,13 @@ export interface BenchOptions {
   consoleRequests: number;
   /** Jobs added and taken on each queue backend. */
   queueJobs: number;
+  /** Fleet of the capacity-plan section. */
+  millionNodes: number;
 }
 
 const HELP = `npm run bench -- [flags]
 
-  --only LIST                 comma list of ${SECTIONS.join(',')} (default: all)
+  --only LIST                 comma list of ${SECTIONS.join(',')} (default: all but million)
   --nodes N                   fleet size for detection, /metrics, outbox keys, on-call, uptime (default 10000)
   --ingest-nodes N            node tokens the ingest load rotates over (default min(1000, nodes))
   --duration S                seconds per HTTP load run and outbox steady phase (default 10)
@@ -71,6 +75,7 @@ const HELP = `npm run bench -- [flags]
   --status-rate N             status page requests/s sent beside heartbeat ingest (default 1000)
   --console-requests N        timed requests per console page (default 50)
   --queue-jobs N              jobs added and taken on each queue backend, Redis and Postgres (default 10000)
+  --million-nodes N           fleet of the million section, run only when named (default 1000000)
 `;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -112,11 +117,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'status-rate': { type: 'string' },
       'console-requests': { type: 'string' },
       'queue-jobs': { type: 'string' },
+      'million-nodes': { type: 'string' },
     },
   });
   if (values.help) return 'help';
 
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...SECTIONS];
+  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : SECTIONS.filter((s) => !ON_REQUEST.includes(s));
   for (const s of only) {
     if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (expected ${SECTIONS.join(',')})`);
   }
@@ -153,6 +159,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     statusRate: positiveInt('status-rate', values['status-rate'], 1000),
     consoleRequests: positiveInt('console-requests', values['console-requests'], 50),
     queueJobs: positiveInt('queue-jobs', values['queue-jobs'], 10_000),
+    millionNodes: positiveInt('million-nodes', values['million-nodes'], 1_000_000),
   };
 }
 

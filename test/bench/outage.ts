@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import { createChannels, type ChannelRegistry } from '../../alerting/index.ts';
+import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -228,7 +229,7 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   scope.defer('close delivery queue', () => queue.close());
   const registry = new TimedRegistry();
   registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
-  const channels = createChannels({ smtpUrl: receiver.smtpUrl, mailFrom: ENGINE_DEFAULTS.mailFrom });
+  const channels = createChannels({ smtpUrl: receiver.smtpUrl, mailFrom: ENGINE_DEFAULTS.mailFrom, outboundAllowCidrs: LOCAL_RECEIVERS });
   scope.defer('close channels', () => channels.close());
   // Announcements counted into metrics, as the engine does.
   const events = new Events();

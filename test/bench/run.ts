@@ -8,8 +8,10 @@ import { benchDetection } from './detection.ts';
 import { benchEvaluator } from './evaluator.ts';
 import { benchFailover } from './failover.ts';
 import { benchIngest } from './ingest.ts';
+import { benchIngestStages } from './ingest-stages.ts';
 import { progress } from './log.ts';
 import { benchMetrics } from './metrics.ts';
+import { benchMillion } from './million.ts';
 import { helpText, parseOptions, type BenchOptions, type SectionName } from './options.ts';
 import { benchOnCall } from './oncall.ts';
 import { benchSchedules } from './oncall-schedules.ts';
@@ -23,6 +25,7 @@ import { benchQueues } from './queues.ts';
 
 const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Section>> = {
   ingest: benchIngest,
+  stages: benchIngestStages,
   evaluator: benchEvaluator,
   detection: benchDetection,
   outbox: benchOutbox,
@@ -34,10 +37,12 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   status: benchStatusPages,
   console: benchConsole,
   queues: benchQueues,
+  million: benchMillion,
 };
 
 const TITLES: Record<SectionName, string> = {
   ingest: '1. Heartbeat ingest',
+  stages: '1b. Single heartbeat, stage by stage',
   evaluator: '2. Evaluator tick',
   detection: '3. Detection latency',
   outbox: '4. Outbox dispatch',
@@ -49,6 +54,7 @@ const TITLES: Record<SectionName, string> = {
   status: '10. Status pages and badges',
   console: '11. Console pages',
   queues: '12. Notification queues: Postgres beside Redis',
+  million: '13. A million nodes on one machine',
 };
 
 /** The message, stack and causes of an error (fetch hides the reason in `cause`). */

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { pageWindow } from '../../src/statuspages/model.ts';
 import { createStatusPage, publishedPage } from '../../src/statuspages/service.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 import { groupBreakdown, nodeBreakdown } from '../../src/uptime/report.ts';
 import type { Bucket } from '../../src/uptime/buckets.ts';
 import { addStateMs, combine } from '../../src/uptime/state-time.ts';
@@ -83,6 +84,7 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
       components: Array.from({ length: COMPONENTS }, (_, k) => ({ name: `Team ${k}`, node_ids: [], labels: { team: `team-${k}` } })),
     },
     now,
+    TEST_ACTING,
   );
   const members = await sql<{ team: string; ids: string[] }[]>`
     select labels->>'team' as team, array_agg(id order by name) as ids from nodes group by 1 order by (substr(labels->>'team', 6))::int`;

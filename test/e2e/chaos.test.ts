@@ -43,7 +43,7 @@ const BEAT_EVERY_MS = 250;
 
 const LEADER = 'became evaluator leader';
 const ENQUEUE_FAILED = 'could not enqueue deliveries now; the sweeper will';
-const REDIS_RESYNCED = 'gave a new or emptied Redis every unfinished delivery';
+const REDIS_RESYNCED = 'gave a new or emptied job store every unfinished delivery';
 
 type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
 

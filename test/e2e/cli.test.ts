@@ -201,6 +201,15 @@ describe('the lifeline CLI against a running engine', () => {
     assert.match(flag.stderr, /Unknown option '--colour'[\s\S]*Usage: lifeline incidents list/);
   });
 
+  it('admin create-key makes a working admin key in the database itself, no API key needed', async () => {
+    const made = await cli(['admin', 'create-key', '--name', 'alice', '--json'], { DATABASE_URL: urlFor(dbName), LIFELINE_TOKEN: '' });
+    assert.equal(made.code, 0, made.stderr);
+    const key = JSON.parse(made.stdout) as { name: string; scope: string; secret: string };
+    assert.deepEqual([key.name, key.scope], ['alice', 'admin']);
+    const keys = await api<{ items: Array<{ name: string; scope: string }> }>('GET', '/v1/api-keys', undefined, key.secret);
+    assert.ok(keys.items.some((k) => k.name === 'alice' && k.scope === 'admin'));
+  });
+
   it('migrate creates and migrates a fresh database, then finds it up to date', async () => {
     const env = { DATABASE_URL: urlFor(migrateDb) };
     const first = await cli(['migrate'], env);

@@ -2,17 +2,23 @@
 // (Callbacks passed to page.evaluate run in the browser, where these types describe them.)
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser.ts';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { launchBrowser, signInToConsole, VIEWS } from '../helpers/browser.ts';
 import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
 import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 import { PATIENCE_MS, until } from '../helpers/wait.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // The console as a person uses it: a real engine (compiled, every role, its own database), a real
 // Chromium, and only the browser's own means — typing, clicking, the keyboard. Every page is
 // watched for script errors, CSP violations and requests to any other origin.
+// LIFELINE_SCREENSHOTS=<dir> keeps a full-page screenshot of every page on a desktop and a phone,
+// light and dark, to be looked at by a person.
 
+const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 
 describe('the web console in a browser', () => {
@@ -50,8 +56,8 @@ describe('the web console in a browser', () => {
   });
 
   /** A fresh browser profile whose pages report errors, CSP violations and off-origin requests. */
-  async function profile(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  async function profile(options: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext(options);
     context.on('request', (r) => {
       if (new URL(r.url()).origin !== origin) problems.push(`request to ${r.url()}`);
     });
@@ -63,12 +69,7 @@ describe('the web console in a browser', () => {
     return { context, page: await context.newPage() };
   }
 
-  async function signIn(page: Page, key: string, path = '/') {
-    await page.goto(origin + path);
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(origin + path);
-  }
+  const signIn = (page: Page, key: string, path = '/') => signInToConsole(page, origin, key, path);
 
   it('signs in with a key, keeps only an HttpOnly SameSite=Strict cookie, and signs out for good', async () => {
     const { context, page } = await profile();
@@ -210,6 +211,160 @@ describe('the web console in a browser', () => {
     assert.ok(swaps.includes('node.state_changed: healthy') && swaps.includes('node.state_changed: down'), `refreshed by the stream: ${swaps.join(', ')}`);
     assert.match((await page.locator('.chips').textContent()) ?? '', /1\s*down/);
     await context.close();
+  });
+
+  describe('every page, on a desktop and a phone, light and dark', () => {
+    // A small fleet in every state, an open incident whose pages partly failed, the settings
+    // behind it: what an operator's console looks like on an ordinary bad day.
+    let hooks: WebhookReceiver[] = [];
+    let adminKey: string;
+    let incident: string;
+    const pages: Array<{ name: string; path: string; show?: (page: Page) => Promise<void> }> = [];
+
+    async function node(name: string, labels: Record<string, string>, heartbeat?: { status: string; checks: Record<string, unknown> }) {
+      const n = await api('POST', '/v1/nodes', { name, labels, heartbeat_interval_seconds: 3600 });
+      if (heartbeat) await api('POST', '/v1/heartbeats', heartbeat, n.token as string);
+      return n as { id: string; token: string };
+    }
+    const openIncident = (nodeId: string) =>
+      until(`an open incident for ${nodeId}`, async () => ((await api('GET', `/v1/incidents?status=open&node_id=${nodeId}`)).items as Array<{ id: string }>)[0]?.id);
+
+    before(async () => {
+      // The pager is unavailable (503) until the incident's first page has failed, then takes the
+      // retry; the chat bot's hook is gone for good (410), which is given up on at once.
+      const [pager, bot] = (hooks = await Promise.all([startWebhookReceiver(), startWebhookReceiver()]));
+      pager!.answerAll(503);
+      bot!.answerAll(410);
+      const webhook = await api('POST', '/v1/channels', { name: 'ops-pager', type: 'webhook', config: { url: pager!.url } });
+      const chat = await api('POST', '/v1/channels', { name: 'chat-bot', type: 'webhook', config: { url: bot!.url } });
+      const mail = await api('POST', '/v1/channels', { name: 'on-call mail', type: 'email', config: { to: ['oncall@example.com', 'sre-leads@example.com'] } });
+      const policy = await api('POST', '/v1/escalation-policies', {
+        name: 'Production on-call',
+        levels: [
+          { after_seconds: 0, channel_ids: [webhook.id, chat.id] },
+          { after_seconds: 900, channel_ids: [mail.id] },
+        ],
+        repeat: 2,
+        is_default: true,
+      });
+      await api('POST', `/v1/channels/${webhook.id as string}/test`);
+      adminKey = (await api('POST', '/v1/api-keys', { name: 'ops admin', scope: 'admin' })).secret as string;
+      const retired = await api('POST', '/v1/api-keys', { name: 'old deploy script', scope: 'ingest' });
+      await api('DELETE', `/v1/api-keys/${retired.id as string}`);
+
+      const ok = (ms: number) => ({ http: { status: 'ok', value: ms, message: `GET /healthz ${ms} ms` }, disk: { status: 'ok', value: 41 } });
+      await node('web-1', { role: 'web', region: 'eu-west-1' }, { status: 'ok', checks: ok(38) });
+      const slow = await node('web-2', { role: 'web', region: 'eu-west-1' }, {
+        status: 'degraded',
+        checks: { ...ok(870), latency_p95: { status: 'warn', value: 870, message: 'p95 latency 870 ms is above the 500 ms target' } },
+      });
+      const db = await node('db-1', { role: 'db', region: 'eu-west-1', tier: 'primary' }, {
+        status: 'failing',
+        checks: {
+          postgres: { status: 'fail', message: 'connect ECONNREFUSED 10.0.3.12:5432 (is the server running on that host and accepting TCP/IP connections?)' },
+          replication_lag_seconds: { status: 'warn', value: 94.5 },
+          disk: { status: 'ok', value: 77 },
+        },
+      });
+      const api1 = await node('api-1', { role: 'api', region: 'us-east-1' }, { status: 'failing', checks: {} });
+      await openIncident(api1.id);
+      await api('POST', '/v1/heartbeats', { status: 'ok', checks: ok(52) }, api1.token);
+      const replica = await node('db-2', { role: 'db', region: 'eu-west-1', tier: 'replica' }, { status: 'ok', checks: ok(12) });
+      await node('cache-1', { role: 'cache', region: 'us-east-1' });
+      const now = Date.now();
+      await api('POST', '/v1/maintenances', {
+        node_ids: [replica.id],
+        starts_at: new Date(now - 600_000).toISOString(),
+        ends_at: new Date(now + 2 * 3_600_000).toISOString(),
+        reason: 'Replacing a failed disk in the RAID set',
+      });
+      await api('POST', '/v1/maintenances', {
+        labels: { role: 'web' },
+        starts_at: new Date(now + 86_400_000).toISOString(),
+        ends_at: new Date(now + 86_400_000 + 3_600_000).toISOString(),
+        reason: 'Kernel upgrade',
+      });
+      await until('db-2 in maintenance', async () => ((await api('GET', `/v1/nodes/${replica.id}`)).health as { state: string }).state === 'maintenance');
+      await api('POST', `/v1/incidents/${await openIncident(slow.id)}/acknowledge`, { by: 'alice' });
+      incident = await openIncident(db.id);
+      const deliveries = async () => (await api('GET', `/v1/incidents/${incident}/deliveries`)).items as Array<{ status: string; attempts: number }>;
+      await until('a failed page and a dead one', async () => (await deliveries()).filter((x) => x.status === 'failed' || x.status === 'dead').length === 2);
+      pager!.answerAll(200);
+      await api('POST', `/v1/channels/${webhook.id as string}/test`);
+      await until('the failed page sent at a later attempt', async () => (await deliveries()).some((x) => x.status === 'sent' && x.attempts > 1));
+
+      const openDays = async (page: Page) => {
+        await page.getByText('Every day in figures').click();
+        await page.mouse.move(0, 0); // no row shown as hovered
+      };
+      pages.push(
+        { name: 'fleet', path: '/' },
+        { name: 'node-down', path: '/nodes/db-1', show: openDays },
+        { name: 'node-maintenance', path: '/nodes/db-2' },
+        { name: 'node-unknown', path: '/nodes/cache-1' },
+        { name: 'node-edit', path: '/nodes/db-1/edit' },
+        { name: 'node-delete', path: '/nodes/cache-1/delete' },
+        { name: 'incidents', path: '/incidents' },
+        { name: 'incident', path: `/incidents/${incident}` },
+        { name: 'maintenance', path: '/maintenance' },
+        { name: 'channels', path: '/channels' },
+        { name: 'channel', path: `/channels/${webhook.id as string}` },
+        { name: 'channel-new', path: '/channels/new?type=webhook' },
+        { name: 'policies', path: '/policies' },
+        { name: 'policy', path: `/policies/${policy.id as string}` },
+        { name: 'keys', path: '/keys' },
+        { name: 'not-found', path: '/nodes/no-such-node' },
+      );
+      if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+    });
+    after(() => Promise.all(hooks.map((h) => h.close())));
+
+    /** Keeps the page's picture, when asked to, and says what on it scrolls sideways. */
+    async function look(page: Page, name: string, view: string): Promise<string[]> {
+      if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `console-${name}-${view}.png`), fullPage: true });
+      const sideways = await page.evaluate(() => {
+        const root = document.documentElement;
+        const scrolling = [...document.querySelectorAll('main *')].filter((e) => getComputedStyle(e).overflowX !== 'visible' && e.clientWidth > 1 && e.scrollWidth > e.clientWidth + 1);
+        return [...(root.scrollWidth > root.clientWidth ? [root] : []), ...scrolling].map((e) => `${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth} > ${e.clientWidth}`);
+      });
+      return sideways.map((s) => `${name}: ${s}`);
+    }
+
+    for (const view of VIEWS) {
+      it(`shows each page whole, without sideways scrolling (${view.name})`, async () => {
+        const { context, page } = await profile(view.context);
+        await page.goto(origin + '/sign-in');
+        const sideways = await look(page, 'sign-in', view.name);
+        await page.getByLabel('API key').fill('llk_not-a-key');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByText('That is not a key that may sign in').waitFor();
+        sideways.push(...(await look(page, 'sign-in-refused', view.name)));
+        await signIn(page, adminKey);
+        for (const p of pages) {
+          await page.goto(origin + p.path);
+          await p.show?.(page);
+          sideways.push(...(await look(page, p.name, view.name)));
+        }
+        // Every stop of the keyboard on the busiest page shows where it is.
+        await page.goto(origin + `/incidents/${incident}`);
+        const ringless: string[] = [];
+        for (let stops = 0; stops < 60; stops++) {
+          await page.keyboard.press('Tab');
+          const stop = await page.evaluate(() => {
+            const e = document.activeElement;
+            if (!e || e === document.body) return undefined;
+            const style = getComputedStyle(e);
+            return { id: e.id, what: `${e.tagName.toLowerCase()} "${e.textContent?.trim().slice(0, 40) ?? ''}"`, ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+          });
+          if (!stop) break;
+          if (!stop.ring) ringless.push(stop.what);
+          if (stop.id === 'acknowledge' && SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `console-incident-focus-${view.name}.png`) });
+        }
+        await context.close();
+        assert.deepEqual(sideways, [], 'nothing scrolls sideways');
+        assert.deepEqual(ringless, [], 'every keyboard stop shows a focus ring');
+      });
+    }
   });
 
   // Last: every page the tests above opened, in every profile.

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
 import { dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
@@ -122,5 +124,24 @@ describe('the engine, started as a newcomer would', () => {
     const { code } = await engine.exited;
     assert.equal(code, 1);
     assert.deepEqual(engine.stderr, ['lifeline: invalid configuration: LIFELINE_EVALUATOR_INTERVAL_MS: must be an integer, got "soon"']);
+  });
+
+  it('a DATABASE_URL nothing answers at stops the start with one line naming it and what failed, no stack', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    server.close(); // a port nothing listens on now
+    const engine = EngineProcess.start({ DATABASE_URL: `postgres://lifeline:hunter2@127.0.0.1:${port}/lifeline`, LIFELINE_ADMIN_TOKEN: ADMIN });
+    assert.equal((await engine.exited).code, 1);
+    const fatal = engine.lines.filter((l) => l.level === 60);
+    assert.deepEqual(
+      fatal.map((l) => l.msg),
+      [
+        `lifeline could not start: DATABASE_URL: cannot use postgres://lifeline:***@127.0.0.1:${port}/lifeline: connection refused (no Postgres listens at that host and port); fix it, or unset it to run the embedded Postgres`,
+      ],
+    );
+    assert.ok(!('err' in fatal[0]!), 'no stack');
+    assert.deepEqual(engine.stderr, []);
   });
 });

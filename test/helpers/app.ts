@@ -16,7 +16,9 @@ import { LiveFeed } from '../../src/live/feed.ts';
 import { consoleSettings, type ConsoleSettings } from '../../src/http/session.ts';
 import { countEvents, createMetrics, type Metrics } from '../../src/metrics.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { LOCAL_RECEIVERS, localReceivers } from './local-receivers.ts';
 import { testLog } from './log.ts';
+import type { Logger } from '../../src/logger.ts';
 
 export const ADMIN_TOKEN = 'llk_test-admin-token-for-http-tests';
 export const START = '2026-11-21T10:00:00.000Z';
@@ -35,10 +37,20 @@ export interface BuildOptions {
   /** Seals channel secrets; a fresh random key unless given. */
   secretKey?: Buffer;
   publicPages?: AppDeps['publicPages'];
+  /** Pings per minute and key; the engine's default unless given. */
+  pingRateLimit?: number;
+  /** LIFELINE_PUBLIC_URL; unset unless given. */
+  publicUrl?: string;
   /** Console session settings; the engine's defaults unless given. */
   console?: ConsoleSettings;
   /** Channel transports for test messages; the real ones without SMTP unless given. */
   transports?: ChannelRegistry;
+  /** Where channels may send; loopback receivers too unless given. */
+  outbound?: AppDeps['outbound'];
+  /** Per-caller limits; the engine's defaults unless given. */
+  limits?: AppDeps['limits'];
+  /** Where the app logs; silent unless given (or LOG_LEVEL is set). */
+  log?: Logger;
 }
 
 export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
@@ -54,16 +66,20 @@ export function buildApp(o: BuildOptions) {
   const app = createApp({
     sql: o.sql,
     clock: o.clock,
-    log: testLog,
+    log: o.log ?? testLog,
     metrics,
     identity,
     secretKey,
     ingestor,
     feed,
-    transports: o.transports ?? createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@localhost' }),
+    transports: o.transports ?? createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@localhost', outboundAllowCidrs: LOCAL_RECEIVERS }),
+    outbound: o.outbound ?? localReceivers,
     console: o.console ?? CONSOLE_DEFAULTS,
     queue: o.queue ?? { name: 'redis', ping: async () => {} },
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.pingRateLimit !== undefined ? { pingRateLimit: o.pingRateLimit } : {}),
+    ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
   });
   return { app, metrics, identity, ingestor, secretKey, feed };
 }
@@ -153,7 +169,7 @@ export async function expectInvalid(res: Response, fields: string[]): Promise<Er
 }
 
 /** A database with a migrated schema, a bootstrap admin key and one app with a manual clock. */
-export async function createHarness(opts: { autoRegister?: boolean } = {}) {
+export async function createHarness(opts: { autoRegister?: boolean; log?: Logger; pingRateLimit?: number; publicUrl?: string } = {}) {
   const db: TestDatabase = await createTestDatabase();
   const { sql } = db;
   const clock = new ManualClock(START);
@@ -164,6 +180,9 @@ export async function createHarness(opts: { autoRegister?: boolean } = {}) {
     clock,
     buffer,
     autoRegister: opts.autoRegister ?? true,
+    ...(opts.pingRateLimit !== undefined ? { pingRateLimit: opts.pingRateLimit } : {}),
+    ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
     queue: {
       name: 'redis',
       ping: async () => {

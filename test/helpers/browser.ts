@@ -6,6 +6,17 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
+/**
+ * The four ways a page is looked at: a desktop and a phone-width screen (an iPhone 12-15, 390 px),
+ * each in the light and the dark colour scheme (prefers-color-scheme).
+ */
+export const VIEWS: ReadonlyArray<{ name: string; phone: boolean; context: BrowserContextOptions }> = [
+  { name: 'desktop-light', phone: false, context: { viewport: { width: 1280, height: 900 }, colorScheme: 'light' } },
+  { name: 'desktop-dark', phone: false, context: { viewport: { width: 1280, height: 900 }, colorScheme: 'dark' } },
+  { name: 'phone-light', phone: true, context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'light' } },
+  { name: 'phone-dark', phone: true, context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' } },
+];
+
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -41,4 +52,12 @@ export async function watchedPage(browser: Browser, origin: string, context: Bro
     content: "document.addEventListener('securitypolicyviolation', (e) => window.cspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));",
   });
   return { page, problems };
+}
+
+/** Signs in to the console at `path` with an API key, as a person does, and waits to be there. */
+export async function signInToConsole(page: Page, origin: string, key: string, path = '/'): Promise<void> {
+  await page.goto(origin + path);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(origin + path);
 }

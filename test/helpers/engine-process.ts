@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { REDIS_URL, urlFor } from './db.ts';
 import { PATIENCE_MS } from './wait.ts';
+import { LOCAL_RECEIVERS_ENV } from './local-receivers.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -61,7 +62,7 @@ export class EngineProcess {
   static start(env: Record<string, string>, command: string[] = [process.execPath, 'dist/workers/main.js']): EngineProcess {
     const child = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, LOG_LEVEL: 'info', ...LOCAL_RECEIVERS_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so a signal reaches every process under a wrapper such as npm.
       detached: true,

@@ -1,6 +1,7 @@
 // A notifier in its own process for the crash test: same queue (REDIS_URL and QUEUE_PREFIX, or the
 // test's database without REDIS_URL) and secret key as the test.
 import { createChannels } from '../../alerting/index.ts';
+import { LOCAL_RECEIVERS } from './local-receivers.ts';
 import { systemClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { DeliveryQueue } from '../../src/notifications/queue.ts';
@@ -17,7 +18,7 @@ startNotifier({
   sql,
   clock: systemClock,
   log: testLog,
-  channels: createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local' }),
+  channels: createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS }),
   secretKey: Buffer.from(env.SECRET_KEY!, 'hex'),
   queue,
   // Short, so the test's own notifier takes over this process's job soon after it is killed.

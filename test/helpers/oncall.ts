@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createChannels } from '../../alerting/index.ts';
+import { LOCAL_RECEIVERS } from './local-receivers.ts';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { systemClock, type ManualClock } from '../../src/clock.ts';
 import { insertChannel } from '../../src/channels/store.ts';
@@ -61,7 +62,7 @@ export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCa
   const dispatcher = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, backoffBaseMs: 10 });
   // Local receivers answer at once unless told to fail; a slow answer on a busy machine must not
   // become a timeout and a second request.
-  const channels = createChannels({ smtpUrl: o.smtpUrl, mailFrom: 'lifeline@test.local', httpTimeoutMs: PATIENCE_MS });
+  const channels = createChannels({ smtpUrl: o.smtpUrl, mailFrom: 'lifeline@test.local', httpTimeoutMs: PATIENCE_MS, outboundAllowCidrs: LOCAL_RECEIVERS });
   // Sending happens in real time (BullMQ retries, receivers checking webhook-timestamp), so the
   // notifier reads the wall clock; only the outbox side runs on the test's manual clock.
   const startWorker = () =>

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { actionLinkKey, signActionLink, type ActionLink, type LinkAction, type LinkRecipient } from '../../src/incidents/action-links.ts';
 import { acknowledge } from '../../src/incidents/service.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 
@@ -83,7 +84,7 @@ describe('a link from a notification', () => {
 
   it('after someone else acted, says who did what and when', async () => {
     h.clock.advance(60_000);
-    await acknowledge(h.sql, incidentId, { by: 'bob' }, h.clock.now());
+    await acknowledge(h.sql, incidentId, { by: 'bob' }, h.clock.now(), TEST_ACTING);
     const ack = await changesNothing('POST', link('acknowledge'));
     assert.match(text(ack.html), /bob acknowledged this incident at 2026-11-21 10:01:00 UTC/);
 

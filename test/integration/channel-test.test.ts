@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
+import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectJson, send, type Harness } from '../helpers/app.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
@@ -24,7 +25,7 @@ describe('sending a test message through a channel', () => {
     hook = await startWebhookReceiver();
     sink = await startSmtpSink();
     // The same database, with transports that reach the SMTP sink.
-    app = buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer(), secretKey: h.secretKey, transports: createChannels({ smtpUrl: sink.url, mailFrom: 'lifeline@test.example' }) }).app;
+    app = buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer(), secretKey: h.secretKey, transports: createChannels({ smtpUrl: sink.url, mailFrom: 'lifeline@test.example', outboundAllowCidrs: LOCAL_RECEIVERS }) }).app;
   });
   after(async () => {
     await hook.close();

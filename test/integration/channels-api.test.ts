@@ -6,6 +6,7 @@ import { openSecret } from '../../alerting/secret-box.ts';
 import type { ChannelRow } from '../../src/channels/model.ts';
 import { revealConfig } from '../../src/channels/service.ts';
 import { getChannelsByIds, lockExistingChannels } from '../../src/channels/store.ts';
+import { EMAIL_UNCONFIGURED } from '../../src/oncall/setup-warnings.ts';
 import { insertPolicy } from '../../src/oncall/store.ts';
 import { loadSecretKey } from '../../src/channels/secret-key.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
@@ -57,8 +58,10 @@ async function assertSecretHidden(id: string, secret: string) {
 }
 
 describe('creating channels', () => {
-  it('creates an email channel: nothing secret, config returned as given', async () => {
-    const ch = await create({ name: 'Ops mail', type: 'email', config: { to: ['ops@example.com', 'Oncall@Example.org'] } });
+  it('creates an email channel: nothing secret, config returned as given, a warning while SMTP_URL is unset', async () => {
+    const { warnings, ...ch } = await create({ name: 'Ops mail', type: 'email', config: { to: ['ops@example.com', 'Oncall@Example.org'] } });
+    // The harness's transports have no SMTP_URL: accepted, and said in the answer.
+    assert.deepEqual(warnings, [EMAIL_UNCONFIGURED]);
     assert.match(ch.id, /^[0-9a-f-]{36}$/);
     assert.deepEqual(ch, {
       id: ch.id,
@@ -93,8 +96,8 @@ describe('creating channels', () => {
 
   it('seals a webhook secret that was given, without echoing it', async () => {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-    const ch = await create({ name: 'hook-given', type: 'webhook', config: { url: 'http://10.0.0.7:9000/in', secret } });
-    assert.deepEqual(ch.config, { url: 'http://10.0.0.7:9000/in' });
+    const ch = await create({ name: 'hook-given', type: 'webhook', config: { url: 'https://hooks.example.net:9000/in', secret } });
+    assert.deepEqual(ch.config, { url: 'https://hooks.example.net:9000/in' });
     assert.equal(openSecret((await storedRow(ch.id)).secret_sealed!, h.secretKey), secret);
     await assertSecretHidden(ch.id, secret);
   });

@@ -108,7 +108,7 @@ test('gives every engine service one shared configuration that the engine accept
       assert.equal(env[key], first[key], `${name} has its own ${key}`);
     }
     const config = loadConfig(env);
-    assert.equal(new URL(config.databaseUrl).hostname, 'postgres');
+    assert.equal(new URL(config.databaseUrl ?? '').hostname, 'postgres');
     assert.equal(new URL(config.redisUrl ?? '').hostname, 'redis');
     assert.ok(config.secretKey, `${name} has no secret key`);
     assert.equal(config.port, 8080, 'the healthcheck and Prometheus expect port 8080');

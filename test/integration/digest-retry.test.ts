@@ -4,6 +4,7 @@ import { createChannels } from '../../alerting/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { deliver, RetryLater } from '../../src/notifications/deliver.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
+import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
@@ -45,7 +46,8 @@ describe('storm digests during an SMTP outage', () => {
       sink.refuseAll(451);
       const start = clock.now().getTime();
       const attemptsAt: number[] = [];
-      const deps = { sql: db.sql, clock, channels, secretKey: oc.secretKey, retry: { baseMs: INTERVAL_MS, capMs: 600_000 } };
+      const links = { publicUrl: 'https://lifeline.test', key: actionLinkKey(oc.secretKey), ttlMs: 7 * 86_400_000 };
+      const deps = { sql: db.sql, clock, channels, secretKey: oc.secretKey, retry: { baseMs: INTERVAL_MS, capMs: 600_000 }, links };
       for (let t = 0; t <= 40 * INTERVAL_MS && sink.messages.length === 0; t += INTERVAL_MS) {
         clock.set(new Date(start + t));
         if (t === OUTAGE_MS) sink.refuseAll(null);
@@ -61,6 +63,13 @@ describe('storm digests during an SMTP outage', () => {
       const [digest] = sink.messages;
       assert.equal(digest!.subject, '[Lifeline] 5 incident updates: 5 DOWN');
       for (const name of names) assert.match(digest!.text, new RegExp(`\\b${name}\\b`));
+      // Each update carries its own incident's links, signed for this channel.
+      const tokens = [...digest!.text.matchAll(/Acknowledge: https:\/\/lifeline\.test\/a\/([\w-]+)/g)].map((m) => m[1]!);
+      const incidents = await db.sql<{ id: string }[]>`select id from incidents`;
+      assert.deepEqual(
+        tokens.map((t) => verifyActionLink(links.key, t, clock.now())).map((c) => (c.ok ? [c.link.incidentId, c.link.recipient.id] : c.reason)).sort(),
+        incidents.map((i) => [i.id, mail.id]).sort(),
+      );
       const rows = await db.sql<{ status: string; attempts: number; next_attempt_at: Date | null }[]>`
         select status, attempts, next_attempt_at from deliveries where digest`;
       assert.deepEqual(

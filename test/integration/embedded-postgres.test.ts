@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { createSql, ensureDatabase } from '../../src/db/client.ts';
 import { findBinaries } from '../../src/embedded/binaries.ts';
 import { layout, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/embedded/postgres.ts';
 import { EngineProcess, type LogLine } from '../helpers/engine-process.ts';
+import { processesIn } from '../helpers/postgres-processes.ts';
 import { until } from '../helpers/wait.ts';
 
 const asRoot = process.getuid!() === 0;
@@ -20,17 +21,6 @@ function capturingLog() {
   const lines: LogLine[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   return { log, lines };
-}
-
-/** Every process working in `cluster`: the postmaster and its children all chdir there. */
-async function processesIn(cluster: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => undefined);
-    if (cwd === cluster) found.push(Number(entry));
-  }
-  return found;
 }
 
 /** Local addresses (hex, as the kernel prints them) listening on `port`, IPv4 and IPv6. */

@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { EMAIL_UNCONFIGURED, NO_DEFAULT_POLICY } from '../../src/oncall/setup-warnings.ts';
 import { hashSecret } from '../../src/secrets.ts';
-import { START, buildApp, createHarness, expectError, expectInvalid, send, type Harness, type NodeBody } from '../helpers/app.ts';
+import { START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
 import type { ApiKey, List as Page } from '../../src/api/shapes.ts';
 
 /** A key as listed, and as created (with its secret, shown once). */
@@ -160,9 +161,12 @@ describe('nodes', () => {
     assert.match(node.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.match(node.token, /^lln_[A-Za-z0-9_-]{40,}$/);
     // The badge id is public-facing and random, and has nothing to do with the token.
-    const { id, token, badge_id, ...rest } = node;
+    const { id, token, badge_id, ping_key, ...rest } = node;
     assert.match(badge_id, /^[A-Za-z0-9_-]{43}$/);
     assert.ok(!token.includes(badge_id));
+    // So is the ping key, and it is not the badge id either.
+    assert.match(ping_key, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(!token.includes(ping_key) && ping_key !== badge_id);
     assert.deepEqual(rest, {
       name: 'web-1.example:8080',
       labels: {},
@@ -171,6 +175,8 @@ describe('nodes', () => {
       failures_for_down: 3,
       successes_for_recovery: 1,
       escalation_policy_id: null,
+      schedule: null,
+      ping_url: null,
       created_at: START,
       updated_at: START,
       health: {
@@ -545,6 +551,21 @@ describe('operations endpoints', () => {
     const res = await h.req('GET', '/readyz');
     assert.equal(res.status, 200, await res.clone().text());
     await res.arrayBuffer();
+  });
+
+  it('warns in /readyz while no escalation policy is the default, and while email channels wait on SMTP_URL', async () => {
+    const readiness = async () => expectJson<{ status: string; warnings?: string[] }>(await h.req('GET', '/readyz'), 200);
+    assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [NO_DEFAULT_POLICY] });
+    const channel = await expectJson<{ id: string }>(await h.admin('POST', '/v1/channels', { name: 'readyz-mail', type: 'email', config: { to: ['ops@example.com'] } }), 201);
+    assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [NO_DEFAULT_POLICY, EMAIL_UNCONFIGURED] });
+    const policy = await expectJson<{ id: string }>(
+      await h.admin('POST', '/v1/escalation-policies', { name: 'readyz-default', is_default: true, levels: [{ after_seconds: 0, channel_ids: [channel.id] }] }),
+      201,
+    );
+    assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [EMAIL_UNCONFIGURED] });
+    assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${policy.id}`)).status, 204);
+    assert.equal((await h.admin('DELETE', `/v1/channels/${channel.id}`)).status, 204);
+    assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [NO_DEFAULT_POLICY] });
   });
 
   it('answers /readyz with 503 naming redis when Redis does not answer', async () => {

@@ -4,6 +4,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
 import { acknowledge } from '../../src/incidents/service.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
@@ -145,7 +146,7 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [dan.id] }, { after_seconds: 300, channel_ids: [], user_ids: [eve.id] }], { isDefault: true });
     const { incidentId } = await nodeGoingDown('web-1');
     await sink.waitFor((m) => m.envelopeTo.includes('dan@test.local'));
-    await acknowledge(db.sql, incidentId, { by: 'Dan' }, clock.now());
+    await acknowledge(db.sql, incidentId, { by: 'Dan' }, clock.now(), TEST_ACTING);
     await p.runUntil(new Date(clock.now().getTime() + 600_000));
     await oc.drain();
     const stopped = (await timeline(incidentId)).find((e) => e.kind === 'escalation_stopped');

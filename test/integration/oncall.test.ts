@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
+import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { deliver } from '../../src/notifications/deliver.ts';
@@ -349,7 +350,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
         return Reflect.apply(target, self, args);
       },
     });
-    const channels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local' });
+    const channels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS });
     try {
       await deliver({ sql: crowded, clock, channels, secretKey: oc.secretKey, retry: { baseMs: 20, capMs: 200 } }, page!.id);
     } finally {

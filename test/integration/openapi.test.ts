@@ -270,8 +270,12 @@ describe('the OpenAPI document', () => {
     {
       op: 'POST /v1/nodes',
       schema: CreateNode,
-      valid: [{ name: 'web-1' }, { name: 'web-2', labels: { role: 'web' }, heartbeat_interval_seconds: 10, grace_seconds: 0, escalation_policy_id: null }],
-      invalid: [{}, [], { name: 'web-1', colour: 'red' }, { name: 'has space' }, { name: 'x', heartbeat_interval_seconds: 0 }, { name: 'x', grace_seconds: 1.5 }, { name: 'x', labels: { role: 1 } }],
+      valid: [
+        { name: 'web-1' },
+        { name: 'web-2', labels: { role: 'web' }, heartbeat_interval_seconds: 10, grace_seconds: 0, escalation_policy_id: null },
+        { name: 'job', schedule: { cron: '*/5 * * * *', time_zone: 'UTC', grace_seconds: 60, max_run_seconds: null } },
+      ],
+      invalid: [{}, [], { name: 'web-1', colour: 'red' }, { name: 'x', schedule: { cron: 5 } }, { name: 'x', schedule: { cron: '* * * * *', grace_seconds: -1 } }, { name: 'has space' }, { name: 'x', heartbeat_interval_seconds: 0 }, { name: 'x', grace_seconds: 1.5 }, { name: 'x', labels: { role: 1 } }],
     },
     {
       op: 'PATCH /v1/nodes/{id}',
@@ -416,7 +420,7 @@ describe('the OpenAPI document', () => {
       .map(([method, path]) => `${method} ${path}`);
     assert.deepEqual(withBody.sort(), BODIES.map((b) => b.op).sort(), 'the operations that read a body');
     const bodiless = operations(doc).filter(([method, , op]) => ['POST', 'PATCH', 'PUT'].includes(method) && !op.requestBody);
-    assert.deepEqual(bodiless.map(([m, p]) => `${m} ${p}`).sort(), ['POST /v1/channels/{id}/test', 'POST /v1/nodes/{id}/badge', 'POST /v1/nodes/{id}/token', 'POST /v1/outbox/dead/{id}/replay']);
+    assert.deepEqual(bodiless.map(([m, p]) => `${m} ${p}`).sort(), ['POST /v1/channels/{id}/test', 'POST /v1/nodes/{id}/badge', 'POST /v1/nodes/{id}/ping-key', 'POST /v1/nodes/{id}/token', 'POST /v1/outbox/dead/{id}/replay']);
 
     for (const { op, schema, valid, invalid } of BODIES) {
       const [method, path] = op.split(' ') as [string, string];
@@ -519,6 +523,13 @@ describe('the OpenAPI document', () => {
     await call('POST', '/v1/nodes/{id}/badge', { id: 'web-1' });
     await call('POST', '/v1/heartbeats', { token: rotated.token, json: { heartbeats: [{ status: 'ok' }] } });
     await call('GET', '/v1/nodes/{id}/transitions', { id: node.id });
+    const job = await call('POST', '/v1/nodes', { json: { name: 'backup', schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 } } });
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}/start`)).status, 200);
+    assert.equal((await h.req('POST', `/ping/${job.ping_key}/0`, { body: 'done' })).status, 200);
+    await h.flush();
+    const runs = await call('GET', '/v1/nodes/{id}/runs', { id: 'backup' });
+    assert.equal(runs.items[0].output, 'done', 'a run is in the answer that was checked');
+    await call('POST', '/v1/nodes/{id}/ping-key', { id: job.id });
 
     const email = await call('POST', '/v1/channels', { json: { name: 'ops', type: 'email', config: { to: ['ops@example.com'] } } });
     const hook = await call('POST', '/v1/channels', { json: { name: 'hook', type: 'webhook', config: { url: 'https://example.com/hook' } } });
@@ -612,6 +623,11 @@ describe('the OpenAPI document', () => {
                 values (900001, 'test.topic', 'k', '{"n": 1}', ${h.clock.now()}, 10, 'boom', ${h.clock.now()})`;
     await call('GET', '/v1/outbox/dead');
     await call('POST', '/v1/outbox/dead/{id}/replay', { id: '900001' });
+
+    // By now every kind of change above has its audit entry; one page, and the next.
+    const audit = await call('GET', '/v1/audit', { query: 'limit=2&target_type=node' });
+    assert.equal(audit.items.length, 2);
+    await call('GET', '/v1/audit', { query: `cursor=${audit.next_cursor}&action=node.create` });
 
     // Refusals are in the documented error shape too.
     await call('POST', '/v1/nodes', { json: { name: 'web-1', colour: 'red' } }); // 400

@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import { insertMaintenance, wakeCoveredNodes } from '../../src/maintenance/store.ts';
 import { deleteNode } from '../../src/nodes/service.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 import { insertNode } from '../../src/nodes/store.ts';
 import type { HeartbeatStatus } from '../../src/health/decide.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
@@ -117,7 +118,7 @@ describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
         if (roll < 0.04) await addNode();
         else if (roll < 0.06 && nodes.size > 3) {
           const [id] = pick([...nodes.entries()]);
-          await deleteNode(sql, id, now);
+          await deleteNode(sql, id, now, TEST_ACTING);
           nodes.delete(id);
         } else if (roll < 0.1) {
           const [id] = pick([...nodes.entries()]);

@@ -8,6 +8,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { createEmailChannel, type EmailChannel } from '../../alerting/email.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
 import { createChannels } from '../../alerting/index.ts';
+import { localReceivers } from '../helpers/local-receivers.ts';
 import type { IncidentView } from '../../src/api/shapes.ts';
 import type { Notification, NotifiedNode as NodeView } from '../../src/notifications/model.ts';
 import { createPagerDutyChannel } from '../../alerting/pagerduty.ts';
@@ -169,6 +170,24 @@ describe('email channel', () => {
     assert.ok(!plain.text.includes('Acknowledge:') && !plain.html.includes('<a '), 'no links without a public URL');
   });
 
+  test('puts each update of a storm digest with its own links, escaped in the HTML body', async () => {
+    const links = (id: string) => ({ acknowledge: `https://lifeline.test/a/ack-${id}`, resolve: `https://lifeline.test/a/res"${id}` });
+    const ns = [
+      notification({ messageId: 'storm-1', node: { name: 'db-1' }, links: links('1') }),
+      notification({ messageId: 'storm-2', node: { name: 'db-2' }, links: { resolve: links('2').resolve } }),
+      resolvedNotification({ messageId: 'storm-3', node: { name: 'db-3' } }),
+    ];
+    await channel.sendDigest(ns, config, NOW);
+    const mail = await sink.waitFor((m) => m.subject === '[Lifeline] 3 incident updates: 2 DOWN, 1 RESOLVED');
+    const text = mail.text.replace(/\r/g, '');
+    assert.match(text, /DOWN: db-1 — no heartbeat for 90s\n {4}Acknowledge: https:\/\/lifeline\.test\/a\/ack-1\n {4}Resolve: https:\/\/lifeline\.test\/a\/res"1\n/);
+    assert.match(text, /DOWN: db-2 — no heartbeat for 90s\n {4}Resolve: https:\/\/lifeline\.test\/a\/res"2\n/);
+    assert.match(text, /RESOLVED: db-3 — heartbeat received\n*$/, 'a resolved incident has nothing to act on');
+    assert.ok(mail.html.includes('href="https://lifeline.test/a/ack-1"'), mail.html);
+    assert.ok(mail.html.includes('href="https://lifeline.test/a/res&quot;2"'), mail.html);
+    assert.equal((mail.html.match(/<a /g) ?? []).length, 3);
+  });
+
   test('delivers a RESOLVED email with the outage duration, HTML-escaped', async () => {
     const n = resolvedNotification({ messageId: 'resolved-1', node: { name: 'db-<b>1</b>' }, reason: 'heartbeat "ok" & fast' });
     await channel.send(n, config, NOW);
@@ -229,7 +248,7 @@ describe('email channel', () => {
 describe('webhook channel', () => {
   const secret = generateWebhookSecret();
   // Receivers that answer must never hit the timeout, however busy the machine running the tests.
-  const channel = createWebhookChannel({ timeoutMs: PATIENCE_MS });
+  const channel = createWebhookChannel({ timeoutMs: PATIENCE_MS, policy: localReceivers });
   let receiver: WebhookReceiver;
   let config: { url: string; secret: string };
 
@@ -291,12 +310,12 @@ describe('webhook channel', () => {
     assert.equal(a?.verified && b?.verified, true);
   });
 
-  test('a 500 is retryable and carries the receiver’s answer; a later attempt succeeds', async () => {
+  test('a 500 is retryable and its message is Lifeline’s own, never the receiver’s body; a later attempt succeeds', async () => {
     receiver.script({ status: 500, body: 'database is on fire' }, 500, 200);
     const n = notification();
     await assert.rejects(channel.send(n, config, new Date()), (err: unknown) => {
       isDeliveryError({ permanent: false, code: 'http_500' })(err);
-      assert.match((err as Error).message, /database is on fire/);
+      assert.equal((err as Error).message, 'receiver answered HTTP 500');
       return true;
     });
     await assert.rejects(channel.send(n, config, new Date()), isDeliveryError({ permanent: false, code: 'http_500' }));
@@ -319,7 +338,7 @@ describe('webhook channel', () => {
     receiver.script('hang');
     // Short, since waiting it out is the test; a hung receiver never answers, so no load can make
     // this attempt succeed or fail any other way.
-    const impatient = createWebhookChannel({ timeoutMs: 200 });
+    const impatient = createWebhookChannel({ timeoutMs: 200, policy: localReceivers });
     await assert.rejects(impatient.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'timeout' }));
   });
 
@@ -336,7 +355,7 @@ describe('webhook channel', () => {
 });
 
 describe('slack channel', () => {
-  const channel = createSlackChannel({ timeoutMs: PATIENCE_MS });
+  const channel = createSlackChannel({ timeoutMs: PATIENCE_MS, policy: localReceivers });
   let receiver: WebhookReceiver;
 
   beforeEach(async () => {
@@ -386,6 +405,23 @@ describe('slack channel', () => {
     assert.equal(message.blocks[2].type, 'actions');
   });
 
+  test('gives each update of a digest its links, in sections Slack accepts, counting what does not fit', async () => {
+    const many = Array.from({ length: 300 }, (_, i) =>
+      notification({ messageId: `m-${i}`, node: { name: `web-${i}` }, links: { acknowledge: `https://lifeline.test/a/${'a'.repeat(98)}${i}`, resolve: `https://lifeline.test/a/${'r'.repeat(98)}${i}` } }),
+    );
+    await channel.sendDigest(many, { webhook_url: receiver.url }, NOW);
+    const message = JSON.parse((await receiver.waitFor()).body);
+    assert.ok(message.blocks.length <= 50, `${message.blocks.length} blocks`);
+    const sections = message.blocks.slice(1).map((b: { type: string; text: { text: string } }) => (assert.equal(b.type, 'section'), b.text.text));
+    assert.ok(sections.every((t: string) => t.length <= 3000));
+    const lines = sections.join('\n').split('\n');
+    assert.equal(lines[0], `2026-11-21 10:00:00 UTC  DOWN: web-0 — no heartbeat for 90s  <https://lifeline.test/a/${'a'.repeat(98)}0|Acknowledge>  <https://lifeline.test/a/${'r'.repeat(98)}0|Resolve>`);
+    // Every update is either listed with both its links or counted.
+    const listed = lines.filter((l: string) => /\|Acknowledge>  <[^>]+\|Resolve>$/.test(l)).length;
+    assert.equal(lines.at(-1), `… and ${300 - listed} more`);
+    assert.ok(listed > 100, `only ${listed} updates listed`);
+  });
+
   test('a revoked Slack webhook (404) is permanent', async () => {
     receiver.script({ status: 404, body: 'no_service' });
     await assert.rejects(channel.send(notification(), { webhook_url: receiver.url }, NOW), isDeliveryError({ permanent: true, code: 'http_404' }));
@@ -393,7 +429,7 @@ describe('slack channel', () => {
 });
 
 describe('pagerduty channel', () => {
-  const channel = createPagerDutyChannel({ timeoutMs: PATIENCE_MS });
+  const channel = createPagerDutyChannel({ timeoutMs: PATIENCE_MS, policy: localReceivers });
   let receiver: WebhookReceiver;
 
   beforeEach(async () => {

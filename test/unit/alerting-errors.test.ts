@@ -50,6 +50,6 @@ test('a DeliveryError is an Error that names itself and keeps its cause', () => 
   assert.equal(err.retryAfterMs, undefined);
 });
 
-test('the receiver’s answer is kept in the message', () => {
-  assert.equal(classifyHttpStatus(400, null, NOW, 'invalid_payload').message, 'receiver answered HTTP 400: invalid_payload');
+test('the message is Lifeline’s own sentence: the status, never the receiver’s words', () => {
+  assert.equal(classifyHttpStatus(400, null, NOW).message, 'receiver answered HTTP 400');
 });

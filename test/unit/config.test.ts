@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, ROLES } from '../../src/config.ts';
 import { decodeSecretKey } from '../../src/secrets.ts';
@@ -6,7 +7,8 @@ import { decodeSecretKey } from '../../src/secrets.ts';
 describe('loadConfig', () => {
   it('gives every variable its documented default', () => {
     const c = loadConfig({});
-    assert.equal(c.databaseUrl, 'postgres://localhost:5432/lifeline');
+    assert.equal(c.databaseUrl, undefined, 'unset: the embedded Postgres');
+    assert.equal(c.dataDir, join(process.cwd(), '.lifeline'));
     assert.equal(c.redisUrl, undefined, 'no REDIS_URL: the queues run on Postgres');
     assert.equal(c.port, 8080);
     assert.equal(c.host, '0.0.0.0');

@@ -7,12 +7,13 @@ import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
 import { parse } from '../../http/validation.ts';
-import { actor, attempt, Field, may, requireScope } from '../acting.tsx';
+import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { At, Back, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
+import { Actor, actorNames } from '../incident-parts.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Channels: where incidents are announced. Create, edit and delete call src/channels/service.ts
@@ -83,7 +84,7 @@ function ChannelFields(p: { type: ChannelType; editing: boolean; form?: Form | u
   );
 }
 
-function Tests(p: { tests: ChannelTestRow[] }) {
+function Tests(p: { tests: ChannelTestRow[]; names: Map<string, string> }) {
   if (p.tests.length === 0) return <p class="muted">Never tested.</p>;
   return (
     <Table head={['At', 'By', 'Outcome']}>
@@ -92,8 +93,8 @@ function Tests(p: { tests: ChannelTestRow[] }) {
           <td data-label="At">
             <At at={t.at} />
           </td>
-          <td data-label="By" class="mono">
-            {t.by}
+          <td data-label="By">
+            <Actor by={t.by} names={p.names} />
           </td>
           <td data-label="Outcome">
             <span>
@@ -196,7 +197,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     if (!type) return c.redirect('/channels', 303);
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now()),
+      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
       (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
     );
     if (outcome instanceof Response) return outcome;
@@ -210,6 +211,8 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; status?: ContentfulStatusCode } = {},
   ) => {
     const [frame, tests] = await Promise.all([chrome(c, deps), listChannelTests(deps.sql, channel.id, TESTS_SHOWN)]);
+    // A key's name, not its id: "api-key:3f2a…" wrapped over two lines on a phone and told nobody who.
+    const names = await actorNames(deps.sql, tests.map((t) => t.by));
     const canWrite = may(frame.session, 'write');
     return html(
       c,
@@ -250,7 +253,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <span class="muted">A “resolved” message for a node named lifeline-test: it arrives like a page but pages nobody.</span>
           </form>
         ) : null}
-        <Tests tests={tests} />
+        <Tests tests={tests} names={names} />
         {canWrite ? (
           <>
             <h2>Edit</h2>
@@ -284,7 +287,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     if (!channel) return missing(c);
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now()),
+      () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now(), deps.outbound, acting(c)),
       (r) => channelPage(c, channel, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
     );
     if (outcome instanceof Response) return outcome;
@@ -295,7 +298,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const channel = await find(c);
     if (!channel) return missing(c);
     if (!deps.transports) throw new Error('this process has no channel transports');
-    const test = await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now());
+    const test = await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now(), acting(c));
     return test.status === 'sent'
       ? channelPage(c, channel, { done: 'The test was sent: the receiver accepted it.' })
       : channelPage(c, channel, { message: `The test failed: ${test.error}` });
@@ -305,7 +308,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const channel = await find(c);
     if (!channel) return missing(c);
     const outcome = await attempt(
-      async () => deleteChannel(deps.sql, channel.id),
+      async () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c)),
       (r) => channelPage(c, channel, { message: r.message, status: 409 }),
     );
     if (outcome instanceof Response) return outcome;

@@ -10,7 +10,8 @@ import { isCursorTime, parse } from '../../http/validation.ts';
 import { Resolve } from '../../http/routes/incidents.ts';
 import { acknowledge, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
-import { actor, attempt, may, requireScope } from '../acting.tsx';
+import type { Acting } from '../../audit/model.ts';
+import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, At, Back, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
@@ -78,13 +79,13 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
    * and only at the version the page showed: anything that changed the incident since makes the
    * command refuse, and the page then says so over what it is now.
    */
-  const act = (command: (id: string, form: Record<string, string | File>, by: string, expectedVersion: number | undefined) => Promise<unknown>, done: string) =>
+  const act = (command: (id: string, form: Record<string, string | File>, by: string, expectedVersion: number | undefined, who: Acting) => Promise<unknown>, done: string) =>
     async (c: ConsoleContext) => {
       const id = c.req.param('id') ?? '';
       const form = await c.req.parseBody();
       const version = typeof form.version === 'string' && /^\d{1,9}$/.test(form.version) ? Number(form.version) : undefined;
       const outcome = await attempt(
-        () => command(id, form, actor(c.get('session')), version),
+        () => command(id, form, actor(c.get('session')), version, acting(c)),
         async (r) => {
           const now = isUuid(id) ? await getIncident(deps.sql, id) : undefined;
           if (!now) return refusal(c, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
@@ -99,15 +100,15 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     '/incidents/:id/acknowledge',
     ...guards.action,
     requireScope('write'),
-    act((id, _form, by, expectedVersion) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock.now()), 'acknowledged'),
+    act((id, _form, by, expectedVersion, who) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock.now(), who), 'acknowledged'),
   );
   app.post(
     '/incidents/:id/resolve',
     ...guards.action,
     requireScope('write'),
-    act((id, form, by, expectedVersion) => {
+    act((id, form, by, expectedVersion, who) => {
       const { note } = parse(Resolve, typeof form.note === 'string' && form.note.trim() !== '' ? { note: form.note } : {});
-      return resolve(deps.sql, id, { by, expectedVersion, note }, deps.clock.now());
+      return resolve(deps.sql, id, { by, expectedVersion, note }, deps.clock.now(), who);
     }, 'resolved'),
   );
 

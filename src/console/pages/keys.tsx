@@ -8,12 +8,12 @@ import type { AppDeps } from '../../http/deps.ts';
 import { CreateKey } from '../../http/routes/api-keys.ts';
 import { clearSessionCookie } from '../../http/session.ts';
 import { parse } from '../../http/validation.ts';
-import { attempt, Field, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, requireScope } from '../acting.tsx';
 import { At, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
+import { Csrf, Page, RowAction } from '../layout.tsx';
 import { html } from '../render.tsx';
 
 // API keys, for admin keys only: create (the secret is shown once) and revoke — src/access's
@@ -69,12 +69,9 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
               </td>
               <td data-label="">
                 {k.revoked_at ? null : (
-                  <form method="post" action={`/keys/${k.id}/revoke`} class="inline">
-                    <Csrf session={frame.session} />
-                    <button type="submit" class="small danger">
-                      Revoke
-                    </button>
-                  </form>
+                  <RowAction action={`/keys/${k.id}/revoke`} session={frame.session} danger>
+                    Revoke
+                  </RowAction>
                 )}
               </td>
             </tr>
@@ -111,7 +108,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
   app.post('/keys', ...guards.action, admin, async (c) => {
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      () => createKey(deps.sql, parse(CreateKey, { name: text(form, 'name') ?? '', scope: text(form, 'scope') }), deps.clock.now()),
+      () => createKey(deps.sql, parse(CreateKey, { name: text(form, 'name') ?? '', scope: text(form, 'scope') }), deps.clock.now(), acting(c)),
       (r) => page(c, { form, problems: fieldProblems(r.details), message: 'The key was not created: some fields need another look.', status: 400 }),
     );
     if (outcome instanceof Response) return outcome;
@@ -120,7 +117,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/keys/:id/revoke', ...guards.action, admin, async (c) => {
     const id = c.req.param('id');
-    if (!isUuid(id) || !(await revokeKey(deps.sql, id, deps.clock.now()))) return page(c, { message: 'There is no such key.', status: 404 });
+    if (!isUuid(id) || !(await revokeKey(deps.sql, id, deps.clock.now(), acting(c)))) return page(c, { message: 'There is no such key.', status: 404 });
     deps.identity.forget();
     if (id === c.get('session').keyId) {
       // The key this session acts as: the session ended with it.

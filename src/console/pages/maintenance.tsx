@@ -10,12 +10,12 @@ import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
-import { attempt, Field, may, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
 import { At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
+import { Csrf, Page, RowAction } from '../layout.tsx';
 import { html } from '../render.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a button
@@ -57,12 +57,9 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
             {canEnd ? (
               <td data-label="">
                 {over ? null : (
-                  <form method="post" action={`/maintenance/${m.id}/end`} class="inline">
-                    <Csrf session={p.session} />
-                    <button type="submit" class="small">
-                      {isOpenAt(m, p.now) ? 'End now' : 'Cancel'}
-                    </button>
-                  </form>
+                  <RowAction action={`/maintenance/${m.id}/end`} session={p.session}>
+                    {isOpenAt(m, p.now) ? 'End now' : 'Cancel'}
+                  </RowAction>
                 )}
               </td>
             ) : null}
@@ -161,7 +158,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     const outcome = await attempt(
       async () => {
         if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
-        return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now());
+        return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
       },
       (r) => page(c, { form, problems: fieldProblems(r.details), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
     );
@@ -171,7 +168,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), async (c) => {
     const id = c.req.param('id');
-    const ended = isUuid(id) ? await endWindow(deps.sql, id, deps.clock.now()) : undefined;
+    const ended = isUuid(id) ? await endWindow(deps.sql, id, deps.clock.now(), acting(c)) : undefined;
     if (!ended) return page(c, { message: 'There is no such window.', status: 404 });
     return c.redirect('/maintenance?done=ended', 303);
   });

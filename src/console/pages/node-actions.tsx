@@ -4,13 +4,13 @@ import type { AppDeps } from '../../http/deps.ts';
 import { PatchNode } from '../../http/routes/nodes.ts';
 import { parse } from '../../http/validation.ts';
 import type { NodeRow } from '../../nodes/model.ts';
-import { deleteNode, rotateToken, updateNode } from '../../nodes/service.ts';
+import { deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode } from '../../nodes/store.ts';
 import { listPolicies } from '../../oncall/store.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed } from '../../errors.ts';
-import { attempt, Field, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, requireScope } from '../acting.tsx';
 import { Back, Notice, Outcome } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, text, type Form } from '../forms.ts';
@@ -117,7 +117,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     const outcome = await attempt(
       async () => {
         if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
-        return updateNode(deps.sql, node.id, parse(PatchNode, input), deps.clock.now());
+        return updateNode(deps.sql, node.id, parse(PatchNode, input), deps.clock.now(), acting(c));
       },
       (r) => editPage(c, node, { form, problems: fieldProblems(r.details), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );
@@ -130,7 +130,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
   app.post('/nodes/:ref/token', ...guards.action, write, async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
-    const { node: rotated, token } = await rotateToken(deps.sql, node.id, deps.clock.now());
+    const { node: rotated, token } = await rotateToken(deps.sql, node.id, deps.clock.now(), acting(c));
     deps.identity.forget();
     return html(
       c,
@@ -145,6 +145,14 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         </Notice>
       </Page>,
     );
+  });
+
+  app.post('/nodes/:ref/ping-key', ...guards.action, write, async (c) => {
+    const node = await find(c);
+    if (!node) return missing(c);
+    const rotated = await rotatePingKey(deps.sql, node.id, deps.clock.now());
+    deps.ingestor?.forgetPingKey(node.ping_key);
+    return c.redirect(`${nodePath(rotated)}?done=ping-key`, 303);
   });
 
   app.get('/nodes/:ref/delete', ...guards.page, write, async (c) => {
@@ -176,8 +184,9 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
   app.post('/nodes/:ref/delete', ...guards.action, write, async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
-    await deleteNode(deps.sql, node.id, deps.clock.now());
+    await deleteNode(deps.sql, node.id, deps.clock.now(), acting(c));
     deps.identity.forget();
+    deps.ingestor?.forgetPingKey(node.ping_key);
     return c.redirect(`/?deleted=${encodeURIComponent(node.name)}`, 303);
   });
 

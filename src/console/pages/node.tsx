@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { countIncidentsByStatus, listIncidents } from '../../incidents/store.ts';
 import { getNode, listTransitions } from '../../nodes/store.ts';
+import { runDurationMs } from '../../jobs/model.ts';
+import { listRuns, type RunRow } from '../../jobs/store.ts';
+import { pingUrl } from '../../http/routes/nodes.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
 import { missedHeartbeats } from '../../health/decide.ts';
@@ -9,11 +12,12 @@ import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
 import { summarize } from '../../uptime/summary.ts';
+import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
 import { Ago, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { duration, percent } from '../format.ts';
+import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
@@ -21,6 +25,7 @@ import { html, refusal } from '../render.tsx';
 import { UptimeBar } from '../uptime-bar.tsx';
 
 const TRANSITIONS = 20;
+const RUNS = 10;
 const INCIDENTS = 10;
 const WINDOWS: UptimeWindow[] = ['24h', '7d', '30d', '90d'];
 const BAR_DAYS = 90;
@@ -85,13 +90,14 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
     const before = readCursor(c.req.query('before'), isInt32);
     const nowDate = deps.clock.now();
     const now = nowDate.getTime();
-    const [frame, transitions, incidents, incidentCounts, uptime, policies] = await Promise.all([
+    const [frame, transitions, incidents, incidentCounts, uptime, policies, runs] = await Promise.all([
       chrome(c, deps),
       listTransitions(deps.sql, node.id, before, TRANSITIONS + 1),
       listIncidents(deps.sql, { nodeId: node.id, limit: INCIDENTS }),
       countIncidentsByStatus(deps.sql, node.id),
       uptimeOf(deps, node, now),
       policiesForNodes(deps.sql, [node.id]),
+      listRuns(deps.sql, node.id, undefined, RUNS),
     ]);
     const names = await actorNames(deps.sql, incidents.flatMap((i) => [i.acknowledged_by, i.resolved_by]));
     const shown = transitions.slice(0, TRANSITIONS);
@@ -110,6 +116,11 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
       c,
       <Page title={node.name} chrome={frame} section="fleet" live={['node.state_changed', 'incident.changed']}>
         <Back href="/">Fleet</Back>
+        {c.req.query('done') === 'ping-key' ? (
+          <Notice kind="ok">
+            <p>A new ping URL is below. The old one no longer works: put the new one in the job's crontab.</p>
+          </Notice>
+        ) : null}
         {c.req.query('done') === 'saved' ? (
           <Notice kind="ok">
             <p>Saved. The node is judged afresh with its new settings at the next evaluator tick.</p>
@@ -149,8 +160,17 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             </details>
           </div>
 
-          <h2>Checks</h2>
-          <Checks node={node} />
+          {node.schedule || runs.length ? (
+            <>
+              <h2>Runs</h2>
+              <Runs rows={runs} />
+            </>
+          ) : (
+            <>
+              <h2>Checks</h2>
+              <Checks node={node} />
+            </>
+          )}
 
           <h2>
             Incidents <span class="muted">({totalIncidents.toLocaleString('en-US')})</span>
@@ -177,6 +197,10 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
               <Csrf session={frame.session} />
               <button type="submit">Rotate token</button>
             </form>
+            <form method="post" action={`/nodes/${encodeURIComponent(node.name)}/ping-key`} class="inline">
+              <Csrf session={frame.session} />
+              <button type="submit">New ping URL</button>
+            </form>
             <a class="button danger" href={`/nodes/${encodeURIComponent(node.name)}/delete`}>
               Delete…
             </a>
@@ -184,12 +208,33 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         <div class="panel">
           <dl class="facts">
-            <dt>Heartbeat interval</dt>
-            <dd>{duration(node.heartbeat_interval_seconds * 1000)}</dd>
-            <dt>Down after</dt>
-            <dd>
-              {node.failures_for_down} missed {node.failures_for_down === 1 ? 'heartbeat' : 'heartbeats'}
-              {node.grace_seconds ? ` + ${duration(node.grace_seconds * 1000)} grace` : ''}
+            {node.schedule ? (
+              <>
+                <dt>Schedule</dt>
+                <dd>
+                  <span class="mono">{node.schedule.cron}</span> in {node.schedule.time_zone}
+                </dd>
+                <dt>Down after</dt>
+                <dd>
+                  a run with no success ping{node.schedule.grace_seconds ? ` within ${duration(node.schedule.grace_seconds * 1000)}` : ''}
+                  {node.schedule.max_run_seconds ? `, or running longer than ${duration(node.schedule.max_run_seconds * 1000)}` : ''}
+                </dd>
+              </>
+            ) : (
+              <>
+                <dt>Heartbeat interval</dt>
+                <dd>{duration(node.heartbeat_interval_seconds * 1000)}</dd>
+                <dt>Down after</dt>
+                <dd>
+                  {node.failures_for_down} missed {node.failures_for_down === 1 ? 'heartbeat' : 'heartbeats'}
+                  {node.grace_seconds ? ` + ${duration(node.grace_seconds * 1000)} grace` : ''}
+                </dd>
+              </>
+            )}
+            <dt>Ping URL</dt>
+            <dd class="mono" id="ping-url">
+              {pingUrl(deps.publicUrl, node.ping_key) ?? `/ping/${node.ping_key}`}
+              {deps.publicUrl ? null : <span class="muted"> (under this engine's address; set LIFELINE_PUBLIC_URL to show it whole)</span>}
             </dd>
             <dt>Healthy again after</dt>
             <dd>
@@ -213,6 +258,46 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
   });
 
   return app;
+}
+
+function Runs(p: { rows: RunRow[] }) {
+  if (p.rows.length === 0) return <p class="muted">No runs yet: the job has not pinged its start, a failure or an output.</p>;
+  return (
+    <Table head={['Started', 'Finished', { label: 'Took', num: true }, 'Status', { label: 'Exit', num: true }, 'Output']}>
+      {p.rows.map((r) => {
+        const took = runDurationMs({ startedAt: r.started_at, finishedAt: r.finished_at });
+        return (
+          <tr>
+            <td data-label="Started">
+              <At at={r.started_at} none="—" />
+            </td>
+            <td data-label="Finished">
+              <At at={r.finished_at} none="—" />
+            </td>
+            <td class="num run-time" data-label="Took">
+              {took === null ? '' : runTime(took)}
+            </td>
+            <td data-label="Status">
+              <span class={`state state-${r.status === 'success' ? 'healthy' : r.status === 'failure' ? 'down' : 'unknown'}`}>{r.status}</span>
+            </td>
+            <td class="num" data-label="Exit">
+              {r.exit_code ?? ''}
+            </td>
+            <td data-label="Output">
+              {r.output ? (
+                <details>
+                  <summary>{r.output.length > 60 ? `…${r.output.slice(-60)}` : r.output}</summary>
+                  <pre>{r.output}</pre>
+                </details>
+              ) : (
+                ''
+              )}
+            </td>
+          </tr>
+        );
+      })}
+    </Table>
+  );
 }
 
 function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
@@ -239,21 +324,37 @@ function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
   );
 }
 
+/** Every day in figures: five columns on a wide screen, one wrapping line a day on a phone (style.ts). */
 function DayTable(p: { days: Awaited<ReturnType<typeof uptimeOf>>['days'] }) {
+  // Days before the node's first recorded moment say only "no data": a node added yesterday would
+  // list 89 of them. The bar above still spans all 90 days.
+  const first = p.days.findIndex((b) => NODE_STATES.some((s) => b.ms[s] > 0));
+  if (first < 0) return <p class="muted">Nothing recorded yet.</p>;
   return (
-    <Table head={['Day (UTC)', { label: 'Up', num: true }, { label: 'Down', num: true }, { label: 'Maint.', num: true }, { label: 'Unknown', num: true }]} cards={false}>
-      {[...p.days].reverse().map((b) => {
-        const s = summarize(b.ms);
-        return (
-          <tr>
-            <td>{new Date(b.start).toISOString().slice(0, 10)}</td>
-            <td class="num">{percent(s.uptime_ratio)}</td>
-            <td class="num">{b.ms.down ? duration(b.ms.down) : ''}</td>
-            <td class="num">{b.ms.maintenance ? duration(b.ms.maintenance) : ''}</td>
-            <td class="num">{b.ms.unknown ? duration(b.ms.unknown) : ''}</td>
-          </tr>
-        );
-      })}
-    </Table>
+    <div class="day-table">
+      <Table head={['Day (UTC)', { label: 'Up', num: true }, { label: 'Down', num: true }, { label: 'Maint.', num: true }, { label: 'Unknown', num: true }]} cards={false}>
+        {p.days
+          .slice(first)
+          .reverse()
+          .map((b) => {
+            const s = summarize(b.ms);
+            return (
+              <tr>
+                <td>{day(new Date(b.start))}</td>
+                <td class="num">{percent(s.uptime_ratio)}</td>
+                <td class="num" data-label="down">
+                  {b.ms.down ? duration(b.ms.down) : ''}
+                </td>
+                <td class="num" data-label="maint.">
+                  {b.ms.maintenance ? duration(b.ms.maintenance) : ''}
+                </td>
+                <td class="num" data-label="unknown">
+                  {b.ms.unknown ? duration(b.ms.unknown) : ''}
+                </td>
+              </tr>
+            );
+          })}
+      </Table>
+    </div>
   );
 }

@@ -11,7 +11,7 @@ import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.t
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
-import { attempt, Field, may, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
 import { Back, Notice, Outcome, Table } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { duration } from '../format.ts';
@@ -208,7 +208,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   app.post('/policies', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now()),
+      () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
       (r) => listPage(c, { form, problems: fieldProblems(r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );
     if (outcome instanceof Response) return outcome;
@@ -229,7 +229,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     if (!policy) return missing(c);
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now()),
+      () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now(), acting(c)),
       (r) => policyPage(c, policy, { form, problems: fieldProblems(r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );
     if (outcome instanceof Response) return outcome;
@@ -239,7 +239,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   app.post('/policies/:id/delete', ...guards.action, write, async (c) => {
     const policy = await find(c);
     if (!policy) return missing(c);
-    await deletePolicy(deps.sql, policy.id);
+    await deletePolicy(deps.sql, policy.id, deps.clock.now(), acting(c));
     return c.redirect('/policies?deleted', 303);
   });
 

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { closeSession, openSession } from '../../access/sessions.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
@@ -45,7 +45,7 @@ function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs
 }
 
 /** Sign in and out: the only console routes that work without a session. */
-export function signInRoutes(deps: AppDeps, guards: Guards) {
+export function signInRoutes(deps: AppDeps, guards: Guards, authFailures: MiddlewareHandler) {
   const app = new Hono<ConsoleEnv>();
   const { idleMs } = deps.console.limits;
 
@@ -55,7 +55,8 @@ export function signInRoutes(deps: AppDeps, guards: Guards) {
     return html(c, <SignIn next={next} signedOut={c.req.query('signed_out') !== undefined} idleMs={idleMs} />);
   });
 
-  app.post('/sign-in', ...guards.anonymous, async (c) => {
+  // A wrong key counts with the API's failed authentications from the same address.
+  app.post('/sign-in', ...guards.anonymous, authFailures, async (c) => {
     const next = safeNext(c.req.query('next'));
     const key = (await c.req.parseBody()).key;
     const opened = typeof key === 'string' && key.trim() !== '' ? await openSession(deps.sql, key.trim(), deps.console.limits, deps.clock.now()) : undefined;

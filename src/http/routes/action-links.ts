@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Acting } from '../../audit/model.ts';
 import { getChannelsByIds } from '../../channels/store.ts';
 import { Refusal } from '../../errors.ts';
 import { actionLinkKey, verifyActionLink, type ActionLink, type LinkAction } from '../../incidents/action-links.ts';
@@ -54,6 +55,13 @@ export function actionLinkRoutes(deps: AppDeps) {
     return { by: name ?? `${kind}:${id}`, detail: { via: 'link', [`${kind}_id`]: id } };
   };
 
+  /** The recipient the link names, as the audit log records them. */
+  const actingFor = (c: Context, link: ActionLink, actor: Actor): Acting => ({
+    actor: { kind: 'person', id: link.recipient.id, name: actor.by },
+    via: 'link',
+    requestId: c.var.requestId,
+  });
+
   /** The link checked and its incident found, or the page that says why not. */
   const open = async (c: Context): Promise<{ link: ActionLink; incident: IncidentRow } | ActionLinkView> => {
     const check = verifyActionLink(key, c.req.param('token')!, clock.now());
@@ -78,7 +86,8 @@ export function actionLinkRoutes(deps: AppDeps) {
     const actor = await actorFor(link);
     let incident: IncidentRow;
     try {
-      incident = await (link.action === 'acknowledge' ? acknowledge(sql, link.incidentId, actor, clock.now()) : resolve(sql, link.incidentId, actor, clock.now()));
+      const who = actingFor(c, link, actor);
+      incident = await (link.action === 'acknowledge' ? acknowledge(sql, link.incidentId, actor, clock.now(), who) : resolve(sql, link.incidentId, actor, clock.now(), who));
     } catch (err) {
       // Resolved by someone else between the check above and the command.
       if (!(err instanceof Refusal && err.code === 'conflict')) throw err;

@@ -5,6 +5,7 @@ import { listOf, type ApiKey, type ApiKeyWithSecret } from '../../api/shapes.ts'
 import { createKey, revokeKey } from '../../access/service.ts';
 import { listApiKeys } from '../../access/store.ts';
 import { isUuid } from '../../db/ids.ts';
+import { acting } from '../acting.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
@@ -45,7 +46,7 @@ export function apiKeyRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const input = await body(c, CreateKey);
-      const { key, secret } = await createKey(deps.sql, input, deps.clock.now());
+      const { key, secret } = await createKey(deps.sql, input, deps.clock.now(), acting(c));
       const answer: ApiKeyWithSecret = { ...render(key), secret };
       return c.json(answer, 201);
     },
@@ -78,7 +79,7 @@ export function apiKeyRoutes(deps: AppDeps) {
     }),
     async (c) => {
       const id = c.req.param('id');
-      if (!isKeyId(id) || !(await revokeKey(deps.sql, id, deps.clock.now()))) throw notFound(`API key "${id}"`);
+      if (!isKeyId(id) || !(await revokeKey(deps.sql, id, deps.clock.now(), acting(c)))) throw notFound(`API key "${id}"`);
       deps.identity.forget();
       return c.body(null, 204);
     },

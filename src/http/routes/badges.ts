@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { BADGE_ID, BADGE_METRICS, BADGE_WINDOWS, badgeJson, badgeSvg, type Badge } from '../../badges/model.ts';
 import { currentBadge, rotateBadgeId } from '../../badges/service.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorBody } from '../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -95,9 +96,9 @@ export function badgeRotationRoutes(deps: AppDeps, rotated: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const node = await rotateBadgeId(sql, c.req.param('id'), clock.now());
+      const node = await rotateBadgeId(sql, c.req.param('id'), clock.now(), acting(c));
       rotated();
-      return c.json(nodeView(node, clock.now()));
+      return c.json(nodeView(node, clock.now(), deps.publicUrl));
     },
   );
   return app;

@@ -6,11 +6,13 @@ import { CHANNEL_TYPES, isChannelType, type ChannelCursor, type ChannelRow, type
 import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
+import { EMAIL_UNCONFIGURED } from '../../oncall/setup-warnings.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, Email, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
+import { boundedArray, closedObject, decodeCursor, DisplayName, Email, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
 const url = (protocols: string[], message: string) =>
   v.pipe(
@@ -45,18 +47,14 @@ function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
   switch (type) {
     case 'email':
       return closedObject({
-        to: v.pipe(
-          v.array(Email, 'must be an array of email addresses'),
-          v.minLength(1, 'must hold at least one address'),
-          v.maxLength(20, 'must hold at most 20 addresses'),
-        ),
+        to: boundedArray(Email, 'must be an array of email addresses', 20, 'must hold at most 20 addresses', 1, 'must hold at least one address'),
       });
     case 'webhook':
       return closedObject({ url: HttpUrl, secret: v.optional(SECRETS.webhook) });
     case 'slack':
       return closedObject({ webhook_url: secret(SECRETS.slack) });
     case 'pagerduty':
-      return closedObject({ routing_key: secret(SECRETS.pagerduty), url: v.optional(HttpUrl) });
+      return closedObject({ routing_key: secret(SECRETS.pagerduty), url: v.optional(url(['https:'], 'must be an https URL')) });
   }
 }
 
@@ -67,7 +65,7 @@ const CREATE = perType((type) => closedObject({ name: DisplayName, type: v.liter
 const CreateUntyped = closedObject({
   name: DisplayName,
   type: v.picklist(CHANNEL_TYPES, `must be one of ${CHANNEL_TYPES.join(', ')}`),
-  config: plainRecord(v.string(), v.unknown()),
+  config: plainRecord(v.string(), v.unknown(), 64, 'must hold at most 64 fields'),
 });
 export const PATCH_CHANNEL = perType((type) =>
   closedObject({
@@ -117,20 +115,22 @@ export function channelRoutes(deps: AppDeps) {
     doc({
       summary: 'Create a channel',
       description:
-        'email `{"to": [1-20 addresses]}`, webhook `{"url", "secret"?}` (Standard Webhooks; a `whsec_` secret is generated when left out and returned once as `config.secret`), slack `{"webhook_url"}` (https), pagerduty `{"routing_key", "url"?}` (Events API v2).',
+        'email `{"to": [1-20 addresses]}`, webhook `{"url", "secret"?}` (Standard Webhooks; a `whsec_` secret is generated when left out and returned once as `config.secret`), slack `{"webhook_url"}` (https), pagerduty `{"routing_key", "url"?}` (Events API v2, https). URLs with a user name or password, and hosts that are or resolve to loopback, link-local, private, unspecified or multicast addresses, are refused unless LIFELINE_OUTBOUND_ALLOW_CIDRS allows them.',
       access: 'write',
       body: CreateChannel,
-      ok: { status: 201, description: 'The channel, without its secret (unless one was generated).', body: 'Channel' },
+      ok: { status: 201, description: 'The channel, without its secret (unless one was generated); `warnings` when it cannot deliver yet.', body: 'Channel' },
     }),
     requireScope('write'),
     async (c) => {
       const raw = await readJson(c);
       const type = (raw as { type?: unknown } | null)?.type;
       const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
-      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now());
+      const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now(), deps.outbound, acting(c));
       const shown = render(channel);
+      // Accepted (another process may send the email), but said where the one creating it sees it.
+      const warnings = channel.type === 'email' && deps.transports?.email.configured === false ? [EMAIL_UNCONFIGURED] : [];
       // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
-      return c.json(generatedSecret ? { ...shown, config: { ...shown.config, secret: generatedSecret } } : shown, 201);
+      return c.json({ ...shown, ...(generatedSecret ? { config: { ...shown.config, secret: generatedSecret } } : {}), ...(warnings.length ? { warnings } : {}) }, 201);
     },
   );
 
@@ -172,7 +172,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       const input = parse(PATCH_CHANNEL[ch.type], await readJson(c));
-      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now())));
+      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c))));
     },
   );
 
@@ -190,7 +190,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const ch = await find(c.req.param('id'));
       if (!deps.transports) throw new Error('this process has no channel transports');
-      return c.json(renderTest(await sendTest(sql, secretKey, deps.transports, ch, actorOf(principalOf(c), undefined), clock.now())));
+      return c.json(renderTest(await sendTest(sql, secretKey, deps.transports, ch, actorOf(principalOf(c), undefined), clock.now(), acting(c))));
     },
   );
 
@@ -208,7 +208,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const id = c.req.param('id');
       if (!isUuid(id)) throw notFound(`Channel "${id}"`);
-      await deleteChannel(sql, id);
+      await deleteChannel(sql, id, clock.now(), acting(c));
       return c.body(null, 204);
     },
   );

@@ -6,10 +6,11 @@ import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.t
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, documented, idList, int, page, Paging, query } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, DisplayName, documented, idList, int, page, Paging, query } from '../validation.ts';
 
 const MAX_AFTER_SECONDS = 30 * 86_400;
 
@@ -29,9 +30,7 @@ const Level = v.pipe(
 
 /** The first level pages at once; each later one strictly after the one before. */
 const Levels = v.pipe(
-  v.array(Level, 'must be an array of levels'),
-  v.minLength(1, 'must hold at least one level'),
-  v.maxLength(10, 'must hold at most 10 levels'),
+  boundedArray(Level, 'must be an array of levels', 10, 'must hold at most 10 levels', 1, 'must hold at least one level'),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const levels = dataset.value;
@@ -110,7 +109,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const input = await body(c, CreatePolicy);
-      return c.json(render(await createPolicy(sql, input, clock.now())), 201);
+      return c.json(render(await createPolicy(sql, input, clock.now(), acting(c))), 201);
     },
   );
 
@@ -153,7 +152,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     async (c) => {
       const existing = await find(c.req.param('id'));
       const patch = await body(c, PatchPolicy);
-      return c.json(render(await updatePolicy(sql, existing, patch, clock.now())));
+      return c.json(render(await updatePolicy(sql, existing, patch, clock.now(), acting(c))));
     },
   );
 
@@ -169,7 +168,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const id = c.req.param('id');
-      if (!isUuid(id) || !(await deletePolicy(sql, id))) throw notFound(`Escalation policy "${id}"`);
+      if (!isUuid(id) || !(await deletePolicy(sql, id, clock.now(), acting(c)))) throw notFound(`Escalation policy "${id}"`);
       return c.body(null, 204);
     },
   );

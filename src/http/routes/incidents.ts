@@ -9,6 +9,8 @@ import { getIncident, listIncidents, timelinesOf } from '../../incidents/store.t
 import { incidentView, timelineView } from '../../incidents/view.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
+import type { Acting } from '../../audit/model.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -63,13 +65,13 @@ export function incidentRoutes(deps: AppDeps) {
 
   /** Acknowledge and resolve: the incident exists (404 before the body is read), then the command. */
   const act =
-    <S extends typeof Acknowledge | typeof Resolve>(schema: S, command: (id: string, input: v.InferOutput<S>, actor: Actor) => Promise<IncidentRow>) =>
+    <S extends typeof Acknowledge | typeof Resolve>(schema: S, command: (id: string, input: v.InferOutput<S>, actor: Actor, who: Acting) => Promise<IncidentRow>) =>
     async (c: Context<AuthEnv>) => {
       const id = c.req.param('id')!;
       await find(id);
       const input = await optionalBody(c, schema);
       const actor = { by: actorOf(principalOf(c), input.by), expectedVersion: ifMatch(c) };
-      return c.json((await render([await command(id, input, actor)]))[0]);
+      return c.json((await render([await command(id, input, actor, acting(c))]))[0]);
     };
 
   app.get(
@@ -148,7 +150,7 @@ export function incidentRoutes(deps: AppDeps) {
       errors: [409, 412],
     }),
     requireScope('write'),
-    act(Acknowledge, (id, _input, actor) => acknowledge(sql, id, actor, clock.now())),
+    act(Acknowledge, (id, _input, actor, who) => acknowledge(sql, id, actor, clock.now(), who)),
   );
 
   app.post(
@@ -165,7 +167,7 @@ export function incidentRoutes(deps: AppDeps) {
       errors: [409, 412],
     }),
     requireScope('write'),
-    act(Resolve, (id, input, actor) => resolve(sql, id, { ...actor, note: input.note }, clock.now())),
+    act(Resolve, (id, input, actor, who) => resolve(sql, id, { ...actor, note: input.note }, clock.now(), who)),
   );
 
   return app;

@@ -6,14 +6,15 @@ import { isOpenAt, type MaintenanceCursor, type MaintenanceRow } from '../../mai
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
 
 export const CreateMaintenance = closedObject({
   node_ids: v.optional(
-    v.pipe(v.array(NodeName, 'must be an array of node ids or names'), v.maxLength(1000, 'must hold at most 1000 nodes')),
+    boundedArray(NodeName, 'must be an array of node ids or names', 1000, 'must hold at most 1000 nodes'),
     [],
   ),
   labels: v.optional(Labels, {}),
@@ -63,7 +64,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateMaintenance);
       const now = clock.now();
-      return c.json(render(await createWindow(sql, input, now), now), 201);
+      return c.json(render(await createWindow(sql, input, now, acting(c)), now), 201);
     },
   );
 
@@ -116,7 +117,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     async (c) => {
       const id = c.req.param('id');
       const now = clock.now();
-      const row = isUuid(id) ? await endWindow(sql, id, now) : undefined;
+      const row = isUuid(id) ? await endWindow(sql, id, now, acting(c)) : undefined;
       if (!row) throw notFound(`Maintenance window "${id}"`);
       return c.json(render(row, now));
     },

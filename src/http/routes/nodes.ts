@@ -1,18 +1,28 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { listOf, type Node, type NodeWithToken, type Transition } from '../../api/shapes.ts';
+import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
+import { validateCronSchedule } from '../../health/cron-deadline.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
 import { NODE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
-import { createNode, deleteNode, rotateToken, updateNode } from '../../nodes/service.ts';
+import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
+import { runDurationMs } from '../../jobs/model.ts';
+import { listRuns, type RunRow } from '../../jobs/store.ts';
+import { acting } from '../acting.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound } from '../../errors.ts';
+import { notFound, validationFailed, type ErrorDetail } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
-/** A node as the API shows it; `missed_heartbeats` is counted at `now`. */
-export function nodeView(n: NodeRow, now: Date): Node {
+/** Where a node's ping URL lives: LIFELINE_PUBLIC_URL, without a trailing slash; null without one. */
+export const pingUrl = (publicUrl: string | undefined, pingKey: string): string | null => (publicUrl ? `${publicUrl}/ping/${pingKey}` : null);
+
+/**
+ * A node as the API shows it; `missed_heartbeats` is counted at `now` (0 for a scheduled job,
+ * which misses runs, not heartbeats).
+ */
+export function nodeView(n: NodeRow, now: Date, publicUrl: string | undefined): Node {
   const policy = {
     heartbeatIntervalSeconds: n.heartbeat_interval_seconds,
     graceSeconds: n.grace_seconds,
@@ -29,6 +39,9 @@ export function nodeView(n: NodeRow, now: Date): Node {
     successes_for_recovery: n.successes_for_recovery,
     escalation_policy_id: n.escalation_policy_id,
     badge_id: n.badge_id,
+    schedule: n.schedule && { ...n.schedule, max_run_seconds: n.schedule.max_run_seconds ?? null },
+    ping_key: n.ping_key,
+    ping_url: pingUrl(publicUrl, n.ping_key),
     created_at: n.created_at.toISOString(),
     updated_at: n.updated_at.toISOString(),
     health: {
@@ -37,7 +50,7 @@ export function nodeView(n: NodeRow, now: Date): Node {
       reason: n.reason,
       state_version: n.state_version,
       last_heartbeat_at: n.last_heartbeat_at ? n.last_heartbeat_at.toISOString() : null,
-      missed_heartbeats: missedHeartbeats(n.last_heartbeat_at, n.coverage_since ?? n.created_at, policy, now),
+      missed_heartbeats: n.schedule ? 0 : missedHeartbeats(n.last_heartbeat_at, n.coverage_since ?? n.created_at, policy, now),
       last_status: n.last_status,
       checks: n.checks,
     },
@@ -60,10 +73,22 @@ const Settings = {
   escalation_policy_id: v.nullable(v.pipe(v.string(), v.uuid('must be a UUID'))),
 };
 
+// A week: the longest grace or run limit that still reads as a mistake caught within the week.
+const WEEK = 7 * 86_400;
+
+/** A scheduled job's schedule; its expression is checked against the cron package in the route. */
+export const Schedule = closedObject({
+  cron: v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters')),
+  time_zone: v.optional(TimeZone, 'UTC'),
+  grace_seconds: v.optional(int(0, WEEK), 0),
+  max_run_seconds: v.optional(v.nullable(int(1, WEEK)), null),
+});
+
 export const CreateNode = closedObject({
   name: NodeName,
   labels: v.optional(Labels, {}),
-  heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds, NODE_DEFAULTS.heartbeat_interval_seconds),
+  schedule: v.optional(v.nullable(Schedule), null),
+  heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),
   grace_seconds: v.optional(Settings.grace_seconds, NODE_DEFAULTS.grace_seconds),
   failures_for_down: v.optional(Settings.failures_for_down, NODE_DEFAULTS.failures_for_down),
   successes_for_recovery: v.optional(Settings.successes_for_recovery, NODE_DEFAULTS.successes_for_recovery),
@@ -73,6 +98,7 @@ export const CreateNode = closedObject({
 export const PatchNode = closedObject({
   name: v.optional(NodeName),
   labels: v.optional(Labels),
+  schedule: v.optional(v.nullable(Schedule)),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),
   grace_seconds: v.optional(Settings.grace_seconds),
   failures_for_down: v.optional(Settings.failures_for_down),
@@ -93,12 +119,40 @@ export const ListNodes = v.object({
 });
 
 export const ListTransitions = v.object(Paging);
+export const ListRuns = v.object(Paging);
+
+export const runView = (r: RunRow): Run => ({
+  started_at: r.started_at?.toISOString() ?? null,
+  finished_at: r.finished_at?.toISOString() ?? null,
+  duration_ms: runDurationMs({ startedAt: r.started_at, finishedAt: r.finished_at }),
+  exit_code: r.exit_code,
+  status: r.status,
+  output: r.output,
+});
+
+const isRunCursor = (k: unknown): k is string => typeof k === 'string' && /^[1-9][0-9]{0,17}$/.test(k);
+
+type ScheduleInput = v.InferOutput<typeof Schedule>;
+
+/**
+ * A schedule replaces the heartbeat interval: asking for both is refused, and so is an interval
+ * for a node that keeps its schedule (send `"schedule": null` with it to go back to heartbeats).
+ * The expression must be one the cron package reads and that names a date that exists.
+ */
+function checkSchedule(schedule: ScheduleInput | null | undefined, interval: number | undefined, keepsSchedule: boolean, now: Date): void {
+  const errors: ErrorDetail[] = [];
+  if (interval !== undefined && (schedule || (schedule === undefined && keepsSchedule))) {
+    errors.push({ field: 'heartbeat_interval_seconds', message: 'cannot be set with a schedule: a scheduled job is due by its schedule' });
+  }
+  if (schedule) errors.push(...validateCronSchedule(schedule, now));
+  if (errors.length) throw validationFailed(errors);
+}
 
 const doc = operationDocs('Nodes');
 const NODE = 'The node id or name';
 
 export function nodeRoutes(deps: AppDeps) {
-  const { sql, clock } = deps;
+  const { sql, clock, publicUrl } = deps;
   const app = new Hono<AuthEnv>();
 
   const find = async (ref: string) => {
@@ -111,7 +165,8 @@ export function nodeRoutes(deps: AppDeps) {
     '/',
     doc({
       summary: 'Create a node',
-      description: 'The answer carries the node token, shown only this once. `name` is unique.',
+      description:
+        'The answer carries the node token, shown only this once. `name` is unique. A scheduled job has a `schedule` (cron, five fields or six with seconds first) instead of `heartbeat_interval_seconds`; giving both is 400.',
       access: 'write',
       body: CreateNode,
       ok: { status: 201, description: 'The node and its token.', body: 'NodeWithToken' },
@@ -121,8 +176,10 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateNode);
       const now = clock.now();
-      const { node, token } = await createNode(sql, input, now);
-      const answer: NodeWithToken = { ...nodeView(node, now), token };
+      checkSchedule(input.schedule, input.heartbeat_interval_seconds, false, now);
+      const interval = input.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds;
+      const { node, token } = await createNode(sql, { ...input, heartbeat_interval_seconds: interval }, now, acting(c));
+      const answer: NodeWithToken = { ...nodeView(node, now, publicUrl), token };
       return c.json(answer, 201);
     },
   );
@@ -143,7 +200,7 @@ export function nodeRoutes(deps: AppDeps) {
       const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
       const rows = await listNodes(sql, { state: q.state, label: q.label, after, limit: q.limit + 1 });
       const now = clock.now();
-      return c.json(page(rows.map((n) => nodeView(n, now)), q.limit, (n) => n.name));
+      return c.json(page(rows.map((n) => nodeView(n, now, publicUrl)), q.limit, (n) => n.name));
     },
   );
 
@@ -151,7 +208,7 @@ export function nodeRoutes(deps: AppDeps) {
     '/:id',
     doc({ summary: 'Get a node', access: 'read', id: NODE, ok: { status: 200, description: 'The node.', body: 'Node' } }),
     requireScope('read'),
-    async (c) => c.json(nodeView(await find(c.req.param('id')), clock.now())),
+    async (c) => c.json(nodeView(await find(c.req.param('id')), clock.now(), publicUrl)),
   );
 
   app.patch(
@@ -169,9 +226,10 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const node = await find(c.req.param('id'));
       const patch = await body(c, PatchNode);
-      const changed = await updateNode(sql, node.id, patch, clock.now());
+      checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, node.schedule !== null, clock.now());
+      const changed = await updateNode(sql, node.id, patch, clock.now(), acting(c));
       deps.identity.forget();
-      return c.json(nodeView(changed, clock.now()));
+      return c.json(nodeView(changed, clock.now(), publicUrl));
     },
   );
 
@@ -181,8 +239,9 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      if (!(await deleteNode(sql, node.id, clock.now()))) throw notFound(`Node "${c.req.param('id')}"`);
+      if (!(await deleteNode(sql, node.id, clock.now(), acting(c)))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
+      deps.ingestor?.forgetPingKey(node.ping_key);
       return c.body(null, 204);
     },
   );
@@ -199,10 +258,28 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const { node: rotated, token } = await rotateToken(sql, node.id, clock.now());
+      const { node: rotated, token } = await rotateToken(sql, node.id, clock.now(), acting(c));
       deps.identity.forget();
-      const answer: NodeWithToken = { ...nodeView(rotated, clock.now()), token };
+      const answer: NodeWithToken = { ...nodeView(rotated, clock.now(), publicUrl), token };
       return c.json(answer);
+    },
+  );
+
+  app.post(
+    '/:id/ping-key',
+    doc({
+      summary: 'Rotate a ping key',
+      description: 'A new ping URL; the old one answers 404 at once in this process and within a minute in any other.',
+      access: 'write',
+      id: NODE,
+      ok: { status: 200, description: 'The node with its new ping key and URL.', body: 'Node' },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const node = await find(c.req.param('id'));
+      const rotated = await rotatePingKey(sql, node.id, clock.now());
+      deps.ingestor?.forgetPingKey(node.ping_key);
+      return c.json(nodeView(rotated, clock.now(), publicUrl));
     },
   );
 
@@ -223,6 +300,27 @@ export function nodeRoutes(deps: AppDeps) {
       const before = decodeCursor(q.cursor, isInt32);
       const rows = await listTransitions(sql, node.id, before, q.limit + 1);
       return c.json(page(rows.map(transitionView), q.limit, (t) => t.state_version));
+    },
+  );
+
+  app.get(
+    '/:id/runs',
+    doc({
+      summary: "List a scheduled job's runs",
+      description: 'Newest first: each start with its end (duration, exit code, the last 10 KB of output), ends that said more than "ok", and /log messages. The newest 100 are kept.',
+      access: 'read',
+      id: NODE,
+      query: ListRuns,
+      ok: { status: 200, description: 'A page of runs.', body: listOf('Run') },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const node = await find(c.req.param('id'));
+      const q = query(c, ListRuns);
+      const before = decodeCursor(q.cursor, isRunCursor);
+      const rows = await listRuns(sql, node.id, before, q.limit + 1);
+      const shown = page(rows, q.limit, (r) => r.id);
+      return c.json({ items: shown.items.map(runView), next_cursor: shown.next_cursor });
     },
   );
 

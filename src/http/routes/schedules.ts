@@ -8,9 +8,10 @@ import { WEEKDAYS } from '../../oncall/schedule.ts';
 import { addOverride, createSchedule, deleteSchedule, onCall, removeOverride, shiftsOf, updateSchedule } from '../../oncall/schedules.ts';
 import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, idList, isCursorTime, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isCursorTime, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
 import { isNameCursor } from './users.ts';
 
 const DAY = 86_400_000;
@@ -22,11 +23,7 @@ const DEFAULT_SHIFTS_DAYS = 7;
 const LocalTime = v.pipe(v.string('must be a string'), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM from 00:00 to 23:59'));
 
 const Restriction = closedObject({
-  days: v.pipe(
-    v.array(v.picklist(WEEKDAYS, `must be one of ${WEEKDAYS.join(', ')}`), 'must be an array of days'),
-    v.minLength(1, 'must name at least one day'),
-    v.maxLength(7, 'must name at most 7 days'),
-  ),
+  days: boundedArray(v.picklist(WEEKDAYS, `must be one of ${WEEKDAYS.join(', ')}`), 'must be an array of days', 7, 'must name at most 7 days', 1, 'must name at least one day'),
   from: LocalTime,
   to: LocalTime,
 });
@@ -36,10 +33,10 @@ const Layer = closedObject({
   user_ids: v.pipe(idList('user', 50), v.minLength(1, 'must name at least one user')),
   starts_at: Timestamp,
   rotation: v.pipe(v.string('must be a string'), v.maxLength(32, 'must be at most 32 characters')),
-  restrictions: v.optional(v.pipe(v.array(Restriction, 'must be an array of restrictions'), v.maxLength(14, 'must hold at most 14 restrictions'))),
+  restrictions: v.optional(boundedArray(Restriction, 'must be an array of restrictions', 14, 'must hold at most 14 restrictions')),
 });
 
-const Layers = v.pipe(v.array(Layer, 'must be an array of layers'), v.minLength(1, 'must hold at least one layer'), v.maxLength(10, 'must hold at most 10 layers'));
+const Layers = boundedArray(Layer, 'must be an array of layers', 10, 'must hold at most 10 layers', 1, 'must hold at least one layer');
 
 export const CreateSchedule = closedObject({ name: DisplayName, time_zone: TimeZone, layers: Layers });
 export const PatchSchedule = closedObject({ name: v.optional(DisplayName), time_zone: v.optional(TimeZone), layers: v.optional(Layers) });
@@ -106,7 +103,7 @@ export function scheduleRoutes(deps: AppDeps) {
       errors: [409],
     }),
     requireScope('write'),
-    async (c) => c.json(renderSchedule(await createSchedule(sql, await body(c, CreateSchedule), clock.now())), 201),
+    async (c) => c.json(renderSchedule(await createSchedule(sql, await body(c, CreateSchedule), clock.now(), acting(c))), 201),
   );
 
   app.get(
@@ -147,7 +144,7 @@ export function scheduleRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const schedule = await find(c.req.param('id'));
-      return c.json(renderSchedule(await updateSchedule(sql, schedule, await body(c, PatchSchedule), clock.now())));
+      return c.json(renderSchedule(await updateSchedule(sql, schedule, await body(c, PatchSchedule), clock.now(), acting(c))));
     },
   );
 
@@ -163,7 +160,7 @@ export function scheduleRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      await deleteSchedule(sql, (await find(c.req.param('id'))).id);
+      await deleteSchedule(sql, (await find(c.req.param('id'))).id, clock.now(), acting(c));
       return c.body(null, 204);
     },
   );
@@ -181,7 +178,7 @@ export function scheduleRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const schedule = await find(c.req.param('id'));
-      return c.json(renderOverride(await addOverride(sql, schedule.id, await body(c, CreateOverride), clock.now())), 201);
+      return c.json(renderOverride(await addOverride(sql, schedule.id, await body(c, CreateOverride), clock.now(), acting(c))), 201);
     },
   );
 
@@ -218,7 +215,7 @@ export function scheduleRoutes(deps: AppDeps) {
       const schedule = await find(c.req.param('id'));
       const overrideId = c.req.param('override_id');
       if (!isUuid(overrideId)) throw notFound(`Override "${overrideId}"`);
-      await removeOverride(sql, schedule.id, overrideId);
+      await removeOverride(sql, schedule.id, overrideId, clock.now(), acting(c));
       return c.body(null, 204);
     },
   );

@@ -5,9 +5,10 @@ import { notFound } from '../../errors.ts';
 import { SLUG, type StatusPage } from '../../statuspages/model.ts';
 import { createStatusPage, deleteStatusPage, listStatusPages, readStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, Labels, NodeName, page, Paging, query } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, DisplayName, Labels, NodeName, page, Paging, query } from '../validation.ts';
 
 const Slug = v.pipe(v.string('must be a string'), v.regex(SLUG, 'must be 1-64 characters of a-z, 0-9 and -, not starting or ending with -'));
 const Description = v.nullable(v.pipe(v.string('must be a string'), v.maxLength(2000, 'must be at most 2000 characters')));
@@ -15,14 +16,10 @@ const Flag = v.boolean('must be true or false');
 
 const Component = closedObject({
   name: DisplayName,
-  node_ids: v.optional(v.pipe(v.array(NodeName, 'must be an array of node ids or names'), v.maxLength(1000, 'must hold at most 1000 nodes')), []),
+  node_ids: v.optional(boundedArray(NodeName, 'must be an array of node ids or names', 1000, 'must hold at most 1000 nodes'), []),
   labels: v.optional(Labels, {}),
 });
-const Components = v.pipe(
-  v.array(Component, 'must be an array of components'),
-  v.minLength(1, 'must hold at least one component'),
-  v.maxLength(50, 'must hold at most 50 components'),
-);
+const Components = boundedArray(Component, 'must be an array of components', 50, 'must hold at most 50 components', 1, 'must hold at least one component');
 
 export const CreateStatusPage = closedObject({
   slug: Slug,
@@ -81,7 +78,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const created = await createStatusPage(sql, await body(c, CreateStatusPage), clock.now());
+      const created = await createStatusPage(sql, await body(c, CreateStatusPage), clock.now(), acting(c));
       changed();
       return c.json(render(created), 201);
     },
@@ -129,7 +126,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now());
+      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c));
       changed();
       return c.json(render(updated));
     },
@@ -140,7 +137,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     doc({ summary: 'Delete a status page', access: 'write', id: PAGE, ok: { status: 204, description: 'Deleted.' } }),
     requireScope('write'),
     async (c) => {
-      await deleteStatusPage(sql, c.req.param('id'));
+      await deleteStatusPage(sql, c.req.param('id'), clock.now(), acting(c));
       changed();
       return c.body(null, 204);
     },

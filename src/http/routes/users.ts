@@ -7,6 +7,7 @@ import type { NameCursor, UserRow } from '../../oncall/model.ts';
 import { getUser, listUsers } from '../../oncall/store-users.ts';
 import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
+import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, DisplayName, Email, idList, page, Paging, query, TimeZone } from '../validation.ts';
@@ -68,7 +69,7 @@ export function userRoutes(deps: AppDeps) {
       errors: [409],
     }),
     requireScope('write'),
-    async (c) => c.json(renderUser(await createUser(sql, await body(c, CreateUser), clock.now())), 201),
+    async (c) => c.json(renderUser(await createUser(sql, await body(c, CreateUser), clock.now(), acting(c))), 201),
   );
 
   app.get(
@@ -109,7 +110,7 @@ export function userRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const user = await find(c.req.param('id'));
-      return c.json(renderUser(await updateUser(sql, user, await body(c, PatchUser), clock.now())));
+      return c.json(renderUser(await updateUser(sql, user, await body(c, PatchUser), clock.now(), acting(c))));
     },
   );
 
@@ -127,7 +128,7 @@ export function userRoutes(deps: AppDeps) {
     async (c) => {
       const id = c.req.param('id');
       if (!isUuid(id)) throw notFound(`User "${id}"`);
-      await deleteUser(sql, id, clock.now());
+      await deleteUser(sql, id, clock.now(), acting(c));
       return c.body(null, 204);
     },
   );

@@ -1,28 +1,33 @@
-// `npm run demo`: a real engine (started as `npm start` starts it), a fleet of 50 simulated agents
+// `npm run demo`: a real engine (started as `npm start` starts it, on its own embedded Postgres
+// unless DATABASE_URL is set), a fleet of 50 simulated agents
 // beating every 2 s, and a printed schedule of outages and degradations, so a newcomer watches
 // nodes go down, incidents open, emails arrive, incidents resolve and uptime add up, in under
 // two minutes. `--ci` (or CI=true) runs a short bounded scenario and exits 0 only if an incident
 // was opened and resolved.
 
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { FleetUptime, Incident, NodeUptime } from '../../src/api/shapes.ts';
-import { Client } from '../../src/cli/client.ts';
-import { duration, percent } from '../../src/cli/format.ts';
-import { renderTable } from '../../src/cli/table.ts';
-import { EngineProcess } from '../helpers/engine-process.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import type { FleetUptime, Incident, NodeUptime } from '../src/api/shapes.ts';
+import { Client } from '../src/cli/client.ts';
+import { duration, percent } from '../src/cli/format.ts';
+import { renderTable } from '../src/cli/table.ts';
+import { EngineProcess } from '../test/helpers/engine-process.ts';
+import { startSmtpSink, type SmtpSink } from '../test/helpers/smtp-sink.ts';
 import { Fleet } from './fleet.ts';
 import { CI, describeAction, FAILURES_FOR_DOWN, FLEET, FULL, INTERVAL_SECONDS, type Action } from './scenario.ts';
 import { DEMO_FILTER, ONCALL_ADDRESS, prepare } from './setup.ts';
 import { Watch } from './watch.ts';
+import { LOCAL_RECEIVERS_ENV } from '../test/helpers/local-receivers.ts';
 
-const DEFAULT_DATABASE_URL = 'postgres://127.0.0.1:5432/lifeline_demo';
+/** The demo's own data directory, beside the engine's (.lifeline), so its 50 nodes never mix with yours. */
+const DEFAULT_DATA_DIR = '.lifeline-demo';
 const POLL_MS = 500;
+const FIRST_START_MS = 300_000;
 const SUMMARY_EVERY_MS = 10_000;
 
-const { values: flags } = parseArgs({ options: { duration: { type: 'string' }, ci: { type: 'boolean' } }, strict: true });
+const { values: flags } = parseArgs({ options: { duration: { type: 'string' }, ci: { type: 'boolean' }, 'data-dir': { type: 'string' } }, strict: true });
 const ci = flags.ci === true || ['true', '1'].includes(process.env.CI ?? '');
 const scenario = ci ? CI : FULL;
 const durationMs = 1000 * (flags.duration === undefined ? scenario.durationSeconds : Number(flags.duration));
@@ -45,7 +50,8 @@ async function listening(engine: EngineProcess): Promise<number> {
     const errors = engine.lines.filter((l) => Number(l.level) >= 50).map((l) => `${l.msg}: ${(l.err as { message?: string })?.message ?? ''}`);
     throw new Error(`the engine exited at start: ${[...errors, ...engine.stderr].slice(-3).join(' | ')}`);
   });
-  return Promise.race([engine.listeningPort(), exited]);
+  // A first run creates the Postgres cluster: seconds on a laptop, a minute on a loaded CI machine.
+  return Promise.race([engine.waitFor((l) => l.msg === 'lifeline listening', FIRST_START_MS).then((l) => l.port as number), exited]);
 }
 
 interface Stage {
@@ -107,14 +113,20 @@ async function run(): Promise<boolean> {
   const smtpUrl = process.env.SMTP_URL;
   const sink = smtpUrl ? undefined : await startSmtpSink();
   const admin = process.env.LIFELINE_ADMIN_TOKEN ?? `demo-${randomBytes(16).toString('hex')}`;
-  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  // Not LIFELINE_DATA_DIR: that may be a running engine's, which the demo's engine would refuse to share.
+  const dataDir = resolve(flags['data-dir'] ?? DEFAULT_DATA_DIR);
   const engine = EngineProcess.start({
-    DATABASE_URL: databaseUrl,
+    // Unset: the engine starts Postgres in the data directory (the first run creates it).
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    LIFELINE_DATA_DIR: dataDir,
     PORT: process.env.PORT ?? '0',
     HOST: '127.0.0.1',
     LIFELINE_ADMIN_TOKEN: admin,
     LIFELINE_EVALUATOR_INTERVAL_MS: '500',
     LIFELINE_QUEUE_PREFIX: process.env.LIFELINE_QUEUE_PREFIX ?? 'lifeline-demo',
+    // The demo's receivers listen on this machine, which the engine refuses to send to unless told.
+    ...LOCAL_RECEIVERS_ENV,
     ...(sink ? { SMTP_URL: sink.url } : {}),
   });
   // The engine runs in its own process group: a Ctrl-C here does not reach it, so take it along.
@@ -124,9 +136,10 @@ async function run(): Promise<boolean> {
   process.once('SIGTERM', () => stop.abort());
 
   try {
+    say('engine', databaseUrl ? 'starting' : `starting on its own Postgres in ${dataDir} (the first run creates it)`);
     const url = `http://127.0.0.1:${await listening(engine)}`;
     const client = new Client({ url, token: admin });
-    say('engine', `listening on ${url} (database ${new URL(databaseUrl).pathname.slice(1)})`);
+    say('engine', `listening on ${url}${databaseUrl ? ` (database ${new URL(databaseUrl).pathname.slice(1)})` : ''}`);
     const { nodes } = await prepare(client, FLEET);
     say('channel', `email to ${ONCALL_ADDRESS}${sink ? `, caught by an SMTP sink in this process (${sink.url})` : ` via ${smtpUrl}, not shown here`}`);
     say('fleet', `${nodes.length} nodes labelled ${DEMO_FILTER}, a heartbeat every ${INTERVAL_SECONDS}s, down after ${FAILURES_FOR_DOWN} missed`);

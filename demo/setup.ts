@@ -2,8 +2,8 @@
 // escalation policy that notifies it at once, and the fleet's nodes. Running the demo again
 // against the same database replaces the previous run's nodes and reuses its channel and policy.
 
-import type { Node as NodeView } from '../../src/api/shapes.ts';
-import type { Client } from '../../src/cli/client.ts';
+import type { Node as NodeView } from '../src/api/shapes.ts';
+import type { Client } from '../src/cli/client.ts';
 import { FAILURES_FOR_DOWN, INTERVAL_SECONDS, type SimNode } from './scenario.ts';
 
 const LABEL: [string, string] = ['demo', 'fleet'];

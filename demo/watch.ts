@@ -2,9 +2,9 @@
 // dashboard would: each poll compares node states and incidents with the previous poll and
 // reports what changed, one line per event.
 
-import type { Incident, NodeState, Node as NodeView } from '../../src/api/shapes.ts';
-import type { Client } from '../../src/cli/client.ts';
-import { duration } from '../../src/cli/format.ts';
+import type { Incident, NodeState, Node as NodeView } from '../src/api/shapes.ts';
+import type { Client } from '../src/cli/client.ts';
+import { duration } from '../src/cli/format.ts';
 import { DEMO_FILTER } from './setup.ts';
 
 export type Report = (kind: string, text: string) => void;

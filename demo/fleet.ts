@@ -2,9 +2,9 @@
 // machine readings are numbers the scenario can change; the agent's checks judge them exactly as
 // they judge a real machine. Failing a host stops its loop; recovering it starts a new one.
 
-import { evaluateChecks, type HostSample } from '../../src/cli/agent-checks.ts';
-import { runAgent } from '../../src/cli/agent-loop.ts';
-import { Client } from '../../src/cli/client.ts';
+import { evaluateChecks, type HostSample } from '../src/cli/agent-checks.ts';
+import { runAgent } from '../src/cli/agent-loop.ts';
+import { Client } from '../src/cli/client.ts';
 
 const GiB = 2 ** 30;
 

@@ -1,0 +1,29 @@
+import type postgres from 'postgres';
+import type { Queryable } from '../db/client.ts';
+import type { AuditFilter, AuditRow, NewAuditRow } from './model.ts';
+
+export async function insertAuditRow(sql: Queryable, r: NewAuditRow): Promise<void> {
+  await sql`
+    insert into audit_log (at, actor_kind, actor_id, actor_name, via, action, target_type, target_id, target_name, result, request_id, detail)
+    values (${r.at}, ${r.actor_kind}, ${r.actor_id}, ${r.actor_name}, ${r.via}, ${r.action}, ${r.target_type}, ${r.target_id},
+            ${r.target_name}, ${r.result}, ${r.request_id}, ${sql.json(r.detail as postgres.JSONValue)})`;
+}
+
+/** Newest first; `id::text` so a bigint survives JSON and cursors whole (ordered by the column, not that text). */
+export async function listAuditRows(sql: Queryable, f: AuditFilter, limit: number): Promise<AuditRow[]> {
+  const conditions = [
+    f.beforeId !== undefined ? sql`id < ${f.beforeId}::bigint` : null,
+    f.actorId !== undefined ? sql`actor_id = ${f.actorId}` : null,
+    f.action !== undefined ? sql`action = ${f.action}` : null,
+    f.targetType !== undefined ? sql`target_type = ${f.targetType}` : null,
+    f.targetId !== undefined ? sql`target_id = ${f.targetId}` : null,
+    f.requestId !== undefined ? sql`request_id = ${f.requestId}` : null,
+    f.since !== undefined ? sql`at >= ${f.since}` : null,
+    f.until !== undefined ? sql`at < ${f.until}` : null,
+  ].filter((c) => c !== null);
+  const where = conditions.reduce((acc, c, i) => (i === 0 ? sql`where ${c}` : sql`${acc} and ${c}`), sql``);
+  return sql<AuditRow[]>`
+    select id::text as id, at, actor_kind, actor_id, actor_name, via, action, target_type, target_id, target_name, result, request_id, detail
+    from audit_log ${where}
+    order by audit_log.id desc limit ${limit}`;
+}

@@ -1,0 +1,24 @@
+import { pino } from 'pino';
+import { loadConfig } from '../config.ts';
+import { createSql, type Sql } from '../db/client.ts';
+import { attachDatabase } from '../embedded/database.ts';
+import type { Context } from './command.ts';
+
+/**
+ * Runs `work` on the engine's own database, as the engine would find it: DATABASE_URL, else the
+ * embedded Postgres in LIFELINE_DATA_DIR (the running engine's, or one started for this command).
+ * The embedded launcher's warnings go to stderr as plain lines.
+ */
+export async function withDatabase<T>(ctx: Context, work: (url: string, sql: Sql) => Promise<T>): Promise<T> {
+  // The engine's own reading of the environment, so its defaults and its checks apply here too.
+  const config = loadConfig(ctx.io.env);
+  const log = pino({ level: 'warn' }, { write: (line: string) => ctx.io.stderr(`${(JSON.parse(line) as { msg: string }).msg}\n`) });
+  const database = await attachDatabase(config, log);
+  const sql = createSql(database.url, { max: 1, applicationName: 'lifeline-cli' });
+  try {
+    return await work(database.url, sql);
+  } finally {
+    await sql.end({ timeout: 2 });
+    await database.stop();
+  }
+}

@@ -1,0 +1,262 @@
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ConsoleSession } from '../../access/sessions.ts';
+import { listChannels } from '../../channels/store.ts';
+import { isUuid } from '../../db/ids.ts';
+import type { ErrorDetail } from '../../errors.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { CreateUser, isNameCursor, PatchUser } from '../../http/routes/users.ts';
+import { parse } from '../../http/validation.ts';
+import type { UserRow } from '../../oncall/model.ts';
+import { shiftsOf } from '../../oncall/schedules.ts';
+import { getSchedules, schedulesNamingUser, schedulesWithOverridesFor } from '../../oncall/store-schedules.ts';
+import { getUser, listUsers } from '../../oncall/store-users.ts';
+import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
+import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
+import { Back, Outcome, Pager, Table } from '../components.tsx';
+import { chrome, cursor, href, readCursor } from '../context.ts';
+import { hhmm, zoned } from '../format.ts';
+import { all, problemAt, text, type Form } from '../forms.ts';
+import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { Csrf, Page } from '../layout.tsx';
+import { html, refusal } from '../render.tsx';
+import { timelineRange } from '../shift-timeline.tsx';
+import { ZoneInput } from '../zones.tsx';
+
+// People: whom a policy or a schedule pages, by email and by their own channels. Create, edit and
+// delete call src/oncall/users.ts as the API does. A person's page shows their coming shifts on
+// their own clock: that is the question they ask of it ("when am I on?").
+
+const PAGE_SIZE = 50;
+/** A person's own channels are picked from all of them: a handful, never a fleet's worth. */
+const CHANNELS_LISTED = 500;
+/** How far ahead a person's page lists their shifts: the schedule page's timeline. */
+const SHIFT_DAYS = 14;
+
+type Channels = Array<{ id: string; name: string }>;
+
+function UserForm(p: { session: ConsoleSession; action: string; channels: Channels; user?: UserRow; form?: Form; details?: ErrorDetail[] | undefined }) {
+  const f = p.form;
+  const v = (name: 'name' | 'email' | 'time_zone', fallback: string) => (f ? (text(f, name) ?? '') : (p.user?.[name] ?? fallback));
+  const picked = (id: string) => (f ? all(f, 'channels') : (p.user?.channel_ids ?? [])).includes(id);
+  return (
+    <form method="post" action={p.action} class="panel">
+      <Csrf session={p.session} />
+      <div class="grid-3">
+        <Field id="name" label="Name" problem={problemAt(p.details, 'name')}>
+          <input id="name" name="name" type="text" class="wide" required maxlength={128} value={v('name', '')} />
+        </Field>
+        <Field id="email" label="Email" hint="Pages go here through the engine's mail server; unique." problem={problemAt(p.details, 'email')}>
+          <input id="email" name="email" type="email" class="wide" required maxlength={254} autocomplete="off" spellcheck={false} value={v('email', '')} />
+        </Field>
+        <Field id="time_zone" label="Time zone" hint="Where they live: their shifts are shown on this clock." problem={problemAt(p.details, 'time_zone')}>
+          <ZoneInput id="time_zone" value={v('time_zone', 'UTC')} problem={problemAt(p.details, 'time_zone')} />
+        </Field>
+      </div>
+      {p.channels.length ? (
+        <div class="field">
+          <div class="checks-list" role="group" aria-label="Their own channels">
+            <span class="muted">Their own channels (paged besides email):</span>
+            {p.channels.map((ch) => (
+              <label>
+                <input type="checkbox" name="channels" value={ch.id} checked={picked(ch.id)} /> {ch.name}
+              </label>
+            ))}
+          </div>
+          {problemAt(p.details, 'channel_ids') ? <p class="error">{problemAt(p.details, 'channel_ids')}</p> : null}
+        </div>
+      ) : null}
+      <button type="submit" class="primary">
+        {p.user ? 'Save' : 'Create'}
+      </button>
+    </form>
+  );
+}
+
+/** The user a form describes, as a request body would carry it. */
+const userOf = (form: Form) => ({
+  name: text(form, 'name') ?? '',
+  email: text(form, 'email')?.trim() ?? '',
+  time_zone: text(form, 'time_zone')?.trim() ?? '',
+  channel_ids: all(form, 'channels'),
+});
+
+/** "Europe/Berlin · 14:05 now" */
+const ZoneNow = (p: { zone: string; now: Date }) => (
+  <span>
+    {p.zone} <span class="muted">· {hhmm(p.now, p.zone)} now</span>
+  </span>
+);
+
+export function userRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+  const write = requireScope('write');
+  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such person', 'There is no user with that id; they may have been deleted.');
+  const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getUser(deps.sql, c.req.param('id')!) : undefined);
+  const channelsOf = async (): Promise<Channels> => (await listChannels(deps.sql, undefined, CHANNELS_LISTED)).map(({ id, name }) => ({ id, name }));
+
+  const listPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+    const now = deps.clock.now();
+    const after = readCursor(c.req.query('after'), isNameCursor);
+    const [frame, fetched, channels] = await Promise.all([chrome(c, deps), listUsers(deps.sql, after, PAGE_SIZE + 1), channelsOf()]);
+    const rows = fetched.slice(0, PAGE_SIZE);
+    const last = rows.at(-1);
+    const next = fetched.length > PAGE_SIZE && last ? href('/users', { after: cursor([last.name, last.id]) }) : undefined;
+    const names = new Map(channels.map((ch) => [ch.id, ch.name]));
+    return html(
+      c,
+      <Page title="People" chrome={frame} section="people">
+        <h1>People</h1>
+        <p class="muted">Whom an escalation level or a schedule pages: by email, and by each of their own channels.</p>
+        <Outcome done={o.done} problem={o.message} />
+        {rows.length === 0 ? (
+          <p class="empty panel">Nobody yet: policies can page channels only.</p>
+        ) : (
+          <Table head={['Name', 'Email', 'Time zone', 'Own channels']}>
+            {rows.map((u) => (
+              <tr>
+                <td data-label="Name">
+                  <a href={`/users/${u.id}`}>{u.name}</a>
+                </td>
+                <td data-label="Email" class="reason">
+                  {u.email}
+                </td>
+                <td data-label="Time zone">
+                  <ZoneNow zone={u.time_zone} now={now} />
+                </td>
+                <td data-label="Own channels">{u.channel_ids.length ? u.channel_ids.map((id) => <span class="tag">{names.get(id) ?? 'a channel'}</span>) : <span class="muted">email only</span>}</td>
+              </tr>
+            ))}
+          </Table>
+        )}
+        <Pager next={next} />
+        {may(frame.session, 'write') ? (
+          <>
+            <h2>New person</h2>
+            <UserForm session={frame.session} action="/users" channels={channels} {...(o.form ? { form: o.form } : {})} details={o.details} />
+          </>
+        ) : null}
+      </Page>,
+      o.status,
+    );
+  };
+
+  /** Their shifts in every schedule that has them on a layer or an override, over the next days. */
+  const comingShifts = async (user: UserRow, now: Date) => {
+    const [layered, overridden] = await Promise.all([schedulesNamingUser(deps.sql, user.id), schedulesWithOverridesFor(deps.sql, user.id, now)]);
+    const schedules = await getSchedules(deps.sql, [...new Set([...layered, ...overridden].map((s) => s.id))]);
+    const { to } = timelineRange(user.time_zone, now, SHIFT_DAYS);
+    const per = await Promise.all([...schedules.values()].map(async (s) => (await shiftsOf(deps.sql, s, now, to)).map((shift) => ({ ...shift, schedule: s }))));
+    const shifts = per
+      .flat()
+      .filter((s) => s.user_id === user.id)
+      .sort((a, b) => a.starts_at.getTime() - b.starts_at.getTime());
+    return { shifts, to };
+  };
+
+  const userPage = async (c: ConsoleContext, user: UserRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+    const now = deps.clock.now();
+    const [frame, channels, { shifts, to }] = await Promise.all([chrome(c, deps), channelsOf(), comingShifts(user, now)]);
+    const names = new Map(channels.map((ch) => [ch.id, ch.name]));
+    const zone = user.time_zone;
+    return html(
+      c,
+      <Page title={user.name} chrome={frame} section="people">
+        <Back href="/users">People</Back>
+        <h1>{user.name}</h1>
+        <Outcome done={o.done} problem={o.message} />
+        <div class="panel">
+          <dl class="facts">
+            <dt>Email</dt>
+            <dd>{user.email}</dd>
+            <dt>Time zone</dt>
+            <dd>
+              <ZoneNow zone={zone} now={now} />
+            </dd>
+            <dt>Own channels</dt>
+            <dd>{user.channel_ids.length ? user.channel_ids.map((id) => <a class="tag" href={`/channels/${id}`}>{names.get(id) ?? 'a channel'}</a>) : <span class="muted">none: email only</span>}</dd>
+          </dl>
+        </div>
+        <h2>On call in the next {SHIFT_DAYS} days</h2>
+        {shifts.length === 0 ? (
+          <p class="empty panel">No shift: no schedule has {user.name} on call in that time.</p>
+        ) : (
+          <Table head={[`From (${zone})`, `Until (${zone})`, 'Schedule', 'As']}>
+            {shifts.map((s) => (
+              <tr>
+                <td data-label="From">{s.starts_at <= now ? <b>now</b> : <time datetime={s.starts_at.toISOString()}>{zoned(s.starts_at, zone)}</time>}</td>
+                <td data-label="Until">
+                  <time datetime={s.ends_at.toISOString()}>{zoned(s.ends_at, zone)}</time>
+                  {s.ends_at >= to ? <span class="muted"> and on</span> : null}
+                </td>
+                <td data-label="Schedule">
+                  <a href={`/schedules/${s.schedule.id}`}>{s.schedule.name}</a>
+                </td>
+                <td data-label="As">{s.layer}</td>
+              </tr>
+            ))}
+          </Table>
+        )}
+        {may(frame.session, 'write') ? (
+          <>
+            <h2>Edit</h2>
+            <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} />
+            <h2>Delete</h2>
+            <form method="post" action={`/users/${user.id}/delete`} class="actions">
+              <Csrf session={frame.session} />
+              <button type="submit" class="danger">
+                Delete {user.name}
+              </button>
+              <span class="muted">Refused while an escalation level, a schedule layer or an override still to come names them.</span>
+            </form>
+          </>
+        ) : null}
+      </Page>,
+      o.status,
+    );
+  };
+
+  app.get('/users', ...guards.page, async (c) => listPage(c, c.req.query('deleted') !== undefined ? { done: 'Deleted.' } : {}));
+
+  app.post('/users', ...guards.action, write, async (c) => {
+    const form = (await c.req.parseBody({ all: true })) as Form;
+    const outcome = await attempt(
+      () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now(), acting(c)),
+      (r) => listPage(c, { form, ...formRefusal(r, 'Not created') }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return c.redirect(`/users/${outcome.id}?done=created`, 303);
+  });
+
+  app.get('/users/:id', ...guards.page, async (c) => {
+    const user = await find(c);
+    if (!user) return missing(c);
+    const done = c.req.query('done');
+    return userPage(c, user, done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : {});
+  });
+
+  app.post('/users/:id', ...guards.action, write, async (c) => {
+    const user = await find(c);
+    if (!user) return missing(c);
+    const form = (await c.req.parseBody({ all: true })) as Form;
+    const outcome = await attempt(
+      () => updateUser(deps.sql, user, parse(PatchUser, userOf(form)), deps.clock.now(), acting(c)),
+      (r) => userPage(c, user, { form, ...formRefusal(r, 'Not saved') }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return c.redirect(`/users/${user.id}?done=saved`, 303);
+  });
+
+  app.post('/users/:id/delete', ...guards.action, write, async (c) => {
+    const user = await find(c);
+    if (!user) return missing(c);
+    const outcome = await attempt(
+      () => deleteUser(deps.sql, user.id, deps.clock.now(), acting(c)),
+      (r) => userPage(c, user, { message: r.message, status: formRefusal(r, 'Not deleted').status }),
+    );
+    if (outcome instanceof Response) return outcome;
+    return c.redirect('/users?deleted', 303);
+  });
+
+  return app;
+}

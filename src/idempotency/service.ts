@@ -1,0 +1,43 @@
+import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
+import type { Sql } from '../db/client.ts';
+import { ABANDONED_AFTER_MS, KEY_LIFETIME_MS, type Claim, type StoredAnswer } from './model.ts';
+import { claimKey, deleteKeysBefore, findKey, releaseKey, saveAnswer, type KeyClaim } from './store.ts';
+
+// A claim that finds a row which is then released (its first request failed) tries again; a
+// handful of rounds covers any realistic pile-up of retries.
+const CLAIM_ROUNDS = 3;
+
+/** What a request with an Idempotency-Key may do: act first, replay the first answer, or neither. */
+export async function claim(sql: Sql, secretKey: Buffer, k: KeyClaim, now: Date): Promise<Claim> {
+  const expiredBefore = new Date(now.getTime() - KEY_LIFETIME_MS);
+  const abandonedBefore = new Date(now.getTime() - ABANDONED_AFTER_MS);
+  for (let round = 1; ; round++) {
+    if (await claimKey(sql, k, now, expiredBefore, abandonedBefore)) return { kind: 'first' };
+    const row = await findKey(sql, k.credential, k.key);
+    if (!row) {
+      if (round < CLAIM_ROUNDS) continue;
+      return { kind: 'in_flight' };
+    }
+    if (row.fingerprint !== k.fingerprint) return { kind: 'mismatch' };
+    if (row.answer === null) return { kind: 'in_flight' };
+    return { kind: 'replay', answer: JSON.parse(openSecret(row.answer, secretKey)) as StoredAnswer };
+  }
+}
+
+/**
+ * Keeps the first request's answer for its retries, sealed like channel secrets: it may carry a
+ * node token, a key's secret or a webhook signing secret, which are stored nowhere else in clear.
+ */
+export async function remember(sql: Sql, secretKey: Buffer, k: KeyClaim, answer: StoredAnswer): Promise<void> {
+  await saveAnswer(sql, k.credential, k.key, sealSecret(JSON.stringify(answer), secretKey));
+}
+
+/** The first request did not succeed: nothing was done, so a retry may act. */
+export async function release(sql: Sql, k: KeyClaim): Promise<void> {
+  await releaseKey(sql, k.credential, k.key);
+}
+
+/** Forgets keys past their 24 h; returns how many. */
+export async function pruneKeys(sql: Sql, now: Date): Promise<number> {
+  return deleteKeysBefore(sql, new Date(now.getTime() - KEY_LIFETIME_MS));
+}

@@ -1,0 +1,109 @@
+// Runs of scheduled jobs, from their pings: what a ping says, and how a flush's pings become run
+// rows. Pure: the open runs and the pings arrive as arguments.
+
+/** What a ping says: /start, a success (/ or /0), a failure (/fail or /1…255), or a /log message. */
+export type PingKind = 'start' | 'success' | 'failure' | 'log';
+
+export const RUN_STATUSES = ['running', 'success', 'failure', 'log', 'unfinished'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A POST body kept whole up to this size (larger: 413)… */
+export const MAX_PING_BODY_BYTES = 100 * 1024;
+/** …of which a run keeps the end, where a failing command says why. */
+export const KEPT_OUTPUT_BYTES = 10 * 1024;
+/** Runs kept per node; older ones are deleted as new ones arrive. */
+export const RUNS_KEPT = 100;
+
+/** One ping as ingest buffered it, at its receive time. */
+export interface PingEvent {
+  nodeId: string;
+  at: Date;
+  kind: PingKind;
+  /** /0…/255; null for /, /fail, /start and /log. */
+  exitCode: number | null;
+  /** The kept end of a POST body; null without one. */
+  output: string | null;
+}
+
+/** A node's run in progress as stored: the newest `running` row. */
+export interface OpenRun {
+  id: string;
+  nodeId: string;
+  startedAt: Date;
+}
+
+/** A run row to insert, or the new values of a stored one. */
+export interface RunValues {
+  nodeId: string;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  exitCode: number | null;
+  status: RunStatus;
+  output: string | null;
+}
+
+export interface RunWrites {
+  inserts: RunValues[];
+  /** Stored runs that ended (or were superseded by a new start), by id. */
+  updates: Array<RunValues & { id: string }>;
+  /** The run start each touched node has after these pings (null: no run in progress). */
+  runStarted: Map<string, Date | null>;
+}
+
+/**
+ * The run rows a flush's pings make, in the order they arrived. A start opens a run (a run still
+ * open is then `unfinished`); a success or failure ends the open run with its duration, exit code
+ * and output; without an open run, an end is recorded only when it says more than "ok" (a failure,
+ * an exit code or an output): a job that only pings success costs no row per ping. A log is a row
+ * of its own.
+ */
+export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
+  const current = new Map<string, RunValues & { id?: string }>();
+  for (const r of open) current.set(r.nodeId, { id: r.id, nodeId: r.nodeId, startedAt: r.startedAt, finishedAt: null, exitCode: null, status: 'running', output: null });
+  const inserts: RunValues[] = [];
+  const updated = new Map<string, RunValues & { id: string }>();
+  const runStarted = new Map<string, Date | null>();
+  const end = (run: RunValues & { id?: string }, to: Partial<RunValues>) => {
+    Object.assign(run, to);
+    if (run.id !== undefined) updated.set(run.id, run as RunValues & { id: string });
+  };
+  for (const p of pings) {
+    const run = current.get(p.nodeId);
+    if (p.kind === 'start') {
+      if (run) end(run, { status: 'unfinished' });
+      const started: RunValues = { nodeId: p.nodeId, startedAt: p.at, finishedAt: null, exitCode: null, status: 'running', output: p.output };
+      inserts.push(started);
+      current.set(p.nodeId, started);
+      runStarted.set(p.nodeId, p.at);
+    } else if (p.kind === 'log') {
+      inserts.push({ nodeId: p.nodeId, startedAt: null, finishedAt: p.at, exitCode: null, status: 'log', output: p.output });
+    } else {
+      const ended = { finishedAt: p.at, exitCode: p.exitCode, status: p.kind, output: p.output ?? run?.output ?? null };
+      if (run) {
+        end(run, ended);
+        current.delete(p.nodeId);
+        runStarted.set(p.nodeId, null);
+      } else if (p.kind === 'failure' || p.exitCode !== null || p.output !== null) {
+        inserts.push({ nodeId: p.nodeId, startedAt: null, ...ended });
+      }
+    }
+  }
+  return { inserts, updates: [...updated.values()], runStarted };
+}
+
+/**
+ * The end of a ping body as text: its last KEPT_OUTPUT_BYTES, cut at a character boundary, bytes
+ * that are not UTF-8 shown as U+FFFD. Null for an empty body. The body must hold no NUL (the
+ * route refuses it first, as every text the engine stores).
+ */
+export function keptOutput(body: Uint8Array): string | null {
+  if (body.length === 0) return null;
+  let start = Math.max(0, body.length - KEPT_OUTPUT_BYTES);
+  // A UTF-8 continuation byte (10xxxxxx) is the middle of a character: start after it.
+  while (start > 0 && start < body.length && (body[start]! & 0xc0) === 0x80) start += 1;
+  return new TextDecoder('utf-8').decode(body.subarray(start));
+}
+
+/** A run's duration in ms, when it has both ends. */
+export const runDurationMs = (r: Pick<RunValues, 'startedAt' | 'finishedAt'>): number | null =>
+  r.startedAt && r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null;

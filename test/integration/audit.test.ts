@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { AuditEntry, List } from '../../src/api/shapes.ts';
+import { actionLinkKey, signActionLink } from '../../src/incidents/action-links.ts';
+import { openIncidents } from '../../src/incidents/store.ts';
+import { ADMIN_TOKEN, createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
+
+// GET /v1/audit: every privileged change leaves one row naming who, what, the target, the result and
+// the request, whichever door it came through (API, console, signed link), and a refused change
+// leaves none.
+
+const ORIGIN = 'http://localhost';
+const BOOTSTRAP_KEY_ID = '00000000-0000-4000-8000-000000000001';
+
+let h: Harness;
+let writer: { id: string; secret: string };
+
+before(async () => {
+  h = await createHarness();
+  writer = await h.createKey('write', 'deploy-bot');
+});
+after(() => h.close());
+
+const audit = async (query: string) => expectJson<List<AuditEntry>>(await h.req('GET', `/v1/audit?${query}`, { token: ADMIN_TOKEN }), 200);
+
+describe('the audit log', () => {
+  it('records an API change with the key, the target, the result and the request id', async () => {
+    const res = await h.req('POST', '/v1/nodes', { token: writer.secret, json: { name: 'audited-1' }, headers: { 'x-request-id': 'req-create-audited-1' } });
+    const node = await expectJson<{ id: string }>(res, 201);
+    const { items } = await audit('request_id=req-create-audited-1');
+    assert.equal(items.length, 1);
+    const [entry] = items as [AuditEntry];
+    assert.match(entry.id, /^\d+$/);
+    assert.equal(entry.at, h.clock.now().toISOString());
+    assert.deepEqual(
+      { ...entry, id: undefined, at: undefined },
+      {
+        id: undefined,
+        at: undefined,
+        actor: { kind: 'key', id: writer.id, name: 'deploy-bot' },
+        via: 'api',
+        action: 'node.create',
+        target: { type: 'node', id: node.id, name: 'audited-1' },
+        result: 'done',
+        request_id: 'req-create-audited-1',
+        detail: {},
+      },
+    );
+  });
+
+  it('names the fields a change set, never their values', async () => {
+    await h.req('PATCH', '/v1/nodes/audited-1', { token: writer.secret, json: { labels: { team: 'core' }, grace_seconds: 5 }, headers: { 'x-request-id': 'req-patch' } });
+    const created = await expectJson<{ id: string }>(
+      await h.req('POST', '/v1/channels', { token: writer.secret, json: { name: 'hook', type: 'webhook', config: { url: 'https://example.com/hook', secret: 'whsec_c2VjcmV0LXZhbHVlLWZvci10ZXN0cw==' } } }),
+      201,
+    );
+    await h.req('PATCH', `/v1/channels/${created.id}`, { token: writer.secret, json: { config: { url: 'https://example.com/other', secret: 'whsec_b3RoZXItc2VjcmV0LXZhbHVlLXRlc3Q=' } }, headers: { 'x-request-id': 'req-channel' } });
+    const [patch] = (await audit('request_id=req-patch')).items;
+    assert.deepEqual([patch?.action, patch?.detail], ['node.update', { fields: ['grace_seconds', 'labels'] }]);
+    const [channel] = (await audit('request_id=req-channel')).items;
+    assert.deepEqual([channel?.action, channel?.target.name, channel?.detail], ['channel.update', 'hook', { fields: ['config'] }]);
+    const everything = JSON.stringify(await h.sql`select * from audit_log`);
+    assert.ok(!everything.includes('whsec_') && !everything.includes('example.com/other'), 'no secret or URL in the log');
+  });
+
+  it('leaves no row for a refused change: the row commits with the change or not at all', async () => {
+    const before = await h.sql`select count(*)::int as n from audit_log`;
+    await expectError(await h.req('POST', '/v1/nodes', { token: writer.secret, json: { name: 'audited-1' } }), 409, 'conflict');
+    await expectError(await h.req('DELETE', '/v1/channels/00000000-0000-4000-8000-00000000abcd', { token: writer.secret }), 404, 'not_found');
+    await expectError(await h.req('POST', '/v1/api-keys', { token: writer.secret, json: { name: 'x', scope: 'admin' } }), 403, 'forbidden');
+    assert.deepEqual(await h.sql`select count(*)::int as n from audit_log`, before);
+  });
+
+  it('records what people do through the console, as the key the session was opened with', async () => {
+    const signIn = await h.app.request('/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+      body: new URLSearchParams({ key: ADMIN_TOKEN }).toString(),
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const confirm = await (await h.app.request('/nodes/audited-1/delete', { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(confirm)?.[1];
+    assert.ok(csrf, 'the delete page carries its CSRF token');
+    const res = await h.app.request('/nodes/audited-1/delete', {
+      method: 'POST',
+      headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': 'req-console-delete' },
+      body: new URLSearchParams({ _csrf: csrf }).toString(),
+    });
+    assert.equal(res.status, 303, await res.text());
+    const [entry] = (await audit('request_id=req-console-delete')).items;
+    assert.deepEqual([entry?.actor, entry?.via, entry?.action, entry?.target.name], [{ kind: 'key', id: BOOTSTRAP_KEY_ID, name: 'bootstrap-admin' }, 'console', 'node.delete', 'audited-1']);
+  });
+
+  it('records an acknowledgement through a signed link as the person it names', async () => {
+    const alice = await expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name: 'Alice Example', email: 'alice@example.com' }), 201);
+    const node = await h.createNode('linked-node');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'linked-node is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const token = signActionLink(actionLinkKey(h.secretKey), {
+      incidentId: incident!.id,
+      action: 'acknowledge',
+      recipient: { kind: 'user', id: alice.id },
+      expiresAt: new Date(h.clock.now().getTime() + 3_600_000),
+    });
+    const res = await h.req('POST', `/a/${token}`, { headers: { 'x-request-id': 'req-link-ack' } });
+    assert.equal(res.status, 200);
+    const [entry] = (await audit('request_id=req-link-ack')).items;
+    assert.deepEqual(
+      [entry?.actor, entry?.via, entry?.action, entry?.target, entry?.result],
+      [{ kind: 'person', id: alice.id, name: 'Alice Example' }, 'link', 'incident.acknowledge', { type: 'incident', id: incident!.id, name: 'linked-node is down' }, 'done'],
+    );
+    // Acknowledging again through the API keeps the first, and says so.
+    await h.req('POST', `/v1/incidents/${incident!.id}/acknowledge`, { token: writer.secret, headers: { 'x-request-id': 'req-api-ack' } });
+    const [again] = (await audit('request_id=req-api-ack')).items;
+    assert.deepEqual([again?.action, again?.result], ['incident.acknowledge', 'unchanged']);
+  });
+
+  it('filters by actor, action and target, pages newest first with a cursor, and is for admins only', async () => {
+    const byWriter = await audit(`actor_id=${writer.id}&limit=500`);
+    assert.ok(byWriter.items.length >= 5);
+    assert.ok(byWriter.items.every((e) => e.actor.id === writer.id));
+    const ids = byWriter.items.map((e) => BigInt(e.id));
+    assert.deepEqual(ids, [...ids].sort((a, b) => (a > b ? -1 : 1)), 'newest first');
+
+    const seen: string[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const pageOf: List<AuditEntry> = await audit(`actor_id=${writer.id}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...pageOf.items.map((e) => e.id));
+      cursor = pageOf.next_cursor;
+    }
+    assert.deepEqual(seen, byWriter.items.map((e) => e.id), 'the pages add up to the whole list');
+
+    const creations = await audit('action=node.create&target_type=node');
+    assert.ok(creations.items.length >= 2 && creations.items.every((e) => e.action === 'node.create'));
+    const node = creations.items.find((e) => e.target.name === 'linked-node')!;
+    assert.deepEqual((await audit(`target_id=${node.target.id}`)).items.map((e) => e.action), ['node.create']);
+    assert.deepEqual((await audit(`since=${encodeURIComponent(new Date(h.clock.now().getTime() + 1).toISOString())}`)).items, []);
+
+    await expectError(await h.req('GET', '/v1/audit', { token: writer.secret }), 403, 'forbidden');
+    await expectError(await h.req('GET', '/v1/audit?cursor=abc', { token: ADMIN_TOKEN }), 400, 'validation_failed');
+    await expectError(await h.req('GET', `/v1/audit?cursor=${Buffer.from('"99999999999999999999"').toString('base64url')}`, { token: ADMIN_TOKEN }), 400, 'validation_failed');
+  });
+});

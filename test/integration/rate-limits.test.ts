@@ -1,0 +1,128 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { LIMIT_DEFAULTS } from '../../src/config.ts';
+import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectJson, send, type App, type Harness } from '../helpers/app.ts';
+
+// Limits per caller: failed authentications per client address (the API and the console's sign-in
+// count together), requests per node token, nodes registered per ingest key. Each answers 429
+// rate_limited with Retry-After and changes nothing.
+
+let h: Harness;
+
+before(async () => {
+  h = await createHarness();
+});
+
+after(async () => {
+  await h?.close();
+});
+
+/** An app over the harness database that believes one proxy, so each test speaks from its own address. */
+function appWith(limits: Parameters<typeof buildApp>[0]['limits']): App {
+  return buildApp({ sql: h.sql, clock: h.clock, buffer: h.buffer, publicPages: { trustProxyHops: 1 }, ...(limits ? { limits } : {}) }).app;
+}
+
+const from = (address: string) => ({ 'x-forwarded-for': address });
+
+async function expectLimited(res: Response) {
+  const retryAfter = Number(res.headers.get('retry-after'));
+  await expectError(res, 429, 'rate_limited');
+  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `Retry-After ${res.headers.get('retry-after')}`);
+  return retryAfter;
+}
+
+describe('failed authentication per client address', () => {
+  it('refuses an address after the default number of wrong secrets, and only that address', async () => {
+    const app = appWith(undefined);
+    for (let i = 0; i < LIMIT_DEFAULTS.authFailuresPerMinute; i++) {
+      await expectError(await send(app, 'GET', '/v1/nodes', { token: `llk_guess-${i}`, headers: from('203.0.113.7') }), 401, 'unauthorized');
+    }
+    const retryAfter = await expectLimited(await send(app, 'GET', '/v1/nodes', { token: 'llk_guess-next', headers: from('203.0.113.7') }));
+    assert.ok(retryAfter <= 60);
+    // Refused before it is looked at, whatever it carries.
+    await expectLimited(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: from('203.0.113.7') }));
+    await expectLimited(await send(app, 'GET', '/v1/events', { headers: from('203.0.113.7') }));
+    // Another address, and one in the same IPv6 /64 counted apart from a different /64.
+    await expectJson(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: from('203.0.113.8') }), 200);
+    await expectError(await send(app, 'GET', '/v1/nodes', { token: 'llk_wrong', headers: from('203.0.113.8') }), 401, 'unauthorized');
+  });
+
+  it('never counts a request that authenticated', async () => {
+    const app = appWith({ authFailuresPerMinute: 3 });
+    for (let i = 0; i < 20; i++) await expectJson(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: from('198.51.100.1') }), 200);
+    for (let i = 0; i < 3; i++) await expectError(await send(app, 'GET', '/v1/nodes', { token: 'llk_wrong', headers: from('198.51.100.1') }), 401, 'unauthorized');
+    await expectLimited(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: from('198.51.100.1') }));
+  });
+
+  it('counts wrong keys at the console sign-in with those of the API', async () => {
+    const app = appWith({ authFailuresPerMinute: 4 });
+    const signIn = (key: string) =>
+      app.request('/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', ...from('192.0.2.44') },
+        body: new URLSearchParams({ key }).toString(),
+      });
+    for (let i = 0; i < 2; i++) assert.equal((await signIn(`llk_wrong-${i}`)).status, 401);
+    for (let i = 0; i < 2; i++) await expectError(await send(app, 'GET', '/v1/nodes', { token: 'llk_wrong', headers: from('192.0.2.44') }), 401, 'unauthorized');
+    const refused = await signIn(ADMIN_TOKEN);
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.equal(refused.headers.get('set-cookie'), null, 'no session was opened');
+  });
+});
+
+describe('requests per node token', () => {
+  it('refuses a node token past its budget; other tokens and keys go on', async () => {
+    const app = appWith({ nodeTokenPerMinute: 5 });
+    const a = await h.createNode('limited-a');
+    const b = await h.createNode('limited-b');
+    const beat = (token: string, json: unknown = { status: 'ok' }) => send(app, 'POST', '/v1/heartbeats', { token, json, headers: from('192.0.2.1') });
+    for (let i = 0; i < 5; i++) assert.equal((await beat(a.token)).status, 202);
+    const buffered = h.buffer.size;
+    await expectLimited(await beat(a.token));
+    assert.equal(h.buffer.size, buffered, 'a refused heartbeat was not buffered');
+    assert.equal((await beat(b.token)).status, 202);
+    for (let i = 0; i < 10; i++) assert.equal((await beat(ADMIN_TOKEN, { node: 'limited-a' })).status, 202);
+  });
+
+  it('leaves an agent beating every second far below the default', () => {
+    assert.ok(LIMIT_DEFAULTS.nodeTokenPerMinute >= 10 * 60);
+  });
+});
+
+describe('auto-registrations per ingest key', () => {
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ node: `${prefix}-${i}` }));
+  const registered = async (prefix: string) =>
+    (await h.sql<{ n: number }[]>`select count(*)::int as n from nodes where name like ${`${prefix}-%`}`)[0]!.n;
+
+  it('registers a first batch of 1000 with the defaults, then refuses the next new node of that key', async () => {
+    const app = appWith(undefined);
+    const key = await h.createKey('ingest', 'fleet-onboarding');
+    const first = await send(app, 'POST', '/v1/heartbeats', { token: key.secret, json: { heartbeats: names('fleet', LIMIT_DEFAULTS.registrationsPerHour) } });
+    assert.equal(first.status, 202, await first.clone().text());
+    assert.equal(await registered('fleet'), LIMIT_DEFAULTS.registrationsPerHour);
+    const more = await send(app, 'POST', '/v1/heartbeats', { token: key.secret, json: { heartbeats: [{ node: 'fleet-0' }, { node: 'fleet-extra-1' }] } });
+    const retryAfter = await expectLimited(more);
+    assert.ok(retryAfter > 60 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
+    assert.equal((await h.sql`select 1 from nodes where name = 'fleet-extra-1'`).length, 0);
+    // Known nodes are no registration: the same key goes on beating for them.
+    const known = await send(app, 'POST', '/v1/heartbeats', { token: key.secret, json: { heartbeats: names('fleet', 1000) } });
+    assert.equal(known.status, 202, await known.clone().text());
+    h.buffer.take();
+  });
+
+  it('refuses a whole batch that would pass the budget, counts per key, and refills when the window ends', async () => {
+    const app = appWith({ registrationsPerHour: 10 });
+    const one = await h.createKey('ingest', 'small-1');
+    const two = await h.createKey('ingest', 'small-2');
+    const post = (token: string, heartbeats: unknown[]) => send(app, 'POST', '/v1/heartbeats', { token, json: { heartbeats } });
+    await expectLimited(await post(one.secret, names('small', 11)));
+    assert.equal(await registered('small'), 0, 'none of the refused batch was registered');
+    assert.equal((await post(one.secret, names('small', 10))).status, 202);
+    await expectLimited(await post(one.secret, names('later', 1)));
+    assert.equal((await post(two.secret, names('other', 10))).status, 202);
+    h.clock.advance(3_600_000);
+    assert.equal((await post(one.secret, names('later', 1))).status, 202);
+    h.buffer.take();
+  });
+});

@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Node, Run } from '../../src/api/shapes.ts';
+import { createSql } from '../../src/db/client.ts';
+import { Evaluator } from '../../src/health/evaluator.ts';
+import { Leadership } from '../../src/health/leader.ts';
+import { KEPT_OUTPUT_BYTES, MAX_PING_BODY_BYTES } from '../../src/jobs/model.ts';
+import { createHarness, expectError, expectInvalid, expectJson, START, type Harness } from '../helpers/app.ts';
+import { testLog } from '../helpers/log.ts';
+import { transitionsOf } from '../helpers/pipeline.ts';
+
+// Scheduled jobs through the HTTP surface on a manual clock: nodes with a cron schedule, their ping
+// URLs through ingest, their runs, and the evaluator judging them at their deadlines.
+
+const PUBLIC_URL = 'https://lifeline.example.com/base';
+const T0 = new Date(START).getTime();
+const at = (sec: number) => new Date(T0 + sec * 1000);
+
+describe('scheduled jobs', () => {
+  let h: Harness;
+  let evaluator: Evaluator;
+  let lockSql: ReturnType<typeof createSql>;
+  let leadership: Leadership;
+
+  before(async () => {
+    h = await createHarness({ pingRateLimit: 30, publicUrl: PUBLIC_URL });
+    lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
+    leadership = new Leadership(lockSql, testLog);
+    evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: 60_000 });
+    await h.flush();
+  });
+  after(async () => {
+    await leadership.release().catch(() => {});
+    await lockSql.end({ timeout: 1 });
+    await h.close();
+  });
+
+  /** Time moves to `t`; ingest flushes (the watermark reaches t) and the evaluator passes. */
+  const tickAt = async (t: Date) => {
+    h.clock.set(t);
+    await h.flush();
+    await evaluator.runOnce();
+  };
+  const ping = (key: string, suffix = '', o: { method?: string; body?: string | Uint8Array<ArrayBuffer> } = {}) =>
+    h.req(o.method ?? (o.body !== undefined ? 'POST' : 'GET'), `/ping/${key}${suffix}`, o.body !== undefined ? { body: o.body } : {});
+  const okPing = async (key: string, suffix = '', o: { method?: string; body?: string | Uint8Array<ArrayBuffer> } = {}) => {
+    const res = await ping(key, suffix, o);
+    assert.equal(res.status, 200, await res.clone().text());
+    if ((o.method ?? 'GET') !== 'HEAD') assert.equal(await res.text(), 'OK');
+  };
+  const runs = async (id: string) => (await expectJson<{ items: Run[] }>(await h.admin('GET', `/v1/nodes/${id}/runs`), 200)).items;
+  const health = async (id: string) => (await expectJson<Node>(await h.admin('GET', `/v1/nodes/${id}`), 200)).health;
+
+  it('refuses a schedule with an interval, an expression cron cannot read, a date that never comes or an unknown zone', async () => {
+    const create = (body: unknown) => h.rejected(() => h.admin('POST', '/v1/nodes', body));
+    await expectInvalid(await create({ name: 'j', heartbeat_interval_seconds: 30, schedule: { cron: '0 3 * * *' } }), ['heartbeat_interval_seconds']);
+    await expectInvalid(await create({ name: 'j', schedule: { cron: 'every day' } }), ['schedule.cron']);
+    await expectInvalid(await create({ name: 'j', schedule: { cron: '0 0 30 2 *' } }), ['schedule.cron']);
+    await expectInvalid(await create({ name: 'j', schedule: { cron: '0 3 * * *', time_zone: 'Mars/Olympus' } }), ['schedule.time_zone']);
+    await expectInvalid(await create({ name: 'j', schedule: { cron: '0 3 * * *', max_run_seconds: 0 } }), ['schedule.max_run_seconds']);
+    await expectInvalid(await create({ name: 'j', schedule: { cron: '0 3 * * *\u0000' } }), ['schedule.cron']);
+  });
+
+  it('a six-field schedule with a short grace is down exactly at the scheduled time plus grace', async () => {
+    h.clock.set(START);
+    const job = await h.createNode('every-ten-seconds', { schedule: { cron: '*/10 * * * * *', time_zone: 'UTC', grace_seconds: 2 } });
+    assert.deepEqual(job.schedule, { cron: '*/10 * * * * *', time_zone: 'UTC', grace_seconds: 2, max_run_seconds: null });
+    assert.equal(job.ping_url, `${PUBLIC_URL}/ping/${job.ping_key}`);
+    h.clock.set(at(1));
+    await okPing(job.ping_key);
+    await tickAt(at(1));
+    assert.equal((await health(job.id)).state, 'healthy');
+    // The success at :01 counts for nothing before :10; the run at :10 is due by :12.
+    await tickAt(new Date(T0 + 11_999));
+    assert.equal((await health(job.id)).state, 'healthy');
+    await tickAt(at(12));
+    const down = await health(job.id);
+    assert.equal(down.state, 'down');
+    assert.equal(down.since, at(12).toISOString(), 'stamped at the deadline');
+    assert.match(down.reason ?? '', /no success ping for the run due at 2026-11-21T10:00:10Z \(grace 2s\)/);
+    // A success recovers it at the ping; the next run is due from there.
+    h.clock.set(at(13.5));
+    await okPing(job.ping_key, '/0');
+    await tickAt(at(13.5));
+    assert.equal((await health(job.id)).state, 'healthy');
+    await tickAt(at(21.999));
+    assert.equal((await health(job.id)).state, 'healthy');
+    await tickAt(at(40));
+    const log = await transitionsOf(h.db, job.id);
+    assert.deepEqual(log.map((t) => `${t.from_state}->${t.to_state}@${(t.at.getTime() - T0) / 1000}`), [
+      'unknown->healthy@1',
+      'healthy->down@12',
+      'down->healthy@13.5',
+      'healthy->down@22',
+    ]);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('measures a run from its start to its end, with exit code and output', async () => {
+    await tickAt(at(100));
+    const job = await h.createNode('backup', { schedule: { cron: '0 * * * *', grace_seconds: 60 } });
+    await okPing(job.ping_key, '/start');
+    h.clock.set(new Date(T0 + 103_456));
+    await okPing(job.ping_key, '/0', { body: 'copied 12 files\n' });
+    // HEAD and POST are pings too.
+    await okPing(job.ping_key, '', { method: 'HEAD' });
+    await okPing(job.ping_key, '/log', { body: 'rotated the logs' });
+    await okPing(job.ping_key, '/fail', { method: 'POST', body: '' });
+    await tickAt(new Date(T0 + 103_456));
+    const [fail, log, run, ...rest] = await runs(job.id);
+    assert.deepEqual(rest, [], 'a plain success without a start is no run');
+    assert.deepEqual(run, {
+      started_at: at(100).toISOString(),
+      finished_at: new Date(T0 + 103_456).toISOString(),
+      duration_ms: 3456,
+      exit_code: 0,
+      status: 'success',
+      output: 'copied 12 files\n',
+    });
+    assert.deepEqual([log?.status, log?.output], ['log', 'rotated the logs']);
+    assert.deepEqual([fail?.status, fail?.started_at, fail?.output], ['failure', null, null]);
+    const state = await health(job.id);
+    assert.equal(state.state, 'down', 'a failure ping makes the job down at once');
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('a run with no end within max_run_seconds makes the job down at start + max', async () => {
+    await tickAt(at(200));
+    const job = await h.createNode('report', { schedule: { cron: '0 0 * * *', grace_seconds: 60, max_run_seconds: 5 } });
+    await okPing(job.ping_key);
+    await tickAt(at(201));
+    assert.equal((await health(job.id)).state, 'healthy');
+    h.clock.set(at(210));
+    await okPing(job.ping_key, '/start');
+    await tickAt(at(210));
+    await tickAt(new Date(T0 + 214_999));
+    assert.equal((await health(job.id)).state, 'healthy', 'still within its limit');
+    await tickAt(at(215));
+    const down = await health(job.id);
+    assert.deepEqual([down.state, down.since, down.reason], ['down', at(215).toISOString(), 'ran longer than 5s']);
+    // The run ends late: it is recorded with its whole duration and the job recovers.
+    h.clock.set(at(230));
+    await okPing(job.ping_key);
+    await tickAt(at(230));
+    assert.equal((await health(job.id)).state, 'healthy');
+    const [run] = await runs(job.id);
+    assert.deepEqual([run?.status, run?.duration_ms], ['success', 20_000]);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('keeps the last 10 KB of a body up to 100 KB, and refuses more, NUL and bad exit codes, changing nothing', async () => {
+    await tickAt(at(300));
+    const job = await h.createNode('output', { schedule: { cron: '0 0 * * *' } });
+    // 100 KB of digits, ending in a multi-byte character cut by the 10 KB boundary on its left.
+    const body = new Uint8Array(MAX_PING_BODY_BYTES).map((_, i) => 48 + (i % 10));
+    const tail = Buffer.from('€ done');
+    body.set(tail, MAX_PING_BODY_BYTES - tail.length);
+    body.set(Buffer.from('€'), MAX_PING_BODY_BYTES - KEPT_OUTPUT_BYTES - 1);
+    await okPing(job.ping_key, '/1', { body });
+    await h.flush();
+    const [run] = await runs(job.id);
+    assert.equal(run?.exit_code, 1);
+    assert.equal(run?.status, 'failure');
+    const kept = Buffer.from(run?.output ?? '');
+    assert.ok(kept.length <= KEPT_OUTPUT_BYTES && kept.length >= KEPT_OUTPUT_BYTES - 3, `kept ${kept.length} bytes`);
+    assert.ok(run?.output?.endsWith('€ done'));
+    assert.ok(!run?.output?.startsWith('\uFFFD'), 'cut at a character boundary');
+
+    await expectError(await h.rejected(() => ping(job.ping_key, '', { body: new Uint8Array(MAX_PING_BODY_BYTES + 1) })), 413, 'payload_too_large');
+    const chunked = new ReadableStream({
+      start(c) {
+        c.enqueue(new Uint8Array(MAX_PING_BODY_BYTES));
+        c.enqueue(new Uint8Array(10).fill(65));
+        c.close();
+      },
+    });
+    await expectError(await h.rejected(() => h.req('POST', `/ping/${job.ping_key}`, { body: chunked })), 413, 'payload_too_large');
+    await expectInvalid(await h.rejected(() => ping(job.ping_key, '/log', { body: 'a\u0000b' })), ['(body)']);
+    await expectInvalid(await h.rejected(() => ping(job.ping_key, '/256')), ['exit_code']);
+    for (const suffix of ['/-1', '/1.5', '/abc', '/start/now']) {
+      const res = await h.rejected(() => ping(job.ping_key, suffix));
+      assert.deepEqual([res.status, await res.text()], [404, 'not found'], suffix);
+    }
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('answers an unknown or rotated key 404, remembers an unknown one, and limits each key', async () => {
+    const job = await h.createNode('keys', { schedule: { cron: '0 0 * * *' } });
+    const unknown = 'x'.repeat(43);
+    const res = await h.rejected(() => ping(unknown));
+    assert.deepEqual([res.status, await res.text()], [404, 'not found']);
+    // The answer is kept: a node given that key now is still unknown to this process for a minute.
+    await h.sql`update nodes set ping_key = ${unknown} where id = ${job.id}`;
+    assert.equal((await h.rejected(() => ping(unknown))).status, 404, 'answered from the negative cache, without a query');
+    await h.sql`update nodes set ping_key = ${job.ping_key} where id = ${job.id}`;
+
+    const rotated = await expectJson<Node>(await h.admin('POST', `/v1/nodes/${job.id}/ping-key`), 200);
+    assert.notEqual(rotated.ping_key, job.ping_key);
+    assert.equal((await h.rejected(() => ping(job.ping_key))).status, 404, 'the old key stops working at once');
+    await okPing(rotated.ping_key);
+
+    // 30 a minute per key (this harness's limit): the 31st is refused, another key is not.
+    for (let i = 1; i < 30; i++) await okPing(rotated.ping_key, '/log');
+    const limited = await ping(rotated.ping_key);
+    await expectError(limited, 429, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    const other = await h.createNode('other-keys', { schedule: { cron: '0 0 * * *' } });
+    await okPing(other.ping_key);
+  });
+
+  it('a job keeps its schedule unless told to drop it: an interval alone is refused', async () => {
+    const job = await h.createNode('patched', { schedule: { cron: '0 0 * * *' } });
+    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/nodes/${job.id}`, { heartbeat_interval_seconds: 60 })), ['heartbeat_interval_seconds']);
+    const back = await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule: null, heartbeat_interval_seconds: 60 }), 200);
+    assert.deepEqual([back.schedule, back.heartbeat_interval_seconds], [null, 60]);
+    const again = await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule: { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin' } }), 200);
+    assert.deepEqual(again.schedule, { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin', grace_seconds: 0, max_run_seconds: null });
+  });
+});

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decide, type Policy, type Snapshot } from '../../src/health/decide.ts';
+
+// decide() for scheduled jobs: the same rules as heartbeat nodes, with the deadline from the
+// schedule (cron-deadline.ts has the tables of the schedule arithmetic itself).
+
+const T0 = new Date('2026-05-04T03:00:00.000Z');
+const at = (sec: number) => new Date(T0.getTime() + sec * 1000);
+
+const base = { heartbeatIntervalSeconds: 30, graceSeconds: 0, failuresForDown: 3, successesForRecovery: 1 };
+const daily: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300 } };
+const limited: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: 3600 } };
+const everyTenSeconds: Policy = { ...base, schedule: { cron: '*/10 * * * * *', time_zone: 'UTC', grace_seconds: 2 } };
+
+/** A healthy job whose last success came at `last` (seconds from T0), ingest flushed up to `seenAt`. */
+function snap(last: number | null, over: Partial<Snapshot> = {}, seenAt = at(30 * 86_400)): Snapshot {
+  return {
+    state: last === null ? 'unknown' : 'healthy',
+    since: at(-86_400 * 2),
+    receivedAtEntry: 0,
+    lastHeartbeatAt: last === null ? null : at(last),
+    lastStatus: last === null ? null : 'ok',
+    checks: null,
+    okStreak: last === null ? 0 : 1,
+    received: last === null ? 0 : 1,
+    maintenanceFrom: null,
+    coverage: { since: at(-86_400 * 30), blindFrom: null, seenAt },
+    createdAt: at(-86_400 * 30),
+    ...over,
+  };
+}
+
+const brief = (s: Snapshot, p: Policy, nowSec: number) => {
+  const d = decide(s, p, at(nowSec));
+  return {
+    transitions: d.transitions.map((t) => `${t.from}->${t.to}@${(t.at.getTime() - T0.getTime()) / 1000} ${t.reason}`),
+    next: d.nextCheckAt === null ? null : (d.nextCheckAt.getTime() - T0.getTime()) / 1000,
+  };
+};
+
+describe('decide for a scheduled job', () => {
+  const DAY = 86_400;
+  const cases: Array<{ name: string; p: Policy; s: Snapshot; now: number; want: { transitions: string[]; next: number | null } }> = [
+    {
+      name: 'a success just after 03:00 counts for that run: next due tomorrow 03:05',
+      p: daily, s: snap(1), now: 2,
+      want: { transitions: [], next: DAY + 300 },
+    },
+    {
+      name: 'a success just before 03:00 does not: due today 03:05',
+      p: daily, s: snap(-1), now: 2,
+      want: { transitions: [], next: 300 },
+    },
+    {
+      name: 'still healthy one ms before the deadline',
+      p: daily, s: snap(-1), now: 299.999,
+      want: { transitions: [], next: 300 },
+    },
+    {
+      name: 'down exactly at the scheduled time plus grace, stamped there',
+      p: daily, s: snap(-1), now: 300,
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04T03:00:00Z (grace 300s)'], next: null },
+    },
+    {
+      name: 'noticed late, still stamped at the deadline',
+      p: daily, s: snap(-1), now: 5000,
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04T03:00:00Z (grace 300s)'], next: null },
+    },
+    {
+      name: 'a passed deadline waits for the ingest watermark',
+      p: daily, s: snap(-1, {}, at(299)), now: 300.05,
+      want: { transitions: [], next: 300.15 },
+    },
+    {
+      name: 'six fields: every ten seconds with 2 s grace, down at :10 + 2',
+      p: everyTenSeconds, s: snap(0.5), now: 12,
+      want: { transitions: ['healthy->down@12 no success ping for the run due at 2026-05-04T03:00:10Z (grace 2s)'], next: null },
+    },
+    {
+      name: 'never pinged: due at the first run after it was created',
+      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 10,
+      want: { transitions: [], next: 300 },
+    },
+    {
+      name: 'never pinged and past that run: down',
+      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 300,
+      want: { transitions: ['unknown->down@300 no success ping for the run due at 2026-05-04T03:00:00Z (grace 300s)'], next: null },
+    },
+    {
+      name: 'a run in progress is judged by max_run_seconds, not the schedule',
+      p: limited, s: snap(-DAY + 60, { runStartedAt: at(0) }), now: 600,
+      want: { transitions: [], next: 3600 },
+    },
+    {
+      name: 'a run past max_run_seconds: down at start + max',
+      p: limited, s: snap(-DAY + 60, { runStartedAt: at(0) }), now: 3600,
+      want: { transitions: ['healthy->down@3600 ran longer than 1h'], next: null },
+    },
+    {
+      name: 'without max_run_seconds a start changes nothing',
+      p: daily, s: snap(-DAY + 60, { runStartedAt: at(0) }), now: 600,
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04T03:00:00Z (grace 300s)'], next: null },
+    },
+    {
+      name: 'a failure ping is down at once',
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2 }), now: 11,
+      want: { transitions: ['healthy->down@10 agent reported failing'], next: DAY + 300 },
+    },
+    {
+      name: 'a success after down recovers it at the ping',
+      p: daily, s: snap(20, { state: 'down', since: at(10), receivedAtEntry: 2, received: 3, okStreak: 1 }), now: 21,
+      want: { transitions: ['down->healthy@20 1 consecutive ok heartbeat'], next: DAY + 300 },
+    },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(brief(c.s, c.p, c.now), c.want));
+
+  it('daily 03:00 Europe/Berlin is due at 03:05 local across both DST changes', () => {
+    const berlin: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300 } };
+    // 2026-03-29 (02:00 CET → 03:00 CEST): 03:05 CEST is 01:05Z. 2026-10-25 (03:00 CEST → 02:00 CET): 03:05 CET is 02:05Z.
+    for (const [last, want] of [['2026-03-28T02:00:20Z', '2026-03-29T01:05:00.000Z'], ['2026-10-24T01:00:20Z', '2026-10-25T02:05:00.000Z']] as const) {
+      const s = snap(null, { state: 'healthy', since: new Date('2026-01-01T00:00:00Z'), lastHeartbeatAt: new Date(last), lastStatus: 'ok', okStreak: 1, received: 1, createdAt: new Date('2026-01-01T00:00:00Z'), coverage: { since: new Date('2026-01-01T00:00:00Z'), blindFrom: null, seenAt: new Date(want) } });
+      const d = decide(s, berlin, new Date(want));
+      assert.equal(d.transitions[0]?.at.toISOString(), want);
+      assert.equal(decide(s, berlin, new Date(new Date(want).getTime() - 1)).nextCheckAt?.toISOString(), want);
+    }
+  });
+
+  it('the engine not watching before a gap keeps a job from being late for runs it could not hear', () => {
+    // Success yesterday 03:00:30; ingest dark from 02:00 to 04:00 today: the 03:00 run is judged from 04:00.
+    // Ingest zeroes ok streaks when it finds a gap (resetAfterGap).
+    const s = snap(-DAY + 30, { okStreak: 0, coverage: { since: at(3600), blindFrom: at(-3600), seenAt: at(3601) }, since: at(-DAY) });
+    const d = brief(s, daily, 3601);
+    assert.deepEqual(d.transitions, ['healthy->unknown@-3600 engine could not observe heartbeats']);
+    assert.equal(d.next, DAY + 300);
+  });
+});

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { keptOutput, KEPT_OUTPUT_BYTES, planRuns, type PingEvent, type PingKind } from '../../src/jobs/model.ts';
+
+const T0 = Date.parse('2026-05-04T03:00:00.000Z');
+const ping = (sec: number, kind: PingKind, o: { node?: string; exitCode?: number; output?: string } = {}): PingEvent => ({
+  nodeId: o.node ?? 'a',
+  at: new Date(T0 + sec * 1000),
+  kind,
+  exitCode: o.exitCode ?? null,
+  output: o.output ?? null,
+});
+const secs = (d: Date | null) => (d === null ? null : (d.getTime() - T0) / 1000);
+const rows = (rs: Array<{ nodeId: string; startedAt: Date | null; finishedAt: Date | null; status: string; exitCode: number | null; output: string | null }>) =>
+  rs.map((r) => `${r.nodeId} ${secs(r.startedAt)}→${secs(r.finishedAt)} ${r.status} ${r.exitCode} ${r.output}`);
+
+describe('runs from pings', () => {
+  it('a start and its end in one flush are one run', () => {
+    const w = planRuns([ping(0, 'start'), ping(3, 'success', { exitCode: 0, output: 'done' })], []);
+    assert.deepEqual(rows(w.inserts), ['a 0→3 success 0 done']);
+    assert.deepEqual([...w.runStarted], [['a', null]]);
+  });
+
+  it('an end closes the run a previous flush stored', () => {
+    const w = planRuns([ping(5, 'failure', { exitCode: 2 })], [{ id: '7', nodeId: 'a', startedAt: new Date(T0) }]);
+    assert.deepEqual(w.inserts, []);
+    assert.deepEqual(rows(w.updates), ['a 0→5 failure 2 null']);
+    assert.equal(w.updates[0]?.id, '7');
+  });
+
+  it('a start while a run is open leaves that run unfinished', () => {
+    const w = planRuns([ping(9, 'start')], [{ id: '7', nodeId: 'a', startedAt: new Date(T0) }]);
+    assert.deepEqual(rows(w.updates), ['a 0→null unfinished null null']);
+    assert.deepEqual(rows(w.inserts), ['a 9→null running null null']);
+    assert.equal(secs(w.runStarted.get('a')!), 9);
+  });
+
+  it('an end with no start is a row only when it says more than ok', () => {
+    const w = planRuns([ping(1, 'success'), ping(2, 'success', { output: 'x' }), ping(3, 'failure'), ping(4, 'success', { exitCode: 0 })], []);
+    assert.deepEqual(rows(w.inserts), ['a null→2 success null x', 'a null→3 failure null null', 'a null→4 success 0 null']);
+    assert.equal(w.runStarted.size, 0, 'no run started or ended: no node to wake');
+  });
+
+  it('a log is a row of its own, and nodes are kept apart', () => {
+    const w = planRuns([ping(0, 'start', { node: 'b' }), ping(1, 'log', { output: 'half way' }), ping(2, 'success', { node: 'b' })], []);
+    assert.deepEqual(rows(w.inserts), ['b 0→2 success null null', 'a null→1 log null half way']);
+  });
+});
+
+describe('kept output', () => {
+  it('is null for an empty body and the whole of a short one', () => {
+    assert.equal(keptOutput(new Uint8Array()), null);
+    assert.equal(keptOutput(Buffer.from('ok\n')), 'ok\n');
+  });
+
+  it('keeps the last 10 KB, starting at a character boundary', () => {
+    const body = Buffer.concat([Buffer.from('x'.repeat(20_000)), Buffer.from('é'.repeat(KEPT_OUTPUT_BYTES / 2))]);
+    assert.equal(keptOutput(body), 'é'.repeat(KEPT_OUTPUT_BYTES / 2));
+    const shifted = Buffer.concat([body, Buffer.from('z')]);
+    // The cut falls inside an é: it starts after it.
+    assert.equal(keptOutput(shifted), 'é'.repeat(KEPT_OUTPUT_BYTES / 2 - 1) + 'z');
+  });
+
+  it('shows bytes that are not UTF-8 as U+FFFD', () => {
+    assert.equal(keptOutput(Uint8Array.from([0x61, 0xff, 0x62])), 'a\uFFFDb');
+  });
+});
