@@ -82,18 +82,23 @@ export class Context {
     return this.positionals.slice(index);
   }
 
+  /** A flag's value by the name the command declares; commander keys --token-file as tokenFile. */
+  private value(name: string): unknown {
+    return this.values[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+  }
+
   string(name: string): string | undefined {
-    const v = this.values[name];
+    const v = this.value(name);
     return typeof v === 'string' ? v : undefined;
   }
 
   strings(name: string): string[] {
-    const v = this.values[name];
+    const v = this.value(name);
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   }
 
   flag(name: string): boolean {
-    return this.values[name] === true;
+    return this.value(name) === true;
   }
 
   int(name: string, fallback: number, min?: number): number;

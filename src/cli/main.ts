@@ -113,10 +113,8 @@ function leaf(c: Command, name: string, out: Output): Program {
     if (o.multiple) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
     p.addOption(option);
   }
-  // commander keys `--token-file` as tokenFile: give commands their flags under the names they declared.
   return p.action(async () => {
-    const flags = Object.fromEntries(p.options.map((o) => [o.long!.slice(2), p.opts()[o.attributeName()]]));
-    const code = await c.run(new Context(c, flags, p.args, out));
+    const code = await c.run(new Context(c, p.opts(), p.args, out));
     if (typeof code === 'number') out.exitWith(code);
   });
 }
