@@ -91,20 +91,26 @@ async function play(stage: Stage): Promise<void> {
     (!sink || sink.messages.length >= 2 * watch.incidents.size);
   let mails = 0;
   let logLines = 0;
-  let nextSummary = SUMMARY_EVERY_MS;
-  while (!stage.stop.aborted && elapsed() < durationMs && !(ci && told())) {
-    while (pending[0] && pending[0].at * 1000 <= elapsed()) await act(stage, pending.shift()!);
-    await watch.poll().catch((err: Error) => say('warn', `could not read the API: ${err.message}`));
+  // Emails and engine errors that came in since the last report. Run once more after the loop:
+  // the emails that make the story told may arrive after this iteration's report.
+  const report = () => {
     for (const m of sink?.messages.slice(mails) ?? []) say('email', `to ${m.envelopeTo.join(', ')}: ${m.subject}`);
     mails = sink?.messages.length ?? 0;
     for (const l of engine.lines.slice(logLines)) if (Number(l.level) >= 50) say('engine', `error: ${l.msg}`);
     logLines = engine.lines.length;
+  };
+  let nextSummary = SUMMARY_EVERY_MS;
+  while (!stage.stop.aborted && elapsed() < durationMs && !(ci && told())) {
+    while (pending[0] && pending[0].at * 1000 <= elapsed()) await act(stage, pending.shift()!);
+    await watch.poll().catch((err: Error) => say('warn', `could not read the API: ${err.message}`));
+    report();
     if (elapsed() >= nextSummary) {
       say('summary', summary());
       nextSummary += SUMMARY_EVERY_MS;
     }
     await sleep(POLL_MS, undefined, { signal: stage.stop }).catch(() => {});
   }
+  report();
   fleet.stopAll();
   say('summary', summary());
 }
