@@ -1,8 +1,8 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
+import { Hono } from 'hono';
 import { routePath } from 'hono/route';
-import { authenticate, type AuthEnv } from './auth.ts';
+import { HTTPException } from 'hono/http-exception';
+import type { AuthEnv } from './auth.ts';
+import { apiGate } from './gate.ts';
 import type { AppDeps } from './deps.ts';
 import { docsPage } from './docs.ts';
 import { consoleRoutes } from '../console/app.ts';
@@ -31,26 +31,7 @@ import { publicSurface } from './public.ts';
 import { bearerOrSession } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
 import { requestLimits } from './limits.ts';
-import { requestIds } from './request-id.ts';
-import { idempotentRetries } from './idempotency.ts';
-
-const MAX_BODY_BYTES = 1024 * 1024;
-
-/**
- * 413 past 1 MiB. A declared Content-Length is checked directly (Node's parser never reads past
- * it): hono's streaming limiter wraps every body in a web stream, which cost ~18 % of ingest CPU
- * in profiles. Bodies without a length (chunked) still go through the streaming limiter.
- */
-function limitBody(): MiddlewareHandler {
-  const tooLarge = (c: Context) => c.json(errorBody('payload_too_large', 'The body is over 1 MiB.'), 413);
-  const streaming = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
-  return async (c, next) => {
-    const declared = c.req.header('content-length');
-    if (declared === undefined || c.req.header('transfer-encoding') !== undefined) return streaming(c, next);
-    if (Number(declared) > MAX_BODY_BYTES) return tooLarge(c);
-    await next();
-  };
-}
+import { nameRequest } from './request-id.ts';
 
 async function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -67,9 +48,10 @@ const doc = operationDocs('Operations');
 export function createApp(deps: AppDeps) {
   const app = new Hono<AuthEnv>();
 
-  app.use('*', ...requestIds(deps.log));
+  // One layer names the request and times it: a layer of hono's compose costs ~1-2 µs a request.
   app.use('*', async (c, next) => {
     const started = performance.now();
+    nameRequest(c, deps.log);
     await next();
     const route = c.res.status === 404 && routePath(c) === '/*' ? 'unmatched' : routePath(c);
     deps.metrics.http.observe(
@@ -158,12 +140,7 @@ export function createApp(deps: AppDeps) {
       events.route('/', eventRoutes(deps.feed));
       v1.route('/events', events);
     }
-    v1.use('*', limitBody());
-    v1.use('*', limits.authFailures);
-    v1.use('*', authenticate(deps.identity));
-    v1.use('*', limits.perNodeToken);
-    v1.use('*', refuseUnstorableText());
-    v1.use('*', idempotentRetries(deps));
+    v1.use('*', apiGate(deps, limits));
     v1.route('/api-keys', apiKeyRoutes(deps));
     v1.route('/audit', auditRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));

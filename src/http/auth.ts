@@ -5,14 +5,19 @@ import { ApiError } from './errors.ts';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
+/** The principal of the request's Bearer secret; 401 without one or with one that is not valid. */
+export async function bearerPrincipal(c: Context, identity: IdentityCache): Promise<Principal> {
+  const header = c.req.header('authorization');
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>.');
+  const principal = await identity.principal(match[1]!);
+  if (!principal) throw new ApiError(401, 'unauthorized', 'The secret is not valid.');
+  return principal;
+}
+
 export function authenticate(identity: IdentityCache): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>.');
-    const principal = await identity.principal(match[1]!);
-    if (!principal) throw new ApiError(401, 'unauthorized', 'The secret is not valid.');
-    c.set('principal', principal);
+    c.set('principal', await bearerPrincipal(c, identity));
     await next();
   };
 }

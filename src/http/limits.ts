@@ -2,12 +2,12 @@
 // address (API and console sign-in share one count), requests per node token, and nodes an ingest
 // key may register. Each is a documented variable (README, "Security"); 0 turns one off.
 
-import type { Context, MiddlewareHandler } from 'hono';
-import type { AuthEnv } from './auth.ts';
+import type { MiddlewareHandler } from 'hono';
+import type { Principal } from '../access/model.ts';
 import { clientAddress, limitKey } from './client-address.ts';
 import { LIMIT_DEFAULTS } from '../config.ts';
 import type { AppDeps } from './deps.ts';
-import { failureLimit, FixedWindow, rateLimit, rateLimited } from './rate-limit.ts';
+import { admission, failureCount, failureLimit, FixedWindow, rateLimited, type FailureCount } from './rate-limit.ts';
 
 export type { RequestLimits } from '../config.ts';
 
@@ -15,10 +15,12 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 export interface Limits {
-  /** Before anything that authenticates: refuses an address over its failures, counts each 401. */
+  /** Failed authentications per client address, for a gate that authenticates on its own. */
+  failures: FailureCount;
+  /** The same count as a middleware: before anything that authenticates; counts each 401 answered. */
   authFailures: MiddlewareHandler;
-  /** After authentication: requests per node token. */
-  perNodeToken: MiddlewareHandler<AuthEnv>;
+  /** After authentication: throws 429 when a node token is past its requests a minute. */
+  admitRequest(principal: Principal): void;
   /** Throws 429 unless the ingest key may register `count` more nodes now, then counts them. */
   admitRegistrations(keyId: string, count: number): void;
 }
@@ -28,24 +30,19 @@ export function requestLimits(deps: AppDeps): Limits {
   const hops = deps.publicPages?.trustProxyHops ?? 0;
   const nowMs = () => deps.clock.now().getTime();
   const registrations = new FixedWindow(o.registrationsPerHour, HOUR);
+  const failures = failureCount({
+    budget: new FixedWindow(o.authFailuresPerMinute, MINUTE),
+    key: (c) => limitKey(clientAddress(c, hops)),
+    message: 'Too many failed authentications from this address; try again after Retry-After seconds.',
+    nowMs,
+  });
+  const perNodeToken = admission({ limit: o.nodeTokenPerMinute, windowMs: MINUTE, who: 'this node token', nowMs });
   return {
-    authFailures: failureLimit({
-      budget: new FixedWindow(o.authFailuresPerMinute, MINUTE),
-      key: (c) => limitKey(clientAddress(c, hops)),
-      failed: (c) => c.res.status === 401,
-      message: 'Too many failed authentications from this address; try again after Retry-After seconds.',
-      nowMs,
-    }),
-    perNodeToken: rateLimit<AuthEnv>({
-      limit: o.nodeTokenPerMinute,
-      windowMs: MINUTE,
-      key: (c: Context<AuthEnv>) => {
-        const p = c.get('principal');
-        return p.kind === 'node' ? p.nodeId : '';
-      },
-      skip: (c: Context<AuthEnv>) => c.get('principal').kind !== 'node',
-      who: 'this node token',
-    }),
+    failures,
+    authFailures: failureLimit(failures, (c) => c.res.status === 401),
+    admitRequest(principal) {
+      if (principal.kind === 'node') perNodeToken(principal.nodeId);
+    },
     admitRegistrations(keyId, count) {
       const wait = registrations.waitMs(keyId, count, nowMs());
       if (wait > 0) {

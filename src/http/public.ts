@@ -42,7 +42,7 @@ export interface PublicSurface {
 export function publicSurface(deps: AppDeps): PublicSurface {
   const o = { ...DEFAULTS, ...deps.publicPages };
   const app = new Hono();
-  const perClient = rateLimit({ limit: o.rateLimitPerMinute, windowMs: 60_000, key: (c) => limitKey(clientAddress(c, o.trustProxyHops)) });
+  const perClient = rateLimit({ limit: o.rateLimitPerMinute, windowMs: 60_000, key: (c) => limitKey(clientAddress(c, o.trustProxyHops)), nowMs: () => deps.clock.now().getTime() });
   app.use('/status/*', perClient);
   app.use('/badge/*', perClient);
   app.use('/a/*', perClient);

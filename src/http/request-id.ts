@@ -1,9 +1,12 @@
-import type { MiddlewareHandler } from 'hono';
-import { requestId } from 'hono/request-id';
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Context } from 'hono';
 import type { Logger } from '../logger.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
+    /** This request's id: the caller's X-Request-Id when it is sane, a new UUID otherwise. */
+    requestId: string;
     /** The engine's logger with this request's `request_id` on every line. */
     log: Logger;
   }
@@ -15,15 +18,28 @@ declare module 'hono' {
  * line nor carry markup into the console. Anything else is replaced by a new UUID, not refused: an
  * id is a courtesy. Either way the answer carries it in the same header.
  */
-const MAX_REQUEST_ID_CHARS = 128;
+const SANE_REQUEST_ID = /^[\w=-]{1,128}$/;
+const HEADER = 'x-request-id';
 
-/** Names every request (`c.var.requestId`) and gives it a logger that says so (`c.var.log`). */
-export function requestIds(log: Logger): MiddlewareHandler[] {
-  return [
-    requestId({ limitLength: MAX_REQUEST_ID_CHARS }),
-    async (c, next) => {
-      c.set('log', log.child({ request_id: c.var.requestId }));
-      await next();
-    },
-  ];
+/** What @hono/node-server hands each request as `c.env`; absent under app.request() in tests. */
+type NodeBindings = { outgoing?: ServerResponse } | undefined;
+
+/**
+ * Sets a header of the answer. Under node:http it goes straight onto the socket's response, which
+ * merges it with the answer's own headers: set through hono it would make every answer carry a
+ * Headers object instead of the plain one hono's JSON answers use, ~2 µs more per request.
+ */
+function answerHeader(c: Context, name: string, value: string): void {
+  const outgoing = (c.env as NodeBindings)?.outgoing;
+  if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
+  else c.header(name, value);
+}
+
+/** Names the request (`c.get('requestId')`) and gives it a logger that says so (`c.get('log')`). */
+export function nameRequest(c: Context, log: Logger): void {
+  const given = c.req.header(HEADER);
+  const id = given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  c.set('requestId', id);
+  c.set('log', log.child({ request_id: id }));
+  answerHeader(c, HEADER, id);
 }

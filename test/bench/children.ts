@@ -44,7 +44,10 @@ export class ChildProc {
     script: string,
     env: Record<string, string>,
   ) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    // BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every child (Node refuses
+    // --cpu-prof in NODE_OPTIONS); the engine's profile is the one whose frames are hono's and ours.
+    const nodeArgs = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    this.proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

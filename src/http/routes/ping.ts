@@ -9,7 +9,7 @@ import type { Ingestor } from '../../ingest/ingestor.ts';
 import { keptOutput, MAX_PING_BODY_BYTES, type PingKind } from '../../jobs/model.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
 import type { AppDeps } from '../deps.ts';
-import { errorBody, renderError } from '../errors.ts';
+import { ApiError, errorBody, renderError } from '../errors.ts';
 import { rateLimit } from '../rate-limit.ts';
 import { PING_RATE_LIMIT_DEFAULT } from '../../config.ts';
 
@@ -48,6 +48,7 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor) {
     limit: deps.pingRateLimit ?? PING_RATE_LIMIT_DEFAULT,
     windowMs: 60_000,
     key: (c) => `ping:${c.req.param('key') ?? ''}`,
+    nowMs: () => deps.clock.now().getTime(),
   });
   const streamingLimit = bodyLimit({ maxSize: MAX_PING_BODY_BYTES, onError: tooLarge });
 
@@ -78,7 +79,7 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor) {
   app.all('/*', notFound);
   // The path holds the key, which is a credential: a failure is logged without it.
   app.onError((err, c) => {
-    if (err instanceof Refusal) return renderError(c, err);
+    if (err instanceof Refusal || err instanceof ApiError) return renderError(c, err);
     (c.var.log ?? deps.log).error({ err, method: c.req.method, path: '/ping/{key}' }, 'ping failed');
     return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged.'), 500);
   });
