@@ -8,7 +8,7 @@ declare module 'hono' {
     /** This request's id: the caller's X-Request-Id when it is sane, a new UUID otherwise. */
     requestId: string;
     /** The engine's logger with this request's `request_id` on every line. */
-    log: Logger;
+    log: RequestLog;
   }
 }
 
@@ -35,11 +35,40 @@ function answerHeader(c: Context, name: string, value: string): void {
   else c.header(name, value);
 }
 
+/**
+ * A request's logger, made on its first line: most requests log nothing, and a pino child (its
+ * bindings serialised up front) cost ~0.5-1 µs of every single heartbeat in profiles.
+ */
+export class RequestLog {
+  private made: Logger | undefined;
+
+  constructor(
+    private readonly base: Logger,
+    private readonly requestId: string,
+  ) {}
+
+  private get log(): Logger {
+    return (this.made ??= this.base.child({ request_id: this.requestId }));
+  }
+
+  info(fields: object, message: string): void {
+    this.log.info(fields, message);
+  }
+
+  warn(fields: object, message: string): void {
+    this.log.warn(fields, message);
+  }
+
+  error(fields: object, message: string): void {
+    this.log.error(fields, message);
+  }
+}
+
 /** Names the request (`c.get('requestId')`) and gives it a logger that says so (`c.get('log')`). */
 export function nameRequest(c: Context, log: Logger): void {
   const given = c.req.header(HEADER);
   const id = given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
   c.set('requestId', id);
-  c.set('log', log.child({ request_id: id }));
+  c.set('log', new RequestLog(log, id));
   answerHeader(c, HEADER, id);
 }
