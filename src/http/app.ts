@@ -3,6 +3,7 @@ import { routePath } from 'hono/route';
 import { HTTPException } from 'hono/http-exception';
 import type { AuthEnv } from './auth.ts';
 import { apiGate } from './gate.ts';
+import { renderWithoutAsyncStorage } from '../web/render-context.ts';
 import type { AppDeps } from './deps.ts';
 import { docsPage } from './docs.ts';
 import { consoleRoutes } from '../console/app.ts';
@@ -46,6 +47,7 @@ const doc = operationDocs('Operations');
 
 /** The HTTP surface as a value: tests call app.request() on it; workers/engine.ts hands it to a listener. */
 export function createApp(deps: AppDeps) {
+  renderWithoutAsyncStorage();
   const app = new Hono<AuthEnv>();
 
   // One layer names the request and times it: a layer of hono's compose costs ~1-2 µs a request.
