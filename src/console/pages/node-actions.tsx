@@ -85,7 +85,7 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
         <Field id="schedule_time_zone" label="Time zone" hint="The clock the expression is read on." problem={scheduleProblem('time_zone')}>
           <ZoneInput id="schedule_time_zone" value={scheduled('schedule_time_zone', 'time_zone', 'UTC')} problem={scheduleProblem('time_zone')} />
         </Field>
-        <Field id="schedule_grace_seconds" label="Grace (seconds)" hint="How late a run's success ping may come before the job is down." problem={scheduleProblem('grace_seconds')}>
+        <Field id="schedule_grace_seconds" label="Grace after the scheduled time (seconds)" hint="How late a run's success ping may come before the job is down." problem={scheduleProblem('grace_seconds')}>
           <input id="schedule_grace_seconds" name="schedule_grace_seconds" type="number" min={0} value={scheduled('schedule_grace_seconds', 'grace_seconds', '0')} />
         </Field>
         <Field id="schedule_max_run_seconds" label="Longest run (seconds)" hint="A run that pinged its start is down after this long without an end. Empty: no limit." problem={scheduleProblem('max_run_seconds')}>
