@@ -23,6 +23,7 @@ import { DeliveryQueue } from '../src/notifications/queue.ts';
 import { setupWarnings } from '../src/oncall/setup-warnings.ts';
 import { openQueueBackend } from '../src/queue/backend.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
+import { settlesWithin } from '../src/settles.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
 import { offerFirstAdmin } from './first-admin.ts';
@@ -34,8 +35,12 @@ import { startUptimeHousekeeping } from './uptime-housekeeping.ts';
 
 export interface Engine {
   port: number;
-  stop(): Promise<void>;
+  /** Stops by `deadline` (epoch ms), giving up on what does not close in time (see below). */
+  stop(deadline: number): Promise<void>;
 }
+
+/** What ending the engine's pool may take (sql.end's timeout): everything else must be done before. */
+const SQL_END_TIMEOUT_S = 2;
 
 function listen(server: ServerType): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,7 +64,8 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
 
   // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis
-  // fails every reconnect, about once a second: one line a minute, no stack.
+  // fails every reconnect, about once a second: one line a minute, no stack. Which store it is
+  // was said once, in the log's first line (workers/main.ts).
   const redisTrouble = throttledWarning(log);
   const queueBackend = await openQueueBackend({
     redisUrl: config.redisUrl,
@@ -68,7 +74,6 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     onConnectionError: (err) =>
       redisTrouble({ redis: redact(config.redisUrl ?? ''), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does'),
   });
-  log.info({ queue_backend: queueBackend.name }, `notification queues on ${queueBackend.name === 'redis' ? 'Redis' : 'Postgres (REDIS_URL is unset)'}`);
 
   const metrics = createMetrics({ sql, clock, log });
   // Every part of this process announces through one Events; the metrics count what it announces.
@@ -78,11 +83,12 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const registry = new HandlerRegistry();
   const uptimeRetention = { hourlyDays: config.uptimeHourlyRetentionDays, dailyDays: config.uptimeDailyRetentionDays };
   registry.on('node.state_changed', 'uptime', uptimeHandler(uptimeRetention));
-  const stops: Array<() => Promise<void>> = [];
+  // What stops, in order, named for the warning when one does not finish in time.
+  const stops: Array<{ part: string; stop: () => Promise<void> }> = [];
 
   // One cache of what secrets and node names stand for, for authentication and ingest alike.
   const identity = new IdentityCache(sql);
-  stops.push(await identity.listen());
+  stops.push({ part: 'identity cache', stop: await identity.listen() });
   // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
   const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, outboundAllowCidrs: config.outboundAllowCidrs }) : undefined;
   // Said at every start: a setup under which notifications reach nobody should not stay unnoticed.
@@ -91,11 +97,11 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   let feed: LiveFeed | undefined;
   if (config.roles.has('api')) {
     feed = new LiveFeed(sql, log);
-    stops.push(await feed.listen());
+    stops.push({ part: 'event feed', stop: await feed.listen() });
     const buffer = new HeartbeatBuffer();
     ingestor = new Ingestor(sql, buffer, identity, config.autoRegister);
     const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
-    stops.push(ingest.stop);
+    stops.push({ part: 'ingest flusher', stop: ingest.stop });
   }
   const app = createApp({
     sql,
@@ -129,10 +135,10 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       intervalMs: config.evaluatorIntervalMs,
       coverageGapMs: gapMs,
     });
-    stops.push(evaluator.stop);
+    stops.push({ part: 'evaluator', stop: evaluator.stop });
     // Closing quiet nodes' hours and retention run once, on whichever process leads the evaluators.
     const uptime = startUptimeHousekeeping({ sql, clock, log, events, leadership: evaluator.leadership, retention: uptimeRetention });
-    stops.push(uptime.stop);
+    stops.push({ part: 'uptime housekeeping', stop: uptime.stop });
   }
   // Both roles produce notification jobs: the outbox's fan-out right after commit, the notifier's
   // sweeper for rows whose job never reached the job store.
@@ -149,7 +155,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       pollMs: config.outboxPollMs,
       maxAttempts: config.outboxMaxAttempts,
     });
-    stops.push(outbox.stop);
+    stops.push({ part: 'outbox', stop: outbox.stop });
   }
   if (config.roles.has('notifier') && queue && transports) {
     if (!config.publicUrl) log.warn('LIFELINE_PUBLIC_URL is not set: notifications carry no acknowledge and resolve links');
@@ -169,31 +175,48 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       backoffBaseMs: config.deliveryBackoffMs,
       links,
     });
-    stops.push(notifier.stop);
+    stops.push({ part: 'notifier', stop: notifier.stop });
   }
-  if (queue) stops.push(() => queue.close());
+  if (queue) stops.push({ part: 'delivery queue', stop: () => queue.close() });
   // In-flight sends have finished (the server closed first, the notifier stopped): release the SMTP pool.
-  if (transports) stops.push(async () => transports.close());
+  if (transports) stops.push({ part: 'channel transports', stop: async () => transports.close() });
 
   return {
     port,
-    async stop() {
+    /**
+     * Each part gets until the pool's own end must begin. One still closing then is left behind
+     * with a warning, and the queues' connections are dropped: against a Redis that does not
+     * answer, the notifier's BullMQ worker waits for ever for its QUIT, which once held a SIGTERM
+     * past the 9 s deadline (exit 1). Nothing is lost by it: a delivery's truth is its ledger row
+     * in Postgres, and a row whose job Redis never got, or lost, is added again by the next
+     * notifier's sweeper (src/notifications/sweep.ts); a job taken and left unfinished is stalled
+     * back into the queue once its lock lapses.
+     */
+    async stop(deadline) {
+      const partsBy = deadline - SQL_END_TIMEOUT_S * 1000;
+      const late: string[] = [];
+      const bounded = async (part: string, close: () => Promise<void>) => {
+        const logged = Promise.resolve().then(close).catch((err: unknown) => log.error({ err, part }, 'a role did not stop cleanly'));
+        if (!(await settlesWithin(logged, partsBy - Date.now()))) late.push(part);
+      };
       // Event streams never end by themselves: ending them first lets the server close.
       feed?.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive connections would hold close() open; idle ones can go now.
-        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-      });
-      for (const stop of stops) {
-        try {
-          await stop();
-        } catch (err) {
-          log.error({ err }, 'a role did not stop cleanly');
-        }
+      await bounded(
+        'http server',
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            // Keep-alive connections would hold close() open; idle ones can go now.
+            (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          }),
+      );
+      for (const { part, stop } of stops) await bounded(part, stop);
+      await bounded('queue connections', () => queueBackend.close());
+      if (late.length) {
+        log.warn({ late }, `stop deadline: gave up waiting for ${late.join(', ')}; dropping the notification queues' connections (deliveries wait in the ledger)`);
+        queueBackend.drop();
       }
-      await queueBackend.close();
-      await sql.end({ timeout: 2 });
+      await sql.end({ timeout: SQL_END_TIMEOUT_S });
     },
   };
 }

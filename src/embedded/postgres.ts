@@ -4,6 +4,7 @@ import { chown, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:
 import { join, resolve } from 'node:path';
 import { createSql } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { settlesWithin } from '../settles.ts';
 import { accountFor, unreachableDir, type Account } from './account.ts';
 import { findBinaries, type Binaries } from './binaries.ts';
 import { guardedCommand } from './command.ts';
@@ -90,17 +91,6 @@ async function readNumber(file: string): Promise<number | undefined> {
 
 async function ownerUid(path: string): Promise<number | undefined> {
   return stat(path).then((s) => s.uid, () => undefined);
-}
-
-/** Whether `p` settles within `ms`. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 class Launcher {

@@ -1,4 +1,5 @@
-import type { CronSchedule } from '../health/cron-deadline.ts';
+import { validationFailed, type ErrorDetail } from '../errors.ts';
+import { validateCronSchedule, type CronSchedule } from '../health/cron-deadline.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
 
 /** How a node is judged: its heartbeat period and how many missed or ok beats change its state. */
@@ -53,6 +54,21 @@ export interface NewNode extends NodeSettings {
 export type NodePatch = Partial<
   NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null; schedule: CronSchedule | null }
 >;
+
+/**
+ * A schedule replaces the heartbeat interval: asking for both is refused, and so is an interval
+ * for a node that keeps its schedule (send `"schedule": null` with it to go back to heartbeats).
+ * The expression must be one the cron package reads and that names a date that exists. The API
+ * and the console's edit form both ask this before writing, so a bad schedule reads the same in both.
+ */
+export function checkSchedule(schedule: CronSchedule | null | undefined, interval: number | undefined, keepsSchedule: boolean, now: Date): void {
+  const errors: ErrorDetail[] = [];
+  if (interval !== undefined && (schedule || (schedule === undefined && keepsSchedule))) {
+    errors.push({ field: 'heartbeat_interval_seconds', message: 'cannot be set with a schedule: a scheduled job is due by its schedule' });
+  }
+  if (schedule) errors.push(...validateCronSchedule(schedule, now));
+  if (errors.length) throw validationFailed(errors);
+}
 
 export interface NodeRef {
   id: string;

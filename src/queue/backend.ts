@@ -46,6 +46,12 @@ export interface QueueBackend {
   unsynced(queueName: string): Promise<string | undefined>;
   markSynced(queueName: string, token: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Drops the connections of every Queue and Worker made here, without waiting for an answer:
+   * for a stop whose closes did not finish in time. Against a Redis that does not answer, a
+   * Worker's close waits for ever (ioredis holds its QUIT until Redis is back).
+   */
+  drop(): void;
 }
 
 export interface QueueBackendOptions {
@@ -68,11 +74,13 @@ function redisBackend(url: string, prefix: string, onConnectionError: (err: Erro
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', onConnectionError); // also reported where an enqueue or a ping fails; reconnects on its own
   const syncedKey = (queueName: string) => `${prefix}:${queueName}:synced-run-id`;
+  const made: Array<AnyQueue | AnyWorker> = [];
+  const keep = <T extends AnyQueue | AnyWorker>(q: T): T => (made.push(q), q);
   return {
     name: 'redis',
-    queue: (name, opts) => new Queue(name, { ...opts, connection: redis, prefix }),
+    queue: (name, opts) => keep(new Queue(name, { ...opts, connection: redis, prefix })),
     // Workers block on their own connections, retrying for ever while Redis is away.
-    worker: (name, processor, opts) => new Worker(name, processor, { ...opts, connection: { url, maxRetriesPerRequest: null }, prefix }),
+    worker: (name, processor, opts) => keep(new Worker(name, processor, { ...opts, connection: { url, maxRetriesPerRequest: null }, prefix })),
     assertConnected() {
       // BullMQ waits for a connection that has never been ready instead of failing: in a process
       // started while Redis was down, the fan-out's enqueue (awaited after its commit) would hold
@@ -95,6 +103,12 @@ function redisBackend(url: string, prefix: string, onConnectionError: (err: Erro
       await redis.set(syncedKey(queueName), token);
     },
     async close() {
+      redis.disconnect();
+    },
+    drop() {
+      // BullMQ's disconnect waits for the socket's end, which a connection retrying a dead Redis
+      // never reaches; it does stop the retries at once, and nothing here waits for the rest.
+      for (const q of made) q.disconnect().catch(() => {});
       redis.disconnect();
     },
   };
@@ -155,5 +169,7 @@ async function postgresBackend(databaseUrl: string): Promise<QueueBackend> {
     async close() {
       await pool.end();
     },
+    // The pool is the engine's own Postgres: close() ends it, and a process that stops closes its sockets.
+    drop() {},
   };
 }

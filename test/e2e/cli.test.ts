@@ -112,6 +112,29 @@ describe('the lifeline CLI against a running engine', () => {
     assert.equal(typeof first.next_cursor, 'string');
   });
 
+  it('nodes add --schedule makes a scheduled job; a bad expression is refused in the API\'s words and adds nothing', async () => {
+    const added = await cli(['nodes', 'add', 'nightly-backup', '--schedule', '0 3 * * *', '--time-zone', 'Europe/Berlin', '--grace', '300', '--max-run', '3600']);
+    assert.equal(added.code, 0, added.stderr);
+    const job = await api('GET', '/v1/nodes/nightly-backup');
+    assert.deepEqual(job.schedule, { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 });
+    assert.match(added.stdout, /^Created scheduled job nightly-backup .*due at "0 3 \* \* \*" in Europe\/Berlin, down 300s after/);
+    assert.ok(added.stdout.includes(`/ping/${job.ping_key}`), added.stdout);
+    assert.match((await cli(['nodes', 'list'])).stdout, /^nightly-backup\s+unknown\s.*\s0 3 \* \* \*\s/m);
+
+    const exists = async (name: string) => (await fetch(`${base}/v1/nodes/${name}`, { headers: { authorization: `Bearer ${ADMIN}` } })).status;
+    const never = await cli(['nodes', 'add', 'never-due', '--schedule', '0 0 30 2 *']);
+    assert.equal(never.code, 1);
+    assert.equal(never.stderr, 'error: The request has invalid fields; see details. (validation_failed, HTTP 400)\n  schedule.cron: never matches a date (such as 30 February)\n');
+    const both = await cli(['nodes', 'add', 'never-due', '--schedule', '@daily', '--interval', '60']);
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /^ {2}heartbeat_interval_seconds: cannot be set with a schedule/m);
+    assert.equal(await exists('never-due'), 404, 'nothing was added');
+
+    const stray = await cli(['nodes', 'add', 'never-due', '--max-run', '60']);
+    assert.equal(stray.code, 2);
+    assert.match(stray.stderr, /--time-zone and --max-run go with --schedule/);
+  });
+
   it('incidents list, ack and resolve an incident opened by a node going down', async () => {
     const added = await cli(['nodes', 'add', 'flaky', '--interval', '1', '--failures', '1', '--json']);
     const node = JSON.parse(added.stdout);

@@ -6,6 +6,8 @@ import { after, describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
 import { dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
 import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
+import { startPrivateRedis } from '../helpers/redis-server.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { until } from '../helpers/wait.ts';
 
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
@@ -117,6 +119,60 @@ describe('the engine, started as a newcomer would', () => {
     const [row] = await sql`select last_status, last_seq::int as seq from node_heartbeats where node_id = ${created.body.id}`;
     await sql.end();
     assert.deepEqual([row!.last_status, row!.seq], ['degraded', 42]);
+  });
+
+  it('says once which store its queues are on; with Redis dead, SIGTERM stops it with 0 inside its deadline, and the next start sends what it could not', async () => {
+    const dbName = freshDatabaseName();
+    dropAfter.push(dbName);
+    const [redis, hook] = await Promise.all([startPrivateRedis(), startWebhookReceiver()]);
+    // Both engines share the database and the queue prefix, as a restarted engine does.
+    const env = engineEnv(dbName, ADMIN, { REDIS_URL: redis.url });
+    const first = EngineProcess.start(env);
+    let second: EngineProcess | undefined;
+    try {
+      const api = client(await first.listeningPort());
+      // Every line that names the queues' store, by its words or a field, up to listening.
+      const said = first.lines.filter((l) => /notification queues/.test(l.msg) || 'queues' in l || 'queue_backend' in l);
+      assert.equal(said.length, 1, JSON.stringify(said));
+      assert.match(said[0]!.msg, /^lifeline starting: external Postgres at .*; notification queues on Redis at redis:\/\/127\.0\.0\.1:\d+/);
+      assert.equal(said[0]!.queues, 'redis');
+
+      const channel = await api('POST', '/v1/channels', { name: 'hook', type: 'webhook', config: { url: hook.url } });
+      assert.equal(channel.status, 201);
+      assert.equal((await api('POST', '/v1/escalation-policies', { name: 'default', levels: [{ after_seconds: 0, channel_ids: [channel.body.id] }], is_default: true })).status, 201);
+      const node = await api('POST', '/v1/nodes', { name: 'cache-1', heartbeat_interval_seconds: 1, failures_for_down: 1 });
+      assert.equal(node.status, 201);
+
+      // Redis goes away under the queue producer, the notifier's worker and their connections;
+      // then the node goes down, and its page reaches the ledger but not the queue.
+      await redis.stop();
+      await first.waitFor((l) => /^Redis does not answer/.test(l.msg));
+      assert.equal((await api('POST', '/v1/heartbeats', { status: 'ok' }, node.body.token)).status, 202);
+      const incident = await until('an incident', async () => (await api('GET', `/v1/incidents?node_id=${node.body.id}`)).body.items[0] as { id: string } | undefined);
+      const pages = (from: typeof api) => from('GET', `/v1/incidents/${incident.id}/deliveries`).then((r) => r.body.items as Array<{ status: string }>);
+      const ledger = await until('the page in the ledger', async () => ((await pages(api)).length ? pages(api) : undefined));
+      assert.deepEqual(ledger.map((d) => d.status), ['pending']);
+
+      first.kill('SIGTERM');
+      // An engine still stopping at its own deadline (9 s) exits 1 and says so: a 0 with
+      // `stopped` is a stop inside the deadline, measured by the engine, not by this machine's load.
+      assert.equal((await first.exited).code, 0, JSON.stringify(first.lines.slice(-5)));
+      assert.ok(first.lines.some((l) => l.msg === 'stopped'), 'stopped gracefully');
+      assert.equal(hook.requests.length, 0, 'nothing was sent while Redis was away');
+
+      // Redis comes back empty: the next engine finds the page in the ledger and sends it.
+      await redis.start();
+      second = EngineProcess.start(env);
+      const next = client(await second.listeningPort());
+      const opened = await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.opened');
+      assert.equal(JSON.parse(opened.body).data.incident.id, incident.id);
+      await until('the page marked sent', async () => ((await pages(next)).every((d) => d.status === 'sent') ? true : undefined));
+    } finally {
+      first.kill('SIGKILL');
+      second?.kill('SIGTERM');
+      await second?.exited;
+      await Promise.all([redis.stop(), hook.close()]);
+    }
   });
 
   it('refuses to start on a bad variable with one line naming it', async () => {

@@ -284,6 +284,20 @@ export async function consoleCookie(h: Harness, origin: string, key = ADMIN_TOKE
   return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
 }
 
+/** What a browser would post from the page's form: every named input's value, checkboxes only when checked. */
+export function formOf(html: string, action: string): URLSearchParams {
+  const form = html.slice(html.indexOf(`<form method="post" action="${action}"`));
+  const body = new URLSearchParams();
+  for (const m of form.slice(0, form.indexOf('</form>')).matchAll(/<(input|textarea|select)([^>]*)>([^<]*)/g)) {
+    const attrs = m[2]!;
+    const name = /name="([^"]+)"/.exec(attrs)?.[1];
+    if (!name) continue;
+    if (/type="(checkbox|radio)"/.test(attrs) && !/checked=""/.test(attrs)) continue;
+    body.append(name, m[1] === 'textarea' ? m[3]! : (/value="([^"]*)"/.exec(attrs)?.[1] ?? ''));
+  }
+  return body;
+}
+
 async function tableSnapshot(sql: Sql) {
   const [row] = await sql<Record<string, unknown>[]>`
     select (select coalesce(json_agg(n order by n.id), '[]') from nodes n) as nodes,

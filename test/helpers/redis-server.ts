@@ -59,7 +59,7 @@ export async function startPrivateRedis() {
       if (!child) throw new Error(`could not restart the private redis-server: port ${port} was taken while it was down`);
     },
     async stop() {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
       child.kill('SIGKILL');
       await exited;

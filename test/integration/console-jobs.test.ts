@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Node } from '../../src/api/shapes.ts';
-import { consoleCookie, createHarness, START, type Harness } from '../helpers/app.ts';
+import { consoleCookie, createHarness, formOf, START, type Harness } from '../helpers/app.ts';
 
 // A scheduled job's page in the console: its schedule, its ping URL and a new one on request,
-// and its runs with how long each took.
+// and its runs with how long each took; and the edit form that sets, changes and clears it.
 
 const ORIGIN = 'http://localhost';
 
@@ -56,5 +56,54 @@ describe("console: a scheduled job's page", () => {
     assert.notEqual(rotated.ping_key, job.ping_key);
     assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 404, 'the old URL stops working at once');
     assert.match(await get('/nodes/nightly-backup?done=ping-key'), new RegExp(`The old one no longer works[^]*${rotated.ping_key}`));
+  });
+
+  it('sets a schedule from the edit form, shows it back, refuses a bad one as the API does, and clears it', async () => {
+    const node = await h.createNode('edited-job', { heartbeat_interval_seconds: 45 });
+    const api = async () => (await (await h.admin('GET', '/v1/nodes/edited-job')).json()) as Node;
+    const editPage = () => get('/nodes/edited-job/edit');
+    const save = async (fields: Record<string, string>, page: string) => {
+      const form = formOf(page, '/nodes/edited-job/edit');
+      for (const [k, v] of Object.entries(fields)) form.set(k, v);
+      return h.app.request('/nodes/edited-job/edit', {
+        method: 'POST',
+        headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      });
+    };
+
+    const blank = await editPage();
+    assert.match(blank, /id="schedule_cron" name="schedule_cron" type="text" maxlength="256" value=""/, 'a heartbeat node shows no schedule');
+    const set = await save({ schedule_cron: '0 3 * * *', schedule_time_zone: 'Europe/Berlin', schedule_grace_seconds: '300', schedule_max_run_seconds: '3600' }, blank);
+    assert.equal(set.status, 303, await set.text());
+    const job = await api();
+    assert.deepEqual(job.schedule, { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 });
+    assert.equal(job.heartbeat_interval_seconds, 45, 'the interval is kept for when the schedule goes');
+
+    const shown = await editPage();
+    for (const [field, value] of [['schedule_cron', '0 3 * * *'], ['schedule_time_zone', 'Europe/Berlin'], ['schedule_grace_seconds', '300'], ['schedule_max_run_seconds', '3600']]) {
+      assert.match(shown, new RegExp(`name="${field}"[^>]*value="${value!.replaceAll('*', '\\*')}"`), `${field} is shown back`);
+    }
+    // Saved as shown, the form changes nothing.
+    assert.equal((await save({}, shown)).status, 303);
+    assert.deepEqual((await api()).schedule, job.schedule);
+
+    // A date that never comes: the API's own words beside the field, and not a row changed.
+    const apiRefusal = await h.admin('PATCH', `/v1/nodes/${node.id}`, { schedule: { cron: '0 0 30 2 *' } });
+    assert.equal(apiRefusal.status, 400);
+    const { error } = (await apiRefusal.json()) as { error: { details: { field: string; message: string }[] } };
+    assert.deepEqual(error.details, [{ field: 'schedule.cron', message: 'never matches a date (such as 30 February)' }]);
+    const refused = await h.rejected(() => save({ schedule_cron: '0 0 30 2 *' }, shown));
+    assert.equal(refused.status, 400);
+    const page = await refused.text();
+    assert.match(page, /<p class="error" id="schedule_cron-error">never matches a date \(such as 30 February\)<\/p>/);
+    assert.match(page, /name="schedule_cron"[^>]*value="0 0 30 2 \*"/, 'the form keeps what was typed');
+    assert.deepEqual(await api(), job);
+
+    const cleared = await save({ schedule_cron: '' }, shown);
+    assert.equal(cleared.status, 303, await cleared.text());
+    const heartbeat = await api();
+    assert.equal(heartbeat.schedule, null);
+    assert.equal(heartbeat.heartbeat_interval_seconds, 45);
   });
 });

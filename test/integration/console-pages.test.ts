@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { consoleCookie, createHarness, type Harness } from '../helpers/app.ts';
+import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -130,20 +130,6 @@ describe('console pages', () => {
     assert.equal((await get('/incidents/not-an-id')).status, 404);
     assert.equal((await get('/nodes/no-such-node')).status, 404);
   });
-
-  /** What a browser would post from the page's form: every named input's value, checkboxes only when checked. */
-  function formOf(html: string, action: string): URLSearchParams {
-    const form = html.slice(html.indexOf(`<form method="post" action="${action}"`));
-    const body = new URLSearchParams();
-    for (const m of form.slice(0, form.indexOf('</form>')).matchAll(/<(input|textarea|select)([^>]*)>([^<]*)/g)) {
-      const attrs = m[2]!;
-      const name = /name="([^"]+)"/.exec(attrs)?.[1];
-      if (!name) continue;
-      if (/type="(checkbox|radio)"/.test(attrs) && !/checked=""/.test(attrs)) continue;
-      body.append(name, m[1] === 'textarea' ? m[3]! : (/value="([^"]*)"/.exec(attrs)?.[1] ?? ''));
-    }
-    return body;
-  }
 
   it('saves a policy from its page as it was, people and schedules included', async () => {
     const channel = (await (await h.admin('POST', '/v1/channels', { name: 'pager', type: 'email', config: { to: ['p@example.com'] } })).json()) as { id: string };

@@ -3,20 +3,21 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../../http/deps.ts';
 import { PatchNode } from '../../http/routes/nodes.ts';
 import { parse } from '../../http/validation.ts';
-import type { NodeRow } from '../../nodes/model.ts';
+import { checkSchedule, type NodeRow } from '../../nodes/model.ts';
 import { deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode } from '../../nodes/store.ts';
 import { listPolicies } from '../../oncall/store.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
-import { validationFailed } from '../../errors.ts';
+import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import { acting, attempt, Field, requireScope } from '../acting.tsx';
 import { Back, Notice, Outcome } from '../components.tsx';
 import { chrome } from '../context.ts';
-import { fieldProblems, integer, labelLines, labels, text, type Form } from '../forms.ts';
+import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
+import { ZoneInput } from '../zones.tsx';
 
 // Changing a node from the console: edit, rotate its token, delete. Each calls the command the
 // API's PATCH, POST …/token and DELETE call (src/nodes/service.ts), with the API's own schema.
@@ -26,10 +27,30 @@ const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.na
 /** Policies to choose from: there are a handful, never a fleet's worth. */
 const POLICY_CHOICES = 200;
 
-function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSession; form?: Form; problems?: Map<string, string> }) {
+/**
+ * The schedule fields as the API's `schedule`: none (a heartbeat node) while the expression is
+ * empty. Empty grace and run limit take the API's defaults (0 and none).
+ */
+function scheduleOf(form: Form) {
+  const cron = text(form, 'schedule_cron')?.trim();
+  if (cron === undefined) return null;
+  return {
+    cron,
+    time_zone: text(form, 'schedule_time_zone')?.trim(),
+    grace_seconds: integer(form, 'schedule_grace_seconds'),
+    max_run_seconds: integer(form, 'schedule_max_run_seconds') ?? null,
+  };
+}
+
+function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSession; form?: Form; details?: ErrorDetail[] }) {
   const f = p.form;
   const value = (name: string, current: string | number) => (f ? (text(f, name) ?? '') : String(current));
-  const problem = (name: string) => p.problems?.get(name);
+  const problems = fieldProblems(p.details);
+  const problem = (name: string) => problems.get(name);
+  const schedule = p.node.schedule;
+  const scheduled = (name: string, field: keyof NonNullable<NodeRow['schedule']>, fallback: string) =>
+    f ? (text(f, name) ?? '') : schedule ? String(schedule[field] ?? '') : fallback;
+  const scheduleProblem = (field: string) => problemAt(p.details, `schedule.${field}`);
   const policy = f ? (text(f, 'escalation_policy_id') ?? '') : (p.node.escalation_policy_id ?? '');
   const number = (name: keyof NodeRow & string, label: string, hint: string, min: number) => (
     <Field id={name} label={label} hint={hint} problem={problem(name)}>
@@ -47,10 +68,30 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
           {f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels)}
         </textarea>
       </Field>
-      {number('heartbeat_interval_seconds', 'Heartbeat interval (seconds)', 'How often the agent reports.', 1)}
+      {number('heartbeat_interval_seconds', 'Heartbeat interval (seconds)', 'How often the agent reports; not used while a schedule is set.', 1)}
       {number('failures_for_down', 'Missed heartbeats before down', 'Down once this many intervals (plus grace) pass in silence.', 1)}
       {number('grace_seconds', 'Grace (seconds)', 'Extra time before a silent node is down.', 0)}
       {number('successes_for_recovery', 'Ok heartbeats to recover', 'Consecutive ok reports before healthy again.', 1)}
+      <fieldset>
+        <legend>Schedule</legend>
+        <Field
+          id="schedule_cron"
+          label="Cron expression"
+          hint="A scheduled job, due by this schedule instead of heartbeats: five fields (minute hour day month weekday), six with seconds first, or @daily. Empty: a heartbeat node."
+          problem={scheduleProblem('cron')}
+        >
+          <input id="schedule_cron" name="schedule_cron" type="text" maxlength={256} value={scheduled('schedule_cron', 'cron', '')} spellcheck={false} />
+        </Field>
+        <Field id="schedule_time_zone" label="Time zone" hint="The clock the expression is read on." problem={scheduleProblem('time_zone')}>
+          <ZoneInput id="schedule_time_zone" value={scheduled('schedule_time_zone', 'time_zone', 'UTC')} problem={scheduleProblem('time_zone')} />
+        </Field>
+        <Field id="schedule_grace_seconds" label="Grace after the scheduled time (seconds)" hint="How late a run's success ping may come before the job is down." problem={scheduleProblem('grace_seconds')}>
+          <input id="schedule_grace_seconds" name="schedule_grace_seconds" type="number" min={0} value={scheduled('schedule_grace_seconds', 'grace_seconds', '0')} />
+        </Field>
+        <Field id="schedule_max_run_seconds" label="Longest run (seconds)" hint="A run that pinged its start is down after this long without an end. Empty: no limit." problem={scheduleProblem('max_run_seconds')}>
+          <input id="schedule_max_run_seconds" name="schedule_max_run_seconds" type="number" min={1} value={scheduled('schedule_max_run_seconds', 'max_run_seconds', '')} />
+        </Field>
+      </fieldset>
       <Field id="escalation_policy_id" label="Escalation policy" problem={problem('escalation_policy_id')}>
         <select id="escalation_policy_id" name="escalation_policy_id">
           <option value="" selected={policy === ''}>
@@ -81,7 +122,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
   const find = async (c: ConsoleContext) => getNode(deps.sql, c.req.param('ref') ?? '');
   const missing = (c: ConsoleContext) => refusal(c, 404, 'No such node', 'There is no node with that name or id. It may have been deleted.');
 
-  const editPage = async (c: ConsoleContext, node: NodeRow, o: { form?: Form; problems?: Map<string, string>; message?: string; status?: ContentfulStatusCode } = {}) => {
+  const editPage = async (c: ConsoleContext, node: NodeRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, POLICY_CHOICES)]);
     return html(
       c,
@@ -89,7 +130,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         <Back href={nodePath(node)}>{node.name}</Back>
         <h1>Edit {node.name}</h1>
         <Outcome problem={o.message} />
-        <EditForm node={node} policies={policies} session={frame.session} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+        <EditForm node={node} policies={policies} session={frame.session} {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
       </Page>,
       o.status,
     );
@@ -105,10 +146,13 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     if (!node) return missing(c);
     const form = (await c.req.parseBody()) as Form;
     const parsedLabels = labels(text(form, 'labels'), 'labels');
+    const schedule = scheduleOf(form);
     const input = {
       name: text(form, 'name')?.trim() ?? '',
       labels: parsedLabels.labels,
-      heartbeat_interval_seconds: integer(form, 'heartbeat_interval_seconds'),
+      schedule,
+      // A scheduled job keeps the interval it had: it is used again if the schedule is cleared.
+      ...(schedule ? {} : { heartbeat_interval_seconds: integer(form, 'heartbeat_interval_seconds') }),
       grace_seconds: integer(form, 'grace_seconds'),
       failures_for_down: integer(form, 'failures_for_down'),
       successes_for_recovery: integer(form, 'successes_for_recovery'),
@@ -117,9 +161,11 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     const outcome = await attempt(
       async () => {
         if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
-        return updateNode(deps.sql, node.id, parse(PatchNode, input), deps.clock.now(), acting(c));
+        const patch = parse(PatchNode, input);
+        checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, node.schedule !== null, deps.clock.now());
+        return updateNode(deps.sql, node.id, patch, deps.clock.now(), acting(c));
       },
-      (r) => editPage(c, node, { form, problems: fieldProblems(r.details), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      (r) => editPage(c, node, { form, ...(r.details ? { details: r.details } : {}), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );
     if (outcome instanceof Response) return outcome;
     // This process forgets a renamed node's cached name now; the others when the NOTIFY arrives.

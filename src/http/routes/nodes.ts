@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
-import { validateCronSchedule } from '../../health/cron-deadline.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
-import { NODE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
+import { checkSchedule, NODE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
 import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
@@ -11,7 +10,7 @@ import { listRuns, type RunRow } from '../../jobs/store.ts';
 import { acting } from '../acting.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound, validationFailed, type ErrorDetail } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
@@ -131,22 +130,6 @@ export const runView = (r: RunRow): Run => ({
 });
 
 const isRunCursor = (k: unknown): k is string => typeof k === 'string' && /^[1-9][0-9]{0,17}$/.test(k);
-
-type ScheduleInput = v.InferOutput<typeof Schedule>;
-
-/**
- * A schedule replaces the heartbeat interval: asking for both is refused, and so is an interval
- * for a node that keeps its schedule (send `"schedule": null` with it to go back to heartbeats).
- * The expression must be one the cron package reads and that names a date that exists.
- */
-function checkSchedule(schedule: ScheduleInput | null | undefined, interval: number | undefined, keepsSchedule: boolean, now: Date): void {
-  const errors: ErrorDetail[] = [];
-  if (interval !== undefined && (schedule || (schedule === undefined && keepsSchedule))) {
-    errors.push({ field: 'heartbeat_interval_seconds', message: 'cannot be set with a schedule: a scheduled job is due by its schedule' });
-  }
-  if (schedule) errors.push(...validateCronSchedule(schedule, now));
-  if (errors.length) throw validationFailed(errors);
-}
 
 const doc = operationDocs('Nodes');
 const NODE = 'The node id or name';
