@@ -29,6 +29,18 @@ describe('loadConfig', () => {
     assert.equal(c.digestIntervalMs, 60_000);
     assert.equal(c.deliveryBackoffMs, 1000);
     assert.equal(c.secretKey, undefined);
+    assert.deepEqual(c.limits, { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000, pingsPerMinute: 600, publicRequestsPerMinute: 1200 });
+  });
+
+  it('reads every per-caller limit into one place, 0 turning one off', () => {
+    const c = loadConfig({
+      LIFELINE_AUTH_FAILURE_LIMIT: '5',
+      LIFELINE_NODE_TOKEN_RATE_LIMIT: '6',
+      LIFELINE_AUTO_REGISTER_LIMIT: '7',
+      LIFELINE_PING_RATE_LIMIT: '8',
+      LIFELINE_PUBLIC_RATE_LIMIT: '0',
+    });
+    assert.deepEqual(c.limits, { authFailuresPerMinute: 5, nodeTokenPerMinute: 6, registrationsPerHour: 7, pingsPerMinute: 8, publicRequestsPerMinute: 0 });
   });
 
   it('reads set values', () => {

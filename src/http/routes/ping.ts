@@ -3,15 +3,14 @@
 // the authority; each is rate-limited on its own, and a ping goes through ingest like a heartbeat
 // (buffered, written by the next flush, behind the same watermark).
 
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Ingestor } from '../../ingest/ingestor.ts';
 import { keptOutput, MAX_PING_BODY_BYTES, type PingKind } from '../../jobs/model.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, errorBody, renderError } from '../errors.ts';
-import { rateLimit } from '../rate-limit.ts';
-import { PING_RATE_LIMIT_DEFAULT } from '../../config.ts';
+import type { Limits } from '../limits.ts';
 
 /** What a ping key looks like (43 characters today; a little room for older or longer ones). */
 const KEY = /^[A-Za-z0-9_-]{16,64}$/;
@@ -42,14 +41,13 @@ async function output(c: Context): Promise<string | null> {
   return keptOutput(body);
 }
 
-export function pingRoutes(deps: AppDeps, ingestor: Ingestor) {
+export function pingRoutes(deps: AppDeps, ingestor: Ingestor, admitPing: Limits['admitPing']) {
   const app = new Hono();
-  const perKey = rateLimit({
-    limit: deps.pingRateLimit ?? PING_RATE_LIMIT_DEFAULT,
-    windowMs: 60_000,
-    key: (c) => `ping:${c.req.param('key') ?? ''}`,
-    nowMs: () => deps.clock.now().getTime(),
-  });
+  // Counted before any lookup, malformed keys included.
+  const perKey: MiddlewareHandler = async (c, next) => {
+    admitPing(c.req.param('key') ?? '');
+    await next();
+  };
   const streamingLimit = bodyLimit({ maxSize: MAX_PING_BODY_BYTES, onError: tooLarge });
 
   const handle = async (c: Context) => {
