@@ -47,15 +47,11 @@ export interface Config {
   uptimeHourlyRetentionDays: number;
   /** Days of daily uptime rows kept (at least the hourly retention). */
   uptimeDailyRetentionDays: number;
-  /** Requests per minute one client address may make to /status and /badge; 0 = no limit. */
-  publicRateLimit: number;
-  /** Pings per minute one ping key may send; 0 = no limit. */
-  pingRateLimit: number;
   /** Reverse proxies in front of the engine whose X-Forwarded-For entries are believed. */
   trustProxyHops: number;
   /** Private, loopback or link-local ranges that webhook, Slack and PagerDuty channels may still send to. */
   outboundAllowCidrs: string[];
-  /** Failed authentications per address, requests per node token, registrations per ingest key. */
+  /** Every per-caller budget: authentications, node tokens, registrations, pings, public pages. */
   limits: RequestLimits;
   /** The engine's address as people reach it (no trailing slash); unset: notifications carry no links. */
   publicUrl: string | undefined;
@@ -91,17 +87,26 @@ export interface RequestLimits {
    * a leaked key grows the fleet by at most 24,000 nodes a day instead of 1,000 per request.
    */
   registrationsPerHour: number;
+  /**
+   * Pings per minute and ping key. 600: a job pinging start and end every second stays far below
+   * it; a crontab looping on a ping by mistake is stopped before it costs more than a heartbeat
+   * node beating ten times a second.
+   */
+  pingsPerMinute: number;
+  /**
+   * Requests per minute and client address to status pages, badges and notification links. 1,200:
+   * a status page reader refreshing, or a README's badges through an image proxy, stay far below it.
+   */
+  publicRequestsPerMinute: number;
 }
 
-export const LIMIT_DEFAULTS: RequestLimits = { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000 };
-/**
- * A job pinging start and end every second stays far below it; a crontab looping on a ping by
- * mistake is stopped before it costs more than a heartbeat node beating ten times a second.
- */
-export const PING_RATE_LIMIT_DEFAULT = 600;
-
-/** A status page reader refreshing, or a README's badges through an image proxy, stay far below it. */
-export const PUBLIC_RATE_LIMIT_DEFAULT = 1200;
+export const LIMIT_DEFAULTS: RequestLimits = {
+  authFailuresPerMinute: 100,
+  nodeTokenPerMinute: 1200,
+  registrationsPerHour: 1000,
+  pingsPerMinute: 600,
+  publicRequestsPerMinute: 1200,
+};
 
 /** `10.0.0.0/8` or `fd00::/8` as BlockList.addSubnet's arguments; undefined if it is not a CIDR. */
 export function cidrParts(cidr: string): [address: string, prefix: number, family: 'ipv4' | 'ipv6'] | undefined {
@@ -262,14 +267,14 @@ export function loadConfig(env: Env): Config {
     secretKey,
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,
-    publicRateLimit: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', PUBLIC_RATE_LIMIT_DEFAULT, 0, 1_000_000),
-    pingRateLimit: integer(env, 'LIFELINE_PING_RATE_LIMIT', PING_RATE_LIMIT_DEFAULT, 0, 1_000_000),
     trustProxyHops: integer(env, 'LIFELINE_TRUST_PROXY_HOPS', 0, 0, 10),
     outboundAllowCidrs: cidrList(env, 'LIFELINE_OUTBOUND_ALLOW_CIDRS'),
     limits: {
       authFailuresPerMinute: integer(env, 'LIFELINE_AUTH_FAILURE_LIMIT', LIMIT_DEFAULTS.authFailuresPerMinute, 0, 1_000_000),
       nodeTokenPerMinute: integer(env, 'LIFELINE_NODE_TOKEN_RATE_LIMIT', LIMIT_DEFAULTS.nodeTokenPerMinute, 0, 1_000_000),
       registrationsPerHour: integer(env, 'LIFELINE_AUTO_REGISTER_LIMIT', LIMIT_DEFAULTS.registrationsPerHour, 0, 1_000_000),
+      pingsPerMinute: integer(env, 'LIFELINE_PING_RATE_LIMIT', LIMIT_DEFAULTS.pingsPerMinute, 0, 1_000_000),
+      publicRequestsPerMinute: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', LIMIT_DEFAULTS.publicRequestsPerMinute, 0, 1_000_000),
     },
     publicUrl: url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     actionLinkTtlHours: integer(env, 'LIFELINE_ACTION_LINK_TTL_HOURS', 168, 1, 8_760),

@@ -115,11 +115,10 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(transports && config.roles.has('api') ? { transports } : {}),
     console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
     queue: queueBackend,
-    publicPages: { rateLimitPerMinute: config.publicRateLimit, trustProxyHops: config.trustProxyHops },
+    publicPages: { trustProxyHops: config.trustProxyHops },
     outbound: outboundPolicy(config.outboundAllowCidrs),
     limits: config.limits,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
-    pingRateLimit: config.pingRateLimit,
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   const port = await listen(server);

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { csrfMatches, type ConsoleSession } from '../access/sessions.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { sessionOf, type ConsoleSettings } from '../http/session.ts';
-import { isStorableText } from '../http/validation.ts';
+import { isStorableText, unstorableRequestText } from '../http/validation.ts';
 import { refusal } from './render.tsx';
 
 export type ConsoleEnv = { Variables: { session: ConsoleSession } };
@@ -89,19 +89,38 @@ export function checkForms(): MiddlewareHandler<ConsoleEnv> {
   };
 }
 
+/**
+ * The API's rule for the path and the query, as a page: a filter, id or cursor holding U+0000 or
+ * half of a surrogate pair is refused before anything reads it, rather than left out by a lenient
+ * filter and the page shown as if it had not been asked for.
+ */
+export function refuseUnstorableAddress(): MiddlewareHandler {
+  return async (c, next) => {
+    const found = unstorableRequestText(c);
+    if (found.length) {
+      const where = found.map((f) => (f.field === 'path' ? 'the path' : `"${f.field}"`)).join(', ');
+      return refusal(c, 400, 'Cannot read that address', `The address held a character Lifeline cannot store (U+0000 or half of a surrogate pair) in ${where}, so nothing was looked up or changed.`);
+    }
+    await next();
+  };
+}
+
 /** The middleware each kind of console route runs, in order. */
 export interface Guards {
+  /** A page anyone may view (sign-in): only the address's text is checked. */
+  open: [MiddlewareHandler];
   /** Viewing a page: a live session. */
-  page: [MiddlewareHandler<ConsoleEnv>];
+  page: [MiddlewareHandler, MiddlewareHandler<ConsoleEnv>];
   /** Signing in: an action without a session yet. */
-  anonymous: [MiddlewareHandler, MiddlewareHandler];
+  anonymous: [MiddlewareHandler, MiddlewareHandler, MiddlewareHandler];
   /** Everything else that changes something. */
-  action: [MiddlewareHandler, MiddlewareHandler, MiddlewareHandler<ConsoleEnv>, MiddlewareHandler<ConsoleEnv>];
+  action: [MiddlewareHandler, MiddlewareHandler, MiddlewareHandler, MiddlewareHandler<ConsoleEnv>, MiddlewareHandler<ConsoleEnv>];
 }
 
 export function guards(deps: AppDeps): Guards {
+  const address = refuseUnstorableAddress();
   const origin = sameOriginActions(deps.console);
   const limit = limitForms();
   const session = requireSession(deps);
-  return { page: [session], anonymous: [origin, limit], action: [origin, limit, session, checkForms()] };
+  return { open: [address], page: [address, session], anonymous: [address, origin, limit], action: [address, origin, limit, session, checkForms()] };
 }

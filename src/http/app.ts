@@ -127,11 +127,11 @@ export function createApp(deps: AppDeps) {
 
   if (deps.ingestor) {
     // Status pages, badges and notification links, for anyone: no secret, a budget per client address.
-    const published = publicSurface(deps);
     const limits = requestLimits(deps);
+    const published = publicSurface(deps, limits.perPublicClient);
     app.route('/', published.app);
     // Scheduled jobs' ping URLs: the key is the authority, so no Bearer and no session.
-    app.route('/ping', pingRoutes(deps, deps.ingestor));
+    app.route('/ping', pingRoutes(deps, deps.ingestor, limits.admitPing));
     const v1 = new Hono<AuthEnv>();
     // Before the Bearer-only middleware below: a console page listens with its session cookie.
     if (deps.feed) {

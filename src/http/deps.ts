@@ -33,12 +33,10 @@ export interface AppDeps {
   queue: Pick<QueueBackend, 'name' | 'ping'>;
   /** LIFELINE_PUBLIC_URL without a trailing slash: ping URLs are shown under it. */
   publicUrl?: string;
-  /** Pings per minute and ping key (LIFELINE_PING_RATE_LIMIT); 0 = no limit. */
-  pingRateLimit?: number;
   /** Limits and caching of status pages and badges; defaults in public.ts. */
   publicPages?: Partial<PublicOptions>;
   /** Where channels may send (LIFELINE_OUTBOUND_ALLOW_CIDRS), checked when one is saved. */
   outbound: OutboundPolicy;
-  /** Failed authentications, node token requests, registrations; defaults in limits.ts. */
+  /** Every per-caller budget (failed authentications, node tokens, registrations, pings, public pages); defaults in config.ts. */
   limits?: Partial<RequestLimits>;
 }

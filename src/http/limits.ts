@@ -1,13 +1,14 @@
-// The limits that keep one caller from costing everyone else: failed authentications per client
-// address (API and console sign-in share one count), requests per node token, and nodes an ingest
-// key may register. Each is a documented variable (README, "Security"); 0 turns one off.
+// The limits that keep one caller from costing everyone else, all in one place: failed
+// authentications per client address (API and console sign-in share one count), requests per node
+// token, nodes an ingest key may register, pings per ping key, and requests per client address to
+// the public pages. Each is a documented variable (README, "Configuration"); 0 turns one off.
 
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../access/model.ts';
 import { clientAddress, limitKey } from './client-address.ts';
 import { LIMIT_DEFAULTS } from '../config.ts';
 import type { AppDeps } from './deps.ts';
-import { admission, failureCount, failureLimit, FixedWindow, rateLimited, type FailureCount } from './rate-limit.ts';
+import { admission, failureCount, failureLimit, FixedWindow, rateLimit, rateLimited, type FailureCount } from './rate-limit.ts';
 
 export type { RequestLimits } from '../config.ts';
 
@@ -23,20 +24,26 @@ export interface Limits {
   admitRequest(principal: Principal): void;
   /** Throws 429 unless the ingest key may register `count` more nodes now, then counts them. */
   admitRegistrations(keyId: string, count: number): void;
+  /** Throws 429 when a ping key is past its pings a minute; counts the ping otherwise. */
+  admitPing(pingKey: string): void;
+  /** Status pages, badges and notification links: one budget per client address for all of them. */
+  perPublicClient: MiddlewareHandler;
 }
 
 export function requestLimits(deps: AppDeps): Limits {
   const o = { ...LIMIT_DEFAULTS, ...deps.limits };
   const hops = deps.publicPages?.trustProxyHops ?? 0;
   const nowMs = () => deps.clock.now().getTime();
+  const byAddress = (c: Context) => limitKey(clientAddress(c, hops));
   const registrations = new FixedWindow(o.registrationsPerHour, HOUR);
   const failures = failureCount({
     budget: new FixedWindow(o.authFailuresPerMinute, MINUTE),
-    key: (c) => limitKey(clientAddress(c, hops)),
+    key: byAddress,
     message: 'Too many failed authentications from this address; try again after Retry-After seconds.',
     nowMs,
   });
   const perNodeToken = admission({ limit: o.nodeTokenPerMinute, windowMs: MINUTE, who: 'this node token', nowMs });
+  const perPingKey = admission({ limit: o.pingsPerMinute, windowMs: MINUTE, who: 'this ping key', nowMs });
   return {
     failures,
     authFailures: failureLimit(failures, (c) => c.res.status === 401),
@@ -50,5 +57,7 @@ export function requestLimits(deps: AppDeps): Limits {
       }
       registrations.spend(keyId, count, nowMs());
     },
+    admitPing: perPingKey,
+    perPublicClient: rateLimit({ limit: o.publicRequestsPerMinute, windowMs: MINUTE, key: byAddress, nowMs }),
   };
 }

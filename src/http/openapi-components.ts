@@ -40,10 +40,18 @@ export const SECURITY_SCHEMES = {
   },
 } as const;
 
+/** Every 429 says when to try again (rate-limit.ts). */
+const RETRY_AFTER: Record<string, OpenAPIV3_1.HeaderObject> = {
+  'Retry-After': { description: 'Seconds until the budget has room again.', schema: { type: 'integer', minimum: 1 } },
+};
+
 export const COMPONENTS = {
   schemas: SCHEMA_COMPONENTS,
   responses: Object.fromEntries(
-    Object.values(ERRORS).map(([name, description]) => [name, { description, content: { 'application/json': { schema: ref('Error') } } }]),
+    Object.entries(ERRORS).map(([status, [name, description]]) => [
+      name,
+      { description, ...(status === '429' ? { headers: RETRY_AFTER } : {}), content: { 'application/json': { schema: ref('Error') } } },
+    ]),
   ),
   securitySchemes: SECURITY_SCHEMES,
 } satisfies OpenAPIV3_1.ComponentsObject;
@@ -51,6 +59,7 @@ export const COMPONENTS = {
 export const TAGS = [
   { name: 'Nodes', description: 'What is watched: settings, health, transitions. `{id}` takes the id or the name.' },
   { name: 'Heartbeats', description: 'What agents send. The receive time is what counts.' },
+  { name: 'Pings', description: "Scheduled jobs' runs, reported by URL at the paths Healthchecks uses: the key in the path is the credential, no header is needed." },
   { name: 'Incidents', description: 'Opened by down and degraded nodes, resolved when they recover; acknowledged and resolved by people.' },
   { name: 'Channels', description: 'Where incidents are announced. Secrets go in and never come back out.' },
   { name: 'Escalation policies', description: 'Who is paged for an incident, when, and how often the levels repeat.' },

@@ -65,8 +65,10 @@ export interface Operation {
   body?: v.GenericSchema;
   /** The body may be left out entirely (optionalBody). */
   bodyOptional?: true;
+  /** A body read as bytes of any type rather than JSON (a job's output): what it is. Optional. */
+  rawBody?: string;
   ok: Answer;
-  /** Answers that are neither the success nor a refusal in the error shape. */
+  /** Answers besides the success and the shared refusals: another shape, or a refusal of its own. */
   also?: Answer[];
   /** Refusals beyond the ones implied by the rest (see `refusals`). */
   errors?: ErrorStatus[];
@@ -131,7 +133,9 @@ export const operationDocs =
               content: { 'application/json': { schema: resolver(op.body, { options: CONVERSION }) } },
             },
           }
-        : {}),
+        : op.rawBody
+          ? { requestBody: { required: false, description: op.rawBody, content: { '*/*': { schema: { type: 'string' } } } } }
+          : {}),
       responses: {
         ...Object.fromEntries([op.ok, ...(op.also ?? [])].map((a) => [a.status, response(a)])),
         ...Object.fromEntries(refusals(op).map((status) => [status, errorResponse(status)])),

@@ -4,20 +4,15 @@
 // kept for a few seconds, so a page that goes viral costs one computation per period and cannot
 // take the engine's time away from ingest or evaluation.
 
-import { Hono } from 'hono';
-import { PUBLIC_RATE_LIMIT_DEFAULT } from '../config.ts';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { assetRoutes } from '../web/assets.ts';
-import { clientAddress, limitKey } from './client-address.ts';
 import type { AppDeps } from './deps.ts';
-import { rateLimit } from './rate-limit.ts';
 import { refuseUnstorableText } from './validation.ts';
 import { actionLinkRoutes } from './routes/action-links.ts';
 import { badgeRoutes } from './routes/badges.ts';
 import { statusRoutes } from './routes/status-public.ts';
 
 export interface PublicOptions {
-  /** Requests per minute and client address; 0 = no limit. */
-  rateLimitPerMinute: number;
   /** Proxies in front whose X-Forwarded-For entries are believed (client-address.ts). */
   trustProxyHops: number;
   /**
@@ -29,7 +24,7 @@ export interface PublicOptions {
   cacheMs: number;
 }
 
-const DEFAULTS: PublicOptions = { rateLimitPerMinute: PUBLIC_RATE_LIMIT_DEFAULT, trustProxyHops: 0, cacheMs: 10_000 };
+const DEFAULTS: PublicOptions = { trustProxyHops: 0, cacheMs: 10_000 };
 
 export interface PublicSurface {
   app: Hono;
@@ -39,10 +34,10 @@ export interface PublicSurface {
   badgesChanged(): void;
 }
 
-export function publicSurface(deps: AppDeps): PublicSurface {
+/** `perClient`: the budget of each client address (limits.ts), shared by every public route. */
+export function publicSurface(deps: AppDeps, perClient: MiddlewareHandler): PublicSurface {
   const o = { ...DEFAULTS, ...deps.publicPages };
   const app = new Hono();
-  const perClient = rateLimit({ limit: o.rateLimitPerMinute, windowMs: 60_000, key: (c) => limitKey(clientAddress(c, o.trustProxyHops)), nowMs: () => deps.clock.now().getTime() });
   app.use('/status/*', perClient);
   app.use('/badge/*', perClient);
   app.use('/a/*', perClient);

@@ -115,6 +115,12 @@ export function refuseUnstorableText(): MiddlewareHandler {
 
 /** The rule above as a step of a middleware that does more (the /v1 gate). */
 export function refuseUnstorableRequestText(c: Context): void {
+  const found = unstorableRequestText(c);
+  if (found.length) throw validationFailed(found);
+}
+
+/** The path and the query parameters (by name) that hold text Postgres cannot store. */
+export function unstorableRequestText(c: Context): ErrorDetail[] {
   const found: ErrorDetail[] = isStorableText(c.req.path) ? [] : [{ field: 'path', message: UNSTORABLE_MESSAGE }];
   // Most requests have no query: parsing an absent one still cost a URL split and an object.
   if (c.req.url.includes('?')) {
@@ -122,7 +128,7 @@ export function refuseUnstorableRequestText(c: Context): void {
       if (!isStorableText(name) || values.some((s) => !isStorableText(s))) found.push({ field: name, message: UNSTORABLE_MESSAGE });
     }
   }
-  if (found.length) throw validationFailed(found);
+  return found;
 }
 
 export async function body<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {

@@ -37,8 +37,6 @@ export interface BuildOptions {
   /** Seals channel secrets; a fresh random key unless given. */
   secretKey?: Buffer;
   publicPages?: AppDeps['publicPages'];
-  /** Pings per minute and key; the engine's default unless given. */
-  pingRateLimit?: number;
   /** LIFELINE_PUBLIC_URL; unset unless given. */
   publicUrl?: string;
   /** Console session settings; the engine's defaults unless given. */
@@ -78,7 +76,6 @@ export function buildApp(o: BuildOptions) {
     queue: o.queue ?? { name: 'redis', ping: async () => {} },
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
-    ...(o.pingRateLimit !== undefined ? { pingRateLimit: o.pingRateLimit } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
   });
   return { app, metrics, identity, ingestor, secretKey, feed };
@@ -169,7 +166,7 @@ export async function expectInvalid(res: Response, fields: string[]): Promise<Er
 }
 
 /** A database with a migrated schema, a bootstrap admin key and one app with a manual clock. */
-export async function createHarness(opts: { autoRegister?: boolean; log?: Logger; pingRateLimit?: number; publicUrl?: string } = {}) {
+export async function createHarness(opts: { autoRegister?: boolean; log?: Logger; limits?: AppDeps['limits']; publicUrl?: string } = {}) {
   const db: TestDatabase = await createTestDatabase();
   const { sql } = db;
   const clock = new ManualClock(START);
@@ -180,7 +177,7 @@ export async function createHarness(opts: { autoRegister?: boolean; log?: Logger
     clock,
     buffer,
     autoRegister: opts.autoRegister ?? true,
-    ...(opts.pingRateLimit !== undefined ? { pingRateLimit: opts.pingRateLimit } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     queue: {

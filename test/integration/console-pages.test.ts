@@ -100,6 +100,47 @@ describe('console pages', () => {
     assert.match(bad.html, /A label filter is key:value/);
   });
 
+  it('answers a 400 page for U+0000 in a filter, id, cursor or path, and looks nothing up', async () => {
+    const addresses = [
+      '/?q=n-0%00',
+      '/?state=down%00',
+      '/?label=role:%00web',
+      '/?after=%00',
+      '/?n%00=1',
+      '/incidents?status=open%00',
+      '/incidents?node=%00',
+      '/nodes/n-00%00',
+      '/nodes/n-00?before=%00',
+      '/nodes/n-00/edit?x=%00',
+      '/channels?after=a%00',
+      '/users/%00',
+      '/sign-in?next=/%00',
+    ];
+    for (const address of addresses) {
+      const res = await h.rejected(async () => h.app.request(address, { headers: { cookie } }));
+      const html = await res.text();
+      assert.equal(res.status, 400, `${address}: ${html.slice(0, 200)}`);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/, address);
+      assert.equal(res.headers.get('cache-control'), 'no-store', address);
+      assert.match(html, /<h1>Cannot read that address<\/h1>/, address);
+      assert.match(html, /href="\/">Back to the console</, address);
+    }
+    // An action with a valid form is refused the same way before it finds the node.
+    const csrf = /name="_csrf" value="([^"]+)"/.exec((await get('/')).html)?.[1] ?? assert.fail('no token on the fleet page');
+    const deleting = await h.rejected(async () =>
+      h.app.request('/nodes/n-00%00/delete', {
+        method: 'POST',
+        headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf }).toString(),
+      }),
+    );
+    assert.equal(deleting.status, 400);
+    assert.match(await deleting.text(), /Cannot read that address/);
+    // Storable but meaningless values are still read leniently.
+    const lenient = await get('/?state=sleepy&q=%ED%A0%80');
+    assert.equal(lenient.status, 200);
+  });
+
   it('shows a node with its uptime bar, and an incident with its timeline and ledger', async () => {
     const node = await get('/nodes/n-01');
     assert.equal(node.status, 200);

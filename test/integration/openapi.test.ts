@@ -216,12 +216,15 @@ function answer(doc: Obj, method: string, path: string, status: number) {
 
 const hashOf = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
+// Low enough to reach in a few requests, high enough for the pings of each test's job.
+const PINGS_PER_MINUTE = 10;
+
 describe('the OpenAPI document', () => {
   let h: Harness;
   let doc: Obj;
 
   before(async () => {
-    h = await createHarness();
+    h = await createHarness({ limits: { pingsPerMinute: PINGS_PER_MINUTE } });
     const res = await h.req('GET', '/openapi.json');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
@@ -240,7 +243,7 @@ describe('the OpenAPI document', () => {
   it('describes exactly the routes the app registers', () => {
     const registered = new Set(
       h.app.routes
-        .filter((r) => r.method !== 'ALL' && (r.path.startsWith('/v1/') || ['/healthz', '/readyz', '/metrics'].includes(r.path)))
+        .filter((r) => r.method !== 'ALL' && (r.path.startsWith('/v1/') || r.path.startsWith('/ping/') || ['/healthz', '/readyz', '/metrics'].includes(r.path)))
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
     );
     const documented = new Set(operations(doc).map(([method, path]) => `${method} ${path}`));
@@ -416,9 +419,13 @@ describe('the OpenAPI document', () => {
 
   it('documents for each body the schema its handler validates with', () => {
     const withBody = operations(doc)
-      .filter(([, , op]) => op.requestBody)
+      .filter(([, , op]) => op.requestBody?.content['application/json'])
       .map(([method, path]) => `${method} ${path}`);
-    assert.deepEqual(withBody.sort(), BODIES.map((b) => b.op).sort(), 'the operations that read a body');
+    assert.deepEqual(withBody.sort(), BODIES.map((b) => b.op).sort(), 'the operations that read a JSON body');
+    // A ping's body is the run's output, whatever its type: bytes, never parsed.
+    const raw = operations(doc).filter(([, , op]) => op.requestBody && !op.requestBody.content['application/json']);
+    assert.deepEqual(raw.map(([m, p]) => `${m} ${p}`).sort(), ['POST /ping/{key}', 'POST /ping/{key}/{suffix}']);
+    for (const [, , op] of raw) assert.deepEqual([op.requestBody.required, op.requestBody.content['*/*'].schema], [false, { type: 'string' }]);
     const bodiless = operations(doc).filter(([method, , op]) => ['POST', 'PATCH', 'PUT'].includes(method) && !op.requestBody);
     assert.deepEqual(bodiless.map(([m, p]) => `${m} ${p}`).sort(), ['POST /v1/channels/{id}/test', 'POST /v1/nodes/{id}/badge', 'POST /v1/nodes/{id}/ping-key', 'POST /v1/nodes/{id}/token', 'POST /v1/outbox/dead/{id}/replay']);
 
@@ -447,12 +454,14 @@ describe('the OpenAPI document', () => {
 
   it('names the scope each operation really needs', async () => {
     const keys = { read: await h.createKey('read'), write: await h.createKey('write'), ingest: await h.createKey('ingest') };
+    // The ping routes' credential is the key in their path.
+    const job = await h.createNode('scope-job', { schedule: { cron: '0 0 * * *' } });
     const secret = { read: keys.read.secret, write: keys.write.secret, ingest: keys.ingest.secret, admin: ADMIN_TOKEN };
     // The weakest secret the document says is enough, and the strongest one it says is not.
     const ENOUGH: Record<string, keyof typeof secret> = { read: 'read', write: 'write', admin: 'admin', nodeToken: 'ingest' };
     const SHORT: Record<string, keyof typeof secret> = { read: 'ingest', write: 'read', admin: 'write', nodeToken: 'read' };
     for (const [method, path, op] of operations(doc)) {
-      const url = path.replace('{id}', 'no-such-thing');
+      const url = path.replace('{id}', 'no-such-thing').replace('{key}', job.ping_key).replace('{suffix}', 'log');
       if (op.security.length === 0) {
         const res = await h.req(method, url);
         assert.ok(res.status < 400 || res.status === 503, `${method} ${path} answers without a secret (${res.status})`);
@@ -486,6 +495,7 @@ describe('the OpenAPI document', () => {
       const text = await res.text();
       const documented = answer(doc, method, path, res.status);
       assert.ok(documented, `${method} ${path} answered ${res.status}, which is not documented: ${text}`);
+      for (const name of Object.keys(documented.headers ?? {})) assert.ok(res.headers.get(name), `${method} ${path} ${res.status} sends ${name}`);
       const content = Object.entries<Obj>(documented.content ?? {});
       if (res.status === 204 || content.length === 0) {
         assert.equal(text, '', `${method} ${path} ${res.status} has no body`);
@@ -524,11 +534,21 @@ describe('the OpenAPI document', () => {
     await call('POST', '/v1/heartbeats', { token: rotated.token, json: { heartbeats: [{ status: 'ok' }] } });
     await call('GET', '/v1/nodes/{id}/transitions', { id: node.id });
     const job = await call('POST', '/v1/nodes', { json: { name: 'backup', schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 } } });
-    assert.equal((await h.req('GET', `/ping/${job.ping_key}/start`)).status, 200);
-    assert.equal((await h.req('POST', `/ping/${job.ping_key}/0`, { body: 'done' })).status, 200);
+    const pinged = { token: null, path: { key: job.ping_key } };
+    assert.equal(await call('GET', '/ping/{key}', pinged), 'OK');
+    await call('GET', '/ping/{key}/{suffix}', { ...pinged, path: { ...pinged.path, suffix: 'start' } });
+    await call('POST', '/ping/{key}/{suffix}', { ...pinged, path: { ...pinged.path, suffix: '0' }, body: 'done' });
     await h.flush();
     const runs = await call('GET', '/v1/nodes/{id}/runs', { id: 'backup' });
     assert.equal(runs.items[0].output, 'done', 'a run is in the answer that was checked');
+    await call('POST', '/ping/{key}', { ...pinged, body: 'ran again' });
+    assert.equal((await call('GET', '/ping/{key}/{suffix}', { ...pinged, path: { ...pinged.path, suffix: '256' } })).error.code, 'validation_failed');
+    assert.equal((await call('POST', '/ping/{key}', { ...pinged, body: 'a\u0000b' })).error.code, 'validation_failed');
+    assert.equal((await call('POST', '/ping/{key}/{suffix}', { ...pinged, path: { ...pinged.path, suffix: 'log' }, body: 'x'.repeat(100 * 1024 + 1) })).error.code, 'payload_too_large');
+    assert.equal(await call('GET', '/ping/{key}', { token: null, path: { key: 'k'.repeat(43) } }), 'not found');
+    const hourly = await call('POST', '/v1/nodes', { json: { name: 'hourly', schedule: { cron: '0 * * * *' } } });
+    for (let i = 0; i < PINGS_PER_MINUTE; i++) await call('POST', '/ping/{key}/{suffix}', { token: null, path: { key: hourly.ping_key, suffix: 'log' }, body: `line ${i}` });
+    assert.equal((await call('GET', '/ping/{key}', { token: null, path: { key: hourly.ping_key } })).error.code, 'rate_limited');
     await call('POST', '/v1/nodes/{id}/ping-key', { id: job.id });
 
     const email = await call('POST', '/v1/channels', { json: { name: 'ops', type: 'email', config: { to: ['ops@example.com'] } } });

@@ -23,7 +23,7 @@ describe('scheduled jobs', () => {
   let leadership: Leadership;
 
   before(async () => {
-    h = await createHarness({ pingRateLimit: 30, publicUrl: PUBLIC_URL });
+    h = await createHarness({ limits: { pingsPerMinute: 30 }, publicUrl: PUBLIC_URL });
     lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
     leadership = new Leadership(lockSql, testLog);
     evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: 60_000 });

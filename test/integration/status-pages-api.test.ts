@@ -358,7 +358,7 @@ describe('status pages', () => {
 
   it('limits each client address, believing X-Forwarded-For only from trusted proxies', async () => {
     const limited = (trustProxyHops: number) =>
-      buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer(), publicPages: { rateLimitPerMinute: 2, trustProxyHops } }).app;
+      buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer(), publicPages: { trustProxyHops }, limits: { publicRequestsPerMinute: 2 } }).app;
     const direct = limited(0);
     const get = (app: typeof direct, forwarded: string) => send(app, 'GET', `/badge/${nodes.web1.badge_id}.json`, { headers: { 'x-forwarded-for': forwarded } });
     assert.equal((await get(direct, '203.0.113.1')).status, 200);

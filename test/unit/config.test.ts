@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     assert.equal(c.digestIntervalMs, 60_000);
     assert.equal(c.deliveryBackoffMs, 1000);
     assert.equal(c.secretKey, undefined);
+    assert.deepEqual(c.limits, { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000, pingsPerMinute: 600, publicRequestsPerMinute: 1200 });
+  });
+
+  it('reads every per-caller limit into one place, 0 turning one off', () => {
+    const variables = ['LIFELINE_AUTH_FAILURE_LIMIT', 'LIFELINE_NODE_TOKEN_RATE_LIMIT', 'LIFELINE_AUTO_REGISTER_LIMIT', 'LIFELINE_PING_RATE_LIMIT', 'LIFELINE_PUBLIC_RATE_LIMIT'];
+    const { limits } = loadConfig(Object.fromEntries(variables.map((name, i) => [name, String((i + 5) % 9)])));
+    assert.deepEqual(limits, { authFailuresPerMinute: 5, nodeTokenPerMinute: 6, registrationsPerHour: 7, pingsPerMinute: 8, publicRequestsPerMinute: 0 });
   });
 
   it('reads set values', () => {

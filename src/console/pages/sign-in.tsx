@@ -49,7 +49,7 @@ export function signInRoutes(deps: AppDeps, guards: Guards, authFailures: Middle
   const app = new Hono<ConsoleEnv>();
   const { idleMs } = deps.console.limits;
 
-  app.get('/sign-in', async (c) => {
+  app.get('/sign-in', ...guards.open, async (c) => {
     const next = safeNext(c.req.query('next'));
     if (await sessionOf(c, deps.sql, deps.console, deps.clock)) return c.redirect(next, 303);
     return html(c, <SignIn next={next} signedOut={c.req.query('signed_out') !== undefined} idleMs={idleMs} />);
