@@ -12,6 +12,9 @@ export const CONSOLE_STYLESHEET = `
   --text: #1b1f24;
   --muted: #57616d;
   --border: #d5dbe2;
+  /* A field's edge must stand out from the surface it sits on (3:1, WCAG 1.4.11); --border, for
+     dividers, is 1.4:1. */
+  --field-border: #7d8794;
   --accent: #2457c5;
   --accent-text: #ffffff;
   --focus: #2457c5;
@@ -38,6 +41,7 @@ export const CONSOLE_STYLESHEET = `
     --text: #e4e8ec;
     --muted: #9ba6b2;
     --border: #2d3540;
+    --field-border: #6e7a88;
     --accent: #6d9cff;
     --accent-text: #0f1216;
     --focus: #8fb3ff;
@@ -255,7 +259,7 @@ input[type="text"], input[type="search"], input[type="password"], input[type="nu
   font: inherit;
   color: var(--text);
   background: var(--surface);
-  border: 1px solid var(--border);
+  border: 1px solid var(--field-border);
   border-radius: var(--radius);
   padding: 0.42rem 0.55rem;
   max-width: 100%;
