@@ -10,10 +10,10 @@ import { getDeliveries, recordSent } from './store.ts';
 export type LedgerEntry = { row: DeliveryRow; final: true } | { row: DeliveryRow; final: false; destination: Destination; notification: Notification | undefined };
 
 /**
- * Rows per statement, and statements of each kind in flight at once. Two in flight keep the pool
- * busy while one batch is on the wire: at 32 concurrent sends per process the batches hold ~8-16
- * rows each, and a batch costs about what a single row did (five short queries to read, three
- * to mark sent) whatever its size.
+ * Rows per statement, and batches of each kind in flight at once: two keep the pool busy while
+ * one is on the wire. A batch costs about what a single row did (four short queries to read, an
+ * update and a timeline insert to mark sent) whatever its size; at 32 sends in flight per process
+ * the batches hold ~10 rows.
  */
 export const LEDGER_BATCHING: Batching = { size: 500, inFlight: 2 };
 
@@ -42,8 +42,7 @@ export class DeliveryLedger {
     this.reads = new Coalescer(async (ids) => {
       const rows = await getDeliveries(sql, ids);
       const open = [...rows.values()].filter((r) => r.status !== 'sent' && r.status !== 'dead');
-      const destination = await destinationsOf(sql, open, o.secretKey);
-      const notifications = await notificationsFor(sql, open, o.links);
+      const [destination, notifications] = await Promise.all([destinationsOf(sql, open, o.secretKey), notificationsFor(sql, open, o.links)]);
       return ids.map((id): LedgerEntry | undefined => {
         const row = rows.get(id);
         if (!row) return undefined;

@@ -2,7 +2,7 @@
 // notifier processes (test/bench/notifier-child.ts) to the receiver child, timed from the moment
 // the queue is released until every row is marked sent. Lifeline batches the ledger reads and
 // `sent` marks of the sends in flight (src/notifications/ledger.ts); the baseline runs the same
-// code with batches of one row and today's 16 sends per process, i.e. each delivery's own
+// code with batches of one row and the 16 sends per process of before, i.e. each delivery's own
 // statements and commits, as before batching.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
