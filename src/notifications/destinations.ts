@@ -1,6 +1,6 @@
 import { revealConfig } from '../channels/service.ts';
 import { getChannelsByIds } from '../channels/store.ts';
-import type { ChannelType } from '../channels/model.ts';
+import type { ChannelRow, ChannelType } from '../channels/model.ts';
 import type { Queryable } from '../db/client.ts';
 import { contactsOf } from '../oncall/store-users.ts';
 import type { Recipient } from './model.ts';
@@ -20,10 +20,13 @@ export async function destinationsOf(sql: Queryable, rs: Addressee[], secretKey:
   const userIds = [...new Set(rs.flatMap((r) => (r.channel_id === null ? [r.user_id!] : [])))];
   const channels = new Map((await getChannelsByIds(sql, channelIds)).map((c) => [c.id, c]));
   const people = await contactsOf(sql, userIds);
+  // A channel's secret is opened once for all of its rows (an AES-GCM open each otherwise).
+  const opened = new Map<string, Record<string, unknown>>();
+  const open = (channel: ChannelRow) => opened.get(channel.id) ?? opened.set(channel.id, revealConfig(channel, secretKey)).get(channel.id)!;
   return (r) => {
     if (r.channel_id !== null) {
       const channel = channels.get(r.channel_id);
-      return channel ? { type: channel.type, open: () => revealConfig(channel, secretKey) } : { gone: 'channel_deleted' };
+      return channel ? { type: channel.type, open: () => open(channel) } : { gone: 'channel_deleted' };
     }
     const person = people.get(r.user_id!);
     return person ? { type: 'email', open: () => ({ to: [person.email] }) } : { gone: 'user_deleted' };

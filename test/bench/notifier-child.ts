@@ -13,12 +13,15 @@ import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { guardChild } from './child-guard.ts';
 import { REDIS_URL } from './children.ts';
 import { benchLog } from './log.ts';
+import { waitFor } from './scope.ts';
 
 guardChild();
 const env = process.env as Record<string, string>;
 // The engine's pool size for a process running the notifier role alone.
 const sql = createSql(env.BENCH_DATABASE_URL!, { max: 10, applicationName: 'lifeline-bench-notifier' });
 const backend = await openQueueBackend({ redisUrl: REDIS_URL, databaseUrl: env.BENCH_DATABASE_URL!, prefix: env.BENCH_QUEUE_PREFIX! });
+// The sweeper's first pass would find Redis still connecting.
+await waitFor('Redis', () => backend.ping().then(() => true, () => undefined), 10_000);
 const queue = new DeliveryQueue({ backend, sql, clock: systemClock });
 const channels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@bench.invalid', outboundAllowCidrs: LOCAL_RECEIVERS });
 const [size, inFlight] = (env.BENCH_LEDGER_BATCH ?? '').split(',').map(Number);
