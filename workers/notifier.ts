@@ -46,8 +46,8 @@ export interface NotifierOptions {
 /**
  * Sends in flight per notifier process by default: deliveries wait on the network, not the CPU.
  * Their ledger reads and `sent` marks are batched (DeliveryLedger), so more sends in flight make
- * bigger batches rather than more queries: at 32 a batch holds ~10 rows, and Postgres spent ~220 µs
- * of CPU per delivery against ~1,100 µs one row at a time with 16 (bench section 7b, load 9).
+ * bigger batches rather than more queries: at 32 a batch holds ~10 rows, and Postgres spent ~200 µs
+ * of CPU per delivery against ~1,030 µs one row at a time with 16 (bench section 7b, load 10).
  */
 export const DELIVERY_CONCURRENCY = 32;
 
