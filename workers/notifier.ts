@@ -5,8 +5,11 @@ import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
 import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import { deliver, RetryLater, WaitingForPage, type LinkSigning } from '../src/notifications/deliver.ts';
+import { deliver, RetryLater, WaitingForPage } from '../src/notifications/deliver.ts';
+import type { LinkSigning } from '../src/notifications/message.ts';
+import type { Batching } from '../src/notifications/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
+import { DeliveryLedger } from '../src/notifications/ledger.ts';
 import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notifications/queue.ts';
 import type { QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
@@ -25,6 +28,8 @@ export interface NotifierOptions {
   queue: DeliveryQueue;
   /** Sends in flight per process (DELIVERY_CONCURRENCY unless set). */
   concurrency?: number;
+  /** How the sends in flight share ledger statements (LEDGER_BATCHING unless set). */
+  ledgerBatching?: Batching;
   /** First retry delay, doubling up to backoffCapMs (1 s and 10 min by default). */
   backoffBaseMs?: number;
   backoffCapMs?: number;
@@ -38,8 +43,13 @@ export interface NotifierOptions {
   links?: LinkSigning | undefined;
 }
 
-/** Sends in flight per notifier process by default: deliveries wait on the network, not the CPU. */
-export const DELIVERY_CONCURRENCY = 16;
+/**
+ * Sends in flight per notifier process by default: deliveries wait on the network, not the CPU.
+ * Their ledger reads and `sent` marks are batched (DeliveryLedger), so more sends in flight make
+ * bigger batches rather than more queries: at 32 a batch holds ~10 rows, and Postgres spent ~200 µs
+ * of CPU per delivery against ~1,030 µs one row at a time with 16 (bench section 7b, load 10).
+ */
+export const DELIVERY_CONCURRENCY = 32;
 
 /** The notifier role: BullMQ workers sending ledger rows, and the sweeper that closes the gap. */
 export function startNotifier(o: NotifierOptions) {
@@ -56,11 +66,13 @@ export function startNotifier(o: NotifierOptions) {
     links: o.links,
     ...(o.events ? { events: o.events } : {}),
   };
+  // One ledger per process: every send in flight shares its batches.
+  const sendDeps = { ...deliverDeps, ledger: new DeliveryLedger({ ...deliverDeps, ...(o.ledgerBatching ? { batching: o.ledgerBatching } : {}) }) };
   const worker = o.backend.worker(
     NOTIFICATIONS_QUEUE,
     async (job, token) => {
       try {
-        await deliver(deliverDeps, String(job.data.id));
+        await deliver(sendDeps, String(job.data.id));
       } catch (err) {
         if (!(err instanceof WaitingForPage)) throw err;
         // Back in the queue without spending an attempt (BullMQ's DelayedError protocol), to look

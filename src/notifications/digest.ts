@@ -4,7 +4,8 @@ import type { DeliveryRow } from './model.ts';
 import { digestDestinations, dueDigest, recordAttempts, tryDigestLock, type DigestDestination } from './store.ts';
 import { addTimeline } from '../incidents/store.ts';
 import { destinationOf } from './destinations.ts';
-import { notificationsFor, recipientDetail, type DeliverDeps } from './deliver.ts';
+import type { DeliverDeps } from './deliver.ts';
+import { notificationsFor, recipientDetail } from './message.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs } from './retry.ts';
 
 // Held updates one pass takes per channel: a 10k-node outage drains in one digest per channel,

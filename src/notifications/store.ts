@@ -112,6 +112,18 @@ export async function recordAttempts(
     where id = any(${ids}::text[]) and status not in ('sent', 'dead')`;
 }
 
+/**
+ * Marks these rows sent, each at the moment its channel accepted it, in one statement; final rows
+ * stay final (a row already sent by a duplicate job keeps its first time and attempt count).
+ */
+export async function recordSent(sql: Queryable, sent: { id: string; at: Date }[]): Promise<void> {
+  if (sent.length === 0) return;
+  await sql`
+    update deliveries set status = 'sent', attempts = attempts + 1, last_error = null, sent_at = s.at, next_attempt_at = null
+    from unnest(${sent.map((s) => s.id)}::text[], ${sent.map((s) => s.at.toISOString())}::timestamptz[]) as s(id, at)
+    where deliveries.id = s.id and deliveries.status not in ('sent', 'dead')`;
+}
+
 /** Channels and people paged (or being paged) for each incident: whom its resolve must reach. */
 export async function toldRecipients(tx: Queryable, incidentIds: string[]): Promise<Map<string, Recipient[]>> {
   if (incidentIds.length === 0) return new Map();
@@ -157,9 +169,10 @@ export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pend
   return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ? Math.max(0, (now.getTime() - row.oldest.getTime()) / 1000) : 0 };
 }
 
-export async function getDelivery(sql: Queryable, id: string): Promise<DeliveryRow | undefined> {
-  const [row] = await sql<DeliveryRow[]>`select * from deliveries where id = ${id}`;
-  return row;
+export async function getDeliveries(sql: Queryable, ids: string[]): Promise<Map<string, DeliveryRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<DeliveryRow[]>`select * from deliveries where id = any(${ids}::text[])`;
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /**

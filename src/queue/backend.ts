@@ -117,7 +117,7 @@ function redisBackend(url: string, prefix: string, onConnectionError: (err: Erro
 /**
  * Connections BullMQ may hold per process, besides the engine's own pool (LIFELINE_DB_POOL_MAX):
  * a worker keeps one for LISTEN, and claims, completions and adds share the rest, each holding a
- * connection for its query. With the notifier's 16 sends in flight, 2,000 no-op jobs on a loaded
+ * connection for its query. With 16 sends in flight, 2,000 no-op jobs on a loaded
  * 2-core machine went at 150-180 jobs/s with 5, 200-300 with 10 and 220-400 with 17: 10 keeps
  * most of the gain for a bounded cost.
  */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['ingest', 'stages', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'uptime', 'schedules', 'status', 'console', 'queues', 'million', 'hostile'] as const;
+export const SECTIONS = ['ingest', 'stages', 'evaluator', 'detection', 'outbox', 'metrics', 'failover', 'oncall', 'notifier', 'uptime', 'schedules', 'status', 'console', 'queues', 'million', 'hostile'] as const;
 // Run only when named: seeding and judging a million nodes takes many minutes on its own.
 const ON_REQUEST: readonly SectionName[] = ['million'];
 export type SectionName = (typeof SECTIONS)[number];
@@ -31,6 +31,8 @@ export interface BenchOptions {
   /** Nodes that go down at once in the on-call outage, and in its one-at-a-time baseline. */
   oncallNodes: number;
   oncallBaselineNodes: number;
+  /** Webhook deliveries sent by two notifier processes, for Lifeline and again for its baseline. */
+  notifierDeliveries: number;
   /** Fleet and days of history for the uptime section. */
   uptimeNodes: number;
   uptimeDays: number;
@@ -68,6 +70,7 @@ const HELP = `npm run bench -- [flags]
   --baseline-cap S            longest one row-by-row baseline may run (default 120)
   --oncall-nodes N            nodes down at once in the on-call outage (default nodes)
   --oncall-baseline-nodes N   nodes in its one-event-per-transaction baseline (default min(2000, oncall-nodes))
+  --notifier-deliveries N     webhook deliveries sent by two notifier processes, each run (default 20000)
   --uptime-nodes N            fleet with a history for the uptime section (default nodes)
   --uptime-days D             days of history (default 365)
   --schedules N               on-call schedules asked at once (default 1000)
@@ -110,6 +113,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'baseline-cap': { type: 'string' },
       'oncall-nodes': { type: 'string' },
       'oncall-baseline-nodes': { type: 'string' },
+      'notifier-deliveries': { type: 'string' },
       'uptime-nodes': { type: 'string' },
       'uptime-days': { type: 'string' },
       schedules: { type: 'string' },
@@ -152,6 +156,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     baselineCapSeconds: positiveInt('baseline-cap', values['baseline-cap'], 120),
     oncallNodes,
     oncallBaselineNodes: positiveInt('oncall-baseline-nodes', values['oncall-baseline-nodes'], Math.min(2000, oncallNodes)),
+    notifierDeliveries: positiveInt('notifier-deliveries', values['notifier-deliveries'], 20_000),
     uptimeNodes: positiveInt('uptime-nodes', values['uptime-nodes'], nodes),
     uptimeDays: positiveInt('uptime-days', values['uptime-days'], 365),
     schedules: positiveInt('schedules', values.schedules, 1000),

@@ -125,14 +125,14 @@ function oneAtATime(sql: Sql, registry: HandlerRegistry, maxMs: number): Consume
   };
 }
 
-async function receiverJson<T>(base: string, path: string): Promise<T> {
+export async function receiverJson<T>(base: string, path: string): Promise<T> {
   const res = await fetch(`${base}${path}`);
   if (!res.ok) throw new Error(`receiver ${path}: ${res.status}`);
   return (await res.json()) as T;
 }
 
 /** The receiver child; its ports come from its own listening line, so no port can clash. */
-async function startReceiver(scope: Scope, label: string, secret: string) {
+export async function startReceiver(scope: Scope, label: string, secret: string) {
   const child = spawnScript(scope, `receiver-${label}`, 'test/bench/receiver.ts', { BENCH_WEBHOOK_SECRET: secret });
   const line = await child.waitForLine('listening', (l) => l.json?.msg === 'listening', 30_000);
   const { http, smtp } = line.json as { http: number; smtp: number };
@@ -140,7 +140,7 @@ async function startReceiver(scope: Scope, label: string, secret: string) {
 }
 
 /** Removes every key of the run's private BullMQ queue (completed jobs would stay a week). */
-async function obliterate(prefix: string): Promise<void> {
+export async function obliterate(prefix: string): Promise<void> {
   const q = new Queue(NOTIFICATIONS_QUEUE, { connection: { url: REDIS_URL, maxRetriesPerRequest: 1 }, prefix });
   try {
     await q.obliterate({ force: true });

@@ -13,6 +13,7 @@ import { progress } from './log.ts';
 import { benchMetrics } from './metrics.ts';
 import { benchMillion } from './million.ts';
 import { helpText, parseOptions, type BenchOptions, type SectionName } from './options.ts';
+import { benchNotifier } from './notifier.ts';
 import { benchOnCall } from './oncall.ts';
 import { benchSchedules } from './oncall-schedules.ts';
 import { benchOutbox } from './outbox.ts';
@@ -33,6 +34,7 @@ const RUNNERS: Record<SectionName, (o: BenchOptions, scope: Scope) => Promise<Se
   metrics: benchMetrics,
   failover: benchFailover,
   oncall: benchOnCall,
+  notifier: benchNotifier,
   uptime: benchUptime,
   schedules: benchSchedules,
   status: benchStatusPages,
@@ -51,6 +53,7 @@ const TITLES: Record<SectionName, string> = {
   metrics: '5. /metrics',
   failover: '6. Failover and graceful stop',
   oncall: '7. On-call in a mass outage',
+  notifier: '7b. Notifier: webhook deliveries, two processes',
   uptime: '8. Uptime over a year of history',
   schedules: '9. Who is on call',
   status: '10. Status pages and badges',

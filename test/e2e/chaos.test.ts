@@ -24,7 +24,7 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 
-// 96 nodes go silent in two waves of 48 (each wave more than two notifiers' worth of concurrent
+// 96 nodes go silent in two waves of 48 (each wave more than one notifier's worth of concurrent
 // sends, so the receiver can hold some of every worker's); 24 keep beating throughout.
 const WAVE = 48;
 const ALIVE = 24;

@@ -1,0 +1,63 @@
+import type { Queryable } from '../db/client.ts';
+import { actionLinkUrl, signActionLink, type LinkAction } from '../incidents/action-links.ts';
+import type { IncidentRow } from '../incidents/model.ts';
+import { getIncidents } from '../incidents/store.ts';
+import { incidentView } from '../incidents/view.ts';
+import { nodesLabels } from '../nodes/store.ts';
+import type { ActionLinks, DeliveryRow, Notification } from './model.ts';
+
+// What a ledger row says when it is sent: the incident as it is now, its node, and the links that
+// act on it as the recipient.
+
+export interface LinkSigning {
+  /** LIFELINE_PUBLIC_URL, without a trailing slash. */
+  publicUrl: string;
+  /** actionLinkKey(the engine's secret key). */
+  key: Buffer;
+  /** How long a link acts after the event it announces. */
+  ttlMs: number;
+}
+
+/**
+ * The links a message carries, as the recipient: acknowledge while the incident is open and the
+ * message is a page, resolve until it is resolved. Each expires `ttlMs` after the event, so every
+ * retry of a message carries the same links.
+ */
+function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): ActionLinks | undefined {
+  const page = d.event === 'opened' || d.event === 'escalated';
+  const actions: LinkAction[] = [];
+  if (page && incident.status === 'open') actions.push('acknowledge');
+  if (d.event !== 'resolved' && incident.status !== 'resolved') actions.push('resolve');
+  if (actions.length === 0) return undefined;
+  const recipient = d.user_id !== null ? { kind: 'user' as const, id: d.user_id } : { kind: 'channel' as const, id: d.channel_id! };
+  const expiresAt = new Date(d.occurred_at.getTime() + s.ttlMs);
+  return Object.fromEntries(actions.map((action) => [action, actionLinkUrl(s.publicUrl, signActionLink(s.key, { incidentId: incident.id, action, recipient, expiresAt }))]));
+}
+
+/** The message for each ledger row whose incident still exists: two queries however many rows. */
+export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], links?: LinkSigning): Promise<Map<string, Notification>> {
+  const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
+  const labels = await nodesLabels(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]);
+  const out = new Map<string, Notification>();
+  for (const d of rows) {
+    const incident = incidents.get(d.incident_id);
+    if (!incident) continue;
+    out.set(d.id, {
+      messageId: d.id,
+      event: d.event,
+      occurredAt: d.occurred_at.toISOString(),
+      reason: incident.reason,
+      incident: incidentView(incident),
+      // A deleted node's incident still names it; its labels went with it.
+      node: { id: incident.node_id, name: incident.node_name, labels: labels.get(incident.node_id) ?? {} },
+      ...(links ? { links: linksFor(links, d, incident) } : {}),
+    });
+  }
+  return out;
+}
+
+/** How the timeline names a recipient: the channel, the person, or both (a person's own channel). */
+export const recipientDetail = (d: Pick<DeliveryRow, 'channel_id' | 'user_id'>) => ({
+  ...(d.channel_id !== null ? { channel_id: d.channel_id } : {}),
+  ...(d.user_id !== null ? { user_id: d.user_id } : {}),
+});
