@@ -56,7 +56,7 @@ export class OutboxDispatcher {
     const after: Array<() => Promise<void>> = [];
     try {
       await this.deps.sql.begin(async (tx) => {
-        claimed = await claimOutbox(tx, now, this.batchSize);
+        claimed = await claimOutbox(tx, now, this.batchSize, this.deps.registry.topics());
         if (claimed.length === 0) return;
         await this.deps.registry.dispatch(claimed, { tx, now, afterCommit: (fn) => after.push(fn) });
         await deleteOutbox(tx, claimed.map((e) => e.id));

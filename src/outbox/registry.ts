@@ -27,7 +27,12 @@ export class HandlerRegistry {
     return this;
   }
 
-  /** Runs every handler of each topic present; events of a topic nobody handles just complete. */
+  /** The topics something here handles: the only ones this process claims. */
+  topics(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  /** Runs every handler of each topic present, in the order they were registered. */
   async dispatch(events: OutboxEvent[], ctx: HandlerContext): Promise<void> {
     const byTopic = new Map<string, OutboxEvent[]>();
     for (const e of events) {

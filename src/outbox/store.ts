@@ -22,12 +22,16 @@ export async function insertOutbox(tx: Queryable, events: NewOutboxEvent[], now:
  * workers hold. Each row is read as what its topic says (src/outbox/topics.ts), the shape every
  * producer writes. An event whose predecessor (same key) is still pending — claimed elsewhere, or
  * waiting for a retry — is not eligible, which is what keeps per-node order with many workers.
+ * Only events of `topics` (those the caller handles) are claimed: during a rolling upgrade an
+ * older process leaves an event of a topic it does not know, and the later events of its key, to
+ * a newer one, instead of completing it unhandled.
  */
-export async function claimOutbox(tx: Queryable, now: Date, limit: number): Promise<OutboxEvent[]> {
+export async function claimOutbox(tx: Queryable, now: Date, limit: number, topics: readonly string[]): Promise<OutboxEvent[]> {
   return tx<OutboxEvent[]>`
     select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts
     from outbox o
     where o.available_at <= ${now}
+      and o.topic = any(${topics as string[]}::text[])
       and not exists (select 1 from outbox p where p.key = o.key and p.id < o.id)
     order by o.id
     limit ${limit}

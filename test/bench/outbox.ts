@@ -67,7 +67,7 @@ function oneAtATimeConsumer(sql: Sql, sink: Sink, maxMs: number): Consumer {
     while (running && performance.now() < until) {
       const now = systemClock.now();
       const claimed = await sql.begin(async (tx) => {
-        const [e] = await claimOutbox(tx, now, 1);
+        const [e] = await claimOutbox(tx, now, 1, [TOPIC]);
         if (!e) return 0;
         await sink.handle([e], { tx, now });
         await deleteOutbox(tx, [e.id]);
@@ -206,7 +206,7 @@ export async function benchOutbox(o: BenchOptions, scope: Scope): Promise<Sectio
   s.notes.push(
     `Lifeline: \`startOutboxWorkers\` (workers/outbox.ts) with 2 \`OutboxDispatcher\` loops in this process on a pool of ${10 + WORKERS}, LISTEN/NOTIFY wake-ups, batches of 500; one handler inserting the batch's ids into a scratch table in the claiming transaction. Backlog: ${int(o.outboxEvents)} \`${TOPIC}\` events round-robin over ${int(o.outboxKeys)} keys, committed before the workers start.`,
     `Latency is the handler's \`now\` minus the event's created_at (stamped just before its commit), as the dispatcher's own histogram measures it; the producer of the offered-load phase commits every ${TICK_MS} ms in this process.`,
-    `Baseline: 2 loops claiming one event per transaction (\`claimOutbox(tx, now, 1)\`: per-key order, FOR UPDATE SKIP LOCKED), handle, delete, commit.`,
+    `Baseline: 2 loops claiming one event per transaction (\`claimOutbox(tx, now, 1, [topic])\`: per-key order, FOR UPDATE SKIP LOCKED), handle, delete, commit.`,
   );
   return s;
 }

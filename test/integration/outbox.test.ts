@@ -116,6 +116,36 @@ describe('outbox dispatch', () => {
     assert.equal(await count(db, 'outbox'), 0);
   });
 
+  it('leaves an event of a topic it does not handle, and the rest of its key, to a process that does', async () => {
+    const clock = new ManualClock('2026-11-21T10:00:00.000Z');
+    await db.sql.begin((tx) =>
+      insertOutbox(
+        tx,
+        [
+          { topic: 'test.later', key: 'a', payload: { seq: 0 } },
+          { topic: 'test.effect', key: 'a', payload: { seq: 1 } },
+          { topic: 'test.effect', key: 'b', payload: { seq: 0 } },
+        ],
+        clock.now(),
+      ),
+    );
+    const dispatcher = (registry: HandlerRegistry) => new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 3 });
+    // An older version: it knows test.effect only.
+    const older = dispatcher(new HandlerRegistry().on('test.effect', 'older', (batch, { tx }) => recordEffects(tx, batch, 'older')));
+    assert.equal(await older.runOnce(), 1, 'b0 only');
+    assert.equal(await older.runOnce(), 0, 'a0 is not its to take, and a1 waits behind it');
+    assert.deepEqual((await db.sql`select topic, key from outbox order by id`).map((r) => `${r.topic} ${r.key}`), ['test.later a', 'test.effect a']);
+    const newer = dispatcher(
+      new HandlerRegistry()
+        .on('test.later', 'newer', (batch, { tx }) => recordEffects(tx, batch, 'newer'))
+        .on('test.effect', 'newer', (batch, { tx }) => recordEffects(tx, batch, 'newer')),
+    );
+    while ((await newer.runOnce()) > 0);
+    const effects = (await db.sql`select key, seq, worker from test_effects order by done_at, event_id`).map((r) => `${r.key}${r.seq} ${r.worker}`);
+    assert.deepEqual(effects, ['b0 older', 'a0 newer', 'a1 newer'], 'handled once each, a in order');
+    assert.equal(await count(db, 'outbox'), 0);
+  });
+
   it('parks an event as dead after its last attempt, lets its node move on, and replays it', async () => {
     const clock = new ManualClock('2026-11-21T10:00:00.000Z');
     await db.sql.begin((tx) =>
