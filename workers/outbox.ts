@@ -28,6 +28,7 @@ export interface OutboxWorkerOptions {
 export async function startOutboxWorkers(o: OutboxWorkerOptions) {
   const log = o.log.child({ role: 'outbox' });
   const events = o.events ?? new Events();
+  const dispatchers: OutboxDispatcher[] = [];
   const loops = Array.from({ length: o.workers }, (_, i) => {
     const dispatcher = new OutboxDispatcher({
       sql: o.sql,
@@ -38,6 +39,7 @@ export async function startOutboxWorkers(o: OutboxWorkerOptions) {
       ...(o.backoffBaseMs !== undefined ? { backoffBaseMs: o.backoffBaseMs } : {}),
       events,
     });
+    dispatchers.push(dispatcher);
     return new Loop({
       name: `outbox-${i}`,
       kind: 'outbox',
@@ -56,6 +58,8 @@ export async function startOutboxWorkers(o: OutboxWorkerOptions) {
     async stop() {
       await listener.unlisten().catch(() => {});
       await Promise.all(loops.map((l) => l.stop()));
+      // The last batches' notification jobs are enqueued before the queue is closed behind them.
+      await Promise.all(dispatchers.map((d) => d.settled()));
     },
   };
 }
