@@ -28,7 +28,6 @@ export interface OutboxWorkerOptions {
 export async function startOutboxWorkers(o: OutboxWorkerOptions) {
   const log = o.log.child({ role: 'outbox' });
   const events = o.events ?? new Events();
-  const dispatchers: OutboxDispatcher[] = [];
   const loops = Array.from({ length: o.workers }, (_, i) => {
     const dispatcher = new OutboxDispatcher({
       sql: o.sql,
@@ -39,7 +38,6 @@ export async function startOutboxWorkers(o: OutboxWorkerOptions) {
       ...(o.backoffBaseMs !== undefined ? { backoffBaseMs: o.backoffBaseMs } : {}),
       events,
     });
-    dispatchers.push(dispatcher);
     return new Loop({
       name: `outbox-${i}`,
       kind: 'outbox',
@@ -58,8 +56,6 @@ export async function startOutboxWorkers(o: OutboxWorkerOptions) {
     async stop() {
       await listener.unlisten().catch(() => {});
       await Promise.all(loops.map((l) => l.stop()));
-      // The last batches' notification jobs are enqueued before the queue is closed behind them.
-      await Promise.all(dispatchers.map((d) => d.settled()));
     },
   };
 }

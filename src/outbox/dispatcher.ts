@@ -37,8 +37,6 @@ export class OutboxDispatcher {
   private readonly baseMs: number;
   private readonly capMs: number;
   private readonly events: Events;
-  /** The last batch's after-commit work, left running while the next batch is claimed and handled. */
-  private afterLast: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.events = deps.events ?? new Events();
@@ -50,13 +48,7 @@ export class OutboxDispatcher {
   /**
    * Handles one batch; returns how many events were claimed. Anything claimed means: go again at
    * once, since handling a batch makes each key's next event claimable; a full batch may as well
-   * have been the last one. Only an empty claim says nothing is due, and returns once every
-   * batch's after-commit work has finished.
-   *
-   * A batch's after-commit work (enqueueing its notification jobs: ~100 ms for 500 pages, a
-   * quarter of a batch's time in a 10,000-node outage, section 7) runs while the next batch is
-   * claimed and handled, never further ahead: each batch waits for the one before's to finish, so
-   * batches' after-commit work still runs one at a time, in commit order.
+   * have been the last one. Only an empty claim says nothing is due.
    */
   async runOnce(): Promise<number> {
     const now = this.deps.clock.now();
@@ -70,20 +62,14 @@ export class OutboxDispatcher {
         await deleteOutbox(tx, claimed.map((e) => e.id));
       });
     } catch (err) {
-      await this.settled();
       if (claimed.length === 0) throw err;
       this.deps.log.warn({ err, events: claimed.length }, 'outbox batch failed; retrying its events one by one');
       for (const e of claimed) await this.handleAlone(e.id);
       return claimed.length;
     }
-    await this.settled();
-    if (claimed.length > 0) this.afterLast = this.runAfterCommit(after).then(() => this.completed(claimed, now));
+    await this.runAfterCommit(after);
+    this.completed(claimed, now);
     return claimed.length;
-  }
-
-  /** Resolves when the after-commit work of every batch handled so far has finished. */
-  settled(): Promise<void> {
-    return this.afterLast;
   }
 
   private async handleAlone(id: string): Promise<void> {
