@@ -1,3 +1,4 @@
+import type { NewsSender } from '../notifications/handlers.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
 import type { OutboxEvent } from '../outbox/topics.ts';
 import { escalate, followNodes, type NodeChange } from './service.ts';
@@ -8,8 +9,14 @@ function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeCh
   return { nodeId: node_id, nodeName: node_name, to, at: new Date(at), reason };
 }
 
-/** node.state_changed and node.deleted → incidents opened and resolved (see followNodes). */
-export const handleNodeEvents: OutboxHandler<'node.state_changed' | 'node.deleted'> = (events, { tx, now }) => followNodes(tx, events.map(changeOf), now);
+/**
+ * node.state_changed and node.deleted → incidents opened and resolved (see followNodes), and the
+ * pages of those opened sent by `sendPages` in the same transaction: one outbox event from a
+ * transition to its page's ledger rows, where an `incident.opened` event in between made two.
+ */
+export function nodeEventsHandler(sendPages: NewsSender): OutboxHandler<'node.state_changed' | 'node.deleted'> {
+  return async (events, ctx) => sendPages(await followNodes(ctx.tx, events.map(changeOf), ctx.now), ctx);
+}
 
 /** incident.escalation_due → the next level paged (see escalate). */
 export const handleEscalationDue: OutboxHandler<'incident.escalation_due'> = (events, { tx, now }) =>

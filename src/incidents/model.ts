@@ -1,3 +1,4 @@
+import type { PageRecipients } from '../outbox/topics.ts';
 import type { Category, Severity } from './categorize.ts';
 
 // An incident: a node down or degraded, from opening to resolution, with its timeline.
@@ -57,4 +58,17 @@ export interface IncidentFilter {
   /** Keyset cursor: (opened_at, id) of the last item of the previous page. */
   after?: { openedAt: Date; id: string } | undefined;
   limit: number;
+}
+
+/** Something that happened to an incident, which the channels and people concerned are to be told. */
+export interface IncidentNews {
+  incidentId: string;
+  event: IncidentEvent;
+  /** When it happened. */
+  at: Date;
+  /** Escalations: the schedule step and the level it pages. */
+  step?: number | undefined;
+  level?: number | undefined;
+  /** Pages: whom the level reached when it fired. Absent in events written before people existed: the level's channels. */
+  recipients?: PageRecipients | undefined;
 }

@@ -13,7 +13,7 @@ import { insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
 import { escalationTimer, incidentEvent } from './events.ts';
-import type { IncidentRow, NewIncident, TimelineEntry } from './model.ts';
+import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
 interface Resolve {
@@ -109,8 +109,15 @@ export interface NodeChange {
  * Set-wise over the batch (which holds at most one change per node): one query locks the open
  * incidents of every node, one resolves, one finds policies, one opens — a 10k-node outage costs
  * four statements per 500 events, not three per event.
+ *
+ * Returns the pages of the incidents it opened (whom each first level reached), for the caller to
+ * hand to the notifications in this same transaction: a page leaves with the transition's own
+ * event, not with a second `incident.opened` event handled after it (ARCHITECTURE.md, "One hop
+ * from transition to page"). Resolves still travel as `incident.resolved` events keyed by node,
+ * so they queue behind any page of the node still in the outbox (an escalation that committed
+ * while this change was being handled) and are fanned out to whom the ledger says was paged.
  */
-export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Promise<void> {
+export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Promise<IncidentNews[]> {
   const relevant = changes.filter((c) => c.to === 'healthy' || c.to === 'deleted' || categoryFor(c.to) !== null);
   const open = new Map<string, IncidentRow[]>();
   for (const i of await store.lockOpenIncidents(tx, relevant.map((c) => c.nodeId))) {
@@ -155,9 +162,9 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Pro
     ),
   );
 
-  // Per node, a resolve is written before the open it makes way for (outbox order is id order).
   const out: NewOutboxEvent[] = [...resolved.events];
   const timeline: TimelineEntry[] = [...resolved.timeline];
+  const news: IncidentNews[] = [];
   const pages = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now);
   opened.forEach((incident, k) => {
     const policy = policies.get(incident.node_id);
@@ -167,13 +174,14 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Pro
     if (!page.reached) {
       timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? 'nobody on call' : 'no escalation policy' } });
     }
-    out.push(incidentEvent(incident, 'opened', incident.opened_at, { recipients: page.recipients }));
+    news.push({ incidentId: incident.id, event: 'opened', at: incident.opened_at, recipients: page.recipients });
     // A first level that reached nobody hands over to the next one at once.
     const next = policy ? escalationTimer(incident, policy, 1, page.reached ? undefined : now) : undefined;
     if (next) out.push(next);
   });
   await store.addTimeline(tx, timeline);
   await insertOutbox(tx, out, now);
+  return news;
 }
 
 /** A level about to page: whom it reaches, whether that is anyone, and how the timeline names them. */

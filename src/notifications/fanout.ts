@@ -1,6 +1,6 @@
 import { getChannelsByIds } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
-import type { IncidentEvent, TimelineEntry } from '../incidents/model.ts';
+import type { IncidentNews, TimelineEntry } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
 import { reachesAnyone, type Contacts } from '../oncall/model.ts';
 import type { PageRecipients } from '../outbox/topics.ts';
@@ -32,19 +32,6 @@ async function markStorms(tx: Tx, deliveries: NewDelivery[], now: Date, threshol
     d.digest = seen >= threshold;
     recent.set(destination(d), seen + 1);
   }
-}
-
-/** Something that happened to an incident, which the channels and people concerned are to be told. */
-export interface IncidentNews {
-  incidentId: string;
-  event: IncidentEvent;
-  /** When it happened. */
-  at: Date;
-  /** Escalations: the schedule step and the level it pages. */
-  step?: number | undefined;
-  level?: number | undefined;
-  /** Pages: whom the level reached when it fired. Absent in events written before people existed: the level's channels. */
-  recipients?: PageRecipients | undefined;
 }
 
 const isAnswer = (n: IncidentNews) => n.event === 'acknowledged' || n.event === 'resolved';

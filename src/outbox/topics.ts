@@ -25,7 +25,11 @@ export interface NodeDeleted {
   at: string;
 }
 
-/** Something happened to an incident (topic `incident.<event>`). Keyed by the incident's node. */
+/**
+ * Something happened to an incident (topic `incident.<event>`). Keyed by the incident's node.
+ * `incident.opened` is written by older versions only (a page at opening now leaves with its
+ * transition, src/incidents/handlers.ts); it is still handled, for a rolling upgrade.
+ */
 export interface IncidentChanged {
   incident_id: string;
   node_id: string;

@@ -98,7 +98,7 @@ export async function benchOnCall(o: BenchOptions, scope: Scope): Promise<Sectio
   row(s, `evaluator pass: every node down (${life.commits.length} / ${naive.commits.length} transactions)`, sec(life.passMs / 1000), sec(naive.passMs / 1000), '—');
   row(
     s,
-    `outbox: node.state_changed + incident.opened (${int(life.outboxEvents)} / ${int(naive.outboxEvents)} events), first commit → outbox empty`,
+    `outbox: node.state_changed, each paging in its own transaction (${int(life.outboxEvents)} / ${int(naive.outboxEvents)} events), first commit → outbox empty`,
     `${int(eventsPerSecond(life))} events/s (${sec((life.outboxEmptyAt - firstCommit(life)) / 1000, 1)})`,
     `${int(eventsPerSecond(naive))} events/s (${sec((naive.outboxEmptyAt - firstCommit(naive)) / 1000, 1)})`,
     '— (report)',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
-import { handleNodeEvents } from '../../src/incidents/handlers.ts';
+import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
@@ -28,7 +28,11 @@ export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolea
   const evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: o.gapMs });
   const flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: o.gapMs });
   const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
-  if (o.incidents) registry.on('node.state_changed', 'incidents', handleNodeEvents).on('node.deleted', 'incidents', handleNodeEvents);
+  if (o.incidents) {
+    // Incidents only: no notifications run here, so the pages of what opens go nowhere.
+    const incidents = nodeEventsHandler(async () => {});
+    registry.on('node.state_changed', 'incidents', incidents).on('node.deleted', 'incidents', incidents);
+  }
   const dispatcher = new OutboxDispatcher({ sql: h.sql, registry, clock: h.clock, log: testLog, maxAttempts: 3 });
   const upkeep = new UptimeHousekeeping({ sql: h.sql, clock: h.clock, retention: RETENTION });
   /** Node tokens of the agents that report at every step, and what they report; a node missing here is silent. */

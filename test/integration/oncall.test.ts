@@ -7,7 +7,9 @@ import { ManualClock } from '../../src/clock.ts';
 import { deliver } from '../../src/notifications/deliver.ts';
 import { insertDeliveries, lockStormCounters, recentDeliveryCounts } from '../../src/notifications/store.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
-import { handleNodeEvents } from '../../src/incidents/handlers.ts';
+import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
+import { newsSender } from '../../src/notifications/handlers.ts';
+import { insertOutbox } from '../../src/outbox/store.ts';
 import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
@@ -16,6 +18,7 @@ import { createPipeline } from '../helpers/pipeline.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { startSmtpSink } from '../helpers/smtp-sink.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { testLog } from '../helpers/log.ts';
 import { until } from '../helpers/wait.ts';
 
 const T0 = new Date('2026-11-21T10:00:00.000Z');
@@ -69,8 +72,11 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
   };
   const settled = (incidentId: string, n: number) => settledDeliveries(db, incidentId, n);
 
-  it('opens one node_down incident when two workers race on the same transition', async () => {
-    const id = await p.addNode('race-1');
+  it('opens one node_down incident and writes its page once when workers race on the same transition', async () => {
+    const hook = await receiver();
+    const ch = await oc.webhook('race', hook.url, secret);
+    const policy = await oc.policy('race', [{ after_seconds: 0, channel_ids: [ch.id] }]);
+    const id = await p.addNode('race-1', { escalation_policy_id: policy.id });
     const event: OutboxEvent<'node.state_changed'> = {
       id: '1',
       topic: 'node.state_changed',
@@ -79,13 +85,57 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
       created_at: T0,
       attempts: 0,
     };
-    const handle = () => db.sql.begin((tx) => handleNodeEvents([event], { tx, now: T0, afterCommit: () => {} }));
+    const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000));
+    const handle = () => db.sql.begin((tx) => handler([event], { tx, now: T0, afterCommit: () => {} }));
     const results = await Promise.allSettled([handle(), handle(), handle()]);
     assert.ok(results.some((r) => r.status === 'fulfilled'));
     const incidents = await incidentsOf(db, id);
     assert.deepEqual(incidents.map((i) => [i.category, i.status]), [['node_down', 'open']]);
+    // The page is written with the incident, in the same transaction: once, and no second event.
+    assert.deepEqual((await deliveriesOf(db, incidents[0]!.id)).map((d) => [d.event, d.channel_id]), [['opened', ch.id]]);
     const [{ n }] = (await db.sql`select count(*)::int as n from outbox where topic = 'incident.opened'`) as unknown as [{ n: number }];
-    assert.equal(n, 1);
+    assert.equal(n, 0);
+  });
+
+  it('still sends a page an older engine left as an incident.opened event, and its resolve after it', async () => {
+    const hook = await receiver();
+    const ch = await oc.webhook('upgrade', hook.url, secret);
+    const policy = await oc.policy('upgrade', [{ after_seconds: 0, channel_ids: [ch.id] }]);
+    const id = await p.addNode('upgrade-1', { escalation_policy_id: policy.id });
+    p.beat(id);
+    await p.tick();
+    await oc.drain();
+    await p.runUntil(sec(20));
+    await p.tick(); // down: its node.state_changed is in the outbox
+    // An engine of the version before took the transition: it opened the incident and wrote its
+    // page as an incident.opened event for the next hop, keyed by node.
+    await db.sql.begin(async (tx) => {
+      const [change] = await tx<OutboxEvent<'node.state_changed'>[]>`
+        delete from outbox where topic = 'node.state_changed' and key = ${id} returning id::text, topic, key, payload, created_at, attempts`;
+      const oldEngine = nodeEventsHandler(async (pages) =>
+        insertOutbox(
+          tx,
+          pages.map((page) => ({
+            topic: 'incident.opened',
+            key: id,
+            payload: { incident_id: page.incidentId, node_id: id, event: 'opened', at: page.at.toISOString(), recipients: page.recipients! },
+          })),
+          clock.now(),
+        ),
+      );
+      await oldEngine([change!], { tx, now: clock.now(), afterCommit: () => {} });
+    });
+    p.beat(id);
+    await p.tick(); // healthy again: its node.state_changed waits behind the incident.opened
+    await oc.drainConcurrently(3, 1);
+    const [incident] = await incidentsOf(db, id);
+    const ds = await settled(incident!.id, 2);
+    assert.deepEqual(ds.map((d) => [d.event, d.channel_id, d.status]), [
+      ['opened', ch.id, 'sent'],
+      ['resolved', ch.id, 'sent'],
+    ]);
+    const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
+    assert.deepEqual(types, ['incident.opened', 'incident.resolved']);
   });
 
   it('pages level 0 at once, level 1 after its delay, and stops at an acknowledgement', async () => {
