@@ -41,6 +41,7 @@ describe('outbox dispatch', () => {
   beforeEach(async () => {
     await db.sql`truncate outbox, outbox_dead, test_effects`;
   });
+  const write = (clock: ManualClock, events: NewOutboxEvent[]) => db.sql.begin((tx) => insertOutbox(tx, events, clock.now()));
 
   it('keeps per-node order with four workers over interleaved nodes', async () => {
     const events = interleaved(20, 25);
@@ -68,17 +69,11 @@ describe('outbox dispatch', () => {
 
   it('retries a failing handler with backoff, holding back later events of its node only', async () => {
     const clock = new ManualClock('2026-11-21T10:00:00.000Z');
-    await db.sql.begin((tx) =>
-      insertOutbox(
-        tx,
-        [
-          { topic: 'test.effect', key: 'a', payload: { seq: 0 } },
-          { topic: 'test.effect', key: 'b', payload: { seq: 0 } },
-          { topic: 'test.effect', key: 'a', payload: { seq: 1 } },
-        ],
-        clock.now(),
-      ),
-    );
+    await write(clock, [
+      { topic: 'test.effect', key: 'a', payload: { seq: 0 } },
+      { topic: 'test.effect', key: 'b', payload: { seq: 0 } },
+      { topic: 'test.effect', key: 'a', payload: { seq: 1 } },
+    ]);
     const results: string[] = [];
     const events = new Events();
     events.on('outbox.event', (_t, r) => results.push(r));
@@ -118,17 +113,11 @@ describe('outbox dispatch', () => {
 
   it('leaves an event of a topic it does not handle, and the rest of its key, to a process that does', async () => {
     const clock = new ManualClock('2026-11-21T10:00:00.000Z');
-    await db.sql.begin((tx) =>
-      insertOutbox(
-        tx,
-        [
-          { topic: 'test.later', key: 'a', payload: { seq: 0 } },
-          { topic: 'test.effect', key: 'a', payload: { seq: 1 } },
-          { topic: 'test.effect', key: 'b', payload: { seq: 0 } },
-        ],
-        clock.now(),
-      ),
-    );
+    await write(clock, [
+      { topic: 'test.later', key: 'a', payload: { seq: 0 } },
+      { topic: 'test.effect', key: 'a', payload: { seq: 1 } },
+      { topic: 'test.effect', key: 'b', payload: { seq: 0 } },
+    ]);
     const dispatcher = (registry: HandlerRegistry) => new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 3 });
     // An older version: it knows test.effect only.
     const older = dispatcher(new HandlerRegistry().on('test.effect', 'older', (batch, { tx }) => recordEffects(tx, batch, 'older')));
