@@ -1,7 +1,7 @@
 import type { NewsSender } from '../notifications/handlers.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
 import type { OutboxEvent } from '../outbox/topics.ts';
-import { escalate, followNodes, type NodeChange } from './service.ts';
+import { escalate, followNodes, pageLater, type NodeChange } from './service.ts';
 
 function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeChange {
   if (e.topic === 'node.deleted') return { nodeId: e.payload.node_id, nodeName: e.payload.node_name, to: 'deleted', at: new Date(e.payload.at), reason: 'node deleted' };
@@ -15,7 +15,18 @@ function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeCh
  * transition to its page's ledger rows, where an `incident.opened` event in between made two.
  */
 export function nodeEventsHandler(sendPages: NewsSender): OutboxHandler<'node.state_changed' | 'node.deleted'> {
-  return async (events, ctx) => sendPages(await followNodes(ctx.tx, events.map(changeOf), ctx.now), ctx);
+  return async (events, ctx) => {
+    const pages = await followNodes(ctx.tx, events.map(changeOf), ctx.now);
+    if (pages.length === 0) return;
+    try {
+      // In a savepoint: a page that cannot be written must not take its transition down with it.
+      await ctx.tx.savepoint((sp) => sendPages(pages.map((p) => p.news), { ...ctx, tx: sp }));
+    } catch {
+      // The failure is not lost: the same fan-out runs again on the pages' own events, whose
+      // retries and errors the dispatcher logs and counts.
+      await pageLater(ctx.tx, pages, ctx.now);
+    }
+  };
 }
 
 /** incident.escalation_due → the next level paged (see escalate). */

@@ -117,7 +117,13 @@ export interface NodeChange {
  * so they queue behind any page of the node still in the outbox (an escalation that committed
  * while this change was being handled) and are fanned out to whom the ledger says was paged.
  */
-export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Promise<IncidentNews[]> {
+/** A page of an incident just opened: its news, and the same as an `incident.opened` event. */
+export interface OpeningPage {
+  news: IncidentNews;
+  event: NewOutboxEvent;
+}
+
+export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Promise<OpeningPage[]> {
   const relevant = changes.filter((c) => c.to === 'healthy' || c.to === 'deleted' || categoryFor(c.to) !== null);
   const open = new Map<string, IncidentRow[]>();
   for (const i of await store.lockOpenIncidents(tx, relevant.map((c) => c.nodeId))) {
@@ -164,7 +170,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Pro
 
   const out: NewOutboxEvent[] = [...resolved.events];
   const timeline: TimelineEntry[] = [...resolved.timeline];
-  const news: IncidentNews[] = [];
+  const news: OpeningPage[] = [];
   const pages = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now);
   opened.forEach((incident, k) => {
     const policy = policies.get(incident.node_id);
@@ -174,7 +180,10 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Pro
     if (!page.reached) {
       timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? 'nobody on call' : 'no escalation policy' } });
     }
-    news.push({ incidentId: incident.id, event: 'opened', at: incident.opened_at, recipients: page.recipients });
+    news.push({
+      news: { incidentId: incident.id, event: 'opened', at: incident.opened_at, recipients: page.recipients },
+      event: incidentEvent(incident, 'opened', incident.opened_at, { recipients: page.recipients }),
+    });
     // A first level that reached nobody hands over to the next one at once.
     const next = policy ? escalationTimer(incident, policy, 1, page.reached ? undefined : now) : undefined;
     if (next) out.push(next);
@@ -182,6 +191,16 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Pro
   await store.addTimeline(tx, timeline);
   await insertOutbox(tx, out, now);
   return news;
+}
+
+/**
+ * Hands pages that could not be written with their transition to `incident.opened` events, the
+ * way they travelled before they left in one hop: the transition, its incident and its uptime
+ * commit, and the pages are retried (and, if they never succeed, parked as dead and replayable)
+ * on their own events, behind which the node's later events wait in key order.
+ */
+export async function pageLater(tx: Tx, pages: OpeningPage[], now: Date): Promise<void> {
+  await insertOutbox(tx, pages.map((p) => p.event), now);
 }
 
 /** A level about to page: whom it reaches, whether that is anyone, and how the timeline names them. */

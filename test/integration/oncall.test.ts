@@ -138,6 +138,37 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.deepEqual(types, ['incident.opened', 'incident.resolved']);
   });
 
+  it('opens the incident when its page cannot be written with the transition, and pages through its own event', async () => {
+    const hook = await receiver();
+    const ch = await oc.webhook('refused-ledger', hook.url, secret);
+    const policy = await oc.policy('refused-ledger', [{ after_seconds: 0, channel_ids: [ch.id] }]);
+    const id = await p.addNode('refused-ledger-1', { escalation_policy_id: policy.id });
+    p.beat(id);
+    await p.tick();
+    await oc.drain();
+    await p.runUntil(sec(20));
+    // The ledger refuses every row for as long as the trigger is there.
+    await db.sql`create function refuse_ledger() returns trigger language plpgsql as $$ begin raise exception 'ledger refused'; end $$`;
+    await db.sql`create trigger refuse_ledger before insert on deliveries for each row execute function refuse_ledger()`;
+    try {
+      await p.tick(); // down
+      await oc.drain();
+      const incidents = await incidentsOf(db, id);
+      assert.equal(incidents.length, 1, 'the incident opened although its page could not be written');
+      const left = await db.sql<{ topic: string }[]>`select topic from outbox where key = ${id} order by id`;
+      assert.deepEqual(left.map((r) => r.topic), ['incident.opened'], 'the transition is done; its page waits as its own event');
+    } finally {
+      await db.sql`drop trigger refuse_ledger on deliveries`;
+      await db.sql`drop function refuse_ledger()`;
+    }
+    clock.advance(60_000); // past the page event's retry time
+    await oc.drain();
+    const [incident] = await incidentsOf(db, id);
+    const ds = await settled(incident!.id, 1);
+    assert.deepEqual(ds.map((d) => [d.event, d.channel_id, d.status]), [['opened', ch.id, 'sent']]);
+    assert.equal(hook.requests.filter((r) => r.verified).length, 1, 'one page, once');
+  });
+
   it('pages level 0 at once, level 1 after its delay, and stops at an acknowledgement', async () => {
     const first = await receiver();
     const second = await receiver();
