@@ -97,15 +97,21 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.equal(n, 0);
   });
 
-  it('still sends a page an older engine left as an incident.opened event, and its resolve after it', async () => {
+  /** A node paging one webhook at once, that beat once and has been silent for 20 s: due to go down. */
+  const silentWebhookNode = async (name: string) => {
     const hook = await receiver();
-    const ch = await oc.webhook('upgrade', hook.url, secret);
-    const policy = await oc.policy('upgrade', [{ after_seconds: 0, channel_ids: [ch.id] }]);
-    const id = await p.addNode('upgrade-1', { escalation_policy_id: policy.id });
+    const ch = await oc.webhook(name, hook.url, secret);
+    const policy = await oc.policy(name, [{ after_seconds: 0, channel_ids: [ch.id] }]);
+    const id = await p.addNode(`${name}-1`, { escalation_policy_id: policy.id });
     p.beat(id);
     await p.tick();
     await oc.drain();
     await p.runUntil(sec(20));
+    return { hook, ch, id };
+  };
+
+  it('still sends a page an older engine left as an incident.opened event, and its resolve after it', async () => {
+    const { hook, ch, id } = await silentWebhookNode('upgrade');
     await p.tick(); // down: its node.state_changed is in the outbox
     // An engine of the version before took the transition: it opened the incident and wrote its
     // page as an incident.opened event for the next hop, keyed by node.
@@ -139,14 +145,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
   });
 
   it('opens the incident when its page cannot be written with the transition, and pages through its own event', async () => {
-    const hook = await receiver();
-    const ch = await oc.webhook('refused-ledger', hook.url, secret);
-    const policy = await oc.policy('refused-ledger', [{ after_seconds: 0, channel_ids: [ch.id] }]);
-    const id = await p.addNode('refused-ledger-1', { escalation_policy_id: policy.id });
-    p.beat(id);
-    await p.tick();
-    await oc.drain();
-    await p.runUntil(sec(20));
+    const { hook, ch, id } = await silentWebhookNode('refused-ledger');
     // The ledger refuses every row for as long as the trigger is there.
     await db.sql`create function refuse_ledger() returns trigger language plpgsql as $$ begin raise exception 'ledger refused'; end $$`;
     await db.sql`create trigger refuse_ledger before insert on deliveries for each row execute function refuse_ledger()`;
