@@ -31,7 +31,7 @@ export const COMMANDS: readonly Command[] = [
 /** What `lifeline <group> --help` says of the two-word commands' first word. */
 const GROUPS: Record<string, string> = {
   keys: 'create and list API keys',
-  nodes: 'register nodes and list their health',
+  nodes: 'register, change and delete nodes and list their health',
   incidents: 'list, acknowledge and resolve incidents',
   admin: 'work on the database directly, without the API',
 };

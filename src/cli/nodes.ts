@@ -1,6 +1,20 @@
 import type { Node, NodeWithToken } from '../api/shapes.ts';
-import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command } from './command.ts';
+import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type OptionSpec } from './command.ts';
 import { ago, labels, secretBlock } from './format.ts';
+
+/**
+ * The timing flags `nodes add` and `nodes edit` share; `add` hints at the defaults the API
+ * fills in, `edit` at the unit, since a flag not given there keeps the node's own value.
+ */
+function settingOptions(hints: { interval: string; grace: string; failures: string }): Record<string, OptionSpec> {
+  return {
+    interval: { type: 'string', hint: hints.interval, description: 'seconds between heartbeats' },
+    grace: { type: 'string', hint: hints.grace, description: 'extra seconds before down (for a scheduled job: after a scheduled time)' },
+    failures: { type: 'string', hint: hints.failures, description: 'missed heartbeats before down' },
+    'time-zone': { type: 'string', hint: 'zone', description: "the clock a scheduled job's schedule is read on (default UTC)" },
+    'max-run': { type: 'string', hint: 'seconds', description: 'for a scheduled job: a run that pinged its start is down after this long' },
+  };
+}
 
 const add: Command = {
   name: 'nodes add',
@@ -9,13 +23,9 @@ const add: Command = {
   example: 'lifeline nodes add web-1 --interval 10 --failures 3 --label role=web',
   options: {
     ...API_OPTIONS,
-    interval: { type: 'string', hint: '30', description: 'seconds between heartbeats' },
-    grace: { type: 'string', hint: '0', description: 'extra seconds before down (with --schedule: after a scheduled time)' },
-    failures: { type: 'string', hint: '3', description: 'missed heartbeats before down' },
+    ...settingOptions({ interval: '30', grace: '0', failures: '3' }),
     label: { type: 'string', multiple: true, hint: 'k=v', description: 'a label; repeat for more' },
     schedule: { type: 'string', hint: 'cron', description: 'a scheduled job, due by this cron expression instead of heartbeats' },
-    'time-zone': { type: 'string', hint: 'zone', description: 'the clock --schedule is read on (default UTC)' },
-    'max-run': { type: 'string', hint: 'seconds', description: 'with --schedule: a run that pinged its start is down after this long' },
   },
   async run(ctx) {
     const cron = ctx.string('schedule');
@@ -32,11 +42,9 @@ const add: Command = {
     }
     const node = await ctx.client().post<NodeWithToken>('/v1/nodes', body);
     ctx.print(node, () => {
-      const shown = Object.keys(node.labels).length ? `, labels ${labels(node.labels)}` : '';
-      if (node.schedule) return scheduledJob(node, node.schedule, shown);
+      if (node.schedule) return `Created ${settings(node)}.\n` + pingUrlBlock(node, node.schedule);
       return (
-        `Created node ${node.name} (id ${node.id}): a heartbeat every ${node.heartbeat_interval_seconds}s, ` +
-        `down after ${node.failures_for_down} missed + ${node.grace_seconds}s grace${shown}.\n` +
+        `Created ${settings(node)}.\n` +
         secretBlock('Node token', node.token!) +
         `\nStart an agent with it:  lifeline agent --interval ${node.heartbeat_interval_seconds} --token <the token>`
       );
@@ -44,17 +52,100 @@ const add: Command = {
   },
 };
 
-/** A new scheduled job as created: when it is due, and the URL its crontab pings (it needs no token). */
-function scheduledJob(node: Node, schedule: NonNullable<Node['schedule']>, shown: string): string {
+/** `node web-1 (id …): a heartbeat every 30s, …`: what a node is judged by, as created or changed. */
+function settings(node: Node): string {
+  const shown = Object.keys(node.labels).length ? `, labels ${labels(node.labels)}` : '';
+  const schedule = node.schedule;
+  if (!schedule) {
+    return (
+      `node ${node.name} (id ${node.id}): a heartbeat every ${node.heartbeat_interval_seconds}s, ` +
+      `down after ${node.failures_for_down} missed + ${node.grace_seconds}s grace${shown}`
+    );
+  }
   const limit = schedule.max_run_seconds === null ? '' : `, or once a run goes past ${schedule.max_run_seconds}s`;
-  const url = node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${node.ping_key}`;
   return (
-    `Created scheduled job ${node.name} (id ${node.id}): due at "${schedule.cron}" in ${schedule.time_zone}, ` +
-    `down ${schedule.grace_seconds}s after a scheduled time with no success ping${limit}${shown}.\n` +
-    `Ping URL: ${url}\n` +
-    `In its crontab:  ${schedule.cron} your-job.sh && curl -fsS -m 10 --retry 5 ${url}`
+    `scheduled job ${node.name} (id ${node.id}): due at "${schedule.cron}" in ${schedule.time_zone}, ` +
+    `down ${schedule.grace_seconds}s after a scheduled time with no success ping${limit}${shown}`
   );
 }
+
+/** The URL a scheduled job's crontab pings (it needs no token), and the line that does it. */
+function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>): string {
+  const url = node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${node.ping_key}`;
+  return `Ping URL: ${url}\nIn its crontab:  ${schedule.cron} your-job.sh && curl -fsS -m 10 --retry 5 ${url}`;
+}
+
+/** `/v1/nodes/web-1`: the API takes a node's id or its name there. */
+const nodePath = (ref: string) => `/v1/nodes/${encodeURIComponent(ref)}`;
+
+const edit: Command = {
+  name: 'nodes edit',
+  args: ['<node>'],
+  summary: "change a node's name, labels or timing (by id or name); what is not given stays as it is",
+  example: 'lifeline nodes edit web-1 --interval 10 --failures 2',
+  options: {
+    ...API_OPTIONS,
+    name: { type: 'string', hint: 'name', description: 'a new name' },
+    ...settingOptions({ interval: 'seconds', grace: 'seconds', failures: 'n' }),
+    successes: { type: 'string', hint: 'n', description: 'heartbeats in a row before a down node is healthy again' },
+    label: { type: 'string', multiple: true, hint: 'k=v', description: 'the labels, replacing all it had; repeat for more' },
+    'clear-labels': { type: 'boolean', description: 'remove every label' },
+    schedule: { type: 'string', hint: 'cron', description: 'make it (or keep it) a scheduled job due by this cron expression' },
+    heartbeats: { type: 'boolean', description: 'turn a scheduled job back into a node that sends heartbeats' },
+  },
+  async run(ctx) {
+    const ref = ctx.arg(0);
+    const client = ctx.client();
+    const patch: Record<string, unknown> = {
+      name: ctx.string('name'),
+      heartbeat_interval_seconds: ctx.int('interval', undefined, 1),
+      failures_for_down: ctx.int('failures', undefined, 1),
+      successes_for_recovery: ctx.int('successes', undefined, 1),
+    };
+    const given = ctx.strings('label');
+    if (ctx.flag('clear-labels') && given.length) throw new UsageError('--label and --clear-labels cannot go together', ctx.command);
+    if (ctx.flag('clear-labels')) patch.labels = {};
+    else if (given.length) patch.labels = Object.fromEntries(given.map((l) => ctx.pair(l, '=', 'label')));
+
+    // A schedule is one object in the API: changing its zone or limit alone sends the rest of it
+    // as it stands, so the node is read first. The grace belongs to the schedule on a scheduled
+    // job and to the node otherwise.
+    const cron = ctx.string('schedule');
+    const timing = { time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace'), max_run_seconds: ctx.int('max-run', undefined, 1) };
+    const scheduleFlags = cron !== undefined || timing.time_zone !== undefined || timing.max_run_seconds !== undefined;
+    if (ctx.flag('heartbeats')) {
+      if (scheduleFlags) throw new UsageError('--heartbeats leaves the schedule: --schedule, --time-zone and --max-run cannot go with it', ctx.command);
+      patch.schedule = null;
+      patch.grace_seconds = timing.grace_seconds;
+    } else if (scheduleFlags || timing.grace_seconds !== undefined) {
+      const current = cron === undefined ? (await client.get<Node>(nodePath(ref))).schedule : null;
+      if (cron === undefined && !current) {
+        if (scheduleFlags) throw new UsageError(`--time-zone and --max-run go with a schedule: ${ref} has none (give --schedule)`, ctx.command);
+        patch.grace_seconds = timing.grace_seconds;
+      } else {
+        const defined = Object.fromEntries(Object.entries(timing).filter(([, v]) => v !== undefined));
+        patch.schedule = { ...current, ...(cron === undefined ? {} : { cron }), ...defined };
+      }
+    }
+    const body = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    if (!Object.keys(body).length) throw new UsageError('nothing to change: give at least one flag', ctx.command);
+    const node = await client.patch<Node>(nodePath(ref), body);
+    ctx.print(node, () => `Changed ${settings(node)}.` + (node.schedule && body.schedule !== undefined ? `\n${pingUrlBlock(node, node.schedule)}` : ''));
+  },
+};
+
+const remove: Command = {
+  name: 'nodes delete',
+  args: ['<node>'],
+  summary: 'delete a node (by id or name) with its history; its token and ping URL stop working',
+  example: 'lifeline nodes delete web-1',
+  options: { ...API_OPTIONS },
+  async run(ctx) {
+    const ref = ctx.arg(0);
+    await ctx.client().delete(nodePath(ref));
+    ctx.print({ deleted: ref }, () => `Deleted node ${ref}.`);
+  },
+};
 
 const list: Command = {
   name: 'nodes list',
@@ -87,4 +178,4 @@ const list: Command = {
   },
 };
 
-export const nodeCommands = [add, list];
+export const nodeCommands = [add, list, edit, remove];

@@ -135,6 +135,53 @@ describe('the lifeline CLI against a running engine', () => {
     assert.match(stray.stderr, /--time-zone and --max-run go with --schedule/);
   });
 
+  it('nodes edit changes only what it is given, moves a node between heartbeats and a schedule; nodes delete removes it', async () => {
+    assert.equal((await cli(['nodes', 'add', 'edit-me', '--interval', '20', '--label', 'role=web', '--label', 'dc=1'])).code, 0);
+    const before = await api('GET', '/v1/nodes/edit-me');
+
+    const changed = await cli(['nodes', 'edit', 'edit-me', '--failures', '5', '--label', 'role=db']);
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.match(changed.stdout, /^Changed node edit-me \(id [0-9a-f-]+\): a heartbeat every 20s, down after 5 missed \+ 0s grace, labels role=db\.$/m);
+    const after = await api('GET', '/v1/nodes/edit-me');
+    assert.deepEqual(
+      { ...after, failures_for_down: before.failures_for_down, labels: before.labels, updated_at: before.updated_at, health: undefined },
+      { ...before, health: undefined },
+      'nothing but the failures and the labels changed',
+    );
+    assert.equal(after.failures_for_down, 5);
+    assert.deepEqual(after.labels, { role: 'db' });
+
+    assert.equal((await cli(['nodes', 'edit', 'edit-me', '--schedule', '*/5 * * * *', '--time-zone', 'Europe/Berlin'])).code, 0);
+    // The zone alone: the rest of the schedule stays as it stands.
+    const zone = await cli(['nodes', 'edit', before.id, '--time-zone', 'Asia/Tokyo', '--grace', '30', '--clear-labels']);
+    assert.equal(zone.code, 0, zone.stderr);
+    const job = await api('GET', `/v1/nodes/${before.id}`);
+    assert.deepEqual(job.schedule, { cron: '*/5 * * * *', time_zone: 'Asia/Tokyo', grace_seconds: 30, max_run_seconds: null });
+    assert.deepEqual(job.labels, {});
+    assert.match(zone.stdout, /^Changed scheduled job edit-me .*due at "\*\/5 \* \* \* \*" in Asia\/Tokyo, down 30s after/m);
+    assert.ok(zone.stdout.includes(`/ping/${job.ping_key}`), zone.stdout);
+
+    const back = await cli(['nodes', 'edit', 'edit-me', '--heartbeats', '--interval', '45', '--name', 'edited', '--json']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual(
+      [JSON.parse(back.stdout).schedule, JSON.parse(back.stdout).heartbeat_interval_seconds, JSON.parse(back.stdout).name],
+      [null, 45, 'edited'],
+    );
+
+    const refused = await cli(['nodes', 'edit', 'edited', '--interval', '0']);
+    assert.equal(refused.code, 2);
+    assert.equal((await cli(['nodes', 'edit', 'edited'])).code, 2, 'nothing to change is a usage error');
+    assert.equal((await cli(['nodes', 'edit', 'edited', '--max-run', '60'])).code, 2, 'a limit without a schedule');
+    assert.equal((await api('GET', '/v1/nodes/edited')).heartbeat_interval_seconds, 45, 'a refused edit changed nothing');
+
+    const deleted = await cli(['nodes', 'delete', 'edited']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, 'Deleted node edited.\n');
+    const gone = await cli(['nodes', 'delete', 'edited']);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /not_found, HTTP 404/);
+  });
+
   it('incidents list, ack and resolve an incident opened by a node going down', async () => {
     const added = await cli(['nodes', 'add', 'flaky', '--interval', '1', '--failures', '1', '--json']);
     const node = JSON.parse(added.stdout);
