@@ -1,4 +1,5 @@
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createChannels } from '../alerting/index.ts';
 import { outboundPolicy } from '../alerting/destination.ts';
@@ -11,7 +12,7 @@ import { redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
-import { createApp } from '../src/http/app.ts';
+import { createHttp, requestListener } from '../src/http/app.ts';
 import { HeartbeatBuffer } from '../src/ingest/buffer.ts';
 import { coverageGapMs } from '../src/ingest/flusher.ts';
 import { Ingestor } from '../src/ingest/ingestor.ts';
@@ -103,7 +104,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push({ part: 'ingest flusher', stop: ingest.stop });
   }
-  const app = createApp({
+  const http = createHttp({
     sql,
     clock,
     log,
@@ -120,7 +121,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     limits: config.limits,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  const server = createServer(requestListener(http, { hostname: config.host })).listen(config.port, config.host);
   const port = await listen(server);
   log.info({ port, roles: [...config.roles] }, 'lifeline listening');
 

@@ -37,9 +37,9 @@ export class IdentityCache {
   /** The API key or node this secret stands for, if any. */
   async principal(secret: string): Promise<Principal | undefined> {
     const hash = hashSecret(secret);
-    const hit = this.principals.get(hash);
     const nowMs = Date.now();
-    if (hit && hit.expires > nowMs) return hit.value;
+    const hit = this.fresh(hash, nowMs);
+    if (hit) return hit;
     const generation = this.generation;
     let pending = this.inflight.get(hash);
     if (!pending) {
@@ -57,6 +57,16 @@ export class IdentityCache {
       this.principals.delete(hash);
     }
     return principal;
+  }
+
+  /** The principal of a secret the cache holds, without waiting: undefined when it would take a query. */
+  cached(secret: string): Principal | undefined {
+    return this.fresh(hashSecret(secret), Date.now());
+  }
+
+  private fresh(hash: string, nowMs: number): Principal | undefined {
+    const hit = this.principals.get(hash);
+    return hit && hit.expires > nowMs ? hit.value : undefined;
   }
 
   /**

@@ -1,20 +1,20 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
-import { HTTPException } from 'hono/http-exception';
 import type { AuthEnv } from './auth.ts';
 import { apiGate } from './gate.ts';
 import { renderWithoutAsyncStorage } from '../web/render-context.ts';
 import type { AppDeps } from './deps.ts';
 import { docsPage } from './docs.ts';
 import { consoleRoutes } from '../console/app.ts';
-import { classifyDbError, sqlState } from '../db/errors.ts';
-import { ApiError, errorBody, renderError } from './errors.ts';
-import { Refusal, validationFailed } from '../errors.ts';
+import { errorBody, failureAnswer } from './errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { eventRoutes } from './routes/events.ts';
-import { heartbeatRoutes } from './routes/heartbeats.ts';
+import { heartbeatIntake, heartbeatRoutes } from './routes/heartbeats.ts';
+import { fastHeartbeats, type FastPath } from './fast-heartbeat.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { pingRoutes } from './routes/ping.ts';
 import { outboxRoutes } from './routes/outbox.ts';
@@ -45,9 +45,18 @@ async function within<T>(ms: number, p: Promise<T>): Promise<T> {
 
 const doc = operationDocs('Operations');
 
-/** The HTTP surface as a value: tests call app.request() on it; workers/engine.ts hands it to a listener. */
+/** The HTTP surface as a value: tests call app.request() on it. */
 export function createApp(deps: AppDeps) {
+  return createHttp(deps).app;
+}
+
+/**
+ * The app and, with the api role, the single heartbeat's way around it (src/http/fast-heartbeat.ts),
+ * which shares the app's limits: requestListener() puts the two together for node:http.
+ */
+export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath | undefined } {
   renderWithoutAsyncStorage();
+  let fast: FastPath | undefined;
   const app = new Hono<AuthEnv>();
 
   // One layer names the request and times it: a layer of hono's compose costs ~1-2 µs a request.
@@ -63,17 +72,8 @@ export function createApp(deps: AppDeps) {
   });
 
   app.onError((err, c) => {
-    if (err instanceof ApiError || err instanceof Refusal) return renderError(c, err);
-    if (err instanceof HTTPException && err.status < 500) {
-      return c.json(errorBody('bad_request', err.message || 'The request could not be read.'), err.status);
-    }
-    // A backstop behind the checks of validation.ts: a value Postgres refuses is the client's fault.
-    if (classifyDbError(err) === 'invalid_data') {
-      c.var.log.warn({ code: sqlState(err), reason: (err as Error).message, method: c.req.method, path: c.req.path }, 'the database refused a value of a request');
-      return renderError(c, validationFailed([{ field: '(request)', message: 'holds a value the database cannot store' }]));
-    }
-    c.var.log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
-    return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged.'), 500);
+    const { status, body, headers } = failureAnswer(err, c.var.log, c.req.method, c.req.path);
+    return c.json(body, status, headers);
   });
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
 
@@ -146,7 +146,9 @@ export function createApp(deps: AppDeps) {
     v1.route('/api-keys', apiKeyRoutes(deps));
     v1.route('/audit', auditRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));
-    v1.route('/heartbeats', heartbeatRoutes(deps, deps.ingestor, limits.admitRegistrations));
+    const intake = heartbeatIntake(deps, deps.ingestor, limits.admitRegistrations);
+    fast = fastHeartbeats(deps, limits, intake);
+    v1.route('/heartbeats', heartbeatRoutes(intake));
     v1.route('/outbox', outboxRoutes(deps));
     v1.route('/incidents', incidentRoutes(deps));
     v1.route('/channels', channelRoutes(deps));
@@ -160,5 +162,18 @@ export function createApp(deps: AppDeps) {
     app.route('/v1', v1);
     app.route('/', consoleRoutes(deps, limits.authFailures));
   }
-  return app;
+  return { app, fast };
+}
+
+/**
+ * What node:http calls for each request: the fast path when there is one and it takes the
+ * request, the app otherwise. `fast: false` leaves everything to the app.
+ */
+export function requestListener(http: ReturnType<typeof createHttp>, o: { hostname?: string; fast?: boolean } = {}): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
+  const slow = getRequestListener(http.app.fetch, o.hostname === undefined ? {} : { hostname: o.hostname });
+  const fast = o.fast === false ? undefined : http.fast;
+  if (!fast) return (incoming, outgoing) => void slow(incoming, outgoing);
+  return (incoming, outgoing) => {
+    if (!fast(incoming, outgoing)) void slow(incoming, outgoing);
+  };
 }

@@ -5,12 +5,16 @@ import { ApiError } from './errors.ts';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
+/** The secret of an Authorization header of the form `Bearer <secret>`. */
+export function bearerSecret(header: string | undefined): string | undefined {
+  return header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+}
+
 /** The principal of the request's Bearer secret; 401 without one or with one that is not valid. */
 export async function bearerPrincipal(c: Context, identity: IdentityCache): Promise<Principal> {
-  const header = c.req.header('authorization');
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  if (!match) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>.');
-  const principal = await identity.principal(match[1]!);
+  const secret = bearerSecret(c.req.header('authorization'));
+  if (secret === undefined) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>.');
+  const principal = await identity.principal(secret);
   if (!principal) throw new ApiError(401, 'unauthorized', 'The secret is not valid.');
   return principal;
 }

@@ -18,14 +18,20 @@ const UNKNOWN = 'unknown';
  * is not an IP address falls back to the peer.
  */
 export function clientAddress(c: Context, trustHops: number): string {
-  const peer = (c.env as NodeBindings)?.incoming?.socket.remoteAddress ?? UNKNOWN;
-  if (trustHops === 0) return peer;
-  const forwarded = c.req.header('x-forwarded-for');
-  if (!forwarded) return peer;
+  return addressOf((c.env as NodeBindings)?.incoming?.socket.remoteAddress, trustHops === 0 ? undefined : c.req.header('x-forwarded-for'), trustHops);
+}
+
+/** The same choice from the socket's peer address and the X-Forwarded-For header. */
+export function addressOf(socketPeer: string | undefined, forwarded: string | undefined, trustHops: number): string {
+  const peer = socketPeer ?? UNKNOWN;
+  if (trustHops === 0 || !forwarded) return peer;
   const entries = forwarded.split(',').map((s) => s.trim());
   const chosen = entries[Math.max(0, entries.length - trustHops)]!;
   return isIP(chosen) ? chosen : peer;
 }
+
+/** A header of node:http's request: only Set-Cookie is ever an array (repeats of others are joined with ", "). */
+export const headerOf = (incoming: IncomingMessage, name: string): string | undefined => incoming.headers[name] as string | undefined;
 
 /** The eight groups of an IPv6 address, as numbers. */
 function ipv6Groups(address: string): number[] {

@@ -1,7 +1,10 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorBody } from '../api/shapes.ts';
-import { Refusal, type ErrorDetail, type RefusalCode } from '../errors.ts';
+import { HTTPException } from 'hono/http-exception';
+import { classifyDbError, sqlState } from '../db/errors.ts';
+import { Refusal, validationFailed, type ErrorDetail, type RefusalCode } from '../errors.ts';
+import type { RequestLog } from './request-id.ts';
 
 /** What only HTTP can get wrong (no secret, a body that is not JSON); onError renders it. */
 export class ApiError extends Error {
@@ -16,6 +19,13 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** An error answer: its status, JSON body and extra headers (Retry-After). */
+export interface Answer {
+  status: ContentfulStatusCode;
+  body: ErrorBody;
+  headers: Record<string, string> | undefined;
 }
 
 /** The status each refusal of a command is answered with. */
@@ -33,6 +43,33 @@ export function errorBody(code: string, message: string, details?: ErrorDetail[]
 
 /** The contract's error shape, for a request HTTP refused or a command a service refused. */
 export function renderError(c: Context, err: ApiError | Refusal): Response {
-  const status = err instanceof Refusal ? REFUSAL_STATUS[err.code] : err.status;
-  return c.json(errorBody(err.code, err.message, err.details), status, err instanceof ApiError ? err.headers : undefined);
+  const { status, body, headers } = errorAnswer(err);
+  return c.json(body, status, headers);
+}
+
+/** The status, body and extra headers (Retry-After) a refused request is answered with. */
+export function errorAnswer(err: ApiError | Refusal): Answer {
+  return {
+    status: err instanceof Refusal ? REFUSAL_STATUS[err.code] : err.status,
+    body: errorBody(err.code, err.message, err.details),
+    headers: err instanceof ApiError ? err.headers : undefined,
+  };
+}
+
+/**
+ * What any failure of a request is answered with: a refusal as itself, a request hono could not
+ * read as 400, a value Postgres refused as 400 (logged), anything else as 500 (logged).
+ */
+export function failureAnswer(err: unknown, log: Pick<RequestLog, 'warn' | 'error'>, method: string, path: string): Answer {
+  if (err instanceof ApiError || err instanceof Refusal) return errorAnswer(err);
+  if (err instanceof HTTPException && err.status < 500) {
+    return { status: err.status, body: errorBody('bad_request', err.message || 'The request could not be read.'), headers: undefined };
+  }
+  // A backstop behind the checks of validation.ts: a value Postgres refuses is the client's fault.
+  if (classifyDbError(err) === 'invalid_data') {
+    log.warn({ code: sqlState(err), reason: (err as Error).message, method, path }, 'the database refused a value of a request');
+    return errorAnswer(validationFailed([{ field: '(request)', message: 'holds a value the database cannot store' }]));
+  }
+  log.error({ err, method, path }, 'request failed');
+  return { status: 500, body: errorBody('internal', 'Something went wrong on our side; it has been logged.'), headers: undefined };
 }

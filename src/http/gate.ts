@@ -8,7 +8,7 @@ import { IDEMPOTENCY_KEY, idempotentRetries } from './idempotency.ts';
 import type { Limits } from './limits.ts';
 import { refuseUnstorableRequestText } from './validation.ts';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 const tooLarge = (c: Context) => c.json(errorBody('payload_too_large', 'The body is over 1 MiB.'), 413);
 

@@ -3,9 +3,10 @@
 // token, nodes an ingest key may register, pings per ping key, and requests per client address to
 // the public pages. Each is a documented variable (README, "Configuration"); 0 turns one off.
 
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../access/model.ts';
-import { clientAddress, limitKey } from './client-address.ts';
+import { addressOf, clientAddress, headerOf, limitKey } from './client-address.ts';
 import { LIMIT_DEFAULTS } from '../config.ts';
 import type { AppDeps } from './deps.ts';
 import { admission, failureCount, failureLimit, FixedWindow, rateLimit, rateLimited, type FailureCount } from './rate-limit.ts';
@@ -18,6 +19,8 @@ const HOUR = 60 * MINUTE;
 export interface Limits {
   /** Failed authentications per client address, for a gate that authenticates on its own. */
   failures: FailureCount;
+  /** The key `failures` counts a request by, read from node:http's request (no Context yet). */
+  failureKeyOf(incoming: IncomingMessage): string;
   /** The same count as a middleware: before anything that authenticates; counts each 401 answered. */
   authFailures: MiddlewareHandler;
   /** After authentication: throws 429 when a node token is past its requests a minute. */
@@ -35,6 +38,7 @@ export function requestLimits(deps: AppDeps): Limits {
   const hops = deps.publicPages?.trustProxyHops ?? 0;
   const nowMs = () => deps.clock.now().getTime();
   const byAddress = (c: Context) => limitKey(clientAddress(c, hops));
+  const byPeer = (incoming: IncomingMessage) => limitKey(addressOf(incoming.socket.remoteAddress, headerOf(incoming, 'x-forwarded-for'), hops));
   const registrations = new FixedWindow(o.registrationsPerHour, HOUR);
   const failures = failureCount({
     budget: new FixedWindow(o.authFailuresPerMinute, MINUTE),
@@ -46,6 +50,7 @@ export function requestLimits(deps: AppDeps): Limits {
   const perPingKey = admission({ limit: o.pingsPerMinute, windowMs: MINUTE, who: 'this ping key', nowMs });
   return {
     failures,
+    failureKeyOf: byPeer,
     authFailures: failureLimit(failures, (c) => c.res.status === 401),
     admitRequest(principal) {
       if (principal.kind === 'node') perNodeToken(principal.nodeId);

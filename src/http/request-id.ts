@@ -21,6 +21,9 @@ declare module 'hono' {
 const SANE_REQUEST_ID = /^[\w=-]{1,128}$/;
 const HEADER = 'x-request-id';
 
+/** The id of a request that came with this X-Request-Id (or none). */
+export const requestIdOf = (given: string | undefined): string => (given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID());
+
 /** What @hono/node-server hands each request as `c.env`; absent under app.request() in tests. */
 type NodeBindings = { outgoing?: ServerResponse } | undefined;
 
@@ -66,8 +69,7 @@ export class RequestLog {
 
 /** Names the request (`c.get('requestId')`) and gives it a logger that says so (`c.get('log')`). */
 export function nameRequest(c: Context, log: Logger): void {
-  const given = c.req.header(HEADER);
-  const id = given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  const id = requestIdOf(c.req.header(HEADER));
   c.set('requestId', id);
   c.set('log', new RequestLog(log, id));
   answerHeader(c, HEADER, id);

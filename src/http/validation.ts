@@ -21,10 +21,17 @@ export async function readJson(c: Context): Promise<unknown> {
 }
 
 function jsonOf(c: Context, text: string): unknown {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type.trim())) {
+  if (!isJsonType(c.req.header('content-type'))) {
     throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.');
   }
+  return parseJson(text);
+}
+
+/** Whether a Content-Type declares JSON (application/json, application/…+json). */
+export const isJsonType = (type: string | undefined): boolean => /^application\/([a-z0-9.+-]*\+)?json\b/i.test((type ?? '').trim());
+
+/** A body declared JSON, parsed: 400 invalid_json unless it parses, 400 for text Postgres cannot store. */
+export function parseJson(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);

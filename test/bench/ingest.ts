@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey, createNodes, getText, heartbeatBatch, metricValue } from './api.ts';
-import { startBaseline, startEngine, type EngineChild } from './children.ts';
+import { processCpuMs, startBaseline, startEngine, type EngineChild } from './children.ts';
 import { commits, createBenchDatabase, secretLookups, settledUpdates, type BenchDatabase } from './databases.ts';
 import { measure, postJson, runLoad, warmUp, type LoadResult, type LoadSpec } from './load.ts';
 import { progress } from './log.ts';
@@ -26,6 +26,8 @@ interface Persistence {
   flushSeconds: number | undefined;
   /** Secret-hash lookup queries (authentication cache misses). */
   lookups: number;
+  /** CPU (ms, /proc) of the engine over the measured run. */
+  engineCpuMs: number | undefined;
 }
 
 /**
@@ -45,7 +47,7 @@ async function withPersistence(db: BenchDatabase, engine: EngineChild | undefine
   const c0 = await commits(db.sql);
   const l0 = await secretLookups(db.sql);
   const f0 = await flushTotals();
-  const result = await measure(label, spec);
+  const { result, cpuMs } = await measureCpu(engine?.child.pid, label, spec);
   const f1 = await flushTotals();
   const after = await settledUpdates(db.sql, 'node_heartbeats');
   const c1 = await commits(db.sql);
@@ -57,9 +59,20 @@ async function withPersistence(db: BenchDatabase, engine: EngineChild | undefine
     flushes: f0 === undefined || f1 === undefined ? undefined : f1.count - f0.count,
     flushSeconds: f0 === undefined || f1 === undefined ? undefined : f1.seconds - f0.seconds,
     lookups: l1 - l0,
+    engineCpuMs: engine ? cpuMs : undefined,
   };
   return { result, p };
 }
+
+/** The measured run, and the CPU the server process `pid` spent over it (0 without a pid). */
+async function measureCpu(pid: number | undefined, label: string, spec: LoadSpec): Promise<{ result: LoadResult; cpuMs: number }> {
+  const c0 = pid === undefined ? 0 : processCpuMs(pid);
+  const result = await measure(label, spec);
+  return { result, cpuMs: pid === undefined ? 0 : processCpuMs(pid) - c0 };
+}
+
+/** Microseconds of CPU per request. */
+const cpuPerRequest = (cpuMs: number | undefined, r: LoadResult) => (cpuMs === undefined ? '?' : `${((cpuMs * 1000) / Math.max(1, r.sent)).toFixed(1)} µs`);
 
 /**
  * One request per credential, 20 at a time, before a measured run, so it meets the engine's caches
@@ -118,7 +131,8 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
   const batchSpec = (url: string): LoadSpec => ({ url, connections: o.batchConnections, seconds: o.duration, requests: batches });
 
   // (a) one heartbeat per request, 100 connections, the same requests to all three servers.
-  const bareSingle = await runLoad('bare 202, single', singleSpec(bare.base));
+  await warmUp('bare 202, single', singleSpec(bare.base));
+  const { result: bareSingle, cpuMs: bareCpuMs } = await measureCpu(bare.child.pid, 'bare 202, single', singleSpec(bare.base));
   await oncePerCredential('heartbeat', nodes.map((n) => n.token), (token) =>
     fetch(`${engine.base}/v1/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(HEARTBEAT) }),
   );
@@ -150,6 +164,9 @@ export async function benchIngest(o: BenchOptions, scope: Scope): Promise<Sectio
   row(s, `reference: bare node:http 202 — req/s, p50/p99 (${o.connections} conn)`, '—', `${int(bareSingle.rps)}, ${ms(bareSingle.p50, 0)}/${ms(bareSingle.p99, 0)}`, 'the yardstick');
   row(s, 'single heartbeat — req/s', int(L.rps), int(N.rps), `≥ 0.5 × bare = ${int(bareSingle.rps / 2)}`, L.rps >= bareSingle.rps / 2);
   row(s, 'single heartbeat — ratio to bare', times(L.rps / bareSingle.rps), times(N.rps / bareSingle.rps), '≥ 0.50×', L.rps / bareSingle.rps >= 0.5);
+  // The figure a loaded machine disturbs least: requests/s move with whatever else runs.
+  row(s, 'single heartbeat — server CPU per request (/proc)', cpuPerRequest(life.p.engineCpuMs, L), '—', '—');
+  row(s, 'reference: bare node:http 202 — server CPU per request', '—', cpuPerRequest(bareCpuMs, bareSingle), 'the yardstick');
   row(s, 'single heartbeat — p50 latency', ms(L.p50, 0), ms(N.p50, 0), '—');
   row(s, 'single heartbeat — p99 latency', ms(L.p99, 0), ms(N.p99, 0), '≤ 50 ms', L.p99 <= 50);
   const P = pingRun.result;

@@ -15,7 +15,7 @@ import { LEDGER_BATCHING } from '../../src/notifications/ledger.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
 import { DELIVERY_CONCURRENCY } from '../../workers/notifier.ts';
-import { REDIS_URL, spawnScript, type ChildProc } from './children.ts';
+import { processCpuMs, REDIS_URL, spawnScript, type ChildProc } from './children.ts';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { progress } from './log.ts';
 import type { BenchOptions } from './options.ts';
@@ -28,7 +28,6 @@ const PROCESSES = 2;
 /** Today's sends per process before batching, and one row per ledger statement. */
 const BASELINE = { concurrency: 16, batch: '1,16' };
 const PAGE = 1000;
-const TICKS_PER_S = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU in these
 
 interface SendRun {
   deliveries: number;
@@ -38,16 +37,6 @@ interface SendRun {
   postgresCpuMs: number;
   duplicates: number;
   missing: number;
-}
-
-/** utime + stime of a process, in ms; 0 once it is gone. */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
-  } catch {
-    return 0;
-  }
 }
 
 const backendPids = async (sql: Sql) =>
@@ -96,8 +85,8 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
   const children: ChildProc[] = Array.from({ length: PROCESSES }, (_, i) => spawnScript(scope, `notifier-${label}-${i + 1}`, 'test/bench/notifier-child.ts', childEnv));
   await Promise.all(children.map((c) => c.waitForLine('notifier ready', (l) => l.json?.msg === 'notifier ready', 60_000)));
   const pids = children.map((c) => c.proc.pid!);
-  const cpu0 = pids.map(cpuMs);
-  const pg0 = new Map((await backendPids(db.sql)).map((pid) => [pid, cpuMs(pid)]));
+  const cpu0 = pids.map(processCpuMs);
+  const pg0 = new Map((await backendPids(db.sql)).map((pid) => [pid, processCpuMs(pid)]));
 
   progress(`notifier ${label}: ${int(n)} deliveries released to ${PROCESSES} processes`);
   const t0 = performance.now();
@@ -112,8 +101,8 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
     20,
   );
   const elapsed = performance.now() - t0;
-  const notifierCpuMs = pids.reduce((t, pid, i) => t + cpuMs(pid) - cpu0[i]!, 0);
-  const postgresCpuMs = (await backendPids(db.sql)).reduce((t, pid) => t + cpuMs(pid) - (pg0.get(pid) ?? 0), 0);
+  const notifierCpuMs = pids.reduce((t, pid, i) => t + processCpuMs(pid) - cpu0[i]!, 0);
+  const postgresCpuMs = (await backendPids(db.sql)).reduce((t, pid) => t + processCpuMs(pid) - (pg0.get(pid) ?? 0), 0);
   await Promise.all(children.map((c) => c.stop(10_000)));
 
   const arrivals = await receiverJson<Arrivals>(receiver.base, '/arrivals');

@@ -5,7 +5,7 @@ import type { Node } from '../../src/api/shapes.ts';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import { ManualClock } from '../../src/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
-import { createApp } from '../../src/http/app.ts';
+import { createApp, createHttp } from '../../src/http/app.ts';
 import type { AppDeps } from '../../src/http/deps.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
@@ -61,7 +61,7 @@ export function buildApp(o: BuildOptions) {
   const secretKey = o.secretKey ?? randomBytes(32);
   // Not listening until someone calls feed.listen(): most tests never read it.
   const feed = new LiveFeed(o.sql, testLog);
-  const app = createApp({
+  const http = createHttp({
     sql: o.sql,
     clock: o.clock,
     log: o.log ?? testLog,
@@ -78,7 +78,7 @@ export function buildApp(o: BuildOptions) {
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
   });
-  return { app, metrics, identity, ingestor, secretKey, feed };
+  return { app: http.app, http, metrics, identity, ingestor, secretKey, feed };
 }
 
 export interface RequestOptions {

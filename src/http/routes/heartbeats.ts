@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { Accepted } from '../../api/shapes.ts';
 import type { Admit, Ingestor } from '../../ingest/ingestor.ts';
+import type { Principal } from '../../access/model.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
@@ -36,7 +37,30 @@ export const HeartbeatBody = v.union([Heartbeat, Batch]);
 
 const doc = operationDocs('Heartbeats');
 
-export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor, admit: Admit) {
+/** Reads, validates and buffers the heartbeats of one request, counting them; throws to refuse. */
+export type HeartbeatIntake = (principal: Principal, read: () => unknown) => Promise<Accepted>;
+
+/** What POST /v1/heartbeats does once the gate has passed: the route's and the fast path's alike. */
+export function heartbeatIntake(deps: Pick<AppDeps, 'metrics' | 'clock'>, ingestor: Ingestor, admit: Admit): HeartbeatIntake {
+  return async (principal, read) => {
+    let result: { accepted: number; stale: number };
+    try {
+      const raw = await read();
+      const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
+      const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
+      result = await ingestor.accept(principal, heartbeats, batch, deps.clock, admit);
+    } catch (err) {
+      deps.metrics.heartbeats.inc({ result: 'rejected' });
+      throw err;
+    }
+    const { accepted, stale } = result;
+    deps.metrics.heartbeats.inc({ result: 'accepted' }, accepted - stale);
+    if (stale) deps.metrics.heartbeats.inc({ result: 'stale' }, stale);
+    return { accepted };
+  };
+}
+
+export function heartbeatRoutes(intake: HeartbeatIntake) {
   const app = new Hono<AuthEnv>();
   app.post(
     '/',
@@ -50,23 +74,7 @@ export function heartbeatRoutes(deps: AppDeps, ingestor: Ingestor, admit: Admit)
       errors: [404],
     }),
     requireScope('heartbeat'),
-    async (c) => {
-      let result: { accepted: number; stale: number };
-      try {
-        const raw = await readJson(c);
-        const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
-        const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
-        result = await ingestor.accept(principalOf(c), heartbeats, batch, deps.clock, admit);
-      } catch (err) {
-        deps.metrics.heartbeats.inc({ result: 'rejected' });
-        throw err;
-      }
-      const { accepted, stale } = result;
-      deps.metrics.heartbeats.inc({ result: 'accepted' }, accepted - stale);
-      if (stale) deps.metrics.heartbeats.inc({ result: 'stale' }, stale);
-      const answer: Accepted = { accepted };
-      return c.json(answer, 202);
-    },
+    async (c) => c.json(await intake(principalOf(c), () => readJson(c)), 202),
   );
   return app;
 }

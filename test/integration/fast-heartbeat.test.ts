@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../src/clock.ts';
+import { requestListener } from '../../src/http/app.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { ADMIN_TOKEN, START, buildApp, createHarness, type Harness } from '../helpers/app.ts';
+
+// The single heartbeat's fast path (src/http/fast-heartbeat.ts) must answer exactly as the app
+// does. The same requests go, in the same order, to two engines over one database, each with its
+// own buffer, limits, metrics and clock: one serving through the fast path, one through the app
+// alone. Every answer, every heartbeat buffered and every count must come out the same.
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const AGENT_BODY = JSON.stringify({ status: 'ok', checks: { disk: { status: 'ok', value: 0.42 } } });
+// Small enough that one case reaches them: 4 requests a minute per node token, 3 failed
+// authentications a minute per address.
+const LIMITS = { nodeTokenPerMinute: 4, authFailuresPerMinute: 3 };
+
+interface Sent {
+  path?: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface Case {
+  name: string;
+  /** Whether the fast path is to take every request of the case (otherwise none of them). */
+  fast: boolean;
+  requests: (t: Tokens, engine: string) => Sent[];
+}
+
+interface Tokens {
+  node: (i: number) => string;
+  nodeName: (i: number) => string;
+  read: string;
+  ingest: string;
+}
+
+const json = (token: string, body: string, extra: Record<string, string> = {}): Sent => ({
+  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...extra },
+  body,
+});
+
+// Each case has its own node (its index), so the per-token limit only meets the case about it.
+const CASES: Case[] = [
+  { name: 'the agent body, with a sane request id', fast: true, requests: (t) => [json(t.node(0), AGENT_BODY, { 'x-request-id': 'trace-fast-1' })] },
+  { name: 'every field, naming its own node', fast: true, requests: (t) => [json(t.node(1), JSON.stringify({ node: t.nodeName(1), status: 'degraded', seq: 7, sent_at: START, interval_seconds: 30, checks: { 'db:main': { status: 'warn', message: 'slow' } }, extra: true }))] },
+  { name: 'a stale seq after a newer one', fast: true, requests: (t) => [json(t.node(2), '{"status":"ok","seq":9}'), json(t.node(2), '{"status":"failing","seq":3}')] },
+  { name: 'the batch form with a node token', fast: true, requests: (t) => [json(t.node(3), JSON.stringify({ heartbeats: [{ status: 'ok' }, { status: 'failing', seq: 1 }] }))] },
+  { name: 'a JSON content type with parameters', fast: true, requests: (t) => [json(t.node(4), AGENT_BODY, { 'content-type': 'application/json; charset=utf-8' })] },
+  { name: 'a body starting with a byte order mark', fast: true, requests: (t) => [json(t.node(5), `\uFEFF${AGENT_BODY}`)] },
+  { name: 'a hostile request id', fast: true, requests: (t) => [json(t.node(6), AGENT_BODY, { 'x-request-id': 'a b<script>' })] },
+  { name: 'bad JSON', fast: true, requests: (t) => [json(t.node(7), '{"status":')] },
+  { name: 'an empty body', fast: true, requests: (t) => [json(t.node(8), '')] },
+  { name: 'bad fields', fast: true, requests: (t) => [json(t.node(9), JSON.stringify({ status: 'nope', seq: -1, checks: { 'bad name': { status: 'ok' } } }))] },
+  { name: 'a body that is not an object', fast: true, requests: (t) => [json(t.node(10), '[1,2]')] },
+  { name: 'U+0000 in a value and in a key', fast: true, requests: (t) => [json(t.node(11), JSON.stringify({ status: 'ok', checks: { disk: { status: 'ok', message: 'a\u0000b' } }, 'k\u0000': 1 }))] },
+  { name: 'an unpaired surrogate', fast: true, requests: (t) => [json(t.node(12), '{"status":"ok","note":"\\ud800"}')] },
+  { name: 'another node named', fast: true, requests: (t) => [json(t.node(13), JSON.stringify({ node: t.nodeName(14) }))] },
+  { name: 'an ingest key naming a known node', fast: true, requests: (t) => [json(t.ingest, JSON.stringify({ node: t.nodeName(15), status: 'ok' }))] },
+  { name: 'an ingest key naming an unknown node (registration off)', fast: true, requests: (t) => [json(t.ingest, JSON.stringify({ node: 'nobody-here', status: 'ok' }))] },
+  { name: 'an ingest key without a node', fast: true, requests: (t) => [json(t.ingest, '{"status":"ok"}')] },
+  { name: 'an unknown token', fast: false, requests: () => [json('llk_not-a-secret', AGENT_BODY)] },
+  { name: 'no Authorization', fast: false, requests: () => [{ headers: { 'content-type': 'application/json' }, body: AGENT_BODY }] },
+  { name: 'a key without the heartbeat scope', fast: false, requests: (t) => [json(t.read, AGENT_BODY)] },
+  { name: 'a body over 1 MiB', fast: false, requests: (t) => [json(t.node(17), JSON.stringify({ status: 'ok', pad: 'x'.repeat(1024 * 1024) }))] },
+  { name: 'not declared JSON', fast: false, requests: (t) => [json(t.node(18), AGENT_BODY, { 'content-type': 'text/plain' })] },
+  { name: 'a query string', fast: false, requests: (t) => [{ ...json(t.node(19), AGENT_BODY), path: '/v1/heartbeats?x=1' }] },
+  { name: 'a trailing slash', fast: false, requests: (t) => [{ ...json(t.node(20), AGENT_BODY), path: '/v1/heartbeats/' }] },
+  // Each engine its own key: both share the database that remembers keys.
+  { name: 'an Idempotency-Key, then its retry', fast: false, requests: (t, engine) => [0, 1].map(() => json(t.node(21), AGENT_BODY, { 'idempotency-key': `fast-${engine}` })) },
+];
+
+// The limits' refusals come last in a run of their own, as each spends what the next would need.
+const LIMITED: Case[] = [
+  {
+    name: "past the node token's requests a minute",
+    fast: false,
+    requests: (t) => Array.from({ length: LIMITS.nodeTokenPerMinute + 1 }, () => json(t.node(22), AGENT_BODY)),
+  },
+  {
+    name: 'a cached token from an address past its failed authentications',
+    fast: false,
+    requests: (t) => [...Array.from({ length: LIMITS.authFailuresPerMinute }, (_, i) => json(`llk_guess-${i}`, AGENT_BODY)), json(t.node(23), AGENT_BODY)],
+  },
+];
+
+interface Answer {
+  status: number;
+  body: string;
+  headers: Record<string, string | null>;
+  /** Whether the fast path took the request. */
+  taken: boolean;
+}
+
+// What an answer must carry alike; the request id is compared apart (a new one is random).
+const HEADERS = ['content-type', 'content-length', 'retry-after', 'idempotent-replayed', 'ratelimit-limit'];
+
+class Engine {
+  readonly clock = new ManualClock(START);
+  readonly buffer = new HeartbeatBuffer();
+  readonly built;
+  private readonly server: Server;
+  private taken = false;
+
+  constructor(
+    h: Harness,
+    readonly label: string,
+    fast: boolean,
+  ) {
+    this.built = buildApp({ sql: h.sql, clock: this.clock, buffer: this.buffer, autoRegister: false, limits: LIMITS });
+    const { http } = this.built;
+    const spied = { app: http.app, fast: http.fast && ((i: Parameters<NonNullable<typeof http.fast>>[0], o: Parameters<NonNullable<typeof http.fast>>[1]) => (this.taken = http.fast!(i, o))) };
+    this.server = createServer(requestListener(spied, { fast }));
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  async send(s: Sent): Promise<Answer> {
+    this.taken = false;
+    const { port } = this.server.address() as AddressInfo;
+    const res = await fetch(`http://127.0.0.1:${port}${s.path ?? '/v1/heartbeats'}`, { method: 'POST', headers: s.headers, body: s.body });
+    const body = await res.text();
+    return { status: res.status, body, headers: Object.fromEntries([...HEADERS, 'x-request-id'].map((n) => [n, res.headers.get(n)])), taken: this.taken };
+  }
+
+  async run(cases: Case[], t: Tokens): Promise<Answer[][]> {
+    const answers: Answer[][] = [];
+    for (const c of cases) {
+      const each: Answer[] = [];
+      for (const s of c.requests(t, this.label)) each.push(await this.send(s));
+      answers.push(each);
+    }
+    return answers;
+  }
+
+  async counted(): Promise<string[]> {
+    const { registry } = this.built.metrics;
+    const heartbeats = await registry.getSingleMetricAsString('lifeline_heartbeats_received_total');
+    const requests = await registry.getSingleMetricAsString('lifeline_http_request_duration_seconds');
+    return [...heartbeats.split('\n'), ...requests.split('\n').filter((l) => l.includes('_count{'))].sort();
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('the single heartbeat fast path answers as the app does', () => {
+  let h: Harness;
+  let t: Tokens;
+  let fast: Engine;
+  let alone: Engine;
+
+  before(async () => {
+    h = await createHarness({ autoRegister: false });
+    const nodes: { token: string; name: string }[] = [];
+    for (let i = 0; i < 24; i++) nodes.push(await h.createNode(`fast-${i}`));
+    t = {
+      node: (i) => nodes[i]!.token,
+      nodeName: (i) => nodes[i]!.name,
+      read: (await h.createKey('read')).secret,
+      ingest: (await h.createKey('ingest')).secret,
+    };
+    fast = new Engine(h, 'fast', true);
+    alone = new Engine(h, 'alone', false);
+    for (const e of [fast, alone]) {
+      await e.start();
+      // As a running engine's would be: the fast path only takes secrets the cache holds.
+      for (const secret of [...nodes.map((n) => n.token), t.read, t.ingest, ADMIN_TOKEN]) assert.ok(await e.built.identity.principal(secret));
+    }
+  });
+
+  after(async () => {
+    await fast?.close();
+    await alone?.close();
+    await h?.close();
+  });
+
+  const compare = (cases: Case[], a: Answer[][], b: Answer[][]) => {
+    cases.forEach((c, i) => {
+      const [x, y] = [a[i]!, b[i]!];
+      assert.equal(x.length, y.length, c.name);
+      x.forEach((answer, j) => {
+        const other = y[j]!;
+        const where = `${c.name}, request ${j + 1}`;
+        assert.equal(answer.status, other.status, `${where}: ${answer.body} / ${other.body}`);
+        assert.deepEqual(JSON.parse(answer.body), JSON.parse(other.body), where);
+        for (const name of HEADERS) assert.equal(answer.headers[name], other.headers[name], `${where}: ${name}`);
+        const given = c.requests(t, 'fast')[j]!.headers['x-request-id'];
+        if (given === 'trace-fast-1') assert.equal(answer.headers['x-request-id'], given, where);
+        else assert.match(answer.headers['x-request-id'] ?? '', UUID, where);
+        assert.match(other.headers['x-request-id'] ?? '', given === 'trace-fast-1' ? /^trace-fast-1$/ : UUID, where);
+      });
+    });
+  };
+
+  it('gives every request the same answer, buffers the same heartbeats and counts the same', async () => {
+    const cases = CASES;
+    const a = await fast.run(cases, t);
+    const b = await alone.run(cases, t);
+    compare(cases, a, b);
+
+    // Which requests were taken: a test of the comparison above as much as of the fast path.
+    cases.forEach((c, i) => assert.deepEqual(a[i]!.map((x) => x.taken), a[i]!.map(() => c.fast), c.name));
+    assert.ok(b.flat().every((x) => !x.taken), 'the app alone took nothing the fast way');
+    assert.equal(a[0]![0]!.status, 202, 'the agent body is accepted');
+    assert.equal(a[cases.findIndex((c) => c.name.startsWith('bad JSON'))]![0]!.status, 400);
+
+    const byNode = (e: Engine) => e.buffer.take().sort((p, q) => p.nodeId.localeCompare(q.nodeId));
+    const stored = byNode(fast);
+    assert.ok(stored.length >= 8, `heartbeats buffered: ${stored.length}`);
+    assert.deepEqual(stored, byNode(alone));
+    assert.deepEqual(await fast.counted(), await alone.counted());
+  });
+
+  it('leaves the limits’ refusals to the app, which answers them the same', async () => {
+    const a = await fast.run(LIMITED, t);
+    const b = await alone.run(LIMITED, t);
+    compare(LIMITED, a, b);
+    const [perToken, perAddress] = a;
+    assert.deepEqual(perToken!.map((x) => [x.status, x.taken]), [...Array.from({ length: LIMITS.nodeTokenPerMinute }, () => [202, true]), [429, false]]);
+    // The first test's two failed authentications count too: the budget ends within these guesses.
+    assert.deepEqual([perAddress![0]!.status, perAddress!.at(-1)!.status, perAddress!.at(-1)!.taken], [401, 429, false]);
+    assert.ok(perToken!.at(-1)!.headers['retry-after']);
+    assert.deepEqual(fast.buffer.take().sort((p, q) => p.nodeId.localeCompare(q.nodeId)), alone.buffer.take().sort((p, q) => p.nodeId.localeCompare(q.nodeId)));
+    assert.deepEqual(await fast.counted(), await alone.counted());
+  });
+});
