@@ -19,6 +19,8 @@ const PATH = '/v1/heartbeats';
 // What @hono/node-server decodes a body with (a BOM is dropped, bad UTF-8 becomes U+FFFD).
 const decoder = new TextDecoder();
 const ignore = () => {};
+// @hono/node-server's test for a Host it can use as it is (a lower-case name or address, a port).
+const SIMPLE_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 
 /**
  * POST /v1/heartbeats as an agent sends it, answered without hono: one heartbeat cost ~41 µs of
@@ -42,14 +44,18 @@ export function fastHeartbeats(deps: Pick<AppDeps, 'identity' | 'metrics' | 'log
     outgoing.end(text);
     deps.metrics.http.observe({ method: 'POST', route: PATH, status: String(status) }, (performance.now() - started) / 1000);
   };
-  const run = async (outgoing: ServerResponse, started: number, requestId: string, principal: Parameters<HeartbeatIntake>[0], text: string) => {
+  // The answer is worked out first and written once, so a throw cannot write a second head; and a
+  // failure past that (the socket, the histogram) is logged rather than left an unhandled rejection.
+  const run = async (outgoing: ServerResponse, started: number, requestId: string, principal: Parameters<HeartbeatIntake>[0], body: () => unknown) => {
+    let reply: { status: number; body: Accepted | ErrorBody; headers?: Record<string, string> };
     try {
-      answer(outgoing, started, 202, await intake(principal, () => parseJson(text)), requestId);
+      reply = { status: 202, body: await intake(principal, body) };
     } catch (err) {
-      const { status, body, headers } = failureAnswer(err, new RequestLog(deps.log, requestId), 'POST', PATH);
-      answer(outgoing, started, status, body, requestId, headers);
+      reply = failureAnswer(err, new RequestLog(deps.log, requestId), 'POST', PATH);
     }
+    answer(outgoing, started, reply.status, reply.body, requestId, reply.headers);
   };
+  const unexpected = (err: unknown) => deps.log.error({ err }, 'a single heartbeat could not be answered');
   return (incoming, outgoing) => {
     if (incoming.method !== 'POST' || incoming.url !== PATH) return false;
     const started = performance.now();
@@ -57,6 +63,9 @@ export function fastHeartbeats(deps: Pick<AppDeps, 'identity' | 'metrics' | 'log
     const declared = h['content-length'];
     if (declared === undefined || h['transfer-encoding'] !== undefined || !(Number(declared) <= MAX_BODY_BYTES)) return false;
     if (h['idempotency-key'] !== undefined || !isJsonType(h['content-type'])) return false;
+    // The app's request wrapper refuses a Host it cannot make a URL of (400) and joins repeated
+    // Authorization headers with ", " (401), where node:http keeps the first: both are the app's.
+    if (!SIMPLE_HOST.test(h.host ?? '') || incoming.headersDistinct.authorization?.length !== 1) return false;
     const secret = bearerSecret(h.authorization);
     const principal = secret === undefined ? undefined : deps.identity.cached(secret);
     if (principal === undefined || !allows(principal, 'heartbeat')) return false;
@@ -70,9 +79,19 @@ export function fastHeartbeats(deps: Pick<AppDeps, 'identity' | 'metrics' | 'log
     const requestId = requestIdOf(headerOf(incoming, 'x-request-id'));
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    // A client gone before its body ended: nothing was accepted and no one is left to answer.
     incoming.on('error', ignore);
-    incoming.on('end', () => void run(outgoing, started, requestId, principal, decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))));
+    incoming.on('end', () => {
+      const text = decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      run(outgoing, started, requestId, principal, () => parseJson(text)).catch(unexpected);
+    });
+    // A client gone before its body ended: the body's read fails in the intake, as it does in the
+    // app (a rejected heartbeat counted, the failure logged), and the answer goes nowhere.
+    incoming.on('close', () => {
+      if (incoming.complete) return;
+      run(outgoing, started, requestId, principal, () => {
+        throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      }).catch(unexpected);
+    });
     return true;
   };
 }
