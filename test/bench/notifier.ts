@@ -14,7 +14,7 @@ import type { Sql } from '../../src/db/client.ts';
 import { LEDGER_BATCHING } from '../../src/notifications/ledger.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
-import { DELIVERY_CONCURRENCY } from '../../workers/notifier.ts';
+import { DELIVERY_CONCURRENCY } from '../../src/config.ts';
 import { REDIS_URL, spawnScript, type ChildProc } from './children.ts';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { progress } from './log.ts';
