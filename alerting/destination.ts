@@ -63,12 +63,12 @@ const literalAddress = (url: URL): string | undefined => {
 /**
  * What is wrong with sending to this URL without looking anything up: not http(s) (or not https
  * when required), a user name or password in it, or an IP address that is refused. Undefined
- * when nothing is.
+ * when nothing is. A sender passes the URL it already parsed: a parse is ~2 µs per delivery.
  */
-export function urlProblem(raw: string, policy: OutboundPolicy, httpsOnly: boolean): string | undefined {
+export function urlProblem(raw: string | URL, policy: OutboundPolicy, httpsOnly: boolean): string | undefined {
   let url: URL;
   try {
-    url = new URL(raw);
+    url = typeof raw === 'string' ? new URL(raw) : raw;
   } catch {
     return 'is not a URL';
   }

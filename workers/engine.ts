@@ -173,6 +173,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       queue,
       digestMs: config.digestIntervalMs,
       backoffBaseMs: config.deliveryBackoffMs,
+      concurrency: config.deliveryConcurrency,
       links,
     });
     stops.push({ part: 'notifier', stop: notifier.stop });

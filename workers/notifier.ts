@@ -1,6 +1,7 @@
 import { DelayedError } from 'bullmq';
 import type { ChannelRegistry } from '../alerting/index.ts';
 import type { Clock } from '../src/clock.ts';
+import { DELIVERY_CONCURRENCY } from '../src/config.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
 import { throttledWarning, type Logger } from '../src/logger.ts';
@@ -26,7 +27,7 @@ export interface NotifierOptions {
   channels: ChannelRegistry;
   secretKey: Buffer;
   queue: DeliveryQueue;
-  /** Sends in flight per process (DELIVERY_CONCURRENCY unless set). */
+  /** Sends in flight per process (DELIVERY_CONCURRENCY unless set; LIFELINE_DELIVERY_CONCURRENCY). */
   concurrency?: number;
   /** How the sends in flight share ledger statements (LEDGER_BATCHING unless set). */
   ledgerBatching?: Batching;
@@ -42,14 +43,6 @@ export interface NotifierOptions {
   /** Acknowledge and resolve links in messages; absent without LIFELINE_PUBLIC_URL. */
   links?: LinkSigning | undefined;
 }
-
-/**
- * Sends in flight per notifier process by default: deliveries wait on the network, not the CPU.
- * Their ledger reads and `sent` marks are batched (DeliveryLedger), so more sends in flight make
- * bigger batches rather than more queries: at 32 a batch holds ~10 rows, and Postgres spent ~200 µs
- * of CPU per delivery against ~1,030 µs one row at a time with 16 (bench section 7b, load 10).
- */
-export const DELIVERY_CONCURRENCY = 32;
 
 /** The notifier role: BullMQ workers sending ledger rows, and the sweeper that closes the gap. */
 export function startNotifier(o: NotifierOptions) {

@@ -12,8 +12,8 @@ export type LedgerEntry = { row: DeliveryRow; final: true } | { row: DeliveryRow
 /**
  * Rows per statement, and batches of each kind out at once: one, so what arrives while it is on
  * the wire forms the next. A batch costs about what a single row did (four short queries to read,
- * an update and a timeline insert to mark sent) whatever its size; at 32 sends in flight per
- * process it holds ~10 rows. Two batches out at once made smaller batches: Postgres spent ~240 µs
+ * an update and a timeline insert to mark sent) whatever its size; at 64 sends in flight per
+ * process it holds ~20 rows. Two batches out at once made smaller batches: Postgres spent ~240 µs
  * of CPU per delivery against ~190 µs with one (bench section 7b, runs alternated, load 8-13).
  */
 export const LEDGER_BATCHING: Batching = { size: 500, inFlight: 1 };

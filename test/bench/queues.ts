@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { systemClock } from '../../src/clock.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { openQueueBackend, QUEUE_POOL_MAX, type QueueBackendName } from '../../src/queue/backend.ts';
-import { DELIVERY_CONCURRENCY } from '../../workers/notifier.ts';
+import { DELIVERY_CONCURRENCY } from '../../src/config.ts';
 import { REDIS_URL } from './children.ts';
 import { createBenchDatabase } from './databases.ts';
 import { progress } from './log.ts';

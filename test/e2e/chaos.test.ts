@@ -14,7 +14,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { deliveryId } from '../../src/notifications/model.ts';
-import { DELIVERY_CONCURRENCY } from '../../workers/notifier.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess, engineEnv, type LogLine } from '../helpers/engine-process.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
@@ -25,8 +24,10 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 
 // 96 nodes go silent in two waves of 48 (each wave more than one notifier's worth of concurrent
-// sends, so the receiver can hold some of every worker's); 24 keep beating throughout.
+// sends, SENDS_PER_WORKER as the engines are started, so the receiver can hold some of every
+// worker's); 24 keep beating throughout.
 const WAVE = 48;
+const SENDS_PER_WORKER = 32;
 const ALIVE = 24;
 const names = (from: number, count: number) => Array.from({ length: count }, (_, i) => `chaos-${String(from + i).padStart(3, '0')}`);
 const WAVE_A = names(0, WAVE);
@@ -157,6 +158,7 @@ describe('chaos: a mass outage through crashes, a Redis wipe and refusing receiv
       LIFELINE_DIGEST_INTERVAL_MS: '500',
       // 200 ms doubling: the 12 attempts span about 7 minutes, far longer than any outage below.
       LIFELINE_DELIVERY_BACKOFF_MS: '200',
+      LIFELINE_DELIVERY_CONCURRENCY: String(SENDS_PER_WORKER),
     });
     const start = (roles: string) => {
       const p = EngineProcess.start({ ...env, LIFELINE_ROLES: roles });
@@ -215,7 +217,7 @@ describe('chaos: a mass outage through crashes, a Redis wipe and refusing receiv
       // --- Both workers are mid-send (the receiver holds more requests than one worker can have in
       // flight): one of them is SIGKILLed, and replaced. Nothing was accepted yet, so whatever it
       // was sending can only be sent again, never twice.
-      await until('both workers holding hanging webhook requests', async () => hook.hanging.length > DELIVERY_CONCURRENCY);
+      await until('both workers holding hanging webhook requests', async () => hook.hanging.length > SENDS_PER_WORKER);
       const heldAtKill = hook.hanging;
       workers[0]!.kill('SIGKILL');
       kills.push('worker mid-send');

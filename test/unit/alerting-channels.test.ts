@@ -342,6 +342,27 @@ describe('webhook channel', () => {
     await assert.rejects(impatient.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'timeout' }));
   });
 
+  test('a receiver that answers 200 but trickles its body loses the connection at the timeout', async () => {
+    // Raw TCP, so the answer can promise a body it never finishes.
+    let hungUp!: () => void;
+    const closed = new Promise<void>((resolve) => (hungUp = resolve));
+    const trickler = createServer((socket) => {
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nnot all'));
+      socket.on('error', () => {});
+      socket.once('close', hungUp);
+    });
+    await new Promise<void>((resolve) => trickler.listen(0, '127.0.0.1', resolve));
+    try {
+      const impatient = createWebhookChannel({ timeoutMs: 200, policy: localReceivers });
+      const url = `http://127.0.0.1:${(trickler.address() as AddressInfo).port}/hook`;
+      await impatient.send(notification(), { url, secret }, new Date());
+      // The deadline still covers the drain: the engine hangs up rather than hold the connection.
+      await closed;
+    } finally {
+      trickler.close();
+    }
+  });
+
   test('an unreachable receiver is a retryable network error', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/hook`;
     await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'network' }));
