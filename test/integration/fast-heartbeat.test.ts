@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { requestListener } from '../../src/http/app.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { ADMIN_TOKEN, START, buildApp, createHarness, type Harness } from '../helpers/app.ts';
+import { until } from '../helpers/wait.ts';
 
 // The single heartbeat's fast path (src/http/fast-heartbeat.ts) must answer exactly as the app
 // does. The same requests go, in the same order, to two engines over one database, each with its
@@ -119,7 +120,18 @@ class Engine {
     this.built = buildApp({ sql: h.sql, clock: this.clock, buffer: this.buffer, autoRegister: false, limits: LIMITS });
     const { http } = this.built;
     const spied = { app: http.app, fast: http.fast && ((i: Parameters<NonNullable<typeof http.fast>>[0], o: Parameters<NonNullable<typeof http.fast>>[1]) => (this.taken = http.fast!(i, o))) };
-    this.server = createServer(requestListener(spied, { fast }));
+    const listener = requestListener(spied, { fast });
+    this.server = createServer((i, o) => {
+      this.seen++;
+      listener(i, o);
+    });
+  }
+
+  /** Requests whose head the server has read. */
+  seen = 0;
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
   }
 
   async start(): Promise<void> {
@@ -171,7 +183,7 @@ describe('the single heartbeat fast path answers as the app does', () => {
   before(async () => {
     h = await createHarness({ autoRegister: false });
     const nodes: { token: string; name: string }[] = [];
-    for (let i = 0; i < 27; i++) nodes.push(await h.createNode(`fast-${i}`));
+    for (let i = 0; i < 28; i++) nodes.push(await h.createNode(`fast-${i}`));
     t = {
       node: (i) => nodes[i]!.token,
       nodeName: (i) => nodes[i]!.name,
@@ -240,6 +252,27 @@ describe('the single heartbeat fast path answers as the app does', () => {
     assert.ok(stored.length >= 8, `heartbeats buffered: ${stored.length}`);
     assert.deepEqual(stored, byNode(alone));
     assert.deepEqual(await fast.counted(), await alone.counted());
+  });
+
+  it('counts a client gone before its body ended as the app does', async () => {
+    // Before the limits' case: past the address's failed authentications, the app refuses first.
+    const abandon = async (e: Engine) => {
+      const before = (await e.counted()).join('\n');
+      const socket = connect(e.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(`POST /v1/heartbeats HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${t.node(27)}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"status":`);
+      const seen = e.seen;
+      await until('the request reached the server', async () => e.seen > seen);
+      socket.destroy();
+      return until('the abandoned heartbeat counted', async () => {
+        const now = await e.counted();
+        return now.join('\n') !== before && now.some((l) => l.includes('status="500"')) && now;
+      });
+    };
+    const [a, b] = [await abandon(fast), await abandon(alone)];
+    assert.deepEqual(a, b);
+    assert.ok(a.some((l) => /result="rejected"/.test(l)), a.join('\n'));
+    assert.deepEqual(fast.buffer.take(), []);
   });
 
   it('leaves the limits’ refusals to the app, which answers them the same', async () => {
