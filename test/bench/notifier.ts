@@ -18,6 +18,7 @@ import { DELIVERY_CONCURRENCY } from '../../workers/notifier.ts';
 import { REDIS_URL, spawnScript, type ChildProc } from './children.ts';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { progress } from './log.ts';
+import { backendCpu, backendCpuSince, cpuMs } from './proc-cpu.ts';
 import type { BenchOptions } from './options.ts';
 import { obliterate, receiverJson, startReceiver } from './outage.ts';
 import type { Arrivals } from './receiver.ts';
@@ -28,7 +29,6 @@ const PROCESSES = 2;
 /** Today's sends per process before batching, and one row per ledger statement. */
 const BASELINE = { concurrency: 16, batch: '1,16' };
 const PAGE = 1000;
-const TICKS_PER_S = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU in these
 
 interface SendRun {
   deliveries: number;
@@ -40,18 +40,7 @@ interface SendRun {
   missing: number;
 }
 
-/** utime + stime of a process, in ms; 0 once it is gone. */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
-  } catch {
-    return 0;
-  }
-}
-
-const backendPids = async (sql: Sql) =>
-  (await sql<{ pid: number }[]>`select pid from pg_stat_activity where application_name = 'lifeline-bench-notifier' and datname = current_database()`).map((r) => r.pid);
+const NOTIFIERS = ['lifeline-bench-notifier'];
 
 /** `n` open incidents, each with one pending `opened` delivery to one webhook channel. */
 async function seedDeliveries(sql: Sql, n: number, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<string[]> {
@@ -97,7 +86,7 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
   await Promise.all(children.map((c) => c.waitForLine('notifier ready', (l) => l.json?.msg === 'notifier ready', 60_000)));
   const pids = children.map((c) => c.proc.pid!);
   const cpu0 = pids.map(cpuMs);
-  const pg0 = new Map((await backendPids(db.sql)).map((pid) => [pid, cpuMs(pid)]));
+  const pg0 = await backendCpu(db.sql, NOTIFIERS);
 
   progress(`notifier ${label}: ${int(n)} deliveries released to ${PROCESSES} processes`);
   const t0 = performance.now();
@@ -113,7 +102,7 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
   );
   const elapsed = performance.now() - t0;
   const notifierCpuMs = pids.reduce((t, pid, i) => t + cpuMs(pid) - cpu0[i]!, 0);
-  const postgresCpuMs = (await backendPids(db.sql)).reduce((t, pid) => t + cpuMs(pid) - (pg0.get(pid) ?? 0), 0);
+  const postgresCpuMs = await backendCpuSince(db.sql, NOTIFIERS, pg0);
   await Promise.all(children.map((c) => c.stop(10_000)));
 
   const arrivals = await receiverJson<Arrivals>(receiver.base, '/arrivals');

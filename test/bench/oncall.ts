@@ -109,6 +109,11 @@ export async function benchOnCall(o: BenchOptions, scope: Scope): Promise<Sectio
   row(s, 'transition commit → webhook received, p50 / p99', p50p99(arrived), p50p99(naiveArrived), '— (report)');
   row(s, 'transition commit → delivery marked sent (deliveries.sent_at), p50 / p99', p50p99(sent), p50p99(naiveSent), '—');
   row(s, 'first transition commit → every webhook received', sec((lastArrival(life) - firstCommit(life)) / 1000, 1), sec((lastArrival(naive) - firstCommit(naive)) / 1000, 1), '— (report)');
+  const perPage = (r: OutageResult, window: keyof OutageResult['cpu']) =>
+    `${int((r.cpu[window].engineMs * 1000) / r.spec.nodes)} µs / ${int((r.cpu[window].postgresMs * 1000) / r.spec.nodes)} µs`;
+  for (const [window, label] of [['paged', 'outbox empty'], ['sent', 'every page sent']] as const) {
+    row(s, `CPU per page, evaluator pass → ${label}: this process (evaluator, outbox, notifier) / its Postgres backends`, perPage(life, window), perPage(naive, window), '— (report)');
+  }
   row(s, 'webhook-ids received exactly once', onceCell(once, n), onceCell(naiveOnce, b), 'each once', allOnce(once, n) && allOnce(naiveOnce, b));
 
   const handlerTimes = (r: OutageResult) =>
@@ -132,7 +137,8 @@ export async function benchOnCall(o: BenchOptions, scope: Scope): Promise<Sectio
     `Commit time: the evaluator's Leadership is subclassed (test/bench/commit-clock.ts) to read each batch's transaction id and note the time just before its COMMIT is sent; ` +
       `every node_state_log row carries that id as xmin, so each delivery is tied to the commit of its own transition. Latencies count from that moment, so they are upper bounds by at most the COMMIT round trip ` +
       `(longest here: ${ms(max(life.commits.map((c) => c.ackAt - c.sentAt)), 1)}). Enqueued = deliveries.enqueued_at, stamped after BullMQ's addBulk returned; received = the receiver's clock (same host). ` +
-      `Outbox empty = the first ${EMPTY_POLL_MS}-ms poll after the pass that found no row.`,
+      `Outbox empty = the first ${EMPTY_POLL_MS}-ms poll after the pass that found no row. ` +
+      `CPU is utime + stime from the evaluator pass until the outbox was seen empty (sends that overlapped included), and until every webhook arrived and every email not held for a digest was sent (the whole chain but the digests): this process's from process.cpuUsage(), the Postgres backends' (the evaluator's session and the pool's) from /proc; it carries over from a loaded machine where the latencies do not.`,
     `Evaluator batches committed at ${batches} after the pass began; the first notification was enqueued ${ms(firstEnqueue, 0)} after the first commit, ` +
       `the last webhook arrived ${ms(notifierTail, 0)} after the last was enqueued; ${int(life.deadEvents)} outbox events dead.`,
     `Where the outbox time goes (handlers timed inside the claiming transactions, test/bench/timed-registry.ts): ${handlerTimes(life)}; ` +
