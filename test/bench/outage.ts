@@ -61,6 +61,8 @@ export interface OutageSpec {
   consumer: 'lifeline' | 'one-at-a-time';
   /** Afterwards, send the email channel's held storm updates as the digest loop would. */
   digests: boolean;
+  /** Start the notifier only once the outbox is empty, so the page path runs without sends competing. */
+  pagesOnly: boolean;
 }
 
 export interface Delivery {
@@ -250,18 +252,20 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   // Announcements counted into metrics, as the engine does.
   const events = new Events();
   countEvents(createMetrics(), events);
-  const notifier = startNotifier({
-    backend,
-    sql: pool,
-    clock: systemClock,
-    log: benchLog,
-    events,
-    channels,
-    secretKey,
-    queue,
-    digestMs: ENGINE_DEFAULTS.digestIntervalMs,
-  });
-  scope.defer('stop notifier', () => notifier.stop());
+  const notify = () =>
+    startNotifier({
+      backend,
+      sql: pool,
+      clock: systemClock,
+      log: benchLog,
+      events,
+      channels,
+      secretKey,
+      queue,
+      digestMs: ENGINE_DEFAULTS.digestIntervalMs,
+    });
+  let notifier = spec.pagesOnly ? undefined : notify();
+  scope.defer('stop notifier', () => notifier?.stop() ?? Promise.resolve());
   const consumer: Consumer =
     spec.consumer === 'lifeline'
       ? await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, events, workers: WORKERS, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: ENGINE_DEFAULTS.outboxMaxAttempts })
@@ -300,6 +304,7 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
     EMPTY_POLL_MS,
   );
   const paged = await cpuSpent();
+  notifier ??= notify();
   progress(`oncall ${spec.label}: outbox empty ${((outboxEmptyAt - passStartedAt) / 1000).toFixed(1)} s after the pass began; waiting for ${int(n)} webhooks`);
   await waitFor(`${n} webhooks at the receiver`, async () => ((await receiverJson<{ ids: number }>(receiver.base, '/count')).ids >= n ? true : undefined), capMs, 100);
   // Incident emails sent alone (the first LIFELINE_STORM_THRESHOLD of the storm) finish too.
