@@ -20,7 +20,13 @@ export function nodeEventsHandler(sendPages: NewsSender): OutboxHandler<'node.st
     if (pages.length === 0) return;
     try {
       // In a savepoint: a page that cannot be written must not take its transition down with it.
-      await ctx.tx.savepoint((sp) => sendPages(pages.map((p) => p.news), { ...ctx, tx: sp }));
+      await ctx.tx.savepoint((sp) =>
+        sendPages(
+          pages.map((p) => p.news),
+          { ...ctx, tx: sp },
+          new Map(pages.map((p) => [p.incident.id, p.incident])),
+        ),
+      );
     } catch {
       // The failure is not lost: the same fan-out runs again on the pages' own events, whose
       // retries and errors the dispatcher logs and counts.

@@ -117,10 +117,11 @@ export interface NodeChange {
  * so they queue behind any page of the node still in the outbox (an escalation that committed
  * while this change was being handled) and are fanned out to whom the ledger says was paged.
  */
-/** A page of an incident just opened: its news, and the same as an `incident.opened` event. */
+/** A page of an incident just opened: its news, the same as an `incident.opened` event, and the row opened. */
 export interface OpeningPage {
   news: IncidentNews;
   event: NewOutboxEvent;
+  incident: IncidentRow;
 }
 
 export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Promise<OpeningPage[]> {
@@ -183,6 +184,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Pro
     news.push({
       news: { incidentId: incident.id, event: 'opened', at: incident.opened_at, recipients: page.recipients },
       event: incidentEvent(incident, 'opened', incident.opened_at, { recipients: page.recipients }),
+      incident,
     });
     // A first level that reached nobody hands over to the next one at once.
     const next = policy ? escalationTimer(incident, policy, 1, page.reached ? undefined : now) : undefined;

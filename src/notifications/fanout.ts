@@ -1,6 +1,6 @@
 import { getChannelsByIds } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
-import type { IncidentNews, TimelineEntry } from '../incidents/model.ts';
+import type { IncidentNews, IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
 import { reachesAnyone, type Contacts } from '../oncall/model.ts';
 import type { PageRecipients } from '../outbox/topics.ts';
@@ -20,14 +20,13 @@ const destination = (d: NewDelivery) => destinationKey({ channel_id: d.channelId
  * been sent `threshold` updates within the last minute, further updates to it are held for its
  * digest (one message listing them all, sent by the notifier every digest interval) instead of one
  * message each. Rows are still written per update, so the ledger, the pairing of resolves and the
- * deliveries API stay exact.
+ * deliveries API stay exact. `human` holds only rows to such destinations.
  */
-async function markStorms(tx: Tx, deliveries: NewDelivery[], now: Date, threshold: number): Promise<void> {
-  const human = [...new Set(deliveries.filter((d) => DIGESTED_TYPES.has(d.channelType)).map(destination))];
-  await lockStormCounters(tx, human);
-  const recent = await recentDeliveryCounts(tx, human, new Date(now.getTime() - STORM_WINDOW_MS));
-  for (const d of deliveries) {
-    if (!DIGESTED_TYPES.has(d.channelType)) continue;
+async function markStorms(tx: Tx, human: NewDelivery[], now: Date, threshold: number): Promise<void> {
+  const destinations = [...new Set(human.map(destination))];
+  await lockStormCounters(tx, destinations);
+  const recent = await recentDeliveryCounts(tx, destinations, new Date(now.getTime() - STORM_WINDOW_MS));
+  for (const d of human) {
     const seen = recent.get(destination(d)) ?? 0;
     d.digest = seen >= threshold;
     recent.set(destination(d), seen + 1);
@@ -69,12 +68,15 @@ function pageRecipients(page: PageRecipients, channelTypes: ReadonlyMap<string, 
  * and returns the ids of the rows to send on their own. A redelivered event inserts nothing new. A
  * page goes to whom its level reached when it fired; an answer (acknowledged, resolved) goes to
  * the channels and people the ledger itself says were paged, so it reaches every one of them
- * whatever happened to the policy or the schedules since.
+ * whatever happened to the policy or the schedules since. Incidents in `held` (rows the caller
+ * opened in this transaction) are not read again: in a mass outage that read returned every row
+ * just inserted, 500 per batch.
  */
-export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number): Promise<string[]> {
+export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, held: ReadonlyMap<string, IncidentRow> = new Map()): Promise<string[]> {
   // Set-wise: incidents, paged recipients, policies (for old events), channels and people in at
   // most five queries per batch (a 10k-node outage would otherwise cost several queries per event).
-  const incidents = await getIncidents(tx, [...new Set(news.map((n) => n.incidentId))]);
+  const missing = [...new Set(news.map((n) => n.incidentId))].filter((id) => !held.has(id));
+  const incidents = new Map([...held, ...(await getIncidents(tx, missing))]);
   const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));
   const legacy = news.filter((n) => !isAnswer(n) && n.recipients === undefined);
   const policies = await getPolicies(tx, [...new Set(legacy.flatMap((n) => incidents.get(n.incidentId)?.policy_id ?? []))]);
@@ -109,8 +111,17 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
       });
     }
   }
-  await markStorms(tx, deliveries, now, stormThreshold);
-  const ids = await insertDeliveries(tx, deliveries, now);
+  // Rows no storm rule applies to are written before the storm counters are locked: that lock
+  // is held until commit and every worker paging the same person-read destination takes it, so
+  // whatever runs under it runs one worker at a time. In a 10,000-node outage paging a webhook and
+  // an email channel, the webhook half of the ledger (the larger insert) went in under it.
+  const human = deliveries.filter((d) => DIGESTED_TYPES.has(d.channelType));
+  const ids = await insertDeliveries(
+    tx,
+    deliveries.filter((d) => !DIGESTED_TYPES.has(d.channelType)),
+    now,
+  );
   await addTimeline(tx, timeline);
-  return ids;
+  await markStorms(tx, human, now, stormThreshold);
+  return [...ids, ...(await insertDeliveries(tx, human, now))];
 }

@@ -8,17 +8,20 @@ import { deliveryId, type DeliveryRow, type NewDelivery, type QueuedDelivery, ty
  */
 export async function insertDeliveries(tx: Queryable, ds: NewDelivery[], now: Date): Promise<string[]> {
   if (ds.length === 0) return [];
-  const rows = await tx<{ id: string; digest: boolean }[]>`
-    insert into deliveries (id, incident_id, event, event_key, channel_id, user_id, channel_type, status, digest, occurred_at, created_at)
-    select id, incident_id, event, event_key, channel_id, user_id, channel_type, 'pending', digest, occurred_at, ${now}
-    from unnest(${ds.map((d) => deliveryId(d.incidentId, d.eventKey, d.channelId, d.userId ?? null))}::text[],
-                ${ds.map((d) => d.incidentId)}::uuid[], ${ds.map((d) => d.event)}::text[], ${ds.map((d) => d.eventKey)}::text[],
-                ${ds.map((d) => d.channelId)}::uuid[], ${ds.map((d) => d.userId ?? null)}::uuid[], ${ds.map((d) => d.channelType)}::text[],
-                ${tx.array(ds.map((d) => d.digest === true))}::bool[], ${ds.map((d) => d.occurredAt.toISOString())}::timestamptz[])
-         as d(id, incident_id, event, event_key, channel_id, user_id, channel_type, digest, occurred_at)
-    on conflict do nothing
-    returning id, digest`;
-  return rows.filter((r) => !r.digest).map((r) => r.id);
+  // Only the ids to enqueue come back: in a storm most rows are held for the digest.
+  const rows = await tx<{ id: string }[]>`
+    with inserted as (
+      insert into deliveries (id, incident_id, event, event_key, channel_id, user_id, channel_type, status, digest, occurred_at, created_at)
+      select id, incident_id, event, event_key, channel_id, user_id, channel_type, 'pending', digest, occurred_at, ${now}
+      from unnest(${ds.map((d) => deliveryId(d.incidentId, d.eventKey, d.channelId, d.userId ?? null))}::text[],
+                  ${ds.map((d) => d.incidentId)}::uuid[], ${ds.map((d) => d.event)}::text[], ${ds.map((d) => d.eventKey)}::text[],
+                  ${ds.map((d) => d.channelId)}::uuid[], ${ds.map((d) => d.userId ?? null)}::uuid[], ${ds.map((d) => d.channelType)}::text[],
+                  ${tx.array(ds.map((d) => d.digest === true))}::bool[], ${ds.map((d) => d.occurredAt.toISOString())}::timestamptz[])
+           as d(id, incident_id, event, event_key, channel_id, user_id, channel_type, digest, occurred_at)
+      on conflict do nothing
+      returning id, digest)
+    select id from inserted where not digest`;
+  return rows.map((r) => r.id);
 }
 
 // A destination (destinationKey) is a channel id, or the id of a person whose mailbox it is: the

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -227,18 +226,6 @@ export interface BaselineServer {
 }
 
 /** Starts test/bench/baseline-server.ts in `mode` (see that file) and waits until it listens. */
-const TICKS_PER_S = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU in these
-
-/** utime + stime of a process, in ms; 0 once it is gone. */
-export function processCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
-  } catch {
-    return 0;
-  }
-}
-
 export async function startBaseline(scope: Scope, mode: 'bare' | 'update' | 'metrics', env: Record<string, string> = {}): Promise<BaselineServer> {
   const port = await freePort();
   const child = spawnScript(scope, `baseline-${mode}`, 'test/bench/baseline-server.ts', { ...env, BENCH_BASELINE_MODE: mode, PORT: String(port) });

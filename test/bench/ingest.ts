@@ -2,7 +2,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey, createNodes, getText, heartbeatBatch, metricValue } from './api.ts';
-import { processCpuMs, startBaseline, startEngine, type EngineChild } from './children.ts';
+import { startBaseline, startEngine, type EngineChild } from './children.ts';
+import { cpuMs } from './proc-cpu.ts';
 import { commits, createBenchDatabase, secretLookups, settledUpdates, type BenchDatabase } from './databases.ts';
 import { measure, postJson, runLoad, warmUp, type LoadResult, type LoadSpec } from './load.ts';
 import { progress } from './log.ts';
@@ -66,9 +67,9 @@ async function withPersistence(db: BenchDatabase, engine: EngineChild | undefine
 
 /** The measured run, and the CPU the server process `pid` spent over it (0 without a pid). */
 async function measureCpu(pid: number | undefined, label: string, spec: LoadSpec): Promise<{ result: LoadResult; cpuMs: number }> {
-  const c0 = pid === undefined ? 0 : processCpuMs(pid);
+  const c0 = pid === undefined ? 0 : cpuMs(pid);
   const result = await measure(label, spec);
-  return { result, cpuMs: pid === undefined ? 0 : processCpuMs(pid) - c0 };
+  return { result, cpuMs: pid === undefined ? 0 : cpuMs(pid) - c0 };
 }
 
 /** Microseconds of CPU per request. */

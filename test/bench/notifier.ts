@@ -15,9 +15,10 @@ import { LEDGER_BATCHING } from '../../src/notifications/ledger.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
 import { DELIVERY_CONCURRENCY } from '../../src/config.ts';
-import { processCpuMs, REDIS_URL, spawnScript, type ChildProc } from './children.ts';
+import { REDIS_URL, spawnScript, type ChildProc } from './children.ts';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { progress } from './log.ts';
+import { backendCpu, backendCpuSince, cpuMs } from './proc-cpu.ts';
 import type { BenchOptions } from './options.ts';
 import { obliterate, receiverJson, startReceiver } from './outage.ts';
 import type { Arrivals } from './receiver.ts';
@@ -39,8 +40,7 @@ interface SendRun {
   missing: number;
 }
 
-const backendPids = async (sql: Sql) =>
-  (await sql<{ pid: number }[]>`select pid from pg_stat_activity where application_name = 'lifeline-bench-notifier' and datname = current_database()`).map((r) => r.pid);
+const NOTIFIERS = ['lifeline-bench-notifier'];
 
 /** `n` open incidents, each with one pending `opened` delivery to one webhook channel. */
 async function seedDeliveries(sql: Sql, n: number, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<string[]> {
@@ -90,8 +90,8 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
   const children: ChildProc[] = Array.from({ length: PROCESSES }, (_, i) => spawnScript(scope, `notifier-${label}-${i + 1}`, 'test/bench/notifier-child.ts', childEnv));
   await Promise.all(children.map((c) => c.waitForLine('notifier ready', (l) => l.json?.msg === 'notifier ready', 60_000)));
   const pids = children.map((c) => c.proc.pid!);
-  const cpu0 = pids.map(processCpuMs);
-  const pg0 = new Map((await backendPids(db.sql)).map((pid) => [pid, processCpuMs(pid)]));
+  const cpu0 = pids.map(cpuMs);
+  const pg0 = await backendCpu(db.sql, NOTIFIERS);
 
   progress(`notifier ${label}: ${int(n)} deliveries released to ${PROCESSES} processes`);
   const t0 = performance.now();
@@ -106,8 +106,8 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
     20,
   );
   const elapsed = performance.now() - t0;
-  const notifierCpuMs = pids.reduce((t, pid, i) => t + processCpuMs(pid) - cpu0[i]!, 0);
-  const postgresCpuMs = (await backendPids(db.sql)).reduce((t, pid) => t + processCpuMs(pid) - (pg0.get(pid) ?? 0), 0);
+  const notifierCpuMs = pids.reduce((t, pid, i) => t + cpuMs(pid) - cpu0[i]!, 0);
+  const postgresCpuMs = await backendCpuSince(db.sql, NOTIFIERS, pg0);
   await Promise.all(children.map((c) => c.stop(10_000)));
 
   const arrivals = await receiverJson<Arrivals>(receiver.base, '/arrivals');

@@ -81,9 +81,9 @@ export async function benchOnCall(o: BenchOptions, scope: Scope): Promise<Sectio
   const s = section(`7. On-call in a mass outage (${int(n)} nodes down at once; baseline ${int(b)} nodes)`);
 
   progress(`oncall: Lifeline — ${int(n)} nodes, ${WORKERS} outbox workers`);
-  const life = await runOutage(scope, { label: 'life', nodes: n, consumer: 'lifeline', digests: true });
+  const life = await runOutage(scope, { label: 'life', nodes: n, consumer: 'lifeline', digests: true, pagesOnly: o.oncallPagesOnly });
   progress(`oncall: one-at-a-time baseline — ${int(b)} nodes`);
-  const naive = await runOutage(scope, { label: 'naive', nodes: b, consumer: 'one-at-a-time', digests: false });
+  const naive = await runOutage(scope, { label: 'naive', nodes: b, consumer: 'one-at-a-time', digests: false, pagesOnly: o.oncallPagesOnly });
 
   const enqueue = lags(webhooks(life), (d) => d.enqueuedAt);
   const naiveEnqueue = lags(webhooks(naive), (d) => d.enqueuedAt);
@@ -109,6 +109,11 @@ export async function benchOnCall(o: BenchOptions, scope: Scope): Promise<Sectio
   row(s, 'transition commit → webhook received, p50 / p99', p50p99(arrived), p50p99(naiveArrived), '— (report)');
   row(s, 'transition commit → delivery marked sent (deliveries.sent_at), p50 / p99', p50p99(sent), p50p99(naiveSent), '—');
   row(s, 'first transition commit → every webhook received', sec((lastArrival(life) - firstCommit(life)) / 1000, 1), sec((lastArrival(naive) - firstCommit(naive)) / 1000, 1), '— (report)');
+  const perPage = (r: OutageResult, window: keyof OutageResult['cpu']) =>
+    `${int((r.cpu[window].engineMs * 1000) / r.spec.nodes)} µs / ${int((r.cpu[window].postgresMs * 1000) / r.spec.nodes)} µs`;
+  for (const [window, label] of [['paged', 'outbox empty'], ['sent', 'every page sent']] as const) {
+    row(s, `CPU per page, evaluator pass → ${label}: this process (evaluator, outbox, notifier) / its Postgres backends`, perPage(life, window), perPage(naive, window), '— (report)');
+  }
   row(s, 'webhook-ids received exactly once', onceCell(once, n), onceCell(naiveOnce, b), 'each once', allOnce(once, n) && allOnce(naiveOnce, b));
 
   const handlerTimes = (r: OutageResult) =>
@@ -132,7 +137,8 @@ export async function benchOnCall(o: BenchOptions, scope: Scope): Promise<Sectio
     `Commit time: the evaluator's Leadership is subclassed (test/bench/commit-clock.ts) to read each batch's transaction id and note the time just before its COMMIT is sent; ` +
       `every node_state_log row carries that id as xmin, so each delivery is tied to the commit of its own transition. Latencies count from that moment, so they are upper bounds by at most the COMMIT round trip ` +
       `(longest here: ${ms(max(life.commits.map((c) => c.ackAt - c.sentAt)), 1)}). Enqueued = deliveries.enqueued_at, stamped after BullMQ's addBulk returned; received = the receiver's clock (same host). ` +
-      `Outbox empty = the first ${EMPTY_POLL_MS}-ms poll after the pass that found no row.`,
+      `Outbox empty = the first ${EMPTY_POLL_MS}-ms poll after the pass that found no row. ` +
+      `CPU is utime + stime from the evaluator pass until the outbox was seen empty (sends that overlapped included), and until every webhook arrived and every email not held for a digest was sent (the whole chain but the digests): this process's from process.cpuUsage(), the Postgres backends' (the evaluator's session and the pool's) from /proc; it carries over from a loaded machine where the latencies do not.`,
     `Evaluator batches committed at ${batches} after the pass began; the first notification was enqueued ${ms(firstEnqueue, 0)} after the first commit, ` +
       `the last webhook arrived ${ms(notifierTail, 0)} after the last was enqueued; ${int(life.deadEvents)} outbox events dead.`,
     `Where the outbox time goes (handlers timed inside the claiming transactions, test/bench/timed-registry.ts): ${handlerTimes(life)}; ` +
@@ -140,5 +146,10 @@ export async function benchOnCall(o: BenchOptions, scope: Scope): Promise<Sectio
       `This process's event-loop delay meanwhile (evaluator, outbox and notifier share it): p50 ${ms(life.loopDelay.p50)}, p99 ${ms(life.loopDelay.p99)}, max ${ms(life.loopDelay.max, 0)}.`,
     stormNote(life),
   );
+  if (o.oncallPagesOnly) {
+    s.notes.push(
+      'Run with --oncall-pages-only: the notifier (and its sweeper) started only once the outbox was empty, so the enqueue latencies and the CPU to outbox empty are the page path alone (evaluator, outbox workers, BullMQ adds); the received and sent latencies include that wait.',
+    );
+  }
   return s;
 }

@@ -31,6 +31,8 @@ export interface BenchOptions {
   /** Nodes that go down at once in the on-call outage, and in its one-at-a-time baseline. */
   oncallNodes: number;
   oncallBaselineNodes: number;
+  /** Start the on-call notifier only once the outbox is empty: the page path alone, without sends competing. */
+  oncallPagesOnly: boolean;
   /** Webhook deliveries sent by two notifier processes, for Lifeline and again for its baseline. */
   notifierDeliveries: number;
   /** Fleet and days of history for the uptime section. */
@@ -70,6 +72,7 @@ const HELP = `npm run bench -- [flags]
   --baseline-cap S            longest one row-by-row baseline may run (default 120)
   --oncall-nodes N            nodes down at once in the on-call outage (default nodes)
   --oncall-baseline-nodes N   nodes in its one-event-per-transaction baseline (default min(2000, oncall-nodes))
+  --oncall-pages-only         start the on-call notifier only once the outbox is empty (the page path alone)
   --notifier-deliveries N     webhook deliveries sent by two notifier processes, each run (default 20000)
   --uptime-nodes N            fleet with a history for the uptime section (default nodes)
   --uptime-days D             days of history (default 365)
@@ -113,6 +116,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'baseline-cap': { type: 'string' },
       'oncall-nodes': { type: 'string' },
       'oncall-baseline-nodes': { type: 'string' },
+      'oncall-pages-only': { type: 'boolean' },
       'notifier-deliveries': { type: 'string' },
       'uptime-nodes': { type: 'string' },
       'uptime-days': { type: 'string' },
@@ -156,6 +160,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     baselineCapSeconds: positiveInt('baseline-cap', values['baseline-cap'], 120),
     oncallNodes,
     oncallBaselineNodes: positiveInt('oncall-baseline-nodes', values['oncall-baseline-nodes'], Math.min(2000, oncallNodes)),
+    oncallPagesOnly: values['oncall-pages-only'] === true,
     notifierDeliveries: positiveInt('notifier-deliveries', values['notifier-deliveries'], 20_000),
     uptimeNodes: positiveInt('uptime-nodes', values['uptime-nodes'], nodes),
     uptimeDays: positiveInt('uptime-days', values['uptime-days'], 365),

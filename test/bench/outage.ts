@@ -37,6 +37,7 @@ import { int } from './report.ts';
 import { sleep, waitFor, type Scope } from './scope.ts';
 import { seedCoverage, seedFleet } from './seed.ts';
 import { TimedRegistry, type HandlerTime } from './timed-registry.ts';
+import { backendCpu, backendCpuSince } from './proc-cpu.ts';
 
 /** The engine's defaults (LIFELINE_STORM_THRESHOLD, digest interval, outbox poll and attempts). */
 export const ENGINE_DEFAULTS = loadConfig({});
@@ -44,6 +45,8 @@ export const WORKERS = 2;
 // The engine's pool: 10 plus one per outbox worker, shared by outbox, queue and notifier.
 const POOL = 10 + WORKERS;
 export const EMPTY_POLL_MS = 20;
+/** Application names of the evaluator's session and of the pool the other roles share. */
+const ENGINE_SESSIONS = ['lifeline-bench-evaluator', 'lifeline-bench-oncall'] as const;
 const LOOP_SAMPLE_MS = 10;
 /** The histogram holds whole sampling periods (ns); the delay is what exceeds the period. */
 const lateBy = (ns: number) => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
@@ -58,6 +61,8 @@ export interface OutageSpec {
   consumer: 'lifeline' | 'one-at-a-time';
   /** Afterwards, send the email channel's held storm updates as the digest loop would. */
   digests: boolean;
+  /** Start the notifier only once the outbox is empty, so the page path runs without sends competing. */
+  pagesOnly: boolean;
 }
 
 export interface Delivery {
@@ -96,6 +101,18 @@ export interface OutageResult {
   /** This process's event-loop delay from the pass until every webhook arrived (ms): evaluator, outbox and notifier share it. */
   loopDelay: { p50: number; p99: number; max: number };
   digest?: DigestRun;
+  /**
+   * CPU (ms) of this process (evaluator, outbox workers, notifier) and of the Postgres backends
+   * serving it, from the evaluator pass until the outbox was seen empty (`paged`: includes the
+   * sends that overlapped), and until every webhook arrived and every email not held for a digest
+   * was sent (`sent`: the whole chain, whatever the overlap).
+   */
+  cpu: { paged: CpuSpent; sent: CpuSpent };
+}
+
+export interface CpuSpent {
+  engineMs: number;
+  postgresMs: number;
 }
 
 interface Consumer {
@@ -213,14 +230,14 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   await seedOnCall(db.sql, receiver.base, webhookSecret, secretKey);
 
   // The evaluator on its own session, as the engine runs it; it takes the lock before the outage.
-  const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
+  const lockSql = createSql(db.url, { dedicated: true, applicationName: ENGINE_SESSIONS[0] });
   scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
   const leadership = new CommitClockLeadership(lockSql, benchLog);
   const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs) });
   if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock in its own database');
 
   // Outbox and notifier roles as workers/engine.ts wires them, on one pool, with a private queue prefix.
-  const pool = createSql(db.url, { max: POOL, applicationName: 'lifeline-bench-oncall' });
+  const pool = createSql(db.url, { max: POOL, applicationName: ENGINE_SESSIONS[1] });
   scope.defer('close on-call pool', () => pool.end({ timeout: 2 }));
   const prefix = `bench-${process.pid}-oncall-${spec.label}-${randomBytes(3).toString('hex')}`;
   scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
@@ -235,18 +252,20 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   // Announcements counted into metrics, as the engine does.
   const events = new Events();
   countEvents(createMetrics(), events);
-  const notifier = startNotifier({
-    backend,
-    sql: pool,
-    clock: systemClock,
-    log: benchLog,
-    events,
-    channels,
-    secretKey,
-    queue,
-    digestMs: ENGINE_DEFAULTS.digestIntervalMs,
-  });
-  scope.defer('stop notifier', () => notifier.stop());
+  const notify = () =>
+    startNotifier({
+      backend,
+      sql: pool,
+      clock: systemClock,
+      log: benchLog,
+      events,
+      channels,
+      secretKey,
+      queue,
+      digestMs: ENGINE_DEFAULTS.digestIntervalMs,
+    });
+  let notifier = spec.pagesOnly ? undefined : notify();
+  scope.defer('stop notifier', () => notifier?.stop() ?? Promise.resolve());
   const consumer: Consumer =
     spec.consumer === 'lifeline'
       ? await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, events, workers: WORKERS, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: ENGINE_DEFAULTS.outboxMaxAttempts })
@@ -257,6 +276,11 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   progress(`oncall ${spec.label}: every node silent and due; evaluator pass (${spec.consumer} outbox consumer running)`);
   const loop = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loop.enable();
+  const cpu0 = { engine: process.cpuUsage(), postgres: await backendCpu(db.sql, ENGINE_SESSIONS) };
+  const cpuSpent = async (): Promise<CpuSpent> => {
+    const engine = process.cpuUsage(cpu0.engine);
+    return { engineMs: (engine.user + engine.system) / 1000, postgresMs: await backendCpuSince(db.sql, ENGINE_SESSIONS, cpu0.postgres) };
+  };
   const passStartedAt = Date.now();
   let transitions = 0;
   let passes = 0;
@@ -279,6 +303,8 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
     capMs,
     EMPTY_POLL_MS,
   );
+  const paged = await cpuSpent();
+  notifier ??= notify();
   progress(`oncall ${spec.label}: outbox empty ${((outboxEmptyAt - passStartedAt) / 1000).toFixed(1)} s after the pass began; waiting for ${int(n)} webhooks`);
   await waitFor(`${n} webhooks at the receiver`, async () => ((await receiverJson<{ ids: number }>(receiver.base, '/count')).ids >= n ? true : undefined), capMs, 100);
   // Incident emails sent alone (the first LIFELINE_STORM_THRESHOLD of the storm) finish too.
@@ -288,6 +314,7 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
     60_000,
     100,
   );
+  const cpu = { paged, sent: await cpuSpent() };
   loop.disable();
   await consumer.stop();
   await notifier.stop();
@@ -312,5 +339,6 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
     handlers: registry.handlerTimes(),
     loopDelay: { p50: lateBy(loop.percentile(50)), p99: lateBy(loop.percentile(99)), max: lateBy(loop.max) },
     ...(digest ? { digest } : {}),
+    cpu,
   };
 }
