@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
@@ -9,6 +8,7 @@ import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness } from '../helpers/app.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
 import { serveApp } from '../helpers/browser.ts';
+import { rawGet } from '../helpers/raw-get.ts';
 
 // Status pages through the API and as the public opens them. The history behind the pages comes
 // from the real pipeline (heartbeats through the API, ingest, the evaluator, the outbox's uptime
@@ -23,20 +23,6 @@ type Seconds = Record<keyof StateMs, number>;
 type UptimeBody = Required<NodeUptime>;
 
 const ms = (s: Seconds) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Math.round(v * 1000)]));
-
-/** A GET over a real socket, its body as sent (node:http decodes nothing, unlike fetch). */
-function rawGet(origin: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${origin}${path}`, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('status pages', () => {
   let h: Harness;
