@@ -29,7 +29,10 @@ export class PublicCache<V extends {}> {
   }
 
   get(key: string): Promise<V | undefined> {
-    return this.lru.fetch(key);
+    // A kept value is read without fetch()'s machinery for loads under way (~5 µs of a page
+    // request's CPU in profiles); a miss, a load under way or an expired entry goes through fetch.
+    const kept = this.lru.get(key);
+    return kept === undefined ? this.lru.fetch(key) : Promise.resolve(kept);
   }
 
   /** After a change that every entry may show (a page edited, a badge id rotated). */

@@ -5,6 +5,8 @@
 //             commit, then 202: the obvious implementation Lifeline's buffered flush replaces.
 //   metrics — GET /metrics rendering one series per node from a query per scrape (prom-client):
 //             the per-node exporter README's "Metrics" rules out (no label carries a node).
+//   page    — node:http answering every request with the bytes of BENCH_PAGE_FILE and the headers
+//             of BENCH_PAGE_HEADERS (JSON): the floor of serving a kept page, nothing looked up.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import postgres from 'postgres';
@@ -14,7 +16,7 @@ import { guardChild } from './child-guard.ts';
 guardChild();
 const mode = process.env.BENCH_BASELINE_MODE ?? 'bare';
 const port = Number(process.env.PORT ?? 0);
-const sql = mode === 'bare' ? undefined : postgres(process.env.DATABASE_URL!, { max: 10, onnotice: () => {} });
+const sql = mode === 'bare' || mode === 'page' ? undefined : postgres(process.env.DATABASE_URL!, { max: 10, onnotice: () => {} });
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => Promise<void> | void;
 
@@ -66,7 +68,16 @@ function metricsHandler(): Handler {
   };
 }
 
-const handler: Handler = mode === 'update' ? updateHandler() : mode === 'metrics' ? metricsHandler() : bare;
+function pageHandler(): Handler {
+  const body = readFileSync(process.env.BENCH_PAGE_FILE!);
+  const headers = JSON.parse(process.env.BENCH_PAGE_HEADERS!) as Record<string, string>;
+  return (_req, _body, res) => {
+    res.writeHead(200, headers);
+    res.end(body);
+  };
+}
+
+const handler: Handler = mode === 'update' ? updateHandler() : mode === 'metrics' ? metricsHandler() : mode === 'page' ? pageHandler() : bare;
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];

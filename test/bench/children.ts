@@ -226,7 +226,7 @@ export interface BaselineServer {
 }
 
 /** Starts test/bench/baseline-server.ts in `mode` (see that file) and waits until it listens. */
-export async function startBaseline(scope: Scope, mode: 'bare' | 'update' | 'metrics', env: Record<string, string> = {}): Promise<BaselineServer> {
+export async function startBaseline(scope: Scope, mode: 'bare' | 'update' | 'metrics' | 'page', env: Record<string, string> = {}): Promise<BaselineServer> {
   const port = await freePort();
   const child = spawnScript(scope, `baseline-${mode}`, 'test/bench/baseline-server.ts', { ...env, BENCH_BASELINE_MODE: mode, PORT: String(port) });
   await child.waitForLine('listening', (l) => l.json?.msg === 'listening', 30_000);

@@ -3,7 +3,9 @@
 // node's days asked one by one, as the uptime API answers one node; a badge the same way; then an
 // engine under heartbeat load, alone and with 1,000 status page requests/s from 1,000 addresses.
 import { readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { join } from 'node:path';
 import { currentBadge } from '../../src/badges/service.ts';
 import { badgeSvg } from '../../src/badges/model.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -11,6 +13,7 @@ import type { Sql } from '../../src/db/client.ts';
 import { pageWindow } from '../../src/statuspages/model.ts';
 import { createStatusPage, publishedPage } from '../../src/statuspages/service.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
+import { rawGet } from '../helpers/raw-get.ts';
 import { groupBreakdown, nodeBreakdown } from '../../src/uptime/report.ts';
 import type { Bucket } from '../../src/uptime/buckets.ts';
 import { addStateMs, combine } from '../../src/uptime/state-time.ts';
@@ -18,14 +21,14 @@ import { summarize } from '../../src/uptime/summary.ts';
 import { rebuildUptime } from '../../src/uptime/rebuild.ts';
 import { renderStatusPage } from '../../src/web/status-page.tsx';
 import { createNodes } from './api.ts';
-import { startEngine } from './children.ts';
+import { startBaseline, startEngine } from './children.ts';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { measure, warmUp, type LoadResult, type LoadSpec } from './load.ts';
 import { steadyLoadInChild, type SteadyLoad, type SteadyResult } from './steady-client.ts';
 import { progress } from './log.ts';
 import type { BenchOptions } from './options.ts';
 import { int, ms, pct, row, section, type Section } from './report.ts';
-import type { Scope } from './scope.ts';
+import { sleep, type Scope } from './scope.ts';
 import { nodeName } from './seed.ts';
 import { median, percentile, timed } from './stats.ts';
 import { seedHistory } from './uptime.ts';
@@ -57,6 +60,28 @@ async function naiveComponents(sql: Sql, members: string[][], now: number): Prom
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface PerRequest {
+  /** CPU of the server per answered request, less what it spends idle over as long (µs). */
+  server: number;
+  /** The readers' client's own CPU per request (µs). */
+  client: number;
+}
+
+/**
+ * What serving `load` costs the process `pid`: its CPU over an idle stretch as long as the load is
+ * taken from its CPU under the load (timers, pollers and the pool keep running either way), per
+ * answered request.
+ */
+async function cpuPerRequest(scope: Scope, name: string, pid: number, load: SteadyLoad): Promise<PerRequest> {
+  const idleFrom = cpuSeconds(pid);
+  await sleep(load.seconds * 1000);
+  const idle = cpuSeconds(pid) - idleFrom;
+  const from = cpuSeconds(pid);
+  const r = await steadyLoadInChild(scope, name, load);
+  const busy = cpuSeconds(pid) - from;
+  return { server: ((busy - idle) / r.ok) * 1e6, client: r.cpuMicros / (r.ok + r.failed) };
 }
 
 const p50p99 = (xs: number[]) => `${ms(median(xs))} / ${ms(percentile(xs, 99))}`;
@@ -158,12 +183,37 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
     connections: 300,
     requests: Array.from({ length: VIRAL_ADDRESSES }, (_, i) => ({
       path: '/status/bench',
-      // As browsers ask: the page is kept gzipped.
+      // As browsers ask: the page is kept in brotli and gzip, and brotli is sent.
       headers: { 'x-forwarded-for': `198.18.${i >> 8}.${i & 255}`, 'accept-encoding': 'gzip, deflate, br' },
     })),
   };
   await warmUp('ingest', ingest);
   await steadyLoadInChild(scope, 'readers-warm-up', { ...viral, seconds: 2 });
+
+  // The engine's CPU per page request with nothing else to do, beside a bare node:http server
+  // sending the very bytes the engine sends (its answer to the readers' Accept-Encoding): what is
+  // left between the two is the engine's own work per request. Alternated, medians of 3.
+  progress(`status: engine CPU per page request at ${o.statusRate}/s, and node:http sending the same bytes`);
+  const sizes = Object.fromEntries(
+    await Promise.all(
+      ['br', 'gzip', 'identity'].map(async (coding) => [coding, (await rawGet(engine.base, '/status/bench', { 'accept-encoding': coding })).body.length] as const),
+    ),
+  );
+  const sent = await rawGet(engine.base, '/status/bench', viral.requests[0]!.headers);
+  const pageFile = join(os.tmpdir(), `lifeline-bench-${process.pid}-page`);
+  await writeFile(pageFile, sent.body);
+  scope.defer('remove page file', () => rm(pageFile, { force: true }));
+  // Left out: what node:http writes itself (the floor server's adds its own) and the request's id.
+  const perAnswer = new Set(['date', 'connection', 'keep-alive', 'x-request-id']);
+  const sentHeaders = Object.fromEntries(Object.entries(sent.headers).filter(([name]) => !perAnswer.has(name)));
+  const floor = await startBaseline(scope, 'page', { BENCH_PAGE_FILE: pageFile, BENCH_PAGE_HEADERS: JSON.stringify(sentHeaders) });
+  const paced = { ...viral, seconds: o.duration };
+  const perPage = { engine: [] as PerRequest[], floor: [] as PerRequest[] };
+  for (let round = 0; round < 3; round++) {
+    perPage.engine.push(await cpuPerRequest(scope, `readers-alone-${round}`, engine.child.pid, paced));
+    perPage.floor.push(await cpuPerRequest(scope, `readers-floor-${round}`, floor.child.pid, { ...paced, url: floor.base }));
+  }
+  const enginePerPage = median(perPage.engine.map((r) => r.server));
   // Alone and beside, interleaved (A B A B A B), so a machine whose other load drifts during the
   // section shifts both alike; each compared by its median.
   const alone: LoadResult[] = [];
@@ -201,19 +251,33 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
   const latencies = pages.flatMap((p) => p.latencies);
   row(
     s,
-    `status page requests answered meanwhile (${int(VIRAL_ADDRESSES)} client addresses, gzip)`,
+    `status page requests answered meanwhile (${int(VIRAL_ADDRESSES)} client addresses, brotli)`,
     `${int(answered)} req/s, p50 / p99 ${p50p99(latencies)}, ${int(failed)} not 2xx, ${int(pages.reduce((sum, p) => sum + p.behind, 0))} not sent (every connection busy)`,
     '—',
     `${int(o.statusRate)} req/s`,
     failed === 0 && answered >= o.statusRate * 0.95,
   );
+  row(
+    s,
+    `engine CPU per status page request, pages alone at ${int(o.statusRate)}/s (page kept): median of 3`,
+    `${enginePerPage.toFixed(0)} µs, ${pct((enginePerPage * o.statusRate) / 1e6)} of a core at ${int(o.statusRate)}/s`,
+    `${median(perPage.floor.map((r) => r.server)).toFixed(0)} µs (node:http, same bytes)`,
+    '',
+  );
+  row(
+    s,
+    "readers' client CPU per request: pages alone / beside ingest",
+    `${median(perPage.engine.map((r) => r.client)).toFixed(0)} / ${median(pages.map((p) => p.cpuMicros / (p.ok + p.failed))).toFixed(0)} µs`,
+    '—',
+    '',
+  );
   row(s, 'engine CPU (cores): ingest alone / beside the status pages', `${median(cpu.alone).toFixed(2)} / ${median(cpu.beside).toFixed(2)}`, '—', '');
 
   s.notes.push(
-    `History: ${int(o.statusNodes)} nodes × ${HISTORY_DAYS} days, ${int(transitions)} transitions (the uptime section's generator: two incidents per node per week), rows built by uptime:rebuild; the page has ${COMPONENTS} components, one per team label (${int(o.statusNodes / COMPONENTS)} nodes each), and is ${int(html.length / 1024)} KiB of HTML.`,
+    `History: ${int(o.statusNodes)} nodes × ${HISTORY_DAYS} days, ${int(transitions)} transitions (the uptime section's generator: two incidents per node per week), rows built by uptime:rebuild; the page has ${COMPONENTS} components, one per team label (${int(o.statusNodes / COMPONENTS)} nodes each), and is ${int(html.length / 1024)} KiB of HTML; as sent, ${int(sizes.br! / 1024)} KiB in brotli, ${int(sizes.gzip! / 1024)} KiB gzipped (${int(sizes.identity!)} bytes as it is).`,
     `Lifeline: publishedPage + renderStatusPage in this process, without the cache the routes put in front (that is what one computation per period costs). Naive baseline: each node's 90 days asked one by one (${int(o.statusNodes)} calls of the one-node breakdown GET /v1/nodes/{id}/uptime?bucket=day makes), added up per component. ${mismatches === 0 ? 'Every component\'s ratio and every day equals the naive figures exactly.' : `${mismatches} components differed from the naive figures: investigate before trusting these figures.`}`,
     `Badges: the node looked up by badge id, its state or its 30-day uptime (the uptime report's figure), drawn by badge-maker; uncached.`,
-    `Viral load: the engine (LIFELINE_ROLES=api, LIFELINE_TRUST_PROXY_HOPS=1) takes single heartbeats from ${int(o.ingestNodes)} node tokens (autocannon, ${o.connections} connections) while GET /status/bench is sent at ${int(o.statusRate)}/s from ${int(VIRAL_ADDRESSES)} X-Forwarded-For addresses (60 a minute each, inside the default budget of ${defaults.limits.publicRequestsPerMinute}) by steady-client.ts in a process of its own, a lean keep-alive client: autocannon spends about 0.4 ms of CPU parsing each page answer, and in the benchmark's process would share the ingest generator's event loop; either would take time from what is measured rather than from the readers' own machines. The page is computed once per 10 s and served gzipped from memory in between. Engine CPU is read from /proc; on loopback the kernel's delivery of each answer is charged to the engine, as a network card would not be. Load average (1 min) ${loadBefore.toFixed(1)} before these runs and ${loadAfter.toFixed(1)} after: other work on the machine moves the ingest figures more than anything measured here when it is high.`,
+    `Viral load: the engine (LIFELINE_ROLES=api, LIFELINE_TRUST_PROXY_HOPS=1) takes single heartbeats from ${int(o.ingestNodes)} node tokens (autocannon, ${o.connections} connections) while GET /status/bench is sent at ${int(o.statusRate)}/s from ${int(VIRAL_ADDRESSES)} X-Forwarded-For addresses (60 a minute each, inside the default budget of ${defaults.limits.publicRequestsPerMinute}) by steady-client.ts in a process of its own, a lean keep-alive client: autocannon spends about 0.4 ms of CPU parsing each page answer, and in the benchmark's process would share the ingest generator's event loop; either would take time from what is measured rather than from the readers' own machines. The page is computed once per 10 s and served from memory in between, in brotli (kept with the gzip and the bytes as they are, each with its headers). Engine CPU is read from /proc; on loopback the kernel's delivery of each answer is charged to the engine, as a network card would not be. CPU per page request: the engine (api role, no ingest) over ${o.duration} s of pages at ${int(o.statusRate)}/s, less its CPU over ${o.duration} s idle, per answer (the page's computation once per 10 s included); beside it a bare node:http server (baseline-server.ts, mode page) answering every request with the same bytes and headers, measured the same way: at this rate each request arrives alone to a waiting event loop, so both include the wake-up, which a busy engine shares between requests. The readers' client reports its own CPU (process.cpuUsage): it reads every answer to its last byte but keeps only the heads, and it runs on the same cores as the engine and the ingest generator, as remote readers' machines would not. Load average (1 min) ${loadBefore.toFixed(1)} before these runs and ${loadAfter.toFixed(1)} after: other work on the machine moves the ingest figures more than anything measured here when it is high.`,
   );
   return s;
 }

@@ -144,6 +144,20 @@ describe('a status page in a browser', () => {
       assert.equal(background, view.context.colorScheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 248, 250)');
       const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       assert.equal(overflow, 0, 'nothing wider than the screen');
+
+      // Sent compressed, and a reload within the period revalidates: the server's 304 (which the
+      // browser reports as the 200 it kept, with the 304's own headers) still shows the page.
+      const first = await res!.allHeaders();
+      assert.match(first['content-encoding'] ?? '', /^(br|gzip)$/);
+      assert.equal(first.vary, 'accept-encoding');
+      const reloaded = page.waitForRequest((r) => r.url() === `${server.origin}/status/acme`);
+      await page.reload();
+      const request = await reloaded;
+      assert.equal((await request.allHeaders())['if-none-match'], first.etag);
+      const answer = await (await request.response())!.allHeaders();
+      assert.equal(answer.etag, first.etag);
+      assert.equal(answer['content-type'], undefined, 'no body was sent again');
+      assert.equal(await page.locator('h1').textContent(), 'Acme Cloud');
       assert.deepEqual(problems, []);
     });
   }

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import type { FleetUptime, List, NodeUptime, StatusPage as PageBody } from '../../src/api/shapes.ts';
 import type { PageView } from '../../src/statuspages/model.ts';
 import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness } from '../helpers/app.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
+import { serveApp } from '../helpers/browser.ts';
+import { rawGet } from '../helpers/raw-get.ts';
 
 // Status pages through the API and as the public opens them. The history behind the pages comes
 // from the real pipeline (heartbeats through the API, ingest, the evaluator, the outbox's uptime
@@ -315,6 +318,58 @@ describe('status pages', () => {
     assert.equal(later.components[0]!.state, 'down');
     engine.agents.set(nodes.api1.id, { token: nodes.api1.token, status: 'ok' });
     await engine.step();
+  });
+
+  it('serves pages and badges over HTTP in the coding the client takes, and 304 to one that holds them', async () => {
+    await expectJson(await create({ slug: 'coded', title: 'Coded', components: [{ name: 'Web', node_ids: ['web-1', 'web-2'] }] }), 201);
+    const server = await serveApp(h.app);
+    try {
+      for (const path of ['/status/coded', '/status/coded.json', `/badge/${nodes.web1.badge_id}.svg`, `/badge/${nodes.web1.badge_id}.json`]) {
+        const plain = await rawGet(server.origin, path, {});
+        assert.equal(plain.status, 200, path);
+        assert.equal(plain.headers['content-encoding'], undefined, path);
+        assert.equal(plain.headers.vary, 'accept-encoding', path);
+        const etag = plain.headers.etag as string;
+        assert.match(etag, /^W\/"[\w-]+"$/, path);
+        for (const [accept, coding] of [
+          ['gzip, deflate, br', 'br'],
+          ['gzip, deflate', 'gzip'],
+          ['br;q=0, gzip', 'gzip'],
+          ['*', 'br'],
+          ['br;q=0, gzip;q=0', undefined],
+          ['identity', undefined],
+        ] as const) {
+          const res = await rawGet(server.origin, path, { 'accept-encoding': accept });
+          // A badge's JSON is smaller than any compression of it, and is then sent as it is.
+          const sent = path.startsWith('/badge') && res.headers['content-encoding'] === undefined ? undefined : coding;
+          assert.equal(res.headers['content-encoding'], sent, `${path} for ${accept}`);
+          assert.equal(Number(res.headers['content-length']), res.body.length, `${path} for ${accept}`);
+          assert.equal(res.headers.vary, 'accept-encoding', `${path} for ${accept}`);
+          assert.equal(res.headers.etag, etag, `${path}: one tag for every coding`);
+          const decoded = sent === 'br' ? brotliDecompressSync(res.body) : sent === 'gzip' ? gunzipSync(res.body) : res.body;
+          assert.ok(decoded.equals(plain.body), `${path} for ${accept} decodes to the same bytes`);
+          if (sent) assert.ok(res.body.length < plain.body.length, `${path} is smaller as ${sent}`);
+        }
+        for (const held of [etag, `W/"elsewhere", ${etag}`, etag.slice(2), '*']) {
+          const res = await rawGet(server.origin, path, { 'if-none-match': held, 'accept-encoding': 'gzip, br' });
+          assert.equal(res.status, 304, `${path} with If-None-Match: ${held}`);
+          assert.equal(res.body.length, 0);
+          assert.equal(res.headers.etag, etag);
+          assert.equal(res.headers.vary, 'accept-encoding');
+          assert.equal(res.headers['cache-control'], plain.headers['cache-control']);
+        }
+        assert.equal((await rawGet(server.origin, path, { 'if-none-match': 'W/"elsewhere"' })).status, 200, `${path} with another tag`);
+      }
+
+      // A page computed afresh is new content: the tag a client holds no longer matches.
+      const before = await rawGet(server.origin, '/status/coded', {});
+      h.clock.advance(10_001);
+      const after = await rawGet(server.origin, '/status/coded', { 'if-none-match': before.headers.etag as string });
+      assert.equal(after.status, 200);
+      assert.notEqual(after.headers.etag, before.headers.etag);
+    } finally {
+      server.close();
+    }
   });
 
   it('gives every node a badge id, serves its badges, and rotating it retires the old one', async () => {

@@ -5,6 +5,7 @@ import { currentBadge, rotateBadgeId } from '../../badges/service.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
+import { encodeBody, sendEncoded, type EncodedBody } from '../encoded-body.ts';
 import { errorBody } from '../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { PublicCache } from '../public-cache.ts';
@@ -24,15 +25,26 @@ export const BadgeQuery = v.object({
   ),
 });
 
-/** A badge and its two renderings, each made the first time it is asked for. */
+/** A badge and its two renderings, each made (and encoded) the first time it is asked for. */
 interface Kept {
   badge: Badge;
-  svg?: string;
-  json?: string;
+  svg?: EncodedBody;
+  json?: EncodedBody;
 }
 
 // shields.io asks endpoint badges for at most this; README promises it for both formats.
 const BADGE_CACHE_CONTROL = 'public, max-age=30';
+const SVG_HEADERS = {
+  'content-type': 'image/svg+xml; charset=utf-8',
+  'cache-control': BADGE_CACHE_CONTROL,
+  'content-security-policy': "default-src 'none'",
+  'x-content-type-options': 'nosniff',
+};
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': BADGE_CACHE_CONTROL,
+  'access-control-allow-origin': '*',
+};
 
 /**
  * GET /badge/{badge_id}.svg and .json, without auth: a node's state or uptime in shields.io's
@@ -61,20 +73,11 @@ export function badgeRoutes(deps: AppDeps, cacheMs: number) {
     const kept = format && BADGE_ID.test(id) ? await badges.get(JSON.stringify([id, q.metric, q.window, q.label ?? null])) : undefined;
     if (!kept) return c.json(errorBody('not_found', 'No such badge.'), 404);
     if (format === 'svg') {
-      kept.svg ??= badgeSvg(kept.badge);
-      return c.body(kept.svg, 200, {
-        'content-type': 'image/svg+xml; charset=utf-8',
-        'cache-control': BADGE_CACHE_CONTROL,
-        'content-security-policy': "default-src 'none'",
-        'x-content-type-options': 'nosniff',
-      });
+      kept.svg ??= encodeBody(badgeSvg(kept.badge), SVG_HEADERS);
+      return sendEncoded(c, kept.svg);
     }
-    kept.json ??= JSON.stringify(badgeJson(kept.badge));
-    return c.body(kept.json, 200, {
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': BADGE_CACHE_CONTROL,
-      'access-control-allow-origin': '*',
-    });
+    kept.json ??= encodeBody(JSON.stringify(badgeJson(kept.badge)), JSON_HEADERS);
+    return sendEncoded(c, kept.json);
   });
   return { app, forget: () => badges.clear() };
 }

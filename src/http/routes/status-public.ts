@@ -31,6 +31,13 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
     },
   });
   const cacheControl = `public, max-age=${Math.round(cacheMs / 1000)}`;
+  const jsonHeaders = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': cacheControl,
+    // Other tools (dashboards, widgets on another site) may read it from a browser.
+    'access-control-allow-origin': '*',
+  };
+  const htmlHeaders = { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': cacheControl };
   let missing: Promise<string> | undefined;
 
   const app = new Hono();
@@ -41,17 +48,12 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
     const page = SLUG.test(slug) ? await pages.get(slug) : undefined;
     if (json) {
       if (!page) return c.json(errorBody('not_found', `Status page "${slug}" was not found.`), 404);
-      page.json ??= encodeBody(JSON.stringify(page.view));
-      return sendEncoded(c, page.json, 200, {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': cacheControl,
-        // Other tools (dashboards, widgets on another site) may read it from a browser.
-        'access-control-allow-origin': '*',
-      });
+      page.json ??= encodeBody(JSON.stringify(page.view), jsonHeaders);
+      return sendEncoded(c, page.json);
     }
     if (!page) return c.html(await (missing ??= renderMissingPage()), 404, PAGE_HEADERS);
-    page.html ??= renderStatusPage(page.view).then(encodeBody);
-    return sendEncoded(c, await page.html, 200, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': cacheControl });
+    page.html ??= renderStatusPage(page.view).then((html) => encodeBody(html, htmlHeaders));
+    return sendEncoded(c, await page.html);
   });
   return { app, forget: () => pages.clear() };
 }
