@@ -2,7 +2,7 @@
 // rendered in this process (the server's own time) beside the naive way in the same run — each
 // node's days asked one by one, as the uptime API answers one node; a badge the same way; then an
 // engine under heartbeat load, alone and with 1,000 status page requests/s from 1,000 addresses.
-import { readFileSync } from 'node:fs';
+import { cpuMs } from './proc-cpu.ts';
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -57,10 +57,7 @@ async function naiveComponents(sql: Sql, members: string[][], now: number): Prom
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const cpuSeconds = (pid: number): number => cpuMs(pid) / 1000;
 
 interface PerRequest {
   /** CPU of the server per answered request, less what it spends idle over as long (µs). */
