@@ -20,12 +20,21 @@ export async function openIncidents(tx: Queryable, list: NewIncident[]): Promise
     returning *`;
 }
 
+/*
+ * Incidents are locked FOR NO KEY UPDATE: it still keeps two writers of one incident apart, but
+ * not a writer and a transaction inserting rows that point at the incident (ledger and timeline
+ * rows take a KEY SHARE lock through their foreign key). With FOR UPDATE, a worker that had
+ * written an incident's ledger rows and then waited for a storm-counter lock could deadlock
+ * with the lock's holder escalating that same incident. No update here changes an incident's id,
+ * its only key.
+ */
+
 /** These nodes' unresolved incidents, locked for the caller's transaction. */
 export async function lockOpenIncidents(tx: Queryable, nodeIds: string[]): Promise<IncidentRow[]> {
   if (nodeIds.length === 0) return [];
   return tx<IncidentRow[]>`
     select * from incidents where node_id = any(${nodeIds}::uuid[]) and status <> 'resolved'
-    order by node_id, opened_at for update`;
+    order by node_id, opened_at for no key update`;
 }
 
 /**
@@ -44,7 +53,7 @@ export async function getIncidents(sql: Queryable, ids: string[]): Promise<Map<s
 }
 
 export async function lockIncident(tx: Queryable, id: string): Promise<IncidentRow | undefined> {
-  const [row] = await tx<IncidentRow[]>`select * from incidents where id = ${id} for update`;
+  const [row] = await tx<IncidentRow[]>`select * from incidents where id = ${id} for no key update`;
   return row;
 }
 
@@ -81,7 +90,7 @@ export async function acknowledgeIncident(tx: Queryable, id: string, at: Date, b
 /** These incidents, locked for the caller's transaction. */
 export async function lockIncidents(tx: Queryable, ids: string[]): Promise<Map<string, IncidentRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await tx<IncidentRow[]>`select * from incidents where id = any(${ids}::uuid[]) order by id for update`;
+  const rows = await tx<IncidentRow[]>`select * from incidents where id = any(${ids}::uuid[]) order by id for no key update`;
   return new Map(rows.map((r) => [r.id, r]));
 }
 
