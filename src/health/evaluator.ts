@@ -4,7 +4,7 @@ import { classifyDbError, isTransientDbError } from '../db/errors.ts';
 import { Events } from '../events.ts';
 import { readCoverage } from '../ingest/store.ts';
 import type { Logger } from '../logger.ts';
-import { maintenanceSpans } from '../maintenance/store.ts';
+import { anyWindowAhead, maintenanceSpans } from '../maintenance/store.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import type { Coverage } from './decide.ts';
 import { LostLeadership, type Leadership } from './leader.ts';
@@ -157,18 +157,19 @@ export class Evaluator {
    */
   private async judgeIn(load: (tx: Tx) => Promise<DueRow[]>, now: Date): Promise<Judged> {
     const won = await this.deps.leadership.transaction(async (tx): Promise<HealthWrite[]> => {
-      const coverage = await readCoverage(tx, now, this.deps.coverageGapMs);
+      // The batch's reads in one round trip, sent in this order: the watermark before the rows,
+      // as before (each statement reads its own snapshot under read committed either way).
+      const [coverage, rows, windowAhead] = await Promise.all([readCoverage(tx, now, this.deps.coverageGapMs), load(tx), anyWindowAhead(tx, now)]);
       // No ingest has ever run: there is nothing any node could have been judged on.
       if (!coverage) return [];
-      const rows = await load(tx);
-      return rows.length ? this.write(tx, rows, coverage, now) : [];
+      return rows.length ? this.write(tx, rows, coverage, windowAhead, now) : [];
     });
     for (const w of won) for (const t of w.transitions) this.events.emit('evaluator.transition', t.from, t.to);
     return { transitions: won.reduce((n, w) => n + w.transitions.length, 0), failed: 0 };
   }
 
-  private async write(tx: Tx, rows: DueRow[], coverage: Coverage, now: Date): Promise<HealthWrite[]> {
-    const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now);
+  private async write(tx: Tx, rows: DueRow[], coverage: Coverage, windowAhead: boolean, now: Date): Promise<HealthWrite[]> {
+    const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now, windowAhead);
     return apply(tx, plan(rows, coverage, maintenance, now), now);
   }
 

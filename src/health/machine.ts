@@ -75,7 +75,8 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
  * next due times, all in the caller's transaction. Returns the writes that won.
  */
 export async function apply(tx: Queryable, p: Plan, now: Date): Promise<HealthWrite[]> {
-  const won = await writeTransitions(tx, p.writes, now);
-  await reschedule(tx, p.reschedules);
+  // Together: the reschedule goes out behind the state update rather than a round trip after the
+  // log and outbox rows. It does not depend on which writes won (the wake guard covers it).
+  const [won] = await Promise.all([writeTransitions(tx, p.writes, now), reschedule(tx, p.reschedules)]);
   return p.writes.filter((w) => won.has(w.nodeId));
 }

@@ -16,13 +16,16 @@ const dueRows = (sql: Queryable) => sql`
     from node_due d
     join nodes n on n.id = d.node_id
     join node_health h on h.node_id = d.node_id
-    join node_heartbeats hb on hb.node_id = d.node_id`;
+    join node_heartbeats hb on hb.node_id = d.node_id
+    -- No ingest has ever run: there is nothing any node could be judged on (read in the same
+    -- round trip as the coverage itself, so this says so without waiting for it).
+    where exists (select 1 from ingest_coverage)`;
 
 /** Nodes whose due time has come, in due order, resuming after `cursor` within one tick. */
 export async function loadDue(sql: Queryable, now: Date, cursor: DueCursor | undefined, limit: number): Promise<DueRow[]> {
   return sql<DueRow[]>`
     ${dueRows(sql)}
-    where d.due_at <= ${now}
+      and d.due_at <= ${now}
       ${cursor ? sql`and (d.due_at, d.node_id) > (${cursor.dueAt}, ${cursor.nodeId}::uuid)` : sql``}
     order by d.due_at, d.node_id
     limit ${limit}`;
@@ -32,7 +35,7 @@ export async function loadDue(sql: Queryable, now: Date, cursor: DueCursor | und
 export async function loadDueNodes(sql: Queryable, now: Date, nodeIds: string[]): Promise<DueRow[]> {
   return sql<DueRow[]>`
     ${dueRows(sql)}
-    where d.node_id = any(${nodeIds}::uuid[]) and d.due_at <= ${now}
+      and d.node_id = any(${nodeIds}::uuid[]) and d.due_at <= ${now}
     order by d.due_at, d.node_id`;
 }
 
@@ -46,13 +49,15 @@ export async function earliestDue(sql: Queryable): Promise<Date | null> {
  * to a table of the whole fleet by primary key; the planner underestimates those joins (25 rows)
  * and hashes the whole table: at 100k nodes a 100k-row scan per batch (a reschedule took 118 ms,
  * against 32 ms with primary-key lookups, measured on 5,000 rows). Only those statements need
- * it: other joins in the same transaction (5,000 × 5,000) must stay hashed.
+ * it: other joins in the same transaction (5,000 × 5,000) must stay hashed. The three statements
+ * go out together, one round trip: `fn` must send its statements without waiting between them.
  */
 async function withPrimaryKeyJoins<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
-  await tx`set local enable_hashjoin = off`;
-  const out = await fn();
-  await tx`set local enable_hashjoin = on`;
-  return out;
+  // postgres.js sends statements in the order they are executed, not the order they are awaited.
+  const off = tx`set local enable_hashjoin = off`.execute();
+  const out = fn();
+  const on = tx`set local enable_hashjoin = on`.execute();
+  return (await Promise.all([off, out, on]))[1];
 }
 
 /**
@@ -80,7 +85,8 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
     .filter((w) => won.has(w.nodeId))
     .flatMap((w) => w.transitions.map((tr, i) => ({ nodeId: w.nodeId, name: w.nodeName, version: w.expectedVersion + i + 1, ...tr })));
   if (t.length === 0) return won;
-  await tx`
+  // The rows, the outbox's wake-up and the live notices in one round trip.
+  const written = tx`
     with t as (
       select * from unnest(
         ${t.map((x) => x.nodeId)}::uuid[], ${t.map((x) => x.version)}::int[], ${t.map((x) => x.from)}::text[],
@@ -99,10 +105,13 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
                               'at', to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                               'reason', reason, 'state_version', state_version),
            ${now}, ${now}
-    from t order by ord`;
-  await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
-  // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves it.
-  await notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version }))));
+    from t order by ord`.execute();
+  await Promise.all([
+    written,
+    tx`select pg_notify(${OUTBOX_CHANNEL}, '')`,
+    // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves it.
+    notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version })))),
+  ]);
   return won;
 }
 
@@ -125,17 +134,23 @@ export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<vo
   if (items.length === 0) return;
   const guarded = items.filter((i) => i.leavesHealthy);
   const plain = items.filter((i) => !i.leavesHealthy);
-  if (guarded.length) await tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`;
-  await withPrimaryKeyJoins(tx, async () => {
-    // Two statements rather than one with a per-row condition: the steady state's keeps exactly
-    // the plan it had before the comparison existed.
-    if (plain.length) await pushBack(tx, plain, tx``);
-    // A scalar subquery, one primary-key probe per row: exists() is planned as a hash of the
-    // whole table per batch.
-    if (guarded.length) {
-      await pushBack(tx, guarded, tx`and (select hb.received from node_heartbeats hb where hb.node_id = v.node_id) = v.received`);
-    }
-  });
+  // Sent in order in one round trip, so the lock is still taken before any node_due row.
+  const lock = guarded.length ? tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`.execute() : undefined;
+  await Promise.all([
+    lock,
+    withPrimaryKeyJoins(tx, () =>
+      Promise.all([
+        // Two statements rather than one with a per-row condition: the steady state's keeps
+        // exactly the plan it had before the comparison existed.
+        plain.length ? pushBack(tx, plain, tx``) : undefined,
+        // A scalar subquery, one primary-key probe per row: exists() is planned as a hash of the
+        // whole table per batch.
+        guarded.length
+          ? pushBack(tx, guarded, tx`and (select hb.received from node_heartbeats hb where hb.node_id = v.node_id) = v.received`)
+          : undefined,
+      ]),
+    ),
+  ]);
 }
 
 function pushBack(tx: Queryable, items: Reschedule[], condition: postgres.Fragment) {
