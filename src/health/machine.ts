@@ -75,8 +75,9 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
  * next due times, all in the caller's transaction. Returns the writes that won.
  */
 export async function apply(tx: Queryable, p: Plan, now: Date): Promise<HealthWrite[]> {
-  // Together: the reschedule goes out behind the state update rather than a round trip after the
-  // log and outbox rows. It does not depend on which writes won (the wake guard covers it).
-  const [won] = await Promise.all([writeTransitions(tx, p.writes, now), reschedule(tx, p.reschedules)]);
+  // One after the other: the reschedule may take the heartbeat-write lock, which holds every flush
+  // until commit, so it comes after the log and outbox rows rather than beside them.
+  const won = await writeTransitions(tx, p.writes, now);
+  await reschedule(tx, p.reschedules);
   return p.writes.filter((w) => won.has(w.nodeId));
 }

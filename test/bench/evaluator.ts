@@ -203,7 +203,8 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
       const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
       scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
       const leadership = new Leadership(lockSql, benchLog);
-      const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS });
+      // The pool reads the next batch ahead, as the engine's does.
+      const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS, reader: db.sql });
       const first = await evaluator.runOnce();
       if (!first.leader) throw new Error('the evaluator did not take the lock in its own database');
 

@@ -71,6 +71,8 @@ describe('evaluator: one node that cannot be judged', () => {
       coverageGapMs: GAP_MS,
       batchSize: 16,
       events,
+      // Batches read ahead on the pool, as the engine reads them.
+      reader: db.sql,
     });
     ids = [];
     for (let i = 0; i < 40; i++) ids.push(await p.addNode(`n-${String(i).padStart(2, '0')}`));
