@@ -10,7 +10,7 @@ import type { Coverage } from './decide.ts';
 import { LostLeadership, type Leadership } from './leader.ts';
 import { apply, plan } from './machine.ts';
 import type { DueCursor, DueRow, HealthWrite } from './model.ts';
-import { deferFailedNode, earliestDue, loadDue, loadDueNodes } from './store.ts';
+import { deferFailedNode, earliestDue, loadDue, loadDueNodes, withoutParallelWorkers } from './store.ts';
 
 export interface EvaluatorDeps {
   leadership: Leadership;
@@ -143,15 +143,27 @@ export class Evaluator {
   private readAhead(now: Date, cursor: DueCursor | undefined, limit: number): Promise<Read> | undefined {
     const { reader } = this.deps;
     if (!reader) return undefined;
-    const read = reader.begin('read only', (tx) => this.read(tx, now, (sql) => loadDue(sql, now, cursor, limit))) as Promise<Read>;
+    const read = reader.begin('read only', (tx) => this.readDue(tx, now, cursor, limit)) as Promise<Read>;
     // Awaited by the loop unless the pass ends first (an error): then nobody wants it.
     read.catch(() => {});
     return read;
   }
 
-  /** The batch's reads in one round trip, sent in this order: the watermark before the rows. */
-  private async read(sql: Queryable, now: Date, load: (sql: Queryable) => Promise<DueRow[]>): Promise<Read> {
-    const [coverage, rows, windowAhead] = await Promise.all([readCoverage(sql, now, this.deps.coverageGapMs), load(sql), anyWindowAhead(sql, now)]);
+  private readDue(tx: Tx, now: Date, cursor: DueCursor | undefined, limit: number): Promise<Read> {
+    return this.read(tx, now, (sql) => loadDue(sql, now, cursor, limit));
+  }
+
+  /**
+   * The batch's reads in one round trip, in a transaction, sent in this order: the watermark
+   * before the rows.
+   */
+  private async read(tx: Tx, now: Date, load: (sql: Queryable) => Promise<DueRow[]>): Promise<Read> {
+    const [, coverage, rows, windowAhead] = await Promise.all([
+      withoutParallelWorkers(tx),
+      readCoverage(tx, now, this.deps.coverageGapMs),
+      load(tx),
+      anyWindowAhead(tx, now),
+    ]);
     return { coverage, rows, windowAhead };
   }
 
@@ -165,7 +177,7 @@ export class Evaluator {
     let judged: Judged;
     try {
       judged = await this.judgeIn(async (tx) => {
-        const read = readAhead ?? (await this.read(tx, now, (sql) => loadDue(sql, now, cursor, limit)));
+        const read = readAhead ?? (await this.readDue(tx, now, cursor, limit));
         rows = read.rows;
         return { ...read, rows: rows.filter(fresh) };
       }, now);

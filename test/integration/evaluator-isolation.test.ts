@@ -130,6 +130,15 @@ describe('evaluator: one node that cannot be judged', () => {
     assert.equal(logged(NOT_LEADER).length, 0, 'leadership was never given up');
   });
 
+  it('reads each node once when the next batch is read ahead of a due time finer than a millisecond', async () => {
+    // Every node due at the same instant, off the millisecond: a cursor kept as a Date would sort
+    // before all of them, and the batch read while the first is written would read it again.
+    await db.sql`update node_due set due_at = due_at - interval '1 microsecond'`;
+    const r = await evaluator.runOnce();
+    assert.deepEqual([r.evaluated, r.transitions, r.failed], [40, 40, 0]);
+    assert.equal(await downCount(), 40);
+  });
+
   it('finds several bad nodes in one batch and judges all the others', async () => {
     const bad = [ids[0]!, ids[9]!, ids[15]!, ids[33]!];
     for (const id of bad) await db.sql`insert into test_refused values (${id})`;
