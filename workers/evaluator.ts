@@ -9,7 +9,10 @@ import { Loop } from '../src/loop.ts';
 
 export interface EvaluatorWorkerOptions {
   databaseUrl: string;
-  /** The shared pool, for LISTEN (the lock's own session only ever runs the leader's work). */
+  /**
+   * The shared pool, for LISTEN and for reading the leader's next batch while the last is written
+   * (the lock's own session only ever runs the leader's work).
+   */
   sql: Sql;
   clock: Clock;
   log: Logger;
@@ -27,7 +30,7 @@ export function startEvaluator(o: EvaluatorWorkerOptions) {
   const leadership = new Leadership(lockSql, log, events);
   // A follower until the lock is taken, announced so the leader gauge reads 0 from the start.
   events.emit('evaluator.leadership', false);
-  const evaluator = new Evaluator({ leadership, clock: o.clock, log, intervalMs: o.intervalMs, coverageGapMs: o.coverageGapMs, events });
+  const evaluator = new Evaluator({ leadership, clock: o.clock, log, intervalMs: o.intervalMs, coverageGapMs: o.coverageGapMs, events, reader: o.sql });
   const loop = new Loop({
     name: 'evaluator',
     log,

@@ -1,16 +1,16 @@
 import type { Clock } from '../clock.ts';
-import type { Tx } from '../db/client.ts';
+import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { classifyDbError, isTransientDbError } from '../db/errors.ts';
 import { Events } from '../events.ts';
 import { readCoverage } from '../ingest/store.ts';
 import type { Logger } from '../logger.ts';
-import { maintenanceSpans } from '../maintenance/store.ts';
+import { anyWindowAhead, maintenanceSpans } from '../maintenance/store.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import type { Coverage } from './decide.ts';
 import { LostLeadership, type Leadership } from './leader.ts';
 import { apply, plan } from './machine.ts';
 import type { DueCursor, DueRow, HealthWrite } from './model.ts';
-import { deferFailedNode, earliestDue, loadDue, loadDueNodes } from './store.ts';
+import { deferFailedNode, earliestDue, loadDue, loadDueNodes, withoutParallelWorkers } from './store.ts';
 
 export interface EvaluatorDeps {
   leadership: Leadership;
@@ -29,6 +29,12 @@ export interface EvaluatorDeps {
    * announced.
    */
   events?: Events;
+  /**
+   * A pool the next batch is read on while the last one is written on the lock's session, so a
+   * pass over many batches costs about the larger of reading and writing rather than their sum
+   * (both are Postgres's, on two backends). Without it each batch is read in its own transaction.
+   */
+  reader?: Sql;
 }
 
 export interface TickResult {
@@ -46,10 +52,22 @@ const MIN_SLEEP_MS = 10;
 // First retry of a pass cut short by a transient error (a deadlock, a cancelled statement).
 const TRANSIENT_RETRY_MS = 100;
 
+/** What a batch is judged on, read in one round trip. */
+interface Read {
+  coverage: Coverage | undefined;
+  rows: DueRow[];
+  windowAhead: boolean;
+}
+
 interface Judged {
   transitions: number;
   failed: number;
 }
+
+const cursorAfter = (rows: DueRow[]): DueCursor => {
+  const last = rows[rows.length - 1]!;
+  return { dueKey: last.due_key, nodeId: last.node_id };
+};
 
 const NOTHING: Judged = { transitions: 0, failed: 0 };
 const add = (a: Judged, b: Judged): Judged => ({ transitions: a.transitions + b.transitions, failed: a.failed + b.failed });
@@ -86,14 +104,18 @@ export class Evaluator {
     let evaluated = 0;
     let judged = NOTHING;
     let cursor: DueCursor | undefined;
+    let ahead = this.readAhead(now, cursor, batchSize);
     try {
       for (;;) {
-        const batch = await this.judgeBatch(now, cursor, batchSize);
+        const read = await ahead;
+        const full = read?.rows.length === batchSize;
+        // The next batch starts after this one's last row, so it can be read while this is written.
+        ahead = full ? this.readAhead(now, cursorAfter(read.rows), batchSize) : undefined;
+        const batch = await this.judgeBatch(now, cursor, batchSize, read);
         evaluated += batch.rows.length;
         judged = add(judged, batch.judged);
         if (batch.rows.length < batchSize) break;
-        const last = batch.rows[batch.rows.length - 1]!;
-        cursor = { dueAt: last.due_at, nodeId: last.node_id };
+        cursor = cursorAfter(batch.rows);
       }
     } catch (err) {
       if (!leadership.isLeader || !isTransientDbError(err)) throw err;
@@ -113,17 +135,51 @@ export class Evaluator {
   }
 
   /**
-   * The next batch of due nodes in one transaction (the happy path), then any node among them
-   * that failed before, alone. Returns every row read, for the cursor.
+   * The batch after `cursor` read on the reader, in a read-only transaction of its own; undefined
+   * without a reader. Its rows are judged in the lock's transaction like rows read there: every
+   * write is a compare-and-set on what was read (version, wake, heartbeat count), and each
+   * statement reads its own snapshot under read committed either way.
    */
-  private async judgeBatch(now: Date, cursor: DueCursor | undefined, limit: number): Promise<{ rows: DueRow[]; judged: Judged }> {
+  private readAhead(now: Date, cursor: DueCursor | undefined, limit: number): Promise<Read> | undefined {
+    const { reader } = this.deps;
+    if (!reader) return undefined;
+    const read = reader.begin('read only', (tx) => this.readDue(tx, now, cursor, limit)) as Promise<Read>;
+    // Awaited by the loop unless the pass ends first (an error): then nobody wants it.
+    read.catch(() => {});
+    return read;
+  }
+
+  private readDue(tx: Tx, now: Date, cursor: DueCursor | undefined, limit: number): Promise<Read> {
+    return this.read(tx, now, (sql) => loadDue(sql, now, cursor, limit));
+  }
+
+  /**
+   * The batch's reads in one round trip, in a transaction, sent in this order: the watermark
+   * before the rows.
+   */
+  private async read(tx: Tx, now: Date, load: (sql: Queryable) => Promise<DueRow[]>): Promise<Read> {
+    const [, coverage, rows, windowAhead] = await Promise.all([
+      withoutParallelWorkers(tx),
+      readCoverage(tx, now, this.deps.coverageGapMs),
+      load(tx),
+      anyWindowAhead(tx, now),
+    ]);
+    return { coverage, rows, windowAhead };
+  }
+
+  /**
+   * The next batch of due nodes (read ahead, or read here) in one transaction (the happy path),
+   * then any node among them that failed before, alone. Returns every row read, for the cursor.
+   */
+  private async judgeBatch(now: Date, cursor: DueCursor | undefined, limit: number, readAhead: Read | undefined): Promise<{ rows: DueRow[]; judged: Judged }> {
     let rows: DueRow[] = [];
     const fresh = (r: DueRow) => r.failures === 0;
     let judged: Judged;
     try {
       judged = await this.judgeIn(async (tx) => {
-        rows = await loadDue(tx, now, cursor, limit);
-        return rows.filter(fresh);
+        const read = readAhead ?? (await this.readDue(tx, now, cursor, limit));
+        rows = read.rows;
+        return { ...read, rows: rows.filter(fresh) };
       }, now);
     } catch (err) {
       const ids = rows.filter(fresh).map((r) => r.node_id);
@@ -138,7 +194,7 @@ export class Evaluator {
   /** Judges `ids` in one transaction; if that fails on the data, splits them until the culprits stand alone. */
   private async attempt(ids: string[], now: Date): Promise<Judged> {
     try {
-      return await this.judgeIn((tx) => loadDueNodes(tx, now, ids), now);
+      return await this.judgeIn((tx) => this.read(tx, now, (sql) => loadDueNodes(sql, now, ids)), now);
     } catch (err) {
       if (!this.blamable(err)) throw err;
       return this.split(ids, err, now);
@@ -152,23 +208,22 @@ export class Evaluator {
   }
 
   /**
-   * One transaction: read the nodes `load` returns, decide, write. Transitions are announced once
+   * One transaction: take the nodes `load` returns, decide, write. Transitions are announced once
    * the transaction has committed, so a rolled-back attempt counts nothing.
    */
-  private async judgeIn(load: (tx: Tx) => Promise<DueRow[]>, now: Date): Promise<Judged> {
+  private async judgeIn(load: (tx: Tx) => Promise<Read>, now: Date): Promise<Judged> {
     const won = await this.deps.leadership.transaction(async (tx): Promise<HealthWrite[]> => {
-      const coverage = await readCoverage(tx, now, this.deps.coverageGapMs);
+      const { coverage, rows, windowAhead } = await load(tx);
       // No ingest has ever run: there is nothing any node could have been judged on.
       if (!coverage) return [];
-      const rows = await load(tx);
-      return rows.length ? this.write(tx, rows, coverage, now) : [];
+      return rows.length ? this.write(tx, rows, coverage, windowAhead, now) : [];
     });
     for (const w of won) for (const t of w.transitions) this.events.emit('evaluator.transition', t.from, t.to);
     return { transitions: won.reduce((n, w) => n + w.transitions.length, 0), failed: 0 };
   }
 
-  private async write(tx: Tx, rows: DueRow[], coverage: Coverage, now: Date): Promise<HealthWrite[]> {
-    const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now);
+  private async write(tx: Tx, rows: DueRow[], coverage: Coverage, windowAhead: boolean, now: Date): Promise<HealthWrite[]> {
+    const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now, windowAhead);
     return apply(tx, plan(rows, coverage, maintenance, now), now);
   }
 

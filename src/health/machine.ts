@@ -75,6 +75,8 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
  * next due times, all in the caller's transaction. Returns the writes that won.
  */
 export async function apply(tx: Queryable, p: Plan, now: Date): Promise<HealthWrite[]> {
+  // One after the other: the reschedule may take the heartbeat-write lock, which holds every flush
+  // until commit, so it comes after the log and outbox rows rather than beside them.
   const won = await writeTransitions(tx, p.writes, now);
   await reschedule(tx, p.reschedules);
   return p.writes.filter((w) => won.has(w.nodeId));

@@ -28,11 +28,17 @@ export interface DueRow {
   wake: number;
   /** Consecutive failed attempts to judge the node; such a node is judged alone. */
   failures: number;
-  due_at: Date;
+  /**
+   * due_at as Postgres prints it, to the microsecond, for the pass's cursor (sent back as text: a
+   * timestamptz parameter goes through a Date). A Date keeps milliseconds, and a cursor cut to the
+   * millisecond sorts before every row due within that millisecond, so it would skip none of
+   * them: the next batch would read this one again if it is read before this one is written.
+   */
+  due_key: string;
 }
 
 export interface DueCursor {
-  dueAt: Date;
+  dueKey: string;
   nodeId: string;
 }
 

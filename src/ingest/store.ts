@@ -106,13 +106,16 @@ export async function leaveCoverage(sql: Queryable, instanceId: string): Promise
   await sql`delete from ingest_presence where instance_id = ${instanceId}`;
 }
 
-/** Coverage as the evaluator sees it; the watermark is the slowest live ingest process's flush. */
+/**
+ * Coverage as the evaluator sees it; the watermark is the slowest live ingest process's flush.
+ * Sent at the call (execute), so statements called after it in the same pipeline run after it.
+ */
 export async function readCoverage(sql: Queryable, now: Date, gapMs: number): Promise<Coverage | undefined> {
   const [row] = await sql<{ since: Date; blind_from: Date | null; watermark: Date }[]>`
     select c.since, c.blind_from,
            coalesce((select min(seen_at) from ingest_presence
                      where seen_at > ${new Date(now.getTime() - gapMs)}), c.seen_at) as watermark
-    from ingest_coverage c`;
+    from ingest_coverage c`.execute();
   if (!row) return undefined;
   return { since: row.since, blindFrom: row.blind_from, seenAt: row.watermark };
 }

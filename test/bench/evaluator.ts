@@ -203,7 +203,9 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
       const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
       scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
       const leadership = new Leadership(lockSql, benchLog);
-      const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS });
+      // The pool reads the next batch ahead, as the engine's does (unless asked not to, to compare).
+      const reader = o.evalNoReadAhead ? {} : { reader: db.sql };
+      const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS, ...reader });
       const first = await evaluator.runOnce();
       if (!first.leader) throw new Error('the evaluator did not take the lock in its own database');
 
@@ -302,7 +304,7 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
   }
   s.notes.unshift(
     `Flushes alongside: an \`IngestFlusher\` in this process writes ${int(FLUSH_BATCH)} ok heartbeats per flush, ${FLUSH_GAP_MS} ms apart, while the evaluator judges every node; in a mass outage the push-back takes the heartbeat-write lock that every flush shares (see ARCHITECTURE.md), so each may wait for the other. Those ${int(FLUSH_BATCH)} nodes are heard from during the outage passes, so fewer than all go down there.`,
-    'Lifeline: `Evaluator.runOnce()` in this process on a dedicated session holding the lock (batches of 5,000, each one transaction: load due rows, pure decide, set-wise writes). Seeded fleet: 30 s interval, 3 failures; tables vacuumed and analysed before each timing, as autovacuum would keep them.',
+    `Lifeline: \`Evaluator.runOnce()\` in this process on a dedicated session holding the lock (batches of 5,000, each one transaction: pure decide on the due rows, set-wise writes), ${o.evalNoReadAhead ? 'each batch read in its own transaction (--eval-no-read-ahead)' : 'the next batch read on the pool meanwhile, as the engine does'}. Seeded fleet: 30 s interval, 3 failures; tables vacuumed and analysed before each timing, as autovacuum would keep them.`,
     `Baseline: the same decision per node, one transaction per node of single-row statements (SELECT; then UPDATE node_due, or UPDATE node_health + INSERT node_state_log + INSERT outbox), on one session; its tick and outage runs together are capped at ${o.baselineCapSeconds} s.`,
   );
   return s;

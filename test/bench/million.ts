@@ -58,7 +58,7 @@ export async function benchMillion(o: BenchOptions, scope: Scope): Promise<Secti
 
   const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
   scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
-  const evaluator = new Evaluator({ leadership: new Leadership(lockSql, benchLog), clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS });
+  const evaluator = new Evaluator({ leadership: new Leadership(lockSql, benchLog), clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS, reader: db.sql });
   if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock in its own database');
 
   progress('million: steady-state ticks');

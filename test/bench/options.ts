@@ -16,6 +16,8 @@ export interface BenchOptions {
   connections: number;
   batchConnections: number;
   evalSizes: number[];
+  /** The evaluator section reads each batch in its own transaction, as without a pool to read ahead on. */
+  evalNoReadAhead: boolean;
   outboxEvents: number;
   outboxKeys: number;
   outboxBaselineEvents: number;
@@ -61,6 +63,7 @@ const HELP = `npm run bench -- [flags]
   --batch-connections N       connections for batch load (default 10)
   --eval-sizes LIST           evaluator fleet sizes (default nodes,10*nodes)
   --eval-1m                   also run the evaluator at 1,000,000 nodes
+  --eval-no-read-ahead        evaluator section: no batch read on the pool while the last is written
   --outbox-events N           events drained by the outbox bench (default 5*nodes)
   --outbox-keys N             distinct keys among them (default nodes)
   --outbox-baseline-events N  events for the one-at-a-time baseline (default nodes)
@@ -105,6 +108,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'batch-connections': { type: 'string' },
       'eval-sizes': { type: 'string' },
       'eval-1m': { type: 'boolean' },
+      'eval-no-read-ahead': { type: 'boolean' },
       'outbox-events': { type: 'string' },
       'outbox-keys': { type: 'string' },
       'outbox-baseline-events': { type: 'string' },
@@ -149,6 +153,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     connections: positiveInt('connections', values.connections, 100),
     batchConnections: positiveInt('batch-connections', values['batch-connections'], 10),
     evalSizes,
+    evalNoReadAhead: values['eval-no-read-ahead'] === true,
     outboxEvents: positiveInt('outbox-events', values['outbox-events'], 5 * nodes),
     outboxKeys: positiveInt('outbox-keys', values['outbox-keys'], nodes),
     outboxBaselineEvents: positiveInt('outbox-baseline-events', values['outbox-baseline-events'], nodes),

@@ -233,7 +233,8 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   const lockSql = createSql(db.url, { dedicated: true, applicationName: ENGINE_SESSIONS[0] });
   scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
   const leadership = new CommitClockLeadership(lockSql, benchLog);
-  const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs) });
+  // The pool reads the next batch ahead, as the engine's does.
+  const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs), reader: db.sql });
   if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock in its own database');
 
   // Outbox and notifier roles as workers/engine.ts wires them, on one pool, with a private queue prefix.

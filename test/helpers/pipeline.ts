@@ -22,7 +22,7 @@ export function createPipeline(db: TestDatabase, clock: ManualClock) {
   let flusher = new IngestFlusher({ sql: db.sql, buffer, clock, log: testLog, gapMs: GAP_MS });
   const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
   const leadership = new Leadership(lockSql, testLog);
-  const evaluator = new Evaluator({ leadership, clock, log: testLog, intervalMs: 1000, coverageGapMs: GAP_MS });
+  const evaluator = new Evaluator({ leadership, clock, log: testLog, intervalMs: 1000, coverageGapMs: GAP_MS, reader: db.sql });
 
   return {
     get buffer() {

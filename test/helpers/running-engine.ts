@@ -25,7 +25,7 @@ export type AgentStatus = 'ok' | 'degraded' | 'failing';
 export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolean }) {
   const lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
   const leadership = new Leadership(lockSql, testLog);
-  const evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: o.gapMs });
+  const evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: o.gapMs, reader: h.sql });
   const flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: o.gapMs });
   const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
   if (o.incidents) {

@@ -71,6 +71,8 @@ describe('evaluator: one node that cannot be judged', () => {
       coverageGapMs: GAP_MS,
       batchSize: 16,
       events,
+      // Batches read ahead on the pool, as the engine reads them.
+      reader: db.sql,
     });
     ids = [];
     for (let i = 0; i < 40; i++) ids.push(await p.addNode(`n-${String(i).padStart(2, '0')}`));
@@ -126,6 +128,15 @@ describe('evaluator: one node that cannot be judged', () => {
     assert.equal((await dueRow(bad)).failures, 0);
     assert.deepEqual(nodeErrors, ['invalid_data', 'invalid_data']);
     assert.equal(logged(NOT_LEADER).length, 0, 'leadership was never given up');
+  });
+
+  it('reads each node once when the next batch is read ahead of a due time finer than a millisecond', async () => {
+    // Every node due at the same instant, off the millisecond: a cursor kept as a Date would sort
+    // before all of them, and the batch read while the first is written would read it again.
+    await db.sql`update node_due set due_at = due_at - interval '1 microsecond'`;
+    const r = await evaluator.runOnce();
+    assert.deepEqual([r.evaluated, r.transitions, r.failed], [40, 40, 0]);
+    assert.equal(await downCount(), 40);
   });
 
   it('finds several bad nodes in one batch and judges all the others', async () => {
