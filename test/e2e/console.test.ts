@@ -103,7 +103,10 @@ describe('the web console in a browser', () => {
   it('signs in and moves around with the keyboard alone', async () => {
     const { context, page } = await profile();
     await page.goto(origin + '/');
-    // The key field has focus on arrival; Tab reaches the button, Enter presses it.
+    // The key field has focus on arrival; Tab reaches the button, Enter presses it. Chromium
+    // applies autofocus at its next rendering update, which on a busy machine can come after the
+    // load event: keys typed before it would go to the page and be lost.
+    await page.waitForFunction(() => document.activeElement?.id === 'key');
     await page.keyboard.type(readKey);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Sign in');
