@@ -5,6 +5,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { requestListener } from '../../src/http/app.ts';
+import type { FastPath } from '../../src/http/fast-heartbeat.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { ADMIN_TOKEN, START, buildApp, createHarness, type Harness } from '../helpers/app.ts';
 import { until } from '../helpers/wait.ts';
@@ -119,7 +120,7 @@ class Engine {
   ) {
     this.built = buildApp({ sql: h.sql, clock: this.clock, buffer: this.buffer, autoRegister: false, limits: LIMITS });
     const { http } = this.built;
-    const spied = { app: http.app, fast: http.fast && ((i: Parameters<NonNullable<typeof http.fast>>[0], o: Parameters<NonNullable<typeof http.fast>>[1]) => (this.taken = http.fast!(i, o))) };
+    const spied = { app: http.app, fast: http.fast.map((path): FastPath => (i, o) => (this.taken = path(i, o) || this.taken)) };
     const listener = requestListener(spied, { fast });
     this.server = createServer((i, o) => {
       this.seen++;
