@@ -51,12 +51,13 @@ export function createApp(deps: AppDeps) {
 }
 
 /**
- * The app and, with the api role, the single heartbeat's way around it (src/http/fast-heartbeat.ts),
- * which shares the app's limits: requestListener() puts the two together for node:http.
+ * The app and, with the api role, the ways around it for the requests that dominate its load: the
+ * single heartbeat (fast-heartbeat.ts) and kept pages and badges (fast-public.ts), which share the
+ * app's limits and caches. requestListener() puts them together for node:http.
  */
-export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath | undefined } {
+export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[] } {
   renderWithoutAsyncStorage();
-  let fast: FastPath | undefined;
+  const fast: FastPath[] = [];
   const app = new Hono<AuthEnv>();
 
   // One layer names the request and times it: a layer of hono's compose costs ~1-2 µs a request.
@@ -128,7 +129,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath 
   if (deps.ingestor) {
     // Status pages, badges and notification links, for anyone: no secret, a budget per client address.
     const limits = requestLimits(deps);
-    const published = publicSurface(deps, limits.perPublicClient);
+    const published = publicSurface(deps, limits);
     app.route('/', published.app);
     // Scheduled jobs' ping URLs: the key is the authority, so no Bearer and no session.
     app.route('/ping', pingRoutes(deps, deps.ingestor, limits.admitPing));
@@ -147,7 +148,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath 
     v1.route('/audit', auditRoutes(deps));
     v1.route('/nodes', nodeRoutes(deps));
     const intake = heartbeatIntake(deps, deps.ingestor, limits.admitRegistrations);
-    fast = fastHeartbeats(deps, limits, intake);
+    fast.push(fastHeartbeats(deps, limits, intake), published.fast);
     v1.route('/heartbeats', heartbeatRoutes(intake));
     v1.route('/outbox', outboxRoutes(deps));
     v1.route('/incidents', incidentRoutes(deps));
@@ -166,14 +167,15 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath 
 }
 
 /**
- * What node:http calls for each request: the fast path when there is one and it takes the
- * request, the app otherwise. `fast: false` leaves everything to the app.
+ * What node:http calls for each request: the first fast path that takes the request, the app
+ * when none does. `fast: false` leaves everything to the app.
  */
 export function requestListener(http: ReturnType<typeof createHttp>, o: { hostname?: string; fast?: boolean } = {}): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
   const slow = getRequestListener(http.app.fetch, o.hostname === undefined ? {} : { hostname: o.hostname });
-  const fast = o.fast === false ? undefined : http.fast;
-  if (!fast) return (incoming, outgoing) => void slow(incoming, outgoing);
+  const fast = o.fast === false ? [] : http.fast;
+  if (!fast.length) return (incoming, outgoing) => void slow(incoming, outgoing);
   return (incoming, outgoing) => {
-    if (!fast(incoming, outgoing)) void slow(incoming, outgoing);
+    for (const path of fast) if (path(incoming, outgoing)) return;
+    void slow(incoming, outgoing);
   };
 }

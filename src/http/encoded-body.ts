@@ -11,17 +11,21 @@ import type { Context } from 'hono';
 
 type Coding = 'br' | 'gzip' | 'identity';
 
-interface Variant {
-  body: Uint8Array<ArrayBuffer>;
+/** One ready answer: its status, its header object and its bytes (none for a 304). */
+export interface Answer {
+  status: 200 | 304;
+  body: Uint8Array<ArrayBuffer> | null;
   headers: Record<string, string>;
 }
+
+type Variant = Answer & { body: Uint8Array<ArrayBuffer> };
 
 export interface EncodedBody {
   /** Weak: it names the content, which each coding carries alike (RFC 9110 §8.8.3). */
   etag: string;
   variants: Record<Coding, Variant>;
-  /** What a 304 carries: the validators and caching rules the 200 would have sent. */
-  notModified: Record<string, string>;
+  /** The 304: the validators and caching rules the 200 would have sent. */
+  notModified: Answer;
 }
 
 /*
@@ -36,10 +40,10 @@ export function encodeBody(text: string, headers: Record<string, string>): Encod
   const raw = new Uint8Array(Buffer.from(text, 'utf8'));
   const etag = `W/"${createHash('sha256').update(raw).digest('base64url').slice(0, 22)}"`;
   const common = { ...headers, vary: 'accept-encoding', etag };
-  const identity: Variant = { body: raw, headers: { ...common, 'content-length': String(raw.byteLength) } };
+  const identity: Variant = { status: 200, body: raw, headers: { ...common, 'content-length': String(raw.byteLength) } };
   // A body too small to gain (a badge's JSON) is sent as it is whatever the client takes.
   const variant = (body: Uint8Array<ArrayBuffer>, coding: Coding): Variant =>
-    body.byteLength < raw.byteLength ? { body, headers: { ...common, 'content-encoding': coding, 'content-length': String(body.byteLength) } } : identity;
+    body.byteLength < raw.byteLength ? { status: 200, body, headers: { ...common, 'content-encoding': coding, 'content-length': String(body.byteLength) } } : identity;
   return {
     etag,
     variants: {
@@ -47,7 +51,7 @@ export function encodeBody(text: string, headers: Record<string, string>): Encod
       gzip: variant(new Uint8Array(gzipSync(raw)), 'gzip'),
       identity,
     },
-    notModified: { etag, vary: 'accept-encoding', ...(headers['cache-control'] ? { 'cache-control': headers['cache-control'] } : {}) },
+    notModified: { status: 304, body: null, headers: { etag, vary: 'accept-encoding', ...(headers['cache-control'] ? { 'cache-control': headers['cache-control'] } : {}) } },
   };
 }
 
@@ -86,12 +90,20 @@ function unchanged(ifNoneMatch: string | undefined, etag: string): boolean {
 }
 
 /**
- * 304 when the client already holds this content, else the best coding it takes. The Response is
- * built from the kept header object: through c.body() each answer would copy it into a new Headers
- * and @hono/node-server would copy that back into an object for node:http.
+ * 304 when the client already holds this content, else the best coding it takes: one of the kept
+ * answers, from the request's If-None-Match and Accept-Encoding, so the app and the node:http fast
+ * path (fast-public.ts) choose alike.
+ */
+export function answerFor(body: EncodedBody, ifNoneMatch: string | undefined, acceptEncoding: string | undefined): Answer {
+  return unchanged(ifNoneMatch, body.etag) ? body.notModified : body.variants[coding(acceptEncoding)];
+}
+
+/**
+ * answerFor() as the app's Response, built from the kept header object: through c.body() each
+ * answer would copy it into a new Headers and @hono/node-server would copy that back into an
+ * object for node:http.
  */
 export function sendEncoded(c: Context, body: EncodedBody): Response {
-  if (unchanged(c.req.header('if-none-match'), body.etag)) return new Response(null, { status: 304, headers: body.notModified });
-  const v = body.variants[coding(c.req.header('accept-encoding'))];
-  return new Response(v.body, { status: 200, headers: v.headers });
+  const a = answerFor(body, c.req.header('if-none-match'), c.req.header('accept-encoding'));
+  return new Response(a.body, { status: a.status, headers: a.headers });
 }

@@ -20,7 +20,7 @@ const PATH = '/v1/heartbeats';
 const decoder = new TextDecoder();
 const ignore = () => {};
 // @hono/node-server's test for a Host it can use as it is (a lower-case name or address, a port).
-const SIMPLE_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
+export const SIMPLE_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 
 /**
  * POST /v1/heartbeats as an agent sends it, answered without hono: one heartbeat cost ~41 µs of

@@ -9,7 +9,7 @@ import type { Principal } from '../access/model.ts';
 import { addressOf, clientAddress, headerOf, limitKey } from './client-address.ts';
 import { LIMIT_DEFAULTS } from '../config.ts';
 import type { AppDeps } from './deps.ts';
-import { admission, failureCount, failureLimit, FixedWindow, rateLimit, rateLimited, type FailureCount } from './rate-limit.ts';
+import { admission, failureCount, failureLimit, FixedWindow, rateLimited, type FailureCount } from './rate-limit.ts';
 
 export type { RequestLimits } from '../config.ts';
 
@@ -31,6 +31,8 @@ export interface Limits {
   admitPing(pingKey: string): void;
   /** Status pages, badges and notification links: one budget per client address for all of them. */
   perPublicClient: MiddlewareHandler;
+  /** The same budget spent from node:http's request (fast-public.ts): throws 429, spending nothing, when it is used up. */
+  admitPublic(incoming: IncomingMessage): void;
 }
 
 export function requestLimits(deps: AppDeps): Limits {
@@ -48,6 +50,7 @@ export function requestLimits(deps: AppDeps): Limits {
   });
   const perNodeToken = admission({ limit: o.nodeTokenPerMinute, windowMs: MINUTE, who: 'this node token', nowMs });
   const perPingKey = admission({ limit: o.pingsPerMinute, windowMs: MINUTE, who: 'this ping key', nowMs });
+  const perPublicClient = admission({ limit: o.publicRequestsPerMinute, windowMs: MINUTE, nowMs });
   return {
     failures,
     failureKeyOf: byPeer,
@@ -63,6 +66,10 @@ export function requestLimits(deps: AppDeps): Limits {
       registrations.spend(keyId, count, nowMs());
     },
     admitPing: perPingKey,
-    perPublicClient: rateLimit({ limit: o.publicRequestsPerMinute, windowMs: MINUTE, key: byAddress, nowMs }),
+    perPublicClient: async (c, next) => {
+      perPublicClient(byAddress(c));
+      await next();
+    },
+    admitPublic: (incoming) => perPublicClient(byPeer(incoming)),
   };
 }

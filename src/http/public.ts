@@ -4,9 +4,12 @@
 // kept for a few seconds, so a page that goes viral costs one computation per period and cannot
 // take the engine's time away from ingest or evaluation.
 
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { assetRoutes } from '../web/assets.ts';
 import type { AppDeps } from './deps.ts';
+import type { FastPath } from './fast-heartbeat.ts';
+import { fastPublic } from './fast-public.ts';
+import type { Limits } from './limits.ts';
 import { refuseUnstorableText } from './validation.ts';
 import { actionLinkRoutes } from './routes/action-links.ts';
 import { badgeRoutes } from './routes/badges.ts';
@@ -32,15 +35,15 @@ export interface PublicSurface {
   pagesChanged(): void;
   /** Forget every kept badge: a badge id was rotated. */
   badgesChanged(): void;
+  /** Kept pages and badges answered in front of hono (fast-public.ts). */
+  fast: FastPath;
 }
 
-/** `perClient`: the budget of each client address (limits.ts), shared by every public route. */
-export function publicSurface(deps: AppDeps, perClient: MiddlewareHandler): PublicSurface {
+/** `limits`: the budget of each client address, shared by every public route. */
+export function publicSurface(deps: AppDeps, limits: Pick<Limits, 'perPublicClient' | 'admitPublic'>): PublicSurface {
   const o = { ...DEFAULTS, ...deps.publicPages };
   const app = new Hono();
-  app.use('/status/*', perClient);
-  app.use('/badge/*', perClient);
-  app.use('/a/*', perClient);
+  for (const path of ['/status/*', '/badge/*', '/a/*']) app.use(path, limits.perPublicClient);
   // The API's one rule for text in paths and queries: a slug, badge id or link token with U+0000
   // is a 400, never a lookup.
   for (const path of ['/status/*', '/badge/*', '/a/*']) app.use(path, refuseUnstorableText());
@@ -50,5 +53,10 @@ export function publicSurface(deps: AppDeps, perClient: MiddlewareHandler): Publ
   app.route('/badge', badges.app);
   app.route('/a', actionLinkRoutes(deps));
   app.route('/', assetRoutes());
-  return { app, pagesChanged: status.forget, badgesChanged: badges.forget };
+  const fast = fastPublic(deps, limits.admitPublic, [
+    // A page reads nothing of the query; a badge reads its metric, window and label from it.
+    { prefix: '/status/', route: '/status/:page', ignoresQuery: true, kept: status.kept },
+    { prefix: '/badge/', route: '/badge/:file', ignoresQuery: false, kept: badges.kept },
+  ]);
+  return { app, pagesChanged: status.forget, badgesChanged: badges.forget, fast };
 }

@@ -13,26 +13,13 @@ export interface RateLimit {
   /** Requests per window and key; 0 turns the limit off. */
   limit: number;
   windowMs: number;
-  /** What is counted: a client address, a token… */
-  key: (c: Context) => string;
   /** Who is told to slow down, e.g. "this client". */
   who?: string;
   nowMs: () => number;
 }
 
-/** Counts one request per call under `o.key`; past the limit the request is refused with 429. */
-export function rateLimit<E extends Env>(o: RateLimit): MiddlewareHandler<E> {
-  if (o.limit === 0) return async (_c, next) => next();
-  const admit = admission(o);
-  return async (c, next) => {
-    admit(o.key(c));
-    await next();
-  };
-}
-
-/** The same count as a function: throws the 429 unless `key` may make one more request now. */
-export function admission(o: Omit<RateLimit, 'key'>): (key: string) => void {
-  const window = new FixedWindow(o.limit, o.windowMs);
+/** Counts one request per call under its key (a client address, a token…): throws the 429 unless `key` may make one more request now. */
+export function admission(o: RateLimit): (key: string) => void {  const window = new FixedWindow(o.limit, o.windowMs);
   const message = `Too many requests from ${o.who ?? 'this client'}; try again after Retry-After seconds.`;
   return (key) => {
     const now = o.nowMs();

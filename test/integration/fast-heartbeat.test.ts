@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
-import { requestListener } from '../../src/http/app.ts';
-import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
-import { ADMIN_TOKEN, START, buildApp, createHarness, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, START, createHarness, type Harness } from '../helpers/app.ts';
+import { DifferentialEngine } from '../helpers/differential.ts';
 import { until } from '../helpers/wait.ts';
 
 // The single heartbeat's fast path (src/http/fast-heartbeat.ts) must answer exactly as the app
-// does. The same requests go, in the same order, to two engines over one database, each with its
-// own buffer, limits, metrics and clock: one serving through the fast path, one through the app
-// alone. Every answer, every heartbeat buffered and every count must come out the same.
+// does (test/helpers/differential.ts): every answer, every heartbeat buffered and every count must
+// come out the same.
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const AGENT_BODY = JSON.stringify({ status: 'ok', checks: { disk: { status: 'ok', value: 0.42 } } });
@@ -105,72 +101,33 @@ interface Answer {
 // What an answer must carry alike; the request id is compared apart (a new one is random).
 const HEADERS = ['content-type', 'content-length', 'retry-after', 'idempotent-replayed', 'ratelimit-limit'];
 
-class Engine {
-  readonly clock = new ManualClock(START);
-  readonly buffer = new HeartbeatBuffer();
-  readonly built;
-  private readonly server: Server;
-  private taken = false;
-
+class Engine extends DifferentialEngine {
   constructor(
     h: Harness,
     readonly label: string,
     fast: boolean,
   ) {
-    this.built = buildApp({ sql: h.sql, clock: this.clock, buffer: this.buffer, autoRegister: false, limits: LIMITS });
-    const { http } = this.built;
-    const spied = { app: http.app, fast: http.fast && ((i: Parameters<NonNullable<typeof http.fast>>[0], o: Parameters<NonNullable<typeof http.fast>>[1]) => (this.taken = http.fast!(i, o))) };
-    const listener = requestListener(spied, { fast });
-    this.server = createServer((i, o) => {
-      this.seen++;
-      listener(i, o);
-    });
+    super(h, fast, { autoRegister: false, limits: LIMITS });
   }
 
-  /** Requests whose head the server has read. */
-  seen = 0;
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  async send(s: Sent): Promise<Answer> {
-    this.taken = false;
-    const { port } = this.server.address() as AddressInfo;
-    // node:http rather than fetch, which can send neither a Host of its own nor a header twice.
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: s.path ?? '/v1/heartbeats', headers: s.headers });
-    req.end(s.body);
-    const [res] = (await once(req, 'response')) as [IncomingMessage];
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString();
+  async post(s: Sent): Promise<Answer> {
+    const res = await this.send({ method: 'POST', path: s.path ?? '/v1/heartbeats', headers: s.headers, body: s.body });
     const header = (n: string) => (res.headers[n] === undefined ? null : String(res.headers[n]));
-    return { status: res.statusCode!, body, headers: Object.fromEntries([...HEADERS, 'x-request-id'].map((n) => [n, header(n)])), taken: this.taken };
+    return { status: res.status, body: res.body.toString(), headers: Object.fromEntries([...HEADERS, 'x-request-id'].map((n) => [n, header(n)])), taken: res.taken };
   }
 
   async run(cases: Case[], t: Tokens): Promise<Answer[][]> {
     const answers: Answer[][] = [];
     for (const c of cases) {
       const each: Answer[] = [];
-      for (const s of c.requests(t, this.label)) each.push(await this.send(s));
+      for (const s of c.requests(t, this.label)) each.push(await this.post(s));
       answers.push(each);
     }
     return answers;
   }
 
-  async counted(): Promise<string[]> {
-    const { registry } = this.built.metrics;
-    const heartbeats = await registry.getSingleMetricAsString('lifeline_heartbeats_received_total');
-    const requests = await registry.getSingleMetricAsString('lifeline_http_request_duration_seconds');
-    return [...heartbeats.split('\n'), ...requests.split('\n').filter((l) => l.includes('_count{'))].sort();
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  override counted(): Promise<string[]> {
+    return super.counted(['lifeline_heartbeats_received_total']);
   }
 }
 

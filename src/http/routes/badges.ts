@@ -46,6 +46,17 @@ const JSON_HEADERS = {
   'access-control-allow-origin': '*',
 };
 
+/** What the last path segment names: a badge id and the format asked for (none: an unknown file). */
+const badgeFile = (file: string): { format: 'svg' | 'json' | undefined; id: string } => {
+  const format = file.endsWith('.svg') ? 'svg' : file.endsWith('.json') ? 'json' : undefined;
+  return { format, id: format ? file.slice(0, -(format.length + 1)) : file };
+};
+
+type BadgeOptions = v.InferOutput<typeof BadgeQuery>;
+const keyOf = (id: string, q: BadgeOptions) => JSON.stringify([id, q.metric, q.window, q.label ?? null]);
+// What a badge URL without a query asks for.
+const PLAIN = v.parse(BadgeQuery, {});
+
 /**
  * GET /badge/{badge_id}.svg and .json, without auth: a node's state or uptime in shields.io's
  * look and in its endpoint schema. The badge id names the badge, not the node; an unknown one
@@ -58,28 +69,31 @@ export function badgeRoutes(deps: AppDeps, cacheMs: number) {
     max: 10_000,
     clock,
     load: async (key) => {
-      const [id, metric, window, label] = JSON.parse(key) as [string, v.InferOutput<typeof BadgeQuery>['metric'], v.InferOutput<typeof BadgeQuery>['window'], string | null];
+      const [id, metric, window, label] = JSON.parse(key) as [string, BadgeOptions['metric'], BadgeOptions['window'], string | null];
       const badge = await currentBadge(sql, id, { metric, window, label: label ?? undefined }, clock.now().getTime());
       return badge && { badge };
     },
   });
 
+  const rendered = (kept: Kept, format: 'svg' | 'json'): EncodedBody =>
+    format === 'svg' ? (kept.svg ??= encodeBody(badgeSvg(kept.badge), SVG_HEADERS)) : (kept.json ??= encodeBody(JSON.stringify(badgeJson(kept.badge)), JSON_HEADERS));
+
   const app = new Hono();
   app.get('/:file', async (c) => {
-    const file = c.req.param('file');
-    const format = file.endsWith('.svg') ? 'svg' : file.endsWith('.json') ? 'json' : undefined;
-    const id = format ? file.slice(0, -(format.length + 1)) : file;
+    const { format, id } = badgeFile(c.req.param('file'));
     const q = query(c, BadgeQuery);
-    const kept = format && BADGE_ID.test(id) ? await badges.get(JSON.stringify([id, q.metric, q.window, q.label ?? null])) : undefined;
-    if (!kept) return c.json(errorBody('not_found', 'No such badge.'), 404);
-    if (format === 'svg') {
-      kept.svg ??= encodeBody(badgeSvg(kept.badge), SVG_HEADERS);
-      return sendEncoded(c, kept.svg);
-    }
-    kept.json ??= encodeBody(JSON.stringify(badgeJson(kept.badge)), JSON_HEADERS);
-    return sendEncoded(c, kept.json);
+    const kept = format && BADGE_ID.test(id) ? await badges.get(keyOf(id, q)) : undefined;
+    if (!format || !kept) return c.json(errorBody('not_found', 'No such badge.'), 404);
+    return sendEncoded(c, rendered(kept, format));
   });
-  return { app, forget: () => badges.clear() };
+  /** The answer to `/badge/{file}` without a query when it is kept, at once (fast-public.ts); undefined sends the request to the app. */
+  const kept = (file: string): EncodedBody | undefined => {
+    const { format, id } = badgeFile(file);
+    if (!format) return undefined;
+    const k = badges.kept(keyOf(id, PLAIN));
+    return k && rendered(k, format);
+  };
+  return { app, forget: () => badges.clear(), kept };
 }
 
 const doc = operationDocs('Nodes');

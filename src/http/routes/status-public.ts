@@ -11,9 +11,14 @@ import { PublicCache } from '../public-cache.ts';
 /** A computed page and its two renderings, each made (and encoded) the first time it is asked for. */
 interface Published {
   view: PageView;
-  html?: Promise<EncodedBody>;
+  /** The HTML under way; `html` once it is done, so a reader without a Promise can serve it. */
+  rendering?: Promise<EncodedBody>;
+  html?: EncodedBody;
   json?: EncodedBody;
 }
+
+/** What the last path segment names: a page's HTML or, with `.json`, its JSON. */
+const pageFile = (name: string) => (name.endsWith('.json') ? { slug: name.slice(0, -'.json'.length), json: true } : { slug: name, json: false });
 
 /**
  * GET /status/{slug} (HTML) and /status/{slug}.json, without auth. A page that is not public is
@@ -39,21 +44,26 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
   };
   const htmlHeaders = { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': cacheControl };
   let missing: Promise<string> | undefined;
+  // The JSON is made at once when first asked for; the HTML only once its rendering is done.
+  const ready = (page: Published, json: boolean): EncodedBody | undefined =>
+    json ? (page.json ??= encodeBody(JSON.stringify(page.view), jsonHeaders)) : page.html;
 
   const app = new Hono();
   app.get('/:page', async (c) => {
-    const name = c.req.param('page');
-    const json = name.endsWith('.json');
-    const slug = json ? name.slice(0, -'.json'.length) : name;
+    const { slug, json } = pageFile(c.req.param('page'));
     const page = SLUG.test(slug) ? await pages.get(slug) : undefined;
-    if (json) {
-      if (!page) return c.json(errorBody('not_found', `Status page "${slug}" was not found.`), 404);
-      page.json ??= encodeBody(JSON.stringify(page.view), jsonHeaders);
-      return sendEncoded(c, page.json);
+    if (!page) {
+      if (json) return c.json(errorBody('not_found', `Status page "${slug}" was not found.`), 404);
+      return c.html(await (missing ??= renderMissingPage()), 404, PAGE_HEADERS);
     }
-    if (!page) return c.html(await (missing ??= renderMissingPage()), 404, PAGE_HEADERS);
-    page.html ??= renderStatusPage(page.view).then((html) => encodeBody(html, htmlHeaders));
-    return sendEncoded(c, await page.html);
+    page.rendering ??= renderStatusPage(page.view).then((html) => (page.html = encodeBody(html, htmlHeaders)));
+    return sendEncoded(c, ready(page, json) ?? (await page.rendering));
   });
-  return { app, forget: () => pages.clear() };
+  /** The answer to `/status/{name}` when it is kept ready, at once (fast-public.ts); undefined sends the request to the app. */
+  const kept = (name: string): EncodedBody | undefined => {
+    const { slug, json } = pageFile(name);
+    const page = pages.kept(slug);
+    return page && ready(page, json);
+  };
+  return { app, forget: () => pages.clear(), kept };
 }
