@@ -171,6 +171,26 @@ export async function unfinishedDeliveries(sql: Queryable, afterId: string, limi
     order by id limit ${limit}`;
 }
 
+/**
+ * Unfinished deliveries sent on their own whose job should have tried them by `dueBefore`: enqueued,
+ * and due (their `next_attempt_at`, or their enqueue for a first attempt) before it. Answers
+ * waiting behind a page still in flight are not overdue (their job is held back until the page
+ * is done; the page itself is checked). Oldest due first, at most `limit`.
+ */
+export async function overdueDeliveries(sql: Queryable, dueBefore: Date, limit: number): Promise<QueuedDelivery[]> {
+  return sql<QueuedDelivery[]>`
+    select d.id, d.next_attempt_at from deliveries d
+    where d.status in ('pending', 'failed') and not d.digest and d.enqueued_at is not null
+      and coalesce(d.next_attempt_at, d.enqueued_at) <= ${dueBefore}
+      and not (d.event in ('acknowledged', 'resolved') and exists (
+        select 1 from deliveries page
+        where page.incident_id = d.incident_id and page.channel_id is not distinct from d.channel_id
+          and page.user_id is not distinct from d.user_id and page.event in ('opened', 'escalated')
+          and page.status in ('pending', 'failed') and page.created_at <= d.created_at and page.id <> d.id
+      ))
+    order by coalesce(d.next_attempt_at, d.enqueued_at) limit ${limit}`;
+}
+
 /** Unfinished deliveries and the age of the oldest, for the backlog gauges. */
 export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pending: number; oldestSeconds: number }> {
   const [row] = await sql<{ pending: number; oldest: Date | null }[]>`
