@@ -173,22 +173,21 @@ export async function unfinishedDeliveries(sql: Queryable, afterId: string, limi
 
 /**
  * Unfinished deliveries sent on their own whose job should have tried them by `dueBefore`: enqueued,
- * and due (their `next_attempt_at`, or their enqueue for a first attempt) before it. Answers
- * waiting behind a page still in flight are not overdue (their job is held back until the page
- * is done; the page itself is checked). Oldest due first, at most `limit`.
+ * and due (their `next_attempt_at`, or their enqueue for a first attempt) before it; at most
+ * `limit`, in id order after `afterId`.
+ *
+ * The unfinished rows are read first (the `deliveries_unfinished` index), then filtered and sorted:
+ * left to itself the planner walks the primary key in id order through every row ever sent,
+ * expecting 100 matches early, and when none is overdue that took 215 ms of backend CPU a pass
+ * on 400,000 sent rows, against 2-3 ms this way with 10,000 unfinished.
  */
-export async function overdueDeliveries(sql: Queryable, dueBefore: Date, limit: number): Promise<QueuedDelivery[]> {
+export async function overdueDeliveries(sql: Queryable, dueBefore: Date, afterId: string, limit: number): Promise<QueuedDelivery[]> {
   return sql<QueuedDelivery[]>`
-    select d.id, d.next_attempt_at from deliveries d
-    where d.status in ('pending', 'failed') and not d.digest and d.enqueued_at is not null
-      and coalesce(d.next_attempt_at, d.enqueued_at) <= ${dueBefore}
-      and not (d.event in ('acknowledged', 'resolved') and exists (
-        select 1 from deliveries page
-        where page.incident_id = d.incident_id and page.channel_id is not distinct from d.channel_id
-          and page.user_id is not distinct from d.user_id and page.event in ('opened', 'escalated')
-          and page.status in ('pending', 'failed') and page.created_at <= d.created_at and page.id <> d.id
-      ))
-    order by coalesce(d.next_attempt_at, d.enqueued_at) limit ${limit}`;
+    with unfinished as materialized (
+      select id, next_attempt_at, enqueued_at from deliveries where status in ('pending', 'failed') and not digest)
+    select id, next_attempt_at from unfinished
+    where enqueued_at is not null and coalesce(next_attempt_at, enqueued_at) <= ${dueBefore} and id > ${afterId}
+    order by id limit ${limit}`;
 }
 
 /** Unfinished deliveries and the age of the oldest, for the backlog gauges. */

@@ -10,6 +10,8 @@ export interface SweepDeps {
   clock: Clock;
   queue: DeliveryQueue;
   log: Logger;
+  /** Where the overdue check goes on from, one sweeper's passes after another. */
+  overdue: { afterId: string };
 }
 
 const PAGE = 1000;
@@ -23,8 +25,10 @@ const FRESH_MS = 2000;
 // lock renewal (30 s lock, checked every 15 s): about a minute. Two minutes leave room for a queue
 // backlog; a row past them whose job is only late costs one lookup in the job store.
 const OVERDUE_MS = 120_000;
-// At most 100 lookups a pass (every 5 s), oldest first: a backlog of late but healthy jobs drains
-// in that order too, so a lost one behind it is reached once the jobs before it have run.
+// At most 100 lookups a pass (every 5 s), each pass going on in id order where the last one
+// stopped: late but healthy jobs (a backlog; answers held behind a page still being retried, for
+// up to its 27 minutes) cannot keep a lost one from being reached. 10,000 overdue rows are all
+// looked at within 500 s.
 const OVERDUE_PAGE = 100;
 
 /** Jobs for ledger rows: a row waiting for a retry is held back until the ledger says it is due. */
@@ -58,11 +62,13 @@ export async function sweepDeliveries(deps: SweepDeps): Promise<void> {
     await queue.enqueue(jobsFor(stray, clock.now()));
     log.info({ deliveries: stray.length }, 'enqueued deliveries whose job never reached the queue');
   }
-  const overdue = await overdueDeliveries(sql, new Date(clock.now().getTime() - OVERDUE_MS), OVERDUE_PAGE);
+  const overdue = await overdueDeliveries(sql, new Date(clock.now().getTime() - OVERDUE_MS), deps.overdue.afterId, OVERDUE_PAGE);
   if (overdue.length) {
     const { added, retried } = await queue.revive(jobsFor(overdue, clock.now()));
     if (added + retried) log.warn({ added, retried, overdue: overdue.length }, 'brought back the lost or failed jobs of overdue deliveries');
   }
+  // Moved on only once these were looked at: a pass failing on the store looks at them again.
+  deps.overdue.afterId = overdue.length < OVERDUE_PAGE ? '' : overdue[overdue.length - 1]!.id;
   if (token === undefined) return;
   let added = 0;
   for (let after = ''; ; ) {

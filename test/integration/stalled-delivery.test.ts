@@ -53,26 +53,15 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
     await db.sql`truncate incidents, deliveries, channels cascade`;
   });
 
-  /** A pending page for a new incident, to this webhook channel; its ledger id. */
-  async function page(channelId: string, name: string): Promise<string> {
+  /** A pending page for a new incident (its id `incidentId` when given), to this webhook channel; its ledger id. */
+  async function page(channelId: string, name: string, incidentId: string = randomUUID()): Promise<string> {
     const [row] = await db.sql<{ id: string }[]>`
       with i as (
-        insert into incidents (node_id, node_name, category, severity, status, title, reason, opened_at)
-        values (gen_random_uuid(), ${name}, 'node_down', 'critical', 'open', ${`${name} is down`}, 'no heartbeat for 90s', now())
+        insert into incidents (id, node_id, node_name, category, severity, status, title, reason, opened_at)
+        values (${incidentId}, gen_random_uuid(), ${name}, 'node_down', 'critical', 'open', ${`${name} is down`}, 'no heartbeat for 90s', now())
         returning id, opened_at)
       insert into deliveries (id, incident_id, event, event_key, channel_id, channel_type, status, occurred_at, created_at)
       select i.id || '.opened.' || ${channelId}, i.id, 'opened', 'opened', ${channelId}::uuid, 'webhook', 'pending', i.opened_at, i.opened_at from i
-      returning id`;
-    return row!.id;
-  }
-
-  /** The resolve answering this page, pending, written a second after it. */
-  async function resolveOf(pageId: string): Promise<string> {
-    const [row] = await db.sql<{ id: string }[]>`
-      insert into deliveries (id, incident_id, event, event_key, channel_id, channel_type, status, occurred_at, created_at)
-      select incident_id || '.resolved.' || channel_id, incident_id, 'resolved', 'resolved', channel_id, channel_type, 'pending',
-             created_at + interval '1 second', created_at + interval '1 second'
-      from deliveries where id = ${pageId}
       returning id`;
     return row!.id;
   }
@@ -88,8 +77,8 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
     await worker.close();
   }
 
-  const sweepAt = (msFromNow: number) =>
-    sweepDeliveries({ sql: db.sql, clock: new ManualClock(new Date(Date.now() + msFromNow)), queue: oc.queue, log: testLog });
+  const sweepAt = (msFromNow: number, overdue = { afterId: '' }) =>
+    sweepDeliveries({ sql: db.sql, clock: new ManualClock(new Date(Date.now() + msFromNow)), queue: oc.queue, log: testLog, overdue });
   const stateOf = (id: string) => jobs.getJobState(id);
   const statusOf = async (id: string) => (await db.sql<{ status: string }[]>`select status from deliveries where id = ${id}`)[0]?.status;
 
@@ -132,22 +121,24 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
     assert.equal(await stateOf(delayed), 'delayed', 'the retry an hour away is not run early');
   });
 
-  it('leaves a resolve held behind its page in flight to the page, and brings back its lost job once the page is done', async () => {
+  it('reaches a failed job behind a full pass of late but healthy ones on the next pass', async () => {
     const ch = await oc.webhook('ops', hook.url, secret);
-    const pageId = await page(ch.id, 'retrying');
-    const resolve = await resolveOf(pageId);
-    // The page waits for its retry in an hour; the resolve's job, held behind it, is lost.
-    await db.sql`update deliveries set status = 'failed', attempts = 1, next_attempt_at = ${new Date(Date.now() + HOUR_MS)} where id = ${pageId}`;
-    await oc.queue.enqueue([{ id: pageId, delayMs: HOUR_MS }, { id: resolve }]);
-    await (await jobs.getJob(resolve))!.remove();
+    // Its id sorts after every other: a pass looks at the first 100 in id order.
+    const stalled = await page(ch.id, 'stalled', 'ffffffff-ffff-4fff-bfff-ffffffffffff');
+    await takeAndEnd(stalled, (job, token) => job.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), token));
+    const waiting: string[] = [];
+    for (let i = 0; i < 100; i++) waiting.push(await page(ch.id, `waiting-${i}`));
+    await oc.queue.enqueue(waiting.map((id) => ({ id })));
 
-    await sweepAt(10 * 60_000);
-    assert.equal(await stateOf(resolve), 'unknown', 'not overdue while its page is in flight');
-    await db.sql`update deliveries set status = 'sent', next_attempt_at = null where id = ${pageId}`;
-    await sweepAt(10 * 60_000);
-    assert.equal(await stateOf(resolve), 'waiting');
+    const overdue = { afterId: '' };
+    await sweepAt(HOUR_MS, overdue);
+    assert.equal(await stateOf(stalled), 'failed', 'the first pass looks at the 100 waiting ones');
+    await sweepAt(HOUR_MS, overdue);
+    assert.equal(await stateOf(stalled), 'waiting');
+
     await oc.restartNotifier();
-    await until('the resolve sent', async () => (await statusOf(resolve)) === 'sent');
-    assert.deepEqual(hook.requests.map((r) => r.headers['webhook-id']), [resolve]);
+    const all = [...waiting, stalled];
+    await until('every page sent', async () => (await Promise.all(all.map(statusOf))).every((s) => s === 'sent'));
+    assert.deepEqual(hook.requests.map((r) => r.headers['webhook-id']).sort(), all.sort(), 'each page received once');
   });
 });
