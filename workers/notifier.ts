@@ -98,11 +98,12 @@ export function startNotifier(o: NotifierOptions) {
     }
   });
 
+  const overdue = { afterId: '' };
   const sweeper = new Loop({
     name: 'delivery-sweeper',
     log,
     intervalMs: o.sweepMs ?? 5000,
-    runOnce: () => sweepDeliveries({ sql: o.sql, clock: o.clock, queue: o.queue, log }),
+    runOnce: () => sweepDeliveries({ sql: o.sql, clock: o.clock, queue: o.queue, log, overdue }),
     ...(o.events ? { events: o.events } : {}),
   });
   const digests = new Loop({

@@ -51,6 +51,36 @@ export class DeliveryQueue {
     await markEnqueued(this.o.sql, jobs.map((j) => j.id), this.o.clock.now());
   }
 
+  /**
+   * Brings back the jobs of ledger rows that are overdue (see `sweepDeliveries`): a job the store
+   * no longer has is added again (delayed as given), one that is finished (failed or completed)
+   * while its row is not is run again, and one waiting, delayed or running is left as it is. A
+   * stall past BullMQ's `maxStalledCount` moves a job to the failed set without the worker's
+   * 'failed' event, and adding it again would be a no-op while the failed job is kept (30 days).
+   * The run keeps the job's attempt count: the ledger numbers attempts, and a stall spent none.
+   * The ledger's final-row check makes a second run of a row already sent send nothing.
+   */
+  async revive(jobs: DeliveryJob[]): Promise<{ added: number; retried: number }> {
+    this.o.backend.assertConnected();
+    const states = await Promise.all(jobs.map((j) => this.queue.getJobState(j.id)));
+    const missing = jobs.filter((_, i) => states[i] === 'unknown');
+    const finished = jobs.flatMap(({ id }, i) => {
+      const state = states[i];
+      return state === 'failed' || state === 'completed' ? [{ id, state }] : [];
+    });
+    await this.enqueue(missing);
+    await Promise.all(
+      finished.map(async ({ id, state }) => {
+        const job = await this.queue.getJob(id);
+        // Another notifier's sweeper may have moved it on meanwhile: only a job still there fails the pass.
+        await job?.retry(state).catch(async (err: unknown) => {
+          if ((await this.queue.getJobState(id)) === state) throw err;
+        });
+      }),
+    );
+    return { added: missing.length, retried: finished.length };
+  }
+
   /** A token naming the job store when it may be missing deliveries (see QueueBackend.unsynced). */
   unsynced(): Promise<string | undefined> {
     return this.o.backend.unsynced(NOTIFICATIONS_QUEUE);

@@ -171,6 +171,25 @@ export async function unfinishedDeliveries(sql: Queryable, afterId: string, limi
     order by id limit ${limit}`;
 }
 
+/**
+ * Unfinished deliveries sent on their own whose job should have tried them by `dueBefore`: enqueued,
+ * and due (their `next_attempt_at`, or their enqueue for a first attempt) before it; at most
+ * `limit`, in id order after `afterId`.
+ *
+ * The unfinished rows are read first (the `deliveries_unfinished` index), then filtered and sorted:
+ * left to itself the planner walks the primary key in id order through every row ever sent,
+ * expecting 100 matches early, and when none is overdue that took 215 ms of backend CPU a pass
+ * on 400,000 sent rows, against 2-3 ms this way with 10,000 unfinished.
+ */
+export async function overdueDeliveries(sql: Queryable, dueBefore: Date, afterId: string, limit: number): Promise<QueuedDelivery[]> {
+  return sql<QueuedDelivery[]>`
+    with unfinished as materialized (
+      select id, next_attempt_at, enqueued_at from deliveries where status in ('pending', 'failed') and not digest)
+    select id, next_attempt_at from unfinished
+    where enqueued_at is not null and coalesce(next_attempt_at, enqueued_at) <= ${dueBefore} and id > ${afterId}
+    order by id limit ${limit}`;
+}
+
 /** Unfinished deliveries and the age of the oldest, for the backlog gauges. */
 export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pending: number; oldestSeconds: number }> {
   const [row] = await sql<{ pending: number; oldest: Date | null }[]>`

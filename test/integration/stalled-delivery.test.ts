@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
+import { sweepDeliveries } from '../../src/notifications/sweep.ts';
+import { openQueueBackend, type AnyQueue, type QueueBackend } from '../../src/queue/backend.ts';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
+import { testLog } from '../helpers/log.ts';
+import { createOnCall, QUEUE_BACKENDS, type OnCall } from '../helpers/oncall.ts';
+import { until } from '../helpers/wait.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+// A job that stalls more than BullMQ's maxStalledCount lands in the failed set without the
+// worker's 'failed' event: nothing marks its ledger row, and adding the job again is a no-op while
+// the failed job is kept. The sweeper finds such rows once they are overdue and asks the job store.
+
+const HOUR_MS = 3_600_000;
+
+for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${backend})`, () => {
+  const redisUrl = backend === 'redis' ? REDIS_URL : undefined;
+  const secret = generateWebhookSecret();
+  let db: TestDatabase;
+  let oc: OnCall;
+  let hook: WebhookReceiver;
+  // A second view of the job store, as another process (a worker that took a job and stalled) has.
+  let store: QueueBackend;
+  let jobs: AnyQueue;
+
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    await db.drop();
+  });
+  beforeEach(async () => {
+    hook = await startWebhookReceiver({ secret });
+    // No notifier yet: the test puts the jobs in the states it needs first.
+    oc = await createOnCall(db, new ManualClock(new Date()), { redisUrl, worker: false });
+    store = await openQueueBackend({ redisUrl, databaseUrl: db.url, prefix: oc.prefix });
+    jobs = store.queue(NOTIFICATIONS_QUEUE, {});
+    // This job store has every job the ledger knows of: no resync pass re-adds jobs below.
+    const { token } = await until('the job store to answer', () => oc.queue.unsynced().then((t) => ({ token: t }), () => undefined));
+    if (token) await oc.queue.markSynced(token);
+  });
+  afterEach(async () => {
+    await oc.close();
+    await jobs.close();
+    await store.close();
+    await hook.close();
+    await db.sql`truncate incidents, deliveries, channels cascade`;
+  });
+
+  /** A pending page for a new incident (its id `incidentId` when given), to this webhook channel; its ledger id. */
+  async function page(channelId: string, name: string, incidentId: string = randomUUID()): Promise<string> {
+    const [row] = await db.sql<{ id: string }[]>`
+      with i as (
+        insert into incidents (id, node_id, node_name, category, severity, status, title, reason, opened_at)
+        values (${incidentId}, gen_random_uuid(), ${name}, 'node_down', 'critical', 'open', ${`${name} is down`}, 'no heartbeat for 90s', now())
+        returning id, opened_at)
+      insert into deliveries (id, incident_id, event, event_key, channel_id, channel_type, status, occurred_at, created_at)
+      select i.id || '.opened.' || ${channelId}, i.id, 'opened', 'opened', ${channelId}::uuid, 'webhook', 'pending', i.opened_at, i.opened_at from i
+      returning id`;
+    return row!.id;
+  }
+
+  /** A worker of another process takes the next job and ends it as `end` does, unseen by the notifier. */
+  async function takeAndEnd(id: string, end: (job: Job, token: string) => Promise<unknown>) {
+    await oc.queue.enqueue([{ id }]);
+    const worker = store.worker(NOTIFICATIONS_QUEUE, async () => {}, { autorun: false });
+    const token = randomUUID();
+    const job = await worker.getNextJob(token);
+    assert.equal(job?.id, id);
+    await end(job, token);
+    await worker.close();
+  }
+
+  const sweepAt = (msFromNow: number, overdue = { afterId: '' }) =>
+    sweepDeliveries({ sql: db.sql, clock: new ManualClock(new Date(Date.now() + msFromNow)), queue: oc.queue, log: testLog, overdue });
+  const stateOf = (id: string) => jobs.getJobState(id);
+  const statusOf = async (id: string) => (await db.sql<{ status: string }[]>`select status from deliveries where id = ${id}`)[0]?.status;
+
+  it('sends once the page whose job failed by stalling, re-adds a lost job, and leaves healthy jobs alone', async () => {
+    const ch = await oc.webhook('ops', hook.url, secret);
+    const stalled = await page(ch.id, 'stalled');
+    const [completed, missing, waiting, delayed] = [await page(ch.id, 'completed'), await page(ch.id, 'missing'), await page(ch.id, 'waiting'), await page(ch.id, 'delayed')];
+
+    // A worker takes the page's job and loses it the way a second stall does: the job ends in
+    // the failed set, and no 'failed' handler of the notifier sees it.
+    await takeAndEnd(stalled, (job, token) => job.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), token));
+    assert.equal(await stateOf(stalled), 'failed');
+    // A job the store says is done while the ledger says it is not (a database restored to an
+    // earlier point, say): the ledger wins.
+    await takeAndEnd(completed, (job, token) => job.moveToCompleted('done', token, false));
+    assert.equal(await stateOf(completed), 'completed');
+
+    // One job lost from the store, one waiting for a worker, one waiting for its retry in an hour.
+    await db.sql`update deliveries set status = 'failed', attempts = 1, next_attempt_at = ${new Date(Date.now() + HOUR_MS)} where id = ${delayed}`;
+    await oc.queue.enqueue([{ id: missing }, { id: waiting }, { id: delayed, delayMs: HOUR_MS }]);
+    await (await jobs.getJob(missing))!.remove();
+    assert.deepEqual(await Promise.all([missing, waiting, delayed].map(stateOf)), ['unknown', 'waiting', 'delayed']);
+
+    // Two hours on, every one of these rows is overdue.
+    await sweepAt(2 * HOUR_MS);
+    assert.deepEqual(
+      await Promise.all([stalled, completed, missing, waiting, delayed].map(stateOf)),
+      ['waiting', 'waiting', 'waiting', 'waiting', 'delayed'],
+      'the failed job is run again and the lost one added; the waiting and delayed jobs keep their state',
+    );
+
+    await oc.restartNotifier();
+    const due = [stalled, completed, missing, waiting];
+    await until('the four due pages sent', async () => (await Promise.all(due.map(statusOf))).every((s) => s === 'sent'));
+    assert.deepEqual(
+      hook.requests.map((r) => [r.headers['webhook-id'], r.verified]).sort(),
+      [...due].sort().map((id) => [id, true]),
+      'each page received once',
+    );
+    assert.equal(await stateOf(delayed), 'delayed', 'the retry an hour away is not run early');
+  });
+
+  it('reaches a failed job behind a full pass of late but healthy ones on the next pass', async () => {
+    const ch = await oc.webhook('ops', hook.url, secret);
+    // Its id sorts after every other: a pass looks at the first 100 in id order.
+    const stalled = await page(ch.id, 'stalled', 'ffffffff-ffff-4fff-bfff-ffffffffffff');
+    await takeAndEnd(stalled, (job, token) => job.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), token));
+    const waiting: string[] = [];
+    for (let i = 0; i < 100; i++) waiting.push(await page(ch.id, `waiting-${i}`));
+    await oc.queue.enqueue(waiting.map((id) => ({ id })));
+
+    const overdue = { afterId: '' };
+    await sweepAt(HOUR_MS, overdue);
+    assert.equal(await stateOf(stalled), 'failed', 'the first pass looks at the 100 waiting ones');
+    await sweepAt(HOUR_MS, overdue);
+    assert.equal(await stateOf(stalled), 'waiting');
+
+    await oc.restartNotifier();
+    const all = [...waiting, stalled];
+    await until('every page sent', async () => (await Promise.all(all.map(statusOf))).every((s) => s === 'sent'));
+    assert.deepEqual(hook.requests.map((r) => r.headers['webhook-id']).sort(), all.sort(), 'each page received once');
+  });
+});
