@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps) {
  * single heartbeat (fast-heartbeat.ts) and kept pages and badges (fast-public.ts), which share the
  * app's limits and caches. requestListener() puts them together for node:http.
  */
-export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[] } {
+export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[]; log: AppDeps['log'] } {
   renderWithoutAsyncStorage();
   const fast: FastPath[] = [];
   const app = new Hono<AuthEnv>();
@@ -163,7 +163,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     app.route('/v1', v1);
     app.route('/', consoleRoutes(deps, limits.authFailures));
   }
-  return { app, fast };
+  return { app, fast, log: deps.log };
 }
 
 /**
@@ -175,7 +175,14 @@ export function requestListener(http: ReturnType<typeof createHttp>, o: { hostna
   const fast = o.fast === false ? [] : http.fast;
   if (!fast.length) return (incoming, outgoing) => void slow(incoming, outgoing);
   return (incoming, outgoing) => {
-    for (const path of fast) if (path(incoming, outgoing)) return;
+    try {
+      for (const path of fast) if (path(incoming, outgoing)) return;
+    } catch (err) {
+      // A throw here would end the process, where the app answers a 500: the app takes the
+      // request over when nothing was written yet, and the connection is dropped otherwise.
+      http.log.error({ err, method: incoming.method, url: incoming.url }, 'a fast path failed');
+      if (outgoing.headersSent) return void outgoing.destroy();
+    }
     void slow(incoming, outgoing);
   };
 }

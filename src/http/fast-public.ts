@@ -60,7 +60,7 @@ export function fastPublic(deps: Pick<AppDeps, 'metrics'>, admit: (incoming: Inc
     // Set apart as the app's request naming does, so the kept header object is not copied.
     outgoing.setHeader('x-request-id', requestIdOf(headerOf(incoming, 'x-request-id')));
     outgoing.writeHead(a.status, a.headers);
-    outgoing.end(a.body);
+    outgoing.end(method === 'HEAD' ? undefined : a.body);
     deps.metrics.http.observe({ method, route: r.route, status: String(a.status) }, (performance.now() - started) / 1000);
     return true;
   };

@@ -39,7 +39,7 @@ export class DifferentialEngine {
   constructor(h: Harness, fast: boolean, o: Omit<BuildOptions, 'sql' | 'clock' | 'buffer'>) {
     this.built = buildApp({ ...o, sql: h.sql, clock: this.clock, buffer: this.buffer });
     const { http } = this.built;
-    const spied = { app: http.app, fast: http.fast.map((path): FastPath => (i, o) => (this.taken = path(i, o) || this.taken)) };
+    const spied = { ...http, fast: http.fast.map((path): FastPath => (i, o) => (this.taken = path(i, o) || this.taken)) };
     const listener = requestListener(spied, { fast });
     this.server = createServer((i, o) => {
       this.seen++;

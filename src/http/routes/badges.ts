@@ -90,8 +90,8 @@ export function badgeRoutes(deps: AppDeps, cacheMs: number) {
   const kept = (file: string): EncodedBody | undefined => {
     const { format, id } = badgeFile(file);
     if (!format) return undefined;
-    const k = badges.kept(keyOf(id, PLAIN));
-    return k && rendered(k, format);
+    // Only bytes already encoded: the first encoding of a format is the app's, after the budget.
+    return badges.kept(keyOf(id, PLAIN))?.[format];
   };
   return { app, forget: () => badges.clear(), kept };
 }

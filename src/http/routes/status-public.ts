@@ -63,7 +63,8 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
   const kept = (name: string): EncodedBody | undefined => {
     const { slug, json } = pageFile(name);
     const page = pages.kept(slug);
-    return page && ready(page, json);
+    // Only bytes already encoded: the first encoding of a format is the app's, after the budget.
+    return json ? page?.json : page?.html;
   };
   return { app, forget: () => pages.clear(), kept };
 }
