@@ -2,6 +2,7 @@
 // rendered in this process (the server's own time) beside the naive way in the same run — each
 // node's days asked one by one, as the uptime API answers one node; a badge the same way; then an
 // engine under heartbeat load, alone and with 1,000 status page requests/s from 1,000 addresses.
+import { execFileSync } from 'node:child_process';
 import { cpuMs } from './proc-cpu.ts';
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -212,23 +213,37 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
   }
   const enginePerPage = median(perPage.engine.map((r) => r.server));
   // Alone and beside, interleaved (A B A B A B), so a machine whose other load drifts during the
-  // section shifts both alike; each compared by its median.
-  const alone: LoadResult[] = [];
-  const beside: LoadResult[] = [];
-  const pages: SteadyResult[] = [];
-  const cpu = { alone: [] as number[], beside: [] as number[] };
-  const loadBefore = os.loadavg()[0]!;
-  for (let round = 0; round < 6; round++) {
-    const before = cpuSeconds(engine.child.pid);
-    if (round % 2 === 0) {
-      alone.push(await measure(`ingest alone (${round / 2 + 1} of 3)`, ingest));
-    } else {
-      const [r, p] = await Promise.all([measure(`ingest beside ${o.statusRate} status pages/s`, ingest), steadyLoadInChild(scope, `readers-${round}`, viral)]);
-      beside.push(r);
-      pages.push(p);
+  // section shifts both alike; each compared by its median. `readerCpus` pins each readers'
+  // client to those CPUs (taskset), as the runs with the engine on a core of its own do.
+  const alternate = async (label: string, readerCpus?: string) => {
+    const rounds = { alone: [] as LoadResult[], beside: [] as LoadResult[], pages: [] as SteadyResult[], cpu: { alone: [] as number[], beside: [] as number[] } };
+    for (let round = 0; round < 6; round++) {
+      const before = cpuSeconds(engine.child.pid);
+      if (round % 2 === 0) {
+        rounds.alone.push(await measure(`ingest alone${label} (${round / 2 + 1} of 3)`, ingest));
+      } else {
+        const [r, p] = await Promise.all([measure(`ingest beside ${o.statusRate} status pages/s${label}`, ingest), steadyLoadInChild(scope, `readers-${label}${round}`, viral, readerCpus)]);
+        rounds.beside.push(r);
+        rounds.pages.push(p);
+      }
+      (round % 2 === 0 ? rounds.cpu.alone : rounds.cpu.beside).push((cpuSeconds(engine.child.pid) - before) / o.duration);
     }
-    (round % 2 === 0 ? cpu.alone : cpu.beside).push((cpuSeconds(engine.child.pid) - before) / o.duration);
-  }
+    return rounds;
+  };
+  const loadBefore = os.loadavg()[0]!;
+  const { alone, beside, pages, cpu } = await alternate('');
+  // Again with the engine on CPU 0 and everything that stands for other machines (this process's
+  // ingest generator, the readers' client) on CPU 1; Postgres is left free. On two shared cores
+  // the readers' client otherwise takes its ~0.1 core partly from the engine (its CPU falls from
+  // ~1.1 to ~1.0 cores beside them) where remote readers would take nothing: pinned, the engine
+  // has the same one core in both runs and what it loses is what serving the pages costs it.
+  const pin = (cpus: string, pid: number) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  pin('0', engine.child.pid);
+  pin('1', process.pid);
+  const pinned = await alternate(' (pinned)', '1').finally(() => {
+    pin('0,1', engine.child.pid);
+    pin('0,1', process.pid);
+  });
   const aloneRps = median(alone.map((r) => r.rps));
   const besideRps = median(beside.map((r) => r.rps));
   const change = besideRps / aloneRps - 1;
@@ -269,12 +284,24 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
     '',
   );
   row(s, 'engine CPU (cores): ingest alone / beside the status pages', `${median(cpu.alone).toFixed(2)} / ${median(cpu.beside).toFixed(2)}`, '—', '');
+  const pinnedAlone = median(pinned.alone.map((r) => r.rps));
+  const pinnedChange = median(pinned.beside.map((r) => r.rps)) / pinnedAlone - 1;
+  row(s, 'engine on a core of its own, generators on the other: ingest alone, median of 3', `${int(pinnedAlone)} req/s (${runs(pinned.alone)})`, '—', '');
+  row(
+    s,
+    `engine on a core of its own: ingest beside ${int(o.statusRate)} status page requests/s, median of 3`,
+    `${int(median(pinned.beside.map((r) => r.rps)))} req/s (${runs(pinned.beside)}), ${pinnedChange >= 0 ? '+' : ''}${pct(pinnedChange)}; pages answered ${int(pinned.pages.reduce((sum, p) => sum + p.ok, 0) / (pinned.pages.length * viral.seconds))} req/s`,
+    '—',
+    `within ${pct(INGEST_TOLERANCE, 0)} of alone`,
+    pinnedChange >= -INGEST_TOLERANCE,
+  );
+  row(s, 'engine on a core of its own: its CPU (cores), alone / beside', `${median(pinned.cpu.alone).toFixed(2)} / ${median(pinned.cpu.beside).toFixed(2)}`, '—', '');
 
   s.notes.push(
     `History: ${int(o.statusNodes)} nodes × ${HISTORY_DAYS} days, ${int(transitions)} transitions (the uptime section's generator: two incidents per node per week), rows built by uptime:rebuild; the page has ${COMPONENTS} components, one per team label (${int(o.statusNodes / COMPONENTS)} nodes each), and is ${int(html.length / 1024)} KiB of HTML; as sent, ${int(sizes.br! / 1024)} KiB in brotli, ${int(sizes.gzip! / 1024)} KiB gzipped (${int(sizes.identity!)} bytes as it is).`,
     `Lifeline: publishedPage + renderStatusPage in this process, without the cache the routes put in front (that is what one computation per period costs). Naive baseline: each node's 90 days asked one by one (${int(o.statusNodes)} calls of the one-node breakdown GET /v1/nodes/{id}/uptime?bucket=day makes), added up per component. ${mismatches === 0 ? 'Every component\'s ratio and every day equals the naive figures exactly.' : `${mismatches} components differed from the naive figures: investigate before trusting these figures.`}`,
     `Badges: the node looked up by badge id, its state or its 30-day uptime (the uptime report's figure), drawn by badge-maker; uncached.`,
-    `Viral load: the engine (LIFELINE_ROLES=api, LIFELINE_TRUST_PROXY_HOPS=1) takes single heartbeats from ${int(o.ingestNodes)} node tokens (autocannon, ${o.connections} connections) while GET /status/bench is sent at ${int(o.statusRate)}/s from ${int(VIRAL_ADDRESSES)} X-Forwarded-For addresses (60 a minute each, inside the default budget of ${defaults.limits.publicRequestsPerMinute}) by steady-client.ts in a process of its own, a lean keep-alive client: autocannon spends about 0.4 ms of CPU parsing each page answer, and in the benchmark's process would share the ingest generator's event loop; either would take time from what is measured rather than from the readers' own machines. The page is computed once per 10 s and served from memory in between, in brotli (kept with the gzip and the bytes as they are, each with its headers). Engine CPU is read from /proc; on loopback the kernel's delivery of each answer is charged to the engine, as a network card would not be. CPU per page request: the engine (api role, no ingest) over ${o.duration} s of pages at ${int(o.statusRate)}/s, less its CPU over ${o.duration} s idle, per answer (the page's computation once per 10 s included); beside it a bare node:http server (baseline-server.ts, mode page) answering every request with the same bytes and headers, measured the same way: at this rate each request arrives alone to a waiting event loop, so both include the wake-up, which a busy engine shares between requests. The readers' client reports its own CPU (process.cpuUsage): it reads every answer to its last byte but keeps only the heads, and it runs on the same cores as the engine and the ingest generator, as remote readers' machines would not. Load average (1 min) ${loadBefore.toFixed(1)} before these runs and ${loadAfter.toFixed(1)} after: other work on the machine moves the ingest figures more than anything measured here when it is high.`,
+    `Viral load: the engine (LIFELINE_ROLES=api, LIFELINE_TRUST_PROXY_HOPS=1) takes single heartbeats from ${int(o.ingestNodes)} node tokens (autocannon, ${o.connections} connections) while GET /status/bench is sent at ${int(o.statusRate)}/s from ${int(VIRAL_ADDRESSES)} X-Forwarded-For addresses (60 a minute each, inside the default budget of ${defaults.limits.publicRequestsPerMinute}) by steady-client.ts in a process of its own, a lean keep-alive client: autocannon spends about 0.4 ms of CPU parsing each page answer, and in the benchmark's process would share the ingest generator's event loop; either would take time from what is measured rather than from the readers' own machines. The page is computed once per 10 s and served from memory in between, in brotli (kept with the gzip and the bytes as they are, each with its headers). Engine CPU is read from /proc; on loopback the kernel's delivery of each answer is charged to the engine, as a network card would not be. CPU per page request: the engine (api role, no ingest) over ${o.duration} s of pages at ${int(o.statusRate)}/s, less its CPU over ${o.duration} s idle, per answer (the page's computation once per 10 s included); beside it a bare node:http server (baseline-server.ts, mode page) answering every request with the same bytes and headers, measured the same way: at this rate each request arrives alone to a waiting event loop, so both include the wake-up, which a busy engine shares between requests. The readers' client reports its own CPU (process.cpuUsage): it reads every answer to its last byte but keeps only the heads, and it runs on the same cores as the engine and the ingest generator, as remote readers' machines would not; the second set of runs therefore holds the engine (every thread) to CPU 0 and this process's ingest generator and the readers' client to CPU 1 (taskset; Postgres runs on either), so the engine has one core alone and beside the readers, and what ingest loses there is what serving the pages costs the engine. Load average (1 min) ${loadBefore.toFixed(1)} before these runs and ${loadAfter.toFixed(1)} after: other work on the machine moves the ingest figures more than anything measured here when it is high.`,
   );
   return s;
 }

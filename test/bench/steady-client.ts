@@ -4,6 +4,7 @@
 // answer, and in the benchmark's own process it would also share the event loop of the load
 // generator it runs beside; either would take time from what is measured rather than from the
 // readers' own machines.
+import { execFileSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { spawnScript } from './children.ts';
@@ -146,8 +147,10 @@ export async function steadyLoad(o: SteadyLoad): Promise<SteadyResult> {
 const RESULT = 'steady-result';
 
 /** Runs `load` in a child process (test/bench/steady-client.ts) and returns what it measured. */
-export async function steadyLoadInChild(scope: Scope, name: string, load: SteadyLoad): Promise<SteadyResult> {
+/** `cpus`: a taskset CPU list the client is held to (every thread), else it runs anywhere. */
+export async function steadyLoadInChild(scope: Scope, name: string, load: SteadyLoad, cpus?: string): Promise<SteadyResult> {
   const child = spawnScript(scope, name, 'test/bench/steady-client.ts', { BENCH_STEADY_LOAD: JSON.stringify(load) });
+  if (cpus !== undefined) execFileSync('taskset', ['-a', '-p', '-c', cpus, String(child.proc.pid)], { stdio: 'ignore' });
   const line = await child.waitForLine('its result', (l) => l.json?.msg === RESULT, (load.seconds + 60) * 1000);
   return line.json!.result as SteadyResult;
 }
