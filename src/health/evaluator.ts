@@ -108,14 +108,14 @@ export class Evaluator {
     try {
       for (;;) {
         const read = await ahead;
-        const full = read?.rows.length === batchSize;
         // The next batch starts after this one's last row, so it can be read while this is written.
-        ahead = full ? this.readAhead(now, cursorAfter(read.rows), batchSize) : undefined;
+        const next = read?.rows.length === batchSize ? cursorAfter(read.rows) : undefined;
+        ahead = next && this.readAhead(now, next, batchSize);
         const batch = await this.judgeBatch(now, cursor, batchSize, read);
         evaluated += batch.rows.length;
         judged = add(judged, batch.judged);
         if (batch.rows.length < batchSize) break;
-        cursor = cursorAfter(batch.rows);
+        cursor = next ?? cursorAfter(batch.rows);
       }
     } catch (err) {
       if (!leadership.isLeader || !isTransientDbError(err)) throw err;

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { allows } from '../access/model.ts';
 import type { Accepted, ErrorBody } from '../api/shapes.ts';
 import { bearerSecret } from './auth.ts';
@@ -10,17 +10,13 @@ import type { Limits } from './limits.ts';
 import { RequestLog, requestIdOf } from './request-id.ts';
 import type { HeartbeatIntake } from './routes/heartbeats.ts';
 import { isJsonType, parseJson } from './validation.ts';
-
-/** Takes the request and answers it (true), or leaves it untouched for the app (false). */
-export type FastPath = (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
+import { SIMPLE_HOST, type FastPath } from './fast-path.ts';
 
 // Also hono's name for the route, which the request histogram labels it with.
 const PATH = '/v1/heartbeats';
 // What @hono/node-server decodes a body with (a BOM is dropped, bad UTF-8 becomes U+FFFD).
 const decoder = new TextDecoder();
 const ignore = () => {};
-// @hono/node-server's test for a Host it can use as it is (a lower-case name or address, a port).
-export const SIMPLE_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 
 /**
  * POST /v1/heartbeats as an agent sends it, answered without hono: one heartbeat cost ~41 µs of

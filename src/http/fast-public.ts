@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AppDeps } from './deps.ts';
 import { headerOf } from './client-address.ts';
 import { answerFor, type EncodedBody } from './encoded-body.ts';
-import { SIMPLE_HOST, type FastPath } from './fast-heartbeat.ts';
+import { SIMPLE_HOST, type FastPath } from './fast-path.ts';
 import { requestIdOf } from './request-id.ts';
 
 /** A public route whose answers are kept ready: `/{prefix}/{name}`. */

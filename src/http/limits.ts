@@ -66,10 +66,11 @@ export function requestLimits(deps: AppDeps): Limits {
       registrations.spend(keyId, count, nowMs());
     },
     admitPing: perPingKey,
-    perPublicClient: async (c, next) => {
+    // A limit of 0 is off: no client address is worked out for it on every public request.
+    perPublicClient: o.publicRequestsPerMinute === 0 ? (_c, next) => next() : async (c, next) => {
       perPublicClient(byAddress(c));
       await next();
     },
-    admitPublic: (incoming) => perPublicClient(byPeer(incoming)),
+    admitPublic: o.publicRequestsPerMinute === 0 ? () => {} : (incoming) => perPublicClient(byPeer(incoming)),
   };
 }

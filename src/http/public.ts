@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import { assetRoutes } from '../web/assets.ts';
 import type { AppDeps } from './deps.ts';
-import type { FastPath } from './fast-heartbeat.ts';
+import type { FastPath } from './fast-path.ts';
 import { fastPublic } from './fast-public.ts';
 import type { Limits } from './limits.ts';
 import { refuseUnstorableText } from './validation.ts';

@@ -19,7 +19,8 @@ export interface RateLimit {
 }
 
 /** Counts one request per call under its key (a client address, a token…): throws the 429 unless `key` may make one more request now. */
-export function admission(o: RateLimit): (key: string) => void {  const window = new FixedWindow(o.limit, o.windowMs);
+export function admission(o: RateLimit): (key: string) => void {
+  const window = new FixedWindow(o.limit, o.windowMs);
   const message = `Too many requests from ${o.who ?? 'this client'}; try again after Retry-After seconds.`;
   return (key) => {
     const now = o.nowMs();

@@ -3,7 +3,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { ManualClock } from '../../src/clock.ts';
 import { requestListener } from '../../src/http/app.ts';
-import type { FastPath } from '../../src/http/fast-heartbeat.ts';
+import type { FastPath } from '../../src/http/fast-path.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { START, buildApp, type BuildOptions, type Harness } from './app.ts';
 
