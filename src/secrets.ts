@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
@@ -8,9 +9,13 @@ export function generateSecret(prefix: 'llk' | 'lln'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
-}
+/**
+ * SHA-256 in hex. The one-shot crypto.hash (Node 20.12+) makes no Hash object: ~0.25 µs against
+ * ~1.1 µs, and every single heartbeat hashes its Bearer secret to find it in the identity cache.
+ */
+export const hashSecret: (secret: string) => string = crypto.hash
+  ? (secret) => crypto.hash('sha256', secret, 'hex')
+  : (secret) => createHash('sha256').update(secret).digest('hex');
 
 /** 32 bytes written as 64 hex characters or as base64 (standard or url-safe); undefined otherwise. */
 export function decodeSecretKey(raw: string): Buffer | undefined {
