@@ -32,7 +32,8 @@ export class DifferentialEngine {
   readonly buffer = new HeartbeatBuffer();
   readonly built;
   private readonly server: Server;
-  private taken = false;
+  /** Whether a fast path took the last request. */
+  taken = false;
   /** Requests whose head the server has read. */
   seen = 0;
 
