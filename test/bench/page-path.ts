@@ -5,8 +5,8 @@
 // nothing but the hop from transition to enqueued job is measured: this process (handlers,
 // postgres.js, BullMQ's adds), the pool's Postgres backends and the Redis server, from /proc.
 //
-// node --import tsx test/bench/page-path.ts [--nodes 10000] [--without-queue]
-// --without-queue stands a bare ledger stamp in for the BullMQ add, to tell its share apart.
+// node --import tsx test/bench/page-path.ts [--nodes 10000] [--queue redis|postgres|none]
+// --queue none stands a bare ledger stamp in for the job add, to tell the queue's share apart.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -32,9 +32,12 @@ import { backendCpu, backendCpuSince, cpuMs } from './proc-cpu.ts';
 import { Scope, waitFor } from './scope.ts';
 import { seedCoverage, seedFleet } from './seed.ts';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string' }, 'without-queue': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string' }, queue: { type: 'string' } } });
 const n = Number(values.nodes ?? 10_000);
+const queueKind = values.queue ?? 'redis';
 const POOL_NAME = 'lifeline-bench-page-path';
+// The pool's sessions, and those BullMQ's Postgres backend opens in the same database.
+const SESSIONS = [POOL_NAME, 'lifeline-queue'];
 const redisPid = Number(execFileSync('pgrep', ['-o', '-x', 'redis-server']).toString().trim());
 
 const scope = new Scope();
@@ -68,16 +71,16 @@ try {
   scope.defer('close pool', () => pool.end({ timeout: 2 }));
   const prefix = `bench-${process.pid}-page-path-${randomBytes(3).toString('hex')}`;
   scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
-  const backend = await openQueueBackend({ redisUrl: REDIS_URL, databaseUrl: db.url, prefix });
+  const backend = await openQueueBackend({ redisUrl: queueKind === 'postgres' ? undefined : REDIS_URL, databaseUrl: db.url, prefix });
   scope.defer('close the queue backend', () => backend.close());
   await waitFor('Redis', async () => (await backend.ping(), true), 10_000);
   const queue = new DeliveryQueue({ backend, sql: pool, clock: systemClock });
   scope.defer('close delivery queue', () => queue.close());
-  if (values['without-queue']) queue.enqueue = (jobs: DeliveryJob[]) => markEnqueued(pool, jobs.map((j) => j.id), systemClock.now());
+  if (queueKind === 'none') queue.enqueue = (jobs: DeliveryJob[]) => markEnqueued(pool, jobs.map((j) => j.id), systemClock.now());
   const registry = new HandlerRegistry();
   registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
 
-  const before = { pg: await backendCpu(db.sql, [POOL_NAME]), engine: process.cpuUsage(), redis: cpuMs(redisPid), at: Date.now() };
+  const before = { pg: await backendCpu(db.sql, SESSIONS), engine: process.cpuUsage(), redis: cpuMs(redisPid), at: Date.now() };
   const workers = await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, workers: WORKERS, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: 10 });
   scope.defer('stop outbox workers', () => workers.stop());
   await waitFor(
@@ -91,7 +94,7 @@ try {
   );
   const wallMs = Date.now() - before.at;
   const engine = process.cpuUsage(before.engine);
-  const pgMs = await backendCpuSince(db.sql, [POOL_NAME], before.pg);
+  const pgMs = await backendCpuSince(db.sql, SESSIONS, before.pg);
   const redisMs = cpuMs(redisPid) - before.redis;
   const [lag] = await db.sql<{ p50: number; p99: number }[]>`
     select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.99) within group (order by ms) as p99
@@ -100,7 +103,7 @@ try {
   process.stdout.write(
     `${JSON.stringify({
       nodes: n,
-      queue: values['without-queue'] ? 'none' : 'bullmq',
+      queue: queueKind,
       wall_ms: wallMs,
       first_claim_to_enqueued_ms: { p50: Math.round(lag!.p50), p99: Math.round(lag!.p99) },
       cpu_us_per_page: { engine: perPage((engine.user + engine.system) / 1000), postgres: perPage(pgMs), redis: perPage(redisMs) },
