@@ -5,7 +5,7 @@
 // nothing but the hop from transition to enqueued job is measured: this process (handlers,
 // postgres.js, BullMQ's adds), the pool's Postgres backends and the Redis server, from /proc.
 //
-// node --import tsx test/bench/page-path.ts [--nodes 10000] [--queue redis|postgres|none]
+// node --import tsx test/bench/page-path.ts [--nodes 10000] [--queue redis|postgres|none] [--workers 2]
 // --queue none stands a bare ledger stamp in for the job add, to tell the queue's share apart.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -32,9 +32,10 @@ import { backendCpu, backendCpuSince, cpuMs } from './proc-cpu.ts';
 import { Scope, waitFor } from './scope.ts';
 import { seedCoverage, seedFleet } from './seed.ts';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string' }, queue: { type: 'string' } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string' }, queue: { type: 'string' }, workers: { type: 'string' } } });
 const n = Number(values.nodes ?? 10_000);
 const queueKind = values.queue ?? 'redis';
+const workerCount = Number(values.workers ?? WORKERS);
 const POOL_NAME = 'lifeline-bench-page-path';
 // The pool's sessions, and those BullMQ's Postgres backend opens in the same database.
 const SESSIONS = [POOL_NAME, 'lifeline-queue'];
@@ -67,7 +68,7 @@ try {
   await allDueSilent(db.sql);
   for (let down = 0; down < n; ) down += (await evaluator.runOnce()).transitions;
 
-  const pool = createSql(db.url, { max: 10 + WORKERS, applicationName: POOL_NAME });
+  const pool = createSql(db.url, { max: 10 + workerCount, applicationName: POOL_NAME });
   scope.defer('close pool', () => pool.end({ timeout: 2 }));
   const prefix = `bench-${process.pid}-page-path-${randomBytes(3).toString('hex')}`;
   scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
@@ -81,7 +82,7 @@ try {
   registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
 
   const before = { pg: await backendCpu(db.sql, SESSIONS), engine: process.cpuUsage(), redis: cpuMs(redisPid), at: Date.now() };
-  const workers = await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, workers: WORKERS, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: 10 });
+  const workers = await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, workers: workerCount, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: 10 });
   scope.defer('stop outbox workers', () => workers.stop());
   await waitFor(
     'every page enqueued',
@@ -104,6 +105,7 @@ try {
     `${JSON.stringify({
       nodes: n,
       queue: queueKind,
+      workers: workerCount,
       wall_ms: wallMs,
       first_claim_to_enqueued_ms: { p50: Math.round(lag!.p50), p99: Math.round(lag!.p99) },
       cpu_us_per_page: { engine: perPage((engine.user + engine.system) / 1000), postgres: perPage(pgMs), redis: perPage(redisMs) },
