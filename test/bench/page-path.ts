@@ -1,0 +1,117 @@
+// The page path alone, for CPU per page: a fleet goes down in one evaluator pass while no outbox
+// worker runs, so its node.state_changed events wait in the outbox; then two outbox workers start
+// (as the engine's outbox role runs them, with the on-call handlers) and the clock and the CPU
+// counters run from the first claim until every webhook page is enqueued. No notifier runs, so
+// nothing but the hop from transition to enqueued job is measured: this process (handlers,
+// postgres.js, BullMQ's adds), the pool's Postgres backends and the Redis server, from /proc.
+//
+// node --import tsx test/bench/page-path.ts [--nodes 10000] [--queue redis|postgres|none] [--workers 2]
+// --queue none stands a bare ledger stamp in for the job add, to tell the queue's share apart.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { insertChannel } from '../../src/channels/store.ts';
+import { systemClock } from '../../src/clock.ts';
+import { createSql } from '../../src/db/client.ts';
+import { Evaluator } from '../../src/health/evaluator.ts';
+import { coverageGapMs } from '../../src/ingest/flusher.ts';
+import { DeliveryQueue, type DeliveryJob } from '../../src/notifications/queue.ts';
+import { markEnqueued } from '../../src/notifications/store.ts';
+import { insertPolicy } from '../../src/oncall/store.ts';
+import { HandlerRegistry } from '../../src/outbox/registry.ts';
+import { openQueueBackend } from '../../src/queue/backend.ts';
+import { registerOnCallHandlers } from '../../workers/handlers.ts';
+import { startOutboxWorkers } from '../../workers/outbox.ts';
+import { REDIS_URL } from './children.ts';
+import { CommitClockLeadership } from './commit-clock.ts';
+import { createBenchDatabase } from './databases.ts';
+import { allDueSilent } from './evaluator.ts';
+import { benchLog } from './log.ts';
+import { ENGINE_DEFAULTS, obliterate, WORKERS } from './outage.ts';
+import { backendCpu, backendCpuSince, cpuMs } from './proc-cpu.ts';
+import { Scope, waitFor } from './scope.ts';
+import { seedCoverage, seedFleet } from './seed.ts';
+
+const { values } = parseArgs({ options: { nodes: { type: 'string' }, queue: { type: 'string' }, workers: { type: 'string' } } });
+const n = Number(values.nodes ?? 10_000);
+const queueKind = values.queue ?? 'redis';
+const workerCount = Number(values.workers ?? WORKERS);
+const POOL_NAME = 'lifeline-bench-page-path';
+// The pool's sessions, and those BullMQ's Postgres backend opens in the same database.
+const SESSIONS = [POOL_NAME, 'lifeline-queue'];
+const redisPid = Number(execFileSync('pgrep', ['-o', '-x', 'redis-server']).toString().trim());
+
+const scope = new Scope();
+try {
+  const db = await createBenchDatabase(scope, 'pagepath');
+  await seedFleet(db.sql, { count: n, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
+  await seedCoverage(db.sql);
+  // A webhook and an email channel on level 0 of the default policy, as section 7 seeds them.
+  const now = systemClock.now();
+  await db.sql.begin(async (tx) => {
+    const hook = await insertChannel(tx, { id: randomUUID(), name: 'hook', type: 'webhook', config: { url: 'http://127.0.0.1:9/hook' }, secret_sealed: null }, now);
+    const mail = await insertChannel(tx, { id: randomUUID(), name: 'mail', type: 'email', config: { to: ['oncall@bench.invalid'] }, secret_sealed: null }, now);
+    await insertPolicy(tx, { name: 'default', levels: [{ after_seconds: 0, channel_ids: [hook.id, mail.id] }], repeat: 0, is_default: true }, now);
+  });
+
+  const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
+  scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
+  const evaluator = new Evaluator({
+    leadership: new CommitClockLeadership(lockSql, benchLog),
+    clock: systemClock,
+    log: benchLog,
+    intervalMs: 1000,
+    coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs),
+    reader: db.sql,
+  });
+  await evaluator.runOnce();
+  await allDueSilent(db.sql);
+  for (let down = 0; down < n; ) down += (await evaluator.runOnce()).transitions;
+
+  const pool = createSql(db.url, { max: 10 + workerCount, applicationName: POOL_NAME });
+  scope.defer('close pool', () => pool.end({ timeout: 2 }));
+  const prefix = `bench-${process.pid}-page-path-${randomBytes(3).toString('hex')}`;
+  scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
+  const backend = await openQueueBackend({ redisUrl: queueKind === 'postgres' ? undefined : REDIS_URL, databaseUrl: db.url, prefix });
+  scope.defer('close the queue backend', () => backend.close());
+  await waitFor('Redis', async () => (await backend.ping(), true), 10_000);
+  const queue = new DeliveryQueue({ backend, sql: pool, clock: systemClock });
+  scope.defer('close delivery queue', () => queue.close());
+  if (queueKind === 'none') queue.enqueue = (jobs: DeliveryJob[]) => markEnqueued(pool, jobs.map((j) => j.id), systemClock.now());
+  const registry = new HandlerRegistry();
+  registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
+
+  const before = { pg: await backendCpu(db.sql, SESSIONS), engine: process.cpuUsage(), redis: cpuMs(redisPid), at: Date.now() };
+  const workers = await startOutboxWorkers({ sql: pool, registry, clock: systemClock, log: benchLog, workers: workerCount, pollMs: ENGINE_DEFAULTS.outboxPollMs, maxAttempts: 10 });
+  scope.defer('stop outbox workers', () => workers.stop());
+  await waitFor(
+    'every page enqueued',
+    async () => {
+      const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where channel_type = 'webhook' and enqueued_at is not null`;
+      return row!.n >= n ? true : undefined;
+    },
+    300_000,
+    20,
+  );
+  const wallMs = Date.now() - before.at;
+  const engine = process.cpuUsage(before.engine);
+  const pgMs = await backendCpuSince(db.sql, SESSIONS, before.pg);
+  const redisMs = cpuMs(redisPid) - before.redis;
+  const [lag] = await db.sql<{ p50: number; p99: number }[]>`
+    select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.99) within group (order by ms) as p99
+    from (select extract(epoch from enqueued_at - ${new Date(before.at)}) * 1000 as ms from deliveries where channel_type = 'webhook') x`;
+  const perPage = (ms: number) => Math.round((ms * 1000) / n);
+  process.stdout.write(
+    `${JSON.stringify({
+      nodes: n,
+      queue: queueKind,
+      workers: workerCount,
+      wall_ms: wallMs,
+      first_claim_to_enqueued_ms: { p50: Math.round(lag!.p50), p99: Math.round(lag!.p99) },
+      cpu_us_per_page: { engine: perPage((engine.user + engine.system) / 1000), postgres: perPage(pgMs), redis: perPage(redisMs) },
+    })}\n`,
+  );
+} finally {
+  await scope.close();
+}
+process.exit(0);
