@@ -10,9 +10,9 @@ import { decodeSecretKey } from './secrets.ts';
  * Their ledger reads and `sent` marks are batched (DeliveryLedger), so more sends in flight make
  * bigger batches rather than more queries: at 64 a batch holds ~20 rows, 0.36 transactions per
  * delivery against 0.60 at 32, and Postgres spent ~140 µs of CPU per delivery against ~190 µs
- * (bench section 7b, runs alternated, load 10-12). At 256 a batch holds ~80 rows and the jobs
+ * (bench section 7b, runs alternated, load 10-12). At 256 a batch holds ~65 rows and the jobs
  * one batch completes go to Redis as one pipelined write: notifier and Postgres CPU per delivery
- * fell by ~20% and ~35% against 64 (bench section 7b, alternated, load 10-13). Connections to one
+ * fell by ~20% and ~30% against 64 (bench section 7b, alternated, load 12-18). Connections to one
  * receiver stay at most CONNECTIONS_PER_RECEIVER (64) per process; the sends past them wait for one.
  */
 export const DELIVERY_CONCURRENCY = 256;
