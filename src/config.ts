@@ -12,7 +12,7 @@ import { decodeSecretKey } from './secrets.ts';
  * delivery against 0.60 at 32, and Postgres spent ~140 µs of CPU per delivery against ~190 µs
  * (bench section 7b, runs alternated, load 10-12). At 256 a batch holds ~65 rows and the jobs
  * one batch completes go to Redis as one pipelined write: notifier and Postgres CPU per delivery
- * fell by ~20% and ~30% against 64 (bench section 7b, alternated, load 12-18). Connections to one
+ * fell by ~20% and ~30% against 64 (bench section 7b, alternated, load 10-18). Connections to one
  * receiver stay at most CONNECTIONS_PER_RECEIVER (64) per process; the sends past them wait for one.
  */
 export const DELIVERY_CONCURRENCY = 256;
