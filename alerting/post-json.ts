@@ -8,6 +8,8 @@
 
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
+import { LRUCache } from 'lru-cache';
 import { DeliveryError, classifyHttpStatus } from './errors.ts';
 import { guardedLookup, outboundPolicy, RefusedDestination, urlProblem, type OutboundPolicy } from './destination.ts';
 
@@ -20,7 +22,41 @@ export interface HttpChannelOptions {
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 
+/**
+ * Connections one process keeps open to one receiver (host and port) at most; further sends in
+ * flight wait for one of them. The notifier runs more sends than this at once (DELIVERY_CONCURRENCY)
+ * so its ledger and queue batches are larger, without opening more connections to a receiver.
+ */
+export const CONNECTIONS_PER_RECEIVER = 64;
+
 export type PostJson = (url: string, body: string, headers: Record<string, string>, now: Date) => Promise<void>;
+
+/** A URL as checked once: refused (why), or the request options it stands for. */
+type Checked = { refused: string; code: 'invalid_url' | 'destination_refused' } | { protocol: 'http:' | 'https:'; options: http.RequestOptions };
+
+/** The URL's own checks (parse, scheme, a literal address against the policy); a host name is checked where it is connected to. */
+function checkUrl(url: string, policy: OutboundPolicy): Checked {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return { refused: 'the destination is not an http or https URL', code: 'invalid_url' };
+  }
+  const protocol = target.protocol;
+  if (protocol !== 'http:' && protocol !== 'https:') return { refused: 'the destination is not an http or https URL', code: 'invalid_url' };
+  // The URL itself first: a literal address is connected to without any lookup.
+  const problem = urlProblem(target, policy, false);
+  if (problem) return { refused: `the destination URL ${problem}`, code: 'destination_refused' };
+  return { protocol, options: urlToHttpOptions(target) };
+}
+
+/**
+ * URLs whose checks a poster keeps, the least recently used dropped first. The checks depend only
+ * on the URL and the poster's policy, so a channel's URL is parsed and checked once, not per
+ * message (the parse, the literal-address check and node:http's own URL conversion were ~15 µs of
+ * a delivery's profile, bench section 7b).
+ */
+const CHECKED_URLS = 1000;
 
 /** A poster with its own keep-alive connections, checking every destination against the policy. */
 export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
@@ -29,23 +65,20 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
   const lookup = guardedLookup(policy);
   // Connections are reused across deliveries, as fetch did: a TLS handshake per message would
   // cost more than the message.
-  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS_PER_RECEIVER }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS_PER_RECEIVER }),
+  };
+  const checked = new LRUCache<string, Checked>({ max: CHECKED_URLS });
   return async (url, body, headers, now) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      throw new DeliveryError('the destination is not an http or https URL', { permanent: true, code: 'invalid_url' });
-    }
-    const protocol = target.protocol;
-    if (protocol !== 'http:' && protocol !== 'https:') throw new DeliveryError('the destination is not an http or https URL', { permanent: true, code: 'invalid_url' });
-    // The URL itself first: a literal address is connected to without any lookup.
-    const problem = urlProblem(target, policy, false);
-    if (problem) throw new DeliveryError(`the destination URL ${problem}`, { permanent: true, code: 'destination_refused' });
+    let target = checked.get(url);
+    if (!target) checked.set(url, (target = checkUrl(url, policy)));
+    if ('refused' in target) throw new DeliveryError(target.refused, { permanent: true, code: target.code });
+    const { protocol } = target;
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const request = (protocol === 'https:' ? https : http).request(
-        target,
         {
+          ...target.options,
           method: 'POST',
           agent: agents[protocol],
           lookup,
@@ -54,14 +87,19 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
         resolve,
       );
       // The deadline covers the whole exchange, the body's drain included, so a receiver that
-      // trickles its answer cannot hold the connection. One timer, cleared when the request closes:
-      // an AbortSignal.timeout per request (its signal, weak timer and listeners) cost ~20 µs of the
-      // notifier's CPU per delivery (bench section 7b profile).
+      // trickles its answer cannot hold the connection. It starts when the request has its
+      // connection: a wait for one of the receiver's CONNECTIONS_PER_RECEIVER is not the receiver
+      // being slow. One timer, cleared when the request closes: an AbortSignal.timeout per request
+      // (its signal, weak timer and listeners) cost ~20 µs of the notifier's CPU per delivery
+      // (bench section 7b profile).
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        request.destroy(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      request.once('socket', () => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
       request.once('close', () => clearTimeout(timer));
       request.on('error', (err) => reject(transportError(err, timedOut, timeoutMs)));
       request.end(body);

@@ -6,6 +6,7 @@
 // statements and commits, as before batching.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -30,17 +31,29 @@ const PROCESSES = 2;
 const BASELINE = { concurrency: 16, batch: '1,16' };
 const PAGE = 1000;
 
-interface SendRun {
+export interface SendRun {
   deliveries: number;
   ms: number;
   /** CPU (ms) of the notifier processes, and of the Postgres backends serving them, over the run. */
   notifierCpuMs: number;
   postgresCpuMs: number;
+  /** CPU (ms) of the local redis-server over the run: shared, so it also counts other clients' work. */
+  redisCpuMs: number;
   duplicates: number;
   missing: number;
 }
 
 const NOTIFIERS = ['lifeline-bench-notifier'];
+
+/** The pid of the Redis the queue lives on (it runs on this machine), from its own INFO. */
+async function redisPid(): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    return Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** `n` open incidents, each with one pending `opened` delivery to one webhook channel. */
 async function seedDeliveries(sql: Sql, n: number, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<string[]> {
@@ -60,7 +73,7 @@ async function seedDeliveries(sql: Sql, n: number, receiverBase: string, webhook
   return rows.map((r) => r.id);
 }
 
-async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record<string, string>): Promise<SendRun> {
+export async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record<string, string>): Promise<SendRun> {
   const n = o.notifierDeliveries;
   const db = await createBenchDatabase(scope, `notifier_${label}`);
   const secretKey = randomBytes(32);
@@ -90,7 +103,9 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
   const children: ChildProc[] = Array.from({ length: PROCESSES }, (_, i) => spawnScript(scope, `notifier-${label}-${i + 1}`, 'test/bench/notifier-child.ts', childEnv));
   await Promise.all(children.map((c) => c.waitForLine('notifier ready', (l) => l.json?.msg === 'notifier ready', 60_000)));
   const pids = children.map((c) => c.proc.pid!);
+  const redis = await redisPid();
   const cpu0 = pids.map(cpuMs);
+  const redis0 = cpuMs(redis);
   const pg0 = await backendCpu(db.sql, NOTIFIERS);
 
   progress(`notifier ${label}: ${int(n)} deliveries released to ${PROCESSES} processes`);
@@ -107,6 +122,7 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
   );
   const elapsed = performance.now() - t0;
   const notifierCpuMs = pids.reduce((t, pid, i) => t + cpuMs(pid) - cpu0[i]!, 0);
+  const redisCpuMs = cpuMs(redis) - redis0;
   const postgresCpuMs = await backendCpuSince(db.sql, NOTIFIERS, pg0);
   await Promise.all(children.map((c) => c.stop(10_000)));
 
@@ -117,6 +133,7 @@ async function sendRun(scope: Scope, o: BenchOptions, label: string, env: Record
     ms: elapsed,
     notifierCpuMs,
     postgresCpuMs,
+    redisCpuMs,
     duplicates: arrivals.webhooks.filter(([, , times]) => times > 1).length + arrivals.rejected,
     missing: ids.filter((id) => !got.has(id)).length,
   };
@@ -137,6 +154,7 @@ export async function benchNotifier(o: BenchOptions, scope: Scope): Promise<Sect
   row(s, `webhook deliveries/s, ${PROCESSES} notifier processes (released → every row marked sent)`, int(rate(life)), int(rate(naive)), '≥ 5,000', rate(life) >= 5000);
   row(s, 'notifier CPU per delivery (both processes)', perDelivery(life.notifierCpuMs, life), perDelivery(naive.notifierCpuMs, naive), '— (report)');
   row(s, "Postgres CPU per delivery (the notifiers' backends)", perDelivery(life.postgresCpuMs, life), perDelivery(naive.postgresCpuMs, naive), '— (report)');
+  row(s, 'Redis CPU per delivery (redis-server, shared)', perDelivery(life.redisCpuMs, life), perDelivery(naive.redisCpuMs, naive), '— (report)');
   const once = (r: SendRun) => `${int(r.duplicates)} twice or unsigned, ${int(r.missing)} missing`;
   row(s, 'webhook-ids received exactly once', once(life), once(naive), 'each once', life.duplicates + life.missing + naive.duplicates + naive.missing === 0);
   s.notes.push(
