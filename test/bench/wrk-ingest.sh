@@ -7,6 +7,7 @@
 # Postgres backends serving its database per 1,000 requests, which shares the same cores.
 #
 #   test/bench/wrk-ingest.sh [rounds=3] [seconds=10]      (needs wrk, psql, Postgres and Redis)
+#   ENGINE_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the engine (written when it stops).
 set -euo pipefail
 ROUNDS=${1:-3}
 SECONDS_PER_RUN=${2:-10}
@@ -28,7 +29,7 @@ psql -q "$PG/postgres" -c "create database $DB" >/dev/null
 
 export DATABASE_URL="$PG/$DB" PORT=$ENGINE_PORT LIFELINE_QUEUE_PREFIX="wrk$$" LOG_LEVEL=warn
 export LIFELINE_ADMIN_TOKEN="wrk-admin-token-$$-0123456789"
-(cd "$ROOT" && exec node dist/workers/main.js) >"$WORK/engine.log" 2>&1 &
+(cd "$ROOT" && exec node ${ENGINE_NODE_FLAGS:-} dist/workers/main.js) >"$WORK/engine.log" 2>&1 &
 pids+=($!); ENGINE=$!
 node -e "require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(202, { 'content-type': 'application/json' }); s.end('{\"accepted\":1}'); }); }).listen($BARE_PORT)" &
 pids+=($!); BARE=$!

@@ -140,7 +140,7 @@ describe('the single heartbeat fast path answers as the app does', () => {
   before(async () => {
     h = await createHarness({ autoRegister: false });
     const nodes: { token: string; name: string }[] = [];
-    for (let i = 0; i < 30; i++) nodes.push(await h.createNode(`fast-${i}`));
+    for (let i = 0; i < 31; i++) nodes.push(await h.createNode(`fast-${i}`));
     t = {
       node: (i) => nodes[i]!.token,
       nodeName: (i) => nodes[i]!.name,
@@ -275,12 +275,19 @@ describe('the single heartbeat fast path answers as the app does', () => {
     assert.deepEqual(await fast.counted(), await alone.counted());
   });
 
-  it('leaves Authorization sent twice under two cases to the app', async () => {
+  it('takes one Authorization in any case, and leaves it sent twice under two cases to the app', async () => {
     // After the limits' case: a minute later, with the budgets it spent renewed.
     for (const e of [fast, alone]) e.clock.advance(60_000);
-    const send = (e: Engine) => rawPost(e, [`Authorization: Bearer ${t.node(29)}`, 'AUTHORIZATION: Bearer x'], AGENT_BODY, false);
-    const [a, b] = [await send(fast), await send(alone)];
+    const once = (e: Engine) => rawPost(e, [`Authorization: Bearer ${t.node(30)}`], AGENT_BODY, false);
+    const [c, d] = [await once(fast), await once(alone)];
+    assert.deepEqual(c, { status: 202, body: { accepted: 1 }, taken: true });
+    assert.deepEqual(d, { ...c, taken: false });
+    // One line already lower case: a count that compared names exactly would see one and take it.
+    const twice = (e: Engine) => rawPost(e, [`authorization: Bearer ${t.node(29)}`, 'AUTHORIZATION: Bearer x'], AGENT_BODY, false);
+    const [a, b] = [await twice(fast), await twice(alone)];
     assert.deepEqual([a.status, a.taken], [401, false]);
-    assert.deepEqual(a.body, b.body);
+    assert.deepEqual([b.status, b.body], [a.status, a.body]);
+    assert.deepEqual(fast.buffer.take(), alone.buffer.take());
+    assert.deepEqual(await fast.counted(), await alone.counted());
   });
 });
