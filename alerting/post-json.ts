@@ -22,13 +22,6 @@ export interface HttpChannelOptions {
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 
-/**
- * Connections one process keeps open to one receiver (host and port) at most; further sends in
- * flight wait for one of them. The notifier runs more sends than this at once (DELIVERY_CONCURRENCY)
- * so its ledger and queue batches are larger, without opening more connections to a receiver.
- */
-export const CONNECTIONS_PER_RECEIVER = 64;
-
 export type PostJson = (url: string, body: string, headers: Record<string, string>, now: Date) => Promise<void>;
 
 /** A URL as checked once: refused (why), or the request options it stands for. */
@@ -65,10 +58,7 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
   const lookup = guardedLookup(policy);
   // Connections are reused across deliveries, as fetch did: a TLS handshake per message would
   // cost more than the message.
-  const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS_PER_RECEIVER }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS_PER_RECEIVER }),
-  };
+  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
   const checked = new LRUCache<string, Checked>({ max: CHECKED_URLS });
   return async (url, body, headers, now) => {
     let target = checked.get(url);
@@ -87,19 +77,14 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
         resolve,
       );
       // The deadline covers the whole exchange, the body's drain included, so a receiver that
-      // trickles its answer cannot hold the connection. It starts when the request has its
-      // connection: a wait for one of the receiver's CONNECTIONS_PER_RECEIVER is not the receiver
-      // being slow. One timer, cleared when the request closes: an AbortSignal.timeout per request
-      // (its signal, weak timer and listeners) cost ~20 µs of the notifier's CPU per delivery
-      // (bench section 7b profile).
+      // trickles its answer cannot hold the connection. One timer, cleared when the request closes:
+      // an AbortSignal.timeout per request (its signal, weak timer and listeners) cost ~20 µs of the
+      // notifier's CPU per delivery (bench section 7b profile).
       let timedOut = false;
-      let timer: NodeJS.Timeout | undefined;
-      request.once('socket', () => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          request.destroy(new Error(`no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
       request.once('close', () => clearTimeout(timer));
       request.on('error', (err) => reject(transportError(err, timedOut, timeoutMs)));
       request.end(body);

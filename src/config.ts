@@ -10,12 +10,13 @@ import { decodeSecretKey } from './secrets.ts';
  * Their ledger reads and `sent` marks are batched (DeliveryLedger), so more sends in flight make
  * bigger batches rather than more queries: at 64 a batch holds ~20 rows, 0.36 transactions per
  * delivery against 0.60 at 32, and Postgres spent ~140 µs of CPU per delivery against ~190 µs
- * (bench section 7b, runs alternated, load 10-12). At 256 a batch holds ~65 rows and the jobs
- * one batch completes go to Redis as one pipelined write: notifier and Postgres CPU per delivery
- * fell by ~20% and ~30% against 64 (bench section 7b, alternated, load 10-18). Connections to one
- * receiver stay at most CONNECTIONS_PER_RECEIVER (64) per process; the sends past them wait for one.
+ * (bench section 7b, runs alternated, load 10-12). Each send holds its own connection to its
+ * receiver while in flight, so this is also how many one process may open to one receiver. 256
+ * sends over at most 64 connections per receiver cut notifier and Postgres CPU per delivery by
+ * ~20 % and ~30 % (bigger batches), but a send waiting for a connection could outlive its job's
+ * lock and be sent again by the worker that took the job over: not the default.
  */
-export const DELIVERY_CONCURRENCY = 256;
+export const DELIVERY_CONCURRENCY = 64;
 
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
