@@ -63,7 +63,8 @@ const literalAddress = (url: URL): string | undefined => {
 /**
  * What is wrong with sending to this URL without looking anything up: not http(s) (or not https
  * when required), a user name or password in it, or an IP address that is refused. Undefined
- * when nothing is. A sender passes the URL it already parsed: a parse is ~2 µs per delivery.
+ * when nothing is. A sender passes the URL it already parsed (~2 µs a parse); the HTTP poster
+ * checks each URL once and keeps the answer.
  */
 export function urlProblem(raw: string | URL, policy: OutboundPolicy, httpsOnly: boolean): string | undefined {
   let url: URL;

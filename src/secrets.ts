@@ -1,12 +1,11 @@
 import * as crypto from 'node:crypto';
-import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Secrets are 256 bits from the CSPRNG, so a single SHA-256 is enough to store them: there is no
  * low-entropy password to stretch, and the hash is fast enough (~1 µs) to compute per request.
  */
 export function generateSecret(prefix: 'llk' | 'lln'): string {
-  return `${prefix}_${randomBytes(32).toString('base64url')}`;
+  return `${prefix}_${crypto.randomBytes(32).toString('base64url')}`;
 }
 
 /**
@@ -15,7 +14,7 @@ export function generateSecret(prefix: 'llk' | 'lln'): string {
  */
 export const hashSecret: (secret: string) => string = crypto.hash
   ? (secret) => crypto.hash('sha256', secret, 'hex')
-  : (secret) => createHash('sha256').update(secret).digest('hex');
+  : (secret) => crypto.createHash('sha256').update(secret).digest('hex');
 
 /** 32 bytes written as 64 hex characters or as base64 (standard or url-safe); undefined otherwise. */
 export function decodeSecretKey(raw: string): Buffer | undefined {

@@ -60,26 +60,29 @@ export function fastHeartbeats(deps: Pick<AppDeps, 'identity' | 'metrics' | 'log
     const text = body === null ? '' : decoder.decode(body);
     run(outgoing, started, requestId, principal, () => parseJson(text)).catch(unexpected);
   };
+  // A client gone before its body ended: the body's read fails in the intake, as it does in the
+  // app (a rejected heartbeat counted, the failure logged), and the answer goes nowhere.
+  const aborted = (outgoing: ServerResponse, started: number, requestId: string, principal: Principal) =>
+    run(outgoing, started, requestId, principal, () => {
+      throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    }).catch(unexpected);
   // The head is parsed and the request handed over before node:http pushes the body it read with
   // it. After the poll phase (setImmediate) every request of that socket read is parsed, so a body
   // that came in the same read (an agent's small one nearly always does) is complete and read in
-  // one call. A nextTick is too early over TCP: it runs as the first body chunk is pushed, before
-  // the request is complete. The stream's data and end events, its switch to flowing and the
-  // closures for them cost more: ~60 against ~64-125 µs of CPU per heartbeat with a nextTick (wrk,
-  // api role, alternated, load 2).
+  // one call, without the stream's data and end events, its switch to flowing and the closures for
+  // them. A nextTick is too early over TCP: it runs as the first body chunk is pushed, before the
+  // request is complete, so nearly every request fell back to the listeners. ~60 µs of CPU per
+  // heartbeat with setImmediate, 64-125 µs with a nextTick (wrk, api role, alternated, load 2).
   const take = (incoming: IncomingMessage, outgoing: ServerResponse, started: number, requestId: string, principal: Principal) => {
     if (incoming.complete) return runText(outgoing, started, requestId, principal, incoming.read() as Buffer | null);
+    // Torn down before this ran: its close event has passed and will not come again.
+    if (incoming.destroyed) return aborted(outgoing, started, requestId, principal);
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('error', ignore);
     incoming.on('end', () => runText(outgoing, started, requestId, principal, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    // A client gone before its body ended: the body's read fails in the intake, as it does in the
-    // app (a rejected heartbeat counted, the failure logged), and the answer goes nowhere.
     incoming.on('close', () => {
-      if (incoming.complete) return;
-      run(outgoing, started, requestId, principal, () => {
-        throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
-      }).catch(unexpected);
+      if (!incoming.complete) aborted(outgoing, started, requestId, principal);
     });
   };
   return (incoming, outgoing) => {

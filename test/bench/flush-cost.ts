@@ -8,16 +8,18 @@ import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
 import type { IdentityCache } from '../../src/access/identity-cache.ts';
 import { systemClock } from '../../src/clock.ts';
-import { createTestDatabase } from '../helpers/db.ts';
+import { createBenchDatabase, settledUpdates } from './databases.ts';
 import { benchLog } from './log.ts';
 import { backendCpu, backendCpuSince } from './proc-cpu.ts';
+import { Scope } from './scope.ts';
 import { seedCoverage, seedFleet } from './seed.ts';
 
 const [rate, flushMs, flushes] = [14_000, 250, 60].map((d, i) => Number(process.argv[2 + i] ?? d)) as [number, number, number];
 const BODY = { status: 'ok', checks: { disk: { status: 'ok', value: 0.42 } } } as const;
 
-const db = await createTestDatabase();
+const scope = new Scope();
 try {
+  const db = await createBenchDatabase(scope, 'flush');
   await seedFleet(db.sql, { count: 1000, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
   await seedCoverage(db.sql);
   const nodes = await db.sql<{ id: string; name: string }[]>`select id, name from nodes order by name`;
@@ -34,22 +36,19 @@ try {
     }
     await flusher.runOnce();
   };
-  const updates = async () => (await db.sql<{ n: number; hot: number }[]>`
-    select n_tup_upd::int as n, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'node_heartbeats'`)[0]!;
   for (let i = 0; i < 10; i++) await flush();
-  const pg0 = await backendCpu(db.sql, ['lifeline-test']);
-  const u0 = await updates();
+  const u0 = await settledUpdates(db.sql, 'node_heartbeats');
+  const pg0 = await backendCpu(db.sql, ['lifeline-bench']);
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < flushes; i++) await flush();
   const cpu = process.cpuUsage(cpu0);
-  const pg = await backendCpuSince(db.sql, ['lifeline-test'], pg0);
-  await new Promise((r) => setTimeout(r, 1200)); // backends publish their counters about once a second
-  const u1 = await updates();
+  const pg = await backendCpuSince(db.sql, ['lifeline-bench'], pg0);
+  const u1 = await settledUpdates(db.sql, 'node_heartbeats');
   const heartbeats = perFlush * flushes;
   console.log(
     `rate=${rate}/s flush=${flushMs} ms (${perFlush} heartbeats over ${nodes.length} nodes): engine ${((cpu.user + cpu.system) / heartbeats).toFixed(2)} µs, ` +
-      `Postgres ${((pg * 1000) / heartbeats).toFixed(2)} µs per heartbeat; HOT ${u1.hot - u0.hot} of ${u1.n - u0.n} row updates`,
+      `Postgres ${((pg * 1000) / heartbeats).toFixed(2)} µs per heartbeat; HOT ${u1.hotUpd - u0.hotUpd} of ${u1.upd - u0.upd} row updates`,
   );
 } finally {
-  await db.drop();
+  await scope.close();
 }

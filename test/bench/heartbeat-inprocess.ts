@@ -1,6 +1,8 @@
 // In-process single-heartbeat bench: node:http's parser and ServerResponse over in-memory sockets
 // (no system calls), the engine's requestListener against a bare 202 listener, CPU per request.
-// usage (cwd = a checkout): node --import tsx /tmp/irprof/inproc.ts [requests=200000] [profile-out]
+// The sockets are fed from JavaScript, so when the body is taken relative to the head differs from
+// TCP (a nextTick there already sees a complete body): wrk-ingest.sh is the figure that counts.
+// usage (cwd = a built checkout): node --import tsx test/bench/heartbeat-inprocess.ts [requests=200000] [profile-out]
 import { createServer } from 'node:http';
 import { Duplex } from 'node:stream';
 import { Session } from 'node:inspector/promises';

@@ -6,7 +6,6 @@
 // statements and commits, as before batching.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -19,7 +18,7 @@ import { DELIVERY_CONCURRENCY } from '../../src/config.ts';
 import { REDIS_URL, spawnScript, type ChildProc } from './children.ts';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { progress } from './log.ts';
-import { backendCpu, backendCpuSince, cpuMs } from './proc-cpu.ts';
+import { backendCpu, backendCpuSince, cpuMs, redisPid } from './proc-cpu.ts';
 import type { BenchOptions } from './options.ts';
 import { obliterate, receiverJson, startReceiver } from './outage.ts';
 import type { Arrivals } from './receiver.ts';
@@ -44,16 +43,6 @@ export interface SendRun {
 }
 
 const NOTIFIERS = ['lifeline-bench-notifier'];
-
-/** The pid of the Redis the queue lives on (it runs on this machine), from its own INFO. */
-async function redisPid(): Promise<number> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    return Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** `n` open incidents, each with one pending `opened` delivery to one webhook channel. */
 async function seedDeliveries(sql: Sql, n: number, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<string[]> {
@@ -103,7 +92,7 @@ export async function sendRun(scope: Scope, o: BenchOptions, label: string, env:
   const children: ChildProc[] = Array.from({ length: PROCESSES }, (_, i) => spawnScript(scope, `notifier-${label}-${i + 1}`, 'test/bench/notifier-child.ts', childEnv));
   await Promise.all(children.map((c) => c.waitForLine('notifier ready', (l) => l.json?.msg === 'notifier ready', 60_000)));
   const pids = children.map((c) => c.proc.pid!);
-  const redis = await redisPid();
+  const redis = await redisPid(REDIS_URL);
   const cpu0 = pids.map(cpuMs);
   const redis0 = cpuMs(redis);
   const pg0 = await backendCpu(db.sql, NOTIFIERS);

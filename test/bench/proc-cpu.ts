@@ -1,6 +1,7 @@
 // CPU time of processes from /proc (utime + stime), for figures that carry over from a loaded
 // machine to a quiet one: the work done per operation, not how long it waited for a core.
 import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import type { Sql } from '../../src/db/client.ts';
 
 const TICKS_PER_S = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU in these
@@ -27,4 +28,14 @@ export async function backendCpuSince(sql: Sql, applications: readonly string[],
   let total = 0;
   for (const [pid, ms] of await backendCpu(sql, applications)) total += ms - (before.get(pid) ?? 0);
   return total;
+}
+
+/** The pid of the Redis at `url` (it runs on this machine), from its own INFO. */
+export async function redisPid(url: string): Promise<number> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    return Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
+  } finally {
+    redis.disconnect();
+  }
 }

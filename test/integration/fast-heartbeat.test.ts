@@ -278,8 +278,8 @@ describe('the single heartbeat fast path answers as the app does', () => {
   it('takes one Authorization in any case, and leaves it sent twice under two cases to the app', async () => {
     // After the limits' case: a minute later, with the budgets it spent renewed.
     for (const e of [fast, alone]) e.clock.advance(60_000);
-    const once = (e: Engine) => rawPost(e, [`Authorization: Bearer ${t.node(30)}`], AGENT_BODY, false);
-    const [c, d] = [await once(fast), await once(alone)];
+    const single = (e: Engine) => rawPost(e, [`Authorization: Bearer ${t.node(30)}`], AGENT_BODY, false);
+    const [c, d] = [await single(fast), await single(alone)];
     assert.deepEqual(c, { status: 202, body: { accepted: 1 }, taken: true });
     assert.deepEqual(d, { ...c, taken: false });
     // One line already lower case: a count that compared names exactly would see one and take it.
