@@ -167,7 +167,8 @@ export async function obliterate(prefix: string): Promise<void> {
 }
 
 /** A webhook channel (sealed secret) and an email channel, both paged at level 0 of the default policy. */
-async function seedOnCall(sql: Sql, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<void> {
+/** A webhook (sealed secret) and an email channel on level 0 of the default policy. */
+export async function seedOnCall(sql: Sql, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<void> {
   const now = systemClock.now();
   await sql.begin(async (tx) => {
     const id = randomUUID();

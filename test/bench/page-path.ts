@@ -8,16 +8,15 @@
 //
 // node --import tsx test/bench/page-path.ts [--nodes 10000] [--queue redis|postgres|none] [--workers 2]
 // --queue none stands a bare ledger stamp in for the job add, to tell the queue's share apart.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { insertChannel } from '../../src/channels/store.ts';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { systemClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { coverageGapMs } from '../../src/ingest/flusher.ts';
 import { DeliveryQueue, type DeliveryJob } from '../../src/notifications/queue.ts';
 import { markEnqueued } from '../../src/notifications/store.ts';
-import { insertPolicy } from '../../src/oncall/store.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
 import { registerOnCallHandlers } from '../../workers/handlers.ts';
@@ -27,7 +26,7 @@ import { CommitClockLeadership } from './commit-clock.ts';
 import { createBenchDatabase } from './databases.ts';
 import { allDueSilent } from './evaluator.ts';
 import { benchLog } from './log.ts';
-import { ENGINE_DEFAULTS, obliterate, WORKERS } from './outage.ts';
+import { ENGINE_DEFAULTS, obliterate, seedOnCall, WORKERS } from './outage.ts';
 import { backendCpu, backendCpuSince, cpuMs, redisPid } from './proc-cpu.ts';
 import { Scope, waitFor } from './scope.ts';
 import { seedCoverage, seedFleet } from './seed.ts';
@@ -45,13 +44,8 @@ try {
   const db = await createBenchDatabase(scope, 'pagepath');
   await seedFleet(db.sql, { count: n, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
   await seedCoverage(db.sql);
-  // A webhook and an email channel on level 0 of the default policy, as section 7 seeds them.
-  const now = systemClock.now();
-  await db.sql.begin(async (tx) => {
-    const hook = await insertChannel(tx, { id: randomUUID(), name: 'hook', type: 'webhook', config: { url: 'http://127.0.0.1:9/hook' }, secret_sealed: null }, now);
-    const mail = await insertChannel(tx, { id: randomUUID(), name: 'mail', type: 'email', config: { to: ['oncall@bench.invalid'] }, secret_sealed: null }, now);
-    await insertPolicy(tx, { name: 'default', levels: [{ after_seconds: 0, channel_ids: [hook.id, mail.id] }], repeat: 0, is_default: true }, now);
-  });
+  // Section 7's channels and policy; the webhook is never sent to here (no notifier runs).
+  await seedOnCall(db.sql, 'http://127.0.0.1:9', generateWebhookSecret(), randomBytes(32));
 
   const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
   scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
