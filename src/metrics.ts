@@ -11,6 +11,12 @@ import { outboxBacklog } from './outbox/store.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** What the outbox's and the deliveries' backlog reads give: rows waiting, and the oldest one's age. */
+interface Backlog {
+  pending: number;
+  oldestSeconds: number;
+}
+
 /**
  * Every series Lifeline exports. No label carries a node id or name: label values come from small
  * fixed sets (states, topics, routes), so the series count stays in the hundreds however big the
@@ -27,6 +33,17 @@ export function createMetrics(source?: MetricsSource) {
   const read = databaseReaders(source);
   collectDefaultMetrics({ register: registry });
   const r = [registry];
+  /** A gauge set at each scrape from one figure of a backlog read from Postgres; a failed read leaves it as it was. */
+  const backlogGauge = (name: string, help: string, backlog: () => Promise<Backlog | undefined>, figure: keyof Backlog) =>
+    new Gauge({
+      name,
+      help,
+      registers: r,
+      async collect() {
+        const b = await backlog();
+        if (b) this.set(b[figure]);
+      },
+    });
   return {
     registry,
     heartbeats: new Counter({
@@ -64,24 +81,8 @@ export function createMetrics(source?: MetricsSource) {
       labelNames: ['from', 'to'] as const,
       registers: r,
     }),
-    outboxPending: new Gauge({
-      name: 'lifeline_outbox_pending',
-      help: 'Outbox events not yet handled.',
-      registers: r,
-      async collect() {
-        const b = await read.backlog();
-        if (b) this.set(b.pending);
-      },
-    }),
-    outboxOldest: new Gauge({
-      name: 'lifeline_outbox_oldest_pending_seconds',
-      help: 'Age of the oldest unhandled outbox event.',
-      registers: r,
-      async collect() {
-        const b = await read.backlog();
-        if (b) this.set(b.oldestSeconds);
-      },
-    }),
+    outboxPending: backlogGauge('lifeline_outbox_pending', 'Outbox events not yet handled.', read.backlog, 'pending'),
+    outboxOldest: backlogGauge('lifeline_outbox_oldest_pending_seconds', 'Age of the oldest unhandled outbox event.', read.backlog, 'oldestSeconds'),
     outboxEvents: new Counter({
       name: 'lifeline_outbox_events_total',
       help: 'Outbox events processed, by topic and result (handled, failed, dead).',
@@ -123,24 +124,8 @@ export function createMetrics(source?: MetricsSource) {
         if (counts) for (const c of ['node_down', 'node_degraded']) this.set({ category: c }, counts[c] ?? 0);
       },
     }),
-    deliveriesPending: new Gauge({
-      name: 'lifeline_deliveries_pending',
-      help: 'Notification deliveries not yet sent or dead (waiting, retrying or held for a digest).',
-      registers: r,
-      async collect() {
-        const b = await read.deliveries();
-        if (b) this.set(b.pending);
-      },
-    }),
-    deliveriesOldest: new Gauge({
-      name: 'lifeline_deliveries_oldest_pending_seconds',
-      help: 'Age of the oldest unfinished notification delivery.',
-      registers: r,
-      async collect() {
-        const b = await read.deliveries();
-        if (b) this.set(b.oldestSeconds);
-      },
-    }),
+    deliveriesPending: backlogGauge('lifeline_deliveries_pending', 'Notification deliveries not yet sent or dead (waiting, retrying or held for a digest).', read.deliveries, 'pending'),
+    deliveriesOldest: backlogGauge('lifeline_deliveries_oldest_pending_seconds', 'Age of the oldest unfinished notification delivery.', read.deliveries, 'oldestSeconds'),
     notifications: new Counter({
       name: 'lifeline_notifications_total',
       help: 'Delivery attempts by channel type and result (sent, failed = will retry, dead).',

@@ -13,6 +13,7 @@ import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
 import { createHttp, requestListener } from '../src/http/app.ts';
+import type { AppDeps } from '../src/http/deps.ts';
 import { HeartbeatBuffer } from '../src/ingest/buffer.ts';
 import { coverageGapMs } from '../src/ingest/flusher.ts';
 import { Ingestor } from '../src/ingest/ingestor.ts';
@@ -49,6 +50,26 @@ function listen(server: ServerType): Promise<number> {
     if (server.listening) resolve((server.address() as AddressInfo).port);
     else server.once('listening', () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/** What the HTTP surface is built from besides the configuration: the parts this process runs. */
+export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'transports' | 'queue'>;
+
+/**
+ * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
+ * listener node:http calls (the fast paths in front of the app). A bench that measures requests
+ * builds it here too, so it measures what runs.
+ */
+export function engineHttp(config: Config, parts: HttpParts): { app: ReturnType<typeof createHttp>['app']; listener: ReturnType<typeof requestListener> } {
+  const http = createHttp({
+    ...parts,
+    console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
+    publicPages: { trustProxyHops: config.trustProxyHops },
+    outbound: outboundPolicy(config.outboundAllowCidrs),
+    limits: config.limits,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+  });
+  return { app: http.app, listener: requestListener(http, { hostname: config.host }) };
 }
 
 /**
@@ -104,7 +125,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push({ part: 'ingest flusher', stop: ingest.stop });
   }
-  const http = createHttp({
+  const { listener } = engineHttp(config, {
     sql,
     clock,
     log,
@@ -114,14 +135,9 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(ingestor ? { ingestor } : {}),
     ...(feed ? { feed } : {}),
     ...(transports && config.roles.has('api') ? { transports } : {}),
-    console: consoleSettings({ publicUrl: config.publicUrl, idleMinutes: config.consoleIdleMinutes, sessionHours: config.consoleSessionHours }),
     queue: queueBackend,
-    publicPages: { trustProxyHops: config.trustProxyHops },
-    outbound: outboundPolicy(config.outboundAllowCidrs),
-    limits: config.limits,
-    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
-  const server = createServer(requestListener(http, { hostname: config.host })).listen(config.port, config.host);
+  const server = createServer(listener).listen(config.port, config.host);
   const port = await listen(server);
   log.info({ port, roles: [...config.roles] }, 'lifeline listening');
 

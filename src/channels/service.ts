@@ -6,6 +6,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
+import { lockForDelete } from '../db/named-rows.ts';
 import { namedBy } from '../oncall/model.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
@@ -112,11 +113,11 @@ export async function updateChannel(
 /**
  * Deletes a channel no escalation policy and no user names. The channel is locked first, so a
  * policy or user being written that names it either committed before (and is found here) or waits
- * and then finds the channel gone (see store.lockExistingChannels).
+ * and then finds the channel gone (see lockExisting in src/db/named-rows.ts).
  */
 export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
-    if (!(await store.lockChannelForDelete(tx, id))) throw notFound(`Channel "${id}"`);
+    if (!(await lockForDelete(tx, 'channels', id))) throw notFound(`Channel "${id}"`);
     const by = namedBy([
       ['escalation policy', 'escalation policies', await policiesNaming(tx, 'channel_ids', id)],
       ['user', 'users', await usersNamingChannel(tx, id)],

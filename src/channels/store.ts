@@ -44,26 +44,6 @@ export async function updateChannel(sql: Queryable, id: string, patch: ChannelPa
   return row;
 }
 
-/**
- * Of these ids, the channels that exist, locked against deletion until the transaction ends: a
- * policy naming them can then never commit alongside their deletion (see deleteChannel).
- */
-export async function lockExistingChannels(tx: Queryable, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await tx<{ id: string }[]>`select id from channels where id = any(${ids}::uuid[]) for key share`;
-  return new Set(rows.map((r) => r.id));
-}
-
-/**
- * Locks the channel for deletion, so a policy being written that names it either committed
- * before (and `inUse` sees it) or waits and then finds the channel gone. Returns false when there
- * is no such channel.
- */
-export async function lockChannelForDelete(tx: Queryable, id: string): Promise<boolean> {
-  const rows = await tx`select 1 from channels where id = ${id} for update`;
-  return rows.length > 0;
-}
-
 export async function deleteChannel(tx: Queryable, id: string): Promise<boolean> {
   const rows = await tx`delete from channels where id = ${id} returning id`;
   return rows.length > 0;

@@ -1,7 +1,7 @@
 // Who is asking, for per-client limits: the address of the TCP peer, or — only behind proxies the
 // operator declared with LIFELINE_TRUST_PROXY_HOPS — the address the nearest of them saw.
 
-import type { IncomingMessage } from 'node:http';
+import { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context } from 'hono';
 
@@ -32,6 +32,15 @@ export function addressOf(socketPeer: string | undefined, forwarded: string | un
 
 /** A header of node:http's request: only Set-Cookie is ever an array (repeats of others are joined with ", "). */
 export const headerOf = (incoming: IncomingMessage, name: string): string | undefined => incoming.headers[name] as string | undefined;
+
+/**
+ * What a per-client limit counts `from` by: hono's Context in the app, node:http's request on the
+ * paths answered in front of hono. One rule for both, so a client spends one budget on either.
+ */
+export function clientKey(from: Context | IncomingMessage, trustHops: number): string {
+  if (!(from instanceof IncomingMessage)) return limitKey(clientAddress(from, trustHops));
+  return limitKey(addressOf(from.socket.remoteAddress, trustHops === 0 ? undefined : headerOf(from, 'x-forwarded-for'), trustHops));
+}
 
 /** The eight groups of an IPv6 address, as numbers. */
 function ipv6Groups(address: string): number[] {

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../access/model.ts';
-import { addressOf, clientAddress, headerOf, limitKey } from './client-address.ts';
+import { clientKey } from './client-address.ts';
 import { LIMIT_DEFAULTS } from '../config.ts';
 import type { AppDeps } from './deps.ts';
 import { admission, failureCount, failureLimit, FixedWindow, rateLimited, type FailureCount } from './rate-limit.ts';
@@ -39,12 +39,11 @@ export function requestLimits(deps: AppDeps): Limits {
   const o = { ...LIMIT_DEFAULTS, ...deps.limits };
   const hops = deps.publicPages?.trustProxyHops ?? 0;
   const nowMs = () => deps.clock.now().getTime();
-  const byAddress = (c: Context) => limitKey(clientAddress(c, hops));
-  const byPeer = (incoming: IncomingMessage) => limitKey(addressOf(incoming.socket.remoteAddress, headerOf(incoming, 'x-forwarded-for'), hops));
+  const byClient = (from: Context | IncomingMessage) => clientKey(from, hops);
   const registrations = new FixedWindow(o.registrationsPerHour, HOUR);
   const failures = failureCount({
     budget: new FixedWindow(o.authFailuresPerMinute, MINUTE),
-    key: byAddress,
+    key: byClient,
     message: 'Too many failed authentications from this address; try again after Retry-After seconds.',
     nowMs,
   });
@@ -53,7 +52,7 @@ export function requestLimits(deps: AppDeps): Limits {
   const perPublicClient = admission({ limit: o.publicRequestsPerMinute, windowMs: MINUTE, nowMs });
   return {
     failures,
-    failureKeyOf: byPeer,
+    failureKeyOf: byClient,
     authFailures: failureLimit(failures, (c) => c.res.status === 401),
     admitRequest(principal) {
       if (principal.kind === 'node') perNodeToken(principal.nodeId);
@@ -68,9 +67,9 @@ export function requestLimits(deps: AppDeps): Limits {
     admitPing: perPingKey,
     // A limit of 0 is off: no client address is worked out for it on every public request.
     perPublicClient: o.publicRequestsPerMinute === 0 ? (_c, next) => next() : async (c, next) => {
-      perPublicClient(byAddress(c));
+      perPublicClient(byClient(c));
       await next();
     },
-    admitPublic: o.publicRequestsPerMinute === 0 ? () => {} : (incoming) => perPublicClient(byPeer(incoming)),
+    admitPublic: o.publicRequestsPerMinute === 0 ? () => {} : (incoming) => perPublicClient(byClient(incoming)),
   };
 }

@@ -4,6 +4,7 @@ import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
+import { lockExisting, lockForDelete } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import {
   asSchedule,
@@ -20,12 +21,11 @@ import {
 import { onCallAt, shifts, validateOverride, validateSchedule, type Layer, type Schedule, type Shift } from './schedule.ts';
 import { policiesNaming } from './store.ts';
 import * as store from './store-schedules.ts';
-import { lockExistingUsers } from './store-users.ts';
 
 /** The rules the types cannot say (validateSchedule), and every user the layers name exists (locked until commit). */
 async function checkLayers(tx: Tx, time_zone: string, layers: Layer[]): Promise<void> {
   const problems = validateSchedule({ time_zone, layers });
-  const users = await lockExistingUsers(tx, layers.flatMap((l) => l.user_ids));
+  const users = await lockExisting(tx, 'users', layers.flatMap((l) => l.user_ids));
   problems.push(...layers.flatMap((l, i) => missingIds(l.user_ids, users, `layers.${i}.user_ids`, 'is not a user')));
   if (problems.length) throw validationFailed(problems);
 }
@@ -65,7 +65,7 @@ export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: Sch
 /** Deletes a schedule no escalation level names; its overrides go with it. */
 export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
-    if (!(await store.lockScheduleForDelete(tx, id))) throw notFound(`Schedule "${id}"`);
+    if (!(await lockForDelete(tx, 'schedules', id))) throw notFound(`Schedule "${id}"`);
     const by = namedBy([['escalation policy', 'escalation policies', await policiesNaming(tx, 'schedule_ids', id)]]);
     if (by) throw conflict(`The schedule is used by ${by}; remove it from them first.`);
     await store.deleteSchedule(tx, id);
@@ -85,8 +85,8 @@ export async function addOverride(
   if (problems.length) throw validationFailed(problems);
   return sql.begin(async (tx) => {
     // Both locked against deletion until commit, like everything a policy or schedule names.
-    if (!(await store.lockExistingSchedules(tx, [scheduleId])).size) throw notFound(`Schedule "${scheduleId}"`);
-    if (!(await lockExistingUsers(tx, [input.user_id])).size) throw validationFailed([{ field: 'user_id', message: 'is not a user' }]);
+    if (!(await lockExisting(tx, 'schedules', [scheduleId])).size) throw notFound(`Schedule "${scheduleId}"`);
+    if (!(await lockExisting(tx, 'users', [input.user_id])).size) throw validationFailed([{ field: 'user_id', message: 'is not a user' }]);
     const row = await store.insertOverride(tx, { schedule_id: scheduleId, ...input, created_at: now });
     const detail = { schedule_id: scheduleId, user_id: row.user_id, starts_at: row.starts_at.toISOString(), ends_at: row.ends_at.toISOString() };
     await audit(tx, acting, { action: 'schedule_override.create', target: { type: 'schedule_override', id: row.id }, detail }, now);

@@ -1,22 +1,20 @@
-import { lockExistingChannels } from '../channels/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
+import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { missingIds, type NewPolicy, type PolicyLevel, type PolicyPatch, type PolicyRow } from './model.ts';
 import * as store from './store.ts';
-import { lockExistingSchedules } from './store-schedules.ts';
-import { lockExistingUsers } from './store-users.ts';
 
 /**
  * Every channel, user and schedule the levels name must exist, and stays locked against deletion
  * until commit.
  */
 async function checkReferences(tx: Tx, levels: PolicyLevel[]): Promise<void> {
-  const channels = await lockExistingChannels(tx, levels.flatMap((l) => l.channel_ids));
-  const users = await lockExistingUsers(tx, levels.flatMap((l) => l.user_ids ?? []));
-  const schedules = await lockExistingSchedules(tx, levels.flatMap((l) => l.schedule_ids ?? []));
+  const channels = await lockExisting(tx, 'channels', levels.flatMap((l) => l.channel_ids));
+  const users = await lockExisting(tx, 'users', levels.flatMap((l) => l.user_ids ?? []));
+  const schedules = await lockExisting(tx, 'schedules', levels.flatMap((l) => l.schedule_ids ?? []));
   const missing = levels.flatMap((l, i) => [
     ...missingIds(l.channel_ids, channels, `levels.${i}.channel_ids`, 'is not a channel'),
     ...missingIds(l.user_ids ?? [], users, `levels.${i}.user_ids`, 'is not a user'),

@@ -74,19 +74,6 @@ export async function deleteSchedule(tx: Queryable, id: string): Promise<boolean
   return rows.length > 0;
 }
 
-/** Of these ids, the schedules that exist, locked against deletion until the transaction ends. */
-export async function lockExistingSchedules(tx: Queryable, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await tx<{ id: string }[]>`select id from schedules where id = any(${ids}::uuid[]) for key share`;
-  return new Set(rows.map((r) => r.id));
-}
-
-/** Locks a schedule for deletion; false when there is no such schedule. */
-export async function lockScheduleForDelete(tx: Queryable, id: string): Promise<boolean> {
-  const rows = await tx`select 1 from schedules where id = ${id} for update`;
-  return rows.length > 0;
-}
-
 /** Schedules whose layers name this user. */
 export async function schedulesNamingUser(sql: Queryable, userId: string): Promise<NamedBy[]> {
   return sql<NamedBy[]>`

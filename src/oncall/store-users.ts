@@ -54,22 +54,6 @@ export async function deleteUser(tx: Queryable, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/**
- * Of these ids, the users that exist, locked against deletion until the transaction ends, so a
- * policy or schedule naming them never commits alongside their deletion (see lockUserForDelete).
- */
-export async function lockExistingUsers(tx: Queryable, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await tx<{ id: string }[]>`select id from users where id = any(${ids}::uuid[]) for key share`;
-  return new Set(rows.map((r) => r.id));
-}
-
-/** Locks a user for deletion; false when there is no such user. */
-export async function lockUserForDelete(tx: Queryable, id: string): Promise<boolean> {
-  const rows = await tx`select 1 from users where id = ${id} for update`;
-  return rows.length > 0;
-}
-
 /** Users that name this channel as one of their own. */
 export async function usersNamingChannel(sql: Queryable, channelId: string): Promise<NamedBy[]> {
   return sql<NamedBy[]>`

@@ -1,9 +1,9 @@
 // People: created, changed and deleted here, whoever asks (the API, later the console).
-import { lockExistingChannels } from '../channels/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
+import { lockExisting, lockForDelete } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { missingIds, namedBy, type NewUser, type UserPatch, type UserRow } from './model.ts';
 import { policiesNaming } from './store.ts';
@@ -15,7 +15,7 @@ async function write(sql: Sql, input: UserPatch, work: (tx: Tx) => Promise<UserR
   try {
     return await sql.begin(async (tx) => {
       if (input.channel_ids) {
-        const existing = await lockExistingChannels(tx, input.channel_ids);
+        const existing = await lockExisting(tx, 'channels', input.channel_ids);
         const missing = missingIds(input.channel_ids, existing, 'channel_ids', 'is not a channel');
         if (missing.length) throw validationFailed(missing);
       }
@@ -54,7 +54,7 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
  */
 export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
-    if (!(await store.lockUserForDelete(tx, id))) throw notFound(`User "${id}"`);
+    if (!(await lockForDelete(tx, 'users', id))) throw notFound(`User "${id}"`);
     const by = namedBy([
       ['escalation policy', 'escalation policies', await policiesNaming(tx, 'user_ids', id)],
       ['schedule', 'schedules', await schedulesNamingUser(tx, id)],

@@ -1,5 +1,6 @@
 // In-process single-heartbeat bench: node:http's parser and ServerResponse over in-memory sockets
-// (no system calls), the engine's requestListener against a bare 202 listener, CPU per request.
+// (no system calls), the engine's listener as workers/engine.ts builds it (engineHttp, default
+// settings) against a bare 202 listener, CPU per request.
 // The sockets are fed from JavaScript, so when the body is taken relative to the head differs from
 // TCP (a nextTick there already sees a complete body): wrk-ingest.sh is the figure that counts.
 // usage (cwd = a built checkout): node --import tsx test/bench/heartbeat-inprocess.ts [requests=200000] [profile-out]
@@ -13,14 +14,13 @@ const d = (m: string) => import(`${root}/dist/${m}.js`);
 const { createTestDatabase } = await import(`${root}/test/helpers/db.ts`);
 const { ManualClock } = await d('src/clock');
 const { HeartbeatBuffer } = await d('src/ingest/buffer');
-const { createHttp, requestListener } = await d('src/http/app');
+const { engineHttp } = await d('workers/engine');
 const { ensureBootstrapAdmin } = await d('src/access/service');
 const { IdentityCache } = await d('src/access/identity-cache');
 const { Ingestor } = await d('src/ingest/ingestor');
 const { createSql } = await d('src/db/client');
 const { createMetrics } = await d('src/metrics');
-const { consoleSettings } = await d('src/http/session');
-const { outboundPolicy } = await d('alerting/destination');
+const { loadConfig } = await d('src/config');
 const { createLogger } = await d('src/logger');
 const { randomBytes } = await import('node:crypto');
 const ADMIN_TOKEN = 'llk_inproc-admin-token-0123456789abcdef';
@@ -32,10 +32,10 @@ const sql = createSql(db.url, { max: 4 });
 const clock = new ManualClock(new Date());
 await ensureBootstrapAdmin(sql, ADMIN_TOKEN, clock.now());
 const identity = new IdentityCache(sql);
-const ingestor = new Ingestor(sql, new HeartbeatBuffer(), identity, false);
-const http = createHttp({ sql, clock, log: createLogger('warn'), metrics: createMetrics(), identity, secretKey: randomBytes(32), ingestor,
-  console: consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 }), queue: { name: 'redis', ping: async () => {} }, outbound: outboundPolicy([]) });
-const built = { app: http.app, http };
+// The engine's settings and app as it builds them (workers/engine.ts), with no variable set.
+const config = loadConfig({});
+const ingestor = new Ingestor(sql, new HeartbeatBuffer(), identity, config.autoRegister);
+const built = engineHttp(config, { sql, clock, log: createLogger('warn'), metrics: createMetrics(), identity, secretKey: randomBytes(32), ingestor, queue: { name: 'redis', ping: async () => {} } });
 const tokens: string[] = [];
 for (let i = 0; i < 200; i++) {
   const res = await built.app.request('/v1/nodes', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: `p-${i}` }) });
@@ -61,7 +61,7 @@ class Conn extends Duplex {
   setKeepAlive() { return this; }
 }
 
-const engine = createServer(requestListener(built.http));
+const engine = createServer(built.listener);
 const bare = createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(202, { 'content-type': 'application/json' }); s.end('{"accepted":1}'); }); });
 
 function run(server: ReturnType<typeof createServer>, n: number, conns = 10): Promise<number> {

@@ -21,7 +21,7 @@ import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
 import { DEFAULT_RETRY } from '../../src/notifications/retry.ts';
 import { DeliveryQueue, NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
-import { openQueueBackend } from '../../src/queue/backend.ts';
+import { openQueueBackend, type QueueBackend } from '../../src/queue/backend.ts';
 import { registerOnCallHandlers } from '../../workers/handlers.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import type { HandlerRegistry } from '../../src/outbox/registry.ts';
@@ -29,7 +29,7 @@ import { startNotifier } from '../../workers/notifier.ts';
 import { startOutboxWorkers } from '../../workers/outbox.ts';
 import { REDIS_URL, spawnScript } from './children.ts';
 import { CommitClockLeadership, type EvaluatorCommit } from './commit-clock.ts';
-import { createBenchDatabase } from './databases.ts';
+import { createBenchDatabase, type BenchDatabase } from './databases.ts';
 import { allDueSilent } from './evaluator.ts';
 import { benchLog, progress } from './log.ts';
 import type { Arrivals } from './receiver.ts';
@@ -42,11 +42,9 @@ import { backendCpu, backendCpuSince } from './proc-cpu.ts';
 /** The engine's defaults (LIFELINE_STORM_THRESHOLD, digest interval, outbox poll and attempts). */
 export const ENGINE_DEFAULTS = loadConfig({});
 export const WORKERS = 2;
-// The engine's pool: 10 plus one per outbox worker, shared by outbox, queue and notifier.
-const POOL = 10 + WORKERS;
 export const EMPTY_POLL_MS = 20;
 /** Application names of the evaluator's session and of the pool the other roles share. */
-const ENGINE_SESSIONS = ['lifeline-bench-evaluator', 'lifeline-bench-oncall'] as const;
+export const ENGINE_SESSIONS = ['lifeline-bench-evaluator', 'lifeline-bench-oncall'] as const;
 const LOOP_SAMPLE_MS = 10;
 /** The histogram holds whole sampling periods (ns); the delay is what exceeds the period. */
 const lateBy = (ns: number) => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
@@ -167,7 +165,6 @@ export async function obliterate(prefix: string): Promise<void> {
 }
 
 /** A webhook channel (sealed secret) and an email channel, both paged at level 0 of the default policy. */
-/** A webhook (sealed secret) and an email channel on level 0 of the default policy. */
 export async function seedOnCall(sql: Sql, receiverBase: string, webhookSecret: string, secretKey: Buffer): Promise<void> {
   const now = systemClock.now();
   await sql.begin(async (tx) => {
@@ -217,18 +214,44 @@ async function drainDigests(sql: Sql, channels: ChannelRegistry, secretKey: Buff
   return { passMs, left: await waiting() };
 }
 
-export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageResult> {
-  const n = spec.nodes;
-  const capMs = Math.max(120_000, n * 30);
-  const db = await createBenchDatabase(scope, `oncall${spec.label}`);
-  progress(`oncall ${spec.label}: seeding ${int(n)} healthy nodes`);
-  await seedFleet(db.sql, { count: n, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
-  await seedCoverage(db.sql);
+export interface OutageSetup {
+  /** Names the database and the private queue prefix (letters and digits). */
+  label: string;
+  nodes: number;
+  /** Where the webhook channel points, the secret its pages are signed with and the key that seals it. */
+  receiverBase: string;
+  webhookSecret: string;
+  secretKey: Buffer;
+  /** Gets the on-call handlers; a TimedRegistry times each one. */
+  registry: HandlerRegistry;
+  /** Outbox workers the pool is sized for. */
+  workers: number;
+  /** Delivery jobs on Redis, as the engine runs by default; otherwise on Postgres (no LIFELINE_REDIS_URL). */
+  redis: boolean;
+}
 
-  const secretKey = randomBytes(32);
-  const webhookSecret = generateWebhookSecret();
-  const receiver = await startReceiver(scope, spec.label, webhookSecret);
-  await seedOnCall(db.sql, receiver.base, webhookSecret, secretKey);
+export interface OutageRig {
+  db: BenchDatabase;
+  leadership: CommitClockLeadership;
+  /** Holds the lock already; every node is healthy and not yet due. */
+  evaluator: Evaluator;
+  /** The pool the outbox and notifier roles share, its sessions named ENGINE_SESSIONS[1]. */
+  pool: Sql;
+  backend: QueueBackend;
+  queue: DeliveryQueue;
+}
+
+/**
+ * A healthy fleet in its own database with section 7's channels and policy, the evaluator on its
+ * own session holding the lock, and the on-call roles' pool, queue backend (a private prefix,
+ * removed afterwards) and delivery queue as workers/engine.ts wires them, the on-call handlers
+ * registered. What runs the outbox and sends is the caller's: the benches differ only there.
+ */
+export async function setUpOutage(scope: Scope, o: OutageSetup): Promise<OutageRig> {
+  const db = await createBenchDatabase(scope, o.label);
+  await seedFleet(db.sql, { count: o.nodes, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
+  await seedCoverage(db.sql);
+  await seedOnCall(db.sql, o.receiverBase, o.webhookSecret, o.secretKey);
 
   // The evaluator on its own session, as the engine runs it; it takes the lock before the outage.
   const lockSql = createSql(db.url, { dedicated: true, applicationName: ENGINE_SESSIONS[0] });
@@ -238,17 +261,38 @@ export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageR
   const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs), reader: db.sql });
   if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock in its own database');
 
-  // Outbox and notifier roles as workers/engine.ts wires them, on one pool, with a private queue prefix.
-  const pool = createSql(db.url, { max: POOL, applicationName: ENGINE_SESSIONS[1] });
+  // The engine's pool: 10 plus one per outbox worker, shared by outbox, queue and notifier.
+  const pool = createSql(db.url, { max: 10 + o.workers, applicationName: ENGINE_SESSIONS[1] });
   scope.defer('close on-call pool', () => pool.end({ timeout: 2 }));
-  const prefix = `bench-${process.pid}-oncall-${spec.label}-${randomBytes(3).toString('hex')}`;
+  const prefix = `bench-${process.pid}-${o.label}-${randomBytes(3).toString('hex')}`;
   scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
-  const backend = await openQueueBackend({ redisUrl: REDIS_URL, databaseUrl: db.url, prefix });
+  const backend = await openQueueBackend({ redisUrl: o.redis ? REDIS_URL : undefined, databaseUrl: db.url, prefix });
   scope.defer('close the queue backend', () => backend.close());
+  await waitFor('the queue backend', async () => (await backend.ping(), true), 10_000);
   const queue = new DeliveryQueue({ backend, sql: pool, clock: systemClock });
   scope.defer('close delivery queue', () => queue.close());
+  registerOnCallHandlers(o.registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
+  return { db, leadership, evaluator, pool, backend, queue };
+}
+
+export async function runOutage(scope: Scope, spec: OutageSpec): Promise<OutageResult> {
+  const n = spec.nodes;
+  const capMs = Math.max(120_000, n * 30);
+  progress(`oncall ${spec.label}: seeding ${int(n)} healthy nodes`);
+  const secretKey = randomBytes(32);
+  const webhookSecret = generateWebhookSecret();
+  const receiver = await startReceiver(scope, spec.label, webhookSecret);
   const registry = new TimedRegistry();
-  registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
+  const { db, leadership, evaluator, pool, backend, queue } = await setUpOutage(scope, {
+    label: `oncall${spec.label}`,
+    nodes: n,
+    receiverBase: receiver.base,
+    webhookSecret,
+    secretKey,
+    registry,
+    workers: WORKERS,
+    redis: true,
+  });
   const channels = createChannels({ smtpUrl: receiver.smtpUrl, mailFrom: ENGINE_DEFAULTS.mailFrom, outboundAllowCidrs: LOCAL_RECEIVERS });
   scope.defer('close channels', () => channels.close());
   // Announcements counted into metrics, as the engine does.

@@ -2,9 +2,10 @@
 // worker runs, so its node.state_changed events wait in the outbox; then the outbox workers start
 // (two unless --workers says otherwise, as the engine's outbox role runs them, with the on-call
 // handlers) and the clock and the CPU counters run from just before they start until every
-// webhook page is enqueued. No notifier runs, so
-// nothing but the hop from transition to enqueued job is measured: this process (handlers,
-// postgres.js, BullMQ's adds), the pool's Postgres backends and the Redis server, from /proc.
+// webhook page is enqueued. No notifier runs, so nothing but the hop from transition to enqueued
+// job is measured: this process (handlers, postgres.js, BullMQ's adds), the pool's Postgres
+// backends and the Redis server, from /proc. Fleet, channels and wiring are section 7's
+// (setUpOutage in outage.ts).
 //
 // node --import tsx test/bench/page-path.ts [--nodes 10000] [--queue redis|postgres|none] [--workers 2]
 // --queue none stands a bare ledger stamp in for the job add, to tell the queue's share apart.
@@ -12,70 +13,44 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { systemClock } from '../../src/clock.ts';
-import { createSql } from '../../src/db/client.ts';
-import { Evaluator } from '../../src/health/evaluator.ts';
-import { coverageGapMs } from '../../src/ingest/flusher.ts';
-import { DeliveryQueue, type DeliveryJob } from '../../src/notifications/queue.ts';
+import type { DeliveryJob } from '../../src/notifications/queue.ts';
 import { markEnqueued } from '../../src/notifications/store.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
-import { openQueueBackend } from '../../src/queue/backend.ts';
-import { registerOnCallHandlers } from '../../workers/handlers.ts';
 import { startOutboxWorkers } from '../../workers/outbox.ts';
 import { REDIS_URL } from './children.ts';
-import { CommitClockLeadership } from './commit-clock.ts';
-import { createBenchDatabase } from './databases.ts';
 import { allDueSilent } from './evaluator.ts';
 import { benchLog } from './log.ts';
-import { ENGINE_DEFAULTS, obliterate, seedOnCall, WORKERS } from './outage.ts';
+import { ENGINE_DEFAULTS, ENGINE_SESSIONS, setUpOutage, WORKERS } from './outage.ts';
 import { backendCpu, backendCpuSince, cpuMs, redisPid } from './proc-cpu.ts';
 import { Scope, waitFor } from './scope.ts';
-import { seedCoverage, seedFleet } from './seed.ts';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string' }, queue: { type: 'string' }, workers: { type: 'string' } } });
 const n = Number(values.nodes ?? 10_000);
 const queueKind = values.queue ?? 'redis';
 const workerCount = Number(values.workers ?? WORKERS);
-const POOL_NAME = 'lifeline-bench-page-path';
 // The pool's sessions, and those BullMQ's Postgres backend opens in the same database.
-const SESSIONS = [POOL_NAME, 'lifeline-queue'];
+const SESSIONS = [ENGINE_SESSIONS[1], 'lifeline-queue'];
 
 const scope = new Scope();
 try {
-  const db = await createBenchDatabase(scope, 'pagepath');
-  await seedFleet(db.sql, { count: n, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
-  await seedCoverage(db.sql);
-  // Section 7's channels and policy; the webhook is never sent to here (no notifier runs).
-  await seedOnCall(db.sql, 'http://127.0.0.1:9', generateWebhookSecret(), randomBytes(32));
-
-  const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
-  scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
-  const evaluator = new Evaluator({
-    leadership: new CommitClockLeadership(lockSql, benchLog),
-    clock: systemClock,
-    log: benchLog,
-    intervalMs: 1000,
-    coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs),
-    reader: db.sql,
+  const registry = new HandlerRegistry();
+  // The webhook is never sent to here (no notifier runs).
+  const { db, evaluator, pool, queue } = await setUpOutage(scope, {
+    label: 'pagepath',
+    nodes: n,
+    receiverBase: 'http://127.0.0.1:9',
+    webhookSecret: generateWebhookSecret(),
+    secretKey: randomBytes(32),
+    registry,
+    workers: workerCount,
+    redis: queueKind !== 'postgres',
   });
-  await evaluator.runOnce();
+  if (queueKind === 'none') queue.enqueue = (jobs: DeliveryJob[]) => markEnqueued(pool, jobs.map((j) => j.id), systemClock.now());
   await allDueSilent(db.sql);
-  // Passes are capped: an evaluator that never took the lock judges nothing, and would loop here.
+  // Passes are capped: an evaluator that judges nothing would loop here.
   let down = 0;
   for (let pass = 0; down < n && pass < 10; pass++) down += (await evaluator.runOnce()).transitions;
   if (down < n) throw new Error(`the evaluator took ${down} of ${n} nodes down in 10 passes`);
-
-  const pool = createSql(db.url, { max: 10 + workerCount, applicationName: POOL_NAME });
-  scope.defer('close pool', () => pool.end({ timeout: 2 }));
-  const prefix = `bench-${process.pid}-page-path-${randomBytes(3).toString('hex')}`;
-  scope.defer('remove the bench queue from Redis', () => obliterate(prefix));
-  const backend = await openQueueBackend({ redisUrl: queueKind === 'postgres' ? undefined : REDIS_URL, databaseUrl: db.url, prefix });
-  scope.defer('close the queue backend', () => backend.close());
-  await waitFor('Redis', async () => (await backend.ping(), true), 10_000);
-  const queue = new DeliveryQueue({ backend, sql: pool, clock: systemClock });
-  scope.defer('close delivery queue', () => queue.close());
-  if (queueKind === 'none') queue.enqueue = (jobs: DeliveryJob[]) => markEnqueued(pool, jobs.map((j) => j.id), systemClock.now());
-  const registry = new HandlerRegistry();
-  registerOnCallHandlers(registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
 
   // Redis's CPU only when the jobs go there; its pid from the Redis the queue is on.
   const redis = queueKind === 'redis' ? await redisPid(REDIS_URL) : undefined;

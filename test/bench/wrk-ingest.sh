@@ -4,7 +4,8 @@
 # connections), alternating with a bare node:http server answering 202 in the same run. Prints,
 # per run, requests/s, p50/p99, and the server's CPU per 1,000 requests (utime+stime from /proc),
 # which a busy shared machine disturbs far less than requests/s; for the engine also the CPU of the
-# Postgres backends serving its database per 1,000 requests, which shares the same cores.
+# Postgres backends serving its database per 1,000 requests, which shares the same cores ("-" for
+# the bare server, which Postgres does nothing for).
 #
 #   test/bench/wrk-ingest.sh [rounds=3] [seconds=10]      (needs wrk, psql, Postgres and Redis)
 #   ENGINE_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the engine (written when it stops).
@@ -52,24 +53,29 @@ let next = 0;
 TICK=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 backends() { psql -qAt "$PG/postgres" -c "select pid from pg_stat_activity where datname = '$DB'"; }
-run() { # label pid port
+# Postgres does nothing for the bare server: its backends are read only around runs given "postgres",
+# and the column reads "-" for the others, so every line has the same columns.
+run() { # label pid port [postgres]
   WRK_TOKENS="$WORK/tokens.txt" wrk -t1 -c100 -d3s -s "$ROOT/test/bench/wrk-heartbeats.lua" "http://127.0.0.1:$3" >/dev/null
-  local c0 c1 out rps pg=0 p
+  local c0 c1 out rps pg=0 p pg_per1k=-
   local -A before=()
-  for p in $(backends); do before[$p]=$(cpu "$p"); done
+  if [[ ${4:-} == postgres ]]; then for p in $(backends); do before[$p]=$(cpu "$p"); done; fi
   c0=$(cpu "$2")
   out=$(WRK_TOKENS="$WORK/tokens.txt" wrk -t1 -c100 -d"${SECONDS_PER_RUN}s" -s "$ROOT/test/bench/wrk-heartbeats.lua" "http://127.0.0.1:$3" | grep '^RESULT')
   c1=$(cpu "$2")
-  # A backend opened during the run counts from zero; one closed during it is missed.
-  for p in $(backends); do pg=$((pg + $(cpu "$p") - ${before[$p]:-0})); done
   rps=$(sed 's/.*rps=\([0-9]*\).*/\1/' <<<"$out")
   per1k() { awk -v d="$1" -v t="$TICK" -v n=$((rps * SECONDS_PER_RUN)) 'BEGIN { printf "%.1f", d / t * 1e6 / n }'; }
-  echo "$1 load=$(cut -d' ' -f1 /proc/loadavg) ${out#RESULT } cpu_ms_per_1k=$(per1k $((c1 - c0)))$([[ $1 == bare ]] || echo " postgres_cpu_ms_per_1k=$(per1k "$pg")")"
+  if [[ ${4:-} == postgres ]]; then
+    # A backend opened during the run counts from zero; one closed during it is missed.
+    for p in $(backends); do pg=$((pg + $(cpu "$p") - ${before[$p]:-0})); done
+    pg_per1k=$(per1k "$pg")
+  fi
+  echo "$1 load=$(cut -d' ' -f1 /proc/loadavg) ${out#RESULT } cpu_ms_per_1k=$(per1k $((c1 - c0))) postgres_cpu_ms_per_1k=$pg_per1k"
 }
 echo "# $(date -u +%FT%TZ) $(git -C "$ROOT" describe --always --dirty) load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # The engine's code is warm before the first measured run, as a running engine's would be.
 WRK_TOKENS="$WORK/tokens.txt" wrk -t1 -c100 -d10s -s "$ROOT/test/bench/wrk-heartbeats.lua" "http://127.0.0.1:$ENGINE_PORT" >/dev/null
 for _ in $(seq "$ROUNDS"); do
   run bare "$BARE" "$BARE_PORT"
-  run lifeline "$ENGINE" "$ENGINE_PORT"
+  run lifeline "$ENGINE" "$ENGINE_PORT" postgres
 done

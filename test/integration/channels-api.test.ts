@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { openSecret } from '../../alerting/secret-box.ts';
 import type { ChannelRow } from '../../src/channels/model.ts';
 import { revealConfig } from '../../src/channels/service.ts';
-import { getChannelsByIds, lockExistingChannels } from '../../src/channels/store.ts';
+import { getChannelsByIds } from '../../src/channels/store.ts';
+import { lockExisting } from '../../src/db/named-rows.ts';
 import { EMAIL_UNCONFIGURED } from '../../src/oncall/setup-warnings.ts';
 import { insertPolicy } from '../../src/oncall/store.ts';
 import { loadSecretKey } from '../../src/channels/secret-key.ts';
@@ -240,7 +241,7 @@ describe('deleting channels', () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const writer = h.sql.begin(async (tx) => {
-      assert.deepEqual(await lockExistingChannels(tx, [ch.id]), new Set([ch.id]));
+      assert.deepEqual(await lockExisting(tx, 'channels', [ch.id]), new Set([ch.id]));
       await released;
       await insertPolicy(tx, { name: 'raced-in', levels: [{ after_seconds: 0, channel_ids: [ch.id] }], repeat: 0, is_default: false }, h.clock.now());
     });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EscalationPolicy, List, OnCall, Override, Schedule, Shift, User } from '../../src/api/shapes.ts';
 import { insertSchedule } from '../../src/oncall/store-schedules.ts';
-import { lockExistingUsers } from '../../src/oncall/store-users.ts';
+import { lockExisting } from '../../src/db/named-rows.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 import { lockWaiter } from '../helpers/db.ts';
 
@@ -120,7 +120,7 @@ describe('users', () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const writer = h.sql.begin(async (tx) => {
-      assert.deepEqual(await lockExistingUsers(tx, [jo.id]), new Set([jo.id]));
+      assert.deepEqual(await lockExisting(tx, 'users', [jo.id]), new Set([jo.id]));
       await released;
       await insertSchedule(tx, { name: 'raced-rota', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [jo.id], starts_at: new Date(START), rotation: 'P1D' }] }, h.clock.now());
     });
