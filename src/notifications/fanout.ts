@@ -25,7 +25,7 @@ const destination = (d: NewDelivery) => destinationKey({ channel_id: d.channelId
 async function markStorms(tx: Tx, human: NewDelivery[], now: Date, threshold: number): Promise<void> {
   const destinations = [...new Set(human.map(destination))];
   await lockStormCounters(tx, destinations);
-  const recent = await recentDeliveryCounts(tx, destinations, new Date(now.getTime() - STORM_WINDOW_MS));
+  const recent = await recentDeliveryCounts(tx, destinations, new Date(now.getTime() - STORM_WINDOW_MS), threshold);
   for (const d of human) {
     const seen = recent.get(destination(d)) ?? 0;
     d.digest = seen >= threshold;

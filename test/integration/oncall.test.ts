@@ -408,7 +408,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await holding;
     const second = db.sql.begin(async (tx) => {
       await lockStormCounters(tx, [mail.id]);
-      return (await recentDeliveryCounts(tx, [mail.id], new Date(0))).get(mail.id) ?? 0;
+      return (await recentDeliveryCounts(tx, [mail.id], new Date(0), 1000)).get(mail.id) ?? 0;
     });
     // The second fan-out must be waiting on the first's lock before the first commits.
     await until('the second fan-out to wait', async () => {
@@ -420,6 +420,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await first;
     const before = (await deliveriesOf(db, incident!.id)).length;
     assert.equal(await second, before, 'it counted the first one’s committed rows');
+    assert.equal((await recentDeliveryCounts(db.sql, [mail.id], new Date(0), 1)).get(mail.id), 1, 'a count stops at its cap: the storm rule asks no more');
   });
 
   it('records a send the receiver accepted through a database refusing connections, instead of sending it again', async () => {
