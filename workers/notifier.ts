@@ -6,7 +6,7 @@ import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
 import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import { deliver, RetryLater, WaitingForPage } from '../src/notifications/deliver.ts';
+import { deliver, PutBack, RetryLater } from '../src/notifications/deliver.ts';
 import type { LinkSigning } from '../src/notifications/message.ts';
 import type { Batching } from '../src/notifications/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
@@ -60,16 +60,18 @@ export function startNotifier(o: NotifierOptions) {
     ...(o.events ? { events: o.events } : {}),
   };
   // One ledger per process: every send in flight shares its batches.
-  const sendDeps = { ...deliverDeps, ledger: new DeliveryLedger({ ...deliverDeps, ...(o.ledgerBatching ? { batching: o.ledgerBatching } : {}) }) };
+  const ledger = new DeliveryLedger({ ...deliverDeps, ...(o.ledgerBatching ? { batching: o.ledgerBatching } : {}) });
+  const sendDeps = { ...deliverDeps, ledger };
   const worker = o.backend.worker(
     NOTIFICATIONS_QUEUE,
     async (job, token) => {
       try {
         await deliver(sendDeps, String(job.data.id));
       } catch (err) {
-        if (!(err instanceof WaitingForPage)) throw err;
+        if (!(err instanceof PutBack)) throw err;
         // Back in the queue without spending an attempt (BullMQ's DelayedError protocol), to look
-        // again a backoff step after the page's own next attempt: not before it could have ended.
+        // again a backoff step after what it waits for (a page's next attempt, another sender's
+        // lease): not before that could have ended.
         const untilRetry = err.retryAt ? Math.max(0, err.retryAt.getTime() - o.clock.now().getTime()) : 0;
         await job.moveToDelayed(Date.now() + untilRetry + retry.baseMs, token);
         throw new DelayedError();
@@ -123,6 +125,8 @@ export function startNotifier(o: NotifierOptions) {
   return {
     worker,
     async stop() {
+      // Sends not started yet never start: their jobs go back to the queue while it is still open.
+      ledger.stop();
       await Promise.all([sweeper.stop(), digests.stop()]);
       await worker.close();
     },
