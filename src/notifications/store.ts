@@ -229,12 +229,6 @@ export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pend
   return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ? Math.max(0, (now.getTime() - row.oldest.getTime()) / 1000) : 0 };
 }
 
-export async function getDeliveries(sql: Queryable, ids: string[]): Promise<Map<string, DeliveryRow>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<DeliveryRow[]>`select * from deliveries where id = any(${ids}::text[])`;
-  return new Map(rows.map((r) => [r.id, r]));
-}
-
 /**
  * Whether an earlier page (opened/escalated) to the same recipient is still in flight: a resolve or
  * acknowledgement must not overtake the page it answers. When one is, `retryAt` is the latest time

@@ -12,7 +12,6 @@ import type { Sql } from '../../src/db/client.ts';
 import { deliver, PutBack, type DeliverDeps } from '../../src/notifications/deliver.ts';
 import { DeliveryLedger } from '../../src/notifications/ledger.ts';
 import type { DeliveryRow } from '../../src/notifications/model.ts';
-import { getDeliveries } from '../../src/notifications/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { until } from '../helpers/wait.ts';
@@ -76,7 +75,7 @@ describe('delivery ledger batches', () => {
   }
 
   const rowsOf = async (ids: string[]): Promise<DeliveryRow[]> => {
-    const rows = await getDeliveries(db.sql, ids);
+    const rows = new Map((await db.sql<DeliveryRow[]>`select * from deliveries where id = any(${ids}::text[])`).map((r) => [r.id, r]));
     return ids.map((id) => rows.get(id)!);
   };
 
