@@ -10,7 +10,7 @@ import { deliver, PutBack, RetryLater } from '../src/notifications/deliver.ts';
 import type { LinkSigning } from '../src/notifications/message.ts';
 import type { Batching } from '../src/notifications/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
-import { DeliveryLedger } from '../src/notifications/ledger.ts';
+import { DeliveryLedger, type LeaseTimes } from '../src/notifications/ledger.ts';
 import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notifications/queue.ts';
 import type { QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
@@ -34,6 +34,8 @@ export interface NotifierOptions {
   /** First retry delay, doubling up to backoffCapMs (1 s and 10 min by default). */
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** How long a read leases a ledger row and how soon its send must start (DELIVERY_LEASE unless set). */
+  lease?: LeaseTimes;
   /** How long a job may run before another worker may take it over (a crashed worker's job). */
   lockDurationMs?: number;
   /** How often the sweeper enqueues ledger rows whose job never reached the job store or was lost with it. */
@@ -60,7 +62,7 @@ export function startNotifier(o: NotifierOptions) {
     ...(o.events ? { events: o.events } : {}),
   };
   // One ledger per process: every send in flight shares its batches.
-  const ledger = new DeliveryLedger({ ...deliverDeps, ...(o.ledgerBatching ? { batching: o.ledgerBatching } : {}) });
+  const ledger = new DeliveryLedger({ ...deliverDeps, ...(o.ledgerBatching ? { batching: o.ledgerBatching } : {}), ...(o.lease ? { lease: o.lease } : {}) });
   const sendDeps = { ...deliverDeps, ledger };
   const worker = o.backend.worker(
     NOTIFICATIONS_QUEUE,

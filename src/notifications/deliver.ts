@@ -87,7 +87,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const entry = await ledger.read(id);
   if (!entry) throw new UnrecoverableError(`delivery ${id} does not exist`);
   if (entry.final) return;
-  if (!entry.lease) throw new PutBack(new Date(clock.now().getTime() + ledger.lease.ms), 'another sender holds the delivery');
+  if (!entry.lease) throw new PutBack(new Date(clock.now().getTime() + entry.heldForMs), 'another sender holds the delivery');
   const { row: d, lease, destination, notification } = entry;
   if (d.event === 'acknowledged' || d.event === 'resolved') {
     const page = await earlierPageInFlight(sql, d);

@@ -13,12 +13,12 @@ export interface Lease {
 }
 
 /**
- * A ledger row as a send needs it: final; held by another sender's lease (not to be sent now); or
- * leased to this sender, with its destination and message.
+ * A ledger row as a send needs it: final; held by another sender's lease (not to be sent now, for
+ * about `heldForMs` more); or leased to this sender, with its destination and message.
  */
 export type LedgerEntry =
   | { row: DeliveryRow; final: true }
-  | { row: DeliveryRow; final: false; lease: undefined }
+  | { row: DeliveryRow; final: false; lease: undefined; heldForMs: number }
   | { row: DeliveryRow; final: false; lease: Lease; destination: Destination; notification: Notification | undefined };
 
 /**
@@ -89,7 +89,8 @@ export class DeliveryLedger {
         const row = rows.get(id);
         if (!row) return undefined;
         if (row.status === 'sent' || row.status === 'dead') return { row, final: true };
-        if (!row.leased || given.has(id)) return { row, final: false, lease: undefined };
+        if (!row.leased) return { row, final: false, lease: undefined, heldForMs: row.lease_left_ms };
+        if (given.has(id)) return { row, final: false, lease: undefined, heldForMs: lease.ms };
         given.add(id);
         return { row, final: false, lease: { token: row.lease_token!, startBy }, destination: destination(row), notification: notifications.get(id) };
       });

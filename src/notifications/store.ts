@@ -120,23 +120,27 @@ export async function recordAttempts(
       and (${lease ?? null}::uuid is null or lease_token = ${lease ?? null}::uuid)`;
 }
 
+export type LeasedRead = DeliveryRow & { leased: boolean; lease_left_ms: number };
+
 /**
  * Leases the unfinished rows among `ids` whose lease is absent or lapsed to a new token each, for
  * `leaseMs` of Postgres's clock, and reads every row (`leased` says which it took). Compare and set
  * in one statement: of two senders reading one row at once, the second waits for the first's row
  * lock, finds the lease taken and leaves the row. A row taken since this statement's snapshot reads
- * as not leased here; so does a final one.
+ * as not leased here; so does a final one. `lease_left_ms` is how long another sender's lease still
+ * runs as this statement saw it (0 when it saw none).
  */
-export async function leaseDeliveries(sql: Queryable, ids: string[], leaseMs: number): Promise<Map<string, DeliveryRow & { leased: boolean }>> {
+export async function leaseDeliveries(sql: Queryable, ids: string[], leaseMs: number): Promise<Map<string, LeasedRead>> {
   if (ids.length === 0) return new Map();
-  const rows = await sql<(DeliveryRow & { leased: boolean })[]>`
+  const rows = await sql<LeasedRead[]>`
     with leased as (
       update deliveries set lease_until = now() + ${leaseMs} * interval '1 millisecond', lease_token = gen_random_uuid()
       where id = any(${ids}::text[]) and status not in ('sent', 'dead') and (lease_until is null or lease_until <= now())
       returning *)
-    select *, true as leased from leased
+    select *, true as leased, 0 as lease_left_ms from leased
     union all
-    select *, false as leased from deliveries where id = any(${ids}::text[]) and id not in (select id from leased)`;
+    select *, false, coalesce(greatest(0, ceil(extract(epoch from lease_until - now()) * 1000)), 0)::int
+    from deliveries where id = any(${ids}::text[]) and id not in (select id from leased)`;
   return new Map(rows.map((r) => [r.id, r]));
 }
 
