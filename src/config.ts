@@ -14,11 +14,10 @@ import { decodeSecretKey } from './secrets.ts';
  * opens at most CONNECTIONS_PER_RECEIVER (64) connections to one receiver, and the sends past
  * them wait for one. That wait is safe because the ledger's lease, not the job's lock, decides
  * who sends a row: a send that cannot start within its lease's start window gives up unsent
- * (DELIVERY_LEASE). The lease writes each row once more (~100 µs of Postgres CPU per delivery at
- * 64: 479 against 377 µs); at 256 the bigger batches more than pay for it: 296 µs against 377
- * for 64 without a lease, notifier CPU 749 against 783 µs (within noise), no webhook-id twice
- * (bench section 7b, medians of 3 alternated runs, load 12-24; 12 duplicates in one run at 64
- * without the lease).
+ * (DELIVERY_LEASE). The lease writes each row once more (~90 µs of Postgres CPU per delivery at
+ * 64: 463 against 370 µs); at 256 the bigger batches more than pay for it: 296 µs against 370 for
+ * 64 without a lease, notifier CPU 686 against 760 µs, no webhook-id twice (bench section 7b,
+ * medians of 5 alternated rounds, load 8-24; 12 twice in one run at 64 without the lease).
  */
 export const DELIVERY_CONCURRENCY = 256;
 
