@@ -71,13 +71,12 @@ export class DeliveryLedger {
   private readonly sents: Coalescer<{ row: DeliveryRow; at: Date }, void>;
   private readonly sql: Sql;
   private stopping = false;
-  readonly lease: LeaseTimes;
 
   constructor(o: LedgerOptions) {
     const { sql } = o;
     this.sql = sql;
     const batching = o.batching ?? LEDGER_BATCHING;
-    const lease = (this.lease = o.lease ?? DELIVERY_LEASE);
+    const lease = o.lease ?? DELIVERY_LEASE;
     this.reads = new Coalescer(async (ids) => {
       const startBy = performance.now() + lease.startWithinMs;
       const rows = await leaseDeliveries(sql, [...new Set(ids)], lease.ms);
