@@ -3,7 +3,7 @@
 import { createTransport, type NodemailerError } from 'nodemailer';
 import type { DigestChannel, EmailConfig } from './channel.ts';
 import { digestHtml, digestText, emailHtml, emailText } from './email-body.ts';
-import { DeliveryError } from './errors.ts';
+import { DeliveryError, NotStarted, type MayStart } from './errors.ts';
 import { digestSummary, subjectLine } from './render.ts';
 
 export interface EmailChannelOptions {
@@ -32,7 +32,12 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
   const domain = messageIdDomain(options.from);
 
   /** Everything an incident email and a digest share: checks, envelope, headers, error mapping. */
-  async function mail(config: EmailConfig, now: Date, m: { subject: string; text: string; html: string; id: string; event: string; references?: string; incidentId?: string }) {
+  async function mail(
+    config: EmailConfig,
+    now: Date,
+    m: { subject: string; text: string; html: string; id: string; event: string; references?: string; incidentId?: string },
+    mayStart?: MayStart,
+  ) {
     if (transport === undefined) {
       throw new DeliveryError('email is not configured: set SMTP_URL to deliver to email channels', {
         permanent: true,
@@ -42,6 +47,9 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
     if (config.to.length === 0) {
       throw new DeliveryError('email channel has no recipients', { permanent: true, code: 'no_recipients' });
     }
+    // Asked before the message is handed to the pool: once nodemailer has it, it may go out
+    // whenever a pooled connection is free, with no way to take it back.
+    if (mayStart && !mayStart()) throw new NotStarted();
     try {
       await transport.sendMail({
         from: options.from,
@@ -69,16 +77,21 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
   return {
     type: 'email',
     configured: transport !== undefined,
-    send(n, config, now) {
-      return mail(config, now, {
-        subject: subjectLine(n),
-        text: emailText(n),
-        html: emailHtml(n),
-        id: n.messageId,
-        references: `incident.${n.incident.id}`,
-        incidentId: n.incident.id,
-        event: n.event,
-      });
+    send(n, config, now, mayStart) {
+      return mail(
+        config,
+        now,
+        {
+          subject: subjectLine(n),
+          text: emailText(n),
+          html: emailHtml(n),
+          id: n.messageId,
+          references: `incident.${n.incident.id}`,
+          incidentId: n.incident.id,
+          event: n.event,
+        },
+        mayStart,
+      );
     },
     sendDigest(ns, config, now) {
       return mail(config, now, {

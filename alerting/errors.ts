@@ -24,6 +24,21 @@ export class DeliveryError extends Error {
   }
 }
 
+/**
+ * A send that gave up before writing any of its message, because its `mayStart` said no (the
+ * ledger's lease on the row is about to lapse, or the process is stopping): nothing reached the
+ * receiver, so it is no attempt and the caller may try again later.
+ */
+export class NotStarted extends Error {
+  override readonly name = 'NotStarted';
+  constructor() {
+    super('gave up before the message was started');
+  }
+}
+
+/** Whether a send may still start writing its message; asked at the last moment before the first byte. */
+export type MayStart = () => boolean;
+
 /** Whatever a send threw, as a DeliveryError: an unexpected one is `internal` and may be retried. */
 export function asDeliveryError(err: unknown): DeliveryError {
   if (err instanceof DeliveryError) return err;

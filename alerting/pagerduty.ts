@@ -23,9 +23,9 @@ export function createPagerDutyChannel(options: HttpChannelOptions = {}): Channe
   const post = jsonPoster(options);
   return {
     type: 'pagerduty',
-    async send(n, config, now) {
+    async send(n, config, now, mayStart) {
       const event = pagerDutyEvent(n, config.routing_key);
-      await post(config.url ?? PAGERDUTY_EVENTS_URL, JSON.stringify(event), {}, now);
+      await post(config.url ?? PAGERDUTY_EVENTS_URL, JSON.stringify(event), {}, now, mayStart);
     },
   };
 }

@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import { LRUCache } from 'lru-cache';
-import { DeliveryError, classifyHttpStatus } from './errors.ts';
+import { DeliveryError, NotStarted, classifyHttpStatus, type MayStart } from './errors.ts';
 import { guardedLookup, outboundPolicy, RefusedDestination, urlProblem, type OutboundPolicy } from './destination.ts';
 
 export interface HttpChannelOptions {
@@ -22,7 +22,15 @@ export interface HttpChannelOptions {
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 
-export type PostJson = (url: string, body: string, headers: Record<string, string>, now: Date) => Promise<void>;
+/**
+ * Connections one process keeps open to one receiver (host and port) at most; further sends in
+ * flight wait for one of them. The notifier may run more sends than this at once
+ * (DELIVERY_CONCURRENCY) so its ledger and queue batches are larger, without opening more
+ * connections to a receiver; a send that waited too long for one is given up by its `mayStart`.
+ */
+export const CONNECTIONS_PER_RECEIVER = 64;
+
+export type PostJson = (url: string, body: string, headers: Record<string, string>, now: Date, mayStart?: MayStart) => Promise<void>;
 
 /** A URL as checked once: refused (why), or the request options it stands for. */
 type Checked = { refused: string; code: 'invalid_url' | 'destination_refused' } | { protocol: 'http:' | 'https:'; options: http.RequestOptions };
@@ -58,9 +66,12 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
   const lookup = guardedLookup(policy);
   // Connections are reused across deliveries, as fetch did: a TLS handshake per message would
   // cost more than the message.
-  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS_PER_RECEIVER }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS_PER_RECEIVER }),
+  };
   const checked = new LRUCache<string, Checked>({ max: CHECKED_URLS });
-  return async (url, body, headers, now) => {
+  return async (url, body, headers, now, mayStart) => {
     let target = checked.get(url);
     if (!target) checked.set(url, (target = checkUrl(url, policy)));
     if ('refused' in target) throw new DeliveryError(target.refused, { permanent: true, code: target.code });
@@ -77,16 +88,24 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
         resolve,
       );
       // The deadline covers the whole exchange, the body's drain included, so a receiver that
-      // trickles its answer cannot hold the connection. One timer, cleared when the request closes:
-      // an AbortSignal.timeout per request (its signal, weak timer and listeners) cost ~20 µs of the
-      // notifier's CPU per delivery (bench section 7b profile).
+      // trickles its answer cannot hold the connection. It starts when the request has its
+      // connection: a wait for one of the receiver's CONNECTIONS_PER_RECEIVER is not the receiver
+      // being slow. One timer, cleared when the request closes: an AbortSignal.timeout per request
+      // (its signal, weak timer and listeners) cost ~20 µs of the notifier's CPU per delivery
+      // (bench section 7b profile).
       let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        request.destroy(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      request.once('socket', () => {
+        // The last moment before anything is written: node:http flushes the buffered request
+        // right after this event, and nothing once the request is destroyed here.
+        if (mayStart && !mayStart()) return void request.destroy(new NotStarted());
+        timer = setTimeout(() => {
+          timedOut = true;
+          request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
       request.once('close', () => clearTimeout(timer));
-      request.on('error', (err) => reject(transportError(err, timedOut, timeoutMs)));
+      request.on('error', (err) => reject(err instanceof NotStarted ? err : transportError(err, timedOut, timeoutMs)));
       request.end(body);
     });
     // Only the status is read: a receiver's body never reaches last_error (read keys see it), and

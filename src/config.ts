@@ -10,14 +10,16 @@ import { decodeSecretKey } from './secrets.ts';
  * Their ledger reads and `sent` marks are batched (DeliveryLedger), so more sends in flight make
  * bigger batches rather than more queries: at 64 a batch holds ~20 rows, 0.36 transactions per
  * delivery against 0.60 at 32, and Postgres spent ~140 µs of CPU per delivery against ~190 µs
- * (bench section 7b, runs alternated, load 10-12). Each send holds its own connection to its
- * receiver while in flight, so this is also how many one process may open to one receiver. 256
- * sends over at most 64 connections per receiver cut notifier and Postgres CPU per delivery by
- * ~20 % and ~30 % (bigger batches; the per-URL check, kept, was ~15 µs of it), but a send waiting
- * for a connection could outlive its job's lock and be sent again by the worker that took the job
- * over: not the default.
+ * (bench section 7b, runs alternated, load 10-12). At 256 a batch holds ~65 rows; one process
+ * opens at most CONNECTIONS_PER_RECEIVER (64) connections to one receiver, and the sends past
+ * them wait for one. That wait is safe because the ledger's lease, not the job's lock, decides
+ * who sends a row: a send that cannot start within its lease's start window gives up unsent
+ * (DELIVERY_LEASE). The lease writes each row once more (~90 µs of Postgres CPU per delivery at
+ * 64: 463 against 370 µs); at 256 the bigger batches more than pay for it: 296 µs against 370 for
+ * 64 without a lease, notifier CPU 686 against 760 µs, no webhook-id twice (bench section 7b,
+ * medians of 5 alternated rounds, load 8-24; 12 twice in one run at 64 without the lease).
  */
-export const DELIVERY_CONCURRENCY = 64;
+export const DELIVERY_CONCURRENCY = 256;
 
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];

@@ -6,11 +6,11 @@ import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
 import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import { deliver, RetryLater, WaitingForPage } from '../src/notifications/deliver.ts';
+import { deliver, PutBack, RetryLater } from '../src/notifications/deliver.ts';
 import type { LinkSigning } from '../src/notifications/message.ts';
 import type { Batching } from '../src/notifications/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
-import { DeliveryLedger } from '../src/notifications/ledger.ts';
+import { DeliveryLedger, type LeaseTimes } from '../src/notifications/ledger.ts';
 import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notifications/queue.ts';
 import type { QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
@@ -34,6 +34,8 @@ export interface NotifierOptions {
   /** First retry delay, doubling up to backoffCapMs (1 s and 10 min by default). */
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** How long a read leases a ledger row and how soon its send must start (DELIVERY_LEASE unless set). */
+  lease?: LeaseTimes;
   /** How long a job may run before another worker may take it over (a crashed worker's job). */
   lockDurationMs?: number;
   /** How often the sweeper enqueues ledger rows whose job never reached the job store or was lost with it. */
@@ -60,16 +62,18 @@ export function startNotifier(o: NotifierOptions) {
     ...(o.events ? { events: o.events } : {}),
   };
   // One ledger per process: every send in flight shares its batches.
-  const sendDeps = { ...deliverDeps, ledger: new DeliveryLedger({ ...deliverDeps, ...(o.ledgerBatching ? { batching: o.ledgerBatching } : {}) }) };
+  const ledger = new DeliveryLedger({ ...deliverDeps, ...(o.ledgerBatching ? { batching: o.ledgerBatching } : {}), ...(o.lease ? { lease: o.lease } : {}) });
+  const sendDeps = { ...deliverDeps, ledger };
   const worker = o.backend.worker(
     NOTIFICATIONS_QUEUE,
     async (job, token) => {
       try {
         await deliver(sendDeps, String(job.data.id));
       } catch (err) {
-        if (!(err instanceof WaitingForPage)) throw err;
+        if (!(err instanceof PutBack)) throw err;
         // Back in the queue without spending an attempt (BullMQ's DelayedError protocol), to look
-        // again a backoff step after the page's own next attempt: not before it could have ended.
+        // again a backoff step after what it waits for (a page's next attempt, another sender's
+        // lease): not before that could have ended.
         const untilRetry = err.retryAt ? Math.max(0, err.retryAt.getTime() - o.clock.now().getTime()) : 0;
         await job.moveToDelayed(Date.now() + untilRetry + retry.baseMs, token);
         throw new DelayedError();
@@ -123,6 +127,8 @@ export function startNotifier(o: NotifierOptions) {
   return {
     worker,
     async stop() {
+      // Sends not started yet never start: their jobs go back to the queue while it is still open.
+      ledger.stop();
       await Promise.all([sweeper.stop(), digests.stop()]);
       await worker.close();
     },

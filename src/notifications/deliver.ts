@@ -1,25 +1,39 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
 import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
-import { asDeliveryError, type DeliveryError } from '../../alerting/errors.ts';
+import { asDeliveryError, NotStarted, type DeliveryError } from '../../alerting/errors.ts';
 import type { Clock } from '../clock.ts';
 import type { Events } from '../events.ts';
 import type { Sql } from '../db/client.ts';
 import { addTimeline } from '../incidents/store.ts';
-import { DeliveryLedger } from './ledger.ts';
+import { DeliveryLedger, type Lease } from './ledger.ts';
 import { recipientDetail, type LinkSigning } from './message.ts';
 import type { DeliveryRow } from './model.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';
 import { earlierPageInFlight, recordAttempts } from './store.ts';
 
 /**
- * An answer (acknowledged, resolved) whose page to the same channel is still being retried: the
- * worker puts it back in the queue without spending one of its attempts, however long the page's
- * own retries take, until after the page's next attempt (`retryAt`; null when it has not failed yet).
+ * A job the worker puts back in the queue without spending one of its attempts, to run again at
+ * `retryAt` (null: a backoff step from now). Nothing was sent.
  */
-export class WaitingForPage extends Error {
-  constructor(readonly retryAt: Date | null) {
-    super('waiting for the earlier page to this channel to finish');
+export class PutBack extends Error {
+  constructor(
+    readonly retryAt: Date | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PutBack';
+  }
+}
+
+/**
+ * An answer (acknowledged, resolved) whose page to the same channel is still being retried: put
+ * back, however long the page's own retries take, until after the page's next attempt (`retryAt`;
+ * null when it has not failed yet).
+ */
+export class WaitingForPage extends PutBack {
+  constructor(retryAt: Date | null) {
+    super(retryAt, 'waiting for the earlier page to this channel to finish');
     this.name = 'WaitingForPage';
   }
 }
@@ -57,8 +71,14 @@ export interface DeliverDeps {
  * BullMQ does (a duplicate job, a stalled job re-run). The attempt is numbered from the ledger, not
  * the job, so a job added again after Redis lost it neither restarts the count nor the backoff.
  *
+ * Only the sender whose read leased the row sends it (DeliveryLedger): a job run twice at once (its
+ * lock lapsed and another worker took it, or the sweeper revived it while its first run was only
+ * blocked) finds the row held and is put back unspent until the lease could have ended. A send
+ * that could not start before its lease nears its end, or before the process stops, gives the
+ * lease back and is put back too: it sent nothing.
+ *
  * Delivery is at least once: the row is marked sent by the first statement after the channel
- * accepted the message, but a crash between the two (or Redis losing a job mid-send) sends it again,
+ * accepted the message, but a crash between the two sends it again once the lease has lapsed,
  * with the same webhook-id / Message-ID / dedup_key, so a receiver can drop the duplicate.
  */
 export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
@@ -67,26 +87,34 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const entry = await ledger.read(id);
   if (!entry) throw new UnrecoverableError(`delivery ${id} does not exist`);
   if (entry.final) return;
-  const { row: d, destination, notification } = entry;
+  if (!entry.lease) throw new PutBack(new Date(clock.now().getTime() + entry.heldForMs), 'another sender holds the delivery');
+  const { row: d, lease, destination, notification } = entry;
   if (d.event === 'acknowledged' || d.event === 'resolved') {
     const page = await earlierPageInFlight(sql, d);
-    if (page) throw new WaitingForPage(page.retryAt);
+    if (page) {
+      await giveBack(ledger, id, lease);
+      throw new WaitingForPage(page.retryAt);
+    }
   }
   if ('gone' in destination || !notification) {
-    await recordAttempts(sql, [id], { status: 'dead', error: 'gone' in destination ? destination.gone : 'incident_deleted', at: clock.now() });
+    await recordAttempts(sql, [id], { status: 'dead', error: 'gone' in destination ? destination.gone : 'incident_deleted', at: clock.now() }, lease.token);
     deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
     return;
   }
   try {
-    await sendOver(deps.channels, destination.type, notification, destination.open(), clock.now());
+    await sendOver(deps.channels, destination.type, notification, destination.open(), clock.now(), () => ledger.mayStart(lease));
   } catch (err) {
+    if (err instanceof NotStarted) {
+      await giveBack(ledger, id, lease);
+      throw new PutBack(null, err.message);
+    }
     const e = asDeliveryError(err);
     const attempt = d.attempts + 1;
     const final = e.permanent || attempt >= DELIVERY_ATTEMPTS;
     const at = clock.now();
     const error = `${e.code}: ${e.message}`;
     const delayMs = retryDelayMs(attempt, e, deps.retry);
-    await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) });
+    await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) }, lease.token);
     await addTimeline(sql, [
       { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { ...recipientDetail(d), event: d.event, attempt, error: e.code, final } },
     ]);
@@ -99,6 +127,12 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const at = clock.now();
   await markSentPatiently(ledger, d, at);
   deps.events?.emit('notification.result', d.channel_type, 'sent', 1, (at.getTime() - d.occurred_at.getTime()) / 1000);
+}
+
+// Giving an unused lease back only spares the row's next run the wait for it to lapse: when the
+// database cannot take it now, the lease lapses on its own and the job is still put back unspent.
+async function giveBack(ledger: DeliveryLedger, id: string, lease: Lease): Promise<void> {
+  await ledger.release(id, lease).catch(() => undefined);
 }
 
 // Once the receiver has the message, only the ledger write stands between it and a second copy

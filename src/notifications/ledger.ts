@@ -4,10 +4,37 @@ import { Coalescer, type Batching } from './coalescer.ts';
 import { destinationsOf, type Destination } from './destinations.ts';
 import { notificationsFor, recipientDetail, type LinkSigning } from './message.ts';
 import type { DeliveryRow, Notification } from './model.ts';
-import { getDeliveries, recordSent } from './store.ts';
+import { leaseDeliveries, recordSent, releaseLease } from './store.ts';
 
-/** A ledger row as a send needs it; destination and message only while the row is unfinished. */
-export type LedgerEntry = { row: DeliveryRow; final: true } | { row: DeliveryRow; final: false; destination: Destination; notification: Notification | undefined };
+/** What a sender holds once its read leased a row: the token, and the monotonic moment (performance.now()) its send must start by. */
+export interface Lease {
+  token: string;
+  startBy: number;
+}
+
+/**
+ * A ledger row as a send needs it: final; held by another sender's lease (not to be sent now, for
+ * about `heldForMs` more); or leased to this sender, with its destination and message.
+ */
+export type LedgerEntry =
+  | { row: DeliveryRow; final: true }
+  | { row: DeliveryRow; final: false; lease: undefined; heldForMs: number }
+  | { row: DeliveryRow; final: false; lease: Lease; destination: Destination; notification: Notification | undefined };
+
+/**
+ * How long a read leases a row (`ms`, Postgres's clock) and how long after the read was sent its
+ * send may still start (`startWithinMs`, the sender's monotonic clock). The rest of the lease
+ * covers a send that started at the last moment: an HTTP answer within 10 s, an SMTP exchange
+ * within its 10 s connect, 10 s greeting and 30 s of socket silence, the `sent` write's 7 tries
+ * over ~6 s. A minute to start is four rounds of 10 s timeouts behind 64 connections at 256 sends
+ * in flight.
+ */
+export interface LeaseTimes {
+  ms: number;
+  startWithinMs: number;
+}
+
+export const DELIVERY_LEASE: LeaseTimes = { ms: 120_000, startWithinMs: 60_000 };
 
 /**
  * Rows per statement, and batches of each kind out at once: one, so what arrives while it is on
@@ -23,32 +50,48 @@ export interface LedgerOptions {
   secretKey: Buffer;
   links?: LinkSigning | undefined;
   batching?: Batching;
+  lease?: LeaseTimes;
 }
 
 /**
  * The notifier's reads of the ledger and its `sent` marks, each shared by the sends a process has
- * in flight: the rows of every delivery starting within one event-loop turn are read in one batch
- * (row, destination, message), and the `sent` marks of every send that finished in one turn are
- * written and committed together. `markSent` settles only when its own row's write committed,
- * so a job still completes after its `sent` is recorded, never before; a batch that fails is
- * written again row by row, so one bad row fails only its own job.
+ * in flight: the rows of every delivery starting within one event-loop turn are read and leased in
+ * one batch (row, destination, message), and the `sent` marks of every send that finished in one
+ * turn are written and committed together. `markSent` settles only when its own row's write
+ * committed, so a job still completes after its `sent` is recorded, never before; a batch that
+ * fails is written again row by row, so one bad row fails only its own job.
+ *
+ * The lease, not the job's lock, decides who may send a row: a read takes it only for an
+ * unfinished row no other sender holds, and the send must start before `startWithinMs` has passed
+ * since the read was sent (counted from before the statement, so never later than the lease's own
+ * start) and before `stop()`. See ARCHITECTURE.md, "Who may send a row".
  */
 export class DeliveryLedger {
   private readonly reads: Coalescer<string, LedgerEntry | undefined>;
   private readonly sents: Coalescer<{ row: DeliveryRow; at: Date }, void>;
+  private readonly sql: Sql;
+  private stopping = false;
 
   constructor(o: LedgerOptions) {
     const { sql } = o;
+    this.sql = sql;
     const batching = o.batching ?? LEDGER_BATCHING;
+    const lease = o.lease ?? DELIVERY_LEASE;
     this.reads = new Coalescer(async (ids) => {
-      const rows = await getDeliveries(sql, ids);
-      const open = [...rows.values()].filter((r) => r.status !== 'sent' && r.status !== 'dead');
+      const startBy = performance.now() + lease.startWithinMs;
+      const rows = await leaseDeliveries(sql, [...new Set(ids)], lease.ms);
+      const open = [...rows.values()].filter((r) => r.leased);
       const [destination, notifications] = await Promise.all([destinationsOf(sql, open, o.secretKey), notificationsFor(sql, open, o.links)]);
+      // Two sends of one row in one batch (a job run again in the same process): the first has the lease.
+      const given = new Set<string>();
       return ids.map((id): LedgerEntry | undefined => {
         const row = rows.get(id);
         if (!row) return undefined;
         if (row.status === 'sent' || row.status === 'dead') return { row, final: true };
-        return { row, final: false, destination: destination(row), notification: notifications.get(id) };
+        if (!row.leased) return { row, final: false, lease: undefined, heldForMs: row.lease_left_ms };
+        if (given.has(id)) return { row, final: false, lease: undefined, heldForMs: lease.ms };
+        given.add(id);
+        return { row, final: false, lease: { token: row.lease_token!, startBy }, destination: destination(row), notification: notifications.get(id) };
       });
     }, batching);
     this.sents = new Coalescer(async (sent) => {
@@ -61,13 +104,31 @@ export class DeliveryLedger {
     }, batching);
   }
 
-  /** The row with what sending it needs; undefined when there is no such row. */
+  /** The row with what sending it needs, leased to the caller when it may send it; undefined when there is no such row. */
   read(id: string): Promise<LedgerEntry | undefined> {
     return this.reads.add(id);
+  }
+
+  /** Whether a send holding `lease` may still start writing its message. */
+  mayStart(lease: Lease): boolean {
+    return !this.stopping && performance.now() < lease.startBy;
+  }
+
+  /** Gives back a lease whose send never started, so the row's next run can take it at once. */
+  release(id: string, lease: Lease): Promise<void> {
+    return releaseLease(this.sql, id, lease.token);
   }
 
   /** Resolves once the row is marked sent at `at` (the moment its channel accepted) and committed. */
   markSent(row: DeliveryRow, at: Date): Promise<void> {
     return this.sents.add({ row, at });
+  }
+
+  /**
+   * From now on no send starts: one still waiting (for a connection, say) gives up and its job goes
+   * back to the queue unspent, where the process would otherwise start sends it cannot mark.
+   */
+  stop(): void {
+    this.stopping = true;
   }
 }

@@ -58,6 +58,9 @@ export interface DeliveryRow {
   sent_at: Date | null;
   /** When a failed row may be tried again (null unless failed). */
   next_attempt_at: Date | null;
+  /** Until when (Postgres's clock) the sender holding `lease_token` alone may send the row. */
+  lease_until: Date | null;
+  lease_token: string | null;
 }
 
 export interface NewDelivery {

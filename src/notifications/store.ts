@@ -105,12 +105,15 @@ export async function dueDigest(tx: Queryable, destination: string, now: Date, l
 
 /**
  * Records one attempt's outcome on these rows (one delivery, or every row of a digest); final rows
- * stay final. A failed attempt says when the next one is due (`retryAt`).
+ * stay final. A failed attempt says when the next one is due (`retryAt`). The outcome ends the
+ * row's lease; given the sender's `lease` token, it is recorded only while no other sender has
+ * taken the row over (its lease lapsed and another took it: that sender's outcome counts).
  */
 export async function recordAttempts(
   sql: Queryable,
   ids: string[],
   outcome: { status: 'sent' | 'dead'; error: string | null; at: Date } | { status: 'failed'; error: string; at: Date; retryAt: Date },
+  lease?: string,
 ): Promise<void> {
   if (ids.length === 0) return;
   await sql`
@@ -119,18 +122,51 @@ export async function recordAttempts(
       attempts = attempts + 1,
       last_error = ${outcome.error},
       sent_at = ${outcome.status === 'sent' ? outcome.at : null},
-      next_attempt_at = ${outcome.status === 'failed' ? outcome.retryAt : null}
-    where id = any(${ids}::text[]) and status not in ('sent', 'dead')`;
+      next_attempt_at = ${outcome.status === 'failed' ? outcome.retryAt : null},
+      lease_until = null, lease_token = null
+    where id = any(${ids}::text[]) and status not in ('sent', 'dead')
+      and (${lease ?? null}::uuid is null or lease_token = ${lease ?? null}::uuid)`;
+}
+
+export type LeasedRead = DeliveryRow & { leased: boolean; lease_left_ms: number };
+
+/**
+ * Leases the unfinished rows among `ids` whose lease is absent or lapsed to a new token each, for
+ * `leaseMs` of Postgres's clock, and reads every row (`leased` says which it took). Compare and set
+ * in one statement: of two senders reading one row at once, the second waits for the first's row
+ * lock, finds the lease taken and leaves the row. A row taken since this statement's snapshot reads
+ * as not leased here; so does a final one. `lease_left_ms` is how long another sender's lease still
+ * runs as this statement saw it (0 when it saw none).
+ */
+export async function leaseDeliveries(sql: Queryable, ids: string[], leaseMs: number): Promise<Map<string, LeasedRead>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<LeasedRead[]>`
+    with leased as (
+      update deliveries set lease_until = now() + ${leaseMs} * interval '1 millisecond', lease_token = gen_random_uuid()
+      where id = any(${ids}::text[]) and status not in ('sent', 'dead') and (lease_until is null or lease_until <= now())
+      returning *)
+    select *, true as leased, 0 as lease_left_ms from leased
+    union all
+    select *, false, coalesce(greatest(0, ceil(extract(epoch from lease_until - now()) * 1000)), 0)::int
+    from deliveries where id = any(${ids}::text[]) and id not in (select id from leased)`;
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Gives up a lease that was not used (its send put back unstarted), so the row's next run need not wait for it to lapse. */
+export async function releaseLease(sql: Queryable, id: string, lease: string): Promise<void> {
+  await sql`update deliveries set lease_until = null, lease_token = null where id = ${id} and lease_token = ${lease}::uuid`;
 }
 
 /**
  * Marks these rows sent, each at the moment its channel accepted it, in one statement; final rows
- * stay final (a row already sent by a duplicate job keeps its first time and attempt count).
+ * stay final (a row already sent by a duplicate job keeps its first time and attempt count). The
+ * lease ends whoever holds it: the receiver has the message, so no one may send it again.
  */
 export async function recordSent(sql: Queryable, sent: { id: string; at: Date }[]): Promise<void> {
   if (sent.length === 0) return;
   await sql`
-    update deliveries set status = 'sent', attempts = attempts + 1, last_error = null, sent_at = s.at, next_attempt_at = null
+    update deliveries set status = 'sent', attempts = attempts + 1, last_error = null, sent_at = s.at, next_attempt_at = null,
+      lease_until = null, lease_token = null
     from unnest(${sent.map((s) => s.id)}::text[], ${sent.map((s) => s.at.toISOString())}::timestamptz[]) as s(id, at)
     where deliveries.id = s.id and deliveries.status not in ('sent', 'dead')`;
 }
@@ -203,12 +239,6 @@ export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pend
   const [row] = await sql<{ pending: number; oldest: Date | null }[]>`
     select count(*)::int as pending, min(created_at) as oldest from deliveries where status in ('pending', 'failed')`;
   return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ? Math.max(0, (now.getTime() - row.oldest.getTime()) / 1000) : 0 };
-}
-
-export async function getDeliveries(sql: Queryable, ids: string[]): Promise<Map<string, DeliveryRow>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<DeliveryRow[]>`select * from deliveries where id = any(${ids}::text[])`;
-  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /**

@@ -23,6 +23,8 @@ startNotifier({
   queue,
   // Short, so the test's own notifier takes over this process's job soon after it is killed.
   lockDurationMs: 1000,
+  // Short too, so its row is free to send again soon after: the lease outlives the process.
+  lease: { ms: 3000, startWithinMs: 1000 },
   sweepMs: 100,
 });
 process.stdout.write(JSON.stringify({ msg: 'notifier ready' }) + '\n');

@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
+import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { insertChannel } from '../../src/channels/store.ts';
 import { systemClock } from '../../src/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
-import { deliver, type DeliverDeps } from '../../src/notifications/deliver.ts';
+import { deliver, PutBack, type DeliverDeps } from '../../src/notifications/deliver.ts';
 import { DeliveryLedger } from '../../src/notifications/ledger.ts';
 import type { DeliveryRow } from '../../src/notifications/model.ts';
-import { getDeliveries } from '../../src/notifications/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
+import { until } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // The notifier's ledger batches the reads and `sent` marks of the sends a process has in flight.
@@ -73,7 +75,7 @@ describe('delivery ledger batches', () => {
   }
 
   const rowsOf = async (ids: string[]): Promise<DeliveryRow[]> => {
-    const rows = await getDeliveries(db.sql, ids);
+    const rows = new Map((await db.sql<DeliveryRow[]>`select * from deliveries where id = any(${ids}::text[])`).map((r) => [r.id, r]));
     return ids.map((id) => rows.get(id)!);
   };
 
@@ -133,7 +135,7 @@ describe('delivery ledger batches', () => {
       [[ids[0], true], ...ids.slice(1).map((id) => [id, false]), undefined],
     );
     for (const e of entries.slice(1, -1)) {
-      assert.ok(e && !e.final && e.notification?.messageId === e.row.id && !('gone' in e.destination));
+      assert.ok(e && !e.final && e.lease && e.notification?.messageId === e.row.id && !('gone' in e.destination));
     }
   });
 
@@ -141,7 +143,9 @@ describe('delivery ledger batches', () => {
     const ids = await pendingPages(5);
     const bad = ids[3]!;
     await db.sql`insert into refused_sent values (${bad})`;
-    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    // A lease shorter than the `sent` mark's retries: the row stays leased to the send whose mark
+    // failed until it lapses.
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 300, startWithinMs: 200 } });
     const outcomes = await Promise.allSettled(ids.map((id) => deliver(deps(ledger), id)));
     assert.deepEqual(
       outcomes.map((o) => o.status),
@@ -152,7 +156,8 @@ describe('delivery ledger batches', () => {
     const [pending] = await db.sql<{ status: string }[]>`select status from deliveries where id = ${bad}`;
     assert.equal(pending!.status, 'pending', 'not recorded as sent');
 
-    // The job's retry (or another worker, after a crash) finds the row still unsent.
+    // The job's retry (or another worker, after a crash) finds the row still unsent, its lease
+    // lapsed while the mark was retried for ~6 s.
     await db.sql`delete from refused_sent`;
     await deliver(deps(ledger), bad);
     const again = hook.requests.filter((r) => r.headers['webhook-id'] === bad);
@@ -167,5 +172,64 @@ describe('delivery ledger batches', () => {
     // A retry of a completed job sends nothing.
     await deliver(deps(ledger), ids[0]!);
     assert.equal(hook.requests.length, 6);
+  });
+  const leaseOf = async (id: string) =>
+    (await db.sql<{ status: string; attempts: number; leased: boolean }[]>`select status, attempts, lease_token is not null as leased from deliveries where id = ${id}`)[0]!;
+
+  it('sends a row once when two senders deliver it at once, in one process or two', async () => {
+    const [id, other] = await pendingPages(2);
+    // Two processes: each its own ledger and batches; one process: a job run twice in one batch.
+    for (const ledgers of [[new DeliveryLedger({ sql: db.sql, secretKey }), new DeliveryLedger({ sql: db.sql, secretKey })], [new DeliveryLedger({ sql: db.sql, secretKey })]]) {
+      const row = ledgers.length === 2 ? id! : other!;
+      const outcomes = await Promise.allSettled([0, 1].map((i) => deliver(deps(ledgers[i % ledgers.length]!), row)));
+      const putBack = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof PutBack);
+      assert.equal(putBack.length, 1, 'the sender that found the row leased is put back');
+      assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === row).length, 1, 'sent once');
+      assert.deepEqual(await leaseOf(row), { status: 'sent', attempts: 1, leased: false });
+    }
+  });
+
+  it('does not start a send whose lease neared its end while it waited for a connection, and spends no attempt', async () => {
+    const [late, ...busy] = await pendingPages(CONNECTIONS_PER_RECEIVER + 1);
+    hook.answerAll('hang');
+    const busyLedger = new DeliveryLedger({ sql: db.sql, secretKey });
+    const busySends = Promise.allSettled(busy.map((id) => deliver(deps(busyLedger), id)));
+    await until('every connection to the receiver taken', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER);
+    const lateLedger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 10_000, startWithinMs: 200 } });
+    const lateSend = deliver(deps(lateLedger), late!);
+    await sleep(400);
+    // A connection comes free past the late send's start-by moment, well inside its lease.
+    hook.answerAll(200);
+    hook.release(200);
+    await assert.rejects(lateSend, PutBack);
+    await busySends;
+    assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === late).length, 0, 'nothing of it reached the receiver');
+    assert.deepEqual(await leaseOf(late!), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
+    // Its job run again sends it.
+    await deliver(deps(lateLedger), late!);
+    assert.deepEqual(await leaseOf(late!), { status: 'sent', attempts: 1, leased: false });
+  });
+
+  it('puts back a job run again while its first run still holds the lease, which then sends it once', async () => {
+    const [id] = await pendingPages(1);
+    hook.answerAll('hang');
+    const first = deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!);
+    await until('the first run blocked at the receiver', async () => hook.hanging.length === 1);
+    // The sweeper revived the job (or its lock lapsed): another worker runs it.
+    await assert.rejects(deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!), PutBack);
+    hook.answerAll(200);
+    hook.release(200);
+    await first;
+    assert.equal(hook.requests.length, 1, 'sent once');
+    assert.deepEqual(await leaseOf(id!), { status: 'sent', attempts: 1, leased: false });
+  });
+
+  it('starts no send once the ledger is stopped', async () => {
+    const [id] = await pendingPages(1);
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    ledger.stop();
+    await assert.rejects(deliver(deps(ledger), id!), PutBack);
+    assert.equal(hook.requests.length, 0);
+    assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: false });
   });
 });

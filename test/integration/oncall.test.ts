@@ -436,7 +436,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     const crowded = new Proxy(db.sql, {
       apply(target, self, args) {
         const [strings] = args as [unknown];
-        if (Array.isArray(strings) && strings.join('').includes('update deliveries set') && refusals-- > 0) {
+        if (Array.isArray(strings) && strings.join('').includes("update deliveries set status = 'sent'") && refusals-- > 0) {
           return Promise.reject(Object.assign(new Error('sorry, too many clients already'), { code: '53300' }));
         }
         return Reflect.apply(target, self, args);

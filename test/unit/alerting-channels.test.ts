@@ -2,6 +2,7 @@
 // on what arrived there and on how its failures are classified.
 
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
@@ -14,10 +15,12 @@ import type { Notification, NotifiedNode as NodeView } from '../../src/notificat
 import { createPagerDutyChannel } from '../../alerting/pagerduty.ts';
 import { formatDuration, subjectLine } from '../../alerting/render.ts';
 import { createSlackChannel } from '../../alerting/slack.ts';
+import { NotStarted } from '../../alerting/errors.ts';
+import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
 import { createWebhookChannel, generateWebhookSecret } from '../../alerting/webhook.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { verifyWebhook } from '../helpers/standard-webhooks.ts';
-import { PATIENCE_MS } from '../helpers/wait.ts';
+import { PATIENCE_MS, until } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const OPENED_AT = '2026-11-21T10:00:00.000Z';
@@ -361,6 +364,43 @@ describe('webhook channel', () => {
     } finally {
       trickler.close();
     }
+  });
+
+  test('opens at most CONNECTIONS_PER_RECEIVER connections to a receiver; a send waiting for one starts its deadline when it has it', async () => {
+    // Sent at once, 6 more than the connections allowed; the receiver holds every request it gets.
+    receiver.answerAll('hang');
+    const deadlineMs = 4000;
+    const patient = createWebhookChannel({ timeoutMs: deadlineMs, policy: localReceivers });
+    const extra = 6;
+    const sends = Array.from({ length: CONNECTIONS_PER_RECEIVER + extra }, (_, i) => patient.send(notification({ messageId: `m-${i}` }), config, new Date()));
+    const settled = Promise.allSettled(sends);
+    await until('the first requests at the receiver', async () => receiver.hanging.length === CONNECTIONS_PER_RECEIVER);
+    await sleep(deadlineMs / 2);
+    assert.equal(receiver.requests.length, CONNECTIONS_PER_RECEIVER, 'the sends past the limit wait for a connection');
+    // The first answered half a deadline in: the rest get their connections and are held another
+    // 1.25 deadlines from then, past a deadline counted from their start but not from their connection.
+    assert.equal(receiver.release(200), CONNECTIONS_PER_RECEIVER);
+    await until('the waiting requests at the receiver', async () => receiver.hanging.length === extra);
+    await sleep(deadlineMs * 0.75);
+    receiver.answerAll(200);
+    assert.equal(receiver.release(200), extra);
+    const outcomes = await settled;
+    assert.deepEqual(outcomes.filter((o) => o.status === 'rejected'), []);
+  });
+
+  test('a send waiting for a connection that may no longer start when it has one gives up without writing anything', async () => {
+    receiver.answerAll('hang');
+    const patient = createWebhookChannel({ policy: localReceivers });
+    const first = Array.from({ length: CONNECTIONS_PER_RECEIVER }, (_, i) => patient.send(notification({ messageId: `m-${i}` }), config, new Date()));
+    await until('every connection taken', async () => receiver.hanging.length === CONNECTIONS_PER_RECEIVER);
+    let mayStart = true;
+    const late = assert.rejects(patient.send(notification({ messageId: 'late' }), config, new Date(), () => mayStart), NotStarted);
+    mayStart = false;
+    receiver.answerAll(200);
+    receiver.release(200);
+    await Promise.all(first);
+    await late;
+    assert.equal(receiver.requests.length, CONNECTIONS_PER_RECEIVER, 'nothing of it reached the receiver');
   });
 
   test('an unreachable receiver is a retryable network error', async () => {

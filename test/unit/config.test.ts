@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     assert.equal(c.stormThreshold, 20);
     assert.equal(c.digestIntervalMs, 60_000);
     assert.equal(c.deliveryBackoffMs, 1000);
-    assert.equal(c.deliveryConcurrency, 64);
+    assert.equal(c.deliveryConcurrency, 256);
     assert.equal(c.secretKey, undefined);
     assert.deepEqual(c.limits, { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000, pingsPerMinute: 600, publicRequestsPerMinute: 1200 });
   });
