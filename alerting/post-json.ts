@@ -2,13 +2,18 @@
 // timeout, a refused connection, a refused destination or a 429 is classified the same way
 // whichever receiver it is.
 //
-// node:http rather than fetch: its `lookup` hook hands the socket the addresses the destination
-// policy allowed, so the address checked is the address connected to (fetch resolves on its own,
-// and a name could resolve to a public address when checked and to 127.0.0.1 when connected).
+// undici's dispatcher rather than fetch: its connector hands `lookup` to net.connect and
+// tls.connect, so the socket connects only to the addresses the destination policy allowed and the
+// address checked is the address connected to (fetch resolves on its own, and a name could resolve
+// to a public address when checked and to 127.0.0.1 when connected). A URL naming an address is
+// connected to without a lookup, and checked once before (checkUrl).
+//
+// undici rather than node:http: node:http builds a ClientRequest, an IncomingMessage stream and
+// their listeners per message; the dispatcher's handler below is one object whose callbacks see the
+// status and drop the body. Notifier CPU per webhook delivery, bench section 7b, A/B alternated:
+// see ARCHITECTURE.md.
 
-import http from 'node:http';
-import https from 'node:https';
-import { urlToHttpOptions } from 'node:url';
+import { Agent, type Dispatcher } from 'undici';
 import { LRUCache } from 'lru-cache';
 import { DeliveryError, NotStarted, classifyHttpStatus, type MayStart } from './errors.ts';
 import { guardedLookup, outboundPolicy, RefusedDestination, urlProblem, type OutboundPolicy } from './destination.ts';
@@ -23,7 +28,7 @@ export interface HttpChannelOptions {
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 
 /**
- * Connections one process keeps open to one receiver (host and port) at most; further sends in
+ * Connections one process keeps open to one receiver (its origin) at most; further sends in
  * flight wait for one of them. The notifier may run more sends than this at once
  * (DELIVERY_CONCURRENCY) so its ledger and queue batches are larger, without opening more
  * connections to a receiver; a send that waited too long for one is given up by its `mayStart`.
@@ -32,8 +37,8 @@ export const CONNECTIONS_PER_RECEIVER = 64;
 
 export type PostJson = (url: string, body: string, headers: Record<string, string>, now: Date, mayStart?: MayStart) => Promise<void>;
 
-/** A URL as checked once: refused (why), or the request options it stands for. */
-type Checked = { refused: string; code: 'invalid_url' | 'destination_refused' } | { protocol: 'http:' | 'https:'; options: http.RequestOptions };
+/** A URL as checked once: refused (why), or where the request goes. */
+type Checked = { refused: string; code: 'invalid_url' | 'destination_refused' } | { origin: string; path: string };
 
 /** The URL's own checks (parse, scheme, a literal address against the policy); a host name is checked where it is connected to. */
 function checkUrl(url: string, policy: OutboundPolicy): Checked {
@@ -43,19 +48,18 @@ function checkUrl(url: string, policy: OutboundPolicy): Checked {
   } catch {
     return { refused: 'the destination is not an http or https URL', code: 'invalid_url' };
   }
-  const protocol = target.protocol;
-  if (protocol !== 'http:' && protocol !== 'https:') return { refused: 'the destination is not an http or https URL', code: 'invalid_url' };
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return { refused: 'the destination is not an http or https URL', code: 'invalid_url' };
   // The URL itself first: a literal address is connected to without any lookup.
   const problem = urlProblem(target, policy, false);
   if (problem) return { refused: `the destination URL ${problem}`, code: 'destination_refused' };
-  return { protocol, options: urlToHttpOptions(target) };
+  return { origin: target.origin, path: `${target.pathname}${target.search}` };
 }
 
 /**
  * URLs whose checks a poster keeps, the least recently used dropped first. The checks depend only
  * on the URL and the poster's policy, so a channel's URL is parsed and checked once, not per
- * message (the parse, the literal-address check and node:http's own URL conversion were ~15 µs of
- * a delivery's profile, bench section 7b).
+ * message (the parse and the literal-address check were ~15 µs of a delivery's profile, bench
+ * section 7b).
  */
 const CHECKED_URLS = 1000;
 
@@ -63,64 +67,106 @@ const CHECKED_URLS = 1000;
 export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const policy = options.policy ?? outboundPolicy();
-  const lookup = guardedLookup(policy);
-  // Connections are reused across deliveries, as fetch did: a TLS handshake per message would
-  // cost more than the message.
-  const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS_PER_RECEIVER }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS_PER_RECEIVER }),
-  };
+  // Connections are reused across deliveries: a TLS handshake per message would cost more than the
+  // message. The exchange's own deadline (Exchange) covers the request, the answer and its body
+  // from the moment the request has its connection, so undici's per-phase timers are off; its
+  // connect timeout, at the same length, bounds a connection still being made. A wait for one of
+  // the receiver's CONNECTIONS_PER_RECEIVER is not the receiver being slow: `mayStart` bounds it.
+  const agent = new Agent({
+    connections: CONNECTIONS_PER_RECEIVER,
+    connect: { lookup: guardedLookup(policy), timeout: timeoutMs },
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
   const checked = new LRUCache<string, Checked>({ max: CHECKED_URLS });
-  return async (url, body, headers, now, mayStart) => {
+  return (url, body, headers, now, mayStart) => {
     let target = checked.get(url);
     if (!target) checked.set(url, (target = checkUrl(url, policy)));
-    if ('refused' in target) throw new DeliveryError(target.refused, { permanent: true, code: target.code });
-    const { protocol } = target;
-    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const request = (protocol === 'https:' ? https : http).request(
-        {
-          ...target.options,
-          method: 'POST',
-          agent: agents[protocol],
-          lookup,
-          headers: { 'content-type': 'application/json', 'user-agent': 'Lifeline', 'content-length': Buffer.byteLength(body), ...headers },
-        },
-        resolve,
-      );
-      // The deadline covers the whole exchange, the body's drain included, so a receiver that
-      // trickles its answer cannot hold the connection. It starts when the request has its
-      // connection: a wait for one of the receiver's CONNECTIONS_PER_RECEIVER is not the receiver
-      // being slow. One timer, cleared when the request closes: an AbortSignal.timeout per request
-      // (its signal, weak timer and listeners) cost ~20 µs of the notifier's CPU per delivery
-      // (bench section 7b profile).
-      let timedOut = false;
-      let timer: NodeJS.Timeout | undefined;
-      request.once('socket', () => {
-        // The last moment before anything is written: node:http flushes the buffered request
-        // right after this event, and nothing once the request is destroyed here.
-        if (mayStart && !mayStart()) return void request.destroy(new NotStarted());
-        timer = setTimeout(() => {
-          timedOut = true;
-          request.destroy(new Error(`no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
-      request.once('close', () => clearTimeout(timer));
-      request.on('error', (err) => reject(err instanceof NotStarted ? err : transportError(err, timedOut, timeoutMs)));
-      request.end(body);
+    if ('refused' in target) return Promise.reject(new DeliveryError(target.refused, { permanent: true, code: target.code }));
+    const { origin, path } = target;
+    return new Promise<void>((resolve, reject) => {
+      const exchange = new Exchange(timeoutMs, now, mayStart, resolve, reject);
+      agent.dispatch({ origin, path, method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Lifeline', ...headers }, body }, exchange);
     });
-    // Only the status is read: a receiver's body never reaches last_error (read keys see it), and
-    // no receiver can make the engine buffer anything. Draining frees the connection for reuse.
-    response.resume();
-    const status = response.statusCode ?? 0;
-    if (status >= 200 && status < 300) return;
-    const retryAfter = response.headers['retry-after'];
-    throw classifyHttpStatus(status, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now);
   };
+}
+
+/**
+ * One POST as undici's dispatcher sees it: settles on the status line and drops the body. Only the
+ * status (and a Retry-After) is read: a receiver's body never reaches last_error (read keys see it),
+ * and no receiver can make the engine buffer anything.
+ *
+ * The deadline covers the whole exchange, the body's drain included, so a receiver that trickles
+ * its answer cannot hold the connection. One timer per exchange, cleared when it ends: an
+ * AbortSignal.timeout per request (its signal, weak timer and listeners) cost ~20 µs of the
+ * notifier's CPU per delivery (bench section 7b profile).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private settled = false;
+  private timedOut = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly now: Date,
+    private readonly mayStart: MayStart | undefined,
+    private readonly resolve: () => void,
+    private readonly reject: (err: Error) => void,
+  ) {}
+
+  private fail(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(err instanceof NotStarted ? err : transportError(err, this.timedOut, this.timeoutMs));
+  }
+
+  /**
+   * The request has its connection and nothing of it is written yet: undici writes the head right
+   * after this returns, and nothing once it is aborted here. So this is where a send that may no
+   * longer start gives up, and where the deadline starts: a wait for one of the receiver's
+   * connections is not the receiver being slow.
+   */
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.mayStart && !this.mayStart()) return abort(new NotStarted());
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      abort(new Error(`no answer within ${this.timeoutMs} ms`));
+    }, this.timeoutMs);
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+    if (this.settled) return true;
+    this.settled = true;
+    if (status >= 200 && status < 300) this.resolve();
+    else this.reject(classifyHttpStatus(status, retryAfter(rawHeaders), this.now));
+    return true;
+  }
+
+  onData(): boolean {
+    return true;
+  }
+
+  onComplete(): void {
+    clearTimeout(this.timer);
+  }
+
+  onError(err: Error): void {
+    clearTimeout(this.timer);
+    this.fail(err);
+  }
+}
+
+/** The first Retry-After among undici's raw headers (name, value, name, value…). */
+function retryAfter(raw: Buffer[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 11 && raw[i]!.toString('latin1').toLowerCase() === 'retry-after') return raw[i + 1]!.toString('latin1');
+  }
+  return undefined;
 }
 
 /** Lifeline's own sentence for a failed connection; the system error's code names what happened. */
 function transportError(err: Error, timedOut: boolean, timeoutMs: number): DeliveryError {
-  if (timedOut) return new DeliveryError(`receiver did not answer within ${timeoutMs} ms`, { permanent: false, code: 'timeout', cause: err });
+  if (timedOut || (err as NodeJS.ErrnoException).code === 'UND_ERR_CONNECT_TIMEOUT') return new DeliveryError(`receiver did not answer within ${timeoutMs} ms`, { permanent: false, code: 'timeout', cause: err });
   if (err instanceof RefusedDestination) return new DeliveryError(err.message, { permanent: true, code: 'destination_refused', cause: err });
   const code = (err as NodeJS.ErrnoException).code;
   return new DeliveryError(`could not reach the receiver${code ? ` (${code})` : ''}`, { permanent: false, code: 'network', cause: err });

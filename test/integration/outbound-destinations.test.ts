@@ -108,6 +108,19 @@ describe('when a message is sent', () => {
     assert.equal(receiver.requests.length, 0, 'nothing reached the receiver');
   });
 
+  it('refuses an https destination whose name resolves to a refused address, before any handshake', async () => {
+    const strictChannels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local' });
+    // Nothing listens for TLS there: a connection attempt would fail as a retryable network error,
+    // not as a refused destination.
+    const url = receiver.url.replace('http://127.0.0.1', 'https://localhost');
+    await assert.rejects(strictChannels.pagerduty.send(n, { routing_key: 'rk', url }, new Date()), (err: unknown) => {
+      assert.ok(err instanceof DeliveryError);
+      assert.deepEqual([err.code, err.permanent], ['destination_refused', true], err.message);
+      return true;
+    });
+    assert.equal(receiver.requests.length, 0, 'nothing reached the receiver');
+  });
+
   it('checks the address a name resolves to when connecting, and sends when it is allowed', async () => {
     const allowed = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: ['127.0.0.0/8'] });
     await allowed.webhook.send(n, { url: receiver.url.replace('127.0.0.1', 'localhost'), secret: 'whsec_dGVzdC1zZWNyZXQtZm9yLXNzcmYtdGVzdHM=' }, new Date());

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
@@ -406,6 +407,35 @@ describe('webhook channel', () => {
   test('an unreachable receiver is a retryable network error', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/hook`;
     await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'network' }));
+  });
+
+  test('a receiver that hangs up without answering is a retryable network error', async () => {
+    const hangUp = createServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hangUp.address() as AddressInfo).port}/hook`;
+      await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'network' }));
+    } finally {
+      hangUp.close();
+    }
+  });
+
+  test('sends one after another over kept-alive connections, to an IPv6 literal too', async () => {
+    const connections: string[] = [];
+    const answering = createHttpServer((req, res) => req.resume().on('end', () => res.end('ok')));
+    answering.on('connection', (socket) => connections.push(String(socket.remoteAddress)));
+    await new Promise<void>((resolve) => answering.listen(0, '::1', resolve));
+    try {
+      const url = `http://[::1]:${(answering.address() as AddressInfo).port}/hook`;
+      for (let i = 0; i < 5; i++) await channel.send(notification(), { url, secret }, new Date());
+      // A send settles on the status line, a moment before its connection is free again: the
+      // second may open another connection, and later ones reuse them.
+      assert.ok(connections.length <= 2, `${connections.length} connections for 5 sends`);
+      assert.ok(connections.every((a) => a === '::1'));
+    } finally {
+      answering.closeAllConnections();
+      answering.close();
+    }
   });
 
   test('a malformed secret or URL fails permanently without a request', async () => {
