@@ -44,6 +44,8 @@ export function createMetrics(source?: MetricsSource) {
         if (b) this.set(b[figure]);
       },
     });
+  // Accepted heartbeats not yet added to `heartbeats` (see acceptedHeartbeats).
+  let accepted = 0;
   return {
     registry,
     heartbeats: new Counter({
@@ -51,7 +53,20 @@ export function createMetrics(source?: MetricsSource) {
       help: 'Heartbeats received, by result (accepted, stale, rejected).',
       labelNames: ['result'] as const,
       registers: r,
+      collect() {
+        if (accepted === 0) return;
+        this.inc({ result: 'accepted' }, accepted);
+        accepted = 0;
+      },
     }),
+    /**
+     * Counts accepted heartbeats in `heartbeats{result="accepted"}`, added to it whenever it is read:
+     * prom-client's inc() hashes its labels into a new string on every call, ~0.4-0.8 µs of each
+     * single heartbeat, where a sum is a few ns.
+     */
+    acceptedHeartbeats(n: number): void {
+      accepted += n;
+    },
     nodes: new Gauge({
       name: 'lifeline_nodes',
       help: 'Nodes by health state.',

@@ -38,6 +38,10 @@ export function parseJson(text: string): unknown {
   } catch {
     throw new ApiError(400, 'invalid_json', 'The body is not valid JSON.');
   }
+  // Only an escape (\u0000, \ud800) can put such a character in a value: JSON refuses them raw
+  // inside strings and out, and the text itself was checked. Two native scans of an agent's
+  // ~60-byte body cost ~0.2 µs where walking what it parsed into cost ~2 µs (a million of each, load 10).
+  if (!text.includes('\\u') && isStorableText(text)) return value;
   const unstorable = unstorableText(value);
   if (unstorable.length) throw validationFailed(unstorable);
   return value;

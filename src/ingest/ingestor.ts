@@ -1,5 +1,7 @@
 import type { IdentityCache } from '../access/identity-cache.ts';
 import type { Principal } from '../access/model.ts';
+
+type KeyPrincipal = Extract<Principal, { kind: 'key' }>;
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
@@ -76,31 +78,27 @@ export class Ingestor {
     clock: Clock,
     admit: Admit = () => {},
   ): Promise<{ accepted: number; stale: number }> {
-    const ids = await this.resolve(principal, heartbeats, batch, clock.now(), admit);
+    // A node token's heartbeats are its own node's: no lookup, no await (one promise and one
+    // microtask fewer on every agent's heartbeat, and no array of the same id).
+    const own = principal.kind === 'node' ? ownNode(principal, heartbeats) : undefined;
+    const ids = principal.kind === 'key' ? await this.resolve(principal, heartbeats, batch, clock.now(), admit) : [];
     const now = clock.now();
     let stale = 0;
-    heartbeats.forEach((hb, i) => {
+    for (let i = 0; i < heartbeats.length; i++) {
+      const hb = heartbeats[i]!;
       const fresh = this.buffer.add({
-        nodeId: ids[i]!,
+        nodeId: own ?? ids[i]!,
         at: now,
         status: hb.status,
         checks: hb.checks ?? null,
         seq: hb.seq ?? null,
       });
       if (!fresh) stale += 1;
-    });
+    }
     return { accepted: heartbeats.length, stale };
   }
 
-  private async resolve(principal: Principal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date, admit: Admit): Promise<string[]> {
-    if (principal.kind === 'node') {
-      for (const [i, hb] of heartbeats.entries()) {
-        if (hb.node !== undefined && hb.node !== principal.nodeName && hb.node !== principal.nodeId) {
-          throw new Refusal('forbidden', `A node token may only post heartbeats for its own node (item ${i} names "${hb.node}").`);
-        }
-      }
-      return heartbeats.map(() => principal.nodeId);
-    }
+  private async resolve(principal: KeyPrincipal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date, admit: Admit): Promise<string[]> {
     const missing = heartbeats.flatMap((hb, i) =>
       hb.node === undefined ? [{ field: batch ? `heartbeats.${i}.node` : 'node', message: 'is required with an API key' }] : [],
     );
@@ -119,4 +117,15 @@ export class Ingestor {
     });
     return heartbeats.map((hb) => known.get(hb.node!)!);
   }
+}
+
+/** The node a node token's heartbeats are for; 403 when one of them names another node. */
+function ownNode(principal: Extract<Principal, { kind: 'node' }>, heartbeats: IncomingHeartbeat[]): string {
+  for (let i = 0; i < heartbeats.length; i++) {
+    const named = heartbeats[i]!.node;
+    if (named !== undefined && named !== principal.nodeName && named !== principal.nodeId) {
+      throw new Refusal('forbidden', `A node token may only post heartbeats for its own node (item ${i} names "${named}").`);
+    }
+  }
+  return principal.nodeId;
 }

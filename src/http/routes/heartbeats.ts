@@ -54,7 +54,7 @@ export function heartbeatIntake(deps: Pick<AppDeps, 'metrics' | 'clock'>, ingest
       throw err;
     }
     const { accepted, stale } = result;
-    deps.metrics.heartbeats.inc({ result: 'accepted' }, accepted - stale);
+    deps.metrics.acceptedHeartbeats(accepted - stale);
     if (stale) deps.metrics.heartbeats.inc({ result: 'stale' }, stale);
     return { accepted };
   };
