@@ -16,6 +16,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { LRUCache } from 'lru-cache';
 import { DeliveryError, NotStarted, classifyHttpStatus, type MayStart } from './errors.ts';
+import { Slots } from './slots.ts';
 import { guardedLookup, outboundPolicy, RefusedDestination, urlProblem, type OutboundPolicy } from './destination.ts';
 
 export interface HttpChannelOptions {
@@ -79,13 +80,31 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
     bodyTimeout: 0,
   });
   const checked = new LRUCache<string, Checked>({ max: CHECKED_URLS });
-  return (url, body, headers, now, mayStart) => {
+  // The Agent's `connections` alone does not cap a receiver: when every connection of an origin's
+  // pool has failed or closed (a receiver refusing connections, or answering `Connection: close`),
+  // undici drops that pool and the next request builds a new one beside the old, which goes on
+  // serving its queue. So at most CONNECTIONS_PER_RECEIVER exchanges per origin are handed to it,
+  // each holding its slot until its connection is free again (its body drained, or it failed).
+  const receivers = new Map<string, Slots>();
+  return async (url, body, headers, now, mayStart) => {
     let target = checked.get(url);
     if (!target) checked.set(url, (target = checkUrl(url, policy)));
-    if ('refused' in target) return Promise.reject(new DeliveryError(target.refused, { permanent: true, code: target.code }));
+    if ('refused' in target) throw new DeliveryError(target.refused, { permanent: true, code: target.code });
     const { origin, path } = target;
+    const slots = receivers.get(origin) ?? new Slots(CONNECTIONS_PER_RECEIVER);
+    receivers.set(origin, slots);
+    const free = await slots.take();
+    const done = () => {
+      free();
+      if (slots.idle && receivers.get(origin) === slots) receivers.delete(origin);
+    };
+    // Asked here as well as at the connection: a send that may no longer start opens none.
+    if (mayStart && !mayStart()) {
+      done();
+      throw new NotStarted();
+    }
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(timeoutMs, now, mayStart, resolve, reject);
+      const exchange = new Exchange(timeoutMs, now, mayStart, resolve, reject, done);
       agent.dispatch({ origin, path, method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Lifeline', ...headers }, body }, exchange);
     });
   };
@@ -112,6 +131,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly mayStart: MayStart | undefined,
     private readonly resolve: () => void,
     private readonly reject: (err: Error) => void,
+    /** Called once the connection is free again: the answer drained, or the exchange failed. */
+    private readonly done: () => void,
   ) {}
 
   private fail(err: Error): void {
@@ -135,6 +156,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+    // An interim answer (102 Processing, 103 Early Hints): the real one follows on the same
+    // exchange. undici hands these to a handler as it does a final answer.
+    if (status < 200) return true;
     if (this.settled) return true;
     this.settled = true;
     if (status >= 200 && status < 300) this.resolve();
@@ -148,11 +172,13 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     clearTimeout(this.timer);
+    this.done();
   }
 
   onError(err: Error): void {
     clearTimeout(this.timer);
     this.fail(err);
+    this.done();
   }
 }
 

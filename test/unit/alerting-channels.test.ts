@@ -438,6 +438,23 @@ describe('webhook channel', () => {
     }
   });
 
+  test('an interim answer (103 Early Hints) is not the answer: the 200 after it is', async () => {
+    const hinting = createHttpServer((req, res) =>
+      req.resume().on('end', () => {
+        res.writeEarlyHints({ link: '</receipt>; rel=preload' });
+        res.end('ok');
+      }),
+    );
+    await new Promise<void>((resolve) => hinting.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hinting.address() as AddressInfo).port}/hook`;
+      await channel.send(notification(), { url, secret }, new Date());
+    } finally {
+      hinting.closeAllConnections();
+      hinting.close();
+    }
+  });
+
   test('a malformed secret or URL fails permanently without a request', async () => {
     await assert.rejects(channel.send(notification(), { url: receiver.url, secret: 'not-a-secret' }, new Date()), isDeliveryError({ permanent: true, code: 'invalid_secret' }));
     await assert.rejects(channel.send(notification(), { url: 'ftp://example.com/hook', secret }, new Date()), isDeliveryError({ permanent: true, code: 'invalid_url' }));
