@@ -89,17 +89,22 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   if (entry.final) return;
   if (!entry.lease) throw new PutBack(new Date(clock.now().getTime() + entry.heldForMs), 'another sender holds the delivery');
   const { row: d, lease, destination, notification } = entry;
-  if (d.event === 'acknowledged' || d.event === 'resolved') {
-    const page = await earlierPageInFlight(sql, d);
-    if (page) {
-      await giveBack(ledger, id, lease);
-      throw new WaitingForPage(page.retryAt);
+  // Whatever ends the run before its send starts gives the lease back, so the row's next run need
+  // not wait ~120 s for it to lapse.
+  try {
+    if (d.event === 'acknowledged' || d.event === 'resolved') {
+      const page = await earlierPageInFlight(sql, d);
+      if (page) throw new WaitingForPage(page.retryAt);
     }
-  }
-  if ('gone' in destination || !notification) {
-    await recordAttempts(sql, [id], { status: 'dead', error: 'gone' in destination ? destination.gone : 'incident_deleted', at: clock.now() }, lease.token);
-    deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
-    return;
+    if ('gone' in destination || !notification) {
+      const error = 'gone' in destination ? destination.gone : 'incident_deleted';
+      await recordAttempts(sql, [id], { status: 'dead', error, at: clock.now() }, lease.token);
+      deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
+      return;
+    }
+  } catch (err) {
+    await giveBack(ledger, id, lease);
+    throw err;
   }
   try {
     await sendOver(deps.channels, destination.type, notification, destination.open(), clock.now(), () => ledger.mayStart(lease));

@@ -152,9 +152,17 @@ export async function leaseDeliveries(sql: Queryable, ids: string[], leaseMs: nu
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** Gives up a lease that was not used (its send put back unstarted), so the row's next run need not wait for it to lapse. */
-export async function releaseLease(sql: Queryable, id: string, lease: string): Promise<void> {
-  await sql`update deliveries set lease_until = null, lease_token = null where id = ${id} and lease_token = ${lease}::uuid`;
+/**
+ * Gives up leases that were not used (a send put back unstarted, a read batch that failed after
+ * taking them), each only while its token still holds the row, so the row's next run need not wait
+ * ~120 s for it to lapse.
+ */
+export async function releaseLeases(sql: Queryable, leases: { id: string; token: string }[]): Promise<void> {
+  if (leases.length === 0) return;
+  await sql`
+    update deliveries set lease_until = null, lease_token = null
+    from unnest(${leases.map((l) => l.id)}::text[], ${leases.map((l) => l.token)}::uuid[]) as l(id, token)
+    where deliveries.id = l.id and deliveries.lease_token = l.token`;
 }
 
 /**

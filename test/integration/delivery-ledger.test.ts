@@ -79,31 +79,50 @@ describe('delivery ledger batches', () => {
     return ids.map((id) => rows.get(id)!);
   };
 
-  /** The pool, counting the ledger's `sent` statements (the update that marks rows sent). */
-  function countingSentWrites(sql: Sql) {
-    const counter = { writes: 0 };
-    const sqlCounting = new Proxy(sql, {
+  /** The pool, showing `watch` each statement's text and values first; a statement `watch` throws for fails with that error. */
+  function watchingStatements(sql: Sql, watch: (text: string, values: unknown[]) => void): Sql {
+    return new Proxy(sql, {
       apply(target, self, args) {
-        const [strings] = args as [unknown];
-        if (Array.isArray(strings) && strings.join('').includes("update deliveries set status = 'sent'")) counter.writes += 1;
+        const [strings, ...values] = args as [unknown, ...unknown[]];
+        if (Array.isArray(strings) && 'raw' in strings) {
+          try {
+            watch(strings.join(''), values);
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        }
         return Reflect.apply(target, self, args);
       },
     });
-    return { sql: sqlCounting, counter };
   }
+
+  /** The pool, counting the statements whose text includes `fragment`. */
+  function counting(sql: Sql, fragment: string) {
+    const counter = { statements: 0 };
+    const watched = watchingStatements(sql, (text) => {
+      if (text.includes(fragment)) counter.statements += 1;
+    });
+    return { sql: watched, counter };
+  }
+
+  /** The pool, failing the statements whose text includes `fragment` and whose values include `value`. */
+  const failing = (sql: Sql, fragment: string, value: string) =>
+    watchingStatements(sql, (text, values) => {
+      if (text.includes(fragment) && values.some((v) => v === value || (Array.isArray(v) && v.includes(value)))) throw new Error(`cannot read ${value}`);
+    });
 
   // The real clock: the receiver checks each signature's timestamp against its own.
   const deps = (ledger: DeliveryLedger): DeliverDeps => ({ sql: db.sql, clock: systemClock, channels, secretKey, retry: { baseMs: 20, capMs: 200 }, ledger });
 
   it('marks the sends finished in one turn with one statement, each settling only once its row is committed', async () => {
     const ids = await pendingPages(20);
-    const { sql, counter } = countingSentWrites(db.sql);
+    const { sql, counter } = counting(db.sql, "update deliveries set status = 'sent'");
     const ledger = new DeliveryLedger({ sql, secretKey });
     const rows = await rowsOf(ids);
     // Each caller looks at its own row from another session the moment its promise settles.
     const seen = await Promise.all(rows.map((r) => ledger.markSent(r, T0).then(async () => (await db.sql<{ status: string }[]>`select status from deliveries where id = ${r.id}`)[0]!.status)));
     assert.deepEqual(seen, ids.map(() => 'sent'));
-    assert.equal(counter.writes, 1, 'twenty rows, one update');
+    assert.equal(counter.statements, 1, 'twenty rows, one update');
     const timeline = await db.sql<{ n: number }[]>`select count(*)::int as n from incident_timeline where kind = 'notified'`;
     assert.equal(timeline[0]!.n, 20);
   });
@@ -229,6 +248,31 @@ describe('delivery ledger batches', () => {
     const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
     ledger.stop();
     await assert.rejects(deliver(deps(ledger), id!), PutBack);
+    assert.equal(hook.requests.length, 0);
+    assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: false });
+  });
+
+  it('gives back the leases of a read batch that failed: each row is read again alone, and only the unreadable one fails', async () => {
+    const ids = await pendingPages(3);
+    const [bad] = await db.sql<{ id: string; incident_id: string }[]>`select id, incident_id from deliveries where id = ${ids[1]!}`;
+    // Reading the bad row's incident fails, in whatever batch it is read.
+    const ledger = new DeliveryLedger({ sql: failing(db.sql, 'from incidents where id = any(', bad!.incident_id), secretKey });
+    const outcomes = await Promise.allSettled(ids.map((id) => deliver(deps(ledger), id)));
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : o.status)),
+      ids.map((id) => (id === bad!.id ? `cannot read ${bad!.incident_id}` : 'fulfilled')),
+      'the good rows sent at once, the bad one failing its job rather than waiting on a lost lease',
+    );
+    assert.deepEqual(hook.requests.map((r) => r.headers['webhook-id']).sort(), ids.filter((id) => id !== bad!.id));
+    assert.deepEqual(await leaseOf(bad!.id), { status: 'pending', attempts: 0, leased: false });
+  });
+
+  it('gives the lease back when a run fails before its send starts', async () => {
+    const [id] = await pendingPages(1);
+    await db.sql`update deliveries set event = 'resolved' where id = ${id!}`;
+    // The check for an earlier page in flight fails (the database went away between the statements).
+    const sql = failing(db.sql, "event in ('opened', 'escalated')", id!);
+    await assert.rejects(deliver({ ...deps(new DeliveryLedger({ sql: db.sql, secretKey })), sql }, id!), /cannot read/);
     assert.equal(hook.requests.length, 0);
     assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: false });
   });
