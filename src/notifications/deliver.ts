@@ -98,8 +98,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
     }
     if ('gone' in destination || !notification) {
       const error = 'gone' in destination ? destination.gone : 'incident_deleted';
-      await recordAttempts(sql, [id], { status: 'dead', error, at: clock.now() }, lease.token);
-      deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
+      if (await recordAttempts(sql, [id], { status: 'dead', error, at: clock.now() }, lease.token)) deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
       return;
     }
   } catch (err) {
@@ -119,7 +118,10 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
     const at = clock.now();
     const error = `${e.code}: ${e.message}`;
     const delayMs = retryDelayMs(attempt, e, deps.retry);
-    await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) }, lease.token);
+    const recorded = await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) }, lease.token);
+    // Its lease lapsed and another sender took the row: that sender's outcome is the row's, and
+    // this attempt, never recorded, is neither on the timeline nor counted.
+    if (recorded === 0) return;
     await addTimeline(sql, [
       { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { ...recipientDetail(d), event: d.event, attempt, error: e.code, final } },
     ]);

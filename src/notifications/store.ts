@@ -108,15 +108,16 @@ export async function dueDigest(tx: Queryable, destination: string, now: Date, l
  * stay final. A failed attempt says when the next one is due (`retryAt`). The outcome ends the
  * row's lease; given the sender's `lease` token, it is recorded only while no other sender has
  * taken the row over (its lease lapsed and another took it: that sender's outcome counts).
+ * Returns the rows recorded.
  */
 export async function recordAttempts(
   sql: Queryable,
   ids: string[],
   outcome: { status: 'sent' | 'dead'; error: string | null; at: Date } | { status: 'failed'; error: string; at: Date; retryAt: Date },
   lease?: string,
-): Promise<void> {
-  if (ids.length === 0) return;
-  await sql`
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { count } = await sql`
     update deliveries set
       status = ${outcome.status},
       attempts = attempts + 1,
@@ -126,6 +127,7 @@ export async function recordAttempts(
       lease_until = null, lease_token = null
     where id = any(${ids}::text[]) and status not in ('sent', 'dead')
       and (${lease ?? null}::uuid is null or lease_token = ${lease ?? null}::uuid)`;
+  return count;
 }
 
 export type LeasedRead = DeliveryRow & { leased: boolean; lease_left_ms: number };

@@ -276,4 +276,22 @@ describe('delivery ledger batches', () => {
     assert.equal(hook.requests.length, 0);
     assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: false });
   });
+
+  it('records nothing of a failed send whose lease another sender took meanwhile', async () => {
+    const [id] = await pendingPages(1);
+    hook.answerAll('hang');
+    const first = deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 2000, startWithinMs: 2000 } })), id!);
+    await until('the first run blocked at the receiver', async () => hook.hanging.length === 1);
+    const other = new DeliveryLedger({ sql: db.sql, secretKey });
+    const taken = await until('another sender takes the lapsed lease', async () => {
+      const e = await other.read(id!);
+      return e && 'lease' in e && e.lease;
+    });
+    hook.release(500);
+    await first; // ends quietly: the row is the other sender's now
+    const [failed] = await db.sql<{ n: number }[]>`select count(*)::int as n from incident_timeline where kind = 'delivery_failed'`;
+    assert.equal(failed!.n, 0, 'no failure on the timeline');
+    assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: true }, 'still the other sender’s, no attempt spent');
+    await other.release(id!, taken);
+  });
 });
