@@ -75,7 +75,8 @@ export interface DeliverDeps {
  * lock lapsed and another worker took it, or the sweeper revived it while its first run was only
  * blocked) finds the row held and is put back unspent until the lease could have ended. A send
  * that could not start before its lease nears its end, or before the process stops, gives the
- * lease back and is put back too: it sent nothing.
+ * lease back and is put back too: it sent nothing. So is a run that comes round before the row's
+ * recorded next attempt (`next_attempt_at`).
  *
  * Delivery is at least once: the row is marked sent by the first statement after the channel
  * accepted the message, but a crash between the two sends it again once the lease has lapsed,
@@ -92,6 +93,11 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   // Whatever ends the run before its send starts gives the lease back, so the row's next run need
   // not wait ~120 s for it to lapse.
   try {
+    if (d.status === 'failed' && d.next_attempt_at && d.next_attempt_at > clock.now()) {
+      // A run put back earlier (the row was held) comes round before the retry its holder recorded
+      // (a 429's Retry-After, say): the receiver is not asked sooner than it said.
+      throw new PutBack(d.next_attempt_at, 'the delivery’s next attempt is not due yet');
+    }
     if (d.event === 'acknowledged' || d.event === 'resolved') {
       const page = await earlierPageInFlight(sql, d);
       if (page) throw new WaitingForPage(page.retryAt);

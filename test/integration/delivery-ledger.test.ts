@@ -294,4 +294,14 @@ describe('delivery ledger batches', () => {
     assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: true }, 'still the other sender’s, no attempt spent');
     await other.release(id!, taken);
   });
+
+  it('puts back a run that comes before the row’s recorded next attempt, spending nothing', async () => {
+    const [id] = await pendingPages(1);
+    // The first sender's 429 asked for a minute (Retry-After); this run was put back for a lease.
+    const retryAt = new Date(Date.now() + 60_000);
+    await db.sql`update deliveries set status = 'failed', attempts = 1, next_attempt_at = ${retryAt} where id = ${id!}`;
+    await assert.rejects(deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!), (err) => err instanceof PutBack && err.retryAt?.getTime() === retryAt.getTime());
+    assert.equal(hook.requests.length, 0);
+    assert.deepEqual(await leaseOf(id!), { status: 'failed', attempts: 1, leased: false });
+  });
 });
