@@ -107,8 +107,8 @@ export async function dueDigest(tx: Queryable, destination: string, now: Date, l
  * Records one attempt's outcome on these rows (one delivery, or every row of a digest); final rows
  * stay final. A failed attempt says when the next one is due (`retryAt`). The outcome ends the
  * row's lease; given the sender's `lease` token, it is recorded only while no other sender has
- * taken the row over (its lease lapsed and another took it: that sender's outcome counts).
- * Returns the rows recorded.
+ * taken the row over (its lease lapsed and another took it: that sender's outcome counts); without
+ * one, only on rows no sender holds (a live holder's outcome counts). Returns the rows recorded.
  */
 export async function recordAttempts(
   sql: Queryable,
@@ -126,7 +126,7 @@ export async function recordAttempts(
       next_attempt_at = ${outcome.status === 'failed' ? outcome.retryAt : null},
       lease_until = null, lease_token = null
     where id = any(${ids}::text[]) and status not in ('sent', 'dead')
-      and (${lease ?? null}::uuid is null or lease_token = ${lease ?? null}::uuid)`;
+      and ((${lease ?? null}::uuid is null and (lease_until is null or lease_until <= now())) or lease_token = ${lease ?? null}::uuid)`;
   return count;
 }
 

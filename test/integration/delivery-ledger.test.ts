@@ -12,6 +12,7 @@ import type { Sql } from '../../src/db/client.ts';
 import { deliver, PutBack, type DeliverDeps } from '../../src/notifications/deliver.ts';
 import { DeliveryLedger } from '../../src/notifications/ledger.ts';
 import type { DeliveryRow } from '../../src/notifications/model.ts';
+import { recordAttempts } from '../../src/notifications/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { until } from '../helpers/wait.ts';
@@ -303,5 +304,18 @@ describe('delivery ledger batches', () => {
     await assert.rejects(deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!), (err) => err instanceof PutBack && err.retryAt?.getTime() === retryAt.getTime());
     assert.equal(hook.requests.length, 0);
     assert.deepEqual(await leaseOf(id!), { status: 'failed', attempts: 1, leased: false });
+  });
+
+  it('marks a row dead without its lease only while no sender holds it', async () => {
+    const [id] = await pendingPages(1);
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    const entry = await ledger.read(id!);
+    assert.ok(entry && 'lease' in entry && entry.lease);
+    const gaveUp = { status: 'dead', error: 'gave up: database unreachable', at: new Date() } as const;
+    assert.equal(await recordAttempts(db.sql, [id!], gaveUp), 0, 'the holder’s outcome counts');
+    assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: true });
+    await ledger.release(id!, entry.lease);
+    assert.equal(await recordAttempts(db.sql, [id!], gaveUp), 1);
+    assert.deepEqual(await leaseOf(id!), { status: 'dead', attempts: 1, leased: false });
   });
 });
