@@ -128,10 +128,10 @@ export function startNotifier(o: NotifierOptions) {
   return {
     worker,
     async stop() {
-      // Sends not started yet never start: their jobs go back to the queue while it is still open.
+      // Sends not started yet never start, and jobs taken from now on lease nothing: they go back to
+      // the queue while it is still open. The worker stops taking jobs at once, not after the loops.
       ledger.stop();
-      await Promise.all([sweeper.stop(), digests.stop()]);
-      await worker.close();
+      await Promise.all([worker.close(), sweeper.stop(), digests.stop()]);
     },
   };
 }

@@ -76,7 +76,8 @@ export interface DeliverDeps {
  * blocked) finds the row held and is put back unspent until the lease could have ended. A send
  * that could not start before its lease nears its end, or before the process stops, gives the
  * lease back and is put back too: it sent nothing. So is a run that comes round before the row's
- * recorded next attempt (`next_attempt_at`).
+ * recorded next attempt (`next_attempt_at`), and every run once the ledger is stopping (it takes
+ * no lease then).
  *
  * Delivery is at least once: the row is marked sent by the first statement after the channel
  * accepted the message, but a crash between the two sends it again once the lease has lapsed,
@@ -87,6 +88,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const ledger = deps.ledger ?? new DeliveryLedger(deps);
   const entry = await ledger.read(id);
   if (!entry) throw new UnrecoverableError(`delivery ${id} does not exist`);
+  if ('stopping' in entry) throw new PutBack(null, 'the notifier is stopping');
   if (entry.final) return;
   if (!entry.lease) throw new PutBack(new Date(clock.now().getTime() + entry.heldForMs), 'another sender holds the delivery');
   const { row: d, lease, destination, notification } = entry;

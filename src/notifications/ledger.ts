@@ -14,9 +14,11 @@ export interface Lease {
 
 /**
  * A ledger row as a send needs it: final; held by another sender's lease (not to be sent now, for
- * about `heldForMs` more); or leased to this sender, with its destination and message.
+ * about `heldForMs` more); or leased to this sender, with its destination and message. Once the
+ * ledger is stopped, no row is read or leased (`stopping`).
  */
 export type LedgerEntry =
+  | { stopping: true }
   | { row: DeliveryRow; final: true }
   | { row: DeliveryRow; final: false; lease: undefined; heldForMs: number }
   | { row: DeliveryRow; final: false; lease: Lease; destination: Destination; notification: Notification | undefined };
@@ -44,6 +46,8 @@ export const DELIVERY_LEASE: LeaseTimes = { ms: 120_000, startWithinMs: 60_000 }
  * of CPU per delivery against ~190 µs with one (bench section 7b, runs alternated, load 8-13).
  */
 export const LEDGER_BATCHING: Batching = { size: 500, inFlight: 1 };
+
+const STOPPING: LedgerEntry = { stopping: true };
 
 export interface LedgerOptions {
   sql: Sql;
@@ -79,6 +83,7 @@ export class DeliveryLedger {
     const batching = o.batching ?? LEDGER_BATCHING;
     const lease = o.lease ?? DELIVERY_LEASE;
     this.reads = new Coalescer(async (ids) => {
+      if (this.stopping) return ids.map(() => STOPPING);
       const startBy = performance.now() + lease.startWithinMs;
       const rows = await leaseDeliveries(sql, [...new Set(ids)], lease.ms);
       const open = [...rows.values()].filter((r) => r.leased);
@@ -135,7 +140,8 @@ export class DeliveryLedger {
 
   /**
    * From now on no send starts: one still waiting (for a connection, say) gives up and its job goes
-   * back to the queue unspent, where the process would otherwise start sends it cannot mark.
+   * back to the queue unspent, where the process would otherwise start sends it cannot mark; and no
+   * read takes a lease, so a job taken while the worker closes goes back without one.
    */
   stop(): void {
     this.stopping = true;

@@ -151,11 +151,11 @@ describe('delivery ledger batches', () => {
     const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
     const entries = await Promise.all([...ids, 'no-such-delivery'].map((id) => ledger.read(id)));
     assert.deepEqual(
-      entries.map((e) => e && [e.row.id, e.final]),
+      entries.map((e) => e && 'row' in e && [e.row.id, e.final]),
       [[ids[0], true], ...ids.slice(1).map((id) => [id, false]), undefined],
     );
     for (const e of entries.slice(1, -1)) {
-      assert.ok(e && !e.final && e.lease && e.notification?.messageId === e.row.id && !('gone' in e.destination));
+      assert.ok(e && 'row' in e && !e.final && e.lease && e.notification?.messageId === e.row.id && !('gone' in e.destination));
     }
   });
 
@@ -244,12 +244,14 @@ describe('delivery ledger batches', () => {
     assert.deepEqual(await leaseOf(id!), { status: 'sent', attempts: 1, leased: false });
   });
 
-  it('starts no send once the ledger is stopped', async () => {
+  it('starts no send and takes no lease once the ledger is stopped', async () => {
     const [id] = await pendingPages(1);
-    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    const { sql, counter } = counting(db.sql, 'update deliveries set lease_until = now()');
+    const ledger = new DeliveryLedger({ sql, secretKey });
     ledger.stop();
     await assert.rejects(deliver(deps(ledger), id!), PutBack);
     assert.equal(hook.requests.length, 0);
+    assert.equal(counter.statements, 0, 'no lease taken');
     assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: false });
   });
 
