@@ -7,7 +7,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { createEmailChannel, type EmailChannel } from '../../alerting/email.ts';
+import { createEmailChannel, SMTP_CONNECTIONS, type EmailChannel } from '../../alerting/email.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
 import { createChannels } from '../../alerting/index.ts';
 import { localReceivers } from '../helpers/local-receivers.ts';
@@ -235,6 +235,31 @@ describe('email channel', () => {
       await assert.rejects(unreachable.send(notification(), config, NOW), isDeliveryError({ permanent: false, code: 'network' }));
     } finally {
       unreachable.close();
+    }
+  });
+
+  test('hands the pool one message per SMTP connection at most, asking mayStart only once one is free for it', async () => {
+    sink.hold(true);
+    try {
+      const first = Array.from({ length: SMTP_CONNECTIONS }, (_, i) => channel.send(notification({ messageId: `held-${i}` }), config, NOW));
+      await until('every connection busy with a message', async () => sink.held === SMTP_CONNECTIONS);
+      let asked = 0;
+      const late = assert.rejects(
+        channel.send(notification({ messageId: 'late-mail' }), config, NOW, () => {
+          asked += 1;
+          return false;
+        }),
+        NotStarted,
+      );
+      await sleep(200);
+      assert.equal(asked, 0, 'not asked while it could not go out');
+      sink.hold(false);
+      await Promise.all(first);
+      await late;
+      assert.equal(asked, 1);
+      assert.ok(!sink.messages.some((m) => m.headers.get('message-id') === '<late-mail@lifeline.test>'), 'nothing of it sent');
+    } finally {
+      sink.hold(false);
     }
   });
 
