@@ -163,9 +163,9 @@ describe('delivery ledger batches', () => {
     const ids = await pendingPages(5);
     const bad = ids[3]!;
     await db.sql`insert into refused_sent values (${bad})`;
-    // A lease shorter than the `sent` mark's retries: the row stays leased to the send whose mark
-    // failed until it lapses.
-    const ledger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 300, startWithinMs: 200 } });
+    // A lease shorter than the `sent` mark's ~6 s of retries: the row stays leased to the send whose
+    // mark failed until it lapses. Its whole length to start in, so a slow read is no NotStarted.
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 3000, startWithinMs: 3000 } });
     const outcomes = await Promise.allSettled(ids.map((id) => deliver(deps(ledger), id)));
     assert.deepEqual(
       outcomes.map((o) => o.status),
@@ -215,9 +215,15 @@ describe('delivery ledger batches', () => {
     const busyLedger = new DeliveryLedger({ sql: db.sql, secretKey });
     const busySends = Promise.allSettled(busy.map((id) => deliver(deps(busyLedger), id)));
     await until('every connection to the receiver taken', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER);
-    const lateLedger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 10_000, startWithinMs: 200 } });
+    const lateLedger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 10_000, startWithinMs: 1000 } });
     const lateSend = deliver(deps(lateLedger), late!);
-    await sleep(400);
+    let settled = false;
+    void lateSend.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await sleep(1500);
+    assert.equal(settled, false, 'the late send waits for a connection');
     // A connection comes free past the late send's start-by moment, well inside its lease.
     hook.answerAll(200);
     hook.release(200);
@@ -225,8 +231,9 @@ describe('delivery ledger batches', () => {
     await busySends;
     assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === late).length, 0, 'nothing of it reached the receiver');
     assert.deepEqual(await leaseOf(late!), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
-    // Its job run again sends it.
-    await deliver(deps(lateLedger), late!);
+    // Its job run again sends it, with the usual lease: on a busy machine a read alone can outlast
+    // the 1 s start window above.
+    await deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), late!);
     assert.deepEqual(await leaseOf(late!), { status: 'sent', attempts: 1, leased: false });
   });
 

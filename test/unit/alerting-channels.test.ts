@@ -395,7 +395,8 @@ describe('webhook channel', () => {
   test('opens at most CONNECTIONS_PER_RECEIVER connections to a receiver; a send waiting for one starts its deadline when it has it', async () => {
     // Sent at once, 6 more than the connections allowed; the receiver holds every request it gets.
     receiver.answerAll('hang');
-    const deadlineMs = 4000;
+    // Long enough that the margins below (a quarter deadline each) hold on a busy machine.
+    const deadlineMs = 20_000;
     const patient = createWebhookChannel({ timeoutMs: deadlineMs, policy: localReceivers });
     const extra = 6;
     const sends = Array.from({ length: CONNECTIONS_PER_RECEIVER + extra }, (_, i) => patient.send(notification({ messageId: `m-${i}` }), config, new Date()));
