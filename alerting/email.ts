@@ -23,12 +23,23 @@ export interface EmailChannel extends DigestChannel<EmailConfig> {
 // server hold a notifier worker far longer than the first steps of the retry schedule.
 const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
+/**
+ * SMTP connections the pool keeps to the server, and messages handed to it at once: one each. The
+ * notifier runs up to 256 sends at once; handed to nodemailer together, all but these would wait in
+ * its unbounded queue for a connection, past the moment their lease lets them start, and `mayStart`
+ * could no longer stop them. So sends wait here instead, and a message is asked `mayStart` only
+ * once a connection is free for it. Five is nodemailer's own default, and what a mail server
+ * commonly lets one client hold open.
+ */
+export const SMTP_CONNECTIONS = 5;
+
 // Failures before any SMTP reply that no retry can fix: bad transport settings or an address
 // nodemailer itself refuses.
 const MISCONFIGURED = new Set(['ECONFIG', 'EAUTH', 'ENOAUTH', 'EENVELOPE']);
 
 export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
-  const transport = options.smtpUrl === undefined ? undefined : createTransport({ url: options.smtpUrl, pool: true, ...TIMEOUTS });
+  const transport = options.smtpUrl === undefined ? undefined : createTransport({ url: options.smtpUrl, pool: true, maxConnections: SMTP_CONNECTIONS, ...TIMEOUTS });
+  const slots = new Slots(SMTP_CONNECTIONS);
   const domain = messageIdDomain(options.from);
 
   /** Everything an incident email and a digest share: checks, envelope, headers, error mapping. */
@@ -47,10 +58,11 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
     if (config.to.length === 0) {
       throw new DeliveryError('email channel has no recipients', { permanent: true, code: 'no_recipients' });
     }
-    // Asked before the message is handed to the pool: once nodemailer has it, it may go out
-    // whenever a pooled connection is free, with no way to take it back.
-    if (mayStart && !mayStart()) throw new NotStarted();
+    await slots.take();
     try {
+      // Asked once a connection is free for the message, right before the pool has it: from then
+      // it goes out, with no way to take it back.
+      if (mayStart && !mayStart()) throw new NotStarted();
       await transport.sendMail({
         from: options.from,
         to: config.to,
@@ -70,7 +82,9 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
         },
       });
     } catch (err) {
-      throw smtpDeliveryError(err);
+      throw err instanceof NotStarted ? err : smtpDeliveryError(err);
+    } finally {
+      slots.give();
     }
   }
 
@@ -107,6 +121,28 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
       transport?.close();
     },
   };
+}
+
+/** At most `free` holders at once; the others wait in order of arrival. */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hands the slot to the first waiting, or frees it. */
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
 }
 
 /**

@@ -94,7 +94,8 @@ export function startNotifier(o: NotifierOptions) {
   worker.on('failed', (job, err) => {
     log.warn({ delivery: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed');
     // A job out of attempts for a reason the channel never saw (the database was unreachable, say)
-    // still leaves its ledger row final, so nothing waits on it for ever.
+    // still leaves its ledger row final, so nothing waits on it for ever; unless another sender
+    // holds the row's lease (a run of it revived meanwhile): that sender's outcome counts.
     if (job?.id && job.attemptsMade >= (job.opts.attempts ?? DELIVERY_ATTEMPTS)) {
       recordAttempts(o.sql, [job.id], { status: 'dead', error: `gave up: ${err.message}`, at: o.clock.now() }).catch((e) =>
         log.error({ err: e, delivery: job.id }, 'could not mark an exhausted delivery dead'),
@@ -127,10 +128,10 @@ export function startNotifier(o: NotifierOptions) {
   return {
     worker,
     async stop() {
-      // Sends not started yet never start: their jobs go back to the queue while it is still open.
+      // Sends not started yet never start, and jobs taken from now on lease nothing: they go back to
+      // the queue while it is still open. The worker stops taking jobs at once, not after the loops.
       ledger.stop();
-      await Promise.all([sweeper.stop(), digests.stop()]);
-      await worker.close();
+      await Promise.all([worker.close(), sweeper.stop(), digests.stop()]);
     },
   };
 }

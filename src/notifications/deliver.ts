@@ -75,7 +75,9 @@ export interface DeliverDeps {
  * lock lapsed and another worker took it, or the sweeper revived it while its first run was only
  * blocked) finds the row held and is put back unspent until the lease could have ended. A send
  * that could not start before its lease nears its end, or before the process stops, gives the
- * lease back and is put back too: it sent nothing.
+ * lease back and is put back too: it sent nothing. So is a run that comes round before the row's
+ * recorded next attempt (`next_attempt_at`), and every run once the ledger is stopping (it takes
+ * no lease then).
  *
  * Delivery is at least once: the row is marked sent by the first statement after the channel
  * accepted the message, but a crash between the two sends it again once the lease has lapsed,
@@ -86,20 +88,30 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   const ledger = deps.ledger ?? new DeliveryLedger(deps);
   const entry = await ledger.read(id);
   if (!entry) throw new UnrecoverableError(`delivery ${id} does not exist`);
+  if ('stopping' in entry) throw new PutBack(null, 'the notifier is stopping');
   if (entry.final) return;
   if (!entry.lease) throw new PutBack(new Date(clock.now().getTime() + entry.heldForMs), 'another sender holds the delivery');
   const { row: d, lease, destination, notification } = entry;
-  if (d.event === 'acknowledged' || d.event === 'resolved') {
-    const page = await earlierPageInFlight(sql, d);
-    if (page) {
-      await giveBack(ledger, id, lease);
-      throw new WaitingForPage(page.retryAt);
+  // Whatever ends the run before its send starts gives the lease back, so the row's next run need
+  // not wait ~120 s for it to lapse.
+  try {
+    if (d.status === 'failed' && d.next_attempt_at && d.next_attempt_at > clock.now()) {
+      // A run put back earlier (the row was held) comes round before the retry its holder recorded
+      // (a 429's Retry-After, say): the receiver is not asked sooner than it said.
+      throw new PutBack(d.next_attempt_at, 'the delivery’s next attempt is not due yet');
     }
-  }
-  if ('gone' in destination || !notification) {
-    await recordAttempts(sql, [id], { status: 'dead', error: 'gone' in destination ? destination.gone : 'incident_deleted', at: clock.now() }, lease.token);
-    deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
-    return;
+    if (d.event === 'acknowledged' || d.event === 'resolved') {
+      const page = await earlierPageInFlight(sql, d);
+      if (page) throw new WaitingForPage(page.retryAt);
+    }
+    if ('gone' in destination || !notification) {
+      const error = 'gone' in destination ? destination.gone : 'incident_deleted';
+      if (await recordAttempts(sql, [id], { status: 'dead', error, at: clock.now() }, lease.token)) deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
+      return;
+    }
+  } catch (err) {
+    await giveBack(ledger, id, lease);
+    throw err;
   }
   try {
     await sendOver(deps.channels, destination.type, notification, destination.open(), clock.now(), () => ledger.mayStart(lease));
@@ -114,7 +126,10 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
     const at = clock.now();
     const error = `${e.code}: ${e.message}`;
     const delayMs = retryDelayMs(attempt, e, deps.retry);
-    await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) }, lease.token);
+    const recorded = await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) }, lease.token);
+    // Its lease lapsed and another sender took the row: that sender's outcome is the row's, and
+    // this attempt, never recorded, is neither on the timeline nor counted.
+    if (recorded === 0) return;
     await addTimeline(sql, [
       { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { ...recipientDetail(d), event: d.event, attempt, error: e.code, final } },
     ]);

@@ -4,7 +4,7 @@ import { Coalescer, type Batching } from './coalescer.ts';
 import { destinationsOf, type Destination } from './destinations.ts';
 import { notificationsFor, recipientDetail, type LinkSigning } from './message.ts';
 import type { DeliveryRow, Notification } from './model.ts';
-import { leaseDeliveries, recordSent, releaseLease } from './store.ts';
+import { leaseDeliveries, recordSent, releaseLeases } from './store.ts';
 
 /** What a sender holds once its read leased a row: the token, and the monotonic moment (performance.now()) its send must start by. */
 export interface Lease {
@@ -14,9 +14,11 @@ export interface Lease {
 
 /**
  * A ledger row as a send needs it: final; held by another sender's lease (not to be sent now, for
- * about `heldForMs` more); or leased to this sender, with its destination and message.
+ * about `heldForMs` more); or leased to this sender, with its destination and message. Once the
+ * ledger is stopped, no row is read or leased (`stopping`).
  */
 export type LedgerEntry =
+  | { stopping: true }
   | { row: DeliveryRow; final: true }
   | { row: DeliveryRow; final: false; lease: undefined; heldForMs: number }
   | { row: DeliveryRow; final: false; lease: Lease; destination: Destination; notification: Notification | undefined };
@@ -45,6 +47,8 @@ export const DELIVERY_LEASE: LeaseTimes = { ms: 120_000, startWithinMs: 60_000 }
  */
 export const LEDGER_BATCHING: Batching = { size: 500, inFlight: 1 };
 
+const STOPPING: LedgerEntry = { stopping: true };
+
 export interface LedgerOptions {
   sql: Sql;
   secretKey: Buffer;
@@ -59,7 +63,8 @@ export interface LedgerOptions {
  * one batch (row, destination, message), and the `sent` marks of every send that finished in one
  * turn are written and committed together. `markSent` settles only when its own row's write
  * committed, so a job still completes after its `sent` is recorded, never before; a batch that
- * fails is written again row by row, so one bad row fails only its own job.
+ * fails is run again row by row, so one bad row fails only its own job (a read batch first gives
+ * back the leases it took, so each row's own read can take its lease again).
  *
  * The lease, not the job's lock, decides who may send a row: a read takes it only for an
  * unfinished row no other sender holds, and the send must start before `startWithinMs` has passed
@@ -78,10 +83,19 @@ export class DeliveryLedger {
     const batching = o.batching ?? LEDGER_BATCHING;
     const lease = o.lease ?? DELIVERY_LEASE;
     this.reads = new Coalescer(async (ids) => {
+      if (this.stopping) return ids.map(() => STOPPING);
       const startBy = performance.now() + lease.startWithinMs;
       const rows = await leaseDeliveries(sql, [...new Set(ids)], lease.ms);
       const open = [...rows.values()].filter((r) => r.leased);
-      const [destination, notifications] = await Promise.all([destinationsOf(sql, open, o.secretKey), notificationsFor(sql, open, o.links)]);
+      const [destination, notifications] = await Promise.all([destinationsOf(sql, open, o.secretKey), notificationsFor(sql, open, o.links)]).catch(
+        async (err: unknown) => {
+          // The leases are committed; kept, each row of the batch would wait ~120 s for them to
+          // lapse, its rerun alone (the Coalescer's) finding it held by this lost read, and a row
+          // whose reads always fail would be put back for ever instead of failing its job.
+          await releaseLeases(sql, open.map((r) => ({ id: r.id, token: r.lease_token! }))).catch(() => undefined);
+          throw err;
+        },
+      );
       // Two sends of one row in one batch (a job run again in the same process): the first has the lease.
       const given = new Set<string>();
       return ids.map((id): LedgerEntry | undefined => {
@@ -116,7 +130,7 @@ export class DeliveryLedger {
 
   /** Gives back a lease whose send never started, so the row's next run can take it at once. */
   release(id: string, lease: Lease): Promise<void> {
-    return releaseLease(this.sql, id, lease.token);
+    return releaseLeases(this.sql, [{ id, token: lease.token }]);
   }
 
   /** Resolves once the row is marked sent at `at` (the moment its channel accepted) and committed. */
@@ -126,7 +140,8 @@ export class DeliveryLedger {
 
   /**
    * From now on no send starts: one still waiting (for a connection, say) gives up and its job goes
-   * back to the queue unspent, where the process would otherwise start sends it cannot mark.
+   * back to the queue unspent, where the process would otherwise start sends it cannot mark; and no
+   * read takes a lease, so a job taken while the worker closes goes back without one.
    */
   stop(): void {
     this.stopping = true;

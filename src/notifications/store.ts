@@ -107,16 +107,17 @@ export async function dueDigest(tx: Queryable, destination: string, now: Date, l
  * Records one attempt's outcome on these rows (one delivery, or every row of a digest); final rows
  * stay final. A failed attempt says when the next one is due (`retryAt`). The outcome ends the
  * row's lease; given the sender's `lease` token, it is recorded only while no other sender has
- * taken the row over (its lease lapsed and another took it: that sender's outcome counts).
+ * taken the row over (its lease lapsed and another took it: that sender's outcome counts); without
+ * one, only on rows no sender holds (a live holder's outcome counts). Returns the rows recorded.
  */
 export async function recordAttempts(
   sql: Queryable,
   ids: string[],
   outcome: { status: 'sent' | 'dead'; error: string | null; at: Date } | { status: 'failed'; error: string; at: Date; retryAt: Date },
   lease?: string,
-): Promise<void> {
-  if (ids.length === 0) return;
-  await sql`
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { count } = await sql`
     update deliveries set
       status = ${outcome.status},
       attempts = attempts + 1,
@@ -125,7 +126,8 @@ export async function recordAttempts(
       next_attempt_at = ${outcome.status === 'failed' ? outcome.retryAt : null},
       lease_until = null, lease_token = null
     where id = any(${ids}::text[]) and status not in ('sent', 'dead')
-      and (${lease ?? null}::uuid is null or lease_token = ${lease ?? null}::uuid)`;
+      and ((${lease ?? null}::uuid is null and (lease_until is null or lease_until <= now())) or lease_token = ${lease ?? null}::uuid)`;
+  return count;
 }
 
 export type LeasedRead = DeliveryRow & { leased: boolean; lease_left_ms: number };
@@ -152,9 +154,17 @@ export async function leaseDeliveries(sql: Queryable, ids: string[], leaseMs: nu
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** Gives up a lease that was not used (its send put back unstarted), so the row's next run need not wait for it to lapse. */
-export async function releaseLease(sql: Queryable, id: string, lease: string): Promise<void> {
-  await sql`update deliveries set lease_until = null, lease_token = null where id = ${id} and lease_token = ${lease}::uuid`;
+/**
+ * Gives up leases that were not used (a send put back unstarted, a read batch that failed after
+ * taking them), each only while its token still holds the row, so the row's next run need not wait
+ * ~120 s for it to lapse.
+ */
+export async function releaseLeases(sql: Queryable, leases: { id: string; token: string }[]): Promise<void> {
+  if (leases.length === 0) return;
+  await sql`
+    update deliveries set lease_until = null, lease_token = null
+    from unnest(${leases.map((l) => l.id)}::text[], ${leases.map((l) => l.token)}::uuid[]) as l(id, token)
+    where deliveries.id = l.id and deliveries.lease_token = l.token`;
 }
 
 /**

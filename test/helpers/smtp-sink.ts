@@ -27,6 +27,10 @@ export interface SmtpSink {
   refuseAll(code: 550 | 451 | null): void;
   /** How many messages were refused so far. */
   readonly refusals: number;
+  /** While on, every message is held unanswered at the end of DATA (a slow server); off answers those held. */
+  hold(on: boolean): void;
+  /** Messages held unanswered now. */
+  readonly held: number;
   waitFor(predicate?: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
 }
@@ -36,6 +40,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const rejections: (550 | 451)[] = [];
   let outage: 550 | 451 | null = null;
   let refusals = 0;
+  let holding = false;
+  const held: (() => void)[] = [];
   const received = new EventEmitter();
 
   const server = new SMTPServer({
@@ -47,7 +53,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
+      const answer = () => {
         const code = rejections.shift() ?? outage ?? undefined;
         if (code !== undefined) {
           refusals++;
@@ -64,7 +70,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         messages.push(mail);
         received.emit('mail', mail);
         callback();
-      });
+      };
+      stream.on('end', () => (holding ? held.push(answer) : answer()));
     },
   });
   // A client that dies mid-transaction (a SIGKILLed notifier) is reported as a server 'error';
@@ -84,6 +91,13 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     },
     get refusals() {
       return refusals;
+    },
+    hold(on) {
+      holding = on;
+      if (!on) for (const answer of held.splice(0)) answer();
+    },
+    get held() {
+      return held.length;
     },
     async waitFor(predicate = () => true, timeoutMs = PATIENCE_MS) {
       const seen = messages.find(predicate);

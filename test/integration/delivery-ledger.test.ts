@@ -12,6 +12,7 @@ import type { Sql } from '../../src/db/client.ts';
 import { deliver, PutBack, type DeliverDeps } from '../../src/notifications/deliver.ts';
 import { DeliveryLedger } from '../../src/notifications/ledger.ts';
 import type { DeliveryRow } from '../../src/notifications/model.ts';
+import { recordAttempts } from '../../src/notifications/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { until } from '../helpers/wait.ts';
@@ -79,31 +80,50 @@ describe('delivery ledger batches', () => {
     return ids.map((id) => rows.get(id)!);
   };
 
-  /** The pool, counting the ledger's `sent` statements (the update that marks rows sent). */
-  function countingSentWrites(sql: Sql) {
-    const counter = { writes: 0 };
-    const sqlCounting = new Proxy(sql, {
+  /** The pool, showing `watch` each statement's text and values first; a statement `watch` throws for fails with that error. */
+  function watchingStatements(sql: Sql, watch: (text: string, values: unknown[]) => void): Sql {
+    return new Proxy(sql, {
       apply(target, self, args) {
-        const [strings] = args as [unknown];
-        if (Array.isArray(strings) && strings.join('').includes("update deliveries set status = 'sent'")) counter.writes += 1;
+        const [strings, ...values] = args as [unknown, ...unknown[]];
+        if (Array.isArray(strings) && 'raw' in strings) {
+          try {
+            watch(strings.join(''), values);
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        }
         return Reflect.apply(target, self, args);
       },
     });
-    return { sql: sqlCounting, counter };
   }
+
+  /** The pool, counting the statements whose text includes `fragment`. */
+  function counting(sql: Sql, fragment: string) {
+    const counter = { statements: 0 };
+    const watched = watchingStatements(sql, (text) => {
+      if (text.includes(fragment)) counter.statements += 1;
+    });
+    return { sql: watched, counter };
+  }
+
+  /** The pool, failing the statements whose text includes `fragment` and whose values include `value`. */
+  const failing = (sql: Sql, fragment: string, value: string) =>
+    watchingStatements(sql, (text, values) => {
+      if (text.includes(fragment) && values.some((v) => v === value || (Array.isArray(v) && v.includes(value)))) throw new Error(`cannot read ${value}`);
+    });
 
   // The real clock: the receiver checks each signature's timestamp against its own.
   const deps = (ledger: DeliveryLedger): DeliverDeps => ({ sql: db.sql, clock: systemClock, channels, secretKey, retry: { baseMs: 20, capMs: 200 }, ledger });
 
   it('marks the sends finished in one turn with one statement, each settling only once its row is committed', async () => {
     const ids = await pendingPages(20);
-    const { sql, counter } = countingSentWrites(db.sql);
+    const { sql, counter } = counting(db.sql, "update deliveries set status = 'sent'");
     const ledger = new DeliveryLedger({ sql, secretKey });
     const rows = await rowsOf(ids);
     // Each caller looks at its own row from another session the moment its promise settles.
     const seen = await Promise.all(rows.map((r) => ledger.markSent(r, T0).then(async () => (await db.sql<{ status: string }[]>`select status from deliveries where id = ${r.id}`)[0]!.status)));
     assert.deepEqual(seen, ids.map(() => 'sent'));
-    assert.equal(counter.writes, 1, 'twenty rows, one update');
+    assert.equal(counter.statements, 1, 'twenty rows, one update');
     const timeline = await db.sql<{ n: number }[]>`select count(*)::int as n from incident_timeline where kind = 'notified'`;
     assert.equal(timeline[0]!.n, 20);
   });
@@ -131,11 +151,11 @@ describe('delivery ledger batches', () => {
     const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
     const entries = await Promise.all([...ids, 'no-such-delivery'].map((id) => ledger.read(id)));
     assert.deepEqual(
-      entries.map((e) => e && [e.row.id, e.final]),
+      entries.map((e) => e && 'row' in e && [e.row.id, e.final]),
       [[ids[0], true], ...ids.slice(1).map((id) => [id, false]), undefined],
     );
     for (const e of entries.slice(1, -1)) {
-      assert.ok(e && !e.final && e.lease && e.notification?.messageId === e.row.id && !('gone' in e.destination));
+      assert.ok(e && 'row' in e && !e.final && e.lease && e.notification?.messageId === e.row.id && !('gone' in e.destination));
     }
   });
 
@@ -143,9 +163,9 @@ describe('delivery ledger batches', () => {
     const ids = await pendingPages(5);
     const bad = ids[3]!;
     await db.sql`insert into refused_sent values (${bad})`;
-    // A lease shorter than the `sent` mark's retries: the row stays leased to the send whose mark
-    // failed until it lapses.
-    const ledger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 300, startWithinMs: 200 } });
+    // A lease shorter than the `sent` mark's ~6 s of retries: the row stays leased to the send whose
+    // mark failed until it lapses. Its whole length to start in, so a slow read is no NotStarted.
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 3000, startWithinMs: 3000 } });
     const outcomes = await Promise.allSettled(ids.map((id) => deliver(deps(ledger), id)));
     assert.deepEqual(
       outcomes.map((o) => o.status),
@@ -195,9 +215,15 @@ describe('delivery ledger batches', () => {
     const busyLedger = new DeliveryLedger({ sql: db.sql, secretKey });
     const busySends = Promise.allSettled(busy.map((id) => deliver(deps(busyLedger), id)));
     await until('every connection to the receiver taken', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER);
-    const lateLedger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 10_000, startWithinMs: 200 } });
+    const lateLedger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 10_000, startWithinMs: 1000 } });
     const lateSend = deliver(deps(lateLedger), late!);
-    await sleep(400);
+    let settled = false;
+    void lateSend.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await sleep(1500);
+    assert.equal(settled, false, 'the late send waits for a connection');
     // A connection comes free past the late send's start-by moment, well inside its lease.
     hook.answerAll(200);
     hook.release(200);
@@ -205,8 +231,9 @@ describe('delivery ledger batches', () => {
     await busySends;
     assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === late).length, 0, 'nothing of it reached the receiver');
     assert.deepEqual(await leaseOf(late!), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
-    // Its job run again sends it.
-    await deliver(deps(lateLedger), late!);
+    // Its job run again sends it, with the usual lease: on a busy machine a read alone can outlast
+    // the 1 s start window above.
+    await deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), late!);
     assert.deepEqual(await leaseOf(late!), { status: 'sent', attempts: 1, leased: false });
   });
 
@@ -224,12 +251,80 @@ describe('delivery ledger batches', () => {
     assert.deepEqual(await leaseOf(id!), { status: 'sent', attempts: 1, leased: false });
   });
 
-  it('starts no send once the ledger is stopped', async () => {
+  it('starts no send and takes no lease once the ledger is stopped', async () => {
     const [id] = await pendingPages(1);
-    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    const { sql, counter } = counting(db.sql, 'update deliveries set lease_until = now()');
+    const ledger = new DeliveryLedger({ sql, secretKey });
     ledger.stop();
     await assert.rejects(deliver(deps(ledger), id!), PutBack);
     assert.equal(hook.requests.length, 0);
+    assert.equal(counter.statements, 0, 'no lease taken');
     assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: false });
+  });
+
+  it('gives back the leases of a read batch that failed: each row is read again alone, and only the unreadable one fails', async () => {
+    const ids = await pendingPages(3);
+    const [bad] = await db.sql<{ id: string; incident_id: string }[]>`select id, incident_id from deliveries where id = ${ids[1]!}`;
+    // Reading the bad row's incident fails, in whatever batch it is read.
+    const ledger = new DeliveryLedger({ sql: failing(db.sql, 'from incidents where id = any(', bad!.incident_id), secretKey });
+    const outcomes = await Promise.allSettled(ids.map((id) => deliver(deps(ledger), id)));
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : o.status)),
+      ids.map((id) => (id === bad!.id ? `cannot read ${bad!.incident_id}` : 'fulfilled')),
+      'the good rows sent at once, the bad one failing its job rather than waiting on a lost lease',
+    );
+    assert.deepEqual(hook.requests.map((r) => r.headers['webhook-id']).sort(), ids.filter((id) => id !== bad!.id));
+    assert.deepEqual(await leaseOf(bad!.id), { status: 'pending', attempts: 0, leased: false });
+  });
+
+  it('gives the lease back when a run fails before its send starts', async () => {
+    const [id] = await pendingPages(1);
+    await db.sql`update deliveries set event = 'resolved' where id = ${id!}`;
+    // The check for an earlier page in flight fails (the database went away between the statements).
+    const sql = failing(db.sql, "event in ('opened', 'escalated')", id!);
+    await assert.rejects(deliver({ ...deps(new DeliveryLedger({ sql: db.sql, secretKey })), sql }, id!), /cannot read/);
+    assert.equal(hook.requests.length, 0);
+    assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: false });
+  });
+
+  it('records nothing of a failed send whose lease another sender took meanwhile', async () => {
+    const [id] = await pendingPages(1);
+    hook.answerAll('hang');
+    const first = deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 2000, startWithinMs: 2000 } })), id!);
+    await until('the first run blocked at the receiver', async () => hook.hanging.length === 1);
+    const other = new DeliveryLedger({ sql: db.sql, secretKey });
+    const taken = await until('another sender takes the lapsed lease', async () => {
+      const e = await other.read(id!);
+      return e && 'lease' in e && e.lease;
+    });
+    hook.release(500);
+    await first; // ends quietly: the row is the other sender's now
+    const [failed] = await db.sql<{ n: number }[]>`select count(*)::int as n from incident_timeline where kind = 'delivery_failed'`;
+    assert.equal(failed!.n, 0, 'no failure on the timeline');
+    assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: true }, 'still the other sender’s, no attempt spent');
+    await other.release(id!, taken);
+  });
+
+  it('puts back a run that comes before the row’s recorded next attempt, spending nothing', async () => {
+    const [id] = await pendingPages(1);
+    // The first sender's 429 asked for a minute (Retry-After); this run was put back for a lease.
+    const retryAt = new Date(Date.now() + 60_000);
+    await db.sql`update deliveries set status = 'failed', attempts = 1, next_attempt_at = ${retryAt} where id = ${id!}`;
+    await assert.rejects(deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!), (err) => err instanceof PutBack && err.retryAt?.getTime() === retryAt.getTime());
+    assert.equal(hook.requests.length, 0);
+    assert.deepEqual(await leaseOf(id!), { status: 'failed', attempts: 1, leased: false });
+  });
+
+  it('marks a row dead without its lease only while no sender holds it', async () => {
+    const [id] = await pendingPages(1);
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    const entry = await ledger.read(id!);
+    assert.ok(entry && 'lease' in entry && entry.lease);
+    const gaveUp = { status: 'dead', error: 'gave up: database unreachable', at: new Date() } as const;
+    assert.equal(await recordAttempts(db.sql, [id!], gaveUp), 0, 'the holder’s outcome counts');
+    assert.deepEqual(await leaseOf(id!), { status: 'pending', attempts: 0, leased: true });
+    await ledger.release(id!, entry.lease);
+    assert.equal(await recordAttempts(db.sql, [id!], gaveUp), 1);
+    assert.deepEqual(await leaseOf(id!), { status: 'dead', attempts: 1, leased: false });
   });
 });

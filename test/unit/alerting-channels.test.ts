@@ -7,7 +7,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { createEmailChannel, type EmailChannel } from '../../alerting/email.ts';
+import { createEmailChannel, SMTP_CONNECTIONS, type EmailChannel } from '../../alerting/email.ts';
 import { DeliveryError } from '../../alerting/errors.ts';
 import { createChannels } from '../../alerting/index.ts';
 import { localReceivers } from '../helpers/local-receivers.ts';
@@ -238,6 +238,31 @@ describe('email channel', () => {
     }
   });
 
+  test('hands the pool one message per SMTP connection at most, asking mayStart only once one is free for it', async () => {
+    sink.hold(true);
+    try {
+      const first = Array.from({ length: SMTP_CONNECTIONS }, (_, i) => channel.send(notification({ messageId: `held-${i}` }), config, NOW));
+      await until('every connection busy with a message', async () => sink.held === SMTP_CONNECTIONS);
+      let asked = 0;
+      const late = assert.rejects(
+        channel.send(notification({ messageId: 'late-mail' }), config, NOW, () => {
+          asked += 1;
+          return false;
+        }),
+        NotStarted,
+      );
+      await sleep(200);
+      assert.equal(asked, 0, 'not asked while it could not go out');
+      sink.hold(false);
+      await Promise.all(first);
+      await late;
+      assert.equal(asked, 1);
+      assert.ok(!sink.messages.some((m) => m.headers.get('message-id') === '<late-mail@lifeline.test>'), 'nothing of it sent');
+    } finally {
+      sink.hold(false);
+    }
+  });
+
   test('without SMTP_URL every send fails permanently with smtp_not_configured', async () => {
     const unconfigured = createEmailChannel({ smtpUrl: undefined, from: 'alerts@lifeline.test' });
     await assert.rejects(unconfigured.send(notification(), config, NOW), (err: unknown) => {
@@ -370,7 +395,8 @@ describe('webhook channel', () => {
   test('opens at most CONNECTIONS_PER_RECEIVER connections to a receiver; a send waiting for one starts its deadline when it has it', async () => {
     // Sent at once, 6 more than the connections allowed; the receiver holds every request it gets.
     receiver.answerAll('hang');
-    const deadlineMs = 4000;
+    // Long enough that the margins below (a quarter deadline each) hold on a busy machine.
+    const deadlineMs = 20_000;
     const patient = createWebhookChannel({ timeoutMs: deadlineMs, policy: localReceivers });
     const extra = 6;
     const sends = Array.from({ length: CONNECTIONS_PER_RECEIVER + extra }, (_, i) => patient.send(notification({ messageId: `m-${i}` }), config, new Date()));
