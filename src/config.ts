@@ -21,6 +21,15 @@ import { decodeSecretKey } from './secrets.ts';
  */
 export const DELIVERY_CONCURRENCY = 256;
 
+/**
+ * How long a notifier's read of a ledger row keeps the row its own: the first half is the window
+ * in which its send may start (four rounds of 10 s timeouts behind 64 connections at 256 sends in
+ * flight), the second covers a send started at the last moment (an HTTP answer within 10 s, an
+ * SMTP exchange, the `sent` write's ~6 s of retries). It is also how long the rows of a notifier
+ * that died mid-send wait before another sends them.
+ */
+export const DELIVERY_LEASE_MS = 120_000;
+
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -59,6 +68,8 @@ export interface Config {
   deliveryBackoffMs: number;
   /** Sends in flight per notifier process. */
   deliveryConcurrency: number;
+  /** How long a notifier's read of a ledger row keeps it its own (LIFELINE_DELIVERY_LEASE_MS). */
+  deliveryLeaseMs: number;
   /** Seals channel secrets at rest; unset = a key generated once and stored in the database. */
   secretKey?: string;
   /** Days of hourly uptime rows kept. */
@@ -283,6 +294,8 @@ export function loadConfig(env: Env): Config {
     digestIntervalMs: integer(env, 'LIFELINE_DIGEST_INTERVAL_MS', 60_000, 100, 3_600_000),
     deliveryBackoffMs: integer(env, 'LIFELINE_DELIVERY_BACKOFF_MS', 1000, 10, 600_000),
     deliveryConcurrency: integer(env, 'LIFELINE_DELIVERY_CONCURRENCY', DELIVERY_CONCURRENCY, 1, 1000),
+    // Half of it is the exchange's margin: 20 s keeps 10 s for an HTTP answer within its 10 s.
+    deliveryLeaseMs: integer(env, 'LIFELINE_DELIVERY_LEASE_MS', DELIVERY_LEASE_MS, 20_000, 3_600_000),
     secretKey,
     uptimeHourlyRetentionDays,
     uptimeDailyRetentionDays,

@@ -21,6 +21,7 @@ import { consoleSettings } from '../src/http/session.ts';
 import { LiveFeed } from '../src/live/feed.ts';
 import { throttledWarning, type Logger } from '../src/logger.ts';
 import { countEvents, createMetrics } from '../src/metrics.ts';
+import { leaseOf } from '../src/notifications/ledger.ts';
 import { DeliveryQueue } from '../src/notifications/queue.ts';
 import { setupWarnings } from '../src/oncall/setup-warnings.ts';
 import { openQueueBackend } from '../src/queue/backend.ts';
@@ -190,6 +191,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       digestMs: config.digestIntervalMs,
       backoffBaseMs: config.deliveryBackoffMs,
       concurrency: config.deliveryConcurrency,
+      lease: leaseOf(config.deliveryLeaseMs),
       links,
     });
     stops.push({ part: 'notifier', stop: notifier.stop });

@@ -1,3 +1,4 @@
+import { DELIVERY_LEASE_MS } from '../config.ts';
 import type { Sql } from '../db/client.ts';
 import { addTimeline } from '../incidents/store.ts';
 import { Coalescer, type Batching } from './coalescer.ts';
@@ -25,18 +26,18 @@ export type LedgerEntry =
 
 /**
  * How long a read leases a row (`ms`, Postgres's clock) and how long after the read was sent its
- * send may still start (`startWithinMs`, the sender's monotonic clock). The rest of the lease
- * covers a send that started at the last moment: an HTTP answer within 10 s, an SMTP exchange
- * within its 10 s connect, 10 s greeting and 30 s of socket silence, the `sent` write's 7 tries
- * over ~6 s. A minute to start is four rounds of 10 s timeouts behind 64 connections at 256 sends
- * in flight.
+ * send may still start (`startWithinMs`, the sender's monotonic clock); DELIVERY_LEASE_MS says why
+ * the start window is the first half and the exchange has the second.
  */
 export interface LeaseTimes {
   ms: number;
   startWithinMs: number;
 }
 
-export const DELIVERY_LEASE: LeaseTimes = { ms: 120_000, startWithinMs: 60_000 };
+/** A lease of `ms` whose first half is the start window and whose second covers the exchange. */
+export const leaseOf = (ms: number): LeaseTimes => ({ ms, startWithinMs: ms / 2 });
+
+export const DELIVERY_LEASE: LeaseTimes = leaseOf(DELIVERY_LEASE_MS);
 
 /**
  * Rows per statement, and batches of each kind out at once: one, so what arrives while it is on

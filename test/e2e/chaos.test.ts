@@ -159,6 +159,10 @@ describe('chaos: a mass outage through crashes, a Redis wipe and refusing receiv
       // 200 ms doubling: the 12 attempts span about 7 minutes, far longer than any outage below.
       LIFELINE_DELIVERY_BACKOFF_MS: '200',
       LIFELINE_DELIVERY_CONCURRENCY: String(SENDS_PER_WORKER),
+      // The killed worker's rows wait for its leases to lapse before another sends them: 30 s
+      // (start within 15 s, then 15 s for a 10 s HTTP answer and its mark) rather than the default
+      // 2 minutes, so the outage settles within the test's patience.
+      LIFELINE_DELIVERY_LEASE_MS: '30000',
     });
     const start = (roles: string) => {
       const p = EngineProcess.start({ ...env, LIFELINE_ROLES: roles });

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
     assert.equal(c.digestIntervalMs, 60_000);
     assert.equal(c.deliveryBackoffMs, 1000);
     assert.equal(c.deliveryConcurrency, 256);
+    assert.equal(c.deliveryLeaseMs, 120_000);
     assert.equal(c.secretKey, undefined);
     assert.deepEqual(c.limits, { authFailuresPerMinute: 100, nodeTokenPerMinute: 1200, registrationsPerHour: 1000, pingsPerMinute: 600, publicRequestsPerMinute: 1200 });
   });
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
     ['LIFELINE_STORM_THRESHOLD', '0', /LIFELINE_STORM_THRESHOLD: must be between 1 and 100000/],
     ['LIFELINE_DIGEST_INTERVAL_MS', 'hourly', /LIFELINE_DIGEST_INTERVAL_MS: must be an integer/],
     ['LIFELINE_DELIVERY_BACKOFF_MS', '5', /LIFELINE_DELIVERY_BACKOFF_MS: must be between 10 and 600000/],
+    ['LIFELINE_DELIVERY_LEASE_MS', '5000', /LIFELINE_DELIVERY_LEASE_MS: must be between 20000 and 3600000/],
     ['LIFELINE_SECRET_KEY', 'too-short', /LIFELINE_SECRET_KEY: must be 32 bytes/],
     ['LIFELINE_SECRET_KEY', 'ab'.repeat(31), /LIFELINE_SECRET_KEY: must be 32 bytes/],
     ['LIFELINE_SECRET_KEY', 'g'.repeat(64), /LIFELINE_SECRET_KEY: must be 32 bytes/],
