@@ -5,6 +5,7 @@ import type { DigestChannel, EmailConfig } from './channel.ts';
 import { digestHtml, digestText, emailHtml, emailText } from './email-body.ts';
 import { DeliveryError, NotStarted, type MayStart } from './errors.ts';
 import { digestSummary, subjectLine } from './render.ts';
+import { Slots } from './slots.ts';
 
 export interface EmailChannelOptions {
   /** e.g. `smtp://user:pass@mail.example.com:587`; undefined leaves email unconfigured. */
@@ -58,7 +59,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
     if (config.to.length === 0) {
       throw new DeliveryError('email channel has no recipients', { permanent: true, code: 'no_recipients' });
     }
-    await slots.take();
+    const free = await slots.take();
     try {
       // Asked once a connection is free for the message, right before the pool has it: from then
       // it goes out, with no way to take it back.
@@ -84,7 +85,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
     } catch (err) {
       throw err instanceof NotStarted ? err : smtpDeliveryError(err);
     } finally {
-      slots.give();
+      free();
     }
   }
 
@@ -121,28 +122,6 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
       transport?.close();
     },
   };
-}
-
-/** At most `free` holders at once; the others wait in order of arrival. */
-class Slots {
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private free: number) {}
-
-  async take(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  /** Hands the slot to the first waiting, or frees it. */
-  give(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A counting semaphore: at most `size` holders at once, the rest waiting in arrival order. Used
- * where a library's own limit does not hold on every path (undici replaces an origin's pool when
- * its connections all fail or close, and the new pool opens its own set).
+ * where a library's own limit does not hold on every path, or holds without saying when a holder
+ * starts: undici replaces an origin's pool when its connections all fail or close (the new pool
+ * opens its own set), and nodemailer's pool queues messages with no way to learn when one leaves.
  */
 export class Slots {
   private free: number;
