@@ -39,7 +39,11 @@ export const SMTP_CONNECTIONS = 5;
 const MISCONFIGURED = new Set(['ECONFIG', 'EAUTH', 'ENOAUTH', 'EENVELOPE']);
 
 export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
-  const transport = options.smtpUrl === undefined ? undefined : createTransport({ url: options.smtpUrl, pool: true, maxConnections: SMTP_CONNECTIONS, ...TIMEOUTS });
+  // maxRequeues 0: nodemailer's pool would otherwise send a message again itself (up to 5 times)
+  // when its connection closes mid-transaction, after `mayStart` said yes and possibly past the
+  // lease; the failure goes to the ledger's retry instead, under a lease of its own.
+  const transport =
+    options.smtpUrl === undefined ? undefined : createTransport({ url: options.smtpUrl, pool: true, maxConnections: SMTP_CONNECTIONS, maxRequeues: 0, ...TIMEOUTS });
   const slots = new Slots(SMTP_CONNECTIONS);
   const domain = messageIdDomain(options.from);
 

@@ -294,7 +294,8 @@ export function loadConfig(env: Env): Config {
     digestIntervalMs: integer(env, 'LIFELINE_DIGEST_INTERVAL_MS', 60_000, 100, 3_600_000),
     deliveryBackoffMs: integer(env, 'LIFELINE_DELIVERY_BACKOFF_MS', 1000, 10, 600_000),
     deliveryConcurrency: integer(env, 'LIFELINE_DELIVERY_CONCURRENCY', DELIVERY_CONCURRENCY, 1, 1000),
-    // Half of it is the exchange's margin: 20 s keeps 10 s for an HTTP answer within its 10 s.
+    // Half of it is the exchange's margin. Below ~2 minutes a slow SMTP exchange (up to ~50 s) may
+    // outlast it; 20 s, for labs and tests, still keeps 10 s for an HTTP answer.
     deliveryLeaseMs: integer(env, 'LIFELINE_DELIVERY_LEASE_MS', DELIVERY_LEASE_MS, 20_000, 3_600_000),
     secretKey,
     uptimeHourlyRetentionDays,
