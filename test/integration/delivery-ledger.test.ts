@@ -62,6 +62,15 @@ describe('delivery ledger batches', () => {
   afterEach(() => hook.answerAll(200));
 
   /** `n` open incidents, each with one pending page to the webhook channel; their ledger ids. */
+  /** One pending page whose first run holds its lease and waits at a receiver that does not answer. */
+  async function firstRunBlockedAtReceiver(): Promise<{ id: string; first: Promise<void> }> {
+    const [id] = await pendingPages(1);
+    hook.answerAll('hang');
+    const first = deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!);
+    await until('the first run blocked at the receiver', async () => hook.hanging.length === 1);
+    return { id: id!, first };
+  }
+
   async function pendingPages(n: number): Promise<string[]> {
     const rows = await db.sql<{ id: string }[]>`
       with i as (
@@ -238,10 +247,7 @@ describe('delivery ledger batches', () => {
   });
 
   it('puts back a job run again while its first run still holds the lease, which then sends it once', async () => {
-    const [id] = await pendingPages(1);
-    hook.answerAll('hang');
-    const first = deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!);
-    await until('the first run blocked at the receiver', async () => hook.hanging.length === 1);
+    const { id, first } = await firstRunBlockedAtReceiver();
     // The sweeper revived the job (or its lock lapsed): another worker runs it.
     await assert.rejects(deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!), PutBack);
     hook.answerAll(200);
@@ -288,10 +294,7 @@ describe('delivery ledger batches', () => {
   });
 
   it('records nothing of a failed send whose lease another sender took meanwhile', async () => {
-    const [id] = await pendingPages(1);
-    hook.answerAll('hang');
-    const first = deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), id!);
-    await until('the first run blocked at the receiver', async () => hook.hanging.length === 1);
+    const { id, first } = await firstRunBlockedAtReceiver();
     // Its lease runs out while it waits for the receiver (a send started at the last moment).
     await db.sql`update deliveries set lease_until = now() where id = ${id!}`;
     const other = new DeliveryLedger({ sql: db.sql, secretKey });
