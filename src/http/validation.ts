@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ApiError } from './errors.ts';
 import { MAX_DETAILS, validationFailed, type ErrorDetail } from '../errors.ts';
+import { isUuid } from '../db/ids.ts';
 import { isTimeZone } from '../local-time.ts';
 
 function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
@@ -333,6 +334,14 @@ export const Timestamp = v.pipe(
 /** A time in a cursor: what this server issued (Date.toISOString()), so one Postgres can read. */
 export const isCursorTime = (k: unknown): k is string =>
   typeof k === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(k) && isStorableTime(k);
+
+/** A (name, id) cursor: lists by name, the id breaking ties (channels, users, schedules). */
+export const isNameCursor = (k: unknown): k is [name: string, id: string] =>
+  Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && isUuid(k[1]);
+
+/** A (time, id) cursor: lists by a time, the id breaking ties (maintenance windows, overrides). */
+export const isTimeCursor = (k: unknown): k is [at: string, id: string] =>
+  Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && typeof k[1] === 'string' && isUuid(k[1]);
 
 /** An integer a Postgres `integer` column can be compared with. */
 export const isInt32 = (k: unknown): k is number => Number.isInteger(k) && Math.abs(k as number) < 2 ** 31;

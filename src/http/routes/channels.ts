@@ -2,17 +2,16 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Channel, type ChannelTest } from '../../api/shapes.ts';
 import { actorOf } from '../../access/model.ts';
-import { CHANNEL_TYPES, isChannelType, type ChannelCursor, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
+import { CHANNEL_TYPES, isChannelType, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
-import { isUuid } from '../../db/ids.ts';
 import { EMAIL_UNCONFIGURED } from '../../oncall/setup-warnings.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
+import { byId, uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { boundedArray, closedObject, decodeCursor, DisplayName, Email, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
+import { boundedArray, closedObject, decodeCursor, DisplayName, Email, isNameCursor, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
 const url = (protocols: string[], message: string) =>
   v.pipe(
@@ -93,9 +92,6 @@ const render = (ch: ChannelRow): Channel => ({
 
 export const renderTest = (t: ChannelTestRow): ChannelTest => ({ channel_id: t.channel_id, at: t.at.toISOString(), by: t.by, status: t.status, error: t.error });
 
-const isCursor = (k: unknown): k is ChannelCursor =>
-  Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && isUuid(k[1]);
-
 const doc = operationDocs('Channels');
 const CHANNEL = 'The channel id';
 
@@ -104,11 +100,7 @@ export function channelRoutes(deps: AppDeps) {
   const { sql, clock, secretKey } = deps;
   const app = new Hono<AuthEnv>();
 
-  const find = async (id: string) => {
-    const ch = isUuid(id) ? await getChannel(sql, id) : undefined;
-    if (!ch) throw notFound(`Channel "${id}"`);
-    return ch;
-  };
+  const find = byId('Channel', (id) => getChannel(sql, id));
 
   app.post(
     '/',
@@ -146,7 +138,7 @@ export function channelRoutes(deps: AppDeps) {
     requireScope('read'),
     async (c) => {
       const q = query(c, ListChannels);
-      const rows = await listChannels(sql, decodeCursor(q.cursor, isCursor), q.limit + 1);
+      const rows = await listChannels(sql, decodeCursor(q.cursor, isNameCursor), q.limit + 1);
       return c.json(page(rows.map(render), q.limit, (ch) => [ch.name, ch.id]));
     },
   );
@@ -206,9 +198,7 @@ export function channelRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      const id = c.req.param('id');
-      if (!isUuid(id)) throw notFound(`Channel "${id}"`);
-      await deleteChannel(sql, id, clock.now(), acting(c));
+      await deleteChannel(sql, uuidParam('Channel', c.req.param('id')), clock.now(), acting(c));
       return c.body(null, 204);
     },
   );

@@ -7,6 +7,7 @@ import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
+import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -90,11 +91,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
 
-  const find = async (id: string) => {
-    const p = isUuid(id) ? await getPolicy(sql, id) : undefined;
-    if (!p) throw notFound(`Escalation policy "${id}"`);
-    return p;
-  };
+  const find = byId('Escalation policy', (id) => getPolicy(sql, id));
 
   app.post(
     '/',

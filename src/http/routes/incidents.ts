@@ -11,8 +11,9 @@ import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting } from '../acting.ts';
+import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound, validationFailed } from '../../errors.ts';
+import { validationFailed } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, isCursorTime, optionalBody, page, Paging, query } from '../validation.ts';
 
@@ -57,22 +58,40 @@ export function incidentRoutes(deps: AppDeps) {
     const timelines = await timelinesOf(sql, rows.map((r) => r.id));
     return rows.map((r) => ({ ...incidentView(r), timeline: timelineView(timelines.get(r.id) ?? []) }));
   };
-  const find = async (id: string) => {
-    const row = isUuid(id) ? await getIncident(sql, id) : undefined;
-    if (!row) throw notFound(`Incident "${id}"`);
-    return row;
-  };
+  const find = byId('Incident', (id) => getIncident(sql, id));
 
-  /** Acknowledge and resolve: the incident exists (404 before the body is read), then the command. */
-  const act =
-    <S extends typeof Acknowledge | typeof Resolve>(schema: S, command: (id: string, input: v.InferOutput<S>, actor: Actor, who: Acting) => Promise<IncidentRow>) =>
-    async (c: Context<AuthEnv>) => {
-      const id = c.req.param('id')!;
-      await find(id);
-      const input = await optionalBody(c, schema);
-      const actor = { by: actorOf(principalOf(c), input.by), expectedVersion: ifMatch(c) };
-      return c.json((await render([await command(id, input, actor, acting(c))]))[0]);
-    };
+  /**
+   * Acknowledge and resolve, one contract: `If-Match`, an optional body, the incident back; 409 once
+   * resolved, 412 on a stale version. The incident exists (404 before the body is read), then the
+   * command.
+   */
+  const act = <S extends typeof Acknowledge | typeof Resolve>(
+    action: 'acknowledge' | 'resolve',
+    about: { summary: string; description: string },
+    schema: S,
+    command: (id: string, input: v.InferOutput<S>, actor: Actor, who: Acting) => Promise<IncidentRow>,
+  ) =>
+    app.post(
+      `/:id/${action}`,
+      doc({
+        ...about,
+        access: 'write',
+        id: INCIDENT,
+        headers: [IF_MATCH],
+        body: schema,
+        bodyOptional: true,
+        ok: { status: 200, description: 'The incident.', body: 'Incident' },
+        errors: [409, 412],
+      }),
+      requireScope('write'),
+      async (c) => {
+        const id = c.req.param('id')!;
+        await find(id);
+        const input = await optionalBody(c, schema);
+        const actor = { by: actorOf(principalOf(c), input.by), expectedVersion: ifMatch(c) };
+        return c.json((await render([await command(id, input, actor, acting(c))]))[0]);
+      },
+    );
 
   app.get(
     '/',
@@ -136,38 +155,21 @@ export function incidentRoutes(deps: AppDeps) {
     },
   );
 
-  app.post(
-    '/:id/acknowledge',
-    doc({
+  act(
+    'acknowledge',
+    {
       summary: 'Acknowledge an incident',
       description: 'Stops escalation. Acknowledging twice keeps the first; a resolved incident is 409. `by` defaults to the caller.',
-      access: 'write',
-      id: INCIDENT,
-      headers: [IF_MATCH],
-      body: Acknowledge,
-      bodyOptional: true,
-      ok: { status: 200, description: 'The incident.', body: 'Incident' },
-      errors: [409, 412],
-    }),
-    requireScope('write'),
-    act(Acknowledge, (id, _input, actor, who) => acknowledge(sql, id, actor, clock.now(), who)),
+    },
+    Acknowledge,
+    (id, _input, actor, who) => acknowledge(sql, id, actor, clock.now(), who),
   );
 
-  app.post(
-    '/:id/resolve',
-    doc({
-      summary: 'Resolve an incident',
-      description: 'Every channel that was paged is told. A resolved incident is 409. `by` defaults to the caller.',
-      access: 'write',
-      id: INCIDENT,
-      headers: [IF_MATCH],
-      body: Resolve,
-      bodyOptional: true,
-      ok: { status: 200, description: 'The incident.', body: 'Incident' },
-      errors: [409, 412],
-    }),
-    requireScope('write'),
-    act(Resolve, (id, input, actor, who) => resolve(sql, id, { ...actor, note: input.note }, clock.now(), who)),
+  act(
+    'resolve',
+    { summary: 'Resolve an incident', description: 'Every channel that was paged is told. A resolved incident is 409. `by` defaults to the caller.' },
+    Resolve,
+    (id, input, actor, who) => resolve(sql, id, { ...actor, note: input.note }, clock.now(), who),
   );
 
   return app;

@@ -1,16 +1,15 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Maintenance } from '../../api/shapes.ts';
-import { isUuid } from '../../db/ids.ts';
-import { isOpenAt, type MaintenanceCursor, type MaintenanceRow } from '../../maintenance/model.ts';
+import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
+import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, boundedArray, closedObject, decodeCursor, isCursorTime, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, isTimeCursor, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
 
 export const CreateMaintenance = closedObject({
   node_ids: v.optional(
@@ -39,11 +38,9 @@ const render = (m: MaintenanceRow, now: Date): Maintenance => ({
   active: isOpenAt(m, now),
 });
 
-const isCursor = (k: unknown): k is MaintenanceCursor =>
-  Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && typeof k[1] === 'string' && isUuid(k[1]);
-
 const doc = operationDocs('Maintenances');
 const WINDOW = 'The maintenance window id';
+const WINDOW_NAME = 'Maintenance window';
 
 /** Maintenance windows; creating and ending them are src/maintenance/service.ts's commands. */
 export function maintenanceRoutes(deps: AppDeps) {
@@ -85,7 +82,7 @@ export function maintenanceRoutes(deps: AppDeps) {
       const rows = await listMaintenances(sql, {
         active: q.active === undefined ? undefined : q.active === 'true',
         now,
-        after: decodeCursor(q.cursor, isCursor),
+        after: decodeCursor(q.cursor, isTimeCursor),
         limit: q.limit + 1,
       });
       return c.json(page(rows.map((m) => render(m, now)), q.limit, (m) => [m.created_at, m.id]));
@@ -97,9 +94,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     doc({ summary: 'Get a maintenance window', access: 'read', id: WINDOW, ok: { status: 200, description: 'The window.', body: 'Maintenance' } }),
     requireScope('read'),
     async (c) => {
-      const id = c.req.param('id');
-      const row = isUuid(id) ? await getMaintenance(sql, id) : undefined;
-      if (!row) throw notFound(`Maintenance window "${id}"`);
+      const row = await byId(WINDOW_NAME, (id) => getMaintenance(sql, id))(c.req.param('id'));
       return c.json(render(row, clock.now()));
     },
   );
@@ -115,10 +110,8 @@ export function maintenanceRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      const id = c.req.param('id');
       const now = clock.now();
-      const row = isUuid(id) ? await endWindow(sql, id, now, acting(c)) : undefined;
-      if (!row) throw notFound(`Maintenance window "${id}"`);
+      const row = await byId(WINDOW_NAME, (id) => endWindow(sql, id, now, acting(c)))(c.req.param('id'));
       return c.json(render(row, now));
     },
   );

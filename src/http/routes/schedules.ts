@@ -9,10 +9,10 @@ import { addOverride, createSchedule, deleteSchedule, onCall, removeOverride, sh
 import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
+import { uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isCursorTime, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
-import { isNameCursor } from './users.ts';
+import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isNameCursor, isTimeCursor, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
 
 const DAY = 86_400_000;
 // A quarter of shifts: at most ~2,200 pieces per layer (rotations are at least an hour), which
@@ -73,8 +73,6 @@ const renderOverride = (o: OverrideRow): Override => ({
   ends_at: o.ends_at.toISOString(),
   created_at: o.created_at.toISOString(),
 });
-
-const isOverrideCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && typeof k[1] === 'string' && isUuid(k[1]);
 
 const doc = operationDocs('Schedules');
 const SCHEDULE = 'The schedule id or name';
@@ -196,7 +194,7 @@ export function scheduleRoutes(deps: AppDeps) {
     async (c) => {
       const schedule = await find(c.req.param('id'));
       const q = query(c, ListOverrides);
-      const rows = await listOverrides(sql, schedule.id, q.since ?? clock.now(), decodeCursor(q.cursor, isOverrideCursor), q.limit + 1);
+      const rows = await listOverrides(sql, schedule.id, q.since ?? clock.now(), decodeCursor(q.cursor, isTimeCursor), q.limit + 1);
       return c.json(page(rows.map(renderOverride), q.limit, (o) => [o.starts_at, o.id]));
     },
   );
@@ -213,9 +211,7 @@ export function scheduleRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const schedule = await find(c.req.param('id'));
-      const overrideId = c.req.param('override_id');
-      if (!isUuid(overrideId)) throw notFound(`Override "${overrideId}"`);
-      await removeOverride(sql, schedule.id, overrideId, clock.now(), acting(c));
+      await removeOverride(sql, schedule.id, uuidParam('Override', c.req.param('override_id')), clock.now(), acting(c));
       return c.body(null, 204);
     },
   );

@@ -1,16 +1,15 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type User } from '../../api/shapes.ts';
-import { isUuid } from '../../db/ids.ts';
-import { notFound } from '../../errors.ts';
-import type { NameCursor, UserRow } from '../../oncall/model.ts';
+import type { UserRow } from '../../oncall/model.ts';
 import { getUser, listUsers } from '../../oncall/store-users.ts';
 import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
+import { byId, uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, Email, idList, page, Paging, query, TimeZone } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, Email, idList, isNameCursor, page, Paging, query, TimeZone } from '../validation.ts';
 
 const ChannelIds = idList('channel', 20);
 
@@ -40,10 +39,6 @@ export const renderUser = (u: UserRow): User => ({
   updated_at: u.updated_at.toISOString(),
 });
 
-/** The (name, id) cursor shared by users and schedules. */
-export const isNameCursor = (k: unknown): k is NameCursor =>
-  Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && typeof k[1] === 'string' && isUuid(k[1]);
-
 const doc = operationDocs('Users');
 const USER = 'The user id';
 
@@ -52,11 +47,7 @@ export function userRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
 
-  const find = async (id: string) => {
-    const u = isUuid(id) ? await getUser(sql, id) : undefined;
-    if (!u) throw notFound(`User "${id}"`);
-    return u;
-  };
+  const find = byId('User', (id) => getUser(sql, id));
 
   app.post(
     '/',
@@ -126,9 +117,7 @@ export function userRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      const id = c.req.param('id');
-      if (!isUuid(id)) throw notFound(`User "${id}"`);
-      await deleteUser(sql, id, clock.now(), acting(c));
+      await deleteUser(sql, uuidParam('User', c.req.param('id')), clock.now(), acting(c));
       return c.body(null, 204);
     },
   );
