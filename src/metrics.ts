@@ -44,6 +44,22 @@ export function createMetrics(source?: MetricsSource) {
         if (b) this.set(b[figure]);
       },
     });
+  /**
+   * A gauge with one series per value of `label`, set at each scrape from counts read from
+   * Postgres: every value in `values` is set, to 0 when none was counted, so a series that drops to
+   * nothing reads 0 rather than its last count; a failed read leaves them as they were.
+   */
+  const countsGauge = <L extends string>(name: string, help: string, label: L, values: readonly string[], counts: () => Promise<Record<string, number> | undefined>) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames: [label],
+      registers: r,
+      async collect() {
+        const read = await counts();
+        if (read) for (const value of values) this.set({ [label]: value } as Record<L, string>, read[value] ?? 0);
+      },
+    });
   // Accepted heartbeats not yet added to `heartbeats` (see acceptedHeartbeats).
   let accepted = 0;
   return {
@@ -67,16 +83,7 @@ export function createMetrics(source?: MetricsSource) {
     acceptedHeartbeats(n: number): void {
       accepted += n;
     },
-    nodes: new Gauge({
-      name: 'lifeline_nodes',
-      help: 'Nodes by health state.',
-      labelNames: ['state'] as const,
-      registers: r,
-      async collect() {
-        const counts = await read.nodes();
-        if (counts) for (const s of STATES) this.set({ state: s }, counts[s] ?? 0);
-      },
-    }),
+    nodes: countsGauge('lifeline_nodes', 'Nodes by health state.', 'state', STATES, read.nodes),
     leader: new Gauge({ name: 'lifeline_evaluator_leader', help: '1 while this process holds the evaluator lock.', registers: r }),
     tick: new Histogram({
       name: 'lifeline_evaluator_tick_seconds',
@@ -129,16 +136,7 @@ export function createMetrics(source?: MetricsSource) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: r,
     }),
-    incidentsOpen: new Gauge({
-      name: 'lifeline_incidents_open',
-      help: 'Unresolved incidents by category.',
-      labelNames: ['category'] as const,
-      registers: r,
-      async collect() {
-        const counts = await read.incidents();
-        if (counts) for (const c of ['node_down', 'node_degraded']) this.set({ category: c }, counts[c] ?? 0);
-      },
-    }),
+    incidentsOpen: countsGauge('lifeline_incidents_open', 'Unresolved incidents by category.', 'category', ['node_down', 'node_degraded'], read.incidents),
     deliveriesPending: backlogGauge('lifeline_deliveries_pending', 'Notification deliveries not yet sent or dead (waiting, retrying or held for a digest).', read.deliveries, 'pending'),
     deliveriesOldest: backlogGauge('lifeline_deliveries_oldest_pending_seconds', 'Age of the oldest unfinished notification delivery.', read.deliveries, 'oldestSeconds'),
     notifications: new Counter({
