@@ -1,7 +1,7 @@
 // Time helpers and seeded random state logs for the uptime unit tests.
 
 import assert from 'node:assert/strict';
-import type { Interval, Transition } from '../../src/uptime/intervals.ts';
+import { intervalsFromLog, type Interval, type Transition } from '../../src/uptime/intervals.ts';
 import type { Progress } from '../../src/uptime/model.ts';
 import { emptyStateMs, NODE_STATES, type NodeState, type StateMs } from '../../src/uptime/state-time.ts';
 
@@ -13,6 +13,14 @@ export const at = (iso: string): number => Date.parse(iso);
 export const stateMs = (partial: Partial<StateMs>): StateMs => ({ ...emptyStateMs(), ...partial });
 export const totalMs = (ms: StateMs): number => NODE_STATES.reduce((sum, state) => sum + ms[state], 0);
 export const move = (from: NodeState, to: NodeState, iso: string): Transition => ({ from, to, at: at(iso) });
+
+/** A table case's log: a node created at `created`, moved by `transitions`, read at `now`. */
+export interface CaseLog {
+  created: string;
+  transitions: Transition[];
+  now: string;
+}
+export const intervalsOfCase = (c: CaseLog): Interval[] => intervalsFromLog({ createdAt: at(c.created), transitions: c.transitions, until: at(c.now) });
 
 // Deterministic PRNG (mulberry32) so random cases are reproducible from their seed.
 export function prng(seed: number): () => number {

@@ -6,6 +6,7 @@ import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, createHarness, expectInvalid, type Harness } from '../helpers/app.ts';
 import type { FleetUptime as FleetBody, NodeUptime as UptimeBody } from '../../src/api/shapes.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
+import { storedUptimeRows } from '../helpers/uptime-rows.ts';
 
 // Transitions come from the real pipeline: heartbeats through POST /v1/heartbeats, the ingest
 // flusher, the leader-elected evaluator (maintenance windows created through POST /v1/maintenances,
@@ -399,21 +400,10 @@ describe('uptime over the API, driven through the real pipeline', () => {
 
   it('keeps the rows it maintained equal to a rebuild from the log', async () => {
     const ids = (await h.sql<{ id: string }[]>`select id from nodes order by id`).map((r) => r.id);
-    const snapshot = () => h.sql`
-      select 'h' as t, node_id, day, array[healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms]::text as v from uptime_hourly
-      union all
-      select 'd', node_id, day, array[healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms,
-                                      healthy_running_ms, degraded_running_ms, down_running_ms, maintenance_running_ms, unknown_running_ms]::text
-      from uptime_daily
-      union all
-      select 'p', node_id, closed_until,
-             array[state_version::text, hours_from::text, days_from::text, last_at::text, closed_state, today_ms::text, days_running_ms::text]::text
-      from uptime_progress
-      order by 1, 2, 3`;
     await engine.upkeep.runOnce();
-    const kept = await snapshot();
+    const kept = await storedUptimeRows(h.sql);
     assert.ok(kept.length > 0);
     await rebuildUptime(h.sql, { refs: ids }, h.clock.now(), RETENTION);
-    assert.deepEqual(await snapshot(), kept);
+    assert.deepEqual(await storedUptimeRows(h.sql), kept);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
+import { NODE_DEFAULTS } from '../../src/nodes/model.ts';
 import { insertNode } from '../../src/nodes/store.ts';
 import { generateSecret, hashSecret } from '../../src/secrets.ts';
 import { startUptimeHousekeeping } from '../../workers/uptime-housekeeping.ts';
@@ -24,10 +25,7 @@ describe('the uptime housekeeping job', () => {
         {
           name: 'quiet',
           labels: {},
-          heartbeat_interval_seconds: 30,
-          grace_seconds: 0,
-          failures_for_down: 3,
-          successes_for_recovery: 1,
+          ...NODE_DEFAULTS,
           escalation_policy_id: null,
           token_hash: hashSecret(generateSecret('lln')),
         },

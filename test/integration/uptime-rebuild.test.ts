@@ -23,6 +23,7 @@ import type { NodeState } from '../../src/uptime/state-time.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';
 import { HOUR, MINUTE, prng } from '../helpers/uptime-history.ts';
+import { storedUptimeRows } from '../helpers/uptime-rows.ts';
 
 // A property of the whole uptime path: whatever sequence of heartbeats, silences, maintenance
 // windows, deletions, ingest outages, outbox lag and housekeeping passes the real pipeline lives
@@ -33,23 +34,6 @@ const RETENTION = { hourlyDays: 90, dailyDays: 1095 };
 // Silence from ingest longer than this is the engine being blind (unknown for every node).
 const GAP_MS = 2 * HOUR;
 const START = Date.parse('2026-11-21T20:00:00.000Z');
-
-/** Every stored uptime row, in a comparable form. */
-function snapshot(sql: Sql) {
-  return sql`
-    select 'hour' as kind, node_id, day as at,
-           array[healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms]::text as v
-    from uptime_hourly
-    union all
-    select 'day', node_id, day, array[healthy_ms::bigint, degraded_ms, down_ms, maintenance_ms, unknown_ms, healthy_running_ms,
-                                      degraded_running_ms, down_running_ms, maintenance_running_ms, unknown_running_ms]::text
-    from uptime_daily
-    union all
-    select 'progress', node_id, closed_until,
-           array[state_version::text, hours_from::text, days_from::text, last_at::text, closed_state, today_ms::text, days_running_ms::text]::text
-    from uptime_progress
-    order by 1, 2, 3`;
-}
 
 describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
   let db: TestDatabase;
@@ -143,12 +127,12 @@ describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
 
       const [{ transitions }] = (await sql`select count(*)::int as transitions from node_state_log`) as unknown as [{ transitions: number }];
       assert.ok(transitions > 100, `a history worth checking: ${transitions} transitions`);
-      const kept = await snapshot(sql);
+      const kept = await storedUptimeRows(sql);
       assert.ok(kept.some((r) => r.kind === 'day') && kept.some((r) => r.kind === 'hour'));
 
       const now = clock.now();
       await rebuildUptime(sql, { all: true }, now, RETENTION, { chunk: 4 });
-      assert.deepEqual(await snapshot(sql), kept);
+      assert.deepEqual(await storedUptimeRows(sql), kept);
 
       // And every node's report equals the log's own figures.
       const window = { from: START - HOUR, to: now.getTime() };

@@ -4,7 +4,7 @@ import { bucketEnd, bucketStart, splitIntoBuckets, type BucketSize } from '../..
 import { intervalsFromLog, msInWindow, type Transition } from '../../src/uptime/intervals.ts';
 import { combine, emptyStateMs, type NodeState, type StateMs } from '../../src/uptime/state-time.ts';
 import { resolveWindow } from '../../src/uptime/windows.ts';
-import { MINUTE, HOUR, DAY, at, stateMs, totalMs, move, prng, randomInt, nextState, assertContiguous } from '../helpers/uptime-history.ts';
+import { MINUTE, HOUR, DAY, at, stateMs, totalMs, move, prng, randomInt, nextState, assertContiguous, intervalsOfCase, type CaseLog } from '../helpers/uptime-history.ts';
 
 describe('bucketStart and bucketEnd', () => {
   const cases: Array<[string, BucketSize, number, number, number]> = [
@@ -25,11 +25,8 @@ describe('bucketStart and bucketEnd', () => {
 });
 
 describe('splitIntoBuckets', () => {
-  const cases: Array<{
+  const cases: Array<CaseLog & {
     name: string;
-    created: string;
-    transitions: Transition[];
-    now: string;
     size: BucketSize;
     from: string;
     to: string;
@@ -97,13 +94,8 @@ describe('splitIntoBuckets', () => {
 
   for (const c of cases) {
     it(c.name, () => {
-      const intervals = intervalsFromLog({
-        createdAt: at(c.created),
-        transitions: c.transitions,
-        until: at(c.now),
-      });
       assert.deepEqual(
-        splitIntoBuckets(intervals, c.size, at(c.from), at(c.to)),
+        splitIntoBuckets(intervalsOfCase(c), c.size, at(c.from), at(c.to)),
         c.expected.map(([start, ms]) => ({ start: at(start), ms: stateMs(ms) })),
       );
     });

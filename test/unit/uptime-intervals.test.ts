@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { intervalsFromLog, msInWindow, type Transition } from '../../src/uptime/intervals.ts';
 import type { NodeState, StateMs } from '../../src/uptime/state-time.ts';
 import { summarize } from '../../src/uptime/summary.ts';
-import { MINUTE, HOUR, DAY, at, stateMs, move, prng, randomInt, monotonicLog } from '../helpers/uptime-history.ts';
+import { MINUTE, HOUR, DAY, at, stateMs, move, prng, randomInt, monotonicLog, intervalsOfCase, type CaseLog } from '../helpers/uptime-history.ts';
 
 describe('intervalsFromLog', () => {
   const created = '2026-11-21T10:00:00.000Z';
@@ -106,11 +106,8 @@ describe('intervalsFromLog', () => {
 });
 
 describe('milliseconds per state in a window', () => {
-  const cases: Array<{
+  const cases: Array<CaseLog & {
     name: string;
-    created: string;
-    transitions: Transition[];
-    now: string;
     from: string;
     to: string;
     expected: StateMs;
@@ -203,12 +200,7 @@ describe('milliseconds per state in a window', () => {
 
   for (const c of cases) {
     it(c.name, () => {
-      const intervals = intervalsFromLog({
-        createdAt: at(c.created),
-        transitions: c.transitions,
-        until: at(c.now),
-      });
-      const ms = msInWindow(intervals, at(c.from), at(c.to));
+      const ms = msInWindow(intervalsOfCase(c), at(c.from), at(c.to));
       assert.deepEqual(ms, c.expected);
       assert.equal(summarize(ms).uptime_ratio, c.ratio);
     });

@@ -36,25 +36,30 @@ describe('planRollup', () => {
   const stored = (closedUntil: string, hoursFrom = '2026-11-19T00:00:00.000Z', daysFrom = hoursFrom, stateVersion = 3): Progress =>
     progressOf({ stateVersion, closedUntil: at(closedUntil), hoursFrom: at(hoursFrom), daysFrom: at(daysFrom) });
   const spanOf = (start: string, end: string): Span => ({ start: at(start), end: at(end) });
+  type Plan = { read: Span; hourDays: Span; days: Span; baseDay: string | null; next: [string, string, string] };
+  // Everything from the day of creation up to the current hour (10:xx on the 21st), with no running
+  // totals to continue: a new node's plan, and that of one whose pending change reaches back to its
+  // first stored day, which has no day before it.
+  const fromCreation: Plan = {
+    read: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T10:00:00.000Z'),
+    hourDays: spanOf('2026-11-19T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
+    days: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
+    baseDay: null,
+    next: ['2026-11-21T10:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
+  };
   const cases: Array<{
     name: string;
     progress: Progress | null;
     pending?: string;
     now: string;
     retention?: Retention;
-    expected: { read: Span; hourDays: Span; days: Span; baseDay: string | null; next: [string, string, string] };
+    expected: Plan;
   }> = [
     {
       name: 'rolls a new node up from the hour it was created to the current hour',
       progress: null,
       now: '2026-11-21T10:15:00.000Z',
-      expected: {
-        read: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T10:00:00.000Z'),
-        hourDays: spanOf('2026-11-19T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
-        days: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
-        baseDay: null,
-        next: ['2026-11-21T10:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
-      },
+      expected: fromCreation,
     },
     {
       name: 'stores an empty run for a node whose first pass comes within its first hour',
@@ -123,13 +128,7 @@ describe('planRollup', () => {
       progress: stored('2026-11-21T10:00:00.000Z'),
       pending: '2026-11-19T12:00:00.000Z',
       now: '2026-11-21T10:05:00.000Z',
-      expected: {
-        read: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T10:00:00.000Z'),
-        hourDays: spanOf('2026-11-19T00:00:00.000Z', '2026-11-22T00:00:00.000Z'),
-        days: spanOf('2026-11-19T00:00:00.000Z', '2026-11-21T00:00:00.000Z'),
-        baseDay: null,
-        next: ['2026-11-21T10:00:00.000Z', '2026-11-19T00:00:00.000Z', '2026-11-19T00:00:00.000Z'],
-      },
+      expected: fromCreation,
     },
     {
       name: 'restarts a stored run at the retention horizon when that is above the first changed day',
