@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { NODE_DEFAULTS } from '../../src/nodes/model.ts';
 import { insertNode } from '../../src/nodes/store.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';
 
 // The fleet gauges are read from Postgres at each scrape: every state and category has a series,
 // 0 where nothing is counted, so a state that empties reads 0 rather than its last count.
 
 describe('the fleet gauges', () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
-
-  it('count nodes by state and open incidents by category at each scrape', async () => {
+  it('count nodes by state and open incidents by category at each scrape', async (t) => {
+    const db = await createTestDatabase();
+    t.after(() => db.drop());
     const clock = new ManualClock('2026-11-21T10:00:00.000Z');
     const metrics = createMetrics({ sql: db.sql, clock, log: testLog });
     const series = async () =>
