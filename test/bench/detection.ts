@@ -21,6 +21,27 @@ interface Seen {
   seen: number;
 }
 
+/** A background loop: `pass` again and again until stopped or `maxMs` has gone by. */
+interface Loop {
+  /** Ends the loop after the pass under way. */
+  stop(): Promise<void>;
+}
+
+function repeat(maxMs: number, pass: () => Promise<void>, firstDelayMs = 0): Loop {
+  let running = true;
+  const until = performance.now() + maxMs;
+  const done = (async () => {
+    if (firstDelayMs > 0) await sleep(firstDelayMs);
+    while (running && performance.now() < until) await pass();
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
+
 /**
  * Records when each transition becomes visible, without adding anything to the engine: every
  * POLL_MS it reads the outbox rows written since the last poll. A transition's outbox row commits
@@ -31,26 +52,21 @@ interface Seen {
 class TransitionWatcher {
   readonly seen: Seen[] = [];
   private last = '0';
-  private running = false;
-  private done: Promise<void> | undefined;
+  private loop: Loop | undefined;
 
   constructor(private readonly sql: Sql) {}
 
   start(maxMs: number): void {
-    this.running = true;
-    this.done = (async () => {
-      const until = performance.now() + maxMs;
-      while (this.running && performance.now() < until) {
-        const t = Date.now();
-        const rows = await this.sql<{ id: string; to: string; at: number }[]>`
-          select o.id::text as id, o.payload->>'to' as to,
-                 (extract(epoch from (o.payload->>'at')::timestamptz) * 1000)::float8 as at
-          from outbox o where o.id > ${this.last}::bigint order by o.id limit 100000`;
-        for (const r of rows) this.seen.push({ to: r.to, at: r.at, seen: t });
-        if (rows.length) this.last = rows[rows.length - 1]!.id;
-        await sleep(POLL_MS);
-      }
-    })();
+    this.loop = repeat(maxMs, async () => {
+      const t = Date.now();
+      const rows = await this.sql<{ id: string; to: string; at: number }[]>`
+        select o.id::text as id, o.payload->>'to' as to,
+               (extract(epoch from (o.payload->>'at')::timestamptz) * 1000)::float8 as at
+        from outbox o where o.id > ${this.last}::bigint order by o.id limit 100000`;
+      for (const r of rows) this.seen.push({ to: r.to, at: r.at, seen: t });
+      if (rows.length) this.last = rows[rows.length - 1]!.id;
+      await sleep(POLL_MS);
+    });
   }
 
   count(to: string): number {
@@ -62,8 +78,7 @@ class TransitionWatcher {
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    await this.done;
+    await this.loop?.stop();
   }
 }
 
@@ -73,17 +88,14 @@ class TransitionWatcher {
  * only the scheduling differs from Lifeline: it finds a deadline when the next scan comes round.
  */
 class ScanningDetector {
-  private running = false;
-  private done: Promise<void> | undefined;
+  private loop: Loop | undefined;
 
   constructor(private readonly sql: Sql) {}
 
   start(maxMs: number): void {
-    this.running = true;
-    this.done = (async () => {
-      const until = performance.now() + maxMs;
-      await sleep(Math.random() * INTERVAL_MS);
-      while (this.running && performance.now() < until) {
+    this.loop = repeat(
+      maxMs,
+      async () => {
         const started = performance.now();
         await this.sql`
           with due as (
@@ -103,13 +115,13 @@ class ScanningDetector {
           select 'node.state_changed', node_id::text, jsonb_build_object('from', from_state, 'to', 'down', 'at', deadline), now(), now()
           from gone`;
         await sleep(Math.max(0, INTERVAL_MS - (performance.now() - started)));
-      }
-    })();
+      },
+      Math.random() * INTERVAL_MS,
+    );
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    await this.done;
+    await this.loop?.stop();
   }
 }
 
