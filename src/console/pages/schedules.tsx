@@ -4,7 +4,7 @@ import type { ConsoleSession } from '../../access/sessions.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { CreateOverride, CreateSchedule, PatchSchedule } from '../../http/routes/schedules.ts';
+import { CreateOverride, CreateSchedule, PatchSchedule, SCHEDULE_LIMITS } from '../../http/routes/schedules.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
 import { isTimeZone } from '../../local-time.ts';
 import type { ScheduleRow, UserRow } from '../../oncall/model.ts';
@@ -35,10 +35,7 @@ const PAGE_SIZE = 50;
 /** What a malformed override id is looked up as: no override has it, so it is "not found". */
 const NO_ID = '00000000-0000-0000-0000-000000000000';
 const TIMELINE_DAYS = 14;
-/** The API's limits: layers per schedule, users per layer, restrictions per layer. */
-const MAX_LAYERS = 10;
-const MAX_SLOTS = 50;
-const MAX_RESTRICTIONS = 14;
+const { layers: MAX_LAYERS, usersPerLayer: MAX_SLOTS, restrictionsPerLayer: MAX_RESTRICTIONS } = SCHEDULE_LIMITS;
 /** Everyone a layer or an override can name is picked from a list; a team, not a company. */
 const PEOPLE_LISTED = 500;
 const OVERRIDES_LISTED = 50;

@@ -22,6 +22,10 @@ const DEFAULT_SHIFTS_DAYS = 7;
 
 const LocalTime = v.pipe(v.string('must be a string'), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM from 00:00 to 23:59'));
 
+/** What one schedule may hold; the console's forms offer as many rows. */
+export const SCHEDULE_LIMITS = { layers: 10, usersPerLayer: 50, restrictionsPerLayer: 14 } as const;
+const { layers: MAX_LAYERS, usersPerLayer: MAX_USERS, restrictionsPerLayer: MAX_RESTRICTIONS } = SCHEDULE_LIMITS;
+
 const Restriction = closedObject({
   days: boundedArray(v.picklist(WEEKDAYS, `must be one of ${WEEKDAYS.join(', ')}`), 'must be an array of days', 7, 'must name at most 7 days', 1, 'must name at least one day'),
   from: LocalTime,
@@ -30,13 +34,13 @@ const Restriction = closedObject({
 
 const Layer = closedObject({
   name: DisplayName,
-  user_ids: v.pipe(idList('user', 50), v.minLength(1, 'must name at least one user')),
+  user_ids: v.pipe(idList('user', MAX_USERS), v.minLength(1, 'must name at least one user')),
   starts_at: Timestamp,
   rotation: v.pipe(v.string('must be a string'), v.maxLength(32, 'must be at most 32 characters')),
-  restrictions: v.optional(boundedArray(Restriction, 'must be an array of restrictions', 14, 'must hold at most 14 restrictions')),
+  restrictions: v.optional(boundedArray(Restriction, 'must be an array of restrictions', MAX_RESTRICTIONS, `must hold at most ${MAX_RESTRICTIONS} restrictions`)),
 });
 
-const Layers = boundedArray(Layer, 'must be an array of layers', 10, 'must hold at most 10 layers', 1, 'must hold at least one layer');
+const Layers = boundedArray(Layer, 'must be an array of layers', MAX_LAYERS, `must hold at most ${MAX_LAYERS} layers`, 1, 'must hold at least one layer');
 
 export const CreateSchedule = closedObject({ name: DisplayName, time_zone: TimeZone, layers: Layers });
 export const PatchSchedule = closedObject({ name: v.optional(DisplayName), time_zone: v.optional(TimeZone), layers: v.optional(Layers) });
