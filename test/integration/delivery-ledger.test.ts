@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
 import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
@@ -15,7 +14,7 @@ import type { DeliveryRow } from '../../src/notifications/model.ts';
 import { recordAttempts } from '../../src/notifications/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
-import { until } from '../helpers/wait.ts';
+import { until, withPatience } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // The notifier's ledger batches the reads and `sent` marks of the sends a process has in flight.
@@ -218,32 +217,68 @@ describe('delivery ledger batches', () => {
     }
   });
 
-  it('does not start a send whose lease neared its end while it waited for a connection, and spends no attempt', async () => {
+  it('gives up a send whose start window closed while it waited for a connection, without waiting for one, and spends no attempt', async () => {
     const [late, ...busy] = await pendingPages(CONNECTIONS_PER_RECEIVER + 1);
     hook.answerAll('hang');
     const busyLedger = new DeliveryLedger({ sql: db.sql, secretKey });
     const busySends = Promise.allSettled(busy.map((id) => deliver(deps(busyLedger), id)));
     await until('every connection to the receiver taken', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER);
+    // The start window ends 1 s after the read, well inside the lease: the send is put back then,
+    // while every connection is still held.
     const lateLedger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 10_000, startWithinMs: 1000 } });
-    const lateSend = deliver(deps(lateLedger), late!);
-    let settled = false;
-    void lateSend.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    await sleep(1500);
-    assert.equal(settled, false, 'the late send waits for a connection');
-    // A connection comes free past the late send's start-by moment, well inside its lease.
+    await withPatience('the late send put back', assert.rejects(deliver(deps(lateLedger), late!), PutBack));
+    assert.equal(hook.hanging.length, CONNECTIONS_PER_RECEIVER, 'no connection came free meanwhile');
+    assert.deepEqual(await leaseOf(late!), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
     hook.answerAll(200);
     hook.release(200);
-    await assert.rejects(lateSend, PutBack);
     await busySends;
     assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === late).length, 0, 'nothing of it reached the receiver');
-    assert.deepEqual(await leaseOf(late!), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
     // Its job run again sends it, with the usual lease: on a busy machine a read alone can outlast
     // the 1 s start window above.
     await deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), late!);
     assert.deepEqual(await leaseOf(late!), { status: 'sent', attempts: 1, leased: false });
+  });
+
+  it('gives back at once, when it stops, the leases of the sends waiting for a connection, spending no attempt', async () => {
+    const waiting = 3;
+    const ids = await pendingPages(CONNECTIONS_PER_RECEIVER + waiting);
+    hook.answerAll('hang');
+    // The channel counts the sends handed to it: each is at its connection wait once the call returns.
+    let handed = 0;
+    const counted = { ...channels, webhook: { type: 'webhook' as const, send: (...a: Parameters<typeof channels.webhook.send>) => ((handed += 1), channels.webhook.send(...a)) } };
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    const sends = ids.map((id) => deliver({ ...deps(ledger), channels: counted }, id));
+    const outcomes = Promise.allSettled(sends);
+    await until('every connection to the receiver taken and the rest waiting for one', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER && handed === ids.length);
+    const started = new Set(hook.requests.map((r) => r.headers['webhook-id'] as string));
+    const waiters = ids.filter((id) => !started.has(id));
+    assert.equal(waiters.length, waiting);
+
+    ledger.stop();
+    const waited = await withPatience(
+      'the waiting sends put back',
+      Promise.allSettled(waiters.map((id) => sends[ids.indexOf(id)]!)),
+    );
+    assert.ok(
+      waited.every((o) => o.status === 'rejected' && o.reason instanceof PutBack),
+      'each waiting send put back',
+    );
+    assert.equal(hook.hanging.length, CONNECTIONS_PER_RECEIVER, 'while every connection is still held');
+    for (const id of waiters) assert.deepEqual(await leaseOf(id), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
+    // Another process's ledger takes them at once, not after the stopped one's leases lapse.
+    const other = new DeliveryLedger({ sql: db.sql, secretKey });
+    for (const entry of await Promise.all(waiters.map((id) => other.read(id)))) {
+      assert.ok(entry && 'lease' in entry && entry.lease, 'leased to the other ledger');
+      await other.release(entry.row.id, entry.lease);
+    }
+
+    // The sends that had started before the stop finish and are recorded.
+    hook.answerAll(200);
+    hook.release(200);
+    await outcomes;
+    assert.equal(hook.requests.filter((r) => waiters.includes(r.headers['webhook-id'] as string)).length, 0, 'nothing of the waiting ones reached the receiver');
+    const [sent] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'sent'`;
+    assert.equal(sent!.n, CONNECTIONS_PER_RECEIVER);
   });
 
   it('puts back a job run again while its first run still holds the lease, which then sends it once', async () => {

@@ -245,9 +245,11 @@ describe('email channel', () => {
       await until('every connection busy with a message', async () => sink.held === SMTP_CONNECTIONS);
       let asked = 0;
       const late = assert.rejects(
-        channel.send(notification({ messageId: 'late-mail' }), config, NOW, () => {
-          asked += 1;
-          return false;
+        channel.send(notification({ messageId: 'late-mail' }), config, NOW, {
+          mayStart: () => {
+            asked += 1;
+            return false;
+          },
         }),
         NotStarted,
       );
@@ -421,7 +423,7 @@ describe('webhook channel', () => {
     const first = Array.from({ length: CONNECTIONS_PER_RECEIVER }, (_, i) => patient.send(notification({ messageId: `m-${i}` }), config, new Date()));
     await until('every connection taken', async () => receiver.hanging.length === CONNECTIONS_PER_RECEIVER);
     let mayStart = true;
-    const late = assert.rejects(patient.send(notification({ messageId: 'late' }), config, new Date(), () => mayStart), NotStarted);
+    const late = assert.rejects(patient.send(notification({ messageId: 'late' }), config, new Date(), { mayStart: () => mayStart }), NotStarted);
     mayStart = false;
     receiver.answerAll(200);
     receiver.release(200);
