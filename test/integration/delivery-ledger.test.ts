@@ -14,7 +14,7 @@ import type { DeliveryRow } from '../../src/notifications/model.ts';
 import { recordAttempts } from '../../src/notifications/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
-import { until, withPatience } from '../helpers/wait.ts';
+import { PATIENCE_MS, until, withPatience } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // The notifier's ledger batches the reads and `sent` marks of the sends a process has in flight.
@@ -243,9 +243,11 @@ describe('delivery ledger batches', () => {
     const waiting = 3;
     const ids = await pendingPages(CONNECTIONS_PER_RECEIVER + waiting);
     hook.answerAll('hang');
-    // The channel counts the sends handed to it: each is at its connection wait once the call returns.
+    // The channel counts the sends handed to it: each is at its connection wait once the call
+    // returns. The held exchanges must outlast the test, however busy the machine.
+    const patient = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS, httpTimeoutMs: PATIENCE_MS });
     let handed = 0;
-    const counted = { ...channels, webhook: { type: 'webhook' as const, send: (...a: Parameters<typeof channels.webhook.send>) => ((handed += 1), channels.webhook.send(...a)) } };
+    const counted = { ...patient, webhook: { type: 'webhook' as const, send: (...a: Parameters<typeof patient.webhook.send>) => ((handed += 1), patient.webhook.send(...a)) } };
     const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
     const sends = ids.map((id) => deliver({ ...deps(ledger), channels: counted }, id));
     const outcomes = Promise.allSettled(sends);
