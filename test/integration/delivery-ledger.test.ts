@@ -14,6 +14,7 @@ import type { DeliveryRow } from '../../src/notifications/model.ts';
 import { recordAttempts } from '../../src/notifications/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
+import { pendingPages as pendingRows } from '../helpers/pending-pages.ts';
 import { PATIENCE_MS, until, withPatience } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
@@ -60,7 +61,6 @@ describe('delivery ledger batches', () => {
   });
   afterEach(() => hook.answerAll(200));
 
-  /** `n` open incidents, each with one pending page to the webhook channel; their ledger ids. */
   /** One pending page whose first run holds its lease and waits at a receiver that does not answer. */
   async function firstRunBlockedAtReceiver(): Promise<{ id: string; first: Promise<void> }> {
     const [id] = await pendingPages(1);
@@ -70,18 +70,7 @@ describe('delivery ledger batches', () => {
     return { id: id!, first };
   }
 
-  async function pendingPages(n: number): Promise<string[]> {
-    const rows = await db.sql<{ id: string }[]>`
-      with i as (
-        insert into incidents (node_id, node_name, category, severity, status, title, reason, opened_at)
-        select gen_random_uuid(), 'node-' || g, 'node_down', 'critical', 'open', 'node-' || g || ' is down', 'no heartbeat for 90s', ${T0}
-        from generate_series(1, ${n}::int) as g
-        returning id, opened_at)
-      insert into deliveries (id, incident_id, event, event_key, channel_id, channel_type, status, occurred_at, created_at)
-      select i.id || '.opened.' || ${channelId}, i.id, 'opened', 'opened', ${channelId}::uuid, 'webhook', 'pending', i.opened_at, i.opened_at from i
-      returning id`;
-    return rows.map((r) => r.id).sort();
-  }
+  const pendingPages = (n: number) => pendingRows(db.sql, channelId, n, T0);
 
   const rowsOf = async (ids: string[]): Promise<DeliveryRow[]> => {
     const rows = new Map((await db.sql<DeliveryRow[]>`select * from deliveries where id = any(${ids}::text[])`).map((r) => [r.id, r]));
