@@ -132,9 +132,9 @@ export class DeliveryLedger {
   }
 
   /**
-   * The signal of a read batch's start window, aborted at `startBy` or at `stop()`: one timer per
-   * batch (~20 rows under load), not per send, and cleared at the stop. A batch read while the
-   * stop came gets it aborted already.
+   * The signal of a read batch's start window, aborted at `startBy` or at `stop()`: one per batch
+   * (~1 KB with its timer, until it closes), not per send. A batch read while the stop came gets it
+   * aborted already.
    */
   private window(startBy: number): AbortSignal {
     const window = new AbortController();
