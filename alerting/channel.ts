@@ -1,17 +1,17 @@
 import type { ChannelType } from '../src/channels/model.ts';
 import type { Notification } from '../src/notifications/model.ts';
-import type { MayStart } from './errors.ts';
+import type { StartWindow } from './errors.ts';
 
 /**
  * One way of telling someone about an incident. `send` resolves once the receiver accepted the
  * message and rejects with a DeliveryError that says whether a retry can help. `now` is the
  * delivery time (signatures, Retry-After dates), passed in so tests control the clock. A send
- * asks `mayStart` (when given) right before its message goes out, and rejects with NotStarted
- * without sending anything when it says no.
+ * given a start window asks its `mayStart` right before its message goes out, and stops waiting
+ * for a connection when it is `closed`; either way it rejects with NotStarted, sending nothing.
  */
 export interface Channel<C> {
   readonly type: ChannelType;
-  send(n: Notification, config: C, now: Date, mayStart?: MayStart): Promise<void>;
+  send(n: Notification, config: C, now: Date, start?: StartWindow): Promise<void>;
 }
 
 /**

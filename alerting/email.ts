@@ -3,7 +3,7 @@
 import { createTransport, type NodemailerError } from 'nodemailer';
 import type { DigestChannel, EmailConfig } from './channel.ts';
 import { digestHtml, digestText, emailHtml, emailText } from './email-body.ts';
-import { DeliveryError, NotStarted, type MayStart } from './errors.ts';
+import { DeliveryError, NotStarted, type StartWindow } from './errors.ts';
 import { digestSummary, subjectLine } from './render.ts';
 import { Slots } from './slots.ts';
 
@@ -28,9 +28,9 @@ const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTim
  * SMTP connections the pool keeps to the server, and messages handed to it at once: one each. The
  * notifier runs up to 256 sends at once; handed to nodemailer together, all but these would wait in
  * its unbounded queue for a connection, past the moment their lease lets them start, and `mayStart`
- * could no longer stop them. So sends wait here instead, and a message is asked `mayStart` only
- * once a connection is free for it. Five is nodemailer's own default, and what a mail server
- * commonly lets one client hold open.
+ * could no longer stop them. So sends wait here instead: a message is asked `mayStart` only once a
+ * connection is free for it, and one whose start window closes while it waits gives up then. Five
+ * is nodemailer's own default, and what a mail server commonly lets one client hold open.
  */
 export const SMTP_CONNECTIONS = 5;
 
@@ -52,7 +52,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
     config: EmailConfig,
     now: Date,
     m: { subject: string; text: string; html: string; id: string; event: string; references?: string; incidentId?: string },
-    mayStart?: MayStart,
+    start?: StartWindow,
   ) {
     if (transport === undefined) {
       throw new DeliveryError('email is not configured: set SMTP_URL to deliver to email channels', {
@@ -63,11 +63,13 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
     if (config.to.length === 0) {
       throw new DeliveryError('email channel has no recipients', { permanent: true, code: 'no_recipients' });
     }
-    const free = await slots.take();
+    const free = await slots.take(start?.closed).catch(() => {
+      throw new NotStarted();
+    });
     try {
       // Asked once a connection is free for the message, right before the pool has it: from then
       // it goes out, with no way to take it back.
-      if (mayStart && !mayStart()) throw new NotStarted();
+      if (start && !start.mayStart()) throw new NotStarted();
       await transport.sendMail({
         from: options.from,
         to: config.to,
@@ -96,7 +98,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
   return {
     type: 'email',
     configured: transport !== undefined,
-    send(n, config, now, mayStart) {
+    send(n, config, now, start) {
       return mail(
         config,
         now,
@@ -109,7 +111,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
           incidentId: n.incident.id,
           event: n.event,
         },
-        mayStart,
+        start,
       );
     },
     sendDigest(ns, config, now) {

@@ -25,7 +25,7 @@ export class DeliveryError extends Error {
 }
 
 /**
- * A send that gave up before writing any of its message, because its `mayStart` said no (the
+ * A send that gave up before writing any of its message, because its start window had closed (the
  * ledger's lease on the row is about to lapse, or the process is stopping): nothing reached the
  * receiver, so it is no attempt and the caller may try again later.
  */
@@ -36,8 +36,16 @@ export class NotStarted extends Error {
   }
 }
 
-/** Whether a send may still start writing its message; asked at the last moment before the first byte. */
-export type MayStart = () => boolean;
+/**
+ * When a send may start writing its message. `mayStart` is asked at the last moment before the
+ * first byte. `closed`, when given, is aborted once the send never may again (its lease's start
+ * window is over, the process is stopping): a send still waiting for a connection then gives up at
+ * once, rather than when a connection comes free, so its row is free for another sender sooner.
+ */
+export interface StartWindow {
+  mayStart(): boolean;
+  readonly closed?: AbortSignal;
+}
 
 /** Whatever a send threw, as a DeliveryError: an unexpected one is `internal` and may be retried. */
 export function asDeliveryError(err: unknown): DeliveryError {

@@ -8,7 +8,7 @@ import { createPagerDutyChannel } from './pagerduty.ts';
 import { createSlackChannel } from './slack.ts';
 import { createWebhookChannel } from './webhook.ts';
 import { outboundPolicy } from './destination.ts';
-import type { MayStart } from './errors.ts';
+import type { StartWindow } from './errors.ts';
 
 export interface ChannelRegistryOptions {
   smtpUrl: string | undefined;
@@ -41,6 +41,6 @@ export function createChannels(options: ChannelRegistryOptions): ChannelRegistry
 }
 
 /** Sends one message over the channel type's transport, with a config as revealed from storage. */
-export function sendOver(registry: ChannelRegistry, type: ChannelType, n: Notification, config: Record<string, unknown>, now: Date, mayStart?: MayStart): Promise<void> {
-  return (registry[type] as Channel<unknown>).send(n, config, now, mayStart);
+export function sendOver(registry: ChannelRegistry, type: ChannelType, n: Notification, config: Record<string, unknown>, now: Date, start?: StartWindow): Promise<void> {
+  return (registry[type] as Channel<unknown>).send(n, config, now, start);
 }

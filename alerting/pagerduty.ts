@@ -23,9 +23,9 @@ export function createPagerDutyChannel(options: HttpChannelOptions = {}): Channe
   const post = jsonPoster(options);
   return {
     type: 'pagerduty',
-    async send(n, config, now, mayStart) {
+    async send(n, config, now, start) {
       const event = pagerDutyEvent(n, config.routing_key);
-      await post(config.url ?? PAGERDUTY_EVENTS_URL, JSON.stringify(event), {}, now, mayStart);
+      await post(config.url ?? PAGERDUTY_EVENTS_URL, JSON.stringify(event), {}, now, start);
     },
   };
 }

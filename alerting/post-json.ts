@@ -15,7 +15,7 @@
 
 import { Agent, type Dispatcher } from 'undici';
 import { LRUCache } from 'lru-cache';
-import { DeliveryError, NotStarted, classifyHttpStatus, type MayStart } from './errors.ts';
+import { DeliveryError, NotStarted, classifyHttpStatus, type StartWindow } from './errors.ts';
 import { Slots } from './slots.ts';
 import { guardedLookup, outboundPolicy, RefusedDestination, urlProblem, type OutboundPolicy } from './destination.ts';
 
@@ -32,11 +32,11 @@ export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
  * Connections one process keeps open to one receiver (its origin) at most; further sends in
  * flight wait for one of them. The notifier may run more sends than this at once
  * (DELIVERY_CONCURRENCY) so its ledger and queue batches are larger, without opening more
- * connections to a receiver; a send that waited too long for one is given up by its `mayStart`.
+ * connections to a receiver; a send waiting for one gives up when its start window closes.
  */
 export const CONNECTIONS_PER_RECEIVER = 64;
 
-export type PostJson = (url: string, body: string, headers: Record<string, string>, now: Date, mayStart?: MayStart) => Promise<void>;
+export type PostJson = (url: string, body: string, headers: Record<string, string>, now: Date, start?: StartWindow) => Promise<void>;
 
 /** A URL as checked once: refused (why), or where the request goes. */
 type Checked = { refused: string; code: 'invalid_url' | 'destination_refused' } | { origin: string; path: string };
@@ -72,7 +72,7 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
   // message. The exchange's own deadline (Exchange) covers the request, the answer and its body
   // from the moment the request has its connection, so undici's per-phase timers are off; its
   // connect timeout, at the same length, bounds a connection still being made. A wait for one of
-  // the receiver's CONNECTIONS_PER_RECEIVER is not the receiver being slow: `mayStart` bounds it.
+  // the receiver's CONNECTIONS_PER_RECEIVER is not the receiver being slow: the start window bounds it.
   const agent = new Agent({
     connections: CONNECTIONS_PER_RECEIVER,
     connect: { lookup: guardedLookup(policy), timeout: timeoutMs },
@@ -86,25 +86,34 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
   // serving its queue. So at most CONNECTIONS_PER_RECEIVER exchanges per origin are handed to it,
   // each holding its slot until its connection is free again (its body drained, or it failed).
   const receivers = new Map<string, Slots>();
-  return async (url, body, headers, now, mayStart) => {
+  return async (url, body, headers, now, start) => {
     let target = checked.get(url);
     if (!target) checked.set(url, (target = checkUrl(url, policy)));
     if ('refused' in target) throw new DeliveryError(target.refused, { permanent: true, code: target.code });
     const { origin, path } = target;
     const slots = receivers.get(origin) ?? new Slots(CONNECTIONS_PER_RECEIVER);
     receivers.set(origin, slots);
-    const free = await slots.take();
-    const done = () => {
-      free();
+    const forget = () => {
       if (slots.idle && receivers.get(origin) === slots) receivers.delete(origin);
     };
+    let free: () => void;
+    try {
+      free = await slots.take(start?.closed);
+    } catch {
+      forget();
+      throw new NotStarted();
+    }
+    const done = () => {
+      free();
+      forget();
+    };
     // Asked here as well as at the connection: a send that may no longer start opens none.
-    if (mayStart && !mayStart()) {
+    if (start && !start.mayStart()) {
       done();
       throw new NotStarted();
     }
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(timeoutMs, now, mayStart, resolve, reject, done);
+      const exchange = new Exchange(timeoutMs, now, start, resolve, reject, done);
       agent.dispatch({ origin, path, method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Lifeline', ...headers }, body }, exchange);
     });
   };
@@ -128,7 +137,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly timeoutMs: number,
     private readonly now: Date,
-    private readonly mayStart: MayStart | undefined,
+    private readonly start: StartWindow | undefined,
     private readonly resolve: () => void,
     private readonly reject: (err: Error) => void,
     /** Called once the connection is free again: the answer drained, or the exchange failed. */
@@ -148,7 +157,7 @@ class Exchange implements Dispatcher.DispatchHandler {
    * connections is not the receiver being slow.
    */
   onConnect(abort: (err?: Error) => void): void {
-    if (this.mayStart && !this.mayStart()) return abort(new NotStarted());
+    if (this.start && !this.start.mayStart()) return abort(new NotStarted());
     this.timer = setTimeout(() => {
       this.timedOut = true;
       abort(new Error(`no answer within ${this.timeoutMs} ms`));

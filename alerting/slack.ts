@@ -18,8 +18,8 @@ export function createSlackChannel(options: HttpChannelOptions = {}): DigestChan
   const post = jsonPoster(options);
   return {
     type: 'slack',
-    async send(n, config, now, mayStart) {
-      await post(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now, mayStart);
+    async send(n, config, now, start) {
+      await post(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now, start);
     },
     async sendDigest(ns, config, now) {
       await post(config.webhook_url, JSON.stringify(slackDigest(ns)), {}, now);

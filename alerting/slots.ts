@@ -12,22 +12,49 @@ export class Slots {
     this.free = size;
   }
 
-  /** Resolves holding a slot; the function it gives frees it (once, whatever it is called again). */
-  async take(): Promise<() => void> {
+  /**
+   * Resolves holding a slot; the function it gives frees it (once, whatever it is called again).
+   * Rejects with the signal's reason, holding nothing, when `signal` is aborted first: before the
+   * call, while waiting, or in the turn a slot was handed over (that slot goes to the next waiter).
+   */
+  async take(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
     if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else {
+      await new Promise<void>((resolve, reject) => {
+        const given = () => {
+          signal?.removeEventListener('abort', cancelled);
+          resolve();
+        };
+        const cancelled = () => {
+          this.waiting.splice(this.waiting.indexOf(given), 1);
+          reject(signal!.reason);
+        };
+        this.waiting.push(given);
+        signal?.addEventListener('abort', cancelled, { once: true });
+      });
+      if (signal?.aborted) {
+        this.handOn();
+        signal.throwIfAborted();
+      }
+    }
     let held = true;
     return () => {
       if (!held) return;
       held = false;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
+      this.handOn();
     };
   }
 
   /** Nobody holds a slot and nobody waits for one. */
   get idle(): boolean {
     return this.free === this.size;
+  }
+
+  /** A slot let go: to the first waiter, or back to the pool. */
+  private handOn(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
   }
 }

@@ -29,7 +29,7 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
   const post = jsonPoster(options);
   return {
     type: 'webhook',
-    async send(n, config, now, mayStart) {
+    async send(n, config, now, start) {
       const body = JSON.stringify(webhookPayload(n));
       const timestamp = Math.floor(now.getTime() / 1000);
       let signature: string;
@@ -38,7 +38,7 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
       } catch (err) {
         throw new DeliveryError('webhook secret is not a valid whsec_ secret', { permanent: true, code: 'invalid_secret', cause: err });
       }
-      await post(config.url, body, { 'webhook-id': n.messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature }, now, mayStart);
+      await post(config.url, body, { 'webhook-id': n.messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature }, now, start);
     },
   };
 }

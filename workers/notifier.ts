@@ -128,8 +128,9 @@ export function startNotifier(o: NotifierOptions) {
   return {
     worker,
     async stop() {
-      // Sends not started yet never start, and jobs taken from now on lease nothing: they go back to
-      // the queue while it is still open. The worker stops taking jobs at once, not after the loops.
+      // Sends not started yet never start (those waiting for a connection give their leases back at
+      // once), and jobs taken from now on lease nothing: they go back to the queue while it is still
+      // open. The worker stops taking jobs at once, not after the loops.
       ledger.stop();
       await Promise.all([worker.close(), sweeper.stop(), digests.stop()]);
     },

@@ -114,7 +114,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
     throw err;
   }
   try {
-    await sendOver(deps.channels, destination.type, notification, destination.open(), clock.now(), () => ledger.mayStart(lease));
+    await sendOver(deps.channels, destination.type, notification, destination.open(), clock.now(), { mayStart: () => ledger.mayStart(lease), closed: lease.closed });
   } catch (err) {
     if (err instanceof NotStarted) {
       await giveBack(ledger, id, lease);

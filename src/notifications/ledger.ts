@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DELIVERY_LEASE_MS } from '../config.ts';
 import type { Sql } from '../db/client.ts';
 import { addTimeline } from '../incidents/store.ts';
@@ -7,10 +8,15 @@ import { notificationsFor, recipientDetail, type LinkSigning } from './message.t
 import type { DeliveryRow, Notification } from './model.ts';
 import { leaseDeliveries, recordSent, releaseLeases } from './store.ts';
 
-/** What a sender holds once its read leased a row: the token, and the monotonic moment (performance.now()) its send must start by. */
+/**
+ * What a sender holds once its read leased a row: the token, the monotonic moment
+ * (performance.now()) its send must start by, and a signal aborted at that moment or at `stop()`,
+ * whichever comes first, which ends a wait for a connection.
+ */
 export interface Lease {
   token: string;
   startBy: number;
+  closed: AbortSignal;
 }
 
 /**
@@ -75,12 +81,13 @@ export interface LedgerOptions {
 export class DeliveryLedger {
   private readonly reads: Coalescer<string, LedgerEntry | undefined>;
   private readonly sents: Coalescer<{ row: DeliveryRow; at: Date }, void>;
-  private readonly sql: Sql;
+  private readonly releases: Coalescer<{ id: string; token: string }, void>;
   private stopping = false;
+  /** The start windows not closed yet, one per read batch that leased rows, each with the timer that closes it. */
+  private readonly windows = new Map<AbortController, NodeJS.Timeout>();
 
   constructor(o: LedgerOptions) {
     const { sql } = o;
-    this.sql = sql;
     const batching = o.batching ?? LEDGER_BATCHING;
     const lease = o.lease ?? DELIVERY_LEASE;
     this.reads = new Coalescer(async (ids) => {
@@ -97,6 +104,7 @@ export class DeliveryLedger {
           throw err;
         },
       );
+      const closed = open.length > 0 ? this.window(startBy) : undefined;
       // Two sends of one row in one batch (a job run again in the same process): the first has the lease.
       const given = new Set<string>();
       return ids.map((id): LedgerEntry | undefined => {
@@ -106,7 +114,7 @@ export class DeliveryLedger {
         if (!row.leased) return { row, final: false, lease: undefined, heldForMs: row.lease_left_ms };
         if (given.has(id)) return { row, final: false, lease: undefined, heldForMs: lease.ms };
         given.add(id);
-        return { row, final: false, lease: { token: row.lease_token!, startBy }, destination: destination(row), notification: notifications.get(id) };
+        return { row, final: false, lease: { token: row.lease_token!, startBy, closed: closed! }, destination: destination(row), notification: notifications.get(id) };
       });
     }, batching);
     this.sents = new Coalescer(async (sent) => {
@@ -117,6 +125,30 @@ export class DeliveryLedger {
       );
       return sent.map(() => undefined);
     }, batching);
+    this.releases = new Coalescer(async (leases) => {
+      await releaseLeases(sql, leases);
+      return leases.map(() => undefined);
+    }, batching);
+  }
+
+  /**
+   * The signal of a read batch's start window, aborted at `startBy` or at `stop()`: one per batch
+   * (~1 KB with its timer, until it closes), not per send. A batch read while the stop came gets it
+   * aborted already.
+   */
+  private window(startBy: number): AbortSignal {
+    const window = new AbortController();
+    // Every send of the batch waiting for a connection listens: up to the batch's size, not a leak.
+    setMaxListeners(0, window.signal);
+    if (this.stopping) window.abort();
+    else this.windows.set(window, setTimeout(() => this.close(window), startBy - performance.now()).unref());
+    return window.signal;
+  }
+
+  private close(window: AbortController): void {
+    clearTimeout(this.windows.get(window));
+    this.windows.delete(window);
+    window.abort();
   }
 
   /** The row with what sending it needs, leased to the caller when it may send it; undefined when there is no such row. */
@@ -129,9 +161,12 @@ export class DeliveryLedger {
     return !this.stopping && performance.now() < lease.startBy;
   }
 
-  /** Gives back a lease whose send never started, so the row's next run can take it at once. */
+  /**
+   * Gives back a lease whose send never started, so the row's next run can take it at once. The
+   * leases given back in one turn (every send waiting for a connection at a stop) share a statement.
+   */
   release(id: string, lease: Lease): Promise<void> {
-    return releaseLeases(this.sql, [{ id, token: lease.token }]);
+    return this.releases.add({ id, token: lease.token });
   }
 
   /** Resolves once the row is marked sent at `at` (the moment its channel accepted) and committed. */
@@ -140,11 +175,14 @@ export class DeliveryLedger {
   }
 
   /**
-   * From now on no send starts: one still waiting (for a connection, say) gives up and its job goes
-   * back to the queue unspent, where the process would otherwise start sends it cannot mark; and no
-   * read takes a lease, so a job taken while the worker closes goes back without one.
+   * From now on no send starts: one still waiting (for a connection, say) gives up at once, gives
+   * its lease back and its job goes back to the queue unspent, where the process would otherwise
+   * start sends it cannot mark, and its row would stay leased to it (up to 120 s) while another
+   * process could send it; and no read takes a lease, so a job taken while the worker closes goes
+   * back without one.
    */
   stop(): void {
     this.stopping = true;
+    for (const window of [...this.windows.keys()]) this.close(window);
   }
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
 import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
@@ -15,7 +14,8 @@ import type { DeliveryRow } from '../../src/notifications/model.ts';
 import { recordAttempts } from '../../src/notifications/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
-import { until } from '../helpers/wait.ts';
+import { pendingPages as pendingRows } from '../helpers/pending-pages.ts';
+import { PATIENCE_MS, until, withPatience } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // The notifier's ledger batches the reads and `sent` marks of the sends a process has in flight.
@@ -61,7 +61,6 @@ describe('delivery ledger batches', () => {
   });
   afterEach(() => hook.answerAll(200));
 
-  /** `n` open incidents, each with one pending page to the webhook channel; their ledger ids. */
   /** One pending page whose first run holds its lease and waits at a receiver that does not answer. */
   async function firstRunBlockedAtReceiver(): Promise<{ id: string; first: Promise<void> }> {
     const [id] = await pendingPages(1);
@@ -71,18 +70,7 @@ describe('delivery ledger batches', () => {
     return { id: id!, first };
   }
 
-  async function pendingPages(n: number): Promise<string[]> {
-    const rows = await db.sql<{ id: string }[]>`
-      with i as (
-        insert into incidents (node_id, node_name, category, severity, status, title, reason, opened_at)
-        select gen_random_uuid(), 'node-' || g, 'node_down', 'critical', 'open', 'node-' || g || ' is down', 'no heartbeat for 90s', ${T0}
-        from generate_series(1, ${n}::int) as g
-        returning id, opened_at)
-      insert into deliveries (id, incident_id, event, event_key, channel_id, channel_type, status, occurred_at, created_at)
-      select i.id || '.opened.' || ${channelId}, i.id, 'opened', 'opened', ${channelId}::uuid, 'webhook', 'pending', i.opened_at, i.opened_at from i
-      returning id`;
-    return rows.map((r) => r.id).sort();
-  }
+  const pendingPages = (n: number) => pendingRows(db.sql, channelId, n, T0);
 
   const rowsOf = async (ids: string[]): Promise<DeliveryRow[]> => {
     const rows = new Map((await db.sql<DeliveryRow[]>`select * from deliveries where id = any(${ids}::text[])`).map((r) => [r.id, r]));
@@ -218,32 +206,70 @@ describe('delivery ledger batches', () => {
     }
   });
 
-  it('does not start a send whose lease neared its end while it waited for a connection, and spends no attempt', async () => {
+  it('gives up a send whose start window closed while it waited for a connection, without waiting for one, and spends no attempt', async () => {
     const [late, ...busy] = await pendingPages(CONNECTIONS_PER_RECEIVER + 1);
     hook.answerAll('hang');
     const busyLedger = new DeliveryLedger({ sql: db.sql, secretKey });
     const busySends = Promise.allSettled(busy.map((id) => deliver(deps(busyLedger), id)));
     await until('every connection to the receiver taken', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER);
+    // The start window ends 1 s after the read, well inside the lease: the send is put back then,
+    // while every connection is still held.
     const lateLedger = new DeliveryLedger({ sql: db.sql, secretKey, lease: { ms: 10_000, startWithinMs: 1000 } });
-    const lateSend = deliver(deps(lateLedger), late!);
-    let settled = false;
-    void lateSend.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    await sleep(1500);
-    assert.equal(settled, false, 'the late send waits for a connection');
-    // A connection comes free past the late send's start-by moment, well inside its lease.
+    await withPatience('the late send put back', assert.rejects(deliver(deps(lateLedger), late!), PutBack));
+    assert.equal(hook.hanging.length, CONNECTIONS_PER_RECEIVER, 'no connection came free meanwhile');
+    assert.deepEqual(await leaseOf(late!), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
     hook.answerAll(200);
     hook.release(200);
-    await assert.rejects(lateSend, PutBack);
     await busySends;
     assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === late).length, 0, 'nothing of it reached the receiver');
-    assert.deepEqual(await leaseOf(late!), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
     // Its job run again sends it, with the usual lease: on a busy machine a read alone can outlast
     // the 1 s start window above.
     await deliver(deps(new DeliveryLedger({ sql: db.sql, secretKey })), late!);
     assert.deepEqual(await leaseOf(late!), { status: 'sent', attempts: 1, leased: false });
+  });
+
+  it('gives back at once, when it stops, the leases of the sends waiting for a connection, spending no attempt', async () => {
+    const waiting = 3;
+    const ids = await pendingPages(CONNECTIONS_PER_RECEIVER + waiting);
+    hook.answerAll('hang');
+    // The channel counts the sends handed to it: each is at its connection wait once the call
+    // returns. The held exchanges must outlast the test, however busy the machine.
+    const patient = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS, httpTimeoutMs: PATIENCE_MS });
+    let handed = 0;
+    const counted = { ...patient, webhook: { type: 'webhook' as const, send: (...a: Parameters<typeof patient.webhook.send>) => ((handed += 1), patient.webhook.send(...a)) } };
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    const sends = ids.map((id) => deliver({ ...deps(ledger), channels: counted }, id));
+    const outcomes = Promise.allSettled(sends);
+    await until('every connection to the receiver taken and the rest waiting for one', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER && handed === ids.length);
+    const started = new Set(hook.requests.map((r) => r.headers['webhook-id'] as string));
+    const waiters = ids.filter((id) => !started.has(id));
+    assert.equal(waiters.length, waiting);
+
+    ledger.stop();
+    const waited = await withPatience(
+      'the waiting sends put back',
+      Promise.allSettled(waiters.map((id) => sends[ids.indexOf(id)]!)),
+    );
+    assert.ok(
+      waited.every((o) => o.status === 'rejected' && o.reason instanceof PutBack),
+      'each waiting send put back',
+    );
+    assert.equal(hook.hanging.length, CONNECTIONS_PER_RECEIVER, 'while every connection is still held');
+    for (const id of waiters) assert.deepEqual(await leaseOf(id), { status: 'pending', attempts: 0, leased: false }, 'no attempt, and its lease given back');
+    // Another process's ledger takes them at once, not after the stopped one's leases lapse.
+    const other = new DeliveryLedger({ sql: db.sql, secretKey });
+    for (const entry of await Promise.all(waiters.map((id) => other.read(id)))) {
+      assert.ok(entry && 'lease' in entry && entry.lease, 'leased to the other ledger');
+      await other.release(entry.row.id, entry.lease);
+    }
+
+    // The sends that had started before the stop finish and are recorded.
+    hook.answerAll(200);
+    hook.release(200);
+    await outcomes;
+    assert.equal(hook.requests.filter((r) => waiters.includes(r.headers['webhook-id'] as string)).length, 0, 'nothing of the waiting ones reached the receiver');
+    const [sent] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'sent'`;
+    assert.equal(sent!.n, CONNECTIONS_PER_RECEIVER);
   });
 
   it('puts back a job run again while its first run still holds the lease, which then sends it once', async () => {

@@ -21,7 +21,7 @@ import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
 import { createWebhookChannel, generateWebhookSecret } from '../../alerting/webhook.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { verifyWebhook } from '../helpers/standard-webhooks.ts';
-import { PATIENCE_MS, until } from '../helpers/wait.ts';
+import { PATIENCE_MS, until, withPatience } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const OPENED_AT = '2026-11-21T10:00:00.000Z';
@@ -245,9 +245,11 @@ describe('email channel', () => {
       await until('every connection busy with a message', async () => sink.held === SMTP_CONNECTIONS);
       let asked = 0;
       const late = assert.rejects(
-        channel.send(notification({ messageId: 'late-mail' }), config, NOW, () => {
-          asked += 1;
-          return false;
+        channel.send(notification({ messageId: 'late-mail' }), config, NOW, {
+          mayStart: () => {
+            asked += 1;
+            return false;
+          },
         }),
         NotStarted,
       );
@@ -258,6 +260,24 @@ describe('email channel', () => {
       await late;
       assert.equal(asked, 1);
       assert.ok(!sink.messages.some((m) => m.headers.get('message-id') === '<late-mail@lifeline.test>'), 'nothing of it sent');
+    } finally {
+      sink.hold(false);
+    }
+  });
+
+  test('gives up a message waiting for an SMTP connection once its start window closes, every connection still busy', async () => {
+    sink.hold(true);
+    try {
+      const first = Array.from({ length: SMTP_CONNECTIONS }, (_, i) => channel.send(notification({ messageId: `busy-${i}` }), config, NOW));
+      await until('every connection busy with a message', async () => sink.held === SMTP_CONNECTIONS);
+      const closing = new AbortController();
+      const late = channel.send(notification({ messageId: 'closed-mail' }), config, NOW, { mayStart: () => true, closed: closing.signal });
+      closing.abort();
+      await assert.rejects(withPatience('the waiting message given up', late), NotStarted);
+      assert.equal(sink.held, SMTP_CONNECTIONS, 'no connection came free meanwhile');
+      sink.hold(false);
+      await Promise.all(first);
+      assert.ok(!sink.messages.some((m) => m.headers.get('message-id') === '<closed-mail@lifeline.test>'), 'nothing of it sent');
     } finally {
       sink.hold(false);
     }
@@ -421,13 +441,36 @@ describe('webhook channel', () => {
     const first = Array.from({ length: CONNECTIONS_PER_RECEIVER }, (_, i) => patient.send(notification({ messageId: `m-${i}` }), config, new Date()));
     await until('every connection taken', async () => receiver.hanging.length === CONNECTIONS_PER_RECEIVER);
     let mayStart = true;
-    const late = assert.rejects(patient.send(notification({ messageId: 'late' }), config, new Date(), () => mayStart), NotStarted);
+    const late = assert.rejects(patient.send(notification({ messageId: 'late' }), config, new Date(), { mayStart: () => mayStart }), NotStarted);
     mayStart = false;
     receiver.answerAll(200);
     receiver.release(200);
     await Promise.all(first);
     await late;
     assert.equal(receiver.requests.length, CONNECTIONS_PER_RECEIVER, 'nothing of it reached the receiver');
+  });
+
+  test('a send waiting for a connection gives up once its start window closes, every connection still held, and loses no connection', async () => {
+    receiver.answerAll('hang');
+    const patient = createWebhookChannel({ timeoutMs: PATIENCE_MS, policy: localReceivers });
+    const first = Array.from({ length: CONNECTIONS_PER_RECEIVER }, (_, i) => patient.send(notification({ messageId: `m-${i}` }), config, new Date()));
+    await until('every connection taken', async () => receiver.hanging.length === CONNECTIONS_PER_RECEIVER);
+    const closing = new AbortController();
+    const late = patient.send(notification({ messageId: 'late' }), config, new Date(), { mayStart: () => true, closed: closing.signal });
+    closing.abort();
+    await assert.rejects(withPatience('the waiting send given up', late), NotStarted);
+    assert.equal(receiver.hanging.length, CONNECTIONS_PER_RECEIVER, 'no connection came free meanwhile');
+    receiver.answerAll(200);
+    receiver.release(200);
+    await Promise.all(first);
+    assert.equal(receiver.requests.length, CONNECTIONS_PER_RECEIVER, 'nothing of it reached the receiver');
+    // Every connection is the receiver's again: as many sends at once are all held there together.
+    receiver.answerAll('hang');
+    const again = Array.from({ length: CONNECTIONS_PER_RECEIVER }, (_, i) => patient.send(notification({ messageId: `n-${i}` }), config, new Date()));
+    await until('every connection taken again', async () => receiver.hanging.length === CONNECTIONS_PER_RECEIVER);
+    receiver.answerAll(200);
+    receiver.release(200);
+    await Promise.all(again);
   });
 
   test('an unreachable receiver is a retryable network error', async () => {

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
+import { openQueueBackend } from '../../src/queue/backend.ts';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
+import { createOnCall, QUEUE_BACKENDS } from '../helpers/oncall.ts';
+import { pendingPages } from '../helpers/pending-pages.ts';
+import { until } from '../helpers/wait.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+// A rolling restart under load: every connection to a receiver is held by an exchange not answered
+// yet, more sends wait for one, and the notifier stops. The waiting sends must free their rows for
+// another process at once, not when a connection comes free or their lease lapses, and their jobs
+// go back to the queue unspent; the stop itself still waits for the exchanges under way.
+
+for (const backend of QUEUE_BACKENDS) describe(`a notifier stopping with sends waiting for a connection (queues on ${backend})`, () => {
+  const redisUrl = backend === 'redis' ? REDIS_URL : undefined;
+  let db: TestDatabase;
+
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(() => db.drop());
+
+  it('gives the waiting sends’ leases back at once and puts their jobs back unspent, while the exchanges under way finish', async () => {
+    const secret = generateWebhookSecret();
+    const hook = await startWebhookReceiver({ secret });
+    const oc = await createOnCall(db, new ManualClock(new Date()), { redisUrl });
+    const store = await openQueueBackend({ redisUrl, databaseUrl: db.url, prefix: oc.prefix });
+    const jobs = store.queue(NOTIFICATIONS_QUEUE, {});
+    let stopping: Promise<void> | undefined;
+    try {
+      const ch = await oc.webhook('ops', hook.url, secret);
+      const ids = await pendingPages(db.sql, ch.id, CONNECTIONS_PER_RECEIVER + 3, new Date());
+      const leased = async (of: string[]) => (await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where id = any(${of}::text[]) and lease_token is not null`)[0]!.n;
+      hook.answerAll('hang');
+      await oc.queue.enqueue(ids.map((id) => ({ id })));
+      await until('every connection held, and every row leased', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER && (await leased(ids)) === ids.length);
+      const started = new Set(hook.requests.map((r) => r.headers['webhook-id']));
+      const waiters = ids.filter((id) => !started.has(id));
+      assert.equal(waiters.length, 3);
+
+      // The notifier's stop comes first; it waits for the exchanges under way.
+      stopping = oc.close();
+      await until('the waiting sends’ leases given back', async () => (await leased(waiters)) === 0);
+      assert.equal(hook.hanging.length, CONNECTIONS_PER_RECEIVER, 'while every connection is still held');
+      const rows = await db.sql<{ status: string; attempts: number }[]>`select status, attempts from deliveries where id = any(${waiters}::text[])`;
+      assert.deepEqual(
+        rows.map((r) => [r.status, r.attempts]),
+        waiters.map(() => ['pending', 0]),
+        'no attempt spent',
+      );
+      await until('their jobs back in the queue', async () => (await Promise.all(waiters.map((id) => jobs.getJobState(id)))).every((s) => s === 'delayed'));
+    } finally {
+      hook.answerAll(200);
+      hook.release(200);
+      await (stopping ?? oc.close());
+      await jobs.close();
+      await store.close();
+      await hook.close();
+    }
+    const [sent] = await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'sent'`;
+    assert.equal(sent!.n, CONNECTIONS_PER_RECEIVER, 'the exchanges under way finished and were recorded');
+    assert.equal(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size, CONNECTIONS_PER_RECEIVER, 'nothing of the waiting sends reached the receiver');
+  });
+});
