@@ -14,6 +14,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
 import { createHttp, requestListener } from '../src/http/app.ts';
 import type { AppDeps } from '../src/http/deps.ts';
+import { PublicChanges } from '../src/http/public-changes.ts';
 import { HeartbeatBuffer } from '../src/ingest/buffer.ts';
 import { coverageGapMs } from '../src/ingest/flusher.ts';
 import { Ingestor } from '../src/ingest/ingestor.ts';
@@ -54,7 +55,7 @@ function listen(server: ServerType): Promise<number> {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'transports' | 'queue'>;
+export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue'>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -118,9 +119,12 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   for (const warning of await setupWarnings(sql, { emailConfigured: transports?.email.configured })) log.warn(warning);
   let ingestor: Ingestor | undefined;
   let feed: LiveFeed | undefined;
+  let publicChanges: PublicChanges | undefined;
   if (config.roles.has('api')) {
     feed = new LiveFeed(sql, log);
     stops.push({ part: 'event feed', stop: await feed.listen() });
+    publicChanges = new PublicChanges(sql);
+    stops.push({ part: 'public cache', stop: await publicChanges.listen() });
     const buffer = new HeartbeatBuffer();
     ingestor = new Ingestor(sql, buffer, identity, config.autoRegister);
     const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
@@ -135,6 +139,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     secretKey,
     ...(ingestor ? { ingestor } : {}),
     ...(feed ? { feed } : {}),
+    ...(publicChanges ? { publicChanges } : {}),
     ...(transports && config.roles.has('api') ? { transports } : {}),
     queue: queueBackend,
   });

@@ -6,6 +6,7 @@ import type { Sql } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import type { NodeRow } from '../nodes/model.ts';
 import { findBadgeNode, getNode, rotateBadge } from '../nodes/store.ts';
+import { announcePublicChange } from '../statuspages/store.ts';
 import { fleetUptime } from '../uptime/report.ts';
 import { summarize } from '../uptime/summary.ts';
 import { UPTIME_WINDOWS } from '../uptime/windows.ts';
@@ -41,6 +42,8 @@ export async function rotateBadgeId(sql: Sql, ref: string, now: Date, acting: Ac
     (await sql.begin(async (tx) => {
       if (!(await rotateBadge(tx, node.id, now))) return false;
       await audit(tx, acting, { action: 'node.rotate_badge', target: { type: 'node', id: node.id, name: node.name } }, now);
+      // The old id must answer 404 in every api process as this commits, not when its badge expires.
+      await announcePublicChange(tx, ['badges']);
       return true;
     }));
   const rotated = done ? await getNode(sql, node.id) : undefined;

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { RequestLimits } from '../config.ts';
 import type { QueueBackend } from '../queue/backend.ts';
+import type { PublicChanges } from './public-changes.ts';
 import type { PublicOptions } from './public.ts';
 import type { ConsoleSettings } from './session.ts';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   ingestor?: Ingestor;
   /** What changed, as it commits (GET /v1/events, the console); with the api role, like ingestor. */
   feed?: LiveFeed;
+  /** Edits anywhere in the cluster that kept pages and badges must forget; with the api role, like feed. */
+  publicChanges?: PublicChanges;
   /** Channel transports, for test messages sent on request (with the api role). */
   transports?: ChannelRegistry;
   /** Console sessions: lifetimes, cookie flags, the public origin. */

@@ -22,8 +22,9 @@ export class PublicCache<V extends {}> {
       ttlResolution: 0,
       perf: { now: () => o.clock.now().getTime() },
       fetchMethod: (key) => o.load(key),
-      // clear() would otherwise abort loads under way and fail their waiting requests; a load that
-      // began before the change may then be kept, which is no staler than the TTL allows anyway.
+      // clear() would otherwise abort loads under way and fail their waiting requests. Such a load
+      // still answers them, but its result is not kept: lru-cache writes it only while the entry
+      // that started it is still there, so the next request after a clear loads afresh.
       ignoreFetchAbort: true,
     });
   }
@@ -40,7 +41,7 @@ export class PublicCache<V extends {}> {
     return this.lru.get(key);
   }
 
-  /** After a change that every entry may show (a page edited, a badge id rotated). */
+  /** After a change that any entry may show (a page edited, a badge id rotated), here or, by NOTIFY, in another process. */
   clear(): void {
     this.lru.clear();
   }

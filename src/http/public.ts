@@ -21,8 +21,9 @@ export interface PublicOptions {
   /**
    * How long a computed page or badge is served before it is computed again. 10 s: a page costs
    * tens of milliseconds to compute, so at most a few per cent of one core however many read it,
-   * while a reader sees a change within 10 s (plus what their browser or a proxy keeps for the
-   * Cache-Control max-age).
+   * while a reader sees a change of the fleet (states, uptime, incidents) within 10 s, plus what
+   * their browser or a proxy keeps for the Cache-Control max-age. An edit (a page, a badge id, a
+   * node's name, labels or deletion) is forgotten at once everywhere instead (public-changes.ts).
    */
   cacheMs: number;
 }
@@ -31,9 +32,9 @@ const DEFAULTS: PublicOptions = { trustProxyHops: 0, cacheMs: 10_000 };
 
 export interface PublicSurface {
   app: Hono;
-  /** Forget every kept page: one was created, edited or deleted. */
+  /** Forget every kept page: one was created, edited or deleted here (other processes hear of it by NOTIFY). */
   pagesChanged(): void;
-  /** Forget every kept badge: a badge id was rotated. */
+  /** Forget every kept badge: a badge id was rotated here (other processes hear of it by NOTIFY). */
   badgesChanged(): void;
   /** Kept pages and badges answered in front of hono (fast-public.ts). */
   fast: FastPath;
@@ -49,6 +50,9 @@ export function publicSurface(deps: AppDeps, limits: Pick<Limits, 'perPublicClie
   for (const path of ['/status/*', '/badge/*', '/a/*']) app.use(path, refuseUnstorableText());
   const status = statusRoutes(deps, o.cacheMs);
   const badges = badgeRoutes(deps, o.cacheMs);
+  // Edits in other processes too; the routes that edit also forget here at once (pagesChanged,
+  // badgesChanged), before they answer, rather than some milliseconds later when the notice comes back.
+  deps.publicChanges?.onChange((cache) => (cache === 'pages' ? status.forget() : badges.forget()));
   app.route('/status', status.app);
   app.route('/badge', badges.app);
   app.route('/a', actionLinkRoutes(deps));

@@ -5,6 +5,8 @@ import type { Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { insertOutbox } from '../outbox/store.ts';
+import { PUBLIC_CACHES } from '../statuspages/model.ts';
+import { announcePublicChange } from '../statuspages/store.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import { NODE_DEFAULTS, type NewNode, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
 import * as store from './store.ts';
@@ -48,6 +50,8 @@ export async function updateNode(sql: Sql, id: string, patch: NodePatch, now: Da
       await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name }, patch), now);
       // A cached name would otherwise still post heartbeats for this node.
       if (patch.name !== undefined) await announceIdentityChange(tx);
+      // Status pages show node names and select nodes by labels.
+      if (patch.name !== undefined || patch.labels !== undefined) await announcePublicChange(tx, ['pages']);
     });
   } catch (err) {
     throw refusalOf(err, patch.name);
@@ -83,6 +87,8 @@ export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting
     await audit(tx, acting, { action: 'node.delete', target: { type: 'node', id, name: gone.name } }, now);
     await insertOutbox(tx, [{ topic: 'node.deleted', key: id, payload: { node_id: id, node_name: gone.name, at: now.toISOString() } }], now);
     await announceIdentityChange(tx);
+    // Its badge answers 404 and the pages that showed it leave it out, everywhere as this commits.
+    await announcePublicChange(tx, PUBLIC_CACHES);
     return true;
   });
 }

@@ -9,6 +9,16 @@ import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
 import { combine, type StateMs } from '../uptime/state-time.ts';
 import { summarize, type UptimeSummary } from '../uptime/summary.ts';
 
+/**
+ * NOTIFY channel: what an api process keeps of its public answers may be wrong now. The payload
+ * names the cache to forget, whole: a writer cannot cheaply tell which keys a change touches (a
+ * deleted or renamed node is on every page that lists it or matches its labels; a badge is kept
+ * per metric, window and label).
+ */
+export const PUBLIC_CHANNEL = 'lifeline_public';
+export type PublicCacheName = 'pages' | 'badges';
+export const PUBLIC_CACHES: readonly PublicCacheName[] = ['pages', 'badges'];
+
 export interface ComponentSpec {
   name: string;
   /** Nodes listed by id; a deleted node simply stops matching. */

@@ -9,7 +9,7 @@ import { openIncidentsOf } from '../incidents/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
 import { componentProblems, pageView, pageWindow, type ComponentSpec, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
-import { componentMembers, deletePage, getPage, getPublicPage, insertPage, listPages, updatePage } from './store.ts';
+import { announcePublicChange, componentMembers, deletePage, getPage, getPublicPage, insertPage, listPages, updatePage } from './store.ts';
 
 function refuseIfAny(problems: ErrorDetail[]): void {
   if (problems.length) throw validationFailed(problems);
@@ -46,6 +46,7 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
     return (await sql.begin(async (tx) => {
       const page = await insertPage(tx, { ...input, components: await resolveComponents(tx, input.components) }, now);
       await audit(tx, acting, { action: 'status_page.create', target: { type: 'status_page', id: page.id, name: page.slug } }, now);
+      await announcePublicChange(tx, ['pages']);
       return page;
     })) as StatusPage;
   } catch (err) {
@@ -62,7 +63,11 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
       if (!current) return undefined;
       const components = patch.components && (await resolveComponents(tx, patch.components));
       const page = await updatePage(tx, current.id, components ? { ...patch, components } : patch, now);
-      if (page) await audit(tx, acting, patched('status_page.update', { type: 'status_page', id: current.id, name: page.slug }, patch), now);
+      if (page) {
+        await audit(tx, acting, patched('status_page.update', { type: 'status_page', id: current.id, name: page.slug }, patch), now);
+        // A page made private, renamed or trimmed must stop being served everywhere as this commits.
+        await announcePublicChange(tx, ['pages']);
+      }
       return page;
     })) as StatusPage | undefined;
     if (!page) throw notFound(`Status page "${ref}"`);
@@ -77,6 +82,7 @@ export async function deleteStatusPage(sql: Sql, ref: string, now: Date, acting:
     const page = await getPage(tx, ref);
     if (!page || !(await deletePage(tx, page.id))) throw notFound(`Status page "${ref}"`);
     await audit(tx, acting, { action: 'status_page.delete', target: { type: 'status_page', id: page.id, name: page.slug } }, now);
+    await announcePublicChange(tx, ['pages']);
   });
 }
 

@@ -1,14 +1,21 @@
-// status_pages, and which nodes (with their health) a published page's components hold.
+// status_pages, which nodes (with their health) a published page's components hold, and the
+// lifeline_public NOTIFY that tells every api process its kept pages and badges may be wrong.
 
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
-import type { ComponentSpec, Member, StatusPage, StatusPageInput } from './model.ts';
+import { notifyAll } from '../db/notify.ts';
+import { PUBLIC_CHANNEL, type ComponentSpec, type Member, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
 
 const COLUMNS = ['id', 'slug', 'title', 'description', 'public', 'show_nodes', 'components', 'created_at', 'updated_at'];
 
 /** `ref` is an id or a slug; a slug that looks like a UUID still resolves. */
 function refCondition(sql: Queryable, ref: string) {
   return isUuid(ref) ? sql`(id = ${ref}::uuid or slug = ${ref})` : sql`slug = ${ref}`;
+}
+
+/** Inside the writer's transaction: every api process forgets these caches as it commits. */
+export async function announcePublicChange(tx: Queryable, caches: readonly PublicCacheName[]): Promise<void> {
+  await notifyAll(tx, PUBLIC_CHANNEL, [...caches]);
 }
 
 export async function insertPage(tx: Queryable, page: StatusPageInput, now: Date): Promise<StatusPage> {

@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { createApp, createHttp } from '../../src/http/app.ts';
 import type { AppDeps } from '../../src/http/deps.ts';
+import { PublicChanges } from '../../src/http/public-changes.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
@@ -61,6 +62,8 @@ export function buildApp(o: BuildOptions) {
   const secretKey = o.secretKey ?? randomBytes(32);
   // Not listening until someone calls feed.listen(): most tests never read it.
   const feed = new LiveFeed(o.sql, testLog);
+  // Likewise until someone calls publicChanges.listen(): one app on its own database needs no notices.
+  const publicChanges = new PublicChanges(o.sql);
   const http = createHttp({
     sql: o.sql,
     clock: o.clock,
@@ -70,6 +73,7 @@ export function buildApp(o: BuildOptions) {
     secretKey,
     ingestor,
     feed,
+    publicChanges,
     transports: o.transports ?? createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@localhost', outboundAllowCidrs: LOCAL_RECEIVERS }),
     outbound: o.outbound ?? localReceivers,
     console: o.console ?? CONSOLE_DEFAULTS,
@@ -78,7 +82,7 @@ export function buildApp(o: BuildOptions) {
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
   });
-  return { app: http.app, http, metrics, identity, ingestor, secretKey, feed };
+  return { app: http.app, http, metrics, identity, ingestor, secretKey, feed, publicChanges };
 }
 
 export interface RequestOptions {

@@ -106,7 +106,7 @@ export function badgeRotationRoutes(deps: AppDeps, rotated: () => void) {
     '/:id/badge',
     doc({
       summary: "Rotate a node's badge id",
-      description: 'Draws a new random `badge_id`: badges embedded with the old one stop working (404) at once here, and within 10 s on other api processes.',
+      description: 'Draws a new random `badge_id`: badges embedded with the old one stop working (404) on every api process as the change commits.',
       access: 'write',
       id: 'The node id or name',
       ok: { status: 200, description: 'The node with its new badge id.', body: 'Node' },
