@@ -23,6 +23,14 @@ export class PublicChanges {
     return () => l.unlisten();
   }
 
+  /**
+   * What the writing process forgets before it answers: its own NOTIFY comes back a moment later,
+   * or not until its listen connection is back if that is down.
+   */
+  changed(caches: readonly PublicCacheName[] = PUBLIC_CACHES): void {
+    this.forget(caches);
+  }
+
   private heard(payload: string): void {
     // A name this version does not know (a newer writer's) forgets everything: never too little.
     this.forget(PUBLIC_CACHES.includes(payload as PublicCacheName) ? [payload as PublicCacheName] : PUBLIC_CACHES);

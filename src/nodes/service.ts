@@ -34,6 +34,8 @@ export async function createNode(sql: Sql, input: Omit<NewNode, 'token_hash'>, n
     id = await sql.begin(async (tx) => {
       const id = await store.insertNode(tx, { ...input, token_hash: hashSecret(token) }, now);
       await audit(tx, acting, { action: 'node.create', target: { type: 'node', id, name: input.name } }, now);
+      // A page showing every node, or the labels it was made with, shows it from now on.
+      await announcePublicChange(tx, ['pages']);
       return id;
     });
   } catch (err) {

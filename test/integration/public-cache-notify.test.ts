@@ -104,6 +104,24 @@ describe('public caches across api processes', () => {
     assert.deepEqual(page.components[0]!.nodes!.map((n) => n.name), ['rotated']);
   });
 
+  it('forgets in the process that made a node change before it answers, heard or not', async () => {
+    // C never listens, as when its LISTEN connection is down: only its own forgetting can help.
+    const c = buildApp({ sql: sqlB, clock: h.clock, buffer: new HeartbeatBuffer() });
+    const node = await h.createNode('renamed-here');
+    await h.createNode('deleted-here');
+    await newPage('edited-here', ['renamed-here', 'deleted-here']);
+    const namesOnC = async () =>
+      (await expectJson<PageView>(await send(c.app, 'GET', '/status/edited-here.json'), 200)).components[0]!.nodes!.map((n) => n.name);
+    assert.deepEqual(await namesOnC(), ['deleted-here', 'renamed-here']);
+
+    const renamed = await send(c.app, 'PATCH', `/v1/nodes/${node.id}`, { token: ADMIN_TOKEN, json: { name: 'renamed-there' } });
+    assert.equal(renamed.status, 200, await renamed.text());
+    assert.deepEqual(await namesOnC(), ['deleted-here', 'renamed-there']);
+
+    assert.equal((await send(c.app, 'DELETE', '/v1/nodes/deleted-here', { token: ADMIN_TOKEN })).status, 204);
+    assert.deepEqual(await namesOnC(), ['renamed-there']);
+  });
+
   it('forgets everything when its LISTEN connection comes back, since notices may have been missed meanwhile', async () => {
     await h.createNode('quiet');
     await newPage('missed', ['quiet']);

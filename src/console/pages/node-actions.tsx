@@ -168,8 +168,9 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
       (r) => editPage(c, node, { form, ...(r.details ? { details: r.details } : {}), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );
     if (outcome instanceof Response) return outcome;
-    // This process forgets a renamed node's cached name now; the others when the NOTIFY arrives.
+    // This process forgets a renamed node's cached name and pages now; the others when the NOTIFY arrives.
     deps.identity.forget();
+    deps.publicChanges?.changed(['pages']);
     return c.redirect(`${nodePath(outcome)}?done=saved`, 303);
   });
 
@@ -232,6 +233,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     if (!node) return missing(c);
     await deleteNode(deps.sql, node.id, deps.clock.now(), acting(c));
     deps.identity.forget();
+    deps.publicChanges?.changed();
     deps.ingestor?.forgetPingKey(node.ping_key);
     return c.redirect(`/?deleted=${encodeURIComponent(node.name)}`, 303);
   });

@@ -162,6 +162,7 @@ export function nodeRoutes(deps: AppDeps) {
       checkSchedule(input.schedule, input.heartbeat_interval_seconds, false, now);
       const interval = input.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds;
       const { node, token } = await createNode(sql, { ...input, heartbeat_interval_seconds: interval }, now, acting(c));
+      deps.publicChanges?.changed(['pages']);
       const answer: NodeWithToken = { ...nodeView(node, now, publicUrl), token };
       return c.json(answer, 201);
     },
@@ -212,6 +213,7 @@ export function nodeRoutes(deps: AppDeps) {
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, node.schedule !== null, clock.now());
       const changed = await updateNode(sql, node.id, patch, clock.now(), acting(c));
       deps.identity.forget();
+      deps.publicChanges?.changed(['pages']);
       return c.json(nodeView(changed, clock.now(), publicUrl));
     },
   );
@@ -224,6 +226,7 @@ export function nodeRoutes(deps: AppDeps) {
       const node = await find(c.req.param('id'));
       if (!(await deleteNode(sql, node.id, clock.now(), acting(c)))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
+      deps.publicChanges?.changed();
       deps.ingestor?.forgetPingKey(node.ping_key);
       return c.body(null, 204);
     },
