@@ -27,7 +27,9 @@ export class Slots {
           resolve();
         };
         const cancelled = () => {
-          this.waiting.splice(this.waiting.indexOf(given), 1);
+          // Always found: given() drops this listener before it resolves.
+          const at = this.waiting.indexOf(given);
+          if (at >= 0) this.waiting.splice(at, 1);
           reject(signal!.reason);
         };
         this.waiting.push(given);

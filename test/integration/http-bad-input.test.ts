@@ -407,6 +407,12 @@ describe('400 validation_failed on list parameters', () => {
     }
   });
 
+  it('rejects a cursor whose id is wrapped in an array with 400, not a database error', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const wrapped = b64(['2026-01-01T00:00:00.000Z', [id]]);
+    await expectInvalid(await h.rejected(() => h.admin('GET', `/v1/incidents?cursor=${encodeURIComponent(wrapped)}`)), ['cursor']);
+  });
+
   it('rejects a forged cursor on API keys with 400, not a database error', async () => {
     for (const cursor of ['!!!', b64(42), b64('not-a-uuid'), b64('-'.repeat(36)), b64('a'.repeat(36))]) {
       await expectInvalid(await h.rejected(() => h.admin('GET', `/v1/api-keys?cursor=${encodeURIComponent(cursor)}`)), ['cursor']);

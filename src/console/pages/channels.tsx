@@ -6,7 +6,7 @@ import { getChannel, listChannels, listChannelTests } from '../../channels/store
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
-import { parse } from '../../http/validation.ts';
+import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { At, Back, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
@@ -22,7 +22,6 @@ import { html, refusal } from '../render.tsx';
 const PAGE_SIZE = 50;
 const TESTS_SHOWN = 10;
 const TYPE_NAMES: Record<ChannelType, string> = { email: 'Email', webhook: 'Webhook', slack: 'Slack', pagerduty: 'PagerDuty' };
-const isCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && typeof k[0] === 'string' && isUuid(String(k[1]));
 
 /** Each type's form fields: [name, label, hint, the secret field kept when left empty?]. */
 const FIELDS: Record<ChannelType, Array<{ name: string; label: string; hint: string; secret?: true; optional?: true }>> = {
@@ -115,7 +114,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getChannel(deps.sql, c.req.param('id')!) : undefined);
 
   app.get('/channels', ...guards.page, async (c) => {
-    const after = readCursor(c.req.query('after'), isCursor);
+    const after = readCursor(c.req.query('after'), isNameCursor);
     const [frame, fetched] = await Promise.all([chrome(c, deps), listChannels(deps.sql, after, PAGE_SIZE + 1)]);
     const rows = fetched.slice(0, PAGE_SIZE);
     const last = rows.at(-1);

@@ -6,7 +6,7 @@ import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from 
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { isCursorTime, parse } from '../../http/validation.ts';
+import { isTimeCursor, parse } from '../../http/validation.ts';
 import { Resolve } from '../../http/routes/incidents.ts';
 import { acknowledge, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
@@ -22,7 +22,6 @@ import type { ConsoleSession } from '../../access/sessions.ts';
 
 const PAGE_SIZE = 50;
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
-const isIncidentCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && isUuid(String(k[1]));
 
 export function incidentRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -30,7 +29,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   app.get('/incidents', ...guards.page, async (c) => {
     const status = (STATUSES as string[]).includes(c.req.query('status') ?? '') ? (c.req.query('status') as IncidentStatus) : 'open';
     const node = isUuid(c.req.query('node') ?? '') ? c.req.query('node') : undefined;
-    const after = readCursor(c.req.query('after'), isIncidentCursor);
+    const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, counts, fetched] = await Promise.all([
       chrome(c, deps),
       countIncidentsByStatus(deps.sql, node),

@@ -5,7 +5,7 @@ import { isUuid } from '../../db/ids.ts';
 import { validationFailed } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateMaintenance } from '../../http/routes/maintenances.ts';
-import { isCursorTime, parse } from '../../http/validation.ts';
+import { isTimeCursor, parse } from '../../http/validation.ts';
 import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { listMaintenances } from '../../maintenance/store.ts';
@@ -22,7 +22,6 @@ import { html } from '../render.tsx';
 // to end one — src/maintenance/service.ts's createWindow and endWindow, as the API calls them.
 
 const PAGE_SIZE = 50;
-const isCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && isUuid(String(k[1]));
 /** datetime-local's value for an instant, in UTC like every time the console shows. */
 const local = (d: Date) => d.toISOString().slice(0, 16);
 
@@ -107,7 +106,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
 
   const page = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const now = deps.clock.now();
-    const after = readCursor(c.req.query('after'), isCursor);
+    const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, active, rest] = await Promise.all([
       chrome(c, deps),
       listMaintenances(deps.sql, { active: true, now, limit: PAGE_SIZE }),

@@ -2,7 +2,6 @@ import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { actorOf } from '../../access/model.ts';
 import { listOf, type Delivery, type Incident } from '../../api/shapes.ts';
-import { isUuid } from '../../db/ids.ts';
 import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
 import { getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
@@ -15,7 +14,7 @@ import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { validationFailed } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, isCursorTime, optionalBody, page, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, isTimeCursor, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
@@ -30,7 +29,6 @@ export const Resolve = closedObject({
   note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(2000, 'must be at most 2000 characters'))),
 });
 
-const isCursor = (k: unknown): k is [string, string] => Array.isArray(k) && k.length === 2 && isCursorTime(k[0]) && isUuid(String(k[1]));
 
 /** `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent. */
 function ifMatch(c: Context): number | undefined {
@@ -105,7 +103,7 @@ export function incidentRoutes(deps: AppDeps) {
     requireScope('read'),
     async (c) => {
       const q = query(c, ListIncidents);
-      const after = decodeCursor(q.cursor, isCursor);
+      const after = decodeCursor(q.cursor, isTimeCursor);
       const rows = await listIncidents(sql, {
         status: q.status,
         nodeId: q.node_id,
