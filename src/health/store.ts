@@ -6,12 +6,21 @@ import { LIVE_CHANNEL, nodeNotices } from '../live/model.ts';
 import { OUTBOX_CHANNEL } from '../outbox/store.ts';
 import type { DueCursor, DueRow, HealthWrite, Reschedule } from './model.ts';
 
-/** Everything the evaluator judges a node on, from its four rows. */
+/**
+ * Everything the evaluator judges a node on, from its four rows. Instants come as epoch
+ * milliseconds (float8, parsed as a number) rather than timestamptz (printed by Postgres, parsed
+ * by postgres.js into a Date from its text): about a fifth of the client's time reading a batch.
+ * Rounded to the microsecond first, as float8 epoch seconds carry it only to ~0.2 µs, then cut to
+ * the millisecond like a Date parsed from the text.
+ */
 const dueRows = (sql: Queryable) => sql`
     select d.node_id, n.name, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
-           n.successes_for_recovery, n.schedule, n.created_at, h.state, h.since, h.version, h.received_at_entry::float8 as received_at_entry,
-           hb.last_heartbeat_at, hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
-           hb.run_started_at,
+           n.successes_for_recovery, n.schedule, floor(round(date_part('epoch', n.created_at) * 1e6) / 1000) as created_at_ms,
+           h.state, floor(round(date_part('epoch', h.since) * 1e6) / 1000) as since_ms, h.version,
+           h.received_at_entry::float8 as received_at_entry,
+           floor(round(date_part('epoch', hb.last_heartbeat_at) * 1e6) / 1000) as last_heartbeat_at_ms,
+           hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
+           floor(round(date_part('epoch', hb.run_started_at) * 1e6) / 1000) as run_started_at_ms,
            d.wake::float8 as wake, d.failures, d.due_at::text as due_key
     from node_due d
     join nodes n on n.id = d.node_id
