@@ -4,6 +4,7 @@ import { decide, type Coverage, type Policy } from './decide.ts';
 import type { DueRow, HealthWrite, Reschedule } from './model.ts';
 import { reschedule, writeTransitions } from './store.ts';
 
+const dateOf = (ms: number | null) => (ms === null ? null : new Date(ms));
 const earliest = (a: Date | null, b: Date | null) => (a === null ? b : b === null ? a : a < b ? a : b);
 
 export interface Plan {
@@ -30,17 +31,17 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
     const d = decide(
       {
         state: row.state,
-        since: row.since,
+        since: new Date(row.since_ms),
         receivedAtEntry: row.received_at_entry,
-        lastHeartbeatAt: row.last_heartbeat_at,
+        lastHeartbeatAt: dateOf(row.last_heartbeat_at_ms),
         lastStatus: row.last_status,
         checks: row.checks,
         okStreak: row.ok_streak,
         received: row.received,
         maintenanceFrom: span?.from ?? null,
         coverage,
-        runStartedAt: row.run_started_at,
-        createdAt: row.created_at,
+        runStartedAt: dateOf(row.run_started_at_ms),
+        createdAt: new Date(row.created_at_ms),
       },
       policyOf(row),
       now,

@@ -14,17 +14,18 @@ export interface DueRow {
   successes_for_recovery: number;
   /** A scheduled job's schedule; null for a heartbeat node. */
   schedule: CronSchedule | null;
-  created_at: Date;
+  /** Instants as epoch milliseconds (see dueRows in store.ts); plan makes the Dates decide takes. */
+  created_at_ms: number;
   state: State;
-  since: Date;
+  since_ms: number;
   version: number;
   received_at_entry: number;
-  last_heartbeat_at: Date | null;
+  last_heartbeat_at_ms: number | null;
   last_status: HeartbeatStatus | null;
   checks: Checks | null;
   ok_streak: number;
   received: number;
-  run_started_at: Date | null;
+  run_started_at_ms: number | null;
   wake: number;
   /** Consecutive failed attempts to judge the node; such a node is judged alone. */
   failures: number;

@@ -4,14 +4,24 @@ import { LOCKS } from '../db/locks.ts';
 import { notifyAll } from '../db/notify.ts';
 import { LIVE_CHANNEL, nodeNotices } from '../live/model.ts';
 import { OUTBOX_CHANNEL } from '../outbox/store.ts';
+import { plainArray, textArray } from '../db/array-literal.ts';
 import type { DueCursor, DueRow, HealthWrite, Reschedule } from './model.ts';
 
-/** Everything the evaluator judges a node on, from its four rows. */
+/**
+ * Everything the evaluator judges a node on, from its four rows. Instants come as epoch
+ * milliseconds (float8, parsed as a number) rather than timestamptz (printed by Postgres, parsed
+ * by postgres.js into a Date from its text): about a fifth of the client's time reading a batch.
+ * Rounded to the microsecond first, as float8 epoch seconds carry it only to ~0.2 µs, then cut to
+ * the millisecond like a Date parsed from the text.
+ */
 const dueRows = (sql: Queryable) => sql`
     select d.node_id, n.name, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
-           n.successes_for_recovery, n.schedule, n.created_at, h.state, h.since, h.version, h.received_at_entry::float8 as received_at_entry,
-           hb.last_heartbeat_at, hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
-           hb.run_started_at,
+           n.successes_for_recovery, n.schedule, floor(round(date_part('epoch', n.created_at) * 1e6) / 1000) as created_at_ms,
+           h.state, floor(round(date_part('epoch', h.since) * 1e6) / 1000) as since_ms, h.version,
+           h.received_at_entry::float8 as received_at_entry,
+           floor(round(date_part('epoch', hb.last_heartbeat_at) * 1e6) / 1000) as last_heartbeat_at_ms,
+           hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
+           floor(round(date_part('epoch', hb.run_started_at) * 1e6) / 1000) as run_started_at_ms,
            d.wake::float8 as wake, d.failures, d.due_at::text as due_key
     from node_due d
     join nodes n on n.id = d.node_id
@@ -86,10 +96,10 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
       update node_health h
       set state = v.state, since = v.since, reason = v.reason, version = h.version + v.n, received_at_entry = v.entry
       from unnest(
-        ${writes.map((w) => w.nodeId)}::uuid[], ${writes.map((w) => w.expectedVersion)}::int[],
-        ${writes.map((w) => w.transitions.length)}::int[], ${writes.map((w) => w.state)}::text[],
-        ${writes.map((w) => w.since.toISOString())}::timestamptz[], ${writes.map((w) => w.reason)}::text[],
-        ${writes.map((w) => w.receivedAtEntry)}::bigint[]
+        ${plainArray(writes.map((w) => w.nodeId))}::uuid[], ${plainArray(writes.map((w) => w.expectedVersion))}::int[],
+        ${plainArray(writes.map((w) => w.transitions.length))}::int[], ${plainArray(writes.map((w) => w.state))}::text[],
+        ${plainArray(writes.map((w) => w.since.toISOString()))}::timestamptz[], ${textArray(writes.map((w) => w.reason))}::text[],
+        ${plainArray(writes.map((w) => w.receivedAtEntry))}::bigint[]
       ) as v(node_id, expected, n, state, since, reason, entry)
       where h.node_id = v.node_id and h.version = v.expected
       returning h.node_id`
@@ -104,9 +114,9 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
   const written = tx`
     with t as (
       select * from unnest(
-        ${t.map((x) => x.nodeId)}::uuid[], ${t.map((x) => x.version)}::int[], ${t.map((x) => x.from)}::text[],
-        ${t.map((x) => x.to)}::text[], ${t.map((x) => x.at.toISOString())}::timestamptz[],
-        ${t.map((x) => x.reason)}::text[], ${t.map((x) => x.name)}::text[]
+        ${plainArray(t.map((x) => x.nodeId))}::uuid[], ${plainArray(t.map((x) => x.version))}::int[], ${plainArray(t.map((x) => x.from))}::text[],
+        ${plainArray(t.map((x) => x.to))}::text[], ${plainArray(t.map((x) => x.at.toISOString()))}::timestamptz[],
+        ${textArray(t.map((x) => x.reason))}::text[], ${textArray(t.map((x) => x.name))}::text[]
       ) with ordinality as t(node_id, state_version, from_state, to_state, at, reason, node_name, ord)
     ), log as (
       insert into node_state_log (node_id, state_version, from_state, to_state, at, reason)
@@ -171,9 +181,9 @@ export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<vo
 function pushBack(tx: Queryable, items: Reschedule[], condition: postgres.Fragment) {
   return tx`
     update node_due d set due_at = v.due_at, failures = 0
-    from unnest(${items.map((i) => i.nodeId)}::uuid[],
-                ${items.map((i) => (i.dueAt ? i.dueAt.toISOString() : 'infinity'))}::text[]::timestamptz[],
-                ${items.map((i) => i.wake)}::bigint[], ${items.map((i) => i.received)}::bigint[]) as v(node_id, due_at, wake, received)
+    from unnest(${plainArray(items.map((i) => i.nodeId))}::uuid[],
+                ${plainArray(items.map((i) => (i.dueAt ? i.dueAt.toISOString() : 'infinity')))}::timestamptz[],
+                ${plainArray(items.map((i) => i.wake))}::bigint[], ${plainArray(items.map((i) => i.received))}::bigint[]) as v(node_id, due_at, wake, received)
     where d.node_id = v.node_id and d.wake = v.wake ${condition}`.execute();
 }
 

@@ -101,6 +101,24 @@ describe('heartbeats in, transitions out', () => {
     assert.match(log[2]!.reason!, /warning checks: disk/);
   });
 
+  it('writes a node name and a reason with quotes, backslashes, commas and braces as they are', async () => {
+    // Both travel to Postgres inside array literals of the set-wise writes.
+    const name = 'edge "1", \\rack {a}';
+    const id = await p.addNode(name);
+    p.beat(id);
+    await p.tick();
+    await p.runUntil(new Date(sec(1)));
+    p.beat(id, 'ok', { 'disk "/", {x}\\y': { status: 'warn' }, NULL: { status: 'fail' } });
+    await p.tick();
+    const reason = 'failing checks: NULL; warning checks: disk "/", {x}\\y';
+    const log = await transitionsOf(db, id);
+    assert.deepEqual(brief(log, T0), ['unknown->healthy@0', 'healthy->degraded@1']);
+    assert.equal(log[1]!.reason, reason);
+    const events = await db.sql<{ payload: { node_name: string; reason: string } }[]>`
+      select payload from outbox where key = ${id} and payload->>'to' = 'degraded'`;
+    assert.deepEqual(events.map((e) => [e.payload.node_name, e.payload.reason]), [[name, reason]]);
+  });
+
   it('ignores a heartbeat whose seq is lower than one already stored', async () => {
     const id = await p.addNode('api-1');
     p.beat(id, 'ok', null, 7);

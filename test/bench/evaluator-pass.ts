@@ -1,0 +1,77 @@
+// CPU of one every-node-due evaluator pass, split between this process and the Postgres backends
+// it uses (the lock's session and the read-ahead pool), for A/B runs and --cpu-prof profiles:
+//
+//   nice -n 19 node --import tsx test/bench/evaluator-pass.ts [nodes] [reps]
+//
+// With EVAL_PASS_PROFILE=<dir>, each pass (and only the pass) is also written there as a
+// .cpuprofile, for where the client's time goes.
+// Prints one JSON line per pass: kind ('tick' = every node healthy and due, reschedule only;
+// 'outage' = every node silent and due, all go down), wall ms, client CPU ms, Postgres CPU ms.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { systemClock } from '../../src/clock.ts';
+import { createSql } from '../../src/db/client.ts';
+import { Evaluator } from '../../src/health/evaluator.ts';
+import { Leadership } from '../../src/health/leader.ts';
+import { coverageGapMs } from '../../src/ingest/flusher.ts';
+import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
+import { allDueHealthy, allDueSilent } from './evaluator.ts';
+import { benchLog } from './log.ts';
+import { backendCpu, backendCpuSince } from './proc-cpu.ts';
+import { Scope } from './scope.ts';
+import { FLEET_TABLES, seedCoverage, seedFleet } from './seed.ts';
+
+const size = Number(process.argv[2] ?? 100_000);
+const reps = Number(process.argv[3] ?? 3);
+const APPS = ['lifeline-bench-evaluator', 'lifeline-bench'];
+const profileDir = process.env.EVAL_PASS_PROFILE;
+const inspector = profileDir ? new Session() : undefined;
+inspector?.connect();
+await inspector?.post('Profiler.enable');
+
+const scope = new Scope();
+try {
+  const db = await createBenchDatabase(scope, 'evalpass');
+  await seedFleet(db.sql, { count: size, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
+  await seedCoverage(db.sql);
+  const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
+  scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
+  const evaluator = new Evaluator({
+    leadership: new Leadership(lockSql, benchLog),
+    clock: systemClock,
+    log: benchLog,
+    intervalMs: 1000,
+    coverageGapMs: coverageGapMs(250),
+    reader: db.sql,
+  });
+  if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock');
+
+  const pass = async (kind: 'tick' | 'outage') => {
+    if (kind === 'tick') await allDueHealthy(db.sql);
+    else {
+      await db.sql`update node_health set state = 'healthy', since = now() - interval '1 hour', reason = null, version = 1, received_at_entry = 0`;
+      await db.sql`truncate node_state_log, outbox`;
+      await vacuumAnalyze(db.sql, [...FLEET_TABLES, 'node_state_log', 'outbox']);
+      await allDueSilent(db.sql);
+    }
+    const pg = await backendCpu(db.sql, APPS);
+    const cpu = process.cpuUsage();
+    await inspector?.post('Profiler.start');
+    const t0 = performance.now();
+    const r = await evaluator.runOnce();
+    const wall = performance.now() - t0;
+    const used = process.cpuUsage(cpu);
+    const profile = await inspector?.post('Profiler.stop');
+    if (profile) writeFileSync(`${profileDir}/${kind}-${Date.now()}.cpuprofile`, JSON.stringify(profile.profile));
+    const pgMs = await backendCpuSince(db.sql, APPS, pg);
+    const expected = kind === 'tick' ? 0 : size;
+    if (r.evaluated !== size || r.transitions !== expected) throw new Error(`${kind}: judged ${r.evaluated}, ${r.transitions} transitions`);
+    console.log(JSON.stringify({ kind, wall: Math.round(wall), client: Math.round((used.user + used.system) / 1000), pg: Math.round(pgMs) }));
+  };
+  for (let i = 0; i < reps; i++) {
+    await pass('tick');
+    await pass('outage');
+  }
+} finally {
+  await scope.close();
+}
