@@ -21,7 +21,8 @@ export interface DeliveryJob {
 /**
  * The producer side: one job per ledger row, the job id being the ledger id, so adding the same
  * delivery twice (a redelivered event, the sweeper racing the first attempt) is a no-op while the
- * job is kept (completed jobs are kept 7 days): a job that exists keeps its state and its delay.
+ * job exists: it keeps its state and its delay. A completed job is removed at once (below), so a
+ * row added after its job completed runs again, and its read finds the row final: nothing is sent.
  * Producers fail fast when the job store is away: the ledger row stays un-enqueued and the
  * sweeper adds it when the store is back. A job carries only the ledger id (a UUID), never text
  * from outside: Postgres keeps job data as jsonb, which refuses U+0000.
@@ -34,7 +35,13 @@ export class DeliveryQueue {
       defaultJobOptions: {
         attempts: DELIVERY_ATTEMPTS,
         backoff: { type: 'lifeline' },
-        removeOnComplete: { age: 7 * 24 * 3600 },
+        // Nothing needs a completed job: no producer adds a finished row (the fan-out adds the rows
+        // it inserted, the sweeper unfinished ones), and the ledger, not the job, says a row is
+        // done. Kept 7 days, each was a hash and a sorted-set entry in Redis, and every completion
+        // also scanned the set for expired ones: removed at completion, Redis spent ~74 µs per
+        // delivery against ~82 in section 7b (ten alternated pairs, lower in each; the notifier's
+        // CPU unchanged). DeliveryQueue.revive adds a removed job again as it retried a kept one.
+        removeOnComplete: true,
         removeOnFail: { age: 30 * 24 * 3600 },
       },
     });
@@ -53,10 +60,12 @@ export class DeliveryQueue {
 
   /**
    * Brings back the jobs of ledger rows that are overdue (see `sweepDeliveries`): a job the store
-   * no longer has is added again (delayed as given), one that is finished (failed or completed)
-   * while its row is not is run again, and one waiting, delayed or running is left as it is. A
-   * stall past BullMQ's `maxStalledCount` moves a job to the failed set without the worker's
-   * 'failed' event, and adding it again would be a no-op while the failed job is kept (30 days).
+   * no longer has (one that completed while its row is not final is among them) is added again
+   * (delayed as given), one that is finished (failed, or completed and kept by the 7-day retention
+   * of earlier versions) while its row is not is run again, and one waiting, delayed or running is
+   * left as it is. A stall past BullMQ's `maxStalledCount` moves a job to the failed set without
+   * the worker's 'failed' event, and adding it again would be a no-op while the failed job is kept
+   * (30 days).
    * The run keeps the job's attempt count: the ledger numbers attempts, and a stall spent none.
    * The ledger's final-row check makes a second run of a row already sent send nothing.
    */

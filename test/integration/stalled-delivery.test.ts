@@ -91,10 +91,10 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
     // the failed set, and no 'failed' handler of the notifier sees it.
     await takeAndEnd(stalled, (job, token) => job.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), token));
     assert.equal(await stateOf(stalled), 'failed');
-    // A job the store says is done while the ledger says it is not (a database restored to an
-    // earlier point, say): the ledger wins.
+    // A job that completed while the ledger says its row is not done (a database restored to an
+    // earlier point, say): the store dropped it on completion, and the ledger wins.
     await takeAndEnd(completed, (job, token) => job.moveToCompleted('done', token, false));
-    assert.equal(await stateOf(completed), 'completed');
+    assert.equal(await stateOf(completed), 'unknown');
 
     // One job lost from the store, one waiting for a worker, one waiting for its retry in an hour.
     await db.sql`update deliveries set status = 'failed', attempts = 1, next_attempt_at = ${new Date(Date.now() + HOUR_MS)} where id = ${delayed}`;
@@ -119,6 +119,23 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
       'each page received once',
     );
     assert.equal(await stateOf(delayed), 'delayed', 'the retry an hour away is not run early');
+  });
+
+  it('drops a job once its row is sent, and sends nothing when the row is added again', async () => {
+    const ch = await oc.webhook('ops', hook.url, secret);
+    const id = await page(ch.id, 'sent');
+    await oc.queue.enqueue([{ id }]);
+    await oc.restartNotifier();
+    const ended = () => until('the job to end', async () => ((await stateOf(id)) === 'completed' || (await stateOf(id)) === 'unknown' ? stateOf(id) : undefined));
+    await until('the page sent', async () => (await statusOf(id)) === 'sent');
+    assert.equal(await ended(), 'unknown', 'the completed job is not kept');
+
+    // A producer adding the row again gets a new job, whose run finds the row final.
+    await oc.queue.enqueue([{ id }]);
+    assert.equal(await ended(), 'unknown');
+    assert.equal(hook.requests.filter((r) => r.headers['webhook-id'] === id).length, 1, 'received once');
+    const [row] = await db.sql<{ attempts: number }[]>`select attempts from deliveries where id = ${id}`;
+    assert.equal(row!.attempts, 1);
   });
 
   it('reaches a failed job behind a full pass of late but healthy ones on the next pass', async () => {
