@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
+import { openQueueBackend } from '../../src/queue/backend.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall, deliveriesOf, incidentsOf, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
@@ -170,6 +171,31 @@ describe('notifications when Redis restarts or loses its data', () => {
       assert.equal(hook.requests.length, 1, 'not retried early');
     } finally {
       client.disconnect();
+    }
+  });
+
+  // BullMQ's own schedule for the worker's connections waits e^attempt seconds, up to 20 s: after
+  // a 40 s outage the sweeper had every delivery back in Redis within 2 s of it answering, and the
+  // jobs then waited 17-19 s more (3 runs of 3) for the worker's next try.
+  it('has every connection of the queues, the worker’s blocking one too, retry a Redis that went away at least every 2 s', async () => {
+    const backend = await openQueueBackend({ redisUrl: redis.url, databaseUrl: db.url, prefix: oc.prefix });
+    const queue = backend.queue('reconnect-schedule', {});
+    const worker = backend.worker('reconnect-schedule', async () => {}, { autorun: false });
+    try {
+      // The ioredis clients BullMQ built, with the options it gave them.
+      type Clients = { client: Promise<Redis>; blockingClient?: Promise<Redis> };
+      const clients = [(queue.backend as unknown as Clients).client, (worker.backend as unknown as Clients).client, (worker.backend as unknown as Clients).blockingClient];
+      const attempts = Array.from({ length: 1000 }, (_, i) => i + 1);
+      for (const [i, client] of clients.entries()) {
+        const retry = (await client)?.options.retryStrategy;
+        assert.ok(retry, `connection ${i} reconnects`);
+        const longest = Math.max(...attempts.map((n) => Number(retry(n))));
+        assert.ok(longest <= 2000, `connection ${i} waits up to ${longest} ms between attempts`);
+      }
+    } finally {
+      await worker.close();
+      await queue.close();
+      await backend.close();
     }
   });
 });
