@@ -83,6 +83,9 @@ export function startNotifier(o: NotifierOptions) {
       concurrency: o.concurrency ?? DELIVERY_CONCURRENCY,
       lockDuration,
       stalledInterval: Math.max(1000, lockDuration / 2),
+      // A failed fetch of the next job is tried again after this, 15 s by BullMQ's default: as long
+      // as the worst wait between the connections' reconnect attempts (2 s, src/queue/backend.ts).
+      runRetryDelay: 2000,
       // deliver() knows the delay from the ledger; other errors (the database unreachable) back off
       // by the job's own count.
       settings: { backoffStrategy: (attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : retryDelayMs(attemptsMade, err, retry)) },

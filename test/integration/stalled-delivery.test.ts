@@ -66,9 +66,12 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
     return row!.id;
   }
 
-  /** A worker of another process takes the next job and ends it as `end` does, unseen by the notifier. */
-  async function takeAndEnd(id: string, end: (job: Job, token: string) => Promise<unknown>) {
-    await oc.queue.enqueue([{ id }]);
+  /**
+   * A worker of another process takes the next job and ends it as `end` does, unseen by the
+   * notifier; `add` puts the job in the store (as the notifier's queue does unless given).
+   */
+  async function takeAndEnd(id: string, end: (job: Job, token: string) => Promise<unknown>, add = () => oc.queue.enqueue([{ id }])) {
+    await add();
     const worker = store.worker(NOTIFICATIONS_QUEUE, async () => {}, { autorun: false });
     const token = randomUUID();
     const job = await worker.getNextJob(token);
@@ -85,7 +88,13 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
   it('sends once the page whose job failed by stalling, re-adds a lost job, and leaves healthy jobs alone', async () => {
     const ch = await oc.webhook('ops', hook.url, secret);
     const stalled = await page(ch.id, 'stalled');
-    const [completed, missing, waiting, delayed] = [await page(ch.id, 'completed'), await page(ch.id, 'missing'), await page(ch.id, 'waiting'), await page(ch.id, 'delayed')];
+    const [completed, kept, missing, waiting, delayed] = [
+      await page(ch.id, 'completed'),
+      await page(ch.id, 'kept'),
+      await page(ch.id, 'missing'),
+      await page(ch.id, 'waiting'),
+      await page(ch.id, 'delayed'),
+    ];
 
     // A worker takes the page's job and loses it the way a second stall does: the job ends in
     // the failed set, and no 'failed' handler of the notifier sees it.
@@ -95,6 +104,13 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
     // earlier point, say): the store dropped it on completion, and the ledger wins.
     await takeAndEnd(completed, (job, token) => job.moveToCompleted('done', token, false));
     assert.equal(await stateOf(completed), 'unknown');
+    // The same, its job kept on completion as versions before removing them did (7 days).
+    const keptAdd = async () => {
+      await jobs.add('deliver', { id: kept }, { jobId: kept, removeOnComplete: false });
+      await db.sql`update deliveries set enqueued_at = now() where id = ${kept}`;
+    };
+    await takeAndEnd(kept, (job, token) => job.moveToCompleted('done', token, false), keptAdd);
+    assert.equal(await stateOf(kept), 'completed');
 
     // One job lost from the store, one waiting for a worker, one waiting for its retry in an hour.
     await db.sql`update deliveries set status = 'failed', attempts = 1, next_attempt_at = ${new Date(Date.now() + HOUR_MS)} where id = ${delayed}`;
@@ -105,14 +121,14 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
     // Two hours on, every one of these rows is overdue.
     await sweepAt(2 * HOUR_MS);
     assert.deepEqual(
-      await Promise.all([stalled, completed, missing, waiting, delayed].map(stateOf)),
-      ['waiting', 'waiting', 'waiting', 'waiting', 'delayed'],
-      'the failed job is run again and the lost one added; the waiting and delayed jobs keep their state',
+      await Promise.all([stalled, completed, kept, missing, waiting, delayed].map(stateOf)),
+      ['waiting', 'waiting', 'waiting', 'waiting', 'waiting', 'delayed'],
+      'the failed and the kept completed jobs are run again and the lost ones added; the waiting and delayed jobs keep their state',
     );
 
     await oc.restartNotifier();
-    const due = [stalled, completed, missing, waiting];
-    await until('the four due pages sent', async () => (await Promise.all(due.map(statusOf))).every((s) => s === 'sent'));
+    const due = [stalled, completed, kept, missing, waiting];
+    await until('the five due pages sent', async () => (await Promise.all(due.map(statusOf))).every((s) => s === 'sent'));
     assert.deepEqual(
       hook.requests.map((r) => [r.headers['webhook-id'], r.verified]).sort(),
       [...due].sort().map((id) => [id, true]),
