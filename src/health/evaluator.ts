@@ -66,7 +66,7 @@ interface Judged {
 
 const cursorAfter = (rows: DueRow[]): DueCursor => {
   const last = rows[rows.length - 1]!;
-  return { dueKey: last.due_key, nodeId: last.node_id };
+  return { dueUs: last.due_us, nodeId: last.node_id };
 };
 
 const NOTHING: Judged = { transitions: 0, failed: 0 };

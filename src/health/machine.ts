@@ -41,7 +41,7 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         maintenanceFrom: span?.from ?? null,
         coverage,
         runStartedAt: dateOf(row.run_started_at_ms),
-        createdAt: new Date(row.created_at_ms),
+        createdAt: row.created_at_ms === null ? undefined : new Date(row.created_at_ms),
       },
       policyOf(row),
       now,

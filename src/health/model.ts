@@ -14,8 +14,11 @@ export interface DueRow {
   successes_for_recovery: number;
   /** A scheduled job's schedule; null for a heartbeat node. */
   schedule: CronSchedule | null;
-  /** Instants as epoch milliseconds (see dueRows in store.ts); plan makes the Dates decide takes. */
-  created_at_ms: number;
+  /**
+   * Instants as epoch milliseconds (see dueRows in store.ts); plan makes the Dates decide takes.
+   * The node's creation is read only for a scheduled job, the one kind judged on it.
+   */
+  created_at_ms: number | null;
   state: State;
   since_ms: number;
   version: number;
@@ -30,16 +33,16 @@ export interface DueRow {
   /** Consecutive failed attempts to judge the node; such a node is judged alone. */
   failures: number;
   /**
-   * due_at as Postgres prints it, to the microsecond, for the pass's cursor (sent back as text: a
-   * timestamptz parameter goes through a Date). A Date keeps milliseconds, and a cursor cut to the
-   * millisecond sorts before every row due within that millisecond, so it would skip none of
-   * them: the next batch would read this one again if it is read before this one is written.
+   * due_at as epoch microseconds, for the pass's cursor. A Date keeps milliseconds, and a cursor
+   * cut to the millisecond sorts before every row due within that millisecond, so it would skip
+   * none of them: the next batch would read this one again if it is read before this one is
+   * written.
    */
-  due_key: string;
+  due_us: number;
 }
 
 export interface DueCursor {
-  dueKey: string;
+  dueUs: number;
   nodeId: string;
 }
 

@@ -5,24 +5,29 @@ import { notifyAll } from '../db/notify.ts';
 import { LIVE_CHANNEL, nodeNotices } from '../live/model.ts';
 import { OUTBOX_CHANNEL } from '../outbox/store.ts';
 import { plainArray, textArray } from '../db/array-literal.ts';
+import { IntArrayReader } from '../db/int-array-reader.ts';
+import type { CronSchedule } from './cron-deadline.ts';
+import type { Checks, HeartbeatStatus, State } from './decide.ts';
 import type { DueCursor, DueRow, HealthWrite, Reschedule } from './model.ts';
 
 /**
- * Everything the evaluator judges a node on, from its four rows. Instants come as epoch
- * milliseconds (float8, parsed as a number) rather than timestamptz (printed by Postgres, parsed
- * by postgres.js into a Date from its text): about a fifth of the client's time reading a batch.
- * Rounded to the microsecond first, as float8 epoch seconds carry it only to ~0.2 µs, then cut to
- * the millisecond like a Date parsed from the text.
+ * Everything the evaluator judges a node on, from its four rows, as arrays of column values
+ * (`values()`) that dueRowOf turns into DueRows. Every number comes in one int8[] printed as text,
+ * read digit by digit (IntArrayReader): postgres.js would make a string per column and a number from
+ * it, and build each row as an object by adding its ~20 keys one at a time. Instants are epoch
+ * milliseconds, rounded to the microsecond first (float8 epoch seconds carry it only to ~0.2 µs),
+ * then cut to the millisecond like a Date parsed from the text; a node's creation only for a
+ * scheduled job, the one kind judged on it.
  */
 const dueRows = (sql: Queryable) => sql`
-    select d.node_id, n.name, n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down,
-           n.successes_for_recovery, n.schedule, floor(round(date_part('epoch', n.created_at) * 1e6) / 1000) as created_at_ms,
-           h.state, floor(round(date_part('epoch', h.since) * 1e6) / 1000) as since_ms, h.version,
-           h.received_at_entry::float8 as received_at_entry,
-           floor(round(date_part('epoch', hb.last_heartbeat_at) * 1e6) / 1000) as last_heartbeat_at_ms,
-           hb.last_status, hb.checks, hb.ok_streak, hb.received::float8 as received,
-           floor(round(date_part('epoch', hb.run_started_at) * 1e6) / 1000) as run_started_at_ms,
-           d.wake::float8 as wake, d.failures, d.due_at::text as due_key
+    select d.node_id, n.name, n.schedule, h.state, hb.last_status, hb.checks,
+           array[n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down, n.successes_for_recovery,
+                 h.version, h.received_at_entry, hb.ok_streak, hb.received, d.wake, d.failures,
+                 floor(round(date_part('epoch', h.since) * 1e6) / 1000)::int8,
+                 floor(round(date_part('epoch', hb.last_heartbeat_at) * 1e6) / 1000)::int8,
+                 floor(round(date_part('epoch', hb.run_started_at) * 1e6) / 1000)::int8,
+                 case when n.schedule is not null then floor(round(date_part('epoch', n.created_at) * 1e6) / 1000)::int8 end,
+                 round(date_part('epoch', d.due_at) * 1e6)::int8]::text as numbers
     from node_due d
     join nodes n on n.id = d.node_id
     join node_health h on h.node_id = d.node_id
@@ -31,18 +36,55 @@ const dueRows = (sql: Queryable) => sql`
     -- round trip as the coverage itself, so this says so without waiting for it).
     where exists (select 1 from ingest_coverage)`;
 
+type DueValues = [string, string, CronSchedule | null, State, HeartbeatStatus | null, Checks | null, string];
+
+const numbers = new IntArrayReader();
+
+/** A due row from its column values, in dueRows's order. */
+function dueRowOf(v: DueValues): DueRow {
+  numbers.read(v[6]);
+  return {
+    node_id: v[0],
+    name: v[1],
+    schedule: v[2],
+    state: v[3],
+    last_status: v[4],
+    checks: v[5],
+    heartbeat_interval_seconds: numbers.next()!,
+    grace_seconds: numbers.next()!,
+    failures_for_down: numbers.next()!,
+    successes_for_recovery: numbers.next()!,
+    version: numbers.next()!,
+    received_at_entry: numbers.next()!,
+    ok_streak: numbers.next()!,
+    received: numbers.next()!,
+    wake: numbers.next()!,
+    failures: numbers.next()!,
+    since_ms: numbers.next()!,
+    last_heartbeat_at_ms: numbers.next(),
+    run_started_at_ms: numbers.next(),
+    created_at_ms: numbers.next(),
+    due_us: numbers.next()!,
+  };
+}
+
+const dueRowsOf = (values: unknown[]): DueRow[] => (values as DueValues[]).map(dueRowOf);
+
 /**
  * Nodes whose due time has come, in due order, resuming after `cursor` within one tick. This and
  * loadDueNodes are sent at the call (execute): postgres.js sends statements in the order they are
  * started, and an awaited query is started a microtask late, after any started explicitly.
  */
 export async function loadDue(sql: Queryable, now: Date, cursor: DueCursor | undefined, limit: number): Promise<DueRow[]> {
-  return sql<DueRow[]>`
+  return sql`
     ${dueRows(sql)}
       and d.due_at <= ${now}
-      ${cursor ? sql`and (d.due_at, d.node_id) > (${cursor.dueKey}::text::timestamptz, ${cursor.nodeId}::uuid)` : sql``}
+      ${cursor ? sql`and (d.due_at, d.node_id) > (timestamptz 'epoch' + ${cursor.dueUs}::int8 * interval '1 microsecond', ${cursor.nodeId}::uuid)` : sql``}
     order by d.due_at, d.node_id
-    limit ${limit}`.execute();
+    limit ${limit}`
+    .values()
+    .execute()
+    .then(dueRowsOf);
 }
 
 /**
@@ -57,10 +99,13 @@ export function withoutParallelWorkers(tx: Queryable) {
 
 /** The given nodes that are still due, as loadDue reads them (a failed batch judged again in parts). */
 export async function loadDueNodes(sql: Queryable, now: Date, nodeIds: string[]): Promise<DueRow[]> {
-  return sql<DueRow[]>`
+  return sql`
     ${dueRows(sql)}
       and d.node_id = any(${nodeIds}::uuid[]) and d.due_at <= ${now}
-    order by d.due_at, d.node_id`.execute();
+    order by d.due_at, d.node_id`
+    .values()
+    .execute()
+    .then(dueRowsOf);
 }
 
 export async function earliestDue(sql: Queryable): Promise<Date | null> {
