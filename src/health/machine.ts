@@ -79,6 +79,6 @@ export async function apply(tx: Queryable, p: Plan, now: Date): Promise<HealthWr
   // One after the other: the reschedule may take the heartbeat-write lock, which holds every flush
   // until commit, so it comes after the log and outbox rows rather than beside them.
   const won = await writeTransitions(tx, p.writes, now);
-  await reschedule(tx, p.reschedules);
+  await reschedule(tx, p.reschedules, now);
   return p.writes.filter((w) => won.has(w.nodeId));
 }

@@ -200,7 +200,7 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
  * no lock. The lock comes before any node_due row is touched: a flush holding it shared may be
  * waiting for such a row.
  */
-export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<void> {
+export async function reschedule(tx: Queryable, items: Reschedule[], now: Date): Promise<void> {
   if (items.length === 0) return;
   const guarded = items.filter((i) => i.leavesHealthy);
   const plain = items.filter((i) => !i.leavesHealthy);
@@ -212,23 +212,29 @@ export async function reschedule(tx: Queryable, items: Reschedule[]): Promise<vo
       Promise.all([
         // Started here, in this order (pushBack executes). Two statements rather than one with a per-row condition: the steady state's keeps
         // exactly the plan it had before the comparison existed.
-        plain.length ? pushBack(tx, plain, tx``) : undefined,
+        plain.length ? pushBack(tx, plain, now, tx``) : undefined,
         // A scalar subquery, one primary-key probe per row: exists() is planned as a hash of the
         // whole table per batch.
         guarded.length
-          ? pushBack(tx, guarded, tx`and (select hb.received from node_heartbeats hb where hb.node_id = v.node_id) = v.received`)
+          ? pushBack(tx, guarded, now, tx`and (select hb.received from node_heartbeats hb where hb.node_id = v.node_id) = v.received`)
           : undefined,
       ]),
     ),
   ]);
 }
 
-function pushBack(tx: Queryable, items: Reschedule[], condition: postgres.Fragment) {
+/**
+ * Due times go as whole milliseconds after `now`, NULL for none (infinity): a small integer's text
+ * rather than a Date's toISOString per node (8 % of the client's all-due pass at 100,000 nodes),
+ * and an integer rather than a timestamptz for Postgres to parse; exact either way.
+ */
+function pushBack(tx: Queryable, items: Reschedule[], now: Date, condition: postgres.Fragment) {
+  const nowMs = now.getTime();
   return tx`
-    update node_due d set due_at = v.due_at, failures = 0
+    update node_due d set due_at = coalesce(${now}::timestamptz + v.after_ms * interval '1 millisecond', 'infinity'), failures = 0
     from unnest(${plainArray(items.map((i) => i.nodeId))}::uuid[],
-                ${plainArray(items.map((i) => (i.dueAt ? i.dueAt.toISOString() : 'infinity')))}::timestamptz[],
-                ${plainArray(items.map((i) => i.wake))}::bigint[], ${plainArray(items.map((i) => i.received))}::bigint[]) as v(node_id, due_at, wake, received)
+                ${plainArray(items.map((i) => (i.dueAt ? i.dueAt.getTime() - nowMs : 'NULL')))}::int8[],
+                ${plainArray(items.map((i) => i.wake))}::bigint[], ${plainArray(items.map((i) => i.received))}::bigint[]) as v(node_id, after_ms, wake, received)
     where d.node_id = v.node_id and d.wake = v.wake ${condition}`.execute();
 }
 
