@@ -5,7 +5,8 @@
 
 /**
  * For elements whose text never needs quoting in an array literal: uuids, integers, ISO 8601
- * instants, 'infinity' (no comma, brace, quote, backslash, space, and never the word NULL).
+ * instants, 'infinity' (no comma, brace, quote, backslash or space). The bare word NULL is a
+ * null element, and is passed so on purpose (a reschedule's "no due time"): never quote it.
  */
 export function plainArray(xs: ReadonlyArray<string | number>): string {
   return `{${xs.join(',')}}`;

@@ -11,6 +11,14 @@ import type { Checks, HeartbeatStatus, State } from './decide.ts';
 import type { DueCursor, DueRow, HealthWrite, Reschedule } from './model.ts';
 
 /**
+ * An instant as whole epoch milliseconds. An infinite one (none of the engine's writes makes one,
+ * but a hand-made row may hold it) reads as NULL: as int8 it would fail the whole batch's read,
+ * where no node can be set apart as the one at fault, and so stop every pass.
+ */
+const epochMs = (sql: Queryable, column: postgres.Fragment) =>
+  sql`case when isfinite(${column}) then floor(round(date_part('epoch', ${column}) * 1e6) / 1000)::int8 end`;
+
+/**
  * Everything the evaluator judges a node on, from its four rows, as arrays of column values
  * (`values()`) that dueRowOf turns into DueRows. Every number comes in one int8[] printed as text,
  * read digit by digit (IntArrayReader): postgres.js would make a string per column and a number from
@@ -23,11 +31,9 @@ const dueRows = (sql: Queryable) => sql`
     select d.node_id, n.name, n.schedule, h.state, hb.last_status, hb.checks,
            array[n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down, n.successes_for_recovery,
                  h.version, h.received_at_entry, hb.ok_streak, hb.received, d.wake, d.failures,
-                 floor(round(date_part('epoch', h.since) * 1e6) / 1000)::int8,
-                 floor(round(date_part('epoch', hb.last_heartbeat_at) * 1e6) / 1000)::int8,
-                 floor(round(date_part('epoch', hb.run_started_at) * 1e6) / 1000)::int8,
-                 case when n.schedule is not null then floor(round(date_part('epoch', n.created_at) * 1e6) / 1000)::int8 end,
-                 round(date_part('epoch', d.due_at) * 1e6)::int8]::text as numbers
+                 ${epochMs(sql, sql`h.since`)}, ${epochMs(sql, sql`hb.last_heartbeat_at`)}, ${epochMs(sql, sql`hb.run_started_at`)},
+                 case when n.schedule is not null then ${epochMs(sql, sql`n.created_at`)} end,
+                 case when isfinite(d.due_at) then round(date_part('epoch', d.due_at) * 1e6)::int8 end]::text as numbers
     from node_due d
     join nodes n on n.id = d.node_id
     join node_health h on h.node_id = d.node_id

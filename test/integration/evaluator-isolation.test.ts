@@ -139,6 +139,17 @@ describe('evaluator: one node that cannot be judged', () => {
     assert.equal(await downCount(), 40);
   });
 
+  it('judges every node when one holds an infinite instant set by hand', async () => {
+    // None of the engine's writes makes one; read as a number it would fail the whole batch's
+    // read, where no node can be set apart, and so every pass.
+    await db.sql`update node_health set since = '-infinity' where node_id = ${ids[5]!}`;
+    await db.sql`update node_heartbeats set last_heartbeat_at = 'infinity' where node_id = ${ids[6]!}`;
+    await db.sql`update node_due set due_at = '-infinity' where node_id = ${ids[7]!}`;
+    const r = await evaluator.runOnce();
+    assert.equal(r.evaluated, 40);
+    assert.equal(r.failed, 0);
+  });
+
   it('finds several bad nodes in one batch and judges all the others', async () => {
     const bad = [ids[0]!, ids[9]!, ids[15]!, ids[33]!];
     for (const id of bad) await db.sql`insert into test_refused values (${id})`;
