@@ -48,6 +48,14 @@ describe('public caches across api processes', () => {
     return () => withPatience(`B to hear "${payload}"`, event);
   }
 
+  /** A node B has heard of: its creation's notice, arriving late, would clear what B keeps. */
+  async function newNode(name: string) {
+    const heard = await heardByB('pages');
+    const node = await h.createNode(name);
+    await heard();
+    return node;
+  }
+
   /** A page B has heard of: the creation's own notice, arriving after B has read the page, would clear what B keeps. */
   async function newPage(slug: string, nodeIds: string[]) {
     const heard = await heardByB('pages');
@@ -57,8 +65,8 @@ describe('public caches across api processes', () => {
   }
 
   it('stops serving a page made private, changed or deleted in another process as the change commits', async () => {
-    await h.createNode('web-1');
-    await h.createNode('web-2');
+    await newNode('web-1');
+    await newNode('web-2');
     for (const slug of ['going-private', 'trimmed', 'deleted']) await newPage(slug, ['web-1', 'web-2']);
     for (const slug of ['going-private', 'trimmed', 'deleted']) assert.equal(await statusOf(`/status/${slug}.json`), 200);
     assert.equal(await statusOf('/status/going-private'), 200);
@@ -82,8 +90,8 @@ describe('public caches across api processes', () => {
   });
 
   it('stops serving a rotated badge id, and a deleted node on badges and pages', async () => {
-    const rotated = await h.createNode('rotated');
-    const deleted = await h.createNode('deleted-node');
+    const rotated = await newNode('rotated');
+    const deleted = await newNode('deleted-node');
     await newPage('with-deleted', ['rotated', 'deleted-node']);
     for (const path of [`/badge/${rotated.badge_id}.svg`, `/badge/${rotated.badge_id}.json`, `/badge/${deleted.badge_id}.json`, '/status/with-deleted.json']) {
       assert.equal(await statusOf(path), 200, path);
@@ -107,8 +115,8 @@ describe('public caches across api processes', () => {
   it('forgets in the process that made a node change before it answers, heard or not', async () => {
     // C never listens, as when its LISTEN connection is down: only its own forgetting can help.
     const c = buildApp({ sql: sqlB, clock: h.clock, buffer: new HeartbeatBuffer() });
-    const node = await h.createNode('renamed-here');
-    await h.createNode('deleted-here');
+    const node = await newNode('renamed-here');
+    await newNode('deleted-here');
     await newPage('edited-here', ['renamed-here', 'deleted-here']);
     const namesOnC = async () =>
       (await expectJson<PageView>(await send(c.app, 'GET', '/status/edited-here.json'), 200)).components[0]!.nodes!.map((n) => n.name);
@@ -123,7 +131,7 @@ describe('public caches across api processes', () => {
   });
 
   it('forgets everything when its LISTEN connection comes back, since notices may have been missed meanwhile', async () => {
-    await h.createNode('quiet');
+    await newNode('quiet');
     await newPage('missed', ['quiet']);
     assert.equal(await statusOf('/status/missed.json'), 200);
     // A change whose notice B never hears, as when it commits while B's connection is down.
