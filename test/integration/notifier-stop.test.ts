@@ -37,7 +37,8 @@ for (const backend of QUEUE_BACKENDS) describe(`a notifier stopping with sends w
       const ids = await pendingPages(db.sql, ch.id, CONNECTIONS_PER_RECEIVER + 3, new Date());
       const leased = async (of: string[]) => (await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where id = any(${of}::text[]) and lease_token is not null`)[0]!.n;
       hook.answerAll('hang');
-      await oc.queue.enqueue(ids.map((id) => ({ id })));
+      // A producer fails fast until the job store's connection is first ready: try until it is.
+      await until('the jobs added', () => oc.queue.enqueue(ids.map((id) => ({ id }))).then(() => true, () => undefined));
       await until('every connection held, and every row leased', async () => hook.hanging.length === CONNECTIONS_PER_RECEIVER && (await leased(ids)) === ids.length);
       const started = new Set(hook.requests.map((r) => r.headers['webhook-id']));
       const waiters = ids.filter((id) => !started.has(id));
