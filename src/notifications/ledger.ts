@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { DELIVERY_LEASE_MS } from '../config.ts';
 import type { Sql } from '../db/client.ts';
@@ -64,6 +65,14 @@ export interface LedgerOptions {
   lease?: LeaseTimes;
 }
 
+/** Leases the rows of a read batch to `token` and reads what sending each leased one needs. */
+async function leaseBatch(o: LedgerOptions, ids: string[], token: string, ms: number) {
+  const rows = await leaseDeliveries(o.sql, ids, ms, token);
+  const open = [...rows.values()].filter((r) => r.leased);
+  const [destination, notifications] = await Promise.all([destinationsOf(o.sql, open, o.secretKey), notificationsFor(o.sql, open, o.links)]);
+  return { rows, open, destination, notifications };
+}
+
 /**
  * The notifier's reads of the ledger and its `sent` marks, each shared by the sends a process has
  * in flight: the rows of every delivery starting within one event-loop turn are read and leased in
@@ -93,17 +102,22 @@ export class DeliveryLedger {
     this.reads = new Coalescer(async (ids) => {
       if (this.stopping) return ids.map(() => STOPPING);
       const startBy = performance.now() + lease.startWithinMs;
-      const rows = await leaseDeliveries(sql, [...new Set(ids)], lease.ms);
-      const open = [...rows.values()].filter((r) => r.leased);
-      const [destination, notifications] = await Promise.all([destinationsOf(sql, open, o.secretKey), notificationsFor(sql, open, o.links)]).catch(
-        async (err: unknown) => {
-          // The leases are committed; kept, each row of the batch would wait ~120 s for them to
-          // lapse, its rerun alone (the Coalescer's) finding it held by this lost read, and a row
-          // whose reads always fail would be put back for ever instead of failing its job.
-          await releaseLeases(sql, open.map((r) => ({ id: r.id, token: r.lease_token! }))).catch(() => undefined);
-          throw err;
-        },
-      );
+      const unique = [...new Set(ids)];
+      // One token for every row the batch leases, chosen here rather than by Postgres, so a batch
+      // that fails can give back what it took even when it never learnt what that was: a lease
+      // statement that committed but whose reply was lost (the connection dropped) left its rows
+      // held ~120 s for a read that no longer existed. Rows are only ever compared with their id
+      // and token together, and a row of the batch goes to one send only (below), so two sends
+      // never hold one row under one token.
+      const token = randomUUID();
+      const { rows, open, destination, notifications } = await leaseBatch(o, unique, token, lease.ms).catch(async (err: unknown) => {
+        // Kept, each row of the batch would wait ~120 s for its lease to lapse, its rerun alone (the
+        // Coalescer's) finding it held by this lost read, and a row whose reads always fail would be
+        // put back for ever instead of failing its job. A lease statement still running when its
+        // connection dropped can commit after this: its rows then wait for the lapse, as before.
+        await releaseLeases(sql, unique.map((id) => ({ id, token }))).catch(() => undefined);
+        throw err;
+      });
       const closed = open.length > 0 ? this.window(startBy) : undefined;
       // Two sends of one row in one batch (a job run again in the same process): the first has the lease.
       const given = new Set<string>();
@@ -114,7 +128,7 @@ export class DeliveryLedger {
         if (!row.leased) return { row, final: false, lease: undefined, heldForMs: row.lease_left_ms };
         if (given.has(id)) return { row, final: false, lease: undefined, heldForMs: lease.ms };
         given.add(id);
-        return { row, final: false, lease: { token: row.lease_token!, startBy, closed: closed! }, destination: destination(row), notification: notifications.get(id) };
+        return { row, final: false, lease: { token, startBy, closed: closed! }, destination: destination(row), notification: notifications.get(id) };
       });
     }, batching);
     this.sents = new Coalescer(async (sent) => {

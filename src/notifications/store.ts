@@ -133,18 +133,19 @@ export async function recordAttempts(
 export type LeasedRead = DeliveryRow & { leased: boolean; lease_left_ms: number };
 
 /**
- * Leases the unfinished rows among `ids` whose lease is absent or lapsed to a new token each, for
- * `leaseMs` of Postgres's clock, and reads every row (`leased` says which it took). Compare and set
+ * Leases the unfinished rows among `ids` whose lease is absent or lapsed to `token` (the read
+ * batch's own, so it can give them back by it without this statement's reply), for `leaseMs` of
+ * Postgres's clock, and reads every row (`leased` says which it took). Compare and set
  * in one statement: of two senders reading one row at once, the second waits for the first's row
  * lock, finds the lease taken and leaves the row. A row taken since this statement's snapshot reads
  * as not leased here; so does a final one. `lease_left_ms` is how long another sender's lease still
  * runs as this statement saw it (0 when it saw none).
  */
-export async function leaseDeliveries(sql: Queryable, ids: string[], leaseMs: number): Promise<Map<string, LeasedRead>> {
+export async function leaseDeliveries(sql: Queryable, ids: string[], leaseMs: number, token: string): Promise<Map<string, LeasedRead>> {
   if (ids.length === 0) return new Map();
   const rows = await sql<LeasedRead[]>`
     with leased as (
-      update deliveries set lease_until = now() + ${leaseMs} * interval '1 millisecond', lease_token = gen_random_uuid()
+      update deliveries set lease_until = now() + ${leaseMs} * interval '1 millisecond', lease_token = ${token}::uuid
       where id = any(${ids}::text[]) and status not in ('sent', 'dead') and (lease_until is null or lease_until <= now())
       returning *)
     select *, true as leased, 0 as lease_left_ms from leased

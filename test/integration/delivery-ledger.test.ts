@@ -109,6 +109,25 @@ describe('delivery ledger batches', () => {
       if (text.includes(fragment) && values.some((v) => v === value || (Array.isArray(v) && v.includes(value)))) throw new Error(`cannot read ${value}`);
     });
 
+  /**
+   * The pool, losing the reply of the first statement whose text includes `fragment`: the
+   * statement runs and commits, and its caller sees the error a dropped connection gives.
+   */
+  function losingFirstReply(sql: Sql, fragment: string): Sql {
+    let lost = false;
+    return new Proxy(sql, {
+      apply(target, self, args) {
+        const [strings] = args as [unknown];
+        const statement = Reflect.apply(target, self, args) as Promise<unknown>;
+        if (lost || !Array.isArray(strings) || !strings.join('').includes(fragment)) return statement;
+        lost = true;
+        return statement.then(() => {
+          throw Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' });
+        });
+      },
+    });
+  }
+
   // The real clock: the receiver checks each signature's timestamp against its own.
   const deps = (ledger: DeliveryLedger): DeliverDeps => ({ sql: db.sql, clock: systemClock, channels, secretKey, retry: { baseMs: 20, capMs: 200 }, ledger });
 
@@ -307,6 +326,24 @@ describe('delivery ledger batches', () => {
     );
     assert.deepEqual(hook.requests.map((r) => r.headers['webhook-id']).sort(), ids.filter((id) => id !== bad!.id));
     assert.deepEqual(await leaseOf(bad!.id), { status: 'pending', attempts: 0, leased: false });
+  });
+
+  it('gives back the leases of a read whose statement committed but whose reply was lost, so its rows are sent at once', async () => {
+    const ids = await pendingPages(3);
+    const ledger = new DeliveryLedger({ sql: losingFirstReply(db.sql, 'update deliveries set lease_until = now()'), secretKey });
+    const outcomes = await Promise.allSettled(ids.map((id) => deliver(deps(ledger), id)));
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : o.status)),
+      ids.map(() => 'fulfilled'),
+      'each row read again alone and sent, none found held by the lost read',
+    );
+    assert.deepEqual(hook.requests.map((r) => r.headers['webhook-id']).sort(), [...ids].sort());
+    for (const id of ids) assert.deepEqual(await leaseOf(id), { status: 'sent', attempts: 1, leased: false });
+    // A read of one row alone whose reply is lost fails its run, and leaves the row free at once.
+    const [alone] = await pendingPages(1);
+    const lonely = new DeliveryLedger({ sql: losingFirstReply(db.sql, 'update deliveries set lease_until = now()'), secretKey });
+    await assert.rejects(deliver(deps(lonely), alone!), /CONNECTION_CLOSED/);
+    assert.deepEqual(await leaseOf(alone!), { status: 'pending', attempts: 0, leased: false });
   });
 
   it('gives the lease back when a run fails before its send starts', async () => {
