@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Events } from '../events.ts';
 import type { Sql } from '../db/client.ts';
 import { addTimeline } from '../incidents/store.ts';
-import { DeliveryLedger, type Lease } from './ledger.ts';
+import { DeliveryLedger, type Lease, type LedgerEntry } from './ledger.ts';
 import { recipientDetail, type LinkSigning } from './message.ts';
 import type { DeliveryRow } from './model.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from './retry.ts';
@@ -84,14 +84,28 @@ export interface DeliverDeps {
  * with the same webhook-id / Message-ID / dedup_key, so a receiver can drop the duplicate.
  */
 export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
-  const { sql, clock } = deps;
+  const { clock } = deps;
   const ledger = deps.ledger ?? new DeliveryLedger(deps);
   const entry = await ledger.read(id);
   if (!entry) throw new UnrecoverableError(`delivery ${id} does not exist`);
   if ('stopping' in entry) throw new PutBack(null, 'the notifier is stopping');
   if (entry.final) return;
   if (!entry.lease) throw new PutBack(new Date(clock.now().getTime() + entry.heldForMs), 'another sender holds the delivery');
+  try {
+    await attempt(deps, ledger, entry);
+  } finally {
+    // Its batch's start window is kept only while one of its sends may still wait for it; a run
+    // that ended without asking `mayStart` (put back or marked dead before its send, or refused by
+    // its channel before any wait) says so here.
+    ledger.leave(entry.lease);
+  }
+}
+
+/** The attempt of a run whose read leased its row. */
+async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract<LedgerEntry, { lease: Lease }>): Promise<void> {
+  const { sql, clock } = deps;
   const { row: d, lease, destination, notification } = entry;
+  const id = d.id;
   // Whatever ends the run before its send starts gives the lease back, so the row's next run need
   // not wait ~120 s for it to lapse.
   try {

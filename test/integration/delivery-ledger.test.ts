@@ -291,6 +291,27 @@ describe('delivery ledger batches', () => {
     assert.equal(sent!.n, CONNECTIONS_PER_RECEIVER);
   });
 
+  it('forgets a read batch’s start window once each of its sends has started or ended, so a stop finds nothing of it to abort', async () => {
+    const [early, ...started] = await pendingPages(4);
+    // One run of the batch ends before its send: its row's retry is not due yet.
+    await db.sql`update deliveries set status = 'failed', attempts = 1, next_attempt_at = ${new Date(Date.now() + 60_000)} where id = ${early!}`;
+    hook.answerAll('hang');
+    // The channel shows the start window each send is handed.
+    const windows = new Set<AbortSignal>();
+    const seeing = { ...channels, webhook: { type: 'webhook' as const, send: (...a: Parameters<typeof channels.webhook.send>) => (windows.add(a[3]!.closed!), channels.webhook.send(...a)) } };
+    const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
+    const runs = [early!, ...started].map((id) => deliver({ ...deps(ledger), channels: seeing }, id));
+    await assert.rejects(runs[0]!, PutBack);
+    await until('every other send of the batch started, its exchange held by the receiver', async () => hook.hanging.length === started.length);
+    assert.equal(windows.size, 1, 'one batch, one window');
+    ledger.stop();
+    assert.equal([...windows][0]!.aborted, false, 'forgotten before the stop, which had nothing of it to abort');
+    hook.answerAll(200);
+    hook.release(200);
+    await Promise.all(runs.slice(1));
+    for (const id of started) assert.deepEqual(await leaseOf(id), { status: 'sent', attempts: 1, leased: false });
+  });
+
   it('puts back a job run again while its first run still holds the lease, which then sends it once', async () => {
     const { id, first } = await firstRunBlockedAtReceiver();
     // The sweeper revived the job (or its lock lapsed): another worker runs it.
