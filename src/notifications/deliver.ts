@@ -135,17 +135,17 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
       throw new PutBack(null, err.message);
     }
     const e = asDeliveryError(err);
-    const attempt = d.attempts + 1;
-    const final = e.permanent || attempt >= DELIVERY_ATTEMPTS;
+    const attemptNo = d.attempts + 1;
+    const final = e.permanent || attemptNo >= DELIVERY_ATTEMPTS;
     const at = clock.now();
     const error = `${e.code}: ${e.message}`;
-    const delayMs = retryDelayMs(attempt, e, deps.retry);
+    const delayMs = retryDelayMs(attemptNo, e, deps.retry);
     const recorded = await recordAttempts(sql, [id], final ? { status: 'dead', error, at } : { status: 'failed', error, at, retryAt: new Date(at.getTime() + delayMs) }, lease.token);
     // Its lease lapsed and another sender took the row: that sender's outcome is the row's, and
     // this attempt, never recorded, is neither on the timeline nor counted.
     if (recorded === 0) return;
     await addTimeline(sql, [
-      { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { ...recipientDetail(d), event: d.event, attempt, error: e.code, final } },
+      { incident_id: d.incident_id, at, kind: 'delivery_failed', detail: { ...recipientDetail(d), event: d.event, attempt: attemptNo, error: e.code, final } },
     ]);
     deps.events?.emit('notification.result', d.channel_type, final ? 'dead' : 'failed', 1);
     if (final) throw new UnrecoverableError(error);

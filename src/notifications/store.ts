@@ -117,6 +117,9 @@ export async function recordAttempts(
   lease?: string,
 ): Promise<number> {
   if (ids.length === 0) return 0;
+  // A read batch leases all its rows under one token: with several ids, one send's outcome would
+  // land on rows other sends of its batch still hold. Only a row of its own, then.
+  if (lease !== undefined && ids.length !== 1) throw new Error('recordAttempts: a lease token goes with exactly one delivery');
   const { count } = await sql`
     update deliveries set
       status = ${outcome.status},

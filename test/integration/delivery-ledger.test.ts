@@ -32,6 +32,8 @@ describe('delivery ledger batches', () => {
   const secretKey = randomBytes(32);
   const secret = generateWebhookSecret();
   const channels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS });
+  // For exchanges a test holds at the receiver: the default 10 s timeout could end them on a busy machine.
+  const patientChannels = () => createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS, httpTimeoutMs: PATIENCE_MS });
 
   before(async () => {
     db = await createTestDatabase();
@@ -252,8 +254,8 @@ describe('delivery ledger batches', () => {
     const ids = await pendingPages(CONNECTIONS_PER_RECEIVER + waiting);
     hook.answerAll('hang');
     // The channel counts the sends handed to it: each is at its connection wait once the call
-    // returns. The held exchanges must outlast the test, however busy the machine.
-    const patient = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS, httpTimeoutMs: PATIENCE_MS });
+    // returns.
+    const patient = patientChannels();
     let handed = 0;
     const counted = { ...patient, webhook: { type: 'webhook' as const, send: (...a: Parameters<typeof patient.webhook.send>) => ((handed += 1), patient.webhook.send(...a)) } };
     const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
@@ -298,7 +300,9 @@ describe('delivery ledger batches', () => {
     hook.answerAll('hang');
     // The channel shows the start window each send is handed.
     const windows = new Set<AbortSignal>();
-    const seeing = { ...channels, webhook: { type: 'webhook' as const, send: (...a: Parameters<typeof channels.webhook.send>) => (windows.add(a[3]!.closed!), channels.webhook.send(...a)) } };
+    // The held exchanges must outlast the test, however busy the machine.
+    const patient = patientChannels();
+    const seeing = { ...patient, webhook: { type: 'webhook' as const, send: (...a: Parameters<typeof patient.webhook.send>) => (windows.add(a[3]!.closed!), patient.webhook.send(...a)) } };
     const ledger = new DeliveryLedger({ sql: db.sql, secretKey });
     const runs = [early!, ...started].map((id) => deliver({ ...deps(ledger), channels: seeing }, id));
     await assert.rejects(runs[0]!, PutBack);
