@@ -46,7 +46,9 @@ const add: Command = {
       return (
         `Created ${settings(node)}.\n` +
         secretBlock('Node token', node.token!) +
-        `\nStart an agent with it:  lifeline agent --interval ${node.heartbeat_interval_seconds} --token <the token>`
+        // The agent takes no --token (a command line is visible to every user of the host): the
+        // hint names the flag it does take, so the line works once the placeholder is a file.
+        `\nStart an agent with it:  lifeline agent --interval ${node.heartbeat_interval_seconds} --token-file <a file holding the token>`
       );
     });
   },

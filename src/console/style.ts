@@ -154,7 +154,8 @@ main {
   padding: 1rem 1rem 3rem;
 }
 
-h1 { font-size: 1.45rem; margin: 0.4rem 0 0.8rem; line-height: 1.25; }
+/* A node's name may be 128 characters without a break: it wraps rather than widen a phone's page. */
+h1 { font-size: 1.45rem; margin: 0.4rem 0 0.8rem; line-height: 1.25; overflow-wrap: anywhere; }
 h2 { font-size: 1.1rem; margin: 1.6rem 0 0.6rem; }
 h3 { font-size: 1rem; margin: 1rem 0 0.4rem; }
 p { margin: 0.4rem 0; }
@@ -212,7 +213,9 @@ p { margin: 0.4rem 0; }
   border: 1px solid var(--border);
   background: var(--surface-2);
   font-size: 0.82rem;
-  white-space: nowrap;
+  /* Whole on one line when it fits; a label value of 256 characters breaks instead of running off the page. */
+  max-width: 100%;
+  overflow-wrap: anywhere;
   margin: 0.1rem 0.25rem 0.1rem 0;
 }
 .tag-critical { border-color: var(--down); color: var(--down); font-weight: 600; }
@@ -335,6 +338,8 @@ button.link { border: none; background: none; color: var(--accent); padding: 0; 
 /* Tables */
 
 .table-wrap { margin: 0.5rem 0; overflow-x: auto; border: 1px solid var(--border); border-radius: var(--radius); background: var(--surface); }
+/* A linked name in a cell (a node's, up to 128 characters in one word) may break, so its column can narrow to the screen. */
+td a { overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.5rem 0.7rem; border-bottom: 1px solid var(--border); vertical-align: top; }
 th { font-size: 0.82rem; text-transform: uppercase; letter-spacing: 0.03em; color: var(--muted); font-weight: 600; background: var(--surface-2); }
@@ -472,7 +477,8 @@ ul.plain li { margin: 0 0 0.35rem; }
   table.cards tr:last-child { border-bottom: none; }
   table.cards td { border: none; padding: 0.1rem 0; display: grid; grid-template-columns: 7.5rem minmax(0, 1fr); gap: 0.5rem; justify-items: start; }
   table.cards td::before { content: attr(data-label); color: var(--muted); font-size: 0.85rem; }
-  table.cards td:first-child { display: block; font-weight: 600; font-size: 1.02rem; box-shadow: none; text-align: left; }
+  /* A card's title is a name of up to 128 characters without a break: it wraps inside the card. */
+  table.cards td:first-child { display: block; font-weight: 600; font-size: 1.02rem; box-shadow: none; text-align: left; overflow-wrap: anywhere; }
   table.cards td.num { text-align: left; }
   table.cards td:first-child::before { content: none; }
   /* A card leaves out what a row has nothing in (a check without a value or a message). */

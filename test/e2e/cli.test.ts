@@ -112,6 +112,31 @@ describe('the lifeline CLI against a running engine', () => {
     assert.equal(typeof first.next_cursor, 'string');
   });
 
+  it('nodes add ends with an agent command that runs as printed once its placeholder is a file', async () => {
+    const added = await cli(['nodes', 'add', 'hinted', '--interval', '10']);
+    assert.equal(added.code, 0, added.stderr);
+    const token = added.stdout.match(/lln_[A-Za-z0-9_-]+/)![0];
+    const hint = added.stdout.match(/^Start an agent with it: +lifeline (agent .*)$/m);
+    assert.ok(hint, added.stdout);
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'lifeline-hint-')), 'token');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const args = hint[1]!.replace('<a file holding the token>', tokenFile).split(' ');
+    // Only the file may carry the secret: the agent must not find it in the environment instead.
+    const child = spawnCli(args, { LIFELINE_TOKEN: '' });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    try {
+      const exited = once(child, 'exit').then(([code]) => `exited ${code}: ${err}`);
+      const beat = until('the hinted agent\'s first heartbeat', async () => / #1 sent: /.test(out)).then(() => 'sent');
+      assert.equal(await Promise.race([beat, exited]), 'sent');
+      await until('the heartbeat recorded as the node\'s own', async () => (await api('GET', '/v1/nodes/hinted')).health.last_heartbeat_at !== null);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('nodes add --schedule makes a scheduled job; a bad expression is refused in the API\'s words and adds nothing', async () => {
     const added = await cli(['nodes', 'add', 'nightly-backup', '--schedule', '0 3 * * *', '--time-zone', 'Europe/Berlin', '--grace', '300', '--max-run', '3600']);
     assert.equal(added.code, 0, added.stderr);

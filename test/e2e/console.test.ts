@@ -20,6 +20,7 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 
 const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
+const LONG_NAME = `batch-${'x'.repeat(122)}`;
 
 describe('the web console in a browser', () => {
   const dbName = freshDatabaseName();
@@ -275,6 +276,8 @@ describe('the web console in a browser', () => {
       await until('the api-1 incident resolved', async () => (await api('GET', `/v1/incidents/${resolved}`)).status === 'resolved');
       const replica = await node('db-2', { role: 'db', region: 'eu-west-1', tier: 'replica' }, { status: 'ok', checks: ok(12) });
       await node('cache-1', { role: 'cache', region: 'us-east-1' });
+      // The longest name and label value the API takes, in one unbroken word each.
+      await node(LONG_NAME, { build: 'f'.repeat(256) });
       const now = Date.now();
       await api('POST', '/v1/maintenances', {
         node_ids: [replica.id],
@@ -306,6 +309,7 @@ describe('the web console in a browser', () => {
         { name: 'node-down', path: '/nodes/db-1', show: openDays },
         { name: 'node-maintenance', path: '/nodes/db-2' },
         { name: 'node-unknown', path: '/nodes/cache-1' },
+        { name: 'node-long-name', path: `/nodes/${LONG_NAME}` },
         { name: 'node-edit', path: '/nodes/db-1/edit' },
         { name: 'node-delete', path: '/nodes/cache-1/delete' },
         { name: 'incidents', path: '/incidents' },

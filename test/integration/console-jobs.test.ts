@@ -106,4 +106,19 @@ describe("console: a scheduled job's page", () => {
     assert.equal(heartbeat.schedule, null);
     assert.equal(heartbeat.heartbeat_interval_seconds, 45);
   });
+
+  it("counts no missed heartbeats for a job, whose heartbeat interval judges nothing, as the API does", async () => {
+    const job = await h.createNode('hourly-report', { schedule: { cron: '0 * * * *' } });
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await h.flush();
+    // Ten minutes on, the job is not due for another fifty; its unused 30 s interval would count 20 misses.
+    h.clock.set(new Date(h.clock.now().getTime() + 10 * 60_000));
+    const api = (await (await h.admin('GET', '/v1/nodes/hourly-report')).json()) as Node;
+    assert.equal(api.health.missed_heartbeats, 0);
+    const page = await get('/nodes/hourly-report');
+    const seen = /<dt>Last heartbeat<\/dt>\s*<dd>([^]*?)<\/dd>/.exec(page)?.[1];
+    assert.ok(seen, 'the page shows the last ping');
+    assert.match(seen, /10 min ago/);
+    assert.doesNotMatch(seen, /missed/);
+  });
 });

@@ -193,3 +193,30 @@ describe('console pages', () => {
     assert.deepEqual([after.levels, after.repeat], [levels, 2]);
   });
 });
+
+describe('console: the fleet before any node exists', () => {
+  let h: Harness;
+  let cookie: string;
+
+  before(async () => {
+    h = await createHarness();
+    cookie = await consoleCookie(h, ORIGIN);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
+
+  it('says there are no nodes yet and where they come from; a filter matching nothing still says so', async () => {
+    const first = await get('/');
+    assert.match(first, /No nodes yet\./);
+    assert.match(first, /npx lifeline nodes add web-1/);
+    assert.doesNotMatch(first, /No node matches/);
+
+    await h.createNode('web-1');
+    const filtered = await get('/?q=nothing-like-it');
+    assert.match(filtered, /No node matches\./);
+    assert.doesNotMatch(filtered, /No nodes yet/);
+  });
+});

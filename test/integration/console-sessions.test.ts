@@ -111,6 +111,12 @@ describe('console sessions', () => {
     }
   });
 
+  it('tells someone without a key where the first one is and how to make another', async () => {
+    const page = await (await h.app.request('/sign-in')).text();
+    assert.match(page, /No key yet\? On its first run the engine makes an admin key, and its log says which file holds the secret/);
+    assert.match(page, /<code>npx lifeline admin create-key<\/code> makes another/);
+  });
+
   it('refuses keys that may not sign in', async () => {
     const ingest = await h.createKey('ingest');
     for (const key of [ingest.secret, 'llk_unknown', '']) {

@@ -62,6 +62,22 @@ function Counts(p: { counts: Record<State, number>; q: FleetQuery }) {
   );
 }
 
+/**
+ * A fleet with no node at all, as on a first run: "No node matches" blamed a filter nobody set, and
+ * the console itself creates no node, so the page says where nodes come from.
+ */
+function NoNodesYet() {
+  return (
+    <div class="empty panel">
+      <p>No nodes yet.</p>
+      <p class="muted">
+        Add one with <code>npx lifeline nodes add web-1</code> or <code>POST /v1/nodes</code>, or start an agent with an <code>ingest</code> key: its first
+        heartbeat registers its node.
+      </p>
+    </div>
+  );
+}
+
 /** The fleet's rows (exported for the benchmark's naive all-on-one-page console). */
 export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
   if (p.rows.length === 0) return <p class="empty panel">No node matches.</p>;
@@ -116,6 +132,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
     const prev = first && (backwards ? more : q.after !== undefined) ? href('/', { ...keep, before: cursor(fleetCursor(first)) }) : undefined;
     const next = last && (backwards || more) ? href('/', { ...keep, after: cursor(fleetCursor(last)) }) : undefined;
     const self = href('/', { ...keep, after: c.req.query('after'), before: c.req.query('before') });
+    const unfiltered = !q.filter.state && !q.filter.search && !q.labelText;
 
     return html(
       c,
@@ -143,7 +160,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         <Live id="fleet-live" url={self} on={['node.state_changed']}>
           <Counts counts={counts} q={q} />
-          <FleetTable rows={rows} now={now} />
+          {unfiltered && Object.values(counts).every((n) => n === 0) ? <NoNodesYet /> : <FleetTable rows={rows} now={now} />}
           <Pager prev={prev} next={next} />
         </Live>
       </Page>,

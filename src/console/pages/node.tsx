@@ -102,12 +102,15 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
     const names = await actorNames(deps.sql, incidents.flatMap((i) => [i.acknowledged_by, i.resolved_by]));
     const shown = transitions.slice(0, TRANSITIONS);
     const older = transitions.length > TRANSITIONS ? href(`/nodes/${encodeURIComponent(node.name)}`, { before: cursor(shown.at(-1)!.state_version) }) : undefined;
-    const missed = missedHeartbeats(
-      node.last_heartbeat_at,
-      node.coverage_since ?? node.created_at,
-      { heartbeatIntervalSeconds: node.heartbeat_interval_seconds, graceSeconds: node.grace_seconds, failuresForDown: node.failures_for_down, successesForRecovery: node.successes_for_recovery },
-      nowDate,
-    );
+    // A scheduled job is judged by its cron, not by its (unused) heartbeat interval: 0, as in the API.
+    const missed = node.schedule
+      ? 0
+      : missedHeartbeats(
+          node.last_heartbeat_at,
+          node.coverage_since ?? node.created_at,
+          { heartbeatIntervalSeconds: node.heartbeat_interval_seconds, graceSeconds: node.grace_seconds, failuresForDown: node.failures_for_down, successesForRecovery: node.successes_for_recovery },
+          nowDate,
+        );
     const policy = policies.get(node.id);
     const totalIncidents = incidentCounts.open + incidentCounts.acknowledged + incidentCounts.resolved;
     const self = href(`/nodes/${encodeURIComponent(node.name)}`, { before: c.req.query('before') });

@@ -30,6 +30,11 @@ function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs
             <label for="key">API key</label>
             <input id="key" name="key" type="password" autocomplete="current-password" required autofocus spellcheck={false} />
             <p class="hint">A key with read scope can look; write can also act on incidents and settings; admin also manages keys.</p>
+            {/* A first run makes the only key there is and names its file in the log alone: say so here, where a new user is stuck. */}
+            <p class="hint">
+              No key yet? On its first run the engine makes an admin key, and its log says which file holds the secret;{' '}
+              <code>npx lifeline admin create-key</code> makes another.
+            </p>
           </div>
           <button type="submit" class="primary">
             Sign in
