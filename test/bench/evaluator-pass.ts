@@ -6,7 +6,8 @@
 // With EVAL_PASS_PROFILE=<dir>, each pass (and only the pass) is also written there as a
 // .cpuprofile, for where the client's time goes.
 // Prints one JSON line per pass: kind ('tick' = every node healthy and due, reschedule only;
-// 'outage' = every node silent and due, all go down), wall ms, client CPU ms, Postgres CPU ms.
+// 'outage' = every node silent and due, all go down), wall ms, client CPU ms, Postgres CPU ms, and of
+// that the lock's session's (pgWrite: the writes, and the reads of a pass without read-ahead).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { systemClock } from '../../src/clock.ts';
@@ -64,9 +65,10 @@ try {
     const profile = await inspector?.post('Profiler.stop');
     if (profile) writeFileSync(`${profileDir}/${kind}-${Date.now()}.cpuprofile`, JSON.stringify(profile.profile));
     const pgMs = await backendCpuSince(db.sql, APPS, pg);
+    const writeMs = await backendCpuSince(db.sql, [APPS[0]!], pg);
     const expected = kind === 'tick' ? 0 : size;
     if (r.evaluated !== size || r.transitions !== expected) throw new Error(`${kind}: judged ${r.evaluated}, ${r.transitions} transitions`);
-    console.log(JSON.stringify({ kind, wall: Math.round(wall), client: Math.round((used.user + used.system) / 1000), pg: Math.round(pgMs) }));
+    console.log(JSON.stringify({ kind, wall: Math.round(wall), client: Math.round((used.user + used.system) / 1000), pg: Math.round(pgMs), pgWrite: Math.round(writeMs) }));
   };
   for (let i = 0; i < reps; i++) {
     await pass('tick');
