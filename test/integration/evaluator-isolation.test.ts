@@ -139,6 +139,17 @@ describe('evaluator: one node that cannot be judged', () => {
     assert.equal(await downCount(), 40);
   });
 
+  it('reads each node once in due order when most of the fleet is not due', async () => {
+    // Sixty nodes that never reported, due at no time: the 24 due after the first batch are too
+    // few to walk the fleet by node id, so every batch is read in due order, each ahead of the
+    // one before being written (the walk is taken in the test above).
+    for (let i = 0; i < 60; i++) await p.addNode(`idle-${String(i).padStart(2, '0')}`);
+    await db.sql`update node_due set due_at = due_at - interval '1 microsecond' where due_at <> 'infinity'`;
+    const r = await evaluator.runOnce();
+    assert.deepEqual([r.evaluated, r.transitions, r.failed], [40, 40, 0]);
+    assert.equal(await downCount(), 40);
+  });
+
   it('judges every node when one holds an infinite instant set by hand', async () => {
     // None of the engine's writes makes one; read as a number it would fail the whole batch's
     // read, where no node can be set apart, and so every pass.
