@@ -100,7 +100,7 @@ export async function loadDue(sql: Queryable, now: Date, cursor: PassCursor | un
 }
 
 /**
- * When most of the fleet is due (a restart, a mass outage), a batch in due order joins each row to
+ * When most of the fleet is due (a mass outage, a new leader), a batch in due order joins each row to
  * the other three tables by a primary-key descent per table, in random order. In node id order the
  * four primary keys are walked side by side instead (merge joins, each index scan starting at the
  * walk's last node), every index page read once: Postgres CPU of a 5,000-row batch's joins and
