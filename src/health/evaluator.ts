@@ -9,8 +9,8 @@ import { backoffMs } from '../outbox/dispatcher.ts';
 import type { Coverage } from './decide.ts';
 import { LostLeadership, type Leadership } from './leader.ts';
 import { apply, plan } from './machine.ts';
-import type { DueCursor, DueRow, HealthWrite } from './model.ts';
-import { deferFailedNode, earliestDue, loadDue, loadDueNodes, withoutParallelWorkers } from './store.ts';
+import type { DueRow, HealthWrite, PassCursor } from './model.ts';
+import { deferFailedNode, earliestDue, loadDue, loadDueNodes, mostlyDue, withoutParallelWorkers } from './store.ts';
 
 export interface EvaluatorDeps {
   leadership: Leadership;
@@ -64,10 +64,17 @@ interface Judged {
   failed: number;
 }
 
-const cursorAfter = (rows: DueRow[]): DueCursor => {
+/** Where the batch after `rows` (read at `cursor`) starts: the same order, after its last row. */
+const cursorAfter = (cursor: PassCursor | undefined, rows: DueRow[]): PassCursor => {
   const last = rows[rows.length - 1]!;
-  return { dueUs: last.due_us, nodeId: last.node_id };
+  return cursor && 'from' in cursor ? { from: cursor.from, after: last.node_id } : { dueUs: last.due_us, nodeId: last.node_id };
 };
+
+// Lower-case hex uuids sort as text as Postgres sorts them.
+const inNodeOrder = (rows: DueRow[]) => rows.every((r, i) => i === 0 || rows[i - 1]!.node_id < r.node_id);
+
+// Below every node id: a walk by node id starts here.
+const FIRST_NODE = '00000000-0000-0000-0000-000000000000';
 
 const NOTHING: Judged = { transitions: 0, failed: 0 };
 const add = (a: Judged, b: Judged): Judged => ({ transitions: a.transitions + b.transitions, failed: a.failed + b.failed });
@@ -103,19 +110,19 @@ export class Evaluator {
     const batchSize = this.deps.batchSize ?? 5000;
     let evaluated = 0;
     let judged = NOTHING;
-    let cursor: DueCursor | undefined;
+    let cursor: PassCursor | undefined;
     let ahead = this.readAhead(now, cursor, batchSize);
     try {
       for (;;) {
         const read = await ahead;
         // The next batch starts after this one's last row, so it can be read while this is written.
-        const next = read?.rows.length === batchSize ? cursorAfter(read.rows) : undefined;
+        const next = read?.rows.length === batchSize ? await this.nextCursor(now, cursor, read.rows) : undefined;
         ahead = next && this.readAhead(now, next, batchSize);
         const batch = await this.judgeBatch(now, cursor, batchSize, read);
         evaluated += batch.rows.length;
         judged = add(judged, batch.judged);
         if (batch.rows.length < batchSize) break;
-        cursor = next ?? cursorAfter(batch.rows);
+        cursor = next ?? (await this.nextCursor(now, cursor, batch.rows));
       }
     } catch (err) {
       if (!leadership.isLeader || !isTransientDbError(err)) throw err;
@@ -135,12 +142,25 @@ export class Evaluator {
   }
 
   /**
+   * Where the batch after a full one starts. After the pass's first batch, if most of the fleet is
+   * still due, the rest of the due set is walked by node id (loadDue in store.ts) — unless that
+   * batch came in node id order already: nodes due at one instant (every node, after an ingest gap)
+   * sort by id in the due index too, and there the walk measured no cheaper in all (BENCHMARKS.md).
+   */
+  private async nextCursor(now: Date, cursor: PassCursor | undefined, rows: DueRow[]): Promise<PassCursor> {
+    const next = cursorAfter(cursor, rows);
+    if (cursor || 'from' in next || inNodeOrder(rows)) return next;
+    const sql = this.deps.reader ?? this.deps.leadership.connection;
+    return (await mostlyDue(sql, now, next)) ? { from: next, after: FIRST_NODE } : next;
+  }
+
+  /**
    * The batch after `cursor` read on the reader, in a read-only transaction of its own; undefined
    * without a reader. Its rows are judged in the lock's transaction like rows read there: every
    * write is a compare-and-set on what was read (version, wake, heartbeat count), and each
    * statement reads its own snapshot under read committed either way.
    */
-  private readAhead(now: Date, cursor: DueCursor | undefined, limit: number): Promise<Read> | undefined {
+  private readAhead(now: Date, cursor: PassCursor | undefined, limit: number): Promise<Read> | undefined {
     const { reader } = this.deps;
     if (!reader) return undefined;
     const read = reader.begin('read only', (tx) => this.readDue(tx, now, cursor, limit)) as Promise<Read>;
@@ -149,7 +169,7 @@ export class Evaluator {
     return read;
   }
 
-  private readDue(tx: Tx, now: Date, cursor: DueCursor | undefined, limit: number): Promise<Read> {
+  private readDue(tx: Tx, now: Date, cursor: PassCursor | undefined, limit: number): Promise<Read> {
     return this.read(tx, now, (sql) => loadDue(sql, now, cursor, limit));
   }
 
@@ -171,7 +191,7 @@ export class Evaluator {
    * The next batch of due nodes (read ahead, or read here) in one transaction (the happy path),
    * then any node among them that failed before, alone. Returns every row read, for the cursor.
    */
-  private async judgeBatch(now: Date, cursor: DueCursor | undefined, limit: number, readAhead: Read | undefined): Promise<{ rows: DueRow[]; judged: Judged }> {
+  private async judgeBatch(now: Date, cursor: PassCursor | undefined, limit: number, readAhead: Read | undefined): Promise<{ rows: DueRow[]; judged: Judged }> {
     let rows: DueRow[] = [];
     const fresh = (r: DueRow) => r.failures === 0;
     let judged: Judged;

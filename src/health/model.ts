@@ -46,6 +46,17 @@ export interface DueCursor {
   nodeId: string;
 }
 
+/**
+ * A pass that found most of the fleet due walks the rest of it (the nodes due after `from`, in due
+ * order) by node id instead, resuming after node `after` (see loadDue in store.ts).
+ */
+export interface NodeWalk {
+  from: DueCursor;
+  after: string;
+}
+
+export type PassCursor = DueCursor | NodeWalk;
+
 /** A node's new state, its log rows and its events, written as a compare-and-set on `expectedVersion`. */
 export interface HealthWrite {
   nodeId: string;

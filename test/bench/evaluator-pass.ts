@@ -4,9 +4,11 @@
 //   nice -n 19 node --import tsx test/bench/evaluator-pass.ts [nodes] [reps]
 //
 // With EVAL_PASS_PROFILE=<dir>, each pass (and only the pass) is also written there as a
-// .cpuprofile, for where the client's time goes.
+// .cpuprofile, for where the client's time goes. With EVAL_PASS_SPREAD_S=<s>, the due times are
+// spread over that many seconds before now (the nodes' own deadlines) instead of one instant.
 // Prints one JSON line per pass: kind ('tick' = every node healthy and due, reschedule only;
-// 'outage' = every node silent and due, all go down), wall ms, client CPU ms, Postgres CPU ms.
+// 'outage' = every node silent and due, all go down), wall ms, client CPU ms, Postgres CPU ms, and of
+// that the lock's session's (pgWrite: the writes, and the reads of a pass without read-ahead).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { systemClock } from '../../src/clock.ts';
@@ -25,6 +27,7 @@ const size = Number(process.argv[2] ?? 100_000);
 const reps = Number(process.argv[3] ?? 3);
 const APPS = ['lifeline-bench-evaluator', 'lifeline-bench'];
 const profileDir = process.env.EVAL_PASS_PROFILE;
+const spreadS = Number(process.env.EVAL_PASS_SPREAD_S ?? 0);
 const inspector = profileDir ? new Session() : undefined;
 inspector?.connect();
 await inspector?.post('Profiler.enable');
@@ -47,12 +50,12 @@ try {
   if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock');
 
   const pass = async (kind: 'tick' | 'outage') => {
-    if (kind === 'tick') await allDueHealthy(db.sql);
+    if (kind === 'tick') await allDueHealthy(db.sql, spreadS);
     else {
       await db.sql`update node_health set state = 'healthy', since = now() - interval '1 hour', reason = null, version = 1, received_at_entry = 0`;
       await db.sql`truncate node_state_log, outbox`;
       await vacuumAnalyze(db.sql, [...FLEET_TABLES, 'node_state_log', 'outbox']);
-      await allDueSilent(db.sql);
+      await allDueSilent(db.sql, spreadS);
     }
     const pg = await backendCpu(db.sql, APPS);
     const cpu = process.cpuUsage();
@@ -64,9 +67,10 @@ try {
     const profile = await inspector?.post('Profiler.stop');
     if (profile) writeFileSync(`${profileDir}/${kind}-${Date.now()}.cpuprofile`, JSON.stringify(profile.profile));
     const pgMs = await backendCpuSince(db.sql, APPS, pg);
+    const writeMs = await backendCpuSince(db.sql, [APPS[0]!], pg);
     const expected = kind === 'tick' ? 0 : size;
     if (r.evaluated !== size || r.transitions !== expected) throw new Error(`${kind}: judged ${r.evaluated}, ${r.transitions} transitions`);
-    console.log(JSON.stringify({ kind, wall: Math.round(wall), client: Math.round((used.user + used.system) / 1000), pg: Math.round(pgMs) }));
+    console.log(JSON.stringify({ kind, wall: Math.round(wall), client: Math.round((used.user + used.system) / 1000), pg: Math.round(pgMs), pgWrite: Math.round(writeMs) }));
   };
   for (let i = 0; i < reps; i++) {
     await pass('tick');

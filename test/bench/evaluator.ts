@@ -37,10 +37,18 @@ function tickTargetMs(size: number): number {
 const rate = (nodes: number, millis: number) => (nodes / millis) * 1000;
 const timing = (millis: number, nodes: number) => `${millis < 1000 ? ms(millis) : sec(millis / 1000)} (${int(rate(nodes, millis))} nodes/s)`;
 
+/**
+ * Every node due, by `spreadS` seconds at most: 0 (one instant) is the pass after an ingest gap,
+ * which makes every node due at once; a spread is the nodes' own deadlines (a mass outage, a new
+ * leader). With one instant, due order is node id order (the index's tie-break), so the pass reads
+ * and writes the fleet in primary-key order whichever order it asks for.
+ */
+const dueWithin = (sql: Sql, spreadS: number) => sql`update node_due set due_at = now() - random() * make_interval(secs => ${spreadS})`;
+
 /** Every node healthy, its heartbeat fresh, due now: the reschedule-only worst case. */
-export async function allDueHealthy(sql: Sql): Promise<void> {
+export async function allDueHealthy(sql: Sql, spreadS = 0): Promise<void> {
   await sql`update node_heartbeats set last_heartbeat_at = now()`;
-  await sql`update node_due set due_at = now()`;
+  await dueWithin(sql, spreadS);
   await touchCoverage(sql);
   // The due index would otherwise carry every previous round's dead tuples into the timing.
   await vacuumAnalyze(sql, ['node_due', 'node_heartbeats']);
@@ -61,9 +69,9 @@ export async function steadyStateDue(sql: Sql, size: number, periodS = STEADY_PE
 }
 
 /** Every node silent for a day and due now: one tick must take the whole fleet down. */
-export async function allDueSilent(sql: Sql): Promise<void> {
+export async function allDueSilent(sql: Sql, spreadS = 0): Promise<void> {
   await sql`update node_heartbeats set last_heartbeat_at = now() - interval '1 day'`;
-  await sql`update node_due set due_at = now()`;
+  await dueWithin(sql, spreadS);
   await touchCoverage(sql);
   await vacuumAnalyze(sql, ['node_due', 'node_heartbeats']);
 }

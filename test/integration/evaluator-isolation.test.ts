@@ -131,9 +131,22 @@ describe('evaluator: one node that cannot be judged', () => {
   });
 
   it('reads each node once when the next batch is read ahead of a due time finer than a millisecond', async () => {
-    // Every node due at the same instant, off the millisecond: a cursor kept as a Date would sort
-    // before all of them, and the batch read while the first is written would read it again.
-    await db.sql`update node_due set due_at = due_at - interval '1 microsecond'`;
+    // Every node due within the same millisecond, off it: a cursor kept as a Date would sort
+    // before all of them, and the batch read while the first is written would read it again. The
+    // due times differ and do not follow node ids, so after the first batch the rest is walked by
+    // node id, bounded by that cursor.
+    await db.sql`update node_due set due_at = due_at - (1 + abs(hashtext(node_id::text)) % 900) * interval '1 microsecond'`;
+    const r = await evaluator.runOnce();
+    assert.deepEqual([r.evaluated, r.transitions, r.failed], [40, 40, 0]);
+    assert.equal(await downCount(), 40);
+  });
+
+  it('reads each node once in due order when most of the fleet is not due', async () => {
+    // Sixty nodes that never reported, due at no time: the 24 due after the first batch are too
+    // few to walk the fleet by node id, so every batch is read in due order, each ahead of the
+    // one before being written (the walk is taken in the test above).
+    for (let i = 0; i < 60; i++) await p.addNode(`idle-${String(i).padStart(2, '0')}`);
+    await db.sql`update node_due set due_at = due_at - (1 + abs(hashtext(node_id::text)) % 900) * interval '1 microsecond' where due_at <> 'infinity'`;
     const r = await evaluator.runOnce();
     assert.deepEqual([r.evaluated, r.transitions, r.failed], [40, 40, 0]);
     assert.equal(await downCount(), 40);
