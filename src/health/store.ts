@@ -126,13 +126,17 @@ function walkDue(sql: Queryable, now: Date, walk: NodeWalk, limit: number): Prom
 
 /**
  * Whether the nodes due after `from` (in due order) are at least half the fleet, so that walking
- * the fleet by node id costs less than a descent per table per due node (walkDue). Two counts of
- * index-only scans, once for a pass that spans batches.
+ * the fleet by node id costs less than a descent per table per due node (walkDue). Asked once for
+ * a pass whose first batch is full. The fleet is counted only up to twice the due count plus one:
+ * at 1,000,000 nodes a steady tick has ~5,600 due, its first batch is full, and a whole count of
+ * `node_due` (whose pages are rarely all-visible, as due times move all the time) on every such
+ * tick would read a million entries to answer no.
  */
 export async function mostlyDue(sql: Queryable, now: Date, from: DueCursor): Promise<boolean> {
   const [row] = await sql<{ mostly: boolean }[]>`
-    select (select count(*) from node_due d where d.due_at <= ${now} and ${afterInDueOrder(sql, from)}) * 2
-           >= (select count(*) from node_due) as mostly`;
+    with due as (select count(*) as n from node_due d where d.due_at <= ${now} and ${afterInDueOrder(sql, from)})
+    select (select count(*) from (select from node_due limit (select 2 * n + 1 from due)) fleet)
+           <= (select 2 * n from due) as mostly`;
   return row!.mostly;
 }
 
@@ -163,15 +167,19 @@ export async function earliestDue(sql: Queryable): Promise<Date | null> {
 }
 
 /**
- * Runs `fn` with the planner's `methods` (enable_* settings) off, and turns them back on after it.
- * The statements go out together, one round trip, so `fn` must start its own at the call
- * (execute): an awaited query starts a microtask late, behind the statement that turns them back on.
+ * Runs `fn` with the planner's `methods` (enable_* settings) off, and puts back after it what they
+ * were (an operator may have turned one off for the role or database), kept meanwhile in
+ * transaction-local `lifeline.was_*` settings: the statements go out together, one round trip, so
+ * the last cannot wait for the first's answer. `fn` must start its own at the call (execute): an
+ * awaited query starts a microtask late, behind the statement that restores them.
  */
 async function withPlanner<T>(tx: Queryable, methods: string[], fn: () => Promise<T>): Promise<T> {
-  const off = tx`select set_config(m, 'off', true) from unnest(${methods}::text[]) as m`.execute();
+  const off = tx`
+    select set_config('lifeline.was_' || m, current_setting(m), true), set_config(m, 'off', true)
+    from unnest(${methods}::text[]) as m`.execute();
   const out = fn();
-  const on = tx`select set_config(m, 'on', true) from unnest(${methods}::text[]) as m`.execute();
-  return (await Promise.all([off, out, on]))[1];
+  const back = tx`select set_config(m, current_setting('lifeline.was_' || m), true) from unnest(${methods}::text[]) as m`.execute();
+  return (await Promise.all([off, out, back]))[1];
 }
 
 /**

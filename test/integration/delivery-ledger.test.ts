@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { pendingPages as pendingRows } from '../helpers/pending-pages.ts';
 import { PATIENCE_MS, until, withPatience } from '../helpers/wait.ts';
+import { watchingStatements } from '../helpers/watching-statements.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // The notifier's ledger batches the reads and `sent` marks of the sends a process has in flight.
@@ -78,23 +79,6 @@ describe('delivery ledger batches', () => {
     const rows = new Map((await db.sql<DeliveryRow[]>`select * from deliveries where id = any(${ids}::text[])`).map((r) => [r.id, r]));
     return ids.map((id) => rows.get(id)!);
   };
-
-  /** The pool, showing `watch` each statement's text and values first; a statement `watch` throws for fails with that error. */
-  function watchingStatements(sql: Sql, watch: (text: string, values: unknown[]) => void): Sql {
-    return new Proxy(sql, {
-      apply(target, self, args) {
-        const [strings, ...values] = args as [unknown, ...unknown[]];
-        if (Array.isArray(strings) && 'raw' in strings) {
-          try {
-            watch(strings.join(''), values);
-          } catch (err) {
-            return Promise.reject(err);
-          }
-        }
-        return Reflect.apply(target, self, args);
-      },
-    });
-  }
 
   /** The pool, counting the statements whose text includes `fragment`. */
   function counting(sql: Sql, fragment: string) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import postgres from 'postgres';
 import { pino } from 'pino';
 import type { ManualClock } from '../../src/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
@@ -25,6 +26,9 @@ describe('evaluator: one node that cannot be judged', () => {
   let logs: Array<{ msg: string; node_id?: string }>;
   let nodeErrors: DbErrorKind[];
   let passErrors: number;
+  /** Batches read by node id (the walk), not in due order, and the pool that counts them. */
+  let walks = 0;
+  let reader: Sql;
   let ids: string[];
 
   before(async () => {
@@ -41,11 +45,18 @@ describe('evaluator: one node that cannot be judged', () => {
         return new;
       end $$`;
     await db.sql`create trigger test_refuse before update on node_health for each row execute function test_refuse()`;
+    reader = postgres(db.url, {
+      onnotice: () => {},
+      debug: (_connection, query) => {
+        if (query.includes('order by d.node_id')) walks += 1;
+      },
+    });
   });
   after(async () => {
     await leadership?.release().catch(() => {});
     await lockSql?.end({ timeout: 1 });
     await p?.close();
+    await reader?.end({ timeout: 1 });
     await db.drop();
   });
 
@@ -57,6 +68,7 @@ describe('evaluator: one node that cannot be judged', () => {
     logs = [];
     nodeErrors = [];
     passErrors = 0;
+    walks = 0;
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
     lockSql = createSql(db.url, { dedicated: true, applicationName: APP });
     leadership = new Leadership(lockSql, log);
@@ -71,8 +83,8 @@ describe('evaluator: one node that cannot be judged', () => {
       coverageGapMs: GAP_MS,
       batchSize: 16,
       events,
-      // Batches read ahead on the pool, as the engine reads them.
-      reader: db.sql,
+      // Batches read ahead on a pool, as the engine reads them.
+      reader,
     });
     ids = [];
     for (let i = 0; i < 40; i++) ids.push(await p.addNode(`n-${String(i).padStart(2, '0')}`));
@@ -139,6 +151,7 @@ describe('evaluator: one node that cannot be judged', () => {
     const r = await evaluator.runOnce();
     assert.deepEqual([r.evaluated, r.transitions, r.failed], [40, 40, 0]);
     assert.equal(await downCount(), 40);
+    assert.equal(walks, 2, 'the 24 after the first batch walked by node id, 16 at a time');
   });
 
   it('reads each node once in due order when most of the fleet is not due', async () => {
@@ -150,6 +163,7 @@ describe('evaluator: one node that cannot be judged', () => {
     const r = await evaluator.runOnce();
     assert.deepEqual([r.evaluated, r.transitions, r.failed], [40, 40, 0]);
     assert.equal(await downCount(), 40);
+    assert.equal(walks, 0, 'never walked by node id');
   });
 
   it('judges every node when one holds an infinite instant set by hand', async () => {
