@@ -109,7 +109,7 @@ export function startNotifier(o: NotifierOptions) {
       }
     });
     try {
-      await o.queue.putBack(back);
+      await o.queue.addAlone(back);
     } catch (err) {
       again.push(...back.map((b) => b.id));
       error ??= err;

@@ -90,11 +90,11 @@ export class DeliveryQueue {
   }
 
   /**
-   * Rows of a group's job to be tried again on their own, each a job of its own held back by its
-   * `delayMs`. They were enqueued before, so the ledger is not written. A row whose own job exists
-   * already keeps that job.
+   * Rows enqueued before, each to run in a job of its own (its ledger id), held back by its
+   * `delayMs`: a group's row put back or to be retried, an overdue row whose job is lost. The
+   * ledger is not written. A row whose own job exists already keeps that job.
    */
-  async putBack(jobs: DeliveryJob[]): Promise<void> {
+  async addAlone(jobs: DeliveryJob[]): Promise<void> {
     if (jobs.length === 0) return;
     this.o.backend.assertConnected();
     await this.queue.addBulk(this.singles(jobs));
@@ -126,7 +126,9 @@ export class DeliveryQueue {
       const state = states[i];
       return state === 'failed' || state === 'completed' ? [{ id, state }] : [];
     });
-    await this.enqueue(missing);
+    // Alone, under the row's own id, which the next pass looks up: in a group, a row revived
+    // alone (its group's job failed by stalling) would be named as that job, and not be added.
+    await this.addAlone(missing);
     await Promise.all(
       finished.map(async ({ id, state }) => {
         const job = await this.queue.getJob(id);
