@@ -1,4 +1,5 @@
-import { DelayedError } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { Slots } from '../alerting/slots.ts';
 import type { ChannelRegistry } from '../alerting/index.ts';
 import type { Clock } from '../src/clock.ts';
 import { DELIVERY_CONCURRENCY } from '../src/config.ts';
@@ -11,7 +12,7 @@ import type { LinkSigning } from '../src/notifications/message.ts';
 import type { Batching } from '../src/notifications/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
 import { DeliveryLedger, type LeaseTimes } from '../src/notifications/ledger.ts';
-import { NOTIFICATIONS_QUEUE, type DeliveryQueue } from '../src/notifications/queue.ts';
+import { NOTIFICATIONS_QUEUE, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';
 import type { QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
 import { recordAttempts } from '../src/notifications/store.ts';
@@ -64,23 +65,79 @@ export function startNotifier(o: NotifierOptions) {
   // One ledger per process: every send in flight shares its batches.
   const ledger = new DeliveryLedger({ ...deliverDeps, ...(o.ledgerBatching ? { batching: o.ledgerBatching } : {}), ...(o.lease ? { lease: o.lease } : {}) });
   const sendDeps = { ...deliverDeps, ledger };
+  // Sends in flight per process, whatever the jobs carry: a row takes a slot before its ledger
+  // read, so no lease is held while it waits, and frees it once its attempt settled. A row of a
+  // dead receiver holds its slot as long as its job did before groups (its HTTP deadline), and the
+  // group's other rows take slots of their own.
+  const limit = o.concurrency ?? DELIVERY_CONCURRENCY;
+  const sends = new Slots(limit);
+  const attempt = async (id: string): Promise<void> => {
+    const free = await sends.take();
+    try {
+      await deliver(sendDeps, id);
+    } finally {
+      free();
+    }
+  };
+  // A row put back (`PutBack`) looks again a backoff step after what it waits for (a page's next
+  // attempt, another sender's lease): not before that could have ended.
+  const putBackDelayMs = (err: PutBack): number => (err.retryAt ? Math.max(0, err.retryAt.getTime() - o.clock.now().getTime()) : 0) + retry.baseMs;
+
+  /**
+   * A group's rows are attempted at once (their reads share a ledger batch) and settled row by row:
+   * sent, final or gone, the row is done; put back (`PutBack`) or failed with a retry due
+   * (`RetryLater`), it goes back as a job of its own, delayed as a single job would be (the ledger
+   * numbers attempts and decides `dead`, so a fresh job spends nothing and keeps the schedule).
+   * Any other error (the database unreachable) fails the job once every row settled, and BullMQ
+   * runs it again with its backoff for the rows that got it; so does a failure to add the rows to
+   * be put back, for those rows too. The job's data is narrowed to them first, so its rerun, and
+   * the dead mark when it runs out of attempts, cover no row that was sent or went back on its own.
+   */
+  const runGroup = async (job: Job, ids: string[]): Promise<void> => {
+    const outcomes = await Promise.allSettled(ids.map(attempt));
+    const back: DeliveryJob[] = [];
+    const again: string[] = [];
+    let error: unknown;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled' || outcome.reason instanceof UnrecoverableError) return;
+      const id = ids[i]!;
+      if (outcome.reason instanceof PutBack) back.push({ id, delayMs: putBackDelayMs(outcome.reason) });
+      else if (outcome.reason instanceof RetryLater) back.push({ id, delayMs: outcome.reason.delayMs });
+      else {
+        again.push(id);
+        error ??= outcome.reason;
+      }
+    });
+    try {
+      await o.queue.addAlone(back);
+    } catch (err) {
+      again.push(...back.map((b) => b.id));
+      error ??= err;
+    }
+    if (error === undefined) return;
+    // Where the store cannot take this either, the rerun covers every row: those done are final.
+    await job.updateData({ ids: again } satisfies DeliveryJobData).catch(() => undefined);
+    throw error;
+  };
+
   const worker = o.backend.worker(
     NOTIFICATIONS_QUEUE,
     async (job, token) => {
+      const data = job.data as DeliveryJobData;
+      if ('ids' in data) return runGroup(job, data.ids);
       try {
-        await deliver(sendDeps, String(job.data.id));
+        await attempt(String(data.id));
       } catch (err) {
         if (!(err instanceof PutBack)) throw err;
-        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol), to look
-        // again a backoff step after what it waits for (a page's next attempt, another sender's
-        // lease): not before that could have ended.
-        const untilRetry = err.retryAt ? Math.max(0, err.retryAt.getTime() - o.clock.now().getTime()) : 0;
-        await job.moveToDelayed(Date.now() + untilRetry + retry.baseMs, token);
+        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
+        await job.moveToDelayed(Date.now() + putBackDelayMs(err), token);
         throw new DelayedError();
       }
     },
     {
-      concurrency: o.concurrency ?? DELIVERY_CONCURRENCY,
+      // As many jobs as sends, so jobs of one row (retries, rows put back) still fill the slots; a
+      // process may then hold up to `limit` groups, their rows waiting for slots in arrival order.
+      concurrency: limit,
       lockDuration,
       stalledInterval: Math.max(1000, lockDuration / 2),
       // A failed fetch of the next job is tried again after this, 15 s by BullMQ's default: as long
@@ -95,13 +152,15 @@ export function startNotifier(o: NotifierOptions) {
   const workerTrouble = throttledWarning(log);
   worker.on('error', (err) => workerTrouble({ error: err.message }, 'notifier worker error; deliveries wait until it clears'));
   worker.on('failed', (job, err) => {
-    log.warn({ delivery: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed');
+    const rows = job ? rowsOf(job.data as DeliveryJobData) : [];
+    log.warn({ job: job?.id, deliveries: rows, attempts: job?.attemptsMade, err: err.message }, 'delivery attempt failed');
     // A job out of attempts for a reason the channel never saw (the database was unreachable, say)
-    // still leaves its ledger row final, so nothing waits on it for ever; unless another sender
-    // holds the row's lease (a run of it revived meanwhile): that sender's outcome counts.
-    if (job?.id && job.attemptsMade >= (job.opts.attempts ?? DELIVERY_ATTEMPTS)) {
-      recordAttempts(o.sql, [job.id], { status: 'dead', error: `gave up: ${err.message}`, at: o.clock.now() }).catch((e) =>
-        log.error({ err: e, delivery: job.id }, 'could not mark an exhausted delivery dead'),
+    // still leaves its ledger rows final, so nothing waits on them for ever; unless another sender
+    // holds a row's lease (a run of it revived meanwhile): that sender's outcome counts. A group's
+    // data names only the rows its last run failed (runGroup).
+    if (job && rows.length && job.attemptsMade >= (job.opts.attempts ?? DELIVERY_ATTEMPTS)) {
+      recordAttempts(o.sql, rows, { status: 'dead', error: `gave up: ${err.message}`, at: o.clock.now() }).catch((e) =>
+        log.error({ err: e, deliveries: rows }, 'could not mark an exhausted delivery dead'),
       );
     }
   });

@@ -19,13 +19,42 @@ export interface DeliveryJob {
 }
 
 /**
- * The producer side: one job per ledger row, the job id being the ledger id, so adding the same
- * delivery twice (a redelivered event, the sweeper racing the first attempt) is a no-op while the
- * job exists: it keeps its state and its delay. A completed job is removed at once (below), so a
- * row added after its job completed runs again, and its read finds the row final: nothing is sent.
- * Producers fail fast when the job store is away: the ledger row stays un-enqueued and the
- * sweeper adds it when the store is back. A job carries only the ledger id (a UUID), never text
- * from outside: Postgres keeps job data as jsonb, which refuses U+0000.
+ * What a delivery job carries: the ledger ids of a group of rows due now, or one row (a retry held
+ * back until it is due, a row put back; and every job of the versions before groups, which a
+ * rolling upgrade may leave in the queue).
+ */
+export type DeliveryJobData = { ids: string[] } | { id: string };
+
+/** The ledger ids a job carries, whichever its shape. */
+export const rowsOf = (data: DeliveryJobData): string[] => ('ids' in data ? data.ids : [String(data.id)]);
+
+/**
+ * Rows per job at most. BullMQ's work is per job (a `Job` built, its options packed, one add and
+ * one `moveToFinished` script, four event-stream entries): ~85 µs of the engine's CPU and ~50 µs of
+ * Redis's per add on the page path, ~60 µs of Redis per delivery in the notifier. A group shares
+ * it among its rows: at 64, Redis's CPU per delivery fell from ~80 to ~13 µs (BENCHMARKS.md, note
+ * of 2026-12-06 on rows per job). 64 is the ledger's batch at 256 sends in flight, give or take;
+ * no other size was compared.
+ */
+export const ROWS_PER_JOB = 64;
+
+/**
+ * A group's job id: its first row and its size, so adding the same rows again (a redelivered
+ * event's handler, the same page of the sweeper) is a no-op while the job exists. `+` because
+ * BullMQ refuses `:` in a job id, and a ledger id (a UUID) has none.
+ */
+const groupJobId = (ids: string[]): string => `${ids[0]}+${ids.length}`;
+
+/**
+ * The producer side. Rows due now go in groups of up to ROWS_PER_JOB per job (`{ ids }`), named by
+ * `groupJobId`; a row held back (`delayMs`, a retry) is a job of its own (`{ id }`) whose job id is
+ * its ledger id. Adding the same group or row twice (a redelivered event, the sweeper racing the
+ * first attempt) is a no-op while the job exists: it keeps its state and its delay. A completed
+ * job is removed at once (below), so rows added after their job completed run again, and their
+ * read finds them final: nothing is sent. Producers fail fast when the job store is away: the
+ * ledger rows stay un-enqueued and the sweeper adds them when the store is back. A job carries
+ * only ledger ids (UUIDs), never text from outside: Postgres keeps job data as jsonb, which
+ * refuses U+0000.
  */
 export class DeliveryQueue {
   private readonly queue: AnyQueue;
@@ -52,10 +81,29 @@ export class DeliveryQueue {
   async enqueue(jobs: DeliveryJob[]): Promise<void> {
     if (jobs.length === 0) return;
     this.o.backend.assertConnected();
-    await this.queue.addBulk(
-      jobs.map(({ id, delayMs }) => ({ name: 'deliver', data: { id }, opts: { jobId: id, ...(delayMs ? { delay: delayMs } : {}) } })),
-    );
+    const due = jobs.filter((j) => !j.delayMs).map((j) => j.id);
+    const groups: Array<{ name: string; data: DeliveryJobData; opts: { jobId: string } }> = [];
+    for (let i = 0; i < due.length; i += ROWS_PER_JOB) {
+      const ids = due.slice(i, i + ROWS_PER_JOB);
+      groups.push({ name: 'deliver', data: { ids }, opts: { jobId: groupJobId(ids) } });
+    }
+    await this.queue.addBulk([...groups, ...this.singles(jobs.filter((j) => j.delayMs))]);
     await markEnqueued(this.o.sql, jobs.map((j) => j.id), this.o.clock.now());
+  }
+
+  /**
+   * Rows enqueued before, each to run in a job of its own (its ledger id), held back by its
+   * `delayMs`: a group's row put back or to be retried, an overdue row whose job is lost. The
+   * ledger is not written. A row whose own job exists already keeps that job.
+   */
+  async addAlone(jobs: DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    this.o.backend.assertConnected();
+    await this.queue.addBulk(this.singles(jobs));
+  }
+
+  private singles(jobs: DeliveryJob[]) {
+    return jobs.map(({ id, delayMs }) => ({ name: 'deliver', data: { id } satisfies DeliveryJobData, opts: { jobId: id, ...(delayMs ? { delay: delayMs } : {}) } }));
   }
 
   /**
@@ -68,6 +116,9 @@ export class DeliveryQueue {
    * (30 days).
    * The run keeps the job's attempt count: the ledger numbers attempts, and a stall spent none.
    * The ledger's final-row check makes a second run of a row already sent send nothing.
+   * A row carried by a group's job has no job under its own id, so it is added again even when
+   * that group's job is only late (waiting behind a backlog): harmless, as only the run whose read
+   * leases an unfinished row sends it, the other finding it held or final; it costs one more read.
    */
   async revive(jobs: DeliveryJob[]): Promise<{ added: number; retried: number }> {
     this.o.backend.assertConnected();
@@ -77,7 +128,9 @@ export class DeliveryQueue {
       const state = states[i];
       return state === 'failed' || state === 'completed' ? [{ id, state }] : [];
     });
-    await this.enqueue(missing);
+    // Alone, under the row's own id, which the next pass looks up: in a group, a row revived
+    // alone (its group's job failed by stalling) would be named as that job, and not be added.
+    await this.addAlone(missing);
     await Promise.all(
       finished.map(async ({ id, state }) => {
         const job = await this.queue.getJob(id);

@@ -50,6 +50,8 @@ function jobsFor(rows: QueuedDelivery[], now: Date): DeliveryJob[] {
  *   mid-send, or its event loop was blocked past the lock twice) without the worker's 'failed'
  *   event, so the ledger row stays unfinished and adding the job again is a no-op. Its job is
  *   asked for and brought back (`DeliveryQueue.revive`); one waiting, delayed or running is left.
+ *   A row sent in a group's job has no job of its own to ask for: it is added alone, even when
+ *   its group's job is only late, and the ledger's lease lets only one of the two runs send it.
  *
  * The store check comes first and the marker is written last, so a second loss while re-adding
  * shows up as a new run_id (or a missing marker) and is caught on the next pass.
