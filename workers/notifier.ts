@@ -9,10 +9,10 @@ import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import { deliver, PutBack, RetryLater } from '../src/notifications/deliver.ts';
 import type { LinkSigning } from '../src/notifications/message.ts';
-import type { Batching } from '../src/notifications/coalescer.ts';
+import { Coalescer, type Batching } from '../src/notifications/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
-import { DeliveryLedger, type LeaseTimes } from '../src/notifications/ledger.ts';
-import { NOTIFICATIONS_QUEUE, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';
+import { DeliveryLedger, LEDGER_BATCHING, type LeaseTimes } from '../src/notifications/ledger.ts';
+import { groupData, NOTIFICATIONS_QUEUE, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';
 import type { QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
 import { recordAttempts } from '../src/notifications/store.ts';
@@ -71,8 +71,13 @@ export function startNotifier(o: NotifierOptions) {
   // group's other rows take slots of their own.
   const limit = o.concurrency ?? DELIVERY_CONCURRENCY;
   const sends = new Slots(limit);
+  // Aborted at stop(): a row still waiting for a send slot then goes back at once, unspent, instead
+  // of after the exchanges ahead of it (up to the HTTP deadline, 10 s, past the stop's 9 s).
+  const stopping = new AbortController();
   const attempt = async (id: string): Promise<void> => {
-    const free = await sends.take();
+    const free = await sends.take(stopping.signal).catch(() => {
+      throw new PutBack(null, 'the notifier is stopping');
+    });
     try {
       await deliver(sendDeps, id);
     } finally {
@@ -82,41 +87,46 @@ export function startNotifier(o: NotifierOptions) {
   // A row put back (`PutBack`) looks again a backoff step after what it waits for (a page's next
   // attempt, another sender's lease): not before that could have ended.
   const putBackDelayMs = (err: PutBack): number => (err.retryAt ? Math.max(0, err.retryAt.getTime() - o.clock.now().getTime()) : 0) + retry.baseMs;
+  // The rows of every group going back in one turn share one add.
+  const goingBack = new Coalescer<DeliveryJob, void>(async (jobs) => {
+    await o.queue.addAlone(jobs);
+    return jobs.map(() => undefined);
+  }, LEDGER_BATCHING);
 
   /**
    * A group's rows are attempted at once (their reads share a ledger batch) and settled row by row:
    * sent, final or gone, the row is done; put back (`PutBack`) or failed with a retry due
-   * (`RetryLater`), it goes back as a job of its own, delayed as a single job would be (the ledger
-   * numbers attempts and decides `dead`, so a fresh job spends nothing and keeps the schedule).
-   * Any other error (the database unreachable) fails the job once every row settled, and BullMQ
-   * runs it again with its backoff for the rows that got it; so does a failure to add the rows to
-   * be put back, for those rows too. The job's data is narrowed to them first, so its rerun, and
-   * the dead mark when it runs out of attempts, cover no row that was sent or went back on its own.
+   * (`RetryLater`), it goes back as a job of its own as soon as it settled, delayed as a single job
+   * would be (the ledger numbers attempts and decides `dead`, so a fresh job spends nothing and
+   * keeps the schedule), not after the group's slowest row (a dead receiver's 10 s, or rows queued
+   * for send slots). Any other error (the database unreachable) fails the job once every row
+   * settled, and BullMQ runs it again with its backoff for the rows that got it; so does a failure
+   * to add a row going back, for that row too. The job's data is narrowed to them first, so its
+   * rerun, and the dead mark when it runs out of attempts, cover no row that was sent or went back
+   * on its own.
    */
   const runGroup = async (job: Job, ids: string[]): Promise<void> => {
-    const outcomes = await Promise.allSettled(ids.map(attempt));
-    const back: DeliveryJob[] = [];
     const again: string[] = [];
     let error: unknown;
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'fulfilled' || outcome.reason instanceof UnrecoverableError) return;
-      const id = ids[i]!;
-      if (outcome.reason instanceof PutBack) back.push({ id, delayMs: putBackDelayMs(outcome.reason) });
-      else if (outcome.reason instanceof RetryLater) back.push({ id, delayMs: outcome.reason.delayMs });
-      else {
-        again.push(id);
-        error ??= outcome.reason;
+    const settle = async (id: string): Promise<void> => {
+      try {
+        await attempt(id);
+      } catch (err) {
+        if (err instanceof UnrecoverableError) return;
+        try {
+          if (err instanceof PutBack) return await goingBack.add({ id, delayMs: putBackDelayMs(err) });
+          if (err instanceof RetryLater) return await goingBack.add({ id, delayMs: err.delayMs });
+          throw err;
+        } catch (failed) {
+          again.push(id);
+          error ??= failed;
+        }
       }
-    });
-    try {
-      await o.queue.addAlone(back);
-    } catch (err) {
-      again.push(...back.map((b) => b.id));
-      error ??= err;
-    }
+    };
+    await Promise.all(ids.map(settle));
     if (error === undefined) return;
     // Where the store cannot take this either, the rerun covers every row: those done are final.
-    await job.updateData({ ids: again } satisfies DeliveryJobData).catch(() => undefined);
+    await job.updateData(groupData(again)).catch(() => undefined);
     throw error;
   };
 
@@ -194,6 +204,7 @@ export function startNotifier(o: NotifierOptions) {
       // once), and jobs taken from now on lease nothing: they go back to the queue while it is still
       // open. The worker stops taking jobs at once, not after the loops.
       ledger.stop();
+      stopping.abort();
       await Promise.all([worker.close(), sweeper.stop(), digests.stop()]);
     },
   };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import type { AnyQueue, QueueBackend } from '../queue/backend.ts';
@@ -21,29 +22,39 @@ export interface DeliveryJob {
 /**
  * What a delivery job carries: the ledger ids of a group of rows due now, or one row (a retry held
  * back until it is due, a row put back; and every job of the versions before groups, which a
- * rolling upgrade may leave in the queue).
+ * rolling upgrade may leave in the queue). A group also names its first row as `id`: a notifier of
+ * a version before groups reads only `id`, so in a rolling upgrade it sends that row and completes
+ * the job, and the group's other rows are brought back by the sweeper as overdue (two minutes
+ * after they were enqueued) instead of every row of the group failing at once as "does not exist".
  */
-export type DeliveryJobData = { ids: string[] } | { id: string };
+export type DeliveryJobData = { ids: string[]; id?: string } | { id: string };
 
 /** The ledger ids a job carries, whichever its shape. */
 export const rowsOf = (data: DeliveryJobData): string[] => ('ids' in data ? data.ids : [String(data.id)]);
+
+/** A group's data: its rows, and the first of them for a notifier of a version before groups. */
+export const groupData = (ids: string[]): DeliveryJobData => ({ ids, id: ids[0]! });
 
 /**
  * Rows per job at most. BullMQ's work is per job (a `Job` built, its options packed, one add and
  * one `moveToFinished` script, four event-stream entries): ~85 µs of the engine's CPU and ~50 µs of
  * Redis's per add on the page path, ~60 µs of Redis per delivery in the notifier. A group shares
- * it among its rows: at 64, Redis's CPU per delivery fell from ~80 to ~13 µs (BENCHMARKS.md, note
- * of 2026-12-06 on rows per job). 64 is the ledger's batch at 256 sends in flight, give or take;
- * no other size was compared.
+ * it among its rows: at 64 rows, Redis's CPU per delivery fell from ~80 to ~13 µs (BENCHMARKS.md,
+ * note of 2026-12-06 on rows per job); at 16 the job's share is ~4 µs a row, most of that gain.
+ * Smaller groups hold less: a process takes as many jobs as it has sends in flight (256), whose
+ * rows then wait for its send slots, unleased, while another process may be idle: 4,096 rows at 16
+ * a job against 16,384 at 64.
  */
-export const ROWS_PER_JOB = 64;
+export const ROWS_PER_JOB = 16;
 
 /**
- * A group's job id: its first row and its size, so adding the same rows again (a redelivered
- * event's handler, the same page of the sweeper) is a no-op while the job exists. `+` because
- * BullMQ refuses `:` in a job id, and a ledger id (a UUID) has none.
+ * A group's job id: a digest of all its rows, so adding the same rows again (a redelivered event's
+ * handler, the same page of the sweeper) is a no-op while the job exists, and two different groups
+ * never share one: named by their first row and size, a group formed by the sweeper's resync after
+ * the job store was lost could take the name of a different group still queued, and its add be a
+ * no-op for rows that have no job. BullMQ refuses `:` in a job id; `+` cannot start a ledger id.
  */
-const groupJobId = (ids: string[]): string => `${ids[0]}+${ids.length}`;
+export const groupJobId = (ids: string[]): string => `+${createHash('sha256').update(ids.join('\n')).digest('base64url').slice(0, 27)}`;
 
 /**
  * The producer side. Rows due now go in groups of up to ROWS_PER_JOB per job (`{ ids }`), named by
@@ -53,8 +64,8 @@ const groupJobId = (ids: string[]): string => `${ids[0]}+${ids.length}`;
  * job is removed at once (below), so rows added after their job completed run again, and their
  * read finds them final: nothing is sent. Producers fail fast when the job store is away: the
  * ledger rows stay un-enqueued and the sweeper adds them when the store is back. A job carries
- * only ledger ids (UUIDs), never text from outside: Postgres keeps job data as jsonb, which
- * refuses U+0000.
+ * only ledger ids (the incident, the update and the recipient, 85-125 characters: a group's data
+ * is ~2 KB), never text from outside: Postgres keeps job data as jsonb, which refuses U+0000.
  */
 export class DeliveryQueue {
   private readonly queue: AnyQueue;
@@ -85,7 +96,7 @@ export class DeliveryQueue {
     const groups: Array<{ name: string; data: DeliveryJobData; opts: { jobId: string } }> = [];
     for (let i = 0; i < due.length; i += ROWS_PER_JOB) {
       const ids = due.slice(i, i + ROWS_PER_JOB);
-      groups.push({ name: 'deliver', data: { ids }, opts: { jobId: groupJobId(ids) } });
+      groups.push({ name: 'deliver', data: groupData(ids), opts: { jobId: groupJobId(ids) } });
     }
     await this.queue.addBulk([...groups, ...this.singles(jobs.filter((j) => j.delayMs))]);
     await markEnqueued(this.o.sql, jobs.map((j) => j.id), this.o.clock.now());

@@ -40,6 +40,8 @@ export interface OnCallOptions {
   backoffCapMs?: number;
   /** Sign acknowledge and resolve links into messages under this public URL. */
   publicUrl?: string;
+  /** Sends in flight in the notifier (its default unless set). */
+  concurrency?: number;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCa
       queue,
       backoffBaseMs: 20,
       backoffCapMs: o.backoffCapMs ?? 200,
+      ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       // A job whose lock is not renewed in time is run again, sending twice: on a busy machine
       // this process can miss a 1 s lock's renewal. A crashed worker's job (its lock set by that
       // worker) is taken over at the second stalled check, 5 s apart here.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { NOTIFICATIONS_QUEUE, ROWS_PER_JOB } from '../../src/notifications/queue.ts';
+import { groupJobId, NOTIFICATIONS_QUEUE, ROWS_PER_JOB } from '../../src/notifications/queue.ts';
 import { openQueueBackend, type AnyQueue, type QueueBackend } from '../../src/queue/backend.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall, QUEUE_BACKENDS } from '../helpers/oncall.ts';
@@ -48,7 +48,6 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
   const received = (r: WebhookReceiver) => r.requests.map((q) => String(q.headers['webhook-id'])).sort();
   // A producer fails fast until the job store's connection is first ready: try until it is.
   const enqueue = (ids: string[]) => until('the jobs added', () => oc.queue.enqueue(ids.map((id) => ({ id }))).then(() => true, () => undefined));
-  const groupJob = (ids: string[]) => `${ids[0]}+${ids.length}`;
   const allSent = (ids: string[]) =>
     until('every row sent', async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where id = any(${ids}::text[]) and status = 'sent'`)[0]!.n === ids.length);
 
@@ -62,7 +61,7 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
       await enqueue(ids);
       // The group's job completed while the failed row waits in a job of its own.
       await until('the failed row back on its own, the group done', async () =>
-        (await jobs.getJobState(bad!)) === 'delayed' && (await jobs.getJobState(groupJob(ids))) === 'unknown' && (await status(bad!)) === 'failed');
+        (await jobs.getJobState(bad!)) === 'delayed' && (await jobs.getJobState(groupJobId(ids))) === 'unknown' && (await status(bad!)) === 'failed');
       const [failed] = await db.sql<{ next: Date }[]>`select next_attempt_at as next from deliveries where id = ${bad!}`;
       await allSent(ids);
       const [retried] = await db.sql<{ attempts: number; sent_at: Date }[]>`select attempts, sent_at from deliveries where id = ${bad!}`;
@@ -72,6 +71,29 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
       assert.deepEqual(received(slow), [bad, bad], 'the failed row twice: the refusal, then its retry');
     } finally {
       await slow.close();
+    }
+  });
+
+  it('sends a row back on its own as soon as it failed, while another row of its group still hangs at its receiver', async () => {
+    const stuck = await startWebhookReceiver({ secret });
+    const throttled = await startWebhookReceiver({ secret });
+    try {
+      const [s] = await pages(1, stuck);
+      const [t] = await pages(1, throttled);
+      stuck.script('hang');
+      throttled.script({ status: 429, headers: { 'retry-after': '1' } });
+      await enqueue([s!, t!]);
+      // Before, the throttled row went back only once every row of its group had settled.
+      await until('the throttled row retried and sent', async () => (await status(t!)) === 'sent');
+      assert.equal(stuck.hanging.length, 1, 'while the other row still hangs');
+      assert.equal(await status(s!), 'pending');
+      stuck.release(200);
+      await allSent([s!, t!]);
+      assert.deepEqual(received(throttled), [t, t], 'the refusal, then its retry');
+      assert.deepEqual(received(stuck), [s], 'the hanging row once');
+    } finally {
+      await stuck.close();
+      await throttled.close();
     }
   });
 
@@ -91,9 +113,9 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
     await enqueue(ids);
     await enqueue(ids);
     await allSent(ids);
-    await until('the groups’ jobs completed', async () => (await Promise.all([ids.slice(0, ROWS_PER_JOB), ids.slice(ROWS_PER_JOB)].map((g) => jobs.getJobState(groupJob(g))))).every((s) => s === 'unknown'));
+    await until('the groups’ jobs completed', async () => (await Promise.all([ids.slice(0, ROWS_PER_JOB), ids.slice(ROWS_PER_JOB)].map((g) => jobs.getJobState(groupJobId(g))))).every((s) => s === 'unknown'));
     await enqueue(ids);
-    await until('the groups added again ran', async () => (await Promise.all([ids.slice(0, ROWS_PER_JOB), ids.slice(ROWS_PER_JOB)].map((g) => jobs.getJobState(groupJob(g))))).every((s) => s === 'unknown'));
+    await until('the groups added again ran', async () => (await Promise.all([ids.slice(0, ROWS_PER_JOB), ids.slice(ROWS_PER_JOB)].map((g) => jobs.getJobState(groupJobId(g))))).every((s) => s === 'unknown'));
     assert.deepEqual(received(hook), ids, 'each row once');
   });
 
@@ -119,9 +141,9 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
       await db.sql`update deliveries set lease_until = now() + interval '1 hour', lease_token = gen_random_uuid() where id = ${held!}`;
       await enqueue(ids);
       await until('the bad row dead', async () => (await status(bad!)) === 'dead');
-      const job = await jobs.getJob(groupJob(ids));
+      const job = await jobs.getJob(groupJobId(ids));
       assert.equal(await job!.getState(), 'failed');
-      assert.deepEqual(job!.data, { ids: [bad] }, 'the rerun and the dead mark cover only the failed row');
+      assert.deepEqual(job!.data, { ids: [bad], id: bad }, 'the rerun and the dead mark cover only the failed row');
       assert.deepEqual(received(hook), [good], 'the good row sent once, at the first run');
       assert.equal(await jobs.getJobState(held!), 'delayed', 'the held row waits in a job of its own');
       const [dead] = await db.sql<{ last_error: string }[]>`select last_error from deliveries where id = ${bad!}`;

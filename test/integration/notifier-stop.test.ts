@@ -67,4 +67,45 @@ for (const backend of QUEUE_BACKENDS) describe(`a notifier stopping with sends w
     assert.equal(sent!.n, CONNECTIONS_PER_RECEIVER, 'the exchanges under way finished and were recorded');
     assert.equal(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size, CONNECTIONS_PER_RECEIVER, 'nothing of the waiting sends reached the receiver');
   });
+
+  it('puts back at once, unspent, the rows of its groups still waiting for a send slot, while the sends under way finish', async () => {
+    await db.sql`truncate deliveries, incident_timeline, incidents, channels cascade`;
+    const secret = generateWebhookSecret();
+    const hook = await startWebhookReceiver({ secret });
+    // Two sends in flight: the other two rows of the group wait for a slot, leasing nothing.
+    const oc = await createOnCall(db, new ManualClock(new Date()), { redisUrl, concurrency: 2 });
+    const store = await openQueueBackend({ redisUrl, databaseUrl: db.url, prefix: oc.prefix });
+    const jobs = store.queue(NOTIFICATIONS_QUEUE, {});
+    let stopping: Promise<void> | undefined;
+    try {
+      const ch = await oc.webhook('ops', hook.url, secret);
+      const ids = await pendingPages(db.sql, ch.id, 4, new Date());
+      hook.answerAll('hang');
+      await until('the jobs added', () => oc.queue.enqueue(ids.map((id) => ({ id }))).then(() => true, () => undefined));
+      await until('both slots held by exchanges under way', async () => hook.hanging.length === 2);
+      const started = new Set(hook.requests.map((r) => r.headers['webhook-id']));
+      const waiters = ids.filter((id) => !started.has(id));
+      assert.equal(waiters.length, 2);
+
+      // Before, they waited for the exchanges ahead of them, up to the HTTP deadline.
+      stopping = oc.close();
+      await until('the waiting rows back in jobs of their own', async () => (await Promise.all(waiters.map((id) => jobs.getJobState(id)))).every((s) => s === 'delayed'));
+      assert.equal(hook.hanging.length, 2, 'while both exchanges are still held');
+      const rows = await db.sql<{ status: string; attempts: number; leased: boolean }[]>`
+        select status, attempts, lease_token is not null as leased from deliveries where id = any(${waiters}::text[])`;
+      assert.deepEqual(
+        rows.map((r) => [r.status, r.attempts, r.leased]),
+        waiters.map(() => ['pending', 0, false]),
+        'no attempt spent, no lease held',
+      );
+    } finally {
+      hook.answerAll(200);
+      hook.release(200);
+      await (stopping ?? oc.close());
+      await jobs.close();
+      await store.close();
+      await hook.close();
+    }
+    assert.equal(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size, 2, 'nothing of the waiting rows reached the receiver');
+  });
 });

@@ -4,7 +4,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { NOTIFICATIONS_QUEUE, rowsOf } from '../../src/notifications/queue.ts';
+import { groupJobId, NOTIFICATIONS_QUEUE, rowsOf } from '../../src/notifications/queue.ts';
 import { sweepDeliveries } from '../../src/notifications/sweep.ts';
 import { openQueueBackend, type AnyQueue, type QueueBackend } from '../../src/queue/backend.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
@@ -84,7 +84,7 @@ for (const backend of QUEUE_BACKENDS) describe(`overdue deliveries (queues on ${
     sweepDeliveries({ sql: db.sql, clock: new ManualClock(new Date(Date.now() + msFromNow)), queue: oc.queue, log: testLog, overdue });
   const stateOf = (id: string) => jobs.getJobState(id);
   // The job of a group of one row, as `enqueue` names it; the row's own id names a job of it alone.
-  const groupOf = (id: string) => `${id}+1`;
+  const groupOf = (id: string) => groupJobId([id]);
   const statusOf = async (id: string) => (await db.sql<{ status: string }[]>`select status from deliveries where id = ${id}`)[0]?.status;
 
   it('sends once the page whose job failed by stalling, re-adds a lost job, and leaves healthy jobs alone', async () => {
