@@ -220,3 +220,35 @@ describe('console: the fleet before any node exists', () => {
     assert.doesNotMatch(filtered, /No nodes yet/);
   });
 });
+
+describe('console: the incidents badge', () => {
+  let h: Harness;
+  let cookie: string;
+
+  before(async () => {
+    h = await createHarness();
+    cookie = await consoleCookie(h, ORIGIN);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
+  /** The number beside "Incidents" in the navigation, and what it says to a screen reader. */
+  const badge = (html: string) => /<span class="count"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
+
+  it('counts what the incidents page calls open: an acknowledged incident leaves the badge', async () => {
+    const nodes = await Promise.all(['db-1', 'db-2'].map((n) => h.createNode(n)));
+    const opened = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
+    );
+    assert.deepEqual(badge(await get('/')), [', open: ', '2']);
+    await h.admin('POST', `/v1/incidents/${opened[0]!.id}/acknowledge`, { by: 'alice' });
+    const page = await get('/incidents');
+    assert.match(page, /<b>1<\/b> open/);
+    assert.deepEqual(badge(page), [', open: ', '1']);
+    await h.admin('POST', `/v1/incidents/${opened[1]!.id}/acknowledge`, { by: 'alice' });
+    assert.equal(badge(await get('/')), null, 'no badge once every incident is taken');
+  });
+});
