@@ -221,7 +221,7 @@ describe('console: the fleet before any node exists', () => {
   });
 });
 
-describe('console: the incidents badge', () => {
+describe('console: incidents', () => {
   let h: Harness;
   let cookie: string;
 
@@ -250,5 +250,35 @@ describe('console: the incidents badge', () => {
     assert.deepEqual(badge(page), [', open: ', '1']);
     await h.admin('POST', `/v1/incidents/${opened[1]!.id}/acknowledge`, { by: 'alice' });
     assert.equal(badge(await get('/')), null, 'no badge once every incident is taken');
+  });
+
+  it('keeps a refused resolution note in its field and says the limit; counts a line break as one character', async () => {
+    const node = await h.createNode('db-3');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-3 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const path = `/incidents/${incident!.id}`;
+    const resolving = (note: string) => {
+      const body = formOf(pageHtml, `${path}/resolve`);
+      body.set('note', note);
+      return h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    };
+    let pageHtml = await get(path);
+    const long = `Root cause: ${'disk full & <noisy> '.repeat(110)}`;
+    const refused = await resolving(long);
+    assert.equal(refused.status, 400);
+    const html = await refused.text();
+    assert.match(html, /<b>Not resolved<\/b>: the resolution note must be at most 2000 characters and has 2,212\./);
+    assert.doesNotMatch(html, /see details/);
+    const kept = /<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1];
+    assert.equal(kept?.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>'), long);
+    assert.equal((await h.admin('GET', `/v1/incidents/${incident!.id}`).then((r) => r.json()) as { status: string }).status, 'open');
+
+    // 2,000 characters as typed, 20 of them line breaks: the form sends CRLF, 2,020 code units.
+    pageHtml = html;
+    const lines = `${'x'.repeat(99)}\n`.repeat(20);
+    assert.equal(lines.length, 2000);
+    const resolved = await resolving(lines.replaceAll('\n', '\r\n'));
+    assert.equal(resolved.status, 303, await resolved.text());
   });
 });
