@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -170,6 +170,28 @@ describe('console pages', () => {
     assert.match(list.html, new RegExp(`href="/incidents/${incident!.id}"`));
     assert.equal((await get('/incidents/not-an-id')).status, 404);
     assert.equal((await get('/nodes/no-such-node')).status, 404);
+  });
+
+  it('answers a browser an HTML 404 page at an address nothing serves; the API and its clients keep JSON', async () => {
+    const browser = { cookie, accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    for (const address of ['/settings', '/console/settings', '/nodes/n-00/nonsense']) {
+      const res = await h.app.request(address, { headers: browser });
+      assert.equal(res.status, 404, address);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/, address);
+      assert.equal(res.headers.get('cache-control'), 'no-store', address);
+      const html = await res.text();
+      assert.match(html, /<h1>No such page<\/h1>/, address);
+      assert.match(html, /href="\/">Back to the console</, address);
+    }
+    for (const [address, headers] of [
+      ['/v1/settings', { ...browser, authorization: `Bearer ${ADMIN_TOKEN}` }],
+      ['/settings', { accept: '*/*' }],
+      ['/settings', {}],
+    ] as Array<[string, Record<string, string>]>) {
+      const res = await h.app.request(address, { headers });
+      assert.equal(res.status, 404, address);
+      assert.deepEqual(((await res.json()) as { error: { code: string } }).error.code, 'not_found', address);
+    }
   });
 
   it('saves a policy from its page as it was, people and schedules included', async () => {
