@@ -194,6 +194,14 @@ describe('console pages', () => {
     }
   });
 
+  it("limits the node name field to the API's 128 characters", async () => {
+    const input = /<input id="name" name="name"[^>]*>/.exec((await get('/nodes/n-00/edit')).html)?.[0] ?? assert.fail('no name field');
+    const max = Number(/maxlength="(\d+)"/.exec(input)?.[1]);
+    assert.equal(max, 128, input);
+    assert.equal((await h.admin('POST', '/v1/nodes', { name: 'n'.repeat(max) })).status, 201);
+    assert.equal((await h.admin('POST', '/v1/nodes', { name: 'm'.repeat(max + 1) })).status, 400);
+  });
+
   it('saves a policy from its page as it was, people and schedules included', async () => {
     const channel = (await (await h.admin('POST', '/v1/channels', { name: 'pager', type: 'email', config: { to: ['p@example.com'] } })).json()) as { id: string };
     const carol = (await (await h.admin('POST', '/v1/users', { name: 'Carol', email: 'carol@example.com' })).json()) as { id: string };
