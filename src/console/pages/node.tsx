@@ -6,7 +6,7 @@ import { listRuns, type RunRow } from '../../jobs/store.ts';
 import { pingUrl } from '../../http/routes/nodes.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
-import { missedHeartbeats } from '../../health/decide.ts';
+import { missedHeartbeats, okBeatNoun } from '../../health/decide.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
@@ -241,7 +241,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             </dd>
             <dt>Healthy again after</dt>
             <dd>
-              {node.successes_for_recovery} ok {node.successes_for_recovery === 1 ? 'heartbeat' : 'heartbeats'}
+              {node.successes_for_recovery} {okBeatNoun(node.schedule !== null, node.successes_for_recovery)}
             </dd>
             <dt>Escalation</dt>
             <dd>
