@@ -238,21 +238,24 @@ describe('console pages', () => {
   });
 });
 
-describe('console: the fleet before any node exists', () => {
-  let h: Harness;
-  let cookie: string;
-
+/** A database of its own and a signed-in console, for one group of tests. */
+function signedIn() {
+  const s = { h: undefined as unknown as Harness, cookie: '' };
   before(async () => {
-    h = await createHarness();
-    cookie = await consoleCookie(h, ORIGIN);
+    s.h = await createHarness();
+    s.cookie = await consoleCookie(s.h, ORIGIN);
   });
   after(async () => {
-    await h.close();
+    await s.h.close();
   });
+  return { s, get: async (path: string) => (await s.h.app.request(path, { headers: { cookie: s.cookie } })).text() };
+}
 
-  const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
+describe('console: the fleet before any node exists', () => {
+  const { s, get } = signedIn();
 
   it('says there are no nodes yet and where they come from; a filter matching nothing still says so', async () => {
+    const { h } = s;
     const first = await get('/');
     assert.match(first, /No nodes yet\./);
     assert.match(first, /npx lifeline nodes add web-1/);
@@ -266,22 +269,12 @@ describe('console: the fleet before any node exists', () => {
 });
 
 describe('console: incidents', () => {
-  let h: Harness;
-  let cookie: string;
-
-  before(async () => {
-    h = await createHarness();
-    cookie = await consoleCookie(h, ORIGIN);
-  });
-  after(async () => {
-    await h.close();
-  });
-
-  const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
+  const { s, get } = signedIn();
   /** The number beside "Incidents" in the navigation, and what it says to a screen reader. */
   const badge = (html: string) => /<span class="count"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
 
   it('counts what the incidents page calls open: an acknowledged incident leaves the badge', async () => {
+    const { h } = s;
     const nodes = await Promise.all(['db-1', 'db-2'].map((n) => h.createNode(n)));
     const opened = await openIncidents(
       h.sql,
@@ -297,6 +290,7 @@ describe('console: incidents', () => {
   });
 
   it('keeps a refused resolution note in its field and says the limit; counts a line break as one character', async () => {
+    const { h, cookie } = s;
     const node = await h.createNode('db-3');
     const [incident] = await openIncidents(h.sql, [
       { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-3 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
