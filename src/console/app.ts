@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { AppDeps } from '../http/deps.ts';
 import { consoleAssets } from './assets.ts';
 import { guards, type ConsoleEnv } from './guard.ts';
@@ -13,6 +13,7 @@ import { keyRoutes } from './pages/keys.tsx';
 import { scheduleRoutes } from './pages/schedules.tsx';
 import { userRoutes } from './pages/users.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
+import { refusal } from './render.tsx';
 
 /**
  * The web console, served by the api role beside /v1. Pages are rendered on the server (hono/jsx);
@@ -35,4 +36,14 @@ export function consoleRoutes(deps: AppDeps, authFailures: MiddlewareHandler): H
   app.route('/', userRoutes(deps, g));
   app.route('/', keyRoutes(deps, g));
   return app;
+}
+
+/**
+ * The answer to an address nothing serves, when a browser asked for it: a page in the console's
+ * frame with a way back, not the API's JSON. /v1 and clients that do not ask for HTML (curl's
+ * Accept is any type) keep the API's JSON 404.
+ */
+export function consoleNotFound(c: Context): Response | undefined {
+  if (c.req.path === '/v1' || c.req.path.startsWith('/v1/') || !(c.req.header('accept') ?? '').includes('text/html')) return undefined;
+  return refusal(c, 404, 'No such page', 'Nothing in the console lives at this address; it may be mistyped or from an older link.');
 }

@@ -1,13 +1,16 @@
-import { countOpenIncidents } from '../incidents/store.ts';
+import { countIncidentsByStatus } from '../incidents/store.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { encodeCursor, unstorableText } from '../http/validation.ts';
 import type { ConsoleContext } from './guard.ts';
 import type { Chrome } from './layout.tsx';
 
-/** What the page frame needs: the session, and how many incidents are unresolved. */
+/**
+ * What the page frame needs: the session, and how many incidents are open — not yet acknowledged,
+ * what the incidents page's "open" tab lists, so the badge drops as soon as someone takes one.
+ */
 export async function chrome(c: ConsoleContext, deps: AppDeps): Promise<Chrome> {
-  const open = await countOpenIncidents(deps.sql);
-  return { session: c.get('session'), openIncidents: Object.values(open).reduce((a, b) => a + b, 0) };
+  const counts = await countIncidentsByStatus(deps.sql);
+  return { session: c.get('session'), openIncidents: counts.open };
 }
 
 /** A console URL with these query parameters, leaving out the empty ones. */

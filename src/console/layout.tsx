@@ -8,7 +8,7 @@ export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'poli
 /** What every signed-in page shows around its content. */
 export interface Chrome {
   session: ConsoleSession;
-  /** Unresolved incidents, shown beside "Incidents" on every page. */
+  /** Open incidents (not acknowledged yet), shown beside "Incidents" on every page. */
   openIncidents: number;
 }
 

@@ -153,6 +153,13 @@ function reported(s: Snapshot): { state: State; reason: string } {
   return { state: 'healthy', reason: 'ok' };
 }
 
+/** What `n` ok heartbeats are called: a scheduled job's are its success pings, as its page says. */
+export const okBeatNoun = (scheduled: boolean, n: number): string => `${scheduled ? 'success ping' : 'ok heartbeat'}${n === 1 ? '' : 's'}`;
+
+/** A maintenance window's end, with what the node is waiting for. */
+const maintenanceEnded = (policy: Policy, last: Date | null) =>
+  last === null ? `maintenance ended; no ${policy.schedule ? 'ping' : 'heartbeat'} yet` : `maintenance ended; waiting for ${okBeatNoun(!!policy.schedule, 2)}`;
+
 export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   const transitions: Transition[] = [];
   let state = s.state;
@@ -192,7 +199,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
 
   const silence = silenceDeadline(s, policy, coverage.since);
   if (silence === null) {
-    if (state === 'maintenance') go('unknown', now, 'maintenance ended; no heartbeat yet');
+    if (state === 'maintenance') go('unknown', now, maintenanceEnded(policy, null));
     return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
   }
 
@@ -204,7 +211,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     const consecutive = Math.min(s.okStreak, s.received - entryReceived);
     if (state !== 'healthy' && consecutive >= policy.successesForRecovery) {
       const n = policy.successesForRecovery;
-      go('healthy', last, `${n} consecutive ok heartbeat${n === 1 ? '' : 's'}`);
+      go('healthy', last, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
     }
   };
 
@@ -225,7 +232,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
 
   // 4. The latest heartbeat's own report.
   judgeReport();
-  if (state === 'maintenance') go('unknown', now, last === null ? 'maintenance ended; no heartbeat yet' : 'maintenance ended; waiting for ok heartbeats');
+  if (state === 'maintenance') go('unknown', now, maintenanceEnded(policy, last));
 
   const nextCheckAt = deadline <= now ? new Date(now.getTime() + WATERMARK_RECHECK_MS) : deadline;
   return { transitions, nextCheckAt, receivedAtEntry: entryReceived };

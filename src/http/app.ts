@@ -7,7 +7,7 @@ import { apiGate } from './gate.ts';
 import { renderWithoutAsyncStorage } from '../web/render-context.ts';
 import type { AppDeps } from './deps.ts';
 import { docsPage } from './docs.ts';
-import { consoleRoutes } from '../console/app.ts';
+import { consoleNotFound, consoleRoutes } from '../console/app.ts';
 import { errorBody, failureAnswer } from './errors.ts';
 import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -77,7 +77,8 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     const { status, body, headers } = failureAnswer(err, c.var.log, c.req.method, c.req.path);
     return c.json(body, status, headers);
   });
-  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
+  // A browser gets the console's page where the console is served (an engine that ingests).
+  app.notFound((c) => (deps.ingestor ? consoleNotFound(c) : undefined) ?? c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
 
   app.get(
     '/healthz',

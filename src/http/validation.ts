@@ -296,12 +296,21 @@ export const idList = (noun: string, max: number) =>
     v.check((ids) => new Set(ids).size === ids.length, `must not name a ${noun} twice`),
   );
 
-/** A human-facing name (channels, escalation policies): trimmed, 1-128 characters. */
+// Embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069) reorder what follows
+// them: "abc\u202Egnp.exe" reads "abcexe.png". A name is shown inside other text (pages, messages,
+// timelines), where no rendering can tell the spoof from the real thing.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * A human-facing name (people, keys, channels, escalation policies, schedules and their layers,
+ * status pages and their components): trimmed, 1-128 characters, no bidirectional controls.
+ */
 export const DisplayName = v.pipe(
   v.string('must be a string'),
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(128, 'must be at most 128 characters'),
+  v.check((s) => !BIDI_CONTROLS.test(s), 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)'),
 );
 
 // Date() rolls 2026-02-30 over into March instead of refusing it.

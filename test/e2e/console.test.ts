@@ -187,6 +187,23 @@ describe('the web console in a browser', () => {
     await context.close();
   });
 
+  it('resolves with a note of 2,000 typed characters over 20 lines, and answers an unknown address with a page', async () => {
+    const id = await downIncident('note-1');
+    const { context, page } = await profile();
+    await signIn(page, writeKey, `/incidents/${id}`);
+    // The field's maxlength counts each line break once; the form sends it as CRLF, 2,020 in all.
+    await page.getByLabel('Resolution note').fill(`${'x'.repeat(99)}\n`.repeat(20));
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByText('Resolved: everyone who was paged is told.').waitFor();
+    assert.equal((await incident(id)).status, 'resolved');
+    const missing = await page.goto(`${origin}/settings`);
+    assert.equal(missing?.status(), 404);
+    await page.getByRole('heading', { name: 'No such page' }).waitFor();
+    await page.getByRole('link', { name: 'Back to the console' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    await context.close();
+  });
+
   it('shows a transition without a reload, as the engine commits it', async () => {
     // Only its heartbeats move it (an hour-long interval): ok makes it healthy, failing down.
     const node = await api('POST', '/v1/nodes', { name: 'live-1', heartbeat_interval_seconds: 3600 });

@@ -129,7 +129,7 @@ describe('scheduled jobs against a running engine', () => {
     assert.equal(log[0]!.reason, 'ran longer than 1s');
     assert.equal(log[0]!.at, new Date(new Date(run!.started_at!).getTime() + 1000).toISOString());
     assert.equal((await running).code, 0);
-    assert.equal((await loggedTo(job, 'healthy', log[0]!.state_version))[0]!.reason, '1 consecutive ok heartbeat');
+    assert.equal((await loggedTo(job, 'healthy', log[0]!.state_version))[0]!.reason, '1 consecutive success ping');
   });
 
   it('an unreachable Lifeline never changes the exit code: it warns on stderr', async () => {

@@ -43,6 +43,7 @@ describe("console: a scheduled job's page", () => {
     const took = [...page.matchAll(/class="num run-time" data-label="Took">([^<]*)</g)].map((m) => m[1]);
     assert.deepEqual(took, ['420 ms', '3.46 s'], 'newest first, each with its duration');
     assert.match(page, /<summary>disk full<\/summary>/);
+    assert.match(page, /<dt>Healthy again after<\/dt><dd>1 success ping<\/dd>/, 'a job counts pings, not heartbeats');
 
     const csrf = /action="\/nodes\/nightly-backup\/ping-key"[^]*?name="_csrf" value="([^"]+)"/.exec(page)?.[1];
     assert.ok(csrf, 'the page offers a new ping URL to a write key');

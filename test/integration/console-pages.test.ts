@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -172,6 +172,50 @@ describe('console pages', () => {
     assert.equal((await get('/nodes/no-such-node')).status, 404);
   });
 
+  it('answers a browser an HTML 404 page at an address nothing serves; the API and its clients keep JSON', async () => {
+    const browser = { cookie, accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    for (const address of ['/settings', '/console/settings', '/nodes/n-00/nonsense']) {
+      const res = await h.app.request(address, { headers: browser });
+      assert.equal(res.status, 404, address);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/, address);
+      assert.equal(res.headers.get('cache-control'), 'no-store', address);
+      const html = await res.text();
+      assert.match(html, /<h1>No such page<\/h1>/, address);
+      assert.match(html, /href="\/">Back to the console</, address);
+    }
+    for (const [address, headers] of [
+      ['/v1/settings', { ...browser, authorization: `Bearer ${ADMIN_TOKEN}` }],
+      ['/settings', { accept: '*/*' }],
+      ['/settings', {}],
+    ] as Array<[string, Record<string, string>]>) {
+      const res = await h.app.request(address, { headers });
+      assert.equal(res.status, 404, address);
+      assert.deepEqual(((await res.json()) as { error: { code: string } }).error.code, 'not_found', address);
+    }
+  });
+
+  it('writes the times in a reason as it writes every other time, on the fleet, a node and an incident', async () => {
+    const reason = 'no success ping for the run due at 2026-05-04T03:00:00+02:00 (grace 300s); silent since 2026-12-06T11:50:00.000Z';
+    const shown = 'no success ping for the run due at 2026-05-04 01:00:00 UTC (grace 300s); silent since 2026-12-06 11:50:00 UTC';
+    const [row] = await h.sql<{ id: string }[]>`update node_health set reason = ${reason} from nodes where nodes.id = node_health.node_id and nodes.name = 'n-03' returning nodes.id`;
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: row!.id, nodeName: 'n-03', category: 'node_down', severity: 'critical', title: 'n-03 is down', reason, policyId: null, openedAt: h.clock.now() },
+    ]);
+    for (const path of ['/?q=n-03', '/nodes/n-03', `/incidents/${incident!.id}`, '/incidents']) {
+      const html = (await get(path)).html;
+      assert.ok(html.includes(shown), `${path} shows the reason's times in UTC`);
+      assert.doesNotMatch(html, /2026-05-04T03:00|2026-12-06T11:50/, path);
+    }
+  });
+
+  it("limits the node name field to the API's 128 characters", async () => {
+    const input = /<input id="name" name="name"[^>]*>/.exec((await get('/nodes/n-00/edit')).html)?.[0] ?? assert.fail('no name field');
+    const max = Number(/maxlength="(\d+)"/.exec(input)?.[1]);
+    assert.equal(max, 128, input);
+    assert.equal((await h.admin('POST', '/v1/nodes', { name: 'n'.repeat(max) })).status, 201);
+    assert.equal((await h.admin('POST', '/v1/nodes', { name: 'm'.repeat(max + 1) })).status, 400);
+  });
+
   it('saves a policy from its page as it was, people and schedules included', async () => {
     const channel = (await (await h.admin('POST', '/v1/channels', { name: 'pager', type: 'email', config: { to: ['p@example.com'] } })).json()) as { id: string };
     const carol = (await (await h.admin('POST', '/v1/users', { name: 'Carol', email: 'carol@example.com' })).json()) as { id: string };
@@ -194,21 +238,24 @@ describe('console pages', () => {
   });
 });
 
-describe('console: the fleet before any node exists', () => {
-  let h: Harness;
-  let cookie: string;
-
+/** A database of its own and a signed-in console, for one group of tests. */
+function signedIn() {
+  const s = { h: undefined as unknown as Harness, cookie: '' };
   before(async () => {
-    h = await createHarness();
-    cookie = await consoleCookie(h, ORIGIN);
+    s.h = await createHarness();
+    s.cookie = await consoleCookie(s.h, ORIGIN);
   });
   after(async () => {
-    await h.close();
+    await s.h.close();
   });
+  return { s, get: async (path: string) => (await s.h.app.request(path, { headers: { cookie: s.cookie } })).text() };
+}
 
-  const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
+describe('console: the fleet before any node exists', () => {
+  const { s, get } = signedIn();
 
   it('says there are no nodes yet and where they come from; a filter matching nothing still says so', async () => {
+    const { h } = s;
     const first = await get('/');
     assert.match(first, /No nodes yet\./);
     assert.match(first, /npx lifeline nodes add web-1/);
@@ -218,5 +265,58 @@ describe('console: the fleet before any node exists', () => {
     const filtered = await get('/?q=nothing-like-it');
     assert.match(filtered, /No node matches\./);
     assert.doesNotMatch(filtered, /No nodes yet/);
+  });
+});
+
+describe('console: incidents', () => {
+  const { s, get } = signedIn();
+  /** The number beside "Incidents" in the navigation, and what it says to a screen reader. */
+  const badge = (html: string) => /<span class="count"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
+
+  it('counts what the incidents page calls open: an acknowledged incident leaves the badge', async () => {
+    const { h } = s;
+    const nodes = await Promise.all(['db-1', 'db-2'].map((n) => h.createNode(n)));
+    const opened = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
+    );
+    assert.deepEqual(badge(await get('/')), [', open: ', '2']);
+    await h.admin('POST', `/v1/incidents/${opened[0]!.id}/acknowledge`, { by: 'alice' });
+    const page = await get('/incidents');
+    assert.match(page, /<b>1<\/b> open/);
+    assert.deepEqual(badge(page), [', open: ', '1']);
+    await h.admin('POST', `/v1/incidents/${opened[1]!.id}/acknowledge`, { by: 'alice' });
+    assert.equal(badge(await get('/')), null, 'no badge once every incident is taken');
+  });
+
+  it('keeps a refused resolution note in its field and says the limit; counts a line break as one character', async () => {
+    const { h, cookie } = s;
+    const node = await h.createNode('db-3');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-3 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const path = `/incidents/${incident!.id}`;
+    const resolving = (note: string) => {
+      const body = formOf(pageHtml, `${path}/resolve`);
+      body.set('note', note);
+      return h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    };
+    let pageHtml = await get(path);
+    const long = `Root cause: ${'disk full & <noisy> '.repeat(110)}`;
+    const refused = await resolving(long);
+    assert.equal(refused.status, 400);
+    const html = await refused.text();
+    assert.match(html, /<b>Not resolved<\/b>: the resolution note must be at most 2000 characters and has 2,212\./);
+    assert.doesNotMatch(html, /see details/);
+    const kept = /<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1];
+    assert.equal(kept?.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>'), long);
+    assert.equal((await h.admin('GET', `/v1/incidents/${incident!.id}`).then((r) => r.json()) as { status: string }).status, 'open');
+
+    // 2,000 characters as typed, 20 of them line breaks: the form sends CRLF, 2,020 code units.
+    pageHtml = html;
+    const lines = `${'x'.repeat(99)}\n`.repeat(20);
+    assert.equal(lines.length, 2000);
+    const resolved = await resolving(lines.replaceAll('\n', '\r\n'));
+    assert.equal(resolved.status, 303, await resolved.text());
   });
 });

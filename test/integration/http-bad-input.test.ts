@@ -595,6 +595,43 @@ describe('400 validation_failed on API keys', () => {
   });
 });
 
+describe('400 validation_failed on names holding bidirectional controls', () => {
+  // Each route refuses a body with one control in one name, for each control in turn, and then
+  // takes the same body with a plain name: the control alone was refused.
+  const CONTROLS = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069'];
+
+  it('refuses them in every kind of name, naming the field and saying why, and stores nothing', async () => {
+    const user = (await expectJson(await h.admin('POST', '/v1/users', { name: 'Bidi Clean', email: 'bidi@example.com' }), 201)) as { id: string };
+    const channel = (await expectJson(await h.admin('POST', '/v1/channels', { name: 'bidi-hook', type: 'webhook', config: { url: 'https://hooks.example.com/b' } }), 201)) as { id: string };
+    const node = await h.createNode('bidi-node');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'bidi-node is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    let n = 0;
+    const routes: Array<{ path: string; field: string; body: (name: string) => unknown }> = [
+      { path: '/v1/users', field: 'name', body: (name) => ({ name, email: `b${n}@example.com` }) },
+      { path: '/v1/api-keys', field: 'name', body: (name) => ({ name, scope: 'read' }) },
+      { path: '/v1/channels', field: 'name', body: (name) => ({ name, type: 'webhook', config: { url: 'https://hooks.example.com/c' } }) },
+      { path: '/v1/escalation-policies', field: 'name', body: (name) => ({ name, levels: [{ after_seconds: 0, channel_ids: [channel.id] }] }) },
+      { path: '/v1/schedules', field: 'name', body: (name) => ({ name, time_zone: 'UTC', layers: [{ name: 'day', user_ids: [user.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] }) },
+      { path: '/v1/schedules', field: 'layers.0.name', body: (name) => ({ name: `rota ${n}`, time_zone: 'UTC', layers: [{ name, user_ids: [user.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] }) },
+      { path: '/v1/status-pages', field: 'title', body: (title) => ({ slug: `bidi-${n}`, title, components: [{ name: 'API', node_ids: ['bidi-node'] }] }) },
+      { path: '/v1/status-pages', field: 'components.0.name', body: (name) => ({ slug: `bidi-${n}`, title: 'Status', components: [{ name, node_ids: ['bidi-node'] }] }) },
+    ];
+    for (const r of routes) {
+      n++;
+      for (const control of CONTROLS) {
+        const err = await expectInvalid(await h.rejected(() => h.admin('POST', r.path, r.body(`abc${control}gnp.exe`))), [r.field]);
+        assert.match(err.details![0]!.message, /must not contain bidirectional control characters \(U\+202A-U\+202E, U\+2066-U\+2069\)/);
+      }
+      await expectJson(await h.admin('POST', r.path, r.body(`abc gnp.exe ${n}`)), 201);
+    }
+    const ack = (by: string) => h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by });
+    await expectInvalid(await h.rejected(() => ack('ali\u202Eecil')), ['by']);
+    await expectJson(await ack('alice'), 200);
+  });
+});
+
 describe('404 not_found', () => {
   const missing = ['no-such-node', '6f1c7c1e-2b0a-4c7e-9d7e-3b1f2a0c9e55'];
 

@@ -110,7 +110,12 @@ describe('decide for a scheduled job', () => {
     {
       name: 'a success after down recovers it at the ping',
       p: daily, s: snap(20, { state: 'down', since: at(10), receivedAtEntry: 2, received: 3, okStreak: 1 }), now: 21,
-      want: { transitions: ['down->healthy@20 1 consecutive ok heartbeat'], next: DAY + 300 },
+      want: { transitions: ['down->healthy@20 1 consecutive success ping'], next: DAY + 300 },
+    },
+    {
+      name: 'after maintenance it waits for success pings',
+      p: daily, s: snap(20, { state: 'maintenance', since: at(5), receivedAtEntry: 3, received: 3, okStreak: 1 }), now: 21,
+      want: { transitions: ['maintenance->unknown@21 maintenance ended; waiting for success pings'], next: DAY + 300 },
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(brief(c.s, c.p, c.now), c.want));

@@ -13,6 +13,7 @@ import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, At, Back, Notice, Pager } from '../components.tsx';
+import { reasonText } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames, Actor, IncidentTable, Ledger, namesFor, SeverityTag, StatusTag, Timeline } from '../incident-parts.tsx';
@@ -83,12 +84,14 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
       const id = c.req.param('id') ?? '';
       const form = await c.req.parseBody();
       const version = typeof form.version === 'string' && /^\d{1,9}$/.test(form.version) ? Number(form.version) : undefined;
+      const note = noteOf(form);
       const outcome = await attempt(
         () => command(id, form, actor(c.get('session')), version, acting(c)),
         async (r) => {
           const now = isUuid(id) ? await getIncident(deps.sql, id) : undefined;
           if (!now) return refusal(c, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
-          return incidentPage(c, deps, now, { notice: <RefusalNotice refusal={r} />, status: r.code === 'validation_failed' ? 400 : 409 });
+          // The note goes back into its field whatever the refusal: a paragraph is not retyped.
+          return incidentPage(c, deps, now, { notice: <RefusalNotice refusal={r} note={note} />, note, status: r.code === 'validation_failed' ? 400 : 409 });
         },
       );
       if (outcome instanceof Response) return outcome;
@@ -106,7 +109,8 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     ...guards.action,
     requireScope('write'),
     act((id, form, by, expectedVersion, who) => {
-      const { note } = parse(Resolve, typeof form.note === 'string' && form.note.trim() !== '' ? { note: form.note } : {});
+      const typed = noteOf(form);
+      const { note } = parse(Resolve, typed.trim() !== '' ? { note: typed } : {});
       return resolve(deps.sql, id, { by, expectedVersion, note }, deps.clock.now(), who);
     }, 'resolved'),
   );
@@ -114,8 +118,14 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   return app;
 }
 
+/**
+ * The note as typed. A form sends each line break as CRLF while the textarea's maxlength counted it
+ * as one character, so 2,000 typed characters over 20 lines arrived as 2,020 and were refused.
+ */
+const noteOf = (form: Record<string, string | File>): string => (typeof form.note === 'string' ? form.note.replace(/\r\n/g, '\n') : '');
+
 /** Why an action on an incident was not carried out, in the page's own words. */
-function RefusalNotice(p: { refusal: Refusal }) {
+function RefusalNotice(p: { refusal: Refusal; note: string }) {
   const r = p.refusal;
   if (r.code === 'precondition_failed') {
     return (
@@ -132,6 +142,17 @@ function RefusalNotice(p: { refusal: Refusal }) {
       <Notice kind="bad">
         <p>
           <b>Already resolved</b>: nothing was done.
+        </p>
+      </Notice>
+    );
+  }
+  const tooLong = r.details?.find((d) => d.field === 'note');
+  if (tooLong) {
+    return (
+      <Notice kind="bad">
+        <p>
+          <b>Not resolved</b>: the resolution note {tooLong.message} and has {p.note.length.toLocaleString('en-US')}. Your text is kept below;
+          shorten it and resolve again.
         </p>
       </Notice>
     );
@@ -167,7 +188,7 @@ function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
 }
 
 /** An incident with its timeline and ledger; `notice` says what just happened (or why not). */
-async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { notice?: Child; status?: ContentfulStatusCode } = {}) {
+async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { notice?: Child; note?: string; status?: ContentfulStatusCode } = {}) {
   const [frame, timelines, ledger] = await Promise.all([chrome(c, deps), timelinesOf(deps.sql, [incident.id]), listDeliveries(deps.sql, incident.id)]);
   const timeline = timelines.get(incident.id) ?? [];
   const who = await namesFor(deps.sql, incident, timeline, ledger);
@@ -194,7 +215,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
               <a href={`/nodes/${encodeURIComponent(incident.node_name)}`}>{incident.node_name}</a>
             </dd>
             <dt>Why</dt>
-            <dd>{incident.reason ?? '—'}</dd>
+            <dd>{incident.reason ? reasonText(incident.reason) : '—'}</dd>
             <dt>Opened</dt>
             <dd>
               <At at={incident.opened_at} /> (<Ago at={incident.opened_at} now={now} />)
@@ -231,7 +252,9 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
         // Between the live regions, so a refresh never wipes what is being typed.
         <div class="field">
           <label for="note">Resolution note (optional, sent with Resolve)</label>
-          <textarea id="note" name="note" form="resolve-form" maxlength={2000}></textarea>
+          <textarea id="note" name="note" form="resolve-form" maxlength={2000}>
+            {o.note ?? ''}
+          </textarea>
         </div>
       ) : null}
       <Live id="incident-history" url={self} on={['incident.changed']}>

@@ -61,7 +61,7 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
     <form method="post" action={`${nodePath(p.node)}/edit`} class="panel">
       <Csrf session={p.session} />
       <Field id="name" label="Name" hint="1–128 characters of A–Z a–z 0–9 . _ : -; agents naming the node by name must follow a rename." problem={problem('name')}>
-        <input id="name" name="name" type="text" required value={value('name', p.node.name)} spellcheck={false} />
+        <input id="name" name="name" type="text" required maxlength={128} value={value('name', p.node.name)} spellcheck={false} />
       </Field>
       <Field id="labels" label="Labels" hint="One key=value per line." problem={problem('labels')}>
         <textarea id="labels" name="labels" spellcheck={false}>

@@ -10,10 +10,10 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, page, Paging, query } from '../validation.ts';
 
 export const CreateKey = closedObject({
-  name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')),
+  name: DisplayName,
   scope: v.picklist(SCOPES, 'must be admin, write, read or ingest'),
 });
 

@@ -14,7 +14,7 @@ import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { validationFailed } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, isTimeCursor, optionalBody, page, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, DisplayName, isTimeCursor, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
@@ -22,7 +22,8 @@ export const ListIncidents = v.object({
   node_id: v.optional(v.pipe(v.string(), v.uuid('must be a node id'))),
 });
 
-const By = v.optional(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')));
+// Who acted, shown in the timeline by name: a name like any other.
+const By = v.optional(DisplayName);
 export const Acknowledge = closedObject({ by: By });
 export const Resolve = closedObject({
   by: By,
