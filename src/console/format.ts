@@ -12,19 +12,6 @@ export function utc(d: Date): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
 }
 
-// An instant as the engine writes it into a reason: RFC 3339 with Z (a deadline) or with a
-// job's zone offset (the run a job missed).
-const INSTANT = /\b\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)/g;
-
-/**
- * A reason (a state's, an incident's), its instants written as utc() writes every other time on
- * the page: "due at 2026-12-06T11:50:00Z" beside a last ping at "2026-12-06 11:50:20 UTC" read as
- * two kinds of time. The stored reason, and the API's, keep RFC 3339.
- */
-export function reasonText(reason: string): string {
-  return reason.replace(INSTANT, (at) => (Number.isNaN(Date.parse(at)) ? at : utc(new Date(at))));
-}
-
 /** 2026-11-21 */
 export function day(d: Date): string {
   return d.toISOString().slice(0, 10);

@@ -7,7 +7,7 @@ import { userNames } from '../oncall/store-users.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { Ago, At, Table } from './components.tsx';
-import { reasonText, utc } from './format.ts';
+import { utc } from './format.ts';
 
 // Pieces the incident pages and the node page share: the incident table, who did something, and
 // how timeline entries and ledger rows read.
@@ -103,7 +103,7 @@ export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<st
         <tr class={i.status === 'open' ? (i.severity === 'critical' ? 'row-down' : 'row-degraded') : undefined}>
           <td data-label="Incident">
             <a href={`/incidents/${i.id}`}>{i.title}</a>
-            {i.reason ? <span class="sub">{reasonText(i.reason)}</span> : null}
+            {i.reason ? <span class="sub">{i.reason}</span> : null}
           </td>
           {p.showNode === false ? null : (
             <td data-label="Node">
@@ -148,7 +148,7 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
     case 'opened':
       return (
         <>
-          Opened{str(d.reason) ? `: ${reasonText(str(d.reason)!)}` : ''}
+          Opened{str(d.reason) ? `: ${str(d.reason)}` : ''}
           <Paged detail={d} names={p.names} />
         </>
       );

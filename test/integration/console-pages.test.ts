@@ -194,20 +194,6 @@ describe('console pages', () => {
     }
   });
 
-  it('writes the times in a reason as it writes every other time, on the fleet, a node and an incident', async () => {
-    const reason = 'no success ping for the run due at 2026-05-04T03:00:00+02:00 (grace 300s); silent since 2026-12-06T11:50:00.000Z';
-    const shown = 'no success ping for the run due at 2026-05-04 01:00:00 UTC (grace 300s); silent since 2026-12-06 11:50:00 UTC';
-    const [row] = await h.sql<{ id: string }[]>`update node_health set reason = ${reason} from nodes where nodes.id = node_health.node_id and nodes.name = 'n-03' returning nodes.id`;
-    const [incident] = await openIncidents(h.sql, [
-      { nodeId: row!.id, nodeName: 'n-03', category: 'node_down', severity: 'critical', title: 'n-03 is down', reason, policyId: null, openedAt: h.clock.now() },
-    ]);
-    for (const path of ['/?q=n-03', '/nodes/n-03', `/incidents/${incident!.id}`, '/incidents']) {
-      const html = (await get(path)).html;
-      assert.ok(html.includes(shown), `${path} shows the reason's times in UTC`);
-      assert.doesNotMatch(html, /2026-05-04T03:00|2026-12-06T11:50/, path);
-    }
-  });
-
   it("limits the node name field to the API's 128 characters", async () => {
     const input = /<input id="name" name="name"[^>]*>/.exec((await get('/nodes/n-00/edit')).html)?.[0] ?? assert.fail('no name field');
     const max = Number(/maxlength="(\d+)"/.exec(input)?.[1]);

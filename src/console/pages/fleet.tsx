@@ -6,7 +6,6 @@ import { STATES, type State } from '../../health/decide.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { reasonText } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { Live, Page } from '../layout.tsx';
 import { html } from '../render.tsx';
@@ -104,7 +103,7 @@ export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
             <Ago at={n.last_heartbeat_at} now={p.now} />
           </td>
           <td data-label="Reason" class="reason">
-            {n.reason ? reasonText(n.reason) : <span class="muted">—</span>}
+            {n.reason ?? <span class="muted">—</span>}
           </td>
         </tr>
       ))}

@@ -13,7 +13,6 @@ import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, At, Back, Notice, Pager } from '../components.tsx';
-import { reasonText } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames, Actor, IncidentTable, Ledger, namesFor, SeverityTag, StatusTag, Timeline } from '../incident-parts.tsx';
@@ -215,7 +214,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
               <a href={`/nodes/${encodeURIComponent(incident.node_name)}`}>{incident.node_name}</a>
             </dd>
             <dt>Why</dt>
-            <dd>{incident.reason ? reasonText(incident.reason) : '—'}</dd>
+            <dd>{incident.reason ?? '—'}</dd>
             <dt>Opened</dt>
             <dd>
               <At at={incident.opened_at} /> (<Ago at={incident.opened_at} now={now} />)

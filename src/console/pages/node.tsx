@@ -17,7 +17,7 @@ import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
 import { Ago, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { day, duration, percent, reasonText, runTime } from '../format.ts';
+import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
@@ -141,7 +141,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
                 <Lasting since={node.since} now={nowDate} />
               </dd>
               <dt>Why</dt>
-              <dd>{node.reason ? reasonText(node.reason) : '—'}</dd>
+              <dd>{node.reason ?? '—'}</dd>
               <dt>Last heartbeat</dt>
               <dd>
                 <Ago at={node.last_heartbeat_at} now={nowDate} />
@@ -319,7 +319,7 @@ function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
             <StateBadge state={t.to_state} />
           </td>
           <td data-label="Why" class="reason">
-            {t.reason ? reasonText(t.reason) : ''}
+            {t.reason ?? ''}
           </td>
         </tr>
       ))}
