@@ -18,7 +18,8 @@ import { refusal } from './render.tsx';
 /**
  * The web console, served by the api role beside /v1. Pages are rendered on the server (hono/jsx);
  * htmx re-reads the live parts when GET /v1/events reports a change. Guards are attached route by
- * route, never as a catch-all, so the console cannot change how any other path answers.
+ * route, never as a catch-all, so the console changes how no other path answers; only a browser's
+ * navigation to an address nothing serves gets its 404 page (consoleNotFound).
  */
 export function consoleRoutes(deps: AppDeps, authFailures: MiddlewareHandler): Hono<ConsoleEnv> {
   const g = guards(deps);
@@ -38,12 +39,18 @@ export function consoleRoutes(deps: AppDeps, authFailures: MiddlewareHandler): H
   return app;
 }
 
+// Addresses of the API and of what the public reads (status pages, badges, acknowledge links, ping
+// URLs, the API's docs): a miss there is theirs to answer, not the console's; a status page's
+// visitor has no console to go back to.
+const NOT_THE_CONSOLE = /^\/(v1|status|badge|a|ping|docs)(\/|$)/;
+
 /**
- * The answer to an address nothing serves, when a browser asked for it: a page in the console's
- * frame with a way back, not the API's JSON. /v1 and clients that do not ask for HTML (curl's
- * Accept is any type) keep the API's JSON 404.
+ * The answer to an address nothing serves, when a browser navigated to it: a page in the console's
+ * frame with a way back, not the API's JSON. A browser's navigation names text/html first; a
+ * client naming it among others (Java's default Accept, `text/html;q=0`) or not at all (curl's is
+ * any type) keeps the API's JSON 404, and so does every address in NOT_THE_CONSOLE.
  */
 export function consoleNotFound(c: Context): Response | undefined {
-  if (c.req.path === '/v1' || c.req.path.startsWith('/v1/') || !(c.req.header('accept') ?? '').includes('text/html')) return undefined;
+  if (NOT_THE_CONSOLE.test(c.req.path) || !/^\s*text\/html\s*(,|$)/.test(c.req.header('accept') ?? '')) return undefined;
   return refusal(c, 404, 'No such page', 'Nothing in the console lives at this address; it may be mistyped or from an older link.');
 }

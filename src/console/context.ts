@@ -1,4 +1,4 @@
-import { countIncidentsByStatus } from '../incidents/store.ts';
+import { countUnacknowledged } from '../incidents/store.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { encodeCursor, unstorableText } from '../http/validation.ts';
 import type { ConsoleContext } from './guard.ts';
@@ -9,8 +9,7 @@ import type { Chrome } from './layout.tsx';
  * what the incidents page's "open" tab lists, so the badge drops as soon as someone takes one.
  */
 export async function chrome(c: ConsoleContext, deps: AppDeps): Promise<Chrome> {
-  const counts = await countIncidentsByStatus(deps.sql);
-  return { session: c.get('session'), openIncidents: counts.open };
+  return { session: c.get('session'), openIncidents: await countUnacknowledged(deps.sql) };
 }
 
 /** A console URL with these query parameters, leaving out the empty ones. */

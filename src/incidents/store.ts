@@ -148,6 +148,15 @@ export async function countOpenIncidents(sql: Queryable): Promise<Record<string,
   return Object.fromEntries(rows.map((r) => [r.category, r.n]));
 }
 
+/**
+ * Incidents open and not yet acknowledged (the console's frame, on every page and refresh): on the
+ * status index, so it reads only those, where a count by status reads every incident ever kept.
+ */
+export async function countUnacknowledged(sql: Queryable): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from incidents where status = 'open'`;
+  return row!.n;
+}
+
 /** Incidents per status, in one grouped query (the console's tabs). */
 export async function countIncidentsByStatus(sql: Queryable, nodeId?: string): Promise<Record<IncidentStatus, number>> {
   const rows = await sql<{ status: IncidentStatus; n: number }[]>`

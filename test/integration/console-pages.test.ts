@@ -187,6 +187,12 @@ describe('console pages', () => {
       ['/v1/settings', { ...browser, authorization: `Bearer ${ADMIN_TOKEN}` }],
       ['/settings', { accept: '*/*' }],
       ['/settings', {}],
+      // Java's default Accept names text/html among others; a navigating browser names it first.
+      ['/settings', { accept: 'text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2' }],
+      // What the public reads is not the console's: its visitors have no console to go back to.
+      ['/status', browser],
+      ['/badge/x/y', browser],
+      ['/a/some-token/extra', browser],
     ] as Array<[string, Record<string, string>]>) {
       const res = await h.app.request(address, { headers });
       assert.equal(res.status, 404, address);
