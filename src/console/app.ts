@@ -45,12 +45,20 @@ export function consoleRoutes(deps: AppDeps, authFailures: MiddlewareHandler): H
 const NOT_THE_CONSOLE = /^\/(v1|status|badge|a|ping|docs)(\/|$)/;
 
 /**
+ * Whether a browser is navigating: it says so (`Sec-Fetch-Mode: navigate`, every current browser),
+ * or, from one too old for that, asks for HTML and XHTML first as browsers have for twenty years. A
+ * client naming text/html among others (Java's default Accept, `text/html;q=0`) or not at all
+ * (curl's is any type) is not one.
+ */
+const navigating = (c: Context): boolean =>
+  c.req.header('sec-fetch-mode') === 'navigate' || /^\s*text\/html\s*,\s*application\/xhtml\+xml/.test(c.req.header('accept') ?? '');
+
+/**
  * The answer to an address nothing serves, when a browser navigated to it: a page in the console's
- * frame with a way back, not the API's JSON. A browser's navigation names text/html first; a
- * client naming it among others (Java's default Accept, `text/html;q=0`) or not at all (curl's is
- * any type) keeps the API's JSON 404, and so does every address in NOT_THE_CONSOLE.
+ * frame with a way back, not the API's JSON. Every other client, and every address in
+ * NOT_THE_CONSOLE, keeps the API's JSON 404.
  */
 export function consoleNotFound(c: Context): Response | undefined {
-  if (NOT_THE_CONSOLE.test(c.req.path) || !/^\s*text\/html\s*(,|$)/.test(c.req.header('accept') ?? '')) return undefined;
+  if (NOT_THE_CONSOLE.test(c.req.path) || !navigating(c)) return undefined;
   return refusal(c, 404, 'No such page', 'Nothing in the console lives at this address; it may be mistyped or from an older link.');
 }
