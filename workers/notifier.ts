@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { Slots } from '../alerting/slots.ts';
 import type { ChannelRegistry } from '../alerting/index.ts';
@@ -74,6 +75,8 @@ export function startNotifier(o: NotifierOptions) {
   // Aborted at stop(): a row still waiting for a send slot then goes back at once, unspent, instead
   // of after the exchanges ahead of it (up to the HTTP deadline, 10 s, past the stop's 9 s).
   const stopping = new AbortController();
+  // Every row waiting for a slot listens, thousands under a backlog: not a leak.
+  setMaxListeners(0, stopping.signal);
   const attempt = async (id: string): Promise<void> => {
     const free = await sends.take(stopping.signal).catch(() => {
       throw new PutBack(null, 'the notifier is stopping');
