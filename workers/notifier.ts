@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { Slots } from '../alerting/slots.ts';
 import type { ChannelRegistry } from '../alerting/index.ts';
@@ -8,12 +7,12 @@ import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
 import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import { deliver, PutBack, RetryLater } from '../src/notifications/deliver.ts';
+import { deliver, HeldElsewhere, PutBack, RetryLater } from '../src/notifications/deliver.ts';
 import type { LinkSigning } from '../src/notifications/message.ts';
 import { Coalescer, type Batching } from '../src/notifications/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
 import { DeliveryLedger, LEDGER_BATCHING, type LeaseTimes } from '../src/notifications/ledger.ts';
-import { groupData, NOTIFICATIONS_QUEUE, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';
+import { groupData, heldJobId, NOTIFICATIONS_QUEUE, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';
 import type { QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
 import { recordAttempts } from '../src/notifications/store.ts';
@@ -72,15 +71,10 @@ export function startNotifier(o: NotifierOptions) {
   // group's other rows take slots of their own.
   const limit = o.concurrency ?? DELIVERY_CONCURRENCY;
   const sends = new Slots(limit);
-  // Aborted at stop(): a row still waiting for a send slot then goes back at once, unspent, instead
-  // of after the exchanges ahead of it (up to the HTTP deadline, 10 s, past the stop's 9 s).
-  const stopping = new AbortController();
-  // Every row waiting for a slot listens, thousands under a backlog: not a leak.
-  setMaxListeners(0, stopping.signal);
   const attempt = async (id: string): Promise<void> => {
-    const free = await sends.take(stopping.signal).catch(() => {
-      throw new PutBack(null, 'the notifier is stopping');
-    });
+    // At stop() a row still waiting for a send slot goes back at once, unspent (refuseWaiting),
+    // not after the exchanges ahead of it (up to the HTTP deadline, 10 s, past the stop's 9 s).
+    const free = await sends.take();
     try {
       await deliver(sendDeps, id);
     } finally {
@@ -117,6 +111,7 @@ export function startNotifier(o: NotifierOptions) {
       } catch (err) {
         if (err instanceof UnrecoverableError) return;
         try {
+          if (err instanceof HeldElsewhere) return await goingBack.add({ id, delayMs: putBackDelayMs(err), jobId: heldJobId(id) });
           if (err instanceof PutBack) return await goingBack.add({ id, delayMs: putBackDelayMs(err) });
           if (err instanceof RetryLater) return await goingBack.add({ id, delayMs: err.delayMs });
           throw err;
@@ -207,7 +202,7 @@ export function startNotifier(o: NotifierOptions) {
       // once), and jobs taken from now on lease nothing: they go back to the queue while it is still
       // open. The worker stops taking jobs at once, not after the loops.
       ledger.stop();
-      stopping.abort();
+      sends.refuseWaiting(new PutBack(null, 'the notifier is stopping'));
       await Promise.all([worker.close(), sweeper.stop(), digests.stop()]);
     },
   };

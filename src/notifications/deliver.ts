@@ -38,6 +38,14 @@ export class WaitingForPage extends PutBack {
   }
 }
 
+/** A row another sender's lease holds: looked at again once that lease could have ended (`retryAt`). */
+export class HeldElsewhere extends PutBack {
+  constructor(retryAt: Date) {
+    super(retryAt, 'another sender holds the delivery');
+    this.name = 'HeldElsewhere';
+  }
+}
+
 /**
  * A failed attempt that will be retried after `delayMs`, counted from the ledger's attempts, so a
  * job re-added after Redis lost it keeps the schedule. The worker's backoff reads the delay from it.
@@ -90,7 +98,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<void> {
   if (!entry) throw new UnrecoverableError(`delivery ${id} does not exist`);
   if ('stopping' in entry) throw new PutBack(null, 'the notifier is stopping');
   if (entry.final) return;
-  if (!entry.lease) throw new PutBack(new Date(clock.now().getTime() + entry.heldForMs), 'another sender holds the delivery');
+  if (!entry.lease) throw new HeldElsewhere(new Date(clock.now().getTime() + entry.heldForMs));
   try {
     await attempt(deps, ledger, entry);
   } finally {

@@ -17,7 +17,17 @@ export interface DeliveryQueueOptions {
 export interface DeliveryJob {
   id: string;
   delayMs?: number;
+  /** The job's id, when not the row's own (heldJobId). */
+  jobId?: string;
 }
+
+/**
+ * The job of a row put back because another sender holds it, a look once that sender's lease could
+ * have ended (~2 min), in case it died. Not the row's own id: that sender's retry (a Retry-After of
+ * 1 s) is added under the row's id, and an add under an id that exists is a no-op, so the retry
+ * waited for the look's lease-long delay instead.
+ */
+export const heldJobId = (id: string): string => `${id}+held`;
 
 /**
  * What a delivery job carries: the ledger ids of a group of rows due now, or one row (a retry held
@@ -114,7 +124,7 @@ export class DeliveryQueue {
   }
 
   private singles(jobs: DeliveryJob[]) {
-    return jobs.map(({ id, delayMs }) => ({ name: 'deliver', data: { id } satisfies DeliveryJobData, opts: { jobId: id, ...(delayMs ? { delay: delayMs } : {}) } }));
+    return jobs.map(({ id, delayMs, jobId }) => ({ name: 'deliver', data: { id } satisfies DeliveryJobData, opts: { jobId: jobId ?? id, ...(delayMs ? { delay: delayMs } : {}) } }));
   }
 
   /**

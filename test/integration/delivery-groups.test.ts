@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { groupJobId, NOTIFICATIONS_QUEUE, ROWS_PER_JOB } from '../../src/notifications/queue.ts';
+import { groupJobId, heldJobId, NOTIFICATIONS_QUEUE, ROWS_PER_JOB } from '../../src/notifications/queue.ts';
 import { openQueueBackend, type AnyQueue, type QueueBackend } from '../../src/queue/backend.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall, QUEUE_BACKENDS } from '../helpers/oncall.ts';
@@ -102,7 +102,7 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
     const held = ids[2]!;
     await db.sql`update deliveries set lease_until = now() + interval '1 second', lease_token = gen_random_uuid() where id = ${held}`;
     await enqueue(ids);
-    await until('the held row back on its own, the others sent', async () => (await jobs.getJobState(held)) === 'delayed' && received(hook).length === 3);
+    await until('the held row back on its own, the others sent', async () => (await jobs.getJobState(heldJobId(held))) === 'delayed' && received(hook).length === 3);
     assert.deepEqual(received(hook), ids.filter((id) => id !== held));
     await allSent(ids);
     assert.deepEqual(received(hook), ids, 'each row once');
@@ -145,7 +145,7 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
       assert.equal(await job!.getState(), 'failed');
       assert.deepEqual(job!.data, { ids: [bad], id: bad }, 'the rerun and the dead mark cover only the failed row');
       assert.deepEqual(received(hook), [good], 'the good row sent once, at the first run');
-      assert.equal(await jobs.getJobState(held!), 'delayed', 'the held row waits in a job of its own');
+      assert.equal(await jobs.getJobState(heldJobId(held!)), 'delayed', 'the held row waits in a job of its own');
       const [dead] = await db.sql<{ last_error: string }[]>`select last_error from deliveries where id = ${bad!}`;
       assert.match(dead!.last_error, /^gave up: .*lease refused/);
     } finally {

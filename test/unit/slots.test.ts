@@ -36,6 +36,21 @@ describe('slots', () => {
     assert.ok(slots.idle);
   });
 
+  it('refuses every waiter at once and every later take, while the slots held stay held until freed', async () => {
+    const slots = new Slots(1);
+    const held = await slots.take();
+    const waiters = [watched(slots.take()), watched(slots.take())];
+    await settle();
+    const reason = new Error('stopping');
+    slots.refuseWaiting(reason);
+    await settle();
+    for (const w of waiters) assert.deepEqual([w.settled, w.reason], ['cancelled', reason]);
+    await assert.rejects(slots.take(), (err) => err === reason);
+    assert.equal(slots.idle, false, 'the held slot is still held');
+    held();
+    assert.ok(slots.idle);
+  });
+
   it('ends a wait when its signal is aborted, holding nothing, and the slot freed later goes back to the pool', async () => {
     const slots = new Slots(1);
     const holder = await slots.take();
