@@ -49,11 +49,11 @@ export const groupData = (ids: string[]): DeliveryJobData => ({ ids, id: ids[0]!
  * Rows per job at most. BullMQ's work is per job (a `Job` built, its options packed, one add and
  * one `moveToFinished` script, four event-stream entries): ~85 µs of the engine's CPU and ~50 µs of
  * Redis's per add on the page path, ~60 µs of Redis per delivery in the notifier. A group shares
- * it among its rows: at 64 rows, Redis's CPU per delivery fell from ~80 to ~13 µs (BENCHMARKS.md,
- * note of 2026-12-06 on rows per job); at 16 the job's share is ~4 µs a row, most of that gain.
- * Smaller groups hold less: a process takes as many jobs as it has sends in flight (256), whose
- * rows then wait for its send slots, unleased, while another process may be idle: 4,096 rows at 16
- * a job against 16,384 at 64.
+ * it among its rows: at 64 rows, Redis's CPU per delivery fell from ~75 to ~9 µs and the
+ * notifiers' by ~100 µs; 16 cost ~20 µs of notifier and ~5 µs of Redis more than 64 (BENCHMARKS.md,
+ * "This release beside the last", 2026-12-06 12:50). Smaller groups hold less: a process takes
+ * as many jobs as it has sends in flight (256), whose rows then wait for its send slots, unleased,
+ * while another process may be idle: 4,096 rows at 16 a job against 16,384 at 64.
  */
 export const ROWS_PER_JOB = 16;
 
