@@ -167,10 +167,19 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   // Recovery counts ok heartbeats received after the current state was entered.
   let entryReceived = s.receivedAtEntry;
 
+  // A node whose window has ended is judged now, at the window's end (the evaluator is due then):
+  // what it did inside the window — silence past its deadline, a failing or an ok report — counts
+  // from here on, never back into the window. Stamped at the deadline or the heartbeat instead, a
+  // 2 h window on a host that stayed off read as 2 h down: in uptime, on status pages, and in an
+  // incident opened 2 h in the past whose escalation levels were all overdue at once.
+  const leavesWindow = s.state === 'maintenance' && s.maintenanceFrom === null;
+  const floor = leavesWindow && since < now ? now : since;
+
   const go = (to: State, at: Date, reason: string) => {
     if (to === state) return;
-    // The log is monotonic: a transition never predates the state it leaves.
-    const stamped = at.getTime() < since.getTime() ? since : at;
+    // The log is monotonic: a transition never predates the state it leaves (nor a window's end).
+    const notBefore = transitions.length === 0 ? floor : since;
+    const stamped = at.getTime() < notBefore.getTime() ? notBefore : at;
     transitions.push({ from: state, to, at: stamped, reason });
     state = to;
     since = stamped;

@@ -149,8 +149,8 @@ export async function deliveriesOf(db: TestDatabase, incidentId: string) {
 }
 
 export async function incidentsOf(db: TestDatabase, nodeId: string) {
-  return db.sql<{ id: string; category: string; status: string; escalation_level: number; resolved_by: string | null }[]>`
-    select id, category, status, escalation_level, resolved_by from incidents where node_id = ${nodeId} order by opened_at`;
+  return db.sql<{ id: string; category: string; status: string; escalation_level: number; resolved_by: string | null; opened_at: Date }[]>`
+    select id, category, status, escalation_level, resolved_by, opened_at from incidents where node_id = ${nodeId} order by opened_at`;
 }
 
 /**

@@ -305,6 +305,8 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await oc.drain();
     const [quietIncident] = await incidentsOf(db, quiet);
     assert.equal(quietIncident?.category, 'node_down');
+    // Opened when the window ended, not at the deadline inside it: its escalation runs from now.
+    assert.equal(quietIncident!.opened_at.getTime(), sec(120).getTime());
     await settled(quietIncident!.id, 1);
     assert.equal((await deliveriesOf(db, flappyIncident!.id)).length, 1, 'still one page for the outage that spans the window');
     const states = await db.sql`select to_state from node_state_log where node_id = ${flappy} order by state_version`;

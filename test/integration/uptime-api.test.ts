@@ -144,6 +144,32 @@ describe('uptime over the API, driven through the real pipeline', () => {
     assert.equal(body.uptime_ratio, 2 / 3);
   });
 
+  it('counts a window a silent host spent switched off as maintenance, and down only from its end', async () => {
+    h.clock.set('2026-11-25T10:00:00.000Z');
+    const n = await node('maint-2');
+    const window = await h.admin('POST', '/v1/maintenances', {
+      node_ids: [n.id],
+      starts_at: '2026-11-25T10:10:00.000Z',
+      ends_at: '2026-11-25T12:10:00.000Z',
+      reason: 'hardware swap',
+    });
+    assert.equal(window.status, 201, await window.text());
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step();
+    await liveUntil('2026-11-25T10:05:00.000Z'); // the last heartbeat: the host goes off for the swap
+    engine.agents.delete(n.id);
+    await liveUntil('2026-11-25T12:30:00.000Z'); // and stays off after the window
+
+    const transitions = await h.sql`select to_state, at from node_state_log where node_id = ${n.id} order by state_version`;
+    assert.deepEqual(
+      transitions.map((t) => `${t.to_state}@${t.at.toISOString().slice(11, 16)}`),
+      ['healthy@10:00', 'maintenance@10:10', 'down@12:10'],
+    );
+    const from = '2026-11-25T10:00:00.000Z';
+    const to = '2026-11-25T12:30:00.000Z';
+    assert.deepEqual(await uptime(`/v1/nodes/maint-2/uptime?from=${from}&to=${to}`), expected(n.id, from, to, { healthy: 10, maintenance: 120, down: 20 }));
+  });
+
   it('counts a new node as unknown from creation, and nothing before it', async () => {
     h.clock.set('2026-11-24T10:00:00.000Z');
     const n = await node('late-1');

@@ -267,13 +267,26 @@ describe('decide: maintenance', () => {
     assert.equal(d.nextCheckAt, null);
   });
 
-  it('is judged afresh when the window ends: ok heartbeats make it healthy', () => {
-    assert.deepEqual(summary(snap({ state: 'maintenance', since: at(-100), receivedAtEntry: 5, okStreak: 8, received: 10 }), policy, at(1)), ['maintenance->healthy@0']);
+  // The window ends when the evaluator judges the node (it is due at the window's end): nothing it
+  // finds may be stamped inside the window, or uptime and incidents would count the window as down.
+  it('is judged afresh when the window ends: ok heartbeats make it healthy at the end', () => {
+    assert.deepEqual(summary(snap({ state: 'maintenance', since: at(-100), receivedAtEntry: 5, okStreak: 8, received: 10 }), policy, at(1)), ['maintenance->healthy@1']);
   });
 
-  it('is judged afresh when the window ends: silence past the deadline is down', () => {
+  it('is judged afresh when the window ends: silence past the deadline is down at the end, not inside the window', () => {
     const now = at(200);
-    assert.deepEqual(summary(snap({ state: 'maintenance', since: at(-100) }, now), policy, now), ['maintenance->down@90']);
+    assert.deepEqual(summary(snap({ state: 'maintenance', since: at(-100) }, now), policy, now), ['maintenance->down@200']);
+  });
+
+  it('is judged afresh when the window ends: a failing report from inside the window is down at the end', () => {
+    const now = at(30);
+    const s = snap({ state: 'maintenance', since: at(-100), lastHeartbeatAt: at(20), lastStatus: 'failing', okStreak: 0 }, now);
+    assert.deepEqual(summary(s, policy, now), ['maintenance->down@30']);
+  });
+
+  it('keeps the instant of a report for a node that is not leaving a window', () => {
+    const s = snap({ state: 'healthy', since: at(-100), lastStatus: 'failing', okStreak: 0, lastHeartbeatAt: at(20) });
+    assert.deepEqual(summary(s, policy, at(30)), ['healthy->down@20']);
   });
 
   it('becomes unknown after a window when it never sent a heartbeat', () => {
