@@ -8,7 +8,7 @@ import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import { redact, type Config } from '../src/config.ts';
+import { ConfigError, redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
@@ -46,12 +46,34 @@ export interface Engine {
 /** What ending the engine's pool may take (sql.end's timeout): everything else must be done before. */
 const SQL_END_TIMEOUT_S = 2;
 
-function listen(server: ServerType): Promise<number> {
+/**
+ * Why the address could not be listened on, as the variable to fix: a port in use or not allowed
+ * is PORT's; an address this host does not have or a name that does not resolve is HOST's (it
+ * surfaced as getaddrinfo's own stack trace, naming neither).
+ */
+function listenProblem(err: NodeJS.ErrnoException, host: string, port: number): ConfigError {
+  const where = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE') return new ConfigError('PORT', `${where} is in use by another process`);
+  if (err.code === 'EACCES') return new ConfigError('PORT', `${where} may not be listened on by this user (a port below 1024?)`);
+  return new ConfigError('HOST', `cannot listen on ${where}: ${err.code ?? err.message} (not an address of this host, or a name that does not resolve)`);
+}
+
+function listen(server: ServerType, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenProblem(err, host, port)));
     if (server.listening) resolve((server.address() as AddressInfo).port);
     else server.once('listening', () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/** What this process's roles leave out while LIFELINE_PUBLIC_URL is unset: said once, at start. */
+function warnWithoutPublicUrl(config: Config, log: Logger): void {
+  if (config.publicUrl) return;
+  const missing = [
+    ...(config.roles.has('api') ? ['nodes have no ping_url'] : []),
+    ...(config.roles.has('notifier') ? ['notifications carry no acknowledge and resolve links'] : []),
+  ];
+  if (missing.length) log.warn(`LIFELINE_PUBLIC_URL is not set: ${missing.join('; ')}`);
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
@@ -86,6 +108,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
   if (!config.adminToken && config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
+  warnWithoutPublicUrl(config, log);
 
   // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis
   // fails every reconnect, about once a second: one line a minute, no stack. Which store it is
@@ -144,7 +167,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     queue: queueBackend,
   });
   const server = createServer(listener).listen(config.port, config.host);
-  const port = await listen(server);
+  const port = await listen(server, config.host, config.port);
   log.info({ port, roles: [...config.roles] }, 'lifeline listening');
 
   if (config.roles.has('evaluator')) {
@@ -180,7 +203,6 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     stops.push({ part: 'outbox', stop: outbox.stop });
   }
   if (config.roles.has('notifier') && queue && transports) {
-    if (!config.publicUrl) log.warn('LIFELINE_PUBLIC_URL is not set: notifications carry no acknowledge and resolve links');
     const links = config.publicUrl
       ? { publicUrl: config.publicUrl, key: actionLinkKey(secretKey), ttlMs: config.actionLinkTtlHours * 3_600_000 }
       : undefined;

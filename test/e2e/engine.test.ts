@@ -182,6 +182,40 @@ describe('the engine, started as a newcomer would', () => {
     assert.deepEqual(engine.stderr, ['lifeline: invalid configuration: LIFELINE_EVALUATOR_INTERVAL_MS: must be an integer, got "soon"']);
   });
 
+  /** The engine's fatal lines once it exited 1 (none of them with a stack). */
+  async function fatalLines(engine: EngineProcess): Promise<string[]> {
+    assert.equal((await engine.exited).code, 1, JSON.stringify(engine.lines.slice(-5)));
+    const fatal = engine.lines.filter((l) => l.level === 60);
+    assert.ok(fatal.every((l) => !('err' in l)), 'no stack');
+    return fatal.map((l) => l.msg);
+  }
+
+  it('a HOST that is not an address of this host stops the start with one line naming it; an api without LIFELINE_PUBLIC_URL says what that leaves out', async () => {
+    const dbName = freshDatabaseName();
+    dropAfter.push(dbName);
+    // 192.0.2.1 is set aside for documentation (RFC 5737): no host has it.
+    const engine = EngineProcess.start(engineEnv(dbName, ADMIN, { HOST: '192.0.2.1', LIFELINE_ROLES: 'api' }));
+    assert.deepEqual(await fatalLines(engine), [
+      'lifeline could not start: HOST: cannot listen on 192.0.2.1:0: EADDRNOTAVAIL (not an address of this host, or a name that does not resolve)',
+    ]);
+    assert.ok(engine.lines.some((l) => l.level === 40 && l.msg === 'LIFELINE_PUBLIC_URL is not set: nodes have no ping_url'), JSON.stringify(engine.lines));
+  });
+
+  it('a PORT another process listens on stops the start with one line naming it', async () => {
+    const dbName = freshDatabaseName();
+    dropAfter.push(dbName);
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const engine = EngineProcess.start(engineEnv(dbName, ADMIN, { PORT: String(port) }));
+      assert.deepEqual(await fatalLines(engine), [`lifeline could not start: PORT: 127.0.0.1:${port} is in use by another process`]);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('a DATABASE_URL nothing answers at stops the start with one line naming it and what failed, no stack', async () => {
     const server = createServer();
     server.listen(0, '127.0.0.1');
