@@ -180,7 +180,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     stops.push({ part: 'outbox', stop: outbox.stop });
   }
   if (config.roles.has('notifier') && queue && transports) {
-    if (!config.publicUrl) log.warn('LIFELINE_PUBLIC_URL is not set: notifications carry no acknowledge and resolve links');
+    if (!config.publicUrl) log.warn('LIFELINE_PUBLIC_URL is not set: notifications carry no acknowledge, resolve or console links');
     const links = config.publicUrl
       ? { publicUrl: config.publicUrl, key: actionLinkKey(secretKey), ttlMs: config.actionLinkTtlHours * 3_600_000 }
       : undefined;
