@@ -3,7 +3,7 @@
 // from agents and must not be able to inject markup into an operator's inbox.
 
 import type { Notification } from '../src/notifications/model.ts';
-import { actionButtons, digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, type EventWord } from './render.ts';
+import { digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, messageButtons, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {
   DOWN: '#c0392b',
@@ -15,13 +15,13 @@ const ACCENT: Record<EventWord, string> = {
 
 export function emailText(n: Notification): string {
   const facts = incidentFacts(n).map((fact) => `${fact.label}: ${fact.value}`);
-  const actions = actionButtons(n).map((b) => `${b.label}: ${b.url}`);
+  const actions = messageButtons(n).map((b) => `${b.label}: ${b.url}`);
   return [headline(n), '', n.incident.title, '', ...facts, '', ...(actions.length ? [...actions, ''] : []), `Incident ${n.incident.id}`, ''].join('\n');
 }
 
 /** Links as buttons: styled anchors, since mail clients run no scripts and submit no forms. */
 function buttonsHtml(n: Notification): string {
-  const buttons = actionButtons(n).map(
+  const buttons = messageButtons(n).map(
     (b) =>
       `<a href="${escapeHtml(b.url)}" style="display:inline-block;margin:0 8px 0 0;padding:8px 16px;border-radius:4px;` +
       `background:#2471a3;color:#fff;text-decoration:none">${escapeHtml(b.label)}</a>`,

@@ -38,6 +38,15 @@ export function actionButtons(n: Notification): Array<{ label: string; url: stri
   ];
 }
 
+/**
+ * A single message's buttons: its action links, then the incident's console page (what a reader
+ * needs beyond acknowledging: its timeline, who was paged). A digest keeps to the action links, so
+ * as many updates fit a Slack message as before.
+ */
+export function messageButtons(n: Notification): Array<{ label: string; url: string }> {
+  return [...actionButtons(n), ...(n.incidentUrl ? [{ label: 'Open in console', url: n.incidentUrl }] : [])];
+}
+
 /** `[Lifeline] DOWN: db-1 — no heartbeat for 90s` */
 export function subjectLine(n: Notification): string {
   return `[Lifeline] ${headline(n)}`;

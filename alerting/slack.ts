@@ -4,7 +4,7 @@
 import type { DigestChannel, SlackConfig } from './channel.ts';
 import type { Notification } from '../src/notifications/model.ts';
 import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
-import { actionButtons, digestItems, digestRest, digestSummary, headline, incidentFacts, truncate } from './render.ts';
+import { digestItems, digestRest, digestSummary, headline, incidentFacts, messageButtons, truncate } from './render.ts';
 
 // Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
 const HEADER_MAX = 150;
@@ -57,7 +57,7 @@ function slackDigest(ns: Notification[]) {
 function slackMessage(n: Notification) {
   const title = headline(n);
   // Link buttons: Slack opens the URL in the reader's browser, where the link's page asks before acting.
-  const buttons = actionButtons(n).map((b, i) => ({
+  const buttons = messageButtons(n).map((b, i) => ({
     type: 'button',
     text: { type: 'plain_text', text: b.label },
     url: b.url,

@@ -71,7 +71,7 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
   if (config.publicUrl) return;
   const missing = [
     ...(config.roles.has('api') ? ['nodes have no ping_url'] : []),
-    ...(config.roles.has('notifier') ? ['notifications carry no acknowledge and resolve links'] : []),
+    ...(config.roles.has('notifier') ? ['notifications carry no acknowledge, resolve or console links'] : []),
   ];
   if (missing.length) log.warn(`LIFELINE_PUBLIC_URL is not set: ${missing.join('; ')}`);
 }

@@ -11,6 +11,9 @@ export interface ApiKeyRow {
   revoked_at: Date | null;
 }
 
+/** Where a page of keys ends: lists go by name, the id breaking ties between keys of one name. */
+export type KeyCursor = [name: string, id: string];
+
 /** Whoever a bearer secret stands for. */
 export type Principal =
   | { kind: 'key'; keyId: string; keyName: string; scope: Scope }

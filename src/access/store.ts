@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts';
-import type { ApiKeyRow, Principal, Scope } from './model.ts';
+import type { ApiKeyRow, KeyCursor, Principal, Scope } from './model.ts';
 
 /** NOTIFY channel: a secret or a node name stopped meaning what caches remember. */
 export const IDENTITY_CHANNEL = 'lifeline_identity';
@@ -41,11 +41,12 @@ export async function hasActiveAdminKey(sql: Queryable): Promise<boolean> {
   return row!.found;
 }
 
-export async function listApiKeys(sql: Queryable, afterId: string | undefined, limit: number): Promise<ApiKeyRow[]> {
+/** By name, as people, channels and schedules list: ids are random, so id order was no order to a reader. */
+export async function listApiKeys(sql: Queryable, after: KeyCursor | undefined, limit: number): Promise<ApiKeyRow[]> {
   return sql<ApiKeyRow[]>`
     select id, name, scope, created_at, revoked_at from api_keys
-    ${afterId ? sql`where id > ${afterId}` : sql``}
-    order by id limit ${limit}`;
+    ${after ? sql`where (name, id) > (${after[0]}, ${after[1]}::uuid)` : sql``}
+    order by name, id limit ${limit}`;
 }
 
 /**

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
+import * as v from 'valibot';
 import { createKey } from '../access/service.ts';
 import { migrate } from '../db/migrate.ts';
+import { DisplayName } from '../http/validation.ts';
 import { withDatabase } from './database.ts';
-import type { Command } from './command.ts';
+import { UsageError, type Command } from './command.ts';
 import { secretBlock } from './format.ts';
 
 /**
@@ -19,7 +21,10 @@ export const adminCreateKeyCommand: Command = {
     json: { type: 'boolean', description: 'print the key and its secret as JSON' },
   },
   async run(ctx) {
-    const name = ctx.string('name') ?? 'admin';
+    // The rule POST /v1/api-keys applies, checked before the database is touched: this path skips the API.
+    const given = v.safeParse(DisplayName, ctx.string('name') ?? 'admin', { abortPipeEarly: true });
+    if (!given.success) throw new UsageError(`--name ${given.issues[0].message}`, ctx.command);
+    const name = given.output;
     const { key, secret } = await withDatabase(ctx, async (url, sql) => {
       await migrate(url); // a database no engine has started on yet
       // Recorded as the system account that ran it: no API key is involved.

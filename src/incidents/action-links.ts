@@ -85,3 +85,6 @@ export function verifyActionLink(key: Buffer, token: string, now: Date): LinkChe
 
 /** Where a token is opened: `{public URL}/a/{token}`. */
 export const actionLinkUrl = (publicUrl: string, token: string): string => `${publicUrl}/a/${token}`;
+
+/** The incident's console page, for whoever has a console session (others sign in first, then land on it). */
+export const incidentPageUrl = (publicUrl: string, incidentId: string): string => `${publicUrl}/incidents/${incidentId}`;

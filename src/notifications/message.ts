@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts';
-import { actionLinkUrl, signActionLink, type LinkAction } from '../incidents/action-links.ts';
+import { actionLinkUrl, incidentPageUrl, signActionLink, type LinkAction } from '../incidents/action-links.ts';
 import type { IncidentRow } from '../incidents/model.ts';
 import { getIncidents } from '../incidents/store.ts';
 import { incidentView } from '../incidents/view.ts';
@@ -50,7 +50,7 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       incident: incidentView(incident),
       // A deleted node's incident still names it; its labels went with it.
       node: { id: incident.node_id, name: incident.node_name, labels: labels.get(incident.node_id) ?? {} },
-      ...(links ? { links: linksFor(links, d, incident) } : {}),
+      ...(links ? { links: linksFor(links, d, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
     });
   }
   return out;

@@ -28,6 +28,8 @@ export interface Notification {
    * its public address: both for a page, resolve only once acknowledged, none for a resolve.
    */
   links?: ActionLinks;
+  /** The incident's page in the console, when the engine knows its public address: on every message. */
+  incidentUrl?: string;
 }
 
 export interface ActionLinks {

@@ -305,6 +305,17 @@ describe('the lifeline CLI against a running engine', () => {
     assert.ok(keys.items.some((k) => k.name === 'alice' && k.scope === 'admin'));
   });
 
+  it('admin create-key refuses a name the API refuses (bidirectional controls), exit 2, making no key', async () => {
+    // "abc\u202Egnp.exe" reads "abcexe.png" wherever the name is shown.
+    const spoof = 'abc\u202Egnp.exe';
+    const refused = await cli(['admin', 'create-key', '--name', spoof], { DATABASE_URL: urlFor(dbName), LIFELINE_TOKEN: '' });
+    assert.equal(refused.code, 2, refused.stdout);
+    assert.equal(refused.stdout, '');
+    assert.match(refused.stderr, /^lifeline: --name must not contain bidirectional control characters \(U\+202A-U\+202E, U\+2066-U\+2069\)\n/);
+    const keys = await api<{ items: Array<{ name: string }> }>('GET', '/v1/api-keys?limit=200');
+    assert.ok(!keys.items.some((k) => k.name === spoof), 'no key was made');
+  });
+
   it('migrate creates and migrates a fresh database, then finds it up to date', async () => {
     const env = { DATABASE_URL: urlFor(migrateDb) };
     const first = await cli(['migrate'], env);

@@ -51,8 +51,12 @@ describe('API keys', () => {
     assert.ok(!JSON.stringify(list).includes(row.secret_hash as string), 'nor its hash');
   });
 
-  it('lists keys with cursor pagination that visits every key once', async () => {
-    for (let i = 0; i < 3; i += 1) await h.createKey('read', `pager-${i}`);
+  it('lists keys by name, then id, with cursor pagination that visits every key once', async () => {
+    // Made out of order, one name twice: ids are random, so only a real order lists them sorted.
+    const names = ['kilo', 'alpha', 'juliet', 'delta', 'hotel', 'bravo', 'golf', 'alpha'];
+    const made: Array<{ name: string; id: string }> = [];
+    for (const name of names) made.push({ name, id: (await h.createKey('read', name)).id });
+    const alphas = made.filter((k) => k.name === 'alpha').map((k) => k.id).sort();
     const [{ n }] = (await h.sql`select count(*)::int as n from api_keys`) as unknown as [{ n: number }];
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -69,6 +73,11 @@ describe('API keys', () => {
     } while (cursor !== null);
     assert.equal(seen.length, n);
     assert.equal(new Set(seen).size, n, 'no key is listed twice');
+    const ours = new Set(made.map((k) => k.id));
+    assert.deepEqual(
+      seen.filter((id) => ours.has(id)),
+      [...alphas, ...['bravo', 'delta', 'golf', 'hotel', 'juliet', 'kilo'].map((name) => made.find((k) => k.name === name)!.id)],
+    );
   });
 
   it('revokes a key: it shows revoked_at and its secret is refused at once', async () => {

@@ -188,6 +188,20 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     assert.equal(expiry, 7 * 24 * HOUR, 'a week after the event it announces');
   });
 
+  it('links the incident’s console page under the public address, on the page and on the resolve', async () => {
+    const hal = await oc.user('Hal', 'hal@test.local');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [hal.id] }], { isDefault: true });
+    const { nodeId, incidentId } = await nodeGoingDown('queue-1');
+    const page = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] DOWN: queue-1'));
+    const line = `Open in console: ${PUBLIC_URL}/incidents/${incidentId}`;
+    assert.ok(page.text.split(/\r?\n/).includes(line), page.text);
+    p.beat(nodeId); // back: the incident resolves and Hal hears it, with no action links left to give
+    await p.tick();
+    await oc.drain();
+    const resolved = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] RESOLVED: queue-1'));
+    assert.ok(resolved.text.split(/\r?\n/).includes(line), resolved.text);
+  });
+
   it('holds a person’s mailbox to the storm threshold like a channel, and sends them one digest', async () => {
     await oc.close();
     oc = await createOnCall(db, clock, { redisUrl, smtpUrl: sink.url, stormThreshold: 2 });

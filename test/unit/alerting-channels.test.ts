@@ -31,6 +31,7 @@ const NOW = new Date('2026-11-21T10:05:00.000Z');
 interface NotificationOverrides {
   messageId?: string;
   links?: Notification['links'];
+  incidentUrl?: string;
   event?: Notification['event'];
   reason?: string | null;
   incident?: Partial<IncidentView>;
@@ -47,6 +48,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     reason: overrides.reason === undefined ? 'no heartbeat for 90s' : overrides.reason,
     node,
     ...(overrides.links ? { links: overrides.links } : {}),
+    ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
     incident: {
       id: 'inc-1',
       node_id: node.id,
@@ -172,6 +174,18 @@ describe('email channel', () => {
     await channel.send(notification({ messageId: 'no-links-1' }), config, NOW);
     const plain = await sink.waitFor((m) => m.headers.get('message-id') === '<no-links-1@lifeline.test>');
     assert.ok(!plain.text.includes('Acknowledge:') && !plain.html.includes('<a '), 'no links without a public URL');
+  });
+
+  test("links the incident's console page after the action links, and alone once none are left", async () => {
+    const incidentUrl = 'https://lifeline.test/incidents/inc-1';
+    await channel.send(notification({ messageId: 'console-1', links: { acknowledge: 'https://lifeline.test/a/ack' }, incidentUrl }), config, NOW);
+    const page = await sink.waitFor((m) => m.headers.get('message-id') === '<console-1@lifeline.test>');
+    assert.match(page.text, /^Acknowledge: https:\/\/lifeline\.test\/a\/ack\r?\nOpen in console: https:\/\/lifeline\.test\/incidents\/inc-1\r?$/m);
+    assert.ok(page.html.includes(`href="${incidentUrl}"`), page.html);
+    await channel.send(resolvedNotification({ messageId: 'console-2', incidentUrl }), config, NOW);
+    const resolved = await sink.waitFor((m) => m.headers.get('message-id') === '<console-2@lifeline.test>');
+    assert.match(resolved.text, /^Open in console: https:\/\/lifeline\.test\/incidents\/inc-1\r?$/m);
+    assert.equal([...resolved.html.matchAll(/<a href="([^"]+)"/g)].map((m) => m[1]).join(), incidentUrl);
   });
 
   test('puts each update of a storm digest with its own links, escaped in the HTML body', async () => {
@@ -580,6 +594,20 @@ describe('slack channel', () => {
       ],
     );
     assert.equal(message.blocks[2].type, 'actions');
+  });
+
+  test("adds the incident's console page as the last button", async () => {
+    const links = { resolve: 'https://lifeline.test/a/res' };
+    const incidentUrl = 'https://lifeline.test/incidents/inc-1';
+    await channel.send(notification({ event: 'acknowledged', links, incidentUrl }), { webhook_url: receiver.url }, NOW);
+    const message = JSON.parse((await receiver.waitFor()).body);
+    assert.deepEqual(
+      message.blocks[2].elements.map((e: { text: { text: string }; url: string; style?: string }) => [e.text.text, e.url, e.style]),
+      [
+        ['Resolve', links.resolve, undefined],
+        ['Open in console', incidentUrl, undefined],
+      ],
+    );
   });
 
   test('gives each update of a digest its links, in sections Slack accepts, counting what does not fit', async () => {

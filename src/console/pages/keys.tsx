@@ -7,7 +7,7 @@ import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateKey } from '../../http/routes/api-keys.ts';
 import { clearSessionCookie } from '../../http/session.ts';
-import { parse } from '../../http/validation.ts';
+import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, attempt, Field, requireScope } from '../acting.tsx';
 import { At, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
@@ -32,11 +32,11 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
   const admin = requireScope('admin');
 
   const page = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; secret?: { name: string; value: string }; done?: string; status?: ContentfulStatusCode } = {}) => {
-    const after = readCursor(c.req.query('after'), (k): k is string => typeof k === 'string' && isUuid(k));
+    const after = readCursor(c.req.query('after'), isNameCursor);
     const [frame, fetched] = await Promise.all([chrome(c, deps), listApiKeys(deps.sql, after, PAGE_SIZE + 1)]);
     const rows = fetched.slice(0, PAGE_SIZE);
     const last = rows.at(-1);
-    const next = fetched.length > PAGE_SIZE && last ? href('/keys', { after: cursor(last.id) }) : undefined;
+    const next = fetched.length > PAGE_SIZE && last ? href('/keys', { after: cursor([last.name, last.id]) }) : undefined;
     const f = o.form;
     return html(
       c,

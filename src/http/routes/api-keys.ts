@@ -10,7 +10,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, isNameCursor, page, Paging, query } from '../validation.ts';
 
 export const CreateKey = closedObject({
   name: DisplayName,
@@ -56,15 +56,15 @@ export function apiKeyRoutes(deps: AppDeps) {
     '/',
     doc({
       summary: 'List API keys',
-      description: 'Revoked ones too; never a secret.',
+      description: 'By name (then id), revoked ones too; never a secret.',
       access: 'admin',
       query: ListKeys,
       ok: { status: 200, description: 'A page of keys.', body: listOf('ApiKey') },
     }),
     async (c) => {
       const q = query(c, ListKeys);
-      const rows = await listApiKeys(deps.sql, decodeCursor(q.cursor, isKeyId), q.limit + 1);
-      return c.json(page(rows.map(render), q.limit, (k) => k.id));
+      const rows = await listApiKeys(deps.sql, decodeCursor(q.cursor, isNameCursor), q.limit + 1);
+      return c.json(page(rows.map(render), q.limit, (k) => [k.name, k.id]));
     },
   );
 
