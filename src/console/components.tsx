@@ -44,10 +44,15 @@ export const Notice = (p: { kind?: 'ok' | 'bad'; children?: Child }) => (
   </div>
 );
 
-/** Previous / next links of a keyset-paged list; each is absent at its end. */
-export const Pager = (p: { prev?: string | undefined; next?: string | undefined; children?: Child }) =>
-  p.prev || p.next || p.children ? (
+/**
+ * Previous / next links of a keyset-paged list; each is absent at its end. A list paged forward
+ * only gives `first` on every page after its first: with "Next" alone, the way back was the
+ * browser's history or the navigation.
+ */
+export const Pager = (p: { prev?: string | undefined; next?: string | undefined; first?: string | undefined; children?: Child }) =>
+  p.prev || p.next || p.first || p.children ? (
     <nav class="pager" aria-label="Pages">
+      {p.first ? <a href={p.first}>← First page</a> : null}
       {p.prev ? <a href={p.prev}>← Previous</a> : null}
       {p.next ? <a href={p.next}>Next →</a> : null}
       {p.children}

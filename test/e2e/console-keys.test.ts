@@ -16,7 +16,7 @@ const deploy = (i: number) => `deploy-${String(i).padStart(3, '0')}`;
 const names = (page: Page) => page.evaluate(() => [...document.querySelectorAll('td[data-label="Key"]')].map((td) => td.firstChild?.textContent ?? ''));
 
 describe('API keys in the console, in a browser', () => {
-  it('lists keys by name, 100 a page, the next page going on where the first stopped', async () => {
+  it('lists keys by name, 100 a page, the next page going on where the first stopped and leading back to it', async () => {
     const h = await createHarness();
     const server = await serveApp(h.app);
     const browser = await launchBrowser();
@@ -29,10 +29,15 @@ describe('API keys in the console, in a browser', () => {
       // The harness's bootstrap-admin, then the key signed in with, then the deploy keys.
       const all = ['bootstrap-admin', 'console admin', ...Array.from({ length: COUNT }, (_, i) => deploy(i))];
       assert.deepEqual(await names(page), all.slice(0, 100));
+      const first = page.getByRole('link', { name: '← First page' });
+      assert.equal(await first.count(), 0, 'the first page has no way back to itself');
       await page.getByRole('link', { name: 'Next →' }).click();
       await page.waitForURL(/\/keys\?after=/);
       assert.deepEqual(await names(page), all.slice(100));
       assert.equal(await page.getByRole('link', { name: 'Next →' }).count(), 0, 'the last page has no next');
+      await first.click();
+      await page.waitForURL((url) => url.pathname === '/keys' && url.search === '');
+      assert.deepEqual(await names(page), all.slice(0, 100));
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();

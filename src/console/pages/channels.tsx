@@ -156,7 +156,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             ))}
           </Table>
         )}
-        <Pager next={next} />
+        <Pager next={next} first={after ? '/channels' : undefined} />
       </Page>,
     );
   });

@@ -77,7 +77,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
             </tr>
           ))}
         </Table>
-        <Pager next={next} />
+        <Pager next={next} first={after ? '/keys' : undefined} />
         <h2>New key</h2>
         <form method="post" action="/keys" class="panel">
           <Csrf session={frame.session} />

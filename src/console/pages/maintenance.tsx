@@ -133,7 +133,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         <h2>Coming and past</h2>
         <Windows rows={others} names={names} now={now} session={frame.session} empty="None." />
-        <Pager next={next} />
+        <Pager next={next} first={after ? '/maintenance' : undefined} />
       </Page>,
       o.status,
     );

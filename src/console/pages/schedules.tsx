@@ -274,7 +274,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             ))}
           </Table>
         )}
-        <Pager next={next} />
+        <Pager next={next} first={after ? '/schedules' : undefined} />
       </Page>,
     );
   });

@@ -129,7 +129,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
             ))}
           </Table>
         )}
-        <Pager next={next} />
+        <Pager next={next} first={after ? '/users' : undefined} />
         {may(frame.session, 'write') ? (
           <>
             <h2>New person</h2>
