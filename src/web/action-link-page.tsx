@@ -45,6 +45,11 @@ function Facts({ incident }: { incident: IncidentRow }) {
       <dd>{when(incident.opened_at)}</dd>
       <dt>Status</dt>
       <dd>{incident.status}</dd>
+      <dt>Console</dt>
+      <dd>
+        {/* Relative to /a/{token}: right behind a proxy's path prefix too. Signing in may be asked. */}
+        <a href={`../incidents/${incident.id}`}>Open the incident in the console</a>
+      </dd>
     </dl>
   );
 }

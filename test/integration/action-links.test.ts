@@ -65,6 +65,8 @@ describe('a link from a notification', () => {
     assert.match(text(html), /Acknowledge: web-\w+ is down\?/);
     assert.match(text(html), /Acknowledge as Alice Example/);
     assert.match(html, /<form method="post">/);
+    // From /a/{token}, ../incidents/{id} is the console's page of the incident, behind any path prefix.
+    assert.match(html, new RegExp(`<a href="\\.\\./incidents/${incidentId}">Open the incident in the console</a>`));
   });
 
   it('POST acknowledges as the recipient, through the same command as the API, once', async () => {
