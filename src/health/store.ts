@@ -222,20 +222,20 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
     with t as (
       select * from unnest(
         ${plainArray(t.map((x) => x.nodeId))}::uuid[], ${plainArray(t.map((x) => x.version))}::int[], ${plainArray(t.map((x) => x.from))}::text[],
-        ${plainArray(t.map((x) => x.to))}::text[], ${plainArray(t.map((x) => x.at.toISOString()))}::timestamptz[],
+        ${plainArray(t.map((x) => x.to))}::text[], ${plainArray(t.map((x) => x.at.toISOString()))}::text[],
         ${textArray(t.map((x) => x.reason))}::text[], ${textArray(t.map((x) => x.name))}::text[]
       ) with ordinality as t(node_id, state_version, from_state, to_state, at, reason, node_name, ord)
     ), log as (
       insert into node_state_log (node_id, state_version, from_state, to_state, at, reason)
-      select node_id, state_version, from_state, to_state, at, reason from t
+      select node_id, state_version, from_state, to_state, at::timestamptz, reason from t
     )
     -- The payload is built here rather than stringified per row in JS (about half the client
-    -- time of a 5,000-transition batch); 'at' keeps the API's millisecond RFC 3339 form.
+    -- time of a 5,000-transition batch). 'at' is the text sent, toISOString's millisecond RFC 3339
+    -- form, rather than to_char of the stored instant (~0.5 µs a row, ~55 ms a 100,000-node outage).
     insert into outbox (topic, key, payload, created_at, available_at)
     select 'node.state_changed', node_id::text,
            jsonb_build_object('node_id', node_id, 'node_name', node_name, 'from', from_state, 'to', to_state,
-                              'at', to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                              'reason', reason, 'state_version', state_version),
+                              'at', at, 'reason', reason, 'state_version', state_version),
            ${now}, ${now}
     from t order by ord`.execute();
   await Promise.all([

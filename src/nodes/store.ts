@@ -188,9 +188,16 @@ export async function findPingNode(sql: Queryable, pingKey: string): Promise<str
   return row?.id;
 }
 
-/** Deletes a node and (by cascade) its rows; returns what it was, or undefined if there was none. */
+/**
+ * Deletes a node and its rows: by cascade, except its state log (no foreign key, sql/0016), deleted
+ * after the node. The node's deletion waits for an evaluator transaction that changed its state
+ * (the cascade to node_health waits for that row), so this second statement sees that
+ * transaction's log rows, and no later one writes any: its compare-and-set finds no node_health row.
+ * Returns what the node was, or undefined if there was none.
+ */
 export async function deleteNode(tx: Queryable, id: string): Promise<NodeRef | undefined> {
   const [row] = await tx<NodeRef[]>`delete from nodes where id = ${id} returning id, name`;
+  if (row) await tx`delete from node_state_log where node_id = ${id}`;
   return row;
 }
 

@@ -95,7 +95,7 @@ export function createPipeline(db: TestDatabase, clock: ManualClock) {
  */
 export async function freshPipeline(db: TestDatabase, previous: ReturnType<typeof createPipeline> | undefined, t0: Date) {
   await previous?.close();
-  await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence cascade`;
+  await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence cascade`;
   const clock = new ManualClock(t0);
   const p = createPipeline(db, clock);
   await p.flush();

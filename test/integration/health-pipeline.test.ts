@@ -23,7 +23,7 @@ describe('heartbeats in, transitions out', () => {
   });
   beforeEach(async () => {
     await p?.close();
-    await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence cascade`;
+    await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence cascade`;
     clock = new ManualClock(T0);
     p = createPipeline(db, clock);
     await p.flush(); // ingest starts watching at T0

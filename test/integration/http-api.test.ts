@@ -334,6 +334,7 @@ describe('nodes', () => {
 
   it('deletes a node (204, empty body) after which it is 404 by id and by name', async () => {
     const node = await h.createNode('delete-me');
+    await h.sql`insert into node_state_log (node_id, state_version, from_state, to_state, at) values (${node.id}, 1, 'unknown', 'healthy', now())`;
     const res = await h.admin('DELETE', `/v1/nodes/${node.id}`);
     assert.equal(res.status, 204);
     assert.equal(await res.text(), '');
@@ -342,6 +343,7 @@ describe('nodes', () => {
     await expectError(await h.admin('DELETE', `/v1/nodes/${node.id}`), 404, 'not_found');
     const rows = await h.sql`select 1 from node_heartbeats where node_id = ${node.id}`;
     assert.equal(rows.length, 0, 'its heartbeat row goes with it');
+    assert.equal((await h.sql`select 1 from node_state_log where node_id = ${node.id}`).length, 0, 'and its state history');
     // Its token no longer authenticates.
     await expectError(await h.req('POST', '/v1/heartbeats', { token: node.token, json: {} }), 401, 'unauthorized');
   });

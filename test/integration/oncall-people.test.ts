@@ -37,7 +37,7 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     await db.drop();
   });
   beforeEach(async () => {
-    await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, users, schedules cascade`;
+    await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, users, schedules cascade`;
     clock = new ManualClock(T0);
     sink = await startSmtpSink();
     hook = await startWebhookReceiver({ secret });

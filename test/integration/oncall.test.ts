@@ -45,7 +45,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await db.drop();
   });
   beforeEach(async () => {
-    await db.sql`truncate nodes, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, maintenances cascade`;
+    await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, maintenances cascade`;
     clock = new ManualClock(T0);
     p = createPipeline(db, clock);
     oc = await createOnCall(db, clock, { redisUrl: redisUrl() });

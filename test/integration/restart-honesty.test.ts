@@ -52,7 +52,7 @@ describe('honest restarts', () => {
   });
 
   it('catches up honestly after an evaluator-only outage while ingest kept watching', async () => {
-    await db.sql`truncate nodes, outbox, ingest_coverage, ingest_presence cascade`;
+    await db.sql`truncate nodes, node_state_log, outbox, ingest_coverage, ingest_presence cascade`;
     const clock = new ManualClock(T0);
     const p = createPipeline(db, clock);
     await p.flush();

@@ -51,7 +51,7 @@ describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
   for (const seed of [1, 2, 3]) {
     it(`after a random history through the pipeline and the outbox (seed ${seed})`, async () => {
       const { sql } = db;
-      await sql`truncate nodes, outbox, outbox_dead, maintenances, ingest_coverage, ingest_presence cascade`;
+      await sql`truncate nodes, node_state_log, outbox, outbox_dead, maintenances, ingest_coverage, ingest_presence cascade`;
       const random = prng(seed);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
       const clock = new ManualClock(new Date(START));
