@@ -69,6 +69,17 @@ describe('uptime over the API, driven through the real pipeline', () => {
     return { id: body.id, token: body.token };
   }
 
+  /** A node created at `now` with a maintenance window ahead, its agent beating ok and judged once. */
+  async function beatingWithWindow(name: string, now: string, startsAt: string, endsAt: string) {
+    h.clock.set(now);
+    const n = await node(name);
+    const window = await h.admin('POST', '/v1/maintenances', { node_ids: [n.id], starts_at: startsAt, ends_at: endsAt, reason: 'hardware work' });
+    assert.equal(window.status, 201, await window.text());
+    engine.agents.set(n.id, { token: n.token, status: 'ok' });
+    await engine.step();
+    return n;
+  }
+
   const report = (path: string) => h.req('GET', path, { token: ADMIN_TOKEN });
   async function uptime(path: string): Promise<UptimeBody> {
     const res = await report(path);
@@ -113,17 +124,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
   });
 
   it('leaves maintenance inside an outage out of the monitored time', async () => {
-    h.clock.set('2026-11-23T10:00:00.000Z');
-    const n = await node('maint-1');
-    const window = await h.admin('POST', '/v1/maintenances', {
-      node_ids: [n.id],
-      starts_at: '2026-11-23T10:20:00.000Z',
-      ends_at: '2026-11-23T10:50:00.000Z',
-      reason: 'disk swap',
-    });
-    assert.equal(window.status, 201, await window.text());
-    engine.agents.set(n.id, { token: n.token, status: 'ok' });
-    await engine.step();
+    const n = await beatingWithWindow('maint-1', '2026-11-23T10:00:00.000Z', '2026-11-23T10:20:00.000Z', '2026-11-23T10:50:00.000Z');
     await liveUntil('2026-11-23T10:05:00.000Z');
     engine.agents.set(n.id, { token: n.token, status: 'failing' });
     await liveUntil('2026-11-23T10:10:00.000Z'); // down at 10:10
@@ -145,17 +146,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
   });
 
   it('counts a window a silent host spent switched off as maintenance, and down only from its end', async () => {
-    h.clock.set('2026-11-25T10:00:00.000Z');
-    const n = await node('maint-2');
-    const window = await h.admin('POST', '/v1/maintenances', {
-      node_ids: [n.id],
-      starts_at: '2026-11-25T10:10:00.000Z',
-      ends_at: '2026-11-25T12:10:00.000Z',
-      reason: 'hardware swap',
-    });
-    assert.equal(window.status, 201, await window.text());
-    engine.agents.set(n.id, { token: n.token, status: 'ok' });
-    await engine.step();
+    const n = await beatingWithWindow('maint-2', '2026-11-25T10:00:00.000Z', '2026-11-25T10:10:00.000Z', '2026-11-25T12:10:00.000Z');
     await liveUntil('2026-11-25T10:05:00.000Z'); // the last heartbeat: the host goes off for the swap
     engine.agents.delete(n.id);
     await liveUntil('2026-11-25T12:30:00.000Z'); // and stays off after the window
