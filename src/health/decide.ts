@@ -43,6 +43,11 @@ export interface Snapshot {
   received: number;
   /** Start of a maintenance window covering `now`, or null. */
   maintenanceFrom: Date | null;
+  /**
+   * For a node in maintenance that no window covers now: when its last window ended (null or
+   * absent: not known, taken as `now`).
+   */
+  maintenanceEndedAt?: Date | null;
   coverage: Coverage;
   /** A scheduled job's run in progress: its start ping, cleared by the run's end. */
   runStartedAt?: Date | null;
@@ -122,6 +127,8 @@ function silenceDeadline(s: Snapshot, policy: Policy, watchingFrom: Date): Deadl
 
 const EVER = new Date(0);
 
+const clamp = (d: Date, min: Date, max: Date) => (d < min ? min : d > max ? max : d);
+
 function badChecks(checks: Checks | null): { warn: string[]; fail: string[] } {
   const warn: string[] = [];
   const fail: string[] = [];
@@ -167,18 +174,19 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   // Recovery counts ok heartbeats received after the current state was entered.
   let entryReceived = s.receivedAtEntry;
 
-  // A node whose window has ended is judged now, at the window's end (the evaluator is due then):
-  // what it did inside the window — silence past its deadline, a failing or an ok report — counts
-  // from here on, never back into the window. Stamped at the deadline or the heartbeat instead, a
-  // 2 h window on a host that stayed off read as 2 h down: in uptime, on status pages, and in an
-  // incident opened 2 h in the past whose escalation levels were all overdue at once.
+  // A node whose window has ended is judged as of the window's end (the last covering window's
+  // end, or now when none is known: the evaluator is due at a window's end). Nothing it finds is
+  // stamped inside the window: stamped at the old deadline or the report's time, a 2 h window on a
+  // host that stayed off read as 2 h down (uptime, status pages) and opened an incident 2 h in the
+  // past with every escalation level overdue at once.
   const leavesWindow = s.state === 'maintenance' && s.maintenanceFrom === null;
-  const floor = leavesWindow && since < now ? now : since;
+  const windowEnd = leavesWindow ? clamp(s.maintenanceEndedAt ?? now, s.since, now) : null;
+  const floor = windowEnd ?? s.since;
 
   const go = (to: State, at: Date, reason: string) => {
     if (to === state) return;
     // The log is monotonic: a transition never predates the state it leaves (nor a window's end).
-    const notBefore = transitions.length === 0 ? floor : since;
+    const notBefore = since < floor ? floor : since;
     const stamped = at.getTime() < notBefore.getTime() ? notBefore : at;
     transitions.push({ from: state, to, at: stamped, reason });
     state = to;
@@ -206,9 +214,18 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
   }
 
-  const silence = silenceDeadline(s, policy, coverage.since);
+  // Silence counts from when the engine watched the node: from coverage, and for a node unknown
+  // since later (a window that ended on a silent node, below) from then.
+  let silence = silenceDeadline(s, policy, s.state === 'unknown' && s.since > coverage.since ? s.since : coverage.since);
+  if (windowEnd !== null && silence !== null && silence.at <= windowEnd) {
+    // Silent past its deadline when its window ended: judged afresh from the end, like a fleet
+    // after an ingest gap. A host switched back on as the window closes gets a full period to
+    // beat, and a job is not down for the run its window was there to excuse.
+    go('unknown', windowEnd, maintenanceEnded(policy, last));
+    silence = silenceDeadline(s, policy, windowEnd > coverage.since ? windowEnd : coverage.since);
+  }
   if (silence === null) {
-    if (state === 'maintenance') go('unknown', now, maintenanceEnded(policy, null));
+    if (state === 'maintenance') go('unknown', windowEnd ?? now, maintenanceEnded(policy, null));
     return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
   }
 
@@ -231,9 +248,9 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     if (deadline <= coverage.seenAt) {
       // A heartbeat newer than the state may be judged only after its own deadline has passed
       // (an evaluator that was overloaded or stopped). What it reported still happened: record
-      // it at its receive time, then the silence after it. A heartbeat inside a maintenance
-      // window that has since ended is not judged: the window covered it.
-      if (last !== null && last > since && state !== 'maintenance') judgeReport();
+      // it at its receive time, then the silence after it. A node still in maintenance here left
+      // its window alive (its deadline was after the end): its report counts from the end.
+      if (last !== null && (state === 'maintenance' || last > since)) judgeReport();
       go('down', deadline, silence.reason);
       return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
     }
@@ -241,7 +258,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
 
   // 4. The latest heartbeat's own report.
   judgeReport();
-  if (state === 'maintenance') go('unknown', now, maintenanceEnded(policy, last));
+  if (state === 'maintenance') go('unknown', windowEnd ?? now, maintenanceEnded(policy, last));
 
   const nextCheckAt = deadline <= now ? new Date(now.getTime() + WATERMARK_RECHECK_MS) : deadline;
   return { transitions, nextCheckAt, receivedAtEntry: entryReceived };

@@ -243,7 +243,8 @@ export class Evaluator {
   }
 
   private async write(tx: Tx, rows: DueRow[], coverage: Coverage, windowAhead: boolean, now: Date): Promise<HealthWrite[]> {
-    const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now, windowAhead);
+    const inMaintenance = rows.filter((r) => r.state === 'maintenance').map((r) => r.node_id);
+    const maintenance = await maintenanceSpans(tx, rows.map((r) => r.node_id), now, windowAhead, inMaintenance);
     return apply(tx, plan(rows, coverage, maintenance, now), now);
   }
 

@@ -39,6 +39,7 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         okStreak: row.ok_streak,
         received: row.received,
         maintenanceFrom: span?.from ?? null,
+        maintenanceEndedAt: span?.endedAt ?? null,
         coverage,
         runStartedAt: dateOf(row.run_started_at_ms),
         createdAt: row.created_at_ms === null ? undefined : new Date(row.created_at_ms),

@@ -21,6 +21,11 @@ export interface MaintenanceSpan {
   from: Date | null;
   until: Date | null;
   nextStart: Date | null;
+  /**
+   * For a node whose state is maintenance and that no window covers now: when the last window that
+   * covered it ended (null if none can be found: its labels no longer match, say).
+   */
+  endedAt: Date | null;
 }
 
 /** Newest first: the cursor is the last item's (created_at, id). */

@@ -58,16 +58,43 @@ export async function anyWindowAhead(sql: Queryable, now: Date): Promise<boolean
 }
 
 /**
- * Maintenance spans for a batch of due nodes: set-wise queries per evaluator batch, none when
- * anyWindowAhead said there is no window ahead (asked by the caller alongside its own reads).
+ * For each of these nodes, the end of the last window that covered it and has ended by `now`
+ * (cancelled windows never covered anything). Asked only for nodes whose state is maintenance,
+ * whose window may have ended before the evaluator got to them (a stopped or overloaded one).
  */
-export async function maintenanceSpans(tx: Queryable, nodeIds: string[], now: Date, windowAhead: boolean): Promise<Map<string, MaintenanceSpan>> {
-  if (nodeIds.length === 0 || !windowAhead) return new Map();
-  const [active, next] = await Promise.all([activeMaintenance(tx, nodeIds, now), nextMaintenanceStart(tx, nodeIds, now)]);
+export async function lastMaintenanceEnd(sql: Queryable, nodeIds: string[], now: Date): Promise<Map<string, Date>> {
+  if (nodeIds.length === 0) return new Map();
+  const rows = await sql<{ node_id: string; ended: Date }[]>`
+    select n.id as node_id, max(m.ends_at) as ended
+    from maintenances m
+    join nodes n on n.id = any(${nodeIds}::uuid[]) and ${covers(sql)}
+    where m.ends_at <= ${now} and m.ends_at > m.starts_at
+    group by n.id`;
+  return new Map(rows.map((r) => [r.node_id, r.ended]));
+}
+
+/**
+ * Maintenance spans for a batch of due nodes: set-wise queries per evaluator batch, none when
+ * anyWindowAhead said there is no window ahead (asked by the caller alongside its own reads) and
+ * no node of the batch is in maintenance (`inMaintenance`: those whose state is).
+ */
+export async function maintenanceSpans(
+  tx: Queryable,
+  nodeIds: string[],
+  now: Date,
+  windowAhead: boolean,
+  inMaintenance: string[],
+): Promise<Map<string, MaintenanceSpan>> {
+  const ahead = nodeIds.length > 0 && windowAhead;
+  const [active, next, ended] = await Promise.all([
+    ahead ? activeMaintenance(tx, nodeIds, now) : new Map<string, { from: Date; until: Date | null }>(),
+    ahead ? nextMaintenanceStart(tx, nodeIds, now) : new Map<string, Date>(),
+    lastMaintenanceEnd(tx, inMaintenance, now),
+  ]);
   const out = new Map<string, MaintenanceSpan>();
-  for (const id of new Set([...active.keys(), ...next.keys()])) {
+  for (const id of new Set([...active.keys(), ...next.keys(), ...ended.keys()])) {
     const a = active.get(id);
-    out.set(id, { from: a?.from ?? null, until: a?.until ?? null, nextStart: next.get(id) ?? null });
+    out.set(id, { from: a?.from ?? null, until: a?.until ?? null, nextStart: next.get(id) ?? null, endedAt: a ? null : (ended.get(id) ?? null) });
   }
   return out;
 }

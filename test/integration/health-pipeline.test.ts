@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { loadDue } from '../../src/health/store.ts';
 import { readCoverage } from '../../src/ingest/store.ts';
 import { apply, plan } from '../../src/health/machine.ts';
+import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { brief, createPipeline, GAP_MS, transitionsOf } from '../helpers/pipeline.ts';
 
@@ -74,6 +75,24 @@ describe('heartbeats in, transitions out', () => {
     clock.set(new Date(sec(22.1)));
     await p.tick();
     assert.deepEqual(brief(await transitionsOf(db, id), T0), ['unknown->healthy@0', 'healthy->down@20']);
+  });
+
+  it('judges a node whose window ended before the evaluator came back from the real end of the window', async () => {
+    const id = await p.addNode('web-3'); // down 20 s after the last beat
+    p.beat(id);
+    await p.tick();
+    await db.sql.begin(async (tx) => {
+      await insertMaintenance(tx, { node_ids: [id], labels: {}, starts_at: new Date(sec(1)), ends_at: new Date(sec(30)), reason: 'reboot' }, clock.now());
+      await tx`update node_due set due_at = ${new Date(sec(1))}, wake = wake + 1 where node_id = ${id}`;
+    });
+    await p.runUntil(new Date(sec(1)));
+    await p.tick();
+    // Back after the window at 40 s, then silent; the evaluator is away until 200 s (ingest runs on).
+    await p.runUntil(new Date(sec(40)));
+    p.beat(id);
+    await p.runUntil(new Date(sec(200)));
+    await p.tick();
+    assert.deepEqual(brief(await transitionsOf(db, id), T0), ['unknown->healthy@0', 'healthy->maintenance@1', 'maintenance->healthy@40', 'healthy->down@60']);
   });
 
   it('marks failing down at once, degraded on a warn check, and recovers after the required ok streak', async () => {

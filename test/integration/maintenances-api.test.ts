@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeMaintenance, insertMaintenance, nextMaintenanceStart } from '../../src/maintenance/store.ts';
+import { activeMaintenance, insertMaintenance, lastMaintenanceEnd, nextMaintenanceStart } from '../../src/maintenance/store.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 import type { List as Page, Maintenance as WindowBody } from '../../src/api/shapes.ts';
 
@@ -193,7 +193,7 @@ describe('listing windows', () => {
   });
 });
 
-describe('activeMaintenance and nextMaintenanceStart', () => {
+describe('activeMaintenance, nextMaintenanceStart and lastMaintenanceEnd', () => {
   it('answer by id and by labels, with open-ended, overlapping, past and cancelled windows', async () => {
     await h.sql`delete from maintenances`;
     const t0 = h.clock.now();
@@ -254,6 +254,13 @@ describe('activeMaintenance and nextMaintenanceStart', () => {
     const batch = [...Array.from({ length: 4_996 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`), web1, web2, db1, lone];
     assert.equal((await activeMaintenance(h.sql, batch, t0)).size, 3);
     assert.equal((await nextMaintenanceStart(h.sql, batch, t0)).size, 2);
+
+    // The last end of a window that covered each node, by `now`: the web window's end at 60 for
+    // web-2 (and web-1's own at 30 before it), db-1's past window (not the cancelled one, which
+    // never covered it, nor the open-ended ones).
+    assert.deepEqual(await lastMaintenanceEnd(h.sql, ids, t(100)), new Map([[web1, t(60)], [web2, t(60)], [db1, t(-60)]]));
+    assert.deepEqual(await lastMaintenanceEnd(h.sql, ids, t(45)), new Map([[web1, t(40)], [db1, t(-60)]]));
+    assert.deepEqual(await lastMaintenanceEnd(h.sql, [lone], t(100)), new Map());
     await h.sql`delete from maintenances`;
   });
 });

@@ -298,15 +298,20 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await p.tick();
     await oc.drain();
     assert.equal((await incidentsOf(db, quiet)).length, 0, 'no incident opens in maintenance');
-    // The window ends: quiet-1 is silent (down, a real change: paged); flappy-1 still fails (no page).
+    // The window ends: flappy-1 still fails (no new page); quiet-1, silent, gets a full period
+    // (20 s) from the end, then is down (a real change: paged).
     await p.runUntil(sec(120));
     p.beat(flappy, 'failing');
     await p.tick();
     await oc.drain();
+    assert.equal((await incidentsOf(db, quiet)).length, 0, 'nothing opens while it has time to beat');
+    await p.runUntil(sec(140));
+    await p.tick();
+    await oc.drain();
     const [quietIncident] = await incidentsOf(db, quiet);
     assert.equal(quietIncident?.category, 'node_down');
-    // Opened when the window ended, not at the deadline inside it: its escalation runs from now.
-    assert.equal(quietIncident!.opened_at.getTime(), sec(120).getTime());
+    // Opened a period after the window ended, not at the deadline inside it: escalation runs from then.
+    assert.equal(quietIncident!.opened_at.getTime(), sec(140).getTime());
     await settled(quietIncident!.id, 1);
     assert.equal((await deliveriesOf(db, flappyIncident!.id)).length, 1, 'still one page for the outage that spans the window');
     const states = await db.sql`select to_state from node_state_log where node_id = ${flappy} order by state_version`;

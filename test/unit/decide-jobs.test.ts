@@ -113,6 +113,12 @@ describe('decide for a scheduled job', () => {
       want: { transitions: ['down->healthy@20 1 consecutive success ping'], next: DAY + 300 },
     },
     {
+      // A window 01:00-04:00 over the 03:00 run, which did not happen: excused, judged from 04:00.
+      name: 'a run missed inside a window that has ended is excused: the next run is due',
+      p: daily, s: snap(-DAY + 60, { state: 'maintenance', since: at(-7200), maintenanceEndedAt: at(3600) }), now: 3601,
+      want: { transitions: ['maintenance->unknown@3600 maintenance ended; waiting for success pings'], next: DAY + 300 },
+    },
+    {
       name: 'after maintenance it waits for success pings',
       p: daily, s: snap(20, { state: 'maintenance', since: at(5), receivedAtEntry: 3, received: 3, okStreak: 1 }), now: 21,
       want: { transitions: ['maintenance->unknown@21 maintenance ended; waiting for success pings'], next: DAY + 300 },

@@ -273,9 +273,25 @@ describe('decide: maintenance', () => {
     assert.deepEqual(summary(snap({ state: 'maintenance', since: at(-100), receivedAtEntry: 5, okStreak: 8, received: 10 }), policy, at(1)), ['maintenance->healthy@1']);
   });
 
-  it('is judged afresh when the window ends: silence past the deadline is down at the end, not inside the window', () => {
+  it('is judged afresh when the window ends: a node silent past its deadline gets a full period from the end', () => {
     const now = at(200);
-    assert.deepEqual(summary(snap({ state: 'maintenance', since: at(-100) }, now), policy, now), ['maintenance->down@200']);
+    const s = snap({ state: 'maintenance', since: at(-100) }, now);
+    assert.deepEqual(summary(s, policy, now), ['maintenance->unknown@200']);
+    assert.equal(decide(s, policy, now).nextCheckAt?.getTime(), at(290).getTime());
+    // Still silent a period later: down then, not back at the window's end.
+    const later = snap({ state: 'unknown', since: at(200), receivedAtEntry: 10 }, at(290));
+    assert.deepEqual(summary(later, policy, at(289.999)), []);
+    assert.deepEqual(summary(later, policy, at(290)), ['unknown->down@290']);
+  });
+
+  it('is judged from the real end of its window when the evaluator comes late: what came after it is not maintenance', () => {
+    const now = at(3600);
+    const left = { state: 'maintenance' as const, since: at(-100), maintenanceEndedAt: at(0), receivedAtEntry: 5, lastHeartbeatAt: at(600) };
+    // Beat ok until 600 after a window that ended at 0, then silent.
+    assert.deepEqual(summary(snap(left, now), policy, now), ['maintenance->healthy@600', 'healthy->down@690']);
+    assert.deepEqual(summary(snap({ ...left, lastStatus: 'failing', okStreak: 0 }, now), policy, now), ['maintenance->down@600']);
+    // Silent from before the end: a full period from the end, so down at 90.
+    assert.deepEqual(summary(snap({ ...left, lastHeartbeatAt: at(-200) }, now), policy, now), ['maintenance->unknown@0', 'unknown->down@90']);
   });
 
   it('is judged afresh when the window ends: a failing report from inside the window is down at the end', () => {
