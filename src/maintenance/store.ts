@@ -9,6 +9,10 @@ const COLUMNS = ['id', 'node_ids', 'labels', 'starts_at', 'ends_at', 'reason', '
  */
 const covers = (sql: Queryable) => sql`(n.id = any(m.node_ids) or (m.labels <> '{}'::jsonb and n.labels @> m.labels))`;
 
+/** Each window paired with each of these nodes it covers. */
+const windowsCovering = (sql: Queryable, nodeIds: string[]) =>
+  sql`from maintenances m join nodes n on n.id = any(${nodeIds}::uuid[]) and ${covers(sql)}`;
+
 /** Open at `at`: begun, and not yet ended (a cancelled window never is). */
 const openAt = (sql: Queryable, at: Date) => sql`(m.starts_at <= ${at} and (m.ends_at is null or m.ends_at > ${at}))`;
 
@@ -26,8 +30,7 @@ export async function activeMaintenance(
   const rows = await sql<{ node_id: string; from: Date; until: Date | null }[]>`
     select n.id as node_id, min(m.starts_at) as from,
            case when bool_or(m.ends_at is null) then null else max(m.ends_at) end as until
-    from maintenances m
-    join nodes n on n.id = any(${nodeIds}::uuid[]) and ${covers(sql)}
+    ${windowsCovering(sql, nodeIds)}
     where ${openAt(sql, now)}
     group by n.id`;
   return new Map(rows.map((r) => [r.node_id, { from: r.from, until: r.until }]));
@@ -38,8 +41,7 @@ export async function nextMaintenanceStart(sql: Queryable, nodeIds: string[], no
   if (nodeIds.length === 0) return new Map();
   const rows = await sql<{ node_id: string; starts_at: Date }[]>`
     select n.id as node_id, min(m.starts_at) as starts_at
-    from maintenances m
-    join nodes n on n.id = any(${nodeIds}::uuid[]) and ${covers(sql)}
+    ${windowsCovering(sql, nodeIds)}
     where m.starts_at > ${now} and (m.ends_at is null or m.ends_at > m.starts_at)
     group by n.id`;
   return new Map(rows.map((r) => [r.node_id, r.starts_at]));
@@ -66,8 +68,7 @@ export async function lastMaintenanceEnd(sql: Queryable, nodeIds: string[], now:
   if (nodeIds.length === 0) return new Map();
   const rows = await sql<{ node_id: string; ended: Date }[]>`
     select n.id as node_id, max(m.ends_at) as ended
-    from maintenances m
-    join nodes n on n.id = any(${nodeIds}::uuid[]) and ${covers(sql)}
+    ${windowsCovering(sql, nodeIds)}
     where m.ends_at <= ${now} and m.ends_at > m.starts_at
     group by n.id`;
   return new Map(rows.map((r) => [r.node_id, r.ended]));
