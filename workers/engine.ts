@@ -1,6 +1,4 @@
-import type { ServerType } from '@hono/node-server';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createChannels } from '../alerting/index.ts';
 import { outboundPolicy } from '../alerting/destination.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
@@ -8,7 +6,7 @@ import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import { ConfigError, redact, type Config } from '../src/config.ts';
+import { redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
@@ -33,6 +31,7 @@ import { startEvaluator } from './evaluator.ts';
 import { offerFirstAdmin } from './first-admin.ts';
 import { registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
+import { listen } from './listen.ts';
 import { startNotifier } from './notifier.ts';
 import { startOutboxWorkers } from './outbox.ts';
 import { startUptimeHousekeeping } from './uptime-housekeeping.ts';
@@ -45,26 +44,6 @@ export interface Engine {
 
 /** What ending the engine's pool may take (sql.end's timeout): everything else must be done before. */
 const SQL_END_TIMEOUT_S = 2;
-
-/**
- * Why the address could not be listened on, as the variable to fix: a port in use or not allowed
- * is PORT's; an address this host does not have or a name that does not resolve is HOST's (it
- * surfaced as getaddrinfo's own stack trace, naming neither).
- */
-function listenProblem(err: NodeJS.ErrnoException, host: string, port: number): ConfigError {
-  const where = `${host}:${port}`;
-  if (err.code === 'EADDRINUSE') return new ConfigError('PORT', `${where} is in use by another process`);
-  if (err.code === 'EACCES') return new ConfigError('PORT', `${where} may not be listened on by this user (a port below 1024?)`);
-  return new ConfigError('HOST', `cannot listen on ${where}: ${err.code ?? err.message} (not an address of this host, or a name that does not resolve)`);
-}
-
-function listen(server: ServerType, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(listenProblem(err, host, port)));
-    if (server.listening) resolve((server.address() as AddressInfo).port);
-    else server.once('listening', () => resolve((server.address() as AddressInfo).port));
-  });
-}
 
 /** What this process's roles leave out while LIFELINE_PUBLIC_URL is unset: said once, at start. */
 function warnWithoutPublicUrl(config: Config, log: Logger): void {

@@ -25,6 +25,24 @@ const json = async <T = Record<string, unknown>>(res: Response, status: number):
 };
 
 describe('API keys', () => {
+  /** Every key's id, in listed order, from pages of `limit` each, following next_cursor to the end. */
+  async function walkKeys(limit: number): Promise<string[]> {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const path: string = `/v1/api-keys?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page: Page<KeyBody> = await json<Page<KeyBody>>(await h.admin('GET', path), 200);
+      assert.deepEqual(Object.keys(page).sort(), ['items', 'next_cursor']);
+      assert.ok(page.items.length <= limit);
+      seen.push(...page.items.map((k) => k.id));
+      cursor = page.next_cursor;
+      pages += 1;
+      assert.ok(pages < 100, 'pagination must terminate');
+    } while (cursor !== null);
+    return seen;
+  }
+
   it('creates a key whose secret is returned once and stored only as its sha256', async () => {
     const res = await h.admin('POST', '/v1/api-keys', { name: 'deployer', scope: 'write' });
     const key = await json<KeyBody>(res, 201);
@@ -58,19 +76,7 @@ describe('API keys', () => {
     for (const name of names) made.push({ name, id: (await h.createKey('read', name)).id });
     const alphas = made.filter((k) => k.name === 'alpha').map((k) => k.id).sort();
     const [{ n }] = (await h.sql`select count(*)::int as n from api_keys`) as unknown as [{ n: number }];
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const path: string = `/v1/api-keys?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const page: Page<KeyBody> = await json<Page<KeyBody>>(await h.admin('GET', path), 200);
-      assert.deepEqual(Object.keys(page).sort(), ['items', 'next_cursor']);
-      assert.ok(page.items.length <= 2);
-      seen.push(...page.items.map((k) => k.id));
-      cursor = page.next_cursor;
-      pages += 1;
-      assert.ok(pages < 100, 'pagination must terminate');
-    } while (cursor !== null);
+    const seen = await walkKeys(2);
     assert.equal(seen.length, n);
     assert.equal(new Set(seen).size, n, 'no key is listed twice');
     const ours = new Set(made.map((k) => k.id));
@@ -78,6 +84,17 @@ describe('API keys', () => {
       seen.filter((id) => ours.has(id)),
       [...alphas, ...['bravo', 'delta', 'golf', 'hotel', 'juliet', 'kilo'].map((name) => made.find((k) => k.name === name)!.id)],
     );
+  });
+
+  it('pages one key at a time through two keys of the same name, each listed once, by id', async () => {
+    // With limit=1 the page holding the first twin ends inside the tie: its cursor's name alone
+    // would skip the second twin or list the first again.
+    const twins = [(await h.createKey('read', 'twin')).id, (await h.createKey('read', 'twin')).id].sort();
+    const [{ n }] = (await h.sql`select count(*)::int as n from api_keys`) as unknown as [{ n: number }];
+    const seen = await walkKeys(1);
+    assert.equal(seen.length, n);
+    assert.equal(new Set(seen).size, n, 'no key is listed twice');
+    assert.deepEqual(seen.filter((id) => twins.includes(id)), twins);
   });
 
   it('revokes a key: it shows revoked_at and its secret is refused at once', async () => {

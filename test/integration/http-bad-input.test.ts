@@ -27,6 +27,8 @@ after(async () => {
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64url');
+/** An id no row has. */
+const UUID = '6f1c7c1e-2b0a-4c7e-9d7e-3b1f2a0c9e55';
 
 /** POST/PATCH with a raw string body and explicit headers, authenticated as admin unless told. */
 const raw = (method: string, path: string, body: Body, headers: Record<string, string>, token: string | undefined = ADMIN_TOKEN) =>
@@ -419,6 +421,13 @@ describe('400 validation_failed on list parameters', () => {
     }
   });
 
+  it('rejects a (name, id) cursor on API keys that the route could not have issued, changing nothing', async () => {
+    // h.rejected checks that no stored row changed.
+    for (const key of [['a\u0000b', UUID], ['\ud800', UUID], ['x', 'not-a-uuid'], ['x', UUID, 1], [1, UUID]]) {
+      await expectInvalid(await h.rejected(() => h.admin('GET', `/v1/api-keys?cursor=${b64(key)}`)), ['cursor']);
+    }
+  });
+
   it('rejects an unknown state and a label filter without a colon', async () => {
     await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?state=sleepy')), ['state']);
     await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?label=env')), ['label']);
@@ -429,7 +438,6 @@ describe('400 validation_failed on list parameters', () => {
 describe('400 validation_failed on text Postgres cannot store', () => {
   // U+0000, a lone high and a lone low surrogate, and a pair in the wrong order.
   const UNSTORABLE = ['a\u0000b', 'a\ud800b', '\udc00', '\udc00\ud800'];
-  const UUID = '6f1c7c1e-2b0a-4c7e-9d7e-3b1f2a0c9e55';
   let incidentId: string;
   let channelId: string;
 

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/config.ts';
+import { listenProblem } from '../../workers/listen.ts';
+
+function listenError(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`listen ${code}`), { code, syscall: 'listen' });
+}
+
+describe('listenProblem', () => {
+  it('names PORT for a port in use or not allowed, HOST for an address or name this host cannot use', () => {
+    const variables = ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_NONAME', 'EAI_AGAIN', 'EAFNOSUPPORT'].map((code) => {
+      const problem = listenProblem(listenError(code), '127.0.0.1', 8080);
+      assert.ok(problem instanceof ConfigError, code);
+      return problem.variable;
+    });
+    assert.deepEqual(variables, ['PORT', 'PORT', 'HOST', 'HOST', 'HOST', 'HOST', 'HOST']);
+  });
+
+  it('returns any other error as it came, stack and all, since no setting fixes it', () => {
+    for (const code of ['EMFILE', 'ENFILE', 'ENOMEM', 'EPERM']) {
+      const err = listenError(code);
+      assert.equal(listenProblem(err, '127.0.0.1', 8080), err, code);
+    }
+    const uncoded = new Error('something else');
+    assert.equal(listenProblem(uncoded, '127.0.0.1', 8080), uncoded);
+  });
+});

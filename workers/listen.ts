@@ -1,0 +1,31 @@
+import type { ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../src/config.ts';
+
+/** Codes that name an address this host does not have, or a name that does not resolve to one it can use. */
+const HOST_CODES = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_NONAME', 'EAI_AGAIN', 'EAFNOSUPPORT']);
+
+/**
+ * Why the address could not be listened on, as the variable to fix: a port in use or not allowed
+ * is PORT's; an address this host does not have or a name that does not resolve is HOST's (it
+ * surfaced as getaddrinfo's own stack trace, naming neither). Anything else (EMFILE, ENOMEM,
+ * EPERM, ...) is no setting's fault: it is returned as it came, so the fatal log keeps its stack.
+ */
+export function listenProblem(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE') return new ConfigError('PORT', `${where} is in use by another process`);
+  if (err.code === 'EACCES') return new ConfigError('PORT', `${where} may not be listened on by this user (a port below 1024?)`);
+  if (err.code !== undefined && HOST_CODES.has(err.code)) {
+    return new ConfigError('HOST', `cannot listen on ${where}: ${err.code} (not an address of this host, or a name that does not resolve)`);
+  }
+  return err;
+}
+
+/** The port `server` listens on once it does; rejects with listenProblem's error if it cannot. */
+export function listen(server: ServerType, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(listenProblem(err, host, port)));
+    if (server.listening) resolve((server.address() as AddressInfo).port);
+    else server.once('listening', () => resolve((server.address() as AddressInfo).port));
+  });
+}
