@@ -3,7 +3,7 @@ import type { ConsoleSession } from '../access/sessions.ts';
 import type { EventType } from '../live/model.ts';
 import { CONSOLE_STYLESHEET_PATH, ICON } from './assets.ts';
 
-export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
+export type Section = 'fleet' | 'incidents' | 'maintenance' | 'status-pages' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
 
 /** What every signed-in page shows around its content. */
 export interface Chrome {
@@ -16,6 +16,7 @@ const SECTIONS: Array<{ id: Section; href: string; label: string; admin?: true }
   { id: 'fleet', href: '/', label: 'Fleet' },
   { id: 'incidents', href: '/incidents', label: 'Incidents' },
   { id: 'maintenance', href: '/maintenance', label: 'Maintenance' },
+  { id: 'status-pages', href: '/status-pages', label: 'Status pages' },
   { id: 'channels', href: '/channels', label: 'Channels' },
   { id: 'policies', href: '/policies', label: 'Escalation' },
   { id: 'schedules', href: '/schedules', label: 'Schedules' },
