@@ -52,7 +52,7 @@ export function readComponentLines(raw: string | undefined): ReadLines {
     const problem = (message: string) => out.problems.push({ field: 'components', message: `line ${i + 1}: ${message}` });
     const end = nameEnd(line);
     if (end < 0) {
-      problem('write the name, then ": " and its nodes or labels');
+      problem('write it as "name: nodes or labels", e.g. "API: api-1, role=api"');
       continue;
     }
     const component: ComponentInput = { name: line.slice(0, end).trim(), node_ids: [], labels: {} };

@@ -138,7 +138,7 @@ describe('status pages in the console, in a browser', () => {
           await page.getByLabel('Slug').fill('acme');
           await page.getByLabel('Components').fill('API api-1\nWeb: web-9');
           await page.getByRole('button', { name: 'Create' }).click();
-          await page.getByText('line 1: write the name').waitFor();
+          await page.getByText('line 1: write it as').waitFor();
         },
       ],
       ['status-page-delete', `/status-pages/${id}/delete`],

@@ -106,7 +106,7 @@ describe('console: status pages', () => {
     assert.ok(unescape(html).includes(`<p class="error" id="title-error">${said('title')}</p>`));
     const componentsSaid = (page: string) => unescape(/<p class="error" id="components-error">([^<]*)<\/p>/.exec(page)?.[1] ?? '');
     // The line it could not read, with the schema's problems: the nodes are looked up once those are fixed.
-    assert.equal(componentsSaid(html), 'line 2: write the name, then ": " and its nodes or labels');
+    assert.equal(componentsSaid(html), 'line 2: write it as "name: nodes or labels", e.g. "API: api-1, role=api"');
     assert.match(html, /<input id="slug" name="slug"[^>]*value="Bad Slug"[^>]*aria-invalid="true" aria-describedby="slug-error"/);
     assert.equal(textarea(html, 'components'), typed);
     assert.equal(textarea(html, 'description'), 'kept <b>');

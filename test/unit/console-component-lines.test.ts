@@ -31,7 +31,7 @@ describe('component lines', () => {
   it('says which line it cannot read, and why', () => {
     const read = readComponentLines('API api-1\nWeb: web-1, region="eu\nDB: db-1');
     assert.deepEqual(read.problems, [
-      { field: 'components', message: 'line 1: write the name, then ": " and its nodes or labels' },
+      { field: 'components', message: 'line 1: write it as "name: nodes or labels", e.g. "API: api-1, role=api"' },
       { field: 'components', message: 'line 2: cannot read "web-1, region="eu": a label with a blank, comma or quote in its value is key="value"' },
     ]);
     assert.deepEqual(read.components, [{ name: 'DB', node_ids: ['db-1'], labels: {} }]);

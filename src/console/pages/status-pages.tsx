@@ -116,7 +116,17 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
         hint="One per line: its name, then “: ” and its nodes (names or ids) and key=value labels, separated by commas — e.g. “API: api-1, api-2, role=api”. A node is in it when listed or when it has all of the labels. Up to 50."
         problem={components}
       >
-        <textarea id="components" name="components" class="mono" required spellcheck={false} autocapitalize="none" rows={4} {...invalid(components, 'components')}>
+        <textarea
+          id="components"
+          name="components"
+          class="mono"
+          required
+          spellcheck={false}
+          autocapitalize="none"
+          rows={4}
+          placeholder={'API: api-1, api-2\nDatabase: role=db, region=eu-west-1'}
+          {...invalid(components, 'components')}
+        >
           {f ? (text(f, 'components') ?? '') : p.page ? componentLines(p.page.components, p.names ?? new Map()) : ''}
         </textarea>
       </Field>
@@ -261,8 +271,6 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
                 </span>
               )}
             </dd>
-            <dt>Components</dt>
-            <dd>{page.components.length}</dd>
             <dt>Node names</dt>
             <dd>{page.show_nodes ? 'shown' : 'hidden'}</dd>
           </dl>
@@ -273,18 +281,26 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
             <tr>
               <td data-label="Component">{x.name}</td>
               <td data-label="Nodes">
-                <span>
-                  {x.node_ids.map((id) => (
-                    <a class="tag" href={`/nodes/${encodeURIComponent(names.get(id)!)}`}>
-                      {names.get(id)}
-                    </a>
-                  ))}
-                </span>
+                {x.node_ids.length ? (
+                  <span>
+                    {x.node_ids.map((id) => (
+                      <a class="tag" href={`/nodes/${encodeURIComponent(names.get(id)!)}`}>
+                        {names.get(id)}
+                      </a>
+                    ))}
+                  </span>
+                ) : (
+                  <span class="muted">none listed</span>
+                )}
               </td>
               <td data-label="Labels">
-                <span>
-                  <LabelList labels={x.labels} />
-                </span>
+                {Object.keys(x.labels).length ? (
+                  <span>
+                    <LabelList labels={x.labels} />
+                  </span>
+                ) : (
+                  <span class="muted">none</span>
+                )}
               </td>
             </tr>
           ))}
