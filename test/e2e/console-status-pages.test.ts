@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import type { StatusPage as PageBody } from '../../src/api/shapes.ts';
-import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, createHarness, expectJson, type Harness } from '../helpers/app.ts';
 import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
 
 // Status pages in the console as a person uses them, with the keyboard where a form is filled:
@@ -39,12 +39,12 @@ describe('status pages in the console, in a browser', () => {
     await h?.close();
   });
 
-  async function signedIn(path: string, context: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }): Promise<Page> {
+  async function signedIn(path: string, context: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }, key = writeKey): Promise<Page> {
     const watched = await watchedPage(browser, server.origin, context);
     // A refused form is answered 400 on purpose, and a deleted page's address 404, which
     // Chromium also logs as errors.
     watched.page.on('close', () => problems.push(...watched.problems.filter((p) => !/^console: Failed to load resource: .* status of (400|404) /.test(p))));
-    await signInToConsole(watched.page, server.origin, writeKey, path);
+    await signInToConsole(watched.page, server.origin, key, path);
     return watched.page;
   }
   const pageBody = async () => expectJson<PageBody>(await h.admin('GET', `/v1/status-pages/${id}`), 200);
@@ -145,7 +145,8 @@ describe('status pages in the console, in a browser', () => {
       ['status-page-public', '/status/acme'],
     ];
     for (const view of VIEWS) {
-      const page = await signedIn('/status-pages', view.context);
+      // An admin's navigation, the widest (API keys too).
+      const page = await signedIn('/status-pages', view.context, ADMIN_TOKEN);
       for (const [name, path, act] of pages) {
         await page.goto(server.origin + path);
         await act?.(page);
