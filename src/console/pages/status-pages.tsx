@@ -10,13 +10,13 @@ import { findNodeRefs } from '../../nodes/store.ts';
 import type { StatusPage } from '../../statuspages/model.ts';
 import { createStatusPage, deleteStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { getPage, listPages } from '../../statuspages/store.ts';
-import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, LabelList, Outcome, Pager, Table } from '../components.tsx';
 import { componentLines, lineProblems, readComponentLines } from '../component-lines.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
+import { ConfirmDelete, Csrf, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Status pages: list, create, edit, delete — src/statuspages/service.ts's commands with the API's
@@ -29,35 +29,22 @@ const PAGE_SIZE = 50;
 const publicPath = (p: Pick<StatusPage, 'slug'>) => `/status/${p.slug}`;
 const pagePath = (p: Pick<StatusPage, 'id'>) => `/status-pages/${p.id}`;
 
-/** A refused form: the problem of each plain field, and the component lines' problems, in order. */
-interface Problems {
-  fields: Map<string, string>;
-  components: string[];
-}
-
-/** The form as the API's body, and what its component lines said on the way. */
-function bodyOf(form: Form) {
-  const read = readComponentLines(text(form, 'components'));
-  const description = text(form, 'description')?.replace(/\r\n/g, '\n').trim();
-  return {
-    read,
-    body: {
-      slug: text(form, 'slug')?.trim() ?? '',
-      title: text(form, 'title') ?? '',
-      description: description || null,
-      public: text(form, 'public') === 'true',
-      show_nodes: text(form, 'show_nodes') === 'true',
-      components: read.components,
-    },
-  };
-}
-
 /**
- * Validates with `schema` as the API does, the lines that could not be read counted in: every
- * problem is shown at once, not the lines' first and the schema's on the next try.
+ * The form as the API's body, validated with `schema` as the API does; the lines that could not
+ * be read are counted in, so every problem is shown at once, not the lines' first and the
+ * schema's on the next try.
  */
 function checked<T>(schema: Parameters<typeof parse>[0], form: Form): T {
-  const { read, body } = bodyOf(form);
+  const read = readComponentLines(text(form, 'components'));
+  const description = text(form, 'description')?.replace(/\r\n/g, '\n').trim();
+  const body = {
+    slug: text(form, 'slug')?.trim() ?? '',
+    title: text(form, 'title') ?? '',
+    description: description || null,
+    public: text(form, 'public') === 'true',
+    show_nodes: text(form, 'show_nodes') === 'true',
+    components: read.components,
+  };
   let input: T | undefined;
   let problems: ErrorDetail[] = [];
   try {
@@ -70,18 +57,17 @@ function checked<T>(schema: Parameters<typeof parse>[0], form: Form): T {
   return input;
 }
 
-function problemsOf(r: Refusal, read: ReturnType<typeof readComponentLines>): Problems {
-  return { fields: fieldProblems(r.details?.filter((d) => !d.field.startsWith('components'))), components: lineProblems(r.details ?? [], read) };
-}
-
 const invalid = (problem: string | undefined, id: string) => (problem ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error` } : {});
 
-function PageForm(p: { session: ConsoleSession; action: string; submit: string; page?: StatusPage; names?: Map<string, string>; form?: Form; problems?: Problems }) {
+function PageForm(p: { session: ConsoleSession; action: string; submit: string; page?: StatusPage; names?: Map<string, string>; form?: Form; details?: ErrorDetail[] }) {
   const f = p.form;
+  // The plain fields' problems by name; the components' by the line they were typed on.
+  const fields = fieldProblems(p.details?.filter((d) => !d.field.startsWith('components')));
+  const lines = f && p.details ? lineProblems(p.details, readComponentLines(text(f, 'components'))) : [];
   const value = (name: string, current: string | null | undefined) => (f ? (text(f, name) ?? '') : (current ?? ''));
   const flag = (name: 'public' | 'show_nodes', fallback: boolean) => (f ? text(f, name) === 'true' : (p.page?.[name] ?? fallback));
-  const problem = (name: string) => p.problems?.fields.get(name);
-  const components = p.problems?.components.length ? p.problems.components.join('; ') : problem('components');
+  const problem = (name: string) => fields.get(name);
+  const components = lines.length ? lines.join('; ') : problem('components');
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
@@ -214,7 +200,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  const newPage = async (c: ConsoleContext, o: { form?: Form; problems?: Problems; message?: string; status?: ContentfulStatusCode } = {}) => {
+  const newPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
     const frame = await chrome(c, deps);
     return html(
       c,
@@ -222,7 +208,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
         <Back href="/status-pages">Status pages</Back>
         <h1>New status page</h1>
         <Outcome problem={o.message} />
-        <PageForm session={frame.session} action="/status-pages/new" submit="Create" {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+        <PageForm session={frame.session} action="/status-pages/new" submit="Create" {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
       </Page>,
       o.status,
     );
@@ -234,14 +220,14 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
       async () => createStatusPage(deps.sql, checked<Parameters<typeof createStatusPage>[1]>(CreateStatusPage, form), deps.clock.now(), acting(c)),
-      (r) => newPage(c, { form, problems: problemsOf(r, bodyOf(form).read), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      (r) => newPage(c, { form, ...formRefusal(r, 'Not created') }),
     );
     if (outcome instanceof Response) return outcome;
     published();
     return c.redirect(`${pagePath(outcome)}?done=created`, 303);
   });
 
-  const editPage = async (c: ConsoleContext, page: StatusPage, o: { form?: Form; problems?: Problems; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+  const editPage = async (c: ConsoleContext, page: StatusPage, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const ids = [...new Set(page.components.flatMap((x) => x.node_ids))];
     const [frame, refs] = await Promise.all([chrome(c, deps), ids.length ? findNodeRefs(deps.sql, ids) : []]);
     const names = new Map(refs.map((n) => [n.id, n.name]));
@@ -308,7 +294,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
         {canWrite ? (
           <>
             <h2>Edit</h2>
-            <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} names={names} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} names={names} {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
             <div class="actions">
               <a class="button danger" href={`${pagePath(page)}/delete`}>
                 Delete…
@@ -334,7 +320,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
       async () => updateStatusPage(deps.sql, page.id, checked<Parameters<typeof updateStatusPage>[2]>(PatchStatusPage, form), deps.clock.now(), acting(c)),
-      (r) => editPage(c, page, { form, problems: problemsOf(r, bodyOf(form).read), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : r.code === 'not_found' ? 404 : 400 }),
+      (r) => editPage(c, page, { form, ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;
     published();
@@ -347,23 +333,10 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     const frame = await chrome(c, deps);
     return html(
       c,
-      <Page title={`Delete ${page.title}`} chrome={frame} section="status-pages">
-        <Back href={pagePath(page)}>{page.title}</Back>
-        <h1>Delete {page.title}?</h1>
-        <div class="panel">
-          <p>
-            Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it
-            shows are not touched, and its slug can be used again.
-          </p>
-          <form method="post" action={`${pagePath(page)}/delete`} class="actions">
-            <Csrf session={frame.session} />
-            <button type="submit" class="danger solid">
-              Delete {page.title}
-            </button>
-            <a href={pagePath(page)}>Keep it</a>
-          </form>
-        </div>
-      </Page>,
+      <ConfirmDelete name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} chrome={frame} section="status-pages">
+        Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it shows
+        are not touched, and its slug can be used again.
+      </ConfirmDelete>,
     );
   });
 
