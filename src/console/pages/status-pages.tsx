@@ -67,7 +67,7 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
   const value = (name: string, current: string | null | undefined) => (f ? (text(f, name) ?? '') : (current ?? ''));
   const flag = (name: 'public' | 'show_nodes', fallback: boolean) => (f ? text(f, name) === 'true' : (p.page?.[name] ?? fallback));
   const problem = (name: string) => fields.get(name);
-  const components = lines.length ? lines.join('; ') : problem('components');
+  const components = lines.length ? lines.join('; ') : undefined;
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
