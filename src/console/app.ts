@@ -8,6 +8,7 @@ import { nodeRoutes } from './pages/node.tsx';
 import { nodeActionRoutes } from './pages/node-actions.tsx';
 import { maintenanceRoutes } from './pages/maintenance.tsx';
 import { channelRoutes } from './pages/channels.tsx';
+import { statusPageRoutes } from './pages/status-pages.tsx';
 import { policyRoutes } from './pages/policies.tsx';
 import { keyRoutes } from './pages/keys.tsx';
 import { scheduleRoutes } from './pages/schedules.tsx';
@@ -31,6 +32,7 @@ export function consoleRoutes(deps: AppDeps, authFailures: MiddlewareHandler): H
   app.route('/', nodeRoutes(deps, g));
   app.route('/', nodeActionRoutes(deps, g));
   app.route('/', maintenanceRoutes(deps, g));
+  app.route('/', statusPageRoutes(deps, g));
   app.route('/', channelRoutes(deps, g));
   app.route('/', policyRoutes(deps, g));
   app.route('/', scheduleRoutes(deps, g));

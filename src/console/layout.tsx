@@ -2,8 +2,9 @@ import type { Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
 import type { EventType } from '../live/model.ts';
 import { CONSOLE_STYLESHEET_PATH, ICON } from './assets.ts';
+import { Back } from './components.tsx';
 
-export type Section = 'fleet' | 'incidents' | 'maintenance' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
+export type Section = 'fleet' | 'incidents' | 'maintenance' | 'status-pages' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
 
 /** What every signed-in page shows around its content. */
 export interface Chrome {
@@ -16,6 +17,7 @@ const SECTIONS: Array<{ id: Section; href: string; label: string; admin?: true }
   { id: 'fleet', href: '/', label: 'Fleet' },
   { id: 'incidents', href: '/incidents', label: 'Incidents' },
   { id: 'maintenance', href: '/maintenance', label: 'Maintenance' },
+  { id: 'status-pages', href: '/status-pages', label: 'Status pages' },
   { id: 'channels', href: '/channels', label: 'Channels' },
   { id: 'policies', href: '/policies', label: 'Escalation' },
   { id: 'schedules', href: '/schedules', label: 'Schedules' },
@@ -62,6 +64,29 @@ export const RowAction = (p: { action: string; session: ConsoleSession; danger?:
     </button>
   </form>
 );
+
+/**
+ * The page that asks before a deletion: the title's question, what goes with it (the children),
+ * the button that posts to `action`, and the way back to `back` without deleting.
+ */
+export function ConfirmDelete(p: { name: string; back: string; action: string; chrome: Chrome; section: Section; children?: Child }) {
+  return (
+    <Page title={`Delete ${p.name}`} chrome={p.chrome} section={p.section}>
+      <Back href={p.back}>{p.name}</Back>
+      <h1>Delete {p.name}?</h1>
+      <div class="panel">
+        <p>{p.children}</p>
+        <form method="post" action={p.action} class="actions">
+          <Csrf session={p.chrome.session} />
+          <button type="submit" class="danger solid">
+            Delete {p.name}
+          </button>
+          <a href={p.back}>Keep it</a>
+        </form>
+      </div>
+    </Page>
+  );
+}
 
 export function Page(p: { title: string; chrome: Chrome; section?: Section; live?: readonly EventType[]; children?: Child }) {
   const { session } = p.chrome;

@@ -106,7 +106,7 @@ a:hover { text-decoration-thickness: 2px; }
   display: flex;
   flex-wrap: wrap;
   align-items: center;
-  gap: 0.25rem 1.25rem;
+  gap: 0.25rem 1rem;
 }
 .brand {
   font-weight: 700;
@@ -124,7 +124,9 @@ a:hover { text-decoration-thickness: 2px; }
 .nav { display: flex; flex-wrap: wrap; gap: 0.1rem; margin: 0; padding: 0; list-style: none; }
 .nav a {
   display: inline-block;
-  padding: 0.45rem 0.6rem;
+  /* 0.5rem a side: an admin's nine sections, the brand and "bootstrap-admin · admin" fit one
+     row at 1280 px (1,194 of 1,208 px; at 0.6rem they took 1,231 and the header took two rows). */
+  padding: 0.45rem 0.5rem;
   border-radius: var(--radius);
   color: var(--muted);
   text-decoration: none;

@@ -24,6 +24,7 @@ import { rebuildUptime } from '../../src/uptime/rebuild.ts';
 import { FleetTable } from '../../src/console/pages/fleet.tsx';
 import { addOverride, createSchedule } from '../../src/oncall/schedules.ts';
 import { createUser } from '../../src/oncall/users.ts';
+import { createStatusPage } from '../../src/statuspages/service.ts';
 import { IncidentTable } from '../../src/console/incident-parts.tsx';
 import { createBenchDatabase, vacuumAnalyze } from './databases.ts';
 import { progress } from './log.ts';
@@ -214,6 +215,25 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
   const cookie = `lifeline_session=${session!.id}`;
 
   const [deep] = await sql<{ name: string }[]>`select name from nodes order by name offset ${Math.max(0, n - 150)} limit 1`;
+  // The largest page the API takes by node: 50 components of 20 listed nodes and a label each
+  // (1,000 nodes named), beside 49 small ones so the list is full.
+  const listed = await sql<{ id: string }[]>`select id from nodes order by name limit 1000`;
+  const statusPage = await createStatusPage(
+    sql,
+    {
+      slug: 'big',
+      title: 'Everything',
+      description: null,
+      public: true,
+      show_nodes: false,
+      components: Array.from({ length: 50 }, (_, i) => ({ name: `Component ${i}`, node_ids: listed.slice(i * 20, i * 20 + 20).map((r) => r.id), labels: { role: 'web' } })),
+    },
+    new Date(),
+    TEST_ACTING,
+  );
+  for (let i = 0; i < 49; i++) {
+    await createStatusPage(sql, { slug: `page-${i}`, title: `Page ${i}`, description: null, public: i % 2 === 0, show_nodes: false, components: [{ name: 'Web', node_ids: [], labels: { role: 'web' } }] }, new Date(), TEST_ACTING);
+  }
   const pages: Array<[string, string]> = [
     ['fleet, worst first', '/'],
     ['fleet, down only', '/?state=down'],
@@ -229,6 +249,9 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
     ['schedules, with who is on call now', '/schedules'],
     ['a schedule, its 14-day timeline and overrides', `/schedules/${oncall.schedule}`],
     ['a schedule\'s layer form', `/schedules/${oncall.schedule}/edit`],
+    ['status pages, 50 listed', '/status-pages'],
+    ['a status page of 50 components naming 1,000 nodes, its form', `/status-pages/${statusPage.id}`],
+    ['a new status page\'s form', '/status-pages/new'],
   ];
   const requests = o.consoleRequests;
   for (const [label, path] of pages) {
@@ -266,7 +289,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
 
   s.notes.push(
     `Lifeline: the engine's app in this process (app.request, so server time: routing, session lookup, queries, rendering, the whole body), signed in with an admin session; ${requests} sequential requests per page after 3 untimed ones. Fleet pages show 100 nodes, incident lists 50.`,
-    `Data: ${int(n)} nodes with labels, 1 % down, 1 % degraded, 0.5 % in maintenance; ${int(2 * n)} resolved incidents with timelines and one open incident per down node with its ledger; the node page's node has ${HISTORY_DAYS} days of history (an outage a day) rolled up as the engine keeps it. People and schedules: 40 people in two zones, one schedule of a weekly day layer (8 people) and a 12-hour weekday night layer (4), ten overrides in the next two weeks.`,
+    `Data: ${int(n)} nodes with labels, 1 % down, 1 % degraded, 0.5 % in maintenance; ${int(2 * n)} resolved incidents with timelines and one open incident per down node with its ledger; the node page's node has ${HISTORY_DAYS} days of history (an outage a day) rolled up as the engine keeps it. People and schedules: 40 people in two zones, one schedule of a weekly day layer (8 people) and a 12-hour weekday night layer (4), ten overrides in the next two weeks. Status pages: 50, one of them of 50 components naming 1,000 nodes by id and a label each.`,
     'Naive baseline: every node on one page (the same table component, counts in JS), and every resolved incident with its timeline on one page; the other pages have no naive counterpart.',
     'Live feed: a listener subscribed to the api process\'s feed; time from the writing transaction\'s COMMIT being sent (its statements done, as the evaluator writes them) to the event arriving (the page then re-reads its region: one of the page times above). The target leaves 500 ms of the 2 s for that refresh and the browser.',
   );

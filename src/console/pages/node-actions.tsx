@@ -15,7 +15,7 @@ import { Back, Notice, Outcome } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
+import { ConfirmDelete, Csrf, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { ZoneInput } from '../zones.tsx';
 
@@ -208,23 +208,10 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     const frame = await chrome(c, deps);
     return html(
       c,
-      <Page title={`Delete ${node.name}`} chrome={frame} section="fleet">
-        <Back href={nodePath(node)}>{node.name}</Back>
-        <h1>Delete {node.name}?</h1>
-        <div class="panel">
-          <p>
-            Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its
-            name can be used again at once, for a node that starts afresh.
-          </p>
-          <form method="post" action={`${nodePath(node)}/delete`} class="actions">
-            <Csrf session={frame.session} />
-            <button type="submit" class="danger solid">
-              Delete {node.name}
-            </button>
-            <a href={nodePath(node)}>Keep it</a>
-          </form>
-        </div>
-      </Page>,
+      <ConfirmDelete name={node.name} back={nodePath(node)} action={`${nodePath(node)}/delete`} chrome={frame} section="fleet">
+        Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its name can be
+        used again at once, for a node that starts afresh.
+      </ConfirmDelete>,
     );
   });
 

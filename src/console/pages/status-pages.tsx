@@ -1,0 +1,357 @@
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ConsoleSession } from '../../access/sessions.ts';
+import { isUuid } from '../../db/ids.ts';
+import { Refusal, validationFailed, type ErrorDetail } from '../../errors.ts';
+import type { AppDeps } from '../../http/deps.ts';
+import { CreateStatusPage, PatchStatusPage } from '../../http/routes/status-pages.ts';
+import { parse } from '../../http/validation.ts';
+import { findNodeRefs } from '../../nodes/store.ts';
+import type { StatusPage } from '../../statuspages/model.ts';
+import { createStatusPage, deleteStatusPage, updateStatusPage } from '../../statuspages/service.ts';
+import { getPage, listPages } from '../../statuspages/store.ts';
+import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
+import { Back, LabelList, Outcome, Pager, Table } from '../components.tsx';
+import { componentLines, lineProblems, readComponentLines } from '../component-lines.ts';
+import { chrome, cursor, href, readCursor } from '../context.ts';
+import { fieldProblems, text, type Form } from '../forms.ts';
+import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { ConfirmDelete, Csrf, Page } from '../layout.tsx';
+import { html, refusal } from '../render.tsx';
+
+// Status pages: list, create, edit, delete — src/statuspages/service.ts's commands with the API's
+// own schemas, so the console refuses what POST and PATCH /v1/status-pages refuse, in their words.
+// Components are written one per line (component-lines.ts). No page loads the fleet: the edit
+// form names only the nodes its page lists (one query by id), and a typed name is checked by the
+// service's own lookup when the form is sent.
+
+const PAGE_SIZE = 50;
+const publicPath = (p: Pick<StatusPage, 'slug'>) => `/status/${p.slug}`;
+const pagePath = (p: Pick<StatusPage, 'id'>) => `/status-pages/${p.id}`;
+
+/**
+ * The form as the API's body, validated with `schema` as the API does; the lines that could not
+ * be read are counted in, so every problem is shown at once, not the lines' first and the
+ * schema's on the next try.
+ */
+function checked<T>(schema: Parameters<typeof parse>[0], form: Form): T {
+  const read = readComponentLines(text(form, 'components'));
+  const description = text(form, 'description')?.replace(/\r\n/g, '\n').trim();
+  const body = {
+    slug: text(form, 'slug')?.trim() ?? '',
+    title: text(form, 'title') ?? '',
+    description: description || null,
+    public: text(form, 'public') === 'true',
+    show_nodes: text(form, 'show_nodes') === 'true',
+    components: read.components,
+  };
+  let input: T | undefined;
+  let problems: ErrorDetail[] = [];
+  try {
+    input = parse(schema, body) as T;
+  } catch (err) {
+    if (!(err instanceof Refusal) || !err.details) throw err;
+    problems = err.details;
+  }
+  if (read.problems.length || input === undefined) throw validationFailed([...read.problems, ...problems]);
+  return input;
+}
+
+const invalid = (problem: string | undefined, id: string) => (problem ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error` } : {});
+
+function PageForm(p: { session: ConsoleSession; action: string; submit: string; page?: StatusPage; names?: Map<string, string>; form?: Form; details?: ErrorDetail[] }) {
+  const f = p.form;
+  // The plain fields' problems by name; the components' by the line they were typed on.
+  const fields = fieldProblems(p.details?.filter((d) => !d.field.startsWith('components')));
+  const lines = f && p.details ? lineProblems(p.details, readComponentLines(text(f, 'components'))) : [];
+  const value = (name: string, current: string | null | undefined) => (f ? (text(f, name) ?? '') : (current ?? ''));
+  const flag = (name: 'public' | 'show_nodes', fallback: boolean) => (f ? text(f, name) === 'true' : (p.page?.[name] ?? fallback));
+  const problem = (name: string) => fields.get(name);
+  const components = lines.length ? lines.join('; ') : undefined;
+  return (
+    <form method="post" action={p.action} class="panel">
+      <Csrf session={p.session} />
+      <div class="grid-2">
+        <Field id="title" label="Title" hint="What visitors read at the top, e.g. “Example Inc. status”." problem={problem('title')}>
+          <input id="title" name="title" type="text" required maxlength={128} class="wide" value={value('title', p.page?.title)} {...invalid(problem('title'), 'title')} />
+        </Field>
+        <Field id="slug" label="Slug" hint="Its address: /status/slug. 1–64 of a–z, 0–9 and -." problem={problem('slug')}>
+          <input
+            id="slug"
+            name="slug"
+            type="text"
+            required
+            maxlength={64}
+            pattern="[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?"
+            autocapitalize="none"
+            spellcheck={false}
+            class="wide"
+            value={value('slug', p.page?.slug)}
+            {...invalid(problem('slug'), 'slug')}
+          />
+        </Field>
+      </div>
+      <Field id="description" label="Description" hint="Optional, shown under the title; at most 2000 characters." problem={problem('description')}>
+        <textarea id="description" name="description" maxlength={2000} {...invalid(problem('description'), 'description')}>
+          {value('description', p.page?.description)}
+        </textarea>
+      </Field>
+      <Field
+        id="components"
+        label="Components"
+        hint="One per line: its name, then “: ” and its nodes (names or ids) and key=value labels, separated by commas — e.g. “API: api-1, api-2, role=api”. A node is in it when listed or when it has all of the labels. Up to 50."
+        problem={components}
+      >
+        <textarea
+          id="components"
+          name="components"
+          class="mono"
+          required
+          spellcheck={false}
+          autocapitalize="none"
+          rows={4}
+          placeholder={'API: api-1, api-2\nDatabase: role=db, region=eu-west-1'}
+          {...invalid(components, 'components')}
+        >
+          {f ? (text(f, 'components') ?? '') : p.page ? componentLines(p.page.components, p.names ?? new Map()) : ''}
+        </textarea>
+      </Field>
+      <div class="field">
+        <label>
+          <input type="checkbox" name="public" value="true" checked={flag('public', true)} /> Public: anyone may open it at its address
+        </label>
+      </div>
+      <div class="field">
+        <label>
+          <input type="checkbox" name="show_nodes" value="true" checked={flag('show_nodes', false)} /> Show node names, labels and reasons on it
+        </label>
+      </div>
+      <div class="actions">
+        <button type="submit" class="primary">
+          {p.submit}
+        </button>
+        <a href={p.page ? pagePath(p.page) : '/status-pages'}>Cancel</a>
+      </div>
+    </form>
+  );
+}
+
+export function statusPageRoutes(deps: AppDeps, guards: Guards) {
+  const app = new Hono<ConsoleEnv>();
+  const write = requireScope('write');
+  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such status page', 'There is no status page with that id; it may have been deleted.');
+  const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getPage(deps.sql, c.req.param('id')!) : undefined);
+  /** The page's public copies, kept for seconds by this process, go at once (others hear the NOTIFY). */
+  const published = () => deps.publicChanges?.changed(['pages']);
+
+  app.get('/status-pages', ...guards.page, async (c) => {
+    const after = readCursor(c.req.query('after'), (k): k is string => typeof k === 'string');
+    const [frame, fetched] = await Promise.all([chrome(c, deps), listPages(deps.sql, after, PAGE_SIZE + 1)]);
+    const rows = fetched.slice(0, PAGE_SIZE);
+    const last = rows.at(-1);
+    const next = fetched.length > PAGE_SIZE && last ? href('/status-pages', { after: cursor(last.slug) }) : undefined;
+    const deleted = c.req.query('deleted');
+    return html(
+      c,
+      <Page title="Status pages" chrome={frame} section="status-pages">
+        <div class="page-head">
+          <h1>Status pages</h1>
+          {may(frame.session, 'write') ? (
+            <div class="actions">
+              <a class="button" href="/status-pages/new">
+                New status page
+              </a>
+            </div>
+          ) : null}
+        </div>
+        <p class="muted">What the public sees of the fleet: each component's state, its 90-day uptime and the open incidents, without a key.</p>
+        <Outcome done={deleted !== undefined ? `Deleted ${deleted}: its address answers 404 now.` : undefined} />
+        {rows.length === 0 ? (
+          <p class="empty panel">No status page yet.</p>
+        ) : (
+          <Table head={['Page', 'Visibility', { label: 'Components', num: true }, 'Address']}>
+            {rows.map((p) => (
+              <tr>
+                <td data-label="Page">
+                  <span>
+                    <a href={pagePath(p)}>{p.title}</a>
+                    <span class="sub mono">{p.slug}</span>
+                  </span>
+                </td>
+                <td data-label="Visibility">{p.public ? <span class="tag tag-sent">public</span> : <span class="tag">private</span>}</td>
+                <td data-label="Components" class="num">
+                  {p.components.length}
+                </td>
+                <td data-label="Address" class="reason">
+                  {p.public ? (
+                    <a class="mono" href={publicPath(p)}>
+                      {publicPath(p)}
+                    </a>
+                  ) : (
+                    <span class="muted">not published</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
+        )}
+        <Pager next={next} />
+      </Page>,
+    );
+  });
+
+  const newPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
+    const frame = await chrome(c, deps);
+    return html(
+      c,
+      <Page title="New status page" chrome={frame} section="status-pages">
+        <Back href="/status-pages">Status pages</Back>
+        <h1>New status page</h1>
+        <Outcome problem={o.message} />
+        <PageForm session={frame.session} action="/status-pages/new" submit="Create" {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
+      </Page>,
+      o.status,
+    );
+  };
+
+  app.get('/status-pages/new', ...guards.page, write, async (c) => newPage(c));
+
+  app.post('/status-pages/new', ...guards.action, write, async (c) => {
+    const form = (await c.req.parseBody()) as Form;
+    const outcome = await attempt(
+      async () => createStatusPage(deps.sql, checked<Parameters<typeof createStatusPage>[1]>(CreateStatusPage, form), deps.clock.now(), acting(c)),
+      (r) => newPage(c, { form, ...formRefusal(r, 'Not created') }),
+    );
+    if (outcome instanceof Response) return outcome;
+    published();
+    return c.redirect(`${pagePath(outcome)}?done=created`, 303);
+  });
+
+  const editPage = async (c: ConsoleContext, page: StatusPage, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+    const ids = [...new Set(page.components.flatMap((x) => x.node_ids))];
+    const [frame, refs] = await Promise.all([chrome(c, deps), ids.length ? findNodeRefs(deps.sql, ids) : []]);
+    const names = new Map(refs.map((n) => [n.id, n.name]));
+    // A node deleted since is left out, as GET /v1/status-pages/{id} leaves it out.
+    const shown = { ...page, components: page.components.map((x) => ({ ...x, node_ids: x.node_ids.filter((id) => names.has(id)) })) };
+    const canWrite = may(frame.session, 'write');
+    return html(
+      c,
+      <Page title={page.title} chrome={frame} section="status-pages">
+        <Back href="/status-pages">Status pages</Back>
+        <div class="page-head">
+          <h1>{page.title}</h1>
+          {page.public ? <span class="tag tag-sent">public</span> : <span class="tag">private</span>}
+        </div>
+        <Outcome done={o.done} problem={o.message} />
+        <div class="panel">
+          <dl class="facts">
+            <dt>Address</dt>
+            <dd>
+              {page.public ? (
+                <a class="mono" href={publicPath(page)}>
+                  {publicPath(page)}
+                </a>
+              ) : (
+                <span>
+                  <span class="mono">{publicPath(page)}</span> <span class="muted">(private: answers 404)</span>
+                </span>
+              )}
+            </dd>
+            <dt>Node names</dt>
+            <dd>{page.show_nodes ? 'shown' : 'hidden'}</dd>
+          </dl>
+        </div>
+        <h2>Components</h2>
+        <Table head={['Component', 'Nodes', 'Labels']}>
+          {shown.components.map((x) => (
+            <tr>
+              <td data-label="Component">{x.name}</td>
+              <td data-label="Nodes">
+                {x.node_ids.length ? (
+                  <span>
+                    {x.node_ids.map((id) => (
+                      <a class="tag" href={`/nodes/${encodeURIComponent(names.get(id)!)}`}>
+                        {names.get(id)}
+                      </a>
+                    ))}
+                  </span>
+                ) : (
+                  <span class="muted">none listed</span>
+                )}
+              </td>
+              <td data-label="Labels">
+                {Object.keys(x.labels).length ? (
+                  <span>
+                    <LabelList labels={x.labels} />
+                  </span>
+                ) : (
+                  <span class="muted">none</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </Table>
+        {canWrite ? (
+          <>
+            <h2>Edit</h2>
+            <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} names={names} {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
+            <div class="actions">
+              <a class="button danger" href={`${pagePath(page)}/delete`}>
+                Delete…
+              </a>
+            </div>
+          </>
+        ) : null}
+      </Page>,
+      o.status,
+    );
+  };
+
+  app.get('/status-pages/:id', ...guards.page, async (c) => {
+    const page = await find(c);
+    if (!page) return missing(c);
+    const done = c.req.query('done');
+    return editPage(c, page, done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : {});
+  });
+
+  app.post('/status-pages/:id', ...guards.action, write, async (c) => {
+    const page = await find(c);
+    if (!page) return missing(c);
+    const form = (await c.req.parseBody()) as Form;
+    const outcome = await attempt(
+      async () => updateStatusPage(deps.sql, page.id, checked<Parameters<typeof updateStatusPage>[2]>(PatchStatusPage, form), deps.clock.now(), acting(c)),
+      (r) => editPage(c, page, { form, ...formRefusal(r, 'Not saved') }),
+    );
+    if (outcome instanceof Response) return outcome;
+    published();
+    return c.redirect(`${pagePath(page)}?done=saved`, 303);
+  });
+
+  app.get('/status-pages/:id/delete', ...guards.page, write, async (c) => {
+    const page = await find(c);
+    if (!page) return missing(c);
+    const frame = await chrome(c, deps);
+    return html(
+      c,
+      <ConfirmDelete name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} chrome={frame} section="status-pages">
+        Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it shows
+        are not touched, and its slug can be used again.
+      </ConfirmDelete>,
+    );
+  });
+
+  app.post('/status-pages/:id/delete', ...guards.action, write, async (c) => {
+    const page = await find(c);
+    if (!page) return missing(c);
+    // Deleted elsewhere since the page was found: there is no such page.
+    const gone = await attempt(
+      () => deleteStatusPage(deps.sql, page.id, deps.clock.now(), acting(c)),
+      () => missing(c),
+    );
+    if (gone instanceof Response) return gone;
+    published();
+    return c.redirect(href('/status-pages', { deleted: page.slug }), 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,184 @@
+/// <reference lib="dom" />
+// (Callbacks passed to page.evaluate run in the browser, where these types describe them.)
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { StatusPage as PageBody } from '../../src/api/shapes.ts';
+import { ADMIN_TOKEN, createHarness, expectJson, type Harness } from '../helpers/app.ts';
+import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+
+// Status pages in the console as a person uses them, with the keyboard where a form is filled:
+// create one (a refused line first), see it listed, open its public page, edit it, delete it.
+// Every page is also opened at desktop and phone width, light and dark, and must fit the
+// screen's width; LIFELINE_SCREENSHOTS=<dir> keeps a full-page screenshot of each.
+
+const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
+
+describe('status pages in the console, in a browser', () => {
+  let h: Harness;
+  let server: Awaited<ReturnType<typeof serveApp>>;
+  let browser: Browser;
+  let writeKey: string;
+  const problems: string[] = [];
+  let id = '';
+
+  before(async () => {
+    h = await createHarness();
+    server = await serveApp(h.app);
+    browser = await launchBrowser();
+    writeKey = (await h.createKey('write', 'on-call laptop')).secret;
+    await h.createNode('api-1', { labels: { role: 'api' } });
+    await h.createNode('api-2', { labels: { role: 'api' } });
+    await h.createNode('db-1', { labels: { role: 'db', region: 'eu west' } });
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    await h?.close();
+  });
+
+  async function signedIn(path: string, context: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }, key = writeKey): Promise<Page> {
+    const watched = await watchedPage(browser, server.origin, context);
+    // A refused form is answered 400 on purpose, and a deleted page's address 404, which
+    // Chromium also logs as errors.
+    watched.page.on('close', () => problems.push(...watched.problems.filter((p) => !/^console: Failed to load resource: .* status of (400|404) /.test(p))));
+    await signInToConsole(watched.page, server.origin, key, path);
+    return watched.page;
+  }
+  const pageBody = async () => expectJson<PageBody>(await h.admin('GET', `/v1/status-pages/${id}`), 200);
+  /** Presses Tab until the element matching `selector` has focus. */
+  async function tabTo(page: Page, selector: string) {
+    for (let i = 0; i < 40 && !(await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)); i++) await page.keyboard.press('Tab');
+    assert.ok(await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector), `${selector} is reachable with Tab`);
+  }
+
+  it('creates a page with the keyboard alone, keeping what was typed when a line is refused', async () => {
+    const page = await signedIn('/status-pages');
+    await page.getByText('No status page yet.').waitFor();
+    await tabTo(page, 'a[href="/status-pages/new"]');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'New status page' }).waitFor();
+    await tabTo(page, '#title');
+    await page.keyboard.type('Acme status');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('acme');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Everything customers reach.');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('API: api-1, api-2, web-9');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('Database: role=db, region="eu west"');
+    await tabTo(page, 'button[type="submit"].primary');
+    await page.keyboard.press('Enter');
+
+    await page.getByText('line 1: "web-9" is not a node').waitFor();
+    assert.equal(await page.getByLabel('Components').inputValue(), 'API: api-1, api-2, web-9\nDatabase: role=db, region="eu west"');
+    assert.equal(await page.getByLabel('Title').inputValue(), 'Acme status');
+    assert.equal(await page.getByLabel('Components').getAttribute('aria-invalid'), 'true');
+    assert.equal(await h.sql`select 1 from status_pages`.then((r) => r.length), 0);
+
+    // Fixed where it was said: the end of the first line.
+    await page.getByLabel('Components').focus();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('End');
+    for (let i = 0; i < ', web-9'.length; i++) await page.keyboard.press('Backspace');
+    await tabTo(page, 'button[type="submit"].primary');
+    await page.keyboard.press('Enter');
+    await page.getByText('Created.').waitFor();
+    id = /\/status-pages\/([0-9a-f-]{36})/.exec(page.url())?.[1] ?? assert.fail(`at ${page.url()}`);
+    const saved = await pageBody();
+    assert.deepEqual(
+      [saved.slug, saved.title, saved.description, saved.public, saved.components.map((c) => [c.name, c.node_ids.length, c.labels])],
+      ['acme', 'Acme status', 'Everything customers reach.', true, [['API', 2, {}], ['Database', 0, { role: 'db', region: 'eu west' }]]],
+    );
+    await page.close();
+  });
+
+  it('lists it, and its public page opens from the list', async () => {
+    const page = await signedIn('/status-pages');
+    const row = page.locator('tbody tr', { has: page.getByRole('link', { name: 'Acme status' }) });
+    assert.match(await row.innerText(), /Acme status\s+acme\s+public\s+2\s+\/status\/acme/);
+    await row.getByRole('link', { name: '/status/acme' }).click();
+    await page.waitForURL(`${server.origin}/status/acme`);
+    await page.getByRole('heading', { name: 'Acme status' }).waitFor();
+    await page.getByText('Database').first().waitFor();
+    await page.close();
+  });
+
+  it('edits it, and the public page says so at once', async () => {
+    const page = await signedIn(`/status-pages/${id}`);
+    await page.getByLabel('Title').fill('Acme platform status');
+    await page.getByLabel('Components').fill('API: api-1, api-2\nDatabases: role=db');
+    await page.getByLabel('Show node names, labels and reasons on it').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    const saved = await pageBody();
+    assert.deepEqual([saved.title, saved.show_nodes, saved.components.map((c) => c.name)], ['Acme platform status', true, ['API', 'Databases']]);
+    await page.goto(`${server.origin}/status/acme`);
+    await page.getByRole('heading', { name: 'Acme platform status' }).waitFor();
+    await page.getByText('Databases').first().waitFor();
+    await page.close();
+  });
+
+  it('fits every page to a desktop and a phone, light and dark', async () => {
+    // A second page, private, so the list shows both kinds.
+    await h.admin('POST', '/v1/status-pages', { slug: 'internal-tools', title: 'Internal tools', public: false, components: [{ name: 'Build farm', labels: { role: 'api' } }] });
+    if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+    const pages: Array<[string, string, ((page: Page) => Promise<void>)?]> = [
+      ['status-pages', '/status-pages'],
+      ['status-page', `/status-pages/${id}`],
+      ['status-page-new', '/status-pages/new'],
+      [
+        'status-page-refused',
+        '/status-pages/new',
+        async (page) => {
+          await page.getByLabel('Title').fill('Refused');
+          await page.getByLabel('Slug').fill('acme');
+          await page.getByLabel('Components').fill('API api-1\nWeb: web-9');
+          await page.getByRole('button', { name: 'Create' }).click();
+          await page.getByText('line 1: write it as').waitFor();
+        },
+      ],
+      ['status-page-delete', `/status-pages/${id}/delete`],
+      ['status-page-public', '/status/acme'],
+    ];
+    for (const view of VIEWS) {
+      // An admin's navigation, the widest (API keys too).
+      const page = await signedIn('/status-pages', view.context, ADMIN_TOKEN);
+      for (const [name, path, act] of pages) {
+        await page.goto(server.origin + path);
+        await act?.(page);
+        const measured = await page.evaluate(() => ({
+          scrollWidth: document.documentElement.scrollWidth,
+          innerWidth: window.innerWidth,
+          tables: [...document.querySelectorAll('.table-wrap')].filter((t) => t.scrollWidth > t.clientWidth + 1).length,
+        }));
+        assert.ok(measured.scrollWidth <= measured.innerWidth, `${name} at ${view.name} is ${measured.scrollWidth}px wide for a ${measured.innerWidth}px screen`);
+        assert.equal(measured.tables, 0, `${name} at ${view.name}: a table scrolls sideways`);
+        if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}-${view.name}.png`), fullPage: true });
+      }
+      await page.close();
+    }
+  });
+
+  it('asks before deleting, then deletes, and the address answers 404', async () => {
+    const page = await signedIn(`/status-pages/${id}`);
+    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('heading', { name: 'Delete Acme platform status?' }).waitFor();
+    assert.equal((await h.admin('GET', `/v1/status-pages/${id}`)).status, 200, 'asking deletes nothing');
+    await page.getByRole('button', { name: 'Delete Acme platform status' }).click();
+    await page.getByText('Deleted acme').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Acme platform status' }).count(), 0);
+    assert.equal((await h.admin('GET', `/v1/status-pages/${id}`)).status, 404);
+    const gone = await page.goto(`${server.origin}/status/acme`);
+    assert.equal(gone?.status(), 404);
+    await page.close();
+  });
+
+  // Last: every page the tests above opened.
+  it('loaded nothing from another origin, and broke no script or CSP rule, on any page', () => {
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { componentLines, lineProblems, readComponentLines, type ComponentInput } from '../../src/console/component-lines.ts';
+
+// A status page's components as the console's textarea holds them: read back exactly as written
+// out, whatever their names and label values hold.
+
+describe('component lines', () => {
+  it('reads a name, nodes and labels, separated by commas or blanks, skipping blank lines', () => {
+    const read = readComponentLines('API: api-1, api-2 role=api\r\n\r\n  Web  : web-1,region="eu west"\n');
+    assert.deepEqual(read.problems, []);
+    assert.deepEqual(read.lines, [1, 3]);
+    assert.deepEqual(read.components, [
+      { name: 'API', node_ids: ['api-1', 'api-2'], labels: { role: 'api' } },
+      { name: 'Web', node_ids: ['web-1'], labels: { region: 'eu west' } },
+    ]);
+  });
+
+  it('writes out what it reads back unchanged: ": " in names, odd label values, node names with colons', () => {
+    const components: ComponentInput[] = [
+      { name: 'EU: API', node_ids: ['id-1', 'host:8080:'], labels: { 'app.kubernetes.io/name': 'a: b, "c" \\ d', empty: '', url: 'http://x:1/' } },
+      { name: 'Only labels', node_ids: [], labels: { tier: 'primary' } },
+    ];
+    const text = componentLines(components, new Map([['id-1', 'web-1']]));
+    assert.equal(text.split('\n')[1], 'Only labels: tier=primary');
+    const read = readComponentLines(text);
+    assert.deepEqual(read.problems, []);
+    assert.deepEqual(read.components, [{ ...components[0]!, node_ids: ['web-1', 'host:8080:'] }, components[1]]);
+  });
+
+  it('says which line it cannot read, and why', () => {
+    const read = readComponentLines('API api-1\nWeb: web-1, region="eu\nDB: db-1');
+    assert.deepEqual(read.problems, [
+      { field: 'components', message: 'line 1: write it as "name: nodes or labels", e.g. "API: api-1, role=api"' },
+      { field: 'components', message: 'line 2: cannot read "web-1, region="eu": a label with a blank, comma or quote in its value is key="value"' },
+    ]);
+    assert.deepEqual(read.components, [{ name: 'DB', node_ids: ['db-1'], labels: {} }]);
+    assert.deepEqual(read.lines, [3]);
+  });
+
+  it("says the API's problems by line and by what was typed, each once", () => {
+    // A line selecting nothing is the service's to refuse, in its words.
+    assert.deepEqual(readComponentLines('Nothing: ').components, [{ name: 'Nothing', node_ids: [], labels: {} }]);
+    const withEmpty = readComponentLines('\nAPI: api-1, web-9\n : x=y');
+    const said = lineProblems(
+      [
+        { field: 'components.0.node_ids.1', message: 'is not a node' },
+        { field: 'components.1.name', message: 'must not be empty' },
+        { field: 'components.0.labels', message: 'node_ids or labels must name at least one node or label' },
+        { field: 'components.0.node_ids', message: 'node_ids or labels must name at least one node or label' },
+        { field: 'components', message: 'must hold at most 50 components' },
+        { field: 'slug', message: 'is taken' },
+      ],
+      withEmpty,
+    );
+    assert.deepEqual(said, [
+      'line 2: "web-9" is not a node',
+      'line 3: the name must not be empty',
+      'line 2: node_ids or labels must name at least one node or label',
+      'the components must hold at most 50 components',
+    ]);
+  });
+});
