@@ -44,8 +44,8 @@ export interface Snapshot {
   /** Start of a maintenance window covering `now`, or null. */
   maintenanceFrom: Date | null;
   /**
-   * For a node in maintenance that no window covers now: when its last window ended (null or
-   * absent: not known, taken as `now`).
+   * For a node in maintenance that no window covers now: the latest moment it can have left
+   * maintenance (null or absent: not known, taken as `now`).
    */
   maintenanceEndedAt?: Date | null;
   coverage: Coverage;
@@ -127,7 +127,15 @@ function silenceDeadline(s: Snapshot, policy: Policy, watchingFrom: Date): Deadl
 
 const EVER = new Date(0);
 
-const clamp = (d: Date, min: Date, max: Date) => (d < min ? min : d > max ? max : d);
+/**
+ * When a node in maintenance that no window covers left it: the latest moment it can have
+ * (maintenanceEndedAt) when that lies in its maintenance; otherwise now, as the evaluator is due at
+ * a window's end (a window by id that ended long before, or none found, says nothing of this one).
+ */
+const exitOf = (s: Snapshot, now: Date): Date => {
+  const at = s.maintenanceEndedAt;
+  return at && at >= s.since && at <= now ? at : now;
+};
 
 function badChecks(checks: Checks | null): { warn: string[]; fail: string[] } {
   const warn: string[] = [];
@@ -174,13 +182,9 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   // Recovery counts ok heartbeats received after the current state was entered.
   let entryReceived = s.receivedAtEntry;
 
-  // A node whose window has ended is judged as of the window's end (the last covering window's
-  // end, or now when none is known: the evaluator is due at a window's end). Nothing it finds is
-  // stamped inside the window: stamped at the old deadline or the report's time, a 2 h window on a
-  // host that stayed off read as 2 h down (uptime, status pages) and opened an incident 2 h in the
-  // past with every escalation level overdue at once.
+  // A node whose window has ended is judged from the window's end (step 2b).
   const leavesWindow = s.state === 'maintenance' && s.maintenanceFrom === null;
-  const windowEnd = leavesWindow ? clamp(s.maintenanceEndedAt ?? now, s.since, now) : null;
+  const windowEnd = leavesWindow ? exitOf(s, now) : null;
   const floor = windowEnd ?? s.since;
 
   const go = (to: State, at: Date, reason: string) => {
@@ -214,26 +218,54 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
   }
 
-  // Silence counts from when the engine watched the node: from coverage, and for a node unknown
-  // since later (a window that ended on a silent node, below) from then.
-  let silence = silenceDeadline(s, policy, s.state === 'unknown' && s.since > coverage.since ? s.since : coverage.since);
-  if (windowEnd !== null && silence !== null && silence.at <= windowEnd) {
-    // Silent past its deadline when its window ended: judged afresh from the end, like a fleet
-    // after an ingest gap. A host switched back on as the window closes gets a full period to
-    // beat, and a job is not down for the run its window was there to excuse.
-    go('unknown', windowEnd, maintenanceEnded(policy, last));
-    silence = silenceDeadline(s, policy, windowEnd > coverage.since ? windowEnd : coverage.since);
+  // 2b. Out of a window: what the node is at the window's end. Healthy if it was beating ok up to
+  //     the end (its deadline after it, and the recovery streak met); otherwise unknown from the
+  //     end. A failing or degraded report from inside the window is never judged: the window
+  //     covered it, and a host put into maintenance because it failed would otherwise be paged
+  //     at the end before it could report again. Stamped at the old deadline or the report's time
+  //     instead, a 2 h window on a host left off read as 2 h down and opened an incident 2 h in
+  //     the past with every escalation level overdue.
+  // Non-ok reports received at or before this are not judged (null: all are).
+  let staleUntil: Date | null = null;
+  if (windowEnd !== null) {
+    const alive = silenceDeadline(s, policy, coverage.since);
+    // The window ended while ingest was dark: nothing was watched at its end.
+    const dark = coverage.blindFrom !== null && windowEnd < coverage.since;
+    if (!dark && alive !== null && alive.at <= windowEnd && alive.at > coverage.seenAt) {
+      // Silent at the end, unless a heartbeat still in a buffer says otherwise: look again.
+      return { transitions, nextCheckAt: new Date(now.getTime() + WATERMARK_RECHECK_MS), receivedAtEntry: entryReceived };
+    }
+    const n = policy.successesForRecovery;
+    const recovered =
+      !dark && last !== null && last <= windowEnd && alive !== null && alive.at > windowEnd &&
+      reported(s).state === 'healthy' && Math.min(s.okStreak, s.received - entryReceived) >= n;
+    if (recovered) go('healthy', windowEnd, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
+    else {
+      go('unknown', windowEnd, maintenanceEnded(policy, last));
+      staleUntil = windowEnd;
+      // Its current ok streak counts towards recovery when ingest zeroed it at a gap (it holds only
+      // beats heard since), or when beats came after the end (an evaluator that was away).
+      if (dark || (last !== null && last > windowEnd)) entryReceived = s.received - s.okStreak;
+    }
+  } else if (s.state === 'unknown' && s.since > coverage.since) {
+    // Unknown since a window's end (the only way to be unknown since later than coverage with
+    // reports from before): those reports stay unjudged.
+    staleUntil = s.since;
   }
-  if (silence === null) {
-    if (state === 'maintenance') go('unknown', windowEnd ?? now, maintenanceEnded(policy, null));
-    return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
+
+  // Silence counts from when the engine watched the node: from coverage, and for a node that was
+  // silent when it became unknown after a window, from then (a full period, or a job's next run).
+  let silence = silenceDeadline(s, policy, coverage.since);
+  if (staleUntil !== null && silence !== null && silence.at <= staleUntil) {
+    silence = silenceDeadline(s, policy, staleUntil > coverage.since ? staleUntil : coverage.since);
   }
+  if (silence === null) return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
 
   /** What the latest heartbeat reported, as of its receive time: a report, or a recovery. */
   const judgeReport = () => {
     if (last === null) return;
     const report = reported(s);
-    if (report.state !== 'healthy') return go(report.state, last, report.reason);
+    if (report.state !== 'healthy') return staleUntil !== null && last <= staleUntil ? undefined : go(report.state, last, report.reason);
     const consecutive = Math.min(s.okStreak, s.received - entryReceived);
     if (state !== 'healthy' && consecutive >= policy.successesForRecovery) {
       const n = policy.successesForRecovery;
@@ -248,9 +280,8 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     if (deadline <= coverage.seenAt) {
       // A heartbeat newer than the state may be judged only after its own deadline has passed
       // (an evaluator that was overloaded or stopped). What it reported still happened: record
-      // it at its receive time, then the silence after it. A node still in maintenance here left
-      // its window alive (its deadline was after the end): its report counts from the end.
-      if (last !== null && (state === 'maintenance' || last > since)) judgeReport();
+      // it at its receive time, then the silence after it.
+      if (last !== null && last > since) judgeReport();
       go('down', deadline, silence.reason);
       return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
     }
@@ -258,7 +289,6 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
 
   // 4. The latest heartbeat's own report.
   judgeReport();
-  if (state === 'maintenance') go('unknown', windowEnd ?? now, maintenanceEnded(policy, last));
 
   const nextCheckAt = deadline <= now ? new Date(now.getTime() + WATERMARK_RECHECK_MS) : deadline;
   return { transitions, nextCheckAt, receivedAtEntry: entryReceived };

@@ -22,8 +22,8 @@ export interface MaintenanceSpan {
   until: Date | null;
   nextStart: Date | null;
   /**
-   * For a node whose state is maintenance and that no window covers now: when the last window that
-   * covered it ended (null if none can be found: its labels no longer match, say).
+   * For a node whose state is maintenance and that no window covers now: the latest moment it can
+   * have left maintenance (see maintenanceExits in store.ts).
    */
   endedAt: Date | null;
 }

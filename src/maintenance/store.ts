@@ -60,18 +60,21 @@ export async function anyWindowAhead(sql: Queryable, now: Date): Promise<boolean
 }
 
 /**
- * For each of these nodes, the end of the last window that covered it and has ended by `now`
- * (cancelled windows never covered anything). Asked only for nodes whose state is maintenance,
- * whose window may have ended before the evaluator got to them (a stopped or overloaded one).
+ * For each of these nodes, the latest moment by `now` that it can have left maintenance: the end of
+ * the last window that covered it (cancelled windows never covered anything), or its last edit (a
+ * change of labels takes a node out of a window that is still open), whichever is later. Asked only
+ * for nodes whose state is maintenance and that no window covers: the evaluator may get to them
+ * after the window ended (a stopped or overloaded one), and judges them from then.
  */
-export async function lastMaintenanceEnd(sql: Queryable, nodeIds: string[], now: Date): Promise<Map<string, Date>> {
+export async function maintenanceExits(sql: Queryable, nodeIds: string[], now: Date): Promise<Map<string, Date>> {
   if (nodeIds.length === 0) return new Map();
-  const rows = await sql<{ node_id: string; ended: Date }[]>`
-    select n.id as node_id, max(m.ends_at) as ended
-    ${windowsCovering(sql, nodeIds)}
-    where m.ends_at <= ${now} and m.ends_at > m.starts_at
-    group by n.id`;
-  return new Map(rows.map((r) => [r.node_id, r.ended]));
+  const rows = await sql<{ node_id: string; left: Date }[]>`
+    select n.id as node_id,
+           greatest((select max(m.ends_at) from maintenances m where ${covers(sql)} and m.ends_at <= ${now} and m.ends_at > m.starts_at),
+                    n.updated_at) as left
+    from nodes n
+    where n.id = any(${nodeIds}::uuid[])`;
+  return new Map(rows.map((r) => [r.node_id, r.left]));
 }
 
 /**
@@ -90,7 +93,7 @@ export async function maintenanceSpans(
   const [active, next, ended] = await Promise.all([
     ahead ? activeMaintenance(tx, nodeIds, now) : new Map<string, { from: Date; until: Date | null }>(),
     ahead ? nextMaintenanceStart(tx, nodeIds, now) : new Map<string, Date>(),
-    lastMaintenanceEnd(tx, inMaintenance, now),
+    maintenanceExits(tx, inMaintenance, now),
   ]);
   const out = new Map<string, MaintenanceSpan>();
   for (const id of new Set([...active.keys(), ...next.keys(), ...ended.keys()])) {

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeMaintenance, insertMaintenance, lastMaintenanceEnd, nextMaintenanceStart } from '../../src/maintenance/store.ts';
+import { activeMaintenance, insertMaintenance, maintenanceExits, nextMaintenanceStart } from '../../src/maintenance/store.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 import type { List as Page, Maintenance as WindowBody } from '../../src/api/shapes.ts';
 
@@ -193,7 +193,7 @@ describe('listing windows', () => {
   });
 });
 
-describe('activeMaintenance, nextMaintenanceStart and lastMaintenanceEnd', () => {
+describe('activeMaintenance, nextMaintenanceStart and maintenanceExits', () => {
   it('answer by id and by labels, with open-ended, overlapping, past and cancelled windows', async () => {
     await h.sql`delete from maintenances`;
     const t0 = h.clock.now();
@@ -255,12 +255,19 @@ describe('activeMaintenance, nextMaintenanceStart and lastMaintenanceEnd', () =>
     assert.equal((await activeMaintenance(h.sql, batch, t0)).size, 3);
     assert.equal((await nextMaintenanceStart(h.sql, batch, t0)).size, 2);
 
-    // The last end of a window that covered each node, by `now`: the web window's end at 60 for
-    // web-2 (and web-1's own at 30 before it), db-1's past window (not the cancelled one, which
-    // never covered it, nor the open-ended ones).
-    assert.deepEqual(await lastMaintenanceEnd(h.sql, ids, t(100)), new Map([[web1, t(60)], [web2, t(60)], [db1, t(-60)]]));
-    assert.deepEqual(await lastMaintenanceEnd(h.sql, ids, t(45)), new Map([[web1, t(40)], [db1, t(-60)]]));
-    assert.deepEqual(await lastMaintenanceEnd(h.sql, [lone], t(100)), new Map());
+    // When each node can have left maintenance, by `now`: the last end of a window that covered it
+    // (web-1's own at 30, then the web window's at 60; db-1's past window, not the cancelled one,
+    // which never covered it, nor the open-ended ones), or its last edit when that is later.
+    const edited = new Map((await h.sql<{ id: string; updated_at: Date }[]>`select id, updated_at from nodes`).map((r) => [r.id, r.updated_at]));
+    const orEdit = (a: Date, id: string) => (edited.get(id)! > a ? edited.get(id)! : a);
+    assert.deepEqual(
+      await maintenanceExits(h.sql, ids, t(100)),
+      new Map([[web1, orEdit(t(60), web1)], [web2, orEdit(t(60), web2)], [db1, orEdit(t(-60), db1)], [lone, edited.get(lone)!]]),
+    );
+    assert.deepEqual((await maintenanceExits(h.sql, [web1, web2], t(45))).get(web1), orEdit(t(40), web1));
+    // A node edited after its window ended (its labels moved it out of one still open, say).
+    await h.sql`update nodes set updated_at = ${t(70)} where id = ${db1}`;
+    assert.deepEqual((await maintenanceExits(h.sql, [db1], t(100))).get(db1), t(70));
     await h.sql`delete from maintenances`;
   });
 });

@@ -288,16 +288,43 @@ describe('decide: maintenance', () => {
     const now = at(3600);
     const left = { state: 'maintenance' as const, since: at(-100), maintenanceEndedAt: at(0), receivedAtEntry: 5, lastHeartbeatAt: at(600) };
     // Beat ok until 600 after a window that ended at 0, then silent.
-    assert.deepEqual(summary(snap(left, now), policy, now), ['maintenance->healthy@600', 'healthy->down@690']);
-    assert.deepEqual(summary(snap({ ...left, lastStatus: 'failing', okStreak: 0 }, now), policy, now), ['maintenance->down@600']);
+    assert.deepEqual(summary(snap(left, now), policy, now), ['maintenance->unknown@0', 'unknown->healthy@600', 'healthy->down@690']);
+    assert.deepEqual(summary(snap({ ...left, lastStatus: 'failing', okStreak: 0 }, now), policy, now), ['maintenance->unknown@0', 'unknown->down@600']);
     // Silent from before the end: a full period from the end, so down at 90.
     assert.deepEqual(summary(snap({ ...left, lastHeartbeatAt: at(-200) }, now), policy, now), ['maintenance->unknown@0', 'unknown->down@90']);
   });
 
-  it('is judged afresh when the window ends: a failing report from inside the window is down at the end', () => {
+  it('is judged afresh when the window ends: a failing report from inside the window is not judged, the next one is', () => {
     const now = at(30);
     const s = snap({ state: 'maintenance', since: at(-100), lastHeartbeatAt: at(20), lastStatus: 'failing', okStreak: 0 }, now);
-    assert.deepEqual(summary(s, policy, now), ['maintenance->down@30']);
+    assert.deepEqual(summary(s, policy, now), ['maintenance->unknown@30']);
+    // Later, still unknown with nothing new: the old report is still not judged.
+    const after = { state: 'unknown' as const, since: at(30), receivedAtEntry: 10, lastStatus: 'failing' as const, okStreak: 0 };
+    assert.deepEqual(summary(snap({ ...after, lastHeartbeatAt: at(20) }, at(60)), policy, at(60)), []);
+    // A failing report after the end is judged at its time.
+    assert.deepEqual(summary(snap({ ...after, lastHeartbeatAt: at(40), received: 11 }, at(41)), policy, at(41)), ['unknown->down@40']);
+  });
+
+  it('is judged afresh when the window ends: silence not yet past the ingest watermark waits', () => {
+    // The deadline (90) passed before the end (200), but ingest has flushed only to 80: a heartbeat
+    // could still be in a buffer, so nothing is decided yet.
+    const s = snap({ state: 'maintenance', since: at(-100), coverage: { since: at(-86_400), blindFrom: null, seenAt: at(80) } }, at(200));
+    const d = decide(s, policy, at(200));
+    assert.deepEqual(d.transitions, []);
+    assert.equal(d.nextCheckAt?.getTime(), at(200).getTime() + WATERMARK_RECHECK_MS);
+  });
+
+  it('is judged afresh when the window ends: a window that ended while ingest was dark is unknown from its end', () => {
+    // Window ended at 100 during a gap (dark from 50 to 300); the last ok beat at 0.
+    const coverage = { since: at(300), blindFrom: at(50), seenAt: at(301) };
+    const s = snap({ state: 'maintenance', since: at(-100), maintenanceEndedAt: at(100), okStreak: 0, coverage }, at(301));
+    assert.deepEqual(summary(s, policy, at(301)), ['maintenance->unknown@100']);
+    assert.equal(decide(s, policy, at(301)).nextCheckAt?.getTime(), at(390).getTime());
+  });
+
+  it('takes an exit time from before its maintenance began (an older window) as now', () => {
+    const s = snap({ state: 'maintenance', since: at(-100), maintenanceEndedAt: at(-5000), lastHeartbeatAt: at(-10) }, at(50));
+    assert.deepEqual(summary(s, policy, at(50)), ['maintenance->healthy@50']);
   });
 
   it('keeps the instant of a report for a node that is not leaving a window', () => {
