@@ -218,34 +218,41 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     return { transitions, nextCheckAt: null, receivedAtEntry: entryReceived };
   }
 
-  // 2b. Out of a window: what the node is at the window's end. Healthy if it was beating ok up to
-  //     the end (its deadline after it, and the recovery streak met); otherwise unknown from the
-  //     end. A failing or degraded report from inside the window is never judged: the window
-  //     covered it, and a host put into maintenance because it failed would otherwise be paged
-  //     at the end before it could report again. Stamped at the old deadline or the report's time
-  //     instead, a 2 h window on a host left off read as 2 h down and opened an incident 2 h in
-  //     the past with every escalation level overdue.
-  // Non-ok reports received at or before this are not judged (null: all are).
+  // 2b. Out of a window: what the node is at the window's end (windows end exclusive). Healthy if
+  //     it was beating ok up to the end (its deadline after it, and the recovery streak met);
+  //     otherwise unknown from the end. A failing or degraded report from inside the window is
+  //     never judged: the window covered it, and a host put into maintenance because it failed
+  //     would otherwise be paged at the end before it could report again. A report at the end or
+  //     after it (an evaluator that was away) is judged below at its own time. Stamped at the old
+  //     deadline or the report's time instead, a 2 h window on a host left off read as 2 h down and
+  //     opened an incident 2 h in the past with every escalation level overdue.
+  // Non-ok reports received before this are not judged (null: all are).
   let staleUntil: Date | null = null;
   if (windowEnd !== null) {
     const alive = silenceDeadline(s, policy, coverage.since);
     // The window ended while ingest was dark: nothing was watched at its end.
     const dark = coverage.blindFrom !== null && windowEnd < coverage.since;
-    if (!dark && alive !== null && alive.at <= windowEnd && alive.at > coverage.seenAt) {
-      // Silent at the end, unless a heartbeat still in a buffer says otherwise: look again.
-      return { transitions, nextCheckAt: new Date(now.getTime() + WATERMARK_RECHECK_MS), receivedAtEntry: entryReceived };
-    }
-    const n = policy.successesForRecovery;
-    const recovered =
-      !dark && last !== null && last <= windowEnd && alive !== null && alive.at > windowEnd &&
-      reported(s).state === 'healthy' && Math.min(s.okStreak, s.received - entryReceived) >= n;
-    if (recovered) go('healthy', windowEnd, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
-    else {
+    if (last === null || last < windowEnd || dark) {
+      if (!dark && alive !== null && alive.at <= windowEnd && alive.at > coverage.seenAt) {
+        // Silent at the end, unless a heartbeat still in a buffer says otherwise: look again.
+        return { transitions, nextCheckAt: new Date(now.getTime() + WATERMARK_RECHECK_MS), receivedAtEntry: entryReceived };
+      }
+      const n = policy.successesForRecovery;
+      const recovered =
+        !dark && last !== null && alive !== null && alive.at > windowEnd &&
+        reported(s).state === 'healthy' && Math.min(s.okStreak, s.received - entryReceived) >= n;
+      if (recovered) go('healthy', windowEnd, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
+      else {
+        go('unknown', windowEnd, maintenanceEnded(policy, last));
+        staleUntil = windowEnd;
+        // After a gap, ingest zeroed the ok streak: it holds only beats heard since, which count.
+        if (dark) entryReceived = s.received - s.okStreak;
+      }
+    } else if (last > windowEnd) {
+      // Beats after the end: unknown from the end, then what they reported, at their time (their
+      // streak counted whole: ingest keeps no time per beat).
       go('unknown', windowEnd, maintenanceEnded(policy, last));
-      staleUntil = windowEnd;
-      // Its current ok streak counts towards recovery when ingest zeroed it at a gap (it holds only
-      // beats heard since), or when beats came after the end (an evaluator that was away).
-      if (dark || (last !== null && last > windowEnd)) entryReceived = s.received - s.okStreak;
+      entryReceived = s.received - s.okStreak;
     }
   } else if (s.state === 'unknown' && s.since > coverage.since) {
     // Unknown since a window's end (the only way to be unknown since later than coverage with
@@ -265,7 +272,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   const judgeReport = () => {
     if (last === null) return;
     const report = reported(s);
-    if (report.state !== 'healthy') return staleUntil !== null && last <= staleUntil ? undefined : go(report.state, last, report.reason);
+    if (report.state !== 'healthy') return staleUntil !== null && last < staleUntil ? undefined : go(report.state, last, report.reason);
     const consecutive = Math.min(s.okStreak, s.received - entryReceived);
     if (state !== 'healthy' && consecutive >= policy.successesForRecovery) {
       const n = policy.successesForRecovery;
@@ -289,6 +296,8 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
 
   // 4. The latest heartbeat's own report.
   judgeReport();
+  // A report at the window's very end that did not decide (an ok streak still short).
+  if (state === 'maintenance') go('unknown', windowEnd ?? now, maintenanceEnded(policy, last));
 
   const nextCheckAt = deadline <= now ? new Date(now.getTime() + WATERMARK_RECHECK_MS) : deadline;
   return { transitions, nextCheckAt, receivedAtEntry: entryReceived };

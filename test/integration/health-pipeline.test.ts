@@ -92,7 +92,14 @@ describe('heartbeats in, transitions out', () => {
     p.beat(id);
     await p.runUntil(new Date(sec(200)));
     await p.tick();
-    assert.deepEqual(brief(await transitionsOf(db, id), T0), ['unknown->healthy@0', 'healthy->maintenance@1', 'maintenance->healthy@40', 'healthy->down@60']);
+    // Silent when the window ended at 30: unknown from then, healthy at its beat, down 20 s later.
+    assert.deepEqual(brief(await transitionsOf(db, id), T0), [
+      'unknown->healthy@0',
+      'healthy->maintenance@1',
+      'maintenance->unknown@30',
+      'unknown->healthy@40',
+      'healthy->down@60',
+    ]);
   });
 
   it('marks failing down at once, degraded on a warn check, and recovers after the required ok streak', async () => {
