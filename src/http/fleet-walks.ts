@@ -49,8 +49,10 @@ export class FleetWalks {
     this.lru = new LRUCache<string, FleetSelection, WalkKey>({
       maxSize: o.maxItems ?? MAX_ITEMS,
       maxEntrySize: o.maxWalkItems ?? MAX_WALK_ITEMS,
-      // An empty selection still takes an entry.
-      sizeCalculation: (s) => Math.max(1, s.items.length),
+      // The entry itself (its selection object, the cache's bookkeeping) and its key count too, in
+      // ~160-byte items: otherwise walks over labels that select nothing, each with a label a few
+      // kilobytes long, would be kept by the hundred thousand.
+      sizeCalculation: (s, key) => s.items.length + 1 + Math.ceil(key.length / 80),
       ttl: TTL_MS,
       ttlResolution: 0,
       perf: { now: () => o.clock.now().getTime() },

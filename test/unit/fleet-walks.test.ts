@@ -12,11 +12,12 @@ describe('FleetWalks', () => {
   it('keeps walks within their bounds: a walk too large is served but not kept, and evicts nothing', async () => {
     const clock = new ManualClock('2026-11-22T12:00:00.000Z');
     const loads: string[] = [];
-    const sizes: Record<string, number> = { small: 2, other: 2, third: 2, huge: 3 };
+    const sizes: Record<string, number> = { small: 2, other: 2, third: 2, huge: 3, ['x'.repeat(1000)]: 0 };
     const walks = new FleetWalks({
       clock,
-      maxItems: 4,
-      maxWalkItems: 2,
+      // A two-item walk counts 4: its items, the entry, its key of under 80 characters.
+      maxItems: 8,
+      maxWalkItems: 4,
       load: async (w: WalkKey) => {
         loads.push(w.label!.value);
         return selection(sizes[w.label!.value]!);
@@ -31,15 +32,22 @@ describe('FleetWalks', () => {
     assert.deepEqual(loads, ['small', 'huge', 'huge'], 'the huge walk is loaded for each page; the small one kept');
 
     await get('other');
-    await get('third'); // 6 items asked for 4: the least recently used walk goes
+    await get('third'); // 12 asked for 8: the least recently used walk goes
     await get('other');
     await get('small');
     assert.deepEqual(loads.slice(3), ['other', 'third', 'small']);
 
+    // A label that selects nothing still costs its length: a 1,000-character one is never kept.
+    await get('x'.repeat(1000));
+    await get('x'.repeat(1000));
+    assert.equal(loads.filter((l) => l.length === 1000).length, 2);
+
     // Nothing is held past a minute.
-    clock.advance(60_001);
-    await get('third');
-    assert.deepEqual(loads.slice(6), ['third']);
+    clock.advance(59_999);
+    await get('other');
+    clock.advance(2);
+    await get('other');
+    assert.deepEqual(loads.slice(8), ['other']);
   });
 
   it('loads once for concurrent first pages of one walk', async () => {
