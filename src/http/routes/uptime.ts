@@ -72,14 +72,17 @@ type WorstKey = [number | null, string];
 // Names compared by UTF-16 code unit (names are ASCII, so byte-wise), as the cursors always have.
 const nameOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Worst first: lowest ratio, nodes with nothing monitored last, ties by name. */
-function worstOrder(a: WorstKey, b: WorstKey): number {
-  if (a[0] !== b[0]) {
-    if (a[0] === null) return 1;
-    if (b[0] === null) return -1;
-    return a[0] - b[0];
+/**
+ * Worst first: lowest ratio, nodes with nothing monitored last, ties by name. On the fields, not
+ * on key pairs: sorting 100,000 items compares ~1.7M times, and a pair per side was two arrays each.
+ */
+function worstOrder(ra: number | null, na: string, rb: number | null, nb: string): number {
+  if (ra !== rb) {
+    if (ra === null) return 1;
+    if (rb === null) return -1;
+    return ra - rb;
   }
-  return nameOrder(a[1], b[1]);
+  return nameOrder(na, nb);
 }
 const worstKey = (i: FleetUptimeItem): WorstKey => [i.uptime_ratio, i.name];
 const isWorstKey = (k: unknown): k is WorstKey =>
@@ -88,7 +91,7 @@ const isWorstKey = (k: unknown): k is WorstKey =>
 /** Each sort's order on items and the key its cursors carry. */
 const ORDERS = {
   name: { keyOf: (i: FleetUptimeItem): string => i.name, isKey: (k: unknown): k is string => typeof k === 'string', compare: nameOrder },
-  worst: { keyOf: worstKey, isKey: isWorstKey, compare: worstOrder },
+  worst: { keyOf: worstKey, isKey: isWorstKey, compare: (a: WorstKey, b: WorstKey) => worstOrder(a[0], a[1], b[0], b[1]) },
 } as const;
 
 /**
@@ -138,7 +141,7 @@ export function uptimeRoutes(deps: AppDeps) {
     load: async ({ label, window, sort }: WalkKey): Promise<FleetSelection> => {
       const nodes = await fleetUptime(sql, { label }, window, clock.now().getTime());
       const items = nodes.map((n) => ({ node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms) }));
-      if (sort === 'worst') items.sort((a, b) => worstOrder(worstKey(a), worstKey(b)));
+      if (sort === 'worst') items.sort((a, b) => worstOrder(a.uptime_ratio, a.name, b.uptime_ratio, b.name));
       return { uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))), items };
     },
   });
