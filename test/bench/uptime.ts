@@ -40,6 +40,8 @@ const SAMPLED_NODES = 50;
 // Each sampled node is asked this many times, so the p99 is not just the slowest of 50.
 const ROUNDS = 4;
 const FLEET_RUNS = 5;
+// A page of a walk as a client reading the whole fleet asks for it.
+const WALK_LIMIT = 100;
 
 export interface UptimeBenchOptions {
   nodes: number;
@@ -167,6 +169,18 @@ async function queueTransitions(sql: Sql, now: Date): Promise<void> {
     from t order by state_version, node_id`;
 }
 
+/** Every page of a walk in turn: the first page's time, each later page's, the whole. */
+async function timedWalk(app: App, path: string): Promise<{ first: number; later: number[]; total: number }> {
+  const first = await timed(() => getJson<{ next_cursor: string | null }>(app, path));
+  const later: number[] = [];
+  for (let cursor = first.value.next_cursor; cursor; ) {
+    const next = await timed(() => getJson<{ next_cursor: string | null }>(app, `${path}&cursor=${cursor}`));
+    later.push(next.ms);
+    cursor = next.value.next_cursor;
+  }
+  return { first: first.ms, later, total: later.reduce((a, b) => a + b, first.ms) };
+}
+
 export async function runUptimeBench(opts: UptimeBenchOptions): Promise<string> {
   const scope = new Scope();
   try {
@@ -260,6 +274,15 @@ async function measure(o: UptimeBenchOptions, scope: Scope): Promise<string> {
       Math.max(...runs) <= FLEET_TARGET_MS,
     );
   }
+
+  progress(`uptime: a whole walk of the fleet, ${WALK_LIMIT} a page`);
+  const walk = await timedWalk(app, `/v1/uptime?window=30d&sort=name&limit=${WALK_LIMIT}`);
+  add(
+    `walking the fleet of ${int(o.nodes)}, 30d, ${WALK_LIMIT} a page (${int(walk.later.length + 1)} pages): first page / later pages median, max / whole walk`,
+    `${ms(walk.first, 0)} / ${ms(median(walk.later))}, ${ms(Math.max(...walk.later))} / ${sec(walk.total / 1000, 1)}`,
+    `${sec(((walk.later.length + 1) * walk.first) / 1000, 0)} (every page as the first)`,
+    '',
+  );
 
   const sizes = await sql<{ table: string; bytes: number; rows: number }[]>`
     select t as table, pg_total_relation_size(t::regclass)::float8 as bytes,

@@ -529,19 +529,22 @@ describe('400 validation_failed on text Postgres cannot store', () => {
 
   it('rejects a cursor carrying such text, or a number or time Postgres cannot hold', async () => {
     const times = ['+275760-09-13T00:00:00.000Z', '-100000-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '1'];
+    const DAY_BEFORE = '2026-11-20T10:00:00.000Z';
     const cursors: [string, unknown][] = [
       ['/v1/nodes', 'a\u0000b'],
       ['/v1/nodes', '\ud800'],
       ['/v1/escalation-policies', 'a\u0000b'],
       ['/v1/channels', ['a\u0000b', UUID]],
       ['/v1/channels', ['\udc00', UUID]],
-      ['/v1/uptime', 'a\u0000b'],
-      ['/v1/uptime?sort=worst', [0.5, 'a\u0000b']],
+      // An uptime cursor carries its walk's window before the key.
+      ['/v1/uptime', [DAY_BEFORE, START, 'a\u0000b']],
+      ['/v1/uptime?sort=worst', [DAY_BEFORE, START, [0.5, 'a\u0000b']]],
       ['/v1/nodes/node-a/transitions', 1e308],
       ['/v1/nodes/node-a/transitions', 2 ** 31],
       ...times.flatMap((t): [string, unknown][] => [
         ['/v1/incidents', [t, UUID]],
         ['/v1/maintenances', [t, UUID]],
+        ['/v1/uptime', [t, START, 'a']],
       ]),
     ];
     for (const [path, key] of cursors) {
