@@ -230,23 +230,26 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   let staleUntil: Date | null = null;
   if (windowEnd !== null) {
     const alive = silenceDeadline(s, policy, coverage.since);
-    // The window ended while ingest was dark: nothing was watched at its end.
-    const dark = coverage.blindFrom !== null && windowEnd < coverage.since;
-    if (last === null || last < windowEnd || dark) {
-      if (!dark && alive !== null && alive.at <= windowEnd && alive.at > coverage.seenAt) {
+    if (coverage.blindFrom !== null && windowEnd < coverage.since) {
+      // The window ended before ingest came back from a gap: nothing watched its end. Unknown from
+      // when watching resumed, like every node after a gap, with what it reported before then
+      // unjudged and its ok streak (which ingest zeroed at the gap) counting. The time from the end
+      // to then reads as maintenance rather than unknown: neither is monitored time.
+      go('unknown', coverage.since, maintenanceEnded(policy, last));
+      staleUntil = coverage.since;
+      entryReceived = s.received - s.okStreak;
+    } else if (last === null || last < windowEnd) {
+      if (alive !== null && alive.at <= windowEnd && alive.at > coverage.seenAt) {
         // Silent at the end, unless a heartbeat still in a buffer says otherwise: look again.
         return { transitions, nextCheckAt: new Date(now.getTime() + WATERMARK_RECHECK_MS), receivedAtEntry: entryReceived };
       }
       const n = policy.successesForRecovery;
       const recovered =
-        !dark && last !== null && alive !== null && alive.at > windowEnd &&
-        reported(s).state === 'healthy' && Math.min(s.okStreak, s.received - entryReceived) >= n;
+        last !== null && alive !== null && alive.at > windowEnd && reported(s).state === 'healthy' && Math.min(s.okStreak, s.received - entryReceived) >= n;
       if (recovered) go('healthy', windowEnd, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
       else {
         go('unknown', windowEnd, maintenanceEnded(policy, last));
         staleUntil = windowEnd;
-        // After a gap, ingest zeroed the ok streak: it holds only beats heard since, which count.
-        if (dark) entryReceived = s.received - s.okStreak;
       }
     } else if (last > windowEnd) {
       // Beats after the end: unknown from the end, then what they reported, at their time (their
@@ -254,9 +257,9 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       go('unknown', windowEnd, maintenanceEnded(policy, last));
       entryReceived = s.received - s.okStreak;
     }
-  } else if (s.state === 'unknown' && s.since > coverage.since) {
-    // Unknown since a window's end (the only way to be unknown since later than coverage with
-    // reports from before): those reports stay unjudged.
+  } else if (s.state === 'unknown' && s.since >= coverage.since) {
+    // Unknown since a window's end (the only way to be unknown since coverage began with reports
+    // from before): those reports stay unjudged.
     staleUntil = s.since;
   }
 

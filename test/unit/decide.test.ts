@@ -314,12 +314,21 @@ describe('decide: maintenance', () => {
     assert.equal(d.nextCheckAt?.getTime(), at(200).getTime() + WATERMARK_RECHECK_MS);
   });
 
-  it('is judged afresh when the window ends: a window that ended while ingest was dark is unknown from its end', () => {
-    // Window ended at 100 during a gap (dark from 50 to 300); the last ok beat at 0.
+  it('is judged afresh when the window ends: a window that ended while ingest was dark is unknown from when it came back', () => {
+    // Window ended at 100 during a gap (dark from 50 to 300); the last beat, failing, at 20.
     const coverage = { since: at(300), blindFrom: at(50), seenAt: at(301) };
-    const s = snap({ state: 'maintenance', since: at(-100), maintenanceEndedAt: at(100), okStreak: 0, coverage }, at(301));
-    assert.deepEqual(summary(s, policy, at(301)), ['maintenance->unknown@100']);
+    const s = snap({ state: 'maintenance', since: at(-100), maintenanceEndedAt: at(100), lastHeartbeatAt: at(20), lastStatus: 'failing', okStreak: 0, coverage }, at(301));
+    assert.deepEqual(summary(s, policy, at(301)), ['maintenance->unknown@300']);
     assert.equal(decide(s, policy, at(301)).nextCheckAt?.getTime(), at(390).getTime());
+    // Woken again before that (an edit, say), nothing new heard: the report from the window is still not judged.
+    const after = snap({ state: 'unknown', since: at(300), receivedAtEntry: 10, lastHeartbeatAt: at(20), lastStatus: 'failing', okStreak: 0, coverage }, at(310));
+    assert.deepEqual(summary(after, policy, at(310)), []);
+  });
+
+  it('keeps a report from inside the window unjudged when the window ended exactly as coverage began', () => {
+    const coverage = { since: at(100), blindFrom: null, seenAt: at(110) };
+    const s = snap({ state: 'unknown', since: at(100), receivedAtEntry: 10, lastHeartbeatAt: at(20), lastStatus: 'failing', okStreak: 0, coverage }, at(110));
+    assert.deepEqual(summary(s, policy, at(110)), []);
   });
 
   it('takes an exit time from before its maintenance began (an older window) as now', () => {
