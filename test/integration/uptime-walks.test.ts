@@ -109,6 +109,18 @@ describe('fleet uptime walks', () => {
     const again = await fleet(`${base}&cursor=${first.next_cursor}`, p.app);
     assert.equal(p.reports(), 3, 'expired after a minute, computed afresh');
     assert.deepEqual(again, second);
+    // A walk whose first page is its last is not kept: no cursor will come for it.
+    await fleet('/v1/uptime?window=24h&sort=name&limit=500', p.app);
+    await fleet('/v1/uptime?window=24h&sort=name&limit=500', p.app);
+    assert.equal(p.reports(), 5);
+  });
+
+  it('takes a cursor whose window ends a little after this clock (issued on another host)', async () => {
+    h.clock.set(T0);
+    const from = '2026-11-22T09:00:00.000Z';
+    const ahead = '2026-11-22T12:00:02.000Z';
+    const page = await fleet(`/v1/uptime?sort=name&label=walk:yes&cursor=${enc([from, ahead, 'walk-c'])}`);
+    assert.deepEqual([page.from, page.to, page.items.map((i) => i.name)], [from, ahead, ['walk-d', 'walk-e']]);
   });
 
   it('takes a cursor window as issued, and refuses a tampered or malformed one', async () => {
@@ -120,7 +132,7 @@ describe('fleet uptime walks', () => {
     assert.deepEqual([worst.from, worst.to], [from, T0]);
 
     const bad: unknown[] = [
-      [from, '2026-11-22T12:00:00.001Z', 'walk-c'], // ends after now
+      [from, '2026-11-22T12:05:00.001Z', 'walk-c'], // ends more than 5 min after now
       ['2026-11-22T11:00:00.000Z', from, 'walk-c'], // from after to
       ['2023-01-01T00:00:00.000Z', T0, 'walk-c'], // over 3 × 366 days
       ['2026-11-22T09:00:00Z', T0, 'walk-c'], // not a time this server writes

@@ -50,6 +50,31 @@ describe('FleetWalks', () => {
     assert.deepEqual(loads.slice(8), ['other']);
   });
 
+  it('answers a first page still loading when other walks push its entry out', async () => {
+    let finish!: (s: FleetSelection) => void;
+    const walks = new FleetWalks({
+      clock: new ManualClock('2026-11-22T12:00:00.000Z'),
+      maxItems: 8,
+      maxWalkItems: 4,
+      load: (w: WalkKey) => (w.label!.value === 'slow' ? new Promise<FleetSelection>((resolve) => (finish = resolve)) : Promise.resolve(selection(2))),
+    });
+    const get = (value: string) => walks.get({ label: { key: 'team', value }, window: { from: 0, to: 1 }, sort: 'name' });
+    const slow = get('slow');
+    for (const other of ['a', 'b', 'c']) await get(other); // 12 asked for 8: the slow walk's entry goes
+    finish(selection(2));
+    assert.equal((await slow).items.length, 2);
+  });
+
+  it('forgets a walk on request', async () => {
+    let loads = 0;
+    const walks = new FleetWalks({ clock: new ManualClock('2026-11-22T12:00:00.000Z'), load: async () => (loads++, selection(1)) });
+    const walk: WalkKey = { label: undefined, window: { from: 0, to: 1 }, sort: 'name' };
+    await walks.get(walk);
+    walks.forget(walk);
+    await walks.get(walk);
+    assert.equal(loads, 2);
+  });
+
   it('loads once for concurrent first pages of one walk', async () => {
     let loads = 0;
     const walks = new FleetWalks({ clock: new ManualClock('2026-11-22T12:00:00.000Z'), load: async () => (loads++, selection(1)) });

@@ -126,6 +126,13 @@ function startAfter<K>(items: readonly FleetUptimeItem[], after: K | undefined, 
   return lo;
 }
 
+/**
+ * How far a cursor's window may end after this process's clock: pages of one walk may be served by
+ * api processes on different hosts, whose clocks NTP keeps within milliseconds; 5 min also bounds
+ * how far a hand-made cursor can make the report look past now.
+ */
+const CURSOR_CLOCK_SKEW_MS = 5 * 60_000;
+
 const doc = operationDocs('Uptime');
 const WINDOW_NOTES = {
   window: `The period up to now: ${Object.keys(UPTIME_WINDOWS).join(', ')} (default 30d). Not with from/to`,
@@ -139,7 +146,9 @@ export function uptimeRoutes(deps: AppDeps) {
   const walks = new FleetWalks({
     clock,
     load: async ({ label, window, sort }: WalkKey): Promise<FleetSelection> => {
-      const nodes = await fleetUptime(sql, { label }, window, clock.now().getTime());
+      // A later page's window may end a little after this process's clock (another api process
+      // issued it): computed as of its end, as the page that issued it was.
+      const nodes = await fleetUptime(sql, { label }, window, Math.max(clock.now().getTime(), window.to));
       const items = nodes.map((n) => ({ node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms) }));
       if (sort === 'worst') items.sort((a, b) => worstOrder(a.uptime_ratio, a.name, b.uptime_ratio, b.name));
       return { uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))), items };
@@ -203,7 +212,7 @@ export function uptimeRoutes(deps: AppDeps) {
       // A walk's later pages answer over its first page's window, from the selection that page
       // computed while it is kept (see FleetWalks), computed afresh otherwise.
       const order = ORDERS[q.sort];
-      const cursor = readFleetCursor<unknown>(q.cursor, order.isKey, now);
+      const cursor = readFleetCursor<unknown>(q.cursor, order.isKey, now + CURSOR_CLOCK_SKEW_MS);
       const window = cursor?.window ?? asked;
       const { uptime_ratio, items } = await walks.get({ label: q.label, window, sort: q.sort });
       const keyOf = order.keyOf as (i: FleetUptimeItem) => unknown;
@@ -216,6 +225,8 @@ export function uptimeRoutes(deps: AppDeps) {
         uptime_ratio,
         ...page(items.slice(start, start + q.limit + 1), q.limit, (last): FleetCursor<unknown> => [from, to, keyOf(last)]),
       };
+      // A walk whose first page is its last is not kept: no cursor will ask for it.
+      if (!cursor && answer.next_cursor === null) walks.forget({ label: q.label, window, sort: q.sort });
       return c.json(answer);
     },
   );
