@@ -35,14 +35,21 @@ const TOKEN = /[\s,]+|([^\s,="]+)=("(?:[^"\\]|\\.)*"|[^\s,"]*)|([^\s,="]+)|(.)/g
  */
 function nameEnd(line: string, quotes = true): number {
   let quoted = false;
-  for (let i = line.length - 2; i >= 0; i--) {
+  for (let i = line.length - 1; i >= 0; i--) {
     const ch = line[i];
-    if (ch === '"' && quotes && line[i - 1] !== '\\') quoted = !quoted;
-    else if (ch === ':' && !quoted && /\s/.test(line[i + 1]!)) return i;
+    if (ch === '"' && quotes && !escaped(line, i)) quoted = !quoted;
+    else if (ch === ':' && !quoted && i + 1 < line.length && /\s/.test(line[i + 1]!)) return i;
   }
   // An unclosed quote hides every ':' before it: searched again regardless of quotes, so the
   // quote is the problem named, not a missing name.
   return quotes ? nameEnd(line, false) : -1;
+}
+
+/** Whether the quote at `at` is escaped: an odd run of backslashes before it (`\\"` ends a value). */
+function escaped(line: string, at: number): boolean {
+  let run = 0;
+  while (line[at - 1 - run] === '\\') run++;
+  return run % 2 === 1;
 }
 
 export function readComponentLines(raw: string | undefined): ReadLines {

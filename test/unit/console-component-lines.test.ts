@@ -28,6 +28,23 @@ describe('component lines', () => {
     assert.deepEqual(read.components, [{ ...components[0]!, node_ids: ['web-1', 'host:8080:'] }, components[1]]);
   });
 
+  it('reads back whatever it wrote, whichever quotes and backslashes end a line', () => {
+    const awkward: ComponentInput[] = [
+      { name: 'Web', node_ids: [], labels: { region: 'eu: west' } },
+      { name: 'a: b: c', node_ids: ['n-1'], labels: { a: 'p"q: r' } },
+      { name: 'Back', node_ids: [], labels: { path: 'C:\\', dir: 'D: \\' } },
+      { name: 'Both', node_ids: [], labels: { x: '\\"', y: '\\\\: "' } },
+      { name: 'Ünïcode: ☃', node_ids: ['nœud-1'], labels: { city: 'Zürich, Genève: 🏔' } },
+      { name: 'Spaces', node_ids: ['s-1', 's-2'], labels: { a: ' , ', b: ': ', c: '' } },
+    ];
+    for (const c of awkward) {
+      const text = componentLines([c], new Map());
+      assert.deepEqual(readComponentLines(text), { components: [c], lines: [1], problems: [] }, text);
+    }
+    assert.deepEqual(readComponentLines('Web: region="eu: west"').components, [awkward[0]]);
+    assert.deepEqual(readComponentLines('X: a="p\\"q: r"').components, [{ name: 'X', node_ids: [], labels: { a: 'p"q: r' } }]);
+  });
+
   it('says which line it cannot read, and why', () => {
     const read = readComponentLines('API api-1\nWeb: web-1, region="eu\nDB: db-1');
     assert.deepEqual(read.problems, [
