@@ -110,3 +110,10 @@ export function Table(p: { head: Column[]; cards?: false; children?: Child }) {
     </div>
   );
 }
+
+/**
+ * A textarea's text as markup keeps it: HTML drops one newline right after `<textarea>`, so a
+ * value starting with a blank line (typed, then shown again on a refused form) lost it, and the
+ * "line N" of a message no longer matched. One newline is given for the parser to drop.
+ */
+export const areaText = (value: string): string => `\n${value}`;

@@ -285,6 +285,9 @@ export async function consoleCookie(h: Harness, origin: string, key = ADMIN_TOKE
   return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
 }
 
+/** A textarea's text as a browser reads its markup: the newline right after `<textarea>` dropped. */
+export const textareaText = (markup: string): string => markup.replace(/^\n/, '');
+
 /** What a browser would post from the page's form: every named input's value, checkboxes only when checked. */
 export function formOf(html: string, action: string): URLSearchParams {
   const form = html.slice(html.indexOf(`<form method="post" action="${action}"`));
@@ -294,7 +297,7 @@ export function formOf(html: string, action: string): URLSearchParams {
     const name = /name="([^"]+)"/.exec(attrs)?.[1];
     if (!name) continue;
     if (/type="(checkbox|radio)"/.test(attrs) && !/checked=""/.test(attrs)) continue;
-    body.append(name, m[1] === 'textarea' ? m[3]! : (/value="([^"]*)"/.exec(attrs)?.[1] ?? ''));
+    body.append(name, m[1] === 'textarea' ? textareaText(m[3]!) : (/value="([^"]*)"/.exec(attrs)?.[1] ?? ''));
   }
   return body;
 }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, textareaText, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -302,8 +302,8 @@ describe('console: incidents', () => {
     const html = await refused.text();
     assert.match(html, /<b>Not resolved<\/b>: the resolution note must be at most 2000 characters and has 2,212\./);
     assert.doesNotMatch(html, /see details/);
-    const kept = /<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1];
-    assert.equal(kept?.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>'), long);
+    const kept = textareaText(/<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1] ?? '');
+    assert.equal(kept.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>'), long);
     assert.equal((await h.admin('GET', `/v1/incidents/${incident!.id}`).then((r) => r.json()) as { status: string }).status, 'open');
 
     // 2,000 characters as typed, 20 of them line breaks: the form sends CRLF, 2,020 code units.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StatusPage as PageBody } from '../../src/api/shapes.ts';
-import { consoleCookie, createHarness, expectJson, formOf, type Harness } from '../helpers/app.ts';
+import { consoleCookie, createHarness, expectJson, formOf, textareaText, type Harness } from '../helpers/app.ts';
 
 // Status pages in the console: the commands and schemas the API uses, so the same things are
 // refused in the same words; read keys look, write keys act; what the public sees changes as the
@@ -44,7 +44,8 @@ describe('console: status pages', () => {
     return body;
   };
   const count = async () => Number((await h.sql`select count(*) from status_pages`)[0]!.count);
-  const textarea = (html: string, id: string) => unescape(new RegExp(`<textarea id="${id}"[^>]*>([^<]*)</textarea>`).exec(html)?.[1] ?? assert.fail(`no ${id} field`));
+  const textarea = (html: string, id: string) =>
+    textareaText(unescape(new RegExp(`<textarea id="${id}"[^>]*>([^<]*)</textarea>`).exec(html)?.[1] ?? assert.fail(`no ${id} field`)));
 
   let id = '';
 
@@ -116,6 +117,12 @@ describe('console: status pages', () => {
     assert.equal(lines.status, 400);
     const linesHtml = await lines.text();
     assert.equal(componentsSaid(linesHtml), 'line 3: node_ids or labels must name at least one node or label');
+    // A first blank line is shown again as typed, so the line numbers still match.
+    const blankFirst = '\nAPI: api-1\nEmpty: ';
+    const shown = await post('/status-pages/new', await filled('/status-pages/new', '/status-pages/new', { slug: 'fine', title: 'Fine', components: blankFirst }));
+    const shownHtml = await shown.text();
+    assert.equal(componentsSaid(shownHtml), 'line 3: node_ids or labels must name at least one node or label');
+    assert.equal(textarea(shownHtml, 'components'), blankFirst);
     const nodes = await post('/status-pages/new', await filled('/status-pages/new', '/status-pages/new', { slug: 'fine', title: 'Fine', components: 'API: api-1, web-9\n\nDB: db-1' }));
     assert.equal(nodes.status, 400);
     assert.equal(componentsSaid(await nodes.text()), 'line 1: "web-9" is not a node');

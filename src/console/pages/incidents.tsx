@@ -12,7 +12,7 @@ import { acknowledge, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
-import { Ago, At, Back, Notice, Pager } from '../components.tsx';
+import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames, Actor, IncidentTable, Ledger, namesFor, SeverityTag, StatusTag, Timeline } from '../incident-parts.tsx';
@@ -252,7 +252,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
         <div class="field">
           <label for="note">Resolution note (optional, sent with Resolve)</label>
           <textarea id="note" name="note" form="resolve-form" maxlength={2000}>
-            {o.note ?? ''}
+            {areaText(o.note ?? '')}
           </textarea>
         </div>
       ) : null}

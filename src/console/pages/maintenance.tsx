@@ -11,7 +11,7 @@ import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
-import { At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
+import { areaText, At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -81,7 +81,7 @@ function CreateForm(p: { session: ConsoleSession; now: Date; form?: Form; proble
         </Field>
         <Field id="labels" label="Or every node with these labels" hint="One key=value per line; a node needs all of them." problem={p.problems?.get('labels')}>
           <textarea id="labels" name="labels" spellcheck={false}>
-            {v('labels')}
+            {areaText(v('labels'))}
           </textarea>
         </Field>
         <Field id="starts_at" label="From (UTC)" problem={p.problems?.get('starts_at')}>

@@ -11,7 +11,7 @@ import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import { acting, attempt, Field, requireScope } from '../acting.tsx';
-import { Back, Notice, Outcome } from '../components.tsx';
+import { areaText, Back, Notice, Outcome } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -65,7 +65,7 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
       </Field>
       <Field id="labels" label="Labels" hint="One key=value per line." problem={problem('labels')}>
         <textarea id="labels" name="labels" spellcheck={false}>
-          {f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels)}
+          {areaText(f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels))}
         </textarea>
       </Field>
       {number('heartbeat_interval_seconds', 'Heartbeat interval (seconds)', 'How often the agent reports; not used while a schedule is set.', 1)}

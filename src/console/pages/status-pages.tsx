@@ -11,7 +11,7 @@ import type { StatusPage } from '../../statuspages/model.ts';
 import { createStatusPage, deleteStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { getPage, listPages } from '../../statuspages/store.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
-import { Back, LabelList, Outcome, Pager, Table } from '../components.tsx';
+import { areaText, Back, LabelList, Outcome, Pager, Table } from '../components.tsx';
 import { componentLines, lineProblems, readComponentLines } from '../component-lines.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
@@ -93,7 +93,7 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
       </div>
       <Field id="description" label="Description" hint="Optional, shown under the title; at most 2000 characters." problem={problem('description')}>
         <textarea id="description" name="description" maxlength={2000} {...invalid(problem('description'), 'description')}>
-          {value('description', p.page?.description)}
+          {areaText(value('description', p.page?.description))}
         </textarea>
       </Field>
       <Field
@@ -113,7 +113,7 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
           placeholder={'API: api-1, api-2\nDatabase: role=db, region=eu-west-1'}
           {...invalid(components, 'components')}
         >
-          {f ? (text(f, 'components') ?? '') : p.page ? componentLines(p.page.components, p.names ?? new Map()) : ''}
+          {areaText(f ? (text(f, 'components') ?? '') : p.page ? componentLines(p.page.components, p.names ?? new Map()) : '')}
         </textarea>
       </Field>
       <div class="field">
