@@ -59,6 +59,10 @@ export const Pager = (p: { prev?: string | undefined; next?: string | undefined;
     </nav>
   ) : null;
 
+/** What a page says when a create or a save redirected to it (`?done=created|saved`). */
+export const createdOrSaved = (done: string | undefined): { done?: string } =>
+  done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : {};
+
 /** What a page says after an action: that it was done, or why it was not. */
 export const Outcome = (p: { done?: string | undefined; problem?: string | undefined }) => (
   <>

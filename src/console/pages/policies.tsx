@@ -12,7 +12,7 @@ import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
 import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
-import { Back, Notice, Outcome, Table } from '../components.tsx';
+import { Back, Notice, Outcome, Table, createdOrSaved } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { duration } from '../format.ts';
 import { all, fieldProblems, integer, text, type Form } from '../forms.ts';
@@ -220,8 +220,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   app.get('/policies/:id', ...guards.page, async (c) => {
     const policy = await find(c);
     if (!policy) return missing(c);
-    const done = c.req.query('done');
-    return policyPage(c, policy, done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : {});
+    return policyPage(c, policy, createdOrSaved(c.req.query('done')));
   });
 
   app.post('/policies/:id', ...guards.action, write, async (c) => {

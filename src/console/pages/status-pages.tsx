@@ -11,7 +11,7 @@ import type { StatusPage } from '../../statuspages/model.ts';
 import { createStatusPage, deleteStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { getPage, listPages } from '../../statuspages/store.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
-import { areaText, Back, LabelList, Outcome, Pager, Table } from '../components.tsx';
+import { areaText, Back, LabelList, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { componentLines, lineProblems, readComponentLines } from '../component-lines.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
@@ -310,8 +310,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
   app.get('/status-pages/:id', ...guards.page, async (c) => {
     const page = await find(c);
     if (!page) return missing(c);
-    const done = c.req.query('done');
-    return editPage(c, page, done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : {});
+    return editPage(c, page, createdOrSaved(c.req.query('done')));
   });
 
   app.post('/status-pages/:id', ...guards.action, write, async (c) => {

@@ -13,7 +13,7 @@ import { getSchedules, schedulesNamingUser, schedulesWithOverridesFor } from '..
 import { getUser, listUsers } from '../../oncall/store-users.ts';
 import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
-import { Back, Outcome, Pager, Table } from '../components.tsx';
+import { Back, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, zoned } from '../format.ts';
 import { all, problemAt, text, type Form } from '../forms.ts';
@@ -231,8 +231,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
   app.get('/users/:id', ...guards.page, async (c) => {
     const user = await find(c);
     if (!user) return missing(c);
-    const done = c.req.query('done');
-    return userPage(c, user, done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : {});
+    return userPage(c, user, createdOrSaved(c.req.query('done')));
   });
 
   app.post('/users/:id', ...guards.action, write, async (c) => {
