@@ -4,6 +4,7 @@
 // written in local time: a schedule's pages show its zone's clock, and a person's own times their
 // zone's (ARCHITECTURE.md, "The console", people and schedules).
 import { toLocal } from '../local-time.ts';
+import { cutPercent } from '../uptime/percent.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -42,13 +43,14 @@ export function ago(d: Date, now: Date): string {
   return ms >= 0 ? `${duration(ms)} ago` : `in ${duration(-ms)}`;
 }
 
-/** 99.95 %, with as many decimals as tell a difference near 100; "no data" when nothing was monitored. */
+/**
+ * 99.95 %, with as many decimals as tell a difference near 100, cut like the public pages' figures
+ * (src/uptime/percent.ts); "no data" when nothing was monitored.
+ */
 export function percent(ratio: number | null): string {
   if (ratio === null) return 'no data';
-  const p = ratio * 100;
-  if (p === 100) return '100 %';
-  if (p >= 99.9) return `${(Math.floor(p * 1000) / 1000).toFixed(3)} %`;
-  return `${(Math.floor(p * 100) / 100).toFixed(2)} %`;
+  if (ratio >= 1) return '100 %';
+  return `${cutPercent(ratio, ratio >= 0.999 ? 3 : 2)} %`;
 }
 
 /** The clock of `zone` at `d`, as a Date whose UTC fields read that clock. */
