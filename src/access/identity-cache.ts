@@ -3,7 +3,7 @@ import type { NodeRef } from '../nodes/model.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Principal } from './model.ts';
-import { findPrincipalByHash, IDENTITY_CHANNEL } from './store.ts';
+import { findPrincipalByHash, IDENTITY_CHANNEL, SESSION_ENDED } from './store.ts';
 
 interface Cached<T> {
   value: T;
@@ -26,6 +26,8 @@ export class IdentityCache {
   private inflight = new Map<string, Promise<Principal | undefined>>();
   /** Node names and ids → node id. */
   private nodes = new Map<string, Cached<string>>();
+  /** Told of every change heard, after the cache forgot: open event streams checking their secret or session again. */
+  private readonly watchers = new Set<() => void>();
   // Bumped by forget(): a lookup that started before a revocation or a rename must not cache what it read.
   private generation = 0;
 
@@ -98,10 +100,24 @@ export class IdentityCache {
     this.nodes.clear();
   }
 
+  /**
+   * Calls `changed` after every identity change heard (a key revoked, a session ended), and after
+   * each (re)connection of the listener, when some may have been missed; returns the way to stop.
+   */
+  watch(changed: () => void): () => void {
+    this.watchers.add(changed);
+    return () => void this.watchers.delete(changed);
+  }
+
   /** Forgets on every identity change anywhere in the cluster; returns the way to stop. */
   async listen(): Promise<() => Promise<void>> {
-    const l = await this.sql.listen(IDENTITY_CHANNEL, () => this.forget(), () => this.forget());
+    const l = await this.sql.listen(IDENTITY_CHANNEL, (payload) => this.heard(payload), () => this.heard(''));
     return () => l.unlisten();
+  }
+
+  private heard(payload: string): void {
+    if (payload !== SESSION_ENDED) this.forget();
+    for (const w of this.watchers) w();
   }
 
   private remember(found: NodeRef[], known: Map<string, string>, nowMs: number, generation: number): void {

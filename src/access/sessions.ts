@@ -3,6 +3,7 @@ import type { Sql } from '../db/client.ts';
 import type { Scope } from './model.ts';
 import { hashSecret } from '../secrets.ts';
 import { deleteSession, findSession, insertSession, type SessionRow } from './store-sessions.ts';
+import { announceIdentityChange, SESSION_ENDED } from './store.ts';
 
 /** How long console sessions live (LIFELINE_CONSOLE_IDLE_MINUTES, LIFELINE_CONSOLE_SESSION_HOURS). */
 export interface SessionLimits {
@@ -64,12 +65,20 @@ export async function openSession(sql: Sql, secret: string, limits: SessionLimit
   return row ? { id, session: toSession(row, id) } : undefined;
 }
 
-/** The session a cookie names, if it is still valid; using it resets its idle timeout. */
-export async function resolveSession(sql: Sql, id: string, limits: SessionLimits, now: Date): Promise<ConsoleSession | undefined> {
-  const row = await findSession(sql, hashSecret(id), now, new Date(now.getTime() - limits.idleMs));
+/**
+ * The session a cookie names, if it is still valid. A `use` (a person navigating or acting) resets
+ * its idle timeout; what a page or stream requests on its own does not, or an open tab would keep
+ * a session alive until its absolute limit.
+ */
+export async function resolveSession(sql: Sql, id: string, limits: SessionLimits, now: Date, use: boolean): Promise<ConsoleSession | undefined> {
+  const row = await findSession(sql, hashSecret(id), now, new Date(now.getTime() - limits.idleMs), use);
   return row ? toSession(row, id) : undefined;
 }
 
+/** Signs out; every process's open event streams of the session hear of it and end. */
 export async function closeSession(sql: Sql, session: ConsoleSession): Promise<void> {
-  await deleteSession(sql, session.idHash);
+  await sql.begin(async (tx) => {
+    await deleteSession(tx, session.idHash);
+    await announceIdentityChange(tx, SESSION_ENDED);
+  });
 }

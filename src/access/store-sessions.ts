@@ -38,8 +38,11 @@ export async function insertSession(
   return row;
 }
 
-/** The live session with this id hash, marking it used; undefined when it has ended for any reason. */
-export async function findSession(sql: Queryable, idHash: string, now: Date, idleSince: Date): Promise<SessionRow | undefined> {
+/**
+ * The live session with this id hash, marking it used when `use` (a person's request, not a page
+ * refreshing itself); undefined when it has ended for any reason.
+ */
+export async function findSession(sql: Queryable, idHash: string, now: Date, idleSince: Date, use: boolean): Promise<SessionRow | undefined> {
   const [row] = await sql<(SessionRow & { last_seen_at: Date })[]>`
     with s as (
       select s.id_hash, s.key_id, k.name as key_name, k.scope, s.expires_at, s.last_seen_at
@@ -48,7 +51,7 @@ export async function findSession(sql: Queryable, idHash: string, now: Date, idl
       where s.id_hash = ${idHash} and s.expires_at > ${now} and s.last_seen_at > ${idleSince}
     ), touched as (
       update console_sessions c set last_seen_at = ${now}
-      from s where c.id_hash = s.id_hash and s.last_seen_at < ${now}::timestamptz - ${TOUCH_EVERY}::interval
+      from s where ${use} and c.id_hash = s.id_hash and s.last_seen_at < ${now}::timestamptz - ${TOUCH_EVERY}::interval
     )
     select id_hash, key_id, key_name, scope, expires_at from s`;
   return row;

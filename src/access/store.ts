@@ -1,11 +1,18 @@
 import type { Queryable } from '../db/client.ts';
 import type { ApiKeyRow, KeyCursor, Principal, Scope } from './model.ts';
 
-/** NOTIFY channel: a secret or a node name stopped meaning what caches remember. */
+/** NOTIFY channel: a secret or a node name stopped meaning what caches remember, or a console session ended. */
 export const IDENTITY_CHANNEL = 'lifeline_identity';
 
-export async function announceIdentityChange(sql: Queryable): Promise<void> {
-  await sql`select pg_notify(${IDENTITY_CHANNEL}, '')`;
+/**
+ * The payload when only a console session ended (sign-out): open event streams must check again,
+ * but no cached secret changed, so caches keep what they hold (forgetting them would cost one
+ * query per node token at the next heartbeats).
+ */
+export const SESSION_ENDED = 'session';
+
+export async function announceIdentityChange(sql: Queryable, payload: '' | typeof SESSION_ENDED = ''): Promise<void> {
+  await sql`select pg_notify(${IDENTITY_CHANNEL}, ${payload})`;
 }
 
 // The bootstrap admin key has a fixed id so a changed LIFELINE_ADMIN_TOKEN replaces, not adds.

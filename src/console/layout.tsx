@@ -1,5 +1,6 @@
 import type { Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
+import { REFRESH_HEADER } from '../http/session.ts';
 import type { EventType } from '../live/model.ts';
 import { CONSOLE_STYLESHEET_PATH, ICON } from './assets.ts';
 import { Back } from './components.tsx';
@@ -152,16 +153,21 @@ export function Bare(p: { title: string; children?: Child }) {
   );
 }
 
+/** What a live region's own re-reads send (REFRESH_HEADER). */
+const REFRESH = JSON.stringify({ [REFRESH_HEADER]: 'auto' });
+
 /**
  * A region that re-reads itself from the same URL when the live feed reports a change of the given
  * types, at most every half second (a storm of 10,000 transitions is a few requests, and the last
  * change is never dropped: htmx's throttle fires once more after the cooldown), on every
  * (re)connection of the feed (changes made before it connected), and every 30 s regardless.
+ * These re-reads say they are refreshes (REFRESH_HEADER): a tab left open must not keep its
+ * session from idling out, and they are refused like any request once it has.
  */
 export function Live(p: { id: string; url: string; on: readonly EventType[]; children?: Child }) {
   const trigger = [...p.on.map((e) => `${e} from:#live throttle:500ms`), 'htmx:sse:after:connection from:#live', 'every 30s'].join(', ');
   return (
-    <div id={p.id} hx-get={p.url} hx-trigger={trigger} hx-select={`#${p.id}`} hx-swap="outerMorph">
+    <div id={p.id} hx-get={p.url} hx-trigger={trigger} hx-headers={REFRESH} hx-select={`#${p.id}`} hx-swap="outerMorph">
       {p.children}
     </div>
   );

@@ -30,7 +30,7 @@ import { statusPageRoutes } from './routes/status-pages.ts';
 import { badgeRotationRoutes } from './routes/badges.ts';
 import { setupWarnings } from '../oncall/setup-warnings.ts';
 import { publicSurface } from './public.ts';
-import { bearerOrSession } from './session.ts';
+import { bearerOrSession, type StreamEnv } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
 import { requestLimits } from './limits.ts';
 import { nameRequest } from './request-id.ts';
@@ -138,11 +138,11 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     const v1 = new Hono<AuthEnv>();
     // Before the Bearer-only middleware below: a console page listens with its session cookie.
     if (deps.feed) {
-      const events = new Hono<AuthEnv>();
+      const events = new Hono<StreamEnv>();
       events.use('*', limits.authFailures);
       events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock));
       events.use('*', refuseUnstorableText());
-      events.route('/', eventRoutes(deps.feed));
+      events.route('/', eventRoutes(deps.feed, deps.identity));
       v1.route('/events', events);
     }
     v1.use('*', apiGate(deps, limits));

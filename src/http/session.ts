@@ -4,7 +4,7 @@ import { resolveSession, type ConsoleSession, type SessionLimits } from '../acce
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import type { IdentityCache } from '../access/identity-cache.ts';
-import { authenticate, type AuthEnv } from './auth.ts';
+import { bearerPrincipal, bearerSecret, type AuthEnv } from './auth.ts';
 import { ApiError } from './errors.ts';
 
 /** How console sessions are kept (README, "Console"). */
@@ -31,12 +31,26 @@ const cookieName = (s: ConsoleSettings) => (s.secureCookies ? '__Host-lifeline_s
 
 export type SessionEnv = AuthEnv & { Variables: { session: ConsoleSession } };
 
-/** The session the request's cookie names, if it is still valid. */
-export async function sessionOf(c: Context, sql: Sql, settings: ConsoleSettings, clock: Clock): Promise<ConsoleSession | undefined> {
+/**
+ * Sent by a console region re-reading itself (on a timer or a live event): not a person's use of
+ * the session, so it does not put off the idle timeout.
+ */
+export const REFRESH_HEADER = 'lifeline-refresh';
+
+/** The session id the request's cookie carries, if it has the shape of one. */
+function cookieSessionId(c: Context, settings: ConsoleSettings): string | undefined {
   const id = getCookie(c, cookieName(settings));
   // Ids are 43 base64url characters; anything else is not worth a query.
-  if (id === undefined || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
-  return resolveSession(sql, id, settings.limits, clock.now());
+  return id !== undefined && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : undefined;
+}
+
+/**
+ * The session the request's cookie names, if it is still valid; the request counts as use (resets
+ * the idle timeout) unless it is a refresh (REFRESH_HEADER).
+ */
+export async function sessionOf(c: Context, sql: Sql, settings: ConsoleSettings, clock: Clock): Promise<ConsoleSession | undefined> {
+  const id = cookieSessionId(c, settings);
+  return id === undefined ? undefined : resolveSession(sql, id, settings.limits, clock.now(), c.req.header(REFRESH_HEADER) === undefined);
 }
 
 export function setSessionCookie(c: Context, settings: ConsoleSettings, id: string): void {
@@ -53,18 +67,31 @@ export function clearSessionCookie(c: Context, settings: ConsoleSettings): void 
   deleteCookie(c, cookieName(settings), { path: '/', secure: settings.secureCookies, httpOnly: true, sameSite: 'Strict' });
 }
 
+/** A long-lived answer's credentials: `stillValid` says whether they authenticate now, not only when it began. */
+export type StreamEnv = AuthEnv & { Variables: { stillValid: () => Promise<boolean> } };
+
 /**
  * For read-only API routes a browser page also calls (GET /v1/events): a Bearer secret as
  * everywhere, or else the console's session cookie, acting as the key that opened it. Only safe
- * methods go through here, so the cookie can never carry a change across sites.
+ * methods go through here, so the cookie can never carry a change across sites. A stream is not a
+ * person's use of the session: neither opening it nor checking it again resets the idle timeout.
  */
-export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: ConsoleSettings, clock: Clock): MiddlewareHandler<AuthEnv> {
-  const bearer = authenticate(identity);
+export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: ConsoleSettings, clock: Clock): MiddlewareHandler<StreamEnv> {
   return async (c, next) => {
-    if (c.req.header('authorization') !== undefined) return bearer(c, next);
-    const session = await sessionOf(c, sql, settings, clock);
+    if (c.req.header('authorization') !== undefined) {
+      const principal = await bearerPrincipal(c, identity);
+      const secret = bearerSecret(c.req.header('authorization'))!;
+      c.set('principal', principal);
+      // Cached: a query only after a NOTIFY made the cache forget, or once its TTL ran out.
+      c.set('stillValid', async () => (await identity.principal(secret)) !== undefined);
+      return next();
+    }
+    const id = cookieSessionId(c, settings);
+    const check = () => (id === undefined ? Promise.resolve(undefined) : resolveSession(sql, id, settings.limits, clock.now(), false));
+    const session = await check();
     if (!session) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>, or sign in to the console.');
     c.set('principal', { kind: 'key', keyId: session.keyId, keyName: session.keyName, scope: session.scope });
+    c.set('stillValid', async () => (await check()) !== undefined);
     await next();
   };
 }

@@ -79,6 +79,32 @@ describe('console sessions', () => {
     assert.equal(res.headers.get('location'), `/sign-in?next=${encodeURIComponent('/nodes/web-1?x=1')}`);
   });
 
+  it('idles out with a tab left open: its live regions\' refreshes and its event stream are not use', async () => {
+    const app = buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer(), console: consoleSettings({ publicUrl: undefined, idleMinutes: 5, sessionHours: 168 }) }).app;
+    const { cookie } = await signIn(ADMIN_TOKEN, app);
+    const fleet = await (await app.request('/', { headers: { cookie } })).text();
+    // The headers the page's live region tells htmx to send with each of its re-reads.
+    const attr = /<div id="fleet-live"[^>]*\shx-headers="([^"]*)"/.exec(fleet)?.[1] ?? assert.fail('the live region sends no headers');
+    const refresh = { ...(JSON.parse(attr.replaceAll('&quot;', '"')) as Record<string, string>), 'hx-request': 'true', cookie };
+    // Every 30 s, as the region's timer does, and the feed reconnecting each time, for 4.5 min.
+    for (let s = 30; s < 300; s += 30) {
+      h.clock.advance(30_000);
+      assert.equal((await app.request('/', { headers: refresh })).status, 200, `refreshed after ${s} s`);
+      const stream = await app.request('/v1/events', { headers: { cookie } });
+      assert.equal(stream.status, 200, `listening after ${s} s`);
+      await stream.body?.cancel();
+    }
+    // 5 minutes after the last use the refreshes are refused, and so is a page view.
+    h.clock.advance(30_000);
+    const refused = await app.request('/', { headers: refresh });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('hx-redirect'), `/sign-in?next=${encodeURIComponent('/')}`);
+    assert.equal((await app.request('/v1/events', { headers: { cookie } })).status, 401);
+    const res = await app.request('/', { headers: { cookie } });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), `/sign-in?next=${encodeURIComponent('/')}`);
+  });
+
   it('ends 7 days after sign-in however busy it is', async () => {
     const { cookie } = await signIn(ADMIN_TOKEN);
     for (let hours = 11; hours < 168; hours += 11) {

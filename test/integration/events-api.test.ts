@@ -4,7 +4,7 @@ import { openIncidents } from '../../src/incidents/store.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, type Harness } from '../helpers/app.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { readEvents } from '../helpers/sse.ts';
-import { until } from '../helpers/wait.ts';
+import { until, withPatience } from '../helpers/wait.ts';
 
 // GET /v1/events: changes committed by the evaluator and by incident writers reach a listener
 // through Postgres NOTIFY, in commit order, with the rows they name.
@@ -13,22 +13,25 @@ describe('the live event stream', () => {
   let h: Harness;
   let p: ReturnType<typeof createPipeline>;
   let stopFeed: () => Promise<void>;
+  let stopIdentity: () => Promise<void>;
 
   before(async () => {
     h = await createHarness();
     p = createPipeline(h.db, h.clock);
     stopFeed = await h.feed.listen();
+    stopIdentity = await h.identity.listen();
     await p.flush();
   });
   after(async () => {
+    await stopIdentity();
     await stopFeed();
     await p.close();
     await h.close();
   });
 
-  async function listen(path = '/v1/events', token = ADMIN_TOKEN) {
+  async function listen(path = '/v1/events', token: string | { cookie: string } = ADMIN_TOKEN) {
     const before = h.feed.size;
-    const res = await h.req('GET', path, { token });
+    const res = await h.req('GET', path, typeof token === 'string' ? { token } : { headers: token });
     if (res.status !== 200) assert.fail(`${res.status}: ${await res.text()}`);
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
     await until('the stream to subscribe', async () => h.feed.size > before);
@@ -87,6 +90,64 @@ describe('the live event stream', () => {
     const read = await h.createKey('read');
     const stream = await listen('/v1/events', read.secret);
     await stream.stop();
+  });
+
+  /** A console session's cookie, and its CSRF token as its pages hand it out. */
+  async function signIn(key: string) {
+    const res = await h.req('POST', '/sign-in', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' }, body: `key=${encodeURIComponent(key)}` });
+    assert.equal(res.status, 303, await res.text());
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const page = await (await h.req('GET', '/', { headers: { cookie } })).text();
+    return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? assert.fail('no token on the page') };
+  }
+
+  /** A transition that `watching` sees, committed after whatever ended the other streams. */
+  async function transitionSeenBy(watching: Awaited<ReturnType<typeof listen>>, name: string) {
+    const id = await p.addNode(name);
+    p.beat(id);
+    await p.tick();
+    await watching.next((e) => e.event === 'node.state_changed' && (e.data as { node_name: string }).node_name === name);
+  }
+
+  it('ends a stream when its key is revoked, and carries nothing after', async () => {
+    const key = await h.createKey('read', 'revoked while listening');
+    const admin = await listen();
+    const revoked = await listen('/v1/events', key.secret);
+    assert.equal((await h.admin('DELETE', `/v1/api-keys/${key.id}`)).status, 204);
+    await withPatience('the revoked key\'s stream to end', revoked.ended());
+    await transitionSeenBy(admin, 'ev-after-revoke');
+    assert.deepEqual(revoked.seen, []);
+    await admin.stop();
+  });
+
+  it('ends a console page\'s stream when its session signs out, and only that one', async () => {
+    const admin = await listen();
+    const kept = await signIn(ADMIN_TOKEN);
+    const leaving = await signIn(ADMIN_TOKEN);
+    const stays = await listen('/v1/events', { cookie: kept.cookie });
+    const ends = await listen('/v1/events', { cookie: leaving.cookie });
+    const out = await h.req('POST', '/sign-out', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', cookie: leaving.cookie }, body: `_csrf=${leaving.csrf}` });
+    assert.equal(out.status, 303);
+    await withPatience('the signed-out session\'s stream to end', ends.ended());
+    await transitionSeenBy(admin, 'ev-after-sign-out');
+    await stays.next((e) => (e.data as { node_name?: string }).node_name === 'ev-after-sign-out');
+    assert.deepEqual(ends.seen, []);
+    await Promise.all([admin.stop(), stays.stop()]);
+  });
+
+  it('ends a session\'s stream once the session has idled out, at the next check', async () => {
+    const admin = await listen();
+    const { cookie } = await signIn(ADMIN_TOKEN);
+    const idle = await listen('/v1/events', { cookie });
+    // 12 hours without use: the open stream is not use. Any identity change makes every stream
+    // check again (as the keepalive does every 20 s); a revoked stranger key is one.
+    h.clock.advance(12 * 3_600_000 + 1000);
+    const stranger = await h.createKey('read', 'a stranger');
+    assert.equal((await h.admin('DELETE', `/v1/api-keys/${stranger.id}`)).status, 204);
+    await withPatience('the idle session\'s stream to end', idle.ended());
+    await transitionSeenBy(admin, 'ev-after-idle');
+    assert.deepEqual(idle.seen, []);
+    await admin.stop();
   });
 
   it('ends every stream when the feed closes, so a stopping server is not held open', async () => {

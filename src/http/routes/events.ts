@@ -3,8 +3,10 @@ import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import * as v from 'valibot';
 import type { LiveFeed } from '../../live/feed.ts';
 import { EVENT_TYPES, type EventType, type LiveEvent } from '../../live/model.ts';
-import { requireScope, type AuthEnv } from '../auth.ts';
+import type { IdentityCache } from '../../access/identity-cache.ts';
+import { requireScope } from '../auth.ts';
 import { operationDocs } from '../openapi.ts';
+import type { StreamEnv } from '../session.ts';
 import { query } from '../validation.ts';
 
 export const EventsQuery = v.object({
@@ -17,13 +19,46 @@ export const EventsQuery = v.object({
   ),
 });
 
-/** A comment line now and then keeps proxies and load balancers from closing a quiet stream. */
+/**
+ * A comment line now and then keeps proxies and load balancers from closing a quiet stream; each
+ * also checks the stream's credentials again (a session's idle timeout or lifetime passing, a
+ * notice missed), so an open stream outlives its session by at most this long: one cached lookup
+ * (Bearer) or one indexed query (session) per stream per 20 s.
+ */
 const KEEPALIVE_MS = 20_000;
 /**
  * Events a client may fall behind by before its stream is closed (it reconnects and re-reads): a
  * 10,000-node outage is 10,000 transitions, and a stuck reader must not hold memory for ever.
  */
 const MAX_QUEUED = 50_000;
+
+/**
+ * Runs `check` now, and once more after it when asked again while it ran (a revocation heard
+ * mid-check must not be answered by a read that began before it); ends the stream when the
+ * credentials no longer authenticate, or cannot be checked (the client reconnects and is asked
+ * afresh).
+ */
+function rechecker(check: () => Promise<boolean>, close: () => void): () => void {
+  let running = false;
+  let again = false;
+  const run = async () => {
+    running = true;
+    try {
+      do {
+        again = false;
+        if (!(await check())) return close();
+      } while (again);
+    } catch {
+      close();
+    } finally {
+      running = false;
+    }
+  };
+  return () => {
+    if (running) again = true;
+    else void run();
+  };
+}
 
 /**
  * One connection's events, written in order. Delivery never waits on the network: events queue
@@ -60,8 +95,8 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
 
 const doc = operationDocs('Events');
 
-export function eventRoutes(feed: LiveFeed) {
-  const app = new Hono<AuthEnv>();
+export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
+  const app = new Hono<StreamEnv>();
   app.get(
     '/',
     doc({
@@ -71,6 +106,7 @@ export function eventRoutes(feed: LiveFeed) {
         '`node.state_changed` (data: a `StateChanged`, the transition with its node) and `incident.changed` (data: an `IncidentChange`, the incident as it is now, after any change to its status, escalation, timeline or deliveries).',
         '`types` picks some (default: all). There is no replay: after a reconnect, read again what you show.',
         'Besides a Bearer secret, the console’s session cookie is accepted, so its pages can listen.',
+        'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once, or within 20 s.',
       ].join(' '),
       access: 'read',
       query: EventsQuery,
@@ -83,18 +119,26 @@ export function eventRoutes(feed: LiveFeed) {
       c.header('x-accel-buffering', 'no');
       return streamSSE(c, async (stream) => {
         let unsubscribe = () => {};
-        // Ends when the client leaves, the feed closes (the server is stopping) or the client fell behind.
+        let recheck = () => {};
+        // Ends when the client leaves, the feed closes (the server is stopping), the client fell
+        // behind, or its key or session stops authenticating.
         const ended = new Promise<void>((resolve) => {
           const out = pump(stream, resolve);
           stream.onAbort(out.close);
           unsubscribe = feed.subscribe({ types, deliver: out.deliver, end: out.close });
+          recheck = rechecker(c.get('stillValid'), out.close);
         });
-        const keepalive = setInterval(() => void stream.write(': keepalive\n\n'), KEEPALIVE_MS);
+        const unwatch = identity.watch(recheck);
+        const keepalive = setInterval(() => {
+          void stream.write(': keepalive\n\n');
+          recheck();
+        }, KEEPALIVE_MS);
         try {
           await stream.write('retry: 2000\n\n');
           await ended;
         } finally {
           clearInterval(keepalive);
+          unwatch();
           unsubscribe();
         }
       });
