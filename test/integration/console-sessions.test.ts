@@ -67,6 +67,34 @@ describe('console sessions', () => {
     assert.equal(res.status, 303);
   });
 
+  it('says to use the https address when the page was opened over plain http, where the Secure cookie is dropped', async () => {
+    const secureApp = (trustProxyHops: number) =>
+      buildApp({
+        sql: h.sql,
+        clock: h.clock,
+        buffer: new HeartbeatBuffer(),
+        console: consoleSettings({ publicUrl: 'https://lifeline.example.com', idleMinutes: 720, sessionHours: 168 }),
+        publicPages: { trustProxyHops },
+      }).app;
+    const direct = secureApp(0);
+    const behindProxy = secureApp(1);
+    const HINT = /opened over plain http[^<]*<a href="https:\/\/lifeline\.example\.com\/sign-in\?next=%2Fincidents">https:\/\/lifeline\.example\.com\/sign-in\?next=%2Fincidents<\/a>/;
+    const hinted = async (res: Response) => HINT.test(await res.text());
+    const signInPage = (app: typeof direct, base: string, headers: Record<string, string> = {}) => app.request(`${base}/sign-in?next=/incidents`, { headers });
+
+    assert.ok(await hinted(await signInPage(direct, 'http://10.0.0.5:8080')), 'opened over http');
+    assert.ok(await hinted(await signInPage(direct, 'http://10.0.0.5:8080', { 'x-forwarded-proto': 'https' })), 'a proxy header no proxy was declared for proves nothing');
+    assert.ok(await hinted(await signInPage(behindProxy, 'http://10.0.0.5:8080', { 'x-forwarded-proto': 'http' })), 'a trusted proxy says it was http');
+    assert.ok(await hinted(await signInPage(behindProxy, 'http://10.0.0.5:8080')), 'around the proxy');
+    assert.equal(await hinted(await signInPage(direct, 'https://lifeline.example.com')), false, 'opened over https');
+    assert.equal(await hinted(await signInPage(behindProxy, 'http://10.0.0.5:8080', { 'x-forwarded-proto': 'https' })), false, 'https to the trusted proxy');
+    assert.equal(await hinted(await signInPage(buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer() }).app, 'http://10.0.0.5:8080')), false, 'cookies are not Secure');
+    // A refused key is answered with the same advice.
+    const failed = await direct.request('http://10.0.0.5:8080/sign-in?next=/incidents', { method: 'POST', headers: { ...FORM, origin: 'http://10.0.0.5:8080' }, body: form({ key: 'llk_unknown' }) });
+    assert.equal(failed.status, 401);
+    assert.ok(await hinted(failed));
+  });
+
   it('ends after 12 hours without use, and each use starts the 12 hours again', async () => {
     const { cookie } = await signIn(ADMIN_TOKEN);
     h.clock.advance(12 * HOUR - 60_000);

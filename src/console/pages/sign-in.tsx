@@ -1,5 +1,6 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { closeSession, openSession } from '../../access/sessions.ts';
+import { clientProtocol } from '../../http/client-address.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
 import { duration } from '../format.ts';
@@ -7,7 +8,7 @@ import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { Bare, Mark } from '../layout.tsx';
 import { html } from '../render.tsx';
 
-function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs: number }) {
+function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs: number; httpsAddress?: string | undefined }) {
   return (
     <Bare title="Sign in">
       <div class="signin">
@@ -18,6 +19,14 @@ function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs
         {p.signedOut ? (
           <div class="notice ok" role="status">
             <p>You are signed out.</p>
+          </div>
+        ) : null}
+        {p.httpsAddress ? (
+          <div class="notice bad" role="alert">
+            <p>
+              This page was opened over plain http, but this console keeps its session cookie only over https, so the browser drops it
+              and signing in comes back here. Open <a href={p.httpsAddress}>{p.httpsAddress}</a> instead.
+            </p>
           </div>
         ) : null}
         {p.problem ? (
@@ -53,11 +62,21 @@ function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs
 export function signInRoutes(deps: AppDeps, guards: Guards, authFailures: MiddlewareHandler) {
   const app = new Hono<ConsoleEnv>();
   const { idleMs } = deps.console.limits;
+  const trustHops = deps.publicPages?.trustProxyHops ?? 0;
+  /**
+   * Where to sign in instead, when the cookie is Secure (an https LIFELINE_PUBLIC_URL) and this
+   * request came over plain http (http://10.0.0.5:8080): without it the browser drops the
+   * cookie and sign-in sends the person back here with no word why.
+   */
+  const httpsAddress = (c: Context, next: string) =>
+    deps.console.secureCookies && deps.console.publicOrigin && clientProtocol(c, trustHops) === 'http'
+      ? `${deps.console.publicOrigin}/sign-in?next=${encodeURIComponent(next)}`
+      : undefined;
 
   app.get('/sign-in', ...guards.open, async (c) => {
     const next = safeNext(c.req.query('next'));
     if (await sessionOf(c, deps.sql, deps.console, deps.clock)) return c.redirect(next, 303);
-    return html(c, <SignIn next={next} signedOut={c.req.query('signed_out') !== undefined} idleMs={idleMs} />);
+    return html(c, <SignIn next={next} signedOut={c.req.query('signed_out') !== undefined} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />);
   });
 
   // A wrong key counts with the API's failed authentications from the same address.
@@ -67,7 +86,7 @@ export function signInRoutes(deps: AppDeps, guards: Guards, authFailures: Middle
     const opened = typeof key === 'string' && key.trim() !== '' ? await openSession(deps.sql, key.trim(), deps.console.limits, deps.clock.now()) : undefined;
     if (!opened) {
       const problem = 'That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).';
-      return html(c, <SignIn next={next} problem={problem} idleMs={idleMs} />, 401);
+      return html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, 401);
     }
     setSessionCookie(c, deps.console, opened.id);
     return c.redirect(next, 303);
