@@ -222,6 +222,11 @@ describe('the web console in a browser', () => {
       });
     });
     const state = (s: string) => page.waitForFunction((want) => document.querySelector('#fleet-live tbody .state')?.textContent === want, s, { timeout: PATIENCE_MS });
+    // The region's re-reads must say they are refreshes, or an open tab never idles out.
+    const refreshes: Array<string | undefined> = [];
+    page.on('request', (r) => {
+      if (r.headers()['hx-request'] && new URL(r.url()).pathname === '/') refreshes.push(r.headers()['lifeline-refresh']);
+    });
 
     await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
     await state('healthy');
@@ -230,6 +235,7 @@ describe('the web console in a browser', () => {
     const swaps = await page.evaluate(() => (window as unknown as { swaps?: string[] }).swaps);
     assert.ok(swaps, 'the page was never reloaded (a reload would have lost the notes)');
     assert.ok(swaps.includes('node.state_changed: healthy') && swaps.includes('node.state_changed: down'), `refreshed by the stream: ${swaps.join(', ')}`);
+    assert.ok(refreshes.length >= 2 && refreshes.every((h) => h === 'auto'), `each re-read says it is a refresh: ${JSON.stringify(refreshes)}`);
     assert.match((await page.locator('.chips').textContent()) ?? '', /1\s*down/);
     await context.close();
   });
