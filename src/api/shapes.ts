@@ -220,7 +220,16 @@ const SHAPES = {
     },
     { description: 'A run of a scheduled job (running, success, failure, unfinished: superseded by a new start), or a /log message' },
   ),
-  Accepted: object({ accepted: shape<number>({ type: 'integer', minimum: 0, description: 'Heartbeats accepted (including stale ones, which are ignored)' }) }),
+  Accepted: object(
+    { accepted: shape<number>({ type: 'integer', minimum: 0, description: 'Heartbeats accepted (including stale ones, which are ignored)' }) },
+    {
+      optional: {
+        refused: with_(array(object({ node: str, message: str })), {
+          description: 'Only when some were refused: new nodes an ingest key may not register now (LIFELINE_AUTO_REGISTER_LIMIT), whose heartbeats were not stored',
+        }),
+      },
+    },
+  ),
   ApiKey: apiKey,
   ApiKeyWithSecret: withFields(apiKey, { secret: with_(str, { description: 'The bearer secret; shown only in this answer' }) }, 'The key and its secret'),
   Incident: object({ ...incidentFields, timeline: array(timelineEntry) }),

@@ -24,6 +24,19 @@ export interface IncomingHeartbeat {
 /** Decides whether an ingest key may register this many nodes now; throws to refuse. */
 export type Admit = (keyId: string, count: number) => void;
 
+/** A name in a batch that was not registered (its heartbeats were not stored), and why. */
+export interface RefusedNode {
+  node: string;
+  message: string;
+}
+
+/** What a request's heartbeats came to: `accepted` counts the `stale` ones, not the refused ones. */
+export interface Intake {
+  accepted: number;
+  stale: number;
+  refused: RefusedNode[];
+}
+
 /**
  * Turns authenticated heartbeat requests into buffered, coalesced heartbeats. Every check that can
  * reject a request (ownership, unknown nodes) runs before anything is buffered, so a rejected
@@ -69,7 +82,10 @@ export class Ingestor {
    * The receive time is read after any lookup and buffered in the same synchronous step: a flush
    * running during the lookup has already advanced the watermark, so an earlier stamp would land
    * behind it and a deadline the heartbeat met could be judged missed. `admit` is asked before an
-   * ingest key registers nodes (it throws to refuse them all).
+   * ingest key registers nodes (it throws to refuse them all). A refusal costs only the new names:
+   * the heartbeats of nodes that exist are buffered and the refused names are returned, so a fleet
+   * whose batches carry one new name past the key's budget does not go down with it. When every
+   * heartbeat names a refused node nothing would be stored, and the refusal is thrown.
    */
   async accept(
     principal: Principal,
@@ -77,45 +93,58 @@ export class Ingestor {
     batch: boolean,
     clock: Clock,
     admit: Admit = () => {},
-  ): Promise<{ accepted: number; stale: number }> {
+  ): Promise<Intake> {
     // A node token's heartbeats are its own node's: no lookup, no await (one promise and one
     // microtask fewer on every agent's heartbeat, and no array of the same id).
     const own = principal.kind === 'node' ? ownNode(principal, heartbeats) : undefined;
-    const ids = principal.kind === 'key' ? await this.resolve(principal, heartbeats, batch, clock.now(), admit) : [];
+    const resolved = principal.kind === 'key' ? await this.resolve(principal, heartbeats, batch, clock.now(), admit) : undefined;
     const now = clock.now();
     let stale = 0;
+    let accepted = 0;
     for (let i = 0; i < heartbeats.length; i++) {
       const hb = heartbeats[i]!;
-      const fresh = this.buffer.add({
-        nodeId: own ?? ids[i]!,
-        at: now,
-        status: hb.status,
-        checks: hb.checks ?? null,
-        seq: hb.seq ?? null,
-      });
+      const nodeId = own ?? resolved!.ids[i];
+      if (nodeId === undefined) continue;
+      accepted += 1;
+      const fresh = this.buffer.add({ nodeId, at: now, status: hb.status, checks: hb.checks ?? null, seq: hb.seq ?? null });
       if (!fresh) stale += 1;
     }
-    return { accepted: heartbeats.length, stale };
+    return { accepted, stale, refused: resolved?.refused ?? [] };
   }
 
-  private async resolve(principal: KeyPrincipal, heartbeats: IncomingHeartbeat[], batch: boolean, now: Date, admit: Admit): Promise<string[]> {
+  /** Each heartbeat's node id (undefined for a name whose registration was refused), and those refusals. */
+  private async resolve(
+    principal: KeyPrincipal,
+    heartbeats: IncomingHeartbeat[],
+    batch: boolean,
+    now: Date,
+    admit: Admit,
+  ): Promise<{ ids: (string | undefined)[]; refused: RefusedNode[] }> {
     const missing = heartbeats.flatMap((hb, i) =>
       hb.node === undefined ? [{ field: batch ? `heartbeats.${i}.node` : 'node', message: 'is required with an API key' }] : [],
     );
     if (missing.length) throw validationFailed(missing);
     const wanted = [...new Set(heartbeats.map((hb) => hb.node!))];
+    const refused: RefusedNode[] = [];
     const known = await this.identity.nodeIds(wanted, async (unknown) => {
       // An unknown UUID is a wrong id far more often than a name someone chose.
       if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
         throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
       }
-      admit(principal.keyId, unknown.length);
+      try {
+        admit(principal.keyId, unknown.length);
+      } catch (err) {
+        const names = new Set(unknown);
+        if (heartbeats.every((hb) => names.has(hb.node!))) throw err;
+        refused.push(...unknown.map((node) => ({ node, message: (err as Error).message })));
+        return [];
+      }
       // A name sent twice in one batch registers with its first heartbeat's interval.
       const intervals = new Map<string, number | undefined>();
       for (const hb of heartbeats) if (!intervals.has(hb.node!)) intervals.set(hb.node!, hb.interval_seconds);
       return registerNodes(this.sql, unknown.map((name) => ({ name, heartbeat_interval_seconds: intervals.get(name) })), now);
     });
-    return heartbeats.map((hb) => known.get(hb.node!)!);
+    return { ids: heartbeats.map((hb) => known.get(hb.node!)), refused };
   }
 }
 

@@ -19,7 +19,8 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  * row (HOT: no indexed column changes) and, only for heartbeats that may change a state — a non-ok
  * report, or any report from a node that is not healthy — pulls the node's due time forward so the
  * evaluator looks at it next tick. A healthy fleet reporting ok touches nothing but its own rows.
- * A batch whose seq is not above the stored one is stale and ignored. The caller's
+ * A heartbeat whose seq is not above the stored one is stale and ignored, unless the stored
+ * heartbeat is one interval old (a restarted sender). The caller's
  * transaction must have taken shareHeartbeatWrites first, or the wake decision may read a state
  * an evaluator is about to replace.
  */
@@ -42,7 +43,13 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         ok_streak = case when v.reset then v.ok_run else h.ok_streak + v.ok_run end,
         received = h.received + v.n
       from v
-      where h.node_id = v.node_id and (v.seq is null or h.last_seq is null or v.seq > h.last_seq)
+      where h.node_id = v.node_id and (
+        v.seq is null or h.last_seq is null or v.seq > h.last_seq
+        -- A lower seq is a sender that started again (its counter, or its clock for the bundled
+        -- agent, went back): taken once nothing was stored for one heartbeat interval, so one
+        -- seq from the far future cannot silence the node for good. The interval is read only
+        -- for such rows (OR stops at the first true), so a fleet counting up joins nothing.
+        or h.last_heartbeat_at <= v.at - (select n.heartbeat_interval_seconds from nodes n where n.id = h.node_id) * interval '1 second')
       returning h.node_id, v.reset
     ), woken as (
       update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1

@@ -158,8 +158,15 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
   return true;
 }
 
+/**
+ * A new token starts a new sender: the stored seq is forgotten with the old token, so whatever seq
+ * the old one sent (a leaked token's 2^53-1 included) holds back none of the new one's heartbeats.
+ */
 export async function setNodeToken(sql: Queryable, id: string, tokenHash: string, now: Date): Promise<boolean> {
-  const rows = await sql`update nodes set token_hash = ${tokenHash}, updated_at = ${now} where id = ${id} returning id`;
+  const rows = await sql`
+    with n as (update nodes set token_hash = ${tokenHash}, updated_at = ${now} where id = ${id} returning id),
+         h as (update node_heartbeats set last_seq = null where node_id in (select id from n))
+    select id from n`;
   return rows.length > 0;
 }
 

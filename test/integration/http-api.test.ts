@@ -565,6 +565,49 @@ describe('heartbeats', () => {
     await h.flush();
     assert.equal((await h.heartbeatRow(node.id))?.last_status, 'degraded');
   });
+
+  /** The stored seq as text (2^53-1 does not fit the harness's int) and the last heartbeat's time. */
+  const stored = async (nodeId: string) => {
+    const [row] = await h.sql<{ last_seq: string | null; at: Date | null }[]>`
+      select last_seq::text, last_heartbeat_at as at from node_heartbeats where node_id = ${nodeId}`;
+    return { seq: row!.last_seq, at: row!.at?.getTime() };
+  };
+
+  it('takes a lower seq once the stored heartbeat is one interval old, so one huge seq cannot silence a node', async () => {
+    const node = await h.createNode('hb-seq-restart', { heartbeat_interval_seconds: 30 });
+    const huge = { seq: Number.MAX_SAFE_INTEGER, status: 'ok' };
+    await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: huge }), 202);
+    await h.flush();
+    const first = await stored(node.id);
+    assert.equal(first.seq, String(Number.MAX_SAFE_INTEGER));
+    // Within the interval a lower seq is a replay, and ignored.
+    h.clock.advance(29_999);
+    await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { seq: 1, status: 'failing' } }), 202);
+    await h.flush();
+    assert.deepEqual(await stored(node.id), first);
+    // One interval after the last stored heartbeat the sender is taken to have started again.
+    h.clock.advance(1);
+    await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { seq: 2, status: 'ok' } }), 202);
+    await h.flush();
+    assert.deepEqual(await stored(node.id), { seq: '2', at: h.clock.now().getTime() });
+    // And from there its seq counts as ever: an older one is stale again.
+    h.clock.advance(1_000);
+    await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { seq: 1, status: 'failing' } }), 202);
+    await h.flush();
+    assert.equal((await stored(node.id)).seq, '2');
+    assert.equal((await h.heartbeatRow(node.id))?.last_status, 'ok');
+  });
+
+  it("forgets the stored seq when the node's token is rotated", async () => {
+    const node = await h.createNode('hb-seq-rotated', { heartbeat_interval_seconds: 3600 });
+    await json(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { seq: Number.MAX_SAFE_INTEGER } }), 202);
+    await h.flush();
+    const { token } = await json<{ token: string }>(await h.admin('POST', `/v1/nodes/${node.id}/token`), 200);
+    h.clock.advance(1_000);
+    await json(await h.req('POST', '/v1/heartbeats', { token, json: { seq: 1, status: 'degraded' } }), 202);
+    await h.flush();
+    assert.deepEqual(await stored(node.id), { seq: '1', at: h.clock.now().getTime() });
+  });
 });
 
 describe('operations endpoints', () => {

@@ -138,6 +138,34 @@ describe('400 invalid_json', () => {
   });
 });
 
+describe('400 validation_failed on nesting', () => {
+  const nested = (depth: number, inner = '') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
+  const tooDeep = async (res: Response) => {
+    const err = await expectError(res, 400, 'validation_failed');
+    assert.match(err.message, /nests .* too deeply/);
+    assert.deepEqual(err.details, [{ field: '(body)', message: 'must not nest deeper than 64 levels' }]);
+  };
+
+  it('refuses a body nesting arrays or objects more than 64 deep on every body-reading route, before parsing it', async () => {
+    // 1 MiB of one 524,288-deep array, and 250,000 levels with unstorable strings at the bottom.
+    const hostile = [nested(512 * 1024), nested(250_000, Array.from({ length: 20 }, () => '"\u0000"').join(','))];
+    for (const { method, path, good } of bodyRoutes()) {
+      const text = JSON.stringify(good);
+      for (const body of [...hostile, `${text.slice(0, -1)},"x":${nested(65)}}`, `{"a":${'{"a":'.repeat(64)}1${'}'.repeat(65)}`]) {
+        await tooDeep(await h.rejected(() => raw(method, path, body, JSON_TYPE)));
+      }
+    }
+  });
+
+  it('reads 64 levels, and brackets inside strings are text', async () => {
+    // Past the scan: the schema names the field it does not take.
+    await expectInvalid(await h.rejected(() => raw('POST', '/v1/nodes', `{"name":"deep-64","labels":${nested(63)}}`, JSON_TYPE)), ['labels']);
+    const message = `[{\\"${'['.repeat(500)}`;
+    const res = await raw('POST', '/v1/heartbeats', `{"status":"ok","checks":{"disk":{"status":"warn","message":"${message}"}}}`, JSON_TYPE, nodeA.token);
+    assert.deepEqual(await expectJson(res, 202), { accepted: 1 });
+  });
+});
+
 describe('415 unsupported_media_type', () => {
   it('rejects a JSON body declared as text/plain, as a form, or with no content-type at all', async () => {
     for (const { method, path, good } of bodyRoutes()) {
@@ -569,17 +597,17 @@ describe('400 validation_failed on text Postgres cannot store', () => {
     }
   });
 
-  it('names at most 20 fields, and stays a 400 however deep the text is nested', async () => {
+  it('names at most 20 fields, each by a path of at most 200 characters', async () => {
     const many = { status: 'ok', extra: Array.from({ length: 1000 }, () => 'a\u0000b') };
     const err = await expectError(await h.rejected(() => h.req('POST', '/v1/heartbeats', { token: nodeA.token, json: many })), 400, 'validation_failed');
     assert.deepEqual(err.details!.map((d) => d.field), Array.from({ length: 20 }, (_, i) => `extra.${i}`));
-    // Far deeper than the call stack goes.
-    const depth = 200_000;
-    const deep = `{"extra":${'['.repeat(depth)}"a\\u0000b"${']'.repeat(depth)}}`;
+    // As deep as a body may nest, under keys of 60 characters: a path of ~3,800.
+    const key = 'k'.repeat(60);
+    const deep = `{"extra":${`{"${key}":`.repeat(62)}"a\\u0000b"${'}'.repeat(62)}}`;
     const res = await h.rejected(() => raw('POST', '/v1/heartbeats', deep, JSON_TYPE, nodeA.token));
     const [detail, ...rest] = (await expectError(res, 400, 'validation_failed')).details!;
     assert.equal(rest.length, 0);
-    assert.ok(detail!.field.startsWith('extra.0.0.0.') && detail!.field.length <= 201, detail!.field.slice(0, 300));
+    assert.ok(detail!.field.startsWith(`extra.${key}.${key}.`) && detail!.field.length <= 201, detail!.field.slice(0, 300));
   });
 
   it('answers validation_failed, not internal, when Postgres refuses a value that passed every check', async () => {

@@ -101,7 +101,7 @@ describe('auto-registrations per ingest key', () => {
     const first = await send(app, 'POST', '/v1/heartbeats', { token: key.secret, json: { heartbeats: names('fleet', LIMIT_DEFAULTS.registrationsPerHour) } });
     assert.equal(first.status, 202, await first.clone().text());
     assert.equal(await registered('fleet'), LIMIT_DEFAULTS.registrationsPerHour);
-    const more = await send(app, 'POST', '/v1/heartbeats', { token: key.secret, json: { heartbeats: [{ node: 'fleet-0' }, { node: 'fleet-extra-1' }] } });
+    const more = await send(app, 'POST', '/v1/heartbeats', { token: key.secret, json: { node: 'fleet-extra-1' } });
     const retryAfter = await expectLimited(more);
     assert.ok(retryAfter > 60 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
     assert.equal((await h.sql`select 1 from nodes where name = 'fleet-extra-1'`).length, 0);
@@ -109,6 +109,35 @@ describe('auto-registrations per ingest key', () => {
     const known = await send(app, 'POST', '/v1/heartbeats', { token: key.secret, json: { heartbeats: names('fleet', 1000) } });
     assert.equal(known.status, 202, await known.clone().text());
     h.buffer.take();
+  });
+
+  it('past the budget stores the heartbeats of known nodes and refuses only the new names', async () => {
+    const app = appWith({ registrationsPerHour: 3 });
+    const key = await h.createKey('ingest', 'mixed-batches');
+    const post = (heartbeats: unknown[]) => send(app, 'POST', '/v1/heartbeats', { token: key.secret, json: { heartbeats } });
+    assert.equal((await post(names('mixed', 3))).status, 202);
+    await h.flush();
+    const before = await h.sql<{ name: string; received: number }[]>`
+      select n.name, hb.received::int from nodes n join node_heartbeats hb on hb.node_id = n.id where n.name like 'mixed-%' order by n.name`;
+    h.clock.advance(1_000);
+    const res = await post([{ node: 'mixed-0', status: 'failing' }, { node: 'mixed-new' }, { node: 'mixed-1' }, { node: 'mixed-new', status: 'failing' }, { node: 'mixed-2' }]);
+    const body = await expectJson<{ accepted: number; refused: { node: string; message: string }[] }>(res, 202);
+    assert.equal(body.accepted, 3);
+    assert.deepEqual(body.refused.map((r) => r.node), ['mixed-new']);
+    assert.match(body.refused[0]!.message, /LIFELINE_AUTO_REGISTER_LIMIT/);
+    assert.equal(await registered('mixed'), 3, 'the new name was not registered');
+    await h.flush();
+    const after = await h.sql<{ name: string; received: number; at: Date; status: string }[]>`
+      select n.name, hb.received::int, hb.last_heartbeat_at as at, hb.last_status as status
+      from nodes n join node_heartbeats hb on hb.node_id = n.id where n.name like 'mixed-%' order by n.name`;
+    assert.deepEqual(after.map((r) => [r.name, r.received, r.at.getTime(), r.status]), [
+      ['mixed-0', before[0]!.received + 1, h.clock.now().getTime(), 'failing'],
+      ['mixed-1', before[1]!.received + 1, h.clock.now().getTime(), 'ok'],
+      ['mixed-2', before[2]!.received + 1, h.clock.now().getTime(), 'ok'],
+    ]);
+    // A batch of nothing but new names stores nothing, and says so with the 429.
+    await expectLimited(await post(names('mixed-more', 2)));
+    assert.equal(h.buffer.size, 0);
   });
 
   it('refuses a whole batch that would pass the budget, counts per key, and refills when the window ends', async () => {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { Accepted } from '../../api/shapes.ts';
-import type { Admit, Ingestor } from '../../ingest/ingestor.ts';
+import type { Admit, Ingestor, Intake } from '../../ingest/ingestor.ts';
 import type { Principal } from '../../access/model.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
@@ -43,20 +43,24 @@ export type HeartbeatIntake = (principal: Principal, read: () => unknown) => Pro
 /** What POST /v1/heartbeats does once the gate has passed: the route's and the fast path's alike. */
 export function heartbeatIntake(deps: Pick<AppDeps, 'metrics' | 'clock'>, ingestor: Ingestor, admit: Admit): HeartbeatIntake {
   return async (principal, read) => {
-    let result: { accepted: number; stale: number };
+    let result: Intake;
+    let sent: number;
     try {
       const raw = await read();
       const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
       const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
+      sent = heartbeats.length;
       result = await ingestor.accept(principal, heartbeats, batch, deps.clock, admit);
     } catch (err) {
       deps.metrics.heartbeats.inc({ result: 'rejected' });
       throw err;
     }
-    const { accepted, stale } = result;
+    const { accepted, stale, refused } = result;
     deps.metrics.acceptedHeartbeats(accepted - stale);
     if (stale) deps.metrics.heartbeats.inc({ result: 'stale' }, stale);
-    return { accepted };
+    if (refused.length === 0) return { accepted };
+    deps.metrics.heartbeats.inc({ result: 'rejected' }, sent - accepted);
+    return { accepted, refused };
   };
 }
 
@@ -67,7 +71,7 @@ export function heartbeatRoutes(intake: HeartbeatIntake) {
     doc({
       summary: 'Send heartbeats',
       description:
-        'One heartbeat, or `{"heartbeats": [...]}` with up to 1000; all are accepted or none. With a node token `node` may be left out; naming another node is 403. With an ingest key an unknown node is registered (LIFELINE_AUTO_REGISTER), up to LIFELINE_AUTO_REGISTER_LIMIT nodes an hour per key (429 past it, registering none of the batch), with `interval_seconds` as its heartbeat interval when given. A node token may make LIFELINE_NODE_TOKEN_RATE_LIMIT requests a minute. The receive time is what counts; a `seq` not above one already seen is accepted and ignored. Unknown fields are ignored.',
+        'One heartbeat, or `{"heartbeats": [...]}` with up to 1000; all are accepted or none, but for new nodes past the registration limit (below). With a node token `node` may be left out; naming another node is 403. With an ingest key an unknown node is registered (LIFELINE_AUTO_REGISTER), up to LIFELINE_AUTO_REGISTER_LIMIT nodes an hour per key; past it none of the new nodes of the batch is registered and their heartbeats are listed in `refused`, while those of existing nodes are accepted (429 when every heartbeat names a new node), with `interval_seconds` as its heartbeat interval when given. A node token may make LIFELINE_NODE_TOKEN_RATE_LIMIT requests a minute. The receive time is what counts; a `seq` not above one already seen is accepted and ignored, unless the last stored heartbeat of the node is one interval old (a restarted sender); rotating the node token forgets the `seq`. Unknown fields are ignored.',
       access: 'heartbeat',
       body: HeartbeatBody,
       ok: { status: 202, description: 'Accepted; judged within one evaluator tick.', body: 'Accepted' },
