@@ -216,4 +216,19 @@ describe('scheduled jobs', () => {
     const again = await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule: { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin' } }), 200);
     assert.deepEqual(again.schedule, { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin', grace_seconds: 0, max_run_seconds: null });
   });
+
+  it('a PATCH of some schedule fields keeps the others as stored', async () => {
+    const job = await h.createNode('partly-patched', { schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 600 } });
+    const patch = async (schedule: unknown) => (await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule }), 200)).schedule;
+    assert.deepEqual(await patch({ cron: '0 4 * * *' }), { cron: '0 4 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 600 });
+    assert.deepEqual(await patch({ time_zone: 'America/New_York' }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: 600 });
+    assert.deepEqual(await patch({ max_run_seconds: null }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: null });
+    const stored = await expectJson<Node>(await h.admin('GET', `/v1/nodes/${job.id}`), 200);
+    assert.deepEqual(stored.schedule, { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: null });
+    // A heartbeat node becoming a job has no stored schedule to keep: it needs an expression.
+    const beat = await h.createNode('becomes-a-job');
+    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/nodes/${beat.id}`, { schedule: { time_zone: 'Europe/Berlin' } })), ['schedule.cron']);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+    await h.admin('DELETE', `/v1/nodes/${beat.id}`);
+  });
 });
