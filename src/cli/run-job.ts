@@ -5,34 +5,13 @@
 // stderr and the job's own result stands.
 
 import { spawn } from 'node:child_process';
-import { keptOutput, KEPT_OUTPUT_BYTES } from '../jobs/model.ts';
+import { OutputTail } from '../jobs/model.ts';
 import { UsageError, type Command, type Context } from './command.ts';
 
 /** Attempts per ping and the pause after each failed one: about 5 s in all with 2 s timeouts. */
 const ATTEMPTS = 3;
 const RETRY_PAUSE_MS = 500;
 const PING_TIMEOUT_MS = 2_000;
-
-/** The end of what a command wrote, kept as it writes (its stdout and stderr interleaved). */
-export class OutputTail {
-  private chunks: Buffer[] = [];
-  private bytes = 0;
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.length >= KEPT_OUTPUT_BYTES) this.bytes -= this.chunks.shift()!.length;
-  }
-
-  /**
-   * What to send: NUL replaced by U+FFFD, since Lifeline refuses it in stored text (a binary byte
-   * in a job's output must not cost the job its ping), then the last 10 KB as Lifeline keeps them.
-   */
-  text(): Buffer {
-    const clean = Buffer.from(Buffer.concat(this.chunks).toString('utf8').replaceAll('\u0000', '\uFFFD'), 'utf8');
-    return Buffer.from(keptOutput(clean) ?? '', 'utf8');
-  }
-}
 
 export interface Pinger {
   (url: string, body?: Buffer): Promise<void>;
@@ -141,7 +120,7 @@ export async function wrap(
   await pingPatiently(ping, at('/start'), io.warn, undefined, pauseMs);
   const tail = new OutputTail();
   const code = await runCommand(argv, tail, io);
-  await pingPatiently(ping, at(`/${Math.min(code, 255)}`), io.warn, tail.text(), pauseMs);
+  await pingPatiently(ping, at(`/${Math.min(code, 255)}`), io.warn, Buffer.from(tail.text() ?? '', 'utf8'), pauseMs);
   return code;
 }
 

@@ -7,9 +7,13 @@ export type PingKind = 'start' | 'success' | 'failure' | 'log';
 export const RUN_STATUSES = ['running', 'success', 'failure', 'log', 'unfinished'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** A POST body kept whole up to this size (larger: 413)… */
-export const MAX_PING_BODY_BYTES = 100 * 1024;
-/** …of which a run keeps the end, where a failing command says why. */
+/**
+ * The most of a ping's POST body that is read (larger: 413). Only its end is held as it arrives,
+ * so this bounds the time spent reading, not memory: the API's body limit (src/http/gate.ts),
+ * ten times the 100 kB Healthchecks stores, so a `curl --data-binary @job.log` it takes is taken.
+ */
+export const MAX_PING_BODY_BYTES = 1024 * 1024;
+/** What a run keeps of its output: the end, where a failing command says why. */
 export const KEPT_OUTPUT_BYTES = 10 * 1024;
 /** Runs kept per node; older ones are deleted as new ones arrive. */
 export const RUNS_KEPT = 100;
@@ -93,8 +97,8 @@ export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
 
 /**
  * The end of a ping body as text: its last KEPT_OUTPUT_BYTES, cut at a character boundary, bytes
- * that are not UTF-8 shown as U+FFFD. Null for an empty body. The body must hold no NUL (the
- * route refuses it first, as every text the engine stores).
+ * that are not UTF-8 shown as U+FFFD. Null for an empty body. The body must hold no NUL (see
+ * OutputTail, which replaces it first).
  */
 export function keptOutput(body: Uint8Array): string | null {
   if (body.length === 0) return null;
@@ -102,6 +106,31 @@ export function keptOutput(body: Uint8Array): string | null {
   // A UTF-8 continuation byte (10xxxxxx) is the middle of a character: start after it.
   while (start > 0 && start < body.length && (body[start]! & 0xc0) === 0x80) start += 1;
   return new TextDecoder('utf-8').decode(body.subarray(start));
+}
+
+/**
+ * The end of an output that arrives in chunks (a command's stdout and stderr, a ping's body),
+ * holding no more than KEPT_OUTPUT_BYTES plus one chunk whatever the whole comes to.
+ */
+export class OutputTail {
+  private chunks: Uint8Array[] = [];
+  private bytes = 0;
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.length >= KEPT_OUTPUT_BYTES) this.bytes -= this.chunks.shift()!.length;
+  }
+
+  /**
+   * The kept end as a run stores it (keptOutput), null when empty. NUL becomes U+FFFD first:
+   * Postgres text refuses it, and a binary byte in a job's output must not cost the job its ping.
+   * Decoding UTF-8 never yields a lone surrogate (an encoded one is invalid, so U+FFFD too).
+   */
+  text(): string | null {
+    const decoded = Buffer.concat(this.chunks).toString('utf8');
+    return keptOutput(Buffer.from(decoded.replaceAll('\u0000', '\uFFFD'), 'utf8'));
+  }
 }
 
 /** A run's duration in ms, when it has both ends. */

@@ -51,6 +51,26 @@ export interface NewNode extends NodeSettings {
   schedule?: CronSchedule | null;
 }
 
+/** What a schedule has unless it names its own: read in UTC, no grace, no run limit. */
+export const SCHEDULE_DEFAULTS = { time_zone: 'UTC', grace_seconds: 0, max_run_seconds: null } as const;
+
+/** A schedule as a PATCH gives it: each field given replaces the stored one (null clears a run limit). */
+export type SchedulePatch = Partial<CronSchedule>;
+
+/**
+ * The schedule a PATCH leaves: the fields given over the stored schedule, so that changing the
+ * expression of a Europe/Berlin job with 300 s of grace keeps both (the defaults would have made it
+ * due on UTC with no grace: false downs). A node without a schedule takes the defaults, and must be
+ * given an expression. `null` drops the schedule.
+ */
+export function patchedSchedule(stored: CronSchedule | null, given: SchedulePatch | null): CronSchedule | null {
+  if (!given) return given;
+  const fields = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  const { cron, ...rest } = { ...SCHEDULE_DEFAULTS, ...stored, ...fields };
+  if (cron === undefined) throw validationFailed([{ field: 'schedule.cron', message: 'is required: the node has no schedule yet' }]);
+  return { cron, ...rest };
+}
+
 export type NodePatch = Partial<
   NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null; schedule: CronSchedule | null }
 >;

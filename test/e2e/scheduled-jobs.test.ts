@@ -118,6 +118,19 @@ describe('scheduled jobs against a running engine', () => {
     assert.ok(run!.output!.endsWith('line 19999\nend\uFFFD'));
   });
 
+  it('takes a 200 KB body holding NUL, as curl --data-binary sends a log', async () => {
+    const job = await createJob('big-log', { cron: '0 3 * * *' });
+    const body = Buffer.concat([Buffer.alloc(200 * 1024, 'x'), Buffer.from('\u0000 exit 3')]);
+    const res = await fetch(`${urlOf(job)}/3`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    assert.deepEqual([res.status, await res.text()], [200, 'OK']);
+    const [run] = await until('the run', async () => {
+      const runs = await runsOf(job);
+      return runs[0]?.status === 'failure' ? runs : undefined;
+    });
+    assert.equal(run!.exit_code, 3);
+    assert.equal(run!.output, 'x'.repeat(KEPT_OUTPUT_BYTES - 10) + '\uFFFD exit 3');
+  });
+
   it('a run longer than max_run_seconds makes the job down at start + max', async () => {
     const job = await createJob('stuck', { cron: '0 3 * * *', grace_seconds: 60, max_run_seconds: 1 });
     await fetch(urlOf(job)); // a success first: healthy

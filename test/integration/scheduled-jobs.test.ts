@@ -148,14 +148,16 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
-  it('keeps the last 10 KB of a body up to 100 KB, and refuses more, NUL and bad exit codes, changing nothing', async () => {
+  it('takes a body past 100 KB or holding NUL, keeping its last 10 KB; refuses over 1 MiB and bad exit codes', async () => {
     await tickAt(at(300));
     const job = await h.createNode('output', { schedule: { cron: '0 0 * * *' } });
-    // 100 KB of digits, ending in a multi-byte character cut by the 10 KB boundary on its left.
-    const body = new Uint8Array(MAX_PING_BODY_BYTES).map((_, i) => 48 + (i % 10));
+    // 200 KB of digits (Healthchecks takes it), ending in a multi-byte character cut by the 10 KB
+    // boundary on its left.
+    const size = 200 * 1024;
+    const body = new Uint8Array(size).map((_, i) => 48 + (i % 10));
     const tail = Buffer.from('€ done');
-    body.set(tail, MAX_PING_BODY_BYTES - tail.length);
-    body.set(Buffer.from('€'), MAX_PING_BODY_BYTES - KEPT_OUTPUT_BYTES - 1);
+    body.set(tail, size - tail.length);
+    body.set(Buffer.from('€'), size - KEPT_OUTPUT_BYTES - 1);
     await okPing(job.ping_key, '/1', { body });
     await h.flush();
     const [run] = await runs(job.id);
@@ -166,6 +168,11 @@ describe('scheduled jobs', () => {
     assert.ok(run?.output?.endsWith('€ done'));
     assert.ok(!run?.output?.startsWith('\uFFFD'), 'cut at a character boundary');
 
+    // A binary byte in a job's output costs it neither its ping nor the rest of the output.
+    await okPing(job.ping_key, '/0', { body: 'dump\u0000ed' });
+    await h.flush();
+    assert.deepEqual((await runs(job.id)).map((r) => [r.status, r.output]).slice(0, 1), [['success', 'dump\uFFFDed']]);
+
     await expectError(await h.rejected(() => ping(job.ping_key, '', { body: new Uint8Array(MAX_PING_BODY_BYTES + 1) })), 413, 'payload_too_large');
     const chunked = new ReadableStream({
       start(c) {
@@ -175,12 +182,13 @@ describe('scheduled jobs', () => {
       },
     });
     await expectError(await h.rejected(() => h.req('POST', `/ping/${job.ping_key}`, { body: chunked })), 413, 'payload_too_large');
-    await expectInvalid(await h.rejected(() => ping(job.ping_key, '/log', { body: 'a\u0000b' })), ['(body)']);
     await expectInvalid(await h.rejected(() => ping(job.ping_key, '/256')), ['exit_code']);
     for (const suffix of ['/-1', '/1.5', '/abc', '/start/now']) {
       const res = await h.rejected(() => ping(job.ping_key, suffix));
       assert.deepEqual([res.status, await res.text()], [404, 'not found'], suffix);
     }
+    await h.flush();
+    assert.equal((await runs(job.id)).length, 2, 'the refused pings recorded nothing');
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
@@ -215,5 +223,20 @@ describe('scheduled jobs', () => {
     assert.deepEqual([back.schedule, back.heartbeat_interval_seconds], [null, 60]);
     const again = await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule: { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin' } }), 200);
     assert.deepEqual(again.schedule, { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin', grace_seconds: 0, max_run_seconds: null });
+  });
+
+  it('a PATCH of some schedule fields keeps the others as stored', async () => {
+    const job = await h.createNode('partly-patched', { schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 600 } });
+    const patch = async (schedule: unknown) => (await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule }), 200)).schedule;
+    assert.deepEqual(await patch({ cron: '0 4 * * *' }), { cron: '0 4 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 600 });
+    assert.deepEqual(await patch({ time_zone: 'America/New_York' }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: 600 });
+    assert.deepEqual(await patch({ max_run_seconds: null }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: null });
+    const stored = await expectJson<Node>(await h.admin('GET', `/v1/nodes/${job.id}`), 200);
+    assert.deepEqual(stored.schedule, { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: null });
+    // A heartbeat node becoming a job has no stored schedule to keep: it needs an expression.
+    const beat = await h.createNode('becomes-a-job');
+    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/nodes/${beat.id}`, { schedule: { time_zone: 'Europe/Berlin' } })), ['schedule.cron']);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+    await h.admin('DELETE', `/v1/nodes/${beat.id}`);
   });
 });

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../../http/deps.ts';
 import { PatchNode } from '../../http/routes/nodes.ts';
 import { parse } from '../../http/validation.ts';
-import { checkSchedule, type NodeRow } from '../../nodes/model.ts';
+import { checkSchedule, patchedSchedule, type NodePatch, type NodeRow } from '../../nodes/model.ts';
 import { deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode } from '../../nodes/store.ts';
 import { listPolicies } from '../../oncall/store.ts';
@@ -161,7 +161,9 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     const outcome = await attempt(
       async () => {
         if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
-        const patch = parse(PatchNode, input);
+        const given = parse(PatchNode, input);
+        // The form sends the whole schedule: an emptied field takes the default, not the stored value.
+        const patch: NodePatch = { ...given, schedule: patchedSchedule(null, given.schedule ?? null) };
         checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, node.schedule !== null, deps.clock.now());
         return updateNode(deps.sql, node.id, patch, deps.clock.now(), acting(c));
       },

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
-import { checkSchedule, NODE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
+import { checkSchedule, NODE_DEFAULTS, patchedSchedule, SCHEDULE_DEFAULTS, type NodePatch, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
 import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
@@ -75,12 +75,27 @@ const Settings = {
 // A week: the longest grace or run limit that still reads as a mistake caught within the week.
 const WEEK = 7 * 86_400;
 
+const ScheduleFields = {
+  cron: v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters')),
+  time_zone: TimeZone,
+  grace_seconds: int(0, WEEK),
+  max_run_seconds: v.nullable(int(1, WEEK)),
+};
+
 /** A scheduled job's schedule; its expression is checked against the cron package in the route. */
 export const Schedule = closedObject({
-  cron: v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters')),
-  time_zone: v.optional(TimeZone, 'UTC'),
-  grace_seconds: v.optional(int(0, WEEK), 0),
-  max_run_seconds: v.optional(v.nullable(int(1, WEEK)), null),
+  cron: ScheduleFields.cron,
+  time_zone: v.optional(ScheduleFields.time_zone, SCHEDULE_DEFAULTS.time_zone),
+  grace_seconds: v.optional(ScheduleFields.grace_seconds, SCHEDULE_DEFAULTS.grace_seconds),
+  max_run_seconds: v.optional(ScheduleFields.max_run_seconds, SCHEDULE_DEFAULTS.max_run_seconds),
+});
+
+/** A schedule in a PATCH: without defaults, since the fields it leaves out keep their stored values. */
+export const SchedulePatch = closedObject({
+  cron: v.optional(ScheduleFields.cron),
+  time_zone: v.optional(ScheduleFields.time_zone),
+  grace_seconds: v.optional(ScheduleFields.grace_seconds),
+  max_run_seconds: v.optional(ScheduleFields.max_run_seconds),
 });
 
 export const CreateNode = closedObject({
@@ -97,7 +112,7 @@ export const CreateNode = closedObject({
 export const PatchNode = closedObject({
   name: v.optional(NodeName),
   labels: v.optional(Labels),
-  schedule: v.optional(v.nullable(Schedule)),
+  schedule: v.optional(v.nullable(SchedulePatch)),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),
   grace_seconds: v.optional(Settings.grace_seconds),
   failures_for_down: v.optional(Settings.failures_for_down),
@@ -199,7 +214,8 @@ export function nodeRoutes(deps: AppDeps) {
     '/:id',
     doc({
       summary: 'Change a node',
-      description: 'A changed setting is judged afresh at the next evaluator tick.',
+      description:
+        'A changed setting is judged afresh at the next evaluator tick. The fields given in `schedule` replace the stored ones and the others are kept (`max_run_seconds: null` removes the run limit); `schedule: null` makes the job a heartbeat node again. A node without a schedule must be given its `cron`.',
       access: 'write',
       id: NODE,
       body: PatchNode,
@@ -209,7 +225,8 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const patch = await body(c, PatchNode);
+      const { schedule, ...given } = await body(c, PatchNode);
+      const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(node.schedule, schedule) };
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, node.schedule !== null, clock.now());
       const changed = await updateNode(sql, node.id, patch, clock.now(), acting(c));
       deps.identity.forget();

@@ -4,9 +4,8 @@
 // (buffered, written by the next flush, behind the same watermark).
 
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Ingestor } from '../../ingest/ingestor.ts';
-import { KEPT_OUTPUT_BYTES, keptOutput, MAX_PING_BODY_BYTES, type PingKind } from '../../jobs/model.ts';
+import { KEPT_OUTPUT_BYTES, MAX_PING_BODY_BYTES, OutputTail, type PingKind } from '../../jobs/model.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, errorBody, renderError } from '../errors.ts';
@@ -29,17 +28,17 @@ function kindOf(suffix: string | undefined): { kind: PingKind; exitCode: number 
 }
 
 const notFound = (c: Context) => c.text('not found', 404);
-const tooLarge = (c: Context) => c.json(errorBody('payload_too_large', `The body is over ${MAX_PING_BODY_BYTES / 1024} KB.`), 413);
+const OVER_LIMIT = `The body is over ${MAX_PING_BODY_BYTES / 1024 / 1024} MiB`;
+const tooLarge = () => new ApiError(413, 'payload_too_large', `${OVER_LIMIT}.`);
 
 const doc = operationDocs('Pings');
 const DESCRIPTION = `No header is needed (curl, wget, PowerShell): the key in the path is the credential, a node's \`ping_key\`. A malformed or unknown key gets a plain-text 404 that does not echo it. Each key may ping LIFELINE_PING_RATE_LIMIT times a minute (${LIMIT_DEFAULTS.pingsPerMinute} by default), counted before any lookup. A ping is buffered like a heartbeat and written by the next flush.`;
 const KEY_PARAM = 'The ping key of a scheduled job (its `ping_key`).';
 const SUFFIX_PARAM = '`start`: a run begins; `fail`: it failed; `log`: output only, no change of state; an exit code from 0 to 255: the run ended, successfully if 0.';
-const OUTPUT = `The run's output, of any content type, up to ${MAX_PING_BODY_BYTES / 1024} KB: its last ${KEPT_OUTPUT_BYTES / 1024} KB are kept, bytes that are not UTF-8 as U+FFFD. It may not hold U+0000.`;
+const OUTPUT = `The run's output, of any content type, up to ${MAX_PING_BODY_BYTES / 1024 / 1024} MiB: its last ${KEPT_OUTPUT_BYTES / 1024} KB are kept, U+0000 and bytes that are not UTF-8 as U+FFFD.`;
 
 /** The document's account of GET or POST on /ping/{key}, or on /ping/{key}/{suffix}. */
 function pingDoc(suffix: boolean, post: boolean): MiddlewareHandler {
-  const invalid = suffix ? (post ? 'The exit code is over 255, or the body holds U+0000' : 'The exit code is over 255') : post ? 'The body holds U+0000' : undefined;
   return doc({
     summary: suffix ? 'Report a start, a failure, output or an exit code' : 'Report a successful run',
     description: DESCRIPTION,
@@ -49,23 +48,31 @@ function pingDoc(suffix: boolean, post: boolean): MiddlewareHandler {
     ok: { status: 200, description: 'Taken.', body: { type: 'string', const: 'OK' }, mediaType: 'text/plain' },
     also: [
       { status: 404, description: 'No job has this key, or the path names no ping (plain text, without the key).', body: { type: 'string', const: 'not found' }, mediaType: 'text/plain' },
-      ...(invalid ? [{ status: 400, description: `${invalid} (\`validation_failed\`); nothing is recorded.`, body: 'Error' as const }] : []),
-      ...(post ? [{ status: 413, description: `The body is over ${MAX_PING_BODY_BYTES / 1024} KB (\`payload_too_large\`).`, body: 'Error' as const }] : []),
+      ...(suffix ? [{ status: 400, description: 'The exit code is over 255 (`validation_failed`); nothing is recorded.', body: 'Error' as const }] : []),
+      ...(post ? [{ status: 413, description: `${OVER_LIMIT} (\`payload_too_large\`); nothing is recorded.`, body: 'Error' as const }] : []),
     ],
     errors: [429, 500],
   });
 }
 
 /**
- * A POST body as the run's output. Like every text the engine stores, it may not hold U+0000:
- * such a ping is refused whole (400) rather than stored altered, and changes nothing. Bytes that
- * are not UTF-8 are shown as U+FFFD. `lifeline run` replaces NUL in what it sends.
+ * A POST body as the run's output, read as it arrives with only its end held (OutputTail): a
+ * 1 MiB log costs the 10 KB a run keeps plus one chunk (64 KB from Node), not a 1 MiB buffer.
+ * Nothing in it refuses a ping, as in Healthchecks: a failing job's output is what is least
+ * likely to be clean text, and refusing it would lose the failure. U+0000 is kept as U+FFFD,
+ * as `lifeline run` sends it.
  */
 async function output(c: Context): Promise<string | null> {
-  if (c.req.method !== 'POST') return null;
-  const body = new Uint8Array(await c.req.arrayBuffer());
-  if (body.includes(0)) throw validationFailed([{ field: '(body)', message: 'must not contain U+0000 (NUL)' }]);
-  return keptOutput(body);
+  if (c.req.method !== 'POST' || !c.req.raw.body) return null;
+  const tail = new OutputTail();
+  const reader = c.req.raw.body.getReader();
+  let read = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    read += chunk.value.length;
+    if (read > MAX_PING_BODY_BYTES) throw tooLarge();
+    tail.push(chunk.value);
+  }
+  return tail.text();
 }
 
 export function pingRoutes(deps: AppDeps, ingestor: Ingestor, admitPing: Limits['admitPing']) {
@@ -75,23 +82,14 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor, admitPing: Limits[
     admitPing(c.req.param('key') ?? '');
     await next();
   };
-  const streamingLimit = bodyLimit({ maxSize: MAX_PING_BODY_BYTES, onError: tooLarge });
 
   const handle = async (c: Context) => {
     const key = c.req.param('key') ?? '';
     const what = kindOf(c.req.param('suffix'));
     // A malformed key or suffix names no node: answered without a query.
     if (!KEY.test(key) || what === undefined) return notFound(c);
-    const declared = c.req.header('content-length');
-    if (declared !== undefined && Number(declared) > MAX_PING_BODY_BYTES) return tooLarge(c);
-    let text: string | null = null;
-    const read = async () => void (text = await output(c));
-    if (declared === undefined && c.req.method === 'POST') {
-      const refused = await streamingLimit(c, read);
-      if (refused) return refused;
-    } else {
-      await read();
-    }
+    if (Number(c.req.header('content-length')) > MAX_PING_BODY_BYTES) throw tooLarge();
+    const text = await output(c);
     const known = await ingestor.ping(key, what.kind, what.exitCode, text, deps.clock);
     return known ? c.text('OK') : notFound(c);
   };
