@@ -7,7 +7,8 @@ import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { lockForDelete } from '../db/named-rows.ts';
-import { namedBy } from '../oncall/model.ts';
+import { NAMED_INCIDENTS, namedBy, stillPaged } from '../oncall/model.ts';
+import { openIncidentsPaging } from '../notifications/store.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
@@ -111,9 +112,11 @@ export async function updateChannel(
 }
 
 /**
- * Deletes a channel no escalation policy and no user names. The channel is locked first, so a
- * policy or user being written that names it either committed before (and is found here) or waits
- * and then finds the channel gone (see lockExisting in src/db/named-rows.ts).
+ * Deletes a channel no escalation policy and no user names, and no open incident paged: the
+ * resolve of an incident goes to every channel its ledger says was paged, even after a policy
+ * stopped naming it, so the channel stays until that resolve is written. The channel is locked
+ * first, so a policy or user being written that names it either committed before (and is found
+ * here) or waits and then finds the channel gone (see lockExisting in src/db/named-rows.ts).
  */
 export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
@@ -123,6 +126,8 @@ export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Act
       ['user', 'users', await usersNamingChannel(tx, id)],
     ]);
     if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
+    const paged = stillPaged('channel', await openIncidentsPaging(tx, 'channel_id', id, NAMED_INCIDENTS));
+    if (paged) throw conflict(paged);
     await store.deleteChannel(tx, id);
     await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id } }, now);
   });

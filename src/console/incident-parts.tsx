@@ -179,6 +179,8 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
       return <>Escalation to level {str(d.level)} skipped: {str(d.reason)}</>;
     case 'escalation_stopped':
       return <>Escalation stopped: {str(d.reason)}</>;
+    case 'policy_replaced':
+      return <>Its escalation policy was deleted; it escalates by “{str(d.policy_name)}” now</>;
     case 'not_notified':
       return (
         <>

@@ -17,19 +17,26 @@ export function incidentEvent(
   };
 }
 
+/** When step `step` of the policy as it now reads is due: opening + the step's delay; undefined past its end. */
+export function stepDueAt(openedAt: Date, policy: PolicyRow, step: number): Date | undefined {
+  const s = escalationSteps(policy.levels, policy.repeat)[step - 1];
+  return s && new Date(openedAt.getTime() + s.afterSeconds * 1000);
+}
+
 /**
  * The durable timer for step `step` of an incident's schedule: an outbox row that becomes
  * available at opening + the step's delay, or at `now` when given (the step before reached nobody,
- * so this one fires at once). Keyed by incident, not node, so a pending timer never holds back the
- * node's own events; a restart or failover simply finds it in the table.
+ * so this one fires at once, and says so: `at_once` keeps it from being put back to its own time).
+ * Keyed by incident, not node, so a pending timer never holds back the node's own events; a
+ * restart or failover simply finds it in the table.
  */
 export function escalationTimer(incident: IncidentRow, policy: PolicyRow, step: number, now?: Date): NewOutboxEvent<'incident.escalation_due'> | undefined {
-  const s = escalationSteps(policy.levels, policy.repeat)[step - 1];
-  if (!s) return undefined;
+  const due = stepDueAt(incident.opened_at, policy, step);
+  if (!due) return undefined;
   return {
     topic: 'incident.escalation_due',
     key: `incident:${incident.id}`,
-    payload: { incident_id: incident.id, step },
-    availableAt: now ?? new Date(incident.opened_at.getTime() + s.afterSeconds * 1000),
+    payload: { incident_id: incident.id, step, ...(now ? { at_once: true } : {}) },
+    availableAt: now ?? due,
   };
 }

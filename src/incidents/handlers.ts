@@ -37,4 +37,4 @@ export function nodeEventsHandler(sendPages: NewsSender): OutboxHandler<'node.st
 
 /** incident.escalation_due → the next level paged (see escalate). */
 export const handleEscalationDue: OutboxHandler<'incident.escalation_due'> = (events, { tx, now }) =>
-  escalate(tx, events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step })), now);
+  escalate(tx, events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step, atOnce: e.payload.at_once === true })), now);

@@ -5,14 +5,14 @@ import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { nodeStates } from '../nodes/store.ts';
 import { escalationSteps } from '../oncall/escalation.ts';
-import { reachesAnyone, type PolicyLevel } from '../oncall/model.ts';
+import { reachesAnyone, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes } from '../oncall/store.ts';
 import { userNames } from '../oncall/store-users.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
-import { escalationTimer, incidentEvent } from './events.ts';
+import { escalationTimer, incidentEvent, stepDueAt } from './events.ts';
 import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
@@ -236,6 +236,26 @@ async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, no
 export interface DueStep {
   incidentId: string;
   step: number;
+  /** Armed at once, not at the step's own time: the level before reached nobody. */
+  atOnce: boolean;
+}
+
+/**
+ * The policy each incident escalates by, as it reads now and locked against a change until commit
+ * (see pendingEscalations). An incident whose policy was deleted since it opened follows its
+ * node's policy, else the default one, as the node's next incident would: deleting a policy must
+ * not end the escalation of an incident nobody has acknowledged.
+ */
+async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map<string, PolicyRow>> {
+  const own = await getPolicies(tx, [...new Set(incidents.flatMap((i) => (i.policy_id ? [i.policy_id] : [])))], true);
+  const orphans = incidents.filter((i) => i.policy_id && !own.has(i.policy_id));
+  const fallback = await policiesForNodes(tx, [...new Set(orphans.map((i) => i.node_id))]);
+  return new Map(
+    incidents.flatMap((i) => {
+      const policy = i.policy_id ? (own.get(i.policy_id) ?? fallback.get(i.node_id)) : undefined;
+      return policy ? [[i.id, policy] as const] : [];
+    }),
+  );
 }
 
 /**
@@ -257,21 +277,30 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date): Promise<voi
     }
     return incident.status === 'open' ? [{ ...f, incident }] : [];
   });
-  const policies = await getPolicies(tx, [...new Set(due.flatMap((d) => (d.incident.policy_id ? [d.incident.policy_id] : [])))]);
+  const policies = await escalatingPolicies(tx, due.map((d) => d.incident));
+  const out: NewOutboxEvent[] = [];
   const steps = due.flatMap((d) => {
-    const policy = d.incident.policy_id ? policies.get(d.incident.policy_id) : undefined;
+    const policy = policies.get(d.incidentId);
     const s = policy ? escalationSteps(policy.levels, policy.repeat)[d.step - 1] : undefined;
     if (!policy || !s) {
       timeline.push({ incident_id: d.incidentId, at: now, kind: 'escalation_stopped', detail: { reason: 'escalation policy removed or shortened' } });
       return [];
     }
+    // Armed by the policy as it read then, and its level's delay lengthened since: the step waits
+    // for the policy as it reads now (a shortened one was re-timed by the update itself).
+    if (!d.atOnce && now < stepDueAt(d.incident.opened_at, policy, d.step)!) {
+      out.push(escalationTimer(d.incident, policy, d.step)!);
+      return [];
+    }
+    if (policy.id !== d.incident.policy_id) {
+      timeline.push({ incident_id: d.incidentId, at: now, kind: 'policy_replaced', detail: { policy_id: policy.id, policy_name: policy.name, reason: 'escalation policy deleted' } });
+    }
     return [{ ...d, policy, level: s.level }];
   });
-  const advanced = await store.advanceEscalations(tx, steps.map((s) => ({ id: s.incidentId, step: s.step, level: s.level })));
+  const advanced = await store.advanceEscalations(tx, steps.map((s) => ({ id: s.incidentId, step: s.step, level: s.level, policyId: s.policy.id })));
   const states = await nodeStates(tx, [...new Set(steps.map((s) => s.incident.node_id))]);
   const paging = steps.filter((s) => advanced.has(s.incidentId) && states.get(s.incident.node_id) !== 'maintenance');
   const pages = new Map((await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now)).map((p, k) => [paging[k]!.incidentId, p]));
-  const out: NewOutboxEvent[] = [];
   for (const s of steps) {
     const row = advanced.get(s.incidentId);
     if (!row) continue;

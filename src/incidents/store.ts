@@ -98,17 +98,44 @@ export interface EscalationAdvance {
   id: string;
   step: number;
   level: number;
+  /** The policy the step followed: the incident's own, or what replaced it once it was deleted. */
+  policyId: string;
 }
 
 /** Records that schedule step `step` paged `level`; only from the step before, only while open. */
 export async function advanceEscalations(tx: Queryable, list: EscalationAdvance[]): Promise<Map<string, IncidentRow>> {
   if (list.length === 0) return new Map();
   const rows = await tx<IncidentRow[]>`
-    update incidents i set escalation_step = v.step, escalation_level = v.level, version = i.version + 1
-    from unnest(${list.map((a) => a.id)}::uuid[], ${list.map((a) => a.step)}::int[], ${list.map((a) => a.level)}::int[]) as v(id, step, level)
+    update incidents i set escalation_step = v.step, escalation_level = v.level, policy_id = v.policy_id, version = i.version + 1
+    from unnest(${list.map((a) => a.id)}::uuid[], ${list.map((a) => a.step)}::int[], ${list.map((a) => a.level)}::int[],
+                ${list.map((a) => a.policyId)}::uuid[]) as v(id, step, level, policy_id)
     where i.id = v.id and i.status = 'open' and i.escalation_step = v.step - 1
     returning i.*`;
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** A waiting escalation timer, with its incident's node and opening, which its time counts from. */
+export interface PendingEscalation {
+  outbox_id: string;
+  step: number;
+  node_id: string;
+  opened_at: Date;
+}
+
+/**
+ * The waiting escalation timers of the policy's open, unacknowledged incidents, except those armed
+ * at once (a level before reached nobody), locked until commit. A timer being fired right now is
+ * skipped rather than waited for: its handler holds it and waits for the policy's lock (getPolicies
+ * `forShare`), so it then reads the policy as changed, and waiting here instead could deadlock.
+ * The incidents are found by status (`incidents_status_opened`), their timers by key (`outbox_key_id`).
+ */
+export async function pendingEscalations(tx: Queryable, policyId: string): Promise<PendingEscalation[]> {
+  return tx<PendingEscalation[]>`
+    select o.id::text as outbox_id, (o.payload->>'step')::int as step, i.node_id, i.opened_at
+    from incidents i
+    join outbox o on o.key = 'incident:' || i.id::text and o.topic = 'incident.escalation_due'
+    where i.status = 'open' and i.policy_id = ${policyId} and not (o.payload ? 'at_once')
+    for update of o skip locked`;
 }
 
 export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Promise<void> {

@@ -201,6 +201,30 @@ export async function toldRecipients(tx: Queryable, incidentIds: string[]): Prom
 }
 
 /**
+ * Open incidents whose ledger holds a page to this channel or person (by `channel_id` or
+ * `user_id`), oldest first, at most `limit` of them, each with the count of all. Their resolves go
+ * to what the ledger says was paged (toldRecipients), so while one is listed the destination must
+ * stay. Walks the open incidents (the partial index `incidents_one_open`) and probes each one's
+ * ledger rows by its `(incident_id, …)` unique index: no index on the destination is needed.
+ */
+export async function openIncidentsPaging(
+  sql: Queryable,
+  field: 'channel_id' | 'user_id',
+  id: string,
+  limit: number,
+): Promise<Array<{ id: string; name: string; total: number }>> {
+  return sql<Array<{ id: string; name: string; total: number }>>`
+    select i.id, i.title as name, (count(*) over ())::int as total
+    from incidents i
+    where i.status <> 'resolved'
+      and exists (
+        select 1 from deliveries d
+        where d.incident_id = i.id and d.${sql(field)} = ${id} and d.event in ('opened', 'escalated'))
+    order by i.opened_at, i.id
+    limit ${limit}`;
+}
+
+/**
  * Records when each row's job was first added. Adding it again (the sweeper giving a new or
  * emptied job store every unfinished row) keeps the first time and writes no row: a resync during
  * a 10,000-node outage re-added ~7,300 pages still waiting to be sent, rewrote each of them and

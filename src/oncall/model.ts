@@ -49,6 +49,23 @@ export function namedBy(groups: Array<[one: string, many: string, list: NamedBy[
   return parts.length ? parts.join(' and ') : undefined;
 }
 
+/** How many open incidents a refusal names; the count it gives covers the rest. */
+export const NAMED_INCIDENTS = 5;
+
+/**
+ * Why a channel or person the ledger paged for open incidents stays (each incident with the count
+ * of all, oldest first); undefined when there are none.
+ */
+export function stillPaged(what: 'channel' | 'user', open: Array<NamedBy & { total: number }>): string | undefined {
+  const total = open[0]?.total;
+  if (!total) return undefined;
+  const more = total - open.length;
+  const list = open.map((x) => `"${x.name}" (${x.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  return total === 1
+    ? `The ${what} was paged for open incident ${list}; delete it once that is resolved, so its resolve reaches the ${what}.`
+    : `The ${what} was paged for ${total} open incidents: ${list}; delete it once they are resolved, so their resolves reach the ${what}.`;
+}
+
 /** One detail per id in `ids` that `existing` lacks, named `field.i`. */
 export function missingIds(ids: readonly string[], existing: ReadonlySet<string>, field: string, message: string): Array<{ field: string; message: string }> {
   return ids.flatMap((id, i) => (existing.has(id) ? [] : [{ field: `${field}.${i}`, message }]));

@@ -6,6 +6,9 @@ import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { missingIds, type NewPolicy, type PolicyLevel, type PolicyPatch, type PolicyRow } from './model.ts';
 import * as store from './store.ts';
+import { stepDueAt } from '../incidents/events.ts';
+import { pendingEscalations, type PendingEscalation } from '../incidents/store.ts';
+import { retimeOutbox } from '../outbox/store.ts';
 
 /**
  * Every channel, user and schedule the levels name must exist, and stays locked against deletion
@@ -54,11 +57,17 @@ export async function createPolicy(sql: Sql, input: NewPolicy, now: Date, acting
   }))!;
 }
 
-/** Changes a policy; incidents already open keep escalating by it as it now reads. */
+/**
+ * Changes a policy; incidents already open keep escalating by it as it now reads. Their waiting
+ * timers move to the times the levels now give (opening + the step's delay) in the same commit, so
+ * a delay shortened from 3600 s to 60 s pages at +60 s, not an hour later; a lengthened one is also
+ * caught when its old timer fires (see escalate).
+ */
 export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date, acting: Acting): Promise<PolicyRow> {
   if (Object.keys(patch).length === 0) return policy;
   const row = await write(sql, patch, async (tx) => {
     const row = await store.updatePolicy(tx, policy.id, patch, now);
+    if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
     if (row) await audit(tx, acting, patched('escalation_policy.update', { type: 'escalation_policy', id: row.id, name: row.name }, patch), now);
     return row;
   });
@@ -66,10 +75,33 @@ export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPat
   return row;
 }
 
-/** Deletes a policy; nodes that used it fall back to the default (the foreign key sets theirs to null). */
+/**
+ * Puts waiting escalation timers (pendingEscalations) at the times the policy each incident now
+ * follows gives them (`policyOf`: the policy itself, or what replaces it once deleted); a step past
+ * that policy's end is left to fire and stop.
+ */
+async function retimeEscalations(tx: Tx, pending: PendingEscalation[], policyOf: (p: PendingEscalation) => PolicyRow | undefined): Promise<void> {
+  await retimeOutbox(
+    tx,
+    pending.flatMap((p) => {
+      const policy = policyOf(p);
+      const at = policy && stepDueAt(p.opened_at, policy, p.step);
+      return at ? [{ id: p.outbox_id, availableAt: at }] : [];
+    }),
+  );
+}
+
+/**
+ * Deletes a policy; nodes that used it fall back to the default (the foreign key sets theirs to
+ * null), and so do its open incidents: each escalates on by its node's policy, else the default
+ * (see escalate), and their waiting timers move to that policy's times now.
+ */
 export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
   return sql.begin(async (tx) => {
     if (!(await store.deletePolicy(tx, id))) return false;
+    const pending = await pendingEscalations(tx, id);
+    const fallback = await store.policiesForNodes(tx, [...new Set(pending.map((p) => p.node_id))]);
+    await retimeEscalations(tx, pending, (p) => fallback.get(p.node_id));
     await audit(tx, acting, { action: 'escalation_policy.delete', target: { type: 'escalation_policy', id } }, now);
     return true;
   });

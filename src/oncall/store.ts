@@ -22,16 +22,21 @@ export async function getPolicy(sql: Queryable, id: string): Promise<PolicyRow |
   return row;
 }
 
-/** Policies by id, for a batch of incidents (one query). */
 /** Whether some escalation policy is the default, the one every node without its own follows. */
 export async function hasDefaultPolicy(sql: Queryable): Promise<boolean> {
   const [row] = await sql<{ found: boolean }[]>`select exists (select 1 from escalation_policies where is_default) as found`;
   return row!.found;
 }
 
-export async function getPolicies(sql: Queryable, ids: string[]): Promise<Map<string, PolicyRow>> {
+/**
+ * Policies by id, for a batch of incidents (one query). With `forShare` they stay locked against a
+ * change until commit: an escalation reading its timing this way and a policy update re-timing its
+ * incidents' timers (pendingEscalations) each see what the other committed, whichever goes first.
+ */
+export async function getPolicies(sql: Queryable, ids: string[], forShare = false): Promise<Map<string, PolicyRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where id = any(${ids}::uuid[])`;
+  const rows = await sql<PolicyRow[]>`
+    select ${sql(COLUMNS)} from escalation_policies where id = any(${ids}::uuid[]) ${forShare ? sql`for share` : sql``}`;
   return new Map(rows.map((r) => [r.id, r]));
 }
 

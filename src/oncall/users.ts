@@ -5,7 +5,8 @@ import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { lockExisting, lockForDelete } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
-import { missingIds, namedBy, type NewUser, type UserPatch, type UserRow } from './model.ts';
+import { missingIds, NAMED_INCIDENTS, namedBy, stillPaged, type NewUser, type UserPatch, type UserRow } from './model.ts';
+import { openIncidentsPaging } from '../notifications/store.ts';
 import { policiesNaming } from './store.ts';
 import { schedulesNamingUser, schedulesWithOverridesFor } from './store-schedules.ts';
 import * as store from './store-users.ts';
@@ -48,7 +49,8 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
 
 /**
  * Deletes a user nothing pages any more: no escalation level, no schedule layer and no override
- * that has not ended names them (ended overrides go with them). The user is locked first, so a
+ * that has not ended names them (ended overrides go with them), and no open incident paged them
+ * (its resolve goes to them, as to a channel: see deleteChannel). The user is locked first, so a
  * policy, schedule or override being written that names them either committed before (and is
  * found here) or waits and then finds the user gone.
  */
@@ -61,6 +63,8 @@ export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting
       ['an override of schedule', 'overrides of schedules', await schedulesWithOverridesFor(tx, id, now)],
     ]);
     if (by) throw conflict(`The user is on call through ${by}; take them out first.`);
+    const paged = stillPaged('user', await openIncidentsPaging(tx, 'user_id', id, NAMED_INCIDENTS));
+    if (paged) throw conflict(paged);
     await store.deleteUser(tx, id);
     await audit(tx, acting, { action: 'user.delete', target: { type: 'user', id } }, now);
   });

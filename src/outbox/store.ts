@@ -58,6 +58,16 @@ export async function deferOutbox(tx: Queryable, id: string, availableAt: Date, 
     where id = ${id}`;
 }
 
+/** Moves waiting events to new times (escalation timers whose policy changed), in one statement. */
+export async function retimeOutbox(tx: Queryable, list: Array<{ id: string; availableAt: Date }>): Promise<void> {
+  if (list.length === 0) return;
+  await tx`
+    update outbox o set available_at = v.available_at
+    from unnest(${list.map((r) => r.id)}::bigint[], ${list.map((r) => r.availableAt.toISOString())}::timestamptz[]) as v(id, available_at)
+    where o.id = v.id`;
+  await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+}
+
 export async function buryOutbox(tx: Queryable, id: string, error: string, now: Date): Promise<void> {
   await tx`
     with gone as (delete from outbox where id = ${id} returning *)

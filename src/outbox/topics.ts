@@ -57,6 +57,8 @@ export interface PageRecipients {
 export interface EscalationDue {
   incident_id: string;
   step: number;
+  /** Armed at once because the level before reached nobody, not at the step's own time. */
+  at_once?: true;
 }
 
 export interface Topics {

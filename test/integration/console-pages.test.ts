@@ -172,6 +172,46 @@ describe('console pages', () => {
     assert.equal((await get('/nodes/no-such-node')).status, 404);
   });
 
+  it('refuses, in words and with 409, to delete a channel or a person an open incident paged', async () => {
+    const nodeId = (await h.sql`select id from nodes where name = 'n-06'`)[0]!.id;
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId, nodeName: 'n-06', category: 'node_down', severity: 'critical', title: 'n-06 is down', reason: 'because n-06', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const hook = (await (await h.admin('POST', '/v1/channels', { name: 'paged-hook', type: 'webhook', config: { url: 'https://hooks.example.com/p' } })).json()) as { id: string };
+    const carol = (await (await h.admin('POST', '/v1/users', { name: 'Carol Ops', email: 'carol@example.com' })).json()) as { id: string };
+    await insertDeliveries(
+      h.sql,
+      [
+        { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() },
+        { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: carol.id, channelType: 'email', occurredAt: h.clock.now() },
+      ],
+      h.clock.now(),
+    );
+    const api = await h.admin('DELETE', `/v1/channels/${hook.id}`);
+    assert.equal(api.status, 409);
+    const { error } = (await api.json()) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'conflict');
+    assert.equal(error.message, `The channel was paged for open incident "n-06 is down" (${incident!.id}); delete it once that is resolved, so its resolve reaches the channel.`);
+
+    for (const [page, what] of [
+      [`/channels/${hook.id}`, 'channel'],
+      [`/users/${carol.id}`, 'user'],
+    ] as const) {
+      const csrf = /name="_csrf" value="([^"]+)"/.exec((await get(page)).html)?.[1] ?? assert.fail(`no token on ${page}`);
+      const res = await h.app.request(`${page}/delete`, {
+        method: 'POST',
+        headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf }).toString(),
+      });
+      const html = await res.text();
+      assert.equal(res.status, 409, page);
+      assert.match(html, new RegExp(`The ${what} was paged for open incident &quot;n-06 is down&quot; \\(${incident!.id}\\); delete it once that is resolved`), page);
+    }
+    await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' });
+    assert.equal((await h.admin('DELETE', `/v1/channels/${hook.id}`)).status, 204);
+    assert.equal((await h.admin('DELETE', `/v1/users/${carol.id}`)).status, 204);
+  });
+
   it('answers a browser an HTML 404 page at an address nothing serves; the API and its clients keep JSON', async () => {
     const browser = { cookie, accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
     for (const address of ['/settings', '/console/settings', '/nodes/n-00/nonsense']) {

@@ -1,0 +1,223 @@
+// Changing what an open incident was paged through, or escalates by: a channel or person it paged
+// stays until its resolve is written, and a policy edited or deleted after opening still decides
+// when (and whether) the next level pages.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { deleteChannel } from '../../src/channels/service.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { Refusal } from '../../src/errors.ts';
+import { errorAnswer } from '../../src/http/errors.ts';
+import type { PolicyLevel, PolicyRow } from '../../src/oncall/model.ts';
+import { deletePolicy, updatePolicy } from '../../src/oncall/service.ts';
+import { updatePolicy as writePolicyRow } from '../../src/oncall/store.ts';
+import { deleteUser } from '../../src/oncall/users.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createOnCall, incidentsOf, nodeGoingDown as goingDown, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
+import { createPipeline } from '../helpers/pipeline.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+const T0 = new Date('2026-11-21T10:00:00.000Z');
+
+describe('open incidents across edits of what paged them', () => {
+  let db: TestDatabase;
+  let sink: SmtpSink;
+  let clock: ManualClock;
+  let p: ReturnType<typeof createPipeline>;
+  let oc: OnCall;
+  let hooks: WebhookReceiver[];
+  const secret = generateWebhookSecret();
+
+  before(async () => {
+    db = await createTestDatabase();
+    sink = await startSmtpSink();
+  });
+  after(async () => {
+    await sink.close();
+    await db.drop();
+  });
+  beforeEach(async () => {
+    await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, users cascade`;
+    clock = new ManualClock(T0);
+    p = createPipeline(db, clock);
+    oc = await createOnCall(db, clock, { redisUrl: undefined, smtpUrl: sink.url });
+    hooks = [];
+    await p.flush();
+  });
+  afterEach(async () => {
+    await oc.close();
+    await p.close();
+    await Promise.all(hooks.map((h) => h.close()));
+  });
+
+  const hook = async (name: string) => {
+    const h = await startWebhookReceiver({ secret });
+    hooks.push(h);
+    return { h, channel: await oc.webhook(name, h.url, secret) };
+  };
+  const nodeGoingDown = (name: string, policyId: string | null) => goingDown({ p, oc, clock }, name, policyId);
+  const recover = async (id: string) => {
+    p.beat(id);
+    await p.tick();
+    await oc.drain();
+  };
+  const refusal = async (work: Promise<unknown>) => {
+    const err = await work.then(
+      () => assert.fail('not refused'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof Refusal, String(err));
+    return { status: errorAnswer(err).status, message: err.message };
+  };
+  const edit = (policy: PolicyRow, levels: PolicyLevel[]) => updatePolicy(db.sql, policy, { levels }, clock.now(), TEST_ACTING);
+  /** When the incident's waiting escalation timer is due, as its outbox row says. */
+  const timerDue = async (incidentId: string) => {
+    const rows = await db.sql<{ available_at: Date }[]>`
+      select available_at from outbox where topic = 'incident.escalation_due' and key = ${`incident:${incidentId}`}`;
+    assert.equal(rows.length, 1, 'one waiting timer');
+    return rows[0]!.available_at;
+  };
+  const after_ = (openedAt: Date, s: number) => new Date(openedAt.getTime() + s * 1000);
+  const level = async (nodeId: string) => (await incidentsOf(db, nodeId))[0]!.escalation_level;
+
+  it('refuses to delete a channel an open incident paged, even after the policy moved on, and sends it the resolve', async () => {
+    const p1 = await hook('pagerduty-p');
+    const q = await hook('pagerduty-q');
+    const policy = await oc.policy('l0', [{ after_seconds: 0, channel_ids: [p1.channel.id] }]);
+    const node = await nodeGoingDown('api-1', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    await settledDeliveries(db, incident!.id, 1);
+
+    await edit(policy, [{ after_seconds: 0, channel_ids: [q.channel.id] }]);
+    const refused = await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING));
+    assert.equal(refused.status, 409);
+    assert.equal(refused.message, `The channel was paged for open incident "api-1 is down" (${incident!.id}); delete it once that is resolved, so its resolve reaches the channel.`);
+
+    await recover(node);
+    const ds = await settledDeliveries(db, incident!.id, 2);
+    assert.deepEqual(
+      ds.map((d) => [d.event, d.channel_id, d.status]),
+      [
+        ['opened', p1.channel.id, 'sent'],
+        ['resolved', p1.channel.id, 'sent'],
+      ],
+    );
+    await p1.h.waitFor((r) => JSON.parse(r.body).type === 'incident.resolved');
+    await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('refuses to delete a person an open incident paged until it is resolved', async () => {
+    const own = await hook('alice-phone');
+    const alice = await oc.user('Alice', 'alice@example.com', [own.channel.id]);
+    const policy = await oc.policy('people', [{ after_seconds: 0, channel_ids: [], user_ids: [alice.id] }]);
+    const n1 = await nodeGoingDown('db-1', policy.id);
+    const n2 = await nodeGoingDown('db-2', policy.id);
+    const [i1] = await incidentsOf(db, n1);
+    const [i2] = await incidentsOf(db, n2);
+    await edit(policy, [{ after_seconds: 0, channel_ids: [own.channel.id] }]);
+
+    const refused = await refusal(deleteUser(db.sql, alice.id, clock.now(), TEST_ACTING));
+    assert.equal(refused.status, 409);
+    assert.match(refused.message, /^The user was paged for 2 open incidents: /);
+    assert.ok(refused.message.includes(i1!.id) && refused.message.includes(i2!.id), refused.message);
+
+    await recover(n1);
+    await recover(n2);
+    await deleteUser(db.sql, alice.id, clock.now(), TEST_ACTING);
+  });
+
+  it('pages at the time a lengthened level now gives, not the one its timer was armed with', async () => {
+    const first = await hook('first');
+    const second = await hook('second');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 300, channel_ids: [second.channel.id] },
+    ]);
+    const node = await nodeGoingDown('web-1', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    const opened = incident!.opened_at;
+
+    const edited = await edit(policy, [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 3600, channel_ids: [second.channel.id] },
+    ]);
+    assert.deepEqual(await timerDue(incident!.id), after_(opened, 3600));
+
+    // A timer armed by the policy as it read before (an escalation firing as the edit committed)
+    // is put back when it comes due early.
+    await db.sql`update outbox set available_at = ${after_(opened, 300)} where key = ${`incident:${incident!.id}`}`;
+    clock.set(after_(opened, 300));
+    await oc.drain();
+    assert.equal(await level(node), 0, 'not paged at the old 300 s');
+    assert.deepEqual(await timerDue(incident!.id), after_(opened, 3600));
+
+    // The same when the edit came without re-timing (written straight to the row): 3600 → 1800.
+    await writePolicyRow(db.sql, edited.id, { levels: [edited.levels[0]!, { ...edited.levels[1]!, after_seconds: 1800 }] }, clock.now());
+    clock.set(after_(opened, 1799));
+    await oc.drain();
+    assert.equal(await level(node), 0);
+    clock.set(after_(opened, 3600));
+    await oc.drain();
+    assert.equal(await level(node), 1);
+    await second.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+  });
+
+  it('pages at the time a shortened level now gives', async () => {
+    const first = await hook('first');
+    const second = await hook('second');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 3600, channel_ids: [second.channel.id] },
+    ]);
+    const node = await nodeGoingDown('web-2', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    const opened = incident!.opened_at;
+
+    await edit(policy, [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 60, channel_ids: [second.channel.id] },
+    ]);
+    assert.deepEqual(await timerDue(incident!.id), after_(opened, 60));
+    clock.set(after_(opened, 60));
+    await oc.drain();
+    assert.equal(await level(node), 1);
+    await second.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+  });
+
+  it('escalates by the default policy once the incident’s own is deleted', async () => {
+    const first = await hook('first');
+    const own = await hook('own-level-1');
+    const fallback = await hook('default-level-1');
+    const byDefault = await oc.policy(
+      'default',
+      [
+        { after_seconds: 0, channel_ids: [first.channel.id] },
+        { after_seconds: 120, channel_ids: [fallback.channel.id] },
+      ],
+      { isDefault: true },
+    );
+    const policy = await oc.policy('own', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 600, channel_ids: [own.channel.id] },
+    ]);
+    const node = await nodeGoingDown('cache-1', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    const opened = incident!.opened_at;
+
+    assert.equal(await deletePolicy(db.sql, policy.id, clock.now(), TEST_ACTING), true);
+    assert.deepEqual(await timerDue(incident!.id), after_(opened, 120));
+    clock.set(after_(opened, 120));
+    await oc.drain();
+    assert.equal(await level(node), 1);
+    const paged = await fallback.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+    assert.equal(JSON.parse(paged.body).data.incident.id, incident!.id);
+    const [row] = await db.sql<{ policy_id: string }[]>`select policy_id from incidents where id = ${incident!.id}`;
+    assert.equal(row!.policy_id, byDefault.id);
+    const kinds = await db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incident!.id} order by id`;
+    assert.ok(kinds.some((k) => k.kind === 'policy_replaced'));
+    assert.ok(!kinds.some((k) => k.kind === 'escalation_stopped'));
+    assert.equal(own.h.requests.length, 0);
+  });
+});
