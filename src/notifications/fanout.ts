@@ -2,7 +2,7 @@ import { getChannelsByIds } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
 import type { IncidentNews, IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
-import { reachesAnyone, type Contacts } from '../oncall/model.ts';
+import { namesAnyone, type Contacts } from '../oncall/model.ts';
 import type { PageRecipients } from '../outbox/topics.ts';
 import { getPolicies } from '../oncall/store.ts';
 import { contactsOf } from '../oncall/store-users.ts';
@@ -95,7 +95,7 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
     const page = isAnswer(n) ? undefined : pageOf(n);
     const to = page ? pageRecipients(page, channelTypes, people) : (told.get(incident.id) ?? []);
     // A level that reached nobody when it fired is on the timeline already (the escalation says so).
-    if (page && to.length === 0 && (n.recipients === undefined || reachesAnyone(n.recipients))) {
+    if (page && to.length === 0 && (n.recipients === undefined || namesAnyone(n.recipients))) {
       const reason = n.recipients ? 'every channel and person on this level was deleted' : 'no channel on this escalation level';
       timeline.push({ incident_id: incident.id, at: now, kind: 'not_notified', detail: { event: n.event, reason } });
     }
