@@ -64,11 +64,11 @@ function pageRecipients(page: PageRecipients, channelTypes: ReadonlyMap<string, 
 }
 
 /**
- * Turns incident news into ledger rows, one per (event, recipient), in the caller's transaction,
+ * Turns incident news into ledger rows, one per (event, destination), in the caller's transaction,
  * and returns the ids of the rows to send on their own. A redelivered event inserts nothing new. A
  * page goes to whom its level reached when it fired; an answer (acknowledged, resolved) goes to
- * the channels and people the ledger itself says were paged, so it reaches every one of them
- * whatever happened to the policy or the schedules since. Incidents in `held` (rows the caller
+ * each destination the ledger itself says was paged, once (toldRecipients), so it reaches every
+ * one of them whatever happened to the policy or the schedules since. Incidents in `held` (rows the caller
  * opened in this transaction) are not read again: in a mass outage that read returned every row
  * just inserted, 500 per batch.
  */

@@ -162,6 +162,32 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     assert.deepEqual([nobody.detail.level, nobody.detail.reason, nobody.detail.users], [0, UNREACHABLE_WITHOUT_EMAIL, [{ user_id: alice.id, name: 'Alice' }]]);
   });
 
+  it('tells a channel paged on a level and as a person’s own one resolve, sent only once every page to it is final', async () => {
+    const pager = await oc.webhook('pager', hook.url, secret);
+    const ivy = await oc.user('Ivy', 'ivy@test.local', [pager.id]);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [pager.id] }, { after_seconds: 300, channel_ids: [], user_ids: [ivy.id] }], { isDefault: true });
+    hook.script(500, 'hang'); // the opening page fails, and its retry is held at the receiver
+    const { nodeId, incidentId } = await nodeGoingDown('pd-1');
+    await until('the opening page’s retry held at the receiver', async () => hook.hanging.length === 1 || undefined);
+    await p.runUntil(new Date(clock.now().getTime() + 300_000)); // level 1 pages Ivy: her mailbox and the pager again
+    await oc.drain();
+    await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: pd-1'));
+    await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+
+    p.beat(nodeId);
+    await p.tick();
+    await oc.drain();
+    // Ivy's mailbox, whose page went out, hears the resolve; the pager's waits for its opening page.
+    await sink.waitFor((m) => m.subject.startsWith('[Lifeline] RESOLVED: pd-1'));
+    assert.equal(hook.release(500), 1);
+    const ds = await settled(incidentId, 5);
+    const types = hook.requests.map((r) => [JSON.parse(r.body).type, r.status]);
+    const pageAccepted = types.findIndex(([type, status]) => type === 'incident.opened' && status === 200);
+    assert.ok(pageAccepted >= 0 && pageAccepted < types.findIndex(([type]) => type === 'incident.resolved'), JSON.stringify(types));
+    const resolves = ds.filter((d) => d.event === 'resolved').map((d) => d.id).sort();
+    assert.deepEqual(resolves, [`${incidentId}.resolved.${pager.id}`, `${incidentId}.resolved.${ivy.id}.email`].sort(), 'the pager told once, as level 0 paged it');
+  });
+
   it('stops escalating at an acknowledgement and records where it stopped', async () => {
     const dan = await oc.user('Dan', 'dan@test.local');
     const eve = await oc.user('Eve', 'eve@test.local');
