@@ -105,7 +105,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
       if (queue.status === 'rejected') down.add(deps.queue.name);
       if (down.size) return c.json({ status: 'unavailable', queue: deps.queue.name, down: [...down] }, 503);
       // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
-      const warnings = await setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured });
+      const warnings = await setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now() });
       return c.json({ status: 'ready', queue: deps.queue.name, ...(warnings.length ? { warnings } : {}) });
     },
   );

@@ -9,14 +9,19 @@ function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeCh
   return { nodeId: node_id, nodeName: node_name, to, at: new Date(at), reason };
 }
 
+/** What judging a level needs of the engine's setup: whether it sends email (SMTP_URL is set). */
+export interface PagingSetup {
+  emailConfigured: boolean;
+}
+
 /**
  * node.state_changed and node.deleted → incidents opened and resolved (see followNodes), and the
  * pages of those opened sent by `sendPages` in the same transaction: one outbox event from a
  * transition to its page's ledger rows, where an `incident.opened` event in between made two.
  */
-export function nodeEventsHandler(sendPages: NewsSender): OutboxHandler<'node.state_changed' | 'node.deleted'> {
+export function nodeEventsHandler(sendPages: NewsSender, setup: PagingSetup): OutboxHandler<'node.state_changed' | 'node.deleted'> {
   return async (events, ctx) => {
-    const pages = await followNodes(ctx.tx, events.map(changeOf), ctx.now);
+    const pages = await followNodes(ctx.tx, events.map(changeOf), ctx.now, setup.emailConfigured);
     if (pages.length === 0) return;
     try {
       // In a savepoint: a page that cannot be written must not take its transition down with it.
@@ -36,5 +41,7 @@ export function nodeEventsHandler(sendPages: NewsSender): OutboxHandler<'node.st
 }
 
 /** incident.escalation_due → the next level paged (see escalate). */
-export const handleEscalationDue: OutboxHandler<'incident.escalation_due'> = (events, { tx, now }) =>
-  escalate(tx, events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step, atOnce: e.payload.at_once === true })), now);
+export const escalationHandler =
+  (setup: PagingSetup): OutboxHandler<'incident.escalation_due'> =>
+  (events, { tx, now }) =>
+    escalate(tx, events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step, atOnce: e.payload.at_once === true })), now, setup.emailConfigured);

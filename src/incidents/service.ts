@@ -5,10 +5,10 @@ import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { nodeStates } from '../nodes/store.ts';
 import { escalationSteps } from '../oncall/escalation.ts';
-import { reachesAnyone, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
+import { namesAnyone, reachesAnyone, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes } from '../oncall/store.ts';
-import { userNames } from '../oncall/store-users.ts';
+import { contactsOf } from '../oncall/store-users.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
@@ -124,7 +124,7 @@ export interface OpeningPage {
   incident: IncidentRow;
 }
 
-export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Promise<OpeningPage[]> {
+export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emailConfigured: boolean): Promise<OpeningPage[]> {
   const relevant = changes.filter((c) => c.to === 'healthy' || c.to === 'deleted' || categoryFor(c.to) !== null);
   const open = new Map<string, IncidentRow[]>();
   for (const i of await store.lockOpenIncidents(tx, relevant.map((c) => c.nodeId))) {
@@ -172,14 +172,14 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date): Pro
   const out: NewOutboxEvent[] = [...resolved.events];
   const timeline: TimelineEntry[] = [...resolved.timeline];
   const news: OpeningPage[] = [];
-  const pages = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now);
+  const pages = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now, emailConfigured);
   opened.forEach((incident, k) => {
     const policy = policies.get(incident.node_id);
     const page = pages[k]!;
     const detail = { level: 0, step: 0, ...page.detail };
     timeline.push({ incident_id: incident.id, at: incident.opened_at, kind: 'opened', detail: { reason: incident.reason, policy_id: incident.policy_id, ...detail } });
     if (!page.reached) {
-      timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? 'nobody on call' : 'no escalation policy' } });
+      timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? page.nobody : 'no escalation policy' } });
     }
     news.push({
       news: { incidentId: incident.id, event: 'opened', at: incident.opened_at, recipients: page.recipients },
@@ -205,28 +205,36 @@ export async function pageLater(tx: Tx, pages: OpeningPage[], now: Date): Promis
   await insertOutbox(tx, pages.map((p) => p.event), now);
 }
 
-/** A level about to page: whom it reaches, whether that is anyone, and how the timeline names them. */
+/** A level about to page: whom it reaches, whether that is anyone (why not), and how the timeline names them. */
 interface Page {
   recipients: PageRecipients;
   reached: boolean;
+  /** Why nobody, for the timeline: nobody was named or on call, or nobody named can be reached. */
+  nobody: string;
   detail: Record<string, unknown>;
 }
+
+/** The reason a `reached_nobody` gives when the level named people that no message can reach. */
+export const UNREACHABLE_WITHOUT_EMAIL = 'SMTP_URL is not set and nobody on this level has a channel of their own';
 
 /**
  * Whom each level pages as it fires at `now`: its schedules are resolved to who is on call at this
  * moment (so a failover or a late timer pages whoever is on call when the page goes out, never
- * whoever was when the timer was armed), and the timeline names each person. Three queries for
- * the batch.
+ * whoever was when the timer was armed), and the timeline names each person. A level counts as
+ * reaching someone only if a message can land (canReach): without email (`emailConfigured` false)
+ * a person with no channel of their own gets only rows bound to die with smtp_not_configured, and
+ * the next level must not wait out its delay behind them. Three queries for the batch.
  */
-async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, now: Date): Promise<Page[]> {
+async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, now: Date, emailConfigured: boolean): Promise<Page[]> {
   const resolved = await recipientsAt(tx, levels, now);
-  const names = await userNames(tx, [...new Set(resolved.flatMap((r) => r.users.map((u) => u.user_id)))]);
+  const people = await contactsOf(tx, [...new Set(resolved.flatMap((r) => r.users.map((u) => u.user_id)))]);
   return resolved.map((r) => ({
     recipients: { channel_ids: r.channel_ids, users: r.users },
-    reached: reachesAnyone(r),
+    reached: reachesAnyone(r, people, emailConfigured),
+    nobody: namesAnyone(r) && !emailConfigured ? UNREACHABLE_WITHOUT_EMAIL : 'nobody on call',
     detail: {
       channel_ids: r.channel_ids,
-      users: r.users.map((u) => ({ ...u, name: names.get(u.user_id) ?? null })),
+      users: r.users.map((u) => ({ ...u, name: people.get(u.user_id)?.name ?? null })),
       ...(r.empty_schedule_ids.length ? { empty_schedule_ids: r.empty_schedule_ids } : {}),
     },
   }));
@@ -263,10 +271,10 @@ async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map
  * the next step. Acknowledging or resolving needs no cancellation: the timer finds the incident
  * no longer open and does nothing (an acknowledged one records that escalation stopped there).
  * While the node is in maintenance the step passes silently. A level that reaches nobody (its
- * schedules have nobody on call) is recorded and the next step fires at once, so a page is never
+ * schedules have nobody on call, or nobody it names can be reached: see whomLevelsPage) is recorded and the next step fires at once, so a page is never
  * dropped silently. Set-wise, like the other handlers: a storm's timers come due together.
  */
-export async function escalate(tx: Tx, fired: DueStep[], now: Date): Promise<void> {
+export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigured: boolean): Promise<void> {
   const incidents = await store.lockIncidents(tx, fired.map((f) => f.incidentId));
   const timeline: TimelineEntry[] = [];
   const due = fired.flatMap((f) => {
@@ -300,7 +308,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date): Promise<voi
   const advanced = await store.advanceEscalations(tx, steps.map((s) => ({ id: s.incidentId, step: s.step, level: s.level, policyId: s.policy.id })));
   const states = await nodeStates(tx, [...new Set(steps.map((s) => s.incident.node_id))]);
   const paging = steps.filter((s) => advanced.has(s.incidentId) && states.get(s.incident.node_id) !== 'maintenance');
-  const pages = new Map((await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now)).map((p, k) => [paging[k]!.incidentId, p]));
+  const pages = new Map((await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now, emailConfigured)).map((p, k) => [paging[k]!.incidentId, p]));
   for (const s of steps) {
     const row = advanced.get(s.incidentId);
     if (!row) continue;
@@ -309,7 +317,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date): Promise<voi
     if (!page) {
       timeline.push({ incident_id: row.id, at: now, kind: 'escalation_suppressed', detail: { ...detail, reason: 'maintenance' } });
     } else if (!page.reached) {
-      timeline.push({ incident_id: row.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: 'nobody on call' } });
+      timeline.push({ incident_id: row.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: page.nobody } });
     } else {
       timeline.push({ incident_id: row.id, at: now, kind: 'escalated', detail });
       out.push(incidentEvent(row, 'escalated', now, { level: s.level, step: s.step, recipients: page.recipients }));

@@ -2,7 +2,7 @@ import { getChannelsByIds } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
 import type { IncidentNews, IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
-import { reachesAnyone, type Contacts } from '../oncall/model.ts';
+import { namesAnyone, type Contacts } from '../oncall/model.ts';
 import type { PageRecipients } from '../outbox/topics.ts';
 import { getPolicies } from '../oncall/store.ts';
 import { contactsOf } from '../oncall/store-users.ts';
@@ -64,11 +64,11 @@ function pageRecipients(page: PageRecipients, channelTypes: ReadonlyMap<string, 
 }
 
 /**
- * Turns incident news into ledger rows, one per (event, recipient), in the caller's transaction,
+ * Turns incident news into ledger rows, one per (event, destination), in the caller's transaction,
  * and returns the ids of the rows to send on their own. A redelivered event inserts nothing new. A
  * page goes to whom its level reached when it fired; an answer (acknowledged, resolved) goes to
- * the channels and people the ledger itself says were paged, so it reaches every one of them
- * whatever happened to the policy or the schedules since. Incidents in `held` (rows the caller
+ * each destination the ledger itself says was paged, once (toldRecipients), so it reaches every
+ * one of them whatever happened to the policy or the schedules since. Incidents in `held` (rows the caller
  * opened in this transaction) are not read again: in a mass outage that read returned every row
  * just inserted, 500 per batch.
  */
@@ -95,7 +95,7 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
     const page = isAnswer(n) ? undefined : pageOf(n);
     const to = page ? pageRecipients(page, channelTypes, people) : (told.get(incident.id) ?? []);
     // A level that reached nobody when it fired is on the timeline already (the escalation says so).
-    if (page && to.length === 0 && (n.recipients === undefined || reachesAnyone(n.recipients))) {
+    if (page && to.length === 0 && (n.recipients === undefined || namesAnyone(n.recipients))) {
       const reason = n.recipients ? 'every channel and person on this level was deleted' : 'no channel on this escalation level';
       timeline.push({ incident_id: incident.id, at: now, kind: 'not_notified', detail: { event: n.event, reason } });
     }

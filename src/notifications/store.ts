@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/client.ts';
 import { DIGEST_LOCK_CLASS, STORM_LOCK_CLASS } from '../db/locks.ts';
-import { deliveryId, type DeliveryRow, type NewDelivery, type QueuedDelivery, type Recipient } from './model.ts';
+import { deliveryId, destinationKey, type DeliveryRow, type NewDelivery, type QueuedDelivery, type Recipient } from './model.ts';
 
 /**
  * Inserts what is not there yet (a redelivered event adds nothing) and returns the ids of new rows
@@ -82,8 +82,8 @@ export async function digestDestinations(sql: Queryable): Promise<DigestDestinat
 /**
  * A destination's held updates, oldest first (at most `limit`), when its digest is due at `now`;
  * none while a failed digest of it waits for its retry (checked again under the destination's
- * lock, since another notifier may have just tried). An acknowledgement or resolve whose page went
- * out alone and is still being retried stays held for a later digest, as it would wait behind its
+ * lock, since another notifier may have just tried). An acknowledgement or resolve one of whose
+ * pages to this destination went out alone and is still being retried stays held for a later digest, as it would wait behind its
  * page if it were sent alone: no RESOLVED mail before its DOWN.
  */
 export async function dueDigest(tx: Queryable, destination: string, now: Date, limit: number): Promise<DeliveryRow[]> {
@@ -96,8 +96,8 @@ export async function dueDigest(tx: Queryable, destination: string, now: Date, l
       )
       and not (d.event in ('acknowledged', 'resolved') and exists (
         select 1 from deliveries page
-        where page.incident_id = d.incident_id and page.channel_id is not distinct from d.channel_id
-          and page.user_id is not distinct from d.user_id and page.event in ('opened', 'escalated')
+        where page.incident_id = d.incident_id and coalesce(page.channel_id, page.user_id) = ${destination}::uuid
+          and page.event in ('opened', 'escalated')
           and not page.digest and page.status in ('pending', 'failed') and page.created_at <= d.created_at
       ))
     order by d.created_at, d.id limit ${limit}`;
@@ -185,12 +185,21 @@ export async function recordSent(sql: Queryable, sent: { id: string; at: Date }[
     where deliveries.id = s.id and deliveries.status not in ('sent', 'dead')`;
 }
 
-/** Channels and people paged (or being paged) for each incident: whom its resolve must reach. */
+/**
+ * Destinations paged (or being paged) for each incident: whom its answers must reach, each once,
+ * as the row that first paged it (a channel paged on level 0 and later as a person's own channel
+ * is answered as level 0's channel), in the order they were first paged. Every page to a
+ * destination holds the answer back alike (earlierPageInFlight), whichever row it is answered as.
+ */
 export async function toldRecipients(tx: Queryable, incidentIds: string[]): Promise<Map<string, Recipient[]>> {
   if (incidentIds.length === 0) return new Map();
   const rows = await tx<(Recipient & { incident_id: string })[]>`
-    select distinct incident_id, channel_id, user_id, channel_type from deliveries
-    where incident_id = any(${incidentIds}::uuid[]) and event in ('opened', 'escalated')`;
+    select incident_id, channel_id, user_id, channel_type from (
+      select distinct on (incident_id, coalesce(channel_id, user_id)) incident_id, channel_id, user_id, channel_type, created_at, id
+      from deliveries
+      where incident_id = any(${incidentIds}::uuid[]) and event in ('opened', 'escalated')
+      order by incident_id, coalesce(channel_id, user_id), created_at, id) first
+    order by incident_id, created_at, id`;
   const out = new Map<string, Recipient[]>();
   for (const { incident_id, ...r } of rows) {
     const list = out.get(incident_id);
@@ -280,8 +289,9 @@ export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pend
 }
 
 /**
- * Whether an earlier page (opened/escalated) to the same recipient is still in flight: a resolve or
- * acknowledgement must not overtake the page it answers. When one is, `retryAt` is the latest time
+ * Whether an earlier page (opened/escalated) to the same destination is still in flight, whichever
+ * person it was for: a resolve or acknowledgement must not overtake any page it answers (one
+ * answer goes to a channel paged both as a level's channel and as a person's own). When one is, `retryAt` is the latest time
  * one of them is due to be tried again (null while none has failed yet: a page pending its first
  * attempt may finish any moment). Nothing can change before then, so the answer waits until then
  * instead of asking every second: over a page's whole retry schedule (about 27 minutes) that is
@@ -292,8 +302,8 @@ export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promi
   const [row] = await sql<{ waiting: number; retry_at: Date | null }[]>`
     select count(*)::int as waiting, max(next_attempt_at) filter (where status = 'failed') as retry_at
     from deliveries
-    where incident_id = ${d.incident_id} and channel_id is not distinct from ${d.channel_id}::uuid
-      and user_id is not distinct from ${d.user_id}::uuid and event in ('opened', 'escalated')
+    where incident_id = ${d.incident_id} and coalesce(channel_id, user_id) = ${destinationKey(d)}::uuid
+      and event in ('opened', 'escalated')
       and status in ('pending', 'failed') and created_at <= ${d.created_at} and id <> ${d.id}`;
   return row && row.waiting > 0 ? { retryAt: row.retry_at } : undefined;
 }

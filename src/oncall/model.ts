@@ -175,5 +175,21 @@ export function levelRecipients(level: PolicyLevel, schedules: ReadonlyMap<strin
   return { channel_ids: [...level.channel_ids], users, empty_schedule_ids: empty };
 }
 
-/** Whether a level's recipients reach anyone at all. */
-export const reachesAnyone = (r: Pick<LevelRecipients, 'channel_ids' | 'users'>): boolean => r.channel_ids.length + r.users.length > 0;
+/** Whether a level's recipients name anyone at all, reachable or not. */
+export const namesAnyone = (r: Pick<LevelRecipients, 'channel_ids' | 'users'>): boolean => r.channel_ids.length + r.users.length > 0;
+
+/**
+ * Whether a message to this person can land anywhere: by their address or an email channel of
+ * their own only when the engine sends email (without SMTP_URL every such row goes `dead` with
+ * smtp_not_configured), otherwise by any channel of their own. A person deleted since is not.
+ */
+export const canReach = (person: Contacts | undefined, emailConfigured: boolean): boolean =>
+  person !== undefined && (emailConfigured ? person.email !== '' || person.channels.length > 0 : person.channels.some((c) => c.type !== 'email'));
+
+/**
+ * Whether a level's recipients reach anyone: a channel of its own, or a person `canReach`. A level
+ * that does not is recorded as reaching nobody and hands over to the next one at once, instead of
+ * waiting out its delay on messages that can only die.
+ */
+export const reachesAnyone = (r: Pick<LevelRecipients, 'channel_ids' | 'users'>, people: ReadonlyMap<string, Contacts>, emailConfigured: boolean): boolean =>
+  r.channel_ids.length > 0 || r.users.some((u) => canReach(people.get(u.user_id), emailConfigured));

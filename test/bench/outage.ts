@@ -271,7 +271,7 @@ export async function setUpOutage(scope: Scope, o: OutageSetup): Promise<OutageR
   await waitFor('the queue backend', async () => (await backend.ping(), true), 10_000);
   const queue = new DeliveryQueue({ backend, sql: pool, clock: systemClock });
   scope.defer('close delivery queue', () => queue.close());
-  registerOnCallHandlers(o.registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold);
+  registerOnCallHandlers(o.registry, queue, benchLog, ENGINE_DEFAULTS.stormThreshold, { emailConfigured: true });
   return { db, leadership, evaluator, pool, backend, queue };
 }
 

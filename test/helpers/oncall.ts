@@ -60,7 +60,9 @@ export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCa
   // Stamps enqueued_at, which the notifier's sweeper compares with its own (wall) clock below.
   const backend = await openQueueBackend({ redisUrl: o.redisUrl, databaseUrl: db.url, prefix });
   const queue = new DeliveryQueue({ backend, sql: db.sql, clock: systemClock });
-  registerOnCallHandlers(registry, queue, testLog, o.stormThreshold ?? 1000);
+  // Judged as the engine does: a person is reached by email only where SMTP_URL is set.
+  const setup = { emailConfigured: o.smtpUrl !== undefined };
+  registerOnCallHandlers(registry, queue, testLog, o.stormThreshold ?? 1000, setup);
   const dispatcher = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, backoffBaseMs: 10 });
   // Local receivers answer at once unless told to fail; a slow answer on a busy machine must not
   // become a timeout and a second request.
@@ -96,6 +98,7 @@ export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCa
   return {
     prefix,
     secretKey,
+    setup,
     metrics,
     queue,
     dispatcher,

@@ -30,7 +30,7 @@ export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolea
   const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
   if (o.incidents) {
     // Incidents only: no notifications run here, so the pages of what opens go nowhere.
-    const incidents = nodeEventsHandler(async () => {});
+    const incidents = nodeEventsHandler(async () => {}, { emailConfigured: false });
     registry.on('node.state_changed', 'incidents', incidents).on('node.deleted', 'incidents', incidents);
   }
   const dispatcher = new OutboxDispatcher({ sql: h.sql, registry, clock: h.clock, log: testLog, maxAttempts: 3 });

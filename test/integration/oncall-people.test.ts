@@ -3,7 +3,8 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
-import { acknowledge } from '../../src/incidents/service.ts';
+import { acknowledge, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
+import { setupWarnings, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
 import { createOnCall, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
@@ -61,6 +62,22 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
   const timeline = async (incidentId: string) =>
     db.sql<{ kind: string; detail: Record<string, any> }[]>`select kind, detail from incident_timeline where incident_id = ${incidentId} order by id`;
   const settled = (incidentId: string, n: number) => settledDeliveries(db, incidentId, n, ['sent']);
+  /**
+   * Level 1 (600 s, a webhook to `hook`) paged as the incident opened, without waiting out its
+   * delay, after a `reached_nobody` for level 0: returns that entry.
+   */
+  const handedOverAtOnce = async (incidentId: string) => {
+    const openedAt = clock.now();
+    const page = await hook.waitFor();
+    assert.equal(JSON.parse(page.body).type, 'incident.escalated');
+    assert.equal(clock.now().getTime(), openedAt.getTime(), 'without waiting out the 600 s of level 1');
+    const entries = await timeline(incidentId);
+    assert.deepEqual(
+      entries.map((e) => e.kind).filter((k) => ['opened', 'reached_nobody', 'escalated'].includes(k)),
+      ['opened', 'reached_nobody', 'escalated'],
+    );
+    return entries.find((e) => e.kind === 'reached_nobody')!;
+  };
 
   it('pages whoever the schedule has on call when each level fires, names them, and pairs every resolve per person and contact', async () => {
     const own = await oc.webhook('ana-phone', hook.url, secret);
@@ -125,19 +142,50 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     await oc.policy('default', [{ after_seconds: 0, channel_ids: [], schedule_ids: [later.id] }, { after_seconds: 600, channel_ids: [receiver.id] }], { isDefault: true });
 
     const { incidentId } = await nodeGoingDown('api-1');
-    const openedAt = clock.now();
-    const page = await hook.waitFor();
-    assert.equal(JSON.parse(page.body).type, 'incident.escalated');
-    assert.equal(clock.now().getTime(), openedAt.getTime(), 'without waiting out the 600 s of level 1');
-    const entries = await timeline(incidentId);
-    assert.deepEqual(
-      entries.map((e) => e.kind).filter((k) => ['opened', 'reached_nobody', 'escalated'].includes(k)),
-      ['opened', 'reached_nobody', 'escalated'],
-    );
-    const nobody = entries.find((e) => e.kind === 'reached_nobody')!;
+    const nobody = await handedOverAtOnce(incidentId);
     assert.deepEqual([nobody.detail.level, nobody.detail.reason, nobody.detail.empty_schedule_ids], [0, 'nobody on call', [later.id]]);
     assert.equal((await incidentsOf(db, (await db.sql`select node_id from incidents where id = ${incidentId}`)[0]!.node_id))[0]!.escalation_level, 1);
     assert.equal(sink.messages.length, 0, 'Cleo, not on call, got nothing');
+  });
+
+  it('without SMTP, a level whose person has no channel of their own reaches nobody, and the next level fires at once', async () => {
+    await oc.close();
+    oc = await createOnCall(db, clock, { redisUrl }); // no SMTP_URL, as `npm start` runs by default
+    const receiver = await oc.webhook('ops', hook.url, secret);
+    const alice = await oc.user('Alice', 'alice@test.local');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [alice.id] }, { after_seconds: 600, channel_ids: [receiver.id] }], { isDefault: true });
+    // Said before anything goes wrong: at start and in /readyz.
+    assert.deepEqual(await setupWarnings(db.sql, { emailConfigured: false, now: clock.now() }), [unreachablePeople([{ id: alice.id, name: 'Alice' }])]);
+
+    const { incidentId } = await nodeGoingDown('mail-1');
+    const nobody = await handedOverAtOnce(incidentId);
+    assert.deepEqual([nobody.detail.level, nobody.detail.reason, nobody.detail.users], [0, UNREACHABLE_WITHOUT_EMAIL, [{ user_id: alice.id, name: 'Alice' }]]);
+  });
+
+  it('tells a channel paged on a level and as a person’s own one resolve, sent only once every page to it is final', async () => {
+    const pager = await oc.webhook('pager', hook.url, secret);
+    const ivy = await oc.user('Ivy', 'ivy@test.local', [pager.id]);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [pager.id] }, { after_seconds: 300, channel_ids: [], user_ids: [ivy.id] }], { isDefault: true });
+    hook.script(500, 'hang'); // the opening page fails, and its retry is held at the receiver
+    const { nodeId, incidentId } = await nodeGoingDown('pd-1');
+    await until('the opening page’s retry held at the receiver', async () => hook.hanging.length === 1 || undefined);
+    await p.runUntil(new Date(clock.now().getTime() + 300_000)); // level 1 pages Ivy: her mailbox and the pager again
+    await oc.drain();
+    await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: pd-1'));
+    await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+
+    p.beat(nodeId);
+    await p.tick();
+    await oc.drain();
+    // Ivy's mailbox, whose page went out, hears the resolve; the pager's waits for its opening page.
+    await sink.waitFor((m) => m.subject.startsWith('[Lifeline] RESOLVED: pd-1'));
+    assert.equal(hook.release(500), 1);
+    const ds = await settled(incidentId, 5);
+    const types = hook.requests.map((r) => [JSON.parse(r.body).type, r.status]);
+    const pageAccepted = types.findIndex(([type, status]) => type === 'incident.opened' && status === 200);
+    assert.ok(pageAccepted >= 0 && pageAccepted < types.findIndex(([type]) => type === 'incident.resolved'), JSON.stringify(types));
+    const resolves = ds.filter((d) => d.event === 'resolved').map((d) => d.id).sort();
+    assert.deepEqual(resolves, [`${incidentId}.resolved.${pager.id}`, `${incidentId}.resolved.${ivy.id}.email`].sort(), 'the pager told once, as level 0 paged it');
   });
 
   it('stops escalating at an acknowledgement and records where it stopped', async () => {

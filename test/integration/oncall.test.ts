@@ -85,7 +85,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
       created_at: T0,
       attempts: 0,
     };
-    const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000));
+    const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000), oc.setup);
     const handle = () => db.sql.begin((tx) => handler([event], { tx, now: T0, afterCommit: () => {} }));
     const results = await Promise.allSettled([handle(), handle(), handle()]);
     assert.ok(results.some((r) => r.status === 'fulfilled'));
@@ -128,6 +128,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
           })),
           clock.now(),
         ),
+        oc.setup,
       );
       await oldEngine([change!], { tx, now: clock.now(), afterCommit: () => {} });
     });
