@@ -141,8 +141,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     // Before the Bearer-only middleware below: a console page listens with its session cookie.
     if (deps.feed) {
       const events = new Hono<StreamEnv>();
-      events.use('*', limits.authFailures);
-      events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock));
+      events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock, limits.failures));
       events.use('*', refuseUnstorableText());
       events.route('/', eventRoutes(deps.feed, deps.identity));
       v1.route('/events', events);
@@ -165,7 +164,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
     v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
-    app.route('/', consoleRoutes(deps, limits.authFailures));
+    app.route('/', consoleRoutes(deps, limits.failures));
   }
   return { app, fast, log: deps.log };
 }
