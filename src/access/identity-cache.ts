@@ -30,18 +30,31 @@ export class IdentityCache {
   private readonly watchers = new Set<() => void>();
   // Bumped by forget(): a lookup that started before a revocation or a rename must not cache what it read.
   private generation = 0;
+  /**
+   * Hashes of secrets whose last lookup found a principal. No authority (the TTL and forget() leave
+   * them be): only a claim to a query past the failed-authentication budget, so a client whose entry
+   * expired, or was forgotten on a change elsewhere, is not refused for its neighbours' wrong
+   * secrets at the same address. A lookup that finds nothing (a revoked key, a rotated token)
+   * drops its hash, and that secret is budgeted again.
+   */
+  private known = new Set<string>();
 
   constructor(
     private readonly sql: Sql,
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
-  /** The API key or node this secret stands for, if any. */
-  async principal(secret: string): Promise<Principal | undefined> {
+  /**
+   * The API key or node this secret stands for, if any. `beforeQuery` runs, and may throw, before
+   * the query for a secret neither cached nor known from an earlier lookup (the failed-authentication
+   * budget).
+   */
+  async principal(secret: string, beforeQuery?: () => void): Promise<Principal | undefined> {
     const hash = hashSecret(secret);
     const nowMs = Date.now();
     const hit = this.fresh(hash, nowMs);
     if (hit) return hit;
+    if (!this.known.has(hash)) beforeQuery?.();
     const generation = this.generation;
     let pending = this.inflight.get(hash);
     if (!pending) {
@@ -51,6 +64,11 @@ export class IdentityCache {
       this.inflight.set(hash, pending);
     }
     const principal = await pending;
+    if (!principal) this.known.delete(hash);
+    else if (!this.known.has(hash)) {
+      if (this.known.size >= MAX_PRINCIPALS) this.known.clear();
+      this.known.add(hash);
+    }
     if (generation !== this.generation) return principal;
     if (principal) {
       if (this.principals.size > MAX_PRINCIPALS) this.principals.clear();

@@ -102,6 +102,15 @@ const cronSchedule = object(
   { description: 'A scheduled job: due by the first scheduled time after its last success, plus grace' },
 );
 
+const pingFields = {
+  ping_key: shape<string>({
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'Who knows it may report the node\'s runs at /ping/{ping_key}; shown to write and admin keys only. POST /v1/nodes/{id}/ping-key draws a new one',
+  }),
+  ping_url: with_(nullable(str), { description: 'LIFELINE_PUBLIC_URL/ping/{ping_key}; null while LIFELINE_PUBLIC_URL is unset; shown with `ping_key` only' }),
+};
+
 const node = object({
   id: uuid,
   name: str,
@@ -117,12 +126,6 @@ const node = object({
     description: 'Names the node in /badge/{badge_id}.svg and .json, which anyone may open; not a credential. POST /v1/nodes/{id}/badge draws a new one',
   }),
   schedule: with_(nullable(cronSchedule), { description: 'Set for a scheduled job; null for a node judged by heartbeats' }),
-  ping_key: shape<string>({
-    type: 'string',
-    pattern: '^[A-Za-z0-9_-]{43}$',
-    description: 'Who knows it may report the node\'s runs at /ping/{ping_key}. POST /v1/nodes/{id}/ping-key draws a new one',
-  }),
-  ping_url: with_(nullable(str), { description: 'LIFELINE_PUBLIC_URL/ping/{ping_key}; null while LIFELINE_PUBLIC_URL is unset' }),
   created_at: time,
   updated_at: time,
   health: object({
@@ -135,6 +138,10 @@ const node = object({
     last_status: nullable(oneOf<HeartbeatStatus>(['ok', 'degraded', 'failing'])),
     checks: nullable(shape<Record<string, TypeOf<typeof check>>>({ type: 'object', additionalProperties: check.schema })),
   }),
+}, {
+  // A ping changes the node's state (a `fail` opens an incident; a success keeps a dead job
+  // looking healthy), so, as Healthchecks does, read-only keys are not shown the key.
+  optional: pingFields,
 });
 
 const apiKey = object({ id: uuid, name: str, scope: oneOf(SCOPES), created_at: time, revoked_at: nullable(time) });
@@ -207,7 +214,8 @@ const SHAPES = {
     { optional: { down: array(oneOf(['postgres', 'redis'])), warnings: with_(array(str), { description: 'Setup that makes notifications reach nobody, each naming its fix' }) } },
   ),
   Node: node,
-  NodeWithToken: withFields(node, { token: with_(str, { description: 'The node token; shown only in this answer' }) }, 'The node and its new token'),
+  // Only a write or admin key gets this answer (creating a node, rotating its token).
+  NodeWithToken: withFields(node, { token: with_(str, { description: 'The node token; shown only in this answer' }), ...pingFields }, 'The node and its new token'),
   Transition: object({ from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int }),
   Run: object(
     {

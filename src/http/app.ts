@@ -105,7 +105,9 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
       if (queue.status === 'rejected') down.add(deps.queue.name);
       if (down.size) return c.json({ status: 'unavailable', queue: deps.queue.name, down: [...down] }, 503);
       // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
-      const warnings = await setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now() });
+      // Readiness is the probes' verdict: warnings that fail or take longer than the probes may are
+      // left out, so a Postgres that stalls after the probe still gets a 200 within 2 s, not a hang or a 500.
+      const warnings = await within(2000, setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now() })).catch(() => []);
       return c.json({ status: 'ready', queue: deps.queue.name, ...(warnings.length ? { warnings } : {}) });
     },
   );
@@ -139,8 +141,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     // Before the Bearer-only middleware below: a console page listens with its session cookie.
     if (deps.feed) {
       const events = new Hono<StreamEnv>();
-      events.use('*', limits.authFailures);
-      events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock));
+      events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock, limits.failures));
       events.use('*', refuseUnstorableText());
       events.route('/', eventRoutes(deps.feed, deps.identity));
       v1.route('/events', events);
@@ -163,7 +164,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
     v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
-    app.route('/', consoleRoutes(deps, limits.authFailures));
+    app.route('/', consoleRoutes(deps, limits.failures));
   }
   return { app, fast, log: deps.log };
 }

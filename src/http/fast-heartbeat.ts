@@ -27,13 +27,12 @@ const ignore = () => {};
  *
  * It takes a request only when its method, path and headers alone show that the app would run
  * the route: a Bearer secret already in the identity cache that may send heartbeats, a JSON
- * Content-Type, a Content-Length within the body limit, no Idempotency-Key, and room in the
- * failed-authentication budget of the address and in the node token's requests a minute (spent
- * here, as the gate would). Anything else is left to the app, unread, which then answers it as
+ * Content-Type, a Content-Length within the body limit, no Idempotency-Key, and room in the node
+ * token's requests a minute (spent here, as the gate would). Anything else is left to the app, unread, which then answers it as
  * ever. A taken request runs the route's own intake (parse, the text rule, valibot, the buffer,
  * the counters) and is answered with the app's status, headers and body, errors included.
  */
-export function fastHeartbeats(deps: Pick<AppDeps, 'identity' | 'metrics' | 'log'>, limits: Pick<Limits, 'failures' | 'failureKeyOf' | 'admitRequest'>, intake: HeartbeatIntake): FastPath {
+export function fastHeartbeats(deps: Pick<AppDeps, 'identity' | 'metrics' | 'log'>, limits: Pick<Limits, 'admitRequest'>, intake: HeartbeatIntake): FastPath {
   // Bound once: prom-client otherwise makes a closure for each observation.
   const acceptedHistogram = deps.metrics.http.labels('POST', PATH, '202');
   const answer = (outgoing: ServerResponse, started: number, status: number, body: Accepted | ErrorBody, requestId: string, extra?: Record<string, string>) => {
@@ -98,9 +97,10 @@ export function fastHeartbeats(deps: Pick<AppDeps, 'identity' | 'metrics' | 'log
     const secret = bearerSecret(h.authorization);
     const principal = secret === undefined ? undefined : deps.identity.cached(secret);
     if (principal === undefined || !allows(principal, 'heartbeat')) return false;
+    // A secret the cache holds is known: the failed-authentication budget of the address never
+    // refuses it (bearerPrincipal), so it is not asked here.
     try {
-      // Neither spends anything when it refuses: the app asks again and answers the 429.
-      limits.failures.refuseIfOver(limits.failureKeyOf(incoming));
+      // Spends nothing when it refuses: the app asks again and answers the 429.
       limits.admitRequest(principal);
     } catch {
       return false;

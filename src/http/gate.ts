@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { IdentityCache } from '../access/identity-cache.ts';
 import { bearerPrincipal, type AuthEnv } from './auth.ts';
 import type { AppDeps } from './deps.ts';
-import { ApiError, errorBody } from './errors.ts';
+import { errorBody } from './errors.ts';
 import { IDEMPOTENCY_KEY, idempotentRetries } from './idempotency.ts';
 import type { Limits } from './limits.ts';
 import { refuseUnstorableRequestText } from './validation.ts';
@@ -14,8 +14,8 @@ const tooLarge = (c: Context) => c.json(errorBody('payload_too_large', 'The body
 
 /**
  * What every /v1 request passes before its route, in this order: a body of at most 1 MiB, the
- * failed-authentication budget of the client's address, the Bearer secret (401), the node token's
- * requests a minute, the text rule for path and query, and Idempotency-Key on POST and PATCH.
+ * Bearer secret (401; one the identity cache does not hold within the failed-authentication budget
+ * of the client's address, bearerPrincipal), the node token's requests a minute, the text rule for path and query, and Idempotency-Key on POST and PATCH.
  *
  * One middleware rather than six: each async layer of hono's compose costs a closure, a promise
  * and a dispatch per request. As six layers, with a limiter that set the RateLimit headers on every
@@ -31,16 +31,7 @@ export function apiGate(deps: Pick<AppDeps, 'identity' | 'sql' | 'clock' | 'secr
   const idempotent = idempotentRetries(deps);
   const streaming = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
   const pass: MiddlewareHandler<AuthEnv> = async (c, next) => {
-    const address = limits.failures.key(c);
-    limits.failures.refuseIfOver(address);
-    let principal;
-    try {
-      principal = await bearerPrincipal(c, identity);
-    } catch (err) {
-      // A failed lookup (Postgres away) is no failed authentication.
-      if (err instanceof ApiError && err.status === 401) limits.failures.count(address);
-      throw err;
-    }
+    const principal = await bearerPrincipal(c, identity, limits.failures);
     limits.admitRequest(principal);
     refuseUnstorableRequestText(c);
     c.set('principal', principal);

@@ -9,7 +9,7 @@ import type { Principal } from '../access/model.ts';
 import { clientKey } from './client-address.ts';
 import { LIMIT_DEFAULTS } from '../config.ts';
 import type { AppDeps } from './deps.ts';
-import { admission, failureCount, failureLimit, FixedWindow, rateLimited, type FailureCount } from './rate-limit.ts';
+import { admission, failureCount, FixedWindow, rateLimited, type FailureCount } from './rate-limit.ts';
 
 export type { RequestLimits } from '../config.ts';
 
@@ -17,12 +17,8 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 export interface Limits {
-  /** Failed authentications per client address, for a gate that authenticates on its own. */
+  /** Failed authentications per client address: the API's Bearer secrets and sessions, the console's sign-in. */
   failures: FailureCount;
-  /** The key `failures` counts a request by, read from node:http's request (no Context yet). */
-  failureKeyOf(incoming: IncomingMessage): string;
-  /** The same count as a middleware: before anything that authenticates; counts each 401 answered. */
-  authFailures: MiddlewareHandler;
   /** After authentication: throws 429 when a node token is past its requests a minute. */
   admitRequest(principal: Principal): void;
   /** Throws 429 unless the ingest key may register `count` more nodes now, then counts them. */
@@ -52,8 +48,6 @@ export function requestLimits(deps: AppDeps): Limits {
   const perPublicClient = admission({ limit: o.publicRequestsPerMinute, windowMs: MINUTE, nowMs });
   return {
     failures,
-    failureKeyOf: byClient,
-    authFailures: failureLimit(failures, (c) => c.res.status === 401),
     admitRequest(principal) {
       if (principal.kind === 'node') perNodeToken(principal.nodeId);
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { IdentityCache } from '../../src/access/identity-cache.ts';
-import type { Node } from '../../src/api/shapes.ts';
+import type { Node, NodeWithToken } from '../../src/api/shapes.ts';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import { ManualClock } from '../../src/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
@@ -223,7 +223,7 @@ export async function createHarness(opts: { autoRegister?: boolean; log?: Logger
     async createNode(name: string, extra: Record<string, unknown> = {}) {
       const res = await send(app, 'POST', '/v1/nodes', { token: ADMIN_TOKEN, json: { name, ...extra } });
       assert.equal(res.status, 201, await res.clone().text());
-      return (await res.json()) as NodeBody & { token: string };
+      return (await res.json()) as NodeWithToken;
     },
 
     /** Writes whatever is buffered, as the ingest flusher would. */

@@ -59,6 +59,16 @@ describe("console: a scheduled job's page", () => {
     assert.match(await get('/nodes/nightly-backup?done=ping-key'), new RegExp(`The old one no longer works[^]*${rotated.ping_key}`));
   });
 
+  it('shows the ping URL only to a session that may change the job', async () => {
+    await h.createNode('read-only-view', { schedule: { cron: '0 5 * * *' } });
+    const read = await h.createKey('read', 'console-reader');
+    const readCookie = await consoleCookie(h, ORIGIN, read.secret);
+    const page = await (await h.app.request('/nodes/read-only-view', { headers: { cookie: readCookie } })).text();
+    assert.match(page, /<span class="mono">0 5 \* \* \*<\/span>/, 'the job page itself is shown');
+    assert.doesNotMatch(page, /Ping URL|id="ping-url"|\/ping\//);
+    assert.match(await get('/nodes/read-only-view'), /id="ping-url">https:\/\/lifeline.example.com\/ping\//);
+  });
+
   it('sets a schedule from the edit form, shows it back, refuses a bad one as the API does, and clears it', async () => {
     const node = await h.createNode('edited-job', { heartbeat_interval_seconds: 45 });
     const api = async () => (await (await h.admin('GET', '/v1/nodes/edited-job')).json()) as Node;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EMAIL_UNCONFIGURED, NO_DEFAULT_POLICY } from '../../src/oncall/setup-warnings.ts';
 import { hashSecret } from '../../src/secrets.ts';
 import { START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
-import type { ApiKey, List as Page } from '../../src/api/shapes.ts';
+import type { ApiKey, List as Page, NodeWithToken } from '../../src/api/shapes.ts';
 
 /** A key as listed, and as created (with its secret, shown once). */
 type KeyBody = ApiKey & { secret?: string };
@@ -183,7 +183,7 @@ describe('scopes', () => {
 describe('nodes', () => {
   it('creates a node with the contract defaults and returns its token once', async () => {
     const res = await h.admin('POST', '/v1/nodes', { name: 'web-1.example:8080' });
-    const node = await json<NodeBody & { token: string }>(res, 201);
+    const node = await json<NodeWithToken>(res, 201);
     assert.match(node.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.match(node.token, /^lln_[A-Za-z0-9_-]{40,}$/);
     // The badge id is public-facing and random, and has nothing to do with the token.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
+import type { Sql } from '../../src/db/client.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { NO_DEFAULT_POLICY } from '../../src/oncall/setup-warnings.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
@@ -43,4 +44,38 @@ describe('/readyz names the queue backend', () => {
       }
     });
   }
+});
+
+// The setup warnings are read after the probes, from the same Postgres: one that answers the probe
+// and then stalls or fails must not turn /readyz into a hang or a 500.
+describe('/readyz answers 200 or 503 whatever its warnings do', () => {
+  /** A Postgres that answers the probe (`select 1`) and then gives `warnings` for any other query; `asked` settles once one is made. */
+  function stubSql(warnings: () => Promise<never>) {
+    let asked!: () => void;
+    const reached = new Promise<void>((resolve) => (asked = resolve));
+    const sql = (strings: TemplateStringsArray) => {
+      if (strings.join('?').trim() === 'select 1') return Promise.resolve([{ '?column?': 1 }]);
+      asked();
+      return warnings();
+    };
+    return { sql: sql as unknown as Sql, reached };
+  }
+
+  it('leaves out warnings whose query fails', async () => {
+    const { sql } = stubSql(() => Promise.reject(new Error('connection terminated')));
+    const { app } = buildApp({ sql, clock: new ManualClock(START), buffer: new HeartbeatBuffer() });
+    const res = await send(app, 'GET', '/readyz');
+    assert.deepEqual([res.status, await res.json()], [200, { status: 'ready', queue: 'redis' }]);
+  });
+
+  it('leaves out warnings whose query stalls, once the probes’ 2 s have passed', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { sql, reached } = stubSql(() => new Promise<never>(() => {}));
+    const { app } = buildApp({ sql, clock: new ManualClock(START), buffer: new HeartbeatBuffer() });
+    const answer = send(app, 'GET', '/readyz');
+    await reached;
+    t.mock.timers.tick(2000);
+    const res = await answer;
+    assert.deepEqual([res.status, await res.json()], [200, { status: 'ready', queue: 'redis' }]);
+  });
 });

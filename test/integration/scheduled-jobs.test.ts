@@ -5,7 +5,7 @@ import { createSql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
 import { KEPT_OUTPUT_BYTES, MAX_PING_BODY_BYTES } from '../../src/jobs/model.ts';
-import { createHarness, expectError, expectInvalid, expectJson, START, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson, START, type Harness } from '../helpers/app.ts';
 import { testLog } from '../helpers/log.ts';
 import { transitionsOf } from '../helpers/pipeline.ts';
 
@@ -202,7 +202,7 @@ describe('scheduled jobs', () => {
     assert.equal((await h.rejected(() => ping(unknown))).status, 404, 'answered from the negative cache, without a query');
     await h.sql`update nodes set ping_key = ${job.ping_key} where id = ${job.id}`;
 
-    const rotated = await expectJson<Node>(await h.admin('POST', `/v1/nodes/${job.id}/ping-key`), 200);
+    const rotated = await expectJson<Node & { ping_key: string }>(await h.admin('POST', `/v1/nodes/${job.id}/ping-key`), 200);
     assert.notEqual(rotated.ping_key, job.ping_key);
     assert.equal((await h.rejected(() => ping(job.ping_key))).status, 404, 'the old key stops working at once');
     await okPing(rotated.ping_key);
@@ -214,6 +214,24 @@ describe('scheduled jobs', () => {
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
     const other = await h.createNode('other-keys', { schedule: { cron: '0 0 * * *' } });
     await okPing(other.ping_key);
+  });
+
+  it('shows ping keys and URLs to write and admin keys only: a ping changes the node', async () => {
+    const job = await h.createNode('read-cannot-ping', { schedule: { cron: '0 4 * * *' } });
+    const read = await h.createKey('read', 'looks-only');
+    const write = await h.createKey('write', 'may-ping');
+    const one = (token: string) => h.req('GET', `/v1/nodes/${job.id}`, { token });
+    const listed = async (token: string) =>
+      ((await expectJson<{ items: Node[] }>(await h.req('GET', '/v1/nodes', { token }), 200)).items).find((n) => n.id === job.id)!;
+    for (const seen of [await expectJson<Node>(await one(read.secret), 200), await listed(read.secret)]) {
+      assert.equal(seen.name, 'read-cannot-ping');
+      assert.ok(!('ping_key' in seen) && !('ping_url' in seen), JSON.stringify(seen));
+    }
+    for (const token of [write.secret, ADMIN_TOKEN]) {
+      for (const seen of [await expectJson<Node>(await one(token), 200), await listed(token)]) {
+        assert.deepEqual([seen.ping_key, seen.ping_url], [job.ping_key, `${PUBLIC_URL}/ping/${job.ping_key}`]);
+      }
+    }
   });
 
   it('a job keeps its schedule unless told to drop it: an interval alone is refused', async () => {

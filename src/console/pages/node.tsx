@@ -234,11 +234,16 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
                 </dd>
               </>
             )}
-            <dt>Ping URL</dt>
-            <dd class="mono" id="ping-url">
-              {pingUrl(deps.publicUrl, node.ping_key) ?? `/ping/${node.ping_key}`}
-              {deps.publicUrl ? null : <span class="muted"> (under this engine's address; set LIFELINE_PUBLIC_URL to show it whole)</span>}
-            </dd>
+            {/* A ping changes the node's state: the URL is for those who may change it (seesPingKey). */}
+            {may(frame.session, 'write') ? (
+              <>
+                <dt>Ping URL</dt>
+                <dd class="mono" id="ping-url">
+                  {pingUrl(deps.publicUrl, node.ping_key) ?? `/ping/${node.ping_key}`}
+                  {deps.publicUrl ? null : <span class="muted"> (under this engine's address; set LIFELINE_PUBLIC_URL to show it whole)</span>}
+                </dd>
+              </>
+            ) : null}
             <dt>Healthy again after</dt>
             <dd>
               {node.successes_for_recovery} {okBeatNoun(node.schedule !== null, node.successes_for_recovery)}

@@ -1,7 +1,8 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { closeSession, openSession } from '../../access/sessions.ts';
 import { clientProtocol } from '../../http/client-address.ts';
 import type { AppDeps } from '../../http/deps.ts';
+import { retryAfterSeconds, type FailureCount } from '../../http/rate-limit.ts';
 import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
 import { duration } from '../format.ts';
 import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
@@ -59,7 +60,7 @@ function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs
 }
 
 /** Sign in and out: the only console routes that work without a session. */
-export function signInRoutes(deps: AppDeps, guards: Guards, authFailures: MiddlewareHandler) {
+export function signInRoutes(deps: AppDeps, guards: Guards, failures: FailureCount) {
   const app = new Hono<ConsoleEnv>();
   const { idleMs } = deps.console.limits;
   const trustHops = deps.publicPages?.trustProxyHops ?? 0;
@@ -79,12 +80,23 @@ export function signInRoutes(deps: AppDeps, guards: Guards, authFailures: Middle
     return html(c, <SignIn next={next} signedOut={c.req.query('signed_out') !== undefined} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />);
   });
 
-  // A wrong key counts with the API's failed authentications from the same address.
-  app.post('/sign-in', ...guards.anonymous, authFailures, async (c) => {
+  // A wrong key counts with the API's failed authentications from the same address. Past that
+  // budget the key is not looked at (a query and a hash each); the person at the form is told so
+  // on the sign-in page, with when to try again, rather than given the API's JSON.
+  app.post('/sign-in', ...guards.anonymous, async (c) => {
     const next = safeNext(c.req.query('next'));
+    const address = failures.key(c);
+    const wait = failures.waitMs(address);
+    if (wait > 0) {
+      const seconds = retryAfterSeconds(wait);
+      c.header('retry-after', String(seconds));
+      const problem = `Too many wrong keys came from this address in the last minute, so this one was not checked. Try again in ${seconds} seconds.`;
+      return html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, 429);
+    }
     const key = (await c.req.parseBody()).key;
     const opened = typeof key === 'string' && key.trim() !== '' ? await openSession(deps.sql, key.trim(), deps.console.limits, deps.clock.now()) : undefined;
     if (!opened) {
+      failures.count(address);
       const problem = 'That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).';
       return html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, 401);
     }

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { BADGE_ID, BADGE_METRICS, BADGE_WINDOWS, badgeJson, badgeSvg, type Badge } from '../../badges/model.ts';
 import { currentBadge, rotateBadgeId } from '../../badges/service.ts';
-import { requireScope, type AuthEnv } from '../auth.ts';
+import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
 import { encodeBody, sendEncoded, type EncodedBody } from '../encoded-body.ts';
@@ -115,7 +115,7 @@ export function badgeRotationRoutes(deps: AppDeps, rotated: () => void) {
     async (c) => {
       const node = await rotateBadgeId(sql, c.req.param('id'), clock.now(), acting(c));
       rotated();
-      return c.json(nodeView(node, clock.now(), deps.publicUrl));
+      return c.json(nodeView(node, clock.now(), deps.publicUrl, principalOf(c)));
     },
   );
   return app;

@@ -8,7 +8,8 @@ import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
 import { listRuns, type RunRow } from '../../jobs/store.ts';
 import { acting } from '../acting.ts';
-import { requireScope, type AuthEnv } from '../auth.ts';
+import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
+import { allows, type Principal } from '../../access/model.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -18,10 +19,26 @@ import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page,
 export const pingUrl = (publicUrl: string | undefined, pingKey: string): string | null => (publicUrl ? `${publicUrl}/ping/${pingKey}` : null);
 
 /**
- * A node as the API shows it; `missed_heartbeats` is counted at `now` (0 for a scheduled job,
- * which misses runs, not heartbeats).
+ * Whether a caller is shown nodes' ping keys: a ping changes a node's state (`/ping/{key}/fail`
+ * marks it down and opens an incident; a success keeps a dead job looking healthy), so only those
+ * who may change nodes see them, as Healthchecks hides ping URLs from read-only keys.
  */
-export function nodeView(n: NodeRow, now: Date, publicUrl: string | undefined): Node {
+export const seesPingKey = (p: Principal): boolean => allows(p, 'write');
+
+const pingView = (n: NodeRow, publicUrl: string | undefined) => ({ ping_key: n.ping_key, ping_url: pingUrl(publicUrl, n.ping_key) });
+
+/** A node with its new token: only write and admin keys make one, so its ping key is always shown. */
+const withToken = (n: NodeRow, now: Date, publicUrl: string | undefined, viewer: Principal, token: string): NodeWithToken => ({
+  ...nodeView(n, now, publicUrl, viewer),
+  ...pingView(n, publicUrl),
+  token,
+});
+
+/**
+ * A node as the API shows it to `viewer`; `missed_heartbeats` is counted at `now` (0 for a
+ * scheduled job, which misses runs, not heartbeats).
+ */
+export function nodeView(n: NodeRow, now: Date, publicUrl: string | undefined, viewer: Principal): Node {
   const policy = {
     heartbeatIntervalSeconds: n.heartbeat_interval_seconds,
     graceSeconds: n.grace_seconds,
@@ -39,8 +56,7 @@ export function nodeView(n: NodeRow, now: Date, publicUrl: string | undefined): 
     escalation_policy_id: n.escalation_policy_id,
     badge_id: n.badge_id,
     schedule: n.schedule && { ...n.schedule, max_run_seconds: n.schedule.max_run_seconds ?? null },
-    ping_key: n.ping_key,
-    ping_url: pingUrl(publicUrl, n.ping_key),
+    ...(seesPingKey(viewer) ? pingView(n, publicUrl) : {}),
     created_at: n.created_at.toISOString(),
     updated_at: n.updated_at.toISOString(),
     health: {
@@ -178,7 +194,7 @@ export function nodeRoutes(deps: AppDeps) {
       const interval = input.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds;
       const { node, token } = await createNode(sql, { ...input, heartbeat_interval_seconds: interval }, now, acting(c));
       deps.publicChanges?.changed(['pages']);
-      const answer: NodeWithToken = { ...nodeView(node, now, publicUrl), token };
+      const answer = withToken(node, now, publicUrl, principalOf(c), token);
       return c.json(answer, 201);
     },
   );
@@ -199,7 +215,7 @@ export function nodeRoutes(deps: AppDeps) {
       const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
       const rows = await listNodes(sql, { state: q.state, label: q.label, after, limit: q.limit + 1 });
       const now = clock.now();
-      return c.json(page(rows.map((n) => nodeView(n, now, publicUrl)), q.limit, (n) => n.name));
+      return c.json(page(rows.map((n) => nodeView(n, now, publicUrl, principalOf(c))), q.limit, (n) => n.name));
     },
   );
 
@@ -207,7 +223,7 @@ export function nodeRoutes(deps: AppDeps) {
     '/:id',
     doc({ summary: 'Get a node', access: 'read', id: NODE, ok: { status: 200, description: 'The node.', body: 'Node' } }),
     requireScope('read'),
-    async (c) => c.json(nodeView(await find(c.req.param('id')), clock.now(), publicUrl)),
+    async (c) => c.json(nodeView(await find(c.req.param('id')), clock.now(), publicUrl, principalOf(c))),
   );
 
   app.patch(
@@ -231,7 +247,7 @@ export function nodeRoutes(deps: AppDeps) {
       const changed = await updateNode(sql, node.id, patch, clock.now(), acting(c));
       deps.identity.forget();
       deps.publicChanges?.changed(['pages']);
-      return c.json(nodeView(changed, clock.now(), publicUrl));
+      return c.json(nodeView(changed, clock.now(), publicUrl, principalOf(c)));
     },
   );
 
@@ -263,7 +279,7 @@ export function nodeRoutes(deps: AppDeps) {
       const node = await find(c.req.param('id'));
       const { node: rotated, token } = await rotateToken(sql, node.id, clock.now(), acting(c));
       deps.identity.forget();
-      const answer: NodeWithToken = { ...nodeView(rotated, clock.now(), publicUrl), token };
+      const answer = withToken(rotated, clock.now(), publicUrl, principalOf(c), token);
       return c.json(answer);
     },
   );
@@ -282,7 +298,7 @@ export function nodeRoutes(deps: AppDeps) {
       const node = await find(c.req.param('id'));
       const rotated = await rotatePingKey(sql, node.id, clock.now());
       deps.ingestor?.forgetPingKey(node.ping_key);
-      return c.json(nodeView(rotated, clock.now(), publicUrl));
+      return c.json(nodeView(rotated, clock.now(), publicUrl, principalOf(c)));
     },
   );
 
