@@ -19,6 +19,10 @@ function client(port: number) {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
+    }).catch((err: Error) => {
+      // fetch's own message is only "fetch failed"; what failed is in its cause.
+      const cause = err.cause as { code?: string; message?: string } | undefined;
+      throw new Error(`${method} ${base}${path}: ${err.message} (${cause?.code ?? ''} ${cause?.message ?? ''})`, { cause: err });
     });
     const text = await res.text();
     return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
