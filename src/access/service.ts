@@ -1,10 +1,9 @@
 import { audit } from '../audit/service.ts';
 import type { Acting } from '../audit/model.ts';
-import type { Queryable, Sql } from '../db/client.ts';
-import { LOCKS } from '../db/locks.ts';
+import type { Sql } from '../db/client.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { ApiKeyRow, Scope } from './model.ts';
-import { announceIdentityChange, hasActiveAdminKey, insertApiKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
+import { announceIdentityChange, hasActiveAdminKey, insertApiKey, lockStartKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
 import { deleteKeySessions } from './store-sessions.ts';
 
 /** A new key and its secret, which is stored hashed and so can only be shown this once. */
@@ -29,7 +28,7 @@ export const FIRST_ADMIN_KEY_NAME = 'first-admin';
  */
 export async function createFirstAdminKey(sql: Sql, now: Date, keep: (secret: string) => Promise<void>): Promise<ApiKeyRow | undefined> {
   return sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(${LOCKS.firstAdminKey})`;
+    await lockStartKey(tx, 'firstAdminKey');
     if (await hasActiveAdminKey(tx)) return undefined;
     const secret = generateSecret('llk');
     const key = await insertApiKey(tx, FIRST_ADMIN_KEY_NAME, 'admin', hashSecret(secret), now);
@@ -58,9 +57,18 @@ export async function revokeKey(sql: Sql, id: string, now: Date, acting: Acting)
  * Makes `token` the secret of the one bootstrap admin key (LIFELINE_ADMIN_TOKEN); without a token
  * the key is revoked, so unsetting the variable takes away what it gave (a token once set in a
  * compose file or a shell history is not valid for ever).
+ *
+ * Engines starting together write it one after the other. The upsert's ON CONFLICT (id) arbitrates
+ * the primary key only: two of them inserting the key at the same instant, on a database without
+ * it, collided on api_keys' other unique index (secret_hash), and one engine's start failed with a
+ * unique violation (1 race in 25 with the bare statement here; once in CI, with two engines).
  */
-export async function ensureBootstrapAdmin(sql: Queryable, token: string | undefined, now: Date): Promise<void> {
-  const changed = token === undefined ? await revokeBootstrapAdmin(sql, now) : await upsertBootstrapAdmin(sql, hashSecret(token), now);
-  // Every process starts with this; only a real change may make the others forget their caches.
-  if (changed) await announceIdentityChange(sql);
+export async function ensureBootstrapAdmin(sql: Sql, token: string | undefined, now: Date): Promise<void> {
+  await sql.begin(async (tx) => {
+    await lockStartKey(tx, 'bootstrapAdmin');
+    const changed = token === undefined ? await revokeBootstrapAdmin(tx, now) : await upsertBootstrapAdmin(tx, hashSecret(token), now);
+    // Every process starts with this; only a real change may make the others forget their caches
+    // (told at commit, when the change can be read).
+    if (changed) await announceIdentityChange(tx);
+  });
 }

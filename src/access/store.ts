@@ -1,4 +1,5 @@
-import type { Queryable } from '../db/client.ts';
+import type { Queryable, Tx } from '../db/client.ts';
+import { LOCKS } from '../db/locks.ts';
 import type { ApiKeyRow, KeyCursor, Principal, Scope } from './model.ts';
 
 /** NOTIFY channel: a secret or a node name stopped meaning what caches remember, or a console session ended. */
@@ -13,6 +14,14 @@ export const SESSION_ENDED = 'session';
 
 export async function announceIdentityChange(sql: Queryable, payload: '' | typeof SESSION_ENDED = ''): Promise<void> {
   await sql`select pg_notify(${IDENTITY_CHANNEL}, ${payload})`;
+}
+
+/**
+ * Holds, until `tx` ends, the lock under which engines starting together write an admin key one
+ * at a time (LIFELINE_ADMIN_TOKEN's, or the first one of a database without any).
+ */
+export async function lockStartKey(tx: Tx, which: 'bootstrapAdmin' | 'firstAdminKey'): Promise<void> {
+  await tx`select pg_advisory_xact_lock(${LOCKS[which]})`;
 }
 
 // The bootstrap admin key has a fixed id so a changed LIFELINE_ADMIN_TOKEN replaces, not adds.

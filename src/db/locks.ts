@@ -19,6 +19,8 @@ export const LOCKS = {
   heartbeatWrites: 7_346_004,
   /** The first admin key of a database without one: engines starting together make one (transaction lock). */
   firstAdminKey: 7_346_010,
+  /** LIFELINE_ADMIN_TOKEN's key: engines starting together write it one after the other (transaction lock). */
+  bootstrapAdmin: 7_346_011,
 } as const;
 
 /** Class of the two-int keys (pg_advisory_xact_lock(class, hash)): per-channel storm counters. */

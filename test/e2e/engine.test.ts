@@ -19,6 +19,10 @@ function client(port: number) {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
+    }).catch((err: Error) => {
+      // fetch's own message is only "fetch failed"; what failed is in its cause.
+      const cause = err.cause as { code?: string; message?: string } | undefined;
+      throw new Error(`${method} ${base}${path}: ${err.message} (${cause?.code ?? ''} ${cause?.message ?? ''})`, { cause: err });
     });
     const text = await res.text();
     return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
@@ -97,10 +101,13 @@ describe('the engine, started as a newcomer would', () => {
       assert.equal((await client(ports[1]!)('GET', '/v1/nodes/db-1')).status, 200);
     } finally {
       for (const e of engines) e.kill('SIGTERM');
-      const exits = await Promise.all(engines.map((e) => e.exited));
+      const codes = (await Promise.all(engines.map((e) => e.exited))).map((x) => x.code);
       // An engine still stopping at its own deadline (9 s, inside an orchestrator's 10 s) says so
-      // and exits 1: the deadline is measured by the engine, not by how busy this machine is.
-      assert.deepEqual(exits.map((x) => x.code), [0, 0]);
+      // and exits 1: the deadline is measured by the engine, not by how busy this machine is. Any
+      // other exit says why in its last lines, quoted here: this failure replaces one thrown above
+      // (an engine that died while starting fails listeningPort first).
+      const why = engines.map((e, i) => (codes[i] === 0 ? '' : `engine ${i}: ${e.said()}`)).filter(Boolean);
+      assert.deepEqual(codes, [0, 0], `exit codes ${JSON.stringify(codes)}\n${why.join('\n')}`);
       for (const e of engines) assert.ok(e.lines.some((l) => l.msg === 'stopped'), 'stopped gracefully');
     }
   });
@@ -156,7 +163,7 @@ describe('the engine, started as a newcomer would', () => {
       first.kill('SIGTERM');
       // An engine still stopping at its own deadline (9 s) exits 1 and says so: a 0 with
       // `stopped` is a stop inside the deadline, measured by the engine, not by this machine's load.
-      assert.equal((await first.exited).code, 0, JSON.stringify(first.lines.slice(-5)));
+      assert.equal((await first.exited).code, 0, first.said());
       assert.ok(first.lines.some((l) => l.msg === 'stopped'), 'stopped gracefully');
       assert.equal(hook.requests.length, 0, 'nothing was sent while Redis was away');
 
@@ -184,7 +191,7 @@ describe('the engine, started as a newcomer would', () => {
 
   /** The engine's fatal lines once it exited 1 (none of them with a stack). */
   async function fatalLines(engine: EngineProcess): Promise<string[]> {
-    assert.equal((await engine.exited).code, 1, JSON.stringify(engine.lines.slice(-5)));
+    assert.equal((await engine.exited).code, 1, engine.said());
     const fatal = engine.lines.filter((l) => l.level === 60);
     assert.ok(fatal.every((l) => !('err' in l)), 'no stack');
     return fatal.map((l) => l.msg);

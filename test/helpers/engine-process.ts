@@ -70,8 +70,8 @@ export class EngineProcess {
     return new EngineProcess(child);
   }
 
-  /** What the process said last, for failure messages. */
-  private tail(): string {
+  /** What the process said last (its last log lines and stderr), for failure messages. */
+  said(): string {
     const out = this.lines.slice(-5).map((l) => JSON.stringify(l).slice(0, 400));
     return `stdout: ${out.join(' | ')}; stderr: ${this.stderr.slice(-5).join(' | ')}`;
   }
@@ -86,7 +86,7 @@ export class EngineProcess {
     return new Promise((resolve, reject) => {
       const fail = (why: string) => {
         clearTimeout(timer);
-        reject(new Error(`${why}; ${this.tail()}`));
+        reject(new Error(`${why}; ${this.said()}`));
       };
       const timer = setTimeout(() => fail(`no matching log line within ${timeoutMs} ms`), timeoutMs);
       void this.exited.then(({ code, signal }) => fail(`the process exited (code ${code}, signal ${signal}) first`));
