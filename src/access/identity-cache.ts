@@ -3,7 +3,7 @@ import type { NodeRef } from '../nodes/model.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Principal } from './model.ts';
-import { findPrincipalByHash, IDENTITY_CHANNEL, SESSION_ENDED } from './store.ts';
+import { findPrincipalByHash, IDENTITY_CHANNEL, NODE_CHANGED, SESSION_ENDED } from './store.ts';
 
 interface Cached<T> {
   value: T;
@@ -26,7 +26,10 @@ export class IdentityCache {
   private inflight = new Map<string, Promise<Principal | undefined>>();
   /** Node names and ids → node id. */
   private nodes = new Map<string, Cached<string>>();
-  /** Told of every change heard, after the cache forgot: open event streams checking their secret or session again. */
+  /**
+   * Told of each key revocation or sign-out heard (not of node changes, which no key or session
+   * depends on), after the cache forgot: open event streams checking their secret or session again.
+   */
   private readonly watchers = new Set<() => void>();
   // Bumped by forget(): a lookup that started before a revocation or a rename must not cache what it read.
   private generation = 0;
@@ -119,8 +122,9 @@ export class IdentityCache {
   }
 
   /**
-   * Calls `changed` after every identity change heard (a key revoked, a session ended), and after
-   * each (re)connection of the listener, when some may have been missed; returns the way to stop.
+   * Calls `changed` after every key or session change heard (a key revoked, a session ended), and
+   * after each (re)connection of the listener, when some may have been missed; returns the way to
+   * stop.
    */
   watch(changed: () => void): () => void {
     this.watchers.add(changed);
@@ -135,6 +139,7 @@ export class IdentityCache {
 
   private heard(payload: string): void {
     if (payload !== SESSION_ENDED) this.forget();
+    if (payload === NODE_CHANGED) return;
     for (const w of this.watchers) w();
   }
 

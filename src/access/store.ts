@@ -12,7 +12,16 @@ export const IDENTITY_CHANNEL = 'lifeline_identity';
  */
 export const SESSION_ENDED = 'session';
 
-export async function announceIdentityChange(sql: Queryable, payload: '' | typeof SESSION_ENDED = ''): Promise<void> {
+/**
+ * The payload when only a node's token or name changed (rotation, rename, deletion): caches must
+ * forget, but no API key or session can have stopped authenticating, so open event streams need not
+ * check again — otherwise a script rotating M tokens with N streams open costs N×M queries on the
+ * pool ingest shares.
+ */
+export const NODE_CHANGED = 'node';
+
+/** '' for a key revoked or replaced: caches forget and open streams check again. */
+export async function announceIdentityChange(sql: Queryable, payload: '' | typeof SESSION_ENDED | typeof NODE_CHANGED = ''): Promise<void> {
   await sql`select pg_notify(${IDENTITY_CHANNEL}, ${payload})`;
 }
 

@@ -1,4 +1,4 @@
-import { announceIdentityChange } from '../access/store.ts';
+import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
@@ -51,7 +51,7 @@ export async function updateNode(sql: Sql, id: string, patch: NodePatch, now: Da
       if (!(await store.updateNode(tx, id, patch, now))) return;
       await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name }, patch), now);
       // A cached name would otherwise still post heartbeats for this node.
-      if (patch.name !== undefined) await announceIdentityChange(tx);
+      if (patch.name !== undefined) await announceIdentityChange(tx, NODE_CHANGED);
       // Status pages show node names and select nodes by labels.
       if (patch.name !== undefined || patch.labels !== undefined) await announcePublicChange(tx, ['pages']);
     });
@@ -67,7 +67,7 @@ export async function rotateToken(sql: Sql, id: string, now: Date, acting: Actin
   await sql.begin(async (tx) => {
     if (!(await store.setNodeToken(tx, id, hashSecret(token), now))) return;
     await audit(tx, acting, { action: 'node.rotate_token', target: { type: 'node', id } }, now);
-    await announceIdentityChange(tx);
+    await announceIdentityChange(tx, NODE_CHANGED);
   });
   return { node: await shown(sql, id), token };
 }
@@ -88,7 +88,7 @@ export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting
     if (!gone) return false;
     await audit(tx, acting, { action: 'node.delete', target: { type: 'node', id, name: gone.name } }, now);
     await insertOutbox(tx, [{ topic: 'node.deleted', key: id, payload: { node_id: id, node_name: gone.name, at: now.toISOString() } }], now);
-    await announceIdentityChange(tx);
+    await announceIdentityChange(tx, NODE_CHANGED);
     // Its badge answers 404 and the pages that showed it leave it out, everywhere as this commits.
     await announcePublicChange(tx, PUBLIC_CACHES);
     return true;

@@ -6,6 +6,10 @@ export interface ServerEvent {
   data: unknown;
 }
 
+function parsed(m: { event?: string | undefined; data: string }): ServerEvent {
+  return { event: m.event ?? 'message', data: JSON.parse(m.data) as unknown };
+}
+
 /** Reads a text/event-stream answer event by event; stop() cancels it (the client hangs up). */
 export function readEvents(res: Response) {
   if (!res.body) throw new Error('the answer has no body');
@@ -23,14 +27,18 @@ export function readEvents(res: Response) {
         });
         const r = await Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
         if (r.done) throw new Error(`the stream ended first; saw ${JSON.stringify(seen)}`);
-        const e = { event: r.value.event ?? 'message', data: JSON.parse(r.value.data) as unknown };
+        const e = parsed(r.value);
         seen.push(e);
         if (match(e)) return e;
       }
     },
-    /** Resolves when the server ends the stream. */
+    /** Resolves when the server ends the stream; what it carried until then is added to `seen`. */
     async ended(): Promise<void> {
-      for (;;) if ((await reader.read()).done) return;
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) return;
+        seen.push(parsed(r.value));
+      }
     },
     stop: () => reader.cancel(),
   };

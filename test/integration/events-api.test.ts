@@ -92,6 +92,22 @@ describe('the live event stream', () => {
     await stream.stop();
   });
 
+  it('has open streams check again on a key revocation, not on a node token rotation', async () => {
+    // Each stream's re-check is a watcher of the identity cache; count how often they are woken.
+    let checks = 0;
+    const unwatch = h.identity.watch(() => void (checks += 1));
+    const stranger = await h.createKey('read', 'revoked after a rotation');
+    const revoked = await listen('/v1/events', stranger.secret);
+    const node = await h.createNode('ev-rotated');
+    assert.equal((await h.admin('POST', `/v1/nodes/${node.id}/token`)).status, 200);
+    assert.equal((await h.admin('DELETE', `/v1/api-keys/${stranger.id}`)).status, 204);
+    // Notices on one channel arrive in commit order: once the revocation's ended the stream, the
+    // rotation's was heard too.
+    await withPatience('the revoked key\'s stream to end', revoked.ended());
+    unwatch();
+    assert.equal(checks, 1);
+  });
+
   /** A console session's cookie, and its CSRF token as its pages hand it out. */
   async function signIn(key: string) {
     const res = await h.req('POST', '/sign-in', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' }, body: `key=${encodeURIComponent(key)}` });
@@ -101,7 +117,11 @@ describe('the live event stream', () => {
     return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? assert.fail('no token on the page') };
   }
 
-  /** A transition that `watching` sees, committed after whatever ended the other streams. */
+  /**
+   * A transition that `watching` sees. Committed right after whatever should end another stream:
+   * its notice is heard after that one's, so that stream holds it until its re-check ends it, and a
+   * stream left open would carry it.
+   */
   async function transitionSeenBy(watching: Awaited<ReturnType<typeof listen>>, name: string) {
     const id = await p.addNode(name);
     p.beat(id);
@@ -114,8 +134,8 @@ describe('the live event stream', () => {
     const admin = await listen();
     const revoked = await listen('/v1/events', key.secret);
     assert.equal((await h.admin('DELETE', `/v1/api-keys/${key.id}`)).status, 204);
-    await withPatience('the revoked key\'s stream to end', revoked.ended());
     await transitionSeenBy(admin, 'ev-after-revoke');
+    await withPatience('the revoked key\'s stream to end', revoked.ended());
     assert.deepEqual(revoked.seen, []);
     await admin.stop();
   });
@@ -128,8 +148,8 @@ describe('the live event stream', () => {
     const ends = await listen('/v1/events', { cookie: leaving.cookie });
     const out = await h.req('POST', '/sign-out', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', cookie: leaving.cookie }, body: `_csrf=${leaving.csrf}` });
     assert.equal(out.status, 303);
-    await withPatience('the signed-out session\'s stream to end', ends.ended());
     await transitionSeenBy(admin, 'ev-after-sign-out');
+    await withPatience('the signed-out session\'s stream to end', ends.ended());
     await stays.next((e) => (e.data as { node_name?: string }).node_name === 'ev-after-sign-out');
     assert.deepEqual(ends.seen, []);
     await Promise.all([admin.stop(), stays.stop()]);
@@ -144,8 +164,8 @@ describe('the live event stream', () => {
     h.clock.advance(12 * 3_600_000 + 1000);
     const stranger = await h.createKey('read', 'a stranger');
     assert.equal((await h.admin('DELETE', `/v1/api-keys/${stranger.id}`)).status, 204);
-    await withPatience('the idle session\'s stream to end', idle.ended());
     await transitionSeenBy(admin, 'ev-after-idle');
+    await withPatience('the idle session\'s stream to end', idle.ended());
     assert.deepEqual(idle.seen, []);
     await admin.stop();
   });

@@ -22,8 +22,9 @@ export const EventsQuery = v.object({
 /**
  * A comment line now and then keeps proxies and load balancers from closing a quiet stream; each
  * also checks the stream's credentials again (a session's idle timeout or lifetime passing, a
- * notice missed), so an open stream outlives its session by at most this long: one cached lookup
- * (Bearer) or one indexed query (session) per stream per 20 s.
+ * notice missed), so an open stream outlives its session by at most this long while its checks
+ * answer (see rechecker): one cached lookup (Bearer) or one indexed query (session) per stream per
+ * 20 s.
  */
 const KEEPALIVE_MS = 20_000;
 /**
@@ -35,28 +36,37 @@ const MAX_QUEUED = 50_000;
 /**
  * Runs `check` now, and once more after it when asked again while it ran (a revocation heard
  * mid-check must not be answered by a read that began before it); ends the stream when the
- * credentials no longer authenticate, or cannot be checked (the client reconnects and is asked
- * afresh).
+ * credentials definitely no longer authenticate. A check that fails (a database blip, or the
+ * listener reconnecting, which asks every stream at once) keeps the stream until the next ask, and
+ * ends it only on the second failure in a row: closing every stream on one blip would have every
+ * page reconnect and re-read all its live regions just as the database comes back. The promise
+ * settles when the checks asked for so far are over.
  */
-function rechecker(check: () => Promise<boolean>, close: () => void): () => void {
-  let running = false;
+export function rechecker(check: () => Promise<boolean>, close: () => void): () => Promise<void> {
+  let current: Promise<void> | undefined;
   let again = false;
+  let failures = 0;
   const run = async () => {
-    running = true;
     try {
       do {
         again = false;
         if (!(await check())) return close();
+        failures = 0;
       } while (again);
     } catch {
-      close();
-    } finally {
-      running = false;
+      // Not retried at once: the next keepalive, at most 20 s on, asks again.
+      if (++failures >= 2) close();
     }
   };
   return () => {
-    if (running) again = true;
-    else void run();
+    if (current) {
+      again = true;
+      return current;
+    }
+    const running: Promise<void> = run().finally(() => {
+      if (current === running) current = undefined;
+    });
+    return (current = running);
   };
 }
 
@@ -68,6 +78,7 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
   let queue: LiveEvent[] = [];
   let writing = false;
   let closed = false;
+  let held: Promise<void> | undefined;
   const close = () => {
     if (closed) return;
     closed = true;
@@ -78,6 +89,10 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
   const write = async () => {
     writing = true;
     while (queue.length > 0 && !closed) {
+      if (held) {
+        await held;
+        continue;
+      }
       const e = queue.shift()!;
       await stream.writeSSE({ event: e.type, data: JSON.stringify(e.data) });
     }
@@ -90,6 +105,17 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
       if (!writing) void write();
     },
     close,
+    /**
+     * Writes nothing more until `verdict` settles. Notices arrive in commit order, so what the feed
+     * hears after a revocation waits for the re-check it started, and is dropped if that ends the
+     * stream: a revoked key or ended session is never sent a change committed after.
+     */
+    holdUntil(verdict: Promise<void>) {
+      const h: Promise<void> = verdict.finally(() => {
+        if (held === h) held = undefined;
+      });
+      held = h;
+    },
   };
 }
 
@@ -119,7 +145,8 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
       c.header('x-accel-buffering', 'no');
       return streamSSE(c, async (stream) => {
         let unsubscribe = () => {};
-        let recheck = () => {};
+        let recheck = async () => {};
+        let onIdentityChange = () => {};
         // Ends when the client leaves, the feed closes (the server is stopping), the client fell
         // behind, or its key or session stops authenticating.
         const ended = new Promise<void>((resolve) => {
@@ -127,11 +154,12 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
           stream.onAbort(out.close);
           unsubscribe = feed.subscribe({ types, deliver: out.deliver, end: out.close });
           recheck = rechecker(c.get('stillValid'), out.close);
+          onIdentityChange = () => out.holdUntil(recheck());
         });
-        const unwatch = identity.watch(recheck);
+        const unwatch = identity.watch(onIdentityChange);
         const keepalive = setInterval(() => {
           void stream.write(': keepalive\n\n');
-          recheck();
+          void recheck();
         }, KEEPALIVE_MS);
         try {
           await stream.write('retry: 2000\n\n');
