@@ -1,5 +1,7 @@
 // How times, durations, sizes and ratios read in a terminal.
 
+import { cutPercent } from '../uptime/percent.ts';
+
 const UNITS: Array<[string, number]> = [
   ['d', 86_400_000],
   ['h', 3_600_000],
@@ -31,11 +33,10 @@ export function when(iso: string | null): string {
   return iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Rounded down, so 99.9996 % never shows as a perfect 100 %. */
+/** Cut like every other uptime figure (cutPercent), so 0.57 reads 57.000 %, not 56.999 %, and 99.9996 % never 100 %. */
 export function percent(ratio: number | null, digits = 3): string {
   if (ratio === null) return 'n/a';
-  const scale = 10 ** digits;
-  return `${(Math.floor(ratio * 100 * scale) / scale).toFixed(digits)}%`;
+  return `${ratio >= 1 ? (100).toFixed(digits) : cutPercent(ratio, digits)}%`;
 }
 
 export function bytes(n: number): string {
