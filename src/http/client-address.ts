@@ -30,19 +30,6 @@ export function addressOf(socketPeer: string | undefined, forwarded: string | un
   return isIP(chosen) ? chosen : peer;
 }
 
-/**
- * The scheme the client used: the request's own, or — only behind proxies the operator declared —
- * the X-Forwarded-Proto entry the outermost trusted proxy set, chosen as for X-Forwarded-For.
- */
-export function clientProtocol(c: Context, trustHops: number): 'http' | 'https' {
-  const own = new URL(c.req.url).protocol === 'https:' ? 'https' : 'http';
-  const forwarded = trustHops === 0 ? undefined : c.req.header('x-forwarded-proto');
-  if (!forwarded) return own;
-  const entries = forwarded.split(',').map((s) => s.trim().toLowerCase());
-  const chosen = entries[Math.max(0, entries.length - trustHops)];
-  return chosen === 'http' || chosen === 'https' ? chosen : own;
-}
-
 /** A header of node:http's request: only Set-Cookie is ever an array (repeats of others are joined with ", "). */
 export const headerOf = (incoming: IncomingMessage, name: string): string | undefined => incoming.headers[name] as string | undefined;
 

@@ -67,7 +67,7 @@ describe('console sessions', () => {
     assert.equal(res.status, 303);
   });
 
-  it('says to use the https address when the page was opened over plain http, where the Secure cookie is dropped', async () => {
+  it('says to use the https address when the browser is on plain http, where the Secure cookie is dropped', async () => {
     const secureApp = (trustProxyHops: number) =>
       buildApp({
         sql: h.sql,
@@ -76,23 +76,35 @@ describe('console sessions', () => {
         console: consoleSettings({ publicUrl: 'https://lifeline.example.com', idleMinutes: 720, sessionHours: 168 }),
         publicPages: { trustProxyHops },
       }).app;
-    const direct = secureApp(0);
-    const behindProxy = secureApp(1);
+    const app = secureApp(0);
     const HINT = /opened over plain http[^<]*<a href="https:\/\/lifeline\.example\.com\/sign-in\?next=%2Fincidents">https:\/\/lifeline\.example\.com\/sign-in\?next=%2Fincidents<\/a>/;
     const hinted = async (res: Response) => HINT.test(await res.text());
-    const signInPage = (app: typeof direct, base: string, headers: Record<string, string> = {}) => app.request(`${base}/sign-in?next=/incidents`, { headers });
+    const signInPage = (base: string, headers: Record<string, string> = {}, on = app) => on.request(`${base}/sign-in?next=/incidents`, { headers });
+    const post = (base: string, origin: string) =>
+      app.request(`${base}/sign-in?next=/incidents`, { method: 'POST', headers: { ...FORM, origin }, body: form({ key: 'llk_unknown' }) });
 
-    assert.ok(await hinted(await signInPage(direct, 'http://10.0.0.5:8080')), 'opened over http');
-    assert.ok(await hinted(await signInPage(direct, 'http://10.0.0.5:8080', { 'x-forwarded-proto': 'https' })), 'a proxy header no proxy was declared for proves nothing');
-    assert.ok(await hinted(await signInPage(behindProxy, 'http://10.0.0.5:8080', { 'x-forwarded-proto': 'http' })), 'a trusted proxy says it was http');
-    assert.ok(await hinted(await signInPage(behindProxy, 'http://10.0.0.5:8080')), 'around the proxy');
-    assert.equal(await hinted(await signInPage(direct, 'https://lifeline.example.com')), false, 'opened over https');
-    assert.equal(await hinted(await signInPage(behindProxy, 'http://10.0.0.5:8080', { 'x-forwarded-proto': 'https' })), false, 'https to the trusted proxy');
-    assert.equal(await hinted(await signInPage(buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer() }).app, 'http://10.0.0.5:8080')), false, 'cookies are not Secure');
-    // A refused key is answered with the same advice.
-    const failed = await direct.request('http://10.0.0.5:8080/sign-in?next=/incidents', { method: 'POST', headers: { ...FORM, origin: 'http://10.0.0.5:8080' }, body: form({ key: 'llk_unknown' }) });
-    assert.equal(failed.status, 401);
-    assert.ok(await hinted(failed));
+    // A TLS proxy in front and no hops declared: every request reaches the engine as http, under
+    // whatever Host the proxy sends. The browser is on https; nothing to warn about.
+    assert.equal(await hinted(await signInPage('http://127.0.0.1:8080')), false, 'first visit through the proxy');
+    assert.equal(await hinted(await signInPage('http://127.0.0.1:8080', { referer: 'https://lifeline.example.com/incidents' })), false, 'redirected to sign in through the proxy');
+    assert.equal(await hinted(await signInPage('http://lifeline.example.com', { referer: 'https://lifeline.example.com/sign-in?next=%2Fincidents' })), false, 'the proxy passing Host on');
+    assert.equal(await hinted(await signInPage('http://lifeline.example.com', { 'x-forwarded-proto': 'http' })), false, 'a proxy header proves nothing');
+    assert.equal(await hinted(await signInPage('http://127.0.0.1:8080', { referer: 'https://lifeline.example.com/' }, secureApp(1))), false, 'behind a declared proxy too');
+    const refusedOverHttps = await post('http://127.0.0.1:8080', 'https://lifeline.example.com');
+    assert.equal(refusedOverHttps.status, 401);
+    assert.equal(await hinted(refusedOverHttps), false, 'a refused key posted from the https page');
+    // Nor when the http page is another site's, the browser keeps Secure cookies on it, or cookies are not Secure.
+    assert.equal(await hinted(await signInPage('http://10.0.0.5:8080', { referer: 'http://wiki.example.org/runbook' })), false, 'a link from another http site');
+    assert.equal(await hinted(await signInPage('http://localhost:8080', { referer: 'http://localhost:8080/sign-in' })), false, 'loopback');
+    const plain = buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer() }).app;
+    assert.equal(await hinted(await signInPage('http://10.0.0.5:8080', { referer: 'http://10.0.0.5:8080/sign-in' }, plain)), false, 'cookies are not Secure');
+
+    // The browser on http://10.0.0.5:8080: its sign-in post says so in Origin, and the sign-in page
+    // the dropped cookie leads back to says so in Referer.
+    const refused = await post('http://10.0.0.5:8080', 'http://10.0.0.5:8080');
+    assert.equal(refused.status, 401);
+    assert.ok(await hinted(refused), 'a refused key posted from the http page');
+    assert.ok(await hinted(await signInPage('http://10.0.0.5:8080', { referer: 'http://10.0.0.5:8080/sign-in?next=%2Fincidents' })), 'back after the dropped cookie');
   });
 
   it('ends after 12 hours without use, and each use starts the 12 hours again', async () => {

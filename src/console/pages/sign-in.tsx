@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono';
 import { closeSession, openSession } from '../../access/sessions.ts';
-import { clientProtocol } from '../../http/client-address.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { retryAfterSeconds, type FailureCount } from '../../http/rate-limit.ts';
 import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
@@ -59,18 +58,43 @@ function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs
   );
 }
 
+/** Hosts where browsers keep Secure cookies over plain http too. */
+const LOOPBACK = /^(localhost|.+\.localhost|127(\.\d+){3}|\[::1\])$/;
+
+/**
+ * Whether the browser itself is on a plain-http address of this server, judged from what the
+ * browser writes: a form post's Origin, or a page's Referer (the console sends it within its own
+ * origin, so the sign-in page reached by the redirects after a dropped cookie carries the http
+ * page it was posted from). Not from the request's scheme: behind a TLS proxy with no trusted hops
+ * every request arrives as http, and X-Forwarded-Proto, which nginx's `$scheme` replaces rather than
+ * appends, cannot be picked hop by hop. The address must also be the one the request came to, so a
+ * link from some other http site says nothing; a first visit with neither header is not warned
+ * about — a missed warning costs one more try, a false one tells everyone behind a proxy to open
+ * the address they are on.
+ */
+function browserOnPlainHttp(c: Context): boolean {
+  const from = c.req.header('origin') ?? c.req.header('referer');
+  if (!from) return false;
+  let url: URL;
+  try {
+    url = new URL(from);
+  } catch {
+    return false;
+  }
+  return url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && url.host === new URL(c.req.url).host;
+}
+
 /** Sign in and out: the only console routes that work without a session. */
 export function signInRoutes(deps: AppDeps, guards: Guards, failures: FailureCount) {
   const app = new Hono<ConsoleEnv>();
   const { idleMs } = deps.console.limits;
-  const trustHops = deps.publicPages?.trustProxyHops ?? 0;
   /**
-   * Where to sign in instead, when the cookie is Secure (an https LIFELINE_PUBLIC_URL) and this
-   * request came over plain http (http://10.0.0.5:8080): without it the browser drops the
-   * cookie and sign-in sends the person back here with no word why.
+   * Where to sign in instead, when the cookie is Secure (an https LIFELINE_PUBLIC_URL) and the
+   * browser is on plain http (http://10.0.0.5:8080): without it the browser drops the cookie and
+   * sign-in sends the person back here with no word why.
    */
   const httpsAddress = (c: Context, next: string) =>
-    deps.console.secureCookies && deps.console.publicOrigin && clientProtocol(c, trustHops) === 'http'
+    deps.console.secureCookies && deps.console.publicOrigin && browserOnPlainHttp(c)
       ? `${deps.console.publicOrigin}/sign-in?next=${encodeURIComponent(next)}`
       : undefined;
 
