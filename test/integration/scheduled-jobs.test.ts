@@ -197,6 +197,18 @@ describe('scheduled jobs', () => {
     const unknown = 'x'.repeat(43);
     const res = await h.rejected(() => ping(unknown));
     assert.deepEqual([res.status, await res.text()], [404, 'not found']);
+    // An unknown key's body is not read: a stream of 1 KB chunks up to 1 MiB is barely pulled.
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulls += 1;
+        if (pulls * 1024 > MAX_PING_BODY_BYTES) c.close();
+        else c.enqueue(new Uint8Array(1024).fill(65));
+      },
+    });
+    const unread = await h.rejected(() => h.req('POST', `/ping/${'y'.repeat(43)}/1`, { body }));
+    assert.deepEqual([unread.status, await unread.text()], [404, 'not found']);
+    assert.ok(pulls <= 2, `${pulls} chunks of the body were read`);
     // The answer is kept: a node given that key now is still unknown to this process for a minute.
     await h.sql`update nodes set ping_key = ${unknown} where id = ${job.id}`;
     assert.equal((await h.rejected(() => ping(unknown))).status, 404, 'answered from the negative cache, without a query');
