@@ -9,7 +9,7 @@ import type { Principal } from '../access/model.ts';
 import { clientKey } from './client-address.ts';
 import { LIMIT_DEFAULTS } from '../config.ts';
 import type { AppDeps } from './deps.ts';
-import { admission, failureCount, FixedWindow, rateLimited, type FailureCount } from './rate-limit.ts';
+import { admission, failureCount, FixedWindow, rateLimited, retryAfterSeconds, type FailureCount } from './rate-limit.ts';
 
 export type { RequestLimits } from '../config.ts';
 
@@ -54,7 +54,9 @@ export function requestLimits(deps: AppDeps): Limits {
     admitRegistrations(keyId, count) {
       const wait = registrations.waitMs(keyId, count, nowMs());
       if (wait > 0) {
-        throw rateLimited(`This ingest key may register at most ${o.registrationsPerHour} nodes an hour (LIFELINE_AUTO_REGISTER_LIMIT); create them with POST /v1/nodes, or try again after Retry-After seconds.`, wait);
+        // The wait is in the words, not only in Retry-After: this message is also each refused
+        // name's in a 202 that stores the batch's other heartbeats, and a 202 has no Retry-After.
+        throw rateLimited(`This ingest key may register at most ${o.registrationsPerHour} nodes an hour (LIFELINE_AUTO_REGISTER_LIMIT); create them with POST /v1/nodes, or try again in ${retryAfterSeconds(wait)} seconds.`, wait);
       }
       registrations.spend(keyId, count, nowMs());
     },

@@ -58,17 +58,20 @@ export class Ingestor {
   /**
    * A scheduled job's ping, buffered like a heartbeat: false when no node has the key. A success or
    * a failure is also a heartbeat (ok or failing) of the node, which is what its state is judged
-   * on; every ping goes to the node's runs. The receive time is read after the key lookup, for the
-   * same reason as in accept().
+   * on; every ping goes to the node's runs. `output` is read only once the key is known: reading
+   * up to 1 MiB costs far more than the lookup (cached, known or not), and a stranger guessing keys
+   * must not get it for free. The receive time is read after both, for the same reason as in
+   * accept().
    */
-  async ping(key: string, kind: PingKind, exitCode: number | null, output: string | null, clock: Clock): Promise<boolean> {
+  async ping(key: string, kind: PingKind, exitCode: number | null, output: () => Promise<string | null>, clock: Clock): Promise<boolean> {
     const nodeId = await this.pingKeys.nodeId(key);
     if (nodeId === null) return false;
+    const text = await output();
     const at = clock.now();
     if (kind === 'success' || kind === 'failure') {
       this.buffer.add({ nodeId, at, status: kind === 'success' ? 'ok' : 'failing', checks: null, seq: null });
     }
-    this.buffer.addPing({ nodeId, at, kind, exitCode, output });
+    this.buffer.addPing({ nodeId, at, kind, exitCode, output: text });
     return true;
   }
 

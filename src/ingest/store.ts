@@ -20,9 +20,10 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  * report, or any report from a node that is not healthy — pulls the node's due time forward so the
  * evaluator looks at it next tick. A healthy fleet reporting ok touches nothing but its own rows.
  * A heartbeat whose seq is not above the stored one is stale and ignored, unless the stored
- * heartbeat is one interval old (a restarted sender). The caller's
- * transaction must have taken shareHeartbeatWrites first, or the wake decision may read a state
- * an evaluator is about to replace.
+ * heartbeat is one interval old: then only its seq is taken (a restarted sender's next heartbeat
+ * is stored), not its status or time, since it may as well be a late copy of an older heartbeat.
+ * The caller's transaction must have taken shareHeartbeatWrites first, or the wake decision may
+ * read a state an evaluator is about to replace.
  */
 export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[], now: Date): Promise<number> {
   if (batch.length === 0) return 0;
@@ -35,29 +36,33 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         ${tx.array(batch.map((b) => b.reset))}::bool[], ${batch.map((b) => b.count)}::int[]
       ) as v(node_id, at, status, checks, seq, ok_run, reset, n)
     ), hb as (
+      -- newer: no seq on either side, or a higher one (null compares to null: coalesce).
       update node_heartbeats h set
-        last_heartbeat_at = v.at,
-        last_status = v.status,
-        checks = v.checks,
+        last_heartbeat_at = case when coalesce(v.seq > h.last_seq, true) then v.at else h.last_heartbeat_at end,
+        last_status = case when coalesce(v.seq > h.last_seq, true) then v.status else h.last_status end,
+        checks = case when coalesce(v.seq > h.last_seq, true) then v.checks else h.checks end,
         last_seq = coalesce(v.seq, h.last_seq),
-        ok_streak = case when v.reset then v.ok_run else h.ok_streak + v.ok_run end,
-        received = h.received + v.n
+        ok_streak = case when not coalesce(v.seq > h.last_seq, true) then h.ok_streak when v.reset then v.ok_run else h.ok_streak + v.ok_run end,
+        received = case when coalesce(v.seq > h.last_seq, true) then h.received + v.n else h.received end
       from v
       where h.node_id = v.node_id and (
         v.seq is null or h.last_seq is null or v.seq > h.last_seq
         -- A lower seq is a sender that started again (its counter, or its clock for the bundled
-        -- agent, went back): taken once nothing was stored for one heartbeat interval, so one
-        -- seq from the far future cannot silence the node for good. The interval is read only
-        -- for such rows (OR stops at the first true), so a fleet counting up joins nothing.
+        -- agent, went back), or a late copy of an older heartbeat: once nothing was stored for
+        -- one heartbeat interval its seq alone is taken, so one seq from the far future cannot
+        -- silence the node for good, while a late "failing" cannot mark a healthy node down.
+        -- The interval is read only for such rows (OR stops at the first true), so a fleet
+        -- counting up joins nothing.
         or h.last_heartbeat_at <= v.at - (select n.heartbeat_interval_seconds from nodes n where n.id = h.node_id) * interval '1 second')
-      returning h.node_id, v.reset
+      -- RETURNING sees the new row: a stored heartbeat is one whose time was written.
+      returning h.node_id, v.reset, h.last_heartbeat_at = v.at as stored
     ), woken as (
       update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1
       from hb join node_health nh on nh.node_id = hb.node_id
-      where d.node_id = hb.node_id and (hb.reset or nh.state <> 'healthy')
+      where d.node_id = hb.node_id and hb.stored and (hb.reset or nh.state <> 'healthy')
       returning 1
     )
-    select count(*)::int as n from hb`;
+    select count(*)::int as n from hb where stored`;
   return rows[0]?.n ?? 0;
 }
 

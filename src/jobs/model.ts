@@ -109,17 +109,37 @@ export function keptOutput(body: Uint8Array): string | null {
 }
 
 /**
- * The end of an output that arrives in chunks (a command's stdout and stderr, a ping's body),
- * holding no more than KEPT_OUTPUT_BYTES plus one chunk whatever the whole comes to.
+ * Bytes held before the kept end: a UTF-8 character is at most 4 bytes, so the 3 before it are
+ * enough to decode the kept end's first character as the whole output would, not as U+FFFD.
+ */
+const LEAD_BYTES = 3;
+const HELD_BYTES = KEPT_OUTPUT_BYTES + LEAD_BYTES;
+
+/**
+ * The end of an output that arrives in chunks (a command's stdout and stderr, a ping's body) in
+ * one buffer of twice the bytes it holds, however the output is cut: a chunk is copied in, and
+ * when the buffer is full its last HELD_BYTES are moved to its front. A move copies at most as
+ * many bytes as were appended since the last one, so a push costs its own length, whatever the
+ * chunking (a body of a million 1-byte chunks is a million small copies, not a growing array).
  */
 export class OutputTail {
-  private chunks: Uint8Array[] = [];
-  private bytes = 0;
+  private readonly buffer = new Uint8Array(2 * HELD_BYTES);
+  private end = 0;
 
   push(chunk: Uint8Array): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.length >= KEPT_OUTPUT_BYTES) this.bytes -= this.chunks.shift()!.length;
+    if (chunk.length >= HELD_BYTES) {
+      this.buffer.set(chunk.subarray(chunk.length - HELD_BYTES));
+      this.end = HELD_BYTES;
+      return;
+    }
+    if (this.end + chunk.length > this.buffer.length) {
+      // end > HELD_BYTES here, so `keep` bytes are there to move.
+      const keep = HELD_BYTES - chunk.length;
+      this.buffer.copyWithin(0, this.end - keep, this.end);
+      this.end = keep;
+    }
+    this.buffer.set(chunk, this.end);
+    this.end += chunk.length;
   }
 
   /**
@@ -128,7 +148,7 @@ export class OutputTail {
    * Decoding UTF-8 never yields a lone surrogate (an encoded one is invalid, so U+FFFD too).
    */
   text(): string | null {
-    const decoded = Buffer.concat(this.chunks).toString('utf8');
+    const decoded = Buffer.from(this.buffer.buffer, 0, this.end).toString('utf8');
     return keptOutput(Buffer.from(decoded.replaceAll('\u0000', '\uFFFD'), 'utf8'));
   }
 }

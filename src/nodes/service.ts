@@ -2,6 +2,7 @@ import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
+import type { CronSchedule } from '../health/cron-deadline.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { insertOutbox } from '../outbox/store.ts';
@@ -44,10 +45,20 @@ export async function createNode(sql: Sql, input: Omit<NewNode, 'token_hash'>, n
   return { node: await shown(sql, id), token };
 }
 
-/** Changes settings, name or labels; the evaluator judges the node afresh at its next tick. */
-export async function updateNode(sql: Sql, id: string, patch: NodePatch, now: Date, acting: Acting): Promise<NodeRow> {
+/**
+ * Changes settings, name or labels; the evaluator judges the node afresh at its next tick. `edit`
+ * makes the change from the stored schedule, read with the row locked in the same transaction
+ * (it may throw to refuse): two requests editing different fields of one schedule each merge over
+ * the other's result, where reading it first lost one of them.
+ */
+export async function updateNode(sql: Sql, id: string, edit: (stored: CronSchedule | null) => NodePatch, now: Date, acting: Acting): Promise<NodeRow> {
+  let name: string | undefined;
   try {
     await sql.begin(async (tx) => {
+      const stored = await store.lockSchedule(tx, id);
+      if (!stored) return;
+      const patch = edit(stored.schedule);
+      name = patch.name;
       if (!(await store.updateNode(tx, id, patch, now))) return;
       await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name }, patch), now);
       // A cached name would otherwise still post heartbeats for this node.
@@ -56,7 +67,7 @@ export async function updateNode(sql: Sql, id: string, patch: NodePatch, now: Da
       if (patch.name !== undefined || patch.labels !== undefined) await announcePublicChange(tx, ['pages']);
     });
   } catch (err) {
-    throw refusalOf(err, patch.name);
+    throw refusalOf(err, name);
   }
   return shown(sql, id);
 }

@@ -142,6 +142,15 @@ async function insertCompanionRows(tx: Queryable, ids: string[], now: Date): Pro
   await tx`insert into node_due (node_id, due_at) select id, 'infinity' from unnest(${ids}::uuid[]) as id`;
 }
 
+/**
+ * The node's schedule with its row locked until the transaction ends, so an edit merging over it
+ * is not merging over what a concurrent edit is replacing; undefined when there is no such node.
+ */
+export async function lockSchedule(tx: Queryable, id: string): Promise<{ schedule: CronSchedule | null } | undefined> {
+  const [row] = await tx<{ schedule: CronSchedule | null }[]>`select schedule from nodes where id = ${id} for update`;
+  return row;
+}
+
 /** Returns false when there is no such node. Changed settings are re-judged at the next tick. */
 export async function updateNode(tx: Queryable, id: string, patch: NodePatch, now: Date): Promise<boolean> {
   const columns = Object.keys(patch) as (keyof NodePatch)[];

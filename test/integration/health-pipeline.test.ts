@@ -157,6 +157,31 @@ describe('heartbeats in, transitions out', () => {
     assert.deepEqual(brief(await transitionsOf(db, id), T0), ['unknown->healthy@0']);
   });
 
+  it('takes only the seq of a lower one arriving an interval late: a late failing beat marks no node down', async () => {
+    const id = await p.addNode('api-2'); // interval 10 s
+    p.beat(id, 'ok', null, 100);
+    await p.tick();
+    const [due] = await db.sql`select wake::int from node_due where node_id = ${id}`;
+    await p.runUntil(new Date(sec(10)));
+    // A copy of an older beat, held up somewhere: "failing" would be down at once.
+    p.beat(id, 'failing', null, 99);
+    await p.tick();
+    const row = async () => {
+      const [r] = await db.sql`select last_seq::int, last_status, received::int, ok_streak::int, last_heartbeat_at from node_heartbeats where node_id = ${id}`;
+      return [r!.last_seq, r!.last_status, r!.received, r!.ok_streak, r!.last_heartbeat_at.getTime()];
+    };
+    assert.deepEqual(await row(), [99, 'ok', 1, 1, sec(0)]);
+    const [after] = await db.sql`select wake::int from node_due where node_id = ${id}`;
+    assert.equal(after!.wake, due!.wake, 'not woken');
+    assert.deepEqual(brief(await transitionsOf(db, id), T0), ['unknown->healthy@0']);
+    // The sender's next beat is above the adopted seq, and stored: a restarted sender is heard.
+    await p.runUntil(new Date(sec(11)));
+    p.beat(id, 'ok', null, 100);
+    await p.tick();
+    assert.deepEqual(await row(), [100, 'ok', 2, 2, sec(11)]);
+    assert.deepEqual(brief(await transitionsOf(db, id), T0), ['unknown->healthy@0']);
+  });
+
   it('does not wake the evaluator for ok beats from a healthy node', async () => {
     const id = await p.addNode('quiet-1');
     p.beat(id);

@@ -176,6 +176,13 @@ describe('auto-registrations per ingest key', () => {
     assert.equal(body.accepted, 3);
     assert.deepEqual(body.refused.map((r) => r.node), ['mixed-new']);
     assert.match(body.refused[0]!.message, /LIFELINE_AUTO_REGISTER_LIMIT/);
+    // The 202 has no Retry-After to point at: the wait is in the message, the one a 429 would send.
+    assert.equal(res.headers.get('retry-after'), null);
+    const wait = /try again in (\d+) seconds\.$/.exec(body.refused[0]!.message)?.[1];
+    assert.ok(wait, body.refused[0]!.message);
+    const refused = await post([{ node: 'mixed-new' }]);
+    await expectError(refused, 429, 'rate_limited');
+    assert.equal(refused.headers.get('retry-after'), wait);
     assert.equal(await registered('mixed'), 3, 'the new name was not registered');
     await h.flush();
     const after = await h.sql<{ name: string; received: number; at: Date; status: string }[]>`

@@ -6,8 +6,10 @@ import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
 import { KEPT_OUTPUT_BYTES, MAX_PING_BODY_BYTES } from '../../src/jobs/model.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson, START, type Harness } from '../helpers/app.ts';
+import { holdOpen } from '../helpers/locks.ts';
 import { testLog } from '../helpers/log.ts';
 import { transitionsOf } from '../helpers/pipeline.ts';
+import { until } from '../helpers/wait.ts';
 
 // Scheduled jobs through the HTTP surface on a manual clock: nodes with a cron schedule, their ping
 // URLs through ingest, their runs, and the evaluator judging them at their deadlines.
@@ -197,6 +199,18 @@ describe('scheduled jobs', () => {
     const unknown = 'x'.repeat(43);
     const res = await h.rejected(() => ping(unknown));
     assert.deepEqual([res.status, await res.text()], [404, 'not found']);
+    // An unknown key's body is not read: a stream of 1 KB chunks up to 1 MiB is barely pulled.
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulls += 1;
+        if (pulls * 1024 > MAX_PING_BODY_BYTES) c.close();
+        else c.enqueue(new Uint8Array(1024).fill(65));
+      },
+    });
+    const unread = await h.rejected(() => h.req('POST', `/ping/${'y'.repeat(43)}/1`, { body }));
+    assert.deepEqual([unread.status, await unread.text()], [404, 'not found']);
+    assert.ok(pulls <= 2, `${pulls} chunks of the body were read`);
     // The answer is kept: a node given that key now is still unknown to this process for a minute.
     await h.sql`update nodes set ping_key = ${unknown} where id = ${job.id}`;
     assert.equal((await h.rejected(() => ping(unknown))).status, 404, 'answered from the negative cache, without a query');
@@ -251,6 +265,20 @@ describe('scheduled jobs', () => {
     assert.deepEqual(await patch({ max_run_seconds: null }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: null });
     const stored = await expectJson<Node>(await h.admin('GET', `/v1/nodes/${job.id}`), 200);
     assert.deepEqual(stored.schedule, { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: null });
+    // Two PATCHes of different fields at once each keep the other's: both wait on the row (held
+    // here) and the second merges over the first's result, not over what both found.
+    const blocker = await holdOpen(h.db, (tx) => tx`select 1 from nodes where id = ${job.id} for update`);
+    const both = Promise.all([patch({ time_zone: 'Asia/Tokyo' }), patch({ grace_seconds: 60 })]);
+    await until('both PATCHes to wait on the node', async () => {
+      const [row] = await h.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and application_name = 'lifeline-test' and wait_event_type = 'Lock'`;
+      return row!.n === 2;
+    });
+    await blocker.release();
+    await both;
+    const merged = await expectJson<Node>(await h.admin('GET', `/v1/nodes/${job.id}`), 200);
+    assert.deepEqual(merged.schedule, { cron: '0 4 * * *', time_zone: 'Asia/Tokyo', grace_seconds: 60, max_run_seconds: null });
     // A heartbeat node becoming a job has no stored schedule to keep: it needs an expression.
     const beat = await h.createNode('becomes-a-job');
     await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/nodes/${beat.id}`, { schedule: { time_zone: 'Europe/Berlin' } })), ['schedule.cron']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keptOutput, KEPT_OUTPUT_BYTES, planRuns, type PingEvent, type PingKind } from '../../src/jobs/model.ts';
+import { keptOutput, KEPT_OUTPUT_BYTES, OutputTail, planRuns, type PingEvent, type PingKind } from '../../src/jobs/model.ts';
 
 const T0 = Date.parse('2026-05-04T03:00:00.000Z');
 const ping = (sec: number, kind: PingKind, o: { node?: string; exitCode?: number; output?: string } = {}): PingEvent => ({
@@ -63,5 +63,34 @@ describe('kept output', () => {
 
   it('shows bytes that are not UTF-8 as U+FFFD', () => {
     assert.equal(keptOutput(Uint8Array.from([0x61, 0xff, 0x62])), 'a\uFFFDb');
+  });
+});
+
+describe('output tail', () => {
+  const pushed = (body: Uint8Array, size: (i: number) => number) => {
+    const tail = new OutputTail();
+    for (let i = 0, at = 0; at < body.length; i++) {
+      const next = Math.min(body.length, at + size(i));
+      tail.push(body.subarray(at, next));
+      at = next;
+    }
+    return tail.text();
+  };
+
+  it('keeps exactly the last 10 KB of 100,000 one-byte chunks', () => {
+    const body = new Uint8Array(100_000).map((_, i) => 97 + (i % 26));
+    assert.equal(pushed(body, () => 1), Buffer.from(body.subarray(body.length - KEPT_OUTPUT_BYTES)).toString());
+  });
+
+  it('keeps what the whole output would keep, however it is cut', () => {
+    // Four-byte characters with the 10 KB boundary after the first byte of one: held from its
+    // first byte, it is decoded (then dropped) rather than kept as U+FFFD.
+    const body = Buffer.from('x'.repeat(100) + '\u{1F600}'.repeat(KEPT_OUTPUT_BYTES / 4) + 'z');
+    const whole = keptOutput(body);
+    assert.equal(whole, '\u{1F600}'.repeat(KEPT_OUTPUT_BYTES / 4 - 1) + 'z');
+    for (const size of [() => 1, () => 3, (i: number) => 1 + ((i * 7919) % 20_000), () => 64 * 1024]) {
+      assert.equal(pushed(body, size), whole);
+    }
+    assert.equal(new OutputTail().text(), null);
   });
 });

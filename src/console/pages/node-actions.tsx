@@ -164,8 +164,11 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         const given = parse(PatchNode, input);
         // The form sends the whole schedule: an emptied field takes the default, not the stored value.
         const patch: NodePatch = { ...given, schedule: patchedSchedule(null, given.schedule ?? null) };
-        checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, node.schedule !== null, deps.clock.now());
-        return updateNode(deps.sql, node.id, patch, deps.clock.now(), acting(c));
+        const now = deps.clock.now();
+        return updateNode(deps.sql, node.id, (stored) => {
+          checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored !== null, now);
+          return patch;
+        }, now, acting(c));
       },
       (r) => editPage(c, node, { form, ...(r.details ? { details: r.details } : {}), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );

@@ -242,9 +242,12 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const node = await find(c.req.param('id'));
       const { schedule, ...given } = await body(c, PatchNode);
-      const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(node.schedule, schedule) };
-      checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, node.schedule !== null, clock.now());
-      const changed = await updateNode(sql, node.id, patch, clock.now(), acting(c));
+      const now = clock.now();
+      const changed = await updateNode(sql, node.id, (stored) => {
+        const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(stored, schedule) };
+        checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored !== null, now);
+        return patch;
+      }, now, acting(c));
       deps.identity.forget();
       deps.publicChanges?.changed(['pages']);
       return c.json(nodeView(changed, clock.now(), publicUrl, principalOf(c)));

@@ -57,7 +57,7 @@ function pingDoc(suffix: boolean, post: boolean): MiddlewareHandler {
 
 /**
  * A POST body as the run's output, read as it arrives with only its end held (OutputTail): a
- * 1 MiB log costs the 10 KB a run keeps plus one chunk (64 KB from Node), not a 1 MiB buffer.
+ * 1 MiB log costs a 20 KB buffer whatever its chunks, not a 1 MiB one. Read only for a known key.
  * Nothing in it refuses a ping, as in Healthchecks: a failing job's output is what is least
  * likely to be clean text, and refusing it would lose the failure. U+0000 is kept as U+FFFD,
  * as `lifeline run` sends it.
@@ -89,8 +89,7 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor, admitPing: Limits[
     // A malformed key or suffix names no node: answered without a query.
     if (!KEY.test(key) || what === undefined) return notFound(c);
     if (Number(c.req.header('content-length')) > MAX_PING_BODY_BYTES) throw tooLarge();
-    const text = await output(c);
-    const known = await ingestor.ping(key, what.kind, what.exitCode, text, deps.clock);
+    const known = await ingestor.ping(key, what.kind, what.exitCode, () => output(c), deps.clock);
     return known ? c.text('OK') : notFound(c);
   };
 
