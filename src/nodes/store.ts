@@ -145,9 +145,12 @@ async function insertCompanionRows(tx: Queryable, ids: string[], now: Date): Pro
 /**
  * The node's schedule with its row locked until the transaction ends, so an edit merging over it
  * is not merging over what a concurrent edit is replacing; undefined when there is no such node.
+ * `no key update`, not `update`: the flush inserts pings' runs, whose foreign key takes KEY SHARE
+ * on the node after it has written `node_due`, and FOR UPDATE would wait on that while the flush
+ * waits on this edit's `node_due` write — a deadlock that rolled back the whole fleet's flush.
  */
 export async function lockSchedule(tx: Queryable, id: string): Promise<{ schedule: CronSchedule | null } | undefined> {
-  const [row] = await tx<{ schedule: CronSchedule | null }[]>`select schedule from nodes where id = ${id} for update`;
+  const [row] = await tx<{ schedule: CronSchedule | null }[]>`select schedule from nodes where id = ${id} for no key update`;
   return row;
 }
 

@@ -22,16 +22,19 @@ function scripted(answers: (boolean | Error)[]) {
 describe('re-checking an open stream', () => {
   it('ends it at once when its credentials no longer hold', async () => {
     const { state, recheck } = scripted([true, false]);
-    await recheck();
+    assert.equal(await recheck(), true);
     assert.equal(state.closed, 0);
-    await recheck();
+    assert.equal(await recheck(), false);
     assert.equal(state.closed, 1);
   });
 
   it('keeps it through one failed check, and a success forgives the failure', async () => {
     const { state, recheck } = scripted([new Error('connection reset'), true, new Error('connection reset'), true]);
-    for (let i = 0; i < 4; i++) await recheck();
+    const verdicts: boolean[] = [];
+    for (let i = 0; i < 4; i++) verdicts.push(await recheck());
     assert.deepEqual(state, { closed: 0, asked: 4 });
+    // A failed check confirms nothing: the stream drops what it held back for it.
+    assert.deepEqual(verdicts, [false, true, false, true]);
   });
 
   it('ends it after two failed checks in a row', async () => {

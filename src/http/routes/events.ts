@@ -40,22 +40,28 @@ const MAX_QUEUED = 50_000;
  * listener reconnecting, which asks every stream at once) keeps the stream until the next ask, and
  * ends it only on the second failure in a row: closing every stream on one blip would have every
  * page reconnect and re-read all its live regions just as the database comes back. The promise
- * settles when the checks asked for so far are over.
+ * settles when the checks asked for so far are over: true when the last one confirmed the
+ * credentials, false when it failed or ended the stream.
  */
-export function rechecker(check: () => Promise<boolean>, close: () => void): () => Promise<void> {
-  let current: Promise<void> | undefined;
+export function rechecker(check: () => Promise<boolean>, close: () => void): () => Promise<boolean> {
+  let current: Promise<boolean> | undefined;
   let again = false;
   let failures = 0;
-  const run = async () => {
+  const run = async (): Promise<boolean> => {
     try {
       do {
         again = false;
-        if (!(await check())) return close();
+        if (!(await check())) {
+          close();
+          return false;
+        }
         failures = 0;
       } while (again);
+      return true;
     } catch {
       // Not retried at once: the next keepalive, at most 20 s on, asks again.
       if (++failures >= 2) close();
+      return false;
     }
   };
   return () => {
@@ -63,7 +69,7 @@ export function rechecker(check: () => Promise<boolean>, close: () => void): () 
       again = true;
       return current;
     }
-    const running: Promise<void> = run().finally(() => {
+    const running: Promise<boolean> = run().finally(() => {
       if (current === running) current = undefined;
     });
     return (current = running);
@@ -108,10 +114,18 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
     /**
      * Writes nothing more until `verdict` settles. Notices arrive in commit order, so what the feed
      * hears after a revocation waits for the re-check it started, and is dropped if that ends the
-     * stream: a revoked key or ended session is never sent a change committed after.
+     * stream or cannot confirm the credentials (a failed check keeps the stream, not what it held):
+     * a revoked key or ended session is never sent a change committed after.
      */
-    holdUntil(verdict: Promise<void>) {
-      const h: Promise<void> = verdict.finally(() => {
+    holdUntil(verdict: Promise<boolean>) {
+      const h: Promise<void> = verdict.then(
+        (confirmed) => {
+          if (!confirmed) queue = [];
+        },
+        () => {
+          queue = [];
+        },
+      ).finally(() => {
         if (held === h) held = undefined;
       });
       held = h;
@@ -132,7 +146,7 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
         '`node.state_changed` (data: a `StateChanged`, the transition with its node) and `incident.changed` (data: an `IncidentChange`, the incident as it is now, after any change to its status, escalation, timeline or deliveries).',
         '`types` picks some (default: all). There is no replay: after a reconnect, read again what you show.',
         'Besides a Bearer secret, the console’s session cookie is accepted, so its pages can listen.',
-        'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once, or within 20 s.',
+        'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once, or at the next comment line (every 20 s); while the check cannot reach the database, at the second such line.',
       ].join(' '),
       access: 'read',
       query: EventsQuery,
@@ -145,7 +159,7 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
       c.header('x-accel-buffering', 'no');
       return streamSSE(c, async (stream) => {
         let unsubscribe = () => {};
-        let recheck = async () => {};
+        let recheck = async () => false;
         let onIdentityChange = () => {};
         // Ends when the client leaves, the feed closes (the server is stopping), the client fell
         // behind, or its key or session stops authenticating.
