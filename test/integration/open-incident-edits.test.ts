@@ -9,11 +9,13 @@ import { ManualClock } from '../../src/clock.ts';
 import { Refusal } from '../../src/errors.ts';
 import { errorAnswer } from '../../src/http/errors.ts';
 import type { PolicyLevel, PolicyRow } from '../../src/oncall/model.ts';
+import { resolve as resolveIncident } from '../../src/incidents/service.ts';
 import { deletePolicy, updatePolicy } from '../../src/oncall/service.ts';
 import { updatePolicy as writePolicyRow } from '../../src/oncall/store.ts';
 import { deleteUser } from '../../src/oncall/users.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { until } from '../helpers/wait.ts';
 import { createOnCall, incidentsOf, nodeGoingDown as goingDown, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
@@ -108,6 +110,62 @@ describe('open incidents across edits of what paged them', () => {
     await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
   });
 
+  it('refuses to delete a channel until the resolve it is owed is delivered', async () => {
+    const p1 = await hook('pagerduty-p');
+    const q = await hook('pagerduty-q');
+    const policy = await oc.policy('l0', [{ after_seconds: 0, channel_ids: [p1.channel.id] }]);
+    const node = await nodeGoingDown('api-2', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    await settledDeliveries(db, incident!.id, 1);
+    await edit(policy, [{ after_seconds: 0, channel_ids: [q.channel.id] }]);
+
+    // Resolved, its resolve still an outbox event: the incident is no longer open.
+    await resolveIncident(db.sql, incident!.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    const owed = `Messages of incident "api-2 is down" (${incident!.id}) to the channel are not all delivered yet; delete it once they are.`;
+    assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), { status: 409, message: owed });
+
+    // Written, and its receiver hanging: the row is not final yet.
+    p1.h.answerAll('hang');
+    await oc.drain();
+    await until('the resolve sent', async () => p1.h.hanging.length > 0 || undefined);
+    assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), { status: 409, message: owed });
+
+    p1.h.answerAll(200);
+    p1.h.release(200);
+    const ds = await settledDeliveries(db, incident!.id, 2);
+    assert.deepEqual(ds.map((d) => [d.event, d.status]), [['opened', 'sent'], ['resolved', 'sent']]);
+    await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('refuses to delete a channel or person an escalation paged before that page is written', async () => {
+    const first = await hook('first');
+    const p1 = await hook('second-p');
+    const q = await hook('second-q');
+    const bob = await oc.user('Bob', 'bob@example.com');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 60, channel_ids: [p1.channel.id], user_ids: [bob.id] },
+    ]);
+    const node = await nodeGoingDown('api-3', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    // The step fires; its page waits in the outbox for the next run to write its rows.
+    clock.set(after_(incident!.opened_at, 60));
+    await oc.dispatcher.runOnce();
+    assert.equal(await level(node), 1);
+    await edit(policy, [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 60, channel_ids: [q.channel.id] },
+    ]);
+
+    const owed = (what: string) => `Messages of incident "api-3 is down" (${incident!.id}) to the ${what} are not all delivered yet; delete it once they are.`;
+    assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), { status: 409, message: owed('channel') });
+    assert.deepEqual((await refusal(deleteUser(db.sql, bob.id, clock.now(), TEST_ACTING))).status, 409);
+
+    await oc.drain();
+    const paged = await p1.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+    assert.equal(JSON.parse(paged.body).data.incident.id, incident!.id);
+  });
+
   it('refuses to delete a person an open incident paged until it is resolved', async () => {
     const own = await hook('alice-phone');
     const alice = await oc.user('Alice', 'alice@example.com', [own.channel.id]);
@@ -125,6 +183,9 @@ describe('open incidents across edits of what paged them', () => {
 
     await recover(n1);
     await recover(n2);
+    // Her email and her own channel, each paged and then told of the resolve.
+    await settledDeliveries(db, i1!.id, 4);
+    await settledDeliveries(db, i2!.id, 4);
     await deleteUser(db.sql, alice.id, clock.now(), TEST_ACTING);
   });
 
