@@ -125,8 +125,8 @@ export interface PendingEscalation {
 /**
  * The waiting escalation timers of the policy's open, unacknowledged incidents, except those armed
  * at once (a level before reached nobody), locked until commit. A timer being fired right now is
- * skipped rather than waited for: its handler holds it and waits for the policy's lock (getPolicies
- * `forShare`), so it then reads the policy as changed, and waiting here instead could deadlock.
+ * skipped rather than waited for: its handler holds it and waits for the policy's lock (sharePolicies),
+ * so it then reads the policy as changed, and waiting here instead could deadlock.
  * The incidents are found by status (`incidents_status_opened`), their timers by key (`outbox_key_id`).
  */
 export async function pendingEscalations(tx: Queryable, policyId: string): Promise<PendingEscalation[]> {

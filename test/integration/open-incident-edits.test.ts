@@ -189,6 +189,33 @@ describe('open incidents across edits of what paged them', () => {
     await deleteUser(db.sql, alice.id, clock.now(), TEST_ACTING);
   });
 
+  it('locks the new and the old default in id order when making a policy the default', async () => {
+    // Escalations share-lock the policies they read in id order; a writer locking the old default
+    // before a new one with a lower id could deadlock with a batch holding the new one.
+    const x = await oc.policy('x', [{ after_seconds: 0, channel_ids: [] }]);
+    const y = await oc.policy('y', [{ after_seconds: 0, channel_ids: [] }]);
+    const [low, high] = x.id < y.id ? [x, y] : [y, x];
+    await updatePolicy(db.sql, high, { is_default: true }, clock.now(), TEST_ACTING);
+
+    const held = db.sql.reserve();
+    const gate = await held;
+    await gate`begin`;
+    await gate`select id from escalation_policies where id = ${low.id} for share`;
+    const writing = updatePolicy(db.sql, low, { is_default: true }, clock.now(), TEST_ACTING);
+    await until('the writer waiting for a lock', async () => {
+      const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%escalation_policies%' and pid <> pg_backend_pid()`;
+      return row!.n > 0 || undefined;
+    });
+    // Waiting for the lower id, the writer holds nothing on the old default yet.
+    const [free] = await db.sql<{ id: string }[]>`
+      select id from escalation_policies where id = ${high.id} for share skip locked`;
+    await gate`commit`;
+    gate.release();
+    await writing;
+    assert.equal(free?.id, high.id, 'the old default was locked before the new one');
+  });
+
   it('pages at the time a lengthened level now gives, not the one its timer was armed with', async () => {
     const first = await hook('first');
     const second = await hook('second');
@@ -245,6 +272,40 @@ describe('open incidents across edits of what paged them', () => {
     await oc.drain();
     assert.equal(await level(node), 1);
     await second.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+  });
+
+  it('re-times the incident an edit shortening its policy waited for as it opened', async () => {
+    const first = await hook('first');
+    const second = await hook('second');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 3600, channel_ids: [second.channel.id] },
+    ]);
+    const node = await p.addNode('web-3', { escalation_policy_id: policy.id });
+    p.beat(node);
+    await p.tick();
+    await oc.drain();
+    await p.runUntil(new Date(clock.now().getTime() + 20_000));
+    await p.tick();
+
+    // An edit in progress (uncommitted) while the node's incident opens.
+    const gate = await db.sql.reserve();
+    await gate`begin`;
+    await gate`select id from escalation_policies where id = ${policy.id} for no key update`;
+    let opened = false;
+    const opening = oc.drain().then(() => (opened = true));
+    await until('the opening done or waiting for the policy', async () => {
+      const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and pid <> pg_backend_pid()`;
+      return opened || row!.n > 0 || undefined;
+    });
+    await writePolicyRow(gate, policy.id, { levels: [policy.levels[0]!, { ...policy.levels[1]!, after_seconds: 60 }] }, clock.now());
+    await gate`commit`;
+    gate.release();
+    await opening;
+
+    const [incident] = await incidentsOf(db, node);
+    assert.deepEqual(await timerDue(incident!.id), after_(incident!.opened_at, 60));
   });
 
   it('escalates by the default policy once the incident’s own is deleted', async () => {
