@@ -342,4 +342,38 @@ describe('open incidents across edits of what paged them', () => {
     assert.ok(!kinds.some((k) => k.kind === 'escalation_stopped'));
     assert.equal(own.h.requests.length, 0);
   });
+
+  it('re-times an incident by the edits of the default that replaced its deleted policy', async () => {
+    const first = await hook('first');
+    const fallback = await hook('default-level-1');
+    const byDefault = await oc.policy(
+      'default',
+      [
+        { after_seconds: 0, channel_ids: [first.channel.id] },
+        { after_seconds: 3600, channel_ids: [fallback.channel.id] },
+      ],
+      { isDefault: true },
+    );
+    const policy = await oc.policy('own', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 600, channel_ids: [first.channel.id] },
+    ]);
+    const node = await nodeGoingDown('cache-2', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    const opened = incident!.opened_at;
+
+    await deletePolicy(db.sql, policy.id, clock.now(), TEST_ACTING);
+    assert.deepEqual(await timerDue(incident!.id), after_(opened, 3600));
+    const [row] = await db.sql<{ policy_id: string }[]>`select policy_id from incidents where id = ${incident!.id}`;
+    assert.equal(row!.policy_id, byDefault.id);
+
+    await edit(byDefault, [byDefault.levels[0]!, { ...byDefault.levels[1]!, after_seconds: 60 }]);
+    assert.deepEqual(await timerDue(incident!.id), after_(opened, 60));
+    clock.set(after_(opened, 60));
+    await oc.drain();
+    assert.equal(await level(node), 1);
+    await fallback.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+    const kinds = await db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incident!.id} and kind = 'policy_replaced'`;
+    assert.equal(kinds.length, 1);
+  });
 });
