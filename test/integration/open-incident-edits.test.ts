@@ -2,6 +2,7 @@
 // stays until its resolve is written, and a policy edited or deleted after opening still decides
 // when (and whether) the next level pages.
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { deleteChannel } from '../../src/channels/service.ts';
@@ -241,12 +242,12 @@ describe('open incidents across edits of what paged them', () => {
     assert.equal(await level(node), 0, 'not paged at the old 300 s');
     assert.deepEqual(await timerDue(incident!.id), after_(opened, 3600));
 
-    // The same when the edit came without re-timing (written straight to the row): 3600 → 1800.
-    await writePolicyRow(db.sql, edited.id, { levels: [edited.levels[0]!, { ...edited.levels[1]!, after_seconds: 1800 }] }, clock.now());
+    // Shortened again after that (3600 → 1800): the timer put back is re-timed like any other.
+    await edit(edited, [edited.levels[0]!, { ...edited.levels[1]!, after_seconds: 1800 }]);
     clock.set(after_(opened, 1799));
     await oc.drain();
-    assert.equal(await level(node), 0);
-    clock.set(after_(opened, 3600));
+    assert.equal(await level(node), 0, 'not paged before 1800 s');
+    clock.set(after_(opened, 1800));
     await oc.drain();
     assert.equal(await level(node), 1);
     await second.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
@@ -375,5 +376,22 @@ describe('open incidents across edits of what paged them', () => {
     await fallback.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
     const kinds = await db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incident!.id} and kind = 'policy_replaced'`;
     assert.equal(kinds.length, 1);
+  });
+
+  it('fires at once a timer armed at once before timers said so (migration 0018)', async () => {
+    const first = await hook('first');
+    const second = await hook('second');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 3600, channel_ids: [second.channel.id] },
+    ]);
+    const node = await nodeGoingDown('web-4', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    // As an earlier release armed it at once: available when written, and no flag.
+    await db.sql`update outbox set available_at = created_at where key = ${`incident:${incident!.id}`}`;
+    await db.sql.file(fileURLToPath(new URL('../../sql/0018_escalation_timers_at_once.sql', import.meta.url)));
+    await oc.drain();
+    assert.equal(await level(node), 1);
+    await second.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
   });
 });
