@@ -82,18 +82,34 @@ describe('open incidents across edits of what paged them', () => {
     assert.equal(rows.length, 1, 'one waiting timer');
     return rows[0]!.available_at;
   };
+  /** A node down whose page to P went out, its policy since moved from P to Q. */
+  const pagedThenMoved = async (name: string) => {
+    const p1 = await hook('pagerduty-p');
+    const q = await hook('pagerduty-q');
+    const policy = await oc.policy('l0', [{ after_seconds: 0, channel_ids: [p1.channel.id] }]);
+    const node = await nodeGoingDown(name, policy.id);
+    const [incident] = await incidentsOf(db, node);
+    await settledDeliveries(db, incident!.id, 1);
+    await edit(policy, [{ after_seconds: 0, channel_ids: [q.channel.id] }]);
+    return { p1, node, incident: incident! };
+  };
+  /** A node down with a two-level policy (level 1 after `secondAfter` s) and its incident. */
+  const twoLevels = async (name: string, secondAfter: number) => {
+    const first = await hook('first');
+    const second = await hook('second');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: secondAfter, channel_ids: [second.channel.id] },
+    ]);
+    const node = await nodeGoingDown(name, policy.id);
+    const [incident] = await incidentsOf(db, node);
+    return { first, second, policy, node, incident: incident!, opened: incident!.opened_at };
+  };
   const after_ = (openedAt: Date, s: number) => new Date(openedAt.getTime() + s * 1000);
   const level = async (nodeId: string) => (await incidentsOf(db, nodeId))[0]!.escalation_level;
 
   it('refuses to delete a channel an open incident paged, even after the policy moved on, and sends it the resolve', async () => {
-    const p1 = await hook('pagerduty-p');
-    const q = await hook('pagerduty-q');
-    const policy = await oc.policy('l0', [{ after_seconds: 0, channel_ids: [p1.channel.id] }]);
-    const node = await nodeGoingDown('api-1', policy.id);
-    const [incident] = await incidentsOf(db, node);
-    await settledDeliveries(db, incident!.id, 1);
-
-    await edit(policy, [{ after_seconds: 0, channel_ids: [q.channel.id] }]);
+    const { p1, node, incident } = await pagedThenMoved('api-1');
     const refused = await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING));
     assert.equal(refused.status, 409);
     assert.equal(refused.message, `The channel was paged for open incident "api-1 is down" (${incident!.id}); delete it once that is resolved, so its resolve reaches the channel.`);
@@ -112,13 +128,7 @@ describe('open incidents across edits of what paged them', () => {
   });
 
   it('refuses to delete a channel until the resolve it is owed is delivered', async () => {
-    const p1 = await hook('pagerduty-p');
-    const q = await hook('pagerduty-q');
-    const policy = await oc.policy('l0', [{ after_seconds: 0, channel_ids: [p1.channel.id] }]);
-    const node = await nodeGoingDown('api-2', policy.id);
-    const [incident] = await incidentsOf(db, node);
-    await settledDeliveries(db, incident!.id, 1);
-    await edit(policy, [{ after_seconds: 0, channel_ids: [q.channel.id] }]);
+    const { p1, incident } = await pagedThenMoved('api-2');
 
     // Resolved, its resolve still an outbox event: the incident is no longer open.
     await resolveIncident(db.sql, incident!.id, { by: 'tester' }, clock.now(), TEST_ACTING);
@@ -218,15 +228,7 @@ describe('open incidents across edits of what paged them', () => {
   });
 
   it('pages at the time a lengthened level now gives, not the one its timer was armed with', async () => {
-    const first = await hook('first');
-    const second = await hook('second');
-    const policy = await oc.policy('two', [
-      { after_seconds: 0, channel_ids: [first.channel.id] },
-      { after_seconds: 300, channel_ids: [second.channel.id] },
-    ]);
-    const node = await nodeGoingDown('web-1', policy.id);
-    const [incident] = await incidentsOf(db, node);
-    const opened = incident!.opened_at;
+    const { first, second, policy, node, incident, opened } = await twoLevels('web-1', 300);
 
     const edited = await edit(policy, [
       { after_seconds: 0, channel_ids: [first.channel.id] },
@@ -254,15 +256,7 @@ describe('open incidents across edits of what paged them', () => {
   });
 
   it('pages at the time a shortened level now gives', async () => {
-    const first = await hook('first');
-    const second = await hook('second');
-    const policy = await oc.policy('two', [
-      { after_seconds: 0, channel_ids: [first.channel.id] },
-      { after_seconds: 3600, channel_ids: [second.channel.id] },
-    ]);
-    const node = await nodeGoingDown('web-2', policy.id);
-    const [incident] = await incidentsOf(db, node);
-    const opened = incident!.opened_at;
+    const { first, second, policy, node, incident, opened } = await twoLevels('web-2', 3600);
 
     await edit(policy, [
       { after_seconds: 0, channel_ids: [first.channel.id] },
@@ -309,7 +303,7 @@ describe('open incidents across edits of what paged them', () => {
     assert.deepEqual(await timerDue(incident!.id), after_(incident!.opened_at, 60));
   });
 
-  it('escalates by the default policy once the incident’s own is deleted', async () => {
+  it('escalates by the default policy once the incident’s own is deleted, and by its edits', async () => {
     const first = await hook('first');
     const own = await hook('own-level-1');
     const fallback = await hook('default-level-1');
@@ -317,7 +311,7 @@ describe('open incidents across edits of what paged them', () => {
       'default',
       [
         { after_seconds: 0, channel_ids: [first.channel.id] },
-        { after_seconds: 120, channel_ids: [fallback.channel.id] },
+        { after_seconds: 3600, channel_ids: [fallback.channel.id] },
       ],
       { isDefault: true },
     );
@@ -330,63 +324,25 @@ describe('open incidents across edits of what paged them', () => {
     const opened = incident!.opened_at;
 
     assert.equal(await deletePolicy(db.sql, policy.id, clock.now(), TEST_ACTING), true);
+    assert.deepEqual(await timerDue(incident!.id), after_(opened, 3600));
+    // It follows the default as its own now: an edit of the default re-times it.
+    const [row] = await db.sql<{ policy_id: string }[]>`select policy_id from incidents where id = ${incident!.id}`;
+    assert.equal(row!.policy_id, byDefault.id);
+    await edit(byDefault, [byDefault.levels[0]!, { ...byDefault.levels[1]!, after_seconds: 120 }]);
     assert.deepEqual(await timerDue(incident!.id), after_(opened, 120));
     clock.set(after_(opened, 120));
     await oc.drain();
     assert.equal(await level(node), 1);
     const paged = await fallback.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
     assert.equal(JSON.parse(paged.body).data.incident.id, incident!.id);
-    const [row] = await db.sql<{ policy_id: string }[]>`select policy_id from incidents where id = ${incident!.id}`;
-    assert.equal(row!.policy_id, byDefault.id);
     const kinds = await db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incident!.id} order by id`;
-    assert.ok(kinds.some((k) => k.kind === 'policy_replaced'));
+    assert.equal(kinds.filter((k) => k.kind === 'policy_replaced').length, 1);
     assert.ok(!kinds.some((k) => k.kind === 'escalation_stopped'));
     assert.equal(own.h.requests.length, 0);
   });
 
-  it('re-times an incident by the edits of the default that replaced its deleted policy', async () => {
-    const first = await hook('first');
-    const fallback = await hook('default-level-1');
-    const byDefault = await oc.policy(
-      'default',
-      [
-        { after_seconds: 0, channel_ids: [first.channel.id] },
-        { after_seconds: 3600, channel_ids: [fallback.channel.id] },
-      ],
-      { isDefault: true },
-    );
-    const policy = await oc.policy('own', [
-      { after_seconds: 0, channel_ids: [first.channel.id] },
-      { after_seconds: 600, channel_ids: [first.channel.id] },
-    ]);
-    const node = await nodeGoingDown('cache-2', policy.id);
-    const [incident] = await incidentsOf(db, node);
-    const opened = incident!.opened_at;
-
-    await deletePolicy(db.sql, policy.id, clock.now(), TEST_ACTING);
-    assert.deepEqual(await timerDue(incident!.id), after_(opened, 3600));
-    const [row] = await db.sql<{ policy_id: string }[]>`select policy_id from incidents where id = ${incident!.id}`;
-    assert.equal(row!.policy_id, byDefault.id);
-
-    await edit(byDefault, [byDefault.levels[0]!, { ...byDefault.levels[1]!, after_seconds: 60 }]);
-    assert.deepEqual(await timerDue(incident!.id), after_(opened, 60));
-    clock.set(after_(opened, 60));
-    await oc.drain();
-    assert.equal(await level(node), 1);
-    await fallback.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
-    const kinds = await db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incident!.id} and kind = 'policy_replaced'`;
-    assert.equal(kinds.length, 1);
-  });
-
   it('fires at once a timer armed at once before timers said so (migration 0018)', async () => {
-    const first = await hook('first');
-    const second = await hook('second');
-    const policy = await oc.policy('two', [
-      { after_seconds: 0, channel_ids: [first.channel.id] },
-      { after_seconds: 3600, channel_ids: [second.channel.id] },
-    ]);
-    const node = await nodeGoingDown('web-4', policy.id);
-    const [incident] = await incidentsOf(db, node);
+    const { first, second, policy, node, incident } = await twoLevels('web-4', 3600);
     // As an earlier release armed it at once: available when written, and no flag.
     await db.sql`update outbox set available_at = created_at where key = ${`incident:${incident!.id}`}`;
     await db.sql.file(fileURLToPath(new URL('../../sql/0018_escalation_timers_at_once.sql', import.meta.url)));
