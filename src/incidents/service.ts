@@ -107,8 +107,8 @@ export interface NodeChange {
  * ever notified.
  *
  * Set-wise over the batch (which holds at most one change per node): one query locks the open
- * incidents of every node, one resolves, one finds policies, one opens — a 10k-node outage costs
- * four statements per 500 events, not three per event.
+ * incidents of every node, one resolves, two lock and find policies, one opens — a 10k-node
+ * outage costs five statements per 500 events, not three per event.
  *
  * Returns the pages of the incidents it opened (whom each first level reached), for the caller to
  * hand to the notifications in this same transaction: a page leaves with the transition's own
