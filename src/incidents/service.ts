@@ -7,7 +7,7 @@ import { nodeStates } from '../nodes/store.ts';
 import { escalationSteps } from '../oncall/escalation.ts';
 import { namesAnyone, reachesAnyone, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { recipientsAt } from '../oncall/schedules.ts';
-import { getPolicies, policiesForNodes } from '../oncall/store.ts';
+import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
 import { contactsOf } from '../oncall/store-users.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
@@ -107,8 +107,8 @@ export interface NodeChange {
  * ever notified.
  *
  * Set-wise over the batch (which holds at most one change per node): one query locks the open
- * incidents of every node, one resolves, one finds policies, one opens — a 10k-node outage costs
- * four statements per 500 events, not three per event.
+ * incidents of every node, one resolves, two lock and find policies, one opens — a 10k-node
+ * outage costs five statements per 500 events, not three per event.
  *
  * Returns the pages of the incidents it opened (whom each first level reached), for the caller to
  * hand to the notifications in this same transaction: a page leaves with the transition's own
@@ -152,6 +152,9 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   }
 
   const resolved = await resolveWithEvents(tx, resolves);
+  // Locked like an escalation's (after the incidents): an edit shortening the first step's delay
+  // either committed before and is read here, or waits for this commit and re-times the new timer.
+  await sharePolicies(tx, [], opens.map((o) => o.nodeId));
   const policies = await policiesForNodes(tx, opens.map((o) => o.nodeId));
   const opened = await store.openIncidents(
     tx,
@@ -255,7 +258,9 @@ export interface DueStep {
  * not end the escalation of an incident nobody has acknowledged.
  */
 async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map<string, PolicyRow>> {
-  const own = await getPolicies(tx, [...new Set(incidents.flatMap((i) => (i.policy_id ? [i.policy_id] : [])))], true);
+  const ids = [...new Set(incidents.flatMap((i) => (i.policy_id ? [i.policy_id] : [])))];
+  await sharePolicies(tx, ids, [...new Set(incidents.map((i) => i.node_id))]);
+  const own = await getPolicies(tx, ids);
   const orphans = incidents.filter((i) => i.policy_id && !own.has(i.policy_id));
   const fallback = await policiesForNodes(tx, [...new Set(orphans.map((i) => i.node_id))]);
   return new Map(

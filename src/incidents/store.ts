@@ -114,6 +114,25 @@ export async function advanceEscalations(tx: Queryable, list: EscalationAdvance[
   return new Map(rows.map((r) => [r.id, r]));
 }
 
+/**
+ * The open incidents escalating by this policy, locked until commit in id order, as an escalation
+ * locks them (lockIncidents) before the policies they follow: a writer deleting the policy takes
+ * them before the policy, so neither waits for the other while holding what the other needs.
+ */
+export async function lockIncidentsOfPolicy(tx: Queryable, policyId: string): Promise<Array<{ id: string; node_id: string }>> {
+  return tx<Array<{ id: string; node_id: string }>>`
+    select id, node_id from incidents where status = 'open' and policy_id = ${policyId} order by id for no key update`;
+}
+
+/** Sets the policy each incident escalates by (the one replacing a deleted policy). */
+export async function replacePolicies(tx: Queryable, list: Array<{ id: string; policyId: string }>): Promise<void> {
+  if (list.length === 0) return;
+  await tx`
+    update incidents i set policy_id = v.policy_id, version = i.version + 1
+    from unnest(${list.map((r) => r.id)}::uuid[], ${list.map((r) => r.policyId)}::uuid[]) as v(id, policy_id)
+    where i.id = v.id`;
+}
+
 /** A waiting escalation timer, with its incident's node and opening, which its time counts from. */
 export interface PendingEscalation {
   outbox_id: string;
@@ -125,8 +144,8 @@ export interface PendingEscalation {
 /**
  * The waiting escalation timers of the policy's open, unacknowledged incidents, except those armed
  * at once (a level before reached nobody), locked until commit. A timer being fired right now is
- * skipped rather than waited for: its handler holds it and waits for the policy's lock (getPolicies
- * `forShare`), so it then reads the policy as changed, and waiting here instead could deadlock.
+ * skipped rather than waited for: its handler holds it and waits for the policy's lock (sharePolicies),
+ * so it then reads the policy as changed, and waiting here instead could deadlock.
  * The incidents are found by status (`incidents_status_opened`), their timers by key (`outbox_key_id`).
  */
 export async function pendingEscalations(tx: Queryable, policyId: string): Promise<PendingEscalation[]> {

@@ -234,6 +234,43 @@ export async function openIncidentsPaging(
 }
 
 /**
+ * Incidents that still owe this channel or person a message (by `channel_id` or `user_id`), oldest
+ * first, at most `limit` of them, each with the count of all: a message to it in the ledger not yet
+ * final (pending, or failed and to be retried: its address is read when it is sent), or an incident
+ * event still in the outbox that will write one: a page whose recipients name it, or an answer
+ * (acknowledged, resolved) to an incident whose ledger paged it. A resolved incident is no longer
+ * open (openIncidentsPaging), yet its resolve is first such an event, then a row that may wait
+ * minutes behind a page being retried; deleting the destination meanwhile would kill it.
+ * The ledger is probed by the destination index (`deliveries_destination_recent`: a person's own
+ * address is the row with no channel); the outbox holds only events not yet handled.
+ */
+export async function incidentsOwing(
+  sql: Queryable,
+  field: 'channel_id' | 'user_id',
+  id: string,
+  limit: number,
+): Promise<Array<{ id: string; name: string; total: number }>> {
+  const named =
+    field === 'channel_id'
+      ? sql`o.payload->'recipients'->'channel_ids' ? ${id}`
+      : sql`o.payload->'recipients'->'users' @> ${sql.json([{ user_id: id }])}`;
+  return sql<Array<{ id: string; name: string; total: number }>>`
+    select i.id, i.title as name, (count(*) over ())::int as total
+    from incidents i
+    where i.id in (
+      select d.incident_id from deliveries d
+      where coalesce(d.channel_id, d.user_id) = ${id} and d.status in ('pending', 'failed')
+      union
+      select (o.payload->>'incident_id')::uuid from outbox o
+      where o.topic in ('incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved')
+        and (${named} or exists (
+          select 1 from deliveries d
+          where d.incident_id = (o.payload->>'incident_id')::uuid and d.${sql(field)} = ${id} and d.event in ('opened', 'escalated'))))
+    order by i.opened_at, i.id
+    limit ${limit}`;
+}
+
+/**
  * Records when each row's job was first added. Adding it again (the sweeper giving a new or
  * emptied job store every unfinished row) keeps the first time and writes no row: a resync during
  * a 10,000-node outage re-added ~7,300 pages still waiting to be sent, rewrote each of them and

@@ -59,11 +59,28 @@ export const NAMED_INCIDENTS = 5;
 export function stillPaged(what: 'channel' | 'user', open: Array<NamedBy & { total: number }>): string | undefined {
   const total = open[0]?.total;
   if (!total) return undefined;
-  const more = total - open.length;
-  const list = open.map((x) => `"${x.name}" (${x.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  const list = incidentList(open, total);
   return total === 1
     ? `The ${what} was paged for open incident ${list}; delete it once that is resolved, so its resolve reaches the ${what}.`
     : `The ${what} was paged for ${total} open incidents: ${list}; delete it once they are resolved, so their resolves reach the ${what}.`;
+}
+
+/**
+ * Why a channel or person must stay while incidents still owe it messages (incidentsOwing):
+ * undefined when none do.
+ */
+export function stillOwed(what: 'channel' | 'user', owing: Array<NamedBy & { total: number }>): string | undefined {
+  const total = owing[0]?.total;
+  if (!total) return undefined;
+  const list = incidentList(owing, total);
+  return total === 1
+    ? `Messages of incident ${list} to the ${what} are not all delivered yet; delete it once they are.`
+    : `Messages of ${total} incidents to the ${what} are not all delivered yet: ${list}; delete it once they are.`;
+}
+
+function incidentList(named: NamedBy[], total: number): string {
+  const more = total - named.length;
+  return named.map((x) => `"${x.name}" (${x.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
 }
 
 /** One detail per id in `ids` that `existing` lacks, named `field.i`. */

@@ -7,7 +7,7 @@ import { conflict, notFound, validationFailed } from '../errors.ts';
 import { missingIds, type NewPolicy, type PolicyLevel, type PolicyPatch, type PolicyRow } from './model.ts';
 import * as store from './store.ts';
 import { stepDueAt } from '../incidents/events.ts';
-import { pendingEscalations, type PendingEscalation } from '../incidents/store.ts';
+import { addTimeline, lockIncidentsOfPolicy, pendingEscalations, replacePolicies, type PendingEscalation } from '../incidents/store.ts';
 import { retimeOutbox } from '../outbox/store.ts';
 
 /**
@@ -93,15 +93,32 @@ async function retimeEscalations(tx: Tx, pending: PendingEscalation[], policyOf:
 
 /**
  * Deletes a policy; nodes that used it fall back to the default (the foreign key sets theirs to
- * null), and so do its open incidents: each escalates on by its node's policy, else the default
- * (see escalate), and their waiting timers move to that policy's times now.
+ * null), and so do its open incidents: each now escalates by its node's policy, else the default,
+ * says so on its timeline, and its waiting timer moves to that policy's time. They carry that
+ * policy's id from now on, so its edits re-time them (pendingEscalations) and a later change of
+ * default leaves them on it, as an incident opened by the default is. An incident with nothing to
+ * fall back to keeps the deleted id and stops at its next step; one opening while the policy is
+ * deleted (not yet visible to lockIncidentsOfPolicy) falls back when its next step fires (see
+ * escalate).
  */
 export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
   return sql.begin(async (tx) => {
+    const incidents = await lockIncidentsOfPolicy(tx, id);
     if (!(await store.deletePolicy(tx, id))) return false;
     const pending = await pendingEscalations(tx, id);
-    const fallback = await store.policiesForNodes(tx, [...new Set(pending.map((p) => p.node_id))]);
+    const nodeIds = [...new Set([...incidents, ...pending].map((i) => i.node_id))];
+    await store.sharePolicies(tx, [], nodeIds);
+    const fallback = await store.policiesForNodes(tx, nodeIds);
     await retimeEscalations(tx, pending, (p) => fallback.get(p.node_id));
+    const replaced = incidents.flatMap((i) => {
+      const policy = fallback.get(i.node_id);
+      return policy ? [{ id: i.id, policy }] : [];
+    });
+    await replacePolicies(tx, replaced.map((r) => ({ id: r.id, policyId: r.policy.id })));
+    await addTimeline(
+      tx,
+      replaced.map((r) => ({ incident_id: r.id, at: now, kind: 'policy_replaced', detail: { policy_id: r.policy.id, policy_name: r.policy.name, reason: 'escalation policy deleted' } })),
+    );
     await audit(tx, acting, { action: 'escalation_policy.delete', target: { type: 'escalation_policy', id } }, now);
     return true;
   });

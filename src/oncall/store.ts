@@ -28,16 +28,32 @@ export async function hasDefaultPolicy(sql: Queryable): Promise<boolean> {
   return row!.found;
 }
 
-/**
- * Policies by id, for a batch of incidents (one query). With `forShare` they stay locked against a
- * change until commit: an escalation reading its timing this way and a policy update re-timing its
- * incidents' timers (pendingEscalations) each see what the other committed, whichever goes first.
- */
-export async function getPolicies(sql: Queryable, ids: string[], forShare = false): Promise<Map<string, PolicyRow>> {
+/** Policies by id, for a batch of incidents (one query). */
+export async function getPolicies(sql: Queryable, ids: string[]): Promise<Map<string, PolicyRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await sql<PolicyRow[]>`
-    select ${sql(COLUMNS)} from escalation_policies where id = any(${ids}::uuid[]) ${forShare ? sql`for share` : sql``}`;
+  const rows = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where id = any(${ids}::uuid[])`;
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/**
+ * Locks against a change until commit every policy a batch of incidents may escalate or open by:
+ * these (their own), the default and these nodes' own (what replaces a deleted one). A handful of
+ * rows however large the batch, in one statement. An incident opened or escalated by a policy as
+ * it reads then, and an edit re-timing that policy's incidents' timers (pendingEscalations), each
+ * see what the other committed, whichever goes first. Share locks do not conflict with each other:
+ * outbox workers handling incidents of the same policies never wait for one another.
+ *
+ * Locked in id order, the order a writer locks the policies it changes (demoteDefault): taken in
+ * any other order, a batch holding the new default and waiting for the old one while the writer
+ * holds the old one and waits for the new one would deadlock.
+ */
+export async function sharePolicies(sql: Queryable, ids: string[], nodeIds: string[]): Promise<void> {
+  if (ids.length === 0 && nodeIds.length === 0) return;
+  await sql`
+    select id from escalation_policies
+    where id = any(${ids}::uuid[])
+      or (${nodeIds.length > 0} and (is_default or id in (select escalation_policy_id from nodes where id = any(${nodeIds}::uuid[]))))
+    order by id for share`;
 }
 
 /** Each node's own policy, else the default policy; nodes with neither are absent. One query. */
@@ -67,9 +83,12 @@ export async function listPolicies(sql: Queryable, afterName: string | undefined
 /**
  * Making a policy the default demotes the current one first. Two transactions doing this at once
  * both find nothing to demote; the partial unique index then fails the later commit with a
- * unique violation on ONE_DEFAULT_INDEX, which the caller retries.
+ * unique violation on ONE_DEFAULT_INDEX, which the caller retries. The rows the change writes
+ * (the policy, if it exists yet, and the current default) are locked first in id order, the
+ * order escalations share-lock policies in (getPolicies).
  */
-async function demoteDefault(tx: Queryable, now: Date): Promise<void> {
+async function demoteDefault(tx: Queryable, now: Date, id?: string): Promise<void> {
+  await tx`select id from escalation_policies where is_default ${id ? tx`or id = ${id}` : tx``} order by id for update`;
   await tx`update escalation_policies set is_default = false, updated_at = ${now} where is_default`;
 }
 
@@ -83,7 +102,7 @@ export async function insertPolicy(tx: Queryable, p: NewPolicy, now: Date): Prom
 }
 
 export async function updatePolicy(tx: Queryable, id: string, patch: PolicyPatch, now: Date): Promise<PolicyRow | undefined> {
-  if (patch.is_default) await demoteDefault(tx, now);
+  if (patch.is_default) await demoteDefault(tx, now, id);
   const values: Record<string, unknown> = { ...patch, updated_at: now };
   if (patch.levels) values.levels = levelsJson(tx, patch.levels);
   const [row] = await tx<PolicyRow[]>`

@@ -2,6 +2,7 @@
 // stays until its resolve is written, and a policy edited or deleted after opening still decides
 // when (and whether) the next level pages.
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { deleteChannel } from '../../src/channels/service.ts';
@@ -9,11 +10,13 @@ import { ManualClock } from '../../src/clock.ts';
 import { Refusal } from '../../src/errors.ts';
 import { errorAnswer } from '../../src/http/errors.ts';
 import type { PolicyLevel, PolicyRow } from '../../src/oncall/model.ts';
+import { resolve as resolveIncident } from '../../src/incidents/service.ts';
 import { deletePolicy, updatePolicy } from '../../src/oncall/service.ts';
 import { updatePolicy as writePolicyRow } from '../../src/oncall/store.ts';
 import { deleteUser } from '../../src/oncall/users.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { until } from '../helpers/wait.ts';
 import { createOnCall, incidentsOf, nodeGoingDown as goingDown, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
@@ -79,18 +82,34 @@ describe('open incidents across edits of what paged them', () => {
     assert.equal(rows.length, 1, 'one waiting timer');
     return rows[0]!.available_at;
   };
+  /** A node down whose page to P went out, its policy since moved from P to Q. */
+  const pagedThenMoved = async (name: string) => {
+    const p1 = await hook('pagerduty-p');
+    const q = await hook('pagerduty-q');
+    const policy = await oc.policy('l0', [{ after_seconds: 0, channel_ids: [p1.channel.id] }]);
+    const node = await nodeGoingDown(name, policy.id);
+    const [incident] = await incidentsOf(db, node);
+    await settledDeliveries(db, incident!.id, 1);
+    await edit(policy, [{ after_seconds: 0, channel_ids: [q.channel.id] }]);
+    return { p1, node, incident: incident! };
+  };
+  /** A node down with a two-level policy (level 1 after `secondAfter` s) and its incident. */
+  const twoLevels = async (name: string, secondAfter: number) => {
+    const first = await hook('first');
+    const second = await hook('second');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: secondAfter, channel_ids: [second.channel.id] },
+    ]);
+    const node = await nodeGoingDown(name, policy.id);
+    const [incident] = await incidentsOf(db, node);
+    return { first, second, policy, node, incident: incident!, opened: incident!.opened_at };
+  };
   const after_ = (openedAt: Date, s: number) => new Date(openedAt.getTime() + s * 1000);
   const level = async (nodeId: string) => (await incidentsOf(db, nodeId))[0]!.escalation_level;
 
   it('refuses to delete a channel an open incident paged, even after the policy moved on, and sends it the resolve', async () => {
-    const p1 = await hook('pagerduty-p');
-    const q = await hook('pagerduty-q');
-    const policy = await oc.policy('l0', [{ after_seconds: 0, channel_ids: [p1.channel.id] }]);
-    const node = await nodeGoingDown('api-1', policy.id);
-    const [incident] = await incidentsOf(db, node);
-    await settledDeliveries(db, incident!.id, 1);
-
-    await edit(policy, [{ after_seconds: 0, channel_ids: [q.channel.id] }]);
+    const { p1, node, incident } = await pagedThenMoved('api-1');
     const refused = await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING));
     assert.equal(refused.status, 409);
     assert.equal(refused.message, `The channel was paged for open incident "api-1 is down" (${incident!.id}); delete it once that is resolved, so its resolve reaches the channel.`);
@@ -106,6 +125,56 @@ describe('open incidents across edits of what paged them', () => {
     );
     await p1.h.waitFor((r) => JSON.parse(r.body).type === 'incident.resolved');
     await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('refuses to delete a channel until the resolve it is owed is delivered', async () => {
+    const { p1, incident } = await pagedThenMoved('api-2');
+
+    // Resolved, its resolve still an outbox event: the incident is no longer open.
+    await resolveIncident(db.sql, incident!.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    const owed = `Messages of incident "api-2 is down" (${incident!.id}) to the channel are not all delivered yet; delete it once they are.`;
+    assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), { status: 409, message: owed });
+
+    // Written, and its receiver hanging: the row is not final yet.
+    p1.h.answerAll('hang');
+    await oc.drain();
+    await until('the resolve sent', async () => p1.h.hanging.length > 0 || undefined);
+    assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), { status: 409, message: owed });
+
+    p1.h.answerAll(200);
+    p1.h.release(200);
+    const ds = await settledDeliveries(db, incident!.id, 2);
+    assert.deepEqual(ds.map((d) => [d.event, d.status]), [['opened', 'sent'], ['resolved', 'sent']]);
+    await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('refuses to delete a channel or person an escalation paged before that page is written', async () => {
+    const first = await hook('first');
+    const p1 = await hook('second-p');
+    const q = await hook('second-q');
+    const bob = await oc.user('Bob', 'bob@example.com');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 60, channel_ids: [p1.channel.id], user_ids: [bob.id] },
+    ]);
+    const node = await nodeGoingDown('api-3', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    // The step fires; its page waits in the outbox for the next run to write its rows.
+    clock.set(after_(incident!.opened_at, 60));
+    await oc.dispatcher.runOnce();
+    assert.equal(await level(node), 1);
+    await edit(policy, [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 60, channel_ids: [q.channel.id] },
+    ]);
+
+    const owed = (what: string) => `Messages of incident "api-3 is down" (${incident!.id}) to the ${what} are not all delivered yet; delete it once they are.`;
+    assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), { status: 409, message: owed('channel') });
+    assert.deepEqual((await refusal(deleteUser(db.sql, bob.id, clock.now(), TEST_ACTING))).status, 409);
+
+    await oc.drain();
+    const paged = await p1.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+    assert.equal(JSON.parse(paged.body).data.incident.id, incident!.id);
   });
 
   it('refuses to delete a person an open incident paged until it is resolved', async () => {
@@ -125,19 +194,41 @@ describe('open incidents across edits of what paged them', () => {
 
     await recover(n1);
     await recover(n2);
+    // Her email and her own channel, each paged and then told of the resolve.
+    await settledDeliveries(db, i1!.id, 4);
+    await settledDeliveries(db, i2!.id, 4);
     await deleteUser(db.sql, alice.id, clock.now(), TEST_ACTING);
   });
 
+  it('locks the new and the old default in id order when making a policy the default', async () => {
+    // Escalations share-lock the policies they read in id order; a writer locking the old default
+    // before a new one with a lower id could deadlock with a batch holding the new one.
+    const x = await oc.policy('x', [{ after_seconds: 0, channel_ids: [] }]);
+    const y = await oc.policy('y', [{ after_seconds: 0, channel_ids: [] }]);
+    const [low, high] = x.id < y.id ? [x, y] : [y, x];
+    await updatePolicy(db.sql, high, { is_default: true }, clock.now(), TEST_ACTING);
+
+    const held = db.sql.reserve();
+    const gate = await held;
+    await gate`begin`;
+    await gate`select id from escalation_policies where id = ${low.id} for share`;
+    const writing = updatePolicy(db.sql, low, { is_default: true }, clock.now(), TEST_ACTING);
+    await until('the writer waiting for a lock', async () => {
+      const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%escalation_policies%' and pid <> pg_backend_pid()`;
+      return row!.n > 0 || undefined;
+    });
+    // Waiting for the lower id, the writer holds nothing on the old default yet.
+    const [free] = await db.sql<{ id: string }[]>`
+      select id from escalation_policies where id = ${high.id} for share skip locked`;
+    await gate`commit`;
+    gate.release();
+    await writing;
+    assert.equal(free?.id, high.id, 'the old default was locked before the new one');
+  });
+
   it('pages at the time a lengthened level now gives, not the one its timer was armed with', async () => {
-    const first = await hook('first');
-    const second = await hook('second');
-    const policy = await oc.policy('two', [
-      { after_seconds: 0, channel_ids: [first.channel.id] },
-      { after_seconds: 300, channel_ids: [second.channel.id] },
-    ]);
-    const node = await nodeGoingDown('web-1', policy.id);
-    const [incident] = await incidentsOf(db, node);
-    const opened = incident!.opened_at;
+    const { first, second, policy, node, incident, opened } = await twoLevels('web-1', 300);
 
     const edited = await edit(policy, [
       { after_seconds: 0, channel_ids: [first.channel.id] },
@@ -153,27 +244,19 @@ describe('open incidents across edits of what paged them', () => {
     assert.equal(await level(node), 0, 'not paged at the old 300 s');
     assert.deepEqual(await timerDue(incident!.id), after_(opened, 3600));
 
-    // The same when the edit came without re-timing (written straight to the row): 3600 → 1800.
-    await writePolicyRow(db.sql, edited.id, { levels: [edited.levels[0]!, { ...edited.levels[1]!, after_seconds: 1800 }] }, clock.now());
+    // Shortened again after that (3600 → 1800): the timer put back is re-timed like any other.
+    await edit(edited, [edited.levels[0]!, { ...edited.levels[1]!, after_seconds: 1800 }]);
     clock.set(after_(opened, 1799));
     await oc.drain();
-    assert.equal(await level(node), 0);
-    clock.set(after_(opened, 3600));
+    assert.equal(await level(node), 0, 'not paged before 1800 s');
+    clock.set(after_(opened, 1800));
     await oc.drain();
     assert.equal(await level(node), 1);
     await second.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
   });
 
   it('pages at the time a shortened level now gives', async () => {
-    const first = await hook('first');
-    const second = await hook('second');
-    const policy = await oc.policy('two', [
-      { after_seconds: 0, channel_ids: [first.channel.id] },
-      { after_seconds: 3600, channel_ids: [second.channel.id] },
-    ]);
-    const node = await nodeGoingDown('web-2', policy.id);
-    const [incident] = await incidentsOf(db, node);
-    const opened = incident!.opened_at;
+    const { first, second, policy, node, incident, opened } = await twoLevels('web-2', 3600);
 
     await edit(policy, [
       { after_seconds: 0, channel_ids: [first.channel.id] },
@@ -186,7 +269,41 @@ describe('open incidents across edits of what paged them', () => {
     await second.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
   });
 
-  it('escalates by the default policy once the incident’s own is deleted', async () => {
+  it('re-times the incident an edit shortening its policy waited for as it opened', async () => {
+    const first = await hook('first');
+    const second = await hook('second');
+    const policy = await oc.policy('two', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 3600, channel_ids: [second.channel.id] },
+    ]);
+    const node = await p.addNode('web-3', { escalation_policy_id: policy.id });
+    p.beat(node);
+    await p.tick();
+    await oc.drain();
+    await p.runUntil(new Date(clock.now().getTime() + 20_000));
+    await p.tick();
+
+    // An edit in progress (uncommitted) while the node's incident opens.
+    const gate = await db.sql.reserve();
+    await gate`begin`;
+    await gate`select id from escalation_policies where id = ${policy.id} for no key update`;
+    let opened = false;
+    const opening = oc.drain().then(() => (opened = true));
+    await until('the opening done or waiting for the policy', async () => {
+      const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and pid <> pg_backend_pid()`;
+      return opened || row!.n > 0 || undefined;
+    });
+    await writePolicyRow(gate, policy.id, { levels: [policy.levels[0]!, { ...policy.levels[1]!, after_seconds: 60 }] }, clock.now());
+    await gate`commit`;
+    gate.release();
+    await opening;
+
+    const [incident] = await incidentsOf(db, node);
+    assert.deepEqual(await timerDue(incident!.id), after_(incident!.opened_at, 60));
+  });
+
+  it('escalates by the default policy once the incident’s own is deleted, and by its edits', async () => {
     const first = await hook('first');
     const own = await hook('own-level-1');
     const fallback = await hook('default-level-1');
@@ -194,7 +311,7 @@ describe('open incidents across edits of what paged them', () => {
       'default',
       [
         { after_seconds: 0, channel_ids: [first.channel.id] },
-        { after_seconds: 120, channel_ids: [fallback.channel.id] },
+        { after_seconds: 3600, channel_ids: [fallback.channel.id] },
       ],
       { isDefault: true },
     );
@@ -207,17 +324,30 @@ describe('open incidents across edits of what paged them', () => {
     const opened = incident!.opened_at;
 
     assert.equal(await deletePolicy(db.sql, policy.id, clock.now(), TEST_ACTING), true);
+    assert.deepEqual(await timerDue(incident!.id), after_(opened, 3600));
+    // It follows the default as its own now: an edit of the default re-times it.
+    const [row] = await db.sql<{ policy_id: string }[]>`select policy_id from incidents where id = ${incident!.id}`;
+    assert.equal(row!.policy_id, byDefault.id);
+    await edit(byDefault, [byDefault.levels[0]!, { ...byDefault.levels[1]!, after_seconds: 120 }]);
     assert.deepEqual(await timerDue(incident!.id), after_(opened, 120));
     clock.set(after_(opened, 120));
     await oc.drain();
     assert.equal(await level(node), 1);
     const paged = await fallback.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
     assert.equal(JSON.parse(paged.body).data.incident.id, incident!.id);
-    const [row] = await db.sql<{ policy_id: string }[]>`select policy_id from incidents where id = ${incident!.id}`;
-    assert.equal(row!.policy_id, byDefault.id);
     const kinds = await db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incident!.id} order by id`;
-    assert.ok(kinds.some((k) => k.kind === 'policy_replaced'));
+    assert.equal(kinds.filter((k) => k.kind === 'policy_replaced').length, 1);
     assert.ok(!kinds.some((k) => k.kind === 'escalation_stopped'));
     assert.equal(own.h.requests.length, 0);
+  });
+
+  it('fires at once a timer armed at once before timers said so (migration 0018)', async () => {
+    const { first, second, policy, node, incident } = await twoLevels('web-4', 3600);
+    // As an earlier release armed it at once: available when written, and no flag.
+    await db.sql`update outbox set available_at = created_at where key = ${`incident:${incident!.id}`}`;
+    await db.sql.file(fileURLToPath(new URL('../../sql/0018_escalation_timers_at_once.sql', import.meta.url)));
+    await oc.drain();
+    assert.equal(await level(node), 1);
+    await second.h.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
   });
 });
