@@ -233,7 +233,7 @@ const SHAPES = {
     {
       optional: {
         refused: with_(array(object({ node: str, message: str })), {
-          description: 'Only when some were refused: new nodes an ingest key may not register now (LIFELINE_AUTO_REGISTER_LIMIT), whose heartbeats were not stored',
+          description: 'Only when some were refused: names and ids of a batch whose heartbeats were not stored, because no node has them and this key may not register them (an unknown id, LIFELINE_AUTO_REGISTER off, a write or admin key) or not now (LIFELINE_AUTO_REGISTER_LIMIT)',
         }),
       },
     },

@@ -85,10 +85,12 @@ export class Ingestor {
    * The receive time is read after any lookup and buffered in the same synchronous step: a flush
    * running during the lookup has already advanced the watermark, so an earlier stamp would land
    * behind it and a deadline the heartbeat met could be judged missed. `admit` is asked before an
-   * ingest key registers nodes (it throws to refuse them all). A refusal costs only the new names:
-   * the heartbeats of nodes that exist are buffered and the refused names are returned, so a fleet
-   * whose batches carry one new name past the key's budget does not go down with it. When every
-   * heartbeat names a refused node nothing would be stored, and the refusal is thrown.
+   * ingest key registers nodes (it throws to refuse them all). A refusal costs only the names it
+   * refuses (names of no node that the key may not register, new names past its budget): the
+   * heartbeats of nodes that exist are buffered and the refused names are returned, so a bridge
+   * whose batches still carry a deleted node, or one new name too many, does not take its fleet
+   * down with it. When every heartbeat names a refused node nothing would be stored, and the
+   * request is refused: 404 when a name is unknown, else the budget's refusal.
    */
   async accept(
     principal: Principal,
@@ -115,7 +117,7 @@ export class Ingestor {
     return { accepted, stale, refused: resolved?.refused ?? [] };
   }
 
-  /** Each heartbeat's node id (undefined for a name whose registration was refused), and those refusals. */
+  /** Each heartbeat's node id (undefined for a refused name or id), and those refusals. */
   private async resolve(
     principal: KeyPrincipal,
     heartbeats: IncomingHeartbeat[],
@@ -128,26 +130,44 @@ export class Ingestor {
     );
     if (missing.length) throw validationFailed(missing);
     const wanted = [...new Set(heartbeats.map((hb) => hb.node!))];
-    const refused: RefusedNode[] = [];
+    // Names of no node that this key may not register, and new names past its budget.
+    const absent: string[] = [];
+    const overBudget: { names: string[]; err?: Error } = { names: [] };
     const known = await this.identity.nodeIds(wanted, async (unknown) => {
-      // An unknown UUID is a wrong id far more often than a name someone chose.
-      if (!this.autoRegister || principal.scope !== 'ingest' || unknown.some(isUuid)) {
-        throw new Refusal('not_found', `Unknown node${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}.`);
-      }
+      // An unknown UUID is a wrong id far more often than a name someone chose: never registered.
+      const registers = this.autoRegister && principal.scope === 'ingest';
+      const names: string[] = [];
+      for (const ref of unknown) (registers && !isUuid(ref) ? names : absent).push(ref);
+      if (names.length === 0) return [];
       try {
-        admit(principal.keyId, unknown.length);
+        admit(principal.keyId, names.length);
       } catch (err) {
-        const names = new Set(unknown);
-        if (heartbeats.every((hb) => names.has(hb.node!))) throw err;
-        refused.push(...unknown.map((node) => ({ node, message: (err as Error).message })));
+        overBudget.names = names;
+        overBudget.err = err as Error;
         return [];
       }
       // A name sent twice in one batch registers with its first heartbeat's interval.
       const intervals = new Map<string, number | undefined>();
       for (const hb of heartbeats) if (!intervals.has(hb.node!)) intervals.set(hb.node!, hb.interval_seconds);
-      return registerNodes(this.sql, unknown.map((name) => ({ name, heartbeat_interval_seconds: intervals.get(name) })), now);
+      return registerNodes(this.sql, names.map((name) => ({ name, heartbeat_interval_seconds: intervals.get(name) })), now);
     });
-    return { ids: heartbeats.map((hb) => known.get(hb.node!)), refused };
+    const ids = heartbeats.map((hb) => known.get(hb.node!));
+    if (absent.length === 0 && !overBudget.err) return { ids, refused: [] };
+    if (ids.every((id) => id === undefined)) {
+      // Nothing would be stored: the request is refused, by the 404 naming unknown nodes before the budget's 429.
+      if (absent.length === 0) throw overBudget.err;
+      throw new Refusal('not_found', `Unknown node${absent.length > 1 ? 's' : ''}: ${absent.slice(0, 10).join(', ')}.`);
+    }
+    const refused = absent.map((node) => ({ node, message: this.absence(node) }));
+    for (const node of overBudget.names) refused.push({ node, message: overBudget.err!.message });
+    return { ids, refused };
+  }
+
+  /** Why a name of a batch stored none of its heartbeats, when no node has it and it was not registered. */
+  private absence(ref: string): string {
+    if (isUuid(ref)) return 'No node has this id.';
+    if (!this.autoRegister) return 'No node has this name, and auto-registration is off (LIFELINE_AUTO_REGISTER).';
+    return 'No node has this name, and only an ingest key registers nodes.';
   }
 }
 

@@ -521,17 +521,58 @@ describe('heartbeats', () => {
     assert.equal(rows.length, 0);
   });
 
-  it('does not auto-register when auto-registration is off, even for an ingest key', async () => {
+  it('does not auto-register when auto-registration is off, even for an ingest key: a batch stores its known nodes', async () => {
     const ingest = await h.createKey('ingest', 'hb-autoreg-off');
     const off = buildApp({ sql: h.sql, clock: h.clock, buffer: h.buffer, autoRegister: false });
     const known = await h.createNode('known-when-off');
-    const res = await h.rejected(() =>
-      send(off.app, 'POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: [{ node: 'known-when-off' }, { node: 'unknown-when-off' }] } }),
-    );
-    await expectError(res, 404, 'not_found');
+    const gone = '0b5e2c4e-6d0a-4b8e-9a53-1c2f7e4d9a10';
+    // A bridge whose list still names a node nobody has (a deleted one) keeps its fleet reporting.
+    const res = await send(off.app, 'POST', '/v1/heartbeats', {
+      token: ingest.secret,
+      json: { heartbeats: [{ node: 'known-when-off', status: 'degraded' }, { node: 'unknown-when-off' }, { node: gone }, { node: 'unknown-when-off' }] },
+    });
+    const body = await json<{ accepted: number; refused: { node: string; message: string }[] }>(res, 202);
+    assert.equal(body.accepted, 1);
+    assert.deepEqual(body.refused, [
+      { node: 'unknown-when-off', message: 'No node has this name, and auto-registration is off (LIFELINE_AUTO_REGISTER).' },
+      { node: gone, message: 'No node has this id.' },
+    ]);
     assert.equal((await h.sql`select 1 from nodes where name = 'unknown-when-off'`).length, 0);
+    await h.flush();
+    const row = await h.heartbeatRow(known.id);
+    assert.equal(row?.received, 1);
+    assert.equal(row?.last_status, 'degraded');
+
+    // Naming only unknown nodes stores nothing: the sender gets the error, batch or not.
+    const none = await h.rejected(() =>
+      send(off.app, 'POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: [{ node: 'unknown-when-off' }, { node: gone }] } }),
+    );
+    assert.match((await expectError(none, 404, 'not_found')).message, /^Unknown nodes: unknown-when-off, 0b5e2c4e/);
+    const single = await h.rejected(() => send(off.app, 'POST', '/v1/heartbeats', { token: ingest.secret, json: { node: 'unknown-when-off' } }));
+    await expectError(single, 404, 'not_found');
     // Known nodes still work with auto-registration off.
     assert.equal((await send(off.app, 'POST', '/v1/heartbeats', { token: ingest.secret, json: { node: known.id } })).status, 202);
+  });
+
+  it('stores a write key\'s batch for its known nodes, refusing the names it may not register; an ingest key registers names, not ids', async () => {
+    const write = await h.createKey('write', 'hb-write-batch');
+    const ingest = await h.createKey('ingest', 'hb-ingest-batch');
+    const known = await h.createNode('known-to-write');
+    const gone = '5d1f3a9b-2c7e-4f60-8b14-9e0a6c3d2b71';
+    const before = await h.counts();
+    const res = await h.req('POST', '/v1/heartbeats', { token: write.secret, json: { heartbeats: [{ node: 'not-for-write' }, { node: known.id }] } });
+    assert.deepEqual(await json(res, 202), {
+      accepted: 1,
+      refused: [{ node: 'not-for-write', message: 'No node has this name, and only an ingest key registers nodes.' }],
+    });
+    assert.equal((await h.counts()).nodes, before.nodes, 'nothing registered');
+    const mixed = await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: [{ node: gone }, { node: 'new-by-ingest' }, { node: 'known-to-write' }] } });
+    assert.deepEqual(await json(mixed, 202), { accepted: 2, refused: [{ node: gone, message: 'No node has this id.' }] });
+    assert.equal((await h.counts()).nodes, before.nodes + 1, 'the new name was registered');
+    await h.flush();
+    assert.equal((await h.heartbeatRow(known.id))?.received, 2);
+    const registered = await json<NodeBody>(await h.admin('GET', '/v1/nodes/new-by-ingest'), 200);
+    assert.equal((await h.heartbeatRow(registered.id))?.received, 1);
   });
 
   it('ignores a stale seq (already buffered) but still counts it as accepted', async () => {

@@ -196,6 +196,15 @@ describe('auto-registrations per ingest key', () => {
     // A batch of nothing but new names stores nothing, and says so with the 429.
     await expectLimited(await post(names('mixed-more', 2)));
     assert.equal(h.buffer.size, 0);
+    // An id no node has is refused beside the new names; when nothing is stored, its 404 wins.
+    const gone = 'c3a1e0f2-8b4d-4e6a-9f17-2d5b7c9e0a43';
+    const both = await expectJson<{ accepted: number; refused: { node: string; message: string }[] }>(await post([{ node: gone }, { node: 'mixed-new' }, { node: 'mixed-0' }]), 202);
+    assert.equal(both.accepted, 1);
+    assert.deepEqual(both.refused.map((r) => [r.node, /LIFELINE_AUTO_REGISTER_LIMIT/.test(r.message)]), [[gone, false], ['mixed-new', true]]);
+    h.buffer.take();
+    const none = await post([{ node: 'mixed-new' }, { node: gone }]);
+    assert.equal((await expectError(none, 404, 'not_found')).message, `Unknown node: ${gone}.`);
+    assert.equal(h.buffer.size, 0);
   });
 
   it('refuses a whole batch that would pass the budget, counts per key, and refills when the window ends', async () => {
