@@ -41,9 +41,14 @@ function linkIn(mail: ReceivedMail, label: 'Acknowledge' | 'Resolve', base: stri
   return base + url.slice(PUBLIC_URL.length);
 }
 
-/** Brings an incident's next escalation step forward to now, as if its delay had passed. */
+/**
+ * Brings an incident's next escalation step forward to now. Marked `at_once`, as a timer armed to
+ * fire at once is: a timer merely early is put back to its step's time by the policy as it reads.
+ */
 async function escalationDueNow(sql: Sql, incidentId: string): Promise<void> {
-  const moved = await sql`update outbox set available_at = now() where topic = 'incident.escalation_due' and payload->>'incident_id' = ${incidentId} returning id`;
+  const moved = await sql`
+    update outbox set available_at = now(), payload = payload || '{"at_once": true}'::jsonb
+    where topic = 'incident.escalation_due' and payload->>'incident_id' = ${incidentId} returning id`;
   assert.equal(moved.length, 1, 'one escalation timer waits');
 }
 
