@@ -29,12 +29,17 @@ export async function openIncidents(tx: Queryable, list: NewIncident[]): Promise
  * its only key.
  */
 
-/** These nodes' unresolved incidents, locked for the caller's transaction. */
+/**
+ * These nodes' unresolved incidents, locked for the caller's transaction in id order, the order
+ * an escalation (lockIncidents) and a policy's deletion (lockIncidentsOfPolicy) take them: by node,
+ * a batch holding one node's incident and waiting for another's deadlocked with a deletion holding
+ * them the other way round.
+ */
 export async function lockOpenIncidents(tx: Queryable, nodeIds: string[]): Promise<IncidentRow[]> {
   if (nodeIds.length === 0) return [];
   return tx<IncidentRow[]>`
     select * from incidents where node_id = any(${nodeIds}::uuid[]) and status <> 'resolved'
-    order by node_id, opened_at for no key update`;
+    order by id for no key update`;
 }
 
 /**

@@ -104,10 +104,13 @@ async function retimeEscalations(tx: Tx, pending: PendingEscalation[], policyOf:
 export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
   return sql.begin(async (tx) => {
     const incidents = await lockIncidentsOfPolicy(tx, id);
-    if (!(await store.deletePolicy(tx, id))) return false;
     const pending = await pendingEscalations(tx, id);
     const nodeIds = [...new Set([...incidents, ...pending].map((i) => i.node_id))];
-    await store.sharePolicies(tx, [], nodeIds);
+    // The policy and what replaces it, in id order before the delete: deleting first locked this
+    // row out of order, and a concurrent "make this the default" holding the old default while
+    // waiting for it deadlocked with this delete waiting to share-lock that default.
+    await store.sharePolicies(tx, [id], nodeIds, 'update');
+    if (!(await store.deletePolicy(tx, id))) return false;
     const fallback = await store.policiesForNodes(tx, nodeIds);
     await retimeEscalations(tx, pending, (p) => fallback.get(p.node_id));
     const replaced = incidents.flatMap((i) => {

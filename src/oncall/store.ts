@@ -45,15 +45,16 @@ export async function getPolicies(sql: Queryable, ids: string[]): Promise<Map<st
  *
  * Locked in id order, the order a writer locks the policies it changes (demoteDefault): taken in
  * any other order, a batch holding the new default and waiting for the old one while the writer
- * holds the old one and waits for the new one would deadlock.
+ * holds the old one and waits for the new one would deadlock. `update` is for a writer deleting
+ * one of them (deletePolicy): it takes the deleted policy and its fallbacks in that same order.
  */
-export async function sharePolicies(sql: Queryable, ids: string[], nodeIds: string[]): Promise<void> {
+export async function sharePolicies(sql: Queryable, ids: string[], nodeIds: string[], strength: 'share' | 'update' = 'share'): Promise<void> {
   if (ids.length === 0 && nodeIds.length === 0) return;
   await sql`
     select id from escalation_policies
     where id = any(${ids}::uuid[])
       or (${nodeIds.length > 0} and (is_default or id in (select escalation_policy_id from nodes where id = any(${nodeIds}::uuid[]))))
-    order by id for share`;
+    order by id ${strength === 'update' ? sql`for update` : sql`for share`}`;
 }
 
 /** Each node's own policy, else the default policy; nodes with neither are absent. One query. */
