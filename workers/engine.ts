@@ -29,7 +29,7 @@ import { settlesWithin } from '../src/settles.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
 import { offerFirstAdmin } from './first-admin.ts';
-import { registerOnCallHandlers } from './handlers.ts';
+import { pagingSetup, registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
 import { listen } from './listen.ts';
 import { startNotifier } from './notifier.ts';
@@ -118,7 +118,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
   const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, outboundAllowCidrs: config.outboundAllowCidrs }) : undefined;
   // Said at every start: a setup under which notifications reach nobody should not stay unnoticed.
-  for (const warning of await setupWarnings(sql, { emailConfigured: transports?.email.configured, now: clock.now() })) log.warn(warning);
+  for (const warning of await setupWarnings(sql, { emailConfigured: transports?.email.configured, now: clock.now(), named: true })) log.warn(warning);
   let ingestor: Ingestor | undefined;
   let feed: LiveFeed | undefined;
   let publicChanges: PublicChanges | undefined;
@@ -168,7 +168,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   // sweeper for rows whose job never reached the job store.
   const queue = config.roles.has('outbox') || config.roles.has('notifier') ? new DeliveryQueue({ backend: queueBackend, sql, clock }) : undefined;
   if (config.roles.has('outbox') && queue) {
-    registerOnCallHandlers(registry, queue, log, config.stormThreshold, { emailConfigured: config.smtpUrl !== undefined });
+    registerOnCallHandlers(registry, queue, log, config.stormThreshold, pagingSetup(config));
     const outbox = await startOutboxWorkers({
       sql,
       registry,

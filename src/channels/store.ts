@@ -28,6 +28,13 @@ export async function getChannelsByIds(sql: Queryable, ids: string[]): Promise<C
   return sql<ChannelRow[]>`select ${sql(COLUMNS)} from channels where id = any(${ids}::uuid[])`;
 }
 
+/** The type of each of these channels (one query); channels that no longer exist are absent. */
+export async function channelTypes(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ id: string; type: string }[]>`select id, type from channels where id = any(${ids}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r.type]));
+}
+
 export async function listChannels(sql: Queryable, after: ChannelCursor | undefined, limit: number): Promise<ChannelRow[]> {
   return sql<ChannelRow[]>`
     select ${sql(COLUMNS)} from channels

@@ -107,7 +107,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
       // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
       // Readiness is the probes' verdict: warnings that fail or take longer than the probes may are
       // left out, so a Postgres that stalls after the probe still gets a 200 within 2 s, not a hang or a 500.
-      const warnings = await within(2000, setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now() })).catch(() => []);
+      const warnings = await within(2000, setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now(), named: false })).catch(() => []);
       return c.json({ status: 'ready', queue: deps.queue.name, ...(warnings.length ? { warnings } : {}) });
     },
   );

@@ -1,4 +1,5 @@
 import type { NewsSender } from '../notifications/handlers.ts';
+import type { EmailSetup } from '../oncall/model.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
 import type { OutboxEvent } from '../outbox/topics.ts';
 import { escalate, followNodes, pageLater, type NodeChange } from './service.ts';
@@ -9,9 +10,9 @@ function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeCh
   return { nodeId: node_id, nodeName: node_name, to, at: new Date(at), reason };
 }
 
-/** What judging a level needs of the engine's setup: whether it sends email (SMTP_URL is set). */
+/** What judging a level needs of the engine's setup: whether it sends email, if this process knows (see EmailSetup). */
 export interface PagingSetup {
-  emailConfigured: boolean;
+  emailConfigured: EmailSetup;
 }
 
 /**

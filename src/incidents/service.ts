@@ -1,11 +1,12 @@
 import type { Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
+import { channelTypes } from '../channels/store.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { nodeStates } from '../nodes/store.ts';
 import { escalationSteps } from '../oncall/escalation.ts';
-import { namesAnyone, reachesAnyone, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
+import { namesAnyone, reachesAnyone, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
 import { contactsOf } from '../oncall/store-users.ts';
@@ -124,7 +125,7 @@ export interface OpeningPage {
   incident: IncidentRow;
 }
 
-export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emailConfigured: boolean): Promise<OpeningPage[]> {
+export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emailConfigured: EmailSetup): Promise<OpeningPage[]> {
   const relevant = changes.filter((c) => c.to === 'healthy' || c.to === 'deleted' || categoryFor(c.to) !== null);
   const open = new Map<string, IncidentRow[]>();
   for (const i of await store.lockOpenIncidents(tx, relevant.map((c) => c.nodeId))) {
@@ -217,30 +218,38 @@ interface Page {
   detail: Record<string, unknown>;
 }
 
-/** The reason a `reached_nobody` gives when the level named people that no message can reach. */
-export const UNREACHABLE_WITHOUT_EMAIL = 'SMTP_URL is not set and nobody on this level has a channel of their own';
+/** The reason a `reached_nobody` gives when the level named channels or people that only email could reach. */
+export const UNREACHABLE_WITHOUT_EMAIL = 'SMTP_URL is not set and this level reaches its channels and people only by email';
 
 /**
  * Whom each level pages as it fires at `now`: its schedules are resolved to who is on call at this
  * moment (so a failover or a late timer pages whoever is on call when the page goes out, never
  * whoever was when the timer was armed), and the timeline names each person. A level counts as
- * reaching someone only if a message can land (canReach): without email (`emailConfigured` false)
- * a person with no channel of their own gets only rows bound to die with smtp_not_configured, and
- * the next level must not wait out its delay behind them. Three queries for the batch.
+ * reaching someone only if a message can land (reachesAnyone): with email known off
+ * (`emailConfigured` false) an email channel, or a person with no channel of their own but email,
+ * gets only rows bound to die with smtp_not_configured, and the next level must not wait out its
+ * delay behind them. Such a level then pages no one at all, level 0 as the later ones (whose
+ * `escalated` is not written): no row that can only die, and no resolve to pair with it; the
+ * timeline still names whom it could not reach. Three queries for the batch, four with email off.
  */
-async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, now: Date, emailConfigured: boolean): Promise<Page[]> {
+async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, now: Date, emailConfigured: EmailSetup): Promise<Page[]> {
   const resolved = await recipientsAt(tx, levels, now);
   const people = await contactsOf(tx, [...new Set(resolved.flatMap((r) => r.users.map((u) => u.user_id)))]);
-  return resolved.map((r) => ({
-    recipients: { channel_ids: r.channel_ids, users: r.users },
-    reached: reachesAnyone(r, people, emailConfigured),
-    nobody: namesAnyone(r) && !emailConfigured ? UNREACHABLE_WITHOUT_EMAIL : 'nobody on call',
-    detail: {
-      channel_ids: r.channel_ids,
-      users: r.users.map((u) => ({ ...u, name: people.get(u.user_id)?.name ?? null })),
-      ...(r.empty_schedule_ids.length ? { empty_schedule_ids: r.empty_schedule_ids } : {}),
-    },
-  }));
+  // Only email channels can fail to land, and only with email known off: otherwise no query.
+  const types = emailConfigured === false ? await channelTypes(tx, [...new Set(resolved.flatMap((r) => r.channel_ids))]) : new Map<string, string>();
+  return resolved.map((r) => {
+    const reached = reachesAnyone(r, types, people, emailConfigured);
+    return {
+      recipients: reached ? { channel_ids: r.channel_ids, users: r.users } : { channel_ids: [], users: [] },
+      reached,
+      nobody: namesAnyone(r) && emailConfigured === false ? UNREACHABLE_WITHOUT_EMAIL : 'nobody on call',
+      detail: {
+        channel_ids: r.channel_ids,
+        users: r.users.map((u) => ({ ...u, name: people.get(u.user_id)?.name ?? null })),
+        ...(r.empty_schedule_ids.length ? { empty_schedule_ids: r.empty_schedule_ids } : {}),
+      },
+    };
+  });
 }
 
 /** An escalation timer that came due: step `step` of the incident's schedule. */
@@ -279,7 +288,7 @@ async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map
  * schedules have nobody on call, or nobody it names can be reached: see whomLevelsPage) is recorded and the next step fires at once, so a page is never
  * dropped silently. Set-wise, like the other handlers: a storm's timers come due together.
  */
-export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigured: boolean): Promise<void> {
+export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigured: EmailSetup): Promise<void> {
   const incidents = await store.lockIncidents(tx, fired.map((f) => f.incidentId));
   const timeline: TimelineEntry[] = [];
   const due = fired.flatMap((f) => {

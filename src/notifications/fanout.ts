@@ -1,4 +1,4 @@
-import { getChannelsByIds } from '../channels/store.ts';
+import { channelTypes } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
 import type { IncidentNews, IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
@@ -83,7 +83,7 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
   const pageOf = (n: IncidentNews): PageRecipients =>
     n.recipients ?? { channel_ids: policies.get(incidents.get(n.incidentId)?.policy_id ?? '')?.levels[n.level ?? 0]?.channel_ids ?? [], users: [] };
   const pages = news.filter((n) => !isAnswer(n)).map(pageOf);
-  const channelTypes = new Map((await getChannelsByIds(tx, [...new Set(pages.flatMap((p) => p.channel_ids))])).map((c) => [c.id, c.type]));
+  const types = await channelTypes(tx, [...new Set(pages.flatMap((p) => p.channel_ids))]);
   const people = await contactsOf(tx, [...new Set(pages.flatMap((p) => p.users.map((u) => u.user_id)))]);
 
   const deliveries: NewDelivery[] = [];
@@ -93,7 +93,7 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
     if (!incident) continue;
     const eventKey = n.event === 'escalated' ? `escalated-${n.step}` : n.event;
     const page = isAnswer(n) ? undefined : pageOf(n);
-    const to = page ? pageRecipients(page, channelTypes, people) : (told.get(incident.id) ?? []);
+    const to = page ? pageRecipients(page, types, people) : (told.get(incident.id) ?? []);
     // A level that reached nobody when it fired is on the timeline already (the escalation says so).
     if (page && to.length === 0 && (n.recipients === undefined || namesAnyone(n.recipients))) {
       const reason = n.recipients ? 'every channel and person on this level was deleted' : 'no channel on this escalation level';

@@ -196,17 +196,34 @@ export function levelRecipients(level: PolicyLevel, schedules: ReadonlyMap<strin
 export const namesAnyone = (r: Pick<LevelRecipients, 'channel_ids' | 'users'>): boolean => r.channel_ids.length + r.users.length > 0;
 
 /**
- * Whether a message to this person can land anywhere: by their address or an email channel of
- * their own only when the engine sends email (without SMTP_URL every such row goes `dead` with
- * smtp_not_configured), otherwise by any channel of their own. A person deleted since is not.
+ * Whether this process's engine sends email: true or false where the notifier role runs in it (it
+ * knows SMTP_URL), undefined where it does not. Only a known false makes email unreachable: an
+ * outbox without SMTP_URL may page for a notifier elsewhere that has it, and skipping a level on
+ * a guess would lose its page.
  */
-export const canReach = (person: Contacts | undefined, emailConfigured: boolean): boolean =>
-  person !== undefined && (emailConfigured ? person.email !== '' || person.channels.length > 0 : person.channels.some((c) => c.type !== 'email'));
+export type EmailSetup = boolean | undefined;
+
+/** Whether a message by a channel of this type can land: an email one not while email is known off. */
+export const channelCanLand = (type: string | undefined, email: EmailSetup): boolean => email !== false || type !== 'email';
 
 /**
- * Whether a level's recipients reach anyone: a channel of its own, or a person `canReach`. A level
- * that does not is recorded as reaching nobody and hands over to the next one at once, instead of
- * waiting out its delay on messages that can only die.
+ * Whether a message to this person can land anywhere: by their address or an email channel of
+ * their own only when email is not known off (without SMTP_URL every such row goes `dead` with
+ * smtp_not_configured), otherwise by a channel of their own of another type. A person deleted since is not.
  */
-export const reachesAnyone = (r: Pick<LevelRecipients, 'channel_ids' | 'users'>, people: ReadonlyMap<string, Contacts>, emailConfigured: boolean): boolean =>
-  r.channel_ids.length > 0 || r.users.some((u) => canReach(people.get(u.user_id), emailConfigured));
+export const canReach = (person: Contacts | undefined, email: EmailSetup): boolean =>
+  person !== undefined && ((email !== false && person.email !== '') || person.channels.some((c) => channelCanLand(c.type, email)));
+
+/**
+ * Whether a level's recipients reach anyone: a channel of its own that `channelCanLand` (`channelTypes`
+ * holds the types of its email channels at least; a channel missing there, deleted since, counts
+ * as it did before: the fan-out records it), or a person `canReach`. A level that does not is
+ * recorded as reaching nobody and hands over to the next one at once, instead of waiting out its
+ * delay on messages that can only die.
+ */
+export const reachesAnyone = (
+  r: Pick<LevelRecipients, 'channel_ids' | 'users'>,
+  channelTypes: ReadonlyMap<string, string>,
+  people: ReadonlyMap<string, Contacts>,
+  email: EmailSetup,
+): boolean => r.channel_ids.some((id) => channelCanLand(channelTypes.get(id), email)) || r.users.some((u) => canReach(people.get(u.user_id), email));

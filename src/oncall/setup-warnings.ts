@@ -10,19 +10,23 @@ export const EMAIL_UNCONFIGURED = 'SMTP_URL is not set: deliveries to email chan
 export const NO_DEFAULT_POLICY =
   'no default escalation policy: an incident of a node without a policy of its own notifies nobody (create one with "is_default": true)';
 
-/** How many people the warning names: enough to start with, short enough for a log line. */
+/** How many people the start log names: enough to start with, short enough for a log line. */
 const NAMED = 5;
 
-/** Said at start and in /readyz when people a page can name are reachable by email alone and there is none. */
-export const unreachablePeople = (people: NamedBy[]): string =>
-  `SMTP_URL is not set and ${people.length === 1 ? 'this person has' : `these ${people.length} people have`} no channel of their own but email, so no page reaches them ` +
-  `and their escalation levels hand over at once: ${people.slice(0, NAMED).map((p) => `"${p.name}"`).join(', ')}${people.length > NAMED ? ` and ${people.length - NAMED} more` : ''}`;
+/**
+ * Said when people a page can name are reachable by email alone and there is none: in /readyz as
+ * a count only (it answers anyone on the public port), in the start log with the first names.
+ */
+export const unreachablePeople = (people: NamedBy[], named: boolean): string =>
+  `${people.length === 1 ? '1 person' : `${people.length} people`} on call can be reached only by email, and SMTP_URL is not set: no page reaches them` +
+  (named ? `: ${people.slice(0, NAMED).map((p) => `"${p.name}"`).join(', ')}${people.length > NAMED ? ` and ${people.length - NAMED} more` : ''}` : '');
 
 /**
- * Why notifications may reach nobody with this setup, each naming its fix: at start in the log,
- * and in /readyz. `emailConfigured` is undefined in a process that sends no email.
+ * Why notifications may reach nobody with this setup, each naming its fix: at start in the log
+ * (`named`: with the people's names), and in /readyz (never a name: it needs no secret).
+ * `emailConfigured` is undefined in a process that sends no email.
  */
-export async function setupWarnings(sql: Queryable, o: { emailConfigured: boolean | undefined; now: Date }): Promise<string[]> {
+export async function setupWarnings(sql: Queryable, o: { emailConfigured: boolean | undefined; now: Date; named: boolean }): Promise<string[]> {
   const withoutEmail = o.emailConfigured === false;
   const [defaultPolicy, emailChannels, onlyByEmail] = await Promise.all([
     hasDefaultPolicy(sql),
@@ -32,6 +36,6 @@ export async function setupWarnings(sql: Queryable, o: { emailConfigured: boolea
   return [
     ...(defaultPolicy ? [] : [NO_DEFAULT_POLICY]),
     ...(emailChannels > 0 ? [EMAIL_UNCONFIGURED] : []),
-    ...(onlyByEmail.length > 0 ? [unreachablePeople(onlyByEmail)] : []),
+    ...(onlyByEmail.length > 0 ? [unreachablePeople(onlyByEmail, o.named)] : []),
   ];
 }

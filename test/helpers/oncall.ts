@@ -3,6 +3,7 @@ import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from './local-receivers.ts';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { systemClock, type ManualClock } from '../../src/clock.ts';
+import { ROLES } from '../../src/config.ts';
 import { insertChannel } from '../../src/channels/store.ts';
 import type { PolicyLevel } from '../../src/oncall/model.ts';
 import { actionLinkKey } from '../../src/incidents/action-links.ts';
@@ -14,7 +15,7 @@ import { Events } from '../../src/events.ts';
 import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { DeliveryQueue } from '../../src/notifications/queue.ts';
 import { openQueueBackend, type QueueBackendName } from '../../src/queue/backend.ts';
-import { registerOnCallHandlers } from '../../workers/handlers.ts';
+import { pagingSetup, registerOnCallHandlers } from '../../workers/handlers.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import { startNotifier } from '../../workers/notifier.ts';
@@ -30,6 +31,11 @@ export interface OnCallOptions {
   /** Set: the queues run on this Redis. Unset: on Postgres, in the test's database (no REDIS_URL). */
   redisUrl: string | undefined;
   smtpUrl?: string;
+  /**
+   * The outbox runs in a process of its own (LIFELINE_ROLES=outbox) without SMTP_URL, as a split
+   * deployment may: `smtpUrl` is then the notifier's alone.
+   */
+  outboxAlone?: boolean;
   /** Share a Redis queue and its secrets with another notifier (a restarted process). */
   prefix?: string;
   secretKey?: Buffer;
@@ -60,8 +66,8 @@ export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCa
   // Stamps enqueued_at, which the notifier's sweeper compares with its own (wall) clock below.
   const backend = await openQueueBackend({ redisUrl: o.redisUrl, databaseUrl: db.url, prefix });
   const queue = new DeliveryQueue({ backend, sql: db.sql, clock: systemClock });
-  // Judged as the engine does: a person is reached by email only where SMTP_URL is set.
-  const setup = { emailConfigured: o.smtpUrl !== undefined };
+  // Judged as the engine does: email is known off only where the notifier runs without SMTP_URL.
+  const setup = pagingSetup(o.outboxAlone ? { roles: new Set(['outbox']), smtpUrl: undefined } : { roles: new Set(ROLES), smtpUrl: o.smtpUrl });
   registerOnCallHandlers(registry, queue, testLog, o.stormThreshold ?? 1000, setup);
   const dispatcher = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 5, backoffBaseMs: 10 });
   // Local receivers answer at once unless told to fail; a slow answer on a busy machine must not

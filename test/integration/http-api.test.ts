@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMAIL_UNCONFIGURED, NO_DEFAULT_POLICY } from '../../src/oncall/setup-warnings.ts';
+import { EMAIL_UNCONFIGURED, NO_DEFAULT_POLICY, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { hashSecret } from '../../src/secrets.ts';
 import { START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
 import type { ApiKey, List as Page, NodeWithToken } from '../../src/api/shapes.ts';
@@ -684,6 +684,22 @@ describe('operations endpoints', () => {
     assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${policy.id}`)).status, 204);
     assert.equal((await h.admin('DELETE', `/v1/channels/${channel.id}`)).status, 204);
     assert.deepEqual(await readiness(), { status: 'ready', queue: 'redis', warnings: [NO_DEFAULT_POLICY] });
+  });
+
+  // /readyz needs no secret and is served on the public port: it counts such people, never names them.
+  it('counts in /readyz, without naming them, the people only email could reach while SMTP_URL is unset', async () => {
+    const user = await expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name: 'Quinn Readyz', email: 'quinn@example.com' }), 201);
+    const policy = await expectJson<{ id: string }>(
+      await h.admin('POST', '/v1/escalation-policies', { name: 'readyz-people', is_default: true, levels: [{ after_seconds: 0, channel_ids: [], user_ids: [user.id] }] }),
+      201,
+    );
+    const res = await h.req('GET', '/readyz');
+    const body = await res.text();
+    assert.equal(res.status, 200, body);
+    assert.deepEqual(JSON.parse(body).warnings, [unreachablePeople([{ id: user.id, name: 'Quinn Readyz' }], false)]);
+    assert.ok(!body.includes('Quinn') && !body.includes('quinn'), body);
+    assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${policy.id}`)).status, 204);
+    assert.equal((await h.admin('DELETE', `/v1/users/${user.id}`)).status, 204);
   });
 
   it('answers /readyz with 503 naming redis when Redis does not answer', async () => {

@@ -7,7 +7,7 @@ import { acknowledge, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/serv
 import { setupWarnings, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
-import { createOnCall, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
+import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { until } from '../helpers/wait.ts';
@@ -68,15 +68,30 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
    */
   const handedOverAtOnce = async (incidentId: string) => {
     const openedAt = clock.now();
-    const page = await hook.waitFor();
-    assert.equal(JSON.parse(page.body).type, 'incident.escalated');
-    assert.equal(clock.now().getTime(), openedAt.getTime(), 'without waiting out the 600 s of level 1');
     const entries = await timeline(incidentId);
     assert.deepEqual(
       entries.map((e) => e.kind).filter((k) => ['opened', 'reached_nobody', 'escalated'].includes(k)),
       ['opened', 'reached_nobody', 'escalated'],
     );
+    const page = await hook.waitFor();
+    assert.equal(JSON.parse(page.body).type, 'incident.escalated');
+    assert.equal(clock.now().getTime(), openedAt.getTime(), 'without waiting out the 600 s of level 1');
     return entries.find((e) => e.kind === 'reached_nobody')!;
+  };
+  /**
+   * The node recovers: once `hook` has its resolve and every row of the incident is final, the
+   * ledger as (event, channel, person).
+   */
+  const ledgerAfterResolve = async (nodeId: string, incidentId: string) => {
+    p.beat(nodeId);
+    await p.tick();
+    await oc.drain();
+    await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.resolved');
+    const ds = await until('every row final', async () => {
+      const rows = await deliveriesOf(db, incidentId);
+      return rows.every((d) => d.status === 'sent' || d.status === 'dead') ? rows : undefined;
+    });
+    return ds.map((d) => [d.event, d.channel_id, d.user_id]);
   };
 
   it('pages whoever the schedule has on call when each level fires, names them, and pairs every resolve per person and contact', async () => {
@@ -154,12 +169,47 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     const receiver = await oc.webhook('ops', hook.url, secret);
     const alice = await oc.user('Alice', 'alice@test.local');
     await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [alice.id] }, { after_seconds: 600, channel_ids: [receiver.id] }], { isDefault: true });
-    // Said before anything goes wrong: at start and in /readyz.
-    assert.deepEqual(await setupWarnings(db.sql, { emailConfigured: false, now: clock.now() }), [unreachablePeople([{ id: alice.id, name: 'Alice' }])]);
+    // Said before anything goes wrong: at start (naming them) and in /readyz (counting them).
+    assert.deepEqual(await setupWarnings(db.sql, { emailConfigured: false, now: clock.now(), named: true }), [unreachablePeople([{ id: alice.id, name: 'Alice' }], true)]);
 
-    const { incidentId } = await nodeGoingDown('mail-1');
+    const { nodeId, incidentId } = await nodeGoingDown('mail-1');
     const nobody = await handedOverAtOnce(incidentId);
     assert.deepEqual([nobody.detail.level, nobody.detail.reason, nobody.detail.users], [0, UNREACHABLE_WITHOUT_EMAIL, [{ user_id: alice.id, name: 'Alice' }]]);
+    // Level 0 pages no one, as a later level that reached nobody: no mail row bound to die, and no resolve for one.
+    assert.deepEqual(await ledgerAfterResolve(nodeId, incidentId), [['escalated', receiver.id, null], ['resolved', receiver.id, null]]);
+  });
+
+  it('without SMTP, a level whose only channel is an email one reaches nobody, and the next level fires at once', async () => {
+    await oc.close();
+    oc = await createOnCall(db, clock, { redisUrl });
+    const mail = await oc.email('ops-mail', ['ops@test.local']);
+    const receiver = await oc.webhook('ops', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [mail.id] }, { after_seconds: 600, channel_ids: [receiver.id] }], { isDefault: true });
+
+    const { nodeId, incidentId } = await nodeGoingDown('mail-2');
+    const nobody = await handedOverAtOnce(incidentId);
+    assert.deepEqual([nobody.detail.level, nobody.detail.reason, nobody.detail.channel_ids], [0, UNREACHABLE_WITHOUT_EMAIL, [mail.id]]);
+    assert.deepEqual(await ledgerAfterResolve(nodeId, incidentId), [['escalated', receiver.id, null], ['resolved', receiver.id, null]]);
+  });
+
+  // The notifier sends email, and only a process running it knows whether SMTP_URL is set: an
+  // outbox on its own must not skip people it cannot judge.
+  it('an outbox without the notifier role and without SMTP pages people reached by email alone, on every level', async () => {
+    await oc.close();
+    oc = await createOnCall(db, clock, { redisUrl, smtpUrl: sink.url, outboxAlone: true });
+    const alice = await oc.user('Alice', 'alice@test.local');
+    const bob = await oc.user('Bob', 'bob@test.local');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [alice.id] }, { after_seconds: 600, channel_ids: [], user_ids: [bob.id] }], { isDefault: true });
+
+    const { incidentId } = await nodeGoingDown('split-1');
+    const kinds = async () => (await timeline(incidentId)).map((e) => e.kind).filter((k) => ['opened', 'reached_nobody', 'escalated'].includes(k));
+    assert.deepEqual(await kinds(), ['opened']);
+    assert.deepEqual((await sink.waitFor((m) => m.subject.startsWith('[Lifeline] DOWN: split-1'))).envelopeTo, ['alice@test.local']);
+
+    await p.runUntil(new Date(clock.now().getTime() + 600_000));
+    await oc.drain();
+    assert.deepEqual(await kinds(), ['opened', 'escalated']);
+    assert.deepEqual((await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: split-1'))).envelopeTo, ['bob@test.local']);
   });
 
   it('tells a channel paged on a level and as a person’s own one resolve, sent only once every page to it is final', async () => {

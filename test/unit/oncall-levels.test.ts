@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { levelRecipients, reachesAnyone, type Contacts } from '../../src/oncall/model.ts';
+import { levelRecipients, reachesAnyone, type Contacts, type EmailSetup } from '../../src/oncall/model.ts';
 import type { Schedule } from '../../src/oncall/schedule.ts';
 
 // Whom a level pages when it fires: its channels, its people, and whoever its schedules have on
@@ -34,32 +34,47 @@ describe('levelRecipients', () => {
   it('names the schedules that had nobody on call, and one that no longer exists, as empty', () => {
     const r = levelRecipients({ after_seconds: 0, channel_ids: [], schedule_ids: ['later', 'gone'] }, schedules, T0);
     assert.deepEqual(r, { channel_ids: [], users: [], empty_schedule_ids: ['later', 'gone'] });
-    assert.equal(reachesAnyone(r, new Map(), true), false);
+    assert.equal(reachesAnyone(r, new Map(), new Map(), true), false);
   });
 
   it('reads a level stored before people existed (channels only) as channels only', () => {
     const r = levelRecipients({ after_seconds: 0, channel_ids: ['ops'] }, schedules, T0);
     assert.deepEqual(r, { channel_ids: ['ops'], users: [], empty_schedule_ids: [] });
-    assert.equal(reachesAnyone(r, new Map(), false), true);
+    assert.equal(reachesAnyone(r, new Map(), new Map(), false), true);
   });
 });
 
 describe('reachesAnyone', () => {
   const person = (id: string, channels: Contacts['channels'] = []): [string, Contacts] => [id, { id, name: id, email: `${id}@test.local`, channels }];
   const people = new Map([person('ana'), person('ben', [{ id: 'ben-mail', type: 'email' }]), person('cai', [{ id: 'cai-phone', type: 'webhook' }])]);
-  const level = (user_ids: string[]) => levelRecipients({ after_seconds: 0, channel_ids: [], user_ids }, new Map(), T0);
+  const types = new Map([['ops-mail', 'email'], ['ops-hook', 'webhook']]);
+  const level = (user_ids: string[], channel_ids: string[] = []) => levelRecipients({ after_seconds: 0, channel_ids, user_ids }, new Map(), T0);
+  const reaches = (r: ReturnType<typeof level>, email: EmailSetup) => reachesAnyone(r, types, people, email);
 
-  it('counts a person by their address only when the engine sends email', () => {
-    assert.equal(reachesAnyone(level(['ana']), people, true), true);
-    assert.equal(reachesAnyone(level(['ana']), people, false), false);
+  it('counts a person by their address unless email is known off', () => {
+    assert.equal(reaches(level(['ana']), true), true);
+    assert.equal(reaches(level(['ana']), false), false);
   });
 
-  it('without email, counts only a person with a channel of their own that is not email', () => {
-    assert.equal(reachesAnyone(level(['ana', 'ben']), people, false), false);
-    assert.equal(reachesAnyone(level(['ana', 'cai']), people, false), true);
+  it('with email known off, counts only a person with a channel of their own that is not email', () => {
+    assert.equal(reaches(level(['ana', 'ben']), false), false);
+    assert.equal(reaches(level(['ana', 'cai']), false), true);
+  });
+
+  it('with email known off, does not count an email channel on the level', () => {
+    assert.equal(reaches(level([], ['ops-mail']), false), false);
+    assert.equal(reaches(level([], ['ops-mail', 'ops-hook']), false), true);
+    assert.equal(reaches(level([], ['ops-mail']), true), true);
+  });
+
+  // An outbox without the notifier role does not know the notifier's SMTP_URL: skipping these
+  // levels on a guess would lose their pages.
+  it('counts email where this process does not know whether email is sent', () => {
+    assert.equal(reaches(level(['ana', 'ben']), undefined), true);
+    assert.equal(reaches(level([], ['ops-mail']), undefined), true);
   });
 
   it('does not count a person deleted since the level was read', () => {
-    assert.equal(reachesAnyone(level(['gone']), people, true), false);
+    assert.equal(reaches(level(['gone']), true), false);
   });
 });
