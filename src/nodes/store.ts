@@ -150,6 +150,10 @@ async function insertCompanionRows(tx: Queryable, ids: string[], now: Date): Pro
  * waits on this edit's `node_due` write — a deadlock that rolled back the whole fleet's flush.
  */
 export async function lockSchedule(tx: Queryable, id: string): Promise<{ schedule: CronSchedule | null } | undefined> {
+  // node_due first, the order a flush takes them in (node_due, then the node through its runs'
+  // foreign key): a rename takes FOR UPDATE on the node (its name is a unique key), and writing
+  // node_due after that deadlocked with a flush holding node_due and waiting on the node.
+  await tx`select 1 from node_due where node_id = ${id} for no key update`;
   const [row] = await tx<{ schedule: CronSchedule | null }[]>`select schedule from nodes where id = ${id} for no key update`;
   return row;
 }

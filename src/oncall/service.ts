@@ -109,7 +109,7 @@ export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acti
     // The policy and what replaces it, in id order before the delete: deleting first locked this
     // row out of order, and a concurrent "make this the default" holding the old default while
     // waiting for it deadlocked with this delete waiting to share-lock that default.
-    await store.sharePolicies(tx, [id], nodeIds, 'update');
+    await store.lockForDeletion(tx, id, nodeIds);
     if (!(await store.deletePolicy(tx, id))) return false;
     const fallback = await store.policiesForNodes(tx, nodeIds);
     await retimeEscalations(tx, pending, (p) => fallback.get(p.node_id));

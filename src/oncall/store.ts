@@ -45,16 +45,33 @@ export async function getPolicies(sql: Queryable, ids: string[]): Promise<Map<st
  *
  * Locked in id order, the order a writer locks the policies it changes (demoteDefault): taken in
  * any other order, a batch holding the new default and waiting for the old one while the writer
- * holds the old one and waits for the new one would deadlock. `update` is for a writer deleting
- * one of them (deletePolicy): it takes the deleted policy and its fallbacks in that same order.
+ * holds the old one and waits for the new one would deadlock.
  */
-export async function sharePolicies(sql: Queryable, ids: string[], nodeIds: string[], strength: 'share' | 'update' = 'share'): Promise<void> {
+export async function sharePolicies(sql: Queryable, ids: string[], nodeIds: string[]): Promise<void> {
   if (ids.length === 0 && nodeIds.length === 0) return;
   await sql`
     select id from escalation_policies
     where id = any(${ids}::uuid[])
       or (${nodeIds.length > 0} and (is_default or id in (select escalation_policy_id from nodes where id = any(${nodeIds}::uuid[]))))
-    order by id ${strength === 'update' ? sql`for update` : sql`for share`}`;
+    order by id for share`;
+}
+
+/**
+ * For a writer deleting policy `id`: it and what replaces it for these nodes (their own policy,
+ * else the default), one row at a time in id order, the deleted one FOR UPDATE and the others FOR
+ * SHARE. In id order, as demoteDefault and sharePolicies go, so a concurrent "make this the
+ * default" cannot hold one while waiting for the other; the fallbacks only shared, as FOR UPDATE
+ * would wait on the KEY SHARE a node's edit takes through its foreign key to the policy it moves
+ * to, while that edit waits on the node row this delete's ON DELETE SET NULL writes.
+ */
+export async function lockForDeletion(sql: Queryable, id: string, nodeIds: string[]): Promise<void> {
+  const rows = await sql<{ id: string }[]>`
+    select id from escalation_policies
+    where id = ${id} or is_default or id in (select escalation_policy_id from nodes where id = any(${nodeIds}::uuid[]))
+    order by id`;
+  for (const r of rows) {
+    await (r.id === id ? sql`select 1 from escalation_policies where id = ${r.id} for update` : sql`select 1 from escalation_policies where id = ${r.id} for share`);
+  }
 }
 
 /** Each node's own policy, else the default policy; nodes with neither are absent. One query. */

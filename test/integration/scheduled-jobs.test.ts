@@ -257,6 +257,29 @@ describe('scheduled jobs', () => {
     assert.deepEqual(again.schedule, { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin', grace_seconds: 0, max_run_seconds: null });
   });
 
+  it('an edit waiting behind a flush holds nothing the flush still needs', async () => {
+    const job = await h.createNode('rename-me', { schedule: { cron: '0 0 * * *' } });
+    // What a flush holds once it has written heartbeats: the woken node's node_due row.
+    const flush = await holdOpen(h.db, (tx) => tx`update node_due set wake = wake + 1 where node_id = ${job.id}`);
+    const renamed = h.admin('PATCH', `/v1/nodes/${job.id}`, { name: 'renamed' });
+    await until('the rename to wait on a lock', async () => {
+      const [row] = await h.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and application_name = 'lifeline-test' and wait_event_type = 'Lock'`;
+      return row!.n === 1;
+    });
+    // What the flush does next: a ping's run, whose foreign key share-locks the node. A rename
+    // holding the node FOR UPDATE here (its name is a unique key) was a deadlock with the flush;
+    // the lock timeout only turns such a wait into a failure instead of a hung test.
+    await h.sql.begin(async (tx) => {
+      await tx`set local lock_timeout = '10s'`;
+      await tx`insert into node_runs (node_id, status) values (${job.id}, 'log')`;
+    });
+    await flush.release();
+    assert.equal((await expectJson<Node>(await renamed, 200)).name, 'renamed');
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
   it('a PATCH of some schedule fields keeps the others as stored', async () => {
     const job = await h.createNode('partly-patched', { schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 600 } });
     const patch = async (schedule: unknown) => (await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule }), 200)).schedule;

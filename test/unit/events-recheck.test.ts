@@ -33,7 +33,7 @@ describe('re-checking an open stream', () => {
     const verdicts: boolean[] = [];
     for (let i = 0; i < 4; i++) verdicts.push(await recheck());
     assert.deepEqual(state, { closed: 0, asked: 4 });
-    // A failed check confirms nothing: the stream drops what it held back for it.
+    // A failed check confirms nothing: a stream holding changes for it ends with them.
     assert.deepEqual(verdicts, [false, true, false, true]);
   });
 

@@ -113,18 +113,17 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
     close,
     /**
      * Writes nothing more until `verdict` settles. Notices arrive in commit order, so what the feed
-     * hears after a revocation waits for the re-check it started, and is dropped if that ends the
-     * stream or cannot confirm the credentials (a failed check keeps the stream, not what it held):
-     * a revoked key or ended session is never sent a change committed after.
+     * hears after a revocation waits for the re-check it started, and is dropped with the stream
+     * if that check ends it or cannot confirm the credentials: a revoked key or ended session is
+     * never sent a change committed after, and a client whose changes were dropped is told by the
+     * stream ending (it reconnects, is checked again and re-reads), not left showing stale ones.
      */
     holdUntil(verdict: Promise<boolean>) {
       const h: Promise<void> = verdict.then(
         (confirmed) => {
-          if (!confirmed) queue = [];
+          if (!confirmed) close();
         },
-        () => {
-          queue = [];
-        },
+        close,
       ).finally(() => {
         if (held === h) held = undefined;
       });
@@ -146,7 +145,7 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
         '`node.state_changed` (data: a `StateChanged`, the transition with its node) and `incident.changed` (data: an `IncidentChange`, the incident as it is now, after any change to its status, escalation, timeline or deliveries).',
         '`types` picks some (default: all). There is no replay: after a reconnect, read again what you show.',
         'Besides a Bearer secret, the console’s session cookie is accepted, so its pages can listen.',
-        'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once, or at the next comment line (every 20 s); while the check cannot reach the database, at the second such line.',
+        'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once when that is announced (and also when that check cannot reach the database), else at the next comment line (every 20 s), or the second one while checks cannot reach the database.',
       ].join(' '),
       access: 'read',
       query: EventsQuery,
