@@ -36,7 +36,7 @@ export const isJsonType = (type: string | undefined): boolean => /^application\/
  * schedule's layers' restrictions); JSON.parse of a 1 MiB body that is one 500,000-deep array
  * took 130-600 ms of CPU, and walking it for unstorable text longer.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /**
  * Whether `text` opens more than `max` arrays and objects inside each other, strings left out: one

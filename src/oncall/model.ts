@@ -204,14 +204,14 @@ export const namesAnyone = (r: Pick<LevelRecipients, 'channel_ids' | 'users'>): 
 export type EmailSetup = boolean | undefined;
 
 /** Whether a message by a channel of this type can land: an email one not while email is known off. */
-export const channelCanLand = (type: string | undefined, email: EmailSetup): boolean => email !== false || type !== 'email';
+const channelCanLand = (type: string | undefined, email: EmailSetup): boolean => email !== false || type !== 'email';
 
 /**
  * Whether a message to this person can land anywhere: by their address or an email channel of
  * their own only when email is not known off (without SMTP_URL every such row goes `dead` with
  * smtp_not_configured), otherwise by a channel of their own of another type. A person deleted since is not.
  */
-export const canReach = (person: Contacts | undefined, email: EmailSetup): boolean =>
+const canReach = (person: Contacts | undefined, email: EmailSetup): boolean =>
   person !== undefined && ((email !== false && person.email !== '') || person.channels.some((c) => channelCanLand(c.type, email)));
 
 /**
