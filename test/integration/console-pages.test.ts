@@ -208,6 +208,13 @@ describe('console pages', () => {
       assert.match(html, new RegExp(`The ${what} was paged for open incident &quot;n-06 is down&quot; \\(${incident!.id}\\); delete it once that is resolved`), page);
     }
     await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' });
+    // Resolved, but its pages are still pending and its resolve still in the outbox: still owed.
+    const owed = await h.admin('DELETE', `/v1/channels/${hook.id}`);
+    assert.equal(owed.status, 409);
+    assert.match(((await owed.json()) as { error: { message: string } }).error.message, /are not all delivered yet/);
+    // As if the notifier had sent them (this harness runs none).
+    await h.sql`update deliveries set status = 'sent' where incident_id = ${incident!.id}`;
+    await h.sql`delete from outbox where payload->>'incident_id' = ${incident!.id}`;
     assert.equal((await h.admin('DELETE', `/v1/channels/${hook.id}`)).status, 204);
     assert.equal((await h.admin('DELETE', `/v1/users/${carol.id}`)).status, 204);
   });
