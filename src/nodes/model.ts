@@ -75,11 +75,14 @@ export type NodePatch = Partial<
   NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null; schedule: CronSchedule | null }
 >;
 
+/** A change as asked for: its schedule fields go over the stored schedule (patchedSchedule). */
+export type NodeChange = Omit<NodePatch, 'schedule'> & { schedule?: SchedulePatch | null };
+
 /**
  * A schedule replaces the heartbeat interval: asking for both is refused, and so is an interval
  * for a node that keeps its schedule (send `"schedule": null` with it to go back to heartbeats).
- * The expression must be one the cron package reads and that names a date that exists. The API
- * and the console's edit form both ask this before writing, so a bad schedule reads the same in both.
+ * The expression must be one the cron package reads and that names a date that exists. Asked by
+ * updateNode for the API and the console's edit form alike, so a bad schedule reads the same in both.
  */
 export function checkSchedule(schedule: CronSchedule | null | undefined, interval: number | undefined, keepsSchedule: boolean, now: Date): void {
   const errors: ErrorDetail[] = [];

@@ -2,14 +2,13 @@ import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
-import type { CronSchedule } from '../health/cron-deadline.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import { PUBLIC_CACHES } from '../statuspages/model.ts';
 import { announcePublicChange } from '../statuspages/store.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
-import { NODE_DEFAULTS, type NewNode, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
+import { checkSchedule, NODE_DEFAULTS, patchedSchedule, type NewNode, type NodeChange, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
 import * as store from './store.ts';
 
 /** A name taken, or a policy id that does not exist (or was deleted meanwhile), as a refusal. */
@@ -46,18 +45,20 @@ export async function createNode(sql: Sql, input: Omit<NewNode, 'token_hash'>, n
 }
 
 /**
- * Changes settings, name or labels; the evaluator judges the node afresh at its next tick. `edit`
- * makes the change from the stored schedule, read with the row locked in the same transaction
- * (it may throw to refuse): two requests editing different fields of one schedule each merge over
- * the other's result, where reading it first lost one of them.
+ * Changes settings, name or labels; the evaluator judges the node afresh at its next tick. The
+ * fields given in `schedule` go over the stored schedule, read with the row locked in the same
+ * transaction: two requests editing different fields of one schedule each merge over the other's
+ * result, where reading it first lost one of them. The schedule it leaves is checked there too.
  */
-export async function updateNode(sql: Sql, id: string, edit: (stored: CronSchedule | null) => NodePatch, now: Date, acting: Acting): Promise<NodeRow> {
+export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting): Promise<NodeRow> {
   let name: string | undefined;
   try {
     await sql.begin(async (tx) => {
       const stored = await store.lockSchedule(tx, id);
       if (!stored) return;
-      const patch = edit(stored.schedule);
+      const { schedule, ...given } = change;
+      const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(stored.schedule, schedule) };
+      checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored.schedule !== null, now);
       name = patch.name;
       if (!(await store.updateNode(tx, id, patch, now))) return;
       await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name }, patch), now);

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../../http/deps.ts';
 import { PatchNode } from '../../http/routes/nodes.ts';
 import { parse } from '../../http/validation.ts';
-import { checkSchedule, patchedSchedule, type NodePatch, type NodeRow } from '../../nodes/model.ts';
+import { patchedSchedule, type NodeRow } from '../../nodes/model.ts';
 import { deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode } from '../../nodes/store.ts';
 import { listPolicies } from '../../oncall/store.ts';
@@ -163,12 +163,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
         const given = parse(PatchNode, input);
         // The form sends the whole schedule: an emptied field takes the default, not the stored value.
-        const patch: NodePatch = { ...given, schedule: patchedSchedule(null, given.schedule ?? null) };
-        const now = deps.clock.now();
-        return updateNode(deps.sql, node.id, (stored) => {
-          checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored !== null, now);
-          return patch;
-        }, now, acting(c));
+        return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c));
       },
       (r) => editPage(c, node, { form, ...(r.details ? { details: r.details } : {}), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
-import { checkSchedule, NODE_DEFAULTS, patchedSchedule, SCHEDULE_DEFAULTS, type NodePatch, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
+import { checkSchedule, NODE_DEFAULTS, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
 import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
@@ -241,13 +241,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const { schedule, ...given } = await body(c, PatchNode);
-      const now = clock.now();
-      const changed = await updateNode(sql, node.id, (stored) => {
-        const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(stored, schedule) };
-        checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored !== null, now);
-        return patch;
-      }, now, acting(c));
+      const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c));
       deps.identity.forget();
       deps.publicChanges?.changed(['pages']);
       return c.json(nodeView(changed, clock.now(), publicUrl, principalOf(c)));
