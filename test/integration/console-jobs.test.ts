@@ -21,6 +21,16 @@ describe("console: a scheduled job's page", () => {
   });
 
   const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
+  /** Posts the node's edit form as `page` shows it, with `fields` changed. */
+  const save = async (name: string, fields: Record<string, string>, page: string) => {
+    const form = formOf(page, `/nodes/${name}/edit`);
+    for (const [k, v] of Object.entries(fields)) form.set(k, v);
+    return h.app.request(`/nodes/${name}/edit`, {
+      method: 'POST',
+      headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+  };
 
   it('shows the schedule, the ping URL and each run with its duration, and draws a new ping URL', async () => {
     const job = await h.createNode('nightly-backup', { schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 } });
@@ -73,19 +83,11 @@ describe("console: a scheduled job's page", () => {
     const node = await h.createNode('edited-job', { heartbeat_interval_seconds: 45 });
     const api = async () => (await (await h.admin('GET', '/v1/nodes/edited-job')).json()) as Node;
     const editPage = () => get('/nodes/edited-job/edit');
-    const save = async (fields: Record<string, string>, page: string) => {
-      const form = formOf(page, '/nodes/edited-job/edit');
-      for (const [k, v] of Object.entries(fields)) form.set(k, v);
-      return h.app.request('/nodes/edited-job/edit', {
-        method: 'POST',
-        headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-      });
-    };
+    const saveJob = (fields: Record<string, string>, page: string) => save('edited-job', fields, page);
 
     const blank = await editPage();
     assert.match(blank, /id="schedule_cron" name="schedule_cron" type="text" maxlength="256" value=""/, 'a heartbeat node shows no schedule');
-    const set = await save({ schedule_cron: '0 3 * * *', schedule_time_zone: 'Europe/Berlin', schedule_grace_seconds: '300', schedule_max_run_seconds: '3600' }, blank);
+    const set = await saveJob({ schedule_cron: '0 3 * * *', schedule_time_zone: 'Europe/Berlin', schedule_grace_seconds: '300', schedule_max_run_seconds: '3600' }, blank);
     assert.equal(set.status, 303, await set.text());
     const job = await api();
     assert.deepEqual(job.schedule, { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 });
@@ -96,7 +98,7 @@ describe("console: a scheduled job's page", () => {
       assert.match(shown, new RegExp(`name="${field}"[^>]*value="${value!.replaceAll('*', '\\*')}"`), `${field} is shown back`);
     }
     // Saved as shown, the form changes nothing.
-    assert.equal((await save({}, shown)).status, 303);
+    assert.equal((await saveJob({}, shown)).status, 303);
     assert.deepEqual((await api()).schedule, job.schedule);
 
     // A date that never comes: the API's own words beside the field, and not a row changed.
@@ -104,18 +106,37 @@ describe("console: a scheduled job's page", () => {
     assert.equal(apiRefusal.status, 400);
     const { error } = (await apiRefusal.json()) as { error: { details: { field: string; message: string }[] } };
     assert.deepEqual(error.details, [{ field: 'schedule.cron', message: 'never matches a date (such as 30 February)' }]);
-    const refused = await h.rejected(() => save({ schedule_cron: '0 0 30 2 *' }, shown));
+    const refused = await h.rejected(() => saveJob({ schedule_cron: '0 0 30 2 *' }, shown));
     assert.equal(refused.status, 400);
     const page = await refused.text();
     assert.match(page, /<p class="error" id="schedule_cron-error">never matches a date \(such as 30 February\)<\/p>/);
     assert.match(page, /name="schedule_cron"[^>]*value="0 0 30 2 \*"/, 'the form keeps what was typed');
     assert.deepEqual(await api(), job);
 
-    const cleared = await save({ schedule_cron: '' }, shown);
+    const cleared = await saveJob({ schedule_cron: '' }, shown);
     assert.equal(cleared.status, 303, await cleared.text());
     const heartbeat = await api();
     assert.equal(heartbeat.schedule, null);
     assert.equal(heartbeat.heartbeat_interval_seconds, 45);
+  });
+
+  it("refuses a time zone, grace or run limit without a cron expression on a node with no schedule, in the form's words", async () => {
+    await h.createNode('beating', { heartbeat_interval_seconds: 45 });
+    const blank = await get('/nodes/beating/edit');
+    for (const [field, value] of [['schedule_time_zone', 'Europe/Berlin'], ['schedule_grace_seconds', '300'], ['schedule_max_run_seconds', '3600']] as const) {
+      const refused = await h.rejected(() => save('beating', { [field]: value }, blank));
+      assert.equal(refused.status, 400, field);
+      const page = await refused.text();
+      assert.match(page, /<p class="error" id="schedule_cron-error">Set a cron expression first: time zone, grace and longest run apply to a schedule<\/p>/);
+      assert.doesNotMatch(page, /no schedule yet/, "not the API's words");
+      assert.match(page, new RegExp(`name="${field}"[^>]*value="${value}"`), 'the form keeps what was typed');
+    }
+    // The defaults the form shows a heartbeat node with are no schedule of their own.
+    const saved = await save('beating', { grace_seconds: '5' }, blank);
+    assert.equal(saved.status, 303, await saved.text());
+    const node = (await (await h.admin('GET', '/v1/nodes/beating')).json()) as Node;
+    assert.equal(node.schedule, null);
+    assert.equal(node.grace_seconds, 5);
   });
 
   it("counts no missed heartbeats for a job, whose heartbeat interval judges nothing, as the API does", async () => {

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../../http/deps.ts';
 import { PatchNode } from '../../http/routes/nodes.ts';
 import { parse } from '../../http/validation.ts';
-import { patchedSchedule, type NodeRow } from '../../nodes/model.ts';
+import { patchedSchedule, SCHEDULE_DEFAULTS, type NodeRow } from '../../nodes/model.ts';
 import { deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode } from '../../nodes/store.ts';
 import { listPolicies } from '../../oncall/store.ts';
@@ -40,6 +40,21 @@ function scheduleOf(form: Form) {
     grace_seconds: integer(form, 'schedule_grace_seconds'),
     max_run_seconds: integer(form, 'schedule_max_run_seconds') ?? null,
   };
+}
+
+/**
+ * A time zone, grace or run limit typed without an expression, for a node with no schedule: saved,
+ * the form would keep a heartbeat node and drop them without a word. The values the form shows such
+ * a node with (UTC, 0, empty) are the defaults, asking for nothing.
+ */
+function scheduleWithoutCron(form: Form): ErrorDetail[] {
+  const zone = text(form, 'schedule_time_zone')?.trim();
+  const grace = integer(form, 'schedule_grace_seconds');
+  const asked =
+    (zone !== undefined && zone !== SCHEDULE_DEFAULTS.time_zone) ||
+    (grace !== undefined && grace !== SCHEDULE_DEFAULTS.grace_seconds) ||
+    text(form, 'schedule_max_run_seconds') !== undefined;
+  return asked ? [{ field: 'schedule.cron', message: 'Set a cron expression first: time zone, grace and longest run apply to a schedule' }] : [];
 }
 
 function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSession; form?: Form; details?: ErrorDetail[] }) {
@@ -160,7 +175,8 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     };
     const outcome = await attempt(
       async () => {
-        if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
+        const problems = [...parsedLabels.problems, ...(schedule || node.schedule ? [] : scheduleWithoutCron(form))];
+        if (problems.length) throw validationFailed(problems);
         const given = parse(PatchNode, input);
         // The form sends the whole schedule: an emptied field takes the default, not the stored value.
         return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c));
