@@ -7,7 +7,7 @@ import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { lockForDelete } from '../db/named-rows.ts';
-import { NAMED_INCIDENTS, namedBy, stillOwed, stillPaged } from '../oncall/model.ts';
+import { NAMED_INCIDENTS, namedBy, stillHeld } from '../oncall/model.ts';
 import { incidentsOwing, openIncidentsPaging } from '../notifications/store.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
@@ -126,10 +126,8 @@ export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Act
       ['user', 'users', await usersNamingChannel(tx, id)],
     ]);
     if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
-    const paged =
-      stillPaged('channel', await openIncidentsPaging(tx, 'channel_id', id, NAMED_INCIDENTS)) ??
-      stillOwed('channel', await incidentsOwing(tx, 'channel_id', id, NAMED_INCIDENTS));
-    if (paged) throw conflict(paged);
+    const held = stillHeld('channel', await openIncidentsPaging(tx, 'channel_id', id, NAMED_INCIDENTS), await incidentsOwing(tx, 'channel_id', id, NAMED_INCIDENTS));
+    if (held) throw conflict(held);
     await store.deleteChannel(tx, id);
     await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id } }, now);
   });

@@ -53,34 +53,24 @@ export function namedBy(groups: Array<[one: string, many: string, list: NamedBy[
 export const NAMED_INCIDENTS = 5;
 
 /**
- * Why a channel or person the ledger paged for open incidents stays (each incident with the count
- * of all, oldest first); undefined when there are none.
+ * Why a channel or person must stay while incidents hold it, each list oldest first with the count
+ * of all: open incidents the ledger paged it for (their resolves go to what was paged), else
+ * incidents that still owe it messages (incidentsOwing). Undefined when neither.
  */
-export function stillPaged(what: 'channel' | 'user', open: Array<NamedBy & { total: number }>): string | undefined {
-  const total = open[0]?.total;
+export function stillHeld(what: 'channel' | 'user', paged: Array<NamedBy & { total: number }>, owing: Array<NamedBy & { total: number }>): string | undefined {
+  const held = paged.length ? paged : owing;
+  const total = held[0]?.total;
   if (!total) return undefined;
-  const list = incidentList(open, total);
-  return total === 1
-    ? `The ${what} was paged for open incident ${list}; delete it once that is resolved, so its resolve reaches the ${what}.`
-    : `The ${what} was paged for ${total} open incidents: ${list}; delete it once they are resolved, so their resolves reach the ${what}.`;
-}
-
-/**
- * Why a channel or person must stay while incidents still owe it messages (incidentsOwing):
- * undefined when none do.
- */
-export function stillOwed(what: 'channel' | 'user', owing: Array<NamedBy & { total: number }>): string | undefined {
-  const total = owing[0]?.total;
-  if (!total) return undefined;
-  const list = incidentList(owing, total);
+  const more = total - held.length;
+  const list = held.map((x) => `"${x.name}" (${x.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  if (held === paged) {
+    return total === 1
+      ? `The ${what} was paged for open incident ${list}; delete it once that is resolved, so its resolve reaches the ${what}.`
+      : `The ${what} was paged for ${total} open incidents: ${list}; delete it once they are resolved, so their resolves reach the ${what}.`;
+  }
   return total === 1
     ? `Messages of incident ${list} to the ${what} are not all delivered yet; delete it once they are.`
     : `Messages of ${total} incidents to the ${what} are not all delivered yet: ${list}; delete it once they are.`;
-}
-
-function incidentList(named: NamedBy[], total: number): string {
-  const more = total - named.length;
-  return named.map((x) => `"${x.name}" (${x.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
 }
 
 /** One detail per id in `ids` that `existing` lacks, named `field.i`. */
