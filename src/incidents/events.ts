@@ -1,4 +1,4 @@
-import { escalationSteps } from '../oncall/escalation.ts';
+import { escalationSteps, type EscalationStep } from '../oncall/escalation.ts';
 import type { PolicyRow } from '../oncall/model.ts';
 import type { IncidentChanged, IncidentTopic, NewOutboxEvent } from '../outbox/topics.ts';
 import type { IncidentEvent, IncidentRow } from './model.ts';
@@ -17,26 +17,28 @@ export function incidentEvent(
   };
 }
 
-/** When step `step` of the policy as it now reads is due: opening + the step's delay; undefined past its end. */
-export function stepDueAt(openedAt: Date, policy: PolicyRow, step: number): Date | undefined {
+/** A step of an incident's escalation, with when it is due: opening + the step's delay. */
+export type TimedStep = EscalationStep & { dueAt: Date };
+
+/** Step `step` of the policy as it now reads, for an incident opened at `openedAt`; undefined past its end. */
+export function policyStep(openedAt: Date, policy: PolicyRow, step: number): TimedStep | undefined {
   const s = escalationSteps(policy.levels, policy.repeat)[step - 1];
-  return s && new Date(openedAt.getTime() + s.afterSeconds * 1000);
+  return s && { ...s, dueAt: new Date(openedAt.getTime() + s.afterSeconds * 1000) };
 }
 
 /**
- * The durable timer for step `step` of an incident's schedule: an outbox row that becomes
- * available at opening + the step's delay, or at `now` when given (the step before reached nobody,
- * so this one fires at once, and says so: `at_once` keeps it from being put back to its own time).
- * Keyed by incident, not node, so a pending timer never holds back the node's own events; a
- * restart or failover simply finds it in the table.
+ * The durable timer for a step of an incident's schedule (policyStep): an outbox row that becomes
+ * available when the step is due, or at `now` when given (the step before reached nobody, so this
+ * one fires at once, and says so: `at_once` keeps it from being put back to its own time). None
+ * past the schedule's end. Keyed by incident, not node, so a pending timer never holds back the
+ * node's own events; a restart or failover simply finds it in the table.
  */
-export function escalationTimer(incident: IncidentRow, policy: PolicyRow, step: number, now?: Date): NewOutboxEvent<'incident.escalation_due'> | undefined {
-  const due = stepDueAt(incident.opened_at, policy, step);
-  if (!due) return undefined;
+export function escalationTimer(incident: IncidentRow, step: TimedStep | undefined, now?: Date): NewOutboxEvent<'incident.escalation_due'> | undefined {
+  if (!step) return undefined;
   return {
     topic: 'incident.escalation_due',
     key: `incident:${incident.id}`,
-    payload: { incident_id: incident.id, step, ...(now ? { at_once: true } : {}) },
-    availableAt: now ?? due,
+    payload: { incident_id: incident.id, step: step.step, ...(now ? { at_once: true } : {}) },
+    availableAt: now ?? step.dueAt,
   };
 }

@@ -5,7 +5,6 @@ import type { Sql, Tx } from '../db/client.ts';
 import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { nodeStates } from '../nodes/store.ts';
-import { escalationSteps } from '../oncall/escalation.ts';
 import { namesAnyone, reachesAnyone, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
@@ -13,7 +12,7 @@ import { contactsOf } from '../oncall/store-users.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
-import { escalationTimer, incidentEvent, stepDueAt } from './events.ts';
+import { escalationTimer, incidentEvent, policyStep } from './events.ts';
 import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
@@ -191,7 +190,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
       incident,
     });
     // A first level that reached nobody hands over to the next one at once.
-    const next = policy ? escalationTimer(incident, policy, 1, page.reached ? undefined : now) : undefined;
+    const next = policy && escalationTimer(incident, policyStep(incident.opened_at, policy, 1), page.reached ? undefined : now);
     if (next) out.push(next);
   });
   await store.addTimeline(tx, timeline);
@@ -303,15 +302,15 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   const out: NewOutboxEvent[] = [];
   const steps = due.flatMap((d) => {
     const policy = policies.get(d.incidentId);
-    const s = policy ? escalationSteps(policy.levels, policy.repeat)[d.step - 1] : undefined;
+    const s = policy && policyStep(d.incident.opened_at, policy, d.step);
     if (!policy || !s) {
       timeline.push({ incident_id: d.incidentId, at: now, kind: 'escalation_stopped', detail: { reason: 'escalation policy removed or shortened' } });
       return [];
     }
     // Armed by the policy as it read then, and its level's delay lengthened since: the step waits
     // for the policy as it reads now (a shortened one was re-timed by the update itself).
-    if (!d.atOnce && now < stepDueAt(d.incident.opened_at, policy, d.step)!) {
-      out.push(escalationTimer(d.incident, policy, d.step)!);
+    if (!d.atOnce && now < s.dueAt) {
+      out.push(escalationTimer(d.incident, s)!);
       return [];
     }
     if (policy.id !== d.incident.policy_id) {
@@ -336,7 +335,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
       timeline.push({ incident_id: row.id, at: now, kind: 'escalated', detail });
       out.push(incidentEvent(row, 'escalated', now, { level: s.level, step: s.step, recipients: page.recipients }));
     }
-    const next = escalationTimer(row, s.policy, s.step + 1, page && !page.reached ? now : undefined);
+    const next = escalationTimer(row, policyStep(row.opened_at, s.policy, s.step + 1), page && !page.reached ? now : undefined);
     if (next) out.push(next);
   }
   await store.addTimeline(tx, timeline);
