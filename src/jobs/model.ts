@@ -100,7 +100,7 @@ export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
  * that are not UTF-8 shown as U+FFFD. Null for an empty body. The body must hold no NUL (see
  * OutputTail, which replaces it first).
  */
-export function keptOutput(body: Uint8Array): string | null {
+function keptOutput(body: Uint8Array): string | null {
   if (body.length === 0) return null;
   let start = Math.max(0, body.length - KEPT_OUTPUT_BYTES);
   // A UTF-8 continuation byte (10xxxxxx) is the middle of a character: start after it.

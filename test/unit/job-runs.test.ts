@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keptOutput, KEPT_OUTPUT_BYTES, OutputTail, planRuns, type PingEvent, type PingKind } from '../../src/jobs/model.ts';
+import { KEPT_OUTPUT_BYTES, OutputTail, planRuns, type PingEvent, type PingKind } from '../../src/jobs/model.ts';
 
 const T0 = Date.parse('2026-05-04T03:00:00.000Z');
 const ping = (sec: number, kind: PingKind, o: { node?: string; exitCode?: number; output?: string } = {}): PingEvent => ({
@@ -47,36 +47,38 @@ describe('runs from pings', () => {
   });
 });
 
+/** What an OutputTail keeps of `body` pushed in chunks of `size(i)` bytes (in one by default). */
+const pushed = (body: Uint8Array, size: (i: number) => number = () => body.length) => {
+  const tail = new OutputTail();
+  for (let i = 0, at = 0; at < body.length; i++) {
+    const next = Math.min(body.length, at + size(i));
+    tail.push(body.subarray(at, next));
+    at = next;
+  }
+  return tail.text();
+};
+
 describe('kept output', () => {
   it('is null for an empty body and the whole of a short one', () => {
-    assert.equal(keptOutput(new Uint8Array()), null);
-    assert.equal(keptOutput(Buffer.from('ok\n')), 'ok\n');
+    assert.equal(pushed(new Uint8Array()), null);
+    assert.equal(new OutputTail().text(), null);
+    assert.equal(pushed(Buffer.from('ok\n')), 'ok\n');
   });
 
   it('keeps the last 10 KB, starting at a character boundary', () => {
     const body = Buffer.concat([Buffer.from('x'.repeat(20_000)), Buffer.from('é'.repeat(KEPT_OUTPUT_BYTES / 2))]);
-    assert.equal(keptOutput(body), 'é'.repeat(KEPT_OUTPUT_BYTES / 2));
+    assert.equal(pushed(body), 'é'.repeat(KEPT_OUTPUT_BYTES / 2));
     const shifted = Buffer.concat([body, Buffer.from('z')]);
     // The cut falls inside an é: it starts after it.
-    assert.equal(keptOutput(shifted), 'é'.repeat(KEPT_OUTPUT_BYTES / 2 - 1) + 'z');
+    assert.equal(pushed(shifted), 'é'.repeat(KEPT_OUTPUT_BYTES / 2 - 1) + 'z');
   });
 
   it('shows bytes that are not UTF-8 as U+FFFD', () => {
-    assert.equal(keptOutput(Uint8Array.from([0x61, 0xff, 0x62])), 'a\uFFFDb');
+    assert.equal(pushed(Uint8Array.from([0x61, 0xff, 0x62])), 'a\uFFFDb');
   });
 });
 
 describe('output tail', () => {
-  const pushed = (body: Uint8Array, size: (i: number) => number) => {
-    const tail = new OutputTail();
-    for (let i = 0, at = 0; at < body.length; i++) {
-      const next = Math.min(body.length, at + size(i));
-      tail.push(body.subarray(at, next));
-      at = next;
-    }
-    return tail.text();
-  };
-
   it('keeps exactly the last 10 KB of 100,000 one-byte chunks', () => {
     const body = new Uint8Array(100_000).map((_, i) => 97 + (i % 26));
     assert.equal(pushed(body, () => 1), Buffer.from(body.subarray(body.length - KEPT_OUTPUT_BYTES)).toString());
@@ -86,11 +88,9 @@ describe('output tail', () => {
     // Four-byte characters with the 10 KB boundary after the first byte of one: held from its
     // first byte, it is decoded (then dropped) rather than kept as U+FFFD.
     const body = Buffer.from('x'.repeat(100) + '\u{1F600}'.repeat(KEPT_OUTPUT_BYTES / 4) + 'z');
-    const whole = keptOutput(body);
-    assert.equal(whole, '\u{1F600}'.repeat(KEPT_OUTPUT_BYTES / 4 - 1) + 'z');
-    for (const size of [() => 1, () => 3, (i: number) => 1 + ((i * 7919) % 20_000), () => 64 * 1024]) {
+    const whole = '\u{1F600}'.repeat(KEPT_OUTPUT_BYTES / 4 - 1) + 'z';
+    for (const size of [() => body.length, () => 1, () => 3, (i: number) => 1 + ((i * 7919) % 20_000), () => 64 * 1024]) {
       assert.equal(pushed(body, size), whole);
     }
-    assert.equal(new OutputTail().text(), null);
   });
 });
