@@ -179,6 +179,8 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         if (problems.length) throw validationFailed(problems);
         const given = parse(PatchNode, input);
         // The form sends the whole schedule: an emptied field takes the default, not the stored value.
+        // It arrives as no value, and updateNode lays the values given over the stored schedule, so
+        // without the defaults filled in here an emptied grace of 300 s would stay 300 s.
         return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c));
       },
       (r) => editPage(c, node, { form, ...(r.details ? { details: r.details } : {}), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
