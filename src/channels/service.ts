@@ -7,8 +7,8 @@ import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { lockForDelete } from '../db/named-rows.ts';
-import { NAMED_INCIDENTS, namedBy, stillHeld } from '../oncall/model.ts';
-import { incidentsOwing, openIncidentsPaging } from '../notifications/store.ts';
+import { namedBy } from '../oncall/model.ts';
+import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
@@ -126,7 +126,7 @@ export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Act
       ['user', 'users', await usersNamingChannel(tx, id)],
     ]);
     if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
-    const held = stillHeld('channel', await openIncidentsPaging(tx, 'channel_id', id, NAMED_INCIDENTS), await incidentsOwing(tx, 'channel_id', id, NAMED_INCIDENTS));
+    const held = await holdingIncidents(tx, 'channel', id);
     if (held) throw conflict(held);
     await store.deleteChannel(tx, id);
     await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id } }, now);

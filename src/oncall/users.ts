@@ -5,8 +5,8 @@ import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { lockExisting, lockForDelete } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
-import { missingIds, NAMED_INCIDENTS, namedBy, stillHeld, type NewUser, type UserPatch, type UserRow } from './model.ts';
-import { incidentsOwing, openIncidentsPaging } from '../notifications/store.ts';
+import { missingIds, namedBy, type NewUser, type UserPatch, type UserRow } from './model.ts';
+import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from './store.ts';
 import { schedulesNamingUser, schedulesWithOverridesFor } from './store-schedules.ts';
 import * as store from './store-users.ts';
@@ -63,7 +63,7 @@ export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting
       ['an override of schedule', 'overrides of schedules', await schedulesWithOverridesFor(tx, id, now)],
     ]);
     if (by) throw conflict(`The user is on call through ${by}; take them out first.`);
-    const held = stillHeld('user', await openIncidentsPaging(tx, 'user_id', id, NAMED_INCIDENTS), await incidentsOwing(tx, 'user_id', id, NAMED_INCIDENTS));
+    const held = await holdingIncidents(tx, 'user', id);
     if (held) throw conflict(held);
     await store.deleteUser(tx, id);
     await audit(tx, acting, { action: 'user.delete', target: { type: 'user', id } }, now);
