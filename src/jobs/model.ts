@@ -96,9 +96,9 @@ export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
 }
 
 /**
- * The end of a ping body as text: its last KEPT_OUTPUT_BYTES, cut at a character boundary, bytes
- * that are not UTF-8 shown as U+FFFD. Null for an empty body. The body must hold no NUL (see
- * OutputTail, which replaces it first).
+ * The last KEPT_OUTPUT_BYTES of `body` as text, cut at a character boundary; null for an empty
+ * body. Called by OutputTail.text only, which gives it valid UTF-8 without NUL (bytes that were
+ * not UTF-8, and NUL, are U+FFFD by then).
  */
 function keptOutput(body: Uint8Array): string | null {
   if (body.length === 0) return null;
