@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import type { FailureCount } from '../http/rate-limit.ts';
+import type { AuthBudget } from '../http/auth-budget.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { consoleAssets } from './assets.ts';
 import { guards, type ConsoleEnv } from './guard.ts';
@@ -23,11 +23,11 @@ import { refusal } from './render.tsx';
  * route, never as a catch-all, so the console changes how no other path answers; only a browser's
  * navigation to an address nothing serves gets its 404 page (consoleNotFound).
  */
-export function consoleRoutes(deps: AppDeps, failures: FailureCount): Hono<ConsoleEnv> {
+export function consoleRoutes(deps: AppDeps, authBudget: AuthBudget): Hono<ConsoleEnv> {
   const g = guards(deps);
   const app = new Hono<ConsoleEnv>();
   app.route('/', consoleAssets());
-  app.route('/', signInRoutes(deps, g, failures));
+  app.route('/', signInRoutes(deps, g, authBudget));
   app.route('/', fleetRoutes(deps, g));
   app.route('/', incidentRoutes(deps, g));
   app.route('/', nodeRoutes(deps, g));

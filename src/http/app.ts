@@ -141,7 +141,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     // Before the Bearer-only middleware below: a console page listens with its session cookie.
     if (deps.feed) {
       const events = new Hono<StreamEnv>();
-      events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock, limits.failures));
+      events.use('*', bearerOrSession(deps.identity, deps.sql, deps.console, deps.clock, limits.authBudget));
       events.use('*', refuseUnstorableText());
       events.route('/', eventRoutes(deps.feed, deps.identity));
       v1.route('/events', events);
@@ -164,7 +164,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     v1.route('/status-pages', statusPageRoutes(deps, published.pagesChanged));
     v1.route('/nodes', badgeRotationRoutes(deps, published.badgesChanged));
     app.route('/v1', v1);
-    app.route('/', consoleRoutes(deps, limits.failures));
+    app.route('/', consoleRoutes(deps, limits.authBudget));
   }
   return { app, fast, log: deps.log };
 }

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { IdentityCache } from '../access/identity-cache.ts';
 import { allows, type Need, type Principal } from '../access/model.ts';
 import { ApiError } from './errors.ts';
-import type { FailureCount } from './rate-limit.ts';
+import type { AuthBudget } from './auth-budget.ts';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
@@ -14,28 +14,16 @@ export function bearerSecret(header: string | undefined): string | undefined {
 /**
  * The principal of the request's Bearer secret; 401 without one or with one that is not valid.
  *
- * The failed-authentication budget of the client's address counts each 401 and refuses (429) only
- * a secret the identity cache neither holds nor knew valid at its last lookup, before its query: a
- * client whose secret is known is never held back by wrong secrets from the same address (a NAT, a
- * proxy not trusted for X-Forwarded-For). A guesser past the budget still gets no query and no
- * answer about its guesses.
+ * Within the failed-authentication budget of the client's address (auth-budget.ts): a secret the
+ * identity cache neither holds nor knew valid at its last lookup is refused (429) before its query
+ * when the address is past the budget, so a guesser there costs no query. A known secret is never
+ * refused, and costs no client address: the cache hit is the whole of it.
  */
-export async function bearerPrincipal(c: Context, identity: IdentityCache, failures: FailureCount): Promise<Principal> {
-  const refuseIfOver = () => failures.refuseIfOver(failures.key(c));
+export async function bearerPrincipal(c: Context, identity: IdentityCache, budget: AuthBudget): Promise<Principal> {
   const secret = bearerSecret(c.req.header('authorization'));
-  try {
-    if (secret === undefined) {
-      refuseIfOver();
-      throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>.');
-    }
-    const principal = await identity.principal(secret, refuseIfOver);
-    if (!principal) throw new ApiError(401, 'unauthorized', 'The secret is not valid.');
-    return principal;
-  } catch (err) {
-    // A failed lookup (Postgres away) is no failed authentication.
-    if (err instanceof ApiError && err.status === 401) failures.count(failures.key(c));
-    throw err;
-  }
+  const principal = await budget.authenticate(c, (refuseUnknown) => (secret === undefined ? undefined : identity.principal(secret, refuseUnknown)));
+  if (principal) return principal;
+  throw new ApiError(401, 'unauthorized', secret === undefined ? 'Send Authorization: Bearer <secret>.' : 'The secret is not valid.');
 }
 
 export function requireScope(need: Need): MiddlewareHandler<AuthEnv> {

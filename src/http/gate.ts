@@ -26,12 +26,12 @@ const tooLarge = (c: Context) => c.json(errorBody('payload_too_large', 'The body
  * streaming limiter wraps every body in a web stream, which cost ~18 % of ingest CPU in profiles.
  * Bodies without a length (chunked) still go through the streaming limiter.
  */
-export function apiGate(deps: Pick<AppDeps, 'identity' | 'sql' | 'clock' | 'secretKey'>, limits: Pick<Limits, 'failures' | 'admitRequest'>): MiddlewareHandler<AuthEnv> {
+export function apiGate(deps: Pick<AppDeps, 'identity' | 'sql' | 'clock' | 'secretKey'>, limits: Pick<Limits, 'authBudget' | 'admitRequest'>): MiddlewareHandler<AuthEnv> {
   const identity: IdentityCache = deps.identity;
   const idempotent = idempotentRetries(deps);
   const streaming = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
   const pass: MiddlewareHandler<AuthEnv> = async (c, next) => {
-    const principal = await bearerPrincipal(c, identity, limits.failures);
+    const principal = await bearerPrincipal(c, identity, limits.authBudget);
     limits.admitRequest(principal);
     refuseUnstorableRequestText(c);
     c.set('principal', principal);

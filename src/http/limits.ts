@@ -9,7 +9,8 @@ import type { Principal } from '../access/model.ts';
 import { clientKey } from './client-address.ts';
 import { LIMIT_DEFAULTS } from '../config.ts';
 import type { AppDeps } from './deps.ts';
-import { admission, failureCount, FixedWindow, rateLimited, retryAfterSeconds, type FailureCount } from './rate-limit.ts';
+import { authBudget, type AuthBudget } from './auth-budget.ts';
+import { admission, FixedWindow, rateLimited, retryAfterSeconds } from './rate-limit.ts';
 
 export type { RequestLimits } from '../config.ts';
 
@@ -18,7 +19,7 @@ const HOUR = 60 * MINUTE;
 
 export interface Limits {
   /** Failed authentications per client address: the API's Bearer secrets and sessions, the console's sign-in. */
-  failures: FailureCount;
+  authBudget: AuthBudget;
   /** After authentication: throws 429 when a node token is past its requests a minute. */
   admitRequest(principal: Principal): void;
   /** Throws 429 unless the ingest key may register `count` more nodes now, then counts them. */
@@ -37,17 +38,11 @@ export function requestLimits(deps: AppDeps): Limits {
   const nowMs = () => deps.clock.now().getTime();
   const byClient = (from: Context | IncomingMessage) => clientKey(from, hops);
   const registrations = new FixedWindow(o.registrationsPerHour, HOUR);
-  const failures = failureCount({
-    budget: new FixedWindow(o.authFailuresPerMinute, MINUTE),
-    key: byClient,
-    message: 'Too many failed authentications from this address; try again after Retry-After seconds.',
-    nowMs,
-  });
   const perNodeToken = admission({ limit: o.nodeTokenPerMinute, windowMs: MINUTE, who: 'this node token', nowMs });
   const perPingKey = admission({ limit: o.pingsPerMinute, windowMs: MINUTE, who: 'this ping key', nowMs });
   const perPublicClient = admission({ limit: o.publicRequestsPerMinute, windowMs: MINUTE, nowMs });
   return {
-    failures,
+    authBudget: authBudget({ budget: new FixedWindow(o.authFailuresPerMinute, MINUTE), key: byClient, nowMs }),
     admitRequest(principal) {
       if (principal.kind === 'node') perNodeToken(principal.nodeId);
     },

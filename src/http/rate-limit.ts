@@ -6,7 +6,6 @@
 // the RateLimit headers on every answer cost ~4 µs of the ~50 µs a request took (CPU per request
 // under autocannon; a headers object per answer is most of it).
 
-import type { Context } from 'hono';
 import { ApiError } from './errors.ts';
 
 export interface RateLimit {
@@ -77,29 +76,4 @@ export class FixedWindow {
     for (const [key, w] of this.windows) if (w.endsMs <= nowMs) this.windows.delete(key);
     if (this.windows.size >= MAX_KEYS) this.windows.clear();
   }
-}
-
-/** Failures counted per key, refused once a key is at its budget. */
-export interface FailureCount {
-  key(c: Context): string;
-  /** 0 while `key` has room for another failure; otherwise ms until its window ends. */
-  waitMs(key: string): number;
-  /** Throws the 429 while `key` is at its limit. */
-  refuseIfOver(key: string): void;
-  count(key: string): void;
-}
-
-export function failureCount(o: { budget: FixedWindow; key: (c: Context) => string; message: string; nowMs: () => number }): FailureCount {
-  const waitMs = (key: string) => o.budget.waitMs(key, 1, o.nowMs());
-  return {
-    key: o.key,
-    waitMs,
-    refuseIfOver(key) {
-      const wait = waitMs(key);
-      if (wait > 0) throw rateLimited(o.message, wait);
-    },
-    count(key) {
-      o.budget.spend(key, 1, o.nowMs());
-    },
-  };
 }

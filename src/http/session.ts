@@ -6,7 +6,7 @@ import type { Sql } from '../db/client.ts';
 import type { IdentityCache } from '../access/identity-cache.ts';
 import { bearerPrincipal, bearerSecret, type AuthEnv } from './auth.ts';
 import { ApiError } from './errors.ts';
-import type { FailureCount } from './rate-limit.ts';
+import type { AuthBudget } from './auth-budget.ts';
 
 /** How console sessions are kept (README, "Console"). */
 export interface ConsoleSettings {
@@ -76,14 +76,15 @@ export type StreamEnv = AuthEnv & { Variables: { stillValid: () => Promise<boole
  * everywhere, or else the console's session cookie, acting as the key that opened it. Only safe
  * methods go through here, so the cookie can never carry a change across sites. A stream is not a
  * person's use of the session: neither opening it nor checking it again resets the idle timeout.
- * Both count toward the failed-authentication budget of the address; a session, known only once it
- * has been looked up, is refused by it before that query, like a secret the identity cache does
- * not know.
+ * Both count toward the failed-authentication budget of the address (auth-budget.ts). A session
+ * is always looked up, even past the budget: nothing knows it before its query, and refusing it
+ * unseen would shut a person who signed in past the budget out of their pages' live regions. That
+ * query is the one each console page already makes for any cookie of the right shape, unbudgeted.
  */
-export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: ConsoleSettings, clock: Clock, failures: FailureCount): MiddlewareHandler<StreamEnv> {
+export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: ConsoleSettings, clock: Clock, budget: AuthBudget): MiddlewareHandler<StreamEnv> {
   return async (c, next) => {
     if (c.req.header('authorization') !== undefined) {
-      const principal = await bearerPrincipal(c, identity, failures);
+      const principal = await bearerPrincipal(c, identity, budget);
       const secret = bearerSecret(c.req.header('authorization'))!;
       c.set('principal', principal);
       // Cached: a query only after a NOTIFY made the cache forget, or once its TTL ran out.
@@ -92,13 +93,8 @@ export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: Con
     }
     const id = cookieSessionId(c, settings);
     const check = () => (id === undefined ? Promise.resolve(undefined) : resolveSession(sql, id, settings.limits, clock.now(), false));
-    const address = failures.key(c);
-    failures.refuseIfOver(address);
-    const session = await check();
-    if (!session) {
-      failures.count(address);
-      throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>, or sign in to the console.');
-    }
+    const session = await budget.authenticate(c, check);
+    if (!session) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>, or sign in to the console.');
     c.set('principal', { kind: 'key', keyId: session.keyId, keyName: session.keyName, scope: session.scope });
     c.set('stillValid', async () => (await check()) !== undefined);
     await next();

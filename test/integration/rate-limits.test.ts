@@ -94,21 +94,29 @@ describe('failed authentication per client address', () => {
     await expectJson(await nodes(key.secret), 200);
     assert.equal((await h.admin('DELETE', `/v1/api-keys/${key.id}`)).status, 204);
     identity.forget();
-    await expectError(await nodes(key.secret), 401, 'unauthorized');
+    // Looked up, as a known secret, and found revoked: refused like any wrong secret past the budget.
     await expectLimited(await nodes(key.secret));
+    await assert.rejects(
+      identity.principal(key.secret, () => {
+        throw new Error('refused before its query');
+      }),
+      /refused before its query/,
+    );
   });
+
+  const signInFrom = (app: App, address: string) => (key: string) =>
+    app.request('/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', ...from(address) },
+      body: new URLSearchParams({ key }).toString(),
+    });
 
   it('counts wrong keys at the console sign-in with those of the API', async () => {
     const app = appWith({ authFailuresPerMinute: 4 });
-    const signIn = (key: string) =>
-      app.request('/sign-in', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', ...from('192.0.2.44') },
-        body: new URLSearchParams({ key }).toString(),
-      });
+    const signIn = signInFrom(app, '192.0.2.44');
     for (let i = 0; i < 2; i++) assert.equal((await signIn(`llk_wrong-${i}`)).status, 401);
     for (let i = 0; i < 2; i++) await expectError(await send(app, 'GET', '/v1/nodes', { token: 'llk_wrong', headers: from('192.0.2.44') }), 401, 'unauthorized');
-    const refused = await signIn(ADMIN_TOKEN);
+    const refused = await signIn('llk_wrong-past-the-budget');
     assert.equal(refused.status, 429);
     const retryAfter = Number(refused.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
@@ -119,6 +127,25 @@ describe('failed authentication per client address', () => {
     assert.match(page, /Too many wrong keys came from this address/);
     assert.match(page, new RegExp(`Try again in ${retryAfter} seconds\\.`));
     assert.match(page, /<form method="post" action="\/sign-in/);
+  });
+
+  it('signs a valid key in past the budget, and its session reads the live feed there', async () => {
+    // An admin behind the NAT of an agent that keeps a wrong token: the key is valid, though this
+    // engine has never seen it, so only looking it up can tell.
+    const app = appWith({ authFailuresPerMinute: 2 });
+    const signIn = signInFrom(app, '192.0.2.45');
+    for (let i = 0; i < 2; i++) await expectError(await send(app, 'POST', '/v1/heartbeats', { token: 'lln_rotated', json: { status: 'ok' }, headers: from('192.0.2.45') }), 401, 'unauthorized');
+    assert.equal((await signIn('llk_wrong')).status, 429);
+    const signedIn = await signIn(ADMIN_TOKEN);
+    assert.equal(signedIn.status, 303, await signedIn.clone().text());
+    const cookie = /^(lifeline_session=[^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1];
+    assert.ok(cookie, `set-cookie ${signedIn.headers.get('set-cookie')}`);
+    const listen = (session: string) => app.request('/v1/events', { headers: { cookie: session, ...from('192.0.2.45') } });
+    const feed = await listen(cookie);
+    assert.equal(feed.status, 200);
+    await feed.body?.cancel();
+    // A session id of the right shape that names no session: looked up, and refused past the budget.
+    await expectLimited(await listen(`lifeline_session=${'A'.repeat(43)}`));
   });
 });
 

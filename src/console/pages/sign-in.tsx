@@ -1,7 +1,8 @@
 import { Hono, type Context } from 'hono';
+import { allows } from '../../access/model.ts';
 import { closeSession, openSession } from '../../access/sessions.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { retryAfterSeconds, type FailureCount } from '../../http/rate-limit.ts';
+import { BudgetSpent, type AuthBudget } from '../../http/auth-budget.ts';
 import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
 import { duration } from '../format.ts';
 import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
@@ -85,7 +86,7 @@ function browserOnPlainHttp(c: Context): boolean {
 }
 
 /** Sign in and out: the only console routes that work without a session. */
-export function signInRoutes(deps: AppDeps, guards: Guards, failures: FailureCount) {
+export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) {
   const app = new Hono<ConsoleEnv>();
   const { idleMs } = deps.console.limits;
   /**
@@ -104,26 +105,31 @@ export function signInRoutes(deps: AppDeps, guards: Guards, failures: FailureCou
     return html(c, <SignIn next={next} signedOut={c.req.query('signed_out') !== undefined} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />);
   });
 
-  // A wrong key counts with the API's failed authentications from the same address. Past that
-  // budget the key is not looked at (a query and a hash each); the person at the form is told so
-  // on the sign-in page, with when to try again, rather than given the API's JSON.
+  // A key that may sign in gets a session. It is first looked up through the identity cache, so a
+  // wrong one costs one indexed select (or nothing, for a key in use), not openSession's
+  // transaction and its sweep of expired sessions.
+  const open = async (key: string) => {
+    const principal = await deps.identity.principal(key);
+    return principal && allows(principal, 'read') ? openSession(deps.sql, key, deps.console.limits, deps.clock.now()) : undefined;
+  };
+
+  // A wrong key counts with the API's failed authentications from the same address
+  // (auth-budget.ts). A key is always looked at, even past that budget: a person with a valid key
+  // signs in however many wrong secrets an agent behind the same address sent. Past the budget a
+  // wrong one is told so on the sign-in page, with when to try again, rather than in the API's JSON.
   app.post('/sign-in', ...guards.anonymous, async (c) => {
     const next = safeNext(c.req.query('next'));
-    const address = failures.key(c);
-    const wait = failures.waitMs(address);
-    if (wait > 0) {
-      const seconds = retryAfterSeconds(wait);
-      c.header('retry-after', String(seconds));
-      const problem = `Too many wrong keys came from this address in the last minute, so this one was not checked. Try again in ${seconds} seconds.`;
-      return html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, 429);
-    }
+    const again = (problem: string, status: 401 | 429) => html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, status);
     const key = (await c.req.parseBody()).key;
-    const opened = typeof key === 'string' && key.trim() !== '' ? await openSession(deps.sql, key.trim(), deps.console.limits, deps.clock.now()) : undefined;
-    if (!opened) {
-      failures.count(address);
-      const problem = 'That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).';
-      return html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, 401);
+    let opened;
+    try {
+      opened = await budget.authenticate(c, () => (typeof key === 'string' && key.trim() !== '' ? open(key.trim()) : undefined));
+    } catch (err) {
+      if (!(err instanceof BudgetSpent)) throw err;
+      c.header('retry-after', String(err.retryAfterSeconds));
+      return again(`Too many wrong keys came from this address in the last minute, and this one is not a key that may sign in either. Try again in ${err.retryAfterSeconds} seconds.`, 429);
     }
+    if (!opened) return again('That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).', 401);
     setSessionCookie(c, deps.console, opened.id);
     return c.redirect(next, 303);
   });
