@@ -11,6 +11,7 @@ import { Refusal } from '../../src/errors.ts';
 import { errorAnswer } from '../../src/http/errors.ts';
 import type { PolicyLevel, PolicyRow } from '../../src/oncall/model.ts';
 import { resolve as resolveIncident } from '../../src/incidents/service.ts';
+import { buryOutbox, replayDeadOutbox } from '../../src/outbox/store.ts';
 import { deletePolicy, updatePolicy } from '../../src/oncall/service.ts';
 import { updatePolicy as writePolicyRow } from '../../src/oncall/store.ts';
 import { deleteUser } from '../../src/oncall/users.ts';
@@ -145,6 +146,32 @@ describe('open incidents across edits of what paged them', () => {
     p1.h.release(200);
     const ds = await settledDeliveries(db, incident!.id, 2);
     assert.deepEqual(ds.map((d) => [d.event, d.status]), [['opened', 'sent'], ['resolved', 'sent']]);
+    await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('refuses to delete a channel a dead resolve would message once replayed, naming the event to replay', async () => {
+    const { p1, incident } = await pagedThenMoved('api-4');
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    // Its handler failed on every attempt: parked in outbox_dead until an operator replays it.
+    const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
+    await db.sql.begin((tx) => buryOutbox(tx, resolve!.id, 'failed on every attempt', clock.now()));
+    assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), {
+      status: 409,
+      message:
+        `Dead outbox event ${resolve!.id} (incident "api-4 is down", ${incident.id}) would still message the channel; ` +
+        `replay it (POST /v1/outbox/dead/${resolve!.id}/replay) and delete the channel once its messages are delivered.`,
+    });
+
+    await db.sql.begin((tx) => replayDeadOutbox(tx, resolve!.id, clock.now()));
+    await oc.drain();
+    const ds = await settledDeliveries(db, incident.id, 2);
+    assert.deepEqual(
+      ds.map((d) => [d.event, d.channel_id, d.status]),
+      [
+        ['opened', p1.channel.id, 'sent'],
+        ['resolved', p1.channel.id, 'sent'],
+      ],
+    );
     await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
   });
 
