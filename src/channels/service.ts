@@ -114,9 +114,10 @@ export async function updateChannel(
 /**
  * Deletes a channel no escalation policy and no user names, and no open incident paged: the
  * resolve of an incident goes to every channel its ledger says was paged, even after a policy
- * stopped naming it, so the channel stays until that resolve is written. The channel is locked
- * first, so a policy or user being written that names it either committed before (and is found
- * here) or waits and then finds the channel gone (see lockExisting in src/db/named-rows.ts).
+ * stopped naming it, so the channel stays until that resolve is written, and until no dead
+ * outbox event waiting for its replay would message it. The channel is locked first, so a policy
+ * or user being written that names it either committed before (and is found here) or waits and
+ * then finds the channel gone (see lockExisting in src/db/named-rows.ts).
  */
 export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {

@@ -2,6 +2,7 @@ import type { Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import { channelTypes } from '../channels/store.ts';
 import type { Sql, Tx } from '../db/client.ts';
+import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { nodeStates } from '../nodes/store.ts';
@@ -229,11 +230,25 @@ export const UNREACHABLE_WITHOUT_EMAIL = 'SMTP_URL is not set and this level rea
  * gets only rows bound to die with smtp_not_configured, and the next level must not wait out its
  * delay behind them. Such a level then pages no one at all, level 0 as the later ones (whose
  * `escalated` is not written): no row that can only die, and no resolve to pair with it; the
- * timeline still names whom it could not reach. Three queries for the batch, four with email off.
+ * timeline still names whom it could not reach.
+ *
+ * The people named are locked against deletion (`FOR KEY SHARE`, the lock a policy or schedule
+ * naming them takes) until the page is committed: a person whose override just ended can be
+ * deleted while a step that read them on call is running, and the step would then commit a page
+ * to nobody (a ledger row dead with `user_deleted`, or an event whose fan-out leaves them out and
+ * tells no one). With the lock, a deletion that locked the person first commits before the read
+ * here, which leaves them out and pages the level's others (or, with nobody left, records
+ * `reached_nobody` and fires the next step at once); one that comes after waits for this commit
+ * and then finds the page owed to them and refuses (incidentsOwing). Lock order: incidents by id,
+ * policies in id order, then these users; a deletion locks only its own user row and takes no
+ * lock a step holds, so no cycle. Three queries for the batch (four when the levels name people,
+ * one more with email off).
  */
 async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, now: Date, emailConfigured: EmailSetup): Promise<Page[]> {
-  const resolved = await recipientsAt(tx, levels, now);
-  const people = await contactsOf(tx, [...new Set(resolved.flatMap((r) => r.users.map((u) => u.user_id)))]);
+  const named = await recipientsAt(tx, levels, now);
+  const present = await lockExisting(tx, 'users', [...new Set(named.flatMap((r) => r.users.map((u) => u.user_id)))]);
+  const resolved = named.map((r) => ({ ...r, users: r.users.filter((u) => present.has(u.user_id)) }));
+  const people = await contactsOf(tx, [...present]);
   // Only email channels can fail to land, and only with email known off: otherwise no query.
   const types = emailConfigured === false ? await channelTypes(tx, [...new Set(resolved.flatMap((r) => r.channel_ids))]) : new Map<string, string>();
   return resolved.map((r) => {

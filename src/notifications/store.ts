@@ -234,11 +234,26 @@ export async function openIncidentsPaging(
 }
 
 /**
+ * Matches an incident event (row `o` of `outbox` or `outbox_dead`) that will message this channel
+ * or person when handled: a page whose recipients name it, or an answer (acknowledged, resolved)
+ * to an incident whose ledger paged it.
+ */
+function eventMessages(sql: Queryable, field: 'channel_id' | 'user_id', id: string) {
+  const named =
+    field === 'channel_id'
+      ? sql`o.payload->'recipients'->'channel_ids' ? ${id}`
+      : sql`o.payload->'recipients'->'users' @> ${sql.json([{ user_id: id }])}`;
+  return sql`o.topic in ('incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved')
+    and (${named} or exists (
+      select 1 from deliveries d
+      where d.incident_id = (o.payload->>'incident_id')::uuid and d.${sql(field)} = ${id} and d.event in ('opened', 'escalated')))`;
+}
+
+/**
  * Incidents that still owe this channel or person a message (by `channel_id` or `user_id`), oldest
  * first, at most `limit` of them, each with the count of all: a message to it in the ledger not yet
  * final (pending, or failed and to be retried: its address is read when it is sent), or an incident
- * event still in the outbox that will write one: a page whose recipients name it, or an answer
- * (acknowledged, resolved) to an incident whose ledger paged it. A resolved incident is no longer
+ * event still in the outbox that will write one (eventMessages). A resolved incident is no longer
  * open (openIncidentsPaging), yet its resolve is first such an event, then a row that may wait
  * minutes behind a page being retried; deleting the destination meanwhile would kill it.
  * The ledger is probed by the destination index (`deliveries_destination_recent`: a person's own
@@ -250,10 +265,6 @@ export async function incidentsOwing(
   id: string,
   limit: number,
 ): Promise<Array<{ id: string; name: string; total: number }>> {
-  const named =
-    field === 'channel_id'
-      ? sql`o.payload->'recipients'->'channel_ids' ? ${id}`
-      : sql`o.payload->'recipients'->'users' @> ${sql.json([{ user_id: id }])}`;
   return sql<Array<{ id: string; name: string; total: number }>>`
     select i.id, i.title as name, (count(*) over ())::int as total
     from incidents i
@@ -261,12 +272,30 @@ export async function incidentsOwing(
       select d.incident_id from deliveries d
       where coalesce(d.channel_id, d.user_id) = ${id} and d.status in ('pending', 'failed')
       union
-      select (o.payload->>'incident_id')::uuid from outbox o
-      where o.topic in ('incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved')
-        and (${named} or exists (
-          select 1 from deliveries d
-          where d.incident_id = (o.payload->>'incident_id')::uuid and d.${sql(field)} = ${id} and d.event in ('opened', 'escalated'))))
+      select (o.payload->>'incident_id')::uuid from outbox o where ${eventMessages(sql, field, id)})
     order by i.opened_at, i.id
+    limit ${limit}`;
+}
+
+/**
+ * Dead outbox events (parked after failing, replayable: POST /v1/outbox/dead/{id}/replay) that
+ * will message this channel or person once replayed (eventMessages), oldest first, at most `limit`,
+ * each with its incident and the count of all. Their fan-out reads the destination when it runs,
+ * so a destination deleted meanwhile loses the message: a page leaves it out, a resolve dies
+ * `channel_deleted` / `user_deleted`. `outbox_dead` holds only what an operator has not replayed.
+ */
+export async function parkedEventsMessaging(
+  sql: Queryable,
+  field: 'channel_id' | 'user_id',
+  id: string,
+  limit: number,
+): Promise<Array<{ event_id: string; id: string; name: string; total: number }>> {
+  return sql<Array<{ event_id: string; id: string; name: string; total: number }>>`
+    select o.id::text as event_id, i.id, i.title as name, (count(*) over ())::int as total
+    from outbox_dead o
+    join incidents i on i.id = (o.payload->>'incident_id')::uuid
+    where ${eventMessages(sql, field, id)}
+    order by o.id
     limit ${limit}`;
 }
 

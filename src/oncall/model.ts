@@ -73,6 +73,21 @@ export function stillHeld(what: 'channel' | 'user', paged: Array<NamedBy & { tot
     : `Messages of ${total} incidents to the ${what} are not all delivered yet: ${list}; delete it once they are.`;
 }
 
+/**
+ * Why a channel or person must stay while dead outbox events would message it once replayed
+ * (parkedEventsMessaging): each event is named by its id, which its replay takes. Undefined when
+ * there are none.
+ */
+export function stillParked(what: 'channel' | 'user', parked: Array<NamedBy & { event_id: string; total: number }>): string | undefined {
+  const total = parked[0]?.total;
+  if (!total) return undefined;
+  const more = total - parked.length;
+  const list = parked.map((e) => `${e.event_id} (incident "${e.name}", ${e.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  return total === 1
+    ? `Dead outbox event ${list} would still message the ${what}; replay it (POST /v1/outbox/dead/${parked[0]!.event_id}/replay) and delete the ${what} once its messages are delivered.`
+    : `${total} dead outbox events would still message the ${what}: ${list}; replay them (POST /v1/outbox/dead/{id}/replay) and delete the ${what} once their messages are delivered.`;
+}
+
 /** One detail per id in `ids` that `existing` lacks, named `field.i`. */
 export function missingIds(ids: readonly string[], existing: ReadonlySet<string>, field: string, message: string): Array<{ field: string; message: string }> {
   return ids.flatMap((id, i) => (existing.has(id) ? [] : [{ field: `${field}.${i}`, message }]));

@@ -50,9 +50,10 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
 /**
  * Deletes a user nothing pages any more: no escalation level, no schedule layer and no override
  * that has not ended names them (ended overrides go with them), and no open incident paged them
- * (its resolve goes to them, as to a channel: see deleteChannel). The user is locked first, so a
- * policy, schedule or override being written that names them either committed before (and is
- * found here) or waits and then finds the user gone.
+ * (its resolve goes to them, as to a channel: see deleteChannel, dead outbox events included).
+ * The user is locked first, so a policy, schedule or override being written that names them, or an
+ * escalation step paging them (whomLevelsPage), either committed before (and is found here) or
+ * waits and then finds the user gone.
  */
 export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {

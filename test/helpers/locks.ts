@@ -6,32 +6,30 @@ class Rollback extends Error {}
 
 /**
  * Opens a transaction on its own session, runs `fn` in it and keeps it open (with whatever locks
- * `fn` took) until `release()`, which rolls it back.
+ * `fn` took) until `release()`, which rolls it back, or `commit()`.
  */
 export async function holdOpen(db: TestDatabase, fn: (tx: Tx) => Promise<unknown>) {
   const sql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-blocker' });
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
+  let end!: (commit: boolean) => void;
+  const ended = new Promise<boolean>((r) => (end = r));
   let held!: () => void;
   const holding = new Promise<void>((r) => (held = r));
   const done = sql
     .begin(async (tx) => {
       await fn(tx);
       held();
-      await released;
-      throw new Rollback();
+      if (!(await ended)) throw new Rollback();
     })
     .catch((err) => {
       if (!(err instanceof Rollback)) throw err;
     });
   await Promise.race([holding, done]);
-  return {
-    async release() {
-      release();
-      await done;
-      await sql.end({ timeout: 1 });
-    },
+  const finish = async (commit: boolean) => {
+    end(commit);
+    await done;
+    await sql.end({ timeout: 1 });
   };
+  return { release: () => finish(false), commit: () => finish(true) };
 }
 
 /** Resolves once a session of `application` waits on a lock, or once `finished()` says it need not. */

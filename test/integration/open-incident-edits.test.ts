@@ -10,12 +10,18 @@ import { ManualClock } from '../../src/clock.ts';
 import { Refusal } from '../../src/errors.ts';
 import { errorAnswer } from '../../src/http/errors.ts';
 import type { PolicyLevel, PolicyRow } from '../../src/oncall/model.ts';
-import { resolve as resolveIncident } from '../../src/incidents/service.ts';
+import { createSql, type Tx } from '../../src/db/client.ts';
+import { lockForDelete } from '../../src/db/named-rows.ts';
+import { escalate, resolve as resolveIncident } from '../../src/incidents/service.ts';
+import { addOverride } from '../../src/oncall/schedules.ts';
+import { deleteUser as deleteUserRow } from '../../src/oncall/store-users.ts';
+import { buryOutbox, replayDeadOutbox } from '../../src/outbox/store.ts';
 import { deletePolicy, updatePolicy } from '../../src/oncall/service.ts';
 import { updatePolicy as writePolicyRow } from '../../src/oncall/store.ts';
 import { deleteUser } from '../../src/oncall/users.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
 import { until } from '../helpers/wait.ts';
 import { createOnCall, incidentsOf, nodeGoingDown as goingDown, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
@@ -42,7 +48,7 @@ describe('open incidents across edits of what paged them', () => {
     await db.drop();
   });
   beforeEach(async () => {
-    await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, users cascade`;
+    await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, users, schedules cascade`;
     clock = new ManualClock(T0);
     p = createPipeline(db, clock);
     oc = await createOnCall(db, clock, { redisUrl: undefined, smtpUrl: sink.url });
@@ -107,6 +113,46 @@ describe('open incidents across edits of what paged them', () => {
   };
   const after_ = (openedAt: Date, s: number) => new Date(openedAt.getTime() + s * 1000);
   const level = async (nodeId: string) => (await incidentsOf(db, nodeId))[0]!.escalation_level;
+  /**
+   * A node down whose level 1 (at 60 s) names Cal and Cal's rota, where an override puts Bea on
+   * call until 120 s: `step` fires level 1 at 60 s, paging both, and from `deleteAt` (120 s) no
+   * schedule holds Bea any more, so she can be deleted.
+   */
+  const beaOnCallUntil120 = async (name: string) => {
+    const first = await hook('first');
+    const bea = await oc.user('Bea', 'bea@example.com');
+    const cal = await oc.user('Cal', 'cal@example.com');
+    const rota = await oc.schedule('cal-rota', [{ name: 'primary', user_ids: [cal.id], starts_at: T0, rotation: 'P1D' }]);
+    const policy = await oc.policy('people', [
+      { after_seconds: 0, channel_ids: [first.channel.id] },
+      { after_seconds: 60, channel_ids: [], user_ids: [cal.id], schedule_ids: [rota.id] },
+    ]);
+    const node = await nodeGoingDown(name, policy.id);
+    const [incident] = await incidentsOf(db, node);
+    const deleteAt = after_(incident!.opened_at, 120);
+    await addOverride(db.sql, rota.id, { user_id: bea.id, starts_at: T0, ends_at: deleteAt }, clock.now(), TEST_ACTING);
+    const step = (tx: Tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], after_(incident!.opened_at, 60), true);
+    return { first, bea, cal, incident: incident!, step, deleteAt };
+  };
+  let sessions: ReturnType<typeof createSql>[] = [];
+  let held: Array<Awaited<ReturnType<typeof holdOpen>>> = [];
+  /** A session of its own named `application` (for waitsOnLock), ended after the test. */
+  const session = (application: string) => {
+    const sql = createSql(db.url, { dedicated: true, applicationName: application });
+    sessions.push(sql);
+    return sql;
+  };
+  /** holdOpen, rolled back after the test unless it committed: a failed test leaves no lock behind. */
+  const hold = async (fn: (tx: Tx) => Promise<unknown>) => {
+    const h = await holdOpen(db, fn);
+    held.push(h);
+    return h;
+  };
+  afterEach(async () => {
+    await Promise.all(held.map((h) => h.release()));
+    await Promise.all(sessions.map((s) => s.end({ timeout: 1 })));
+    [held, sessions] = [[], []];
+  });
 
   it('refuses to delete a channel an open incident paged, even after the policy moved on, and sends it the resolve', async () => {
     const { p1, node, incident } = await pagedThenMoved('api-1');
@@ -146,6 +192,88 @@ describe('open incidents across edits of what paged them', () => {
     const ds = await settledDeliveries(db, incident!.id, 2);
     assert.deepEqual(ds.map((d) => [d.event, d.status]), [['opened', 'sent'], ['resolved', 'sent']]);
     await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('refuses to delete a channel a dead resolve would message once replayed, naming the event to replay', async () => {
+    const { p1, incident } = await pagedThenMoved('api-4');
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    // Its handler failed on every attempt: parked in outbox_dead until an operator replays it.
+    const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
+    await db.sql.begin((tx) => buryOutbox(tx, resolve!.id, 'failed on every attempt', clock.now()));
+    assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), {
+      status: 409,
+      message:
+        `Dead outbox event ${resolve!.id} (incident "api-4 is down", ${incident.id}) would still message the channel; ` +
+        `replay it (POST /v1/outbox/dead/${resolve!.id}/replay) and delete the channel once its messages are delivered.`,
+    });
+
+    await db.sql.begin((tx) => replayDeadOutbox(tx, resolve!.id, clock.now()));
+    await oc.drain();
+    const ds = await settledDeliveries(db, incident.id, 2);
+    assert.deepEqual(
+      ds.map((d) => [d.event, d.channel_id, d.status]),
+      [
+        ['opened', p1.channel.id, 'sent'],
+        ['resolved', p1.channel.id, 'sent'],
+      ],
+    );
+    await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('a person deleted while a step paging them is being written waits for its commit, then is refused', async () => {
+    const { bea, cal, incident, step, deleteAt } = await beaOnCallUntil120('api-5');
+    const stepping = await hold(step);
+    let settled = false;
+    const deletion = refusal(deleteUser(session('lifeline-test-deleter'), bea.id, deleteAt, TEST_ACTING));
+    void deletion.catch(() => {}).then(() => (settled = true));
+    await waitsOnLock(db, 'lifeline-test-deleter', () => settled);
+    assert.equal(settled, false, 'the deletion waits for the step');
+    await stepping.commit();
+    assert.deepEqual(await deletion, {
+      status: 409,
+      message: `Messages of incident "api-5 is down" (${incident.id}) to the user are not all delivered yet; delete it once they are.`,
+    });
+
+    clock.set(deleteAt);
+    await oc.drain();
+    const ds = await settledDeliveries(db, incident.id, 3);
+    assert.deepEqual(
+      ds.filter((d) => d.event === 'escalated').map((d) => [d.user_id, d.status]).sort(),
+      [
+        [cal.id, 'sent'],
+        [bea.id, 'sent'],
+      ].sort(),
+    );
+  });
+
+  it('a step reading a person on call as their deletion commits pages the level’s others, never the deleted person', async () => {
+    const { first, bea, cal, incident, step, deleteAt } = await beaOnCallUntil120('api-6');
+    // Bea locked and deleted as deleteUser does, not committed yet.
+    const deletion = await hold(async (tx) => {
+      assert.ok(await lockForDelete(tx, 'users', bea.id));
+      assert.ok(await deleteUserRow(tx, bea.id));
+    });
+    let stepped = false;
+    const stepping = session('lifeline-test-step').begin(step);
+    void stepping.catch(() => {}).then(() => (stepped = true));
+    await waitsOnLock(db, 'lifeline-test-step', () => stepped);
+    assert.equal(stepped, false, 'the step waits for the deletion');
+    await deletion.commit();
+    await stepping;
+
+    const [escalated] = await db.sql<{ payload: { recipients: { users: Array<{ user_id: string }> } } }[]>`
+      select payload from outbox where topic = 'incident.escalated'`;
+    assert.deepEqual(escalated!.payload.recipients.users.map((u) => u.user_id), [cal.id]);
+    clock.set(deleteAt);
+    await oc.drain();
+    const ds = await settledDeliveries(db, incident.id, 2);
+    assert.deepEqual(
+      ds.map((d) => [d.event, d.channel_id, d.user_id, d.status]),
+      [
+        ['opened', first.channel.id, null, 'sent'],
+        ['escalated', null, cal.id, 'sent'],
+      ],
+    );
   });
 
   it('refuses to delete a channel or person an escalation paged before that page is written', async () => {
