@@ -59,9 +59,12 @@ export const Pager = (p: { prev?: string | undefined; next?: string | undefined;
     </nav>
   ) : null;
 
-/** What a page says when a create or a save redirected to it (`?done=created|saved`). */
+/** What a page says when a create form that already created it is sent again (src/console/once.tsx). */
+export const ALREADY = 'That form was already sent, and this is what it created; nothing new was made.';
+
+/** What a page says when a create or a save redirected to it (`?done=created|saved|already`). */
 export const createdOrSaved = (done: string | undefined): { done?: string } =>
-  done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : {};
+  done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : done === 'already' ? { done: ALREADY } : {};
 
 /** What a page says after an action: that it was done, or why it was not. */
 export const Outcome = (p: { done?: string | undefined; problem?: string | undefined }) => (

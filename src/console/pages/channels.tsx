@@ -8,12 +8,13 @@ import type { AppDeps } from '../../http/deps.ts';
 import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
-import { At, Back, Notice, Outcome, Pager, Table } from '../components.tsx';
+import { At, Back, createdOrSaved, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { Actor, actorNames } from '../incident-parts.tsx';
+import { createOnce, Once, redirected } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Channels: where incidents are announced. Create, edit and delete call src/channels/service.ts
@@ -171,6 +172,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
         <Outcome problem={o.message} />
         <form method="post" action={`/channels/new?type=${type}`} class="panel">
           <Csrf session={frame.session} />
+          <Once />
           <ChannelFields type={type} editing={false} form={o.form} problems={o.problems} />
           <button type="submit" class="primary">
             Create
@@ -195,13 +197,16 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const type = typeOf(c);
     if (!type) return c.redirect('/channels', 303);
     const form = (await c.req.parseBody()) as Form;
-    const outcome = await attempt(
-      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
-      (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
-    );
-    if (outcome instanceof Response) return outcome;
-    // A generated webhook secret is shown this once: the receiver needs it to check signatures.
-    return channelPage(c, outcome.channel, outcome.generatedSecret ? { secret: outcome.generatedSecret } : { done: 'Created.' });
+    return createOnce(c, deps, form, async () => {
+      const outcome = await attempt(
+        () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
+        (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
+      );
+      if (outcome instanceof Response) return outcome;
+      const at = `/channels/${outcome.channel.id}`;
+      // A generated webhook secret is shown in this answer only: the receiver needs it to check signatures.
+      return outcome.generatedSecret ? { at, answer: await channelPage(c, outcome.channel, { secret: outcome.generatedSecret }) } : redirected(c, at);
+    });
   });
 
   const channelPage = async (
@@ -278,7 +283,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/channels/:id', ...guards.page, async (c) => {
     const channel = await find(c);
-    return channel ? channelPage(c, channel) : missing(c);
+    return channel ? channelPage(c, channel, createdOrSaved(c.req.query('done'))) : missing(c);
   });
 
   app.post('/channels/:id/edit', ...guards.action, write, async (c) => {

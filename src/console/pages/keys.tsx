@@ -14,6 +14,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, RowAction } from '../layout.tsx';
+import { createOnce, Once } from '../once.tsx';
 import { html } from '../render.tsx';
 
 // API keys, for admin keys only: create (the secret is shown once) and revoke — src/access's
@@ -81,6 +82,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
         <h2>New key</h2>
         <form method="post" action="/keys" class="panel">
           <Csrf session={frame.session} />
+          <Once />
           <Field id="name" label="Name" hint="Who or what uses it: a person, a laptop, a CI job." problem={o.problems?.get('name')}>
             <input id="name" name="name" type="text" required maxlength={128} value={f ? (text(f, 'name') ?? '') : ''} />
           </Field>
@@ -103,16 +105,21 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
     );
   };
 
-  app.get('/keys', ...guards.page, admin, async (c) => page(c));
+  app.get('/keys', ...guards.page, admin, async (c) =>
+    page(c, c.req.query('done') === 'already' ? { done: 'That form was already sent: the key it created is listed here, and its secret is not shown again.' } : {}),
+  );
 
   app.post('/keys', ...guards.action, admin, async (c) => {
     const form = (await c.req.parseBody()) as Form;
-    const outcome = await attempt(
-      () => createKey(deps.sql, parse(CreateKey, { name: text(form, 'name') ?? '', scope: text(form, 'scope') }), deps.clock.now(), acting(c)),
-      (r) => page(c, { form, problems: fieldProblems(r.details), message: 'The key was not created: some fields need another look.', status: 400 }),
-    );
-    if (outcome instanceof Response) return outcome;
-    return page(c, { secret: { name: outcome.key.name, value: outcome.secret } });
+    return createOnce(c, deps, form, async () => {
+      const outcome = await attempt(
+        () => createKey(deps.sql, parse(CreateKey, { name: text(form, 'name') ?? '', scope: text(form, 'scope') }), deps.clock.now(), acting(c)),
+        (r) => page(c, { form, problems: fieldProblems(r.details), message: 'The key was not created: some fields need another look.', status: 400 }),
+      );
+      if (outcome instanceof Response) return outcome;
+      // The secret is in this answer only: sending the form again shows the list without it.
+      return { at: '/keys', answer: await page(c, { secret: { name: outcome.key.name, value: outcome.secret } }) };
+    });
   });
 
   app.post('/keys/:id/revoke', ...guards.action, admin, async (c) => {

@@ -11,11 +11,12 @@ import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
-import { areaText, At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
+import { ALREADY, areaText, At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, RowAction } from '../layout.tsx';
+import { createOnce, Once, redirected } from '../once.tsx';
 import { html } from '../render.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a button
@@ -75,6 +76,7 @@ function CreateForm(p: { session: ConsoleSession; now: Date; form?: Form; proble
   return (
     <form method="post" action="/maintenance" class="panel">
       <Csrf session={p.session} />
+      <Once />
       <div class="grid-2">
         <Field id="nodes" label="Nodes" hint="Names or ids, separated by spaces or commas." problem={p.problems?.get('node_ids')}>
           <input id="nodes" name="nodes" type="text" class="wide" value={v('nodes')} spellcheck={false} />
@@ -141,7 +143,8 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/maintenance', ...guards.page, async (c) => {
     const done = c.req.query('done');
-    return page(c, done === 'created' ? { done: 'The window is on: its nodes enter maintenance within a tick of its start.' } : done === 'ended' ? { done: 'Ended: its nodes are judged afresh.' } : {});
+    const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.' };
+    return page(c, done && said[done] ? { done: said[done] } : {});
   });
 
   app.post('/maintenance', ...guards.action, requireScope('write'), async (c) => {
@@ -154,15 +157,16 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       ends_at: utcTime(form, 'ends_at') ?? null,
       reason: text(form, 'reason')?.trim() ?? null,
     };
-    const outcome = await attempt(
-      async () => {
-        if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
-        return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
-      },
-      (r) => page(c, { form, problems: fieldProblems(r.details), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
-    );
-    if (outcome instanceof Response) return outcome;
-    return c.redirect('/maintenance?done=created', 303);
+    return createOnce(c, deps, form, async () => {
+      const outcome = await attempt(
+        async () => {
+          if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
+          return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
+        },
+        (r) => page(c, { form, problems: fieldProblems(r.details), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
+      );
+      return outcome instanceof Response ? outcome : redirected(c, '/maintenance');
+    });
   });
 
   app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), async (c) => {

@@ -18,6 +18,7 @@ import { duration } from '../format.ts';
 import { all, fieldProblems, integer, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
+import { createOnce, Once, redirected } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Escalation policies: who is paged for an incident and when. The form writes the whole policy,
@@ -70,6 +71,7 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
+      {p.policy ? null : <Once />}
       <Field id="name" label="Name" problem={p.problems?.get('name')}>
         <input id="name" name="name" type="text" required maxlength={128} value={f ? (text(f, 'name') ?? '') : (p.policy?.name ?? '')} />
       </Field>
@@ -207,12 +209,13 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/policies', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody({ all: true })) as Form;
-    const outcome = await attempt(
-      () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      (r) => listPage(c, { form, problems: fieldProblems(r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
-    );
-    if (outcome instanceof Response) return outcome;
-    return c.redirect(`/policies/${outcome.id}?done=created`, 303);
+    return createOnce(c, deps, form, async () => {
+      const outcome = await attempt(
+        () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
+        (r) => listPage(c, { form, problems: fieldProblems(r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      );
+      return outcome instanceof Response ? outcome : redirected(c, `/policies/${outcome.id}`);
+    });
   });
 
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getPolicy(deps.sql, c.req.param('id')!) : undefined);

@@ -13,12 +13,13 @@ import { addOverride, createSchedule, deleteSchedule, removeOverride, schedulesA
 import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { listUsers, userNames } from '../../oncall/store-users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
-import { Back, Outcome, Pager, Table } from '../components.tsx';
+import { ALREADY, Back, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, localInput, zoned } from '../format.ts';
 import { all, problemAt, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, RowAction } from '../layout.tsx';
+import { createOnce, Once, redirected } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -191,6 +192,7 @@ function ScheduleForm(p: { session: ConsoleSession; action: string; users: UserR
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
+      {p.schedule ? null : <Once />}
       <div class="grid-2">
         <Field id="name" label="Name" problem={problemAt(p.details, 'name')}>
           <input id="name" name="name" type="text" class="wide" required maxlength={128} value={f ? (text(f, 'name') ?? '') : (p.schedule?.name ?? '')} />
@@ -325,15 +327,16 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
   app.post('/schedules/new', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const { body, rows } = scheduleOf(form);
-    const outcome = await attempt(
-      () => createSchedule(deps.sql, parse(CreateSchedule, body), deps.clock.now(), acting(c)),
-      (r) => {
-        const shown = formRefusal(r, 'Not created');
-        return formPage(c, undefined, { form, ...shown, details: toRows(shown.details, rows) });
-      },
-    );
-    if (outcome instanceof Response) return outcome;
-    return c.redirect(`/schedules/${outcome.id}?done=created`, 303);
+    return createOnce(c, deps, form, async () => {
+      const outcome = await attempt(
+        () => createSchedule(deps.sql, parse(CreateSchedule, body), deps.clock.now(), acting(c)),
+        (r) => {
+          const shown = formRefusal(r, 'Not created');
+          return formPage(c, undefined, { form, ...shown, details: toRows(shown.details, rows) });
+        },
+      );
+      return outcome instanceof Response ? outcome : redirected(c, `/schedules/${outcome.id}`);
+    });
   });
 
   const schedulePage = async (c: ConsoleContext, schedule: ScheduleRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
@@ -436,6 +439,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
         {canWrite ? (
           <form method="post" action={`/schedules/${schedule.id}/overrides`} class="panel">
             <Csrf session={frame.session} />
+            <Once />
             <h3>Add an override</h3>
             <p class="hint">Someone on call instead of whoever the layers have, over every layer. Where overrides overlap, the one added last wins.</p>
             <div class="grid-3">
@@ -470,7 +474,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const schedule = await find(c);
     if (!schedule) return missing(c);
     const done = c.req.query('done');
-    const said: Record<string, string> = { created: 'Created.', saved: 'Saved.', override: 'Override added.', removed: 'Override removed.' };
+    const said: Record<string, string> = { created: 'Created.', saved: 'Saved.', already: ALREADY, override: 'Override added.', removed: 'Override removed.' };
     return schedulePage(c, schedule, done && said[done] ? { done: said[done] } : {});
   });
 
@@ -515,12 +519,13 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       starts_at: zonedTime(form, 'starts_at', schedule.time_zone) ?? '',
       ends_at: zonedTime(form, 'ends_at', schedule.time_zone) ?? '',
     };
-    const outcome = await attempt(
-      () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now(), acting(c)),
-      (r) => schedulePage(c, schedule, { form, ...formRefusal(r, 'No override added') }),
-    );
-    if (outcome instanceof Response) return outcome;
-    return c.redirect(`/schedules/${schedule.id}?done=override`, 303);
+    return createOnce(c, deps, form, async () => {
+      const outcome = await attempt(
+        () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now(), acting(c)),
+        (r) => schedulePage(c, schedule, { form, ...formRefusal(r, 'No override added') }),
+      );
+      return outcome instanceof Response ? outcome : redirected(c, `/schedules/${schedule.id}`, 'override');
+    });
   });
 
   app.post('/schedules/:id/overrides/:override/delete', ...guards.action, write, async (c) => {

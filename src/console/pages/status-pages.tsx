@@ -17,6 +17,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { ConfirmDelete, Csrf, Page } from '../layout.tsx';
+import { createOnce, Once, redirected } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Status pages: list, create, edit, delete — src/statuspages/service.ts's commands with the API's
@@ -71,6 +72,7 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
+      {p.page ? null : <Once />}
       <div class="grid-2">
         <Field id="title" label="Title" hint="What visitors read at the top, e.g. “Example Inc. status”." problem={problem('title')}>
           <input id="title" name="title" type="text" required maxlength={128} class="wide" value={value('title', p.page?.title)} {...invalid(problem('title'), 'title')} />
@@ -218,13 +220,15 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/status-pages/new', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody()) as Form;
-    const outcome = await attempt(
-      async () => createStatusPage(deps.sql, checked<Parameters<typeof createStatusPage>[1]>(CreateStatusPage, form), deps.clock.now(), acting(c)),
-      (r) => newPage(c, { form, ...formRefusal(r, 'Not created') }),
-    );
-    if (outcome instanceof Response) return outcome;
-    published();
-    return c.redirect(`${pagePath(outcome)}?done=created`, 303);
+    return createOnce(c, deps, form, async () => {
+      const outcome = await attempt(
+        async () => createStatusPage(deps.sql, checked<Parameters<typeof createStatusPage>[1]>(CreateStatusPage, form), deps.clock.now(), acting(c)),
+        (r) => newPage(c, { form, ...formRefusal(r, 'Not created') }),
+      );
+      if (outcome instanceof Response) return outcome;
+      published();
+      return redirected(c, pagePath(outcome));
+    });
   });
 
   const editPage = async (c: ConsoleContext, page: StatusPage, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {

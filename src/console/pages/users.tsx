@@ -19,6 +19,7 @@ import { hhmm, zoned } from '../format.ts';
 import { all, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
+import { createOnce, Once, redirected } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { timelineRange } from '../shift-timeline.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -42,6 +43,7 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
+      {p.user ? null : <Once />}
       <div class="grid-3">
         <Field id="name" label="Name" problem={problemAt(p.details, 'name')}>
           <input id="name" name="name" type="text" class="wide" required maxlength={128} value={v('name', '')} />
@@ -220,12 +222,13 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/users', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody({ all: true })) as Form;
-    const outcome = await attempt(
-      () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now(), acting(c)),
-      (r) => listPage(c, { form, ...formRefusal(r, 'Not created') }),
-    );
-    if (outcome instanceof Response) return outcome;
-    return c.redirect(`/users/${outcome.id}?done=created`, 303);
+    return createOnce(c, deps, form, async () => {
+      const outcome = await attempt(
+        () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now(), acting(c)),
+        (r) => listPage(c, { form, ...formRefusal(r, 'Not created') }),
+      );
+      return outcome instanceof Response ? outcome : redirected(c, `/users/${outcome.id}`);
+    });
   });
 
   app.get('/users/:id', ...guards.page, async (c) => {

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
+
+// A create form makes one thing however often it is sent: a reload that re-sends the POST, a
+// double click or a form brought back with Back lands on what the first one made, and a secret
+// shown by the first answer is not shown again.
+
+const ORIGIN = 'http://localhost';
+
+describe('console: a create form creates once', () => {
+  let h: Harness;
+  let cookie: string;
+
+  before(async () => {
+    h = await createHarness();
+    await h.createNode('web-1');
+    cookie = await consoleCookie(h, ORIGIN);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
+  const post = (path: string, body: URLSearchParams) =>
+    h.app.request(path, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+  /** The form at `action` on `page`, with these fields filled in. */
+  const filled = async (page: string, action: string, fields: Record<string, string>) => {
+    const body = formOf(await get(page), action);
+    for (const [k, v] of Object.entries(fields)) body.set(k, v);
+    return body;
+  };
+  const count = async (table: string) => Number((await h.sql`select count(*) from ${h.sql(table)}`)[0]!.count);
+
+  it('keeps one of each, and sends the form sent again to what it made, saying so', async () => {
+    const user = (await (await h.admin('POST', '/v1/users', { name: 'Ann', email: 'ann@example.com' })).json()) as { id: string };
+    const schedule = (await (await h.admin('POST', '/v1/schedules', {
+      name: 'Rota',
+      time_zone: 'UTC',
+      layers: [{ name: 'Days', user_ids: [user.id], starts_at: '2026-11-21T00:00:00Z', rotation: 'P1W' }],
+    })).json()) as { id: string };
+    const forms: Array<{ page: string; action: string; table: string; fields: Record<string, string>; at: RegExp }> = [
+      { page: '/channels/new?type=email', action: '/channels/new?type=email', table: 'channels', fields: { name: 'ops mail', to: 'ops@example.com' }, at: /^\/channels\/[0-9a-f-]{36}$/ },
+      { page: '/policies', action: '/policies', table: 'escalation_policies', fields: { name: 'Day', after_0: '0', users_0: user.id }, at: /^\/policies\/[0-9a-f-]{36}$/ },
+      { page: '/users', action: '/users', table: 'users', fields: { name: 'Bo', email: 'bo@example.com', time_zone: 'UTC' }, at: /^\/users\/[0-9a-f-]{36}$/ },
+      { page: '/status-pages/new', action: '/status-pages/new', table: 'status_pages', fields: { slug: 'acme', title: 'Acme', components: 'Web: web-1' }, at: /^\/status-pages\/[0-9a-f-]{36}$/ },
+      { page: '/maintenance', action: '/maintenance', table: 'maintenances', fields: { nodes: 'web-1', starts_at: '2026-11-21T11:00', ends_at: '2026-11-21T12:00' }, at: /^\/maintenance$/ },
+      { page: '/schedules/new', action: '/schedules/new', table: 'schedules', fields: { name: 'Nights', time_zone: 'UTC', l0_users: user.id }, at: /^\/schedules\/[0-9a-f-]{36}$/ },
+      {
+        page: `/schedules/${schedule.id}`,
+        action: `/schedules/${schedule.id}/overrides`,
+        table: 'schedule_overrides',
+        fields: { user_id: user.id, starts_at: '2026-11-21T11:00', ends_at: '2026-11-21T12:00' },
+        at: new RegExp(`^/schedules/${schedule.id}$`),
+      },
+    ];
+    for (const f of forms) {
+      const before = await count(f.table);
+      const body = await filled(f.page, f.action, f.fields);
+      const first = await post(f.action, body);
+      assert.equal(first.status, 303, `${f.action}: ${(await first.clone().text()).replace(/[^]*<main/, '').slice(0, 600)}`);
+      const made = new URL(first.headers.get('location')!, ORIGIN);
+      assert.match(made.pathname, f.at, f.action);
+      for (let again = 0; again < 2; again++) {
+        const resent = await post(f.action, body);
+        assert.equal(resent.status, 303, f.action);
+        const to = new URL(resent.headers.get('location')!, ORIGIN);
+        assert.equal(to.pathname, made.pathname, f.action);
+        assert.equal(to.search, '?done=already', f.action);
+        assert.match(await get(to.pathname + to.search), /That form was already sent, and this is what it created; nothing new was made\./, f.action);
+      }
+      assert.equal(await count(f.table), before + 1, `${f.action} made one`);
+    }
+  });
+
+  it('shows a new key\'s secret once: the form sent again lists the key without it', async () => {
+    const body = await filled('/keys', '/keys', { name: 'deploy bot', scope: 'write' });
+    const first = await post('/keys', body);
+    assert.equal(first.status, 200);
+    const secret = /<p class="secret" id="secret">([^<]+)<\/p>/.exec(await first.text())?.[1] ?? assert.fail('no secret shown');
+    const resent = await post('/keys', body);
+    assert.equal(resent.status, 303);
+    assert.equal(resent.headers.get('location'), '/keys?done=already');
+    const listed = await get('/keys?done=already');
+    assert.match(listed, /the key it created is listed here, and its secret is not shown again/);
+    assert.doesNotMatch(listed, new RegExp(secret));
+    assert.equal((await h.sql`select count(*) from api_keys where name = 'deploy bot'`)[0]!.count, '1');
+  });
+
+  it("shows a generated webhook secret once: the form sent again goes to the channel's page without it", async () => {
+    const body = await filled('/channels/new?type=webhook', '/channels/new?type=webhook', { name: 'hook', url: 'https://hooks.example.com/once' });
+    const first = await post('/channels/new?type=webhook', body);
+    assert.equal(first.status, 200);
+    const secret = /<p class="secret">(whsec_[^<]+)<\/p>/.exec(await first.text())?.[1] ?? assert.fail('no secret shown');
+    const resent = await post('/channels/new?type=webhook', body);
+    assert.equal(resent.status, 303);
+    const to = resent.headers.get('location')!;
+    assert.match(to, /^\/channels\/[0-9a-f-]{36}\?done=already$/);
+    assert.doesNotMatch(await get(to), new RegExp(secret));
+    assert.equal((await h.sql`select count(*) from channels where name = 'hook'`)[0]!.count, '1');
+  });
+
+  it('lets a refused form be corrected and sent again, and refuses one from a page without its token', async () => {
+    const body = await filled('/users', '/users', { name: 'Cy', email: 'not an address', time_zone: 'UTC' });
+    assert.equal((await post('/users', body)).status, 400);
+    body.set('email', 'cy@example.com');
+    assert.equal((await post('/users', body)).status, 303);
+    body.delete('_once');
+    body.set('email', 'cy2@example.com');
+    const stale = await post('/users', body);
+    assert.equal(stale.status, 400);
+    assert.match(await stale.text(), /This page has expired/);
+    assert.equal((await h.sql`select count(*) from users where name = 'Cy'`)[0]!.count, '1');
+  });
+});
