@@ -74,7 +74,8 @@ export function incidentFacts(n: Notification): Fact[] {
       { label: 'Duration', value: formatDuration(Date.parse(incident.resolved_at) - Date.parse(incident.opened_at)) },
     );
   }
-  facts.push({ label: 'Escalation level', value: String(incident.escalation_level) });
+  // Counted from 1, as the console's policy and incident pages count levels (the engine counts from 0).
+  facts.push({ label: 'Escalation level', value: String(incident.escalation_level + 1) });
   const labels = Object.entries(node.labels);
   if (labels.length > 0) facts.push({ label: 'Labels', value: labels.map(([k, v]) => `${k}=${v}`).join(', ') });
   return facts;

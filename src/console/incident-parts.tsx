@@ -3,6 +3,7 @@ import { apiKeyNames } from '../access/store.ts';
 import { getChannelsByIds } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
+import { getSchedules } from '../oncall/store-schedules.ts';
 import { userNames } from '../oncall/store-users.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
@@ -20,16 +21,17 @@ export async function actorNames(sql: Queryable, actors: Array<string | null | u
   return apiKeyNames(sql, ids);
 }
 
-/** The names an incident's page shows for ids: the keys that acted, the channels and people told. */
+/** The names an incident's page shows for ids: the keys that acted, the channels and people told, the schedules with nobody on call. */
 export interface Names {
   keys: Map<string, string>;
   channels: Map<string, string>;
   users: Map<string, string>;
+  schedules: Map<string, string>;
 }
 
 const ids = (v: unknown): string[] => (typeof v === 'string' && isUuid(v) ? [v] : Array.isArray(v) ? v.flatMap(ids) : []);
 
-/** Every name the timeline and ledger of an incident mention, in three queries. */
+/** Every name the timeline and ledger of an incident mention, in three queries (four when a schedule had nobody on call). */
 export async function namesFor(sql: Queryable, incident: IncidentRow, timeline: TimelineEntry[], ledger: DeliveryRow[]): Promise<Names> {
   const channelIds = [...new Set([...ledger.flatMap((d) => ids(d.channel_id)), ...timeline.flatMap((e) => [...ids(e.detail.channel_id), ...ids(e.detail.channel_ids)])])];
   const userIds = [
@@ -38,12 +40,14 @@ export async function namesFor(sql: Queryable, incident: IncidentRow, timeline: 
       ...timeline.flatMap((e) => [...ids(e.detail.user_id), ...(Array.isArray(e.detail.users) ? e.detail.users.flatMap((u: { user_id?: unknown }) => ids(u?.user_id)) : [])]),
     ]),
   ];
-  const [keys, channels, users] = await Promise.all([
+  const scheduleIds = [...new Set(timeline.flatMap((e) => ids(e.detail.empty_schedule_ids)))];
+  const [keys, channels, users, schedules] = await Promise.all([
     actorNames(sql, [incident.acknowledged_by, incident.resolved_by, ...timeline.map((e) => (typeof e.detail.by === 'string' ? e.detail.by : null))]),
     getChannelsByIds(sql, channelIds),
     userNames(sql, userIds),
+    getSchedules(sql, scheduleIds),
   ]);
-  return { keys, channels: new Map(channels.map((c) => [c.id, c.name])), users };
+  return { keys, channels: new Map(channels.map((c) => [c.id, c.name])), users, schedules: new Map([...schedules].map(([id, s]) => [id, s.name])) };
 }
 
 /** Whom a delivery or a timeline entry names: a channel, a person, or a person's own channel. */
@@ -67,12 +71,42 @@ function Recipient(p: { channelId: unknown; userId: unknown; names: Names }) {
   return <b>{channel ?? 'nobody'}</b>;
 }
 
-/** " — pages ops-mail, alice": whom an opening or an escalation paged, from its timeline detail. */
+/** Whom a level named, from an opening's or an escalation's timeline detail: its channels and people. */
+function named(detail: Record<string, unknown>, names: Names): string[] {
+  const channels = ids(detail.channel_ids).map((id) => names.channels.get(id) ?? 'a deleted channel');
+  const users = Array.isArray(detail.users) ? detail.users.map((u: { user_id?: string; name?: string | null }) => u.name ?? (u.user_id ? names.users.get(u.user_id) : undefined) ?? 'someone') : [];
+  return [...channels, ...users];
+}
+
+/** " — pages ops-mail, alice": whom an opening or an escalation paged. */
 function Paged(p: { detail: Record<string, unknown>; names: Names }) {
-  const channels = ids(p.detail.channel_ids).map((id) => p.names.channels.get(id) ?? 'a deleted channel');
-  const users = Array.isArray(p.detail.users) ? p.detail.users.map((u: { user_id?: string; name?: string | null }) => u.name ?? (u.user_id ? p.names.users.get(u.user_id) : undefined) ?? 'someone') : [];
-  const all = [...channels, ...users];
+  const all = named(p.detail, p.names);
   return all.length ? <> — pages {all.join(', ')}</> : null;
+}
+
+/**
+ * A level as people count them: the first is level 1, as the policy page numbers them (the
+ * engine and the API count from 0).
+ */
+export const levelName = (level: unknown): string => (typeof level === 'number' ? `level ${level + 1}` : 'a level');
+
+/**
+ * "Reached nobody at level 2: nobody on call in Nights — could not reach alice; escalation
+ * ends": why a level paged nobody, whom it named, and what happens next (`escalation_ends`, written
+ * when the policy had no step after it).
+ */
+function ReachedNobody(p: { detail: Record<string, unknown>; names: Names }) {
+  const d = p.detail;
+  const empty = ids(d.empty_schedule_ids).map((id) => p.names.schedules.get(id) ?? 'a deleted schedule');
+  const missed = named(d, p.names);
+  return (
+    <>
+      Reached nobody at {levelName(d.level)}: {str(d.reason)}
+      {empty.length && d.reason === 'nobody on call' ? ` in ${empty.join(', ')}` : ''}
+      {missed.length ? ` — could not reach ${missed.join(', ')}` : ''}
+      {d.escalation_ends ? '; escalation ends' : '; the next level pages at once'}
+    </>
+  );
 }
 
 /** Who did it, as a person reads it: a key by its name, the engine by what it did. */
@@ -169,14 +203,14 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
     case 'escalated':
       return (
         <>
-          Escalated to level {str(d.level)}
+          Escalated to {levelName(d.level)}
           <Paged detail={d} names={p.names} />
         </>
       );
     case 'reached_nobody':
-      return <>Reached nobody at level {str(d.level)}: {str(d.reason)}; the next level pages at once</>;
+      return <ReachedNobody detail={d} names={p.names} />;
     case 'escalation_suppressed':
-      return <>Escalation to level {str(d.level)} skipped: {str(d.reason)}</>;
+      return <>Escalation to {levelName(d.level)} skipped: {str(d.reason)}</>;
     case 'escalation_stopped':
       return <>Escalation stopped: {str(d.reason)}</>;
     case 'policy_replaced':

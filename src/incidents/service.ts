@@ -181,17 +181,17 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
     const policy = policies.get(incident.node_id);
     const page = pages[k]!;
     const detail = { level: 0, step: 0, ...page.detail };
+    // A first level that reached nobody hands over to the next one at once.
+    const next = policy && escalationTimer(incident, policyStep(incident.opened_at, policy, 1), page.reached ? undefined : now);
     timeline.push({ incident_id: incident.id, at: incident.opened_at, kind: 'opened', detail: { reason: incident.reason, policy_id: incident.policy_id, ...detail } });
     if (!page.reached) {
-      timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? page.nobody : 'no escalation policy' } });
+      timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? page.nobody : 'no escalation policy', ...endsWithout(next) } });
     }
     news.push({
       news: { incidentId: incident.id, event: 'opened', at: incident.opened_at, recipients: page.recipients },
       event: incidentEvent(incident, 'opened', incident.opened_at, { recipients: page.recipients }),
       incident,
     });
-    // A first level that reached nobody hands over to the next one at once.
-    const next = policy && escalationTimer(incident, policyStep(incident.opened_at, policy, 1), page.reached ? undefined : now);
     if (next) out.push(next);
   });
   await store.addTimeline(tx, timeline);
@@ -208,6 +208,9 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
 export async function pageLater(tx: Tx, pages: OpeningPage[], now: Date): Promise<void> {
   await insertOutbox(tx, pages.map((p) => p.event), now);
 }
+
+/** A `reached_nobody` with no step after it says so: nobody else will be paged for this incident. */
+const endsWithout = (next: unknown): { escalation_ends?: true } => (next ? {} : { escalation_ends: true });
 
 /** A level about to page: whom it reaches, whether that is anyone (why not), and how the timeline names them. */
 interface Page {
@@ -342,15 +345,15 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     if (!row) continue;
     const page = pages.get(row.id);
     const detail = { level: s.level, step: s.step, ...page?.detail };
+    const next = escalationTimer(row, policyStep(row.opened_at, s.policy, s.step + 1), page && !page.reached ? now : undefined);
     if (!page) {
       timeline.push({ incident_id: row.id, at: now, kind: 'escalation_suppressed', detail: { ...detail, reason: 'maintenance' } });
     } else if (!page.reached) {
-      timeline.push({ incident_id: row.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: page.nobody } });
+      timeline.push({ incident_id: row.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: page.nobody, ...endsWithout(next) } });
     } else {
       timeline.push({ incident_id: row.id, at: now, kind: 'escalated', detail });
       out.push(incidentEvent(row, 'escalated', now, { level: s.level, step: s.step, recipients: page.recipients }));
     }
-    const next = escalationTimer(row, policyStep(row.opened_at, s.policy, s.step + 1), page && !page.reached ? now : undefined);
     if (next) out.push(next);
   }
   await store.addTimeline(tx, timeline);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openIncidents } from '../../src/incidents/store.ts';
+import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
+import { UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
 import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, textareaText, type Harness } from '../helpers/app.ts';
@@ -328,6 +329,26 @@ describe('console: incidents', () => {
     assert.deepEqual(badge(page), [', open: ', '1']);
     await h.admin('POST', `/v1/incidents/${opened[1]!.id}/acknowledge`, { by: 'alice' });
     assert.equal(badge(await get('/')), null, 'no badge once every incident is taken');
+  });
+
+  it('numbers escalation levels from 1, as the policy page does, and says whom a level missed and whether escalation ends', async () => {
+    const { h } = s;
+    const node = await h.createNode('db-4');
+    const nights = (await (await h.admin('POST', '/v1/users', { name: 'Nia', email: 'nia@example.com' })).json()) as { id: string };
+    const rota = (await (await h.admin('POST', '/v1/schedules', { name: 'Nights', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [nights.id], starts_at: '2026-12-01T00:00:00Z', rotation: 'P1D' }] })).json()) as { id: string };
+    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'Short', levels: [{ after_seconds: 0, schedule_ids: [rota.id] }] })).json()) as { id: string };
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-4 is down', reason: 'no heartbeat', policyId: policy.id, openedAt: h.clock.now() },
+    ]);
+    await addTimeline(h.sql, [
+      { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 0, step: 0, channel_ids: [], users: [], empty_schedule_ids: [rota.id], reason: 'nobody on call', escalation_ends: true } },
+      { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 1, step: 1, channel_ids: [], users: [{ user_id: nights.id, name: 'Nia' }], reason: UNREACHABLE_WITHOUT_EMAIL } },
+    ]);
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.match(page, /Reached nobody at level 1: nobody on call in Nights; escalation ends/);
+    assert.match(page, new RegExp(`Reached nobody at level 2: ${UNREACHABLE_WITHOUT_EMAIL} — could not reach Nia; the next level pages at once`));
+    assert.match(page, /<dt>Escalation level<\/dt><dd>1<\/dd>/);
+    assert.doesNotMatch(page, /level 0/);
   });
 
   it('keeps a refused resolution note in its field and says the limit; counts a line break as one character', async () => {

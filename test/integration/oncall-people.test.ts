@@ -159,8 +159,19 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     const { incidentId } = await nodeGoingDown('api-1');
     const nobody = await handedOverAtOnce(incidentId);
     assert.deepEqual([nobody.detail.level, nobody.detail.reason, nobody.detail.empty_schedule_ids], [0, 'nobody on call', [later.id]]);
+    assert.equal(nobody.detail.escalation_ends, undefined, 'a level comes after it');
     assert.equal((await incidentsOf(db, (await db.sql`select node_id from incidents where id = ${incidentId}`)[0]!.node_id))[0]!.escalation_level, 1);
     assert.equal(sink.messages.length, 0, 'Cleo, not on call, got nothing');
+  });
+
+  it('a last level that reaches nobody records that escalation ends there', async () => {
+    const cleo = await oc.user('Cleo', 'cleo@test.local');
+    const later = await oc.schedule('from-tomorrow', [{ name: 'p', user_ids: [cleo.id], starts_at: new Date(T0.getTime() + 24 * HOUR), rotation: 'P1D' }]);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], schedule_ids: [later.id] }], { isDefault: true });
+
+    const { incidentId } = await nodeGoingDown('api-2');
+    const nobody = (await timeline(incidentId)).find((e) => e.kind === 'reached_nobody');
+    assert.deepEqual([nobody?.detail.level, nobody?.detail.empty_schedule_ids, nobody?.detail.escalation_ends], [0, [later.id], true]);
   });
 
   it('without SMTP, a level whose person has no channel of their own reaches nobody, and the next level fires at once', async () => {

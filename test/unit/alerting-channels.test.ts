@@ -157,7 +157,7 @@ describe('email channel', () => {
     assert.deepEqual(mail.envelopeTo, config.to);
     assert.equal(mail.envelopeFrom, 'alerts@lifeline.test');
     assert.equal(mail.headers.get('auto-submitted'), 'auto-generated');
-    for (const line of ['Node: db-1', 'Reason: no heartbeat for 90s', 'Opened: 2026-11-21 10:00:00 UTC', 'Escalation level: 0']) {
+    for (const line of ['Node: db-1', 'Reason: no heartbeat for 90s', 'Opened: 2026-11-21 10:00:00 UTC', 'Escalation level: 1']) {
       assert.ok(mail.text.includes(line), `text body lacks "${line}":\n${mail.text}`);
     }
     assert.ok(mail.html.includes('<td style="padding:4px 0">no heartbeat for 90s</td>'), mail.html);
@@ -667,7 +667,7 @@ describe('pagerduty channel', () => {
     assert.equal(payload.timestamp, OPENED_AT);
     assert.equal(payload.custom_details.incident_id, 'inc-1');
     assert.equal(payload.custom_details.Reason, 'no heartbeat for 90s');
-    assert.equal(sent[1].payload.custom_details['Escalation level'], '1');
+    assert.equal(sent[1].payload.custom_details['Escalation level'], '2');
   });
 
   test('a degraded node triggers with warning severity', async () => {

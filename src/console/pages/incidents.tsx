@@ -240,7 +240,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
               )}
             </dd>
             <dt>Escalation level</dt>
-            <dd>{incident.escalation_level}</dd>
+            <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
             <dt>Version</dt>
             <dd class="mono">{incident.version}</dd>
           </dl>
