@@ -96,9 +96,13 @@ describe('console pages', () => {
     const names = [...page.html.matchAll(/<a href="\/nodes\/(n-\d\d)">/g)].map((m) => m[1]);
     assert.deepEqual(names, expected((n) => Number(n.slice(2)) % 2 === 0));
     assert.match(page.html, /<b>12<\/b> all/);
+    // Written as labels are everywhere else in the console, the same filter.
+    const typed = await get('/?label=role%3Ddb');
+    assert.deepEqual([...typed.html.matchAll(/<a href="\/nodes\/(n-\d\d)">/g)].map((m) => m[1]), names);
+    assert.doesNotMatch(typed.html, /A label filter is/);
     const bad = await get('/?label=nonsense&after=garbage');
     assert.equal(bad.status, 200);
-    assert.match(bad.html, /A label filter is key:value/);
+    assert.match(bad.html, /A label filter is key=value, for example role=web\./);
   });
 
   it('answers a 400 page for U+0000 in a filter, id, cursor or path, and looks nothing up', async () => {

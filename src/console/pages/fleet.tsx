@@ -28,12 +28,14 @@ function readQuery(q: Record<string, string>): FleetQuery {
   const state = (STATES as readonly string[]).includes(q.state ?? '') ? (q.state as State) : undefined;
   const search = q.q?.trim().slice(0, 128) || undefined;
   const labelText = q.label?.trim() ?? '';
-  const m = /^([A-Za-z0-9._/-]{1,63}):(.{0,256})$/s.exec(labelText);
+  // key=value, as labels are written everywhere else in the console (chips, maintenance, status
+  // pages); key:value too, as this filter first read them. A key holds neither character.
+  const m = /^([A-Za-z0-9._/-]{1,63})[=:](.{0,256})$/s.exec(labelText);
   const label = m ? { key: m[1]!, value: m[2]! } : undefined;
   return {
     filter: { state, search, label },
     labelText,
-    ...(labelText && !label ? { labelProblem: 'A label filter is key:value, for example role:web.' } : {}),
+    ...(labelText && !label ? { labelProblem: 'A label filter is key=value, for example role=web.' } : {}),
     after: readCursor(q.after, isFleetCursor),
     before: readCursor(q.before, isFleetCursor),
   };
@@ -147,7 +149,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
             </div>
             <div>
               <label for="label">Label</label>
-              <input id="label" name="label" type="text" value={q.labelText} placeholder="role:web" spellcheck={false} />
+              <input id="label" name="label" type="text" value={q.labelText} placeholder="role=web" spellcheck={false} />
             </div>
             <button type="submit">Filter</button>
           </form>
