@@ -254,6 +254,17 @@ describe('console pages', () => {
     }
   });
 
+  it('names the node a maintenance window could not find as it was typed, not by its place in a list', async () => {
+    const body = formOf((await get('/maintenance')).html, '/maintenance');
+    body.set('nodes', 'n-00, web-9 n-01 web-10');
+    const res = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    assert.match(html, /<p class="error" id="nodes-error">No node named web-9, web-10<\/p>/);
+    assert.doesNotMatch(html, /node_ids/);
+    assert.equal((await h.sql`select count(*) from maintenances`)[0]!.count, '0');
+  });
+
   it("limits the node name field to the API's 128 characters", async () => {
     const input = /<input id="name" name="name"[^>]*>/.exec((await get('/nodes/n-00/edit')).html)?.[0] ?? assert.fail('no name field');
     const max = Number(/maxlength="(\d+)"/.exec(input)?.[1]);

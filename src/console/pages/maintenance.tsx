@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { isUuid } from '../../db/ids.ts';
-import { validationFailed } from '../../errors.ts';
+import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateMaintenance } from '../../http/routes/maintenances.ts';
 import { isTimeCursor, parse } from '../../http/validation.ts';
@@ -103,6 +103,17 @@ function CreateForm(p: { session: ConsoleSession; now: Date; form?: Form; proble
   );
 }
 
+/**
+ * "No node named web-1": the service's `node_ids.0: is not a node` said by what was typed, since
+ * the form has one Nodes field and no numbered ids.
+ */
+function unknownNodes(details: ErrorDetail[] | undefined, typed: string[]): ErrorDetail[] | undefined {
+  const index = (d: ErrorDetail) => (d.message === 'is not a node' ? /^node_ids\.(\d+)$/.exec(d.field)?.[1] : undefined);
+  const missing = (details ?? []).flatMap((d) => index(d) ?? []).map((i) => typed[Number(i)]);
+  if (missing.length === 0) return details;
+  return [{ field: 'node_ids', message: `No node named ${missing.join(', ')}` }, ...details!.filter((d) => index(d) === undefined)];
+}
+
 export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
 
@@ -163,7 +174,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
           if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
           return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
         },
-        (r) => page(c, { form, problems: fieldProblems(r.details), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
+        (r) => page(c, { form, problems: fieldProblems(unknownNodes(r.details, input.node_ids)), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
       );
       return outcome instanceof Response ? outcome : redirected(c, '/maintenance');
     });
