@@ -265,6 +265,18 @@ describe('console pages', () => {
     assert.equal((await h.sql`select count(*) from maintenances`)[0]!.count, '0');
   });
 
+  it("sends a channel's test and comes back to the channel's own address with how it went", async () => {
+    const mail = (await (await h.admin('POST', '/v1/channels', { name: 'test-mail', type: 'email', config: { to: ['ops@example.com'] } })).json()) as { id: string };
+    const body = formOf((await get(`/channels/${mail.id}`)).html, `/channels/${mail.id}/test`);
+    const res = await h.app.request(`/channels/${mail.id}/test`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), `/channels/${mail.id}?done=test`);
+    const [test] = await h.sql<{ error: string }[]>`select error from channel_tests where channel_id = ${mail.id}`;
+    const page = await get(res.headers.get('location')!);
+    assert.equal(page.status, 200);
+    assert.ok(page.html.includes(`<div class="notice bad" role="alert"><p>The test failed: ${test!.error}</p></div>`), page.html);
+  });
+
   it("limits the node name field to the API's 128 characters", async () => {
     const input = /<input id="name" name="name"[^>]*>/.exec((await get('/nodes/n-00/edit')).html)?.[0] ?? assert.fail('no name field');
     const max = Number(/maxlength="(\d+)"/.exec(input)?.[1]);

@@ -212,9 +212,13 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
   const channelPage = async (
     c: ConsoleContext,
     channel: ChannelRow,
-    o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; status?: ContentfulStatusCode } = {},
+    o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; tested?: true; status?: ContentfulStatusCode } = {},
   ) => {
     const [frame, tests] = await Promise.all([chrome(c, deps), listChannelTests(deps.sql, channel.id, TESTS_SHOWN)]);
+    // After "Send a test" (?done=test): how the newest test went, as its row below records it.
+    const tested = o.tested ? tests[0] : undefined;
+    const done = tested?.status === 'sent' ? 'The test was sent: the receiver accepted it.' : o.done;
+    const message = tested && tested.status !== 'sent' ? `The test failed: ${tested.error ?? tested.status}` : o.message;
     // A key's name, not its id: "api-key:3f2a…" wrapped over two lines on a phone and told nobody who.
     const names = await actorNames(deps.sql, tests.map((t) => t.by));
     const canWrite = may(frame.session, 'write');
@@ -232,7 +236,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <p class="secret">{o.secret}</p>
           </Notice>
         ) : null}
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={done} problem={message} />
         <div class="panel">
           <dl class="facts">
             <dt>Sends to</dt>
@@ -283,7 +287,8 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/channels/:id', ...guards.page, async (c) => {
     const channel = await find(c);
-    return channel ? channelPage(c, channel, createdOrSaved(c.req.query('done'))) : missing(c);
+    const done = c.req.query('done');
+    return channel ? channelPage(c, channel, done === 'test' ? { tested: true } : createdOrSaved(done)) : missing(c);
   });
 
   app.post('/channels/:id/edit', ...guards.action, write, async (c) => {
@@ -302,10 +307,9 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const channel = await find(c);
     if (!channel) return missing(c);
     if (!deps.transports) throw new Error('this process has no channel transports');
-    const test = await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now(), acting(c));
-    return test.status === 'sent'
-      ? channelPage(c, channel, { done: 'The test was sent: the receiver accepted it.' })
-      : channelPage(c, channel, { message: `The test failed: ${test.error}` });
+    await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now(), acting(c));
+    // Back to the channel's own address, so a reload, Back or a bookmark finds the page, not a POST.
+    return c.redirect(`/channels/${channel.id}?done=test`, 303);
   });
 
   app.post('/channels/:id/delete', ...guards.action, write, async (c) => {
