@@ -350,6 +350,9 @@ describe('console: incidents', () => {
       nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
     );
     assert.deepEqual(badge(await get('/')), [', open: ', '2']);
+    // Each button in the list is named for its incident, not one more "Acknowledge".
+    const listed = await get('/incidents');
+    for (const n of nodes) assert.match(listed, new RegExp(`>Acknowledge<span class="visually-hidden"> ${n.name} is down</span></button>`));
     await h.admin('POST', `/v1/incidents/${opened[0]!.id}/acknowledge`, { by: 'alice' });
     const page = await get('/incidents');
     assert.match(page, /<b>1<\/b> open/);

@@ -180,7 +180,8 @@ function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
       <input type="hidden" name="version" value={String(p.incident.version)} />
       <input type="hidden" name="back" value={p.back} />
       <button type="submit" class="small" id={`ack-${p.incident.id}`}>
-        Acknowledge
+        {/* One of many in the list: a screen reader's list of buttons says which incident each takes. */}
+        Acknowledge<span class="visually-hidden"> {p.incident.title}</span>
       </button>
     </form>
   );
