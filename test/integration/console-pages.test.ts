@@ -394,6 +394,10 @@ describe('console: incidents', () => {
       return h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
     };
     let pageHtml = await get(path);
+    // The note is typed above the button that sends it, in its form; the version is the engine's own.
+    const resolveForm = pageHtml.slice(pageHtml.indexOf(`<form method="post" action="${path}/resolve"`));
+    assert.match(resolveForm.slice(0, resolveForm.indexOf('</form>')), /<textarea id="note" name="note"[^]*<button type="submit" id="resolve">/);
+    assert.doesNotMatch(pageHtml, /Version/);
     const long = `Root cause: ${'disk full & <noisy> '.repeat(110)}`;
     const refused = await resolving(long);
     assert.equal(refused.status, 400);

@@ -242,20 +242,28 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             </dd>
             <dt>Escalation level</dt>
             <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
-            <dt>Version</dt>
-            <dd class="mono">{incident.version}</dd>
           </dl>
         </div>
         <IncidentActions incident={incident} session={frame.session} />
       </Live>
       {may(frame.session, 'write') && incident.status !== 'resolved' ? (
-        // Between the live regions, so a refresh never wipes what is being typed.
-        <div class="field">
-          <label for="note">Resolution note (optional, sent with Resolve)</label>
-          <textarea id="note" name="note" form="resolve-form" maxlength={2000}>
-            {areaText(o.note ?? '')}
-          </textarea>
-        </div>
+        // Between the live regions, so a refresh never wipes a note being typed; the version it
+        // resolves at is in the live region above, following the incident.
+        <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel">
+          <Csrf session={frame.session} />
+          <div class="field">
+            <label for="note">Resolution note (optional)</label>
+            <textarea id="note" name="note" maxlength={2000}>
+              {areaText(o.note ?? '')}
+            </textarea>
+          </div>
+          <div class="actions">
+            <button type="submit" id="resolve">
+              Resolve
+            </button>
+            <span class="muted">Acts as your key, {frame.session.keyName}.</span>
+          </div>
+        </form>
       ) : null}
       <Live id="incident-history" url={self} on={['incident.changed']}>
         <h2>Timeline</h2>
@@ -269,33 +277,27 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
 }
 
 /**
- * Acknowledge and Resolve at the version shown, for keys that may act; for a read key, a line
- * saying why there are none. Inside the live region: the buttons and the version follow the
- * incident as it changes.
+ * Acknowledge, and the version Acknowledge and Resolve act at, for keys that may act; for a read
+ * key, a line saying why there are none. Inside the live region: the button and the version follow
+ * the incident as it changes. The Resolve form, with its note, is below the region.
  */
 function IncidentActions(p: { incident: IncidentRow; session: ConsoleSession }) {
   if (p.incident.status === 'resolved') return null;
   if (!may(p.session, 'write')) return <p class="muted">Signed in with a read key: you can look, not act.</p>;
-  const version = <input type="hidden" name="version" value={String(p.incident.version)} />;
+  const version = String(p.incident.version);
   return (
-    <div class="actions panel">
+    <>
+      <input type="hidden" name="version" value={version} form="resolve-form" />
       {p.incident.status === 'open' ? (
-        <form method="post" action={`/incidents/${p.incident.id}/acknowledge`} class="inline">
+        <form method="post" action={`/incidents/${p.incident.id}/acknowledge`} class="actions panel">
           <Csrf session={p.session} />
-          {version}
+          <input type="hidden" name="version" value={version} />
           <button type="submit" class="primary" id="acknowledge">
             Acknowledge
           </button>
+          <span class="muted">Acts as your key, {p.session.keyName}.</span>
         </form>
       ) : null}
-      <form method="post" action={`/incidents/${p.incident.id}/resolve`} class="inline" id="resolve-form">
-        <Csrf session={p.session} />
-        {version}
-        <button type="submit" id="resolve">
-          Resolve
-        </button>
-      </form>
-      <span class="muted">Acts as your key, {p.session.keyName}.</span>
-    </div>
+    </>
   );
 }
