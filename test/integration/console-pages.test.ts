@@ -381,6 +381,34 @@ describe('console: incidents', () => {
     assert.doesNotMatch(page, /level 0/);
   });
 
+  it('says before resolving that the node is still down, and after it, whom the resolve goes to and which pages failed', async () => {
+    const { h, cookie } = s;
+    const node = await h.createNode('db-5');
+    await h.sql`update node_health set state = 'down' where node_id = ${node.id}`;
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-5 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const hook = (await (await h.admin('POST', '/v1/channels', { name: 'db-hook', type: 'webhook', config: { url: 'https://hooks.example.com/db' } })).json()) as { id: string };
+    const kim = (await (await h.admin('POST', '/v1/users', { name: 'Kim', email: 'kim@example.com' })).json()) as { id: string };
+    await insertDeliveries(
+      h.sql,
+      [
+        { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() },
+        { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: kim.id, channelType: 'email', occurredAt: h.clock.now() },
+      ],
+      h.clock.now(),
+    );
+    await h.sql`update deliveries set status = 'dead', last_error = 'smtp_not_configured' where user_id = ${kim.id}`;
+    const path = `/incidents/${incident!.id}`;
+    const before = await get(path);
+    assert.match(before, /db-5 is still down\. Resolving does not change that: while it stays down, no new incident opens and nobody is paged\./);
+    const res = await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: formOf(before, `${path}/resolve`).toString() });
+    assert.equal(res.status, 303);
+    const after = await get(res.headers.get('location')!);
+    assert.match(after, /Resolved\. A resolve is queued for each of the 2 destinations it paged; “Who was told” below shows each as it goes\. The page to 1 of them failed, so they may never have heard of it\./);
+    assert.doesNotMatch(after, /everyone who was paged is told|is still down/);
+  });
+
   it('keeps a refused resolution note in its field and says the limit; counts a line break as one character', async () => {
     const { h, cookie } = s;
     const node = await h.createNode('db-3');

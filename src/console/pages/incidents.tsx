@@ -2,6 +2,9 @@ import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
+import type { DeliveryRow } from '../../notifications/model.ts';
+import { CATEGORIES, categoryFor } from '../../incidents/categorize.ts';
+import { nodeStates } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
@@ -70,7 +73,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const incident = isUuid(c.req.param('id')) ? await getIncident(deps.sql, c.req.param('id')) : undefined;
     if (!incident) return refusal(c, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
     const done = c.req.query('done');
-    return incidentPage(c, deps, incident, done === 'acknowledged' || done === 'resolved' ? { notice: <Notice kind="ok"><p>{done === 'acknowledged' ? 'Acknowledged: escalation stops.' : 'Resolved: everyone who was paged is told.'}</p></Notice> } : {});
+    return incidentPage(c, deps, incident, done === 'acknowledged' || done === 'resolved' ? { done } : {});
   });
 
   /**
@@ -187,9 +190,38 @@ function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
   );
 }
 
-/** An incident with its timeline and ledger; `notice` says what just happened (or why not). */
-async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { notice?: Child; note?: string; status?: ContentfulStatusCode } = {}) {
-  const [frame, timelines, ledger] = await Promise.all([chrome(c, deps), timelinesOf(deps.sql, [incident.id]), listDeliveries(deps.sql, incident.id)]);
+/**
+ * What resolving set off, from the ledger: the resolve goes to each destination a page of the
+ * incident was written for (toldRecipients), including those whose page failed; it is queued, not
+ * yet sent, when this is read.
+ */
+export function resolvedSaying(ledger: DeliveryRow[]): string {
+  const pages = ledger.filter((d) => d.event === 'opened' || d.event === 'escalated');
+  const destinations = new Set(pages.map((d) => d.channel_id ?? d.user_id));
+  if (destinations.size === 0) return 'Resolved. Nobody was paged for it, so nobody is sent a resolve.';
+  const failed = new Set(pages.filter((d) => d.status === 'dead').map((d) => d.channel_id ?? d.user_id));
+  const queued = `Resolved. A resolve is queued for each of the ${destinations.size} ${destinations.size === 1 ? 'destination' : 'destinations'} it paged; “Who was told” below shows each as it goes.`;
+  return failed.size ? `${queued} The page to ${failed.size} of them failed, so they may never have heard of it.` : queued;
+}
+
+/** An incident with its timeline and ledger; `done` or `notice` says what just happened (or why not). */
+async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { done?: 'acknowledged' | 'resolved'; notice?: Child; note?: string; status?: ContentfulStatusCode } = {}) {
+  const [frame, timelines, ledger, states] = await Promise.all([
+    chrome(c, deps),
+    timelinesOf(deps.sql, [incident.id]),
+    listDeliveries(deps.sql, incident.id),
+    nodeStates(deps.sql, [incident.node_id]),
+  ]);
+  const state = states.get(incident.node_id);
+  // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
+  const still = incident.status !== 'resolved' && state !== undefined && categoryFor(state) === incident.category ? CATEGORIES[incident.category].word : undefined;
+  const notice = o.done ? (
+    <Notice kind="ok">
+      <p>{o.done === 'acknowledged' ? 'Acknowledged: escalation stops.' : resolvedSaying(ledger)}</p>
+    </Notice>
+  ) : (
+    o.notice
+  );
   const timeline = timelines.get(incident.id) ?? [];
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
@@ -199,7 +231,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
     c,
     <Page title={incident.title} chrome={frame} section="incidents" live={['incident.changed']}>
       <Back href="/incidents">Incidents</Back>
-      {o.notice}
+      {notice}
       <Live id="incident-live" url={self} on={['incident.changed']}>
         <div class="page-head">
           <h1>{incident.title}</h1>
@@ -244,6 +276,14 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
           </dl>
         </div>
+        {still ? (
+          <Notice>
+            <p>
+              {incident.node_name} is still {still}. Resolving does not change that: while it stays {still}, no new incident opens and nobody is paged. The next incident opens
+              when it next turns down or degraded from another state — after it recovers, for example.
+            </p>
+          </Notice>
+        ) : null}
         <IncidentActions incident={incident} session={frame.session} />
       </Live>
       {may(frame.session, 'write') && incident.status !== 'resolved' ? (
