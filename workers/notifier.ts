@@ -9,7 +9,7 @@ import { throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 import { deliver, HeldElsewhere, PutBack, RetryLater } from '../src/notifications/deliver.ts';
 import type { LinkSigning } from '../src/notifications/message.ts';
-import { Coalescer, type Batching } from '../src/notifications/coalescer.ts';
+import { Coalescer, type Batching } from '../src/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
 import { DeliveryLedger, LEDGER_BATCHING, type LeaseTimes } from '../src/notifications/ledger.ts';
 import { groupData, heldJobId, NOTIFICATIONS_QUEUE, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';

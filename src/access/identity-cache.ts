@@ -1,9 +1,10 @@
+import { Coalescer, type Batching } from '../coalescer.ts';
 import type { Sql } from '../db/client.ts';
 import type { NodeRef } from '../nodes/model.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Principal } from './model.ts';
-import { findPrincipalByHash, IDENTITY_CHANNEL, NODE_CHANGED, SESSION_ENDED } from './store.ts';
+import { findPrincipalsByHash, IDENTITY_CHANNEL, NODE_CHANGED, SESSION_ENDED } from './store.ts';
 
 interface Cached<T> {
   value: T;
@@ -15,11 +16,20 @@ const MAX_PRINCIPALS = 100_000;
 const MAX_NODE_REFS = 200_000;
 
 /**
+ * Misses asked in one turn share a query: a revocation makes every open stream with its own key
+ * ask at once (1,000 streams: 1,000 queries on the 10-connection pool before, one now), and so do
+ * the heartbeats of many nodes arriving just after the cache forgot. A failed batch fails its
+ * callers rather than running 1,000 single lookups against a database that just failed.
+ */
+const LOOKUP_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false };
+
+/**
  * What bearer secrets and node names stand for, cached for the HTTP authenticator and for ingest
  * alike: at 10k heartbeats a second a query per request would cost more than the rest of it.
  * Revocation, token rotation, renames and deletions NOTIFY every process, which forgets the whole
  * cache at once; the 5-minute TTL only bounds staleness if a notification is ever missed (listen()
- * also forgets on every reconnect). Concurrent misses for one secret share a single query.
+ * also forgets on every reconnect). Concurrent misses for one secret share a single lookup, and
+ * the lookups of one event-loop turn a single query.
  */
 export class IdentityCache {
   private principals = new Map<string, Cached<Principal>>();
@@ -41,11 +51,17 @@ export class IdentityCache {
    * drops its hash, and that secret is budgeted again.
    */
   private known = new Set<string>();
+  private readonly lookups: Coalescer<string, Principal | undefined>;
 
   constructor(
     private readonly sql: Sql,
     private readonly ttlMs = 5 * 60_000,
-  ) {}
+  ) {
+    this.lookups = new Coalescer(async (hashes) => {
+      const found = await findPrincipalsByHash(this.sql, hashes);
+      return hashes.map((h) => found.get(h));
+    }, LOOKUP_BATCHING);
+  }
 
   /**
    * The API key or node this secret stands for, if any. `beforeQuery` runs, and may throw, before
@@ -61,7 +77,7 @@ export class IdentityCache {
     const generation = this.generation;
     let pending = this.inflight.get(hash);
     if (!pending) {
-      pending = findPrincipalByHash(this.sql, hash).finally(() => {
+      pending = this.lookups.add(hash).finally(() => {
         if (this.inflight.get(hash) === pending) this.inflight.delete(hash);
       });
       this.inflight.set(hash, pending);

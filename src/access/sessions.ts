@@ -1,8 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import { Coalescer, type Batching } from '../coalescer.ts';
 import type { Sql } from '../db/client.ts';
 import type { Scope } from './model.ts';
 import { hashSecret } from '../secrets.ts';
-import { deleteSession, findSession, insertSession, type SessionRow } from './store-sessions.ts';
+import { deleteSession, findSession, insertSession, liveSessionHashes, type SessionRow } from './store-sessions.ts';
 import { announceIdentityChange, SESSION_ENDED } from './store.ts';
 
 /** How long console sessions live (LIFELINE_CONSOLE_IDLE_MINUTES, LIFELINE_CONSOLE_SESSION_HOURS). */
@@ -73,6 +75,27 @@ export async function openSession(sql: Sql, secret: string, limits: SessionLimit
 export async function resolveSession(sql: Sql, id: string, limits: SessionLimits, now: Date, use: boolean): Promise<ConsoleSession | undefined> {
   const row = await findSession(sql, hashSecret(id), now, new Date(now.getTime() - limits.idleMs), use);
   return row ? toSession(row, id) : undefined;
+}
+
+/**
+ * Open event streams' checks: a sign-out or a revocation has every session stream of the process
+ * ask at once, and every keepalive tick asks them all again. A failed batch fails its callers
+ * rather than running 1,000 single lookups against a database that just failed.
+ */
+const CHECK_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false };
+
+/**
+ * Whether the session a cookie id names is still valid, never counting as use (a stream is not a
+ * person): the checks asked in one event-loop turn are one query (1,000 open tabs: one lookup per
+ * sign-out, not 1,000).
+ */
+export function sessionChecks(sql: Sql, limits: SessionLimits, clock: Clock): (id: string) => Promise<boolean> {
+  const checks = new Coalescer<string, boolean>(async (idHashes) => {
+    const now = clock.now();
+    const live = await liveSessionHashes(sql, idHashes, now, new Date(now.getTime() - limits.idleMs));
+    return idHashes.map((h) => live.has(h));
+  }, CHECK_BATCHING);
+  return (id) => checks.add(hashSecret(id));
 }
 
 /** Signs out; every process's open event streams of the session hear of it and end. */

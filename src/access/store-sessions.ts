@@ -39,22 +39,35 @@ export async function insertSession(
 }
 
 /**
+ * The live sessions among these id hashes: younger than their lifetime, used within the idle
+ * timeout, their key unrevoked with the very secret they were opened with.
+ */
+function live(sql: Queryable, idHashes: string[], now: Date, idleSince: Date) {
+  return sql`
+    select s.id_hash, s.key_id, k.name as key_name, k.scope, s.expires_at, s.last_seen_at
+    from console_sessions s
+    join api_keys k on k.id = s.key_id and k.secret_hash = s.key_hash and k.revoked_at is null
+    where s.id_hash = any(${idHashes}::text[]) and s.expires_at > ${now} and s.last_seen_at > ${idleSince}`;
+}
+
+/**
  * The live session with this id hash, marking it used when `use` (a person's request, not a page
  * refreshing itself); undefined when it has ended for any reason.
  */
 export async function findSession(sql: Queryable, idHash: string, now: Date, idleSince: Date, use: boolean): Promise<SessionRow | undefined> {
-  const [row] = await sql<(SessionRow & { last_seen_at: Date })[]>`
-    with s as (
-      select s.id_hash, s.key_id, k.name as key_name, k.scope, s.expires_at, s.last_seen_at
-      from console_sessions s
-      join api_keys k on k.id = s.key_id and k.secret_hash = s.key_hash and k.revoked_at is null
-      where s.id_hash = ${idHash} and s.expires_at > ${now} and s.last_seen_at > ${idleSince}
-    ), touched as (
+  const [row] = await sql<SessionRow[]>`
+    with s as (${live(sql, [idHash], now, idleSince)}), touched as (
       update console_sessions c set last_seen_at = ${now}
       from s where ${use} and c.id_hash = s.id_hash and s.last_seen_at < ${now}::timestamptz - ${TOUCH_EVERY}::interval
     )
     select id_hash, key_id, key_name, scope, expires_at from s`;
   return row;
+}
+
+/** Which of these id hashes name live sessions, in one query, marking none used. */
+export async function liveSessionHashes(sql: Queryable, idHashes: string[], now: Date, idleSince: Date): Promise<Set<string>> {
+  const rows = await sql<{ id_hash: string }[]>`select id_hash from (${live(sql, idHashes, now, idleSince)}) s`;
+  return new Set(rows.map((r) => r.id_hash));
 }
 
 export async function deleteSession(sql: Queryable, idHash: string): Promise<void> {

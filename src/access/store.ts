@@ -87,19 +87,24 @@ export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promi
   return row;
 }
 
-type PrincipalRow =
+type PrincipalRow = { hash: string } & (
   | { kind: 'key'; id: string; scope: Scope; name: string }
-  | { kind: 'node'; id: string; scope: null; name: string };
+  | { kind: 'node'; id: string; scope: null; name: string }
+);
 
-/** An API key or a node token with this hash, in one round trip (keys and tokens never collide). */
-export async function findPrincipalByHash(sql: Queryable, hash: string): Promise<Principal | undefined> {
-  const [row] = await sql<PrincipalRow[]>`
-    select 'key' as kind, id, scope, name from api_keys where secret_hash = ${hash} and revoked_at is null
+/**
+ * The API keys and node tokens with these hashes, by hash, in one round trip (keys and tokens
+ * never collide): the misses of many callers at once (every open stream after a revocation) are
+ * one query, not one each.
+ */
+export async function findPrincipalsByHash(sql: Queryable, hashes: string[]): Promise<Map<string, Principal>> {
+  const rows = await sql<PrincipalRow[]>`
+    select secret_hash as hash, 'key' as kind, id, scope, name from api_keys where secret_hash = any(${hashes}::text[]) and revoked_at is null
     union all
-    select 'node', id, null, name from nodes where token_hash = ${hash}
-    limit 1`;
-  if (!row) return undefined;
-  return row.kind === 'key' ? { kind: 'key', keyId: row.id, keyName: row.name, scope: row.scope } : { kind: 'node', nodeId: row.id, nodeName: row.name };
+    select token_hash, 'node', id, null, name from nodes where token_hash = any(${hashes}::text[])`;
+  return new Map(
+    rows.map((r) => [r.hash, r.kind === 'key' ? { kind: 'key', keyId: r.id, keyName: r.name, scope: r.scope } : { kind: 'node', nodeId: r.id, nodeName: r.name }]),
+  );
 }
 
 /** The names of these keys, revoked ones included (who did something stays known). */

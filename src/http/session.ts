@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { resolveSession, type ConsoleSession, type SessionLimits } from '../access/sessions.ts';
+import { resolveSession, sessionChecks, type ConsoleSession, type SessionLimits } from '../access/sessions.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import type { IdentityCache } from '../access/identity-cache.ts';
@@ -82,21 +82,22 @@ export type StreamEnv = AuthEnv & { Variables: { stillValid: () => Promise<boole
  * query is the one each console page already makes for any cookie of the right shape, unbudgeted.
  */
 export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: ConsoleSettings, clock: Clock, budget: AuthBudget): MiddlewareHandler<StreamEnv> {
+  const sessionValid = sessionChecks(sql, settings.limits, clock);
   return async (c, next) => {
     if (c.req.header('authorization') !== undefined) {
       const principal = await bearerPrincipal(c, identity, budget);
       const secret = bearerSecret(c.req.header('authorization'))!;
       c.set('principal', principal);
-      // Cached: a query only after a NOTIFY made the cache forget, or once its TTL ran out.
+      // Cached: a query only after a NOTIFY made the cache forget, or once its TTL ran out, and then
+      // one for all the streams asking in that turn.
       c.set('stillValid', async () => (await identity.principal(secret)) !== undefined);
       return next();
     }
     const id = cookieSessionId(c, settings);
-    const check = () => (id === undefined ? Promise.resolve(undefined) : resolveSession(sql, id, settings.limits, clock.now(), false));
-    const session = await budget.authenticate(c, check);
-    if (!session) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>, or sign in to the console.');
+    const session = await budget.authenticate(c, async () => (id === undefined ? undefined : resolveSession(sql, id, settings.limits, clock.now(), false)));
+    if (id === undefined || !session) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>, or sign in to the console.');
     c.set('principal', { kind: 'key', keyId: session.keyId, keyName: session.keyName, scope: session.scope });
-    c.set('stillValid', async () => (await check()) !== undefined);
+    c.set('stillValid', () => sessionValid(id));
     await next();
   };
 }

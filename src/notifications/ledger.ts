@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { DELIVERY_LEASE_MS } from '../config.ts';
 import type { Sql } from '../db/client.ts';
 import { addTimeline } from '../incidents/store.ts';
-import { Coalescer, type Batching } from './coalescer.ts';
+import { Coalescer, type Batching } from '../coalescer.ts';
 import { destinationsOf, type Destination } from './destinations.ts';
 import { notificationsFor, recipientDetail, type LinkSigning } from './message.ts';
 import type { DeliveryRow, Notification } from './model.ts';

@@ -23,8 +23,9 @@ export const EventsQuery = v.object({
  * A comment line now and then keeps proxies and load balancers from closing a quiet stream; each
  * also checks the stream's credentials again (a session's idle timeout or lifetime passing, a
  * notice missed), so an open stream outlives its session by at most this long while its checks
- * answer (see rechecker): one cached lookup (Bearer) or one indexed query (session) per stream per
- * 20 s.
+ * answer (see rechecker). Every stream of the process beats on one timer, so their checks go out
+ * in one turn and share a query: per 20 s, one indexed query per 1,000 session streams, and a
+ * cache hit per Bearer stream (or one query for those whose cache entry ran out).
  */
 const KEEPALIVE_MS = 20_000;
 /**
@@ -132,10 +133,32 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
   };
 }
 
+/**
+ * One timer for many callbacks, running while any is registered; adding one returns the way to
+ * remove it. A stream opened just before a beat has its first one early, never late.
+ */
+function sharedInterval(ms: number) {
+  const beats = new Set<() => void>();
+  let timer: NodeJS.Timeout | undefined;
+  return (beat: () => void): (() => void) => {
+    beats.add(beat);
+    timer ??= setInterval(() => {
+      for (const b of beats) b();
+    }, ms);
+    return () => {
+      beats.delete(beat);
+      if (beats.size > 0) return;
+      clearInterval(timer);
+      timer = undefined;
+    };
+  };
+}
+
 const doc = operationDocs('Events');
 
 export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
   const app = new Hono<StreamEnv>();
+  const keepalive = sharedInterval(KEEPALIVE_MS);
   app.get(
     '/',
     doc({
@@ -170,15 +193,15 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
           onIdentityChange = () => out.holdUntil(recheck());
         });
         const unwatch = identity.watch(onIdentityChange);
-        const keepalive = setInterval(() => {
+        const stopBeating = keepalive(() => {
           void stream.write(': keepalive\n\n');
           void recheck();
-        }, KEEPALIVE_MS);
+        });
         try {
           await stream.write('retry: 2000\n\n');
           await ended;
         } finally {
-          clearInterval(keepalive);
+          stopBeating();
           unwatch();
           unsubscribe();
         }

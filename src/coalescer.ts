@@ -2,6 +2,12 @@
 export interface Batching {
   size: number;
   inFlight: number;
+  /**
+   * False when no item can be what failed (a read of rows by id): a failed batch then fails every
+   * caller at once, rather than running each again alone against a database that just failed (a
+   * blip with 1,000 event streams checking would be 1,000 more queries as it comes back).
+   */
+  retryAlone?: boolean;
 }
 
 interface Waiting<I, O> {
@@ -17,8 +23,8 @@ interface Waiting<I, O> {
  *
  * `run` returns one output per item, in order. Each caller's promise settles only when its
  * batch has: a caller awaiting a write knows it is committed. When a batch of several fails,
- * each of its items is run again alone, so one bad item fails only its own caller and never
- * hides behind, or takes down, the others.
+ * each of its items is run again alone (unless `retryAlone` is false), so one bad item fails only
+ * its own caller and never hides behind, or takes down, the others.
  */
 export class Coalescer<I, O> {
   private waiting: Waiting<I, O>[] = [];
@@ -58,7 +64,7 @@ export class Coalescer<I, O> {
     try {
       outs = await this.run(batch.map((w) => w.item));
     } catch (err) {
-      if (batch.length === 1) return batch[0]!.reject(err);
+      if (batch.length === 1 || this.batching.retryAlone === false) return batch.forEach((w) => w.reject(err));
       await Promise.all(batch.map((w) => this.settle([w])));
       return;
     }

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it, mock } from 'node:test';
+import postgres from 'postgres';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { ADMIN_TOKEN, buildApp, createHarness, send, type Harness } from '../helpers/app.ts';
+import { createPipeline } from '../helpers/pipeline.ts';
+import { readEvents } from '../helpers/sse.ts';
+import { until, withPatience } from '../helpers/wait.ts';
+
+// Open event streams re-check their key or session together: one revocation, or one keepalive
+// beat, is one lookup for all of them, not one per stream. Counted on the queries a second app's
+// pool sends (postgres.js's debug hook), while the harness's app makes the changes.
+
+const STREAMS = 6;
+const KEY_LOOKUP = /from api_keys where secret_hash/;
+const SESSION_LOOKUP = /from console_sessions s/;
+
+describe('open streams checking their credentials', () => {
+  let h: Harness;
+  let p: ReturnType<typeof createPipeline>;
+  const sent: string[] = [];
+  let counted: postgres.Sql;
+  /** What each test opened, undone after it whether it passed or not. */
+  let undo: (() => Promise<unknown>)[] = [];
+
+  before(async () => {
+    h = await createHarness();
+    p = createPipeline(h.db, h.clock);
+    await p.flush();
+    counted = postgres(h.db.url, { max: 10, onnotice: () => {}, debug: (_connection, query) => void sent.push(query) });
+  });
+  afterEach(async () => {
+    await Promise.all(undo.map((u) => u().catch(() => {})));
+    undo = [];
+  });
+  after(async () => {
+    await p.close();
+    await counted.end({ timeout: 1 });
+    await h.close();
+  });
+
+  /** An app on the counted pool, hearing notices; its streams share only its own keepalive timer. */
+  async function countedApp() {
+    const built = buildApp({ sql: counted, clock: h.clock, buffer: new HeartbeatBuffer() });
+    undo.push(await built.feed.listen(), await built.identity.listen());
+    const listen = async (auth: { token: string } | { headers: { cookie: string } }) => {
+      const size = built.feed.size;
+      const res = await send(built.app, 'GET', '/v1/events', auth);
+      if (res.status !== 200) assert.fail(`${res.status}: ${await res.text()}`);
+      await until('the stream to subscribe', async () => built.feed.size > size);
+      const events = readEvents(res);
+      undo.push(events.stop);
+      return events;
+    };
+    return { listen };
+  }
+
+  async function signIn(secret: string): Promise<string> {
+    const res = await h.req('POST', '/sign-in', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' }, body: `key=${encodeURIComponent(secret)}` });
+    assert.equal(res.status, 303, await res.text());
+    return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  }
+
+  const lookups = (pattern: RegExp) => sent.filter((q) => pattern.test(q)).length;
+
+  it('checks every stream of a process in one query per kind when a key is revoked', async () => {
+    const app = await countedApp();
+    const keys = await Promise.all(Array.from({ length: STREAMS }, (_, i) => h.createKey('read', `streaming-${i}`)));
+    const bearer = await Promise.all(keys.map((k) => app.listen({ token: k.secret })));
+    const cookies = await Promise.all(keys.map((k) => signIn(k.secret)));
+    const session = await Promise.all(cookies.map((cookie) => app.listen({ headers: { cookie } })));
+    sent.length = 0;
+
+    // The revocation ends the first key's streams (both kinds); a transition committed after it
+    // reaches the others only once their checks have answered.
+    assert.equal((await h.admin('DELETE', `/v1/api-keys/${keys[0]!.id}`)).status, 204);
+    const id = await p.addNode('batched-after-revoke');
+    p.beat(id);
+    await p.tick();
+    const seen = (e: { data: unknown }) => (e.data as { node_name?: string }).node_name === 'batched-after-revoke';
+    await Promise.all([bearer[0]!, session[0]!].map((s) => withPatience('the revoked key\'s streams to end', s.ended())));
+    await Promise.all([...bearer.slice(1), ...session.slice(1)].map((s) => s.next(seen)));
+
+    assert.deepEqual({ keys: lookups(KEY_LOOKUP), sessions: lookups(SESSION_LOOKUP) }, { keys: 1, sessions: 1 });
+    assert.deepEqual([bearer[0]!.seen, session[0]!.seen], [[], []]);
+  });
+
+  it('checks every session stream in one query at a keepalive beat, and ends those idled out', async () => {
+    // Only the keepalive timer is faked; nothing else here runs on setInterval.
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      const app = await countedApp();
+      const cookies = await Promise.all(Array.from({ length: STREAMS }, () => signIn(ADMIN_TOKEN)));
+      const streams = await Promise.all(cookies.map((cookie) => app.listen({ headers: { cookie } })));
+      // 12 hours without use: an open stream is not use, so every session has idled out.
+      h.clock.advance(12 * 3_600_000 + 1000);
+      sent.length = 0;
+      mock.timers.tick(20_000);
+      await Promise.all(streams.map((s) => withPatience('the idle session\'s stream to end', s.ended())));
+      assert.equal(lookups(SESSION_LOOKUP), 1);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
