@@ -213,6 +213,17 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
 }
 
 /** Never echo a password from a connection string into logs. */
+/**
+ * Said at start, not refused (a deployment that starts today keeps starting): a LIFELINE_ADMIN_TOKEN
+ * shorter than 32 characters is the one secret that may be short enough to guess. Generated keys
+ * and node tokens are 256 random bits; the failed-authentication hard cap still lets one address
+ * try 1,000 secrets a minute per api process at the default budget (src/http/auth-budget.ts).
+ */
+export function adminTokenWarning(token: string | undefined): string | undefined {
+  if (token === undefined || token.length >= 32) return undefined;
+  return `LIFELINE_ADMIN_TOKEN has ${token.length} characters: it is the one secret short enough to guess; use 32 or more random ones (openssl rand -hex 24)`;
+}
+
 export function redact(raw: string): string {
   return raw.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }

@@ -6,7 +6,7 @@ import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import { redact, type Config } from '../src/config.ts';
+import { adminTokenWarning, redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
@@ -88,6 +88,8 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   if (!config.adminToken && config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
   warnWithoutPublicUrl(config, log);
+  const shortAdminToken = adminTokenWarning(config.adminToken);
+  if (shortAdminToken) log.warn(shortAdminToken);
 
   // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis
   // fails every reconnect, about once a second: one line a minute, no stack. Which store it is

@@ -45,10 +45,11 @@ export class IdentityCache {
   private generation = 0;
   /**
    * Hashes of secrets whose last lookup found a principal. No authority (the TTL and forget() leave
-   * them be): only a claim to a query past the failed-authentication budget, so a client whose entry
-   * expired, or was forgotten on a change elsewhere, is not refused for its neighbours' wrong
-   * secrets at the same address. A lookup that finds nothing (a revoked key, a rotated token)
-   * drops its hash, and that secret is budgeted again.
+   * them be): only a claim to a query without a charge to the failed-authentication budget
+   * (auth-budget.ts), so a client whose entry expired, or was forgotten on a change elsewhere, is
+   * not refused for its neighbours' wrong secrets at the same address, even past the hard cap. A
+   * lookup that finds nothing (a revoked key, a rotated token) drops its hash, and that secret is
+   * charged again.
    */
   private known = new Set<string>();
   private readonly lookups: Coalescer<string, Principal | undefined>;
@@ -66,7 +67,7 @@ export class IdentityCache {
   /**
    * The API key or node this secret stands for, if any. `beforeQuery` runs, and may throw, before
    * the query for a secret neither cached nor known from an earlier lookup (the failed-authentication
-   * budget).
+   * budget's charge).
    */
   async principal(secret: string, beforeQuery?: () => void): Promise<Principal | undefined> {
     const hash = hashSecret(secret);

@@ -15,13 +15,13 @@ export function bearerSecret(header: string | undefined): string | undefined {
  * The principal of the request's Bearer secret; 401 without one or with one that is not valid.
  *
  * Within the failed-authentication budget of the client's address (auth-budget.ts): a secret the
- * identity cache neither holds nor knew valid at its last lookup is refused (429) before its query
- * when the address is past the budget, so a guesser there costs no query. A known secret is never
- * refused, and costs no client address: the cache hit is the whole of it.
+ * identity cache neither holds nor knew valid at its last lookup is charged to the address before
+ * its query, and refused (429) there once the address is past the hard cap. A known secret is
+ * never refused, and costs no client address: the cache hit is the whole of it.
  */
 export async function bearerPrincipal(c: Context, identity: IdentityCache, budget: AuthBudget): Promise<Principal> {
   const secret = bearerSecret(c.req.header('authorization'));
-  const principal = await budget.authenticate(c, (refuseUnknown) => (secret === undefined ? undefined : identity.principal(secret, refuseUnknown)));
+  const principal = await budget.authenticate(c, (charge) => (secret === undefined ? undefined : identity.principal(secret, charge)));
   if (principal) return principal;
   throw new ApiError(401, 'unauthorized', secret === undefined ? 'Send Authorization: Bearer <secret>.' : 'The secret is not valid.');
 }

@@ -72,6 +72,26 @@ export class FixedWindow {
     w.used += n;
   }
 
+  /**
+   * ms until key's window resets when `n` or more are spent in it now; 0 otherwise. For a second,
+   * higher bound than `limit` (the failed-authentication hard cap), and for what `spend` took past it.
+   */
+  reachedMs(key: string, n: number, nowMs: number): number {
+    if (this.limit === 0) return 0;
+    const w = this.windows.get(key);
+    return w && w.endsMs > nowMs && w.used >= n ? w.endsMs - nowMs : 0;
+  }
+
+  /**
+   * Gives back `n` spent in key's current window: what was spent before an outcome was known (a
+   * secret charged before its query, then found). After the window ended there is nothing to give
+   * back; one that began since would at worst get back `n` it did not spend.
+   */
+  refund(key: string, n: number, nowMs: number): void {
+    const w = this.windows.get(key);
+    if (w && w.endsMs > nowMs) w.used = Math.max(0, w.used - n);
+  }
+
   private sweep(nowMs: number): void {
     for (const [key, w] of this.windows) if (w.endsMs <= nowMs) this.windows.delete(key);
     if (this.windows.size >= MAX_KEYS) this.windows.clear();

@@ -76,10 +76,10 @@ export type StreamEnv = AuthEnv & { Variables: { stillValid: () => Promise<boole
  * everywhere, or else the console's session cookie, acting as the key that opened it. Only safe
  * methods go through here, so the cookie can never carry a change across sites. A stream is not a
  * person's use of the session: neither opening it nor checking it again resets the idle timeout.
- * Both count toward the failed-authentication budget of the address (auth-budget.ts). A session
- * is always looked up, even past the budget: nothing knows it before its query, and refusing it
- * unseen would shut a person who signed in past the budget out of their pages' live regions. That
- * query is the one each console page already makes for any cookie of the right shape, unbudgeted.
+ * Both go through the failed-authentication budget of the address (auth-budget.ts). Nothing
+ * remembers a session, so each is charged before its query and refunded when found: a person's
+ * live regions are only refused past the hard cap, when no unseen secret from the address is looked
+ * up. That query is the one each console page already makes for any cookie of the right shape.
  */
 export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: ConsoleSettings, clock: Clock, budget: AuthBudget): MiddlewareHandler<StreamEnv> {
   const sessionValid = sessionChecks(sql, settings.limits, clock);
@@ -94,7 +94,11 @@ export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: Con
       return next();
     }
     const id = cookieSessionId(c, settings);
-    const session = await budget.authenticate(c, async () => (id === undefined ? undefined : resolveSession(sql, id, settings.limits, clock.now(), false)));
+    const session = await budget.authenticate(c, (charge) => {
+      if (id === undefined) return undefined;
+      charge();
+      return resolveSession(sql, id, settings.limits, clock.now(), false);
+    });
     if (id === undefined || !session) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>, or sign in to the console.');
     c.set('principal', { kind: 'key', keyId: session.keyId, keyName: session.keyName, scope: session.scope });
     c.set('stillValid', () => sessionValid(id));

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIMIT_DEFAULTS } from '../../src/config.ts';
+import { HARD_CAP } from '../../src/http/auth-budget.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectJson, send, type App, type Harness } from '../helpers/app.ts';
 
 // Limits per caller: failed authentications per client address (the API and the console's sign-in
@@ -24,6 +25,13 @@ function appWith(limits: Parameters<typeof buildApp>[0]['limits']): App {
 
 const from = (address: string) => ({ 'x-forwarded-for': address });
 
+const signInFrom = (app: App, address: string) => (key: string) =>
+  app.request('/sign-in', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', ...from(address) },
+    body: new URLSearchParams({ key }).toString(),
+  });
+
 async function expectLimited(res: Response) {
   const retryAfter = Number(res.headers.get('retry-after'));
   await expectError(res, 429, 'rate_limited');
@@ -39,8 +47,8 @@ describe('failed authentication per client address', () => {
     }
     const retryAfter = await expectLimited(await send(app, 'GET', '/v1/nodes', { token: 'llk_guess-next', headers: from('203.0.113.7') }));
     assert.ok(retryAfter <= 60);
-    // A secret the identity cache does not hold is refused before it is looked at, valid or not.
-    await expectLimited(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: from('203.0.113.7') }));
+    // A secret this process has not seen is still looked up there, under the hard cap: a valid one is taken.
+    await expectJson(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: from('203.0.113.7') }), 200);
     await expectLimited(await send(app, 'GET', '/v1/events', { headers: from('203.0.113.7') }));
     // Another address, and one in the same IPv6 /64 counted apart from a different /64.
     await expectJson(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: from('203.0.113.8') }), 200);
@@ -76,13 +84,13 @@ describe('failed authentication per client address', () => {
     await expectJson(await send(app, 'GET', '/v1/nodes', { token: read.secret, headers: from('192.0.2.77') }), 200);
     assert.equal(await listen(read.secret), 200);
     await expectLimited(await send(app, 'GET', '/v1/nodes', { token: 'llk_still-wrong', headers: from('192.0.2.77') }));
-    // Not yet known to this engine: taking it would cost the query the budget exists to spare.
+    // Not yet seen by this engine (as after a restart): looked up under the hard cap, and taken.
     const fresh = await h.createKey('read', 'not-yet-seen');
-    await expectLimited(await send(app, 'GET', '/v1/nodes', { token: fresh.secret, headers: from('192.0.2.77') }));
+    await expectJson(await send(app, 'GET', '/v1/nodes', { token: fresh.secret, headers: from('192.0.2.77') }), 200);
     h.buffer.take();
   });
 
-  it('still looks up a secret known before once its cache entry is gone, and budgets it again once it is revoked', async () => {
+  it('still looks up a secret known before once its cache entry is gone, answers 401 once it is revoked, and budgets it again', async () => {
     const { app, identity } = buildApp({ sql: h.sql, clock: h.clock, buffer: h.buffer, publicPages: { trustProxyHops: 1 }, limits: { authFailuresPerMinute: 3 } });
     const key = await h.createKey('read', 'known-before');
     const nodes = (token: string) => send(app, 'GET', '/v1/nodes', { token, headers: from('192.0.2.78') });
@@ -94,7 +102,9 @@ describe('failed authentication per client address', () => {
     await expectJson(await nodes(key.secret), 200);
     assert.equal((await h.admin('DELETE', `/v1/api-keys/${key.id}`)).status, 204);
     identity.forget();
-    // Looked up, as a known secret, and found revoked: refused like any wrong secret past the budget.
+    // Looked up, as a known secret, and found revoked: the 401 an agent stops on, not a 429 it would
+    // retry for ever; then it is as unseen as any wrong secret past the budget.
+    await expectError(await nodes(key.secret), 401, 'unauthorized');
     await expectLimited(await nodes(key.secret));
     await assert.rejects(
       identity.principal(key.secret, () => {
@@ -103,13 +113,6 @@ describe('failed authentication per client address', () => {
       /refused before its query/,
     );
   });
-
-  const signInFrom = (app: App, address: string) => (key: string) =>
-    app.request('/sign-in', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', ...from(address) },
-      body: new URLSearchParams({ key }).toString(),
-    });
 
   it('counts wrong keys at the console sign-in with those of the API', async () => {
     const app = appWith({ authFailuresPerMinute: 4 });
@@ -146,6 +149,43 @@ describe('failed authentication per client address', () => {
     await feed.body?.cancel();
     // A session id of the right shape that names no session: looked up, and refused past the budget.
     await expectLimited(await listen(`lifeline_session=${'A'.repeat(43)}`));
+  });
+});
+
+describe('failed authentication past the hard cap', () => {
+  it('looks no unseen secret up there, valid or not, on the API, the sign-in or the live feed, and still takes verified ones', async () => {
+    const { app, identity } = buildApp({ sql: h.sql, clock: h.clock, buffer: h.buffer, publicPages: { trustProxyHops: 1 }, limits: { authFailuresPerMinute: 2 } });
+    const address = from('192.0.2.90');
+    const node = await h.createNode('past-the-cap');
+    const beat = () => send(app, 'POST', '/v1/heartbeats', { token: node.token, json: { status: 'ok' }, headers: address });
+    assert.equal((await beat()).status, 202);
+    await expectJson(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: address }), 200);
+    const signIn = signInFrom(app, '192.0.2.90');
+    const signedIn = await signIn(ADMIN_TOKEN);
+    assert.equal(signedIn.status, 303);
+    const cookie = /^(lifeline_session=[^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1]!;
+    for (let i = 0; i < 2; i++) await expectError(await send(app, 'GET', '/v1/nodes', { token: `llk_guess-${i}`, headers: address }), 401, 'unauthorized');
+    // Past the budget, each wrong secret is still looked up and charged, up to the hard cap.
+    for (let i = 2; i < 2 * HARD_CAP; i++) await expectLimited(await send(app, 'GET', '/v1/nodes', { token: `llk_guess-${i}`, headers: address }));
+    const fresh = await h.createKey('admin', 'unseen-past-the-cap');
+    await expectLimited(await send(app, 'GET', '/v1/nodes', { token: fresh.secret, headers: address }));
+    assert.equal((await signIn(fresh.secret)).status, 429);
+    const feed = await app.request('/v1/events', { headers: { cookie, ...address } });
+    await expectLimited(feed);
+    await assert.rejects(
+      identity.principal(fresh.secret, () => {
+        throw new Error('not yet verified');
+      }),
+      /not yet verified/,
+      'the refused key was never looked up, so this process still does not know it',
+    );
+    // What this process verified before goes on: heartbeats, the API and the sign-in.
+    assert.equal((await beat()).status, 202);
+    await expectJson(await send(app, 'GET', '/v1/nodes', { token: ADMIN_TOKEN, headers: address }), 200);
+    assert.equal((await signIn(ADMIN_TOKEN)).status, 303);
+    // Another address is untouched.
+    await expectJson(await send(app, 'GET', '/v1/nodes', { token: fresh.secret, headers: from('192.0.2.91') }), 200);
+    h.buffer.take();
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, ROLES } from '../../src/config.ts';
+import { adminTokenWarning, ConfigError, loadConfig, ROLES } from '../../src/config.ts';
 import { decodeSecretKey } from '../../src/secrets.ts';
 
 describe('loadConfig', () => {
@@ -57,6 +57,14 @@ describe('loadConfig', () => {
     assert.equal(c.evaluatorIntervalMs, 250);
     assert.equal(c.smtpUrl, 'smtp://mail:1025');
     assert.equal(c.mailFrom, 'Lifeline <oncall@example.com>');
+  });
+
+  it('warns at start of an admin token shorter than 32 characters, and takes it', () => {
+    const short = 'sixteen-chars-ok';
+    assert.equal(loadConfig({ LIFELINE_ADMIN_TOKEN: short }).adminToken, short);
+    assert.match(adminTokenWarning(short) ?? '', /^LIFELINE_ADMIN_TOKEN has 16 characters: .*32 or more/);
+    assert.equal(adminTokenWarning('x'.repeat(32)), undefined);
+    assert.equal(adminTokenWarning(undefined), undefined);
   });
 
   it('treats empty strings as unset', () => {

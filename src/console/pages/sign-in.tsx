@@ -108,26 +108,26 @@ export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) 
   // A key that may sign in gets a session. It is first looked up through the identity cache, so a
   // wrong one costs one indexed select (or nothing, for a key in use), not openSession's
   // transaction and its sweep of expired sessions.
-  const open = async (key: string) => {
-    const principal = await deps.identity.principal(key);
+  const open = async (key: string, charge: () => void) => {
+    const principal = await deps.identity.principal(key, charge);
     return principal && allows(principal, 'read') ? openSession(deps.sql, key, deps.console.limits, deps.clock.now()) : undefined;
   };
 
-  // A wrong key counts with the API's failed authentications from the same address
-  // (auth-budget.ts). A key is always looked at, even past that budget: a person with a valid key
-  // signs in however many wrong secrets an agent behind the same address sent. Past the budget a
-  // wrong one is told so on the sign-in page, with when to try again, rather than in the API's JSON.
+  // A key goes through the API's failed-authentication budget of the address (auth-budget.ts): a
+  // valid one signs in however many wrong secrets an agent behind the same address sent, unless
+  // they passed the hard cap and this process has not seen the key yet. Refused, the person is
+  // told so on the sign-in page, with when to try again, rather than in the API's JSON.
   app.post('/sign-in', ...guards.anonymous, async (c) => {
     const next = safeNext(c.req.query('next'));
     const again = (problem: string, status: 401 | 429) => html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, status);
     const key = (await c.req.parseBody()).key;
     let opened;
     try {
-      opened = await budget.authenticate(c, () => (typeof key === 'string' && key.trim() !== '' ? open(key.trim()) : undefined));
+      opened = await budget.authenticate(c, (charge) => (typeof key === 'string' && key.trim() !== '' ? open(key.trim(), charge) : undefined));
     } catch (err) {
       if (!(err instanceof BudgetSpent)) throw err;
       c.header('retry-after', String(err.retryAfterSeconds));
-      return again(`Too many wrong keys came from this address in the last minute, and this one is not a key that may sign in either. Try again in ${err.retryAfterSeconds} seconds.`, 429);
+      return again(`Too many wrong keys came from this address in the last minute, so this one was not taken. Try again in ${err.retryAfterSeconds} seconds.`, 429);
     }
     if (!opened) return again('That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).', 401);
     setSessionCookie(c, deps.console, opened.id);
