@@ -38,6 +38,8 @@ export interface SendRun {
   postgresCpuMs: number;
   /** CPU (ms) of the local redis-server over the run: shared, so it also counts other clients' work. */
   redisCpuMs: number;
+  /** CPU (ms) of the receiver child over the run: not Lifeline's, but on the same 2 cores. */
+  receiverCpuMs: number;
   duplicates: number;
   missing: number;
 }
@@ -95,11 +97,18 @@ export async function sendRun(scope: Scope, o: BenchOptions, label: string, env:
   const redis = await redisPid(REDIS_URL);
   const cpu0 = pids.map(cpuMs);
   const redis0 = cpuMs(redis);
+  const receiver0 = cpuMs(receiver.pid);
   const pg0 = await backendCpu(db.sql, NOTIFIERS);
 
   progress(`notifier ${label}: ${int(n)} deliveries released to ${PROCESSES} processes`);
   const t0 = performance.now();
   await admin.resume();
+  // The receiver's count first, the ledger's once every webhook arrived (the `sent` marks follow
+  // within a batch): the ledger's count reads the whole table, and polled every 20 ms through the
+  // run it kept the bench's own Postgres backend at 6-8 % of a core (1.4-2.5 s of CPU in runs of
+  // 17-44 s; ~20 µs a delivery at 3,000/s), on the 2 cores the notifiers are timed on. The
+  // receiver's count is a number in its memory.
+  await waitFor(`${n} webhooks at the receiver`, async () => ((await receiverJson<{ ids: number }>(receiver.base, '/count')).ids >= n ? true : undefined), Math.max(120_000, n * 10), 20);
   await waitFor(
     `${n} deliveries marked sent`,
     async () => {
@@ -112,6 +121,7 @@ export async function sendRun(scope: Scope, o: BenchOptions, label: string, env:
   const elapsed = performance.now() - t0;
   const notifierCpuMs = pids.reduce((t, pid, i) => t + cpuMs(pid) - cpu0[i]!, 0);
   const redisCpuMs = cpuMs(redis) - redis0;
+  const receiverCpuMs = cpuMs(receiver.pid) - receiver0;
   const postgresCpuMs = await backendCpuSince(db.sql, NOTIFIERS, pg0);
   await Promise.all(children.map((c) => c.stop(10_000)));
 
@@ -123,6 +133,7 @@ export async function sendRun(scope: Scope, o: BenchOptions, label: string, env:
     notifierCpuMs,
     postgresCpuMs,
     redisCpuMs,
+    receiverCpuMs,
     duplicates: arrivals.webhooks.filter(([, , times]) => times > 1).length + arrivals.rejected,
     missing: ids.filter((id) => !got.has(id)).length,
   };
@@ -144,6 +155,7 @@ export async function benchNotifier(o: BenchOptions, scope: Scope): Promise<Sect
   row(s, 'notifier CPU per delivery (both processes)', perDelivery(life.notifierCpuMs, life), perDelivery(naive.notifierCpuMs, naive), '— (report)');
   row(s, "Postgres CPU per delivery (the notifiers' backends)", perDelivery(life.postgresCpuMs, life), perDelivery(naive.postgresCpuMs, naive), '— (report)');
   row(s, 'Redis CPU per delivery (redis-server, shared)', perDelivery(life.redisCpuMs, life), perDelivery(naive.redisCpuMs, naive), '— (report)');
+  row(s, "receiver CPU per delivery (the bench's receiver, same cores)", perDelivery(life.receiverCpuMs, life), perDelivery(naive.receiverCpuMs, naive), '— (report)');
   const once = (r: SendRun) => `${int(r.duplicates)} twice or unsigned, ${int(r.missing)} missing`;
   row(s, 'webhook-ids received exactly once', once(life), once(naive), 'each once', life.duplicates + life.missing + naive.duplicates + naive.missing === 0);
   s.notes.push(

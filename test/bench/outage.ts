@@ -151,7 +151,7 @@ export async function startReceiver(scope: Scope, label: string, secret: string)
   const child = spawnScript(scope, `receiver-${label}`, 'test/bench/receiver.ts', { BENCH_WEBHOOK_SECRET: secret });
   const line = await child.waitForLine('listening', (l) => l.json?.msg === 'listening', 30_000);
   const { http, smtp } = line.json as { http: number; smtp: number };
-  return { base: `http://127.0.0.1:${http}`, smtpUrl: `smtp://127.0.0.1:${smtp}` };
+  return { base: `http://127.0.0.1:${http}`, smtpUrl: `smtp://127.0.0.1:${smtp}`, pid: child.proc.pid! };
 }
 
 /** Removes every key of the run's private BullMQ queue (completed jobs would stay a week). */
