@@ -22,7 +22,7 @@ export interface PagingSetup {
  */
 export function nodeEventsHandler(sendPages: NewsSender, setup: PagingSetup): OutboxHandler<'node.state_changed' | 'node.deleted'> {
   return async (events, ctx) => {
-    const pages = await followNodes(ctx.tx, events.map(changeOf), ctx.now, setup.emailConfigured);
+    const { pages, directory } = await followNodes(ctx.tx, events.map(changeOf), ctx.now, setup.emailConfigured);
     if (pages.length === 0) return;
     try {
       // In a savepoint: a page that cannot be written must not take its transition down with it.
@@ -30,7 +30,7 @@ export function nodeEventsHandler(sendPages: NewsSender, setup: PagingSetup): Ou
         sendPages(
           pages.map((p) => p.news),
           { ...ctx, tx: sp },
-          new Map(pages.map((p) => [p.incident.id, p.incident])),
+          { incidents: new Map(pages.map((p) => [p.incident.id, p.incident])), directory },
         ),
       );
     } catch {

@@ -6,7 +6,7 @@ import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { nodeStates } from '../nodes/store.ts';
-import { namesAnyone, reachesAnyone, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
+import { namesAnyone, reachesAnyone, type Directory, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
 import { contactsOf } from '../oncall/store-users.ts';
@@ -100,6 +100,19 @@ export interface NodeChange {
   reason: string;
 }
 
+/** A page of an incident just opened: its news, the same as an `incident.opened` event, and the row opened. */
+export interface OpeningPage {
+  news: IncidentNews;
+  event: NewOutboxEvent;
+  incident: IncidentRow;
+}
+
+/** The pages of the incidents opened, and what judging their levels read of whom they name (for the fan-out). */
+export interface Opened {
+  pages: OpeningPage[];
+  directory: Directory;
+}
+
 /**
  * Incidents follow node state: entering down or degraded opens that category (at most one open per
  * node and category) and resolves the other, back to healthy resolves everything open; a deleted
@@ -111,21 +124,15 @@ export interface NodeChange {
  * incidents of every node, one resolves, two lock and find policies, one opens — a 10k-node
  * outage costs five statements per 500 events, not three per event.
  *
- * Returns the pages of the incidents it opened (whom each first level reached), for the caller to
- * hand to the notifications in this same transaction: a page leaves with the transition's own
- * event, not with a second `incident.opened` event handled after it (ARCHITECTURE.md, "One hop
- * from transition to page"). Resolves still travel as `incident.resolved` events keyed by node,
+ * Returns the pages of the incidents it opened (whom each first level reached), and what judging
+ * those levels read of the channels and people named, for the caller to hand to the notifications
+ * in this same transaction: a page leaves with the transition's own event, not with a second
+ * `incident.opened` event handled after it (ARCHITECTURE.md, "One hop from transition to page"),
+ * and the fan-out does not read those channels and people again. Resolves still travel as `incident.resolved` events keyed by node,
  * so they queue behind any page of the node still in the outbox (an escalation that committed
  * while this change was being handled) and are fanned out to whom the ledger says was paged.
  */
-/** A page of an incident just opened: its news, the same as an `incident.opened` event, and the row opened. */
-export interface OpeningPage {
-  news: IncidentNews;
-  event: NewOutboxEvent;
-  incident: IncidentRow;
-}
-
-export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emailConfigured: EmailSetup): Promise<OpeningPage[]> {
+export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emailConfigured: EmailSetup): Promise<Opened> {
   const relevant = changes.filter((c) => c.to === 'healthy' || c.to === 'deleted' || categoryFor(c.to) !== null);
   const open = new Map<string, IncidentRow[]>();
   for (const i of await store.lockOpenIncidents(tx, relevant.map((c) => c.nodeId))) {
@@ -176,7 +183,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   const out: NewOutboxEvent[] = [...resolved.events];
   const timeline: TimelineEntry[] = [...resolved.timeline];
   const news: OpeningPage[] = [];
-  const pages = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now, emailConfigured);
+  const { pages, directory } = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now, emailConfigured);
   opened.forEach((incident, k) => {
     const policy = policies.get(incident.node_id);
     const page = pages[k]!;
@@ -196,7 +203,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   });
   await store.addTimeline(tx, timeline);
   await insertOutbox(tx, out, now);
-  return news;
+  return { pages: news, directory };
 }
 
 /**
@@ -245,16 +252,17 @@ export const UNREACHABLE_WITHOUT_EMAIL = 'SMTP_URL is not set and this level rea
  * and then finds the page owed to them and refuses (incidentsOwing). Lock order: incidents by id,
  * policies in id order, then these users; a deletion locks only its own user row and takes no
  * lock a step holds, so no cycle. Three queries for the batch (four when the levels name people,
- * one more with email off).
+ * one more with email off). What they read of the channels and people named comes back with the
+ * pages, so that a fan-out in the same transaction does not read it again.
  */
-async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, now: Date, emailConfigured: EmailSetup): Promise<Page[]> {
+async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, now: Date, emailConfigured: EmailSetup): Promise<{ pages: Page[]; directory: Directory }> {
   const named = await recipientsAt(tx, levels, now);
   const present = await lockExisting(tx, 'users', [...new Set(named.flatMap((r) => r.users.map((u) => u.user_id)))]);
   const resolved = named.map((r) => ({ ...r, users: r.users.filter((u) => present.has(u.user_id)) }));
   const people = await contactsOf(tx, [...present]);
   // Only email channels can fail to land, and only with email known off: otherwise no query.
   const types = emailConfigured === false ? await channelTypes(tx, [...new Set(resolved.flatMap((r) => r.channel_ids))]) : new Map<string, string>();
-  return resolved.map((r) => {
+  const pages = resolved.map((r) => {
     const reached = reachesAnyone(r, types, people, emailConfigured);
     return {
       recipients: reached ? { channel_ids: r.channel_ids, users: r.users } : { channel_ids: [], users: [] },
@@ -267,6 +275,7 @@ async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, no
       },
     };
   });
+  return { pages, directory: { channelTypes: types, people } };
 }
 
 /** An escalation timer that came due: step `step` of the incident's schedule. */
@@ -339,7 +348,8 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   const advanced = await store.advanceEscalations(tx, steps.map((s) => ({ id: s.incidentId, step: s.step, level: s.level, policyId: s.policy.id })));
   const states = await nodeStates(tx, [...new Set(steps.map((s) => s.incident.node_id))]);
   const paging = steps.filter((s) => advanced.has(s.incidentId) && states.get(s.incident.node_id) !== 'maintenance');
-  const pages = new Map((await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now, emailConfigured)).map((p, k) => [paging[k]!.incidentId, p]));
+  const judged = await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now, emailConfigured);
+  const pages = new Map(judged.pages.map((p, k) => [paging[k]!.incidentId, p]));
   for (const s of steps) {
     const row = advanced.get(s.incidentId);
     if (!row) continue;

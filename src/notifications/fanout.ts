@@ -2,7 +2,7 @@ import { channelTypes } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
 import type { IncidentNews, IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { addTimeline, getIncidents } from '../incidents/store.ts';
-import { namesAnyone, type Contacts } from '../oncall/model.ts';
+import { namesAnyone, type Contacts, type Directory } from '../oncall/model.ts';
 import type { PageRecipients } from '../outbox/topics.ts';
 import { getPolicies } from '../oncall/store.ts';
 import { contactsOf } from '../oncall/store-users.ts';
@@ -34,6 +34,22 @@ async function markStorms(tx: Tx, human: NewDelivery[], now: Date, threshold: nu
 }
 
 const isAnswer = (n: IncidentNews) => n.event === 'acknowledged' || n.event === 'resolved';
+
+/**
+ * What the caller read in this transaction before the fan-out: the incidents it opened, as they
+ * stand, and what judging their levels read of the channels and people named (src/incidents).
+ */
+export interface Held {
+  incidents: ReadonlyMap<string, IncidentRow>;
+  directory?: Directory;
+}
+
+/** `known` and, read by `read` in one query, those of `ids` it lacks (none read when it lacks none). */
+async function withMissing<V>(known: ReadonlyMap<string, V> | undefined, ids: Iterable<string>, read: (ids: string[]) => Promise<Map<string, V>>): Promise<ReadonlyMap<string, V>> {
+  const missing = [...new Set(ids)].filter((id) => !known?.has(id));
+  if (missing.length === 0) return known ?? new Map();
+  return new Map([...(known ?? []), ...(await read(missing))]);
+}
 
 /**
  * The ledger's recipients for a page: each channel, then each person's email and own channels, in
@@ -68,23 +84,23 @@ function pageRecipients(page: PageRecipients, channelTypes: ReadonlyMap<string, 
  * and returns the ids of the rows to send on their own. A redelivered event inserts nothing new. A
  * page goes to whom its level reached when it fired; an answer (acknowledged, resolved) goes to
  * each destination the ledger itself says was paged, once (toldRecipients), so it reaches every
- * one of them whatever happened to the policy or the schedules since. Incidents in `held` (rows the caller
- * opened in this transaction) are not read again: in a mass outage that read returned every row
- * just inserted, 500 per batch.
+ * one of them whatever happened to the policy or the schedules since. What is in `held` is not
+ * read again: the incidents the caller opened in this transaction (in a mass outage that read
+ * returned every row just inserted, 500 per batch), and the channels and people its levels were
+ * judged by (a second read of the same rows, one or two queries per batch).
  */
-export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, held: ReadonlyMap<string, IncidentRow> = new Map()): Promise<string[]> {
+export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, held?: Held): Promise<string[]> {
   // Set-wise: incidents, paged recipients, policies (for old events), channels and people in at
   // most five queries per batch (a 10k-node outage would otherwise cost several queries per event).
-  const missing = [...new Set(news.map((n) => n.incidentId))].filter((id) => !held.has(id));
-  const incidents = new Map([...held, ...(await getIncidents(tx, missing))]);
+  const incidents = await withMissing(held?.incidents, news.map((n) => n.incidentId), (ids) => getIncidents(tx, ids));
   const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));
   const legacy = news.filter((n) => !isAnswer(n) && n.recipients === undefined);
   const policies = await getPolicies(tx, [...new Set(legacy.flatMap((n) => incidents.get(n.incidentId)?.policy_id ?? []))]);
   const pageOf = (n: IncidentNews): PageRecipients =>
     n.recipients ?? { channel_ids: policies.get(incidents.get(n.incidentId)?.policy_id ?? '')?.levels[n.level ?? 0]?.channel_ids ?? [], users: [] };
   const pages = news.filter((n) => !isAnswer(n)).map(pageOf);
-  const types = await channelTypes(tx, [...new Set(pages.flatMap((p) => p.channel_ids))]);
-  const people = await contactsOf(tx, [...new Set(pages.flatMap((p) => p.users.map((u) => u.user_id)))]);
+  const types = await withMissing(held?.directory?.channelTypes, pages.flatMap((p) => p.channel_ids), (ids) => channelTypes(tx, ids));
+  const people = await withMissing(held?.directory?.people, pages.flatMap((p) => p.users.map((u) => u.user_id)), (ids) => contactsOf(tx, ids));
 
   const deliveries: NewDelivery[] = [];
   const timeline: TimelineEntry[] = [];

@@ -1,25 +1,25 @@
-import type { IncidentNews, IncidentRow } from '../incidents/model.ts';
+import type { IncidentNews } from '../incidents/model.ts';
 import type { Logger } from '../logger.ts';
 import type { HandlerContext, OutboxHandler } from '../outbox/registry.ts';
 import type { IncidentTopic } from '../outbox/topics.ts';
-import { fanOut } from './fanout.ts';
+import { fanOut, type Held } from './fanout.ts';
 import type { DeliveryQueue } from './queue.ts';
 
 /**
  * Tells those concerned about incident news from inside a handler's claiming transaction.
- * `incidents`: rows the caller already holds as they stand in this transaction (it just opened
- * them), which the fan-out then does not read again.
+ * `held`: what the caller already read in this transaction (see Held), which the fan-out then
+ * does not read again.
  */
-export type NewsSender = (news: IncidentNews[], ctx: HandlerContext, incidents?: ReadonlyMap<string, IncidentRow>) => Promise<void>;
+export type NewsSender = (news: IncidentNews[], ctx: HandlerContext, held?: Held) => Promise<void>;
 
 /**
  * Ledger rows in the claiming transaction (see fanOut); after it commits, their jobs are enqueued.
  * A crash between the two leaves rows the notifier's sweeper enqueues.
  */
 export function newsSender(queue: DeliveryQueue, log: Logger, stormThreshold: number): NewsSender {
-  return async (news, { tx, now, afterCommit }, incidents) => {
+  return async (news, { tx, now, afterCommit }, held) => {
     if (news.length === 0) return;
-    const ids = await fanOut(tx, news, now, stormThreshold, incidents);
+    const ids = await fanOut(tx, news, now, stormThreshold, held);
     afterCommit(async () => {
       try {
         await queue.enqueue(ids.map((id) => ({ id })));

@@ -197,6 +197,16 @@ export function levelRecipients(level: PolicyLevel, schedules: ReadonlyMap<strin
   return { channel_ids: [...level.channel_ids], users, empty_schedule_ids: empty };
 }
 
+/**
+ * What a transaction has read of the channels and people its pages name, by id: each channel's
+ * type and each person's contacts (ids that no longer exist are absent). Judging a level reads
+ * them and the fan-out writing its rows needs them again; handed on, they are read once.
+ */
+export interface Directory {
+  channelTypes: ReadonlyMap<string, string>;
+  people: ReadonlyMap<string, Contacts>;
+}
+
 /** Whether a level's recipients name anyone at all, reachable or not. */
 export const namesAnyone = (r: Pick<LevelRecipients, 'channel_ids' | 'users'>): boolean => r.channel_ids.length + r.users.length > 0;
 

@@ -18,6 +18,7 @@ import { openQueueBackend, type QueueBackendName } from '../../src/queue/backend
 import { pagingSetup, registerOnCallHandlers } from '../../workers/handlers.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
+import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { startNotifier } from '../../workers/notifier.ts';
 import type { TestDatabase } from './db.ts';
 import { testLog } from './log.ts';
@@ -160,6 +161,18 @@ export async function deliveriesOf(db: TestDatabase, incidentId: string) {
 export async function incidentsOf(db: TestDatabase, nodeId: string) {
   return db.sql<{ id: string; category: string; status: string; escalation_level: number; resolved_by: string | null; opened_at: Date }[]>`
     select id, category, status, escalation_level, resolved_by, opened_at from incidents where node_id = ${nodeId} order by opened_at`;
+}
+
+/** The event of node `name` (`nodeId`) going down at `at`, as the evaluator writes it, for a handler called directly. */
+export function wentDown(nodeId: string, name: string, at: Date): OutboxEvent<'node.state_changed'> {
+  return {
+    id: '1',
+    topic: 'node.state_changed',
+    key: nodeId,
+    payload: { node_id: nodeId, node_name: name, from: 'healthy', to: 'down', at: at.toISOString(), reason: 'no heartbeat for 20s', state_version: 1 },
+    created_at: at,
+    attempts: 0,
+  };
 }
 
 /**

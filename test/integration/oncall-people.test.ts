@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import postgres from 'postgres';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
+import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
 import { acknowledge, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
+import { newsSender } from '../../src/notifications/handlers.ts';
 import { setupWarnings, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
-import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
+import { testLog } from '../helpers/log.ts';
+import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, wentDown, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { until } from '../helpers/wait.ts';
@@ -147,6 +151,39 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     assert.deepEqual([step.detail.level, step.detail.users], [1, [{ user_id: ben.id, schedule_id: rota.id, name: 'Ben' }]]);
     const notified = entries.filter((e) => e.kind === 'notified').map((e) => [e.detail.event, e.detail.user_id, e.detail.channel_id ?? null]);
     assert.ok(notified.some(([event, user, channel]) => event === 'opened' && user === ana.id && channel === own.id), JSON.stringify(notified));
+  });
+
+  it('reads the channels and people a page names once, judging its level and writing its rows alike', async () => {
+    const own = await oc.webhook('ana-phone', hook.url, secret);
+    const ana = await oc.user('Ana', 'ana@test.local', [own.id]);
+    const team = await oc.webhook('team', hook.url, secret);
+    const policy = await oc.policy('once', [{ after_seconds: 0, channel_ids: [team.id], user_ids: [ana.id] }]);
+    const nodeId = await p.addNode('once-1', { escalation_policy_id: policy.id });
+    // Email known off: judging the level reads the channels' types as well as the people.
+    const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000), { emailConfigured: false });
+    const reads = { people: 0, channelTypes: 0 };
+    const sql = postgres(db.url, {
+      onnotice: () => {},
+      debug: (_connection, query) => {
+        if (query.includes('from users u')) reads.people += 1;
+        if (query.includes('select id, type from channels')) reads.channelTypes += 1;
+      },
+    });
+    try {
+      await sql.begin((tx) => handler([wentDown(nodeId, 'once-1', T0)], { tx, now: T0, afterCommit: () => {} }));
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    assert.deepEqual(reads, { people: 1, channelTypes: 1 });
+    const [incident] = await incidentsOf(db, nodeId);
+    assert.deepEqual(
+      (await deliveriesOf(db, incident!.id)).map((d) => [d.event, d.channel_id, d.user_id]).sort(),
+      [
+        ['opened', team.id, null],
+        ['opened', null, ana.id],
+        ['opened', own.id, ana.id],
+      ].sort(),
+    );
   });
 
   it('a level whose schedule has nobody on call is recorded, and the next level fires at once', async () => {

@@ -13,7 +13,7 @@ import { insertOutbox } from '../../src/outbox/store.ts';
 import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
-import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
+import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, wentDown, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { startSmtpSink } from '../helpers/smtp-sink.ts';
@@ -77,14 +77,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     const ch = await oc.webhook('race', hook.url, secret);
     const policy = await oc.policy('race', [{ after_seconds: 0, channel_ids: [ch.id] }]);
     const id = await p.addNode('race-1', { escalation_policy_id: policy.id });
-    const event: OutboxEvent<'node.state_changed'> = {
-      id: '1',
-      topic: 'node.state_changed',
-      key: id,
-      payload: { node_id: id, node_name: 'race-1', from: 'healthy', to: 'down', at: T0.toISOString(), reason: 'no heartbeat for 20s', state_version: 1 },
-      created_at: T0,
-      attempts: 0,
-    };
+    const event = wentDown(id, 'race-1', T0);
     const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000), oc.setup);
     const handle = () => db.sql.begin((tx) => handler([event], { tx, now: T0, afterCommit: () => {} }));
     const results = await Promise.allSettled([handle(), handle(), handle()]);
