@@ -17,6 +17,8 @@ export class Refusal extends Error {
     readonly code: RefusalCode,
     message: string,
     readonly details?: ErrorDetail[],
+    /** When asking again may succeed (a lock held by work that will end): seconds, sent as Retry-After. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'Refusal';

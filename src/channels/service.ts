@@ -6,7 +6,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
-import { lockForDelete } from '../db/named-rows.ts';
+import { DELETE_LOCK_WAIT_MS, deleting, lockForDelete } from '../db/named-rows.ts';
 import { namedBy } from '../oncall/model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from '../oncall/store.ts';
@@ -117,10 +117,11 @@ export async function updateChannel(
  * stopped naming it, so the channel stays until that resolve is written, and until no dead
  * outbox event waiting for its replay would message it. The channel is locked first, so a policy
  * or user being written that names it either committed before (and is found here) or waits and
- * then finds the channel gone (see lockExisting in src/db/named-rows.ts).
+ * then finds the channel gone (see lockExisting in src/db/named-rows.ts); it waits for such a
+ * writer at most `lockWaitMs`, then is refused to be retried (deleting).
  */
-export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
-  await sql.begin(async (tx) => {
+export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
+  await deleting(sql, 'channel', lockWaitMs, async (tx) => {
     if (!(await lockForDelete(tx, 'channels', id))) throw notFound(`Channel "${id}"`);
     const by = namedBy([
       ['escalation policy', 'escalation policies', await policiesNaming(tx, 'channel_ids', id)],

@@ -52,7 +52,7 @@ export function errorAnswer(err: ApiError | Refusal): Answer {
   return {
     status: err instanceof Refusal ? REFUSAL_STATUS[err.code] : err.status,
     body: errorBody(err.code, err.message, err.details),
-    headers: err instanceof ApiError ? err.headers : undefined,
+    headers: err instanceof ApiError ? err.headers : err.retryAfterSeconds ? { 'retry-after': String(err.retryAfterSeconds) } : undefined,
   };
 }
 

@@ -3,7 +3,7 @@ import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
-import { lockExisting, lockForDelete } from '../db/named-rows.ts';
+import { DELETE_LOCK_WAIT_MS, deleting, lockExisting, lockForDelete } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { missingIds, namedBy, type NewUser, type UserPatch, type UserRow } from './model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
@@ -53,10 +53,11 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
  * (its resolve goes to them, as to a channel: see deleteChannel, dead outbox events included).
  * The user is locked first, so a policy, schedule or override being written that names them, or an
  * escalation step paging them (whomLevelsPage), either committed before (and is found here) or
- * waits and then finds the user gone.
+ * waits and then finds the user gone; it waits for them at most `lockWaitMs`, then is refused to
+ * be retried (deleting: steps of a storm can hold a person for minutes).
  */
-export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
-  await sql.begin(async (tx) => {
+export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
+  await deleting(sql, 'user', lockWaitMs, async (tx) => {
     if (!(await lockForDelete(tx, 'users', id))) throw notFound(`User "${id}"`);
     const by = namedBy([
       ['escalation policy', 'escalation policies', await policiesNaming(tx, 'user_ids', id)],

@@ -11,7 +11,7 @@ import { Refusal } from '../../src/errors.ts';
 import { errorAnswer } from '../../src/http/errors.ts';
 import type { PolicyLevel, PolicyRow } from '../../src/oncall/model.ts';
 import { createSql, type Tx } from '../../src/db/client.ts';
-import { lockForDelete } from '../../src/db/named-rows.ts';
+import { lockExisting, lockForDelete } from '../../src/db/named-rows.ts';
 import { escalate, resolve as resolveIncident } from '../../src/incidents/service.ts';
 import { addOverride } from '../../src/oncall/schedules.ts';
 import { deleteUser as deleteUserRow } from '../../src/oncall/store-users.ts';
@@ -218,6 +218,28 @@ describe('open incidents across edits of what paged them', () => {
       ],
     );
     await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('a deletion that waits on a step holding the person longer than its bound is refused, to retry', async () => {
+    const { bea, first } = await beaOnCallUntil120('api-9');
+    // A step's batch holding Bea and the channel FOR KEY SHARE, as whomLevelsPage does.
+    await hold(async (tx) => {
+      await lockExisting(tx, 'users', [bea.id]);
+      await lockExisting(tx, 'channels', [first.channel.id]);
+    });
+    for (const [what, work] of [
+      ['user', () => deleteUser(db.sql, bea.id, clock.now(), TEST_ACTING, 50)],
+      ['channel', () => deleteChannel(db.sql, first.channel.id, clock.now(), TEST_ACTING, 50)],
+    ] as const) {
+      const err = await work().then(() => assert.fail('not refused'), (e: unknown) => e);
+      assert.ok(err instanceof Refusal, String(err));
+      const { status, headers, body } = errorAnswer(err);
+      assert.deepEqual([status, headers, body.error.message], [
+        409,
+        { 'retry-after': '1' },
+        `The ${what} is held by work naming it (an escalation paging it, or an edit naming it) longer than a deletion waits; nothing was deleted, try again in 1 s.`,
+      ]);
+    }
   });
 
   it('a person deleted while a step paging them is being written waits for its commit, then is refused', async () => {
