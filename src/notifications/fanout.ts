@@ -7,7 +7,7 @@ import type { PageRecipients } from '../outbox/topics.ts';
 import { getPolicies } from '../oncall/store.ts';
 import { contactsOf } from '../oncall/store-users.ts';
 import { destinationKey, type NewDelivery, type Recipient } from './model.ts';
-import { insertDeliveries, lockStormCounters, recentDeliveryCounts, toldRecipients } from './store.ts';
+import { insertDeliveries, lockStormCounters, recentDeliveryCounts, resolvesQueued, toldRecipients } from './store.ts';
 
 /** Channels read by people; machines (webhook, PagerDuty) need every event with its own id. */
 const DIGESTED_TYPES = new Set(['email', 'slack']);
@@ -79,6 +79,21 @@ function pageRecipients(page: PageRecipients, channelTypes: ReadonlyMap<string, 
   return out;
 }
 
+/** Why a page replayed after its incident's resolve went out is not sent. */
+export const PAGE_AFTER_RESOLVE = 'the incident was resolved and its resolve sent before this page (a dead event replayed) was handled; sent now, it would page after the resolve';
+
+/**
+ * Pages (not answers) of incidents already resolved whose resolve is no longer queued behind them
+ * (resolvesQueued): replayed dead events. Sending one would page after the resolve, and a receiver
+ * that opens an alert per page (PagerDuty) would keep it open for ever. No query unless a page's
+ * incident is resolved.
+ */
+async function pagesAfterResolve(tx: Tx, news: IncidentNews[], incidents: ReadonlyMap<string, IncidentRow>): Promise<Set<IncidentNews>> {
+  const late = news.filter((n) => !isAnswer(n) && incidents.get(n.incidentId)?.status === 'resolved');
+  const queued = await resolvesQueued(tx, late.map((n) => incidents.get(n.incidentId)!));
+  return new Set(late.filter((n) => !queued.has(n.incidentId)));
+}
+
 /**
  * Turns incident news into ledger rows, one per (event, destination), in the caller's transaction,
  * and returns the ids of the rows to send on their own. A redelivered event inserts nothing new. A
@@ -104,9 +119,14 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
 
   const deliveries: NewDelivery[] = [];
   const timeline: TimelineEntry[] = [];
+  const afterResolve = await pagesAfterResolve(tx, news, incidents);
   for (const n of news) {
     const incident = incidents.get(n.incidentId);
     if (!incident) continue;
+    if (afterResolve.has(n)) {
+      timeline.push({ incident_id: incident.id, at: now, kind: 'not_notified', detail: { event: n.event, reason: PAGE_AFTER_RESOLVE } });
+      continue;
+    }
     const eventKey = n.event === 'escalated' ? `escalated-${n.step}` : n.event;
     const page = isAnswer(n) ? undefined : pageOf(n);
     const to = page ? pageRecipients(page, types, people) : (told.get(incident.id) ?? []);

@@ -278,6 +278,22 @@ export async function incidentsOwing(
 }
 
 /**
+ * Of these resolved incidents, those whose `incident.resolved` event is still in the outbox,
+ * probed by node (the events' key: `outbox_key_id`). A page of a resolved incident handled while
+ * its resolve waits behind it (a node that recovered while its escalation was being handled) is
+ * sent, and its resolve follows; one handled after the resolve went (a dead page replayed: a dead
+ * event no longer holds back its key) is not.
+ */
+export async function resolvesQueued(tx: Queryable, incidents: Array<{ id: string; node_id: string }>): Promise<Set<string>> {
+  if (incidents.length === 0) return new Set();
+  const rows = await tx<{ id: string }[]>`
+    select distinct o.payload->>'incident_id' as id from outbox o
+    where o.key = any(${[...new Set(incidents.map((i) => i.node_id))]}::text[]) and o.topic = 'incident.resolved'
+      and o.payload->>'incident_id' = any(${incidents.map((i) => i.id)}::text[])`;
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
  * Dead outbox events (parked after failing, replayable: POST /v1/outbox/dead/{id}/replay) that
  * will message this channel or person once replayed (eventMessages), oldest first, at most `limit`,
  * each with its incident and the count of all. Their fan-out reads the destination when it runs,

@@ -75,17 +75,20 @@ export function stillHeld(what: 'channel' | 'user', paged: Array<NamedBy & { tot
 
 /**
  * Why a channel or person must stay while dead outbox events would message it once replayed
- * (parkedEventsMessaging): each event is named by its id, which its replay takes. Undefined when
- * there are none.
+ * (parkedEventsMessaging): each event is named by its id, which an admin replays (then the
+ * deletion waits for its messages) or discards (its messages are given up). The caller may hold
+ * only the write scope, so the message says an admin does it. Undefined when there are none.
  */
 export function stillParked(what: 'channel' | 'user', parked: Array<NamedBy & { event_id: string; total: number }>): string | undefined {
   const total = parked[0]?.total;
   if (!total) return undefined;
   const more = total - parked.length;
   const list = parked.map((e) => `${e.event_id} (incident "${e.name}", ${e.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  const [id, its] = total === 1 ? [parked[0]!.event_id, 'its'] : ['{id}', 'their'];
+  const settle = `an admin replays (POST /v1/outbox/dead/${id}/replay: delete the ${what} once ${its} messages are delivered) or discards (DELETE /v1/outbox/dead/${id}: ${its} messages are never sent)`;
   return total === 1
-    ? `Dead outbox event ${list} would still message the ${what}; replay it (POST /v1/outbox/dead/${parked[0]!.event_id}/replay) and delete the ${what} once its messages are delivered.`
-    : `${total} dead outbox events would still message the ${what}: ${list}; replay them (POST /v1/outbox/dead/{id}/replay) and delete the ${what} once their messages are delivered.`;
+    ? `Dead outbox event ${list} would still message the ${what} once replayed; ${settle} it first.`
+    : `${total} dead outbox events would still message the ${what} once replayed: ${list}; ${settle} each first.`;
 }
 
 /** One detail per id in `ids` that `existing` lacks, named `field.i`. */

@@ -94,18 +94,27 @@ export async function listDeadOutbox(sql: Queryable, afterId: string | undefined
     order by id limit ${limit}`;
 }
 
+/** What names a dead event in its audit row, besides its id. */
+export type DeadEventName = Pick<DeadEvent, 'topic' | 'key'>;
+
 /**
  * Puts a dead event back with its original id, so it is again ordered before anything its key
- * produced after it died. Returns false when there is no such dead event.
+ * produced after it died. Undefined when there is no such dead event.
  */
-export async function replayDeadOutbox(tx: Queryable, id: string, now: Date): Promise<boolean> {
-  const rows = await tx`
+export async function replayDeadOutbox(tx: Queryable, id: string, now: Date): Promise<DeadEventName | undefined> {
+  const [row] = await tx<DeadEventName[]>`
     with back as (delete from outbox_dead where id = ${id} returning *)
     insert into outbox (id, topic, key, payload, created_at, available_at, attempts, last_error)
     select id, topic, key, payload, created_at, ${now}, 0, last_error from back
-    returning id`;
-  if (rows.length) await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
-  return rows.length > 0;
+    returning topic, key`;
+  if (row) await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+  return row;
+}
+
+/** Drops a dead event for good (its message is given up); undefined when there is no such dead event. */
+export async function discardDeadOutbox(tx: Queryable, id: string): Promise<DeadEventName | undefined> {
+  const [row] = await tx<DeadEventName[]>`delete from outbox_dead where id = ${id} returning topic, key`;
+  return row;
 }
 
 export async function outboxBacklog(sql: Queryable, now: Date): Promise<{ pending: number; oldestSeconds: number }> {

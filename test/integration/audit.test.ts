@@ -71,6 +71,29 @@ describe('the audit log', () => {
     assert.deepEqual(await h.sql`select count(*)::int as n from audit_log`, before);
   });
 
+  it('records replaying and discarding a dead outbox event, naming its topic and key; both are for admins only', async () => {
+    const at = h.clock.now();
+    await h.sql`insert into outbox_dead (id, topic, key, payload, created_at, attempts, last_error, died_at)
+                values (910001, 'test.topic', 'k-1', '{}', ${at}, 10, 'boom', ${at}), (910002, 'test.topic', 'k-2', '{}', ${at}, 10, 'boom', ${at})`;
+    await expectError(await h.req('DELETE', '/v1/outbox/dead/910002', { token: writer.secret }), 403, 'forbidden');
+    await expectError(await h.req('POST', '/v1/outbox/dead/910001/replay', { token: writer.secret }), 403, 'forbidden');
+    assert.deepEqual(await expectJson(await h.req('POST', '/v1/outbox/dead/910001/replay', { token: ADMIN_TOKEN, headers: { 'x-request-id': 'req-replay' } }), 202), { replayed: '910001' });
+    const discarded = await h.req('DELETE', '/v1/outbox/dead/910002', { token: ADMIN_TOKEN, headers: { 'x-request-id': 'req-discard' } });
+    assert.deepEqual([discarded.status, await discarded.text()], [204, '']);
+    for (const gone of ['910002', '910001', 'nope']) await expectError(await h.req('DELETE', `/v1/outbox/dead/${gone}`, { token: ADMIN_TOKEN }), 404, 'not_found');
+
+    const rows = [...(await audit('request_id=req-replay')).items, ...(await audit('request_id=req-discard')).items];
+    assert.deepEqual(
+      rows.map((e) => [e.actor.id, e.action, e.target, e.detail]),
+      [
+        [BOOTSTRAP_KEY_ID, 'outbox.replay', { type: 'outbox_event', id: '910001', name: null }, { topic: 'test.topic', key: 'k-1' }],
+        [BOOTSTRAP_KEY_ID, 'outbox.discard', { type: 'outbox_event', id: '910002', name: null }, { topic: 'test.topic', key: 'k-2' }],
+      ],
+    );
+    assert.deepEqual((await h.sql<{ id: string }[]>`select id::text as id from outbox where id in (910001, 910002)`).map((r) => r.id), ['910001']);
+    await h.sql`delete from outbox where id = 910001`;
+  });
+
   it('records what people do through the console, as the key the session was opened with', async () => {
     const signIn = await h.app.request('/sign-in', {
       method: 'POST',

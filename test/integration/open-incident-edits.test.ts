@@ -15,7 +15,9 @@ import { lockExisting, lockForDelete } from '../../src/db/named-rows.ts';
 import { escalate, resolve as resolveIncident } from '../../src/incidents/service.ts';
 import { addOverride } from '../../src/oncall/schedules.ts';
 import { deleteUser as deleteUserRow } from '../../src/oncall/store-users.ts';
+import { settleDeadEvent } from '../../src/outbox/dead.ts';
 import { buryOutbox, replayDeadOutbox } from '../../src/outbox/store.ts';
+import { PAGE_AFTER_RESOLVE } from '../../src/notifications/fanout.ts';
 import { deletePolicy, updatePolicy } from '../../src/oncall/service.ts';
 import { updatePolicy as writePolicyRow } from '../../src/oncall/store.ts';
 import { deleteUser } from '../../src/oncall/users.ts';
@@ -134,6 +136,14 @@ describe('open incidents across edits of what paged them', () => {
     const step = (tx: Tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], after_(incident!.opened_at, 60), true);
     return { first, bea, cal, incident: incident!, step, deleteAt };
   };
+  /** beaOnCallUntil120, its step committed and its `incident.escalated` event (naming Bea and Cal) failed for good. */
+  const buriedEscalation = async (name: string) => {
+    const setup = await beaOnCallUntil120(name);
+    await db.sql.begin(setup.step);
+    const [page] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.escalated'`;
+    await db.sql.begin((tx) => buryOutbox(tx, page!.id, 'failed on every attempt', clock.now()));
+    return { ...setup, page: page!.id };
+  };
   let sessions: ReturnType<typeof createSql>[] = [];
   let held: Array<Awaited<ReturnType<typeof holdOpen>>> = [];
   /** A session of its own named `application` (for waitsOnLock), ended after the test. */
@@ -203,8 +213,9 @@ describe('open incidents across edits of what paged them', () => {
     assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), {
       status: 409,
       message:
-        `Dead outbox event ${resolve!.id} (incident "api-4 is down", ${incident.id}) would still message the channel; ` +
-        `replay it (POST /v1/outbox/dead/${resolve!.id}/replay) and delete the channel once its messages are delivered.`,
+        `Dead outbox event ${resolve!.id} (incident "api-4 is down", ${incident.id}) would still message the channel once replayed; ` +
+        `an admin replays (POST /v1/outbox/dead/${resolve!.id}/replay: delete the channel once its messages are delivered) ` +
+        `or discards (DELETE /v1/outbox/dead/${resolve!.id}: its messages are never sent) it first.`,
     });
 
     await db.sql.begin((tx) => replayDeadOutbox(tx, resolve!.id, clock.now()));
@@ -218,6 +229,43 @@ describe('open incidents across edits of what paged them', () => {
       ],
     );
     await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('refuses to delete a person a dead escalation names, until an admin discards it', async () => {
+    const { bea, incident, deleteAt, page } = await buriedEscalation('api-7');
+    assert.deepEqual(await refusal(deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING)), {
+      status: 409,
+      message:
+        `Dead outbox event ${page} (incident "api-7 is down", ${incident.id}) would still message the user once replayed; ` +
+        `an admin replays (POST /v1/outbox/dead/${page}/replay: delete the user once its messages are delivered) ` +
+        `or discards (DELETE /v1/outbox/dead/${page}: its messages are never sent) it first.`,
+    });
+    await settleDeadEvent(db.sql, page, 'discard', deleteAt, TEST_ACTING);
+    await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
+    assert.equal((await db.sql`select 1 from outbox_dead`).length, 0);
+  });
+
+  it('a dead page replayed after its incident’s resolve went out pages nobody, and the timeline says why', async () => {
+    const { first, bea, incident, deleteAt, page } = await buriedEscalation('api-8');
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await oc.drain();
+    await settledDeliveries(db, incident.id, 2);
+
+    await settleDeadEvent(db.sql, page, 'replay', clock.now(), TEST_ACTING);
+    await oc.drain();
+    assert.equal((await db.sql`select 1 from outbox where topic = 'incident.escalated'`).length, 0, 'the replayed page was handled');
+    const ds = await settledDeliveries(db, incident.id, 2);
+    assert.deepEqual(
+      ds.map((d) => [d.event, d.channel_id, d.status]),
+      [
+        ['opened', first.channel.id, 'sent'],
+        ['resolved', first.channel.id, 'sent'],
+      ],
+    );
+    const [skipped] = await db.sql<{ detail: unknown }[]>`select detail from incident_timeline where incident_id = ${incident.id} and kind = 'not_notified'`;
+    assert.deepEqual(skipped?.detail, { event: 'escalated', reason: PAGE_AFTER_RESOLVE });
+    // Replayed, it owes Bea nothing any more.
+    await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
   });
 
   it('a deletion that waits on a step holding the person longer than its bound is refused, to retry', async () => {

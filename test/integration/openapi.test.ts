@@ -641,9 +641,12 @@ describe('the OpenAPI document', () => {
     await call('DELETE', '/v1/status-pages/{id}', { id: status.id });
 
     await h.sql`insert into outbox_dead (id, topic, key, payload, created_at, attempts, last_error, died_at)
-                values (900001, 'test.topic', 'k', '{"n": 1}', ${h.clock.now()}, 10, 'boom', ${h.clock.now()})`;
+                values (900001, 'test.topic', 'k', '{"n": 1}', ${h.clock.now()}, 10, 'boom', ${h.clock.now()}),
+                       (900002, 'test.topic', 'k', '{"n": 2}', ${h.clock.now()}, 10, 'boom', ${h.clock.now()})`;
     await call('GET', '/v1/outbox/dead');
     await call('POST', '/v1/outbox/dead/{id}/replay', { id: '900001' });
+    await call('DELETE', '/v1/outbox/dead/{id}', { id: '900002' });
+    await call('DELETE', '/v1/outbox/dead/{id}', { id: '900002' }); // 404
 
     // By now every kind of change above has its audit entry; one page, and the next.
     const audit = await call('GET', '/v1/audit', { query: 'limit=2&target_type=node' });

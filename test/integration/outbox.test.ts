@@ -175,7 +175,7 @@ describe('outbox dispatch', () => {
     assert.deepEqual((await db.sql`select seq from test_effects`).map((r) => r.seq), [1], 'the next event of the node is not blocked for ever');
     assert.match(await metrics.registry.metrics(), /lifeline_outbox_events_total\{type="test.effect",result="dead"\} 1/);
     poisonBreaks = false;
-    assert.equal(await db.sql.begin((tx) => replayDeadOutbox(tx, dead[0]!.id, clock.now())), true);
+    assert.deepEqual(await db.sql.begin((tx) => replayDeadOutbox(tx, dead[0]!.id, clock.now())), { topic: 'test.effect', key: dead[0]!.key });
     await d.runOnce();
     assert.deepEqual((await db.sql`select seq from test_effects order by done_at`).map((r) => r.seq), [1, 0]);
     assert.equal(await count(db, 'outbox_dead'), 0);

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type DeadEvent } from '../../api/shapes.ts';
-import { listDeadOutbox, replayDeadOutbox } from '../../outbox/store.ts';
+import { settleDeadEvent } from '../../outbox/dead.ts';
+import { listDeadOutbox } from '../../outbox/store.ts';
+import { acting } from '../acting.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
@@ -14,6 +16,12 @@ export const ListDead = v.object(Paging);
 const isId = (k: unknown): k is string => typeof k === 'string' && /^\d{1,19}$/.test(k) && BigInt(k) <= MAX_BIGINT;
 
 const doc = operationDocs('Outbox');
+
+/** A path's dead event id; anything that cannot be one is an unknown event. */
+function deadId(id: string): string {
+  if (!isId(id)) throw notFound(`Dead outbox event "${id}"`);
+  return id;
+}
 
 /** Dead outbox events: what failed for good, and a way to send them through again once fixed. */
 export function outboxRoutes(deps: AppDeps) {
@@ -50,17 +58,32 @@ export function outboxRoutes(deps: AppDeps) {
     '/dead/:id/replay',
     doc({
       summary: 'Replay a dead outbox event',
-      description: "It goes back into the outbox, in order with its key's other events.",
+      description:
+        "It goes back into the outbox, in order with its key's other events. A page of an incident resolved meanwhile, whose resolve was sent, is not sent after it: the incident's timeline says why.",
       access: 'admin',
       id: 'The dead event id',
       ok: { status: 202, description: 'Queued again.', body: { type: 'object', required: ['replayed'], properties: { replayed: { type: 'string' } } } },
     }),
     async (c) => {
-      const id = c.req.param('id');
-      if (!isId(id) || !(await deps.sql.begin((tx) => replayDeadOutbox(tx, id, deps.clock.now())))) {
-        throw notFound(`Dead outbox event "${id}"`);
-      }
+      const id = deadId(c.req.param('id'));
+      await settleDeadEvent(deps.sql, id, 'replay', deps.clock.now(), acting(c));
       return c.json({ replayed: id }, 202);
+    },
+  );
+
+  app.delete(
+    '/dead/:id',
+    doc({
+      summary: 'Discard a dead outbox event',
+      description:
+        'Drops it for good: its message is never sent. For an event that fails again on every replay, or one no longer worth sending; a dead event that would message a channel or person keeps it from being deleted until it is replayed or discarded.',
+      access: 'admin',
+      id: 'The dead event id',
+      ok: { status: 204, description: 'Discarded.' },
+    }),
+    async (c) => {
+      await settleDeadEvent(deps.sql, deadId(c.req.param('id')), 'discard', deps.clock.now(), acting(c));
+      return c.body(null, 204);
     },
   );
   return app;
