@@ -9,7 +9,8 @@ import { until, withPatience } from '../helpers/wait.ts';
 
 // Open event streams re-check their key or session together: one revocation, or one keepalive
 // beat, is one lookup for all of them, not one per stream. Counted on the queries a second app's
-// pool sends (postgres.js's debug hook), while the harness's app makes the changes.
+// pool sends (postgres.js's debug hook, which can also make a query fail before it is sent, as a
+// dropped connection would), while the harness's app makes the changes.
 
 const STREAMS = 6;
 const KEY_LOOKUP = /from api_keys where secret_hash/;
@@ -20,18 +21,31 @@ describe('open streams checking their credentials', () => {
   let p: ReturnType<typeof createPipeline>;
   const sent: string[] = [];
   let counted: postgres.Sql;
+  /** Queries of the counted pool that fail, and how many more of them will. */
+  let failing = { pattern: /$^/, times: 0 };
   /** What each test opened, undone after it whether it passed or not. */
   let undo: (() => Promise<unknown>)[] = [];
+  const undoAll = async () => {
+    await Promise.all(undo.map((u) => u().catch(() => {})));
+    undo = [];
+  };
 
   before(async () => {
     h = await createHarness();
     p = createPipeline(h.db, h.clock);
     await p.flush();
-    counted = postgres(h.db.url, { max: 10, onnotice: () => {}, debug: (_connection, query) => void sent.push(query) });
+    const debug = (_connection: number, query: string) => {
+      sent.push(query);
+      if (failing.times > 0 && failing.pattern.test(query)) {
+        failing.times -= 1;
+        throw new Error('connection reset (failed by the test)');
+      }
+    };
+    counted = postgres(h.db.url, { max: 10, onnotice: () => {}, debug });
   });
   afterEach(async () => {
-    await Promise.all(undo.map((u) => u().catch(() => {})));
-    undo = [];
+    failing = { pattern: /$^/, times: 0 };
+    await undoAll();
   });
   after(async () => {
     await p.close();
@@ -99,7 +113,53 @@ describe('open streams checking their credentials', () => {
       await Promise.all(streams.map((s) => withPatience('the idle session\'s stream to end', s.ended())));
       assert.equal(lookups(SESSION_LOOKUP), 1);
     } finally {
+      // Before the reset: a stream stopped after it would clear the faked timer with the real clearInterval.
+      await undoAll();
       mock.timers.reset();
     }
+  });
+
+  it('keeps every stream through a beat whose checks fail, and ends them at the second, each reconnecting at its own time', async () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      const app = await countedApp();
+      const cookies = await Promise.all(Array.from({ length: STREAMS }, () => signIn(ADMIN_TOKEN)));
+      const streams = await Promise.all(cookies.map((cookie) => app.listen({ headers: { cookie } })));
+      sent.length = 0;
+      // Each beat's lookup and its one rerun fail.
+      failing = { pattern: SESSION_LOOKUP, times: 4 };
+      mock.timers.tick(20_000);
+      await until('the first beat\'s lookup and its rerun', async () => lookups(SESSION_LOOKUP) === 2);
+      mock.timers.tick(20_000);
+      await Promise.all(streams.map((s) => withPatience('the stream to end after two failed beats', s.ended())));
+      // The second beat checked every stream again (one lookup and its rerun): none had ended at the first.
+      assert.equal(lookups(SESSION_LOOKUP), 4);
+      for (const s of streams) {
+        assert.equal(s.retries.length, 2, `a retry: besides the first; saw ${JSON.stringify(s.retries)}`);
+        assert.ok(s.retries[1]! >= 2_000 && s.retries[1]! < 12_000, `retry ${s.retries[1]} within 2-12 s`);
+      }
+    } finally {
+      await undoAll();
+      mock.timers.reset();
+    }
+  });
+
+  it('runs a revocation\'s failed check once more rather than ending every stream', async () => {
+    const app = await countedApp();
+    const keys = await Promise.all(Array.from({ length: STREAMS }, (_, i) => h.createKey('read', `rerun-${i}`)));
+    const bearer = await Promise.all(keys.map((k) => app.listen({ token: k.secret })));
+    const cookies = await Promise.all(keys.map((k) => signIn(k.secret)));
+    const session = await Promise.all(cookies.map((cookie) => app.listen({ headers: { cookie } })));
+    sent.length = 0;
+    failing = { pattern: new RegExp(`${KEY_LOOKUP.source}|${SESSION_LOOKUP.source}`), times: 2 };
+
+    assert.equal((await h.admin('DELETE', `/v1/api-keys/${keys[0]!.id}`)).status, 204);
+    const id = await p.addNode('rerun-after-revoke');
+    p.beat(id);
+    await p.tick();
+    const seen = (e: { data: unknown }) => (e.data as { node_name?: string }).node_name === 'rerun-after-revoke';
+    await Promise.all([bearer[0]!, session[0]!].map((s) => withPatience('the revoked key\'s streams to end', s.ended())));
+    await Promise.all([...bearer.slice(1), ...session.slice(1)].map((s) => s.next(seen)));
+    assert.deepEqual({ keys: lookups(KEY_LOOKUP), sessions: lookups(SESSION_LOOKUP) }, { keys: 2, sessions: 2 });
   });
 });
