@@ -160,7 +160,7 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
  * One timer for many callbacks, running while any is registered; adding one returns the way to
  * remove it. A stream opened just before a beat has its first one early, never late.
  */
-function sharedInterval(ms: number) {
+export function sharedInterval(ms: number) {
   const beats = new Set<() => void>();
   let timer: NodeJS.Timeout | undefined;
   return (beat: () => void): (() => void) => {
