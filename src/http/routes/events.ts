@@ -75,7 +75,8 @@ export function rechecker(check: () => Promise<boolean>, close: (failed: boolean
       } while (again);
       return true;
     } catch {
-      // Not retried at once: the next keepalive, at most 20 s on, asks again.
+      // Not retried here (its batch query already ran twice, 250 ms apart): the next keepalive, at
+      // most 20 s on, asks again.
       if (++failures >= 2) close(true);
       return false;
     }
@@ -111,6 +112,8 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
     void stream.close();
     ended();
   };
+  /** Ends the stream after checks that could not be made, its client reconnecting 2–12 s later. */
+  const closeAfterFailedChecks = () => close(retryAfterFailedChecks());
   const write = async () => {
     writing = true;
     while (queue.length > 0 && !closed) {
@@ -130,8 +133,7 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
       if (!writing) void write();
     },
     close: () => close(),
-    /** Ends the stream after checks that could not be made, its client reconnecting 2–12 s later. */
-    closeAfterFailedChecks: () => close(retryAfterFailedChecks()),
+    closeAfterFailedChecks,
     /**
      * Writes nothing more until `verdict` settles. Notices arrive in commit order, so what the feed
      * hears after a revocation waits for the re-check it started, and is dropped with the stream
@@ -142,12 +144,11 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
      * 2–12 s later, as its neighbours' checks failed with it.
      */
     holdUntil(verdict: Promise<boolean>) {
-      const failed = () => close(retryAfterFailedChecks());
       const h: Promise<void> = verdict.then(
         (confirmed) => {
-          if (!confirmed) failed();
+          if (!confirmed) closeAfterFailedChecks();
         },
-        failed,
+        closeAfterFailedChecks,
       ).finally(() => {
         if (held === h) held = undefined;
       });
