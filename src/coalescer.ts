@@ -8,6 +8,12 @@ export interface Batching {
    * blip with 1,000 event streams checking would be 1,000 more queries as it comes back).
    */
   retryAlone?: boolean;
+  /**
+   * When set, a failed batch is run once more, whole, this many ms later, before its callers fail
+   * (or its items run alone): a blip of a few hundred ms then costs one more query for up to 1,000
+   * callers instead of failing all of them at once.
+   */
+  retryBatchAfterMs?: number;
 }
 
 interface Waiting<I, O> {
@@ -22,9 +28,10 @@ interface Waiting<I, O> {
  * statement instead of N. A quiet caller waits one turn (setImmediate), never a timer.
  *
  * `run` returns one output per item, in order. Each caller's promise settles only when its
- * batch has: a caller awaiting a write knows it is committed. When a batch of several fails,
- * each of its items is run again alone (unless `retryAlone` is false), so one bad item fails only
- * its own caller and never hides behind, or takes down, the others.
+ * batch has: a caller awaiting a write knows it is committed. A failed batch is first run once
+ * more whole if `retryBatchAfterMs` is set; when a batch of several still fails, each of its items
+ * is run again alone (unless `retryAlone` is false), so one bad item fails only its own caller and
+ * never hides behind, or takes down, the others.
  */
 export class Coalescer<I, O> {
   private waiting: Waiting<I, O>[] = [];
@@ -62,12 +69,24 @@ export class Coalescer<I, O> {
   private async settle(batch: Waiting<I, O>[]): Promise<void> {
     let outs: O[];
     try {
-      outs = await this.run(batch.map((w) => w.item));
+      outs = await this.runOnceMore(batch.map((w) => w.item));
     } catch (err) {
       if (batch.length === 1 || this.batching.retryAlone === false) return batch.forEach((w) => w.reject(err));
       await Promise.all(batch.map((w) => this.settle([w])));
       return;
     }
     batch.forEach((w, i) => w.resolve(outs[i]!));
+  }
+
+  /** `run`, and once more after `retryBatchAfterMs` if that is set and the first run failed. */
+  private async runOnceMore(items: I[]): Promise<O[]> {
+    const delayMs = this.batching.retryBatchAfterMs;
+    if (delayMs === undefined) return this.run(items);
+    try {
+      return await this.run(items);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return this.run(items);
+    }
   }
 }

@@ -18,10 +18,12 @@ const MAX_NODE_REFS = 200_000;
 /**
  * Misses asked in one turn share a query: a revocation makes every open stream with its own key
  * ask at once (1,000 streams: 1,000 queries on the 10-connection pool before, one now), and so do
- * the heartbeats of many nodes arriving just after the cache forgot. A failed batch fails its
- * callers rather than running 1,000 single lookups against a database that just failed.
+ * the heartbeats of many nodes arriving just after the cache forgot, and API requests. A failed
+ * batch is run once more, whole, 250 ms later (a blip must not fail up to 1,000 unrelated requests,
+ * heartbeats and stream checks at once), then fails its callers rather than running 1,000 single
+ * lookups against a database that still fails.
  */
-const LOOKUP_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false };
+const LOOKUP_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false, retryBatchAfterMs: 250 };
 
 /**
  * What bearer secrets and node names stand for, cached for the HTTP authenticator and for ingest

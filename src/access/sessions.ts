@@ -79,10 +79,11 @@ export async function resolveSession(sql: Sql, id: string, limits: SessionLimits
 
 /**
  * Open event streams' checks: a sign-out or a revocation has every session stream of the process
- * ask at once, and every keepalive tick asks them all again. A failed batch fails its callers
- * rather than running 1,000 single lookups against a database that just failed.
+ * ask at once, and every keepalive tick asks them all again. A failed batch is run once more,
+ * whole, 250 ms later (a blip must not fail 1,000 streams' checks at once), then fails its callers
+ * rather than running 1,000 single lookups against a database that still fails.
  */
-const CHECK_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false };
+const CHECK_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false, retryBatchAfterMs: 250 };
 
 /**
  * Whether the session a cookie id names is still valid, never counting as use (a stream is not a

@@ -13,10 +13,14 @@ function parsed(m: { event?: string | undefined; data: string }): ServerEvent {
 /** Reads a text/event-stream answer event by event; stop() cancels it (the client hangs up). */
 export function readEvents(res: Response) {
   if (!res.body) throw new Error('the answer has no body');
-  const reader = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+  /** Each `retry:` the server set, in order (how long the client waits before reconnecting). */
+  const retries: number[] = [];
+  const parser = new EventSourceParserStream({ onRetry: (ms) => void retries.push(ms) });
+  const reader = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(parser).getReader();
   const seen: ServerEvent[] = [];
   return {
     seen,
+    retries,
     /** The next event that matches, reading on until it comes (or the stream ends, or patience runs out). */
     async next(match: (e: ServerEvent) => boolean = () => true): Promise<ServerEvent> {
       const deadline = Date.now() + PATIENCE_MS;

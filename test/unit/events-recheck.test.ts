@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { rechecker } from '../../src/http/routes/events.ts';
+import { rechecker, sharedInterval } from '../../src/http/routes/events.ts';
 
 // An open event stream's re-check of its key or session: a definite "no" ends it at once, a check
 // that cannot be made (the database blinking) ends it only when the next one fails too.
@@ -63,5 +63,18 @@ describe('re-checking an open stream', () => {
     release();
     await Promise.all([first, second]);
     assert.deepEqual({ asked, closed }, { asked: 2, closed: 1 });
+  });
+});
+
+describe('the keepalive timer open streams share', () => {
+  it('does not keep the process up by itself', () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const stop = sharedInterval(20_000)(() => {});
+    try {
+      assert.equal(timers(), before);
+    } finally {
+      stop();
+    }
   });
 });

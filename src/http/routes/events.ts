@@ -33,6 +33,20 @@ const KEEPALIVE_MS = 20_000;
  * 10,000-node outage is 10,000 transitions, and a stuck reader must not hold memory for ever.
  */
 const MAX_QUEUED = 50_000;
+/** How long a client waits before reconnecting a stream that ended (the SSE `retry:` field). */
+const RETRY_MS = 2_000;
+/**
+ * What a stream ended by checks that could not be made adds to RETRY_MS, at random: the checks of
+ * a process's streams share one timer and one query, so they fail together and 1,000 tabs would
+ * otherwise reconnect within the same moment, as the database comes back. Spread over 10 s, that
+ * is ~100 reconnects a second.
+ */
+const FAILED_RETRY_SPREAD_MS = 10_000;
+
+/** The `retry:` a stream ended by failed checks is given: 2–12 s, a different one per stream. */
+function retryAfterFailedChecks(): number {
+  return RETRY_MS + Math.floor(Math.random() * FAILED_RETRY_SPREAD_MS);
+}
 
 /**
  * Runs `check` now, and once more after it when asked again while it ran (a revocation heard
@@ -42,9 +56,10 @@ const MAX_QUEUED = 50_000;
  * ends it only on the second failure in a row: closing every stream on one blip would have every
  * page reconnect and re-read all its live regions just as the database comes back. The promise
  * settles when the checks asked for so far are over: true when the last one confirmed the
- * credentials, false when it failed or ended the stream.
+ * credentials, false when it failed or ended the stream. `close` is told whether the checks failed
+ * (rather than answered no), so the client can be told to come back later.
  */
-export function rechecker(check: () => Promise<boolean>, close: () => void): () => Promise<boolean> {
+export function rechecker(check: () => Promise<boolean>, close: (failed: boolean) => void): () => Promise<boolean> {
   let current: Promise<boolean> | undefined;
   let again = false;
   let failures = 0;
@@ -53,15 +68,16 @@ export function rechecker(check: () => Promise<boolean>, close: () => void): () 
       do {
         again = false;
         if (!(await check())) {
-          close();
+          close(false);
           return false;
         }
         failures = 0;
       } while (again);
       return true;
     } catch {
-      // Not retried at once: the next keepalive, at most 20 s on, asks again.
-      if (++failures >= 2) close();
+      // Not retried here (its batch query already ran twice, 250 ms apart): the next keepalive, at
+      // most 20 s on, asks again.
+      if (++failures >= 2) close(true);
       return false;
     }
   };
@@ -86,13 +102,18 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
   let writing = false;
   let closed = false;
   let held: Promise<void> | undefined;
-  const close = () => {
+  /** Ends the stream; with `retryMs`, first tells the client to wait that long before reconnecting. */
+  const close = (retryMs?: number) => {
     if (closed) return;
     closed = true;
     queue = [];
+    // Written before the close (the write is queued at once), so the client reads it first.
+    if (retryMs !== undefined) void stream.write(`retry: ${retryMs}\n\n`);
     void stream.close();
     ended();
   };
+  /** Ends the stream after checks that could not be made, its client reconnecting 2–12 s later. */
+  const closeAfterFailedChecks = () => close(retryAfterFailedChecks());
   const write = async () => {
     writing = true;
     while (queue.length > 0 && !closed) {
@@ -111,20 +132,23 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
       queue.push(...events);
       if (!writing) void write();
     },
-    close,
+    close: () => close(),
+    closeAfterFailedChecks,
     /**
      * Writes nothing more until `verdict` settles. Notices arrive in commit order, so what the feed
      * hears after a revocation waits for the re-check it started, and is dropped with the stream
      * if that check ends it or cannot confirm the credentials: a revoked key or ended session is
      * never sent a change committed after, and a client whose changes were dropped is told by the
      * stream ending (it reconnects, is checked again and re-reads), not left showing stale ones.
+     * A stream its check ended is closed already; one whose check failed is told to reconnect
+     * 2–12 s later, as its neighbours' checks failed with it.
      */
     holdUntil(verdict: Promise<boolean>) {
       const h: Promise<void> = verdict.then(
         (confirmed) => {
-          if (!confirmed) close();
+          if (!confirmed) closeAfterFailedChecks();
         },
-        close,
+        closeAfterFailedChecks,
       ).finally(() => {
         if (held === h) held = undefined;
       });
@@ -137,14 +161,15 @@ function pump(stream: SSEStreamingApi, ended: () => void) {
  * One timer for many callbacks, running while any is registered; adding one returns the way to
  * remove it. A stream opened just before a beat has its first one early, never late.
  */
-function sharedInterval(ms: number) {
+export function sharedInterval(ms: number) {
   const beats = new Set<() => void>();
   let timer: NodeJS.Timeout | undefined;
   return (beat: () => void): (() => void) => {
     beats.add(beat);
+    // Unref'd: open streams keep the server up, not their keepalive.
     timer ??= setInterval(() => {
       for (const b of beats) b();
-    }, ms);
+    }, ms).unref();
     return () => {
       beats.delete(beat);
       if (beats.size > 0) return;
@@ -168,7 +193,8 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
         '`node.state_changed` (data: a `StateChanged`, the transition with its node) and `incident.changed` (data: an `IncidentChange`, the incident as it is now, after any change to its status, escalation, timeline or deliveries).',
         '`types` picks some (default: all). There is no replay: after a reconnect, read again what you show.',
         'Besides a Bearer secret, the console’s session cookie is accepted, so its pages can listen.',
-        'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once when that is announced (and also when that check cannot reach the database), else at the next comment line (every 20 s), or the second one while checks cannot reach the database.',
+        'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once when that is announced (and also when that check cannot reach the database, tried twice), else within 20 s (at the next comment line), or at the second one while checks cannot reach the database.',
+        'A stream ended because its checks could not reach the database first sets `retry:` to 2–12 s, so clients do not all reconnect at once.',
       ].join(' '),
       access: 'read',
       query: EventsQuery,
@@ -189,7 +215,7 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
           const out = pump(stream, resolve);
           stream.onAbort(out.close);
           unsubscribe = feed.subscribe({ types, deliver: out.deliver, end: out.close });
-          recheck = rechecker(c.get('stillValid'), out.close);
+          recheck = rechecker(c.get('stillValid'), (failed) => (failed ? out.closeAfterFailedChecks() : out.close()));
           onIdentityChange = () => out.holdUntil(recheck());
         });
         const unwatch = identity.watch(onIdentityChange);
@@ -198,7 +224,7 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
           void recheck();
         });
         try {
-          await stream.write('retry: 2000\n\n');
+          await stream.write(`retry: ${RETRY_MS}\n\n`);
           await ended;
         } finally {
           stopBeating();
