@@ -212,7 +212,6 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   return raw;
 }
 
-/** Never echo a password from a connection string into logs. */
 /**
  * Said at start, not refused (a deployment that starts today keeps starting): a LIFELINE_ADMIN_TOKEN
  * shorter than 32 characters is the one secret that may be short enough to guess. Generated keys
@@ -224,6 +223,7 @@ export function adminTokenWarning(token: string | undefined): string | undefined
   return `LIFELINE_ADMIN_TOKEN has ${token.length} characters: it is the one secret short enough to guess; use 32 or more random ones (openssl rand -hex 24)`;
 }
 
+/** Never echo a password from a connection string into logs. */
 export function redact(raw: string): string {
   return raw.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }

@@ -87,7 +87,8 @@ export class IdentityCache {
     }
     const principal = await pending;
     if (!principal) this.known.delete(hash);
-    else if (!this.known.has(hash)) {
+    // A principal read before a revocation heard during the lookup is answered, never known.
+    else if (generation === this.generation && !this.known.has(hash)) {
       if (this.known.size >= MAX_PRINCIPALS) this.known.clear();
       this.known.add(hash);
     }

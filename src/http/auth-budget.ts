@@ -6,13 +6,26 @@
 //   its last lookup) is looked up free: never refused, never counted, and no client address is
 //   even worked out for it. Found revoked or rotated, it gets the 401 an agent stops on (it retries
 //   on 429), and is unseen from then on.
-// - Any other secret (a session always: nothing remembers one) is charged 1 against the address
-//   before its query, and refunded when it is found or the lookup throws (Postgres away is no
-//   failed authentication). So a valid agent or person behind one address (a NAT, a proxy not
-//   trusted for X-Forwarded-For) gets in, even just after a restart, however many wrong secrets a
-//   neighbour sent; a wrong one gets 401 within the budget and 429 past it.
-// - Past HARD_CAP times the budget, an unseen secret is refused (429) before its query, valid or
-//   not. Charged after the query, as it once was, any number of secrets sent at once all passed.
+// - Any other secret (a session always: nothing remembers one) is unseen. Each window of an
+//   address keeps two counts: `pending`, unseen secrets whose query is under way (charged before
+//   it, given back when it settles, to the window that was charged), and `failed`, those found
+//   wrong (counted in the window they are found in). A wrong one gets 401 while `failed` is within
+//   the budget and 429 past it; lookups under way decide nothing, so a valid agent or person
+//   behind one address (a NAT, a proxy not trusted for X-Forwarded-For) gets in, even just after a
+//   restart, however many wrong secrets a neighbour sent, and a wrong secret within the budget
+//   gets its 401 however many others are being looked up. A lookup that throws (Postgres away) is
+//   no failed authentication.
+// - The hard cap, HARD_CAP times the budget, bounds `failed + pending`: one address never has more
+//   than 1,000 unseen secrets looked up at once (at the default budget of 100: one batched query
+//   of the identity cache), nor more than 1,000 wrong ones looked up a window. Past it, with
+//   `failed` past the budget too, an unseen secret is refused (429) before its query, valid or not.
+//   With `failed` within the budget it is the address's own lookups under way that fill the cap
+//   (1,000 valid heartbeats of as many nodes behind one NAT, just after a restart): then the
+//   secret waits until they have all settled, about one query's latency, and is looked up then.
+//   Waiting, not refusing: a 429 there marked those nodes down for the restart of their engine.
+//   Session cookies are exempt (never refused or made to wait by the cap, never counted pending):
+//   every console page looks any well-shaped cookie up without a budget, so refusing the live
+//   feed's lookup would save no query and only stop a signed-in person's live regions.
 //
 // Guessing is stopped by the length of the secrets, not by the budget: keys and node tokens are
 // 256 random bits, and the hard cap lets one address try at most 1,000 a minute per api process at
@@ -24,9 +37,9 @@
 
 import type { Context } from 'hono';
 import { ApiError } from './errors.ts';
-import { retryAfterSeconds, type FixedWindow } from './rate-limit.ts';
+import { KeyedWindows, retryAfterSeconds } from './rate-limit.ts';
 
-/** Wrong secrets an address may send per window, as a multiple of its budget, before unseen ones are not looked up. */
+/** The hard cap on an address's wrong and pending unseen secrets per window, as a multiple of its budget. */
 export const HARD_CAP = 10;
 
 const MESSAGE = 'Too many failed authentications from this address; try again after Retry-After seconds.';
@@ -42,47 +55,84 @@ export interface AuthBudget {
   /**
    * What `lookup` finds for the request's secret (undefined when nothing, null included), by the
    * rule above. `lookup` calls `charge` right before the query for a secret this process has not
-   * verified (`charge` throws BudgetSpent past the hard cap), and not for one it has. A lookup that
-   * returns undefined rather than a promise had no secret to look up: it is charged as a wrong one.
-   * Throws BudgetSpent for a wrong secret that was charged past the budget.
+   * verified, and not for one it has. `charge` may throw: BudgetSpent past the hard cap, or, while
+   * the address's lookups under way fill it, a signal on which `lookup` is called again once they
+   * have settled, so nothing may be done before it. A lookup that returns undefined rather than a
+   * promise had no secret to look up: it is counted as a wrong one. Throws BudgetSpent for a wrong
+   * secret past the budget. `hardCap: false` (session cookies) leaves the lookup out of the cap.
    */
-  authenticate<T>(c: Context, lookup: (charge: () => void) => Promise<T | null | undefined> | undefined): Promise<T | undefined>;
+  authenticate<T>(c: Context, lookup: (charge: () => void) => Promise<T | null | undefined> | undefined, o?: { hardCap?: boolean }): Promise<T | undefined>;
 }
 
-export function authBudget(o: { budget: FixedWindow; key: (c: Context) => string; nowMs: () => number }): AuthBudget {
-  const hardCap = o.budget.limit * HARD_CAP;
+interface AddressWindow {
+  failed: number;
+  pending: number;
+  /** Settles when `pending` is next 0; set while secrets wait for it. */
+  drained?: Promise<void>;
+  drain?: () => void;
+}
+
+/** Thrown by `charge` while the address's lookups under way fill the hard cap. */
+class Busy extends Error {
+  constructor(readonly drained: Promise<void>) {
+    super('lookups under way fill the hard cap');
+  }
+}
+
+export function authBudget(o: { limit: number; windowMs: number; key: (c: Context) => string; nowMs: () => number }): AuthBudget {
+  const hardCap = o.limit * HARD_CAP;
+  const windows = new KeyedWindows<AddressWindow>(o.windowMs, () => ({ failed: 0, pending: 0 }));
+  const refusal = (w: { endsMs: number }, nowMs: number) => new BudgetSpent(retryAfterSeconds(w.endsMs - nowMs));
+  const settled = (w: AddressWindow) => {
+    w.pending -= 1;
+    if (w.pending > 0 || !w.drain) return;
+    const drain = w.drain;
+    w.drained = w.drain = undefined;
+    drain();
+  };
+  const failure = (c: Context): undefined => {
+    if (o.limit === 0) return undefined;
+    const nowMs = o.nowMs();
+    const w = windows.begin(o.key(c), nowMs);
+    w.failed += 1;
+    if (w.failed > o.limit) throw refusal(w, nowMs);
+    return undefined;
+  };
   return {
-    async authenticate(c, lookup) {
-      let charged: string | undefined;
-      const charge = () => {
-        const address = o.key(c);
-        const nowMs = o.nowMs();
-        const wait = o.budget.reachedMs(address, hardCap, nowMs);
-        if (wait > 0) throw new BudgetSpent(retryAfterSeconds(wait));
-        o.budget.spend(address, 1, nowMs);
-        charged = address;
-      };
-      const refund = () => {
-        if (charged !== undefined) o.budget.refund(charged, 1, o.nowMs());
-      };
-      let found;
-      try {
-        const pending = lookup(charge);
-        if (pending === undefined) charge();
-        else found = await pending;
-      } catch (err) {
-        refund();
-        throw err;
+    async authenticate(c, lookup, { hardCap: capped = true } = {}) {
+      for (;;) {
+        let unseen = false;
+        let charged: AddressWindow | undefined;
+        const charge = () => {
+          unseen = true;
+          if (!capped || o.limit === 0) return;
+          const nowMs = o.nowMs();
+          const w = windows.begin(o.key(c), nowMs);
+          const full = w.failed + w.pending >= hardCap;
+          if (full && w.failed > o.limit) throw refusal(w, nowMs);
+          // While some wait, a newcomer waits too: taking the room each settled lookup leaves, newcomers
+          // could keep `pending` from ever reaching 0. Waiting begins only while `pending` > 0 (full
+          // with `failed` within the budget means `pending` ≥ 9 times it), so the drain always comes;
+          // then all retry, and those past the room wait for the next.
+          if (full || w.drained) throw new Busy((w.drained ??= new Promise((resolve) => (w.drain = resolve))));
+          w.pending += 1;
+          charged = w;
+        };
+        let found;
+        try {
+          const query = lookup(charge);
+          if (query === undefined) return failure(c);
+          found = await query;
+        } catch (err) {
+          if (charged) settled(charged);
+          if (!(err instanceof Busy)) throw err;
+          await err.drained;
+          continue;
+        }
+        if (charged) settled(charged);
+        if (found != null) return found;
+        return unseen ? failure(c) : undefined;
       }
-      if (found != null) {
-        refund();
-        return found;
-      }
-      if (charged === undefined) return undefined;
-      // This one was past the budget: more than `limit` are spent.
-      const wait = o.budget.reachedMs(charged, o.budget.limit + 1, o.nowMs());
-      if (wait > 0) throw new BudgetSpent(retryAfterSeconds(wait));
-      return undefined;
     },
   };
 }

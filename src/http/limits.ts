@@ -42,7 +42,7 @@ export function requestLimits(deps: AppDeps): Limits {
   const perPingKey = admission({ limit: o.pingsPerMinute, windowMs: MINUTE, who: 'this ping key', nowMs });
   const perPublicClient = admission({ limit: o.publicRequestsPerMinute, windowMs: MINUTE, nowMs });
   return {
-    authBudget: authBudget({ budget: new FixedWindow(o.authFailuresPerMinute, MINUTE), key: byClient, nowMs }),
+    authBudget: authBudget({ limit: o.authFailuresPerMinute, windowMs: MINUTE, key: byClient, nowMs }),
     admitRequest(principal) {
       if (principal.kind === 'node') perNodeToken(principal.nodeId);
     },

@@ -1,6 +1,7 @@
 // Per-key limits answering 429 `rate_limited` with Retry-After, in the error shape of every other
-// refusal, all counted by FixedWindow below in this process's memory: requests per node token,
-// ping key or client address, failed authentications per address, nodes registered per ingest key.
+// refusal, all counted in this process's memory by FixedWindow below: requests per node token,
+// ping key or client address, nodes registered per ingest key (failed authentications per address
+// keep two counts in KeyedWindows: auth-budget.ts).
 // Each limit's key is the caller's choice. The counting is synchronous and sets no header on an
 // answer that is not refused: on the single-heartbeat path a limiter that awaited a store and set
 // the RateLimit headers on every answer cost ~4 µs of the ~50 µs a request took (CPU per request
@@ -41,59 +42,65 @@ export function rateLimited(message: string, retryAfterMs: number): ApiError {
 const MAX_KEYS = 100_000;
 
 /**
- * Budgets of `limit` per key and window, spent in any amount (a batch registering 300 nodes spends
- * 300). Fixed windows starting at a key's first spending; a key at its limit waits for the window
- * to end. `nowMs` is a parameter so tests and callers share one clock.
+ * A window of `windowMs` per key, starting at the key's first use, holding whatever the caller
+ * counts in it (`fresh` makes a new window's counts). A window is an object: what was counted in
+ * one can be given back to that one, never to a later window of the same key.
  */
-export class FixedWindow {
-  private windows = new Map<string, { used: number; endsMs: number }>();
+export class KeyedWindows<S extends object> {
+  private windows = new Map<string, S & { endsMs: number }>();
 
   constructor(
-    readonly limit: number,
     readonly windowMs: number,
+    private readonly fresh: () => S,
   ) {}
 
-  /** 0 when `n` more fit in key's window now (they are not spent); otherwise ms until it resets. */
-  waitMs(key: string, n: number, nowMs: number): number {
-    if (this.limit === 0) return 0;
+  /** key's window running now, if any. */
+  running(key: string, nowMs: number): (S & { endsMs: number }) | undefined {
     const w = this.windows.get(key);
-    if (!w || w.endsMs <= nowMs) return n <= this.limit ? 0 : this.windowMs;
-    return w.used + n <= this.limit ? 0 : w.endsMs - nowMs;
+    return w && w.endsMs > nowMs ? w : undefined;
   }
 
-  spend(key: string, n: number, nowMs: number): void {
-    if (this.limit === 0) return;
-    let w = this.windows.get(key);
-    if (!w || w.endsMs <= nowMs) {
-      if (this.windows.size >= MAX_KEYS) this.sweep(nowMs);
-      w = { used: 0, endsMs: nowMs + this.windowMs };
-      this.windows.set(key, w);
-    }
-    w.used += n;
-  }
-
-  /**
-   * ms until key's window resets when `n` or more are spent in it now; 0 otherwise. For a second,
-   * higher bound than `limit` (the failed-authentication hard cap), and for what `spend` took past it.
-   */
-  reachedMs(key: string, n: number, nowMs: number): number {
-    if (this.limit === 0) return 0;
-    const w = this.windows.get(key);
-    return w && w.endsMs > nowMs && w.used >= n ? w.endsMs - nowMs : 0;
-  }
-
-  /**
-   * Gives back `n` spent in key's current window: what was spent before an outcome was known (a
-   * secret charged before its query, then found). After the window ended there is nothing to give
-   * back; one that began since would at worst get back `n` it did not spend.
-   */
-  refund(key: string, n: number, nowMs: number): void {
-    const w = this.windows.get(key);
-    if (w && w.endsMs > nowMs) w.used = Math.max(0, w.used - n);
+  /** key's window running now, begun if none is. */
+  begin(key: string, nowMs: number): S & { endsMs: number } {
+    const running = this.running(key, nowMs);
+    if (running) return running;
+    if (this.windows.size >= MAX_KEYS) this.sweep(nowMs);
+    const w = { ...this.fresh(), endsMs: nowMs + this.windowMs };
+    this.windows.set(key, w);
+    return w;
   }
 
   private sweep(nowMs: number): void {
     for (const [key, w] of this.windows) if (w.endsMs <= nowMs) this.windows.delete(key);
     if (this.windows.size >= MAX_KEYS) this.windows.clear();
+  }
+}
+
+/**
+ * Budgets of `limit` per key and window, spent in any amount (a batch registering 300 nodes spends
+ * 300). Fixed windows starting at a key's first spending; a key at its limit waits for the window
+ * to end. `nowMs` is a parameter so tests and callers share one clock.
+ */
+export class FixedWindow {
+  private windows: KeyedWindows<{ used: number }>;
+
+  constructor(
+    readonly limit: number,
+    windowMs: number,
+  ) {
+    this.windows = new KeyedWindows(windowMs, () => ({ used: 0 }));
+  }
+
+  /** 0 when `n` more fit in key's window now (they are not spent); otherwise ms until it resets. */
+  waitMs(key: string, n: number, nowMs: number): number {
+    if (this.limit === 0) return 0;
+    const w = this.windows.running(key, nowMs);
+    if (!w) return n <= this.limit ? 0 : this.windows.windowMs;
+    return w.used + n <= this.limit ? 0 : w.endsMs - nowMs;
+  }
+
+  spend(key: string, n: number, nowMs: number): void {
+    if (this.limit === 0) return;
+    this.windows.begin(key, nowMs).used += n;
   }
 }

@@ -77,9 +77,10 @@ export type StreamEnv = AuthEnv & { Variables: { stillValid: () => Promise<boole
  * methods go through here, so the cookie can never carry a change across sites. A stream is not a
  * person's use of the session: neither opening it nor checking it again resets the idle timeout.
  * Both go through the failed-authentication budget of the address (auth-budget.ts). Nothing
- * remembers a session, so each is charged before its query and refunded when found: a person's
- * live regions are only refused past the hard cap, when no unseen secret from the address is looked
- * up. That query is the one each console page already makes for any cookie of the right shape.
+ * remembers a session, so each is unseen: a wrong one counts as a failure (429 past the budget), a
+ * valid one never. Sessions are exempt from the hard cap: that lookup is the one each console page
+ * already makes, without a budget, for any cookie of the right shape, so refusing it here would
+ * save no query and only stop a signed-in person's live regions.
  */
 export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: ConsoleSettings, clock: Clock, budget: AuthBudget): MiddlewareHandler<StreamEnv> {
   const sessionValid = sessionChecks(sql, settings.limits, clock);
@@ -94,11 +95,17 @@ export function bearerOrSession(identity: IdentityCache, sql: Sql, settings: Con
       return next();
     }
     const id = cookieSessionId(c, settings);
-    const session = await budget.authenticate(c, (charge) => {
-      if (id === undefined) return undefined;
-      charge();
-      return resolveSession(sql, id, settings.limits, clock.now(), false);
-    });
+    const session = await budget.authenticate(
+      c,
+      (charge) => {
+        // Neither cookie nor Authorization (or a cookie of the wrong shape) counts as a wrong
+        // secret, as it always has on this route: undefined here is charged as one.
+        if (id === undefined) return undefined;
+        charge();
+        return resolveSession(sql, id, settings.limits, clock.now(), false);
+      },
+      { hardCap: false },
+    );
     if (id === undefined || !session) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <secret>, or sign in to the console.');
     c.set('principal', { kind: 'key', keyId: session.keyId, keyName: session.keyName, scope: session.scope });
     c.set('stillValid', () => sessionValid(id));

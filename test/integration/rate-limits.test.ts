@@ -1,7 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIMIT_DEFAULTS } from '../../src/config.ts';
-import { HARD_CAP } from '../../src/http/auth-budget.ts';
+import type { Context } from 'hono';
+import { IdentityCache } from '../../src/access/identity-cache.ts';
+import { createSql } from '../../src/db/client.ts';
+import { authBudget, BudgetSpent, HARD_CAP } from '../../src/http/auth-budget.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectJson, send, type App, type Harness } from '../helpers/app.ts';
 
 // Limits per caller: failed authentications per client address (the API and the console's sign-in
@@ -127,7 +130,7 @@ describe('failed authentication per client address', () => {
     // A person at the form: the sign-in page again, saying why and for how long, not the API's JSON.
     assert.match(refused.headers.get('content-type') ?? '', /^text\/html/);
     const page = await refused.text();
-    assert.match(page, /Too many wrong keys came from this address/);
+    assert.match(page, /Too many wrong keys came from this address in the last minute, so this one was refused without saying whether it is right\./);
     assert.match(page, new RegExp(`Try again in ${retryAfter} seconds\\.`));
     assert.match(page, /<form method="post" action="\/sign-in/);
   });
@@ -153,7 +156,7 @@ describe('failed authentication per client address', () => {
 });
 
 describe('failed authentication past the hard cap', () => {
-  it('looks no unseen secret up there, valid or not, on the API, the sign-in or the live feed, and still takes verified ones', async () => {
+  it('looks no unseen secret up there, valid or not, on the API or the sign-in, and still takes verified ones and sessions', async () => {
     const { app, identity } = buildApp({ sql: h.sql, clock: h.clock, buffer: h.buffer, publicPages: { trustProxyHops: 1 }, limits: { authFailuresPerMinute: 2 } });
     const address = from('192.0.2.90');
     const node = await h.createNode('past-the-cap');
@@ -169,9 +172,16 @@ describe('failed authentication past the hard cap', () => {
     for (let i = 2; i < 2 * HARD_CAP; i++) await expectLimited(await send(app, 'GET', '/v1/nodes', { token: `llk_guess-${i}`, headers: address }));
     const fresh = await h.createKey('admin', 'unseen-past-the-cap');
     await expectLimited(await send(app, 'GET', '/v1/nodes', { token: fresh.secret, headers: address }));
-    assert.equal((await signIn(fresh.secret)).status, 429);
+    const unread = await signIn(fresh.secret);
+    assert.equal(unread.status, 429);
+    // Not looked up, so the page does not say the key was wrong.
+    assert.match(await unread.text(), /so this one was refused without saying whether it is right\./);
+    // A session is looked up there, as every console page does: the live regions go on, and a
+    // wrong cookie is still refused past the budget.
     const feed = await app.request('/v1/events', { headers: { cookie, ...address } });
-    await expectLimited(feed);
+    assert.equal(feed.status, 200);
+    await feed.body?.cancel();
+    await expectLimited(await app.request('/v1/events', { headers: { cookie: `lifeline_session=${'B'.repeat(43)}`, ...address } }));
     await assert.rejects(
       identity.principal(fresh.secret, () => {
         throw new Error('not yet verified');
@@ -185,6 +195,82 @@ describe('failed authentication past the hard cap', () => {
     assert.equal((await signIn(ADMIN_TOKEN)).status, 303);
     // Another address is untouched.
     await expectJson(await send(app, 'GET', '/v1/nodes', { token: fresh.secret, headers: from('192.0.2.91') }), 200);
+    h.buffer.take();
+  });
+});
+
+describe('failed authentication through the identity cache', () => {
+  const request = {} as Context;
+  const budgetOf = (limit: number) => authBudget({ limit, windowMs: 60_000, key: () => '192.0.2.120', nowMs: () => 0 });
+  /** Looks `secret` up through `identity`, counting the charges that were taken. */
+  const through = (identity: IdentityCache, charges: { taken: number }) => (secret: string) => (charge: () => void) =>
+    identity.principal(secret, () => {
+      charge();
+      charges.taken += 1;
+    });
+  const answer = (p: Promise<unknown>) => p.then((found) => (found === undefined ? 'unauthorized' : 'found'), (err: unknown) => (err instanceof BudgetSpent ? 'limited' : err));
+
+  /** Sends HARD_CAP × 1 wrong unseen secrets at once: all are charged (none wait) only if nothing else is pending. */
+  async function wholeCapFree(budget: ReturnType<typeof budgetOf>, identity: IdentityCache, label: string) {
+    const charges = { taken: 0 };
+    const lookup = through(identity, charges);
+    const all = Array.from({ length: HARD_CAP }, (_, i) => answer(budget.authenticate(request, lookup(`llk_${label}-${i}`))));
+    assert.equal(charges.taken, HARD_CAP, 'nothing was left pending');
+    return Promise.all(all);
+  }
+
+  it('charges each of two lookups of one unseen secret sent at once, and gives both back when it is found', async () => {
+    const identity = new IdentityCache(h.sql);
+    const budget = budgetOf(1);
+    const key = await h.createKey('read', 'twice-at-once');
+    const charges = { taken: 0 };
+    const lookup = through(identity, charges);
+    const both = await Promise.all([budget.authenticate(request, lookup(key.secret)), budget.authenticate(request, lookup(key.secret))]);
+    assert.deepEqual(both.map((p) => p?.kind), ['key', 'key']);
+    assert.equal(charges.taken, 2);
+    const answers = await wholeCapFree(budget, identity, 'after-twice');
+    assert.equal(answers.filter((a) => a === 'unauthorized').length, 1, 'and neither counted as a failure');
+  });
+
+  it('gives back what every caller of a failed batch was charged', async () => {
+    const down = createSql('postgres://root@127.0.0.1:1/test', { max: 1 });
+    try {
+      const budget = budgetOf(1);
+      const lookup = through(new IdentityCache(down), { taken: 0 });
+      const batch = Array.from({ length: HARD_CAP }, (_, i) => budget.authenticate(request, lookup(`llk_unread-${i}`)));
+      for (const p of batch) await assert.rejects(p, /ECONNREFUSED/);
+      const answers = await wholeCapFree(budget, new IdentityCache(h.sql), 'after-the-outage');
+      assert.equal(answers.filter((a) => a === 'unauthorized').length, 1, 'and none counted as a failure');
+    } finally {
+      await down.end();
+    }
+  });
+
+  it('does not know a secret found valid while a revocation was heard', async () => {
+    const identity = new IdentityCache(h.sql);
+    const key = await h.createKey('read', 'revoked-during-its-lookup');
+    const lookingUp = identity.principal(key.secret);
+    // As on the NOTIFY of a revocation committed while the query ran: what it read is stale.
+    identity.forget();
+    assert.equal((await lookingUp)?.kind, 'key');
+    await assert.rejects(
+      identity.principal(key.secret, () => {
+        throw new Error('charged as unseen');
+      }),
+      /charged as unseen/,
+    );
+  });
+
+  it('takes the heartbeats of more nodes behind one address than the hard cap, sent at once just after a restart', async () => {
+    const nodes = [];
+    for (let i = 0; i < 3 * 2 * HARD_CAP; i++) nodes.push(await h.createNode(`after-a-restart-${i}`));
+    // A new app: its identity cache has seen none of the tokens, as after a restart.
+    const app = appWith({ authFailuresPerMinute: 2 });
+    const answers = await Promise.all(nodes.map((n) => send(app, 'POST', '/v1/heartbeats', { token: n.token, json: { status: 'ok' }, headers: from('192.0.2.121') })));
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      nodes.map(() => 202),
+    );
     h.buffer.take();
   });
 });

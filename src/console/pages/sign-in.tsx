@@ -115,8 +115,10 @@ export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) 
 
   // A key goes through the API's failed-authentication budget of the address (auth-budget.ts): a
   // valid one signs in however many wrong secrets an agent behind the same address sent, unless
-  // they passed the hard cap and this process has not seen the key yet. Refused, the person is
-  // told so on the sign-in page, with when to try again, rather than in the API's JSON.
+  // they (with the secrets being looked up) passed the hard cap and this process has not seen the
+  // key yet. Refused, the person is told so on the sign-in page, with when to try again, rather
+  // than in the API's JSON, and not whether the key is right: past the hard cap it was not looked
+  // up; past the budget only, it was, and is wrong.
   app.post('/sign-in', ...guards.anonymous, async (c) => {
     const next = safeNext(c.req.query('next'));
     const again = (problem: string, status: 401 | 429) => html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, status);
@@ -127,7 +129,7 @@ export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) 
     } catch (err) {
       if (!(err instanceof BudgetSpent)) throw err;
       c.header('retry-after', String(err.retryAfterSeconds));
-      return again(`Too many wrong keys came from this address in the last minute, so this one was not taken. Try again in ${err.retryAfterSeconds} seconds.`, 429);
+      return again(`Too many wrong keys came from this address in the last minute, so this one was refused without saying whether it is right. Try again in ${err.retryAfterSeconds} seconds.`, 429);
     }
     if (!opened) return again('That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).', 401);
     setSessionCookie(c, deps.console, opened.id);
