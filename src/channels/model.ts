@@ -81,6 +81,8 @@ export function splitSecret(type: ChannelType, config: Record<string, unknown>):
 }
 
 export interface ChannelTestRow {
+  /** The bigserial as text, as audit rows carry theirs. */
+  id: string;
   channel_id: string;
   at: Date;
   by: string;

@@ -87,15 +87,22 @@ export async function ensureEngineKey(sql: Queryable, name: string, candidate: B
   return { key: row!.key, created: false };
 }
 
-export async function insertChannelTest(sql: Queryable, t: ChannelTestRow): Promise<ChannelTestRow> {
+export async function insertChannelTest(sql: Queryable, t: Omit<ChannelTestRow, 'id'>): Promise<ChannelTestRow> {
   const [row] = await sql<ChannelTestRow[]>`
     insert into channel_tests (channel_id, at, by, status, error) values (${t.channel_id}, ${t.at}, ${t.by}, ${t.status}, ${t.error})
-    returning channel_id, at, by, status, error`;
+    returning id::text as id, channel_id, at, by, status, error`;
   return row!;
 }
 
 /** A channel's latest tests, newest first. */
 export async function listChannelTests(sql: Queryable, channelId: string, limit: number): Promise<ChannelTestRow[]> {
   return sql<ChannelTestRow[]>`
-    select channel_id, at, by, status, error from channel_tests where channel_id = ${channelId} order by id desc limit ${limit}`;
+    select id::text as id, channel_id, at, by, status, error from channel_tests where channel_id = ${channelId} order by id desc limit ${limit}`;
+}
+
+/** One test of this channel; `id` is the row's bigserial as text. */
+export async function getChannelTest(sql: Queryable, channelId: string, id: string): Promise<ChannelTestRow | undefined> {
+  const [row] = await sql<ChannelTestRow[]>`
+    select id::text as id, channel_id, at, by, status, error from channel_tests where channel_id = ${channelId} and id = ${id}::bigint`;
+  return row;
 }

@@ -104,7 +104,8 @@ function ReachedNobody(p: { detail: Record<string, unknown>; names: Names }) {
       Reached nobody at {levelName(d.level)}: {str(d.reason)}
       {empty.length && d.reason === 'nobody on call' ? ` in ${empty.join(', ')}` : ''}
       {missed.length ? ` — could not reach ${missed.join(', ')}` : ''}
-      {d.escalation_ends ? '; escalation ends' : '; the next level pages at once'}
+      {/* Entries written before escalation_ends was recorded cannot tell which followed: say neither. */}
+      {d.escalation_ends === undefined ? '' : d.escalation_ends ? '; escalation ends' : '; the next level pages at once'}
     </>
   );
 }

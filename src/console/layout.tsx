@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
 import { REFRESH_HEADER } from '../http/session.ts';
 import type { EventType } from '../live/model.ts';
-import { CONSOLE_STYLESHEET_PATH, ICON } from './assets.ts';
+import { CONSOLE_STYLESHEET_PATH, ICON, SEND_ONCE_SCRIPT_PATH } from './assets.ts';
 import { Back } from './components.tsx';
 
 export type Section = 'fleet' | 'incidents' | 'maintenance' | 'status-pages' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
@@ -49,6 +49,7 @@ function Head(p: { title: string }) {
           Both are small, cached and revalidated (304). */}
       <script src="/console/htmx.min.js"></script>
       <script src="/console/hx-sse.min.js"></script>
+      <script src={SEND_ONCE_SCRIPT_PATH} defer></script>
     </head>
   );
 }

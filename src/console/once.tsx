@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { isUuid } from '../db/ids.ts';
+import type { Refusal } from '../errors.ts';
 import type { AppDeps } from '../http/deps.ts';
-import { claim, release, remember } from '../idempotency/service.ts';
-import { credentialOf, fingerprintOf } from '../idempotency/model.ts';
+import { claim, pruneKeys, release, remember } from '../idempotency/service.ts';
+import { credentialOf, fingerprintOf, KEY_LIFETIME_MS } from '../idempotency/model.ts';
 import type { KeyClaim } from '../idempotency/store.ts';
-import { principalOf } from './acting.tsx';
+import { attempt, principalOf } from './acting.tsx';
 import { href } from './context.ts';
 import type { Form } from './forms.ts';
 import type { ConsoleContext } from './guard.ts';
@@ -16,48 +17,84 @@ import { refusal } from './render.tsx';
 // back with Back finds the token taken and is sent to what the first one created, with
 // `?done=already`, and nothing new is made. The answer kept is only that address, never a
 // secret shown on the first answer (a new key's, a generated webhook signing secret).
+//
+// A token is given back only when nothing was made (the command threw or was refused). Once the
+// create committed, the token stays taken whatever follows: keeping the address may fail, drawing
+// the answer may fail, the process may die. A claim whose first sending never finished is not
+// taken over after the API's 5 minutes either, as an Idempotency-Key's would be: its create may
+// have committed, and a browser re-sending the form cannot tell. That form is refused; a reloaded
+// page draws a new token.
 
 /** The form's single-use token: a fresh one on every drawing of the page. */
 export const Once = () => <input type="hidden" name="_once" value={randomUUID()} />;
 
-/** What a create made: the page it lives on, and the answer to send this once. */
-export interface Created {
-  at: string;
-  answer: Response;
-}
+// Expired tokens are never replayed (a claim takes them over), so pruning only bounds the table;
+// once a minute per process is one indexed delete however many forms are sent (as the API does).
+const PRUNE_EVERY_MS = 60_000;
+let prunedAt = 0;
 
-/** A create that sends the browser to what it made (POST, then a 303 to the page). */
-export const redirected = (c: ConsoleContext, at: string, done = 'created'): Created => ({ at, answer: c.redirect(href(at, { done }), 303) });
+// Tokens whose first sending this process is still carrying out. A double click sends the form
+// twice within milliseconds; the second waits for the first and is sent to what it made, rather
+// than told "still being sent" while the first finishes.
+const carrying = new Map<string, Promise<void>>();
 
 /**
- * Runs `act` once per form token. `act` answers a Response when it created nothing (the refused
- * form, drawn again with a fresh token): the token is given back, so sending the same form again
- * tries again.
+ * Runs `command` once per form token. A refusal is drawn by `refused` (the form again, with a
+ * fresh token) and gives the token back, so the corrected form may be sent. What was made lives at
+ * `at(made)`; the answer is `answer(made)`, by default a 303 there with `?done=created`.
  */
-export async function createOnce(c: ConsoleContext, deps: AppDeps, form: Form, act: () => Promise<Response | Created>): Promise<Response> {
+export async function createOnce<T>(
+  c: ConsoleContext,
+  deps: AppDeps,
+  form: Form,
+  command: () => Promise<T>,
+  refused: (r: Refusal) => Response | Promise<Response>,
+  at: (made: T) => string,
+  answer: (made: T) => Response | Promise<Response> = (made) => c.redirect(href(at(made), { done: 'created' }), 303),
+): Promise<Response> {
   const token = typeof form._once === 'string' && isUuid(form._once) ? form._once : undefined;
   if (!token) return expired(c);
   const k: KeyClaim = { credential: credentialOf(principalOf(c.get('session'))), key: `console-form:${token}`, fingerprint: fingerprintOf('POST', c.req.path, '') };
-  const now = deps.clock.now();
-  const claimed = await claim(deps.sql, deps.secretKey, k, now);
-  if (claimed.kind === 'replay') return c.redirect(href(claimed.answer.body, { done: 'already' }), 303);
-  // The same token sent to another form: only a page edited by hand does that.
-  if (claimed.kind === 'mismatch') return expired(c);
-  if (claimed.kind === 'in_flight') return refusal(c, 409, 'Already being sent', 'This form was sent a moment ago and is still being carried out; nothing more was created. Reload the list in a moment to see it.');
-  let outcome: Response | Created;
+  const carried = `${k.credential} ${k.key}`;
+  while (carrying.has(carried)) await carrying.get(carried);
+  let done!: () => void;
+  carrying.set(carried, new Promise((resolve) => (done = resolve)));
   try {
-    outcome = await act();
-  } catch (err) {
-    await release(deps.sql, k);
-    throw err;
+    const now = deps.clock.now();
+    if (now.getTime() - prunedAt >= PRUNE_EVERY_MS) {
+      prunedAt = now.getTime();
+      await pruneKeys(deps.sql, now);
+    }
+    const claimed = await claim(deps.sql, deps.secretKey, k, now, KEY_LIFETIME_MS);
+    if (claimed.kind === 'replay') return c.redirect(href(claimed.answer.body, { done: 'already' }), 303);
+    // The same token sent to another form: only a page edited by hand does that.
+    if (claimed.kind === 'mismatch') return expired(c);
+    if (claimed.kind === 'in_flight') return unfinished(c);
+    let made: T | Response;
+    try {
+      made = await attempt(command, refused);
+    } catch (err) {
+      await release(deps.sql, k);
+      throw err;
+    }
+    if (made instanceof Response) {
+      await release(deps.sql, k);
+      return made;
+    }
+    await remember(deps.sql, deps.secretKey, k, { status: 303, contentType: null, body: at(made) });
+    return await answer(made);
+  } finally {
+    carrying.delete(carried);
+    done();
   }
-  if (outcome instanceof Response) {
-    await release(deps.sql, k);
-    return outcome;
-  }
-  await remember(deps.sql, deps.secretKey, k, { status: 303, contentType: null, body: outcome.at });
-  return outcome.answer;
 }
 
 const expired = (c: ConsoleContext) => refusal(c, 400, 'This page has expired', 'The form came from an older page of the console. Go back, reload the page and send it again.');
 
+const unfinished = (c: ConsoleContext) =>
+  refusal(
+    c,
+    409,
+    'Already being sent',
+    'This form was sent before, and that sending has not finished; nothing more was created. Look for what it made in the console in a moment, and reload the form\'s page to send a new one.',
+  );

@@ -89,6 +89,9 @@ a:hover { text-decoration-thickness: 2px; }
   width: 1px;
   height: 1px;
   overflow: hidden;
+  margin: -1px;
+  border: 0;
+  padding: 0;
   clip-path: inset(50%);
   white-space: nowrap;
 }
@@ -307,6 +310,8 @@ button, .button {
   white-space: nowrap;
 }
 button:hover, .button:hover { border-color: var(--muted); }
+/* A create form already sent (send-once.ts): the button stays in the form, but looks spent. */
+button[aria-disabled='true'] { opacity: 0.6; cursor: progress; }
 button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-text); }
 button.danger, .button.danger { border-color: var(--down); color: var(--down); }
 button.danger.solid { background: var(--down-solid); border-color: var(--down-solid); color: #fff; }

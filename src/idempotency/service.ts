@@ -7,10 +7,13 @@ import { claimKey, deleteKeysBefore, findKey, releaseKey, saveAnswer, type KeyCl
 // handful of rounds covers any realistic pile-up of retries.
 const CLAIM_ROUNDS = 3;
 
-/** What a request with an Idempotency-Key may do: act first, replay the first answer, or neither. */
-export async function claim(sql: Sql, secretKey: Buffer, k: KeyClaim, now: Date): Promise<Claim> {
+/**
+ * What a request with an Idempotency-Key may do: act first, replay the first answer, or neither.
+ * A first request unanswered after `abandonedAfterMs` is taken over.
+ */
+export async function claim(sql: Sql, secretKey: Buffer, k: KeyClaim, now: Date, abandonedAfterMs = ABANDONED_AFTER_MS): Promise<Claim> {
   const expiredBefore = new Date(now.getTime() - KEY_LIFETIME_MS);
-  const abandonedBefore = new Date(now.getTime() - ABANDONED_AFTER_MS);
+  const abandonedBefore = new Date(now.getTime() - abandonedAfterMs);
   for (let round = 1; ; round++) {
     if (await claimKey(sql, k, now, expiredBefore, abandonedBefore)) return { kind: 'first' };
     const row = await findKey(sql, k.credential, k.key);

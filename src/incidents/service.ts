@@ -216,8 +216,12 @@ export async function pageLater(tx: Tx, pages: OpeningPage[], now: Date): Promis
   await insertOutbox(tx, pages.map((p) => p.event), now);
 }
 
-/** A `reached_nobody` with no step after it says so: nobody else will be paged for this incident. */
-const endsWithout = (next: unknown): { escalation_ends?: true } => (next ? {} : { escalation_ends: true });
+/**
+ * Whether a `reached_nobody` had a step after it (false: the next level pages at once) or not
+ * (true: nobody else will be paged). Written either way, so an entry without it is one written
+ * before it was recorded, of which nothing can be said.
+ */
+const endsWithout = (next: unknown): { escalation_ends: boolean } => ({ escalation_ends: !next });
 
 /** A level about to page: whom it reaches, whether that is anyone (why not), and how the timeline names them. */
 interface Page {

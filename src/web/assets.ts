@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { Hono, type Env } from 'hono';
 import { STYLESHEET } from './style.ts';
 
-/** Where a stylesheet is served: under `dir`, named `name` and its content's hash. */
-export function hashedPath(dir: string, name: string, css: string): string {
-  return `${dir}/${name}-${createHash('sha256').update(css).digest('hex').slice(0, 12)}.css`;
+/** Where a stylesheet (or a script, `ext` js) is served: under `dir`, named `name` and its content's hash. */
+export function hashedPath(dir: string, name: string, content: string, ext = 'css'): string {
+  return `${dir}/${name}-${createHash('sha256').update(content).digest('hex').slice(0, 12)}.${ext}`;
 }
 
 /** Serves `css` at `path` (from hashedPath), cached for a year: a new content is a new path. */

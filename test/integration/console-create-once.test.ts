@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { fingerprintOf } from '../../src/idempotency/model.ts';
 import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
 
 // A create form makes one thing however often it is sent: a reload that re-sends the POST, a
@@ -98,6 +99,74 @@ describe('console: a create form creates once', () => {
     assert.match(to, /^\/channels\/[0-9a-f-]{36}\?done=already$/);
     assert.doesNotMatch(await get(to), new RegExp(secret));
     assert.equal((await h.sql`select count(*) from channels where name = 'hook'`)[0]!.count, '1');
+  });
+
+  it('keeps its token once the thing is made, even when drawing the answer fails', async () => {
+    const body = await filled('/keys', '/keys', { name: 'drawn badly', scope: 'read' });
+    // The page frame counts open incidents: without their table the key is made, its page is not.
+    await h.sql`alter table incidents rename to incidents_away`;
+    let first: Response;
+    try {
+      first = await post('/keys', body);
+    } finally {
+      await h.sql`alter table incidents_away rename to incidents`;
+    }
+    assert.equal(first.status, 500);
+    const resent = await post('/keys', body);
+    assert.equal(resent.status, 303);
+    assert.equal(resent.headers.get('location'), '/keys?done=already');
+    assert.equal((await h.sql`select count(*) from api_keys where name = 'drawn badly'`)[0]!.count, '1');
+  });
+
+  it('never takes over a sending that did not finish: its create may have committed', async () => {
+    const body = await filled('/users', '/users', { name: 'Di', email: 'di@example.com', time_zone: 'UTC' });
+    const [session] = await h.sql<{ key_id: string }[]>`select key_id from console_sessions limit 1`;
+    // What a process that died between the create and keeping its address leaves: a claim with no answer.
+    await h.sql`insert into idempotency_keys (credential, key, fingerprint, created_at)
+      values (${`key:${session!.key_id}`}, ${`console-form:${body.get('_once')}`}, ${fingerprintOf('POST', '/users', '')}, ${new Date(h.clock.now().getTime() - 10 * 60_000)})`;
+    const resent = await post('/users', body);
+    assert.equal(resent.status, 409);
+    assert.match(await resent.text(), /that sending has not finished; nothing more was created/);
+    assert.equal((await h.sql`select count(*) from users where name = 'Di'`)[0]!.count, '0');
+  });
+
+  it('answers a double click with one key: the second waits for the first and goes to what it made', async () => {
+    const body = await filled('/keys', '/keys', { name: 'clicked twice', scope: 'read' });
+    const answers = await Promise.all([post('/keys', body), post('/keys', body)]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 303]);
+    assert.equal(answers.find((a) => a.status === 303)!.headers.get('location'), '/keys?done=already');
+    assert.equal((await h.sql`select count(*) from api_keys where name = 'clicked twice'`)[0]!.count, '1');
+  });
+
+  it('sends a create form once from the browser too: pages load the script that ignores a second submit', async () => {
+    const page = await get('/keys');
+    const src = /<script src="(\/console\/send-once-[0-9a-f]{12}\.js)" defer=""><\/script>/.exec(page)?.[1] ?? assert.fail('no send-once script');
+    const script = await h.app.request(src);
+    assert.equal(script.status, 200);
+    assert.match(await script.text(), /input\[name="_once"\][^]*preventDefault/);
+  });
+
+  it('forgets tokens past their 24 h as forms are sent', async () => {
+    const [session] = await h.sql<{ key_id: string }[]>`select key_id from console_sessions limit 1`;
+    await h.sql`insert into idempotency_keys (credential, key, fingerprint, created_at, answer)
+      values (${`key:${session!.key_id}`}, 'console-form:old', 'x', ${new Date(h.clock.now().getTime() - 25 * 3_600_000)}, 'sealed')`;
+    h.clock.advance(2 * 60_000);
+    assert.equal((await post('/users', await filled('/users', '/users', { name: 'Ed', email: 'ed@example.com', time_zone: 'UTC' }))).status, 303);
+    assert.equal((await h.sql`select count(*) from idempotency_keys where key = 'console-form:old'`)[0]!.count, '0');
+  });
+
+  it("rotates a node's token once per form: the form sent again keeps the token just shown", async () => {
+    const node = await h.createNode('agent-1');
+    const body = await filled('/nodes/agent-1', '/nodes/agent-1/token', {});
+    const first = await post('/nodes/agent-1/token', body);
+    assert.equal(first.status, 200);
+    assert.match(await first.text(), /<p class="secret" id="token">/);
+    const [rotated] = await h.sql<{ token_hash: string }[]>`select token_hash from nodes where id = ${node.id}`;
+    const resent = await post('/nodes/agent-1/token', body);
+    assert.equal(resent.status, 303);
+    assert.equal(resent.headers.get('location'), '/nodes/agent-1?done=already');
+    assert.match(await get('/nodes/agent-1?done=already'), /the token was rotated once, and the new token is not shown again/);
+    assert.equal((await h.sql<{ token_hash: string }[]>`select token_hash from nodes where id = ${node.id}`)[0]!.token_hash, rotated!.token_hash);
   });
 
   it('lets a refused form be corrected and sent again, and refuses one from a page without its token', async () => {

@@ -265,16 +265,19 @@ describe('console pages', () => {
     assert.equal((await h.sql`select count(*) from maintenances`)[0]!.count, '0');
   });
 
-  it("sends a channel's test and comes back to the channel's own address with how it went", async () => {
+  it("sends a channel's test and comes back to the channel's own address with how that test went", async () => {
     const mail = (await (await h.admin('POST', '/v1/channels', { name: 'test-mail', type: 'email', config: { to: ['ops@example.com'] } })).json()) as { id: string };
     const body = formOf((await get(`/channels/${mail.id}`)).html, `/channels/${mail.id}/test`);
     const res = await h.app.request(`/channels/${mail.id}/test`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
     assert.equal(res.status, 303);
-    assert.equal(res.headers.get('location'), `/channels/${mail.id}?done=test`);
-    const [test] = await h.sql<{ error: string }[]>`select error from channel_tests where channel_id = ${mail.id}`;
+    const [test] = await h.sql<{ id: string; error: string }[]>`select id::text as id, error from channel_tests where channel_id = ${mail.id}`;
+    assert.equal(res.headers.get('location'), `/channels/${mail.id}?test=${test!.id}`);
+    // Someone else's test, sent meanwhile, is the newest: the page still says how this one went.
+    await h.sql`insert into channel_tests (channel_id, at, by, status) values (${mail.id}, ${h.clock.now()}, 'someone', 'sent')`;
     const page = await get(res.headers.get('location')!);
     assert.equal(page.status, 200);
     assert.ok(page.html.includes(`<div class="notice bad" role="alert"><p>The test failed: ${test!.error}</p></div>`), page.html);
+    assert.doesNotMatch(page.html, /The test was sent/);
   });
 
   it("limits the node name field to the API's 128 characters", async () => {
@@ -372,11 +375,14 @@ describe('console: incidents', () => {
     ]);
     await addTimeline(h.sql, [
       { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 0, step: 0, channel_ids: [], users: [], empty_schedule_ids: [rota.id], reason: 'nobody on call', escalation_ends: true } },
-      { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 1, step: 1, channel_ids: [], users: [{ user_id: nights.id, name: 'Nia' }], reason: UNREACHABLE_WITHOUT_EMAIL } },
+      { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 1, step: 1, channel_ids: [], users: [{ user_id: nights.id, name: 'Nia' }], reason: UNREACHABLE_WITHOUT_EMAIL, escalation_ends: false } },
+      // Written before escalation_ends was: which followed is not known, so neither is said.
+      { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 2, step: 2, channel_ids: [], users: [], reason: 'nobody on call' } },
     ]);
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page, /Reached nobody at level 1: nobody on call in Nights; escalation ends/);
     assert.match(page, new RegExp(`Reached nobody at level 2: ${UNREACHABLE_WITHOUT_EMAIL} — could not reach Nia; the next level pages at once`));
+    assert.match(page, /Reached nobody at level 3: nobody on call\s*</);
     assert.match(page, /<dt>Escalation level<\/dt><dd>1<\/dd>/);
     assert.doesNotMatch(page, /level 0/);
   });
@@ -395,10 +401,14 @@ describe('console: incidents', () => {
       [
         { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() },
         { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: kim.id, channelType: 'email', occurredAt: h.clock.now() },
+        { incidentId: incident!.id, event: 'escalated', eventKey: 'escalated:1', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() },
       ],
       h.clock.now(),
     );
     await h.sql`update deliveries set status = 'dead', last_error = 'smtp_not_configured' where user_id = ${kim.id}`;
+    // The hook's first page died, its escalation page was sent: it heard of the incident.
+    await h.sql`update deliveries set status = 'dead', last_error = 'http_500' where channel_id = ${hook.id} and event = 'opened'`;
+    await h.sql`update deliveries set status = 'sent', sent_at = now() where channel_id = ${hook.id} and event = 'escalated'`;
     const path = `/incidents/${incident!.id}`;
     const before = await get(path);
     assert.match(before, /db-5 is still down\. Resolving does not change that: while it stays down, no new incident opens and nobody is paged\./);

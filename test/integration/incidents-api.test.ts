@@ -45,6 +45,8 @@ describe('incidents API', () => {
       'resolved_at', 'resolved_by', 'severity', 'status', 'timeline', 'title', 'version',
     ]);
     assert.deepEqual([one.category, one.severity, one.status, one.version], ['node_down', 'critical', 'open', 1]);
+    // The stored 0-based level: only what people read (console, message text) counts from 1.
+    assert.equal(one.escalation_level, 0);
     const none = await expectJson<{ items: unknown[] }>(await h.admin('GET', '/v1/incidents?status=resolved'), 200);
     assert.equal(none.items.length, 0);
   });

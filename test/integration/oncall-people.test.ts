@@ -196,7 +196,7 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     const { incidentId } = await nodeGoingDown('api-1');
     const nobody = await handedOverAtOnce(incidentId);
     assert.deepEqual([nobody.detail.level, nobody.detail.reason, nobody.detail.empty_schedule_ids], [0, 'nobody on call', [later.id]]);
-    assert.equal(nobody.detail.escalation_ends, undefined, 'a level comes after it');
+    assert.equal(nobody.detail.escalation_ends, false, 'a level comes after it');
     assert.equal((await incidentsOf(db, (await db.sql`select node_id from incidents where id = ${incidentId}`)[0]!.node_id))[0]!.escalation_level, 1);
     assert.equal(sink.messages.length, 0, 'Cleo, not on call, got nothing');
   });

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CHANNEL_TYPES, isChannelType, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
-import { getChannel, listChannels, listChannelTests } from '../../channels/store.ts';
+import { getChannel, getChannelTest, listChannels, listChannelTests } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
@@ -14,7 +14,7 @@ import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { Actor, actorNames } from '../incident-parts.tsx';
-import { createOnce, Once, redirected } from '../once.tsx';
+import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Channels: where incidents are announced. Create, edit and delete call src/channels/service.ts
@@ -197,26 +197,30 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const type = typeOf(c);
     if (!type) return c.redirect('/channels', 303);
     const form = (await c.req.parseBody()) as Form;
-    return createOnce(c, deps, form, async () => {
-      const outcome = await attempt(
-        () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
-        (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
-      );
-      if (outcome instanceof Response) return outcome;
-      const at = `/channels/${outcome.channel.id}`;
+    return createOnce(
+      c,
+      deps,
+      form,
+      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
+      (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
+      (made) => `/channels/${made.channel.id}`,
       // A generated webhook secret is shown in this answer only: the receiver needs it to check signatures.
-      return outcome.generatedSecret ? { at, answer: await channelPage(c, outcome.channel, { secret: outcome.generatedSecret }) } : redirected(c, at);
-    });
+      (made) => (made.generatedSecret ? channelPage(c, made.channel, { secret: made.generatedSecret }) : c.redirect(`/channels/${made.channel.id}?done=created`, 303)),
+    );
   });
 
   const channelPage = async (
     c: ConsoleContext,
     channel: ChannelRow,
-    o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; tested?: true; status?: ContentfulStatusCode } = {},
+    o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; tested?: string; status?: ContentfulStatusCode } = {},
   ) => {
-    const [frame, tests] = await Promise.all([chrome(c, deps), listChannelTests(deps.sql, channel.id, TESTS_SHOWN)]);
-    // After "Send a test" (?done=test): how the newest test went, as its row below records it.
-    const tested = o.tested ? tests[0] : undefined;
+    const [frame, tests, tested] = await Promise.all([
+      chrome(c, deps),
+      listChannelTests(deps.sql, channel.id, TESTS_SHOWN),
+      // After "Send a test" (?test=<id>): how that test went, not the newest, which someone else's
+      // test sent meanwhile may be. An id edited by hand shows nothing.
+      o.tested !== undefined && /^[1-9][0-9]{0,17}$/.test(o.tested) ? getChannelTest(deps.sql, channel.id, o.tested) : undefined,
+    ]);
     const done = tested?.status === 'sent' ? 'The test was sent: the receiver accepted it.' : o.done;
     const message = tested && tested.status !== 'sent' ? `The test failed: ${tested.error ?? tested.status}` : o.message;
     // A key's name, not its id: "api-key:3f2a…" wrapped over two lines on a phone and told nobody who.
@@ -287,8 +291,8 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/channels/:id', ...guards.page, async (c) => {
     const channel = await find(c);
-    const done = c.req.query('done');
-    return channel ? channelPage(c, channel, done === 'test' ? { tested: true } : createdOrSaved(done)) : missing(c);
+    const test = c.req.query('test');
+    return channel ? channelPage(c, channel, test !== undefined ? { tested: test } : createdOrSaved(c.req.query('done'))) : missing(c);
   });
 
   app.post('/channels/:id/edit', ...guards.action, write, async (c) => {
@@ -307,9 +311,9 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const channel = await find(c);
     if (!channel) return missing(c);
     if (!deps.transports) throw new Error('this process has no channel transports');
-    await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now(), acting(c));
+    const test = await sendTest(deps.sql, deps.secretKey, deps.transports, channel, actor(c.get('session')), deps.clock.now(), acting(c));
     // Back to the channel's own address, so a reload, Back or a bookmark finds the page, not a POST.
-    return c.redirect(`/channels/${channel.id}?done=test`, 303);
+    return c.redirect(`/channels/${channel.id}?test=${test.id}`, 303);
   });
 
   app.post('/channels/:id/delete', ...guards.action, write, async (c) => {

@@ -193,13 +193,15 @@ function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
 /**
  * What resolving set off, from the ledger: the resolve goes to each destination a page of the
  * incident was written for (toldRecipients), including those whose page failed; it is queued, not
- * yet sent, when this is read.
+ * yet sent, when this is read. A destination failed when a page to it died and none was sent.
  */
 export function resolvedSaying(ledger: DeliveryRow[]): string {
   const pages = ledger.filter((d) => d.event === 'opened' || d.event === 'escalated');
   const destinations = new Set(pages.map((d) => d.channel_id ?? d.user_id));
   if (destinations.size === 0) return 'Resolved. Nobody was paged for it, so nobody is sent a resolve.';
-  const failed = new Set(pages.filter((d) => d.status === 'dead').map((d) => d.channel_id ?? d.user_id));
+  // A destination whose first page died but whose escalation page was sent did hear of it.
+  const heard = new Set(pages.filter((d) => d.status === 'sent').map((d) => d.channel_id ?? d.user_id));
+  const failed = new Set(pages.filter((d) => d.status === 'dead' && !heard.has(d.channel_id ?? d.user_id)).map((d) => d.channel_id ?? d.user_id));
   const queued = `Resolved. A resolve is queued for each of the ${destinations.size} ${destinations.size === 1 ? 'destination' : 'destinations'} it paged; “Who was told” below shows each as it goes.`;
   return failed.size ? `${queued} The page to ${failed.size} of them failed, so they may never have heard of it.` : queued;
 }

@@ -8,7 +8,7 @@ import type { AppDeps } from '../../http/deps.ts';
 import { CreateKey } from '../../http/routes/api-keys.ts';
 import { clearSessionCookie } from '../../http/session.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
-import { acting, attempt, Field, requireScope } from '../acting.tsx';
+import { acting, Field, requireScope } from '../acting.tsx';
 import { At, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
@@ -111,15 +111,16 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/keys', ...guards.action, admin, async (c) => {
     const form = (await c.req.parseBody()) as Form;
-    return createOnce(c, deps, form, async () => {
-      const outcome = await attempt(
-        () => createKey(deps.sql, parse(CreateKey, { name: text(form, 'name') ?? '', scope: text(form, 'scope') }), deps.clock.now(), acting(c)),
-        (r) => page(c, { form, problems: fieldProblems(r.details), message: 'The key was not created: some fields need another look.', status: 400 }),
-      );
-      if (outcome instanceof Response) return outcome;
+    return createOnce(
+      c,
+      deps,
+      form,
+      () => createKey(deps.sql, parse(CreateKey, { name: text(form, 'name') ?? '', scope: text(form, 'scope') }), deps.clock.now(), acting(c)),
+      (r) => page(c, { form, problems: fieldProblems(r.details), message: 'The key was not created: some fields need another look.', status: 400 }),
+      () => '/keys',
       // The secret is in this answer only: sending the form again shows the list without it.
-      return { at: '/keys', answer: await page(c, { secret: { name: outcome.key.name, value: outcome.secret } }) };
-    });
+      (made) => page(c, { secret: { name: made.key.name, value: made.secret } }),
+    );
   });
 
   app.post('/keys/:id/revoke', ...guards.action, admin, async (c) => {

@@ -10,13 +10,13 @@ import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
-import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
+import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, RowAction } from '../layout.tsx';
-import { createOnce, Once, redirected } from '../once.tsx';
+import { createOnce, Once } from '../once.tsx';
 import { html } from '../render.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a button
@@ -168,16 +168,17 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       ends_at: utcTime(form, 'ends_at') ?? null,
       reason: text(form, 'reason')?.trim() ?? null,
     };
-    return createOnce(c, deps, form, async () => {
-      const outcome = await attempt(
-        async () => {
-          if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
-          return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
-        },
-        (r) => page(c, { form, problems: fieldProblems(unknownNodes(r.details, input.node_ids)), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
-      );
-      return outcome instanceof Response ? outcome : redirected(c, '/maintenance');
-    });
+    return createOnce(
+      c,
+      deps,
+      form,
+      async () => {
+        if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
+        return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
+      },
+      (r) => page(c, { form, problems: fieldProblems(unknownNodes(r.details, input.node_ids)), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
+      () => '/maintenance',
+    );
   });
 
   app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), async (c) => {

@@ -16,6 +16,7 @@ import { chrome } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { ConfirmDelete, Csrf, Page } from '../layout.tsx';
+import { createOnce } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { ZoneInput } from '../zones.tsx';
 
@@ -195,20 +196,33 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
   app.post('/nodes/:ref/token', ...guards.action, write, async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
-    const { node: rotated, token } = await rotateToken(deps.sql, node.id, deps.clock.now(), acting(c));
-    deps.identity.forget();
-    return html(
+    // Once per form, like a create: a reload that re-sent the POST would rotate again and kill the
+    // token just pasted into the agent.
+    return createOnce(
       c,
-      <Page title={`New token for ${rotated.name}`} chrome={await chrome(c, deps)} section="fleet">
-        <Back href={nodePath(rotated)}>{rotated.name}</Back>
-        <h1>New token for {rotated.name}</h1>
-        <Notice kind="ok">
-          <p>The old token no longer works. This one is shown only now: give it to the node's agent.</p>
-          <p class="secret" id="token">
-            {token}
-          </p>
-        </Notice>
-      </Page>,
+      deps,
+      (await c.req.parseBody()) as Form,
+      async () => {
+        const rotated = await rotateToken(deps.sql, node.id, deps.clock.now(), acting(c));
+        deps.identity.forget();
+        return rotated;
+      },
+      () => missing(c),
+      (made) => nodePath(made.node),
+      async ({ node: rotated, token }) =>
+        html(
+          c,
+          <Page title={`New token for ${rotated.name}`} chrome={await chrome(c, deps)} section="fleet">
+            <Back href={nodePath(rotated)}>{rotated.name}</Back>
+            <h1>New token for {rotated.name}</h1>
+            <Notice kind="ok">
+              <p>The old token no longer works. This one is shown only now: give it to the node's agent.</p>
+              <p class="secret" id="token">
+                {token}
+              </p>
+            </Notice>
+          </Page>,
+        ),
     );
   });
 

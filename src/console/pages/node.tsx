@@ -21,6 +21,7 @@ import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
+import { Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { UptimeBar } from '../uptime-bar.tsx';
 
@@ -124,6 +125,11 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             <p>A new ping URL is below. The old one no longer works: put the new one in the job's crontab.</p>
           </Notice>
         ) : null}
+        {c.req.query('done') === 'already' ? (
+          <Notice kind="ok">
+            <p>That form was already sent: the token was rotated once, and the new token is not shown again. If it was lost, rotate again.</p>
+          </Notice>
+        ) : null}
         {c.req.query('done') === 'saved' ? (
           <Notice kind="ok">
             <p>Saved. The node is judged afresh with its new settings at the next evaluator tick.</p>
@@ -198,6 +204,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             </a>
             <form method="post" action={`/nodes/${encodeURIComponent(node.name)}/token`} class="inline">
               <Csrf session={frame.session} />
+              <Once />
               <button type="submit">Rotate token</button>
             </form>
             <form method="post" action={`/nodes/${encodeURIComponent(node.name)}/ping-key`} class="inline">

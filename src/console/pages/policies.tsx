@@ -18,7 +18,7 @@ import { duration } from '../format.ts';
 import { all, fieldProblems, integer, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
-import { createOnce, Once, redirected } from '../once.tsx';
+import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Escalation policies: who is paged for an incident and when. The form writes the whole policy,
@@ -209,13 +209,14 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/policies', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody({ all: true })) as Form;
-    return createOnce(c, deps, form, async () => {
-      const outcome = await attempt(
-        () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
-        (r) => listPage(c, { form, problems: fieldProblems(r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
-      );
-      return outcome instanceof Response ? outcome : redirected(c, `/policies/${outcome.id}`);
-    });
+    return createOnce(
+      c,
+      deps,
+      form,
+      () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
+      (r) => listPage(c, { form, problems: fieldProblems(r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      (made) => `/policies/${made.id}`,
+    );
   });
 
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getPolicy(deps.sql, c.req.param('id')!) : undefined);

@@ -19,7 +19,7 @@ import { hhmm, localInput, zoned } from '../format.ts';
 import { all, problemAt, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, RowAction } from '../layout.tsx';
-import { createOnce, Once, redirected } from '../once.tsx';
+import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -327,16 +327,17 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
   app.post('/schedules/new', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const { body, rows } = scheduleOf(form);
-    return createOnce(c, deps, form, async () => {
-      const outcome = await attempt(
-        () => createSchedule(deps.sql, parse(CreateSchedule, body), deps.clock.now(), acting(c)),
-        (r) => {
-          const shown = formRefusal(r, 'Not created');
-          return formPage(c, undefined, { form, ...shown, details: toRows(shown.details, rows) });
-        },
-      );
-      return outcome instanceof Response ? outcome : redirected(c, `/schedules/${outcome.id}`);
-    });
+    return createOnce(
+      c,
+      deps,
+      form,
+      () => createSchedule(deps.sql, parse(CreateSchedule, body), deps.clock.now(), acting(c)),
+      (r) => {
+        const shown = formRefusal(r, 'Not created');
+        return formPage(c, undefined, { form, ...shown, details: toRows(shown.details, rows) });
+      },
+      (made) => `/schedules/${made.id}`,
+    );
   });
 
   const schedulePage = async (c: ConsoleContext, schedule: ScheduleRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
@@ -519,13 +520,15 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       starts_at: zonedTime(form, 'starts_at', schedule.time_zone) ?? '',
       ends_at: zonedTime(form, 'ends_at', schedule.time_zone) ?? '',
     };
-    return createOnce(c, deps, form, async () => {
-      const outcome = await attempt(
-        () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now(), acting(c)),
-        (r) => schedulePage(c, schedule, { form, ...formRefusal(r, 'No override added') }),
-      );
-      return outcome instanceof Response ? outcome : redirected(c, `/schedules/${schedule.id}`, 'override');
-    });
+    return createOnce(
+      c,
+      deps,
+      form,
+      () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now(), acting(c)),
+      (r) => schedulePage(c, schedule, { form, ...formRefusal(r, 'No override added') }),
+      () => `/schedules/${schedule.id}`,
+      () => c.redirect(`/schedules/${schedule.id}?done=override`, 303),
+    );
   });
 
   app.post('/schedules/:id/overrides/:override/delete', ...guards.action, write, async (c) => {

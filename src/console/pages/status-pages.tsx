@@ -17,7 +17,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { ConfirmDelete, Csrf, Page } from '../layout.tsx';
-import { createOnce, Once, redirected } from '../once.tsx';
+import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Status pages: list, create, edit, delete — src/statuspages/service.ts's commands with the API's
@@ -220,15 +220,18 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/status-pages/new', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody()) as Form;
-    return createOnce(c, deps, form, async () => {
-      const outcome = await attempt(
-        async () => createStatusPage(deps.sql, checked<Parameters<typeof createStatusPage>[1]>(CreateStatusPage, form), deps.clock.now(), acting(c)),
-        (r) => newPage(c, { form, ...formRefusal(r, 'Not created') }),
-      );
-      if (outcome instanceof Response) return outcome;
-      published();
-      return redirected(c, pagePath(outcome));
-    });
+    return createOnce(
+      c,
+      deps,
+      form,
+      async () => {
+        const made = await createStatusPage(deps.sql, checked<Parameters<typeof createStatusPage>[1]>(CreateStatusPage, form), deps.clock.now(), acting(c));
+        published();
+        return made;
+      },
+      (r) => newPage(c, { form, ...formRefusal(r, 'Not created') }),
+      pagePath,
+    );
   });
 
   const editPage = async (c: ConsoleContext, page: StatusPage, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {

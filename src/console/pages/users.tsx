@@ -19,7 +19,7 @@ import { hhmm, zoned } from '../format.ts';
 import { all, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
-import { createOnce, Once, redirected } from '../once.tsx';
+import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { timelineRange } from '../shift-timeline.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -222,13 +222,14 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/users', ...guards.action, write, async (c) => {
     const form = (await c.req.parseBody({ all: true })) as Form;
-    return createOnce(c, deps, form, async () => {
-      const outcome = await attempt(
-        () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now(), acting(c)),
-        (r) => listPage(c, { form, ...formRefusal(r, 'Not created') }),
-      );
-      return outcome instanceof Response ? outcome : redirected(c, `/users/${outcome.id}`);
-    });
+    return createOnce(
+      c,
+      deps,
+      form,
+      () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now(), acting(c)),
+      (r) => listPage(c, { form, ...formRefusal(r, 'Not created') }),
+      (made) => `/users/${made.id}`,
+    );
   });
 
   app.get('/users/:id', ...guards.page, async (c) => {

@@ -1,0 +1,16 @@
+// A create form whose first answer shows a secret (a new key's, a generated webhook signing
+// secret) must not be sent twice by a double click: the browser shows the second answer, which
+// only says the form was already sent, and the secret is lost. So the page sends such a form once:
+// a second submit of the same form is ignored, and its buttons say so. The page's CSP admits no
+// inline script, hence a file of this origin. Without script the server still creates once.
+
+/** Served at SEND_ONCE_SCRIPT_PATH; every console page loads it. */
+export const SEND_ONCE_SCRIPT = `document.addEventListener('submit', function (e) {
+  var form = e.target;
+  if (!form.querySelector('input[name="_once"]')) return;
+  if (form.hasAttribute('data-sent')) return e.preventDefault();
+  form.setAttribute('data-sent', '');
+  // aria-disabled, not disabled: a disabled submitter would drop out of the form being sent.
+  form.querySelectorAll('button').forEach(function (b) { b.setAttribute('aria-disabled', 'true'); });
+});
+`;
