@@ -21,6 +21,7 @@ import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../
 import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
+import { MaintenanceLink } from './maintenance.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 
 const PAGE_SIZE = 50;
@@ -347,6 +348,9 @@ function IncidentActions(p: { incident: IncidentRow; session: ConsoleSession }) 
           <span class="muted">Acts as your key, {p.session.keyName}.</span>
         </form>
       ) : null}
+      <div class="actions">
+        <MaintenanceLink node={p.incident.node_name} />
+      </div>
     </>
   );
 }

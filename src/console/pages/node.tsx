@@ -20,6 +20,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable } from '../incident-parts.tsx';
+import { MaintenanceLink } from './maintenance.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { UptimeBar } from '../uptime-bar.tsx';
@@ -132,7 +133,10 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         <Live id="node-live" url={self} on={['node.state_changed', 'incident.changed']}>
           <div class="page-head">
             <h1>{node.name}</h1>
-            <StateBadge state={node.state} large />
+            <div class="actions">
+              <StateBadge state={node.state} large />
+              {may(frame.session, 'write') ? <MaintenanceLink node={node.name} /> : null}
+            </div>
           </div>
           <div class="panel">
             <dl class="facts">
