@@ -66,11 +66,19 @@ export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, sc
 function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
   const from = Math.max(lastSuccessAt?.getTime() ?? -Infinity, watchingSince.getTime());
   const due = nextRunAfter(schedule, new Date(from));
-  const local = DateTime.fromJSDate(due, { zone: schedule.time_zone }).toISO({ suppressMilliseconds: true });
   return {
     at: new Date(due.getTime() + schedule.grace_seconds * 1000),
-    reason: `no success ping for the run due at ${local} (grace ${schedule.grace_seconds}s)`,
+    reason: `no success ping for the run due at ${dueWords(due, schedule.time_zone)}grace ${schedule.grace_seconds}s)`,
   };
+}
+
+/**
+ * "2026-12-06 20:12:00 UTC (15:12 in America/New_York; " — UTC as every other time in the console,
+ * the API and notifications is written, then the job's own clock, which its crontab speaks.
+ */
+function dueWords(due: Date, zone: string): string {
+  const at = DateTime.fromJSDate(due, { zone: 'UTC' }).toFormat("yyyy-LL-dd HH:mm:ss 'UTC'");
+  return zone === 'UTC' ? `${at} (` : `${at} (${DateTime.fromJSDate(due, { zone }).toFormat('HH:mm')} in ${zone}; `;
 }
 
 /** When a run that started and has not ended has run too long. */

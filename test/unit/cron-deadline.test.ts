@@ -87,8 +87,8 @@ describe('cron deadline: what the evaluator is told', () => {
   });
   const cases: Array<{ name: string; p: ReturnType<typeof pings>; sched?: CronSchedule; now: string; down: [string, string] | null; next: string | null }> = [
     { name: 'not yet due: look again at the deadline', p: pings(), now: '2026-05-05T03:04:59Z', down: null, next: '2026-05-05T03:05:00Z' },
-    { name: 'due: down, stamped at the deadline', p: pings(), now: '2026-05-05T03:05:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05T03:00:00Z (grace 300s)'], next: null },
-    { name: 'noticed late: still stamped at the deadline', p: pings(), now: '2026-05-06T12:00:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05T03:00:00Z (grace 300s)'], next: null },
+    { name: 'due: down, stamped at the deadline', p: pings(), now: '2026-05-05T03:05:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'], next: null },
+    { name: 'noticed late: still stamped at the deadline', p: pings(), now: '2026-05-06T12:00:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'], next: null },
     {
       name: 'a job that started is running, not late: look again when it runs too long',
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
@@ -101,7 +101,7 @@ describe('cron deadline: what the evaluator is told', () => {
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
       sched: daily3('UTC'),
       now: '2026-05-05T03:30:00Z',
-      down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05T03:00:00Z (grace 300s)'],
+      down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'],
       next: null,
     },
     {
@@ -137,9 +137,9 @@ describe('cron deadline: what the evaluator is told', () => {
     });
   }
 
-  it('names the due time in the schedule’s zone', () => {
+  it('names the due time in UTC and on the schedule’s clock', () => {
     const got = checkJob(pings({ lastSuccessAt: at('2026-10-24T01:00:20Z') }), daily3('Europe/Berlin'), at('2026-10-26T00:00:00Z'));
-    assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25T03:00:00+01:00 (grace 300s)');
+    assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25 02:00:00 UTC (03:00 in Europe/Berlin; grace 300s)');
   });
 });
 

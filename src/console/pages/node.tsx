@@ -7,6 +7,7 @@ import { pingUrl } from '../../http/routes/nodes.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
 import { missedHeartbeats, okBeatNoun } from '../../health/decide.ts';
+import { nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
@@ -146,12 +147,20 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
               </dd>
               <dt>Why</dt>
               <dd>{node.reason ?? '—'}</dd>
-              <dt>Last heartbeat</dt>
+              <dt>{node.schedule ? 'Last ping' : 'Last heartbeat'}</dt>
               <dd>
                 <Ago at={node.last_heartbeat_at} now={nowDate} />
                 {node.last_status ? ` · reported ${node.last_status}` : ''}
                 {missed > 0 ? ` · ${missed} missed` : ''}
               </dd>
+              {node.schedule ? (
+                <>
+                  <dt>Next run</dt>
+                  <dd>
+                    <NextRun schedule={node.schedule} now={nowDate} />
+                  </dd>
+                </>
+              ) : null}
               <dt>Labels</dt>
               <dd>{Object.keys(node.labels).length ? <LabelList labels={node.labels} /> : <span class="muted">none</span>}</dd>
             </dl>
@@ -190,7 +199,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
           ) : null}
 
           <h2>Transitions</h2>
-          <Transitions rows={shown} />
+          <Transitions rows={shown} job={node.schedule !== null} />
           <Pager next={older}>{before !== undefined ? <a href={`/nodes/${encodeURIComponent(node.name)}`}>Latest</a> : null}</Pager>
         </Live>
 
@@ -272,8 +281,19 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
   return app;
 }
 
+/** The job's next scheduled time after now, and by when its success ping is due. */
+function NextRun(p: { schedule: CronSchedule; now: Date }) {
+  const next = nextRunAfter(p.schedule, p.now);
+  return (
+    <>
+      <At at={next} /> (<Ago at={next} now={p.now} />)
+      {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}
+    </>
+  );
+}
+
 function Runs(p: { rows: RunRow[] }) {
-  if (p.rows.length === 0) return <p class="muted">No runs yet: the job has not pinged its start, a failure or an output.</p>;
+  if (p.rows.length === 0) return <p class="muted">No runs yet: the job has not pinged.</p>;
   return (
     <Table head={['Started', 'Finished', { label: 'Took', num: true }, 'Status', { label: 'Exit', num: true }, 'Output']}>
       {p.rows.map((r) => {
@@ -312,8 +332,8 @@ function Runs(p: { rows: RunRow[] }) {
   );
 }
 
-function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
-  if (p.rows.length === 0) return <p class="muted">No transitions yet: the node has not sent a heartbeat.</p>;
+function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>>; job: boolean }) {
+  if (p.rows.length === 0) return <p class="muted">No transitions yet: the {p.job ? 'job has not pinged' : 'node has not sent a heartbeat'}.</p>;
   return (
     <Table head={['At', 'From', 'To', 'Why']}>
       {p.rows.map((t) => (
