@@ -34,7 +34,7 @@ const DAY_WORD: Record<DayBar['status'], string> = {
 };
 
 // The favicon cannot read the stylesheet's variables: the light palette's colours.
-const ICON: Record<State, string> = { healthy: '#1a7f37', degraded: '#9a6700', down: '#cf222e', maintenance: '#0969da', unknown: '#6e7781' };
+const ICON: Record<State, string> = { healthy: '#1a7f37', degraded: '#8a5c00', down: '#cf222e', maintenance: '#0969da', unknown: '#6e7781' };
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
