@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { consoleCookie, createHarness, type Harness } from '../helpers/app.ts';
+import { describe, it } from 'node:test';
+import { signedIn } from '../helpers/app.ts';
 
 // Without SMTP_URL (the harness's transports have none), the pages where someone is put on a policy
 // say who no page reaches, in the words /readyz and the start log use.
@@ -8,18 +8,8 @@ import { consoleCookie, createHarness, type Harness } from '../helpers/app.ts';
 const ORIGIN = 'http://localhost';
 
 describe('console: people reached only by email on an engine that sends none', () => {
-  let h: Harness;
-  let cookie: string;
-  const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
-  const made = async (path: string, body: unknown) => (await (await h.admin('POST', path, body)).json()) as { id: string };
-
-  before(async () => {
-    h = await createHarness();
-    cookie = await consoleCookie(h, ORIGIN);
-  });
-  after(async () => {
-    await h.close();
-  });
+  const { s, get } = signedIn(ORIGIN);
+  const made = async (path: string, body: unknown) => (await (await s.h.admin('POST', path, body)).json()) as { id: string };
 
   it('warns on the policy page by level, and on the people page by person', async () => {
     const bob = await made('/v1/users', { name: 'Bob', email: 'bob@example.com' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { openIncidents } from '../../src/incidents/store.ts';
-import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
+import { formOf, signedIn } from '../helpers/app.ts';
 
 // Maintenance as the incident pages say it: a node put into maintenance while an incident of it
 // is open keeps the incident, and the pages say why nobody is paged and until when; and the way
@@ -10,19 +10,10 @@ import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/a
 const ORIGIN = 'http://localhost';
 
 describe('console: incidents of a node in maintenance', () => {
-  let h: Harness;
-  let cookie: string;
-  const get = async (path: string) => (await h.app.request(path, { headers: { cookie } })).text();
-
-  before(async () => {
-    h = await createHarness();
-    cookie = await consoleCookie(h, ORIGIN);
-  });
-  after(async () => {
-    await h.close();
-  });
+  const { s, get } = signedIn(ORIGIN);
 
   it('says on the incident and in the list that the node is in maintenance, and until when', async () => {
+    const { h } = s;
     const node = await h.createNode('web-01');
     const [incident] = await openIncidents(h.sql, [
       { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-01 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
@@ -37,6 +28,7 @@ describe('console: incidents of a node in maintenance', () => {
     assert.match(await get('/incidents'), says);
   });
   it('opens a window for the node of a node or incident page in two clicks: the node filled in, ending in 1 h (or a preset)', async () => {
+    const { h, cookie } = s;
     const node = await h.createNode('db-07');
     const [incident] = await openIncidents(h.sql, [
       { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-07 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
