@@ -84,7 +84,7 @@ function dueWords(due: Date, zone: string): string {
 }
 
 /** A never-pinged job's first expected run: its first scheduled time at least one period after `since`. */
-function firstRunDue(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, since: Date): Date {
+export function firstRunDue(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, since: Date): Date {
   const first = nextRunAfter(schedule, since);
   const period = nextRunAfter(schedule, first).getTime() - first.getTime();
   // Strictly after one millisecond less: a time exactly one period on is due.

@@ -179,4 +179,12 @@ describe("console: a scheduled job's page", () => {
     const next = new Date(Math.ceil((t0 + 120_001) / 300_000) * 300_000);
     assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}">[^<]+</time> \\(<time[^>]*>in \\d+ min</time>\\)<span class="sub">its success ping is due within 30 s of it</span>`));
   });
+  it("shows a new job's first expected run, one period after it was made, not the run seconds away", async () => {
+    const fiveMinutes = 300_000;
+    const made = Math.ceil(h.clock.now().getTime() / fiveMinutes) * fiveMinutes + 4.5 * 60_000;
+    h.clock.set(new Date(made));
+    await h.createNode('fresh-job', { schedule: { cron: '*/5 * * * *' } });
+    const expected = new Date(made + 5.5 * 60_000).toISOString();
+    assert.match(await get('/nodes/fresh-job'), new RegExp(`<dt>Next run</dt><dd><time datetime="${expected}">[^]*?its first expected run`));
+  });
 });

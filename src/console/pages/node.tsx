@@ -7,7 +7,7 @@ import { pingUrl } from '../../http/routes/nodes.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
 import { missedHeartbeats, okBeatNoun } from '../../health/decide.ts';
-import { nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
+import { firstRunDue, nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
@@ -157,7 +157,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
                 <>
                   <dt>Next run</dt>
                   <dd>
-                    <NextRun schedule={node.schedule} now={nowDate} />
+                    <NextRun schedule={node.schedule} now={nowDate} firstDue={node.last_heartbeat_at === null ? firstRunDue(node.schedule, new Date(Math.max(node.created_at.getTime(), node.coverage_since?.getTime() ?? 0))) : null} />
                   </dd>
                 </>
               ) : null}
@@ -281,12 +281,18 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
   return app;
 }
 
-/** The job's next scheduled time after now, and by when its success ping is due. */
-function NextRun(p: { schedule: CronSchedule; now: Date }) {
-  const next = nextRunAfter(p.schedule, p.now);
+/**
+ * The job's next scheduled time after now, and by when its success ping is due. A job that never
+ * pinged is first expected one period after it was created (cron-deadline.ts): that run, while
+ * it is ahead, with why the ones before it are not.
+ */
+function NextRun(p: { schedule: CronSchedule; now: Date; firstDue: Date | null }) {
+  const first = p.firstDue !== null && p.firstDue > p.now ? p.firstDue : null;
+  const next = first ?? nextRunAfter(p.schedule, p.now);
   return (
     <>
       <At at={next} /> (<Ago at={next} now={p.now} />)
+      {first ? <span class="sub">its first expected run: one before it comes too soon after the job was created</span> : null}
       {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}
     </>
   );
