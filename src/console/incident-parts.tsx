@@ -3,6 +3,7 @@ import { apiKeyNames } from '../access/store.ts';
 import { getChannelsByIds } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
+import { activeMaintenance } from '../maintenance/store.ts';
 import { getSchedules } from '../oncall/store-schedules.ts';
 import { userNames } from '../oncall/store-users.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
@@ -129,8 +130,31 @@ export function Actor(p: { by: string | null; names: Map<string, string> }) {
 export const StatusTag = (p: { status: IncidentRow['status'] }) => <span class={`tag tag-${p.status}`}>{p.status}</span>;
 export const SeverityTag = (p: { severity: IncidentRow['severity'] }) => <span class={`tag tag-${p.severity}`}>{p.severity}</span>;
 
+/** A node's maintenance as the incident pages say it: covered now, until when (null: until ended). */
+export type NodeMaintenance = Map<string, { until: Date | null }>;
+
+/** Which of these incidents' nodes a window covers now, for those not yet resolved: one query. */
+export function maintenanceOf(sql: Queryable, incidents: IncidentRow[], now: Date): Promise<NodeMaintenance> {
+  return activeMaintenance(sql, [...new Set(incidents.filter((i) => i.status !== 'resolved').map((i) => i.node_id))], now);
+}
+
+/**
+ * "In maintenance until …" for an unresolved incident whose node a window covers now: the incident
+ * stays open (the outage is not over) but pages nobody until the window ends (ARCHITECTURE.md,
+ * "Incidents under maintenance").
+ */
+export function UnderMaintenance(p: { incident: IncidentRow; maintenance: NodeMaintenance }) {
+  const m = p.incident.status === 'resolved' ? undefined : p.maintenance.get(p.incident.node_id);
+  if (!m) return null;
+  return (
+    <span class="sub maintenance-note">
+      node in maintenance {m.until ? <>until <At at={m.until} /></> : 'until the window is ended'}: no pages meanwhile
+    </span>
+  );
+}
+
 /** Incidents in a table; `action` renders an extra last cell per row (the acknowledge button). */
-export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<string, string>; showNode?: boolean; action?: (i: IncidentRow) => Child }) {
+export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<string, string>; maintenance?: NodeMaintenance; showNode?: boolean; action?: (i: IncidentRow) => Child }) {
   if (p.rows.length === 0) return <p class="empty panel">No incidents here.</p>;
   return (
     <Table head={['Incident', ...(p.showNode === false ? [] : ['Node']), 'Severity', 'Opened', 'Status', ...(p.action ? [{ label: 'Actions', hidden: true } as const] : [])]}>
@@ -164,6 +188,7 @@ export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<st
                   by <Actor by={i.resolved_by} names={p.names} />
                 </span>
               ) : null}
+              {p.maintenance ? <UnderMaintenance incident={i} maintenance={p.maintenance} /> : null}
             </span>
           </td>
           {p.action ? <td data-label="">{p.action(i)}</td> : null}

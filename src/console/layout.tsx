@@ -110,10 +110,15 @@ export function Page(p: { title: string; chrome: Chrome; section?: Section; live
                   <li>
                     <a href={s.href} aria-current={s.id === p.section ? 'page' : undefined}>
                       {s.label}
-                      {s.id === 'incidents' && p.chrome.openIncidents > 0 ? (
-                        <span class="count">
-                          <span class="visually-hidden">, open: </span>
-                          {p.chrome.openIncidents}
+                      {s.id === 'incidents' ? (
+                        // Always there, empty at 0: every live region's re-read brings it along (Live).
+                        <span id={NAV_OPEN}>
+                          {p.chrome.openIncidents > 0 ? (
+                            <span class="count">
+                              <span class="visually-hidden">, open: </span>
+                              {p.chrome.openIncidents}
+                            </span>
+                          ) : null}
                         </span>
                       ) : null}
                     </a>
@@ -154,6 +159,9 @@ export function Bare(p: { title: string; children?: Child }) {
   );
 }
 
+/** The navigation's count of open incidents, which every live region's re-read also swaps in. */
+const NAV_OPEN = 'nav-open';
+
 /** What a live region's own re-reads send (REFRESH_HEADER). */
 const REFRESH = JSON.stringify({ [REFRESH_HEADER]: 'auto' });
 
@@ -163,12 +171,14 @@ const REFRESH = JSON.stringify({ [REFRESH_HEADER]: 'auto' });
  * change is never dropped: htmx's throttle fires once more after the cooldown), on every
  * (re)connection of the feed (changes made before it connected), and every 30 s regardless.
  * These re-reads say they are refreshes (REFRESH_HEADER): a tab left open must not keep its
- * session from idling out, and they are refused like any request once it has.
+ * session from idling out, and they are refused like any request once it has. Each re-read is a
+ * whole page, navigation included, so it also swaps in the navigation's count of open incidents
+ * (hx-select-oob): the count followed the incidents list only on a reload.
  */
 export function Live(p: { id: string; url: string; on: readonly EventType[]; children?: Child }) {
   const trigger = [...p.on.map((e) => `${e} from:#live throttle:500ms`), 'htmx:sse:after:connection from:#live', 'every 30s'].join(', ');
   return (
-    <div id={p.id} hx-get={p.url} hx-trigger={trigger} hx-headers={REFRESH} hx-select={`#${p.id}`} hx-swap="outerMorph">
+    <div id={p.id} hx-get={p.url} hx-trigger={trigger} hx-headers={REFRESH} hx-select={`#${p.id}`} hx-select-oob={`#${NAV_OPEN}`} hx-swap="outerMorph">
       {p.children}
     </div>
   );

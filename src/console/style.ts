@@ -19,7 +19,7 @@ export const CONSOLE_STYLESHEET = `
   --accent-text: #ffffff;
   --focus: #2457c5;
   --healthy: #1a7f37;
-  --degraded: #9a6700;
+  --degraded: #8a5c00;
   --down: #cf222e;
   /* A fill under white text: the light scheme's red is dark enough (5.4:1), the dark scheme's is not. */
   --down-solid: #cf222e;

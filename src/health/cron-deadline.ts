@@ -55,22 +55,40 @@ export function nextRunAfter(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>,
  * When a silent scheduled job is down: the first scheduled time strictly after its last success
  * ping, plus grace. Time nobody could have heard a ping is not held against it, so the search
  * starts at `watchingSince` if that is later: the later of the node's creation and the start of
- * unbroken ingest coverage. Before its first ping a job is due at its first scheduled time after
- * `watchingSince` — unlike Healthchecks, where a new check waits for a first ping for ever, a
- * crontab that was never installed is reported after its first missed run.
+ * unbroken ingest coverage. Before its first ping a job is given one full period, as a heartbeat
+ * node is given its interval: it is due at its first scheduled time at least one period (the gap
+ * between its next two times) after `watchingSince`. A `*\/2` job created at 20:11:55 is first due
+ * at 20:14, not at 20:12, five seconds after it was made — nobody can install a crontab in that
+ * time. Unlike Healthchecks, where a new check waits for a first ping for ever, a crontab that was
+ * never installed is still reported, after its first missed run.
  */
 export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Date {
   return missedRun(lastSuccessAt, watchingSince, schedule).at;
 }
 
 function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
-  const from = Math.max(lastSuccessAt?.getTime() ?? -Infinity, watchingSince.getTime());
-  const due = nextRunAfter(schedule, new Date(from));
-  const local = DateTime.fromJSDate(due, { zone: schedule.time_zone }).toISO({ suppressMilliseconds: true });
+  const due = lastSuccessAt === null ? firstRunDue(schedule, watchingSince) : nextRunAfter(schedule, new Date(Math.max(lastSuccessAt.getTime(), watchingSince.getTime())));
   return {
     at: new Date(due.getTime() + schedule.grace_seconds * 1000),
-    reason: `no success ping for the run due at ${local} (grace ${schedule.grace_seconds}s)`,
+    reason: `no success ping for the run due at ${dueWords(due, schedule.time_zone)}grace ${schedule.grace_seconds}s)`,
   };
+}
+
+/**
+ * "2026-12-06 20:12:00 UTC (15:12 in America/New_York; " — UTC as every other time in the console,
+ * the API and notifications is written, then the job's own clock, which its crontab speaks.
+ */
+function dueWords(due: Date, zone: string): string {
+  const at = DateTime.fromJSDate(due, { zone: 'UTC' }).toFormat("yyyy-LL-dd HH:mm:ss 'UTC'");
+  return zone === 'UTC' ? `${at} (` : `${at} (${DateTime.fromJSDate(due, { zone }).toFormat('HH:mm')} in ${zone}; `;
+}
+
+/** A never-pinged job's first expected run: its first scheduled time at least one period after `since`. */
+export function firstRunDue(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, since: Date): Date {
+  const first = nextRunAfter(schedule, since);
+  const period = nextRunAfter(schedule, first).getTime() - first.getTime();
+  // Strictly after one millisecond less: a time exactly one period on is due.
+  return nextRunAfter(schedule, new Date(since.getTime() + period - 1));
 }
 
 /** When a run that started and has not ended has run too long. */

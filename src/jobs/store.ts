@@ -74,11 +74,14 @@ export interface RunRow {
   output: string | null;
 }
 
-/** A node's runs, newest first, before the run id `before` when given. */
+/**
+ * A node's runs, newest first, before the run id `before` when given. Ordered by the table's bigint
+ * id, not the text it is selected as: by text, run 9 came before run 10.
+ */
 export async function listRuns(sql: Queryable, nodeId: string, before: string | undefined, limit: number): Promise<RunRow[]> {
   return sql<RunRow[]>`
-    select id::text, started_at, finished_at, exit_code, status, output from node_runs
-    where node_id = ${nodeId} ${before !== undefined ? sql`and id < ${before}::bigint` : sql``}
-    order by id desc
+    select r.id::text as id, r.started_at, r.finished_at, r.exit_code, r.status, r.output from node_runs r
+    where r.node_id = ${nodeId} ${before !== undefined ? sql`and r.id < ${before}::bigint` : sql``}
+    order by r.id desc
     limit ${limit}`;
 }

@@ -229,7 +229,7 @@ const channelCanLand = (type: string | undefined, email: EmailSetup): boolean =>
  * their own only when email is not known off (without SMTP_URL every such row goes `dead` with
  * smtp_not_configured), otherwise by a channel of their own of another type. A person deleted since is not.
  */
-const canReach = (person: Contacts | undefined, email: EmailSetup): boolean =>
+export const canReach = (person: Contacts | undefined, email: EmailSetup): boolean =>
   person !== undefined && ((email !== false && person.email !== '') || person.channels.some((c) => channelCanLand(c.type, email)));
 
 /**

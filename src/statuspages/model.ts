@@ -179,12 +179,16 @@ const WORDS: Record<Category, string> = { node_down: 'Outage', node_degraded: 'D
  * Open incidents under the page's components, newest first. With node names shown each incident
  * is an entry under its own title (which names its node). Without, the title says only what and
  * where ("Outage in API"), and the incidents that read the same are one entry: since the earliest,
- * acknowledged once all of them are, with how many nodes it stands for.
+ * acknowledged once all of them are, with how many nodes it stands for. An incident whose node is
+ * in maintenance now is left out: its component already reads "Maintenance", and "Outage in API"
+ * beside it would say two things at once (it is listed again if the node is still down when the
+ * window ends).
  */
 function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly OpenIncident[]): IncidentView[] {
   const componentsOf = new Map<string, string[]>();
   members.forEach((list, i) =>
     list.forEach((m) => {
+      if (m.state === 'maintenance') return;
       const names = componentsOf.get(m.id) ?? [];
       if (!names.includes(page.components[i]!.name)) componentsOf.set(m.id, [...names, page.components[i]!.name]);
     }),

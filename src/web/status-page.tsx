@@ -5,6 +5,8 @@ import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
 import type { ComponentView, DayBar, IncidentView, PageView } from '../statuspages/model.ts';
 import { percent } from '../uptime/percent.ts';
+import { combine } from '../uptime/state-time.ts';
+import { summarize } from '../uptime/summary.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
 const HEADLINE: Record<State, string> = {
@@ -32,7 +34,7 @@ const DAY_WORD: Record<DayBar['status'], string> = {
 };
 
 // The favicon cannot read the stylesheet's variables: the light palette's colours.
-const ICON: Record<State, string> = { healthy: '#1a7f37', degraded: '#9a6700', down: '#cf222e', maintenance: '#0969da', unknown: '#6e7781' };
+const ICON: Record<State, string> = { healthy: '#1a7f37', degraded: '#8a5c00', down: '#cf222e', maintenance: '#0969da', unknown: '#6e7781' };
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -89,6 +91,22 @@ function Bars(p: { days: DayBar[]; name: string }) {
   );
 }
 
+/** The first day with data among `days`, when it is not the first of them: the figure is then younger than the bar. */
+function firstData(days: DayBar[]): string | undefined {
+  const first = days.findIndex((d) => d.status !== 'no_data');
+  return first > 0 ? dayLabel(days[first]!.date) : undefined;
+}
+
+/**
+ * The uptime over the bars a frame shows, labelled by the same window as the bar ("in 30 days" beside
+ * "30 days ago"), or "since 6 Dec 2026" when the first data came after the bar begins: 15 minutes
+ * of history is not "51.48 % in 90 days".
+ */
+function figure(ratio: number | null, since: string | undefined, window: string): string {
+  if (ratio === null) return window === 'uptime' ? 'No data' : `No data ${window}`;
+  return since === undefined ? `${percent(ratio)} ${window}` : `${percent(ratio)} uptime since ${since}`;
+}
+
 function Component(p: { c: ComponentView }) {
   const { c } = p;
   return (
@@ -102,8 +120,8 @@ function Component(p: { c: ComponentView }) {
         <span class="span-90">{c.days.length} days ago</span>
         <span class="span-30">{PHONE_DAYS} days ago</span>
         <span class="rule" />
-        <span class="uptime span-90">{c.uptime.uptime_ratio === null ? 'No data' : `${percent(c.uptime.uptime_ratio)} uptime`}</span>
-        <span class="uptime span-30">{c.uptime.uptime_ratio === null ? 'No data in 90 days' : `${percent(c.uptime.uptime_ratio)} in 90 days`}</span>
+        <span class="uptime span-90">{figure(c.uptime.uptime_ratio, firstData(c.days), 'uptime')}</span>
+        <span class="uptime span-30">{figure(summarize(combine(c.days.slice(-PHONE_DAYS).map((d) => d.seconds))).uptime_ratio, firstData(c.days.slice(-PHONE_DAYS)), `in ${PHONE_DAYS} days`)}</span>
         <span class="rule" />
         <span>Today</span>
       </div>

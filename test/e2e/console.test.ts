@@ -240,6 +240,27 @@ describe('the web console in a browser', () => {
     await context.close();
   });
 
+  it('counts open incidents in the navigation without a reload, as the incidents list follows them', async () => {
+    const node = await api('POST', '/v1/nodes', { name: 'live-badge', heartbeat_interval_seconds: 3600 });
+    await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
+    const { context, page } = await profile();
+    await signIn(page, readKey, '/incidents');
+    const open = async () => ((await api('GET', '/v1/incidents?status=open&limit=200')).items as unknown[]).length;
+    const badge = (n: number) =>
+      page.waitForFunction((want) => (document.querySelector('#nav-open')?.textContent ?? '') === (want ? `, open: ${want}` : ''), n, { timeout: PATIENCE_MS });
+    await badge(await open());
+    await page.evaluate(() => ((window as unknown as { loaded: boolean }).loaded = true));
+
+    await api('POST', '/v1/heartbeats', { status: 'failing' }, node.token as string);
+    const incident = await until('an open incident for live-badge', async () => ((await api('GET', `/v1/incidents?status=open&node_id=${node.id}`)).items as Array<{ id: string }>)[0]?.id);
+    await page.locator('#incidents-live').getByRole('link', { name: 'live-badge is down' }).waitFor({ timeout: PATIENCE_MS });
+    await badge(await open());
+    await api('POST', `/v1/incidents/${incident}/acknowledge`, { by: 'alice' });
+    await badge(await open());
+    assert.equal(await page.evaluate(() => (window as unknown as { loaded?: boolean }).loaded), true, 'the page was never reloaded');
+    await context.close();
+  });
+
   describe('every page, on a desktop and a phone, light and dark', () => {
     // A small fleet in every state, an open incident whose pages partly failed, the settings
     // behind it: what an operator's console looks like on an ordinary bad day.

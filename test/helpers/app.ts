@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { IdentityCache } from '../../src/access/identity-cache.ts';
 import type { Node, NodeWithToken } from '../../src/api/shapes.ts';
@@ -283,6 +284,19 @@ export async function consoleCookie(h: Harness, origin: string, key = ADMIN_TOKE
     body: new URLSearchParams({ key }).toString(),
   });
   return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+}
+
+/** A database of its own and a console signed in from `origin`, for one group of tests (a describe's hooks). */
+export function signedIn(origin: string) {
+  const s = { h: undefined as unknown as Harness, cookie: '' };
+  before(async () => {
+    s.h = await createHarness();
+    s.cookie = await consoleCookie(s.h, origin);
+  });
+  after(async () => {
+    await s.h.close();
+  });
+  return { s, get: async (path: string) => (await s.h.app.request(path, { headers: { cookie: s.cookie } })).text() };
 }
 
 /** A textarea's text as a browser reads its markup: the newline right after `<textarea>` dropped. */

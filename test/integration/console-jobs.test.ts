@@ -155,9 +155,36 @@ describe("console: a scheduled job's page", () => {
     const api = (await (await h.admin('GET', '/v1/nodes/hourly-report')).json()) as Node;
     assert.equal(api.health.missed_heartbeats, 0);
     const page = await get('/nodes/hourly-report');
-    const seen = /<dt>Last heartbeat<\/dt>\s*<dd>([^]*?)<\/dd>/.exec(page)?.[1];
+    const seen = /<dt>Last ping<\/dt>\s*<dd>([^]*?)<\/dd>/.exec(page)?.[1];
     assert.ok(seen, 'the page shows the last ping');
     assert.match(seen, /10 min ago/);
     assert.doesNotMatch(seen, /missed/);
+  });
+  it('lists every plain success ping as a run, says "ping" for a job and shows its next run', async () => {
+    const job = await h.createNode('minutely', { schedule: { cron: '*/5 * * * *', grace_seconds: 30 } });
+    const empty = await get('/nodes/minutely');
+    assert.match(empty, /No runs yet: the job has not pinged\./);
+    assert.match(empty, /No transitions yet: the job has not pinged\./);
+    const t0 = h.clock.now().getTime();
+    for (const minutes of [1, 2]) {
+      h.clock.set(new Date(t0 + minutes * 60_000));
+      assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+      await h.flush();
+    }
+    const page = await get('/nodes/minutely');
+    const finished = [...page.matchAll(/<td data-label="Finished"><time datetime="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(finished, [new Date(t0 + 120_000).toISOString(), new Date(t0 + 60_000).toISOString()], 'each ping a run, newest first');
+    assert.match(page, /<dt>Last ping<\/dt>/);
+    assert.doesNotMatch(page, /Last heartbeat/);
+    const next = new Date(Math.ceil((t0 + 120_001) / 300_000) * 300_000);
+    assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}">[^<]+</time> \\(<time[^>]*>in \\d+ min</time>\\)<span class="sub">its success ping is due within 30 s of it</span>`));
+  });
+  it("shows a new job's first expected run, one period after it was made, not the run seconds away", async () => {
+    const fiveMinutes = 300_000;
+    const made = Math.ceil(h.clock.now().getTime() / fiveMinutes) * fiveMinutes + 4.5 * 60_000;
+    h.clock.set(new Date(made));
+    await h.createNode('fresh-job', { schedule: { cron: '*/5 * * * *' } });
+    const expected = new Date(made + 5.5 * 60_000).toISOString();
+    assert.match(await get('/nodes/fresh-job'), new RegExp(`<dt>Next run</dt><dd><time datetime="${expected}">[^]*?its first expected run`));
   });
 });

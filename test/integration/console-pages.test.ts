@@ -4,7 +4,7 @@ import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, textareaText, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, signedIn, textareaText, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -310,21 +310,8 @@ describe('console pages', () => {
   });
 });
 
-/** A database of its own and a signed-in console, for one group of tests. */
-function signedIn() {
-  const s = { h: undefined as unknown as Harness, cookie: '' };
-  before(async () => {
-    s.h = await createHarness();
-    s.cookie = await consoleCookie(s.h, ORIGIN);
-  });
-  after(async () => {
-    await s.h.close();
-  });
-  return { s, get: async (path: string) => (await s.h.app.request(path, { headers: { cookie: s.cookie } })).text() };
-}
-
 describe('console: the fleet before any node exists', () => {
-  const { s, get } = signedIn();
+  const { s, get } = signedIn(ORIGIN);
 
   it('says there are no nodes yet and where they come from; a filter matching nothing still says so', async () => {
     const { h } = s;
@@ -341,7 +328,7 @@ describe('console: the fleet before any node exists', () => {
 });
 
 describe('console: incidents', () => {
-  const { s, get } = signedIn();
+  const { s, get } = signedIn(ORIGIN);
   /** The number beside "Incidents" in the navigation, and what it says to a screen reader. */
   const badge = (html: string) => /<span class="count"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
 

@@ -7,6 +7,7 @@ import type { PageView } from '../../src/statuspages/model.ts';
 import type { StateMs } from '../../src/uptime/state-time.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness } from '../helpers/app.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
+import { percent } from '../../src/uptime/percent.ts';
 import { serveApp } from '../helpers/browser.ts';
 import { rawGet } from '../helpers/raw-get.ts';
 
@@ -240,6 +241,11 @@ describe('status pages', () => {
     for (const bar of ['day-maintenance"><title>23 Nov 2026 · Maintenance<', 'day-no_data"><title>20 Nov 2026 · No data<', 'day-down"><title>22 Nov 2026 · Down · 91.66% uptime<']) {
       assert.ok(html.includes(bar), `the page draws ${bar}`);
     }
+    // Three days of history: the figures say since when, on a desktop and on a phone alike, and
+    // the phone's is over its own 30 days (here the same three).
+    const web91 = percent(web.uptime.uptime_ratio);
+    assert.ok(html.includes(`<span class="uptime span-90">${web91} uptime since 21 Nov 2026</span><span class="uptime span-30">${web91} uptime since 21 Nov 2026</span>`), 'the figures say since when');
+    assert.doesNotMatch(html, /in 90 days/);
   });
 
   it('lists open incidents, without node names unless the page shows nodes', async () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONSOLE_STYLESHEET } from '../../src/console/style.ts';
+import { STYLESHEET } from '../../src/web/style.ts';
 
 /** The custom properties of the first `:root { … }` after `from` in the stylesheet. */
-function variables(from: number): Map<string, string> {
-  const start = CONSOLE_STYLESHEET.indexOf(':root {', from);
-  const block = CONSOLE_STYLESHEET.slice(start, CONSOLE_STYLESHEET.indexOf('}', start));
+function variables(from: number, sheet = CONSOLE_STYLESHEET): Map<string, string> {
+  const start = sheet.indexOf(':root {', from);
+  const block = sheet.slice(start, sheet.indexOf('}', start));
   return new Map([...block.matchAll(/(--[\w-]+):\s*(#[0-9a-f]{6});/gi)].map((m) => [m[1]!, m[2]!]));
 }
 
@@ -24,6 +25,16 @@ function contrast(a: string, b: string): number {
 }
 
 const schemes = { light: variables(0), dark: variables(CONSOLE_STYLESHEET.indexOf('prefers-color-scheme: dark')) };
+const publicSchemes = { light: variables(0, STYLESHEET), dark: variables(STYLESHEET.indexOf('prefers-color-scheme: dark'), STYLESHEET) };
+
+const atLeast = (v: Map<string, string>, fgs: string[], surfaces: string[], min: number) => {
+  for (const surface of surfaces) {
+    for (const fg of fgs) {
+      const ratio = contrast(v.get(fg)!, v.get(surface)!);
+      assert.ok(ratio >= min, `${fg} on ${surface}: ${ratio.toFixed(2)}:1, under ${min}:1`);
+    }
+  }
+};
 
 describe('console colours', () => {
   for (const [scheme, v] of Object.entries(schemes)) {
@@ -34,6 +45,19 @@ describe('console colours', () => {
           assert.ok(ratio >= min, `${fg} on ${surface}: ${ratio.toFixed(2)}:1, under ${min}:1`);
         }
       }
+    });
+  }
+  for (const [scheme, v] of Object.entries(schemes)) {
+    it(`${scheme}: a state's word and tag (warning, critical, maintenance) 4.5:1 on every surface`, () => {
+      atLeast(v, ['--degraded', '--down', '--maintenance'], ['--surface', '--surface-2', '--bg'], 4.5);
+    });
+  }
+});
+
+describe('status page colours', () => {
+  for (const [scheme, v] of Object.entries(publicSchemes)) {
+    it(`${scheme}: a component's state in words 4.5:1 on the card and the page`, () => {
+      atLeast(v, ['--fg', '--muted', '--healthy', '--degraded', '--down-text', '--maintenance-text', '--unknown-text'], ['--card', '--bg'], 4.5);
     });
   }
 });

@@ -56,7 +56,8 @@ describe('cron deadline: due by the next run plus grace', () => {
     { name: 'a ping just before 03:00 does not count for the 03:00 run', last: '2026-05-04T02:59:59Z', want: '2026-05-04T03:05:00Z' },
     { name: 'a ping at 03:00 exactly counts for it', last: '2026-05-04T03:00:00Z', want: '2026-05-05T03:05:00Z' },
     { name: 'a ping just after 03:00 counts for it', last: '2026-05-04T03:00:01Z', want: '2026-05-05T03:05:00Z' },
-    { name: 'before the first ping, the first run after the node was created', last: null, since: '2026-05-04T10:00:00Z', want: '2026-05-05T03:05:00Z' },
+    { name: 'before the first ping, the first run a full day after the node was created', last: null, since: '2026-05-04T10:00:00Z', want: '2026-05-06T03:05:00Z' },
+    { name: 'before the first ping, a run exactly one period after creation is due', last: null, since: '2026-05-04T03:00:00Z', want: '2026-05-05T03:05:00Z' },
     { name: 'a ping before a coverage gap does not start the clock: coverage does', last: '2026-05-04T03:00:30Z', since: '2026-05-05T04:00:00Z', want: '2026-05-06T03:05:00Z' },
     { name: 'coverage older than the ping changes nothing', last: '2026-05-04T03:00:30Z', since: '2026-05-01T00:00:00Z', want: '2026-05-05T03:05:00Z' },
   ];
@@ -70,6 +71,18 @@ describe('cron deadline: due by the next run plus grace', () => {
   it('daily 03:00 in Berlin is due at 03:05 local on both DST mornings', () => {
     assert.equal(iso(cronDeadline(at('2026-03-28T02:00:20Z'), LONG_AGO, daily3('Europe/Berlin'))), '2026-03-29T01:05:00Z');
     assert.equal(iso(cronDeadline(at('2026-10-24T01:00:20Z'), LONG_AGO, daily3('Europe/Berlin'))), '2026-10-25T02:05:00Z');
+  });
+
+  it('gives a job created seconds before a run one full period: */2 made at 20:11:55 is first due at 20:14, not 20:12', () => {
+    const every2 = { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 30 };
+    const created = { lastSuccessAt: null, runStartedAt: null, watchingSince: at('2026-12-06T20:11:55Z') };
+    assert.deepEqual(checkJob(created, every2, at('2026-12-06T20:12:30Z')), { down: null, nextCheckAt: at('2026-12-06T20:14:30Z') });
+    assert.deepEqual(checkJob(created, every2, at('2026-12-06T20:14:30Z')).down, {
+      at: at('2026-12-06T20:14:30Z'),
+      reason: 'no success ping for the run due at 2026-12-06 20:14:00 UTC (grace 30s)',
+    });
+    // Once it has pinged, the next run is due as usual, however soon.
+    assert.equal(checkJob({ ...created, lastSuccessAt: at('2026-12-06T20:13:59Z') }, every2, at('2026-12-06T20:14:00Z')).nextCheckAt?.toISOString(), '2026-12-06T20:14:30.000Z');
   });
 
   it('a run with no end is due to end max_run_seconds after it started', () => {
@@ -87,8 +100,8 @@ describe('cron deadline: what the evaluator is told', () => {
   });
   const cases: Array<{ name: string; p: ReturnType<typeof pings>; sched?: CronSchedule; now: string; down: [string, string] | null; next: string | null }> = [
     { name: 'not yet due: look again at the deadline', p: pings(), now: '2026-05-05T03:04:59Z', down: null, next: '2026-05-05T03:05:00Z' },
-    { name: 'due: down, stamped at the deadline', p: pings(), now: '2026-05-05T03:05:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05T03:00:00Z (grace 300s)'], next: null },
-    { name: 'noticed late: still stamped at the deadline', p: pings(), now: '2026-05-06T12:00:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05T03:00:00Z (grace 300s)'], next: null },
+    { name: 'due: down, stamped at the deadline', p: pings(), now: '2026-05-05T03:05:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'], next: null },
+    { name: 'noticed late: still stamped at the deadline', p: pings(), now: '2026-05-06T12:00:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'], next: null },
     {
       name: 'a job that started is running, not late: look again when it runs too long',
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
@@ -101,7 +114,7 @@ describe('cron deadline: what the evaluator is told', () => {
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
       sched: daily3('UTC'),
       now: '2026-05-05T03:30:00Z',
-      down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05T03:00:00Z (grace 300s)'],
+      down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'],
       next: null,
     },
     {
@@ -137,9 +150,9 @@ describe('cron deadline: what the evaluator is told', () => {
     });
   }
 
-  it('names the due time in the schedule’s zone', () => {
+  it('names the due time in UTC and on the schedule’s clock', () => {
     const got = checkJob(pings({ lastSuccessAt: at('2026-10-24T01:00:20Z') }), daily3('Europe/Berlin'), at('2026-10-26T00:00:00Z'));
-    assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25T03:00:00+01:00 (grace 300s)');
+    assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25 02:00:00 UTC (03:00 in Europe/Berlin; grace 300s)');
   });
 });
 

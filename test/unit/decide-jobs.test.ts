@@ -60,12 +60,12 @@ describe('decide for a scheduled job', () => {
     {
       name: 'down exactly at the scheduled time plus grace, stamped there',
       p: daily, s: snap(-1), now: 300,
-      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04T03:00:00Z (grace 300s)'], next: null },
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s)'], next: null },
     },
     {
       name: 'noticed late, still stamped at the deadline',
       p: daily, s: snap(-1), now: 5000,
-      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04T03:00:00Z (grace 300s)'], next: null },
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s)'], next: null },
     },
     {
       name: 'a passed deadline waits for the ingest watermark',
@@ -75,17 +75,17 @@ describe('decide for a scheduled job', () => {
     {
       name: 'six fields: every ten seconds with 2 s grace, down at :10 + 2',
       p: everyTenSeconds, s: snap(0.5), now: 12,
-      want: { transitions: ['healthy->down@12 no success ping for the run due at 2026-05-04T03:00:10Z (grace 2s)'], next: null },
+      want: { transitions: ['healthy->down@12 no success ping for the run due at 2026-05-04 03:00:10 UTC (grace 2s)'], next: null },
     },
     {
-      name: 'never pinged: due at the first run after it was created',
-      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 10,
-      want: { transitions: [], next: 300 },
+      name: 'never pinged: the run an hour after it was created is not yet due, the first a full day on is',
+      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 300,
+      want: { transitions: [], next: 86_400 + 300 },
     },
     {
       name: 'never pinged and past that run: down',
-      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 300,
-      want: { transitions: ['unknown->down@300 no success ping for the run due at 2026-05-04T03:00:00Z (grace 300s)'], next: null },
+      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 86_400 + 300,
+      want: { transitions: ['unknown->down@86700 no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'], next: null },
     },
     {
       name: 'a run in progress is judged by max_run_seconds, not the schedule',
@@ -100,7 +100,7 @@ describe('decide for a scheduled job', () => {
     {
       name: 'without max_run_seconds a start changes nothing',
       p: daily, s: snap(-DAY + 60, { runStartedAt: at(0) }), now: 600,
-      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04T03:00:00Z (grace 300s)'], next: null },
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s)'], next: null },
     },
     {
       name: 'a failure ping is down at once',

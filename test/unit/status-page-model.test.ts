@@ -159,4 +159,12 @@ describe('a published page', () => {
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null, nodes: 2 },
     ]);
   });
+  it('claims no outage for a node in maintenance: its component reads Maintenance, and its incident is left out', () => {
+    const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'down', 'failing')], [member('n1', 'web-1', 'maintenance')], []];
+    for (const shown of [true, false]) {
+      const view = pageView(page(shown), serviced, buckets, incidents, now);
+      assert.deepEqual(view.components.map((c) => c.state), ['down', 'maintenance', 'unknown']);
+      assert.deepEqual(view.incidents.map((i) => i.components), [['Web']], 'web-3 still down; nothing said of web-1');
+    }
+  });
 });

@@ -18,9 +18,10 @@ import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
-import { actorNames, Actor, IncidentTable, Ledger, namesFor, SeverityTag, StatusTag, Timeline } from '../incident-parts.tsx';
+import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
+import { MaintenanceLink } from './maintenance.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 
 const PAGE_SIZE = 50;
@@ -41,8 +42,8 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const rows = fetched.slice(0, PAGE_SIZE);
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, node, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
-    const names = await actorNames(deps.sql, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by]));
     const now = deps.clock.now();
+    const [names, maintenance] = await Promise.all([actorNames(deps.sql, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by])), maintenanceOf(deps.sql, rows, now)]);
     const self = href('/incidents', { status, node, after: c.req.query('after') });
 
     return html(
@@ -62,7 +63,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
               </li>
             ))}
           </ul>
-          <IncidentTable rows={rows} now={now} names={names} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
+          <IncidentTable rows={rows} now={now} names={names} maintenance={maintenance} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
           <Pager next={next}>{after ? <a href={href('/incidents', { status, node })}>Newest</a> : null}</Pager>
         </Live>
       </Page>,
@@ -208,11 +209,13 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
 
 /** An incident with its timeline and ledger; `done` or `notice` says what just happened (or why not). */
 async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { done?: 'acknowledged' | 'resolved'; notice?: Child; note?: string; status?: ContentfulStatusCode } = {}) {
-  const [frame, timelines, ledger, states] = await Promise.all([
+  const now = deps.clock.now();
+  const [frame, timelines, ledger, states, maintenance] = await Promise.all([
     chrome(c, deps),
     timelinesOf(deps.sql, [incident.id]),
     listDeliveries(deps.sql, incident.id),
     nodeStates(deps.sql, [incident.node_id]),
+    maintenanceOf(deps.sql, [incident], now),
   ]);
   const state = states.get(incident.node_id);
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
@@ -227,7 +230,6 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
   const timeline = timelines.get(incident.id) ?? [];
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
-  const now = deps.clock.now();
   const self = `/incidents/${incident.id}`;
   return html(
     c,
@@ -250,6 +252,14 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             </dd>
             <dt>Why</dt>
             <dd>{incident.reason ?? '—'}</dd>
+            {maintenance.size > 0 ? (
+              <>
+                <dt>Maintenance</dt>
+                <dd>
+                  <UnderMaintenance incident={incident} maintenance={maintenance} />
+                </dd>
+              </>
+            ) : null}
             <dt>Opened</dt>
             <dd>
               <At at={incident.opened_at} /> (<Ago at={incident.opened_at} now={now} />)
@@ -340,6 +350,9 @@ function IncidentActions(p: { incident: IncidentRow; session: ConsoleSession }) 
           <span class="muted">Acts as your key, {p.session.keyName}.</span>
         </form>
       ) : null}
+      <div class="actions">
+        <MaintenanceLink node={p.incident.node_name} />
+      </div>
     </>
   );
 }

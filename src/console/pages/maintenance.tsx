@@ -26,6 +26,36 @@ const PAGE_SIZE = 50;
 /** datetime-local's value for an instant, in UTC like every time the console shows. */
 const local = (d: Date) => d.toISOString().slice(0, 16);
 
+/**
+ * Windows opened from a node or an incident page ("Maintenance for this node…") come with the node
+ * filled in and an end this many hours from now, so silencing one node at 3 a.m. is two clicks; the
+ * presets re-draw the form with another end.
+ */
+const PRESET_HOURS = [1, 4, 24];
+const DEFAULT_HOURS = 1;
+
+/** What the form starts with when a page linked to it for one node. */
+interface Prefill {
+  nodes: string;
+  hours: number;
+}
+
+function prefillOf(c: ConsoleContext): Prefill | undefined {
+  const node = c.req.query('node');
+  const hours = Number(c.req.query('hours'));
+  if (node === undefined && !PRESET_HOURS.includes(hours)) return undefined;
+  return { nodes: node ?? '', hours: PRESET_HOURS.includes(hours) ? hours : DEFAULT_HOURS };
+}
+
+const formLink = (nodes: string | undefined, hours?: number) => `${href('/maintenance', { node: nodes, hours })}#new-window`;
+
+/** The node and incident pages' way into a window for their node. */
+export const MaintenanceLink = (p: { node: string }) => (
+  <a class="button" href={formLink(p.node)} id="maintenance-for-node">
+    Maintenance for this node…
+  </a>
+);
+
 function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: Date; session: ConsoleSession; empty: string }) {
   if (p.rows.length === 0) return <p class="empty panel">{p.empty}</p>;
   const canEnd = may(p.session, 'write');
@@ -70,8 +100,9 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
   );
 }
 
-function CreateForm(p: { session: ConsoleSession; now: Date; form?: Form; problems?: Map<string, string> }) {
+function CreateForm(p: { session: ConsoleSession; now: Date; prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string> }) {
   const f = p.form;
+  const pre = p.prefill;
   const v = (name: string, fallback = '') => (f ? (text(f, name) ?? '') : fallback);
   return (
     <form method="post" action="/maintenance" class="panel">
@@ -79,7 +110,7 @@ function CreateForm(p: { session: ConsoleSession; now: Date; form?: Form; proble
       <Once />
       <div class="grid-2">
         <Field id="nodes" label="Nodes" hint="Names or ids, separated by spaces or commas." problem={p.problems?.get('node_ids')}>
-          <input id="nodes" name="nodes" type="text" class="wide" value={v('nodes')} spellcheck={false} />
+          <input id="nodes" name="nodes" type="text" class="wide" value={v('nodes', pre?.nodes)} spellcheck={false} />
         </Field>
         <Field id="labels" label="Or every node with these labels" hint="One key=value per line; a node needs all of them." problem={p.problems?.get('labels')}>
           <textarea id="labels" name="labels" spellcheck={false}>
@@ -90,7 +121,18 @@ function CreateForm(p: { session: ConsoleSession; now: Date; form?: Form; proble
           <input id="starts_at" name="starts_at" type="datetime-local" required value={v('starts_at', local(p.now))} />
         </Field>
         <Field id="ends_at" label="Until (UTC)" hint="Empty: until someone ends it." problem={p.problems?.get('ends_at')}>
-          <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at')} />
+          <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at', pre ? local(new Date(p.now.getTime() + pre.hours * 3_600_000)) : '')} />
+          <p class="hint">
+            From now for{' '}
+            {PRESET_HOURS.map((h, i) => (
+              <>
+                {i > 0 ? ', ' : ''}
+                <a href={formLink(pre?.nodes, h)} aria-current={pre?.hours === h ? 'true' : undefined}>
+                  {h} h
+                </a>
+              </>
+            ))}
+          </p>
         </Field>
       </div>
       <Field id="reason" label="Why" problem={p.problems?.get('reason')}>
@@ -117,7 +159,7 @@ function unknownNodes(details: ErrorDetail[] | undefined, typed: string[]): Erro
 export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
 
-  const page = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+  const page = async (c: ConsoleContext, o: { prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const now = deps.clock.now();
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, active, rest] = await Promise.all([
@@ -140,8 +182,8 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
         <Windows rows={active} names={names} now={now} session={frame.session} empty="No window is open." />
         {may(frame.session, 'write') ? (
           <>
-            <h2>New window</h2>
-            <CreateForm session={frame.session} now={now} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            <h2 id="new-window">New window</h2>
+            <CreateForm session={frame.session} now={now} prefill={o.prefill} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
           </>
         ) : null}
         <h2>Coming and past</h2>
@@ -155,7 +197,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   app.get('/maintenance', ...guards.page, async (c) => {
     const done = c.req.query('done');
     const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.' };
-    return page(c, done && said[done] ? { done: said[done] } : {});
+    return page(c, done && said[done] ? { done: said[done] } : { prefill: prefillOf(c) });
   });
 
   app.post('/maintenance', ...guards.action, requireScope('write'), async (c) => {

@@ -7,6 +7,7 @@ import { pingUrl } from '../../http/routes/nodes.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
 import { missedHeartbeats, okBeatNoun } from '../../health/decide.ts';
+import { firstRunDue, nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
@@ -20,6 +21,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable } from '../incident-parts.tsx';
+import { MaintenanceLink } from './maintenance.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
@@ -138,7 +140,10 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         <Live id="node-live" url={self} on={['node.state_changed', 'incident.changed']}>
           <div class="page-head">
             <h1>{node.name}</h1>
-            <StateBadge state={node.state} large />
+            <div class="actions">
+              <StateBadge state={node.state} large />
+              {may(frame.session, 'write') ? <MaintenanceLink node={node.name} /> : null}
+            </div>
           </div>
           <div class="panel">
             <dl class="facts">
@@ -148,12 +153,20 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
               </dd>
               <dt>Why</dt>
               <dd>{node.reason ?? '—'}</dd>
-              <dt>Last heartbeat</dt>
+              <dt>{node.schedule ? 'Last ping' : 'Last heartbeat'}</dt>
               <dd>
                 <Ago at={node.last_heartbeat_at} now={nowDate} />
                 {node.last_status ? ` · reported ${node.last_status}` : ''}
                 {missed > 0 ? ` · ${missed} missed` : ''}
               </dd>
+              {node.schedule ? (
+                <>
+                  <dt>Next run</dt>
+                  <dd>
+                    <NextRun schedule={node.schedule} now={nowDate} firstDue={node.last_heartbeat_at === null ? firstRunDue(node.schedule, new Date(Math.max(node.created_at.getTime(), node.coverage_since?.getTime() ?? 0))) : null} />
+                  </dd>
+                </>
+              ) : null}
               <dt>Labels</dt>
               <dd>{Object.keys(node.labels).length ? <LabelList labels={node.labels} /> : <span class="muted">none</span>}</dd>
             </dl>
@@ -192,7 +205,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
           ) : null}
 
           <h2>Transitions</h2>
-          <Transitions rows={shown} />
+          <Transitions rows={shown} job={node.schedule !== null} />
           <Pager next={older}>{before !== undefined ? <a href={`/nodes/${encodeURIComponent(node.name)}`}>Latest</a> : null}</Pager>
         </Live>
 
@@ -275,8 +288,25 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
   return app;
 }
 
+/**
+ * The job's next scheduled time after now, and by when its success ping is due. A job that never
+ * pinged is first expected one period after it was created (cron-deadline.ts): that run, while
+ * it is ahead, with why the ones before it are not.
+ */
+function NextRun(p: { schedule: CronSchedule; now: Date; firstDue: Date | null }) {
+  const first = p.firstDue !== null && p.firstDue > p.now ? p.firstDue : null;
+  const next = first ?? nextRunAfter(p.schedule, p.now);
+  return (
+    <>
+      <At at={next} /> (<Ago at={next} now={p.now} />)
+      {first ? <span class="sub">its first expected run: one before it comes too soon after the job was created</span> : null}
+      {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}
+    </>
+  );
+}
+
 function Runs(p: { rows: RunRow[] }) {
-  if (p.rows.length === 0) return <p class="muted">No runs yet: the job has not pinged its start, a failure or an output.</p>;
+  if (p.rows.length === 0) return <p class="muted">No runs yet: the job has not pinged.</p>;
   return (
     <Table head={['Started', 'Finished', { label: 'Took', num: true }, 'Status', { label: 'Exit', num: true }, 'Output']}>
       {p.rows.map((r) => {
@@ -315,8 +345,8 @@ function Runs(p: { rows: RunRow[] }) {
   );
 }
 
-function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>> }) {
-  if (p.rows.length === 0) return <p class="muted">No transitions yet: the node has not sent a heartbeat.</p>;
+function Transitions(p: { rows: Awaited<ReturnType<typeof listTransitions>>; job: boolean }) {
+  if (p.rows.length === 0) return <p class="muted">No transitions yet: the {p.job ? 'job has not pinged' : 'node has not sent a heartbeat'}.</p>;
   return (
     <Table head={['At', 'From', 'To', 'Why']}>
       {p.rows.map((t) => (

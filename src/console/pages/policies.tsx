@@ -17,6 +17,7 @@ import { chrome } from '../context.ts';
 import { duration } from '../format.ts';
 import { all, fieldProblems, integer, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { LevelsWithoutEmail, levelsWithoutEmail } from '../email-reach.tsx';
 import { Csrf, Page } from '../layout.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
@@ -176,13 +177,14 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   };
 
   const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
-    const [frame, who] = await Promise.all([chrome(c, deps), pageable(deps)]);
+    const [frame, who, withoutEmail] = await Promise.all([chrome(c, deps), pageable(deps), levelsWithoutEmail(deps, policy)]);
     return html(
       c,
       <Page title={policy.name} chrome={frame} section="policies">
         <Back href="/policies">Escalation policies</Back>
         <h1>{policy.name}</h1>
         <Outcome done={o.done} problem={o.message} />
+        <LevelsWithoutEmail warnings={withoutEmail} />
         <div class="panel">
           <LevelsText policy={policy} who={who} />
         </div>

@@ -18,6 +18,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, zoned } from '../format.ts';
 import { all, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
+import { PeopleWithoutEmail, peopleWithoutEmail } from '../email-reach.tsx';
 import { Csrf, Page } from '../layout.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
@@ -100,7 +101,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
   const listPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const now = deps.clock.now();
     const after = readCursor(c.req.query('after'), isNameCursor);
-    const [frame, fetched, channels] = await Promise.all([chrome(c, deps), listUsers(deps.sql, after, PAGE_SIZE + 1), channelsOf()]);
+    const [frame, fetched, channels, withoutEmail] = await Promise.all([chrome(c, deps), listUsers(deps.sql, after, PAGE_SIZE + 1), channelsOf(), peopleWithoutEmail(deps, now)]);
     const rows = fetched.slice(0, PAGE_SIZE);
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/users', { after: cursor([last.name, last.id]) }) : undefined;
@@ -111,6 +112,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
         <h1>People</h1>
         <p class="muted">Whom an escalation level or a schedule pages: by email, and by each of their own channels.</p>
         <Outcome done={o.done} problem={o.message} />
+        <PeopleWithoutEmail warning={withoutEmail} />
         {rows.length === 0 ? (
           <p class="empty panel">Nobody yet: policies can page channels only.</p>
         ) : (
@@ -126,7 +128,9 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
                 <td data-label="Time zone">
                   <ZoneNow zone={u.time_zone} now={now} />
                 </td>
-                <td data-label="Own channels">{u.channel_ids.length ? u.channel_ids.map((id) => <span class="tag">{names.get(id) ?? 'a channel'}</span>) : <span class="muted">email only</span>}</td>
+                <td data-label="Own channels">{u.channel_ids.length ? u.channel_ids.map((id) => <span class="tag">{names.get(id) ?? 'a channel'}</span>) : <span class="muted">email only</span>}
+                  {withoutEmail?.ids.has(u.id) ? <span class="sub error">paged, but reached by nothing while SMTP_URL is not set</span> : null}
+                </td>
               </tr>
             ))}
           </Table>

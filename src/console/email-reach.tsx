@@ -1,0 +1,68 @@
+import { getChannelsByIds } from '../channels/store.ts';
+import type { AppDeps } from '../http/deps.ts';
+import { canReach, type PolicyRow } from '../oncall/model.ts';
+import { EMAIL_UNCONFIGURED, unreachablePeople } from '../oncall/setup-warnings.ts';
+import { contactsOf, peopleOnlyByEmail } from '../oncall/store-users.ts';
+import { Notice } from './components.tsx';
+
+// What the policy and people pages say when email cannot be sent: the words /readyz and the start
+// log use (src/oncall/setup-warnings.ts), shown where the person is added. Only a known "no SMTP_URL"
+// counts (EmailSetup): a console in a process without the notifier role cannot know, and says nothing.
+
+/** Whether this process knows its engine sends no email. */
+export const emailOff = (deps: AppDeps): boolean => deps.transports?.email.configured === false;
+
+/**
+ * For each level of the policy (by index), what cannot land for want of email: its email channels,
+ * and the people it names who have no other way in. Empty while email is on or unknown.
+ */
+export async function levelsWithoutEmail(deps: AppDeps, policy: PolicyRow): Promise<Map<number, string[]>> {
+  if (!emailOff(deps)) return new Map();
+  const [people, channels] = await Promise.all([
+    contactsOf(deps.sql, [...new Set(policy.levels.flatMap((l) => l.user_ids ?? []))]),
+    getChannelsByIds(deps.sql, [...new Set(policy.levels.flatMap((l) => l.channel_ids))]),
+  ]);
+  const channelTypes = new Map(channels.map((c) => [c.id, c.type]));
+  const out = new Map<number, string[]>();
+  policy.levels.forEach((l, i) => {
+    const stranded = (l.user_ids ?? []).flatMap((id) => {
+      const person = people.get(id);
+      return person && !canReach(person, false) ? [{ id, name: person.name }] : [];
+    });
+    const said = [...(l.channel_ids.some((id) => channelTypes.get(id) === 'email') ? [EMAIL_UNCONFIGURED] : []), ...(stranded.length ? [unreachablePeople(stranded, true)] : [])];
+    if (said.length) out.set(i, said);
+  });
+  return out;
+}
+
+/** "Level 2: 1 person on call can be reached only by email, and SMTP_URL is not set: …" */
+export const LevelsWithoutEmail = (p: { warnings: Map<number, string[]> }) =>
+  p.warnings.size ? (
+    <Notice kind="bad">
+      <ul>
+        {[...p.warnings].map(([i, said]) => said.map((s) => <li>Level {i + 1}: {s}.</li>))}
+      </ul>
+    </Notice>
+  ) : null;
+
+/**
+ * The people page's word while email is off: that addresses get nothing, and who of the people a
+ * page can name has no other way in (the readyz query and sentence, with names as in the start log).
+ */
+export async function peopleWithoutEmail(deps: AppDeps, now: Date): Promise<{ said: string[]; ids: Set<string> } | undefined> {
+  if (!emailOff(deps)) return undefined;
+  const stranded = await peopleOnlyByEmail(deps.sql, now);
+  return {
+    said: ['SMTP_URL is not set: nobody is reached at their email address, only through their own channels', ...(stranded.length ? [unreachablePeople(stranded, true)] : [])],
+    ids: new Set(stranded.map((p) => p.id)),
+  };
+}
+
+export const PeopleWithoutEmail = (p: { warning: { said: string[] } | undefined }) =>
+  p.warning ? (
+    <Notice kind="bad">
+      {p.warning.said.map((s) => (
+        <p>{s}.</p>
+      ))}
+    </Notice>
+  ) : null;

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { openIncidents } from '../../src/incidents/store.ts';
+import { formOf, signedIn } from '../helpers/app.ts';
+
+// Maintenance as the incident pages say it: a node put into maintenance while an incident of it
+// is open keeps the incident, and the pages say why nobody is paged and until when; and the way
+// from a node or an incident to a window for it.
+
+const ORIGIN = 'http://localhost';
+
+describe('console: incidents of a node in maintenance', () => {
+  const { s, get } = signedIn(ORIGIN);
+
+  it('says on the incident and in the list that the node is in maintenance, and until when', async () => {
+    const { h } = s;
+    const node = await h.createNode('web-01');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-01 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const before = await get(`/incidents/${incident!.id}`);
+    assert.doesNotMatch(before, /in maintenance/);
+    const until = new Date(h.clock.now().getTime() + 3_600_000);
+    const created = await h.admin('POST', '/v1/maintenances', { node_ids: ['web-01'], starts_at: h.clock.now().toISOString(), ends_at: until.toISOString() });
+    assert.equal(created.status, 201);
+    const says = new RegExp(`node in maintenance until <time datetime="${until.toISOString()}">[^<]+</time>: no pages meanwhile`);
+    assert.match(await get(`/incidents/${incident!.id}`), says);
+    assert.match(await get('/incidents'), says);
+  });
+  it('opens a window for the node of a node or incident page in two clicks: the node filled in, ending in 1 h (or a preset)', async () => {
+    const { h, cookie } = s;
+    const node = await h.createNode('db-07');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-07 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const link = /<a class="button" href="([^"]+)" id="maintenance-for-node">Maintenance for this node…<\/a>/;
+    const fromNode = link.exec(await get('/nodes/db-07'))?.[1];
+    assert.equal(fromNode, '/maintenance?node=db-07#new-window');
+    assert.equal(link.exec(await get(`/incidents/${incident!.id}`))?.[1], fromNode);
+
+    const inHours = (hours: number) => new Date(h.clock.now().getTime() + hours * 3_600_000).toISOString().slice(0, 16);
+    const form = await get(fromNode!.replace(/#.*/, ''));
+    const body = formOf(form, '/maintenance');
+    assert.equal(body.get('nodes'), 'db-07');
+    assert.equal(body.get('ends_at'), inHours(1));
+    assert.match(form, /<a href="\/maintenance\?node=db-07&amp;hours=4#new-window">4 h<\/a>/);
+    assert.equal(formOf(await get('/maintenance?node=db-07&hours=4'), '/maintenance').get('ends_at'), inHours(4));
+
+    const sent = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    assert.equal(sent.status, 303, await sent.text());
+    const windows = (await (await h.admin('GET', '/v1/maintenances?active=true')).json()) as { items: Array<{ node_ids: string[]; ends_at: string }> };
+    assert.ok(windows.items.some((w) => w.node_ids.includes(node.id) && w.ends_at.startsWith(inHours(1))), JSON.stringify(windows));
+  });
+});
