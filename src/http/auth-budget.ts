@@ -23,6 +23,12 @@
 //   (1,000 valid heartbeats of as many nodes behind one NAT, just after a restart): then the
 //   secret waits until they have all settled, about one query's latency, and is looked up then.
 //   Waiting, not refusing: a 429 there marked those nodes down for the restart of their engine.
+//   The wait is bounded, since the database client has no statement timeout and a stalled lookup
+//   would otherwise hold every waiting request's socket for good: at most WAIT_MS (5 s, some
+//   hundred times one lookup's latency) and never past the window's end (a waiter is tied to the
+//   window it was charged in), then 429 with Retry-After 1, which the agent retries. At most the
+//   hard cap of secrets wait at once per window (2,000 nodes behind one NAT are all taken after a
+//   restart); one more is refused (429, Retry-After 1) at once, rather than hold a socket.
 //   Session cookies are exempt (never refused or made to wait by the cap, never counted pending):
 //   every console page looks any well-shaped cookie up without a budget, so refusing the live
 //   feed's lookup would save no query and only stop a signed-in person's live regions.
@@ -42,6 +48,17 @@ import { KeyedWindows, retryAfterSeconds } from './rate-limit.ts';
 /** The hard cap on an address's wrong and pending unseen secrets per window, as a multiple of its budget. */
 export const HARD_CAP = 10;
 
+/** The longest an unseen secret waits for the address's lookups under way before its 429. */
+export const WAIT_MS = 5_000;
+
+/** Calls `fire` after `ms`; returns what cancels it. A parameter so tests need no real sleeps. */
+export type Timer = (ms: number, fire: () => void) => () => void;
+
+const realTimer: Timer = (ms, fire) => {
+  const t = setTimeout(fire, ms);
+  return () => clearTimeout(t);
+};
+
 const MESSAGE = 'Too many failed authentications from this address; try again after Retry-After seconds.';
 
 /** The 429 of an address past its budget; the console reads the wait to say it on the sign-in page. */
@@ -59,7 +76,8 @@ export interface AuthBudget {
    * the address's lookups under way fill it, a signal on which `lookup` is called again once they
    * have settled, so nothing may be done before it. A lookup that returns undefined rather than a
    * promise had no secret to look up: it is counted as a wrong one. Throws BudgetSpent for a wrong
-   * secret past the budget. `hardCap: false` (session cookies) leaves the lookup out of the cap.
+   * secret past the budget, and for one whose wait for the lookups under way ran out or found too
+   * many waiting. `hardCap: false` (session cookies) leaves the lookup out of the cap.
    */
   authenticate<T>(c: Context, lookup: (charge: () => void) => Promise<T | null | undefined> | undefined, o?: { hardCap?: boolean }): Promise<T | undefined>;
 }
@@ -70,18 +88,38 @@ interface AddressWindow {
   /** Settles when `pending` is next 0; set while secrets wait for it. */
   drained?: Promise<void>;
   drain?: () => void;
+  /** Secrets waiting for `drained` now. */
+  waiting: number;
 }
 
 /** Thrown by `charge` while the address's lookups under way fill the hard cap. */
 class Busy extends Error {
-  constructor(readonly drained: Promise<void>) {
+  constructor(
+    readonly w: AddressWindow & { endsMs: number },
+    readonly drained: Promise<void>,
+  ) {
     super('lookups under way fill the hard cap');
   }
 }
 
-export function authBudget(o: { limit: number; windowMs: number; key: (c: Context) => string; nowMs: () => number }): AuthBudget {
+export function authBudget(o: { limit: number; windowMs: number; key: (c: Context) => string; nowMs: () => number; timer?: Timer }): AuthBudget {
   const hardCap = o.limit * HARD_CAP;
-  const windows = new KeyedWindows<AddressWindow>(o.windowMs, () => ({ failed: 0, pending: 0 }));
+  const timer = o.timer ?? realTimer;
+  /** Whether `busy.drained` settled within the bound above; false when the wait ran out. */
+  const waited = async (busy: Busy): Promise<boolean> => {
+    const { w } = busy;
+    if (w.waiting >= hardCap) return false;
+    w.waiting += 1;
+    let cancel = () => {};
+    const ranOut = new Promise<false>((resolve) => (cancel = timer(Math.max(0, Math.min(w.endsMs - o.nowMs(), WAIT_MS)), () => resolve(false))));
+    try {
+      return await Promise.race([busy.drained.then(() => true), ranOut]);
+    } finally {
+      cancel();
+      w.waiting -= 1;
+    }
+  };
+  const windows = new KeyedWindows<AddressWindow>(o.windowMs, () => ({ failed: 0, pending: 0, waiting: 0 }));
   const refusal = (w: { endsMs: number }, nowMs: number) => new BudgetSpent(retryAfterSeconds(w.endsMs - nowMs));
   const settled = (w: AddressWindow) => {
     w.pending -= 1;
@@ -114,7 +152,7 @@ export function authBudget(o: { limit: number; windowMs: number; key: (c: Contex
           // could keep `pending` from ever reaching 0. Waiting begins only while `pending` > 0 (full
           // with `failed` within the budget means `pending` ≥ 9 times it), so the drain always comes;
           // then all retry, and those past the room wait for the next.
-          if (full || w.drained) throw new Busy((w.drained ??= new Promise((resolve) => (w.drain = resolve))));
+          if (full || w.drained) throw new Busy(w, (w.drained ??= new Promise((resolve) => (w.drain = resolve))));
           w.pending += 1;
           charged = w;
         };
@@ -126,7 +164,7 @@ export function authBudget(o: { limit: number; windowMs: number; key: (c: Contex
         } catch (err) {
           if (charged) settled(charged);
           if (!(err instanceof Busy)) throw err;
-          await err.drained;
+          if (!(await waited(err))) throw new BudgetSpent(1);
           continue;
         }
         if (charged) settled(charged);

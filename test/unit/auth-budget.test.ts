@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Context } from 'hono';
-import { authBudget, BudgetSpent, HARD_CAP } from '../../src/http/auth-budget.ts';
+import { setImmediate as tick } from 'node:timers/promises';
+import { authBudget, BudgetSpent, HARD_CAP, WAIT_MS } from '../../src/http/auth-budget.ts';
 
 // The one failed-authentication rule of the API's Bearer secrets, the console's session and its
 // sign-in: a secret verified before is never refused, counted or even given an address; any other
@@ -15,6 +16,8 @@ const WINDOW_MS = 60_000;
 function budgetOf(limit: number) {
   const clock = { nowMs: 0 };
   const addresses: Context[] = [];
+  // Timers the budget set, fired by hand: a wait runs out when the test says so, never by a sleep.
+  const timers: { ms: number; fire: () => void; cancelled: boolean }[] = [];
   const budget = authBudget({
     limit,
     windowMs: WINDOW_MS,
@@ -23,8 +26,13 @@ function budgetOf(limit: number) {
       return ADDRESS;
     },
     nowMs: () => clock.nowMs,
+    timer: (ms, fire) => {
+      const t = { ms, fire, cancelled: false };
+      timers.push(t);
+      return () => (t.cancelled = true);
+    },
   });
-  return { budget, clock, addresses };
+  return { budget, clock, addresses, timers };
 }
 
 /** A lookup through a cache: `verified` secrets need no charge; the others cost a query, held until `release` when `held`. */
@@ -50,6 +58,9 @@ const outcome = (p: Promise<unknown>) =>
     (found) => (found === undefined ? 'unauthorized' : found),
     (err: unknown) => (err instanceof BudgetSpent ? 'limited' : err),
   );
+
+/** Whether `p` has settled once the work queued so far has run. */
+const settledYet = (p: Promise<unknown>) => Promise.race([p.then(() => true, () => true), tick().then(() => false)]);
 
 /** Sends wrong unseen secrets one after another until the address is past the hard cap. */
 async function pastTheHardCap(budget: ReturnType<typeof budgetOf>['budget'], limit: number) {
@@ -151,14 +162,51 @@ describe('authBudget', () => {
   });
 
   it('takes valid unseen secrets sent at once past the hard cap: those past it wait for the lookups under way, none is refused', async () => {
-    // Just after a restart, the heartbeats of more nodes than the hard cap behind one NAT.
+    // Just after a restart, the heartbeats of twice as many nodes as the hard cap behind one NAT.
     const { budget } = budgetOf(1);
     const right = lookups(() => 'principal', { held: true });
-    const all = Array.from({ length: 3 * HARD_CAP }, () => outcome(budget.authenticate(request, right.unseen)));
+    const all = Array.from({ length: 2 * HARD_CAP }, () => outcome(budget.authenticate(request, right.unseen)));
     assert.equal(right.counts.queries, HARD_CAP, 'no more than the hard cap looked up at once');
     right.release();
-    assert.deepEqual(await Promise.all(all), Array(3 * HARD_CAP).fill('principal'));
-    assert.equal(right.counts.queries, 3 * HARD_CAP);
+    assert.deepEqual(await Promise.all(all), Array(2 * HARD_CAP).fill('principal'));
+    assert.equal(right.counts.queries, 2 * HARD_CAP);
+  });
+
+  it('answers 429 with Retry-After 1 to a secret whose wait for a stalled lookup runs out, after 5 s or at the window end', async () => {
+    // The database client has no statement timeout: a stalled lookup must not hold the waiting sockets for good.
+    const { budget, clock, timers } = budgetOf(1);
+    const stalled = lookups(() => 'principal', { held: true });
+    const filling = Array.from({ length: HARD_CAP }, () => budget.authenticate(request, stalled.unseen));
+    const waiting = budget.authenticate(request, stalled.unseen).catch((err: unknown) => err);
+    assert.equal(await settledYet(waiting), false, 'it waits for the lookups under way');
+    assert.deepEqual(timers.map((t) => t.ms), [WAIT_MS]);
+    timers[0]!.fire();
+    const refused = await waiting;
+    assert.ok(refused instanceof BudgetSpent);
+    assert.equal(refused.retryAfterSeconds, 1);
+    clock.nowMs = WINDOW_MS - 2_000;
+    const late = outcome(budget.authenticate(request, stalled.unseen));
+    assert.equal(await settledYet(late), false);
+    assert.equal(timers[1]!.ms, 2_000, 'a waiter is tied to its window: it waits no longer than the window runs');
+    timers[1]!.fire();
+    assert.equal(await late, 'limited');
+    assert.equal(stalled.counts.queries, HARD_CAP, 'neither was looked up');
+    stalled.release();
+    assert.deepEqual(await Promise.all(filling), Array(HARD_CAP).fill('principal'));
+  });
+
+  it('lets at most the hard cap of secrets wait for the lookups under way, refusing the next at once', async () => {
+    const { budget, timers } = budgetOf(1);
+    const stalled = lookups(() => 'principal', { held: true });
+    const filling = Array.from({ length: HARD_CAP }, () => budget.authenticate(request, stalled.unseen));
+    const waiting = Array.from({ length: HARD_CAP }, () => outcome(budget.authenticate(request, stalled.unseen)));
+    const beyond = outcome(budget.authenticate(request, stalled.unseen));
+    assert.equal(await settledYet(beyond), true, 'refused without waiting');
+    assert.equal(await beyond, 'limited');
+    stalled.release();
+    await Promise.all(filling);
+    assert.deepEqual(await Promise.all(waiting), Array(HARD_CAP).fill('principal'), 'those waiting were looked up once the lookups settled');
+    assert.ok(timers.length >= HARD_CAP && timers.every((t) => t.cancelled), 'and their timers stopped');
   });
 
   it('gives back what a lookup charged to the window it was charged in, not to a later one', async () => {
