@@ -3,6 +3,8 @@
 // only says the form was already sent, and the secret is lost. So the page sends such a form once:
 // a second submit of the same form is ignored, and its buttons say so. The page's CSP admits no
 // inline script, hence a file of this origin. Without script the server still creates once.
+// A page brought back from the back/forward cache keeps its forms marked sent, which would leave
+// them dead after Back then Forward: it is a page shown anew, so the marks go.
 
 /** Served at SEND_ONCE_SCRIPT_PATH; every console page loads it. */
 export const SEND_ONCE_SCRIPT = `document.addEventListener('submit', function (e) {
@@ -12,5 +14,12 @@ export const SEND_ONCE_SCRIPT = `document.addEventListener('submit', function (e
   form.setAttribute('data-sent', '');
   // aria-disabled, not disabled: a disabled submitter would drop out of the form being sent.
   form.querySelectorAll('button').forEach(function (b) { b.setAttribute('aria-disabled', 'true'); });
+});
+window.addEventListener('pageshow', function (e) {
+  if (!e.persisted || e.defaultPrevented) return;
+  document.querySelectorAll('form[data-sent]').forEach(function (form) {
+    form.removeAttribute('data-sent');
+    form.querySelectorAll('button').forEach(function (b) { b.removeAttribute('aria-disabled'); });
+  });
 });
 `;
