@@ -29,9 +29,13 @@ import { refusal } from './render.tsx';
 export const Once = () => <input type="hidden" name="_once" value={randomUUID()} />;
 
 // Expired tokens are never replayed (a claim takes them over), so pruning only bounds the table;
-// once a minute per process is one indexed delete however many forms are sent (as the API does).
+// once a minute per process is one indexed delete however many forms are sent (as the API does,
+// on a throttle of its own). Off the request path: no form waits for it, and a failed one fails
+// no create (the next minute's tries again).
 const PRUNE_EVERY_MS = 60_000;
 let prunedAt = 0;
+/** The prune last started, settled once it is done or failed; tests wait on it. */
+export let pruning: Promise<void> = Promise.resolve();
 
 // Tokens whose first sending this process is still carrying out. A double click sends the form
 // twice within milliseconds; the second waits for the first and is sent to what it made, rather
@@ -63,7 +67,10 @@ export async function createOnce<T>(
     const now = deps.clock.now();
     if (now.getTime() - prunedAt >= PRUNE_EVERY_MS) {
       prunedAt = now.getTime();
-      await pruneKeys(deps.sql, now);
+      pruning = pruneKeys(deps.sql, now).then(
+        () => undefined,
+        (err: unknown) => deps.log.warn({ err }, 'expired console form tokens could not be pruned'),
+      );
     }
     const claimed = await claim(deps.sql, deps.secretKey, k, now, KEY_LIFETIME_MS);
     if (claimed.kind === 'replay') return c.redirect(href(claimed.answer.body, { done: 'already' }), 303);
@@ -74,11 +81,11 @@ export async function createOnce<T>(
     try {
       made = await attempt(command, refused);
     } catch (err) {
-      await release(deps.sql, k);
+      await giveBack(deps, k);
       throw err;
     }
     if (made instanceof Response) {
-      await release(deps.sql, k);
+      await giveBack(deps, k);
       return made;
     }
     await remember(deps.sql, deps.secretKey, k, { status: 303, contentType: null, body: at(made) });
@@ -86,6 +93,19 @@ export async function createOnce<T>(
   } finally {
     carrying.delete(carried);
     done();
+  }
+}
+
+/**
+ * Gives the token back after nothing was made. Failing to, the token stays taken (sent again, the
+ * form is refused as unfinished; the refusal's page draws a new one), and the answer is still the
+ * command's error or refusal, not the release's.
+ */
+async function giveBack(deps: AppDeps, k: KeyClaim): Promise<void> {
+  try {
+    await release(deps.sql, k);
+  } catch (err) {
+    deps.log.warn({ err }, 'a console form token could not be given back');
   }
 }
 

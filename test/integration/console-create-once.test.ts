@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pruning } from '../../src/console/once.tsx';
 import { fingerprintOf } from '../../src/idempotency/model.ts';
 import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
 
@@ -101,21 +102,22 @@ describe('console: a create form creates once', () => {
     assert.equal((await h.sql`select count(*) from channels where name = 'hook'`)[0]!.count, '1');
   });
 
-  it('keeps its token once the thing is made, even when drawing the answer fails', async () => {
-    const body = await filled('/keys', '/keys', { name: 'drawn badly', scope: 'read' });
-    // The page frame counts open incidents: without their table the key is made, its page is not.
-    await h.sql`alter table incidents rename to incidents_away`;
+  it('keeps its token once the thing is made, even when keeping its address fails', async () => {
+    const body = await filled('/keys', '/keys', { name: 'kept badly', scope: 'read' });
+    // Keeping the address updates the claim's row (a fresh claim is an insert): refused, the key is
+    // made and its answer is not kept.
+    await h.sql.unsafe(`create function refuse_update() returns trigger language plpgsql as $$ begin raise exception 'updates refused'; end $$;
+      create trigger refuse_update before update on idempotency_keys for each row execute function refuse_update()`);
     let first: Response;
     try {
       first = await post('/keys', body);
     } finally {
-      await h.sql`alter table incidents_away rename to incidents`;
+      await h.sql.unsafe('drop trigger refuse_update on idempotency_keys; drop function refuse_update()');
     }
     assert.equal(first.status, 500);
     const resent = await post('/keys', body);
-    assert.equal(resent.status, 303);
-    assert.equal(resent.headers.get('location'), '/keys?done=already');
-    assert.equal((await h.sql`select count(*) from api_keys where name = 'drawn badly'`)[0]!.count, '1');
+    assert.equal(resent.status, 409, 'taken, not given back: the form sent again makes nothing');
+    assert.equal((await h.sql`select count(*) from api_keys where name = 'kept badly'`)[0]!.count, '1');
   });
 
   it('never takes over a sending that did not finish: its create may have committed', async () => {
@@ -152,6 +154,7 @@ describe('console: a create form creates once', () => {
       values (${`key:${session!.key_id}`}, 'console-form:old', 'x', ${new Date(h.clock.now().getTime() - 25 * 3_600_000)}, 'sealed')`;
     h.clock.advance(2 * 60_000);
     assert.equal((await post('/users', await filled('/users', '/users', { name: 'Ed', email: 'ed@example.com', time_zone: 'UTC' }))).status, 303);
+    await pruning;
     assert.equal((await h.sql`select count(*) from idempotency_keys where key = 'console-form:old'`)[0]!.count, '0');
   });
 
@@ -167,6 +170,58 @@ describe('console: a create form creates once', () => {
     assert.equal(resent.headers.get('location'), '/nodes/agent-1?done=already');
     assert.match(await get('/nodes/agent-1?done=already'), /the token was rotated once, and the new token is not shown again/);
     assert.equal((await h.sql<{ token_hash: string }[]>`select token_hash from nodes where id = ${node.id}`)[0]!.token_hash, rotated!.token_hash);
+  });
+
+  /** Runs `send` with every delete from idempotency_keys failing, as with Postgres lost at that moment. */
+  const deletesFailing = async (send: () => Promise<void>) => {
+    await h.sql.unsafe(`create function refuse_delete() returns trigger language plpgsql as $$ begin raise exception 'deletes refused'; end $$;
+      create trigger refuse_delete before delete on idempotency_keys for each statement execute function refuse_delete()`);
+    try {
+      await send();
+    } finally {
+      await h.sql.unsafe('drop trigger refuse_delete on idempotency_keys; drop function refuse_delete()');
+    }
+  };
+
+  it('creates though pruning expired tokens fails, and answers a refusal though its token cannot be given back', async () => {
+    await deletesFailing(async () => {
+      h.clock.advance(2 * 60_000);
+      const created = await post('/users', await filled('/users', '/users', { name: 'Fay', email: 'fay@example.com', time_zone: 'UTC' }));
+      assert.equal(created.status, 303, 'the prune failed beside the create, not in it');
+      await pruning;
+      const refused = await post('/users', await filled('/users', '/users', { name: 'Gus', email: 'not an address', time_zone: 'UTC' }));
+      assert.equal(refused.status, 400, 'the refusal, not the failed release');
+    });
+    assert.equal((await h.sql`select count(*) from users where name in ('Fay', 'Gus')`)[0]!.count, '1');
+  });
+
+  /** Runs `send` with the table `incidents` renamed in the command's own transaction: every read of it after the commit fails. */
+  const incidentsGoneOnCommit = async (table: string, send: () => Promise<Response> | Response) => {
+    await h.sql.unsafe(`create function incidents_away() returns trigger language plpgsql as $$ begin alter table incidents rename to incidents_away; return null; end $$;
+      create trigger incidents_away after insert or update on ${table} for each statement execute function incidents_away()`);
+    try {
+      return await send();
+    } finally {
+      await h.sql.unsafe(`drop trigger incidents_away on ${table}; drop function incidents_away(); alter table if exists incidents_away rename to incidents`);
+    }
+  };
+
+  it('shows a secret made once though the database fails after the commit: what the answer reads is read before', async () => {
+    await h.createNode('agent-2');
+    const rotation = await filled('/nodes/agent-2', '/nodes/agent-2/token', {});
+    const rotated = await incidentsGoneOnCommit('nodes', () => post('/nodes/agent-2/token', rotation));
+    assert.equal(rotated.status, 200);
+    assert.match(await rotated.text(), /<p class="secret" id="token">lln_/);
+    const keyForm = await filled('/keys', '/keys', { name: 'after commit', scope: 'read' });
+    const key = await incidentsGoneOnCommit('api_keys', () => post('/keys', keyForm));
+    assert.equal(key.status, 200);
+    const keyPage = await key.text();
+    assert.match(keyPage, /<p class="secret" id="secret">/);
+    assert.match(keyPage, /<td data-label="Key">after commit/, 'the new key is listed with the keys read before');
+    const hookForm = await filled('/channels/new?type=webhook', '/channels/new?type=webhook', { name: 'hook after commit', url: 'https://hooks.example.com/after' });
+    const hook = await incidentsGoneOnCommit('channels', () => post('/channels/new?type=webhook', hookForm));
+    assert.equal(hook.status, 200);
+    assert.match(await hook.text(), /<p class="secret">whsec_/);
   });
 
   it('lets a refused form be corrected and sent again, and refuses one from a page without its token', async () => {

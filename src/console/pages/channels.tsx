@@ -108,6 +108,8 @@ function Tests(p: { tests: ChannelTestRow[]; names: Map<string, string> }) {
   );
 }
 
+type ChannelPageOptions = { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; tested?: string; status?: ContentfulStatusCode };
+
 export function channelRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
   const write = requireScope('write');
@@ -197,6 +199,9 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const type = typeOf(c);
     if (!type) return c.redirect('/channels', 303);
     const form = (await c.req.parseBody()) as Form;
+    // Read before the create: after its commit only drawing follows, so a failed read cannot lose a
+    // generated secret, shown this once. A new channel has no tests to read.
+    const frame = await chrome(c, deps);
     return createOnce(
       c,
       deps,
@@ -205,15 +210,17 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
       (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
       (made) => `/channels/${made.channel.id}`,
       // A generated webhook secret is shown in this answer only: the receiver needs it to check signatures.
-      (made) => (made.generatedSecret ? channelPage(c, made.channel, { secret: made.generatedSecret }) : c.redirect(`/channels/${made.channel.id}?done=created`, 303)),
+      (made) =>
+        made.generatedSecret
+          ? drawChannel(c, made.channel, { frame, tests: [], tested: undefined, names: new Map() }, { secret: made.generatedSecret })
+          : c.redirect(`/channels/${made.channel.id}?done=created`, 303),
     );
   });
 
-  const channelPage = async (
-    c: ConsoleContext,
-    channel: ChannelRow,
-    o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; tested?: string; status?: ContentfulStatusCode } = {},
-  ) => {
+  const channelPage = async (c: ConsoleContext, channel: ChannelRow, o: ChannelPageOptions = {}) => drawChannel(c, channel, await readChannel(c, channel, o), o);
+
+  /** What a channel's page reads from the database. */
+  const readChannel = async (c: ConsoleContext, channel: ChannelRow, o: ChannelPageOptions) => {
     const [frame, tests, tested] = await Promise.all([
       chrome(c, deps),
       listChannelTests(deps.sql, channel.id, TESTS_SHOWN),
@@ -221,10 +228,14 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
       // test sent meanwhile may be. An id edited by hand shows nothing.
       o.tested !== undefined && /^[1-9][0-9]{0,17}$/.test(o.tested) ? getChannelTest(deps.sql, channel.id, o.tested) : undefined,
     ]);
-    const done = tested?.status === 'sent' ? 'The test was sent: the receiver accepted it.' : o.done;
-    const message = tested && tested.status !== 'sent' ? `The test failed: ${tested.error ?? tested.status}` : o.message;
     // A key's name, not its id: "api-key:3f2a…" wrapped over two lines on a phone and told nobody who.
     const names = await actorNames(deps.sql, tests.map((t) => t.by));
+    return { frame, tests, tested, names };
+  };
+
+  const drawChannel = (c: ConsoleContext, channel: ChannelRow, { frame, tests, tested, names }: Awaited<ReturnType<typeof readChannel>>, o: ChannelPageOptions) => {
+    const done = tested?.status === 'sent' ? 'The test was sent: the receiver accepted it.' : o.done;
+    const message = tested && tested.status !== 'sent' ? `The test failed: ${tested.error ?? tested.status}` : o.message;
     const canWrite = may(frame.session, 'write');
     return html(
       c,

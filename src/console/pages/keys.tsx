@@ -28,13 +28,20 @@ const SCOPE_HELP: Record<Scope, string> = {
   ingest: 'send heartbeats (and register nodes) only; cannot sign in here',
 };
 
+type PageOptions = { form?: Form; problems?: Map<string, string>; message?: string; secret?: { name: string; value: string }; done?: string; status?: ContentfulStatusCode };
+
 export function keyRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
   const admin = requireScope('admin');
 
-  const page = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; secret?: { name: string; value: string }; done?: string; status?: ContentfulStatusCode } = {}) => {
+  /** What the page reads from the database. */
+  const read = async (c: ConsoleContext) => {
     const after = readCursor(c.req.query('after'), isNameCursor);
     const [frame, fetched] = await Promise.all([chrome(c, deps), listApiKeys(deps.sql, after, PAGE_SIZE + 1)]);
+    return { after, frame, fetched };
+  };
+  const page = async (c: ConsoleContext, o: PageOptions = {}) => draw(c, await read(c), o);
+  const draw = (c: ConsoleContext, { after, frame, fetched }: Awaited<ReturnType<typeof read>>, o: PageOptions) => {
     const rows = fetched.slice(0, PAGE_SIZE);
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/keys', { after: cursor([last.name, last.id]) }) : undefined;
@@ -111,6 +118,9 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/keys', ...guards.action, admin, async (c) => {
     const form = (await c.req.parseBody()) as Form;
+    // Read before the create: after its commit only drawing follows, so a failed read cannot lose
+    // the secret, shown this once. The new key joins the list read, in its place by name.
+    const listed = await read(c);
     return createOnce(
       c,
       deps,
@@ -119,7 +129,8 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
       (r) => page(c, { form, problems: fieldProblems(r.details), message: 'The key was not created: some fields need another look.', status: 400 }),
       () => '/keys',
       // The secret is in this answer only: sending the form again shows the list without it.
-      (made) => page(c, { secret: { name: made.key.name, value: made.secret } }),
+      (made) =>
+        draw(c, { ...listed, fetched: [...listed.fetched, made.key].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)) }, { secret: { name: made.key.name, value: made.secret } }),
     );
   });
 

@@ -197,7 +197,9 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     const node = await find(c);
     if (!node) return missing(c);
     // Once per form, like a create: a reload that re-sent the POST would rotate again and kill the
-    // token just pasted into the agent.
+    // token just pasted into the agent. The frame is read first: once the rotation commits the old
+    // token is dead, so only drawing may follow, lest a failed read lose the one that works.
+    const frame = await chrome(c, deps);
     return createOnce(
       c,
       deps,
@@ -209,10 +211,10 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
       },
       () => missing(c),
       (made) => nodePath(made.node),
-      async ({ node: rotated, token }) =>
+      ({ node: rotated, token }) =>
         html(
           c,
-          <Page title={`New token for ${rotated.name}`} chrome={await chrome(c, deps)} section="fleet">
+          <Page title={`New token for ${rotated.name}`} chrome={frame} section="fleet">
             <Back href={nodePath(rotated)}>{rotated.name}</Back>
             <h1>New token for {rotated.name}</h1>
             <Notice kind="ok">
