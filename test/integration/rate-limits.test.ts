@@ -263,7 +263,8 @@ describe('failed authentication through the identity cache', () => {
 
   it('takes the heartbeats of more nodes behind one address than the hard cap, sent at once just after a restart', async () => {
     const nodes = [];
-    for (let i = 0; i < 3 * 2 * HARD_CAP; i++) nodes.push(await h.createNode(`after-a-restart-${i}`));
+    // Twice the hard cap: as many as are looked up at once, and as many again waiting for them.
+    for (let i = 0; i < 2 * 2 * HARD_CAP; i++) nodes.push(await h.createNode(`after-a-restart-${i}`));
     // A new app: its identity cache has seen none of the tokens, as after a restart.
     const app = appWith({ authFailuresPerMinute: 2 });
     const answers = await Promise.all(nodes.map((n) => send(app, 'POST', '/v1/heartbeats', { token: n.token, json: { status: 'ok' }, headers: from('192.0.2.121') })));
