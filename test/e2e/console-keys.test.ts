@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { listApiKeys } from '../../src/access/store.ts';
 import { createHarness } from '../helpers/app.ts';
 import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
 
 // The console's API keys page in a browser: keys in name order across its pages of 100, whatever
-// order they were made in (ids are random, so making them in a shuffled order is enough).
+// order they were made in (ids are random, so making them in a shuffled order is enough); and a
+// new key's secret, shown on the first answer only, still shown when the form is sent again.
 
 const COUNT = 105;
 const deploy = (i: number) => `deploy-${String(i).padStart(3, '0')}`;
@@ -40,6 +42,84 @@ describe('API keys in the console, in a browser', () => {
       assert.deepEqual(await names(page), all.slice(0, 100));
       assert.deepEqual(problems, []);
     } finally {
+      await browser.close();
+      server.close();
+      await h.close();
+    }
+  });
+
+  it('sends the new key form once: clicking again and pressing Enter while it is sent keep the answer with the secret', async () => {
+    const h = await createHarness();
+    // The first POST /keys is carried out in full (the key is made), and its answer held until the
+    // page has been clicked again: the slow answer a second click or Enter races.
+    let posts = 0;
+    let created!: () => void;
+    const made = new Promise<void>((resolve) => (created = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const server = await serveApp({
+      fetch: async (req) => {
+        if (req.method !== 'POST' || new URL(req.url).pathname !== '/keys') return h.app.fetch(req);
+        const first = ++posts === 1;
+        const res = await h.app.fetch(req);
+        if (first) {
+          created();
+          await answered;
+        }
+        return res;
+      },
+    });
+    const browser = await launchBrowser();
+    try {
+      const adminKey = (await h.createKey('admin', 'console admin')).secret;
+      const { page, problems } = await watchedPage(browser, server.origin);
+      await signInToConsole(page, server.origin, adminKey, '/keys');
+      // What each submit of the form came to, seen after the page's own handlers: sent or not, and
+      // whether its button then said so.
+      const submits: Array<{ sent: boolean; marked: string | null }> = [];
+      let thirdSubmit!: () => void;
+      const submitted = new Promise<void>((resolve) => (thirdSubmit = resolve));
+      await page.exposeFunction('submitted', (sent: boolean, marked: string | null) => {
+        if (submits.push({ sent, marked }) === 3) thirdSubmit();
+      });
+      await page.evaluate(() =>
+        window.addEventListener('submit', (e) => {
+          const w = window as unknown as { submitted: (sent: boolean, marked: string | null) => void };
+          w.submitted(!e.defaultPrevented, (e.target as HTMLFormElement).querySelector('button')?.getAttribute('aria-disabled') ?? null);
+        }),
+      );
+      await page.getByLabel('Name').fill('ci deploy');
+      const create = page.getByRole('button', { name: 'Create key' });
+      const box = await create.boundingBox();
+      assert.ok(box);
+      const loaded = page.waitForEvent('load');
+      // noWaitAfter: the click would wait for the page it leads to, whose answer is held.
+      await create.click({ noWaitAfter: true });
+      await made;
+      // Locators wait while a navigation is pending, and for an aria-disabled button to be enabled;
+      // the mouse and keyboard, as a person's, do not.
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await page.keyboard.press('Enter');
+      await submitted;
+      answer();
+      await loaded;
+      assert.deepEqual(submits, [
+        { sent: true, marked: 'true' },
+        { sent: false, marked: 'true' },
+        { sent: false, marked: 'true' },
+      ]);
+      const keys = (await listApiKeys(h.sql, undefined, 10)).filter((k) => k.name === 'ci deploy');
+      assert.equal(keys.length, 1);
+      assert.equal(posts, 1, 'the form was sent once');
+      // The first answer, not the second's /keys?done=already, which has no secret.
+      assert.equal(page.url(), `${server.origin}/keys`);
+      const shown = page.locator('#secret');
+      assert.equal(await shown.count(), 1);
+      const secret = (await shown.textContent())?.trim() ?? '';
+      assert.equal((await h.req('GET', '/v1/nodes', { token: secret })).status, 200, 'the secret shown is the new key\'s');
+      assert.deepEqual(problems, []);
+    } finally {
+      answer();
       await browser.close();
       server.close();
       await h.close();
