@@ -243,6 +243,31 @@ describe('open incidents across edits of what paged them', () => {
     await settleDeadEvent(db.sql, page, 'discard', deleteAt, TEST_ACTING);
     await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
     assert.equal((await db.sql`select 1 from outbox_dead`).length, 0);
+    // The incident says a page it made was given up, in the discard's transaction.
+    const entries = await db.sql<{ at: Date; detail: unknown }[]>`select at, detail from incident_timeline where incident_id = ${incident.id} and kind = 'outbox_discarded'`;
+    assert.deepEqual([...entries], [{ at: deleteAt, detail: { topic: 'incident.escalated', event_id: page } }]);
+  });
+
+  it('a dead page replayed while its resolve is being handled waits for that handling, then pages nobody', async () => {
+    const { incident, page } = await buriedEscalation('api-11');
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
+    // The resolve's worker, as OutboxDispatcher: claimed, handled (whom to tell chosen without the
+    // page, which lay dead), its row deleted; not committed yet.
+    const resolving = await hold(async (tx) => {
+      await tx`select 1 from outbox where id = ${resolve!.id} for update`;
+      await tx`delete from outbox where id = ${resolve!.id}`;
+    });
+    await settleDeadEvent(db.sql, page, 'replay', clock.now(), TEST_ACTING);
+    let drained = false;
+    const draining = oc.drain().then(() => (drained = true));
+    await waitsOnLock(db, 'lifeline-test', () => drained);
+    await resolving.commit();
+    await draining;
+    assert.equal((await db.sql`select 1 from outbox where topic = 'incident.escalated'`).length, 0, 'the replayed page was handled');
+    assert.equal((await db.sql`select 1 from deliveries where incident_id = ${incident.id} and event = 'escalated'`).length, 0, 'nobody paged after the resolve');
+    const [skipped] = await db.sql<{ detail: unknown }[]>`select detail from incident_timeline where incident_id = ${incident.id} and kind = 'not_notified'`;
+    assert.deepEqual(skipped?.detail, { event: 'escalated', reason: PAGE_AFTER_RESOLVE });
   });
 
   it('a dead page replayed after its incident’s resolve went out pages nobody, and the timeline says why', async () => {
