@@ -1,3 +1,5 @@
+import { isTransientDbError, sqlState } from './db/errors.ts';
+
 /** How a Coalescer groups: at most `size` items a batch, at most `inFlight` batches at once. */
 export interface Batching {
   size: number;
@@ -9,12 +11,20 @@ export interface Batching {
    */
   retryAlone?: boolean;
   /**
-   * When set, a failed batch is run once more, whole, this many ms later, before its callers fail
-   * (or its items run alone): a blip of a few hundred ms then costs one more query for up to 1,000
-   * callers instead of failing all of them at once.
+   * When set, a batch that failed on a blip (retriedAfterBlip) is run once more, whole, this many
+   * ms later, before its callers fail (or its items run alone): a blip of a few hundred ms then
+   * costs one more query for up to 1,000 callers instead of failing all of them at once.
    */
   retryBatchAfterMs?: number;
 }
+
+// Transient, yet not to be run again at once: a server shedding load (57014 a statement timeout,
+// 53300 too many connections) is only loaded more by 1,000 callers' batch coming straight back,
+// and a connect that timed out has already made its callers wait 10 s (connect_timeout).
+const NOT_RETRIED = new Set(['57014', '53300', 'CONNECT_TIMEOUT']);
+
+/** A failure that may clear up within `retryBatchAfterMs`: transient, and not one of NOT_RETRIED. */
+const retriedAfterBlip = (err: unknown): boolean => isTransientDbError(err) && !NOT_RETRIED.has(sqlState(err) ?? '');
 
 interface Waiting<I, O> {
   item: I;
@@ -28,10 +38,10 @@ interface Waiting<I, O> {
  * statement instead of N. A quiet caller waits one turn (setImmediate), never a timer.
  *
  * `run` returns one output per item, in order. Each caller's promise settles only when its
- * batch has: a caller awaiting a write knows it is committed. A failed batch is first run once
- * more whole if `retryBatchAfterMs` is set; when a batch of several still fails, each of its items
- * is run again alone (unless `retryAlone` is false), so one bad item fails only its own caller and
- * never hides behind, or takes down, the others.
+ * batch has: a caller awaiting a write knows it is committed. A batch failed on a blip is first
+ * run once more whole if `retryBatchAfterMs` is set; when a batch of several still fails, each of
+ * its items is run again alone, once (unless `retryAlone` is false), so one bad item fails only
+ * its own caller and never hides behind, or takes down, the others.
  */
 export class Coalescer<I, O> {
   private waiting: Waiting<I, O>[] = [];
@@ -66,25 +76,30 @@ export class Coalescer<I, O> {
     });
   }
 
-  private async settle(batch: Waiting<I, O>[]): Promise<void> {
+  /**
+   * Runs a batch (`runBatch`, retried after a blip) and settles its callers; the items of a failed
+   * batch of several are run alone once each (`run` itself: the batch had its second run already).
+   */
+  private async settle(batch: Waiting<I, O>[], runBatch = (items: I[]) => this.runOnceMore(items)): Promise<void> {
     let outs: O[];
     try {
-      outs = await this.runOnceMore(batch.map((w) => w.item));
+      outs = await runBatch(batch.map((w) => w.item));
     } catch (err) {
       if (batch.length === 1 || this.batching.retryAlone === false) return batch.forEach((w) => w.reject(err));
-      await Promise.all(batch.map((w) => this.settle([w])));
+      await Promise.all(batch.map((w) => this.settle([w], this.run)));
       return;
     }
     batch.forEach((w, i) => w.resolve(outs[i]!));
   }
 
-  /** `run`, and once more after `retryBatchAfterMs` if that is set and the first run failed. */
+  /** `run`, and once more after `retryBatchAfterMs` if that is set and the first run failed on a blip. */
   private async runOnceMore(items: I[]): Promise<O[]> {
     const delayMs = this.batching.retryBatchAfterMs;
     if (delayMs === undefined) return this.run(items);
     try {
       return await this.run(items);
-    } catch {
+    } catch (err) {
+      if (!retriedAfterBlip(err)) throw err;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       return this.run(items);
     }

@@ -6,7 +6,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
-import { DELETE_LOCK_WAIT_MS, deleting, lockForDelete } from '../db/named-rows.ts';
+import { DELETE_LOCK_WAIT_MS, deleting } from '../db/named-rows.ts';
 import { namedBy } from '../oncall/model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from '../oncall/store.ts';
@@ -121,8 +121,7 @@ export async function updateChannel(
  * writer at most `lockWaitMs`, then is refused to be retried (deleting).
  */
 export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
-  await deleting(sql, 'channel', lockWaitMs, async (tx) => {
-    if (!(await lockForDelete(tx, 'channels', id))) throw notFound(`Channel "${id}"`);
+  await deleting(sql, 'channel', id, lockWaitMs, async (tx) => {
     const by = namedBy([
       ['escalation policy', 'escalation policies', await policiesNaming(tx, 'channel_ids', id)],
       ['user', 'users', await usersNamingChannel(tx, id)],

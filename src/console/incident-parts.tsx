@@ -247,6 +247,12 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
           Nobody was told of “{str(d.event)}”: {str(d.reason)}
         </>
       );
+    case 'outbox_discarded':
+      return (
+        <>
+          An admin discarded its dead “{str(d.topic)}” event (<span class="mono">{str(d.event_id)}</span>): it was never handled
+        </>
+      );
     case 'notified':
       return (
         <>

@@ -4,7 +4,7 @@
 // takes FOR KEY SHARE on what it names, a deletion FOR UPDATE on what it deletes. Each then waits
 // for the other to commit and sees what it committed (see deleteChannel, deleteUser and
 // deleteSchedule in their services).
-import { Refusal } from '../errors.ts';
+import { notFound, Refusal } from '../errors.ts';
 import type { Queryable, Sql, Tx } from './client.ts';
 import { sqlState } from './errors.ts';
 
@@ -13,8 +13,9 @@ export type NamedTable = 'channels' | 'users' | 'schedules';
 /** Of these ids, the rows that exist, locked against deletion until the transaction ends. */
 export async function lockExisting(tx: Queryable, table: NamedTable, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  // In id order, so two writers locking overlapping sets queue on the first row they share
-  // instead of each holding one the other wants.
+  // In id order, so the rows are locked in the same order whatever order `ids` came in. This is
+  // for repeatability only: KEY SHARE locks do not conflict with each other, so two writers cannot
+  // deadlock on them whatever the order; a deletion locks a single row.
   const rows = await tx<{ id: string }[]>`select id from ${tx(table)} where id = any(${ids}::uuid[]) order by id for key share`;
   return new Set(rows.map((r) => r.id));
 }
@@ -26,32 +27,68 @@ export async function lockForDelete(tx: Queryable, table: NamedTable, id: string
 }
 
 /**
- * How long deleting a channel or person waits for the writers holding its row. Escalation steps
- * hold KEY SHARE on the people they page until they commit, and in a storm their batches follow
- * each other: a FOR UPDATE queued behind them could wait minutes, and an API request with it.
+ * How long deleting a channel or person waits, in all, for the writers holding its row. Escalation
+ * steps hold KEY SHARE on the people they page until they commit, and in a storm their batches
+ * follow each other: a FOR UPDATE queued behind them could wait minutes, and an API request with it.
  */
 export const DELETE_LOCK_WAIT_MS = 5_000;
 
+const TABLE_OF = { channel: 'channels', user: 'users' } as const satisfies Record<string, NamedTable>;
+
+/** Who holds a row a deletion waits for, by what is deleted (see lockExisting's callers). */
+const HOLDERS = {
+  channel: 'an edit naming it (an escalation policy or a user being saved)',
+  user: 'work naming it (an escalation paging it, or an edit naming it)',
+} as const;
+
+function heldTooLong(what: keyof typeof TABLE_OF, waitMs: number): Refusal {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new Refusal(
+    'conflict',
+    `The ${what} is held by ${HOLDERS[what]} longer than a deletion waits; nothing was deleted, try again in ${seconds} s.`,
+    undefined,
+    seconds,
+  );
+}
+
 /**
- * Runs a deletion's transaction waiting at most `waitMs` for any row lock (lock_timeout, set for
- * this transaction only); one that waits longer is refused as a conflict to retry (Retry-After),
- * having changed nothing.
+ * The row locked for deletion, waiting at most `waitMs` in all; false when there is no such row.
+ * lock_timeout alone bounds each lock acquisition, not the wait: KEY SHARE holders do not queue
+ * behind a waiting FOR UPDATE, so while escalation batches take turns holding a person (each under
+ * 5 s) the FOR UPDATE waits again for each and never times out. statement_timeout bounds the
+ * statement, so it is set around this one only (other statements keep the session's own).
  */
-export async function deleting(sql: Sql, what: 'channel' | 'user', waitMs: number, fn: (tx: Tx) => Promise<void>): Promise<void> {
+async function lockForDeleteWithin(tx: Tx, what: keyof typeof TABLE_OF, id: string, waitMs: number): Promise<boolean> {
+  const [set] = await tx<{ previous: string }[]>`
+    select current_setting('statement_timeout') as previous, set_config('statement_timeout', ${`${waitMs}ms`}, true)`;
+  let found: boolean;
+  try {
+    found = await lockForDelete(tx, TABLE_OF[what], id);
+  } catch (err) {
+    // 57014 query_canceled: this statement ran past the statement_timeout set just above.
+    if (sqlState(err) === '57014') throw heldTooLong(what, waitMs);
+    throw err;
+  }
+  await tx`select set_config('statement_timeout', ${set!.previous}, true)`;
+  return found;
+}
+
+/**
+ * Runs a deletion's transaction: locks the row (not found when there is none), waiting at most
+ * `waitMs` for the writers holding it, then runs `fn`, whose own lock waits are each bounded by
+ * `waitMs` too (lock_timeout). One that waits longer is refused as a conflict to retry
+ * (Retry-After), having changed nothing.
+ */
+export async function deleting(sql: Sql, what: 'channel' | 'user', id: string, waitMs: number, fn: (tx: Tx) => Promise<void>): Promise<void> {
   try {
     await sql.begin(async (tx) => {
       await tx`select set_config('lock_timeout', ${`${waitMs}ms`}, true)`;
+      if (!(await lockForDeleteWithin(tx, what, id, waitMs))) throw notFound(`${what === 'channel' ? 'Channel' : 'User'} "${id}"`);
       await fn(tx);
     });
   } catch (err) {
-    // 55P03 lock_not_available: the lock wait ran past lock_timeout.
+    // 55P03 lock_not_available: a lock wait ran past lock_timeout.
     if (sqlState(err) !== '55P03') throw err;
-    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    throw new Refusal(
-      'conflict',
-      `The ${what} is held by work naming it (an escalation paging it, or an edit naming it) longer than a deletion waits; nothing was deleted, try again in ${seconds} s.`,
-      undefined,
-      seconds,
-    );
+    throw heldTooLong(what, waitMs);
   }
 }

@@ -79,8 +79,9 @@ function pageRecipients(page: PageRecipients, channelTypes: ReadonlyMap<string, 
   return out;
 }
 
-/** Why a page replayed after its incident's resolve went out is not sent. */
-export const PAGE_AFTER_RESOLVE = 'the incident was resolved and its resolve sent before this page (a dead event replayed) was handled; sent now, it would page after the resolve';
+/** Why a page replayed after its incident's resolve was handled (sent, or itself parked dead) is not sent. */
+export const PAGE_AFTER_RESOLVE =
+  'the incident was resolved and its resolve no longer waited in the outbox when this page (a dead event replayed) was handled; sent now, it would page after the resolve';
 
 /**
  * Pages (not answers) of incidents already resolved whose resolve is no longer queued behind them

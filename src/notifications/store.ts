@@ -286,10 +286,15 @@ export async function incidentsOwing(
  */
 export async function resolvesQueued(tx: Queryable, incidents: Array<{ id: string; node_id: string }>): Promise<Set<string>> {
   if (incidents.length === 0) return new Set();
+  // FOR SHARE: a resolve being handled right now (its worker holds its row, the row's delete not
+  // committed) has already chosen whom to tell, without this page. Read unlocked it would count
+  // as queued and the page be sent after it; locked, this waits for that commit and then finds it
+  // gone. Locking rules out DISTINCT; the Set below dedupes.
   const rows = await tx<{ id: string }[]>`
-    select distinct o.payload->>'incident_id' as id from outbox o
+    select o.payload->>'incident_id' as id from outbox o
     where o.key = any(${[...new Set(incidents.map((i) => i.node_id))]}::text[]) and o.topic = 'incident.resolved'
-      and o.payload->>'incident_id' = any(${incidents.map((i) => i.id)}::text[])`;
+      and o.payload->>'incident_id' = any(${incidents.map((i) => i.id)}::text[])
+    for share`;
   return new Set(rows.map((r) => r.id));
 }
 

@@ -3,7 +3,7 @@ import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
-import { DELETE_LOCK_WAIT_MS, deleting, lockExisting, lockForDelete } from '../db/named-rows.ts';
+import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { missingIds, namedBy, type NewUser, type UserPatch, type UserRow } from './model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
@@ -57,8 +57,7 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
  * be retried (deleting: steps of a storm can hold a person for minutes).
  */
 export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
-  await deleting(sql, 'user', lockWaitMs, async (tx) => {
-    if (!(await lockForDelete(tx, 'users', id))) throw notFound(`User "${id}"`);
+  await deleting(sql, 'user', id, lockWaitMs, async (tx) => {
     const by = namedBy([
       ['escalation policy', 'escalation policies', await policiesNaming(tx, 'user_ids', id)],
       ['schedule', 'schedules', await schedulesNamingUser(tx, id)],

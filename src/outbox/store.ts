@@ -111,9 +111,12 @@ export async function replayDeadOutbox(tx: Queryable, id: string, now: Date): Pr
   return row;
 }
 
+/** A discarded dead event: its name, and the incident it was about (every `incident.*` payload names one). */
+export type DiscardedEvent = DeadEventName & { incident_id: string | null };
+
 /** Drops a dead event for good (its message is given up); undefined when there is no such dead event. */
-export async function discardDeadOutbox(tx: Queryable, id: string): Promise<DeadEventName | undefined> {
-  const [row] = await tx<DeadEventName[]>`delete from outbox_dead where id = ${id} returning topic, key`;
+export async function discardDeadOutbox(tx: Queryable, id: string): Promise<DiscardedEvent | undefined> {
+  const [row] = await tx<DiscardedEvent[]>`delete from outbox_dead where id = ${id} returning topic, key, payload->>'incident_id' as incident_id`;
   return row;
 }
 

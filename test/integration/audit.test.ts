@@ -94,6 +94,20 @@ describe('the audit log', () => {
     await h.sql`delete from outbox where id = 910001`;
   });
 
+  it('refuses to discard a dead node event, whose incidents would not follow it, unless forced', async () => {
+    const at = h.clock.now();
+    await h.sql`insert into outbox_dead (id, topic, key, payload, created_at, attempts, last_error, died_at)
+                values (910003, 'node.state_changed', 'k-3', '{}', ${at}, 10, 'boom', ${at})`;
+    const refused = await expectError(await h.req('DELETE', '/v1/outbox/dead/910003', { token: ADMIN_TOKEN }), 409, 'conflict');
+    assert.match(refused.message, /^Dead outbox event 910003 is a node\.state_changed: .*\?force=true/);
+    await expectError(await h.req('DELETE', '/v1/outbox/dead/910003?force=maybe', { token: ADMIN_TOKEN }), 400, 'validation_failed');
+    assert.equal((await h.sql`select 1 from outbox_dead where id = 910003`).length, 1, 'still parked');
+    const forced = await h.req('DELETE', '/v1/outbox/dead/910003?force=true', { token: ADMIN_TOKEN, headers: { 'x-request-id': 'req-force' } });
+    assert.equal(forced.status, 204);
+    assert.equal((await h.sql`select 1 from outbox_dead where id = 910003`).length, 0);
+    assert.deepEqual((await audit('request_id=req-force')).items.map((e) => [e.action, e.detail]), [['outbox.discard', { topic: 'node.state_changed', key: 'k-3' }]]);
+  });
+
   it('records what people do through the console, as the key the session was opened with', async () => {
     const signIn = await h.app.request('/sign-in', {
       method: 'POST',

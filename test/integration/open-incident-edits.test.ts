@@ -243,6 +243,31 @@ describe('open incidents across edits of what paged them', () => {
     await settleDeadEvent(db.sql, page, 'discard', deleteAt, TEST_ACTING);
     await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
     assert.equal((await db.sql`select 1 from outbox_dead`).length, 0);
+    // The incident says a page it made was given up, in the discard's transaction.
+    const entries = await db.sql<{ at: Date; detail: unknown }[]>`select at, detail from incident_timeline where incident_id = ${incident.id} and kind = 'outbox_discarded'`;
+    assert.deepEqual([...entries], [{ at: deleteAt, detail: { topic: 'incident.escalated', event_id: page } }]);
+  });
+
+  it('a dead page replayed while its resolve is being handled waits for that handling, then pages nobody', async () => {
+    const { incident, page } = await buriedEscalation('api-11');
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
+    // The resolve's worker, as OutboxDispatcher: claimed, handled (whom to tell chosen without the
+    // page, which lay dead), its row deleted; not committed yet.
+    const resolving = await hold(async (tx) => {
+      await tx`select 1 from outbox where id = ${resolve!.id} for update`;
+      await tx`delete from outbox where id = ${resolve!.id}`;
+    });
+    await settleDeadEvent(db.sql, page, 'replay', clock.now(), TEST_ACTING);
+    let drained = false;
+    const draining = oc.drain().then(() => (drained = true));
+    await waitsOnLock(db, 'lifeline-test', () => drained);
+    await resolving.commit();
+    await draining;
+    assert.equal((await db.sql`select 1 from outbox where topic = 'incident.escalated'`).length, 0, 'the replayed page was handled');
+    assert.equal((await db.sql`select 1 from deliveries where incident_id = ${incident.id} and event = 'escalated'`).length, 0, 'nobody paged after the resolve');
+    const [skipped] = await db.sql<{ detail: unknown }[]>`select detail from incident_timeline where incident_id = ${incident.id} and kind = 'not_notified'`;
+    assert.deepEqual(skipped?.detail, { event: 'escalated', reason: PAGE_AFTER_RESOLVE });
   });
 
   it('a dead page replayed after its incident’s resolve went out pages nobody, and the timeline says why', async () => {
@@ -268,6 +293,10 @@ describe('open incidents across edits of what paged them', () => {
     await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
   });
 
+  const heldTooLong = {
+    user: 'The user is held by work naming it (an escalation paging it, or an edit naming it) longer than a deletion waits; nothing was deleted, try again in 1 s.',
+    channel: 'The channel is held by an edit naming it (an escalation policy or a user being saved) longer than a deletion waits; nothing was deleted, try again in 1 s.',
+  };
   it('a deletion that waits on a step holding the person longer than its bound is refused, to retry', async () => {
     const { bea, first } = await beaOnCallUntil120('api-9');
     // A step's batch holding Bea and the channel FOR KEY SHARE, as whomLevelsPage does.
@@ -285,9 +314,60 @@ describe('open incidents across edits of what paged them', () => {
       assert.deepEqual([status, headers, body.error.message], [
         409,
         { 'retry-after': '1' },
-        `The ${what} is held by work naming it (an escalation paging it, or an edit naming it) longer than a deletion waits; nothing was deleted, try again in 1 s.`,
+        heldTooLong[what],
       ]);
     }
+  });
+
+  it('a deletion waits at most its bound in all while holders of the person take turns, each gone before the bound', async () => {
+    const { bea } = await beaOnCallUntil120('api-10');
+    const holder = async () => {
+      let pid = 0;
+      const h = await hold(async (tx) => {
+        await lockExisting(tx, 'users', [bea.id]);
+        const [me] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        pid = me!.pid;
+      });
+      return { ...h, pid };
+    };
+    let current = await holder();
+    let settled = false;
+    const deletion = deleteUser(session('lifeline-test-deleter'), bea.id, clock.now(), TEST_ACTING, 200).then(
+      () => assert.fail('not refused'),
+      (e: unknown) => e,
+    );
+    void deletion.then(() => (settled = true));
+    /** Once the deletion waits on `pid` alone (or has settled). */
+    const waitsOn = (pid: number) =>
+      until('the deletion to wait on the next holder', async () => {
+        if (settled) return true;
+        const [row] = await db.sql<{ pids: number[] }[]>`
+          select pg_blocking_pids(pid) as pids from pg_stat_activity where application_name = 'lifeline-test-deleter' and wait_event_type = 'Lock'`;
+        return (row?.pids.length === 1 && row.pids[0] === pid) || undefined;
+      });
+    await waitsOn(current.pid);
+    // A step's batch after another: the next takes KEY SHARE beside the last (granted while the
+    // FOR UPDATE queues), then the last commits; the deletion then waits for the next. Without a
+    // bound on the whole wait, this goes on for as long as batches keep coming.
+    let turns = 0;
+    while (!settled) {
+      const next = await holder();
+      await current.commit();
+      current = next;
+      await waitsOn(current.pid);
+      turns += 1;
+      // The server's clock: how long the deletion's statement has waited. Far past its bound, it
+      // is waiting per holder, not in all.
+      const [waited] = await db.sql<{ ms: number }[]>`
+        select coalesce(extract(epoch from clock_timestamp() - max(query_start)) * 1000, 0)::float8 as ms
+        from pg_stat_activity where application_name = 'lifeline-test-deleter' and state = 'active'`;
+      if (!settled && waited!.ms > 25 * 200) assert.fail(`still waiting after ${turns} holders in turn (${Math.round(waited!.ms)} ms)`);
+    }
+    const err = await deletion;
+    assert.ok(err instanceof Refusal, String(err));
+    const { status, headers, body } = errorAnswer(err);
+    assert.deepEqual([status, headers, body.error.message], [409, { 'retry-after': '1' }, heldTooLong.user]);
+    assert.equal((await db.sql`select 1 from users where id = ${bea.id}`).length, 1, 'nothing was deleted');
   });
 
   it('a person deleted while a step paging them is being written waits for its commit, then is refused', async () => {

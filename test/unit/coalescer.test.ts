@@ -5,8 +5,11 @@ import { Coalescer, type Batching } from '../../src/coalescer.ts';
 // The Coalescer's promises to its callers: each gets its own output, a failed batch fails each of
 // its callers once, and batches keep to their size and to how many may be out at once.
 
-/** A Coalescer doubling numbers, recording each batch it runs; `fail` decides which runs throw. */
-function doubling(batching: Batching, fail: (items: number[], run: number) => boolean = () => false) {
+/**
+ * A Coalescer doubling numbers, recording each batch it runs; `fail` decides which runs throw, with
+ * `code` (a lost connection unless said otherwise: a blip worth a retry).
+ */
+function doubling(batching: Batching, fail: (items: number[], run: number) => boolean = () => false, code: string | null = '08006') {
   const runs: number[][] = [];
   let running = 0;
   let mostInFlight = 0;
@@ -18,7 +21,7 @@ function doubling(batching: Batching, fail: (items: number[], run: number) => bo
     mostInFlight = Math.max(mostInFlight, running);
     try {
       if (gated) await new Promise<void>((r) => gates.push(r));
-      if (fail(items, runs.length)) throw new Error(`run ${runs.length} failed`);
+      if (fail(items, runs.length)) throw Object.assign(new Error(`run ${runs.length} failed`), { code });
       return items.map((i) => i * 2);
     } finally {
       running -= 1;
@@ -87,6 +90,26 @@ describe('Coalescer', () => {
     const d = doubling({ size: 1_000, inFlight: 4, retryAlone: false, retryBatchAfterMs: 0 }, (_, run) => run === 1);
     assert.deepEqual(await outcomes([1, 2, 3].map((i) => d.c.add(i))), [{ ok: 2 }, { ok: 4 }, { ok: 6 }]);
     assert.deepEqual(d.runs, [[1, 2, 3], [1, 2, 3]]);
+  });
+
+  for (const [what, code] of [
+    ['a statement timeout (the server shedding load)', '57014'],
+    ['too many connections', '53300'],
+    ['a connect that already timed out', 'CONNECT_TIMEOUT'],
+    ['a bug (no error code)', null],
+  ] as const) {
+    it(`with retryBatchAfterMs, does not run a batch again after ${what}`, async () => {
+      const d = doubling({ size: 1_000, inFlight: 4, retryAlone: false, retryBatchAfterMs: 0 }, () => true, code);
+      assert.deepEqual(await outcomes([1, 2, 3].map((i) => d.c.add(i))), [{ err: 'run 1 failed' }, { err: 'run 1 failed' }, { err: 'run 1 failed' }]);
+      assert.deepEqual(d.runs, [[1, 2, 3]]);
+    });
+  }
+
+  it('with retryBatchAfterMs and items run alone, runs each item once alone after the batch’s two runs', async () => {
+    const d = doubling({ size: 1_000, inFlight: 4, retryBatchAfterMs: 0 }, (items) => items.includes(2));
+    const got = await outcomes([1, 2, 3].map((i) => d.c.add(i)));
+    assert.deepEqual(got, [{ ok: 2 }, { err: 'run 4 failed' }, { ok: 6 }]);
+    assert.deepEqual(d.runs, [[1, 2, 3], [1, 2, 3], [1], [2], [3]]);
   });
 
   it('by default runs the items of a failed batch alone, so only the bad one fails', async () => {

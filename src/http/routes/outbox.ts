@@ -12,6 +12,7 @@ import { decodeCursor, page, Paging, query } from '../validation.ts';
 
 const MAX_BIGINT = 2n ** 63n - 1n;
 export const ListDead = v.object(Paging);
+export const DiscardDead = v.object({ force: v.optional(v.picklist(['true', 'false'], 'must be true or false')) });
 
 const isId = (k: unknown): k is string => typeof k === 'string' && /^\d{1,19}$/.test(k) && BigInt(k) <= MAX_BIGINT;
 
@@ -59,7 +60,7 @@ export function outboxRoutes(deps: AppDeps) {
     doc({
       summary: 'Replay a dead outbox event',
       description:
-        "It goes back into the outbox, in order with its key's other events. A page of an incident resolved meanwhile, whose resolve was sent, is not sent after it: the incident's timeline says why.",
+        "It goes back into the outbox, in order with its key's other events. A page of an incident resolved meanwhile, whose resolve no longer waits in the outbox (sent, or itself dead), is not sent after it: the incident's timeline says why.",
       access: 'admin',
       id: 'The dead event id',
       ok: { status: 202, description: 'Queued again.', body: { type: 'object', required: ['replayed'], properties: { replayed: { type: 'string' } } } },
@@ -76,13 +77,17 @@ export function outboxRoutes(deps: AppDeps) {
     doc({
       summary: 'Discard a dead outbox event',
       description:
-        'Drops it for good: its message is never sent. For an event that fails again on every replay, or one no longer worth sending; a dead event that would message a channel or person keeps it from being deleted until it is replayed or discarded.',
+        'Drops it for good: what its handler would have done never happens. For an event that fails again on every replay, or one no longer worth handling; a dead event that would message a channel or person keeps it from being deleted until it is replayed or discarded. By topic: `incident.opened` / `incident.escalated`: that page is never sent; `incident.acknowledged`: those paged are never told of the acknowledgement; `incident.resolved`: the resolve is never sent, so a receiver that opened an alert (PagerDuty) keeps it triggered until closed there; `incident.escalation_due`: that escalation step never fires, and the incident escalates no further. Each of these is written on the incident\'s timeline (`outbox_discarded`, with the topic). `node.state_changed`: the change is never acted on, so an incident it would open never opens (nobody is paged) and one it would resolve stays open; `node.deleted`: the node\'s open incidents are never closed. Those two are refused (409) unless `force=true`.',
       access: 'admin',
       id: 'The dead event id',
+      query: DiscardDead,
+      queryNotes: { force: '`true` to discard a `node.*` event, whose incidents then never follow it.' },
       ok: { status: 204, description: 'Discarded.' },
+      errors: [409],
     }),
     async (c) => {
-      await settleDeadEvent(deps.sql, deadId(c.req.param('id')), 'discard', deps.clock.now(), acting(c));
+      const q = query(c, DiscardDead);
+      await settleDeadEvent(deps.sql, deadId(c.req.param('id')), 'discard', deps.clock.now(), acting(c), q.force === 'true');
       return c.body(null, 204);
     },
   );
