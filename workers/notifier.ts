@@ -137,6 +137,10 @@ export function startNotifier(o: NotifierOptions) {
         await attempt(String(data.id));
       } catch (err) {
         if (!(err instanceof PutBack)) throw err;
+        // The row's own job finding it held looks again as a job of its own and ends: delayed
+        // under the row's id for the lease (~120 s), it made the holder's retry or put-back, added
+        // under that id a few ms later (runGroup), a no-op, and the row waited out the lease.
+        if (err instanceof HeldElsewhere && job.id === String(data.id)) return goingBack.add({ id: job.id, delayMs: putBackDelayMs(err), jobId: heldJobId(job.id) });
         // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
         await job.moveToDelayed(Date.now() + putBackDelayMs(err), token);
         throw new DelayedError();

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { deliver } from '../../src/notifications/deliver.ts';
-import { insertDeliveries, lockStormCounters, recentDeliveryCounts } from '../../src/notifications/store.ts';
+import { insertDeliveries, leaseDeliveries, lockStormCounters, recentDeliveryCounts, releaseLeases } from '../../src/notifications/store.ts';
+import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
+import { openQueueBackend } from '../../src/queue/backend.ts';
+import { DELIVERY_LEASE_MS } from '../../src/config.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
 import { newsSender } from '../../src/notifications/handlers.ts';
@@ -245,6 +249,41 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.equal(types.lastIndexOf('incident.opened') < types.indexOf('incident.resolved'), true, 'the resolve never overtakes its page');
   });
 
+  /** A node's page to a webhook, written and enqueued with no notifier running: the test decides who sends it. */
+  const pageWithoutSender = async (name: string) => {
+    const hook = await receiver();
+    await oc.close();
+    oc = await createOnCall(db, clock, { redisUrl: redisUrl(), worker: false });
+    const ch = await oc.webhook(name, hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const [incident] = await incidentsOf(db, await nodeGoingDown(`${name}-1`));
+    const [page] = await deliveriesOf(db, incident!.id);
+    return { hook, incident: incident!, page: page! };
+  };
+
+  it('runs a row its holder puts back at the holder’s delay, though the row’s own job found it held meanwhile', async () => {
+    const { hook, incident, page } = await pageWithoutSender('held');
+    // Another sender's read holds the row (for the whole lease, 120 s), and the row's own job is
+    // queued too (a retry added while a duplicate run of its group's job had the row).
+    const holder = { id: page.id, token: randomUUID() };
+    await leaseDeliveries(db.sql, [holder.id], DELIVERY_LEASE_MS, holder.token);
+    await oc.queue.addAlone([{ id: holder.id }]);
+    const backend = await openQueueBackend({ redisUrl: redisUrl(), databaseUrl: db.url, prefix: oc.prefix });
+    const jobs = backend.queue(NOTIFICATIONS_QUEUE, {});
+    try {
+      await oc.restartNotifier();
+      await until('the row’s own job to find the row held', async () => !['waiting', 'active'].includes(await jobs.getJobState(holder.id)));
+      // The holder's attempt ends without a send and puts the row back, due now (runGroup's add).
+      await releaseLeases(db.sql, [holder]);
+      await oc.queue.addAlone([{ id: holder.id }]);
+      const [d] = await settled(incident.id, 1);
+      assert.deepEqual([d!.status, hook.requests.length], ['sent', 1]);
+    } finally {
+      await jobs.close();
+      await backend.close();
+    }
+  });
+
   it('tells every paged channel about the resolve across a policy change and a restart', async () => {
     const paged = await receiver();
     const later = await receiver();
@@ -425,13 +464,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
   });
 
   it('records a send the receiver accepted through a database refusing connections, instead of sending it again', async () => {
-    const hook = await receiver();
-    await oc.close();
-    oc = await createOnCall(db, clock, { redisUrl: redisUrl(), worker: false }); // the send below is the only one
-    const ch = await oc.webhook('ops', hook.url, secret);
-    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
-    const [incident] = await incidentsOf(db, await nodeGoingDown('c-1'));
-    const [page] = await deliveriesOf(db, incident!.id);
+    const { hook, incident, page } = await pageWithoutSender('c'); // the send below is the only one
     // Postgres at its connection limit for the first two tries of the ledger write after the send.
     let refusals = 2;
     const crowded = new Proxy(db.sql, {
