@@ -23,7 +23,7 @@ describe('console: incidents of a node in maintenance', () => {
     const until = new Date(h.clock.now().getTime() + 3_600_000);
     const created = await h.admin('POST', '/v1/maintenances', { node_ids: ['web-01'], starts_at: h.clock.now().toISOString(), ends_at: until.toISOString() });
     assert.equal(created.status, 201);
-    const says = new RegExp(`node in maintenance until <time datetime="${until.toISOString()}">[^<]+</time>: no pages meanwhile`);
+    const says = new RegExp(`node in maintenance until <time datetime="${until.toISOString()}">[^<]+</time>: no pages meanwhile; escalation goes on if it is still down after`);
     assert.match(await get(`/incidents/${incident!.id}`), says);
     assert.match(await get('/incidents'), says);
   });
