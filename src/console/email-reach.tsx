@@ -1,8 +1,9 @@
 import { getChannelsByIds } from '../channels/store.ts';
 import type { AppDeps } from '../http/deps.ts';
-import { canReach, type PolicyRow } from '../oncall/model.ts';
-import { EMAIL_UNCONFIGURED, unreachablePeople } from '../oncall/setup-warnings.ts';
-import { contactsOf, peopleOnlyByEmail } from '../oncall/store-users.ts';
+import type { PolicyRow } from '../oncall/model.ts';
+import { EMAIL_UNCONFIGURED, onlyByEmail, peopleOnlyByEmail, unreachablePeople } from '../oncall/setup-warnings.ts';
+import { scheduleMembers } from '../oncall/store-schedules.ts';
+import { contactsOf } from '../oncall/store-users.ts';
 import { Notice } from './components.tsx';
 
 // What the policy and people pages say when email cannot be sent: the words /readyz and the start
@@ -14,22 +15,31 @@ export const emailOff = (deps: AppDeps): boolean => deps.transports?.email.confi
 
 /**
  * For each level of the policy (by index), what cannot land for want of email: its email channels,
- * and the people it names who have no other way in. Empty while email is on or unknown.
+ * the people it names who have no other way in, and those of each schedule it pages (anyone its
+ * layers or overrides can put on call: whoever is on call when a page comes). Empty while email
+ * is on or unknown.
  */
 export async function levelsWithoutEmail(deps: AppDeps, policy: PolicyRow): Promise<Map<number, string[]>> {
   if (!emailOff(deps)) return new Map();
-  const [people, channels] = await Promise.all([
-    contactsOf(deps.sql, [...new Set(policy.levels.flatMap((l) => l.user_ids ?? []))]),
+  const [schedules, channels] = await Promise.all([
+    scheduleMembers(deps.sql, [...new Set(policy.levels.flatMap((l) => l.schedule_ids ?? []))], deps.clock.now()),
     getChannelsByIds(deps.sql, [...new Set(policy.levels.flatMap((l) => l.channel_ids))]),
   ]);
+  const people = await contactsOf(deps.sql, [...new Set([...policy.levels.flatMap((l) => l.user_ids ?? []), ...[...schedules.values()].flatMap((s) => s.user_ids)])]);
+  const stranded = (ids: string[]) => onlyByEmail(ids.flatMap((id) => people.get(id) ?? []));
   const channelTypes = new Map(channels.map((c) => [c.id, c.type]));
   const out = new Map<number, string[]>();
   policy.levels.forEach((l, i) => {
-    const stranded = (l.user_ids ?? []).flatMap((id) => {
-      const person = people.get(id);
-      return person && !canReach(person, false) ? [{ id, name: person.name }] : [];
-    });
-    const said = [...(l.channel_ids.some((id) => channelTypes.get(id) === 'email') ? [EMAIL_UNCONFIGURED] : []), ...(stranded.length ? [unreachablePeople(stranded, true)] : [])];
+    const named = stranded(l.user_ids ?? []);
+    const said = [
+      ...(l.channel_ids.some((id) => channelTypes.get(id) === 'email') ? [EMAIL_UNCONFIGURED] : []),
+      ...(named.length ? [unreachablePeople(named, true)] : []),
+      ...(l.schedule_ids ?? []).flatMap((id) => {
+        const schedule = schedules.get(id);
+        const onIt = schedule ? stranded(schedule.user_ids) : [];
+        return onIt.length ? [`${unreachablePeople(onIt, true)} (on schedule "${schedule!.name}")`] : [];
+      }),
+    ];
     if (said.length) out.set(i, said);
   });
   return out;

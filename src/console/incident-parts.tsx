@@ -8,6 +8,7 @@ import { getSchedules } from '../oncall/store-schedules.ts';
 import { userNames } from '../oncall/store-users.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
+import { CATEGORIES } from '../incidents/categorize.ts';
 import { Ago, At, Table } from './components.tsx';
 import { utc } from './format.ts';
 
@@ -148,7 +149,7 @@ export function UnderMaintenance(p: { incident: IncidentRow; maintenance: NodeMa
   if (!m) return null;
   return (
     <span class="sub maintenance-note">
-      node in maintenance {m.until ? <>until <At at={m.until} /></> : 'until the window is ended'}: no pages meanwhile
+      node in maintenance {m.until ? <>until <At at={m.until} /></> : 'until the window is ended'}: no pages meanwhile; escalation goes on if it is still {CATEGORIES[p.incident.category].word} after
     </span>
   );
 }
@@ -236,7 +237,8 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
     case 'reached_nobody':
       return <ReachedNobody detail={d} names={p.names} />;
     case 'escalation_suppressed':
-      return <>Escalation to {levelName(d.level)} skipped: {str(d.reason)}</>;
+      // Held since 0019 (`held`): it pages if the node is judged down or degraded after the window.
+      return d.held === true ? <>Escalation to {levelName(d.level)} held until the node is judged again: {str(d.reason)}</> : <>Escalation to {levelName(d.level)} skipped: {str(d.reason)}</>;
     case 'escalation_stopped':
       return <>Escalation stopped: {str(d.reason)}</>;
     case 'policy_replaced':

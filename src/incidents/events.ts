@@ -20,7 +20,13 @@ export function incidentEvent(
 /** A step of an incident's escalation, with when it is due: opening + the step's delay. */
 export type TimedStep = EscalationStep & { dueAt: Date };
 
-/** Step `step` of the policy as it now reads, for an incident opened at `openedAt`; undefined past its end. */
+/**
+ * What an incident's steps count from: its opening, or, once a step held through maintenance has
+ * fired, that moment less the step's delay, so the steps after it keep their gaps (see 0019).
+ */
+export const escalationFrom = (i: Pick<IncidentRow, 'opened_at' | 'escalation_from'>): Date => i.escalation_from ?? i.opened_at;
+
+/** Step `step` of the policy as it now reads, for an incident whose steps count from `openedAt`; undefined past its end. */
 export function policyStep(openedAt: Date, policy: PolicyRow, step: number): TimedStep | undefined {
   const s = escalationSteps(policy.levels, policy.repeat)[step - 1];
   return s && { ...s, dueAt: new Date(openedAt.getTime() + s.afterSeconds * 1000) };
@@ -40,5 +46,15 @@ export function escalationTimer(incident: IncidentRow, step: TimedStep | undefin
     key: `incident:${incident.id}`,
     payload: { incident_id: incident.id, step: step.step, ...(now ? { at_once: true } : {}) },
     availableAt: now ?? step.dueAt,
+  };
+}
+
+/** The timer of a held step released (the node judged down or degraded again): due at once, its step not retimed by policy edits. */
+export function releasedTimer(incident: IncidentRow, now: Date): NewOutboxEvent<'incident.escalation_due'> {
+  return {
+    topic: 'incident.escalation_due',
+    key: `incident:${incident.id}`,
+    payload: { incident_id: incident.id, step: incident.escalation_step + 1, at_once: true, released: true },
+    availableAt: now,
   };
 }

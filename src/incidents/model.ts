@@ -27,6 +27,10 @@ export interface IncidentRow {
   resolved_by: string | null;
   escalation_level: number;
   escalation_step: number;
+  /** Step escalation_step + 1 fell due while the node was in maintenance: it waits for the node to be judged down or degraded again. */
+  escalation_held: boolean;
+  /** What the steps' delays count from once a held step fired (escalationFrom); null: opened_at. */
+  escalation_from: Date | null;
   version: number;
 }
 

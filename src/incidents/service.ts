@@ -13,7 +13,7 @@ import { contactsOf } from '../oncall/store-users.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
-import { escalationTimer, incidentEvent, policyStep } from './events.ts';
+import { escalationFrom, escalationTimer, incidentEvent, policyStep, releasedTimer } from './events.ts';
 import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
@@ -143,6 +143,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
 
   const resolves: Resolve[] = [];
   const opens: Array<{ nodeId: string; nodeName: string; category: Category; reason: string; at: Date }> = [];
+  const kept: IncidentRow[] = [];
   for (const c of relevant) {
     const wanted = c.to === 'deleted' ? null : categoryFor(c.to);
     const current = open.get(c.nodeId) ?? [];
@@ -154,9 +155,9 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
           : { incident, at: c.at, by: 'auto', detail: { node_state: c.to } },
       );
     }
-    if (wanted !== null && !current.some((i) => i.category === wanted)) {
-      opens.push({ nodeId: c.nodeId, nodeName: c.nodeName, category: wanted, reason: c.reason, at: c.at });
-    }
+    const same = current.find((i) => i.category === wanted);
+    if (same) kept.push(same);
+    else if (wanted !== null) opens.push({ nodeId: c.nodeId, nodeName: c.nodeName, category: wanted, reason: c.reason, at: c.at });
   }
 
   const resolved = await resolveWithEvents(tx, resolves);
@@ -180,7 +181,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
     ),
   );
 
-  const out: NewOutboxEvent[] = [...resolved.events];
+  const out: NewOutboxEvent[] = [...resolved.events, ...(await releaseHeldSteps(tx, kept, now))];
   const timeline: TimelineEntry[] = [...resolved.timeline];
   const news: OpeningPage[] = [];
   const { pages, directory } = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now, emailConfigured);
@@ -204,6 +205,19 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   await store.addTimeline(tx, timeline);
   await insertOutbox(tx, out, now);
   return { pages: news, directory };
+}
+
+/**
+ * The node of each of these open incidents was judged down or degraded again, its incident kept:
+ * a step held while it was in maintenance (escalate) fires now. Its timer is armed at once and
+ * says so (`at_once`, so a policy edit leaves it alone; `released`, so the steps after it count
+ * from its firing, not from the opening: after a two-hour window they would all be overdue and
+ * page together). The incidents are locked already (lockOpenIncidents), as an escalation locks
+ * its own before anything else.
+ */
+async function releaseHeldSteps(tx: Tx, kept: IncidentRow[], now: Date): Promise<NewOutboxEvent[]> {
+  const released = await store.releaseHeld(tx, kept.filter((i) => i.status === 'open' && i.escalation_held).map((i) => i.id));
+  return released.map((i) => releasedTimer(i, now));
 }
 
 /**
@@ -286,8 +300,10 @@ async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, no
 export interface DueStep {
   incidentId: string;
   step: number;
-  /** Armed at once, not at the step's own time: the level before reached nobody. */
+  /** Armed at once, not at the step's own time: the level before reached nobody, or a held step was released. */
   atOnce: boolean;
+  /** A step held through maintenance, released (releaseHeldSteps). */
+  released?: boolean | undefined;
 }
 
 /**
@@ -314,7 +330,8 @@ async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map
  * Timers fired: page each step's level if its incident is still open and unacknowledged, then arm
  * the next step. Acknowledging or resolving needs no cancellation: the timer finds the incident
  * no longer open and does nothing (an acknowledged one records that escalation stopped there).
- * While the node is in maintenance the step passes silently. A level that reaches nobody (its
+ * While the node is in maintenance the step is held (nothing armed) until the node is judged down
+ * or degraded again (releaseHeldSteps). A level that reaches nobody (its
  * schedules have nobody on call, or nobody it names can be reached: see whomLevelsPage) is recorded and the next step fires at once, so a page is never
  * dropped silently. Set-wise, like the other handlers: a storm's timers come due together.
  */
@@ -333,7 +350,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   const out: NewOutboxEvent[] = [];
   const steps = due.flatMap((d) => {
     const policy = policies.get(d.incidentId);
-    const s = policy && policyStep(d.incident.opened_at, policy, d.step);
+    const s = policy && policyStep(escalationFrom(d.incident), policy, d.step);
     if (!policy || !s) {
       timeline.push({ incident_id: d.incidentId, at: now, kind: 'escalation_stopped', detail: { reason: 'escalation policy removed or shortened' } });
       return [];
@@ -347,29 +364,36 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     if (policy.id !== d.incident.policy_id) {
       timeline.push({ incident_id: d.incidentId, at: now, kind: 'policy_replaced', detail: { policy_id: policy.id, policy_name: policy.name, reason: 'escalation policy deleted' } });
     }
-    return [{ ...d, policy, level: s.level }];
+    return [{ ...d, policy, level: s.level, afterSeconds: s.afterSeconds }];
   });
-  const advanced = await store.advanceEscalations(tx, steps.map((s) => ({ id: s.incidentId, step: s.step, level: s.level, policyId: s.policy.id })));
+  // A step due while the node is in maintenance is held, not used up: it fires when the node is
+  // judged down or degraded again (releaseHeldSteps), else a policy that ran out inside the window
+  // never paged for an outage still there after it.
   const states = await nodeStates(tx, [...new Set(steps.map((s) => s.incident.node_id))]);
-  const paging = steps.filter((s) => advanced.has(s.incidentId) && states.get(s.incident.node_id) !== 'maintenance');
+  const held = steps.filter((s) => states.get(s.incident.node_id) === 'maintenance');
+  await store.holdEscalations(tx, held.map((s) => s.incidentId));
+  for (const s of held) {
+    timeline.push({ incident_id: s.incidentId, at: now, kind: 'escalation_suppressed', detail: { level: s.level, step: s.step, reason: 'maintenance', held: true } });
+  }
+  const moving = steps.filter((s) => states.get(s.incident.node_id) !== 'maintenance');
+  // A released step fires late by the time it was held; the steps after it keep their gaps from it.
+  const from = (s: (typeof moving)[number]) => (s.released ? new Date(now.getTime() - s.afterSeconds * 1000) : null);
+  const advanced = await store.advanceEscalations(tx, moving.map((s) => ({ id: s.incidentId, step: s.step, level: s.level, policyId: s.policy.id, from: from(s) })));
+  const paging = moving.filter((s) => advanced.has(s.incidentId));
   const judged = await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now, emailConfigured);
-  const pages = new Map(judged.pages.map((p, k) => [paging[k]!.incidentId, p]));
-  for (const s of steps) {
-    const row = advanced.get(s.incidentId);
-    if (!row) continue;
-    const page = pages.get(row.id);
-    const detail = { level: s.level, step: s.step, ...page?.detail };
-    const next = escalationTimer(row, policyStep(row.opened_at, s.policy, s.step + 1), page && !page.reached ? now : undefined);
-    if (!page) {
-      timeline.push({ incident_id: row.id, at: now, kind: 'escalation_suppressed', detail: { ...detail, reason: 'maintenance' } });
-    } else if (!page.reached) {
+  paging.forEach((s, k) => {
+    const row = advanced.get(s.incidentId)!;
+    const page = judged.pages[k]!;
+    const detail = { level: s.level, step: s.step, ...page.detail };
+    const next = escalationTimer(row, policyStep(escalationFrom(row), s.policy, s.step + 1), page.reached ? undefined : now);
+    if (!page.reached) {
       timeline.push({ incident_id: row.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: page.nobody, ...endsWithout(next) } });
     } else {
       timeline.push({ incident_id: row.id, at: now, kind: 'escalated', detail });
       out.push(incidentEvent(row, 'escalated', now, { level: s.level, step: s.step, recipients: page.recipients }));
     }
     if (next) out.push(next);
-  }
+  });
   await store.addTimeline(tx, timeline);
   await insertOutbox(tx, out, now);
 }

@@ -105,18 +105,34 @@ export interface EscalationAdvance {
   level: number;
   /** The policy the step followed: the incident's own, or what replaced it once it was deleted. */
   policyId: string;
+  /** A released step (held through maintenance): the steps after it count from here. Null keeps escalation_from. */
+  from: Date | null;
 }
 
-/** Records that schedule step `step` paged `level`; only from the step before, only while open. */
+/** Records that schedule step `step` paged `level`, releasing a hold; only from the step before, only while open. */
 export async function advanceEscalations(tx: Queryable, list: EscalationAdvance[]): Promise<Map<string, IncidentRow>> {
   if (list.length === 0) return new Map();
   const rows = await tx<IncidentRow[]>`
-    update incidents i set escalation_step = v.step, escalation_level = v.level, policy_id = v.policy_id, version = i.version + 1
+    update incidents i set escalation_step = v.step, escalation_level = v.level, policy_id = v.policy_id,
+      escalation_held = false, escalation_from = coalesce(v.escalation_from, i.escalation_from), version = i.version + 1
     from unnest(${list.map((a) => a.id)}::uuid[], ${list.map((a) => a.step)}::int[], ${list.map((a) => a.level)}::int[],
-                ${list.map((a) => a.policyId)}::uuid[]) as v(id, step, level, policy_id)
+                ${list.map((a) => a.policyId)}::uuid[], ${list.map((a) => a.from?.toISOString() ?? null)}::timestamptz[])
+      as v(id, step, level, policy_id, escalation_from)
     where i.id = v.id and i.status = 'open' and i.escalation_step = v.step - 1
     returning i.*`;
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Holds the next step of these open incidents (their node is in maintenance): nothing is armed until releaseHeld. */
+export async function holdEscalations(tx: Queryable, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx`update incidents set escalation_held = true where id = any(${ids}::uuid[]) and status = 'open'`;
+}
+
+/** Ends the hold of these incidents' next step, for the caller to arm it; returns those that were held. */
+export async function releaseHeld(tx: Queryable, ids: string[]): Promise<IncidentRow[]> {
+  if (ids.length === 0) return [];
+  return tx<IncidentRow[]>`update incidents set escalation_held = false where id = any(${ids}::uuid[]) and escalation_held returning *`;
 }
 
 /**
@@ -138,12 +154,13 @@ export async function replacePolicies(tx: Queryable, list: Array<{ id: string; p
     where i.id = v.id`;
 }
 
-/** A waiting escalation timer, with its incident's node and opening, which its time counts from. */
+/** A waiting escalation timer, with its incident's node and what its time counts from (escalationFrom). */
 export interface PendingEscalation {
   outbox_id: string;
   step: number;
   node_id: string;
   opened_at: Date;
+  escalation_from: Date | null;
 }
 
 /**
@@ -155,7 +172,7 @@ export interface PendingEscalation {
  */
 export async function pendingEscalations(tx: Queryable, policyId: string): Promise<PendingEscalation[]> {
   return tx<PendingEscalation[]>`
-    select o.id::text as outbox_id, (o.payload->>'step')::int as step, i.node_id, i.opened_at
+    select o.id::text as outbox_id, (o.payload->>'step')::int as step, i.node_id, i.opened_at, i.escalation_from
     from incidents i
     join outbox o on o.key = 'incident:' || i.id::text and o.topic = 'incident.escalation_due'
     where i.status = 'open' and i.policy_id = ${policyId} and not (o.payload ? 'at_once')

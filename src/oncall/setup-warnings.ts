@@ -1,8 +1,8 @@
 import { countEmailChannels } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
-import type { NamedBy } from './model.ts';
+import { canReach, type Contacts, type NamedBy } from './model.ts';
 import { hasDefaultPolicy } from './store.ts';
-import { peopleOnlyByEmail } from './store-users.ts';
+import { contactsOf, pageablePeople } from './store-users.ts';
 
 /** Said in the 201 of an email channel created on an engine without SMTP_URL, and at every start. */
 export const EMAIL_UNCONFIGURED = 'SMTP_URL is not set: deliveries to email channels fail with smtp_not_configured until it is';
@@ -20,6 +20,21 @@ const NAMED = 5;
 export const unreachablePeople = (people: NamedBy[], named: boolean): string =>
   `${people.length === 1 ? '1 person' : `${people.length} people`} on call can be reached only by email, and SMTP_URL is not set: no page reaches them` +
   (named ? `: ${people.slice(0, NAMED).map((p) => `"${p.name}"`).join(', ')}${people.length > NAMED ? ` and ${people.length - NAMED} more` : ''}` : '');
+
+/**
+ * Of these people, those no page reaches without SMTP_URL, by name: `canReach` with email off is
+ * the one definition, shared by the start log, /readyz and the console's policy and people pages.
+ */
+export const onlyByEmail = (people: Iterable<Contacts>): NamedBy[] =>
+  [...people]
+    .filter((p) => !canReach(p, false))
+    .map(({ id, name }) => ({ id, name }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+/** Everyone a page can name who has no channel of their own but email. */
+export async function peopleOnlyByEmail(sql: Queryable, now: Date): Promise<NamedBy[]> {
+  return onlyByEmail((await contactsOf(sql, await pageablePeople(sql, now))).values());
+}
 
 /**
  * Why notifications may reach nobody with this setup, each naming its fix: at start in the log

@@ -83,17 +83,13 @@ export async function userNames(sql: Queryable, ids: string[]): Promise<Map<stri
 }
 
 /**
- * People a page can name (on a policy level, a schedule layer, or an override that has not ended
- * by `now`) who have no channel of their own but email: without SMTP_URL nothing can reach them.
- * Read at start and by /readyz, not on the page path.
+ * The people a page can name: on a policy level, a schedule layer, or an override that has not
+ * ended by `now`. Read at start and by /readyz, not on the page path.
  */
-export async function peopleOnlyByEmail(sql: Queryable, now: Date): Promise<NamedBy[]> {
-  return sql<NamedBy[]>`
-    with paged as (
-      select jsonb_array_elements_text(l->'user_ids')::uuid as id from escalation_policies p, jsonb_array_elements(p.levels) l
-      union select jsonb_array_elements_text(l->'user_ids')::uuid from schedules s, jsonb_array_elements(s.layers) l
-      union select user_id from schedule_overrides where ends_at > ${now})
-    select u.id, u.name from users u join paged on paged.id = u.id
-    where not exists (select 1 from user_channels c join channels ch on ch.id = c.channel_id where c.user_id = u.id and ch.type <> 'email')
-    order by u.name, u.id`;
+export async function pageablePeople(sql: Queryable, now: Date): Promise<string[]> {
+  const rows = await sql<Array<{ id: string }>>`
+    select jsonb_array_elements_text(l->'user_ids') as id from escalation_policies p, jsonb_array_elements(p.levels) l
+    union select jsonb_array_elements_text(l->'user_ids') from schedules s, jsonb_array_elements(s.layers) l
+    union select user_id::text from schedule_overrides where ends_at > ${now}`;
+  return rows.map((r) => r.id);
 }

@@ -57,8 +57,10 @@ export interface PageRecipients {
 export interface EscalationDue {
   incident_id: string;
   step: number;
-  /** Armed at once because the level before reached nobody, not at the step's own time. */
+  /** Armed at once because the level before reached nobody, or a held step was released: not at the step's own time. */
   at_once?: true;
+  /** A step held through maintenance, released when the node was judged down or degraded again: the steps after it count from its firing. */
+  released?: true;
 }
 
 export interface Topics {

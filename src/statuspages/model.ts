@@ -119,10 +119,15 @@ export interface DayBar {
   seconds: StateMs;
 }
 
+/** The days a phone shows of the bars, and the uptime figure beside them covers (`uptime_30d`). */
+export const RECENT_DAYS = 30;
+
 export interface ComponentView {
   name: string;
   state: State;
   uptime: { from: string; to: string } & UptimeSummary;
+  /** Over the last RECENT_DAYS bars: the figure a phone shows, in the JSON too so it is not the renderer's own sum. */
+  uptime_30d: { from: string; to: string } & UptimeSummary;
   days: DayBar[];
   /** With `show_nodes` only. */
   labels?: Record<string, string>;
@@ -158,10 +163,12 @@ function componentView(page: StatusPage, spec: ComponentSpec, members: readonly 
     const { uptime_ratio, seconds } = summarize(b.ms);
     return { date: iso(b.start).slice(0, 10), status: dayStatus(b.ms), uptime_ratio, seconds };
   });
+  const recent = buckets.slice(-RECENT_DAYS);
   const view: ComponentView = {
     name: spec.name,
     state: worstState(members.map((m) => m.state)),
     uptime: { from: iso(window.from), to: iso(window.to), ...summarize(combine(buckets.map((b) => b.ms))) },
+    uptime_30d: { from: iso(recent[0]?.start ?? window.to), to: iso(window.to), ...summarize(combine(recent.map((b) => b.ms))) },
     days: bars,
   };
   if (!page.show_nodes) return view;

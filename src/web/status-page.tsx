@@ -3,10 +3,8 @@
 
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
-import type { ComponentView, DayBar, IncidentView, PageView } from '../statuspages/model.ts';
+import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type PageView } from '../statuspages/model.ts';
 import { percent } from '../uptime/percent.ts';
-import { combine } from '../uptime/state-time.ts';
-import { summarize } from '../uptime/summary.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
 const HEADLINE: Record<State, string> = {
@@ -118,10 +116,10 @@ function Component(p: { c: ComponentView }) {
       <Bars days={c.days} name={c.name} />
       <div class="bars-foot">
         <span class="span-90">{c.days.length} days ago</span>
-        <span class="span-30">{PHONE_DAYS} days ago</span>
+        <span class="span-30">{RECENT_DAYS} days ago</span>
         <span class="rule" />
         <span class="uptime span-90">{figure(c.uptime.uptime_ratio, firstData(c.days), 'uptime')}</span>
-        <span class="uptime span-30">{figure(summarize(combine(c.days.slice(-PHONE_DAYS).map((d) => d.seconds))).uptime_ratio, firstData(c.days.slice(-PHONE_DAYS)), `in ${PHONE_DAYS} days`)}</span>
+        <span class="uptime span-30">{figure(c.uptime_30d.uptime_ratio, firstData(c.days.slice(-RECENT_DAYS)), `in ${RECENT_DAYS} days`)}</span>
         <span class="rule" />
         <span>Today</span>
       </div>
@@ -165,9 +163,6 @@ function Incident(p: { i: IncidentView }) {
     </li>
   );
 }
-
-/** Days a phone shows (style.ts draws the bars three times as wide and keeps the last third). */
-const PHONE_DAYS = 30;
 
 const LEGEND: Array<DayBar['status']> = ['operational', 'degraded', 'down', 'maintenance', 'no_data'];
 

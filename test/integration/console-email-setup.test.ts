@@ -32,4 +32,15 @@ describe('console: people reached only by email on an engine that sends none', (
     assert.match(people, /1 person on call can be reached only by email, and SMTP_URL is not set: no page reaches them: &quot;Bob&quot;\./);
     assert.equal([...people.matchAll(/paged, but reached by nothing while SMTP_URL is not set/g)].length, 1, 'one row marked: Bob');
   });
+
+  it('warns on a level that pages a schedule with someone on it reached only by email', async () => {
+    const hook = await made('/v1/channels', { name: 'rota-hook', type: 'webhook', config: { url: 'https://hooks.example.com/y' } });
+    const dan = await made('/v1/users', { name: 'Dan', email: 'dan@example.com' });
+    const eve = await made('/v1/users', { name: 'Eve', email: 'eve@example.com', channel_ids: [hook.id] });
+    const rota = await made('/v1/schedules', { name: 'Rota', time_zone: 'UTC', layers: [{ name: 'a', user_ids: [eve.id, dan.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] });
+    const policy = await made('/v1/escalation-policies', { name: 'days', levels: [{ after_seconds: 0, channel_ids: [], schedule_ids: [rota.id] }] });
+    const page = await get(`/policies/${policy.id}`);
+    assert.match(page, /<li>Level 1: 1 person on call can be reached only by email, and SMTP_URL is not set: no page reaches them: &quot;Dan&quot; \(on schedule &quot;Rota&quot;\)\.<\/li>/);
+    assert.doesNotMatch(page, /Eve&quot;/, 'Eve has a webhook of her own');
+  });
 });

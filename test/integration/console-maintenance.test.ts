@@ -23,7 +23,7 @@ describe('console: incidents of a node in maintenance', () => {
     const until = new Date(h.clock.now().getTime() + 3_600_000);
     const created = await h.admin('POST', '/v1/maintenances', { node_ids: ['web-01'], starts_at: h.clock.now().toISOString(), ends_at: until.toISOString() });
     assert.equal(created.status, 201);
-    const says = new RegExp(`node in maintenance until <time datetime="${until.toISOString()}">[^<]+</time>: no pages meanwhile`);
+    const says = new RegExp(`node in maintenance until <time datetime="${until.toISOString()}">[^<]+</time>: no pages meanwhile; escalation goes on if it is still down after`);
     assert.match(await get(`/incidents/${incident!.id}`), says);
     assert.match(await get('/incidents'), says);
   });
@@ -50,5 +50,17 @@ describe('console: incidents of a node in maintenance', () => {
     assert.equal(sent.status, 303, await sent.text());
     const windows = (await (await h.admin('GET', '/v1/maintenances?active=true')).json()) as { items: Array<{ node_ids: string[]; ends_at: string }> };
     assert.ok(windows.items.some((w) => w.node_ids.includes(node.id) && w.ends_at.startsWith(inHours(1))), JSON.stringify(windows));
+  });
+  it('links a renamed node by its name now, not the one the incident opened under, which another node took', async () => {
+    const { h } = s;
+    const node = await h.createNode('cache-01');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'cache-01 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.equal((await h.admin('PATCH', '/v1/nodes/cache-01', { name: 'cache-01-old' })).status, 200);
+    await h.createNode('cache-01');
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.match(page, /<a class="button" href="\/maintenance\?node=cache-01-old#new-window" id="maintenance-for-node">/);
+    assert.match(page, /<a href="\/nodes\/cache-01-old">cache-01<\/a>/);
   });
 });

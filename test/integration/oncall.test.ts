@@ -351,6 +351,51 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.deepEqual(states.map((s) => s.to_state), ['healthy', 'down', 'maintenance', 'down']);
   });
 
+  it('holds a step due in maintenance and pages it when the node is judged down after the window, the steps after it keeping their gaps', async () => {
+    const hook = await receiver();
+    const [first, second, third] = [await oc.webhook('first', hook.url, secret), await oc.webhook('second', hook.url, secret), await oc.webhook('third', hook.url, secret)];
+    const policy = await oc.policy('three', [
+      { after_seconds: 0, channel_ids: [first.id] },
+      { after_seconds: 60, channel_ids: [second.id] },
+      { after_seconds: 120, channel_ids: [third.id] },
+    ]);
+    const id = await nodeGoingDown('held', policy.id); // down and paged at 20 s: level 2 due at 80 s, level 3 at 140 s
+    const [incident] = await incidentsOf(db, id);
+    await settled(incident!.id, 1);
+    await db.sql.begin(async (tx) => {
+      await insertMaintenance(tx, { node_ids: [id], labels: {}, starts_at: sec(21), ends_at: sec(200), reason: 'repair' }, clock.now());
+      await tx`update node_due set due_at = ${sec(21)}, wake = wake + 1 where node_id = ${id}`;
+    });
+    await p.runUntil(sec(21));
+    await p.tick();
+    await p.runUntil(sec(150)); // both steps' times pass inside the window
+    await p.tick();
+    await oc.drain();
+    const timeline = async () => (await db.sql`select kind from incident_timeline where incident_id = ${incident!.id} order by at, id`).map((r) => r.kind as string);
+    assert.deepEqual((await timeline()).filter((k) => k.startsWith('escalat')), ['escalation_suppressed'], 'level 2 is held, not used up: level 3 is not armed behind it');
+    const [held] = await db.sql`select escalation_held, escalation_step from incidents where id = ${incident!.id}`;
+    assert.deepEqual({ ...held }, { escalation_held: true, escalation_step: 0 });
+    // The window ends with the node still silent: unknown at its end, down a period (20 s) later.
+    await p.runUntil(sec(200));
+    await p.tick();
+    await oc.drain();
+    assert.equal((await deliveriesOf(db, incident!.id)).length, 1, 'nothing pages before the node is judged again');
+    await p.runUntil(sec(220));
+    await p.tick();
+    await oc.drain();
+    await settled(incident!.id, 2);
+    // Level 3 keeps its 60 s gap from the held step's page instead of paging with it.
+    await p.runUntil(sec(279));
+    await oc.drain();
+    assert.equal((await deliveriesOf(db, incident!.id)).length, 2);
+    await p.runUntil(sec(280));
+    await oc.drain();
+    await settled(incident!.id, 3);
+    assert.deepEqual((await deliveriesOf(db, incident!.id)).map((d) => [d.event, d.channel_id]), [['opened', first.id], ['escalated', second.id], ['escalated', third.id]]);
+    const states = await db.sql`select to_state from node_state_log where node_id = ${id} order by state_version`;
+    assert.deepEqual(states.map((s) => s.to_state), ['healthy', 'down', 'maintenance', 'unknown', 'down']);
+  });
+
   // On Postgres the jobs' store is the ledger's database: with it down nothing commits to enqueue.
   it('delivers every notification once after Redis was down while the incidents opened', { skip: !onRedis && 'Redis only' }, async () => {
     if (!redis) throw new Error('a private Redis runs for this backend');

@@ -121,6 +121,14 @@ describe('a published page', () => {
     assert.equal(view.components[2]!.uptime.uptime_ratio, null, 'an empty component has no ratio');
   });
 
+  it('gives the last 30 days their own figure, the one a phone shows beside its 30 bars', () => {
+    const recovered = [splitIntoBuckets([{ state: 'down', start: now - 40 * DAY, end: now - 39 * DAY }, { state: 'healthy', start: now - 39 * DAY, end: now }], 'day', window.from, window.to)];
+    const web = pageView(page(false), [members[0]!], recovered, [], now).components[0]!;
+    assert.deepEqual({ from: web.uptime_30d.from, to: web.uptime_30d.to, ratio: web.uptime_30d.uptime_ratio }, { from: '2026-10-23T00:00:00.000Z', to: '2026-11-21T09:30:00.000Z', ratio: 1 });
+    assert.equal(web.uptime_30d.monitored_seconds, 29 * 86_400 + 9.5 * 3600);
+    assert.ok(web.uptime.uptime_ratio! < 1, 'the day down 40 days ago is in the 90-day figure only');
+  });
+
   it('keeps node names, labels and reasons out unless the page shows nodes', () => {
     const hidden = pageView(page(false), members, buckets, incidents, now);
     const text = JSON.stringify(hidden);

@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
 import type { DeliveryRow } from '../../notifications/model.ts';
 import { CATEGORIES, categoryFor } from '../../incidents/categorize.ts';
-import { nodeStates } from '../../nodes/store.ts';
+import { findNodeRefs, nodeStates } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
@@ -210,14 +210,18 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
 /** An incident with its timeline and ledger; `done` or `notice` says what just happened (or why not). */
 async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { done?: 'acknowledged' | 'resolved'; notice?: Child; note?: string; status?: ContentfulStatusCode } = {}) {
   const now = deps.clock.now();
-  const [frame, timelines, ledger, states, maintenance] = await Promise.all([
+  const [frame, timelines, ledger, states, maintenance, refs] = await Promise.all([
     chrome(c, deps),
     timelinesOf(deps.sql, [incident.id]),
     listDeliveries(deps.sql, incident.id),
     nodeStates(deps.sql, [incident.node_id]),
     maintenanceOf(deps.sql, [incident], now),
+    findNodeRefs(deps.sql, [incident.node_id]),
   ]);
   const state = states.get(incident.node_id);
+  // The node's name now: node_name is the one it had at opening, and a renamed node's old name
+  // leads nowhere, or to another node that took it up. Undefined once the node is deleted.
+  const nodeName = refs[0]?.name;
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
   const still = incident.status !== 'resolved' && state !== undefined && categoryFor(state) === incident.category ? CATEGORIES[incident.category].word : undefined;
   const notice = o.done ? (
@@ -248,7 +252,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
           <dl class="facts">
             <dt>Node</dt>
             <dd>
-              <a href={`/nodes/${encodeURIComponent(incident.node_name)}`}>{incident.node_name}</a>
+              {nodeName ? <a href={`/nodes/${encodeURIComponent(nodeName)}`}>{incident.node_name}</a> : incident.node_name}
             </dd>
             <dt>Why</dt>
             <dd>{incident.reason ?? '—'}</dd>
@@ -296,7 +300,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             </p>
           </Notice>
         ) : null}
-        <IncidentActions incident={incident} session={frame.session} />
+        <IncidentActions incident={incident} nodeName={nodeName} session={frame.session} />
       </Live>
       {may(frame.session, 'write') && incident.status !== 'resolved' ? (
         // Between the live regions, so a refresh never wipes a note being typed; the version it
@@ -333,7 +337,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
  * key, a line saying why there are none. Inside the live region: the button and the version follow
  * the incident as it changes. The Resolve form, with its note, is below the region.
  */
-function IncidentActions(p: { incident: IncidentRow; session: ConsoleSession }) {
+function IncidentActions(p: { incident: IncidentRow; nodeName: string | undefined; session: ConsoleSession }) {
   if (p.incident.status === 'resolved') return null;
   if (!may(p.session, 'write')) return <p class="muted">Signed in with a read key: you can look, not act.</p>;
   const version = String(p.incident.version);
@@ -350,9 +354,11 @@ function IncidentActions(p: { incident: IncidentRow; session: ConsoleSession }) 
           <span class="muted">Acts as your key, {p.session.keyName}.</span>
         </form>
       ) : null}
-      <div class="actions">
-        <MaintenanceLink node={p.incident.node_name} />
-      </div>
+      {p.nodeName ? (
+        <div class="actions">
+          <MaintenanceLink node={p.nodeName} />
+        </div>
+      ) : null}
     </>
   );
 }
