@@ -185,7 +185,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
           {node.schedule || runs.length ? (
             <>
               <h2>Runs</h2>
-              <Runs rows={runs} />
+              <Runs rows={runs} lastPing={node.last_heartbeat_at} now={nowDate} />
             </>
           ) : (
             <>
@@ -305,8 +305,22 @@ function NextRun(p: { schedule: CronSchedule; now: Date; firstDue: Date | null }
   );
 }
 
-function Runs(p: { rows: RunRow[] }) {
-  if (p.rows.length === 0) return <p class="muted">No runs yet: the job has not pinged.</p>;
+/** A job's runs; a plain success ping is no run (src/jobs/model.ts), so without any the page says so. */
+function Runs(p: { rows: RunRow[]; lastPing: Date | null; now: Date }) {
+  if (p.rows.length === 0) {
+    return (
+      <p class="muted">
+        No runs yet: plain success pings are not kept as runs; /start and /fail pings, and pings with an exit code or a body, are.{' '}
+        {p.lastPing ? (
+          <>
+            Last ping <Ago at={p.lastPing} now={p.now} />.
+          </>
+        ) : (
+          'The job has not pinged.'
+        )}
+      </p>
+    );
+  }
   return (
     <Table head={['Started', 'Finished', { label: 'Took', num: true }, 'Status', { label: 'Exit', num: true }, 'Output']}>
       {p.rows.map((r) => {
