@@ -55,12 +55,11 @@ export function nextRunAfter(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>,
  * When a silent scheduled job is down: the first scheduled time strictly after its last success
  * ping, plus grace. Time nobody could have heard a ping is not held against it, so the search
  * starts at `watchingSince` if that is later: the later of the node's creation and the start of
- * unbroken ingest coverage. Before its first ping a job is given one full period, as a heartbeat
- * node is given its interval: it is due at its first scheduled time at least one period (the gap
- * between its next two times) after `watchingSince`. A `*\/2` job created at 20:11:55 is first due
- * at 20:14, not at 20:12, five seconds after it was made — nobody can install a crontab in that
- * time. Unlike Healthchecks, where a new check waits for a first ping for ever, a crontab that was
- * never installed is still reported, after its first missed run.
+ * unbroken ingest coverage. Before its first ping a job is given a margin (firstRunDue): a `*\/2`
+ * job created at 20:11:55 is first due at 20:14, not at 20:12, five seconds after it was made —
+ * nobody can install a crontab in that time. Unlike Healthchecks, where a new check waits for a
+ * first ping for ever, a crontab that was never installed is still reported, after its first
+ * missed run.
  */
 export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Date {
   return missedRun(lastSuccessAt, watchingSince, schedule).at;
@@ -83,12 +82,30 @@ function dueWords(due: Date, zone: string): string {
   return zone === 'UTC' ? `${at} (` : `${at} (${DateTime.fromJSDate(due, { zone }).toFormat('HH:mm')} in ${zone}; `;
 }
 
-/** A never-pinged job's first expected run: its first scheduled time at least one period after `since`. */
+/**
+ * The most a new job is given before its first run counts: time to install its crontab. Longer
+ * (a full period, as before) made a daily job created after its time first due 47 h later, a
+ * weekly one 8 days later.
+ */
+const FIRST_RUN_MARGIN_MS = 3_600_000;
+
+/**
+ * A never-pinged job's first expected run: its first scheduled time at least a margin after
+ * `since`, the margin being the longest gap among its next three times, at most an hour. A `*\/2`
+ * job created at 20:11:55 is first due at 20:14 (2 min on), an hourly one created at 10:59:30 at
+ * 12:00, a daily 09:00 one created at 10:00 or 08:30 the next day at 09:00. The longest gap, not
+ * the first: `0,1 3 * * *` created at 02:59:59 has a one-minute first gap, yet nobody installs a
+ * crontab by 03:01; its margin is the hour, so its first due run is 03:00 the next day. That time
+ * is among the next three (the margin is shorter than the span from the first to the third), so
+ * the schedule is walked three times.
+ */
 export function firstRunDue(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, since: Date): Date {
   const first = nextRunAfter(schedule, since);
-  const period = nextRunAfter(schedule, first).getTime() - first.getTime();
-  // Strictly after one millisecond less: a time exactly one period on is due.
-  return nextRunAfter(schedule, new Date(since.getTime() + period - 1));
+  const second = nextRunAfter(schedule, first);
+  const third = nextRunAfter(schedule, second);
+  const margin = Math.min(FIRST_RUN_MARGIN_MS, Math.max(second.getTime() - first.getTime(), third.getTime() - second.getTime()));
+  const earliest = since.getTime() + margin;
+  return first.getTime() >= earliest ? first : second.getTime() >= earliest ? second : third;
 }
 
 /** When a run that started and has not ended has run too long. */

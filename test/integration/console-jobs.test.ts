@@ -180,7 +180,7 @@ describe("console: a scheduled job's page", () => {
     const next = new Date(Math.ceil((t0 + 240_001) / 300_000) * 300_000);
     assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}">[^<]+</time> \\(<time[^>]*>in [^<]+</time>\\)<span class="sub">its success ping is due within 30 s of it</span>`));
   });
-  it("shows a new job's first expected run, one period after it was made, not the run seconds away", async () => {
+  it("shows a new job's first expected run, a margin after it was made, not the run seconds away", async () => {
     const fiveMinutes = 300_000;
     const made = Math.ceil(h.clock.now().getTime() / fiveMinutes) * fiveMinutes + 4.5 * 60_000;
     h.clock.set(new Date(made));

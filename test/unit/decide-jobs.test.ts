@@ -78,14 +78,19 @@ describe('decide for a scheduled job', () => {
       want: { transitions: ['healthy->down@12 no success ping for the run due at 2026-05-04 03:00:10 UTC (grace 2s)'], next: null },
     },
     {
-      name: 'never pinged: the run an hour after it was created is not yet due, the first a full day on is',
-      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 300,
+      name: 'never pinged, created half an hour before 03:00: that run comes inside its hour of margin, the next day\'s is due',
+      p: daily, s: snap(null, { createdAt: at(-1800) }), now: 300,
       want: { transitions: [], next: 86_400 + 300 },
     },
     {
+      name: 'never pinged, created an hour before 03:00: that run is due',
+      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 299,
+      want: { transitions: [], next: 300 },
+    },
+    {
       name: 'never pinged and past that run: down',
-      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 86_400 + 300,
-      want: { transitions: ['unknown->down@86700 no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'], next: null },
+      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 300,
+      want: { transitions: ['unknown->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s)'], next: null },
     },
     {
       name: 'a run in progress is judged by max_run_seconds, not the schedule',

@@ -290,7 +290,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 
 /**
  * The job's next scheduled time after now, and by when its success ping is due. A job that never
- * pinged is first expected one period after it was created (cron-deadline.ts): that run, while
+ * pinged is first expected a margin after it was created (cron-deadline.ts): that run, while
  * it is ahead, with why the ones before it are not.
  */
 function NextRun(p: { schedule: CronSchedule; now: Date; firstDue: Date | null }) {
