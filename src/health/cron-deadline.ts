@@ -69,17 +69,36 @@ function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: Cr
   const due = lastSuccessAt === null ? firstRunDue(schedule, watchingSince) : nextRunAfter(schedule, new Date(Math.max(lastSuccessAt.getTime(), watchingSince.getTime())));
   return {
     at: new Date(due.getTime() + schedule.grace_seconds * 1000),
-    reason: `no success ping for the run due at ${dueWords(due, schedule.time_zone)}grace ${schedule.grace_seconds}s)`,
+    reason: `no success ping for the run due at ${dueWords(due, schedule)}`,
   };
 }
 
 /**
- * "2026-12-06 20:12:00 UTC (15:12 in America/New_York; " — UTC as every other time in the console,
- * the API and notifications is written, then the job's own clock, which its crontab speaks.
+ * "2026-12-06 20:12:00 UTC (15:12 in America/New_York; grace 30s)": UTC as every other time in the
+ * console, the API and notifications is written, then the job's own clock, which its crontab
+ * speaks — with its date when that is not UTC's ("2026-12-06 03:00:00 UTC (2026-12-05 22:00 in
+ * America/New_York; …)"), to the second when the expression has a seconds field, and left out for
+ * a zone that is UTC under another name (Etc/UTC). People read it (README, "Health"), nothing parses it.
  */
-function dueWords(due: Date, zone: string): string {
-  const at = DateTime.fromJSDate(due, { zone: 'UTC' }).toFormat("yyyy-LL-dd HH:mm:ss 'UTC'");
-  return zone === 'UTC' ? `${at} (` : `${at} (${DateTime.fromJSDate(due, { zone }).toFormat('HH:mm')} in ${zone}; `;
+function dueWords(due: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone' | 'grace_seconds'>): string {
+  const utc = DateTime.fromJSDate(due, { zone: 'UTC' });
+  const grace = `grace ${schedule.grace_seconds}s`;
+  if (isUtc(schedule.time_zone)) return `${utc.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'")} (${grace})`;
+  const local = DateTime.fromJSDate(due, { zone: schedule.time_zone });
+  const time = local.toFormat(hasSeconds(schedule.cron) ? 'HH:mm:ss' : 'HH:mm');
+  const day = local.toISODate() === utc.toISODate() ? '' : `${local.toISODate()} `;
+  return `${utc.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'")} (${day}${time} in ${schedule.time_zone}; ${grace})`;
+}
+
+/** Six fields: the first is the second (the cron package's form); five fields and presets have none. */
+const hasSeconds = (cron: string): boolean => cron.trim().split(/\s+/).length === 6;
+
+const utcZones = new Map<string, boolean>();
+/** Whether a zone is UTC by another name (Etc/UTC, GMT, Zulu): Intl resolves each of them to "UTC". */
+function isUtc(zone: string): boolean {
+  let utc = utcZones.get(zone);
+  if (utc === undefined) utcZones.set(zone, (utc = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone === 'UTC'));
+  return utc;
 }
 
 /**

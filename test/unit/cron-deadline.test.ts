@@ -175,6 +175,19 @@ describe('cron deadline: what the evaluator is told', () => {
     const got = checkJob(pings({ lastSuccessAt: at('2026-10-24T01:00:20Z') }), daily3('Europe/Berlin'), at('2026-10-26T00:00:00Z'));
     assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25 02:00:00 UTC (03:00 in Europe/Berlin; grace 300s)');
   });
+  const reasonOf = (cron: string, time_zone: string, lastSuccessAt: string) =>
+    checkJob(pings({ lastSuccessAt: at(lastSuccessAt) }), { cron, time_zone, grace_seconds: 30 }, at('2027-01-01T00:00:00Z')).down?.reason;
+  it('names the local date when it is not the UTC one', () => {
+    assert.equal(reasonOf('0 22 * * *', 'America/New_York', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (2026-12-06 22:00 in America/New_York; grace 30s)');
+  });
+  it('keeps the seconds on the local clock when the expression has a seconds field', () => {
+    assert.equal(reasonOf('30 0 3 * * *', 'Europe/Berlin', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 02:00:30 UTC (03:00:30 in Europe/Berlin; grace 30s)');
+  });
+  it('does not repeat a zone that is UTC by another name', () => {
+    for (const zone of ['UTC', 'Etc/UTC', 'Etc/GMT']) {
+      assert.equal(reasonOf('0 3 * * *', zone, '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (grace 30s)', zone);
+    }
+  });
 });
 
 describe('cron deadline: through DST nights, answer by answer', () => {
