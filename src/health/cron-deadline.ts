@@ -66,11 +66,26 @@ export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, sc
 }
 
 function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
+  // Only a job that never pinged is given the first run's margin, which walks the schedule thrice.
   const due = lastSuccessAt === null ? firstRunDue(schedule, watchingSince) : nextRunAfter(schedule, new Date(Math.max(lastSuccessAt.getTime(), watchingSince.getTime())));
-  return {
-    at: new Date(due.getTime() + schedule.grace_seconds * 1000),
-    reason: `no success ping for the run due at ${dueWords(due, schedule)}`,
-  };
+  return new MissedRun(new Date(due.getTime() + schedule.grace_seconds * 1000), due, schedule);
+}
+
+/**
+ * A missed run's deadline, its reason written only when read: decide reads it only for a job it
+ * judges down, and every other judgement would format two dates through Luxon for nothing
+ * (BENCHMARKS.md, 2026-12-06: the evaluator's CPU per job).
+ */
+class MissedRun implements Deadline {
+  constructor(
+    readonly at: Date,
+    private readonly due: Date,
+    private readonly schedule: CronSchedule,
+  ) {}
+
+  get reason(): string {
+    return `no success ping for the run due at ${dueWords(this.due, this.schedule)}`;
+  }
 }
 
 /**
@@ -163,7 +178,7 @@ export function jobDeadline(pings: JobPings, schedule: CronSchedule): Deadline {
 /** The evaluator's question for a scheduled job: down already, or when to look next. */
 export function checkJob(pings: JobPings, schedule: CronSchedule, now: Date): JobCheck {
   const deadline = jobDeadline(pings, schedule);
-  return deadline.at <= now ? { down: deadline, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
+  return deadline.at <= now ? { down: { at: deadline.at, reason: deadline.reason }, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
 }
 
 /** The deadline of a run that has started and not ended, when the schedule limits runs. */
