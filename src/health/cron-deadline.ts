@@ -66,9 +66,19 @@ export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, sc
 }
 
 function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
-  // Only a job that never pinged is given the first run's margin, which walks the schedule thrice.
-  const due = lastSuccessAt === null ? firstRunDue(schedule, watchingSince) : nextRunAfter(schedule, new Date(Math.max(lastSuccessAt.getTime(), watchingSince.getTime())));
+  const due = awaitedRun(lastSuccessAt, watchingSince, schedule);
   return new MissedRun(new Date(due.getTime() + schedule.grace_seconds * 1000), due, schedule);
+}
+
+/**
+ * The scheduled run a silent job's success ping is awaited for: the first after its last success
+ * (or after `watchingSince`, if later), or before its first ping its first due run — only then is
+ * the margin computed, which walks the schedule three times. The engine's deadline is this plus
+ * grace, and the job's page shows it as the next run from this same code, so the two cannot drift.
+ */
+export function awaitedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone'>): Date {
+  if (lastSuccessAt === null) return firstRunDue(schedule, watchingSince);
+  return nextRunAfter(schedule, new Date(Math.max(lastSuccessAt.getTime(), watchingSince.getTime())));
 }
 
 /**
@@ -161,6 +171,16 @@ export interface JobPings {
   runStartedAt: Date | null;
   /** The later of the node's creation and the start of unbroken ingest coverage. */
   watchingSince: Date;
+}
+
+/**
+ * A job's pings as it is judged on them, from its node's rows: a job is not late for runs due
+ * before it existed, nor for time before `watchingFrom` (the start of unbroken coverage, or a later
+ * time decide judges from). decide and the job's page both build them here.
+ */
+export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, createdAt: Date | undefined, watchingFrom: Date): JobPings {
+  const created = createdAt?.getTime() ?? -Infinity;
+  return { lastSuccessAt, runStartedAt, watchingSince: new Date(Math.max(created, watchingFrom.getTime())) };
 }
 
 export interface JobCheck {

@@ -4,7 +4,7 @@
 // (a node with a cron `schedule`) is judged by the same rules, with its deadline from
 // cron-deadline.ts instead of interval × failures + grace: its heartbeats are its end pings.
 
-import { jobDeadline, type CronSchedule, type Deadline } from './cron-deadline.ts';
+import { jobDeadline, jobPings, type CronSchedule, type Deadline } from './cron-deadline.ts';
 
 export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
 export type State = (typeof STATES)[number];
@@ -121,15 +121,7 @@ const silenceReason = (downAfter: number): string => {
  * heartbeats: the last one is its last success, since a failure makes it down at once anyway.
  */
 function silenceDeadline(s: Snapshot, policy: Policy, watchingFrom: Date): Deadline | null {
-  if (policy.schedule) {
-    const created = s.createdAt?.getTime() ?? -Infinity;
-    const pings = {
-      lastSuccessAt: s.lastHeartbeatAt,
-      runStartedAt: s.runStartedAt ?? null,
-      watchingSince: new Date(Math.max(created, watchingFrom.getTime())),
-    };
-    return jobDeadline(pings, policy.schedule);
-  }
+  if (policy.schedule) return jobDeadline(jobPings(s.lastHeartbeatAt, s.runStartedAt ?? null, s.createdAt, watchingFrom), policy.schedule);
   if (s.lastHeartbeatAt === null) return null;
   return { at: downDeadline(s.lastHeartbeatAt, watchingFrom, policy), reason: silenceReason(downAfterMs(policy)) };
 }

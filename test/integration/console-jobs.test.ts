@@ -180,6 +180,14 @@ describe("console: a scheduled job's page", () => {
     const next = new Date(Math.ceil((t0 + 240_001) / 300_000) * 300_000);
     assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}">[^<]+</time> \\(<time[^>]*>in [^<]+</time>\\)<span class="sub">its success ping is due within 30 s of it</span>`));
   });
+  it('shows the run whose success ping is still within its grace as the next run, the one the engine waits for', async () => {
+    const job = await h.createNode('in-grace', { schedule: { cron: '*/5 * * * *', grace_seconds: 120 } });
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await h.flush();
+    const run = Math.ceil((h.clock.now().getTime() + 1) / 300_000) * 300_000;
+    h.clock.set(new Date(run + 60_000));
+    assert.match(await get('/nodes/in-grace'), new RegExp(`<dt>Next run</dt><dd><time datetime="${new Date(run).toISOString()}">[^<]+</time> \\(<time[^>]*>1 min ago</time>\\)`));
+  });
   it("shows a new job's first expected run, a margin after it was made, not the run seconds away", async () => {
     const fiveMinutes = 300_000;
     const made = Math.ceil(h.clock.now().getTime() / fiveMinutes) * fiveMinutes + 4.5 * 60_000;
