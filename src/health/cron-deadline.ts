@@ -166,21 +166,30 @@ function spoken(seconds: number): string {
 }
 
 export interface JobPings {
+  /** The last success ping under the present schedule (jobPings), or null. */
   lastSuccessAt: Date | null;
   /** The start ping of the latest run, or null; the run is open while no success has come after it. */
   runStartedAt: Date | null;
-  /** The later of the node's creation and the start of unbroken ingest coverage. */
+  /** The later of when the schedule was set (the node's creation, or an edit) and the start of unbroken ingest coverage. */
   watchingSince: Date;
 }
 
 /**
  * A job's pings as it is judged on them, from its node's rows: a job is not late for runs due
- * before it existed, nor for time before `watchingFrom` (the start of unbroken coverage, or a later
- * time decide judges from). decide and the job's page both build them here.
+ * before its schedule was set (its creation, or an edit of its expression or zone), nor for time
+ * before `watchingFrom` (the start of unbroken coverage, or a later time decide judges from). A
+ * success before the schedule was set was for another one, so an edited job is given a new job's
+ * margin (firstRunDue): a daily job edited to `*\/5` at 10:00 was judged against 03:05, the run the
+ * new expression names after its last success at 03:00, and went down at once. decide and the
+ * job's page both build them here.
  */
-export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, createdAt: Date | undefined, watchingFrom: Date): JobPings {
-  const created = createdAt?.getTime() ?? -Infinity;
-  return { lastSuccessAt, runStartedAt, watchingSince: new Date(Math.max(created, watchingFrom.getTime())) };
+export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, scheduleSince: Date | undefined, watchingFrom: Date): JobPings {
+  const since = scheduleSince?.getTime() ?? -Infinity;
+  return {
+    lastSuccessAt: lastSuccessAt !== null && lastSuccessAt.getTime() < since ? null : lastSuccessAt,
+    runStartedAt,
+    watchingSince: new Date(Math.max(since, watchingFrom.getTime())),
+  };
 }
 
 export interface JobCheck {

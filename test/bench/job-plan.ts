@@ -37,7 +37,7 @@ function row(i: number): DueRow {
     failures_for_down: 3,
     successes_for_recovery: 1,
     schedule,
-    created_at_ms: kind === 'new' ? NOW - 60_000 : NOW - 30 * 86_400_000,
+    schedule_since_ms: kind === 'new' ? NOW - 60_000 : NOW - 30 * 86_400_000,
     state: kind === 'new' ? 'unknown' : 'healthy',
     since_ms: NOW - 3 * 86_400_000,
     version: 1,

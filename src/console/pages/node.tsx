@@ -296,7 +296,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
  * this does not know: there the page can show a run the engine has excused.
  */
 function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
-  const pings = jobPings(p.node.last_heartbeat_at, null, p.node.created_at, p.node.coverage_since ?? p.node.created_at);
+  const pings = jobPings(p.node.last_heartbeat_at, null, p.node.schedule_since, p.node.coverage_since ?? p.node.created_at);
   const awaited = awaitedRun(pings.lastSuccessAt, pings.watchingSince, p.schedule);
   const pending = awaited.getTime() + p.schedule.grace_seconds * 1000 > p.now.getTime();
   const next = pending ? awaited : nextRunAfter(p.schedule, p.now);
