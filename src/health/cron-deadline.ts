@@ -55,40 +55,101 @@ export function nextRunAfter(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>,
  * When a silent scheduled job is down: the first scheduled time strictly after its last success
  * ping, plus grace. Time nobody could have heard a ping is not held against it, so the search
  * starts at `watchingSince` if that is later: the later of the node's creation and the start of
- * unbroken ingest coverage. Before its first ping a job is given one full period, as a heartbeat
- * node is given its interval: it is due at its first scheduled time at least one period (the gap
- * between its next two times) after `watchingSince`. A `*\/2` job created at 20:11:55 is first due
- * at 20:14, not at 20:12, five seconds after it was made — nobody can install a crontab in that
- * time. Unlike Healthchecks, where a new check waits for a first ping for ever, a crontab that was
- * never installed is still reported, after its first missed run.
+ * unbroken ingest coverage. Before its first ping a job is given a margin (firstRunDue): a `*\/2`
+ * job created at 20:11:55 is first due at 20:14, not at 20:12, five seconds after it was made —
+ * nobody can install a crontab in that time. Unlike Healthchecks, where a new check waits for a
+ * first ping for ever, a crontab that was never installed is still reported, after its first
+ * missed run.
  */
 export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Date {
   return missedRun(lastSuccessAt, watchingSince, schedule).at;
 }
 
 function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
-  const due = lastSuccessAt === null ? firstRunDue(schedule, watchingSince) : nextRunAfter(schedule, new Date(Math.max(lastSuccessAt.getTime(), watchingSince.getTime())));
-  return {
-    at: new Date(due.getTime() + schedule.grace_seconds * 1000),
-    reason: `no success ping for the run due at ${dueWords(due, schedule.time_zone)}grace ${schedule.grace_seconds}s)`,
-  };
+  const due = awaitedRun(lastSuccessAt, watchingSince, schedule);
+  return new MissedRun(new Date(due.getTime() + schedule.grace_seconds * 1000), due, schedule);
 }
 
 /**
- * "2026-12-06 20:12:00 UTC (15:12 in America/New_York; " — UTC as every other time in the console,
- * the API and notifications is written, then the job's own clock, which its crontab speaks.
+ * The scheduled run a silent job's success ping is awaited for: the first after its last success
+ * (or after `watchingSince`, if later), or before its first ping its first due run — only then is
+ * the margin computed, which walks the schedule three times. The engine's deadline is this plus
+ * grace, and the job's page shows it as the next run from this same code, so the two cannot drift.
  */
-function dueWords(due: Date, zone: string): string {
-  const at = DateTime.fromJSDate(due, { zone: 'UTC' }).toFormat("yyyy-LL-dd HH:mm:ss 'UTC'");
-  return zone === 'UTC' ? `${at} (` : `${at} (${DateTime.fromJSDate(due, { zone }).toFormat('HH:mm')} in ${zone}; `;
+export function awaitedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone'>): Date {
+  if (lastSuccessAt === null) return firstRunDue(schedule, watchingSince);
+  return nextRunAfter(schedule, new Date(Math.max(lastSuccessAt.getTime(), watchingSince.getTime())));
 }
 
-/** A never-pinged job's first expected run: its first scheduled time at least one period after `since`. */
+/**
+ * A missed run's deadline, its reason written only when read: decide reads it only for a job it
+ * judges down, and every other judgement would format two dates through Luxon for nothing
+ * (BENCHMARKS.md, 2026-12-06: the evaluator's CPU per job).
+ */
+class MissedRun implements Deadline {
+  constructor(
+    readonly at: Date,
+    private readonly due: Date,
+    private readonly schedule: CronSchedule,
+  ) {}
+
+  get reason(): string {
+    return `no success ping for the run due at ${dueWords(this.due, this.schedule)}`;
+  }
+}
+
+/**
+ * "2026-12-06 20:12:00 UTC (15:12 in America/New_York; grace 30s)": UTC as every other time in the
+ * console, the API and notifications is written, then the job's own clock, which its crontab
+ * speaks — with its date when that is not UTC's ("2026-12-06 03:00:00 UTC (2026-12-05 22:00 in
+ * America/New_York; …)"), to the second when the expression has a seconds field, and left out for
+ * a zone that is UTC under another name (Etc/UTC). People read it (README, "Health"), nothing parses it.
+ */
+function dueWords(due: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone' | 'grace_seconds'>): string {
+  const utc = DateTime.fromJSDate(due, { zone: 'UTC' });
+  const grace = `grace ${schedule.grace_seconds}s`;
+  if (isUtc(schedule.time_zone)) return `${utc.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'")} (${grace})`;
+  const local = DateTime.fromJSDate(due, { zone: schedule.time_zone });
+  const time = local.toFormat(hasSeconds(schedule.cron) ? 'HH:mm:ss' : 'HH:mm');
+  const day = local.toISODate() === utc.toISODate() ? '' : `${local.toISODate()} `;
+  return `${utc.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'")} (${day}${time} in ${schedule.time_zone}; ${grace})`;
+}
+
+/** Six fields: the first is the second (the cron package's form); five fields and presets have none. */
+const hasSeconds = (cron: string): boolean => cron.trim().split(/\s+/).length === 6;
+
+const utcZones = new Map<string, boolean>();
+/** Whether a zone is UTC by another name (Etc/UTC, GMT, Zulu): Intl resolves each of them to "UTC". */
+function isUtc(zone: string): boolean {
+  let utc = utcZones.get(zone);
+  if (utc === undefined) utcZones.set(zone, (utc = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone === 'UTC'));
+  return utc;
+}
+
+/**
+ * The most a new job is given before its first run counts: time to install its crontab. Longer
+ * (a full period, as before) made a daily job created after its time first due 47 h later, a
+ * weekly one 8 days later.
+ */
+const FIRST_RUN_MARGIN_MS = 3_600_000;
+
+/**
+ * A never-pinged job's first expected run: its first scheduled time at least a margin after
+ * `since`, the margin being the longest gap among its next three times, at most an hour. A `*\/2`
+ * job created at 20:11:55 is first due at 20:14 (2 min on), an hourly one created at 10:59:30 at
+ * 12:00, a daily 09:00 one created at 10:00 or 08:30 the next day at 09:00. The longest gap, not
+ * the first: `0,1 3 * * *` created at 02:59:59 has a one-minute first gap, yet nobody installs a
+ * crontab by 03:01; its margin is the hour, so its first due run is 03:00 the next day. That time
+ * is among the next three (the margin is shorter than the span from the first to the third), so
+ * the schedule is walked three times.
+ */
 export function firstRunDue(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, since: Date): Date {
   const first = nextRunAfter(schedule, since);
-  const period = nextRunAfter(schedule, first).getTime() - first.getTime();
-  // Strictly after one millisecond less: a time exactly one period on is due.
-  return nextRunAfter(schedule, new Date(since.getTime() + period - 1));
+  const second = nextRunAfter(schedule, first);
+  const third = nextRunAfter(schedule, second);
+  const margin = Math.min(FIRST_RUN_MARGIN_MS, Math.max(second.getTime() - first.getTime(), third.getTime() - second.getTime()));
+  const earliest = since.getTime() + margin;
+  return first.getTime() >= earliest ? first : second.getTime() >= earliest ? second : third;
 }
 
 /** When a run that started and has not ended has run too long. */
@@ -105,11 +166,30 @@ function spoken(seconds: number): string {
 }
 
 export interface JobPings {
+  /** The last success ping under the present schedule (jobPings), or null. */
   lastSuccessAt: Date | null;
   /** The start ping of the latest run, or null; the run is open while no success has come after it. */
   runStartedAt: Date | null;
-  /** The later of the node's creation and the start of unbroken ingest coverage. */
+  /** The later of when the schedule was set (the node's creation, or an edit) and the start of unbroken ingest coverage. */
   watchingSince: Date;
+}
+
+/**
+ * A job's pings as it is judged on them, from its node's rows: a job is not late for runs due
+ * before its schedule was set (its creation, or an edit of its expression or zone), nor for time
+ * before `watchingFrom` (the start of unbroken coverage, or a later time decide judges from). A
+ * success before the schedule was set was for another one, so an edited job is given a new job's
+ * margin (firstRunDue): a daily job edited to `*\/5` at 10:00 was judged against 03:05, the run the
+ * new expression names after its last success at 03:00, and went down at once. decide and the
+ * job's page both build them here.
+ */
+export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, scheduleSince: Date | undefined, watchingFrom: Date): JobPings {
+  const since = scheduleSince?.getTime() ?? -Infinity;
+  return {
+    lastSuccessAt: lastSuccessAt !== null && lastSuccessAt.getTime() < since ? null : lastSuccessAt,
+    runStartedAt,
+    watchingSince: new Date(Math.max(since, watchingFrom.getTime())),
+  };
 }
 
 export interface JobCheck {
@@ -127,7 +207,7 @@ export function jobDeadline(pings: JobPings, schedule: CronSchedule): Deadline {
 /** The evaluator's question for a scheduled job: down already, or when to look next. */
 export function checkJob(pings: JobPings, schedule: CronSchedule, now: Date): JobCheck {
   const deadline = jobDeadline(pings, schedule);
-  return deadline.at <= now ? { down: deadline, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
+  return deadline.at <= now ? { down: { at: deadline.at, reason: deadline.reason }, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
 }
 
 /** The deadline of a run that has started and not ended, when the schedule limits runs. */

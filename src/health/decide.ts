@@ -4,7 +4,7 @@
 // (a node with a cron `schedule`) is judged by the same rules, with its deadline from
 // cron-deadline.ts instead of interval × failures + grace: its heartbeats are its end pings.
 
-import { jobDeadline, type CronSchedule, type Deadline } from './cron-deadline.ts';
+import { jobDeadline, jobPings, type CronSchedule, type Deadline } from './cron-deadline.ts';
 
 export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
 export type State = (typeof STATES)[number];
@@ -51,8 +51,11 @@ export interface Snapshot {
   coverage: Coverage;
   /** A scheduled job's run in progress: its start ping, cleared by the run's end. */
   runStartedAt?: Date | null;
-  /** When the node was created: a job is not late for runs due before it existed. */
-  createdAt?: Date;
+  /**
+   * When a job's schedule was set (its creation, or an edit of its expression or zone): it is not
+   * late for runs due before, and a success before it was for another schedule.
+   */
+  scheduleSince?: Date;
 }
 
 export interface Transition {
@@ -121,15 +124,7 @@ const silenceReason = (downAfter: number): string => {
  * heartbeats: the last one is its last success, since a failure makes it down at once anyway.
  */
 function silenceDeadline(s: Snapshot, policy: Policy, watchingFrom: Date): Deadline | null {
-  if (policy.schedule) {
-    const created = s.createdAt?.getTime() ?? -Infinity;
-    const pings = {
-      lastSuccessAt: s.lastHeartbeatAt,
-      runStartedAt: s.runStartedAt ?? null,
-      watchingSince: new Date(Math.max(created, watchingFrom.getTime())),
-    };
-    return jobDeadline(pings, policy.schedule);
-  }
+  if (policy.schedule) return jobDeadline(jobPings(s.lastHeartbeatAt, s.runStartedAt ?? null, s.scheduleSince, watchingFrom), policy.schedule);
   if (s.lastHeartbeatAt === null) return null;
   return { at: downDeadline(s.lastHeartbeatAt, watchingFrom, policy), reason: silenceReason(downAfterMs(policy)) };
 }

@@ -42,7 +42,7 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         maintenanceEndedAt: span?.endedAt ?? null,
         coverage,
         runStartedAt: dateOf(row.run_started_at_ms),
-        createdAt: row.created_at_ms === null ? undefined : new Date(row.created_at_ms),
+        scheduleSince: row.schedule_since_ms === null ? undefined : new Date(row.schedule_since_ms),
       },
       policyOf(row),
       now,

@@ -16,9 +16,10 @@ export interface DueRow {
   schedule: CronSchedule | null;
   /**
    * Instants as epoch milliseconds (see dueRows in store.ts); plan makes the Dates decide takes.
-   * The node's creation is read only for a scheduled job, the one kind judged on it.
+   * When the schedule was set (creation, or an edit of its expression or zone) is read only for a
+   * scheduled job, the one kind judged on it.
    */
-  created_at_ms: number | null;
+  schedule_since_ms: number | null;
   state: State;
   since_ms: number;
   version: number;

@@ -24,15 +24,15 @@ const epochMs = (sql: Queryable, column: postgres.Fragment) =>
  * read digit by digit (IntArrayReader): postgres.js would make a string per column and a number from
  * it, and build each row as an object by adding its ~20 keys one at a time. Instants are epoch
  * milliseconds, rounded to the microsecond first (float8 epoch seconds carry it only to ~0.2 µs),
- * then cut to the millisecond like a Date parsed from the text; a node's creation only for a
- * scheduled job, the one kind judged on it.
+ * then cut to the millisecond like a Date parsed from the text; when a node's schedule was set
+ * (its creation, or a later edit) only for a scheduled job, the one kind judged on it.
  */
 const dueRows = (sql: Queryable) => sql`
     select d.node_id, n.name, n.schedule, h.state, hb.last_status, hb.checks,
            array[n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down, n.successes_for_recovery,
                  h.version, h.received_at_entry, hb.ok_streak, hb.received, d.wake, d.failures,
                  ${epochMs(sql, sql`h.since`)}, ${epochMs(sql, sql`hb.last_heartbeat_at`)}, ${epochMs(sql, sql`hb.run_started_at`)},
-                 case when n.schedule is not null then ${epochMs(sql, sql`n.created_at`)} end,
+                 case when n.schedule is not null then ${epochMs(sql, sql`coalesce(n.schedule_since, n.created_at)`)} end,
                  case when isfinite(d.due_at) then round(date_part('epoch', d.due_at) * 1e6)::int8 end]::text as numbers
     from node_due d
     join nodes n on n.id = d.node_id
@@ -69,7 +69,7 @@ function dueRowOf(v: DueValues): DueRow {
     since_ms: numbers.next()!,
     last_heartbeat_at_ms: numbers.next(),
     run_started_at_ms: numbers.next(),
-    created_at_ms: numbers.next(),
+    schedule_since_ms: numbers.next(),
     due_us: numbers.next()!,
   };
 }

@@ -32,6 +32,8 @@ export interface NodeRow extends NodeSettings {
   ping_key: string;
   created_at: Date;
   updated_at: Date;
+  /** When its schedule's expression or time zone was last set: its creation, or a later edit. */
+  schedule_since: Date;
   state: State;
   since: Date;
   reason: string | null;

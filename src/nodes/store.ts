@@ -10,6 +10,7 @@ function selectNodes(sql: Queryable) {
            n.successes_for_recovery, n.escalation_policy_id, n.badge_id, n.schedule, n.ping_key, n.created_at, n.updated_at,
            h.state, h.since, h.reason, h.version as state_version,
            hb.last_heartbeat_at, hb.last_status, hb.checks,
+           coalesce(n.schedule_since, n.created_at) as schedule_since,
            (select since from ingest_coverage) as coverage_since
     from nodes n
     join node_health h on h.node_id = n.id
@@ -168,6 +169,14 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
   const values: Record<string, unknown> = { ...patch, updated_at: now };
   if (patch.labels) values.labels = tx.json(patch.labels);
   if (patch.schedule) values.schedule = scheduleJson(tx, patch.schedule);
+  if (patch.schedule !== undefined) {
+    // Before the update replaces what it compares with: a new expression or zone gives the job a
+    // new job's margin before its first run (sql/0019_schedule_since.sql); a new grace or run
+    // limit does not.
+    await tx`
+      update nodes set schedule_since = ${now}
+      where id = ${id} and (schedule->>'cron', schedule->>'time_zone') is distinct from (${patch.schedule?.cron ?? null}::text, ${patch.schedule?.time_zone ?? null}::text)`;
+  }
   const rows = await tx`update nodes set ${tx(values, ...columns, 'updated_at')} where id = ${id} returning id`;
   if (rows.length === 0) return false;
   await tx`update node_due set due_at = ${now}, wake = wake + 1 where node_id = ${id}`;

@@ -160,10 +160,10 @@ describe("console: a scheduled job's page", () => {
     assert.match(seen, /10 min ago/);
     assert.doesNotMatch(seen, /missed/);
   });
-  it('lists every plain success ping as a run, says "ping" for a job and shows its next run', async () => {
+  it('keeps plain success pings out of its runs and says so with the last ping, says "ping" for a job and shows its next run', async () => {
     const job = await h.createNode('minutely', { schedule: { cron: '*/5 * * * *', grace_seconds: 30 } });
     const empty = await get('/nodes/minutely');
-    assert.match(empty, /No runs yet: the job has not pinged\./);
+    assert.match(empty, /No runs yet: plain success pings are not kept as runs; \/start and \/fail pings, and pings with an exit code or a body, are\. The job has not pinged\./);
     assert.match(empty, /No transitions yet: the job has not pinged\./);
     const t0 = h.clock.now().getTime();
     for (const minutes of [1, 2]) {
@@ -171,15 +171,24 @@ describe("console: a scheduled job's page", () => {
       assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
       await h.flush();
     }
+    h.clock.set(new Date(t0 + 4 * 60_000));
     const page = await get('/nodes/minutely');
-    const finished = [...page.matchAll(/<td data-label="Finished"><time datetime="([^"]+)"/g)].map((m) => m[1]);
-    assert.deepEqual(finished, [new Date(t0 + 120_000).toISOString(), new Date(t0 + 60_000).toISOString()], 'each ping a run, newest first');
+    assert.doesNotMatch(page, /<td data-label="Finished">/, 'a plain success ping is no run');
+    assert.match(page, /No runs yet: plain success pings are not kept as runs;[^<]*Last ping <time[^>]*>2 min ago<\/time>\./);
     assert.match(page, /<dt>Last ping<\/dt>/);
     assert.doesNotMatch(page, /Last heartbeat/);
-    const next = new Date(Math.ceil((t0 + 120_001) / 300_000) * 300_000);
-    assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}">[^<]+</time> \\(<time[^>]*>in \\d+ min</time>\\)<span class="sub">its success ping is due within 30 s of it</span>`));
+    const next = new Date(Math.ceil((t0 + 240_001) / 300_000) * 300_000);
+    assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}">[^<]+</time> \\(<time[^>]*>in [^<]+</time>\\)<span class="sub">its success ping is due within 30 s of it</span>`));
   });
-  it("shows a new job's first expected run, one period after it was made, not the run seconds away", async () => {
+  it('shows the run whose success ping is still within its grace as the next run, the one the engine waits for', async () => {
+    const job = await h.createNode('in-grace', { schedule: { cron: '*/5 * * * *', grace_seconds: 120 } });
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await h.flush();
+    const run = Math.ceil((h.clock.now().getTime() + 1) / 300_000) * 300_000;
+    h.clock.set(new Date(run + 60_000));
+    assert.match(await get('/nodes/in-grace'), new RegExp(`<dt>Next run</dt><dd><time datetime="${new Date(run).toISOString()}">[^<]+</time> \\(<time[^>]*>1 min ago</time>\\)`));
+  });
+  it("shows a new job's first expected run, a margin after it was made, not the run seconds away", async () => {
     const fiveMinutes = 300_000;
     const made = Math.ceil(h.clock.now().getTime() / fiveMinutes) * fiveMinutes + 4.5 * 60_000;
     h.clock.set(new Date(made));

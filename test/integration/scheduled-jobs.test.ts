@@ -109,9 +109,8 @@ describe('scheduled jobs', () => {
     await okPing(job.ping_key, '/log', { body: 'rotated the logs' });
     await okPing(job.ping_key, '/fail', { method: 'POST', body: '' });
     await tickAt(new Date(T0 + 103_456));
-    const [fail, log, plain, run, ...rest] = await runs(job.id);
-    assert.deepEqual(rest, []);
-    assert.deepEqual([plain?.status, plain?.started_at, plain?.finished_at], ['success', null, new Date(T0 + 103_456).toISOString()], 'a plain success without a start is a run too');
+    const [fail, log, run, ...rest] = await runs(job.id);
+    assert.deepEqual(rest, [], 'a plain success without a start is no run');
     assert.deepEqual(run, {
       started_at: at(100).toISOString(),
       finished_at: new Date(T0 + 103_456).toISOString(),
@@ -308,5 +307,30 @@ describe('scheduled jobs', () => {
     await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/nodes/${beat.id}`, { schedule: { time_zone: 'Europe/Berlin' } })), ['schedule.cron']);
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
     await h.admin('DELETE', `/v1/nodes/${beat.id}`);
+  });
+
+  it("gives a job whose expression was edited a new job's margin, not a run due before the edit", async () => {
+    // Five minutes on from a :x5:30 or :x0:30: the job pings, then its daily expression becomes */5.
+    const t = Math.ceil(h.clock.now().getTime() / 300_000) * 300_000 + 330_000;
+    await tickAt(new Date(t - 40_000));
+    h.clock.set(new Date(t));
+    const job = await h.createNode('edited-job', { schedule: { cron: '0 3 * * *' } });
+    await okPing(job.ping_key);
+    // Steps under the 60 s coverage gap, so the time since the ping stays watched.
+    for (const s of [50, 100, 150, 200, 250, 280]) await tickAt(new Date(t + s * 1000));
+    assert.equal((await health(job.id)).state, 'healthy');
+    await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule: { cron: '*/5 * * * *' } }), 200);
+    // The run at t + 270 s is the first the new expression names after the ping; the edit came after it.
+    await tickAt(new Date(t + 290_000));
+    assert.equal((await health(job.id)).state, 'healthy', 'not down for a run due before the edit');
+    // The run at t + 570 s comes 290 s after the edit, inside its five minutes' margin; t + 870 s is due.
+    for (let s = 340; s < 870; s += 50) await tickAt(new Date(t + s * 1000));
+    await tickAt(new Date(t + 869_000));
+    assert.equal((await health(job.id)).state, 'healthy', 'the run inside the margin is not due');
+    await tickAt(new Date(t + 870_000));
+    const down = await health(job.id);
+    assert.equal(down.state, 'down');
+    assert.match(down.reason ?? '', new RegExp(`the run due at ${new Date(t + 870_000).toISOString().slice(0, 19).replace('T', ' ')} UTC`));
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 });

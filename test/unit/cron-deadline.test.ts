@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CronTime } from 'cron';
 import { DateTime } from 'luxon';
-import { checkJob, cronDeadline, nextRunAfter, runDeadline, validateCronSchedule, type CronSchedule } from '../../src/health/cron-deadline.ts';
+import { checkJob, cronDeadline, firstRunDue, nextRunAfter, runDeadline, validateCronSchedule, type CronSchedule } from '../../src/health/cron-deadline.ts';
 import { offsetAt } from '../../src/local-time.ts';
 
 const at = (iso: string) => new Date(iso);
@@ -50,14 +50,35 @@ describe('cron deadline: the next scheduled time strictly after a success', () =
   }
 });
 
+describe("cron deadline: a new job's first due run, a margin after its creation", () => {
+  // The margin is the longest gap among the next three scheduled times, at most an hour.
+  const cases: Array<{ name: string; cron: string; zone?: string; since: string; want: string }> = [
+    { name: '*/2 created 20:11:55: 20:12 is 5 s away, 20:14 is due', cron: '*/2 * * * *', since: '2026-12-06T20:11:55Z', want: '2026-12-06T20:14:00Z' },
+    { name: '*/2 created 20:12:00 exactly: 20:14, two minutes on, is due', cron: '*/2 * * * *', since: '2026-12-06T20:12:00Z', want: '2026-12-06T20:14:00Z' },
+    { name: 'hourly created 10:59:30: 12:00, not 11:00', cron: '0 * * * *', since: '2026-12-06T10:59:30Z', want: '2026-12-06T12:00:00Z' },
+    { name: 'daily 09:00 created 10:00: tomorrow 09:00, not the day after', cron: '0 9 * * *', since: '2026-12-06T10:00:00Z', want: '2026-12-07T09:00:00Z' },
+    { name: 'daily 09:00 created 08:30: tomorrow 09:00', cron: '0 9 * * *', since: '2026-12-06T08:30:00Z', want: '2026-12-07T09:00:00Z' },
+    { name: 'daily 09:00 created 08:00: today 09:00, an hour on', cron: '0 9 * * *', since: '2026-12-06T08:00:00Z', want: '2026-12-06T09:00:00Z' },
+    { name: 'weekly created after its time: next week, not the week after', cron: '0 9 * * mon', since: '2026-12-07T10:00:00Z', want: '2026-12-14T09:00:00Z' },
+    { name: '0,1 3 created 02:59:59: its longest gap (a day) makes the margin an hour: next day 03:00', cron: '0,1 3 * * *', since: '2026-12-06T02:59:59Z', want: '2026-12-07T03:00:00Z' },
+    { name: 'six fields, every 10 s, created 20:00:05: 20:00:20, two gaps on', cron: '*/10 * * * * *', since: '2026-12-06T20:00:05Z', want: '2026-12-06T20:00:20Z' },
+    // Berlin, 2026-03-29: clocks go from 02:00 CET to 03:00 CEST; 02:30 is due at the jump.
+    { name: 'daily 02:30 Berlin created 03:45 CET the day before the jump: due at the jump, 03:00 CEST', cron: '30 2 * * *', zone: 'Europe/Berlin', since: '2026-03-28T02:45:00Z', want: '2026-03-29T01:00:00Z' },
+    { name: '*/30 Berlin created 01:45 CET on the night of the jump: the jump is 15 min on, 03:30 CEST is due', cron: '*/30 * * * *', zone: 'Europe/Berlin', since: '2026-03-29T00:45:00Z', want: '2026-03-29T01:30:00Z' },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.equal(iso(firstRunDue({ cron: c.cron, time_zone: c.zone ?? 'UTC' }, at(c.since))), c.want));
+  }
+});
+
 describe('cron deadline: due by the next run plus grace', () => {
   const s = { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300 };
   const cases: Array<{ name: string; last: string | null; since?: string; want: string }> = [
     { name: 'a ping just before 03:00 does not count for the 03:00 run', last: '2026-05-04T02:59:59Z', want: '2026-05-04T03:05:00Z' },
     { name: 'a ping at 03:00 exactly counts for it', last: '2026-05-04T03:00:00Z', want: '2026-05-05T03:05:00Z' },
     { name: 'a ping just after 03:00 counts for it', last: '2026-05-04T03:00:01Z', want: '2026-05-05T03:05:00Z' },
-    { name: 'before the first ping, the first run a full day after the node was created', last: null, since: '2026-05-04T10:00:00Z', want: '2026-05-06T03:05:00Z' },
-    { name: 'before the first ping, a run exactly one period after creation is due', last: null, since: '2026-05-04T03:00:00Z', want: '2026-05-05T03:05:00Z' },
+    { name: 'before the first ping, the first run an hour or more after the node was created', last: null, since: '2026-05-04T10:00:00Z', want: '2026-05-05T03:05:00Z' },
+    { name: 'before the first ping, a run exactly an hour after creation is due', last: null, since: '2026-05-04T02:00:00Z', want: '2026-05-04T03:05:00Z' },
     { name: 'a ping before a coverage gap does not start the clock: coverage does', last: '2026-05-04T03:00:30Z', since: '2026-05-05T04:00:00Z', want: '2026-05-06T03:05:00Z' },
     { name: 'coverage older than the ping changes nothing', last: '2026-05-04T03:00:30Z', since: '2026-05-01T00:00:00Z', want: '2026-05-05T03:05:00Z' },
   ];
@@ -73,7 +94,7 @@ describe('cron deadline: due by the next run plus grace', () => {
     assert.equal(iso(cronDeadline(at('2026-10-24T01:00:20Z'), LONG_AGO, daily3('Europe/Berlin'))), '2026-10-25T02:05:00Z');
   });
 
-  it('gives a job created seconds before a run one full period: */2 made at 20:11:55 is first due at 20:14, not 20:12', () => {
+  it('gives a job created seconds before a run a margin: */2 made at 20:11:55 is first due at 20:14, not 20:12', () => {
     const every2 = { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 30 };
     const created = { lastSuccessAt: null, runStartedAt: null, watchingSince: at('2026-12-06T20:11:55Z') };
     assert.deepEqual(checkJob(created, every2, at('2026-12-06T20:12:30Z')), { down: null, nextCheckAt: at('2026-12-06T20:14:30Z') });
@@ -153,6 +174,19 @@ describe('cron deadline: what the evaluator is told', () => {
   it('names the due time in UTC and on the schedule’s clock', () => {
     const got = checkJob(pings({ lastSuccessAt: at('2026-10-24T01:00:20Z') }), daily3('Europe/Berlin'), at('2026-10-26T00:00:00Z'));
     assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25 02:00:00 UTC (03:00 in Europe/Berlin; grace 300s)');
+  });
+  const reasonOf = (cron: string, time_zone: string, lastSuccessAt: string) =>
+    checkJob(pings({ lastSuccessAt: at(lastSuccessAt) }), { cron, time_zone, grace_seconds: 30 }, at('2027-01-01T00:00:00Z')).down?.reason;
+  it('names the local date when it is not the UTC one', () => {
+    assert.equal(reasonOf('0 22 * * *', 'America/New_York', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (2026-12-06 22:00 in America/New_York; grace 30s)');
+  });
+  it('keeps the seconds on the local clock when the expression has a seconds field', () => {
+    assert.equal(reasonOf('30 0 3 * * *', 'Europe/Berlin', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 02:00:30 UTC (03:00:30 in Europe/Berlin; grace 30s)');
+  });
+  it('does not repeat a zone that is UTC by another name', () => {
+    for (const zone of ['UTC', 'Etc/UTC', 'Etc/GMT']) {
+      assert.equal(reasonOf('0 3 * * *', zone, '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (grace 30s)', zone);
+    }
   });
 });
 

@@ -11,6 +11,7 @@ const at = (sec: number) => new Date(T0.getTime() + sec * 1000);
 const base = { heartbeatIntervalSeconds: 30, graceSeconds: 0, failuresForDown: 3, successesForRecovery: 1 };
 const daily: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300 } };
 const limited: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: 3600 } };
+const hourly: Policy = { ...base, schedule: { cron: '0 * * * *', time_zone: 'UTC', grace_seconds: 60 } };
 const everyTenSeconds: Policy = { ...base, schedule: { cron: '*/10 * * * * *', time_zone: 'UTC', grace_seconds: 2 } };
 
 /** A healthy job whose last success came at `last` (seconds from T0), ingest flushed up to `seenAt`. */
@@ -26,7 +27,7 @@ function snap(last: number | null, over: Partial<Snapshot> = {}, seenAt = at(30 
     received: last === null ? 0 : 1,
     maintenanceFrom: null,
     coverage: { since: at(-86_400 * 30), blindFrom: null, seenAt },
-    createdAt: at(-86_400 * 30),
+    scheduleSince: at(-86_400 * 30),
     ...over,
   };
 }
@@ -78,14 +79,24 @@ describe('decide for a scheduled job', () => {
       want: { transitions: ['healthy->down@12 no success ping for the run due at 2026-05-04 03:00:10 UTC (grace 2s)'], next: null },
     },
     {
-      name: 'never pinged: the run an hour after it was created is not yet due, the first a full day on is',
-      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 300,
+      name: 'never pinged, created half an hour before 03:00: that run comes inside its hour of margin, the next day\'s is due',
+      p: daily, s: snap(null, { scheduleSince: at(-1800) }), now: 300,
       want: { transitions: [], next: 86_400 + 300 },
     },
     {
+      name: 'never pinged, created an hour before 03:00: that run is due',
+      p: daily, s: snap(null, { scheduleSince: at(-3600) }), now: 299,
+      want: { transitions: [], next: 300 },
+    },
+    {
       name: 'never pinged and past that run: down',
-      p: daily, s: snap(null, { createdAt: at(-3600) }), now: 86_400 + 300,
-      want: { transitions: ['unknown->down@86700 no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'], next: null },
+      p: daily, s: snap(null, { scheduleSince: at(-3600) }), now: 300,
+      want: { transitions: ['unknown->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s)'], next: null },
+    },
+    {
+      name: 'a success before the expression was edited counts for nothing: an hourly expression set at 10:59:30 is first due at 12:00, not 11:00',
+      p: hourly, s: snap(30, { scheduleSince: at(7 * 3600 + 3570) }), now: 7 * 3600 + 3571,
+      want: { transitions: [], next: 9 * 3600 + 60 },
     },
     {
       name: 'a run in progress is judged by max_run_seconds, not the schedule',
@@ -130,7 +141,7 @@ describe('decide for a scheduled job', () => {
     const berlin: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300 } };
     // 2026-03-29 (02:00 CET → 03:00 CEST): 03:05 CEST is 01:05Z. 2026-10-25 (03:00 CEST → 02:00 CET): 03:05 CET is 02:05Z.
     for (const [last, want] of [['2026-03-28T02:00:20Z', '2026-03-29T01:05:00.000Z'], ['2026-10-24T01:00:20Z', '2026-10-25T02:05:00.000Z']] as const) {
-      const s = snap(null, { state: 'healthy', since: new Date('2026-01-01T00:00:00Z'), lastHeartbeatAt: new Date(last), lastStatus: 'ok', okStreak: 1, received: 1, createdAt: new Date('2026-01-01T00:00:00Z'), coverage: { since: new Date('2026-01-01T00:00:00Z'), blindFrom: null, seenAt: new Date(want) } });
+      const s = snap(null, { state: 'healthy', since: new Date('2026-01-01T00:00:00Z'), lastHeartbeatAt: new Date(last), lastStatus: 'ok', okStreak: 1, received: 1, scheduleSince: new Date('2026-01-01T00:00:00Z'), coverage: { since: new Date('2026-01-01T00:00:00Z'), blindFrom: null, seenAt: new Date(want) } });
       const d = decide(s, berlin, new Date(want));
       assert.equal(d.transitions[0]?.at.toISOString(), want);
       assert.equal(decide(s, berlin, new Date(new Date(want).getTime() - 1)).nextCheckAt?.toISOString(), want);

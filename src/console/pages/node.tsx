@@ -7,7 +7,7 @@ import { pingUrl } from '../../http/routes/nodes.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
 import { missedHeartbeats, okBeatNoun } from '../../health/decide.ts';
-import { firstRunDue, nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
+import { awaitedRun, jobPings, nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
@@ -163,7 +163,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
                 <>
                   <dt>Next run</dt>
                   <dd>
-                    <NextRun schedule={node.schedule} now={nowDate} firstDue={node.last_heartbeat_at === null ? firstRunDue(node.schedule, new Date(Math.max(node.created_at.getTime(), node.coverage_since?.getTime() ?? 0))) : null} />
+                    <NextRun node={node} schedule={node.schedule} now={nowDate} />
                   </dd>
                 </>
               ) : null}
@@ -185,7 +185,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
           {node.schedule || runs.length ? (
             <>
               <h2>Runs</h2>
-              <Runs rows={runs} />
+              <Runs rows={runs} lastPing={node.last_heartbeat_at} now={nowDate} />
             </>
           ) : (
             <>
@@ -289,13 +289,18 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 }
 
 /**
- * The job's next scheduled time after now, and by when its success ping is due. A job that never
- * pinged is first expected one period after it was created (cron-deadline.ts): that run, while
- * it is ahead, with why the ones before it are not.
+ * The run the job's success ping is awaited for, as the engine judges it (awaitedRun, from the same
+ * pings): a new job's first due run, a margin after it was made, with why the ones before it are
+ * not; a run whose ping is still within its grace. Once that has passed (the job is down), the
+ * schedule's next time after now. The engine also judges from a maintenance window's end, which
+ * this does not know: there the page can show a run the engine has excused.
  */
-function NextRun(p: { schedule: CronSchedule; now: Date; firstDue: Date | null }) {
-  const first = p.firstDue !== null && p.firstDue > p.now ? p.firstDue : null;
-  const next = first ?? nextRunAfter(p.schedule, p.now);
+function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
+  const pings = jobPings(p.node.last_heartbeat_at, null, p.node.schedule_since, p.node.coverage_since ?? p.node.created_at);
+  const awaited = awaitedRun(pings.lastSuccessAt, pings.watchingSince, p.schedule);
+  const pending = awaited.getTime() + p.schedule.grace_seconds * 1000 > p.now.getTime();
+  const next = pending ? awaited : nextRunAfter(p.schedule, p.now);
+  const first = pending && pings.lastSuccessAt === null && nextRunAfter(p.schedule, pings.watchingSince) < awaited;
   return (
     <>
       <At at={next} /> (<Ago at={next} now={p.now} />)
@@ -305,8 +310,22 @@ function NextRun(p: { schedule: CronSchedule; now: Date; firstDue: Date | null }
   );
 }
 
-function Runs(p: { rows: RunRow[] }) {
-  if (p.rows.length === 0) return <p class="muted">No runs yet: the job has not pinged.</p>;
+/** A job's runs; a plain success ping is no run (src/jobs/model.ts), so without any the page says so. */
+function Runs(p: { rows: RunRow[]; lastPing: Date | null; now: Date }) {
+  if (p.rows.length === 0) {
+    return (
+      <p class="muted">
+        No runs yet: plain success pings are not kept as runs; /start and /fail pings, and pings with an exit code or a body, are.{' '}
+        {p.lastPing ? (
+          <>
+            Last ping <Ago at={p.lastPing} now={p.now} />.
+          </>
+        ) : (
+          'The job has not pinged.'
+        )}
+      </p>
+    );
+  }
   return (
     <Table head={['Started', 'Finished', { label: 'Took', num: true }, 'Status', { label: 'Exit', num: true }, 'Output']}>
       {p.rows.map((r) => {
