@@ -171,7 +171,7 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
   if (patch.schedule) values.schedule = scheduleJson(tx, patch.schedule);
   if (patch.schedule !== undefined) {
     // Before the update replaces what it compares with: a new expression or zone gives the job a
-    // new job's margin before its first run (sql/0019_schedule_since.sql); a new grace or run
+    // new job's margin before its first run (sql/0020_schedule_since.sql); a new grace or run
     // limit does not.
     await tx`
       update nodes set schedule_since = ${now}
