@@ -128,9 +128,10 @@ export interface Opened {
  * those levels read of the channels and people named, for the caller to hand to the notifications
  * in this same transaction: a page leaves with the transition's own event, not with a second
  * `incident.opened` event handled after it (ARCHITECTURE.md, "One hop from transition to page"),
- * and the fan-out does not read those channels and people again. Resolves still travel as `incident.resolved` events keyed by node,
- * so they queue behind any page of the node still in the outbox (an escalation that committed
- * while this change was being handled) and are fanned out to whom the ledger says was paged.
+ * and the fan-out reads only what judging did not (the channels' types, with email on). Resolves
+ * still travel as `incident.resolved` events keyed by node, so they queue behind any page of the
+ * node still in the outbox (an escalation that committed while this change was being handled) and
+ * are fanned out to whom the ledger says was paged.
  */
 export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emailConfigured: EmailSetup): Promise<Opened> {
   const relevant = changes.filter((c) => c.to === 'healthy' || c.to === 'deleted' || categoryFor(c.to) !== null);

@@ -39,7 +39,7 @@ const isAnswer = (n: IncidentNews) => n.event === 'acknowledged' || n.event === 
  * What the caller read in this transaction before the fan-out: the incidents it opened, as they
  * stand, and what judging their levels read of the channels and people named (src/incidents).
  */
-export interface Held {
+export interface AlreadyRead {
   incidents: ReadonlyMap<string, IncidentRow>;
   directory?: Directory;
 }
@@ -54,8 +54,10 @@ async function withMissing<V>(known: ReadonlyMap<string, V> | undefined, ids: It
 /**
  * The ledger's recipients for a page: each channel, then each person's email and own channels, in
  * that order. A destination reached twice (a person's channel also named on the level, a person
- * named twice) is told once, under its first mention. Channels and people deleted since the level
- * fired are left out.
+ * named twice) is told once, under its first mention. What the fan-out reads itself leaves out
+ * what is gone by then; what it was handed (AlreadyRead) is as judging the level found it, so a
+ * person's channel unlinked and deleted between judging and this insert gets a row, which dies
+ * `channel_deleted` at its send as any row of a channel deleted after its insert does.
  */
 function pageRecipients(page: PageRecipients, channelTypes: ReadonlyMap<string, string>, people: ReadonlyMap<string, Contacts>): Recipient[] {
   const out: Recipient[] = [];
@@ -100,23 +102,23 @@ async function pagesAfterResolve(tx: Tx, news: IncidentNews[], incidents: Readon
  * and returns the ids of the rows to send on their own. A redelivered event inserts nothing new. A
  * page goes to whom its level reached when it fired; an answer (acknowledged, resolved) goes to
  * each destination the ledger itself says was paged, once (toldRecipients), so it reaches every
- * one of them whatever happened to the policy or the schedules since. What is in `held` is not
- * read again: the incidents the caller opened in this transaction (in a mass outage that read
+ * one of them whatever happened to the policy or the schedules since. What is in `alreadyRead` is
+ * not read again: the incidents the caller opened in this transaction (in a mass outage that read
  * returned every row just inserted, 500 per batch), and the channels and people its levels were
  * judged by (a second read of the same rows, one or two queries per batch).
  */
-export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, held?: Held): Promise<string[]> {
+export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, alreadyRead?: AlreadyRead): Promise<string[]> {
   // Set-wise: incidents, paged recipients, policies (for old events), channels and people in at
   // most five queries per batch (a 10k-node outage would otherwise cost several queries per event).
-  const incidents = await withMissing(held?.incidents, news.map((n) => n.incidentId), (ids) => getIncidents(tx, ids));
+  const incidents = await withMissing(alreadyRead?.incidents, news.map((n) => n.incidentId), (ids) => getIncidents(tx, ids));
   const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));
   const legacy = news.filter((n) => !isAnswer(n) && n.recipients === undefined);
   const policies = await getPolicies(tx, [...new Set(legacy.flatMap((n) => incidents.get(n.incidentId)?.policy_id ?? []))]);
   const pageOf = (n: IncidentNews): PageRecipients =>
     n.recipients ?? { channel_ids: policies.get(incidents.get(n.incidentId)?.policy_id ?? '')?.levels[n.level ?? 0]?.channel_ids ?? [], users: [] };
   const pages = news.filter((n) => !isAnswer(n)).map(pageOf);
-  const types = await withMissing(held?.directory?.channelTypes, pages.flatMap((p) => p.channel_ids), (ids) => channelTypes(tx, ids));
-  const people = await withMissing(held?.directory?.people, pages.flatMap((p) => p.users.map((u) => u.user_id)), (ids) => contactsOf(tx, ids));
+  const types = await withMissing(alreadyRead?.directory?.channelTypes, pages.flatMap((p) => p.channel_ids), (ids) => channelTypes(tx, ids));
+  const people = await withMissing(alreadyRead?.directory?.people, pages.flatMap((p) => p.users.map((u) => u.user_id)), (ids) => contactsOf(tx, ids));
 
   const deliveries: NewDelivery[] = [];
   const timeline: TimelineEntry[] = [];

@@ -2,24 +2,24 @@ import type { IncidentNews } from '../incidents/model.ts';
 import type { Logger } from '../logger.ts';
 import type { HandlerContext, OutboxHandler } from '../outbox/registry.ts';
 import type { IncidentTopic } from '../outbox/topics.ts';
-import { fanOut, type Held } from './fanout.ts';
+import { fanOut, type AlreadyRead } from './fanout.ts';
 import type { DeliveryQueue } from './queue.ts';
 
 /**
  * Tells those concerned about incident news from inside a handler's claiming transaction.
- * `held`: what the caller already read in this transaction (see Held), which the fan-out then
- * does not read again.
+ * `alreadyRead`: what the caller read in this transaction (see AlreadyRead), which the fan-out
+ * then does not read again.
  */
-export type NewsSender = (news: IncidentNews[], ctx: HandlerContext, held?: Held) => Promise<void>;
+export type NewsSender = (news: IncidentNews[], ctx: HandlerContext, alreadyRead?: AlreadyRead) => Promise<void>;
 
 /**
  * Ledger rows in the claiming transaction (see fanOut); after it commits, their jobs are enqueued.
  * A crash between the two leaves rows the notifier's sweeper enqueues.
  */
 export function newsSender(queue: DeliveryQueue, log: Logger, stormThreshold: number): NewsSender {
-  return async (news, { tx, now, afterCommit }, held) => {
+  return async (news, { tx, now, afterCommit }, alreadyRead) => {
     if (news.length === 0) return;
-    const ids = await fanOut(tx, news, now, stormThreshold, held);
+    const ids = await fanOut(tx, news, now, stormThreshold, alreadyRead);
     afterCommit(async () => {
       try {
         await queue.enqueue(ids.map((id) => ({ id })));

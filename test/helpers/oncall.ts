@@ -163,7 +163,11 @@ export async function incidentsOf(db: TestDatabase, nodeId: string) {
     select id, category, status, escalation_level, resolved_by, opened_at from incidents where node_id = ${nodeId} order by opened_at`;
 }
 
-/** The event of node `name` (`nodeId`) going down at `at`, as the evaluator writes it, for a handler called directly. */
+/**
+ * The event of node `name` (`nodeId`) going down at `at`, as the evaluator writes it, for a handler
+ * called directly. Its id is always '1' and its state_version always 1, which the incident handlers
+ * do not read: two of them are one event to anything keyed by either (an outbox, a node's log).
+ */
 export function wentDown(nodeId: string, name: string, at: Date): OutboxEvent<'node.state_changed'> {
   return {
     id: '1',

@@ -153,39 +153,6 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     assert.ok(notified.some(([event, user, channel]) => event === 'opened' && user === ana.id && channel === own.id), JSON.stringify(notified));
   });
 
-  it('reads the channels and people a page names once, judging its level and writing its rows alike', async () => {
-    const own = await oc.webhook('ana-phone', hook.url, secret);
-    const ana = await oc.user('Ana', 'ana@test.local', [own.id]);
-    const team = await oc.webhook('team', hook.url, secret);
-    const policy = await oc.policy('once', [{ after_seconds: 0, channel_ids: [team.id], user_ids: [ana.id] }]);
-    const nodeId = await p.addNode('once-1', { escalation_policy_id: policy.id });
-    // Email known off: judging the level reads the channels' types as well as the people.
-    const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000), { emailConfigured: false });
-    const reads = { people: 0, channelTypes: 0 };
-    const sql = postgres(db.url, {
-      onnotice: () => {},
-      debug: (_connection, query) => {
-        if (query.includes('from users u')) reads.people += 1;
-        if (query.includes('select id, type from channels')) reads.channelTypes += 1;
-      },
-    });
-    try {
-      await sql.begin((tx) => handler([wentDown(nodeId, 'once-1', T0)], { tx, now: T0, afterCommit: () => {} }));
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
-    assert.deepEqual(reads, { people: 1, channelTypes: 1 });
-    const [incident] = await incidentsOf(db, nodeId);
-    assert.deepEqual(
-      (await deliveriesOf(db, incident!.id)).map((d) => [d.event, d.channel_id, d.user_id]).sort(),
-      [
-        ['opened', team.id, null],
-        ['opened', null, ana.id],
-        ['opened', own.id, ana.id],
-      ].sort(),
-    );
-  });
-
   it('a level whose schedule has nobody on call is recorded, and the next level fires at once', async () => {
     const receiver = await oc.webhook('ops', hook.url, secret);
     const cleo = await oc.user('Cleo', 'cleo@test.local');
@@ -366,4 +333,65 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     await until('two pages alone', async () => sink.messages.filter((m) => m.subject.startsWith('[Lifeline] DOWN: storm-')).length === 2 || undefined);
     assert.equal(sink.messages.length, 3);
   });
+});
+
+// Queue-independent (the rows are written, never enqueued), so run once, on Postgres queues.
+describe('reading whom a page names', () => {
+  let db: TestDatabase;
+  let p: ReturnType<typeof createPipeline>;
+  let oc: OnCall;
+  let hook: WebhookReceiver;
+  const secret = generateWebhookSecret();
+
+  before(async () => {
+    db = await createTestDatabase();
+    const clock = new ManualClock(T0);
+    hook = await startWebhookReceiver({ secret });
+    p = createPipeline(db, clock);
+    oc = await createOnCall(db, clock, { redisUrl: undefined });
+  });
+  after(async () => {
+    await oc.close();
+    await p.close();
+    await hook.close();
+    await db.drop();
+  });
+
+  // Email known off: judging the level reads the channels' types as well as the people, and the
+  // fan-out reads neither. Email on: judging reads the people, and the one channel read is the
+  // fan-out's.
+  for (const emailConfigured of [false, true]) {
+    it(`reads the channels and people a page names once, judging its level and writing its rows alike (email ${emailConfigured ? 'on' : 'known off'})`, async () => {
+      const name = `once-${emailConfigured}`;
+      const own = await oc.webhook(`${name}-phone`, hook.url, secret);
+      const ana = await oc.user(`Ana ${name}`, `${name}@test.local`, [own.id]);
+      const team = await oc.webhook(`${name}-team`, hook.url, secret);
+      const policy = await oc.policy(name, [{ after_seconds: 0, channel_ids: [team.id], user_ids: [ana.id] }]);
+      const nodeId = await p.addNode(name, { escalation_policy_id: policy.id });
+      const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000), { emailConfigured });
+      const reads = { people: 0, channelTypes: 0 };
+      const sql = postgres(db.url, {
+        onnotice: () => {},
+        debug: (_connection, query) => {
+          if (query.includes('from users u')) reads.people += 1;
+          if (query.includes('select id, type from channels')) reads.channelTypes += 1;
+        },
+      });
+      try {
+        await sql.begin((tx) => handler([wentDown(nodeId, name, T0)], { tx, now: T0, afterCommit: () => {} }));
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+      assert.deepEqual(reads, { people: 1, channelTypes: 1 });
+      const [incident] = await incidentsOf(db, nodeId);
+      assert.deepEqual(
+        (await deliveriesOf(db, incident!.id)).map((d) => [d.event, d.channel_id, d.user_id]).sort(),
+        [
+          ['opened', team.id, null],
+          ['opened', null, ana.id],
+          ['opened', own.id, ana.id],
+        ].sort(),
+      );
+    });
+  }
 });
