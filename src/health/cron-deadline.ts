@@ -22,11 +22,16 @@
 // departure — wildcard times (*/15) are not expected again in the repeated hour — can only make
 // a deadline later, by at most that hour.
 //
-// The package reads the wall clock in one place: its search gives up 8 years after today.
-// Searching from a recent ping, a valid expression always matches sooner (even 29 February comes
-// within 8 years), so the answer never depends on it; an impossible date (30 February) is refused when
-// the schedule is written.
+// The package reads the wall clock in one place: its search gives up 8 years after today, with a
+// CronError. A valid expression matches within 4 years of any time (29 February; 8 around 2100,
+// which is not a leap year), so a search from a ping, a node's creation or now always finds its
+// run; an impossible date (30 February) is refused when the schedule is written. Only a search
+// from a run still to come can pass the limit — `0 0 29 2 *` looked up three runs ahead from
+// 2026-12-06 reaches 2036 — so firstRunDue looks that far only when it must, and its later
+// lookups (runAfter) take a search that gives up as "no run in range" rather than a thrown error.
 import { CronTime } from 'cron';
+// The package's own error class, which its index does not re-export (4.4).
+import { CronError } from 'cron/dist/errors.js';
 import { DateTime } from 'luxon';
 import { fromLocal, isTimeZone, localHighWater } from '../local-time.ts';
 
@@ -73,7 +78,7 @@ function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: Cr
 /**
  * The scheduled run a silent job's success ping is awaited for: the first after its last success
  * (or after `watchingSince`, if later), or before its first ping its first due run — only then is
- * the margin computed, which walks the schedule three times. The engine's deadline is this plus
+ * the margin computed, which walks the schedule two or three times. The engine's deadline is this plus
  * grace, and the job's page shows it as the next run from this same code, so the two cannot drift.
  */
 export function awaitedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone'>): Date {
@@ -139,17 +144,32 @@ const FIRST_RUN_MARGIN_MS = 3_600_000;
  * job created at 20:11:55 is first due at 20:14 (2 min on), an hourly one created at 10:59:30 at
  * 12:00, a daily 09:00 one created at 10:00 or 08:30 the next day at 09:00. The longest gap, not
  * the first: `0,1 3 * * *` created at 02:59:59 has a one-minute first gap, yet nobody installs a
- * crontab by 03:01; its margin is the hour, so its first due run is 03:00 the next day. That time
- * is among the next three (the margin is shorter than the span from the first to the third), so
- * the schedule is walked three times.
+ * crontab by 03:01; its margin is the hour, so its first due run is 03:00 the next day. When the
+ * first gap is an hour or more the margin is the hour and the answer is the first or second run,
+ * so the third is looked up only when that gap is shorter: for `0 0 29 2 *` it lies 8 years on,
+ * past the cron package's search.
  */
 export function firstRunDue(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, since: Date): Date {
+  const earliest = since.getTime() + FIRST_RUN_MARGIN_MS;
   const first = nextRunAfter(schedule, since);
-  const second = nextRunAfter(schedule, first);
-  const third = nextRunAfter(schedule, second);
-  const margin = Math.min(FIRST_RUN_MARGIN_MS, Math.max(second.getTime() - first.getTime(), third.getTime() - second.getTime()));
-  const earliest = since.getTime() + margin;
-  return first.getTime() >= earliest ? first : second.getTime() >= earliest ? second : third;
+  const second = runAfter(schedule, first);
+  // No second run within the package's search: the margin is the hour, and first is the only run.
+  if (second === null) return first;
+  if (second.getTime() - first.getTime() >= FIRST_RUN_MARGIN_MS) return first.getTime() >= earliest ? first : second;
+  const third = runAfter(schedule, second);
+  const margin = third === null ? FIRST_RUN_MARGIN_MS : Math.min(FIRST_RUN_MARGIN_MS, Math.max(second.getTime() - first.getTime(), third.getTime() - second.getTime()));
+  const due = since.getTime() + margin;
+  return first.getTime() >= due ? first : second.getTime() >= due || third === null ? second : third;
+}
+
+/** nextRunAfter from a run still to come, which can pass the cron package's 8-year search: null then. */
+function runAfter(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, after: Date): Date | null {
+  try {
+    return nextRunAfter(schedule, after);
+  } catch (err) {
+    if (err instanceof CronError) return null;
+    throw err;
+  }
 }
 
 /** When a run that started and has not ended has run too long. */

@@ -62,6 +62,9 @@ describe("cron deadline: a new job's first due run, a margin after its creation"
     { name: 'weekly created after its time: next week, not the week after', cron: '0 9 * * mon', since: '2026-12-07T10:00:00Z', want: '2026-12-14T09:00:00Z' },
     { name: '0,1 3 created 02:59:59: its longest gap (a day) makes the margin an hour: next day 03:00', cron: '0,1 3 * * *', since: '2026-12-06T02:59:59Z', want: '2026-12-07T03:00:00Z' },
     { name: 'six fields, every 10 s, created 20:00:05: 20:00:20, two gaps on', cron: '*/10 * * * * *', since: '2026-12-06T20:00:05Z', want: '2026-12-06T20:00:20Z' },
+    // Its third run (2036) lies past the cron package's 8-year search, which threw here.
+    { name: '29 February created 2026-12-06: 2028-02-29', cron: '0 0 29 2 *', since: '2026-12-06T00:00:00Z', want: '2028-02-29T00:00:00Z' },
+    { name: '29 February created 2027-03-01: 2028-02-29', cron: '0 0 29 2 *', since: '2027-03-01T00:00:00Z', want: '2028-02-29T00:00:00Z' },
     // Berlin, 2026-03-29: clocks go from 02:00 CET to 03:00 CEST; 02:30 is due at the jump.
     { name: 'daily 02:30 Berlin created 03:45 CET the day before the jump: due at the jump, 03:00 CEST', cron: '30 2 * * *', zone: 'Europe/Berlin', since: '2026-03-28T02:45:00Z', want: '2026-03-29T01:00:00Z' },
     { name: '*/30 Berlin created 01:45 CET on the night of the jump: the jump is 15 min on, 03:30 CEST is due', cron: '*/30 * * * *', zone: 'Europe/Berlin', since: '2026-03-29T00:45:00Z', want: '2026-03-29T01:30:00Z' },
