@@ -188,8 +188,11 @@ function spoken(seconds: number): string {
 export interface JobPings {
   /** The last success ping under the present schedule (jobPings), or null. */
   lastSuccessAt: Date | null;
-  /** The start ping of the latest run, or null; the run is open while no success has come after it. */
-  runStartedAt: Date | null;
+  /**
+   * When the open run's limit starts counting: its start ping, or the start of coverage if later;
+   * null when no run is open (none started, or a success came at or after its start).
+   */
+  runTimedFrom: Date | null;
   /** The later of when the schedule was set (the node's creation, or an edit) and the start of unbroken ingest coverage. */
   watchingSince: Date;
 }
@@ -200,14 +203,19 @@ export interface JobPings {
  * before `watchingFrom` (the start of unbroken coverage, or a later time decide judges from). A
  * success before the schedule was set was for another one, so an edited job is given a new job's
  * margin (firstRunDue): a daily job edited to `*\/5` at 10:00 was judged against 03:05, the run the
- * new expression names after its last success at 03:00, and went down at once. decide and the
- * job's page both build them here.
+ * new expression names after its last success at 03:00, and went down at once. Whether a run is
+ * open is read against the real last success, before that is set aside: a run that started at
+ * 03:00 and succeeded at 03:01 is over, and counted as open it took the job down an edit plus
+ * max_run_seconds later. An open run is timed from its start, which an edit does not move. decide
+ * and the job's page both build them here.
  */
 export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, scheduleSince: Date | undefined, watchingFrom: Date): JobPings {
   const since = scheduleSince?.getTime() ?? -Infinity;
+  const open = runStartedAt !== null && (lastSuccessAt === null || runStartedAt > lastSuccessAt);
   return {
     lastSuccessAt: lastSuccessAt !== null && lastSuccessAt.getTime() < since ? null : lastSuccessAt,
-    runStartedAt,
+    // Like the schedule's deadline, the limit counts only time in which the end could be heard.
+    runTimedFrom: open ? new Date(Math.max(runStartedAt.getTime(), watchingFrom.getTime())) : null,
     watchingSince: new Date(Math.max(since, watchingFrom.getTime())),
   };
 }
@@ -232,12 +240,9 @@ export function checkJob(pings: JobPings, schedule: CronSchedule, now: Date): Jo
 
 /** The deadline of a run that has started and not ended, when the schedule limits runs. */
 function runningDeadline(pings: JobPings, schedule: CronSchedule): Deadline | null {
-  const started = pings.runStartedAt;
   const max = schedule.max_run_seconds;
-  if (started === null || max == null || (pings.lastSuccessAt !== null && started <= pings.lastSuccessAt)) return null;
-  // Like the schedule's deadline, the limit counts only time in which the end could be heard.
-  const from = new Date(Math.max(started.getTime(), pings.watchingSince.getTime()));
-  return { at: runDeadline(from, max), reason: `ran longer than ${spoken(max)}` };
+  if (pings.runTimedFrom === null || max == null) return null;
+  return { at: runDeadline(pings.runTimedFrom, max), reason: `ran longer than ${spoken(max)}` };
 }
 
 export interface FieldError {

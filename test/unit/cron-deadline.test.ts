@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CronTime } from 'cron';
 import { DateTime } from 'luxon';
-import { checkJob, cronDeadline, firstRunDue, nextRunAfter, runDeadline, validateCronSchedule, type CronSchedule } from '../../src/health/cron-deadline.ts';
+import { checkJob, cronDeadline, firstRunDue, jobPings, nextRunAfter, runDeadline, validateCronSchedule, type CronSchedule } from '../../src/health/cron-deadline.ts';
 import { offsetAt } from '../../src/local-time.ts';
 
 const at = (iso: string) => new Date(iso);
@@ -99,7 +99,7 @@ describe('cron deadline: due by the next run plus grace', () => {
 
   it('gives a job created seconds before a run a margin: */2 made at 20:11:55 is first due at 20:14, not 20:12', () => {
     const every2 = { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 30 };
-    const created = { lastSuccessAt: null, runStartedAt: null, watchingSince: at('2026-12-06T20:11:55Z') };
+    const created = { lastSuccessAt: null, runTimedFrom: null, watchingSince: at('2026-12-06T20:11:55Z') };
     assert.deepEqual(checkJob(created, every2, at('2026-12-06T20:12:30Z')), { down: null, nextCheckAt: at('2026-12-06T20:14:30Z') });
     assert.deepEqual(checkJob(created, every2, at('2026-12-06T20:14:30Z')).down, {
       at: at('2026-12-06T20:14:30Z'),
@@ -116,12 +116,8 @@ describe('cron deadline: due by the next run plus grace', () => {
 
 describe('cron deadline: what the evaluator is told', () => {
   const s: CronSchedule = { ...daily3('UTC'), max_run_seconds: 3600 };
-  const pings = (over: Partial<Parameters<typeof checkJob>[0]> = {}) => ({
-    lastSuccessAt: at('2026-05-04T03:00:30Z'),
-    runStartedAt: null,
-    watchingSince: LONG_AGO,
-    ...over,
-  });
+  const pings = (over: { lastSuccessAt?: Date | null; runStartedAt?: Date; scheduleSince?: Date; watchingFrom?: Date } = {}) =>
+    jobPings(over.lastSuccessAt === undefined ? at('2026-05-04T03:00:30Z') : over.lastSuccessAt, over.runStartedAt ?? null, over.scheduleSince, over.watchingFrom ?? LONG_AGO);
   const cases: Array<{ name: string; p: ReturnType<typeof pings>; sched?: CronSchedule; now: string; down: [string, string] | null; next: string | null }> = [
     { name: 'not yet due: look again at the deadline', p: pings(), now: '2026-05-05T03:04:59Z', down: null, next: '2026-05-05T03:05:00Z' },
     { name: 'due: down, stamped at the deadline', p: pings(), now: '2026-05-05T03:05:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s)'], next: null },
@@ -151,11 +147,25 @@ describe('cron deadline: what the evaluator is told', () => {
     { name: 'a start followed by a success is a finished run', p: pings({ runStartedAt: at('2026-05-04T03:00:00Z') }), now: '2026-05-04T05:00:00Z', down: null, next: '2026-05-05T03:05:00Z' },
     {
       name: 'a run is timed from when ingest could hear its end',
-      p: pings({ runStartedAt: at('2026-05-04T20:00:00Z'), watchingSince: at('2026-05-04T20:30:00Z') }),
+      p: pings({ runStartedAt: at('2026-05-04T20:00:00Z'), watchingFrom: at('2026-05-04T20:30:00Z') }),
       sched: { ...s, max_run_seconds: 5400 },
       now: '2026-05-04T21:45:00Z',
       down: null,
       next: '2026-05-04T22:00:00Z',
+    },
+    {
+      name: 'a run that ended before a schedule edit is over: the edit gives a new job margin, not a run limit',
+      p: pings({ runStartedAt: at('2026-05-04T03:00:00Z'), scheduleSince: at('2026-05-04T10:00:00Z') }),
+      now: '2026-05-04T11:00:00Z',
+      down: null,
+      next: '2026-05-05T03:05:00Z',
+    },
+    {
+      name: 'a run open across a schedule edit is timed from its start, not from the edit',
+      p: pings({ runStartedAt: at('2026-05-04T09:30:00Z'), scheduleSince: at('2026-05-04T10:00:00Z') }),
+      now: '2026-05-04T10:30:00Z',
+      down: ['2026-05-04T10:30:00Z', 'ran longer than 1h'],
+      next: null,
     },
     {
       name: 'the reason says the limit in hours, minutes and seconds',
