@@ -123,13 +123,15 @@ function dueWords(due: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone' |
 /** Six fields: the first is the second (the cron package's form); five fields and presets have none. */
 const hasSeconds = (cron: string): boolean => cron.trim().split(/\s+/).length === 6;
 
-const utcZones = new Map<string, boolean>();
-/** Whether a zone is UTC by another name (Etc/UTC, GMT, Zulu): Intl resolves each of them to "UTC". */
-function isUtc(zone: string): boolean {
-  let utc = utcZones.get(zone);
-  if (utc === undefined) utcZones.set(zone, (utc = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone === 'UTC'));
-  return utc;
-}
+/**
+ * UTC by its other names in the IANA database (Etc/UTC, GMT, Zulu): listed, not left to the name
+ * Intl resolves them to, which is ICU's and the engine's choice and not the same in every release.
+ */
+const UTC_ZONES = new Set([
+  'UTC', 'Etc/UTC', 'UCT', 'Etc/UCT', 'GMT', 'Etc/GMT', 'GMT0', 'Etc/GMT0', 'GMT+0', 'Etc/GMT+0', 'GMT-0', 'Etc/GMT-0',
+  'Greenwich', 'Etc/Greenwich', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu',
+]);
+const isUtc = (zone: string): boolean => UTC_ZONES.has(zone);
 
 /**
  * The most a new job is given before its first run counts: time to install its crontab. Longer
