@@ -70,9 +70,14 @@ export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, sc
   return missedRun(lastSuccessAt, watchingSince, schedule).at;
 }
 
+/**
+ * A missed run's deadline, its reason written at once, a plain field: built only when read (a
+ * getter) it saved nothing measurable (BENCHMARKS.md, 2026-12-06) and was lost to a spread or
+ * JSON.stringify.
+ */
 function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
   const due = awaitedRun(lastSuccessAt, watchingSince, schedule);
-  return new MissedRun(new Date(due.getTime() + schedule.grace_seconds * 1000), due, schedule);
+  return { at: new Date(due.getTime() + schedule.grace_seconds * 1000), reason: `no success ping for the run due at ${dueWords(due, schedule)}` };
 }
 
 /**
@@ -84,23 +89,6 @@ function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: Cr
 export function awaitedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone'>): Date {
   if (lastSuccessAt === null) return firstRunDue(schedule, watchingSince);
   return nextRunAfter(schedule, new Date(Math.max(lastSuccessAt.getTime(), watchingSince.getTime())));
-}
-
-/**
- * A missed run's deadline, its reason written only when read: decide reads it only for a job it
- * judges down, and every other judgement would format two dates through Luxon for nothing
- * (BENCHMARKS.md, 2026-12-06: the evaluator's CPU per job).
- */
-class MissedRun implements Deadline {
-  constructor(
-    readonly at: Date,
-    private readonly due: Date,
-    private readonly schedule: CronSchedule,
-  ) {}
-
-  get reason(): string {
-    return `no success ping for the run due at ${dueWords(this.due, this.schedule)}`;
-  }
 }
 
 /**
