@@ -196,4 +196,15 @@ describe("console: a scheduled job's page", () => {
     const expected = new Date(made + 5.5 * 60_000).toISOString();
     assert.match(await get('/nodes/fresh-job'), new RegExp(`<dt>Next run</dt><dd><time datetime="${expected}">[^]*?its first expected run`));
   });
+  it('shows a job in maintenance its schedule\'s next time, not judged until the window ends', async () => {
+    const fiveMinutes = 300_000;
+    const made = Math.ceil(h.clock.now().getTime() / fiveMinutes) * fiveMinutes + 4.5 * 60_000;
+    h.clock.set(new Date(made));
+    const job = await h.createNode('held-job', { schedule: { cron: '*/5 * * * *' } });
+    await h.sql`update node_health set state = 'maintenance' where node_id = ${job.id}`;
+    const next = new Date(made + 30_000).toISOString();
+    const page = await get('/nodes/held-job');
+    assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next}">[^<]+</time> \\(<time[^>]*>in [^<]+</time>\\)<span class="sub">not judged until the maintenance window ends</span>`));
+    assert.doesNotMatch(page, /its first expected run/);
+  });
 });

@@ -290,21 +290,23 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 
 /**
  * The run the job's success ping is awaited for, as the engine judges it (awaitedRun, from the same
- * pings): a new job's first due run, a margin after it was made, with why the ones before it are
- * not; a run whose ping is still within its grace. Once that has passed (the job is down), the
- * schedule's next time after now. The engine also judges from a maintenance window's end, which
- * this does not know: there the page can show a run the engine has excused.
+ * pings): a new job's first due run, a margin after its schedule was set, with why the ones before
+ * it are not; a run whose ping is still within its grace. Once that has passed (the job is down),
+ * the schedule's next time after now. In maintenance the engine judges nothing until the window
+ * ends and then from its end, so the page shows the schedule's next time, marked as not judged.
  */
 function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
+  const held = p.node.state === 'maintenance';
   const pings = jobPings(p.node.last_heartbeat_at, null, p.node.schedule_since, p.node.coverage_since ?? p.node.created_at);
   const awaited = awaitedRun(pings.lastSuccessAt, pings.watchingSince, p.schedule);
-  const pending = awaited.getTime() + p.schedule.grace_seconds * 1000 > p.now.getTime();
+  const pending = !held && awaited.getTime() + p.schedule.grace_seconds * 1000 > p.now.getTime();
   const next = pending ? awaited : nextRunAfter(p.schedule, p.now);
   const first = pending && pings.lastSuccessAt === null && nextRunAfter(p.schedule, pings.watchingSince) < awaited;
   return (
     <>
       <At at={next} /> (<Ago at={next} now={p.now} />)
-      {first ? <span class="sub">its first expected run: one before it comes too soon after the job was created</span> : null}
+      {held ? <span class="sub">not judged until the maintenance window ends</span> : null}
+      {first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null}
       {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}
     </>
   );
