@@ -196,6 +196,12 @@ describe("console: a scheduled job's page", () => {
     const expected = new Date(made + 5.5 * 60_000).toISOString();
     assert.match(await get('/nodes/fresh-job'), new RegExp(`<dt>Next run</dt><dd><time datetime="${expected}">[^]*?its first expected run`));
   });
+  it('shows a 29 February job its first run, whose third lies past the cron package\'s 8-year search', async () => {
+    await h.createNode('leap-day', { schedule: { cron: '0 0 29 2 *' } });
+    const res = await h.app.request('/nodes/leap-day', { headers: { cookie } });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /<dt>Next run<\/dt><dd><time datetime="2028-02-29T00:00:00.000Z">/);
+  });
   it('shows a job in maintenance its schedule\'s next time, not judged until the window ends', async () => {
     const fiveMinutes = 300_000;
     const made = Math.ceil(h.clock.now().getTime() / fiveMinutes) * fiveMinutes + 4.5 * 60_000;
