@@ -18,6 +18,13 @@ export interface Batching {
   retryBatchAfterMs?: number;
 }
 
+/**
+ * The `retryBatchAfterMs` of the lookups every request and open stream waits on (identities,
+ * sessions): long enough for a blip of a few hundred ms (a failover, a dropped connection
+ * re-established) to clear, short enough that the callers it holds barely notice.
+ */
+export const RETRY_LOOKUP_AFTER_MS = 250;
+
 // Transient, yet not to be run again at once: a server shedding load (57014 a statement timeout,
 // 53300 too many connections) is only loaded more by 1,000 callers' batch coming straight back,
 // and a connect that timed out has already made its callers wait 10 s (connect_timeout).
@@ -35,7 +42,8 @@ interface Waiting<I, O> {
 /**
  * Runs the items its callers add as batches: what arrives within one event-loop turn, or while
  * `inFlight` batches are already running, goes out together, so N concurrent callers cost one
- * statement instead of N. A quiet caller waits one turn (setImmediate), never a timer.
+ * statement instead of N. A quiet caller waits one turn (setImmediate), not a timer; only a batch
+ * run once more after a blip waits on one (`retryBatchAfterMs`).
  *
  * `run` returns one output per item, in order. Each caller's promise settles only when its
  * batch has: a caller awaiting a write knows it is committed. A batch failed on a blip is first

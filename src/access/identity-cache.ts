@@ -1,4 +1,4 @@
-import { Coalescer, type Batching } from '../coalescer.ts';
+import { Coalescer, RETRY_LOOKUP_AFTER_MS, type Batching } from '../coalescer.ts';
 import type { Sql } from '../db/client.ts';
 import type { NodeRef } from '../nodes/model.ts';
 import { findNodeRefs } from '../nodes/store.ts';
@@ -23,7 +23,7 @@ const MAX_NODE_REFS = 200_000;
  * heartbeats and stream checks at once), then fails its callers rather than running 1,000 single
  * lookups against a database that still fails.
  */
-const LOOKUP_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false, retryBatchAfterMs: 250 };
+const LOOKUP_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false, retryBatchAfterMs: RETRY_LOOKUP_AFTER_MS };
 
 /**
  * What bearer secrets and node names stand for, cached for the HTTP authenticator and for ingest

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import { Coalescer, type Batching } from '../coalescer.ts';
+import { Coalescer, RETRY_LOOKUP_AFTER_MS, type Batching } from '../coalescer.ts';
 import type { Sql } from '../db/client.ts';
 import type { Scope } from './model.ts';
 import { hashSecret } from '../secrets.ts';
@@ -83,7 +83,7 @@ export async function resolveSession(sql: Sql, id: string, limits: SessionLimits
  * whole, 250 ms later (a blip must not fail 1,000 streams' checks at once), then fails its callers
  * rather than running 1,000 single lookups against a database that still fails.
  */
-const CHECK_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false, retryBatchAfterMs: 250 };
+const CHECK_BATCHING: Batching = { size: 1_000, inFlight: 4, retryAlone: false, retryBatchAfterMs: RETRY_LOOKUP_AFTER_MS };
 
 /**
  * Whether the session a cookie id names is still valid, never counting as use (a stream is not a

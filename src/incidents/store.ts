@@ -132,7 +132,7 @@ export async function holdEscalations(tx: Queryable, ids: string[]): Promise<voi
 /** Ends the hold of these incidents' next step, for the caller to arm it; returns those that were held. */
 export async function releaseHeld(tx: Queryable, ids: string[]): Promise<IncidentRow[]> {
   if (ids.length === 0) return [];
-  return tx<IncidentRow[]>`update incidents set escalation_held = false where id = any(${ids}::uuid[]) and escalation_held returning *`;
+  return tx<IncidentRow[]>`update incidents set escalation_held = false where id = any(${ids}::uuid[]) and escalation_held and status = 'open' returning *`;
 }
 
 /**

@@ -109,7 +109,8 @@ async function pagesAfterResolve(tx: Tx, news: IncidentNews[], incidents: Readon
  */
 export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, alreadyRead?: AlreadyRead): Promise<string[]> {
   // Set-wise: incidents, paged recipients, policies (for old events), channels and people in at
-  // most five queries per batch (a 10k-node outage would otherwise cost several queries per event).
+  // most five queries per batch, and a sixth (resolvesQueued) when a page's incident is already
+  // resolved (a 10k-node outage would otherwise cost several queries per event).
   const incidents = await withMissing(alreadyRead?.incidents, news.map((n) => n.incidentId), (ids) => getIncidents(tx, ids));
   const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));
   const legacy = news.filter((n) => !isAnswer(n) && n.recipients === undefined);

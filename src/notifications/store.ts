@@ -259,14 +259,9 @@ function eventMessages(sql: Queryable, field: 'channel_id' | 'user_id', id: stri
  * The ledger is probed by the destination index (`deliveries_destination_recent`: a person's own
  * address is the row with no channel); the outbox holds only events not yet handled.
  */
-export async function incidentsOwing(
-  sql: Queryable,
-  field: 'channel_id' | 'user_id',
-  id: string,
-  limit: number,
-): Promise<Array<{ id: string; name: string; total: number }>> {
-  return sql<Array<{ id: string; name: string; total: number }>>`
-    select i.id, i.title as name, (count(*) over ())::int as total
+function incidentsOwing(sql: Queryable, field: 'channel_id' | 'user_id', id: string, limit: number) {
+  return sql`
+    select i.id, i.title as name, (count(*) over ())::int as total, i.opened_at
     from incidents i
     where i.id in (
       select d.incident_id from deliveries d
@@ -305,19 +300,38 @@ export async function resolvesQueued(tx: Queryable, incidents: Array<{ id: strin
  * so a destination deleted meanwhile loses the message: a page leaves it out, a resolve dies
  * `channel_deleted` / `user_deleted`. `outbox_dead` holds only what an operator has not replayed.
  */
-export async function parkedEventsMessaging(
-  sql: Queryable,
-  field: 'channel_id' | 'user_id',
-  id: string,
-  limit: number,
-): Promise<Array<{ event_id: string; id: string; name: string; total: number }>> {
-  return sql<Array<{ event_id: string; id: string; name: string; total: number }>>`
+function parkedEventsMessaging(sql: Queryable, field: 'channel_id' | 'user_id', id: string, limit: number) {
+  return sql`
     select o.id::text as event_id, i.id, i.title as name, (count(*) over ())::int as total
     from outbox_dead o
     join incidents i on i.id = (o.payload->>'incident_id')::uuid
     where ${eventMessages(sql, field, id)}
     order by o.id
     limit ${limit}`;
+}
+
+/**
+ * What still owes this channel or person a message (incidentsOwing) and the dead events that
+ * would message it once replayed (parkedEventsMessaging), read in ONE statement, so from one
+ * snapshot. A replay moves its event from `outbox_dead` to `outbox` in one commit: read in two
+ * statements, a replay committing between them was in neither (the outbox read before it, the
+ * dead events after), and the deletion went through while the replayed event still owed the
+ * destination a message (its resolve then died `channel_deleted` / `user_deleted`). One snapshot
+ * sees the event in exactly one of the two tables.
+ */
+export async function owedOrParked(
+  sql: Queryable,
+  field: 'channel_id' | 'user_id',
+  id: string,
+  limit: number,
+): Promise<{ owing: Array<{ id: string; name: string; total: number }>; parked: Array<{ event_id: string; id: string; name: string; total: number }> }> {
+  const [row] = await sql<Array<{ owing: Array<{ id: string; name: string; total: number }>; parked: Array<{ event_id: string; id: string; name: string; total: number }> }>>`
+    with owing as (${incidentsOwing(sql, field, id, limit)}),
+         parked as (${parkedEventsMessaging(sql, field, id, limit)})
+    select
+      (select coalesce(json_agg(json_build_object('id', w.id, 'name', w.name, 'total', w.total) order by w.opened_at, w.id), '[]') from owing w) as owing,
+      (select coalesce(json_agg(json_build_object('event_id', p.event_id, 'id', p.id, 'name', p.name, 'total', p.total) order by p.event_id::bigint), '[]') from parked p) as parked`;
+  return row!;
 }
 
 /**

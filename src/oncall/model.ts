@@ -52,6 +52,12 @@ export function namedBy(groups: Array<[one: string, many: string, list: NamedBy[
 /** How many open incidents a refusal names; the count it gives covers the rest. */
 export const NAMED_INCIDENTS = 5;
 
+/** The first of `total` things a refusal names, comma-separated, then how many it leaves out. */
+function listed<T>(shown: T[], total: number, name: (x: T) => string): string {
+  const more = total - shown.length;
+  return shown.map(name).join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
 /**
  * Why a channel or person must stay while incidents hold it, each list oldest first with the count
  * of all: open incidents the ledger paged it for (their resolves go to what was paged), else
@@ -61,8 +67,7 @@ export function stillHeld(what: 'channel' | 'user', paged: Array<NamedBy & { tot
   const held = paged.length ? paged : owing;
   const total = held[0]?.total;
   if (!total) return undefined;
-  const more = total - held.length;
-  const list = held.map((x) => `"${x.name}" (${x.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  const list = listed(held, total, (x) => `"${x.name}" (${x.id})`);
   if (held === paged) {
     return total === 1
       ? `The ${what} was paged for open incident ${list}; delete it once that is resolved, so its resolve reaches the ${what}.`
@@ -82,8 +87,7 @@ export function stillHeld(what: 'channel' | 'user', paged: Array<NamedBy & { tot
 export function stillParked(what: 'channel' | 'user', parked: Array<NamedBy & { event_id: string; total: number }>): string | undefined {
   const total = parked[0]?.total;
   if (!total) return undefined;
-  const more = total - parked.length;
-  const list = parked.map((e) => `${e.event_id} (incident "${e.name}", ${e.id})`).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  const list = listed(parked, total, (e) => `${e.event_id} (incident "${e.name}", ${e.id})`);
   const [id, its] = total === 1 ? [parked[0]!.event_id, 'its'] : ['{id}', 'their'];
   const settle = `an admin replays (POST /v1/outbox/dead/${id}/replay: delete the ${what} once ${its} messages are delivered) or discards (DELETE /v1/outbox/dead/${id}: ${its} messages are never sent)`;
   return total === 1

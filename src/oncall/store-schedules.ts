@@ -135,15 +135,21 @@ export async function schedulesWithOverridesFor(sql: Queryable, userId: string, 
 }
 
 /**
- * Each schedule's name and everyone it can put on call from `now`: its layers' people and those of
- * overrides not ended by then (as pageablePeople counts them), for the policy page's warnings.
+ * Everyone schedule `s` (the row, in the enclosing query) can put on call from `now`: its layers'
+ * people and those of its overrides not ended by then; one `text` column. The one definition of
+ * it, for scheduleMembers and pageablePeople.
  */
+export function schedulePeople(sql: Queryable, now: Date) {
+  return sql`
+    select jsonb_array_elements_text(l->'user_ids') from jsonb_array_elements(s.layers) l
+    union select o.user_id::text from schedule_overrides o where o.schedule_id = s.id and o.ends_at > ${now}`;
+}
+
+/** Each schedule's name and everyone it can put on call from `now` (schedulePeople), for the policy page's warnings. */
 export async function scheduleMembers(sql: Queryable, ids: string[], now: Date): Promise<Map<string, { name: string; user_ids: string[] }>> {
   if (ids.length === 0) return new Map();
   const rows = await sql<Array<{ id: string; name: string; user_ids: string[] }>>`
-    select s.id, s.name, array(
-      select jsonb_array_elements_text(l->'user_ids') from jsonb_array_elements(s.layers) l
-      union select o.user_id::text from schedule_overrides o where o.schedule_id = s.id and o.ends_at > ${now}) as user_ids
+    select s.id, s.name, array(${schedulePeople(sql, now)}) as user_ids
     from schedules s where s.id = any(${ids}::uuid[])`;
   return new Map(rows.map((r) => [r.id, { name: r.name, user_ids: r.user_ids }]));
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client.ts';
+import { schedulePeople } from './store-schedules.ts';
 import type { Contacts, NamedBy, NameCursor, NewUser, UserPatch, UserRow } from './model.ts';
 
 /** Postgres names this index when a second user would get an address already taken (sql/0010_people.sql). */
@@ -83,13 +84,13 @@ export async function userNames(sql: Queryable, ids: string[]): Promise<Map<stri
 }
 
 /**
- * The people a page can name: on a policy level, a schedule layer, or an override that has not
- * ended by `now`. Read at start and by /readyz, not on the page path.
+ * The people a page can name: on a policy level, or whom a schedule can put on call from `now`
+ * (schedulePeople: a layer, or an override that has not ended by then). Read at start and by
+ * /readyz, not on the page path.
  */
 export async function pageablePeople(sql: Queryable, now: Date): Promise<string[]> {
   const rows = await sql<Array<{ id: string }>>`
     select jsonb_array_elements_text(l->'user_ids') as id from escalation_policies p, jsonb_array_elements(p.levels) l
-    union select jsonb_array_elements_text(l->'user_ids') from schedules s, jsonb_array_elements(s.layers) l
-    union select user_id::text from schedule_overrides where ends_at > ${now}`;
+    union select m.id from schedules s, lateral (${schedulePeople(sql, now)}) as m(id)`;
   return rows.map((r) => r.id);
 }

@@ -95,7 +95,7 @@ export async function listDeadOutbox(sql: Queryable, afterId: string | undefined
 }
 
 /** What names a dead event in its audit row, besides its id. */
-export type DeadEventName = Pick<DeadEvent, 'topic' | 'key'>;
+type DeadEventName = Pick<DeadEvent, 'topic' | 'key'>;
 
 /**
  * Puts a dead event back with its original id, so it is again ordered before anything its key

@@ -42,3 +42,24 @@ export function waitsOnLock(db: TestDatabase, application: string, finished = ()
     return row!.n > 0;
   });
 }
+
+/**
+ * `tx`, running `then()` once its `n`th query has returned and before that query's caller goes on:
+ * something committed between two statements of the code under test, at a point the test chooses.
+ * Only executed queries count, each once however often it is awaited; fragments (sql`...` nested
+ * in a query) are never awaited.
+ */
+export function afterQuery(tx: Tx, n: number, then: () => Promise<unknown>): Tx {
+  let ran = 0;
+  return new Proxy(tx, {
+    apply(target, self, args) {
+      const query = Reflect.apply(target, self, args);
+      if (!Array.isArray(args[0]) || !('raw' in args[0])) return query;
+      const run = query.then;
+      let done: Promise<unknown> | undefined;
+      query.then = (ok: (v: unknown) => unknown, ko: (e: unknown) => unknown) =>
+        (done ??= run.call(query, async (rows: unknown) => (++ran === n && (await then()), rows))).then(ok, ko);
+      return query;
+    },
+  });
+}

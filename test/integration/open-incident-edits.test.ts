@@ -18,12 +18,13 @@ import { deleteUser as deleteUserRow } from '../../src/oncall/store-users.ts';
 import { settleDeadEvent } from '../../src/outbox/dead.ts';
 import { buryOutbox, replayDeadOutbox } from '../../src/outbox/store.ts';
 import { PAGE_AFTER_RESOLVE } from '../../src/notifications/fanout.ts';
+import { holdingIncidents } from '../../src/notifications/holding-incidents.ts';
 import { deletePolicy, updatePolicy } from '../../src/oncall/service.ts';
 import { updatePolicy as writePolicyRow } from '../../src/oncall/store.ts';
 import { deleteUser } from '../../src/oncall/users.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
+import { afterQuery, holdOpen, waitsOnLock } from '../helpers/locks.ts';
 import { until } from '../helpers/wait.ts';
 import { createOnCall, incidentsOf, nodeGoingDown as goingDown, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
@@ -229,6 +230,18 @@ describe('open incidents across edits of what paged them', () => {
       ],
     );
     await deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING);
+  });
+
+  it('a dead resolve replayed while a deletion reads what holds the channel is seen in one table or the other', async () => {
+    const { p1, incident } = await pagedThenMoved('api-12');
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
+    await db.sql.begin((tx) => buryOutbox(tx, resolve!.id, 'failed on every attempt', clock.now()));
+    // The replay moves the event from outbox_dead to outbox, not committed yet; it commits right
+    // after the deletion's second read (the first asks for open incidents paging the channel).
+    const replay = await hold((tx) => replayDeadOutbox(tx, resolve!.id, clock.now()));
+    const why = await db.sql.begin((tx) => holdingIncidents(afterQuery(tx, 2, () => replay.commit()), 'channel', p1.channel.id));
+    assert.match(why ?? 'nothing holds it', new RegExp(`^Dead outbox event ${resolve!.id} \\(incident "api-12 is down"`));
   });
 
   it('refuses to delete a person a dead escalation names, until an admin discards it', async () => {

@@ -191,7 +191,7 @@ export function channelRoutes(deps: AppDeps) {
     doc({
       summary: 'Delete a channel',
       description:
-        'Refused (409, naming what holds the channel) while an escalation policy or a user names it (remove it from them first); while an open incident paged it (delete it once that is resolved, so its resolve reaches it); while a message of an incident to it is not yet delivered (a page, acknowledgement or resolve still in the outbox or not yet sent); and while a dead outbox event would message it once replayed (an admin replays or discards it: `POST /v1/outbox/dead/{id}/replay`, `DELETE /v1/outbox/dead/{id}`). Also 409 with Retry-After when an edit naming the channel (an escalation policy or a user being saved) holds it longer than a deletion waits (5 s in all).',
+        'Refused (409, naming what holds the channel) while an escalation policy or a user names it (remove it from them first); while an open incident paged it (delete it once that is resolved, so its resolve reaches it); while a message of an incident to it is not yet delivered (a page, acknowledgement or resolve still in the outbox or not yet sent); and while a dead outbox event would message it once replayed (an admin replays or discards it: `POST /v1/outbox/dead/{id}/replay`, `DELETE /v1/outbox/dead/{id}`). Also 409 with Retry-After when an edit naming the channel (an escalation policy or a user being saved) holds it longer than a deletion waits: 5 s in all for the row of the channel, and each later lock wait of the deletion 5 s (lock_timeout).',
       access: 'write',
       id: CHANNEL,
       ok: { status: 204, description: 'Deleted.' },

@@ -75,8 +75,9 @@ export function rechecker(check: () => Promise<boolean>, close: (failed: boolean
       } while (again);
       return true;
     } catch {
-      // Not retried here (its batch query already ran twice, 250 ms apart): the next keepalive, at
-      // most 20 s on, asks again.
+      // Not retried here (its batch query already ran twice, 250 ms apart, after a blip, and once
+      // after a statement timeout 57014, too many connections 53300 or a connect timeout, which
+      // a second run would only load more): the next keepalive, at most 20 s on, asks again.
       if (++failures >= 2) close(true);
       return false;
     }

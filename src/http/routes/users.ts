@@ -110,7 +110,7 @@ export function userRoutes(deps: AppDeps) {
     doc({
       summary: 'Delete a user',
       description:
-        'Refused (409, naming what holds the user) while an escalation policy, a schedule layer or an override that has not ended names the user; while an open incident paged them (delete them once it is resolved, so its resolve reaches them); while a message of an incident to them is not yet delivered (a page, acknowledgement or resolve still in the outbox or not yet sent); and while a dead outbox event would message them once replayed (an admin replays or discards it: `POST /v1/outbox/dead/{id}/replay`, `DELETE /v1/outbox/dead/{id}`). Also 409 with Retry-After when work naming the user (an escalation paging them, an edit naming them) holds them longer than a deletion waits (5 s in all, however many take turns holding them).',
+        'Refused (409, naming what holds the user) while an escalation policy, a schedule layer or an override that has not ended names the user; while an open incident paged them (delete them once it is resolved, so its resolve reaches them); while a message of an incident to them is not yet delivered (a page, acknowledgement or resolve still in the outbox or not yet sent); and while a dead outbox event would message them once replayed (an admin replays or discards it: `POST /v1/outbox/dead/{id}/replay`, `DELETE /v1/outbox/dead/{id}`). Also 409 with Retry-After when work naming the user (an escalation paging them, an edit naming them) holds them longer than a deletion waits: 5 s in all for the row of the user (however many take turns holding it), and each later lock wait of the deletion 5 s (lock_timeout).',
       access: 'write',
       id: USER,
       ok: { status: 204, description: 'Deleted.' },
