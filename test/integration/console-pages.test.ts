@@ -406,6 +406,25 @@ describe('console: incidents', () => {
     assert.doesNotMatch(after, /everyone who was paged is told|is still down/);
   });
 
+  it('follows a renamed node by id: the list links it, the pages name it as it is now', async () => {
+    const { h } = s;
+    const node = await h.createNode('db-6');
+    await h.sql`update node_health set state = 'down' where node_id = ${node.id}`;
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-6 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.equal((await h.admin('PATCH', `/v1/nodes/${node.id}`, { name: 'db-6-old' })).status, 200);
+    // Another node takes up the old name: a link by name would lead there.
+    await h.createNode('db-6');
+    const list = await get('/incidents');
+    assert.match(list, new RegExp(`<a href="/nodes/${node.id}">db-6</a>`));
+    assert.doesNotMatch(list, /href="\/nodes\/db-6"/);
+    assert.match(await get(`/incidents?node=${node.id}`), /<h1>Incidents of db-6-old<\/h1>/);
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.match(page, new RegExp(`<a href="/nodes/${node.id}">db-6-old</a><span class="muted"> \\(was db-6\\)</span>`));
+    assert.match(page, /db-6-old is still down\./);
+  });
+
   it('keeps a refused resolution note in its field and says the limit; counts a line break as one character', async () => {
     const { h, cookie } = s;
     const node = await h.createNode('db-3');
