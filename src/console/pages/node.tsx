@@ -16,7 +16,7 @@ import { summarize } from '../../uptime/summary.ts';
 import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
-import { Ago, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
+import { Ago, alreadyShownOnce, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
@@ -129,7 +129,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         {c.req.query('done') === 'already' ? (
           <Notice kind="ok">
-            <p>That form was already sent: the token was rotated once, and the new token is not shown again. If it was lost, rotate again.</p>
+            <p>{alreadyShownOnce('the token it rotated to', 'If it was lost, rotate again.')}</p>
           </Notice>
         ) : null}
         {c.req.query('done') === 'saved' ? (
