@@ -68,6 +68,12 @@ export const ALREADY = 'That form was already sent, and this is what it created;
  */
 export const alreadyShownOnce = (secret: string, instead: string) => `That form was already sent, and nothing new was made: ${secret} is not shown again. ${instead}`;
 
+/**
+ * What `?done=` says, from a page's own sayings: own keys only, so `?done=constructor` or
+ * `?done=toString` says nothing rather than drawing a function inherited from Object.
+ */
+export const sayingOf = (said: Record<string, string>, done: string | undefined): { done?: string } => (done !== undefined && Object.hasOwn(said, done) ? { done: said[done]! } : {});
+
 /** What a page says when a create or a save redirected to it (`?done=created|saved|already`). */
 export const createdOrSaved = (done: string | undefined): { done?: string } =>
   done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : done === 'already' ? { done: ALREADY } : {};

@@ -265,6 +265,26 @@ describe('console pages', () => {
     assert.equal((await h.sql`select count(*) from maintenances`)[0]!.count, '0');
   });
 
+  it('names a typed node name the schema refuses as it was typed too', async () => {
+    const body = formOf((await get('/maintenance')).html, '/maintenance');
+    body.set('nodes', 'n-00 web/1 café');
+    const res = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    assert.match(html, /<p class="error" id="nodes-error">web\/1: must be 1-128 characters of A-Z a-z 0-9 \. _ : -; café: must be 1-128 characters/);
+    assert.doesNotMatch(html, /node_ids/);
+  });
+
+  it('says nothing for a ?done= that is not one of its own sayings, such as an inherited name', async () => {
+    const user = (await (await h.admin('POST', '/v1/users', { name: 'Dee', email: 'dee@example.com' })).json()) as { id: string };
+    const schedule = (await (await h.admin('POST', '/v1/schedules', { name: 'Done rota', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [user.id], starts_at: '2026-12-01T00:00:00Z', rotation: 'P1D' }] })).json()) as { id: string };
+    for (const path of ['/maintenance?done=constructor', `/schedules/${schedule.id}?done=constructor`, '/maintenance?done=toString']) {
+      const page = await get(path);
+      assert.equal(page.status, 200, path);
+      assert.doesNotMatch(page.html, /native code|class="notice ok"/, path);
+    }
+  });
+
   it("sends a channel's test and comes back to the channel's own address with how that test went", async () => {
     const mail = (await (await h.admin('POST', '/v1/channels', { name: 'test-mail', type: 'email', config: { to: ['ops@example.com'] } })).json()) as { id: string };
     const body = formOf((await get(`/channels/${mail.id}`)).html, `/channels/${mail.id}/test`);
