@@ -254,25 +254,20 @@ describe('console pages', () => {
     }
   });
 
-  it('names the node a maintenance window could not find as it was typed, not by its place in a list', async () => {
-    const body = formOf((await get('/maintenance')).html, '/maintenance');
-    body.set('nodes', 'n-00, web-9 n-01 web-10');
-    const res = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
-    assert.equal(res.status, 400);
-    const html = await res.text();
-    assert.match(html, /<p class="error" id="nodes-error">No node named web-9, web-10<\/p>/);
-    assert.doesNotMatch(html, /node_ids/);
+  it('names the node a maintenance window could not find, or a name refused, as it was typed, not by its place in a list', async () => {
+    /** The nodes field's problem for this typed list; the form has no numbered ids to name. */
+    const refused = async (nodes: string) => {
+      const body = formOf((await get('/maintenance')).html, '/maintenance');
+      body.set('nodes', nodes);
+      const res = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      assert.equal(res.status, 400);
+      const html = await res.text();
+      assert.doesNotMatch(html, /node_ids/);
+      return /<p class="error" id="nodes-error">([^<]*)<\/p>/.exec(html)?.[1];
+    };
+    assert.equal(await refused('n-00, web-9 n-01 web-10'), 'No node named web-9, web-10');
+    assert.equal(await refused('n-00 web/1 café'), 'web/1: must be 1-128 characters of A-Z a-z 0-9 . _ : -; café: must be 1-128 characters of A-Z a-z 0-9 . _ : -');
     assert.equal((await h.sql`select count(*) from maintenances`)[0]!.count, '0');
-  });
-
-  it('names a typed node name the schema refuses as it was typed too', async () => {
-    const body = formOf((await get('/maintenance')).html, '/maintenance');
-    body.set('nodes', 'n-00 web/1 café');
-    const res = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
-    assert.equal(res.status, 400);
-    const html = await res.text();
-    assert.match(html, /<p class="error" id="nodes-error">web\/1: must be 1-128 characters of A-Z a-z 0-9 \. _ : -; café: must be 1-128 characters/);
-    assert.doesNotMatch(html, /node_ids/);
   });
 
   it('says nothing for a ?done= that is not one of its own sayings, such as an inherited name', async () => {
