@@ -62,6 +62,18 @@ export const Pager = (p: { prev?: string | undefined; next?: string | undefined;
 /** What a page says when a create form that already created it is sent again (src/console/once.tsx). */
 export const ALREADY = 'That form was already sent, and this is what it created; nothing new was made.';
 
+/**
+ * ALREADY for a form whose first answer showed a secret once (a key, a generated webhook secret, a
+ * rotated token): the page sent to holds no copy, so it says so and how to get another.
+ */
+export const alreadyShownOnce = (secret: string, instead: string) => `That form was already sent, and nothing new was made: ${secret} is not shown again. ${instead}`;
+
+/**
+ * What `?done=` says, from a page's own sayings: own keys only, so `?done=constructor` or
+ * `?done=toString` says nothing rather than drawing a function inherited from Object.
+ */
+export const sayingOf = (said: Record<string, string>, done: string | undefined): { done?: string } => (done !== undefined && Object.hasOwn(said, done) ? { done: said[done]! } : {});
+
 /** What a page says when a create or a save redirected to it (`?done=created|saved|already`). */
 export const createdOrSaved = (done: string | undefined): { done?: string } =>
   done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : done === 'already' ? { done: ALREADY } : {};

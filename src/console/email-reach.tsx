@@ -7,8 +7,9 @@ import { contactsOf } from '../oncall/store-users.ts';
 import { Notice } from './components.tsx';
 
 // What the policy and people pages say when email cannot be sent: the words /readyz and the start
-// log use (src/oncall/setup-warnings.ts), shown where the person is added. Only a known "no SMTP_URL"
-// counts (EmailSetup): a console in a process without the notifier role cannot know, and says nothing.
+// log use (src/oncall/setup-warnings.ts), shown where the person is added. Judged by this (api)
+// process's own SMTP_URL, the transports its test messages go out by: in a split deployment the
+// notifier's may differ, so the README asks both roles to carry the same one.
 
 /** Whether this process knows its engine sends no email. */
 export const emailOff = (deps: AppDeps): boolean => deps.transports?.email.configured === false;

@@ -167,7 +167,8 @@ export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<st
           </td>
           {p.showNode === false ? null : (
             <td data-label="Node">
-              <a href={`/nodes/${encodeURIComponent(i.node_name)}`}>{i.node_name}</a>
+              {/* By id: node_name is the name at opening, which after a rename leads nowhere or to another node. */}
+              <a href={`/nodes/${i.node_id}`}>{i.node_name}</a>
             </td>
           )}
           <td data-label="Severity">

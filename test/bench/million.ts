@@ -1,5 +1,5 @@
 import { systemClock } from '../../src/clock.ts';
-import { createSql, type Sql } from '../../src/db/client.ts';
+import { createSql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';

@@ -84,7 +84,7 @@ describe('console: a create form creates once', () => {
     assert.equal(resent.status, 303);
     assert.equal(resent.headers.get('location'), '/keys?done=already');
     const listed = await get('/keys?done=already');
-    assert.match(listed, /the key it created is listed here, and its secret is not shown again/);
+    assert.match(listed, /That form was already sent, and nothing new was made: the secret of the key it created \(listed here\) is not shown again\. If it was lost, create another key and revoke this one\./);
     assert.doesNotMatch(listed, new RegExp(secret));
     assert.equal((await h.sql`select count(*) from api_keys where name = 'deploy bot'`)[0]!.count, '1');
   });
@@ -98,7 +98,9 @@ describe('console: a create form creates once', () => {
     assert.equal(resent.status, 303);
     const to = resent.headers.get('location')!;
     assert.match(to, /^\/channels\/[0-9a-f-]{36}\?done=already$/);
-    assert.doesNotMatch(await get(to), new RegExp(secret));
+    const page = await get(to);
+    assert.doesNotMatch(page, new RegExp(secret));
+    assert.match(page, /nothing new was made: its signing secret, if one was generated, is not shown again\. If it was lost, set a new one with Edit\./);
     assert.equal((await h.sql`select count(*) from channels where name = 'hook'`)[0]!.count, '1');
   });
 
@@ -168,7 +170,7 @@ describe('console: a create form creates once', () => {
     const resent = await post('/nodes/agent-1/token', body);
     assert.equal(resent.status, 303);
     assert.equal(resent.headers.get('location'), '/nodes/agent-1?done=already');
-    assert.match(await get('/nodes/agent-1?done=already'), /the token was rotated once, and the new token is not shown again/);
+    assert.match(await get('/nodes/agent-1?done=already'), /That form was already sent, and nothing new was made: the token it rotated to is not shown again\. If it was lost, rotate again\./);
     assert.equal((await h.sql<{ token_hash: string }[]>`select token_hash from nodes where id = ${node.id}`)[0]!.token_hash, rotated!.token_hash);
   });
 

@@ -26,6 +26,7 @@ describe('console: incidents of a node in maintenance', () => {
     const says = new RegExp(`node in maintenance until <time datetime="${until.toISOString()}">[^<]+</time>: no pages meanwhile; escalation goes on if it is still down after`);
     assert.match(await get(`/incidents/${incident!.id}`), says);
     assert.match(await get('/incidents'), says);
+    assert.match(await get('/nodes/web-01'), says);
   });
   it('opens a window for the node of a node or incident page in two clicks: the node filled in, ending in 1 h (or a preset)', async () => {
     const { h, cookie } = s;
@@ -61,6 +62,6 @@ describe('console: incidents of a node in maintenance', () => {
     await h.createNode('cache-01');
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page, /<a class="button" href="\/maintenance\?node=cache-01-old#new-window" id="maintenance-for-node">/);
-    assert.match(page, /<a href="\/nodes\/cache-01-old">cache-01<\/a>/);
+    assert.match(page, new RegExp(`<a href="/nodes/${node.id}">cache-01-old</a><span class="muted"> \\(was cache-01\\)</span>`));
   });
 });

@@ -254,15 +254,30 @@ describe('console pages', () => {
     }
   });
 
-  it('names the node a maintenance window could not find as it was typed, not by its place in a list', async () => {
-    const body = formOf((await get('/maintenance')).html, '/maintenance');
-    body.set('nodes', 'n-00, web-9 n-01 web-10');
-    const res = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
-    assert.equal(res.status, 400);
-    const html = await res.text();
-    assert.match(html, /<p class="error" id="nodes-error">No node named web-9, web-10<\/p>/);
-    assert.doesNotMatch(html, /node_ids/);
+  it('names the node a maintenance window could not find, or a name refused, as it was typed, not by its place in a list', async () => {
+    /** The nodes field's problem for this typed list; the form has no numbered ids to name. */
+    const refused = async (nodes: string) => {
+      const body = formOf((await get('/maintenance')).html, '/maintenance');
+      body.set('nodes', nodes);
+      const res = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      assert.equal(res.status, 400);
+      const html = await res.text();
+      assert.doesNotMatch(html, /node_ids/);
+      return /<p class="error" id="nodes-error">([^<]*)<\/p>/.exec(html)?.[1];
+    };
+    assert.equal(await refused('n-00, web-9 n-01 web-10'), 'No node named web-9, web-10');
+    assert.equal(await refused('n-00 web/1 café'), 'web/1: must be 1-128 characters of A-Z a-z 0-9 . _ : -; café: must be 1-128 characters of A-Z a-z 0-9 . _ : -');
     assert.equal((await h.sql`select count(*) from maintenances`)[0]!.count, '0');
+  });
+
+  it('says nothing for a ?done= that is not one of its own sayings, such as an inherited name', async () => {
+    const user = (await (await h.admin('POST', '/v1/users', { name: 'Dee', email: 'dee@example.com' })).json()) as { id: string };
+    const schedule = (await (await h.admin('POST', '/v1/schedules', { name: 'Done rota', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [user.id], starts_at: '2026-12-01T00:00:00Z', rotation: 'P1D' }] })).json()) as { id: string };
+    for (const path of ['/maintenance?done=constructor', `/schedules/${schedule.id}?done=constructor`, '/maintenance?done=toString']) {
+      const page = await get(path);
+      assert.equal(page.status, 200, path);
+      assert.doesNotMatch(page.html, /native code|class="notice ok"/, path);
+    }
   });
 
   it("sends a channel's test and comes back to the channel's own address with how that test went", async () => {
@@ -404,6 +419,25 @@ describe('console: incidents', () => {
     const after = await get(res.headers.get('location')!);
     assert.match(after, /Resolved\. A resolve is queued for each of the 2 destinations it paged; “Who was told” below shows each as it goes\. The page to 1 of them failed, so they may never have heard of it\./);
     assert.doesNotMatch(after, /everyone who was paged is told|is still down/);
+  });
+
+  it('follows a renamed node by id: the list links it, the pages name it as it is now', async () => {
+    const { h } = s;
+    const node = await h.createNode('db-6');
+    await h.sql`update node_health set state = 'down' where node_id = ${node.id}`;
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-6 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.equal((await h.admin('PATCH', `/v1/nodes/${node.id}`, { name: 'db-6-old' })).status, 200);
+    // Another node takes up the old name: a link by name would lead there.
+    await h.createNode('db-6');
+    const list = await get('/incidents');
+    assert.match(list, new RegExp(`<a href="/nodes/${node.id}">db-6</a>`));
+    assert.doesNotMatch(list, /href="\/nodes\/db-6"/);
+    assert.match(await get(`/incidents?node=${node.id}`), /<h1>Incidents of db-6-old<\/h1>/);
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.match(page, new RegExp(`<a href="/nodes/${node.id}">db-6-old</a><span class="muted"> \\(was db-6\\)</span>`));
+    assert.match(page, /db-6-old is still down\./);
   });
 
   it('keeps a refused resolution note in its field and says the limit; counts a line break as one character', async () => {

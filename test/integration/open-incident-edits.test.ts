@@ -633,7 +633,7 @@ describe('open incidents across edits of what paged them', () => {
   });
 
   it('fires at once a timer armed at once before timers said so (migration 0018)', async () => {
-    const { first, second, policy, node, incident } = await twoLevels('web-4', 3600);
+    const { second, node, incident } = await twoLevels('web-4', 3600);
     // As an earlier release armed it at once: available when written, and no flag.
     await db.sql`update outbox set available_at = created_at where key = ${`incident:${incident!.id}`}`;
     await db.sql.file(fileURLToPath(new URL('../../sql/0018_escalation_timers_at_once.sql', import.meta.url)));

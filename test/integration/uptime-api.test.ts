@@ -23,7 +23,6 @@ const RETENTION = { hourlyDays: 90, dailyDays: 1095 };
 // move time in large steps; the gap scenario jumps further on purpose.
 const GAP_MS = DAY;
 
-type Status = 'ok' | 'failing';
 type Seconds = Record<keyof StateMs, number>;
 
 /** Hour `h` of a stored hour row's array (the arrays hold running totals through the day). */

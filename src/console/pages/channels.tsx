@@ -8,7 +8,7 @@ import type { AppDeps } from '../../http/deps.ts';
 import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
-import { At, Back, createdOrSaved, Notice, Outcome, Pager, Table } from '../components.tsx';
+import { alreadyShownOnce, At, Back, createdOrSaved, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -303,7 +303,10 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
   app.get('/channels/:id', ...guards.page, async (c) => {
     const channel = await find(c);
     const test = c.req.query('test');
-    return channel ? channelPage(c, channel, test !== undefined ? { tested: test } : createdOrSaved(c.req.query('done'))) : missing(c);
+    if (!channel) return missing(c);
+    // A webhook's create answer showed the secret it generated (if it did) that once only.
+    const done = c.req.query('done') === 'already' && channel.type === 'webhook' ? { done: alreadyShownOnce('its signing secret, if one was generated,', 'If it was lost, set a new one with Edit.') } : createdOrSaved(c.req.query('done'));
+    return channelPage(c, channel, test !== undefined ? { tested: test } : done);
   });
 
   app.post('/channels/:id/edit', ...guards.action, write, async (c) => {

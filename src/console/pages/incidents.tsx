@@ -34,12 +34,15 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const status = (STATUSES as string[]).includes(c.req.query('status') ?? '') ? (c.req.query('status') as IncidentStatus) : 'open';
     const node = isUuid(c.req.query('node') ?? '') ? c.req.query('node') : undefined;
     const after = readCursor(c.req.query('after'), isTimeCursor);
-    const [frame, counts, fetched] = await Promise.all([
+    const [frame, counts, fetched, refs] = await Promise.all([
       chrome(c, deps),
       countIncidentsByStatus(deps.sql, node),
       listIncidents(deps.sql, { status, nodeId: node, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
+      node ? findNodeRefs(deps.sql, [node]) : [],
     ]);
     const rows = fetched.slice(0, PAGE_SIZE);
+    // The node's name now, not the one its incidents opened under (a rename since would mislead).
+    const nodeName = refs.find((r) => r.id === node)?.name ?? rows[0]?.node_name;
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, node, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
     const now = deps.clock.now();
@@ -50,7 +53,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
       c,
       <Page title="Incidents" chrome={frame} section="incidents" live={['incident.changed']}>
         <div class="page-head">
-          <h1>Incidents{node && rows[0] ? ` of ${rows[0].node_name}` : ''}</h1>
+          <h1>Incidents{node && nodeName ? ` of ${nodeName}` : ''}</h1>
           {node ? <a href="/incidents">All nodes</a> : null}
         </div>
         <Live id="incidents-live" url={self} on={['incident.changed']}>
@@ -220,8 +223,9 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
   ]);
   const state = states.get(incident.node_id);
   // The node's name now: node_name is the one it had at opening, and a renamed node's old name
-  // leads nowhere, or to another node that took it up. Undefined once the node is deleted.
-  const nodeName = refs[0]?.name;
+  // leads nowhere, or to another node that took it up. Undefined once the node is deleted. By id
+  // only: findNodeRefs also matches a node now named like this one's id.
+  const nodeName = refs.find((r) => r.id === incident.node_id)?.name;
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
   const still = incident.status !== 'resolved' && state !== undefined && categoryFor(state) === incident.category ? CATEGORIES[incident.category].word : undefined;
   const notice = o.done ? (
@@ -252,7 +256,14 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
           <dl class="facts">
             <dt>Node</dt>
             <dd>
-              {nodeName ? <a href={`/nodes/${encodeURIComponent(nodeName)}`}>{incident.node_name}</a> : incident.node_name}
+              {nodeName ? (
+                <>
+                  <a href={`/nodes/${incident.node_id}`}>{nodeName}</a>
+                  {nodeName === incident.node_name ? null : <span class="muted"> (was {incident.node_name})</span>}
+                </>
+              ) : (
+                incident.node_name
+              )}
             </dd>
             <dt>Why</dt>
             <dd>{incident.reason ?? '—'}</dd>
@@ -295,7 +306,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
         {still ? (
           <Notice>
             <p>
-              {incident.node_name} is still {still}. Resolving does not change that: while it stays {still}, no new incident opens and nobody is paged. The next incident opens
+              {nodeName ?? incident.node_name} is still {still}. Resolving does not change that: while it stays {still}, no new incident opens and nobody is paged. The next incident opens
               when it next turns down or degraded from another state — after it recovers, for example.
             </p>
           </Notice>

@@ -9,7 +9,7 @@ import { CreateKey } from '../../http/routes/api-keys.ts';
 import { clearSessionCookie } from '../../http/session.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, Field, requireScope } from '../acting.tsx';
-import { At, Notice, Outcome, Pager, Table } from '../components.tsx';
+import { alreadyShownOnce, At, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -113,7 +113,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
   };
 
   app.get('/keys', ...guards.page, admin, async (c) =>
-    page(c, c.req.query('done') === 'already' ? { done: 'That form was already sent: the key it created is listed here, and its secret is not shown again.' } : {}),
+    page(c, c.req.query('done') === 'already' ? { done: alreadyShownOnce('the secret of the key it created (listed here)', 'If it was lost, create another key and revoke this one.') } : {}),
   );
 
   app.post('/keys', ...guards.action, admin, async (c) => {

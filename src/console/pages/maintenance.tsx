@@ -11,7 +11,7 @@ import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, Field, may, requireScope } from '../acting.tsx';
-import { ALREADY, areaText, At, LabelList, Notice, Outcome, Pager, Table } from '../components.tsx';
+import { ALREADY, areaText, At, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -146,14 +146,22 @@ function CreateForm(p: { session: ConsoleSession; now: Date; prefill?: Prefill |
 }
 
 /**
- * "No node named web-1": the service's `node_ids.0: is not a node` said by what was typed, since
- * the form has one Nodes field and no numbered ids.
+ * "No node named web-1", "web/1: must be …": the service's `node_ids.0: is not a node` and the
+ * schema's `node_ids.0: must be …` said by what was typed, since the form has one Nodes field and
+ * no numbered ids. One problem per typed name: the schema may find two in one.
  */
-function unknownNodes(details: ErrorDetail[] | undefined, typed: string[]): ErrorDetail[] | undefined {
-  const index = (d: ErrorDetail) => (d.message === 'is not a node' ? /^node_ids\.(\d+)$/.exec(d.field)?.[1] : undefined);
-  const missing = (details ?? []).flatMap((d) => index(d) ?? []).map((i) => typed[Number(i)]);
-  if (missing.length === 0) return details;
-  return [{ field: 'node_ids', message: `No node named ${missing.join(', ')}` }, ...details!.filter((d) => index(d) === undefined)];
+function byTyped(details: ErrorDetail[] | undefined, typed: string[]): ErrorDetail[] | undefined {
+  const index = (d: ErrorDetail) => /^node_ids\.(\d+)$/.exec(d.field)?.[1];
+  const each = new Map<string, string>();
+  for (const d of details ?? []) {
+    const i = index(d);
+    if (i !== undefined && !each.has(i)) each.set(i, d.message);
+  }
+  if (each.size === 0) return details;
+  const missing = [...each].filter(([, m]) => m === 'is not a node').map(([i]) => typed[Number(i)]);
+  const invalid = [...each].filter(([, m]) => m !== 'is not a node').map(([i, m]) => `${typed[Number(i)]}: ${m}`);
+  const message = [...(missing.length ? [`No node named ${missing.join(', ')}`] : []), ...invalid].join('; ');
+  return [{ field: 'node_ids', message }, ...details!.filter((d) => index(d) === undefined)];
 }
 
 export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
@@ -197,7 +205,8 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   app.get('/maintenance', ...guards.page, async (c) => {
     const done = c.req.query('done');
     const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.' };
-    return page(c, done && said[done] ? { done: said[done] } : { prefill: prefillOf(c) });
+    const saying = sayingOf(said, done);
+    return page(c, saying.done ? saying : { prefill: prefillOf(c) });
   });
 
   app.post('/maintenance', ...guards.action, requireScope('write'), async (c) => {
@@ -218,7 +227,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
         if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
         return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
       },
-      (r) => page(c, { form, problems: fieldProblems(unknownNodes(r.details, input.node_ids)), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
+      (r) => page(c, { form, problems: fieldProblems(byTyped(r.details, input.node_ids)), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
       () => '/maintenance',
     );
   });

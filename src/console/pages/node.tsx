@@ -16,11 +16,11 @@ import { summarize } from '../../uptime/summary.ts';
 import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
-import { Ago, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
+import { Ago, alreadyShownOnce, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
-import { actorNames, IncidentTable } from '../incident-parts.tsx';
+import { actorNames, IncidentTable, maintenanceOf } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { Once } from '../once.tsx';
@@ -102,7 +102,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
       policiesForNodes(deps.sql, [node.id]),
       listRuns(deps.sql, node.id, undefined, RUNS),
     ]);
-    const names = await actorNames(deps.sql, incidents.flatMap((i) => [i.acknowledged_by, i.resolved_by]));
+    const [names, maintenance] = await Promise.all([actorNames(deps.sql, incidents.flatMap((i) => [i.acknowledged_by, i.resolved_by])), maintenanceOf(deps.sql, incidents, nowDate)]);
     const shown = transitions.slice(0, TRANSITIONS);
     const older = transitions.length > TRANSITIONS ? href(`/nodes/${encodeURIComponent(node.name)}`, { before: cursor(shown.at(-1)!.state_version) }) : undefined;
     // A scheduled job is judged by its cron, not by its (unused) heartbeat interval: 0, as in the API.
@@ -129,7 +129,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         {c.req.query('done') === 'already' ? (
           <Notice kind="ok">
-            <p>That form was already sent: the token was rotated once, and the new token is not shown again. If it was lost, rotate again.</p>
+            <p>{alreadyShownOnce('the token it rotated to', 'If it was lost, rotate again.')}</p>
           </Notice>
         ) : null}
         {c.req.query('done') === 'saved' ? (
@@ -197,7 +197,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
           <h2>
             Incidents <span class="muted">({totalIncidents.toLocaleString('en-US')})</span>
           </h2>
-          <IncidentTable rows={incidents} now={nowDate} names={names} showNode={false} />
+          <IncidentTable rows={incidents} now={nowDate} names={names} maintenance={maintenance} showNode={false} />
           {totalIncidents > incidents.length ? (
             <p>
               <a href={href('/incidents', { status: incidentCounts.open ? 'open' : 'resolved', node: node.id })}>All incidents of {node.name}</a>

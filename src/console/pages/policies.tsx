@@ -12,7 +12,7 @@ import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
 import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
-import { Back, Notice, Outcome, Table, createdOrSaved } from '../components.tsx';
+import { Back, Outcome, Table, createdOrSaved } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { duration } from '../format.ts';
 import { all, fieldProblems, integer, text, type Form } from '../forms.ts';

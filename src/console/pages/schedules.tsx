@@ -13,7 +13,7 @@ import { addOverride, createSchedule, deleteSchedule, removeOverride, schedulesA
 import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { listUsers, userNames } from '../../oncall/store-users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
-import { ALREADY, Back, Outcome, Pager, Table } from '../components.tsx';
+import { ALREADY, Back, sayingOf, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, localInput, zoned } from '../format.ts';
 import { all, problemAt, text, zonedTime, type Form } from '../forms.ts';
@@ -476,7 +476,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     if (!schedule) return missing(c);
     const done = c.req.query('done');
     const said: Record<string, string> = { created: 'Created.', saved: 'Saved.', already: ALREADY, override: 'Override added.', removed: 'Override removed.' };
-    return schedulePage(c, schedule, done && said[done] ? { done: said[done] } : {});
+    return schedulePage(c, schedule, sayingOf(said, done));
   });
 
   app.get('/schedules/:id/edit', ...guards.page, write, async (c) => {
