@@ -49,12 +49,19 @@ export function escalationTimer(incident: IncidentRow, step: TimedStep | undefin
   };
 }
 
-/** The timer of a held step released (the node judged down or degraded again): due at once, its step not retimed by policy edits. */
-export function releasedTimer(incident: IncidentRow, now: Date): NewOutboxEvent<'incident.escalation_due'> {
+/**
+ * A timer for the held step of an incident (its next one): `released` when the node was judged down
+ * or degraded again (due at once, the steps after it counting from its firing), `recheck` when it
+ * is held (due when the hold is next looked at: escalate). Either is `at_once`: its step is not
+ * retimed by policy edits (pendingEscalations) nor put back to its own time. A re-check has a key
+ * of its own: events of one key go in order (claimOutbox), and one due at a window's end hours
+ * away would hold back the release's timer, due at once, until then.
+ */
+export function heldStepTimer(incident: IncidentRow, at: Date, why: 'released' | 'recheck'): NewOutboxEvent<'incident.escalation_due'> {
   return {
     topic: 'incident.escalation_due',
-    key: `incident:${incident.id}`,
-    payload: { incident_id: incident.id, step: incident.escalation_step + 1, at_once: true, released: true },
-    availableAt: now,
+    key: why === 'released' ? `incident:${incident.id}` : `held:${incident.id}`,
+    payload: { incident_id: incident.id, step: incident.escalation_step + 1, at_once: true, ...(why === 'released' ? { released: true as const } : { recheck: true as const }) },
+    availableAt: at,
   };
 }

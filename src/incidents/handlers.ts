@@ -45,4 +45,4 @@ export function nodeEventsHandler(sendPages: NewsSender, setup: PagingSetup): Ou
 export const escalationHandler =
   (setup: PagingSetup): OutboxHandler<'incident.escalation_due'> =>
   (events, { tx, now }) =>
-    escalate(tx, events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step, atOnce: e.payload.at_once === true, released: e.payload.released === true })), now, setup.emailConfigured);
+    escalate(tx, events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step, atOnce: e.payload.at_once === true, released: e.payload.released === true, recheck: e.payload.recheck === true })), now, setup.emailConfigured);

@@ -5,6 +5,7 @@ import type { Sql, Tx } from '../db/client.ts';
 import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, Refusal } from '../errors.ts';
 import type { State } from '../health/decide.ts';
+import { activeMaintenance } from '../maintenance/store.ts';
 import { nodeStates } from '../nodes/store.ts';
 import { namesAnyone, reachesAnyone, type Directory, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { recipientsAt } from '../oncall/schedules.ts';
@@ -13,7 +14,7 @@ import { contactsOf } from '../oncall/store-users.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
-import { escalationFrom, escalationTimer, incidentEvent, policyStep, releasedTimer } from './events.ts';
+import { escalationFrom, escalationTimer, heldStepTimer, incidentEvent, policyStep } from './events.ts';
 import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
@@ -218,7 +219,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
  */
 async function releaseHeldSteps(tx: Tx, kept: IncidentRow[], now: Date): Promise<NewOutboxEvent[]> {
   const released = await store.releaseHeld(tx, kept.filter((i) => i.status === 'open' && i.escalation_held).map((i) => i.id));
-  return released.map((i) => releasedTimer(i, now));
+  return released.map((i) => heldStepTimer(i, now, 'released'));
 }
 
 /**
@@ -305,6 +306,37 @@ export interface DueStep {
   atOnce: boolean;
   /** A step held through maintenance, released (releaseHeldSteps). */
   released?: boolean | undefined;
+  /** A held step's re-check (see holdFor). */
+  recheck?: boolean | undefined;
+}
+
+/**
+ * How long a held step waits to be looked at again when its node's window has no known end (or has
+ * ended and the node is not judged yet): the longest a missed release (an earlier worker handled
+ * the node's change, its event was discarded) delays the page once the node is judged down. One
+ * outbox row per held incident every 5 minutes, against a 5-minute page delay at worst.
+ */
+const HELD_RECHECK_MS = 5 * 60_000;
+
+/**
+ * What a due step does by its node's state. A step due in maintenance is held. A re-check pages it
+ * only once the node is judged down or degraded (as its release would), holds it again while the
+ * node is still in maintenance or not judged yet (unknown), and leaves it while the node is healthy
+ * (its incident is resolving; a new outage releases it). A missing state: the node was deleted.
+ */
+function fateOf(state: State | undefined, recheck: boolean): 'hold' | 'page' | 'none' {
+  if (state === 'maintenance' || (recheck && state === 'unknown')) return 'hold';
+  return !recheck || state === 'down' || state === 'degraded' ? 'page' : 'none';
+}
+
+/**
+ * When each held incident is looked at again (its re-check timer): at the end of the window its node
+ * is in, when the latest covering one has an end, else in HELD_RECHECK_MS. A held step thus always
+ * has a timer, so a release that never comes (releaseHeldSteps missed) cannot leave it unpaged.
+ */
+async function holdFor(tx: Tx, incidents: IncidentRow[], now: Date): Promise<NewOutboxEvent[]> {
+  const windows = await activeMaintenance(tx, [...new Set(incidents.map((i) => i.node_id))], now);
+  return incidents.map((i) => heldStepTimer(i, windows.get(i.node_id)?.until ?? new Date(now.getTime() + HELD_RECHECK_MS), 'recheck'));
 }
 
 /**
@@ -331,10 +363,11 @@ async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map
  * Timers fired: page each step's level if its incident is still open and unacknowledged, then arm
  * the next step. Acknowledging or resolving needs no cancellation: the timer finds the incident
  * no longer open and does nothing (an acknowledged one records that escalation stopped there).
- * While the node is in maintenance the step is held (nothing armed) until the node is judged down
- * or degraded again (releaseHeldSteps). A level that reaches nobody (its
- * schedules have nobody on call, or nobody it names can be reached: see whomLevelsPage) is recorded and the next step fires at once, so a page is never
- * dropped silently. Set-wise, like the other handlers: a storm's timers come due together.
+ * While the node is in maintenance the step is held until the node is judged down or degraded
+ * again (releaseHeldSteps), with a re-check armed in case that release is missed (holdFor). A
+ * level that reaches nobody (its schedules have nobody on call, or nobody it names can be reached:
+ * see whomLevelsPage) is recorded and the next step fires at once, so a page is never dropped
+ * silently. Set-wise, like the other handlers: a storm's timers come due together.
  */
 export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigured: EmailSetup): Promise<void> {
   const incidents = await store.lockIncidents(tx, fired.map((f) => f.incidentId));
@@ -345,7 +378,9 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     if (incident.status === 'acknowledged') {
       timeline.push({ incident_id: incident.id, at: now, kind: 'escalation_stopped', detail: { step: f.step, reason: 'acknowledged', by: incident.acknowledged_by } });
     }
-    return incident.status === 'open' ? [{ ...f, incident }] : [];
+    // A re-check acts only on a step still held: a release cleared the hold and armed its own
+    // timer (both under this row's lock, so only one of them pages); acknowledging or resolving ended it.
+    return incident.status === 'open' && (!f.recheck || incident.escalation_held) ? [{ ...f, incident }] : [];
   });
   const policies = await escalatingPolicies(tx, due.map((d) => d.incident));
   const out: NewOutboxEvent[] = [];
@@ -368,17 +403,19 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     return [{ ...d, policy, level: s.level, afterSeconds: s.afterSeconds }];
   });
   // A step due while the node is in maintenance is held, not used up: it fires when the node is
-  // judged down or degraded again (releaseHeldSteps), else a policy that ran out inside the window
-  // never paged for an outage still there after it.
+  // judged down or degraded again (releaseHeldSteps, or its re-check), else a policy that ran out
+  // inside the window never paged for an outage still there after it.
   const states = await nodeStates(tx, [...new Set(steps.map((s) => s.incident.node_id))]);
-  const held = steps.filter((s) => states.get(s.incident.node_id) === 'maintenance');
-  await store.holdEscalations(tx, held.map((s) => s.incidentId));
-  for (const s of held) {
+  const fate = (s: (typeof steps)[number]) => fateOf(states.get(s.incident.node_id), s.recheck === true);
+  const held = steps.filter((s) => fate(s) === 'hold');
+  await store.holdEscalations(tx, held.map((s) => ({ id: s.incidentId, policyId: s.policy.id })));
+  out.push(...(await holdFor(tx, held.map((s) => s.incident), now)));
+  for (const s of held.filter((h) => !h.recheck)) {
     timeline.push({ incident_id: s.incidentId, at: now, kind: 'escalation_suppressed', detail: { level: s.level, step: s.step, reason: 'maintenance', held: true } });
   }
-  const moving = steps.filter((s) => states.get(s.incident.node_id) !== 'maintenance');
-  // A released step fires late by the time it was held; the steps after it keep their gaps from it.
-  const from = (s: (typeof moving)[number]) => (s.released ? new Date(now.getTime() - s.afterSeconds * 1000) : null);
+  const moving = steps.filter((s) => fate(s) === 'page');
+  // A held step fires late by the time it was held; the steps after it keep their gaps from it.
+  const from = (s: (typeof moving)[number]) => (s.released || s.recheck ? new Date(now.getTime() - s.afterSeconds * 1000) : null);
   const advanced = await store.advanceEscalations(tx, moving.map((s) => ({ id: s.incidentId, step: s.step, level: s.level, policyId: s.policy.id, from: from(s) })));
   const paging = moving.filter((s) => advanced.has(s.incidentId));
   const judged = await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now, emailConfigured);

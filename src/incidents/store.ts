@@ -73,20 +73,21 @@ export interface Resolution {
   by: string;
 }
 
-/** Resolves what is not resolved yet; returns the rows it changed. */
+/** Resolves what is not resolved yet, ending any hold (nothing escalates any more); returns the rows it changed. */
 export async function resolveIncidents(tx: Queryable, list: Resolution[]): Promise<IncidentRow[]> {
   if (list.length === 0) return [];
   return tx<IncidentRow[]>`
-    update incidents i set status = 'resolved', resolved_at = v.at, resolved_by = v.by, version = i.version + 1
+    update incidents i set status = 'resolved', resolved_at = v.at, resolved_by = v.by, escalation_held = false, version = i.version + 1
     from unnest(${list.map((r) => r.id)}::uuid[], ${list.map((r) => r.at.toISOString())}::timestamptz[], ${list.map((r) => r.by)}::text[])
          as v(id, at, by)
     where i.id = v.id and i.status <> 'resolved'
     returning i.*`;
 }
 
+/** Acknowledges an open incident, ending any hold: its escalation stops here. */
 export async function acknowledgeIncident(tx: Queryable, id: string, at: Date, by: string): Promise<IncidentRow | undefined> {
   const [row] = await tx<IncidentRow[]>`
-    update incidents set status = 'acknowledged', acknowledged_at = ${at}, acknowledged_by = ${by}, version = version + 1
+    update incidents set status = 'acknowledged', acknowledged_at = ${at}, acknowledged_by = ${by}, escalation_held = false, version = version + 1
     where id = ${id} and status = 'open'
     returning *`;
   return row;
@@ -123,10 +124,17 @@ export async function advanceEscalations(tx: Queryable, list: EscalationAdvance[
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** Holds the next step of these open incidents (their node is in maintenance): nothing is armed until releaseHeld. */
-export async function holdEscalations(tx: Queryable, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await tx`update incidents set escalation_held = true where id = any(${ids}::uuid[]) and status = 'open'`;
+/**
+ * Holds the next step of these open incidents (their node is in maintenance) until releaseHeld or
+ * its re-check, recording the policy it follows (as advanceEscalations does), so a replacement
+ * for a deleted policy is noted once, not at every re-check.
+ */
+export async function holdEscalations(tx: Queryable, list: Array<{ id: string; policyId: string }>): Promise<void> {
+  if (list.length === 0) return;
+  await tx`
+    update incidents i set escalation_held = true, policy_id = v.policy_id
+    from unnest(${list.map((h) => h.id)}::uuid[], ${list.map((h) => h.policyId)}::uuid[]) as v(id, policy_id)
+    where i.id = v.id and i.status = 'open'`;
 }
 
 /** Ends the hold of these incidents' next step, for the caller to arm it; returns those that were held. */

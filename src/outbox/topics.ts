@@ -57,10 +57,12 @@ export interface PageRecipients {
 export interface EscalationDue {
   incident_id: string;
   step: number;
-  /** Armed at once because the level before reached nobody, or a held step was released: not at the step's own time. */
+  /** Armed at once because the level before reached nobody, or a held step was released or is re-checked: not at the step's own time. */
   at_once?: true;
   /** A step held through maintenance, released when the node was judged down or degraded again: the steps after it count from its firing. */
   released?: true;
+  /** A re-check of a held step: pages it only if the node is judged down or degraded by then, in case its release was missed. */
+  recheck?: true;
 }
 
 export interface Topics {

@@ -14,6 +14,7 @@ import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
 import { newsSender } from '../../src/notifications/handlers.ts';
 import { insertOutbox } from '../../src/outbox/store.ts';
+import { acknowledgeIncident } from '../../src/incidents/store.ts';
 import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
@@ -194,10 +195,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     const n2 = await nodeGoingDown('web-2', policy.id);
     const [i2] = await incidentsOf(db, n2);
     await first.waitFor((r) => JSON.parse(r.body).data.incident.id === i2!.id);
-    await db.sql.begin(async (tx) => {
-      const { acknowledgeIncident } = await import('../../src/incidents/store.ts');
-      await acknowledgeIncident(tx, i2!.id, clock.now(), 'alice');
-    });
+    await db.sql.begin((tx) => acknowledgeIncident(tx, i2!.id, clock.now(), 'alice'));
     await p.runUntil(new Date(clock.now().getTime() + 120_000));
     await oc.drain();
     await settled(i2!.id, 1);
@@ -351,15 +349,20 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.deepEqual(states.map((s) => s.to_state), ['healthy', 'down', 'maintenance', 'down']);
   });
 
-  it('holds a step due in maintenance and pages it when the node is judged down after the window, the steps after it keeping their gaps', async () => {
+  /**
+   * A node down and paged at 20 s on a three-level policy (levels 2 and 3 due at 80 and 140 s), in
+   * maintenance from 21 to 200 s: both steps' times pass inside the window and level 2 is held, its
+   * re-check due at the window's end.
+   */
+  const heldInWindow = async (name: string) => {
     const hook = await receiver();
-    const [first, second, third] = [await oc.webhook('first', hook.url, secret), await oc.webhook('second', hook.url, secret), await oc.webhook('third', hook.url, secret)];
-    const policy = await oc.policy('three', [
-      { after_seconds: 0, channel_ids: [first.id] },
-      { after_seconds: 60, channel_ids: [second.id] },
-      { after_seconds: 120, channel_ids: [third.id] },
+    const channels = [await oc.webhook(`${name}-first`, hook.url, secret), await oc.webhook(`${name}-second`, hook.url, secret), await oc.webhook(`${name}-third`, hook.url, secret)];
+    const policy = await oc.policy(name, [
+      { after_seconds: 0, channel_ids: [channels[0]!.id] },
+      { after_seconds: 60, channel_ids: [channels[1]!.id] },
+      { after_seconds: 120, channel_ids: [channels[2]!.id] },
     ]);
-    const id = await nodeGoingDown('held', policy.id); // down and paged at 20 s: level 2 due at 80 s, level 3 at 140 s
+    const id = await nodeGoingDown(name, policy.id);
     const [incident] = await incidentsOf(db, id);
     await settled(incident!.id, 1);
     await db.sql.begin(async (tx) => {
@@ -371,29 +374,113 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await p.runUntil(sec(150)); // both steps' times pass inside the window
     await p.tick();
     await oc.drain();
-    const timeline = async () => (await db.sql`select kind from incident_timeline where incident_id = ${incident!.id} order by at, id`).map((r) => r.kind as string);
+    assert.deepEqual(await heldState(incident!.id), { escalation_held: true, escalation_step: 0 });
+    return { id, incidentId: incident!.id, channels };
+  };
+  const heldState = async (incidentId: string) => ({ ...(await db.sql`select escalation_held, escalation_step from incidents where id = ${incidentId}`)[0] });
+  /** Level 3 keeps its 60 s gap from the held step's page at `pagedAt` s, instead of paging with it. */
+  const thirdAfterItsGap = async (incidentId: string, pagedAt: number) => {
+    await p.runUntil(sec(pagedAt + 59));
+    await oc.drain();
+    assert.equal((await deliveriesOf(db, incidentId)).length, 2);
+    await p.runUntil(sec(pagedAt + 60));
+    await oc.drain();
+    await settled(incidentId, 3);
+  };
+  const pagedChannels = async (incidentId: string) => (await deliveriesOf(db, incidentId)).map((d) => d.channel_id);
+
+  it('holds a step due in maintenance and pages it when the node is judged down after the window, the steps after it keeping their gaps', async () => {
+    const { id, incidentId, channels } = await heldInWindow('held');
+    const timeline = async () => (await db.sql`select kind from incident_timeline where incident_id = ${incidentId} order by at, id`).map((r) => r.kind as string);
     assert.deepEqual((await timeline()).filter((k) => k.startsWith('escalat')), ['escalation_suppressed'], 'level 2 is held, not used up: level 3 is not armed behind it');
-    const [held] = await db.sql`select escalation_held, escalation_step from incidents where id = ${incident!.id}`;
-    assert.deepEqual({ ...held }, { escalation_held: true, escalation_step: 0 });
     // The window ends with the node still silent: unknown at its end, down a period (20 s) later.
     await p.runUntil(sec(200));
     await p.tick();
     await oc.drain();
-    assert.equal((await deliveriesOf(db, incident!.id)).length, 1, 'nothing pages before the node is judged again');
+    assert.equal((await deliveriesOf(db, incidentId)).length, 1, 'nothing pages before the node is judged again');
     await p.runUntil(sec(220));
     await p.tick();
     await oc.drain();
-    await settled(incident!.id, 2);
-    // Level 3 keeps its 60 s gap from the held step's page instead of paging with it.
-    await p.runUntil(sec(279));
-    await oc.drain();
-    assert.equal((await deliveriesOf(db, incident!.id)).length, 2);
-    await p.runUntil(sec(280));
-    await oc.drain();
-    await settled(incident!.id, 3);
-    assert.deepEqual((await deliveriesOf(db, incident!.id)).map((d) => [d.event, d.channel_id]), [['opened', first.id], ['escalated', second.id], ['escalated', third.id]]);
+    await settled(incidentId, 2);
+    await thirdAfterItsGap(incidentId, 220);
+    assert.deepEqual((await deliveriesOf(db, incidentId)).map((d) => [d.event, d.channel_id]), channels.map((c, k) => [k ? 'escalated' : 'opened', c.id]));
+    assert.deepEqual((await timeline()).filter((k) => k.startsWith('escalat')), ['escalation_suppressed', 'escalated', 'escalated'], 'the re-checks write nothing');
     const states = await db.sql`select to_state from node_state_log where node_id = ${id} order by state_version`;
     assert.deepEqual(states.map((s) => s.to_state), ['healthy', 'down', 'maintenance', 'unknown', 'down']);
+  });
+
+  it('pages a held step on its re-check when the node was judged down and the release was missed', async () => {
+    const { id, incidentId, channels } = await heldInWindow('missed');
+    // The node's changes are taken from here by something that does not release the step (a worker
+    // of an earlier release, or the event discarded).
+    const judgedUnheard = async (s: number) => {
+      await p.runUntil(sec(s));
+      await p.tick();
+      await db.sql`delete from outbox where topic = 'node.state_changed' and key = ${id}`;
+      await oc.drain();
+    };
+    await judgedUnheard(200); // unknown at the window's end: the re-check due then holds it again, for 5 minutes
+    await judgedUnheard(220); // down
+    assert.deepEqual(await heldState(incidentId), { escalation_held: true, escalation_step: 0 });
+    await p.runUntil(sec(499));
+    await oc.drain();
+    assert.equal((await deliveriesOf(db, incidentId)).length, 1, 'the re-check waits its 5 minutes');
+    await p.runUntil(sec(500));
+    await oc.drain();
+    await settled(incidentId, 2);
+    assert.deepEqual(await heldState(incidentId), { escalation_held: false, escalation_step: 1 });
+    await thirdAfterItsGap(incidentId, 500);
+    assert.deepEqual(await pagedChannels(incidentId), channels.map((c) => c.id));
+  });
+
+  it('pages nothing for a held step once its incident is acknowledged', async () => {
+    const { incidentId } = await heldInWindow('acked');
+    await db.sql.begin((tx) => acknowledgeIncident(tx, incidentId, clock.now(), 'alice'));
+    assert.deepEqual(await heldState(incidentId), { escalation_held: false, escalation_step: 0 });
+    for (const s of [200, 220, 500]) {
+      await p.runUntil(sec(s));
+      await p.tick();
+      await oc.drain();
+    }
+    assert.equal((await deliveriesOf(db, incidentId)).length, 1);
+    const [{ n }] = (await db.sql`select count(*)::int as n from outbox where payload->>'incident_id' = ${incidentId}`) as unknown as [{ n: number }];
+    assert.equal(n, 0, 'nothing left armed');
+  });
+
+  it('notes once that a held step follows the default in place of its deleted policy, not at each re-check and at the release', async () => {
+    const { incidentId, channels } = await heldInWindow('orphan');
+    // Deleted with no default to fall back to, the incident keeps the deleted id (deletePolicy);
+    // the default made after is what its held step now follows.
+    await db.sql`delete from escalation_policies where id = (select policy_id from incidents where id = ${incidentId})`;
+    await oc.policy('default', channels.map((c, k) => ({ after_seconds: 60 * k, channel_ids: [c.id] })), { isDefault: true });
+    for (const s of [200, 220]) {
+      await p.runUntil(sec(s)); // re-checked at the window's end (unknown: held again), released when judged down
+      await p.tick();
+      await oc.drain();
+    }
+    await settled(incidentId, 2);
+    const replaced = await db.sql`select kind from incident_timeline where incident_id = ${incidentId} and kind = 'policy_replaced'`;
+    assert.equal(replaced.length, 1);
+  });
+
+  it('pages a held step once when the node is judged down twice as its re-check comes due', async () => {
+    const { id, incidentId, channels } = await heldInWindow('twice');
+    await p.runUntil(sec(200));
+    p.beat(id, 'failing'); // down at the window's end, when the re-check is due
+    await p.tick();
+    await db.sql`delete from outbox where topic = 'node.state_changed' and key = ${id}`;
+    // The judgement handled twice before any timer runs (a replayed event): the first releases the
+    // step, and the re-check and the release's timer then come due together.
+    const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000), oc.setup);
+    for (let k = 0; k < 2; k++) await db.sql.begin((tx) => handler([wentDown(id, 'twice', sec(200))], { tx, now: sec(200), afterCommit: () => {} }));
+    await oc.drain();
+    await settled(incidentId, 2);
+    await p.runUntil(sec(260));
+    await oc.drain();
+    await settled(incidentId, 3);
+    assert.deepEqual(await pagedChannels(incidentId), channels.map((c) => c.id), 'level 2 paged once, level 3 after its gap');
+    const escalated = await db.sql`select detail->>'step' as step from incident_timeline where incident_id = ${incidentId} and kind = 'escalated' order by id`;
+    assert.deepEqual(escalated.map((e) => e.step), ['1', '2']);
   });
 
   // On Postgres the jobs' store is the ledger's database: with it down nothing commits to enqueue.
