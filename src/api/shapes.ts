@@ -171,6 +171,7 @@ const incidentFields = {
   resolved_at: nullable(time),
   resolved_by: with_(nullable(str), { description: '"auto" when the node recovered' }),
   escalation_level: int,
+  escalation_held: with_(bool, { description: 'Its next escalation step fell due while the node was in maintenance and waits: it pages when the node is judged down or degraded again' }),
   version: with_(int, { description: 'Send as If-Match to act only on this version' }),
 };
 const timelineEntry = object({ at: time, kind: str, detail: jsonObject });

@@ -19,6 +19,7 @@ export function incidentView(i: IncidentRow): IncidentView {
     resolved_at: iso(i.resolved_at),
     resolved_by: i.resolved_by,
     escalation_level: i.escalation_level,
+    escalation_held: i.escalation_held,
     version: i.version,
   };
 }

@@ -41,7 +41,7 @@ describe('incidents API', () => {
     assert.equal(list.next_cursor, null);
     const one = await expectJson<Record<string, unknown>>(await h.admin('GET', `/v1/incidents/${incidentId}`), 200);
     assert.deepEqual(Object.keys(one).sort(), [
-      'acknowledged_at', 'acknowledged_by', 'category', 'escalation_level', 'id', 'node_id', 'node_name', 'opened_at',
+      'acknowledged_at', 'acknowledged_by', 'category', 'escalation_held', 'escalation_level', 'id', 'node_id', 'node_name', 'opened_at',
       'resolved_at', 'resolved_by', 'severity', 'status', 'timeline', 'title', 'version',
     ]);
     assert.deepEqual([one.category, one.severity, one.status, one.version], ['node_down', 'critical', 'open', 1]);

@@ -63,6 +63,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
       resolved_at: null,
       resolved_by: null,
       escalation_level: 0,
+      escalation_held: false,
       version: 1,
       ...overrides.incident,
     },

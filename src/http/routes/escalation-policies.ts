@@ -84,7 +84,7 @@ const render = (p: PolicyRow): EscalationPolicy => ({
 const doc = operationDocs('Escalation policies');
 const POLICY = 'The escalation policy id';
 const LEVELS =
-  'Levels: 1-10, the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened, and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once.';
+  'Levels: 1-10, the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened (a level due while the node is in maintenance is held, `escalation_held`, and paged when the node is judged down or degraded again; the levels after it keep their gaps from that page), and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once.';
 
 /** Who escalates an incident, when, and how many times the levels repeat. */
 export function escalationPolicyRoutes(deps: AppDeps) {
