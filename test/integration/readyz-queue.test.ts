@@ -53,10 +53,16 @@ describe('/readyz answers 200 or 503 whatever its warnings do', () => {
   function stubSql(warnings: () => Promise<never>) {
     let asked!: () => void;
     const reached = new Promise<void>((resolve) => (asked = resolve));
+    // Lazy like postgres.js: a query runs when awaited, so a fragment nested in another (built
+    // with the same tag, never awaited on its own) neither counts as asked nor rejects unheard.
     const sql = (strings: TemplateStringsArray) => {
       if (strings.join('?').trim() === 'select 1') return Promise.resolve([{ '?column?': 1 }]);
-      asked();
-      return warnings();
+      return {
+        then: (onFulfilled: (v: never) => unknown, onRejected: (e: unknown) => unknown) => {
+          asked();
+          return warnings().then(onFulfilled, onRejected);
+        },
+      };
     };
     return { sql: sql as unknown as Sql, reached };
   }
