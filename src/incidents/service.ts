@@ -214,11 +214,12 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
  * a step held while it was in maintenance (escalate) fires now. Its timer is armed at once and
  * says so (`at_once`, so a policy edit leaves it alone; `released`, so the steps after it count
  * from its firing, not from the opening: after a two-hour window they would all be overdue and
- * page together). The incidents are locked already (lockOpenIncidents), as an escalation locks
- * its own before anything else.
+ * page together). Their pending re-checks go: nothing is held for them to look at. The incidents
+ * are locked already (lockOpenIncidents), as an escalation locks its own before anything else.
  */
 async function releaseHeldSteps(tx: Tx, kept: IncidentRow[], now: Date): Promise<NewOutboxEvent[]> {
   const released = await store.releaseHeld(tx, kept.filter((i) => i.status === 'open' && i.escalation_held).map((i) => i.id));
+  await store.dropRechecks(tx, released.map((i) => i.id));
   return released.map((i) => heldStepTimer(i, now, 'released'));
 }
 
@@ -320,23 +321,30 @@ const HELD_RECHECK_MS = 5 * 60_000;
 
 /**
  * What a due step does by its node's state. A step due in maintenance is held. A re-check pages it
- * only once the node is judged down or degraded (as its release would), holds it again while the
- * node is still in maintenance or not judged yet (unknown), and leaves it while the node is healthy
- * (its incident is resolving; a new outage releases it). A missing state: the node was deleted.
+ * only once the node is judged to be what its incident is about (down for node_down, degraded for
+ * node_degraded), as its release would; judged the other one, the node's change resolves this
+ * incident and opens the other, which pages from level 1 itself. It holds again while the node is
+ * still in maintenance or not judged yet (unknown), and leaves it while the node is healthy (its
+ * incident is resolving; a new outage releases it). A missing state: the node was deleted.
  */
-function fateOf(state: State | undefined, recheck: boolean): 'hold' | 'page' | 'none' {
+function fateOf(state: State | undefined, category: Category, recheck: boolean): 'hold' | 'page' | 'none' {
   if (state === 'maintenance' || (recheck && state === 'unknown')) return 'hold';
-  return !recheck || state === 'down' || state === 'degraded' ? 'page' : 'none';
+  return !recheck || (state !== undefined && categoryFor(state) === category) ? 'page' : 'none';
 }
 
 /**
  * When each held incident is looked at again (its re-check timer): at the end of the window its node
- * is in, when the latest covering one has an end, else in HELD_RECHECK_MS. A held step thus always
- * has a timer, so a release that never comes (releaseHeldSteps missed) cannot leave it unpaged.
+ * is in, or in HELD_RECHECK_MS if sooner or the window has no end. A held step thus always has a
+ * timer, so a release that never comes (releaseHeldSteps missed) cannot leave it unpaged, and a
+ * window ended early delays it by 5 minutes at most, not until the end it had when the step was held.
+ * One re-check per incident: the one pending from an earlier hold is dropped (dropRechecks), else
+ * hold → release → hold again would leave two chains re-arming each other's rows every 5 minutes.
  */
 async function holdFor(tx: Tx, incidents: IncidentRow[], now: Date): Promise<NewOutboxEvent[]> {
   const windows = await activeMaintenance(tx, [...new Set(incidents.map((i) => i.node_id))], now);
-  return incidents.map((i) => heldStepTimer(i, windows.get(i.node_id)?.until ?? new Date(now.getTime() + HELD_RECHECK_MS), 'recheck'));
+  await store.dropRechecks(tx, incidents.map((i) => i.id));
+  const soon = now.getTime() + HELD_RECHECK_MS;
+  return incidents.map((i) => heldStepTimer(i, new Date(Math.min(windows.get(i.node_id)?.until?.getTime() ?? soon, soon)), 'recheck'));
 }
 
 /**
@@ -375,7 +383,8 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   const due = fired.flatMap((f) => {
     const incident = incidents.get(f.incidentId);
     if (!incident || incident.escalation_step !== f.step - 1) return [];
-    if (incident.status === 'acknowledged') {
+    // Recorded once, by the step's own timer: a re-check of a step held before the acknowledgement is not a new stop.
+    if (incident.status === 'acknowledged' && !f.recheck) {
       timeline.push({ incident_id: incident.id, at: now, kind: 'escalation_stopped', detail: { step: f.step, reason: 'acknowledged', by: incident.acknowledged_by } });
     }
     // A re-check acts only on a step still held: a release cleared the hold and armed its own
@@ -406,7 +415,9 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   // judged down or degraded again (releaseHeldSteps, or its re-check), else a policy that ran out
   // inside the window never paged for an outage still there after it.
   const states = await nodeStates(tx, [...new Set(steps.map((s) => s.incident.node_id))]);
-  const fate = (s: (typeof steps)[number]) => fateOf(states.get(s.incident.node_id), s.recheck === true);
+  const fate = (s: (typeof steps)[number]) => fateOf(states.get(s.incident.node_id), s.incident.category, s.recheck === true);
+  // A deleted node's incident is resolving: its step is no longer held, nothing re-checks it.
+  await store.releaseHeld(tx, steps.filter((s) => s.recheck && !states.has(s.incident.node_id)).map((s) => s.incidentId));
   const held = steps.filter((s) => fate(s) === 'hold');
   await store.holdEscalations(tx, held.map((s) => ({ id: s.incidentId, policyId: s.policy.id })));
   out.push(...(await holdFor(tx, held.map((s) => s.incident), now)));

@@ -351,10 +351,10 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
 
   /**
    * A node down and paged at 20 s on a three-level policy (levels 2 and 3 due at 80 and 140 s), in
-   * maintenance from 21 to 200 s: both steps' times pass inside the window and level 2 is held, its
-   * re-check due at the window's end.
+   * maintenance from 21 to `ends` s (200): both steps' times pass inside the window and level 2 is
+   * held at 150 s, its re-check due at the window's end, or 5 minutes after the hold if sooner.
    */
-  const heldInWindow = async (name: string) => {
+  const heldInWindow = async (name: string, ends = 200) => {
     const hook = await receiver();
     const channels = [await oc.webhook(`${name}-first`, hook.url, secret), await oc.webhook(`${name}-second`, hook.url, secret), await oc.webhook(`${name}-third`, hook.url, secret)];
     const policy = await oc.policy(name, [
@@ -366,7 +366,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     const [incident] = await incidentsOf(db, id);
     await settled(incident!.id, 1);
     await db.sql.begin(async (tx) => {
-      await insertMaintenance(tx, { node_ids: [id], labels: {}, starts_at: sec(21), ends_at: sec(200), reason: 'repair' }, clock.now());
+      await insertMaintenance(tx, { node_ids: [id], labels: {}, starts_at: sec(21), ends_at: sec(ends), reason: 'repair' }, clock.now());
       await tx`update node_due set due_at = ${sec(21)}, wake = wake + 1 where node_id = ${id}`;
     });
     await p.runUntil(sec(21));
@@ -388,6 +388,17 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await settled(incidentId, 3);
   };
   const pagedChannels = async (incidentId: string) => (await deliveriesOf(db, incidentId)).map((d) => d.channel_id);
+  /**
+   * The node judged at `s` s, its change taken by something that does not release the step (a
+   * worker of an earlier release, or the event discarded).
+   */
+  const judgedUnheard = async (id: string, s: number) => {
+    await p.runUntil(sec(s));
+    await p.tick();
+    await db.sql`delete from outbox where topic = 'node.state_changed' and key = ${id}`;
+    await oc.drain();
+  };
+  const rechecksOf = async (incidentId: string) => (await db.sql`select available_at from outbox where key = ${`held:${incidentId}`}`).map((r) => r.available_at as Date);
 
   it('holds a step due in maintenance and pages it when the node is judged down after the window, the steps after it keeping their gaps', async () => {
     const { id, incidentId, channels } = await heldInWindow('held');
@@ -411,16 +422,8 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
 
   it('pages a held step on its re-check when the node was judged down and the release was missed', async () => {
     const { id, incidentId, channels } = await heldInWindow('missed');
-    // The node's changes are taken from here by something that does not release the step (a worker
-    // of an earlier release, or the event discarded).
-    const judgedUnheard = async (s: number) => {
-      await p.runUntil(sec(s));
-      await p.tick();
-      await db.sql`delete from outbox where topic = 'node.state_changed' and key = ${id}`;
-      await oc.drain();
-    };
-    await judgedUnheard(200); // unknown at the window's end: the re-check due then holds it again, for 5 minutes
-    await judgedUnheard(220); // down
+    await judgedUnheard(id, 200); // unknown at the window's end: the re-check due then holds it again, for 5 minutes
+    await judgedUnheard(id, 220); // down
     assert.deepEqual(await heldState(incidentId), { escalation_held: true, escalation_step: 0 });
     await p.runUntil(sec(499));
     await oc.drain();
@@ -445,6 +448,48 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.equal((await deliveriesOf(db, incidentId)).length, 1);
     const [{ n }] = (await db.sql`select count(*)::int as n from outbox where payload->>'incident_id' = ${incidentId}`) as unknown as [{ n: number }];
     assert.equal(n, 0, 'nothing left armed');
+    const stopped = await db.sql`select 1 from incident_timeline where incident_id = ${incidentId} and kind = 'escalation_stopped'`;
+    assert.equal(stopped.length, 0, 'the held step had stopped before the acknowledgement: its re-check records no stop');
+  });
+
+  it('re-checks a held step 5 minutes after the hold when its window was ended early and the release missed', async () => {
+    const { id, incidentId } = await heldInWindow('early', 1000);
+    assert.deepEqual(await rechecksOf(incidentId), [sec(450)], 'held at 150 s: re-checked 5 minutes later, before the window ends');
+    await db.sql.begin(async (tx) => {
+      await tx`update maintenances set ends_at = ${sec(160)} where ${id}::uuid = any(node_ids)`;
+      await tx`update node_due set due_at = ${sec(160)}, wake = wake + 1 where node_id = ${id}`;
+    });
+    await judgedUnheard(id, 160); // unknown
+    await judgedUnheard(id, 180); // down
+    assert.deepEqual(await heldState(incidentId), { escalation_held: true, escalation_step: 0 });
+    await p.runUntil(sec(449));
+    await oc.drain();
+    assert.equal((await deliveriesOf(db, incidentId)).length, 1);
+    await p.runUntil(sec(450)); // not at the window's old end (1000 s)
+    await oc.drain();
+    assert.equal((await deliveriesOf(db, incidentId)).length, 2);
+    assert.deepEqual(await heldState(incidentId), { escalation_held: false, escalation_step: 1 });
+  });
+
+  it('keeps one re-check for a held step released and held again', async () => {
+    const { id, incidentId } = await heldInWindow('rehold');
+    assert.deepEqual(await rechecksOf(incidentId), [sec(200)]);
+    // A judgement of down handled while the node is in maintenance again (a replayed event): the
+    // step is released, its timer finds the node in maintenance and holds it again.
+    const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000), oc.setup);
+    await db.sql.begin((tx) => handler([wentDown(id, 'rehold', sec(150))], { tx, now: sec(150), afterCommit: () => {} }));
+    await oc.drain();
+    assert.deepEqual(await heldState(incidentId), { escalation_held: true, escalation_step: 0 });
+    assert.deepEqual(await rechecksOf(incidentId), [sec(200)]);
+  });
+
+  it('pages nothing from the re-check of a held step once the node is judged the other way (its change moves the incident)', async () => {
+    const { id, incidentId } = await heldInWindow('other');
+    await p.runUntil(sec(200));
+    p.beat(id, 'degraded'); // degraded at the window's end, when the re-check is due; its change is not handled
+    await judgedUnheard(id, 200);
+    assert.equal((await deliveriesOf(db, incidentId)).length, 1, 'level 2 of node_down is not paged for a degraded node');
+    assert.deepEqual(await heldState(incidentId), { escalation_held: true, escalation_step: 0 });
   });
 
   it('notes once that a held step follows the default in place of its deleted policy, not at each re-check and at the release', async () => {
@@ -470,7 +515,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await p.tick();
     await db.sql`delete from outbox where topic = 'node.state_changed' and key = ${id}`;
     // The judgement handled twice before any timer runs (a replayed event): the first releases the
-    // step, and the re-check and the release's timer then come due together.
+    // step (dropping its re-check, due now), the second finds nothing held.
     const handler = nodeEventsHandler(newsSender(oc.queue, testLog, 1000), oc.setup);
     for (let k = 0; k < 2; k++) await db.sql.begin((tx) => handler([wentDown(id, 'twice', sec(200))], { tx, now: sec(200), afterCommit: () => {} }));
     await oc.drain();
