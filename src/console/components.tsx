@@ -75,8 +75,7 @@ export const alreadyShownOnce = (secret: string, instead: string) => `That form 
 export const sayingOf = (said: Record<string, string>, done: string | undefined): { done?: string } => (done !== undefined && Object.hasOwn(said, done) ? { done: said[done]! } : {});
 
 /** What a page says when a create or a save redirected to it (`?done=created|saved|already`). */
-export const createdOrSaved = (done: string | undefined): { done?: string } =>
-  done === 'created' ? { done: 'Created.' } : done === 'saved' ? { done: 'Saved.' } : done === 'already' ? { done: ALREADY } : {};
+export const createdOrSaved = (done: string | undefined): { done?: string } => sayingOf({ created: 'Created.', saved: 'Saved.', already: ALREADY }, done);
 
 /** What a page says after an action: that it was done, or why it was not. */
 export const Outcome = (p: { done?: string | undefined; problem?: string | undefined }) => (
