@@ -7,6 +7,7 @@ import { fleetRoutes } from './pages/fleet.tsx';
 import { incidentRoutes } from './pages/incidents.tsx';
 import { nodeRoutes } from './pages/node.tsx';
 import { nodeActionRoutes } from './pages/node-actions.tsx';
+import { nodeAddRoutes } from './pages/node-add.tsx';
 import { maintenanceRoutes } from './pages/maintenance.tsx';
 import { channelRoutes } from './pages/channels.tsx';
 import { statusPageRoutes } from './pages/status-pages.tsx';
@@ -32,6 +33,7 @@ export function consoleRoutes(deps: AppDeps, authBudget: AuthBudget): Hono<Conso
   app.route('/', incidentRoutes(deps, g));
   app.route('/', nodeRoutes(deps, g));
   app.route('/', nodeActionRoutes(deps, g));
+  app.route('/', nodeAddRoutes(deps, g));
   app.route('/', maintenanceRoutes(deps, g));
   app.route('/', statusPageRoutes(deps, g));
   app.route('/', channelRoutes(deps, g));

@@ -135,3 +135,15 @@ export function Table(p: { head: Column[]; cards?: false; children?: Child }) {
  * "line N" of a message no longer matched. One newline is given for the parser to drop.
  */
 export const areaText = (value: string): string => `\n${value}`;
+
+/** Text to copy whole: one click selects all of it. */
+export const Snippet = (p: { id?: string; children?: Child }) => (
+  <pre class="snippet" id={p.id}>
+    <code>{p.children}</code>
+  </pre>
+);
+
+/** Said under an address made from the browser's origin (engineUrl). */
+export const EngineGuessed = () => (
+  <p class="hint">This engine's address as this browser reached it; if agents reach it by another (behind a proxy), set LIFELINE_PUBLIC_URL and the console gives that one.</p>
+);

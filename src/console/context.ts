@@ -12,6 +12,15 @@ export async function chrome(c: ConsoleContext, deps: AppDeps): Promise<Chrome> 
   return { session: c.get('session'), openIncidents: await countUnacknowledged(deps.sql) };
 }
 
+/**
+ * Where agents, crontabs and READMEs reach this engine, for the addresses a page gives to copy:
+ * LIFELINE_PUBLIC_URL, or without it the origin this page was asked at (the browser's, which may
+ * not be the agents' behind a proxy: `guessed` says so).
+ */
+export function engineUrl(c: ConsoleContext, deps: AppDeps): { url: string; guessed: boolean } {
+  return deps.publicUrl ? { url: deps.publicUrl, guessed: false } : { url: new URL(c.req.url).origin, guessed: true };
+}
+
 /** A console URL with these query parameters, leaving out the empty ones. */
 export function href(path: string, params: Record<string, string | number | undefined | null>): string {
   const q = new URLSearchParams();

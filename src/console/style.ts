@@ -332,6 +332,23 @@ button.link { border: none; background: none; color: var(--accent); padding: 0; 
 .notice.bad { border-color: var(--down); background: var(--down-bg); }
 .notice p:first-child { margin-top: 0; }
 .notice p:last-child { margin-bottom: 0; }
+/* Text to copy whole (a heartbeat's curl, a badge's Markdown): one click selects all of it. */
+.snippet {
+  font-family: var(--mono);
+  font-size: 0.88rem;
+  background: var(--surface);
+  border: 1px solid var(--border);
+  padding: 0.5rem 0.7rem;
+  border-radius: var(--radius);
+  margin: 0.4rem 0 0.8rem;
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+  user-select: all;
+}
+/* The add form shows the chosen kind's fields only; without :has() both show, and the kind decides. */
+.add-node:has(input[name="kind"][value="job"]:checked) .kind-heartbeat,
+.add-node:has(input[name="kind"][value="heartbeat"]:checked) .kind-job { display: none; }
+.badge-preview { vertical-align: middle; margin-left: 0.4rem; }
 .secret {
   font-family: var(--mono);
   background: var(--surface);

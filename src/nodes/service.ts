@@ -26,8 +26,17 @@ async function shown(sql: Sql, id: string): Promise<NodeRow> {
   return node;
 }
 
-/** A new node, born unknown, and its token, which is stored hashed and so shown only this once. */
-export async function createNode(sql: Sql, input: Omit<NewNode, 'token_hash'>, now: Date, acting: Acting): Promise<{ node: NodeRow; token: string }> {
+/** A node as POST /v1/nodes and the console's "Add node" ask for it: without an interval, a heartbeat node beats every NODE_DEFAULTS'. */
+export type NodeRequest = Omit<NewNode, 'token_hash' | 'heartbeat_interval_seconds'> & { heartbeat_interval_seconds?: number | undefined };
+
+/**
+ * A new node, born unknown, and its token, which is stored hashed and so shown only this once. A
+ * schedule is checked here (an interval beside it, an expression that never matches), so every
+ * way of creating a node refuses the same things in the same words.
+ */
+export async function createNode(sql: Sql, request: NodeRequest, now: Date, acting: Acting): Promise<{ node: NodeRow; token: string }> {
+  checkSchedule(request.schedule, request.heartbeat_interval_seconds, false, now);
+  const input = { ...request, heartbeat_interval_seconds: request.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds };
   const token = generateSecret('lln');
   let id: string;
   try {

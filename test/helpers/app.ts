@@ -299,6 +299,26 @@ export function signedIn(origin: string) {
   return { s, get: async (path: string) => (await s.h.app.request(path, { headers: { cookie: s.cookie } })).text() };
 }
 
+/** Markup's escapes read back as a browser reads them, in a value or a text. */
+export const unescapeHtml = (s: string) => s.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+
+/**
+ * A console's pages read and its forms sent from `origin`, in the harness `h()` (made in a
+ * `before`), as the session `cookie()` unless another is given (a reader's); `sent` is a page's
+ * form as a browser would send it, its values decoded.
+ */
+export function consolePages(h: () => Harness, origin: string, cookie: () => string) {
+  return {
+    get: async (path: string, as = cookie()) => {
+      const res = await h().app.request(path, { headers: { cookie: as } });
+      return { status: res.status, html: await res.text() };
+    },
+    post: (path: string, body: URLSearchParams, as = cookie()) =>
+      h().app.request(path, { method: 'POST', headers: { cookie: as, origin, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() }),
+    sent: (html: string, action: string) => new URLSearchParams([...formOf(html, action)].map(([k, v]) => [k, unescapeHtml(v)])),
+  };
+}
+
 /** A textarea's text as a browser reads its markup: the newline right after `<textarea>` dropped. */
 export const textareaText = (markup: string): string => markup.replace(/^\n/, '');
 

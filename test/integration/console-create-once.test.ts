@@ -170,7 +170,7 @@ describe('console: a create form creates once', () => {
     const resent = await post('/nodes/agent-1/token', body);
     assert.equal(resent.status, 303);
     assert.equal(resent.headers.get('location'), '/nodes/agent-1?done=already');
-    assert.match(await get('/nodes/agent-1?done=already'), /That form was already sent, and nothing new was made: the token it rotated to is not shown again\. If it was lost, rotate again\./);
+    assert.match(await get('/nodes/agent-1?done=already'), /That form was already sent, and nothing new was made: the token it showed is not shown again\. If it was lost, rotate the token\./);
     assert.equal((await h.sql<{ token_hash: string }[]>`select token_hash from nodes where id = ${node.id}`)[0]!.token_hash, rotated!.token_hash);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StatusPage as PageBody } from '../../src/api/shapes.ts';
-import { consoleCookie, createHarness, expectJson, formOf, textareaText, type Harness } from '../helpers/app.ts';
+import { consoleCookie, consolePages, createHarness, expectJson, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
 
 // Status pages in the console: the commands and schemas the API uses, so the same things are
 // refused in the same words; read keys look, write keys act; what the public sees changes as the
@@ -28,15 +28,7 @@ describe('console: status pages', () => {
     await h.close();
   });
 
-  const get = async (path: string, cookie = admin) => {
-    const res = await h.app.request(path, { headers: { cookie } });
-    return { status: res.status, html: await res.text() };
-  };
-  const post = (path: string, body: URLSearchParams, cookie = admin) =>
-    h.app.request(path, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
-  const unescape = (s: string) => s.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
-  /** The form at `action` in `html`, its values decoded as a browser reads them. */
-  const sent = (html: string, action: string) => new URLSearchParams([...formOf(html, action)].map(([k, v]) => [k, unescape(v)]));
+  const { get, post, sent } = consolePages(() => h, ORIGIN, () => admin);
   /** The form at `action` on `page`, as a browser would send it with these fields changed. */
   const filled = async (page: string, action: string, fields: Record<string, string | undefined>) => {
     const body = sent((await get(page)).html, action);
@@ -45,7 +37,7 @@ describe('console: status pages', () => {
   };
   const count = async () => Number((await h.sql`select count(*) from status_pages`)[0]!.count);
   const textarea = (html: string, id: string) =>
-    textareaText(unescape(new RegExp(`<textarea id="${id}"[^>]*>([^<]*)</textarea>`).exec(html)?.[1] ?? assert.fail(`no ${id} field`)));
+    textareaText(unescapeHtml(new RegExp(`<textarea id="${id}"[^>]*>([^<]*)</textarea>`).exec(html)?.[1] ?? assert.fail(`no ${id} field`)));
 
   let id = '';
 
@@ -103,9 +95,9 @@ describe('console: status pages', () => {
     const { error } = (await api.json()) as { error: { details: Array<{ field: string; message: string }> } };
     const said = (field: string) => error.details.find((d) => d.field === field)?.message ?? assert.fail(`the API said nothing of ${field}`);
     assert.match(html, /Not created: some fields need another look\./);
-    assert.ok(unescape(html).includes(`<p class="error" id="slug-error">${said('slug')}</p>`), 'the slug problem beside it, as the API says it');
-    assert.ok(unescape(html).includes(`<p class="error" id="title-error">${said('title')}</p>`));
-    const componentsSaid = (page: string) => unescape(/<p class="error" id="components-error">([^<]*)<\/p>/.exec(page)?.[1] ?? '');
+    assert.ok(unescapeHtml(html).includes(`<p class="error" id="slug-error">${said('slug')}</p>`), 'the slug problem beside it, as the API says it');
+    assert.ok(unescapeHtml(html).includes(`<p class="error" id="title-error">${said('title')}</p>`));
+    const componentsSaid = (page: string) => unescapeHtml(/<p class="error" id="components-error">([^<]*)<\/p>/.exec(page)?.[1] ?? '');
     // The line it could not read, with the schema's problems: the nodes are looked up once those are fixed.
     assert.equal(componentsSaid(html), 'line 2: write it as "name: nodes or labels", e.g. "API: api-1, role=api"');
     assert.match(html, /<input id="slug" name="slug"[^>]*value="Bad Slug"[^>]*aria-invalid="true" aria-describedby="slug-error"/);
@@ -130,7 +122,7 @@ describe('console: status pages', () => {
 
     const taken = await post('/status-pages/new', await filled('/status-pages/new', '/status-pages/new', { slug: 'acme', title: 'Again', components: 'API: api-1' }));
     assert.equal(taken.status, 409);
-    assert.ok(unescape(await taken.text()).includes('A status page with the slug "acme" already exists.'));
+    assert.ok(unescapeHtml(await taken.text()).includes('A status page with the slug "acme" already exists.'));
     assert.equal(await count(), before);
   });
 
@@ -156,7 +148,7 @@ describe('console: status pages', () => {
 
     const refused = await post(`/status-pages/${id}`, await filled(`/status-pages/${id}`, `/status-pages/${id}`, { slug: 'internal' }));
     assert.equal(refused.status, 409);
-    assert.ok(unescape(await refused.text()).includes('A status page with the slug "internal" already exists.'));
+    assert.ok(unescapeHtml(await refused.text()).includes('A status page with the slug "internal" already exists.'));
   });
 
   it('lets a read key look, offers it nothing to press, and refuses what it forges', async () => {

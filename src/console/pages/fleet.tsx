@@ -8,6 +8,8 @@ import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../co
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { Live, Page } from '../layout.tsx';
+import { may } from '../acting.tsx';
+import { ADD_NODE_PATH } from './node-add.tsx';
 import { html } from '../render.tsx';
 
 const PAGE_SIZE = 100;
@@ -65,16 +67,23 @@ function Counts(p: { counts: Record<State, number>; q: FleetQuery }) {
 }
 
 /**
- * A fleet with no node at all, as on a first run: "No node matches" blamed a filter nobody set, and
- * the console itself creates no node, so the page says where nodes come from.
+ * A fleet with no node at all, as on a first run: "No node matches" blamed a filter nobody set, so
+ * the page says where nodes come from, the console's own form first for those who may use it.
  */
-function NoNodesYet() {
+function NoNodesYet(p: { canAdd: boolean }) {
   return (
     <div class="empty panel">
       <p>No nodes yet.</p>
+      {p.canAdd ? (
+        <p>
+          <a class="button primary" href={ADD_NODE_PATH}>
+            Add a node
+          </a>
+        </p>
+      ) : null}
       <p class="muted">
-        Add one with <code>npx lifeline nodes add web-1</code> or <code>POST /v1/nodes</code>, or start an agent with an <code>ingest</code> key: its first
-        heartbeat registers its node.
+        {p.canAdd ? 'Or add' : 'Add'} one with <code>npx lifeline nodes add web-1</code> or <code>POST /v1/nodes</code>, or start an agent with an <code>ingest</code>{' '}
+        key: its first heartbeat registers its node.
       </p>
     </div>
   );
@@ -135,6 +144,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
     const next = last && (backwards || more) ? href('/', { ...keep, after: cursor(fleetCursor(last)) }) : undefined;
     const self = href('/', { ...keep, after: c.req.query('after'), before: c.req.query('before') });
     const unfiltered = !q.filter.state && !q.filter.search && !q.labelText;
+    const canAdd = may(frame.session, 'write');
 
     return html(
       c,
@@ -153,6 +163,13 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
             </div>
             <button type="submit">Filter</button>
           </form>
+          {canAdd ? (
+            <div class="actions">
+              <a class="button" href={ADD_NODE_PATH}>
+                Add node
+              </a>
+            </div>
+          ) : null}
         </div>
         {q.labelProblem ? <Notice kind="bad">{q.labelProblem}</Notice> : null}
         {c.req.query('deleted') ? (
@@ -162,7 +179,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         <Live id="fleet-live" url={self} on={['node.state_changed']}>
           <Counts counts={counts} q={q} />
-          {unfiltered && Object.values(counts).every((n) => n === 0) ? <NoNodesYet /> : <FleetTable rows={rows} now={now} />}
+          {unfiltered && Object.values(counts).every((n) => n === 0) ? <NoNodesYet canAdd={canAdd} /> : <FleetTable rows={rows} now={now} />}
           <Pager prev={prev} next={next} />
         </Live>
       </Page>,

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../../http/deps.ts';
 import { PatchNode } from '../../http/routes/nodes.ts';
@@ -11,11 +12,11 @@ import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import { acting, attempt, Field, requireScope } from '../acting.tsx';
-import { areaText, Back, Notice, Outcome } from '../components.tsx';
-import { chrome } from '../context.ts';
+import { areaText, Back, EngineGuessed, Notice, Outcome, Snippet } from '../components.tsx';
+import { chrome, engineUrl } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { ConfirmDelete, Csrf, Page } from '../layout.tsx';
+import { ConfirmDelete, Csrf, Page, type Chrome } from '../layout.tsx';
 import { createOnce } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -23,20 +24,22 @@ import { ZoneInput } from '../zones.tsx';
 // Changing a node from the console: edit, rotate its token, delete. Each calls the command the
 // API's PATCH, POST …/token and DELETE call (src/nodes/service.ts), with the API's own schema.
 
-const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.name)}`;
+export const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.name)}`;
 
 /** Policies to choose from: there are a handful, never a fleet's worth. */
-const POLICY_CHOICES = 200;
+export const POLICY_CHOICES = 200;
 
 /**
  * The schedule fields as the API's `schedule`: none (a heartbeat node) while the expression is
- * empty. Empty grace and run limit take the API's defaults (0 and none).
+ * empty, unless a schedule is `asked` for (the add form's "scheduled job"): then an empty
+ * expression is sent as typed, for the API's check to refuse in its words. Empty grace and run
+ * limit take the API's defaults (0 and none).
  */
-function scheduleOf(form: Form) {
+export function scheduleOf(form: Form, asked = false) {
   const cron = text(form, 'schedule_cron')?.trim();
-  if (cron === undefined) return null;
+  if (cron === undefined && !asked) return null;
   return {
-    cron,
+    cron: cron ?? '',
     time_zone: text(form, 'schedule_time_zone')?.trim(),
     grace_seconds: integer(form, 'schedule_grace_seconds'),
     max_run_seconds: integer(form, 'schedule_max_run_seconds') ?? null,
@@ -58,69 +61,102 @@ function scheduleWithoutCron(form: Form): ErrorDetail[] {
   return asked ? [{ field: 'schedule.cron', message: 'Set a cron expression first: time zone, grace and longest run apply to a schedule' }] : [];
 }
 
+// The fields the edit form and the add form (node-add.tsx) share: each is given the value to show
+// (as sent, when the form comes back refused) and the problem found in it.
+
+export const NameField = (p: { value: string; problem: string | undefined; hint: string }) => (
+  <Field id="name" label="Name" hint={p.hint} problem={p.problem}>
+    <input id="name" name="name" type="text" required maxlength={128} value={p.value} spellcheck={false} />
+  </Field>
+);
+
+export const LabelsField = (p: { value: string; problem: string | undefined }) => (
+  <Field id="labels" label="Labels" hint="One key=value per line." problem={p.problem}>
+    <textarea id="labels" name="labels" spellcheck={false}>
+      {areaText(p.value)}
+    </textarea>
+  </Field>
+);
+
+export const NumberField = (p: { name: string; label: string; hint: string; min: number; value: string; problem: string | undefined; required?: boolean }) => (
+  <Field id={p.name} label={p.label} hint={p.hint} problem={p.problem}>
+    <input id={p.name} name={p.name} type="number" min={p.min} required={p.required ?? true} value={p.value} />
+  </Field>
+);
+
+export const HEARTBEAT_FIELDS = {
+  heartbeat_interval_seconds: { label: 'Heartbeat interval (seconds)', hint: 'How often the agent reports; not used while a schedule is set.', min: 1 },
+  failures_for_down: { label: 'Missed heartbeats before down', hint: 'Down once this many intervals (plus grace) pass in silence.', min: 1 },
+  grace_seconds: { label: 'Grace (seconds)', hint: 'Extra time before a silent node is down.', min: 0 },
+  successes_for_recovery: { label: 'Ok heartbeats to recover', hint: 'Consecutive ok reports before healthy again.', min: 1 },
+} as const;
+
+/** A schedule's four fields, each with its value and its problem (`schedule.<field>`). */
+export function ScheduleFields(p: { cronHint: string; value: (name: string) => string; details: ErrorDetail[] | undefined }) {
+  const problem = (field: string) => problemAt(p.details, `schedule.${field}`);
+  return (
+    <>
+      <Field id="schedule_cron" label="Cron expression" hint={p.cronHint} problem={problem('cron')}>
+        <input id="schedule_cron" name="schedule_cron" type="text" maxlength={256} value={p.value('schedule_cron')} spellcheck={false} />
+      </Field>
+      <Field id="schedule_time_zone" label="Time zone" hint="The clock the expression is read on." problem={problem('time_zone')}>
+        <ZoneInput id="schedule_time_zone" value={p.value('schedule_time_zone')} problem={problem('time_zone')} />
+      </Field>
+      <Field id="schedule_grace_seconds" label="Grace after the scheduled time (seconds)" hint="How late a run's success ping may come before the job is down." problem={problem('grace_seconds')}>
+        <input id="schedule_grace_seconds" name="schedule_grace_seconds" type="number" min={0} value={p.value('schedule_grace_seconds')} />
+      </Field>
+      <Field id="schedule_max_run_seconds" label="Longest run (seconds)" hint="A run that pinged its start is down after this long without an end. Empty: no limit." problem={problem('max_run_seconds')}>
+        <input id="schedule_max_run_seconds" name="schedule_max_run_seconds" type="number" min={1} value={p.value('schedule_max_run_seconds')} />
+      </Field>
+    </>
+  );
+}
+
+export const PolicyField = (p: { policies: PolicyRow[]; value: string; problem: string | undefined }) => (
+  <Field id="escalation_policy_id" label="Escalation policy" problem={p.problem}>
+    <select id="escalation_policy_id" name="escalation_policy_id">
+      <option value="" selected={p.value === ''}>
+        The default policy
+      </option>
+      {p.policies.map((x) => (
+        <option value={x.id} selected={p.value === x.id}>
+          {x.name}
+          {x.is_default ? ' (the default)' : ''}
+        </option>
+      ))}
+    </select>
+  </Field>
+);
+
 function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSession; form?: Form; details?: ErrorDetail[] }) {
   const f = p.form;
   const value = (name: string, current: string | number) => (f ? (text(f, name) ?? '') : String(current));
   const problems = fieldProblems(p.details);
   const problem = (name: string) => problems.get(name);
   const schedule = p.node.schedule;
-  const scheduled = (name: string, field: keyof NonNullable<NodeRow['schedule']>, fallback: string) =>
-    f ? (text(f, name) ?? '') : schedule ? String(schedule[field] ?? '') : fallback;
-  const scheduleProblem = (field: string) => problemAt(p.details, `schedule.${field}`);
-  const policy = f ? (text(f, 'escalation_policy_id') ?? '') : (p.node.escalation_policy_id ?? '');
-  const number = (name: keyof NodeRow & string, label: string, hint: string, min: number) => (
-    <Field id={name} label={label} hint={hint} problem={problem(name)}>
-      <input id={name} name={name} type="number" min={min} required value={value(name, p.node[name] as number)} />
-    </Field>
-  );
+  const scheduled = (name: string) => {
+    const field = name.slice('schedule_'.length) as keyof NonNullable<NodeRow['schedule']>;
+    return f ? (text(f, name) ?? '') : schedule ? String(schedule[field] ?? '') : String(SCHEDULE_DEFAULTS[field as keyof typeof SCHEDULE_DEFAULTS] ?? '');
+  };
+  const number = (name: keyof typeof HEARTBEAT_FIELDS) => <NumberField name={name} {...HEARTBEAT_FIELDS[name]} value={value(name, p.node[name])} problem={problem(name)} />;
   return (
     <form method="post" action={`${nodePath(p.node)}/edit`} class="panel">
       <Csrf session={p.session} />
-      <Field id="name" label="Name" hint="1–128 characters of A–Z a–z 0–9 . _ : -; agents naming the node by name must follow a rename." problem={problem('name')}>
-        <input id="name" name="name" type="text" required maxlength={128} value={value('name', p.node.name)} spellcheck={false} />
-      </Field>
-      <Field id="labels" label="Labels" hint="One key=value per line." problem={problem('labels')}>
-        <textarea id="labels" name="labels" spellcheck={false}>
-          {areaText(f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels))}
-        </textarea>
-      </Field>
-      {number('heartbeat_interval_seconds', 'Heartbeat interval (seconds)', 'How often the agent reports; not used while a schedule is set.', 1)}
-      {number('failures_for_down', 'Missed heartbeats before down', 'Down once this many intervals (plus grace) pass in silence.', 1)}
-      {number('grace_seconds', 'Grace (seconds)', 'Extra time before a silent node is down.', 0)}
-      {number('successes_for_recovery', 'Ok heartbeats to recover', 'Consecutive ok reports before healthy again.', 1)}
+      <NameField value={value('name', p.node.name)} problem={problem('name')} hint="1–128 characters of A–Z a–z 0–9 . _ : -; agents naming the node by name must follow a rename." />
+      <LabelsField value={f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels)} problem={problem('labels')} />
+      {number('heartbeat_interval_seconds')}
+      {number('failures_for_down')}
+      {number('grace_seconds')}
+      {number('successes_for_recovery')}
       <fieldset>
         <legend>Schedule</legend>
-        <Field
-          id="schedule_cron"
-          label="Cron expression"
-          hint="A scheduled job, due by this schedule instead of heartbeats: five fields (minute hour day month weekday), six with seconds first, or @daily. Empty: a heartbeat node."
-          problem={scheduleProblem('cron')}
-        >
-          <input id="schedule_cron" name="schedule_cron" type="text" maxlength={256} value={scheduled('schedule_cron', 'cron', '')} spellcheck={false} />
-        </Field>
-        <Field id="schedule_time_zone" label="Time zone" hint="The clock the expression is read on." problem={scheduleProblem('time_zone')}>
-          <ZoneInput id="schedule_time_zone" value={scheduled('schedule_time_zone', 'time_zone', 'UTC')} problem={scheduleProblem('time_zone')} />
-        </Field>
-        <Field id="schedule_grace_seconds" label="Grace after the scheduled time (seconds)" hint="How late a run's success ping may come before the job is down." problem={scheduleProblem('grace_seconds')}>
-          <input id="schedule_grace_seconds" name="schedule_grace_seconds" type="number" min={0} value={scheduled('schedule_grace_seconds', 'grace_seconds', '0')} />
-        </Field>
-        <Field id="schedule_max_run_seconds" label="Longest run (seconds)" hint="A run that pinged its start is down after this long without an end. Empty: no limit." problem={scheduleProblem('max_run_seconds')}>
-          <input id="schedule_max_run_seconds" name="schedule_max_run_seconds" type="number" min={1} value={scheduled('schedule_max_run_seconds', 'max_run_seconds', '')} />
-        </Field>
+        <ScheduleFields
+          cronHint="A scheduled job, due by this schedule instead of heartbeats: five fields (minute hour day month weekday), six with seconds first, or @daily. Empty: a heartbeat node."
+          value={scheduled}
+          details={p.details}
+        />
       </fieldset>
-      <Field id="escalation_policy_id" label="Escalation policy" problem={problem('escalation_policy_id')}>
-        <select id="escalation_policy_id" name="escalation_policy_id">
-          <option value="" selected={policy === ''}>
-            The default policy
-          </option>
-          {p.policies.map((x) => (
-            <option value={x.id} selected={policy === x.id}>
-              {x.name}
-              {x.is_default ? ' (the default)' : ''}
-            </option>
-          ))}
-        </select>
-      </Field>
+      <PolicyField policies={p.policies} value={f ? (text(f, 'escalation_policy_id') ?? '') : (p.node.escalation_policy_id ?? '')} problem={problem('escalation_policy_id')} />
       <div class="actions">
         <button type="submit" class="primary">
           Save
@@ -128,6 +164,44 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
         <a href={nodePath(p.node)}>Cancel</a>
       </div>
     </form>
+  );
+}
+
+/**
+ * A node's token, shown this once (just created, or rotated), with what its agent sends: the
+ * heartbeat as README's "A first node, by hand" sends it, and for a scheduled job the ping its
+ * crontab sends, as "Scheduled jobs and ping URLs" does.
+ */
+export function TokenPage(p: { title: string; node: NodeRow; token: string; engine: { url: string; guessed: boolean }; chrome: Chrome; children?: Child }) {
+  const ping = `${p.engine.url}/ping/${p.node.ping_key}`;
+  return (
+    <Page title={p.title} chrome={p.chrome} section="fleet">
+      <Back href={nodePath(p.node)}>{p.node.name}</Back>
+      <h1>{p.title}</h1>
+      <Notice kind="ok">
+        <p>{p.children}</p>
+        <p class="secret" id="token">
+          {p.token}
+        </p>
+      </Notice>
+      {p.node.schedule ? (
+        <>
+          <h2>Ping it from the job</h2>
+          <p>After each successful run (its ping URL needs no token):</p>
+          <Snippet id="ping-snippet">{`curl -fsS -m 10 --retry 5 ${ping}`}</Snippet>
+          <p>Or wrapped, with its start, exit code and output:</p>
+          <Snippet>{`npx lifeline run --ping-url ${ping} -- your-job.sh`}</Snippet>
+        </>
+      ) : null}
+      <h2>{p.node.schedule ? 'Or send heartbeats with the token' : 'Send a heartbeat'}</h2>
+      <Snippet id="heartbeat-snippet">
+        {`curl -s -XPOST ${p.engine.url}/v1/heartbeats -H "authorization: Bearer ${p.token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`}
+      </Snippet>
+      {p.engine.guessed ? <EngineGuessed /> : null}
+      <p>
+        <a href={nodePath(p.node)}>Go to {p.node.name}</a>
+      </p>
+    </Page>
   );
 }
 
@@ -214,16 +288,9 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
       ({ node: rotated, token }) =>
         html(
           c,
-          <Page title={`New token for ${rotated.name}`} chrome={frame} section="fleet">
-            <Back href={nodePath(rotated)}>{rotated.name}</Back>
-            <h1>New token for {rotated.name}</h1>
-            <Notice kind="ok">
-              <p>The old token no longer works. This one is shown only now: give it to the node's agent.</p>
-              <p class="secret" id="token">
-                {token}
-              </p>
-            </Notice>
-          </Page>,
+          <TokenPage title={`New token for ${rotated.name}`} node={rotated} token={token} engine={engineUrl(c, deps)} chrome={frame}>
+            The old token no longer works. This one is shown only now: give it to the node's agent.
+          </TokenPage>,
         ),
     );
   });

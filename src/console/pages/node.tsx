@@ -16,8 +16,8 @@ import { summarize } from '../../uptime/summary.ts';
 import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
-import { Ago, alreadyShownOnce, At, Back, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
-import { chrome, cursor, href, readCursor } from '../context.ts';
+import { Ago, alreadyShownOnce, At, Back, EngineGuessed, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
+import { chrome, cursor, engineUrl, href, readCursor } from '../context.ts';
 import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable, maintenanceOf } from '../incident-parts.tsx';
@@ -129,7 +129,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         {c.req.query('done') === 'already' ? (
           <Notice kind="ok">
-            <p>{alreadyShownOnce('the token it rotated to', 'If it was lost, rotate again.')}</p>
+            <p>{alreadyShownOnce('the token it showed', 'If it was lost, rotate the token.')}</p>
           </Notice>
         ) : null}
         {c.req.query('done') === 'saved' ? (
@@ -281,11 +281,54 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             </dd>
           </dl>
         </div>
+
+        <h2>Badge</h2>
+        <Badges node={node} engine={engineUrl(c, deps)} />
       </Page>,
     );
   });
 
   return app;
+}
+
+/**
+ * The node's public badges, to paste into a README: its state, and its 30-day uptime. Every node
+ * has one from its creation (its badge id names the badge, not the node), so there is nothing to
+ * publish first; whoever has the address sees the state, as README's "Badges" says.
+ */
+function Badges(p: { node: NodeRow; engine: { url: string; guessed: boolean } }) {
+  const path = `/badge/${p.node.badge_id}.svg`;
+  const badges = [
+    { id: 'state', what: 'State', query: '', alt: `${p.node.name} status` },
+    { id: 'uptime', what: 'Uptime over 30 days', query: '?metric=uptime&window=30d', alt: `${p.node.name} uptime` },
+  ];
+  return (
+    <div class="panel">
+      <p class="muted">
+        Public: no key is needed to see them, and anyone with the address sees this node's state. <code>POST /v1/nodes/{'{id}'}/badge</code> draws a new
+        address, and the old one stops working.
+      </p>
+      {badges.map((b) => {
+        const url = `${p.engine.url}${path}${b.query}`;
+        return (
+          <div class="field">
+            <h3>
+              {b.what} <img src={`${path}${b.query}`} alt={b.alt} class="badge-preview" />
+            </h3>
+            <Snippet id={`badge-${b.id}-url`}>{url}</Snippet>
+            <p class="hint">Markdown</p>
+            <Snippet id={`badge-${b.id}-markdown`}>{`![${b.alt}](${url})`}</Snippet>
+            <p class="hint">HTML</p>
+            <Snippet id={`badge-${b.id}-html`}>{`<img src="${url.replaceAll('&', '&amp;')}" alt="${b.alt}">`}</Snippet>
+          </div>
+        );
+      })}
+      <p class="hint">
+        <code>?label=</code> changes the left text; <code>.json</code> instead of <code>.svg</code> is the same badge for shields.io's endpoint badges.
+      </p>
+      {p.engine.guessed ? <EngineGuessed /> : null}
+    </div>
+  );
 }
 
 /**

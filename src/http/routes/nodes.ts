@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
-import { checkSchedule, NODE_DEFAULTS, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
+import { NODE_DEFAULTS, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
 import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
@@ -190,9 +190,7 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateNode);
       const now = clock.now();
-      checkSchedule(input.schedule, input.heartbeat_interval_seconds, false, now);
-      const interval = input.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds;
-      const { node, token } = await createNode(sql, { ...input, heartbeat_interval_seconds: interval }, now, acting(c));
+      const { node, token } = await createNode(sql, input, now, acting(c));
       deps.publicChanges?.changed(['pages']);
       const answer = withToken(node, now, publicUrl, principalOf(c), token);
       return c.json(answer, 201);

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createHarness } from '../helpers/app.ts';
+import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+
+// A team's first node, added in a browser: from the empty fleet to the add form, whose kind shows
+// only that kind's fields, to the token and the job's ping to paste, and the node's badge drawn
+// on its page from the address given to copy.
+
+describe('adding a node in the console, in a browser', () => {
+  it('adds a scheduled job from the empty fleet, shows the ping to paste, and draws its badge', async () => {
+    const h = await createHarness();
+    const server = await serveApp(h.app);
+    const browser = await launchBrowser();
+    try {
+      const key = (await h.createKey('write', 'ops')).secret;
+      const { page, problems } = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } });
+      await signInToConsole(page, server.origin, key);
+      await page.getByRole('link', { name: 'Add a node' }).click();
+      await page.waitForURL(`${server.origin}/new-node`);
+
+      const interval = page.getByLabel('Heartbeat interval (seconds)');
+      const cron = page.getByLabel('Cron expression');
+      assert.ok(await interval.isVisible(), 'a heartbeat node by default: its interval shown');
+      assert.ok(!(await cron.isVisible()), 'a job\'s expression hidden');
+      await page.getByLabel(/Scheduled job/).check();
+      assert.ok(await cron.isVisible());
+      assert.ok(!(await interval.isVisible()));
+
+      await page.getByLabel('Name').fill('nightly-backup');
+      await cron.fill('0 3 * * *');
+      await page.getByRole('button', { name: 'Add node' }).click();
+      await page.getByRole('heading', { name: 'Added nightly-backup' }).waitFor();
+      const node = (await (await h.admin('GET', '/v1/nodes/nightly-backup')).json()) as { ping_key: string; schedule: { cron: string } };
+      assert.equal(node.schedule.cron, '0 3 * * *');
+      assert.equal(await page.locator('#ping-snippet').innerText(), `curl -fsS -m 10 --retry 5 ${server.origin}/ping/${node.ping_key}`);
+
+      await page.getByRole('link', { name: 'Go to nightly-backup' }).click();
+      const badge = page.getByRole('img', { name: 'nightly-backup status' });
+      await badge.waitFor();
+      // Drawn: the SVG the badge address answers, loaded under the console's CSP.
+      assert.ok(await badge.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0));
+      assert.equal(await page.locator('#badge-state-url').innerText(), `${server.origin}/badge/${await badge.evaluate((img) => new URL((img as HTMLImageElement).src).pathname.slice('/badge/'.length, -'.svg'.length))}.svg`);
+      // Leaving the fleet (and later the token page) ends the fleet's event stream, which the
+      // browser reports as a failed request; nothing else may fail.
+      assert.deepEqual(
+        problems.filter((p) => !/^failed: .*\/v1\/events\?/.test(p)),
+        [],
+      );
+    } finally {
+      await browser.close();
+      server.close();
+      await h.close();
+    }
+  });
+});
