@@ -145,6 +145,14 @@ describe('open incidents across edits of what paged them', () => {
     await db.sql.begin((tx) => buryOutbox(tx, page!.id, 'failed on every attempt', clock.now()));
     return { ...setup, page: page!.id };
   };
+  /** The refusal to delete a person while the one dead outbox event `page` of the incident names them. */
+  const parkedPage = (page: string, node: string, incidentId: string) => ({
+    status: 409,
+    message:
+      `Dead outbox event ${page} (incident "${node} is down", ${incidentId}) would still message the user once replayed; ` +
+      `an admin replays (POST /v1/outbox/dead/${page}/replay: delete the user once its messages are delivered) ` +
+      `or discards (DELETE /v1/outbox/dead/${page}: its messages are never sent) it first.`,
+  });
   let sessions: ReturnType<typeof createSql>[] = [];
   let held: Array<Awaited<ReturnType<typeof holdOpen>>> = [];
   /** A session of its own named `application` (for waitsOnLock), ended after the test. */
@@ -246,13 +254,7 @@ describe('open incidents across edits of what paged them', () => {
 
   it('refuses to delete a person a dead escalation names, until an admin discards it', async () => {
     const { bea, incident, deleteAt, page } = await buriedEscalation('api-7');
-    assert.deepEqual(await refusal(deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING)), {
-      status: 409,
-      message:
-        `Dead outbox event ${page} (incident "api-7 is down", ${incident.id}) would still message the user once replayed; ` +
-        `an admin replays (POST /v1/outbox/dead/${page}/replay: delete the user once its messages are delivered) ` +
-        `or discards (DELETE /v1/outbox/dead/${page}: its messages are never sent) it first.`,
-    });
+    assert.deepEqual(await refusal(deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING)), parkedPage(page, 'api-7', incident.id));
     await settleDeadEvent(db.sql, page, 'discard', deleteAt, TEST_ACTING);
     await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
     assert.equal((await db.sql`select 1 from outbox_dead`).length, 0);
@@ -327,13 +329,7 @@ describe('open incidents across edits of what paged them', () => {
     await db.sql.begin((tx) => buryOutbox(tx, resolve!.id, 'failed on every attempt', clock.now()));
     // The resolve tells only whom the ledger paged, not Bea; but replayed first and waiting in the
     // outbox, it would let the page (replayed after it, handled before it) be sent to her.
-    assert.deepEqual(await refusal(deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING)), {
-      status: 409,
-      message:
-        `Dead outbox event ${page} (incident "api-14 is down", ${incident.id}) would still message the user once replayed; ` +
-        `an admin replays (POST /v1/outbox/dead/${page}/replay: delete the user once its messages are delivered) ` +
-        `or discards (DELETE /v1/outbox/dead/${page}: its messages are never sent) it first.`,
-    });
+    assert.deepEqual(await refusal(deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING)), parkedPage(page, 'api-14', incident.id));
 
     await settleDeadEvent(db.sql, resolve!.id, 'replay', clock.now(), TEST_ACTING);
     await oc.drain();
