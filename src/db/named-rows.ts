@@ -27,21 +27,26 @@ export async function lockForDelete(tx: Queryable, table: NamedTable, id: string
 }
 
 /**
- * How long deleting a channel or person waits, in all, for the writers holding its row. Escalation
- * steps hold KEY SHARE on the people they page until they commit, and in a storm their batches
- * follow each other: a FOR UPDATE queued behind them could wait minutes, and an API request with it.
+ * How long deleting a channel, person or schedule waits, in all, for the writers holding its row.
+ * Escalation steps hold KEY SHARE on the people they page until they commit, and in a storm their
+ * batches follow each other: a FOR UPDATE queued behind them could wait minutes, and an API request
+ * with it. A schedule is held by whatever saves a policy naming it or an override to it: a storm's
+ * policy edits (or one stuck transaction) hold it as long.
  */
 export const DELETE_LOCK_WAIT_MS = 5_000;
 
-const TABLE_OF = { channel: 'channels', user: 'users' } as const satisfies Record<string, NamedTable>;
+const TABLE_OF = { channel: 'channels', user: 'users', schedule: 'schedules' } as const satisfies Record<string, NamedTable>;
+
+export type Deleted = keyof typeof TABLE_OF;
 
 /** Who holds a row a deletion waits for, by what is deleted (see lockExisting's callers). */
 const HOLDERS = {
   channel: 'an edit naming it (an escalation policy or a user being saved)',
   user: 'work naming it (an escalation paging it, or an edit naming it)',
-} as const;
+  schedule: 'an edit naming or changing it (an escalation policy, an override or the schedule being saved)',
+} as const satisfies Record<Deleted, string>;
 
-function heldTooLong(what: keyof typeof TABLE_OF, waitMs: number): Refusal {
+function heldTooLong(what: Deleted, waitMs: number): Refusal {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   return new Refusal(
     'conflict',
@@ -58,7 +63,7 @@ function heldTooLong(what: keyof typeof TABLE_OF, waitMs: number): Refusal {
  * 5 s) the FOR UPDATE waits again for each and never times out. statement_timeout bounds the
  * statement, so it is set around this one only (other statements keep the session's own).
  */
-async function lockForDeleteWithin(tx: Tx, what: keyof typeof TABLE_OF, id: string, waitMs: number): Promise<boolean> {
+async function lockForDeleteWithin(tx: Tx, what: Deleted, id: string, waitMs: number): Promise<boolean> {
   const [set] = await tx<{ previous: string }[]>`
     select current_setting('statement_timeout') as previous, set_config('statement_timeout', ${`${waitMs}ms`}, true)`;
   let found: boolean;
@@ -79,11 +84,11 @@ async function lockForDeleteWithin(tx: Tx, what: keyof typeof TABLE_OF, id: stri
  * `waitMs` too (lock_timeout). One that waits longer is refused as a conflict to retry
  * (Retry-After), having changed nothing.
  */
-export async function deleting(sql: Sql, what: 'channel' | 'user', id: string, waitMs: number, fn: (tx: Tx) => Promise<void>): Promise<void> {
+export async function deleting(sql: Sql, what: Deleted, id: string, waitMs: number, fn: (tx: Tx) => Promise<void>): Promise<void> {
   try {
     await sql.begin(async (tx) => {
       await tx`select set_config('lock_timeout', ${`${waitMs}ms`}, true)`;
-      if (!(await lockForDeleteWithin(tx, what, id, waitMs))) throw notFound(`${what === 'channel' ? 'Channel' : 'User'} "${id}"`);
+      if (!(await lockForDeleteWithin(tx, what, id, waitMs))) throw notFound(`${what[0]!.toUpperCase()}${what.slice(1)} "${id}"`);
       await fn(tx);
     });
   } catch (err) {

@@ -7,7 +7,7 @@ import type { PageRecipients } from '../outbox/topics.ts';
 import { getPolicies } from '../oncall/store.ts';
 import { contactsOf } from '../oncall/store-users.ts';
 import { destinationKey, type NewDelivery, type Recipient } from './model.ts';
-import { insertDeliveries, lockStormCounters, recentDeliveryCounts, resolvesQueued, toldRecipients } from './store.ts';
+import { insertDeliveries, lockStormCounters, pagesLeftUnsent, recentDeliveryCounts, toldRecipients } from './store.ts';
 
 /** Channels read by people; machines (webhook, PagerDuty) need every event with its own id. */
 const DIGESTED_TYPES = new Set(['email', 'slack']);
@@ -87,14 +87,15 @@ export const PAGE_AFTER_RESOLVE =
 
 /**
  * Pages (not answers) of incidents already resolved whose resolve is no longer queued behind them
- * (resolvesQueued): replayed dead events. Sending one would page after the resolve, and a receiver
- * that opens an alert per page (PagerDuty) would keep it open for ever. No query unless a page's
- * incident is resolved.
+ * (pagesLeftUnsent): replayed dead events. Sending one would page after the resolve, and a receiver
+ * that opens an alert per page (PagerDuty) would keep it open for ever. The rule is the store's,
+ * the one a deletion reads too; it leaves only a resolved incident's page unsent, so there is no
+ * query unless one of the pages' incidents is resolved.
  */
 async function pagesAfterResolve(tx: Tx, news: IncidentNews[], incidents: ReadonlyMap<string, IncidentRow>): Promise<Set<IncidentNews>> {
   const late = news.filter((n) => !isAnswer(n) && incidents.get(n.incidentId)?.status === 'resolved');
-  const queued = await resolvesQueued(tx, late.map((n) => incidents.get(n.incidentId)!));
-  return new Set(late.filter((n) => !queued.has(n.incidentId)));
+  const unsent = await pagesLeftUnsent(tx, late.map((n) => n.incidentId));
+  return new Set(late.filter((n) => unsent.has(n.incidentId)));
 }
 
 /**
@@ -109,7 +110,7 @@ async function pagesAfterResolve(tx: Tx, news: IncidentNews[], incidents: Readon
  */
 export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, alreadyRead?: AlreadyRead): Promise<string[]> {
   // Set-wise: incidents, paged recipients, policies (for old events), channels and people in at
-  // most five queries per batch, and a sixth (resolvesQueued) when a page's incident is already
+  // most five queries per batch, and a sixth (pagesLeftUnsent) when a page's incident is already
   // resolved (a 10k-node outage would otherwise cost several queries per event).
   const incidents = await withMissing(alreadyRead?.incidents, news.map((n) => n.incidentId), (ids) => getIncidents(tx, ids));
   const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));

@@ -273,23 +273,35 @@ function incidentsOwing(sql: Queryable, field: 'channel_id' | 'user_id', id: str
 }
 
 /**
- * Of these resolved incidents, those whose `incident.resolved` event is still in the outbox,
- * probed by node (the events' key: `outbox_key_id`). A page of a resolved incident handled while
- * its resolve waits behind it (a node that recovered while its escalation was being handled) is
- * sent, and its resolve follows; one handled after the resolve went (a dead page replayed: a dead
- * event no longer holds back its key) is not.
+ * The `incident.resolved` event of incident `i` (the enclosing query's alias) in `events`, probed
+ * by node (the events' key: `outbox_key_id`).
  */
-export async function resolvesQueued(tx: Queryable, incidents: Array<{ id: string; node_id: string }>): Promise<Set<string>> {
-  if (incidents.length === 0) return new Set();
-  // FOR SHARE: a resolve being handled right now (its worker holds its row, the row's delete not
-  // committed) has already chosen whom to tell, without this page. Read unlocked it would count
-  // as queued and the page be sent after it; locked, this waits for that commit and then finds it
-  // gone. Locking rules out DISTINCT; the Set below dedupes.
+function resolveIn(sql: Queryable, events: 'outbox' | 'outbox_dead') {
+  return sql`select 1 from ${sql(events)} r where r.key = i.node_id::text and r.topic = 'incident.resolved' and r.payload->>'incident_id' = i.id::text`;
+}
+
+/**
+ * Matches incident `i` (the enclosing query's alias) when a page of it (opened, escalated) handled
+ * now is left unsent: the incident is resolved and its resolve no longer waits in the outbox. A
+ * page of a resolved incident handled while its resolve waits behind it (a node that recovered
+ * while its escalation was being handled) is sent, and its resolve follows; one handled after the
+ * resolve went (a dead page replayed: a dead event no longer holds back its key) is not. The one
+ * rule for both the fan-out (pagesLeftUnsent) and a deletion (parkedEventsMessaging).
+ *
+ * `locked` reads the resolve FOR SHARE, as the fan-out must: a resolve being handled right now
+ * (its worker holds its row, the row's delete not committed) has already chosen whom to tell,
+ * without this page. Read unlocked it would count as waiting and the page be sent after it;
+ * locked, this waits for that commit and then finds it gone.
+ */
+function pageAfterResolve(sql: Queryable, locked: boolean) {
+  return sql`i.status = 'resolved' and not exists (${resolveIn(sql, 'outbox')} ${locked ? sql`for share` : sql``})`;
+}
+
+/** Of these incidents, those whose pages handled now are left unsent (pageAfterResolve). */
+export async function pagesLeftUnsent(tx: Queryable, incidentIds: string[]): Promise<Set<string>> {
+  if (incidentIds.length === 0) return new Set();
   const rows = await tx<{ id: string }[]>`
-    select o.payload->>'incident_id' as id from outbox o
-    where o.key = any(${[...new Set(incidents.map((i) => i.node_id))]}::text[]) and o.topic = 'incident.resolved'
-      and o.payload->>'incident_id' = any(${incidents.map((i) => i.id)}::text[])
-    for share`;
+    select i.id from incidents i where i.id = any(${[...new Set(incidentIds)]}::uuid[]) and ${pageAfterResolve(tx, true)}`;
   return new Set(rows.map((r) => r.id));
 }
 
@@ -299,6 +311,13 @@ export async function resolvesQueued(tx: Queryable, incidents: Array<{ id: strin
  * each with its incident and the count of all. Their fan-out reads the destination when it runs,
  * so a destination deleted meanwhile loses the message: a page leaves it out, a resolve dies
  * `channel_deleted` / `user_deleted`. `outbox_dead` holds only what an operator has not replayed.
+ *
+ * Left out: a dead page that, replayed, would be left unsent (pageAfterResolve, the fan-out's
+ * rule) and can only ever be, because its incident's resolve is in neither table: it went out, and
+ * nothing puts it back. A resolve still parked may be replayed first and wait in the outbox (a
+ * receiver still failing retries it for minutes), and a page replayed meanwhile is handled before
+ * it (its id is older) and sent, so that page still counts. A dead resolve or acknowledgement
+ * always counts: it is the message owed.
  */
 function parkedEventsMessaging(sql: Queryable, field: 'channel_id' | 'user_id', id: string, limit: number) {
   return sql`
@@ -306,6 +325,8 @@ function parkedEventsMessaging(sql: Queryable, field: 'channel_id' | 'user_id', 
     from outbox_dead o
     join incidents i on i.id = (o.payload->>'incident_id')::uuid
     where ${eventMessages(sql, field, id)}
+      and not (o.topic in ('incident.opened', 'incident.escalated')
+        and ${pageAfterResolve(sql, false)} and not exists (${resolveIn(sql, 'outbox_dead')}))
     order by o.id
     limit ${limit}`;
 }

@@ -4,7 +4,7 @@ import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
-import { lockExisting, lockForDelete } from '../db/named-rows.ts';
+import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import {
   asSchedule,
@@ -62,10 +62,13 @@ export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: Sch
   return row;
 }
 
-/** Deletes a schedule no escalation level names; its overrides go with it. */
-export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting): Promise<void> {
-  await sql.begin(async (tx) => {
-    if (!(await lockForDelete(tx, 'schedules', id))) throw notFound(`Schedule "${id}"`);
+/**
+ * Deletes a schedule no escalation level names; its overrides go with it. Like a channel or person
+ * (deleting), it waits for the writers holding the schedule at most `lockWaitMs`, then is refused
+ * to be retried.
+ */
+export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
+  await deleting(sql, 'schedule', id, lockWaitMs, async (tx) => {
     const by = namedBy([['escalation policy', 'escalation policies', await policiesNaming(tx, 'schedule_ids', id)]]);
     if (by) throw conflict(`The schedule is used by ${by}; remove it from them first.`);
     await store.deleteSchedule(tx, id);

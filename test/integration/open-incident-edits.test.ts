@@ -13,7 +13,7 @@ import type { PolicyLevel, PolicyRow } from '../../src/oncall/model.ts';
 import { createSql, type Tx } from '../../src/db/client.ts';
 import { lockExisting, lockForDelete } from '../../src/db/named-rows.ts';
 import { escalate, resolve as resolveIncident } from '../../src/incidents/service.ts';
-import { addOverride } from '../../src/oncall/schedules.ts';
+import { addOverride, deleteSchedule } from '../../src/oncall/schedules.ts';
 import { deleteUser as deleteUserRow } from '../../src/oncall/store-users.ts';
 import { settleDeadEvent } from '../../src/outbox/dead.ts';
 import { buryOutbox, replayDeadOutbox } from '../../src/outbox/store.ts';
@@ -145,6 +145,14 @@ describe('open incidents across edits of what paged them', () => {
     await db.sql.begin((tx) => buryOutbox(tx, page!.id, 'failed on every attempt', clock.now()));
     return { ...setup, page: page!.id };
   };
+  /** The refusal to delete a person while the one dead outbox event `page` of the incident names them. */
+  const parkedPage = (page: string, node: string, incidentId: string) => ({
+    status: 409,
+    message:
+      `Dead outbox event ${page} (incident "${node} is down", ${incidentId}) would still message the user once replayed; ` +
+      `an admin replays (POST /v1/outbox/dead/${page}/replay: delete the user once its messages are delivered) ` +
+      `or discards (DELETE /v1/outbox/dead/${page}: its messages are never sent) it first.`,
+  });
   let sessions: ReturnType<typeof createSql>[] = [];
   let held: Array<Awaited<ReturnType<typeof holdOpen>>> = [];
   /** A session of its own named `application` (for waitsOnLock), ended after the test. */
@@ -246,13 +254,7 @@ describe('open incidents across edits of what paged them', () => {
 
   it('refuses to delete a person a dead escalation names, until an admin discards it', async () => {
     const { bea, incident, deleteAt, page } = await buriedEscalation('api-7');
-    assert.deepEqual(await refusal(deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING)), {
-      status: 409,
-      message:
-        `Dead outbox event ${page} (incident "api-7 is down", ${incident.id}) would still message the user once replayed; ` +
-        `an admin replays (POST /v1/outbox/dead/${page}/replay: delete the user once its messages are delivered) ` +
-        `or discards (DELETE /v1/outbox/dead/${page}: its messages are never sent) it first.`,
-    });
+    assert.deepEqual(await refusal(deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING)), parkedPage(page, 'api-7', incident.id));
     await settleDeadEvent(db.sql, page, 'discard', deleteAt, TEST_ACTING);
     await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
     assert.equal((await db.sql`select 1 from outbox_dead`).length, 0);
@@ -306,10 +308,55 @@ describe('open incidents across edits of what paged them', () => {
     await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
   });
 
+  it('a dead page of an incident whose resolve went out holds nobody: replayed, it would page no one', async () => {
+    const { bea, incident, deleteAt, page } = await buriedEscalation('api-13');
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await oc.drain();
+    await settledDeliveries(db, incident.id, 2);
+
+    // Still parked, naming Bea; the fan-out would leave it unsent, so the deletion need not wait for it.
+    await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
+    assert.equal((await db.sql`select 1 from outbox_dead where id = ${page}`).length, 1, 'the page is still parked');
+    await settleDeadEvent(db.sql, page, 'replay', clock.now(), TEST_ACTING);
+    await oc.drain();
+    assert.equal((await db.sql`select 1 from deliveries where incident_id = ${incident.id} and event = 'escalated'`).length, 0, 'nobody paged after the resolve');
+  });
+
+  it('a dead page holds its person while its incident’s resolve is parked too, and not once the resolve went out', async () => {
+    const { bea, incident, deleteAt, page } = await buriedEscalation('api-14');
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
+    await db.sql.begin((tx) => buryOutbox(tx, resolve!.id, 'failed on every attempt', clock.now()));
+    // The resolve tells only whom the ledger paged, not Bea; but replayed first and waiting in the
+    // outbox, it would let the page (replayed after it, handled before it) be sent to her.
+    assert.deepEqual(await refusal(deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING)), parkedPage(page, 'api-14', incident.id));
+
+    await settleDeadEvent(db.sql, resolve!.id, 'replay', clock.now(), TEST_ACTING);
+    await oc.drain();
+    await settledDeliveries(db, incident.id, 2);
+    await deleteUser(db.sql, bea.id, deleteAt, TEST_ACTING);
+  });
+
   const heldTooLong = {
     user: 'The user is held by work naming it (an escalation paging it, or an edit naming it) longer than a deletion waits; nothing was deleted, try again in 1 s.',
     channel: 'The channel is held by an edit naming it (an escalation policy or a user being saved) longer than a deletion waits; nothing was deleted, try again in 1 s.',
+    schedule:
+      'The schedule is held by an edit naming or changing it (an escalation policy, an override or the schedule being saved) longer than a deletion waits; nothing was deleted, try again in 1 s.',
   };
+  it('a schedule deletion held by an edit naming the schedule longer than its bound is refused, to retry, and deletes nothing', async () => {
+    const cal = await oc.user('Cal', 'cal@example.com');
+    const rota = await oc.schedule('cal-rota', [{ name: 'primary', user_ids: [cal.id], starts_at: T0, rotation: 'P1D' }]);
+    // A policy or an override being saved that names the schedule, as checkReferences and addOverride lock it.
+    await hold((tx) => lockExisting(tx, 'schedules', [rota.id]));
+    const err = await deleteSchedule(db.sql, rota.id, clock.now(), TEST_ACTING, 50).then(
+      () => assert.fail('not refused'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof Refusal, String(err));
+    const { status, headers, body } = errorAnswer(err);
+    assert.deepEqual([status, headers, body.error.message], [409, { 'retry-after': '1' }, heldTooLong.schedule]);
+    assert.equal((await db.sql`select 1 from schedules where id = ${rota.id}`).length, 1, 'nothing was deleted');
+  });
   it('a deletion that waits on a step holding the person longer than its bound is refused, to retry', async () => {
     const { bea, first } = await beaOnCallUntil120('api-9');
     // A step's batch holding Bea and the channel FOR KEY SHARE, as whomLevelsPage does.

@@ -154,7 +154,8 @@ export function scheduleRoutes(deps: AppDeps) {
     '/:id',
     doc({
       summary: 'Delete a schedule',
-      description: 'Its overrides go with it. Refused (409) while an escalation policy names it.',
+      description:
+        'Its overrides go with it. Refused (409) while an escalation policy names it. Also 409 with Retry-After when an edit naming or changing the schedule (an escalation policy, an override or the schedule being saved) holds it longer than a deletion waits: 5 s in all for the row of the schedule, and each later lock wait of the deletion 5 s (lock_timeout).',
       access: 'write',
       id: SCHEDULE,
       ok: { status: 204, description: 'Deleted.' },
