@@ -59,6 +59,18 @@ describe('console: add a node', () => {
     assert.match(form.html, /name="grace_seconds"[^>]*value="0"/);
     assert.match(form.html, /name="successes_for_recovery"[^>]*value="1"/);
     assert.match(form.html, /<input id="schedule_time_zone"[^>]*value="UTC"/);
+    // A job's 5 minutes of grace, as the API gives a job made without one (SCHEDULE_DEFAULTS).
+    assert.match(form.html, /<input id="schedule_grace_seconds"[^>]*value="300"/);
+    assert.match(form.html, /<input id="schedule_max_run_seconds"[^>]*value=""/);
+  });
+
+  it('adds a job left as the form starts with the grace the API gives a job made without one', async () => {
+    const res = await post('/new-node', await filled({ name: 'minutely-sync', kind: 'job', schedule_cron: '* * * * *' }));
+    assert.equal(res.status, 201, (await res.clone().text()).replace(/[^]*<main/, '').slice(0, 800));
+    const made = (await (await h.admin('GET', '/v1/nodes/minutely-sync')).json()) as Node;
+    const twin = await h.createNode('minutely-sync-api', { schedule: { cron: '* * * * *' } });
+    assert.deepEqual(settingsOf(made), settingsOf(twin));
+    assert.equal(made.schedule?.grace_seconds, 300);
   });
 
   it('adds a heartbeat node as POST /v1/nodes does, shows its token once with the heartbeat to send, and the token works', async () => {

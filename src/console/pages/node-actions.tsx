@@ -33,7 +33,7 @@ export const POLICY_CHOICES = 200;
  * The schedule fields as the API's `schedule`: none (a heartbeat node) while the expression is
  * empty, unless a schedule is `asked` for (the add form's "scheduled job"): then an empty
  * expression is sent as typed, for the API's check to refuse in its words. Empty grace and run
- * limit take the API's defaults (0 and none).
+ * limit take the API's defaults (SCHEDULE_DEFAULTS: 300 s and none).
  */
 export function scheduleOf(form: Form, asked = false) {
   const cron = text(form, 'schedule_cron')?.trim();
@@ -49,7 +49,7 @@ export function scheduleOf(form: Form, asked = false) {
 /**
  * A time zone, grace or run limit typed without an expression, for a node with no schedule: saved,
  * the form would keep a heartbeat node and drop them without a word. The values the form shows such
- * a node with (UTC, 0, empty) are the defaults, asking for nothing.
+ * a node with (UTC, 300, empty) are the defaults, asking for nothing.
  */
 function scheduleWithoutCron(form: Form): ErrorDetail[] {
   const zone = text(form, 'schedule_time_zone')?.trim();
