@@ -277,7 +277,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             ) : null}
             <dt>Opened</dt>
             <dd>
-              <At at={incident.opened_at} /> (<Ago at={incident.opened_at} now={now} />)
+              <Ago at={incident.opened_at} now={now} />
             </dd>
             <dt>Acknowledged</dt>
             <dd>

@@ -304,7 +304,7 @@ function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
   const first = pending && pings.lastSuccessAt === null && nextRunAfter(p.schedule, pings.watchingSince) < awaited;
   return (
     <>
-      <At at={next} /> (<Ago at={next} now={p.now} />)
+      <Ago at={next} now={p.now} />
       {held ? <span class="sub">not judged until the maintenance window ends</span> : null}
       {first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null}
       {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}
