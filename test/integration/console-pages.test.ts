@@ -323,6 +323,34 @@ describe('console pages', () => {
     const after = (await (await h.admin('GET', `/v1/escalation-policies/${policy.id}`)).json()) as { levels: unknown; repeat: number };
     assert.deepEqual([after.levels, after.repeat], [levels, 2]);
   });
+
+  it('saves a policy of 7 levels, and one of the 10 the API allows, from its page with every level kept', async () => {
+    const channel = (await (await h.admin('POST', '/v1/channels', { name: 'deep', type: 'email', config: { to: ['d@example.com'] } })).json()) as { id: string };
+    for (const count of [7, 10]) {
+      const levels = Array.from({ length: count }, (_, i) => ({ after_seconds: i * 300, channel_ids: [channel.id], user_ids: [], schedule_ids: [] }));
+      const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: `deep-${count}`, levels })).json()) as { id: string };
+      const page = await get(`/policies/${policy.id}`);
+      const res = await h.app.request(`/policies/${policy.id}`, {
+        method: 'POST',
+        headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        body: formOf(page.html, `/policies/${policy.id}`).toString(),
+      });
+      assert.equal(res.status, 303, await res.text());
+      const after = (await (await h.admin('GET', `/v1/escalation-policies/${policy.id}`)).json()) as { levels: unknown };
+      assert.deepEqual(after.levels, levels, `${count} levels`);
+    }
+  });
+
+  it("offers a new policy the API's 10 levels, those past the next one folded away", async () => {
+    const page = await get('/policies');
+    const form = page.html.slice(page.html.indexOf('<form method="post" action="/policies"'));
+    const rows = [...form.matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1]));
+    assert.deepEqual(rows, Array.from({ length: 10 }, (_, i) => i));
+    // Level 1 and the next blank one are in view; levels 3–10 wait behind one summary, no script needed.
+    const folded = form.slice(form.indexOf('<details'), form.indexOf('</details>'));
+    assert.deepEqual([...folded.matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1])), [2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.match(folded, /<summary>More levels/);
+  });
 });
 
 describe('console: the fleet before any node exists', () => {
