@@ -351,6 +351,37 @@ describe('console pages', () => {
     assert.deepEqual([...folded.matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1])), [2, 3, 4, 5, 6, 7, 8, 9]);
     assert.match(folded, /<summary>More levels/);
   });
+
+  it("offers a node's policy as following the default or one policy by name, never the default twice", async () => {
+    const channel = (await (await h.admin('POST', '/v1/channels', { name: 'choice', type: 'email', config: { to: ['c@example.com'] } })).json()) as { id: string };
+    const levels = [{ after_seconds: 0, channel_ids: [channel.id] }];
+    const primary = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'primary', levels, is_default: true })).json()) as { id: string };
+    const options = (html: string) => {
+      const select = /<select id="escalation_policy_id"[^]*?<\/select>/.exec(html)?.[0] ?? assert.fail('no policy select');
+      return [...select.matchAll(/<option value="([^"]*)"( selected="")?>([^<]*)</g)].map((m) => `${m[1] ? 'id' : 'null'}${m[2] ? '*' : ''} ${m[3]}`);
+    };
+    const page = await get('/nodes/n-01/edit');
+    const shown = options(page.html);
+    assert.equal(shown[0], 'null* Follow the default (now: primary)');
+    assert.ok(shown.includes('id primary'), shown.join('\n'));
+    assert.equal(shown.filter((o) => /default/.test(o)).length, 1, shown.join('\n'));
+    const save = async (policy: string) => {
+      const body = formOf(page.html, '/nodes/n-01/edit');
+      body.set('escalation_policy_id', policy);
+      const res = await h.app.request('/nodes/n-01/edit', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      assert.equal(res.status, 303, await res.text());
+      return ((await (await h.admin('GET', '/v1/nodes/n-01')).json()) as { escalation_policy_id: string | null }).escalation_policy_id;
+    };
+    // The two differ once another policy becomes the default: one follows it, the other stays.
+    assert.equal(await save(primary.id), primary.id);
+    const pinned = options((await get('/nodes/n-01/edit')).html);
+    assert.equal(pinned[0], 'null Follow the default (now: primary)');
+    assert.ok(pinned.includes('id* primary'), pinned.join('\n'));
+    assert.equal(await save(''), null);
+    assert.match((await get('/nodes/n-01')).html, /<a href="\/policies\/[^"]+">primary<\/a><span class="muted"> \(following the default\)<\/span>/);
+    await h.sql`update escalation_policies set is_default = false`;
+    assert.equal(options((await get('/nodes/n-01/edit')).html)[0], 'null* Follow the default (none now: nobody is paged)');
+  });
 });
 
 describe('console: the fleet before any node exists', () => {

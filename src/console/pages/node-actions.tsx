@@ -58,6 +58,16 @@ function scheduleWithoutCron(form: Form): ErrorDetail[] {
   return asked ? [{ field: 'schedule.cron', message: 'Set a cron expression first: time zone, grace and longest run apply to a schedule' }] : [];
 }
 
+/**
+ * The empty choice stores no policy (null): the node follows whichever is the default when an incident
+ * escalates (src/oncall/store.ts, policiesForNodes), unlike the default picked by name, which stays
+ * even after another becomes the default. Labelled by what it does, with what that is now.
+ */
+const followTheDefault = (policies: PolicyRow[]) => {
+  const now = policies.find((x) => x.is_default);
+  return `Follow the default (${now ? `now: ${now.name}` : 'none now: nobody is paged'})`;
+};
+
 function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSession; form?: Form; details?: ErrorDetail[] }) {
   const f = p.form;
   const value = (name: string, current: string | number) => (f ? (text(f, name) ?? '') : String(current));
@@ -108,15 +118,19 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
           <input id="schedule_max_run_seconds" name="schedule_max_run_seconds" type="number" min={1} value={scheduled('schedule_max_run_seconds', 'max_run_seconds', '')} />
         </Field>
       </fieldset>
-      <Field id="escalation_policy_id" label="Escalation policy" problem={problem('escalation_policy_id')}>
+      <Field
+        id="escalation_policy_id"
+        label="Escalation policy"
+        hint="Following the default, the node takes whichever policy is the default when it escalates, a new default included; a policy picked by name stays its own."
+        problem={problem('escalation_policy_id')}
+      >
         <select id="escalation_policy_id" name="escalation_policy_id">
           <option value="" selected={policy === ''}>
-            The default policy
+            {followTheDefault(p.policies)}
           </option>
           {p.policies.map((x) => (
             <option value={x.id} selected={policy === x.id}>
               {x.name}
-              {x.is_default ? ' (the default)' : ''}
             </option>
           ))}
         </select>

@@ -271,7 +271,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             <dt>Escalation</dt>
             <dd>
               {policy ? <a href={`/policies/${policy.id}`}>{policy.name}</a> : <span class="muted">no policy: nobody is paged</span>}
-              {policy && node.escalation_policy_id === null ? <span class="muted"> (the default)</span> : null}
+              {policy && node.escalation_policy_id === null ? <span class="muted"> (following the default)</span> : null}
             </dd>
             <dt>Id</dt>
             <dd class="mono">{node.id}</dd>
