@@ -302,6 +302,9 @@ export function signedIn(origin: string) {
 /** A textarea's text as a browser reads its markup: the newline right after `<textarea>` dropped. */
 export const textareaText = (markup: string): string => markup.replace(/^\n/, '');
 
+/** Markup's text as a browser reads it: the escapes hono's JSX writes (&amp; &lt; &gt; &quot; &#39;) undone. */
+const unescapeHtml = (markup: string): string => markup.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
+
 /** What a browser would post from the page's form: every named input's value, checkboxes only when checked. */
 export function formOf(html: string, action: string): URLSearchParams {
   const form = html.slice(html.indexOf(`<form method="post" action="${action}"`));
@@ -311,7 +314,7 @@ export function formOf(html: string, action: string): URLSearchParams {
     const name = /name="([^"]+)"/.exec(attrs)?.[1];
     if (!name) continue;
     if (/type="(checkbox|radio)"/.test(attrs) && !/checked=""/.test(attrs)) continue;
-    body.append(name, m[1] === 'textarea' ? textareaText(m[3]!) : (/value="([^"]*)"/.exec(attrs)?.[1] ?? ''));
+    body.append(name, unescapeHtml(m[1] === 'textarea' ? textareaText(m[3]!) : (/value="([^"]*)"/.exec(attrs)?.[1] ?? '')));
   }
   return body;
 }

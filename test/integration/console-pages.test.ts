@@ -425,6 +425,29 @@ describe('console: incidents', () => {
     assert.equal(badge(await get('/')), null, 'no badge once every incident is taken');
   });
 
+  it("says which incident Acknowledge in the list took, back on the same list with its filter", async () => {
+    const { h } = s;
+    const node = await h.createNode('web-1');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const list = `/incidents?status=open&node=${node.id}`;
+    const action = `/incidents/${incident!.id}/acknowledge`;
+    const res = await h.app.request(action, {
+      method: 'POST',
+      headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      body: formOf(await get(list), action).toString(),
+    });
+    assert.equal(res.status, 303, await res.text());
+    const back = res.headers.get('location') ?? '';
+    assert.equal(back, `${list}&acknowledged=${incident!.id}`);
+    const page = await get(back);
+    assert.match(page, new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a>: escalation stops.</p></div>`));
+    // The saying is the redirect's: the list's own links and its live refresh do not carry it.
+    assert.doesNotMatch(page, /href="[^"]*acknowledged=|hx-get="[^"]*acknowledged=/);
+    assert.doesNotMatch(await get(list), /Acknowledged web-1/);
+  });
+
   it('numbers escalation levels from 1, as the policy page does, and says whom a level missed and whether escalation ends', async () => {
     const { h } = s;
     const node = await h.createNode('db-4');
