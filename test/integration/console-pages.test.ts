@@ -342,6 +342,7 @@ describe('console pages', () => {
   });
 
   it("offers a new policy the API's 10 levels, those past the next one folded away", async () => {
+    const channel = (await (await h.admin('POST', '/v1/channels', { name: 'folded', type: 'email', config: { to: ['f@example.com'] } })).json()) as { id: string };
     const page = await get('/policies');
     const form = page.html.slice(page.html.indexOf('<form method="post" action="/policies"'));
     const rows = [...form.matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1]));
@@ -350,6 +351,22 @@ describe('console pages', () => {
     const folded = form.slice(form.indexOf('<details'), form.indexOf('</details>'));
     assert.deepEqual([...folded.matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1])), [2, 3, 4, 5, 6, 7, 8, 9]);
     assert.match(folded, /<summary>More levels/);
+    // A folded row is sent like any other; one refused is drawn again in view as it was typed, a blank after it.
+    const send = (fields: Record<string, string>) => {
+      const body = formOf(page.html, '/policies');
+      for (const [k, v] of Object.entries({ name: 'Folded', channels_0: channel.id, ...fields })) body.set(k, v);
+      return h.app.request('/policies', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    };
+    const refused = await send({ after_7: '120' });
+    assert.equal(refused.status, 400);
+    const again = await refused.text();
+    const redrawn = again.slice(again.indexOf('<form method="post" action="/policies"'));
+    assert.match(redrawn.slice(0, redrawn.indexOf('<details')), /name="after_7"[^>]* value="120"/);
+    assert.deepEqual([...redrawn.slice(redrawn.indexOf('<details'), redrawn.indexOf('</details>')).matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1])), [9]);
+    const made = await send({ after_7: '120', channels_7: channel.id });
+    assert.equal(made.status, 303, await made.text());
+    const policy = (await (await h.admin('GET', `/v1/escalation-policies/${made.headers.get('location')!.split('/').at(-1)}`)).json()) as { levels: Array<{ after_seconds: number }> };
+    assert.deepEqual(policy.levels.map((l) => l.after_seconds), [0, 120]);
   });
 
   it("offers a node's policy as following the default or one policy by name, never the default twice", async () => {
