@@ -1,16 +1,16 @@
 import type { Child } from 'hono/jsx';
 import type { State } from '../health/decide.ts';
-import { ago, duration, utc } from './format.ts';
+import { agoAndAt, duration, utc } from './format.ts';
 
 export const StateBadge = (p: { state: State; large?: boolean }) => (
   <span class={`state state-${p.state}${p.large ? ' state-large' : ''}`}>{p.state}</span>
 );
 
-/** A moment as "12 min ago", exact in its tooltip and for machines. */
+/** A moment as "12 min ago · 22:41 UTC" (agoAndAt), to the second in its tooltip and for machines. */
 export const Ago = (p: { at: Date | null; now: Date; never?: string }) =>
   p.at ? (
     <time datetime={p.at.toISOString()} title={utc(p.at)}>
-      {ago(p.at, p.now)}
+      {agoAndAt(p.at, p.now)}
     </time>
   ) : (
     <span class="muted">{p.never ?? 'never'}</span>

@@ -44,6 +44,16 @@ export function ago(d: Date, now: Date): string {
 }
 
 /**
+ * "13 min ago · 22:41 UTC": when, at a glance and exactly, both visible (a tooltip is nothing on a
+ * phone). The exact part is the time of day on the UTC day of `now`, and with its date on any
+ * other day, so that "2 d 4 h ago" still says which night it was.
+ */
+export function agoAndAt(d: Date, now: Date): string {
+  const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+  return `${ago(d, now)} · ${day(d) === day(now) ? clock : `${day(d)} ${clock}`}`;
+}
+
+/**
  * 99.95 %, with as many decimals as tell a difference near 100, cut like the public pages' figures
  * (src/uptime/percent.ts); "no data" when nothing was monitored.
  */

@@ -50,30 +50,91 @@ export interface Deadline {
 
 /** The first time the schedule names strictly after `after`. */
 export function nextRunAfter(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>, after: Date): Date {
+  const t = after.getTime();
+  const known = searchesOf(schedule);
+  const spans = known.spans;
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i]!;
+    if (span.from <= t && t < span.next) return new Date(foremost(spans, i).next);
+  }
   // Searching from the highest time the clock has shown makes a repeated hour bring nothing new.
-  const shown = localHighWater(schedule.time_zone, after.getTime());
-  const next = new CronTime(schedule.cron, 'UTC').getNextDateFrom(new Date(shown), 'UTC');
-  return new Date(fromLocal(schedule.time_zone, next.toMillis()));
+  const shown = localHighWater(schedule.time_zone, t);
+  const next = fromLocal(schedule.time_zone, known.time.getNextDateFrom(new Date(shown), 'UTC').toMillis());
+  // A search from t that found `next` again widens that span down to t: every time between two
+  // that have the same answer has it too (the answer never goes backwards as t grows).
+  const same = spans.findIndex((span) => span.next === next);
+  if (same >= 0) foremost(spans, same).from = t;
+  else if (spans.unshift({ from: t, next }) > SPANS_PER_SCHEDULE) spans.pop();
+  return new Date(next);
+}
+
+// The cron package's next-time search costs 90 µs (`*/5 * * * *`) to 180 µs (`30 */10 * * * *`) a
+// call, parsing the expression 7–22 µs more, and the evaluator asks once or more per judged job:
+// 10,000 jobs due at once were 2 s of CPU (BENCHMARKS.md, 2026-12-06). A fleet shares few
+// schedules and its jobs' last pings cluster just after each run, so most questions of a pass have
+// been answered already. For one expression and zone the answer is a step function of the time
+// asked from, in instants: a search from t that finds `next` proves the answer is `next` for every
+// time in [t, next) — the clock has not reached the local time `next` shows before `next`, so the
+// search from any of them stops at the same match. Each search so leaves a span [from, next), and a
+// question inside a span is answered from it with no search, exactly, DST or not: only what a real
+// search proved is reused. (The package gives up 8 years after *today*: a span found once stays
+// inside that limit as today moves on.) Each schedule keeps its parsed expression and its
+// SPANS_PER_SCHEDULE most recently used spans (a pass asks about a job's next run, a never-pinged
+// job's first three, a late job's missed run and the console's next); at most MAX_SCHEDULES
+// schedules are kept, the least recently used going first: about 1 KB each (10 MB when full) for
+// five-field expressions, 4.4 KB at most (six fields of every value, 256 characters).
+const MAX_SCHEDULES = 10_000;
+const SPANS_PER_SCHEDULE = 8;
+
+/** Every time asked from in [from, next) has `next` as its answer. */
+interface Span {
+  from: number;
+  next: number;
+}
+
+interface Searches {
+  time: CronTime;
+  /** Disjoint, the most recently used first. */
+  spans: Span[];
+}
+
+const searches = new Map<string, Searches>();
+
+/** A schedule's searches, made the most recently used (a Map iterates in insertion order). */
+function searchesOf(schedule: Pick<CronSchedule, 'cron' | 'time_zone'>): Searches {
+  // A valid zone name has no newline, so the first one ends it.
+  const key = `${schedule.time_zone}\n${schedule.cron}`;
+  let known = searches.get(key);
+  if (known === undefined) {
+    known = { time: new CronTime(schedule.cron, 'UTC'), spans: [] };
+    if (searches.size >= MAX_SCHEDULES) searches.delete(searches.keys().next().value!);
+  } else {
+    searches.delete(key);
+  }
+  searches.set(key, known);
+  return known;
+}
+
+/** Moves spans[i] to the front, the most recently used, and returns it. */
+function foremost(spans: Span[], i: number): Span {
+  const span = spans[i]!;
+  if (i > 0) {
+    spans.splice(i, 1);
+    spans.unshift(span);
+  }
+  return span;
 }
 
 /**
- * When a silent scheduled job is down: the first scheduled time strictly after its last success
- * ping, plus grace. Time nobody could have heard a ping is not held against it, so the search
- * starts at `watchingSince` if that is later: the later of the node's creation and the start of
- * unbroken ingest coverage. Before its first ping a job is given a margin (firstRunDue): a `*\/2`
+ * When a silent scheduled job is down, and why: the first scheduled time strictly after its last
+ * success ping, plus grace. Time nobody could have heard a ping is not held against it, so the
+ * search starts at `watchingSince` if that is later: the later of the node's creation and the start
+ * of unbroken ingest coverage. Before its first ping a job is given a margin (firstRunDue): a `*\/2`
  * job created at 20:11:55 is first due at 20:14, not at 20:12, five seconds after it was made —
  * nobody can install a crontab in that time. Unlike Healthchecks, where a new check waits for a
  * first ping for ever, a crontab that was never installed is still reported, after its first
- * missed run.
- */
-export function cronDeadline(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Date {
-  return missedRun(lastSuccessAt, watchingSince, schedule).at;
-}
-
-/**
- * A missed run's deadline, its reason written at once, a plain field: built only when read (a
- * getter) it saved nothing measurable (BENCHMARKS.md, 2026-12-06) and was lost to a spread or
- * JSON.stringify.
+ * missed run. The reason is written at once, a plain field: built only when read (a getter) it
+ * saved nothing measurable (BENCHMARKS.md, 2026-12-06) and was lost to a spread or JSON.stringify.
  */
 function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
   const due = awaitedRun(lastSuccessAt, watchingSince, schedule);
@@ -114,12 +175,16 @@ const hasSeconds = (cron: string): boolean => cron.trim().split(/\s+/).length ==
 /**
  * UTC by its other names in the IANA database (Etc/UTC, GMT, Zulu): listed, not left to the name
  * Intl resolves them to, which is ICU's and the engine's choice and not the same in every release.
+ * Matched in any case, as a zone is accepted (isTimeZone asks Intl, which takes `etc/utc`) and
+ * stored as written.
  */
-const UTC_ZONES = new Set([
-  'UTC', 'Etc/UTC', 'UCT', 'Etc/UCT', 'GMT', 'Etc/GMT', 'GMT0', 'Etc/GMT0', 'GMT+0', 'Etc/GMT+0', 'GMT-0', 'Etc/GMT-0',
-  'Greenwich', 'Etc/Greenwich', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu',
-]);
-const isUtc = (zone: string): boolean => UTC_ZONES.has(zone);
+const UTC_ZONES = new Set(
+  [
+    'UTC', 'Etc/UTC', 'UCT', 'Etc/UCT', 'GMT', 'Etc/GMT', 'GMT0', 'Etc/GMT0', 'GMT+0', 'Etc/GMT+0', 'GMT-0', 'Etc/GMT-0',
+    'Greenwich', 'Etc/Greenwich', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu',
+  ].map((zone) => zone.toLowerCase()),
+);
+const isUtc = (zone: string): boolean => UTC_ZONES.has(zone.toLowerCase());
 
 /**
  * The most a new job is given before its first run counts: time to install its crontab. Longer

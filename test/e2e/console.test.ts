@@ -148,6 +148,25 @@ describe('the web console in a browser', () => {
     await context.close();
   });
 
+  it('acknowledges from the incident list on a phone and says which, back on the same list, with when it opened in view', async () => {
+    const id = await downIncident('ack-list');
+    const { node_id: nodeId, title } = (await api('GET', `/v1/incidents/${id}`)) as { node_id: string; title: string };
+    const { context, page } = await profile(VIEWS.find((v) => v.name === 'phone-light')!.context);
+    const list = `/incidents?status=open&node=${nodeId}`;
+    await signIn(page, writeKey, list);
+    // When it opened is in view, not only in a tooltip the phone cannot show.
+    assert.match(await page.locator('td[data-label="Opened"] time').innerText(), /^\d+ (s|min) ago · (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC$/);
+    await page.getByRole('button', { name: `Acknowledge ${title}` }).click();
+    const said = page.getByRole('status').filter({ hasText: "Acknowledged ack-list's incident" });
+    await said.waitFor();
+    assert.ok(await said.isVisible());
+    assert.equal(await said.getByRole('link', { name: title }).getAttribute('href'), `/incidents/${id}`);
+    const url = new URL(page.url());
+    assert.equal(url.pathname + url.search, `${list}&acknowledged=${id}`);
+    assert.equal((await incident(id)).status, 'acknowledged');
+    await context.close();
+  });
+
   it('offers a read key no button, and refuses the acknowledgement it forges', async () => {
     const id = await downIncident('ack-2');
     const { context, page } = await profile();

@@ -175,11 +175,12 @@ describe("console: a scheduled job's page", () => {
     h.clock.set(new Date(t0 + 4 * 60_000));
     const page = await get('/nodes/minutely');
     assert.doesNotMatch(page, /<td data-label="Finished">/, 'a plain success ping is no run');
-    assert.match(page, /No runs yet: plain success pings are not kept as runs;[^<]*Last ping <time[^>]*>2 min ago<\/time>\./);
+    const lastPing = new Date(t0 + 2 * 60_000).toISOString();
+    assert.match(page, new RegExp(`No runs yet: plain success pings are not kept as runs;[^<]*Last ping <time datetime="${lastPing}"[^>]*>2 min ago · (\\d{4}-\\d\\d-\\d\\d )?${lastPing.slice(11, 16)} UTC</time>\\.`));
     assert.match(page, /<dt>Last ping<\/dt>/);
     assert.doesNotMatch(page, /Last heartbeat/);
     const next = new Date(Math.ceil((t0 + 240_001) / 300_000) * 300_000);
-    assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}">[^<]+</time> \\(<time[^>]*>in [^<]+</time>\\)<span class="sub">its success ping is due within 30 s of it</span>`));
+    assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}"[^>]*>in [^<]+ · [^<]*${next.toISOString().slice(11, 16)} UTC</time><span class="sub">its success ping is due within 30 s of it</span>`));
   });
   it('shows the run whose success ping is still within its grace as the next run, the one the engine waits for', async () => {
     const job = await h.createNode('in-grace', { schedule: { cron: '*/5 * * * *', grace_seconds: 120 } });
@@ -187,7 +188,7 @@ describe("console: a scheduled job's page", () => {
     await h.flush();
     const run = Math.ceil((h.clock.now().getTime() + 1) / 300_000) * 300_000;
     h.clock.set(new Date(run + 60_000));
-    assert.match(await get('/nodes/in-grace'), new RegExp(`<dt>Next run</dt><dd><time datetime="${new Date(run).toISOString()}">[^<]+</time> \\(<time[^>]*>1 min ago</time>\\)`));
+    assert.match(await get('/nodes/in-grace'), new RegExp(`<dt>Next run</dt><dd><time datetime="${new Date(run).toISOString()}"[^>]*>1 min ago · [^<]*${new Date(run).toISOString().slice(11, 16)} UTC</time>`));
   });
   it("shows a new job's first expected run, a margin after it was made, not the run seconds away", async () => {
     const fiveMinutes = 300_000;
@@ -195,13 +196,13 @@ describe("console: a scheduled job's page", () => {
     h.clock.set(new Date(made));
     await h.createNode('fresh-job', { schedule: { cron: '*/5 * * * *' } });
     const expected = new Date(made + 5.5 * 60_000).toISOString();
-    assert.match(await get('/nodes/fresh-job'), new RegExp(`<dt>Next run</dt><dd><time datetime="${expected}">[^]*?its first expected run`));
+    assert.match(await get('/nodes/fresh-job'), new RegExp(`<dt>Next run</dt><dd><time datetime="${expected}"[^>]*>[^]*?its first expected run`));
   });
   it('shows a 29 February job its first run, whose third lies past the cron package\'s 8-year search', async () => {
     await h.createNode('leap-day', { schedule: { cron: '0 0 29 2 *' } });
     const res = await h.app.request('/nodes/leap-day', { headers: { cookie } });
     assert.equal(res.status, 200);
-    assert.match(await res.text(), /<dt>Next run<\/dt><dd><time datetime="2028-02-29T00:00:00.000Z">/);
+    assert.match(await res.text(), /<dt>Next run<\/dt><dd><time datetime="2028-02-29T00:00:00.000Z"[^>]*>in [^<]+ · 2028-02-29 00:00 UTC<\/time>/);
   });
   it('shows a job in maintenance its schedule\'s next time, not judged until the window ends', async () => {
     const fiveMinutes = 300_000;
@@ -211,7 +212,7 @@ describe("console: a scheduled job's page", () => {
     await h.sql`update node_health set state = 'maintenance' where node_id = ${job.id}`;
     const next = new Date(made + 30_000).toISOString();
     const page = await get('/nodes/held-job');
-    assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next}">[^<]+</time> \\(<time[^>]*>in [^<]+</time>\\)<span class="sub">not judged until the maintenance window ends</span>`));
+    assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next}"[^>]*>in [^<]+ UTC</time><span class="sub">not judged until the maintenance window ends</span>`));
     assert.doesNotMatch(page, /its first expected run/);
   });
 });

@@ -323,6 +323,82 @@ describe('console pages', () => {
     const after = (await (await h.admin('GET', `/v1/escalation-policies/${policy.id}`)).json()) as { levels: unknown; repeat: number };
     assert.deepEqual([after.levels, after.repeat], [levels, 2]);
   });
+
+  it('saves a policy of 7 levels, and one of the 10 the API allows, from its page with every level kept', async () => {
+    const channel = (await (await h.admin('POST', '/v1/channels', { name: 'deep', type: 'email', config: { to: ['d@example.com'] } })).json()) as { id: string };
+    for (const count of [7, 10]) {
+      const levels = Array.from({ length: count }, (_, i) => ({ after_seconds: i * 300, channel_ids: [channel.id], user_ids: [], schedule_ids: [] }));
+      const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: `deep-${count}`, levels })).json()) as { id: string };
+      const page = await get(`/policies/${policy.id}`);
+      const res = await h.app.request(`/policies/${policy.id}`, {
+        method: 'POST',
+        headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        body: formOf(page.html, `/policies/${policy.id}`).toString(),
+      });
+      assert.equal(res.status, 303, await res.text());
+      const after = (await (await h.admin('GET', `/v1/escalation-policies/${policy.id}`)).json()) as { levels: unknown };
+      assert.deepEqual(after.levels, levels, `${count} levels`);
+    }
+  });
+
+  it("offers a new policy the API's 10 levels, those past the next one folded away", async () => {
+    const channel = (await (await h.admin('POST', '/v1/channels', { name: 'folded', type: 'email', config: { to: ['f@example.com'] } })).json()) as { id: string };
+    const page = await get('/policies');
+    const form = page.html.slice(page.html.indexOf('<form method="post" action="/policies"'));
+    const rows = [...form.matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1]));
+    assert.deepEqual(rows, Array.from({ length: 10 }, (_, i) => i));
+    // Level 1 and the next blank one are in view; levels 3–10 wait behind one summary, no script needed.
+    const folded = form.slice(form.indexOf('<details'), form.indexOf('</details>'));
+    assert.deepEqual([...folded.matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1])), [2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.match(folded, /<summary>More levels/);
+    // A folded row is sent like any other; one refused is drawn again in view as it was typed, a blank after it.
+    const send = (fields: Record<string, string>) => {
+      const body = formOf(page.html, '/policies');
+      for (const [k, v] of Object.entries({ name: 'Folded', channels_0: channel.id, ...fields })) body.set(k, v);
+      return h.app.request('/policies', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    };
+    const refused = await send({ after_7: '120' });
+    assert.equal(refused.status, 400);
+    const again = await refused.text();
+    const redrawn = again.slice(again.indexOf('<form method="post" action="/policies"'));
+    assert.match(redrawn.slice(0, redrawn.indexOf('<details')), /name="after_7"[^>]* value="120"/);
+    assert.deepEqual([...redrawn.slice(redrawn.indexOf('<details'), redrawn.indexOf('</details>')).matchAll(/name="after_(\d+)"/g)].map((m) => Number(m[1])), [9]);
+    const made = await send({ after_7: '120', channels_7: channel.id });
+    assert.equal(made.status, 303, await made.text());
+    const policy = (await (await h.admin('GET', `/v1/escalation-policies/${made.headers.get('location')!.split('/').at(-1)}`)).json()) as { levels: Array<{ after_seconds: number }> };
+    assert.deepEqual(policy.levels.map((l) => l.after_seconds), [0, 120]);
+  });
+
+  it("offers a node's policy as following the default or one policy by name, never the default twice", async () => {
+    const channel = (await (await h.admin('POST', '/v1/channels', { name: 'choice', type: 'email', config: { to: ['c@example.com'] } })).json()) as { id: string };
+    const levels = [{ after_seconds: 0, channel_ids: [channel.id] }];
+    const primary = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'primary', levels, is_default: true })).json()) as { id: string };
+    const options = (html: string) => {
+      const select = /<select id="escalation_policy_id"[^]*?<\/select>/.exec(html)?.[0] ?? assert.fail('no policy select');
+      return [...select.matchAll(/<option value="([^"]*)"( selected="")?>([^<]*)</g)].map((m) => `${m[1] ? 'id' : 'null'}${m[2] ? '*' : ''} ${m[3]}`);
+    };
+    const page = await get('/nodes/n-01/edit');
+    const shown = options(page.html);
+    assert.equal(shown[0], 'null* Follow the default (now: primary)');
+    assert.ok(shown.includes('id primary'), shown.join('\n'));
+    assert.equal(shown.filter((o) => /default/.test(o)).length, 1, shown.join('\n'));
+    const save = async (policy: string) => {
+      const body = formOf(page.html, '/nodes/n-01/edit');
+      body.set('escalation_policy_id', policy);
+      const res = await h.app.request('/nodes/n-01/edit', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      assert.equal(res.status, 303, await res.text());
+      return ((await (await h.admin('GET', '/v1/nodes/n-01')).json()) as { escalation_policy_id: string | null }).escalation_policy_id;
+    };
+    // The two differ once another policy becomes the default: one follows it, the other stays.
+    assert.equal(await save(primary.id), primary.id);
+    const pinned = options((await get('/nodes/n-01/edit')).html);
+    assert.equal(pinned[0], 'null Follow the default (now: primary)');
+    assert.ok(pinned.includes('id* primary'), pinned.join('\n'));
+    assert.equal(await save(''), null);
+    assert.match((await get('/nodes/n-01')).html, /<a href="\/policies\/[^"]+">primary<\/a><span class="muted"> \(following the default\)<\/span>/);
+    await h.sql`update escalation_policies set is_default = false`;
+    assert.equal(options((await get('/nodes/n-01/edit')).html)[0], 'null* Follow the default (none now: nobody is paged)');
+  });
 });
 
 describe('console: the fleet before any node exists', () => {
@@ -364,6 +440,29 @@ describe('console: incidents', () => {
     assert.deepEqual(badge(page), [', open: ', '1']);
     await h.admin('POST', `/v1/incidents/${opened[1]!.id}/acknowledge`, { by: 'alice' });
     assert.equal(badge(await get('/')), null, 'no badge once every incident is taken');
+  });
+
+  it("says which incident Acknowledge in the list took, back on the same list with its filter", async () => {
+    const { h } = s;
+    const node = await h.createNode('web-1');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const list = `/incidents?status=open&node=${node.id}`;
+    const action = `/incidents/${incident!.id}/acknowledge`;
+    const res = await h.app.request(action, {
+      method: 'POST',
+      headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      body: formOf(await get(list), action).toString(),
+    });
+    assert.equal(res.status, 303, await res.text());
+    const back = res.headers.get('location') ?? '';
+    assert.equal(back, `${list}&acknowledged=${incident!.id}`);
+    const page = await get(back);
+    assert.match(page, new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a>: escalation stops.</p></div>`));
+    // The saying is the redirect's: the list's own links and its live refresh do not carry it.
+    assert.doesNotMatch(page, /href="[^"]*acknowledged=|hx-get="[^"]*acknowledged=/);
+    assert.doesNotMatch(await get(list), /Acknowledged web-1/);
   });
 
   it('numbers escalation levels from 1, as the policy page does, and says whom a level missed and whether escalation ends', async () => {

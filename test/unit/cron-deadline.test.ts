@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CronTime } from 'cron';
 import { DateTime } from 'luxon';
-import { checkJob, cronDeadline, firstRunDue, jobPings, nextRunAfter, runDeadline, validateCronSchedule, type CronSchedule } from '../../src/health/cron-deadline.ts';
+import { checkJob, firstRunDue, jobDeadline, jobPings, nextRunAfter, runDeadline, validateCronSchedule, type CronSchedule } from '../../src/health/cron-deadline.ts';
 import { offsetAt } from '../../src/local-time.ts';
 
 const at = (iso: string) => new Date(iso);
@@ -10,6 +10,8 @@ const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
 const LONG_AGO = at('2020-01-01T00:00:00Z');
 
 const daily3 = (time_zone: string): CronSchedule => ({ cron: '0 3 * * *', time_zone, grace_seconds: 300 });
+/** A silent job's deadline, with no run open. */
+const deadline = (lastSuccessAt: Date | null, watchingSince: Date, s: CronSchedule) => jobDeadline({ lastSuccessAt, runTimedFrom: null, watchingSince }, s).at;
 
 describe('cron deadline: the next scheduled time strictly after a success', () => {
   const cases: Array<{ name: string; cron: string; zone: string; after: string; want: string }> = [
@@ -88,13 +90,13 @@ describe('cron deadline: due by the next run plus grace', () => {
   for (const c of cases) {
     it(c.name, () => {
       const since = c.since ? at(c.since) : LONG_AGO;
-      assert.equal(iso(cronDeadline(c.last === null ? null : at(c.last), since, s)), c.want);
+      assert.equal(iso(deadline(c.last === null ? null : at(c.last), since, s)), c.want);
     });
   }
 
   it('daily 03:00 in Berlin is due at 03:05 local on both DST mornings', () => {
-    assert.equal(iso(cronDeadline(at('2026-03-28T02:00:20Z'), LONG_AGO, daily3('Europe/Berlin'))), '2026-03-29T01:05:00Z');
-    assert.equal(iso(cronDeadline(at('2026-10-24T01:00:20Z'), LONG_AGO, daily3('Europe/Berlin'))), '2026-10-25T02:05:00Z');
+    assert.equal(iso(deadline(at('2026-03-28T02:00:20Z'), LONG_AGO, daily3('Europe/Berlin'))), '2026-03-29T01:05:00Z');
+    assert.equal(iso(deadline(at('2026-10-24T01:00:20Z'), LONG_AGO, daily3('Europe/Berlin'))), '2026-10-25T02:05:00Z');
   });
 
   it('gives a job created seconds before a run a margin: */2 made at 20:11:55 is first due at 20:14, not 20:12', () => {
@@ -197,7 +199,7 @@ describe('cron deadline: what the evaluator is told', () => {
     assert.equal(reasonOf('30 0 3 * * *', 'Europe/Berlin', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 02:00:30 UTC (03:00:30 in Europe/Berlin; grace 30s)');
   });
   it('does not repeat a zone that is UTC by another name', () => {
-    for (const zone of ['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT0', 'Etc/Zulu', 'Universal']) {
+    for (const zone of ['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT0', 'Etc/Zulu', 'Universal', 'utc', 'etc/utc', 'ZULU']) {
       assert.equal(reasonOf('0 3 * * *', zone, '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (grace 30s)', zone);
     }
   });

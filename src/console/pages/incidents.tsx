@@ -34,11 +34,12 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const status = (STATUSES as string[]).includes(c.req.query('status') ?? '') ? (c.req.query('status') as IncidentStatus) : 'open';
     const node = isUuid(c.req.query('node') ?? '') ? c.req.query('node') : undefined;
     const after = readCursor(c.req.query('after'), isTimeCursor);
-    const [frame, counts, fetched, refs] = await Promise.all([
+    const [frame, counts, fetched, refs, acked] = await Promise.all([
       chrome(c, deps),
       countIncidentsByStatus(deps.sql, node),
       listIncidents(deps.sql, { status, nodeId: node, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
       node ? findNodeRefs(deps.sql, [node]) : [],
+      acknowledgedFromList(deps, c.req.query('acknowledged')),
     ]);
     const rows = fetched.slice(0, PAGE_SIZE);
     // The node's name now, not the one its incidents opened under (a rename since would mislead).
@@ -56,6 +57,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
           <h1>Incidents{node && nodeName ? ` of ${nodeName}` : ''}</h1>
           {node ? <a href="/incidents">All nodes</a> : null}
         </div>
+        {acked}
         <Live id="incidents-live" url={self} on={['incident.changed']}>
           <ul class="chips" aria-label="Incidents by status">
             {STATUSES.map((s) => (
@@ -101,7 +103,9 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
         },
       );
       if (outcome instanceof Response) return outcome;
-      return c.redirect(safeNext(typeof form.back === 'string' ? form.back : undefined).replace(/^\/$/, `/incidents/${id}?done=${done}`), 303);
+      const back = safeNext(typeof form.back === 'string' ? form.back : undefined);
+      // Back to the list as it was (its filter, its page), saying what was done and to which incident.
+      return c.redirect(back === '/' ? `/incidents/${id}?done=${done}` : withParam(back, done, id), 303);
     };
 
   app.post(
@@ -175,6 +179,31 @@ function RefusalNotice(p: { refusal: Refusal; note: string }) {
           ))}
         </ul>
       ) : null}
+    </Notice>
+  );
+}
+
+/** `path` (a path and query of this site) with `name=value` set in its query. */
+const withParam = (path: string, name: string, value: string): string => {
+  const url = new URL(path, 'http://console');
+  url.searchParams.set(name, value);
+  return url.pathname + url.search;
+};
+
+/**
+ * What the list says after Acknowledge in one of its rows sent it back (`?acknowledged=<id>`): the
+ * row has left the open list, so the saying names the node and the incident and links to it.
+ */
+async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
+  const incident = id !== undefined && isUuid(id) ? await getIncident(deps.sql, id) : undefined;
+  if (!incident) return null;
+  // The node's name now, as everywhere in the console: node_name is the one it had at opening.
+  const nodeName = (await findNodeRefs(deps.sql, [incident.node_id])).find((r) => r.id === incident.node_id)?.name ?? incident.node_name;
+  return (
+    <Notice kind="ok">
+      <p>
+        Acknowledged {nodeName}'s incident <a href={`/incidents/${incident.id}`}>{incident.title}</a>: escalation stops.
+      </p>
     </Notice>
   );
 }
@@ -277,7 +306,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             ) : null}
             <dt>Opened</dt>
             <dd>
-              <At at={incident.opened_at} /> (<Ago at={incident.opened_at} now={now} />)
+              <Ago at={incident.opened_at} now={now} />
             </dd>
             <dt>Acknowledged</dt>
             <dd>

@@ -61,6 +61,16 @@ function scheduleWithoutCron(form: Form): ErrorDetail[] {
   return asked ? [{ field: 'schedule.cron', message: 'Set a cron expression first: time zone, grace and longest run apply to a schedule' }] : [];
 }
 
+/**
+ * The empty choice stores no policy (null): the node follows whichever is the default when an incident
+ * escalates (src/oncall/store.ts, policiesForNodes), unlike the default picked by name, which stays
+ * even after another becomes the default. Labelled by what it does, with what that is now.
+ */
+const followTheDefault = (policies: PolicyRow[]) => {
+  const now = policies.find((x) => x.is_default);
+  return `Follow the default (${now ? `now: ${now.name}` : 'none now: nobody is paged'})`;
+};
+
 // The fields the edit form and the add form (node-add.tsx) share: each is given the value to show
 // (as sent, when the form comes back refused) and the problem found in it.
 
@@ -113,15 +123,19 @@ export function ScheduleFields(p: { cronHint: string; value: (name: string) => s
 }
 
 export const PolicyField = (p: { policies: PolicyRow[]; value: string; problem: string | undefined }) => (
-  <Field id="escalation_policy_id" label="Escalation policy" problem={p.problem}>
+  <Field
+    id="escalation_policy_id"
+    label="Escalation policy"
+    hint="Following the default, the node takes whichever policy is the default when it escalates, a new default included; a policy picked by name stays its own."
+    problem={p.problem}
+  >
     <select id="escalation_policy_id" name="escalation_policy_id">
       <option value="" selected={p.value === ''}>
-        The default policy
+        {followTheDefault(p.policies)}
       </option>
       {p.policies.map((x) => (
         <option value={x.id} selected={p.value === x.id}>
           {x.name}
-          {x.is_default ? ' (the default)' : ''}
         </option>
       ))}
     </select>

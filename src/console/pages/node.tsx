@@ -271,7 +271,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             <dt>Escalation</dt>
             <dd>
               {policy ? <a href={`/policies/${policy.id}`}>{policy.name}</a> : <span class="muted">no policy: nobody is paged</span>}
-              {policy && node.escalation_policy_id === null ? <span class="muted"> (the default)</span> : null}
+              {policy && node.escalation_policy_id === null ? <span class="muted"> (following the default)</span> : null}
             </dd>
             <dt>Id</dt>
             <dd class="mono">{node.id}</dd>
@@ -347,7 +347,7 @@ function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
   const first = pending && pings.lastSuccessAt === null && nextRunAfter(p.schedule, pings.watchingSince) < awaited;
   return (
     <>
-      <At at={next} /> (<Ago at={next} now={p.now} />)
+      <Ago at={next} now={p.now} />
       {held ? <span class="sub">not judged until the maintenance window ends</span> : null}
       {first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null}
       {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}

@@ -26,9 +26,14 @@ import { html, refusal } from '../render.tsx';
 // validated by the API's own schema and saved by src/oncall/service.ts, as the API's POST and
 // PATCH do.
 
-/** Level rows the form offers: at least 5, one more than the policy has, at most the API's 10. */
+/**
+ * The API's limit (src/http/routes/escalation-policies.ts): the form always holds this many level
+ * rows, so no level a policy has is ever left off and lost on save. In view are the levels it has and
+ * one blank for the next (two for a new policy: level 1 and level 2); the rest wait folded in a
+ * <details>, which opens without a script and whose fields are sent like any other.
+ */
 const MAX_LEVELS = 10;
-const levelRows = (p?: PolicyRow) => Math.min(MAX_LEVELS, Math.max(5, (p?.levels.length ?? 0) + 1));
+const MIN_IN_VIEW = 2;
 /** Policies and channels are a handful each; one page of each is all a console needs to show. */
 const LIST_LIMIT = 500;
 
@@ -69,6 +74,27 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
   const level = (i: number) => p.policy?.levels[i];
   const after = (i: number) => (f ? (text(f, `after_${i}`) ?? '') : level(i) ? String(level(i)!.after_seconds) : i === 0 ? '0' : '');
   const picked = (i: number, kind: (typeof KINDS)[number], id: string) => (f ? all(f, `${kind.form}_${i}`).includes(id) : idsOf(level(i), kind).includes(id));
+  // A form sent back refused shows every row it filled, wherever it was typed.
+  const filled = f ? levelRowsOf(f).findLastIndex(isLevel) + 1 : (p.policy?.levels.length ?? 0);
+  const inView = Math.min(MAX_LEVELS, Math.max(MIN_IN_VIEW, filled + 1));
+  const row = (i: number) => (
+    <fieldset>
+      <legend>Level {i + 1}</legend>
+      <Field id={`after_${i}`} label="Seconds after the incident opened" hint={i === 0 ? 'The first level pages at once (0).' : 'Later than the level before; leave empty for no such level.'}>
+        <input id={`after_${i}`} name={`after_${i}`} type="number" min={0} value={after(i)} />
+      </Field>
+      {KINDS.filter((k) => p.who[k.list].length > 0).map((k) => (
+        <div class="checks-list" role="group" aria-label={`${k.legend} of level ${i + 1}`}>
+          <span class="muted">{k.legend}:</span>
+          {p.who[k.list].map((x) => (
+            <label>
+              <input type="checkbox" name={`${k.form}_${i}`} value={x.id} checked={picked(i, k, x.id)} /> {x.name}
+            </label>
+          ))}
+        </div>
+      ))}
+    </fieldset>
+  );
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
@@ -77,24 +103,15 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
         <input id="name" name="name" type="text" required maxlength={128} value={f ? (text(f, 'name') ?? '') : (p.policy?.name ?? '')} />
       </Field>
       {p.problems?.get('levels') ? <p class="error">{p.problems.get('levels')}</p> : null}
-      {Array.from({ length: levelRows(p.policy) }, (_, i) => (
-        <fieldset>
-          <legend>Level {i + 1}</legend>
-          <Field id={`after_${i}`} label="Seconds after the incident opened" hint={i === 0 ? 'The first level pages at once (0).' : 'Later than the level before; leave empty for no such level.'}>
-            <input id={`after_${i}`} name={`after_${i}`} type="number" min={0} value={after(i)} />
-          </Field>
-          {KINDS.filter((k) => p.who[k.list].length > 0).map((k) => (
-            <div class="checks-list" role="group" aria-label={`${k.legend} of level ${i + 1}`}>
-              <span class="muted">{k.legend}:</span>
-              {p.who[k.list].map((x) => (
-                <label>
-                  <input type="checkbox" name={`${k.form}_${i}`} value={x.id} checked={picked(i, k, x.id)} /> {x.name}
-                </label>
-              ))}
-            </div>
-          ))}
-        </fieldset>
-      ))}
+      {Array.from({ length: inView }, (_, i) => row(i))}
+      {inView < MAX_LEVELS ? (
+        <details>
+          <summary>
+            More levels ({inView + 1}–{MAX_LEVELS})
+          </summary>
+          {Array.from({ length: MAX_LEVELS - inView }, (_, i) => row(inView + i))}
+        </details>
+      ) : null}
       <Field id="repeat" label="Repeat the levels" hint="While nobody acknowledges: how many more rounds (0–10)." problem={p.problems?.get('repeat')}>
         <input id="repeat" name="repeat" type="number" min={0} max={10} value={f ? (text(f, 'repeat') ?? '0') : String(p.policy?.repeat ?? 0)} />
       </Field>
@@ -111,14 +128,22 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
   );
 }
 
-/** The policy a form describes, as a request body would (empty level rows left out). */
-function policyOf(form: Form) {
-  const levels = Array.from({ length: MAX_LEVELS }, (_, i) => ({
+/** The form's level rows as a request body's levels, blank ones included. */
+const levelRowsOf = (form: Form) =>
+  Array.from({ length: MAX_LEVELS }, (_, i) => ({
     after_seconds: integer(form, `after_${i}`),
     channel_ids: all(form, `channels_${i}`),
     user_ids: all(form, `users_${i}`),
     schedule_ids: all(form, `schedules_${i}`),
-  })).filter((l, i) => l.channel_ids.length + l.user_ids.length + l.schedule_ids.length > 0 || (l.after_seconds !== undefined && !(i === 0 && l.after_seconds === 0)));
+  }));
+
+/** A row that asks for a level: someone to page, or a time (level 1's preset 0 asks for nothing). */
+const isLevel = (l: ReturnType<typeof levelRowsOf>[number], i: number) =>
+  l.channel_ids.length + l.user_ids.length + l.schedule_ids.length > 0 || (l.after_seconds !== undefined && !(i === 0 && l.after_seconds === 0));
+
+/** The policy a form describes, as a request body would (empty level rows left out). */
+function policyOf(form: Form) {
+  const levels = levelRowsOf(form).filter(isLevel);
   return { name: text(form, 'name')?.trim() ?? '', levels, repeat: integer(form, 'repeat') ?? 0, is_default: text(form, 'is_default') === 'true' };
 }
 

@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { agoAndAt } from '../../src/console/format.ts';
+
+// What a list shows of a moment: relative and exact side by side, since a phone shows no tooltip.
+
+describe('console: a moment at a glance and exactly', () => {
+  const now = new Date('2026-12-06T22:54:30Z');
+  const at = (iso: string) => agoAndAt(new Date(iso), now);
+
+  it('gives the time of day for a moment on the same UTC day', () => {
+    assert.equal(at('2026-12-06T22:41:10Z'), '13 min ago · 22:41 UTC');
+    assert.equal(at('2026-12-06T00:00:00Z'), '22 h 54 min ago · 00:00 UTC');
+  });
+
+  it('gives the date too for a moment on another day, past or to come', () => {
+    assert.equal(at('2026-12-05T23:59:00Z'), '22 h 55 min ago · 2026-12-05 23:59 UTC');
+    assert.equal(at('2026-12-04T20:22:00Z'), '2 d 2 h ago · 2026-12-04 20:22 UTC');
+    assert.equal(at('2026-12-07T00:05:00Z'), 'in 1 h 10 min · 2026-12-07 00:05 UTC');
+    assert.equal(at('2026-12-06T23:00:00Z'), 'in 5 min · 23:00 UTC');
+  });
+});
