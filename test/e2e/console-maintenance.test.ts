@@ -41,6 +41,9 @@ describe('a maintenance window in the console, in a browser', () => {
     assert.equal(await page.getByLabel('Why').inputValue(), 'disk swap');
     assert.equal(await page.getByLabel('Until (UTC)').inputValue(), '2026-11-21T14:00');
 
+    // The button Enter presses is out of sight: one "Start the window" shows.
+    assert.equal(await page.getByRole('button', { name: 'Start the window' }).count(), 1);
+    assert.equal(await page.locator('button[hidden]').isVisible(), false);
     await page.getByLabel('Why').press('Enter');
     await page.getByText('The window is on').waitFor();
     const windows = (await expectJson<{ items: Array<{ node_ids: string[]; ends_at: string; reason: string }> }>(await h.admin('GET', '/v1/maintenances'), 200)).items;
