@@ -310,6 +310,8 @@ button, .button {
   white-space: nowrap;
 }
 button:hover, .button:hover { border-color: var(--muted); }
+/* display above would show a button marked hidden (the maintenance form's first, for Enter). */
+button[hidden] { display: none; }
 /* A create form already sent (send-once.ts): the button stays in the form, but looks spent. */
 button[aria-disabled='true'] { opacity: 0.6; cursor: progress; }
 button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-text); }

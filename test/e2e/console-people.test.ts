@@ -235,6 +235,23 @@ describe('people and schedules in the console, in a browser', () => {
     }
   });
 
+  it("keeps a schedule's clock beside its zone in the list's cards on a phone", async () => {
+    const page = await signedIn(writeKey, '/schedules', VIEWS.find((v) => v.name === 'phone-light')!.context);
+    // How far below its cell's top each clock sits, against its own height: on the first row, well under it.
+    const drops = await page.evaluate(() =>
+      [...document.querySelectorAll('td[data-label="Time zone"]')].map((td) => {
+        const clock = td.querySelector('.muted')!.getBoundingClientRect();
+        return (clock.top - td.getBoundingClientRect().top) / clock.height;
+      }),
+    );
+    assert.ok(drops.length > 0 && drops.every((d) => d < 0.5), `clocks on a row of their own: ${drops.join(', ')}`);
+    if (SCREENSHOTS) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'schedules-list-phone-light.png') });
+    }
+    await page.close();
+  });
+
   // Last: every page the tests above opened.
   it('loaded nothing from another origin, and broke no script or CSP rule, on any page', () => {
     assert.deepEqual(problems, []);

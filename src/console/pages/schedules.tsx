@@ -22,7 +22,7 @@ import { Csrf, Page, RowAction } from '../layout.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
-import { ZoneInput } from '../zones.tsx';
+import { ZoneInput, ZoneNow } from '../zones.tsx';
 
 // On-call schedules: who is on call, the next 14 days of it, and the overrides. Every write is a
 // command of src/oncall/schedules.ts, its input checked by the API's own schemas; who is on call
@@ -109,6 +109,20 @@ function toRows(details: ErrorDetail[], rows: RowMap): ErrorDetail[] {
     if (!m || !layer) return d;
     const restriction = m[2] === undefined ? '' : `.restrictions.${layer.restrictions[Number(m[2])] ?? m[2]}`;
     return { ...d, field: `layers.${layer.row}${restriction}${m[3]}` };
+  });
+}
+
+/**
+ * "Layer 1: pick at least one person", beside that layer's people, for both ways the API says it:
+ * `layers.N.user_ids` for a named layer with nobody, and `layers` holding no layer at all, since a
+ * row with no person and no name is left out (Layer 1 filled but for its people sends none).
+ */
+function nobodyPicked(details: ErrorDetail[], body: { layers: unknown[] }, form: Form): ErrorDetail[] {
+  const say = (row: number) => ({ field: `layers.${row}.user_ids`, message: `Layer ${row + 1}: pick at least one person` });
+  return details.map((d) => {
+    if (d.field === 'layers' && body.layers.length === 0) return say(0);
+    const row = /^layers\.(\d+)\.user_ids$/.exec(d.field)?.[1];
+    return row !== undefined && all(form, `l${row}_users`).every((id) => id === '') ? say(Number(row)) : d;
   });
 }
 
@@ -269,7 +283,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
                 </td>
                 <td data-label="On call now">{onCall.get(s.id)!.length ? onCall.get(s.id)!.map((id) => names.get(id) ?? 'a deleted user').join(', ') : <span class="muted">nobody</span>}</td>
                 <td data-label="Time zone">
-                  {s.time_zone} <span class="muted">· {hhmm(now, s.time_zone)} now</span>
+                  <ZoneNow zone={s.time_zone} now={now} />
                 </td>
                 <td data-label="Layers">{s.layers.map((l) => l.name).join(', ')}</td>
               </tr>
@@ -334,7 +348,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       () => createSchedule(deps.sql, parse(CreateSchedule, body), deps.clock.now(), acting(c)),
       (r) => {
         const shown = formRefusal(r, 'Not created');
-        return formPage(c, undefined, { form, ...shown, details: toRows(shown.details, rows) });
+        return formPage(c, undefined, { form, ...shown, details: nobodyPicked(toRows(shown.details, rows), body, form) });
       },
       (made) => `/schedules/${made.id}`,
     );
@@ -493,7 +507,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       () => updateSchedule(deps.sql, schedule, parse(PatchSchedule, body), deps.clock.now(), acting(c)),
       (r) => {
         const shown = formRefusal(r, 'Not saved');
-        return formPage(c, schedule, { form, ...shown, details: toRows(shown.details, rows) });
+        return formPage(c, schedule, { form, ...shown, details: nobodyPicked(toRows(shown.details, rows), body, form) });
       },
     );
     if (outcome instanceof Response) return outcome;

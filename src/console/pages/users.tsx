@@ -15,7 +15,7 @@ import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { hhmm, zoned } from '../format.ts';
+import { zoned } from '../format.ts';
 import { all, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { PeopleWithoutEmail, peopleWithoutEmail } from '../email-reach.tsx';
@@ -23,7 +23,7 @@ import { Csrf, Page } from '../layout.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { timelineRange } from '../shift-timeline.tsx';
-import { ZoneInput } from '../zones.tsx';
+import { ZoneInput, ZoneNow } from '../zones.tsx';
 
 // People: whom a policy or a schedule pages, by email and by their own channels. Create, edit and
 // delete call src/oncall/users.ts as the API does. A person's page shows their coming shifts on
@@ -83,13 +83,6 @@ const userOf = (form: Form) => ({
   time_zone: text(form, 'time_zone')?.trim() ?? '',
   channel_ids: all(form, 'channels'),
 });
-
-/** "Europe/Berlin · 14:05 now" */
-const ZoneNow = (p: { zone: string; now: Date }) => (
-  <span>
-    {p.zone} <span class="muted">· {hhmm(p.now, p.zone)} now</span>
-  </span>
-);
 
 export function userRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
