@@ -1,0 +1,58 @@
+import type { Child } from 'hono/jsx';
+import type { MiddlewareHandler } from 'hono';
+import { Back } from './components.tsx';
+import type { ConsoleEnv } from './guard.ts';
+import { Csrf, Page, type Chrome, type Section } from './layout.tsx';
+
+// What cannot be undone is asked first, one way everywhere: a link "Delete…" (or "Revoke…") to
+// GET <thing>/delete, a page naming what goes and what follows, and its form posting back to the
+// same address with CONFIRMED in it. A POST without it (a form of an older page, a script
+// forgetting the step) deletes nothing and is sent to that page: one click from the list once
+// signed a person out by revoking their own key.
+
+export type Verb = 'Delete' | 'Revoke';
+
+/** The field only the confirmation page's form carries. */
+const CONFIRMED = 'confirmed';
+
+/** The link to the page that asks: `href` is where the thing's POST goes too. */
+export const AskFirst = (p: { href: string; verb?: Verb; small?: true }) => (
+  <a class={p.small ? 'button small danger' : 'button danger'} href={p.href}>
+    {p.verb ?? 'Delete'}…
+  </a>
+);
+
+/**
+ * The page that asks: the title's question, what goes with it (the children), the button that
+ * posts to `action`, and the way back to `back` without changing anything.
+ */
+export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?: string; action: string; chrome: Chrome; section: Section; children?: Child }) {
+  const verb = p.verb ?? 'Delete';
+  return (
+    <Page title={`${verb} ${p.name}`} chrome={p.chrome} section={p.section}>
+      <Back href={p.back}>{p.backLabel ?? p.name}</Back>
+      <h1>
+        {verb} {p.name}?
+      </h1>
+      <div class="panel">
+        <p>{p.children}</p>
+        <form method="post" action={p.action} class="actions">
+          <Csrf session={p.chrome.session} />
+          <input type="hidden" name={CONFIRMED} value="yes" />
+          <button type="submit" class="danger solid">
+            {verb} {p.name}
+          </button>
+          <a href={p.back}>Keep it</a>
+        </form>
+      </div>
+    </Page>
+  );
+}
+
+/** Before a deleting POST's handler: without the confirmation page's field, that page instead. */
+export function confirmed(): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    if ((await c.req.parseBody())[CONFIRMED] !== 'yes') return c.redirect(new URL(c.req.url).pathname, 303);
+    await next();
+  };
+}
