@@ -1,8 +1,11 @@
 import type { Child } from 'hono/jsx';
 import type { MiddlewareHandler } from 'hono';
+import type { AppDeps } from '../http/deps.ts';
 import { Back } from './components.tsx';
-import type { ConsoleEnv } from './guard.ts';
+import { chrome } from './context.ts';
+import type { ConsoleContext, ConsoleEnv } from './guard.ts';
 import { Csrf, Page, type Chrome, type Section } from './layout.tsx';
+import { html } from './render.tsx';
 
 // What cannot be undone is asked first, one way everywhere: a link "Delete…" (or "Revoke…") to
 // GET <thing>/delete, a page naming what goes and what follows, and its form posting back to the
@@ -47,6 +50,15 @@ export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?
       </div>
     </Page>
   );
+}
+
+/** GET <thing>/delete: the question about what `find` finds (else `missing`), as `ask` draws it. */
+export function asking<T>(deps: AppDeps, find: (c: ConsoleContext) => Promise<T | undefined>, missing: (c: ConsoleContext) => Response, ask: (thing: T, frame: Chrome) => Child | Promise<Child>) {
+  return async (c: ConsoleContext) => {
+    const thing = await find(c);
+    if (!thing) return missing(c);
+    return html(c, await ask(thing, await chrome(c, deps)));
+  };
 }
 
 /** Before a deleting POST's handler: without the confirmation page's field, that page instead. */

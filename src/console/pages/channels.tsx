@@ -13,7 +13,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
-import { AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { Actor, actorNames } from '../incident-parts.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
@@ -333,19 +333,18 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/channels/${channel.id}?test=${test.id}`, 303);
   });
 
-  app.get('/channels/:id/delete', ...guards.page, write, async (c) => {
-    const channel = await find(c);
-    if (!channel) return missing(c);
-    const frame = await chrome(c, deps);
-    return html(
-      c,
+  app.get(
+    '/channels/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (channel, frame) => (
       <Confirm name={channel.name} back={`/channels/${channel.id}`} action={`/channels/${channel.id}/delete`} chrome={frame} section="channels">
         Nothing is sent to <Target channel={channel} /> through it any more, and its sealed secret is gone. It is refused while an escalation policy
         or a person names it, or while an open incident it was paged for is unresolved (so the resolve reaches it). Incidents it was told about keep
         their ledger.
-      </Confirm>,
-    );
-  });
+      </Confirm>
+    )),
+  );
 
   app.post('/channels/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const channel = await find(c);

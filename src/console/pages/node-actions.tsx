@@ -17,7 +17,7 @@ import { chrome, engineUrl } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
-import { Confirm, confirmed } from '../confirm.tsx';
+import { asking, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -318,18 +318,17 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`${nodePath(rotated)}?done=ping-key`, 303);
   });
 
-  app.get('/nodes/:ref/delete', ...guards.page, write, async (c) => {
-    const node = await find(c);
-    if (!node) return missing(c);
-    const frame = await chrome(c, deps);
-    return html(
-      c,
+  app.get(
+    '/nodes/:ref/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (node, frame) => (
       <Confirm name={node.name} back={nodePath(node)} action={`${nodePath(node)}/delete`} chrome={frame} section="fleet">
         Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its name can be
         used again at once, for a node that starts afresh.
-      </Confirm>,
-    );
-  });
+      </Confirm>
+    )),
+  );
 
   app.post('/nodes/:ref/delete', ...guards.action, write, confirmed(), async (c) => {
     const node = await find(c);

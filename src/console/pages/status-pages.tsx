@@ -17,7 +17,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
-import { AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
@@ -332,18 +332,17 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`${pagePath(page)}?done=saved`, 303);
   });
 
-  app.get('/status-pages/:id/delete', ...guards.page, write, async (c) => {
-    const page = await find(c);
-    if (!page) return missing(c);
-    const frame = await chrome(c, deps);
-    return html(
-      c,
+  app.get(
+    '/status-pages/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (page, frame) => (
       <Confirm name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} chrome={frame} section="status-pages">
         Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it shows
         are not touched, and its slug can be used again.
-      </Confirm>,
-    );
-  });
+      </Confirm>
+    )),
+  );
 
   app.post('/status-pages/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const page = await find(c);

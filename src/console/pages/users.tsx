@@ -20,7 +20,7 @@ import { all, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { PeopleWithoutEmail, peopleWithoutEmail } from '../email-reach.tsx';
 import { Csrf, Page } from '../layout.tsx';
-import { AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { timelineRange } from '../shift-timeline.tsx';
@@ -252,18 +252,17 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/users/${user.id}?done=saved`, 303);
   });
 
-  app.get('/users/:id/delete', ...guards.page, write, async (c) => {
-    const user = await find(c);
-    if (!user) return missing(c);
-    const frame = await chrome(c, deps);
-    return html(
-      c,
+  app.get(
+    '/users/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (user, frame) => (
       <Confirm name={user.name} back={`/users/${user.id}`} action={`/users/${user.id}/delete`} chrome={frame} section="people">
         They are paged no more, at {user.email} or through their own channels (the channels themselves stay). It is refused while an escalation
         level, a schedule layer or an override still to come names them, or while an open incident they were paged for is unresolved.
-      </Confirm>,
-    );
-  });
+      </Confirm>
+    )),
+  );
 
   app.post('/users/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const user = await find(c);
