@@ -161,6 +161,8 @@ describe('people and schedules in the console, in a browser', () => {
     // Alice's shift ends Monday 09:00 Berlin: 17:00 in Tokyo.
     const first = page.locator('table tbody tr').first();
     assert.match(await first.innerText(), /^now\s+2026-11-23 17:00\s+Primary\s+Weekly$/);
+    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('heading', { name: 'Delete Alice Example?' }).waitFor();
     await page.getByRole('button', { name: 'Delete Alice Example' }).click();
     await page.getByText('The user is on call through schedule "Primary"').waitFor();
     assert.equal(((await api('GET', '/v1/users')).items as unknown[]).length, 2);

@@ -206,7 +206,7 @@ describe('console pages', () => {
       const res = await h.app.request(`${page}/delete`, {
         method: 'POST',
         headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: csrf }).toString(),
+        body: new URLSearchParams({ _csrf: csrf, confirmed: 'yes' }).toString(),
       });
       const html = await res.text();
       assert.equal(res.status, 409, page);

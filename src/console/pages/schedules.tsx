@@ -19,6 +19,7 @@ import { hhmm, localInput, zoned } from '../format.ts';
 import { all, problemAt, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, RowAction } from '../layout.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
@@ -322,13 +323,10 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
         {schedule ? (
           <>
             <h2>Delete</h2>
-            <form method="post" action={`/schedules/${schedule.id}/delete`} class="actions">
-              <Csrf session={frame.session} />
-              <button type="submit" class="danger">
-                Delete {schedule.name}
-              </button>
+            <div class="actions">
+              <AskFirst href={`/schedules/${schedule.id}/delete`} />
               <span class="muted">Its overrides go with it. Refused while an escalation policy names it.</span>
-            </form>
+            </div>
           </>
         ) : null}
       </Page>,
@@ -514,7 +512,18 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/schedules/${schedule.id}?done=saved`, 303);
   });
 
-  app.post('/schedules/:id/delete', ...guards.action, write, async (c) => {
+  app.get(
+    '/schedules/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (schedule, frame) => (
+      <Confirm name={schedule.name} back={`/schedules/${schedule.id}`} action={`/schedules/${schedule.id}/delete`} chrome={frame} section="schedules">
+        Its layers and overrides go with it; the people on it stay. It is refused while an escalation policy names it.
+      </Confirm>
+    )),
+  );
+
+  app.post('/schedules/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const schedule = await find(c);
     if (!schedule) return missing(c);
     const outcome = await attempt(
