@@ -11,6 +11,8 @@ const ORIGIN = 'http://localhost';
 /** What addresses to copy start with while LIFELINE_PUBLIC_URL is unset (not this page's origin). */
 const UNSET = '<LIFELINE_PUBLIC_URL>';
 const UNSET_HINT = /<p class="hint" id="engine-unset">/;
+/** The text of the snippet to copy with this id. */
+const snippet = (html: string, id: string) => unescapeHtml(new RegExp(`<pre class="snippet" id="${id}"><code>([^<]*)</code></pre>`).exec(html)?.[1] ?? assert.fail(`no ${id} snippet`));
 
 describe('console: add a node', () => {
   let h: Harness;
@@ -38,7 +40,6 @@ describe('console: add a node', () => {
     for (const [k, v] of Object.entries(fields)) body.set(k, v);
     return body;
   };
-  const snippet = (html: string, id: string) => unescapeHtml(new RegExp(`<pre class="snippet" id="${id}"><code>([^<]*)</code></pre>`).exec(html)?.[1] ?? assert.fail(`no ${id} snippet`));
   const nodeCount = async () => Number((await h.sql`select count(*) from nodes`)[0]!.count);
   /** A node as the API shows it, without what differs between any two nodes. */
   const settingsOf = (n: Node & { token?: string }) => {
@@ -228,7 +229,6 @@ describe('console: addresses to copy with LIFELINE_PUBLIC_URL set', () => {
     await h.close();
   });
   const { get, post, sent } = consolePages(() => h, ORIGIN, () => admin);
-  const snippet = (html: string, id: string) => unescapeHtml(new RegExp(`<pre class="snippet" id="${id}"><code>([^<]*)</code></pre>`).exec(html)?.[1] ?? assert.fail(`no ${id} snippet`));
 
   it('starts the token page\'s snippets and the badges\' with it, and says nothing of setting it', async () => {
     const body = sent((await get('/new-node')).html, '/new-node');
