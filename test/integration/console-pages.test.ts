@@ -446,9 +446,9 @@ describe('console: incidents', () => {
 
   it('lists what is not resolved by default: an incident acknowledged there stays, marked, until resolved', async () => {
     const { h } = s;
-    const node = await h.createNode('db-5');
+    const node = await h.createNode('acked-1');
     const [incident] = await openIncidents(h.sql, [
-      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-5 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'acked-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
     ]);
     const list = `/incidents?node=${node.id}`;
     const row = new RegExp(`<td data-label="Incident">\\s*<a href="/incidents/${incident!.id}">`);
@@ -462,7 +462,7 @@ describe('console: incidents', () => {
     assert.equal(res.status, 303);
     assert.equal(res.headers.get('location'), `${list}&acknowledged=${incident!.id}`);
     const back = await get(res.headers.get('location')!);
-    assert.match(back, /Acknowledged db-5(&#39;|')s incident/);
+    assert.match(back, /Acknowledged acked-1(&#39;|')s incident/);
     assert.match(back, row, 'still listed');
     assert.match(back, /<span class="tag tag-acknowledged">acknowledged<\/span>/);
     assert.doesNotMatch(back, new RegExp(`id="ack-${incident!.id}"`), 'with nothing left to acknowledge');
