@@ -1,9 +1,10 @@
 import { audit } from '../audit/service.ts';
 import type { Acting } from '../audit/model.ts';
-import type { Sql } from '../db/client.ts';
+import type { Queryable, Sql } from '../db/client.ts';
+import { conflict } from '../errors.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { ApiKeyRow, Scope } from './model.ts';
-import { announceIdentityChange, hasActiveAdminKey, insertApiKey, lockStartKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
+import { activeAdminKeyIds, announceIdentityChange, hasActiveAdminKey, insertApiKey, lockStartKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
 import { deleteKeySessions } from './store-sessions.ts';
 
 /** A new key and its secret, which is stored hashed and so can only be shown this once. */
@@ -37,12 +38,26 @@ export async function createFirstAdminKey(sql: Sql, now: Date, keep: (secret: st
   });
 }
 
+/** Why the last admin key that works is not revoked, and what to do instead. */
+export const LAST_ADMIN_KEY =
+  'This is the last admin key that works: revoked, it would leave no key that can create or revoke keys. Create another admin key first, then revoke this one.';
+
+/** Whether `id` is the one admin key that works, which revokeKey refuses to revoke. */
+export async function isLastAdminKey(sql: Queryable, id: string, lock = false): Promise<boolean> {
+  const admins = await activeAdminKeyIds(sql, lock);
+  return admins.length === 1 && admins[0] === id;
+}
+
 /**
  * Revokes a key and ends the console sessions opened with it; every process forgets its cached
- * secrets when the NOTIFY commits. False when there is no such key.
+ * secrets when the NOTIFY commits. False when there is no such key. Refused (conflict) for the
+ * last admin key that works: without one, only `lifeline admin create-key`, run against the
+ * database, could manage keys again. The working admin keys are locked first, so two revocations
+ * of the last two cannot both pass the check.
  */
 export async function revokeKey(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
   return sql.begin(async (tx) => {
+    if (await isLastAdminKey(tx, id, true)) throw conflict(LAST_ADMIN_KEY);
     const revoked = await revokeApiKey(tx, id, now);
     if (!revoked) return false;
     const result = revoked.already ? 'unchanged' : 'done';

@@ -66,12 +66,29 @@ export async function hasActiveAdminKey(sql: Queryable): Promise<boolean> {
   return row!.found;
 }
 
+/**
+ * The ids of the admin keys that work, in id order; with `lock`, locked until the transaction ends.
+ * Locked, two revocations of the last two admin keys cannot both see the other's key working: the
+ * later one waits for the earlier's commit, and Postgres then reads the row it revoked again and
+ * leaves it out (READ COMMITTED re-checks a locked row's conditions against what committed).
+ */
+export async function activeAdminKeyIds(sql: Queryable, lock = false): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from api_keys where scope = 'admin' and revoked_at is null order by id ${lock ? sql`for update` : sql``}`;
+  return rows.map((r) => r.id);
+}
+
 /** By name, as people, channels and schedules list: ids are random, so id order was no order to a reader. */
 export async function listApiKeys(sql: Queryable, after: KeyCursor | undefined, limit: number): Promise<ApiKeyRow[]> {
   return sql<ApiKeyRow[]>`
     select id, name, scope, created_at, revoked_at from api_keys
     ${after ? sql`where (name, id) > (${after[0]}, ${after[1]}::uuid)` : sql``}
     order by name, id limit ${limit}`;
+}
+
+export async function getApiKey(sql: Queryable, id: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await sql<ApiKeyRow[]>`select id, name, scope, created_at, revoked_at from api_keys where id = ${id}`;
+  return row;
 }
 
 /**

@@ -1,12 +1,13 @@
 import { getChannelsByIds } from '../channels/store.ts';
+import type { ChannelType } from '../channels/model.ts';
 import type { AppDeps } from '../http/deps.ts';
 import type { PolicyRow } from '../oncall/model.ts';
-import { EMAIL_UNCONFIGURED, onlyByEmail, peopleOnlyByEmail, unreachablePeople } from '../oncall/setup-warnings.ts';
+import { channelWarnings, EMAIL_UNCONFIGURED, onlyByEmail, peopleOnlyByEmail, unreachablePeople } from '../oncall/setup-warnings.ts';
 import { scheduleMembers } from '../oncall/store-schedules.ts';
 import { contactsOf } from '../oncall/store-users.ts';
 import { Notice } from './components.tsx';
 
-// What the policy and people pages say when email cannot be sent: the words /readyz and the start
+// What the channel, policy and people pages say when email cannot be sent: the words /readyz and the start
 // log use (src/oncall/setup-warnings.ts), shown where the person is added. Judged by this (api)
 // process's own SMTP_URL, the transports its test messages go out by: in a split deployment the
 // notifier's may differ, so the README asks both roles to carry the same one.
@@ -69,11 +70,17 @@ export async function peopleWithoutEmail(deps: AppDeps, now: Date): Promise<{ sa
   };
 }
 
-export const PeopleWithoutEmail = (p: { warning: { said: string[] } | undefined }) =>
-  p.warning ? (
+export const PeopleWithoutEmail = (p: { warning: { said: string[] } | undefined }) => <Unsent said={p.warning?.said ?? []} />;
+
+/** Sentences of what will not be sent, one paragraph each; nothing when there are none. */
+export const Unsent = (p: { said: string[] }) =>
+  p.said.length ? (
     <Notice kind="bad">
-      {p.warning.said.map((s) => (
+      {p.said.map((s) => (
         <p>{s}.</p>
       ))}
     </Notice>
   ) : null;
+
+/** Why a channel of this type cannot deliver yet: the `warnings` of the API's create answer. */
+export const channelWithoutEmail = (deps: AppDeps, type: ChannelType): string[] => channelWarnings(type, deps.transports?.email.configured);

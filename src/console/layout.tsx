@@ -3,7 +3,6 @@ import type { ConsoleSession } from '../access/sessions.ts';
 import { REFRESH_HEADER } from '../http/session.ts';
 import type { EventType } from '../live/model.ts';
 import { CONSOLE_STYLESHEET_PATH, ICON, SEND_ONCE_SCRIPT_PATH } from './assets.ts';
-import { Back } from './components.tsx';
 
 export type Section = 'fleet' | 'incidents' | 'maintenance' | 'status-pages' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
 
@@ -57,7 +56,7 @@ function Head(p: { title: string }) {
 /** A hidden form field with the session's CSRF token; every form that changes something has one. */
 export const Csrf = (p: { session: ConsoleSession }) => <input type="hidden" name="_csrf" value={p.session.csrf} />;
 
-/** One small button in a table row that posts to `action`: end a window, revoke a key, remove an override. */
+/** One small button in a table row that posts to `action`: end a window, remove an override. */
 export const RowAction = (p: { action: string; session: ConsoleSession; danger?: true; children?: Child }) => (
   <form method="post" action={p.action} class="inline">
     <Csrf session={p.session} />
@@ -66,29 +65,6 @@ export const RowAction = (p: { action: string; session: ConsoleSession; danger?:
     </button>
   </form>
 );
-
-/**
- * The page that asks before a deletion: the title's question, what goes with it (the children),
- * the button that posts to `action`, and the way back to `back` without deleting.
- */
-export function ConfirmDelete(p: { name: string; back: string; action: string; chrome: Chrome; section: Section; children?: Child }) {
-  return (
-    <Page title={`Delete ${p.name}`} chrome={p.chrome} section={p.section}>
-      <Back href={p.back}>{p.name}</Back>
-      <h1>Delete {p.name}?</h1>
-      <div class="panel">
-        <p>{p.children}</p>
-        <form method="post" action={p.action} class="actions">
-          <Csrf session={p.chrome.session} />
-          <button type="submit" class="danger solid">
-            Delete {p.name}
-          </button>
-          <a href={p.back}>Keep it</a>
-        </form>
-      </div>
-    </Page>
-  );
-}
 
 export function Page(p: { title: string; chrome: Chrome; section?: Section; live?: readonly EventType[]; children?: Child }) {
   const { session } = p.chrome;

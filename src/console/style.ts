@@ -310,12 +310,14 @@ button, .button {
   white-space: nowrap;
 }
 button:hover, .button:hover { border-color: var(--muted); }
+/* display above would show a button marked hidden (the maintenance form's first, for Enter). */
+button[hidden] { display: none; }
 /* A create form already sent (send-once.ts): the button stays in the form, but looks spent. */
 button[aria-disabled='true'] { opacity: 0.6; cursor: progress; }
 button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-text); }
 button.danger, .button.danger { border-color: var(--down); color: var(--down); }
 button.danger.solid { background: var(--down-solid); border-color: var(--down-solid); color: #fff; }
-button.small { padding: 0.2rem 0.6rem; font-size: 0.88rem; }
+button.small, .button.small { padding: 0.2rem 0.6rem; font-size: 0.88rem; }
 button.link { border: none; background: none; color: var(--accent); padding: 0; font-weight: 500; text-decoration: underline; }
 .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
 

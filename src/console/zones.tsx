@@ -1,4 +1,5 @@
 import { raw } from 'hono/html';
+import { hhmm } from './format.ts';
 
 // The time zone field people and schedules share: free text, checked by the API's schema, with
 // the zones this Node knows offered as suggestions (418 names, about 12 KB, only on the pages
@@ -16,3 +17,14 @@ export function ZoneInput(p: { id: string; value: string; problem?: string | und
     </>
   );
 }
+
+/**
+ * "Europe/Berlin · 14:05 now", as one element: a table cell turned card on a phone lays out each of
+ * its children in the value column, so the zone as bare text beside the clock's span put "· 14:05
+ * now" on a row of its own under the cell's label.
+ */
+export const ZoneNow = (p: { zone: string; now: Date }) => (
+  <span>
+    {p.zone} <span class="muted">· {hhmm(p.now, p.zone)} now</span>
+  </span>
+);

@@ -1,3 +1,4 @@
+import type { ChannelType } from '../channels/model.ts';
 import { countEmailChannels } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
 import { canReach, type Contacts, type NamedBy } from './model.ts';
@@ -6,6 +7,12 @@ import { contactsOf, pageablePeople } from './store-users.ts';
 
 /** Said in the 201 of an email channel created on an engine without SMTP_URL, and at every start. */
 export const EMAIL_UNCONFIGURED = 'SMTP_URL is not set: deliveries to email channels fail with smtp_not_configured until it is';
+
+/**
+ * Why a channel of this type cannot deliver yet: in the API's 201 and on the console's channel
+ * pages. `emailConfigured` is undefined in a process that sends no email.
+ */
+export const channelWarnings = (type: ChannelType, emailConfigured: boolean | undefined): string[] => (type === 'email' && emailConfigured === false ? [EMAIL_UNCONFIGURED] : []);
 
 export const NO_DEFAULT_POLICY =
   'no default escalation policy: an incident of a node without a policy of its own notifies nobody (create one with "is_default": true)';

@@ -161,6 +161,8 @@ describe('people and schedules in the console, in a browser', () => {
     // Alice's shift ends Monday 09:00 Berlin: 17:00 in Tokyo.
     const first = page.locator('table tbody tr').first();
     assert.match(await first.innerText(), /^now\s+2026-11-23 17:00\s+Primary\s+Weekly$/);
+    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('heading', { name: 'Delete Alice Example?' }).waitFor();
     await page.getByRole('button', { name: 'Delete Alice Example' }).click();
     await page.getByText('The user is on call through schedule "Primary"').waitFor();
     assert.equal(((await api('GET', '/v1/users')).items as unknown[]).length, 2);
@@ -233,6 +235,23 @@ describe('people and schedules in the console, in a browser', () => {
       }
       await page.close();
     }
+  });
+
+  it("keeps a schedule's clock beside its zone in the list's cards on a phone", async () => {
+    const page = await signedIn(writeKey, '/schedules', VIEWS.find((v) => v.name === 'phone-light')!.context);
+    // How far below its cell's top each clock sits, against its own height: on the first row, well under it.
+    const drops = await page.evaluate(() =>
+      [...document.querySelectorAll('td[data-label="Time zone"]')].map((td) => {
+        const clock = td.querySelector('.muted')!.getBoundingClientRect();
+        return (clock.top - td.getBoundingClientRect().top) / clock.height;
+      }),
+    );
+    assert.ok(drops.length > 0 && drops.every((d) => d < 0.5), `clocks on a row of their own: ${drops.join(', ')}`);
+    if (SCREENSHOTS) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'schedules-list-phone-light.png') });
+    }
+    await page.close();
   });
 
   // Last: every page the tests above opened.

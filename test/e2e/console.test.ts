@@ -259,6 +259,26 @@ describe('the web console in a browser', () => {
     await context.close();
   });
 
+  it('keeps a note typed while the node recovered and its incident resolved live, and says when and by whom', async () => {
+    const node = await api('POST', '/v1/nodes', { name: 'note-2', heartbeat_interval_seconds: 3600 });
+    await api('POST', '/v1/heartbeats', { status: 'failing' }, node.token as string);
+    const id = await until('an open incident for note-2', async () => ((await api('GET', `/v1/incidents?status=open&node_id=${node.id as string}`)).items as Array<{ id: string }>)[0]?.id);
+    const { context, page } = await profile();
+    await signIn(page, writeKey, `/incidents/${id}`);
+    const note = 'Swapped the disk.\nWatching it for an hour.';
+    await page.getByLabel('Resolution note').fill(note);
+    await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
+    await page.locator('#incident-live .tag-resolved').waitFor({ timeout: PATIENCE_MS });
+    // The form stayed through the live update, so the note was not wiped as it was typed.
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByText('your note was not saved').waitFor();
+    const resolvedAt = (await api('GET', `/v1/incidents/${id}`)).resolved_at as string;
+    assert.match((await page.getByRole('alert').innerText()).trim(), new RegExp(`^Already resolved at ${resolvedAt.slice(11, 16)} UTC by Lifeline; your note was not saved\\.`));
+    assert.equal(await page.getByLabel('Your note (not saved)').inputValue(), note);
+    assert.equal(await page.getByRole('button', { name: 'Resolve' }).count(), 0);
+    await context.close();
+  });
+
   it('counts open incidents in the navigation without a reload, as the incidents list follows them', async () => {
     const node = await api('POST', '/v1/nodes', { name: 'live-badge', heartbeat_interval_seconds: 3600 });
     await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);

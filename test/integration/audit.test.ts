@@ -121,7 +121,7 @@ describe('the audit log', () => {
     const res = await h.app.request('/nodes/audited-1/delete', {
       method: 'POST',
       headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': 'req-console-delete' },
-      body: new URLSearchParams({ _csrf: csrf }).toString(),
+      body: new URLSearchParams({ _csrf: csrf, confirmed: 'yes' }).toString(),
     });
     assert.equal(res.status, 303, await res.text());
     const [entry] = (await audit('request_id=req-console-delete')).items;

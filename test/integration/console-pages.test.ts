@@ -4,7 +4,7 @@ import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, signedIn, textareaText, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -206,7 +206,7 @@ describe('console pages', () => {
       const res = await h.app.request(`${page}/delete`, {
         method: 'POST',
         headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: csrf }).toString(),
+        body: new URLSearchParams({ _csrf: csrf, confirmed: 'yes' }).toString(),
       });
       const html = await res.text();
       assert.equal(res.status, 409, page);
@@ -268,6 +268,37 @@ describe('console pages', () => {
     assert.equal(await refused('n-00, web-9 n-01 web-10'), 'No node named web-9, web-10');
     assert.equal(await refused('n-00 web/1 café'), 'web/1: must be 1-128 characters of A-Z a-z 0-9 . _ : -; café: must be 1-128 characters of A-Z a-z 0-9 . _ : -');
     assert.equal((await h.sql`select count(*) from maintenances`)[0]!.count, '0');
+  });
+
+  it("says beside Layer 1 to pick someone when it is filled but for its people; the API keeps its words", async () => {
+    await h.admin('POST', '/v1/users', { name: 'Lee', email: 'lee@example.com' });
+    const sent = async (change: (body: URLSearchParams) => void) => {
+      const body = formOf((await get('/schedules/new')).html, '/schedules/new');
+      body.set('name', 'Nobody rota');
+      change(body);
+      const res = await h.app.request('/schedules/new', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      assert.equal(res.status, 400);
+      const html = await res.text();
+      const layer1 = html.slice(html.indexOf('<legend>Layer 1</legend>'), html.indexOf('<legend>Layer 2</legend>'));
+      return { html, layer1 };
+    };
+    // Layer 1 as the form starts it (its rotation and start filled), no name, nobody picked.
+    const unnamed = await sent(() => {});
+    assert.match(unnamed.layer1, /<div class="field"><span class="label-like">People, in turn<\/span><ol class="slots">[^]*<\/ol><p class="error">Layer 1: pick at least one person<\/p><\/div>/);
+    assert.doesNotMatch(unnamed.html, /at least one layer|must name/);
+    const named = await sent((body) => body.set('l0_name', 'Primary'));
+    assert.match(named.layer1, /<p class="error">Layer 1: pick at least one person<\/p>/);
+    assert.doesNotMatch(named.html, /must name at least one user/);
+    assert.equal((await h.sql`select count(*) from schedules where name = 'Nobody rota'`)[0]!.count, '0');
+    const api = await h.admin('POST', '/v1/schedules', { name: 'Nobody rota', time_zone: 'UTC', layers: [] });
+    assert.match(await api.text(), /must hold at least one layer/);
+  });
+
+  it("lists a schedule's zone and its clock as one piece, as the people list does, so a phone's card keeps them on one row", async () => {
+    const user = (await (await h.admin('POST', '/v1/users', { name: 'Zed', email: 'zed@example.com', time_zone: 'Asia/Tokyo' })).json()) as { id: string };
+    await h.admin('POST', '/v1/schedules', { name: 'Tokyo rota', time_zone: 'Asia/Tokyo', layers: [{ name: 'p', user_ids: [user.id], starts_at: '2026-12-01T00:00:00Z', rotation: 'P1D' }] });
+    const zoneNow = '<span>Asia/Tokyo <span class="muted">· 19:00 now</span></span>';
+    for (const list of ['/schedules', '/users']) assert.ok((await get(list)).html.includes(`<td data-label="Time zone">${zoneNow}</td>`), `${list}: the zone and its clock apart`);
   });
 
   it('says nothing for a ?done= that is not one of its own sayings, such as an inherited name', async () => {
@@ -569,6 +600,32 @@ describe('console: incidents', () => {
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page, new RegExp(`<a href="/nodes/${node.id}">db-6-old</a><span class="muted"> \\(was db-6\\)</span>`));
     assert.match(page, /db-6-old is still down\./);
+  });
+
+  it('keeps a note sent to resolve an incident resolved meanwhile, and says when and by whom', async () => {
+    const { h, cookie } = s;
+    const node = await h.createNode('db-7');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-7 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const path = `/incidents/${incident!.id}`;
+    // The page was loaded, a note typed; the incident is resolved elsewhere before it is sent.
+    const body = formOf(await get(path), `${path}/resolve`);
+    const note = 'Swapped the disk & <rebooted>.\nWatch it for an hour.';
+    body.set('note', note);
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' })).status, 200);
+    const res = await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    assert.equal(res.status, 409);
+    const html = await res.text();
+    assert.match(html, /<b>Already resolved at <time datetime="2026-11-21T10:00:00.000Z" title="2026-11-21 10:00:00 UTC">10:00 UTC<\/time> by <span>alice<\/span><\/b>; your note was not saved\./);
+    const kept = /<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1];
+    assert.equal(unescapeHtml(textareaText(kept ?? '')), note);
+    assert.doesNotMatch(html, /id="resolve"|name="note"/, 'no Resolve that could only be refused again');
+    // Nothing sent to a resolved incident: no note, nothing kept.
+    body.set('note', '');
+    const bare = await (await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() })).text();
+    assert.match(bare, /<\/b>: nothing was done\./);
+    assert.doesNotMatch(bare, /id="note"/);
   });
 
   it('keeps a refused resolution note in its field and says the limit; counts a line break as one character', async () => {

@@ -13,9 +13,11 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { Actor, actorNames } from '../incident-parts.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
+import { channelWithoutEmail, Unsent } from '../email-reach.tsx';
 
 // Channels: where incidents are announced. Create, edit and delete call src/channels/service.ts
 // as the API does; "Send a test" is its sendTest, through the channel's real transport.
@@ -154,6 +156,9 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
                 <td data-label="Type">{TYPE_NAMES[ch.type]}</td>
                 <td data-label="Sends to" class="reason">
                   <Target channel={ch} />
+                  {channelWithoutEmail(deps, ch.type).map((w) => (
+                    <span class="sub error">{w}</span>
+                  ))}
                 </td>
               </tr>
             ))}
@@ -252,6 +257,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
           </Notice>
         ) : null}
         <Outcome done={done} problem={message} />
+        <Unsent said={channelWithoutEmail(deps, channel.type)} />
         <div class="panel">
           <dl class="facts">
             <dt>Sends to</dt>
@@ -286,13 +292,10 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
               <button type="submit">Save</button>
             </form>
             <h2>Delete</h2>
-            <form method="post" action={`/channels/${channel.id}/delete`} class="actions">
-              <Csrf session={frame.session} />
-              <button type="submit" class="danger">
-                Delete {channel.name}
-              </button>
-              <span class="muted">Refused while an escalation policy names it. Incidents it was told about keep their ledger.</span>
-            </form>
+            <div class="actions">
+              <AskFirst href={`/channels/${channel.id}/delete`} />
+              <span class="muted">Refused while an escalation policy or a person names it. Incidents it was told about keep their ledger.</span>
+            </div>
           </>
         ) : null}
       </Page>,
@@ -330,7 +333,20 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/channels/${channel.id}?test=${test.id}`, 303);
   });
 
-  app.post('/channels/:id/delete', ...guards.action, write, async (c) => {
+  app.get(
+    '/channels/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (channel, frame) => (
+      <Confirm name={channel.name} back={`/channels/${channel.id}`} action={`/channels/${channel.id}/delete`} chrome={frame} section="channels">
+        Nothing is sent to <Target channel={channel} /> through it any more, and its sealed secret is gone. It is refused while an escalation policy
+        or a person names it, or while an open incident it was paged for is unresolved (so the resolve reaches it). Incidents it was told about keep
+        their ledger.
+      </Confirm>
+    )),
+  );
+
+  app.post('/channels/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const channel = await find(c);
     if (!channel) return missing(c);
     const outcome = await attempt(

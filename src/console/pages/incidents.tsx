@@ -16,6 +16,7 @@ import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
+import { hhmm, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
@@ -111,8 +112,9 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
         async (r) => {
           const now = isUuid(id) ? await getIncident(deps.sql, id) : undefined;
           if (!now) return refusal(c, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
-          // The note goes back into its field whatever the refusal: a paragraph is not retyped.
-          return incidentPage(c, deps, now, { notice: <RefusalNotice refusal={r} note={note} />, note, status: r.code === 'validation_failed' ? 400 : 409 });
+          // The note goes back into its field whatever the refusal, even on an incident resolved
+          // meanwhile (the live page kept the form for it): a paragraph is not retyped.
+          return incidentPage(c, deps, now, { refused: r, note, status: r.code === 'validation_failed' ? 400 : 409 });
         },
       );
       if (outcome instanceof Response) return outcome;
@@ -148,7 +150,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
 const noteOf = (form: Record<string, string | File>): string => (typeof form.note === 'string' ? form.note.replace(/\r\n/g, '\n') : '');
 
 /** Why an action on an incident was not carried out, in the page's own words. */
-function RefusalNotice(p: { refusal: Refusal; note: string }) {
+function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRow; names: Map<string, string> }) {
   const r = p.refusal;
   if (r.code === 'precondition_failed') {
     return (
@@ -161,10 +163,24 @@ function RefusalNotice(p: { refusal: Refusal; note: string }) {
     );
   }
   if (r.code === 'conflict') {
+    const at = p.incident.resolved_at;
     return (
       <Notice kind="bad">
         <p>
-          <b>Already resolved</b>: nothing was done.
+          <b>
+            Already resolved
+            {at ? (
+              <>
+                {' '}
+                at{' '}
+                <time datetime={at.toISOString()} title={utc(at)}>
+                  {hhmm(at, 'UTC')} UTC
+                </time>{' '}
+                by <Actor by={p.incident.resolved_by} names={p.names} />
+              </>
+            ) : null}
+          </b>
+          {p.note.trim() !== '' ? '; your note was not saved. It is kept below to copy.' : ': nothing was done.'}
         </p>
       </Notice>
     );
@@ -254,7 +270,7 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
 }
 
 /** An incident with its timeline and ledger; `done` or `notice` says what just happened (or why not). */
-async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { done?: 'acknowledged' | 'resolved'; notice?: Child; note?: string; status?: ContentfulStatusCode } = {}) {
+async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { done?: 'acknowledged' | 'resolved'; refused?: Refusal; note?: string; status?: ContentfulStatusCode } = {}) {
   const now = deps.clock.now();
   const [frame, timelines, ledger, states, maintenance, refs] = await Promise.all([
     chrome(c, deps),
@@ -271,16 +287,19 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
   const nodeName = refs.find((r) => r.id === incident.node_id)?.name;
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
   const still = incident.status !== 'resolved' && state !== undefined && categoryFor(state) === incident.category ? CATEGORIES[incident.category].word : undefined;
+  const timeline = timelines.get(incident.id) ?? [];
+  const who = await namesFor(deps.sql, incident, timeline, ledger);
+  const names = who.keys;
   const notice = o.done ? (
     <Notice kind="ok">
       <p>{o.done === 'acknowledged' ? 'Acknowledged: escalation stops.' : resolvedSaying(ledger)}</p>
     </Notice>
-  ) : (
-    o.notice
-  );
-  const timeline = timelines.get(incident.id) ?? [];
-  const who = await namesFor(deps.sql, incident, timeline, ledger);
-  const names = who.keys;
+  ) : o.refused ? (
+    <RefusalNotice refusal={o.refused} note={o.note ?? ''} incident={incident} names={names} />
+  ) : null;
+  // A note typed for an incident resolved meanwhile: nothing takes it any more, so it is shown to
+  // copy, without a Resolve that could only be refused again.
+  const keptNote = incident.status === 'resolved' && o.note?.trim() ? o.note : undefined;
   const self = `/incidents/${incident.id}`;
   return html(
     c,
@@ -356,6 +375,16 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
         ) : null}
         <IncidentActions incident={incident} nodeName={nodeName} session={frame.session} />
       </Live>
+      {keptNote !== undefined ? (
+        <div class="panel" id="kept-note">
+          <div class="field">
+            <label for="note">Your note (not saved)</label>
+            <textarea id="note" maxlength={2000}>
+              {areaText(keptNote)}
+            </textarea>
+          </div>
+        </div>
+      ) : null}
       {may(frame.session, 'write') && incident.status !== 'resolved' ? (
         // Between the live regions, so a refresh never wipes a note being typed; the version it
         // resolves at is in the live region above, following the incident.

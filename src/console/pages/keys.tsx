@@ -1,19 +1,20 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { SCOPES, type Scope } from '../../access/model.ts';
-import { createKey, revokeKey } from '../../access/service.ts';
-import { listApiKeys } from '../../access/store.ts';
+import { createKey, isLastAdminKey, LAST_ADMIN_KEY, revokeKey } from '../../access/service.ts';
+import { getApiKey, listApiKeys } from '../../access/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateKey } from '../../http/routes/api-keys.ts';
 import { clearSessionCookie } from '../../http/session.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
-import { acting, Field, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, requireScope } from '../acting.tsx';
 import { alreadyShownOnce, At, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page, RowAction } from '../layout.tsx';
+import { Csrf, Page } from '../layout.tsx';
+import { AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html } from '../render.tsx';
 
@@ -76,11 +77,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
                 <At at={k.revoked_at} none="no" />
               </td>
               <td data-label="">
-                {k.revoked_at ? null : (
-                  <RowAction action={`/keys/${k.id}/revoke`} session={frame.session} danger>
-                    Revoke
-                  </RowAction>
-                )}
+                {k.revoked_at ? null : <AskFirst href={`/keys/${k.id}/revoke`} verb="Revoke" small />}
               </td>
             </tr>
           ))}
@@ -134,14 +131,43 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  app.post('/keys/:id/revoke', ...guards.action, admin, async (c) => {
+  const noSuchKey = (c: ConsoleContext) => page(c, { message: 'There is no such key.', status: 404 });
+
+  app.get('/keys/:id/revoke', ...guards.page, admin, async (c) => {
     const id = c.req.param('id');
-    if (!isUuid(id) || !(await revokeKey(deps.sql, id, deps.clock.now(), acting(c)))) return page(c, { message: 'There is no such key.', status: 404 });
+    const key = isUuid(id) ? await getApiKey(deps.sql, id) : undefined;
+    if (!key) return noSuchKey(c);
+    // Said before asking: the revocation would be refused.
+    if (await isLastAdminKey(deps.sql, key.id)) return page(c, { message: LAST_ADMIN_KEY, status: 409 });
+    const frame = await chrome(c, deps);
+    return html(
+      c,
+      <Confirm verb="Revoke" name={key.name} back="/keys" backLabel="API keys" action={`/keys/${key.id}/revoke`} chrome={frame} section="keys">
+        {key.id === frame.session.keyId ? (
+          <>
+            <b>This is the key you signed in with:</b> revoking it signs you out at once, here and in every other console session opened with it.{' '}
+          </>
+        ) : null}
+        Everything that uses it, scripts and agents and console sessions, is refused from then on, in every process. It stays listed, revoked, so
+        what it did stays attributed; it cannot be made to work again.
+      </Confirm>,
+    );
+  });
+
+  app.post('/keys/:id/revoke', ...guards.action, admin, confirmed(), async (c) => {
+    const id = c.req.param('id');
+    if (!isUuid(id)) return noSuchKey(c);
+    const revoked = await attempt(
+      () => revokeKey(deps.sql, id, deps.clock.now(), acting(c)),
+      (r) => page(c, { message: r.message, status: 409 }),
+    );
+    if (revoked instanceof Response) return revoked;
+    if (!revoked) return noSuchKey(c);
     deps.identity.forget();
     if (id === c.get('session').keyId) {
-      // The key this session acts as: the session ended with it.
+      // The key this session acts as: the session ended with it, and the sign-in page says why.
       clearSessionCookie(c, deps.console);
-      return c.redirect('/sign-in?signed_out', 303);
+      return c.redirect('/sign-in?signed_out=revoked', 303);
     }
     return page(c, { done: 'Revoked: the key and its console sessions stopped working at once.' });
   });

@@ -28,8 +28,9 @@ const local = (d: Date) => d.toISOString().slice(0, 16);
 
 /**
  * Windows opened from a node or an incident page ("Maintenance for this node…") come with the node
- * filled in and an end this many hours from now, so silencing one node at 3 a.m. is two clicks; the
- * presets re-draw the form with another end.
+ * filled in and an end this many hours from now, so silencing one node at 3 a.m. is two clicks. The
+ * presets are buttons of the form itself: it comes back with another end and everything else as
+ * typed (links re-drew it empty of the nodes and reason typed so far), script or none.
  */
 const PRESET_HOURS = [1, 4, 24];
 const DEFAULT_HOURS = 1;
@@ -40,6 +41,12 @@ interface Prefill {
   hours: number;
 }
 
+/** A preset's hours as a form sends them, or undefined for anything else. */
+const presetOf = (raw: unknown): number | undefined => PRESET_HOURS.find((h) => raw === String(h));
+
+/** The console's words for a window naming nothing (the API's are `node_ids or labels must name …`). */
+const NOTHING_NAMED = 'Pick at least one node or give a label';
+
 function prefillOf(c: ConsoleContext): Prefill | undefined {
   const node = c.req.query('node');
   const hours = Number(c.req.query('hours'));
@@ -47,7 +54,7 @@ function prefillOf(c: ConsoleContext): Prefill | undefined {
   return { nodes: node ?? '', hours: PRESET_HOURS.includes(hours) ? hours : DEFAULT_HOURS };
 }
 
-const formLink = (nodes: string | undefined, hours?: number) => `${href('/maintenance', { node: nodes, hours })}#new-window`;
+const formLink = (nodes: string | undefined) => `${href('/maintenance', { node: nodes })}#new-window`;
 
 /** The node and incident pages' way into a window for their node. */
 export const MaintenanceLink = (p: { node: string }) => (
@@ -104,10 +111,16 @@ function CreateForm(p: { session: ConsoleSession; now: Date; prefill?: Prefill |
   const f = p.form;
   const pre = p.prefill;
   const v = (name: string, fallback = '') => (f ? (text(f, name) ?? '') : fallback);
+  const hours = pre?.hours ?? (f ? presetOf(f.hours) : undefined);
   return (
     <form method="post" action="/maintenance" class="panel">
       <Csrf session={p.session} />
       <Once />
+      {/* Enter in a field sends the form by its first submit button: this one, so it starts the
+          window rather than pressing the "1 h" preset, which comes first on the page. */}
+      <button type="submit" hidden tabindex={-1}>
+        Start the window
+      </button>
       <div class="grid-2">
         <Field id="nodes" label="Nodes" hint="Names or ids, separated by spaces or commas." problem={p.problems?.get('node_ids')}>
           <input id="nodes" name="nodes" type="text" class="wide" value={v('nodes', pre?.nodes)} spellcheck={false} />
@@ -127,9 +140,9 @@ function CreateForm(p: { session: ConsoleSession; now: Date; prefill?: Prefill |
             {PRESET_HOURS.map((h, i) => (
               <>
                 {i > 0 ? ', ' : ''}
-                <a href={formLink(pre?.nodes, h)} aria-current={pre?.hours === h ? 'true' : undefined}>
+                <button type="submit" class="link" name="hours" value={String(h)} formaction="/maintenance#new-window" formnovalidate aria-current={hours === h ? 'true' : undefined}>
                   {h} h
-                </a>
+                </button>
               </>
             ))}
           </p>
@@ -162,6 +175,18 @@ function byTyped(details: ErrorDetail[] | undefined, typed: string[]): ErrorDeta
   const invalid = [...each].filter(([, m]) => m !== 'is not a node').map(([i, m]) => `${typed[Number(i)]}: ${m}`);
   const message = [...(missing.length ? [`No node named ${missing.join(', ')}`] : []), ...invalid].join('; ');
   return [{ field: 'node_ids', message }, ...details!.filter((d) => index(d) === undefined)];
+}
+
+/**
+ * A window naming no node and no label is refused under both API fields; the form says so once, in
+ * its own words, under Nodes (beside Labels).
+ */
+function saidHere(problems: Map<string, string>, input: { node_ids: string[]; labels: Record<string, string> }): Map<string, string> {
+  if (input.node_ids.length > 0 || Object.keys(input.labels).length > 0 || !problems.has('node_ids')) return problems;
+  const out = new Map(problems);
+  out.set('node_ids', NOTHING_NAMED);
+  out.delete('labels');
+  return out;
 }
 
 export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
@@ -211,6 +236,9 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
 
   app.post('/maintenance', ...guards.action, requireScope('write'), async (c) => {
     const form = (await c.req.parseBody()) as Form;
+    const hours = presetOf(form.hours);
+    // A preset pressed: the form again, as typed, ending that many hours from now; nothing created.
+    if (hours !== undefined) return page(c, { form: { ...form, ends_at: local(new Date(deps.clock.now().getTime() + hours * 3_600_000)) } });
     const parsedLabels = labels(text(form, 'labels'), 'labels');
     const input = {
       node_ids: (text(form, 'nodes') ?? '').split(/[\s,]+/).filter(Boolean),
@@ -227,7 +255,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
         if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
         return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
       },
-      (r) => page(c, { form, problems: fieldProblems(byTyped(r.details, input.node_ids)), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
+      (r) => page(c, { form, problems: saidHere(fieldProblems(byTyped(r.details, input.node_ids)), input), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
       () => '/maintenance',
     );
   });

@@ -16,7 +16,8 @@ import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../compon
 import { chrome, ENGINE_PLACEHOLDER, engineUrl } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { ConfirmDelete, Csrf, Page, type Chrome } from '../layout.tsx';
+import { Csrf, Page, type Chrome } from '../layout.tsx';
+import { asking, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -324,20 +325,19 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`${nodePath(rotated)}?done=ping-key`, 303);
   });
 
-  app.get('/nodes/:ref/delete', ...guards.page, write, async (c) => {
-    const node = await find(c);
-    if (!node) return missing(c);
-    const frame = await chrome(c, deps);
-    return html(
-      c,
-      <ConfirmDelete name={node.name} back={nodePath(node)} action={`${nodePath(node)}/delete`} chrome={frame} section="fleet">
+  app.get(
+    '/nodes/:ref/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (node, frame) => (
+      <Confirm name={node.name} back={nodePath(node)} action={`${nodePath(node)}/delete`} chrome={frame} section="fleet">
         Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its name can be
         used again at once, for a node that starts afresh.
-      </ConfirmDelete>,
-    );
-  });
+      </Confirm>
+    )),
+  );
 
-  app.post('/nodes/:ref/delete', ...guards.action, write, async (c) => {
+  app.post('/nodes/:ref/delete', ...guards.action, write, confirmed(), async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
     await deleteNode(deps.sql, node.id, deps.clock.now(), acting(c));

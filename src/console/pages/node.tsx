@@ -23,6 +23,7 @@ import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable, maintenanceOf } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
+import { AskFirst } from '../confirm.tsx';
 import { Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { UptimeBar } from '../uptime-bar.tsx';
@@ -225,9 +226,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
               <Csrf session={frame.session} />
               <button type="submit">New ping URL</button>
             </form>
-            <a class="button danger" href={`/nodes/${encodeURIComponent(node.name)}/delete`}>
-              Delete…
-            </a>
+            <AskFirst href={`/nodes/${encodeURIComponent(node.name)}/delete`} />
           </div>
         ) : null}
         <div class="panel">

@@ -19,6 +19,7 @@ import { all, fieldProblems, integer, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { LevelsWithoutEmail, levelsWithoutEmail } from '../email-reach.tsx';
 import { Csrf, Page } from '../layout.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
@@ -218,13 +219,10 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
             <h2>Edit</h2>
             <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
             <h2>Delete</h2>
-            <form method="post" action={`/policies/${policy.id}/delete`} class="actions">
-              <Csrf session={frame.session} />
-              <button type="submit" class="danger">
-                Delete {policy.name}
-              </button>
-              <span class="muted">Its nodes fall back to the default policy, if there is another; incidents it escalates stop escalating.</span>
-            </form>
+            <div class="actions">
+              <AskFirst href={`/policies/${policy.id}/delete`} />
+              <span class="muted">Its nodes fall back to the default policy, if there is another.</span>
+            </div>
           </>
         ) : null}
       </Page>,
@@ -266,7 +264,31 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);
   });
 
-  app.post('/policies/:id/delete', ...guards.action, write, async (c) => {
+  app.get(
+    '/policies/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, async (policy, frame) => {
+      const fallback = (await listPolicies(deps.sql, undefined, LIST_LIMIT)).find((p) => p.is_default && p.id !== policy.id);
+      return (
+        <Confirm name={policy.name} back={`/policies/${policy.id}`} action={`/policies/${policy.id}/delete`} chrome={frame} section="policies">
+          {policy.is_default ? (
+            <>
+              <b>It is the default.</b> Nodes without a policy of their own are left with none: their incidents open but page nobody until another
+              policy is made the default (none becomes it by itself).{' '}
+            </>
+          ) : fallback ? (
+            <>Nodes that name it fall back to the default policy, {fallback.name}. </>
+          ) : (
+            <>Nodes that name it are left with no policy (there is no default): their incidents open but page nobody. </>
+          )}
+          Its open incidents go on with their node's policy as it then is, said in their timelines, or stop escalating where there is none.
+        </Confirm>
+      );
+    }),
+  );
+
+  app.post('/policies/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const policy = await find(c);
     if (!policy) return missing(c);
     await deletePolicy(deps.sql, policy.id, deps.clock.now(), acting(c));

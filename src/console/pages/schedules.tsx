@@ -19,10 +19,11 @@ import { hhmm, localInput, zoned } from '../format.ts';
 import { all, problemAt, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, RowAction } from '../layout.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
-import { ZoneInput } from '../zones.tsx';
+import { ZoneInput, ZoneNow } from '../zones.tsx';
 
 // On-call schedules: who is on call, the next 14 days of it, and the overrides. Every write is a
 // command of src/oncall/schedules.ts, its input checked by the API's own schemas; who is on call
@@ -109,6 +110,20 @@ function toRows(details: ErrorDetail[], rows: RowMap): ErrorDetail[] {
     if (!m || !layer) return d;
     const restriction = m[2] === undefined ? '' : `.restrictions.${layer.restrictions[Number(m[2])] ?? m[2]}`;
     return { ...d, field: `layers.${layer.row}${restriction}${m[3]}` };
+  });
+}
+
+/**
+ * "Layer 1: pick at least one person", beside that layer's people, for both ways the API says it:
+ * `layers.N.user_ids` for a named layer with nobody, and `layers` holding no layer at all, since a
+ * row with no person and no name is left out (Layer 1 filled but for its people sends none).
+ */
+function nobodyPicked(details: ErrorDetail[], body: { layers: unknown[] }, form: Form): ErrorDetail[] {
+  const say = (row: number) => ({ field: `layers.${row}.user_ids`, message: `Layer ${row + 1}: pick at least one person` });
+  return details.map((d) => {
+    if (d.field === 'layers' && body.layers.length === 0) return say(0);
+    const row = /^layers\.(\d+)\.user_ids$/.exec(d.field)?.[1];
+    return row !== undefined && all(form, `l${row}_users`).every((id) => id === '') ? say(Number(row)) : d;
   });
 }
 
@@ -269,7 +284,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
                 </td>
                 <td data-label="On call now">{onCall.get(s.id)!.length ? onCall.get(s.id)!.map((id) => names.get(id) ?? 'a deleted user').join(', ') : <span class="muted">nobody</span>}</td>
                 <td data-label="Time zone">
-                  {s.time_zone} <span class="muted">· {hhmm(now, s.time_zone)} now</span>
+                  <ZoneNow zone={s.time_zone} now={now} />
                 </td>
                 <td data-label="Layers">{s.layers.map((l) => l.name).join(', ')}</td>
               </tr>
@@ -308,13 +323,10 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
         {schedule ? (
           <>
             <h2>Delete</h2>
-            <form method="post" action={`/schedules/${schedule.id}/delete`} class="actions">
-              <Csrf session={frame.session} />
-              <button type="submit" class="danger">
-                Delete {schedule.name}
-              </button>
+            <div class="actions">
+              <AskFirst href={`/schedules/${schedule.id}/delete`} />
               <span class="muted">Its overrides go with it. Refused while an escalation policy names it.</span>
-            </form>
+            </div>
           </>
         ) : null}
       </Page>,
@@ -334,7 +346,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       () => createSchedule(deps.sql, parse(CreateSchedule, body), deps.clock.now(), acting(c)),
       (r) => {
         const shown = formRefusal(r, 'Not created');
-        return formPage(c, undefined, { form, ...shown, details: toRows(shown.details, rows) });
+        return formPage(c, undefined, { form, ...shown, details: nobodyPicked(toRows(shown.details, rows), body, form) });
       },
       (made) => `/schedules/${made.id}`,
     );
@@ -493,14 +505,25 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       () => updateSchedule(deps.sql, schedule, parse(PatchSchedule, body), deps.clock.now(), acting(c)),
       (r) => {
         const shown = formRefusal(r, 'Not saved');
-        return formPage(c, schedule, { form, ...shown, details: toRows(shown.details, rows) });
+        return formPage(c, schedule, { form, ...shown, details: nobodyPicked(toRows(shown.details, rows), body, form) });
       },
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/schedules/${schedule.id}?done=saved`, 303);
   });
 
-  app.post('/schedules/:id/delete', ...guards.action, write, async (c) => {
+  app.get(
+    '/schedules/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (schedule, frame) => (
+      <Confirm name={schedule.name} back={`/schedules/${schedule.id}`} action={`/schedules/${schedule.id}/delete`} chrome={frame} section="schedules">
+        Its layers and overrides go with it; the people on it stay. It is refused while an escalation policy names it.
+      </Confirm>
+    )),
+  );
+
+  app.post('/schedules/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const schedule = await find(c);
     if (!schedule) return missing(c);
     const outcome = await attempt(

@@ -9,7 +9,7 @@ import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { Bare, Mark } from '../layout.tsx';
 import { html } from '../render.tsx';
 
-function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs: number; httpsAddress?: string | undefined }) {
+function SignIn(p: { next: string; problem?: string; /** ?signed_out=, whose value `revoked` says why. */ signedOut?: string | undefined; idleMs: number; httpsAddress?: string | undefined }) {
   return (
     <Bare title="Sign in">
       <div class="signin">
@@ -17,9 +17,9 @@ function SignIn(p: { next: string; problem?: string; signedOut?: boolean; idleMs
           <Mark /> Lifeline
         </p>
         <h1>Sign in</h1>
-        {p.signedOut ? (
+        {p.signedOut !== undefined ? (
           <div class="notice ok" role="status">
-            <p>You are signed out.</p>
+            <p>{p.signedOut === 'revoked' ? 'Your key was revoked, so you are signed out.' : 'You are signed out.'}</p>
           </div>
         ) : null}
         {p.httpsAddress ? (
@@ -102,7 +102,7 @@ export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) 
   app.get('/sign-in', ...guards.open, async (c) => {
     const next = safeNext(c.req.query('next'));
     if (await sessionOf(c, deps.sql, deps.console, deps.clock)) return c.redirect(next, 303);
-    return html(c, <SignIn next={next} signedOut={c.req.query('signed_out') !== undefined} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />);
+    return html(c, <SignIn next={next} signedOut={c.req.query('signed_out')} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />);
   });
 
   // A key that may sign in gets a session. It is first looked up through the identity cache, so a

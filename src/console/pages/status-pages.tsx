@@ -16,7 +16,8 @@ import { componentLines, lineProblems, readComponentLines } from '../component-l
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { ConfirmDelete, Csrf, Page } from '../layout.tsx';
+import { Csrf, Page } from '../layout.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
@@ -303,9 +304,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
             <h2>Edit</h2>
             <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} names={names} {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
             <div class="actions">
-              <a class="button danger" href={`${pagePath(page)}/delete`}>
-                Delete…
-              </a>
+              <AskFirst href={`${pagePath(page)}/delete`} />
             </div>
           </>
         ) : null}
@@ -333,20 +332,19 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`${pagePath(page)}?done=saved`, 303);
   });
 
-  app.get('/status-pages/:id/delete', ...guards.page, write, async (c) => {
-    const page = await find(c);
-    if (!page) return missing(c);
-    const frame = await chrome(c, deps);
-    return html(
-      c,
-      <ConfirmDelete name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} chrome={frame} section="status-pages">
+  app.get(
+    '/status-pages/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (page, frame) => (
+      <Confirm name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} chrome={frame} section="status-pages">
         Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it shows
         are not touched, and its slug can be used again.
-      </ConfirmDelete>,
-    );
-  });
+      </Confirm>
+    )),
+  );
 
-  app.post('/status-pages/:id/delete', ...guards.action, write, async (c) => {
+  app.post('/status-pages/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const page = await find(c);
     if (!page) return missing(c);
     // Deleted elsewhere since the page was found: there is no such page.

@@ -15,15 +15,16 @@ import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { hhmm, zoned } from '../format.ts';
+import { zoned } from '../format.ts';
 import { all, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { PeopleWithoutEmail, peopleWithoutEmail } from '../email-reach.tsx';
 import { Csrf, Page } from '../layout.tsx';
+import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { timelineRange } from '../shift-timeline.tsx';
-import { ZoneInput } from '../zones.tsx';
+import { ZoneInput, ZoneNow } from '../zones.tsx';
 
 // People: whom a policy or a schedule pages, by email and by their own channels. Create, edit and
 // delete call src/oncall/users.ts as the API does. A person's page shows their coming shifts on
@@ -83,13 +84,6 @@ const userOf = (form: Form) => ({
   time_zone: text(form, 'time_zone')?.trim() ?? '',
   channel_ids: all(form, 'channels'),
 });
-
-/** "Europe/Berlin · 14:05 now" */
-const ZoneNow = (p: { zone: string; now: Date }) => (
-  <span>
-    {p.zone} <span class="muted">· {hhmm(p.now, p.zone)} now</span>
-  </span>
-);
 
 export function userRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -208,13 +202,10 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
             <h2>Edit</h2>
             <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} />
             <h2>Delete</h2>
-            <form method="post" action={`/users/${user.id}/delete`} class="actions">
-              <Csrf session={frame.session} />
-              <button type="submit" class="danger">
-                Delete {user.name}
-              </button>
+            <div class="actions">
+              <AskFirst href={`/users/${user.id}/delete`} />
               <span class="muted">Refused while an escalation level, a schedule layer or an override still to come names them.</span>
-            </form>
+            </div>
           </>
         ) : null}
       </Page>,
@@ -254,7 +245,19 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/users/${user.id}?done=saved`, 303);
   });
 
-  app.post('/users/:id/delete', ...guards.action, write, async (c) => {
+  app.get(
+    '/users/:id/delete',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (user, frame) => (
+      <Confirm name={user.name} back={`/users/${user.id}`} action={`/users/${user.id}/delete`} chrome={frame} section="people">
+        They are paged no more, at {user.email} or through their own channels (the channels themselves stay). It is refused while an escalation
+        level, a schedule layer or an override still to come names them, or while an open incident they were paged for is unresolved.
+      </Confirm>
+    )),
+  );
+
+  app.post('/users/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const user = await find(c);
     if (!user) return missing(c);
     const outcome = await attempt(

@@ -72,7 +72,7 @@ export function apiKeyRoutes(deps: AppDeps) {
     '/:id',
     doc({
       summary: 'Revoke an API key',
-      description: 'It stops working at once in every process (they are told through Postgres NOTIFY).',
+      description: 'It stops working at once in every process (they are told through Postgres NOTIFY). The last admin key that works is refused (409 `conflict`): create another admin key first.',
       access: 'admin',
       id: 'The key id',
       ok: { status: 204, description: 'Revoked.' },

@@ -5,7 +5,7 @@ import { actorOf } from '../../access/model.ts';
 import { CHANNEL_TYPES, isChannelType, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
-import { EMAIL_UNCONFIGURED } from '../../oncall/setup-warnings.ts';
+import { channelWarnings } from '../../oncall/setup-warnings.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import { byId, uuidParam } from '../by-id.ts';
@@ -120,7 +120,7 @@ export function channelRoutes(deps: AppDeps) {
       const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now(), deps.outbound, acting(c));
       const shown = render(channel);
       // Accepted (another process may send the email), but said where the one creating it sees it.
-      const warnings = channel.type === 'email' && deps.transports?.email.configured === false ? [EMAIL_UNCONFIGURED] : [];
+      const warnings = channelWarnings(channel.type, deps.transports?.email.configured);
       // The one time a generated webhook secret is shown: the receiver needs it to verify signatures.
       return c.json({ ...shown, ...(generatedSecret ? { config: { ...shown.config, secret: generatedSecret } } : {}), ...(warnings.length ? { warnings } : {}) }, 201);
     },

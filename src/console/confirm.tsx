@@ -1,0 +1,70 @@
+import type { Child } from 'hono/jsx';
+import type { MiddlewareHandler } from 'hono';
+import type { AppDeps } from '../http/deps.ts';
+import { Back } from './components.tsx';
+import { chrome } from './context.ts';
+import type { ConsoleContext, ConsoleEnv } from './guard.ts';
+import { Csrf, Page, type Chrome, type Section } from './layout.tsx';
+import { html } from './render.tsx';
+
+// What cannot be undone is asked first, one way everywhere: a link "Delete…" (or "Revoke…") to
+// GET <thing>/delete, a page naming what goes and what follows, and its form posting back to the
+// same address with CONFIRMED in it. A POST without it (a form of an older page, a script
+// forgetting the step) deletes nothing and is sent to that page: one click from the list once
+// signed a person out by revoking their own key.
+
+export type Verb = 'Delete' | 'Revoke';
+
+/** The field only the confirmation page's form carries. */
+const CONFIRMED = 'confirmed';
+
+/** The link to the page that asks: `href` is where the thing's POST goes too. */
+export const AskFirst = (p: { href: string; verb?: Verb; small?: true }) => (
+  <a class={p.small ? 'button small danger' : 'button danger'} href={p.href}>
+    {p.verb ?? 'Delete'}…
+  </a>
+);
+
+/**
+ * The page that asks: the title's question, what goes with it (the children), the button that
+ * posts to `action`, and the way back to `back` without changing anything.
+ */
+export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?: string; action: string; chrome: Chrome; section: Section; children?: Child }) {
+  const verb = p.verb ?? 'Delete';
+  return (
+    <Page title={`${verb} ${p.name}`} chrome={p.chrome} section={p.section}>
+      <Back href={p.back}>{p.backLabel ?? p.name}</Back>
+      <h1>
+        {verb} {p.name}?
+      </h1>
+      <div class="panel">
+        <p>{p.children}</p>
+        <form method="post" action={p.action} class="actions">
+          <Csrf session={p.chrome.session} />
+          <input type="hidden" name={CONFIRMED} value="yes" />
+          <button type="submit" class="danger solid">
+            {verb} {p.name}
+          </button>
+          <a href={p.back}>Keep it</a>
+        </form>
+      </div>
+    </Page>
+  );
+}
+
+/** GET <thing>/delete: the question about what `find` finds (else `missing`), as `ask` draws it. */
+export function asking<T>(deps: AppDeps, find: (c: ConsoleContext) => Promise<T | undefined>, missing: (c: ConsoleContext) => Response, ask: (thing: T, frame: Chrome) => Child | Promise<Child>) {
+  return async (c: ConsoleContext) => {
+    const thing = await find(c);
+    if (!thing) return missing(c);
+    return html(c, await ask(thing, await chrome(c, deps)));
+  };
+}
+
+/** Before a deleting POST's handler: without the confirmation page's field, that page instead. */
+export function confirmed(): MiddlewareHandler<ConsoleEnv> {
+  return async (c, next) => {
+    if ((await c.req.parseBody())[CONFIRMED] !== 'yes') return c.redirect(new URL(c.req.url).pathname, 303);
+    await next();
+  };
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LAST_ADMIN_KEY } from '../../src/access/service.ts';
+import { EMAIL_UNCONFIGURED } from '../../src/oncall/setup-warnings.ts';
+import { consoleCookie, consolePages, signedIn, unescapeHtml } from '../helpers/app.ts';
+
+// What cannot be undone is asked first, the same way on every page: a link to <thing>/delete (or
+// a key's /revoke), a page naming what goes and what follows, and a form carrying the field that
+// says it was asked. A POST without that field changes nothing and is sent to the question.
+
+const ORIGIN = 'http://localhost';
+const BOOTSTRAP_KEY_ID = '00000000-0000-4000-8000-000000000001';
+
+describe('console: asking before deleting or revoking', () => {
+  const { s } = signedIn(ORIGIN);
+  const { get, post, sent } = consolePages(() => s.h, ORIGIN, () => s.cookie);
+  const made = async (path: string, body: unknown) => (await (await s.h.admin('POST', path, body)).json()) as { id: string };
+  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? assert.fail('no CSRF token');
+
+  /**
+   * The page at `page` links to `action` and posts nothing there itself; the question names `name`
+   * and says `consequence`; the bare POST deletes nothing; the question's own form does.
+   */
+  const askedThenDone = async (o: { page: string; action: string; verb: string; name: string; consequence: RegExp; exists: () => Promise<boolean>; as?: string }) => {
+    const as = o.as ?? s.cookie;
+    const page = await get(o.page, as);
+    assert.equal(page.status, 200, o.page);
+    assert.match(page.html, new RegExp(`<a class="button (small )?danger" href="${o.action}">${o.verb}…</a>`), `${o.page} links to the question`);
+    assert.doesNotMatch(page.html, new RegExp(`action="${o.action}"`), `${o.page} has no form that ${o.verb.toLowerCase()}s at once`);
+
+    const question = await get(o.action, as);
+    assert.equal(question.status, 200, question.html);
+    const text = unescapeHtml(question.html);
+    assert.ok(text.includes(`<h1>${o.verb} ${o.name}?</h1>`), `${o.action} names what goes`);
+    assert.match(text, o.consequence, `${o.action} says what follows`);
+
+    const bare = await post(o.action, new URLSearchParams({ _csrf: csrfOf(page.html) }), as);
+    assert.equal(bare.status, 303, await bare.text());
+    assert.equal(bare.headers.get('location'), o.action, 'sent to the question');
+    assert.ok(await o.exists(), `a POST without the question's field left ${o.name} alone`);
+
+    const done = await post(o.action, sent(question.html, o.action), as);
+    assert.ok(!(await o.exists()), `${o.name} went once asked`);
+    return done;
+  };
+
+  it('asks before deleting a channel, a person, a schedule and the default policy, and says what follows', async () => {
+    const hook = await made('/v1/channels', { name: 'ops-hook', type: 'webhook', config: { url: 'https://hooks.example.com/x' } });
+    const bob = await made('/v1/users', { name: 'Bob', email: 'bob@example.com' });
+    const rota = await made('/v1/schedules', { name: 'Rota', time_zone: 'UTC', layers: [{ name: 'a', user_ids: [bob.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] });
+    const policy = await made('/v1/escalation-policies', { name: 'nights', is_default: true, levels: [{ after_seconds: 0, channel_ids: [hook.id] }] });
+    const row = (table: string, id: string) => async () => (await s.h.sql`select 1 from ${s.h.sql(table)} where id = ${id}`).length === 1;
+
+    const policyGone = await askedThenDone({
+      page: `/policies/${policy.id}`,
+      action: `/policies/${policy.id}/delete`,
+      verb: 'Delete',
+      name: 'nights',
+      consequence: /It is the default\.<\/b> Nodes without a policy of their own are left with none: their incidents open but page nobody until another\s+policy is made the default/,
+      exists: row('escalation_policies', policy.id),
+    });
+    assert.equal(policyGone.headers.get('location'), '/policies?deleted');
+    const scheduleGone = await askedThenDone({
+      page: `/schedules/${rota.id}/edit`,
+      action: `/schedules/${rota.id}/delete`,
+      verb: 'Delete',
+      name: 'Rota',
+      consequence: /Its layers and overrides go with it; the people on it stay\./,
+      exists: row('schedules', rota.id),
+    });
+    assert.equal(scheduleGone.headers.get('location'), '/schedules?deleted');
+    const personGone = await askedThenDone({
+      page: `/users/${bob.id}`,
+      action: `/users/${bob.id}/delete`,
+      verb: 'Delete',
+      name: 'Bob',
+      consequence: /They are paged no more, at bob@example\.com or through their own channels/,
+      exists: row('users', bob.id),
+    });
+    assert.equal(personGone.headers.get('location'), '/users?deleted');
+    const channelGone = await askedThenDone({
+      page: `/channels/${hook.id}`,
+      action: `/channels/${hook.id}/delete`,
+      verb: 'Delete',
+      name: 'ops-hook',
+      consequence: /Nothing is sent to <span class="mono">https:\/\/hooks\.example\.com\/x<\/span> through it any more/,
+      exists: row('channels', hook.id),
+    });
+    assert.equal(channelGone.headers.get('location'), '/channels?deleted');
+  });
+
+  it('names the default a deleted policy leaves its nodes to', async () => {
+    const hook = await made('/v1/channels', { name: 'fallback-hook', type: 'webhook', config: { url: 'https://hooks.example.com/f' } });
+    await made('/v1/escalation-policies', { name: 'everyone', is_default: true, levels: [{ after_seconds: 0, channel_ids: [hook.id] }] });
+    const own = await made('/v1/escalation-policies', { name: 'db-team', levels: [{ after_seconds: 0, channel_ids: [hook.id] }] });
+    const question = unescapeHtml((await get(`/policies/${own.id}/delete`)).html);
+    assert.match(question, /Nodes that name it fall back to the default policy, everyone\./);
+    assert.doesNotMatch(question, /It is the default/);
+  });
+
+  it('asks before revoking a key; revoking your own signs you out and says why', async () => {
+    const laptop = await s.h.createKey('admin', 'laptop');
+    const cookie = await consoleCookie(s.h, ORIGIN, laptop.secret);
+    const working = async () => (await s.h.sql`select 1 from api_keys where id = ${laptop.id} and revoked_at is null`).length === 1;
+    const revoked = await askedThenDone({
+      page: '/keys',
+      action: `/keys/${laptop.id}/revoke`,
+      verb: 'Revoke',
+      name: 'laptop',
+      consequence: /This is the key you signed in with:<\/b> revoking it signs you out at once/,
+      exists: working,
+      as: cookie,
+    });
+    assert.equal(revoked.headers.get('location'), '/sign-in?signed_out=revoked');
+    const signIn = await (await s.h.app.request('/sign-in?signed_out=revoked')).text();
+    assert.match(signIn, /<p>Your key was revoked, so you are signed out\.<\/p>/);
+    assert.doesNotMatch(await (await s.h.app.request('/sign-in?signed_out')).text(), /Your key was revoked/, 'a plain sign-out says only that');
+  });
+
+  it('will not revoke the last admin key, and says so before asking', async () => {
+    // The bootstrap key, signed in here, is now the only admin key that works.
+    const question = await get(`/keys/${BOOTSTRAP_KEY_ID}/revoke`);
+    assert.equal(question.status, 409);
+    assert.ok(unescapeHtml(question.html).includes(LAST_ADMIN_KEY));
+    assert.doesNotMatch(question.html, /Revoke bootstrap-admin\?/);
+    const keys = await get('/keys');
+    const res = await post(`/keys/${BOOTSTRAP_KEY_ID}/revoke`, new URLSearchParams({ _csrf: csrfOf(keys.html), confirmed: 'yes' }));
+    assert.equal(res.status, 409);
+    assert.ok(unescapeHtml(await res.text()).includes(LAST_ADMIN_KEY));
+    assert.equal((await s.h.sql`select 1 from api_keys where id = ${BOOTSTRAP_KEY_ID} and revoked_at is null`).length, 1, 'still working');
+  });
+
+  it('warns, as the API does, that an email channel sends nothing without SMTP_URL: on its create and in the list', async () => {
+    const form = sent((await get('/channels/new?type=email')).html, '/channels/new?type=email');
+    form.set('name', 'ops-mail');
+    form.set('to', 'ops@example.com');
+    const res = await post('/channels/new?type=email', form);
+    assert.equal(res.status, 303, await res.text());
+    const created = unescapeHtml((await get(res.headers.get('location')!)).html);
+    assert.match(created, /Created\./);
+    assert.ok(created.includes(`<p>${EMAIL_UNCONFIGURED}.</p>`), 'the create answer warns');
+    const api = (await (await s.h.admin('POST', '/v1/channels', { name: 'ops-mail-2', type: 'email', config: { to: ['ops@example.com'] } })).json()) as { warnings?: string[] };
+    assert.deepEqual(api.warnings, [EMAIL_UNCONFIGURED], 'the same words as the API');
+    await made('/v1/channels', { name: 'other-hook', type: 'webhook', config: { url: 'https://hooks.example.com/o' } });
+    const list = unescapeHtml((await get('/channels')).html);
+    const rows = [...list.matchAll(/<tr>.*?<\/tr>/gs)].map((m) => m[0]);
+    const warned = (name: string) => rows.find((r) => r.includes(`>${name}</a>`))?.includes(`<span class="sub error">${EMAIL_UNCONFIGURED}</span>`);
+    assert.deepEqual([warned('ops-mail'), warned('ops-mail-2'), warned('other-hook')], [true, true, false]);
+  });
+});
