@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agoAndAt } from '../../src/console/format.ts';
+import { agoAndAt, htmlAttr } from '../../src/console/format.ts';
 
 // What a list shows of a moment: relative and exact side by side, since a phone shows no tooltip.
 
@@ -18,5 +18,11 @@ describe('console: a moment at a glance and exactly', () => {
     assert.equal(at('2026-12-04T20:22:00Z'), '2 d 2 h ago · 2026-12-04 20:22 UTC');
     assert.equal(at('2026-12-07T00:05:00Z'), 'in 1 h 10 min · 2026-12-07 00:05 UTC');
     assert.equal(at('2026-12-06T23:00:00Z'), 'in 5 min · 23:00 UTC');
+  });
+});
+
+describe('console: text for an attribute of a snippet to paste', () => {
+  it('escapes what would end the quoted value or start markup', () => {
+    assert.equal(htmlAttr('https://x.example/a&b"c<d>e?x=1&y=2'), 'https://x.example/a&amp;b&quot;c&lt;d&gt;e?x=1&amp;y=2');
   });
 });

@@ -12,8 +12,8 @@ import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import { acting, attempt, Field, requireScope } from '../acting.tsx';
-import { areaText, Back, EngineGuessed, Notice, Outcome, Snippet } from '../components.tsx';
-import { chrome, engineUrl } from '../context.ts';
+import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../components.tsx';
+import { chrome, ENGINE_PLACEHOLDER, engineUrl } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
@@ -26,6 +26,12 @@ import { ZoneInput } from '../zones.tsx';
 // API's PATCH, POST …/token and DELETE call (src/nodes/service.ts), with the API's own schema.
 
 export const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.name)}`;
+
+/**
+ * A node's page by its id (/nodes/:ref takes either): for an address kept to answer a form sent
+ * again (createOnce), which a rename since would turn into a 404 by name.
+ */
+export const nodeIdPath = (n: Pick<NodeRow, 'id'>) => `/nodes/${n.id}`;
 
 /** Policies to choose from: there are a handful, never a fleet's worth. */
 export const POLICY_CHOICES = 200;
@@ -187,8 +193,9 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
  * heartbeat as README's "A first node, by hand" sends it, and for a scheduled job the ping its
  * crontab sends, as "Scheduled jobs and ping URLs" does.
  */
-export function TokenPage(p: { title: string; node: NodeRow; token: string; engine: { url: string; guessed: boolean }; chrome: Chrome; children?: Child }) {
-  const ping = `${p.engine.url}/ping/${p.node.ping_key}`;
+export function TokenPage(p: { title: string; node: NodeRow; token: string; engine: string | undefined; chrome: Chrome; children?: Child }) {
+  const engine = p.engine ?? ENGINE_PLACEHOLDER;
+  const ping = `${engine}/ping/${p.node.ping_key}`;
   return (
     <Page title={p.title} chrome={p.chrome} section="fleet">
       <Back href={nodePath(p.node)}>{p.node.name}</Back>
@@ -210,9 +217,9 @@ export function TokenPage(p: { title: string; node: NodeRow; token: string; engi
       ) : null}
       <h2>{p.node.schedule ? 'Or send heartbeats with the token' : 'Send a heartbeat'}</h2>
       <Snippet id="heartbeat-snippet">
-        {`curl -s -XPOST ${p.engine.url}/v1/heartbeats -H "authorization: Bearer ${p.token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`}
+        {`curl -s -XPOST ${engine}/v1/heartbeats -H "authorization: Bearer ${p.token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`}
       </Snippet>
-      {p.engine.guessed ? <EngineGuessed /> : null}
+      {p.engine === undefined ? <EngineUnset /> : null}
       <p>
         <a href={nodePath(p.node)}>Go to {p.node.name}</a>
       </p>
@@ -299,11 +306,11 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         return rotated;
       },
       () => missing(c),
-      (made) => nodePath(made.node),
+      (made) => nodeIdPath(made.node),
       ({ node: rotated, token }) =>
         html(
           c,
-          <TokenPage title={`New token for ${rotated.name}`} node={rotated} token={token} engine={engineUrl(c, deps)} chrome={frame}>
+          <TokenPage title={`New token for ${rotated.name}`} node={rotated} token={token} engine={engineUrl(deps)} chrome={frame}>
             The old token no longer works. This one is shown only now: give it to the node's agent.
           </TokenPage>,
         ),
