@@ -162,15 +162,16 @@ describe('console: a create form creates once', () => {
 
   it("rotates a node's token once per form: the form sent again keeps the token just shown", async () => {
     const node = await h.createNode('agent-1');
-    const body = await filled('/nodes/agent-1', '/nodes/agent-1/token', {});
-    const first = await post('/nodes/agent-1/token', body);
+    // The form posts to the node's id, so a rename between the page and the post cannot lose it.
+    const body = await filled('/nodes/agent-1', `/nodes/${node.id}/token`, {});
+    const first = await post(`/nodes/${node.id}/token`, body);
     assert.equal(first.status, 200);
     assert.match(await first.text(), /<p class="secret" id="token">/);
     const [rotated] = await h.sql<{ token_hash: string }[]>`select token_hash from nodes where id = ${node.id}`;
-    const resent = await post('/nodes/agent-1/token', body);
+    const resent = await post(`/nodes/${node.id}/token`, body);
     assert.equal(resent.status, 303);
-    assert.equal(resent.headers.get('location'), '/nodes/agent-1?done=already');
-    assert.match(await get('/nodes/agent-1?done=already'), /That form was already sent, and nothing new was made: the token it showed is not shown again\. If it was lost, rotate the token\./);
+    assert.equal(resent.headers.get('location'), `/nodes/${node.id}?done=already`);
+    assert.match(await get(`/nodes/${node.id}?done=already`), /That form was already sent, and nothing new was made: the token it showed is not shown again\. If it was lost, rotate the token\./);
     assert.equal((await h.sql<{ token_hash: string }[]>`select token_hash from nodes where id = ${node.id}`)[0]!.token_hash, rotated!.token_hash);
   });
 
@@ -209,9 +210,9 @@ describe('console: a create form creates once', () => {
   };
 
   it('shows a secret made once though the database fails after the commit: what the answer reads is read before', async () => {
-    await h.createNode('agent-2');
-    const rotation = await filled('/nodes/agent-2', '/nodes/agent-2/token', {});
-    const rotated = await incidentsGoneOnCommit('nodes', () => post('/nodes/agent-2/token', rotation));
+    const agent = await h.createNode('agent-2');
+    const rotation = await filled('/nodes/agent-2', `/nodes/${agent.id}/token`, {});
+    const rotated = await incidentsGoneOnCommit('nodes', () => post(`/nodes/${agent.id}/token`, rotation));
     assert.equal(rotated.status, 200);
     assert.match(await rotated.text(), /<p class="secret" id="token">lln_/);
     const keyForm = await filled('/keys', '/keys', { name: 'after commit', scope: 'read' });
