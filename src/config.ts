@@ -219,7 +219,17 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
  */
 function publicUrl(env: Env): string | undefined {
   const raw = url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:']);
-  return raw === undefined ? undefined : new URL(raw).href.replace(/\/+$/, '');
+  if (raw === undefined) return undefined;
+  const parsed = new URL(raw);
+  // It is logged at start and given out in links: a password in it would be given out with them.
+  if (parsed.username || parsed.password) {
+    throw new ConfigError('LIFELINE_PUBLIC_URL', 'must not hold a user name or password (it is logged and given out in links); give only scheme, host, port and path');
+  }
+  // Addresses are this plus a path: after a query or a fragment, the path would be part of those.
+  if (/[?#]/.test(parsed.href)) {
+    throw new ConfigError('LIFELINE_PUBLIC_URL', `must not have a query or fragment (every address is it plus a path), got "${parsed.href}"`);
+  }
+  return parsed.href.replace(/\/+$/, '');
 }
 
 /**

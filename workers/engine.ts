@@ -85,9 +85,11 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   // Applied at every start, set or not: unsetting LIFELINE_ADMIN_TOKEN revokes the key it gave.
   await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
-  if (!config.adminToken && config.roles.has('api')) {
-    // The console's address before listening: known unless PORT=0 leaves the port to the kernel.
-    const signInAt = config.publicUrl || config.port !== 0 ? consoleUrl(config.publicUrl, config.host, config.port) : undefined;
+  // Whatever the roles: the line above may just have revoked the last admin key that worked.
+  if (!config.adminToken) {
+    // The console's address before listening: LIFELINE_PUBLIC_URL, else this process's own unless
+    // it serves no console or PORT=0 leaves the port to the kernel.
+    const signInAt = config.publicUrl || (config.roles.has('api') && config.port !== 0) ? consoleUrl(config.publicUrl, config.host, config.port) : undefined;
     await offerFirstAdmin(sql, config.dataDir, log, clock.now(), signInAt);
   }
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());

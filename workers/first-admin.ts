@@ -22,7 +22,7 @@ export async function offerFirstAdmin(sql: Sql, dataDir: string, log: Logger, no
     await chmod(file, 0o600); // an older file keeps its mode through writeFile
   });
   if (!key) return;
-  const signIn = consoleUrl ? `Sign in to the console at ${consoleUrl} with it` : "Sign in to the console with it (its address is on the 'lifeline listening' line)";
+  const signIn = consoleUrl ? `Sign in to the console at ${consoleUrl} with it` : "Sign in to the console with it (its address is on an api process's 'lifeline listening' line)";
   log.warn(
     { file, key: key.id, ...(consoleUrl ? { console_url: consoleUrl } : {}) },
     `first run: no admin API key existed, so one named ${FIRST_ADMIN_KEY_NAME} was created; its secret is in ${file} (mode 0600, shown nowhere else). ` +

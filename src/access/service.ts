@@ -4,7 +4,7 @@ import type { Queryable, Sql } from '../db/client.ts';
 import { conflict } from '../errors.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { ApiKeyRow, Scope } from './model.ts';
-import { activeAdminKeyIds, announceIdentityChange, hasActiveAdminKey, insertApiKey, lockStartKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
+import { activeAdminKeyIds, announceIdentityChange, getApiKey, hasActiveAdminKey, insertApiKey, lockStartKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
 import { deleteKeySessions } from './store-sessions.ts';
 
 /** A new key and its secret, which is stored hashed and so can only be shown this once. */
@@ -42,8 +42,14 @@ export async function createFirstAdminKey(sql: Sql, now: Date, keep: (secret: st
 export const LAST_ADMIN_KEY =
   'This is the last admin key that works: revoked, it would leave no key that can create or revoke keys. Create another admin key first, then revoke this one.';
 
-/** Whether `id` is the one admin key that works, which revokeKey refuses to revoke. */
+/**
+ * Whether `id` is the one admin key that works, which revokeKey refuses to revoke. The admin keys
+ * are read (and, with `lock`, locked) only when `id` is a working admin key itself: revoking a
+ * read, write or ingest key, or one revoked already, cannot leave none, so it locks nothing.
+ */
 export async function isLastAdminKey(sql: Queryable, id: string, lock = false): Promise<boolean> {
+  const key = await getApiKey(sql, id);
+  if (key?.scope !== 'admin' || key.revoked_at) return false;
   const admins = await activeAdminKeyIds(sql, lock);
   return admins.length === 1 && admins[0] === id;
 }
@@ -52,8 +58,8 @@ export async function isLastAdminKey(sql: Queryable, id: string, lock = false): 
  * Revokes a key and ends the console sessions opened with it; every process forgets its cached
  * secrets when the NOTIFY commits. False when there is no such key. Refused (conflict) for the
  * last admin key that works: without one, only `lifeline admin create-key`, run against the
- * database, could manage keys again. The working admin keys are locked first, so two revocations
- * of the last two cannot both pass the check.
+ * database, could manage keys again. When it revokes a working admin key, the working admin keys
+ * are locked first, so two revocations of the last two cannot both pass the check.
  */
 export async function revokeKey(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
   return sql.begin(async (tx) => {

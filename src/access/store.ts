@@ -71,10 +71,13 @@ export async function hasActiveAdminKey(sql: Queryable): Promise<boolean> {
  * Locked, two revocations of the last two admin keys cannot both see the other's key working: the
  * later one waits for the earlier's commit, and Postgres then reads the row it revoked again and
  * leaves it out (READ COMMITTED re-checks a locked row's conditions against what committed).
+ * FOR NO KEY UPDATE, not FOR UPDATE: a sign-in's session insert takes FOR KEY SHARE on its key's
+ * row (the foreign key check), which FOR UPDATE blocks, and a sign-in that had already swept the
+ * revoked key's expired session then deadlocked with the revocation (40P01).
  */
 export async function activeAdminKeyIds(sql: Queryable, lock = false): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
-    select id from api_keys where scope = 'admin' and revoked_at is null order by id ${lock ? sql`for update` : sql``}`;
+    select id from api_keys where scope = 'admin' and revoked_at is null order by id ${lock ? sql`for no key update` : sql``}`;
   return rows.map((r) => r.id);
 }
 
@@ -93,12 +96,14 @@ export async function getApiKey(sql: Queryable, id: string): Promise<ApiKeyRow |
 
 /**
  * Revokes a key (one revoked already keeps its time): its name and whether it was revoked before;
- * undefined when there is no such key.
+ * undefined when there is no such key. Its row is locked FOR NO KEY UPDATE, as the update itself
+ * would: FOR UPDATE would block a sign-in with this very key inserting its session (see
+ * activeAdminKeyIds).
  */
 export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promise<{ name: string; already: boolean } | undefined> {
   const [row] = await sql<{ name: string; already: boolean }[]>`
     update api_keys k set revoked_at = coalesce(k.revoked_at, ${now})
-    from (select id, revoked_at from api_keys where id = ${id} for update) before
+    from (select id, revoked_at from api_keys where id = ${id} for no key update) before
     where k.id = before.id
     returning k.name, before.revoked_at is not null as already`;
   return row;

@@ -37,7 +37,7 @@ export const DELETE_LOCK_WAIT_MS = 5_000;
 
 const TABLE_OF = { channel: 'channels', user: 'users', schedule: 'schedules' } as const satisfies Record<string, NamedTable>;
 
-export type Deleted = keyof typeof TABLE_OF;
+type Deleted = keyof typeof TABLE_OF;
 
 /** Who holds a row a deletion waits for, by what is deleted (see lockExisting's callers). */
 const HOLDERS = {

@@ -1,9 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import { LOCKS } from '../../src/db/locks.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
+import { EngineProcess } from '../helpers/engine-process.ts';
 import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
+import { hashSecret } from '../../src/secrets.ts';
+import { FIRST_ADMIN_FILE } from '../../workers/first-admin.ts';
 
 // LIFELINE_ADMIN_TOKEN gives an admin key; every start applies the variable as it is then, so
 // unsetting it takes the key away again (the engine calls ensureBootstrapAdmin at each start).
@@ -48,5 +54,35 @@ describe('the bootstrap admin key', () => {
     await start;
     h.identity.forget();
     await expectJson(await h.admin('GET', '/v1/nodes'), 200);
+  });
+
+  it('leaves an admin key working after a start without it, whatever the roles of that start', async () => {
+    // Revoking another admin key was allowed while this one worked; a start that serves no API then
+    // revoked this one, and nothing made a new one until an api process started.
+    const other = (await expectJson<{ id: string }>(await h.admin('POST', '/v1/api-keys', { name: 'other-admin', scope: 'admin' }), 201)).id;
+    assert.equal((await h.admin('DELETE', `/v1/api-keys/${other}`)).status, 204);
+    const dataDir = await mkdtemp(join(tmpdir(), 'lifeline-first-admin-'));
+    const engine = EngineProcess.start({
+      DATABASE_URL: h.db.url,
+      LIFELINE_ROLES: 'evaluator',
+      LIFELINE_ADMIN_TOKEN: '',
+      LIFELINE_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+    });
+    try {
+      await engine.listeningPort();
+    } finally {
+      engine.kill('SIGTERM');
+      await engine.exited;
+    }
+    const working = await h.sql<{ name: string; secret_hash: string }[]>`select name, secret_hash from api_keys where scope = 'admin' and revoked_at is null`;
+    assert.deepEqual(
+      working.map((k) => k.name),
+      ['first-admin'],
+    );
+    const secret = (await readFile(join(dataDir, FIRST_ADMIN_FILE), 'utf8')).trim();
+    await rm(dataDir, { recursive: true });
+    assert.equal(working[0]!.secret_hash, hashSecret(secret), 'the secret kept in the data directory is the working key');
   });
 });

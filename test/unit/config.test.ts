@@ -66,6 +66,19 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ LIFELINE_PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl, 'http://127.0.0.1:8080');
   });
 
+  it('refuses a LIFELINE_PUBLIC_URL with a user name, password, query or fragment, never echoing a password', () => {
+    for (const raw of ['https://ops:hunter2@lifeline.example.com', 'https://ops@lifeline.example.com/', 'https://:hunter2@lifeline.example.com']) {
+      assert.throws(
+        () => loadConfig({ LIFELINE_PUBLIC_URL: raw }),
+        (err: Error) => err instanceof ConfigError && /^LIFELINE_PUBLIC_URL: must not hold a user name or password/.test(err.message) && !err.message.includes('hunter2'),
+        raw,
+      );
+    }
+    for (const raw of ['https://lifeline.example.com/?x=1', 'https://lifeline.example.com/base?', 'https://lifeline.example.com/#top', 'https://lifeline.example.com#']) {
+      assert.throws(() => loadConfig({ LIFELINE_PUBLIC_URL: raw }), /^ConfigError: LIFELINE_PUBLIC_URL: must not have a query or fragment/, raw);
+    }
+  });
+
   it('warns at start of an admin token shorter than 32 characters, and takes it', () => {
     const short = 'sixteen-chars-ok';
     assert.equal(loadConfig({ LIFELINE_ADMIN_TOKEN: short }).adminToken, short);
