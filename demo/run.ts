@@ -51,7 +51,7 @@ async function listening(engine: EngineProcess): Promise<number> {
     throw new Error(`the engine exited at start: ${[...errors, ...engine.stderr].slice(-3).join(' | ')}`);
   });
   // A first run creates the Postgres cluster: seconds on a laptop, a minute on a loaded CI machine.
-  return Promise.race([engine.waitFor((l) => l.msg === 'lifeline listening', FIRST_START_MS).then((l) => l.port as number), exited]);
+  return Promise.race([engine.waitFor((l) => l.msg.startsWith('lifeline listening'), FIRST_START_MS).then((l) => l.port as number), exited]);
 }
 
 interface Stage {

@@ -213,6 +213,16 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
 }
 
 /**
+ * LIFELINE_PUBLIC_URL as the parsed URL writes it (host lower-cased, a default port dropped, a `"`,
+ * `<` or `>` percent-encoded), without a trailing slash: every address given out is this plus a
+ * path, and the typed text went into them, and into HTML snippets, as it was typed.
+ */
+function publicUrl(env: Env): string | undefined {
+  const raw = url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:']);
+  return raw === undefined ? undefined : new URL(raw).href.replace(/\/+$/, '');
+}
+
+/**
  * Said at start, not refused (a deployment that starts today keeps starting): a LIFELINE_ADMIN_TOKEN
  * shorter than 32 characters is the one secret that may be short enough to guess. Generated keys
  * and node tokens are 256 random bits; the failed-authentication hard cap still lets one address
@@ -320,7 +330,7 @@ export function loadConfig(env: Env): Config {
       pingsPerMinute: integer(env, 'LIFELINE_PING_RATE_LIMIT', LIMIT_DEFAULTS.pingsPerMinute, 0, 1_000_000),
       publicRequestsPerMinute: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', LIMIT_DEFAULTS.publicRequestsPerMinute, 0, 1_000_000),
     },
-    publicUrl: url(env, 'LIFELINE_PUBLIC_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
+    publicUrl: publicUrl(env),
     actionLinkTtlHours: integer(env, 'LIFELINE_ACTION_LINK_TTL_HOURS', 168, 1, 8_760),
     consoleIdleMinutes: integer(env, 'LIFELINE_CONSOLE_IDLE_MINUTES', 720, 1, 10_080),
     consoleSessionHours: integer(env, 'LIFELINE_CONSOLE_SESSION_HOURS', 168, 1, 8_760),

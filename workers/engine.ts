@@ -31,7 +31,7 @@ import { startEvaluator } from './evaluator.ts';
 import { offerFirstAdmin } from './first-admin.ts';
 import { pagingSetup, registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
-import { listen } from './listen.ts';
+import { consoleUrl, listen } from './listen.ts';
 import { startNotifier } from './notifier.ts';
 import { startOutboxWorkers } from './outbox.ts';
 import { startUptimeHousekeeping } from './uptime-housekeeping.ts';
@@ -85,7 +85,11 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   // Applied at every start, set or not: unsetting LIFELINE_ADMIN_TOKEN revokes the key it gave.
   await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
-  if (!config.adminToken && config.roles.has('api')) await offerFirstAdmin(sql, config.dataDir, log, clock.now());
+  if (!config.adminToken && config.roles.has('api')) {
+    // The console's address before listening: known unless PORT=0 leaves the port to the kernel.
+    const signInAt = config.publicUrl || config.port !== 0 ? consoleUrl(config.publicUrl, config.host, config.port) : undefined;
+    await offerFirstAdmin(sql, config.dataDir, log, clock.now(), signInAt);
+  }
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
   warnWithoutPublicUrl(config, log);
   const shortAdminToken = adminTokenWarning(config.adminToken);
@@ -149,7 +153,12 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   });
   const server = createServer(listener).listen(config.port, config.host);
   const port = await listen(server, config.host, config.port);
-  log.info({ port, roles: [...config.roles] }, 'lifeline listening');
+  // The console is the api role's: a process without it has no page to open.
+  const consoleAt = config.roles.has('api') ? consoleUrl(config.publicUrl, config.host, port) : undefined;
+  log.info(
+    { port, roles: [...config.roles], ...(consoleAt ? { console_url: consoleAt } : {}) },
+    consoleAt ? `lifeline listening on port ${port}: open the console at ${consoleAt}` : `lifeline listening on port ${port}`,
+  );
 
   if (config.roles.has('evaluator')) {
     const evaluator = startEvaluator({

@@ -1,5 +1,5 @@
 import type { ServerType } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { ConfigError } from '../src/config.ts';
 
 /** Codes that name an address this host does not have, or a name that does not resolve to one it can use. */
@@ -28,4 +28,19 @@ export function listen(server: ServerType, host: string, port: number): Promise<
     if (server.listening) resolve((server.address() as AddressInfo).port);
     else server.once('listening', () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/** Addresses that take connections on every interface, loopback included: `localhost` reaches them. */
+const EVERY_INTERFACE = new Set(['0.0.0.0', '::']);
+
+/**
+ * Where a person opens the console of an engine listening on `host`:`port`: LIFELINE_PUBLIC_URL
+ * when set (the address people reach it by), else this machine's own address for it. The default
+ * HOST, 0.0.0.0, has no address to open, so it is named `localhost`; any other HOST (127.0.0.1,
+ * a LAN address, a name) is the only address that answers, so it is named as given.
+ */
+export function consoleUrl(publicUrl: string | undefined, host: string, port: number): string {
+  if (publicUrl) return `${publicUrl}/`;
+  const name = EVERY_INTERFACE.has(host) ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${name}:${port}/`;
 }

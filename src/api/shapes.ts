@@ -5,6 +5,7 @@ import { STATES, type CheckStatus, type HeartbeatStatus, type State } from '../h
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import { INCIDENT_EVENTS, INCIDENT_STATUSES } from '../incidents/model.ts';
 import { RUN_STATUSES } from '../jobs/model.ts';
+import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { DELIVERY_STATUSES } from '../notifications/model.ts';
 import { WEEKDAYS } from '../oncall/schedule.ts';
 
@@ -96,7 +97,7 @@ const cronSchedule = object(
   {
     cron: with_(str, { description: 'Five fields (minute hour day month weekday), or six with seconds first, as the cron package reads them' }),
     time_zone: with_(str, { description: 'IANA time zone the expression is read in' }),
-    grace_seconds: with_(int, { description: 'How long after a scheduled time its success ping may come' }),
+    grace_seconds: with_(int, { description: `How long after a scheduled time its success ping may come; ${SCHEDULE_DEFAULTS.grace_seconds} when a create, or a PATCH giving a heartbeat node its schedule, leaves it out` }),
     max_run_seconds: with_(nullable(int), { description: 'A run (start … end) longer than this makes the node down; null: no limit' }),
   },
   { description: 'A scheduled job: due by the first scheduled time after its last success, plus grace' },
@@ -115,9 +116,9 @@ const node = object({
   id: uuid,
   name: str,
   labels: stringMap,
-  heartbeat_interval_seconds: with_(int, { description: 'Unused while `schedule` is set' }),
-  grace_seconds: int,
-  failures_for_down: int,
+  heartbeat_interval_seconds: with_(int, { description: 'Unused while `schedule` is set (kept for when it is cleared)' }),
+  grace_seconds: with_(int, { description: "Seconds past interval × failures_for_down before a silent node is down. Unused while `schedule` is set: a job's grace is `schedule.grace_seconds`" }),
+  failures_for_down: with_(int, { description: 'Missed heartbeats before down. Unused while `schedule` is set' }),
   successes_for_recovery: int,
   escalation_policy_id: with_(nullable(uuid), { description: 'null: the default policy applies' }),
   badge_id: shape<string>({
@@ -133,7 +134,7 @@ const node = object({
     since: time,
     reason: nullable(str),
     state_version: int,
-    last_heartbeat_at: nullable(time),
+    last_heartbeat_at: with_(nullable(time), { description: "The last heartbeat; for a scheduled job, its last end ping (a success, a failure or an exit code)" }),
     missed_heartbeats: shape<number>({ type: 'integer', minimum: 0 }),
     last_status: nullable(oneOf<HeartbeatStatus>(['ok', 'degraded', 'failing'])),
     checks: nullable(shape<Record<string, TypeOf<typeof check>>>({ type: 'object', additionalProperties: check.schema })),

@@ -3,6 +3,7 @@
 // environment, and output that is either human text or the API's JSON.
 
 import { readFileSync } from 'node:fs';
+import { parseLabel } from '../nodes/model.ts';
 import { Client, type Page, type Query } from './client.ts';
 import { renderTable, type Column } from './table.ts';
 
@@ -112,11 +113,11 @@ export class Context {
     return Number(raw);
   }
 
-  /** `k<sep>v` pairs, as `--label role=web` or the filter `--label role:web`. */
-  pair(raw: string, sep: '=' | ':', flag: string): [string, string] {
-    const at = raw.indexOf(sep);
-    if (at < 1) throw new UsageError(`--${flag} must be key${sep}value, got "${raw}"`, this.command);
-    return [raw.slice(0, at), raw.slice(at + 1)];
+  /** A `--label`, as `role=web` (or `role:web`, which `nodes list` once required), read as the console's filter reads it. */
+  label(raw: string): [string, string] {
+    const label = parseLabel(raw);
+    if (!label) throw new UsageError(`--label must be key=value, got "${raw}" (a key is 1-63 of A-Z a-z 0-9 . _ / -)`, this.command);
+    return [label.key, label.value];
   }
 
   client(timeoutMs?: number): Client {

@@ -1,5 +1,6 @@
 import type { Node, NodeWithToken } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type OptionSpec } from './command.ts';
+import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, labels, secretBlock } from './format.ts';
 
 /**
@@ -9,7 +10,11 @@ import { ago, labels, secretBlock } from './format.ts';
 function settingOptions(hints: { interval: string; grace: string; failures: string }): Record<string, OptionSpec> {
   return {
     interval: { type: 'string', hint: hints.interval, description: 'seconds between heartbeats' },
-    grace: { type: 'string', hint: hints.grace, description: 'extra seconds before down (for a scheduled job: after a scheduled time)' },
+    grace: {
+      type: 'string',
+      hint: hints.grace,
+      description: `extra seconds before down (for a scheduled job: after a scheduled time, default ${SCHEDULE_DEFAULTS.grace_seconds})`,
+    },
     failures: { type: 'string', hint: hints.failures, description: 'missed heartbeats before down' },
     'time-zone': { type: 'string', hint: 'zone', description: "the clock a scheduled job's schedule is read on (default UTC)" },
     'max-run': { type: 'string', hint: 'seconds', description: 'for a scheduled job: a run that pinged its start is down after this long' },
@@ -24,12 +29,12 @@ const add: Command = {
   options: {
     ...API_OPTIONS,
     ...settingOptions({ interval: '30', grace: '0', failures: '3' }),
-    label: { type: 'string', multiple: true, hint: 'k=v', description: 'a label; repeat for more' },
+    label: { type: 'string', multiple: true, hint: 'k=v', description: 'a label (key=value or key:value); repeat for more' },
     schedule: { type: 'string', hint: 'cron', description: 'a scheduled job, due by this cron expression instead of heartbeats' },
   },
   async run(ctx) {
     const cron = ctx.string('schedule');
-    const common = { name: ctx.arg(0), labels: Object.fromEntries(ctx.strings('label').map((l) => ctx.pair(l, '=', 'label'))) };
+    const common = { name: ctx.arg(0), labels: Object.fromEntries(ctx.strings('label').map((l) => ctx.label(l))) };
     let body: object;
     if (cron === undefined) {
       if (ctx.string('time-zone') !== undefined || ctx.string('max-run') !== undefined) throw new UsageError('--time-zone and --max-run go with --schedule', ctx.command);
@@ -64,17 +69,26 @@ function settings(node: Node): string {
       `down after ${node.failures_for_down} missed + ${node.grace_seconds}s grace${shown}`
     );
   }
-  const limit = schedule.max_run_seconds === null ? '' : `, or once a run goes past ${schedule.max_run_seconds}s`;
+  // What the engine does with a start ping (src/health/cron-deadline.ts): with a run limit an open
+  // run is timed by it alone; without one a start changes nothing, so a long run is late all the same.
+  const running =
+    schedule.max_run_seconds === null
+      ? '; a run that has started is held to the same time (--max-run times a run from its start instead)'
+      : `; a run that has started is down only once it goes past ${schedule.max_run_seconds}s`;
   return (
     `scheduled job ${node.name} (id ${node.id}): due at "${schedule.cron}" in ${schedule.time_zone}, ` +
-    `down ${schedule.grace_seconds}s after a scheduled time with no success ping${limit}${shown}`
+    `down ${schedule.grace_seconds}s after a scheduled time with no success ping${running}${shown}`
   );
 }
 
-/** The URL a scheduled job's crontab pings (it needs no token), and the line that does it. */
+/**
+ * The URL a scheduled job's crontab pings (it needs no token), and the line that does it: wrapped
+ * in `lifeline run`, which pings the start and the exit code, so a failed run is down at once and
+ * not only once its grace has passed, as `job && curl` left it.
+ */
 function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>): string {
   const url = node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${node.ping_key}`;
-  return `Ping URL: ${url}\nIn its crontab:  ${schedule.cron} your-job.sh && curl -fsS -m 10 --retry 5 ${url}`;
+  return `Ping URL: ${url}\nIn its crontab:  ${schedule.cron} lifeline run --ping-url ${url} -- your-job.sh`;
 }
 
 /** `/v1/nodes/web-1`: the API takes a node's id or its name there. */
@@ -107,7 +121,7 @@ const edit: Command = {
     const given = ctx.strings('label');
     if (ctx.flag('clear-labels') && given.length) throw new UsageError('--label and --clear-labels cannot go together', ctx.command);
     if (ctx.flag('clear-labels')) patch.labels = {};
-    else if (given.length) patch.labels = Object.fromEntries(given.map((l) => ctx.pair(l, '=', 'label')));
+    else if (given.length) patch.labels = Object.fromEntries(given.map((l) => ctx.label(l)));
 
     // A schedule is one object in the API: changing its zone or limit alone sends the rest of it
     // as it stands, so the node is read first. The grace belongs to the schedule on a scheduled
@@ -152,16 +166,17 @@ const remove: Command = {
 const list: Command = {
   name: 'nodes list',
   summary: 'list nodes and their health',
-  example: 'lifeline nodes list --state down --label role:web',
+  example: 'lifeline nodes list --state down --label role=web',
   options: {
     ...API_OPTIONS,
     ...LIST_OPTIONS,
     state: { type: 'string', hint: 'state', description: 'unknown, healthy, degraded, down or maintenance' },
-    label: { type: 'string', hint: 'k:v', description: 'only nodes carrying this label' },
+    label: { type: 'string', hint: 'k=v', description: 'only nodes carrying this label (key=value or key:value)' },
   },
   async run(ctx) {
-    const label = ctx.string('label');
-    if (label !== undefined) ctx.pair(label, ':', 'label');
+    const given = ctx.string('label');
+    // The API's filter reads key:value; a key holds no colon, so the value may.
+    const label = given === undefined ? undefined : ctx.label(given).join(':');
     const page = await ctx.fetchList<Node>('/v1/nodes', { state: ctx.string('state'), label });
     const now = Date.now();
     ctx.list(
@@ -170,7 +185,8 @@ const list: Command = {
         { header: 'NAME', value: (n) => n.name },
         { header: 'STATE', value: (n) => n.health.state },
         { header: 'SINCE', value: (n) => ago(n.health.since, now) },
-        { header: 'LAST HEARTBEAT', value: (n) => ago(n.health.last_heartbeat_at, now) },
+        // A heartbeat node's last heartbeat, a scheduled job's last ping: each one's last report.
+        { header: 'LAST REPORT', value: (n) => ago(n.health.last_heartbeat_at, now) },
         { header: 'EVERY', value: (n) => n.schedule?.cron ?? `${n.heartbeat_interval_seconds}s`, align: 'right' },
         { header: 'LABELS', value: (n) => labels(n.labels) },
         { header: 'REASON', value: (n) => n.health.reason ?? '' },

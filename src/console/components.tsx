@@ -1,5 +1,6 @@
 import type { Child } from 'hono/jsx';
 import type { State } from '../health/decide.ts';
+import { ENGINE_PLACEHOLDER } from './context.ts';
 import { agoAndAt, duration, utc } from './format.ts';
 
 export const StateBadge = (p: { state: State; large?: boolean }) => (
@@ -146,7 +147,10 @@ export const Snippet = (p: { id?: string; children?: Child }) => (
   </pre>
 );
 
-/** Said under an address made from the browser's origin (engineUrl). */
-export const EngineGuessed = () => (
-  <p class="hint">This engine's address as this browser reached it; if agents reach it by another (behind a proxy), set LIFELINE_PUBLIC_URL and the console gives that one.</p>
+/** Said under addresses to copy that start with ENGINE_PLACEHOLDER (engineUrl): what to put there. */
+export const EngineUnset = () => (
+  <p class="hint" id="engine-unset">
+    <code>{ENGINE_PLACEHOLDER}</code> stands for this engine's address as agents reach it (e.g. https://lifeline.example.com): set
+    LIFELINE_PUBLIC_URL to it and the console fills it in.
+  </p>
 );

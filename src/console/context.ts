@@ -14,12 +14,16 @@ export async function chrome(c: ConsoleContext, deps: AppDeps): Promise<Chrome> 
 
 /**
  * Where agents, crontabs and READMEs reach this engine, for the addresses a page gives to copy:
- * LIFELINE_PUBLIC_URL, or without it the origin this page was asked at (the browser's, which may
- * not be the agents' behind a proxy: `guessed` says so).
+ * LIFELINE_PUBLIC_URL, or without it undefined, and the page shows ENGINE_PLACEHOLDER in its place.
+ * Not the origin the page was asked at: @hono/node-server builds that from the socket (http behind a
+ * TLS proxy) and the Host header (often the upstream's), and a pasted `curl -fsS http://…/ping/KEY`
+ * answered by the proxy's 301 exits 0 without following it: every ping lost, silently. The API's
+ * ping_url is null and the CLI prints the same placeholder for the same reason.
  */
-export function engineUrl(c: ConsoleContext, deps: AppDeps): { url: string; guessed: boolean } {
-  return deps.publicUrl ? { url: deps.publicUrl, guessed: false } : { url: new URL(c.req.url).origin, guessed: true };
-}
+export const engineUrl = (deps: AppDeps): string | undefined => deps.publicUrl;
+
+/** What an address to copy starts with while LIFELINE_PUBLIC_URL is unset: visibly not one to paste as is. */
+export const ENGINE_PLACEHOLDER = '<LIFELINE_PUBLIC_URL>';
 
 /** A console URL with these query parameters, leaving out the empty ones. */
 export function href(path: string, params: Record<string, string | number | undefined | null>): string {

@@ -90,7 +90,9 @@ export function Page(p: { title: string; chrome: Chrome; section?: Section; live
                         // Always there, empty at 0: every live region's re-read brings it along (Live).
                         <span id={NAV_OPEN}>
                           {p.chrome.openIncidents > 0 ? (
-                            <span class="count">
+                            // Unacknowledged only, as PagerDuty counts triggered ones: what still needs someone, and
+                            // the "open" filter's count; the list itself also shows the acknowledged.
+                            <span class="count" title="Open incidents nobody has acknowledged yet">
                               <span class="visually-hidden">, open: </span>
                               {p.chrome.openIncidents}
                             </span>

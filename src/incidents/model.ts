@@ -57,7 +57,8 @@ export interface NewIncident {
 }
 
 export interface IncidentFilter {
-  status?: IncidentStatus | undefined;
+  /** 'unresolved': open or acknowledged, the console's default list (the API filters by one status). */
+  status?: IncidentStatus | 'unresolved' | undefined;
   nodeId?: string | undefined;
   /** Keyset cursor: (opened_at, id) of the last item of the previous page. */
   after?: { openedAt: Date; id: string } | undefined;

@@ -223,7 +223,7 @@ export async function listIncidents(sql: Queryable, f: IncidentFilter): Promise<
   return sql<IncidentRow[]>`
     select * from incidents
     where true
-      ${f.status ? sql`and status = ${f.status}` : sql``}
+      ${f.status === 'unresolved' ? sql`and status <> 'resolved'` : f.status ? sql`and status = ${f.status}` : sql``}
       ${f.nodeId ? sql`and node_id = ${f.nodeId}` : sql``}
       ${f.after ? sql`and (opened_at, id) < (${f.after.openedAt}, ${f.after.id}::uuid)` : sql``}
     order by opened_at desc, id desc

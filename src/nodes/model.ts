@@ -53,8 +53,14 @@ export interface NewNode extends NodeSettings {
   schedule?: CronSchedule | null;
 }
 
-/** What a schedule has unless it names its own: read in UTC, no grace, no run limit. */
-export const SCHEDULE_DEFAULTS = { time_zone: 'UTC', grace_seconds: 0, max_run_seconds: null } as const;
+/**
+ * What a schedule has unless it names its own: read in UTC, 5 minutes' grace, no run limit. The
+ * grace is the one default every way of making a job reads (the API, the CLI, the console's forms):
+ * with none, a minutely job whose run takes 15 s was down at each scheduled second and paged
+ * three times in three minutes; with 300 s a run of up to 5 minutes is never late, and a missed
+ * run of a minutely job is still reported 5 minutes after it (ARCHITECTURE.md, "Scheduled jobs").
+ */
+export const SCHEDULE_DEFAULTS = { time_zone: 'UTC', grace_seconds: 300, max_run_seconds: null } as const;
 
 /** A schedule as a PATCH gives it: each field given replaces the stored one (null clears a run limit). */
 export type SchedulePatch = Partial<CronSchedule>;
@@ -93,6 +99,17 @@ export function checkSchedule(schedule: CronSchedule | null | undefined, interva
   }
   if (schedule) errors.push(...validateCronSchedule(schedule, now));
   if (errors.length) throw validationFailed(errors);
+}
+
+/**
+ * A label as people type it, in a filter or on a command line: `key=value`, as labels are written
+ * everywhere (the console's chips, `nodes add --label role=web`), or `key:value`, as the API's
+ * filter and the CLI's `nodes list` first read them. A key (1-63 of A-Z a-z 0-9 . _ / -, the API's
+ * rule) holds neither character, so whichever comes first ends it. Undefined when it is neither.
+ */
+export function parseLabel(text: string): { key: string; value: string } | undefined {
+  const m = /^([A-Za-z0-9._/-]{1,63})[=:](.{0,256})$/s.exec(text);
+  return m ? { key: m[1]!, value: m[2]! } : undefined;
 }
 
 export interface NodeRef {

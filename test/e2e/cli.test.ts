@@ -91,7 +91,7 @@ describe('the lifeline CLI against a running engine', () => {
 
     const table = await cli(['nodes', 'list']);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^NAME\s+STATE\s+SINCE\s+LAST HEARTBEAT/);
+    assert.match(table.stdout, /^NAME\s+STATE\s+SINCE\s+LAST REPORT/);
     assert.match(table.stdout, /^web-1\s+unknown\s.*role=web/m);
     assert.match(table.stdout, /^db-1\s+unknown\s/m);
 

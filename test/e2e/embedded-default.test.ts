@@ -53,7 +53,7 @@ if (!INSIDE) {
   });
 } else {
   // What a newcomer's shell has: none of these.
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'LIFELINE_ADMIN_TOKEN', 'LIFELINE_DATA_DIR']) delete process.env[name];
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'LIFELINE_ADMIN_TOKEN', 'LIFELINE_DATA_DIR', 'PORT', 'HOST', 'LIFELINE_PUBLIC_URL']) delete process.env[name];
 
   describe('npm start with only Node, in a network namespace without Postgres or Redis', () => {
     let parent: string;
@@ -62,10 +62,9 @@ if (!INSIDE) {
     const engines: EngineProcess[] = [];
 
     const start = () => {
+      // PORT and HOST as a newcomer leaves them (8080 on every interface): nothing else listens in this namespace.
       const engine = EngineProcess.start({
         LIFELINE_DATA_DIR: dataDir,
-        PORT: '0',
-        HOST: '127.0.0.1',
         LIFELINE_EVALUATOR_INTERVAL_MS: '250',
         // The receiver is on loopback, which outbound deliveries may be kept from.
         LIFELINE_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
@@ -73,7 +72,7 @@ if (!INSIDE) {
       engines.push(engine);
       return engine;
     };
-    const listening = async (engine: EngineProcess) => (await engine.waitFor((l) => l.msg === 'lifeline listening', FIRST_START_MS)).port as number;
+    const listening = async (engine: EngineProcess) => (await engine.waitFor((l) => l.msg.startsWith('lifeline listening'), FIRST_START_MS)).port as number;
 
     before(async () => {
       parent = await mkdtemp(join(tmpdir(), 'lifeline-netns-'));
@@ -100,6 +99,13 @@ if (!INSIDE) {
       const firstRun = await engine.waitFor((l) => l.msg.startsWith('first run:'));
       const secretFile = join(dataDir, 'admin-secret');
       assert.equal(firstRun.file, secretFile);
+      // Both lines say where to sign in with it: the console on this machine's default port.
+      const consoleAt = 'http://localhost:8080/';
+      const listened = await engine.waitFor((l) => l.msg.startsWith('lifeline listening'));
+      assert.deepEqual([firstRun.console_url, listened.console_url], [consoleAt, consoleAt]);
+      assert.match(firstRun.msg, /Sign in to the console at http:\/\/localhost:8080\/ with it/);
+      assert.equal(listened.msg, `lifeline listening on port 8080: open the console at ${consoleAt}`);
+      assert.equal((await fetch(consoleAt, { redirect: 'manual' })).headers.get('location'), '/sign-in?next=%2F');
       assert.equal((await stat(secretFile)).mode & 0o777, 0o600);
       const admin = (await readFile(secretFile, 'utf8')).trim();
       assert.ok(!engine.lines.some((l) => JSON.stringify(l).includes(admin)), 'the secret is never logged');

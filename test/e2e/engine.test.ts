@@ -38,7 +38,15 @@ describe('the engine, started as a newcomer would', () => {
     dropAfter.push(dbName);
     const engine = EngineProcess.start(engineEnv(dbName, ADMIN), ['npm', 'start', '--silent']);
     try {
-      const api = client(await engine.listeningPort());
+      const port = await engine.listeningPort();
+      // The line giving the port says where the console is: HOST=127.0.0.1 is the one address that answers.
+      const listening = await engine.waitFor((l) => l.msg.startsWith('lifeline listening'));
+      const consoleAt = `http://127.0.0.1:${port}/`;
+      assert.equal(listening.console_url, consoleAt);
+      assert.equal(listening.msg, `lifeline listening on port ${port}: open the console at ${consoleAt}`);
+      const opened = await fetch(consoleAt, { redirect: 'manual' });
+      assert.equal(opened.headers.get('location'), '/sign-in?next=%2F');
+      const api = client(port);
       // Down 6 s after the last heartbeat: the engine must judge the first one before then, which
       // leaves it room on a busy machine (at 1 s × 2 a slow flush once made it unknown → down).
       const created = await api('POST', '/v1/nodes', { name: 'web-1', heartbeat_interval_seconds: 3, failures_for_down: 2 });

@@ -101,7 +101,7 @@ export class EngineProcess {
   }
 
   async listeningPort(): Promise<number> {
-    const line = await this.waitFor((l) => l.msg === 'lifeline listening');
+    const line = await this.waitFor((l) => l.msg.startsWith('lifeline listening'));
     return line.port as number;
   }
 

@@ -8,6 +8,11 @@ import { consoleCookie, consolePages, createHarness, unescapeHtml, type Harness 
 // the job's ping) to paste; a node's page gives its public badges to paste into a README.
 
 const ORIGIN = 'http://localhost';
+/** What addresses to copy start with while LIFELINE_PUBLIC_URL is unset (not this page's origin). */
+const UNSET = '<LIFELINE_PUBLIC_URL>';
+const UNSET_HINT = /<p class="hint" id="engine-unset">/;
+/** The text of the snippet to copy with this id. */
+const snippet = (html: string, id: string) => unescapeHtml(new RegExp(`<pre class="snippet" id="${id}"><code>([^<]*)</code></pre>`).exec(html)?.[1] ?? assert.fail(`no ${id} snippet`));
 
 describe('console: add a node', () => {
   let h: Harness;
@@ -35,7 +40,6 @@ describe('console: add a node', () => {
     for (const [k, v] of Object.entries(fields)) body.set(k, v);
     return body;
   };
-  const snippet = (html: string, id: string) => unescapeHtml(new RegExp(`<pre class="snippet" id="${id}"><code>([^<]*)</code></pre>`).exec(html)?.[1] ?? assert.fail(`no ${id} snippet`));
   const nodeCount = async () => Number((await h.sql`select count(*) from nodes`)[0]!.count);
   /** A node as the API shows it, without what differs between any two nodes. */
   const settingsOf = (n: Node & { token?: string }) => {
@@ -59,6 +63,18 @@ describe('console: add a node', () => {
     assert.match(form.html, /name="grace_seconds"[^>]*value="0"/);
     assert.match(form.html, /name="successes_for_recovery"[^>]*value="1"/);
     assert.match(form.html, /<input id="schedule_time_zone"[^>]*value="UTC"/);
+    // A job's 5 minutes of grace, as the API gives a job made without one (SCHEDULE_DEFAULTS).
+    assert.match(form.html, /<input id="schedule_grace_seconds"[^>]*value="300"/);
+    assert.match(form.html, /<input id="schedule_max_run_seconds"[^>]*value=""/);
+  });
+
+  it('adds a job left as the form starts with the grace the API gives a job made without one', async () => {
+    const res = await post('/new-node', await filled({ name: 'minutely-sync', kind: 'job', schedule_cron: '* * * * *' }));
+    assert.equal(res.status, 201, (await res.clone().text()).replace(/[^]*<main/, '').slice(0, 800));
+    const made = (await (await h.admin('GET', '/v1/nodes/minutely-sync')).json()) as Node;
+    const twin = await h.createNode('minutely-sync-api', { schedule: { cron: '* * * * *' } });
+    assert.deepEqual(settingsOf(made), settingsOf(twin));
+    assert.equal(made.schedule?.grace_seconds, 300);
   });
 
   it('adds a heartbeat node as POST /v1/nodes does, shows its token once with the heartbeat to send, and the token works', async () => {
@@ -71,8 +87,9 @@ describe('console: add a node', () => {
     const token = /<p class="secret" id="token">(lln_[^<]+)<\/p>/.exec(page)?.[1] ?? assert.fail('no token shown');
     assert.equal(
       snippet(page, 'heartbeat-snippet'),
-      `curl -s -XPOST ${ORIGIN}/v1/heartbeats -H "authorization: Bearer ${token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`,
+      `curl -s -XPOST ${UNSET}/v1/heartbeats -H "authorization: Bearer ${token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`,
     );
+    assert.match(page, UNSET_HINT);
     assert.doesNotMatch(page, /ping-snippet/, 'a heartbeat node is given no ping to send');
 
     const made = (await (await h.admin('GET', '/v1/nodes/web-1')).json()) as Node;
@@ -104,8 +121,11 @@ describe('console: add a node', () => {
     assert.deepEqual(settingsOf(made), settingsOf(twin));
     assert.deepEqual(made.schedule, { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: null });
     const ping = snippet(page, 'ping-snippet');
-    assert.equal(ping, `curl -fsS -m 10 --retry 5 ${ORIGIN}/ping/${made.ping_key}`);
-    const answered = await h.req('GET', new URL(ping.split(' ').at(-1)!).pathname);
+    // Not the origin this page was asked at: behind a TLS proxy that is http and the upstream's
+    // host, where the proxy's 301 makes `curl -fsS` exit 0 with every ping lost.
+    assert.equal(ping, `curl -fsS -m 10 --retry 5 ${UNSET}/ping/${made.ping_key}`);
+    assert.match(page, UNSET_HINT);
+    const answered = await h.req('GET', ping.split(' ').at(-1)!.slice(UNSET.length));
     assert.equal(answered.status, 200);
   });
 
@@ -139,16 +159,38 @@ describe('console: add a node', () => {
     const first = await post('/new-node', body);
     assert.equal(first.status, 201);
     const token = /<p class="secret" id="token">(lln_[^<]+)<\/p>/.exec(await first.text())?.[1] ?? assert.fail('no token shown');
+    const made = (await (await h.admin('GET', '/v1/nodes/db-1')).json()) as Node;
     const count = await nodeCount();
     for (let again = 0; again < 2; again++) {
       const resent = await post('/new-node', body);
       assert.equal(resent.status, 303);
-      assert.equal(resent.headers.get('location'), '/nodes/db-1?done=already');
+      assert.equal(resent.headers.get('location'), `/nodes/${made.id}?done=already`);
     }
     assert.equal(await nodeCount(), count);
-    const page = await get('/nodes/db-1?done=already');
+    const page = await get(`/nodes/${made.id}?done=already`);
     assert.match(page.html, /That form was already sent, and nothing new was made: the token it showed is not shown again\. If it was lost, rotate the token\./);
     assert.doesNotMatch(page.html, new RegExp(token));
+  });
+
+  it('sends a form sent again after a rename to the node, not to a 404 under its old name', async () => {
+    const body = await filled({ name: 'db-2' });
+    assert.equal((await post('/new-node', body)).status, 201);
+    const made = (await (await h.admin('PATCH', '/v1/nodes/db-2', { name: 'db-2-renamed' })).json()) as Node;
+    const resent = await post('/new-node', body);
+    assert.equal(resent.status, 303);
+    const at = resent.headers.get('location') ?? '';
+    assert.equal(at, `/nodes/${made.id}?done=already`);
+    assert.match((await get(at)).html, /<h1[^>]*>[^]*db-2-renamed/);
+
+    // So does a token rotation's form, whose page drew it before the rename.
+    const nodePage = (await get(`/nodes/${made.id}`)).html;
+    const rotate = sent(nodePage, `/nodes/${made.id}/token`);
+    assert.equal((await post(`/nodes/${made.id}/token`, rotate)).status, 200);
+    await h.admin('PATCH', `/v1/nodes/${made.id}`, { name: 'db-2-again' });
+    const again = await post(`/nodes/${made.id}/token`, rotate);
+    assert.equal(again.status, 303);
+    assert.equal(again.headers.get('location'), `/nodes/${made.id}?done=already`);
+    assert.equal((await get(again.headers.get('location')!)).status, 200);
   });
 
   it('refuses a read key the form and what it forges', async () => {
@@ -169,17 +211,52 @@ describe('console: add a node', () => {
     const page = await get('/nodes/web-1', reader);
     assert.equal(page.status, 200);
     const state = snippet(page.html, 'badge-state-url');
-    assert.equal(state, `${ORIGIN}/badge/${node.badge_id}.svg`);
+    assert.equal(state, `${UNSET}/badge/${node.badge_id}.svg`);
     assert.equal(snippet(page.html, 'badge-state-markdown'), `![web-1 status](${state})`);
     assert.equal(snippet(page.html, 'badge-state-html'), `<img src="${state}" alt="web-1 status">`);
     const uptime = snippet(page.html, 'badge-uptime-url');
-    assert.equal(snippet(page.html, 'badge-uptime-html'), `<img src="${uptime.replaceAll('&', '&amp;')}" alt="web-1 uptime">`);
+    assert.equal(uptime, `${UNSET}/badge/${node.badge_id}.svg?metric=uptime&window=30d`);
+    assert.equal(snippet(page.html, 'badge-uptime-html'), `<img src="${UNSET}/badge/${node.badge_id}.svg?metric=uptime&amp;window=30d" alt="web-1 uptime">`);
+    assert.match(page.html, UNSET_HINT);
+    // The preview is drawn from the same origin, by its path.
+    assert.match(page.html, new RegExp(`<img src="/badge/${node.badge_id}.svg" alt="web-1 status"`));
     for (const url of [state, uptime]) {
-      const { pathname, search } = new URL(url);
-      const res = await h.app.request(pathname + search);
+      const res = await h.app.request(url.slice(UNSET.length));
       assert.equal(res.status, 200, url);
       assert.equal(res.headers.get('content-type'), 'image/svg+xml; charset=utf-8');
       assert.match(await res.text(), /^<svg [^]*<\/svg>$/);
     }
+  });
+});
+
+describe('console: addresses to copy with LIFELINE_PUBLIC_URL set', () => {
+  const PUBLIC = 'https://lifeline.example.com/base';
+  let h: Harness;
+  let admin: string;
+  before(async () => {
+    h = await createHarness({ publicUrl: PUBLIC });
+    admin = await consoleCookie(h, ORIGIN);
+  });
+  after(async () => {
+    await h.close();
+  });
+  const { get, post, sent } = consolePages(() => h, ORIGIN, () => admin);
+
+  it('starts the token page\'s snippets and the badges\' with it, and says nothing of setting it', async () => {
+    const body = sent((await get('/new-node')).html, '/new-node');
+    for (const [k, v] of Object.entries({ name: 'backup', kind: 'job', schedule_cron: '0 3 * * *' })) body.set(k, v);
+    const res = await post('/new-node', body);
+    assert.equal(res.status, 201);
+    const page = await res.text();
+    const node = (await (await h.admin('GET', '/v1/nodes/backup')).json()) as Node;
+    assert.equal(snippet(page, 'ping-snippet'), `curl -fsS -m 10 --retry 5 ${PUBLIC}/ping/${node.ping_key}`);
+    assert.match(snippet(page, 'heartbeat-snippet'), new RegExp(`^curl -s -XPOST ${PUBLIC}/v1/heartbeats `));
+    assert.doesNotMatch(page, /LIFELINE_PUBLIC_URL/);
+
+    const nodePage = (await get('/nodes/backup')).html;
+    assert.equal(snippet(nodePage, 'badge-state-url'), `${PUBLIC}/badge/${node.badge_id}.svg`);
+    assert.equal(snippet(nodePage, 'badge-uptime-markdown'), `![backup uptime](${PUBLIC}/badge/${node.badge_id}.svg?metric=uptime&window=30d)`);
+    assert.equal(snippet(nodePage, 'badge-uptime-html'), `<img src="${PUBLIC}/badge/${node.badge_id}.svg?metric=uptime&amp;window=30d" alt="backup uptime">`);
+    assert.doesNotMatch(nodePage, /LIFELINE_PUBLIC_URL/);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Node } from '../../src/api/shapes.ts';
+import { SCHEDULE_DEFAULTS } from '../../src/nodes/model.ts';
 import { consoleCookie, createHarness, formOf, START, type Harness } from '../helpers/app.ts';
 
 // A scheduled job's page in the console: its schedule, its ping URL and a new one on request,
@@ -87,14 +88,14 @@ describe("console: a scheduled job's page", () => {
 
     const blank = await editPage();
     assert.match(blank, /id="schedule_cron" name="schedule_cron" type="text" maxlength="256" value=""/, 'a heartbeat node shows no schedule');
-    const set = await saveJob({ schedule_cron: '0 3 * * *', schedule_time_zone: 'Europe/Berlin', schedule_grace_seconds: '300', schedule_max_run_seconds: '3600' }, blank);
+    const set = await saveJob({ schedule_cron: '0 3 * * *', schedule_time_zone: 'Europe/Berlin', schedule_grace_seconds: '600', schedule_max_run_seconds: '3600' }, blank);
     assert.equal(set.status, 303, await set.text());
     const job = await api();
-    assert.deepEqual(job.schedule, { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 });
+    assert.deepEqual(job.schedule, { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 600, max_run_seconds: 3600 });
     assert.equal(job.heartbeat_interval_seconds, 45, 'the interval is kept for when the schedule goes');
 
     const shown = await editPage();
-    for (const [field, value] of [['schedule_cron', '0 3 * * *'], ['schedule_time_zone', 'Europe/Berlin'], ['schedule_grace_seconds', '300'], ['schedule_max_run_seconds', '3600']]) {
+    for (const [field, value] of [['schedule_cron', '0 3 * * *'], ['schedule_time_zone', 'Europe/Berlin'], ['schedule_grace_seconds', '600'], ['schedule_max_run_seconds', '3600']]) {
       assert.match(shown, new RegExp(`name="${field}"[^>]*value="${value!.replaceAll('*', '\\*')}"`), `${field} is shown back`);
     }
     // Saved as shown, the form changes nothing.
@@ -121,17 +122,17 @@ describe("console: a scheduled job's page", () => {
   });
 
   it('saves an emptied grace or longest run as its default, not as the stored value', async () => {
-    await h.createNode('emptied-job', { schedule: { cron: '0 3 * * *', grace_seconds: 300, max_run_seconds: 3600 } });
+    await h.createNode('emptied-job', { schedule: { cron: '0 3 * * *', grace_seconds: 600, max_run_seconds: 3600 } });
     const saved = await save('emptied-job', { schedule_grace_seconds: '', schedule_max_run_seconds: '' }, await get('/nodes/emptied-job/edit'));
     assert.equal(saved.status, 303, await saved.text());
     const job = (await (await h.admin('GET', '/v1/nodes/emptied-job')).json()) as Node;
-    assert.deepEqual(job.schedule, { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 0, max_run_seconds: null });
+    assert.deepEqual(job.schedule, { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: SCHEDULE_DEFAULTS.grace_seconds, max_run_seconds: null });
   });
 
   it("refuses a time zone, grace or run limit without a cron expression on a node with no schedule, in the form's words", async () => {
     await h.createNode('beating', { heartbeat_interval_seconds: 45 });
     const blank = await get('/nodes/beating/edit');
-    for (const [field, value] of [['schedule_time_zone', 'Europe/Berlin'], ['schedule_grace_seconds', '300'], ['schedule_max_run_seconds', '3600']] as const) {
+    for (const [field, value] of [['schedule_time_zone', 'Europe/Berlin'], ['schedule_grace_seconds', '600'], ['schedule_max_run_seconds', '3600']] as const) {
       const refused = await h.rejected(() => save('beating', { [field]: value }, blank));
       assert.equal(refused.status, 400, field);
       const page = await refused.text();

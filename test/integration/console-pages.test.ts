@@ -452,7 +452,7 @@ describe('console: the fleet before any node exists', () => {
 describe('console: incidents', () => {
   const { s, get } = signedIn(ORIGIN);
   /** The number beside "Incidents" in the navigation, and what it says to a screen reader. */
-  const badge = (html: string) => /<span class="count"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
+  const badge = (html: string) => /<span class="count" title="Open incidents nobody has acknowledged yet"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
 
   it('counts what the incidents page calls open: an acknowledged incident leaves the badge', async () => {
     const { h } = s;
@@ -468,9 +468,41 @@ describe('console: incidents', () => {
     await h.admin('POST', `/v1/incidents/${opened[0]!.id}/acknowledge`, { by: 'alice' });
     const page = await get('/incidents');
     assert.match(page, /<b>1<\/b> open/);
+    assert.match(page, /<b>1<\/b> acknowledged/);
+    assert.match(page, /<b>2<\/b> not resolved/);
     assert.deepEqual(badge(page), [', open: ', '1']);
     await h.admin('POST', `/v1/incidents/${opened[1]!.id}/acknowledge`, { by: 'alice' });
     assert.equal(badge(await get('/')), null, 'no badge once every incident is taken');
+  });
+
+  it('lists what is not resolved by default: an incident acknowledged there stays, marked, until resolved', async () => {
+    const { h } = s;
+    const node = await h.createNode('acked-1');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'acked-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const list = `/incidents?node=${node.id}`;
+    const row = new RegExp(`<td data-label="Incident">\\s*<a href="/incidents/${incident!.id}">`);
+    assert.match(await get(list), /<a href="[^"]*" aria-current="true"><b>1<\/b> not resolved<\/a>/);
+    const action = `/incidents/${incident!.id}/acknowledge`;
+    const res = await h.app.request(action, {
+      method: 'POST',
+      headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      body: formOf(await get(list), action).toString(),
+    });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), `${list}&acknowledged=${incident!.id}`);
+    const back = await get(res.headers.get('location')!);
+    assert.match(back, /Acknowledged acked-1(&#39;|')s incident/);
+    assert.match(back, row, 'still listed');
+    assert.match(back, /<span class="tag tag-acknowledged">acknowledged<\/span>/);
+    assert.doesNotMatch(back, new RegExp(`id="ack-${incident!.id}"`), 'with nothing left to acknowledge');
+    // The explicit filters keep their meanings.
+    assert.doesNotMatch(await get(`${list}&status=open`), row);
+    assert.match(await get(`${list}&status=acknowledged`), row);
+    await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, {});
+    assert.doesNotMatch(await get(list), row);
+    assert.match(await get(`${list}&status=resolved`), row);
   });
 
   it("says which incident Acknowledge in the list took, back on the same list with its filter", async () => {

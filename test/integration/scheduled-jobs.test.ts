@@ -253,8 +253,9 @@ describe('scheduled jobs', () => {
     await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/nodes/${job.id}`, { heartbeat_interval_seconds: 60 })), ['heartbeat_interval_seconds']);
     const back = await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule: null, heartbeat_interval_seconds: 60 }), 200);
     assert.deepEqual([back.schedule, back.heartbeat_interval_seconds], [null, 60]);
+    // Scheduled again without a grace: the default, as a new job's, not a grace of 0 that pages at every run.
     const again = await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule: { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin' } }), 200);
-    assert.deepEqual(again.schedule, { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin', grace_seconds: 0, max_run_seconds: null });
+    assert.deepEqual(again.schedule, { cron: '30 */10 * * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: null });
   });
 
   it('an edit waiting behind a flush holds nothing the flush still needs', async () => {
@@ -314,7 +315,7 @@ describe('scheduled jobs', () => {
     const t = Math.ceil(h.clock.now().getTime() / 300_000) * 300_000 + 330_000;
     await tickAt(new Date(t - 40_000));
     h.clock.set(new Date(t));
-    const job = await h.createNode('edited-job', { schedule: { cron: '0 3 * * *' } });
+    const job = await h.createNode('edited-job', { schedule: { cron: '0 3 * * *', grace_seconds: 0 } });
     await okPing(job.ping_key);
     // Steps under the 60 s coverage gap, so the time since the ping stays watched.
     for (const s of [50, 100, 150, 200, 250, 280]) await tickAt(new Date(t + s * 1000));
@@ -331,6 +332,35 @@ describe('scheduled jobs', () => {
     const down = await health(job.id);
     assert.equal(down.state, 'down');
     assert.match(down.reason ?? '', new RegExp(`the run due at ${new Date(t + 870_000).toISOString().slice(0, 19).replace('T', ' ')} UTC`));
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('gives a job made without a grace 5 minutes of it: a minutely run of 15 s never pages, a missed run is down 5 minutes on', async () => {
+    // A minute boundary 30 s ahead: the job is made, then runs at t, t + 60 s, … as cron starts them.
+    const t = Math.ceil((h.clock.now().getTime() + 30_000) / 60_000) * 60_000;
+    const after = (sec: number) => new Date(t + sec * 1000);
+    await tickAt(after(-30));
+    const job = await h.createNode('minutely-sync', { schedule: { cron: '* * * * *' } });
+    assert.deepEqual(job.schedule, { cron: '* * * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: null });
+    // Four runs as `lifeline run -- sleep 15` reports them: a start at the minute, the end 15 s on.
+    // With no grace each was down at the next minute, while its run had just started.
+    for (let sec = 0; sec < 240; sec += 5) {
+      h.clock.set(after(sec));
+      if (sec % 60 === 0) await okPing(job.ping_key, '/start');
+      if (sec % 60 === 15) await okPing(job.ping_key, '/0');
+      await tickAt(after(sec));
+      assert.notEqual((await health(job.id)).state, 'down', `at t + ${sec} s`);
+    }
+    // Then the crontab stops: the run at t + 240 s is missed, and down 300 s after it.
+    for (let sec = 270; sec < 540; sec += 30) await tickAt(after(sec));
+    await tickAt(new Date(t + 539_999));
+    assert.equal((await health(job.id)).state, 'healthy');
+    await tickAt(after(540));
+    const down = await health(job.id);
+    assert.deepEqual([down.state, down.since], ['down', after(540).toISOString()]);
+    assert.match(down.reason ?? '', /\(grace 300s\)$/);
+    const log = await transitionsOf(h.db, job.id);
+    assert.deepEqual(log.map((x) => `${x.from_state}->${x.to_state}@${(x.at.getTime() - t) / 1000}`), ['unknown->healthy@15', 'healthy->down@540']);
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 });

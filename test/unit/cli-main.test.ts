@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { COMMANDS, run } from '../../src/cli/main.ts';
 
 /** Runs the CLI in this process with captured output and an environment of our choosing. */
@@ -19,6 +20,22 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** An engine stand-in: records each request (method, path and query, body) and answers `reply`. */
+async function recordingEngine(reply: unknown) {
+  const seen: Array<{ method: string; url: URL; body: string }> = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: new URL(req.url!, 'http://engine.test'), body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { env: { LIFELINE_URL: url, LIFELINE_TOKEN: 't' }, seen, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 describe('the command line', () => {
@@ -68,6 +85,46 @@ describe('the command line', () => {
     const flag = await cli(['nodes', 'list', '--lable', 'role:web']);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /Unknown option '--lable'\n\(Did you mean --label\?\)/);
+  });
+
+  it('reads every --label as key=value, and as key:value, which nodes list once required', async () => {
+    const engine = await recordingEngine({ items: [], next_cursor: null });
+    try {
+      const run = async (argv: string[]) => {
+        const r = await cli([...argv, '--json'], engine.env);
+        assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
+        return engine.seen.at(-1)!;
+      };
+      // The API's filter reads key:value, splitting at its first colon: a value may hold more.
+      for (const [given, sent] of [['role=web', 'role:web'], ['role:web', 'role:web'], ['url=http://a:8080', 'url:http://a:8080']] as const) {
+        assert.equal((await run(['nodes', 'list', '--label', given])).url.searchParams.get('label'), sent, given);
+      }
+      const added = await run(['nodes', 'add', 'web-1', '--label', 'role:web', '--label', 'dc=eu:1']);
+      assert.deepEqual(JSON.parse(added.body).labels, { role: 'web', dc: 'eu:1' });
+      const edited = await run(['nodes', 'edit', 'web-1', '--label', 'role=db']);
+      assert.deepEqual([edited.method, JSON.parse(edited.body).labels], ['PATCH', { role: 'db' }]);
+      const refused = await cli(['nodes', 'list', '--label', 'role'], engine.env);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /--label must be key=value, got "role"/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("adds a job leaving its grace to the API, says the grace it got, and suggests lifeline run for its crontab", async () => {
+    const schedule = { cron: '* * * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: null };
+    const job = { id: 'j1', name: 'minutely-sync', labels: {}, schedule, ping_key: 'k', ping_url: 'https://lifeline.example/ping/k' };
+    const engine = await recordingEngine(job);
+    try {
+      const r = await cli(['nodes', 'add', 'minutely-sync', '--schedule', '* * * * *'], engine.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(engine.seen[0]!.body).schedule, { cron: '* * * * *' }, 'no grace of its own: the API default');
+      assert.match(r.stdout, /down 300s after a scheduled time with no success ping; a run that has started is held to the same time \(--max-run times a run from its start instead\)/);
+      assert.match(r.stdout, /^In its crontab: {2}\* \* \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh$/m);
+      assert.doesNotMatch(r.stdout, /&& curl/);
+    } finally {
+      await engine.close();
+    }
   });
 
   const usageErrors: Array<[string, string[], RegExp]> = [

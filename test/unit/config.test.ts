@@ -59,6 +59,13 @@ describe('loadConfig', () => {
     assert.equal(c.mailFrom, 'Lifeline <oncall@example.com>');
   });
 
+  it('gives LIFELINE_PUBLIC_URL as the parsed URL writes it, without a trailing slash', () => {
+    // Every address the engine gives out is this plus a path, some of them inside HTML snippets.
+    assert.equal(loadConfig({ LIFELINE_PUBLIC_URL: 'HTTPS://Lifeline.Example.com:443/base/' }).publicUrl, 'https://lifeline.example.com/base');
+    assert.equal(loadConfig({ LIFELINE_PUBLIC_URL: 'https://lifeline.example.com/a"b<c>//' }).publicUrl, 'https://lifeline.example.com/a%22b%3Cc%3E');
+    assert.equal(loadConfig({ LIFELINE_PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl, 'http://127.0.0.1:8080');
+  });
+
   it('warns at start of an admin token shorter than 32 characters, and takes it', () => {
     const short = 'sixteen-chars-ok';
     assert.equal(loadConfig({ LIFELINE_ADMIN_TOKEN: short }).adminToken, short);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agoAndAt } from '../../src/console/format.ts';
+import { agoAndAt, htmlAttr } from '../../src/console/format.ts';
 
 // What a list shows of a moment: relative and exact side by side, since a phone shows no tooltip.
 
@@ -25,5 +25,11 @@ describe('console: a moment at a glance and exactly', () => {
     assert.equal(exact('2026-12-06T22:41:07Z'), '13 min ago · 22:41:07 UTC');
     assert.equal(exact('2026-12-07T00:05:30Z'), 'in 1 h 11 min · 2026-12-07 00:05:30 UTC');
     assert.equal(agoAndAt(new Date('2026-12-06T22:41:07Z'), now, { seconds: false }), '13 min ago · 22:41 UTC');
+  });
+});
+
+describe('console: text for an attribute of a snippet to paste', () => {
+  it('escapes what would end the quoted value or start markup', () => {
+    assert.equal(htmlAttr('https://x.example/a&b"c<d>e?x=1&y=2'), 'https://x.example/a&amp;b&quot;c&lt;d&gt;e?x=1&amp;y=2');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config.ts';
-import { listenProblem } from '../../workers/listen.ts';
+import { consoleUrl, listenProblem } from '../../workers/listen.ts';
 
 function listenError(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`listen ${code}`), { code, syscall: 'listen' });
@@ -24,5 +24,16 @@ describe('listenProblem', () => {
     }
     const uncoded = new Error('something else');
     assert.equal(listenProblem(uncoded, '127.0.0.1', 8080), uncoded);
+  });
+});
+
+describe('consoleUrl', () => {
+  it('is LIFELINE_PUBLIC_URL when set, else localhost for every interface, else the one address listened on', () => {
+    assert.equal(consoleUrl('https://lifeline.example.com', '0.0.0.0', 8080), 'https://lifeline.example.com/');
+    assert.equal(consoleUrl(undefined, '0.0.0.0', 8080), 'http://localhost:8080/');
+    assert.equal(consoleUrl(undefined, '::', 8080), 'http://localhost:8080/');
+    assert.equal(consoleUrl(undefined, '127.0.0.1', 41234), 'http://127.0.0.1:41234/');
+    assert.equal(consoleUrl(undefined, '::1', 8080), 'http://[::1]:8080/');
+    assert.equal(consoleUrl(undefined, 'lifeline.lan', 8080), 'http://lifeline.lan:8080/');
   });
 });

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { fleetCounts, fleetCursor, fleetPage, FLEET_ORDER } from '../../nodes/store.ts';
 import type { FleetCursor, FleetFilter } from '../../nodes/store.ts';
-import type { NodeRow } from '../../nodes/model.ts';
+import { parseLabel, type NodeRow } from '../../nodes/model.ts';
 import { STATES, type State } from '../../health/decide.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
@@ -30,10 +30,7 @@ function readQuery(q: Record<string, string>): FleetQuery {
   const state = (STATES as readonly string[]).includes(q.state ?? '') ? (q.state as State) : undefined;
   const search = q.q?.trim().slice(0, 128) || undefined;
   const labelText = q.label?.trim() ?? '';
-  // key=value, as labels are written everywhere else in the console (chips, maintenance, status
-  // pages); key:value too, as this filter first read them. A key holds neither character.
-  const m = /^([A-Za-z0-9._/-]{1,63})[=:](.{0,256})$/s.exec(labelText);
-  const label = m ? { key: m[1]!, value: m[2]! } : undefined;
+  const label = parseLabel(labelText);
   return {
     filter: { state, search, label },
     labelText,
@@ -89,11 +86,15 @@ function NoNodesYet(p: { canAdd: boolean }) {
   );
 }
 
-/** The fleet's rows (exported for the benchmark's naive all-on-one-page console). */
+/**
+ * The fleet's rows (exported for the benchmark's naive all-on-one-page console). One column holds a
+ * heartbeat node's last heartbeat and a scheduled job's last ping (its last run's end), both its
+ * last report: headed "Last heartbeat", it called jobs heartbeat nodes.
+ */
 export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
   if (p.rows.length === 0) return <p class="empty panel">No node matches.</p>;
   return (
-    <Table head={['Node', 'State', 'Since', 'Last heartbeat', 'Reason']}>
+    <Table head={['Node', 'State', 'Since', 'Last report', 'Reason']}>
       {p.rows.map((n) => (
         <tr class={`row-${n.state}`}>
           <td data-label="Node">
@@ -110,7 +111,7 @@ export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
           <td data-label="Since">
             <Lasting since={n.since} now={p.now} />
           </td>
-          <td data-label="Last heartbeat">
+          <td data-label="Last report">
             <Ago at={n.last_heartbeat_at} now={p.now} />
           </td>
           <td data-label="Reason" class="reason">

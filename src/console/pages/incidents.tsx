@@ -28,17 +28,30 @@ import type { ConsoleSession } from '../../access/sessions.ts';
 const PAGE_SIZE = 50;
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
 
+/**
+ * The list's filters. By default what is not resolved, open and acknowledged alike (PagerDuty's and
+ * Opsgenie's default view): under "open" alone, an incident acknowledged from the list vanished
+ * while its node was still down. Its address has no `status`; any other value is read as it.
+ */
+type Filter = IncidentStatus | 'unresolved';
+const FILTERS: Filter[] = ['unresolved', ...STATUSES];
+const FILTER_LABEL: Record<Filter, string> = { unresolved: 'not resolved', open: 'open', acknowledged: 'acknowledged', resolved: 'resolved' };
+const filterOf = (raw: string | undefined): Filter => ((STATUSES as string[]).includes(raw ?? '') ? (raw as IncidentStatus) : 'unresolved');
+/** The filter as the list's address carries it: the default as none. */
+const statusParam = (f: Filter): IncidentStatus | undefined => (f === 'unresolved' ? undefined : f);
+
 export function incidentRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
 
   app.get('/incidents', ...guards.page, async (c) => {
-    const status = (STATUSES as string[]).includes(c.req.query('status') ?? '') ? (c.req.query('status') as IncidentStatus) : 'open';
+    const filter = filterOf(c.req.query('status'));
+    const status = statusParam(filter);
     const node = isUuid(c.req.query('node') ?? '') ? c.req.query('node') : undefined;
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, counts, fetched, refs, acked] = await Promise.all([
       chrome(c, deps),
       countIncidentsByStatus(deps.sql, node),
-      listIncidents(deps.sql, { status, nodeId: node, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
+      listIncidents(deps.sql, { status: filter, nodeId: node, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
       node ? findNodeRefs(deps.sql, [node]) : [],
       acknowledgedFromList(deps, c.req.query('acknowledged')),
     ]);
@@ -61,10 +74,10 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
         {acked}
         <Live id="incidents-live" url={self} on={['incident.changed']}>
           <ul class="chips" aria-label="Incidents by status">
-            {STATUSES.map((s) => (
+            {FILTERS.map((f) => (
               <li>
-                <a href={href('/incidents', { status: s, node })} aria-current={s === status ? 'true' : undefined} class={s === 'open' && counts.open > 0 ? 'chip-alert' : undefined}>
-                  <b>{counts[s].toLocaleString('en-US')}</b> {s}
+                <a href={href('/incidents', { status: statusParam(f), node })} aria-current={f === filter ? 'true' : undefined} class={f === 'open' && counts.open > 0 ? 'chip-alert' : undefined}>
+                  <b>{(f === 'unresolved' ? counts.open + counts.acknowledged : counts[f]).toLocaleString('en-US')}</b> {FILTER_LABEL[f]}
                 </a>
               </li>
             ))}
@@ -215,11 +228,12 @@ const listWith = (back: string | undefined, name: string, value: string): string
 };
 
 /**
- * What the list says after Acknowledge in one of its rows sent it back (`?acknowledged=<id>`): the
- * row has left the open list, so the saying names the node and the incident and links to it. Only
- * while the incident stands acknowledged, with who did it and when: the address can be kept,
- * reloaded after a resolve or typed with any id, and "escalation stops" over an incident that is
- * open and paging, or resolved since, would say what is not so.
+ * What the list says after Acknowledge in one of its rows sent it back (`?acknowledged=<id>`). The
+ * default list keeps the row, marked acknowledged; under "open" it has left the list; either way
+ * the saying names the node and the incident and links to it. Only while the incident stands
+ * acknowledged, with who did it and when: the address can be kept, reloaded after a resolve or
+ * typed with any id, and "escalation stops" over an incident that is open and paging, or resolved
+ * since, would say what is not so.
  */
 async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
   const incident = id !== undefined && isUuid(id) ? await getIncident(deps.sql, id) : undefined;

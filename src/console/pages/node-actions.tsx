@@ -12,8 +12,8 @@ import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import { acting, attempt, Field, requireScope } from '../acting.tsx';
-import { areaText, Back, EngineGuessed, Notice, Outcome, Snippet } from '../components.tsx';
-import { chrome, engineUrl } from '../context.ts';
+import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../components.tsx';
+import { chrome, ENGINE_PLACEHOLDER, engineUrl } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
@@ -27,6 +27,12 @@ import { ZoneInput } from '../zones.tsx';
 
 export const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.name)}`;
 
+/**
+ * A node's page by its id (/nodes/:ref takes either): for an address kept to answer a form sent
+ * again (createOnce), which a rename since would turn into a 404 by name.
+ */
+export const nodeIdPath = (n: Pick<NodeRow, 'id'>) => `/nodes/${n.id}`;
+
 /** Policies to choose from: there are a handful, never a fleet's worth. */
 export const POLICY_CHOICES = 200;
 
@@ -34,7 +40,7 @@ export const POLICY_CHOICES = 200;
  * The schedule fields as the API's `schedule`: none (a heartbeat node) while the expression is
  * empty, unless a schedule is `asked` for (the add form's "scheduled job"): then an empty
  * expression is sent as typed, for the API's check to refuse in its words. Empty grace and run
- * limit take the API's defaults (0 and none).
+ * limit take the API's defaults (SCHEDULE_DEFAULTS: 300 s and none).
  */
 export function scheduleOf(form: Form, asked = false) {
   const cron = text(form, 'schedule_cron')?.trim();
@@ -50,7 +56,7 @@ export function scheduleOf(form: Form, asked = false) {
 /**
  * A time zone, grace or run limit typed without an expression, for a node with no schedule: saved,
  * the form would keep a heartbeat node and drop them without a word. The values the form shows such
- * a node with (UTC, 0, empty) are the defaults, asking for nothing.
+ * a node with (UTC, 300, empty) are the defaults, asking for nothing.
  */
 function scheduleWithoutCron(form: Form): ErrorDetail[] {
   const zone = text(form, 'schedule_time_zone')?.trim();
@@ -187,8 +193,9 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
  * heartbeat as README's "A first node, by hand" sends it, and for a scheduled job the ping its
  * crontab sends, as "Scheduled jobs and ping URLs" does.
  */
-export function TokenPage(p: { title: string; node: NodeRow; token: string; engine: { url: string; guessed: boolean }; chrome: Chrome; children?: Child }) {
-  const ping = `${p.engine.url}/ping/${p.node.ping_key}`;
+export function TokenPage(p: { title: string; node: NodeRow; token: string; engine: string | undefined; chrome: Chrome; children?: Child }) {
+  const engine = p.engine ?? ENGINE_PLACEHOLDER;
+  const ping = `${engine}/ping/${p.node.ping_key}`;
   return (
     <Page title={p.title} chrome={p.chrome} section="fleet">
       <Back href={nodePath(p.node)}>{p.node.name}</Back>
@@ -210,9 +217,9 @@ export function TokenPage(p: { title: string; node: NodeRow; token: string; engi
       ) : null}
       <h2>{p.node.schedule ? 'Or send heartbeats with the token' : 'Send a heartbeat'}</h2>
       <Snippet id="heartbeat-snippet">
-        {`curl -s -XPOST ${p.engine.url}/v1/heartbeats -H "authorization: Bearer ${p.token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`}
+        {`curl -s -XPOST ${engine}/v1/heartbeats -H "authorization: Bearer ${p.token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`}
       </Snippet>
-      {p.engine.guessed ? <EngineGuessed /> : null}
+      {p.engine === undefined ? <EngineUnset /> : null}
       <p>
         <a href={nodePath(p.node)}>Go to {p.node.name}</a>
       </p>
@@ -299,11 +306,11 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         return rotated;
       },
       () => missing(c),
-      (made) => nodePath(made.node),
+      (made) => nodeIdPath(made.node),
       ({ node: rotated, token }) =>
         html(
           c,
-          <TokenPage title={`New token for ${rotated.name}`} node={rotated} token={token} engine={engineUrl(c, deps)} chrome={frame}>
+          <TokenPage title={`New token for ${rotated.name}`} node={rotated} token={token} engine={engineUrl(deps)} chrome={frame}>
             The old token no longer works. This one is shown only now: give it to the node's agent.
           </TokenPage>,
         ),

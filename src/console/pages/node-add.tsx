@@ -17,7 +17,7 @@ import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html } from '../render.tsx';
-import { HEARTBEAT_FIELDS, LabelsField, NameField, nodePath, NumberField, POLICY_CHOICES, PolicyField, scheduleOf, ScheduleFields, TokenPage } from './node-actions.tsx';
+import { HEARTBEAT_FIELDS, LabelsField, NameField, nodeIdPath, NumberField, POLICY_CHOICES, PolicyField, scheduleOf, ScheduleFields, TokenPage } from './node-actions.tsx';
 
 // Adding a node from the console: POST /v1/nodes's schema and its command (createNode), so a team's
 // first node needs no API call, and the form refuses what the API refuses, in its words. Its own
@@ -66,7 +66,10 @@ function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: For
   );
   const scheduled = (name: string) => value(name, name === 'schedule_cron' ? '' : SCHEDULE_DEFAULTS[name.slice('schedule_'.length) as keyof typeof SCHEDULE_DEFAULTS]);
   return (
-    <form method="post" action={ADD_NODE_PATH} class="panel add-node">
+    // novalidate: the other kind's fields, hidden, keep their min; one out of range (an interval of 0
+    // typed before switching to a job) made the browser refuse to send, saying nothing it could show.
+    // The server checks every field and shows each problem beside its field.
+    <form method="post" action={ADD_NODE_PATH} class="panel add-node" novalidate>
       <Csrf session={p.session} />
       <Once />
       <NameField value={value('name', '')} problem={problem('name')} hint="1–128 characters of A–Z a–z 0–9 . _ : -, unique; e.g. web-1 or nightly-backup." />
@@ -139,11 +142,11 @@ export function nodeAddRoutes(deps: AppDeps, guards: Guards) {
         return made;
       },
       (r) => addPage(c, { form, ...formRefusal(r, 'Not added') }),
-      (made) => nodePath(made.node),
+      (made) => nodeIdPath(made.node),
       ({ node, token }) =>
         html(
           c,
-          <TokenPage title={`Added ${node.name}`} node={node} token={token} engine={engineUrl(c, deps)} chrome={frame}>
+          <TokenPage title={`Added ${node.name}`} node={node} token={token} engine={engineUrl(deps)} chrome={frame}>
             Its token is shown only now: give it to the node's agent.
           </TokenPage>,
           201,

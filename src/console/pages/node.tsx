@@ -16,9 +16,9 @@ import { summarize } from '../../uptime/summary.ts';
 import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
-import { Ago, alreadyShownOnce, At, Back, EngineGuessed, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
-import { chrome, cursor, engineUrl, href, readCursor } from '../context.ts';
-import { day, duration, percent, runTime } from '../format.ts';
+import { Ago, alreadyShownOnce, At, Back, EngineUnset, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
+import { chrome, cursor, ENGINE_PLACEHOLDER, engineUrl, href, readCursor } from '../context.ts';
+import { day, duration, htmlAttr, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable, maintenanceOf } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -201,7 +201,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
           <IncidentTable rows={incidents} now={nowDate} names={names} maintenance={maintenance} showNode={false} />
           {totalIncidents > incidents.length ? (
             <p>
-              <a href={href('/incidents', { status: incidentCounts.open ? 'open' : 'resolved', node: node.id })}>All incidents of {node.name}</a>
+              <a href={href('/incidents', { status: incidentCounts.open + incidentCounts.acknowledged ? undefined : 'resolved', node: node.id })}>All incidents of {node.name}</a>
             </p>
           ) : null}
 
@@ -216,7 +216,8 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             <a class="button" href={`/nodes/${encodeURIComponent(node.name)}/edit`}>
               Edit
             </a>
-            <form method="post" action={`/nodes/${encodeURIComponent(node.name)}/token`} class="inline">
+            {/* By id: sent again after a rename (a reload), it still reaches the node, and is told what it did. */}
+            <form method="post" action={`/nodes/${node.id}/token`} class="inline">
               <Csrf session={frame.session} />
               <Once />
               <button type="submit">Rotate token</button>
@@ -282,7 +283,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         </div>
 
         <h2>Badge</h2>
-        <Badges node={node} engine={engineUrl(c, deps)} />
+        <Badges node={node} engine={engineUrl(deps)} />
       </Page>,
     );
   });
@@ -295,7 +296,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
  * has one from its creation (its badge id names the badge, not the node), so there is nothing to
  * publish first; whoever has the address sees the state, as README's "Badges" says.
  */
-function Badges(p: { node: NodeRow; engine: { url: string; guessed: boolean } }) {
+function Badges(p: { node: NodeRow; engine: string | undefined }) {
   const path = `/badge/${p.node.badge_id}.svg`;
   const badges = [
     { id: 'state', what: 'State', query: '', alt: `${p.node.name} status` },
@@ -308,7 +309,10 @@ function Badges(p: { node: NodeRow; engine: { url: string; guessed: boolean } })
         address, and the old one stops working.
       </p>
       {badges.map((b) => {
-        const url = `${p.engine.url}${path}${b.query}`;
+        // The preview is same-origin, so its path is enough; a README needs the whole address.
+        const url = `${p.engine ?? ENGINE_PLACEHOLDER}${path}${b.query}`;
+        // The placeholder stays as the other snippets show it, to be replaced whole.
+        const src = `${p.engine === undefined ? ENGINE_PLACEHOLDER : htmlAttr(p.engine)}${htmlAttr(path + b.query)}`;
         return (
           <div class="field">
             <h3>
@@ -318,14 +322,14 @@ function Badges(p: { node: NodeRow; engine: { url: string; guessed: boolean } })
             <p class="hint">Markdown</p>
             <Snippet id={`badge-${b.id}-markdown`}>{`![${b.alt}](${url})`}</Snippet>
             <p class="hint">HTML</p>
-            <Snippet id={`badge-${b.id}-html`}>{`<img src="${url.replaceAll('&', '&amp;')}" alt="${b.alt}">`}</Snippet>
+            <Snippet id={`badge-${b.id}-html`}>{`<img src="${src}" alt="${htmlAttr(b.alt)}">`}</Snippet>
           </div>
         );
       })}
       <p class="hint">
         <code>?label=</code> changes the left text; <code>.json</code> instead of <code>.svg</code> is the same badge for shields.io's endpoint badges.
       </p>
-      {p.engine.guessed ? <EngineGuessed /> : null}
+      {p.engine === undefined ? <EngineUnset /> : null}
     </div>
   );
 }
