@@ -7,11 +7,14 @@ export const StateBadge = (p: { state: State; large?: boolean }) => (
   <span class={`state state-${p.state}${p.large ? ' state-large' : ''}`}>{p.state}</span>
 );
 
-/** A moment as "12 min ago · 22:41 UTC" (agoAndAt), to the second in its tooltip and for machines. */
-export const Ago = (p: { at: Date | null; now: Date; never?: string }) =>
+/**
+ * A moment as "12 min ago · 22:41 UTC" (agoAndAt), to the second in its tooltip and for machines;
+ * with `seconds`, to the second on screen too.
+ */
+export const Ago = (p: { at: Date | null; now: Date; never?: string; seconds?: boolean }) =>
   p.at ? (
     <time datetime={p.at.toISOString()} title={utc(p.at)}>
-      {agoAndAt(p.at, p.now)}
+      {agoAndAt(p.at, p.now, { seconds: p.seconds })}
     </time>
   ) : (
     <span class="muted">{p.never ?? 'never'}</span>

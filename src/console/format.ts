@@ -46,10 +46,12 @@ export function ago(d: Date, now: Date): string {
 /**
  * "13 min ago · 22:41 UTC": when, at a glance and exactly, both visible (a tooltip is nothing on a
  * phone). The exact part is the time of day on the UTC day of `now`, and with its date on any
- * other day, so that "2 d 4 h ago" still says which night it was.
+ * other day, so that "2 d 4 h ago" still says which night it was. With `seconds`, "22:41:07 UTC":
+ * for a moment read against logs or a job that runs on a second (an incident's opening, a six-field
+ * schedule's next run), where 22:41 leaves up to 59 s unsaid.
  */
-export function agoAndAt(d: Date, now: Date): string {
-  const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+export function agoAndAt(d: Date, now: Date, o: { seconds?: boolean } = {}): string {
+  const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}${o.seconds ? `:${pad(d.getUTCSeconds())}` : ''} UTC`;
   return `${ago(d, now)} · ${day(d) === day(now) ? clock : `${day(d)} ${clock}`}`;
 }
 

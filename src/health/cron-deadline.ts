@@ -170,7 +170,7 @@ function dueWords(due: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone' |
 }
 
 /** Six fields: the first is the second (the cron package's form); five fields and presets have none. */
-const hasSeconds = (cron: string): boolean => cron.trim().split(/\s+/).length === 6;
+export const hasSeconds = (cron: string): boolean => cron.trim().split(/\s+/).length === 6;
 
 /**
  * UTC by its other names in the IANA database (Etc/UTC, GMT, Zulu): listed, not left to the name

@@ -176,11 +176,21 @@ describe("console: a scheduled job's page", () => {
     const page = await get('/nodes/minutely');
     assert.doesNotMatch(page, /<td data-label="Finished">/, 'a plain success ping is no run');
     const lastPing = new Date(t0 + 2 * 60_000).toISOString();
-    assert.match(page, new RegExp(`No runs yet: plain success pings are not kept as runs;[^<]*Last ping <time datetime="${lastPing}"[^>]*>2 min ago · (\\d{4}-\\d\\d-\\d\\d )?${lastPing.slice(11, 16)} UTC</time>\\.`));
+    // The date only when the ping fell on another UTC day than the harness clock's now.
+    const onDay = lastPing.slice(0, 10) === h.clock.now().toISOString().slice(0, 10) ? '' : `${lastPing.slice(0, 10)} `;
+    assert.match(page, new RegExp(`No runs yet: plain success pings are not kept as runs;[^<]*Last ping <time datetime="${lastPing}"[^>]*>2 min ago · ${onDay}${lastPing.slice(11, 16)} UTC</time>\\.`));
     assert.match(page, /<dt>Last ping<\/dt>/);
     assert.doesNotMatch(page, /Last heartbeat/);
     const next = new Date(Math.ceil((t0 + 240_001) / 300_000) * 300_000);
     assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}"[^>]*>in [^<]+ · [^<]*${next.toISOString().slice(11, 16)} UTC</time><span class="sub">its success ping is due within 30 s of it</span>`));
+  });
+  it("shows a six-field job's next run to the second it is due", async () => {
+    await h.createNode('on-the-second', { schedule: { cron: '15 */5 * * * *', grace_seconds: 30 } });
+    const page = await get('/nodes/on-the-second');
+    const [, at, shown] = /<dt>Next run<\/dt><dd><time datetime="([^"]+)"[^>]*>in [^<]+ · ([^<]*) UTC<\/time>/.exec(page) ?? assert.fail('no next run');
+    assert.equal(at!.slice(17, 19), '15');
+    const onDay = at!.slice(0, 10) === h.clock.now().toISOString().slice(0, 10) ? '' : `${at!.slice(0, 10)} `;
+    assert.equal(shown, `${onDay}${at!.slice(11, 19)}`);
   });
   it('shows the run whose success ping is still within its grace as the next run, the one the engine waits for', async () => {
     const job = await h.createNode('in-grace', { schedule: { cron: '*/5 * * * *', grace_seconds: 120 } });

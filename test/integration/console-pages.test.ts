@@ -522,10 +522,60 @@ describe('console: incidents', () => {
     const back = res.headers.get('location') ?? '';
     assert.equal(back, `${list}&acknowledged=${incident!.id}`);
     const page = await get(back);
-    assert.match(page, new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a>: escalation stops.</p></div>`));
+    const at = h.clock.now().toISOString();
+    assert.match(
+      page,
+      new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a> at <time datetime="${at}"[^>]*>${at.slice(11, 16)} UTC</time> by <span title="[^"]+">key <b>[^<]+</b></span>: escalation stops.</p></div>`),
+    );
     // The saying is the redirect's: the list's own links and its live refresh do not carry it.
     assert.doesNotMatch(page, /href="[^"]*acknowledged=|hx-get="[^"]*acknowledged=/);
     assert.doesNotMatch(await get(list), /Acknowledged web-1/);
+  });
+
+  it('goes back after Acknowledge only to the incident list, never to another host a dot segment makes of `back`', async () => {
+    const { h } = s;
+    const nodes = await Promise.all(['web-9', 'web-10'].map((n) => h.createNode(n)));
+    const incidents = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down' as const, severity: 'critical' as const, title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
+    );
+    const list = await get('/incidents');
+    for (const [i, back] of ['/.//evil.com', '/incidents/..//evil.com/x'].entries()) {
+      const action = `/incidents/${incidents[i]!.id}/acknowledge`;
+      const body = formOf(list, action);
+      body.set('back', back);
+      const res = await h.app.request(action, { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      assert.equal(res.status, 303, await res.text());
+      assert.equal(res.headers.get('location'), `/incidents/${incidents[i]!.id}?done=acknowledged`, back);
+    }
+  });
+
+  it('says an incident was acknowledged only while it stands acknowledged, whatever id the address carries', async () => {
+    const { h } = s;
+    const node = await h.createNode('web-8');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-8 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const address = `/incidents?acknowledged=${incident!.id}`;
+    assert.doesNotMatch(await get(address), /escalation stops/, 'still open, still paging');
+    const at = h.clock.now().toISOString();
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
+    assert.match(await get(address), new RegExp(`web-8 is down</a> at <time datetime="${at}"[^>]*>${at.slice(11, 16)} UTC</time> by <span>alice</span>: escalation stops.`));
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' })).status, 200);
+    assert.doesNotMatch(await get(address), /escalation stops/, 'resolved since');
+  });
+
+  it("shows when an incident opened to the second", async () => {
+    const { h } = s;
+    const node = await h.createNode('web-7');
+    const openedAt = new Date(Math.floor(h.clock.now().getTime() / 60_000) * 60_000 - 60_000 + 37_000);
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-7 is down', reason: 'no heartbeat', policyId: null, openedAt },
+    ]);
+    const page = await get(`/incidents/${incident!.id}`);
+    const iso = openedAt.toISOString();
+    const onDay = iso.slice(0, 10) === h.clock.now().toISOString().slice(0, 10) ? '' : `${iso.slice(0, 10)} `;
+    assert.match(page, new RegExp(`<dt>Opened</dt><dd><time datetime="${iso}"[^>]*>[^<]+ ago · ${onDay}${iso.slice(11, 19)} UTC</time></dd>`));
   });
 
   it('numbers escalation levels from 1, as the policy page does, and says whom a level missed and whether escalation ends', async () => {

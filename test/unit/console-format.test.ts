@@ -19,6 +19,13 @@ describe('console: a moment at a glance and exactly', () => {
     assert.equal(at('2026-12-07T00:05:00Z'), 'in 1 h 10 min · 2026-12-07 00:05 UTC');
     assert.equal(at('2026-12-06T23:00:00Z'), 'in 5 min · 23:00 UTC');
   });
+
+  it('gives the second too where asked, as for a six-field schedule or an incident’s opening', () => {
+    const exact = (iso: string) => agoAndAt(new Date(iso), now, { seconds: true });
+    assert.equal(exact('2026-12-06T22:41:07Z'), '13 min ago · 22:41:07 UTC');
+    assert.equal(exact('2026-12-07T00:05:30Z'), 'in 1 h 11 min · 2026-12-07 00:05:30 UTC');
+    assert.equal(agoAndAt(new Date('2026-12-06T22:41:07Z'), now, { seconds: false }), '13 min ago · 22:41 UTC');
+  });
 });
 
 describe('console: text for an attribute of a snippet to paste', () => {

@@ -118,9 +118,9 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
         },
       );
       if (outcome instanceof Response) return outcome;
-      const back = safeNext(typeof form.back === 'string' ? form.back : undefined);
       // Back to the list as it was (its filter, its page), saying what was done and to which incident.
-      return c.redirect(back === '/' ? `/incidents/${id}?done=${done}` : withParam(back, done, id), 303);
+      const back = listWith(typeof form.back === 'string' ? form.back : undefined, done, id);
+      return c.redirect(back ?? `/incidents/${id}?done=${done}`, 303);
     };
 
   app.post(
@@ -212,9 +212,17 @@ function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRo
   );
 }
 
-/** `path` (a path and query of this site) with `name=value` set in its query. */
-const withParam = (path: string, name: string, value: string): string => {
+/**
+ * The incident list `back` names (its filter and page), with `name=value` set in its query;
+ * undefined for any other path, since only the list sends `back`. Judged on the parsed path, not
+ * the text: URL resolves dot segments, so `/.//evil.com` and `/incidents/..//evil.com/x` parse to
+ * the path `//evil.com`, which a browser follows to another host.
+ */
+const listWith = (back: string | undefined, name: string, value: string): string | undefined => {
+  const path = safeNext(back);
+  if (path === '/') return undefined;
   const url = new URL(path, 'http://console');
+  if (url.pathname !== '/incidents') return undefined;
   url.searchParams.set(name, value);
   return url.pathname + url.search;
 };
@@ -222,17 +230,38 @@ const withParam = (path: string, name: string, value: string): string => {
 /**
  * What the list says after Acknowledge in one of its rows sent it back (`?acknowledged=<id>`). The
  * default list keeps the row, marked acknowledged; under "open" it has left the list; either way
- * the saying names the node and the incident and links to it.
+ * the saying names the node and the incident and links to it. Only while the incident stands
+ * acknowledged, with who did it and when: the address can be kept, reloaded after a resolve or
+ * typed with any id, and "escalation stops" over an incident that is open and paging, or resolved
+ * since, would say what is not so.
  */
 async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
   const incident = id !== undefined && isUuid(id) ? await getIncident(deps.sql, id) : undefined;
-  if (!incident) return null;
+  if (incident?.status !== 'acknowledged') return null;
+  const at = incident.acknowledged_at;
   // The node's name now, as everywhere in the console: node_name is the one it had at opening.
-  const nodeName = (await findNodeRefs(deps.sql, [incident.node_id])).find((r) => r.id === incident.node_id)?.name ?? incident.node_name;
+  const [refs, names] = await Promise.all([findNodeRefs(deps.sql, [incident.node_id]), actorNames(deps.sql, [incident.acknowledged_by])]);
+  const nodeName = refs.find((r) => r.id === incident.node_id)?.name ?? incident.node_name;
   return (
     <Notice kind="ok">
       <p>
-        Acknowledged {nodeName}'s incident <a href={`/incidents/${incident.id}`}>{incident.title}</a>: escalation stops.
+        Acknowledged {nodeName}'s incident <a href={`/incidents/${incident.id}`}>{incident.title}</a>
+        {at ? (
+          <>
+            {' '}
+            at{' '}
+            <time datetime={at.toISOString()} title={utc(at)}>
+              {hhmm(at, 'UTC')} UTC
+            </time>
+          </>
+        ) : null}
+        {incident.acknowledged_by ? (
+          <>
+            {' '}
+            by <Actor by={incident.acknowledged_by} names={names} />
+          </>
+        ) : null}
+        : escalation stops.
       </p>
     </Notice>
   );
@@ -339,7 +368,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             ) : null}
             <dt>Opened</dt>
             <dd>
-              <Ago at={incident.opened_at} now={now} />
+              <Ago at={incident.opened_at} now={now} seconds />
             </dd>
             <dt>Acknowledged</dt>
             <dd>

@@ -7,7 +7,7 @@ import { pingUrl } from '../../http/routes/nodes.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
 import { missedHeartbeats, okBeatNoun } from '../../health/decide.ts';
-import { awaitedRun, jobPings, nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
+import { awaitedRun, hasSeconds, jobPings, nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
@@ -350,7 +350,7 @@ function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
   const first = pending && pings.lastSuccessAt === null && nextRunAfter(p.schedule, pings.watchingSince) < awaited;
   return (
     <>
-      <Ago at={next} now={p.now} />
+      <Ago at={next} now={p.now} seconds={hasSeconds(p.schedule.cron)} />
       {held ? <span class="sub">not judged until the maintenance window ends</span> : null}
       {first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null}
       {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}
