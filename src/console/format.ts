@@ -82,6 +82,3 @@ export function hhmm(d: Date, zone: string): string {
 
 /** A datetime-local field's value for `d` on the clock of `zone`. */
 export const localInput = (d: Date, zone: string): string => clockOf(d, zone).toISOString().slice(0, 16);
-
-/** Text for an HTML attribute's double-quoted value, as a snippet to paste into a page gives it. */
-export const htmlAttr = (s: string): string => s.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
 import { staticFile } from './static-files.ts';
+import { htmlAttr } from './html-attr.ts';
 
 // GET /docs: Swagger UI over the OpenAPI document. The engine is self-hosted, often air-gapped,
 // so the renderer is the swagger-ui-dist package served from this origin (no CDN), and the page
@@ -31,10 +32,9 @@ const START = `window.ui = SwaggerUIBundle({
 });`;
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 export function docsPage(specUrl: string): Hono {
-  const spec = escapeAttr(specUrl);
+  const spec = htmlAttr(specUrl);
   const html = `<!doctype html>
 <html lang="en">
 <head>

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agoAndAt, htmlAttr } from '../../src/console/format.ts';
+import { agoAndAt } from '../../src/console/format.ts';
+import { htmlAttr } from '../../src/http/html-attr.ts';
 
 // What a list shows of a moment: relative and exact side by side, since a phone shows no tooltip.
 
