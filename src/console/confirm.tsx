@@ -18,10 +18,14 @@ export type Verb = 'Delete' | 'Revoke';
 /** The field only the confirmation page's form carries. */
 const CONFIRMED = 'confirmed';
 
-/** The link to the page that asks: `href` is where the thing's POST goes too. */
-export const AskFirst = (p: { href: string; verb?: Verb; small?: true }) => (
+/**
+ * The link to the page that asks: `href` is where the thing's POST goes too. `name` is heard, not
+ * seen: in a list every row's link would otherwise be read out as the same "Revoke…".
+ */
+export const AskFirst = (p: { href: string; name: string; verb?: Verb; small?: true }) => (
   <a class={p.small ? 'button small danger' : 'button danger'} href={p.href}>
-    {p.verb ?? 'Delete'}…
+    {p.verb ?? 'Delete'}
+    <span class="visually-hidden"> {p.name}</span>…
   </a>
 );
 

@@ -125,6 +125,9 @@ describe('console: add a node', () => {
     // host, where the proxy's 301 makes `curl -fsS` exit 0 with every ping lost.
     assert.equal(ping, `curl -fsS -m 10 --retry 5 ${UNSET}/ping/${made.ping_key}`);
     assert.match(page, UNSET_HINT);
+    // Not `npx lifeline`: that name on npm is another package, which a crontab would fetch and run.
+    assert.match(page, />lifeline run --ping-url /);
+    assert.doesNotMatch(page, /npx lifeline/);
     const answered = await h.req('GET', ping.split(' ').at(-1)!.slice(UNSET.length));
     assert.equal(answered.status, 200);
   });

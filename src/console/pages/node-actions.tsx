@@ -212,7 +212,7 @@ export function TokenPage(p: { title: string; node: NodeRow; token: string; engi
           <p>After each successful run (its ping URL needs no token):</p>
           <Snippet id="ping-snippet">{`curl -fsS -m 10 --retry 5 ${ping}`}</Snippet>
           <p>Or wrapped, with its start, exit code and output:</p>
-          <Snippet>{`npx lifeline run --ping-url ${ping} -- your-job.sh`}</Snippet>
+          <Snippet>{`lifeline run --ping-url ${ping} -- your-job.sh`}</Snippet>
         </>
       ) : null}
       <h2>{p.node.schedule ? 'Or send heartbeats with the token' : 'Send a heartbeat'}</h2>

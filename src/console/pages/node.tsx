@@ -226,7 +226,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
               <Csrf session={frame.session} />
               <button type="submit">New ping URL</button>
             </form>
-            <AskFirst href={`/nodes/${encodeURIComponent(node.name)}/delete`} />
+            <AskFirst href={`/nodes/${encodeURIComponent(node.name)}/delete`} name={node.name} />
           </div>
         ) : null}
         <div class="panel">

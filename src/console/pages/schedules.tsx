@@ -324,7 +324,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
           <>
             <h2>Delete</h2>
             <div class="actions">
-              <AskFirst href={`/schedules/${schedule.id}/delete`} />
+              <AskFirst href={`/schedules/${schedule.id}/delete`} name={schedule.name} />
               <span class="muted">Its overrides go with it. Refused while an escalation policy names it.</span>
             </div>
           </>
