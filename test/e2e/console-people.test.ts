@@ -149,7 +149,9 @@ describe('people and schedules in the console, in a browser', () => {
     assert.equal(((await api('GET', `/v1/schedules/${ids.schedule}/overrides`)).items as unknown[]).length, 1);
 
     await page.goto(server.origin + `/schedules/${ids.schedule}`);
-    await page.getByRole('button', { name: 'Remove' }).click();
+    // Asked first: the link names whose override goes, and the question's button removes it.
+    await page.getByRole('link', { name: /^Remove the override for / }).click();
+    await page.getByRole('button', { name: /^Remove the override for / }).click();
     await page.getByText('Override removed.').waitFor();
     assert.equal(await words(page, 0), '00:00–24:00 Alice Example');
     assert.deepEqual((await api('GET', `/v1/schedules/${ids.schedule}/on-call?at=2026-11-21T11:00:00.000Z`)).user_ids, [ids.alice]);

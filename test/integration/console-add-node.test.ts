@@ -186,8 +186,8 @@ describe('console: add a node', () => {
     assert.match((await get(at)).html, /<h1[^>]*>[^]*db-2-renamed/);
 
     // So does a token rotation's form, whose page drew it before the rename.
-    const nodePage = (await get(`/nodes/${made.id}`)).html;
-    const rotate = sent(nodePage, `/nodes/${made.id}/token`);
+    const asked = (await get(`/nodes/${made.id}/token`)).html;
+    const rotate = sent(asked, `/nodes/${made.id}/token`);
     assert.equal((await post(`/nodes/${made.id}/token`, rotate)).status, 200);
     await h.admin('PATCH', `/v1/nodes/${made.id}`, { name: 'db-2-again' });
     const again = await post(`/nodes/${made.id}/token`, rotate);
