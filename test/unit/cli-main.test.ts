@@ -49,7 +49,7 @@ describe('the command line', () => {
     const r = await cli(['nodes', 'add', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^Usage: lifeline nodes add <name> .*\[--label k=v …\]/);
-    assert.match(r.stdout, /--grace <seconds> +extra seconds before down \(default 0; for a scheduled job: after a scheduled time, default 300\)/);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /--grace <seconds> extra seconds before down \(default 0; for a scheduled job: after a scheduled time, default 300\)/);
   });
 
   it('prints the version of the package on --version', async () => {
