@@ -150,7 +150,7 @@ describe('people and schedules in the console, in a browser', () => {
 
     await page.goto(server.origin + `/schedules/${ids.schedule}`);
     // Asked first: the link names whose override goes, and the question's button removes it.
-    await page.getByRole('link', { name: /^Remove the override for / }).click();
+    await page.getByRole('link', { name: /^Remove\s+the override for / }).click();
     await page.getByRole('button', { name: /^Remove the override for / }).click();
     await page.getByText('Override removed.').waitFor();
     assert.equal(await words(page, 0), '00:00–24:00 Alice Example');
@@ -163,7 +163,7 @@ describe('people and schedules in the console, in a browser', () => {
     // Alice's shift ends Monday 09:00 Berlin: 17:00 in Tokyo.
     const first = page.locator('table tbody tr').first();
     assert.match(await first.innerText(), /^now\s+2026-11-23 17:00\s+Primary\s+Weekly$/);
-    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('link', { name: /^Delete\s+Alice Example\s*…$/ }).click();
     await page.getByRole('heading', { name: 'Delete Alice Example?' }).waitFor();
     await page.getByRole('button', { name: 'Delete Alice Example' }).click();
     await page.getByText('The user is on call through schedule "Primary"').waitFor();
