@@ -116,7 +116,7 @@ export class Context {
   /** A `--label`, as `role=web` (or `role:web`, which `nodes list` once required), read as the console's filter reads it. */
   label(raw: string): [string, string] {
     const label = parseLabel(raw);
-    if (!label) throw new UsageError(`--label must be key=value, got "${raw}" (a key is 1-63 of A-Z a-z 0-9 . _ / -)`, this.command);
+    if ('problem' in label) throw new UsageError(`--label ${label.problem}, got "${raw}"`, this.command);
     return [label.key, label.value];
   }
 

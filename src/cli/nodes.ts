@@ -7,13 +7,13 @@ import { ago, labels, secretBlock } from './format.ts';
  * The timing flags `nodes add` and `nodes edit` share; `add` hints at the defaults the API
  * fills in, `edit` at the unit, since a flag not given there keeps the node's own value.
  */
-function settingOptions(hints: { interval: string; grace: string; failures: string }): Record<string, OptionSpec> {
+function settingOptions(hints: { interval: string; grace: string; failures: string; graceDefault?: string }): Record<string, OptionSpec> {
   return {
     interval: { type: 'string', hint: hints.interval, description: 'seconds between heartbeats' },
     grace: {
       type: 'string',
       hint: hints.grace,
-      description: `extra seconds before down (for a scheduled job: after a scheduled time, default ${SCHEDULE_DEFAULTS.grace_seconds})`,
+      description: `extra seconds before down (${hints.graceDefault ?? ''}for a scheduled job: after a scheduled time, default ${SCHEDULE_DEFAULTS.grace_seconds})`,
     },
     failures: { type: 'string', hint: hints.failures, description: 'missed heartbeats before down' },
     'time-zone': { type: 'string', hint: 'zone', description: "the clock a scheduled job's schedule is read on (default UTC)" },
@@ -28,7 +28,8 @@ const add: Command = {
   example: 'lifeline nodes add web-1 --interval 10 --failures 3 --label role=web',
   options: {
     ...API_OPTIONS,
-    ...settingOptions({ interval: '30', grace: '0', failures: '3' }),
+    // The grace's two defaults are in its description: a hint of <0> beside "default 300" read as a contradiction.
+    ...settingOptions({ interval: '30', grace: 'seconds', failures: '3', graceDefault: 'default 0; ' }),
     label: { type: 'string', multiple: true, hint: 'k=v', description: 'a label (key=value or key:value); repeat for more' },
     schedule: { type: 'string', hint: 'cron', description: 'a scheduled job, due by this cron expression instead of heartbeats' },
   },
@@ -41,8 +42,9 @@ const add: Command = {
       body = { ...common, heartbeat_interval_seconds: ctx.int('interval', 30, 1), grace_seconds: ctx.int('grace', 0), failures_for_down: ctx.int('failures', 3, 1) };
     } else {
       // The expression is the API's to judge, and so is an --interval beside it: both are
-      // refused in its words. Flags not given are left out, for the API's defaults.
-      const schedule = { cron, time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace'), max_run_seconds: ctx.int('max-run', undefined, 1) };
+      // refused in its words. Flags not given are left out, for the API's defaults, but for the
+      // grace: an engine older than the 300 s default gave a job 0, which the help would belie.
+      const schedule = { cron, time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace') ?? SCHEDULE_DEFAULTS.grace_seconds, max_run_seconds: ctx.int('max-run', undefined, 1) };
       body = { ...common, schedule, heartbeat_interval_seconds: ctx.int('interval', undefined, 1), failures_for_down: ctx.int('failures', undefined, 1) };
     }
     const node = await ctx.client().post<NodeWithToken>('/v1/nodes', body);

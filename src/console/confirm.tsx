@@ -5,6 +5,7 @@ import { Back } from './components.tsx';
 import { chrome } from './context.ts';
 import type { ConsoleContext, ConsoleEnv } from './guard.ts';
 import { Csrf, Page, type Chrome, type Section } from './layout.tsx';
+import { Once } from './once.tsx';
 import { html } from './render.tsx';
 
 // What cannot be undone is asked first, one way everywhere: a link "Delete…" (or "Revoke…") to
@@ -13,23 +14,28 @@ import { html } from './render.tsx';
 // forgetting the step) deletes nothing and is sent to that page: one click from the list once
 // signed a person out by revoking their own key.
 
-export type Verb = 'Delete' | 'Revoke';
+export type Verb = 'Delete' | 'Revoke' | 'Remove' | 'Replace';
 
 /** The field only the confirmation page's form carries. */
 const CONFIRMED = 'confirmed';
 
-/** The link to the page that asks: `href` is where the thing's POST goes too. */
-export const AskFirst = (p: { href: string; verb?: Verb; small?: true }) => (
+/**
+ * The link to the page that asks: `href` is where the thing's POST goes too. `name` is heard, not
+ * seen: in a list every row's link would otherwise be read out as the same "Revoke…".
+ */
+export const AskFirst = (p: { href: string; name: string; verb?: Verb; label?: string; small?: true }) => (
   <a class={p.small ? 'button small danger' : 'button danger'} href={p.href}>
-    {p.verb ?? 'Delete'}…
+    {p.label ?? p.verb ?? 'Delete'}
+    <span class="visually-hidden"> {p.name}</span>…
   </a>
 );
 
 /**
  * The page that asks: the title's question, what goes with it (the children), the button that
- * posts to `action`, and the way back to `back` without changing anything.
+ * posts to `action`, and the way back to `back` without changing anything. With `once`, its form
+ * is good for one POST (once.tsx): a reload of what it made answers without doing it again.
  */
-export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?: string; action: string; chrome: Chrome; section: Section; children?: Child }) {
+export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?: string; action: string; once?: true; chrome: Chrome; section: Section; children?: Child }) {
   const verb = p.verb ?? 'Delete';
   return (
     <Page title={`${verb} ${p.name}`} chrome={p.chrome} section={p.section}>
@@ -42,6 +48,7 @@ export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?
         <form method="post" action={p.action} class="actions">
           <Csrf session={p.chrome.session} />
           <input type="hidden" name={CONFIRMED} value="yes" />
+          {p.once ? <Once /> : null}
           <button type="submit" class="danger solid">
             {verb} {p.name}
           </button>

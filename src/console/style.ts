@@ -320,6 +320,9 @@ button.danger.solid { background: var(--down-solid); border-color: var(--down-so
 button.small, .button.small { padding: 0.2rem 0.6rem; font-size: 0.88rem; }
 button.link { border: none; background: none; color: var(--accent); padding: 0; font-weight: 500; text-decoration: underline; }
 .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
+/* A button naming its thing ("Delete <a 60-character name>" on a confirmation page) wraps rather
+   than run past a 390 px phone's edge; min-width: 0 lets the flex item shrink below its text. */
+.actions button { white-space: normal; overflow-wrap: anywhere; min-width: 0; text-align: center; }
 
 /* Notices */
 

@@ -4,6 +4,7 @@ import { ApiError } from './errors.ts';
 import { MAX_DETAILS, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import { isUuid } from '../db/ids.ts';
 import { isTimeZone } from '../local-time.ts';
+import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE } from '../nodes/model.ts';
 
 function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
   // Only what is shown is spelled out: a dot path costs more than the check that found it.
@@ -315,8 +316,8 @@ export const int = (min: number, max: number) =>
 
 /** Node labels, and the labels a maintenance window matches nodes by. */
 export const Labels = plainRecord(
-  v.pipe(v.string(), v.regex(/^[A-Za-z0-9._\/-]{1,63}$/, 'label keys are 1-63 characters of A-Z a-z 0-9 . _ / -')),
-  v.pipe(v.string('label values must be strings'), v.maxLength(256, 'label values are at most 256 characters')),
+  v.pipe(v.string(), v.regex(LABEL_KEY, LABEL_KEY_RULE)),
+  v.pipe(v.string('label values must be strings'), v.maxLength(LABEL_VALUE_MAX, LABEL_VALUE_RULE)),
   64,
   'at most 64 labels',
 );

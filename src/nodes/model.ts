@@ -101,15 +101,28 @@ export function checkSchedule(schedule: CronSchedule | null | undefined, interva
   if (errors.length) throw validationFailed(errors);
 }
 
+/** The API's rule for a label key, and its words when one breaks it (src/http/validation.ts). */
+export const LABEL_KEY = /^[A-Za-z0-9._/-]{1,63}$/;
+export const LABEL_KEY_RULE = 'label keys are 1-63 characters of A-Z a-z 0-9 . _ / -';
+export const LABEL_VALUE_MAX = 256;
+export const LABEL_VALUE_RULE = `label values are at most ${LABEL_VALUE_MAX} characters`;
+export const NOT_KEY_VALUE = 'must be key=value';
+
 /**
  * A label as people type it, in a filter or on a command line: `key=value`, as labels are written
  * everywhere (the console's chips, `nodes add --label role=web`), or `key:value`, as the API's
- * filter and the CLI's `nodes list` first read them. A key (1-63 of A-Z a-z 0-9 . _ / -, the API's
- * rule) holds neither character, so whichever comes first ends it. Undefined when it is neither.
+ * filter and the CLI's `nodes list` first read them. A key holds neither character (LABEL_KEY), so
+ * whichever comes first ends it: `a:b=c` is a="b=c". Else the problem, in the API's own words
+ * where it is the key or the value, not "must be key=value" for a 300-character value.
  */
-export function parseLabel(text: string): { key: string; value: string } | undefined {
-  const m = /^([A-Za-z0-9._/-]{1,63})[=:](.{0,256})$/s.exec(text);
-  return m ? { key: m[1]!, value: m[2]! } : undefined;
+export function parseLabel(text: string): { key: string; value: string } | { problem: string } {
+  const at = text.search(/[=:]/);
+  if (at < 0) return { problem: NOT_KEY_VALUE };
+  const key = text.slice(0, at);
+  const value = text.slice(at + 1);
+  if (!LABEL_KEY.test(key)) return { problem: LABEL_KEY_RULE };
+  if (value.length > LABEL_VALUE_MAX) return { problem: LABEL_VALUE_RULE };
+  return { key, value };
 }
 
 export interface NodeRef {

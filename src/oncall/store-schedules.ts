@@ -107,6 +107,12 @@ export async function listOverrides(
     order by starts_at, id limit ${limit}`;
 }
 
+/** One override of a schedule, for the page asking before it is removed. */
+export async function getOverride(sql: Queryable, scheduleId: string, overrideId: string): Promise<OverrideRow | undefined> {
+  const [row] = await sql<OverrideRow[]>`select ${sql(OVERRIDE_COLUMNS)} from schedule_overrides where id = ${overrideId} and schedule_id = ${scheduleId}`;
+  return row;
+}
+
 export async function deleteOverride(tx: Queryable, scheduleId: string, overrideId: string): Promise<boolean> {
   const rows = await tx`delete from schedule_overrides where id = ${overrideId} and schedule_id = ${scheduleId} returning id`;
   return rows.length > 0;

@@ -149,7 +149,9 @@ describe('people and schedules in the console, in a browser', () => {
     assert.equal(((await api('GET', `/v1/schedules/${ids.schedule}/overrides`)).items as unknown[]).length, 1);
 
     await page.goto(server.origin + `/schedules/${ids.schedule}`);
-    await page.getByRole('button', { name: 'Remove' }).click();
+    // Asked first: the link names whose override goes, and the question's button removes it.
+    await page.getByRole('link', { name: /^Remove\s+the override for / }).click();
+    await page.getByRole('button', { name: /^Remove the override for / }).click();
     await page.getByText('Override removed.').waitFor();
     assert.equal(await words(page, 0), '00:00–24:00 Alice Example');
     assert.deepEqual((await api('GET', `/v1/schedules/${ids.schedule}/on-call?at=2026-11-21T11:00:00.000Z`)).user_ids, [ids.alice]);
@@ -161,7 +163,7 @@ describe('people and schedules in the console, in a browser', () => {
     // Alice's shift ends Monday 09:00 Berlin: 17:00 in Tokyo.
     const first = page.locator('table tbody tr').first();
     assert.match(await first.innerText(), /^now\s+2026-11-23 17:00\s+Primary\s+Weekly$/);
-    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('link', { name: /^Delete\s+Alice Example\s*…$/ }).click();
     await page.getByRole('heading', { name: 'Delete Alice Example?' }).waitFor();
     await page.getByRole('button', { name: 'Delete Alice Example' }).click();
     await page.getByText('The user is on call through schedule "Primary"').waitFor();

@@ -165,7 +165,7 @@ describe('status pages in the console, in a browser', () => {
 
   it('asks before deleting, then deletes, and the address answers 404', async () => {
     const page = await signedIn(`/status-pages/${id}`);
-    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('link', { name: /^Delete\s+Acme platform status\s*…$/ }).click();
     await page.getByRole('heading', { name: 'Delete Acme platform status?' }).waitFor();
     assert.equal((await h.admin('GET', `/v1/status-pages/${id}`)).status, 200, 'asking deletes nothing');
     await page.getByRole('button', { name: 'Delete Acme platform status' }).click();

@@ -273,7 +273,7 @@ describe('the web console in a browser', () => {
     await page.getByRole('button', { name: 'Resolve' }).click();
     await page.getByText('your note was not saved').waitFor();
     const resolvedAt = (await api('GET', `/v1/incidents/${id}`)).resolved_at as string;
-    assert.match((await page.getByRole('alert').innerText()).trim(), new RegExp(`^Already resolved at ${resolvedAt.slice(11, 16)} UTC by Lifeline; your note was not saved\\.`));
+    assert.match((await page.getByRole('alert').innerText()).trim(), new RegExp(`^Already resolved \\d+ (s|min) ago · ${resolvedAt.slice(11, 16)} UTC by Lifeline; your note was not saved\\.`));
     assert.equal(await page.getByLabel('Your note (not saved)').inputValue(), note);
     assert.equal(await page.getByRole('button', { name: 'Resolve' }).count(), 0);
     await context.close();

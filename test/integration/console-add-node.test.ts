@@ -125,6 +125,9 @@ describe('console: add a node', () => {
     // host, where the proxy's 301 makes `curl -fsS` exit 0 with every ping lost.
     assert.equal(ping, `curl -fsS -m 10 --retry 5 ${UNSET}/ping/${made.ping_key}`);
     assert.match(page, UNSET_HINT);
+    // Not `npx lifeline`: that name on npm is another package, which a crontab would fetch and run.
+    assert.match(page, />lifeline run --ping-url /);
+    assert.doesNotMatch(page, /npx lifeline/);
     const answered = await h.req('GET', ping.split(' ').at(-1)!.slice(UNSET.length));
     assert.equal(answered.status, 200);
   });
@@ -183,8 +186,8 @@ describe('console: add a node', () => {
     assert.match((await get(at)).html, /<h1[^>]*>[^]*db-2-renamed/);
 
     // So does a token rotation's form, whose page drew it before the rename.
-    const nodePage = (await get(`/nodes/${made.id}`)).html;
-    const rotate = sent(nodePage, `/nodes/${made.id}/token`);
+    const asked = (await get(`/nodes/${made.id}/token`)).html;
+    const rotate = sent(asked, `/nodes/${made.id}/token`);
     assert.equal((await post(`/nodes/${made.id}/token`, rotate)).status, 200);
     await h.admin('PATCH', `/v1/nodes/${made.id}`, { name: 'db-2-again' });
     const again = await post(`/nodes/${made.id}/token`, rotate);

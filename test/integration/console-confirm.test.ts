@@ -21,11 +21,22 @@ describe('console: asking before deleting or revoking', () => {
    * The page at `page` links to `action` and posts nothing there itself; the question names `name`
    * and says `consequence`; the bare POST deletes nothing; the question's own form does.
    */
-  const askedThenDone = async (o: { page: string; action: string; verb: string; name: string; consequence: RegExp; exists: () => Promise<boolean>; as?: string }) => {
+  const askedThenDone = async (o: {
+    page: string;
+    action: string;
+    verb: string;
+    name: string;
+    consequence: RegExp;
+    exists: () => Promise<boolean>;
+    as?: string;
+    /** The link's own words and the name heard with them, where not the verb and the question's name. */
+    link?: { label: string; name: string };
+  }) => {
     const as = o.as ?? s.cookie;
     const page = await get(o.page, as);
     assert.equal(page.status, 200, o.page);
-    assert.match(page.html, new RegExp(`<a class="button (small )?danger" href="${o.action}">${o.verb}…</a>`), `${o.page} links to the question`);
+    const link = `${o.link?.label ?? o.verb}<span class="visually-hidden"> ${o.link?.name ?? o.name}</span>…`;
+    assert.ok(unescapeHtml(page.html).includes(`href="${o.action}">${link}</a>`), `${o.page} links to the question, naming it: ${link}`);
     assert.doesNotMatch(page.html, new RegExp(`action="${o.action}"`), `${o.page} has no form that ${o.verb.toLowerCase()}s at once`);
 
     const question = await get(o.action, as);
@@ -87,6 +98,54 @@ describe('console: asking before deleting or revoking', () => {
       exists: row('channels', hook.id),
     });
     assert.equal(channelGone.headers.get('location'), '/channels?deleted');
+  });
+
+  it("asks before removing an override and before replacing a node's token or a job's ping URL", async () => {
+    const ann = await made('/v1/users', { name: 'Ann', email: 'ann@example.com' });
+    const rota = await made('/v1/schedules', { name: 'Cover', time_zone: 'UTC', layers: [{ name: 'a', user_ids: [ann.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] });
+    const now = s.h.clock.now().getTime();
+    const cover = await made(`/v1/schedules/${rota.id}/overrides`, { user_id: ann.id, starts_at: new Date(now + 3_600_000).toISOString(), ends_at: new Date(now + 7_200_000).toISOString() });
+    const removed = await askedThenDone({
+      page: `/schedules/${rota.id}`,
+      action: `/schedules/${rota.id}/overrides/${cover.id}/delete`,
+      verb: 'Remove',
+      name: 'the override for Ann',
+      consequence: /Removed, those hours go back to whoever the layers have, and they are the ones paged\./,
+      exists: async () => (await s.h.sql`select 1 from schedule_overrides where id = ${cover.id}`).length === 1,
+    });
+    assert.equal(removed.headers.get('location'), `/schedules/${rota.id}?done=removed`);
+
+    const job = await s.h.createNode('nightly-dump', { schedule: { cron: '0 3 * * *' } });
+    const stored = async (column: 'token_hash' | 'ping_key') => (await s.h.sql<{ v: string }[]>`select ${s.h.sql(column)}::text as v from nodes where id = ${job.id}`)[0]!.v;
+    const [hash, key] = [await stored('token_hash'), await stored('ping_key')];
+    const rotated = await askedThenDone({
+      page: `/nodes/${job.id}`,
+      action: `/nodes/${job.id}/token`,
+      verb: 'Replace',
+      name: 'the token of nightly-dump',
+      consequence: /The old token stops working at once/,
+      exists: async () => (await stored('token_hash')) === hash,
+      link: { label: 'Rotate token', name: 'nightly-dump' },
+    });
+    assert.equal(rotated.status, 200);
+    const question = (await get(`/nodes/${job.id}/ping-key`)).html;
+    const pinged = await askedThenDone({
+      page: `/nodes/${job.id}`,
+      action: `/nodes/${job.id}/ping-key`,
+      verb: 'Replace',
+      name: 'the ping URL of nightly-dump',
+      consequence: /The old URL stops working at once: a crontab still pinging it is answered 404/,
+      exists: async () => (await stored('ping_key')) === key,
+      link: { label: 'New ping URL', name: 'nightly-dump' },
+    });
+    assert.equal(pinged.headers.get('location'), '/nodes/nightly-dump?done=ping-key');
+    // Its form is good once: sent again (a reload), the URL just put in the crontab stays.
+    const once = sent(question, `/nodes/${job.id}/ping-key`);
+    assert.equal((await post(`/nodes/${job.id}/ping-key`, once)).status, 303);
+    const kept = await stored('ping_key');
+    const again = await post(`/nodes/${job.id}/ping-key`, once);
+    assert.equal(again.headers.get('location'), `/nodes/${job.id}?done=already`);
+    assert.equal(await stored('ping_key'), kept, 'a form sent again rotates nothing');
   });
 
   it('names the default a deleted policy leaves its nodes to', async () => {

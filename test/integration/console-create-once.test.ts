@@ -163,7 +163,7 @@ describe('console: a create form creates once', () => {
   it("rotates a node's token once per form: the form sent again keeps the token just shown", async () => {
     const node = await h.createNode('agent-1');
     // The form posts to the node's id, so a rename between the page and the post cannot lose it.
-    const body = await filled('/nodes/agent-1', `/nodes/${node.id}/token`, {});
+    const body = await filled('/nodes/agent-1/token', `/nodes/${node.id}/token`, {});
     const first = await post(`/nodes/${node.id}/token`, body);
     assert.equal(first.status, 200);
     assert.match(await first.text(), /<p class="secret" id="token">/);
@@ -211,7 +211,7 @@ describe('console: a create form creates once', () => {
 
   it('shows a secret made once though the database fails after the commit: what the answer reads is read before', async () => {
     const agent = await h.createNode('agent-2');
-    const rotation = await filled('/nodes/agent-2', `/nodes/${agent.id}/token`, {});
+    const rotation = await filled(`/nodes/${agent.id}/token`, `/nodes/${agent.id}/token`, {});
     const rotated = await incidentsGoneOnCommit('nodes', () => post(`/nodes/${agent.id}/token`, rotation));
     assert.equal(rotated.status, 200);
     assert.match(await rotated.text(), /<p class="secret" id="token">lln_/);

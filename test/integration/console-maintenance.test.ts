@@ -74,6 +74,11 @@ describe('console: incidents of a node in maintenance', () => {
     assert.notEqual(again.get('_once'), body.get('_once'));
     // Enter in a field sends the form by its first button, which starts the window.
     assert.match(html.slice(html.indexOf('<form method="post" action="/maintenance"')), /^<form[^>]*>(<input [^>]*>)*<button type="submit" hidden="" tabindex="-1">Start the window<\/button>/);
+    // A start typed for later: the hours count from it, or the window would end before it began.
+    again.set('starts_at', new Date(h.clock.now().getTime() + 10 * 3_600_000).toISOString().slice(0, 16));
+    again.set('hours', '4');
+    const later = await h.app.request('/maintenance', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: again.toString() });
+    assert.equal(formOf(await later.text(), '/maintenance').get('ends_at'), new Date(Date.parse(`${again.get('starts_at')}:00Z`) + 4 * 3_600_000).toISOString().slice(0, 16));
     assert.equal((await h.sql`select count(*) from maintenances where reason like 'disk swap%'`)[0]!.count, '0');
   });
   it('says once, in the form\'s words, that a window must cover something; the API keeps its own', async () => {

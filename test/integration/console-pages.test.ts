@@ -667,7 +667,11 @@ describe('console: incidents', () => {
     const res = await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
     assert.equal(res.status, 409);
     const html = await res.text();
-    assert.match(html, /<b>Already resolved at <time datetime="2026-11-21T10:00:00.000Z" title="2026-11-21 10:00:00 UTC">10:00 UTC<\/time> by <span>alice<\/span><\/b>; your note was not saved\./);
+    assert.match(html, /<b>Already resolved <time datetime="2026-11-21T10:00:00.000Z" title="2026-11-21 10:00:00 UTC">0 s ago · 10:00 UTC<\/time> by <span>alice<\/span><\/b>; your note was not saved\./);
+    // Resolved the day before, it says which day: "at 09:00 UTC" alone would read as today's.
+    await h.sql`update incidents set resolved_at = resolved_at - interval '25 hours' where id = ${incident!.id}`;
+    const later = await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    assert.match(await later.text(), /<b>Already resolved <time[^>]*>1 d 1 h ago · 2026-11-20 09:00 UTC<\/time> by/);
     const kept = /<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1];
     assert.equal(unescapeHtml(textareaText(kept ?? '')), note);
     assert.doesNotMatch(html, /id="resolve"|name="note"/, 'no Resolve that could only be refused again');

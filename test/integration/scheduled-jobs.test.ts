@@ -282,13 +282,13 @@ describe('scheduled jobs', () => {
   });
 
   it('a PATCH of some schedule fields keeps the others as stored', async () => {
-    const job = await h.createNode('partly-patched', { schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 600 } });
+    const job = await h.createNode('partly-patched', { schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 120, max_run_seconds: 600 } });
     const patch = async (schedule: unknown) => (await expectJson<Node>(await h.admin('PATCH', `/v1/nodes/${job.id}`, { schedule }), 200)).schedule;
-    assert.deepEqual(await patch({ cron: '0 4 * * *' }), { cron: '0 4 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 600 });
-    assert.deepEqual(await patch({ time_zone: 'America/New_York' }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: 600 });
-    assert.deepEqual(await patch({ max_run_seconds: null }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: null });
+    assert.deepEqual(await patch({ cron: '0 4 * * *' }), { cron: '0 4 * * *', time_zone: 'Europe/Berlin', grace_seconds: 120, max_run_seconds: 600 });
+    assert.deepEqual(await patch({ time_zone: 'America/New_York' }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 120, max_run_seconds: 600 });
+    assert.deepEqual(await patch({ max_run_seconds: null }), { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 120, max_run_seconds: null });
     const stored = await expectJson<Node>(await h.admin('GET', `/v1/nodes/${job.id}`), 200);
-    assert.deepEqual(stored.schedule, { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 300, max_run_seconds: null });
+    assert.deepEqual(stored.schedule, { cron: '0 4 * * *', time_zone: 'America/New_York', grace_seconds: 120, max_run_seconds: null });
     // Two PATCHes of different fields at once each keep the other's: both wait on the row (held
     // here) and the second merges over the first's result, not over what both found.
     const blocker = await holdOpen(h.db, (tx) => tx`select 1 from nodes where id = ${job.id} for update`);

@@ -49,6 +49,7 @@ describe('the command line', () => {
     const r = await cli(['nodes', 'add', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^Usage: lifeline nodes add <name> .*\[--label k=v …\]/);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /--grace <seconds> extra seconds before down \(default 0; for a scheduled job: after a scheduled time, default 300\)/);
   });
 
   it('prints the version of the package on --version', async () => {
@@ -106,19 +107,22 @@ describe('the command line', () => {
       const refused = await cli(['nodes', 'list', '--label', 'role'], engine.env);
       assert.equal(refused.code, 2);
       assert.match(refused.stderr, /--label must be key=value, got "role"/);
+      // A key or a value the API would refuse is refused here in its words, not as "not key=value".
+      assert.match((await cli(['nodes', 'add', 'web-1', '--label', 'rôle=web'], engine.env)).stderr, /--label label keys are 1-63 characters of A-Z a-z 0-9 \. _ \/ -, got "rôle=web"/);
+      assert.match((await cli(['nodes', 'add', 'web-1', '--label', `note=${'x'.repeat(257)}`], engine.env)).stderr, /--label label values are at most 256 characters/);
     } finally {
       await engine.close();
     }
   });
 
-  it("adds a job leaving its grace to the API, says the grace it got, and suggests lifeline run for its crontab", async () => {
+  it("adds a job with the default grace sent (an older engine's default is 0), says the grace it got, and suggests lifeline run for its crontab", async () => {
     const schedule = { cron: '* * * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: null };
     const job = { id: 'j1', name: 'minutely-sync', labels: {}, schedule, ping_key: 'k', ping_url: 'https://lifeline.example/ping/k' };
     const engine = await recordingEngine(job);
     try {
       const r = await cli(['nodes', 'add', 'minutely-sync', '--schedule', '* * * * *'], engine.env);
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(engine.seen[0]!.body).schedule, { cron: '* * * * *' }, 'no grace of its own: the API default');
+      assert.deepEqual(JSON.parse(engine.seen[0]!.body).schedule, { cron: '* * * * *', grace_seconds: 300 }, 'the grace the help promises, whatever the engine defaults to');
       assert.match(r.stdout, /down 300s after a scheduled time with no success ping; a run that has started is held to the same time \(--max-run times a run from its start instead\)/);
       assert.match(r.stdout, /^In its crontab: {2}\* \* \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh$/m);
       assert.doesNotMatch(r.stdout, /&& curl/);

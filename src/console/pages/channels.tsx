@@ -293,7 +293,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             </form>
             <h2>Delete</h2>
             <div class="actions">
-              <AskFirst href={`/channels/${channel.id}/delete`} />
+              <AskFirst href={`/channels/${channel.id}/delete`} name={channel.name} />
               <span class="muted">Refused while an escalation policy or a person names it. Incidents it was told about keep their ledger.</span>
             </div>
           </>

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { fleetCounts, fleetCursor, fleetPage, FLEET_ORDER } from '../../nodes/store.ts';
 import type { FleetCursor, FleetFilter } from '../../nodes/store.ts';
-import { parseLabel, type NodeRow } from '../../nodes/model.ts';
+import { NOT_KEY_VALUE, parseLabel, type NodeRow } from '../../nodes/model.ts';
 import { STATES, type State } from '../../health/decide.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
@@ -30,11 +30,14 @@ function readQuery(q: Record<string, string>): FleetQuery {
   const state = (STATES as readonly string[]).includes(q.state ?? '') ? (q.state as State) : undefined;
   const search = q.q?.trim().slice(0, 128) || undefined;
   const labelText = q.label?.trim() ?? '';
-  const label = parseLabel(labelText);
+  const parsed = parseLabel(labelText);
+  const label = 'problem' in parsed ? undefined : parsed;
   return {
     filter: { state, search, label },
     labelText,
-    ...(labelText && !label ? { labelProblem: 'A label filter is key=value, for example role=web.' } : {}),
+    ...(labelText && 'problem' in parsed
+      ? { labelProblem: parsed.problem === NOT_KEY_VALUE ? 'A label filter is key=value, for example role=web.' : `Not a label filter: ${parsed.problem}.` }
+      : {}),
     after: readCursor(q.after, isFleetCursor),
     before: readCursor(q.before, isFleetCursor),
   };

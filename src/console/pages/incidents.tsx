@@ -150,7 +150,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
 const noteOf = (form: Record<string, string | File>): string => (typeof form.note === 'string' ? form.note.replace(/\r\n/g, '\n') : '');
 
 /** Why an action on an incident was not carried out, in the page's own words. */
-function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRow; names: Map<string, string> }) {
+function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRow; names: Map<string, string>; now: Date }) {
   const r = p.refusal;
   if (r.code === 'precondition_failed') {
     return (
@@ -172,11 +172,7 @@ function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRo
             {at ? (
               <>
                 {' '}
-                at{' '}
-                <time datetime={at.toISOString()} title={utc(at)}>
-                  {hhmm(at, 'UTC')} UTC
-                </time>{' '}
-                by <Actor by={p.incident.resolved_by} names={p.names} />
+                <Ago at={at} now={p.now} /> by <Actor by={p.incident.resolved_by} names={p.names} />
               </>
             ) : null}
           </b>
@@ -324,7 +320,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
       <p>{o.done === 'acknowledged' ? 'Acknowledged: escalation stops.' : resolvedSaying(ledger)}</p>
     </Notice>
   ) : o.refused ? (
-    <RefusalNotice refusal={o.refused} note={o.note ?? ''} incident={incident} names={names} />
+    <RefusalNotice refusal={o.refused} note={o.note ?? ''} incident={incident} names={names} now={now} />
   ) : null;
   // A note typed for an incident resolved meanwhile: nothing takes it any more, so it is shown to
   // copy, without a Resolve that could only be refused again.

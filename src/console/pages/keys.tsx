@@ -77,7 +77,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
                 <At at={k.revoked_at} none="no" />
               </td>
               <td data-label="">
-                {k.revoked_at ? null : <AskFirst href={`/keys/${k.id}/revoke`} verb="Revoke" small />}
+                {k.revoked_at ? null : <AskFirst href={`/keys/${k.id}/revoke`} name={k.name} verb="Revoke" small />}
               </td>
             </tr>
           ))}

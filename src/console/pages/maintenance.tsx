@@ -41,6 +41,15 @@ interface Prefill {
   hours: number;
 }
 
+/**
+ * A preset's end: `hours` from the later of now and the typed start. From now alone, a window typed
+ * to start tonight at 22:00 and given "4 h" at 09:00 would end at 13:00, before it began.
+ */
+export function presetEnd(now: Date, typedStart: string | undefined, hours: number): Date {
+  const start = typedStart === undefined ? Number.NaN : Date.parse(typedStart);
+  return new Date(Math.max(now.getTime(), Number.isNaN(start) ? 0 : start) + hours * 3_600_000);
+}
+
 /** A preset's hours as a form sends them, or undefined for anything else. */
 const presetOf = (raw: unknown): number | undefined => PRESET_HOURS.find((h) => raw === String(h));
 
@@ -136,7 +145,7 @@ function CreateForm(p: { session: ConsoleSession; now: Date; prefill?: Prefill |
         <Field id="ends_at" label="Until (UTC)" hint="Empty: until someone ends it." problem={p.problems?.get('ends_at')}>
           <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at', pre ? local(new Date(p.now.getTime() + pre.hours * 3_600_000)) : '')} />
           <p class="hint">
-            From now for{' '}
+            From now (or the later start) for{' '}
             {PRESET_HOURS.map((h, i) => (
               <>
                 {i > 0 ? ', ' : ''}
@@ -237,8 +246,8 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   app.post('/maintenance', ...guards.action, requireScope('write'), async (c) => {
     const form = (await c.req.parseBody()) as Form;
     const hours = presetOf(form.hours);
-    // A preset pressed: the form again, as typed, ending that many hours from now; nothing created.
-    if (hours !== undefined) return page(c, { form: { ...form, ends_at: local(new Date(deps.clock.now().getTime() + hours * 3_600_000)) } });
+    // A preset pressed: the form again, as typed, with another end; nothing created.
+    if (hours !== undefined) return page(c, { form: { ...form, ends_at: local(presetEnd(deps.clock.now(), utcTime(form, 'starts_at'), hours)) } });
     const parsedLabels = labels(text(form, 'labels'), 'labels');
     const input = {
       node_ids: (text(form, 'nodes') ?? '').split(/[\s,]+/).filter(Boolean),

@@ -212,7 +212,7 @@ export function TokenPage(p: { title: string; node: NodeRow; token: string; engi
           <p>After each successful run (its ping URL needs no token):</p>
           <Snippet id="ping-snippet">{`curl -fsS -m 10 --retry 5 ${ping}`}</Snippet>
           <p>Or wrapped, with its start, exit code and output:</p>
-          <Snippet>{`npx lifeline run --ping-url ${ping} -- your-job.sh`}</Snippet>
+          <Snippet>{`lifeline run --ping-url ${ping} -- your-job.sh`}</Snippet>
         </>
       ) : null}
       <h2>{p.node.schedule ? 'Or send heartbeats with the token' : 'Send a heartbeat'}</h2>
@@ -289,7 +289,20 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`${nodePath(outcome)}?done=saved`, 303);
   });
 
-  app.post('/nodes/:ref/token', ...guards.action, write, async (c) => {
+  // Both rotations cut off what holds the old one (an agent, a crontab) at once: asked first, and
+  // by id, so a rename between the question and the answer cannot lose the node.
+  app.get(
+    '/nodes/:ref/token',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (node, frame) => (
+      <Confirm verb="Replace" name={`the token of ${node.name}`} back={nodePath(node)} backLabel={node.name} action={`${nodeIdPath(node)}/token`} once chrome={frame} section="fleet">
+        The old token stops working at once: every agent sending with it is refused until it has the new one, shown only on the next page.
+      </Confirm>
+    )),
+  );
+
+  app.post('/nodes/:ref/token', ...guards.action, write, confirmed(), async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
     // Once per form, like a create: a reload that re-sent the POST would rotate again and kill the
@@ -317,12 +330,36 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  app.post('/nodes/:ref/ping-key', ...guards.action, write, async (c) => {
+  app.get(
+    '/nodes/:ref/ping-key',
+    ...guards.page,
+    write,
+    asking(deps, find, missing, (node, frame) => (
+      <Confirm verb="Replace" name={`the ping URL of ${node.name}`} back={nodePath(node)} backLabel={node.name} action={`${nodeIdPath(node)}/ping-key`} once chrome={frame} section="fleet">
+        The old URL stops working at once: a crontab still pinging it is answered 404, so the job goes down once a scheduled time's grace has
+        passed, until the crontab has the new one.
+      </Confirm>
+    )),
+  );
+
+  // Once per form, as the token: a reload that re-sent the POST would rotate again, killing the URL
+  // just put in the crontab.
+  app.post('/nodes/:ref/ping-key', ...guards.action, write, confirmed(), async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
-    const rotated = await rotatePingKey(deps.sql, node.id, deps.clock.now());
-    deps.ingestor?.forgetPingKey(node.ping_key);
-    return c.redirect(`${nodePath(rotated)}?done=ping-key`, 303);
+    return createOnce(
+      c,
+      deps,
+      (await c.req.parseBody()) as Form,
+      async () => {
+        const rotated = await rotatePingKey(deps.sql, node.id, deps.clock.now());
+        deps.ingestor?.forgetPingKey(node.ping_key);
+        return rotated;
+      },
+      () => missing(c),
+      (made) => nodeIdPath(made),
+      (made) => c.redirect(`${nodePath(made)}?done=ping-key`, 303),
+    );
   });
 
   app.get(

@@ -23,9 +23,8 @@ import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { actorNames, IncidentTable, maintenanceOf } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
-import { Csrf, Live, Page } from '../layout.tsx';
+import { Live, Page } from '../layout.tsx';
 import { AskFirst } from '../confirm.tsx';
-import { Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { UptimeBar } from '../uptime-bar.tsx';
 
@@ -131,7 +130,10 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         {c.req.query('done') === 'already' ? (
           <Notice kind="ok">
-            <p>{alreadyShownOnce('the token it showed', 'If it was lost, rotate the token.')}</p>
+            <p>
+              {alreadyShownOnce('the token it showed', 'If it was lost, rotate the token.')}
+              {node.schedule ? ' A new ping URL it made is the one below.' : null}
+            </p>
           </Notice>
         ) : null}
         {c.req.query('done') === 'saved' ? (
@@ -218,16 +220,9 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
               Edit
             </a>
             {/* By id: sent again after a rename (a reload), it still reaches the node, and is told what it did. */}
-            <form method="post" action={`/nodes/${node.id}/token`} class="inline">
-              <Csrf session={frame.session} />
-              <Once />
-              <button type="submit">Rotate token</button>
-            </form>
-            <form method="post" action={`/nodes/${encodeURIComponent(node.name)}/ping-key`} class="inline">
-              <Csrf session={frame.session} />
-              <button type="submit">New ping URL</button>
-            </form>
-            <AskFirst href={`/nodes/${encodeURIComponent(node.name)}/delete`} />
+            <AskFirst href={`/nodes/${node.id}/token`} name={node.name} verb="Replace" label="Rotate token" />
+            <AskFirst href={`/nodes/${node.id}/ping-key`} name={node.name} verb="Replace" label="New ping URL" />
+            <AskFirst href={`/nodes/${encodeURIComponent(node.name)}/delete`} name={node.name} />
           </div>
         ) : null}
         <div class="panel">

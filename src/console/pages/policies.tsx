@@ -220,7 +220,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
             <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
             <h2>Delete</h2>
             <div class="actions">
-              <AskFirst href={`/policies/${policy.id}/delete`} />
+              <AskFirst href={`/policies/${policy.id}/delete`} name={policy.name} />
               <span class="muted">Its nodes fall back to the default policy, if there is another.</span>
             </div>
           </>

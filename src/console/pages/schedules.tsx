@@ -10,7 +10,7 @@ import { isTimeZone } from '../../local-time.ts';
 import type { ScheduleRow, UserRow } from '../../oncall/model.ts';
 import { onCallAt, WEEKDAYS, type Layer, type Shift } from '../../oncall/schedule.ts';
 import { addOverride, createSchedule, deleteSchedule, removeOverride, schedulesAt, shiftsOf, updateSchedule } from '../../oncall/schedules.ts';
-import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
+import { getOverride, getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { listUsers, userNames } from '../../oncall/store-users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { ALREADY, Back, sayingOf, Outcome, Pager, Table } from '../components.tsx';
@@ -18,7 +18,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, localInput, zoned } from '../format.ts';
 import { all, problemAt, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page, RowAction } from '../layout.tsx';
+import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
@@ -324,7 +324,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
           <>
             <h2>Delete</h2>
             <div class="actions">
-              <AskFirst href={`/schedules/${schedule.id}/delete`} />
+              <AskFirst href={`/schedules/${schedule.id}/delete`} name={schedule.name} />
               <span class="muted">Its overrides go with it. Refused while an escalation policy names it.</span>
             </div>
           </>
@@ -440,9 +440,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
                 <td data-label="Until">{zoned(x.ends_at, zone)}</td>
                 {canWrite ? (
                   <td data-label="">
-                    <RowAction action={`/schedules/${schedule.id}/overrides/${x.id}/delete`} session={frame.session}>
-                      Remove
-                    </RowAction>
+                    <AskFirst href={`/schedules/${schedule.id}/overrides/${x.id}/delete`} name={`the override for ${nameOf(x.user_id)}`} verb="Remove" small />
                   </td>
                 ) : null}
               </tr>
@@ -554,7 +552,41 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  app.post('/schedules/:id/overrides/:override/delete', ...guards.action, write, async (c) => {
+  // Removing an override hands its hours back to whoever the layers have, paging them from then on:
+  // asked first, like every other removal.
+  app.get(
+    '/schedules/:id/overrides/:override/delete',
+    ...guards.page,
+    write,
+    asking(
+      deps,
+      async (c) => {
+        const schedule = await find(c);
+        const id = c.req.param('override') ?? '';
+        const override = schedule && isUuid(id) ? await getOverride(deps.sql, schedule.id, id) : undefined;
+        if (!schedule || !override) return undefined;
+        const who = (await userNames(deps.sql, [override.user_id])).get(override.user_id) ?? 'a deleted user';
+        return { schedule, override, who };
+      },
+      (c) => refusal(c, 404, 'No such override', 'There is no such override on that schedule; it may have been removed already.'),
+      ({ schedule, override, who }, frame) => (
+        <Confirm
+          verb="Remove"
+          name={`the override for ${who}`}
+          back={`/schedules/${schedule.id}`}
+          backLabel={schedule.name}
+          action={`/schedules/${schedule.id}/overrides/${override.id}/delete`}
+          chrome={frame}
+          section="schedules"
+        >
+          {who} is on call for {schedule.name} from {zoned(override.starts_at, schedule.time_zone)} until {zoned(override.ends_at, schedule.time_zone)} ({schedule.time_zone}).
+          Removed, those hours go back to whoever the layers have, and they are the ones paged.
+        </Confirm>
+      ),
+    ),
+  );
+
+  app.post('/schedules/:id/overrides/:override/delete', ...guards.action, write, confirmed(), async (c) => {
     const schedule = await find(c);
     if (!schedule) return missing(c);
     const id = c.req.param('override');

@@ -304,7 +304,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
             <h2>Edit</h2>
             <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} names={names} {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
             <div class="actions">
-              <AskFirst href={`${pagePath(page)}/delete`} />
+              <AskFirst href={`${pagePath(page)}/delete`} name={page.title} />
             </div>
           </>
         ) : null}

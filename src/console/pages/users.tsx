@@ -203,7 +203,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
             <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} />
             <h2>Delete</h2>
             <div class="actions">
-              <AskFirst href={`/users/${user.id}/delete`} />
+              <AskFirst href={`/users/${user.id}/delete`} name={user.name} />
               <span class="muted">Refused while an escalation level, a schedule layer or an override still to come names them.</span>
             </div>
           </>
