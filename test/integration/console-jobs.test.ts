@@ -56,12 +56,12 @@ describe("console: a scheduled job's page", () => {
     assert.match(page, /<summary>disk full<\/summary>/);
     assert.match(page, /<dt>Healthy again after<\/dt><dd>1 success ping<\/dd>/, 'a job counts pings, not heartbeats');
 
-    const csrf = /action="\/nodes\/nightly-backup\/ping-key"[^]*?name="_csrf" value="([^"]+)"/.exec(page)?.[1];
-    assert.ok(csrf, 'the page offers a new ping URL to a write key');
-    const res = await h.app.request('/nodes/nightly-backup/ping-key', {
+    assert.ok(page.includes(`href="/nodes/${job.id}/ping-key"`), 'the page offers a new ping URL to a write key, asking first');
+    const question = await get(`/nodes/${job.id}/ping-key`);
+    const res = await h.app.request(`/nodes/${job.id}/ping-key`, {
       method: 'POST',
       headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: csrf }).toString(),
+      body: formOf(question, `/nodes/${job.id}/ping-key`).toString(),
     });
     assert.equal(res.status, 303, await res.text());
     const rotated = (await (await h.admin('GET', '/v1/nodes/nightly-backup')).json()) as Node;
