@@ -147,7 +147,7 @@ export const Snippet = (p: { id?: string; children?: Child }) => (
   </pre>
 );
 
-/** Said under addresses to copy that start with ENGINE_PLACEHOLDER (engineUrl): what to put there. */
+/** Said under addresses to copy that start with ENGINE_PLACEHOLDER (engineAddress): what to put there. */
 export const EngineUnset = () => (
   <p class="hint" id="engine-unset">
     <code>{ENGINE_PLACEHOLDER}</code> stands for this engine's address as agents reach it (e.g. https://lifeline.example.com): set

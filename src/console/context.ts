@@ -13,14 +13,15 @@ export async function chrome(c: ConsoleContext, deps: AppDeps): Promise<Chrome> 
 }
 
 /**
- * Where agents, crontabs and READMEs reach this engine, for the addresses a page gives to copy:
- * LIFELINE_PUBLIC_URL, or without it undefined, and the page shows ENGINE_PLACEHOLDER in its place.
+ * An address a page gives to copy (a ping, heartbeat or badge URL): `path` under where agents,
+ * crontabs and READMEs reach this engine, LIFELINE_PUBLIC_URL, or without it under
+ * ENGINE_PLACEHOLDER, which the page then explains with <EngineUnset/>.
  * Not the origin the page was asked at: @hono/node-server builds that from the socket (http behind a
  * TLS proxy) and the Host header (often the upstream's), and a pasted `curl -fsS http://…/ping/KEY`
  * answered by the proxy's 301 exits 0 without following it: every ping lost, silently. The API's
  * ping_url is null and the CLI prints the same placeholder for the same reason.
  */
-export const engineUrl = (deps: AppDeps): string | undefined => deps.publicUrl;
+export const engineAddress = (deps: AppDeps, path: string): string => (deps.publicUrl ?? ENGINE_PLACEHOLDER) + path;
 
 /** What an address to copy starts with while LIFELINE_PUBLIC_URL is unset: visibly not one to paste as is. */
 export const ENGINE_PLACEHOLDER = '<LIFELINE_PUBLIC_URL>';

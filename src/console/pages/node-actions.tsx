@@ -13,7 +13,7 @@ import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import { acting, attempt, Field, requireScope } from '../acting.tsx';
 import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../components.tsx';
-import { chrome, ENGINE_PLACEHOLDER, engineUrl } from '../context.ts';
+import { chrome, engineAddress } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
@@ -193,9 +193,8 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
  * heartbeat as README's "A first node, by hand" sends it, and for a scheduled job the ping its
  * crontab sends, as "Scheduled jobs and ping URLs" does.
  */
-export function TokenPage(p: { title: string; node: NodeRow; token: string; engine: string | undefined; chrome: Chrome; children?: Child }) {
-  const engine = p.engine ?? ENGINE_PLACEHOLDER;
-  const ping = `${engine}/ping/${p.node.ping_key}`;
+export function TokenPage(p: { title: string; node: NodeRow; token: string; deps: AppDeps; chrome: Chrome; children?: Child }) {
+  const ping = engineAddress(p.deps, `/ping/${p.node.ping_key}`);
   return (
     <Page title={p.title} chrome={p.chrome} section="fleet">
       <Back href={nodePath(p.node)}>{p.node.name}</Back>
@@ -217,9 +216,9 @@ export function TokenPage(p: { title: string; node: NodeRow; token: string; engi
       ) : null}
       <h2>{p.node.schedule ? 'Or send heartbeats with the token' : 'Send a heartbeat'}</h2>
       <Snippet id="heartbeat-snippet">
-        {`curl -s -XPOST ${engine}/v1/heartbeats -H "authorization: Bearer ${p.token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`}
+        {`curl -s -XPOST ${engineAddress(p.deps, '/v1/heartbeats')} -H "authorization: Bearer ${p.token}" \\\n  -H 'content-type: application/json' -d '{"status":"ok"}'`}
       </Snippet>
-      {p.engine === undefined ? <EngineUnset /> : null}
+      {p.deps.publicUrl === undefined ? <EngineUnset /> : null}
       <p>
         <a href={nodePath(p.node)}>Go to {p.node.name}</a>
       </p>
@@ -323,7 +322,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
       ({ node: rotated, token }) =>
         html(
           c,
-          <TokenPage title={`New token for ${rotated.name}`} node={rotated} token={token} engine={engineUrl(deps)} chrome={frame}>
+          <TokenPage title={`New token for ${rotated.name}`} node={rotated} token={token} deps={deps} chrome={frame}>
             The old token no longer works. This one is shown only now: give it to the node's agent.
           </TokenPage>,
         ),

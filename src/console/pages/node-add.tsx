@@ -11,7 +11,7 @@ import type { PolicyRow } from '../../oncall/model.ts';
 import { listPolicies } from '../../oncall/store.ts';
 import { acting, formRefusal, requireScope } from '../acting.tsx';
 import { Back, Outcome } from '../components.tsx';
-import { chrome, engineUrl } from '../context.ts';
+import { chrome } from '../context.ts';
 import { fieldProblems, integer, labels, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
@@ -146,7 +146,7 @@ export function nodeAddRoutes(deps: AppDeps, guards: Guards) {
       ({ node, token }) =>
         html(
           c,
-          <TokenPage title={`Added ${node.name}`} node={node} token={token} engine={engineUrl(deps)} chrome={frame}>
+          <TokenPage title={`Added ${node.name}`} node={node} token={token} deps={deps} chrome={frame}>
             Its token is shown only now: give it to the node's agent.
           </TokenPage>,
           201,

@@ -3,7 +3,6 @@ import { countIncidentsByStatus, listIncidents } from '../../incidents/store.ts'
 import { getNode, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
 import { listRuns, type RunRow } from '../../jobs/store.ts';
-import { pingUrl } from '../../http/routes/nodes.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
 import { missedHeartbeats, okBeatNoun } from '../../health/decide.ts';
@@ -17,7 +16,7 @@ import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
 import { Ago, alreadyShownOnce, At, Back, EngineUnset, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
-import { chrome, cursor, ENGINE_PLACEHOLDER, engineUrl, href, readCursor } from '../context.ts';
+import { chrome, cursor, engineAddress, href, readCursor } from '../context.ts';
 import { htmlAttr } from '../../http/html-attr.ts';
 import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
@@ -255,8 +254,8 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
               <>
                 <dt>Ping URL</dt>
                 <dd class="mono" id="ping-url">
-                  {pingUrl(deps.publicUrl, node.ping_key) ?? `/ping/${node.ping_key}`}
-                  {deps.publicUrl ? null : <span class="muted"> (under this engine's address; set LIFELINE_PUBLIC_URL to show it whole)</span>}
+                  {engineAddress(deps, `/ping/${node.ping_key}`)}
+                  {deps.publicUrl === undefined ? <EngineUnset /> : null}
                 </dd>
               </>
             ) : null}
@@ -279,7 +278,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         </div>
 
         <h2>Badge</h2>
-        <Badges node={node} engine={engineUrl(deps)} />
+        <Badges node={node} deps={deps} explained={may(frame.session, 'write')} />
       </Page>,
     );
   });
@@ -290,9 +289,10 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 /**
  * The node's public badges, to paste into a README: its state, and its 30-day uptime. Every node
  * has one from its creation (its badge id names the badge, not the node), so there is nothing to
- * publish first; whoever has the address sees the state, as README's "Badges" says.
+ * publish first; whoever has the address sees the state, as README's "Badges" says. `explained`:
+ * the page already shows <EngineUnset/> (under the ping URL), which it gives once.
  */
-function Badges(p: { node: NodeRow; engine: string | undefined }) {
+function Badges(p: { node: NodeRow; deps: AppDeps; explained: boolean }) {
   const path = `/badge/${p.node.badge_id}.svg`;
   const badges = [
     { id: 'state', what: 'State', query: '', alt: `${p.node.name} status` },
@@ -306,9 +306,9 @@ function Badges(p: { node: NodeRow; engine: string | undefined }) {
       </p>
       {badges.map((b) => {
         // The preview is same-origin, so its path is enough; a README needs the whole address.
-        const url = `${p.engine ?? ENGINE_PLACEHOLDER}${path}${b.query}`;
+        const url = engineAddress(p.deps, path + b.query);
         // The placeholder stays as the other snippets show it, to be replaced whole.
-        const src = `${p.engine === undefined ? ENGINE_PLACEHOLDER : htmlAttr(p.engine)}${htmlAttr(path + b.query)}`;
+        const src = p.deps.publicUrl === undefined ? engineAddress(p.deps, htmlAttr(path + b.query)) : htmlAttr(url);
         return (
           <div class="field">
             <h3>
@@ -325,7 +325,7 @@ function Badges(p: { node: NodeRow; engine: string | undefined }) {
       <p class="hint">
         <code>?label=</code> changes the left text; <code>.json</code> instead of <code>.svg</code> is the same badge for shields.io's endpoint badges.
       </p>
-      {p.engine === undefined ? <EngineUnset /> : null}
+      {p.deps.publicUrl === undefined && !p.explained ? <EngineUnset /> : null}
     </div>
   );
 }
