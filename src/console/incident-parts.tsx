@@ -10,6 +10,7 @@ import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { CATEGORIES } from '../incidents/categorize.ts';
 import { Ago, At, Table } from './components.tsx';
+import { NOT_SET_UP, unsentWithoutEmail } from './email-reach.tsx';
 import { utc } from './format.ts';
 
 // Pieces the incident pages and the node page share: the incident table, who did something, and
@@ -263,6 +264,13 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
         </>
       );
     case 'delivery_failed':
+      if (unsentWithoutEmail(d.error)) {
+        return (
+          <>
+            Not sent to {recipient()}: “{str(d.event)}”: {NOT_SET_UP}
+          </>
+        );
+      }
       return (
         <>
           Telling {recipient()} of “{str(d.event)}” failed (attempt {str(d.attempt)}: <span class="mono">{str(d.error)}</span>)
@@ -294,7 +302,11 @@ export function Timeline(p: { entries: TimelineEntry[]; names: Names }) {
   );
 }
 
-/** The delivery ledger: each (event, recipient) pair, how many attempts, and what went wrong. */
+/**
+ * The delivery ledger: each (event, recipient) pair, how many attempts, and what went wrong. A
+ * message the engine could not send for want of SMTP_URL is "not sent", not a red "dead": nothing
+ * failed, and a person reached only by email would otherwise fill the table with red rows.
+ */
 export function Ledger(p: { rows: DeliveryRow[]; names: Names }) {
   if (p.rows.length === 0) return <p class="muted">Nobody has been sent anything for this incident.</p>;
   return (
@@ -312,13 +324,17 @@ export function Ledger(p: { rows: DeliveryRow[]; names: Names }) {
             {d.digest ? <span class="sub">in a digest</span> : null}
           </td>
           <td data-label="Status">
-            <span class={`tag tag-${d.status}`}>{d.status === 'failed' ? 'failed, retrying' : d.status}</span>
+            {unsentWithoutEmail(d.last_error) ? (
+              <span class="tag tag-unsent">not sent</span>
+            ) : (
+              <span class={`tag tag-${d.status}`}>{d.status === 'failed' ? 'failed, retrying' : d.status}</span>
+            )}
           </td>
           <td data-label="Attempts" class="num">
             {d.attempts}
           </td>
           <td data-label="Last error" class="reason">
-            {d.last_error ?? <span class="muted">—</span>}
+            {unsentWithoutEmail(d.last_error) ? NOT_SET_UP : (d.last_error ?? <span class="muted">—</span>)}
           </td>
           <td data-label="Queued">
             <At at={d.created_at} />

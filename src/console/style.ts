@@ -231,6 +231,7 @@ p { margin: 0.4rem 0; }
 .tag-sent { color: var(--healthy); border-color: var(--healthy); }
 .tag-failed { color: var(--degraded); border-color: var(--degraded); }
 .tag-dead { background: var(--down-solid); border-color: var(--down-solid); color: #fff; }
+.tag-unsent { color: var(--muted); border-style: dashed; }
 
 /* State counts (fleet filter) */
 

@@ -525,7 +525,7 @@ describe('console: incidents', () => {
     const at = h.clock.now().toISOString();
     assert.match(
       page,
-      new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a> at <time datetime="${at}"[^>]*>${at.slice(11, 16)} UTC</time> by <span title="[^"]+">key <b>[^<]+</b></span>: escalation stops.</p></div>`),
+      new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a> <time datetime="${at}"[^>]*>0 s ago · ${at.slice(11, 16)} UTC</time> by <span title="[^"]+">key <b>[^<]+</b></span>: escalation stops.</p></div>`),
     );
     // The saying is the redirect's: the list's own links and its live refresh do not carry it.
     assert.doesNotMatch(page, /href="[^"]*acknowledged=|hx-get="[^"]*acknowledged=/);
@@ -560,7 +560,10 @@ describe('console: incidents', () => {
     assert.doesNotMatch(await get(address), /escalation stops/, 'still open, still paging');
     const at = h.clock.now().toISOString();
     assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
-    assert.match(await get(address), new RegExp(`web-8 is down</a> at <time datetime="${at}"[^>]*>${at.slice(11, 16)} UTC</time> by <span>alice</span>: escalation stops.`));
+    assert.match(await get(address), new RegExp(`web-8 is down</a> <time datetime="${at}"[^>]*>0 s ago · ${at.slice(11, 16)} UTC</time> by <span>alice</span>: escalation stops.`));
+    // Acknowledged the day before, it says which day, as "Already resolved" does: "at 10:00 UTC" alone would read as today's.
+    await h.sql`update incidents set acknowledged_at = acknowledged_at - interval '25 hours' where id = ${incident!.id}`;
+    assert.match(await get(address), /web-8 is down<\/a> <time[^>]*>1 d 1 h ago · 2026-11-\d\d \d\d:\d\d UTC<\/time> by <span>alice<\/span>: escalation stops\./);
     assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' })).status, 200);
     assert.doesNotMatch(await get(address), /escalation stops/, 'resolved since');
   });

@@ -16,7 +16,6 @@ import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
-import { hhmm, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
@@ -149,6 +148,27 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
  */
 const noteOf = (form: Record<string, string | File>): string => (typeof form.note === 'string' ? form.note.replace(/\r\n/g, '\n') : '');
 
+/**
+ * " 5 min ago · 10:04 UTC by alice": when and by whom an incident was resolved or acknowledged, as
+ * its notices say it. The day is said when it is not today's, lest "10:04 UTC" read as this morning.
+ */
+const WhenBy = (p: { at: Date | null; by: string | null; names: Map<string, string>; now: Date }) => (
+  <>
+    {p.at ? (
+      <>
+        {' '}
+        <Ago at={p.at} now={p.now} />
+      </>
+    ) : null}
+    {p.by ? (
+      <>
+        {' '}
+        by <Actor by={p.by} names={p.names} />
+      </>
+    ) : null}
+  </>
+);
+
 /** Why an action on an incident was not carried out, in the page's own words. */
 function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRow; names: Map<string, string>; now: Date }) {
   const r = p.refusal;
@@ -163,18 +183,12 @@ function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRo
     );
   }
   if (r.code === 'conflict') {
-    const at = p.incident.resolved_at;
     return (
       <Notice kind="bad">
         <p>
           <b>
             Already resolved
-            {at ? (
-              <>
-                {' '}
-                <Ago at={at} now={p.now} /> by <Actor by={p.incident.resolved_by} names={p.names} />
-              </>
-            ) : null}
+            <WhenBy at={p.incident.resolved_at} by={p.incident.resolved_by} names={p.names} now={p.now} />
           </b>
           {p.note.trim() !== '' ? '; your note was not saved. It is kept below to copy.' : ': nothing was done.'}
         </p>
@@ -234,7 +248,6 @@ const listWith = (back: string | undefined, name: string, value: string): string
 async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
   const incident = id !== undefined && isUuid(id) ? await getIncident(deps.sql, id) : undefined;
   if (incident?.status !== 'acknowledged') return null;
-  const at = incident.acknowledged_at;
   // The node's name now, as everywhere in the console: node_name is the one it had at opening.
   const [refs, names] = await Promise.all([findNodeRefs(deps.sql, [incident.node_id]), actorNames(deps.sql, [incident.acknowledged_by])]);
   const nodeName = refs.find((r) => r.id === incident.node_id)?.name ?? incident.node_name;
@@ -242,22 +255,7 @@ async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
     <Notice kind="ok">
       <p>
         Acknowledged {nodeName}'s incident <a href={`/incidents/${incident.id}`}>{incident.title}</a>
-        {at ? (
-          <>
-            {' '}
-            at{' '}
-            <time datetime={at.toISOString()} title={utc(at)}>
-              {hhmm(at, 'UTC')} UTC
-            </time>
-          </>
-        ) : null}
-        {incident.acknowledged_by ? (
-          <>
-            {' '}
-            by <Actor by={incident.acknowledged_by} names={names} />
-          </>
-        ) : null}
-        : escalation stops.
+        <WhenBy at={incident.acknowledged_at} by={incident.acknowledged_by} names={names} now={deps.clock.now()} />: escalation stops.
       </p>
     </Notice>
   );
