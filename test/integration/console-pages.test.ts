@@ -234,7 +234,13 @@ describe('console pages', () => {
       const html = await res.text();
       assert.match(html, /<h1>No such page<\/h1>/, address);
       assert.match(html, /href="\/">Back to the console</, address);
+      // Signed in, it keeps the console's navigation, as every other page does.
+      assert.match(html, /<nav aria-label="Console">/, address);
     }
+    // Without a session there is no navigation to show (its pages would send the browser to sign in).
+    const stranger = await (await h.app.request('/settings', { headers: { accept: browser.accept } })).text();
+    assert.match(stranger, /<h1>No such page<\/h1>/);
+    assert.doesNotMatch(stranger, /<nav/);
     for (const [address, headers] of [
       ['/v1/settings', { ...browser, authorization: `Bearer ${ADMIN_TOKEN}` }],
       ['/settings', { accept: '*/*' }],
