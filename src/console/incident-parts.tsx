@@ -9,7 +9,7 @@ import { userNames } from '../oncall/store-users.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { CATEGORIES } from '../incidents/categorize.ts';
-import { Ago, At, Table } from './components.tsx';
+import { Ago, At, Notice, Table } from './components.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from './email-reach.tsx';
 import { utc } from './format.ts';
 
@@ -155,8 +155,33 @@ export function UnderMaintenance(p: { incident: IncidentRow; maintenance: NodeMa
   );
 }
 
+/**
+ * An open incident whose escalation ended without paging anyone (pagedNobody): at 3 a.m. with an
+ * office-hours schedule, whoever has this page open is the only one who knows. Said at the top of
+ * its page, not only as a timeline line; once acknowledged someone has it, and it is not said.
+ */
+export function PagedNobodyNotice(p: { incident: IncidentRow; pagedNobody: ReadonlySet<string> }) {
+  if (p.incident.status !== 'open' || !p.pagedNobody.has(p.incident.id)) return null;
+  return (
+    <Notice kind="bad">
+      <p id="paged-nobody">
+        <b>Paged nobody.</b> Its escalation ended without reaching anyone (the timeline says why at each level): nobody else knows of this incident.
+      </p>
+    </Notice>
+  );
+}
+
 /** Incidents in a table; `action` renders an extra last cell per row (the acknowledge button). */
-export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<string, string>; maintenance?: NodeMaintenance; showNode?: boolean; action?: (i: IncidentRow) => Child }) {
+export function IncidentTable(p: {
+  rows: IncidentRow[];
+  now: Date;
+  names: Map<string, string>;
+  maintenance?: NodeMaintenance;
+  /** Open incidents that paged nobody, marked so (PagedNobodyNotice). */
+  pagedNobody?: ReadonlySet<string>;
+  showNode?: boolean;
+  action?: (i: IncidentRow) => Child;
+}) {
   if (p.rows.length === 0) return <p class="empty panel">No incidents here.</p>;
   return (
     <Table head={['Incident', ...(p.showNode === false ? [] : ['Node']), 'Severity', 'Opened', 'Status', ...(p.action ? [{ label: 'Actions', hidden: true } as const] : [])]}>
@@ -181,6 +206,7 @@ export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<st
           <td data-label="Status">
             <span>
               <StatusTag status={i.status} />
+              {i.status === 'open' && p.pagedNobody?.has(i.id) ? <span class="tag tag-nobody">paged nobody</span> : null}
               {i.status === 'acknowledged' ? (
                 <span class="sub">
                   by <Actor by={i.acknowledged_by} names={p.names} />

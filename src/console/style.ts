@@ -232,6 +232,9 @@ p { margin: 0.4rem 0; }
 .tag-failed { color: var(--degraded); border-color: var(--degraded); }
 .tag-dead { background: var(--down-solid); border-color: var(--down-solid); color: #fff; }
 .tag-unsent { color: var(--muted); border-style: dashed; }
+/* Beside "open" in the list, and a policy that would page nobody now. */
+.tag-nobody { border-color: var(--down); color: var(--down); font-weight: 600; }
+.tag + .tag-nobody { margin-left: 0.3rem; }
 
 /* State counts (fleet filter) */
 

@@ -610,6 +610,50 @@ describe('console: incidents', () => {
     assert.doesNotMatch(page, /level 0/);
   });
 
+  it('says at the top of an open incident, in the list, and on the policies page when nobody is paged', async () => {
+    const { h } = s;
+    // Saturday 10:00 UTC: a weekdays-only rota has nobody on call.
+    const ola = (await (await h.admin('POST', '/v1/users', { name: 'Ola', email: 'ola@example.com' })).json()) as { id: string };
+    const office = (await (
+      await h.admin('POST', '/v1/schedules', {
+        name: 'Office hours',
+        time_zone: 'UTC',
+        layers: [{ name: 'day', user_ids: [ola.id], starts_at: '2026-11-02T00:00:00Z', rotation: 'P1W', restrictions: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] }],
+      })
+    ).json()) as { id: string };
+    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'Office only', levels: [{ after_seconds: 0, schedule_ids: [office.id] }] })).json()) as { id: string };
+    await h.admin('POST', '/v1/escalation-policies', { name: 'Ola always', levels: [{ after_seconds: 0, user_ids: [ola.id] }] });
+    const policies = await get('/policies');
+    const rowOf = (name: string) => policies.slice(policies.indexOf(`>${name}</a>`), policies.indexOf('</tr>', policies.indexOf(`>${name}</a>`)));
+    assert.match(rowOf('Office only'), /pages nobody now/);
+    assert.doesNotMatch(rowOf('Ola always'), /pages nobody now/);
+
+    const nodes = await Promise.all(['night-1', 'night-2'].map((n) => h.createNode(n)));
+    const [nobody, paged] = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: policy.id, openedAt: h.clock.now() })),
+    );
+    const ended = { level: 0, step: 0, channel_ids: [], users: [], empty_schedule_ids: [office.id], reason: 'nobody on call', escalation_ends: true };
+    await addTimeline(h.sql, [
+      { incident_id: nobody!.id, at: h.clock.now(), kind: 'reached_nobody', detail: ended },
+      // Level 1 paged Ola; only the last level reached nobody: someone knows.
+      { incident_id: paged!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { ...ended, level: 1, step: 1 } },
+    ]);
+    await insertDeliveries(h.sql, [{ incidentId: paged!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: ola.id, channelType: 'email', occurredAt: h.clock.now() }], h.clock.now());
+    const page = await get(`/incidents/${nobody!.id}`);
+    assert.match(page, /<p id="paged-nobody"><b>Paged nobody\.<\/b>/);
+    assert.ok(page.indexOf('id="paged-nobody"') < page.indexOf('id="acknowledge"'), 'above the buttons');
+    assert.doesNotMatch(await get(`/incidents/${paged!.id}`), /Paged nobody/);
+    const listRow = (list: string, id: string) => list.slice(list.indexOf(`href="/incidents/${id}"`), list.indexOf('</tr>', list.indexOf(`href="/incidents/${id}"`)));
+    const list = await get('/incidents');
+    assert.match(listRow(list, nobody!.id), /<span class="tag tag-nobody">paged nobody<\/span>/);
+    assert.doesNotMatch(listRow(list, paged!.id), /paged nobody/);
+    // Acknowledged, someone has it: no longer said.
+    await h.admin('POST', `/v1/incidents/${nobody!.id}/acknowledge`, { by: 'alice' });
+    assert.doesNotMatch(await get(`/incidents/${nobody!.id}`), /Paged nobody/);
+    assert.doesNotMatch(listRow(await get('/incidents'), nobody!.id), /paged nobody/);
+  });
+
   it('says before resolving that the node is still down, and after it, whom the resolve goes to and which pages failed', async () => {
     const { h, cookie } = s;
     const node = await h.createNode('db-5');

@@ -5,7 +5,7 @@ import { listDeliveries } from '../../notifications/store.ts';
 import type { DeliveryRow } from '../../notifications/model.ts';
 import { CATEGORIES, categoryFor } from '../../incidents/categorize.ts';
 import { findNodeRefs, nodeStates } from '../../nodes/store.ts';
-import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
+import { countIncidentsByStatus, getIncident, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
@@ -18,7 +18,7 @@ import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
-import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
+import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -60,7 +60,11 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, node, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
     const now = deps.clock.now();
-    const [names, maintenance] = await Promise.all([actorNames(deps.sql, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by])), maintenanceOf(deps.sql, rows, now)]);
+    const [names, maintenance, nobody] = await Promise.all([
+      actorNames(deps.sql, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by])),
+      maintenanceOf(deps.sql, rows, now),
+      pagedNobody(deps.sql, rows.filter((r) => r.status === 'open').map((r) => r.id)),
+    ]);
     const self = href('/incidents', { status, node, after: c.req.query('after') });
 
     return html(
@@ -81,7 +85,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
               </li>
             ))}
           </ul>
-          <IncidentTable rows={rows} now={now} names={names} maintenance={maintenance} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
+          <IncidentTable rows={rows} now={now} names={names} maintenance={maintenance} pagedNobody={nobody} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
           <Pager next={next}>{after ? <a href={href('/incidents', { status, node })}>Newest</a> : null}</Pager>
         </Live>
       </Page>,
@@ -295,13 +299,14 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
 /** An incident with its timeline and ledger; `done` or `notice` says what just happened (or why not). */
 async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { done?: 'acknowledged' | 'resolved'; refused?: Refusal; note?: string; status?: ContentfulStatusCode } = {}) {
   const now = deps.clock.now();
-  const [frame, timelines, ledger, states, maintenance, refs] = await Promise.all([
+  const [frame, timelines, ledger, states, maintenance, refs, nobody] = await Promise.all([
     chrome(c, deps),
     timelinesOf(deps.sql, [incident.id]),
     listDeliveries(deps.sql, incident.id),
     nodeStates(deps.sql, [incident.node_id]),
     maintenanceOf(deps.sql, [incident], now),
     findNodeRefs(deps.sql, [incident.node_id]),
+    pagedNobody(deps.sql, [incident.id]),
   ]);
   const state = states.get(incident.node_id);
   // The node's name now: node_name is the one it had at opening, and a renamed node's old name
@@ -337,6 +342,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             <SeverityTag severity={incident.severity} />
           </div>
         </div>
+        <PagedNobodyNotice incident={incident} pagedNobody={nobody} />
         <div class="panel">
           <dl class="facts">
             <dt>Node</dt>
