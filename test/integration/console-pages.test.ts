@@ -678,7 +678,7 @@ describe('console: incidents', () => {
     await h.sql`update deliveries set status = 'sent', sent_at = now() where channel_id = ${hook.id} and event = 'escalated'`;
     const path = `/incidents/${incident!.id}`;
     const before = await get(path);
-    assert.match(before, /db-5 is still down\. Resolving does not change that: while it stays down, no new incident opens and nobody is paged\./);
+    assert.match(before, /db-5 is still down\. Resolving does not change that: nothing new opens or pages until it leaves that state and turns down or degraded again\./);
     const res = await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: formOf(before, `${path}/resolve`).toString() });
     assert.equal(res.status, 303);
     const after = await get(res.headers.get('location')!);

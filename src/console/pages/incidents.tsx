@@ -343,6 +343,46 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
           </div>
         </div>
         <PagedNobodyNotice incident={incident} pagedNobody={nobody} />
+        <IncidentActions incident={incident} nodeName={nodeName} session={frame.session} />
+      </Live>
+      {keptNote !== undefined ? (
+        <div class="panel" id="kept-note">
+          <div class="field">
+            <label for="note">Your note (not saved)</label>
+            <textarea id="note" maxlength={2000}>
+              {areaText(keptNote)}
+            </textarea>
+          </div>
+        </div>
+      ) : null}
+      {may(frame.session, 'write') && incident.status !== 'resolved' ? (
+        // Between the live regions, so a refresh never wipes a note being typed; the version it
+        // resolves at is in the live region above, following the incident.
+        <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel">
+          <Csrf session={frame.session} />
+          <div class="field">
+            <label for="note">Resolution note (optional)</label>
+            <textarea id="note" name="note" maxlength={2000}>
+              {areaText(o.note ?? '')}
+            </textarea>
+          </div>
+          <div class="actions">
+            <button type="submit" id="resolve">
+              Resolve
+            </button>
+            <span class="muted">Acts as your key, {frame.session.keyName}.</span>
+          </div>
+        </form>
+      ) : null}
+      {/* Below the actions, so on a phone Acknowledge and Resolve come first; the caveat is about resolving. */}
+      <Live id="incident-history" url={self} on={['incident.changed']}>
+        {still ? (
+          <Notice>
+            <p>
+              {nodeName ?? incident.node_name} is still {still}. Resolving does not change that: nothing new opens or pages until it leaves that state and turns down or degraded again.
+            </p>
+          </Notice>
+        ) : null}
         <div class="panel">
           <dl class="facts">
             <dt>Node</dt>
@@ -394,46 +434,6 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
           </dl>
         </div>
-        {still ? (
-          <Notice>
-            <p>
-              {nodeName ?? incident.node_name} is still {still}. Resolving does not change that: while it stays {still}, no new incident opens and nobody is paged. The next incident opens
-              when it next turns down or degraded from another state — after it recovers, for example.
-            </p>
-          </Notice>
-        ) : null}
-        <IncidentActions incident={incident} nodeName={nodeName} session={frame.session} />
-      </Live>
-      {keptNote !== undefined ? (
-        <div class="panel" id="kept-note">
-          <div class="field">
-            <label for="note">Your note (not saved)</label>
-            <textarea id="note" maxlength={2000}>
-              {areaText(keptNote)}
-            </textarea>
-          </div>
-        </div>
-      ) : null}
-      {may(frame.session, 'write') && incident.status !== 'resolved' ? (
-        // Between the live regions, so a refresh never wipes a note being typed; the version it
-        // resolves at is in the live region above, following the incident.
-        <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel">
-          <Csrf session={frame.session} />
-          <div class="field">
-            <label for="note">Resolution note (optional)</label>
-            <textarea id="note" name="note" maxlength={2000}>
-              {areaText(o.note ?? '')}
-            </textarea>
-          </div>
-          <div class="actions">
-            <button type="submit" id="resolve">
-              Resolve
-            </button>
-            <span class="muted">Acts as your key, {frame.session.keyName}.</span>
-          </div>
-        </form>
-      ) : null}
-      <Live id="incident-history" url={self} on={['incident.changed']}>
         <h2>Timeline</h2>
         <Timeline entries={timeline} names={who} />
         <h2>Who was told</h2>
