@@ -99,4 +99,36 @@ describe('the console on call, on a phone and a laptop', () => {
     assert.ok(ack.y < caveat.y && resolve.y < caveat.y, `Acknowledge at ${ack.y}, Resolve at ${resolve.y}, the caveat at ${caveat.y}`);
     await page.close();
   });
+
+  /** A schedule of Ana and Ben handing over every two days, with an override of Ben's tomorrow: made once. */
+  let primary: Promise<string> | undefined;
+  const schedule = () =>
+    (primary ??= (async () => {
+      const [ana, ben] = await Promise.all(['Ana', 'Ben'].map((name) => api('POST', '/v1/users', { name, email: `${name.toLowerCase()}@example.com` })));
+      const made = await api('POST', '/v1/schedules', {
+        name: 'Primary',
+        time_zone: 'UTC',
+        layers: [{ name: 'week', user_ids: [ana!.id, ben!.id], starts_at: '2026-11-16T09:00:00Z', rotation: 'P2D' }],
+      });
+      await api('POST', `/v1/schedules/${made.id as string}/overrides`, { user_id: ben!.id, starts_at: '2026-11-22T10:00:00Z', ends_at: '2026-11-22T12:00:00Z' });
+      return made.id as string;
+    })());
+
+  it('says a rotation in words, and takes a phone to a refused override’s field in the form’s words', async () => {
+    const page = await signedIn(`/schedules/${await schedule()}`, PHONE);
+    assert.match(await page.locator('.facts').innerText(), /hands over every 2 days from/);
+    await page.getByLabel('Who', { exact: true }).selectOption({ label: 'Ana' });
+    await page.locator('#override_from').fill('2026-11-22T10:00');
+    await page.locator('#override_until').fill('2026-11-22T09:00');
+    await page.getByRole('button', { name: 'Add the override' }).click();
+    await page.getByText('No override added').waitFor();
+    // In the form's words, beside the field and in the summary at the top, which links to it.
+    assert.equal(await page.locator('#override_until-error').innerText(), 'must be after “From”');
+    assert.equal(await page.locator('.notice a[href="#override_until"]').innerText(), 'Until: must be after “From”');
+    // The field, 1,500 px down a phone's page, has the focus and is in view.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'override_until');
+    const until = (await page.locator('#override_until').boundingBox())!;
+    assert.ok(until.y >= 0 && until.y + until.height <= 844, `the field at ${until.y} px`);
+    await page.close();
+  });
 });
