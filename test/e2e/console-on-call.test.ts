@@ -114,6 +114,15 @@ describe('the console on call, on a phone and a laptop', () => {
       return made.id as string;
     })());
 
+  it('keys the override outline apart from every person’s colour', async () => {
+    const page = await signedIn(`/schedules/${await schedule()}`);
+    const fill = (who: string) => page.locator('.legend li', { hasText: who }).locator('rect').evaluate((r) => getComputedStyle(r).fill);
+    const people = await Promise.all(['Ana', 'Ben', 'nobody on call'].map(fill));
+    const override = await fill('override');
+    assert.ok(!people.includes(override), `the override's key ${override} is none of ${people}`);
+    await page.close();
+  });
+
   it('says a rotation in words, and takes a phone to a refused override’s field in the form’s words', async () => {
     const page = await signedIn(`/schedules/${await schedule()}`, PHONE);
     assert.match(await page.locator('.facts').innerText(), /hands over every 2 days from/);
