@@ -161,7 +161,7 @@ describe('console: asking before deleting or revoking', () => {
       action: `/maintenance/${open.id}/end`,
       verb: 'End',
       name: 'the window over maint-a',
-      consequence: /Its nodes leave maintenance at once and are judged afresh: one still down opens an incident and pages\./,
+      consequence: /Its nodes are judged afresh from now: one still silent goes down after a full period \(a job: after its next run\) and pages\./,
       exists: async () => (await endOf(open.id)) === openEnd,
       link: { label: 'End now', name: 'the window over maint-a' },
     });

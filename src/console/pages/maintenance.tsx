@@ -21,7 +21,8 @@ import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a way to
-// end one, asked first (confirm.tsx): ending a window at once pages for a node still down —
+// end one, asked first (confirm.tsx): ended, a window's nodes are judged afresh, and one still
+// silent goes down and pages a full period later (a job: after its next run) —
 // src/maintenance/service.ts's createWindow and endWindow, as the API calls them.
 
 const PAGE_SIZE = 50;
@@ -274,8 +275,8 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getMaintenance(deps.sql, c.req.param('id')!) : undefined);
   const missing = (c: ConsoleContext) => refusal(c, 404, 'No such window', 'There is no maintenance window with that id.');
 
-  // Asked like a deletion: ended at once, a window's nodes are judged afresh and one still down
-  // pages, at 3 a.m. maybe; cancelled, the hours it was made for are judged as usual.
+  // Asked like a deletion: ended at once, a window's nodes are judged afresh and one still silent
+  // pages a full period later, at 3 a.m. maybe; cancelled, the hours it was made for are judged as usual.
   app.get(
     '/maintenance/:id/end',
     ...guards.page,
@@ -286,7 +287,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       return (
         <Confirm verb={open ? 'End' : 'Cancel'} name={windowName(m, names)} back="/maintenance" backLabel="Maintenance" action={`/maintenance/${m.id}/end`} chrome={frame} section="maintenance">
           {open
-            ? 'Its nodes leave maintenance at once and are judged afresh: one still down opens an incident and pages.'
+            ? 'Its nodes are judged afresh from now: one still silent goes down after a full period (a job: after its next run) and pages.'
             : 'It will not start: its nodes are judged as usual through those hours.'}
         </Confirm>
       );
