@@ -59,11 +59,22 @@ export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?
   );
 }
 
-/** GET <thing>/delete: the question about what `find` finds (else `missing`), as `ask` draws it. */
-export function asking<T>(deps: AppDeps, find: (c: ConsoleContext) => Promise<T | undefined>, missing: (c: ConsoleContext) => Response, ask: (thing: T, frame: Chrome) => Child | Promise<Child>) {
+/**
+ * GET <thing>/delete: the question about what `find` finds (else `missing`), as `ask` draws it. Where
+ * `moot` gives an address for it (nothing is left to do to it), a 303 there instead of the question.
+ */
+export function asking<T>(
+  deps: AppDeps,
+  find: (c: ConsoleContext) => Promise<T | undefined>,
+  missing: (c: ConsoleContext) => Response,
+  ask: (thing: T, frame: Chrome) => Child | Promise<Child>,
+  moot?: (thing: T) => string | undefined,
+) {
   return async (c: ConsoleContext) => {
     const thing = await find(c);
     if (!thing) return missing(c);
+    const elsewhere = moot?.(thing);
+    if (elsewhere !== undefined) return c.redirect(elsewhere, 303);
     return html(c, await ask(thing, await chrome(c, deps)));
   };
 }

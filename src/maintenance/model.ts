@@ -42,6 +42,13 @@ export interface MaintenanceFilter {
 /** Whether the window covers the instant `at`: begun, and not yet ended (a cancelled window never is). */
 export const isOpenAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: Date): boolean => m.starts_at <= at && (m.ends_at === null || m.ends_at > at);
 
+/**
+ * Whether the window is over at `at`: ended by then, or cancelled (ends_at = starts_at, which may
+ * still lie ahead). Ending it again would change nothing but re-audit it and wake its nodes, so
+ * neither the console nor endWindow does.
+ */
+export const isOverAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: Date): boolean => m.ends_at !== null && m.ends_at.getTime() <= Math.max(at.getTime(), m.starts_at.getTime());
+
 /** What a window's fields cannot say about themselves: its shape against each other and now. */
 export function windowProblems(w: NewMaintenance, now: Date): ErrorDetail[] {
   const problems: ErrorDetail[] = [];

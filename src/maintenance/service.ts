@@ -3,7 +3,7 @@ import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { validationFailed, type ErrorDetail } from '../errors.ts';
 import { findNodeRefs } from '../nodes/store.ts';
-import { windowProblems, type MaintenanceRow, type NewMaintenance } from './model.ts';
+import { isOverAt, windowProblems, type MaintenanceRow, type NewMaintenance } from './model.ts';
 import * as store from './store.ts';
 
 /** Node ids or names to ids, in order and without repeats; each unknown one is a problem. */
@@ -38,15 +38,19 @@ export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, a
 
 /**
  * Ends a window now (one not yet begun is cancelled: it ends where it starts) and wakes the nodes
- * it covered, so they leave `maintenance` within a tick. The window is kept. Undefined when there
- * is no such window.
+ * it covered, so they leave `maintenance` within a tick. The window is kept. One already over
+ * (isOverAt) is left as it is, with no audit entry and no wake: `ended` is false. Undefined when
+ * there is no such window.
  */
-export async function endWindow(sql: Sql, id: string, now: Date, acting: Acting): Promise<MaintenanceRow | undefined> {
+export async function endWindow(sql: Sql, id: string, now: Date, acting: Acting): Promise<{ window: MaintenanceRow; ended: boolean } | undefined> {
   return sql.begin(async (tx) => {
-    const ended = await store.endMaintenance(tx, id, now);
-    if (!ended) return undefined;
+    // Locked: of two ends sent at once, the second sees the first's end and changes nothing.
+    const current = await store.getMaintenance(tx, id, true);
+    if (!current) return undefined;
+    if (isOverAt(current, now)) return { window: current, ended: false };
+    const ended = (await store.endMaintenance(tx, id, now))!;
     await store.wakeCoveredNodes(tx, ended, now);
     await audit(tx, acting, { action: 'maintenance.end', target: { type: 'maintenance', id } }, now);
-    return ended;
+    return { window: ended, ended: true };
   });
 }

@@ -111,8 +111,9 @@ export async function insertMaintenance(tx: Queryable, w: NewMaintenance, now: D
   return row!;
 }
 
-export async function getMaintenance(sql: Queryable, id: string): Promise<MaintenanceRow | undefined> {
-  const [row] = await sql<MaintenanceRow[]>`select ${sql(COLUMNS)} from maintenances where id = ${id}`;
+/** `lock`: held to the end of the caller's transaction, for one that decides on what it read. */
+export async function getMaintenance(sql: Queryable, id: string, lock = false): Promise<MaintenanceRow | undefined> {
+  const [row] = await sql<MaintenanceRow[]>`select ${sql(COLUMNS)} from maintenances where id = ${id} ${lock ? sql`for update` : sql``}`;
   return row;
 }
 

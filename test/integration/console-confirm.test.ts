@@ -161,7 +161,7 @@ describe('console: asking before deleting or revoking', () => {
       action: `/maintenance/${open.id}/end`,
       verb: 'End',
       name: 'the window over maint-a',
-      consequence: /Its nodes leave maintenance at once and are judged afresh: one still down opens an incident and pages\./,
+      consequence: /Its nodes are judged afresh from now: one still silent goes down after a full period \(a job: after its next run\) and pages\./,
       exists: async () => (await endOf(open.id)) === openEnd,
       link: { label: 'End now', name: 'the window over maint-a' },
     });
@@ -175,6 +175,37 @@ describe('console: asking before deleting or revoking', () => {
       exists: async () => (await endOf(coming.id)) === comingEnd,
     });
     assert.equal(cancelled.headers.get('location'), '/maintenance?done=cancelled');
+  });
+
+  it('neither offers nor asks to end a window already over, ended or cancelled, and a question answered late changes nothing', async () => {
+    const node = await s.h.createNode('maint-b');
+    const now = s.h.clock.now().getTime();
+    const at = (hours: number) => new Date(now + hours * 3_600_000).toISOString();
+    const open = await made('/v1/maintenances', { node_ids: ['maint-b'], starts_at: at(0), ends_at: at(2) });
+    const coming = await made('/v1/maintenances', { node_ids: ['maint-b'], starts_at: at(3), ends_at: at(4) });
+    // The question was drawn while the window was open; someone else ended it before it was answered.
+    const question = await get(`/maintenance/${open.id}/end`);
+    assert.equal(question.status, 200);
+    for (const w of [open, coming]) assert.equal((await s.h.admin('DELETE', `/v1/maintenances/${w.id}`)).status, 200);
+    const ends = async () => (await s.h.sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'maintenance.end' and target_id in (${open.id}, ${coming.id})`)[0]!.n;
+    const wake = async () => (await s.h.sql<{ wake: string }[]>`select wake::text from node_due where node_id = ${node.id}`)[0]!.wake;
+    const [endsBefore, wakeBefore] = [await ends(), await wake()];
+    assert.equal(endsBefore, 2);
+
+    const list = (await get('/maintenance')).html;
+    for (const w of [open, coming]) {
+      assert.ok(!list.includes(`href="/maintenance/${w.id}/end"`), `no End now or Cancel for ${w === open ? 'the ended' : 'the cancelled'} window`);
+      const asked = await s.h.app.request(`/maintenance/${w.id}/end`, { headers: { cookie: s.cookie } });
+      assert.equal(asked.status, 303, await asked.text());
+      assert.equal(asked.headers.get('location'), '/maintenance?done=over');
+    }
+    const late = await post(`/maintenance/${open.id}/end`, sent(question.html, `/maintenance/${open.id}/end`));
+    assert.equal(late.status, 303, await late.text());
+    assert.equal(late.headers.get('location'), '/maintenance?done=over');
+    assert.match((await get('/maintenance?done=over')).html, /That window is already over: nothing was changed\./);
+    assert.equal((await s.h.admin('DELETE', `/v1/maintenances/${coming.id}`)).status, 200, 'the API answers with it as it is');
+    assert.equal(await ends(), endsBefore, 'not audited again');
+    assert.equal(await wake(), wakeBefore, 'its nodes not woken again');
   });
 
   it('names the default a deleted policy leaves its nodes to', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { signedIn } from '../helpers/app.ts';
+import { formOf, signedIn } from '../helpers/app.ts';
 
 // Without SMTP_URL (the harness's transports have none), the pages where someone is put on a policy
 // say who no page reaches, in the words /readyz and the start log use.
@@ -47,10 +47,18 @@ describe('console: people reached only by email on an engine that sends none', (
   });
 
   it('says where a person’s email is entered that nothing is sent to it', async () => {
-    const said = /SMTP_URL is not set: nothing is sent to this address until it is, so pages reach them only through their own channels\./;
+    // In a warning the email input names as what describes it, so a screen reader reads it with the field.
+    const said = /<input id="email"[^>]*aria-describedby="email-warning"[^>]*>\s*<p class="error" id="email-warning">SMTP_URL is not set: nothing is sent to this address until it is, so pages reach them only through their own channels\.<\/p>/;
     assert.match(await get('/users'), said, 'the new person form');
     const fay = await made('/v1/users', { name: 'Fay', email: 'fay@example.com' });
     assert.match(await get(`/users/${fay.id}`), said, 'the person’s own page, where their email is edited');
+    // A refused address is read out too, before the warning.
+    const form = formOf(await get('/users'), '/users');
+    form.set('name', 'Hal');
+    form.set('email', 'not-an-address');
+    const refused = await s.h.app.request('/users', { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /<input id="email"[^>]*aria-invalid="true" aria-describedby="email-error email-warning"/);
   });
 
   it('shows a message left unsent for want of SMTP as not sent, not as a red failure', async () => {

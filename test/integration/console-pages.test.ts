@@ -654,7 +654,7 @@ describe('console: incidents', () => {
     assert.doesNotMatch(listRow(await get('/incidents'), nobody!.id), /paged nobody/);
   });
 
-  it('says before resolving that the node is still down, and after it, whom the resolve goes to and which pages failed', async () => {
+  it('says before resolving that the node is still down, and after it, whom the resolve goes to, which pages failed and which were not sent', async () => {
     const { h, cookie } = s;
     const node = await h.createNode('db-5');
     await h.sql`update node_health set state = 'down' where node_id = ${node.id}`;
@@ -663,16 +663,20 @@ describe('console: incidents', () => {
     ]);
     const hook = (await (await h.admin('POST', '/v1/channels', { name: 'db-hook', type: 'webhook', config: { url: 'https://hooks.example.com/db' } })).json()) as { id: string };
     const kim = (await (await h.admin('POST', '/v1/users', { name: 'Kim', email: 'kim@example.com' })).json()) as { id: string };
+    const pager = (await (await h.admin('POST', '/v1/channels', { name: 'db-pager', type: 'webhook', config: { url: 'https://hooks.example.com/pager' } })).json()) as { id: string };
     await insertDeliveries(
       h.sql,
       [
         { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() },
         { incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: kim.id, channelType: 'email', occurredAt: h.clock.now() },
         { incidentId: incident!.id, event: 'escalated', eventKey: 'escalated:1', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() },
+        { incidentId: incident!.id, event: 'escalated', eventKey: 'escalated:1', channelId: pager.id, channelType: 'webhook', occurredAt: h.clock.now() },
       ],
       h.clock.now(),
     );
-    await h.sql`update deliveries set status = 'dead', last_error = 'smtp_not_configured' where user_id = ${kim.id}`;
+    // Kim's page was never tried (no SMTP_URL); the pager's was, and died.
+    await h.sql`update deliveries set status = 'dead', last_error = 'smtp_not_configured: email is not configured: set SMTP_URL to deliver to email channels' where user_id = ${kim.id}`;
+    await h.sql`update deliveries set status = 'dead', last_error = 'http_500' where channel_id = ${pager.id}`;
     // The hook's first page died, its escalation page was sent: it heard of the incident.
     await h.sql`update deliveries set status = 'dead', last_error = 'http_500' where channel_id = ${hook.id} and event = 'opened'`;
     await h.sql`update deliveries set status = 'sent', sent_at = now() where channel_id = ${hook.id} and event = 'escalated'`;
@@ -682,7 +686,10 @@ describe('console: incidents', () => {
     const res = await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: formOf(before, `${path}/resolve`).toString() });
     assert.equal(res.status, 303);
     const after = await get(res.headers.get('location')!);
-    assert.match(after, /Resolved\. A resolve is queued for each of the 2 destinations it paged; “Who was told” below shows each as it goes\. The page to 1 of them failed, so they may never have heard of it\./);
+    assert.match(
+      after,
+      /Resolved\. A resolve is queued for each of the 3 destinations it paged; “Who was told” below shows each as it goes\. The page to 1 of them failed, so they may never have heard of it\. Not sent to 1 of them: email is not set up \(SMTP unset\)\./,
+    );
     assert.doesNotMatch(after, /everyone who was paged is told|is still down/);
   });
 

@@ -152,11 +152,16 @@ describe('ending windows', () => {
     assert.equal(next.has(nodes['lone-1']!), false, 'a cancelled window is never next');
   });
 
-  it('leaves a window that already ended as it was', async () => {
+  it('leaves a window that already ended, or was cancelled, as it was: its nodes not woken again', async () => {
     const w = await create({ node_ids: ['lone-1'], starts_at: iso(0), ends_at: iso(60_000) });
+    const c = await create({ node_ids: ['lone-1'], starts_at: iso(HOUR), ends_at: iso(2 * HOUR) });
+    await expectJson(await h.admin('DELETE', `/v1/maintenances/${c.id}`), 200);
     h.clock.advance(5 * 60_000);
+    const before = await dueRows();
     const ended = await expectJson<WindowBody>(await h.admin('DELETE', `/v1/maintenances/${w.id}`), 200);
     assert.equal(ended.ends_at, w.ends_at);
+    assert.equal((await expectJson<WindowBody>(await h.admin('DELETE', `/v1/maintenances/${c.id}`), 200)).ends_at, c.starts_at);
+    assert.deepEqual(await woken(before), new Map());
   });
 });
 

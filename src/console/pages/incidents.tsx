@@ -22,6 +22,7 @@ import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, Page
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
+import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 
 const PAGE_SIZE = 50;
@@ -283,17 +284,26 @@ function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
 /**
  * What resolving set off, from the ledger: the resolve goes to each destination a page of the
  * incident was written for (toldRecipients), including those whose page failed; it is queued, not
- * yet sent, when this is read. A destination failed when a page to it died and none was sent.
+ * yet sent, when this is read. A destination failed when a page to it died and none was sent; one
+ * whose pages died only for want of SMTP_URL was never tried, and is said apart, in the ledger's
+ * words (unsentWithoutEmail).
  */
 export function resolvedSaying(ledger: DeliveryRow[]): string {
   const pages = ledger.filter((d) => d.event === 'opened' || d.event === 'escalated');
-  const destinations = new Set(pages.map((d) => d.channel_id ?? d.user_id));
+  const to = (d: DeliveryRow) => d.channel_id ?? d.user_id;
+  const destinations = new Set(pages.map(to));
   if (destinations.size === 0) return 'Resolved. Nobody was paged for it, so nobody is sent a resolve.';
   // A destination whose first page died but whose escalation page was sent did hear of it.
-  const heard = new Set(pages.filter((d) => d.status === 'sent').map((d) => d.channel_id ?? d.user_id));
-  const failed = new Set(pages.filter((d) => d.status === 'dead' && !heard.has(d.channel_id ?? d.user_id)).map((d) => d.channel_id ?? d.user_id));
+  const heard = new Set(pages.filter((d) => d.status === 'sent').map(to));
+  const unheard = pages.filter((d) => d.status === 'dead' && !heard.has(to(d)));
+  const failed = new Set(unheard.filter((d) => !unsentWithoutEmail(d.last_error)).map(to));
+  const unsent = new Set(unheard.map(to).filter((id) => !failed.has(id)));
   const queued = `Resolved. A resolve is queued for each of the ${destinations.size} ${destinations.size === 1 ? 'destination' : 'destinations'} it paged; “Who was told” below shows each as it goes.`;
-  return failed.size ? `${queued} The page to ${failed.size} of them failed, so they may never have heard of it.` : queued;
+  return [
+    queued,
+    ...(failed.size ? [`The page to ${failed.size} of them failed, so they may never have heard of it.`] : []),
+    ...(unsent.size ? [`Not sent to ${unsent.size} of them: ${NOT_SET_UP}.`] : []),
+  ].join(' ');
 }
 
 /** An incident with its timeline and ledger; `done` or `notice` says what just happened (or why not). */

@@ -6,7 +6,7 @@ import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateMaintenance } from '../../http/routes/maintenances.ts';
 import { isTimeCursor, parse } from '../../http/validation.ts';
-import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
+import { isOpenAt, isOverAt, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
@@ -21,7 +21,8 @@ import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a way to
-// end one, asked first (confirm.tsx): ending a window at once pages for a node still down —
+// end one, asked first (confirm.tsx): ended, a window's nodes are judged afresh, and one still
+// silent goes down and pages a full period later (a job: after its next run) —
 // src/maintenance/service.ts's createWindow and endWindow, as the API calls them.
 
 const PAGE_SIZE = 50;
@@ -58,6 +59,10 @@ const presetOf = (raw: unknown): number | undefined => PRESET_HOURS.find((h) => 
 /** The console's words for a window naming nothing (the API's are `node_ids or labels must name …`). */
 const NOTHING_NAMED = 'Pick at least one node or give a label';
 
+/** Where asking to end a window already over (ended or cancelled: isOverAt) leads, and what it says there. */
+const OVER_DONE = '/maintenance?done=over';
+const OVER = 'That window is already over: nothing was changed.';
+
 function prefillOf(c: ConsoleContext): Prefill | undefined {
   const node = c.req.query('node');
   const hours = Number(c.req.query('hours'));
@@ -84,7 +89,6 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
   return (
     <Table head={['Covers', 'From', 'Until', 'Why', ...(canEnd ? [{ label: 'Actions', hidden: true } as const] : [])]}>
       {p.rows.map((m) => {
-        const over = m.ends_at !== null && m.ends_at <= p.now;
         return (
           <tr>
             <td data-label="Covers">
@@ -108,7 +112,7 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
             </td>
             {canEnd ? (
               <td data-label="">
-                {over ? null : <AskFirst href={`/maintenance/${m.id}/end`} name={windowName(m, p.names)} {...(isOpenAt(m, p.now) ? { label: 'End now' } : { verb: 'Cancel' as const })} small />}
+                {isOverAt(m, p.now) ? null : <AskFirst href={`/maintenance/${m.id}/end`} name={windowName(m, p.names)} {...(isOpenAt(m, p.now) ? { label: 'End now' } : { verb: 'Cancel' as const })} small />}
               </td>
             ) : null}
           </tr>
@@ -240,7 +244,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/maintenance', ...guards.page, async (c) => {
     const done = c.req.query('done');
-    const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.', cancelled: 'Cancelled: it will not start.' };
+    const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.', cancelled: 'Cancelled: it will not start.', over: OVER };
     const saying = sayingOf(said, done);
     return page(c, saying.done ? saying : { prefill: prefillOf(c) });
   });
@@ -274,32 +278,40 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getMaintenance(deps.sql, c.req.param('id')!) : undefined);
   const missing = (c: ConsoleContext) => refusal(c, 404, 'No such window', 'There is no maintenance window with that id.');
 
-  // Asked like a deletion: ended at once, a window's nodes are judged afresh and one still down
-  // pages, at 3 a.m. maybe; cancelled, the hours it was made for are judged as usual.
+  // Asked like a deletion: ended at once, a window's nodes are judged afresh and one still silent
+  // pages a full period later, at 3 a.m. maybe; cancelled, the hours it was made for are judged as
+  // usual. One already over is not asked about: ending it again would only re-audit it.
   app.get(
     '/maintenance/:id/end',
     ...guards.page,
     requireScope('write'),
-    asking(deps, find, missing, async (m, frame) => {
-      const names = new Map((await findNodeRefs(deps.sql, m.node_ids)).map((n) => [n.id, n.name]));
-      const open = isOpenAt(m, deps.clock.now());
-      return (
-        <Confirm verb={open ? 'End' : 'Cancel'} name={windowName(m, names)} back="/maintenance" backLabel="Maintenance" action={`/maintenance/${m.id}/end`} chrome={frame} section="maintenance">
-          {open
-            ? 'Its nodes leave maintenance at once and are judged afresh: one still down opens an incident and pages.'
-            : 'It will not start: its nodes are judged as usual through those hours.'}
-        </Confirm>
-      );
-    }),
+    asking(
+      deps,
+      find,
+      missing,
+      async (m, frame) => {
+        const names = new Map((await findNodeRefs(deps.sql, m.node_ids)).map((n) => [n.id, n.name]));
+        const open = isOpenAt(m, deps.clock.now());
+        return (
+          <Confirm verb={open ? 'End' : 'Cancel'} name={windowName(m, names)} back="/maintenance" backLabel="Maintenance" action={`/maintenance/${m.id}/end`} chrome={frame} section="maintenance">
+            {open
+              ? 'Its nodes are judged afresh from now: one still silent goes down after a full period (a job: after its next run) and pages.'
+              : 'It will not start: its nodes are judged as usual through those hours.'}
+          </Confirm>
+        );
+      },
+      (m) => (isOverAt(m, deps.clock.now()) ? OVER_DONE : undefined),
+    ),
   );
 
   app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), confirmed(), async (c) => {
     const id = c.req.param('id');
     const now = deps.clock.now();
-    const ended = isUuid(id) ? await endWindow(deps.sql, id, now, acting(c)) : undefined;
-    if (!ended) return page(c, { message: 'There is no such window.', status: 404 });
+    const result = isUuid(id) ? await endWindow(deps.sql, id, now, acting(c)) : undefined;
+    if (!result) return page(c, { message: 'There is no such window.', status: 404 });
+    if (!result.ended) return c.redirect(OVER_DONE, 303);
     // One that had not begun ends where it starts (endMaintenance): it was cancelled.
-    return c.redirect(`/maintenance?done=${ended.starts_at > now ? 'cancelled' : 'ended'}`, 303);
+    return c.redirect(`/maintenance?done=${result.window.starts_at > now ? 'cancelled' : 'ended'}`, 303);
   });
 
   return app;

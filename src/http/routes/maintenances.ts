@@ -103,7 +103,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     '/:id',
     doc({
       summary: 'End a maintenance window',
-      description: 'Ends it now; one not yet begun is cancelled (it ends where it starts). The window is kept.',
+      description: 'Ends it now; one not yet begun is cancelled (it ends where it starts). The window is kept. One already over is answered as it is, unchanged.',
       access: 'write',
       id: WINDOW,
       ok: { status: 200, description: 'The window as ended.', body: 'Maintenance' },
@@ -111,7 +111,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const now = clock.now();
-      const row = await byId(WINDOW_NAME, (id) => endWindow(sql, id, now, acting(c)))(c.req.param('id'));
+      const row = await byId(WINDOW_NAME, async (id) => (await endWindow(sql, id, now, acting(c)))?.window)(c.req.param('id'));
       return c.json(render(row, now));
     },
   );
