@@ -58,7 +58,7 @@ export function componentProblems(components: ReadonlyArray<Pick<ComponentSpec, 
 // type and read, and a suffix such as ".json" can never be part of it.
 export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
-/** Worst first: a component is as bad as its worst node. */
+/** Worst first: a component's `state` is its worst node's. */
 export const SEVERITY_ORDER: readonly State[] = ['down', 'degraded', 'maintenance', 'unknown', 'healthy'];
 
 /** The worst of these states; `unknown` when there are none (nothing is watched). */
@@ -66,6 +66,26 @@ export function worstState(states: Iterable<State>): State {
   let worst = SEVERITY_ORDER.length;
   for (const s of states) worst = Math.min(worst, SEVERITY_ORDER.indexOf(s));
   return SEVERITY_ORDER[worst] ?? 'unknown';
+}
+
+/**
+ * What a component, and the page as a whole, say to the public — Statuspage's words. A component
+ * with one of its two nodes down is a partial outage, not "Down": `state` (its worst node's) stays
+ * as it was for the clients that read it, and `status` says how much of the component is out.
+ */
+export const STATUSES = ['major_outage', 'partial_outage', 'degraded', 'maintenance', 'unknown', 'operational'] as const;
+export type Status = (typeof STATUSES)[number];
+
+const CALM: Record<Exclude<State, 'down'>, Status> = { degraded: 'degraded', maintenance: 'maintenance', unknown: 'unknown', healthy: 'operational' };
+
+/**
+ * A major outage when every node outside maintenance is down (a node in a planned window serves
+ * nobody either), a partial one when some are; without any node down, its worst node's state.
+ */
+export function componentStatus(states: readonly State[]): Status {
+  const down = states.filter((s) => s === 'down').length;
+  if (down > 0) return down === states.filter((s) => s !== 'maintenance').length ? 'major_outage' : 'partial_outage';
+  return CALM[worstState(states) as Exclude<State, 'down'>];
 }
 
 /**
@@ -124,7 +144,9 @@ export const RECENT_DAYS = 30;
 
 export interface ComponentView {
   name: string;
+  /** Its worst node's state, as before `status` existed. */
   state: State;
+  status: Status;
   uptime: { from: string; to: string } & UptimeSummary;
   /** Over the last RECENT_DAYS bars: the figure a phone shows, in the JSON too so it is not the renderer's own sum. */
   uptime_30d: { from: string; to: string } & UptimeSummary;
@@ -167,6 +189,7 @@ function componentView(page: StatusPage, spec: ComponentSpec, members: readonly 
   const view: ComponentView = {
     name: spec.name,
     state: worstState(members.map((m) => m.state)),
+    status: componentStatus(members.map((m) => m.state)),
     uptime: { from: iso(window.from), to: iso(window.to), ...summarize(combine(buckets.map((b) => b.ms))) },
     uptime_30d: { from: iso(recent[0]?.start ?? window.to), to: iso(window.to), ...summarize(combine(recent.map((b) => b.ms))) },
     days: bars,

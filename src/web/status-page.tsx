@@ -3,7 +3,7 @@
 
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
-import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type PageView } from '../statuspages/model.ts';
+import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type PageView, type Status } from '../statuspages/model.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
@@ -21,6 +21,26 @@ const STATE_WORD: Record<State, string> = {
   down: 'Down',
   maintenance: 'Maintenance',
   unknown: 'Not reporting',
+};
+
+const STATUS_WORD: Record<Status, string> = {
+  operational: 'Operational',
+  degraded: 'Degraded',
+  partial_outage: 'Partial outage',
+  major_outage: 'Major outage',
+  maintenance: 'Maintenance',
+  unknown: 'Not reporting',
+};
+
+// The stylesheet's colours are the five states' (each checked for contrast on every surface): an
+// outage, partial or major, is drawn in down's red, and the word says how much is out.
+const STATUS_COLOUR: Record<Status, State> = {
+  operational: 'healthy',
+  degraded: 'degraded',
+  partial_outage: 'down',
+  major_outage: 'down',
+  maintenance: 'maintenance',
+  unknown: 'unknown',
 };
 
 const DAY_WORD: Record<DayBar['status'], string> = {
@@ -111,7 +131,7 @@ function Component(p: { c: ComponentView }) {
     <li class="component">
       <div class="component-head">
         <span class="component-name">{c.name}</span>
-        <span class={`state fg-${c.state}`}>{STATE_WORD[c.state]}</span>
+        <span class={`state fg-${STATUS_COLOUR[c.status]}`}>{STATUS_WORD[c.status]}</span>
       </div>
       <Bars days={c.days} name={c.name} />
       <div class="bars-foot">

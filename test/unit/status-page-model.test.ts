@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentProblems, dayStatus, pageView, pageWindow, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { componentProblems, componentStatus, dayStatus, pageView, pageWindow, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
 import { splitIntoBuckets } from '../../src/uptime/buckets.ts';
 import { percent } from '../../src/uptime/percent.ts';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
@@ -18,6 +18,25 @@ describe('a component’s state', () => {
   it('is unknown when it has no nodes: nothing is watched', () => {
     assert.equal(worstState([]), 'unknown');
   });
+});
+
+describe('a component’s status', () => {
+  const cases: Array<[State[], ReturnType<typeof componentStatus>]> = [
+    [['down', 'healthy'], 'partial_outage'],
+    [['down', 'degraded', 'unknown'], 'partial_outage'],
+    [['down', 'down'], 'major_outage'],
+    [['down'], 'major_outage'],
+    [['down', 'maintenance'], 'major_outage'],
+    [['degraded', 'healthy', 'maintenance'], 'degraded'],
+    [['maintenance', 'healthy'], 'maintenance'],
+    [['maintenance', 'maintenance'], 'maintenance'],
+    [['unknown', 'healthy'], 'unknown'],
+    [['healthy', 'healthy'], 'operational'],
+    [[], 'unknown'],
+  ];
+  for (const [states, expected] of cases) {
+    it(`[${states.join(', ')}]: ${expected}`, () => assert.equal(componentStatus(states), expected));
+  }
 });
 
 describe('a day’s bar', () => {
@@ -116,7 +135,8 @@ describe('a published page', () => {
     assert.equal(web.days.at(-4)!.status, 'operational');
     assert.equal(web.days.at(-5)!.status, 'no_data', '17 Nov: before the healthy time began');
     assert.deepEqual(web.uptime, { from: '2026-08-24T00:00:00.000Z', to: '2026-11-21T09:30:00.000Z', uptime_ratio: 1, up_seconds: 3 * 86_400, monitored_seconds: 3 * 86_400, seconds: { healthy: 3 * 86_400, degraded: 0, down: 0, maintenance: 0, unknown: 0 } });
-    assert.deepEqual(view.components.map((c) => c.state), ['down', 'down', 'unknown']);
+    assert.deepEqual(view.components.map((c) => c.state), ['down', 'down', 'unknown'], 'the worst node, as before');
+    assert.deepEqual(view.components.map((c) => c.status), ['partial_outage', 'major_outage', 'unknown'], 'one of Web’s three nodes is up');
     assert.equal(view.state, 'down');
     assert.equal(view.components[2]!.uptime.uptime_ratio, null, 'an empty component has no ratio');
   });

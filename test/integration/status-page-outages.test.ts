@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { State } from '../../src/health/decide.ts';
+import type { PageView } from '../../src/statuspages/model.ts';
+import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
+
+// How much of a component is out, as the public page, its JSON and its headline say it. The
+// nodes' states are set in node_health, as the evaluator writes them: what is tested is what the
+// page makes of them, not how a node comes to be down.
+
+describe('a status page’s outages', () => {
+  let h: Harness;
+  const ids: Record<string, string> = {};
+
+  before(async () => {
+    h = await createHarness();
+    const tiers: Array<[string, string]> = [['web-1', 'web'], ['web-2', 'web'], ['api-1', 'api'], ['db-1', 'db']];
+    for (const [name, tier] of tiers) ids[name] = (await h.createNode(name, { labels: { tier } })).id;
+    const page = await h.admin('POST', '/v1/status-pages', {
+      slug: 'acme',
+      title: 'Acme',
+      components: [
+        { name: 'Website', labels: { tier: 'web' } },
+        { name: 'API', labels: { tier: 'api' } },
+        { name: 'Database', labels: { tier: 'db' } },
+      ],
+    });
+    assert.equal(page.status, 201, await page.text());
+  });
+  after(async () => h?.close());
+
+  /** The nodes in these states (the rest healthy), and the page as it is served past its kept period. */
+  const pageWith = async (states: Record<string, State>): Promise<{ json: PageView; html: string }> => {
+    for (const [name, id] of Object.entries(ids)) await h.sql`update node_health set state = ${states[name] ?? 'healthy'} where node_id = ${id}`;
+    h.clock.advance(10_001);
+    const json = await expectJson<PageView>(await h.req('GET', '/status/acme.json'), 200);
+    const html = await (await h.req('GET', '/status/acme')).text();
+    return { json, html };
+  };
+  const words = (html: string) => [...html.matchAll(/<span class="state fg-(\w+)">([^<]+)<\/span>/g)].map((m) => `${m[2]} (${m[1]})`);
+
+  it('calls a component with some of its nodes down a partial outage, and with all of them a major one', async () => {
+    const partial = await pageWith({ 'web-1': 'down' });
+    assert.deepEqual(partial.json.components.map((c) => [c.name, c.state, c.status]), [
+      ['Website', 'down', 'partial_outage'],
+      ['API', 'healthy', 'operational'],
+      ['Database', 'healthy', 'operational'],
+    ]);
+    assert.deepEqual(words(partial.html), ['Partial outage (down)', 'Operational (healthy)', 'Operational (healthy)']);
+
+    const major = await pageWith({ 'web-1': 'down', 'web-2': 'down', 'api-1': 'degraded' });
+    assert.deepEqual(major.json.components.map((c) => c.status), ['major_outage', 'degraded', 'operational']);
+    assert.deepEqual(words(major.html), ['Major outage (down)', 'Degraded (degraded)', 'Operational (healthy)']);
+  });
+});
