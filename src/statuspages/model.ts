@@ -89,6 +89,16 @@ export function componentStatus(states: readonly State[]): Status {
 }
 
 /**
+ * The page's headline: a major outage only when every component is out, a partial one when any
+ * is out at all, else the worst of the rest; `unknown` for a page without components.
+ */
+export function pageStatus(statuses: readonly Status[]): Status {
+  if (statuses.length > 0 && statuses.every((s) => s === 'major_outage')) return 'major_outage';
+  if (statuses.includes('major_outage')) return 'partial_outage';
+  return STATUSES.find((s) => statuses.includes(s)) ?? 'unknown';
+}
+
+/**
  * What a day's bar shows. Any time down makes it a down day and any degraded time a degraded one,
  * whatever the ratio: a short outage is still an outage. Maintenance comes next, so a day with a
  * window shows it. A day with no time in any of these — nothing was watched (unknown, or before
@@ -172,7 +182,9 @@ export interface PageView {
   slug: string;
   title: string;
   description: string | null;
+  /** Its components' worst `state`, as before `status` existed. */
   state: State;
+  status: Status;
   updated_at: string;
   components: ComponentView[];
   incidents: IncidentView[];
@@ -274,6 +286,7 @@ export function pageView(
     title: page.title,
     description: page.description,
     state: worstState(components.map((c) => c.state)),
+    status: pageStatus(components.map((c) => c.status)),
     updated_at: iso(now),
     components,
     incidents: incidentViews(page, members, incidents),

@@ -7,10 +7,11 @@ import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type P
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
-const HEADLINE: Record<State, string> = {
-  healthy: 'All systems operational',
+const HEADLINE: Record<Status, string> = {
+  operational: 'All systems operational',
   degraded: 'Some systems are degraded',
-  down: 'Some systems are down',
+  partial_outage: 'Some systems are down',
+  major_outage: 'Major outage',
   maintenance: 'Maintenance in progress',
   unknown: 'Some systems are not reporting',
 };
@@ -195,10 +196,10 @@ function StatusPageBody(p: { view: PageView }) {
         <h1>{view.title}</h1>
         {view.description ? <p>{view.description}</p> : null}
       </header>
-      <div class={`banner bg-${view.state}`} role="status">
+      <div class={`banner bg-${STATUS_COLOUR[view.status]}`} role="status">
         <span class="dot" />
         <span>
-          {HEADLINE[view.state]}
+          {HEADLINE[view.status]}
           <small>
             Updated <time datetime={view.updated_at}>{when(view.updated_at)}</time>
           </small>
@@ -246,7 +247,7 @@ function StatusPageBody(p: { view: PageView }) {
 /** The whole document for a page. */
 export function renderStatusPage(view: PageView): Promise<string> {
   return documentOf(
-    <Layout title={view.title} description={view.description ?? undefined} icon={dotIcon(ICON[view.state])} refreshSeconds={60}>
+    <Layout title={view.title} description={view.description ?? undefined} icon={dotIcon(ICON[STATUS_COLOUR[view.status]])} refreshSeconds={60}>
       <StatusPageBody view={view} />
     </Layout>,
   );

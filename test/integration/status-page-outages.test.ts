@@ -52,4 +52,23 @@ describe('a status page’s outages', () => {
     assert.deepEqual(major.json.components.map((c) => c.status), ['major_outage', 'degraded', 'operational']);
     assert.deepEqual(words(major.html), ['Major outage (down)', 'Degraded (degraded)', 'Operational (healthy)']);
   });
+
+  it('heads the page by the whole picture: some systems down, or a major outage when every component is out', async () => {
+    const headline = (html: string) => /<div class="banner bg-(\w+)" role="status"><span class="dot"><\/span><span>([^<]+)<small>/.exec(html)!.slice(1).join(' ');
+    const calm = await pageWith({});
+    assert.equal(calm.json.status, 'operational');
+    assert.equal(headline(calm.html), 'healthy All systems operational');
+
+    const some = await pageWith({ 'web-1': 'down' });
+    assert.equal(some.json.status, 'partial_outage');
+    assert.equal(headline(some.html), 'down Some systems are down');
+
+    const all = await pageWith({ 'web-1': 'down', 'web-2': 'down', 'api-1': 'down', 'db-1': 'down' });
+    assert.deepEqual([all.json.state, all.json.status], ['down', 'major_outage']);
+    assert.equal(headline(all.html), 'down Major outage');
+
+    const allButOneNode = await pageWith({ 'web-1': 'down', 'api-1': 'down', 'db-1': 'down' });
+    assert.equal(allButOneNode.json.status, 'partial_outage', 'web-2 still serves the website');
+    assert.equal(headline(allButOneNode.html), 'down Some systems are down');
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentProblems, componentStatus, dayStatus, pageView, pageWindow, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
 import { splitIntoBuckets } from '../../src/uptime/buckets.ts';
 import { percent } from '../../src/uptime/percent.ts';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
@@ -36,6 +36,24 @@ describe('a component’s status', () => {
   ];
   for (const [states, expected] of cases) {
     it(`[${states.join(', ')}]: ${expected}`, () => assert.equal(componentStatus(states), expected));
+  }
+});
+
+describe('a page’s headline', () => {
+  const cases: Array<[Parameters<typeof pageStatus>[0], ReturnType<typeof pageStatus>]> = [
+    [['operational', 'operational'], 'operational'],
+    [['major_outage', 'major_outage', 'major_outage'], 'major_outage'],
+    [['major_outage', 'operational'], 'partial_outage'],
+    [['major_outage', 'maintenance'], 'partial_outage'],
+    [['partial_outage', 'partial_outage'], 'partial_outage'],
+    [['degraded', 'partial_outage'], 'partial_outage'],
+    [['degraded', 'maintenance', 'unknown'], 'degraded'],
+    [['maintenance', 'operational'], 'maintenance'],
+    [['unknown', 'operational'], 'unknown'],
+    [[], 'unknown'],
+  ];
+  for (const [statuses, expected] of cases) {
+    it(`[${statuses.join(', ')}]: ${expected}`, () => assert.equal(pageStatus(statuses), expected));
   }
 });
 
@@ -138,6 +156,7 @@ describe('a published page', () => {
     assert.deepEqual(view.components.map((c) => c.state), ['down', 'down', 'unknown'], 'the worst node, as before');
     assert.deepEqual(view.components.map((c) => c.status), ['partial_outage', 'major_outage', 'unknown'], 'one of Web’s three nodes is up');
     assert.equal(view.state, 'down');
+    assert.equal(view.status, 'partial_outage', 'Web is only partly out, and Empty not out at all');
     assert.equal(view.components[2]!.uptime.uptime_ratio, null, 'an empty component has no ratio');
   });
 
