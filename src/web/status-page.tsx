@@ -3,7 +3,7 @@
 
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
-import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type PageView, type Status } from '../statuspages/model.ts';
+import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type MaintenanceView, type PageView, type ScheduledView, type Status } from '../statuspages/model.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
@@ -68,6 +68,15 @@ function when(iso: string): string {
   return `${dayLabel(iso.slice(0, 10))}, ${iso.slice(11, 16)} UTC`;
 }
 
+/**
+ * When maintenance ends, said from `since` (now, or the window's start): the time alone on the same
+ * UTC day, else with the date; an open-ended window lasts until someone ends it.
+ */
+function until(end: string | null, since: string): string {
+  if (end === null) return 'until ended';
+  return end.slice(0, 10) === since.slice(0, 10) ? `until ${end.slice(11, 16)} UTC` : `until ${when(end)}`;
+}
+
 /** A bar's tooltip: the day, what it was, and its uptime (the JSON has each state's seconds). */
 function dayTitle(day: DayBar): string {
   const ratio = day.uptime_ratio === null ? '' : ` · ${percent(day.uptime_ratio)} uptime`;
@@ -126,13 +135,22 @@ function figure(ratio: number | null, since: string | undefined, window: string)
   return since === undefined ? `${percent(ratio)} ${window}` : `${percent(ratio)} uptime since ${since}`;
 }
 
-function Component(p: { c: ComponentView }) {
+/** " until 04:00 UTC" after "Maintenance", when the page knows the windows' end. */
+function maintenanceEnd(status: Status, maintenance: MaintenanceView | null, now: string): string {
+  return status === 'maintenance' && maintenance ? ` ${until(maintenance.until, now)}` : '';
+}
+
+function Component(p: { c: ComponentView; now: string }) {
   const { c } = p;
+  const end = maintenanceEnd(c.status, c.maintenance, p.now);
   return (
     <li class="component">
       <div class="component-head">
         <span class="component-name">{c.name}</span>
-        <span class={`state fg-${STATUS_COLOUR[c.status]}`}>{STATUS_WORD[c.status]}</span>
+        <span class={`state fg-${STATUS_COLOUR[c.status]}`}>
+          {STATUS_WORD[c.status]}
+          {end ? <small class="until">{end}</small> : null}
+        </span>
       </div>
       <Bars days={c.days} name={c.name} />
       <div class="bars-foot">
@@ -185,6 +203,19 @@ function Incident(p: { i: IncidentView }) {
   );
 }
 
+/** Maintenance yet to begin: which components, and when; never a window's nodes or reason. */
+function Scheduled(p: { s: ScheduledView }) {
+  const { s } = p;
+  return (
+    <li class="incident scheduled">
+      <div class="incident-title">{s.components.join(', ')}</div>
+      <div class="incident-meta">
+        From <time datetime={s.from}>{when(s.from)}</time> {until(s.until, s.from)}
+      </div>
+    </li>
+  );
+}
+
 const LEGEND: Array<DayBar['status']> = ['operational', 'degraded', 'down', 'maintenance', 'no_data'];
 
 function StatusPageBody(p: { view: PageView }) {
@@ -200,6 +231,7 @@ function StatusPageBody(p: { view: PageView }) {
         <span class="dot" />
         <span>
           {HEADLINE[view.status]}
+          {maintenanceEnd(view.status, view.maintenance, view.updated_at)}
           <small>
             Updated <time datetime={view.updated_at}>{when(view.updated_at)}</time>
           </small>
@@ -209,7 +241,7 @@ function StatusPageBody(p: { view: PageView }) {
       <h2>Components</h2>
       <ul class="components card">
         {view.components.map((c) => (
-          <Component c={c} />
+          <Component c={c} now={view.updated_at} />
         ))}
       </ul>
       <ul class="legend" aria-label="What the bars show">
@@ -231,6 +263,17 @@ function StatusPageBody(p: { view: PageView }) {
       ) : (
         <p class="calm card">No open incidents.</p>
       )}
+
+      {view.scheduled.length ? (
+        <>
+          <h2>Scheduled maintenance</h2>
+          <ul class="incidents card">
+            {view.scheduled.map((s) => (
+              <Scheduled s={s} />
+            ))}
+          </ul>
+        </>
+      ) : null}
 
       <footer class="page-foot">
         <span>

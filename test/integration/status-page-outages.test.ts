@@ -71,4 +71,41 @@ describe('a status page’s outages', () => {
     assert.equal(allButOneNode.json.status, 'partial_outage', 'web-2 still serves the website');
     assert.equal(headline(allButOneNode.html), 'down Some systems are down');
   });
+
+  it('says until when maintenance lasts, and what is scheduled, naming no node and no reason', async () => {
+    const window = async (json: Record<string, unknown>) => assert.equal((await h.admin('POST', '/v1/maintenances', json)).status, 201);
+    const now = h.clock.now().toISOString();
+    await window({ node_ids: ['web-1', 'web-2'], starts_at: now, ends_at: '2026-11-21T14:00:00.000Z', reason: 'disk swap on rack-07' });
+    // Two windows that read the same on the page (the API's nodes, by id and by label) are one entry.
+    await window({ node_ids: ['api-1'], starts_at: '2026-11-22T02:00:00.000Z', ends_at: '2026-11-22T04:00:00.000Z', reason: 'kernel upgrade' });
+    await window({ labels: { tier: 'api' }, starts_at: '2026-11-22T02:00:00.000Z', ends_at: '2026-11-22T04:00:00.000Z' });
+    await window({ node_ids: ['db-1', 'web-1'], starts_at: '2026-11-23T00:00:00.000Z', reason: 'migration' });
+
+    const serviced = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
+    assert.equal(serviced.json.status, 'maintenance');
+    assert.deepEqual(serviced.json.maintenance, { from: now, until: '2026-11-21T14:00:00.000Z' });
+    assert.deepEqual(serviced.json.components.map((c) => c.maintenance), [{ from: now, until: '2026-11-21T14:00:00.000Z' }, null, null]);
+    assert.match(serviced.html, /<div class="banner bg-maintenance" role="status"><span class="dot"><\/span><span>Maintenance in progress until 14:00 UTC<small>/);
+    assert.match(serviced.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 14:00 UTC<\/small><\/span>/);
+
+    assert.deepEqual(serviced.json.scheduled, [
+      { components: ['API'], from: '2026-11-22T02:00:00.000Z', until: '2026-11-22T04:00:00.000Z' },
+      { components: ['Website', 'Database'], from: '2026-11-23T00:00:00.000Z', until: null },
+    ]);
+    const scheduled = serviced.html.slice(serviced.html.indexOf('<h2>Scheduled maintenance</h2>'));
+    assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
+      'APIFrom 22 Nov 2026, 02:00 UTC until 04:00 UTC',
+      'Website, DatabaseFrom 23 Nov 2026, 00:00 UTC until ended',
+    ]);
+    for (const text of [serviced.html, JSON.stringify(serviced.json)]) {
+      for (const secret of ['web-1', 'api-1', 'db-1', 'tier', 'rack-07', 'disk swap', 'kernel', 'migration']) assert.ok(!text.includes(secret), `shows "${secret}"`);
+    }
+
+    // Once it has begun, an open-ended window lasts until someone ends it.
+    h.clock.set('2026-11-23T01:00:00.000Z');
+    const open = await pageWith({ 'db-1': 'maintenance' });
+    assert.deepEqual(open.json.scheduled, []);
+    assert.match(open.html, /Maintenance in progress until ended<small>/);
+    assert.doesNotMatch(open.html, /Scheduled maintenance/);
+  });
 });
