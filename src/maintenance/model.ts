@@ -28,6 +28,14 @@ export interface MaintenanceSpan {
   endedAt: Date | null;
 }
 
+/** A window open now or yet to begin, with the ids of the nodes asked about that it covers. */
+export interface WindowAhead {
+  starts_at: Date;
+  /** null = open-ended. */
+  ends_at: Date | null;
+  node_ids: string[];
+}
+
 /** Newest first: the cursor is the last item's (created_at, id). */
 export type MaintenanceCursor = [createdAt: string, id: string];
 

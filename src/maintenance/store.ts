@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts';
-import type { MaintenanceFilter, MaintenanceRow, MaintenanceSpan, NewMaintenance } from './model.ts';
+import type { MaintenanceFilter, MaintenanceRow, MaintenanceSpan, NewMaintenance, WindowAhead } from './model.ts';
 
 const COLUMNS = ['id', 'node_ids', 'labels', 'starts_at', 'ends_at', 'reason', 'created_at'];
 
@@ -34,6 +34,21 @@ export async function activeMaintenance(
     where ${openAt(sql, now)}
     group by n.id`;
   return new Map(rows.map((r) => [r.node_id, { from: r.from, until: r.until }]));
+}
+
+/**
+ * The windows open at `now` or yet to begin (a cancelled one never is), each with those of these
+ * nodes it covers: what a status page says of maintenance now and ahead. One statement for a
+ * whole page; the reason is left in the table, a page never shows it.
+ */
+export async function windowsAhead(sql: Queryable, nodeIds: string[], now: Date): Promise<WindowAhead[]> {
+  if (nodeIds.length === 0) return [];
+  return sql<WindowAhead[]>`
+    select m.starts_at, m.ends_at, array_agg(n.id order by n.id) as node_ids
+    ${windowsCovering(sql, nodeIds)}
+    where (m.ends_at is null or (m.ends_at > ${now} and m.ends_at > m.starts_at))
+    group by m.id
+    order by m.starts_at, m.id`;
 }
 
 /** For each of these nodes, the start of the next window that begins after `now`, if any. */

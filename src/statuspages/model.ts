@@ -3,6 +3,7 @@
 
 import type { ErrorDetail } from '../errors.ts';
 import type { State } from '../health/decide.ts';
+import type { WindowAhead } from '../maintenance/model.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import type { OpenIncidentRow } from '../incidents/model.ts';
 import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
@@ -58,7 +59,7 @@ export function componentProblems(components: ReadonlyArray<Pick<ComponentSpec, 
 // type and read, and a suffix such as ".json" can never be part of it.
 export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
-/** Worst first: a component is as bad as its worst node. */
+/** Worst first: a component's `state` is its worst node's. */
 export const SEVERITY_ORDER: readonly State[] = ['down', 'degraded', 'maintenance', 'unknown', 'healthy'];
 
 /** The worst of these states; `unknown` when there are none (nothing is watched). */
@@ -66,6 +67,36 @@ export function worstState(states: Iterable<State>): State {
   let worst = SEVERITY_ORDER.length;
   for (const s of states) worst = Math.min(worst, SEVERITY_ORDER.indexOf(s));
   return SEVERITY_ORDER[worst] ?? 'unknown';
+}
+
+/**
+ * What a component, and the page as a whole, say to the public — Statuspage's words. A component
+ * with one of its two nodes down is a partial outage, not "Down": `state` (its worst node's) stays
+ * as it was for the clients that read it, and `status` says how much of the component is out.
+ */
+export const STATUSES = ['major_outage', 'partial_outage', 'degraded', 'maintenance', 'unknown', 'operational'] as const;
+export type Status = (typeof STATUSES)[number];
+
+const CALM: Record<Exclude<State, 'down'>, Status> = { degraded: 'degraded', maintenance: 'maintenance', unknown: 'unknown', healthy: 'operational' };
+
+/**
+ * A major outage when every node outside maintenance is down (a node in a planned window serves
+ * nobody either), a partial one when some are; without any node down, its worst node's state.
+ */
+export function componentStatus(states: readonly State[]): Status {
+  const down = states.filter((s) => s === 'down').length;
+  if (down > 0) return down === states.filter((s) => s !== 'maintenance').length ? 'major_outage' : 'partial_outage';
+  return CALM[worstState(states) as Exclude<State, 'down'>];
+}
+
+/**
+ * The page's headline: a major outage only when every component is out, a partial one when any
+ * is out at all, else the worst of the rest; `unknown` for a page without components.
+ */
+export function pageStatus(statuses: readonly Status[]): Status {
+  if (statuses.length > 0 && statuses.every((s) => s === 'major_outage')) return 'major_outage';
+  if (statuses.includes('major_outage')) return 'partial_outage';
+  return STATUSES.find((s) => statuses.includes(s)) ?? 'unknown';
 }
 
 /**
@@ -109,6 +140,17 @@ export interface Member {
   reason: string | null;
 }
 
+/** From the earliest start to the latest end of some windows; `until` null while one is open-ended. */
+export interface MaintenanceView {
+  from: string;
+  until: string | null;
+}
+
+/** Maintenance yet to begin, by the components it touches; windows that read the same are one entry. */
+export interface ScheduledView extends MaintenanceView {
+  components: string[];
+}
+
 /** What a page shows of an open incident. */
 export type OpenIncident = Pick<OpenIncidentRow, 'node_id' | 'category' | 'severity' | 'status' | 'title' | 'opened_at' | 'acknowledged_at'>;
 
@@ -124,7 +166,11 @@ export const RECENT_DAYS = 30;
 
 export interface ComponentView {
   name: string;
+  /** Its worst node's state, as before `status` existed. */
   state: State;
+  status: Status;
+  /** The windows its nodes in maintenance are in now; null when none is. */
+  maintenance: MaintenanceView | null;
   uptime: { from: string; to: string } & UptimeSummary;
   /** Over the last RECENT_DAYS bars: the figure a phone shows, in the JSON too so it is not the renderer's own sum. */
   uptime_30d: { from: string; to: string } & UptimeSummary;
@@ -150,15 +196,56 @@ export interface PageView {
   slug: string;
   title: string;
   description: string | null;
+  /** Its components' worst `state`, as before `status` existed. */
   state: State;
+  status: Status;
+  /** Every component's maintenance now, as one span; null when there is none. */
+  maintenance: MaintenanceView | null;
   updated_at: string;
   components: ComponentView[];
   incidents: IncidentView[];
+  /** Soonest first. */
+  scheduled: ScheduledView[];
 }
 
 const iso = (t: number | Date) => new Date(t).toISOString();
 
-function componentView(page: StatusPage, spec: ComponentSpec, members: readonly Member[], buckets: readonly Bucket[], window: { from: number; to: number }): ComponentView {
+function span(windows: readonly WindowAhead[]): MaintenanceView | null {
+  if (windows.length === 0) return null;
+  const from = Math.min(...windows.map((w) => w.starts_at.getTime()));
+  const open = windows.some((w) => w.ends_at === null);
+  return { from: iso(from), until: open ? null : iso(Math.max(...windows.map((w) => w.ends_at!.getTime()))) };
+}
+
+/** The windows that hold any of these members that are in maintenance now. */
+function holding(open: readonly WindowAhead[], members: readonly Member[]): WindowAhead[] {
+  const ids = new Set(members.filter((m) => m.state === 'maintenance').map((m) => m.id));
+  return open.filter((w) => w.node_ids.some((id) => ids.has(id)));
+}
+
+/**
+ * Windows yet to begin, each under the components it touches. Only component names and times: a
+ * window's nodes and reason stay private whatever the page shows.
+ */
+function scheduledViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, ahead: readonly WindowAhead[]): ScheduledView[] {
+  const entries = new Map<string, ScheduledView>();
+  for (const w of ahead) {
+    const components = page.components.filter((_, i) => (members[i] ?? []).some((m) => w.node_ids.includes(m.id))).map((c) => c.name);
+    if (components.length === 0) continue;
+    const entry: ScheduledView = { components, ...span([w])! };
+    entries.set(JSON.stringify(entry), entry);
+  }
+  return [...entries.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+}
+
+function componentView(
+  page: StatusPage,
+  spec: ComponentSpec,
+  members: readonly Member[],
+  buckets: readonly Bucket[],
+  window: { from: number; to: number },
+  open: readonly WindowAhead[],
+): ComponentView {
   const bars = buckets.map((b): DayBar => {
     const { uptime_ratio, seconds } = summarize(b.ms);
     return { date: iso(b.start).slice(0, 10), status: dayStatus(b.ms), uptime_ratio, seconds };
@@ -167,6 +254,8 @@ function componentView(page: StatusPage, spec: ComponentSpec, members: readonly 
   const view: ComponentView = {
     name: spec.name,
     state: worstState(members.map((m) => m.state)),
+    status: componentStatus(members.map((m) => m.state)),
+    maintenance: span(holding(open, members)),
     uptime: { from: iso(window.from), to: iso(window.to), ...summarize(combine(buckets.map((b) => b.ms))) },
     uptime_30d: { from: iso(recent[0]?.start ?? window.to), to: iso(window.to), ...summarize(combine(recent.map((b) => b.ms))) },
     days: bars,
@@ -233,26 +322,32 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
 }
 
 /**
- * The page as published: per component its state, its 90-day uptime and 90 daily bars, and the
- * open incidents. `members[i]` and `buckets[i]` belong to component i; `buckets[i]` are the 90 day
- * buckets of `pageWindow(now)`.
+ * The page as published: per component its state, its 90-day uptime and 90 daily bars, the open
+ * incidents and the maintenance now and ahead. `members[i]` and `buckets[i]` belong to component
+ * i; `buckets[i]` are the 90 day buckets of `pageWindow(now)`; `windows` are those open at `now`
+ * or yet to begin that cover any of the members.
  */
 export function pageView(
   page: StatusPage,
   members: ReadonlyArray<readonly Member[]>,
   buckets: ReadonlyArray<readonly Bucket[]>,
   incidents: readonly OpenIncident[],
+  windows: readonly WindowAhead[],
   now: number,
 ): PageView {
   const window = pageWindow(now);
-  const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], buckets[i] ?? [], window));
+  const open = windows.filter((w) => w.starts_at.getTime() <= now);
+  const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], buckets[i] ?? [], window, open));
   return {
     slug: page.slug,
     title: page.title,
     description: page.description,
     state: worstState(components.map((c) => c.state)),
+    status: pageStatus(components.map((c) => c.status)),
+    maintenance: span(holding(open, members.flat())),
     updated_at: iso(now),
     components,
     incidents: incidentViews(page, members, incidents),
+    scheduled: scheduledViews(page, members, windows.filter((w) => w.starts_at.getTime() > now)),
   };
 }

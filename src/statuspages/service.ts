@@ -6,6 +6,7 @@ import type { Sql, Tx } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { openIncidentsOf } from '../incidents/store.ts';
+import { windowsAhead } from '../maintenance/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
 import { componentProblems, pageView, pageWindow, type ComponentSpec, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
@@ -116,9 +117,10 @@ export async function publishedPage(sql: Sql, slug: string, now: number): Promis
   if (!page) return undefined;
   const members = await componentMembers(sql, page.components);
   const ids = [...new Set(members.flat().map((m) => m.id))];
-  const [groups, incidents] = await Promise.all([
+  const [groups, incidents, windows] = await Promise.all([
     groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), pageWindow(now), 'day', now),
     openIncidentsOf(sql, ids),
+    windowsAhead(sql, ids, new Date(now)),
   ]);
-  return pageView(page, members, groups.map((g) => g.buckets), incidents, now);
+  return pageView(page, members, groups.map((g) => g.buckets), incidents, windows, now);
 }

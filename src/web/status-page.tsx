@@ -3,14 +3,15 @@
 
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
-import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type PageView } from '../statuspages/model.ts';
+import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type MaintenanceView, type PageView, type ScheduledView, type Status } from '../statuspages/model.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
-const HEADLINE: Record<State, string> = {
-  healthy: 'All systems operational',
+const HEADLINE: Record<Status, string> = {
+  operational: 'All systems operational',
   degraded: 'Some systems are degraded',
-  down: 'Some systems are down',
+  partial_outage: 'Some systems are down',
+  major_outage: 'Major outage',
   maintenance: 'Maintenance in progress',
   unknown: 'Some systems are not reporting',
 };
@@ -21,6 +22,26 @@ const STATE_WORD: Record<State, string> = {
   down: 'Down',
   maintenance: 'Maintenance',
   unknown: 'Not reporting',
+};
+
+const STATUS_WORD: Record<Status, string> = {
+  operational: 'Operational',
+  degraded: 'Degraded',
+  partial_outage: 'Partial outage',
+  major_outage: 'Major outage',
+  maintenance: 'Maintenance',
+  unknown: 'Not reporting',
+};
+
+// The stylesheet's colours are the five states' (each checked for contrast on every surface): an
+// outage, partial or major, is drawn in down's red, and the word says how much is out.
+const STATUS_COLOUR: Record<Status, State> = {
+  operational: 'healthy',
+  degraded: 'degraded',
+  partial_outage: 'down',
+  major_outage: 'down',
+  maintenance: 'maintenance',
+  unknown: 'unknown',
 };
 
 const DAY_WORD: Record<DayBar['status'], string> = {
@@ -45,6 +66,15 @@ function dayLabel(date: string): string {
 /** "21 Nov 2026, 10:02 UTC": a page without script cannot know the reader's time zone. */
 function when(iso: string): string {
   return `${dayLabel(iso.slice(0, 10))}, ${iso.slice(11, 16)} UTC`;
+}
+
+/**
+ * When maintenance ends, said from `since` (now, or the window's start): the time alone on the same
+ * UTC day, else with the date; an open-ended window lasts until someone ends it.
+ */
+function until(end: string | null, since: string): string {
+  if (end === null) return 'until ended';
+  return end.slice(0, 10) === since.slice(0, 10) ? `until ${end.slice(11, 16)} UTC` : `until ${when(end)}`;
 }
 
 /** A bar's tooltip: the day, what it was, and its uptime (the JSON has each state's seconds). */
@@ -105,13 +135,22 @@ function figure(ratio: number | null, since: string | undefined, window: string)
   return since === undefined ? `${percent(ratio)} ${window}` : `${percent(ratio)} uptime since ${since}`;
 }
 
-function Component(p: { c: ComponentView }) {
+/** " until 04:00 UTC" after "Maintenance", when the page knows the windows' end. */
+function maintenanceEnd(status: Status, maintenance: MaintenanceView | null, now: string): string {
+  return status === 'maintenance' && maintenance ? ` ${until(maintenance.until, now)}` : '';
+}
+
+function Component(p: { c: ComponentView; now: string }) {
   const { c } = p;
+  const end = maintenanceEnd(c.status, c.maintenance, p.now);
   return (
     <li class="component">
       <div class="component-head">
         <span class="component-name">{c.name}</span>
-        <span class={`state fg-${c.state}`}>{STATE_WORD[c.state]}</span>
+        <span class={`state fg-${STATUS_COLOUR[c.status]}`}>
+          {STATUS_WORD[c.status]}
+          {end ? <small class="until">{end}</small> : null}
+        </span>
       </div>
       <Bars days={c.days} name={c.name} />
       <div class="bars-foot">
@@ -164,6 +203,19 @@ function Incident(p: { i: IncidentView }) {
   );
 }
 
+/** Maintenance yet to begin: which components, and when; never a window's nodes or reason. */
+function Scheduled(p: { s: ScheduledView }) {
+  const { s } = p;
+  return (
+    <li class="incident scheduled">
+      <div class="incident-title">{s.components.join(', ')}</div>
+      <div class="incident-meta">
+        From <time datetime={s.from}>{when(s.from)}</time> {until(s.until, s.from)}
+      </div>
+    </li>
+  );
+}
+
 const LEGEND: Array<DayBar['status']> = ['operational', 'degraded', 'down', 'maintenance', 'no_data'];
 
 function StatusPageBody(p: { view: PageView }) {
@@ -175,10 +227,11 @@ function StatusPageBody(p: { view: PageView }) {
         <h1>{view.title}</h1>
         {view.description ? <p>{view.description}</p> : null}
       </header>
-      <div class={`banner bg-${view.state}`} role="status">
+      <div class={`banner bg-${STATUS_COLOUR[view.status]}`} role="status">
         <span class="dot" />
         <span>
-          {HEADLINE[view.state]}
+          {HEADLINE[view.status]}
+          {maintenanceEnd(view.status, view.maintenance, view.updated_at)}
           <small>
             Updated <time datetime={view.updated_at}>{when(view.updated_at)}</time>
           </small>
@@ -188,7 +241,7 @@ function StatusPageBody(p: { view: PageView }) {
       <h2>Components</h2>
       <ul class="components card">
         {view.components.map((c) => (
-          <Component c={c} />
+          <Component c={c} now={view.updated_at} />
         ))}
       </ul>
       <ul class="legend" aria-label="What the bars show">
@@ -211,6 +264,17 @@ function StatusPageBody(p: { view: PageView }) {
         <p class="calm card">No open incidents.</p>
       )}
 
+      {view.scheduled.length ? (
+        <>
+          <h2>Scheduled maintenance</h2>
+          <ul class="incidents card">
+            {view.scheduled.map((s) => (
+              <Scheduled s={s} />
+            ))}
+          </ul>
+        </>
+      ) : null}
+
       <footer class="page-foot">
         <span>
           Uptime is time-weighted; time nobody could observe is "no data", never counted as up or down.
@@ -226,7 +290,7 @@ function StatusPageBody(p: { view: PageView }) {
 /** The whole document for a page. */
 export function renderStatusPage(view: PageView): Promise<string> {
   return documentOf(
-    <Layout title={view.title} description={view.description ?? undefined} icon={dotIcon(ICON[view.state])} refreshSeconds={60}>
+    <Layout title={view.title} description={view.description ?? undefined} icon={dotIcon(ICON[STATUS_COLOUR[view.status]])} refreshSeconds={60}>
       <StatusPageBody view={view} />
     </Layout>,
   );

@@ -77,6 +77,7 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .bg-maintenance { background: var(--maintenance); }
 .bg-unknown { background: var(--unknown); }
 .state { display: inline-flex; align-items: center; gap: 6px; font-size: .9rem; font-weight: 600; white-space: nowrap; }
+.state .until { font-weight: 400; color: var(--muted); white-space: normal; }
 .state::before { content: ""; width: 10px; height: 10px; border-radius: 50%; background: currentColor; }
 .fg-healthy { color: var(--healthy); }
 .fg-degraded { color: var(--degraded); }
@@ -120,6 +121,7 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .incident { padding: 14px 20px 14px 16px; border-left: 4px solid var(--down); }
 .incident + .incident { border-top: 1px solid var(--border); }
 .incident.severity-warning { border-left-color: var(--degraded-fill); }
+.incident.scheduled { border-left-color: var(--maintenance); }
 .incident-title { font-weight: 600; overflow-wrap: anywhere; }
 .incident-meta { font-size: .875rem; color: var(--muted); }
 .calm { padding: 14px 20px; color: var(--muted); }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentProblems, dayStatus, pageView, pageWindow, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
 import { splitIntoBuckets } from '../../src/uptime/buckets.ts';
 import { percent } from '../../src/uptime/percent.ts';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
@@ -18,6 +18,43 @@ describe('a component’s state', () => {
   it('is unknown when it has no nodes: nothing is watched', () => {
     assert.equal(worstState([]), 'unknown');
   });
+});
+
+describe('a component’s status', () => {
+  const cases: Array<[State[], ReturnType<typeof componentStatus>]> = [
+    [['down', 'healthy'], 'partial_outage'],
+    [['down', 'degraded', 'unknown'], 'partial_outage'],
+    [['down', 'down'], 'major_outage'],
+    [['down'], 'major_outage'],
+    [['down', 'maintenance'], 'major_outage'],
+    [['degraded', 'healthy', 'maintenance'], 'degraded'],
+    [['maintenance', 'healthy'], 'maintenance'],
+    [['maintenance', 'maintenance'], 'maintenance'],
+    [['unknown', 'healthy'], 'unknown'],
+    [['healthy', 'healthy'], 'operational'],
+    [[], 'unknown'],
+  ];
+  for (const [states, expected] of cases) {
+    it(`[${states.join(', ')}]: ${expected}`, () => assert.equal(componentStatus(states), expected));
+  }
+});
+
+describe('a page’s headline', () => {
+  const cases: Array<[Parameters<typeof pageStatus>[0], ReturnType<typeof pageStatus>]> = [
+    [['operational', 'operational'], 'operational'],
+    [['major_outage', 'major_outage', 'major_outage'], 'major_outage'],
+    [['major_outage', 'operational'], 'partial_outage'],
+    [['major_outage', 'maintenance'], 'partial_outage'],
+    [['partial_outage', 'partial_outage'], 'partial_outage'],
+    [['degraded', 'partial_outage'], 'partial_outage'],
+    [['degraded', 'maintenance', 'unknown'], 'degraded'],
+    [['maintenance', 'operational'], 'maintenance'],
+    [['unknown', 'operational'], 'unknown'],
+    [[], 'unknown'],
+  ];
+  for (const [statuses, expected] of cases) {
+    it(`[${statuses.join(', ')}]: ${expected}`, () => assert.equal(pageStatus(statuses), expected));
+  }
 });
 
 describe('a day’s bar', () => {
@@ -107,7 +144,7 @@ describe('a published page', () => {
 
   it('draws the 90 days up to today, and its uptime is theirs', () => {
     assert.deepEqual(window, { from: at('2026-08-24T00:00:00.000Z'), to: now });
-    const view = pageView(page(false), members, buckets, [], now);
+    const view = pageView(page(false), members, buckets, [], [], now);
     const web = view.components[0]!;
     assert.equal(web.days.length, 90);
     assert.equal(web.days[0]!.date, '2026-08-24');
@@ -116,27 +153,29 @@ describe('a published page', () => {
     assert.equal(web.days.at(-4)!.status, 'operational');
     assert.equal(web.days.at(-5)!.status, 'no_data', '17 Nov: before the healthy time began');
     assert.deepEqual(web.uptime, { from: '2026-08-24T00:00:00.000Z', to: '2026-11-21T09:30:00.000Z', uptime_ratio: 1, up_seconds: 3 * 86_400, monitored_seconds: 3 * 86_400, seconds: { healthy: 3 * 86_400, degraded: 0, down: 0, maintenance: 0, unknown: 0 } });
-    assert.deepEqual(view.components.map((c) => c.state), ['down', 'down', 'unknown']);
+    assert.deepEqual(view.components.map((c) => c.state), ['down', 'down', 'unknown'], 'the worst node, as before');
+    assert.deepEqual(view.components.map((c) => c.status), ['partial_outage', 'major_outage', 'unknown'], 'one of Web’s three nodes is up');
     assert.equal(view.state, 'down');
+    assert.equal(view.status, 'partial_outage', 'Web is only partly out, and Empty not out at all');
     assert.equal(view.components[2]!.uptime.uptime_ratio, null, 'an empty component has no ratio');
   });
 
   it('gives the last 30 days their own figure, the one a phone shows beside its 30 bars', () => {
     const recovered = [splitIntoBuckets([{ state: 'down', start: now - 40 * DAY, end: now - 39 * DAY }, { state: 'healthy', start: now - 39 * DAY, end: now }], 'day', window.from, window.to)];
-    const web = pageView(page(false), [members[0]!], recovered, [], now).components[0]!;
+    const web = pageView(page(false), [members[0]!], recovered, [], [], now).components[0]!;
     assert.deepEqual({ from: web.uptime_30d.from, to: web.uptime_30d.to, ratio: web.uptime_30d.uptime_ratio }, { from: '2026-10-23T00:00:00.000Z', to: '2026-11-21T09:30:00.000Z', ratio: 1 });
     assert.equal(web.uptime_30d.monitored_seconds, 29 * 86_400 + 9.5 * 3600);
     assert.ok(web.uptime.uptime_ratio! < 1, 'the day down 40 days ago is in the 90-day figure only');
   });
 
   it('keeps node names, labels and reasons out unless the page shows nodes', () => {
-    const hidden = pageView(page(false), members, buckets, incidents, now);
+    const hidden = pageView(page(false), members, buckets, incidents, [], now);
     const text = JSON.stringify(hidden);
     for (const secret of ['web-1', 'web-2', 'web-3', 'db-1', 'tier', 'no heartbeat', 'failing', 'n1']) assert.ok(!text.includes(secret), `shows "${secret}"`);
     assert.equal(hidden.components[0]!.nodes, undefined);
     assert.equal(hidden.components[0]!.labels, undefined);
 
-    const shown = pageView(page(true), members, buckets, incidents, now);
+    const shown = pageView(page(true), members, buckets, incidents, [], now);
     assert.deepEqual(shown.components[0]!.labels, { tier: 'web' });
     assert.deepEqual(shown.components[0]!.nodes, [
       { name: 'web-1', state: 'down', since: '2026-11-21T08:30:00.000Z', reason: 'no heartbeat for 30s' },
@@ -146,7 +185,7 @@ describe('a published page', () => {
   });
 
   it('lists each node’s incident under its own title when nodes are shown, newest first, leaving out other nodes’', () => {
-    const shown = pageView(page(true), members, buckets, incidents, now);
+    const shown = pageView(page(true), members, buckets, incidents, [], now);
     assert.deepEqual(
       shown.incidents.map((i) => [i.title, i.components, i.status, i.opened_at, i.nodes]),
       [
@@ -157,22 +196,45 @@ describe('a published page', () => {
   });
 
   it('merges incidents that read the same when names are hidden: since the first, acknowledged once all are', () => {
-    const hidden = pageView(page(false), members, buckets, incidents, now);
+    const hidden = pageView(page(false), members, buckets, incidents, [], now);
     assert.deepEqual(hidden.incidents, [
       { title: 'Outage in Web, Edge', components: ['Web', 'Edge'], severity: 'critical', status: 'acknowledged', opened_at: '2026-11-21T08:00:00.000Z', acknowledged_at: '2026-11-21T08:05:00.000Z', nodes: 1 },
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'acknowledged', opened_at: '2026-11-21T07:00:00.000Z', acknowledged_at: '2026-11-21T07:30:00.000Z', nodes: 1 },
     ]);
     const twoInWeb = [incidents[1]!, incident('n2', 'web-2 is down', '2026-11-21T06:00:00.000Z', null)];
-    assert.deepEqual(pageView(page(false), members, buckets, twoInWeb, now).incidents, [
+    assert.deepEqual(pageView(page(false), members, buckets, twoInWeb, [], now).incidents, [
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null, nodes: 2 },
     ]);
   });
   it('claims no outage for a node in maintenance: its component reads Maintenance, and its incident is left out', () => {
     const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'down', 'failing')], [member('n1', 'web-1', 'maintenance')], []];
     for (const shown of [true, false]) {
-      const view = pageView(page(shown), serviced, buckets, incidents, now);
+      const view = pageView(page(shown), serviced, buckets, incidents, [], now);
       assert.deepEqual(view.components.map((c) => c.state), ['down', 'maintenance', 'unknown']);
       assert.deepEqual(view.incidents.map((i) => i.components), [['Web']], 'web-3 still down; nothing said of web-1');
     }
+  });
+
+  it('spans the windows its nodes in maintenance are in, and lists what is ahead by component, merged when it reads the same', () => {
+    const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'maintenance')], [member('n1', 'web-1', 'maintenance')], []];
+    const w = (from: string, until: string | null, ...node_ids: string[]) => ({ starts_at: new Date(from), ends_at: until === null ? null : new Date(until), node_ids });
+    const windows = [
+      w('2026-11-21T09:00:00.000Z', '2026-11-21T11:00:00.000Z', 'n1'),
+      w('2026-11-21T08:00:00.000Z', '2026-11-21T12:00:00.000Z', 'n2'),
+      w('2026-11-22T02:00:00.000Z', null, 'n2'),
+      w('2026-11-22T02:00:00.000Z', null, 'n2', 'n9'),
+      w('2026-11-21T20:00:00.000Z', '2026-11-21T21:00:00.000Z', 'n1'),
+    ];
+    const view = pageView(page(false), serviced, buckets, [], windows, now);
+    assert.deepEqual(view.components.map((c) => [c.status, c.maintenance]), [
+      ['maintenance', { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z' }],
+      ['maintenance', { from: '2026-11-21T09:00:00.000Z', until: '2026-11-21T11:00:00.000Z' }],
+      ['unknown', null],
+    ]);
+    assert.deepEqual(view.maintenance, { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z' });
+    assert.deepEqual(view.scheduled, [
+      { components: ['Web', 'Edge'], from: '2026-11-21T20:00:00.000Z', until: '2026-11-21T21:00:00.000Z' },
+      { components: ['Web'], from: '2026-11-22T02:00:00.000Z', until: null },
+    ]);
   });
 });

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { State } from '../../src/health/decide.ts';
+import type { PageView } from '../../src/statuspages/model.ts';
+import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
+
+// How much of a component is out, as the public page, its JSON and its headline say it. The
+// nodes' states are set in node_health, as the evaluator writes them: what is tested is what the
+// page makes of them, not how a node comes to be down.
+
+describe('a status page’s outages', () => {
+  let h: Harness;
+  const ids: Record<string, string> = {};
+
+  before(async () => {
+    h = await createHarness();
+    const tiers: Array<[string, string]> = [['web-1', 'web'], ['web-2', 'web'], ['api-1', 'api'], ['db-1', 'db']];
+    for (const [name, tier] of tiers) ids[name] = (await h.createNode(name, { labels: { tier } })).id;
+    const page = await h.admin('POST', '/v1/status-pages', {
+      slug: 'acme',
+      title: 'Acme',
+      components: [
+        { name: 'Website', labels: { tier: 'web' } },
+        { name: 'API', labels: { tier: 'api' } },
+        { name: 'Database', labels: { tier: 'db' } },
+      ],
+    });
+    assert.equal(page.status, 201, await page.text());
+  });
+  after(async () => h?.close());
+
+  /** The nodes in these states (the rest healthy), and the page as it is served past its kept period. */
+  const pageWith = async (states: Record<string, State>): Promise<{ json: PageView; html: string }> => {
+    for (const [name, id] of Object.entries(ids)) await h.sql`update node_health set state = ${states[name] ?? 'healthy'} where node_id = ${id}`;
+    h.clock.advance(10_001);
+    const json = await expectJson<PageView>(await h.req('GET', '/status/acme.json'), 200);
+    const html = await (await h.req('GET', '/status/acme')).text();
+    return { json, html };
+  };
+  const words = (html: string) => [...html.matchAll(/<span class="state fg-(\w+)">([^<]+)<\/span>/g)].map((m) => `${m[2]} (${m[1]})`);
+
+  it('calls a component with some of its nodes down a partial outage, and with all of them a major one', async () => {
+    const partial = await pageWith({ 'web-1': 'down' });
+    assert.deepEqual(partial.json.components.map((c) => [c.name, c.state, c.status]), [
+      ['Website', 'down', 'partial_outage'],
+      ['API', 'healthy', 'operational'],
+      ['Database', 'healthy', 'operational'],
+    ]);
+    assert.deepEqual(words(partial.html), ['Partial outage (down)', 'Operational (healthy)', 'Operational (healthy)']);
+
+    const major = await pageWith({ 'web-1': 'down', 'web-2': 'down', 'api-1': 'degraded' });
+    assert.deepEqual(major.json.components.map((c) => c.status), ['major_outage', 'degraded', 'operational']);
+    assert.deepEqual(words(major.html), ['Major outage (down)', 'Degraded (degraded)', 'Operational (healthy)']);
+  });
+
+  it('heads the page by the whole picture: some systems down, or a major outage when every component is out', async () => {
+    const headline = (html: string) => /<div class="banner bg-(\w+)" role="status"><span class="dot"><\/span><span>([^<]+)<small>/.exec(html)!.slice(1).join(' ');
+    const calm = await pageWith({});
+    assert.equal(calm.json.status, 'operational');
+    assert.equal(headline(calm.html), 'healthy All systems operational');
+
+    const some = await pageWith({ 'web-1': 'down' });
+    assert.equal(some.json.status, 'partial_outage');
+    assert.equal(headline(some.html), 'down Some systems are down');
+
+    const all = await pageWith({ 'web-1': 'down', 'web-2': 'down', 'api-1': 'down', 'db-1': 'down' });
+    assert.deepEqual([all.json.state, all.json.status], ['down', 'major_outage']);
+    assert.equal(headline(all.html), 'down Major outage');
+
+    const allButOneNode = await pageWith({ 'web-1': 'down', 'api-1': 'down', 'db-1': 'down' });
+    assert.equal(allButOneNode.json.status, 'partial_outage', 'web-2 still serves the website');
+    assert.equal(headline(allButOneNode.html), 'down Some systems are down');
+  });
+
+  it('says until when maintenance lasts, and what is scheduled, naming no node and no reason', async () => {
+    const window = async (json: Record<string, unknown>) => assert.equal((await h.admin('POST', '/v1/maintenances', json)).status, 201);
+    const now = h.clock.now().toISOString();
+    await window({ node_ids: ['web-1', 'web-2'], starts_at: now, ends_at: '2026-11-21T14:00:00.000Z', reason: 'disk swap on rack-07' });
+    // Two windows that read the same on the page (the API's nodes, by id and by label) are one entry.
+    await window({ node_ids: ['api-1'], starts_at: '2026-11-22T02:00:00.000Z', ends_at: '2026-11-22T04:00:00.000Z', reason: 'kernel upgrade' });
+    await window({ labels: { tier: 'api' }, starts_at: '2026-11-22T02:00:00.000Z', ends_at: '2026-11-22T04:00:00.000Z' });
+    await window({ node_ids: ['db-1', 'web-1'], starts_at: '2026-11-23T00:00:00.000Z', reason: 'migration' });
+
+    const serviced = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
+    assert.equal(serviced.json.status, 'maintenance');
+    assert.deepEqual(serviced.json.maintenance, { from: now, until: '2026-11-21T14:00:00.000Z' });
+    assert.deepEqual(serviced.json.components.map((c) => c.maintenance), [{ from: now, until: '2026-11-21T14:00:00.000Z' }, null, null]);
+    assert.match(serviced.html, /<div class="banner bg-maintenance" role="status"><span class="dot"><\/span><span>Maintenance in progress until 14:00 UTC<small>/);
+    assert.match(serviced.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 14:00 UTC<\/small><\/span>/);
+
+    assert.deepEqual(serviced.json.scheduled, [
+      { components: ['API'], from: '2026-11-22T02:00:00.000Z', until: '2026-11-22T04:00:00.000Z' },
+      { components: ['Website', 'Database'], from: '2026-11-23T00:00:00.000Z', until: null },
+    ]);
+    const scheduled = serviced.html.slice(serviced.html.indexOf('<h2>Scheduled maintenance</h2>'));
+    assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
+      'APIFrom 22 Nov 2026, 02:00 UTC until 04:00 UTC',
+      'Website, DatabaseFrom 23 Nov 2026, 00:00 UTC until ended',
+    ]);
+    for (const text of [serviced.html, JSON.stringify(serviced.json)]) {
+      for (const secret of ['web-1', 'api-1', 'db-1', 'tier', 'rack-07', 'disk swap', 'kernel', 'migration']) assert.ok(!text.includes(secret), `shows "${secret}"`);
+    }
+
+    // Once it has begun, an open-ended window lasts until someone ends it.
+    h.clock.set('2026-11-23T01:00:00.000Z');
+    const open = await pageWith({ 'db-1': 'maintenance' });
+    assert.deepEqual(open.json.scheduled, []);
+    assert.match(open.html, /Maintenance in progress until ended<small>/);
+    assert.doesNotMatch(open.html, /Scheduled maintenance/);
+  });
+});
