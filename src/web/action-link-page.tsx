@@ -4,11 +4,15 @@
 
 import type { LinkAction } from '../incidents/action-links.ts';
 import type { IncidentRow } from '../incidents/model.ts';
+import { stillFailingWarning } from '../incidents/still-failing.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
 export type ActionLinkView =
-  /** The link may act: what it will do, as whom, and the button that does it. */
-  | { kind: 'ask'; action: LinkAction; incident: IncidentRow; as: string }
+  /**
+   * The link may act: what it will do, as whom, and the button that does it; `still`, for a
+   * resolve, when the node is still in the state the incident opened for (stillFailing).
+   */
+  | { kind: 'ask'; action: LinkAction; incident: IncidentRow; as: string; still?: string }
   /** The button acted. */
   | { kind: 'done'; action: LinkAction; incident: IncidentRow; by: string; at: Date }
   /** The link's action had already happened: who did what, and when. */
@@ -73,6 +77,11 @@ function View({ v }: { v: ActionLinkView }) {
       return (
         <Page title={`${VERB[v.action]} ${v.incident.title}`} icon={ICON[v.incident.status]} heading={`${VERB[v.action]}: ${v.incident.title}?`}>
           <Facts incident={v.incident} />
+          {v.still ? (
+            <p class="link-warning">
+              {stillFailingWarning(v.incident.node_name, v.still)}
+            </p>
+          ) : null}
           {/* No action attribute: the form posts to this very URL, behind any proxy path. */}
           <form method="post">
             <button type="submit" class="button">

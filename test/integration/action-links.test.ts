@@ -69,6 +69,21 @@ describe('a link from a notification', () => {
     assert.match(html, new RegExp(`<a href="\\.\\./incidents/${incidentId}">Open the incident in the console</a>`));
   });
 
+  it('a Resolve link says before its button, as the console does, that the node is still down and nobody will be paged', async () => {
+    const [row] = await h.sql<{ node_id: string; node_name: string }[]>`select node_id, node_name from incidents where id = ${incidentId}`;
+    const { node_id: nodeId, node_name: name } = row!;
+    const warning = `${name} is still down. Resolving does not change that: while it stays down, no new incident opens and nobody is paged.`;
+    await h.sql`update node_health set state = 'down' where node_id = ${nodeId}`;
+    const ask = await changesNothing('GET', link('resolve'));
+    assert.equal(ask.status, 200);
+    assert.ok(text(ask.html).includes(warning), 'warned on the page the link opens');
+    assert.match(ask.html, /<form method="post">/, 'and only the button resolves');
+    assert.doesNotMatch(text((await changesNothing('GET', link('acknowledge'))).html), /still down/, 'acknowledging leaves it watched');
+
+    await h.sql`update node_health set state = 'healthy' where node_id = ${nodeId}`;
+    assert.doesNotMatch(text((await changesNothing('GET', link('resolve'))).html), /still down/, 'a recovered node needs no warning');
+  });
+
   it('POST acknowledges as the recipient, through the same command as the API, once', async () => {
     const res = await h.req('POST', link('acknowledge'));
     assert.equal(res.status, 200);

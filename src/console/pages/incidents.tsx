@@ -3,7 +3,7 @@ import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
 import type { DeliveryRow } from '../../notifications/model.ts';
-import { CATEGORIES, categoryFor } from '../../incidents/categorize.ts';
+import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeStates } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
@@ -311,7 +311,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
   // only: findNodeRefs also matches a node now named like this one's id.
   const nodeName = refs.find((r) => r.id === incident.node_id)?.name;
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
-  const still = incident.status !== 'resolved' && state !== undefined && categoryFor(state) === incident.category ? CATEGORIES[incident.category].word : undefined;
+  const still = stillFailing(incident, state);
   const timeline = timelines.get(incident.id) ?? [];
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
@@ -392,10 +392,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
         </div>
         {still ? (
           <Notice>
-            <p>
-              {nodeName ?? incident.node_name} is still {still}. Resolving does not change that: while it stays {still}, no new incident opens and nobody is paged. The next incident opens
-              when it next turns down or degraded from another state — after it recovers, for example.
-            </p>
+            <p>{stillFailingWarning(nodeName ?? incident.node_name, still)}</p>
           </Notice>
         ) : null}
         <IncidentActions incident={incident} nodeName={nodeName} session={frame.session} />

@@ -7,6 +7,8 @@ import { actionLinkKey, verifyActionLink, type ActionLink, type LinkAction } fro
 import type { IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
 import { getIncident } from '../../incidents/store.ts';
+import { stillFailing } from '../../incidents/still-failing.ts';
+import { nodeStates } from '../../nodes/store.ts';
 import { userNames } from '../../oncall/store-users.ts';
 import { renderActionLinkPage, type ActionLinkView } from '../../web/action-link-page.tsx';
 import { FORM_PAGE_CSP, PAGE_HEADERS } from '../../web/layout.tsx';
@@ -74,7 +76,12 @@ export function actionLinkRoutes(deps: AppDeps) {
     const opened = await open(c);
     if ('kind' in opened) return send(c, opened);
     const { link, incident } = opened;
-    return send(c, doneBefore(incident, link.action) ?? { kind: 'ask', action: link.action, incident, as: (await actorFor(link)).by });
+    const before = doneBefore(incident, link.action);
+    if (before) return send(c, before);
+    const [actor, states] = await Promise.all([actorFor(link), link.action === 'resolve' ? nodeStates(sql, [incident.node_id]) : undefined]);
+    // Resolving while the node is still down leaves it unwatched: say so before the button, as the console does.
+    const still = states && stillFailing(incident, states.get(incident.node_id));
+    return send(c, { kind: 'ask', action: link.action, incident, as: actor.by, ...(still ? { still } : {}) });
   });
 
   app.post('/:token', async (c) => {
