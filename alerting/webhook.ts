@@ -45,10 +45,12 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
 
 /**
  * The webhook body: `{"type": "incident.<event>", "timestamp", "data": {"incident", "node",
- * "links"?}}`; `links` holds the `acknowledge` and `resolve` URLs when there are any.
+ * "links"?, "note"?}}`; `links` holds the `acknowledge` and `resolve` URLs when there are any,
+ * `note` a resolve's note when it had one.
  */
 function webhookPayload(n: Notification) {
-  return { type: `incident.${n.event}`, timestamp: n.occurredAt, data: { incident: n.incident, node: n.node, ...(n.links ? { links: n.links } : {}) } };
+  const data = { incident: n.incident, node: n.node, ...(n.links ? { links: n.links } : {}), ...(n.note !== undefined ? { note: n.note } : {}) };
+  return { type: `incident.${n.event}`, timestamp: n.occurredAt, data };
 }
 
 function webhookKey(secret: string): Buffer {

@@ -30,6 +30,8 @@ export interface Notification {
   links?: ActionLinks;
   /** The incident's page in the console, when the engine knows its public address: on every message. */
   incidentUrl?: string;
+  /** A resolve's note, when whoever resolved it wrote one (the API's `note`, the console's, a link's). */
+  note?: string;
 }
 
 export interface ActionLinks {

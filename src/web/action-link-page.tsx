@@ -5,14 +5,17 @@
 import type { LinkAction } from '../incidents/action-links.ts';
 import type { IncidentRow } from '../incidents/model.ts';
 import { stillFailingWarning } from '../incidents/still-failing.ts';
+import { areaText } from '../console/components.tsx';
+import { NOTE_MAX_CHARS } from '../http/routes/incidents.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
 export type ActionLinkView =
   /**
    * The link may act: what it will do, as whom, and the button that does it; `still`, for a
-   * resolve, when the node is still in the state the incident opened for (stillFailing).
+   * resolve, when the node is still in the state the incident opened for (stillFailing). A
+   * resolve takes a note: `note` is one sent back with why it was `refused`, to send again.
    */
-  | { kind: 'ask'; action: LinkAction; incident: IncidentRow; as: string; still?: string }
+  | { kind: 'ask'; action: LinkAction; incident: IncidentRow; as: string; still?: string; note?: string; refused?: string }
   /** The button acted. */
   | { kind: 'done'; action: LinkAction; incident: IncidentRow; by: string; at: Date }
   /** The link's action had already happened: who did what, and when. */
@@ -82,8 +85,18 @@ function View({ v }: { v: ActionLinkView }) {
               {stillFailingWarning(v.incident.node_name, v.still)}
             </p>
           ) : null}
+          {v.refused ? <p class="link-warning">Nothing was changed: the note {v.refused}.</p> : null}
           {/* No action attribute: the form posts to this very URL, behind any proxy path. */}
           <form method="post">
+            {v.action === 'resolve' ? (
+              <p class="field">
+                <label for="note">Resolution note (optional)</label>
+                {/* The console's limit (the API's): everyone told of the resolve reads it. */}
+                <textarea id="note" name="note" maxlength={NOTE_MAX_CHARS} rows={3}>
+                  {areaText(v.note ?? '')}
+                </textarea>
+              </p>
+            ) : null}
             <button type="submit" class="button">
               {VERB[v.action]} as {v.as}
             </button>

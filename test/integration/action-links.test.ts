@@ -5,6 +5,8 @@ import { actionLinkKey, signActionLink, type ActionLink, type LinkAction, type L
 import { acknowledge } from '../../src/incidents/service.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
+import { notificationsFor } from '../../src/notifications/message.ts';
+import { insertDeliveries, listDeliveries } from '../../src/notifications/store.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 
 // GET /a/{token} and its button, over HTTP: what a link does and refuses to do, judged on the
@@ -97,6 +99,32 @@ describe('a link from a notification', () => {
     assert.equal(again.status, 200);
     assert.match(text(again.html), /Already acknowledged Alice Example acknowledged this incident at 2026-11-21 10:00:00 UTC\. Nothing was changed\./);
     assert.match(text((await changesNothing('GET', link('acknowledge'))).html), /Already acknowledged/);
+  });
+
+  it('a Resolve link takes a note, with the console’s limit, and everyone told of the resolve gets it', async () => {
+    const form = (note: string) => ({ body: new URLSearchParams({ note }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const ask = await changesNothing('GET', link('resolve'));
+    assert.match(ask.html, /<label for="note">Resolution note \(optional\)<\/label><textarea id="note" name="note" maxlength="2000"/);
+    assert.doesNotMatch((await changesNothing('GET', link('acknowledge'))).html, /<textarea/, 'acknowledging takes no note');
+
+    const before = await state();
+    const long = await h.req('POST', link('resolve'), form('x'.repeat(2001)));
+    assert.equal(long.status, 400);
+    const page = await long.text();
+    assert.match(text(page), /Nothing was changed: the note must be at most 2000 characters\./);
+    assert.ok(page.includes(`\n${'x'.repeat(2001)}</textarea>`), 'the note comes back to be shortened');
+    assert.deepEqual(await state(), before);
+
+    // As the console: a line break sent as CRLF counts once, so 2,000 typed characters fit.
+    const note = `Disk full.\r\n${'y'.repeat(1989)}`;
+    const res = await h.req('POST', link('resolve'), form(note));
+    assert.match(text(await res.text()), /Resolved by Alice Example/);
+    const after = await state();
+    assert.deepEqual(after.timeline.at(-1), { kind: 'resolved', detail: { by: 'Alice Example', via: 'link', user_id: alice.id, note: note.replace('\r\n', '\n') } });
+
+    await insertDeliveries(h.sql, [{ incidentId, event: 'resolved', eventKey: 'resolved', channelId: team.id, channelType: 'slack', occurredAt: h.clock.now() }], h.clock.now());
+    const [delivery] = await listDeliveries(h.sql, incidentId);
+    assert.equal((await notificationsFor(h.sql, [delivery!])).get(delivery!.id)?.note, note.replace('\r\n', '\n'), 'the resolve message carries the note');
   });
 
   it('after someone else acted, says who did what and when', async () => {

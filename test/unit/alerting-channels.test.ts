@@ -32,6 +32,7 @@ interface NotificationOverrides {
   messageId?: string;
   links?: Notification['links'];
   incidentUrl?: string;
+  note?: string;
   event?: Notification['event'];
   reason?: string | null;
   incident?: Partial<IncidentView>;
@@ -49,6 +50,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     node,
     ...(overrides.links ? { links: overrides.links } : {}),
     ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
+    ...(overrides.note !== undefined ? { note: overrides.note } : {}),
     incident: {
       id: 'inc-1',
       node_id: node.id,
@@ -187,6 +189,16 @@ describe('email channel', () => {
     const resolved = await sink.waitFor((m) => m.headers.get('message-id') === '<console-2@lifeline.test>');
     assert.match(resolved.text, /^Open in console: https:\/\/lifeline\.test\/incidents\/inc-1\r?$/m);
     assert.equal([...resolved.html.matchAll(/<a href="([^"]+)"/g)].map((m) => m[1]).join(), incidentUrl);
+  });
+
+  test("carries a resolve's note under the facts, its lines kept, escaped in the HTML body", async () => {
+    const note = 'Disk full on /var.\nRotated logs <and> restarted.';
+    await channel.send(resolvedNotification({ messageId: 'note-1', note }), config, NOW);
+    const mail = await sink.waitFor((m) => m.headers.get('message-id') === '<note-1@lifeline.test>');
+    assert.match(mail.text.replace(/\r/g, ''), /\nResolution note:\nDisk full on \/var\.\nRotated logs <and> restarted\.\n/);
+    assert.ok(mail.html.replace(/\r/g, '').includes('<p style="margin:0;white-space:pre-wrap">Disk full on /var.\nRotated logs &lt;and&gt; restarted.</p>'), mail.html);
+    await channel.send(resolvedNotification({ messageId: 'note-2' }), config, NOW);
+    assert.ok(!(await sink.waitFor((m) => m.headers.get('message-id') === '<note-2@lifeline.test>')).text.includes('Resolution note'), 'none without a note');
   });
 
   test('puts each update of a storm digest with its own links, escaped in the HTML body', async () => {
@@ -347,6 +359,14 @@ describe('webhook channel', () => {
     const request = await receiver.waitFor();
     assert.equal(request.verified, true);
     assert.deepEqual(JSON.parse(request.body).data.links, links);
+  });
+
+  test("carries a resolve's note in data.note, only when there is one", async () => {
+    await channel.send(resolvedNotification({ note: 'Rotated logs.' }), config, new Date());
+    assert.equal(JSON.parse((await receiver.waitFor()).body).data.note, 'Rotated logs.');
+    await channel.send(resolvedNotification(), config, new Date());
+    await receiver.waitFor(() => receiver.requests.length === 2);
+    assert.equal('note' in JSON.parse(receiver.requests[1]!.body).data, false);
   });
 
   test('a tampered body, another secret or a stale timestamp fails verification', async () => {

@@ -9,8 +9,8 @@ import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from 
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { isTimeCursor, parse } from '../../http/validation.ts';
-import { Resolve } from '../../http/routes/incidents.ts';
+import { isTimeCursor } from '../../http/validation.ts';
+import { noteOf, resolutionNote } from '../../http/routes/incidents.ts';
 import { acknowledge, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
@@ -134,20 +134,12 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     ...guards.action,
     requireScope('write'),
     act((id, form, by, expectedVersion, who) => {
-      const typed = noteOf(form);
-      const { note } = parse(Resolve, typed.trim() !== '' ? { note: typed } : {});
-      return resolve(deps.sql, id, { by, expectedVersion, note }, deps.clock.now(), who);
+      return resolve(deps.sql, id, { by, expectedVersion, note: resolutionNote(noteOf(form)) }, deps.clock.now(), who);
     }, 'resolved'),
   );
 
   return app;
 }
-
-/**
- * The note as typed. A form sends each line break as CRLF while the textarea's maxlength counted it
- * as one character, so 2,000 typed characters over 20 lines arrived as 2,020 and were refused.
- */
-const noteOf = (form: Record<string, string | File>): string => (typeof form.note === 'string' ? form.note.replace(/\r\n/g, '\n') : '');
 
 /** Why an action on an incident was not carried out, in the page's own words. */
 function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRow; names: Map<string, string>; now: Date }) {

@@ -1,8 +1,9 @@
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Acting } from '../../audit/model.ts';
 import { getChannelsByIds } from '../../channels/store.ts';
-import { Refusal } from '../../errors.ts';
+import { Refusal, validationFailed } from '../../errors.ts';
 import { actionLinkKey, verifyActionLink, type ActionLink, type LinkAction } from '../../incidents/action-links.ts';
 import type { IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
@@ -12,6 +13,8 @@ import { nodeStates } from '../../nodes/store.ts';
 import { userNames } from '../../oncall/store-users.ts';
 import { renderActionLinkPage, type ActionLinkView } from '../../web/action-link-page.tsx';
 import { FORM_PAGE_CSP, PAGE_HEADERS } from '../../web/layout.tsx';
+import { unstorableText } from '../validation.ts';
+import { noteOf, resolutionNote } from './incidents.ts';
 import type { AppDeps } from '../deps.ts';
 
 // GET /a/{token}: what a link from a notification will do, changing nothing (mail scanners and
@@ -40,8 +43,8 @@ function doneBefore(incident: IncidentRow, action: LinkAction): Extract<ActionLi
 
 const STATUS: Record<ActionLinkView['kind'], ContentfulStatusCode> = { ask: 200, done: 200, already: 200, invalid: 404, expired: 410, missing: 404 };
 
-async function send(c: Context, view: ActionLinkView): Promise<Response> {
-  return c.html(await renderActionLinkPage(view), STATUS[view.kind], HEADERS);
+async function send(c: Context, view: ActionLinkView, status = STATUS[view.kind]): Promise<Response> {
+  return c.html(await renderActionLinkPage(view), status, HEADERS);
 }
 
 /** Acknowledge and resolve links from notifications, as pages for people. */
@@ -64,6 +67,13 @@ export function actionLinkRoutes(deps: AppDeps) {
     requestId: c.var.requestId,
   });
 
+  /** What the link will do, before its button; `kept`: a note sent back with why it was refused. */
+  const ask = async (link: ActionLink, incident: IncidentRow, as: string, kept?: { note: string; refused: string }): Promise<ActionLinkView> => {
+    // Resolving while the node is still down leaves it unwatched: say so before the button, as the console does.
+    const still = link.action === 'resolve' ? stillFailing(incident, (await nodeStates(sql, [incident.node_id])).get(incident.node_id)) : undefined;
+    return { kind: 'ask', action: link.action, incident, as, ...(still ? { still } : {}), ...kept };
+  };
+
   /** The link checked and its incident found, or the page that says why not. */
   const open = async (c: Context): Promise<{ link: ActionLink; incident: IncidentRow } | ActionLinkView> => {
     const check = verifyActionLink(key, c.req.param('token')!, clock.now());
@@ -76,25 +86,36 @@ export function actionLinkRoutes(deps: AppDeps) {
     const opened = await open(c);
     if ('kind' in opened) return send(c, opened);
     const { link, incident } = opened;
-    const before = doneBefore(incident, link.action);
-    if (before) return send(c, before);
-    const [actor, states] = await Promise.all([actorFor(link), link.action === 'resolve' ? nodeStates(sql, [incident.node_id]) : undefined]);
-    // Resolving while the node is still down leaves it unwatched: say so before the button, as the console does.
-    const still = states && stillFailing(incident, states.get(incident.node_id));
-    return send(c, { kind: 'ask', action: link.action, incident, as: actor.by, ...(still ? { still } : {}) });
+    return send(c, doneBefore(incident, link.action) ?? (await ask(link, incident, (await actorFor(link)).by)));
   });
 
-  app.post('/:token', async (c) => {
+  // The one field is a note of at most 2,000 characters: ~24 KB percent-encoded at worst.
+  const small = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('Too much to send: this page sends a note of at most 2,000 characters.', 413, HEADERS) });
+
+  app.post('/:token', small, async (c) => {
     const opened = await open(c);
     if ('kind' in opened) return send(c, opened);
     const { link } = opened;
     const before = doneBefore(opened.incident, link.action);
     if (before) return send(c, before);
     const actor = await actorFor(link);
+    let note: string | undefined;
+    if (link.action === 'resolve') {
+      const typed = noteOf(await c.req.parseBody());
+      try {
+        const unstorable = unstorableText(typed);
+        if (unstorable.length) throw validationFailed(unstorable);
+        note = resolutionNote(typed);
+      } catch (err) {
+        if (!(err instanceof Refusal && err.code === 'validation_failed')) throw err;
+        // Sent back to be shortened, not lost: it was typed on a phone.
+        return send(c, await ask(link, opened.incident, actor.by, { note: typed, refused: err.details?.[0]?.message ?? err.message }), 400);
+      }
+    }
     let incident: IncidentRow;
     try {
       const who = actingFor(c, link, actor);
-      incident = await (link.action === 'acknowledge' ? acknowledge(sql, link.incidentId, actor, clock.now(), who) : resolve(sql, link.incidentId, actor, clock.now(), who));
+      incident = await (link.action === 'acknowledge' ? acknowledge(sql, link.incidentId, actor, clock.now(), who) : resolve(sql, link.incidentId, { ...actor, note }, clock.now(), who));
     } catch (err) {
       // Resolved by someone else between the check above and the command.
       if (!(err instanceof Refusal && err.code === 'conflict')) throw err;
