@@ -61,6 +61,21 @@ function Facts({ incident }: { incident: IncidentRow }) {
   );
 }
 
+/**
+ * The next step once acknowledged. A token does one action (src/incidents/action-links.ts), and an
+ * acknowledge link is not made a resolve one here: whoever holds only it (a receiver may pass on
+ * just that link) would gain a power the message did not give them. So: the console, where the
+ * reader's own key decides, or the Resolve link their message carries beside this one.
+ */
+function ResolveNext({ incident }: { incident: IncidentRow }) {
+  return (
+    <p>
+      When it is over, <a href={`../incidents/${incident.id}`}>resolve it in the console</a> (signing in if asked), or with the Resolve link in the same
+      message. This link only acknowledges.
+    </p>
+  );
+}
+
 function Page(p: { title: string; icon: string; heading: string; headingClass?: string; children?: unknown }) {
   return (
     <Layout title={`${p.title} · Lifeline`} icon={dotIcon(p.icon)}>
@@ -108,6 +123,7 @@ function View({ v }: { v: ActionLinkView }) {
       return (
         <Page title={DONE[v.action]} icon={ICON[v.incident.status]} heading={`${DONE[v.action]} by ${v.by}`} headingClass="fg-healthy">
           <p>At {when(v.at)}. Everyone who was told about this incident hears it.</p>
+          {v.incident.status === 'acknowledged' ? <ResolveNext incident={v.incident} /> : null}
           <Facts incident={v.incident} />
         </Page>
       );
@@ -117,6 +133,7 @@ function View({ v }: { v: ActionLinkView }) {
           <p>
             {v.by ?? 'Someone'} {v.what} this incident at {when(v.at)}. Nothing was changed.
           </p>
+          {v.incident.status === 'acknowledged' ? <ResolveNext incident={v.incident} /> : null}
           <Facts incident={v.incident} />
         </Page>
       );

@@ -127,6 +127,19 @@ describe('a link from a notification', () => {
     assert.equal((await notificationsFor(h.sql, [delivery!])).get(delivery!.id)?.note, note.replace('\r\n', '\n'), 'the resolve message carries the note');
   });
 
+  it('after acknowledging, offers resolving in the console: the acknowledge link itself never resolves', async () => {
+    const next = /When it is over, resolve it in the console \(signing in if asked\), or with the Resolve link in the same message\. This link only acknowledges\./;
+    const res = await h.req('POST', link('acknowledge'));
+    const html = await res.text();
+    assert.match(text(html), next);
+    assert.match(html, new RegExp(`<a href="\\.\\./incidents/${incidentId}">resolve it in the console</a>`));
+    assert.doesNotMatch(html, /<form/, 'no button: the token only acknowledges');
+    const again = await changesNothing('GET', link('acknowledge'));
+    assert.match(text(again.html), next, 'also when the link is opened again');
+    assert.doesNotMatch(again.html, /<form/);
+    assert.equal((await state()).incident.status, 'acknowledged');
+  });
+
   it('after someone else acted, says who did what and when', async () => {
     h.clock.advance(60_000);
     await acknowledge(h.sql, incidentId, { by: 'bob' }, h.clock.now(), TEST_ACTING);
