@@ -45,11 +45,18 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
 
 /**
  * The webhook body: `{"type": "incident.<event>", "timestamp", "data": {"incident", "node",
- * "links"?, "note"?}}`; `links` holds the `acknowledge` and `resolve` URLs when there are any,
- * `note` a resolve's note when it had one.
+ * "links"?, "incident_url"?, "note"?}}`; `links` holds the `acknowledge` and `resolve` URLs when
+ * there are any, `incident_url` the console page the email's "Open in console" opens (both only
+ * with LIFELINE_PUBLIC_URL set), `note` a resolve's note when it had one.
  */
 function webhookPayload(n: Notification) {
-  const data = { incident: n.incident, node: n.node, ...(n.links ? { links: n.links } : {}), ...(n.note !== undefined ? { note: n.note } : {}) };
+  const data = {
+    incident: n.incident,
+    node: n.node,
+    ...(n.links ? { links: n.links } : {}),
+    ...(n.incidentUrl !== undefined ? { incident_url: n.incidentUrl } : {}),
+    ...(n.note !== undefined ? { note: n.note } : {}),
+  };
   return { type: `incident.${n.event}`, timestamp: n.occurredAt, data };
 }
 

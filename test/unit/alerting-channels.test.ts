@@ -361,6 +361,18 @@ describe('webhook channel', () => {
     assert.deepEqual(JSON.parse(request.body).data.links, links);
   });
 
+  test("carries the incident's console page in data.incident_url, on a resolve too, and nothing without one", async () => {
+    const incidentUrl = 'https://lifeline.test/incidents/inc-1';
+    await channel.send(notification({ links: { acknowledge: 'https://lifeline.test/a/ack' }, incidentUrl }), config, new Date());
+    const page = JSON.parse((await receiver.waitFor()).body).data;
+    assert.deepEqual([page.incident_url, page.links], [incidentUrl, { acknowledge: 'https://lifeline.test/a/ack' }], 'links stay the action links');
+    await channel.send(resolvedNotification({ incidentUrl }), config, new Date());
+    await channel.send(notification(), config, new Date());
+    await receiver.waitFor(() => receiver.requests.length === 3);
+    assert.equal(JSON.parse(receiver.requests[1]!.body).data.incident_url, incidentUrl);
+    assert.deepEqual(Object.keys(JSON.parse(receiver.requests[2]!.body).data), ['incident', 'node'], 'no public URL: no address, no placeholder');
+  });
+
   test("carries a resolve's note in data.note, only when there is one", async () => {
     await channel.send(resolvedNotification({ note: 'Rotated logs.' }), config, new Date());
     assert.equal(JSON.parse((await receiver.waitFor()).body).data.note, 'Rotated logs.');
