@@ -5,6 +5,7 @@ import { actionLinkKey, signActionLink, type ActionLink, type LinkAction, type L
 import { acknowledge } from '../../src/incidents/service.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
+import { emailText } from '../../alerting/email-body.ts';
 import { notificationsFor } from '../../src/notifications/message.ts';
 import { insertDeliveries, listDeliveries } from '../../src/notifications/store.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
@@ -138,6 +139,26 @@ describe('a link from a notification', () => {
     assert.match(text(again.html), next, 'also when the link is opened again');
     assert.doesNotMatch(again.html, /<form/);
     assert.equal((await state()).incident.status, 'acknowledged');
+  });
+
+  it('names who acted as the console does, on its pages and in the messages: a key by its name, the engine as Lifeline', async () => {
+    assert.equal((await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {})).status, 200);
+    const [row] = await h.sql<{ resolved_by: string }[]>`select resolved_by from incidents where id = ${incidentId}`;
+    assert.match(row!.resolved_by, /^api-key:[0-9a-f-]{36}$/, 'the stored actor stays the key id');
+    await insertDeliveries(h.sql, [{ incidentId, event: 'resolved', eventKey: 'resolved', channelId: team.id, channelType: 'slack', occurredAt: h.clock.now() }], h.clock.now());
+    const [delivery] = await listDeliveries(h.sql, incidentId);
+    const message = async () => (await notificationsFor(h.sql, [delivery!])).get(delivery!.id)!;
+
+    assert.match(text((await changesNothing('GET', link('acknowledge'))).html), /key bootstrap-admin resolved this incident/);
+    let n = await message();
+    assert.equal(n.incident.resolved_by, row!.resolved_by, 'machines keep the id');
+    assert.equal(n.shownBy.resolved_by, 'key bootstrap-admin');
+    assert.match(emailText(n), /^Resolved: .* UTC by key bootstrap-admin$/m);
+
+    await h.sql`update incidents set resolved_by = 'auto' where id = ${incidentId}`;
+    assert.match(text((await changesNothing('GET', link('resolve'))).html), /Already resolved Lifeline resolved this incident/);
+    n = await message();
+    assert.match(emailText(n), /^Resolved: .* UTC by Lifeline$/m);
   });
 
   it('after someone else acted, says who did what and when', async () => {

@@ -33,6 +33,7 @@ interface NotificationOverrides {
   links?: Notification['links'];
   incidentUrl?: string;
   note?: string;
+  shownBy?: Notification['shownBy'];
   event?: Notification['event'];
   reason?: string | null;
   incident?: Partial<IncidentView>;
@@ -51,6 +52,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     ...(overrides.links ? { links: overrides.links } : {}),
     ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
     ...(overrides.note !== undefined ? { note: overrides.note } : {}),
+    shownBy: overrides.shownBy ?? { acknowledged_by: overrides.incident?.acknowledged_by ?? null, resolved_by: null },
     incident: {
       id: 'inc-1',
       node_id: node.id,
@@ -77,6 +79,7 @@ function resolvedNotification(overrides: NotificationOverrides = {}): Notificati
     messageId: 'inc-1:resolved:chan-1',
     event: 'resolved',
     reason: 'heartbeat received',
+    shownBy: { acknowledged_by: null, resolved_by: 'Lifeline' },
     ...overrides,
     incident: { status: 'resolved', resolved_at: RESOLVED_AT, resolved_by: 'auto', version: 2, ...overrides.incident },
   });
@@ -226,7 +229,7 @@ describe('email channel', () => {
 
     assert.equal(mail.subject, '[Lifeline] RESOLVED: db-<b>1</b> — heartbeat "ok" & fast');
     assert.ok(mail.text.includes('Duration: 4m 10s'), mail.text);
-    assert.ok(mail.text.includes('Resolved: 2026-11-21 10:04:10 UTC by auto'), mail.text);
+    assert.ok(mail.text.includes('Resolved: 2026-11-21 10:04:10 UTC by Lifeline'), mail.text);
     assert.ok(mail.html.includes('4m 10s'), mail.html);
     assert.ok(mail.html.includes('db-&lt;b&gt;1&lt;/b&gt;'), mail.html);
     assert.ok(mail.html.includes('heartbeat &quot;ok&quot; &amp; fast'), mail.html);
@@ -349,7 +352,7 @@ describe('webhook channel', () => {
     assert.deepEqual(JSON.parse(request.body), {
       type: 'incident.opened',
       timestamp: OPENED_AT,
-      data: { incident: n.incident, node: n.node },
+      data: { incident: n.incident, node: n.node, display_names: { acknowledged_by: null, resolved_by: null } },
     });
   });
 
@@ -370,7 +373,14 @@ describe('webhook channel', () => {
     await channel.send(notification(), config, new Date());
     await receiver.waitFor(() => receiver.requests.length === 3);
     assert.equal(JSON.parse(receiver.requests[1]!.body).data.incident_url, incidentUrl);
-    assert.deepEqual(Object.keys(JSON.parse(receiver.requests[2]!.body).data), ['incident', 'node'], 'no public URL: no address, no placeholder');
+    assert.deepEqual(Object.keys(JSON.parse(receiver.requests[2]!.body).data), ['incident', 'node', 'display_names'], 'no public URL: no address, no placeholder');
+  });
+
+  test('names who acted for people in data.display_names, beside the ids the incident keeps', async () => {
+    await channel.send(resolvedNotification({ incident: { acknowledged_by: 'api-key:00000000-0000-4000-8000-000000000001' }, shownBy: { acknowledged_by: 'key ops-bot', resolved_by: 'Lifeline' } }), config, new Date());
+    const { data } = JSON.parse((await receiver.waitFor()).body);
+    assert.deepEqual([data.incident.acknowledged_by, data.incident.resolved_by], ['api-key:00000000-0000-4000-8000-000000000001', 'auto'], 'machine fields unchanged');
+    assert.deepEqual(data.display_names, { acknowledged_by: 'key ops-bot', resolved_by: 'Lifeline' });
   });
 
   test("carries a resolve's note in data.note, only when there is one", async () => {

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Acting } from '../../audit/model.ts';
 import { getChannelsByIds } from '../../channels/store.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
+import { actorNames, actorText } from '../../incidents/actor-names.ts';
 import { actionLinkKey, verifyActionLink, type ActionLink, type LinkAction } from '../../incidents/action-links.ts';
 import type { IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
@@ -32,8 +33,10 @@ const HEADERS = {
   'x-robots-tag': 'noindex',
 };
 
-/** Who did the link's action and when, from the incident itself; undefined while it is not done. */
-function doneBefore(incident: IncidentRow, action: LinkAction): Extract<ActionLinkView, { kind: 'already' }> | undefined {
+type Already = Extract<ActionLinkView, { kind: 'already' }>;
+
+/** Who did the link's action and when, from the incident itself (`by` as stored); undefined while it is not done. */
+function doneBefore(incident: IncidentRow, action: LinkAction): Already | undefined {
   if (incident.status === 'resolved') return { kind: 'already', incident, what: 'resolved', by: incident.resolved_by, at: incident.resolved_at! };
   if (action === 'acknowledge' && incident.status === 'acknowledged') {
     return { kind: 'already', incident, what: 'acknowledged', by: incident.acknowledged_by, at: incident.acknowledged_at! };
@@ -67,6 +70,9 @@ export function actionLinkRoutes(deps: AppDeps) {
     requestId: c.var.requestId,
   });
 
+  /** Who did it as people read it, as the console and the messages name them (actorText): "key ops-bot", "Lifeline". */
+  const shown = async (v: Already): Promise<Already> => (v.by === null ? v : { ...v, by: actorText(v.by, await actorNames(sql, [v.by])) });
+
   /** What the link will do, before its button; `kept`: a note sent back with why it was refused. */
   const ask = async (link: ActionLink, incident: IncidentRow, as: string, kept?: { note: string; refused: string }): Promise<ActionLinkView> => {
     // Resolving while the node is still down leaves it unwatched: say so before the button, as the console does.
@@ -86,7 +92,8 @@ export function actionLinkRoutes(deps: AppDeps) {
     const opened = await open(c);
     if ('kind' in opened) return send(c, opened);
     const { link, incident } = opened;
-    return send(c, doneBefore(incident, link.action) ?? (await ask(link, incident, (await actorFor(link)).by)));
+    const before = doneBefore(incident, link.action);
+    return send(c, before ? await shown(before) : await ask(link, incident, (await actorFor(link)).by));
   });
 
   // The one field is a note of at most 2,000 characters: ~24 KB percent-encoded at worst.
@@ -97,7 +104,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     if ('kind' in opened) return send(c, opened);
     const { link } = opened;
     const before = doneBefore(opened.incident, link.action);
-    if (before) return send(c, before);
+    if (before) return send(c, await shown(before));
     const actor = await actorFor(link);
     let note: string | undefined;
     if (link.action === 'resolve') {
@@ -123,7 +130,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     }
     const done = doneBefore(incident, link.action)!;
     // Someone else may have got there first: the command keeps the first acknowledgement.
-    if (done.by !== actor.by) return send(c, done);
+    if (done.by !== actor.by) return send(c, await shown(done));
     return send(c, { kind: 'done', action: link.action, incident, by: done.by, at: done.at });
   });
 
