@@ -43,15 +43,15 @@ export const LAST_ADMIN_KEY =
   'This is the last admin key that works: revoked, it would leave no key that can create or revoke keys. Create another admin key first, then revoke this one.';
 
 /**
- * Whether `id` is the one admin key that works, which revokeKey refuses to revoke. The admin keys
- * are read (and, with `lock`, locked) only when `id` is a working admin key itself: revoking a
- * read, write or ingest key, or one revoked already, cannot leave none, so it locks nothing.
+ * Whether `key` (as read by the caller, who has it already: the console's question shows it) is
+ * the one admin key that works, which revokeKey refuses to revoke. The admin keys are read (and,
+ * with `lock`, locked) only when it is a working admin key itself: revoking a read, write or
+ * ingest key, or one revoked already, cannot leave none, so it locks nothing.
  */
-export async function isLastAdminKey(sql: Queryable, id: string, lock = false): Promise<boolean> {
-  const key = await getApiKey(sql, id);
+export async function isLastAdminKey(sql: Queryable, key: ApiKeyRow | undefined, lock = false): Promise<boolean> {
   if (key?.scope !== 'admin' || key.revoked_at) return false;
   const admins = await activeAdminKeyIds(sql, lock);
-  return admins.length === 1 && admins[0] === id;
+  return admins.length === 1 && admins[0] === key.id;
 }
 
 /**
@@ -63,7 +63,7 @@ export async function isLastAdminKey(sql: Queryable, id: string, lock = false): 
  */
 export async function revokeKey(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
   return sql.begin(async (tx) => {
-    if (await isLastAdminKey(tx, id, true)) throw conflict(LAST_ADMIN_KEY);
+    if (await isLastAdminKey(tx, await getApiKey(tx, id), true)) throw conflict(LAST_ADMIN_KEY);
     const revoked = await revokeApiKey(tx, id, now);
     if (!revoked) return false;
     const result = revoked.already ? 'unchanged' : 'done';

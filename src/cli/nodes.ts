@@ -177,7 +177,7 @@ const list: Command = {
   },
   async run(ctx) {
     const given = ctx.string('label');
-    // The API's filter reads key:value; a key holds no colon, so the value may.
+    // Sent as key:value, which a server older than key=value filters also reads; a key holds no colon.
     const label = given === undefined ? undefined : ctx.label(given).join(':');
     const page = await ctx.fetchList<Node>('/v1/nodes', { state: ctx.string('state'), label });
     const now = Date.now();

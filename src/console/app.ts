@@ -17,6 +17,8 @@ import { scheduleRoutes } from './pages/schedules.tsx';
 import { userRoutes } from './pages/users.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
 import { refusal } from './render.tsx';
+import { chromeOf } from './context.ts';
+import { sessionOf } from '../http/session.ts';
 
 /**
  * The web console, served by the api role beside /v1. Pages are rendered on the server (hono/jsx);
@@ -60,10 +62,13 @@ const navigating = (c: Context): boolean =>
 
 /**
  * The answer to an address nothing serves, when a browser navigated to it: a page in the console's
- * frame with a way back, not the API's JSON. Every other client, and every address in
+ * frame with a way back (the whole frame, navigation included, when signed in), not the API's JSON. Every other client, and every address in
  * NOT_THE_CONSOLE, keeps the API's JSON 404.
  */
-export function consoleNotFound(c: Context): Response | undefined {
+export async function consoleNotFound(c: Context, deps: AppDeps): Promise<Response | undefined> {
   if (NOT_THE_CONSOLE.test(c.req.path) || !navigating(c)) return undefined;
-  return refusal(c, 404, 'No such page', 'Nothing in the console lives at this address; it may be mistyped or from an older link.');
+  // Signed in, the page keeps the navigation: a mistyped address is one click from anywhere.
+  const session = await sessionOf(c, deps.sql, deps.console, deps.clock);
+  const frame = session ? await chromeOf(session, deps) : undefined;
+  return refusal(c, 404, 'No such page', 'Nothing in the console lives at this address; it may be mistyped or from an older link.', frame);
 }

@@ -82,7 +82,7 @@ export const sayingOf = (said: Record<string, string>, done: string | undefined)
 export const createdOrSaved = (done: string | undefined): { done?: string } => sayingOf({ created: 'Created.', saved: 'Saved.', already: ALREADY }, done);
 
 /** What a page says after an action: that it was done, or why it was not. */
-export const Outcome = (p: { done?: string | undefined; problem?: string | undefined }) => (
+export const Outcome = (p: { done?: string | undefined; problem?: string | undefined; field?: { id: string; says: string } | undefined }) => (
   <>
     {p.done ? (
       <Notice kind="ok">
@@ -91,7 +91,16 @@ export const Outcome = (p: { done?: string | undefined; problem?: string | undef
     ) : null}
     {p.problem ? (
       <Notice kind="bad">
-        <p>{p.problem}</p>
+        <p>
+          {p.problem}
+          {/* A form far down a long page: on a phone its field can be 1,500 px below this. */}
+          {p.field ? (
+            <>
+              {' '}
+              <a href={`#${p.field.id}`}>{p.field.says}</a>
+            </>
+          ) : null}
+        </p>
       </Notice>
     ) : null}
   </>

@@ -14,7 +14,7 @@ import { html } from './render.tsx';
 // forgetting the step) deletes nothing and is sent to that page: one click from the list once
 // signed a person out by revoking their own key.
 
-export type Verb = 'Delete' | 'Revoke' | 'Remove' | 'Replace';
+export type Verb = 'Delete' | 'Revoke' | 'Remove' | 'Replace' | 'End' | 'Cancel';
 
 /** The field only the confirmation page's form carries. */
 const CONFIRMED = 'confirmed';

@@ -1,3 +1,4 @@
+import type { ConsoleSession } from '../access/sessions.ts';
 import { countUnacknowledged } from '../incidents/store.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { encodeCursor, unstorableText } from '../http/validation.ts';
@@ -8,8 +9,13 @@ import type { Chrome } from './layout.tsx';
  * What the page frame needs: the session, and how many incidents are open — not yet acknowledged,
  * what the incidents page's "open" tab lists, so the badge drops as soon as someone takes one.
  */
-export async function chrome(c: ConsoleContext, deps: AppDeps): Promise<Chrome> {
-  return { session: c.get('session'), openIncidents: await countUnacknowledged(deps.sql) };
+export function chrome(c: ConsoleContext, deps: AppDeps): Promise<Chrome> {
+  return chromeOf(c.get('session'), deps);
+}
+
+/** The frame for a session found outside the guards (the console's 404). */
+export async function chromeOf(session: ConsoleSession, deps: AppDeps): Promise<Chrome> {
+  return { session, openIncidents: await countUnacknowledged(deps.sql) };
 }
 
 /**

@@ -84,3 +84,16 @@ export const Unsent = (p: { said: string[] }) =>
 
 /** Why a channel of this type cannot deliver yet: the `warnings` of the API's create answer. */
 export const channelWithoutEmail = (deps: AppDeps, type: ChannelType): string[] => channelWarnings(type, deps.transports?.email.configured);
+
+/** Why nothing goes to a person's email address yet: said at the field where it is entered. */
+export const addressWithoutEmail = (deps: AppDeps): string[] => channelWarnings('email', deps.transports?.email.configured, 'person');
+
+/**
+ * Whether a delivery's error (a ledger row's `code: message`, or a timeline entry's code) is the
+ * email transport's refusal without SMTP_URL: nothing was tried, so the console says "not sent"
+ * rather than showing a failure.
+ */
+export const unsentWithoutEmail = (error: unknown): boolean => typeof error === 'string' && /^smtp_not_configured\b/.test(error);
+
+/** What the console says of such a message, in the ledger and on the timeline. */
+export const NOT_SET_UP = 'email is not set up (SMTP unset)';

@@ -3,6 +3,7 @@
 // notifications), so what the console shows can be matched against them — except where a rule is
 // written in local time: a schedule's pages show its zone's clock, and a person's own times their
 // zone's (ARCHITECTURE.md, "The console", people and schedules).
+import { Duration } from 'luxon';
 import { toLocal } from '../local-time.ts';
 import { cutPercent } from '../uptime/percent.ts';
 
@@ -82,3 +83,18 @@ export function hhmm(d: Date, zone: string): string {
 
 /** A datetime-local field's value for `d` on the clock of `zone`. */
 export const localInput = (d: Date, zone: string): string => clockOf(d, zone).toISOString().slice(0, 16);
+
+const ROTATION_UNITS = ['years', 'months', 'weeks', 'days', 'hours', 'minutes'] as const;
+
+/**
+ * A rotation (an ISO 8601 duration) as a person says it: P1W "every week", P2D "every 2 days",
+ * P1DT12H "every 1 day 12 hours"; anything luxon cannot read, as stored.
+ */
+export function every(rotation: string): string {
+  const d = Duration.fromISO(rotation);
+  if (!d.isValid) return `every ${rotation}`;
+  const o = d.toObject();
+  const parts = ROTATION_UNITS.flatMap((u) => (o[u] ? [[o[u], u.slice(0, -1)] as const] : []));
+  if (parts.length === 1 && parts[0]![0] === 1) return `every ${parts[0]![1]}`;
+  return parts.length ? `every ${parts.map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`).join(' ')}` : `every ${rotation}`;
+}

@@ -91,3 +91,12 @@ export function problemAt(details: ErrorDetail[] | undefined, path: string): str
   }
   return undefined;
 }
+
+/**
+ * A refusal's messages in the form's words: an API field a message names ("must be after
+ * starts_at") by the label the form shows for it ("must be after “From”").
+ */
+export function inFormWords(details: ErrorDetail[], labels: Record<string, string>): ErrorDetail[] {
+  const named = new RegExp(`\\b(${Object.keys(labels).join('|')})\\b`, 'g');
+  return details.map((d) => ({ ...d, message: d.message.replace(named, (field) => `“${labels[field]}”`) }));
+}

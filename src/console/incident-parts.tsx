@@ -9,7 +9,8 @@ import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { actorNames, shownActor } from '../incidents/actor-names.ts';
 import { CATEGORIES } from '../incidents/categorize.ts';
-import { Ago, At, Table } from './components.tsx';
+import { Ago, At, Notice, Table } from './components.tsx';
+import { NOT_SET_UP, unsentWithoutEmail } from './email-reach.tsx';
 import { utc } from './format.ts';
 
 // Pieces the incident pages and the node page share: the incident table, who did something, and
@@ -146,8 +147,33 @@ export function UnderMaintenance(p: { incident: IncidentRow; maintenance: NodeMa
   );
 }
 
+/**
+ * An open incident whose escalation ended without paging anyone (pagedNobody): at 3 a.m. with an
+ * office-hours schedule, whoever has this page open is the only one who knows. Said at the top of
+ * its page, not only as a timeline line; once acknowledged someone has it, and it is not said.
+ */
+export function PagedNobodyNotice(p: { incident: IncidentRow; pagedNobody: ReadonlySet<string> }) {
+  if (p.incident.status !== 'open' || !p.pagedNobody.has(p.incident.id)) return null;
+  return (
+    <Notice kind="bad">
+      <p id="paged-nobody">
+        <b>Paged nobody.</b> Its escalation ended without reaching anyone (the timeline says why at each level): nobody else knows of this incident.
+      </p>
+    </Notice>
+  );
+}
+
 /** Incidents in a table; `action` renders an extra last cell per row (the acknowledge button). */
-export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<string, string>; maintenance?: NodeMaintenance; showNode?: boolean; action?: (i: IncidentRow) => Child }) {
+export function IncidentTable(p: {
+  rows: IncidentRow[];
+  now: Date;
+  names: Map<string, string>;
+  maintenance?: NodeMaintenance;
+  /** Open incidents that paged nobody, marked so (PagedNobodyNotice). */
+  pagedNobody?: ReadonlySet<string>;
+  showNode?: boolean;
+  action?: (i: IncidentRow) => Child;
+}) {
   if (p.rows.length === 0) return <p class="empty panel">No incidents here.</p>;
   return (
     <Table head={['Incident', ...(p.showNode === false ? [] : ['Node']), 'Severity', 'Opened', 'Status', ...(p.action ? [{ label: 'Actions', hidden: true } as const] : [])]}>
@@ -172,6 +198,7 @@ export function IncidentTable(p: { rows: IncidentRow[]; now: Date; names: Map<st
           <td data-label="Status">
             <span>
               <StatusTag status={i.status} />
+              {i.status === 'open' && p.pagedNobody?.has(i.id) ? <span class="tag tag-nobody">paged nobody</span> : null}
               {i.status === 'acknowledged' ? (
                 <span class="sub">
                   by <Actor by={i.acknowledged_by} names={p.names} />
@@ -255,6 +282,13 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
         </>
       );
     case 'delivery_failed':
+      if (unsentWithoutEmail(d.error)) {
+        return (
+          <>
+            Not sent to {recipient()}: “{str(d.event)}”: {NOT_SET_UP}
+          </>
+        );
+      }
       return (
         <>
           Telling {recipient()} of “{str(d.event)}” failed (attempt {str(d.attempt)}: <span class="mono">{str(d.error)}</span>)
@@ -286,7 +320,11 @@ export function Timeline(p: { entries: TimelineEntry[]; names: Names }) {
   );
 }
 
-/** The delivery ledger: each (event, recipient) pair, how many attempts, and what went wrong. */
+/**
+ * The delivery ledger: each (event, recipient) pair, how many attempts, and what went wrong. A
+ * message the engine could not send for want of SMTP_URL is "not sent", not a red "dead": nothing
+ * failed, and a person reached only by email would otherwise fill the table with red rows.
+ */
 export function Ledger(p: { rows: DeliveryRow[]; names: Names }) {
   if (p.rows.length === 0) return <p class="muted">Nobody has been sent anything for this incident.</p>;
   return (
@@ -304,13 +342,17 @@ export function Ledger(p: { rows: DeliveryRow[]; names: Names }) {
             {d.digest ? <span class="sub">in a digest</span> : null}
           </td>
           <td data-label="Status">
-            <span class={`tag tag-${d.status}`}>{d.status === 'failed' ? 'failed, retrying' : d.status}</span>
+            {unsentWithoutEmail(d.last_error) ? (
+              <span class="tag tag-unsent">not sent</span>
+            ) : (
+              <span class={`tag tag-${d.status}`}>{d.status === 'failed' ? 'failed, retrying' : d.status}</span>
+            )}
           </td>
           <td data-label="Attempts" class="num">
             {d.attempts}
           </td>
           <td data-label="Last error" class="reason">
-            {d.last_error ?? <span class="muted">—</span>}
+            {unsentWithoutEmail(d.last_error) ? NOT_SET_UP : (d.last_error ?? <span class="muted">—</span>)}
           </td>
           <td data-label="Queued">
             <At at={d.created_at} />

@@ -56,16 +56,6 @@ function Head(p: { title: string }) {
 /** A hidden form field with the session's CSRF token; every form that changes something has one. */
 export const Csrf = (p: { session: ConsoleSession }) => <input type="hidden" name="_csrf" value={p.session.csrf} />;
 
-/** One small button in a table row that posts to `action`: end a window, remove an override. */
-export const RowAction = (p: { action: string; session: ConsoleSession; danger?: true; children?: Child }) => (
-  <form method="post" action={p.action} class="inline">
-    <Csrf session={p.session} />
-    <button type="submit" class={p.danger ? 'small danger' : 'small'}>
-      {p.children}
-    </button>
-  </form>
-);
-
 export function Page(p: { title: string; chrome: Chrome; section?: Section; live?: readonly EventType[]; children?: Child }) {
   const { session } = p.chrome;
   return (

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { Bare } from './layout.tsx';
+import { Bare, Page, type Chrome } from './layout.tsx';
 
 // Console pages may load only this origin's script, style and images (and the data: icon), may
 // only submit forms here, and may not be framed. htmx and its SSE extension work within that:
@@ -28,19 +28,29 @@ export function html(c: Context, page: Child, status: ContentfulStatusCode = 200
   });
 }
 
-/** A page that only says why something could not be done, with a way back. */
-export function refusal(c: Context, status: ContentfulStatusCode, title: string, why: string): Response {
+/**
+ * A page that only says why something could not be done, with a way back: in the console's frame
+ * (its navigation) when a session is known, else bare.
+ */
+export function refusal(c: Context, status: ContentfulStatusCode, title: string, why: string, chrome?: Chrome): Response {
+  const body = (
+    <div class="signin">
+      <h1>{title}</h1>
+      <p>{why}</p>
+      <p>
+        <a href="/">Back to the console</a>
+      </p>
+    </div>
+  );
   return html(
     c,
-    <Bare title={title}>
-      <div class="signin">
-        <h1>{title}</h1>
-        <p>{why}</p>
-        <p>
-          <a href="/">Back to the console</a>
-        </p>
-      </div>
-    </Bare>,
+    chrome ? (
+      <Page title={title} chrome={chrome}>
+        {body}
+      </Page>
+    ) : (
+      <Bare title={title}>{body}</Bare>
+    ),
     status,
   );
 }

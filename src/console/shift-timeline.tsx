@@ -144,7 +144,8 @@ export function ShiftTimeline(p: { zone: string; shifts: Shift[]; people: Map<st
           {p.shifts.some((s) => s.layer === OVERRIDE_LAYER) ? (
             <li>
               <svg class="tl-swatch" viewBox="0 0 10 10" aria-hidden="true">
-                <rect class="tl-who-0 tl-override" width="10" height="10" />
+                {/* The outline alone, unfilled: filled in the first person's colour it read as their shifts. */}
+                <rect class="tl-override tl-override-key" x="1" y="1" width="8" height="8" />
               </svg>
               override (outlined)
             </li>

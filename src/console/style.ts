@@ -127,8 +127,10 @@ a:hover { text-decoration-thickness: 2px; }
 .nav { display: flex; flex-wrap: wrap; gap: 0.1rem; margin: 0; padding: 0; list-style: none; }
 .nav a {
   display: inline-block;
-  /* 0.5rem a side: an admin's nine sections, the brand and "bootstrap-admin · admin" fit one
-     row at 1280 px (1,194 of 1,208 px; at 0.6rem they took 1,231 and the header took two rows). */
+  white-space: nowrap;
+  /* 0.5rem a side: an admin's nine sections, the brand and "bootstrap-admin · admin" take 1,194
+     of 1,208 px at 1280 px (at 0.6rem, 1,231); the open incidents' count adds ~25, which the
+     key's name gives up (below) rather than the header taking two rows. */
   padding: 0.45rem 0.5rem;
   border-radius: var(--radius);
   color: var(--muted);
@@ -152,6 +154,23 @@ a:hover { text-decoration-thickness: 2px; }
 
 .who { display: flex; align-items: center; gap: 0.6rem; color: var(--muted); font-size: 0.9rem; }
 .who form { margin: 0; }
+/* Wide enough for the navigation (about 840 px with the open incidents' count): one row, the key's
+   name giving way (ellipsis, its whole name in its title) rather than the row breaking in two. */
+@media (min-width: 1101px) {
+  .top-inner { flex-wrap: nowrap; }
+  .nav { flex-wrap: nowrap; }
+  .top-inner > .brand, .top-inner > nav { flex-shrink: 0; }
+  .who { min-width: 0; }
+  .who-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+}
+/* Narrower: the navigation takes a row of its own, one row whatever the width, scrolling
+   sideways (nine sections wrapped into three rows, 145 px, on a 390 px phone). */
+@media (max-width: 1100px) {
+  .top-inner > nav { order: 3; flex-basis: 100%; }
+  /* The padding keeps a focused entry's ring (3 px, 2 px out) inside the scrolling box, which clips. */
+  .nav { flex-wrap: nowrap; overflow-x: auto; scrollbar-width: thin; padding: 5px; margin: -5px; }
+  .who { margin-left: auto; }
+}
 
 main {
   max-width: 1240px;
@@ -231,6 +250,10 @@ p { margin: 0.4rem 0; }
 .tag-sent { color: var(--healthy); border-color: var(--healthy); }
 .tag-failed { color: var(--degraded); border-color: var(--degraded); }
 .tag-dead { background: var(--down-solid); border-color: var(--down-solid); color: #fff; }
+.tag-unsent { color: var(--muted); border-style: dashed; }
+/* Beside "open" in the list, and a policy that would page nobody now. */
+.tag-nobody { border-color: var(--down); color: var(--down); font-weight: 600; }
+.tag + .tag-nobody { margin-left: 0.3rem; }
 
 /* State counts (fleet filter) */
 
@@ -447,6 +470,7 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
 .tl-tick { stroke: var(--border); stroke-width: 1; vector-effect: non-scaling-stroke; }
 .tl-now { stroke: var(--down); stroke-width: 2; vector-effect: non-scaling-stroke; }
 .tl-override { stroke: var(--text); stroke-width: 2; vector-effect: non-scaling-stroke; }
+.tl-override-key { fill: var(--surface); }
 .tl-today .tl-date { color: var(--accent); }
 .tl-swatch { width: 0.95rem; height: 0.95rem; }
 .tl-who-0 { fill: var(--who-0); } .tl-who-1 { fill: var(--who-1); } .tl-who-2 { fill: var(--who-2); } .tl-who-3 { fill: var(--who-3); }
@@ -470,9 +494,7 @@ ul.plain li { margin: 0 0 0.35rem; }
 @media (max-width: 720px) {
   body { font-size: 15px; }
   .top-inner { gap: 0.2rem 0.6rem; padding: 0.4rem 0.7rem; }
-  .top-inner > nav { order: 3; flex-basis: 100%; min-width: 0; }
   .nav a { padding: 0.35rem 0.5rem; }
-  .who { margin-left: auto; }
   .who .who-name { display: none; }
   main { padding: 0.6rem 0.7rem 2rem; }
   th, td { padding: 0.45rem 0.5rem; }

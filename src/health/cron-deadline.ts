@@ -136,10 +136,20 @@ function foremost(spans: Span[], i: number): Span {
  * missed run. The reason is written at once, a plain field: built only when read (a getter) it
  * saved nothing measurable (BENCHMARKS.md, 2026-12-06) and was lost to a spread or JSON.stringify.
  */
-function missedRun(lastSuccessAt: Date | null, watchingSince: Date, schedule: CronSchedule): Deadline {
-  const due = awaitedRun(lastSuccessAt, watchingSince, schedule);
-  return { at: new Date(due.getTime() + schedule.grace_seconds * 1000), reason: `no success ping for the run due at ${dueWords(due, schedule)}` };
+function missedRun(pings: JobPings, schedule: CronSchedule): Deadline {
+  const due = awaitedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
+  const at = new Date(due.getTime() + schedule.grace_seconds * 1000);
+  return { at, reason: `no success ping for the run due at ${dueWords(due, schedule)}; no end ping ${silentFor(pings.lastEndAt, at)}` };
 }
+
+/**
+ * How long a node had been silent at `at`, as a down reason says it: "for 5m26s" since its last
+ * heartbeat or end ping (whole seconds, rounded down: never more than it was), or "since it was
+ * created" when it never sent one. The run a job missed says nothing of how long it has been
+ * silent: a daily job silent through a week's maintenance misses the first run after it.
+ */
+export const silentFor = (last: Date | null, at: Date): string =>
+  last === null ? 'since it was created' : `for ${spoken(Math.floor((at.getTime() - last.getTime()) / 1000))}`;
 
 /**
  * The scheduled run a silent job's success ping is awaited for: the first after its last success
@@ -243,6 +253,8 @@ function spoken(seconds: number): string {
 export interface JobPings {
   /** The last success ping under the present schedule (jobPings), or null. */
   lastSuccessAt: Date | null;
+  /** The last end ping (a success or a failure), even one before the schedule was set, or null. */
+  lastEndAt: Date | null;
   /**
    * When the open run's limit starts counting: its start ping, or the start of coverage if later;
    * null when no run is open (none started, or a success came at or after its start).
@@ -269,6 +281,8 @@ export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, 
   const open = runStartedAt !== null && (lastSuccessAt === null || runStartedAt > lastSuccessAt);
   return {
     lastSuccessAt: lastSuccessAt !== null && lastSuccessAt.getTime() < since ? null : lastSuccessAt,
+    // Whatever the schedule: how long the job has been silent.
+    lastEndAt: lastSuccessAt,
     // Like the schedule's deadline, the limit counts only time in which the end could be heard.
     runTimedFrom: open ? new Date(Math.max(runStartedAt.getTime(), watchingFrom.getTime())) : null,
     watchingSince: new Date(Math.max(since, watchingFrom.getTime())),
@@ -284,7 +298,7 @@ export interface JobCheck {
 
 /** When a silent job is down and why: its open run's limit if it has one, else its next run plus grace. */
 export function jobDeadline(pings: JobPings, schedule: CronSchedule): Deadline {
-  return runningDeadline(pings, schedule) ?? missedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
+  return runningDeadline(pings, schedule) ?? missedRun(pings, schedule);
 }
 
 /** The evaluator's question for a scheduled job: down already, or when to look next. */

@@ -4,7 +4,7 @@
 // (a node with a cron `schedule`) is judged by the same rules, with its deadline from
 // cron-deadline.ts instead of interval × failures + grace: its heartbeats are its end pings.
 
-import { jobDeadline, jobPings, type CronSchedule, type Deadline } from './cron-deadline.ts';
+import { jobDeadline, jobPings, silentFor, type CronSchedule } from './cron-deadline.ts';
 
 export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
 export type State = (typeof STATES)[number];
@@ -105,29 +105,32 @@ export function missedHeartbeats(
   return Math.floor((elapsed - grace) / interval);
 }
 
-function formatSeconds(ms: number): string {
-  return `${Math.round(ms / 1000)}s`;
+/** When silence makes the node down; a heartbeat node's reason (null) is said only then (downReason). */
+interface Silence {
+  at: Date;
+  reason: string | null;
 }
-
-// A fleet has few distinct policies: the silence reason is made once per down-after time rather
-// than per judged node (a string per node in a 100,000-node pass).
-const silenceReasons = new Map<number, string>();
-const silenceReason = (downAfter: number): string => {
-  let reason = silenceReasons.get(downAfter);
-  if (reason === undefined) silenceReasons.set(downAfter, (reason = `no heartbeat for ${formatSeconds(downAfter)}`));
-  return reason;
-};
 
 /**
  * When silence makes the node down, and why, counting only time from `watchingFrom` on; null for
  * a heartbeat node that never beat (nothing to be late for). A job's success pings are its
  * heartbeats: the last one is its last success, since a failure makes it down at once anyway.
  */
-function silenceDeadline(s: Snapshot, policy: Policy, watchingFrom: Date): Deadline | null {
+function silenceDeadline(s: Snapshot, policy: Policy, watchingFrom: Date): Silence | null {
   if (policy.schedule) return jobDeadline(jobPings(s.lastHeartbeatAt, s.runStartedAt ?? null, s.scheduleSince, watchingFrom), policy.schedule);
   if (s.lastHeartbeatAt === null) return null;
-  return { at: downDeadline(s.lastHeartbeatAt, watchingFrom, policy), reason: silenceReason(downAfterMs(policy)) };
+  return { at: downDeadline(s.lastHeartbeatAt, watchingFrom, policy), reason: null };
 }
+
+/**
+ * Why silence made the node down at `silence.at`: a job's deadline says it; a heartbeat node's is
+ * how long it had been silent then. Not interval × failures + grace: a deadline counted from a
+ * window's end or from coverage resuming comes later than that after the last heartbeat, and a
+ * node silent through 5 min 16 s of a window ended early read "no heartbeat for 10s", a blip. Made
+ * here, at the transition, as it differs per node: a string per node judged would be 100,000 a pass.
+ */
+const downReason = (s: Snapshot, silence: Silence): string =>
+  silence.reason ?? `no heartbeat ${silentFor(s.lastHeartbeatAt, silence.at)}`;
 
 const EVER = new Date(0);
 
@@ -252,7 +255,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   //    dark, then mark the dark time unknown. The state is never carried across time nobody watched.
   if (coverage.blindFrom !== null && t.since < coverage.since && t.state !== 'unknown' && t.state !== 'maintenance') {
     const before = t.state === 'down' ? null : silenceDeadline(s, policy, EVER);
-    if (before !== null && before.at <= coverage.blindFrom) t.go('down', before.at, before.reason);
+    if (before !== null && before.at <= coverage.blindFrom) t.go('down', before.at, downReason(s, before));
     t.go('unknown', coverage.blindFrom, 'engine could not observe heartbeats');
     // Ingest zeroes every ok streak when it detects the gap, so the streak now counts exactly the
     // ok heartbeats heard since coverage resumed: those may count towards recovery.
@@ -327,7 +330,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       // (an evaluator that was overloaded or stopped). What it reported still happened: record
       // it at its receive time, then the silence after it.
       if (last !== null && last > t.since) judgeReport(t, s, policy, staleUntil);
-      t.go('down', deadline, silence.reason);
+      t.go('down', deadline, downReason(s, silence));
       return { transitions: t.transitions, nextCheckAt: null, receivedAtEntry: t.entryReceived };
     }
   }

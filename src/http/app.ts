@@ -78,7 +78,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     return c.json(body, status, headers);
   });
   // A browser gets the console's page where the console is served (an engine that ingests).
-  app.notFound((c) => (deps.ingestor ? consoleNotFound(c) : undefined) ?? c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
+  app.notFound(async (c) => (deps.ingestor ? await consoleNotFound(c, deps) : undefined) ?? c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
 
   app.get(
     '/healthz',

@@ -4,7 +4,7 @@ import { ApiError } from './errors.ts';
 import { MAX_DETAILS, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import { isUuid } from '../db/ids.ts';
 import { isTimeZone } from '../local-time.ts';
-import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE } from '../nodes/model.ts';
+import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, parseLabel } from '../nodes/model.ts';
 
 function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
   // Only what is shown is spelled out: a dot path costs more than the check that found it.
@@ -320,6 +320,22 @@ export const Labels = plainRecord(
   v.pipe(v.string('label values must be strings'), v.maxLength(LABEL_VALUE_MAX, LABEL_VALUE_RULE)),
   64,
   'at most 64 labels',
+);
+
+/**
+ * A `?label=` filter, read by the same rule as the CLI's `--label` and the console's filter
+ * (parseLabel): `role=web` or `role:web`. A malformed one is a 400 naming the rule it broke.
+ */
+export const LabelFilter = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const label = parseLabel(dataset.value);
+    if ('problem' in label) {
+      addIssue({ message: label.problem });
+      return NEVER;
+    }
+    return label;
+  }),
 );
 
 /** An email address as a channel or a user carries it. */

@@ -384,8 +384,10 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     const incident = incidents.get(f.incidentId);
     if (!incident || incident.escalation_step !== f.step - 1) return [];
     // Recorded once, by the step's own timer: a re-check of a step held before the acknowledgement is not a new stop.
+    // Stamped with the acknowledgement, which is when escalation stopped: the timer only learns of
+    // it when the next level would have fired (a 300 s level read as stopping 300 s late).
     if (incident.status === 'acknowledged' && !f.recheck) {
-      timeline.push({ incident_id: incident.id, at: now, kind: 'escalation_stopped', detail: { step: f.step, reason: 'acknowledged', by: incident.acknowledged_by } });
+      timeline.push({ incident_id: incident.id, at: incident.acknowledged_at ?? now, kind: 'escalation_stopped', detail: { step: f.step, reason: 'acknowledged', by: incident.acknowledged_by } });
     }
     // A re-check acts only on a step still held: a release cleared the hold and armed its own
     // timer (both under this row's lock, so only one of them pages); acknowledging or resolving ended it.

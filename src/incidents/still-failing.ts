@@ -15,8 +15,5 @@ export function stillFailing(incident: Pick<IncidentRow, 'status' | 'category'>,
 
 /** What resolving now leaves behind, said before the button. */
 export function stillFailingWarning(nodeName: string, still: string): string {
-  return (
-    `${nodeName} is still ${still}. Resolving does not change that: while it stays ${still}, no new incident opens and nobody is paged. ` +
-    'The next incident opens when it next turns down or degraded from another state — after it recovers, for example.'
-  );
+  return `${nodeName} is still ${still}. Resolving does not change that: nothing new opens or pages until it leaves that state and turns down or degraded again.`;
 }

@@ -230,6 +230,20 @@ export async function resolutionNotes(sql: Queryable, ids: string[]): Promise<Ma
   return new Map(rows.map((r) => [r.incident_id, r.note]));
 }
 
+/**
+ * Which of these incidents paged nobody: their escalation ended on a level that reached nobody
+ * (`reached_nobody` with `escalation_ends`) and no level wrote a page to anyone. One query; both
+ * lookups go by incident_id's indexes.
+ */
+export async function pagedNobody(sql: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await sql<{ incident_id: string }[]>`
+    select distinct t.incident_id from incident_timeline t
+    where t.incident_id = any(${ids}::uuid[]) and t.kind = 'reached_nobody' and (t.detail->>'escalation_ends')::boolean
+      and not exists (select 1 from deliveries d where d.incident_id = t.incident_id and d.event in ('opened', 'escalated'))`;
+  return new Set(rows.map((r) => r.incident_id));
+}
+
 /** Newest first. */
 export async function listIncidents(sql: Queryable, f: IncidentFilter): Promise<IncidentRow[]> {
   return sql<IncidentRow[]>`

@@ -106,14 +106,15 @@ export const LABEL_KEY = /^[A-Za-z0-9._/-]{1,63}$/;
 export const LABEL_KEY_RULE = 'label keys are 1-63 characters of A-Z a-z 0-9 . _ / -';
 export const LABEL_VALUE_MAX = 256;
 export const LABEL_VALUE_RULE = `label values are at most ${LABEL_VALUE_MAX} characters`;
-export const NOT_KEY_VALUE = 'must be key=value';
+export const NOT_KEY_VALUE = 'must be key=value or key:value';
 
 /**
  * A label as people type it, in a filter or on a command line: `key=value`, as labels are written
  * everywhere (the console's chips, `nodes add --label role=web`), or `key:value`, as the API's
- * filter and the CLI's `nodes list` first read them. A key holds neither character (LABEL_KEY), so
+ * filter and the CLI's `nodes list` first read them. The API's `?label=`, the CLI and the console
+ * all read a filter through this one function. A key holds neither character (LABEL_KEY), so
  * whichever comes first ends it: `a:b=c` is a="b=c". Else the problem, in the API's own words
- * where it is the key or the value, not "must be key=value" for a 300-character value.
+ * where it is the key or the value, not "must be key=value or key:value" for a 300-character value.
  */
 export function parseLabel(text: string): { key: string; value: string } | { problem: string } {
   const at = text.search(/[=:]/);

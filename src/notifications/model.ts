@@ -19,7 +19,7 @@ export interface Notification {
   event: IncidentEvent;
   /** RFC 3339 ms UTC: when the incident event happened, not when it is delivered. */
   occurredAt: string;
-  /** Why the node changed state, e.g. "no heartbeat for 90s". */
+  /** Why the node changed state, e.g. "no heartbeat for 1m30s". */
   reason: string | null;
   incident: IncidentView;
   node: NotifiedNode;

@@ -11,10 +11,12 @@ import {
   levelRecipients,
   missingIds,
   namedBy,
+  namesAnyone,
   type LevelRecipients,
   type NewSchedule,
   type OverrideRow,
   type PolicyLevel,
+  type PolicyRow,
   type SchedulePatch,
   type ScheduleRow,
 } from './model.ts';
@@ -139,4 +141,19 @@ export async function schedulesAt(sql: Queryable, ids: string[], at: Date): Prom
 export async function recipientsAt(sql: Queryable, levels: Array<PolicyLevel | undefined>, at: Date): Promise<LevelRecipients[]> {
   const schedules = await schedulesAt(sql, [...new Set(levels.flatMap((l) => l?.schedule_ids ?? []))], at);
   return levels.map((l) => (l ? levelRecipients(l, schedules, at) : { channel_ids: [], users: [], empty_schedule_ids: [] }));
+}
+
+/**
+ * The policies that page nobody at `at`: no level names a channel or a person, and every schedule
+ * they name has nobody on call then (an office-hours rota at night). Two queries for them all.
+ */
+export async function policiesPagingNobody(sql: Queryable, policies: PolicyRow[], at: Date): Promise<Set<string>> {
+  const recipients = await recipientsAt(sql, policies.flatMap((p) => p.levels), at);
+  let next = 0;
+  const out = new Set<string>();
+  for (const p of policies) {
+    const levels = recipients.slice(next, (next += p.levels.length));
+    if (!levels.some(namesAnyone)) out.add(p.id);
+  }
+  return out;
 }

@@ -8,11 +8,17 @@ import { contactsOf, pageablePeople } from './store-users.ts';
 /** Said in the 201 of an email channel created on an engine without SMTP_URL, and at every start. */
 export const EMAIL_UNCONFIGURED = 'SMTP_URL is not set: deliveries to email channels fail with smtp_not_configured until it is';
 
+/** Said where a person's email address is entered (the console's people forms) on such an engine. */
+export const PERSON_EMAIL_UNCONFIGURED = 'SMTP_URL is not set: nothing is sent to this address until it is, so pages reach them only through their own channels';
+
 /**
- * Why a channel of this type cannot deliver yet: in the API's 201 and on the console's channel
- * pages. `emailConfigured` is undefined in a process that sends no email.
+ * Why a contact of this type cannot be sent to yet: a channel's (the API's 201, the console's
+ * channel pages) or a person's own address (`person`: the console's people forms). The ledger marks
+ * each such message dead at its first attempt (ARCHITECTURE.md). `emailConfigured` is undefined in
+ * a process that sends no email.
  */
-export const channelWarnings = (type: ChannelType, emailConfigured: boolean | undefined): string[] => (type === 'email' && emailConfigured === false ? [EMAIL_UNCONFIGURED] : []);
+export const channelWarnings = (type: ChannelType, emailConfigured: boolean | undefined, of: 'channel' | 'person' = 'channel'): string[] =>
+  type === 'email' && emailConfigured === false ? [of === 'channel' ? EMAIL_UNCONFIGURED : PERSON_EMAIL_UNCONFIGURED] : [];
 
 export const NO_DEFAULT_POLICY =
   'no default escalation policy: an incident of a node without a policy of its own notifies nobody (create one with "is_default": true)';

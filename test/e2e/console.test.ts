@@ -144,7 +144,7 @@ describe('the web console in a browser', () => {
     const after = await incident(id);
     const keys = (await api('GET', '/v1/api-keys?limit=500')).items as Array<{ id: string; name: string }>;
     assert.deepEqual([after.status, after.acknowledged_by], ['acknowledged', `api-key:${keys.find((k) => k.name === 'on-call laptop')!.id}`]);
-    assert.match((await page.locator('#incident-live').textContent()) ?? '', /key on-call laptop/);
+    assert.match((await page.locator('.facts').textContent()) ?? '', /key on-call laptop/);
     await context.close();
   });
 
@@ -201,7 +201,7 @@ describe('the web console in a browser', () => {
     await page.getByRole('button', { name: 'Resolve' }).click();
     await page.getByText('Changed meanwhile — reload.').waitFor();
     // The page now shows the incident as it is, not an error page, and nothing was resolved.
-    assert.match((await page.locator('#incident-live').textContent()) ?? '', /someone-else/);
+    assert.match((await page.locator('.facts').textContent()) ?? '', /someone-else/);
     assert.equal((await incident(id)).status, 'acknowledged');
     await context.close();
   });

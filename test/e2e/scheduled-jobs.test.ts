@@ -76,9 +76,12 @@ describe('scheduled jobs against a running engine', () => {
     // fall after the ping.)
     const down = await until('healthy → down', async () => (await transitionsOf(job)).find((t) => t.from === 'healthy' && t.to === 'down'));
     const node = await api<Node>('GET', `/v1/nodes/${job.id}`);
-    const due = nextRunAfter(schedule, new Date(node.health.last_heartbeat_at!));
+    const last = new Date(node.health.last_heartbeat_at!);
+    const due = nextRunAfter(schedule, last);
     assert.equal(down.at, new Date(due.getTime() + 1000).toISOString(), 'stamped at the first run after the ping, plus grace');
-    assert.match(down.reason ?? '', /^no success ping for the run due at .* \(grace 1s\)$/);
+    // How long it had been silent then, in whole seconds.
+    const silent = Math.floor((due.getTime() + 1000 - last.getTime()) / 1000);
+    assert.match(down.reason ?? '', new RegExp(`^no success ping for the run due at .* \\(grace 1s\\); no end ping for ${silent}s$`));
   });
 
   it('lifeline run pings start and end: a run with its duration, exit code and output, and the command keeps its code', async () => {

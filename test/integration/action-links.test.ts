@@ -75,7 +75,7 @@ describe('a link from a notification', () => {
   it('a Resolve link says before its button, as the console does, that the node is still down and nobody will be paged', async () => {
     const [row] = await h.sql<{ node_id: string; node_name: string }[]>`select node_id, node_name from incidents where id = ${incidentId}`;
     const { node_id: nodeId, node_name: name } = row!;
-    const warning = `${name} is still down. Resolving does not change that: while it stays down, no new incident opens and nobody is paged.`;
+    const warning = `${name} is still down. Resolving does not change that: nothing new opens or pages until it leaves that state and turns down or degraded again.`;
     await h.sql`update node_health set state = 'down' where node_id = ${nodeId}`;
     const ask = await changesNothing('GET', link('resolve'));
     assert.equal(ask.status, 200);

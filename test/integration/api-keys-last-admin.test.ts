@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LAST_ADMIN_KEY } from '../../src/access/service.ts';
-import { createHarness, expectError, type Harness } from '../helpers/app.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { buildApp, consoleCookie, createHarness, expectError, type Harness } from '../helpers/app.ts';
 import { holdOpen } from '../helpers/locks.ts';
 import { until } from '../helpers/wait.ts';
+import { watchingStatements } from '../helpers/watching-statements.ts';
 
 // The last admin key that works is never revoked, by the API or the console (both call
 // revokeKey): without one, only `lifeline admin create-key` against the database could manage
@@ -54,5 +56,18 @@ describe('API keys: the last admin key', () => {
     assert.deepEqual(answers.map((r) => r.status).sort(), [204, 409]);
     await expectError(answers.find((r) => r.status === 409)!, 409, 'conflict');
     assert.equal((await working()).length, 1, 'one admin key still works');
+  });
+
+  it('reads the key once to ask whether to revoke it, the last-admin check included', async () => {
+    const made = (await (await h.req('POST', '/v1/api-keys', { token: alice.secret, json: { name: 'carol', scope: 'admin' } })).json()) as { id: string };
+    let reads = 0;
+    const watched = watchingStatements(h.sql, (text, values) => {
+      if (/from api_keys where id =/.test(text) && values[0] === made.id) reads++;
+    });
+    const { app } = buildApp({ sql: watched, clock: h.clock, buffer: new HeartbeatBuffer() });
+    const cookie = await consoleCookie({ ...h, app }, 'http://localhost', alice.secret);
+    const res = await app.request(`/keys/${made.id}/revoke`, { headers: { cookie } });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(reads, 1);
   });
 });

@@ -148,6 +148,35 @@ describe('console: asking before deleting or revoking', () => {
     assert.equal(await stored('ping_key'), kept, 'a form sent again rotates nothing');
   });
 
+  it('asks before ending a maintenance window now and before cancelling one still to come', async () => {
+    await s.h.createNode('maint-a');
+    const now = s.h.clock.now().getTime();
+    const at = (hours: number) => new Date(now + hours * 3_600_000).toISOString();
+    const open = await made('/v1/maintenances', { node_ids: ['maint-a'], starts_at: at(0), ends_at: at(2), reason: 'disk swap' });
+    const coming = await made('/v1/maintenances', { labels: { role: 'db' }, starts_at: at(3), ends_at: at(4) });
+    const endOf = async (id: string) => (await s.h.sql<{ v: string | null }[]>`select ends_at::text as v from maintenances where id = ${id}`)[0]!.v;
+    const [openEnd, comingEnd] = [await endOf(open.id), await endOf(coming.id)];
+    const ended = await askedThenDone({
+      page: '/maintenance',
+      action: `/maintenance/${open.id}/end`,
+      verb: 'End',
+      name: 'the window over maint-a',
+      consequence: /Its nodes leave maintenance at once and are judged afresh: one still down opens an incident and pages\./,
+      exists: async () => (await endOf(open.id)) === openEnd,
+      link: { label: 'End now', name: 'the window over maint-a' },
+    });
+    assert.equal(ended.headers.get('location'), '/maintenance?done=ended');
+    const cancelled = await askedThenDone({
+      page: '/maintenance',
+      action: `/maintenance/${coming.id}/end`,
+      verb: 'Cancel',
+      name: 'the window over role=db',
+      consequence: /It will not start: its nodes are judged as usual through those hours\./,
+      exists: async () => (await endOf(coming.id)) === comingEnd,
+    });
+    assert.equal(cancelled.headers.get('location'), '/maintenance?done=cancelled');
+  });
+
   it('names the default a deleted policy leaves its nodes to', async () => {
     const hook = await made('/v1/channels', { name: 'fallback-hook', type: 'webhook', config: { url: 'https://hooks.example.com/f' } });
     await made('/v1/escalation-policies', { name: 'everyone', is_default: true, levels: [{ after_seconds: 0, channel_ids: [hook.id] }] });

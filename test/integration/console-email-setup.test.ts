@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
+import { insertDeliveries } from '../../src/notifications/store.ts';
 import { signedIn } from '../helpers/app.ts';
 
 // Without SMTP_URL (the harness's transports have none), the pages where someone is put on a policy
@@ -42,5 +44,37 @@ describe('console: people reached only by email on an engine that sends none', (
     const page = await get(`/policies/${policy.id}`);
     assert.match(page, /<li>Level 1: 1 person on call can be reached only by email, and SMTP_URL is not set: no page reaches them: &quot;Dan&quot; \(on schedule &quot;Rota&quot;\)\.<\/li>/);
     assert.doesNotMatch(page, /Eve&quot;/, 'Eve has a webhook of her own');
+  });
+
+  it('says where a person’s email is entered that nothing is sent to it', async () => {
+    const said = /SMTP_URL is not set: nothing is sent to this address until it is, so pages reach them only through their own channels\./;
+    assert.match(await get('/users'), said, 'the new person form');
+    const fay = await made('/v1/users', { name: 'Fay', email: 'fay@example.com' });
+    assert.match(await get(`/users/${fay.id}`), said, 'the person’s own page, where their email is edited');
+  });
+
+  it('shows a message left unsent for want of SMTP as not sent, not as a red failure', async () => {
+    const { h } = s;
+    const node = await h.createNode('mail-1');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'mail-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const gus = await made('/v1/users', { name: 'Gus', email: 'gus@example.com' });
+    const at = h.clock.now();
+    await insertDeliveries(
+      h.sql,
+      (['opened', 'acknowledged', 'resolved'] as const).map((event) => ({ incidentId: incident!.id, event, eventKey: event, channelId: null, userId: gus.id, channelType: 'email', occurredAt: at })),
+      at,
+    );
+    // As the notifier leaves them: dead at the first attempt, with the email transport's error.
+    await h.sql`update deliveries set status = 'dead', attempts = 1, last_error = 'smtp_not_configured: email is not configured: set SMTP_URL to deliver to email channels' where user_id = ${gus.id}`;
+    await addTimeline(
+      h.sql,
+      ['opened', 'acknowledged', 'resolved'].map((event) => ({ incident_id: incident!.id, at, kind: 'delivery_failed', detail: { channel_id: null, user_id: gus.id, event, attempt: 1, error: 'smtp_not_configured', final: true } })),
+    );
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.equal([...page.matchAll(/<span class="tag tag-unsent">not sent<\/span>/g)].length, 3, 'each row not sent');
+    assert.equal([...page.matchAll(/email is not set up \(SMTP unset\)/g)].length, 6, 'said on each row and each timeline entry');
+    assert.doesNotMatch(page, /tag-dead|gave up|smtp_not_configured/);
   });
 });

@@ -234,7 +234,13 @@ describe('console pages', () => {
       const html = await res.text();
       assert.match(html, /<h1>No such page<\/h1>/, address);
       assert.match(html, /href="\/">Back to the console</, address);
+      // Signed in, it keeps the console's navigation, as every other page does.
+      assert.match(html, /<nav aria-label="Console">/, address);
     }
+    // Without a session there is no navigation to show (its pages would send the browser to sign in).
+    const stranger = await (await h.app.request('/settings', { headers: { accept: browser.accept } })).text();
+    assert.match(stranger, /<h1>No such page<\/h1>/);
+    assert.doesNotMatch(stranger, /<nav/);
     for (const [address, headers] of [
       ['/v1/settings', { ...browser, authorization: `Bearer ${ADMIN_TOKEN}` }],
       ['/settings', { accept: '*/*' }],
@@ -525,7 +531,7 @@ describe('console: incidents', () => {
     const at = h.clock.now().toISOString();
     assert.match(
       page,
-      new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a> at <time datetime="${at}"[^>]*>${at.slice(11, 16)} UTC</time> by <span title="[^"]+">key <b>[^<]+</b></span>: escalation stops.</p></div>`),
+      new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a> <time datetime="${at}"[^>]*>0 s ago · ${at.slice(11, 16)} UTC</time> by <span title="[^"]+">key <b>[^<]+</b></span>: escalation stops.</p></div>`),
     );
     // The saying is the redirect's: the list's own links and its live refresh do not carry it.
     assert.doesNotMatch(page, /href="[^"]*acknowledged=|hx-get="[^"]*acknowledged=/);
@@ -560,7 +566,10 @@ describe('console: incidents', () => {
     assert.doesNotMatch(await get(address), /escalation stops/, 'still open, still paging');
     const at = h.clock.now().toISOString();
     assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
-    assert.match(await get(address), new RegExp(`web-8 is down</a> at <time datetime="${at}"[^>]*>${at.slice(11, 16)} UTC</time> by <span>alice</span>: escalation stops.`));
+    assert.match(await get(address), new RegExp(`web-8 is down</a> <time datetime="${at}"[^>]*>0 s ago · ${at.slice(11, 16)} UTC</time> by <span>alice</span>: escalation stops.`));
+    // Acknowledged the day before, it says which day, as "Already resolved" does: "at 10:00 UTC" alone would read as today's.
+    await h.sql`update incidents set acknowledged_at = acknowledged_at - interval '25 hours' where id = ${incident!.id}`;
+    assert.match(await get(address), /web-8 is down<\/a> <time[^>]*>1 d 1 h ago · 2026-11-\d\d \d\d:\d\d UTC<\/time> by <span>alice<\/span>: escalation stops\./);
     assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' })).status, 200);
     assert.doesNotMatch(await get(address), /escalation stops/, 'resolved since');
   });
@@ -601,6 +610,50 @@ describe('console: incidents', () => {
     assert.doesNotMatch(page, /level 0/);
   });
 
+  it('says at the top of an open incident, in the list, and on the policies page when nobody is paged', async () => {
+    const { h } = s;
+    // Saturday 10:00 UTC: a weekdays-only rota has nobody on call.
+    const ola = (await (await h.admin('POST', '/v1/users', { name: 'Ola', email: 'ola@example.com' })).json()) as { id: string };
+    const office = (await (
+      await h.admin('POST', '/v1/schedules', {
+        name: 'Office hours',
+        time_zone: 'UTC',
+        layers: [{ name: 'day', user_ids: [ola.id], starts_at: '2026-11-02T00:00:00Z', rotation: 'P1W', restrictions: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] }],
+      })
+    ).json()) as { id: string };
+    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'Office only', levels: [{ after_seconds: 0, schedule_ids: [office.id] }] })).json()) as { id: string };
+    await h.admin('POST', '/v1/escalation-policies', { name: 'Ola always', levels: [{ after_seconds: 0, user_ids: [ola.id] }] });
+    const policies = await get('/policies');
+    const rowOf = (name: string) => policies.slice(policies.indexOf(`>${name}</a>`), policies.indexOf('</tr>', policies.indexOf(`>${name}</a>`)));
+    assert.match(rowOf('Office only'), /pages nobody now/);
+    assert.doesNotMatch(rowOf('Ola always'), /pages nobody now/);
+
+    const nodes = await Promise.all(['night-1', 'night-2'].map((n) => h.createNode(n)));
+    const [nobody, paged] = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: policy.id, openedAt: h.clock.now() })),
+    );
+    const ended = { level: 0, step: 0, channel_ids: [], users: [], empty_schedule_ids: [office.id], reason: 'nobody on call', escalation_ends: true };
+    await addTimeline(h.sql, [
+      { incident_id: nobody!.id, at: h.clock.now(), kind: 'reached_nobody', detail: ended },
+      // Level 1 paged Ola; only the last level reached nobody: someone knows.
+      { incident_id: paged!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { ...ended, level: 1, step: 1 } },
+    ]);
+    await insertDeliveries(h.sql, [{ incidentId: paged!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: ola.id, channelType: 'email', occurredAt: h.clock.now() }], h.clock.now());
+    const page = await get(`/incidents/${nobody!.id}`);
+    assert.match(page, /<p id="paged-nobody"><b>Paged nobody\.<\/b>/);
+    assert.ok(page.indexOf('id="paged-nobody"') < page.indexOf('id="acknowledge"'), 'above the buttons');
+    assert.doesNotMatch(await get(`/incidents/${paged!.id}`), /Paged nobody/);
+    const listRow = (list: string, id: string) => list.slice(list.indexOf(`href="/incidents/${id}"`), list.indexOf('</tr>', list.indexOf(`href="/incidents/${id}"`)));
+    const list = await get('/incidents');
+    assert.match(listRow(list, nobody!.id), /<span class="tag tag-nobody">paged nobody<\/span>/);
+    assert.doesNotMatch(listRow(list, paged!.id), /paged nobody/);
+    // Acknowledged, someone has it: no longer said.
+    await h.admin('POST', `/v1/incidents/${nobody!.id}/acknowledge`, { by: 'alice' });
+    assert.doesNotMatch(await get(`/incidents/${nobody!.id}`), /Paged nobody/);
+    assert.doesNotMatch(listRow(await get('/incidents'), nobody!.id), /paged nobody/);
+  });
+
   it('says before resolving that the node is still down, and after it, whom the resolve goes to and which pages failed', async () => {
     const { h, cookie } = s;
     const node = await h.createNode('db-5');
@@ -625,7 +678,7 @@ describe('console: incidents', () => {
     await h.sql`update deliveries set status = 'sent', sent_at = now() where channel_id = ${hook.id} and event = 'escalated'`;
     const path = `/incidents/${incident!.id}`;
     const before = await get(path);
-    assert.match(before, /db-5 is still down\. Resolving does not change that: while it stays down, no new incident opens and nobody is paged\./);
+    assert.match(before, /db-5 is still down\. Resolving does not change that: nothing new opens or pages until it leaves that state and turns down or degraded again\./);
     const res = await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: formOf(before, `${path}/resolve`).toString() });
     assert.equal(res.status, 303);
     const after = await get(res.headers.get('location')!);

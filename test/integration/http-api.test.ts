@@ -277,6 +277,15 @@ describe('nodes', () => {
     await h.createNode('filter-d', { labels: { endpoint: 'http://x:9100' } });
     const colon = await json<Page<NodeBody>>(await h.admin('GET', `/v1/nodes?label=${encodeURIComponent('endpoint:http://x:9100')}`), 200);
     assert.deepEqual(colon.items.map((n) => n.name), ['filter-d']);
+
+    // key=value, as labels are written everywhere else (the CLI, the console), reads the same.
+    const typed = await json<Page<NodeBody>>(await h.admin('GET', `/v1/nodes?label=${encodeURIComponent('tier=prod')}`), 200);
+    assert.deepEqual(typed.items.map((n) => n.name), ['filter-a', 'filter-c']);
+    // Whichever of = and : comes first ends the key; the value may hold the other.
+    const mixed = await json<Page<NodeBody>>(await h.admin('GET', `/v1/nodes?label=${encodeURIComponent('endpoint=http://x:9100')}`), 200);
+    assert.deepEqual(mixed.items.map((n) => n.name), ['filter-d']);
+    const fleet = await json<Page<{ name: string }>>(await h.admin('GET', `/v1/uptime?label=${encodeURIComponent('tier=prod')}`), 200);
+    assert.deepEqual(fleet.items.map((u) => u.name), ['filter-a', 'filter-c']);
   });
 
   it('walks 5 nodes with limit 2 in three pages, each node exactly once, in name order', async () => {

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSql } from '../../src/db/client.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
+import { LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE } from '../../src/nodes/model.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectError, expectInvalid, expectJson, send, START, type Body, type Harness } from '../helpers/app.ts';
 
@@ -456,10 +457,21 @@ describe('400 validation_failed on list parameters', () => {
     }
   });
 
-  it('rejects an unknown state and a label filter without a colon', async () => {
+  it('rejects an unknown state and a label filter that is neither key=value nor key:value, saying which rule it broke', async () => {
     await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?state=sleepy')), ['state']);
-    await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?label=env')), ['label']);
-    await expectInvalid(await h.rejected(() => h.admin('GET', '/v1/nodes?label=:prod')), ['label']);
+    const cases: [string, string][] = [
+      ['env', 'must be key=value or key:value'],
+      [':prod', LABEL_KEY_RULE],
+      ['=prod', LABEL_KEY_RULE],
+      ['bad key=prod', LABEL_KEY_RULE],
+      [`env=${'x'.repeat(LABEL_VALUE_MAX + 1)}`, LABEL_VALUE_RULE],
+    ];
+    for (const path of ['/v1/nodes', '/v1/uptime']) {
+      for (const [label, message] of cases) {
+        const err = await expectInvalid(await h.rejected(() => h.admin('GET', `${path}?label=${encodeURIComponent(label)}`)), ['label']);
+        assert.deepEqual(err.details, [{ field: 'label', message }], `${path} ${label}`);
+      }
+    }
   });
 });
 

@@ -64,7 +64,7 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     return { nodeId, incidentId: incident!.id };
   };
   const timeline = async (incidentId: string) =>
-    db.sql<{ kind: string; detail: Record<string, any> }[]>`select kind, detail from incident_timeline where incident_id = ${incidentId} order by id`;
+    db.sql<{ kind: string; at: Date; detail: Record<string, any> }[]>`select kind, at, detail from incident_timeline where incident_id = ${incidentId} order by id`;
   const settled = (incidentId: string, n: number) => settledDeliveries(db, incidentId, n, ['sent']);
   /**
    * Level 1 (600 s, a webhook to `hook`) paged as the incident opened, without waiting out its
@@ -259,11 +259,14 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [dan.id] }, { after_seconds: 300, channel_ids: [], user_ids: [eve.id] }], { isDefault: true });
     const { incidentId } = await nodeGoingDown('web-1');
     await sink.waitFor((m) => m.envelopeTo.includes('dan@test.local'));
-    await acknowledge(db.sql, incidentId, { by: 'Dan' }, clock.now(), TEST_ACTING);
+    const ackedAt = clock.now();
+    await acknowledge(db.sql, incidentId, { by: 'Dan' }, ackedAt, TEST_ACTING);
     await p.runUntil(new Date(clock.now().getTime() + 600_000));
     await oc.drain();
     const stopped = (await timeline(incidentId)).find((e) => e.kind === 'escalation_stopped');
     assert.deepEqual(stopped?.detail, { step: 1, reason: 'acknowledged', by: 'Dan' });
+    // When it stopped: at the acknowledgement, not 300 s later when level 2's timer found it acknowledged.
+    assert.equal(stopped?.at.toISOString(), ackedAt.toISOString());
     await until('the acknowledgement to Dan', async () => sink.messages.some((m) => m.subject.startsWith('[Lifeline] ACKNOWLEDGED')) || undefined);
     assert.ok(!sink.messages.some((m) => m.envelopeTo.includes('eve@test.local')), 'Eve was never paged');
   });

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
+import { Evaluator } from '../../src/health/evaluator.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { brief, createPipeline, transitionsOf } from '../helpers/pipeline.ts';
+import { testLog } from '../helpers/log.ts';
+import { brief, createPipeline, GAP_MS, transitionsOf } from '../helpers/pipeline.ts';
 
 const T0 = new Date('2026-11-21T10:00:00.000Z');
 const sec = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -64,6 +66,55 @@ describe('honest restarts', () => {
     await p.tick();
     // Ingest saw the deadline pass, so this is a real outage, stamped at its deadline.
     assert.deepEqual(brief(await transitionsOf(db, id), T0), ['unknown->healthy@0', 'healthy->down@20']);
+    await p.close();
+  });
+
+  it('pushes every node of an all-due pass past now, over batches read ahead, whether or not its state changes', async () => {
+    // Every node is due at one instant after a gap, or when a fleet is woken at once. Each must leave
+    // the due set with a due time after now (its deadline, or none once down), even a node whose
+    // decision changes nothing: a pass that wrote only the nodes whose state changed would leave
+    // the rest due, judged again on every pass.
+    await db.sql`truncate nodes, node_state_log, outbox, ingest_coverage, ingest_presence cascade`;
+    const clock = new ManualClock(T0);
+    const p = createPipeline(db, clock);
+    await p.flush();
+    const ids: string[] = [];
+    for (let i = 0; i < 23; i++) ids.push(await p.addNode(`restart-${i}`)); // 10 s × 2: down 20 s after its last beat
+    for (const id of ids) p.beat(id);
+    await p.tick();
+    const late = ids.pop()!; // silent from the restart on
+    await p.runUntil(sec(5));
+    clock.set(sec(605));
+    p.restartIngest();
+    await p.flush(); // the gap: every node due at 605
+    // The leader's pass in batches of 5, each read ahead on the pool while the last is written.
+    const batched = new Evaluator({ leadership: p.leadership, clock, log: testLog, intervalMs: 1000, coverageGapMs: GAP_MS, batchSize: 5, reader: db.sql });
+    const stillDue = async () => ((await db.sql`select count(*)::int as n from node_due where due_at <= ${clock.now()}`) as unknown as [{ n: number }])[0].n;
+    const allDue = async (transitions: number) => {
+      const pass = await batched.runOnce();
+      assert.deepEqual([pass.evaluated, pass.transitions], [ids.length + 1, transitions]);
+      assert.equal(await stillDue(), 0);
+      assert.equal((await batched.runOnce()).evaluated, 0);
+    };
+    await allDue(ids.length + 1); // every node healthy → unknown from the gap
+
+    // The fleet beats again, every 10 s.
+    for (const id of ids) p.beat(id);
+    await p.tick();
+    await p.runUntil(sec(615));
+    for (const id of ids) p.beat(id);
+    await p.tick();
+    // Every node due at one instant with nothing to change: each is pushed to its own deadline.
+    await db.sql`update node_due set due_at = ${clock.now()}, wake = wake + 1`;
+    await allDue(0);
+    const [{ due_at }] = (await db.sql`select due_at from node_due where node_id = ${ids[0]!}`) as unknown as [{ due_at: Date }];
+    assert.equal(due_at.getTime(), sec(635).getTime()); // its last beat at 615 + 10 s × 2
+
+    // The silent node goes down 20 s after the restart, once; the others stay healthy.
+    await p.runUntil(sec(625));
+    await p.tick();
+    assert.deepEqual(brief(await transitionsOf(db, ids[0]!), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->healthy@605']);
+    assert.deepEqual(brief(await transitionsOf(db, late), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->down@625']);
     await p.close();
   });
 });

@@ -96,7 +96,7 @@ describe('the command line', () => {
         assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
         return engine.seen.at(-1)!;
       };
-      // The API's filter reads key:value, splitting at its first colon: a value may hold more.
+      // Sent as key:value, which servers older than key=value filters read too: a value may hold more colons.
       for (const [given, sent] of [['role=web', 'role:web'], ['role:web', 'role:web'], ['url=http://a:8080', 'url:http://a:8080']] as const) {
         assert.equal((await run(['nodes', 'list', '--label', given])).url.searchParams.get('label'), sent, given);
       }
@@ -106,7 +106,7 @@ describe('the command line', () => {
       assert.deepEqual([edited.method, JSON.parse(edited.body).labels], ['PATCH', { role: 'db' }]);
       const refused = await cli(['nodes', 'list', '--label', 'role'], engine.env);
       assert.equal(refused.code, 2);
-      assert.match(refused.stderr, /--label must be key=value, got "role"/);
+      assert.match(refused.stderr, /--label must be key=value or key:value, got "role"/);
       // A key or a value the API would refuse is refused here in its words, not as "not key=value".
       assert.match((await cli(['nodes', 'add', 'web-1', '--label', 'rôle=web'], engine.env)).stderr, /--label label keys are 1-63 characters of A-Z a-z 0-9 \. _ \/ -, got "rôle=web"/);
       assert.match((await cli(['nodes', 'add', 'web-1', '--label', `note=${'x'.repeat(257)}`], engine.env)).stderr, /--label label values are at most 256 characters/);
@@ -142,7 +142,7 @@ describe('the command line', () => {
     ['an extra argument', ['nodes', 'list', 'web-1'], /unexpected argument "web-1"/],
     ['a flag without its value', ['nodes', 'add', 'web-1', '--interval'], /--interval/],
     ['a number that is not one', ['nodes', 'add', 'web-1', '--interval', 'soon', '--token', 't'], /--interval must be a whole number of at least 1, got "soon"/],
-    ['a label without =', ['nodes', 'add', 'web-1', '--label', 'role', '--token', 't'], /--label must be key=value, got "role"/],
+    ['a label without =', ['nodes', 'add', 'web-1', '--label', 'role', '--token', 't'], /--label must be key=value or key:value, got "role"/],
     ['no token', ['nodes', 'list'], /no token: pass --token or --token-file, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE/],
     ['keys create without its flags', ['keys', 'create', '--token', 't'], /needs --name and --scope/],
     // Its command line is there for every user to read with ps, for as long as it runs.

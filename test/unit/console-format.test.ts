@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agoAndAt } from '../../src/console/format.ts';
+import { agoAndAt, every } from '../../src/console/format.ts';
 import { htmlAttr } from '../../src/http/html-attr.ts';
 
 // What a list shows of a moment: relative and exact side by side, since a phone shows no tooltip.
@@ -32,5 +32,14 @@ describe('console: a moment at a glance and exactly', () => {
 describe('console: text for an attribute of a snippet to paste', () => {
   it('escapes what would end the quoted value or start markup', () => {
     assert.equal(htmlAttr('https://x.example/a&b"c<d>e?x=1&y=2'), 'https://x.example/a&amp;b&quot;c&lt;d&gt;e?x=1&amp;y=2');
+  });
+});
+
+describe('console: a rotation as a person says it', () => {
+  it('says one of a unit by its name, more by number, and what it cannot read as stored', () => {
+    assert.deepEqual(
+      ['P1W', 'P2W', 'P1D', 'P2D', 'PT12H', 'PT1H', 'P1M', 'P1DT12H', 'PT90M', 'nonsense'].map(every),
+      ['every week', 'every 2 weeks', 'every day', 'every 2 days', 'every 12 hours', 'every hour', 'every month', 'every 1 day 12 hours', 'every 90 minutes', 'every nonsense'],
+    );
   });
 });

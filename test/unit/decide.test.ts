@@ -31,6 +31,10 @@ function snap(over: Partial<Snapshot> = {}, now = at(0)): Snapshot {
   };
 }
 
+/** Each transition with its reason. */
+const reasons = (s: Snapshot, p: Policy, now: Date) =>
+  decide(s, p, now).transitions.map((t) => [`${t.from}->${t.to}@${(t.at.getTime() - T0.getTime()) / 1000}`, t.reason]);
+
 function summary(s: Snapshot, p: Policy, now: Date) {
   const d = decide(s, p, now);
   return d.transitions.map((t) => `${t.from}->${t.to}@${(t.at.getTime() - T0.getTime()) / 1000}`);
@@ -218,7 +222,7 @@ describe('decide: a heartbeat judged only after its own deadline', () => {
     assert.equal(d.nextCheckAt, null, 'down for silence: only a heartbeat can change it');
     const times = [at(90), ...d.transitions.map((t) => t.at)].map((t) => t.getTime());
     assert.deepEqual(times, [...times].sort((a, b) => a - b));
-    assert.match(d.transitions[1]!.reason, /no heartbeat for 90s/);
+    assert.equal(d.transitions[1]!.reason, 'no heartbeat for 1m30s');
   });
 });
 
@@ -238,6 +242,13 @@ describe('decide: honest restarts', () => {
     const now = at(790);
     const s = snap({ state: 'unknown', since: at(100), lastHeartbeatAt: at(60), okStreak: 0, coverage: { ...coverage, seenAt: now } }, now);
     assert.deepEqual(summary(s, policy, now), ['unknown->down@790']);
+  });
+
+  it('says how long the node had been silent when it went down, not the period counted from coverage', () => {
+    const now = at(790);
+    const s = snap({ state: 'unknown', since: at(100), lastHeartbeatAt: at(59.6), okStreak: 0, coverage: { ...coverage, seenAt: now } }, now);
+    // 730.4 s since the last heartbeat, in whole seconds rounded down: never more than it was.
+    assert.deepEqual(reasons(s, policy, now), [['unknown->down@790', 'no heartbeat for 12m10s']]);
   });
 
   it('heals through unknown when the node beats after the restart', () => {
@@ -282,6 +293,29 @@ describe('decide: maintenance', () => {
     const later = snap({ state: 'unknown', since: at(200), receivedAtEntry: 10 }, at(290));
     assert.deepEqual(summary(later, policy, at(289.999)), []);
     assert.deepEqual(summary(later, policy, at(290)), ['unknown->down@290']);
+  });
+
+  // A node beating every 5 s, down after 2 missed, silent from 0 through a window ended early
+  // ("End now") at 316: 5 min 16 s of silence.
+  const fast: Policy = { ...policy, heartbeatIntervalSeconds: 5, failuresForDown: 2 };
+  const endedEarly = { state: 'maintenance' as const, since: at(60), maintenanceEndedAt: at(316), receivedAtEntry: 10 };
+
+  it('gives a node already late when its window ends a full period from the end, as after a coverage gap', () => {
+    assert.deepEqual(summary(snap(endedEarly, at(316.5)), fast, at(316.5)), ['maintenance->unknown@316']);
+    assert.equal(decide(snap(endedEarly, at(316.5)), fast, at(316.5)).nextCheckAt?.getTime(), at(326).getTime());
+    const unknown = snap({ state: 'unknown', since: at(316), receivedAtEntry: 10 }, at(326));
+    assert.deepEqual(summary(unknown, fast, at(325.999)), []);
+    assert.deepEqual(summary(unknown, fast, at(326)), ['unknown->down@326']);
+  });
+
+  it('says how long the node had been silent when it went down after a window, not the period from its end', () => {
+    const unknown = snap({ state: 'unknown', since: at(316), receivedAtEntry: 10 }, at(326));
+    assert.deepEqual(reasons(unknown, fast, at(326)), [['unknown->down@326', 'no heartbeat for 5m26s']]);
+    // Judged in one pass by an evaluator that came late: the same.
+    assert.deepEqual(reasons(snap(endedEarly, at(400)), fast, at(400)), [
+      ['maintenance->unknown@316', 'maintenance ended; waiting for ok heartbeats'],
+      ['unknown->down@326', 'no heartbeat for 5m26s'],
+    ]);
   });
 
   it('is judged from the real end of its window when the evaluator comes late: what came after it is not maintenance', () => {

@@ -5,7 +5,7 @@ import { listDeliveries } from '../../notifications/store.ts';
 import type { DeliveryRow } from '../../notifications/model.ts';
 import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeStates } from '../../nodes/store.ts';
-import { countIncidentsByStatus, getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
+import { countIncidentsByStatus, getIncident, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
@@ -16,10 +16,9 @@ import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
-import { hhmm, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
-import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
+import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -61,7 +60,11 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, node, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
     const now = deps.clock.now();
-    const [names, maintenance] = await Promise.all([actorNames(deps.sql, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by])), maintenanceOf(deps.sql, rows, now)]);
+    const [names, maintenance, nobody] = await Promise.all([
+      actorNames(deps.sql, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by])),
+      maintenanceOf(deps.sql, rows, now),
+      pagedNobody(deps.sql, rows.filter((r) => r.status === 'open').map((r) => r.id)),
+    ]);
     const self = href('/incidents', { status, node, after: c.req.query('after') });
 
     return html(
@@ -82,7 +85,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
               </li>
             ))}
           </ul>
-          <IncidentTable rows={rows} now={now} names={names} maintenance={maintenance} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
+          <IncidentTable rows={rows} now={now} names={names} maintenance={maintenance} pagedNobody={nobody} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
           <Pager next={next}>{after ? <a href={href('/incidents', { status, node })}>Newest</a> : null}</Pager>
         </Live>
       </Page>,
@@ -141,6 +144,27 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   return app;
 }
 
+/**
+ * " 5 min ago · 10:04 UTC by alice": when and by whom an incident was resolved or acknowledged, as
+ * its notices say it. The day is said when it is not today's, lest "10:04 UTC" read as this morning.
+ */
+const WhenBy = (p: { at: Date | null; by: string | null; names: Map<string, string>; now: Date }) => (
+  <>
+    {p.at ? (
+      <>
+        {' '}
+        <Ago at={p.at} now={p.now} />
+      </>
+    ) : null}
+    {p.by ? (
+      <>
+        {' '}
+        by <Actor by={p.by} names={p.names} />
+      </>
+    ) : null}
+  </>
+);
+
 /** Why an action on an incident was not carried out, in the page's own words. */
 function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRow; names: Map<string, string>; now: Date }) {
   const r = p.refusal;
@@ -155,18 +179,12 @@ function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRo
     );
   }
   if (r.code === 'conflict') {
-    const at = p.incident.resolved_at;
     return (
       <Notice kind="bad">
         <p>
           <b>
             Already resolved
-            {at ? (
-              <>
-                {' '}
-                <Ago at={at} now={p.now} /> by <Actor by={p.incident.resolved_by} names={p.names} />
-              </>
-            ) : null}
+            <WhenBy at={p.incident.resolved_at} by={p.incident.resolved_by} names={p.names} now={p.now} />
           </b>
           {p.note.trim() !== '' ? '; your note was not saved. It is kept below to copy.' : ': nothing was done.'}
         </p>
@@ -226,7 +244,6 @@ const listWith = (back: string | undefined, name: string, value: string): string
 async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
   const incident = id !== undefined && isUuid(id) ? await getIncident(deps.sql, id) : undefined;
   if (incident?.status !== 'acknowledged') return null;
-  const at = incident.acknowledged_at;
   // The node's name now, as everywhere in the console: node_name is the one it had at opening.
   const [refs, names] = await Promise.all([findNodeRefs(deps.sql, [incident.node_id]), actorNames(deps.sql, [incident.acknowledged_by])]);
   const nodeName = refs.find((r) => r.id === incident.node_id)?.name ?? incident.node_name;
@@ -234,22 +251,7 @@ async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
     <Notice kind="ok">
       <p>
         Acknowledged {nodeName}'s incident <a href={`/incidents/${incident.id}`}>{incident.title}</a>
-        {at ? (
-          <>
-            {' '}
-            at{' '}
-            <time datetime={at.toISOString()} title={utc(at)}>
-              {hhmm(at, 'UTC')} UTC
-            </time>
-          </>
-        ) : null}
-        {incident.acknowledged_by ? (
-          <>
-            {' '}
-            by <Actor by={incident.acknowledged_by} names={names} />
-          </>
-        ) : null}
-        : escalation stops.
+        <WhenBy at={incident.acknowledged_at} by={incident.acknowledged_by} names={names} now={deps.clock.now()} />: escalation stops.
       </p>
     </Notice>
   );
@@ -289,13 +291,14 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
 /** An incident with its timeline and ledger; `done` or `notice` says what just happened (or why not). */
 async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { done?: 'acknowledged' | 'resolved'; refused?: Refusal; note?: string; status?: ContentfulStatusCode } = {}) {
   const now = deps.clock.now();
-  const [frame, timelines, ledger, states, maintenance, refs] = await Promise.all([
+  const [frame, timelines, ledger, states, maintenance, refs, nobody] = await Promise.all([
     chrome(c, deps),
     timelinesOf(deps.sql, [incident.id]),
     listDeliveries(deps.sql, incident.id),
     nodeStates(deps.sql, [incident.node_id]),
     maintenanceOf(deps.sql, [incident], now),
     findNodeRefs(deps.sql, [incident.node_id]),
+    pagedNobody(deps.sql, [incident.id]),
   ]);
   const state = states.get(incident.node_id);
   // The node's name now: node_name is the one it had at opening, and a renamed node's old name
@@ -331,6 +334,45 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             <SeverityTag severity={incident.severity} />
           </div>
         </div>
+        <PagedNobodyNotice incident={incident} pagedNobody={nobody} />
+        <IncidentActions incident={incident} nodeName={nodeName} session={frame.session} />
+      </Live>
+      {keptNote !== undefined ? (
+        <div class="panel" id="kept-note">
+          <div class="field">
+            <label for="note">Your note (not saved)</label>
+            <textarea id="note" maxlength={2000}>
+              {areaText(keptNote)}
+            </textarea>
+          </div>
+        </div>
+      ) : null}
+      {may(frame.session, 'write') && incident.status !== 'resolved' ? (
+        // Between the live regions, so a refresh never wipes a note being typed; the version it
+        // resolves at is in the live region above, following the incident.
+        <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel">
+          <Csrf session={frame.session} />
+          <div class="field">
+            <label for="note">Resolution note (optional)</label>
+            <textarea id="note" name="note" maxlength={2000}>
+              {areaText(o.note ?? '')}
+            </textarea>
+          </div>
+          <div class="actions">
+            <button type="submit" id="resolve">
+              Resolve
+            </button>
+            <span class="muted">Acts as your key, {frame.session.keyName}.</span>
+          </div>
+        </form>
+      ) : null}
+      {/* Below the actions, so on a phone Acknowledge and Resolve come first; the caveat is about resolving. */}
+      <Live id="incident-history" url={self} on={['incident.changed']}>
+        {still ? (
+          <Notice>
+            <p>{stillFailingWarning(nodeName ?? incident.node_name, still)}</p>
+          </Notice>
+        ) : null}
         <div class="panel">
           <dl class="facts">
             <dt>Node</dt>
@@ -382,43 +424,6 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
             <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
           </dl>
         </div>
-        {still ? (
-          <Notice>
-            <p>{stillFailingWarning(nodeName ?? incident.node_name, still)}</p>
-          </Notice>
-        ) : null}
-        <IncidentActions incident={incident} nodeName={nodeName} session={frame.session} />
-      </Live>
-      {keptNote !== undefined ? (
-        <div class="panel" id="kept-note">
-          <div class="field">
-            <label for="note">Your note (not saved)</label>
-            <textarea id="note" maxlength={2000}>
-              {areaText(keptNote)}
-            </textarea>
-          </div>
-        </div>
-      ) : null}
-      {may(frame.session, 'write') && incident.status !== 'resolved' ? (
-        // Between the live regions, so a refresh never wipes a note being typed; the version it
-        // resolves at is in the live region above, following the incident.
-        <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel">
-          <Csrf session={frame.session} />
-          <div class="field">
-            <label for="note">Resolution note (optional)</label>
-            <textarea id="note" name="note" maxlength={2000}>
-              {areaText(o.note ?? '')}
-            </textarea>
-          </div>
-          <div class="actions">
-            <button type="submit" id="resolve">
-              Resolve
-            </button>
-            <span class="muted">Acts as your key, {frame.session.keyName}.</span>
-          </div>
-        </form>
-      ) : null}
-      <Live id="incident-history" url={self} on={['incident.changed']}>
         <h2>Timeline</h2>
         <Timeline entries={timeline} names={who} />
         <h2>Who was told</h2>

@@ -138,7 +138,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
     const key = isUuid(id) ? await getApiKey(deps.sql, id) : undefined;
     if (!key) return noSuchKey(c);
     // Said before asking: the revocation would be refused.
-    if (await isLastAdminKey(deps.sql, key.id)) return page(c, { message: LAST_ADMIN_KEY, status: 409 });
+    if (await isLastAdminKey(deps.sql, key)) return page(c, { message: LAST_ADMIN_KEY, status: 409 });
     const frame = await chrome(c, deps);
     return html(
       c,

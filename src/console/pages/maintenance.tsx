@@ -8,19 +8,21 @@ import { CreateMaintenance } from '../../http/routes/maintenances.ts';
 import { isTimeCursor, parse } from '../../http/validation.ts';
 import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
-import { listMaintenances } from '../../maintenance/store.ts';
+import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, At, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page, RowAction } from '../layout.tsx';
+import { Csrf, Page } from '../layout.tsx';
+import { AskFirst, asking, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
-import { html } from '../render.tsx';
+import { html, refusal } from '../render.tsx';
 
-// Maintenance windows: the ones open now, the rest newest first, a form for a new one and a button
-// to end one — src/maintenance/service.ts's createWindow and endWindow, as the API calls them.
+// Maintenance windows: the ones open now, the rest newest first, a form for a new one and a way to
+// end one, asked first (confirm.tsx): ending a window at once pages for a node still down —
+// src/maintenance/service.ts's createWindow and endWindow, as the API calls them.
 
 const PAGE_SIZE = 50;
 /** datetime-local's value for an instant, in UTC like every time the console shows. */
@@ -72,6 +74,10 @@ export const MaintenanceLink = (p: { node: string }) => (
   </a>
 );
 
+/** "the window over web-1, role=web": what it covers, as the list shows it, for the question and its link. */
+const windowName = (m: MaintenanceRow, names: Map<string, string>) =>
+  `the window over ${[...m.node_ids.map((id) => names.get(id) ?? 'a deleted node'), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)].join(', ')}`;
+
 function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: Date; session: ConsoleSession; empty: string }) {
   if (p.rows.length === 0) return <p class="empty panel">{p.empty}</p>;
   const canEnd = may(p.session, 'write');
@@ -102,11 +108,7 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
             </td>
             {canEnd ? (
               <td data-label="">
-                {over ? null : (
-                  <RowAction action={`/maintenance/${m.id}/end`} session={p.session}>
-                    {isOpenAt(m, p.now) ? 'End now' : 'Cancel'}
-                  </RowAction>
-                )}
+                {over ? null : <AskFirst href={`/maintenance/${m.id}/end`} name={windowName(m, p.names)} {...(isOpenAt(m, p.now) ? { label: 'End now' } : { verb: 'Cancel' as const })} small />}
               </td>
             ) : null}
           </tr>
@@ -238,7 +240,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/maintenance', ...guards.page, async (c) => {
     const done = c.req.query('done');
-    const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.' };
+    const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.', cancelled: 'Cancelled: it will not start.' };
     const saying = sayingOf(said, done);
     return page(c, saying.done ? saying : { prefill: prefillOf(c) });
   });
@@ -269,11 +271,35 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), async (c) => {
+  const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getMaintenance(deps.sql, c.req.param('id')!) : undefined);
+  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such window', 'There is no maintenance window with that id.');
+
+  // Asked like a deletion: ended at once, a window's nodes are judged afresh and one still down
+  // pages, at 3 a.m. maybe; cancelled, the hours it was made for are judged as usual.
+  app.get(
+    '/maintenance/:id/end',
+    ...guards.page,
+    requireScope('write'),
+    asking(deps, find, missing, async (m, frame) => {
+      const names = new Map((await findNodeRefs(deps.sql, m.node_ids)).map((n) => [n.id, n.name]));
+      const open = isOpenAt(m, deps.clock.now());
+      return (
+        <Confirm verb={open ? 'End' : 'Cancel'} name={windowName(m, names)} back="/maintenance" backLabel="Maintenance" action={`/maintenance/${m.id}/end`} chrome={frame} section="maintenance">
+          {open
+            ? 'Its nodes leave maintenance at once and are judged afresh: one still down opens an incident and pages.'
+            : 'It will not start: its nodes are judged as usual through those hours.'}
+        </Confirm>
+      );
+    }),
+  );
+
+  app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), confirmed(), async (c) => {
     const id = c.req.param('id');
-    const ended = isUuid(id) ? await endWindow(deps.sql, id, deps.clock.now(), acting(c)) : undefined;
+    const now = deps.clock.now();
+    const ended = isUuid(id) ? await endWindow(deps.sql, id, now, acting(c)) : undefined;
     if (!ended) return page(c, { message: 'There is no such window.', status: 404 });
-    return c.redirect('/maintenance?done=ended', 303);
+    // One that had not begun ends where it starts (endMaintenance): it was cancelled.
+    return c.redirect(`/maintenance?done=${ended.starts_at > now ? 'cancelled' : 'ended'}`, 303);
   });
 
   return app;

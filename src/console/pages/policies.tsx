@@ -10,6 +10,7 @@ import type { PolicyLevel, PolicyRow } from '../../oncall/model.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
+import { policiesPagingNobody } from '../../oncall/schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
 import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Table, createdOrSaved } from '../components.tsx';
@@ -162,6 +163,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
 
   const listPage = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies, who] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, LIST_LIMIT), pageable(deps)]);
+    const nobodyNow = await policiesPagingNobody(deps.sql, policies, deps.clock.now());
     return html(
       c,
       <Page title="Escalation" chrome={frame} section="policies">
@@ -179,6 +181,11 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
                   {p.is_default ? <span class="sub">the default</span> : null}
                 </td>
                 <td data-label="Pages">
+                  {nobodyNow.has(p.id) ? (
+                    <span class="tag tag-nobody" title="Every schedule it names has nobody on call now, and it names no channel or person">
+                      pages nobody now
+                    </span>
+                  ) : null}
                   <LevelsText policy={p} who={who} />
                 </td>
               </tr>

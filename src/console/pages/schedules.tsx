@@ -15,8 +15,8 @@ import { listUsers, userNames } from '../../oncall/store-users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { ALREADY, Back, sayingOf, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { hhmm, localInput, zoned } from '../format.ts';
-import { all, problemAt, text, zonedTime, type Form } from '../forms.ts';
+import { every, hhmm, localInput, zoned } from '../format.ts';
+import { all, inFormWords, problemAt, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -42,6 +42,13 @@ const { layers: MAX_LAYERS, usersPerLayer: MAX_SLOTS, restrictionsPerLayer: MAX_
 const PEOPLE_LISTED = 500;
 const OVERRIDES_LISTED = 50;
 const ROTATIONS = ['P1W', 'P2W', 'P1D', 'PT12H', 'PT8H', 'P1M'];
+/** The override form's fields: the API's name, the input's id, its label. */
+const OVERRIDE_FIELDS = [
+  ['user_id', 'override_user', 'Who'],
+  ['starts_at', 'override_from', 'From'],
+  ['ends_at', 'override_until', 'Until'],
+] as const;
+const OVERRIDE_LABELS: Record<string, string> = Object.fromEntries(OVERRIDE_FIELDS.map(([field, , label]) => [field, label]));
 const DAY_NAMES: Record<(typeof WEEKDAYS)[number], string> = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };
 
 type People = Map<string, UserRow>;
@@ -53,7 +60,7 @@ function LayerText(p: { layer: Layer; zone: string; people: People; names: Map<s
     <span>
       <b>{l.name}</b>: {l.user_ids.map((id) => p.people.get(id)?.name ?? p.names.get(id) ?? 'a deleted user').join(' → ')}
       <span class="sub">
-        turns every <span class="mono">{l.rotation}</span> from {zoned(l.starts_at, p.zone)}
+        hands over {every(l.rotation)} from {zoned(l.starts_at, p.zone)}
         {(l.restrictions ?? []).map((r) => `; ${r.days.map((d) => DAY_NAMES[d]).join(' ')} ${r.from}–${r.to}`).join('')}
       </span>
     </span>
@@ -369,6 +376,9 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const current = shifts.find((s) => s.starts_at <= now && now < s.ends_at);
     const canWrite = may(frame.session, 'write');
     const f = o.form;
+    // The override form's first refused field: the summary at the top links to it, and it has the focus.
+    const refused = OVERRIDE_FIELDS.find(([field]) => problemAt(o.details, field));
+    const focus = (field: string) => (refused?.[0] === field ? true : undefined);
     return html(
       c,
       <Page title={schedule.name} chrome={frame} section="schedules">
@@ -381,7 +391,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             </a>
           ) : null}
         </div>
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={o.done} problem={o.message} field={refused ? { id: refused[1], says: `${refused[2]}: ${problemAt(o.details, refused[0])}` } : undefined} />
         <div class="panel">
           <dl class="facts">
             <dt>On call now</dt>
@@ -455,7 +465,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             <p class="hint">Someone on call instead of whoever the layers have, over every layer. Where overrides overlap, the one added last wins.</p>
             <div class="grid-3">
               <Field id="override_user" label="Who" problem={problemAt(o.details, 'user_id')}>
-                <select id="override_user" name="user_id" required>
+                <select id="override_user" name="user_id" required autofocus={focus('user_id')}>
                   <option value="">—</option>
                   {listed.map((u) => (
                     <option value={u.id} selected={f ? text(f, 'user_id') === u.id : undefined}>
@@ -465,10 +475,10 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
                 </select>
               </Field>
               <Field id="override_from" label={`From (${zone})`} problem={problemAt(o.details, 'starts_at')}>
-                <input id="override_from" name="starts_at" type="datetime-local" required value={f ? (text(f, 'starts_at') ?? '') : localInput(now, zone)} />
+                <input id="override_from" name="starts_at" type="datetime-local" required autofocus={focus('starts_at')} value={f ? (text(f, 'starts_at') ?? '') : localInput(now, zone)} />
               </Field>
               <Field id="override_until" label={`Until (${zone})`} problem={problemAt(o.details, 'ends_at')}>
-                <input id="override_until" name="ends_at" type="datetime-local" required value={f ? (text(f, 'ends_at') ?? '') : ''} />
+                <input id="override_until" name="ends_at" type="datetime-local" required autofocus={focus('ends_at')} value={f ? (text(f, 'ends_at') ?? '') : ''} />
               </Field>
             </div>
             <button type="submit" class="primary">
@@ -546,7 +556,10 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now(), acting(c)),
-      (r) => schedulePage(c, schedule, { form, ...formRefusal(r, 'No override added') }),
+      (r) => {
+        const shown = formRefusal(r, 'No override added');
+        return schedulePage(c, schedule, { form, ...shown, details: inFormWords(shown.details, OVERRIDE_LABELS) });
+      },
       () => `/schedules/${schedule.id}`,
       () => c.redirect(`/schedules/${schedule.id}?done=override`, 303),
     );

@@ -18,7 +18,7 @@ import { chrome, cursor, href, readCursor } from '../context.ts';
 import { zoned } from '../format.ts';
 import { all, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { PeopleWithoutEmail, peopleWithoutEmail } from '../email-reach.tsx';
+import { addressWithoutEmail, PeopleWithoutEmail, peopleWithoutEmail } from '../email-reach.tsx';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
@@ -38,7 +38,7 @@ const SHIFT_DAYS = 14;
 
 type Channels = Array<{ id: string; name: string }>;
 
-function UserForm(p: { session: ConsoleSession; action: string; channels: Channels; user?: UserRow; form?: Form; details?: ErrorDetail[] | undefined }) {
+function UserForm(p: { session: ConsoleSession; action: string; channels: Channels; user?: UserRow; form?: Form; details?: ErrorDetail[] | undefined; emailWarnings: string[] }) {
   const f = p.form;
   const v = (name: 'name' | 'email' | 'time_zone', fallback: string) => (f ? (text(f, name) ?? '') : (p.user?.[name] ?? fallback));
   const picked = (id: string) => (f ? all(f, 'channels') : (p.user?.channel_ids ?? [])).includes(id);
@@ -52,6 +52,9 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
         </Field>
         <Field id="email" label="Email" hint="Pages go here through the engine's mail server; unique." problem={problemAt(p.details, 'email')}>
           <input id="email" name="email" type="email" class="wide" required maxlength={254} autocomplete="off" spellcheck={false} value={v('email', '')} />
+          {p.emailWarnings.map((w) => (
+            <p class="error">{w}.</p>
+          ))}
         </Field>
         <Field id="time_zone" label="Time zone" hint="Where they live: their shifts are shown on this clock." problem={problemAt(p.details, 'time_zone')}>
           <ZoneInput id="time_zone" value={v('time_zone', 'UTC')} problem={problemAt(p.details, 'time_zone')} />
@@ -133,7 +136,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>New person</h2>
-            <UserForm session={frame.session} action="/users" channels={channels} {...(o.form ? { form: o.form } : {})} details={o.details} />
+            <UserForm session={frame.session} action="/users" channels={channels} {...(o.form ? { form: o.form } : {})} details={o.details} emailWarnings={addressWithoutEmail(deps)} />
           </>
         ) : null}
       </Page>,
@@ -200,7 +203,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>Edit</h2>
-            <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} />
+            <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} emailWarnings={addressWithoutEmail(deps)} />
             <h2>Delete</h2>
             <div class="actions">
               <AskFirst href={`/users/${user.id}/delete`} name={user.name} />

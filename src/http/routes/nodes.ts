@@ -13,7 +13,7 @@ import { allows, type Principal } from '../../access/model.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, int, isInt32, Labels, NodeName, page, Paging, query, TimeZone } from '../validation.ts';
+import { body, closedObject, decodeCursor, int, isInt32, LabelFilter, Labels, NodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
 /** Where a node's ping URL lives: LIFELINE_PUBLIC_URL, without a trailing slash; null without one. */
 export const pingUrl = (publicUrl: string | undefined, pingKey: string): string | null => (publicUrl ? `${publicUrl}/ping/${pingKey}` : null);
@@ -139,13 +139,7 @@ export const PatchNode = closedObject({
 export const ListNodes = v.object({
   ...Paging,
   state: v.optional(v.picklist(STATES, `must be one of ${STATES.join(', ')}`)),
-  label: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^[^:]+:.*$/, 'must be key:value'),
-      v.transform((s) => ({ key: s.slice(0, s.indexOf(':')), value: s.slice(s.indexOf(':') + 1) })),
-    ),
-  ),
+  label: v.optional(LabelFilter),
 });
 
 export const ListTransitions = v.object(Paging);
@@ -204,7 +198,7 @@ export function nodeRoutes(deps: AppDeps) {
       description: 'By name.',
       access: 'read',
       query: ListNodes,
-      queryNotes: { label: 'Only nodes carrying this label, as `key:value`' },
+      queryNotes: { label: 'Only nodes carrying this label, as `key=value` or `key:value`' },
       ok: { status: 200, description: 'A page of nodes.', body: listOf('Node') },
     }),
     requireScope('read'),

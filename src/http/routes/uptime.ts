@@ -12,7 +12,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, Refusal, validationFailed, type ErrorDetail } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { decodeCursor, isCursorTime, page, Paging, query } from '../validation.ts';
+import { decodeCursor, isCursorTime, LabelFilter, page, Paging, query } from '../validation.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -27,13 +27,7 @@ export const FleetQuery = v.object({
   ...WindowFields,
   ...Paging,
   sort: v.optional(v.picklist(FLEET_SORTS, `must be one of ${FLEET_SORTS.join(', ')}`), 'name'),
-  label: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^[^:]+:.*$/, 'must be key:value'),
-      v.transform((s) => ({ key: s.slice(0, s.indexOf(':')), value: s.slice(s.indexOf(':') + 1) })),
-    ),
-  ),
+  label: v.optional(LabelFilter),
 });
 
 /**
@@ -202,7 +196,7 @@ export function uptimeRoutes(deps: AppDeps) {
       description: "The ratio over every selected node, and each node's own; paged by name, or worst first.",
       access: 'read',
       query: FleetQuery,
-      queryNotes: { ...WINDOW_NOTES, label: 'Only nodes carrying this label, as `key:value`', sort: 'name, or worst: lowest ratio first' },
+      queryNotes: { ...WINDOW_NOTES, label: 'Only nodes carrying this label, as `key=value` or `key:value`', sort: 'name, or worst: lowest ratio first' },
       ok: { status: 200, description: 'The fleet uptime.', body: 'FleetUptime' },
     }),
     requireScope('read'),
