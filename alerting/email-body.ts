@@ -13,10 +13,15 @@ const ACCENT: Record<EventWord, string> = {
   RESOLVED: '#1e8449',
 };
 
+// A resolve's note goes under the facts, whole: it is prose, often several lines, and the facts are
+// a table (Slack's ten fields) of one-line values.
+const NOTE_LABEL = 'Resolution note';
+
 export function emailText(n: Notification): string {
   const facts = incidentFacts(n).map((fact) => `${fact.label}: ${fact.value}`);
   const actions = messageButtons(n).map((b) => `${b.label}: ${b.url}`);
-  return [headline(n), '', n.incident.title, '', ...facts, '', ...(actions.length ? [...actions, ''] : []), `Incident ${n.incident.id}`, ''].join('\n');
+  const note = n.note !== undefined ? [`${NOTE_LABEL}:`, n.note, ''] : [];
+  return [headline(n), '', n.incident.title, '', ...facts, '', ...note, ...(actions.length ? [...actions, ''] : []), `Incident ${n.incident.id}`, ''].join('\n');
 }
 
 /** Links as buttons: styled anchors, since mail clients run no scripts and submit no forms. */
@@ -27,6 +32,12 @@ function buttonsHtml(n: Notification): string {
       `background:#2471a3;color:#fff;text-decoration:none">${escapeHtml(b.label)}</a>`,
   );
   return buttons.length ? `<p style="margin:16px 0 0">${buttons.join('')}</p>\n` : '';
+}
+
+/** The note as written, its line breaks kept. */
+function noteHtml(n: Notification): string {
+  if (n.note === undefined) return '';
+  return `<p style="margin:16px 0 4px;color:#555">${NOTE_LABEL}</p>\n<p style="margin:0;white-space:pre-wrap">${escapeHtml(n.note)}</p>\n`;
 }
 
 export function emailHtml(n: Notification): string {
@@ -45,7 +56,7 @@ export function emailHtml(n: Notification): string {
 <table cellspacing="0" cellpadding="0">
 ${rows}
 </table>
-${buttonsHtml(n)}<p style="margin:16px 0 0;color:#888;font-size:12px">Incident ${escapeHtml(n.incident.id)} · sent by Lifeline</p>
+${noteHtml(n)}${buttonsHtml(n)}<p style="margin:16px 0 0;color:#888;font-size:12px">Incident ${escapeHtml(n.incident.id)} · sent by Lifeline</p>
 </body>
 </html>
 `;

@@ -66,11 +66,11 @@ export function incidentFacts(n: Notification): Fact[] {
     { label: 'Opened', value: formatTime(incident.opened_at) },
   );
   if (incident.acknowledged_at !== null) {
-    facts.push({ label: 'Acknowledged', value: byline(incident.acknowledged_at, incident.acknowledged_by) });
+    facts.push({ label: 'Acknowledged', value: byline(incident.acknowledged_at, n.shownBy.acknowledged_by) });
   }
   if (incident.resolved_at !== null) {
     facts.push(
-      { label: 'Resolved', value: byline(incident.resolved_at, incident.resolved_by) },
+      { label: 'Resolved', value: byline(incident.resolved_at, n.shownBy.resolved_by) },
       { label: 'Duration', value: formatDuration(Date.parse(incident.resolved_at) - Date.parse(incident.opened_at)) },
     );
   }
@@ -120,6 +120,7 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** `2026-11-21 10:04:10 UTC by Lifeline`; `by` as people read it (Notification.shownBy). */
 function byline(at: string, by: string | null): string {
   return by === null ? formatTime(at) : `${formatTime(at)} by ${by}`;
 }

@@ -45,10 +45,21 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
 
 /**
  * The webhook body: `{"type": "incident.<event>", "timestamp", "data": {"incident", "node",
- * "links"?}}`; `links` holds the `acknowledge` and `resolve` URLs when there are any.
+ * "links"?, "incident_url"?, "note"?, "display_names"}}`; `links` holds the `acknowledge` and
+ * `resolve` URLs when there are any, `incident_url` the console page the email's "Open in console"
+ * opens (both only with LIFELINE_PUBLIC_URL set), `note` a resolve's note when it had one, and
+ * `display_names` the incident's `acknowledged_by` and `resolved_by` as the email names them.
  */
 function webhookPayload(n: Notification) {
-  return { type: `incident.${n.event}`, timestamp: n.occurredAt, data: { incident: n.incident, node: n.node, ...(n.links ? { links: n.links } : {}) } };
+  const data = {
+    incident: n.incident,
+    node: n.node,
+    ...(n.links ? { links: n.links } : {}),
+    ...(n.incidentUrl !== undefined ? { incident_url: n.incidentUrl } : {}),
+    ...(n.note !== undefined ? { note: n.note } : {}),
+    display_names: n.shownBy,
+  };
+  return { type: `incident.${n.event}`, timestamp: n.occurredAt, data };
 }
 
 function webhookKey(secret: string): Buffer {

@@ -96,13 +96,13 @@ export interface ChannelTestRow {
  * resolve pages nobody: PagerDuty accepts a resolve for a key it never saw and opens nothing, and
  * a person reading RESOLVED at 3 a.m. is not woken for it.
  */
-export function testNotification(channel: Pick<ChannelRow, 'name'>, by: string, id: string, now: Date): Notification {
+export function testNotification(channel: Pick<ChannelRow, 'name'>, by: { id: string; shown: string }, id: string, now: Date): Notification {
   const at = now.toISOString();
   return {
     messageId: `test.${id}`,
     event: 'resolved',
     occurredAt: at,
-    reason: `a test of the channel "${channel.name}", sent by ${by}`,
+    reason: `a test of the channel "${channel.name}", sent by ${by.shown}`,
     incident: {
       id,
       node_id: id,
@@ -115,11 +115,12 @@ export function testNotification(channel: Pick<ChannelRow, 'name'>, by: string, 
       acknowledged_at: null,
       acknowledged_by: null,
       resolved_at: at,
-      resolved_by: by,
+      resolved_by: by.id,
       escalation_level: 0,
       escalation_held: false,
       version: 1,
     },
     node: { id, name: 'lifeline-test', labels: {} },
+    shownBy: { acknowledged_by: null, resolved_by: by.shown },
   };
 }

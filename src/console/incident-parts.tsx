@@ -1,5 +1,4 @@
 import type { Child } from 'hono/jsx';
-import { apiKeyNames } from '../access/store.ts';
 import { getChannelsByIds } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
@@ -8,6 +7,7 @@ import { getSchedules } from '../oncall/store-schedules.ts';
 import { userNames } from '../oncall/store-users.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
+import { actorNames, shownActor } from '../incidents/actor-names.ts';
 import { CATEGORIES } from '../incidents/categorize.ts';
 import { Ago, At, Notice, Table } from './components.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from './email-reach.tsx';
@@ -16,13 +16,8 @@ import { utc } from './format.ts';
 // Pieces the incident pages and the node page share: the incident table, who did something, and
 // how timeline entries and ledger rows read.
 
-const API_KEY_ACTOR = /^api-key:([0-9a-f-]{36})$/;
-
-/** Names for the API keys that appear as actors (`api-key:<id>`, the default `by`). */
-export async function actorNames(sql: Queryable, actors: Array<string | null | undefined>): Promise<Map<string, string>> {
-  const ids = [...new Set(actors.flatMap((a) => API_KEY_ACTOR.exec(a ?? '')?.[1] ?? []))];
-  return apiKeyNames(sql, ids);
-}
+// The pages name actors by the one rule messages and link pages use too.
+export { actorNames };
 
 /** The names an incident's page shows for ids: the keys that acted, the channels and people told, the schedules with nobody on call. */
 export interface Names {
@@ -113,19 +108,16 @@ function ReachedNobody(p: { detail: Record<string, unknown>; names: Names }) {
   );
 }
 
-/** Who did it, as a person reads it: a key by its name, the engine by what it did. */
+/** Who did it, as a person reads it (shownActor): a key by its name, the engine as Lifeline. */
 export function Actor(p: { by: string | null; names: Map<string, string> }) {
   if (p.by === null) return <span class="muted">—</span>;
-  if (p.by === 'auto') return <span>Lifeline</span>;
-  if (p.by === 'node_deleted') return <span>Lifeline (the node was deleted)</span>;
-  const key = API_KEY_ACTOR.exec(p.by)?.[1];
-  const name = key ? p.names.get(key) : undefined;
-  return name ? (
+  const shown = shownActor(p.by, p.names);
+  return 'key' in shown ? (
     <span title={p.by}>
-      key <b>{name}</b>
+      key <b>{shown.key}</b>
     </span>
   ) : (
-    <span>{p.by}</span>
+    <span>{shown.text}</span>
   );
 }
 

@@ -219,6 +219,18 @@ export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<st
 }
 
 /**
+ * The note each of these incidents was resolved with, for those resolved with one. An incident is
+ * resolved once, so it has at most one `resolved` entry; the index on (incident_id, id) finds it.
+ */
+export async function resolutionNotes(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ incident_id: string; note: string }[]>`
+    select incident_id, detail->>'note' as note from incident_timeline
+    where incident_id = any(${ids}::uuid[]) and kind = 'resolved' and detail ? 'note'`;
+  return new Map(rows.map((r) => [r.incident_id, r.note]));
+}
+
+/**
  * Which of these incidents paged nobody: their escalation ended on a level that reached nobody
  * (`reached_nobody` with `escalation_ends`) and no level wrote a page to anyone. One query; both
  * lookups go by incident_id's indexes.

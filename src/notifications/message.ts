@@ -1,7 +1,8 @@
 import type { Queryable } from '../db/client.ts';
 import { actionLinkUrl, incidentPageUrl, signActionLink, type LinkAction } from '../incidents/action-links.ts';
+import { actorNames, actorText } from '../incidents/actor-names.ts';
 import type { IncidentRow } from '../incidents/model.ts';
-import { getIncidents } from '../incidents/store.ts';
+import { getIncidents, resolutionNotes } from '../incidents/store.ts';
 import { incidentView } from '../incidents/view.ts';
 import { nodesLabels } from '../nodes/store.ts';
 import type { ActionLinks, DeliveryRow, Notification } from './model.ts';
@@ -34,10 +35,18 @@ function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): Action
   return Object.fromEntries(actions.map((action) => [action, actionLinkUrl(s.publicUrl, signActionLink(s.key, { incidentId: incident.id, action, recipient, expiresAt }))]));
 }
 
-/** The message for each ledger row whose incident still exists: two queries however many rows. */
+/**
+ * The message for each ledger row whose incident still exists: two queries however many rows, a
+ * third for the notes when some rows are resolves, a fourth for the names of API keys that acted.
+ */
 export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], links?: LinkSigning): Promise<Map<string, Notification>> {
   const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
-  const labels = await nodesLabels(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]);
+  const [labels, notes, keyNames] = await Promise.all([
+    nodesLabels(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]),
+    resolutionNotes(sql, [...new Set(rows.filter((d) => d.event === 'resolved').map((d) => d.incident_id))]),
+    actorNames(sql, [...incidents.values()].flatMap((i) => [i.acknowledged_by, i.resolved_by])),
+  ]);
+  const shown = (by: string | null) => (by === null ? null : actorText(by, keyNames));
   const out = new Map<string, Notification>();
   for (const d of rows) {
     const incident = incidents.get(d.incident_id);
@@ -51,6 +60,8 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       // A deleted node's incident still names it; its labels went with it.
       node: { id: incident.node_id, name: incident.node_name, labels: labels.get(incident.node_id) ?? {} },
       ...(links ? { links: linksFor(links, d, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
+      ...(d.event === 'resolved' && notes.has(incident.id) ? { note: notes.get(incident.id)! } : {}),
+      shownBy: { acknowledged_by: shown(incident.acknowledged_by), resolved_by: shown(incident.resolved_by) },
     });
   }
   return out;

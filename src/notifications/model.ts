@@ -30,6 +30,13 @@ export interface Notification {
   links?: ActionLinks;
   /** The incident's page in the console, when the engine knows its public address: on every message. */
   incidentUrl?: string;
+  /** A resolve's note, when whoever resolved it wrote one (the API's `note`, the console's, a link's). */
+  note?: string;
+  /**
+   * Who acknowledged and resolved it as people read them (actorText: "key ops-bot", "Lifeline"),
+   * for text; `incident` keeps the stored ids for machines.
+   */
+  shownBy: { acknowledged_by: string | null; resolved_by: string | null };
 }
 
 export interface ActionLinks {

@@ -4,11 +4,18 @@
 
 import type { LinkAction } from '../incidents/action-links.ts';
 import type { IncidentRow } from '../incidents/model.ts';
+import { stillFailingWarning } from '../incidents/still-failing.ts';
+import { areaText } from '../console/components.tsx';
+import { NOTE_MAX_CHARS } from '../http/routes/incidents.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
 export type ActionLinkView =
-  /** The link may act: what it will do, as whom, and the button that does it. */
-  | { kind: 'ask'; action: LinkAction; incident: IncidentRow; as: string }
+  /**
+   * The link may act: what it will do, as whom, and the button that does it; `still`, for a
+   * resolve, when the node is still in the state the incident opened for (stillFailing). A
+   * resolve takes a note: `note` is one sent back with why it was `refused`, to send again.
+   */
+  | { kind: 'ask'; action: LinkAction; incident: IncidentRow; as: string; still?: string; note?: string; refused?: string }
   /** The button acted. */
   | { kind: 'done'; action: LinkAction; incident: IncidentRow; by: string; at: Date }
   /** The link's action had already happened: who did what, and when. */
@@ -54,6 +61,21 @@ function Facts({ incident }: { incident: IncidentRow }) {
   );
 }
 
+/**
+ * The next step once acknowledged. A token does one action (src/incidents/action-links.ts), and an
+ * acknowledge link is not made a resolve one here: whoever holds only it (a receiver may pass on
+ * just that link) would gain a power the message did not give them. So: the console, where the
+ * reader's own key decides, or the Resolve link their message carries beside this one.
+ */
+function ResolveNext({ incident }: { incident: IncidentRow }) {
+  return (
+    <p>
+      When it is over, <a href={`../incidents/${incident.id}`}>resolve it in the console</a> (signing in if asked), or with the Resolve link in the same
+      message. This link only acknowledges.
+    </p>
+  );
+}
+
 function Page(p: { title: string; icon: string; heading: string; headingClass?: string; children?: unknown }) {
   return (
     <Layout title={`${p.title} · Lifeline`} icon={dotIcon(p.icon)}>
@@ -73,8 +95,23 @@ function View({ v }: { v: ActionLinkView }) {
       return (
         <Page title={`${VERB[v.action]} ${v.incident.title}`} icon={ICON[v.incident.status]} heading={`${VERB[v.action]}: ${v.incident.title}?`}>
           <Facts incident={v.incident} />
+          {v.still ? (
+            <p class="link-warning">
+              {stillFailingWarning(v.incident.node_name, v.still)}
+            </p>
+          ) : null}
+          {v.refused ? <p class="link-warning">Nothing was changed: the note {v.refused}.</p> : null}
           {/* No action attribute: the form posts to this very URL, behind any proxy path. */}
           <form method="post">
+            {v.action === 'resolve' ? (
+              <p class="field">
+                <label for="note">Resolution note (optional)</label>
+                {/* The console's limit (the API's): everyone told of the resolve reads it. */}
+                <textarea id="note" name="note" maxlength={NOTE_MAX_CHARS} rows={3}>
+                  {areaText(v.note ?? '')}
+                </textarea>
+              </p>
+            ) : null}
             <button type="submit" class="button">
               {VERB[v.action]} as {v.as}
             </button>
@@ -86,6 +123,7 @@ function View({ v }: { v: ActionLinkView }) {
       return (
         <Page title={DONE[v.action]} icon={ICON[v.incident.status]} heading={`${DONE[v.action]} by ${v.by}`} headingClass="fg-healthy">
           <p>At {when(v.at)}. Everyone who was told about this incident hears it.</p>
+          {v.incident.status === 'acknowledged' ? <ResolveNext incident={v.incident} /> : null}
           <Facts incident={v.incident} />
         </Page>
       );
@@ -95,6 +133,7 @@ function View({ v }: { v: ActionLinkView }) {
           <p>
             {v.by ?? 'Someone'} {v.what} this incident at {when(v.at)}. Nothing was changed.
           </p>
+          {v.incident.status === 'acknowledged' ? <ResolveNext incident={v.incident} /> : null}
           <Facts incident={v.incident} />
         </Page>
       );

@@ -143,6 +143,9 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0 0 16px; }
 .facts dt { color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
+.field label { display: block; margin: 0 0 4px; color: var(--muted); }
+.field textarea { box-sizing: border-box; width: 100%; font: inherit; padding: 8px; border: 1px solid var(--border); border-radius: 6px; background: var(--card); color: var(--fg); }
+.link-warning { padding: 10px 12px; border-left: 4px solid var(--down); background: var(--bg); }
 .button {
   font: inherit; font-weight: 600; padding: 10px 20px; border: 0; border-radius: 8px;
   background: var(--maintenance); color: var(--on-state); cursor: pointer;

@@ -5,6 +5,9 @@ import { actionLinkKey, signActionLink, type ActionLink, type LinkAction, type L
 import { acknowledge } from '../../src/incidents/service.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
+import { emailText } from '../../alerting/email-body.ts';
+import { notificationsFor } from '../../src/notifications/message.ts';
+import { insertDeliveries, listDeliveries } from '../../src/notifications/store.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 
 // GET /a/{token} and its button, over HTTP: what a link does and refuses to do, judged on the
@@ -69,6 +72,21 @@ describe('a link from a notification', () => {
     assert.match(html, new RegExp(`<a href="\\.\\./incidents/${incidentId}">Open the incident in the console</a>`));
   });
 
+  it('a Resolve link says before its button, as the console does, that the node is still down and nobody will be paged', async () => {
+    const [row] = await h.sql<{ node_id: string; node_name: string }[]>`select node_id, node_name from incidents where id = ${incidentId}`;
+    const { node_id: nodeId, node_name: name } = row!;
+    const warning = `${name} is still down. Resolving does not change that: nothing new opens or pages until it leaves that state and turns down or degraded again.`;
+    await h.sql`update node_health set state = 'down' where node_id = ${nodeId}`;
+    const ask = await changesNothing('GET', link('resolve'));
+    assert.equal(ask.status, 200);
+    assert.ok(text(ask.html).includes(warning), 'warned on the page the link opens');
+    assert.match(ask.html, /<form method="post">/, 'and only the button resolves');
+    assert.doesNotMatch(text((await changesNothing('GET', link('acknowledge'))).html), /still down/, 'acknowledging leaves it watched');
+
+    await h.sql`update node_health set state = 'healthy' where node_id = ${nodeId}`;
+    assert.doesNotMatch(text((await changesNothing('GET', link('resolve'))).html), /still down/, 'a recovered node needs no warning');
+  });
+
   it('POST acknowledges as the recipient, through the same command as the API, once', async () => {
     const res = await h.req('POST', link('acknowledge'));
     assert.equal(res.status, 200);
@@ -82,6 +100,65 @@ describe('a link from a notification', () => {
     assert.equal(again.status, 200);
     assert.match(text(again.html), /Already acknowledged Alice Example acknowledged this incident at 2026-11-21 10:00:00 UTC\. Nothing was changed\./);
     assert.match(text((await changesNothing('GET', link('acknowledge'))).html), /Already acknowledged/);
+  });
+
+  it('a Resolve link takes a note, with the console’s limit, and everyone told of the resolve gets it', async () => {
+    const form = (note: string) => ({ body: new URLSearchParams({ note }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const ask = await changesNothing('GET', link('resolve'));
+    assert.match(ask.html, /<label for="note">Resolution note \(optional\)<\/label><textarea id="note" name="note" maxlength="2000"/);
+    assert.doesNotMatch((await changesNothing('GET', link('acknowledge'))).html, /<textarea/, 'acknowledging takes no note');
+
+    const before = await state();
+    const long = await h.req('POST', link('resolve'), form('x'.repeat(2001)));
+    assert.equal(long.status, 400);
+    const page = await long.text();
+    assert.match(text(page), /Nothing was changed: the note must be at most 2000 characters\./);
+    assert.ok(page.includes(`\n${'x'.repeat(2001)}</textarea>`), 'the note comes back to be shortened');
+    assert.deepEqual(await state(), before);
+
+    // As the console: a line break sent as CRLF counts once, so 2,000 typed characters fit.
+    const note = `Disk full.\r\n${'y'.repeat(1989)}`;
+    const res = await h.req('POST', link('resolve'), form(note));
+    assert.match(text(await res.text()), /Resolved by Alice Example/);
+    const after = await state();
+    assert.deepEqual(after.timeline.at(-1), { kind: 'resolved', detail: { by: 'Alice Example', via: 'link', user_id: alice.id, note: note.replace('\r\n', '\n') } });
+
+    await insertDeliveries(h.sql, [{ incidentId, event: 'resolved', eventKey: 'resolved', channelId: team.id, channelType: 'slack', occurredAt: h.clock.now() }], h.clock.now());
+    const [delivery] = await listDeliveries(h.sql, incidentId);
+    assert.equal((await notificationsFor(h.sql, [delivery!])).get(delivery!.id)?.note, note.replace('\r\n', '\n'), 'the resolve message carries the note');
+  });
+
+  it('after acknowledging, offers resolving in the console: the acknowledge link itself never resolves', async () => {
+    const next = /When it is over, resolve it in the console \(signing in if asked\), or with the Resolve link in the same message\. This link only acknowledges\./;
+    const res = await h.req('POST', link('acknowledge'));
+    const html = await res.text();
+    assert.match(text(html), next);
+    assert.match(html, new RegExp(`<a href="\\.\\./incidents/${incidentId}">resolve it in the console</a>`));
+    assert.doesNotMatch(html, /<form/, 'no button: the token only acknowledges');
+    const again = await changesNothing('GET', link('acknowledge'));
+    assert.match(text(again.html), next, 'also when the link is opened again');
+    assert.doesNotMatch(again.html, /<form/);
+    assert.equal((await state()).incident.status, 'acknowledged');
+  });
+
+  it('names who acted as the console does, on its pages and in the messages: a key by its name, the engine as Lifeline', async () => {
+    assert.equal((await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {})).status, 200);
+    const [row] = await h.sql<{ resolved_by: string }[]>`select resolved_by from incidents where id = ${incidentId}`;
+    assert.match(row!.resolved_by, /^api-key:[0-9a-f-]{36}$/, 'the stored actor stays the key id');
+    await insertDeliveries(h.sql, [{ incidentId, event: 'resolved', eventKey: 'resolved', channelId: team.id, channelType: 'slack', occurredAt: h.clock.now() }], h.clock.now());
+    const [delivery] = await listDeliveries(h.sql, incidentId);
+    const message = async () => (await notificationsFor(h.sql, [delivery!])).get(delivery!.id)!;
+
+    assert.match(text((await changesNothing('GET', link('acknowledge'))).html), /key bootstrap-admin resolved this incident/);
+    let n = await message();
+    assert.equal(n.incident.resolved_by, row!.resolved_by, 'machines keep the id');
+    assert.equal(n.shownBy.resolved_by, 'key bootstrap-admin');
+    assert.match(emailText(n), /^Resolved: .* UTC by key bootstrap-admin$/m);
+
+    await h.sql`update incidents set resolved_by = 'auto' where id = ${incidentId}`;
+    assert.match(text((await changesNothing('GET', link('resolve'))).html), /Already resolved Lifeline resolved this incident/);
+    n = await message();
+    assert.match(emailText(n), /^Resolved: .* UTC by Lifeline$/m);
   });
 
   it('after someone else acted, says who did what and when', async () => {

@@ -90,7 +90,7 @@ describe('when a channel is saved', () => {
 });
 
 describe('when a message is sent', () => {
-  const n = testNotification({ name: 'ssrf' }, 'test', '00000000-0000-4000-8000-0000000000aa', new Date());
+  const n = testNotification({ name: 'ssrf' }, { id: 'test', shown: 'test' }, '00000000-0000-4000-8000-0000000000aa', new Date());
 
   it('refuses a stored destination that is now refused, without a request', async () => {
     const strictChannels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local' });

@@ -32,6 +32,8 @@ interface NotificationOverrides {
   messageId?: string;
   links?: Notification['links'];
   incidentUrl?: string;
+  note?: string;
+  shownBy?: Notification['shownBy'];
   event?: Notification['event'];
   reason?: string | null;
   incident?: Partial<IncidentView>;
@@ -49,6 +51,8 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     node,
     ...(overrides.links ? { links: overrides.links } : {}),
     ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
+    ...(overrides.note !== undefined ? { note: overrides.note } : {}),
+    shownBy: overrides.shownBy ?? { acknowledged_by: overrides.incident?.acknowledged_by ?? null, resolved_by: null },
     incident: {
       id: 'inc-1',
       node_id: node.id,
@@ -75,6 +79,7 @@ function resolvedNotification(overrides: NotificationOverrides = {}): Notificati
     messageId: 'inc-1:resolved:chan-1',
     event: 'resolved',
     reason: 'heartbeat received',
+    shownBy: { acknowledged_by: null, resolved_by: 'Lifeline' },
     ...overrides,
     incident: { status: 'resolved', resolved_at: RESOLVED_AT, resolved_by: 'auto', version: 2, ...overrides.incident },
   });
@@ -189,6 +194,16 @@ describe('email channel', () => {
     assert.equal([...resolved.html.matchAll(/<a href="([^"]+)"/g)].map((m) => m[1]).join(), incidentUrl);
   });
 
+  test("carries a resolve's note under the facts, its lines kept, escaped in the HTML body", async () => {
+    const note = 'Disk full on /var.\nRotated logs <and> restarted.';
+    await channel.send(resolvedNotification({ messageId: 'note-1', note }), config, NOW);
+    const mail = await sink.waitFor((m) => m.headers.get('message-id') === '<note-1@lifeline.test>');
+    assert.match(mail.text.replace(/\r/g, ''), /\nResolution note:\nDisk full on \/var\.\nRotated logs <and> restarted\.\n/);
+    assert.ok(mail.html.replace(/\r/g, '').includes('<p style="margin:0;white-space:pre-wrap">Disk full on /var.\nRotated logs &lt;and&gt; restarted.</p>'), mail.html);
+    await channel.send(resolvedNotification({ messageId: 'note-2' }), config, NOW);
+    assert.ok(!(await sink.waitFor((m) => m.headers.get('message-id') === '<note-2@lifeline.test>')).text.includes('Resolution note'), 'none without a note');
+  });
+
   test('puts each update of a storm digest with its own links, escaped in the HTML body', async () => {
     const links = (id: string) => ({ acknowledge: `https://lifeline.test/a/ack-${id}`, resolve: `https://lifeline.test/a/res"${id}` });
     const ns = [
@@ -214,7 +229,7 @@ describe('email channel', () => {
 
     assert.equal(mail.subject, '[Lifeline] RESOLVED: db-<b>1</b> — heartbeat "ok" & fast');
     assert.ok(mail.text.includes('Duration: 4m 10s'), mail.text);
-    assert.ok(mail.text.includes('Resolved: 2026-11-21 10:04:10 UTC by auto'), mail.text);
+    assert.ok(mail.text.includes('Resolved: 2026-11-21 10:04:10 UTC by Lifeline'), mail.text);
     assert.ok(mail.html.includes('4m 10s'), mail.html);
     assert.ok(mail.html.includes('db-&lt;b&gt;1&lt;/b&gt;'), mail.html);
     assert.ok(mail.html.includes('heartbeat &quot;ok&quot; &amp; fast'), mail.html);
@@ -337,7 +352,7 @@ describe('webhook channel', () => {
     assert.deepEqual(JSON.parse(request.body), {
       type: 'incident.opened',
       timestamp: OPENED_AT,
-      data: { incident: n.incident, node: n.node },
+      data: { incident: n.incident, node: n.node, display_names: { acknowledged_by: null, resolved_by: null } },
     });
   });
 
@@ -347,6 +362,33 @@ describe('webhook channel', () => {
     const request = await receiver.waitFor();
     assert.equal(request.verified, true);
     assert.deepEqual(JSON.parse(request.body).data.links, links);
+  });
+
+  test("carries the incident's console page in data.incident_url, on a resolve too, and nothing without one", async () => {
+    const incidentUrl = 'https://lifeline.test/incidents/inc-1';
+    await channel.send(notification({ links: { acknowledge: 'https://lifeline.test/a/ack' }, incidentUrl }), config, new Date());
+    const page = JSON.parse((await receiver.waitFor()).body).data;
+    assert.deepEqual([page.incident_url, page.links], [incidentUrl, { acknowledge: 'https://lifeline.test/a/ack' }], 'links stay the action links');
+    await channel.send(resolvedNotification({ incidentUrl }), config, new Date());
+    await channel.send(notification(), config, new Date());
+    await receiver.waitFor(() => receiver.requests.length === 3);
+    assert.equal(JSON.parse(receiver.requests[1]!.body).data.incident_url, incidentUrl);
+    assert.deepEqual(Object.keys(JSON.parse(receiver.requests[2]!.body).data), ['incident', 'node', 'display_names'], 'no public URL: no address, no placeholder');
+  });
+
+  test('names who acted for people in data.display_names, beside the ids the incident keeps', async () => {
+    await channel.send(resolvedNotification({ incident: { acknowledged_by: 'api-key:00000000-0000-4000-8000-000000000001' }, shownBy: { acknowledged_by: 'key ops-bot', resolved_by: 'Lifeline' } }), config, new Date());
+    const { data } = JSON.parse((await receiver.waitFor()).body);
+    assert.deepEqual([data.incident.acknowledged_by, data.incident.resolved_by], ['api-key:00000000-0000-4000-8000-000000000001', 'auto'], 'machine fields unchanged');
+    assert.deepEqual(data.display_names, { acknowledged_by: 'key ops-bot', resolved_by: 'Lifeline' });
+  });
+
+  test("carries a resolve's note in data.note, only when there is one", async () => {
+    await channel.send(resolvedNotification({ note: 'Rotated logs.' }), config, new Date());
+    assert.equal(JSON.parse((await receiver.waitFor()).body).data.note, 'Rotated logs.');
+    await channel.send(resolvedNotification(), config, new Date());
+    await receiver.waitFor(() => receiver.requests.length === 2);
+    assert.equal('note' in JSON.parse(receiver.requests[1]!.body).data, false);
   });
 
   test('a tampered body, another secret or a stale timestamp fails verification', async () => {

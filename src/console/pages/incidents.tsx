@@ -3,14 +3,14 @@ import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
 import type { DeliveryRow } from '../../notifications/model.ts';
-import { CATEGORIES, categoryFor } from '../../incidents/categorize.ts';
+import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeStates } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { isTimeCursor, parse } from '../../http/validation.ts';
-import { Resolve } from '../../http/routes/incidents.ts';
+import { isTimeCursor } from '../../http/validation.ts';
+import { noteOf, resolutionNote } from '../../http/routes/incidents.ts';
 import { acknowledge, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
@@ -138,20 +138,12 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     ...guards.action,
     requireScope('write'),
     act((id, form, by, expectedVersion, who) => {
-      const typed = noteOf(form);
-      const { note } = parse(Resolve, typed.trim() !== '' ? { note: typed } : {});
-      return resolve(deps.sql, id, { by, expectedVersion, note }, deps.clock.now(), who);
+      return resolve(deps.sql, id, { by, expectedVersion, note: resolutionNote(noteOf(form)) }, deps.clock.now(), who);
     }, 'resolved'),
   );
 
   return app;
 }
-
-/**
- * The note as typed. A form sends each line break as CRLF while the textarea's maxlength counted it
- * as one character, so 2,000 typed characters over 20 lines arrived as 2,020 and were refused.
- */
-const noteOf = (form: Record<string, string | File>): string => (typeof form.note === 'string' ? form.note.replace(/\r\n/g, '\n') : '');
 
 /**
  * " 5 min ago · 10:04 UTC by alice": when and by whom an incident was resolved or acknowledged, as
@@ -324,7 +316,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
   // only: findNodeRefs also matches a node now named like this one's id.
   const nodeName = refs.find((r) => r.id === incident.node_id)?.name;
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
-  const still = incident.status !== 'resolved' && state !== undefined && categoryFor(state) === incident.category ? CATEGORIES[incident.category].word : undefined;
+  const still = stillFailing(incident, state);
   const timeline = timelines.get(incident.id) ?? [];
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
@@ -388,9 +380,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
       <Live id="incident-history" url={self} on={['incident.changed']}>
         {still ? (
           <Notice>
-            <p>
-              {nodeName ?? incident.node_name} is still {still}. Resolving does not change that: nothing new opens or pages until it leaves that state and turns down or degraded again.
-            </p>
+            <p>{stillFailingWarning(nodeName ?? incident.node_name, still)}</p>
           </Notice>
         ) : null}
         <div class="panel">

@@ -1,15 +1,21 @@
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Acting } from '../../audit/model.ts';
 import { getChannelsByIds } from '../../channels/store.ts';
-import { Refusal } from '../../errors.ts';
+import { Refusal, validationFailed } from '../../errors.ts';
+import { actorNames, actorText } from '../../incidents/actor-names.ts';
 import { actionLinkKey, verifyActionLink, type ActionLink, type LinkAction } from '../../incidents/action-links.ts';
 import type { IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
 import { getIncident } from '../../incidents/store.ts';
+import { stillFailing } from '../../incidents/still-failing.ts';
+import { nodeStates } from '../../nodes/store.ts';
 import { userNames } from '../../oncall/store-users.ts';
 import { renderActionLinkPage, type ActionLinkView } from '../../web/action-link-page.tsx';
 import { FORM_PAGE_CSP, PAGE_HEADERS } from '../../web/layout.tsx';
+import { unstorableText } from '../validation.ts';
+import { noteOf, resolutionNote } from './incidents.ts';
 import type { AppDeps } from '../deps.ts';
 
 // GET /a/{token}: what a link from a notification will do, changing nothing (mail scanners and
@@ -27,8 +33,10 @@ const HEADERS = {
   'x-robots-tag': 'noindex',
 };
 
-/** Who did the link's action and when, from the incident itself; undefined while it is not done. */
-function doneBefore(incident: IncidentRow, action: LinkAction): Extract<ActionLinkView, { kind: 'already' }> | undefined {
+type Already = Extract<ActionLinkView, { kind: 'already' }>;
+
+/** Who did the link's action and when, from the incident itself (`by` as stored); undefined while it is not done. */
+function doneBefore(incident: IncidentRow, action: LinkAction): Already | undefined {
   if (incident.status === 'resolved') return { kind: 'already', incident, what: 'resolved', by: incident.resolved_by, at: incident.resolved_at! };
   if (action === 'acknowledge' && incident.status === 'acknowledged') {
     return { kind: 'already', incident, what: 'acknowledged', by: incident.acknowledged_by, at: incident.acknowledged_at! };
@@ -38,8 +46,8 @@ function doneBefore(incident: IncidentRow, action: LinkAction): Extract<ActionLi
 
 const STATUS: Record<ActionLinkView['kind'], ContentfulStatusCode> = { ask: 200, done: 200, already: 200, invalid: 404, expired: 410, missing: 404 };
 
-async function send(c: Context, view: ActionLinkView): Promise<Response> {
-  return c.html(await renderActionLinkPage(view), STATUS[view.kind], HEADERS);
+async function send(c: Context, view: ActionLinkView, status = STATUS[view.kind]): Promise<Response> {
+  return c.html(await renderActionLinkPage(view), status, HEADERS);
 }
 
 /** Acknowledge and resolve links from notifications, as pages for people. */
@@ -62,6 +70,16 @@ export function actionLinkRoutes(deps: AppDeps) {
     requestId: c.var.requestId,
   });
 
+  /** Who did it as people read it, as the console and the messages name them (actorText): "key ops-bot", "Lifeline". */
+  const shown = async (v: Already): Promise<Already> => (v.by === null ? v : { ...v, by: actorText(v.by, await actorNames(sql, [v.by])) });
+
+  /** What the link will do, before its button; `kept`: a note sent back with why it was refused. */
+  const ask = async (link: ActionLink, incident: IncidentRow, as: string, kept?: { note: string; refused: string }): Promise<ActionLinkView> => {
+    // Resolving while the node is still down leaves it unwatched: say so before the button, as the console does.
+    const still = link.action === 'resolve' ? stillFailing(incident, (await nodeStates(sql, [incident.node_id])).get(incident.node_id)) : undefined;
+    return { kind: 'ask', action: link.action, incident, as, ...(still ? { still } : {}), ...kept };
+  };
+
   /** The link checked and its incident found, or the page that says why not. */
   const open = async (c: Context): Promise<{ link: ActionLink; incident: IncidentRow } | ActionLinkView> => {
     const check = verifyActionLink(key, c.req.param('token')!, clock.now());
@@ -74,20 +92,37 @@ export function actionLinkRoutes(deps: AppDeps) {
     const opened = await open(c);
     if ('kind' in opened) return send(c, opened);
     const { link, incident } = opened;
-    return send(c, doneBefore(incident, link.action) ?? { kind: 'ask', action: link.action, incident, as: (await actorFor(link)).by });
+    const before = doneBefore(incident, link.action);
+    return send(c, before ? await shown(before) : await ask(link, incident, (await actorFor(link)).by));
   });
 
-  app.post('/:token', async (c) => {
+  // The one field is a note of at most 2,000 characters: ~24 KB percent-encoded at worst.
+  const small = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('Too much to send: this page sends a note of at most 2,000 characters.', 413, HEADERS) });
+
+  app.post('/:token', small, async (c) => {
     const opened = await open(c);
     if ('kind' in opened) return send(c, opened);
     const { link } = opened;
     const before = doneBefore(opened.incident, link.action);
-    if (before) return send(c, before);
+    if (before) return send(c, await shown(before));
     const actor = await actorFor(link);
+    let note: string | undefined;
+    if (link.action === 'resolve') {
+      const typed = noteOf(await c.req.parseBody());
+      try {
+        const unstorable = unstorableText(typed);
+        if (unstorable.length) throw validationFailed(unstorable);
+        note = resolutionNote(typed);
+      } catch (err) {
+        if (!(err instanceof Refusal && err.code === 'validation_failed')) throw err;
+        // Sent back to be shortened, not lost: it was typed on a phone.
+        return send(c, await ask(link, opened.incident, actor.by, { note: typed, refused: err.details?.[0]?.message ?? err.message }), 400);
+      }
+    }
     let incident: IncidentRow;
     try {
       const who = actingFor(c, link, actor);
-      incident = await (link.action === 'acknowledge' ? acknowledge(sql, link.incidentId, actor, clock.now(), who) : resolve(sql, link.incidentId, actor, clock.now(), who));
+      incident = await (link.action === 'acknowledge' ? acknowledge(sql, link.incidentId, actor, clock.now(), who) : resolve(sql, link.incidentId, { ...actor, note }, clock.now(), who));
     } catch (err) {
       // Resolved by someone else between the check above and the command.
       if (!(err instanceof Refusal && err.code === 'conflict')) throw err;
@@ -95,7 +130,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     }
     const done = doneBefore(incident, link.action)!;
     // Someone else may have got there first: the command keeps the first acknowledgement.
-    if (done.by !== actor.by) return send(c, done);
+    if (done.by !== actor.by) return send(c, await shown(done));
     return send(c, { kind: 'done', action: link.action, incident, by: done.by, at: done.at });
   });
 

@@ -14,7 +14,7 @@ import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { validationFailed } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, isTimeCursor, optionalBody, page, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, DisplayName, isTimeCursor, optionalBody, page, parse, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
@@ -25,10 +25,22 @@ export const ListIncidents = v.object({
 // Who acted, shown in the timeline by name: a name like any other.
 const By = v.optional(DisplayName);
 export const Acknowledge = closedObject({ by: By });
+/** A resolution note's limit, in the API, the console's form and a Resolve link's page. */
+export const NOTE_MAX_CHARS = 2000;
 export const Resolve = closedObject({
   by: By,
-  note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(2000, 'must be at most 2000 characters'))),
+  note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, `must be at most ${NOTE_MAX_CHARS} characters`))),
 });
+
+/**
+ * A resolution note typed in a form (the console's, a Resolve link's page). A form sends each line
+ * break as CRLF while the textarea's maxlength counted it as one character, so 2,000 typed
+ * characters over 20 lines arrived as 2,020 and were refused.
+ */
+export const noteOf = (form: Record<string, string | File>): string => (typeof form.note === 'string' ? form.note.replace(/\r\n/g, '\n') : '');
+
+/** A typed note as resolving takes it, by the API's limits: none when blank; validation_failed when too long. */
+export const resolutionNote = (typed: string): string | undefined => parse(Resolve, typed.trim() !== '' ? { note: typed } : {}).note;
 
 
 /** `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent. */

@@ -1,0 +1,19 @@
+// Resolving an incident by hand while its node is still in the state it opened for: the one rule
+// and the one sentence the console's incident page and a Resolve link's page both show before the
+// button. Incidents open only on a change of state (followNodes), so until the node recovers and
+// fails again nothing opens and nobody is paged, while a status page shows it down with no
+// incident open.
+
+import type { State } from '../health/decide.ts';
+import { CATEGORIES, categoryFor } from './categorize.ts';
+import type { IncidentRow } from './model.ts';
+
+/** "down" or "degraded" while the unresolved incident's node is still in the state it opened for; otherwise undefined. */
+export function stillFailing(incident: Pick<IncidentRow, 'status' | 'category'>, state: State | undefined): string | undefined {
+  return incident.status !== 'resolved' && state !== undefined && categoryFor(state) === incident.category ? CATEGORIES[incident.category].word : undefined;
+}
+
+/** What resolving now leaves behind, said before the button. */
+export function stillFailingWarning(nodeName: string, still: string): string {
+  return `${nodeName} is still ${still}. Resolving does not change that: nothing new opens or pages until it leaves that state and turns down or degraded again.`;
+}
