@@ -121,11 +121,16 @@ export async function fleetPage(
 /** A node's place in the fleet order, as fleetPage's cursors count it. */
 export const fleetCursor = (n: Pick<NodeRow, 'state' | 'name'>): FleetCursor => [FLEET_ORDER.indexOf(n.state) + 1, n.name];
 
-/** Nodes per state among those the label and name filters select, in one grouped query. */
+/**
+ * Nodes per state among those the label and name filters select, in one grouped query. Unfiltered,
+ * node_health alone answers (every node has its one row): an index-only scan of the state index,
+ * 85 pages at 100,000 nodes, where joining nodes read both tables whole (600–750 ms against
+ * 24–37 ms on a busy machine).
+ */
 export async function fleetCounts(sql: Queryable, f: Omit<FleetFilter, 'state'>): Promise<Record<State, number>> {
   const rows = await sql<{ state: State; n: number }[]>`
     select h.state, count(*)::int as n
-    from nodes n join node_health h on h.node_id = n.id
+    from node_health h ${f.label || f.search ? sql`join nodes n on n.id = h.node_id` : sql``}
     where true ${fleetWhere(sql, f)}
     group by h.state`;
   const counts = Object.fromEntries(FLEET_ORDER.map((s) => [s, 0])) as Record<State, number>;
