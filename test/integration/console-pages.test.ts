@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
+import type { State } from '../../src/health/decide.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
 import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
 
@@ -34,18 +35,22 @@ describe('console pages', () => {
   });
 
   const RANK = ['down', 'degraded', 'unknown', 'maintenance', 'healthy'];
+  const ZERO: Record<State, number> = { down: 0, degraded: 0, unknown: 0, maintenance: 0, healthy: 0 };
   /** The fleet in the order the console promises: worst state first, then by name. */
   const expected = (keep: (name: string) => boolean) =>
     Object.keys(fleet)
       .filter(keep)
       .sort((a, b) => RANK.indexOf(fleet[a]!) - RANK.indexOf(fleet[b]!) || (a < b ? -1 : 1));
 
-  /** Every page forwards, then every page backwards from the end, as the pager links walk them. */
-  async function walk(f: FleetFilter, size: number) {
+  /**
+   * Every page forwards, then every page backwards from the end, as the pager links walk them;
+   * `sizes` only chooses how each state is read (fleetPage).
+   */
+  async function walk(f: FleetFilter, size: number, sizes: Record<State, number>) {
     const forwards: string[][] = [];
     let after: FleetCursor | undefined;
     for (;;) {
-      const rows = await fleetPage(h.sql, f, { after }, size);
+      const rows = await fleetPage(h.sql, f, { after }, size, sizes);
       if (rows.length === 0) break;
       forwards.push(rows.map((r) => r.name));
       after = fleetCursor(rows.at(-1)!);
@@ -54,7 +59,7 @@ describe('console pages', () => {
     // From past the end (a rank after healthy), as "Previous" walks back from the last page.
     let before: FleetCursor | undefined = [RANK.length + 1, ''];
     for (;;) {
-      const rows = await fleetPage(h.sql, f, { before }, size);
+      const rows = await fleetPage(h.sql, f, { before }, size, sizes);
       if (rows.length === 0) break;
       backwards.unshift(rows.map((r) => r.name));
       before = fleetCursor(rows[0]!);
@@ -70,10 +75,15 @@ describe('console pages', () => {
       [{ search: 'N-1' }, (n: string) => n.startsWith('n-1')],
       [{ state: 'healthy', search: '2' }, (n: string) => fleet[n] === 'healthy' && n.includes('2')],
     ] as Array<[FleetFilter, (n: string) => boolean]>) {
-      for (const size of [1, 4, 100]) {
-        const { forwards, backwards } = await walk(f, size);
-        assert.deepEqual(forwards, expected(keep), `${JSON.stringify(f)} by ${size}`);
-        assert.deepEqual(backwards, forwards, `${JSON.stringify(f)} by ${size}, backwards`);
+      const counts = await fleetCounts(h.sql, f);
+      // As counted, every state read through the state index, every state along the name index.
+      for (const sizes of [counts, ZERO, { ...ZERO, down: 1e6, degraded: 1e6, unknown: 1e6, maintenance: 1e6, healthy: 1e6 }]) {
+        for (const size of [1, 4, 100]) {
+          const { forwards, backwards } = await walk(f, size, sizes);
+          const label = `${JSON.stringify(f)} by ${size} with sizes ${JSON.stringify(sizes)}`;
+          assert.deepEqual(forwards, expected(keep), label);
+          assert.deepEqual(backwards, forwards, `${label}, backwards`);
+        }
       }
     }
   });

@@ -133,10 +133,12 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
     const q = readQuery(c.req.query());
     const now = deps.clock.now();
     // One more row than shown says whether there is a page beyond.
-    const [frame, counts, fetched] = await Promise.all([
+    // The counts first: they choose how the page reads each state (fleetPage).
+    const [frame, [counts, fetched]] = await Promise.all([
       chrome(c, deps),
-      fleetCounts(deps.sql, { label: q.filter.label, search: q.filter.search }),
-      fleetPage(deps.sql, q.filter, { after: q.after, before: q.before }, PAGE_SIZE + 1),
+      fleetCounts(deps.sql, { label: q.filter.label, search: q.filter.search }).then(
+        async (counts) => [counts, await fleetPage(deps.sql, q.filter, { after: q.after, before: q.before }, PAGE_SIZE + 1, counts)] as const,
+      ),
     ]);
     const backwards = q.before !== undefined;
     const more = fetched.length > PAGE_SIZE;

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import postgres from 'postgres';
+import type { State } from '../../src/health/decide.ts';
+import { fleetCounts, fleetCursor, fleetPage, FLEET_ORDER, type FleetCursor } from '../../src/nodes/store.ts';
+import { seedFleet } from '../bench/seed.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+// The fleet's first pages at a size where the planner's own choice went wrong: 20,000 nodes, 1 %
+// down, 1 % degraded, 0.5 % in maintenance. The rare states were each read by walking the name
+// index (some 10,000 names each for 101 rows); they are read through the state index, and the
+// name index is walked only for healthy nodes and only as far as the page.
+
+const NODES = 20_000;
+const PAGE = 101;
+
+describe('the fleet page at 20,000 nodes', () => {
+  let db: TestDatabase;
+  let sizes: Record<State, number>;
+  /** The fleet order, worst first then by name, sorted whole: what the pages must add up to. */
+  let order: string[];
+
+  before(async () => {
+    db = await createTestDatabase();
+    await seedFleet(db.sql, { count: NODES, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', due: 'infinity' });
+    await db.sql`
+      update node_health h set state = case when k % 100 = 0 then 'down' when k % 100 = 1 then 'degraded' else 'maintenance' end
+      from (select id, substring(name from 12)::int as k from nodes) x
+      where h.node_id = x.id and (x.k % 100 < 2 or x.k % 200 = 2)`;
+    await db.sql`vacuum analyze node_health`;
+    sizes = await fleetCounts(db.sql, {});
+    const all = await db.sql<{ name: string; state: State }[]>`select n.name, h.state from nodes n join node_health h on h.node_id = n.id`;
+    const rank = (s: State) => FLEET_ORDER.indexOf(s);
+    order = all.sort((a, b) => rank(a.state) - rank(b.state) || (a.name < b.name ? -1 : 1)).map((r) => r.name);
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  /**
+   * The plans of the last statement `run` sends, executed as a prepared statement is: planned for
+   * its values, and generically (the client prepares each statement, and after five executions
+   * Postgres may keep a generic plan, which takes every state for a fifth of the fleet).
+   */
+  async function plans(run: (sql: postgres.Sql) => Promise<unknown>): Promise<Array<{ mode: string; plan: PlanNode }>> {
+    let statement: { text: string; values: unknown[] } | undefined;
+    const watched = postgres(db.url, {
+      max: 1,
+      debug: (_connection, text, values) => {
+        // All but the client's own look-up of array types when it connects.
+        if (!text.includes('pg_catalog.pg_type')) statement = { text, values: values as unknown[] };
+      },
+    });
+    try {
+      await run(watched);
+    } finally {
+      await watched.end({ timeout: 1 });
+    }
+    const session = await db.sql.reserve();
+    try {
+      const { types } = await session.unsafe(statement!.text, statement!.values as never[]).describe();
+      const [{ names }] = await session<[{ names: string | null }]>`select string_agg(t::regtype::text, ', ' order by i) as names from unnest(${types}::oid[]) with ordinality as x(t, i)`;
+      await session.unsafe(`prepare watched${names ? `(${names})` : ''} as ${statement!.text}`);
+      // EXECUTE's arguments inside EXPLAIN cannot be parameters: numbers and state names, as literals.
+      const args = statement!.values.map((v) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`)).join(', ');
+      const out: Array<{ mode: string; plan: PlanNode }> = [];
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await session.unsafe(`set plan_cache_mode = ${mode}`);
+        const [{ 'QUERY PLAN': plan }] = (await session.unsafe(`explain (analyze, format json) execute watched${args ? `(${args})` : ''}`)) as unknown as [
+          { 'QUERY PLAN': [{ Plan: PlanNode }] },
+        ];
+        out.push({ mode, plan: plan[0].Plan });
+      }
+      await session`deallocate watched`;
+      await session`reset plan_cache_mode`;
+      return out;
+    } finally {
+      session.release();
+    }
+  }
+
+  it('reads the first page without walking the name index for the rare states, planned for its values or not', async () => {
+    const found = await plans(async (sql) => {
+      const rows = await fleetPage(sql, {}, {}, PAGE, sizes);
+      assert.deepEqual(rows.map((r) => r.name), order.slice(0, PAGE));
+    });
+    for (const { mode, plan } of found) {
+      const walked = rowsRead(plan, (p) => p['Index Name'] === 'nodes_name_key');
+      assert.ok(walked <= 2 * PAGE, `${mode}: the name index was walked for ${walked} rows`);
+    }
+  });
+
+  it('counts the unfiltered fleet per state without reading nodes', async () => {
+    const found = await plans(async (sql) => assert.deepEqual(await fleetCounts(sql, {}), sizes));
+    for (const { mode, plan } of found) assert.equal(rowsRead(plan, (p) => p['Relation Name'] === 'nodes'), 0, mode);
+  });
+
+  it('pages on across the boundary between the rare states and healthy, however each state is read', async () => {
+    // Every state sorted, every state walked, and the shapes the counts choose: the same pages.
+    const hints: Array<Record<State, number>> = [sizes, { ...sizes, healthy: 0 }, { down: NODES, degraded: NODES, unknown: NODES, maintenance: NODES, healthy: NODES }];
+    const rare = sizes.down + sizes.degraded + sizes.unknown + sizes.maintenance;
+    for (const hint of hints) {
+      const names: string[] = [];
+      let at: FleetCursor | undefined;
+      while (names.length < rare + 2 * PAGE) {
+        const rows = await fleetPage(db.sql, {}, { after: at }, PAGE, hint);
+        names.push(...rows.map((r) => r.name));
+        at = fleetCursor(rows.at(-1)!);
+      }
+      assert.deepEqual(names, order.slice(0, names.length), JSON.stringify(hint));
+      // And back from there to the start.
+      const back: string[] = [];
+      let before: FleetCursor | undefined = at;
+      for (;;) {
+        const rows = await fleetPage(db.sql, {}, { before }, PAGE, hint);
+        if (rows.length === 0) break;
+        back.unshift(...rows.map((r) => r.name));
+        before = fleetCursor(rows[0]!);
+      }
+      assert.deepEqual(back, names.slice(0, -1), `${JSON.stringify(hint)}, backwards`);
+    }
+  });
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/** Rows read by the plan's nodes that `which` picks, over every loop of each. */
+function rowsRead(p: PlanNode, which: (p: PlanNode) => boolean): number {
+  const own = which(p) ? p['Actual Rows'] * p['Actual Loops'] : 0;
+  return own + (p.Plans ?? []).reduce((sum, c) => sum + rowsRead(c, which), 0);
+}
