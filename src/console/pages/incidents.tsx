@@ -127,14 +127,14 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     '/incidents/:id/acknowledge',
     ...guards.action,
     requireScope('write'),
-    act((id, _form, by, expectedVersion, who) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock.now(), who), 'acknowledged'),
+    act((id, _form, by, expectedVersion, who) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock, who), 'acknowledged'),
   );
   app.post(
     '/incidents/:id/resolve',
     ...guards.action,
     requireScope('write'),
     act((id, form, by, expectedVersion, who) => {
-      return resolve(deps.sql, id, { by, expectedVersion, note: resolutionNote(noteOf(form)) }, deps.clock.now(), who);
+      return resolve(deps.sql, id, { by, expectedVersion, note: resolutionNote(noteOf(form)) }, deps.clock, who);
     }, 'resolved'),
   );
 
