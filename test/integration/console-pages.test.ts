@@ -5,7 +5,10 @@ import { escalate, followNodes, pageLater, UNREACHABLE_WITHOUT_EMAIL } from '../
 import { insertSchedule } from '../../src/oncall/store-schedules.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
+import { createSql } from '../../src/db/client.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { createLogger } from '../../src/logger.ts';
+import { ADMIN_TOKEN, buildApp, consoleCookie, createHarness, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -258,6 +261,25 @@ describe('console pages', () => {
       const body = await res.text();
       assert.ok(body.startsWith('{'), `${address}: ${body.slice(0, 200)}`);
       assert.deepEqual((JSON.parse(body) as { error: { code: string } }).error.code, 'not_found', address);
+    }
+  });
+
+  it('answers a signed-in browser the bare 404 page when the database is down, not a 500', async () => {
+    const lines: string[] = [];
+    const log = createLogger('warn', { write: (line: string) => void lines.push(line) });
+    // Nothing listens on port 1: every query fails to connect, as with Postgres down.
+    const gone = createSql('postgres://root@127.0.0.1:1/gone');
+    try {
+      const { app } = buildApp({ sql: gone, clock: h.clock, buffer: new HeartbeatBuffer(), log });
+      const res = await app.request('/settings', { headers: { cookie, accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+      assert.equal(res.status, 404);
+      const html = await res.text();
+      assert.match(html, /<h1>No such page<\/h1>/);
+      assert.doesNotMatch(html, /<nav aria-label="Console">/);
+      assert.match(lines.join(''), /ECONNREFUSED/);
+      assert.ok(!lines.join('').includes(cookie.split('=')[1]!.split(';')[0]!), 'the session id is not logged');
+    } finally {
+      await gone.end({ timeout: 1 });
     }
   });
 
