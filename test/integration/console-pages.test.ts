@@ -15,6 +15,18 @@ import { ADMIN_TOKEN, buildApp, consoleCookie, createHarness, formOf, signedIn, 
 
 const ORIGIN = 'http://localhost';
 
+/**
+ * A table row of `html`, from `marker` to the row's end. A missing row fails here: an empty string
+ * would let every `doesNotMatch` on it pass whatever the page said.
+ */
+function rowFrom(html: string, marker: string): string {
+  const start = html.indexOf(marker);
+  assert.ok(start >= 0, `a row with ${marker}`);
+  const end = html.indexOf('</tr>', start);
+  assert.ok(end > start, `the end of the row with ${marker}`);
+  return html.slice(start, end);
+}
+
 describe('console pages', () => {
   let h: Harness;
   let cookie: string;
@@ -481,7 +493,7 @@ describe('console: the fleet before any node exists', () => {
 describe('console: incidents', () => {
   const { s, get } = signedIn(ORIGIN);
   /** The incident's row in a list of incidents, from its link to the row's end. */
-  const listRow = (list: string, id: string) => list.slice(list.indexOf(`href="/incidents/${id}"`), list.indexOf('</tr>', list.indexOf(`href="/incidents/${id}"`)));
+  const listRow = (list: string, id: string) => rowFrom(list, `href="/incidents/${id}"`);
   /** The number beside "Incidents" in the navigation, and what it says to a screen reader. */
   const badge = (html: string) => /<span class="count" title="Open incidents nobody has acknowledged yet"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
 
@@ -649,7 +661,7 @@ describe('console: incidents', () => {
     const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'Office only', levels: [{ after_seconds: 0, schedule_ids: [office.id] }] })).json()) as { id: string };
     await h.admin('POST', '/v1/escalation-policies', { name: 'Ola always', levels: [{ after_seconds: 0, user_ids: [ola.id] }] });
     const policies = await get('/policies');
-    const rowOf = (name: string) => policies.slice(policies.indexOf(`>${name}</a>`), policies.indexOf('</tr>', policies.indexOf(`>${name}</a>`)));
+    const rowOf = (name: string) => rowFrom(policies, `>${name}</a>`);
     assert.match(rowOf('Office only'), /pages nobody now/);
     assert.doesNotMatch(rowOf('Ola always'), /pages nobody now/);
 
