@@ -84,16 +84,21 @@ export function hhmm(d: Date, zone: string): string {
 /** A datetime-local field's value for `d` on the clock of `zone`. */
 export const localInput = (d: Date, zone: string): string => clockOf(d, zone).toISOString().slice(0, 16);
 
-const ROTATION_UNITS = ['years', 'months', 'weeks', 'days', 'hours', 'minutes'] as const;
+/** The clock units of a rotation: an exact number of milliseconds each, unlike days and longer (a DST day is 23 or 25 hours). */
+const CLOCK_UNITS = ['hours', 'minutes', 'seconds', 'milliseconds'] as const;
+const ROTATION_UNITS = ['years', 'months', 'weeks', 'days', ...CLOCK_UNITS] as const;
 
 /**
  * A rotation (an ISO 8601 duration) as a person says it: P1W "every week", P2D "every 2 days",
- * P1DT12H "every 1 day 12 hours"; anything luxon cannot read, as stored.
+ * P1DT12H "every 1 day 12 hours"; anything luxon cannot read, as stored. Seconds are said, and
+ * carried into minutes and hours where they make them (PT1H60S "every 1 hour 1 minute", not
+ * "every hour"); days are never made of hours, which are not the same length across a DST change.
  */
 export function every(rotation: string): string {
   const d = Duration.fromISO(rotation);
   if (!d.isValid) return `every ${rotation}`;
-  const o = d.toObject();
+  const date = d.toObject();
+  const o = date.seconds || date.milliseconds ? { ...date, ...Duration.fromObject(Object.fromEntries(CLOCK_UNITS.map((u) => [u, date[u] ?? 0]))).shiftTo(...CLOCK_UNITS).toObject() } : date;
   const parts = ROTATION_UNITS.flatMap((u) => (o[u] ? [[o[u], u.slice(0, -1)] as const] : []));
   if (parts.length === 1 && parts[0]![0] === 1) return `every ${parts[0]![1]}`;
   return parts.length ? `every ${parts.map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`).join(' ')}` : `every ${rotation}`;

@@ -3,6 +3,7 @@ import { getChannelsByIds } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
 import { activeMaintenance } from '../maintenance/store.ts';
+import { pagedNobody } from '../incidents/store.ts';
 import { getSchedules } from '../oncall/store-schedules.ts';
 import { userNames } from '../oncall/store-users.ts';
 import type { DeliveryRow } from '../notifications/model.ts';
@@ -163,14 +164,29 @@ export function PagedNobodyNotice(p: { incident: IncidentRow; pagedNobody: Reado
   );
 }
 
+/** What a table of incidents shows beside their rows: who acted, maintenance, and which paged nobody. */
+export interface IncidentTableFacts {
+  names: Map<string, string>;
+  maintenance: NodeMaintenance;
+  /** Open incidents that paged nobody, marked so (PagedNobodyNotice). */
+  pagedNobody: ReadonlySet<string>;
+}
+
+/** The facts of IncidentTable for these rows, read one way wherever incidents are listed (three queries). */
+export async function incidentTableFacts(sql: Queryable, rows: IncidentRow[], now: Date): Promise<IncidentTableFacts> {
+  const [names, maintenance, nobody] = await Promise.all([
+    actorNames(sql, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by])),
+    maintenanceOf(sql, rows, now),
+    pagedNobody(sql, rows.filter((r) => r.status === 'open').map((r) => r.id)),
+  ]);
+  return { names, maintenance, pagedNobody: nobody };
+}
+
 /** Incidents in a table; `action` renders an extra last cell per row (the acknowledge button). */
 export function IncidentTable(p: {
   rows: IncidentRow[];
   now: Date;
-  names: Map<string, string>;
-  maintenance?: NodeMaintenance;
-  /** Open incidents that paged nobody, marked so (PagedNobodyNotice). */
-  pagedNobody?: ReadonlySet<string>;
+  facts: IncidentTableFacts;
   showNode?: boolean;
   action?: (i: IncidentRow) => Child;
 }) {
@@ -198,18 +214,18 @@ export function IncidentTable(p: {
           <td data-label="Status">
             <span>
               <StatusTag status={i.status} />
-              {i.status === 'open' && p.pagedNobody?.has(i.id) ? <span class="tag tag-nobody">paged nobody</span> : null}
+              {i.status === 'open' && p.facts.pagedNobody.has(i.id) ? <span class="tag tag-nobody">paged nobody</span> : null}
               {i.status === 'acknowledged' ? (
                 <span class="sub">
-                  by <Actor by={i.acknowledged_by} names={p.names} />
+                  by <Actor by={i.acknowledged_by} names={p.facts.names} />
                 </span>
               ) : null}
               {i.status === 'resolved' ? (
                 <span class="sub">
-                  by <Actor by={i.resolved_by} names={p.names} />
+                  by <Actor by={i.resolved_by} names={p.facts.names} />
                 </span>
               ) : null}
-              {p.maintenance ? <UnderMaintenance incident={i} maintenance={p.maintenance} /> : null}
+              <UnderMaintenance incident={i} maintenance={p.facts.maintenance} />
             </span>
           </td>
           {p.action ? <td data-label="">{p.action(i)}</td> : null}

@@ -470,7 +470,7 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
 .tl-tick { stroke: var(--border); stroke-width: 1; vector-effect: non-scaling-stroke; }
 .tl-now { stroke: var(--down); stroke-width: 2; vector-effect: non-scaling-stroke; }
 .tl-override { stroke: var(--text); stroke-width: 2; vector-effect: non-scaling-stroke; }
-.tl-override-key { fill: var(--surface); }
+.tl-override-key { fill: none; }
 .tl-today .tl-date { color: var(--accent); }
 .tl-swatch { width: 0.95rem; height: 0.95rem; }
 .tl-who-0 { fill: var(--who-0); } .tl-who-1 { fill: var(--who-1); } .tl-who-2 { fill: var(--who-2); } .tl-who-3 { fill: var(--who-3); }

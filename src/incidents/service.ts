@@ -1,6 +1,7 @@
 import type { Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import { channelTypes } from '../channels/store.ts';
+import type { Clock } from '../clock.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, Refusal } from '../errors.ts';
@@ -54,8 +55,12 @@ export interface Actor {
  * Acknowledging and resolving share their guard: the incident exists, is not resolved (conflict)
  * and, when the caller names a version, is still at it (precondition_failed). Then the change, its
  * timeline entry and its outbox event commit together. Returns the incident as it now stands.
+ *
+ * The change is stamped with the clock read once the row is locked, not when it was asked for: one
+ * waiting behind an escalation's step would otherwise be stamped before the `escalated` line it
+ * follows (and the `escalation_stopped` that copies its time with it).
  */
-async function act(sql: Sql, id: string, actor: Actor, change: (tx: Tx, row: IncidentRow) => Promise<void>): Promise<IncidentRow> {
+async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx: Tx, row: IncidentRow, now: Date) => Promise<void>): Promise<IncidentRow> {
   await sql.begin(async (tx) => {
     const row = await store.lockIncident(tx, id);
     if (!row) throw notFound(`Incident "${id}"`);
@@ -63,7 +68,7 @@ async function act(sql: Sql, id: string, actor: Actor, change: (tx: Tx, row: Inc
     if (actor.expectedVersion !== undefined && actor.expectedVersion !== row.version) {
       throw new Refusal('precondition_failed', `The incident is at version ${row.version}, not ${actor.expectedVersion}.`);
     }
-    await change(tx, row);
+    await change(tx, row, clock.now());
   });
   const row = await store.getIncident(sql, id);
   if (!row) throw notFound(`Incident "${id}"`);
@@ -71,8 +76,8 @@ async function act(sql: Sql, id: string, actor: Actor, change: (tx: Tx, row: Inc
 }
 
 /** Stops escalation and tells the channels that were paged. Acknowledging twice keeps the first. */
-export function acknowledge(sql: Sql, id: string, actor: Actor, now: Date, acting: Acting): Promise<IncidentRow> {
-  return act(sql, id, actor, async (tx, row) => {
+export function acknowledge(sql: Sql, id: string, actor: Actor, clock: Clock, acting: Acting): Promise<IncidentRow> {
+  return act(sql, id, actor, clock, async (tx, row, now) => {
     const acked = await store.acknowledgeIncident(tx, row.id, now, actor.by);
     const target = { type: 'incident', id: row.id, name: row.title };
     await audit(tx, acting, { action: 'incident.acknowledge', target, result: acked ? 'done' : 'unchanged', detail: { by: actor.by } }, now);
@@ -83,8 +88,8 @@ export function acknowledge(sql: Sql, id: string, actor: Actor, now: Date, actin
 }
 
 /** Resolves by hand; every channel that was paged is told. */
-export function resolve(sql: Sql, id: string, actor: Actor & { note?: string | undefined }, now: Date, acting: Acting): Promise<IncidentRow> {
-  return act(sql, id, actor, async (tx, row) => {
+export function resolve(sql: Sql, id: string, actor: Actor & { note?: string | undefined }, clock: Clock, acting: Acting): Promise<IncidentRow> {
+  return act(sql, id, actor, clock, async (tx, row, now) => {
     await audit(tx, acting, { action: 'incident.resolve', target: { type: 'incident', id: row.id, name: row.title }, detail: { by: actor.by } }, now);
     const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by: actor.by, detail: { ...actor.detail, ...(actor.note ? { note: actor.note } : {}) } }]);
     await store.addTimeline(tx, timeline);

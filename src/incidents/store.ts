@@ -232,15 +232,23 @@ export async function resolutionNotes(sql: Queryable, ids: string[]): Promise<Ma
 
 /**
  * Which of these incidents paged nobody: their escalation ended on a level that reached nobody
- * (`reached_nobody` with `escalation_ends`) and no level wrote a page to anyone. One query; both
- * lookups go by incident_id's indexes.
+ * (`reached_nobody` with `escalation_ends`) and no level paged anyone. Read from the timeline,
+ * which each page writes in its own transaction (`opened` for level 1, unless a step-0
+ * `reached_nobody` says it reached nobody; `escalated` for a later one): the ledger's rows come
+ * only when the page's outbox event is handled, so a first page still queued or retrying would
+ * read as nobody paged. One query, every lookup on incident_timeline's (incident_id, id) index.
  */
 export async function pagedNobody(sql: Queryable, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await sql<{ incident_id: string }[]>`
     select distinct t.incident_id from incident_timeline t
     where t.incident_id = any(${ids}::uuid[]) and t.kind = 'reached_nobody' and (t.detail->>'escalation_ends')::boolean
-      and not exists (select 1 from deliveries d where d.incident_id = t.incident_id and d.event in ('opened', 'escalated'))`;
+      and not exists (
+        select 1 from incident_timeline p
+        where p.incident_id = t.incident_id
+          and (p.kind = 'escalated'
+               or (p.kind = 'opened' and not exists (
+                     select 1 from incident_timeline z where z.incident_id = t.incident_id and z.kind = 'reached_nobody' and z.detail->>'step' = '0'))))`;
   return new Set(rows.map((r) => r.incident_id));
 }
 

@@ -163,7 +163,7 @@ describe('a link from a notification', () => {
 
   it('after someone else acted, says who did what and when', async () => {
     h.clock.advance(60_000);
-    await acknowledge(h.sql, incidentId, { by: 'bob' }, h.clock.now(), TEST_ACTING);
+    await acknowledge(h.sql, incidentId, { by: 'bob' }, h.clock, TEST_ACTING);
     const ack = await changesNothing('POST', link('acknowledge'));
     assert.match(text(ack.html), /bob acknowledged this incident at 2026-11-21 10:01:00 UTC/);
 

@@ -1,16 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
-import { UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
+import { escalate, followNodes, pageLater, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
+import { insertSchedule } from '../../src/oncall/store-schedules.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import type { State } from '../../src/health/decide.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
-import { ADMIN_TOKEN, consoleCookie, createHarness, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
+import { createSql } from '../../src/db/client.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { createLogger } from '../../src/logger.ts';
+import { ADMIN_TOKEN, buildApp, consoleCookie, createHarness, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
 
 const ORIGIN = 'http://localhost';
+
+/**
+ * A table row of `html`, from `marker` to the row's end. A missing row fails here: an empty string
+ * would let every `doesNotMatch` on it pass whatever the page said.
+ */
+function rowFrom(html: string, marker: string): string {
+  const start = html.indexOf(marker);
+  assert.ok(start >= 0, `a row with ${marker}`);
+  const end = html.indexOf('</tr>', start);
+  assert.ok(end > start, `the end of the row with ${marker}`);
+  return html.slice(start, end);
+}
 
 describe('console pages', () => {
   let h: Harness;
@@ -270,6 +286,25 @@ describe('console pages', () => {
     }
   });
 
+  it('answers a signed-in browser the bare 404 page when the database is down, not a 500', async () => {
+    const lines: string[] = [];
+    const log = createLogger('warn', { write: (line: string) => void lines.push(line) });
+    // Nothing listens on port 1: every query fails to connect, as with Postgres down.
+    const gone = createSql('postgres://root@127.0.0.1:1/gone');
+    try {
+      const { app } = buildApp({ sql: gone, clock: h.clock, buffer: new HeartbeatBuffer(), log });
+      const res = await app.request('/settings', { headers: { cookie, accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+      assert.equal(res.status, 404);
+      const html = await res.text();
+      assert.match(html, /<h1>No such page<\/h1>/);
+      assert.doesNotMatch(html, /<nav aria-label="Console">/);
+      assert.match(lines.join(''), /ECONNREFUSED/);
+      assert.ok(!lines.join('').includes(cookie.split('=')[1]!.split(';')[0]!), 'the session id is not logged');
+    } finally {
+      await gone.end({ timeout: 1 });
+    }
+  });
+
   it('names the node a maintenance window could not find, or a name refused, as it was typed, not by its place in a list', async () => {
     /** The nodes field's problem for this typed list; the form has no numbered ids to name. */
     const refused = async (nodes: string) => {
@@ -467,6 +502,8 @@ describe('console: the fleet before any node exists', () => {
 
 describe('console: incidents', () => {
   const { s, get } = signedIn(ORIGIN);
+  /** The incident's row in a list of incidents, from its link to the row's end. */
+  const listRow = (list: string, id: string) => rowFrom(list, `href="/incidents/${id}"`);
   /** The number beside "Incidents" in the navigation, and what it says to a screen reader. */
   const badge = (html: string) => /<span class="count" title="Open incidents nobody has acknowledged yet"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
 
@@ -634,7 +671,7 @@ describe('console: incidents', () => {
     const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'Office only', levels: [{ after_seconds: 0, schedule_ids: [office.id] }] })).json()) as { id: string };
     await h.admin('POST', '/v1/escalation-policies', { name: 'Ola always', levels: [{ after_seconds: 0, user_ids: [ola.id] }] });
     const policies = await get('/policies');
-    const rowOf = (name: string) => policies.slice(policies.indexOf(`>${name}</a>`), policies.indexOf('</tr>', policies.indexOf(`>${name}</a>`)));
+    const rowOf = (name: string) => rowFrom(policies, `>${name}</a>`);
     assert.match(rowOf('Office only'), /pages nobody now/);
     assert.doesNotMatch(rowOf('Ola always'), /pages nobody now/);
 
@@ -644,24 +681,50 @@ describe('console: incidents', () => {
       nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: policy.id, openedAt: h.clock.now() })),
     );
     const ended = { level: 0, step: 0, channel_ids: [], users: [], empty_schedule_ids: [office.id], reason: 'nobody on call', escalation_ends: true };
+    const opened = { reason: 'no heartbeat', policy_id: policy.id, level: 0, step: 0, channel_ids: [], users: [] };
     await addTimeline(h.sql, [
+      { incident_id: nobody!.id, at: h.clock.now(), kind: 'opened', detail: { ...opened, empty_schedule_ids: [office.id] } },
       { incident_id: nobody!.id, at: h.clock.now(), kind: 'reached_nobody', detail: ended },
       // Level 1 paged Ola; only the last level reached nobody: someone knows.
+      { incident_id: paged!.id, at: h.clock.now(), kind: 'opened', detail: { ...opened, users: [{ user_id: ola.id, name: 'Ola' }] } },
       { incident_id: paged!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { ...ended, level: 1, step: 1 } },
     ]);
-    await insertDeliveries(h.sql, [{ incidentId: paged!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: ola.id, channelType: 'email', occurredAt: h.clock.now() }], h.clock.now());
     const page = await get(`/incidents/${nobody!.id}`);
     assert.match(page, /<p id="paged-nobody"><b>Paged nobody\.<\/b>/);
     assert.ok(page.indexOf('id="paged-nobody"') < page.indexOf('id="acknowledge"'), 'above the buttons');
     assert.doesNotMatch(await get(`/incidents/${paged!.id}`), /Paged nobody/);
-    const listRow = (list: string, id: string) => list.slice(list.indexOf(`href="/incidents/${id}"`), list.indexOf('</tr>', list.indexOf(`href="/incidents/${id}"`)));
     const list = await get('/incidents');
     assert.match(listRow(list, nobody!.id), /<span class="tag tag-nobody">paged nobody<\/span>/);
     assert.doesNotMatch(listRow(list, paged!.id), /paged nobody/);
+    // The node's page lists its incidents as the list does.
+    assert.match(listRow(await get('/nodes/night-1'), nobody!.id), /<span class="tag tag-nobody">paged nobody<\/span>/);
+    assert.doesNotMatch(listRow(await get('/nodes/night-2'), paged!.id), /paged nobody/);
     // Acknowledged, someone has it: no longer said.
     await h.admin('POST', `/v1/incidents/${nobody!.id}/acknowledge`, { by: 'alice' });
     assert.doesNotMatch(await get(`/incidents/${nobody!.id}`), /Paged nobody/);
     assert.doesNotMatch(listRow(await get('/incidents'), nobody!.id), /paged nobody/);
+  });
+
+  it('does not say "Paged nobody" when level 1 paged someone whose page is still queued and the last level reached nobody', async () => {
+    const { h } = s;
+    const zoe = (await (await h.admin('POST', '/v1/users', { name: 'Zoe', email: 'zoe@example.com' })).json()) as { id: string };
+    const empty = await insertSchedule(h.sql, { name: 'Nobody yet', time_zone: 'UTC', layers: [] }, h.clock.now());
+    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'Zoe then nobody', levels: [{ after_seconds: 0, user_ids: [zoe.id] }, { after_seconds: 60, schedule_ids: [empty.id] }] })).json()) as { id: string };
+    const node = await h.createNode('queued-1', { escalation_policy_id: policy.id });
+    const down = h.clock.now();
+    // The engine's own path: the incident opens and its first page waits on its outbox event (as
+    // when its first send failed), so the ledger holds nothing yet when level 2 reaches nobody.
+    await h.sql.begin(async (tx) => {
+      const { pages } = await followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true);
+      await pageLater(tx, pages, down);
+    });
+    const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], new Date(down.getTime() + 61_000), true));
+    const [ends] = await h.sql<{ n: number }[]>`select count(*)::int as n from incident_timeline where incident_id = ${incident!.id} and kind = 'reached_nobody' and (detail->>'escalation_ends')::boolean`;
+    assert.equal(ends!.n, 1, 'the last level reached nobody and escalation ended');
+    assert.equal((await h.sql`select 1 from deliveries where incident_id = ${incident!.id}`).length, 0, 'the first page is not in the ledger yet');
+    assert.doesNotMatch(await get(`/incidents/${incident!.id}`), /Paged nobody/);
+    assert.doesNotMatch(listRow(await get('/incidents'), incident!.id), /paged nobody/);
   });
 
   it('says before resolving that the node is still down, and after it, whom the resolve goes to, which pages failed and which were not sent', async () => {

@@ -3,13 +3,15 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import postgres from 'postgres';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { ManualClock } from '../../src/clock.ts';
+import { createSql } from '../../src/db/client.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
 import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
-import { acknowledge, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
+import { acknowledge, escalate, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { newsSender } from '../../src/notifications/handlers.ts';
 import { setupWarnings, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';
+import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
 import { testLog } from '../helpers/log.ts';
 import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, QUEUE_BACKENDS, settledDeliveries, wentDown, type OnCall } from '../helpers/oncall.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
@@ -260,7 +262,7 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     const { incidentId } = await nodeGoingDown('web-1');
     await sink.waitFor((m) => m.envelopeTo.includes('dan@test.local'));
     const ackedAt = clock.now();
-    await acknowledge(db.sql, incidentId, { by: 'Dan' }, ackedAt, TEST_ACTING);
+    await acknowledge(db.sql, incidentId, { by: 'Dan' }, clock, TEST_ACTING);
     await p.runUntil(new Date(clock.now().getTime() + 600_000));
     await oc.drain();
     const stopped = (await timeline(incidentId)).find((e) => e.kind === 'escalation_stopped');
@@ -269,6 +271,36 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     assert.equal(stopped?.at.toISOString(), ackedAt.toISOString());
     await until('the acknowledgement to Dan', async () => sink.messages.some((m) => m.subject.startsWith('[Lifeline] ACKNOWLEDGED')) || undefined);
     assert.ok(!sink.messages.some((m) => m.envelopeTo.includes('eve@test.local')), 'Eve was never paged');
+  });
+
+  it('stamps an acknowledgement waiting behind an escalation after the escalation, and its stop with it', async () => {
+    const dan = await oc.user('Dan', 'dan@test.local');
+    const eve = await oc.user('Eve', 'eve@test.local');
+    const fay = await oc.user('Fay', 'fay@test.local');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [dan.id] }, { after_seconds: 60, channel_ids: [], user_ids: [eve.id] }, { after_seconds: 300, channel_ids: [], user_ids: [fay.id] }], { isDefault: true });
+    const { incidentId } = await nodeGoingDown('web-9');
+    const stepAt = sec(150);
+    clock.set(sec(149));
+    // Level 2's step holds the incident's row; an acknowledgement asked for at 79 s waits on it.
+    const step = await holdOpen(db, (tx) => escalate(tx, [{ incidentId, step: 1, atOnce: false }], stepAt, true));
+    const own = createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-ack' });
+    try {
+      let done = false;
+      const acking = acknowledge(own, incidentId, { by: 'Dan' }, clock, TEST_ACTING).finally(() => (done = true));
+      await waitsOnLock(db, 'lifeline-test-ack', () => done);
+      clock.set(stepAt);
+      await step.commit();
+      const acked = await acking;
+      assert.equal(acked.acknowledged_at?.toISOString(), stepAt.toISOString(), 'stamped once it took the row, not when asked');
+    } finally {
+      await own.end({ timeout: 1 });
+    }
+    await p.runUntil(sec(1000));
+    await oc.drain();
+    const entries = await timeline(incidentId);
+    const at = (kind: string) => entries.find((e) => e.kind === kind)!.at.getTime();
+    assert.ok(at('escalated') <= at('acknowledged'), JSON.stringify(entries.map((e) => [e.kind, e.at])));
+    assert.equal(at('escalation_stopped'), at('acknowledged'));
   });
 
   it('signs links naming each recipient: a person for their email and own channels, the channel for a level’s channel', async () => {

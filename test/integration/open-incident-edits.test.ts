@@ -196,7 +196,7 @@ describe('open incidents across edits of what paged them', () => {
     const { p1, incident } = await pagedThenMoved('api-2');
 
     // Resolved, its resolve still an outbox event: the incident is no longer open.
-    await resolveIncident(db.sql, incident!.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await resolveIncident(db.sql, incident!.id, { by: 'tester' }, clock, TEST_ACTING);
     const owed = `Messages of incident "api-2 is down" (${incident!.id}) to the channel are not all delivered yet; delete it once they are.`;
     assert.deepEqual(await refusal(deleteChannel(db.sql, p1.channel.id, clock.now(), TEST_ACTING)), { status: 409, message: owed });
 
@@ -215,7 +215,7 @@ describe('open incidents across edits of what paged them', () => {
 
   it('refuses to delete a channel a dead resolve would message once replayed, naming the event to replay', async () => {
     const { p1, incident } = await pagedThenMoved('api-4');
-    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock, TEST_ACTING);
     // Its handler failed on every attempt: parked in outbox_dead until an operator replays it.
     const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
     await db.sql.begin((tx) => buryOutbox(tx, resolve!.id, 'failed on every attempt', clock.now()));
@@ -242,7 +242,7 @@ describe('open incidents across edits of what paged them', () => {
 
   it('a dead resolve replayed while a deletion reads what holds the channel is seen in one table or the other', async () => {
     const { p1, incident } = await pagedThenMoved('api-12');
-    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock, TEST_ACTING);
     const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
     await db.sql.begin((tx) => buryOutbox(tx, resolve!.id, 'failed on every attempt', clock.now()));
     // The replay moves the event from outbox_dead to outbox, not committed yet; it commits right
@@ -265,7 +265,7 @@ describe('open incidents across edits of what paged them', () => {
 
   it('a dead page replayed while its resolve is being handled waits for that handling, then pages nobody', async () => {
     const { incident, page } = await buriedEscalation('api-11');
-    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock, TEST_ACTING);
     const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
     // The resolve's worker, as OutboxDispatcher: claimed, handled (whom to tell chosen without the
     // page, which lay dead), its row deleted; not committed yet.
@@ -287,7 +287,7 @@ describe('open incidents across edits of what paged them', () => {
 
   it('a dead page replayed after its incident’s resolve went out pages nobody, and the timeline says why', async () => {
     const { first, bea, incident, deleteAt, page } = await buriedEscalation('api-8');
-    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock, TEST_ACTING);
     await oc.drain();
     await settledDeliveries(db, incident.id, 2);
 
@@ -310,7 +310,7 @@ describe('open incidents across edits of what paged them', () => {
 
   it('a dead page of an incident whose resolve went out holds nobody: replayed, it would page no one', async () => {
     const { bea, incident, deleteAt, page } = await buriedEscalation('api-13');
-    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock, TEST_ACTING);
     await oc.drain();
     await settledDeliveries(db, incident.id, 2);
 
@@ -324,7 +324,7 @@ describe('open incidents across edits of what paged them', () => {
 
   it('a dead page holds its person while its incident’s resolve is parked too, and not once the resolve went out', async () => {
     const { bea, incident, deleteAt, page } = await buriedEscalation('api-14');
-    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock.now(), TEST_ACTING);
+    await resolveIncident(db.sql, incident.id, { by: 'tester' }, clock, TEST_ACTING);
     const [resolve] = await db.sql<{ id: string }[]>`select id::text as id from outbox where topic = 'incident.resolved'`;
     await db.sql.begin((tx) => buryOutbox(tx, resolve!.id, 'failed on every attempt', clock.now()));
     // The resolve tells only whom the ledger paged, not Bea; but replayed first and waiting in the

@@ -41,5 +41,10 @@ describe('console: a rotation as a person says it', () => {
       ['P1W', 'P2W', 'P1D', 'P2D', 'PT12H', 'PT1H', 'P1M', 'P1DT12H', 'PT90M', 'nonsense'].map(every),
       ['every week', 'every 2 weeks', 'every day', 'every 2 days', 'every 12 hours', 'every hour', 'every month', 'every 1 day 12 hours', 'every 90 minutes', 'every nonsense'],
     );
+    // Seconds, which the validator accepts: 61 minutes is not "every hour"; hours never become a day.
+    assert.deepEqual(
+      ['PT1H60S', 'PT3600S', 'PT90S', 'P1DT30S', 'PT48H1S', 'PT1H0.5S'].map(every),
+      ['every 1 hour 1 minute', 'every hour', 'every 1 minute 30 seconds', 'every 1 day 30 seconds', 'every 48 hours 1 second', 'every 1 hour 500 milliseconds'],
+    );
   });
 });

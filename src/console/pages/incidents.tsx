@@ -18,7 +18,7 @@ import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
-import { actorNames, Actor, IncidentTable, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
+import { actorNames, Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -61,11 +61,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, node, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
     const now = deps.clock.now();
-    const [names, maintenance, nobody] = await Promise.all([
-      actorNames(deps.sql, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by])),
-      maintenanceOf(deps.sql, rows, now),
-      pagedNobody(deps.sql, rows.filter((r) => r.status === 'open').map((r) => r.id)),
-    ]);
+    const facts = await incidentTableFacts(deps.sql, rows, now);
     const self = href('/incidents', { status, node, after: c.req.query('after') });
 
     return html(
@@ -86,7 +82,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
               </li>
             ))}
           </ul>
-          <IncidentTable rows={rows} now={now} names={names} maintenance={maintenance} pagedNobody={nobody} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
+          <IncidentTable rows={rows} now={now} facts={facts} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
           <Pager next={next}>{after ? <a href={href('/incidents', { status, node })}>Newest</a> : null}</Pager>
         </Live>
       </Page>,
@@ -131,14 +127,14 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     '/incidents/:id/acknowledge',
     ...guards.action,
     requireScope('write'),
-    act((id, _form, by, expectedVersion, who) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock.now(), who), 'acknowledged'),
+    act((id, _form, by, expectedVersion, who) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock, who), 'acknowledged'),
   );
   app.post(
     '/incidents/:id/resolve',
     ...guards.action,
     requireScope('write'),
     act((id, form, by, expectedVersion, who) => {
-      return resolve(deps.sql, id, { by, expectedVersion, note: resolutionNote(noteOf(form)) }, deps.clock.now(), who);
+      return resolve(deps.sql, id, { by, expectedVersion, note: resolutionNote(noteOf(form)) }, deps.clock, who);
     }, 'resolved'),
   );
 

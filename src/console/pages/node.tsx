@@ -20,7 +20,7 @@ import { chrome, cursor, engineAddress, href, readCursor } from '../context.ts';
 import { htmlAttr } from '../../http/html-attr.ts';
 import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
-import { actorNames, IncidentTable, maintenanceOf } from '../incident-parts.tsx';
+import { IncidentTable, incidentTableFacts } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Live, Page } from '../layout.tsx';
 import { AskFirst } from '../confirm.tsx';
@@ -102,7 +102,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
       policiesForNodes(deps.sql, [node.id]),
       listRuns(deps.sql, node.id, undefined, RUNS),
     ]);
-    const [names, maintenance] = await Promise.all([actorNames(deps.sql, incidents.flatMap((i) => [i.acknowledged_by, i.resolved_by])), maintenanceOf(deps.sql, incidents, nowDate)]);
+    const facts = await incidentTableFacts(deps.sql, incidents, nowDate);
     const shown = transitions.slice(0, TRANSITIONS);
     const older = transitions.length > TRANSITIONS ? href(`/nodes/${encodeURIComponent(node.name)}`, { before: cursor(shown.at(-1)!.state_version) }) : undefined;
     // A scheduled job is judged by its cron, not by its (unused) heartbeat interval: 0, as in the API.
@@ -200,7 +200,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
           <h2>
             Incidents <span class="muted">({totalIncidents.toLocaleString('en-US')})</span>
           </h2>
-          <IncidentTable rows={incidents} now={nowDate} names={names} maintenance={maintenance} showNode={false} />
+          <IncidentTable rows={incidents} now={nowDate} facts={facts} showNode={false} />
           {totalIncidents > incidents.length ? (
             <p>
               <a href={href('/incidents', { status: incidentCounts.open + incidentCounts.acknowledged ? undefined : 'resolved', node: node.id })}>All incidents of {node.name}</a>

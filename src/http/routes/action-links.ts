@@ -122,7 +122,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     let incident: IncidentRow;
     try {
       const who = actingFor(c, link, actor);
-      incident = await (link.action === 'acknowledge' ? acknowledge(sql, link.incidentId, actor, clock.now(), who) : resolve(sql, link.incidentId, { ...actor, note }, clock.now(), who));
+      incident = await (link.action === 'acknowledge' ? acknowledge(sql, link.incidentId, actor, clock, who) : resolve(sql, link.incidentId, { ...actor, note }, clock, who));
     } catch (err) {
       // Resolved by someone else between the check above and the command.
       if (!(err instanceof Refusal && err.code === 'conflict')) throw err;

@@ -173,14 +173,14 @@ export function incidentRoutes(deps: AppDeps) {
       description: 'Stops escalation. Acknowledging twice keeps the first; a resolved incident is 409. `by` defaults to the caller.',
     },
     Acknowledge,
-    (id, _input, actor, who) => acknowledge(sql, id, actor, clock.now(), who),
+    (id, _input, actor, who) => acknowledge(sql, id, actor, clock, who),
   );
 
   act(
     'resolve',
     { summary: 'Resolve an incident', description: 'Every channel that was paged is told. A resolved incident is 409. `by` defaults to the caller.' },
     Resolve,
-    (id, input, actor, who) => resolve(sql, id, { ...actor, note: input.note }, clock.now(), who),
+    (id, input, actor, who) => resolve(sql, id, { ...actor, note: input.note }, clock, who),
   );
 
   return app;
