@@ -17,9 +17,6 @@ import { utc } from './format.ts';
 // Pieces the incident pages and the node page share: the incident table, who did something, and
 // how timeline entries and ledger rows read.
 
-// The pages name actors by the one rule messages and link pages use too.
-export { actorNames };
-
 /** The names an incident's page shows for ids: the keys that acted, the channels and people told, the schedules with nobody on call. */
 export interface Names {
   keys: Map<string, string>;

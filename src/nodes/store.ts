@@ -85,7 +85,8 @@ export async function fleetPage(
   f: FleetFilter,
   at: { after?: FleetCursor | undefined; before?: FleetCursor | undefined },
   limit: number,
-  sizes: Record<State, number>,
+  /** The fleet's counts per state; only an unfiltered page uses them, so a filtered one may omit them. */
+  sizes?: Record<State, number>,
 ): Promise<NodeRow[]> {
   const backwards = at.before !== undefined;
   const from = at.before ?? at.after;
@@ -94,12 +95,12 @@ export async function fleetPage(
     ({ state, rank }) => (!f.state || f.state === state) && (!from || (backwards ? rank <= from[0] : rank >= from[0])),
   );
   if (states.length === 0) return [];
-  const fleet = Object.values(sizes).reduce((a, b) => a + b, 0);
+  const fleet = sizes ? Object.values(sizes).reduce((a, b) => a + b, 0) : 0;
   const branch = ({ state, rank }: { state: State; rank: number }) => {
     // Only unfiltered: the sorted way reads the state's every row before a label or name filter
     // applies (and loses the labels' GIN index): 60,000 buffers for a label two nodes carry at
     // 20,000 nodes, against 10 when the planner joins from the filter.
-    const sorted = !f.label && !f.search && sizes[state] ** 2 <= limit * fleet;
+    const sorted = sizes !== undefined && !f.label && !f.search && sizes[state] ** 2 <= limit * fleet;
     // `offset 0` keeps the subquery from being flattened into a join the planner would drive from
     // the name index again; through it each node is one primary-key lookup.
     const source = sorted

@@ -132,14 +132,13 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
   app.get('/', ...guards.page, async (c) => {
     const q = readQuery(c.req.query());
     const now = deps.clock.now();
-    // One more row than shown says whether there is a page beyond.
-    // The counts first: they choose how the page reads each state (fleetPage).
-    const [frame, [counts, fetched]] = await Promise.all([
-      chrome(c, deps),
-      fleetCounts(deps.sql, { label: q.filter.label, search: q.filter.search }).then(
-        async (counts) => [counts, await fleetPage(deps.sql, q.filter, { after: q.after, before: q.before }, PAGE_SIZE + 1, counts)] as const,
-      ),
-    ]);
+    // One more row than shown says whether there is a page beyond. Unfiltered, the counts come
+    // first: they choose how the page reads each state (fleetPage); a filtered page does not use
+    // them, so both reads go at once.
+    const page = (sizes?: Record<State, number>) => fleetPage(deps.sql, q.filter, { after: q.after, before: q.before }, PAGE_SIZE + 1, sizes);
+    const counted = fleetCounts(deps.sql, { label: q.filter.label, search: q.filter.search });
+    const filtered = q.filter.label !== undefined || q.filter.search !== undefined;
+    const [frame, counts, fetched] = await Promise.all([chrome(c, deps), counted, filtered ? page() : counted.then(page)]);
     const backwards = q.before !== undefined;
     const more = fetched.length > PAGE_SIZE;
     const rows = more ? (backwards ? fetched.slice(1) : fetched.slice(0, PAGE_SIZE)) : fetched;

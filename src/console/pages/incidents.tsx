@@ -10,7 +10,7 @@ import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isTimeCursor } from '../../http/validation.ts';
-import { noteOf, resolutionNote } from '../../http/routes/incidents.ts';
+import { NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../http/routes/incidents.ts';
 import { acknowledge, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
@@ -18,7 +18,8 @@ import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
-import { actorNames, Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
+import { actorNames } from '../../incidents/actor-names.ts';
+import { Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -304,7 +305,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
     nodeStates(deps.sql, [incident.node_id]),
     maintenanceOf(deps.sql, [incident], now),
     findNodeRefs(deps.sql, [incident.node_id]),
-    pagedNobody(deps.sql, [incident.id]),
+    pagedNobody(deps.sql, incident.status === 'open' ? [incident.id] : []),
   ]);
   const state = states.get(incident.node_id);
   // The node's name now: node_name is the one it had at opening, and a renamed node's old name
@@ -347,7 +348,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
         <div class="panel" id="kept-note">
           <div class="field">
             <label for="note">Your note (not saved)</label>
-            <textarea id="note" maxlength={2000}>
+            <textarea id="note" maxlength={NOTE_MAX_CHARS}>
               {areaText(keptNote)}
             </textarea>
           </div>
@@ -360,7 +361,7 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
           <Csrf session={frame.session} />
           <div class="field">
             <label for="note">Resolution note (optional)</label>
-            <textarea id="note" name="note" maxlength={2000}>
+            <textarea id="note" name="note" maxlength={NOTE_MAX_CHARS}>
               {areaText(o.note ?? '')}
             </textarea>
           </div>
