@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { actionLinkKey, signActionLink, type ActionLink, type LinkAction, type LinkRecipient } from '../../src/incidents/action-links.ts';
 import { acknowledge } from '../../src/incidents/service.ts';
@@ -8,6 +9,7 @@ import { openIncidents } from '../../src/incidents/store.ts';
 import { emailText } from '../../alerting/email-body.ts';
 import { notificationsFor } from '../../src/notifications/message.ts';
 import { insertDeliveries, listDeliveries } from '../../src/notifications/store.ts';
+import { createLogger } from '../../src/logger.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 
 // GET /a/{token} and its button, over HTTP: what a link does and refuses to do, judged on the
@@ -17,9 +19,17 @@ let h: Harness;
 let key: Buffer;
 let alice: { id: string };
 let team: { id: string };
+/** What the app logged, as written: a token must never be in it. */
+let logged = '';
 
 before(async () => {
-  h = await createHarness();
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logged += chunk.toString('utf8');
+      done();
+    },
+  });
+  h = await createHarness({ log: createLogger('info', out) });
   key = actionLinkKey(h.secretKey);
   alice = await expectJson(await h.admin('POST', '/v1/users', { name: 'Alice Example', email: 'alice@example.com' }), 201);
   team = await expectJson(await h.admin('POST', '/v1/channels', { name: 'team-slack', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/t' } }), 201);
@@ -126,6 +136,37 @@ describe('a link from a notification', () => {
     await insertDeliveries(h.sql, [{ incidentId, event: 'resolved', eventKey: 'resolved', channelId: team.id, channelType: 'slack', occurredAt: h.clock.now() }], h.clock.now());
     const [delivery] = await listDeliveries(h.sql, incidentId);
     assert.equal((await notificationsFor(h.sql, [delivery!])).get(delivery!.id)?.note, note.replace('\r\n', '\n'), 'the resolve message carries the note');
+  });
+
+  it('a form that cannot be read changes nothing, comes back as the page, and no log holds the token', async () => {
+    const path = link('resolve');
+    const token = path.slice('/a/'.length);
+    logged = '';
+    const before = await state();
+    const res = await h.req('POST', path, { body: '--zz\r\nbroken', headers: { 'content-type': 'multipart/form-data; boundary=zz' } });
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    assert.match(text(html), /Nothing was changed: the note could not be read; type it again\./);
+    assert.match(html, /<form method="post">/, 'the button is there to try again');
+    assert.deepEqual(await state(), before);
+    assert.ok(!logged.includes(token), 'the token is not logged');
+  });
+
+  it('a failure while acting is logged by the route, not the path that holds the token', async () => {
+    const path = link('acknowledge');
+    const token = path.slice('/a/'.length);
+    await h.sql.unsafe(`create function refuse_for_test() returns trigger language plpgsql as $$ begin raise exception 'refused for the test'; end $$`);
+    await h.sql.unsafe('create trigger refuse_for_test before update on incidents for each row execute function refuse_for_test()');
+    logged = '';
+    try {
+      assert.equal((await h.req('POST', path)).status, 500);
+    } finally {
+      await h.sql.unsafe('drop trigger refuse_for_test on incidents');
+      await h.sql.unsafe('drop function refuse_for_test()');
+    }
+    const failed = logged.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request failed');
+    assert.equal(failed?.path, '/a/:token');
+    assert.ok(!logged.includes(token), 'the token is not logged');
   });
 
   it('after acknowledging, offers resolving in the console: the acknowledge link itself never resolves', async () => {

@@ -50,6 +50,21 @@ async function send(c: Context, view: ActionLinkView, status = STATUS[view.kind]
   return c.html(await renderActionLinkPage(view), status, HEADERS);
 }
 
+/**
+ * The form the page posted, or undefined when it cannot be read (a malformed multipart body): the
+ * sender's fault, answered with the page again rather than a 500.
+ */
+async function formOf(c: Context): Promise<Record<string, string | File> | undefined> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the page came back when the form could not be read. */
+const UNREAD = { note: '', refused: 'could not be read; type it again' };
+
 /** Acknowledge and resolve links from notifications, as pages for people. */
 export function actionLinkRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
@@ -108,7 +123,9 @@ export function actionLinkRoutes(deps: AppDeps) {
     const actor = await actorFor(link);
     let note: string | undefined;
     if (link.action === 'resolve') {
-      const typed = noteOf(await c.req.parseBody());
+      const form = await formOf(c);
+      if (!form) return send(c, await ask(link, opened.incident, actor.by, UNREAD), 400);
+      const typed = noteOf(form);
       try {
         const unstorable = unstorableText(typed);
         if (unstorable.length) throw validationFailed(unstorable);
