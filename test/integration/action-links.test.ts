@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { actionLinkKey, signActionLink, type ActionLink, type LinkAction, type LinkRecipient } from '../../src/incidents/action-links.ts';
-import { acknowledge } from '../../src/incidents/service.ts';
+import { acknowledge, resolve } from '../../src/incidents/service.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { emailText } from '../../alerting/email-body.ts';
@@ -217,6 +217,23 @@ describe('a link from a notification', () => {
     assert.deepEqual(after.timeline.at(-1), { kind: 'resolved', detail: { by: 'team-slack', via: 'link', channel_id: team.id } });
     assert.match(text((await changesNothing('POST', link('acknowledge'))).html), /team-slack resolved this incident at 2026-11-21 10:02:00 UTC/);
     assert.match(text((await changesNothing('POST', link('resolve'))).html), /Already resolved/);
+  });
+
+  it('a note typed while someone else resolved comes back to copy, not lost', async () => {
+    const form = (note: string) => ({ body: new URLSearchParams({ note }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await resolve(h.sql, incidentId, { by: 'bob' }, h.clock.now(), TEST_ACTING);
+    const before = await state();
+    const res = await h.req('POST', link('resolve'), form('Rotated <logs> & restarted.'));
+    const html = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(text(html), /Already resolved bob resolved this incident at .* UTC\. Nothing was changed; your note was not saved\. It is kept below to copy\./);
+    assert.match(html, /<textarea id="note" readonly="" rows="3">\nRotated &lt;logs&gt; &amp; restarted\.<\/textarea>/);
+    assert.deepEqual(await state(), before);
+
+    const blank = await h.req('POST', link('resolve'), form('  '));
+    const page = await blank.text();
+    assert.match(text(page), /Nothing was changed\. /);
+    assert.doesNotMatch(page, /<textarea/, 'a blank note is nothing to keep');
   });
 
   it('a forged, altered, expired or mangled link changes nothing, on GET and on POST', async () => {

@@ -118,14 +118,17 @@ export function actionLinkRoutes(deps: AppDeps) {
     const opened = await open(c);
     if ('kind' in opened) return send(c, opened);
     const { link } = opened;
+    // Read before anything is decided: a note typed while someone else resolved comes back to copy.
+    const form = link.action === 'resolve' ? await formOf(c) : {};
+    const typed = form ? noteOf(form) : '';
+    /** The action done by someone else, with the note typed here, which was not saved. */
+    const already = async (v: Already) => send(c, { ...(await shown(v)), ...(typed.trim() !== '' ? { note: typed } : {}) });
     const before = doneBefore(opened.incident, link.action);
-    if (before) return send(c, await shown(before));
+    if (before) return already(before);
     const actor = await actorFor(link);
     let note: string | undefined;
     if (link.action === 'resolve') {
-      const form = await formOf(c);
       if (!form) return send(c, await ask(link, opened.incident, actor.by, UNREAD), 400);
-      const typed = noteOf(form);
       try {
         const unstorable = unstorableText(typed);
         if (unstorable.length) throw validationFailed(unstorable);
@@ -147,7 +150,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     }
     const done = doneBefore(incident, link.action)!;
     // Someone else may have got there first: the command keeps the first acknowledgement.
-    if (done.by !== actor.by) return send(c, await shown(done));
+    if (done.by !== actor.by) return already(done);
     return send(c, { kind: 'done', action: link.action, incident, by: done.by, at: done.at });
   });
 
