@@ -183,8 +183,12 @@ describe('a link from a notification', () => {
   });
 
   it('names who acted as the console does, on its pages and in the messages: a key by its name, the engine as Lifeline', async () => {
+    const name = `ops-bot-${randomBytes(3).toString('hex')}`;
+    const bot = { name, ...(await h.createKey('write', name)) };
+    assert.equal((await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, { token: bot.secret, json: {} })).status, 200);
     assert.equal((await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {})).status, 200);
-    const [row] = await h.sql<{ resolved_by: string }[]>`select resolved_by from incidents where id = ${incidentId}`;
+    const [row] = await h.sql<{ acknowledged_by: string; resolved_by: string }[]>`select acknowledged_by, resolved_by from incidents where id = ${incidentId}`;
+    assert.equal(row!.acknowledged_by, `api-key:${bot.id}`);
     assert.match(row!.resolved_by, /^api-key:[0-9a-f-]{36}$/, 'the stored actor stays the key id');
     await insertDeliveries(h.sql, [{ incidentId, event: 'resolved', eventKey: 'resolved', channelId: team.id, channelType: 'slack', occurredAt: h.clock.now() }], h.clock.now());
     const [delivery] = await listDeliveries(h.sql, incidentId);
@@ -193,12 +197,15 @@ describe('a link from a notification', () => {
     assert.match(text((await changesNothing('GET', link('acknowledge'))).html), /key bootstrap-admin resolved this incident/);
     let n = await message();
     assert.equal(n.incident.resolved_by, row!.resolved_by, 'machines keep the id');
-    assert.equal(n.shownBy.resolved_by, 'key bootstrap-admin');
+    // Each id resolved to its own key's name: what webhook bodies carry as data.display_names.
+    assert.deepEqual(n.shownBy, { acknowledged_by: `key ${bot.name}`, resolved_by: 'key bootstrap-admin' });
+    assert.match(emailText(n), new RegExp(`^Acknowledged: .* UTC by key ${bot.name}$`, 'm'));
     assert.match(emailText(n), /^Resolved: .* UTC by key bootstrap-admin$/m);
 
     await h.sql`update incidents set resolved_by = 'auto' where id = ${incidentId}`;
     assert.match(text((await changesNothing('GET', link('resolve'))).html), /Already resolved Lifeline resolved this incident/);
     n = await message();
+    assert.deepEqual(n.shownBy, { acknowledged_by: `key ${bot.name}`, resolved_by: 'Lifeline' });
     assert.match(emailText(n), /^Resolved: .* UTC by Lifeline$/m);
   });
 

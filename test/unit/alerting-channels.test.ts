@@ -52,7 +52,8 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     ...(overrides.links ? { links: overrides.links } : {}),
     ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
     ...(overrides.note !== undefined ? { note: overrides.note } : {}),
-    shownBy: overrides.shownBy ?? { acknowledged_by: overrides.incident?.acknowledged_by ?? null, resolved_by: null },
+    // Never the stored ids copied: a renderer reading incident.acknowledged_by would pass unseen.
+    shownBy: overrides.shownBy ?? { acknowledged_by: null, resolved_by: null },
     incident: {
       id: 'inc-1',
       node_id: node.id,
@@ -205,6 +206,15 @@ describe('email channel', () => {
     assert.ok(mail.html.replace(/\r/g, '').includes('<p style="margin:0;white-space:pre-wrap">Disk full on /var.\nRotated logs &lt;and&gt; restarted.</p>'), mail.html);
     await channel.send(resolvedNotification({ messageId: 'note-2' }), config, NOW);
     assert.ok(!(await sink.waitFor((m) => m.headers.get('message-id') === '<note-2@lifeline.test>')).text.includes('Note from'), 'none without a note');
+  });
+
+  test('names who acknowledged as people read them, not by the stored id', async () => {
+    const id = 'api-key:00000000-0000-4000-8000-000000000001';
+    const incident = { status: 'acknowledged' as const, acknowledged_at: RESOLVED_AT, acknowledged_by: id };
+    await channel.send(notification({ messageId: 'ack-1', event: 'acknowledged', incident, shownBy: { acknowledged_by: 'key ops-bot', resolved_by: null } }), config, NOW);
+    const mail = await sink.waitFor((m) => m.headers.get('message-id') === '<ack-1@lifeline.test>');
+    assert.match(mail.text.replace(/\r/g, ''), /^Acknowledged: 2026-11-21 10:04:10 UTC by key ops-bot$/m);
+    assert.ok(!mail.text.includes(id) && !mail.html.includes(id), 'the id is for machines');
   });
 
   test('puts each update of a storm digest with its own links, escaped in the HTML body', async () => {
