@@ -3,7 +3,7 @@
 // from agents and must not be able to inject markup into an operator's inbox.
 
 import type { Notification } from '../src/notifications/model.ts';
-import { digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, messageButtons, type EventWord } from './render.ts';
+import { digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, messageButtons, noteAuthor, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {
   DOWN: '#c0392b',
@@ -14,13 +14,13 @@ const ACCENT: Record<EventWord, string> = {
 };
 
 // A resolve's note goes under the facts, whole: it is prose, often several lines, and the facts are
-// a table (Slack's ten fields) of one-line values.
-const NOTE_LABEL = 'Resolution note';
+// a table (Slack's ten fields) of one-line values. Its label names who wrote it.
+const noteLabel = (n: Notification) => `Note from ${noteAuthor(n)}`;
 
 export function emailText(n: Notification): string {
   const facts = incidentFacts(n).map((fact) => `${fact.label}: ${fact.value}`);
   const actions = messageButtons(n).map((b) => `${b.label}: ${b.url}`);
-  const note = n.note !== undefined ? [`${NOTE_LABEL}:`, n.note, ''] : [];
+  const note = n.note !== undefined ? [`${noteLabel(n)}:`, n.note, ''] : [];
   return [headline(n), '', n.incident.title, '', ...facts, '', ...note, ...(actions.length ? [...actions, ''] : []), `Incident ${n.incident.id}`, ''].join('\n');
 }
 
@@ -37,7 +37,7 @@ function buttonsHtml(n: Notification): string {
 /** The note as written, its line breaks kept. */
 function noteHtml(n: Notification): string {
   if (n.note === undefined) return '';
-  return `<p style="margin:16px 0 4px;color:#555">${NOTE_LABEL}</p>\n<p style="margin:0;white-space:pre-wrap">${escapeHtml(n.note)}</p>\n`;
+  return `<p style="margin:16px 0 4px;color:#555">${escapeHtml(noteLabel(n))}</p>\n<p style="margin:0;white-space:pre-wrap">${escapeHtml(n.note)}</p>\n`;
 }
 
 export function emailHtml(n: Notification): string {

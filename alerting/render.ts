@@ -120,6 +120,15 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/**
+ * Who wrote a resolve's note, as people read them (Notification.shownBy): whoever resolved, since
+ * the note is written with the resolve. Anyone holding a Resolve link may write 2,000 characters to
+ * everyone paged, so the note is never shown unsigned.
+ */
+export function noteAuthor(n: Notification): string {
+  return oneLine(n.shownBy.resolved_by ?? 'whoever resolved it');
+}
+
 /** `2026-11-21 10:04:10 UTC by Lifeline`; `by` as people read it (Notification.shownBy). */
 function byline(at: string, by: string | null): string {
   return by === null ? formatTime(at) : `${formatTime(at)} by ${by}`;

@@ -9,6 +9,7 @@ import type { Channel, WebhookConfig } from './channel.ts';
 import { DeliveryError } from './errors.ts';
 import type { Notification } from '../src/notifications/model.ts';
 import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
+import { noteAuthor } from './render.ts';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -45,9 +46,10 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
 
 /**
  * The webhook body: `{"type": "incident.<event>", "timestamp", "data": {"incident", "node",
- * "links"?, "incident_url"?, "note"?, "display_names"}}`; `links` holds the `acknowledge` and
- * `resolve` URLs when there are any, `incident_url` the console page the email's "Open in console"
- * opens (both only with LIFELINE_PUBLIC_URL set), `note` a resolve's note when it had one, and
+ * "links"?, "incident_url"?, "note"?, "note_by"?, "display_names"}}`; `links` holds the `acknowledge`
+ * and `resolve` URLs when there are any, `incident_url` the console page the email's "Open in
+ * console" opens (both only with LIFELINE_PUBLIC_URL set), `note` a resolve's note when it had one
+ * and `note_by` who wrote it (as the email's "Note from" names them), and
  * `display_names` the incident's `acknowledged_by` and `resolved_by` as the email names them.
  */
 function webhookPayload(n: Notification) {
@@ -56,7 +58,7 @@ function webhookPayload(n: Notification) {
     node: n.node,
     ...(n.links ? { links: n.links } : {}),
     ...(n.incidentUrl !== undefined ? { incident_url: n.incidentUrl } : {}),
-    ...(n.note !== undefined ? { note: n.note } : {}),
+    ...(n.note !== undefined ? { note: n.note, note_by: noteAuthor(n) } : {}),
     display_names: n.shownBy,
   };
   return { type: `incident.${n.event}`, timestamp: n.occurredAt, data };

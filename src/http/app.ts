@@ -73,8 +73,9 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     );
   });
 
+  // The route's pattern, not the path: a path may hold a credential (/a/{token}, a 7-day resolve link).
   app.onError((err, c) => {
-    const { status, body, headers } = failureAnswer(err, c.var.log, c.req.method, c.req.path);
+    const { status, body, headers } = failureAnswer(err, c.var.log, c.req.method, routePath(c));
     return c.json(body, status, headers);
   });
   // A browser gets the console's page where the console is served (an engine that ingests).

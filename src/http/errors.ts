@@ -58,7 +58,8 @@ export function errorAnswer(err: ApiError | Refusal): Answer {
 
 /**
  * What any failure of a request is answered with: a refusal as itself, a request hono could not
- * read as 400, a value Postgres refused as 400 (logged), anything else as 500 (logged).
+ * read as 400, a value Postgres refused as 400 (logged), anything else as 500 (logged). `path` is
+ * the route's pattern (`/a/:token`), never the request's path, which may hold a credential.
  */
 export function failureAnswer(err: unknown, log: Pick<RequestLog, 'warn' | 'error'>, method: string, path: string): Answer {
   if (err instanceof ApiError || err instanceof Refusal) return errorAnswer(err);

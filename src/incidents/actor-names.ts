@@ -15,6 +15,13 @@ export async function actorNames(sql: Queryable, actors: Array<string | null | u
 }
 
 /**
+ * A `by` the engine writes itself, which shownActor gives a meaning: `auto` and `node_deleted` (the
+ * engine closed it), `api-key:<id>` and `node:<name>` (the caller, when no `by` is given; actorOf).
+ * The API refuses them as a given `by`, so no typed name reads as "Lifeline" or "key ops-bot".
+ */
+export const engineActor = (by: string): boolean => by === 'auto' || by === 'node_deleted' || by.startsWith('api-key:') || by.startsWith('node:');
+
+/**
  * Who did it: the engine as Lifeline (`auto`: the node recovered; `node_deleted`), an API key by its
  * name (`{key}`, for markup to set apart), anyone else as recorded (a person's or a channel's name,
  * a `by` given to the API, a key deleted since).

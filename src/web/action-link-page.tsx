@@ -18,8 +18,8 @@ export type ActionLinkView =
   | { kind: 'ask'; action: LinkAction; incident: IncidentRow; as: string; still?: string; note?: string; refused?: string }
   /** The button acted. */
   | { kind: 'done'; action: LinkAction; incident: IncidentRow; by: string; at: Date }
-  /** The link's action had already happened: who did what, and when. */
-  | { kind: 'already'; incident: IncidentRow; what: 'acknowledged' | 'resolved'; by: string | null; at: Date }
+  /** The link's action had already happened: who did what, and when; `note`, one typed here that was not saved. */
+  | { kind: 'already'; incident: IncidentRow; what: 'acknowledged' | 'resolved'; by: string | null; at: Date; note?: string }
   | { kind: 'invalid' }
   | { kind: 'expired'; until: Date }
   | { kind: 'missing' };
@@ -131,8 +131,18 @@ function View({ v }: { v: ActionLinkView }) {
       return (
         <Page title={`Already ${v.what}`} icon={ICON[v.incident.status]} heading={`Already ${v.what}`}>
           <p>
-            {v.by ?? 'Someone'} {v.what} this incident at {when(v.at)}. Nothing was changed.
+            {v.by ?? 'Someone'} {v.what} this incident at {when(v.at)}. Nothing was changed
+            {v.note !== undefined ? '; your note was not saved. It is kept below to copy.' : '.'}
           </p>
+          {v.note !== undefined ? (
+            // As the console keeps it: shown to copy, sent nowhere (no name, no form).
+            <p class="field">
+              <label for="note">Your note (not saved)</label>
+              <textarea id="note" readonly rows={3}>
+                {areaText(v.note)}
+              </textarea>
+            </p>
+          ) : null}
           {v.incident.status === 'acknowledged' ? <ResolveNext incident={v.incident} /> : null}
           <Facts incident={v.incident} />
         </Page>

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { actionLinkKey, signActionLink, type ActionLink, type LinkAction, type LinkRecipient } from '../../src/incidents/action-links.ts';
-import { acknowledge } from '../../src/incidents/service.ts';
+import { acknowledge, resolve } from '../../src/incidents/service.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { emailText } from '../../alerting/email-body.ts';
 import { notificationsFor } from '../../src/notifications/message.ts';
 import { insertDeliveries, listDeliveries } from '../../src/notifications/store.ts';
+import { createLogger } from '../../src/logger.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 
 // GET /a/{token} and its button, over HTTP: what a link does and refuses to do, judged on the
@@ -17,9 +19,17 @@ let h: Harness;
 let key: Buffer;
 let alice: { id: string };
 let team: { id: string };
+/** What the app logged, as written: a token must never be in it. */
+let logged = '';
 
 before(async () => {
-  h = await createHarness();
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logged += chunk.toString('utf8');
+      done();
+    },
+  });
+  h = await createHarness({ log: createLogger('info', out) });
   key = actionLinkKey(h.secretKey);
   alice = await expectJson(await h.admin('POST', '/v1/users', { name: 'Alice Example', email: 'alice@example.com' }), 201);
   team = await expectJson(await h.admin('POST', '/v1/channels', { name: 'team-slack', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/t' } }), 201);
@@ -128,6 +138,37 @@ describe('a link from a notification', () => {
     assert.equal((await notificationsFor(h.sql, [delivery!])).get(delivery!.id)?.note, note.replace('\r\n', '\n'), 'the resolve message carries the note');
   });
 
+  it('a form that cannot be read changes nothing, comes back as the page, and no log holds the token', async () => {
+    const path = link('resolve');
+    const token = path.slice('/a/'.length);
+    logged = '';
+    const before = await state();
+    const res = await h.req('POST', path, { body: '--zz\r\nbroken', headers: { 'content-type': 'multipart/form-data; boundary=zz' } });
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    assert.match(text(html), /Nothing was changed: the note could not be read; type it again\./);
+    assert.match(html, /<form method="post">/, 'the button is there to try again');
+    assert.deepEqual(await state(), before);
+    assert.ok(!logged.includes(token), 'the token is not logged');
+  });
+
+  it('a failure while acting is logged by the route, not the path that holds the token', async () => {
+    const path = link('acknowledge');
+    const token = path.slice('/a/'.length);
+    await h.sql.unsafe(`create function refuse_for_test() returns trigger language plpgsql as $$ begin raise exception 'refused for the test'; end $$`);
+    await h.sql.unsafe('create trigger refuse_for_test before update on incidents for each row execute function refuse_for_test()');
+    logged = '';
+    try {
+      assert.equal((await h.req('POST', path)).status, 500);
+    } finally {
+      await h.sql.unsafe('drop trigger refuse_for_test on incidents');
+      await h.sql.unsafe('drop function refuse_for_test()');
+    }
+    const failed = logged.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request failed');
+    assert.equal(failed?.path, '/a/:token');
+    assert.ok(!logged.includes(token), 'the token is not logged');
+  });
+
   it('after acknowledging, offers resolving in the console: the acknowledge link itself never resolves', async () => {
     const next = /When it is over, resolve it in the console \(signing in if asked\), or with the Resolve link in the same message\. This link only acknowledges\./;
     const res = await h.req('POST', link('acknowledge'));
@@ -142,8 +183,12 @@ describe('a link from a notification', () => {
   });
 
   it('names who acted as the console does, on its pages and in the messages: a key by its name, the engine as Lifeline', async () => {
+    const name = `ops-bot-${randomBytes(3).toString('hex')}`;
+    const bot = { name, ...(await h.createKey('write', name)) };
+    assert.equal((await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, { token: bot.secret, json: {} })).status, 200);
     assert.equal((await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {})).status, 200);
-    const [row] = await h.sql<{ resolved_by: string }[]>`select resolved_by from incidents where id = ${incidentId}`;
+    const [row] = await h.sql<{ acknowledged_by: string; resolved_by: string }[]>`select acknowledged_by, resolved_by from incidents where id = ${incidentId}`;
+    assert.equal(row!.acknowledged_by, `api-key:${bot.id}`);
     assert.match(row!.resolved_by, /^api-key:[0-9a-f-]{36}$/, 'the stored actor stays the key id');
     await insertDeliveries(h.sql, [{ incidentId, event: 'resolved', eventKey: 'resolved', channelId: team.id, channelType: 'slack', occurredAt: h.clock.now() }], h.clock.now());
     const [delivery] = await listDeliveries(h.sql, incidentId);
@@ -152,12 +197,15 @@ describe('a link from a notification', () => {
     assert.match(text((await changesNothing('GET', link('acknowledge'))).html), /key bootstrap-admin resolved this incident/);
     let n = await message();
     assert.equal(n.incident.resolved_by, row!.resolved_by, 'machines keep the id');
-    assert.equal(n.shownBy.resolved_by, 'key bootstrap-admin');
+    // Each id resolved to its own key's name: what webhook bodies carry as data.display_names.
+    assert.deepEqual(n.shownBy, { acknowledged_by: `key ${bot.name}`, resolved_by: 'key bootstrap-admin' });
+    assert.match(emailText(n), new RegExp(`^Acknowledged: .* UTC by key ${bot.name}$`, 'm'));
     assert.match(emailText(n), /^Resolved: .* UTC by key bootstrap-admin$/m);
 
     await h.sql`update incidents set resolved_by = 'auto' where id = ${incidentId}`;
     assert.match(text((await changesNothing('GET', link('resolve'))).html), /Already resolved Lifeline resolved this incident/);
     n = await message();
+    assert.deepEqual(n.shownBy, { acknowledged_by: `key ${bot.name}`, resolved_by: 'Lifeline' });
     assert.match(emailText(n), /^Resolved: .* UTC by Lifeline$/m);
   });
 
@@ -176,6 +224,23 @@ describe('a link from a notification', () => {
     assert.deepEqual(after.timeline.at(-1), { kind: 'resolved', detail: { by: 'team-slack', via: 'link', channel_id: team.id } });
     assert.match(text((await changesNothing('POST', link('acknowledge'))).html), /team-slack resolved this incident at 2026-11-21 10:02:00 UTC/);
     assert.match(text((await changesNothing('POST', link('resolve'))).html), /Already resolved/);
+  });
+
+  it('a note typed while someone else resolved comes back to copy, not lost', async () => {
+    const form = (note: string) => ({ body: new URLSearchParams({ note }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await resolve(h.sql, incidentId, { by: 'bob' }, h.clock.now(), TEST_ACTING);
+    const before = await state();
+    const res = await h.req('POST', link('resolve'), form('Rotated <logs> & restarted.'));
+    const html = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(text(html), /Already resolved bob resolved this incident at .* UTC\. Nothing was changed; your note was not saved\. It is kept below to copy\./);
+    assert.match(html, /<textarea id="note" readonly="" rows="3">\nRotated &lt;logs&gt; &amp; restarted\.<\/textarea>/);
+    assert.deepEqual(await state(), before);
+
+    const blank = await h.req('POST', link('resolve'), form('  '));
+    const page = await blank.text();
+    assert.match(text(page), /Nothing was changed\. /);
+    assert.doesNotMatch(page, /<textarea/, 'a blank note is nothing to keep');
   });
 
   it('a forged, altered, expired or mangled link changes nothing, on GET and on POST', async () => {

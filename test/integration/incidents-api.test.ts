@@ -81,6 +81,12 @@ describe('incidents API', () => {
     const path = `/v1/incidents/${incidentId}`;
     await expectInvalid(await h.req('POST', `${path}/acknowledge`, { token: ADMIN_TOKEN, json: {}, headers: { 'if-match': 'yesterday' } }), ['If-Match']);
     await expectInvalid(await h.admin('POST', `${path}/acknowledge`, { by: 5 }), ['by']);
+    // The engine's own markers, which messages show as "Lifeline" or "key <name>": no caller may claim them.
+    for (const by of ['auto', ' node_deleted', 'api-key:00000000-0000-4000-8000-000000000001', 'node:web-1']) {
+      const err = await expectInvalid(await h.admin('POST', `${path}/acknowledge`, { by }), ['by']);
+      assert.match(err.details![0]!.message, /kept for the engine/);
+      await expectInvalid(await h.admin('POST', `${path}/resolve`, { by, note: 'x' }), ['by']);
+    }
     await expectInvalid(await h.admin('POST', `${path}/resolve`, { by: '', note: 'x'.repeat(2001), color: 'red' }), ['color']);
     await expectInvalid(await h.admin('POST', `${path}/resolve`, { note: 'x'.repeat(2001) }), ['note']);
     await expectError(await h.req('POST', `${path}/resolve`, { token: ADMIN_TOKEN, body: '{"by":', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');

@@ -52,7 +52,8 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     ...(overrides.links ? { links: overrides.links } : {}),
     ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
     ...(overrides.note !== undefined ? { note: overrides.note } : {}),
-    shownBy: overrides.shownBy ?? { acknowledged_by: overrides.incident?.acknowledged_by ?? null, resolved_by: null },
+    // Never the stored ids copied: a renderer reading incident.acknowledged_by would pass unseen.
+    shownBy: overrides.shownBy ?? { acknowledged_by: null, resolved_by: null },
     incident: {
       id: 'inc-1',
       node_id: node.id,
@@ -196,12 +197,24 @@ describe('email channel', () => {
 
   test("carries a resolve's note under the facts, its lines kept, escaped in the HTML body", async () => {
     const note = 'Disk full on /var.\nRotated logs <and> restarted.';
-    await channel.send(resolvedNotification({ messageId: 'note-1', note }), config, NOW);
+    // Signed by whoever resolved, as people read them: a Resolve link lets its holder write to everyone paged.
+    const shownBy = { acknowledged_by: null, resolved_by: 'Bob <ops>' };
+    await channel.send(resolvedNotification({ messageId: 'note-1', note, shownBy, incident: { resolved_by: 'user:00000000-0000-4000-8000-000000000002' } }), config, NOW);
     const mail = await sink.waitFor((m) => m.headers.get('message-id') === '<note-1@lifeline.test>');
-    assert.match(mail.text.replace(/\r/g, ''), /\nResolution note:\nDisk full on \/var\.\nRotated logs <and> restarted\.\n/);
+    assert.match(mail.text.replace(/\r/g, ''), /\nNote from Bob <ops>:\nDisk full on \/var\.\nRotated logs <and> restarted\.\n/);
+    assert.ok(mail.html.includes('<p style="margin:16px 0 4px;color:#555">Note from Bob &lt;ops&gt;</p>'), mail.html);
     assert.ok(mail.html.replace(/\r/g, '').includes('<p style="margin:0;white-space:pre-wrap">Disk full on /var.\nRotated logs &lt;and&gt; restarted.</p>'), mail.html);
     await channel.send(resolvedNotification({ messageId: 'note-2' }), config, NOW);
-    assert.ok(!(await sink.waitFor((m) => m.headers.get('message-id') === '<note-2@lifeline.test>')).text.includes('Resolution note'), 'none without a note');
+    assert.ok(!(await sink.waitFor((m) => m.headers.get('message-id') === '<note-2@lifeline.test>')).text.includes('Note from'), 'none without a note');
+  });
+
+  test('names who acknowledged as people read them, not by the stored id', async () => {
+    const id = 'api-key:00000000-0000-4000-8000-000000000001';
+    const incident = { status: 'acknowledged' as const, acknowledged_at: RESOLVED_AT, acknowledged_by: id };
+    await channel.send(notification({ messageId: 'ack-1', event: 'acknowledged', incident, shownBy: { acknowledged_by: 'key ops-bot', resolved_by: null } }), config, NOW);
+    const mail = await sink.waitFor((m) => m.headers.get('message-id') === '<ack-1@lifeline.test>');
+    assert.match(mail.text.replace(/\r/g, ''), /^Acknowledged: 2026-11-21 10:04:10 UTC by key ops-bot$/m);
+    assert.ok(!mail.text.includes(id) && !mail.html.includes(id), 'the id is for machines');
   });
 
   test('puts each update of a storm digest with its own links, escaped in the HTML body', async () => {
@@ -384,11 +397,12 @@ describe('webhook channel', () => {
   });
 
   test("carries a resolve's note in data.note, only when there is one", async () => {
-    await channel.send(resolvedNotification({ note: 'Rotated logs.' }), config, new Date());
-    assert.equal(JSON.parse((await receiver.waitFor()).body).data.note, 'Rotated logs.');
+    await channel.send(resolvedNotification({ note: 'Rotated logs.', shownBy: { acknowledged_by: null, resolved_by: 'key ops-bot' } }), config, new Date());
+    const { data } = JSON.parse((await receiver.waitFor()).body);
+    assert.deepEqual([data.note, data.note_by], ['Rotated logs.', 'key ops-bot'], 'signed by who wrote it, as the email names them');
     await channel.send(resolvedNotification(), config, new Date());
     await receiver.waitFor(() => receiver.requests.length === 2);
-    assert.equal('note' in JSON.parse(receiver.requests[1]!.body).data, false);
+    assert.deepEqual(['note' in JSON.parse(receiver.requests[1]!.body).data, 'note_by' in JSON.parse(receiver.requests[1]!.body).data], [false, false]);
   });
 
   test('a tampered body, another secret or a stale timestamp fails verification', async () => {

@@ -50,6 +50,21 @@ async function send(c: Context, view: ActionLinkView, status = STATUS[view.kind]
   return c.html(await renderActionLinkPage(view), status, HEADERS);
 }
 
+/**
+ * The form the page posted, or undefined when it cannot be read (a malformed multipart body): the
+ * sender's fault, answered with the page again rather than a 500.
+ */
+async function formOf(c: Context): Promise<Record<string, string | File> | undefined> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the page came back when the form could not be read. */
+const UNREAD = { note: '', refused: 'could not be read; type it again' };
+
 /** Acknowledge and resolve links from notifications, as pages for people. */
 export function actionLinkRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
@@ -103,12 +118,17 @@ export function actionLinkRoutes(deps: AppDeps) {
     const opened = await open(c);
     if ('kind' in opened) return send(c, opened);
     const { link } = opened;
+    // Read before anything is decided: a note typed while someone else resolved comes back to copy.
+    const form = link.action === 'resolve' ? await formOf(c) : {};
+    const typed = form ? noteOf(form) : '';
+    /** The action done by someone else, with the note typed here, which was not saved. */
+    const already = async (v: Already) => send(c, { ...(await shown(v)), ...(typed.trim() !== '' ? { note: typed } : {}) });
     const before = doneBefore(opened.incident, link.action);
-    if (before) return send(c, await shown(before));
+    if (before) return already(before);
     const actor = await actorFor(link);
     let note: string | undefined;
     if (link.action === 'resolve') {
-      const typed = noteOf(await c.req.parseBody());
+      if (!form) return send(c, await ask(link, opened.incident, actor.by, UNREAD), 400);
       try {
         const unstorable = unstorableText(typed);
         if (unstorable.length) throw validationFailed(unstorable);
@@ -130,7 +150,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     }
     const done = doneBefore(incident, link.action)!;
     // Someone else may have got there first: the command keeps the first acknowledgement.
-    if (done.by !== actor.by) return send(c, await shown(done));
+    if (done.by !== actor.by) return already(done);
     return send(c, { kind: 'done', action: link.action, incident, by: done.by, at: done.at });
   });
 

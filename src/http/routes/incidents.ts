@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { actorOf } from '../../access/model.ts';
 import { listOf, type Delivery, type Incident } from '../../api/shapes.ts';
+import { engineActor } from '../../incidents/actor-names.ts';
 import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
 import { getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
@@ -22,8 +23,10 @@ export const ListIncidents = v.object({
   node_id: v.optional(v.pipe(v.string(), v.uuid('must be a node id'))),
 });
 
-// Who acted, shown in the timeline by name: a name like any other.
-const By = v.optional(DisplayName);
+// Who acted, shown in the timeline by name: a name like any other, except the engine's own markers.
+const By = v.optional(
+  v.pipe(DisplayName, v.check((by) => !engineActor(by), 'is kept for the engine: not "auto", "node_deleted", or starting "api-key:" or "node:"')),
+);
 export const Acknowledge = closedObject({ by: By });
 /** A resolution note's limit, in the API, the console's form and a Resolve link's page. */
 export const NOTE_MAX_CHARS = 2000;
