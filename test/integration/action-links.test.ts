@@ -228,7 +228,7 @@ describe('a link from a notification', () => {
 
   it('a note typed while someone else resolved comes back to copy, not lost', async () => {
     const form = (note: string) => ({ body: new URLSearchParams({ note }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    await resolve(h.sql, incidentId, { by: 'bob' }, h.clock.now(), TEST_ACTING);
+    await resolve(h.sql, incidentId, { by: 'bob' }, h.clock, TEST_ACTING);
     const before = await state();
     const res = await h.req('POST', link('resolve'), form('Rotated <logs> & restarted.'));
     const html = await res.text();
