@@ -5,7 +5,7 @@ import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
-import { actorNames, actorText } from '../incidents/actor-names.ts';
+import { actorTextOf } from '../incidents/actor-names.ts';
 import type { Sql } from '../db/client.ts';
 import { DELETE_LOCK_WAIT_MS, deleting } from '../db/named-rows.ts';
 import { namedBy } from '../oncall/model.ts';
@@ -152,7 +152,7 @@ export async function sendTest(
 ): Promise<ChannelTestRow> {
   let error: string | null = null;
   try {
-    const shown = actorText(by, await actorNames(sql, [by]));
+    const shown = await actorTextOf(sql, by);
     await sendOver(transports, channel.type, testNotification(channel, { id: by, shown }, randomUUID(), now), revealConfig(channel, key), now);
   } catch (err) {
     const e = asDeliveryError(err);

@@ -39,3 +39,8 @@ export function actorText(by: string, keyNames: ReadonlyMap<string, string>): st
   const shown = shownActor(by, keyNames);
   return 'key' in shown ? `key ${shown.key}` : shown.text;
 }
+
+/** One actor as plain text, its key's name read when it is a key: for a page or message about one action. */
+export async function actorTextOf(sql: Queryable, by: string): Promise<string> {
+  return actorText(by, await actorNames(sql, [by]));
+}

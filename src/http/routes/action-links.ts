@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Acting } from '../../audit/model.ts';
 import { getChannelsByIds } from '../../channels/store.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
-import { actorNames, actorText } from '../../incidents/actor-names.ts';
+import { actorTextOf } from '../../incidents/actor-names.ts';
 import { actionLinkKey, verifyActionLink, type ActionLink, type LinkAction } from '../../incidents/action-links.ts';
 import type { IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
@@ -86,7 +86,7 @@ export function actionLinkRoutes(deps: AppDeps) {
   });
 
   /** Who did it as people read it, as the console and the messages name them (actorText): "key ops-bot", "Lifeline". */
-  const shown = async (v: Already): Promise<Already> => (v.by === null ? v : { ...v, by: actorText(v.by, await actorNames(sql, [v.by])) });
+  const shown = async (v: Already): Promise<Already> => (v.by === null ? v : { ...v, by: await actorTextOf(sql, v.by) });
 
   /** What the link will do, before its button; `kept`: a note sent back with why it was refused. */
   const ask = async (link: ActionLink, incident: IncidentRow, as: string, kept?: { note: string; refused: string }): Promise<ActionLinkView> => {
