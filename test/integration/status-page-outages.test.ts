@@ -53,7 +53,7 @@ describe('a status page’s outages', () => {
     assert.deepEqual(words(major.html), ['Major outage (down)', 'Degraded (degraded)', 'Operational (healthy)']);
   });
 
-  it('heads the page by the whole picture: some systems down, or a major outage when every component is out', async () => {
+  it('heads the page by the whole picture: a partial outage, some systems down, or a major outage when every component is out', async () => {
     const headline = (html: string) => /<div class="banner bg-(\w+)" role="status"><span class="dot"><\/span><span>([^<]+)<small>/.exec(html)!.slice(1).join(' ');
     const calm = await pageWith({});
     assert.equal(calm.json.status, 'operational');
@@ -61,7 +61,11 @@ describe('a status page’s outages', () => {
 
     const some = await pageWith({ 'web-1': 'down' });
     assert.equal(some.json.status, 'partial_outage');
-    assert.equal(headline(some.html), 'down Some systems are down');
+    assert.equal(headline(some.html), 'down Partial outage', 'web-2 still serves the website: nothing is wholly down');
+
+    const oneComponent = await pageWith({ 'api-1': 'down' });
+    assert.equal(oneComponent.json.status, 'partial_outage');
+    assert.equal(headline(oneComponent.html), 'down Some systems are down');
 
     const all = await pageWith({ 'web-1': 'down', 'web-2': 'down', 'api-1': 'down', 'db-1': 'down' });
     assert.deepEqual([all.json.state, all.json.status], ['down', 'major_outage']);
