@@ -83,7 +83,7 @@ function when(iso: string): string {
  * UTC day, else with the date; an open-ended window lasts until someone ends it.
  */
 function until(end: string | null, since: string): string {
-  if (end === null) return 'until ended';
+  if (end === null) return 'until further notice';
   return end.slice(0, 10) === since.slice(0, 10) ? `until ${end.slice(11, 16)} UTC` : `until ${when(end)}`;
 }
 

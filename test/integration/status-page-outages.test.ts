@@ -99,7 +99,7 @@ describe('a status page’s outages', () => {
     const scheduled = serviced.html.slice(serviced.html.indexOf('<h2>Scheduled maintenance</h2>'));
     assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
       'APIFrom 22 Nov 2026, 02:00 UTC until 04:00 UTC',
-      'Website, DatabaseFrom 23 Nov 2026, 00:00 UTC until ended',
+      'Website, DatabaseFrom 23 Nov 2026, 00:00 UTC until further notice',
     ]);
     for (const text of [serviced.html, JSON.stringify(serviced.json)]) {
       for (const secret of ['web-1', 'api-1', 'db-1', 'tier', 'rack-07', 'disk swap', 'kernel', 'migration']) assert.ok(!text.includes(secret), `shows "${secret}"`);
@@ -109,7 +109,7 @@ describe('a status page’s outages', () => {
     h.clock.set('2026-11-23T01:00:00.000Z');
     const open = await pageWith({ 'db-1': 'maintenance' });
     assert.deepEqual(open.json.scheduled, []);
-    assert.match(open.html, /Maintenance in progress until ended<small>/);
+    assert.match(open.html, /Maintenance in progress until further notice<small>/);
     assert.doesNotMatch(open.html, /Scheduled maintenance/);
   });
 });
