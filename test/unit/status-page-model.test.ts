@@ -206,11 +206,22 @@ describe('a published page', () => {
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null, nodes: 2 },
     ]);
   });
+  it('heads a page whose components are all out but one without nodes or in maintenance "partial outage", not "major"', () => {
+    const down = [member('n1', 'web-1', 'down'), member('n2', 'web-2', 'down')];
+    for (const [last, status] of [[[], 'unknown'], [[member('n3', 'db-1', 'maintenance')], 'maintenance']] as const) {
+      const view = pageView(page(false), [down, [member('n4', 'edge-1', 'down')], last], buckets, [], [], now);
+      assert.deepEqual(view.components.map((c) => c.status), ['major_outage', 'major_outage', status]);
+      assert.equal(view.status, 'partial_outage', 'a component nobody watches, or one in planned maintenance, is not known to be out');
+    }
+  });
+
   it('claims no outage for a node in maintenance: its component reads Maintenance, and its incident is left out', () => {
     const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'down', 'failing')], [member('n1', 'web-1', 'maintenance')], []];
     for (const shown of [true, false]) {
       const view = pageView(page(shown), serviced, buckets, incidents, [], now);
       assert.deepEqual(view.components.map((c) => c.state), ['down', 'maintenance', 'unknown']);
+      assert.deepEqual(view.components.map((c) => c.status), ['partial_outage', 'maintenance', 'unknown'], 'web-2 serves; web-1 is neither up nor out');
+      assert.equal(view.status, 'partial_outage');
       assert.deepEqual(view.incidents.map((i) => i.components), [['Web']], 'web-3 still down; nothing said of web-1');
     }
   });
