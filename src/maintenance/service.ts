@@ -3,6 +3,7 @@ import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { validationFailed, type ErrorDetail } from '../errors.ts';
 import { findNodeRefs } from '../nodes/store.ts';
+import { announcePublicChange } from '../statuspages/store.ts';
 import { isOverAt, windowProblems, type MaintenanceRow, type NewMaintenance } from './model.ts';
 import * as store from './store.ts';
 
@@ -32,6 +33,8 @@ export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, a
     const created = await store.insertMaintenance(tx, { ...input, node_ids: nodeIds }, now);
     await store.wakeCoveredNodes(tx, created, created.starts_at);
     await audit(tx, acting, { action: 'maintenance.create', target: { type: 'maintenance', id: created.id }, detail: { node_ids: created.node_ids, labels: created.labels } }, now);
+    // Status pages list windows ahead and say until when one lasts: every api process forgets them.
+    await announcePublicChange(tx, ['pages']);
     return created;
   });
 }
@@ -51,6 +54,7 @@ export async function endWindow(sql: Sql, id: string, now: Date, acting: Acting)
     const ended = (await store.endMaintenance(tx, id, now))!;
     await store.wakeCoveredNodes(tx, ended, now);
     await audit(tx, acting, { action: 'maintenance.end', target: { type: 'maintenance', id } }, now);
+    await announcePublicChange(tx, ['pages']);
     return { window: ended, ended: true };
   });
 }

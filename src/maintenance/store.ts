@@ -13,8 +13,14 @@ const covers = (sql: Queryable) => sql`(n.id = any(m.node_ids) or (m.labels <> '
 const windowsCovering = (sql: Queryable, nodeIds: string[]) =>
   sql`from maintenances m join nodes n on n.id = any(${nodeIds}::uuid[]) and ${covers(sql)}`;
 
+/**
+ * Not yet over at `at` (open-ended, or ending after it), written as the expression index
+ * maintenances_ahead (0021) holds: "ends_at is null or ends_at > at" reads every window ever kept.
+ */
+const endsAfter = (sql: Queryable, at: Date) => sql`coalesce(m.ends_at, 'infinity'::timestamptz) > ${at}`;
+
 /** Open at `at`: begun, and not yet ended (a cancelled window never is). */
-const openAt = (sql: Queryable, at: Date) => sql`(m.starts_at <= ${at} and (m.ends_at is null or m.ends_at > ${at}))`;
+const openAt = (sql: Queryable, at: Date) => sql`(m.starts_at <= ${at} and ${endsAfter(sql, at)})`;
 
 /**
  * For each of these nodes covered by a window at `now` (by id or by labels), the earliest covering
@@ -46,7 +52,7 @@ export async function windowsAhead(sql: Queryable, nodeIds: string[], now: Date)
   return sql<WindowAhead[]>`
     select m.starts_at, m.ends_at, array_agg(n.id order by n.id) as node_ids
     ${windowsCovering(sql, nodeIds)}
-    where (m.ends_at is null or (m.ends_at > ${now} and m.ends_at > m.starts_at))
+    where ${endsAfter(sql, now)} and (m.ends_at is null or m.ends_at > m.starts_at)
     group by m.id
     order by m.starts_at, m.id`;
 }
@@ -70,7 +76,7 @@ export async function nextMaintenanceStart(sql: Queryable, nodeIds: string[], no
  */
 export async function anyWindowAhead(sql: Queryable, now: Date): Promise<boolean> {
   const [row] = await sql<{ ahead: boolean }[]>`
-    select exists (select 1 from maintenances m where m.ends_at is null or m.ends_at > ${now}) as ahead`.execute();
+    select exists (select 1 from maintenances m where ${endsAfter(sql, now)}) as ahead`.execute();
   return row!.ahead;
 }
 

@@ -204,7 +204,7 @@ export interface PageView {
   updated_at: string;
   components: ComponentView[];
   incidents: IncidentView[];
-  /** Soonest first. */
+  /** Soonest first: those starting within SCHEDULED_DAYS, at most SCHEDULED_MAX. */
   scheduled: ScheduledView[];
 }
 
@@ -224,18 +224,30 @@ function holding(open: readonly WindowAhead[], members: readonly Member[]): Wind
 }
 
 /**
- * Windows yet to begin, each under the components it touches. Only component names and times: a
- * window's nodes and reason stay private whatever the page shows.
+ * How far ahead "Scheduled maintenance" looks, and how many entries it lists: a page is read for
+ * what is coming soon, and a year of weekly windows would be 52 entries above nothing useful.
  */
-function scheduledViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, ahead: readonly WindowAhead[]): ScheduledView[] {
+export const SCHEDULED_DAYS = 14;
+export const SCHEDULED_MAX = 10;
+
+/**
+ * Windows yet to begin within SCHEDULED_DAYS, each under the components it touches, the soonest
+ * SCHEDULED_MAX entries. Only component names and times: a window's nodes and reason stay private
+ * whatever the page shows.
+ */
+function scheduledViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, ahead: readonly WindowAhead[], now: number): ScheduledView[] {
   const entries = new Map<string, ScheduledView>();
+  const horizon = now + SCHEDULED_DAYS * DAY_MS;
   for (const w of ahead) {
-    const components = page.components.filter((_, i) => (members[i] ?? []).some((m) => w.node_ids.includes(m.id))).map((c) => c.name);
+    if (w.starts_at.getTime() > horizon) continue;
+    // A set per window: a page of 500 nodes against windows of hundreds is otherwise their product.
+    const covered = new Set(w.node_ids);
+    const components = page.components.filter((_, i) => (members[i] ?? []).some((m) => covered.has(m.id))).map((c) => c.name);
     if (components.length === 0) continue;
     const entry: ScheduledView = { components, ...span([w])! };
     entries.set(JSON.stringify(entry), entry);
   }
-  return [...entries.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  return [...entries.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0)).slice(0, SCHEDULED_MAX);
 }
 
 function componentView(
@@ -348,6 +360,6 @@ export function pageView(
     updated_at: iso(now),
     components,
     incidents: incidentViews(page, members, incidents),
-    scheduled: scheduledViews(page, members, windows.filter((w) => w.starts_at.getTime() > now)),
+    scheduled: scheduledViews(page, members, windows.filter((w) => w.starts_at.getTime() > now), now),
   };
 }

@@ -10,11 +10,21 @@ import { documentOf, dotIcon, Layout } from './layout.tsx';
 const HEADLINE: Record<Status, string> = {
   operational: 'All systems operational',
   degraded: 'Some systems are degraded',
-  partial_outage: 'Some systems are down',
+  partial_outage: 'Partial outage',
   major_outage: 'Major outage',
   maintenance: 'Maintenance in progress',
   unknown: 'Some systems are not reporting',
 };
+
+/**
+ * The banner's words. A page `partial_outage` is either some component wholly out or only some
+ * nodes of some: "Some systems are down" says the first only, so one web node of ten down reads
+ * "Partial outage", as its component does.
+ */
+function headline(view: PageView): string {
+  if (view.status === 'partial_outage' && view.components.some((c) => c.status === 'major_outage')) return 'Some systems are down';
+  return HEADLINE[view.status];
+}
 
 const STATE_WORD: Record<State, string> = {
   healthy: 'Operational',
@@ -73,7 +83,7 @@ function when(iso: string): string {
  * UTC day, else with the date; an open-ended window lasts until someone ends it.
  */
 function until(end: string | null, since: string): string {
-  if (end === null) return 'until ended';
+  if (end === null) return 'until further notice';
   return end.slice(0, 10) === since.slice(0, 10) ? `until ${end.slice(11, 16)} UTC` : `until ${when(end)}`;
 }
 
@@ -230,7 +240,7 @@ function StatusPageBody(p: { view: PageView }) {
       <div class={`banner bg-${STATUS_COLOUR[view.status]}`} role="status">
         <span class="dot" />
         <span>
-          {HEADLINE[view.status]}
+          {headline(view)}
           {maintenanceEnd(view.status, view.maintenance, view.updated_at)}
           <small>
             Updated <time datetime={view.updated_at}>{when(view.updated_at)}</time>

@@ -89,6 +89,24 @@ describe('public caches across api processes', () => {
     assert.equal(await statusOf('/status/deleted.json'), 404);
   });
 
+  it('shows a maintenance window created, and forgets one cancelled, in another process as the change commits', async () => {
+    await newNode('serviced');
+    await newPage('with-window', ['serviced']);
+    const scheduledOnB = async () => (await expectJson<PageView>(await getB('/status/with-window.json'), 200)).scheduled;
+    assert.deepEqual(await scheduledOnB(), []);
+
+    let heard = await heardByB('pages');
+    const startsAt = new Date(h.clock.now().getTime() + 86_400_000).toISOString();
+    const { id } = await expectJson<{ id: string }>(await h.admin('POST', '/v1/maintenances', { node_ids: ['serviced'], starts_at: startsAt }), 201);
+    await heard();
+    assert.deepEqual(await scheduledOnB(), [{ components: ['Web'], from: startsAt, until: null }]);
+
+    heard = await heardByB('pages');
+    assert.equal((await h.admin('DELETE', `/v1/maintenances/${id}`)).status, 200);
+    await heard();
+    assert.deepEqual(await scheduledOnB(), []);
+  });
+
   it('stops serving a rotated badge id, and a deleted node on badges and pages', async () => {
     const rotated = await newNode('rotated');
     const deleted = await newNode('deleted-node');

@@ -53,7 +53,7 @@ describe('a status page’s outages', () => {
     assert.deepEqual(words(major.html), ['Major outage (down)', 'Degraded (degraded)', 'Operational (healthy)']);
   });
 
-  it('heads the page by the whole picture: some systems down, or a major outage when every component is out', async () => {
+  it('heads the page by the whole picture: a partial outage, some systems down, or a major outage when every component is out', async () => {
     const headline = (html: string) => /<div class="banner bg-(\w+)" role="status"><span class="dot"><\/span><span>([^<]+)<small>/.exec(html)!.slice(1).join(' ');
     const calm = await pageWith({});
     assert.equal(calm.json.status, 'operational');
@@ -61,7 +61,11 @@ describe('a status page’s outages', () => {
 
     const some = await pageWith({ 'web-1': 'down' });
     assert.equal(some.json.status, 'partial_outage');
-    assert.equal(headline(some.html), 'down Some systems are down');
+    assert.equal(headline(some.html), 'down Partial outage', 'web-2 still serves the website: nothing is wholly down');
+
+    const oneComponent = await pageWith({ 'api-1': 'down' });
+    assert.equal(oneComponent.json.status, 'partial_outage');
+    assert.equal(headline(oneComponent.html), 'down Some systems are down');
 
     const all = await pageWith({ 'web-1': 'down', 'web-2': 'down', 'api-1': 'down', 'db-1': 'down' });
     assert.deepEqual([all.json.state, all.json.status], ['down', 'major_outage']);
@@ -95,7 +99,7 @@ describe('a status page’s outages', () => {
     const scheduled = serviced.html.slice(serviced.html.indexOf('<h2>Scheduled maintenance</h2>'));
     assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
       'APIFrom 22 Nov 2026, 02:00 UTC until 04:00 UTC',
-      'Website, DatabaseFrom 23 Nov 2026, 00:00 UTC until ended',
+      'Website, DatabaseFrom 23 Nov 2026, 00:00 UTC until further notice',
     ]);
     for (const text of [serviced.html, JSON.stringify(serviced.json)]) {
       for (const secret of ['web-1', 'api-1', 'db-1', 'tier', 'rack-07', 'disk swap', 'kernel', 'migration']) assert.ok(!text.includes(secret), `shows "${secret}"`);
@@ -105,7 +109,7 @@ describe('a status page’s outages', () => {
     h.clock.set('2026-11-23T01:00:00.000Z');
     const open = await pageWith({ 'db-1': 'maintenance' });
     assert.deepEqual(open.json.scheduled, []);
-    assert.match(open.html, /Maintenance in progress until ended<small>/);
+    assert.match(open.html, /Maintenance in progress until further notice<small>/);
     assert.doesNotMatch(open.html, /Scheduled maintenance/);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, SCHEDULED_DAYS, SCHEDULED_MAX, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
 import { splitIntoBuckets } from '../../src/uptime/buckets.ts';
 import { percent } from '../../src/uptime/percent.ts';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
@@ -206,13 +206,34 @@ describe('a published page', () => {
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null, nodes: 2 },
     ]);
   });
+  it('heads a page whose components are all out but one without nodes or in maintenance "partial outage", not "major"', () => {
+    const down = [member('n1', 'web-1', 'down'), member('n2', 'web-2', 'down')];
+    for (const [last, status] of [[[], 'unknown'], [[member('n3', 'db-1', 'maintenance')], 'maintenance']] as const) {
+      const view = pageView(page(false), [down, [member('n4', 'edge-1', 'down')], last], buckets, [], [], now);
+      assert.deepEqual(view.components.map((c) => c.status), ['major_outage', 'major_outage', status]);
+      assert.equal(view.status, 'partial_outage', 'a component nobody watches, or one in planned maintenance, is not known to be out');
+    }
+  });
+
   it('claims no outage for a node in maintenance: its component reads Maintenance, and its incident is left out', () => {
     const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'down', 'failing')], [member('n1', 'web-1', 'maintenance')], []];
     for (const shown of [true, false]) {
       const view = pageView(page(shown), serviced, buckets, incidents, [], now);
       assert.deepEqual(view.components.map((c) => c.state), ['down', 'maintenance', 'unknown']);
+      assert.deepEqual(view.components.map((c) => c.status), ['partial_outage', 'maintenance', 'unknown'], 'web-2 serves; web-1 is neither up nor out');
+      assert.equal(view.status, 'partial_outage');
       assert.deepEqual(view.incidents.map((i) => i.components), [['Web']], 'web-3 still down; nothing said of web-1');
     }
+  });
+
+  it(`lists the soonest ${SCHEDULED_MAX} windows starting within ${SCHEDULED_DAYS} days, no more`, () => {
+    const serviced = [[member('n1', 'web-1', 'healthy')], [], []];
+    // One a day for 20 days, the first tomorrow: those after the 14th day and the 11th on are left out.
+    const windows = Array.from({ length: 20 }, (_, d) => ({ starts_at: new Date(now + (d + 1) * DAY), ends_at: new Date(now + (d + 1) * DAY + HOUR), node_ids: ['n1'] }));
+    const view = pageView(page(false), serviced, buckets, [], windows.reverse(), now);
+    assert.deepEqual(view.scheduled.map((s) => s.from), Array.from({ length: SCHEDULED_MAX }, (_, d) => new Date(now + (d + 1) * DAY).toISOString()));
+    const far = pageView(page(false), serviced, buckets, [], [{ starts_at: new Date(now + SCHEDULED_DAYS * DAY + 1), ends_at: null, node_ids: ['n1'] }], now);
+    assert.deepEqual(far.scheduled, []);
   });
 
   it('spans the windows its nodes in maintenance are in, and lists what is ahead by component, merged when it reads the same', () => {
