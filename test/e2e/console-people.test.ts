@@ -145,7 +145,7 @@ describe('people and schedules in the console, in a browser', () => {
     await page.getByLabel('From (Europe/Berlin)').fill('2026-11-22T12:00');
     await page.getByLabel('Until (Europe/Berlin)').fill('2026-11-22T11:00');
     await page.getByRole('button', { name: 'Add the override' }).click();
-    await page.getByText('must be after starts_at').waitFor();
+    await page.getByText('must be after “From”').first().waitFor();
     assert.equal(((await api('GET', `/v1/schedules/${ids.schedule}/overrides`)).items as unknown[]).length, 1);
 
     await page.goto(server.origin + `/schedules/${ids.schedule}`);
