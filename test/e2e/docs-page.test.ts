@@ -27,7 +27,14 @@ describe('the /docs page in a browser', () => {
     await h?.close();
   });
 
-  const watchedPage = () => watched(browser, origin);
+  // Swagger UI builds all ~70 operations in script before the first can be waited for: ~35 s a
+  // test on a 2-core machine at load 11, and past Playwright's default 30 s per step when three
+  // suites ran at once (load 31). The steps still wait on the page's own events, only longer.
+  const watchedPage = async () => {
+    const w = await watched(browser, origin);
+    w.page.setDefaultTimeout(180_000);
+    return w;
+  };
 
   it('renders every operation of /openapi.json, loading nothing from elsewhere and breaking no CSP rule', async () => {
     const doc = (await (await h.req('GET', '/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
