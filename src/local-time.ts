@@ -148,6 +148,23 @@ export function fromLocal(zone: string, local: number): number {
 }
 
 /**
+ * Every instant at which the zone's clock shows `local`, earliest first: none for a time skipped
+ * when clocks jump forward (02:30 on the night Berlin goes from 02:00 to 03:00), two for one shown
+ * twice when they go back, else one.
+ */
+export function showings(zone: string, local: number): number[] {
+  const found: number[] = [];
+  // The clock shows `local` at local − offset, if that instant lies in the offset's own stretch.
+  walk(zone, local - FAR, (start, end, offset) => {
+    if (start > local + FAR) return true;
+    const t = local - offset;
+    if (t >= start && t < end) found.push(t);
+    return false;
+  });
+  return found;
+}
+
+/**
  * The latest time the zone's clock has shown at or before instant t. It is the clock at t except
  * in the hour after clocks went back, when the clock repeats times it has already shown.
  */

@@ -309,6 +309,7 @@ const SHAPES = {
     starts_at: time,
     ends_at: with_(nullable(time), { description: 'null: open-ended' }),
     reason: nullable(str),
+    time_zone: with_(nullable(str), { description: 'IANA time zone the times were typed in, shown on that clock in the console; null: UTC' }),
     created_at: time,
     active: with_(bool, { description: 'Whether the window covers the moment of the answer' }),
   }),

@@ -1,8 +1,9 @@
 // How the console writes times and numbers. Pure: `now` is a parameter, so a page rendered in a
 // test reads the same every time. Times are UTC, as everywhere else in Lifeline (API, logs,
 // notifications), so what the console shows can be matched against them — except where a rule is
-// written in local time: a schedule's pages show its zone's clock, and a person's own times their
-// zone's (ARCHITECTURE.md, "The console", people and schedules).
+// written in local time: a schedule's pages show its zone's clock, a person's own times their
+// zone's, and a maintenance window the clock it was typed on, UTC beside (ARCHITECTURE.md, "The
+// console", people and schedules; maintenance).
 import { Duration } from 'luxon';
 import { toLocal } from '../local-time.ts';
 import { cutPercent } from '../uptime/percent.ts';

@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '../errors.ts';
-import { fromLocal, isTimeZone } from '../local-time.ts';
+import { fromLocal, isTimeZone, showings, toLocal } from '../local-time.ts';
 
 // HTML forms send text; the API's schemas take JSON. These turn a form's fields into the JSON a
 // request body would carry, so the console validates with the very schemas the API does and a
@@ -61,12 +61,42 @@ const DATETIME_LOCAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/;
  * zone), as RFC 3339; as typed when it is no time or `zone` is none, for the schema to refuse.
  */
 export function zonedTime(form: Form, name: string, zone: string): string | undefined {
+  const { utc, local } = clockReading(form, name, zone);
+  return local === undefined ? utc : new Date(fromLocal(zone, local)).toISOString();
+}
+
+/**
+ * A datetime-local field as utcTime reads it, and the clock reading it is (epoch milliseconds of
+ * the clock's fields, as local-time.ts counts) when it is one and `zone` is a zone.
+ */
+function clockReading(form: Form, name: string, zone: string): { utc: string | undefined; local?: number } {
   const utc = utcTime(form, name);
-  if (utc === undefined || !DATETIME_LOCAL.test(utc.slice(0, 19)) || !isTimeZone(zone)) return utc;
+  if (utc === undefined || !DATETIME_LOCAL.test(utc.slice(0, 19)) || !isTimeZone(zone)) return { utc };
   const local = Date.parse(utc);
   // Date.parse rolls 30 February over into March; the schema names such a date instead.
-  if (Number.isNaN(local) || new Date(local).toISOString() !== utc) return utc;
-  return new Date(fromLocal(zone, local)).toISOString();
+  if (Number.isNaN(local) || new Date(local).toISOString() !== utc) return { utc };
+  return { utc, local };
+}
+
+/**
+ * One end of a span the clock of `zone` must cover, as RFC 3339 (a maintenance window typed as
+ * "22:00–23:00 Europe/Berlin"): a time the clock shows twice when it goes back is its first
+ * showing for the start and its second for the end, so the span holds every moment the clock
+ * reads a time inside it; a time the clock skips when it jumps forward is a problem under the
+ * field, naming the jump, rather than a guess an hour off. As typed when it is no time or
+ * `zone` is none, for the schema to refuse.
+ */
+export function spanTime(form: Form, name: string, zone: string, end: 'start' | 'end'): { time: string | undefined; problem?: ErrorDetail } {
+  const { utc, local } = clockReading(form, name, zone);
+  if (local === undefined) return { time: utc };
+  const at = showings(zone, local);
+  const t = end === 'start' ? at[0] : at.at(-1);
+  if (t !== undefined) return { time: new Date(t).toISOString() };
+  // Skipped: the jump happens at fromLocal's answer, from the clock just before it to the one at it.
+  const jump = fromLocal(zone, local);
+  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  const message = `${utc!.slice(0, 10)} ${clock(local)} does not happen in ${zone}: clocks jump from ${clock(toLocal(zone, jump - 1) + 1)} to ${clock(toLocal(zone, jump))} that night`;
+  return { time: undefined, problem: { field: name, message } };
 }
 
 /** The first problem of each field, by the field's own name or the name it sits under (labels.x → labels). */

@@ -11,10 +11,16 @@ export interface MaintenanceRow {
   /** null = open-ended. A window cancelled before it began has ends_at = starts_at. */
   ends_at: Date | null;
   reason: string | null;
+  /**
+   * The IANA zone its times were typed in (the console's form), to show them on that clock; null
+   * for a window given as instants only, shown in UTC. starts_at and ends_at are the instants either way.
+   */
+  time_zone: string | null;
   created_at: Date;
 }
 
-export type NewMaintenance = Omit<MaintenanceRow, 'id' | 'created_at'>;
+/** time_zone may be left out: a window given as instants only. */
+export type NewMaintenance = Omit<MaintenanceRow, 'id' | 'created_at' | 'time_zone'> & { time_zone?: string | null | undefined };
 
 /** A node's maintenance as the evaluator needs it: covered now (since when, until when), or next. */
 export interface MaintenanceSpan {

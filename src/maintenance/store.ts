@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/client.ts';
 import type { MaintenanceFilter, MaintenanceRow, MaintenanceSpan, NewMaintenance, WindowAhead } from './model.ts';
 
-const COLUMNS = ['id', 'node_ids', 'labels', 'starts_at', 'ends_at', 'reason', 'created_at'];
+const COLUMNS = ['id', 'node_ids', 'labels', 'starts_at', 'ends_at', 'reason', 'time_zone', 'created_at'];
 
 /**
  * Whether window `m` covers node `n`: listed by id, or labelled with all of the window's labels.
@@ -126,10 +126,20 @@ export async function maintenanceSpans(
 
 export async function insertMaintenance(tx: Queryable, w: NewMaintenance, now: Date): Promise<MaintenanceRow> {
   const [row] = await tx<MaintenanceRow[]>`
-    insert into maintenances (node_ids, labels, starts_at, ends_at, reason, created_at)
-    values (${w.node_ids}::uuid[], ${tx.json(w.labels)}, ${w.starts_at}, ${w.ends_at}, ${w.reason}, ${now})
+    insert into maintenances (node_ids, labels, starts_at, ends_at, reason, time_zone, created_at)
+    values (${w.node_ids}::uuid[], ${tx.json(w.labels)}, ${w.starts_at}, ${w.ends_at}, ${w.reason}, ${w.time_zone ?? null}, ${now})
     returning ${tx(COLUMNS)}`;
   return row!;
+}
+
+/**
+ * The zone of the window typed in a zone most recently, or undefined: what the console's form
+ * offers next, since a team mostly schedules on one clock. One entry of maintenances_zoned (0022).
+ */
+export async function lastTimeZone(sql: Queryable): Promise<string | undefined> {
+  const [row] = await sql<{ time_zone: string }[]>`
+    select time_zone from maintenances where time_zone is not null order by created_at desc limit 1`;
+  return row?.time_zone;
 }
 
 /** `lock`: held to the end of the caller's transaction, for one that decides on what it read. */

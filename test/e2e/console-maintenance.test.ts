@@ -6,7 +6,7 @@ import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helper
 
 // A maintenance window typed into the console as a person does, on the harness's manual clock
 // (2026-11-21 10:00 UTC): the end presets pick an end without wiping what was typed, and Enter
-// still starts the window.
+// still starts the window; a window typed on Berlin's clock is listed on it, UTC beside.
 
 describe('a maintenance window in the console, in a browser', () => {
   let h: Harness;
@@ -39,7 +39,7 @@ describe('a maintenance window in the console, in a browser', () => {
     await page.locator('button[name="hours"][value="4"][aria-current="true"]').waitFor();
     assert.equal(await page.getByLabel('Nodes').inputValue(), 'db-1, db-2');
     assert.equal(await page.getByLabel('Why').inputValue(), 'disk swap');
-    assert.equal(await page.getByLabel('Until (UTC)').inputValue(), '2026-11-21T14:00');
+    assert.equal(await page.getByLabel('Until', { exact: true }).inputValue(), '2026-11-21T14:00');
 
     // The button Enter presses is out of sight: one "Start the window" shows.
     assert.equal(await page.getByRole('button', { name: 'Start the window' }).count(), 1);
@@ -52,5 +52,38 @@ describe('a maintenance window in the console, in a browser', () => {
       [[2, '2026-11-21T14:00:00.000Z', 'disk swap']],
     );
     assert.deepEqual(problems, []);
+  });
+
+  it('takes "tonight 22:00–23:00" on Berlin\'s clock, lists it so, and names a time the clocks skip', async () => {
+    await page.goto(`${server.origin}/maintenance`);
+    await page.getByLabel('Nodes').fill('db-1');
+    await page.getByLabel('Time zone').fill('Europe/Berlin');
+    await page.getByLabel('From', { exact: true }).fill('2026-11-21T22:00');
+    await page.getByLabel('Until', { exact: true }).fill('2026-11-21T23:00');
+    await page.getByLabel('Why').fill('kernel upgrade');
+    await page.screenshot({ path: '/tmp/mwzone-form.png', fullPage: true });
+    await page.getByRole('button', { name: 'Start the window' }).click();
+    await page.getByText('The window is on').waitFor();
+    const windows = (await expectJson<{ items: Array<{ starts_at: string; ends_at: string; time_zone: string | null; reason: string }> }>(await h.admin('GET', '/v1/maintenances'), 200)).items;
+    assert.deepEqual(windows[0], { ...windows[0], starts_at: '2026-11-21T21:00:00.000Z', ends_at: '2026-11-21T22:00:00.000Z', time_zone: 'Europe/Berlin', reason: 'kernel upgrade' });
+    await page.locator('td[data-label="From"]', { hasText: '2026-11-21 22:00 Europe/Berlin (21:00 UTC)' }).waitFor();
+    await page.locator('td[data-label="Until"]', { hasText: '2026-11-21 23:00 Europe/Berlin (22:00 UTC)' }).waitFor();
+    // The next window is offered on the same clock.
+    assert.equal(await page.getByLabel('Time zone').inputValue(), 'Europe/Berlin');
+    await page.screenshot({ path: '/tmp/mwzone-list.png', fullPage: true });
+
+    await page.getByLabel('Nodes').fill('db-2');
+    await page.getByLabel('From', { exact: true }).fill('2027-03-28T02:30');
+    await page.getByLabel('Until', { exact: true }).fill('2027-03-28T04:00');
+    await page.getByRole('button', { name: 'Start the window' }).click();
+    await page.getByText('2027-03-28 02:30 does not happen in Europe/Berlin: clocks jump from 02:00 to 03:00 that night').waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: '/tmp/mwzone-gap-phone-page.png', fullPage: true });
+    assert.equal((await expectJson<{ items: unknown[] }>(await h.admin('GET', '/v1/maintenances'), 200)).items.length, 2);
+    // The refusal is answered 400 on purpose, which Chromium also logs as an error.
+    assert.deepEqual(
+      problems.filter((p) => !/^console: Failed to load resource: .* status of 400 /.test(p)),
+      [],
+    );
   });
 });

@@ -107,3 +107,69 @@ describe('console: incidents of a node in maintenance', () => {
     assert.match(page, new RegExp(`<a href="/nodes/${node.id}">cache-01-old</a><span class="muted"> \\(was cache-01\\)</span>`));
   });
 });
+
+// The harness's clock is 2026-11-21 10:00 UTC: Berlin is on winter time (UTC+1) until 2027-03-28
+// 02:00, when its clocks jump to 03:00 (summer time, UTC+2), and go back from 03:00 to 02:00 on
+// 2027-10-31.
+describe('console: a maintenance window typed on a zone\'s clock', () => {
+  const { s, get } = signedIn(ORIGIN);
+
+  /** The form as the page fills it, with these fields changed, sent. */
+  const send = async (fields: Record<string, string>) => {
+    const body = formOf(await get('/maintenance'), '/maintenance');
+    for (const [k, v] of Object.entries(fields)) body.set(k, v);
+    return s.h.app.request('/maintenance', { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+  };
+  const windowsOf = async (reason: string) =>
+    s.h.sql<{ starts_at: Date; ends_at: Date; time_zone: string }[]>`select starts_at, ends_at, time_zone from maintenances where reason = ${reason}`;
+
+  it('reads 22:00 Europe/Berlin as 21:00 UTC in winter and 20:00 UTC in summer, and lists it on that clock with UTC beside', async () => {
+    await s.h.createNode('db-20');
+    for (const [day, reason] of [['2026-11-21', 'winter'], ['2027-07-15', 'summer']] as const) {
+      const res = await send({ nodes: 'db-20', time_zone: 'Europe/Berlin', starts_at: `${day}T22:00`, ends_at: `${day}T23:00`, reason });
+      assert.equal(res.status, 303, await res.text());
+    }
+    const times = async (reason: string) => (await windowsOf(reason)).map((w) => [w.starts_at.toISOString(), w.ends_at.toISOString(), w.time_zone]);
+    assert.deepEqual(await times('winter'), [['2026-11-21T21:00:00.000Z', '2026-11-21T22:00:00.000Z', 'Europe/Berlin']]);
+    assert.deepEqual(await times('summer'), [['2027-07-15T20:00:00.000Z', '2027-07-15T21:00:00.000Z', 'Europe/Berlin']]);
+    const list = await get('/maintenance');
+    for (const [at, shown] of [
+      ['2026-11-21T21:00:00.000Z', '2026-11-21 22:00 Europe/Berlin</time> <span class="muted">(21:00 UTC)</span>'],
+      ['2026-11-21T22:00:00.000Z', '2026-11-21 23:00 Europe/Berlin</time> <span class="muted">(22:00 UTC)</span>'],
+      ['2027-07-15T20:00:00.000Z', '2027-07-15 22:00 Europe/Berlin</time> <span class="muted">(20:00 UTC)</span>'],
+    ]) {
+      assert.ok(list.includes(`<time datetime="${at}">${shown}`), `${at} shown as ${shown}`);
+    }
+  });
+
+  it('offers the zone last used, with the times filled in on its clock', async () => {
+    const body = formOf(await get('/maintenance?node=db-20&hours=4'), '/maintenance');
+    assert.equal(body.get('time_zone'), 'Europe/Berlin');
+    assert.equal(body.get('starts_at'), '2026-11-21T11:00');
+    assert.equal(body.get('ends_at'), '2026-11-21T15:00');
+  });
+
+  it('refuses a time the clocks skip, under its field, naming the jump; and creates nothing', async () => {
+    const res = await send({ nodes: 'db-20', time_zone: 'Europe/Berlin', starts_at: '2027-03-28T02:30', ends_at: '2027-03-28T04:00', reason: 'gap' });
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    assert.deepEqual(
+      [...html.matchAll(/<p class="error" id="([^"]+)">([^<]*)<\/p>/g)].map((m) => [m[1], m[2]]),
+      [['starts_at-error', '2027-03-28 02:30 does not happen in Europe/Berlin: clocks jump from 02:00 to 03:00 that night']],
+    );
+    assert.equal((await windowsOf('gap')).length, 0);
+  });
+
+  it('covers every moment the clock shows a time in the window when it goes back: the first 02:00, until the second 02:30', async () => {
+    const res = await send({ nodes: 'db-20', time_zone: 'Europe/Berlin', starts_at: '2027-10-31T02:00', ends_at: '2027-10-31T02:30', reason: 'overlap' });
+    assert.equal(res.status, 303, await res.text());
+    const [w] = await windowsOf('overlap');
+    assert.deepEqual([w!.starts_at.toISOString(), w!.ends_at.toISOString()], ['2027-10-31T00:00:00.000Z', '2027-10-31T01:30:00.000Z']);
+  });
+
+  it('refuses a zone that is none under its field', async () => {
+    const res = await send({ nodes: 'db-20', time_zone: 'Europe/Atlantis', reason: 'atlantis' });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /<p class="error" id="time_zone-error">must be an IANA time zone such as Europe\/Berlin<\/p>/);
+  });
+});

@@ -84,6 +84,7 @@ describe('creating windows', () => {
       starts_at: iso(HOUR),
       ends_at: iso(2 * HOUR),
       reason: 'kernel upgrade',
+      time_zone: null,
       created_at: START,
       active: false,
     });
@@ -112,6 +113,13 @@ describe('creating windows', () => {
         [nodes['web-2']!, iso(-60_000)],
       ]),
     );
+    await expectJson(await h.admin('DELETE', `/v1/maintenances/${w.id}`), 200);
+  });
+
+  it('keeps the zone a window was typed in, only for showing it: the times stay the instants given', async () => {
+    const w = await create({ node_ids: ['lone-1'], starts_at: iso(HOUR), ends_at: iso(2 * HOUR), time_zone: 'Europe/Berlin' });
+    assert.deepEqual([w.starts_at, w.ends_at, w.time_zone], [iso(HOUR), iso(2 * HOUR), 'Europe/Berlin']);
+    assert.equal((await expectJson<WindowBody>(await h.admin('GET', `/v1/maintenances/${w.id}`), 200)).time_zone, 'Europe/Berlin');
     await expectJson(await h.admin('DELETE', `/v1/maintenances/${w.id}`), 200);
   });
 
@@ -345,6 +353,7 @@ describe('bad requests change nothing', () => {
       [{ ...good(), reason: 7 }, ['reason']],
       [{ ...good(), reason: 'x'.repeat(1025) }, ['reason']],
       [{ ...good(), until: iso(2 * HOUR) }, ['until']],
+      [{ ...good(), time_zone: 'Europe/Atlantis' }, ['time_zone']],
     ];
     for (const [json, fields] of cases) {
       await expectInvalid(await rejected(() => h.admin('POST', '/v1/maintenances', json)), fields);

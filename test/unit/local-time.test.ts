@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IANAZone } from 'luxon';
-import { fromLocal, isTimeZone, localHighWater, offsetAt, toLocal } from '../../src/local-time.ts';
+import { fromLocal, isTimeZone, localHighWater, offsetAt, showings, toLocal } from '../../src/local-time.ts';
 
 const HOUR = 3_600_000;
 const z = (iso: string) => Date.parse(iso);
@@ -75,6 +75,17 @@ describe('local time: from the clock back to instants', () => {
   for (const c of cases) {
     it(c.name, () => assert.equal(iso(fromLocal(c.zone, local(c.wall))), c.want));
   }
+
+  it('lists every instant the clock shows a time: none in a jump forward, two in a repeated hour, else one', () => {
+    const at = (zone: string, wall: string) => showings(zone, local(wall)).map(iso);
+    assert.deepEqual(at('Europe/Berlin', '2026-03-28T22:00'), ['2026-03-28T21:00:00.000Z']);
+    assert.deepEqual(at('Europe/Berlin', '2026-03-29T02:30'), []);
+    assert.deepEqual(at('Europe/Berlin', '2026-10-25T02:30'), ['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z']);
+    assert.deepEqual(at('America/New_York', '2026-11-01T01:30'), ['2026-11-01T05:30:00.000Z', '2026-11-01T06:30:00.000Z']);
+    assert.deepEqual(at('Australia/Lord_Howe', '2026-10-04T02:15'), []);
+    assert.deepEqual(at('Pacific/Apia', '2011-12-30T12:00'), []);
+    assert.deepEqual(at('UTC', '2026-12-31T23:59'), ['2026-12-31T23:59:00.000Z']);
+  });
 
   it('reads the clock at an instant', () => {
     assert.equal(iso(toLocal('Europe/Berlin', z('2026-10-25T00:30:00Z'))), '2026-10-25T02:30:00.000Z');

@@ -8,26 +8,29 @@ import { CreateMaintenance } from '../../http/routes/maintenances.ts';
 import { isTimeCursor, parse } from '../../http/validation.ts';
 import { isOpenAt, isOverAt, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
-import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
+import { getMaintenance, lastTimeZone, listMaintenances } from '../../maintenance/store.ts';
+import { isTimeZone } from '../../local-time.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, At, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { fieldProblems, labels, text, utcTime, type Form } from '../forms.ts';
+import { hhmm, localInput, zoned } from '../format.ts';
+import { fieldProblems, labels, spanTime, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { AskFirst, asking, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
+import { ZoneInput } from '../zones.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a way to
 // end one, asked first (confirm.tsx): ended, a window's nodes are judged afresh, and one still
 // silent goes down and pages a full period later (a job: after its next run) —
-// src/maintenance/service.ts's createWindow and endWindow, as the API calls them.
+// src/maintenance/service.ts's createWindow and endWindow, as the API calls them. A window is typed
+// on the clock of a zone the form names, and listed on it with UTC beside (ARCHITECTURE.md,
+// "Maintenance is typed on a zone's clock").
 
 const PAGE_SIZE = 50;
-/** datetime-local's value for an instant, in UTC like every time the console shows. */
-const local = (d: Date) => d.toISOString().slice(0, 16);
 
 /**
  * Windows opened from a node or an incident page ("Maintenance for this node…") come with the node
@@ -56,6 +59,12 @@ export function presetEnd(now: Date, typedStart: string | undefined, hours: numb
 /** A preset's hours as a form sends them, or undefined for anything else. */
 const presetOf = (raw: unknown): number | undefined => PRESET_HOURS.find((h) => raw === String(h));
 
+/** The zone typed in the form when it is one, else `fallback` (a zone that is no zone is refused when sent). */
+function zoneOf(form: Form | undefined, fallback: string): string {
+  const typed = form ? text(form, 'time_zone')?.trim() : undefined;
+  return typed !== undefined && isTimeZone(typed) ? typed : fallback;
+}
+
 /** The console's words for a window naming nothing (the API's are `node_ids or labels must name …`). */
 const NOTHING_NAMED = 'Pick at least one node or give a label';
 
@@ -83,6 +92,25 @@ export const MaintenanceLink = (p: { node: string }) => (
 const windowName = (m: MaintenanceRow, names: Map<string, string>) =>
   `the window over ${[...m.node_ids.map((id) => names.get(id) ?? 'a deleted node'), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)].join(', ')}`;
 
+/**
+ * "2026-12-07 22:00 Europe/Berlin (21:00 UTC)": a window's time on the clock it was typed on, and
+ * in UTC, as the API, the logs and the status pages say it (with the UTC date when it is another).
+ * A window given as instants only, or typed in UTC, in UTC alone.
+ */
+function ZonedAt(p: { at: Date | null; zone: string | null; none?: string }) {
+  if (p.at === null || p.zone === null || p.zone === 'UTC') return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
+  const here = zoned(p.at, p.zone);
+  const there = zoned(p.at, 'UTC');
+  return (
+    <span>
+      <time datetime={p.at.toISOString()}>
+        {here} {p.zone}
+      </time>{' '}
+      <span class="muted">({there.slice(0, 10) === here.slice(0, 10) ? hhmm(p.at, 'UTC') : there} UTC)</span>
+    </span>
+  );
+}
+
 function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: Date; session: ConsoleSession; empty: string }) {
   if (p.rows.length === 0) return <p class="empty panel">{p.empty}</p>;
   const canEnd = may(p.session, 'write');
@@ -102,10 +130,10 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
               </span>
             </td>
             <td data-label="From">
-              <At at={m.starts_at} />
+              <ZonedAt at={m.starts_at} zone={m.time_zone} />
             </td>
             <td data-label="Until">
-              <At at={m.ends_at} none="until ended" />
+              <ZonedAt at={m.ends_at} zone={m.time_zone} none="until ended" />
             </td>
             <td data-label="Why" class="reason">
               {m.reason ?? ''}
@@ -122,10 +150,12 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
   );
 }
 
-function CreateForm(p: { session: ConsoleSession; now: Date; prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string> }) {
+function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string> }) {
   const f = p.form;
   const pre = p.prefill;
   const v = (name: string, fallback = '') => (f ? (text(f, name) ?? '') : fallback);
+  // Fields re-shown after a refusal are as typed; times are filled in on the zone the form shows.
+  const zone = zoneOf(f, p.zone);
   const hours = pre?.hours ?? (f ? presetOf(f.hours) : undefined);
   return (
     <form method="post" action="/maintenance" class="panel">
@@ -145,11 +175,11 @@ function CreateForm(p: { session: ConsoleSession; now: Date; prefill?: Prefill |
             {areaText(v('labels'))}
           </textarea>
         </Field>
-        <Field id="starts_at" label="From (UTC)" problem={p.problems?.get('starts_at')}>
-          <input id="starts_at" name="starts_at" type="datetime-local" required value={v('starts_at', local(p.now))} />
+        <Field id="starts_at" label="From" hint="On the clock of the time zone below." problem={p.problems?.get('starts_at')}>
+          <input id="starts_at" name="starts_at" type="datetime-local" required value={v('starts_at', localInput(p.now, zone))} />
         </Field>
-        <Field id="ends_at" label="Until (UTC)" hint="Empty: until someone ends it." problem={p.problems?.get('ends_at')}>
-          <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at', pre ? local(new Date(p.now.getTime() + pre.hours * 3_600_000)) : '')} />
+        <Field id="ends_at" label="Until" hint="Empty: until someone ends it." problem={p.problems?.get('ends_at')}>
+          <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at', pre ? localInput(new Date(p.now.getTime() + pre.hours * 3_600_000), zone) : '')} />
           <p class="hint">
             From now (or the later start) for{' '}
             {PRESET_HOURS.map((h, i) => (
@@ -161,6 +191,9 @@ function CreateForm(p: { session: ConsoleSession; now: Date; prefill?: Prefill |
               </>
             ))}
           </p>
+        </Field>
+        <Field id="time_zone" label="Time zone" hint="From and Until are read on its clock, summer time included; the last zone used is offered." problem={p.problems?.get('time_zone')}>
+          <ZoneInput id="time_zone" value={f ? (text(f, 'time_zone') ?? '') : p.zone} problem={p.problems?.get('time_zone')} />
         </Field>
       </div>
       <Field id="reason" label="Why" problem={p.problems?.get('reason')}>
@@ -210,10 +243,11 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   const page = async (c: ConsoleContext, o: { prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const now = deps.clock.now();
     const after = readCursor(c.req.query('after'), isTimeCursor);
-    const [frame, active, rest] = await Promise.all([
+    const [frame, active, rest, zone] = await Promise.all([
       chrome(c, deps),
       listMaintenances(deps.sql, { active: true, now, limit: PAGE_SIZE }),
       listMaintenances(deps.sql, { active: false, now, after, limit: PAGE_SIZE + 1 }),
+      lastTimeZone(deps.sql),
     ]);
     const others = rest.slice(0, PAGE_SIZE);
     const ids = [...new Set([...active, ...others].flatMap((m) => m.node_ids))];
@@ -231,7 +265,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2 id="new-window">New window</h2>
-            <CreateForm session={frame.session} now={now} prefill={o.prefill} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            <CreateForm session={frame.session} now={now} zone={zone ?? 'UTC'} prefill={o.prefill} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
           </>
         ) : null}
         <h2>Coming and past</h2>
@@ -253,21 +287,28 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody()) as Form;
     const hours = presetOf(form.hours);
     // A preset pressed: the form again, as typed, with another end; nothing created.
-    if (hours !== undefined) return page(c, { form: { ...form, ends_at: local(presetEnd(deps.clock.now(), utcTime(form, 'starts_at'), hours)) } });
+    if (hours !== undefined) {
+      const zone = zoneOf(form, 'UTC');
+      return page(c, { form: { ...form, ends_at: localInput(presetEnd(deps.clock.now(), zonedTime(form, 'starts_at', zone), hours), zone) } });
+    }
     const parsedLabels = labels(text(form, 'labels'), 'labels');
+    const zone = text(form, 'time_zone')?.trim() ?? '';
+    const [starts, ends] = [spanTime(form, 'starts_at', zone, 'start'), spanTime(form, 'ends_at', zone, 'end')];
+    const problems = [...parsedLabels.problems, ...[starts.problem, ends.problem].filter((d) => d !== undefined)];
     const input = {
       node_ids: (text(form, 'nodes') ?? '').split(/[\s,]+/).filter(Boolean),
       labels: parsedLabels.labels,
-      starts_at: utcTime(form, 'starts_at'),
-      ends_at: utcTime(form, 'ends_at') ?? null,
+      starts_at: starts.time,
+      ends_at: ends.time ?? null,
       reason: text(form, 'reason')?.trim() ?? null,
+      time_zone: zone,
     };
     return createOnce(
       c,
       deps,
       form,
       async () => {
-        if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
+        if (problems.length) throw validationFailed(problems);
         return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
       },
       (r) => page(c, { form, problems: saidHere(fieldProblems(byTyped(r.details, input.node_ids)), input), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),

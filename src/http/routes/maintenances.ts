@@ -9,7 +9,7 @@ import { acting } from '../acting.ts';
 import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, boundedArray, closedObject, decodeCursor, isTimeCursor, Labels, NodeName, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, isTimeCursor, Labels, NodeName, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
 
 export const CreateMaintenance = closedObject({
   node_ids: v.optional(
@@ -20,6 +20,7 @@ export const CreateMaintenance = closedObject({
   starts_at: Timestamp,
   ends_at: v.optional(v.nullable(Timestamp), null),
   reason: v.optional(v.nullable(v.pipe(v.string('must be a string'), v.maxLength(1024, 'must be at most 1024 characters'))), null),
+  time_zone: v.optional(v.nullable(TimeZone), null),
 });
 
 export const ListMaintenances = v.object({
@@ -34,6 +35,7 @@ const render = (m: MaintenanceRow, now: Date): Maintenance => ({
   starts_at: m.starts_at.toISOString(),
   ends_at: m.ends_at ? m.ends_at.toISOString() : null,
   reason: m.reason,
+  time_zone: m.time_zone,
   created_at: m.created_at.toISOString(),
   active: isOpenAt(m, now),
 });
@@ -52,7 +54,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     doc({
       summary: 'Create a maintenance window',
       description:
-        'It covers the nodes listed in `node_ids` (ids or names) and those carrying all of `labels`; at least one of the two must name something. `ends_at` must be after `starts_at` and in the future; null is open-ended.',
+        'It covers the nodes listed in `node_ids` (ids or names) and those carrying all of `labels`; at least one of the two must name something. `ends_at` must be after `starts_at` and in the future; null is open-ended. `time_zone` (an IANA zone, optional) is only where the times are shown: the console shows them on that clock; `starts_at` and `ends_at` are the instants.',
       access: 'write',
       body: CreateMaintenance,
       ok: { status: 201, description: 'The window.', body: 'Maintenance' },
