@@ -3,7 +3,7 @@
 // from agents and must not be able to inject markup into an operator's inbox.
 
 import type { Notification } from '../src/notifications/model.ts';
-import { digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, messageButtons, noteAuthor, type EventWord } from './render.ts';
+import { digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, messageButtons, noteLabel, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {
   DOWN: '#c0392b',
@@ -12,10 +12,6 @@ const ACCENT: Record<EventWord, string> = {
   ACKNOWLEDGED: '#2471a3',
   RESOLVED: '#1e8449',
 };
-
-// A resolve's note goes under the facts, whole: it is prose, often several lines, and the facts are
-// a table (Slack's ten fields) of one-line values. Its label names who wrote it.
-const noteLabel = (n: Notification) => `Note from ${noteAuthor(n)}`;
 
 export function emailText(n: Notification): string {
   const facts = incidentFacts(n).map((fact) => `${fact.label}: ${fact.value}`);

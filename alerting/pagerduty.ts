@@ -30,6 +30,12 @@ export function createPagerDutyChannel(options: HttpChannelOptions = {}): Channe
   };
 }
 
+/**
+ * An acknowledge or a resolve is the bare three fields: the Events API v2 shows only a trigger's
+ * payload and client (its schema says so of `client`; a resolve's `payload` changes nothing on the
+ * alert), so a resolve's note does not travel here. A trigger sent to carry it would open a new
+ * alert, and page, wherever the alert was already resolved in PagerDuty (ARCHITECTURE.md).
+ */
 function pagerDutyEvent(n: Notification, routingKey: string) {
   const base = { routing_key: routingKey, event_action: EVENT_ACTION[n.event], dedup_key: n.incident.id };
   if (base.event_action !== 'trigger') return base;

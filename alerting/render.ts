@@ -129,6 +129,13 @@ export function noteAuthor(n: Notification): string {
   return oneLine(n.shownBy.resolved_by ?? 'whoever resolved it');
 }
 
+/**
+ * What heads a resolve's note in every channel that shows it (email, Slack): `Note from <who>`. The
+ * note goes under the facts, whole: it is prose, often several lines, and the facts are a table
+ * (Slack's ten fields) of one-line values.
+ */
+export const noteLabel = (n: Notification): string => `Note from ${noteAuthor(n)}`;
+
 /** `2026-11-21 10:04:10 UTC by Lifeline`; `by` as people read it (Notification.shownBy). */
 function byline(at: string, by: string | null): string {
   return by === null ? formatTime(at) : `${formatTime(at)} by ${by}`;

@@ -4,7 +4,7 @@
 import type { DigestChannel, SlackConfig } from './channel.ts';
 import type { Notification } from '../src/notifications/model.ts';
 import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
-import { digestItems, digestRest, digestSummary, headline, incidentFacts, messageButtons, truncate } from './render.ts';
+import { digestItems, digestRest, digestSummary, headline, incidentFacts, messageButtons, noteLabel, truncate } from './render.ts';
 
 // Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
 const HEADER_MAX = 150;
@@ -76,9 +76,22 @@ function slackMessage(n: Notification) {
           text: truncate(`*${fact.label}*\n${escapeMrkdwn(fact.value)}`, FIELD_MAX),
         })),
       },
+      ...noteBlock(n),
       ...(buttons.length ? [{ type: 'actions', elements: buttons }] : []),
     ],
   };
+}
+
+/**
+ * A resolve's note under the facts, headed as the email heads it (noteLabel). It is user text: a
+ * Resolve link lets whoever holds it write 2,000 characters to the channel, so it is escaped like an
+ * agent's name, and `verbatim` stops Slack's own parsing of plain text, which would otherwise turn
+ * a typed @channel, #channel or URL into a mention or a link. Escaping can grow it (`<` is 4
+ * characters), so it is cut to a section's 3000.
+ */
+function noteBlock(n: Notification) {
+  if (n.note === undefined) return [];
+  return [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(noteLabel(n))}*\n${escapeMrkdwn(n.note)}`, SECTION_MAX), verbatim: true } }];
 }
 
 // Slack reads &, < and > as control characters in mrkdwn (links, mentions); agent-supplied

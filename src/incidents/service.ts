@@ -1,6 +1,5 @@
 import type { Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
-import { channelTypes } from '../channels/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { lockExisting } from '../db/named-rows.ts';
@@ -9,9 +8,8 @@ import type { State } from '../health/decide.ts';
 import { activeMaintenance } from '../maintenance/store.ts';
 import { nodeStates } from '../nodes/store.ts';
 import { namesAnyone, reachesAnyone, type Directory, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
-import { recipientsAt } from '../oncall/schedules.ts';
+import { directoryOf, recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
-import { contactsOf } from '../oncall/store-users.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
@@ -285,9 +283,8 @@ async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, no
   const named = await recipientsAt(tx, levels, now);
   const present = await lockExisting(tx, 'users', [...new Set(named.flatMap((r) => r.users.map((u) => u.user_id)))]);
   const resolved = named.map((r) => ({ ...r, users: r.users.filter((u) => present.has(u.user_id)) }));
-  const people = await contactsOf(tx, [...present]);
-  // Only email channels can fail to land, and only with email known off: otherwise no query.
-  const types = emailConfigured === false ? await channelTypes(tx, [...new Set(resolved.flatMap((r) => r.channel_ids))]) : new Map<string, string>();
+  const directory = await directoryOf(tx, resolved, emailConfigured);
+  const { channelTypes: types, people } = directory;
   const pages = resolved.map((r) => {
     const reached = reachesAnyone(r, types, people, emailConfigured);
     return {
@@ -301,7 +298,7 @@ async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, no
       },
     };
   });
-  return { pages, directory: { channelTypes: types, people } };
+  return { pages, directory };
 }
 
 /** An escalation timer that came due: step `step` of the incident's schedule. */

@@ -2,6 +2,7 @@
 // (the API, the escalation handler, later the console).
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
+import { channelTypes as channelTypesOf } from '../channels/store.ts';
 import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
@@ -11,7 +12,9 @@ import {
   levelRecipients,
   missingIds,
   namedBy,
-  namesAnyone,
+  reachesAnyone,
+  type Directory,
+  type EmailSetup,
   type LevelRecipients,
   type NewSchedule,
   type OverrideRow,
@@ -22,6 +25,7 @@ import {
 } from './model.ts';
 import { onCallAt, shifts, validateOverride, validateSchedule, type Layer, type Schedule, type Shift } from './schedule.ts';
 import { policiesNaming } from './store.ts';
+import { contactsOf } from './store-users.ts';
 import * as store from './store-schedules.ts';
 
 /** The rules the types cannot say (validateSchedule), and every user the layers name exists (locked until commit). */
@@ -144,16 +148,32 @@ export async function recipientsAt(sql: Queryable, levels: Array<PolicyLevel | u
 }
 
 /**
- * The policies that page nobody at `at`: no level names a channel or a person, and every schedule
- * they name has nobody on call then (an office-hours rota at night). Two queries for them all.
+ * What judging whether these recipients reach anyone (reachesAnyone) reads: each person's contacts,
+ * and, with email known off, each channel's type (only an email channel can then fail to land;
+ * otherwise no query). Two queries at most, however many levels.
  */
-export async function policiesPagingNobody(sql: Queryable, policies: PolicyRow[], at: Date): Promise<Set<string>> {
+export async function directoryOf(sql: Queryable, recipients: Array<Pick<LevelRecipients, 'channel_ids' | 'users'>>, email: EmailSetup): Promise<Directory> {
+  const [channelTypes, people] = await Promise.all([
+    email === false ? channelTypesOf(sql, [...new Set(recipients.flatMap((r) => r.channel_ids))]) : new Map<string, string>(),
+    contactsOf(sql, [...new Set(recipients.flatMap((r) => r.users.map((u) => u.user_id)))]),
+  ]);
+  return { channelTypes, people };
+}
+
+/**
+ * The policies that page nobody at `at`: no level reaches anyone then, by the rule the escalation
+ * handler pages by (reachesAnyone): every schedule they name has nobody on call (an office-hours
+ * rota at night), and what they name can take no message (with SMTP_URL unset, an email channel or
+ * a person with no channel of their own but email). Four queries for them all.
+ */
+export async function policiesPagingNobody(sql: Queryable, policies: PolicyRow[], at: Date, email: EmailSetup): Promise<Set<string>> {
   const recipients = await recipientsAt(sql, policies.flatMap((p) => p.levels), at);
+  const { channelTypes, people } = await directoryOf(sql, recipients, email);
   let next = 0;
   const out = new Set<string>();
   for (const p of policies) {
     const levels = recipients.slice(next, (next += p.levels.length));
-    if (!levels.some(namesAnyone)) out.add(p.id);
+    if (!levels.some((r) => reachesAnyone(r, channelTypes, people, email))) out.add(p.id);
   }
   return out;
 }

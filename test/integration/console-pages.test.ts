@@ -669,11 +669,26 @@ describe('console: incidents', () => {
       })
     ).json()) as { id: string };
     const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'Office only', levels: [{ after_seconds: 0, schedule_ids: [office.id] }] })).json()) as { id: string };
-    await h.admin('POST', '/v1/escalation-policies', { name: 'Ola always', levels: [{ after_seconds: 0, user_ids: [ola.id] }] });
+    // Named is not reached: this engine has no SMTP_URL, so Ola (her address only) and an email
+    // channel take no message, as the escalation handler judges a level; Pia has a webhook of her own.
+    const hook = (await (await h.admin('POST', '/v1/channels', { name: 'pia-hook', type: 'webhook', config: { url: 'https://hooks.example.com/pia' } })).json()) as { id: string };
+    const mail = (await (await h.admin('POST', '/v1/channels', { name: 'ops-mail-only', type: 'email', config: { to: ['ops@example.com'] } })).json()) as { id: string };
+    const pia = (await (await h.admin('POST', '/v1/users', { name: 'Pia', email: 'pia@example.com', channel_ids: [hook.id] })).json()) as { id: string };
+    for (const [name, level] of [
+      ['Ola always', { user_ids: [ola.id] }],
+      ['Mail only', { channel_ids: [mail.id] }],
+      ['Pia always', { user_ids: [pia.id] }],
+    ] as const) {
+      await h.admin('POST', '/v1/escalation-policies', { name, levels: [{ after_seconds: 0, channel_ids: [], ...level }] });
+    }
+    await h.admin('POST', '/v1/escalation-policies', { name: 'Mail, then Pia', levels: [{ after_seconds: 0, channel_ids: [mail.id] }, { after_seconds: 300, channel_ids: [], user_ids: [pia.id] }] });
     const policies = await get('/policies');
     const rowOf = (name: string) => rowFrom(policies, `>${name}</a>`);
     assert.match(rowOf('Office only'), /pages nobody now/);
-    assert.doesNotMatch(rowOf('Ola always'), /pages nobody now/);
+    assert.match(rowOf('Ola always'), /pages nobody now/);
+    assert.match(rowOf('Mail only'), /pages nobody now/);
+    assert.doesNotMatch(rowOf('Pia always'), /pages nobody now/);
+    assert.doesNotMatch(rowOf('Mail, then Pia'), /pages nobody now/, 'a later level that reaches someone is enough');
 
     const nodes = await Promise.all(['night-1', 'night-2'].map((n) => h.createNode(n)));
     const [nobody, paged] = await openIncidents(

@@ -684,6 +684,30 @@ describe('slack channel', () => {
     assert.ok(listed > 100, `only ${listed} updates listed`);
   });
 
+  test("shows a resolve's note under the facts, signed, escaped and verbatim so it mentions and links nothing", async () => {
+    const note = 'Rotated logs & restarted.\n<!channel> <@U123> <https://evil.test|docs> @here #ops https://evil.test';
+    const shownBy = { acknowledged_by: null, resolved_by: 'Bob <ops>' };
+    await channel.send(resolvedNotification({ note, shownBy }), { webhook_url: receiver.url }, NOW);
+    const message = JSON.parse((await receiver.waitFor()).body);
+    assert.deepEqual(message.blocks.slice(2), [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: '*Note from Bob &lt;ops&gt;*\nRotated logs &amp; restarted.\n&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.test|docs&gt; @here #ops https://evil.test',
+          verbatim: true,
+        },
+      },
+    ]);
+
+    // 2,000 characters that each escape to four still fit a section.
+    await channel.send(resolvedNotification({ note: '<'.repeat(2000), shownBy }), { webhook_url: receiver.url }, NOW);
+    await receiver.waitFor(() => receiver.requests.length === 2);
+    const long = JSON.parse(receiver.requests[1]!.body).blocks[2].text.text as string;
+    assert.equal(long.length, 3000);
+    assert.ok(!long.includes('<'), 'nothing of the note is markup');
+  });
+
   test('a revoked Slack webhook (404) is permanent', async () => {
     receiver.script({ status: 404, body: 'no_service' });
     await assert.rejects(channel.send(notification(), { webhook_url: receiver.url }, NOW), isDeliveryError({ permanent: true, code: 'http_404' }));
@@ -725,6 +749,12 @@ describe('pagerduty channel', () => {
     assert.equal(payload.custom_details.incident_id, 'inc-1');
     assert.equal(payload.custom_details.Reason, 'no heartbeat for 90s');
     assert.equal(sent[1].payload.custom_details['Escalation level'], '2');
+  });
+
+  test("a resolve with a note is still the bare resolve: PagerDuty would show nothing more of it", async () => {
+    const config = { routing_key: 'R0UT1NGKEY', url: receiver.url };
+    await channel.send(resolvedNotification({ note: 'Rotated logs.', shownBy: { acknowledged_by: null, resolved_by: 'Bob' } }), config, NOW);
+    assert.deepEqual(JSON.parse((await receiver.waitFor()).body), { routing_key: 'R0UT1NGKEY', event_action: 'resolve', dedup_key: 'inc-1' });
   });
 
   test('a degraded node triggers with warning severity', async () => {

@@ -163,7 +163,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
 
   const listPage = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies, who] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, LIST_LIMIT), pageable(deps)]);
-    const nobodyNow = await policiesPagingNobody(deps.sql, policies, deps.clock.now());
+    const nobodyNow = await policiesPagingNobody(deps.sql, policies, deps.clock.now(), deps.transports?.email.configured);
     return html(
       c,
       <Page title="Escalation" chrome={frame} section="policies">
@@ -182,7 +182,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
                 </td>
                 <td data-label="Pages">
                   {nobodyNow.has(p.id) ? (
-                    <span class="tag tag-nobody" title="Every schedule it names has nobody on call now, and it names no channel or person">
+                    <span class="tag tag-nobody" title="No level reaches anyone now: nobody is on call in its schedules, and no channel or person it names can take a message (by email none can while SMTP_URL is unset)">
                       pages nobody now
                     </span>
                   ) : null}
