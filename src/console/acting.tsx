@@ -5,6 +5,7 @@ import { actorOf, allows, type Need, type Principal } from '../access/model.ts';
 import { actorOf as auditActorOf, type Acting } from '../audit/model.ts';
 import { Refusal, type ErrorDetail } from '../errors.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppDeps } from '../http/deps.ts';
 import type { ConsoleEnv } from './guard.ts';
 import { refusal } from './render.tsx';
 
@@ -23,10 +24,10 @@ export const acting = (c: Context<ConsoleEnv>): Acting => ({ actor: auditActorOf
 export const may = (s: ConsoleSession, need: Need): boolean => allows(principalOf(s), need);
 
 /** Refuses an action the session's key may not take, whatever a forged form says. */
-export function requireScope(need: 'write' | 'admin'): MiddlewareHandler<ConsoleEnv> {
+export function requireScope(deps: AppDeps, need: 'write' | 'admin'): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
     if (may(c.get('session'), need)) return next();
-    return refusal(c, 403, 'Your key may not do that', `Signed in with a ${c.get('session').scope} key: this needs ${need} scope. Sign in with another key to act.`);
+    return refusal(c, deps, 403, 'Your key may not do that', `Signed in with a ${c.get('session').scope} key: this needs ${need} scope. Sign in with another key to act.`);
   };
 }
 

@@ -17,9 +17,6 @@ import { scheduleRoutes } from './pages/schedules.tsx';
 import { userRoutes } from './pages/users.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
 import { refusal } from './render.tsx';
-import { chromeOf } from './context.ts';
-import { sessionOf } from '../http/session.ts';
-import { sqlState } from '../db/errors.ts';
 
 /**
  * The web console, served by the api role beside /v1. Pages are rendered on the server (hono/jsx);
@@ -68,21 +65,5 @@ const navigating = (c: Context): boolean =>
  */
 export async function consoleNotFound(c: Context, deps: AppDeps): Promise<Response | undefined> {
   if (NOT_THE_CONSOLE.test(c.req.path) || !navigating(c)) return undefined;
-  return refusal(c, 404, 'No such page', 'Nothing in the console lives at this address; it may be mistyped or from an older link.', await frameIfSignedIn(c, deps));
-}
-
-/**
- * Signed in, the 404 page keeps the navigation: a mistyped address is one click from anywhere. It
- * costs two reads (the session, the open incidents' count); with the database down they fail, and
- * the bare page still answers 404 rather than a mistyped address turning into a 500. Logged by
- * code and message only: the error of a failed query can carry its parameters (the session's id).
- */
-async function frameIfSignedIn(c: Context, deps: AppDeps) {
-  try {
-    const session = await sessionOf(c, deps.sql, deps.console, deps.clock);
-    return session ? await chromeOf(session, deps) : undefined;
-  } catch (err) {
-    deps.log.warn({ code: sqlState(err), reason: (err as Error).message }, 'the 404 page was shown without the navigation: the session could not be read');
-    return undefined;
-  }
+  return refusal(c, deps, 404, 'No such page', 'Nothing in the console lives at this address; it may be mistyped or from an older link.');
 }

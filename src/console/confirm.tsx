@@ -66,7 +66,7 @@ export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?
 export function asking<T>(
   deps: AppDeps,
   find: (c: ConsoleContext) => Promise<T | undefined>,
-  missing: (c: ConsoleContext) => Response,
+  missing: (c: ConsoleContext) => Promise<Response>,
   ask: (thing: T, frame: Chrome) => Child | Promise<Child>,
   moot?: (thing: T) => string | undefined,
 ) {

@@ -4,7 +4,7 @@ import { csrfMatches, type ConsoleSession } from '../access/sessions.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { sessionOf, type ConsoleSettings } from '../http/session.ts';
 import { isStorableText, unstorableRequestText } from '../http/validation.ts';
-import { refusal } from './render.tsx';
+import { bareRefusal, refusal } from './render.tsx';
 
 export type ConsoleEnv = { Variables: { session: ConsoleSession } };
 export type ConsoleContext = Context<ConsoleEnv>;
@@ -53,7 +53,7 @@ function sameOrigin(c: Context, settings: ConsoleSettings): boolean {
 export function sameOriginActions(settings: ConsoleSettings): MiddlewareHandler {
   return async (c, next) => {
     if (isAction(c) && !sameOrigin(c, settings)) {
-      return refusal(c, 403, 'Not sent from this console', 'The request did not come from a page of this console, so it was not carried out.');
+      return bareRefusal(c, 403, 'Not sent from this console', 'The request did not come from a page of this console, so it was not carried out.');
     }
     await next();
   };
@@ -62,10 +62,10 @@ export function sameOriginActions(settings: ConsoleSettings): MiddlewareHandler 
 /** Small forms only: nothing the console posts comes near this. */
 const MAX_FORM_BYTES = 64 * 1024;
 
-export function limitForms(): MiddlewareHandler {
+export function limitForms(deps: AppDeps): MiddlewareHandler {
   const limit = bodyLimit({
     maxSize: MAX_FORM_BYTES,
-    onError: (c) => refusal(c, 413, 'Too much to send', 'That form carried more than the console ever sends.'),
+    onError: (c) => refusal(c, deps, 413, 'Too much to send', 'That form carried more than the console ever sends.'),
   });
   return async (c, next) => (isAction(c) ? limit(c, next) : next());
 }
@@ -74,16 +74,16 @@ export function limitForms(): MiddlewareHandler {
  * A signed-in action: its form carries the session's CSRF token, and only text Postgres can store
  * (the API's rule for every string, applied to every field at once).
  */
-export function checkForms(): MiddlewareHandler<ConsoleEnv> {
+export function checkForms(deps: AppDeps): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
     if (!isAction(c)) return next();
     const form = await c.req.parseBody({ all: true });
     const values = Object.entries(form).flatMap(([k, v]) => [k, ...(Array.isArray(v) ? v : [v])]);
     if (!values.every((v) => typeof v === 'string' && isStorableText(v))) {
-      return refusal(c, 400, 'Cannot store that', 'The form held a file, or a character Lifeline cannot store (U+0000 or half of a surrogate pair).');
+      return refusal(c, deps, 400, 'Cannot store that', 'The form held a file, or a character Lifeline cannot store (U+0000 or half of a surrogate pair).');
     }
     if (!csrfMatches(c.get('session'), typeof form._csrf === 'string' ? form._csrf : undefined)) {
-      return refusal(c, 403, 'This page has expired', 'The form was not from your current session. Go back, reload the page and try again.');
+      return refusal(c, deps, 403, 'This page has expired', 'The form was not from your current session. Go back, reload the page and try again.');
     }
     await next();
   };
@@ -94,12 +94,12 @@ export function checkForms(): MiddlewareHandler<ConsoleEnv> {
  * half of a surrogate pair is refused before anything reads it, rather than left out by a lenient
  * filter and the page shown as if it had not been asked for.
  */
-export function refuseUnstorableAddress(): MiddlewareHandler {
+export function refuseUnstorableAddress(deps: AppDeps): MiddlewareHandler {
   return async (c, next) => {
     const found = unstorableRequestText(c);
     if (found.length) {
       const where = found.map((f) => (f.field === 'path' ? 'the path' : `"${f.field}"`)).join(', ');
-      return refusal(c, 400, 'Cannot read that address', `The address held a character Lifeline cannot store (U+0000 or half of a surrogate pair) in ${where}, so nothing was looked up or changed.`);
+      return refusal(c, deps, 400, 'Cannot read that address', `The address held a character Lifeline cannot store (U+0000 or half of a surrogate pair) in ${where}, so nothing was looked up or changed.`);
     }
     await next();
   };
@@ -118,9 +118,9 @@ export interface Guards {
 }
 
 export function guards(deps: AppDeps): Guards {
-  const address = refuseUnstorableAddress();
+  const address = refuseUnstorableAddress(deps);
   const origin = sameOriginActions(deps.console);
-  const limit = limitForms();
+  const limit = limitForms(deps);
   const session = requireSession(deps);
-  return { open: [address], page: [address, session], anonymous: [address, origin, limit], action: [address, origin, limit, session, checkForms()] };
+  return { open: [address], page: [address, session], anonymous: [address, origin, limit], action: [address, origin, limit, session, checkForms(deps)] };
 }

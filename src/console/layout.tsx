@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
 import { REFRESH_HEADER } from '../http/session.ts';
 import type { EventType } from '../live/model.ts';
-import { CONSOLE_STYLESHEET_PATH, ICON, SEND_ONCE_SCRIPT_PATH } from './assets.ts';
+import { CONSOLE_STYLESHEET_PATH, ICON, NAV_SCRIPT_PATH, SEND_ONCE_SCRIPT_PATH } from './assets.ts';
 
 export type Section = 'fleet' | 'incidents' | 'maintenance' | 'status-pages' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
 
@@ -94,6 +94,8 @@ export function Page(p: { title: string; chrome: Chrome; section?: Section; live
                 ))}
               </ul>
             </nav>
+            {/* Not deferred: run before the page below is drawn, the current section is in view from the start. */}
+            <script src={NAV_SCRIPT_PATH}></script>
             <div class="who">
               <span class="who-name" title={`Signed in with the API key "${session.keyName}"`}>
                 {session.keyName} · {session.scope}

@@ -57,7 +57,7 @@ export async function createOnce<T>(
   answer: (made: T) => Response | Promise<Response> = (made) => c.redirect(href(at(made), { done: 'created' }), 303),
 ): Promise<Response> {
   const token = typeof form._once === 'string' && isUuid(form._once) ? form._once : undefined;
-  if (!token) return expired(c);
+  if (!token) return expired(c, deps);
   const k: KeyClaim = { credential: credentialOf(principalOf(c.get('session'))), key: `console-form:${token}`, fingerprint: fingerprintOf('POST', c.req.path, '') };
   const carried = `${k.credential} ${k.key}`;
   while (carrying.has(carried)) await carrying.get(carried);
@@ -75,8 +75,8 @@ export async function createOnce<T>(
     const claimed = await claim(deps.sql, deps.secretKey, k, now, KEY_LIFETIME_MS);
     if (claimed.kind === 'replay') return c.redirect(href(claimed.answer.body, { done: 'already' }), 303);
     // The same token sent to another form: only a page edited by hand does that.
-    if (claimed.kind === 'mismatch') return expired(c);
-    if (claimed.kind === 'in_flight') return unfinished(c);
+    if (claimed.kind === 'mismatch') return expired(c, deps);
+    if (claimed.kind === 'in_flight') return unfinished(c, deps);
     let made: T | Response;
     try {
       made = await attempt(command, refused);
@@ -109,11 +109,12 @@ async function giveBack(deps: AppDeps, k: KeyClaim): Promise<void> {
   }
 }
 
-const expired = (c: ConsoleContext) => refusal(c, 400, 'This page has expired', 'The form came from an older page of the console. Go back, reload the page and send it again.');
+const expired = (c: ConsoleContext, deps: AppDeps) => refusal(c, deps, 400, 'This page has expired', 'The form came from an older page of the console. Go back, reload the page and send it again.');
 
-const unfinished = (c: ConsoleContext) =>
+const unfinished = (c: ConsoleContext, deps: AppDeps) =>
   refusal(
     c,
+    deps,
     409,
     'Already being sent',
     'This form was sent before, and that sending has not finished; nothing more was created. Look for what it made in the console in a moment, and reload the form\'s page to send a new one.',

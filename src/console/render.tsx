@@ -1,6 +1,11 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ConsoleSession } from '../access/sessions.ts';
+import { sqlState } from '../db/errors.ts';
+import type { AppDeps } from '../http/deps.ts';
+import { sessionOf } from '../http/session.ts';
+import { chromeOf } from './context.ts';
 import { Bare, Page, type Chrome } from './layout.tsx';
 
 // Console pages may load only this origin's script, style and images (and the data: icon), may
@@ -29,10 +34,40 @@ export function html(c: Context, page: Child, status: ContentfulStatusCode = 200
 }
 
 /**
- * A page that only says why something could not be done, with a way back: in the console's frame
- * (its navigation) when a session is known, else bare.
+ * A page that only says why something could not be done (no such incident, an expired form, a
+ * scope the key lacks, an address nothing serves), with a way back. Signed in, it keeps the
+ * console's navigation as every other page does: the person is one click from anywhere, not on a
+ * page that looks signed out. The session is the one the guards found, else the cookie's (the
+ * refusals that come before the session guard, and the 404 of an address nothing serves).
  */
-export function refusal(c: Context, status: ContentfulStatusCode, title: string, why: string, chrome?: Chrome): Response {
+export async function refusal(c: Context, deps: AppDeps, status: ContentfulStatusCode, title: string, why: string): Promise<Response> {
+  return refusalPage(c, status, title, why, await frameIfSignedIn(c, deps, title));
+}
+
+/**
+ * The frame costs a read or two (the session unless a guard has it, the open incidents' count);
+ * with the database down they fail, and the page is answered bare with its own status rather than
+ * turning a 404 into a 500 in the middle of an outage. Logged by code and message only: the error
+ * of a failed query can carry its parameters (the session's id).
+ */
+async function frameIfSignedIn(c: Context, deps: AppDeps, title: string): Promise<Chrome | undefined> {
+  try {
+    const guarded: ConsoleSession | undefined = c.get('session');
+    const session = guarded ?? (await sessionOf(c, deps.sql, deps.console, deps.clock));
+    return session ? await chromeOf(session, deps) : undefined;
+  } catch (err) {
+    deps.log.warn({ code: sqlState(err), reason: (err as Error).message, page: title }, 'an error page was shown without the navigation: what it needs could not be read');
+    return undefined;
+  }
+}
+
+/**
+ * The refusal without the navigation, for a request whose session must not be read: one sent from
+ * another site, which would otherwise count as the person's use and keep their session from idling out.
+ */
+export const bareRefusal = (c: Context, status: ContentfulStatusCode, title: string, why: string): Response => refusalPage(c, status, title, why);
+
+function refusalPage(c: Context, status: ContentfulStatusCode, title: string, why: string, chrome?: Chrome): Response {
   const body = (
     <div class="signin">
       <h1>{title}</h1>

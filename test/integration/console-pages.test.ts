@@ -286,6 +286,45 @@ describe('console pages', () => {
     }
   });
 
+  it('keeps the navigation on every page refusing a signed-in person, with the refusal\'s own status', async () => {
+    const NAV = /<nav aria-label="Console">/;
+    const gone = '00000000-0000-4000-8000-000000000000';
+    /** The page's status, heading and whether it has the navigation. */
+    const seen = async (res: Response) => {
+      const html = await res.text();
+      return { status: res.status, title: /<h1>([^<]*)<\/h1>/.exec(html)?.[1], nav: NAV.test(html) };
+    };
+    for (const [address, title] of [
+      ['/incidents/not-an-id', 'No such incident'],
+      [`/incidents/${gone}`, 'No such incident'],
+      ['/nodes/no-such-node', 'No such node'],
+      ['/nodes/no-such-node/edit', 'No such node'],
+      [`/status-pages/${gone}`, 'No such status page'],
+      ['/status-pages/not-an-id/delete', 'No such status page'],
+      [`/policies/${gone}`, 'No such policy'],
+      [`/users/${gone}`, 'No such person'],
+      [`/schedules/${gone}`, 'No such schedule'],
+      [`/schedules/${gone}/overrides/${gone}/delete`, 'No such override'],
+      [`/channels/${gone}`, 'No such channel'],
+      [`/maintenance/${gone}/end`, 'No such window'],
+    ] as Array<[string, string]>) {
+      assert.deepEqual(await seen(await h.app.request(address, { headers: { cookie } })), { status: 404, title, nav: true }, address);
+    }
+    const post = (path: string, form: Record<string, string>, as = cookie, origin = ORIGIN) =>
+      h.app.request(path, { method: 'POST', headers: { cookie: as, origin, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+    assert.deepEqual(await seen(await h.app.request('/nodes/a%00b', { headers: { cookie } })), { status: 400, title: 'Cannot read that address', nav: true });
+    assert.deepEqual(await seen(await post('/incidents/not-an-id/acknowledge', { _csrf: 'from-another-session' })), { status: 403, title: 'This page has expired', nav: true });
+    const token = async (as: string) => /name="_csrf" value="([^"]+)"/.exec(await (await h.app.request('/', { headers: { cookie: as } })).text())?.[1] ?? assert.fail('no token');
+    assert.deepEqual(await seen(await post(`/incidents/${gone}/acknowledge`, { _csrf: await token(cookie) })), { status: 404, title: 'No such incident', nav: true });
+    const reader = await consoleCookie(h, ORIGIN, (await h.createKey('read', 'refused reader')).secret);
+    const csrf = await token(reader);
+    assert.deepEqual(await seen(await post('/maintenance', { _csrf: csrf }, reader)), { status: 403, title: 'Your key may not do that', nav: true });
+    // Sent from another site, the session is left unread (reading it would count as its use): bare.
+    assert.deepEqual(await seen(await post('/maintenance', { _csrf: csrf }, reader, 'https://elsewhere.example')), { status: 403, title: 'Not sent from this console', nav: false });
+    // Signed out, the same address sends the browser to sign in: there is no navigation to keep.
+    assert.equal((await h.app.request('/incidents/not-an-id')).status, 303);
+  });
+
   it('answers a signed-in browser the bare 404 page when the database is down, not a 500', async () => {
     const lines: string[] = [];
     const log = createLogger('warn', { write: (line: string) => void lines.push(line) });
@@ -303,6 +342,30 @@ describe('console pages', () => {
     } finally {
       await gone.end({ timeout: 1 });
     }
+  });
+
+  it('answers a refusal with its own status and the bare page when what the navigation needs cannot be read', async () => {
+    const lines: string[] = [];
+    const log = createLogger('warn', { write: (line: string) => void lines.push(line) });
+    // The session reads, then the navigation's count of open incidents fails, as at the connection limit.
+    const crowded = new Proxy(h.sql, {
+      apply(target, self, args) {
+        const [strings] = args as [unknown];
+        if (Array.isArray(strings) && strings.join('').includes("from incidents where status = 'open'")) {
+          return Promise.reject(Object.assign(new Error('sorry, too many clients already'), { code: '53300' }));
+        }
+        return Reflect.apply(target, self, args);
+      },
+    });
+    const { app } = buildApp({ sql: crowded, clock: h.clock, buffer: new HeartbeatBuffer(), log });
+    const answered = await h.app.request('/incidents/not-an-id', { headers: { cookie } });
+    assert.match(await answered.text(), /<nav aria-label="Console">/, 'with the count read, the navigation');
+    const res = await app.request('/incidents/not-an-id', { headers: { cookie } });
+    assert.equal(res.status, 404);
+    const html = await res.text();
+    assert.match(html, /<h1>No such incident<\/h1>/);
+    assert.doesNotMatch(html, /<nav aria-label="Console">/);
+    assert.match(lines.join(''), /53300/);
   });
 
   it('names the node a maintenance window could not find, or a name refused, as it was typed, not by its place in a list', async () => {

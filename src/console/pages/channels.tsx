@@ -115,8 +115,8 @@ type ChannelPageOptions = { form?: Form; problems?: Map<string, string>; message
 
 export function channelRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
-  const write = requireScope('write');
-  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such channel', 'There is no channel with that id; it may have been deleted.');
+  const write = requireScope(deps, 'write');
+  const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such channel', 'There is no channel with that id; it may have been deleted.');
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getChannel(deps.sql, c.req.param('id')!) : undefined);
 
   app.get('/channels', ...guards.page, async (c) => {

@@ -92,7 +92,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/incidents/:id', ...guards.page, async (c) => {
     const incident = isUuid(c.req.param('id')) ? await getIncident(deps.sql, c.req.param('id')) : undefined;
-    if (!incident) return refusal(c, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
+    if (!incident) return refusal(c, deps, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
     const done = c.req.query('done');
     return incidentPage(c, deps, incident, done === 'acknowledged' || done === 'resolved' ? { done } : {});
   });
@@ -112,7 +112,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
         () => command(id, form, actor(c.get('session')), version, acting(c)),
         async (r) => {
           const now = isUuid(id) ? await getIncident(deps.sql, id) : undefined;
-          if (!now) return refusal(c, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
+          if (!now) return refusal(c, deps, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
           // The note goes back into its field whatever the refusal, even on an incident resolved
           // meanwhile (the live page kept the form for it): a paragraph is not retyped.
           return incidentPage(c, deps, now, { refused: r, note, status: r.code === 'validation_failed' ? 400 : 409 });
@@ -127,13 +127,13 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   app.post(
     '/incidents/:id/acknowledge',
     ...guards.action,
-    requireScope('write'),
+    requireScope(deps, 'write'),
     act((id, _form, by, expectedVersion, who) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock, who), 'acknowledged'),
   );
   app.post(
     '/incidents/:id/resolve',
     ...guards.action,
-    requireScope('write'),
+    requireScope(deps, 'write'),
     act((id, form, by, expectedVersion, who) => {
       return resolve(deps.sql, id, { by, expectedVersion, note: resolutionNote(noteOf(form)) }, deps.clock, who);
     }, 'resolved'),

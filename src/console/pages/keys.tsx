@@ -33,7 +33,7 @@ type PageOptions = { form?: Form; problems?: Map<string, string>; message?: stri
 
 export function keyRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
-  const admin = requireScope('admin');
+  const admin = requireScope(deps, 'admin');
 
   /** What the page reads from the database. */
   const read = async (c: ConsoleContext) => {

@@ -283,7 +283,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     return page(c, saying.done ? saying : { prefill: prefillOf(c) });
   });
 
-  app.post('/maintenance', ...guards.action, requireScope('write'), async (c) => {
+  app.post('/maintenance', ...guards.action, requireScope(deps, 'write'), async (c) => {
     const form = (await c.req.parseBody()) as Form;
     const hours = presetOf(form.hours);
     // A preset pressed: the form again, as typed, with another end; nothing created.
@@ -317,7 +317,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   });
 
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getMaintenance(deps.sql, c.req.param('id')!) : undefined);
-  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such window', 'There is no maintenance window with that id.');
+  const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such window', 'There is no maintenance window with that id.');
 
   // Asked like a deletion: ended at once, a window's nodes are judged afresh and one still silent
   // pages a full period later, at 3 a.m. maybe; cancelled, the hours it was made for are judged as
@@ -325,7 +325,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   app.get(
     '/maintenance/:id/end',
     ...guards.page,
-    requireScope('write'),
+    requireScope(deps, 'write'),
     asking(
       deps,
       find,
@@ -345,7 +345,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     ),
   );
 
-  app.post('/maintenance/:id/end', ...guards.action, requireScope('write'), confirmed(), async (c) => {
+  app.post('/maintenance/:id/end', ...guards.action, requireScope(deps, 'write'), confirmed(), async (c) => {
     const id = c.req.param('id');
     const now = deps.clock.now();
     const result = isUuid(id) ? await endWindow(deps.sql, id, now, acting(c)) : undefined;

@@ -228,10 +228,10 @@ export function TokenPage(p: { title: string; node: NodeRow; token: string; deps
 
 export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
-  const write = requireScope('write');
+  const write = requireScope(deps, 'write');
 
   const find = async (c: ConsoleContext) => getNode(deps.sql, c.req.param('ref') ?? '');
-  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such node', 'There is no node with that name or id. It may have been deleted.');
+  const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such node', 'There is no node with that name or id. It may have been deleted.');
 
   const editPage = async (c: ConsoleContext, node: NodeRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, POLICY_CHOICES)]);

@@ -108,7 +108,7 @@ function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: For
 
 export function nodeAddRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
-  const write = requireScope('write');
+  const write = requireScope(deps, 'write');
 
   const addPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, POLICY_CHOICES)]);

@@ -89,7 +89,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/nodes/:ref', ...guards.page, async (c) => {
     const node = await getNode(deps.sql, c.req.param('ref'));
-    if (!node) return refusal(c, 404, 'No such node', `There is no node named or numbered "${c.req.param('ref')}". It may have been deleted.`);
+    if (!node) return refusal(c, deps, 404, 'No such node', `There is no node named or numbered "${c.req.param('ref')}". It may have been deleted.`);
     const before = readCursor(c.req.query('before'), isInt32);
     const nowDate = deps.clock.now();
     const now = nowDate.getTime();

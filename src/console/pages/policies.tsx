@@ -158,8 +158,8 @@ async function pageable(deps: AppDeps): Promise<Pageable> {
 
 export function policyRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
-  const write = requireScope('write');
-  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such policy', 'There is no escalation policy with that id; it may have been deleted.');
+  const write = requireScope(deps, 'write');
+  const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such policy', 'There is no escalation policy with that id; it may have been deleted.');
 
   const listPage = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies, who] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, LIST_LIMIT), pageable(deps)]);

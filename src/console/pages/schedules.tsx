@@ -252,8 +252,8 @@ async function missingNames(deps: AppDeps, ids: string[], users: People): Promis
 
 export function scheduleRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
-  const write = requireScope('write');
-  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such schedule', 'There is no schedule with that id; it may have been deleted.');
+  const write = requireScope(deps, 'write');
+  const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such schedule', 'There is no schedule with that id; it may have been deleted.');
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getSchedule(deps.sql, { id: c.req.param('id')! }) : undefined);
   const peopleListed = async () => listUsers(deps.sql, undefined, PEOPLE_LISTED);
 
@@ -581,7 +581,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
         const who = (await userNames(deps.sql, [override.user_id])).get(override.user_id) ?? 'a deleted user';
         return { schedule, override, who };
       },
-      (c) => refusal(c, 404, 'No such override', 'There is no such override on that schedule; it may have been removed already.'),
+      (c) => refusal(c, deps, 404, 'No such override', 'There is no such override on that schedule; it may have been removed already.'),
       ({ schedule, override, who }, frame) => (
         <Confirm
           verb="Remove"

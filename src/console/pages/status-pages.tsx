@@ -141,8 +141,8 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
 
 export function statusPageRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
-  const write = requireScope('write');
-  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such status page', 'There is no status page with that id; it may have been deleted.');
+  const write = requireScope(deps, 'write');
+  const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such status page', 'There is no status page with that id; it may have been deleted.');
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getPage(deps.sql, c.req.param('id')!) : undefined);
   /** The page's public copies, kept for seconds by this process, go at once (others hear the NOTIFY). */
   const published = () => deps.publicChanges?.changed(['pages']);

@@ -97,8 +97,8 @@ const userOf = (form: Form) => ({
 
 export function userRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
-  const write = requireScope('write');
-  const missing = (c: ConsoleContext) => refusal(c, 404, 'No such person', 'There is no user with that id; they may have been deleted.');
+  const write = requireScope(deps, 'write');
+  const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such person', 'There is no user with that id; they may have been deleted.');
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getUser(deps.sql, c.req.param('id')!) : undefined);
   const channelsOf = async (): Promise<Channels> => (await listChannels(deps.sql, undefined, CHANNELS_LISTED)).map(({ id, name }) => ({ id, name }));
 
