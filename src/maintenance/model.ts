@@ -63,6 +63,13 @@ export const isOpenAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: D
  */
 export const isOverAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: Date): boolean => m.ends_at !== null && m.ends_at.getTime() <= Math.max(at.getTime(), m.starts_at.getTime());
 
+/**
+ * "web-1, role=web": what a window covers, by node names (`names`: id → name) and labels, as its
+ * audit rows name it and the console lists it; an id no longer in `names` is "a deleted node".
+ */
+export const windowCovers = (m: Pick<MaintenanceRow, 'node_ids' | 'labels'>, names: Map<string, string>): string =>
+  [...m.node_ids.map((id) => names.get(id) ?? 'a deleted node'), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)].join(', ');
+
 /** What a window's fields cannot say about themselves: its shape against each other and now. */
 export function windowProblems(w: NewMaintenance, now: Date): ErrorDetail[] {
   const problems: ErrorDetail[] = [];

@@ -6,7 +6,7 @@ import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateMaintenance } from '../../http/routes/maintenances.ts';
 import { isTimeCursor, parse } from '../../http/validation.ts';
-import { isOpenAt, isOverAt, type MaintenanceRow } from '../../maintenance/model.ts';
+import { isOpenAt, isOverAt, windowCovers, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, lastTimeZone, listMaintenances } from '../../maintenance/store.ts';
 import { isTimeZone } from '../../local-time.ts';
@@ -89,8 +89,7 @@ export const MaintenanceLink = (p: { node: string }) => (
 );
 
 /** "the window over web-1, role=web": what it covers, as the list shows it, for the question and its link. */
-const windowName = (m: MaintenanceRow, names: Map<string, string>) =>
-  `the window over ${[...m.node_ids.map((id) => names.get(id) ?? 'a deleted node'), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)].join(', ')}`;
+const windowName = (m: MaintenanceRow, names: Map<string, string>) => `the window over ${windowCovers(m, names)}`;
 
 /**
  * "2026-12-07 22:00 Europe/Berlin (21:00 UTC)": a window's time on the clock it was typed on, and
