@@ -139,17 +139,30 @@ function foremost(spans: Span[], i: number): Span {
 function missedRun(pings: JobPings, schedule: CronSchedule): Deadline {
   const due = awaitedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
   const at = new Date(due.getTime() + schedule.grace_seconds * 1000);
-  return { at, reason: `no success ping for the run due at ${dueWords(due, schedule)}; no end ping ${silentFor(pings.lastEndAt, at)}` };
+  return { at, reason: `no success ping for the run due at ${dueWords(due, schedule)}; ${lastRunEnded(pings.lastEndAt, at)}` };
 }
 
 /**
- * How long a node had been silent at `at`, as a down reason says it: "for 5m26s" since its last
- * heartbeat or end ping (whole seconds, rounded down: never more than it was), or "since it was
- * created" when it never sent one. The run a job missed says nothing of how long it has been
- * silent: a daily job silent through a week's maintenance misses the first run after it.
+ * Whole seconds from `last` to `at`, as a down reason says them ("5m26s"): rounded down, never
+ * more than the silence was.
  */
-export const silentFor = (last: Date | null, at: Date): string =>
-  last === null ? 'since it was created' : `for ${spoken(Math.floor((at.getTime() - last.getTime()) / 1000))}`;
+const silence = (last: Date, at: Date): string => spoken(Math.floor((at.getTime() - last.getTime()) / 1000));
+
+/**
+ * How long a heartbeat node had been silent at `at`, as its down reason says it: "for 5m26s"
+ * since its last heartbeat, or "since it was created" when it never sent one.
+ */
+export const silentFor = (last: Date | null, at: Date): string => (last === null ? 'since it was created' : `for ${silence(last, at)}`);
+
+/**
+ * How long a missed run's job had been silent when its grace ran out (`at`): "last run ended 49s
+ * before the grace ran out", or "no run has ended since it was created". The run it missed says
+ * nothing of that: a daily job silent through a week's maintenance misses the first run after it.
+ * Said as when the last run ended, not "no end ping for 49s", which read as "the run never ended"
+ * beside a run list showing it ended with exit 0 (a start, then `/0` with a body, 49 s before).
+ */
+const lastRunEnded = (last: Date | null, at: Date): string =>
+  last === null ? 'no run has ended since it was created' : `last run ended ${silence(last, at)} before the grace ran out`;
 
 /**
  * The scheduled run a silent job's success ping is awaited for: the first after its last success

@@ -63,6 +63,22 @@ export const isOpenAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: D
  */
 export const isOverAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: Date): boolean => m.ends_at !== null && m.ends_at.getTime() <= Math.max(at.getTime(), m.starts_at.getTime());
 
+/**
+ * "web-1, role=web": what a window covers, by node names (`names`: id → name) and labels, as its
+ * audit rows name it and the console lists it; an id no longer in `names` is "a deleted node".
+ */
+export const windowCovers = (m: Pick<MaintenanceRow, 'node_ids' | 'labels'>, names: Map<string, string>): string =>
+  [...m.node_ids.map((id) => names.get(id) ?? 'a deleted node'), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)].join(', ');
+
+/**
+ * A window typed in the console starts no earlier than it is created. Its From is pre-filled with
+ * now to the minute (datetime-local has no seconds), so a window sent at 04:55:33 began at
+ * 04:55:00, and the evaluator stamps `maintenance` from a window's start: 33 s of a down node's
+ * recorded outage became maintenance, and its uptime changed after the fact. The API keeps a past
+ * starts_at as given (ARCHITECTURE.md, "Maintenance is typed on a zone's clock").
+ */
+export const notBefore = (w: NewMaintenance, now: Date): NewMaintenance => (w.starts_at < now ? { ...w, starts_at: now } : w);
+
 /** What a window's fields cannot say about themselves: its shape against each other and now. */
 export function windowProblems(w: NewMaintenance, now: Date): ErrorDetail[] {
   const problems: ErrorDetail[] = [];

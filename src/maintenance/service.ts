@@ -4,20 +4,20 @@ import type { Sql, Tx } from '../db/client.ts';
 import { validationFailed, type ErrorDetail } from '../errors.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { announcePublicChange } from '../statuspages/store.ts';
-import { isOverAt, windowProblems, type MaintenanceRow, type NewMaintenance } from './model.ts';
+import { isOverAt, windowCovers, windowProblems, type MaintenanceRow, type NewMaintenance } from './model.ts';
 import * as store from './store.ts';
 
-/** Node ids or names to ids, in order and without repeats; each unknown one is a problem. */
-async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Promise<string[]> {
-  if (refs.length === 0) return [];
+/** Node ids or names to nodes (id → name), in order and without repeats; each unknown one is a problem. */
+async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Promise<Map<string, string>> {
+  if (refs.length === 0) return new Map();
   const found = await findNodeRefs(tx, refs);
-  const ids = refs.map((ref, i) => {
+  const nodes = refs.map((ref, i) => {
     // An id wins over a name that happens to look like one, as in GET /v1/nodes/{id}.
     const node = found.find((n) => n.id === ref) ?? found.find((n) => n.name === ref);
     if (!node) problems.push({ field: `node_ids.${i}`, message: 'is not a node' });
-    return node?.id;
+    return node;
   });
-  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+  return new Map(nodes.filter((n) => n !== undefined).map((n) => [n.id, n.name]));
 }
 
 /**
@@ -28,11 +28,12 @@ async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Pr
 export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, acting: Acting): Promise<MaintenanceRow> {
   return sql.begin(async (tx) => {
     const problems = windowProblems(input, now);
-    const nodeIds = await resolveNodes(tx, input.node_ids, problems);
+    const nodes = await resolveNodes(tx, input.node_ids, problems);
     if (problems.length > 0) throw validationFailed(problems);
-    const created = await store.insertMaintenance(tx, { ...input, node_ids: nodeIds }, now);
+    const created = await store.insertMaintenance(tx, { ...input, node_ids: [...nodes.keys()] }, now);
     await store.wakeCoveredNodes(tx, created, created.starts_at);
-    await audit(tx, acting, { action: 'maintenance.create', target: { type: 'maintenance', id: created.id }, detail: { node_ids: created.node_ids, labels: created.labels } }, now);
+    const target = { type: 'maintenance', id: created.id, name: windowCovers(created, nodes) };
+    await audit(tx, acting, { action: 'maintenance.create', target, detail: { node_ids: created.node_ids, labels: created.labels } }, now);
     // Status pages list windows ahead and say until when one lasts: every api process forgets them.
     await announcePublicChange(tx, ['pages']);
     return created;
@@ -53,7 +54,8 @@ export async function endWindow(sql: Sql, id: string, now: Date, acting: Acting)
     if (isOverAt(current, now)) return { window: current, ended: false };
     const ended = (await store.endMaintenance(tx, id, now))!;
     await store.wakeCoveredNodes(tx, ended, now);
-    await audit(tx, acting, { action: 'maintenance.end', target: { type: 'maintenance', id } }, now);
+    const names = new Map((await findNodeRefs(tx, ended.node_ids)).map((n) => [n.id, n.name]));
+    await audit(tx, acting, { action: 'maintenance.end', target: { type: 'maintenance', id, name: windowCovers(ended, names) } }, now);
     await announcePublicChange(tx, ['pages']);
     return { window: ended, ended: true };
   });

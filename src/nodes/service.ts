@@ -70,7 +70,7 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored.schedule !== null, now);
       name = patch.name;
       if (!(await store.updateNode(tx, id, patch, now))) return;
-      await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name }, patch), now);
+      await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name ?? stored.name }, patch), now);
       // A cached name would otherwise still post heartbeats for this node.
       if (patch.name !== undefined) await announceIdentityChange(tx, NODE_CHANGED);
       // Status pages show node names and select nodes by labels.
@@ -86,8 +86,9 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
 export async function rotateToken(sql: Sql, id: string, now: Date, acting: Acting): Promise<{ node: NodeRow; token: string }> {
   const token = generateSecret('lln');
   await sql.begin(async (tx) => {
-    if (!(await store.setNodeToken(tx, id, hashSecret(token), now))) return;
-    await audit(tx, acting, { action: 'node.rotate_token', target: { type: 'node', id } }, now);
+    const name = await store.setNodeToken(tx, id, hashSecret(token), now);
+    if (name === undefined) return;
+    await audit(tx, acting, { action: 'node.rotate_token', target: { type: 'node', id, name } }, now);
     await announceIdentityChange(tx, NODE_CHANGED);
   });
   return { node: await shown(sql, id), token };

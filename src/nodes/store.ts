@@ -180,12 +180,12 @@ async function insertCompanionRows(tx: Queryable, ids: string[], now: Date): Pro
  * on the node after it has written `node_due`, and FOR UPDATE would wait on that while the flush
  * waits on this edit's `node_due` write — a deadlock that rolled back the whole fleet's flush.
  */
-export async function lockSchedule(tx: Queryable, id: string): Promise<{ schedule: CronSchedule | null } | undefined> {
+export async function lockSchedule(tx: Queryable, id: string): Promise<{ schedule: CronSchedule | null; name: string } | undefined> {
   // node_due first, the order a flush takes them in (node_due, then the node through its runs'
   // foreign key): a rename takes FOR UPDATE on the node (its name is a unique key), and writing
   // node_due after that deadlocked with a flush holding node_due and waiting on the node.
   await tx`select 1 from node_due where node_id = ${id} for no key update`;
-  const [row] = await tx<{ schedule: CronSchedule | null }[]>`select schedule from nodes where id = ${id} for no key update`;
+  const [row] = await tx<{ schedule: CronSchedule | null; name: string }[]>`select schedule, name from nodes where id = ${id} for no key update`;
   return row;
 }
 
@@ -217,12 +217,13 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
  * A new token starts a new sender: the stored seq is forgotten with the old token, so whatever seq
  * the old one sent (a leaked token's 2^53-1 included) holds back none of the new one's heartbeats.
  */
-export async function setNodeToken(sql: Queryable, id: string, tokenHash: string, now: Date): Promise<boolean> {
-  const rows = await sql`
-    with n as (update nodes set token_hash = ${tokenHash}, updated_at = ${now} where id = ${id} returning id),
+/** The node's name, for its audit row; undefined when there is no such node. */
+export async function setNodeToken(sql: Queryable, id: string, tokenHash: string, now: Date): Promise<string | undefined> {
+  const [row] = await sql<{ name: string }[]>`
+    with n as (update nodes set token_hash = ${tokenHash}, updated_at = ${now} where id = ${id} returning id, name),
          h as (update node_heartbeats set last_seq = null where node_id in (select id from n))
-    select id from n`;
-  return rows.length > 0;
+    select name from n`;
+  return row?.name;
 }
 
 /** The node a badge id names, with its state; undefined when no node has it. */

@@ -98,15 +98,18 @@ export async function addOverride(
     if (!(await lockExisting(tx, 'users', [input.user_id])).size) throw validationFailed([{ field: 'user_id', message: 'is not a user' }]);
     const row = await store.insertOverride(tx, { schedule_id: scheduleId, ...input, created_at: now });
     const detail = { schedule_id: scheduleId, user_id: row.user_id, starts_at: row.starts_at.toISOString(), ends_at: row.ends_at.toISOString() };
-    await audit(tx, acting, { action: 'schedule_override.create', target: { type: 'schedule_override', id: row.id }, detail }, now);
+    const name = await store.overrideName(tx, scheduleId, row.user_id);
+    await audit(tx, acting, { action: 'schedule_override.create', target: { type: 'schedule_override', id: row.id, name }, detail }, now);
     return row;
   });
 }
 
 export async function removeOverride(sql: Sql, scheduleId: string, overrideId: string, now: Date, acting: Acting): Promise<void> {
   await sql.begin(async (tx) => {
-    if (!(await store.deleteOverride(tx, scheduleId, overrideId))) throw notFound(`Override "${overrideId}"`);
-    await audit(tx, acting, { action: 'schedule_override.delete', target: { type: 'schedule_override', id: overrideId }, detail: { schedule_id: scheduleId } }, now);
+    const userId = await store.deleteOverride(tx, scheduleId, overrideId);
+    if (userId === undefined) throw notFound(`Override "${overrideId}"`);
+    const target = { type: 'schedule_override', id: overrideId, name: await store.overrideName(tx, scheduleId, userId) };
+    await audit(tx, acting, { action: 'schedule_override.delete', target, detail: { schedule_id: scheduleId } }, now);
   });
 }
 

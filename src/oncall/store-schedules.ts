@@ -113,9 +113,17 @@ export async function getOverride(sql: Queryable, scheduleId: string, overrideId
   return row;
 }
 
-export async function deleteOverride(tx: Queryable, scheduleId: string, overrideId: string): Promise<boolean> {
-  const rows = await tx`delete from schedule_overrides where id = ${overrideId} and schedule_id = ${scheduleId} returning id`;
-  return rows.length > 0;
+/** The person the deleted override put on call; undefined when there was no such override. */
+export async function deleteOverride(tx: Queryable, scheduleId: string, overrideId: string): Promise<string | undefined> {
+  const [row] = await tx<{ user_id: string }[]>`delete from schedule_overrides where id = ${overrideId} and schedule_id = ${scheduleId} returning user_id`;
+  return row?.user_id;
+}
+
+/** "Alice Ops on Primary": an override as its audit rows name it, by its person and schedule. */
+export async function overrideName(tx: Queryable, scheduleId: string, userId: string): Promise<string | null> {
+  const [row] = await tx<{ name: string }[]>`
+    select u.name || ' on ' || s.name as name from users u, schedules s where u.id = ${userId} and s.id = ${scheduleId}`;
+  return row?.name ?? null;
 }
 
 /**

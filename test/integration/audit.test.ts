@@ -56,11 +56,45 @@ describe('the audit log', () => {
     );
     await h.req('PATCH', `/v1/channels/${created.id}`, { token: writer.secret, json: { config: { url: 'https://example.com/other', secret: 'whsec_b3RoZXItc2VjcmV0LXZhbHVlLXRlc3Q=' } }, headers: { 'x-request-id': 'req-channel' } });
     const [patch] = (await audit('request_id=req-patch')).items;
-    assert.deepEqual([patch?.action, patch?.detail], ['node.update', { fields: ['grace_seconds', 'labels'] }]);
+    assert.deepEqual([patch?.action, patch?.target.name, patch?.detail], ['node.update', 'audited-1', { fields: ['grace_seconds', 'labels'] }]);
     const [channel] = (await audit('request_id=req-channel')).items;
     assert.deepEqual([channel?.action, channel?.target.name, channel?.detail], ['channel.update', 'hook', { fields: ['config'] }]);
     const everything = JSON.stringify(await h.sql`select * from audit_log`);
     assert.ok(!everything.includes('whsec_') && !everything.includes('example.com/other'), 'no secret or URL in the log');
+  });
+
+  it('names the target of a token rotation, a maintenance window and an override; keeps ids and times, never the token', async () => {
+    const node = await expectJson<{ id: string }>(await h.req('POST', '/v1/nodes', { token: writer.secret, json: { name: 'rotated-1' } }), 201);
+    const rotated = await expectJson<{ token: string }>(await h.req('POST', `/v1/nodes/${node.id}/token`, { token: writer.secret, headers: { 'x-request-id': 'req-rotate' } }), 200);
+    const hour = (n: number) => new Date(h.clock.now().getTime() + n * 3_600_000).toISOString();
+    const window = await expectJson<{ id: string }>(
+      await h.req('POST', '/v1/maintenances', { token: writer.secret, json: { node_ids: ['rotated-1'], labels: { role: 'db' }, starts_at: hour(1) }, headers: { 'x-request-id': 'req-window' } }),
+      201,
+    );
+    await expectJson(await h.req('DELETE', `/v1/maintenances/${window.id}`, { token: writer.secret, headers: { 'x-request-id': 'req-window-end' } }), 200);
+    const user = await expectJson<{ id: string }>(await h.req('POST', '/v1/users', { token: writer.secret, json: { name: 'Bob Ops', email: 'bob@example.com' } }), 201);
+    const schedule = await expectJson<{ id: string }>(
+      await h.req('POST', '/v1/schedules', { token: writer.secret, json: { name: 'Primary', time_zone: 'UTC', layers: [{ name: 'weekly', user_ids: [user.id], starts_at: hour(0), rotation: 'P1W' }] } }),
+      201,
+    );
+    const override = await expectJson<{ id: string }>(
+      await h.req('POST', `/v1/schedules/${schedule.id}/overrides`, { token: writer.secret, json: { user_id: user.id, starts_at: hour(1), ends_at: hour(2) }, headers: { 'x-request-id': 'req-override' } }),
+      201,
+    );
+    await h.req('DELETE', `/v1/schedules/${schedule.id}/overrides/${override.id}`, { token: writer.secret, headers: { 'x-request-id': 'req-override-delete' } });
+    const rows = [];
+    for (const id of ['req-rotate', 'req-window', 'req-window-end', 'req-override', 'req-override-delete']) rows.push(...(await audit(`request_id=${id}`)).items);
+    assert.deepEqual(
+      rows.map((e) => [e.action, e.target.name, e.detail]),
+      [
+        ['node.rotate_token', 'rotated-1', {}],
+        ['maintenance.create', 'rotated-1, role=db', { node_ids: [node.id], labels: { role: 'db' } }],
+        ['maintenance.end', 'rotated-1, role=db', {}],
+        ['schedule_override.create', 'Bob Ops on Primary', { schedule_id: schedule.id, user_id: user.id, starts_at: hour(1), ends_at: hour(2) }],
+        ['schedule_override.delete', 'Bob Ops on Primary', { schedule_id: schedule.id }],
+      ],
+    );
+    assert.ok(!JSON.stringify(await h.sql`select * from audit_log`).includes(rotated.token), 'no token in the log');
   });
 
   it('leaves no row for a refused change: the row commits with the change or not at all', async () => {

@@ -172,4 +172,14 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
     assert.equal(res.status, 400);
     assert.match(await res.text(), /<p class="error" id="time_zone-error">must be an IANA time zone such as Europe\/Berlin<\/p>/);
   });
+
+  it('starts a window whose From is already past when it is created: the pre-filled minute, or a time typed earlier', async () => {
+    // 33 s into the minute the form fills From with: started at the minute, the window would make
+    // 33 s already judged count as maintenance.
+    s.h.clock.advance(33_000);
+    const at = s.h.clock.now().toISOString();
+    assert.equal((await send({ nodes: 'db-20', reason: 'prefilled' })).status, 303);
+    assert.equal((await send({ nodes: 'db-20', starts_at: '2026-11-21T10:00', reason: 'typed earlier' })).status, 303);
+    for (const reason of ['prefilled', 'typed earlier']) assert.deepEqual((await windowsOf(reason)).map((w) => w.starts_at.toISOString()), [at], reason);
+  });
 });

@@ -358,7 +358,7 @@ describe('scheduled jobs', () => {
     await tickAt(after(540));
     const down = await health(job.id);
     assert.deepEqual([down.state, down.since], ['down', after(540).toISOString()]);
-    assert.match(down.reason ?? '', /\(grace 300s\); no end ping for 5m45s$/);
+    assert.match(down.reason ?? '', /\(grace 300s\); last run ended 5m45s before the grace ran out$/);
     const log = await transitionsOf(h.db, job.id);
     assert.deepEqual(log.map((x) => `${x.from_state}->${x.to_state}@${(x.at.getTime() - t) / 1000}`), ['unknown->healthy@15', 'healthy->down@540']);
     await h.admin('DELETE', `/v1/nodes/${job.id}`);

@@ -6,7 +6,7 @@ import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateMaintenance } from '../../http/routes/maintenances.ts';
 import { isTimeCursor, parse } from '../../http/validation.ts';
-import { isOpenAt, isOverAt, type MaintenanceRow } from '../../maintenance/model.ts';
+import { isOpenAt, isOverAt, notBefore, windowCovers, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, lastTimeZone, listMaintenances } from '../../maintenance/store.ts';
 import { isTimeZone } from '../../local-time.ts';
@@ -89,8 +89,7 @@ export const MaintenanceLink = (p: { node: string }) => (
 );
 
 /** "the window over web-1, role=web": what it covers, as the list shows it, for the question and its link. */
-const windowName = (m: MaintenanceRow, names: Map<string, string>) =>
-  `the window over ${[...m.node_ids.map((id) => names.get(id) ?? 'a deleted node'), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)].join(', ')}`;
+const windowName = (m: MaintenanceRow, names: Map<string, string>) => `the window over ${windowCovers(m, names)}`;
 
 /**
  * "2026-12-07 22:00 Europe/Berlin (21:00 UTC)": a window's time on the clock it was typed on, and
@@ -175,7 +174,7 @@ function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefi
             {areaText(v('labels'))}
           </textarea>
         </Field>
-        <Field id="starts_at" label="From" hint="On the clock of the time zone below." problem={p.problems?.get('starts_at')}>
+        <Field id="starts_at" label="From" hint="On the clock of the time zone below. A time already past starts the window when it is created: time already judged stays as it was." problem={p.problems?.get('starts_at')}>
           <input id="starts_at" name="starts_at" type="datetime-local" required value={v('starts_at', localInput(p.now, zone))} />
         </Field>
         <Field id="ends_at" label="Until" hint="Empty: until someone ends it." problem={p.problems?.get('ends_at')}>
@@ -309,7 +308,8 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       form,
       async () => {
         if (problems.length) throw validationFailed(problems);
-        return createWindow(deps.sql, parse(CreateMaintenance, input), deps.clock.now(), acting(c));
+        const now = deps.clock.now();
+        return createWindow(deps.sql, notBefore(parse(CreateMaintenance, input), now), now, acting(c));
       },
       (r) => page(c, { form, problems: saidHere(fieldProblems(byTyped(r.details, input.node_ids)), input), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
       () => '/maintenance',
