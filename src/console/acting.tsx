@@ -57,7 +57,7 @@ export function formRefusal(r: Refusal, what: string): { details: ErrorDetail[];
 }
 
 /** A form field with its label, hint and the problem a refused submission found in it. */
-export function Field(p: { id: string; label: string; hint?: string; problem?: string | undefined; children?: Child }) {
+export function Field(p: { id: string; label: Child; hint?: Child; problem?: string | undefined; children?: Child }) {
   return (
     <div class="field">
       <label for={p.id}>{p.label}</label>

@@ -127,6 +127,44 @@ export function problemAt(details: ErrorDetail[] | undefined, path: string): str
  * starts_at") by the label the form shows for it ("must be after “From”").
  */
 export function inFormWords(details: ErrorDetail[], labels: Record<string, string>): ErrorDetail[] {
+  // With no labels the pattern would be \b()\b, matching between every two words.
+  if (Object.keys(labels).length === 0) return details;
   const named = new RegExp(`\\b(${Object.keys(labels).join('|')})\\b`, 'g');
   return details.map((d) => ({ ...d, message: d.message.replace(named, (field) => `“${labels[field]}”`) }));
+}
+
+/**
+ * Where a form shows an API field: its input's id and label, and, when the path goes into one part
+ * of what the input holds (`to.1`, the second address typed), that part in people's words.
+ */
+export interface Spot {
+  id: string;
+  label: string;
+  part?: string;
+}
+
+/** A refusal laid on a form: each input's first problem, and the first input refused, top down. */
+export interface Placed {
+  at: Map<string, string>;
+  first?: { id: string; says: string };
+}
+
+/**
+ * A refusal's problems at the inputs that hold them, in the form's words (inFormWords): `spot`
+ * places an API path (`levels.1.after_seconds`) at the form's input (Level 2's wait), and `order`
+ * lists the inputs top down, so the first refused one is the summary's link and has the focus.
+ * A path `spot` does not know goes to the input named like its first part, the rest in front.
+ */
+export function placeProblems(details: ErrorDetail[] | undefined, spot: (field: string) => Spot | undefined, order: string[], labels: Record<string, string> = {}): Placed {
+  const at = new Map<string, string>();
+  const says = new Map<string, string>();
+  for (const d of inFormWords(details ?? [], labels)) {
+    const [head, ...rest] = d.field.split('.');
+    const s = spot(d.field) ?? { id: head!, label: head!, ...(rest.length ? { part: rest.join('.') } : {}) };
+    if (at.has(s.id)) continue;
+    at.set(s.id, s.part ? `${s.part}: ${d.message}` : d.message);
+    says.set(s.id, `${s.part ?? s.label}: ${d.message}`);
+  }
+  const id = [...order, ...at.keys()].find((x) => at.has(x));
+  return id === undefined ? { at } : { at, first: { id, says: says.get(id)! } };
 }

@@ -346,9 +346,9 @@ export function validateCronSchedule(input: Pick<CronSchedule, 'cron' | 'time_zo
   let time: CronTime;
   try {
     time = new CronTime(cron, 'UTC');
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    errors.push({ field: 'schedule.cron', message: `must be five fields (minute hour day month weekday) or six with seconds first: ${why}` });
+  } catch {
+    // The parser's own words name its internals, cut short ("every minute" is "Unknown alias: eve").
+    errors.push({ field: 'schedule.cron', message: notCron(cron) });
     return errors;
   }
   try {
@@ -357,4 +357,14 @@ export function validateCronSchedule(input: Pick<CronSchedule, 'cron' | 'time_zo
     errors.push({ field: 'schedule.cron', message: 'never matches a date (such as 30 February)' });
   }
   return errors;
+}
+
+/** What a cron expression the parser refuses is, in the words of someone writing one. */
+function notCron(cron: string): string {
+  const fields = cron.split(/\s+/).length;
+  const why =
+    cron.startsWith('@') || (fields !== 5 && fields !== 6)
+      ? 'use five fields like */5 * * * * or @hourly'
+      : 'a field is out of range or unreadable (minute 0–59, hour 0–23, day 1–31, month 1–12, weekday 0–7, steps from 1); use five fields like */5 * * * * or @hourly';
+  return `'${cron}' is not a cron expression: ${why}`;
 }

@@ -33,6 +33,12 @@ export async function getUser(sql: Queryable, id: string): Promise<UserRow | und
   return row;
 }
 
+/** Who has an address, compared as the unique index compares them (lower-cased). */
+export async function userWithEmail(sql: Queryable, email: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`${SELECT(sql)} where lower(u.email) = lower(${email})`;
+  return row;
+}
+
 export async function listUsers(sql: Queryable, after: NameCursor | undefined, limit: number): Promise<UserRow[]> {
   return sql<UserRow[]>`
     ${SELECT(sql)}

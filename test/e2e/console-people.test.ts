@@ -84,12 +84,15 @@ describe('people and schedules in the console, in a browser', () => {
     ids.alice = users[0]!.id;
     ids.bob = users[1]!.id;
 
-    // A second person with Alice's address is refused on the page, with what was typed kept.
+    // A second person with Alice's address is refused at the Email field, which names her and has
+    // the focus, with what was typed kept.
     await page.goto(server.origin + '/users');
     await page.getByLabel('Name').fill('Alice Again');
     await page.getByLabel('Email').fill('ALICE@example.com');
     await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByText('already exists').waitFor();
+    await page.getByText('Not created').waitFor();
+    assert.equal(await page.locator('#email-error').innerText(), 'already belongs to Alice Example (alice@example.com)');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'email');
     assert.equal(await page.getByLabel('Name').inputValue(), 'Alice Again');
     assert.equal(((await api('GET', '/v1/users')).items as unknown[]).length, 2);
     await page.close();

@@ -10,7 +10,8 @@ import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { alreadyShownOnce, At, Back, createdOrSaved, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { fieldProblems, text, type Form } from '../forms.ts';
+import type { ErrorDetail } from '../../errors.ts';
+import { placeProblems, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -52,6 +53,23 @@ function configOf(type: ChannelType, form: Form): Record<string, unknown> {
   return config;
 }
 
+/**
+ * A refused channel at the form's fields: `config.to.1` is the second address typed in "Send to",
+ * and a problem with the whole config is the type's first field's.
+ */
+function placedChannel(type: ChannelType, details: ErrorDetail[] | undefined): Placed {
+  const fields = FIELDS[type];
+  const spot = (path: string) => {
+    if (path === 'name') return { id: 'name', label: 'Name' };
+    if (path === 'config') return { id: fields[0]!.name, label: fields[0]!.label };
+    const [, name, address] = /^config\.([a-z_]+)(?:\.(\d+))?/.exec(path) ?? [];
+    const f = fields.find((x) => x.name === name);
+    if (!f) return undefined;
+    return { id: f.name, label: f.label, ...(name === 'to' && address !== undefined ? { part: `Address ${Number(address) + 1}` } : {}) };
+  };
+  return placeProblems(details, spot, ['name', ...fields.map((f) => f.name)]);
+}
+
 /** Where a channel sends, without its secret. */
 function Target(p: { channel: ChannelRow }) {
   const c = p.channel.config;
@@ -67,19 +85,20 @@ function Target(p: { channel: ChannelRow }) {
   }
 }
 
-function ChannelFields(p: { type: ChannelType; editing: boolean; form?: Form | undefined; channel?: ChannelRow; problems?: Map<string, string> | undefined }) {
+function ChannelFields(p: { type: ChannelType; editing: boolean; form?: Form | undefined; channel?: ChannelRow; placed?: Placed | undefined }) {
+  const focus = (id: string) => (p.placed?.first?.id === id ? true : undefined);
   return (
     <>
-      <Field id="name" label="Name" problem={p.problems?.get('name')}>
-        <input id="name" name="name" type="text" required maxlength={128} value={p.form ? (text(p.form, 'name') ?? '') : (p.channel?.name ?? '')} />
+      <Field id="name" label="Name" problem={p.placed?.at.get('name')}>
+        <input id="name" name="name" type="text" required maxlength={128} autofocus={focus('name')} value={p.form ? (text(p.form, 'name') ?? '') : (p.channel?.name ?? '')} />
       </Field>
       {FIELDS[p.type].map((f) => {
         const stored = p.channel?.config[f.name];
         const shown = p.form ? (text(p.form, f.name) ?? '') : f.secret ? '' : Array.isArray(stored) ? stored.join(', ') : String(stored ?? '');
         const hint = p.editing && f.secret ? `${f.hint} Leave empty to keep the stored one.` : f.hint;
         return (
-          <Field id={f.name} label={f.label} hint={hint} problem={p.problems?.get('config') ?? p.problems?.get(f.name)}>
-            <input id={f.name} name={f.name} type={f.secret ? 'password' : 'text'} class="wide" autocomplete="off" spellcheck={false} value={shown} required={!f.optional && !(p.editing && f.secret)} />
+          <Field id={f.name} label={f.label} hint={hint} problem={p.placed?.at.get(f.name)}>
+            <input id={f.name} name={f.name} type={f.secret ? 'password' : 'text'} class="wide" autocomplete="off" spellcheck={false} value={shown} required={!f.optional && !(p.editing && f.secret)} autofocus={focus(f.name)} />
           </Field>
         );
       })}
@@ -111,7 +130,7 @@ function Tests(p: { tests: ChannelTestRow[]; names: Map<string, string> }) {
   );
 }
 
-type ChannelPageOptions = { form?: Form; problems?: Map<string, string>; message?: string; done?: string; secret?: string; tested?: string; status?: ContentfulStatusCode };
+type ChannelPageOptions = { form?: Form; placed?: Placed; message?: string; done?: string; secret?: string; tested?: string; status?: ContentfulStatusCode };
 
 export function channelRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -170,18 +189,18 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  const newPage = async (c: ConsoleContext, type: ChannelType, o: { form?: Form; problems?: Map<string, string>; message?: string; status?: ContentfulStatusCode } = {}) => {
+  const newPage = async (c: ConsoleContext, type: ChannelType, o: { form?: Form; placed?: Placed; message?: string; status?: ContentfulStatusCode } = {}) => {
     const frame = await chrome(c, deps);
     return html(
       c,
       <Page title={`New ${TYPE_NAMES[type]} channel`} chrome={frame} section="channels">
         <Back href="/channels">Channels</Back>
         <h1>New {TYPE_NAMES[type]} channel</h1>
-        <Outcome problem={o.message} />
+        <Outcome problem={o.message} field={o.placed?.first} />
         <form method="post" action={`/channels/new?type=${type}`} class="panel">
           <Csrf session={frame.session} />
           <Once />
-          <ChannelFields type={type} editing={false} form={o.form} problems={o.problems} />
+          <ChannelFields type={type} editing={false} form={o.form} placed={o.placed} />
           <button type="submit" class="primary">
             Create
           </button>
@@ -213,7 +232,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
-      (r) => newPage(c, type, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
+      (r) => newPage(c, type, { form, placed: placedChannel(type, r.details), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
       (made) => `/channels/${made.channel.id}`,
       // A generated webhook secret is shown in this answer only: the receiver needs it to check signatures.
       (made) =>
@@ -257,7 +276,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <p class="secret">{o.secret}</p>
           </Notice>
         ) : null}
-        <Outcome done={done} problem={message} />
+        <Outcome done={done} problem={message} field={o.placed?.first} />
         <Unsent said={channelWithoutEmail(deps, channel.type)} />
         <div class="panel">
           <dl class="facts">
@@ -289,7 +308,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <h2>Edit</h2>
             <form method="post" action={`/channels/${channel.id}/edit`} class="panel">
               <Csrf session={frame.session} />
-              <ChannelFields type={channel.type} editing channel={channel} form={o.form} problems={o.problems} />
+              <ChannelFields type={channel.type} editing channel={channel} form={o.form} placed={o.placed} />
               <button type="submit">Save</button>
             </form>
             <h2>Delete</h2>
@@ -319,7 +338,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
       () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now(), deps.outbound, acting(c)),
-      (r) => channelPage(c, channel, { form, problems: fieldProblems(r.details?.map((d) => ({ ...d, field: d.field.replace(/^config\./, '') }))), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
+      (r) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
     );
     if (outcome instanceof Response) return outcome;
     return channelPage(c, outcome, { done: 'Saved.' });

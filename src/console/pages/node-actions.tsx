@@ -95,7 +95,7 @@ export const LabelsField = (p: { value: string; problem: string | undefined }) =
   </Field>
 );
 
-export const NumberField = (p: { name: string; label: string; hint: string; min: number; value: string; problem: string | undefined; required?: boolean }) => (
+export const NumberField = (p: { name: string; label: Child; hint: Child; min: number; value: string; problem: string | undefined; required?: boolean }) => (
   <Field id={p.name} label={p.label} hint={p.hint} problem={p.problem}>
     <input id={p.name} name={p.name} type="number" min={p.min} required={p.required ?? true} value={p.value} />
   </Field>
@@ -107,6 +107,9 @@ export const HEARTBEAT_FIELDS = {
   grace_seconds: { label: 'Grace (seconds)', hint: 'Extra time before a silent node is down.', min: 0 },
   successes_for_recovery: { label: 'Ok heartbeats to recover', hint: 'Consecutive ok reports before healthy again.', min: 1 },
 } as const;
+
+/** A scheduled job reports its runs by success pings, not heartbeats: its recovery is counted in runs. */
+export const JOB_RECOVERY = { label: 'Good runs to recover', hint: 'Consecutive runs pinging success before healthy again.' } as const;
 
 /** A schedule's four fields, each with its value and its problem (`schedule.<field>`). */
 export function ScheduleFields(p: { cronHint: string; value: (name: string) => string; details: ErrorDetail[] | undefined }) {
@@ -168,7 +171,11 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
       {number('heartbeat_interval_seconds')}
       {number('failures_for_down')}
       {number('grace_seconds')}
-      {number('successes_for_recovery')}
+      {p.node.schedule ? (
+        <NumberField name="successes_for_recovery" {...HEARTBEAT_FIELDS.successes_for_recovery} {...JOB_RECOVERY} value={value('successes_for_recovery', p.node.successes_for_recovery)} problem={problem('successes_for_recovery')} />
+      ) : (
+        number('successes_for_recovery')
+      )}
       <fieldset>
         <legend>Schedule</legend>
         <ScheduleFields

@@ -17,7 +17,7 @@ import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html } from '../render.tsx';
-import { HEARTBEAT_FIELDS, LabelsField, NameField, nodeIdPath, NumberField, POLICY_CHOICES, PolicyField, scheduleOf, ScheduleFields, TokenPage } from './node-actions.tsx';
+import { HEARTBEAT_FIELDS, JOB_RECOVERY, LabelsField, NameField, nodeIdPath, NumberField, POLICY_CHOICES, PolicyField, scheduleOf, ScheduleFields, TokenPage } from './node-actions.tsx';
 
 // Adding a node from the console: POST /v1/nodes's schema and its command (createNode), so a team's
 // first node needs no API call, and the form refuses what the API refuses, in its words. Its own
@@ -34,6 +34,14 @@ const kindOf = (form: Form | undefined): Kind => (form && text(form, 'kind') ===
  * node). The other kind's fields, hidden by the stylesheet but still sent, are left out. An empty
  * field is left out too, taking the API's default.
  */
+/** Words for a field both kinds share: each kind's, the stylesheet showing the checked kind's. */
+const KindWords = (p: { heartbeat: string; job: string }) => (
+  <>
+    <span class="kind-heartbeat">{p.heartbeat}</span>
+    <span class="kind-job">{p.job}</span>
+  </>
+);
+
 function requestOf(form: Form) {
   const parsedLabels = labels(text(form, 'labels'), 'labels');
   if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
@@ -93,7 +101,16 @@ function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: For
         <legend>Scheduled job</legend>
         <ScheduleFields cronHint="Five fields (minute hour day month weekday), six with seconds first, or @daily." value={scheduled} details={p.details} />
       </fieldset>
-      {number('successes_for_recovery', true)}
+      {/* One field for both kinds, worded for the kind checked (the stylesheet hides the other's words). */}
+      <NumberField
+        name="successes_for_recovery"
+        min={HEARTBEAT_FIELDS.successes_for_recovery.min}
+        label={<KindWords heartbeat={HEARTBEAT_FIELDS.successes_for_recovery.label} job={JOB_RECOVERY.label} />}
+        hint={<KindWords heartbeat={HEARTBEAT_FIELDS.successes_for_recovery.hint} job={JOB_RECOVERY.hint} />}
+        value={value('successes_for_recovery', NODE_DEFAULTS.successes_for_recovery)}
+        problem={problem('successes_for_recovery')}
+        required
+      />
       <LabelsField value={value('labels', '')} problem={problem('labels')} />
       <PolicyField policies={p.policies} value={value('escalation_policy_id', '')} problem={problem('escalation_policy_id')} />
       <div class="actions">

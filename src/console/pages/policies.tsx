@@ -4,6 +4,7 @@ import type { ConsoleSession } from '../../access/sessions.ts';
 import { listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
+import type { ErrorDetail } from '../../errors.ts';
 import { CreatePolicy, PatchPolicy } from '../../http/routes/escalation-policies.ts';
 import { parse } from '../../http/validation.ts';
 import type { PolicyLevel, PolicyRow } from '../../oncall/model.ts';
@@ -16,7 +17,7 @@ import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Table, createdOrSaved } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { duration } from '../format.ts';
-import { all, fieldProblems, integer, text, type Form } from '../forms.ts';
+import { all, integer, placeProblems, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { LevelsWithoutEmail, levelsWithoutEmail } from '../email-reach.tsx';
 import { Csrf, Page } from '../layout.tsx';
@@ -71,8 +72,10 @@ function LevelsText(p: { policy: PolicyRow; who: Pageable }) {
   );
 }
 
-function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable; policy?: PolicyRow; form?: Form; problems?: Map<string, string> }) {
+function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable; policy?: PolicyRow; form?: Form; placed?: Placed }) {
   const f = p.form;
+  const problem = (id: string) => p.placed?.at.get(id);
+  const focus = (id: string) => (p.placed?.first?.id === id ? true : undefined);
   const level = (i: number) => p.policy?.levels[i];
   const after = (i: number) => (f ? (text(f, `after_${i}`) ?? '') : level(i) ? String(level(i)!.after_seconds) : i === 0 ? '0' : '');
   const picked = (i: number, kind: (typeof KINDS)[number], id: string) => (f ? all(f, `${kind.form}_${i}`).includes(id) : idsOf(level(i), kind).includes(id));
@@ -82,8 +85,8 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
   const row = (i: number) => (
     <fieldset>
       <legend>Level {i + 1}</legend>
-      <Field id={`after_${i}`} label="Seconds after the incident opened" hint={i === 0 ? 'The first level pages at once (0).' : 'Later than the level before; leave empty for no such level.'}>
-        <input id={`after_${i}`} name={`after_${i}`} type="number" min={0} value={after(i)} />
+      <Field id={`after_${i}`} label="Seconds after the incident opened" hint={i === 0 ? 'The first level pages at once (0).' : 'Later than the level before; leave empty for no such level.'} problem={problem(`after_${i}`)}>
+        <input id={`after_${i}`} name={`after_${i}`} type="number" min={0} value={after(i)} autofocus={focus(`after_${i}`)} />
       </Field>
       {KINDS.filter((k) => p.who[k.list].length > 0).map((k) => (
         <div class="checks-list" role="group" aria-label={`${k.legend} of level ${i + 1}`}>
@@ -101,10 +104,9 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
       {p.policy ? null : <Once />}
-      <Field id="name" label="Name" problem={p.problems?.get('name')}>
-        <input id="name" name="name" type="text" required maxlength={128} value={f ? (text(f, 'name') ?? '') : (p.policy?.name ?? '')} />
+      <Field id="name" label="Name" problem={problem('name')}>
+        <input id="name" name="name" type="text" required maxlength={128} autofocus={focus('name')} value={f ? (text(f, 'name') ?? '') : (p.policy?.name ?? '')} />
       </Field>
-      {p.problems?.get('levels') ? <p class="error">{p.problems.get('levels')}</p> : null}
       {Array.from({ length: inView }, (_, i) => row(i))}
       {inView < MAX_LEVELS ? (
         <details>
@@ -114,8 +116,8 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
           {Array.from({ length: MAX_LEVELS - inView }, (_, i) => row(inView + i))}
         </details>
       ) : null}
-      <Field id="repeat" label="Repeat the levels" hint="While nobody acknowledges: how many more rounds (0–10)." problem={p.problems?.get('repeat')}>
-        <input id="repeat" name="repeat" type="number" min={0} max={10} value={f ? (text(f, 'repeat') ?? '0') : String(p.policy?.repeat ?? 0)} />
+      <Field id="repeat" label="Repeat the levels" hint="While nobody acknowledges: how many more rounds (0–10)." problem={problem('repeat')}>
+        <input id="repeat" name="repeat" type="number" min={0} max={10} autofocus={focus('repeat')} value={f ? (text(f, 'repeat') ?? '0') : String(p.policy?.repeat ?? 0)} />
       </Field>
       <div class="field">
         <label>
@@ -143,6 +145,36 @@ const levelRowsOf = (form: Form) =>
 const isLevel = (l: ReturnType<typeof levelRowsOf>[number], i: number) =>
   l.channel_ids.length + l.user_ids.length + l.schedule_ids.length > 0 || (l.after_seconds !== undefined && !(i === 0 && l.after_seconds === 0));
 
+/** The form rows the policy's levels came from: level k of the body is row rows[k] of the form. */
+const rowsOfLevels = (form: Form) => levelRowsOf(form).flatMap((l, i) => (isLevel(l, i) ? [i] : []));
+
+const FORM_ORDER = ['name', ...Array.from({ length: MAX_LEVELS }, (_, i) => `after_${i}`), 'repeat'];
+const WAIT_LABEL = 'Seconds after the incident opened';
+
+/**
+ * A refused policy at the form's fields, by the form's level numbers: the body's `levels.1` is the
+ * second row filled, which is Level 2 unless a row was left blank above it.
+ */
+function placedPolicy(form: Form, details: ErrorDetail[] | undefined): Placed {
+  const rows = rowsOfLevels(form);
+  const named = (k: string) => `Level ${(rows[Number(k)] ?? Number(k)) + 1}`;
+  const worded = details?.map((d) => {
+    const [, k] = /^levels\.(\d+)\.after_seconds$/.exec(d.field) ?? [];
+    if (k === undefined || k === '0') return d;
+    return { ...d, message: d.message.replace(/^must be greater than the previous level's \((\d+)\)$/, (_, s: string) => `must be greater than ${named(String(Number(k) - 1)).toLowerCase()}'s (${s} s)`) };
+  });
+  const spot = (path: string) => {
+    if (path === 'name') return { id: 'name', label: 'Name' };
+    if (path === 'repeat') return { id: 'repeat', label: 'Repeat the levels' };
+    if (path === 'levels') return { id: 'after_0', label: 'Levels' };
+    const [, k, rest] = /^levels\.(\d+)(?:\.(.*))?$/.exec(path) ?? [];
+    if (k === undefined) return undefined;
+    const id = `after_${rows[Number(k)] ?? 0}`;
+    return { id, label: WAIT_LABEL, part: rest === 'after_seconds' ? `${named(k)} — wait` : named(k) };
+  };
+  return placeProblems(worded, spot, FORM_ORDER, { after_seconds: WAIT_LABEL });
+}
+
 /** The policy a form describes, as a request body would (empty level rows left out). */
 function policyOf(form: Form) {
   const levels = levelRowsOf(form).filter(isLevel);
@@ -161,7 +193,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   const write = requireScope(deps, 'write');
   const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such policy', 'There is no escalation policy with that id; it may have been deleted.');
 
-  const listPage = async (c: ConsoleContext, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+  const listPage = async (c: ConsoleContext, o: { form?: Form; placed?: Placed; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies, who] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, LIST_LIMIT), pageable(deps)]);
     const nobodyNow = await policiesPagingNobody(deps.sql, policies, deps.clock.now(), deps.transports?.email.configured);
     return html(
@@ -169,7 +201,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       <Page title="Escalation" chrome={frame} section="policies">
         <h1>Escalation policies</h1>
         <p class="muted">Who is paged for an incident, and when, until someone acknowledges it.</p>
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={o.done} problem={o.message} field={o.placed?.first} />
         {policies.length === 0 ? (
           <p class="empty panel">No policy yet: incidents open, but nobody is paged.</p>
         ) : (
@@ -200,7 +232,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
                 A policy pages channels, people or schedules: <a href="/channels">create a channel</a> first.
               </p>
             ) : (
-              <PolicyForm session={frame.session} action="/policies" who={who} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+              <PolicyForm session={frame.session} action="/policies" who={who} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
             )}
           </>
         ) : null}
@@ -209,14 +241,14 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     );
   };
 
-  const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+  const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; placed?: Placed; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, who, withoutEmail] = await Promise.all([chrome(c, deps), pageable(deps), levelsWithoutEmail(deps, policy)]);
     return html(
       c,
       <Page title={policy.name} chrome={frame} section="policies">
         <Back href="/policies">Escalation policies</Back>
         <h1>{policy.name}</h1>
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={o.done} problem={o.message} field={o.placed?.first} />
         <LevelsWithoutEmail warnings={withoutEmail} />
         <div class="panel">
           <LevelsText policy={policy} who={who} />
@@ -224,7 +256,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>Edit</h2>
-            <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
             <h2>Delete</h2>
             <div class="actions">
               <AskFirst href={`/policies/${policy.id}/delete`} name={policy.name} />
@@ -246,7 +278,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      (r) => listPage(c, { form, problems: fieldProblems(r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      (r) => listPage(c, { form, placed: placedPolicy(form, r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
       (made) => `/policies/${made.id}`,
     );
   });
@@ -265,7 +297,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
       () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      (r) => policyPage(c, policy, { form, problems: fieldProblems(r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      (r) => policyPage(c, policy, { form, placed: placedPolicy(form, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);

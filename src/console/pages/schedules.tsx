@@ -16,7 +16,7 @@ import { acting, attempt, Field, formRefusal, may, requireScope } from '../actin
 import { ALREADY, Back, sayingOf, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { every, hhmm, localInput, zoned } from '../format.ts';
-import { all, inFormWords, problemAt, text, zonedTime, type Form } from '../forms.ts';
+import { all, placeProblems, problemAt, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -49,6 +49,11 @@ const OVERRIDE_FIELDS = [
   ['ends_at', 'override_until', 'Until'],
 ] as const;
 const OVERRIDE_LABELS: Record<string, string> = Object.fromEntries(OVERRIDE_FIELDS.map(([field, , label]) => [field, label]));
+const OVERRIDE_IDS = OVERRIDE_FIELDS.map(([, id]) => id);
+const overrideSpot = (path: string) => {
+  const f = OVERRIDE_FIELDS.find(([field]) => path === field || path.startsWith(`${field}.`));
+  return f && { id: f[1], label: f[2] };
+};
 const DAY_NAMES: Record<(typeof WEEKDAYS)[number], string> = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };
 
 type People = Map<string, UserRow>;
@@ -377,8 +382,8 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const canWrite = may(frame.session, 'write');
     const f = o.form;
     // The override form's first refused field: the summary at the top links to it, and it has the focus.
-    const refused = OVERRIDE_FIELDS.find(([field]) => problemAt(o.details, field));
-    const focus = (field: string) => (refused?.[0] === field ? true : undefined);
+    const refused = placeProblems(o.details, overrideSpot, OVERRIDE_IDS, OVERRIDE_LABELS);
+    const focus = (id: string) => (refused.first?.id === id ? true : undefined);
     return html(
       c,
       <Page title={schedule.name} chrome={frame} section="schedules">
@@ -391,7 +396,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             </a>
           ) : null}
         </div>
-        <Outcome done={o.done} problem={o.message} field={refused ? { id: refused[1], says: `${refused[2]}: ${problemAt(o.details, refused[0])}` } : undefined} />
+        <Outcome done={o.done} problem={o.message} field={refused.first} />
         <div class="panel">
           <dl class="facts">
             <dt>On call now</dt>
@@ -464,8 +469,8 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             <h3>Add an override</h3>
             <p class="hint">Someone on call instead of whoever the layers have, over every layer. Where overrides overlap, the one added last wins.</p>
             <div class="grid-3">
-              <Field id="override_user" label="Who" problem={problemAt(o.details, 'user_id')}>
-                <select id="override_user" name="user_id" required autofocus={focus('user_id')}>
+              <Field id="override_user" label="Who" problem={refused.at.get('override_user')}>
+                <select id="override_user" name="user_id" required autofocus={focus('override_user')}>
                   <option value="">—</option>
                   {listed.map((u) => (
                     <option value={u.id} selected={f ? text(f, 'user_id') === u.id : undefined}>
@@ -474,11 +479,11 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
                   ))}
                 </select>
               </Field>
-              <Field id="override_from" label={`From (${zone})`} problem={problemAt(o.details, 'starts_at')}>
-                <input id="override_from" name="starts_at" type="datetime-local" required autofocus={focus('starts_at')} value={f ? (text(f, 'starts_at') ?? '') : localInput(now, zone)} />
+              <Field id="override_from" label={`From (${zone})`} problem={refused.at.get('override_from')}>
+                <input id="override_from" name="starts_at" type="datetime-local" required autofocus={focus('override_from')} value={f ? (text(f, 'starts_at') ?? '') : localInput(now, zone)} />
               </Field>
-              <Field id="override_until" label={`Until (${zone})`} problem={problemAt(o.details, 'ends_at')}>
-                <input id="override_until" name="ends_at" type="datetime-local" required autofocus={focus('ends_at')} value={f ? (text(f, 'ends_at') ?? '') : ''} />
+              <Field id="override_until" label={`Until (${zone})`} problem={refused.at.get('override_until')}>
+                <input id="override_until" name="ends_at" type="datetime-local" required autofocus={focus('override_until')} value={f ? (text(f, 'ends_at') ?? '') : ''} />
               </Field>
             </div>
             <button type="submit" class="primary">
@@ -558,7 +563,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now(), acting(c)),
       (r) => {
         const shown = formRefusal(r, 'No override added');
-        return schedulePage(c, schedule, { form, ...shown, details: inFormWords(shown.details, OVERRIDE_LABELS) });
+        return schedulePage(c, schedule, { form, ...shown, details: shown.details });
       },
       () => `/schedules/${schedule.id}`,
       () => c.redirect(`/schedules/${schedule.id}?done=override`, 303),

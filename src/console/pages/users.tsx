@@ -3,20 +3,20 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
-import type { ErrorDetail } from '../../errors.ts';
+import type { ErrorDetail, Refusal } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateUser, PatchUser } from '../../http/routes/users.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
 import type { UserRow } from '../../oncall/model.ts';
 import { shiftsOf } from '../../oncall/schedules.ts';
 import { getSchedules, schedulesNamingUser, schedulesWithOverridesFor } from '../../oncall/store-schedules.ts';
-import { getUser, listUsers } from '../../oncall/store-users.ts';
+import { getUser, listUsers, userWithEmail } from '../../oncall/store-users.ts';
 import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { zoned } from '../format.ts';
-import { all, problemAt, text, type Form } from '../forms.ts';
+import { all, placeProblems, problemAt, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { addressWithoutEmail, PeopleWithoutEmail, peopleWithoutEmail } from '../email-reach.tsx';
 import { Csrf, Page } from '../layout.tsx';
@@ -38,13 +38,14 @@ const SHIFT_DAYS = 14;
 
 type Channels = Array<{ id: string; name: string }>;
 
-function UserForm(p: { session: ConsoleSession; action: string; channels: Channels; user?: UserRow; form?: Form; details?: ErrorDetail[] | undefined; emailWarnings: string[] }) {
+function UserForm(p: { session: ConsoleSession; action: string; channels: Channels; user?: UserRow; form?: Form; details?: ErrorDetail[] | undefined; placed: Placed; emailWarnings: string[] }) {
+  const focus = (id: string) => (p.placed.first?.id === id ? true : undefined);
   const f = p.form;
   const v = (name: 'name' | 'email' | 'time_zone', fallback: string) => (f ? (text(f, name) ?? '') : (p.user?.[name] ?? fallback));
   const picked = (id: string) => (f ? all(f, 'channels') : (p.user?.channel_ids ?? [])).includes(id);
   // Read out with the field, as a status page's field errors are (Field's `<id>-error`): a warning
   // beside the input alone is passed over by a screen reader moving from field to field.
-  const emailProblem = problemAt(p.details, 'email');
+  const emailProblem = p.placed.at.get('email');
   const said = [...(emailProblem ? ['email-error'] : []), ...(p.emailWarnings.length ? ['email-warning'] : [])];
   const describedBy = said.length ? said.join(' ') : undefined;
   return (
@@ -52,18 +53,18 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
       <Csrf session={p.session} />
       {p.user ? null : <Once />}
       <div class="grid-3">
-        <Field id="name" label="Name" problem={problemAt(p.details, 'name')}>
-          <input id="name" name="name" type="text" class="wide" required maxlength={128} value={v('name', '')} />
+        <Field id="name" label="Name" problem={p.placed.at.get('name')}>
+          <input id="name" name="name" type="text" class="wide" required maxlength={128} autofocus={focus('name')} value={v('name', '')} />
         </Field>
         <Field id="email" label="Email" hint="Pages go here through the engine's mail server; unique." problem={emailProblem}>
-          <input id="email" name="email" type="email" class="wide" required maxlength={254} autocomplete="off" spellcheck={false} value={v('email', '')} aria-invalid={emailProblem ? 'true' : undefined} aria-describedby={describedBy} />
+          <input id="email" name="email" type="email" class="wide" required maxlength={254} autocomplete="off" spellcheck={false} value={v('email', '')} autofocus={focus('email')} aria-invalid={emailProblem ? 'true' : undefined} aria-describedby={describedBy} />
           {p.emailWarnings.length ? (
             <p class="error" id="email-warning">
               {p.emailWarnings.map((w) => `${w}.`).join(' ')}
             </p>
           ) : null}
         </Field>
-        <Field id="time_zone" label="Time zone" hint="Where they live: their shifts are shown on this clock." problem={problemAt(p.details, 'time_zone')}>
+        <Field id="time_zone" label="Time zone" hint="Where they live: their shifts are shown on this clock." problem={p.placed.at.get('time_zone')}>
           <ZoneInput id="time_zone" value={v('time_zone', 'UTC')} problem={problemAt(p.details, 'time_zone')} />
         </Field>
       </div>
@@ -87,6 +88,11 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
   );
 }
 
+const USER_LABELS: Record<string, string> = { name: 'Name', email: 'Email', time_zone: 'Time zone' };
+/** A refused person at the form's fields, the first one refused linked from the summary and focused. */
+const placedUser = (details: ErrorDetail[] | undefined) =>
+  placeProblems(details, (path) => (USER_LABELS[path] ? { id: path, label: USER_LABELS[path] } : undefined), Object.keys(USER_LABELS));
+
 /** The user a form describes, as a request body would carry it. */
 const userOf = (form: Form) => ({
   name: text(form, 'name') ?? '',
@@ -100,6 +106,17 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
   const write = requireScope(deps, 'write');
   const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such person', 'There is no user with that id; they may have been deleted.');
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getUser(deps.sql, c.req.param('id')!) : undefined);
+  /**
+   * A refusal as the form shows it; an address someone else already has is the Email field's
+   * problem, naming who has it (the index compares addresses lower-cased: ALICE@ is alice@).
+   */
+  const refusedUser = async (r: Refusal, form: Form, what: string, self?: string) => {
+    const shown = formRefusal(r, what);
+    if (r.code !== 'conflict') return shown;
+    const holder = await userWithEmail(deps.sql, userOf(form).email);
+    if (!holder || holder.id === self) return shown;
+    return { ...shown, message: `${what}: some fields need another look.`, details: [{ field: 'email', message: `already belongs to ${holder.name} (${holder.email})` }] };
+  };
   const channelsOf = async (): Promise<Channels> => (await listChannels(deps.sql, undefined, CHANNELS_LISTED)).map(({ id, name }) => ({ id, name }));
 
   const listPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
@@ -115,7 +132,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
       <Page title="People" chrome={frame} section="people">
         <h1>People</h1>
         <p class="muted">Whom an escalation level or a schedule pages: by email, and by each of their own channels.</p>
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={o.done} problem={o.message} field={placedUser(o.details).first} />
         <PeopleWithoutEmail warning={withoutEmail} />
         {rows.length === 0 ? (
           <p class="empty panel">Nobody yet: policies can page channels only.</p>
@@ -143,7 +160,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>New person</h2>
-            <UserForm session={frame.session} action="/users" channels={channels} {...(o.form ? { form: o.form } : {})} details={o.details} emailWarnings={addressWithoutEmail(deps)} />
+            <UserForm session={frame.session} action="/users" channels={channels} {...(o.form ? { form: o.form } : {})} details={o.details} placed={placedUser(o.details)} emailWarnings={addressWithoutEmail(deps)} />
           </>
         ) : null}
       </Page>,
@@ -174,7 +191,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
       <Page title={user.name} chrome={frame} section="people">
         <Back href="/users">People</Back>
         <h1>{user.name}</h1>
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={o.done} problem={o.message} field={placedUser(o.details).first} />
         <div class="panel">
           <dl class="facts">
             <dt>Email</dt>
@@ -210,7 +227,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>Edit</h2>
-            <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} emailWarnings={addressWithoutEmail(deps)} />
+            <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} placed={placedUser(o.details)} emailWarnings={addressWithoutEmail(deps)} />
             <h2>Delete</h2>
             <div class="actions">
               <AskFirst href={`/users/${user.id}/delete`} name={user.name} />
@@ -232,7 +249,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now(), acting(c)),
-      (r) => listPage(c, { form, ...formRefusal(r, 'Not created') }),
+      async (r) => listPage(c, { form, ...(await refusedUser(r, form, 'Not created')) }),
       (made) => `/users/${made.id}`,
     );
   });
@@ -249,7 +266,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
       () => updateUser(deps.sql, user, parse(PatchUser, userOf(form)), deps.clock.now(), acting(c)),
-      (r) => userPage(c, user, { form, ...formRefusal(r, 'Not saved') }),
+      async (r) => userPage(c, user, { form, ...(await refusedUser(r, form, 'Not saved', user.id)) }),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/users/${user.id}?done=saved`, 303);

@@ -1,0 +1,96 @@
+/// <reference lib="dom" />
+// (Callbacks passed to page.evaluate run in the browser, where these types describe them.)
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { createHarness, type Harness } from '../helpers/app.ts';
+import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+
+// A refused form in a browser: the problem sits under the field that holds it, styled as an error,
+// in the form's words, and that field has the focus. LIFELINE_SCREENSHOTS=<dir> keeps each page.
+
+const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
+
+describe('refused forms in the console, in a browser', () => {
+  let h: Harness;
+  let server: Awaited<ReturnType<typeof serveApp>>;
+  let browser: Browser;
+  let key: string;
+  const problems: string[] = [];
+
+  before(async () => {
+    h = await createHarness();
+    server = await serveApp(h.app);
+    browser = await launchBrowser();
+    key = (await h.createKey('write', 'laptop')).secret;
+    assert.equal((await h.admin('POST', '/v1/channels', { name: 'ops mail', type: 'email', config: { to: ['ops@example.com'] } })).status, 201);
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    await h?.close();
+    assert.deepEqual(problems, []);
+  });
+
+  async function signedIn(path: string): Promise<Page> {
+    const watched = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } });
+    // A refused form is answered 400 on purpose, which Chromium also logs as an error.
+    watched.page.on('close', () => problems.push(...watched.problems.filter((p) => !/^console: Failed to load resource: .* status of 400 /.test(p))));
+    await signInToConsole(watched.page, server.origin, key, path);
+    return watched.page;
+  }
+
+  /** The focused element's id, and whether the error under `id` is in its field, drawn as an error (not in the text's colour). */
+  const shownAt = (page: Page, id: string) =>
+    page.evaluate((id) => {
+      const error = document.getElementById(`${id}-error`);
+      const field = document.getElementById(id)?.closest('.field');
+      return {
+        focused: document.activeElement?.id,
+        inField: error !== null && field !== null && field !== undefined && field.contains(error),
+        styled: error !== null && error.classList.contains('error') && getComputedStyle(error).color !== getComputedStyle(document.body).color && getComputedStyle(error).fontWeight === '600',
+      };
+    }, id);
+
+  it("says Level 2's wait at Level 2's field, and focuses it", async () => {
+    const page = await signedIn('/policies');
+    await page.locator('#name').fill('primary');
+    await page.getByRole('group', { name: 'Channels of level 1' }).getByLabel('ops mail').check();
+    await page.locator('#after_1').fill('0');
+    await page.getByRole('group', { name: 'Channels of level 2' }).getByLabel('ops mail').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Not created').waitFor();
+    assert.equal(await page.locator('#after_1-error').innerText(), "Level 2 — wait: must be greater than level 1's (0 s)");
+    assert.deepEqual(await shownAt(page, 'after_1'), { focused: 'after_1', inField: true, styled: true });
+    assert.equal(await page.locator('#after_1').inputValue(), '0');
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/formerrs-policy.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('says which address of an email channel is not one, and focuses Send to', async () => {
+    const page = await signedIn('/channels/new?type=email');
+    await page.locator('#name').fill('throwaway');
+    await page.locator('#to').fill('not-an-email, x@example.com');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByText('Some fields need another look').waitFor();
+    assert.equal(await page.locator('#to-error').innerText(), 'Address 1: must be an email address');
+    assert.deepEqual(await shownAt(page, 'to'), { focused: 'to', inField: true, styled: true });
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/formerrs-email.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('says a cron expression is not one, at its field, and words recovery in runs for a job', async () => {
+    const page = await signedIn('/new-node');
+    await page.locator('#name').fill('sync');
+    await page.getByLabel('Scheduled job').check();
+    assert.equal(await page.locator('label[for="successes_for_recovery"]').innerText(), 'Good runs to recover');
+    await page.locator('#schedule_cron').fill('every minute');
+    await page.getByRole('button', { name: 'Add node' }).click();
+    await page.getByText('Not added').waitFor();
+    assert.equal(await page.locator('#schedule_cron-error').innerText(), "'every minute' is not a cron expression: use five fields like */5 * * * * or @hourly");
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/formerrs-job.png`, fullPage: true });
+    await page.getByLabel('Heartbeat node').check();
+    assert.equal(await page.locator('label[for="successes_for_recovery"]').innerText(), 'Ok heartbeats to recover');
+    await page.close();
+  });
+});
