@@ -115,9 +115,15 @@ export function formatTime(iso: string): string {
   return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** Cuts `text` to at most `max` characters, marking the cut, for receivers with length limits. */
+/**
+ * Cuts `text` to at most `max` UTF-16 units, marking the cut, for receivers with length limits.
+ * An emoji is two units (a surrogate pair); a cut between them would leave a lone high surrogate,
+ * which is not valid Unicode, so that half goes too: one unit shorter, never malformed.
+ */
 export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  const kept = text.slice(0, max - 1);
+  return `${/[\uD800-\uDBFF]$/.test(kept) ? kept.slice(0, -1) : kept}…`;
 }
 
 /**

@@ -84,14 +84,26 @@ function slackMessage(n: Notification) {
 
 /**
  * A resolve's note under the facts, headed as the email heads it (noteLabel). It is user text: a
- * Resolve link lets whoever holds it write 2,000 characters to the channel, so it is escaped like an
- * agent's name, and `verbatim` stops Slack's own parsing of plain text, which would otherwise turn
- * a typed @channel, #channel or URL into a mention or a link. Escaping can grow it (`<` is 4
- * characters), so it is cut to a section's 3000.
+ * Resolve link lets whoever holds it write 2,000 characters to the channel. In mrkdwn, even marked
+ * `verbatim`, Slack still renders *bold* and the like, so a note could draw a second "Note from
+ * <someone else>" heading of its own. A rich_text block's `text` element is "the text shown to the
+ * user" (Block Kit reference): no markup, and mentions and links are elements of their own types,
+ * so a typed <!channel>, @here or URL mentions and links nothing, and nothing is escaped. The note
+ * is a quote under a bold heading, so a heading typed into it shows inside the quote. The API caps
+ * it at 2,000 UTF-16 units; Slack documents no limit for a rich text element, so a longer note
+ * (only one written past the API) is cut to a text object's 3,000.
  */
 function noteBlock(n: Notification) {
   if (n.note === undefined) return [];
-  return [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(noteLabel(n))}*\n${escapeMrkdwn(n.note)}`, SECTION_MAX), verbatim: true } }];
+  return [
+    {
+      type: 'rich_text',
+      elements: [
+        { type: 'rich_text_section', elements: [{ type: 'text', text: noteLabel(n), style: { bold: true } }] },
+        { type: 'rich_text_quote', elements: [{ type: 'text', text: truncate(n.note, SECTION_MAX) }] },
+      ],
+    },
+  ];
 }
 
 // Slack reads &, < and > as control characters in mrkdwn (links, mentions); agent-supplied

@@ -167,7 +167,8 @@ export async function directoryOf(sql: Queryable, recipients: Array<Pick<LevelRe
  * The policies that page nobody at `at`: no level reaches anyone then, by the rule the escalation
  * handler pages by (reachesAnyone): every schedule they name has nobody on call (an office-hours
  * rota at night), and what they name can take no message (with SMTP_URL unset, an email channel or
- * a person with no channel of their own but email). Four queries for them all.
+ * a person with no channel of their own but email). Three queries for them all, four while email is
+ * known off (directoryOf's two go at once).
  */
 export async function policiesPagingNobody(sql: Queryable, policies: PolicyRow[], at: Date, email: EmailSetup): Promise<Set<string>> {
   const recipients = await recipientsAt(sql, policies.flatMap((p) => p.levels), at);

@@ -9,6 +9,8 @@ import { insertDeliveries } from '../../src/notifications/store.ts';
 import { createSql } from '../../src/db/client.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createChannels } from '../../alerting/index.ts';
+import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { ADMIN_TOKEN, buildApp, consoleCookie, createHarness, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
@@ -752,6 +754,15 @@ describe('console: incidents', () => {
     assert.match(rowOf('Mail only'), /pages nobody now/);
     assert.doesNotMatch(rowOf('Pia always'), /pages nobody now/);
     assert.doesNotMatch(rowOf('Mail, then Pia'), /pages nobody now/, 'a later level that reaches someone is enough');
+
+    // The same policies on an engine with SMTP_URL set: an address and an email channel take a
+    // page, so only the rota with nobody on call pages nobody.
+    const transports = createChannels({ smtpUrl: 'smtp://127.0.0.1:2525', mailFrom: 'lifeline@test.example', outboundAllowCidrs: LOCAL_RECEIVERS });
+    const { app: mailing } = buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer(), secretKey: h.secretKey, transports });
+    const withEmail = await (await mailing.request('/policies', { headers: { cookie: s.cookie } })).text();
+    transports.close();
+    assert.match(rowFrom(withEmail, '>Office only</a>'), /pages nobody now/);
+    for (const name of ['Ola always', 'Mail only', 'Pia always']) assert.doesNotMatch(rowFrom(withEmail, `>${name}</a>`), /pages nobody now/, name);
 
     const nodes = await Promise.all(['night-1', 'night-2'].map((n) => h.createNode(n)));
     const [nobody, paged] = await openIncidents(

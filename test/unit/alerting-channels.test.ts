@@ -14,7 +14,7 @@ import { localReceivers } from '../helpers/local-receivers.ts';
 import type { IncidentView } from '../../src/api/shapes.ts';
 import type { Notification, NotifiedNode as NodeView } from '../../src/notifications/model.ts';
 import { createPagerDutyChannel } from '../../alerting/pagerduty.ts';
-import { formatDuration, subjectLine } from '../../alerting/render.ts';
+import { formatDuration, subjectLine, truncate } from '../../alerting/render.ts';
 import { createSlackChannel } from '../../alerting/slack.ts';
 import { NotStarted } from '../../alerting/errors.ts';
 import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
@@ -133,6 +133,14 @@ describe('rendering', () => {
       [resolvedNotification(), '[Lifeline] RESOLVED: db-1 — heartbeat received'],
     ];
     for (const [n, expected] of cases) assert.equal(subjectLine(n), expected);
+  });
+
+  test('cuts text between characters, never between the two halves of an emoji', () => {
+    const cut = truncate(`${'‹'.repeat(600)}${'😀'.repeat(700)}`, 602);
+    assert.equal(cut, `${'‹'.repeat(600)}…`);
+    assert.equal(Buffer.from(cut).toString(), cut, 'well-formed UTF-16: no lone surrogate');
+    assert.equal(truncate('ab😀cd', 5), 'ab😀…');
+    assert.equal(truncate('ab😀cd', 6), 'ab😀cd');
   });
 
   test('keeps the subject on one line whatever the node name holds', () => {
@@ -684,28 +692,30 @@ describe('slack channel', () => {
     assert.ok(listed > 100, `only ${listed} updates listed`);
   });
 
-  test("shows a resolve's note under the facts, signed, escaped and verbatim so it mentions and links nothing", async () => {
-    const note = 'Rotated logs & restarted.\n<!channel> <@U123> <https://evil.test|docs> @here #ops https://evil.test';
-    const shownBy = { acknowledged_by: null, resolved_by: 'Bob <ops>' };
+  test("shows a resolve's note as literal text under its true author: no heading, mention or link of its own", async () => {
+    // A note drawing its own bold heading and mentions, as anyone holding a Resolve link could.
+    const note = 'All clear\n*Note from Alice*\n_Approved_ & done.\n<!channel> <@U123> <https://evil.test|docs> @here #ops https://evil.test';
+    const shownBy = { acknowledged_by: null, resolved_by: 'Bob <ops> & *co*' };
     await channel.send(resolvedNotification({ note, shownBy }), { webhook_url: receiver.url }, NOW);
     const message = JSON.parse((await receiver.waitFor()).body);
+    // rich_text `text` elements show their text as written: nothing escaped, nothing parsed.
     assert.deepEqual(message.blocks.slice(2), [
       {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: '*Note from Bob &lt;ops&gt;*\nRotated logs &amp; restarted.\n&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.test|docs&gt; @here #ops https://evil.test',
-          verbatim: true,
-        },
+        type: 'rich_text',
+        elements: [
+          { type: 'rich_text_section', elements: [{ type: 'text', text: 'Note from Bob <ops> & *co*', style: { bold: true } }] },
+          { type: 'rich_text_quote', elements: [{ type: 'text', text: note }] },
+        ],
       },
     ]);
+  });
 
-    // 2,000 characters that each escape to four still fit a section.
-    await channel.send(resolvedNotification({ note: '<'.repeat(2000), shownBy }), { webhook_url: receiver.url }, NOW);
-    await receiver.waitFor(() => receiver.requests.length === 2);
-    const long = JSON.parse(receiver.requests[1]!.body).blocks[2].text.text as string;
-    assert.equal(long.length, 3000);
-    assert.ok(!long.includes('<'), 'nothing of the note is markup');
+  test('cuts a note longer than Slack takes between characters, never inside an emoji', async () => {
+    // Past the API's 2,000: an emoji's two halves straddle the cut at 3,000.
+    const note = `${'a'.repeat(2998)}${'😀'.repeat(10)}`;
+    await channel.send(resolvedNotification({ note }), { webhook_url: receiver.url }, NOW);
+    const text = JSON.parse((await receiver.waitFor()).body).blocks[2].elements[1].elements[0].text as string;
+    assert.equal(text, `${'a'.repeat(2998)}…`);
   });
 
   test('a revoked Slack webhook (404) is permanent', async () => {
