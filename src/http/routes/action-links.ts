@@ -8,6 +8,7 @@ import { actorTextOf } from '../../incidents/actor-names.ts';
 import { actionLinkKey, verifyActionLink, type ActionLink, type LinkAction } from '../../incidents/action-links.ts';
 import type { IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
+import { noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
 import { getIncident } from '../../incidents/store.ts';
 import { stillFailing } from '../../incidents/still-failing.ts';
 import { nodeStates } from '../../nodes/store.ts';
@@ -15,7 +16,6 @@ import { userNames } from '../../oncall/store-users.ts';
 import { renderActionLinkPage, type ActionLinkView } from '../../web/action-link-page.tsx';
 import { FORM_PAGE_CSP, PAGE_HEADERS } from '../../web/layout.tsx';
 import { unstorableText } from '../validation.ts';
-import { noteOf, resolutionNote } from './incidents.ts';
 import type { AppDeps } from '../deps.ts';
 
 // GET /a/{token}: what a link from a notification will do, changing nothing (mail scanners and
