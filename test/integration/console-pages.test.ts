@@ -8,6 +8,7 @@ import type { State } from '../../src/health/decide.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
 import { createSql } from '../../src/db/client.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { MAX_FORM_BYTES } from '../../src/http/gate.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
@@ -929,6 +930,17 @@ describe('console: incidents', () => {
     assert.doesNotMatch(html, /see details/);
     const kept = textareaText(/<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1] ?? '');
     assert.equal(kept.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>'), long);
+    assert.equal((await h.admin('GET', `/v1/incidents/${incident!.id}`).then((r) => r.json()) as { status: string }).status, 'open');
+
+    // The form limit, a Resolve link's page's too: a byte over is refused unread; at the limit the note is read and refused.
+    pageHtml = html;
+    const sized = (bytes: number) => {
+      const body = formOf(pageHtml, `${path}/resolve`);
+      body.set('note', '');
+      return 'x'.repeat(bytes - body.toString().length);
+    };
+    assert.equal((await resolving(sized(MAX_FORM_BYTES + 1))).status, 413);
+    assert.equal((await resolving(sized(MAX_FORM_BYTES))).status, 400);
     assert.equal((await h.admin('GET', `/v1/incidents/${incident!.id}`).then((r) => r.json()) as { status: string }).status, 'open');
 
     // 2,000 characters as typed, 20 of them line breaks: the form sends CRLF, 2,020 code units.

@@ -17,6 +17,7 @@ import { renderActionLinkPage, type ActionLinkView } from '../../web/action-link
 import { FORM_PAGE_CSP, PAGE_HEADERS } from '../../web/layout.tsx';
 import { unstorableText } from '../validation.ts';
 import type { AppDeps } from '../deps.ts';
+import { MAX_FORM_BYTES } from '../gate.ts';
 
 // GET /a/{token}: what a link from a notification will do, changing nothing (mail scanners and
 // link previews open every link); its button POSTs the same URL, which acts as the recipient
@@ -111,8 +112,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     return send(c, before ? await shown(before) : await ask(link, incident, (await actorFor(link)).by));
   });
 
-  // The one field is a note of at most 2,000 characters: ~24 KB percent-encoded at worst.
-  const small = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('Too much to send: this page sends a note of at most 2,000 characters.', 413, HEADERS) });
+  const small = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('Too much to send: this page sends a note of at most 2,000 characters.', 413, HEADERS) });
 
   app.post('/:token', small, async (c) => {
     const opened = await open(c);
