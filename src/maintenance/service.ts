@@ -33,7 +33,7 @@ export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, a
     const created = await store.insertMaintenance(tx, { ...input, node_ids: [...nodes.keys()] }, now);
     await store.wakeCoveredNodes(tx, created, created.starts_at);
     const target = { type: 'maintenance', id: created.id, name: windowCovers(created, nodes) };
-    await audit(tx, acting, { action: 'maintenance.create', target, detail: { node_ids: created.node_ids, labels: created.labels } }, now);
+    await audit(tx, acting, { action: 'maintenance.create', target, detail: { node_ids: created.node_ids, labels: created.labels, time_zone: created.time_zone } }, now);
     // Status pages list windows ahead and say until when one lasts: every api process forgets them.
     await announcePublicChange(tx, ['pages']);
     return created;

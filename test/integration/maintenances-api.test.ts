@@ -123,6 +123,12 @@ describe('creating windows', () => {
     assert.deepEqual([w.starts_at, w.ends_at, w.time_zone], [iso(HOUR), iso(2 * HOUR), 'Europe/Berlin']);
     assert.equal((await expectJson<WindowBody>(await h.admin('GET', `/v1/maintenances/${w.id}`), 200)).time_zone, 'Europe/Berlin');
     await expectJson(await h.admin('DELETE', `/v1/maintenances/${w.id}`), 200);
+    // Kept as Intl spells it, whatever the case or alias typed.
+    for (const [typed, kept] of [['europe/berlin', 'Europe/Berlin'], ['etc/utc', 'UTC']] as const) {
+      const z = await create({ node_ids: ['lone-1'], starts_at: iso(HOUR), ends_at: iso(2 * HOUR), time_zone: typed });
+      assert.equal(z.time_zone, kept);
+      await expectJson(await h.admin('DELETE', `/v1/maintenances/${z.id}`), 200);
+    }
   });
 
   it('never pushes a due time back: a node already due sooner keeps its time', async () => {
