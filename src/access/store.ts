@@ -55,10 +55,7 @@ export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, n
 }
 
 /** Revokes the bootstrap admin key if it is live; true when that changed anything. */
-export async function revokeBootstrapAdmin(sql: Queryable, now: Date): Promise<boolean> {
-  const changed = await sql`update api_keys set revoked_at = ${now} where id = ${BOOTSTRAP_ID} and revoked_at is null returning id`;
-  return changed.length > 0;
-}
+export const revokeBootstrapAdmin = (sql: Queryable, now: Date): Promise<boolean> => revokeApiKey(sql, BOOTSTRAP_ID, now);
 
 /** Whether any admin key still works (the bootstrap one included). */
 export async function hasActiveAdminKey(sql: Queryable): Promise<boolean> {

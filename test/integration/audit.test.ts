@@ -206,7 +206,7 @@ describe('the audit log', () => {
     const blocker = await holdOpen(h.db, (tx) => tx`select id from api_keys where id = ${raced.id} for no key update`);
     const both = Promise.all([0, 1].map(() => h.req('DELETE', `/v1/api-keys/${raced.id}`, { token: ADMIN_TOKEN })));
     await until('both revocations to wait on the key', async () => {
-      const [row] = await h.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      const [row] = await h.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike ${'%api_keys%'}`;
       return row!.n >= 2;
     });
     await blocker.release();

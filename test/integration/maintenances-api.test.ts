@@ -187,7 +187,7 @@ describe('ending windows', () => {
     const blocker = await holdOpen(h.db, (tx) => tx`select id from maintenances where id = ${w.id} for update`);
     const both = Promise.all([0, 1].map(() => h.admin('DELETE', `/v1/maintenances/${w.id}`)));
     await until('both ends to wait on the window', async () => {
-      const [row] = await h.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      const [row] = await h.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike ${'%maintenances%'}`;
       return row!.n >= 2;
     });
     await blocker.release();
