@@ -40,10 +40,17 @@ describe('changing where a channel sends', () => {
     await expectInvalid(await h.rejected(() => patch(pd.id, { config: {} })), ['config.routing_key']);
   });
 
-  it('needs the webhook signing secret in the same request', async () => {
-    const hook = await expectJson<{ id: string }>(await h.admin('POST', '/v1/channels', { name: 'hook', type: 'webhook', config: { url: 'https://hooks.example.com/in' } }), 201);
-    await expectInvalid(await h.rejected(() => patch(hook.id, { config: { url: 'https://attacker.example.com/in' } })), ['config.secret']);
-    await expectJson(await patch(hook.id, { config: { url: 'https://hooks.example.com/in' } }), 200);
+  it('gives a webhook moved without its signing secret a new generated one, returned once, never the stored one', async () => {
+    const hook = await expectJson<{ id: string; config: { secret: string } }>(await h.admin('POST', '/v1/channels', { name: 'hook', type: 'webhook', config: { url: 'https://hooks.example.com/in' } }), 201);
+    const moved = await expectJson<{ config: Record<string, unknown>; has_secret: boolean }>(await patch(hook.id, { config: { url: 'https://attacker.example.com/in' } }), 200);
+    const generated = moved.config.secret as string;
+    assert.match(generated, /^whsec_/);
+    assert.notEqual(generated, hook.config.secret, 'the stored secret does not go to the new URL');
+    assert.deepEqual(revealConfig(await row(hook.id), h.secretKey), { url: 'https://attacker.example.com/in', secret: generated });
+    // The same URL again keeps it, and says it no more.
+    const kept = await expectJson<{ config: Record<string, unknown> }>(await patch(hook.id, { config: { url: 'https://attacker.example.com/in' } }), 200);
+    assert.deepEqual(kept.config, { url: 'https://attacker.example.com/in' });
+    assert.equal(revealConfig(await row(hook.id), h.secretKey).secret, generated);
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
     await expectJson(await patch(hook.id, { config: { url: 'https://hooks.example.org/in', secret } }), 200);
     assert.deepEqual(revealConfig(await row(hook.id), h.secretKey), { url: 'https://hooks.example.org/in', secret });
