@@ -50,26 +50,14 @@ export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unkno
 /**
  * A sealed secret goes where its channel sends: a key that may edit channels but does not know
  * the secret must not send it somewhere else (its own server, with the next event). Changing
- * where a channel sends therefore needs the secret in the same request, except for a webhook,
- * whose moving gets a new generated secret instead (webhookSecretFor): the stored one stays behind.
- * A Slack channel's secret is its destination, so moving it always carries a new one.
+ * where a channel sends therefore needs the secret in the same request: the problem to refuse
+ * with, or none. A Slack channel's secret is its destination, so moving it always carries one.
  */
 export function moveWithoutSecret(channel: ChannelRow, config: Record<string, unknown>): ErrorDetail | undefined {
   const field = channelSecretField(channel.type);
-  if (field === null || channel.secret_sealed === null || typeof config[field] === 'string' || channel.type === 'webhook') return undefined;
+  if (field === null || channel.secret_sealed === null || typeof config[field] === 'string') return undefined;
   if (destinationKey(channel.type, config) === destinationKey(channel.type, channel.config)) return undefined;
   return { field: `config.${field}`, message: 'is required to change where the channel sends: its secret goes with it, so type it again' };
-}
-
-/**
- * The secret a webhook is saved with when `config` carries none: a new generated one when it is
- * new or moves to another URL (the receiver there needs it, and the stored one must not go
- * there), otherwise none (the stored one is kept).
- */
-function webhookSecretFor(type: ChannelType, config: Record<string, unknown>, stored?: ChannelRow): string | undefined {
-  if (type !== 'webhook' || config.secret !== undefined) return undefined;
-  if (stored && (stored.secret_sealed === null || destinationKey(type, config) === destinationKey(type, stored.config))) return undefined;
-  return generateWebhookSecret();
 }
 
 /**
@@ -86,7 +74,7 @@ export async function createChannel(
   acting: Acting,
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
   await refuseDestinations(input.type, input.config, policy);
-  const generated = webhookSecretFor(input.type, input.config);
+  const generated = input.type === 'webhook' && input.config.secret === undefined ? generateWebhookSecret() : undefined;
   const id = randomUUID();
   const sealed = sealConfig(id, input.type, generated ? { ...input.config, secret: generated } : input.config, key);
   const channel = await sql.begin(async (tx) => {
@@ -99,7 +87,7 @@ export async function createChannel(
 
 /**
  * Renames and/or reconfigures a channel (its type is fixed); a config without its secret keeps it,
- * unless a webhook moves: then its new generated secret is returned, to be shown once as on create.
+ * and may not change where the channel sends (moveWithoutSecret). Never generates a secret.
  */
 export async function updateChannel(
   sql: Sql,
@@ -109,24 +97,23 @@ export async function updateChannel(
   now: Date,
   policy: OutboundPolicy,
   acting: Acting,
-): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
-  const generated = input.config === undefined ? undefined : webhookSecretFor(channel.type, input.config, channel);
+): Promise<ChannelRow> {
   if (input.config !== undefined) {
     const move = moveWithoutSecret(channel, input.config);
     await refuseDestinations(channel.type, input.config, policy, move ? [move] : []);
   }
   const patch: ChannelPatch = {
     ...(input.name !== undefined ? { name: input.name } : {}),
-    ...(input.config !== undefined ? sealConfig(channel.id, channel.type, generated ? { ...input.config, secret: generated } : input.config, key) : {}),
+    ...(input.config !== undefined ? sealConfig(channel.id, channel.type, input.config, key) : {}),
   };
-  if (Object.keys(patch).length === 0) return { channel };
+  if (Object.keys(patch).length === 0) return channel;
   const row = await sql.begin(async (tx) => {
     const row = await store.updateChannel(tx, channel.id, patch, now);
     if (row) await audit(tx, acting, patched('channel.update', { type: 'channel', id: row.id, name: row.name }, input), now);
     return row;
   });
   if (!row) throw notFound(`Channel "${channel.id}"`);
-  return generated ? { channel: row, generatedSecret: generated } : { channel: row };
+  return row;
 }
 
 /**

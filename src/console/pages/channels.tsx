@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CHANNEL_TYPES, isChannelType, PAGERDUTY_EVENTS_URL, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
-import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
+import { generateWebhookSecret } from '../../../alerting/webhook.ts';
+import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel } from '../../channels/service.ts';
 import { getChannel, getChannelTest, listChannels, listChannelTests } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
@@ -373,16 +374,23 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const channel = await find(c);
     if (!channel) return missing(c);
     const form = (await c.req.parseBody()) as Form;
-    const save = () => updateChannel(deps.sql, deps.secretKey, channel, parsePatch(channel, { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now(), deps.outbound, acting(c));
+    // A webhook given a new URL with its secret left empty would be refused, as by the API: the
+    // stored secret never goes to a new URL. The console offers what create does instead: a new
+    // generated secret, sent to the service as the explicit `secret` and shown in this answer once.
+    const save = async () => {
+      const config = configOf(channel.type, form);
+      const generated = channel.type === 'webhook' && moveWithoutSecret(channel, config) ? generateWebhookSecret() : undefined;
+      const input = parsePatch(channel, { name: text(form, 'name') ?? '', config: generated ? { ...config, secret: generated } : config });
+      return { channel: await updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c)), generatedSecret: generated };
+    };
     const refused = (r: Refusal) => channelPage(c, channel, { form, problems: problemsOf(r), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 });
     if (channel.type !== 'webhook') {
       const outcome = await attempt(save, refused);
       return outcome instanceof Response ? outcome : channelPage(c, outcome.channel, { done: 'Saved.' });
     }
-    // A webhook moved without a secret gets a generated one, shown in this answer only (the
-    // receiver at its new URL needs it). So its form is sent once, as a create form is: a double
-    // click must not answer with the second sending's "Saved." and lose it. Read before the save,
-    // as on create, so that no failed read after its commit can lose it either.
+    // That secret is the receiver's only copy, so a webhook's form is sent once, as a create form
+    // is: a double click must not answer with the second sending's "Saved." and lose it. Read
+    // before the save, as on create, so that no failed read after its commit can lose it either.
     const read = await readChannel(c, channel, {});
     return createOnce(c, deps, form, save, refused, () => `/channels/${channel.id}`, (made) =>
       drawChannel(c, made.channel, read, made.generatedSecret ? { secret: made.generatedSecret, saved: true } : { done: 'Saved.' }),

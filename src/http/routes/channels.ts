@@ -172,19 +172,17 @@ export function channelRoutes(deps: AppDeps) {
     doc({
       summary: 'Change a channel',
       description:
-        "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret while the channel sends to the same place; a stored secret never goes to a new destination: moving a PagerDuty channel (`url`) needs its `routing_key` in the same config, and a webhook moved to a new `url` without a `secret` gets a generated `whsec_` one, returned this once as `config.secret`.",
+        "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret while the channel sends to the same place. Changing a webhook's or PagerDuty's `url` needs its `secret` or `routing_key` in the same config, else 400 (a Slack `webhook_url` is its secret): a stored secret never goes to a new destination. Never returns a secret, and generates none (the console offers to generate a moved webhook's new secret, sends it as `secret` and shows it once).",
       access: 'write',
       id: CHANNEL,
       body: PatchChannel,
-      ok: { status: 200, description: 'The channel as changed, without its secret (unless one was generated).', body: 'Channel' },
+      ok: { status: 200, description: 'The channel as changed, without its secret.', body: 'Channel' },
     }),
     requireScope('write'),
     async (c) => {
       const ch = await find(c.req.param('id'));
       const input = parsePatch(ch, await readJson(c));
-      const { channel, generatedSecret } = await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c));
-      const shown = render(channel);
-      return c.json(generatedSecret ? { ...shown, config: { ...shown.config, secret: generatedSecret } } : shown);
+      return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c))));
     },
   );
 
