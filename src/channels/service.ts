@@ -20,10 +20,10 @@ import * as store from './store.ts';
 /**
  * Refuses a config that would send to a loopback, link-local, private… address, to a URL with a
  * user name or password, or Slack and PagerDuty over plain http (alerting/destination.ts). Names
- * are resolved now; the notifier checks again on the address each connection uses.
+ * are resolved now; the notifier checks again on the address each connection uses. `problems`
+ * found before are refused with these, so a form is fixed in one go.
  */
-async function refuseDestinations(type: ChannelType, config: Record<string, unknown>, policy: OutboundPolicy): Promise<void> {
-  const problems: ErrorDetail[] = [];
+async function refuseDestinations(type: ChannelType, config: Record<string, unknown>, policy: OutboundPolicy, problems: ErrorDetail[] = []): Promise<void> {
   for (const d of destinationsOf(type, config)) {
     const problem = await destinationProblem(d.url, policy, d.httpsOnly);
     if (problem) problems.push({ field: `config.${d.field}`, message: problem });
@@ -50,13 +50,14 @@ export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unkno
 /**
  * A sealed secret goes where its channel sends: a key that may edit channels but does not know
  * the secret must not send it somewhere else (its own server, with the next event). Changing
- * where a channel sends therefore needs the secret in the same request.
+ * where a channel sends therefore needs the secret in the same request: the problem to refuse
+ * with, or none. A Slack channel's secret is its destination, so moving it always carries one.
  */
-function refuseMoveWithoutSecret(channel: ChannelRow, config: Record<string, unknown>): void {
+export function moveWithoutSecret(channel: ChannelRow, config: Record<string, unknown>): ErrorDetail | undefined {
   const field = channelSecretField(channel.type);
-  if (field === null || channel.secret_sealed === null || typeof config[field] === 'string') return;
-  if (destinationKey(channel.type, config) === destinationKey(channel.type, channel.config)) return;
-  throw validationFailed([{ field: `config.${field}`, message: 'is required to change where the channel sends: its secret goes with it' }]);
+  if (field === null || channel.secret_sealed === null || typeof config[field] === 'string') return undefined;
+  if (destinationKey(channel.type, config) === destinationKey(channel.type, channel.config)) return undefined;
+  return { field: `config.${field}`, message: 'is required to change where the channel sends: its secret goes with it, so type it again' };
 }
 
 /**
@@ -84,7 +85,10 @@ export async function createChannel(
   return generated ? { channel, generatedSecret: generated } : { channel };
 }
 
-/** Renames and/or reconfigures a channel (its type is fixed); a config without its secret keeps it. */
+/**
+ * Renames and/or reconfigures a channel (its type is fixed); a config without its secret keeps it,
+ * and may not change where the channel sends (moveWithoutSecret). Never generates a secret.
+ */
 export async function updateChannel(
   sql: Sql,
   key: Buffer,
@@ -95,8 +99,8 @@ export async function updateChannel(
   acting: Acting,
 ): Promise<ChannelRow> {
   if (input.config !== undefined) {
-    refuseMoveWithoutSecret(channel, input.config);
-    await refuseDestinations(channel.type, input.config, policy);
+    const move = moveWithoutSecret(channel, input.config);
+    await refuseDestinations(channel.type, input.config, policy, move ? [move] : []);
   }
   const patch: ChannelPatch = {
     ...(input.name !== undefined ? { name: input.name } : {}),

@@ -41,12 +41,35 @@ describe('changing where a channel sends', () => {
   });
 
   it('needs the webhook signing secret in the same request', async () => {
-    const hook = await expectJson<{ id: string }>(await h.admin('POST', '/v1/channels', { name: 'hook', type: 'webhook', config: { url: 'https://hooks.example.com/in' } }), 201);
+    const hook = await expectJson<{ id: string; config: { secret: string } }>(await h.admin('POST', '/v1/channels', { name: 'hook', type: 'webhook', config: { url: 'https://hooks.example.com/in' } }), 201);
     await expectInvalid(await h.rejected(() => patch(hook.id, { config: { url: 'https://attacker.example.com/in' } })), ['config.secret']);
+    assert.deepEqual(revealConfig(await row(hook.id), h.secretKey), { url: 'https://hooks.example.com/in', secret: hook.config.secret });
     await expectJson(await patch(hook.id, { config: { url: 'https://hooks.example.com/in' } }), 200);
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
     await expectJson(await patch(hook.id, { config: { url: 'https://hooks.example.org/in', secret } }), 200);
     assert.deepEqual(revealConfig(await row(hook.id), h.secretKey), { url: 'https://hooks.example.org/in', secret });
+  });
+});
+
+describe('a PATCH answer', () => {
+  it('never carries a secret: not the stored one, not the one just sent, none generated', async () => {
+    const hook = await expectJson<{ id: string; config: { secret: string } }>(await h.admin('POST', '/v1/channels', { name: 'hook answers', type: 'webhook', config: { url: 'https://hooks.example.com/answers' } }), 201);
+    const given = `whsec_${randomBytes(24).toString('base64')}`;
+    const cases: [unknown, number][] = [
+      [{ name: 'hook renamed' }, 200],
+      [{ config: { url: 'https://hooks.example.com/answers' } }, 200],
+      [{ config: { url: 'https://hooks.example.net/moved' } }, 400],
+      [{ config: { url: 'https://hooks.example.net/answers', secret: given } }, 200],
+      [{ config: { url: 'https://hooks.example.net/answers' } }, 200],
+    ];
+    for (const [body, status] of cases) {
+      const res = await patch(hook.id, body);
+      const text = await res.text();
+      assert.doesNotMatch(text, /whsec_|"secret"/, `PATCH ${JSON.stringify(body)} answered ${text}`);
+      for (const s of [hook.config.secret, given]) assert.ok(!text.includes(s.replace(/^whsec_/, '')), `PATCH ${JSON.stringify(body)} answered a secret`);
+      assert.equal(res.status, status, text);
+    }
+    assert.equal(revealConfig(await row(hook.id), h.secretKey).secret, given);
   });
 });
 

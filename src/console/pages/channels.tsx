@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { CHANNEL_TYPES, isChannelType, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
-import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
+import { CHANNEL_TYPES, isChannelType, PAGERDUTY_EVENTS_URL, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
+import { generateWebhookSecret } from '../../../alerting/webhook.ts';
+import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel } from '../../channels/service.ts';
 import { getChannel, getChannelTest, listChannels, listChannelTests } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { CreateChannel, PATCH_CHANNEL } from '../../http/routes/channels.ts';
+import { CreateChannel, parsePatch } from '../../http/routes/channels.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { alreadyShownOnce, At, Back, createdOrSaved, Notice, Outcome, Pager, Table } from '../components.tsx';
@@ -19,6 +20,7 @@ import { actorNames } from '../../incidents/actor-names.ts';
 import { Actor } from '../incident-parts.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
+import type { Refusal } from '../../errors.ts';
 import { channelWithoutEmail, Unsent } from '../email-reach.tsx';
 import { refusedDeletion } from '../refused-deletion.tsx';
 
@@ -29,17 +31,41 @@ const PAGE_SIZE = 50;
 const TESTS_SHOWN = 10;
 const TYPE_NAMES: Record<ChannelType, string> = { email: 'Email', webhook: 'Webhook', slack: 'Slack', pagerduty: 'PagerDuty' };
 
-/** Each type's form fields: [name, label, hint, the secret field kept when left empty?]. */
-const FIELDS: Record<ChannelType, Array<{ name: string; label: string; hint: string; secret?: true; optional?: true }>> = {
+/**
+ * Each type's form fields: [name, label, hint, the hint when editing, a secret field kept when left
+ * empty?]. The edit hints say service.ts's rule: a stored secret never goes to a new destination.
+ */
+const FIELDS: Record<ChannelType, Array<{ name: string; label: string; hint: string; editHint?: string; secret?: true; optional?: true }>> = {
   email: [{ name: 'to', label: 'Send to', hint: 'Addresses separated by spaces, commas or lines (at most 20).' }],
   webhook: [
-    { name: 'url', label: 'URL', hint: 'Receives Standard Webhooks POSTs (webhook-id, webhook-timestamp, webhook-signature).' },
-    { name: 'secret', label: 'Signing secret', hint: 'whsec_… — left empty, one is generated and shown once.', secret: true, optional: true },
+    { name: 'url', label: 'URL', hint: 'http or https. Receives Standard Webhooks POSTs (webhook-id, webhook-timestamp, webhook-signature).' },
+    {
+      name: 'secret',
+      label: 'Signing secret',
+      hint: 'whsec_… — left empty, one is generated and shown once.',
+      editHint: 'whsec_… — left empty, the stored one is kept; with a new URL, a new one is generated and shown once instead (the stored one never goes to a new URL).',
+      secret: true,
+      optional: true,
+    },
   ],
-  slack: [{ name: 'webhook_url', label: 'Incoming webhook URL', hint: 'https://hooks.slack.com/… — stored sealed, never shown again.', secret: true }],
+  slack: [
+    {
+      name: 'webhook_url',
+      label: 'Incoming webhook URL',
+      hint: 'https://hooks.slack.com/… — stored sealed, never shown again.',
+      editHint: 'https://hooks.slack.com/… — stored sealed, never shown again. Leave empty to keep the stored one.',
+      secret: true,
+    },
+  ],
   pagerduty: [
-    { name: 'routing_key', label: 'Routing key', hint: 'The Events API v2 integration key — stored sealed, never shown again.', secret: true },
-    { name: 'url', label: 'Events API URL', hint: 'Leave empty for PagerDuty itself.', optional: true },
+    {
+      name: 'routing_key',
+      label: 'Routing key',
+      hint: 'The Events API v2 integration key — stored sealed, never shown again.',
+      editHint: 'The Events API v2 integration key — stored sealed, never shown again. Leave empty to keep the stored one, unless the Events API URL changes: then type it again (the stored one never goes to a new URL).',
+      secret: true,
+    },
+    { name: 'url', label: 'Events API URL', hint: `https only. Leave empty for PagerDuty itself (${PAGERDUTY_EVENTS_URL}).`, optional: true },
   ],
 };
 
@@ -96,7 +122,7 @@ function ChannelFields(p: { type: ChannelType; editing: boolean; form?: Form | u
       {FIELDS[p.type].map((f) => {
         const stored = p.channel?.config[f.name];
         const shown = p.form ? (text(p.form, f.name) ?? '') : f.secret ? '' : Array.isArray(stored) ? stored.join(', ') : String(stored ?? '');
-        const hint = p.editing && f.secret ? `${f.hint} Leave empty to keep the stored one.` : f.hint;
+        const hint = p.editing ? (f.editHint ?? f.hint) : f.hint;
         return (
           <Field id={f.name} label={f.label} hint={hint} problem={p.placed?.at.get(f.name)}>
             <input id={f.name} name={f.name} type={f.secret ? 'password' : 'text'} class="wide" autocomplete="off" spellcheck={false} value={shown} required={!f.optional && !(p.editing && f.secret)} autofocus={focus(f.name)} />
@@ -122,7 +148,7 @@ function Tests(p: { tests: ChannelTestRow[]; names: Map<string, string> }) {
           <td data-label="Outcome">
             <span>
               <span class={`tag tag-${t.status === 'sent' ? 'sent' : 'dead'}`}>{t.status}</span>
-              {t.error ? <span class="sub">{t.error}</span> : null}
+              {t.error ? <span class="sub">{testFailure(t.error)}</span> : null}
             </span>
           </td>
         </tr>
@@ -131,7 +157,31 @@ function Tests(p: { tests: ChannelTestRow[]; names: Map<string, string> }) {
   );
 }
 
-type ChannelPageOptions = { form?: Form; placed?: Placed; message?: string; done?: string; secret?: string; tested?: string; status?: ContentfulStatusCode };
+/**
+ * A failed test in people's words: the stored error is `code: message` ("network: could not reach
+ * the receiver (ENOTFOUND)"), which the API returns as it is; the code is for machines.
+ */
+export function testFailure(error: string): string {
+  const said = error
+    .replace(/^[a-z0-9_]+: /, '')
+    .replace(/^receiver /, 'the receiver ')
+    .replace(/ \((E[A-Z_]+)\)$/, (whole, code: string) => (SYSTEM_ERRORS[code] ? `: ${SYSTEM_ERRORS[code]}${whole}` : whole));
+  return `${said.charAt(0).toUpperCase()}${said.slice(1)}`;
+}
+
+// The system errors a receiver that cannot be reached fails with most, by their code.
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'its name could not be looked up for now',
+  ECONNREFUSED: 'nothing answers at that address and port',
+  ECONNRESET: 'the connection was cut',
+  EHOSTUNREACH: 'no route to its host',
+  ENETUNREACH: 'no route to its network',
+  ETIMEDOUT: 'the connection timed out',
+  CERT_HAS_EXPIRED: 'its certificate has expired',
+};
+
+type ChannelPageOptions = { form?: Form; placed?: Placed; message?: string; done?: string; secret?: string; saved?: true; tested?: string; status?: ContentfulStatusCode };
 
 export function channelRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -261,7 +311,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
 
   const drawChannel = (c: ConsoleContext, channel: ChannelRow, { frame, tests, tested, names }: Awaited<ReturnType<typeof readChannel>>, o: ChannelPageOptions) => {
     const done = tested?.status === 'sent' ? 'The test was sent: the receiver accepted it.' : o.done;
-    const message = tested && tested.status !== 'sent' ? `The test failed: ${tested.error ?? tested.status}` : o.message;
+    const message = tested && tested.status !== 'sent' ? tested.error ? `The test failed. ${testFailure(tested.error)}` : 'The test failed.' : o.message;
     const canWrite = may(frame.session, 'write');
     return html(
       c,
@@ -273,7 +323,10 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
         </div>
         {o.secret ? (
           <Notice kind="ok">
-            <p>Created. Its signing secret is shown only now: give it to the receiver so it can check signatures.</p>
+            <p>
+              {o.saved ? 'Saved with a new URL, so with a new signing secret, shown only now' : 'Created. Its signing secret is shown only now'}: give it to the receiver so it can check
+              signatures.
+            </p>
             <p class="secret">{o.secret}</p>
           </Notice>
         ) : null}
@@ -309,6 +362,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <h2>Edit</h2>
             <form method="post" action={`/channels/${channel.id}/edit`} class="panel">
               <Csrf session={frame.session} />
+              {channel.type === 'webhook' ? <Once /> : null}
               <ChannelFields type={channel.type} editing channel={channel} form={o.form} placed={o.placed} />
               <button type="submit">Save</button>
             </form>
@@ -337,12 +391,27 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const channel = await find(c);
     if (!channel) return missing(c);
     const form = (await c.req.parseBody()) as Form;
-    const outcome = await attempt(
-      () => updateChannel(deps.sql, deps.secretKey, channel, parse(PATCH_CHANNEL[channel.type], { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }), deps.clock.now(), deps.outbound, acting(c)),
-      (r) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
+    // A webhook given a new URL with its secret left empty would be refused, as by the API: the
+    // stored secret never goes to a new URL. The console offers what create does instead: a new
+    // generated secret, sent to the service as the explicit `secret` and shown in this answer once.
+    const save = async () => {
+      const config = configOf(channel.type, form);
+      const generated = channel.type === 'webhook' && moveWithoutSecret(channel, config) ? generateWebhookSecret() : undefined;
+      const input = parsePatch(channel, { name: text(form, 'name') ?? '', config: generated ? { ...config, secret: generated } : config });
+      return { channel: await updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c)), generatedSecret: generated };
+    };
+    const refused = (r: Refusal) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 });
+    if (channel.type !== 'webhook') {
+      const outcome = await attempt(save, refused);
+      return outcome instanceof Response ? outcome : channelPage(c, outcome.channel, { done: 'Saved.' });
+    }
+    // That secret is the receiver's only copy, so a webhook's form is sent once, as a create form
+    // is: a double click must not answer with the second sending's "Saved." and lose it. Read
+    // before the save, as on create, so that no failed read after its commit can lose it either.
+    const read = await readChannel(c, channel, {});
+    return createOnce(c, deps, form, save, refused, () => `/channels/${channel.id}`, (made) =>
+      drawChannel(c, made.channel, read, made.generatedSecret ? { secret: made.generatedSecret, saved: true } : { done: 'Saved.' }),
     );
-    if (outcome instanceof Response) return outcome;
-    return channelPage(c, outcome, { done: 'Saved.' });
   });
 
   app.post('/channels/:id/test', ...guards.action, write, async (c) => {

@@ -3,7 +3,8 @@ import * as v from 'valibot';
 import { listOf, type Channel, type ChannelTest } from '../../api/shapes.ts';
 import { actorOf } from '../../access/model.ts';
 import { CHANNEL_TYPES, isChannelType, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
-import { createChannel, deleteChannel, sendTest, updateChannel } from '../../channels/service.ts';
+import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel } from '../../channels/service.ts';
+import { Refusal, validationFailed } from '../../errors.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
 import { channelWarnings } from '../../oncall/setup-warnings.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
@@ -73,6 +74,22 @@ export const PATCH_CHANNEL = perType((type) =>
     config: v.optional(configSchema(type, false)),
   }),
 );
+
+/**
+ * A PATCH body for `channel`, checked. The stored secret's rule (moveWithoutSecret) needs the
+ * channel, so the schema cannot say it; when the schema refuses, it is said with the rest, so a
+ * form with a wrong URL and no routing key is fixed in one go, not two.
+ */
+export function parsePatch(channel: ChannelRow, body: unknown): v.InferOutput<(typeof PATCH_CHANNEL)[ChannelType]> {
+  try {
+    return parse(PATCH_CHANNEL[channel.type], body);
+  } catch (err) {
+    const config = (body as { config?: unknown } | null)?.config;
+    const move = err instanceof Refusal && err.details && typeof config === 'object' && config !== null ? moveWithoutSecret(channel, config as Record<string, unknown>) : undefined;
+    if (!move || !(err instanceof Refusal) || err.details!.some((d) => d.field === move.field)) throw err;
+    throw validationFailed([...err.details!, move]);
+  }
+}
 
 // What POST and PATCH accept, one alternative per type (the handlers pick by the body's or the
 // stored channel's type).
@@ -154,16 +171,17 @@ export function channelRoutes(deps: AppDeps) {
     '/:id',
     doc({
       summary: 'Change a channel',
-      description: "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret.",
+      description:
+        "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret while the channel sends to the same place. Changing a webhook's or PagerDuty's `url` needs its `secret` or `routing_key` in the same config, else 400 (a Slack `webhook_url` is its secret): a stored secret never goes to a new destination. Never returns a secret, and generates none (the console offers to generate a moved webhook's new secret, sends it as `secret` and shows it once).",
       access: 'write',
       id: CHANNEL,
       body: PatchChannel,
-      ok: { status: 200, description: 'The channel as changed.', body: 'Channel' },
+      ok: { status: 200, description: 'The channel as changed, without its secret.', body: 'Channel' },
     }),
     requireScope('write'),
     async (c) => {
       const ch = await find(c.req.param('id'));
-      const input = parse(PATCH_CHANNEL[ch.type], await readJson(c));
+      const input = parsePatch(ch, await readJson(c));
       return c.json(render(await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c))));
     },
   );
