@@ -13,7 +13,7 @@ export function chrome(c: ConsoleContext, deps: AppDeps): Promise<Chrome> {
   return chromeOf(c.get('session'), deps);
 }
 
-/** The frame for a session found outside the guards (the console's 404). */
+/** The frame for a session a page may not have from the guards: every refusal's (refusal() in render.tsx). */
 export async function chromeOf(session: ConsoleSession, deps: AppDeps): Promise<Chrome> {
   return { session, openIncidents: await countUnacknowledged(deps.sql) };
 }

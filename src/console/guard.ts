@@ -34,10 +34,10 @@ export function requireSession(deps: AppDeps): MiddlewareHandler<ConsoleEnv> {
   };
 }
 
-const isAction = (c: Context) => c.req.method !== 'GET' && c.req.method !== 'HEAD';
+export const isAction = (c: Context) => c.req.method !== 'GET' && c.req.method !== 'HEAD';
 
 /** The origins a console form may be posted from: the one the request was sent to, and the public one. */
-function sameOrigin(c: Context, settings: ConsoleSettings): boolean {
+export function sameOrigin(c: Context, settings: ConsoleSettings): boolean {
   const origin = c.req.header('origin');
   if (origin === undefined) {
     // Browsers send Origin with every POST; Fetch Metadata is the fallback for ones that do not.

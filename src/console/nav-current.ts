@@ -12,9 +12,16 @@ export const NAV_SCRIPT = `(function () {
   var row = document.querySelector('.nav');
   var current = row && row.querySelector('a[aria-current="page"]');
   if (!current) return;
-  // The row's 5 px padding keeps a focus ring inside the box, which clips: keep it clear too.
-  var pad = 5, box = row.getBoundingClientRect(), link = current.getBoundingClientRect();
-  if (link.right > box.right - pad) row.scrollLeft += link.right - box.right + pad;
-  else if (link.left < box.left + pad) row.scrollLeft -= box.left + pad - link.left;
+  function bring() {
+    // The row's 5 px padding keeps a focus ring inside the box, which clips: keep it clear too.
+    var pad = 5, box = row.getBoundingClientRect(), link = current.getBoundingClientRect();
+    if (link.right > box.right - pad) row.scrollLeft += link.right - box.right + pad;
+    else if (link.left < box.left + pad) row.scrollLeft -= box.left + pad - link.left;
+  }
+  bring();
+  // Measured this early the page may not yet be taller than the window: once it is, a desktop
+  // browser with classic scrollbars (600-1,100 px wide) takes ~15 px from the row for the
+  // vertical one and the link ended ~10 px clipped. Once the page is parsed, measured again.
+  document.addEventListener('DOMContentLoaded', bring);
 })();
 `;

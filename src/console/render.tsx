@@ -6,6 +6,7 @@ import { sqlState } from '../db/errors.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { sessionOf } from '../http/session.ts';
 import { chromeOf } from './context.ts';
+import { isAction, sameOrigin } from './guard.ts';
 import { Bare, Page, type Chrome } from './layout.tsx';
 
 // Console pages may load only this origin's script, style and images (and the data: icon), may
@@ -57,6 +58,9 @@ export interface Back {
  * of a failed query can carry its parameters (the session's id).
  */
 async function frameIfSignedIn(c: Context, deps: AppDeps, title: string): Promise<Chrome | undefined> {
+  // A post from another site leaves the session unread (see bareRefusal), whichever refusal meets
+  // it: the address check and the 404 of an address nothing serves come before the origin's.
+  if (isAction(c) && !sameOrigin(c, deps.console)) return undefined;
   try {
     const guarded: ConsoleSession | undefined = c.get('session');
     const session = guarded ?? (await sessionOf(c, deps.sql, deps.console, deps.clock));

@@ -48,7 +48,7 @@ describe('the console navigation in a browser', () => {
         ] as const) {
           await page.goto(server.origin + path);
           const seen = await current(page);
-          if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `errnav-nav${path.replace(/\//g, '-')}-${view.name}.png`) });
+          if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `console-nav${path.replace(/\//g, '-')}-${view.name}.png`) });
           assert.equal(seen.label, label, path);
           assert.equal(seen.inView, true, `${path}: ${JSON.stringify(seen)}`);
           assert.equal(seen.pageScrolled, 0, `${path}: only the row scrolls, never the page`);
@@ -61,7 +61,7 @@ describe('the console navigation in a browser', () => {
         assert.equal(refused?.status(), 404);
         await page.getByRole('heading', { name: 'No such incident' }).waitFor();
         assert.equal(await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'API keys' }).count(), 1);
-        if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `errnav-refusal-${view.name}.png`) });
+        if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `console-nav-refusal-${view.name}.png`) });
         // The script ran under the page's CSP, without error. (Leaving a page ends its live feed's
         // request, and the refusal's 404 is logged by the browser: both are expected here.)
         assert.deepEqual(problems.filter((p) => /^(CSP|error):/.test(p)), []);
@@ -123,6 +123,31 @@ describe('the console navigation in a browser', () => {
       assert.equal(fits, true);
       const fit = await fades(page);
       assert.deepEqual([fit.left, fit.right], ['0px', '0px']);
+    } finally {
+      await browser.close();
+      server.close();
+      await h.close();
+    }
+  });
+
+  it('shows the current section whole on a narrow desktop whose scrollbar takes room from the row', async () => {
+    const h = await createHarness();
+    // Enough keys that /keys is taller than the window: its vertical scrollbar comes only once
+    // the list below the navigation is drawn.
+    for (let i = 0; i < 40; i++) await h.createKey('read', `reader ${String(i).padStart(2, '0')}`);
+    const server = await serveApp(h.app);
+    const browser = await launchBrowser({ scrollbars: true });
+    try {
+      const { page } = await watchedPage(browser, server.origin, { viewport: { width: 800, height: 600 }, colorScheme: 'light' });
+      await signInToConsole(page, server.origin, ADMIN_TOKEN, '/keys');
+      await page.getByRole('heading', { name: 'API keys' }).waitFor();
+      const seen = await current(page);
+      const scrollbar = await page.evaluate(() => window.innerWidth - document.documentElement.clientWidth);
+      if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'console-nav-keys-800-scrollbars.png') });
+      assert.ok(scrollbar > 0, 'the page has a classic scrollbar taking room');
+      assert.equal(seen.label, 'API keys');
+      assert.ok(seen.scrolls && seen.scrolled > 0, JSON.stringify(seen));
+      assert.equal(seen.inView, true, JSON.stringify(seen));
     } finally {
       await browser.close();
       server.close();

@@ -17,10 +17,12 @@ export const VIEWS: ReadonlyArray<{ name: string; phone: boolean; context: Brows
   { name: 'phone-dark', phone: true, context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' } },
 ];
 
-export function launchBrowser(): Promise<Browser> {
+/** `scrollbars`: classic ones taking room from the page, as a desktop shows them; Playwright hides them by default. */
+export function launchBrowser(o: { scrollbars?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    ...(o.scrollbars ? { ignoreDefaultArgs: ['--hide-scrollbars'] } : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { addTimeline, openIncidents, pagedNobody } from '../../src/incidents/store.ts';
 import { escalate, followNodes, pageLater, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
@@ -7,6 +8,8 @@ import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter
 import type { State } from '../../src/health/decide.ts';
 import type { TimelineEntry } from '../../src/incidents/model.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
+import { fingerprintOf } from '../../src/idempotency/model.ts';
+import { hashSecret } from '../../src/secrets.ts';
 import { createSql } from '../../src/db/client.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { MAX_FORM_BYTES } from '../../src/http/gate.ts';
@@ -325,6 +328,34 @@ describe('console pages', () => {
     assert.deepEqual(await seen(await post('/maintenance', { _csrf: csrf }, reader)), { status: 403, title: 'Your key may not do that', nav: true });
     // Sent from another site, the session is left unread (reading it would count as its use): bare.
     assert.deepEqual(await seen(await post('/maintenance', { _csrf: csrf }, reader, 'https://elsewhere.example')), { status: 403, title: 'Not sent from this console', nav: false });
+    // Also where a refusal comes before the origin's check (an address it cannot read) or with no
+    // route to check it (an address nothing serves): bare, and the session's last use stands.
+    const readerHash = hashSecret(reader.split('=')[1]!);
+    const lastSeen = async () => (await h.sql<{ last_seen_at: Date }[]>`select last_seen_at from console_sessions where id_hash = ${readerHash}`)[0]!.last_seen_at.getTime();
+    // Last used 2 minutes ago: past the minute within which a use is not recorded again (store-sessions.ts).
+    await h.sql`update console_sessions set last_seen_at = ${new Date(h.clock.now().getTime() - 2 * 60_000)} where id_hash = ${readerHash}`;
+    const lastUse = await lastSeen();
+    for (const [path, status, title] of [
+      ['/maintenance?x=%00', 400, 'Cannot read that address'],
+      ['/no-such-address', 404, 'No such page'],
+    ] as Array<[string, number, string]>) {
+      // What a browser sends with a form another site posts here.
+      const headers = { cookie: reader, origin: 'https://elsewhere.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'content-type': 'application/x-www-form-urlencoded' };
+      assert.deepEqual(await seen(await h.app.request(path, { method: 'POST', headers, body: '_csrf=x' })), { status, title, nav: false }, path);
+    }
+    assert.equal(await lastSeen(), lastUse, 'the session was not read as used');
+    await h.app.request('/', { headers: { cookie: reader } });
+    assert.ok((await lastSeen()) > lastUse, 'a page of its own is a use');
+    // A form past the size limit, and a create form whose single-use token is missing or still in use.
+    const admin = await token(cookie);
+    assert.deepEqual(await seen(await post('/maintenance', { _csrf: admin, note: 'x'.repeat(70_000) })), { status: 413, title: 'Too much to send', nav: true });
+    assert.deepEqual(await seen(await post('/keys', { _csrf: admin, name: 'never made', scope: 'read' })), { status: 400, title: 'This page has expired', nav: true });
+    const once = randomUUID();
+    const [session] = await h.sql<{ key_id: string }[]>`select key_id from console_sessions where id_hash = ${hashSecret(cookie.split('=')[1]!)}`;
+    // What a sending that never finished leaves: a claim with no answer (once.tsx).
+    await h.sql`insert into idempotency_keys (credential, key, fingerprint, created_at)
+      values (${`key:${session!.key_id}`}, ${`console-form:${once}`}, ${fingerprintOf('POST', '/keys', '')}, ${new Date(h.clock.now().getTime() - 10 * 60_000)})`;
+    assert.deepEqual(await seen(await post('/keys', { _csrf: admin, _once: once, name: 'never made', scope: 'read' })), { status: 409, title: 'Already being sent', nav: true });
     // Signed out, the same address sends the browser to sign in: there is no navigation to keep.
     assert.equal((await h.app.request('/incidents/not-an-id')).status, 303);
   });
