@@ -1,6 +1,7 @@
 import type { Child } from 'hono/jsx';
 import type { State } from '../health/decide.ts';
 import { ENGINE_PLACEHOLDER } from './context.ts';
+import type { Placed } from './forms.ts';
 import { agoAndAt, duration, utc } from './format.ts';
 
 export const StateBadge = (p: { state: State; large?: boolean }) => (
@@ -81,8 +82,11 @@ export const sayingOf = (said: Record<string, string>, done: string | undefined)
 /** What a page says when a create or a save redirected to it (`?done=created|saved|already`). */
 export const createdOrSaved = (done: string | undefined): { done?: string } => sayingOf({ created: 'Created.', saved: 'Saved.', already: ALREADY }, done);
 
-/** What a page says after an action: that it was done, or why it was not. */
-export const Outcome = (p: { done?: string | undefined; problem?: string | undefined; field?: { id: string; says: string } | undefined }) => (
+/**
+ * What a page says after an action: that it was done, or why it was not; for a refused form, a
+ * link to its first refused input and, as text, what no input of the page holds.
+ */
+export const Outcome = (p: { done?: string | undefined; problem?: string | undefined; placed?: Placed | undefined }) => (
   <>
     {p.done ? (
       <Notice kind="ok">
@@ -94,12 +98,13 @@ export const Outcome = (p: { done?: string | undefined; problem?: string | undef
         <p>
           {p.problem}
           {/* A form far down a long page: on a phone its field can be 1,500 px below this. */}
-          {p.field ? (
+          {p.placed?.first ? (
             <>
               {' '}
-              <a href={`#${p.field.id}`}>{p.field.says}</a>
+              <a href={`#${p.placed.first.id}`}>{p.placed.first.says}</a>
             </>
           ) : null}
+          {p.placed?.rest.map((said) => ` ${said}.`)}
         </p>
       </Notice>
     ) : null}

@@ -162,37 +162,67 @@ export function inFormWords(details: ErrorDetail[], labels: Record<string, strin
 }
 
 /**
- * Where a form shows an API field: its input's id and label, and, when the path goes into one part
- * of what the input holds (`to.1`, the second address typed), that part in people's words.
+ * Where a form shows an API field: its input's id and label, or, when the path goes into one part
+ * of what the input holds (`to.1`, the second address typed), that part in people's words instead.
  */
-export interface Spot {
-  id: string;
-  label: string;
-  part?: string;
-}
+export type Spot = { id: string; label: string; part?: undefined } | { id: string; part: string };
 
-/** A refusal laid on a form: each input's first problem, and the first input refused, top down. */
+/**
+ * A refusal laid on a form: each input's problems, the first input refused top down, and the
+ * problems no input holds (`rest`), which the summary says as text: a link to an id the page lacks
+ * goes nowhere and focuses nothing.
+ */
 export interface Placed {
   at: Map<string, string>;
   first?: { id: string; says: string };
+  rest: string[];
 }
 
 /**
  * A refusal's problems at the inputs that hold them, in the form's words (inFormWords): `spot`
  * places an API path (`levels.1.after_seconds`) at the form's input (Level 2's wait), and `order`
- * lists the inputs top down, so the first refused one is the summary's link and has the focus.
- * A path `spot` does not know goes to the input named like its first part, the rest in front.
+ * lists the inputs the page shows, top down, so the first refused one is the summary's link and
+ * has the focus. Every problem of an input is said, one message once ("Addresses 1, 2: must be an
+ * email address"); a path `spot` does not place at an input in `order` is in `rest`, with its path.
  */
 export function placeProblems(details: ErrorDetail[] | undefined, spot: (field: string) => Spot | undefined, order: string[], labels: Record<string, string> = {}): Placed {
+  // Per input, each message with what it was said of (the parts; the label for the whole input),
+  // in the order the API listed them.
+  const found = new Map<string, Map<string, { parts: string[]; whole?: string }>>();
+  const rest: string[] = [];
+  for (const d of inFormWords(details ?? [], labels)) {
+    const s = spot(d.field);
+    if (!s || !order.includes(s.id)) {
+      rest.push(`${d.field}: ${d.message}`);
+      continue;
+    }
+    const said = found.get(s.id) ?? new Map<string, { parts: string[]; whole?: string }>();
+    found.set(s.id, said);
+    const of = said.get(d.message) ?? { parts: [] };
+    said.set(d.message, of);
+    if (s.part === undefined) of.whole = s.label;
+    else if (!of.parts.includes(s.part)) of.parts.push(s.part);
+  }
   const at = new Map<string, string>();
   const says = new Map<string, string>();
-  for (const d of inFormWords(details ?? [], labels)) {
-    const [head, ...rest] = d.field.split('.');
-    const s = spot(d.field) ?? { id: head!, label: head!, ...(rest.length ? { part: rest.join('.') } : {}) };
-    if (at.has(s.id)) continue;
-    at.set(s.id, s.part ? `${s.part}: ${d.message}` : d.message);
-    says.set(s.id, `${s.part ?? s.label}: ${d.message}`);
+  for (const [id, said] of found) {
+    // Said of the whole input, a message needs no part in front; in the summary, the input's label.
+    const lines = [...said].map(([message, of]) => ({ message, part: of.whole === undefined ? partsOf(of.parts) : undefined, of: of.whole ?? partsOf(of.parts) }));
+    at.set(id, lines.map((l) => (l.part ? `${l.part}: ${l.message}` : l.message)).join('; '));
+    says.set(id, lines.map((l) => `${l.of}: ${l.message}`).join('; '));
   }
-  const id = [...order, ...at.keys()].find((x) => at.has(x));
-  return id === undefined ? { at } : { at, first: { id, says: says.get(id)! } };
+  const id = order.find((x) => at.has(x));
+  return id === undefined ? { at, rest } : { at, first: { id, says: says.get(id)! }, rest };
+}
+
+/**
+ * The parts one message was said of, as one name: "Address 1" and "Address 2" are "Addresses 1, 2";
+ * parts not all "<word> <number>" of one word are listed as they are.
+ */
+function partsOf(parts: string[]): string {
+  if (parts.length === 1) return parts[0]!;
+  const numbered = parts.map((x) => /^(\p{L}+) (\d+)$/u.exec(x));
+  const word = numbered[0]?.[1];
+  if (word === undefined || numbered.some((m) => m?.[1] !== word)) return parts.join(', ');
+  return `${word}${/(s|x|sh|ch)$/.test(word) ? 'es' : 's'} ${numbered.map((m) => m![2]).join(', ')}`;
 }

@@ -348,9 +348,9 @@ export function validateCronSchedule(input: Pick<CronSchedule, 'cron' | 'time_zo
 /** What a cron expression the parser refuses is, in the words of someone writing one. */
 function notCron(cron: string): string {
   const fields = cron.split(/\s+/).length;
-  const why =
-    cron.startsWith('@') || (fields !== 5 && fields !== 6)
-      ? 'use five fields like */5 * * * * or @hourly'
-      : 'a field is out of range or unreadable (minute 0–59, hour 0–23, day 1–31, month 1–12, weekday 0–7, steps from 1); use five fields like */5 * * * * or @hourly';
-  return `'${cron}' is not a cron expression: ${why}`;
+  const use = 'use five fields (or six, seconds first) like */5 * * * * or @hourly';
+  if (cron.startsWith('@') || (fields !== 5 && fields !== 6)) return `'${cron}' is not a cron expression: ${use}`;
+  // Six fields are read seconds first: `0 0 3 * * 9` has weekday 9, not day-of-month 3's ranges shifted.
+  const ranges = `${fields === 6 ? 'second 0–59, ' : ''}minute 0–59, hour 0–23, day 1–31, month 1–12, weekday 0–7, steps from 1`;
+  return `'${cron}' is not a cron expression: a field is out of range or unreadable (${ranges}); ${use}`;
 }

@@ -87,7 +87,7 @@ describe('refused forms in the console, in a browser', () => {
     await page.locator('#schedule_cron').fill('every minute');
     await page.getByRole('button', { name: 'Add node' }).click();
     await page.getByText('Not added').waitFor();
-    assert.equal(await page.locator('#schedule_cron-error').innerText(), "'every minute' is not a cron expression: use five fields like */5 * * * * or @hourly");
+    assert.equal(await page.locator('#schedule_cron-error').innerText(), "'every minute' is not a cron expression: use five fields (or six, seconds first) like */5 * * * * or @hourly");
     if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/formerrs-job.png`, fullPage: true });
     await page.getByLabel('Heartbeat node').check();
     assert.equal(await page.locator('label[for="successes_for_recovery"]').innerText(), 'Ok heartbeats to recover');

@@ -61,21 +61,65 @@ describe('console: refused forms in their own words', () => {
     const page = await refused.text();
     assert.equal(errorAt(page, 'email'), 'already belongs to Alice Ops (alice@example.com)');
     assert.match(page, /<input id="email" name="email"[^>]*value="ALICE@example.com" autofocus=""/);
-    // Saving a person with their own address, its case changed, is no conflict with anyone.
+    // The address index does not count the row being saved: Alice saving her own address with its
+    // case changed is saved, not refused as someone else's.
     const alice = ((await (await h.admin('GET', '/v1/users')).json()) as { items: Array<{ id: string }> }).items[0]!;
     const saved = await post(`/users/${alice.id}`, await filled(`/users/${alice.id}`, { email: 'Alice@example.com' }));
     assert.equal(saved.status, 303, await saved.text());
   });
 
+  it('says the first level must be 0 at the row it came from, and every problem of one level', async () => {
+    // Level 1 left blank: the body's first level is the form's Level 2.
+    const blank = await h.rejected(async () => post('/policies', await filled('/policies', { name: 'late', after_0: '', after_1: '60', channels_1: channelId })));
+    const page = unescapeHtml(await blank.text());
+    assert.equal(errorAt(page, 'after_1'), 'Level 2 — wait: must be 0: the first level pages at once');
+    assert.match(page, /<a href="#after_1">Level 2 — wait: must be 0: the first level pages at once<\/a>/);
+    // Level 2 with a wait below 0 and a channel that is no id: both its problems, at its field.
+    const both = await h.rejected(async () => post('/policies', await filled('/policies', { name: 'both', channels_0: channelId, after_1: '-5', channels_1: 'nope' })));
+    assert.equal(errorAt(await both.text(), 'after_1'), 'Level 2 — wait: must be at least 0; Level 2: must be a channel id');
+  });
+
+  it('says every bad address at Send to, and an empty one as the form asks', async () => {
+    const two = await h.rejected(async () => post('/channels/new?type=email', await filled('/channels/new?type=email', { name: 'two', to: 'a, b' })));
+    assert.equal(errorAt(await two.text(), 'to'), 'Addresses 1, 2: must be an email address');
+    const none = await h.rejected(async () => post('/channels/new?type=email', await filled('/channels/new?type=email', { name: 'none', to: ' , ' })));
+    const page = unescapeHtml(await none.text());
+    assert.equal(errorAt(page, 'to'), 'add at least one address');
+    assert.match(page, /<a href="#to">Send to: add at least one address<\/a>/);
+    assert.doesNotMatch(page, /\(body\)|Expected unknown/);
+  });
+
+  it("says a person's channel deleted meanwhile at their channels, and a problem no field holds as text", async () => {
+    const gone = ((await (await h.admin('POST', '/v1/channels', { name: 'soon gone', type: 'email', config: { to: ['gone@example.com'] } })).json()) as { id: string }).id;
+    const body = await filled('/users', { name: 'Dave', email: 'dave@example.com' });
+    body.append('channels', gone);
+    body.append('channels', channelId);
+    assert.equal((await h.admin('DELETE', `/v1/channels/${gone}`)).status, 204);
+    const refused = await h.rejected(async () => post('/users', body));
+    const page = unescapeHtml(await refused.text());
+    assert.equal(errorAt(page, 'channels'), 'a channel picked no longer exists; pick again');
+    assert.match(page, /<div class="checks-list" role="group" id="channels"/);
+    assert.match(page, /<a href="#channels">Their own channels: a channel picked no longer exists; pick again<\/a>/);
+    assert.equal([...page.matchAll(/autofocus/g)].length, 1, 'one field has the focus');
+
+    // With no channel left to pick, the group is not on the page: the summary says it, unlinked.
+    assert.equal((await h.admin('DELETE', `/v1/channels/${channelId}`)).status, 204);
+    const alone = await h.rejected(async () => post('/users', body));
+    const text = unescapeHtml(await alone.text());
+    assert.doesNotMatch(text, /href="#channel/);
+    assert.match(text, /Not created: some fields need another look\.\s*channel_ids\.0: a channel picked no longer exists; pick again\./);
+    assert.doesNotMatch(text, /autofocus/);
+  });
+
   it("says a cron expression is not one without the parser's words; the API keeps its 400 shape", async () => {
     const refused = await h.rejected(async () => post('/new-node', await filled('/new-node', { name: 'sync', kind: 'job', schedule_cron: 'every minute' })));
     assert.equal(refused.status, 400);
-    assert.equal(errorAt(await refused.text(), 'schedule_cron'), "'every minute' is not a cron expression: use five fields like */5 * * * * or @hourly");
+    assert.equal(errorAt(await refused.text(), 'schedule_cron'), "'every minute' is not a cron expression: use five fields (or six, seconds first) like */5 * * * * or @hourly");
     const api = await h.rejected(() => h.admin('POST', '/v1/nodes', { name: 'sync', schedule: { cron: 'every minute' } }));
     assert.equal(api.status, 400);
     const body = (await api.json()) as { error: { code: string; details: Array<{ field: string; message: string }> } };
     assert.equal(body.error.code, 'validation_failed');
-    assert.deepEqual(body.error.details, [{ field: 'schedule.cron', message: "'every minute' is not a cron expression: use five fields like */5 * * * * or @hourly" }]);
+    assert.deepEqual(body.error.details, [{ field: 'schedule.cron', message: "'every minute' is not a cron expression: use five fields (or six, seconds first) like */5 * * * * or @hourly" }]);
   });
 
   it("words recovery for a job in runs, for a heartbeat node in heartbeats", async () => {

@@ -6,7 +6,7 @@ import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChanne
 import { getChannel, getChannelTest, listChannels, listChannelTests } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
-import { CreateChannel, parsePatch } from '../../http/routes/channels.ts';
+import { CREATE_CHANNEL, NO_ADDRESS, parsePatch } from '../../http/routes/channels.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { alreadyShownOnce, At, Back, createdOrSaved, Notice, Outcome, Pager, Table } from '../components.tsx';
@@ -82,10 +82,14 @@ function configOf(type: ChannelType, form: Form): Record<string, unknown> {
 
 /**
  * A refused channel at the form's fields: `config.to.1` is the second address typed in "Send to",
- * and a problem with the whole config is the type's first field's.
+ * and a problem with the whole config is the type's first field's. The form is parsed by its type's
+ * schema, so no problem is the union's at `(body)` ("Expected unknown but received Object"); one
+ * that is, is said as it is, in the summary.
  */
 function placedChannel(type: ChannelType, details: ErrorDetail[] | undefined): Placed {
   const fields = FIELDS[type];
+  // "Send to" left blank or only separators (" , ") is no list of addresses, in the form's words.
+  const worded = details?.map((d) => (d.field === 'config.to' && d.message === NO_ADDRESS ? { ...d, message: 'add at least one address' } : d));
   const spot = (path: string) => {
     if (path === 'name') return { id: 'name', label: 'Name' };
     if (path === 'config') return { id: fields[0]!.name, label: fields[0]!.label };
@@ -94,7 +98,7 @@ function placedChannel(type: ChannelType, details: ErrorDetail[] | undefined): P
     if (!f) return undefined;
     return { id: f.name, label: f.label, ...(name === 'to' && address !== undefined ? { part: `Address ${Number(address) + 1}` } : {}) };
   };
-  return placeProblems(details, spot, ['name', ...fields.map((f) => f.name)]);
+  return placeProblems(worded, spot, ['name', ...fields.map((f) => f.name)]);
 }
 
 /** Where a channel sends, without its secret. */
@@ -247,7 +251,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
       <Page title={`New ${TYPE_NAMES[type]} channel`} chrome={frame} section="channels">
         <Back href="/channels">Channels</Back>
         <h1>New {TYPE_NAMES[type]} channel</h1>
-        <Outcome problem={o.message} field={o.placed?.first} />
+        <Outcome problem={o.message} placed={o.placed} />
         <form method="post" action={`/channels/new?type=${type}`} class="panel">
           <Csrf session={frame.session} />
           <Once />
@@ -282,7 +286,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
       c,
       deps,
       form,
-      () => createChannel(deps.sql, deps.secretKey, parse(CreateChannel, { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
+      () => createChannel(deps.sql, deps.secretKey, parse(CREATE_CHANNEL[type], { name: text(form, 'name') ?? '', type, config: configOf(type, form) }), deps.clock.now(), deps.outbound, acting(c)),
       (r) => newPage(c, type, { form, placed: placedChannel(type, r.details), message: r.details ? 'Some fields need another look.' : r.message, status: 400 }),
       (made) => `/channels/${made.channel.id}`,
       // A generated webhook secret is shown in this answer only: the receiver needs it to check signatures.
@@ -330,7 +334,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <p class="secret">{o.secret}</p>
           </Notice>
         ) : null}
-        <Outcome done={done} problem={message} field={o.placed?.first} />
+        <Outcome done={done} problem={message} placed={o.placed} />
         <Unsent said={channelWithoutEmail(deps, channel.type)} />
         <div class="panel">
           <dl class="facts">

@@ -28,12 +28,6 @@ export const ADD_NODE_PATH = '/new-node';
 type Kind = 'heartbeat' | 'job';
 const kindOf = (form: Form | undefined): Kind => (form && text(form, 'kind') === 'job' ? 'job' : 'heartbeat');
 
-/**
- * The form as POST /v1/nodes's body: a heartbeat node sends its interval, missed beats and grace;
- * a job its schedule (an empty expression refused by the API's check, not taken for a heartbeat
- * node). The other kind's fields, hidden by the stylesheet but still sent, are left out. An empty
- * field is left out too, taking the API's default.
- */
 /** Words for a field both kinds share: each kind's, the stylesheet showing the checked kind's. */
 const KindWords = (p: { heartbeat: string; job: string }) => (
   <>
@@ -42,6 +36,12 @@ const KindWords = (p: { heartbeat: string; job: string }) => (
   </>
 );
 
+/**
+ * The form as POST /v1/nodes's body: a heartbeat node sends its interval, missed beats and grace;
+ * a job its schedule (an empty expression refused by the API's check, not taken for a heartbeat
+ * node). The other kind's fields, hidden by the stylesheet but still sent, are left out. An empty
+ * field is left out too, taking the API's default.
+ */
 function requestOf(form: Form) {
   const parsedLabels = labels(text(form, 'labels'), 'labels');
   if (parsedLabels.problems.length) throw validationFailed(parsedLabels.problems);
@@ -69,8 +69,8 @@ function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: For
   const problems = fieldProblems(p.details);
   const problem = (name: string) => problems.get(name);
   const kind = kindOf(f);
-  const number = (name: keyof typeof HEARTBEAT_FIELDS, required = false) => (
-    <NumberField name={name} {...HEARTBEAT_FIELDS[name]} value={value(name, NODE_DEFAULTS[name])} problem={problem(name)} required={required} />
+  const number = (name: keyof typeof HEARTBEAT_FIELDS) => (
+    <NumberField name={name} {...HEARTBEAT_FIELDS[name]} value={value(name, NODE_DEFAULTS[name])} problem={problem(name)} required={false} />
   );
   const scheduled = (name: string) => value(name, name === 'schedule_cron' ? '' : SCHEDULE_DEFAULTS[name.slice('schedule_'.length) as keyof typeof SCHEDULE_DEFAULTS]);
   return (

@@ -149,19 +149,28 @@ const isLevel = (l: ReturnType<typeof levelRowsOf>[number], i: number) =>
 const rowsOfLevels = (form: Form) => levelRowsOf(form).flatMap((l, i) => (isLevel(l, i) ? [i] : []));
 
 const FORM_ORDER = ['name', ...Array.from({ length: MAX_LEVELS }, (_, i) => `after_${i}`), 'repeat'];
-const WAIT_LABEL = 'Seconds after the incident opened';
+
+/** What a level picked that is gone since the form was shown is, by the words of its checks. */
+const GONE: Record<string, string> = { channel: 'a channel picked', user: 'a person picked', schedule: 'a schedule picked' };
 
 /**
  * A refused policy at the form's fields, by the form's level numbers: the body's `levels.1` is the
- * second row filled, which is Level 2 unless a row was left blank above it.
+ * second row filled, which is Level 2 unless a row was left blank above it. The API's words naming
+ * its fields ("the first level must have after_seconds 0", "the previous level's") are the form's.
  */
 function placedPolicy(form: Form, details: ErrorDetail[] | undefined): Placed {
   const rows = rowsOfLevels(form);
   const named = (k: string) => `Level ${(rows[Number(k)] ?? Number(k)) + 1}`;
   const worded = details?.map((d) => {
-    const [, k] = /^levels\.(\d+)\.after_seconds$/.exec(d.field) ?? [];
-    if (k === undefined || k === '0') return d;
-    return { ...d, message: d.message.replace(/^must be greater than the previous level's \((\d+)\)$/, (_, s: string) => `must be greater than ${named(String(Number(k) - 1)).toLowerCase()}'s (${s} s)`) };
+    const [, k, field] = /^levels\.(\d+)\.(after_seconds|[a-z]+_ids\.\d+)$/.exec(d.field) ?? [];
+    if (k === undefined) return d;
+    const message =
+      field === 'after_seconds'
+        ? d.message
+            .replace(/^the first level must have after_seconds 0$/, 'must be 0: the first level pages at once')
+            .replace(/^must be greater than the previous level's \((\d+)\)$/, (_, s: string) => `must be greater than ${named(String(Number(k) - 1)).toLowerCase()}'s (${s} s)`)
+        : d.message.replace(/^is not a (channel|user|schedule)$/, (_, what: string) => `${GONE[what]} no longer exists; pick again`);
+    return { ...d, message };
   });
   const spot = (path: string) => {
     if (path === 'name') return { id: 'name', label: 'Name' };
@@ -169,10 +178,9 @@ function placedPolicy(form: Form, details: ErrorDetail[] | undefined): Placed {
     if (path === 'levels') return { id: 'after_0', label: 'Levels' };
     const [, k, rest] = /^levels\.(\d+)(?:\.(.*))?$/.exec(path) ?? [];
     if (k === undefined) return undefined;
-    const id = `after_${rows[Number(k)] ?? 0}`;
-    return { id, label: WAIT_LABEL, part: rest === 'after_seconds' ? `${named(k)} — wait` : named(k) };
+    return { id: `after_${rows[Number(k)] ?? 0}`, part: rest === 'after_seconds' ? `${named(k)} — wait` : named(k) };
   };
-  return placeProblems(worded, spot, FORM_ORDER, { after_seconds: WAIT_LABEL });
+  return placeProblems(worded, spot, FORM_ORDER);
 }
 
 /** The policy a form describes, as a request body would (empty level rows left out). */
@@ -201,7 +209,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       <Page title="Escalation" chrome={frame} section="policies">
         <h1>Escalation policies</h1>
         <p class="muted">Who is paged for an incident, and when, until someone acknowledges it.</p>
-        <Outcome done={o.done} problem={o.message} field={o.placed?.first} />
+        <Outcome done={o.done} problem={o.message} placed={o.placed} />
         {policies.length === 0 ? (
           <p class="empty panel">No policy yet: incidents open, but nobody is paged.</p>
         ) : (
@@ -248,7 +256,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       <Page title={policy.name} chrome={frame} section="policies">
         <Back href="/policies">Escalation policies</Back>
         <h1>{policy.name}</h1>
-        <Outcome done={o.done} problem={o.message} field={o.placed?.first} />
+        <Outcome done={o.done} problem={o.message} placed={o.placed} />
         <LevelsWithoutEmail warnings={withoutEmail} />
         <div class="panel">
           <LevelsText policy={policy} who={who} />

@@ -388,7 +388,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             </a>
           ) : null}
         </div>
-        <Outcome done={o.done} problem={o.message} field={refused.first} />
+        <Outcome done={o.done} problem={o.message} placed={refused} />
         <div class="panel">
           <dl class="facts">
             <dt>On call now</dt>
@@ -562,10 +562,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => addOverride(deps.sql, schedule.id, parse(CreateOverride, input), deps.clock.now(), acting(c)),
-      (r) => {
-        const shown = formRefusal(r, 'No override added');
-        return schedulePage(c, schedule, { form, ...shown, details: shown.details });
-      },
+      (r) => schedulePage(c, schedule, { form, ...formRefusal(r, 'No override added') }),
       () => `/schedules/${schedule.id}`,
       () => c.redirect(`/schedules/${schedule.id}?done=override`, 303),
     );

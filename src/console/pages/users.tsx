@@ -47,6 +47,7 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
   // Read out with the field, as a status page's field errors are (Field's `<id>-error`): a warning
   // beside the input alone is passed over by a screen reader moving from field to field.
   const emailProblem = p.placed.at.get('email');
+  const channelsProblem = p.placed.at.get('channels');
   const said = [...(emailProblem ? ['email-error'] : []), ...(p.emailWarnings.length ? ['email-warning'] : [])];
   const describedBy = said.length ? said.join(' ') : undefined;
   return (
@@ -71,15 +72,19 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
       </div>
       {p.channels.length ? (
         <div class="field">
-          <div class="checks-list" role="group" aria-label="Their own channels">
+          <div class="checks-list" role="group" id="channels" aria-label="Their own channels" aria-describedby={channelsProblem ? 'channels-error' : undefined}>
             <span class="muted">Their own channels (paged besides email):</span>
-            {p.channels.map((ch) => (
+            {p.channels.map((ch, i) => (
               <label>
-                <input type="checkbox" name="channels" value={ch.id} checked={picked(ch.id)} /> {ch.name}
+                <input type="checkbox" name="channels" value={ch.id} checked={picked(ch.id)} autofocus={i === 0 ? focus('channels') : undefined} /> {ch.name}
               </label>
             ))}
           </div>
-          {problemAt(p.details, 'channel_ids') ? <p class="error">{problemAt(p.details, 'channel_ids')}</p> : null}
+          {channelsProblem ? (
+            <p class="error" id="channels-error">
+              {channelsProblem}
+            </p>
+          ) : null}
         </div>
       ) : null}
       <button type="submit" class="primary">
@@ -90,9 +95,19 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
 }
 
 const USER_LABELS: Record<string, string> = { name: 'Name', email: 'Email', time_zone: 'Time zone' };
-/** A refused person at the form's fields, the first one refused linked from the summary and focused. */
-const placedUser = (details: ErrorDetail[] | undefined) =>
-  placeProblems(details, (path) => (USER_LABELS[path] ? { id: path, label: USER_LABELS[path] } : undefined), Object.keys(USER_LABELS));
+
+/**
+ * A refused person at the form's fields, the first one refused linked from the summary and focused.
+ * A channel picked that is gone (`channel_ids.0: is not a channel`) was deleted after the form was
+ * shown: its box is gone from the page, so the problem is the channel group's. The group is on the
+ * page only while there is a channel to pick; without it the problem is the summary's text.
+ */
+const placedUser = (details: ErrorDetail[] | undefined, channels: Channels) =>
+  placeProblems(
+    details?.map((d) => (/^channel_ids\.\d+$/.test(d.field) && d.message === 'is not a channel' ? { ...d, message: 'a channel picked no longer exists; pick again' } : d)),
+    (path) => (USER_LABELS[path] ? { id: path, label: USER_LABELS[path] } : /^channel_ids(\.\d+)?$/.test(path) ? { id: 'channels', label: 'Their own channels' } : undefined),
+    [...Object.keys(USER_LABELS), ...(channels.length ? ['channels'] : [])],
+  );
 
 /** The user a form describes, as a request body would carry it. */
 const userOf = (form: Form) => ({
@@ -109,13 +124,15 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getUser(deps.sql, c.req.param('id')!) : undefined);
   /**
    * A refusal as the form shows it; an address someone else already has is the Email field's
-   * problem, naming who has it (the index compares addresses lower-cased: ALICE@ is alice@).
+   * problem, naming who has it (the index compares addresses lower-cased: ALICE@ is alice@). The
+   * only conflict a user write meets is that index's, which never counts the row being saved, so
+   * the holder is someone else; one who let the address go since is none, and the API's words stand.
    */
-  const refusedUser = async (r: Refusal, form: Form, what: string, self?: string) => {
+  const refusedUser = async (r: Refusal, form: Form, what: string) => {
     const shown = formRefusal(r, what);
     if (r.code !== 'conflict') return shown;
     const holder = await userWithEmail(deps.sql, userOf(form).email);
-    if (!holder || holder.id === self) return shown;
+    if (!holder) return shown;
     return { ...shown, message: `${what}: some fields need another look.`, details: [{ field: 'email', message: `already belongs to ${holder.name} (${holder.email})` }] };
   };
   const channelsOf = async (): Promise<Channels> => (await listChannels(deps.sql, undefined, CHANNELS_LISTED)).map(({ id, name }) => ({ id, name }));
@@ -128,12 +145,13 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/users', { after: cursor([last.name, last.id]) }) : undefined;
     const names = new Map(channels.map((ch) => [ch.id, ch.name]));
+    const placed = placedUser(o.details, channels);
     return html(
       c,
       <Page title="People" chrome={frame} section="people">
         <h1>People</h1>
         <p class="muted">Whom an escalation level or a schedule pages: by email, and by each of their own channels.</p>
-        <Outcome done={o.done} problem={o.message} field={placedUser(o.details).first} />
+        <Outcome done={o.done} problem={o.message} placed={placed} />
         <PeopleWithoutEmail warning={withoutEmail} />
         {rows.length === 0 ? (
           <p class="empty panel">Nobody yet: policies can page channels only.</p>
@@ -161,7 +179,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>New person</h2>
-            <UserForm session={frame.session} action="/users" channels={channels} {...(o.form ? { form: o.form } : {})} details={o.details} placed={placedUser(o.details)} emailWarnings={addressWithoutEmail(deps)} />
+            <UserForm session={frame.session} action="/users" channels={channels} {...(o.form ? { form: o.form } : {})} details={o.details} placed={placed} emailWarnings={addressWithoutEmail(deps)} />
           </>
         ) : null}
       </Page>,
@@ -186,13 +204,14 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     const now = deps.clock.now();
     const [frame, channels, { shifts, to }] = await Promise.all([chrome(c, deps), channelsOf(), comingShifts(user, now)]);
     const names = new Map(channels.map((ch) => [ch.id, ch.name]));
+    const placed = placedUser(o.details, channels);
     const zone = user.time_zone;
     return html(
       c,
       <Page title={user.name} chrome={frame} section="people">
         <Back href="/users">People</Back>
         <h1>{user.name}</h1>
-        <Outcome done={o.done} problem={o.message} field={placedUser(o.details).first} />
+        <Outcome done={o.done} problem={o.message} placed={placed} />
         <div class="panel">
           <dl class="facts">
             <dt>Email</dt>
@@ -228,7 +247,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>Edit</h2>
-            <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} placed={placedUser(o.details)} emailWarnings={addressWithoutEmail(deps)} />
+            <UserForm session={frame.session} action={`/users/${user.id}`} channels={channels} user={user} {...(o.form ? { form: o.form } : {})} details={o.details} placed={placed} emailWarnings={addressWithoutEmail(deps)} />
             <h2>Delete</h2>
             <div class="actions">
               <AskFirst href={`/users/${user.id}/delete`} name={user.name} />
@@ -267,7 +286,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
       () => updateUser(deps.sql, user, parse(PatchUser, userOf(form)), deps.clock.now(), acting(c)),
-      async (r) => userPage(c, user, { form, ...(await refusedUser(r, form, 'Not saved', user.id)) }),
+      async (r) => userPage(c, user, { form, ...(await refusedUser(r, form, 'Not saved')) }),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/users/${user.id}?done=saved`, 303);

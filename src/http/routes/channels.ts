@@ -38,6 +38,9 @@ const SECRETS = {
 
 type ConfigSchema = v.GenericSchema<unknown, Record<string, unknown>>;
 
+/** An email channel's refusal of an empty list, which the console words as the form asks. */
+export const NO_ADDRESS = 'must hold at least one address';
+
 /**
  * Each type's config. On create the secret field is required (a webhook's is generated when left
  * out); on PATCH it is optional, and leaving it out keeps the sealed secret.
@@ -47,7 +50,7 @@ function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
   switch (type) {
     case 'email':
       return closedObject({
-        to: boundedArray(Email, 'must be an array of email addresses', 20, 'must hold at most 20 addresses', 1, 'must hold at least one address'),
+        to: boundedArray(Email, 'must be an array of email addresses', 20, 'must hold at most 20 addresses', 1, NO_ADDRESS),
       });
     case 'webhook':
       return closedObject({ url: HttpUrl, secret: v.optional(SECRETS.webhook) });
@@ -60,7 +63,8 @@ function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
 
 const perType = <T>(make: (t: ChannelType) => T) => Object.fromEntries(CHANNEL_TYPES.map((t) => [t, make(t)])) as Record<ChannelType, T>;
 
-const CREATE = perType((type) => closedObject({ name: DisplayName, type: v.literal(type), config: configSchema(type, true) }));
+/** Each type's create body: a config's problems at its own paths (`config.to`), not the union's one at the body. */
+export const CREATE_CHANNEL = perType((type) => closedObject({ name: DisplayName, type: v.literal(type), config: configSchema(type, true) }));
 // What a body with a missing or unknown type is checked against: names the type and anything else wrong.
 const CreateUntyped = closedObject({
   name: DisplayName,
@@ -93,7 +97,7 @@ export function parsePatch(channel: ChannelRow, body: unknown): v.InferOutput<(t
 
 // What POST and PATCH accept, one alternative per type (the handlers pick by the body's or the
 // stored channel's type).
-export const CreateChannel = v.union(CHANNEL_TYPES.map((t) => CREATE[t]));
+export const CreateChannel = v.union(CHANNEL_TYPES.map((t) => CREATE_CHANNEL[t]));
 export const PatchChannel = v.union(CHANNEL_TYPES.map((t) => PATCH_CHANNEL[t]));
 export const ListChannels = v.object(Paging);
 
@@ -133,7 +137,7 @@ export function channelRoutes(deps: AppDeps) {
     async (c) => {
       const raw = await readJson(c);
       const type = (raw as { type?: unknown } | null)?.type;
-      const input = parse(isChannelType(type) ? CREATE[type] : CreateUntyped, raw);
+      const input = parse(isChannelType(type) ? CREATE_CHANNEL[type] : CreateUntyped, raw);
       const { channel, generatedSecret } = await createChannel(sql, secretKey, input, clock.now(), deps.outbound, acting(c));
       const shown = render(channel);
       // Accepted (another process may send the email), but said where the one creating it sees it.
