@@ -130,8 +130,8 @@ export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Act
     if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
     const held = await holdingIncidents(tx, 'channel', id);
     if (held) throw conflict(held);
-    await store.deleteChannel(tx, id);
-    await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id } }, now);
+    const name = await store.deleteChannel(tx, id);
+    await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id, name } }, now);
   });
 }
 

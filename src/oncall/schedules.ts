@@ -77,8 +77,8 @@ export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Ac
   await deleting(sql, 'schedule', id, lockWaitMs, async (tx) => {
     const by = namedBy([['escalation policy', 'escalation policies', await policiesNaming(tx, 'schedule_ids', id)]]);
     if (by) throw conflict(`The schedule is used by ${by}; remove it from them first.`);
-    await store.deleteSchedule(tx, id);
-    await audit(tx, acting, { action: 'schedule.delete', target: { type: 'schedule', id } }, now);
+    const name = await store.deleteSchedule(tx, id);
+    await audit(tx, acting, { action: 'schedule.delete', target: { type: 'schedule', id, name } }, now);
   });
 }
 

@@ -66,7 +66,7 @@ export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting
     if (by) throw conflict(`The user is on call through ${by}; take them out first.`);
     const held = await holdingIncidents(tx, 'user', id);
     if (held) throw conflict(held);
-    await store.deleteUser(tx, id);
-    await audit(tx, acting, { action: 'user.delete', target: { type: 'user', id } }, now);
+    const name = await store.deleteUser(tx, id);
+    await audit(tx, acting, { action: 'user.delete', target: { type: 'user', id, name } }, now);
   });
 }
