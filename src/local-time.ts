@@ -21,6 +21,27 @@ const FAR = 26 * 3_600_000;
 
 export const isTimeZone = (name: string): boolean => IANAZone.isValidZone(name);
 
+/**
+ * A zone's name as Intl spells it (`europe/berlin` → Europe/Berlin, `utc` and Etc/UTC → UTC), for
+ * a zone kept to be shown: Intl accepts any case and the aliases, and a name shown back as typed
+ * reads "10:00 utc". For a name isTimeZone accepts.
+ */
+export const canonicalZone = (name: string): string => new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+
+/**
+ * UTC by its other names in the IANA database (Etc/UTC, GMT, Zulu): listed, not left to the name
+ * Intl resolves them to, which is ICU's and the engine's choice and not the same in every release.
+ * Matched in any case: Intl takes `etc/utc`, and a zone kept before the API stored canonicalZone's
+ * name is as it was typed.
+ */
+const UTC_ZONES = new Set(
+  [
+    'UTC', 'Etc/UTC', 'UCT', 'Etc/UCT', 'GMT', 'Etc/GMT', 'GMT0', 'Etc/GMT0', 'GMT+0', 'Etc/GMT+0', 'GMT-0', 'Etc/GMT-0',
+    'Greenwich', 'Etc/Greenwich', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu',
+  ].map((zone) => zone.toLowerCase()),
+);
+export const isUtc = (zone: string): boolean => UTC_ZONES.has(zone.toLowerCase());
+
 /** The offsets of one UTC year: offsets[i] applies from starts[i] until starts[i + 1] (or end). */
 interface YearTable {
   starts: number[];

@@ -63,11 +63,12 @@ export async function isLastAdminKey(sql: Queryable, key: ApiKeyRow | undefined,
  */
 export async function revokeKey(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
   return sql.begin(async (tx) => {
-    if (await isLastAdminKey(tx, await getApiKey(tx, id), true)) throw conflict(LAST_ADMIN_KEY);
-    const revoked = await revokeApiKey(tx, id, now);
-    if (!revoked) return false;
-    const result = revoked.already ? 'unchanged' : 'done';
-    await audit(tx, acting, { action: 'api_key.revoke', target: { type: 'api_key', id, name: revoked.name }, result }, now);
+    // Keys are never deleted or renamed: the one read here still names it at the update.
+    const key = await getApiKey(tx, id);
+    if (!key) return false;
+    if (await isLastAdminKey(tx, key, true)) throw conflict(LAST_ADMIN_KEY);
+    const result = (await revokeApiKey(tx, id, now)) ? 'done' : 'unchanged';
+    await audit(tx, acting, { action: 'api_key.revoke', target: { type: 'api_key', id, name: key.name }, result }, now);
     await deleteKeySessions(tx, id);
     await announceIdentityChange(tx);
     return true;

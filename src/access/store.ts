@@ -55,10 +55,7 @@ export async function upsertBootstrapAdmin(sql: Queryable, secretHash: string, n
 }
 
 /** Revokes the bootstrap admin key if it is live; true when that changed anything. */
-export async function revokeBootstrapAdmin(sql: Queryable, now: Date): Promise<boolean> {
-  const changed = await sql`update api_keys set revoked_at = ${now} where id = ${BOOTSTRAP_ID} and revoked_at is null returning id`;
-  return changed.length > 0;
-}
+export const revokeBootstrapAdmin = (sql: Queryable, now: Date): Promise<boolean> => revokeApiKey(sql, BOOTSTRAP_ID, now);
 
 /** Whether any admin key still works (the bootstrap one included). */
 export async function hasActiveAdminKey(sql: Queryable): Promise<boolean> {
@@ -95,18 +92,14 @@ export async function getApiKey(sql: Queryable, id: string): Promise<ApiKeyRow |
 }
 
 /**
- * Revokes a key (one revoked already keeps its time): its name and whether it was revoked before;
- * undefined when there is no such key. Its row is locked FOR NO KEY UPDATE, as the update itself
- * would: FOR UPDATE would block a sign-in with this very key inserting its session (see
- * activeAdminKeyIds).
+ * Revokes a key not revoked yet; false when it was (it keeps its time) or there is none. The
+ * update locks the row FOR NO KEY UPDATE, which lets a sign-in with this very key insert its
+ * session (see activeAdminKeyIds); a second revocation sent at once waits for it, then re-reads
+ * the row (READ COMMITTED) and finds it revoked.
  */
-export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promise<{ name: string; already: boolean } | undefined> {
-  const [row] = await sql<{ name: string; already: boolean }[]>`
-    update api_keys k set revoked_at = coalesce(k.revoked_at, ${now})
-    from (select id, revoked_at from api_keys where id = ${id} for no key update) before
-    where k.id = before.id
-    returning k.name, before.revoked_at is not null as already`;
-  return row;
+export async function revokeApiKey(sql: Queryable, id: string, now: Date): Promise<boolean> {
+  const rows = await sql`update api_keys set revoked_at = ${now} where id = ${id} and revoked_at is null returning id`;
+  return rows.length > 0;
 }
 
 type PrincipalRow = { hash: string } & (

@@ -8,7 +8,7 @@ import { audit } from '../audit/service.ts';
 import { actorTextOf } from '../incidents/actor-names.ts';
 import type { Sql } from '../db/client.ts';
 import { DELETE_LOCK_WAIT_MS, deleting } from '../db/named-rows.ts';
-import { namedBy } from '../oncall/model.ts';
+import { inUse } from '../oncall/model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
@@ -123,11 +123,14 @@ export async function updateChannel(
  */
 export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
   await deleting(sql, 'channel', id, lockWaitMs, async (tx) => {
-    const by = namedBy([
-      ['escalation policy', 'escalation policies', await policiesNaming(tx, 'channel_ids', id)],
-      ['user', 'users', await usersNamingChannel(tx, id)],
-    ]);
-    if (by) throw conflict(`The channel is used by ${by}; remove it from them first.`);
+    const used = inUse(
+      [
+        { kind: 'policy', list: await policiesNaming(tx, 'channel_ids', id) },
+        { kind: 'user', list: await usersNamingChannel(tx, id) },
+      ],
+      (by) => `The channel is used by ${by}; remove it from them first.`,
+    );
+    if (used) throw used;
     const held = await holdingIncidents(tx, 'channel', id);
     if (held) throw conflict(held);
     const name = await store.deleteChannel(tx, id);

@@ -79,14 +79,39 @@ function clockReading(form: Form, name: string, zone: string): { utc: string | u
 }
 
 /**
- * One end of a span the clock of `zone` must cover, as RFC 3339 (a maintenance window typed as
- * "22:00–23:00 Europe/Berlin"): a time the clock shows twice when it goes back is its first
- * showing for the start and its second for the end, so the span holds every moment the clock
- * reads a time inside it; a time the clock skips when it jumps forward is a problem under the
- * field, naming the jump, rather than a guess an hour off. As typed when it is no time or
- * `zone` is none, for the schema to refuse.
+ * A span typed as two readings of the clock of `zone` (a maintenance window's From and Until, as
+ * "22:00–23:00 Europe/Berlin"), its ends as RFC 3339 and the problems found before converting.
+ * Until must read later than From, as on any other night: where the clocks go back, 02:30–02:30
+ * would else be the hour between the two showings of 02:30, and 02:45–02:15 half an hour. The form
+ * may carry Until's instant (`<until>_instant`, from a preset: From 01:30 + 1 h in Berlin on
+ * 2027-10-31 is the first 02:30, which the reading alone makes the second); it is taken while
+ * Until still reads it, and the instants are compared by the schema. As typed when a field is no
+ * time or `zone` is none, for the schema to refuse.
  */
-export function spanTime(form: Form, name: string, zone: string, end: 'start' | 'end'): { time: string | undefined; problem?: ErrorDetail } {
+export function spanTimes(form: Form, zone: string, from: string, until: string): { starts: string | undefined; ends: string | undefined; problems: ErrorDetail[] } {
+  const start = spanTime(form, from, zone, 'start');
+  const carried = carriedInstant(form, until, zone);
+  const end = carried === undefined ? spanTime(form, until, zone, 'end') : { time: carried };
+  const problems = [start.problem, end.problem].filter((d) => d !== undefined);
+  const [a, b] = [clockReading(form, from, zone).local, clockReading(form, until, zone).local];
+  if (carried === undefined && a !== undefined && b !== undefined && b <= a) problems.push({ field: until, message: `must be after ${from}` });
+  return { starts: start.time, ends: end.time, problems };
+}
+
+/** The instant the form carries for field `name` when it is one of the times the field's reading shows. */
+function carriedInstant(form: Form, name: string, zone: string): string | undefined {
+  const { local } = clockReading(form, name, zone);
+  const instant = Date.parse(text(form, `${name}_instant`) ?? '');
+  return local !== undefined && showings(zone, local).includes(instant) ? new Date(instant).toISOString() : undefined;
+}
+
+/**
+ * One end of a span the clock of `zone` must cover, as RFC 3339: a time the clock shows twice when
+ * it goes back is its first showing for the start and its second for the end, so the span holds
+ * every moment the clock reads a time inside it; a time the clock skips when it jumps forward is a
+ * problem under the field, naming the jump, rather than a guess an hour off.
+ */
+function spanTime(form: Form, name: string, zone: string, end: 'start' | 'end'): { time: string | undefined; problem?: ErrorDetail } {
   const { utc, local } = clockReading(form, name, zone);
   if (local === undefined) return { time: utc };
   const at = showings(zone, local);
@@ -94,9 +119,12 @@ export function spanTime(form: Form, name: string, zone: string, end: 'start' | 
   if (t !== undefined) return { time: new Date(t).toISOString() };
   // Skipped: the jump happens at fromLocal's answer, from the clock just before it to the one at it.
   const jump = fromLocal(zone, local);
-  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-  const message = `${utc!.slice(0, 10)} ${clock(local)} does not happen in ${zone}: clocks jump from ${clock(toLocal(zone, jump - 1) + 1)} to ${clock(toLocal(zone, jump))} that night`;
-  return { time: undefined, problem: { field: name, message } };
+  const [before, after] = [new Date(toLocal(zone, jump - 1) + 1).toISOString(), new Date(toLocal(zone, jump)).toISOString()];
+  const reading = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  // Apia skipped all of 2011-12-30 (00:00 to 00:00 a day later): a jump into another day, or one
+  // at midnight, which is no night's, is said with its dates.
+  const jumps = before.slice(0, 10) === after.slice(0, 10) && before.slice(11, 16) !== '00:00' ? `${before.slice(11, 16)} to ${after.slice(11, 16)} that night` : `${reading(before)} to ${reading(after)}`;
+  return { time: undefined, problem: { field: name, message: `${reading(utc!)} does not happen in ${zone}: clocks jump from ${jumps}` } };
 }
 
 /** The first problem of each field, by the field's own name or the name it sits under (labels.x → labels). */

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { csrfMatches, type ConsoleSession } from '../access/sessions.ts';
 import type { AppDeps } from '../http/deps.ts';
+import { MAX_FORM_BYTES } from '../http/gate.ts';
 import { sessionOf, type ConsoleSettings } from '../http/session.ts';
 import { isStorableText, unstorableRequestText } from '../http/validation.ts';
 import { bareRefusal, refusal } from './render.tsx';
@@ -58,9 +59,6 @@ export function sameOriginActions(settings: ConsoleSettings): MiddlewareHandler 
     await next();
   };
 }
-
-/** Small forms only: nothing the console posts comes near this. */
-const MAX_FORM_BYTES = 64 * 1024;
 
 export function limitForms(deps: AppDeps): MiddlewareHandler {
   const limit = bodyLimit({

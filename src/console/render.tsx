@@ -40,8 +40,14 @@ export function html(c: Context, page: Child, status: ContentfulStatusCode = 200
  * page that looks signed out. The session is the one the guards found, else the cookie's (the
  * refusals that come before the session guard, and the 404 of an address nothing serves).
  */
-export async function refusal(c: Context, deps: AppDeps, status: ContentfulStatusCode, title: string, why: string): Promise<Response> {
-  return refusalPage(c, status, title, why, await frameIfSignedIn(c, deps, title));
+export async function refusal(c: Context, deps: AppDeps, status: ContentfulStatusCode, title: string, why: Child, back?: Back): Promise<Response> {
+  return refusalPage(c, status, title, why, await frameIfSignedIn(c, deps, title), back);
+}
+
+/** Where a refusal page leads back to: the console's home unless the page it came from is named. */
+export interface Back {
+  href: string;
+  label: string;
 }
 
 /**
@@ -67,13 +73,13 @@ async function frameIfSignedIn(c: Context, deps: AppDeps, title: string): Promis
  */
 export const bareRefusal = (c: Context, status: ContentfulStatusCode, title: string, why: string): Response => refusalPage(c, status, title, why);
 
-function refusalPage(c: Context, status: ContentfulStatusCode, title: string, why: string, chrome?: Chrome): Response {
+function refusalPage(c: Context, status: ContentfulStatusCode, title: string, why: Child, chrome?: Chrome, back: Back = { href: '/', label: 'Back to the console' }): Response {
   const body = (
     <div class="signin">
       <h1>{title}</h1>
       <p>{why}</p>
       <p>
-        <a href="/">Back to the console</a>
+        <a href={back.href}>{back.label}</a>
       </p>
     </div>
   );

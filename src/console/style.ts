@@ -171,6 +171,28 @@ a:hover { text-decoration-thickness: 2px; }
   .nav { flex-wrap: nowrap; overflow-x: auto; scrollbar-width: thin; padding: 5px; margin: -5px; }
   .who { margin-left: auto; }
 }
+/* A row cut off at an edge fades out there, so a phone shows that more sections lie past it (on a
+   390 px phone 4 of 9 are in view): the right edge fades while the row can scroll right, the left
+   while it can scroll left. The row's own scroll drives it; a row that fits has no scroll timeline,
+   so no fade, and a browser without scroll timelines shows the row as before. A mask, not a
+   gradient in the header's colour, so it is right in the dark scheme too. */
+@property --nav-fade-left { syntax: '<length>'; inherits: false; initial-value: 0px; }
+@property --nav-fade-right { syntax: '<length>'; inherits: false; initial-value: 0px; }
+@keyframes nav-fade {
+  from { --nav-fade-left: 0px; --nav-fade-right: 2.5rem; }
+  10% { --nav-fade-left: 2.5rem; }
+  90% { --nav-fade-right: 2.5rem; }
+  to { --nav-fade-left: 2.5rem; --nav-fade-right: 0px; }
+}
+@supports (animation-timeline: scroll()) {
+  @media (max-width: 1100px) {
+    .nav {
+      animation: nav-fade linear both;
+      animation-timeline: scroll(self inline);
+      mask-image: linear-gradient(to right, transparent, #000 var(--nav-fade-left), #000 calc(100% - var(--nav-fade-right)), transparent);
+    }
+  }
+}
 
 main {
   max-width: 1240px;

@@ -1,7 +1,7 @@
 import { raw } from 'hono/html';
 import { hhmm } from './format.ts';
 
-// The time zone field people and schedules share: free text, checked by the API's schema, with
+// The time zone field people, schedules and maintenance windows share: free text, checked by the API's schema, with
 // the zones this Node knows offered as suggestions (418 names, about 12 KB, only on the pages
 // with such a field). The suggestions are rendered once, not per request: the names are
 // Intl's own (letters, digits, "/", "_", "-", "+"), nothing to escape.

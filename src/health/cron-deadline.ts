@@ -33,7 +33,7 @@ import { CronTime } from 'cron';
 // The package's own error class, which its index does not re-export (4.4).
 import { CronError } from 'cron/dist/errors.js';
 import { DateTime } from 'luxon';
-import { fromLocal, isTimeZone, localHighWater } from '../local-time.ts';
+import { fromLocal, isTimeZone, isUtc, localHighWater } from '../local-time.ts';
 
 export interface CronSchedule {
   cron: string;
@@ -206,20 +206,6 @@ function onClocks(t: Date, zone: string, localFormat: string, aside: string): st
 
 /** Six fields: the first is the second (the cron package's form); five fields and presets have none. */
 export const hasSeconds = (cron: string): boolean => cron.trim().split(/\s+/).length === 6;
-
-/**
- * UTC by its other names in the IANA database (Etc/UTC, GMT, Zulu): listed, not left to the name
- * Intl resolves them to, which is ICU's and the engine's choice and not the same in every release.
- * Matched in any case, as a zone is accepted (isTimeZone asks Intl, which takes `etc/utc`) and
- * stored as written.
- */
-const UTC_ZONES = new Set(
-  [
-    'UTC', 'Etc/UTC', 'UCT', 'Etc/UCT', 'GMT', 'Etc/GMT', 'GMT0', 'Etc/GMT0', 'GMT+0', 'Etc/GMT+0', 'GMT-0', 'Etc/GMT-0',
-    'Greenwich', 'Etc/Greenwich', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu',
-  ].map((zone) => zone.toLowerCase()),
-);
-const isUtc = (zone: string): boolean => UTC_ZONES.has(zone.toLowerCase());
 
 /**
  * The most a new job is given before its first run counts: time to install its crontab. Longer

@@ -10,6 +10,12 @@ import { refuseUnstorableRequestText } from './validation.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * A page's form, the console's or a Resolve link's: nothing either posts comes near this (the link
+ * page's one field is a note of at most 2,000 characters, ~24 KB percent-encoded at worst).
+ */
+export const MAX_FORM_BYTES = 64 * 1024;
+
 const tooLarge = (c: Context) => c.json(errorBody('payload_too_large', 'The body is over 1 MiB.'), 413);
 
 /**

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { ApiError } from './errors.ts';
 import { MAX_DETAILS, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import { isUuid } from '../db/ids.ts';
-import { isTimeZone } from '../local-time.ts';
+import { canonicalZone, isTimeZone } from '../local-time.ts';
 import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, parseLabel } from '../nodes/model.ts';
 
 function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
@@ -341,11 +341,12 @@ export const LabelFilter = v.pipe(
 /** An email address as a channel or a user carries it. */
 export const Email = v.pipe(v.string('must be a string'), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));
 
-/** An IANA time zone name. */
+/** An IANA time zone name, kept as Intl spells it (`europe/berlin` → Europe/Berlin). */
 export const TimeZone = v.pipe(
   v.string('must be a string'),
   v.maxLength(64, 'must be at most 64 characters'),
   v.check(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  v.transform(canonicalZone),
 );
 
 /** A list of ids of one kind of thing (`channel`, `user`…): at most `max`, none twice. */

@@ -59,7 +59,7 @@ export const isOpenAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: D
 /**
  * Whether the window is over at `at`: ended by then, or cancelled (ends_at = starts_at, which may
  * still lie ahead). Ending it again would change nothing but re-audit it and wake its nodes, so
- * neither the console nor endWindow does.
+ * neither the console nor endWindow does (endMaintenance asks the same in its SQL).
  */
 export const isOverAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: Date): boolean => m.ends_at !== null && m.ends_at.getTime() <= Math.max(at.getTime(), m.starts_at.getTime());
 

@@ -4,7 +4,7 @@ import type { Sql, Tx } from '../db/client.ts';
 import { validationFailed, type ErrorDetail } from '../errors.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { announcePublicChange } from '../statuspages/store.ts';
-import { isOverAt, windowCovers, windowProblems, type MaintenanceRow, type NewMaintenance } from './model.ts';
+import { windowCovers, windowProblems, type MaintenanceRow, type NewMaintenance } from './model.ts';
 import * as store from './store.ts';
 
 /** Node ids or names to nodes (id → name), in order and without repeats; each unknown one is a problem. */
@@ -33,7 +33,7 @@ export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, a
     const created = await store.insertMaintenance(tx, { ...input, node_ids: [...nodes.keys()] }, now);
     await store.wakeCoveredNodes(tx, created, created.starts_at);
     const target = { type: 'maintenance', id: created.id, name: windowCovers(created, nodes) };
-    await audit(tx, acting, { action: 'maintenance.create', target, detail: { node_ids: created.node_ids, labels: created.labels } }, now);
+    await audit(tx, acting, { action: 'maintenance.create', target, detail: { node_ids: created.node_ids, labels: created.labels, time_zone: created.time_zone } }, now);
     // Status pages list windows ahead and say until when one lasts: every api process forgets them.
     await announcePublicChange(tx, ['pages']);
     return created;
@@ -48,15 +48,12 @@ export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, a
  */
 export async function endWindow(sql: Sql, id: string, now: Date, acting: Acting): Promise<{ window: MaintenanceRow; ended: boolean } | undefined> {
   return sql.begin(async (tx) => {
-    // Locked: of two ends sent at once, the second sees the first's end and changes nothing.
-    const current = await store.getMaintenance(tx, id, true);
-    if (!current) return undefined;
-    if (isOverAt(current, now)) return { window: current, ended: false };
-    const ended = (await store.endMaintenance(tx, id, now))!;
-    await store.wakeCoveredNodes(tx, ended, now);
-    const names = new Map((await findNodeRefs(tx, ended.node_ids)).map((n) => [n.id, n.name]));
-    await audit(tx, acting, { action: 'maintenance.end', target: { type: 'maintenance', id, name: windowCovers(ended, names) } }, now);
+    const result = await store.endMaintenance(tx, id, now);
+    if (!result?.ended) return result;
+    await store.wakeCoveredNodes(tx, result.window, now);
+    const names = new Map((await findNodeRefs(tx, result.window.node_ids)).map((n) => [n.id, n.name]));
+    await audit(tx, acting, { action: 'maintenance.end', target: { type: 'maintenance', id, name: windowCovers(result.window, names) } }, now);
     await announcePublicChange(tx, ['pages']);
-    return { window: ended, ended: true };
+    return result;
   });
 }

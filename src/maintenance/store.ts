@@ -142,9 +142,8 @@ export async function lastTimeZone(sql: Queryable): Promise<string | undefined> 
   return row?.time_zone;
 }
 
-/** `lock`: held to the end of the caller's transaction, for one that decides on what it read. */
-export async function getMaintenance(sql: Queryable, id: string, lock = false): Promise<MaintenanceRow | undefined> {
-  const [row] = await sql<MaintenanceRow[]>`select ${sql(COLUMNS)} from maintenances where id = ${id} ${lock ? sql`for update` : sql``}`;
+export async function getMaintenance(sql: Queryable, id: string): Promise<MaintenanceRow | undefined> {
+  const [row] = await sql<MaintenanceRow[]>`select ${sql(COLUMNS)} from maintenances where id = ${id}`;
   return row;
 }
 
@@ -159,16 +158,30 @@ export async function listMaintenances(sql: Queryable, f: MaintenanceFilter): Pr
 }
 
 /**
- * Ends a window at `now`; one that has not begun is cancelled (ends where it starts), one that
- * already ended keeps its end. Returns the window as stored, or undefined if there is none.
+ * Ends a window at `now` (one not yet begun is cancelled: it ends where it starts) unless it is
+ * over already (isOverAt: ended by then, or cancelled), which keeps its end. One statement: the
+ * row is locked before it is judged, so of two ends sent at once the second waits, reads the
+ * first's end and changes nothing. The window as stored and whether this ended it; undefined when
+ * there is no such window.
  */
-export async function endMaintenance(tx: Queryable, id: string, now: Date): Promise<MaintenanceRow | undefined> {
-  const [row] = await tx<MaintenanceRow[]>`
-    update maintenances m
-    set ends_at = least(coalesce(m.ends_at, 'infinity'), greatest(m.starts_at, ${now}))
-    where m.id = ${id}
-    returning ${tx(COLUMNS.map((c) => `m.${c}`))}`;
-  return row;
+export async function endMaintenance(tx: Queryable, id: string, now: Date): Promise<{ window: MaintenanceRow; ended: boolean } | undefined> {
+  const [row] = await tx<(MaintenanceRow & { ended: boolean })[]>`
+    with current as (
+      select ${tx(COLUMNS)}, ends_at is not null and ends_at <= greatest(${now}::timestamptz, starts_at) as over
+      from maintenances where id = ${id}
+      for update
+    ), ended as (
+      update maintenances m set ends_at = greatest(m.starts_at, ${now})
+      from current c
+      where m.id = c.id and not c.over
+      returning ${tx(COLUMNS.map((c) => `m.${c}`))}
+    )
+    select *, true as ended from ended
+    union all
+    select ${tx(COLUMNS)}, false from current where over`;
+  if (!row) return undefined;
+  const { ended, ...window } = row;
+  return { window, ended };
 }
 
 /**

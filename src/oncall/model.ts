@@ -2,6 +2,7 @@
 // on-call schedules that say who those people are at a given moment. The pure rules of a
 // schedule are in schedule.ts, of escalation timing in escalation.ts.
 
+import { Refusal } from '../errors.ts';
 import { onCallAt, type Layer, type Override, type Schedule } from './schedule.ts';
 
 /** A level pages channels, people and whoever a schedule has on call when the level fires. */
@@ -38,15 +39,45 @@ export interface NamedBy {
   name: string;
 }
 
+/** What can name a channel, a user or a schedule; `override`: an override still to come, by its schedule. */
+export type HolderKind = 'policy' | 'user' | 'schedule' | 'override';
+
+/** The things of one kind that still name something a deletion was asked for. */
+export interface HeldBy {
+  kind: HolderKind;
+  list: NamedBy[];
+}
+
+const HOLDER_WORDS: Record<HolderKind, [one: string, many: string]> = {
+  policy: ['escalation policy', 'escalation policies'],
+  user: ['user', 'users'],
+  schedule: ['schedule', 'schedules'],
+  override: ['an override of schedule', 'overrides of schedules'],
+};
+
 /**
- * `escalation policy "p" (id) and user "u" (id)`: what still names something, one group per kind
- * of thing ([singular, plural, list]); undefined when nothing does.
+ * A deletion refused because other things still name what it would delete. The message is the
+ * API's (names with ids); `heldBy` carries the same things by kind, so the console can link each
+ * one to its page instead of quoting ids.
  */
-export function namedBy(groups: Array<[one: string, many: string, list: NamedBy[]]>): string | undefined {
-  const parts = groups
-    .filter(([, , list]) => list.length > 0)
-    .map(([one, many, list]) => `${list.length === 1 ? one : many} ${list.map((x) => `"${x.name}" (${x.id})`).join(', ')}`);
-  return parts.length ? parts.join(' and ') : undefined;
+export class InUse extends Refusal {
+  constructor(
+    message: string,
+    readonly heldBy: HeldBy[],
+  ) {
+    super('conflict', message);
+  }
+}
+
+/**
+ * The refusal of a deletion while anything in `groups` names it, its message `say`ing what does
+ * (`escalation policy "p" (id) and user "u" (id)`); undefined when nothing does.
+ */
+export function inUse(groups: HeldBy[], say: (by: string) => string): InUse | undefined {
+  const held = groups.filter((g) => g.list.length > 0);
+  if (held.length === 0) return undefined;
+  const by = held.map(({ kind, list }) => `${HOLDER_WORDS[kind][list.length === 1 ? 0 : 1]} ${list.map((x) => `"${x.name}" (${x.id})`).join(', ')}`);
+  return new InUse(say(by.join(' and ')), held);
 }
 
 /** How many open incidents a refusal names; the count it gives covers the rest. */

@@ -9,9 +9,9 @@ import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import {
   asSchedule,
+  inUse,
   levelRecipients,
   missingIds,
-  namedBy,
   reachesAnyone,
   type Directory,
   type EmailSetup,
@@ -75,8 +75,8 @@ export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: Sch
  */
 export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
   await deleting(sql, 'schedule', id, lockWaitMs, async (tx) => {
-    const by = namedBy([['escalation policy', 'escalation policies', await policiesNaming(tx, 'schedule_ids', id)]]);
-    if (by) throw conflict(`The schedule is used by ${by}; remove it from them first.`);
+    const used = inUse([{ kind: 'policy', list: await policiesNaming(tx, 'schedule_ids', id) }], (by) => `The schedule is used by ${by}; remove it from them first.`);
+    if (used) throw used;
     const name = await store.deleteSchedule(tx, id);
     await audit(tx, acting, { action: 'schedule.delete', target: { type: 'schedule', id, name } }, now);
   });

@@ -5,7 +5,7 @@ import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
-import { missingIds, namedBy, type NewUser, type UserPatch, type UserRow } from './model.ts';
+import { inUse, missingIds, type NewUser, type UserPatch, type UserRow } from './model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from './store.ts';
 import { schedulesNamingUser, schedulesWithOverridesFor } from './store-schedules.ts';
@@ -58,12 +58,15 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
  */
 export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
   await deleting(sql, 'user', id, lockWaitMs, async (tx) => {
-    const by = namedBy([
-      ['escalation policy', 'escalation policies', await policiesNaming(tx, 'user_ids', id)],
-      ['schedule', 'schedules', await schedulesNamingUser(tx, id)],
-      ['an override of schedule', 'overrides of schedules', await schedulesWithOverridesFor(tx, id, now)],
-    ]);
-    if (by) throw conflict(`The user is on call through ${by}; take them out first.`);
+    const used = inUse(
+      [
+        { kind: 'policy', list: await policiesNaming(tx, 'user_ids', id) },
+        { kind: 'schedule', list: await schedulesNamingUser(tx, id) },
+        { kind: 'override', list: await schedulesWithOverridesFor(tx, id, now) },
+      ],
+      (by) => `The user is on call through ${by}; take them out first.`,
+    );
+    if (used) throw used;
     const held = await holdingIncidents(tx, 'user', id);
     if (held) throw conflict(held);
     const name = await store.deleteUser(tx, id);

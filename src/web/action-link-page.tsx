@@ -4,9 +4,9 @@
 
 import type { LinkAction } from '../incidents/action-links.ts';
 import type { IncidentRow } from '../incidents/model.ts';
+import { NOTE_MAX_CHARS } from '../incidents/resolve-note.ts';
 import { stillFailingWarning } from '../incidents/still-failing.ts';
 import { areaText } from '../console/components.tsx';
-import { NOTE_MAX_CHARS } from '../http/routes/incidents.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
 export type ActionLinkView =

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
@@ -7,6 +9,9 @@ import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helper
 // A maintenance window typed into the console as a person does, on the harness's manual clock
 // (2026-11-21 10:00 UTC): the end presets pick an end without wiping what was typed, and Enter
 // still starts the window; a window typed on Berlin's clock is listed on it, UTC beside.
+// LIFELINE_SCREENSHOTS=<dir> keeps a full-page screenshot of the form, the list and a refusal.
+
+const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 
 describe('a maintenance window in the console, in a browser', () => {
   let h: Harness;
@@ -14,6 +19,11 @@ describe('a maintenance window in the console, in a browser', () => {
   let browser: Browser;
   let page: Page;
   let problems: string[];
+  const shot = async (name: string) => {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
 
   before(async () => {
     h = await createHarness();
@@ -61,16 +71,18 @@ describe('a maintenance window in the console, in a browser', () => {
     await page.getByLabel('From', { exact: true }).fill('2026-11-21T22:00');
     await page.getByLabel('Until', { exact: true }).fill('2026-11-21T23:00');
     await page.getByLabel('Why').fill('kernel upgrade');
-    await page.screenshot({ path: '/tmp/mwzone-form.png', fullPage: true });
+    await shot('maintenance-zone-form');
     await page.getByRole('button', { name: 'Start the window' }).click();
     await page.getByText('The window is on').waitFor();
     const windows = (await expectJson<{ items: Array<{ starts_at: string; ends_at: string; time_zone: string | null; reason: string }> }>(await h.admin('GET', '/v1/maintenances'), 200)).items;
-    assert.deepEqual(windows[0], { ...windows[0], starts_at: '2026-11-21T21:00:00.000Z', ends_at: '2026-11-21T22:00:00.000Z', time_zone: 'Europe/Berlin', reason: 'kernel upgrade' });
+    // Both windows were created at the harness's one 10:00: newest first cannot tell them apart.
+    const typed = windows.find((w) => w.reason === 'kernel upgrade');
+    assert.deepEqual(typed, { ...typed, starts_at: '2026-11-21T21:00:00.000Z', ends_at: '2026-11-21T22:00:00.000Z', time_zone: 'Europe/Berlin', reason: 'kernel upgrade' });
     await page.locator('td[data-label="From"]', { hasText: '2026-11-21 22:00 Europe/Berlin (21:00 UTC)' }).waitFor();
     await page.locator('td[data-label="Until"]', { hasText: '2026-11-21 23:00 Europe/Berlin (22:00 UTC)' }).waitFor();
     // The next window is offered on the same clock.
     assert.equal(await page.getByLabel('Time zone').inputValue(), 'Europe/Berlin');
-    await page.screenshot({ path: '/tmp/mwzone-list.png', fullPage: true });
+    await shot('maintenance-zone-list');
 
     await page.getByLabel('Nodes').fill('db-2');
     await page.getByLabel('From', { exact: true }).fill('2027-03-28T02:30');
@@ -78,7 +90,7 @@ describe('a maintenance window in the console, in a browser', () => {
     await page.getByRole('button', { name: 'Start the window' }).click();
     await page.getByText('2027-03-28 02:30 does not happen in Europe/Berlin: clocks jump from 02:00 to 03:00 that night').waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: '/tmp/mwzone-gap-phone-page.png', fullPage: true });
+    await shot('maintenance-zone-gap-phone-page');
     assert.equal((await expectJson<{ items: unknown[] }>(await h.admin('GET', '/v1/maintenances'), 200)).items.length, 2);
     // The refusal is answered 400 on purpose, which Chromium also logs as an error.
     assert.deepEqual(

@@ -72,4 +72,61 @@ describe('the console navigation in a browser', () => {
       }
     });
   }
+
+  it('fades the row at an edge it can scroll past, on a phone in either scheme, and not where the row fits', async () => {
+    const h = await createHarness();
+    const server = await serveApp(h.app);
+    const browser = await launchBrowser();
+    /** How far the row fades at each edge, and the mask that does it. */
+    const fades = (page: Page) =>
+      page.evaluate(() => {
+        const style = getComputedStyle(document.querySelector('.nav')!);
+        return { left: style.getPropertyValue('--nav-fade-left'), right: style.getPropertyValue('--nav-fade-right'), mask: style.maskImage };
+      });
+    const fadesTo = (page: Page, left: string, right: string) =>
+      page.waitForFunction(
+        ([left, right]) => {
+          const style = getComputedStyle(document.querySelector('.nav')!);
+          return style.getPropertyValue('--nav-fade-left') === left && style.getPropertyValue('--nav-fade-right') === right;
+        },
+        [left, right],
+      );
+    try {
+      for (const view of VIEWS.filter((v) => v.phone)) {
+        const { page } = await watchedPage(browser, server.origin, view.context);
+        await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+        // At the start of the row: more to the right, nothing to the left.
+        const start = await fades(page);
+        assert.deepEqual([start.left, start.right], ['0px', '40px'], view.name);
+        assert.match(start.mask, /linear-gradient/);
+        if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `delref-nav-start-${view.name}.png`), clip: { x: 0, y: 0, width: 390, height: 120 } });
+        await page.evaluate(() => {
+          const row = document.querySelector('.nav')!;
+          row.scrollLeft = row.scrollWidth / 2 - row.clientWidth / 2;
+        });
+        await fadesTo(page, '40px', '40px');
+        await page.evaluate(() => {
+          const row = document.querySelector('.nav')!;
+          row.scrollLeft = row.scrollWidth;
+        });
+        await fadesTo(page, '40px', '0px');
+        if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `delref-nav-end-${view.name}.png`), clip: { x: 0, y: 0, width: 390, height: 120 } });
+        await page.close();
+      }
+      // 1,000 px: the row has one of its own and all nine sections fit, so nothing fades.
+      const { page } = await watchedPage(browser, server.origin, { viewport: { width: 1000, height: 800 } });
+      await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+      const fits = await page.evaluate(() => {
+        const row = document.querySelector('.nav')!;
+        return row.scrollWidth <= row.clientWidth;
+      });
+      assert.equal(fits, true);
+      const fit = await fades(page);
+      assert.deepEqual([fit.left, fit.right], ['0px', '0px']);
+    } finally {
+      await browser.close();
+      server.close();
+      await h.close();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import { openIncidents } from '../../src/incidents/store.ts';
 import { emailText } from '../../alerting/email-body.ts';
 import { notificationsFor } from '../../src/notifications/message.ts';
 import { insertDeliveries, listDeliveries } from '../../src/notifications/store.ts';
+import { MAX_FORM_BYTES } from '../../src/http/gate.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 
@@ -124,6 +125,11 @@ describe('a link from a notification', () => {
     const page = await long.text();
     assert.match(text(page), /Nothing was changed: the note must be at most 2000 characters\./);
     assert.ok(page.includes(`\n${'x'.repeat(2001)}</textarea>`), 'the note comes back to be shortened');
+    assert.deepEqual(await state(), before);
+    // The console's form limit: a byte over is refused unread; at the limit the note is read and refused.
+    const sized = (bytes: number) => form('x'.repeat(bytes - 'note='.length));
+    assert.equal((await h.req('POST', link('resolve'), sized(MAX_FORM_BYTES + 1))).status, 413);
+    assert.equal((await h.req('POST', link('resolve'), sized(MAX_FORM_BYTES))).status, 400);
     assert.deepEqual(await state(), before);
 
     // As the console: a line break sent as CRLF counts once, so 2,000 typed characters fit.

@@ -4,6 +4,8 @@ import type { AuditEntry, List } from '../../src/api/shapes.ts';
 import { actionLinkKey, signActionLink } from '../../src/incidents/action-links.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
+import { holdOpen } from '../helpers/locks.ts';
+import { until } from '../helpers/wait.ts';
 
 // GET /v1/audit: every privileged change leaves one row naming who, what, the target, the result and
 // the request, whichever door it came through (API, console, signed link), and a refused change
@@ -209,6 +211,31 @@ describe('the audit log', () => {
     await h.req('POST', `/v1/incidents/${incident!.id}/acknowledge`, { token: writer.secret, headers: { 'x-request-id': 'req-api-ack' } });
     const [again] = (await audit('request_id=req-api-ack')).items;
     assert.deepEqual([again?.action, again?.result], ['incident.acknowledge', 'unchanged']);
+  });
+
+  it('records a key revoked once as done: again, or by a revocation sent at the same time, as unchanged', async () => {
+    const revocations = async (id: string) =>
+      (await h.sql<{ result: string }[]>`select result from audit_log where action = 'api_key.revoke' and target_id = ${id} order by id`).map((r) => r.result);
+    const revokedAt = async (id: string) => (await h.sql<{ at: Date }[]>`select revoked_at as at from api_keys where id = ${id}`)[0]!.at.toISOString();
+    const once = await h.createKey('read', 'revoked-twice');
+    assert.equal((await h.req('DELETE', `/v1/api-keys/${once.id}`, { token: ADMIN_TOKEN })).status, 204);
+    const first = await revokedAt(once.id);
+    h.clock.advance(60_000);
+    assert.equal((await h.req('DELETE', `/v1/api-keys/${once.id}`, { token: ADMIN_TOKEN })).status, 204);
+    assert.deepEqual(await revocations(once.id), ['done', 'unchanged']);
+    assert.equal(await revokedAt(once.id), first, 'it keeps the time it was revoked');
+
+    // Both requests have read the key while this transaction holds its row; released, they race.
+    const raced = await h.createKey('read', 'revoked-at-once');
+    const blocker = await holdOpen(h.db, (tx) => tx`select id from api_keys where id = ${raced.id} for no key update`);
+    const both = Promise.all([0, 1].map(() => h.req('DELETE', `/v1/api-keys/${raced.id}`, { token: ADMIN_TOKEN })));
+    await until('both revocations to wait on the key', async () => {
+      const [row] = await h.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike ${'%api_keys%'}`;
+      return row!.n >= 2;
+    });
+    await blocker.release();
+    assert.deepEqual((await both).map((r) => r.status), [204, 204]);
+    assert.deepEqual((await revocations(raced.id)).sort(), ['done', 'unchanged']);
   });
 
   it('filters by actor, action and target, pages newest first with a cursor, and is for admins only', async () => {

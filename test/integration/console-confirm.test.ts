@@ -72,7 +72,7 @@ describe('console: asking before deleting or revoking', () => {
     });
     assert.equal(policyGone.headers.get('location'), '/policies?deleted');
     const scheduleGone = await askedThenDone({
-      page: `/schedules/${rota.id}/edit`,
+      page: `/schedules/${rota.id}`,
       action: `/schedules/${rota.id}/delete`,
       verb: 'Delete',
       name: 'Rota',
@@ -98,6 +98,39 @@ describe('console: asking before deleting or revoking', () => {
       exists: row('channels', hook.id),
     });
     assert.equal(channelGone.headers.get('location'), '/channels?deleted');
+  });
+
+  it('refuses deleting what is still in use on a page with the navigation, linking what holds it by name', async () => {
+    const hook = await made('/v1/channels', { name: 'ops webhook', type: 'webhook', config: { url: 'https://hooks.example.com/y' } });
+    const bob = await made('/v1/users', { name: 'Bob Ops', email: 'bob.ops@example.com', channel_ids: [hook.id] });
+    const rota = await made('/v1/schedules', { name: 'Nights', time_zone: 'UTC', layers: [{ name: 'a', user_ids: [bob.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] });
+    const policy = await made('/v1/escalation-policies', { name: 'primary', levels: [{ after_seconds: 0, channel_ids: [hook.id], user_ids: [bob.id], schedule_ids: [rota.id] }] });
+    const refused = async (path: string) => {
+      const question = await get(`${path}/delete`);
+      const res = await post(`${path}/delete`, sent(question.html, `${path}/delete`));
+      const html = unescapeHtml(await res.text());
+      assert.equal(res.status, 409, html);
+      assert.match(html, /<nav aria-label="Console">/, `${path}: the refusal keeps the navigation`);
+      const why = /<div class="signin"><h1>[^<]*<\/h1><p>(.*?)<\/p>/s.exec(html)?.[1] ?? assert.fail(html);
+      for (const id of [hook.id, bob.id, rota.id, policy.id]) assert.ok(!why.replace(/href="[^"]*"/g, '').includes(id), `${path}: no id in the words: ${why}`);
+      return { why, html };
+    };
+    const policyLink = `<a href="/policies/${policy.id}">primary</a>`;
+
+    const channel = await refused(`/channels/${hook.id}`);
+    assert.equal(channel.why, `ops webhook is still paged by escalation policy ${policyLink} and person <a href="/users/${bob.id}">Bob Ops</a> — remove it there first.`);
+    assert.ok(channel.html.includes(`<a href="/channels/${hook.id}">Back to ops webhook</a>`));
+    const person = await refused(`/users/${bob.id}`);
+    assert.equal(person.why, `Bob Ops is still on call through escalation policy ${policyLink} and schedule <a href="/schedules/${rota.id}">Nights</a> — take them out there first.`);
+    const schedule = await refused(`/schedules/${rota.id}`);
+    assert.equal(schedule.why, `Nights is still used by escalation policy ${policyLink} — remove it there first.`);
+
+    // The API's refusal keeps its shape and words, ids included.
+    const api = await s.h.admin('DELETE', `/v1/channels/${hook.id}`);
+    assert.equal(api.status, 409);
+    assert.deepEqual(await api.json(), {
+      error: { code: 'conflict', message: `The channel is used by escalation policy "primary" (${policy.id}) and user "Bob Ops" (${bob.id}); remove it from them first.` },
+    });
   });
 
   it("asks before removing an override and before replacing a node's token or a job's ping URL", async () => {

@@ -168,6 +168,48 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
     assert.deepEqual([w!.starts_at.toISOString(), w!.ends_at.toISOString()], ['2027-10-31T00:00:00.000Z', '2027-10-31T01:30:00.000Z']);
   });
 
+  it('refuses an Until reading at or before From on the night clocks go back, as on any other night', async () => {
+    for (const [from, until] of [['02:30', '02:30'], ['02:45', '02:15']] as const) {
+      const res = await send({ nodes: 'db-20', time_zone: 'Europe/Berlin', starts_at: `2027-10-31T${from}`, ends_at: `2027-10-31T${until}`, reason: 'back' });
+      assert.equal(res.status, 400);
+      assert.match(await res.text(), /<p class="error" id="ends_at-error">must be after starts_at<\/p>/);
+    }
+    assert.equal((await windowsOf('back')).length, 0);
+  });
+
+  it('ends a preset\'s window where the preset said when its Until is shown twice: From 01:30 + 1 h is the first 02:30', async () => {
+    const res = await send({ nodes: 'db-20', time_zone: 'Europe/Berlin', starts_at: '2027-10-31T01:30', hours: '1', reason: 'preset back' });
+    assert.equal(res.status, 200);
+    const again = formOf(await res.text(), '/maintenance');
+    assert.equal(again.get('ends_at'), '2027-10-31T02:30');
+    again.delete('hours');
+    const sent = await s.h.app.request('/maintenance', { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: again.toString() });
+    assert.equal(sent.status, 303, await sent.text());
+    const [w] = await windowsOf('preset back');
+    assert.deepEqual([w!.starts_at.toISOString(), w!.ends_at.toISOString()], ['2027-10-30T23:30:00.000Z', '2027-10-31T00:30:00.000Z']);
+  });
+
+  it('fills a preset\'s Until on the zone the form offers when the zone typed is none', async () => {
+    const res = await send({ nodes: 'db-20', time_zone: 'Europe/Atlantis', starts_at: '', hours: '1', reason: 'atlantis preset' });
+    assert.equal(res.status, 200);
+    // 11:00 UTC, on Berlin's clock as the form's From was.
+    assert.equal(formOf(await res.text(), '/maintenance').get('ends_at'), '2026-11-21T12:00');
+  });
+
+  it('keeps a zone as Intl spells it, and lists any name of UTC as UTC alone', async () => {
+    for (const [typed, reason] of [['europe/berlin', 'lower'], ['Etc/UTC', 'etc utc']] as const) {
+      const res = await send({ nodes: 'db-20', time_zone: typed, starts_at: '2026-11-21T22:00', ends_at: '2026-11-21T23:00', reason });
+      assert.equal(res.status, 303, await res.text());
+    }
+    assert.deepEqual((await windowsOf('lower')).map((w) => w.time_zone), ['Europe/Berlin']);
+    assert.deepEqual((await windowsOf('etc utc')).map((w) => w.time_zone), ['UTC']);
+    // A window kept before names were canonical.
+    await s.h.sql`update maintenances set time_zone = 'utc' where reason = 'etc utc'`;
+    const list = await get('/maintenance');
+    assert.ok(list.includes('<time datetime="2026-11-21T22:00:00.000Z">2026-11-21 22:00:00 UTC</time>'), 'shown in UTC alone');
+    assert.doesNotMatch(list, /22:00 utc/);
+  });
+
   it('refuses a zone that is none under its field', async () => {
     const res = await send({ nodes: 'db-20', time_zone: 'Europe/Atlantis', reason: 'atlantis' });
     assert.equal(res.status, 400);

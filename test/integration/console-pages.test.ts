@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
+import { addTimeline, openIncidents, pagedNobody } from '../../src/incidents/store.ts';
 import { escalate, followNodes, pageLater, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { insertSchedule } from '../../src/oncall/store-schedules.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
 import type { State } from '../../src/health/decide.ts';
+import type { TimelineEntry } from '../../src/incidents/model.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
 import { createSql } from '../../src/db/client.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { MAX_FORM_BYTES } from '../../src/http/gate.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
@@ -794,6 +796,36 @@ describe('console: incidents', () => {
     assert.doesNotMatch(listRow(await get('/incidents'), nobody!.id), /paged nobody/);
   });
 
+  it('counts as paged nobody only an escalation that ended on nobody, with no level that paged anyone', async () => {
+    const { h } = s;
+    const nodes = await Promise.all(['pn-1', 'pn-2', 'pn-3', 'pn-4', 'pn-5', 'pn-6'].map((n) => h.createNode(n)));
+    const incidents = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
+    );
+    const [first, later, escalated, unsaid, goesOn, paged] = incidents.map((i) => i.id);
+    const opened = { kind: 'opened', detail: { reason: 'no heartbeat', level: 0, step: 0, channel_ids: [], users: [] } };
+    const nobody = (step: number, ends?: boolean) => ({
+      kind: 'reached_nobody',
+      detail: { level: step, step, channel_ids: [], users: [], reason: 'nobody on call', ...(ends === undefined ? {} : { escalation_ends: ends }) },
+    });
+    const rows: [string | undefined, Omit<TimelineEntry, 'incident_id' | 'at'>[]][] = [
+      // Its only level reached nobody (step 0 is written instead of opened when it does).
+      [first, [nobody(0, true)]],
+      [later, [opened, nobody(0, false), nobody(1, true)]],
+      // Level 2 paged someone; level 3 ended on nobody.
+      [escalated, [opened, nobody(0, false), { kind: 'escalated', detail: { level: 1, step: 1 } }, nobody(2, true)]],
+      // Written before escalation_ends was: which followed is not known, so nothing is said.
+      [unsaid, [nobody(0)]],
+      [goesOn, [nobody(0, false)]],
+      [paged, [opened, nobody(1, true)]],
+    ];
+    await addTimeline(h.sql, rows.flatMap(([id, entries]) => entries.map((e) => ({ incident_id: id!, at: h.clock.now(), ...e }))));
+    assert.deepEqual(await pagedNobody(h.sql, incidents.map((i) => i.id)), new Set([first, later]));
+    assert.deepEqual(await pagedNobody(h.sql, [later!, paged!]), new Set([later]));
+    assert.deepEqual(await pagedNobody(h.sql, []), new Set());
+  });
+
   it('does not say "Paged nobody" when level 1 paged someone whose page is still queued and the last level reached nobody', async () => {
     const { h } = s;
     const zoe = (await (await h.admin('POST', '/v1/users', { name: 'Zoe', email: 'zoe@example.com' })).json()) as { id: string };
@@ -929,6 +961,17 @@ describe('console: incidents', () => {
     assert.doesNotMatch(html, /see details/);
     const kept = textareaText(/<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1] ?? '');
     assert.equal(kept.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>'), long);
+    assert.equal((await h.admin('GET', `/v1/incidents/${incident!.id}`).then((r) => r.json()) as { status: string }).status, 'open');
+
+    // The form limit, a Resolve link's page's too: a byte over is refused unread; at the limit the note is read and refused.
+    pageHtml = html;
+    const sized = (bytes: number) => {
+      const body = formOf(pageHtml, `${path}/resolve`);
+      body.set('note', '');
+      return 'x'.repeat(bytes - body.toString().length);
+    };
+    assert.equal((await resolving(sized(MAX_FORM_BYTES + 1))).status, 413);
+    assert.equal((await resolving(sized(MAX_FORM_BYTES))).status, 400);
     assert.equal((await h.admin('GET', `/v1/incidents/${incident!.id}`).then((r) => r.json()) as { status: string }).status, 'open');
 
     // 2,000 characters as typed, 20 of them line breaks: the form sends CRLF, 2,020 code units.

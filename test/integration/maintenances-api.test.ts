@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { activeMaintenance, insertMaintenance, maintenanceExits, nextMaintenanceStart } from '../../src/maintenance/store.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 import type { List as Page, Maintenance as WindowBody } from '../../src/api/shapes.ts';
+import { holdOpen } from '../helpers/locks.ts';
+import { until } from '../helpers/wait.ts';
 
 let h: Harness;
 let keys: Record<'write' | 'read' | 'ingest', string>;
@@ -121,6 +123,12 @@ describe('creating windows', () => {
     assert.deepEqual([w.starts_at, w.ends_at, w.time_zone], [iso(HOUR), iso(2 * HOUR), 'Europe/Berlin']);
     assert.equal((await expectJson<WindowBody>(await h.admin('GET', `/v1/maintenances/${w.id}`), 200)).time_zone, 'Europe/Berlin');
     await expectJson(await h.admin('DELETE', `/v1/maintenances/${w.id}`), 200);
+    // Kept as Intl spells it, whatever the case or alias typed.
+    for (const [typed, kept] of [['europe/berlin', 'Europe/Berlin'], ['etc/utc', 'UTC']] as const) {
+      const z = await create({ node_ids: ['lone-1'], starts_at: iso(HOUR), ends_at: iso(2 * HOUR), time_zone: typed });
+      assert.equal(z.time_zone, kept);
+      await expectJson(await h.admin('DELETE', `/v1/maintenances/${z.id}`), 200);
+    }
   });
 
   it('never pushes a due time back: a node already due sooner keeps its time', async () => {
@@ -170,6 +178,24 @@ describe('ending windows', () => {
     assert.equal(ended.ends_at, w.ends_at);
     assert.equal((await expectJson<WindowBody>(await h.admin('DELETE', `/v1/maintenances/${c.id}`), 200)).ends_at, c.starts_at);
     assert.deepEqual(await woken(before), new Map());
+  });
+  it('of two ends sent at once, ends the window once: one audit entry and one wake, both answered with its end', async () => {
+    const w = await create({ node_ids: ['lone-1'], starts_at: iso(0) });
+    h.clock.advance(60_000);
+    const before = await dueRows();
+    // Both requests reach the window's row while this transaction holds it; released, they race.
+    const blocker = await holdOpen(h.db, (tx) => tx`select id from maintenances where id = ${w.id} for update`);
+    const both = Promise.all([0, 1].map(() => h.admin('DELETE', `/v1/maintenances/${w.id}`)));
+    await until('both ends to wait on the window', async () => {
+      const [row] = await h.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike ${'%maintenances%'}`;
+      return row!.n >= 2;
+    });
+    await blocker.release();
+    const answers = await Promise.all((await both).map((r) => expectJson<WindowBody>(r, 200)));
+    assert.deepEqual(answers.map((a) => [a.ends_at, a.active]), [[iso(0), false], [iso(0), false]]);
+    const [audited] = await h.sql<{ n: number }[]>`select count(*)::int as n from audit_log where action = 'maintenance.end' and target_id = ${w.id}`;
+    assert.equal(audited!.n, 1);
+    assert.equal((await dueRows()).get(nodes['lone-1']!)!.wake, before.get(nodes['lone-1']!)!.wake + 1);
   });
 });
 

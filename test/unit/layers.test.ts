@@ -28,6 +28,7 @@ const PURE = [
   'src/incidents/action-links.ts',
   'src/incidents/categorize.ts',
   'src/incidents/events.ts',
+  'src/incidents/resolve-note.ts',
   'src/incidents/view.ts',
   'src/oncall/escalation.ts',
   'src/oncall/schedule.ts',

@@ -20,6 +20,7 @@ import { Actor } from '../incident-parts.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { channelWithoutEmail, Unsent } from '../email-reach.tsx';
+import { refusedDeletion } from '../refused-deletion.tsx';
 
 // Channels: where incidents are announced. Create, edit and delete call src/channels/service.ts
 // as the API does; "Send a test" is its sendTest, through the channel's real transport.
@@ -371,7 +372,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     if (!channel) return missing(c);
     const outcome = await attempt(
       async () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c)),
-      (r) => channelPage(c, channel, { message: r.message, status: 409 }),
+      (r) => refusedDeletion(c, deps, { name: channel.name, href: `/channels/${channel.id}`, held: 'is still paged by', fix: 'remove it there first' }, r),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect('/channels?deleted', 303);

@@ -10,7 +10,7 @@ import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isTimeCursor } from '../../http/validation.ts';
-import { NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../http/routes/incidents.ts';
+import { NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
 import { acknowledge, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';

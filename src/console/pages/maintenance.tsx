@@ -9,13 +9,13 @@ import { isTimeCursor, parse } from '../../http/validation.ts';
 import { isOpenAt, isOverAt, notBefore, windowCovers, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, lastTimeZone, listMaintenances } from '../../maintenance/store.ts';
-import { isTimeZone } from '../../local-time.ts';
+import { isTimeZone, isUtc } from '../../local-time.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, At, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { hhmm, localInput, utc, zoned } from '../format.ts';
-import { fieldProblems, labels, spanTime, text, zonedTime, type Form } from '../forms.ts';
+import { fieldProblems, labels, spanTimes, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { AskFirst, asking, Confirm, confirmed } from '../confirm.tsx';
@@ -56,6 +56,12 @@ export function presetEnd(now: Date, typedStart: string | undefined, hours: numb
   return new Date(Math.max(now.getTime(), Number.isNaN(start) ? 0 : start) + hours * 3_600_000);
 }
 
+/**
+ * A preset's end as the instant the form carries beside Until (forms.ts, spanTimes): to the minute,
+ * as Until shows it.
+ */
+const minuteOf = (d: Date): string => new Date(d.getTime() - (d.getTime() % 60_000)).toISOString();
+
 /** A preset's hours as a form sends them, or undefined for anything else. */
 const presetOf = (raw: unknown): number | undefined => PRESET_HOURS.find((h) => raw === String(h));
 
@@ -94,10 +100,10 @@ const windowName = (m: MaintenanceRow, names: Map<string, string>) => `the windo
 /**
  * "2026-12-07 22:00 Europe/Berlin (21:00 UTC)": a window's time on the clock it was typed on, and
  * in UTC, as the API, the logs and the status pages say it (with the UTC date when it is another).
- * A window given as instants only, or typed in UTC, in UTC alone.
+ * A window given as instants only, or typed in UTC by any of its names, in UTC alone.
  */
 function ZonedAt(p: { at: Date | null; zone: string | null; none?: string }) {
-  if (p.at === null || p.zone === null || p.zone === 'UTC') return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
+  if (p.at === null || p.zone === null || isUtc(p.zone)) return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
   const here = zoned(p.at, p.zone);
   const there = zoned(p.at, 'UTC');
   return (
@@ -156,6 +162,8 @@ function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefi
   // Fields re-shown after a refusal are as typed; times are filled in on the zone the form shows.
   const zone = zoneOf(f, p.zone);
   const hours = pre?.hours ?? (f ? presetOf(f.hours) : undefined);
+  const presetUntil = pre ? new Date(p.now.getTime() + pre.hours * 3_600_000) : undefined;
+  const untilInstant = f ? text(f, 'ends_at_instant') : presetUntil && minuteOf(presetUntil);
   return (
     <form method="post" action="/maintenance" class="panel">
       <Csrf session={p.session} />
@@ -178,7 +186,8 @@ function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefi
           <input id="starts_at" name="starts_at" type="datetime-local" required value={v('starts_at', localInput(p.now, zone))} />
         </Field>
         <Field id="ends_at" label="Until" hint="Empty: until someone ends it." problem={p.problems?.get('ends_at')}>
-          <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at', pre ? localInput(new Date(p.now.getTime() + pre.hours * 3_600_000), zone) : '')} />
+          <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at', presetUntil ? localInput(presetUntil, zone) : '')} />
+          {untilInstant ? <input type="hidden" name="ends_at_instant" value={untilInstant} /> : null}
           <p class="hint">
             From now (or the later start) for{' '}
             {PRESET_HOURS.map((h, i) => (
@@ -297,18 +306,19 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     const hours = presetOf(form.hours);
     // A preset pressed: the form again, as typed, with another end; nothing created.
     if (hours !== undefined) {
-      const zone = zoneOf(form, 'UTC');
-      return page(c, { form: { ...form, ends_at: localInput(presetEnd(deps.clock.now(), zonedTime(form, 'starts_at', zone), hours), zone) } });
+      const zone = zoneOf(form, (await lastTimeZone(deps.sql)) ?? 'UTC');
+      const end = presetEnd(deps.clock.now(), zonedTime(form, 'starts_at', zone), hours);
+      return page(c, { form: { ...form, ends_at: localInput(end, zone), ends_at_instant: minuteOf(end) } });
     }
     const parsedLabels = labels(text(form, 'labels'), 'labels');
     const zone = text(form, 'time_zone')?.trim() ?? '';
-    const [starts, ends] = [spanTime(form, 'starts_at', zone, 'start'), spanTime(form, 'ends_at', zone, 'end')];
-    const problems = [...parsedLabels.problems, ...[starts.problem, ends.problem].filter((d) => d !== undefined)];
+    const span = spanTimes(form, zone, 'starts_at', 'ends_at');
+    const problems = [...parsedLabels.problems, ...span.problems];
     const input = {
       node_ids: (text(form, 'nodes') ?? '').split(/[\s,]+/).filter(Boolean),
       labels: parsedLabels.labels,
-      starts_at: starts.time,
-      ends_at: ends.time ?? null,
+      starts_at: span.starts,
+      ends_at: span.ends ?? null,
       reason: text(form, 'reason')?.trim() ?? null,
       time_zone: zone,
     };

@@ -24,6 +24,7 @@ import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
 import { ZoneInput, ZoneNow } from '../zones.tsx';
+import { refusedDeletion } from '../refused-deletion.tsx';
 
 // On-call schedules: who is on call, the next 14 days of it, and the overrides. Every write is a
 // command of src/oncall/schedules.ts, its input checked by the API's own schemas; who is on call
@@ -332,15 +333,6 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             now={deps.clock.now()}
           />
         )}
-        {schedule ? (
-          <>
-            <h2>Delete</h2>
-            <div class="actions">
-              <AskFirst href={`/schedules/${schedule.id}/delete`} name={schedule.name} />
-              <span class="muted">Its overrides go with it. Refused while an escalation policy names it.</span>
-            </div>
-          </>
-        ) : null}
       </Page>,
       o.status,
     );
@@ -491,6 +483,15 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             </button>
           </form>
         ) : null}
+        {canWrite ? (
+          <>
+            <h2>Delete</h2>
+            <div class="actions">
+              <AskFirst href={`/schedules/${schedule.id}/delete`} name={schedule.name} />
+              <span class="muted">Its layers and overrides go with it. Refused while an escalation policy names it.</span>
+            </div>
+          </>
+        ) : null}
       </Page>,
       o.status,
     );
@@ -541,7 +542,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     if (!schedule) return missing(c);
     const outcome = await attempt(
       () => deleteSchedule(deps.sql, schedule.id, deps.clock.now(), acting(c)),
-      (r) => formPage(c, schedule, { message: r.message, status: formRefusal(r, 'Not deleted').status }),
+      (r) => refusedDeletion(c, deps, { name: schedule.name, href: `/schedules/${schedule.id}`, held: 'is still used by', fix: 'remove it there first' }, r),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect('/schedules?deleted', 303);

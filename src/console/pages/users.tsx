@@ -25,6 +25,7 @@ import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { timelineRange } from '../shift-timeline.tsx';
 import { ZoneInput, ZoneNow } from '../zones.tsx';
+import { refusedDeletion } from '../refused-deletion.tsx';
 
 // People: whom a policy or a schedule pages, by email and by their own channels. Create, edit and
 // delete call src/oncall/users.ts as the API does. A person's page shows their coming shifts on
@@ -289,7 +290,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     if (!user) return missing(c);
     const outcome = await attempt(
       () => deleteUser(deps.sql, user.id, deps.clock.now(), acting(c)),
-      (r) => userPage(c, user, { message: r.message, status: formRefusal(r, 'Not deleted').status }),
+      (r) => refusedDeletion(c, deps, { name: user.name, href: `/users/${user.id}`, held: 'is still on call through', fix: 'take them out there first' }, r),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect('/users?deleted', 303);

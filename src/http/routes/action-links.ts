@@ -8,6 +8,7 @@ import { actorTextOf } from '../../incidents/actor-names.ts';
 import { actionLinkKey, verifyActionLink, type ActionLink, type LinkAction } from '../../incidents/action-links.ts';
 import type { IncidentRow } from '../../incidents/model.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
+import { noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
 import { getIncident } from '../../incidents/store.ts';
 import { stillFailing } from '../../incidents/still-failing.ts';
 import { nodeStates } from '../../nodes/store.ts';
@@ -15,8 +16,8 @@ import { userNames } from '../../oncall/store-users.ts';
 import { renderActionLinkPage, type ActionLinkView } from '../../web/action-link-page.tsx';
 import { FORM_PAGE_CSP, PAGE_HEADERS } from '../../web/layout.tsx';
 import { unstorableText } from '../validation.ts';
-import { noteOf, resolutionNote } from './incidents.ts';
 import type { AppDeps } from '../deps.ts';
+import { MAX_FORM_BYTES } from '../gate.ts';
 
 // GET /a/{token}: what a link from a notification will do, changing nothing (mail scanners and
 // link previews open every link); its button POSTs the same URL, which acts as the recipient
@@ -111,8 +112,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     return send(c, before ? await shown(before) : await ask(link, incident, (await actorFor(link)).by));
   });
 
-  // The one field is a note of at most 2,000 characters: ~24 KB percent-encoded at worst.
-  const small = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('Too much to send: this page sends a note of at most 2,000 characters.', 413, HEADERS) });
+  const small = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('Too much to send: this page sends a note of at most 2,000 characters.', 413, HEADERS) });
 
   app.post('/:token', small, async (c) => {
     const opened = await open(c);

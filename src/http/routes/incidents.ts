@@ -4,6 +4,7 @@ import { actorOf } from '../../access/model.ts';
 import { listOf, type Delivery, type Incident } from '../../api/shapes.ts';
 import { engineActor } from '../../incidents/actor-names.ts';
 import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
+import { NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
 import { getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
@@ -15,7 +16,7 @@ import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { validationFailed } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, isTimeCursor, optionalBody, page, parse, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, DisplayName, isTimeCursor, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
@@ -28,23 +29,10 @@ const By = v.optional(
   v.pipe(DisplayName, v.check((by) => !engineActor(by), 'is kept for the engine: not "auto", "node_deleted", or starting "api-key:" or "node:"')),
 );
 export const Acknowledge = closedObject({ by: By });
-/** A resolution note's limit, in the API, the console's form and a Resolve link's page. */
-export const NOTE_MAX_CHARS = 2000;
 export const Resolve = closedObject({
   by: By,
-  note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, `must be at most ${NOTE_MAX_CHARS} characters`))),
+  note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG))),
 });
-
-/**
- * A resolution note typed in a form (the console's, a Resolve link's page). A form sends each line
- * break as CRLF while the textarea's maxlength counted it as one character, so 2,000 typed
- * characters over 20 lines arrived as 2,020 and were refused.
- */
-export const noteOf = (form: Record<string, string | File>): string => (typeof form.note === 'string' ? form.note.replace(/\r\n/g, '\n') : '');
-
-/** A typed note as resolving takes it, by the API's limits: none when blank; validation_failed when too long. */
-export const resolutionNote = (typed: string): string | undefined => parse(Resolve, typed.trim() !== '' ? { note: typed } : {}).note;
-
 
 /** `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent. */
 function ifMatch(c: Context): number | undefined {
