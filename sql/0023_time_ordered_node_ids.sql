@@ -6,8 +6,10 @@
 -- every 5,000-row batch to nearly every page of all four tables, and a new node's index entries go
 -- to one edge of each primary key instead of a random leaf. The time is clock_timestamp(), per row:
 -- now() is the transaction's start, the same for every node one statement registers. Ids stay
--- opaque; the v4 ids already issued keep working and sort among themselves as before.
-CREATE FUNCTION time_ordered_uuid() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
+-- opaque to the engine, though one now tells whoever sees it when its node was created, to the
+-- millisecond; the v4 ids already issued keep working and sort among themselves as before. OR
+-- REPLACE, so the file also runs where the function was made by hand.
+CREATE OR REPLACE FUNCTION time_ordered_uuid() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
   SELECT encode(
            substring(int8send(us / 1000) FROM 3)                            -- 48-bit Unix ms
            || int2send((x'7000'::int | (us % 1000) * 4096 / 1000)::int2)     -- version 7, sub-ms

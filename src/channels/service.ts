@@ -137,8 +137,8 @@ export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Act
     if (used) throw used;
     const held = await holdingIncidents(tx, 'channel', id);
     if (held) throw conflict(held);
-    await store.deleteChannel(tx, id);
-    await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id } }, now);
+    const name = await store.deleteChannel(tx, id);
+    await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id, name } }, now);
   });
 }
 

@@ -51,9 +51,10 @@ export async function updateChannel(sql: Queryable, id: string, patch: ChannelPa
   return row;
 }
 
-export async function deleteChannel(tx: Queryable, id: string): Promise<boolean> {
-  const rows = await tx`delete from channels where id = ${id} returning id`;
-  return rows.length > 0;
+/** Deletes the channel; its name, for the audit row that outlives it, or undefined when there was none. */
+export async function deleteChannel(tx: Queryable, id: string): Promise<string | undefined> {
+  const [row] = await tx<{ name: string }[]>`delete from channels where id = ${id} returning name`;
+  return row?.name;
 }
 
 /** Any one sealed secret and its channel, to check at start that the key in use can open what is stored. */

@@ -45,7 +45,13 @@ export interface CronSchedule {
 /** The instant a job becomes down, and why. */
 export interface Deadline {
   at: Date;
-  reason: string;
+  /**
+   * Why, said only when the job is down: a missed run's words format two times on two clocks,
+   * which built for every job judged doubled the pass's CPU per job (13.9 → 27.7 µs; built only
+   * for the 5 % down, 13.4 → 6.8 µs: BENCHMARKS.md, 2026-12-07 05:45). A function, not a getter,
+   * so no spread or JSON.stringify can lose it.
+   */
+  reason: () => string;
 }
 
 /** The first time the schedule names strictly after `after`. */
@@ -133,13 +139,12 @@ function foremost(spans: Span[], i: number): Span {
  * job created at 20:11:55 is first due at 20:14, not at 20:12, five seconds after it was made —
  * nobody can install a crontab in that time. Unlike Healthchecks, where a new check waits for a
  * first ping for ever, a crontab that was never installed is still reported, after its first
- * missed run. The reason is written at once, a plain field: built only when read (a getter) it
- * saved nothing measurable (BENCHMARKS.md, 2026-12-06) and was lost to a spread or JSON.stringify.
+ * missed run. The reason is built only when asked (Deadline.reason), at the transition.
  */
 function missedRun(pings: JobPings, schedule: CronSchedule): Deadline {
   const due = awaitedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
   const at = new Date(due.getTime() + schedule.grace_seconds * 1000);
-  return { at, reason: `no success ping for the run due at ${dueWords(due, schedule)}; ${lastRunEnded(pings.lastEndAt, at)}` };
+  return { at, reason: () => `no success ping for the run due at ${dueWords(due, schedule)}; ${lastRunEnded(pings.lastEndAt, at, schedule.time_zone)}` };
 }
 
 /**
@@ -155,14 +160,17 @@ const silence = (last: Date, at: Date): string => spoken(Math.floor((at.getTime(
 export const silentFor = (last: Date | null, at: Date): string => (last === null ? 'since it was created' : `for ${silence(last, at)}`);
 
 /**
- * How long a missed run's job had been silent when its grace ran out (`at`): "last run ended 49s
- * before the grace ran out", or "no run has ended since it was created". The run it missed says
- * nothing of that: a daily job silent through a week's maintenance misses the first run after it.
- * Said as when the last run ended, not "no end ping for 49s", which read as "the run never ended"
- * beside a run list showing it ended with exit 0 (a start, then `/0` with a body, 49 s before).
+ * When a missed run's job last ended a run, on the clocks its due run is named on, and how long
+ * before the deadline (`at`, the due run plus grace): "last run ended 2026-05-04 02:59:59 UTC
+ * (5m1s before the deadline)", or "no run has ended since it was created". A bare "5m1s before"
+ * counted from a deadline the reason never prints; the time is to the second whatever the
+ * expression, since an end ping comes at any second. The run it missed says nothing of that: a
+ * daily job silent through a week's maintenance misses the first run after it. Said as when the
+ * last run ended, not "no end ping for 49s", which read as "the run never ended" beside a run list
+ * showing it ended with exit 0 (a start, then `/0` with a body, 49 s before).
  */
-const lastRunEnded = (last: Date | null, at: Date): string =>
-  last === null ? 'no run has ended since it was created' : `last run ended ${silence(last, at)} before the grace ran out`;
+const lastRunEnded = (last: Date | null, at: Date, zone: string): string =>
+  last === null ? 'no run has ended since it was created' : `last run ended ${onClocks(last, zone, 'HH:mm:ss', `${silence(last, at)} before the deadline`)}`;
 
 /**
  * The scheduled run a silent job's success ping is awaited for: the first after its last success
@@ -183,13 +191,17 @@ export function awaitedRun(lastSuccessAt: Date | null, watchingSince: Date, sche
  * a zone that is UTC under another name (Etc/UTC). People read it (README, "Health"), nothing parses it.
  */
 function dueWords(due: Date, schedule: Pick<CronSchedule, 'cron' | 'time_zone' | 'grace_seconds'>): string {
-  const utc = DateTime.fromJSDate(due, { zone: 'UTC' });
-  const grace = `grace ${schedule.grace_seconds}s`;
-  if (isUtc(schedule.time_zone)) return `${utc.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'")} (${grace})`;
-  const local = DateTime.fromJSDate(due, { zone: schedule.time_zone });
-  const time = local.toFormat(hasSeconds(schedule.cron) ? 'HH:mm:ss' : 'HH:mm');
+  return onClocks(due, schedule.time_zone, hasSeconds(schedule.cron) ? 'HH:mm:ss' : 'HH:mm', `grace ${schedule.grace_seconds}s`);
+}
+
+/** `t` in UTC, then in parentheses on `zone`'s clock (its date too when not UTC's) and `aside`. */
+function onClocks(t: Date, zone: string, localFormat: string, aside: string): string {
+  const utc = DateTime.fromJSDate(t, { zone: 'UTC' });
+  const utcWords = utc.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'");
+  if (isUtc(zone)) return `${utcWords} (${aside})`;
+  const local = DateTime.fromJSDate(t, { zone });
   const day = local.toISODate() === utc.toISODate() ? '' : `${local.toISODate()} `;
-  return `${utc.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'")} (${day}${time} in ${schedule.time_zone}; ${grace})`;
+  return `${utcWords} (${day}${local.toFormat(localFormat)} in ${zone}; ${aside})`;
 }
 
 /** Six fields: the first is the second (the cron package's form); five fields and presets have none. */
@@ -290,7 +302,7 @@ export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, 
 
 export interface JobCheck {
   /** Set once a deadline has passed: the job is down, stamped at that deadline. */
-  down: Deadline | null;
+  down: { at: Date; reason: string } | null;
   /** When to look again if no ping arrives first; null once down (only a ping changes that). */
   nextCheckAt: Date | null;
 }
@@ -303,14 +315,14 @@ export function jobDeadline(pings: JobPings, schedule: CronSchedule): Deadline {
 /** The evaluator's question for a scheduled job: down already, or when to look next. */
 export function checkJob(pings: JobPings, schedule: CronSchedule, now: Date): JobCheck {
   const deadline = jobDeadline(pings, schedule);
-  return deadline.at <= now ? { down: { at: deadline.at, reason: deadline.reason }, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
+  return deadline.at <= now ? { down: { at: deadline.at, reason: deadline.reason() }, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
 }
 
 /** The deadline of a run that has started and not ended, when the schedule limits runs. */
 function runningDeadline(pings: JobPings, schedule: CronSchedule): Deadline | null {
   const max = schedule.max_run_seconds;
   if (pings.runTimedFrom === null || max == null) return null;
-  return { at: runDeadline(pings.runTimedFrom, max), reason: `ran longer than ${spoken(max)}` };
+  return { at: runDeadline(pings.runTimedFrom, max), reason: () => `ran longer than ${spoken(max)}` };
 }
 
 export interface FieldError {

@@ -105,10 +105,10 @@ export function missedHeartbeats(
   return Math.floor((elapsed - grace) / interval);
 }
 
-/** When silence makes the node down; a heartbeat node's reason (null) is said only then (downReason). */
+/** When silence makes the node down; its reason is said only then (downReason), a heartbeat node's (null) there. */
 interface Silence {
   at: Date;
-  reason: string | null;
+  reason: (() => string) | null;
 }
 
 /**
@@ -130,7 +130,7 @@ function silenceDeadline(s: Snapshot, policy: Policy, watchingFrom: Date): Silen
  * here, at the transition, as it differs per node: a string per node judged would be 100,000 a pass.
  */
 const downReason = (s: Snapshot, silence: Silence): string =>
-  silence.reason ?? `no heartbeat ${silentFor(s.lastHeartbeatAt, silence.at)}`;
+  silence.reason?.() ?? `no heartbeat ${silentFor(s.lastHeartbeatAt, silence.at)}`;
 
 const EVER = new Date(0);
 

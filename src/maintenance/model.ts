@@ -63,12 +63,21 @@ export const isOpenAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: D
  */
 export const isOverAt = (m: Pick<MaintenanceRow, 'starts_at' | 'ends_at'>, at: Date): boolean => m.ends_at !== null && m.ends_at.getTime() <= Math.max(at.getTime(), m.starts_at.getTime());
 
+/** Nodes and labels a window's name spells out before "and N more". */
+const COVERS_NAMED = 3;
+
 /**
  * "web-1, role=web": what a window covers, by node names (`names`: id → name) and labels, as its
- * audit rows name it and the console lists it; an id no longer in `names` is "a deleted node".
+ * audit rows and the console's end question name it; an id no longer in `names` is "a deleted
+ * node". Past four it is "web-1, web-2, web-3 and 997 more": a window may name 1,000 nodes, whose
+ * names of up to 128 characters each made one audit row's name up to 130 KB (its `detail` keeps every
+ * id, and the console's list every name). Four stay whole, as "and 1 more" is no shorter.
  */
-export const windowCovers = (m: Pick<MaintenanceRow, 'node_ids' | 'labels'>, names: Map<string, string>): string =>
-  [...m.node_ids.map((id) => names.get(id) ?? 'a deleted node'), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)].join(', ');
+export const windowCovers = (m: Pick<MaintenanceRow, 'node_ids' | 'labels'>, names: Map<string, string>): string => {
+  const parts = [...m.node_ids.map((id) => names.get(id) ?? 'a deleted node'), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)];
+  if (parts.length <= COVERS_NAMED + 1) return parts.join(', ');
+  return `${parts.slice(0, COVERS_NAMED).join(', ')} and ${parts.length - COVERS_NAMED} more`;
+};
 
 /**
  * A window typed in the console starts no earlier than it is created. Its From is pre-filled with

@@ -216,8 +216,8 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
 /**
  * A new token starts a new sender: the stored seq is forgotten with the old token, so whatever seq
  * the old one sent (a leaked token's 2^53-1 included) holds back none of the new one's heartbeats.
+ * Returns the node's name, for its audit row; undefined when there is no such node.
  */
-/** The node's name, for its audit row; undefined when there is no such node. */
 export async function setNodeToken(sql: Queryable, id: string, tokenHash: string, now: Date): Promise<string | undefined> {
   const [row] = await sql<{ name: string }[]>`
     with n as (update nodes set token_hash = ${tokenHash}, updated_at = ${now} where id = ${id} returning id, name),

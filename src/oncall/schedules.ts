@@ -77,8 +77,8 @@ export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Ac
   await deleting(sql, 'schedule', id, lockWaitMs, async (tx) => {
     const used = inUse([{ kind: 'policy', list: await policiesNaming(tx, 'schedule_ids', id) }], (by) => `The schedule is used by ${by}; remove it from them first.`);
     if (used) throw used;
-    await store.deleteSchedule(tx, id);
-    await audit(tx, acting, { action: 'schedule.delete', target: { type: 'schedule', id } }, now);
+    const name = await store.deleteSchedule(tx, id);
+    await audit(tx, acting, { action: 'schedule.delete', target: { type: 'schedule', id, name } }, now);
   });
 }
 

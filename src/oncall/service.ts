@@ -110,7 +110,8 @@ export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acti
     // row out of order, and a concurrent "make this the default" holding the old default while
     // waiting for it deadlocked with this delete waiting to share-lock that default.
     await store.lockForDeletion(tx, id, nodeIds);
-    if (!(await store.deletePolicy(tx, id))) return false;
+    const name = await store.deletePolicy(tx, id);
+    if (name === undefined) return false;
     const fallback = await store.policiesForNodes(tx, nodeIds);
     await retimeEscalations(tx, pending, (p) => fallback.get(p.node_id));
     const replaced = incidents.flatMap((i) => {
@@ -122,7 +123,7 @@ export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acti
       tx,
       replaced.map((r) => ({ incident_id: r.id, at: now, kind: 'policy_replaced', detail: { policy_id: r.policy.id, policy_name: r.policy.name, reason: 'escalation policy deleted' } })),
     );
-    await audit(tx, acting, { action: 'escalation_policy.delete', target: { type: 'escalation_policy', id } }, now);
+    await audit(tx, acting, { action: 'escalation_policy.delete', target: { type: 'escalation_policy', id, name } }, now);
     return true;
   });
 }

@@ -69,9 +69,10 @@ export async function updateSchedule(tx: Queryable, id: string, patch: ScheduleP
   return row && readSchedule(row);
 }
 
-export async function deleteSchedule(tx: Queryable, id: string): Promise<boolean> {
-  const rows = await tx`delete from schedules where id = ${id} returning id`;
-  return rows.length > 0;
+/** Deletes the schedule; its name, for the audit row that outlives it, or undefined when there was none. */
+export async function deleteSchedule(tx: Queryable, id: string): Promise<string | undefined> {
+  const [row] = await tx<{ name: string }[]>`delete from schedules where id = ${id} returning name`;
+  return row?.name;
 }
 
 /** Schedules whose layers name this user. */

@@ -56,9 +56,10 @@ export async function updateUser(tx: Queryable, id: string, patch: UserPatch, no
   return getUser(tx, id);
 }
 
-export async function deleteUser(tx: Queryable, id: string): Promise<boolean> {
-  const rows = await tx`delete from users where id = ${id} returning id`;
-  return rows.length > 0;
+/** Deletes the user; its name, for the audit row that outlives it, or undefined when there was none. */
+export async function deleteUser(tx: Queryable, id: string): Promise<string | undefined> {
+  const [row] = await tx<{ name: string }[]>`delete from users where id = ${id} returning name`;
+  return row?.name;
 }
 
 /** Users that name this channel as one of their own. */

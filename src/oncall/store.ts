@@ -129,9 +129,10 @@ export async function updatePolicy(tx: Queryable, id: string, patch: PolicyPatch
   return row;
 }
 
-export async function deletePolicy(sql: Queryable, id: string): Promise<boolean> {
-  const rows = await sql`delete from escalation_policies where id = ${id} returning id`;
-  return rows.length > 0;
+/** Deletes the escalation policy; its name, for the audit row that outlives it, or undefined when there was none. */
+export async function deletePolicy(sql: Queryable, id: string): Promise<string | undefined> {
+  const [row] = await sql<{ name: string }[]>`delete from escalation_policies where id = ${id} returning name`;
+  return row?.name;
 }
 
 /** Policies some level of which names this channel, user or schedule. */

@@ -69,7 +69,7 @@ export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting
     if (used) throw used;
     const held = await holdingIncidents(tx, 'user', id);
     if (held) throw conflict(held);
-    await store.deleteUser(tx, id);
-    await audit(tx, acting, { action: 'user.delete', target: { type: 'user', id } }, now);
+    const name = await store.deleteUser(tx, id);
+    await audit(tx, acting, { action: 'user.delete', target: { type: 'user', id, name } }, now);
   });
 }

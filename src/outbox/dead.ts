@@ -9,14 +9,15 @@ import { discardDeadOutbox, replayDeadOutbox, type DiscardedEvent } from './stor
  * What an admin does with a dead outbox event: `replay` puts it back in the outbox, `discard`
  * gives its message up (an event that fails again on every replay would otherwise be parked for
  * ever, and keep refusing the deletion of whatever it would message). Either is audited as
- * `outbox.<how>` in its own transaction, naming the event's topic and key: the event itself is
- * gone from `outbox_dead` afterwards, so the audit row is what says what it was. A discard is
+ * `outbox.<how>` in its own transaction, named "<topic> <key>" (an event has no name of its own)
+ * and keeping both in detail: the event itself is gone from `outbox_dead` afterwards, so the audit
+ * row is what says what it was. A discard is
  * refused for a `node.*` event unless `force` (see discard).
  */
 export async function settleDeadEvent(sql: Sql, id: string, how: 'replay' | 'discard', now: Date, acting: Acting, force = false): Promise<void> {
   const found = await sql.begin(async (tx) => {
     const event = how === 'replay' ? await replayDeadOutbox(tx, id, now) : await discard(tx, id, force, now);
-    if (event) await audit(tx, acting, { action: `outbox.${how}`, target: { type: 'outbox_event', id }, detail: { topic: event.topic, key: event.key } }, now);
+    if (event) await audit(tx, acting, { action: `outbox.${how}`, target: { type: 'outbox_event', id, name: `${event.topic} ${event.key}` }, detail: { topic: event.topic, key: event.key } }, now);
     return event;
   });
   if (!found) throw notFound(`Dead outbox event "${id}"`);

@@ -6,13 +6,15 @@
 // With EVAL_PASS_PROFILE=<dir>, each pass (and only the pass) is also written there as a
 // .cpuprofile, for where the client's time goes. With EVAL_PASS_SPREAD_S=<s>, the due times are
 // spread over that many seconds before now (the nodes' own deadlines) instead of one instant.
+// With EVAL_PASS_SHUFFLE_DUE=1, node_due's rows are rewritten in random physical order before each
+// pass (shuffleDue), as a fleet that has run a while has lost its creation order there.
 // Prints one JSON line per pass: kind ('tick' = every node healthy and due, reschedule only;
 // 'outage' = every node silent and due, all go down), wall ms, client CPU ms, Postgres CPU ms, and of
 // that the lock's session's (pgWrite: the writes, and the reads of a pass without read-ahead).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { systemClock } from '../../src/clock.ts';
-import { createSql } from '../../src/db/client.ts';
+import { createSql, type Sql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
 import { coverageGapMs } from '../../src/ingest/flusher.ts';
@@ -28,6 +30,7 @@ const reps = Number(process.argv[3] ?? 3);
 const APPS = ['lifeline-bench-evaluator', 'lifeline-bench'];
 const profileDir = process.env.EVAL_PASS_PROFILE;
 const spreadS = Number(process.env.EVAL_PASS_SPREAD_S ?? 0);
+const shuffle = process.env.EVAL_PASS_SHUFFLE_DUE === '1';
 const inspector = profileDir ? new Session() : undefined;
 inspector?.connect();
 await inspector?.post('Profiler.enable');
@@ -57,6 +60,7 @@ try {
       await vacuumAnalyze(db.sql, [...FLEET_TABLES, 'node_state_log', 'outbox']);
       await allDueSilent(db.sql, spreadS);
     }
+    if (shuffle) await shuffleDue(db.sql);
     const pg = await backendCpu(db.sql, APPS);
     const cpu = process.cpuUsage();
     await inspector?.post('Profiler.start');
@@ -78,4 +82,19 @@ try {
   }
 } finally {
   await scope.close();
+}
+
+/**
+ * node_due's rows in random heap order, as the due times just set them: copied out shuffled, the
+ * table emptied and filled from the copy, vacuumed. Every judgement rewrites a node's node_due row
+ * to a page with room, so a fleet that has run a while has lost its id order there (node_health
+ * drifts too, by transitions; this leaves it in order).
+ */
+async function shuffleDue(sql: Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`create temp table due_shuffled on commit drop as select * from node_due order by random()`;
+    await tx`truncate node_due`;
+    await tx`insert into node_due select * from due_shuffled`;
+  });
+  await vacuumAnalyze(sql, ['node_due']);
 }

@@ -99,6 +99,30 @@ describe('the audit log', () => {
     assert.ok(!JSON.stringify(await h.sql`select * from audit_log`).includes(rotated.token), 'no token in the log');
   });
 
+  it('names a deleted channel, user, schedule and escalation policy, which no id answers afterwards', async () => {
+    const post = async (path: string, json: object) => expectJson<{ id: string }>(await h.req('POST', path, { token: writer.secret, json }), 201);
+    const channel = await post('/v1/channels', { name: 'gone-hook', type: 'webhook', config: { url: 'https://example.com/gone' } });
+    const user = await post('/v1/users', { name: 'Gone Person', email: 'gone@example.com' });
+    const schedule = await post('/v1/schedules', { name: 'Gone Rota', time_zone: 'UTC', layers: [{ name: 'weekly', user_ids: [user.id], starts_at: h.clock.now().toISOString(), rotation: 'P1W' }] });
+    const policy = await post('/v1/escalation-policies', { name: 'Gone Policy', levels: [{ after_seconds: 0, channel_ids: [channel.id], user_ids: [], schedule_ids: [schedule.id] }] });
+    const deleted: [string, string][] = [['escalation-policies', policy.id], ['schedules', schedule.id], ['users', user.id], ['channels', channel.id]];
+    for (const [path, id] of deleted) {
+      const res = await h.req('DELETE', `/v1/${path}/${id}`, { token: writer.secret, headers: { 'x-request-id': `req-delete-${id}` } });
+      assert.equal(res.status, 204, await res.text());
+    }
+    const rows = [];
+    for (const [, id] of deleted) rows.push(...(await audit(`request_id=req-delete-${id}`)).items);
+    assert.deepEqual(
+      rows.map((e) => [e.action, e.target.name]),
+      [
+        ['escalation_policy.delete', 'Gone Policy'],
+        ['schedule.delete', 'Gone Rota'],
+        ['user.delete', 'Gone Person'],
+        ['channel.delete', 'gone-hook'],
+      ],
+    );
+  });
+
   it('leaves no row for a refused change: the row commits with the change or not at all', async () => {
     const before = await h.sql`select count(*)::int as n from audit_log`;
     await expectError(await h.req('POST', '/v1/nodes', { token: writer.secret, json: { name: 'audited-1' } }), 409, 'conflict');
@@ -122,8 +146,8 @@ describe('the audit log', () => {
     assert.deepEqual(
       rows.map((e) => [e.actor.id, e.action, e.target, e.detail]),
       [
-        [BOOTSTRAP_KEY_ID, 'outbox.replay', { type: 'outbox_event', id: '910001', name: null }, { topic: 'test.topic', key: 'k-1' }],
-        [BOOTSTRAP_KEY_ID, 'outbox.discard', { type: 'outbox_event', id: '910002', name: null }, { topic: 'test.topic', key: 'k-2' }],
+        [BOOTSTRAP_KEY_ID, 'outbox.replay', { type: 'outbox_event', id: '910001', name: 'test.topic k-1' }, { topic: 'test.topic', key: 'k-1' }],
+        [BOOTSTRAP_KEY_ID, 'outbox.discard', { type: 'outbox_event', id: '910002', name: 'test.topic k-2' }, { topic: 'test.topic', key: 'k-2' }],
       ],
     );
     assert.deepEqual((await h.sql<{ id: string }[]>`select id::text as id from outbox where id in (910001, 910002)`).map((r) => r.id), ['910001']);

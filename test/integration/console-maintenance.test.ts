@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { utc } from '../../src/console/format.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { formOf, signedIn, textareaText, unescapeHtml } from '../helpers/app.ts';
 
@@ -223,5 +224,16 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
     assert.equal((await send({ nodes: 'db-20', reason: 'prefilled' })).status, 303);
     assert.equal((await send({ nodes: 'db-20', starts_at: '2026-11-21T10:00', reason: 'typed earlier' })).status, 303);
     for (const reason of ['prefilled', 'typed earlier']) assert.deepEqual((await windowsOf(reason)).map((w) => w.starts_at.toISOString()), [at], reason);
+  });
+
+  it('says when a window whose From was past really started; one starting later is just created', async () => {
+    const at = s.h.clock.now();
+    const moved = await send({ nodes: 'db-20', starts_at: '2026-11-21T10:00', reason: 'said started' });
+    assert.equal(moved.status, 303);
+    const started = await get(moved.headers.get('location')!);
+    const notice = `Started at ${utc(at)}, when it was created: a window cannot begin in the past from the console (the API can record one).`;
+    assert.ok(started.includes(notice), started);
+    const ahead = await send({ nodes: 'db-20', starts_at: '2027-01-10T10:00', ends_at: '2027-01-10T11:00', reason: 'said created' });
+    assert.equal(ahead.headers.get('location'), '/maintenance?done=created');
   });
 });

@@ -358,7 +358,9 @@ describe('scheduled jobs', () => {
     await tickAt(after(540));
     const down = await health(job.id);
     assert.deepEqual([down.state, down.since], ['down', after(540).toISOString()]);
-    assert.match(down.reason ?? '', /\(grace 300s\); last run ended 5m45s before the grace ran out$/);
+    // The last run's end ping, at t + 195 s: said as a time, then how long before the deadline.
+    const ended = after(195).toISOString().replace('T', ' ').slice(0, 19);
+    assert.match(down.reason ?? '', new RegExp(`\\(grace 300s\\); last run ended ${ended} UTC \\(5m45s before the deadline\\)$`));
     const log = await transitionsOf(h.db, job.id);
     assert.deepEqual(log.map((x) => `${x.from_state}->${x.to_state}@${(x.at.getTime() - t) / 1000}`), ['unknown->healthy@15', 'healthy->down@540']);
     await h.admin('DELETE', `/v1/nodes/${job.id}`);

@@ -122,8 +122,8 @@ describe('cron deadline: what the evaluator is told', () => {
     jobPings(over.lastSuccessAt === undefined ? at('2026-05-04T03:00:30Z') : over.lastSuccessAt, over.runStartedAt ?? null, over.scheduleSince, over.watchingFrom ?? LONG_AGO);
   const cases: Array<{ name: string; p: ReturnType<typeof pings>; sched?: CronSchedule; now: string; down: [string, string] | null; next: string | null }> = [
     { name: 'not yet due: look again at the deadline', p: pings(), now: '2026-05-05T03:04:59Z', down: null, next: '2026-05-05T03:05:00Z' },
-    { name: 'due: down, stamped at the deadline', p: pings(), now: '2026-05-05T03:05:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 24h4m30s before the grace ran out'], next: null },
-    { name: 'noticed late: still stamped at the deadline', p: pings(), now: '2026-05-06T12:00:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 24h4m30s before the grace ran out'], next: null },
+    { name: 'due: down, stamped at the deadline', p: pings(), now: '2026-05-05T03:05:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)'], next: null },
+    { name: 'noticed late: still stamped at the deadline', p: pings(), now: '2026-05-06T12:00:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)'], next: null },
     {
       name: 'a job that started is running, not late: look again when it runs too long',
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
@@ -136,7 +136,7 @@ describe('cron deadline: what the evaluator is told', () => {
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
       sched: daily3('UTC'),
       now: '2026-05-05T03:30:00Z',
-      down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 24h4m30s before the grace ran out'],
+      down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)'],
       next: null,
     },
     {
@@ -188,19 +188,19 @@ describe('cron deadline: what the evaluator is told', () => {
 
   it('names the due time in UTC and on the schedule’s clock', () => {
     const got = checkJob(pings({ lastSuccessAt: at('2026-10-24T01:00:20Z') }), daily3('Europe/Berlin'), at('2026-10-26T00:00:00Z'));
-    assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25 02:00:00 UTC (03:00 in Europe/Berlin; grace 300s); last run ended 25h4m40s before the grace ran out');
+    assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25 02:00:00 UTC (03:00 in Europe/Berlin; grace 300s); last run ended 2026-10-24 01:00:20 UTC (03:00:20 in Europe/Berlin; 25h4m40s before the deadline)');
   });
   const reasonOf = (cron: string, time_zone: string, lastSuccessAt: string) =>
     checkJob(pings({ lastSuccessAt: at(lastSuccessAt) }), { cron, time_zone, grace_seconds: 30 }, at('2027-01-01T00:00:00Z')).down?.reason;
   it('names the local date when it is not the UTC one', () => {
-    assert.equal(reasonOf('0 22 * * *', 'America/New_York', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (2026-12-06 22:00 in America/New_York; grace 30s); last run ended 15h30s before the grace ran out');
+    assert.equal(reasonOf('0 22 * * *', 'America/New_York', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (2026-12-06 22:00 in America/New_York; grace 30s); last run ended 2026-12-06 12:00:00 UTC (07:00:00 in America/New_York; 15h30s before the deadline)');
   });
   it('keeps the seconds on the local clock when the expression has a seconds field', () => {
-    assert.equal(reasonOf('30 0 3 * * *', 'Europe/Berlin', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 02:00:30 UTC (03:00:30 in Europe/Berlin; grace 30s); last run ended 14h1m before the grace ran out');
+    assert.equal(reasonOf('30 0 3 * * *', 'Europe/Berlin', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 02:00:30 UTC (03:00:30 in Europe/Berlin; grace 30s); last run ended 2026-12-06 12:00:00 UTC (13:00:00 in Europe/Berlin; 14h1m before the deadline)');
   });
   it('does not repeat a zone that is UTC by another name', () => {
     for (const zone of ['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT0', 'Etc/Zulu', 'Universal', 'utc', 'etc/utc', 'ZULU']) {
-      assert.equal(reasonOf('0 3 * * *', zone, '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (grace 30s); last run ended 15h30s before the grace ran out', zone);
+      assert.equal(reasonOf('0 3 * * *', zone, '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (grace 30s); last run ended 2026-12-06 12:00:00 UTC (15h30s before the deadline)', zone);
     }
   });
 });

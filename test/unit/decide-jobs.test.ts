@@ -61,12 +61,12 @@ describe('decide for a scheduled job', () => {
     {
       name: 'down exactly at the scheduled time plus grace, stamped there',
       p: daily, s: snap(-1), now: 300,
-      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 5m1s before the grace ran out'], next: null },
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 2026-05-04 02:59:59 UTC (5m1s before the deadline)'], next: null },
     },
     {
       name: 'noticed late, still stamped at the deadline',
       p: daily, s: snap(-1), now: 5000,
-      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 5m1s before the grace ran out'], next: null },
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 2026-05-04 02:59:59 UTC (5m1s before the deadline)'], next: null },
     },
     {
       name: 'a passed deadline waits for the ingest watermark',
@@ -76,7 +76,7 @@ describe('decide for a scheduled job', () => {
     {
       name: 'six fields: every ten seconds with 2 s grace, down at :10 + 2',
       p: everyTenSeconds, s: snap(0.5), now: 12,
-      want: { transitions: ['healthy->down@12 no success ping for the run due at 2026-05-04 03:00:10 UTC (grace 2s); last run ended 11s before the grace ran out'], next: null },
+      want: { transitions: ['healthy->down@12 no success ping for the run due at 2026-05-04 03:00:10 UTC (grace 2s); last run ended 2026-05-04 03:00:00 UTC (11s before the deadline)'], next: null },
     },
     {
       name: 'never pinged, created half an hour before 03:00: that run comes inside its hour of margin, the next day\'s is due',
@@ -111,7 +111,7 @@ describe('decide for a scheduled job', () => {
     {
       name: 'without max_run_seconds a start changes nothing',
       p: daily, s: snap(-DAY + 60, { runStartedAt: at(0) }), now: 600,
-      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 24h4m before the grace ran out'], next: null },
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 2026-05-03 03:01:00 UTC (24h4m before the deadline)'], next: null },
     },
     {
       name: 'a failure ping is down at once',
@@ -134,7 +134,7 @@ describe('decide for a scheduled job', () => {
       // has been silent, not just the one run it was not excused.
       name: 'a job silent through a window says how long it has been silent when it goes down',
       p: daily, s: snap(-DAY + 60, { state: 'unknown', since: at(3600), receivedAtEntry: 1 }), now: DAY + 300,
-      want: { transitions: ['unknown->down@86700 no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 48h4m before the grace ran out'], next: null },
+      want: { transitions: ['unknown->down@86700 no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-03 03:01:00 UTC (48h4m before the deadline)'], next: null },
     },
     {
       name: 'after maintenance it waits for success pings',

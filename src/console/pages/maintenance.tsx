@@ -14,7 +14,7 @@ import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, At, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { hhmm, localInput, zoned } from '../format.ts';
+import { hhmm, localInput, utc, zoned } from '../format.ts';
 import { fieldProblems, labels, spanTimes, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
@@ -284,10 +284,20 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     );
   };
 
+  /**
+   * What a window whose From was past says once created: when it really started (notBefore), so
+   * the From typed or pre-filled is not taken for its start. Read from the window, not the
+   * address, so an address edited by hand says nothing it did not do.
+   */
+  const startedSaying = async (id: string | undefined): Promise<{ done?: string }> => {
+    const w = id !== undefined && isUuid(id) ? await getMaintenance(deps.sql, id) : undefined;
+    return w ? { done: `Started at ${utc(w.starts_at)}, when it was created: a window cannot begin in the past from the console (the API can record one).` } : {};
+  };
+
   app.get('/maintenance', ...guards.page, async (c) => {
     const done = c.req.query('done');
     const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.', cancelled: 'Cancelled: it will not start.', over: OVER };
-    const saying = sayingOf(said, done);
+    const saying = done === 'started' ? await startedSaying(c.req.query('window')) : sayingOf(said, done);
     return page(c, saying.done ? saying : { prefill: prefillOf(c) });
   });
 
@@ -312,6 +322,8 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       reason: text(form, 'reason')?.trim() ?? null,
       time_zone: zone,
     };
+    // Whether From was past, so the page says when the window really started.
+    let movedToNow = false;
     return createOnce(
       c,
       deps,
@@ -319,10 +331,13 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       async () => {
         if (problems.length) throw validationFailed(problems);
         const now = deps.clock.now();
-        return createWindow(deps.sql, notBefore(parse(CreateMaintenance, input), now), now, acting(c));
+        const asked = parse(CreateMaintenance, input);
+        movedToNow = asked.starts_at < now;
+        return createWindow(deps.sql, notBefore(asked, now), now, acting(c));
       },
       (r) => page(c, { form, problems: saidHere(fieldProblems(byTyped(r.details, input.node_ids)), input), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
       () => '/maintenance',
+      (made) => c.redirect(href('/maintenance', movedToNow ? { done: 'started', window: made.id } : { done: 'created' }), 303),
     );
   });
 
