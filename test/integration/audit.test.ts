@@ -90,7 +90,7 @@ describe('the audit log', () => {
       rows.map((e) => [e.action, e.target.name, e.detail]),
       [
         ['node.rotate_token', 'rotated-1', {}],
-        ['maintenance.create', 'rotated-1, role=db', { node_ids: [node.id], labels: { role: 'db' } }],
+        ['maintenance.create', 'rotated-1, role=db', { node_ids: [node.id], labels: { role: 'db' }, time_zone: null }],
         ['maintenance.end', 'rotated-1, role=db', {}],
         ['schedule_override.create', 'Bob Ops on Primary', { schedule_id: schedule.id, user_id: user.id, starts_at: hour(1), ends_at: hour(2) }],
         ['schedule_override.delete', 'Bob Ops on Primary', { schedule_id: schedule.id }],
