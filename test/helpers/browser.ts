@@ -47,9 +47,11 @@ export async function watchedPage(browser: Browser, origin: string, context: Bro
     if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.push(`request to ${url}`);
   });
   // Leaving a page ends its event stream (every signed-in page has one, for the navigation's
-  // count), which the browser reports as an aborted request: that one is no problem.
+  // count) and any live re-read under way (Lifeline-Refresh), which the browser reports as
+  // aborted requests: those are no problem.
   page.on('requestfailed', (r) => {
-    if (new URL(r.url()).pathname !== '/v1/events' || r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()}`);
+    const live = new URL(r.url()).pathname === '/v1/events' || r.headers()['lifeline-refresh'] !== undefined;
+    if (!live || r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()}`);
   });
   await page.exposeFunction('cspViolation', (what: string) => problems.push(`CSP: ${what}`));
   await page.addInitScript({
