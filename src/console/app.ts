@@ -16,6 +16,7 @@ import { keyRoutes } from './pages/keys.tsx';
 import { scheduleRoutes } from './pages/schedules.tsx';
 import { userRoutes } from './pages/users.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
+import { openCountRoutes } from './pages/open-count.tsx';
 import { refusal } from './render.tsx';
 
 /**
@@ -29,6 +30,7 @@ export function consoleRoutes(deps: AppDeps, authBudget: AuthBudget): Hono<Conso
   const app = new Hono<ConsoleEnv>();
   app.route('/', consoleAssets());
   app.route('/', signInRoutes(deps, g, authBudget));
+  app.route('/', openCountRoutes(deps, g));
   app.route('/', fleetRoutes(deps, g));
   app.route('/', incidentRoutes(deps, g));
   app.route('/', nodeRoutes(deps, g));

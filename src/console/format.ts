@@ -53,8 +53,13 @@ export function ago(d: Date, now: Date): string {
  * schedule's next run), where 22:41 leaves up to 59 s unsaid.
  */
 export function agoAndAt(d: Date, now: Date, o: { seconds?: boolean } = {}): string {
+  return `${ago(d, now)} · ${atOn(d, now, o)}`;
+}
+
+/** agoAndAt's exact part: "22:41 UTC" on the UTC day of `now`, "2026-11-20 22:41 UTC" on any other. */
+export function atOn(d: Date, now: Date, o: { seconds?: boolean } = {}): string {
   const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}${o.seconds ? `:${pad(d.getUTCSeconds())}` : ''} UTC`;
-  return `${ago(d, now)} · ${day(d) === day(now) ? clock : `${day(d)} ${clock}`}`;
+  return day(d) === day(now) ? clock : `${day(d)} ${clock}`;
 }
 
 /**

@@ -24,14 +24,30 @@ export function requireSession(deps: AppDeps): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
     const session = await sessionOf(c, deps.sql, deps.console, deps.clock);
     if (!session) {
-      const back = c.req.method === 'GET' ? c.req.path + new URL(c.req.url).search : '/';
-      const to = `/sign-in?next=${encodeURIComponent(back)}`;
+      const to = `/sign-in?next=${encodeURIComponent(backTo(c))}`;
       if (c.req.header('hx-request')) return c.body(null, 401, { 'hx-redirect': to });
       return c.redirect(to, 303);
     }
     c.set('session', session);
     await next();
   };
+}
+
+/**
+ * Where to come back to after signing in: the page asked for or, for a live region's re-read, the
+ * page it sits on (htmx's HX-Current-URL): the navigation's count re-reads an address of its own
+ * (OPEN_COUNT_PATH), no page to come back to.
+ */
+function backTo(c: Context): string {
+  if (c.req.method !== 'GET') return '/';
+  const current = c.req.header('hx-current-url');
+  if (current === undefined) return c.req.path + new URL(c.req.url).search;
+  try {
+    const url = new URL(current);
+    return safeNext(url.pathname + url.search);
+  } catch {
+    return '/';
+  }
 }
 
 export const isAction = (c: Context) => c.req.method !== 'GET' && c.req.method !== 'HEAD';

@@ -76,19 +76,7 @@ export function Page(p: { title: string; chrome: Chrome; section?: Section; live
                   <li>
                     <a href={s.href} aria-current={s.id === p.section ? 'page' : undefined}>
                       {s.label}
-                      {s.id === 'incidents' ? (
-                        // Always there, empty at 0: every live region's re-read brings it along (Live).
-                        <span id={NAV_OPEN}>
-                          {p.chrome.openIncidents > 0 ? (
-                            // Unacknowledged only, as PagerDuty counts triggered ones: what still needs someone, and
-                            // the "open" filter's count; the list itself also shows the acknowledged.
-                            <span class="count" title="Open incidents nobody has acknowledged yet">
-                              <span class="visually-hidden">, open: </span>
-                              {p.chrome.openIncidents}
-                            </span>
-                          ) : null}
-                        </span>
-                      ) : null}
+                      {s.id === 'incidents' ? <OpenCount count={p.chrome.openIncidents} /> : null}
                     </a>
                   </li>
                 ))}
@@ -111,7 +99,8 @@ export function Page(p: { title: string; chrome: Chrome; section?: Section; live
         </header>
         <main id="main">{p.children}</main>
         {/* The live feed: its events refresh the page's live regions (hx-trigger "... from:#live"). */}
-        {p.live ? <div id="live" hidden hx-sse:connect={`/v1/events?types=${p.live.join(',')}`}></div> : null}
+        {/* Every page has it: the navigation's count listens for incidents (OpenCount). */}
+        <div id="live" hidden hx-sse:connect={`/v1/events?types=${[...new Set([...(p.live ?? []), ...OPEN_COUNT_ON])].join(',')}`}></div>
       </body>
     </html>
   );
@@ -129,27 +118,55 @@ export function Bare(p: { title: string; children?: Child }) {
   );
 }
 
-/** The navigation's count of open incidents, which every live region's re-read also swaps in. */
-const NAV_OPEN = 'nav-open';
-
 /** What a live region's own re-reads send (REFRESH_HEADER). */
 const REFRESH = JSON.stringify({ [REFRESH_HEADER]: 'auto' });
 
 /**
- * A region that re-reads itself from the same URL when the live feed reports a change of the given
- * types, at most every half second (a storm of 10,000 transitions is a few requests, and the last
- * change is never dropped: htmx's throttle fires once more after the cooldown), on every
- * (re)connection of the feed (changes made before it connected), and every 30 s regardless.
- * These re-reads say they are refreshes (REFRESH_HEADER): a tab left open must not keep its
- * session from idling out, and they are refused like any request once it has. Each re-read is a
- * whole page, navigation included, so it also swaps in the navigation's count of open incidents
- * (hx-select-oob): the count followed the incidents list only on a reload.
+ * When a live region re-reads itself: when the live feed reports a change of the given types, at
+ * most every half second (a storm of 10,000 transitions is a few requests, and the last change is
+ * never dropped: htmx's throttle fires once more after the cooldown), on every (re)connection of
+ * the feed (changes made before it connected), and every 30 s regardless.
+ */
+const liveTrigger = (on: readonly EventType[]): string =>
+  [...on.map((e) => `${e} from:#live throttle:500ms`), 'htmx:sse:after:connection from:#live', 'every 30s'].join(', ');
+
+/**
+ * A region that re-reads itself from the same URL (liveTrigger). These re-reads say they are
+ * refreshes (REFRESH_HEADER): a tab left open must not keep its session from idling out, and they
+ * are refused like any request once it has.
  */
 export function Live(p: { id: string; url: string; on: readonly EventType[]; children?: Child }) {
-  const trigger = [...p.on.map((e) => `${e} from:#live throttle:500ms`), 'htmx:sse:after:connection from:#live', 'every 30s'].join(', ');
   return (
-    <div id={p.id} hx-get={p.url} hx-trigger={trigger} hx-headers={REFRESH} hx-select={`#${p.id}`} hx-select-oob={`#${NAV_OPEN}`} hx-swap="outerMorph">
+    <div id={p.id} hx-get={p.url} hx-trigger={liveTrigger(p.on)} hx-headers={REFRESH} hx-select={`#${p.id}`} hx-swap="outerMorph">
       {p.children}
     </div>
+  );
+}
+
+/** Where the navigation's count re-reads itself (openCountRoutes). */
+export const OPEN_COUNT_PATH = '/nav/open-incidents';
+const OPEN_COUNT_ON: readonly EventType[] = ['incident.changed'];
+const NAV_OPEN = 'nav-open';
+
+/**
+ * The navigation's count of open incidents, beside "Incidents" on every signed-in page: a live
+ * region of its own, on the incidents the feed reports, whatever the page around it listens to.
+ * It followed the page's own regions before, so the Fleet page, which hears only of nodes, kept
+ * a new incident's count for up to 30 s: its node turns down ~1 s before the incident opens, and
+ * the re-read that change caused came too early to count it. Its re-read is one count query and
+ * a few hundred bytes, not the page. Always there, empty at 0.
+ */
+export function OpenCount(p: { count: number }) {
+  return (
+    <span id={NAV_OPEN} hx-get={OPEN_COUNT_PATH} hx-trigger={liveTrigger(OPEN_COUNT_ON)} hx-headers={REFRESH} hx-select={`#${NAV_OPEN}`} hx-swap="outerMorph">
+      {p.count > 0 ? (
+        // Unacknowledged only, as PagerDuty counts triggered ones: what still needs someone, and
+        // the "open" filter's count; the list itself also shows the acknowledged.
+        <span class="count" title="Open incidents nobody has acknowledged yet">
+          <span class="visually-hidden">, open: </span>
+          {p.count}
+        </span>
+      ) : null}
+    </span>
   );
 }

@@ -157,7 +157,7 @@ describe('the web console in a browser', () => {
     // When it opened is in view, not only in a tooltip the phone cannot show.
     assert.match(await page.locator('td[data-label="Opened"] time').innerText(), /^\d+ (s|min) ago · (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC$/);
     await page.getByRole('button', { name: `Acknowledge ${title}` }).click();
-    const said = page.getByRole('status').filter({ hasText: "Acknowledged ack-list's incident" });
+    const said = page.getByRole('status').filter({ hasText: `Acknowledged: ${title} (incident opened` });
     await said.waitFor();
     assert.ok(await said.isVisible());
     assert.equal(await said.getByRole('link', { name: title }).getAttribute('href'), `/incidents/${id}`);
@@ -279,23 +279,50 @@ describe('the web console in a browser', () => {
     await context.close();
   });
 
+  const openCount = async () => ((await api('GET', '/v1/incidents?status=open&limit=200')).items as unknown[]).length;
+  /** Waits for the navigation to count `n` open incidents. */
+  const badgeShows = (page: Page, n: number) =>
+    page.waitForFunction((want) => (document.querySelector('#nav-open')?.textContent ?? '') === (want ? `, open: ${want}` : ''), n, { timeout: PATIENCE_MS });
+
   it('counts open incidents in the navigation without a reload, as the incidents list follows them', async () => {
     const node = await api('POST', '/v1/nodes', { name: 'live-badge', heartbeat_interval_seconds: 3600 });
     await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
     const { context, page } = await profile();
     await signIn(page, readKey, '/incidents');
-    const open = async () => ((await api('GET', '/v1/incidents?status=open&limit=200')).items as unknown[]).length;
-    const badge = (n: number) =>
-      page.waitForFunction((want) => (document.querySelector('#nav-open')?.textContent ?? '') === (want ? `, open: ${want}` : ''), n, { timeout: PATIENCE_MS });
-    await badge(await open());
+    const badge = async () => badgeShows(page, await openCount());
+    await badge();
     await page.evaluate(() => ((window as unknown as { loaded: boolean }).loaded = true));
 
     await api('POST', '/v1/heartbeats', { status: 'failing' }, node.token as string);
     const incident = await until('an open incident for live-badge', async () => ((await api('GET', `/v1/incidents?status=open&node_id=${node.id}`)).items as Array<{ id: string }>)[0]?.id);
     await page.locator('#incidents-live').getByRole('link', { name: 'live-badge is down' }).waitFor({ timeout: PATIENCE_MS });
-    await badge(await open());
+    await badge();
     await api('POST', `/v1/incidents/${incident}/acknowledge`, { by: 'alice' });
-    await badge(await open());
+    await badge();
+    assert.equal(await page.evaluate(() => (window as unknown as { loaded?: boolean }).loaded), true, 'the page was never reloaded');
+    await context.close();
+  });
+
+  it('counts a new incident in the navigation of the Fleet page, whose own regions hear only of nodes', async () => {
+    const node = await api('POST', '/v1/nodes', { name: 'fleet-badge', heartbeat_interval_seconds: 3600 });
+    await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
+    const { context, page } = await profile();
+    // No 30 s re-reads in this page (htmx's "every 30s" is a setInterval): only the live feed can
+    // bring the count, and the page says when that feed is connected.
+    await page.addInitScript({
+      content: `const interval = window.setInterval;
+        window.setInterval = (fn, ms, ...rest) => (ms >= 30000 ? 0 : interval(fn, ms, ...rest));
+        document.addEventListener('htmx:sse:after:connection', () => { window.connected = true; }, true);`,
+    });
+    await signIn(page, readKey, '/');
+    await page.waitForFunction(() => (window as unknown as { connected?: boolean }).connected === true, null, { timeout: PATIENCE_MS });
+    await page.evaluate(() => ((window as unknown as { loaded: boolean }).loaded = true));
+    const before = await openCount();
+    await badgeShows(page, before);
+
+    await api('POST', '/v1/heartbeats', { status: 'failing' }, node.token as string);
+    await until('an open incident for fleet-badge', async () => ((await api('GET', `/v1/incidents?status=open&node_id=${node.id as string}`)).items as unknown[])[0]);
+    await badgeShows(page, before + 1);
     assert.equal(await page.evaluate(() => (window as unknown as { loaded?: boolean }).loaded), true, 'the page was never reloaded');
     await context.close();
   });

@@ -48,7 +48,13 @@ export async function watchedPage(browser: Browser, origin: string, context: Bro
     const url = r.url();
     if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.push(`request to ${url}`);
   });
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+  // Leaving a page ends its event stream (every signed-in page has one, for the navigation's
+  // count) and any live re-read under way (Lifeline-Refresh), which the browser reports as
+  // aborted requests: those are no problem.
+  page.on('requestfailed', (r) => {
+    const live = new URL(r.url()).pathname === '/v1/events' || r.headers()['lifeline-refresh'] !== undefined;
+    if (!live || r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()}`);
+  });
   await page.exposeFunction('cspViolation', (what: string) => problems.push(`CSP: ${what}`));
   await page.addInitScript({
     content: "document.addEventListener('securitypolicyviolation', (e) => window.cspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));",

@@ -645,7 +645,7 @@ describe('console: incidents', () => {
     assert.equal(res.status, 303);
     assert.equal(res.headers.get('location'), `${list}&acknowledged=${incident!.id}`);
     const back = await get(res.headers.get('location')!);
-    assert.match(back, /Acknowledged acked-1(&#39;|')s incident/);
+    assert.match(back, /Acknowledged: <a[^>]*>acked-1 is down<\/a>/);
     assert.match(back, row, 'still listed');
     assert.match(back, /<span class="tag tag-acknowledged">acknowledged<\/span>/);
     assert.doesNotMatch(back, new RegExp(`id="ack-${incident!.id}"`), 'with nothing left to acknowledge');
@@ -675,13 +675,16 @@ describe('console: incidents', () => {
     assert.equal(back, `${list}&acknowledged=${incident!.id}`);
     const page = await get(back);
     const at = h.clock.now().toISOString();
+    // The incident with when it opened, then who acknowledged it and when: not "web-1's incident web-1 is down 0 s ago".
     assert.match(
       page,
-      new RegExp(`<div class="notice ok" role="status"><p>Acknowledged web-1(&#39;|')s incident <a href="/incidents/${incident!.id}">web-1 is down</a> <time datetime="${at}"[^>]*>0 s ago · ${at.slice(11, 16)} UTC</time> by <span title="[^"]+">key <b>[^<]+</b></span>: escalation stops.</p></div>`),
+      new RegExp(
+        `<div class="notice ok" role="status"><p>Acknowledged: <a href="/incidents/${incident!.id}">web-1 is down</a> \\(incident opened <time datetime="${at}"[^>]*>${at.slice(11, 16)} UTC</time>\\)\\. Escalation stopped — by <span title="[^"]+">key <b>[^<]+</b></span>, <time datetime="${at}"[^>]*>just now</time>\\.</p></div>`,
+      ),
     );
     // The saying is the redirect's: the list's own links and its live refresh do not carry it.
     assert.doesNotMatch(page, /href="[^"]*acknowledged=|hx-get="[^"]*acknowledged=/);
-    assert.doesNotMatch(await get(list), /Acknowledged web-1/);
+    assert.doesNotMatch(await get(list), /Acknowledged:/);
   });
 
   it('goes back after Acknowledge only to the incident list, never to another host a dot segment makes of `back`', async () => {
@@ -709,15 +712,18 @@ describe('console: incidents', () => {
       { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-8 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
     ]);
     const address = `/incidents?acknowledged=${incident!.id}`;
-    assert.doesNotMatch(await get(address), /escalation stops/, 'still open, still paging');
+    assert.doesNotMatch(await get(address), /Escalation stopped/, 'still open, still paging');
     const at = h.clock.now().toISOString();
     assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
-    assert.match(await get(address), new RegExp(`web-8 is down</a> <time datetime="${at}"[^>]*>0 s ago · ${at.slice(11, 16)} UTC</time> by <span>alice</span>: escalation stops.`));
+    assert.match(await get(address), new RegExp(`Escalation stopped — by <span>alice</span>, <time datetime="${at}"[^>]*>just now</time>\\.`));
     // Acknowledged the day before, it says which day, as "Already resolved" does: "at 10:00 UTC" alone would read as today's.
-    await h.sql`update incidents set acknowledged_at = acknowledged_at - interval '25 hours' where id = ${incident!.id}`;
-    assert.match(await get(address), /web-8 is down<\/a> <time[^>]*>1 d 1 h ago · 2026-11-\d\d \d\d:\d\d UTC<\/time> by <span>alice<\/span>: escalation stops\./);
+    await h.sql`update incidents set opened_at = opened_at - interval '26 hours', acknowledged_at = acknowledged_at - interval '25 hours' where id = ${incident!.id}`;
+    assert.match(
+      await get(address),
+      /web-8 is down<\/a> \(incident opened <time[^>]*>2026-11-\d\d \d\d:\d\d UTC<\/time>\)\. Escalation stopped — by <span>alice<\/span>, <time[^>]*>1 d 1 h ago · 2026-11-\d\d \d\d:\d\d UTC<\/time>\./,
+    );
     assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' })).status, 200);
-    assert.doesNotMatch(await get(address), /escalation stops/, 'resolved since');
+    assert.doesNotMatch(await get(address), /Escalation stopped/, 'resolved since');
   });
 
   it("shows when an incident opened to the second", async () => {

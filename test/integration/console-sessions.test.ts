@@ -107,6 +107,12 @@ describe('console sessions', () => {
     assert.ok(await hinted(await signInPage('http://10.0.0.5:8080', { referer: 'http://10.0.0.5:8080/sign-in?next=%2Fincidents' })), 'back after the dropped cookie');
   });
 
+  it('says on the sign-in page both how long a session may idle and how long it lives at most, as configured', async () => {
+    const app = buildApp({ sql: h.sql, clock: h.clock, buffer: new HeartbeatBuffer(), console: consoleSettings({ publicUrl: undefined, idleMinutes: 90, sessionHours: 36 }) }).app;
+    const text = (await (await app.request('/sign-in')).text()).replace(/\s+/g, ' ');
+    assert.match(text, /the session ends when you sign out, after 1 h 30 min without use, 1 d 12 h after signing in however much it is used, or when the key is revoked\./);
+  });
+
   it('ends after 12 hours without use, and each use starts the 12 hours again', async () => {
     const { cookie } = await signIn(ADMIN_TOKEN);
     h.clock.advance(12 * HOUR - 60_000);
@@ -139,6 +145,9 @@ describe('console sessions', () => {
     const refused = await app.request('/', { headers: refresh });
     assert.equal(refused.status, 401);
     assert.equal(refused.headers.get('hx-redirect'), `/sign-in?next=${encodeURIComponent('/')}`);
+    // The navigation's count re-reads an address of its own: sign-in leads back to the page it sits on.
+    const count = await app.request('/nav/open-incidents', { headers: { ...refresh, 'hx-current-url': 'http://localhost/nodes/web-1?x=1' } });
+    assert.equal(count.headers.get('hx-redirect'), `/sign-in?next=${encodeURIComponent('/nodes/web-1?x=1')}`);
     assert.equal((await app.request('/v1/events', { headers: { cookie } })).status, 401);
     const res = await app.request('/', { headers: { cookie } });
     assert.equal(res.status, 303);

@@ -16,6 +16,7 @@ import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
+import { agoAndAt, atOn, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
@@ -245,11 +246,29 @@ async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
   // The node's name now, as everywhere in the console: node_name is the one it had at opening.
   const [refs, names] = await Promise.all([findNodeRefs(deps.sql, [incident.node_id]), actorNames(deps.sql, [incident.acknowledged_by])]);
   const nodeName = refs.find((r) => r.id === incident.node_id)?.name ?? incident.node_name;
+  const now = deps.clock.now();
+  const at = incident.acknowledged_at;
+  // One sentence per fact: the incident with when it opened, then the acknowledgement with who and
+  // when. "web-1's incident web-1 is down 0 s ago" read as if the node went down 0 s ago. Under a
+  // minute is "just now": a redirect's page is read within seconds of the click.
   return (
     <Notice kind="ok">
       <p>
-        Acknowledged {nodeName}'s incident <a href={`/incidents/${incident.id}`}>{incident.title}</a>
-        <WhenBy at={incident.acknowledged_at} by={incident.acknowledged_by} names={names} now={deps.clock.now()} />: escalation stops.
+        Acknowledged: <a href={`/incidents/${incident.id}`}>{incident.title}</a>
+        {incident.title.includes(nodeName) ? null : ` on ${nodeName}`} (incident opened{' '}
+        <time datetime={incident.opened_at.toISOString()} title={utc(incident.opened_at)}>
+          {atOn(incident.opened_at, now)}
+        </time>
+        ). Escalation stopped{incident.acknowledged_by ? <> — by <Actor by={incident.acknowledged_by} names={names} /></> : null}
+        {at ? (
+          <>
+            ,{' '}
+            <time datetime={at.toISOString()} title={utc(at)}>
+              {now.getTime() - at.getTime() < 60_000 ? 'just now' : agoAndAt(at, now)}
+            </time>
+          </>
+        ) : null}
+        .
       </p>
     </Notice>
   );

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { allows } from '../../access/model.ts';
-import { closeSession, openSession } from '../../access/sessions.ts';
+import { closeSession, openSession, type SessionLimits } from '../../access/sessions.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { BudgetSpent, type AuthBudget } from '../../http/auth-budget.ts';
 import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
@@ -9,7 +9,7 @@ import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { Bare, Mark } from '../layout.tsx';
 import { html } from '../render.tsx';
 
-function SignIn(p: { next: string; problem?: string; /** ?signed_out=, whose value `revoked` says why. */ signedOut?: string | undefined; idleMs: number; httpsAddress?: string | undefined }) {
+function SignIn(p: { next: string; problem?: string; /** ?signed_out=, whose value `revoked` says why. */ signedOut?: string | undefined; limits: SessionLimits; httpsAddress?: string | undefined }) {
   return (
     <Bare title="Sign in">
       <div class="signin">
@@ -52,7 +52,8 @@ function SignIn(p: { next: string; problem?: string; /** ?signed_out=, whose val
         </form>
         <p class="muted">
           The key is sent once. The browser then holds only a session cookie it cannot read from scripts; the session ends when you sign
-          out, after {duration(p.idleMs)} without use, or when the key is revoked.
+          out, after {duration(p.limits.idleMs)} without use, {duration(p.limits.maxMs)} after signing in however much it is used, or when the
+          key is revoked.
         </p>
       </div>
     </Bare>
@@ -88,7 +89,7 @@ function browserOnPlainHttp(c: Context): boolean {
 /** Sign in and out: the only console routes that work without a session. */
 export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) {
   const app = new Hono<ConsoleEnv>();
-  const { idleMs } = deps.console.limits;
+  const { limits } = deps.console;
   /**
    * Where to sign in instead, when the cookie is Secure (an https LIFELINE_PUBLIC_URL) and the
    * browser is on plain http (http://10.0.0.5:8080): without it the browser drops the cookie and
@@ -102,7 +103,7 @@ export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) 
   app.get('/sign-in', ...guards.open, async (c) => {
     const next = safeNext(c.req.query('next'));
     if (await sessionOf(c, deps.sql, deps.console, deps.clock)) return c.redirect(next, 303);
-    return html(c, <SignIn next={next} signedOut={c.req.query('signed_out')} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />);
+    return html(c, <SignIn next={next} signedOut={c.req.query('signed_out')} limits={limits} httpsAddress={httpsAddress(c, next)} />);
   });
 
   // A key that may sign in gets a session. It is first looked up through the identity cache, so a
@@ -121,7 +122,7 @@ export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) 
   // up; past the budget only, it was, and is wrong.
   app.post('/sign-in', ...guards.anonymous, async (c) => {
     const next = safeNext(c.req.query('next'));
-    const again = (problem: string, status: 401 | 429) => html(c, <SignIn next={next} problem={problem} idleMs={idleMs} httpsAddress={httpsAddress(c, next)} />, status);
+    const again = (problem: string, status: 401 | 429) => html(c, <SignIn next={next} problem={problem} limits={limits} httpsAddress={httpsAddress(c, next)} />, status);
     const key = (await c.req.parseBody()).key;
     let opened;
     try {
