@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { Refusal } from '../errors.ts';
 import type { AppDeps } from '../http/deps.ts';
-import { InUse, type HolderKind } from '../oncall/model.ts';
+import { HOLDER_WORDS, InUse, type HolderKind } from '../oncall/model.ts';
 import { formRefusal } from './acting.tsx';
 import { refusal } from './render.tsx';
 
@@ -19,12 +19,8 @@ export interface Deleted {
   fix: string;
 }
 
-const WORDS: Record<HolderKind, [one: string, many: string]> = {
-  policy: ['escalation policy', 'escalation policies'],
-  user: ['person', 'people'],
-  schedule: ['schedule', 'schedules'],
-  override: ['an override of schedule', 'overrides of schedules'],
-};
+// The API's words, but the console calls its users people, as its navigation does.
+const WORDS: Record<HolderKind, readonly [one: string, many: string]> = { ...HOLDER_WORDS, user: ['person', 'people'] };
 
 const PAGES: Record<HolderKind, string> = { policy: '/policies', user: '/users', schedule: '/schedules', override: '/schedules' };
 

@@ -191,7 +191,16 @@ a:hover { text-decoration-thickness: 2px; }
       animation-timeline: scroll(self inline);
       mask-image: linear-gradient(to right, transparent, #000 var(--nav-fade-left), #000 calc(100% - var(--nav-fade-right)), transparent);
     }
+    /* A link reached by Tab is scrolled only just into view, so at an edge it sat in the 2.5rem fade,
+       half transparent, ring and all. While focus is in the row the fade gives way, so the focused
+       link and its ring are whole wherever they sit; a 2.5rem scroll-padding would still leave the
+       ring (3 px, 2 px out) reaching into the fade. */
+    .nav:focus-within { mask-image: none; }
   }
+}
+/* Forced colours draw the row in the system's colours; a mask would still fade its edges there. */
+@media (forced-colors: active) {
+  .nav { mask-image: none; }
 }
 
 main {

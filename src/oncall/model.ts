@@ -48,7 +48,8 @@ export interface HeldBy {
   list: NamedBy[];
 }
 
-const HOLDER_WORDS: Record<HolderKind, [one: string, many: string]> = {
+/** How a refusal names one holder of a kind, and several. */
+export const HOLDER_WORDS: Readonly<Record<HolderKind, readonly [one: string, many: string]>> = {
   policy: ['escalation policy', 'escalation policies'],
   user: ['user', 'users'],
   schedule: ['schedule', 'schedules'],

@@ -130,6 +130,50 @@ describe('the console navigation in a browser', () => {
     }
   });
 
+  it('does not fade a link reached by Tab at the edge of the phone row, nor fade the row in forced colours', async () => {
+    const h = await createHarness();
+    const server = await serveApp(h.app);
+    const browser = await launchBrowser();
+    try {
+      const phone = VIEWS.find((v) => v.name === 'phone-light')!;
+      const { page } = await watchedPage(browser, server.origin, phone.context);
+      await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+      /** The focused link, where it sits in the row, and the row's mask. */
+      const focused = () =>
+        page.evaluate(() => {
+          const row = document.querySelector('.nav')!;
+          const link = document.activeElement;
+          const r = link?.getBoundingClientRect();
+          const box = row.getBoundingClientRect();
+          return {
+            inRow: !!link && row.contains(link),
+            label: link?.textContent ?? null,
+            rightGap: r ? box.right - r.right : null,
+            mask: getComputedStyle(row).maskImage,
+          };
+        });
+      // Tab along the row until a link sits within the right edge's 40 px fade.
+      let seen = await focused();
+      for (let tabs = 0; tabs < 20 && !(seen.inRow && seen.rightGap! < 40); tabs++) {
+        await page.keyboard.press('Tab');
+        seen = await focused();
+      }
+      assert.ok(seen.inRow && seen.rightGap! < 40, JSON.stringify(seen));
+      assert.equal(seen.mask, 'none', `the focused link at the edge is not faded: ${JSON.stringify(seen)}`);
+      // Focus leaves the row: its fade is back.
+      await page.evaluate(() => (document.activeElement as HTMLElement).blur());
+      assert.match((await focused()).mask, /linear-gradient/);
+      if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'console-nav-focus-edge-phone-light.png'), clip: { x: 0, y: 0, width: 390, height: 120 } });
+
+      await page.emulateMedia({ forcedColors: 'active' });
+      assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.nav')!).maskImage), 'none', 'no fade in forced colours');
+    } finally {
+      await browser.close();
+      server.close();
+      await h.close();
+    }
+  });
+
   it('shows the current section whole on a narrow desktop whose scrollbar takes room from the row', async () => {
     const h = await createHarness();
     // Enough keys that /keys is taller than the window: its vertical scrollbar comes only once

@@ -104,18 +104,22 @@ describe('console: asking before deleting or revoking', () => {
     const hook = await made('/v1/channels', { name: 'ops webhook', type: 'webhook', config: { url: 'https://hooks.example.com/y' } });
     const bob = await made('/v1/users', { name: 'Bob Ops', email: 'bob.ops@example.com', channel_ids: [hook.id] });
     const rota = await made('/v1/schedules', { name: 'Nights', time_zone: 'UTC', layers: [{ name: 'a', user_ids: [bob.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] });
-    const policy = await made('/v1/escalation-policies', { name: 'primary', levels: [{ after_seconds: 0, channel_ids: [hook.id], user_ids: [bob.id], schedule_ids: [rota.id] }] });
+    // A name with markup in it: the refusal must show it as text.
+    const policy = await made('/v1/escalation-policies', { name: 'primary <script>"', levels: [{ after_seconds: 0, channel_ids: [hook.id], user_ids: [bob.id], schedule_ids: [rota.id] }] });
     const refused = async (path: string) => {
       const question = await get(`${path}/delete`);
       const res = await post(`${path}/delete`, sent(question.html, `${path}/delete`));
-      const html = unescapeHtml(await res.text());
+      const raw = await res.text();
+      const html = unescapeHtml(raw);
       assert.equal(res.status, 409, html);
+      const rawWhy = /<div class="signin"><h1>[^<]*<\/h1><p>(.*?)<\/p>/s.exec(raw)?.[1] ?? assert.fail(raw);
+      assert.ok(rawWhy.includes('primary &lt;script&gt;&quot;') && !rawWhy.includes('<script'), `${path}: a holder's name is escaped: ${rawWhy}`);
       assert.match(html, /<nav aria-label="Console">/, `${path}: the refusal keeps the navigation`);
       const why = /<div class="signin"><h1>[^<]*<\/h1><p>(.*?)<\/p>/s.exec(html)?.[1] ?? assert.fail(html);
       for (const id of [hook.id, bob.id, rota.id, policy.id]) assert.ok(!why.replace(/href="[^"]*"/g, '').includes(id), `${path}: no id in the words: ${why}`);
       return { why, html };
     };
-    const policyLink = `<a href="/policies/${policy.id}">primary</a>`;
+    const policyLink = `<a href="/policies/${policy.id}">primary <script>"</a>`;
 
     const channel = await refused(`/channels/${hook.id}`);
     assert.equal(channel.why, `ops webhook is still paged by escalation policy ${policyLink} and person <a href="/users/${bob.id}">Bob Ops</a> — remove it there first.`);
@@ -129,7 +133,7 @@ describe('console: asking before deleting or revoking', () => {
     const api = await s.h.admin('DELETE', `/v1/channels/${hook.id}`);
     assert.equal(api.status, 409);
     assert.deepEqual(await api.json(), {
-      error: { code: 'conflict', message: `The channel is used by escalation policy "primary" (${policy.id}) and user "Bob Ops" (${bob.id}); remove it from them first.` },
+      error: { code: 'conflict', message: `The channel is used by escalation policy "primary <script>"" (${policy.id}) and user "Bob Ops" (${bob.id}); remove it from them first.` },
     });
   });
 
