@@ -6,7 +6,7 @@ import { sqlState } from '../db/errors.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { sessionOf } from '../http/session.ts';
 import { chromeOf } from './context.ts';
-import { isAction, sameOrigin } from './guard.ts';
+import { isAction, sameOrigin } from './origin.ts';
 import { Bare, Page, type Chrome } from './layout.tsx';
 
 // Console pages may load only this origin's script, style and images (and the data: icon), may
