@@ -22,11 +22,13 @@ const FAR = 26 * 3_600_000;
 export const isTimeZone = (name: string): boolean => IANAZone.isValidZone(name);
 
 /**
- * A zone's name as Intl spells it (`europe/berlin` → Europe/Berlin, `utc` and Etc/UTC → UTC), for
- * a zone kept to be shown: Intl accepts any case and the aliases, and a name shown back as typed
- * reads "10:00 utc". For a name isTimeZone accepts.
+ * A zone's name as Intl spells it (`europe/berlin` → Europe/Berlin), for a zone kept to be shown:
+ * Intl accepts any case and the aliases, and a name shown back as typed reads "10:00 utc". UTC by
+ * any of its names is kept as UTC by the list below, not by Intl, whose name for Etc/UTC is the
+ * engine's choice. For a name isTimeZone accepts.
  */
-export const canonicalZone = (name: string): string => new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+export const canonicalZone = (name: string): string =>
+  isUtc(name) ? 'UTC' : new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
 
 /**
  * UTC by its other names in the IANA database (Etc/UTC, GMT, Zulu): listed, not left to the name

@@ -48,12 +48,26 @@ export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unkno
 }
 
 /**
+ * What updateChannel may do beyond what it was sent. `generateSecretIfMoved`: a webhook given a new
+ * destination without a secret gets a new generated one instead of the refusal, as a webhook
+ * created without one does (the console's edit form offers this; the API never asks for it, so a
+ * key that does not know the secret still cannot move it).
+ */
+export interface UpdateOptions {
+  generateSecretIfMoved?: boolean;
+}
+
+/** Only a webhook's secret is ours to make: the others are issued by Slack or PagerDuty. */
+const generatesOnMove = (channel: ChannelRow, options: UpdateOptions) => options.generateSecretIfMoved === true && channel.type === 'webhook';
+
+/**
  * A sealed secret goes where its channel sends: a key that may edit channels but does not know
  * the secret must not send it somewhere else (its own server, with the next event). Changing
  * where a channel sends therefore needs the secret in the same request: the problem to refuse
  * with, or none. A Slack channel's secret is its destination, so moving it always carries one.
  */
-export function moveWithoutSecret(channel: ChannelRow, config: Record<string, unknown>): ErrorDetail | undefined {
+export function moveWithoutSecret(channel: ChannelRow, config: Record<string, unknown>, options: UpdateOptions = {}): ErrorDetail | undefined {
+  if (generatesOnMove(channel, options)) return undefined;
   const field = channelSecretField(channel.type);
   if (field === null || channel.secret_sealed === null || typeof config[field] === 'string') return undefined;
   if (destinationKey(channel.type, config) === destinationKey(channel.type, channel.config)) return undefined;
@@ -87,7 +101,8 @@ export async function createChannel(
 
 /**
  * Renames and/or reconfigures a channel (its type is fixed); a config without its secret keeps it,
- * and may not change where the channel sends (moveWithoutSecret). Never generates a secret.
+ * and may not change where the channel sends (moveWithoutSecret) unless `options` asks for a
+ * generated secret, returned here once, as by createChannel.
  */
 export async function updateChannel(
   sql: Sql,
@@ -97,23 +112,29 @@ export async function updateChannel(
   now: Date,
   policy: OutboundPolicy,
   acting: Acting,
-): Promise<ChannelRow> {
+  options: UpdateOptions = {},
+): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
+  let generated: string | undefined;
   if (input.config !== undefined) {
     const move = moveWithoutSecret(channel, input.config);
-    await refuseDestinations(channel.type, input.config, policy, move ? [move] : []);
+    if (move && generatesOnMove(channel, options)) {
+      generated = generateWebhookSecret();
+      input = { ...input, config: { ...input.config, secret: generated } };
+    }
+    await refuseDestinations(channel.type, input.config!, policy, move && !generated ? [move] : []);
   }
   const patch: ChannelPatch = {
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.config !== undefined ? sealConfig(channel.id, channel.type, input.config, key) : {}),
   };
-  if (Object.keys(patch).length === 0) return channel;
+  if (Object.keys(patch).length === 0) return { channel };
   const row = await sql.begin(async (tx) => {
     const row = await store.updateChannel(tx, channel.id, patch, now);
     if (row) await audit(tx, acting, patched('channel.update', { type: 'channel', id: row.id, name: row.name }, input), now);
     return row;
   });
   if (!row) throw notFound(`Channel "${channel.id}"`);
-  return row;
+  return generated ? { channel: row, generatedSecret: generated } : { channel: row };
 }
 
 /**

@@ -48,7 +48,7 @@ export const labelLines = (l: Record<string, string>): string =>
     .join('\n');
 
 /** A datetime-local value (no zone; the console's times are UTC) as RFC 3339, or as typed. */
-export function utcTime(form: Form, name: string): string | undefined {
+function utcTime(form: Form, name: string): string | undefined {
   const v = text(form, name)?.trim();
   if (v === undefined) return undefined;
   return DATETIME_LOCAL.test(v) ? `${v.length === 16 ? `${v}:00` : v}.000Z` : v;
@@ -154,7 +154,7 @@ export function problemAt(details: ErrorDetail[] | undefined, path: string): str
  * A refusal's messages in the form's words: an API field a message names ("must be after
  * starts_at") by the label the form shows for it ("must be after “From”").
  */
-export function inFormWords(details: ErrorDetail[], labels: Record<string, string>): ErrorDetail[] {
+function inFormWords(details: ErrorDetail[], labels: Record<string, string>): ErrorDetail[] {
   // With no labels the pattern would be \b()\b, matching between every two words.
   if (Object.keys(labels).length === 0) return details;
   const named = new RegExp(`\\b(${Object.keys(labels).join('|')})\\b`, 'g');
@@ -165,7 +165,7 @@ export function inFormWords(details: ErrorDetail[], labels: Record<string, strin
  * Where a form shows an API field: its input's id and label, or, when the path goes into one part
  * of what the input holds (`to.1`, the second address typed), that part in people's words instead.
  */
-export type Spot = { id: string; label: string; part?: undefined } | { id: string; part: string };
+type Spot = { id: string; label: string; part?: undefined } | { id: string; part: string };
 
 /**
  * A refusal laid on a form: each input's problems, the first input refused top down, and the

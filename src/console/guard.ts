@@ -5,6 +5,7 @@ import type { AppDeps } from '../http/deps.ts';
 import { MAX_FORM_BYTES } from '../http/gate.ts';
 import { sessionOf, type ConsoleSettings } from '../http/session.ts';
 import { isStorableText, unstorableRequestText } from '../http/validation.ts';
+import { isAction, sameOrigin } from './origin.ts';
 import { bareRefusal, refusal } from './render.tsx';
 
 export type ConsoleEnv = { Variables: { session: ConsoleSession } };
@@ -48,18 +49,6 @@ function backTo(c: Context): string {
   } catch {
     return '/';
   }
-}
-
-export const isAction = (c: Context) => c.req.method !== 'GET' && c.req.method !== 'HEAD';
-
-/** The origins a console form may be posted from: the one the request was sent to, and the public one. */
-export function sameOrigin(c: Context, settings: ConsoleSettings): boolean {
-  const origin = c.req.header('origin');
-  if (origin === undefined) {
-    // Browsers send Origin with every POST; Fetch Metadata is the fallback for ones that do not.
-    return c.req.header('sec-fetch-site') === 'same-origin';
-  }
-  return origin === new URL(c.req.url).origin || origin === settings.publicOrigin;
 }
 
 /**

@@ -6,7 +6,7 @@ import { sqlState } from '../db/errors.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { sessionOf } from '../http/session.ts';
 import { chromeOf } from './context.ts';
-import { isAction, sameOrigin } from './guard.ts';
+import { isAction, sameOrigin } from './origin.ts';
 import { Bare, Page, type Chrome } from './layout.tsx';
 
 // Console pages may load only this origin's script, style and images (and the data: icon), may
@@ -41,12 +41,12 @@ export function html(c: Context, page: Child, status: ContentfulStatusCode = 200
  * page that looks signed out. The session is the one the guards found, else the cookie's (the
  * refusals that come before the session guard, and the 404 of an address nothing serves).
  */
-export async function refusal(c: Context, deps: AppDeps, status: ContentfulStatusCode, title: string, why: Child, back?: Back): Promise<Response> {
+export async function refusal(c: Context, deps: AppDeps, status: ContentfulStatusCode, title: string, why: Child, back?: BackLink): Promise<Response> {
   return refusalPage(c, status, title, why, await frameIfSignedIn(c, deps, title), back);
 }
 
 /** Where a refusal page leads back to: the console's home unless the page it came from is named. */
-export interface Back {
+interface BackLink {
   href: string;
   label: string;
 }
@@ -77,7 +77,7 @@ async function frameIfSignedIn(c: Context, deps: AppDeps, title: string): Promis
  */
 export const bareRefusal = (c: Context, status: ContentfulStatusCode, title: string, why: string): Response => refusalPage(c, status, title, why);
 
-function refusalPage(c: Context, status: ContentfulStatusCode, title: string, why: Child, chrome?: Chrome, back: Back = { href: '/', label: 'Back to the console' }): Response {
+function refusalPage(c: Context, status: ContentfulStatusCode, title: string, why: Child, chrome?: Chrome, back: BackLink = { href: '/', label: 'Back to the console' }): Response {
   const body = (
     <div class="signin">
       <h1>{title}</h1>

@@ -1,4 +1,5 @@
 import { raw } from 'hono/html';
+import { isTimeZone } from '../local-time.ts';
 import { hhmm } from './format.ts';
 
 // The time zone field people, schedules and maintenance windows share: free text, checked by the API's schema, with
@@ -8,6 +9,12 @@ import { hhmm } from './format.ts';
 
 const ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
 const OPTIONS = raw(ZONES.map((z) => `<option value="${z}"></option>`).join(''));
+
+/**
+ * The zone typed in a form when it is one, else `fallback`: a form re-shown after a refusal keeps
+ * what was typed, and a zone that is no zone (refused when sent) still needs a clock to show times on.
+ */
+export const zoneOrFallback = (typed: string | undefined, fallback: string): string => (typed !== undefined && isTimeZone(typed) ? typed : fallback);
 
 export function ZoneInput(p: { id: string; value: string; problem?: string | undefined }) {
   return (

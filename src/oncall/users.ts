@@ -4,28 +4,41 @@ import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
-import { conflict, notFound, validationFailed } from '../errors.ts';
+import { conflict, notFound, Refusal, validationFailed } from '../errors.ts';
 import { inUse, missingIds, type NewUser, type UserPatch, type UserRow } from './model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from './store.ts';
 import { schedulesNamingUser, schedulesWithOverridesFor } from './store-schedules.ts';
 import * as store from './store-users.ts';
 
-/** Runs a user write: its channels exist (and stay locked until commit), its address is its own. */
+/**
+ * Runs a user write: its channels exist (and stay locked until commit), its address is its own.
+ * The write runs in a savepoint so that, when the address index refuses it, the holder can still
+ * be read in this transaction (a failed statement aborts the rest): the refusal names who has the
+ * address at the `email` field, for the API and the console alike. The index never counts the row
+ * being saved, so the holder is someone else; the violation waited for their commit, so they are seen.
+ */
 async function write(sql: Sql, input: UserPatch, work: (tx: Tx) => Promise<UserRow | undefined>): Promise<UserRow | undefined> {
-  try {
-    return await sql.begin(async (tx) => {
-      if (input.channel_ids) {
-        const existing = await lockExisting(tx, 'channels', input.channel_ids);
-        const missing = missingIds(input.channel_ids, existing, 'channel_ids', 'is not a channel');
-        if (missing.length) throw validationFailed(missing);
-      }
-      return work(tx);
-    });
-  } catch (err) {
-    if (uniqueViolated(err) === store.USER_EMAIL_INDEX) throw conflict(`A user with the address "${input.email}" already exists.`);
-    throw err;
-  }
+  return sql.begin(async (tx) => {
+    if (input.channel_ids) {
+      const existing = await lockExisting(tx, 'channels', input.channel_ids);
+      const missing = missingIds(input.channel_ids, existing, 'channel_ids', 'is not a channel');
+      if (missing.length) throw validationFailed(missing);
+    }
+    try {
+      return await tx.savepoint((sp) => work(sp));
+    } catch (err) {
+      if (uniqueViolated(err) !== store.USER_EMAIL_INDEX) throw err;
+      throw await emailTaken(tx, input.email!);
+    }
+  });
+}
+
+/** The refusal of an address someone has, compared as the index compares them (ALICE@ is alice@). */
+async function emailTaken(tx: Tx, email: string): Promise<Refusal> {
+  const holder = await store.userWithEmail(tx, email);
+  const message = `A user with the address "${email}" already exists.`;
+  return new Refusal('conflict', message, holder && [{ field: 'email', message: `already belongs to ${holder.name} (${holder.email})` }]);
 }
 
 export async function createUser(sql: Sql, input: NewUser, now: Date, acting: Acting): Promise<UserRow> {

@@ -69,6 +69,8 @@ describe('users', () => {
     await createUser({ name: 'Erin', email: 'erin@example.com' });
     const err = await expectError(await h.rejected(() => h.admin('POST', '/v1/users', { name: 'Erin 2', email: 'ERIN@example.com' })), 409, 'conflict');
     assert.match(err.message, /ERIN@example\.com/);
+    // The address's holder at the field, in the same answer (no second read that could race a change).
+    assert.deepEqual(err.details, [{ field: 'email', message: 'already belongs to Erin (erin@example.com)' }]);
     const other = await createUser({ name: 'Frank', email: 'frank@example.com' });
     await expectError(await h.rejected(() => h.admin('PATCH', `/v1/users/${other.id}`, { email: 'erin@EXAMPLE.com' })), 409, 'conflict');
   });

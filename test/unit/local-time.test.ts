@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IANAZone } from 'luxon';
-import { fromLocal, isTimeZone, localHighWater, offsetAt, showings, toLocal } from '../../src/local-time.ts';
+import { canonicalZone, fromLocal, isTimeZone, localHighWater, offsetAt, showings, toLocal } from '../../src/local-time.ts';
 
 const HOUR = 3_600_000;
 const z = (iso: string) => Date.parse(iso);
@@ -124,5 +124,23 @@ describe('local time: from the clock back to instants', () => {
     assert.equal(isTimeZone('Mars/Olympus_Mons'), false);
     assert.equal(isTimeZone(''), false);
     assert.throws(() => offsetAt('Mars/Olympus_Mons', 0), RangeError);
+  });
+});
+
+describe('local time: the name a zone is kept by', () => {
+  it('keeps UTC by any of its names as UTC, whatever name Intl resolves it to', (t) => {
+    // An engine whose ICU keeps Etc/UTC as Etc/UTC must not change what is stored.
+    const resolved = Intl.DateTimeFormat.prototype.resolvedOptions;
+    t.mock.method(Intl.DateTimeFormat.prototype, 'resolvedOptions', function (this: Intl.DateTimeFormat) {
+      return { ...resolved.call(this), timeZone: 'Etc/UTC' };
+    });
+    assert.equal(canonicalZone('Etc/UTC'), 'UTC');
+    assert.equal(canonicalZone('etc/utc'), 'UTC');
+    assert.equal(canonicalZone('Zulu'), 'UTC');
+  });
+
+  it('spells other zones as Intl does', () => {
+    assert.equal(canonicalZone('europe/berlin'), 'Europe/Berlin');
+    assert.equal(canonicalZone('UTC'), 'UTC');
   });
 });

@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CHANNEL_TYPES, isChannelType, PAGERDUTY_EVENTS_URL, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
-import { generateWebhookSecret } from '../../../alerting/webhook.ts';
-import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel } from '../../channels/service.ts';
+import { createChannel, deleteChannel, sendTest, updateChannel, type UpdateOptions } from '../../channels/service.ts';
 import { getChannel, getChannelTest, listChannels, listChannelTests } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
@@ -29,6 +28,8 @@ import { refusedDeletion } from '../refused-deletion.tsx';
 
 const PAGE_SIZE = 50;
 const TESTS_SHOWN = 10;
+/** An edit form's new webhook URL without its secret: a new secret is generated rather than the save refused. */
+const SECRET_IF_MOVED: UpdateOptions = { generateSecretIfMoved: true };
 const TYPE_NAMES: Record<ChannelType, string> = { email: 'Email', webhook: 'Webhook', slack: 'Slack', pagerduty: 'PagerDuty' };
 
 /**
@@ -397,12 +398,10 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody()) as Form;
     // A webhook given a new URL with its secret left empty would be refused, as by the API: the
     // stored secret never goes to a new URL. The console offers what create does instead: a new
-    // generated secret, sent to the service as the explicit `secret` and shown in this answer once.
+    // generated secret (updateChannel's generateSecretIfMoved), shown in this answer once.
     const save = async () => {
-      const config = configOf(channel.type, form);
-      const generated = channel.type === 'webhook' && moveWithoutSecret(channel, config) ? generateWebhookSecret() : undefined;
-      const input = parsePatch(channel, { name: text(form, 'name') ?? '', config: generated ? { ...config, secret: generated } : config });
-      return { channel: await updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c)), generatedSecret: generated };
+      const input = parsePatch(channel, { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }, SECRET_IF_MOVED);
+      return updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c), SECRET_IF_MOVED);
     };
     const refused = (r: Refusal) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 });
     if (channel.type !== 'webhook') {

@@ -9,7 +9,7 @@ import { isTimeCursor, parse } from '../../http/validation.ts';
 import { isOpenAt, isOverAt, notBefore, windowCovers, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, lastTimeZone, listMaintenances } from '../../maintenance/store.ts';
-import { isTimeZone, isUtc } from '../../local-time.ts';
+import { isUtc } from '../../local-time.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, At, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
@@ -21,7 +21,7 @@ import { Csrf, Page } from '../layout.tsx';
 import { AskFirst, asking, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
-import { ZoneInput } from '../zones.tsx';
+import { ZoneInput, zoneOrFallback } from '../zones.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a way to
 // end one, asked first (confirm.tsx): ended, a window's nodes are judged afresh, and one still
@@ -64,12 +64,6 @@ const minuteOf = (d: Date): string => new Date(d.getTime() - (d.getTime() % 60_0
 
 /** A preset's hours as a form sends them, or undefined for anything else. */
 const presetOf = (raw: unknown): number | undefined => PRESET_HOURS.find((h) => raw === String(h));
-
-/** The zone typed in the form when it is one, else `fallback` (a zone that is no zone is refused when sent). */
-function zoneOf(form: Form | undefined, fallback: string): string {
-  const typed = form ? text(form, 'time_zone')?.trim() : undefined;
-  return typed !== undefined && isTimeZone(typed) ? typed : fallback;
-}
 
 /** The console's words for a window naming nothing (the API's are `node_ids or labels must name …`). */
 const NOTHING_NAMED = 'Pick at least one node or give a label';
@@ -160,7 +154,7 @@ function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefi
   const pre = p.prefill;
   const v = (name: string, fallback = '') => (f ? (text(f, name) ?? '') : fallback);
   // Fields re-shown after a refusal are as typed; times are filled in on the zone the form shows.
-  const zone = zoneOf(f, p.zone);
+  const zone = zoneOrFallback(f && text(f, 'time_zone')?.trim(), p.zone);
   const hours = pre?.hours ?? (f ? presetOf(f.hours) : undefined);
   const presetUntil = pre ? new Date(p.now.getTime() + pre.hours * 3_600_000) : undefined;
   const untilInstant = f ? text(f, 'ends_at_instant') : presetUntil && minuteOf(presetUntil);
@@ -306,7 +300,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     const hours = presetOf(form.hours);
     // A preset pressed: the form again, as typed, with another end; nothing created.
     if (hours !== undefined) {
-      const zone = zoneOf(form, (await lastTimeZone(deps.sql)) ?? 'UTC');
+      const zone = zoneOrFallback(text(form, 'time_zone')?.trim(), (await lastTimeZone(deps.sql)) ?? 'UTC');
       const end = presetEnd(deps.clock.now(), zonedTime(form, 'starts_at', zone), hours);
       return page(c, { form: { ...form, ends_at: localInput(end, zone), ends_at_instant: minuteOf(end) } });
     }

@@ -6,7 +6,6 @@ import type { ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateOverride, CreateSchedule, PatchSchedule, SCHEDULE_LIMITS } from '../../http/routes/schedules.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
-import { isTimeZone } from '../../local-time.ts';
 import type { ScheduleRow, UserRow } from '../../oncall/model.ts';
 import { onCallAt, WEEKDAYS, type Layer, type Shift } from '../../oncall/schedule.ts';
 import { addOverride, createSchedule, deleteSchedule, removeOverride, schedulesAt, shiftsOf, updateSchedule } from '../../oncall/schedules.ts';
@@ -23,7 +22,7 @@ import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
-import { ZoneInput, ZoneNow } from '../zones.tsx';
+import { ZoneInput, ZoneNow, zoneOrFallback } from '../zones.tsx';
 import { refusedDeletion } from '../refused-deletion.tsx';
 
 // On-call schedules: who is on call, the next 14 days of it, and the overrides. Every write is a
@@ -215,7 +214,7 @@ function ScheduleForm(p: { session: ConsoleSession; action: string; users: UserR
   const f = p.form;
   const zoneTyped = f ? (text(f, 'time_zone')?.trim() ?? '') : (p.schedule?.time_zone ?? 'UTC');
   // Fields re-shown after a refusal are what was typed; a zone that is no zone shows times as UTC.
-  const zone = isTimeZone(zoneTyped) ? zoneTyped : 'UTC';
+  const zone = zoneOrFallback(zoneTyped, 'UTC');
   const rows = Math.min(MAX_LAYERS, Math.max(2, (p.schedule?.layers.length ?? 0) + 1));
   return (
     <form method="post" action={p.action} class="panel">

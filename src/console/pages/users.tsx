@@ -3,14 +3,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { listChannels } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
-import type { ErrorDetail, Refusal } from '../../errors.ts';
+import type { ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateUser, PatchUser } from '../../http/routes/users.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
 import type { UserRow } from '../../oncall/model.ts';
 import { shiftsOf } from '../../oncall/schedules.ts';
 import { getSchedules, schedulesNamingUser, schedulesWithOverridesFor } from '../../oncall/store-schedules.ts';
-import { getUser, listUsers, userWithEmail } from '../../oncall/store-users.ts';
+import { getUser, listUsers } from '../../oncall/store-users.ts';
 import { createUser, deleteUser, updateUser } from '../../oncall/users.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
@@ -122,19 +122,6 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
   const write = requireScope(deps, 'write');
   const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such person', 'There is no user with that id; they may have been deleted.');
   const find = async (c: ConsoleContext) => (isUuid(c.req.param('id') ?? '') ? getUser(deps.sql, c.req.param('id')!) : undefined);
-  /**
-   * A refusal as the form shows it; an address someone else already has is the Email field's
-   * problem, naming who has it (the index compares addresses lower-cased: ALICE@ is alice@). The
-   * only conflict a user write meets is that index's, which never counts the row being saved, so
-   * the holder is someone else; one who let the address go since is none, and the API's words stand.
-   */
-  const refusedUser = async (r: Refusal, form: Form, what: string) => {
-    const shown = formRefusal(r, what);
-    if (r.code !== 'conflict') return shown;
-    const holder = await userWithEmail(deps.sql, userOf(form).email);
-    if (!holder) return shown;
-    return { ...shown, message: `${what}: some fields need another look.`, details: [{ field: 'email', message: `already belongs to ${holder.name} (${holder.email})` }] };
-  };
   const channelsOf = async (): Promise<Channels> => (await listChannels(deps.sql, undefined, CHANNELS_LISTED)).map(({ id, name }) => ({ id, name }));
 
   const listPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
@@ -269,7 +256,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => createUser(deps.sql, parse(CreateUser, userOf(form)), deps.clock.now(), acting(c)),
-      async (r) => listPage(c, { form, ...(await refusedUser(r, form, 'Not created')) }),
+      async (r) => listPage(c, { form, ...formRefusal(r, 'Not created') }),
       (made) => `/users/${made.id}`,
     );
   });
@@ -286,7 +273,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
       () => updateUser(deps.sql, user, parse(PatchUser, userOf(form)), deps.clock.now(), acting(c)),
-      async (r) => userPage(c, user, { form, ...(await refusedUser(r, form, 'Not saved')) }),
+      async (r) => userPage(c, user, { form, ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/users/${user.id}?done=saved`, 303);
