@@ -925,6 +925,20 @@ describe('console: incidents', () => {
     assert.doesNotMatch(after, /everyone who was paged is told|is still down/);
   });
 
+  it('names the node after Acknowledge when it was renamed since, even to a part of its old name', async () => {
+    const { h } = s;
+    const node = await h.createNode('ren-10');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'ren-10 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
+    const address = `/incidents?acknowledged=${incident!.id}`;
+    assert.match(await get(address), /ren-10 is down<\/a> \(incident opened/, 'not renamed: the title names it');
+    // "ren-1" is inside "ren-10 is down": the title names the old node, not the one it is now.
+    assert.equal((await h.admin('PATCH', `/v1/nodes/${node.id}`, { name: 'ren-1' })).status, 200);
+    assert.match(await get(address), /ren-10 is down<\/a> on ren-1 \(incident opened/);
+  });
+
   it('follows a renamed node by id: the list links it, the pages name it as it is now', async () => {
     const { h } = s;
     const node = await h.createNode('db-6');
