@@ -138,6 +138,19 @@ describe('console pages', () => {
     assert.match(bad.html, /A label filter is key=value, for example role=web\./);
   });
 
+  it('holds the event stream only on pages with live regions, and there it also carries incidents for the count', async () => {
+    // A browser allows 6 HTTP/1.1 connections per origin and every stream keeps one: pages with
+    // nothing live of their own must not hold one, or 6 such tabs hang every other request.
+    for (const path of ['/keys', '/users', '/channels']) {
+      const page = await get(path);
+      assert.equal(page.status, 200, path);
+      assert.doesNotMatch(page.html, /\/v1\/events|id="live"/, path);
+      assert.match(page.html, /id="nav-open"[^>]*hx-trigger="[^"]*every 30s, visibilitychange from:document"/, path);
+    }
+    const fleet = await get('/');
+    assert.match(fleet.html, /hx-sse:connect="\/v1\/events\?types=node\.state_changed,incident\.changed"/);
+  });
+
   it('answers a 400 page for U+0000 in a filter, id, cursor or path, and looks nothing up', async () => {
     const addresses = [
       '/?q=n-0%00',
