@@ -99,8 +99,10 @@ export function Page(p: { title: string; chrome: Chrome; section?: Section; live
         </header>
         <main id="main">{p.children}</main>
         {/* The live feed: its events refresh the page's live regions (hx-trigger "... from:#live"). */}
-        {/* Every page has it: the navigation's count listens for incidents (OpenCount). */}
-        <div id="live" hidden hx-sse:connect={`/v1/events?types=${[...new Set([...(p.live ?? []), ...OPEN_COUNT_ON])].join(',')}`}></div>
+        {/* Only pages with live regions of their own hold one: a browser allows 6 HTTP/1.1 connections */}
+        {/* per origin, and each stream keeps one, so 6 tabs of streams would hang every other request. */}
+        {/* Where there is one it also carries incidents, for the navigation's count (OpenCount). */}
+        {p.live ? <div id="live" hidden hx-sse:connect={`/v1/events?types=${[...new Set([...p.live, ...OPEN_COUNT_ON])].join(',')}`}></div> : null}
       </body>
     </html>
   );
@@ -147,18 +149,22 @@ export function Live(p: { id: string; url: string; on: readonly EventType[]; chi
 export const OPEN_COUNT_PATH = '/nav/open-incidents';
 const OPEN_COUNT_ON: readonly EventType[] = ['incident.changed'];
 const NAV_OPEN = 'nav-open';
+const OPEN_COUNT_TRIGGER = `${liveTrigger(OPEN_COUNT_ON)}, visibilitychange from:document`;
 
 /**
  * The navigation's count of open incidents, beside "Incidents" on every signed-in page: a live
- * region of its own, on the incidents the feed reports, whatever the page around it listens to.
- * It followed the page's own regions before, so the Fleet page, which hears only of nodes, kept
- * a new incident's count for up to 30 s: its node turns down ~1 s before the incident opens, and
- * the re-read that change caused came too early to count it. Its re-read is one count query and
- * a few hundred bytes, not the page. Always there, empty at 0.
+ * region of its own. On a page with a feed (Page's `live`) it re-reads on the incidents the feed
+ * reports, whatever the page's own regions listen to: it followed those regions before, so the
+ * Fleet page, which hears only of nodes, kept a new incident's count for up to 30 s (its node
+ * turns down ~1 s before the incident opens, and that re-read came too early to count it). On a
+ * page without a feed (`from:#live` finds nothing) it re-reads every 30 s and when the tab is
+ * shown again (hidden too: htmx's trigger filters need eval, which the CSP refuses). One trigger
+ * for both, as the re-read's answer morphs its attributes over these. Its re-read is a session
+ * lookup and a count and a few hundred bytes, not the page. Always there, empty at 0.
  */
 export function OpenCount(p: { count: number }) {
   return (
-    <span id={NAV_OPEN} hx-get={OPEN_COUNT_PATH} hx-trigger={liveTrigger(OPEN_COUNT_ON)} hx-headers={REFRESH} hx-select={`#${NAV_OPEN}`} hx-swap="outerMorph">
+    <span id={NAV_OPEN} hx-get={OPEN_COUNT_PATH} hx-trigger={OPEN_COUNT_TRIGGER} hx-headers={REFRESH} hx-select={`#${NAV_OPEN}`} hx-swap="outerMorph">
       {p.count > 0 ? (
         // Unacknowledged only, as PagerDuty counts triggered ones: what still needs someone, and
         // the "open" filter's count; the list itself also shows the acknowledged.

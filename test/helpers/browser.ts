@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page, type Request as BrowserRequest } from 'playwright-core';
 
 /**
  * The four ways a page is looked at: a desktop and a phone-width screen (an iPhone 12-15, 390 px),
@@ -44,16 +44,28 @@ export async function watchedPage(browser: Browser, origin: string, context: Bro
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
+  // Main-frame navigations so far, and how many had begun when each request did: leaving a page
+  // ends its event stream and any live re-read under way (Lifeline-Refresh), which the browser
+  // reports as aborted requests. Those are no problem, but only when a navigation began after the
+  // request did: an abort otherwise (a stream that hung and was cut) is reported.
+  let navigations = 0;
+  const begunAt = new WeakMap<BrowserRequest, number>();
+  const navigated = () => void navigations++;
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) navigated();
+  });
   page.on('request', (r) => {
+    // The navigation's own request begins it: the old page's requests are aborted before the new
+    // one commits (framenavigated).
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) navigated();
+    begunAt.set(r, navigations);
     const url = r.url();
     if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.push(`request to ${url}`);
   });
-  // Leaving a page ends its event stream (every signed-in page has one, for the navigation's
-  // count) and any live re-read under way (Lifeline-Refresh), which the browser reports as
-  // aborted requests: those are no problem.
   page.on('requestfailed', (r) => {
     const live = new URL(r.url()).pathname === '/v1/events' || r.headers()['lifeline-refresh'] !== undefined;
-    if (!live || r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()}`);
+    const left = navigations > (begunAt.get(r) ?? navigations);
+    if (!live || !left || r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()}`);
   });
   await page.exposeFunction('cspViolation', (what: string) => problems.push(`CSP: ${what}`));
   await page.addInitScript({

@@ -138,6 +138,19 @@ describe('console pages', () => {
     assert.match(bad.html, /A label filter is key=value, for example role=web\./);
   });
 
+  it('holds the event stream only on pages with live regions, and there it also carries incidents for the count', async () => {
+    // A browser allows 6 HTTP/1.1 connections per origin and every stream keeps one: pages with
+    // nothing live of their own must not hold one, or 6 such tabs hang every other request.
+    for (const path of ['/keys', '/users', '/channels']) {
+      const page = await get(path);
+      assert.equal(page.status, 200, path);
+      assert.doesNotMatch(page.html, /\/v1\/events|id="live"/, path);
+      assert.match(page.html, /id="nav-open"[^>]*hx-trigger="[^"]*every 30s, visibilitychange from:document"/, path);
+    }
+    const fleet = await get('/');
+    assert.match(fleet.html, /hx-sse:connect="\/v1\/events\?types=node\.state_changed,incident\.changed"/);
+  });
+
   it('answers a 400 page for U+0000 in a filter, id, cursor or path, and looks nothing up', async () => {
     const addresses = [
       '/?q=n-0%00',
@@ -923,6 +936,20 @@ describe('console: incidents', () => {
       /Resolved\. A resolve is queued for each of the 3 destinations it paged; “Who was told” below shows each as it goes\. The page to 1 of them failed, so they may never have heard of it\. Not sent to 1 of them: email is not set up \(SMTP unset\)\./,
     );
     assert.doesNotMatch(after, /everyone who was paged is told|is still down/);
+  });
+
+  it('names the node after Acknowledge when it was renamed since, even to a part of its old name', async () => {
+    const { h } = s;
+    const node = await h.createNode('ren-10');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'ren-10 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
+    const address = `/incidents?acknowledged=${incident!.id}`;
+    assert.match(await get(address), /ren-10 is down<\/a> \(incident opened/, 'not renamed: the title names it');
+    // "ren-1" is inside "ren-10 is down": the title names the old node, not the one it is now.
+    assert.equal((await h.admin('PATCH', `/v1/nodes/${node.id}`, { name: 'ren-1' })).status, 200);
+    assert.match(await get(address), /ren-10 is down<\/a> on ren-1 \(incident opened/);
   });
 
   it('follows a renamed node by id: the list links it, the pages name it as it is now', async () => {

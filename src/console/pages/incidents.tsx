@@ -250,12 +250,14 @@ async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
   const at = incident.acknowledged_at;
   // One sentence per fact: the incident with when it opened, then the acknowledgement with who and
   // when. "web-1's incident web-1 is down 0 s ago" read as if the node went down 0 s ago. Under a
-  // minute is "just now": a redirect's page is read within seconds of the click.
+  // minute is "just now": a redirect's page is read within seconds of the click. The title names
+  // the node as it was at opening (node_name), so a node renamed since is named after it: testing
+  // whether the title contains the name missed "web-10" renamed to "web-1".
   return (
     <Notice kind="ok">
       <p>
         Acknowledged: <a href={`/incidents/${incident.id}`}>{incident.title}</a>
-        {incident.title.includes(nodeName) ? null : ` on ${nodeName}`} (incident opened{' '}
+        {nodeName === incident.node_name ? null : ` on ${nodeName}`} (incident opened{' '}
         <time datetime={incident.opened_at.toISOString()} title={utc(incident.opened_at)}>
           {atOn(incident.opened_at, now)}
         </time>
