@@ -1,7 +1,8 @@
 import type { Queryable } from '../db/client.ts';
 import { actionLinkUrl, incidentPageUrl, signActionLink, type LinkAction } from '../incidents/action-links.ts';
-import { actorNames, actorText } from '../incidents/actor-names.ts';
+import { actorNames } from '../incidents/actor-names.ts';
 import type { IncidentRow } from '../incidents/model.ts';
+import { actorText } from '../incidents/shown-actor.ts';
 import { getIncidents, resolutionNotes } from '../incidents/store.ts';
 import { incidentView } from '../incidents/view.ts';
 import { nodesLabels } from '../nodes/store.ts';

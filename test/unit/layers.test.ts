@@ -29,6 +29,8 @@ const PURE = [
   'src/incidents/categorize.ts',
   'src/incidents/events.ts',
   'src/incidents/resolve-note.ts',
+  'src/incidents/shown-actor.ts',
+  'src/incidents/still-failing.ts',
   'src/incidents/view.ts',
   'src/oncall/escalation.ts',
   'src/oncall/schedule.ts',

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { actorOf } from '../../access/model.ts';
 import { listOf, type Delivery, type Incident } from '../../api/shapes.ts';
-import { engineActor } from '../../incidents/actor-names.ts';
+import { engineActor } from '../../incidents/shown-actor.ts';
 import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
 import { NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
