@@ -1,10 +1,7 @@
-import { getChannelsByIds } from '../channels/store.ts';
 import type { ChannelType } from '../channels/model.ts';
 import type { AppDeps } from '../http/deps.ts';
 import type { PolicyRow } from '../oncall/model.ts';
-import { channelWarnings, EMAIL_UNCONFIGURED, onlyByEmail, peopleOnlyByEmail, unreachablePeople } from '../oncall/setup-warnings.ts';
-import { scheduleMembers } from '../oncall/store-schedules.ts';
-import { contactsOf } from '../oncall/store-users.ts';
+import { channelWarnings, levelEmailWarnings, peopleOnlyByEmail, unreachablePeople } from '../oncall/setup-warnings.ts';
 import { Notice } from './components.tsx';
 
 // What the channel, policy and people pages say when email cannot be sent: the words /readyz and the start
@@ -15,37 +12,9 @@ import { Notice } from './components.tsx';
 /** Whether this process knows its engine sends no email. */
 export const emailOff = (deps: AppDeps): boolean => deps.transports?.email.configured === false;
 
-/**
- * For each level of the policy (by index), what cannot land for want of email: its email channels,
- * the people it names who have no other way in, and those of each schedule it pages (anyone its
- * layers or overrides can put on call: whoever is on call when a page comes). Empty while email
- * is on or unknown.
- */
-export async function levelsWithoutEmail(deps: AppDeps, policy: PolicyRow): Promise<Map<number, string[]>> {
-  if (!emailOff(deps)) return new Map();
-  const [schedules, channels] = await Promise.all([
-    scheduleMembers(deps.sql, [...new Set(policy.levels.flatMap((l) => l.schedule_ids ?? []))], deps.clock.now()),
-    getChannelsByIds(deps.sql, [...new Set(policy.levels.flatMap((l) => l.channel_ids))]),
-  ]);
-  const people = await contactsOf(deps.sql, [...new Set([...policy.levels.flatMap((l) => l.user_ids ?? []), ...[...schedules.values()].flatMap((s) => s.user_ids)])]);
-  const stranded = (ids: string[]) => onlyByEmail(ids.flatMap((id) => people.get(id) ?? []));
-  const channelTypes = new Map(channels.map((c) => [c.id, c.type]));
-  const out = new Map<number, string[]>();
-  policy.levels.forEach((l, i) => {
-    const named = stranded(l.user_ids ?? []);
-    const said = [
-      ...(l.channel_ids.some((id) => channelTypes.get(id) === 'email') ? [EMAIL_UNCONFIGURED] : []),
-      ...(named.length ? [unreachablePeople(named, true)] : []),
-      ...(l.schedule_ids ?? []).flatMap((id) => {
-        const schedule = schedules.get(id);
-        const onIt = schedule ? stranded(schedule.user_ids) : [];
-        return onIt.length ? [`${unreachablePeople(onIt, true)} (on schedule "${schedule!.name}")`] : [];
-      }),
-    ];
-    if (said.length) out.set(i, said);
-  });
-  return out;
-}
+/** The policy page's per-level warnings (src/oncall/setup-warnings.ts decides them) for this process's SMTP_URL. */
+export const levelsWithoutEmail = (deps: AppDeps, policy: PolicyRow): Promise<Map<number, string[]>> =>
+  levelEmailWarnings(deps.sql, policy.levels, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now() });
 
 /** "Level 2: 1 person on call can be reached only by email, and SMTP_URL is not set: …" */
 export const LevelsWithoutEmail = (p: { warnings: Map<number, string[]> }) =>

@@ -1,8 +1,9 @@
 import type { ChannelType } from '../channels/model.ts';
-import { countEmailChannels } from '../channels/store.ts';
+import { countEmailChannels, getChannelsByIds } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
-import { canReach, type Contacts, type NamedBy } from './model.ts';
+import { canReach, type Contacts, type NamedBy, type PolicyRow } from './model.ts';
 import { hasDefaultPolicy } from './store.ts';
+import { scheduleMembers } from './store-schedules.ts';
 import { contactsOf, pageablePeople } from './store-users.ts';
 
 /** Said in the 201 of an email channel created on an engine without SMTP_URL, and at every start. */
@@ -66,4 +67,41 @@ export async function setupWarnings(sql: Queryable, o: { emailConfigured: boolea
     ...(emailChannels > 0 ? [EMAIL_UNCONFIGURED] : []),
     ...(onlyByEmail.length > 0 ? [unreachablePeople(onlyByEmail, o.named)] : []),
   ];
+}
+
+/**
+ * For each level of a policy (by index), what cannot land without SMTP_URL: its email channels,
+ * the people it names who have no other way in, and those of each schedule it pages (anyone its
+ * layers or overrides can put on call: whoever is on call when a page comes). Said on the
+ * console's policy page; empty unless `emailConfigured` is false (undefined: a process that sends
+ * no email cannot tell).
+ */
+export async function levelEmailWarnings(
+  sql: Queryable,
+  levels: PolicyRow['levels'],
+  o: { emailConfigured: boolean | undefined; now: Date },
+): Promise<Map<number, string[]>> {
+  if (o.emailConfigured !== false) return new Map();
+  const [schedules, channels] = await Promise.all([
+    scheduleMembers(sql, [...new Set(levels.flatMap((l) => l.schedule_ids ?? []))], o.now),
+    getChannelsByIds(sql, [...new Set(levels.flatMap((l) => l.channel_ids))]),
+  ]);
+  const people = await contactsOf(sql, [...new Set([...levels.flatMap((l) => l.user_ids ?? []), ...[...schedules.values()].flatMap((s) => s.user_ids)])]);
+  const stranded = (ids: string[]) => onlyByEmail(ids.flatMap((id) => people.get(id) ?? []));
+  const channelTypes = new Map(channels.map((c) => [c.id, c.type]));
+  const out = new Map<number, string[]>();
+  levels.forEach((l, i) => {
+    const named = stranded(l.user_ids ?? []);
+    const said = [
+      ...(l.channel_ids.some((id) => channelTypes.get(id) === 'email') ? [EMAIL_UNCONFIGURED] : []),
+      ...(named.length ? [unreachablePeople(named, true)] : []),
+      ...(l.schedule_ids ?? []).flatMap((id) => {
+        const schedule = schedules.get(id);
+        const onIt = schedule ? stranded(schedule.user_ids) : [];
+        return onIt.length ? [`${unreachablePeople(onIt, true)} (on schedule "${schedule!.name}")`] : [];
+      }),
+    ];
+    if (said.length) out.set(i, said);
+  });
+  return out;
 }
