@@ -27,3 +27,17 @@ export async function listAuditRows(sql: Queryable, f: AuditFilter, limit: numbe
     from audit_log ${where}
     order by audit_log.id desc limit ${limit}`;
 }
+
+/**
+ * The name each of these ids had when it was deleted as one of `types` (`channel` …), from its
+ * deletion's row: a form sent after the thing went names it by id only. Probed by the target
+ * index; an id never deleted is absent.
+ */
+export async function deletedNames(sql: Queryable, types: string[], ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ target_id: string; target_name: string }[]>`
+    select distinct on (target_id) target_id, target_name from audit_log
+    where target_id = any(${ids}::text[]) and action = any(${types.map((t) => `${t}.delete`)}::text[]) and target_name is not null
+    order by target_id, id desc`;
+  return new Map(rows.map((r) => [r.target_id, r.target_name]));
+}

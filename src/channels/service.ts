@@ -12,7 +12,7 @@ import { inUse } from '../oncall/model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
-import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { destinationProblem, type OutboundPolicy } from '../../alerting/destination.ts';
 import { channelSecretField, destinationKey, destinationsOf, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
@@ -157,7 +157,7 @@ export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Act
     );
     if (used) throw used;
     const held = await holdingIncidents(tx, 'channel', id);
-    if (held) throw conflict(held);
+    if (held) throw held;
     const name = await store.deleteChannel(tx, id);
     await audit(tx, acting, { action: 'channel.delete', target: { type: 'channel', id, name } }, now);
   });

@@ -17,7 +17,7 @@ import { scheduleRoutes } from './pages/schedules.tsx';
 import { userRoutes } from './pages/users.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
 import { openCountRoutes } from './pages/open-count.tsx';
-import { refusal } from './render.tsx';
+import { failedPage, refusal } from './render.tsx';
 
 /**
  * The web console, served by the api role beside /v1. Pages are rendered on the server (hono/jsx);
@@ -43,6 +43,9 @@ export function consoleRoutes(deps: AppDeps, authBudget: AuthBudget): Hono<Conso
   app.route('/', scheduleRoutes(deps, g));
   app.route('/', userRoutes(deps, g));
   app.route('/', keyRoutes(deps, g));
+  // Every console route is wrapped in this (hono's route() composes a sub-app's own onError around
+  // each of its handlers), so the app's onError, and its JSON, is left to /v1 and the rest.
+  app.onError((err, c) => failedPage(c, deps, err));
   return app;
 }
 

@@ -1,9 +1,11 @@
 import type { Context } from 'hono';
+import { routePath } from 'hono/route';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleSession } from '../access/sessions.ts';
 import { sqlState } from '../db/errors.ts';
 import type { AppDeps } from '../http/deps.ts';
+import { failureAnswer } from '../http/errors.ts';
 import { sessionOf } from '../http/session.ts';
 import { chromeOf } from './context.ts';
 import { isAction, sameOrigin } from './origin.ts';
@@ -49,6 +51,29 @@ export async function refusal(c: Context, deps: AppDeps, status: ContentfulStatu
 interface BackLink {
   href: string;
   label: string;
+}
+
+/**
+ * What a console page answers when serving it failed: the API's status and log line (failureAnswer:
+ * a 500 logged once, with its stack, by the route's pattern), said as a page in the console's frame
+ * through refusal(), so signed out or posted from another site it is bare as every refusal is. A
+ * 500 names the request's id, the one its log line carries, for the person to quote; what else
+ * escapes a page (a body hono cannot read, a value Postgres refuses) is said in the API's words.
+ */
+export async function failedPage(c: Context, deps: AppDeps, err: Error): Promise<Response> {
+  const { status, body } = failureAnswer(err, c.var.log, c.req.method, routePath(c));
+  const { message, details = [] } = body.error;
+  if (status !== 500) return refusal(c, deps, status, 'Not done', [message, ...details.map((d) => `${d.field}: ${d.message}.`)].join(' '));
+  return refusal(
+    c,
+    deps,
+    500,
+    'Something went wrong',
+    <>
+      Lifeline could not answer this for a fault on its side, which has been logged. Try again in a moment; if it keeps failing, give whoever runs
+      Lifeline this request id: <code>{c.var.requestId}</code>.
+    </>,
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Tx } from '../db/client.ts';
-import { NAMED_INCIDENTS, stillHeld, stillParked } from '../oncall/model.ts';
+import { NAMED_INCIDENTS, stillHeld, stillParked, type InUse } from '../oncall/model.ts';
 import { openIncidentsPaging, owedOrParked } from './store.ts';
 
 /**
@@ -10,7 +10,7 @@ import { openIncidentsPaging, owedOrParked } from './store.ts';
  * incident holds it: a replay moving an event between the two tables commits either before that
  * statement's snapshot or after it, never between two reads (owedOrParked).
  */
-export async function holdingIncidents(tx: Tx, what: 'channel' | 'user', id: string): Promise<string | undefined> {
+export async function holdingIncidents(tx: Tx, what: 'channel' | 'user', id: string): Promise<InUse | undefined> {
   const field = `${what}_id` as const;
   const paged = await openIncidentsPaging(tx, field, id, NAMED_INCIDENTS);
   if (paged.length) return stillHeld(what, paged, []);

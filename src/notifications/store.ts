@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/client.ts';
 import { DIGEST_LOCK_CLASS, STORM_LOCK_CLASS } from '../db/locks.ts';
 import { deliveryId, destinationKey, type DeliveryRow, type NewDelivery, type QueuedDelivery, type Recipient } from './model.ts';
+import type { HoldingIncident } from '../oncall/model.ts';
 
 /**
  * Inserts what is not there yet (a redelivered event adds nothing) and returns the ids of new rows
@@ -210,6 +211,14 @@ export async function toldRecipients(tx: Queryable, incidentIds: string[]): Prom
 }
 
 /**
+ * The name now of the node of incident `h` (a refusal's row, joined to `nodes n`), as the
+ * incident's console page shows it; the name it opened with once the node is deleted. Joined
+ * after the limit: a channel paged for thousands of open incidents in a storm looks up the nodes
+ * of the NAMED_INCIDENTS it names, not of all of them.
+ */
+const nodeNow = (sql: Queryable) => sql`coalesce(n.name, h.node_name)`;
+
+/**
  * Open incidents whose ledger holds a page to this channel or person (by `channel_id` or
  * `user_id`), oldest first, at most `limit` of them, each with the count of all. Their resolves go
  * to what the ledger says was paged (toldRecipients), so while one is listed the destination must
@@ -221,16 +230,20 @@ export async function openIncidentsPaging(
   field: 'channel_id' | 'user_id',
   id: string,
   limit: number,
-): Promise<Array<{ id: string; name: string; total: number }>> {
-  return sql<Array<{ id: string; name: string; total: number }>>`
-    select i.id, i.title as name, (count(*) over ())::int as total
-    from incidents i
-    where i.status <> 'resolved'
-      and exists (
-        select 1 from deliveries d
-        where d.incident_id = i.id and d.${sql(field)} = ${id} and d.event in ('opened', 'escalated'))
-    order by i.opened_at, i.id
-    limit ${limit}`;
+): Promise<HoldingIncident[]> {
+  return sql<HoldingIncident[]>`
+    select h.id, h.name, ${nodeNow(sql)} as node, h.total
+    from (
+      select i.id, i.title as name, i.node_id, i.node_name, (count(*) over ())::int as total, i.opened_at
+      from incidents i
+      where i.status <> 'resolved'
+        and exists (
+          select 1 from deliveries d
+          where d.incident_id = i.id and d.${sql(field)} = ${id} and d.event in ('opened', 'escalated'))
+      order by i.opened_at, i.id
+      limit ${limit}) h
+    left join nodes n on n.id = h.node_id
+    order by h.opened_at, h.id`;
 }
 
 /**
@@ -261,7 +274,7 @@ function eventMessages(sql: Queryable, field: 'channel_id' | 'user_id', id: stri
  */
 function incidentsOwing(sql: Queryable, field: 'channel_id' | 'user_id', id: string, limit: number) {
   return sql`
-    select i.id, i.title as name, (count(*) over ())::int as total, i.opened_at
+    select i.id, i.title as name, i.node_id, i.node_name, (count(*) over ())::int as total, i.opened_at
     from incidents i
     where i.id in (
       select d.incident_id from deliveries d
@@ -321,7 +334,7 @@ export async function pagesLeftUnsent(tx: Queryable, incidentIds: string[]): Pro
  */
 function parkedEventsMessaging(sql: Queryable, field: 'channel_id' | 'user_id', id: string, limit: number) {
   return sql`
-    select o.id::text as event_id, i.id, i.title as name, (count(*) over ())::int as total
+    select o.id::text as event_id, i.id, i.title as name, i.node_id, i.node_name, (count(*) over ())::int as total
     from outbox_dead o
     join incidents i on i.id = (o.payload->>'incident_id')::uuid
     where ${eventMessages(sql, field, id)}
@@ -345,13 +358,15 @@ export async function owedOrParked(
   field: 'channel_id' | 'user_id',
   id: string,
   limit: number,
-): Promise<{ owing: Array<{ id: string; name: string; total: number }>; parked: Array<{ event_id: string; id: string; name: string; total: number }> }> {
-  const [row] = await sql<Array<{ owing: Array<{ id: string; name: string; total: number }>; parked: Array<{ event_id: string; id: string; name: string; total: number }> }>>`
+): Promise<{ owing: HoldingIncident[]; parked: Array<HoldingIncident & { event_id: string }> }> {
+  const [row] = await sql<Array<{ owing: HoldingIncident[]; parked: Array<HoldingIncident & { event_id: string }> }>>`
     with owing as (${incidentsOwing(sql, field, id, limit)}),
          parked as (${parkedEventsMessaging(sql, field, id, limit)})
     select
-      (select coalesce(json_agg(json_build_object('id', w.id, 'name', w.name, 'total', w.total) order by w.opened_at, w.id), '[]') from owing w) as owing,
-      (select coalesce(json_agg(json_build_object('event_id', p.event_id, 'id', p.id, 'name', p.name, 'total', p.total) order by p.event_id::bigint), '[]') from parked p) as parked`;
+      (select coalesce(json_agg(json_build_object('id', h.id, 'name', h.name, 'node', ${nodeNow(sql)}, 'total', h.total) order by h.opened_at, h.id), '[]')
+        from owing h left join nodes n on n.id = h.node_id) as owing,
+      (select coalesce(json_agg(json_build_object('event_id', h.event_id, 'id', h.id, 'name', h.name, 'node', ${nodeNow(sql)}, 'total', h.total) order by h.event_id::bigint), '[]')
+        from parked h left join nodes n on n.id = h.node_id) as parked`;
   return row!;
 }
 

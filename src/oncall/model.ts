@@ -33,19 +33,30 @@ export interface NewPolicy {
 
 export type PolicyPatch = Partial<NewPolicy>;
 
-/** What names a channel, a user or a schedule, for refusals ("used by policy X"). */
+/** What holds a channel, a user or a schedule, for refusals ("used by policy X"). */
 export interface NamedBy {
   id: string;
+  /** Its name; an incident's title. */
   name: string;
+  /** An incident's node, by its name now (the title keeps the name it had when it opened). */
+  node?: string;
+  /** The dead outbox event of the incident that holds it: what an admin replays or discards. */
+  event_id?: string;
 }
 
-/** What can name a channel, a user or a schedule; `override`: an override still to come, by its schedule. */
-export type HolderKind = 'policy' | 'user' | 'schedule' | 'override';
+/**
+ * What keeps a channel, a user or a schedule from being deleted: what names it (`override`: an
+ * override still to come, by its schedule), or incidents by their id: open ones it was `paged`
+ * for, ones `owing` it messages, and their dead outbox events (`parked`) that would message it.
+ */
+export type HolderKind = 'policy' | 'user' | 'schedule' | 'override' | 'paged' | 'owing' | 'parked';
 
-/** The things of one kind that still name something a deletion was asked for. */
+/** The things of one kind that still hold something a deletion was asked for. */
 export interface HeldBy {
   kind: HolderKind;
   list: NamedBy[];
+  /** How many hold it where `list` names only the first NAMED_INCIDENTS. */
+  total?: number;
 }
 
 /** How a refusal names one holder of a kind, and several. */
@@ -54,10 +65,13 @@ export const HOLDER_WORDS: Readonly<Record<HolderKind, readonly [one: string, ma
   user: ['user', 'users'],
   schedule: ['schedule', 'schedules'],
   override: ['an override of schedule', 'overrides of schedules'],
+  paged: ['open incident', 'open incidents'],
+  owing: ['incident', 'incidents'],
+  parked: ['dead outbox event', 'dead outbox events'],
 };
 
 /**
- * A deletion refused because other things still name what it would delete. The message is the
+ * A deletion refused because other things still hold what it would delete. The message is the
  * API's (names with ids); `heldBy` carries the same things by kind, so the console can link each
  * one to its page instead of quoting ids.
  */
@@ -90,24 +104,34 @@ function listed<T>(shown: T[], total: number, name: (x: T) => string): string {
   return shown.map(name).join(', ') + (more > 0 ? ` and ${more} more` : '');
 }
 
+/** An incident holding a deletion, with the count of all that do (the list names the first NAMED_INCIDENTS). */
+export type HoldingIncident = Required<Pick<NamedBy, 'id' | 'name' | 'node'>> & { total: number };
+
 /**
  * Why a channel or person must stay while incidents hold it, each list oldest first with the count
  * of all: open incidents the ledger paged it for (their resolves go to what was paged), else
  * incidents that still owe it messages (incidentsOwing). Undefined when neither.
  */
-export function stillHeld(what: 'channel' | 'user', paged: Array<NamedBy & { total: number }>, owing: Array<NamedBy & { total: number }>): string | undefined {
+export function stillHeld(what: 'channel' | 'user', paged: HoldingIncident[], owing: HoldingIncident[]): InUse | undefined {
   const held = paged.length ? paged : owing;
   const total = held[0]?.total;
   if (!total) return undefined;
   const list = listed(held, total, (x) => `"${x.name}" (${x.id})`);
+  const heldBy: HeldBy[] = [{ kind: held === paged ? 'paged' : 'owing', list: held, total }];
   if (held === paged) {
-    return total === 1
-      ? `The ${what} was paged for open incident ${list}; delete it once that is resolved, so its resolve reaches the ${what}.`
-      : `The ${what} was paged for ${total} open incidents: ${list}; delete it once they are resolved, so their resolves reach the ${what}.`;
+    return new InUse(
+      total === 1
+        ? `The ${what} was paged for open incident ${list}; delete it once that is resolved, so its resolve reaches the ${what}.`
+        : `The ${what} was paged for ${total} open incidents: ${list}; delete it once they are resolved, so their resolves reach the ${what}.`,
+      heldBy,
+    );
   }
-  return total === 1
-    ? `Messages of incident ${list} to the ${what} are not all delivered yet; delete it once they are.`
-    : `Messages of ${total} incidents to the ${what} are not all delivered yet: ${list}; delete it once they are.`;
+  return new InUse(
+    total === 1
+      ? `Messages of incident ${list} to the ${what} are not all delivered yet; delete it once they are.`
+      : `Messages of ${total} incidents to the ${what} are not all delivered yet: ${list}; delete it once they are.`,
+    heldBy,
+  );
 }
 
 /**
@@ -116,15 +140,18 @@ export function stillHeld(what: 'channel' | 'user', paged: Array<NamedBy & { tot
  * deletion waits for its messages) or discards (its messages are given up). The caller may hold
  * only the write scope, so the message says an admin does it. Undefined when there are none.
  */
-export function stillParked(what: 'channel' | 'user', parked: Array<NamedBy & { event_id: string; total: number }>): string | undefined {
+export function stillParked(what: 'channel' | 'user', parked: Array<HoldingIncident & { event_id: string }>): InUse | undefined {
   const total = parked[0]?.total;
   if (!total) return undefined;
   const list = listed(parked, total, (e) => `${e.event_id} (incident "${e.name}", ${e.id})`);
   const [id, its] = total === 1 ? [parked[0]!.event_id, 'its'] : ['{id}', 'their'];
   const settle = `an admin replays (POST /v1/outbox/dead/${id}/replay: delete the ${what} once ${its} messages are delivered) or discards (DELETE /v1/outbox/dead/${id}: ${its} messages are never sent)`;
-  return total === 1
-    ? `Dead outbox event ${list} would still message the ${what} once replayed; ${settle} it first.`
-    : `${total} dead outbox events would still message the ${what} once replayed: ${list}; ${settle} each first.`;
+  return new InUse(
+    total === 1
+      ? `Dead outbox event ${list} would still message the ${what} once replayed; ${settle} it first.`
+      : `${total} dead outbox events would still message the ${what} once replayed: ${list}; ${settle} each first.`,
+    [{ kind: 'parked', list: parked, total }],
+  );
 }
 
 /** One detail per id in `ids` that `existing` lacks, named `field.i`. */

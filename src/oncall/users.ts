@@ -4,7 +4,7 @@ import { audit } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
-import { conflict, notFound, Refusal, validationFailed } from '../errors.ts';
+import { notFound, Refusal, validationFailed } from '../errors.ts';
 import { inUse, missingIds, type NewUser, type UserPatch, type UserRow } from './model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from './store.ts';
@@ -81,7 +81,7 @@ export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting
     );
     if (used) throw used;
     const held = await holdingIncidents(tx, 'user', id);
-    if (held) throw conflict(held);
+    if (held) throw held;
     const name = await store.deleteUser(tx, id);
     await audit(tx, acting, { action: 'user.delete', target: { type: 'user', id, name } }, now);
   });

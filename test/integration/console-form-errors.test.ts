@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { consoleCookie, consolePages, createHarness, unescapeHtml, type Harness } from '../helpers/app.ts';
 
@@ -109,6 +110,23 @@ describe('console: refused forms in their own words', () => {
     assert.doesNotMatch(text, /href="#channel/);
     assert.match(text, /Not created: some fields need another look\.\s*channel_ids\.0: a channel picked no longer exists; pick again\./);
     assert.doesNotMatch(text, /autofocus/);
+  });
+
+  it('names what a policy level picked that was deleted since the form was shown, as it was called', async () => {
+    const gone = ((await (await h.admin('POST', '/v1/channels', { name: 'pager gone', type: 'email', config: { to: ['pager@example.com'] } })).json()) as { id: string }).id;
+    const bob = ((await (await h.admin('POST', '/v1/users', { name: 'Bob Gone', email: 'bob@example.com' })).json()) as { id: string }).id;
+    const body = await filled('/policies', { name: 'lost', channels_0: channelId, after_1: '300', channels_1: gone, users_1: bob });
+    // An id nothing ever had (a form edited by hand): there is no name to give.
+    body.append('users_1', randomUUID());
+    assert.equal((await h.admin('DELETE', `/v1/channels/${gone}`)).status, 204);
+    assert.equal((await h.admin('DELETE', `/v1/users/${bob}`)).status, 204);
+    const refused = await h.rejected(async () => post('/policies', body));
+    assert.equal(refused.status, 400);
+    const page = unescapeHtml(await refused.text());
+    assert.equal(
+      errorAt(page, 'after_1'),
+      'Level 2: channel "pager gone" was deleted since this form was shown; pick again; Level 2: person "Bob Gone" was deleted since this form was shown; pick again; Level 2: a person picked no longer exists; pick again',
+    );
   });
 
   it("says a cron expression is not one without the parser's words; the API keeps its 400 shape", async () => {

@@ -8,6 +8,7 @@ import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter
 import type { State } from '../../src/health/decide.ts';
 import type { TimelineEntry } from '../../src/incidents/model.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
+import { buryOutbox } from '../../src/outbox/store.ts';
 import { fingerprintOf } from '../../src/idempotency/model.ts';
 import { hashSecret } from '../../src/secrets.ts';
 import { createSql } from '../../src/db/client.ts';
@@ -244,28 +245,43 @@ describe('console pages', () => {
     assert.equal(error.code, 'conflict');
     assert.equal(error.message, `The channel was paged for open incident "n-06 is down" (${incident!.id}); delete it once that is resolved, so its resolve reaches the channel.`);
 
-    for (const [page, what] of [
-      [`/channels/${hook.id}`, 'channel'],
-      [`/users/${carol.id}`, 'user'],
-    ] as const) {
+    /** The console's answer to deleting the thing at `page`, as its confirmation posts it. */
+    const deleted = async (page: string) => {
       const csrf = /name="_csrf" value="([^"]+)"/.exec((await get(page)).html)?.[1] ?? assert.fail(`no token on ${page}`);
       const res = await h.app.request(`${page}/delete`, {
         method: 'POST',
         headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ _csrf: csrf, confirmed: 'yes' }).toString(),
       });
-      const html = await res.text();
       assert.equal(res.status, 409, page);
-      assert.match(html, new RegExp(`The ${what} was paged for open incident &quot;n-06 is down&quot; \\(${incident!.id}\\); delete it once that is resolved`), page);
+      const html = await res.text();
+      // The incident as a link to its page and by its node, never by an id quoted in the text.
+      assert.doesNotMatch(html, new RegExp(`\\(${incident!.id}\\)|, ${incident!.id}`), page);
+      return html;
+    };
+    const link = `<a href="/incidents/${incident!.id}">n-06 is down</a> on n-06`;
+    for (const [page, name] of [
+      [`/channels/${hook.id}`, 'paged-hook'],
+      [`/users/${carol.id}`, 'Carol Ops'],
+    ] as const) {
+      assert.ok((await deleted(page)).includes(`${name} was paged for open incident ${link} — try again once that is resolved: its resolve is sent there too.`), page);
     }
     await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' });
     // Resolved, but its pages are still pending and its resolve still in the outbox: still owed.
     const owed = await h.admin('DELETE', `/v1/channels/${hook.id}`);
     assert.equal(owed.status, 409);
     assert.match(((await owed.json()) as { error: { message: string } }).error.message, /are not all delivered yet/);
-    // As if the notifier had sent them (this harness runs none).
+    assert.ok((await deleted(`/channels/${hook.id}`)).includes(`paged-hook is still owed messages by incident ${link} — try again once they are delivered.`));
+    // As if the notifier had sent the pages (this harness runs none) and the resolve had failed for good.
     await h.sql`update deliveries set status = 'sent' where incident_id = ${incident!.id}`;
-    await h.sql`delete from outbox where payload->>'incident_id' = ${incident!.id}`;
+    const [resolve] = await h.sql<{ id: string }[]>`select id::text as id from outbox where payload->>'incident_id' = ${incident!.id}`;
+    await buryOutbox(h.sql, resolve!.id, 'failed on every attempt', h.clock.now());
+    assert.ok(
+      (await deleted(`/channels/${hook.id}`)).includes(
+        `paged-hook would still be messaged, once replayed, by dead outbox event ${resolve!.id} (of incident ${link}) — an admin replays (then try again once its messages are delivered) or discards (they are never sent) it first, through the API: POST /v1/outbox/dead/${resolve!.id}/replay or DELETE /v1/outbox/dead/${resolve!.id}.`,
+      ),
+    );
+    await h.sql`delete from outbox_dead where id = ${resolve!.id}`;
     assert.equal((await h.admin('DELETE', `/v1/channels/${hook.id}`)).status, 204);
     assert.equal((await h.admin('DELETE', `/v1/users/${carol.id}`)).status, 204);
   });

@@ -249,7 +249,7 @@ describe('open incidents across edits of what paged them', () => {
     // after the deletion's second read (the first asks for open incidents paging the channel).
     const replay = await hold((tx) => replayDeadOutbox(tx, resolve!.id, clock.now()));
     const why = await db.sql.begin((tx) => holdingIncidents(afterQuery(tx, 2, () => replay.commit()), 'channel', p1.channel.id));
-    assert.match(why ?? 'nothing holds it', new RegExp(`^Dead outbox event ${resolve!.id} \\(incident "api-12 is down"`));
+    assert.match(why?.message ?? 'nothing holds it', new RegExp(`^Dead outbox event ${resolve!.id} \\(incident "api-12 is down"`));
   });
 
   it('refuses to delete a person a dead escalation names, until an admin discards it', async () => {

@@ -13,6 +13,7 @@ import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
 import { policiesPagingNobody } from '../../oncall/schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
+import { deletedNames } from '../../audit/store.ts';
 import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Table, createdOrSaved } from '../components.tsx';
 import { chrome } from '../context.ts';
@@ -150,16 +151,28 @@ const rowsOfLevels = (form: Form) => levelRowsOf(form).flatMap((l, i) => (isLeve
 
 const FORM_ORDER = ['name', ...Array.from({ length: MAX_LEVELS }, (_, i) => `after_${i}`), 'repeat'];
 
-/** What a level picked that is gone since the form was shown is, by the words of its checks. */
-const GONE: Record<string, string> = { channel: 'a channel picked', user: 'a person picked', schedule: 'a schedule picked' };
+/** What a level picked that is gone since the form was shown is, by name, else by the words of its checks. */
+const GONE: Record<string, readonly [named: string, unnamed: string]> = {
+  channel: ['channel', 'a channel picked'],
+  user: ['person', 'a person picked'],
+  schedule: ['schedule', 'a schedule picked'],
+};
 
 /**
  * A refused policy at the form's fields, by the form's level numbers: the body's `levels.1` is the
  * second row filled, which is Level 2 unless a row was left blank above it. The API's words naming
  * its fields ("the first level must have after_seconds 0", "the previous level's") are the form's.
+ * A channel, person or schedule deleted since the form was shown is named as it was (its
+ * deletion's audit row): the form sent only its id, and its check is gone from the form shown again.
  */
-function placedPolicy(form: Form, details: ErrorDetail[] | undefined): Placed {
+async function placedPolicy(deps: AppDeps, form: Form, details: ErrorDetail[] | undefined): Promise<Placed> {
   const rows = rowsOfLevels(form);
+  const levels = policyOf(form).levels;
+  const picked = (d: ErrorDetail) => {
+    const [, k, kind, j] = /^levels\.(\d+)\.(channel|user|schedule)_ids\.(\d+)$/.exec(d.field) ?? [];
+    return k === undefined ? undefined : levels[Number(k)]?.[`${kind as 'channel' | 'user' | 'schedule'}_ids`][Number(j)];
+  };
+  const gone = await deletedNames(deps.sql, Object.keys(GONE), (details ?? []).flatMap((d) => picked(d) ?? []));
   const named = (k: string) => `Level ${(rows[Number(k)] ?? Number(k)) + 1}`;
   const worded = details?.map((d) => {
     const [, k, field] = /^levels\.(\d+)\.(after_seconds|[a-z]+_ids\.\d+)$/.exec(d.field) ?? [];
@@ -169,7 +182,10 @@ function placedPolicy(form: Form, details: ErrorDetail[] | undefined): Placed {
         ? d.message
             .replace(/^the first level must have after_seconds 0$/, 'must be 0: the first level pages at once')
             .replace(/^must be greater than the previous level's \((\d+)\)$/, (_, s: string) => `must be greater than ${named(String(Number(k) - 1)).toLowerCase()}'s (${s} s)`)
-        : d.message.replace(/^is not a (channel|user|schedule)$/, (_, what: string) => `${GONE[what]} no longer exists; pick again`);
+        : d.message.replace(/^is not a (channel|user|schedule)$/, (_, what: string) => {
+            const name = gone.get(picked(d) ?? '');
+            return name === undefined ? `${GONE[what]![1]} no longer exists; pick again` : `${GONE[what]![0]} "${name}" was deleted since this form was shown; pick again`;
+          });
     return { ...d, message };
   });
   const spot = (path: string) => {
@@ -286,7 +302,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      (r) => listPage(c, { form, placed: placedPolicy(form, r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      async (r) => listPage(c, { form, placed: await placedPolicy(deps, form, r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
       (made) => `/policies/${made.id}`,
     );
   });
@@ -305,7 +321,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
       () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      (r) => policyPage(c, policy, { form, placed: placedPolicy(form, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      async (r) => policyPage(c, policy, { form, placed: await placedPolicy(deps, form, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);
