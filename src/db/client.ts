@@ -34,6 +34,11 @@ export function createSql(url: string, opts: DbOptions = {}): Sql {
   });
 }
 
+/** Resolves once Postgres answers a query on `sql`; the readiness probe and the start-up waits. */
+export async function ping(sql: Queryable): Promise<void> {
+  await sql`select 1`;
+}
+
 /**
  * Creates the database named in `url` if it does not exist, connecting to the `postgres`
  * maintenance database. Two engines racing here both succeed.
@@ -41,7 +46,7 @@ export function createSql(url: string, opts: DbOptions = {}): Sql {
 export async function ensureDatabase(url: string): Promise<void> {
   const probe = createSql(url, { dedicated: true, applicationName: 'lifeline-probe' });
   try {
-    await probe`select 1`;
+    await ping(probe);
     return;
   } catch (err) {
     if ((err as { code?: string }).code !== '3D000') throw err;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createSql } from '../db/client.ts';
+import { createSql, ping } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { settlesWithin } from '../settles.ts';
 import { accountFor, unreachableDir, type Account } from './account.ts';
@@ -184,7 +184,7 @@ class Launcher {
       for (;;) {
         let last: unknown;
         try {
-          await sql`select 1`;
+          await ping(sql);
           return;
         } catch (err) {
           last = err;

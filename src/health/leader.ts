@@ -1,10 +1,8 @@
 import type { Sql, Tx } from '../db/client.ts';
 import { isConnectionError } from '../db/errors.ts';
-import { LOCKS } from '../db/locks.ts';
 import { Events } from '../events.ts';
 import type { Logger } from '../logger.ts';
-
-export const EVALUATOR_LOCK = LOCKS.evaluatorLeader;
+import { holdsLeaderLock, releaseLeaderLock, tryLeaderLock } from './store.ts';
 
 export class LostLeadership extends Error {
   constructor() {
@@ -47,7 +45,7 @@ export class Leadership {
   async refresh(): Promise<boolean> {
     try {
       // Check before taking: session locks stack, and a second acquisition would need two unlocks.
-      const held = (await this.holds(this.sql)) || (await this.tryTake());
+      const held = (await holdsLeaderLock(this.sql)) || (await tryLeaderLock(this.sql));
       this.set(held);
     } catch (err) {
       this.log.warn({ err }, 'evaluator lock check failed; acting as follower');
@@ -60,7 +58,7 @@ export class Leadership {
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     try {
       return await this.sql.begin(async (tx) => {
-        if (!(await this.holds(tx))) throw new LostLeadership();
+        if (!(await holdsLeaderLock(tx))) throw new LostLeadership();
         return fn(tx);
       }) as T;
     } catch (err) {
@@ -75,25 +73,10 @@ export class Leadership {
   async release(): Promise<void> {
     if (!this.leader) return;
     try {
-      await this.sql`select pg_advisory_unlock(${EVALUATOR_LOCK})`;
+      await releaseLeaderLock(this.sql);
     } finally {
       this.set(false);
     }
-  }
-
-  private async tryTake(): Promise<boolean> {
-    const [row] = await this.sql<{ ok: boolean }[]>`select pg_try_advisory_lock(${EVALUATOR_LOCK}) as ok`;
-    return row?.ok === true;
-  }
-
-  private async holds(sql: Sql | Tx): Promise<boolean> {
-    const [row] = await sql<{ held: boolean }[]>`
-      select exists (
-        select 1 from pg_locks
-        where locktype = 'advisory' and pid = pg_backend_pid() and granted
-          and classid = 0 and objid = ${EVALUATOR_LOCK} and objsubid = 1
-      ) as held`;
-    return row?.held === true;
   }
 
   private set(leader: boolean): void {

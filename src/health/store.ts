@@ -317,3 +317,28 @@ export async function deferFailedNode(
   await tx`update node_due set due_at = ${dueAt} where node_id = ${nodeId}`;
   return { failures: row.failures, dueAt };
 }
+
+/**
+ * The evaluator's leader lock, a session-level advisory lock on the caller's own connection (see
+ * Leadership). True when this call took it.
+ */
+export async function tryLeaderLock(sql: Queryable): Promise<boolean> {
+  const [row] = await sql<{ ok: boolean }[]>`select pg_try_advisory_lock(${LOCKS.evaluatorLeader}) as ok`;
+  return row?.ok === true;
+}
+
+/** Whether this session holds the evaluator's leader lock now (a reconnected session does not). */
+export async function holdsLeaderLock(sql: Queryable): Promise<boolean> {
+  const [row] = await sql<{ held: boolean }[]>`
+    select exists (
+      select 1 from pg_locks
+      where locktype = 'advisory' and pid = pg_backend_pid() and granted
+        and classid = 0 and objid = ${LOCKS.evaluatorLeader} and objsubid = 1
+    ) as held`;
+  return row?.held === true;
+}
+
+/** Gives up the evaluator's leader lock held by this session. */
+export async function releaseLeaderLock(sql: Queryable): Promise<void> {
+  await sql`select pg_advisory_unlock(${LOCKS.evaluatorLeader})`;
+}

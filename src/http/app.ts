@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { routePath } from 'hono/route';
 import type { AuthEnv } from './auth.ts';
 import { apiGate } from './gate.ts';
+import { ping } from '../db/client.ts';
 import { renderWithoutAsyncStorage } from '../web/render-context.ts';
 import type { AppDeps } from './deps.ts';
 import { docsPage } from './docs.ts';
@@ -100,7 +101,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
       also: [{ status: 503, description: 'Postgres or the queues\' store does not answer; `down` names which.', body: 'Readiness' }],
     }),
     async (c) => {
-      const [pg, queue] = await Promise.allSettled([within(2000, deps.sql`select 1`), within(2000, deps.queue.ping())]);
+      const [pg, queue] = await Promise.allSettled([within(2000, ping(deps.sql)), within(2000, deps.queue.ping())]);
       const down = new Set<string>();
       if (pg.status === 'rejected') down.add('postgres');
       if (queue.status === 'rejected') down.add(deps.queue.name);

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { Events } from '../../src/events.ts';
-import { EVALUATOR_LOCK, Leadership, LostLeadership } from '../../src/health/leader.ts';
+import { LOCKS } from '../../src/db/locks.ts';
+import { Leadership, LostLeadership } from '../../src/health/leader.ts';
 import { Loop } from '../../src/loop.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
@@ -45,7 +46,7 @@ describe('leader election', () => {
     // pg_locks is server-wide: only this database's lock holder, never another test's.
     await db.sql`
       select pg_terminate_backend(pid) from pg_locks
-      where locktype = 'advisory' and objid = ${EVALUATOR_LOCK} and granted
+      where locktype = 'advisory' and objid = ${LOCKS.evaluatorLeader} and granted
         and database = (select oid from pg_database where datname = current_database())`;
     await assert.rejects(
       l.transaction(async (tx) => tx`insert into outbox (topic, key, payload, created_at, available_at) values ('x', 'k', '{}', now(), now())`),
@@ -58,7 +59,7 @@ describe('leader election', () => {
     let retaken = false;
     for (let i = 0; i < 3 && !retaken; i++) retaken = await l.refresh();
     assert.equal(retaken, true);
-    await s`select pg_advisory_unlock(${EVALUATOR_LOCK})`;
+    await s`select pg_advisory_unlock(${LOCKS.evaluatorLeader})`;
     await assert.rejects(l.transaction(async () => 1), LostLeadership);
     assert.equal(await l.refresh(), true);
     await l.release();
