@@ -300,22 +300,9 @@ export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, 
   };
 }
 
-export interface JobCheck {
-  /** Set once a deadline has passed: the job is down, stamped at that deadline. */
-  down: { at: Date; reason: string } | null;
-  /** When to look again if no ping arrives first; null once down (only a ping changes that). */
-  nextCheckAt: Date | null;
-}
-
 /** When a silent job is down and why: its open run's limit if it has one, else its next run plus grace. */
 export function jobDeadline(pings: JobPings, schedule: CronSchedule): Deadline {
   return runningDeadline(pings, schedule) ?? missedRun(pings, schedule);
-}
-
-/** The evaluator's question for a scheduled job: down already, or when to look next. */
-export function checkJob(pings: JobPings, schedule: CronSchedule, now: Date): JobCheck {
-  const deadline = jobDeadline(pings, schedule);
-  return deadline.at <= now ? { down: { at: deadline.at, reason: deadline.reason() }, nextCheckAt: null } : { down: null, nextCheckAt: deadline.at };
 }
 
 /** The deadline of a run that has started and not ended, when the schedule limits runs. */

@@ -47,11 +47,6 @@ async function within<T>(ms: number, p: Promise<T>): Promise<T> {
 
 const doc = operationDocs('Operations');
 
-/** The HTTP surface as a value: tests call app.request() on it. */
-export function createApp(deps: AppDeps) {
-  return createHttp(deps).app;
-}
-
 /**
  * The app and, with the api role, the ways around it for the requests that dominate its load: the
  * single heartbeat (fast-heartbeat.ts) and kept pages and badges (fast-public.ts), which share the

@@ -30,8 +30,6 @@ export function consoleSettings(o: { publicUrl: string | undefined; idleMinutes:
 // or plain-http page can plant or overwrite it.
 const cookieName = (s: ConsoleSettings) => (s.secureCookies ? '__Host-lifeline_session' : 'lifeline_session');
 
-export type SessionEnv = AuthEnv & { Variables: { session: ConsoleSession } };
-
 /**
  * Sent by a console region re-reading itself (on a timer or a live event): not a person's use of
  * the session, so it does not put off the idle timeout.

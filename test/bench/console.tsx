@@ -12,7 +12,7 @@ import type { HealthWrite } from '../../src/health/model.ts';
 import { writeTransitions } from '../../src/health/store.ts';
 import { listIncidents, timelinesOf } from '../../src/incidents/store.ts';
 import { FLEET_ORDER, listNodes } from '../../src/nodes/store.ts';
-import { createApp } from '../../src/http/app.ts';
+import { createHttp } from '../../src/http/app.ts';
 import { consoleSettings } from '../../src/http/session.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
@@ -196,7 +196,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
   scope.defer('stop the live feed', await feed.listen());
   const settings = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
   const identity = new IdentityCache(sql);
-  const app = createApp({
+  const { app } = createHttp({
     sql,
     clock: systemClock,
     log,

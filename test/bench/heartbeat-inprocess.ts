@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 const root = process.cwd();
 const d = (m: string) => import(`${root}/dist/${m}.js`);
 const { createTestDatabase } = await import(`${root}/test/helpers/db.ts`);
-const { ManualClock } = await d('src/clock');
+const { ManualClock } = await import(`${root}/test/helpers/clock.ts`);
 const { HeartbeatBuffer } = await d('src/ingest/buffer');
 const { engineHttp } = await d('workers/engine');
 const { ensureBootstrapAdmin } = await d('src/access/service');

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { IdentityCache } from '../../src/access/identity-cache.ts';
 import { insertApiKey } from '../../src/access/store.ts';
 import { systemClock } from '../../src/clock.ts';
-import { createApp } from '../../src/http/app.ts';
+import { createHttp } from '../../src/http/app.ts';
 import { consoleSettings } from '../../src/http/session.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
@@ -32,7 +32,7 @@ export async function benchHostile(_o: BenchOptions, scope: Scope): Promise<Sect
   await seedFleet(db.sql, { count: FLEET, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
   const identity = new IdentityCache(db.sql);
   const buffer = new HeartbeatBuffer();
-  const app = createApp({
+  const { app } = createHttp({
     sql: db.sql,
     clock: systemClock,
     log: pino({ level: 'silent' }),

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { Heartbeat } from '../../src/http/routes/heartbeats.ts';
 import { parse, unstorableText } from '../../src/http/validation.ts';

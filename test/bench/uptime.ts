@@ -7,7 +7,7 @@
 // prints the markdown section on stdout (progress on stderr). run.ts calls runUptimeBench.
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { loadConfig } from '../../src/config.ts';

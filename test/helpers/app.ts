@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { IdentityCache } from '../../src/access/identity-cache.ts';
 import type { Node, NodeWithToken } from '../../src/api/shapes.ts';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from './clock.ts';
 import type { Sql } from '../../src/db/client.ts';
-import { createApp, createHttp } from '../../src/http/app.ts';
+import { createHttp } from '../../src/http/app.ts';
 import type { AppDeps } from '../../src/http/deps.ts';
 import { PublicChanges } from '../../src/http/public-changes.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
@@ -25,7 +25,7 @@ import type { Logger } from '../../src/logger.ts';
 export const ADMIN_TOKEN = 'llk_test-admin-token-for-http-tests';
 export const START = '2026-11-21T10:00:00.000Z';
 
-export type App = ReturnType<typeof createApp>;
+export type App = ReturnType<typeof createHttp>['app'];
 export type Body = NonNullable<RequestInit['body']>;
 
 export interface BuildOptions {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from './clock.ts';
 import { requestListener } from '../../src/http/app.ts';
 import type { FastPath } from '../../src/http/fast-path.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from './clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import type { NodeSettings } from '../../src/nodes/model.ts';
 import { insertNode } from '../../src/nodes/store.ts';

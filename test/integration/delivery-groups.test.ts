@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { groupJobId, heldJobId, NOTIFICATIONS_QUEUE, ROWS_PER_JOB } from '../../src/notifications/queue.ts';
 import { openQueueBackend, type AnyQueue, type QueueBackend } from '../../src/queue/backend.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { deliver, RetryLater } from '../../src/notifications/deliver.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';

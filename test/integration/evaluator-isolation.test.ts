@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import postgres from 'postgres';
 import { pino } from 'pino';
-import type { ManualClock } from '../../src/clock.ts';
+import type { ManualClock } from '../helpers/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import type { DbErrorKind } from '../../src/db/errors.ts';
 import { Events } from '../../src/events.ts';

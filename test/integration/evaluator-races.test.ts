@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { ManualClock } from '../../src/clock.ts';
+import type { ManualClock } from '../helpers/clock.ts';
 import type { Tx } from '../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { holdOpen, waitsOnLock } from '../helpers/locks.ts';

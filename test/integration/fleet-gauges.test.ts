@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { NODE_DEFAULTS } from '../../src/nodes/model.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { loadDue } from '../../src/health/store.ts';
 import { readCoverage } from '../../src/ingest/store.ts';
 import { apply, plan } from '../../src/health/machine.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { Events } from '../../src/events.ts';
 import { LOCKS } from '../../src/db/locks.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/db.ts';

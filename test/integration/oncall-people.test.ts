@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import postgres from 'postgres';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
 import { nodeEventsHandler } from '../../src/incidents/handlers.ts';

@@ -4,7 +4,7 @@ import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { deliver } from '../../src/notifications/deliver.ts';
 import { insertDeliveries, leaseDeliveries, lockStormCounters, recentDeliveryCounts, releaseLeases } from '../../src/notifications/store.ts';
 import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';

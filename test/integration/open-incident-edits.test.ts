@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { deleteChannel } from '../../src/channels/service.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { Refusal } from '../../src/errors.ts';
 import { errorAnswer } from '../../src/http/errors.ts';
 import type { PolicyLevel, PolicyRow } from '../../src/oncall/model.ts';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ManualClock, systemClock } from '../../src/clock.ts';
+import { systemClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { insertOutbox, listDeadOutbox, replayDeadOutbox } from '../../src/outbox/store.ts';
 import type { NewOutboxEvent, OutboxEvent } from '../../src/outbox/topics.ts';
 import { Events } from '../../src/events.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import type { Sql } from '../../src/db/client.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { NO_DEFAULT_POLICY } from '../../src/oncall/setup-warnings.ts';

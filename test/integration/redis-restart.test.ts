@@ -3,7 +3,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { NOTIFICATIONS_QUEUE } from '../../src/notifications/queue.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { groupJobId, NOTIFICATIONS_QUEUE, rowsOf } from '../../src/notifications/queue.ts';
 import { sweepDeliveries } from '../../src/notifications/sweep.ts';
 import { openQueueBackend, type AnyQueue, type QueueBackend } from '../../src/queue/backend.ts';

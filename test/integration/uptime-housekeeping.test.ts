@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { NODE_DEFAULTS } from '../../src/nodes/model.ts';
 import { insertNode } from '../../src/nodes/store.ts';
 import { generateSecret, hashSecret } from '../../src/secrets.ts';

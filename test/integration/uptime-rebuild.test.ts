@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import { insertMaintenance, wakeCoveredNodes } from '../../src/maintenance/store.ts';
 import { deleteNode } from '../../src/nodes/service.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CronTime } from 'cron';
 import { DateTime } from 'luxon';
-import { checkJob, firstRunDue, jobDeadline, jobPings, nextRunAfter, runDeadline, validateCronSchedule, type CronSchedule } from '../../src/health/cron-deadline.ts';
+import { firstRunDue, jobDeadline, jobPings, nextRunAfter, runDeadline, validateCronSchedule, type CronSchedule } from '../../src/health/cron-deadline.ts';
 import { offsetAt } from '../../src/local-time.ts';
 
 const at = (iso: string) => new Date(iso);
@@ -102,13 +102,11 @@ describe('cron deadline: due by the next run plus grace', () => {
   it('gives a job created seconds before a run a margin: */2 made at 20:11:55 is first due at 20:14, not 20:12', () => {
     const every2 = { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 30 };
     const created = { lastSuccessAt: null, lastEndAt: null, runTimedFrom: null, watchingSince: at('2026-12-06T20:11:55Z') };
-    assert.deepEqual(checkJob(created, every2, at('2026-12-06T20:12:30Z')), { down: null, nextCheckAt: at('2026-12-06T20:14:30Z') });
-    assert.deepEqual(checkJob(created, every2, at('2026-12-06T20:14:30Z')).down, {
-      at: at('2026-12-06T20:14:30Z'),
-      reason: 'no success ping for the run due at 2026-12-06 20:14:00 UTC (grace 30s); no run has ended since it was created',
-    });
+    const first = jobDeadline(created, every2);
+    assert.equal(iso(first.at), '2026-12-06T20:14:30Z');
+    assert.equal(first.reason(), 'no success ping for the run due at 2026-12-06 20:14:00 UTC (grace 30s); no run has ended since it was created');
     // Once it has pinged, the next run is due as usual, however soon.
-    assert.equal(checkJob({ ...created, lastSuccessAt: at('2026-12-06T20:13:59Z'), lastEndAt: at('2026-12-06T20:13:59Z') }, every2, at('2026-12-06T20:14:00Z')).nextCheckAt?.toISOString(), '2026-12-06T20:14:30.000Z');
+    assert.equal(iso(jobDeadline({ ...created, lastSuccessAt: at('2026-12-06T20:13:59Z'), lastEndAt: at('2026-12-06T20:13:59Z') }, every2).at), '2026-12-06T20:14:30Z');
   });
 
   it('a run with no end is due to end max_run_seconds after it started', () => {
@@ -116,82 +114,75 @@ describe('cron deadline: due by the next run plus grace', () => {
   });
 });
 
-describe('cron deadline: what the evaluator is told', () => {
+describe('cron deadline: when a silent job is down, and why', () => {
   const s: CronSchedule = { ...daily3('UTC'), max_run_seconds: 3600 };
   const pings = (over: { lastSuccessAt?: Date | null; runStartedAt?: Date; scheduleSince?: Date; watchingFrom?: Date } = {}) =>
     jobPings(over.lastSuccessAt === undefined ? at('2026-05-04T03:00:30Z') : over.lastSuccessAt, over.runStartedAt ?? null, over.scheduleSince, over.watchingFrom ?? LONG_AGO);
-  const cases: Array<{ name: string; p: ReturnType<typeof pings>; sched?: CronSchedule; now: string; down: [string, string] | null; next: string | null }> = [
-    { name: 'not yet due: look again at the deadline', p: pings(), now: '2026-05-05T03:04:59Z', down: null, next: '2026-05-05T03:05:00Z' },
-    { name: 'due: down, stamped at the deadline', p: pings(), now: '2026-05-05T03:05:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)'], next: null },
-    { name: 'noticed late: still stamped at the deadline', p: pings(), now: '2026-05-06T12:00:00Z', down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)'], next: null },
+  // Whether a job is down by now (and stamped at the deadline even when noticed late) is decide.ts's
+  // question, answered in decide-jobs.test.ts; here, each deadline and its reason.
+  const cases: Array<{ name: string; p: ReturnType<typeof pings>; sched?: CronSchedule; at: string; reason: string }> = [
+    { name: 'silent: due at the next run plus grace', p: pings(), at: '2026-05-05T03:05:00Z', reason: 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)' },
     {
-      name: 'a job that started is running, not late: look again when it runs too long',
+      name: 'a job that started is running, not late: due when it runs too long',
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
-      now: '2026-05-05T03:30:00Z',
-      down: null,
-      next: '2026-05-05T04:00:10Z',
+      at: '2026-05-05T04:00:10Z',
+      reason: 'ran longer than 1h',
     },
     {
       name: 'without max_run_seconds a start changes nothing: still running at 03:05 is late',
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
       sched: daily3('UTC'),
-      now: '2026-05-05T03:30:00Z',
-      down: ['2026-05-05T03:05:00Z', 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)'],
-      next: null,
+      at: '2026-05-05T03:05:00Z',
+      reason: 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)',
     },
     {
       name: 'a run that started early and runs too long: down at start + max_run_seconds',
       p: pings({ runStartedAt: at('2026-05-04T20:00:00Z') }),
-      now: '2026-05-04T21:00:00Z',
-      down: ['2026-05-04T21:00:00Z', 'ran longer than 1h'],
-      next: null,
+      at: '2026-05-04T21:00:00Z',
+      reason: 'ran longer than 1h',
     },
-    { name: 'a start followed by a success is a finished run', p: pings({ runStartedAt: at('2026-05-04T03:00:00Z') }), now: '2026-05-04T05:00:00Z', down: null, next: '2026-05-05T03:05:00Z' },
+    { name: 'a start followed by a success is a finished run', p: pings({ runStartedAt: at('2026-05-04T03:00:00Z') }), at: '2026-05-05T03:05:00Z', reason: 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)' },
     {
       name: 'a run is timed from when ingest could hear its end',
       p: pings({ runStartedAt: at('2026-05-04T20:00:00Z'), watchingFrom: at('2026-05-04T20:30:00Z') }),
       sched: { ...s, max_run_seconds: 5400 },
-      now: '2026-05-04T21:45:00Z',
-      down: null,
-      next: '2026-05-04T22:00:00Z',
+      at: '2026-05-04T22:00:00Z',
+      reason: 'ran longer than 1h30m',
     },
     {
       name: 'a run that ended before a schedule edit is over: the edit gives a new job margin, not a run limit',
       p: pings({ runStartedAt: at('2026-05-04T03:00:00Z'), scheduleSince: at('2026-05-04T10:00:00Z') }),
-      now: '2026-05-04T11:00:00Z',
-      down: null,
-      next: '2026-05-05T03:05:00Z',
+      at: '2026-05-05T03:05:00Z',
+      reason: 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)',
     },
     {
       name: 'a run open across a schedule edit is timed from its start, not from the edit',
       p: pings({ runStartedAt: at('2026-05-04T09:30:00Z'), scheduleSince: at('2026-05-04T10:00:00Z') }),
-      now: '2026-05-04T10:30:00Z',
-      down: ['2026-05-04T10:30:00Z', 'ran longer than 1h'],
-      next: null,
+      at: '2026-05-04T10:30:00Z',
+      reason: 'ran longer than 1h',
     },
     {
       name: 'the reason says the limit in hours, minutes and seconds',
       p: pings({ runStartedAt: at('2026-05-04T20:00:00Z') }),
       sched: { ...s, max_run_seconds: 5430 },
-      now: '2026-05-05T00:00:00Z',
-      down: ['2026-05-04T21:30:30Z', 'ran longer than 1h30m30s'],
-      next: null,
+      at: '2026-05-04T21:30:30Z',
+      reason: 'ran longer than 1h30m30s',
     },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const got = checkJob(c.p, c.sched ?? s, at(c.now));
-      assert.deepEqual(got.down && [iso(got.down.at), got.down.reason], c.down);
-      assert.equal(got.nextCheckAt && iso(got.nextCheckAt), c.next);
+      const got = jobDeadline(c.p, c.sched ?? s);
+      assert.equal(iso(got.at), c.at);
+      assert.equal(got.reason(), c.reason);
     });
   }
 
   it('names the due time in UTC and on the schedule’s clock', () => {
-    const got = checkJob(pings({ lastSuccessAt: at('2026-10-24T01:00:20Z') }), daily3('Europe/Berlin'), at('2026-10-26T00:00:00Z'));
-    assert.equal(got.down?.reason, 'no success ping for the run due at 2026-10-25 02:00:00 UTC (03:00 in Europe/Berlin; grace 300s); last run ended 2026-10-24 01:00:20 UTC (03:00:20 in Europe/Berlin; 25h4m40s before the deadline)');
+    const got = jobDeadline(pings({ lastSuccessAt: at('2026-10-24T01:00:20Z') }), daily3('Europe/Berlin'));
+    assert.equal(got.reason(), 'no success ping for the run due at 2026-10-25 02:00:00 UTC (03:00 in Europe/Berlin; grace 300s); last run ended 2026-10-24 01:00:20 UTC (03:00:20 in Europe/Berlin; 25h4m40s before the deadline)');
   });
   const reasonOf = (cron: string, time_zone: string, lastSuccessAt: string) =>
-    checkJob(pings({ lastSuccessAt: at(lastSuccessAt) }), { cron, time_zone, grace_seconds: 30 }, at('2027-01-01T00:00:00Z')).down?.reason;
+    jobDeadline(pings({ lastSuccessAt: at(lastSuccessAt) }), { cron, time_zone, grace_seconds: 30 }).reason();
   it('names the local date when it is not the UTC one', () => {
     assert.equal(reasonOf('0 22 * * *', 'America/New_York', '2026-12-06T12:00:00Z'), 'no success ping for the run due at 2026-12-07 03:00:00 UTC (2026-12-06 22:00 in America/New_York; grace 30s); last run ended 2026-12-06 12:00:00 UTC (07:00:00 in America/New_York; 15h30s before the deadline)');
   });

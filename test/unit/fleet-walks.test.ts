@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock } from '../helpers/clock.ts';
 import { FleetWalks, type FleetSelection, type WalkKey } from '../../src/http/fleet-walks.ts';
 
 const selection = (n: number): FleetSelection => ({
