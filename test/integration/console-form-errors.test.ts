@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { consoleCookie, consolePages, createHarness, unescapeHtml, type Harness } from '../helpers/app.ts';
+import { lockWaiter } from '../helpers/db.ts';
+import { holdOpen } from '../helpers/locks.ts';
 
 // A refused form says what is wrong at the field that holds it, in the form's words: never an API
 // path counted from 0 ("levels.1.after_seconds", "to.0"), nor a parser's own words.
@@ -54,6 +56,27 @@ describe('console: refused forms in their own words', () => {
     const page = await refused.text();
     assert.equal(errorAt(page, 'to'), 'Address 2: must be an email address');
     assert.match(page, /<input id="to" name="to"[^>]*value="x@example.com, not-an-email"[^>]* autofocus=""/);
+  });
+
+  it('answers 404 when the policy or node being saved is deleted meanwhile, as every form does', async () => {
+    // The delete holds the row until the save waits on it, then commits: the save finds nothing to change.
+    const savedWhileDeleted = async (path: string, fields: Record<string, string>, remove: Parameters<typeof holdOpen>[1]) => {
+      const body = await filled(path, fields);
+      const deleting = await holdOpen(h.db, remove);
+      const saving = post(path, body);
+      await lockWaiter(h.sql);
+      await deleting.commit();
+      return saving;
+    };
+    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'going', levels: [{ after_seconds: 0, channel_ids: [channelId] }] })).json()) as { id: string };
+    const policyRefused = await savedWhileDeleted(`/policies/${policy.id}`, { name: 'gone' }, (tx) => tx`delete from escalation_policies where id = ${policy.id}`);
+    assert.equal(policyRefused.status, 404);
+    assert.match(unescapeHtml(await policyRefused.text()), new RegExp(`Escalation policy "${policy.id}" was not found\\.`));
+
+    const node = await h.createNode('going-node');
+    const nodeRefused = await savedWhileDeleted('/nodes/going-node/edit', { name: 'gone-node' }, (tx) => tx`delete from nodes where id = ${node.id}`);
+    assert.equal(nodeRefused.status, 404);
+    assert.match(unescapeHtml(await nodeRefused.text()), new RegExp(`Node "${node.id}" was not found\\.`));
   });
 
   it('says at the Email field who already has an address, whatever its case', async () => {

@@ -11,7 +11,7 @@ import { listPolicies } from '../../oncall/store.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed, type ErrorDetail } from '../../errors.ts';
-import { acting, attempt, Field, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, formRefusal, requireScope } from '../acting.tsx';
 import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../components.tsx';
 import { chrome, engineAddress } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
@@ -286,7 +286,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         // without the defaults filled in here an emptied grace of 300 s would stay 300 s.
         return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c));
       },
-      (r) => editPage(c, node, { form, ...(r.details ? { details: r.details } : {}), message: r.details ? 'Some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      (r) => editPage(c, node, { form, ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;
     // This process forgets a renamed node's cached name and pages now; the others when the NOTIFY arrives.

@@ -14,7 +14,7 @@ import { listSchedules } from '../../oncall/store-schedules.ts';
 import { policiesPagingNobody } from '../../oncall/schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
 import { deletedNames } from '../../audit/store.ts';
-import { acting, attempt, Field, may, requireScope } from '../acting.tsx';
+import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Table, createdOrSaved } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { duration } from '../format.ts';
@@ -302,7 +302,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      async (r) => listPage(c, { form, placed: await placedPolicy(deps, form, r.details), message: r.details ? 'Not created: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      async (r) => listPage(c, { form, placed: await placedPolicy(deps, form, r.details), ...formRefusal(r, 'Not created') }),
       (made) => `/policies/${made.id}`,
     );
   });
@@ -321,7 +321,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
       () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      async (r) => policyPage(c, policy, { form, placed: await placedPolicy(deps, form, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: r.code === 'conflict' ? 409 : 400 }),
+      async (r) => policyPage(c, policy, { form, placed: await placedPolicy(deps, form, r.details), ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);
