@@ -1,6 +1,7 @@
 import type { ConsoleSession } from '../access/sessions.ts';
 import { countUnacknowledged } from '../incidents/store.ts';
 import type { AppDeps } from '../http/deps.ts';
+import type { NodeRow } from '../nodes/model.ts';
 import { encodeCursor, unstorableText } from '../http/validation.ts';
 import type { ConsoleContext } from './guard.ts';
 import type { Chrome } from './layout.tsx';
@@ -39,6 +40,9 @@ export function href(path: string, params: Record<string, string | number | unde
   const s = q.toString();
   return s ? `${path}?${s}` : path;
 }
+
+/** A node's console page, by the name people read and type. */
+export const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.name)}`;
 
 export const cursor = encodeCursor;
 

@@ -5,7 +5,7 @@ import { NOT_KEY_VALUE, parseLabel, type NodeRow } from '../../nodes/model.ts';
 import { STATES, type State } from '../../health/decide.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
-import { chrome, cursor, href, readCursor } from '../context.ts';
+import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { Live, Page } from '../layout.tsx';
 import { may } from '../acting.tsx';
@@ -101,7 +101,7 @@ export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
       {p.rows.map((n) => (
         <tr class={`row-${n.state}`}>
           <td data-label="Node">
-            <a href={`/nodes/${encodeURIComponent(n.name)}`}>{n.name}</a>
+            <a href={nodePath(n)}>{n.name}</a>
             {Object.keys(n.labels).length ? (
               <span class="sub">
                 <LabelList labels={n.labels} />

@@ -13,7 +13,7 @@ import { isUtc } from '../../local-time.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, At, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
-import { chrome, cursor, href, readCursor } from '../context.ts';
+import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import { hhmm, localInput, utc, zoned } from '../format.ts';
 import { fieldProblems, labels, spanTimes, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
@@ -121,7 +121,7 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
             <td data-label="Covers">
               <span>
                 {m.node_ids.map((id) => (
-                  <a class="tag" href={`/nodes/${encodeURIComponent(p.names.get(id) ?? id)}`}>
+                  <a class="tag" href={nodePath({ name: p.names.get(id) ?? id })}>
                     {p.names.get(id) ?? 'a deleted node'}
                   </a>
                 ))}

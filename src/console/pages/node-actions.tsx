@@ -13,7 +13,7 @@ import type { ConsoleSession } from '../../access/sessions.ts';
 import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import { acting, attempt, Field, formRefusal, requireScope } from '../acting.tsx';
 import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../components.tsx';
-import { chrome, engineAddress } from '../context.ts';
+import { chrome, engineAddress, nodePath } from '../context.ts';
 import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
@@ -24,8 +24,6 @@ import { ZoneInput } from '../zones.tsx';
 
 // Changing a node from the console: edit, rotate its token, delete. Each calls the command the
 // API's PATCH, POST …/token and DELETE call (src/nodes/service.ts), with the API's own schema.
-
-export const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.name)}`;
 
 /**
  * A node's page by its id (/nodes/:ref takes either): for an address kept to answer a form sent

@@ -16,7 +16,7 @@ import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
 import { Ago, alreadyShownOnce, At, Back, EngineUnset, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
-import { chrome, cursor, engineAddress, href, readCursor } from '../context.ts';
+import { chrome, cursor, engineAddress, href, nodePath, readCursor } from '../context.ts';
 import { htmlAttr } from '../../http/html-attr.ts';
 import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
@@ -104,7 +104,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
     ]);
     const facts = await incidentTableFacts(deps.sql, incidents, nowDate);
     const shown = transitions.slice(0, TRANSITIONS);
-    const older = transitions.length > TRANSITIONS ? href(`/nodes/${encodeURIComponent(node.name)}`, { before: cursor(shown.at(-1)!.state_version) }) : undefined;
+    const older = transitions.length > TRANSITIONS ? href(nodePath(node), { before: cursor(shown.at(-1)!.state_version) }) : undefined;
     // A scheduled job is judged by its cron, not by its (unused) heartbeat interval: 0, as in the API.
     const missed = node.schedule
       ? 0
@@ -116,7 +116,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
         );
     const policy = policies.get(node.id);
     const totalIncidents = incidentCounts.open + incidentCounts.acknowledged + incidentCounts.resolved;
-    const self = href(`/nodes/${encodeURIComponent(node.name)}`, { before: c.req.query('before') });
+    const self = href(nodePath(node), { before: c.req.query('before') });
 
     return html(
       c,
@@ -209,19 +209,19 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 
           <h2>Transitions</h2>
           <Transitions rows={shown} job={node.schedule !== null} />
-          <Pager next={older}>{before !== undefined ? <a href={`/nodes/${encodeURIComponent(node.name)}`}>Latest</a> : null}</Pager>
+          <Pager next={older}>{before !== undefined ? <a href={nodePath(node)}>Latest</a> : null}</Pager>
         </Live>
 
         <h2>Settings</h2>
         {may(frame.session, 'write') ? (
           <div class="actions">
-            <a class="button" href={`/nodes/${encodeURIComponent(node.name)}/edit`}>
+            <a class="button" href={`${nodePath(node)}/edit`}>
               Edit
             </a>
             {/* By id: sent again after a rename (a reload), it still reaches the node, and is told what it did. */}
             <AskFirst href={`/nodes/${node.id}/token`} name={node.name} verb="Replace" label="Rotate token" />
             <AskFirst href={`/nodes/${node.id}/ping-key`} name={node.name} verb="Replace" label="New ping URL" />
-            <AskFirst href={`/nodes/${encodeURIComponent(node.name)}/delete`} name={node.name} />
+            <AskFirst href={`${nodePath(node)}/delete`} name={node.name} />
           </div>
         ) : null}
         <div class="panel">

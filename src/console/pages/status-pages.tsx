@@ -13,7 +13,7 @@ import { getPage, listPages } from '../../statuspages/store.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { areaText, Back, LabelList, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { componentLines, lineProblems, readComponentLines } from '../component-lines.ts';
-import { chrome, cursor, href, readCursor } from '../context.ts';
+import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
@@ -278,7 +278,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
                 {x.node_ids.length ? (
                   <span>
                     {x.node_ids.map((id) => (
-                      <a class="tag" href={`/nodes/${encodeURIComponent(names.get(id)!)}`}>
+                      <a class="tag" href={nodePath({ name: names.get(id)! })}>
                         {names.get(id)}
                       </a>
                     ))}
