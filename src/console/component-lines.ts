@@ -6,9 +6,9 @@ import type { ErrorDetail } from '../errors.ts';
 //
 // the name, then after ": " the nodes (names or ids) and key=value label selectors, separated by
 // commas or spaces. A textarea works without JavaScript, from the keyboard and on a phone, and
-// holds 50 components (the API's limit) where 50 groups of fields would not. Node names and label
-// keys can hold neither spaces, commas, '=' nor '"', so those separate them; a label value with
-// any of these is written in double quotes, as in JSON.
+// holds the API's MAX_COMPONENTS (src/statuspages/model.ts: 50) where 50 groups of fields would
+// not. Node names and label keys can hold neither spaces, commas, '=' nor '"', so those separate
+// them; a label value with any of these is written in double quotes, as in JSON.
 
 export interface ComponentInput {
   name: string;

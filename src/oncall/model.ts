@@ -5,6 +5,12 @@
 import { Refusal } from '../errors.ts';
 import { onCallAt, type Layer, type Override, type Schedule } from './schedule.ts';
 
+/**
+ * The most levels a policy holds: the API refuses more, and the console's form always shows this
+ * many rows so that no level a policy has is left off and lost on save.
+ */
+export const MAX_LEVELS = 10;
+
 /** A level pages channels, people and whoever a schedule has on call when the level fires. */
 export interface PolicyLevel {
   after_seconds: number;

@@ -59,6 +59,9 @@ export function componentProblems(components: ReadonlyArray<Pick<ComponentSpec, 
 // type and read, and a suffix such as ".json" can never be part of it.
 export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
+/** The most components a page holds, each a line of the console's form (component-lines.ts). */
+export const MAX_COMPONENTS = 50;
+
 /** Worst first: a component's `state` is its worst node's. */
 export const SEVERITY_ORDER: readonly State[] = ['down', 'degraded', 'maintenance', 'unknown', 'healthy'];
 

@@ -7,7 +7,7 @@ import type { AppDeps } from '../../http/deps.ts';
 import type { ErrorDetail } from '../../errors.ts';
 import { CreatePolicy, PatchPolicy } from '../../http/routes/escalation-policies.ts';
 import { parse } from '../../http/validation.ts';
-import type { PolicyLevel, PolicyRow } from '../../oncall/model.ts';
+import { MAX_LEVELS, type PolicyLevel, type PolicyRow } from '../../oncall/model.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
@@ -31,12 +31,11 @@ import { html, refusal } from '../render.tsx';
 // PATCH do.
 
 /**
- * The API's limit (src/http/routes/escalation-policies.ts): the form always holds this many level
- * rows, so no level a policy has is ever left off and lost on save. In view are the levels it has and
- * one blank for the next (two for a new policy: level 1 and level 2); the rest wait folded in a
- * <details>, which opens without a script and whose fields are sent like any other.
+ * The form always holds MAX_LEVELS level rows, so no level a policy has is ever left off and lost on
+ * save. In view are the levels it has and one blank for the next (two for a new policy: level 1 and
+ * level 2); the rest wait folded in a <details>, which opens without a script and whose fields are
+ * sent like any other.
  */
-const MAX_LEVELS = 10;
 const MIN_IN_VIEW = 2;
 /** Policies and channels are a handful each; one page of each is all a console needs to show. */
 const LIST_LIMIT = 500;

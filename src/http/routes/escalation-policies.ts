@@ -4,7 +4,7 @@ import { listOf, type EscalationPolicy } from '../../api/shapes.ts';
 import { isUuid } from '../../db/ids.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
-import type { PolicyRow } from '../../oncall/model.ts';
+import { MAX_LEVELS, type PolicyRow } from '../../oncall/model.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import { byId } from '../by-id.ts';
@@ -31,7 +31,7 @@ const Level = v.pipe(
 
 /** The first level pages at once; each later one strictly after the one before. */
 const Levels = v.pipe(
-  boundedArray(Level, 'must be an array of levels', 10, 'must hold at most 10 levels', 1, 'must hold at least one level'),
+  boundedArray(Level, 'must be an array of levels', MAX_LEVELS, `must hold at most ${MAX_LEVELS} levels`, 1, 'must hold at least one level'),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const levels = dataset.value;
@@ -84,7 +84,8 @@ const render = (p: PolicyRow): EscalationPolicy => ({
 const doc = operationDocs('Escalation policies');
 const POLICY = 'The escalation policy id';
 const LEVELS =
-  'Levels: 1-10, the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened (a level due while the node is in maintenance is held, `escalation_held`, and paged when the node is judged down or degraded again; the levels after it keep their gaps from that page), and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once.';
+  `Levels: 1-${MAX_LEVELS}, ` +
+  'the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened (a level due while the node is in maintenance is held, `escalation_held`, and paged when the node is judged down or degraded again; the levels after it keep their gaps from that page), and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once.';
 
 /** Who escalates an incident, when, and how many times the levels repeat. */
 export function escalationPolicyRoutes(deps: AppDeps) {

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type StatusPage as StatusPageBody } from '../../api/shapes.ts';
 import { notFound } from '../../errors.ts';
-import { SLUG, type StatusPage } from '../../statuspages/model.ts';
+import { MAX_COMPONENTS, SLUG, type StatusPage } from '../../statuspages/model.ts';
 import { createStatusPage, deleteStatusPage, listStatusPages, readStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
@@ -19,7 +19,7 @@ const Component = closedObject({
   node_ids: v.optional(boundedArray(NodeName, 'must be an array of node ids or names', 1000, 'must hold at most 1000 nodes'), []),
   labels: v.optional(Labels, {}),
 });
-const Components = boundedArray(Component, 'must be an array of components', 50, 'must hold at most 50 components', 1, 'must hold at least one component');
+const Components = boundedArray(Component, 'must be an array of components', MAX_COMPONENTS, `must hold at most ${MAX_COMPONENTS} components`, 1, 'must hold at least one component');
 
 export const CreateStatusPage = closedObject({
   slug: Slug,
