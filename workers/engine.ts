@@ -121,7 +121,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const stops: Array<{ part: string; stop: () => Promise<void> }> = [];
 
   // One cache of what secrets and node names stand for, for authentication and ingest alike.
-  const identity = new IdentityCache(sql);
+  const identity = new IdentityCache(sql, clock);
   stops.push({ part: 'identity cache', stop: await identity.listen() });
   // Channel transports: the notifier's deliveries, and the api's test messages sent on request.
   const transports = config.roles.has('api') || config.roles.has('notifier') ? createChannels({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, outboundAllowCidrs: config.outboundAllowCidrs }) : undefined;

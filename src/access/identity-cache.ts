@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.ts';
 import { Coalescer, RETRY_LOOKUP_AFTER_MS, type Batching } from '../coalescer.ts';
 import type { Sql } from '../db/client.ts';
 import type { NodeRef } from '../nodes/model.ts';
@@ -58,6 +59,7 @@ export class IdentityCache {
 
   constructor(
     private readonly sql: Sql,
+    private readonly clock: Clock,
     private readonly ttlMs = 5 * 60_000,
   ) {
     this.lookups = new Coalescer(async (hashes) => {
@@ -73,7 +75,7 @@ export class IdentityCache {
    */
   async principal(secret: string, beforeQuery?: () => void): Promise<Principal | undefined> {
     const hash = hashSecret(secret);
-    const nowMs = Date.now();
+    const nowMs = this.clock.now().getTime();
     const hit = this.fresh(hash, nowMs);
     if (hit) return hit;
     if (!this.known.has(hash)) beforeQuery?.();
@@ -104,7 +106,7 @@ export class IdentityCache {
 
   /** The principal of a secret the cache holds, without waiting: undefined when it would take a query. */
   cached(secret: string): Principal | undefined {
-    return this.fresh(hashSecret(secret), Date.now());
+    return this.fresh(hashSecret(secret), this.clock.now().getTime());
   }
 
   private fresh(hash: string, nowMs: number): Principal | undefined {
@@ -118,7 +120,7 @@ export class IdentityCache {
    * like the rest.
    */
   async nodeIds(refs: string[], unknown: (refs: string[]) => Promise<NodeRef[]>): Promise<Map<string, string>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.now().getTime();
     const generation = this.generation;
     const known = new Map<string, string>();
     const misses: string[] = [];

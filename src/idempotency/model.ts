@@ -42,6 +42,13 @@ export type Claim =
   /** The key was used for a different request. */
   | { kind: 'mismatch' };
 
+/** A key as one credential sends it for one request: `fingerprint` tells a retry from another request. */
+export interface KeyClaim {
+  credential: string;
+  key: string;
+  fingerprint: string;
+}
+
 /** A key's row as a retry finds it: `answer` is null while the first request is in flight, else sealed. */
 export interface KeyRow {
   fingerprint: string;

@@ -1,7 +1,7 @@
 import { isUnbound, openSecret, openUnbound, sealSecret } from '../../alerting/secret-box.ts';
 import type { Sql } from '../db/client.ts';
-import { ABANDONED_AFTER_MS, KEY_LIFETIME_MS, type Claim, type StoredAnswer } from './model.ts';
-import { claimKey, deleteKeysBefore, findKey, releaseKey, saveAnswer, type KeyClaim } from './store.ts';
+import { ABANDONED_AFTER_MS, KEY_LIFETIME_MS, type Claim, type KeyClaim, type StoredAnswer } from './model.ts';
+import { claimKey, deleteKeysBefore, findKey, releaseKey, saveAnswer } from './store.ts';
 
 // A claim that finds a row which is then released (its first request failed) tries again; a
 // handful of rounds covers any realistic pile-up of retries.

@@ -1,11 +1,5 @@
 import type { Queryable } from '../db/client.ts';
-import type { KeyRow } from './model.ts';
-
-export interface KeyClaim {
-  credential: string;
-  key: string;
-  fingerprint: string;
-}
+import type { KeyClaim, KeyRow } from './model.ts';
 
 /**
  * Claims the key for a first request: true when there was no row, or the row had expired, or its

@@ -94,7 +94,7 @@ export async function rotateToken(sql: Sql, id: string, now: Date, acting: Actin
   return { node: await shown(sql, id), token };
 }
 
-/** A new ping key: the old ping URL stops working (see src/jobs/ping-keys.ts for other processes). */
+/** A new ping key: the old ping URL stops working (see src/ingest/ping-keys.ts for other processes). */
 export async function rotatePingKey(sql: Sql, id: string, now: Date): Promise<NodeRow> {
   if (!(await store.rotatePingKey(sql, id, now))) throw notFound(`Node "${id}"`);
   return shown(sql, id);

@@ -195,7 +195,7 @@ export async function benchConsole(o: BenchOptions, scope: Scope): Promise<Secti
   const feed = new LiveFeed(sql, log);
   scope.defer('stop the live feed', await feed.listen());
   const settings = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
-  const identity = new IdentityCache(sql);
+  const identity = new IdentityCache(sql, systemClock);
   const { app } = createHttp({
     sql,
     clock: systemClock,

@@ -31,7 +31,7 @@ const db = await createTestDatabase();
 const sql = createSql(db.url, { max: 4 });
 const clock = new ManualClock(new Date());
 await ensureBootstrapAdmin(sql, ADMIN_TOKEN, clock.now());
-const identity = new IdentityCache(sql);
+const identity = new IdentityCache(sql, clock);
 // The engine's settings and app as it builds them (workers/engine.ts), with no variable set.
 const config = loadConfig({});
 const ingestor = new Ingestor(sql, new HeartbeatBuffer(), identity, config.autoRegister);

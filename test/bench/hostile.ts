@@ -30,7 +30,7 @@ export async function benchHostile(_o: BenchOptions, scope: Scope): Promise<Sect
   const s = section('14. Hostile bodies (CPU per request)');
   const db = await createBenchDatabase(scope, 'hostile');
   await seedFleet(db.sql, { count: FLEET, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
-  const identity = new IdentityCache(db.sql);
+  const identity = new IdentityCache(db.sql, systemClock);
   const buffer = new HeartbeatBuffer();
   const { app } = createHttp({
     sql: db.sql,

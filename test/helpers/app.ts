@@ -58,7 +58,7 @@ export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinu
 /** One in-process app over the given pool and buffer; several may share a database. */
 export function buildApp(o: BuildOptions) {
   const metrics = o.metrics ?? createMetrics();
-  const identity = new IdentityCache(o.sql);
+  const identity = new IdentityCache(o.sql, o.clock);
   const ingestor = new Ingestor(o.sql, o.buffer, identity, o.autoRegister ?? true);
   const secretKey = o.secretKey ?? randomBytes(32);
   // Not listening until someone calls feed.listen(): most tests never read it.

@@ -220,7 +220,7 @@ describe('failed authentication through the identity cache', () => {
   }
 
   it('charges each of two lookups of one unseen secret sent at once, and gives both back when it is found', async () => {
-    const identity = new IdentityCache(h.sql);
+    const identity = new IdentityCache(h.sql, h.clock);
     const budget = budgetOf(1);
     const key = await h.createKey('read', 'twice-at-once');
     const charges = { taken: 0 };
@@ -236,10 +236,10 @@ describe('failed authentication through the identity cache', () => {
     const down = createSql('postgres://root@127.0.0.1:1/test', { max: 1 });
     try {
       const budget = budgetOf(1);
-      const lookup = through(new IdentityCache(down), { taken: 0 });
+      const lookup = through(new IdentityCache(down, h.clock), { taken: 0 });
       const batch = Array.from({ length: HARD_CAP }, (_, i) => budget.authenticate(request, lookup(`llk_unread-${i}`)));
       for (const p of batch) await assert.rejects(p, /ECONNREFUSED/);
-      const answers = await wholeCapFree(budget, new IdentityCache(h.sql), 'after-the-outage');
+      const answers = await wholeCapFree(budget, new IdentityCache(h.sql, h.clock), 'after-the-outage');
       assert.equal(answers.filter((a) => a === 'unauthorized').length, 1, 'and none counted as a failure');
     } finally {
       await down.end();
@@ -247,7 +247,7 @@ describe('failed authentication through the identity cache', () => {
   });
 
   it('does not know a secret found valid while a revocation was heard', async () => {
-    const identity = new IdentityCache(h.sql);
+    const identity = new IdentityCache(h.sql, h.clock);
     const key = await h.createKey('read', 'revoked-during-its-lookup');
     const lookingUp = identity.principal(key.secret);
     // As on the NOTIFY of a revocation committed while the query ran: what it read is stale.
