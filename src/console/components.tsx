@@ -86,7 +86,7 @@ export const createdOrSaved = (done: string | undefined): { done?: string } => s
  * What a page says after an action: that it was done, or why it was not; for a refused form, a
  * link to its first refused input and, as text, what no input of the page holds.
  */
-export const Outcome = (p: { done?: string | undefined; problem?: string | undefined; placed?: Placed | undefined }) => (
+export const Outcome = (p: { done?: Child | undefined; problem?: string | undefined; placed?: Placed | undefined }) => (
   <>
     {p.done ? (
       <Notice kind="ok">

@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import { getChannelsByIds } from '../channels/store.ts';
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
-import { activeMaintenance } from '../maintenance/store.ts';
+import { maintenanceEnds } from '../maintenance/store.ts';
 import { pagedNobody } from '../incidents/store.ts';
 import { getSchedules } from '../oncall/store-schedules.ts';
 import { userNames } from '../oncall/store-users.ts';
@@ -14,6 +14,7 @@ import { CATEGORIES } from '../incidents/categorize.ts';
 import { Ago, At, Notice, Table } from './components.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from './email-reach.tsx';
 import { utc } from './format.ts';
+import { ZonedAt } from './zones.tsx';
 
 // Pieces the incident pages and the node page share: the incident table, who did something, and
 // how timeline entries and ledger rows read.
@@ -123,12 +124,15 @@ export function Actor(p: { by: string | null; names: Map<string, string> }) {
 export const StatusTag = (p: { status: IncidentRow['status'] }) => <span class={`tag tag-${p.status}`}>{p.status}</span>;
 export const SeverityTag = (p: { severity: IncidentRow['severity'] }) => <span class={`tag tag-${p.severity}`}>{p.severity}</span>;
 
-/** A node's maintenance as the incident pages say it: covered now, until when (null: until ended). */
-export type NodeMaintenance = Map<string, { until: Date | null }>;
+/**
+ * A node's maintenance as the incident pages say it: covered now, until when (null: until ended),
+ * on the clock of the window that ends then (null: given as instants).
+ */
+export type NodeMaintenance = Map<string, { until: Date | null; zone: string | null }>;
 
 /** Which of these incidents' nodes a window covers now, for those not yet resolved: one query. */
 export function maintenanceOf(sql: Queryable, incidents: IncidentRow[], now: Date): Promise<NodeMaintenance> {
-  return activeMaintenance(sql, [...new Set(incidents.filter((i) => i.status !== 'resolved').map((i) => i.node_id))], now);
+  return maintenanceEnds(sql, [...new Set(incidents.filter((i) => i.status !== 'resolved').map((i) => i.node_id))], now);
 }
 
 /**
@@ -141,7 +145,7 @@ export function UnderMaintenance(p: { incident: IncidentRow; maintenance: NodeMa
   if (!m) return null;
   return (
     <span class="sub maintenance-note">
-      node in maintenance {m.until ? <>until <At at={m.until} /></> : 'until the window is ended'}: no pages meanwhile; escalation goes on if it is still {CATEGORIES[p.incident.category].word} after
+      node in maintenance {m.until ? <>until <ZonedAt at={m.until} zone={m.zone} /></> : 'until the window is ended'}: no pages meanwhile; escalation goes on if it is still {CATEGORIES[p.incident.category].word} after
     </span>
   );
 }

@@ -1,6 +1,7 @@
 import { raw } from 'hono/html';
-import { isTimeZone } from '../local-time.ts';
-import { hhmm } from './format.ts';
+import { isTimeZone, isUtc } from '../local-time.ts';
+import { At } from './components.tsx';
+import { hhmm, zoned } from './format.ts';
 
 // The time zone field people, schedules and maintenance windows share: free text, checked by the API's schema, with
 // the zones this Node knows offered as suggestions (418 names, about 12 KB, only on the pages
@@ -35,3 +36,23 @@ export const ZoneNow = (p: { zone: string; now: Date }) => (
     {p.zone} <span class="muted">· {hhmm(p.now, p.zone)} now</span>
   </span>
 );
+
+/**
+ * "2026-12-07 22:00 Europe/Berlin (21:00 UTC)": a maintenance window's time on the clock it was
+ * typed on, and in UTC, as the API and the logs say it (with the UTC date when it is another).
+ * A window given as instants only, or typed in UTC by any of its names, in UTC alone. Wherever the
+ * console names a window's time: the maintenance list, and the incident and node pages' "until".
+ */
+export function ZonedAt(p: { at: Date | null; zone: string | null; none?: string }) {
+  if (p.at === null || p.zone === null || isUtc(p.zone)) return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
+  const here = zoned(p.at, p.zone);
+  const there = zoned(p.at, 'UTC');
+  return (
+    <span>
+      <time datetime={p.at.toISOString()}>
+        {here} {p.zone}
+      </time>{' '}
+      <span class="muted">({there.slice(0, 10) === here.slice(0, 10) ? hhmm(p.at, 'UTC') : there} UTC)</span>
+    </span>
+  );
+}

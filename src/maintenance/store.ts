@@ -43,6 +43,21 @@ export async function activeMaintenance(
 }
 
 /**
+ * For each of these nodes covered by a window at `now`, when its maintenance ends as the console
+ * says it: activeMaintenance's latest end (null while a covering window is open-ended) with the zone
+ * of the window that ends then, so "until" reads on the clock that window was typed on.
+ */
+export async function maintenanceEnds(sql: Queryable, nodeIds: string[], now: Date): Promise<Map<string, { until: Date | null; zone: string | null }>> {
+  if (nodeIds.length === 0) return new Map();
+  const rows = await sql<{ node_id: string; until: Date | null; zone: string | null }[]>`
+    select distinct on (n.id) n.id as node_id, m.ends_at as until, m.time_zone as zone
+    ${windowsCovering(sql, nodeIds)}
+    where ${openAt(sql, now)}
+    order by n.id, m.ends_at desc nulls first, m.created_at desc`;
+  return new Map(rows.map((r) => [r.node_id, { until: r.until, zone: r.zone }]));
+}
+
+/**
  * The windows open at `now` or yet to begin (a cancelled one never is), each with those of these
  * nodes it covers: what a status page says of maintenance now and ahead. One statement for a
  * whole page; the reason is left in the table, a page never shows it.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { utc } from '../../src/console/format.ts';
+import { hhmm, utc } from '../../src/console/format.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { formOf, signedIn, textareaText, unescapeHtml } from '../helpers/app.ts';
 
@@ -106,6 +106,25 @@ describe('console: incidents of a node in maintenance', () => {
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page, /<a class="button" href="\/maintenance\?node=cache-01-old#new-window" id="maintenance-for-node">/);
     assert.match(page, new RegExp(`<a href="/nodes/${node.id}">cache-01-old</a><span class="muted"> \\(was cache-01\\)</span>`));
+  });
+  // Last of these: the form offers the zone last used, and the tests above type on UTC's clock.
+  it('says until when on the clock the window was typed on, UTC beside, as the maintenance list does', async () => {
+    const { h } = s;
+    const node = await h.createNode('web-02');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-02 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const now = h.clock.now().toISOString();
+    assert.ok(now < '2026-11-21T20:00:00.000Z', now);
+    // Two windows over the node: it is in maintenance until the later one's end, said on that one's clock.
+    for (const [ends, zone] of [['2026-11-21T20:00:00.000Z', null], ['2026-11-21T23:30:00.000Z', 'Europe/Berlin']] as const) {
+      assert.equal((await h.admin('POST', '/v1/maintenances', { node_ids: ['web-02'], starts_at: now, ends_at: ends, time_zone: zone })).status, 201);
+    }
+    // 00:30 the next day in Berlin: the UTC beside it carries its own date.
+    const says = 'node in maintenance until <span><time datetime="2026-11-21T23:30:00.000Z">2026-11-22 00:30 Europe/Berlin</time> <span class="muted">(2026-11-21 23:30 UTC)</span></span>: no pages meanwhile';
+    for (const path of [`/incidents/${incident!.id}`, '/incidents', '/nodes/web-02']) assert.ok((await get(path)).includes(says), path);
+    const listed = await get('/maintenance');
+    assert.ok(listed.includes('<time datetime="2026-11-21T23:30:00.000Z">2026-11-22 00:30 Europe/Berlin</time> <span class="muted">(2026-11-21 23:30 UTC)</span>'), 'the list says it the same way');
   });
 });
 
@@ -232,7 +251,11 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
     assert.equal(moved.status, 303);
     const started = await get(moved.headers.get('location')!);
     const notice = `Started at ${utc(at)}, when it was created: a window cannot begin in the past from the console (the API can record one).`;
-    assert.ok(started.includes(notice), started);
+    assert.ok(started.replace(/<\/?time[^>]*>/g, '').includes(notice), started);
+    // Typed on Berlin's clock, it says so on that clock, UTC beside, as the list does.
+    const berlin = await send({ nodes: 'db-20', time_zone: 'Europe/Berlin', starts_at: '2026-11-21T10:00', reason: 'said started in Berlin' });
+    const local = hhmm(at, 'Europe/Berlin');
+    assert.ok((await get(berlin.headers.get('location')!)).includes(`Started at <span><time datetime="${at.toISOString()}">2026-11-21 ${local} Europe/Berlin</time> <span class="muted">(${hhmm(at, 'UTC')} UTC)</span></span>, when it was created`));
     const ahead = await send({ nodes: 'db-20', starts_at: '2027-01-10T10:00', ends_at: '2027-01-10T11:00', reason: 'said created' });
     assert.equal(ahead.headers.get('location'), '/maintenance?done=created');
   });

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { isUuid } from '../../db/ids.ts';
@@ -9,19 +10,18 @@ import { isTimeCursor, parse } from '../../http/validation.ts';
 import { isOpenAt, isOverAt, notBefore, windowCovers, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, lastTimeZone, listMaintenances } from '../../maintenance/store.ts';
-import { isUtc } from '../../local-time.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import { acting, Field, may, requireScope } from '../acting.tsx';
-import { ALREADY, areaText, At, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
+import { ALREADY, areaText, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
-import { hhmm, localInput, utc, zoned } from '../format.ts';
+import { localInput } from '../format.ts';
 import { fieldProblems, labels, spanTimes, text, zonedTime, type Form } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { AskFirst, asking, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
-import { ZoneInput, zoneOrFallback } from '../zones.tsx';
+import { ZonedAt, ZoneInput, zoneOrFallback } from '../zones.tsx';
 
 // Maintenance windows: the ones open now, the rest newest first, a form for a new one and a way to
 // end one, asked first (confirm.tsx): ended, a window's nodes are judged afresh, and one still
@@ -90,25 +90,6 @@ export const MaintenanceLink = (p: { node: string }) => (
 
 /** "the window over web-1, role=web": what it covers, as the list shows it, for the question and its link. */
 const windowName = (m: MaintenanceRow, names: Map<string, string>) => `the window over ${windowCovers(m, names)}`;
-
-/**
- * "2026-12-07 22:00 Europe/Berlin (21:00 UTC)": a window's time on the clock it was typed on, and
- * in UTC, as the API, the logs and the status pages say it (with the UTC date when it is another).
- * A window given as instants only, or typed in UTC by any of its names, in UTC alone.
- */
-function ZonedAt(p: { at: Date | null; zone: string | null; none?: string }) {
-  if (p.at === null || p.zone === null || isUtc(p.zone)) return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
-  const here = zoned(p.at, p.zone);
-  const there = zoned(p.at, 'UTC');
-  return (
-    <span>
-      <time datetime={p.at.toISOString()}>
-        {here} {p.zone}
-      </time>{' '}
-      <span class="muted">({there.slice(0, 10) === here.slice(0, 10) ? hhmm(p.at, 'UTC') : there} UTC)</span>
-    </span>
-  );
-}
 
 function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: Date; session: ConsoleSession; empty: string }) {
   if (p.rows.length === 0) return <p class="empty panel">{p.empty}</p>;
@@ -242,7 +223,7 @@ function saidHere(problems: Map<string, string>, input: { node_ids: string[]; la
 export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
 
-  const page = async (c: ConsoleContext, o: { prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string>; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+  const page = async (c: ConsoleContext, o: { prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string>; message?: string; done?: Child; status?: ContentfulStatusCode } = {}) => {
     const now = deps.clock.now();
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, active, rest, zone] = await Promise.all([
@@ -283,9 +264,17 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
    * the From typed or pre-filled is not taken for its start. Read from the window, not the
    * address, so an address edited by hand says nothing it did not do.
    */
-  const startedSaying = async (id: string | undefined): Promise<{ done?: string }> => {
+  const startedSaying = async (id: string | undefined): Promise<{ done?: Child }> => {
     const w = id !== undefined && isUuid(id) ? await getMaintenance(deps.sql, id) : undefined;
-    return w ? { done: `Started at ${utc(w.starts_at)}, when it was created: a window cannot begin in the past from the console (the API can record one).` } : {};
+    return w
+      ? {
+          done: (
+            <>
+              Started at <ZonedAt at={w.starts_at} zone={w.time_zone} />, when it was created: a window cannot begin in the past from the console (the API can record one).
+            </>
+          ),
+        }
+      : {};
   };
 
   app.get('/maintenance', ...guards.page, async (c) => {
