@@ -39,6 +39,8 @@ export interface WindowAhead {
   starts_at: Date;
   /** null = open-ended. */
   ends_at: Date | null;
+  /** The zone it was typed in, as MaintenanceRow's: a status page says its times on that clock. */
+  time_zone: string | null;
   node_ids: string[];
 }
 

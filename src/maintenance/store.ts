@@ -65,7 +65,7 @@ export async function maintenanceEnds(sql: Queryable, nodeIds: string[], now: Da
 export async function windowsAhead(sql: Queryable, nodeIds: string[], now: Date): Promise<WindowAhead[]> {
   if (nodeIds.length === 0) return [];
   return sql<WindowAhead[]>`
-    select m.starts_at, m.ends_at, array_agg(n.id order by n.id) as node_ids
+    select m.starts_at, m.ends_at, m.time_zone, array_agg(n.id order by n.id) as node_ids
     ${windowsCovering(sql, nodeIds)}
     where ${endsAfter(sql, now)} and (m.ends_at is null or m.ends_at > m.starts_at)
     group by m.id

@@ -4,6 +4,7 @@
 import type { ErrorDetail } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import type { WindowAhead } from '../maintenance/model.ts';
+import { canonicalZone } from '../local-time.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import type { OpenIncidentRow } from '../incidents/model.ts';
 import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
@@ -147,6 +148,11 @@ export interface Member {
 export interface MaintenanceView {
   from: string;
   until: string | null;
+  /**
+   * The IANA zone the windows were typed in, when they share one (by its canonical name): the page
+   * says their times on its clock, UTC beside. null: given as instants, or typed in different zones.
+   */
+  time_zone: string | null;
 }
 
 /** Maintenance yet to begin, by the components it touches; windows that read the same are one entry. */
@@ -217,7 +223,11 @@ function span(windows: readonly WindowAhead[]): MaintenanceView | null {
   if (windows.length === 0) return null;
   const from = Math.min(...windows.map((w) => w.starts_at.getTime()));
   const open = windows.some((w) => w.ends_at === null);
-  return { from: iso(from), until: open ? null : iso(Math.max(...windows.map((w) => w.ends_at!.getTime()))) };
+  const zones = new Set(windows.map((w) => w.time_zone));
+  const [zone] = zones;
+  // By the name Intl gives it: a window kept before the API stored canonical names is as typed ("europe/berlin").
+  const time_zone = zones.size === 1 && zone ? canonicalZone(zone) : null;
+  return { from: iso(from), until: open ? null : iso(Math.max(...windows.map((w) => w.ends_at!.getTime()))), time_zone };
 }
 
 /** The windows that hold any of these members that are in maintenance now. */

@@ -4,6 +4,7 @@
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
 import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type MaintenanceView, type PageView, type ScheduledView, type Status } from '../statuspages/model.ts';
+import { isUtc, toLocal } from '../local-time.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
@@ -73,18 +74,34 @@ function dayLabel(date: string): string {
   return `${Number(d)} ${MONTHS[Number(m) - 1]} ${y}`;
 }
 
-/** "21 Nov 2026, 10:02 UTC": a page without script cannot know the reader's time zone. */
-function when(iso: string): string {
-  return `${dayLabel(iso.slice(0, 10))}, ${iso.slice(11, 16)} UTC`;
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** What the clock of `zone` reads at `iso`: its day ("Sat 21 Nov 2026") and time ("10:02"). */
+function reading(iso: string, zone: string): { day: string; time: string } {
+  const c = new Date(toLocal(zone, Date.parse(iso)));
+  return { day: `${WEEKDAYS[c.getUTCDay()]} ${c.getUTCDate()} ${MONTHS[c.getUTCMonth()]} ${c.getUTCFullYear()}`, time: `${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}` };
 }
 
 /**
- * When maintenance ends, said from `since` (now, or the window's start): the time alone on the same
- * UTC day, else with the date; an open-ended window lasts until someone ends it.
+ * "Sat 21 Nov 2026, 10:02 UTC": a page without script cannot know the reader's time zone, and an
+ * incident has none of its own. A maintenance time typed on a zone's clock is said on it first,
+ * as announced, with UTC beside: "Sun 22 Nov 2026, 03:00 Europe/Berlin (02:00 UTC)", the UTC day
+ * said when it is another. The day is left out when it is the one `since` (now, or the window's
+ * start) falls on by the same clock.
  */
-function until(end: string | null, since: string): string {
-  if (end === null) return 'until further notice';
-  return end.slice(0, 10) === since.slice(0, 10) ? `until ${end.slice(11, 16)} UTC` : `until ${when(end)}`;
+function when(iso: string, zone: string | null = null, since?: string): string {
+  const clock = zone === null || isUtc(zone) ? 'UTC' : zone;
+  const here = reading(iso, clock);
+  const day = since !== undefined && reading(since, clock).day === here.day ? '' : `${here.day}, `;
+  if (clock === 'UTC') return `${day}${here.time} UTC`;
+  const utc = reading(iso, 'UTC');
+  return `${day}${here.time} ${clock} (${utc.day === here.day ? '' : `${utc.day}, `}${utc.time} UTC)`;
+}
+
+/** When maintenance ends, said from `since` (now, or the window's start); an open-ended window lasts until someone ends it. */
+function until(end: string | null, since: string, zone: string | null): string {
+  return end === null ? 'until further notice' : `until ${when(end, zone, since)}`;
 }
 
 /** A bar's tooltip: the day, what it was, and its uptime (the JSON has each state's seconds). */
@@ -147,7 +164,7 @@ function figure(ratio: number | null, since: string | undefined, window: string)
 
 /** " until 04:00 UTC" after "Maintenance", when the page knows the windows' end. */
 function maintenanceEnd(status: Status, maintenance: MaintenanceView | null, now: string): string {
-  return status === 'maintenance' && maintenance ? ` ${until(maintenance.until, now)}` : '';
+  return status === 'maintenance' && maintenance ? ` ${until(maintenance.until, now, maintenance.time_zone)}` : '';
 }
 
 function Component(p: { c: ComponentView; now: string }) {
@@ -220,7 +237,7 @@ function Scheduled(p: { s: ScheduledView }) {
     <li class="incident scheduled">
       <div class="incident-title">{s.components.join(', ')}</div>
       <div class="incident-meta">
-        From <time datetime={s.from}>{when(s.from)}</time> {until(s.until, s.from)}
+        From <time datetime={s.from}>{when(s.from, s.time_zone)}</time> {until(s.until, s.from, s.time_zone)}
       </div>
     </li>
   );

@@ -139,8 +139,8 @@ describe('a status page in a browser', () => {
 
       const incidents = page.locator('.incident');
       assert.deepEqual(await page.locator('.incident-title').allTextContents(), ['Outage in Website', 'Degraded service in Public API']);
-      assert.match((await incidents.nth(0).textContent()) ?? '', /Since 21 Nov 2026, 00:00 UTC · investigating/);
-      assert.match((await incidents.nth(1).textContent()) ?? '', /acknowledged 21 Nov 2026, 09:41 UTC/);
+      assert.match((await incidents.nth(0).textContent()) ?? '', /Since Sat 21 Nov 2026, 00:00 UTC · investigating/);
+      assert.match((await incidents.nth(1).textContent()) ?? '', /acknowledged Sat 21 Nov 2026, 09:41 UTC/);
 
       const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
       assert.equal(background, view.context.colorScheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 248, 250)');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
 import type { PageView } from '../../src/statuspages/model.ts';
+import { openIncidents } from '../../src/incidents/store.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 
 // How much of a component is out, as the public page, its JSON and its headline say it. The
@@ -87,19 +88,19 @@ describe('a status page’s outages', () => {
 
     const serviced = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
     assert.equal(serviced.json.status, 'maintenance');
-    assert.deepEqual(serviced.json.maintenance, { from: now, until: '2026-11-21T14:00:00.000Z' });
-    assert.deepEqual(serviced.json.components.map((c) => c.maintenance), [{ from: now, until: '2026-11-21T14:00:00.000Z' }, null, null]);
+    assert.deepEqual(serviced.json.maintenance, { from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null });
+    assert.deepEqual(serviced.json.components.map((c) => c.maintenance), [{ from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null }, null, null]);
     assert.match(serviced.html, /<div class="banner bg-maintenance" role="status"><span class="dot"><\/span><span>Maintenance in progress until 14:00 UTC<small>/);
     assert.match(serviced.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 14:00 UTC<\/small><\/span>/);
 
     assert.deepEqual(serviced.json.scheduled, [
-      { components: ['API'], from: '2026-11-22T02:00:00.000Z', until: '2026-11-22T04:00:00.000Z' },
-      { components: ['Website', 'Database'], from: '2026-11-23T00:00:00.000Z', until: null },
+      { components: ['API'], from: '2026-11-22T02:00:00.000Z', until: '2026-11-22T04:00:00.000Z', time_zone: null },
+      { components: ['Website', 'Database'], from: '2026-11-23T00:00:00.000Z', until: null, time_zone: null },
     ]);
     const scheduled = serviced.html.slice(serviced.html.indexOf('<h2>Scheduled maintenance</h2>'));
     assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
-      'APIFrom 22 Nov 2026, 02:00 UTC until 04:00 UTC',
-      'Website, DatabaseFrom 23 Nov 2026, 00:00 UTC until further notice',
+      'APIFrom Sun 22 Nov 2026, 02:00 UTC until 04:00 UTC',
+      'Website, DatabaseFrom Mon 23 Nov 2026, 00:00 UTC until further notice',
     ]);
     for (const text of [serviced.html, JSON.stringify(serviced.json)]) {
       for (const secret of ['web-1', 'api-1', 'db-1', 'tier', 'rack-07', 'disk swap', 'kernel', 'migration']) assert.ok(!text.includes(secret), `shows "${secret}"`);
@@ -111,5 +112,33 @@ describe('a status page’s outages', () => {
     assert.deepEqual(open.json.scheduled, []);
     assert.match(open.html, /Maintenance in progress until further notice<small>/);
     assert.doesNotMatch(open.html, /Scheduled maintenance/);
+  });
+
+  it('says a window announced on a zone\'s clock on that clock, UTC beside, with its day; the incidents in UTC, with theirs', async () => {
+    const window = async (json: Record<string, unknown>) => assert.equal((await h.admin('POST', '/v1/maintenances', json)).status, 201);
+    h.clock.set('2026-11-28T10:00:00.000Z');
+    // The windows of the test before (one still open, without an end) would share the spans.
+    await h.sql`delete from maintenances`;
+    // Tonight 22:30-01:30 in Berlin (UTC+1): 21:30-00:30 UTC, over midnight on both clocks.
+    await window({ node_ids: ['api-1'], starts_at: '2026-11-28T21:30:00.000Z', ends_at: '2026-11-29T00:30:00.000Z', time_zone: 'Europe/Berlin' });
+    // Now until 23:30 in New York (UTC-5): 04:30 UTC tomorrow, typed with its name in another case.
+    await window({ node_ids: ['web-1', 'web-2'], starts_at: '2026-11-28T10:00:00.000Z', ends_at: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' });
+    await h.sql`update maintenances set time_zone = 'america/new_york' where time_zone = 'America/New_York'`;
+    const page = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
+    assert.deepEqual(page.json.maintenance, { from: '2026-11-28T10:00:00.000Z', until: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' });
+    assert.match(page.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/small><\/span>/);
+    assert.match(page.html, /Maintenance in progress until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<small>/);
+    assert.deepEqual(page.json.scheduled, [{ components: ['API'], from: '2026-11-28T21:30:00.000Z', until: '2026-11-29T00:30:00.000Z', time_zone: 'Europe/Berlin' }]);
+    const scheduled = page.html.slice(page.html.indexOf('<h2>Scheduled maintenance</h2>'));
+    assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
+      'APIFrom Sat 28 Nov 2026, 22:30 Europe/Berlin (21:30 UTC) until Sun 29 Nov 2026, 01:30 Europe/Berlin (00:30 UTC)',
+    ]);
+    // An incident has no zone of its own: UTC, with its day, as the page's other times.
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: ids['db-1']!, nodeName: 'db-1', category: 'node_down', severity: 'critical', title: 'db-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.ok(incident);
+    const withIncident = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance', 'db-1': 'down' });
+    assert.match(withIncident.html, /Since <time datetime="2026-11-28T10:00:[\d.]+Z">Sat 28 Nov 2026, 10:00 UTC<\/time> · investigating/);
   });
 });

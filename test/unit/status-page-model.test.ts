@@ -229,16 +229,16 @@ describe('a published page', () => {
   it(`lists the soonest ${SCHEDULED_MAX} windows starting within ${SCHEDULED_DAYS} days, no more`, () => {
     const serviced = [[member('n1', 'web-1', 'healthy')], [], []];
     // One a day for 20 days, the first tomorrow: those after the 14th day and the 11th on are left out.
-    const windows = Array.from({ length: 20 }, (_, d) => ({ starts_at: new Date(now + (d + 1) * DAY), ends_at: new Date(now + (d + 1) * DAY + HOUR), node_ids: ['n1'] }));
+    const windows = Array.from({ length: 20 }, (_, d) => ({ starts_at: new Date(now + (d + 1) * DAY), ends_at: new Date(now + (d + 1) * DAY + HOUR), time_zone: null, node_ids: ['n1'] }));
     const view = pageView(page(false), serviced, buckets, [], windows.reverse(), now);
     assert.deepEqual(view.scheduled.map((s) => s.from), Array.from({ length: SCHEDULED_MAX }, (_, d) => new Date(now + (d + 1) * DAY).toISOString()));
-    const far = pageView(page(false), serviced, buckets, [], [{ starts_at: new Date(now + SCHEDULED_DAYS * DAY + 1), ends_at: null, node_ids: ['n1'] }], now);
+    const far = pageView(page(false), serviced, buckets, [], [{ starts_at: new Date(now + SCHEDULED_DAYS * DAY + 1), ends_at: null, time_zone: null, node_ids: ['n1'] }], now);
     assert.deepEqual(far.scheduled, []);
   });
 
   it('spans the windows its nodes in maintenance are in, and lists what is ahead by component, merged when it reads the same', () => {
     const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'maintenance')], [member('n1', 'web-1', 'maintenance')], []];
-    const w = (from: string, until: string | null, ...node_ids: string[]) => ({ starts_at: new Date(from), ends_at: until === null ? null : new Date(until), node_ids });
+    const w = (from: string, until: string | null, ...node_ids: string[]) => ({ starts_at: new Date(from), ends_at: until === null ? null : new Date(until), time_zone: null, node_ids });
     const windows = [
       w('2026-11-21T09:00:00.000Z', '2026-11-21T11:00:00.000Z', 'n1'),
       w('2026-11-21T08:00:00.000Z', '2026-11-21T12:00:00.000Z', 'n2'),
@@ -248,14 +248,24 @@ describe('a published page', () => {
     ];
     const view = pageView(page(false), serviced, buckets, [], windows, now);
     assert.deepEqual(view.components.map((c) => [c.status, c.maintenance]), [
-      ['maintenance', { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z' }],
-      ['maintenance', { from: '2026-11-21T09:00:00.000Z', until: '2026-11-21T11:00:00.000Z' }],
+      ['maintenance', { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z', time_zone: null }],
+      ['maintenance', { from: '2026-11-21T09:00:00.000Z', until: '2026-11-21T11:00:00.000Z', time_zone: null }],
       ['unknown', null],
     ]);
-    assert.deepEqual(view.maintenance, { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z' });
+    assert.deepEqual(view.maintenance, { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z', time_zone: null });
     assert.deepEqual(view.scheduled, [
-      { components: ['Web', 'Edge'], from: '2026-11-21T20:00:00.000Z', until: '2026-11-21T21:00:00.000Z' },
-      { components: ['Web'], from: '2026-11-22T02:00:00.000Z', until: null },
+      { components: ['Web', 'Edge'], from: '2026-11-21T20:00:00.000Z', until: '2026-11-21T21:00:00.000Z', time_zone: null },
+      { components: ['Web'], from: '2026-11-22T02:00:00.000Z', until: null, time_zone: null },
     ]);
+  });
+
+  it('keeps the zone windows were announced in when they share one, by its canonical name; windows of two zones are said in UTC', () => {
+    const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'maintenance')], [member('n1', 'web-1', 'maintenance')], []];
+    const w = (zone: string | null, ...node_ids: string[]) => ({ starts_at: new Date(now - HOUR), ends_at: new Date(now + HOUR), time_zone: zone, node_ids });
+    const view = pageView(page(false), serviced, buckets, [], [w('europe/berlin', 'n1'), w('America/New_York', 'n2'), { ...w('Europe/Berlin', 'n1'), starts_at: new Date(now + DAY), ends_at: new Date(now + DAY + HOUR) }], now);
+    assert.deepEqual(view.components.map((c) => c.maintenance?.time_zone), [null, 'Europe/Berlin', undefined], 'Web holds both windows; Edge only the one typed in Berlin');
+    assert.equal(view.maintenance?.time_zone, null);
+    assert.deepEqual(view.scheduled.map((s) => s.time_zone), ['Europe/Berlin']);
+    assert.equal(pageView(page(false), serviced, buckets, [], [w('Etc/UTC', 'n1')], now).maintenance?.time_zone, 'UTC');
   });
 });
