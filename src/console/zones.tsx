@@ -17,10 +17,11 @@ const OPTIONS = raw(ZONES.map((z) => `<option value="${z}"></option>`).join(''))
  */
 export const zoneOrFallback = (typed: string | undefined, fallback: string): string => (typed !== undefined && isTimeZone(typed) ? typed : fallback);
 
-export function ZoneInput(p: { id: string; value: string; problem?: string | undefined }) {
+/** `focus`: the first input a refused form's problems are at (placeProblems), which has the focus. */
+export function ZoneInput(p: { id: string; value: string; problem?: string | undefined; focus?: true | undefined }) {
   return (
     <>
-      <input id={p.id} name={p.id} type="text" required maxlength={64} list={`${p.id}-zones`} autocomplete="off" spellcheck={false} value={p.value} aria-invalid={p.problem ? 'true' : undefined} />
+      <input id={p.id} name={p.id} type="text" required maxlength={64} list={`${p.id}-zones`} autocomplete="off" spellcheck={false} value={p.value} aria-invalid={p.problem ? 'true' : undefined} autofocus={p.focus} />
       <datalist id={`${p.id}-zones`}>{OPTIONS}</datalist>
     </>
   );

@@ -79,7 +79,7 @@ describe('refused forms in the console, in a browser', () => {
     await page.close();
   });
 
-  it('says a cron expression is not one, at its field, and words recovery in runs for a job', async () => {
+  it('says a cron expression is not one, at its field, focuses it, and words recovery in runs for a job', async () => {
     const page = await signedIn('/new-node');
     await page.locator('#name').fill('sync');
     await page.getByLabel('Scheduled job').check();
@@ -88,6 +88,7 @@ describe('refused forms in the console, in a browser', () => {
     await page.getByRole('button', { name: 'Add node' }).click();
     await page.getByText('Not added').waitFor();
     assert.equal(await page.locator('#schedule_cron-error').innerText(), "'every minute' is not a cron expression: use five fields (or six, seconds first) like */5 * * * * or @hourly");
+    assert.deepEqual(await shownAt(page, 'schedule_cron'), { focused: 'schedule_cron', inField: true, styled: true });
     if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/formerrs-job.png`, fullPage: true });
     await page.getByLabel('Heartbeat node').check();
     assert.equal(await page.locator('label[for="successes_for_recovery"]').innerText(), 'Ok heartbeats to recover');

@@ -155,12 +155,33 @@ describe('console: refused forms in their own words', () => {
   it("says a cron expression is not one without the parser's words; the API keeps its 400 shape", async () => {
     const refused = await h.rejected(async () => post('/new-node', await filled('/new-node', { name: 'sync', kind: 'job', schedule_cron: 'every minute' })));
     assert.equal(refused.status, 400);
-    assert.equal(errorAt(await refused.text(), 'schedule_cron'), "'every minute' is not a cron expression: use five fields (or six, seconds first) like */5 * * * * or @hourly");
+    const page = await refused.text();
+    assert.equal(errorAt(page, 'schedule_cron'), "'every minute' is not a cron expression: use five fields (or six, seconds first) like */5 * * * * or @hourly");
+    assert.match(page, /<input id="schedule_cron" name="schedule_cron"[^>]*value="every minute"[^>]* autofocus=""/);
+    assert.equal([...page.matchAll(/autofocus/g)].length, 1, 'one field has the focus');
+    assert.match(unescapeHtml(page), /<a href="#schedule_cron">Cron expression: 'every minute' is not a cron expression/);
     const api = await h.rejected(() => h.admin('POST', '/v1/nodes', { name: 'sync', schedule: { cron: 'every minute' } }));
     assert.equal(api.status, 400);
     const body = (await api.json()) as { error: { code: string; details: Array<{ field: string; message: string }> } };
     assert.equal(body.error.code, 'validation_failed');
     assert.deepEqual(body.error.details, [{ field: 'schedule.cron', message: "'every minute' is not a cron expression: use five fields (or six, seconds first) like */5 * * * * or @hourly" }]);
+  });
+
+  it('says a cron expression refused when a node is edited at its field, and focuses it', async () => {
+    assert.equal((await h.admin('POST', '/v1/nodes', { name: 'hourly', schedule: { cron: '0 * * * *' } })).status, 201);
+    const cron = await h.rejected(async () => post('/nodes/hourly/edit', await filled('/nodes/hourly/edit', { schedule_cron: 'every minute' })));
+    assert.equal(cron.status, 400);
+    const page = await cron.text();
+    assert.equal(errorAt(page, 'schedule_cron'), "'every minute' is not a cron expression: use five fields (or six, seconds first) like */5 * * * * or @hourly");
+    assert.match(page, /<input id="schedule_cron" name="schedule_cron"[^>]*value="every minute"[^>]* autofocus=""/);
+    assert.equal([...page.matchAll(/autofocus/g)].length, 1, 'one field has the focus');
+    // A heartbeat node given a schedule's zone but no expression: the form's own problem, at the expression, focused.
+    assert.equal((await h.admin('POST', '/v1/nodes', { name: 'beating' })).status, 201);
+    const none = await h.rejected(async () => post('/nodes/beating/edit', await filled('/nodes/beating/edit', { schedule_cron: '', schedule_time_zone: 'Europe/Berlin' })));
+    const without = await none.text();
+    assert.equal(errorAt(without, 'schedule_cron'), 'Set a cron expression first: time zone, grace and longest run apply to a schedule');
+    assert.match(without, /<input id="schedule_cron" name="schedule_cron"[^>]* autofocus=""/);
+    assert.equal([...without.matchAll(/autofocus/g)].length, 1, 'one field has the focus');
   });
 
   it("words recovery for a job in runs, for a heartbeat node in heartbeats", async () => {

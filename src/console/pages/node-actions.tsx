@@ -14,7 +14,7 @@ import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import { acting, attempt, Field, formRefusal, requireScope } from '../acting.tsx';
 import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../components.tsx';
 import { chrome, engineAddress, nodePath } from '../context.ts';
-import { fieldProblems, integer, labelLines, labels, problemAt, text, type Form } from '../forms.ts';
+import { integer, labelLines, labels, placeProblems, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
 import { asking, Confirm, confirmed } from '../confirm.tsx';
@@ -77,25 +77,26 @@ const followTheDefault = (policies: PolicyRow[]) => {
 };
 
 // The fields the edit form and the add form (node-add.tsx) share: each is given the value to show
-// (as sent, when the form comes back refused) and the problem found in it.
+// (as sent, when the form comes back refused), the problem found in it, and `focus` when it is the
+// first input refused (placedNode), which has the focus as in every console form.
 
-export const NameField = (p: { value: string; problem: string | undefined; hint: string }) => (
+export const NameField = (p: { value: string; problem: string | undefined; focus: true | undefined; hint: string }) => (
   <Field id="name" label="Name" hint={p.hint} problem={p.problem}>
-    <input id="name" name="name" type="text" required maxlength={128} value={p.value} spellcheck={false} />
+    <input id="name" name="name" type="text" required maxlength={128} value={p.value} spellcheck={false} autofocus={p.focus} />
   </Field>
 );
 
-export const LabelsField = (p: { value: string; problem: string | undefined }) => (
+export const LabelsField = (p: { value: string; problem: string | undefined; focus: true | undefined }) => (
   <Field id="labels" label="Labels" hint="One key=value per line." problem={p.problem}>
-    <textarea id="labels" name="labels" spellcheck={false}>
+    <textarea id="labels" name="labels" spellcheck={false} autofocus={p.focus}>
       {areaText(p.value)}
     </textarea>
   </Field>
 );
 
-export const NumberField = (p: { name: string; label: Child; hint: Child; min: number; value: string; problem: string | undefined; required?: boolean }) => (
+export const NumberField = (p: { name: string; label: Child; hint: Child; min: number; value: string; problem: string | undefined; focus: true | undefined; required?: boolean }) => (
   <Field id={p.name} label={p.label} hint={p.hint} problem={p.problem}>
-    <input id={p.name} name={p.name} type="number" min={p.min} required={p.required ?? true} value={p.value} />
+    <input id={p.name} name={p.name} type="number" min={p.min} required={p.required ?? true} value={p.value} autofocus={p.focus} />
   </Field>
 );
 
@@ -109,35 +110,78 @@ export const HEARTBEAT_FIELDS = {
 /** A scheduled job reports its runs by success pings, not heartbeats: its recovery is counted in runs. */
 export const JOB_RECOVERY = { label: 'Good runs to recover', hint: 'Consecutive runs pinging success before healthy again.' } as const;
 
-/** A schedule's four fields, each with its value and its problem (`schedule.<field>`). */
-export function ScheduleFields(p: { cronHint: string; value: (name: string) => string; details: ErrorDetail[] | undefined }) {
-  const problem = (field: string) => problemAt(p.details, `schedule.${field}`);
+/** The schedule's inputs, as the API's `schedule.<field>` with "_" for ".", and their labels. */
+const SCHEDULE_LABELS = {
+  schedule_cron: 'Cron expression',
+  schedule_time_zone: 'Time zone',
+  schedule_grace_seconds: 'Grace after the scheduled time (seconds)',
+  schedule_max_run_seconds: 'Longest run (seconds)',
+} as const;
+const SCHEDULE_IDS = Object.keys(SCHEDULE_LABELS);
+const HEARTBEAT_IDS = ['heartbeat_interval_seconds', 'failures_for_down', 'grace_seconds'];
+
+/** The node forms' inputs by id (an API field's name), labelled as the forms label them. */
+const NODE_LABELS: Record<string, string> = {
+  name: 'Name',
+  labels: 'Labels',
+  ...Object.fromEntries(Object.entries(HEARTBEAT_FIELDS).map(([id, f]) => [id, f.label])),
+  ...SCHEDULE_LABELS,
+  escalation_policy_id: 'Escalation policy',
+};
+
+/** The add form's inputs top down, as it shows them for a heartbeat node or a job (node-add.tsx). */
+export const addOrder = (job: boolean): string[] => ['name', ...(job ? SCHEDULE_IDS : HEARTBEAT_IDS), 'successes_for_recovery', 'labels', 'escalation_policy_id'];
+const EDIT_ORDER = ['name', 'labels', ...HEARTBEAT_IDS, 'successes_for_recovery', ...SCHEDULE_IDS, 'escalation_policy_id'];
+
+/**
+ * A refused node at the inputs of a node form, `order` top down: `schedule.cron` at the Cron
+ * expression, a problem inside an input (`labels.env`) at it with its path in front. The first
+ * one refused is the summary's link and has the focus, as in every console form (placeProblems);
+ * a job's recovery is counted in runs (JOB_RECOVERY).
+ */
+export function placedNode(details: ErrorDetail[] | undefined, order: string[], job: boolean): Placed {
+  const spot = (path: string) => {
+    const id = path.replace(/^schedule\./, 'schedule_');
+    if (id === 'successes_for_recovery' && job) return { id, label: JOB_RECOVERY.label };
+    if (NODE_LABELS[id]) return { id, label: NODE_LABELS[id] };
+    const whole = path.split('.')[0]!;
+    return NODE_LABELS[whole] ? { id: whole, part: path } : undefined;
+  };
+  return placeProblems(details, spot, order);
+}
+
+/** What a node form needs of a refusal placed on it: each input's problem, and whether it has the focus. */
+export const refusedAt = (placed: Placed) => (id: string) => ({ problem: placed.at.get(id), focus: placed.first?.id === id ? (true as const) : undefined });
+
+/** A schedule's four fields, each with its value, its problem (`schedule.<field>`) and the focus if it is the first refused. */
+export function ScheduleFields(p: { cronHint: string; value: (name: string) => string; placed: Placed }) {
+  const at = refusedAt(p.placed);
   return (
     <>
-      <Field id="schedule_cron" label="Cron expression" hint={p.cronHint} problem={problem('cron')}>
-        <input id="schedule_cron" name="schedule_cron" type="text" maxlength={256} value={p.value('schedule_cron')} spellcheck={false} />
+      <Field id="schedule_cron" label={SCHEDULE_LABELS.schedule_cron} hint={p.cronHint} problem={at('schedule_cron').problem}>
+        <input id="schedule_cron" name="schedule_cron" type="text" maxlength={256} value={p.value('schedule_cron')} spellcheck={false} autofocus={at('schedule_cron').focus} />
       </Field>
-      <Field id="schedule_time_zone" label="Time zone" hint="The clock the expression is read on." problem={problem('time_zone')}>
-        <ZoneInput id="schedule_time_zone" value={p.value('schedule_time_zone')} problem={problem('time_zone')} />
+      <Field id="schedule_time_zone" label={SCHEDULE_LABELS.schedule_time_zone} hint="The clock the expression is read on." problem={at('schedule_time_zone').problem}>
+        <ZoneInput id="schedule_time_zone" value={p.value('schedule_time_zone')} problem={at('schedule_time_zone').problem} focus={at('schedule_time_zone').focus} />
       </Field>
-      <Field id="schedule_grace_seconds" label="Grace after the scheduled time (seconds)" hint="How late a run's success ping may come before the job is down." problem={problem('grace_seconds')}>
-        <input id="schedule_grace_seconds" name="schedule_grace_seconds" type="number" min={0} value={p.value('schedule_grace_seconds')} />
+      <Field id="schedule_grace_seconds" label={SCHEDULE_LABELS.schedule_grace_seconds} hint="How late a run's success ping may come before the job is down." problem={at('schedule_grace_seconds').problem}>
+        <input id="schedule_grace_seconds" name="schedule_grace_seconds" type="number" min={0} value={p.value('schedule_grace_seconds')} autofocus={at('schedule_grace_seconds').focus} />
       </Field>
-      <Field id="schedule_max_run_seconds" label="Longest run (seconds)" hint="A run that pinged its start is down after this long without an end. Empty: no limit." problem={problem('max_run_seconds')}>
-        <input id="schedule_max_run_seconds" name="schedule_max_run_seconds" type="number" min={1} value={p.value('schedule_max_run_seconds')} />
+      <Field id="schedule_max_run_seconds" label={SCHEDULE_LABELS.schedule_max_run_seconds} hint="A run that pinged its start is down after this long without an end. Empty: no limit." problem={at('schedule_max_run_seconds').problem}>
+        <input id="schedule_max_run_seconds" name="schedule_max_run_seconds" type="number" min={1} value={p.value('schedule_max_run_seconds')} autofocus={at('schedule_max_run_seconds').focus} />
       </Field>
     </>
   );
 }
 
-export const PolicyField = (p: { policies: PolicyRow[]; value: string; problem: string | undefined }) => (
+export const PolicyField = (p: { policies: PolicyRow[]; value: string; problem: string | undefined; focus: true | undefined }) => (
   <Field
     id="escalation_policy_id"
     label="Escalation policy"
     hint="Following the default, the node takes whichever policy is the default when it escalates, a new default included; a policy picked by name stays its own."
     problem={p.problem}
   >
-    <select id="escalation_policy_id" name="escalation_policy_id">
+    <select id="escalation_policy_id" name="escalation_policy_id" autofocus={p.focus}>
       <option value="" selected={p.value === ''}>
         {followTheDefault(p.policies)}
       </option>
@@ -150,27 +194,26 @@ export const PolicyField = (p: { policies: PolicyRow[]; value: string; problem: 
   </Field>
 );
 
-function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSession; form?: Form; details?: ErrorDetail[] }) {
+function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSession; form?: Form; placed: Placed }) {
   const f = p.form;
   const value = (name: string, current: string | number) => (f ? (text(f, name) ?? '') : String(current));
-  const problems = fieldProblems(p.details);
-  const problem = (name: string) => problems.get(name);
+  const at = refusedAt(p.placed);
   const schedule = p.node.schedule;
   const scheduled = (name: string) => {
     const field = name.slice('schedule_'.length) as keyof NonNullable<NodeRow['schedule']>;
     return f ? (text(f, name) ?? '') : schedule ? String(schedule[field] ?? '') : String(SCHEDULE_DEFAULTS[field as keyof typeof SCHEDULE_DEFAULTS] ?? '');
   };
-  const number = (name: keyof typeof HEARTBEAT_FIELDS) => <NumberField name={name} {...HEARTBEAT_FIELDS[name]} value={value(name, p.node[name])} problem={problem(name)} />;
+  const number = (name: keyof typeof HEARTBEAT_FIELDS) => <NumberField name={name} {...HEARTBEAT_FIELDS[name]} value={value(name, p.node[name])} {...at(name)} />;
   return (
     <form method="post" action={`${nodePath(p.node)}/edit`} class="panel">
       <Csrf session={p.session} />
-      <NameField value={value('name', p.node.name)} problem={problem('name')} hint="1–128 characters of A–Z a–z 0–9 . _ : -; agents naming the node by name must follow a rename." />
-      <LabelsField value={f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels)} problem={problem('labels')} />
+      <NameField value={value('name', p.node.name)} {...at('name')} hint="1–128 characters of A–Z a–z 0–9 . _ : -; agents naming the node by name must follow a rename." />
+      <LabelsField value={f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels)} {...at('labels')} />
       {number('heartbeat_interval_seconds')}
       {number('failures_for_down')}
       {number('grace_seconds')}
       {p.node.schedule ? (
-        <NumberField name="successes_for_recovery" {...HEARTBEAT_FIELDS.successes_for_recovery} {...JOB_RECOVERY} value={value('successes_for_recovery', p.node.successes_for_recovery)} problem={problem('successes_for_recovery')} />
+        <NumberField name="successes_for_recovery" {...HEARTBEAT_FIELDS.successes_for_recovery} {...JOB_RECOVERY} value={value('successes_for_recovery', p.node.successes_for_recovery)} {...at('successes_for_recovery')} />
       ) : (
         number('successes_for_recovery')
       )}
@@ -179,10 +222,10 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
         <ScheduleFields
           cronHint="A scheduled job, due by this schedule instead of heartbeats: five fields (minute hour day month weekday), six with seconds first, or @daily. Empty: a heartbeat node."
           value={scheduled}
-          details={p.details}
+          placed={p.placed}
         />
       </fieldset>
-      <PolicyField policies={p.policies} value={f ? (text(f, 'escalation_policy_id') ?? '') : (p.node.escalation_policy_id ?? '')} problem={problem('escalation_policy_id')} />
+      <PolicyField policies={p.policies} value={f ? (text(f, 'escalation_policy_id') ?? '') : (p.node.escalation_policy_id ?? '')} {...at('escalation_policy_id')} />
       <div class="actions">
         <button type="submit" class="primary">
           Save
@@ -240,13 +283,14 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
 
   const editPage = async (c: ConsoleContext, node: NodeRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, POLICY_CHOICES)]);
+    const placed = placedNode(o.details, EDIT_ORDER, node.schedule !== null);
     return html(
       c,
       <Page title={`Edit ${node.name}`} chrome={frame} section="fleet">
         <Back href={nodePath(node)}>{node.name}</Back>
         <h1>Edit {node.name}</h1>
-        <Outcome problem={o.message} />
-        <EditForm node={node} policies={policies} session={frame.session} {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
+        <Outcome problem={o.message} placed={placed} />
+        <EditForm node={node} policies={policies} session={frame.session} placed={placed} {...(o.form ? { form: o.form } : {})} />
       </Page>,
       o.status,
     );

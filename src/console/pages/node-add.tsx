@@ -12,12 +12,12 @@ import { listPolicies } from '../../oncall/store.ts';
 import { acting, formRefusal, requireScope } from '../acting.tsx';
 import { Back, Outcome } from '../components.tsx';
 import { chrome } from '../context.ts';
-import { fieldProblems, integer, labels, text, type Form } from '../forms.ts';
+import { integer, labels, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html } from '../render.tsx';
-import { HEARTBEAT_FIELDS, JOB_RECOVERY, LabelsField, NameField, nodeIdPath, NumberField, POLICY_CHOICES, PolicyField, scheduleOf, ScheduleFields, TokenPage } from './node-actions.tsx';
+import { addOrder, HEARTBEAT_FIELDS, JOB_RECOVERY, LabelsField, NameField, nodeIdPath, NumberField, placedNode, POLICY_CHOICES, PolicyField, refusedAt, scheduleOf, ScheduleFields, TokenPage } from './node-actions.tsx';
 
 // Adding a node from the console: POST /v1/nodes's schema and its command (createNode), so a team's
 // first node needs no API call, and the form refuses what the API refuses, in its words. Its own
@@ -62,15 +62,14 @@ function requestOf(form: Form) {
   });
 }
 
-function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: Form | undefined; details?: ErrorDetail[] | undefined }) {
+function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: Form | undefined; placed: Placed }) {
   const f = p.form;
   // A fresh form starts from the API's defaults; a refused one shows what was sent.
   const value = (name: string, initial: string | number | null) => (f ? (text(f, name) ?? '') : String(initial ?? ''));
-  const problems = fieldProblems(p.details);
-  const problem = (name: string) => problems.get(name);
+  const at = refusedAt(p.placed);
   const kind = kindOf(f);
   const number = (name: keyof typeof HEARTBEAT_FIELDS) => (
-    <NumberField name={name} {...HEARTBEAT_FIELDS[name]} value={value(name, NODE_DEFAULTS[name])} problem={problem(name)} required={false} />
+    <NumberField name={name} {...HEARTBEAT_FIELDS[name]} value={value(name, NODE_DEFAULTS[name])} {...at(name)} required={false} />
   );
   const scheduled = (name: string) => value(name, name === 'schedule_cron' ? '' : SCHEDULE_DEFAULTS[name.slice('schedule_'.length) as keyof typeof SCHEDULE_DEFAULTS]);
   return (
@@ -80,7 +79,7 @@ function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: For
     <form method="post" action={ADD_NODE_PATH} class="panel add-node" novalidate>
       <Csrf session={p.session} />
       <Once />
-      <NameField value={value('name', '')} problem={problem('name')} hint="1–128 characters of A–Z a–z 0–9 . _ : -, unique; e.g. web-1 or nightly-backup." />
+      <NameField value={value('name', '')} {...at('name')} hint="1–128 characters of A–Z a–z 0–9 . _ : -, unique; e.g. web-1 or nightly-backup." />
       <fieldset>
         <legend>Kind</legend>
         <label>
@@ -99,7 +98,7 @@ function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: For
       </fieldset>
       <fieldset class="kind-job">
         <legend>Scheduled job</legend>
-        <ScheduleFields cronHint="Five fields (minute hour day month weekday), six with seconds first, or @daily." value={scheduled} details={p.details} />
+        <ScheduleFields cronHint="Five fields (minute hour day month weekday), six with seconds first, or @daily." value={scheduled} placed={p.placed} />
       </fieldset>
       {/* One field for both kinds, worded for the kind checked (the stylesheet hides the other's words). */}
       <NumberField
@@ -108,11 +107,11 @@ function AddForm(p: { policies: PolicyRow[]; session: ConsoleSession; form?: For
         label={<KindWords heartbeat={HEARTBEAT_FIELDS.successes_for_recovery.label} job={JOB_RECOVERY.label} />}
         hint={<KindWords heartbeat={HEARTBEAT_FIELDS.successes_for_recovery.hint} job={JOB_RECOVERY.hint} />}
         value={value('successes_for_recovery', NODE_DEFAULTS.successes_for_recovery)}
-        problem={problem('successes_for_recovery')}
+        {...at('successes_for_recovery')}
         required
       />
-      <LabelsField value={value('labels', '')} problem={problem('labels')} />
-      <PolicyField policies={p.policies} value={value('escalation_policy_id', '')} problem={problem('escalation_policy_id')} />
+      <LabelsField value={value('labels', '')} {...at('labels')} />
+      <PolicyField policies={p.policies} value={value('escalation_policy_id', '')} {...at('escalation_policy_id')} />
       <div class="actions">
         <button type="submit" class="primary">
           Add node
@@ -129,14 +128,16 @@ export function nodeAddRoutes(deps: AppDeps, guards: Guards) {
 
   const addPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, policies] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, POLICY_CHOICES)]);
+    const job = kindOf(o.form) === 'job';
+    const placed = placedNode(o.details, addOrder(job), job);
     return html(
       c,
       <Page title="Add a node" chrome={frame} section="fleet">
         <Back href="/">Fleet</Back>
         <h1>Add a node</h1>
         <p class="muted">Its token is shown once it is added, with the heartbeat (or a job's ping) to paste into its agent or crontab.</p>
-        <Outcome problem={o.message} />
-        <AddForm policies={policies} session={frame.session} form={o.form} details={o.details} />
+        <Outcome problem={o.message} placed={placed} />
+        <AddForm policies={policies} session={frame.session} form={o.form} placed={placed} />
       </Page>,
       o.status,
     );
