@@ -29,15 +29,18 @@ export async function listAuditRows(sql: Queryable, f: AuditFilter, limit: numbe
 }
 
 /**
- * The name each of these ids had when it was deleted as one of `types` (`channel` …), from its
- * deletion's row: a form sent after the thing went names it by id only. Probed by the target
- * index; an id never deleted is absent.
+ * The name each of these things had when it was deleted, each only as its own type (`channel` …)
+ * and only by a deletion after `since` and after the key `keyId` was made, from its deletion's
+ * row: a form sent after the thing went names it by id only. Probed by the target index; a thing
+ * not deleted so is absent.
  */
-export async function deletedNames(sql: Queryable, types: string[], ids: string[]): Promise<Map<string, string>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<{ target_id: string; target_name: string }[]>`
-    select distinct on (target_id) target_id, target_name from audit_log
-    where target_id = any(${ids}::text[]) and action = any(${types.map((t) => `${t}.delete`)}::text[]) and target_name is not null
-    order by target_id, id desc`;
-  return new Map(rows.map((r) => [r.target_id, r.target_name]));
+export async function deletedNames(sql: Queryable, things: Array<{ type: string; id: string }>, since: Date, keyId: string): Promise<Array<{ type: string; id: string; name: string }>> {
+  if (things.length === 0) return [];
+  return sql<{ type: string; id: string; name: string }[]>`
+    select distinct on (t.type, t.id) t.type, t.id, a.target_name as name
+    from unnest(${things.map((t) => t.type)}::text[], ${things.map((t) => t.id)}::text[]) as t(type, id)
+    join audit_log a on a.target_id = t.id and a.action = t.type || '.delete'
+    where a.target_name is not null
+      and a.at > greatest(${since}::timestamptz, (select created_at from api_keys where id = ${keyId}::uuid))
+    order by t.type, t.id, a.id desc`;
 }

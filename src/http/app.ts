@@ -35,15 +35,7 @@ import { bearerOrSession, type StreamEnv } from './session.ts';
 import { refuseUnstorableText } from './validation.ts';
 import { requestLimits } from './limits.ts';
 import { nameRequest } from './request-id.ts';
-
-async function within<T>(ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { within } from '../settles.ts';
 
 const doc = operationDocs('Operations');
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Refusal } from '../../src/errors.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { createLogger } from '../../src/logger.ts';
 import { ADMIN_TOKEN, buildApp, consoleCookie, createHarness, type App, type Harness } from '../helpers/app.ts';
@@ -17,6 +18,10 @@ describe('console: a page that fails', () => {
   const lines: Array<Record<string, unknown>> = [];
   /** What the maintenance page's list of windows fails with, while set. */
   let failure: Error | undefined;
+  /** How the navigation's count of open incidents fails, while set: at once, or after a connect timeout's 10 s. */
+  let countFails: { err: Error; afterMs: number } | undefined;
+  /** The counts of open incidents asked for. */
+  let counts = 0;
 
   before(async () => {
     h = await createHarness();
@@ -27,6 +32,11 @@ describe('console: a page that fails', () => {
       apply(target, self, args) {
         const [strings] = args as [unknown];
         if (failure && Array.isArray(strings) && strings.join('').includes('from maintenances m\n    where true')) return Promise.reject(failure);
+        if (Array.isArray(strings) && strings.join('').includes("from incidents where status = 'open'")) {
+          counts += 1;
+          const fails = countFails;
+          if (fails) return new Promise((_, reject) => setTimeout(() => reject(fails.err), fails.afterMs).unref());
+        }
         return Reflect.apply(target, self, args);
       },
     });
@@ -38,6 +48,22 @@ describe('console: a page that fails', () => {
   });
 
   const failed = () => lines.filter((l) => l.msg === 'request failed');
+  const unframed = () => lines.filter((l) => l.msg === 'an error page was shown without the navigation: what it needs could not be read');
+  /** The maintenance page's answer while its list fails with `err` and the database hangs as a lost one does. */
+  const failingWhileHung = async (err: Error) => {
+    lines.length = 0;
+    counts = 0;
+    failure = err;
+    countFails = { err: Object.assign(new Error('write CONNECT_TIMEOUT 127.0.0.1:5432'), { code: 'CONNECT_TIMEOUT' }), afterMs: 10_000 };
+    const started = performance.now();
+    try {
+      const res = await app.request('/maintenance', { headers: { cookie } });
+      return { res, html: await res.text(), ms: performance.now() - started };
+    } finally {
+      failure = undefined;
+      countFails = undefined;
+    }
+  };
 
   it('answers a signed-in person a 500 page with the navigation and the request id, logged once with its stack', async () => {
     lines.length = 0;
@@ -102,5 +128,42 @@ describe('console: a page that fails', () => {
     assert.equal(api.status, 500);
     assert.deepEqual(await api.json(), { error: { code: 'internal', message: 'Something went wrong on our side; it has been logged.' } });
     assert.equal(failed().length, 2);
+  });
+
+  it('answers at once and bare when the database could not be reached, without asking it again for the navigation', async () => {
+    const { res, html, ms } = await failingWhileHung(Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' }));
+    assert.equal(res.status, 500);
+    assert.match(html, /<h1>Something went wrong<\/h1>/);
+    assert.doesNotMatch(html, NAV);
+    assert.equal(counts, 1, "the page's own count only");
+    assert.ok(ms < 5000, `answered in ${Math.round(ms)} ms`);
+  });
+
+  it('gives up on the navigation of a failed page within moments when the database hangs', async () => {
+    const { res, html, ms } = await failingWhileHung(Object.assign(new Error('relation "maintenances" does not exist'), { code: '42P01' }));
+    assert.equal(res.status, 500);
+    assert.doesNotMatch(html, NAV);
+    assert.ok(ms < 5000, `answered in ${Math.round(ms)} ms`);
+    assert.equal(unframed().length, 1);
+  });
+
+  it('keeps the Retry-After of what it answers', async () => {
+    failure = new Refusal('conflict', 'The window is held by a deletion; try again in 7 s.', undefined, 7);
+    const res = await app.request('/maintenance', { headers: { cookie } });
+    failure = undefined;
+    assert.equal(res.status, 409);
+    assert.equal(res.headers.get('retry-after'), '7');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.match(await res.text(), NAV);
+  });
+
+  it('answers a fragment htmx asked for with its status and no page', async () => {
+    lines.length = 0;
+    countFails = { err: Object.assign(new Error('relation "incidents" does not exist'), { code: '42P01' }), afterMs: 0 };
+    const res = await app.request('/nav/open-incidents', { headers: { cookie, 'hx-request': 'true' } });
+    countFails = undefined;
+    assert.equal(res.status, 500);
+    assert.equal(await res.text(), '');
+    assert.equal(failed().length, 1, 'logged as any failure');
   });
 });

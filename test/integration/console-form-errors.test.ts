@@ -141,6 +141,7 @@ describe('console: refused forms in their own words', () => {
     const body = await filled('/policies', { name: 'lost', channels_0: channelId, after_1: '300', channels_1: gone, users_1: bob });
     // An id nothing ever had (a form edited by hand): there is no name to give.
     body.append('users_1', randomUUID());
+    h.clock.advance(1000);
     assert.equal((await h.admin('DELETE', `/v1/channels/${gone}`)).status, 204);
     assert.equal((await h.admin('DELETE', `/v1/users/${bob}`)).status, 204);
     const refused = await h.rejected(async () => post('/policies', body));
@@ -150,6 +151,49 @@ describe('console: refused forms in their own words', () => {
       errorAt(page, 'after_1'),
       'Level 2: channel "pager gone" was deleted since this form was shown; pick again; Level 2: person "Bob Gone" was deleted since this form was shown; pick again; Level 2: a person picked no longer exists; pick again',
     );
+  });
+
+  it('names a pick deleted since the form was shown only as what its field picks', async () => {
+    const carol = ((await (await h.admin('POST', '/v1/users', { name: 'Carol Gone', email: 'carol@example.com' })).json()) as { id: string }).id;
+    const body = await filled('/policies', { name: 'crossed', channels_0: channelId, after_1: '300', channels_1: carol });
+    h.clock.advance(1000);
+    assert.equal((await h.admin('DELETE', `/v1/users/${carol}`)).status, 204);
+    const refused = await h.rejected(async () => post('/policies', body));
+    assert.equal(refused.status, 400);
+    assert.equal(errorAt(unescapeHtml(await refused.text()), 'after_1'), 'Level 2: a channel picked no longer exists; pick again');
+  });
+
+  it('names nothing deleted before the form was shown, nor for a form that does not say when it was', async () => {
+    const old = ((await (await h.admin('POST', '/v1/channels', { name: 'pager old', type: 'email', config: { to: ['old@example.com'] } })).json()) as { id: string }).id;
+    assert.equal((await h.admin('DELETE', `/v1/channels/${old}`)).status, 204);
+    h.clock.advance(1000);
+    const body = await filled('/policies', { name: 'stale', channels_0: channelId, after_1: '300', channels_1: old });
+    const unnamed = 'Level 2: a channel picked no longer exists; pick again';
+    const refused = await h.rejected(async () => post('/policies', body));
+    assert.equal(errorAt(unescapeHtml(await refused.text()), 'after_1'), unnamed);
+
+    const later = ((await (await h.admin('POST', '/v1/channels', { name: 'pager later', type: 'email', config: { to: ['later@example.com'] } })).json()) as { id: string }).id;
+    const undated = await filled('/policies', { name: 'undated', channels_0: channelId, after_1: '300', channels_1: later });
+    assert.ok(undated.has('drawn_at'));
+    undated.delete('drawn_at');
+    h.clock.advance(1000);
+    assert.equal((await h.admin('DELETE', `/v1/channels/${later}`)).status, 204);
+    const refusedUndated = await h.rejected(async () => post('/policies', undated));
+    assert.equal(errorAt(unescapeHtml(await refusedUndated.text()), 'after_1'), unnamed);
+  });
+
+  it('names nothing deleted before the poster\'s key was made, whatever time its form says', async () => {
+    const old = ((await (await h.admin('POST', '/v1/channels', { name: 'pager older', type: 'email', config: { to: ['older@example.com'] } })).json()) as { id: string }).id;
+    assert.equal((await h.admin('DELETE', `/v1/channels/${old}`)).status, 204);
+    h.clock.advance(1000);
+    const made = await h.admin('POST', '/v1/api-keys', { name: 'writer', scope: 'write' });
+    assert.equal(made.status, 201);
+    const writer = await consoleCookie(h, ORIGIN, ((await made.json()) as { secret: string }).secret);
+    const body = sent((await get('/policies', writer)).html, '/policies');
+    for (const [k, v] of Object.entries({ name: 'backdated', channels_0: channelId, after_1: '300', channels_1: old, drawn_at: '1970-01-01T00:00:00.000Z' })) body.set(k, v);
+    const refused = await h.rejected(async () => post('/policies', body, writer));
+    assert.equal(refused.status, 400);
+    assert.equal(errorAt(unescapeHtml(await refused.text()), 'after_1'), 'Level 2: a channel picked no longer exists; pick again');
   });
 
   it("says a cron expression is not one without the parser's words; the API keeps its 400 shape", async () => {

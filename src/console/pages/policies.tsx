@@ -72,7 +72,7 @@ function LevelsText(p: { policy: PolicyRow; who: Pageable }) {
   );
 }
 
-function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable; policy?: PolicyRow; form?: Form; placed?: Placed }) {
+function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable; drawnAt: Date; policy?: PolicyRow; form?: Form; placed?: Placed }) {
   const f = p.form;
   const problem = (id: string) => p.placed?.at.get(id);
   const focus = (id: string) => (p.placed?.first?.id === id ? true : undefined);
@@ -103,6 +103,7 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
+      <input type="hidden" name={DRAWN_AT} value={p.drawnAt.toISOString()} />
       {p.policy ? null : <Once />}
       <Field id="name" label="Name" problem={problem('name')}>
         <input id="name" name="name" type="text" required maxlength={128} autofocus={focus('name')} value={f ? (text(f, 'name') ?? '') : (p.policy?.name ?? '')} />
@@ -157,21 +158,32 @@ const GONE: Record<string, readonly [named: string, unnamed: string]> = {
   schedule: ['schedule', 'a schedule picked'],
 };
 
+/** The form's hidden field saying when it was drawn: whatever was deleted after that was among its choices. */
+const DRAWN_AT = 'drawn_at';
+
 /**
  * A refused policy at the form's fields, by the form's level numbers: the body's `levels.1` is the
  * second row filled, which is Level 2 unless a row was left blank above it. The API's words naming
  * its fields ("the first level must have after_seconds 0", "the previous level's") are the form's.
  * A channel, person or schedule deleted since the form was shown is named as it was (its
  * deletion's audit row): the form sent only its id, and its check is gone from the form shown again.
+ * Only a deletion of the field's own kind after the form's DRAWN_AT is named, so the answer says
+ * no more than the form showed: no person's name for an id sent as a channel, and nothing the
+ * audit log alone keeps (the poster may hold only the write scope, which may not read it). A
+ * DRAWN_AT missing or not a time names nothing. One edited to earlier reaches back no further than
+ * the poster's key was made (deletedNames): whatever was deleted since then existed while that key
+ * could list it by name, as the form does, so it learns nothing its key could not have read.
  */
-async function placedPolicy(deps: AppDeps, form: Form, details: ErrorDetail[] | undefined): Promise<Placed> {
+async function placedPolicy(deps: AppDeps, keyId: string, form: Form, details: ErrorDetail[] | undefined): Promise<Placed> {
   const rows = rowsOfLevels(form);
   const levels = policyOf(form).levels;
   const picked = (d: ErrorDetail) => {
-    const [, k, kind, j] = /^levels\.(\d+)\.(channel|user|schedule)_ids\.(\d+)$/.exec(d.field) ?? [];
-    return k === undefined ? undefined : levels[Number(k)]?.[`${kind as 'channel' | 'user' | 'schedule'}_ids`][Number(j)];
+    const [, k, type, j] = /^levels\.(\d+)\.(channel|user|schedule)_ids\.(\d+)$/.exec(d.field) ?? [];
+    const id = k === undefined ? undefined : levels[Number(k)]?.[`${type as 'channel' | 'user' | 'schedule'}_ids`][Number(j)];
+    return id === undefined ? undefined : { type: type!, id };
   };
-  const gone = await deletedNames(deps.sql, Object.keys(GONE), (details ?? []).flatMap((d) => picked(d) ?? []));
+  const drawnAt = new Date(text(form, DRAWN_AT) ?? '');
+  const gone = Number.isNaN(drawnAt.getTime()) ? [] : await deletedNames(deps.sql, (details ?? []).flatMap((d) => picked(d) ?? []), drawnAt, keyId);
   const named = (k: string) => `Level ${(rows[Number(k)] ?? Number(k)) + 1}`;
   const worded = details?.map((d) => {
     const [, k, field] = /^levels\.(\d+)\.(after_seconds|[a-z]+_ids\.\d+)$/.exec(d.field) ?? [];
@@ -182,7 +194,8 @@ async function placedPolicy(deps: AppDeps, form: Form, details: ErrorDetail[] | 
             .replace(/^the first level must have after_seconds 0$/, 'must be 0: the first level pages at once')
             .replace(/^must be greater than the previous level's \((\d+)\)$/, (_, s: string) => `must be greater than ${named(String(Number(k) - 1)).toLowerCase()}'s (${s} s)`)
         : d.message.replace(/^is not a (channel|user|schedule)$/, (_, what: string) => {
-            const name = gone.get(picked(d) ?? '');
+            const p = picked(d);
+            const name = gone.find((g) => g.type === p?.type && g.id === p.id)?.name;
             return name === undefined ? `${GONE[what]![1]} no longer exists; pick again` : `${GONE[what]![0]} "${name}" was deleted since this form was shown; pick again`;
           });
     return { ...d, message };
@@ -255,7 +268,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
                 A policy pages channels, people or schedules: <a href="/channels">create a channel</a> first.
               </p>
             ) : (
-              <PolicyForm session={frame.session} action="/policies" who={who} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
+              <PolicyForm session={frame.session} action="/policies" who={who} drawnAt={deps.clock.now()} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
             )}
           </>
         ) : null}
@@ -279,7 +292,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2>Edit</h2>
-            <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
+            <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} drawnAt={deps.clock.now()} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
             <h2>Delete</h2>
             <div class="actions">
               <AskFirst href={`/policies/${policy.id}/delete`} name={policy.name} />
@@ -301,7 +314,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => createPolicy(deps.sql, parse(CreatePolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      async (r) => listPage(c, { form, placed: await placedPolicy(deps, form, r.details), ...formRefusal(r, 'Not created') }),
+      async (r) => listPage(c, { form, placed: await placedPolicy(deps, c.get('session').keyId, form, r.details), ...formRefusal(r, 'Not created') }),
       (made) => `/policies/${made.id}`,
     );
   });
@@ -320,7 +333,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
       () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      async (r) => policyPage(c, policy, { form, placed: await placedPolicy(deps, form, r.details), ...formRefusal(r, 'Not saved') }),
+      async (r) => policyPage(c, policy, { form, placed: await placedPolicy(deps, c.get('session').keyId, form, r.details), ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);
