@@ -20,8 +20,9 @@ describe('console: a page that fails', () => {
   let failure: Error | undefined;
   /** How the navigation's count of open incidents fails, while set: at once, or after a connect timeout's 10 s. */
   let countFails: { err: Error; afterMs: number } | undefined;
-  /** The counts of open incidents asked for. */
+  /** The counts of open incidents asked for, and how many of the hanging ones have given up. */
   let counts = 0;
+  let hangsEnded = 0;
 
   before(async () => {
     h = await createHarness();
@@ -35,7 +36,13 @@ describe('console: a page that fails', () => {
         if (Array.isArray(strings) && strings.join('').includes("from incidents where status = 'open'")) {
           counts += 1;
           const fails = countFails;
-          if (fails) return new Promise((_, reject) => setTimeout(() => reject(fails.err), fails.afterMs).unref());
+          if (fails)
+            return new Promise((_, reject) =>
+              setTimeout(() => {
+                hangsEnded += 1;
+                reject(fails.err);
+              }, fails.afterMs).unref(),
+            );
         }
         return Reflect.apply(target, self, args);
       },
@@ -53,12 +60,13 @@ describe('console: a page that fails', () => {
   const failingWhileHung = async (err: Error) => {
     lines.length = 0;
     counts = 0;
+    hangsEnded = 0;
     failure = err;
     countFails = { err: Object.assign(new Error('write CONNECT_TIMEOUT 127.0.0.1:5432'), { code: 'CONNECT_TIMEOUT' }), afterMs: 10_000 };
-    const started = performance.now();
     try {
       const res = await app.request('/maintenance', { headers: { cookie } });
-      return { res, html: await res.text(), ms: performance.now() - started };
+      // Answered before the hung read gave up: the page did not wait on it.
+      return { res, html: await res.text(), waited: hangsEnded > 0 };
     } finally {
       failure = undefined;
       countFails = undefined;
@@ -131,19 +139,19 @@ describe('console: a page that fails', () => {
   });
 
   it('answers at once and bare when the database could not be reached, without asking it again for the navigation', async () => {
-    const { res, html, ms } = await failingWhileHung(Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' }));
+    const { res, html, waited } = await failingWhileHung(Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' }));
     assert.equal(res.status, 500);
     assert.match(html, /<h1>Something went wrong<\/h1>/);
     assert.doesNotMatch(html, NAV);
     assert.equal(counts, 1, "the page's own count only");
-    assert.ok(ms < 5000, `answered in ${Math.round(ms)} ms`);
+    assert.equal(waited, false, 'answered while the hung read still hung');
   });
 
   it('gives up on the navigation of a failed page within moments when the database hangs', async () => {
-    const { res, html, ms } = await failingWhileHung(Object.assign(new Error('relation "maintenances" does not exist'), { code: '42P01' }));
+    const { res, html, waited } = await failingWhileHung(Object.assign(new Error('relation "maintenances" does not exist'), { code: '42P01' }));
     assert.equal(res.status, 500);
     assert.doesNotMatch(html, NAV);
-    assert.ok(ms < 5000, `answered in ${Math.round(ms)} ms`);
+    assert.equal(waited, false, 'answered while the hung read still hung');
     assert.equal(unframed().length, 1);
   });
 
