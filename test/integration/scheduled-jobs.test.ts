@@ -143,6 +143,12 @@ describe('scheduled jobs', () => {
     await tickAt(at(153));
     const reasons = (await transitionsOf(h.db, job.id)).map((t) => `${t.to_state}: ${t.reason}`);
     assert.deepEqual(reasons.slice(-3), ['down: exited with status 3: disk full', 'healthy: 1 consecutive success ping', 'down: reported failure']);
+    // A start or a log is no report: the last report stays the failure.
+    h.clock.set(at(154));
+    await okPing(job.ping_key, '/start');
+    await okPing(job.ping_key, '/log', { body: 'retrying' });
+    await tickAt(at(154));
+    assert.equal((await health(job.id)).last_heartbeat_at, at(153).toISOString());
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
