@@ -56,6 +56,17 @@ export interface Snapshot {
    * late for runs due before, and a success before it was for another schedule.
    */
   scheduleSince?: Date;
+  /**
+   * When the latest heartbeat was a failure ping (/fail or /1…/255): the run it ended, so the
+   * reason says how it failed, as the run list does. Null or absent: an agent's `failing`.
+   */
+  failedRun?: FailedRun | null;
+}
+
+/** A failed run's exit code (null for /fail) and the last non-blank line of its output, if any. */
+export interface FailedRun {
+  exitCode: number | null;
+  line: string | null;
 }
 
 export interface Transition {
@@ -169,6 +180,22 @@ function checksReason(bad: BadChecks): string {
   return parts.join('; ');
 }
 
+/**
+ * The most of a failed run's last line a reason keeps. A reason heads an email subject, a Slack
+ * header (150 characters at most) and a PagerDuty summary: "exited with status 255: " (24) plus
+ * 80 leaves room for a node name of up to 37 characters in a Slack header ("DOWN: name — reason").
+ */
+export const FAILED_LINE_CHARS = 80;
+
+/** "exited with status 3: disk full", "reported failure" (a /fail without output). */
+function failedRunReason(run: FailedRun): string {
+  const said = run.exitCode === null ? 'reported failure' : `exited with status ${run.exitCode}`;
+  // One line of what the job printed last: control characters (a \r, a tab, an escape) as spaces.
+  const line = run.line?.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  if (!line) return said;
+  return `${said}: ${line.length > FAILED_LINE_CHARS ? `${line.slice(0, FAILED_LINE_CHARS - 1).replace(/[\uD800-\uDBFF]$/, '')}…` : line}`;
+}
+
 /** What the latest heartbeat alone says the node is, with why. */
 function reported(s: Snapshot): { state: State; reason: string } {
   // The common report, ok without checks, allocates nothing (judged once per due node).
@@ -176,6 +203,8 @@ function reported(s: Snapshot): { state: State; reason: string } {
   const bad = s.checks === null ? NO_BAD_CHECKS : badChecks(s.checks);
   const detail = checksReason(bad);
   if (s.lastStatus === 'failing') {
+    // A ping carries no checks: its run says it all.
+    if (s.failedRun) return { state: 'down', reason: failedRunReason(s.failedRun) };
     return { state: 'down', reason: detail ? `agent reported failing (${detail})` : 'agent reported failing' };
   }
   if (s.lastStatus === 'degraded') {

@@ -4,7 +4,7 @@ import { ApiError } from './errors.ts';
 import { MAX_DETAILS, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import { isUuid } from '../db/ids.ts';
 import { canonicalZone, isTimeZone } from '../local-time.ts';
-import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, parseLabel } from '../nodes/model.ts';
+import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, parseLabel, UNADDRESSABLE_NAME, unaddressableName } from '../nodes/model.ts';
 
 function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
   // Only what is shown is spelled out: a dot path costs more than the check that found it.
@@ -206,6 +206,13 @@ export const NodeName = v.pipe(
   v.string('must be a string'),
   v.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -'),
 );
+
+/**
+ * A name a node is given (create, rename). A reference (a heartbeat's `node`, a window's or a
+ * page's nodes) stays a NodeName, so a node named `.` or `..` before these were refused still
+ * reports and can be named there until it is renamed by its id.
+ */
+export const NewNodeName = v.pipe(NodeName, v.check((name) => !unaddressableName(name), UNADDRESSABLE_NAME));
 
 const intFromQuery = (min: number, max: number, fallback: number) =>
   v.pipe(

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
 import type { Checks, HeartbeatStatus } from '../health/decide.ts';
+import { UNADDRESSABLE_NAME, unaddressableName } from '../nodes/model.ts';
 import { registerNodes } from '../nodes/service.ts';
 import { Refusal, validationFailed } from '../errors.ts';
 import type { PingKind } from '../jobs/model.ts';
@@ -137,7 +138,7 @@ export class Ingestor {
       // An unknown UUID is a wrong id far more often than a name someone chose: never registered.
       const registers = this.autoRegister && principal.scope === 'ingest';
       const names: string[] = [];
-      for (const ref of unknown) (registers && !isUuid(ref) ? names : absent).push(ref);
+      for (const ref of unknown) (registers && !isUuid(ref) && !unaddressableName(ref) ? names : absent).push(ref);
       if (names.length === 0) return [];
       try {
         admit(principal.keyId, names.length);
@@ -166,6 +167,7 @@ export class Ingestor {
   /** Why a name of a batch stored none of its heartbeats, when no node has it and it was not registered. */
   private absence(ref: string): string {
     if (isUuid(ref)) return 'No node has this id.';
+    if (unaddressableName(ref)) return `No node has this name, and a new one's name ${UNADDRESSABLE_NAME}.`;
     if (!this.autoRegister) return 'No node has this name, and auto-registration is off (LIFELINE_AUTO_REGISTER).';
     return 'No node has this name, and only an ingest key registers nodes.';
   }

@@ -18,6 +18,13 @@ export const NODE_DEFAULTS: NodeSettings = {
   successes_for_recovery: 1,
 };
 
+/**
+ * Names a node may keep but not be given: `.` and `..` are path segments, which URL clients and
+ * the router resolve away, so `/v1/nodes/..` reaches `/v1` and the node could not be addressed.
+ */
+export const unaddressableName = (name: string): boolean => name === '.' || name === '..';
+export const UNADDRESSABLE_NAME = 'must not be "." or "..": a URL cannot name them';
+
 /** A node as shown: its settings, labels and health, from its rows together. */
 export interface NodeRow extends NodeSettings {
   id: string;

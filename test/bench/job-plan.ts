@@ -48,6 +48,7 @@ function row(i: number): DueRow {
     ok_streak: last === null ? 0 : 1,
     received: last === null ? 0 : 5,
     run_started_at_ms: null,
+    failed_run: null,
     wake: 0,
     failures: 0,
     due_us: NOW * 1000,

@@ -101,7 +101,7 @@ describe('scheduled jobs against a running engine', () => {
     assert.ok(run!.duration_ms! >= 500 && run!.duration_ms! <= out.wallMs, `${run!.duration_ms} ms in ${out.wallMs} ms`);
     assert.equal(new Date(run!.finished_at!).getTime() - new Date(run!.started_at!).getTime(), run!.duration_ms);
     const log = await loggedTo(job, 'down');
-    assert.equal(log[0]!.reason, 'agent reported failing');
+    assert.equal(log[0]!.reason, 'exited with status 3: warned');
 
     const ok = await wrapper(urlOf(job), ['sh', '-c', 'exit 0']);
     assert.equal(ok.code, 0);

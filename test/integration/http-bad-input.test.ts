@@ -240,6 +240,25 @@ describe('400 validation_failed on nodes', () => {
     }
   });
 
+  it('refuses "." and ".." as a name given or auto-registered, which no URL could address', async () => {
+    for (const name of ['.', '..']) {
+      const err = await expectInvalid(await create({ name }), ['name']);
+      assert.equal(err.details![0]!.message, 'must not be "." or "..": a URL cannot name them');
+      await expectInvalid(await h.rejected(() => h.admin('PATCH', '/v1/nodes/node-a', { name })), ['name']);
+      const beat = await h.rejected(() => h.req('POST', '/v1/heartbeats', { token: keys.ingest.secret, json: { node: name, status: 'ok' } }));
+      assert.equal((await expectError(beat, 404, 'not_found')).message, `Unknown node: ${name}.`);
+      const batch = await h.req('POST', '/v1/heartbeats', { token: keys.ingest.secret, json: { heartbeats: [{ node: 'node-a', status: 'ok' }, { node: name, status: 'ok' }] } });
+      const answer = (await batch.json()) as { refused?: Array<{ node: string; message: string }> };
+      assert.deepEqual(answer.refused, [{ node: name, message: 'No node has this name, and a new one\'s name must not be "." or "..": a URL cannot name them.' }]);
+    }
+    // Dots elsewhere are names like any other.
+    for (const name of ['...', '.hidden']) {
+      const ok = await h.admin('POST', '/v1/nodes', { name });
+      assert.equal(ok.status, 201, await ok.clone().text());
+      await ok.arrayBuffer();
+    }
+  });
+
   it('rejects a node name of 129 characters and accepts one of 128', async () => {
     await expectInvalid(await create({ name: 'n'.repeat(129) }), ['name']);
     const ok = await h.admin('POST', '/v1/nodes', { name: 'n'.repeat(128) });

@@ -51,6 +51,16 @@ describe('incidents API', () => {
     assert.equal(none.items.length, 0);
   });
 
+  it('filters by a node name as by its id, as every node route takes either', async () => {
+    const list = async (ref: string) => (await expectJson<{ items: Incident[] }>(await h.admin('GET', `/v1/incidents?node_id=${ref}`), 200)).items.map((i) => i.id);
+    assert.deepEqual(await list('db-1'), [incidentId]);
+    assert.deepEqual(await list(nodeId), [incidentId]);
+    const other = await h.createNode('db-2');
+    assert.deepEqual(await list('db-2'), []);
+    await h.admin('DELETE', `/v1/nodes/${other.id}`);
+    assert.equal((await expectError(await h.admin('GET', '/v1/incidents?node_id=db-2'), 404, 'not_found')).message, 'Node "db-2" was not found.');
+  });
+
   it('acknowledges once, records who, and emits one acknowledged event', async () => {
     const res = await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, { token: ADMIN_TOKEN, json: { by: 'alice' }, headers: { 'if-match': '1' } });
     const acked = await expectJson<Incident>(res, 200);
@@ -92,7 +102,7 @@ describe('incidents API', () => {
     await expectError(await h.req('POST', `${path}/resolve`, { token: ADMIN_TOKEN, body: '{"by":', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
     await expectError(await h.req('POST', `${path}/resolve`, { token: ADMIN_TOKEN, body: 'by=me', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type');
     await expectInvalid(await h.admin('GET', '/v1/incidents?status=closed'), ['status']);
-    await expectInvalid(await h.admin('GET', '/v1/incidents?node_id=db-1'), ['node_id']);
+    await expectInvalid(await h.admin('GET', '/v1/incidents?node_id=db%201'), ['node_id']);
     await expectInvalid(await h.admin('GET', '/v1/incidents?cursor=bogus'), ['cursor']);
     await expectError(await h.admin('GET', '/v1/incidents/00000000-0000-4000-8000-00000000abcd'), 404, 'not_found');
     await expectError(await h.admin('POST', '/v1/incidents/not-an-id/resolve', {}), 404, 'not_found');

@@ -126,6 +126,32 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
+  it("a failed run's reason is its exit code and its output's last line, or a reported failure", async () => {
+    await tickAt(at(150));
+    const job = await h.createNode('nightly-copy', { schedule: { cron: '0 3 * * *', grace_seconds: 300 } });
+    await okPing(job.ping_key, '/start');
+    h.clock.set(at(151));
+    await okPing(job.ping_key, '/3', { body: 'copying\ndisk full\n\n' });
+    await tickAt(at(151));
+    const down = await health(job.id);
+    assert.deepEqual([down.state, down.reason], ['down', 'exited with status 3: disk full']);
+    h.clock.set(at(152));
+    await okPing(job.ping_key);
+    await tickAt(at(152));
+    h.clock.set(at(153));
+    await okPing(job.ping_key, '/fail');
+    await tickAt(at(153));
+    const reasons = (await transitionsOf(h.db, job.id)).map((t) => `${t.to_state}: ${t.reason}`);
+    assert.deepEqual(reasons.slice(-3), ['down: exited with status 3: disk full', 'healthy: 1 consecutive success ping', 'down: reported failure']);
+    // A start or a log is no report: the last report stays the failure.
+    h.clock.set(at(154));
+    await okPing(job.ping_key, '/start');
+    await okPing(job.ping_key, '/log', { body: 'retrying' });
+    await tickAt(at(154));
+    assert.equal((await health(job.id)).last_heartbeat_at, at(153).toISOString());
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
   it('a run with no end within max_run_seconds makes the job down at start + max', async () => {
     await tickAt(at(200));
     const job = await h.createNode('report', { schedule: { cron: '0 0 * * *', grace_seconds: 60, max_run_seconds: 5 } });

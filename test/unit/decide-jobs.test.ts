@@ -119,6 +119,21 @@ describe('decide for a scheduled job', () => {
       want: { transitions: ['healthy->down@10 agent reported failing'], next: DAY + 300 },
     },
     {
+      name: 'an exit code says so, with the last line of the output',
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: 3, line: 'disk full' } }), now: 11,
+      want: { transitions: ['healthy->down@10 exited with status 3: disk full'], next: DAY + 300 },
+    },
+    {
+      name: 'a /fail without output is a reported failure',
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: null, line: null } }), now: 11,
+      want: { transitions: ['healthy->down@10 reported failure'], next: DAY + 300 },
+    },
+    {
+      name: 'a long last line is one line of 80 characters',
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: 1, line: `\terror:\r ${'x'.repeat(100)}` } }), now: 11,
+      want: { transitions: [`healthy->down@10 exited with status 1: error: ${'x'.repeat(72)}…`], next: DAY + 300 },
+    },
+    {
       name: 'a success after down recovers it at the ping',
       p: daily, s: snap(20, { state: 'down', since: at(10), receivedAtEntry: 2, received: 3, okStreak: 1 }), now: 21,
       want: { transitions: ['down->healthy@20 1 consecutive success ping'], next: DAY + 300 },

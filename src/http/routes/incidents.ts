@@ -14,15 +14,29 @@ import type { Acting } from '../../audit/model.ts';
 import { acting } from '../acting.ts';
 import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
-import { validationFailed } from '../../errors.ts';
+import { notFound, validationFailed } from '../../errors.ts';
+import type { Queryable } from '../../db/client.ts';
+import { isUuid } from '../../db/ids.ts';
+import { findNodeRefs } from '../../nodes/store.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, isTimeCursor, optionalBody, page, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, DisplayName, isTimeCursor, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
   status: v.optional(v.picklist(INCIDENT_STATUSES, 'must be open, acknowledged or resolved')),
-  node_id: v.optional(v.pipe(v.string(), v.uuid('must be a node id'))),
+  node_id: v.optional(NodeName),
 });
+
+/**
+ * The node `?node_id=` names, as every node route takes it: an id as it is (a deleted node's
+ * incidents keep its id), a name resolved to the node that has it now; 404 when none does.
+ */
+async function nodeFilter(sql: Queryable, ref: string | undefined): Promise<string | undefined> {
+  if (ref === undefined || isUuid(ref)) return ref;
+  const [node] = await findNodeRefs(sql, [ref]);
+  if (!node) throw notFound(`Node "${ref}"`);
+  return node.id;
+}
 
 // Who acted, shown in the timeline by name: a name like any other, except the engine's own markers.
 const By = v.optional(
@@ -102,7 +116,9 @@ export function incidentRoutes(deps: AppDeps) {
       description: 'Newest first, each with its timeline.',
       access: 'read',
       query: ListIncidents,
+      queryNotes: { node_id: "The node's id or name: only its incidents (by id, a deleted node's too)." },
       ok: { status: 200, description: 'A page of incidents.', body: listOf('Incident') },
+      errors: [404],
     }),
     requireScope('read'),
     async (c) => {
@@ -110,7 +126,7 @@ export function incidentRoutes(deps: AppDeps) {
       const after = decodeCursor(q.cursor, isTimeCursor);
       const rows = await listIncidents(sql, {
         status: q.status,
-        nodeId: q.node_id,
+        nodeId: await nodeFilter(sql, q.node_id),
         after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined,
         limit: q.limit + 1,
       });

@@ -13,7 +13,7 @@ import { allows, type Principal } from '../../access/model.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, int, isInt32, LabelFilter, Labels, NodeName, page, Paging, query, TimeZone } from '../validation.ts';
+import { body, closedObject, decodeCursor, int, isInt32, LabelFilter, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
 /** Where a node's ping URL lives: LIFELINE_PUBLIC_URL, without a trailing slash; null without one. */
 export const pingUrl = (publicUrl: string | undefined, pingKey: string): string | null => (publicUrl ? `${publicUrl}/ping/${pingKey}` : null);
@@ -115,7 +115,7 @@ export const SchedulePatch = closedObject({
 });
 
 export const CreateNode = closedObject({
-  name: NodeName,
+  name: NewNodeName,
   labels: v.optional(Labels, {}),
   schedule: v.optional(v.nullable(Schedule), null),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),
@@ -126,7 +126,7 @@ export const CreateNode = closedObject({
 });
 
 export const PatchNode = closedObject({
-  name: v.optional(NodeName),
+  name: v.optional(NewNodeName),
   labels: v.optional(Labels),
   schedule: v.optional(v.nullable(SchedulePatch)),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),
