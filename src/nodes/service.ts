@@ -94,9 +94,16 @@ export async function rotateToken(sql: Sql, id: string, now: Date, acting: Actin
   return { node: await shown(sql, id), token };
 }
 
-/** A new ping key: the old ping URL stops working (see src/ingest/ping-keys.ts for other processes). */
-export async function rotatePingKey(sql: Sql, id: string, now: Date): Promise<NodeRow> {
-  if (!(await store.rotatePingKey(sql, id, now))) throw notFound(`Node "${id}"`);
+/**
+ * A new ping key: the old ping URL stops working (see src/ingest/ping-keys.ts for other processes),
+ * which cuts off every crontab that pings it, so it is audited like a new token.
+ */
+export async function rotatePingKey(sql: Sql, id: string, now: Date, acting: Acting): Promise<NodeRow> {
+  await sql.begin(async (tx) => {
+    const name = await store.rotatePingKey(tx, id, now);
+    if (name === undefined) throw notFound(`Node "${id}"`);
+    await audit(tx, acting, { action: 'node.rotate_ping_key', target: { type: 'node', id, name } }, now);
+  });
   return shown(sql, id);
 }
 

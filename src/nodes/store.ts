@@ -240,9 +240,10 @@ export async function rotateBadge(sql: Queryable, id: string, now: Date): Promis
 }
 
 /** A new random ping key (the column's default, sql/0013_scheduled_jobs.sql); false if no such node. */
-export async function rotatePingKey(sql: Queryable, id: string, now: Date): Promise<boolean> {
-  const rows = await sql`update nodes set ping_key = default, updated_at = ${now} where id = ${id} returning id`;
-  return rows.length > 0;
+/** The node's name, for the audit row; undefined when there is no such node. */
+export async function rotatePingKey(sql: Queryable, id: string, now: Date): Promise<string | undefined> {
+  const [row] = await sql<{ name: string }[]>`update nodes set ping_key = default, updated_at = ${now} where id = ${id} returning name`;
+  return row?.name;
 }
 
 /** The node a ping key names; undefined when no node has it. */
