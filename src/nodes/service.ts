@@ -1,6 +1,6 @@
 import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
-import { audit } from '../audit/service.ts';
+import { audit, auditEach } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
@@ -128,10 +128,15 @@ export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting
  * Creates nodes for unknown names with default settings but the interval their agent sends at,
  * when it says (ingest auto-registration); concurrent registrations of one name resolve to the
  * same node. Each gets a random token nobody has seen; rotating it is how an operator hands one to
- * an agent.
+ * an agent. Each node this call created is audited as `node.create` by the key whose heartbeats
+ * named it; one a concurrent request created is that request's.
  */
-export async function registerNodes(sql: Sql, nodes: { name: string; heartbeat_interval_seconds: number | undefined }[], now: Date): Promise<NodeRef[]> {
+export async function registerNodes(sql: Sql, nodes: { name: string; heartbeat_interval_seconds: number | undefined }[], now: Date, acting: Acting): Promise<NodeRef[]> {
   const names = nodes.map((n) => n.name);
   const intervals = nodes.map((n) => n.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds);
-  return sql.begin((tx) => store.registerNodes(tx, names, names.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now, intervals));
+  return sql.begin(async (tx) => {
+    const { refs, created } = await store.registerNodes(tx, names, names.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now, intervals);
+    await auditEach(tx, acting, { action: 'node.create', detail: { auto_registered: true } }, 'node', created, now);
+    return refs;
+  });
 }

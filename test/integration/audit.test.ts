@@ -65,6 +65,29 @@ describe('the audit log', () => {
     assert.ok(!everything.includes('whsec_') && !everything.includes('example.com/other'), 'no secret or URL in the log');
   });
 
+  it('records each node an ingest key registers by heartbeat, once, as that key in that request', async () => {
+    const ingest = await h.createKey('ingest', 'fleet-bridge');
+    await h.createNode('registered-before');
+    const post = (names: string[], id: string) =>
+      h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: names.map((node) => ({ node })) }, headers: { 'x-request-id': id } });
+    await expectJson(await post(['registered-1', 'registered-before', 'registered-2', 'registered-1'], 'req-register'), 202);
+    await expectJson(await post(['registered-1', 'registered-3'], 'req-register-again'), 202);
+    const rows = [...(await audit('request_id=req-register')).items, ...(await audit('request_id=req-register-again')).items];
+    assert.deepEqual(
+      rows.map((e) => [e.actor, e.via, e.action, e.target.name, e.result, e.detail]).sort((a, b) => String(a[3]).localeCompare(String(b[3]))),
+      ['registered-1', 'registered-2', 'registered-3'].map((name) => [
+        { kind: 'key', id: ingest.id, name: 'fleet-bridge' },
+        'api',
+        'node.create',
+        name,
+        'done',
+        { auto_registered: true },
+      ]),
+    );
+    const [node] = await h.sql<{ id: string }[]>`select id from nodes where name = 'registered-3'`;
+    assert.equal(rows.find((e) => e.target.name === 'registered-3')?.target.id, node!.id);
+  });
+
   it('names the target of a token or ping key rotation, a maintenance window and an override; keeps ids and times, never the token', async () => {
     const node = await expectJson<{ id: string }>(await h.req('POST', '/v1/nodes', { token: writer.secret, json: { name: 'rotated-1' } }), 201);
     const rotated = await expectJson<{ token: string }>(await h.req('POST', `/v1/nodes/${node.id}/token`, { token: writer.secret, headers: { 'x-request-id': 'req-rotate' } }), 200);
