@@ -1,6 +1,6 @@
 import type { Tx } from '../db/client.ts';
 import { auditRow, type Acting, type AuditChange } from './model.ts';
-import { insertAuditRow } from './store.ts';
+import { insertAuditRow, insertAuditRows } from './store.ts';
 
 /**
  * Records a privileged change in the audit log, in the transaction of the change itself: both
@@ -9,4 +9,13 @@ import { insertAuditRow } from './store.ts';
  */
 export async function audit(tx: Tx, acting: Acting, change: AuditChange, now: Date): Promise<void> {
   await insertAuditRow(tx, auditRow(acting, change, now));
+}
+
+/**
+ * The same change to each of `targets` of `type` (every node one heartbeat batch registered), a
+ * row each, in one statement.
+ */
+export async function auditEach(tx: Tx, acting: Acting, change: Omit<AuditChange, 'target'>, type: string, targets: { id: string; name: string }[], now: Date): Promise<void> {
+  if (targets.length === 0) return;
+  await insertAuditRows(tx, auditRow(acting, { ...change, target: { type, id: '' } }, now), targets);
 }

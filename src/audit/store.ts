@@ -9,6 +9,16 @@ export async function insertAuditRow(sql: Queryable, r: NewAuditRow): Promise<vo
             ${r.target_name}, ${r.result}, ${r.request_id}, ${sql.json(r.detail as postgres.JSONValue)})`;
 }
 
+/** One row per target, in one statement (a heartbeat batch may register 1,000 nodes); the row's own target is not read. */
+export async function insertAuditRows(sql: Queryable, r: Omit<NewAuditRow, 'target_id' | 'target_name'>, targets: { id: string; name: string }[]): Promise<void> {
+  await sql`
+    insert into audit_log (at, actor_kind, actor_id, actor_name, via, action, target_type, target_id, target_name, result, request_id, detail)
+    select ${r.at}, ${r.actor_kind}, ${r.actor_id}, ${r.actor_name}, ${r.via}, ${r.action}, ${r.target_type}, t.id, t.name,
+           ${r.result}, ${r.request_id}, ${sql.json(r.detail as postgres.JSONValue)}
+    from unnest(${targets.map((t) => t.id)}::text[], ${targets.map((t) => t.name)}::text[]) with ordinality as t(id, name, n)
+    order by t.n`;
+}
+
 /** Newest first; `id::text` so a bigint survives JSON and cursors whole (ordered by the column, not that text). */
 export async function listAuditRows(sql: Queryable, f: AuditFilter, limit: number): Promise<AuditRow[]> {
   const conditions = [

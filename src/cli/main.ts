@@ -2,7 +2,7 @@
 // answers --help and --version and suggests the nearest name for a typo; this module turns what
 // went wrong into an exit code: 2 for a wrong command line, 1 for anything else.
 
-import { Command as Program, CommanderError, Option, type Help } from 'commander';
+import { Command as Program, CommanderError, Help, Option } from 'commander';
 import { PACKAGE_VERSION } from '../package-files.ts';
 import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
@@ -60,12 +60,25 @@ function term(p: Program): string {
   return words.join(' ');
 }
 
+/** A helper that knows whether it is formatting help: commander prepares its context only for that. */
+interface Listing extends Help {
+  listing?: boolean;
+}
+
 /**
  * The top-level help lists every command with its arguments rather than the groups, so one
- * `lifeline --help` shows all there is; a group's help lists its own commands the same way.
+ * `lifeline --help` shows all there is; a group's help lists its own commands the same way. Only
+ * the listing flattens the groups: the names a typo is matched against are the root's own, so
+ * `lifeline nodse list` suggests `nodes` (among the flattened names it matched nothing).
  */
-const HELP: Partial<Help> = {
-  visibleCommands: (p) => (p.parent ? p.commands : p.commands.flatMap((c) => (c.commands.length ? c.commands : [c]))) as Program[],
+const HELP: Partial<Listing> = {
+  prepareContext(this: Listing, context) {
+    Help.prototype.prepareContext.call(this, context);
+    this.listing = true;
+  },
+  visibleCommands(this: Listing, p) {
+    return (this.listing && !p.parent ? p.commands.flatMap((c) => (c.commands.length ? c.commands : [c])) : p.commands) as Program[];
+  },
   subcommandTerm: (p) => term(p as Program),
 };
 

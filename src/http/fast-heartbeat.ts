@@ -48,7 +48,7 @@ export function fastHeartbeats(deps: Pick<AppDeps, 'identity' | 'metrics' | 'log
   const run = async (outgoing: ServerResponse, started: number, requestId: string, principal: Principal, body: () => unknown) => {
     let reply: { status: number; body: Accepted | ErrorBody; headers?: Record<string, string> };
     try {
-      reply = { status: 202, body: await intake(principal, body) };
+      reply = { status: 202, body: await intake(principal, requestId, body) };
     } catch (err) {
       reply = failureAnswer(err, new RequestLog(deps.log, requestId), 'POST', PATH);
     }

@@ -2,6 +2,7 @@ import type { IdentityCache } from '../access/identity-cache.ts';
 import type { Principal } from '../access/model.ts';
 
 type KeyPrincipal = Extract<Principal, { kind: 'key' }>;
+import { actorOf, type Acting } from '../audit/model.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
@@ -98,12 +99,14 @@ export class Ingestor {
     heartbeats: IncomingHeartbeat[],
     batch: boolean,
     clock: Clock,
+    /** The request's X-Request-Id, for the audit rows of the nodes it registers. */
+    requestId: string,
     admit: Admit = () => {},
   ): Promise<Intake> {
     // A node token's heartbeats are its own node's: no lookup, no await (one promise and one
     // microtask fewer on every agent's heartbeat, and no array of the same id).
     const own = principal.kind === 'node' ? ownNode(principal, heartbeats) : undefined;
-    const resolved = principal.kind === 'key' ? await this.resolve(principal, heartbeats, batch, clock.now(), admit) : undefined;
+    const resolved = principal.kind === 'key' ? await this.resolve(principal, heartbeats, batch, clock.now(), requestId, admit) : undefined;
     const now = clock.now();
     let stale = 0;
     let accepted = 0;
@@ -124,6 +127,7 @@ export class Ingestor {
     heartbeats: IncomingHeartbeat[],
     batch: boolean,
     now: Date,
+    requestId: string,
     admit: Admit,
   ): Promise<{ ids: (string | undefined)[]; refused: RefusedNode[] }> {
     const missing = heartbeats.flatMap((hb, i) =>
@@ -150,7 +154,8 @@ export class Ingestor {
       // A name sent twice in one batch registers with its first heartbeat's interval.
       const intervals = new Map<string, number | undefined>();
       for (const hb of heartbeats) if (!intervals.has(hb.node!)) intervals.set(hb.node!, hb.interval_seconds);
-      return registerNodes(this.sql, names.map((name) => ({ name, heartbeat_interval_seconds: intervals.get(name) })), now);
+      const acting: Acting = { actor: actorOf(principal), via: 'api', requestId };
+      return registerNodes(this.sql, names.map((name) => ({ name, heartbeat_interval_seconds: intervals.get(name) })), now, acting);
     });
     const ids = heartbeats.map((hb) => known.get(hb.node!));
     if (absent.length === 0 && !overBudget.err) return { ids, refused: [] };

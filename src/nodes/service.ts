@@ -1,6 +1,6 @@
 import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
-import { audit } from '../audit/service.ts';
+import { audit, auditEach } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
@@ -94,9 +94,16 @@ export async function rotateToken(sql: Sql, id: string, now: Date, acting: Actin
   return { node: await shown(sql, id), token };
 }
 
-/** A new ping key: the old ping URL stops working (see src/ingest/ping-keys.ts for other processes). */
-export async function rotatePingKey(sql: Sql, id: string, now: Date): Promise<NodeRow> {
-  if (!(await store.rotatePingKey(sql, id, now))) throw notFound(`Node "${id}"`);
+/**
+ * A new ping key: the old ping URL stops working (see src/ingest/ping-keys.ts for other processes),
+ * which cuts off every crontab that pings it, so it is audited like a new token.
+ */
+export async function rotatePingKey(sql: Sql, id: string, now: Date, acting: Acting): Promise<NodeRow> {
+  await sql.begin(async (tx) => {
+    const name = await store.rotatePingKey(tx, id, now);
+    if (name === undefined) throw notFound(`Node "${id}"`);
+    await audit(tx, acting, { action: 'node.rotate_ping_key', target: { type: 'node', id, name } }, now);
+  });
   return shown(sql, id);
 }
 
@@ -121,10 +128,15 @@ export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting
  * Creates nodes for unknown names with default settings but the interval their agent sends at,
  * when it says (ingest auto-registration); concurrent registrations of one name resolve to the
  * same node. Each gets a random token nobody has seen; rotating it is how an operator hands one to
- * an agent.
+ * an agent. Each node this call created is audited as `node.create` by the key whose heartbeats
+ * named it; one a concurrent request created is that request's.
  */
-export async function registerNodes(sql: Sql, nodes: { name: string; heartbeat_interval_seconds: number | undefined }[], now: Date): Promise<NodeRef[]> {
+export async function registerNodes(sql: Sql, nodes: { name: string; heartbeat_interval_seconds: number | undefined }[], now: Date, acting: Acting): Promise<NodeRef[]> {
   const names = nodes.map((n) => n.name);
   const intervals = nodes.map((n) => n.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds);
-  return sql.begin((tx) => store.registerNodes(tx, names, names.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now, intervals));
+  return sql.begin(async (tx) => {
+    const { refs, created } = await store.registerNodes(tx, names, names.map(() => hashSecret(generateSecret('lln'))), NODE_DEFAULTS, now, intervals);
+    await auditEach(tx, acting, { action: 'node.create', detail: { auto_registered: true } }, 'node', created, now);
+    return refs;
+  });
 }

@@ -240,9 +240,10 @@ export async function rotateBadge(sql: Queryable, id: string, now: Date): Promis
 }
 
 /** A new random ping key (the column's default, sql/0013_scheduled_jobs.sql); false if no such node. */
-export async function rotatePingKey(sql: Queryable, id: string, now: Date): Promise<boolean> {
-  const rows = await sql`update nodes set ping_key = default, updated_at = ${now} where id = ${id} returning id`;
-  return rows.length > 0;
+/** The node's name, for the audit row; undefined when there is no such node. */
+export async function rotatePingKey(sql: Queryable, id: string, now: Date): Promise<string | undefined> {
+  const [row] = await sql<{ name: string }[]>`update nodes set ping_key = default, updated_at = ${now} where id = ${id} returning name`;
+  return row?.name;
 }
 
 /** The node a ping key names; undefined when no node has it. */
@@ -303,17 +304,18 @@ export async function registerNodes(
   now: Date,
   /** Each name's heartbeat interval; the default's for every name when absent. */
   intervals: number[] = names.map(() => defaults.heartbeat_interval_seconds),
-): Promise<NodeRef[]> {
-  const created = await tx<{ id: string }[]>`
+): Promise<{ refs: NodeRef[]; created: NodeRef[] }> {
+  const created = await tx<NodeRef[]>`
     insert into nodes (name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down,
                        successes_for_recovery, token_hash, created_at, updated_at)
     select name, '{}', interval_seconds, ${defaults.grace_seconds}, ${defaults.failures_for_down},
            ${defaults.successes_for_recovery}, token_hash, ${now}, ${now}
     from unnest(${names}::text[], ${tokenHashes}::text[], ${intervals}::int[]) as v(name, token_hash, interval_seconds)
     on conflict (name) do nothing
-    returning id`;
+    returning id, name`;
   await insertCompanionRows(tx, created.map((r) => r.id), now);
-  return tx<NodeRef[]>`select id, name from nodes where name = any(${names}::text[])`;
+  const refs = await tx<NodeRef[]>`select id, name from nodes where name = any(${names}::text[])`;
+  return { refs, created };
 }
 
 export async function nodeStates(sql: Queryable, nodeIds: string[]): Promise<Map<string, State>> {

@@ -32,7 +32,7 @@ try {
   const flush = async () => {
     for (let i = 0; i < perFlush; i++) {
       const n = nodes[next++ % nodes.length]!;
-      await ingestor.accept({ kind: 'node', nodeId: n.id, nodeName: n.name } as never, [BODY], false, systemClock);
+      await ingestor.accept({ kind: 'node', nodeId: n.id, nodeName: n.name } as never, [BODY], false, systemClock, 'bench');
     }
     await flusher.runOnce();
   };

@@ -88,7 +88,7 @@ export async function benchIngestStages(_o: BenchOptions, scope: Scope): Promise
     ['authentication: the cached principal (SHA-256 of the secret, then a map)', () => identity.principal(tokens[0]!)],
     ['body: JSON.parse and the storable-text walk', () => unstorableText(JSON.parse(BODY))],
     ['validation: the Heartbeat schema (valibot)', () => parse(Heartbeat, parsed)],
-    ['the buffer: Ingestor.accept for a node token', () => ingestor.accept(principal, [heartbeat], false, clock)],
+    ['the buffer: Ingestor.accept for a node token', () => ingestor.accept(principal, [heartbeat], false, clock, 'bench')],
     ['metrics: request histogram and heartbeat counter', () => {
       m.http.observe({ method: 'POST', route: '/v1/heartbeats', status: '202' }, 0.001);
       m.heartbeats.inc({ result: 'accepted' }, 1);

@@ -65,9 +65,33 @@ describe('the audit log', () => {
     assert.ok(!everything.includes('whsec_') && !everything.includes('example.com/other'), 'no secret or URL in the log');
   });
 
-  it('names the target of a token rotation, a maintenance window and an override; keeps ids and times, never the token', async () => {
+  it('records each node an ingest key registers by heartbeat, once, as that key in that request', async () => {
+    const ingest = await h.createKey('ingest', 'fleet-bridge');
+    await h.createNode('registered-before');
+    const post = (names: string[], id: string) =>
+      h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: names.map((node) => ({ node })) }, headers: { 'x-request-id': id } });
+    await expectJson(await post(['registered-1', 'registered-before', 'registered-2', 'registered-1'], 'req-register'), 202);
+    await expectJson(await post(['registered-1', 'registered-3'], 'req-register-again'), 202);
+    const rows = [...(await audit('request_id=req-register')).items, ...(await audit('request_id=req-register-again')).items];
+    assert.deepEqual(
+      rows.map((e) => [e.actor, e.via, e.action, e.target.name, e.result, e.detail]).sort((a, b) => String(a[3]).localeCompare(String(b[3]))),
+      ['registered-1', 'registered-2', 'registered-3'].map((name) => [
+        { kind: 'key', id: ingest.id, name: 'fleet-bridge' },
+        'api',
+        'node.create',
+        name,
+        'done',
+        { auto_registered: true },
+      ]),
+    );
+    const [node] = await h.sql<{ id: string }[]>`select id from nodes where name = 'registered-3'`;
+    assert.equal(rows.find((e) => e.target.name === 'registered-3')?.target.id, node!.id);
+  });
+
+  it('names the target of a token or ping key rotation, a maintenance window and an override; keeps ids and times, never the token', async () => {
     const node = await expectJson<{ id: string }>(await h.req('POST', '/v1/nodes', { token: writer.secret, json: { name: 'rotated-1' } }), 201);
     const rotated = await expectJson<{ token: string }>(await h.req('POST', `/v1/nodes/${node.id}/token`, { token: writer.secret, headers: { 'x-request-id': 'req-rotate' } }), 200);
+    const pinged = await expectJson<{ ping_key: string }>(await h.req('POST', `/v1/nodes/${node.id}/ping-key`, { token: writer.secret, headers: { 'x-request-id': 'req-ping-key' } }), 200);
     const hour = (n: number) => new Date(h.clock.now().getTime() + n * 3_600_000).toISOString();
     const window = await expectJson<{ id: string }>(
       await h.req('POST', '/v1/maintenances', { token: writer.secret, json: { node_ids: ['rotated-1'], labels: { role: 'db' }, starts_at: hour(1) }, headers: { 'x-request-id': 'req-window' } }),
@@ -85,18 +109,20 @@ describe('the audit log', () => {
     );
     await h.req('DELETE', `/v1/schedules/${schedule.id}/overrides/${override.id}`, { token: writer.secret, headers: { 'x-request-id': 'req-override-delete' } });
     const rows = [];
-    for (const id of ['req-rotate', 'req-window', 'req-window-end', 'req-override', 'req-override-delete']) rows.push(...(await audit(`request_id=${id}`)).items);
+    for (const id of ['req-rotate', 'req-ping-key', 'req-window', 'req-window-end', 'req-override', 'req-override-delete']) rows.push(...(await audit(`request_id=${id}`)).items);
     assert.deepEqual(
       rows.map((e) => [e.action, e.target.name, e.detail]),
       [
         ['node.rotate_token', 'rotated-1', {}],
+        ['node.rotate_ping_key', 'rotated-1', {}],
         ['maintenance.create', 'rotated-1, role=db', { node_ids: [node.id], labels: { role: 'db' }, time_zone: null }],
         ['maintenance.end', 'rotated-1, role=db', {}],
         ['schedule_override.create', 'Bob Ops on Primary', { schedule_id: schedule.id, user_id: user.id, starts_at: hour(1), ends_at: hour(2) }],
         ['schedule_override.delete', 'Bob Ops on Primary', { schedule_id: schedule.id }],
       ],
     );
-    assert.ok(!JSON.stringify(await h.sql`select * from audit_log`).includes(rotated.token), 'no token in the log');
+    const logged = JSON.stringify(await h.sql`select * from audit_log`);
+    assert.ok(!logged.includes(rotated.token) && !logged.includes(pinged.ping_key), 'no token or ping key in the log');
   });
 
   it('names a deleted channel, user, schedule and escalation policy, which no id answers afterwards', async () => {

@@ -303,6 +303,16 @@ describe('400 validation_failed on nodes', () => {
     await expectInvalid(await create({ name: 'strict', colour: 'red', size: 2 }), ['colour', 'size']);
   });
 
+  it('names unknown fields and bad known ones in one answer, on every closed body', async () => {
+    const err = await expectInvalid(await create({ name: 5, heartbeat_interval_seconds: '10', bogus: 1 }), ['name', 'heartbeat_interval_seconds', 'bogus']);
+    assert.equal(err.details!.find((d) => d.field === 'bogus')?.message, 'is not a known field');
+    await expectInvalid(await h.rejected(() => h.admin('POST', '/v1/api-keys', { name: 7, scope: 'root', secret: 'llk_mine' })), ['name', 'scope', 'secret']);
+    // Still at most 20, the unknown ones after the known ones.
+    const many = await expectError(await create({ name: 5, ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, 1])) }), 400, 'validation_failed');
+    assert.equal(many.details!.length, 20);
+    assert.equal(many.details![0]!.field, 'name');
+  });
+
   it('rejects labels that are not strings, not an object, or have bad keys', async () => {
     await expectInvalid(await create({ name: 'bad-labels', labels: { env: 1 } }), ['labels.env']);
     await expectInvalid(await create({ name: 'bad-labels', labels: { env: null } }), ['labels.env']);

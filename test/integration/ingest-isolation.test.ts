@@ -22,7 +22,7 @@ let bad: Record<keyof typeof REFUSED, string>;
 before(async () => {
   h = await createHarness();
   const names = [...Array.from({ length: GOOD }, (_, i) => `good-${i}`), 'bad-nul', 'bad-surrogate'];
-  const refs = await registerNodes(h.sql, names, names.map((n) => hashSecret(`lln_${n}`)), NODE_DEFAULTS, h.clock.now());
+  const { refs } = await registerNodes(h.sql, names, names.map((n) => hashSecret(`lln_${n}`)), NODE_DEFAULTS, h.clock.now());
   const id = (name: string) => refs.find((r) => r.name === name)!.id;
   good = names.slice(0, GOOD).map(id);
   bad = { nul: id('bad-nul'), surrogate: id('bad-surrogate') };

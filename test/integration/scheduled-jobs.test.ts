@@ -210,8 +210,8 @@ describe('scheduled jobs', () => {
       },
     });
     await expectError(await h.rejected(() => h.req('POST', `/ping/${job.ping_key}`, { body: chunked })), 413, 'payload_too_large');
-    await expectInvalid(await h.rejected(() => ping(job.ping_key, '/256')), ['exit_code']);
-    for (const suffix of ['/-1', '/1.5', '/abc', '/start/now']) {
+    for (const code of ['/256', '/1234567', `/${'9'.repeat(400)}`]) await expectInvalid(await h.rejected(() => ping(job.ping_key, code)), ['exit_code']);
+    for (const suffix of ['/-1', '/1.5', '/abc', '/12a', '/1e3', '/start/now']) {
       const res = await h.rejected(() => ping(job.ping_key, suffix));
       assert.deepEqual([res.status, await res.text()], [404, 'not found'], suffix);
     }

@@ -88,6 +88,26 @@ describe('the command line', () => {
     assert.match(flag.stderr, /Unknown option '--lable'\n\(Did you mean --label\?\)/);
   });
 
+  it('suggests the group for a typo of its name, and a top-level command still', async () => {
+    for (const [argv, said, meant] of [
+      [['node', 'list'], 'node list', 'nodes'],
+      [['nodse', 'list'], 'nodse list', 'nodes'],
+      [['key', 'create', 'ci', '--scope', 'read'], 'key create', 'keys'],
+      [['incident', 'list'], 'incident list', 'incidents'],
+      [['admn', 'create-key'], 'admn create-key', 'admin'],
+      [['uptme'], 'uptme', 'uptime'],
+      [['incidents', 'resolv', 'x'], 'incidents resolv', 'resolve'],
+    ] as const) {
+      const r = await cli([...argv]);
+      assert.equal(r.code, 2, said);
+      assert.match(r.stderr, new RegExp(`unknown command "${said}"\\n\\(Did you mean ${meant}\\?\\)`), r.stderr);
+    }
+    // The top-level help still lists the commands of every group rather than the groups.
+    const help = await cli(['--help']);
+    assert.match(help.stdout, /nodes list/);
+    assert.doesNotMatch(help.stdout, /^ {2}nodes {2}/m);
+  });
+
   it('reads every --label as key=value, and as key:value, which nodes list once required', async () => {
     const engine = await recordingEngine({ items: [], next_cursor: null });
     try {

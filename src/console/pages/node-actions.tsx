@@ -400,7 +400,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
       deps,
       (await c.req.parseBody()) as Form,
       async () => {
-        const rotated = await rotatePingKey(deps.sql, node.id, deps.clock.now());
+        const rotated = await rotatePingKey(deps.sql, node.id, deps.clock.now(), acting(c));
         deps.ingestor?.forgetPingKey(node.ping_key);
         return rotated;
       },

@@ -38,11 +38,11 @@ export const HeartbeatBody = v.union([Heartbeat, Batch]);
 const doc = operationDocs('Heartbeats');
 
 /** Reads, validates and buffers the heartbeats of one request, counting them; throws to refuse. */
-export type HeartbeatIntake = (principal: Principal, read: () => unknown) => Promise<Accepted>;
+export type HeartbeatIntake = (principal: Principal, requestId: string, read: () => unknown) => Promise<Accepted>;
 
 /** What POST /v1/heartbeats does once the gate has passed: the route's and the fast path's alike. */
 export function heartbeatIntake(deps: Pick<AppDeps, 'metrics' | 'clock'>, ingestor: Ingestor, admit: Admit): HeartbeatIntake {
-  return async (principal, read) => {
+  return async (principal, requestId, read) => {
     let result: Intake;
     let sent: number;
     try {
@@ -50,7 +50,7 @@ export function heartbeatIntake(deps: Pick<AppDeps, 'metrics' | 'clock'>, ingest
       const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
       const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
       sent = heartbeats.length;
-      result = await ingestor.accept(principal, heartbeats, batch, deps.clock, admit);
+      result = await ingestor.accept(principal, heartbeats, batch, deps.clock, requestId, admit);
     } catch (err) {
       deps.metrics.heartbeats.inc({ result: 'rejected' });
       throw err;
@@ -78,7 +78,7 @@ export function heartbeatRoutes(intake: HeartbeatIntake) {
       errors: [404],
     }),
     requireScope('heartbeat'),
-    async (c) => c.json(await intake(principalOf(c), () => readJson(c)), 202),
+    async (c) => c.json(await intake(principalOf(c), c.var.requestId, () => readJson(c)), 202),
   );
   return app;
 }

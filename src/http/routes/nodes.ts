@@ -285,7 +285,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const rotated = await rotatePingKey(sql, node.id, clock.now());
+      const rotated = await rotatePingKey(sql, node.id, clock.now(), acting(c));
       deps.ingestor?.forgetPingKey(node.ping_key);
       return c.json(nodeView(rotated, clock.now(), publicUrl, principalOf(c)));
     },

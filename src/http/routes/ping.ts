@@ -21,7 +21,8 @@ function kindOf(suffix: string | undefined): { kind: PingKind; exitCode: number 
   if (suffix === undefined) return { kind: 'success', exitCode: null };
   if (suffix === 'start' || suffix === 'log') return { kind: suffix, exitCode: null };
   if (suffix === 'fail') return { kind: 'failure', exitCode: null };
-  if (!/^\d{1,6}$/.test(suffix)) return undefined;
+  if (!/^\d+$/.test(suffix)) return undefined;
+  // Any number of digits: a code too long to be one is over 255 too, not a path that names no ping.
   const code = Number(suffix);
   if (code > 255) throw validationFailed([{ field: 'exit_code', message: 'must be an exit code from 0 to 255' }]);
   return { kind: code === 0 ? 'success' : 'failure', exitCode: code };
