@@ -49,7 +49,9 @@ const flagTerm = (name: string, o: OptionSpec) => (o.type === 'boolean' ? `--${n
 
 /** Everything after `lifeline nodes add`: `<name> [--url url] … [--label k=v …]`. */
 function synopsis(c: Command): string {
-  const flags = Object.entries(c.options).map(([name, o]) => `[${flagTerm(name, o)}${o.multiple ? ' …' : ''}]`);
+  const flags = Object.entries(c.options)
+    .filter(([, o]) => !o.hidden)
+    .map(([name, o]) => `[${flagTerm(name, o)}${o.multiple ? ' …' : ''}]`);
   return [...(c.args ?? []), ...flags].join(' ');
 }
 
@@ -111,7 +113,7 @@ function leaf(c: Command, name: string, out: Output): Program {
   for (const [flag, o] of Object.entries(c.options)) {
     const option = new Option(o.type === 'boolean' ? `--${flag}` : `--${flag} <${o.hint ?? flag}>`, o.description);
     if (o.multiple) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
-    p.addOption(option);
+    p.addOption(o.hidden ? option.hideHelp() : option);
   }
   return p.action(async () => {
     const code = await c.run(new Context(c, p.opts(), p.args, out));

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { COMMANDS, run } from '../../src/cli/main.ts';
@@ -73,6 +75,7 @@ describe('the command line', () => {
       const r = await cli([...c.name.split(' '), '--help']);
       assert.equal(r.code, 0, c.name);
       for (const [flag, o] of Object.entries(c.options)) {
+        if (o.hidden) continue;
         const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${flag}`));
         assert.ok(line?.includes(o.description.split(' ').slice(0, 3).join(' ')), `${c.name} --help describes --${flag}: ${r.stdout}`);
       }
@@ -146,7 +149,11 @@ describe('the command line', () => {
     ['no token', ['nodes', 'list'], /no token: pass --token or --token-file, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE/],
     ['keys create without its flags', ['keys', 'create', '--token', 't'], /needs --name and --scope/],
     // Its command line is there for every user to read with ps, for as long as it runs.
-    ['the agent given its secret on the command line', ['agent', '--token', 't'], /Unknown option '--token'/],
+    ['the agent given its secret on the command line', ['agent', '--token', 't'], /the agent takes no --token: .* pass --token-file \(or LIFELINE_TOKEN_FILE\), or set LIFELINE_TOKEN/],
+    // Retrying cannot fix these: the agent looped on "cannot reach …: ERR_INVALID_URL" for good.
+    ['an engine URL without its scheme', ['agent', '--url', '127.0.0.1:18713'], /--url must be an http or https URL, got "127\.0\.0\.1:18713" \(did you mean http:\/\/127\.0\.0\.1:18713\?\)/],
+    ['an engine URL read as a scheme', ['nodes', 'list', '--url', 'localhost:8080', '--token', 't'], /--url must be an http or https URL, got "localhost:8080"/],
+    ['a token pasted with curly quotes', ['nodes', 'list', '--token', '\u201cllk_x\u201d'], /--token holds "\u201c" \(U\+201C\) at character 1, which no token has/],
     ['a token file that cannot be read', ['nodes', 'list', '--token-file', '/nonexistent/token'], /cannot read the token file \/nonexistent\/token \(ENOENT\)/],
   ];
   for (const [what, argv, message] of usageErrors) {
@@ -158,6 +165,19 @@ describe('the command line', () => {
       assert.match(r.stderr, /Usage: lifeline/);
     });
   }
+
+  it('refuses a token file holding what no token has, before any request (the agent retried it for good)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'llk_\u00a0x\n');
+    try {
+      const r = await cli(['agent', '--token-file', file]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, new RegExp(`the token file ${file} holds \\(U\\+00A0\\) at character 5`));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
 
   it('exits 1 with one readable line when the engine cannot be reached', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
