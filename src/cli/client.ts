@@ -82,16 +82,19 @@ export class Client {
     return this.request<void>('DELETE', path, {});
   }
 
-  /** Every item of a list, following next_cursor; the answer has the API's shape with no cursor left. */
-  async all<T>(path: string, query: Query = {}): Promise<Page<T>> {
+  /**
+   * The first `max` items of a list (every item without one), following next_cursor past the
+   * API's page limit; the cursor is kept when items were left, so the caller can say so.
+   */
+  async all<T>(path: string, query: Query = {}, max = Infinity): Promise<Page<T>> {
     const items: T[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.get<Page<T>>(path, { ...query, limit: PAGE_SIZE, cursor });
+      const page = await this.get<Page<T>>(path, { ...query, limit: Math.min(PAGE_SIZE, max - items.length), cursor });
       items.push(...page.items);
       cursor = page.next_cursor ?? undefined;
-    } while (cursor !== undefined);
-    return { items, next_cursor: null };
+    } while (cursor !== undefined && items.length < max);
+    return { items, next_cursor: cursor ?? null };
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {

@@ -188,11 +188,9 @@ export class Context {
     throw new UsageError(`no token: ${flags}, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE`, this.command);
   }
 
-  /** The first --limit items when given, otherwise every item, following cursors. */
+  /** The first --limit items when given, otherwise every item, following cursors either way. */
   fetchList<T>(path: string, query: Query = {}): Promise<Page<T>> {
-    const limit = this.int('limit', undefined, 1);
-    const client = this.client();
-    return limit === undefined ? client.all<T>(path, query) : client.get<Page<T>>(path, { ...query, limit });
+    return this.client().all<T>(path, query, this.int('limit', undefined, 1));
   }
 
   /** The API's answer with --json, otherwise the human rendering of it. */

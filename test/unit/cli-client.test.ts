@@ -86,6 +86,18 @@ describe('Client', () => {
     assert.equal(err.message, "http://127.0.0.1:18713 did not answer with Lifeline's JSON (got text/html, HTTP 200) — is --url right?");
   });
 
+  it('follows cursors past the largest page up to the number of items asked for, keeping the cursor of those left', async () => {
+    // Three full pages there, at most.
+    const f = fakeFetch((url) => {
+      const n = Number(url.searchParams.get('limit'));
+      return json({ items: Array.from({ length: n }, (_, i) => i), next_cursor: f.calls.length < 3 ? 'more' : null });
+    });
+    const page = await new Client({ url: 'http://engine.test', token: 't', fetch: f.fn }).all('/v1/nodes', {}, 600);
+    assert.equal(page.items.length, 600);
+    assert.equal(page.next_cursor, 'more');
+    assert.deepEqual(f.calls.map((c) => c.url.search), ['?limit=500', '?limit=100&cursor=more']);
+  });
+
   it('gives up on a silent engine after its timeout', async () => {
     const f = fakeFetch((_url, init) => new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason))));
     // The timeout's timer does not hold the event loop open (a real socket would): this does.

@@ -134,6 +134,58 @@ describe('the command line', () => {
     }
   });
 
+  it('puts CRON_TZ before the crontab line of a job on another clock than UTC, and shows that zone in nodes list', async () => {
+    const schedule = { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: null };
+    const job = { id: 'j1', name: 'walk-daily', labels: {}, schedule, ping_key: 'k', ping_url: 'https://lifeline.example/ping/k', heartbeat_interval_seconds: 30, health: { state: 'healthy', since: null, last_heartbeat_at: null, reason: null } };
+    const engine = await recordingEngine(job);
+    try {
+      const r = await cli(['nodes', 'add', 'walk-daily', '--schedule', '0 3 * * *', '--time-zone', 'Europe/Berlin'], engine.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^In its crontab: {2}CRON_TZ=Europe\/Berlin\n {17}0 3 \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh$/m);
+    } finally {
+      await engine.close();
+    }
+    const listed = await recordingEngine({ items: [job, { ...job, name: 'walk-utc', schedule: { ...schedule, time_zone: 'UTC' } }], next_cursor: null });
+    try {
+      const r = await cli(['nodes', 'list'], listed.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^walk-daily .* 0 3 \* \* \* Europe\/Berlin$/m);
+      assert.match(r.stdout, /^walk-utc .* 0 3 \* \* \*$/m);
+    } finally {
+      await listed.close();
+    }
+  });
+
+  it('takes --max-run 0 or none as no run limit, which the API writes as null', async () => {
+    const schedule = { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: 600 };
+    const engine = await recordingEngine({ id: 'j1', name: 'job', labels: {}, schedule, ping_key: 'k', ping_url: null });
+    try {
+      for (const none of ['0', 'none']) {
+        const edited = await cli(['nodes', 'edit', 'job', '--max-run', none], engine.env);
+        assert.equal(edited.code, 0, edited.stderr);
+        assert.deepEqual(JSON.parse(engine.seen.at(-1)!.body).schedule, { ...schedule, max_run_seconds: null });
+      }
+      assert.equal((await cli(['nodes', 'add', 'job', '--schedule', '0 3 * * *', '--max-run', 'none'], engine.env)).code, 0);
+      assert.equal(JSON.parse(engine.seen.at(-1)!.body).schedule.max_run_seconds, null);
+      const refused = await cli(['nodes', 'edit', 'job', '--max-run', 'soon'], engine.env);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /--max-run must be a whole number of seconds, or 0 or none for no limit, got "soon"/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('pages through cursors for a --limit past the largest page the API gives', async () => {
+    const engine = await recordingEngine({ items: Array(500).fill({}), next_cursor: 'c' });
+    try {
+      const r = await cli(['nodes', 'list', '--limit', '600', '--json'], engine.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(engine.seen.map((s) => [s.url.searchParams.get('limit'), s.url.searchParams.get('cursor')]), [['500', null], ['100', 'c']]);
+    } finally {
+      await engine.close();
+    }
+  });
+
   const usageErrors: Array<[string, string[], RegExp]> = [
     ['no command', [], /no command given/],
     ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
