@@ -1,6 +1,6 @@
 import { evaluateChecks, sampleHost, type Checks } from './agent-checks.ts';
 import { runAgent, type Beat } from './agent-loop.ts';
-import { API_OPTIONS, type Command } from './command.ts';
+import { API_OPTIONS, UsageError, type Command } from './command.ts';
 import { duration } from './format.ts';
 
 const line = (checks: Checks) =>
@@ -19,15 +19,22 @@ export const agentCommand: Command = {
   summary: 'post heartbeats with disk, load and memory checks until stopped',
   example: 'lifeline agent --node web-1 --interval 10 --token-file /etc/lifeline/token',
   // No --token: the agent runs for months, and its command line is there for every user to read
-  // with ps. The secret comes from a file or the environment.
+  // with ps. The secret comes from a file or the environment; --token is taken only to say so.
   options: {
     url: API_OPTIONS.url,
     'token-file': API_OPTIONS['token-file'],
+    token: { ...API_OPTIONS.token, hidden: true },
     node: { type: 'string', hint: 'name', description: 'which node (needed with an ingest key)' },
     interval: { type: 'string', hint: '30', description: 'seconds between heartbeats' },
     quiet: { type: 'boolean', description: 'print only failures' },
   },
   async run(ctx) {
+    if (ctx.string('token') !== undefined) {
+      throw new UsageError(
+        'the agent takes no --token: a command line is there for every user to read with ps. Put the token in a file only its user reads and pass --token-file (or LIFELINE_TOKEN_FILE), or set LIFELINE_TOKEN',
+        ctx.command,
+      );
+    }
     const intervalMs = ctx.int('interval', 30, 1) * 1000;
     const node = ctx.string('node');
     const quiet = ctx.flag('quiet');

@@ -82,16 +82,19 @@ export class Client {
     return this.request<void>('DELETE', path, {});
   }
 
-  /** Every item of a list, following next_cursor; the answer has the API's shape with no cursor left. */
-  async all<T>(path: string, query: Query = {}): Promise<Page<T>> {
+  /**
+   * The first `max` items of a list (every item without one), following next_cursor past the
+   * API's page limit; the cursor is kept when items were left, so the caller can say so.
+   */
+  async all<T>(path: string, query: Query = {}, max = Infinity): Promise<Page<T>> {
     const items: T[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.get<Page<T>>(path, { ...query, limit: PAGE_SIZE, cursor });
+      const page = await this.get<Page<T>>(path, { ...query, limit: Math.min(PAGE_SIZE, max - items.length), cursor });
       items.push(...page.items);
       cursor = page.next_cursor ?? undefined;
-    } while (cursor !== undefined);
-    return { items, next_cursor: null };
+    } while (cursor !== undefined && items.length < max);
+    return { items, next_cursor: cursor ?? null };
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
@@ -114,12 +117,23 @@ export class Client {
       // The caller's own abort is not a connection problem: let it through as it is.
       if (opts.signal?.aborted) throw err;
       if (timeout.aborted) throw new ConnectionError(`no answer from ${this.url} within ${this.timeoutMs / 1000} s`, { cause: err });
+      // fetch says "fetch failed" for a request it sent and got no answer to (refused, reset,
+      // DNS); a request it could not make at all (a URL it cannot parse, a token that cannot go
+      // in a header) is a setup mistake that asking again will not fix, so it goes up as it is.
+      if (!(err instanceof TypeError && err.message === 'fetch failed')) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new ConnectionError(`cannot reach ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
     }
     const text = await res.text();
-    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
-    throw errorOf(res, text);
+    if (!res.ok) throw errorOf(res, text);
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // Something else answers there: another service on that port, a proxy's login page.
+      const type = res.headers.get('content-type')?.split(';')[0] ?? 'no content type';
+      throw new Error(`${this.url} did not answer with Lifeline's JSON (got ${type}, HTTP ${res.status}) — is --url right?`);
+    }
   }
 }
 

@@ -20,6 +20,8 @@ export interface OptionSpec {
   hint?: string;
   /** One line in `lifeline <command> --help`. */
   description: string;
+  /** Accepted but left out of the help: a flag taken only to be refused with a hint. */
+  hidden?: boolean;
 }
 
 export interface Command {
@@ -59,6 +61,40 @@ export const API_OPTIONS = {
 export const LIST_OPTIONS: Record<string, OptionSpec> = {
   limit: { type: 'string', hint: 'n', description: 'show only the first n (default: all)' },
 };
+
+/**
+ * An http or https URL, or a usage error naming where it came from: `127.0.0.1:8080` has no
+ * scheme, and `localhost:8080` parses as one (`localhost:`), so both are caught here rather than
+ * as a request that can never be made.
+ */
+export function httpUrl(raw: string, source: string, command: Command): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    // described below
+  }
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') return url;
+  const guess = raw.includes('://') ? '' : ` (did you mean http://${raw}?)`;
+  throw new UsageError(`${source} must be an http or https URL, got "${raw}"${guess}`, command);
+}
+
+/**
+ * A secret sent in the Authorization header holds visible ASCII only; anything else (a curly
+ * quote pasted with it, a non-breaking space) can never be sent, and retrying will not change it.
+ */
+function checkedToken(token: string, source: string, command: Command): string {
+  const at = token.search(/[^\x21-\x7e]/);
+  if (at === -1) return token;
+  const char = token.codePointAt(at)!;
+  // A space or a control character is only named by its code point: shown, it would look like nothing.
+  const glyph = String.fromCodePoint(char);
+  const shown = /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(glyph) ? `"${glyph}" ` : '';
+  throw new UsageError(
+    `${source} holds ${shown}(U+${char.toString(16).toUpperCase().padStart(4, '0')}) at character ${at + 1}, which no token has: was it pasted with quotes or spaces?`,
+    command,
+  );
+}
 
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
 
@@ -121,8 +157,10 @@ export class Context {
   }
 
   client(timeoutMs?: number): Client {
+    const given = this.string('url');
+    const url = given ?? this.io.env.LIFELINE_URL ?? DEFAULT_URL;
+    httpUrl(url, given === undefined ? 'LIFELINE_URL' : '--url', this.command);
     const token = this.token();
-    const url = this.string('url') ?? this.io.env.LIFELINE_URL ?? DEFAULT_URL;
     return new Client({ url, token, ...(timeoutMs ? { timeoutMs } : {}) });
   }
 
@@ -141,19 +179,18 @@ export class Context {
       }
       const token = text.trim();
       if (!token) throw new UsageError(`the token file ${file} is empty`, this.command);
-      return token;
+      return checkedToken(token, `the token file ${file}`, this.command);
     }
-    const token = this.string('token') ?? this.io.env.LIFELINE_TOKEN;
-    if (token) return token;
-    const flags = 'token' in this.command.options ? 'pass --token or --token-file' : 'pass --token-file';
+    const flag = this.string('token');
+    const token = flag ?? this.io.env.LIFELINE_TOKEN;
+    if (token) return checkedToken(token, flag === undefined ? 'LIFELINE_TOKEN' : '--token', this.command);
+    const flags = this.command.options.token && !this.command.options.token.hidden ? 'pass --token or --token-file' : 'pass --token-file';
     throw new UsageError(`no token: ${flags}, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE`, this.command);
   }
 
-  /** The first --limit items when given, otherwise every item, following cursors. */
+  /** The first --limit items when given, otherwise every item, following cursors either way. */
   fetchList<T>(path: string, query: Query = {}): Promise<Page<T>> {
-    const limit = this.int('limit', undefined, 1);
-    const client = this.client();
-    return limit === undefined ? client.all<T>(path, query) : client.get<Page<T>>(path, { ...query, limit });
+    return this.client().all<T>(path, query, this.int('limit', undefined, 1));
   }
 
   /** The API's answer with --json, otherwise the human rendering of it. */

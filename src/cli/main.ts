@@ -47,10 +47,18 @@ const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}.`;
 /** `--interval 30`: the flag with its hint, as the synopsis and README write it. */
 const flagTerm = (name: string, o: OptionSpec) => (o.type === 'boolean' ? `--${name}` : `--${name} ${o.hint ?? name}`);
 
-/** Everything after `lifeline nodes add`: `<name> [--url url] … [--label k=v …]`. */
+/**
+ * A command ending in `<command...>` (`lifeline run`) takes everything from that command's first
+ * word on as the command's own, its flags too: `run --ping-url U sh -c 'exit 3'` runs `sh -c`.
+ */
+const takesCommand = (c: Command) => c.args?.at(-1)?.endsWith('...>') ?? false;
+
+/** Everything after `lifeline nodes add`: `<name> [--url url] … [--label k=v …]`; `run`'s flags come first, then `--`. */
 function synopsis(c: Command): string {
-  const flags = Object.entries(c.options).map(([name, o]) => `[${flagTerm(name, o)}${o.multiple ? ' …' : ''}]`);
-  return [...(c.args ?? []), ...flags].join(' ');
+  const flags = Object.entries(c.options)
+    .filter(([, o]) => !o.hidden)
+    .map(([name, o]) => `[${flagTerm(name, o)}${o.multiple ? ' …' : ''}]`);
+  return (takesCommand(c) ? [...flags, '--', ...(c.args ?? [])] : [...(c.args ?? []), ...flags]).join(' ');
 }
 
 /** A command's words below `lifeline`, with its arguments: `nodes add <name>`. */
@@ -121,10 +129,11 @@ function leaf(c: Command, name: string, out: Output): Program {
     .usage(synopsis(c))
     .addHelpText('after', `\nExample: ${c.example}`);
   for (const arg of c.args ?? []) p.argument(arg);
+  if (takesCommand(c)) p.passThroughOptions();
   for (const [flag, o] of Object.entries(c.options)) {
     const option = new Option(o.type === 'boolean' ? `--${flag}` : `--${flag} <${o.hint ?? flag}>`, o.description);
     if (o.multiple) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
-    p.addOption(option);
+    p.addOption(o.hidden ? option.hideHelp() : option);
   }
   return p.action(async () => {
     const code = await c.run(new Context(c, p.opts(), p.args, out));
@@ -134,7 +143,9 @@ function leaf(c: Command, name: string, out: Output): Program {
 
 /** The command tree for one run (commander keeps parse state on it); `leaves` maps ours to its. */
 function program(out: Output): { root: Program; leaves: Map<Command, Program> } {
+  // Needed by passThroughOptions below it; the root's own flags are only --help and --version.
   const root = configured(new Program('lifeline'), out)
+    .enablePositionalOptions()
     .usage('<command> [args] [flags]')
     .version(PACKAGE_VERSION, '-V, --version', 'print the version')
     .addHelpText(

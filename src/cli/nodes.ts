@@ -1,7 +1,8 @@
 import type { Node, NodeWithToken } from '../api/shapes.ts';
-import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type OptionSpec } from './command.ts';
+import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context, type OptionSpec } from './command.ts';
 import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, labels, secretBlock } from './format.ts';
+import { isUtc } from '../local-time.ts';
 
 /**
  * The timing flags `nodes add` and `nodes edit` share; `add` hints at the defaults the API
@@ -17,8 +18,17 @@ function settingOptions(hints: { interval: string; grace: string; failures: stri
     },
     failures: { type: 'string', hint: hints.failures, description: 'missed heartbeats before down' },
     'time-zone': { type: 'string', hint: 'zone', description: "the clock a scheduled job's schedule is read on (default UTC)" },
-    'max-run': { type: 'string', hint: 'seconds', description: 'for a scheduled job: a run that pinged its start is down after this long' },
+    'max-run': { type: 'string', hint: 'seconds', description: 'for a scheduled job: a run that pinged its start is down after this long (0 or none: no limit)' },
   };
+}
+
+/** --max-run in seconds; 0 or `none` is null, which the API reads as no run limit. */
+function maxRun(ctx: Context): number | null | undefined {
+  const raw = ctx.string('max-run');
+  if (raw === undefined) return undefined;
+  if (raw === 'none') return null;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--max-run must be a whole number of seconds, or 0 or none for no limit, got "${raw}"`, ctx.command);
+  return Number(raw) === 0 ? null : Number(raw);
 }
 
 const add: Command = {
@@ -44,7 +54,7 @@ const add: Command = {
       // The expression is the API's to judge, and so is an --interval beside it: both are
       // refused in its words. Flags not given are left out, for the API's defaults, but for the
       // grace: an engine older than the 300 s default gave a job 0, which the help would belie.
-      const schedule = { cron, time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace') ?? SCHEDULE_DEFAULTS.grace_seconds, max_run_seconds: ctx.int('max-run', undefined, 1) };
+      const schedule = { cron, time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace') ?? SCHEDULE_DEFAULTS.grace_seconds, max_run_seconds: maxRun(ctx) };
       body = { ...common, schedule, heartbeat_interval_seconds: ctx.int('interval', undefined, 1), failures_for_down: ctx.int('failures', undefined, 1) };
     }
     const node = await ctx.client().post<NodeWithToken>('/v1/nodes', body);
@@ -90,7 +100,11 @@ function settings(node: Node): string {
  */
 function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>): string {
   const url = node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${node.ping_key}`;
-  return `Ping URL: ${url}\nIn its crontab:  ${schedule.cron} lifeline run --ping-url ${url} -- your-job.sh`;
+  const line = `${schedule.cron} lifeline run --ping-url ${url} -- your-job.sh`;
+  if (isUtc(schedule.time_zone)) return `Ping URL: ${url}\nIn its crontab:  ${line}`;
+  // cron reads a line on the host's clock: CRON_TZ (cronie, systemd-cron) has it read on the
+  // job's, so a Berlin 03:00 is not run at 03:00 UTC, an hour or two off.
+  return `Ping URL: ${url}\nIn its crontab:  CRON_TZ=${schedule.time_zone}\n                 ${line}`;
 }
 
 /** `/v1/nodes/web-1`: the API takes a node's id or its name there. */
@@ -129,7 +143,7 @@ const edit: Command = {
     // as it stands, so the node is read first. The grace belongs to the schedule on a scheduled
     // job and to the node otherwise.
     const cron = ctx.string('schedule');
-    const timing = { time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace'), max_run_seconds: ctx.int('max-run', undefined, 1) };
+    const timing = { time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace'), max_run_seconds: maxRun(ctx) };
     const scheduleFlags = cron !== undefined || timing.time_zone !== undefined || timing.max_run_seconds !== undefined;
     if (ctx.flag('heartbeats')) {
       if (scheduleFlags) throw new UsageError('--heartbeats leaves the schedule: --schedule, --time-zone and --max-run cannot go with it', ctx.command);
@@ -189,7 +203,7 @@ const list: Command = {
         { header: 'SINCE', value: (n) => ago(n.health.since, now) },
         // A heartbeat node's last heartbeat, a scheduled job's last ping: each one's last report.
         { header: 'LAST REPORT', value: (n) => ago(n.health.last_heartbeat_at, now) },
-        { header: 'EVERY', value: (n) => n.schedule?.cron ?? `${n.heartbeat_interval_seconds}s`, align: 'right' },
+        { header: 'EVERY', value: (n) => (n.schedule ? `${n.schedule.cron}${isUtc(n.schedule.time_zone) ? '' : ` ${n.schedule.time_zone}`}` : `${n.heartbeat_interval_seconds}s`), align: 'right' },
         { header: 'LABELS', value: (n) => labels(n.labels) },
         { header: 'REASON', value: (n) => n.health.reason ?? '' },
       ],

@@ -5,8 +5,10 @@
 // stderr and the job's own result stands.
 
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { OutputTail } from '../jobs/model.ts';
-import { UsageError, type Command, type Context } from './command.ts';
+import { httpUrl, UsageError, type Command, type Context } from './command.ts';
 
 /** Attempts per ping and the pause after each failed one: about 5 s in all with 2 s timeouts. */
 const ATTEMPTS = 3;
@@ -47,12 +49,15 @@ export async function pingPatiently(ping: Pinger, url: string, warn: (line: stri
   return false;
 }
 
+/** Where a command's output is copied, told which of the command's streams it came from. */
+type Output = (b: Buffer, from?: Readable) => void;
+
 /**
  * Runs `argv` with inherited stdin and copies of stdout and stderr passed through as they come,
  * the tail kept for the end ping. Resolves with its exit code: a signal is 128 + its number as a
  * shell reports it, a command that cannot be started is 127 (not found) or 126.
  */
-export function runCommand(argv: string[], tail: OutputTail, io: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void }): Promise<number> {
+export function runCommand(argv: string[], tail: OutputTail, io: { stdout: Output; stderr: Output }): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'pipe', 'pipe'] });
     // Ctrl-C reaches the command from the terminal (one process group): the wrapper outlives it to
@@ -67,14 +72,12 @@ export function runCommand(argv: string[], tail: OutputTail, io: { stdout: (b: B
       process.off('SIGTERM', forward);
       process.off('SIGHUP', forward);
     });
-    child.stdout.on('data', (b: Buffer) => {
-      io.stdout(b);
-      tail.push(b);
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      io.stderr(b);
-      tail.push(b);
-    });
+    for (const [from, to] of [[child.stdout, io.stdout], [child.stderr, io.stderr]] as const) {
+      from.on('data', (b: Buffer) => {
+        to(b, from);
+        tail.push(b);
+      });
+    }
     child.on('error', (err: NodeJS.ErrnoException) => {
       const line = Buffer.from(`lifeline: cannot run ${argv[0]}: ${err.message}\n`);
       io.stderr(line);
@@ -86,24 +89,37 @@ export function runCommand(argv: string[], tail: OutputTail, io: { stdout: (b: B
     });
     child.on('close', (code, signal) => {
       if (code !== null) return resolve(code);
-      const number = signal ? (osSignals[signal] ?? 0) : 0;
-      resolve(128 + number);
+      resolve(128 + (signal ? constants.signals[signal] : 0));
     });
   });
 }
 
-const osSignals: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGABRT: 6 };
+/**
+ * Copies a child's output to one of ours until writing there fails, and never lets that failure
+ * end the wrapper (an unhandled 'error' event would: exit 1, no end ping). A reader that went
+ * away (`lifeline run … | head -1`, EPIPE) gets the child's end of the pipe closed, so the
+ * command meets a closed pipe as it would have without the wrapper (SIGPIPE, 141 in a shell);
+ * any other failure (a full disk) only stops the copying, and the command runs on, its output
+ * still read and its tail still kept for the end ping.
+ */
+export function relay(to: Writable): Output {
+  let failed = false;
+  let source: Readable | undefined;
+  to.on('error', (err: NodeJS.ErrnoException) => {
+    failed = true;
+    if (err.code === 'EPIPE') source?.destroy();
+  });
+  return (b, from) => {
+    source = from;
+    if (!failed) to.write(b);
+  };
+}
 
 function pingUrl(ctx: Context): URL {
-  const raw = ctx.string('ping-url') ?? ctx.io.env.LIFELINE_PING_URL;
+  const given = ctx.string('ping-url');
+  const raw = given ?? ctx.io.env.LIFELINE_PING_URL;
   if (!raw) throw new UsageError('no ping URL: pass --ping-url or set LIFELINE_PING_URL', ctx.command);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new UsageError(`--ping-url must be a URL, got "${raw}"`, ctx.command);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--ping-url must be an http or https URL', ctx.command);
+  const url = httpUrl(raw, given === undefined ? 'LIFELINE_PING_URL' : '--ping-url', ctx.command);
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }
@@ -112,7 +128,7 @@ function pingUrl(ctx: Context): URL {
 export async function wrap(
   url: URL,
   argv: string[],
-  io: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void; warn: (line: string) => void },
+  io: { stdout: Output; stderr: Output; warn: (line: string) => void },
   ping: Pinger = fetchPing,
   pauseMs = RETRY_PAUSE_MS,
 ): Promise<number> {
@@ -135,8 +151,8 @@ export const runJobCommand: Command = {
   async run(ctx) {
     const url = pingUrl(ctx);
     return wrap(url, ctx.rest(0), {
-      stdout: (b) => void process.stdout.write(b),
-      stderr: (b) => void process.stderr.write(b),
+      stdout: relay(process.stdout),
+      stderr: relay(process.stderr),
       warn: (line) => ctx.io.stderr(line),
     });
   },

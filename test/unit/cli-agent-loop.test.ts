@@ -58,6 +58,22 @@ describe('runAgent', () => {
     assert.ok(seqs[0]! >= Date.now() - 60_000, 'seq starts from the clock, so a restarted agent is not ignored');
   });
 
+  it('stops with the error when the request cannot be made at all, since retrying cannot help', async () => {
+    const refused = new TypeError('Cannot convert argument to a ByteString because the character at index 7 has a value of 8220 which is greater than 255.');
+    const client = new Client({ url: 'http://engine.test', token: 't', fetch: (() => Promise.reject(refused)) as typeof fetch });
+    const stop = new AbortController();
+    const beats: Beat[] = [];
+    const err = await runAgent({
+      client,
+      intervalMs: 5,
+      collect: () => ({}),
+      signal: stop.signal,
+      onBeat: (b) => void (beats.push(b) === 3 && stop.abort()),
+    }).catch((e: unknown) => e);
+    assert.equal(err, refused);
+    assert.equal(beats.length, 0);
+  });
+
   it('stops with the error when the engine refuses the token, since retrying cannot help', async () => {
     const { client } = scriptedClient([401]);
     const err = await runAgent({ client, intervalMs: 5, collect: () => ({}), signal: new AbortController().signal }).catch((e: unknown) => e);

@@ -71,6 +71,33 @@ describe('Client', () => {
     assert.equal(describeError(err), 'error: cannot reach http://engine.test:8080: ECONNREFUSED');
   });
 
+  it('lets a request that could not be made go up as it is, not as an engine out of reach', async () => {
+    // How fetch refuses a header value it cannot send (a token pasted with curly quotes).
+    const refused = new TypeError('Cannot convert argument to a ByteString because the character at index 7 has a value of 8220 which is greater than 255.');
+    const f = fakeFetch(() => Promise.reject(refused));
+    const err = await new Client({ url: 'http://engine.test', token: 't', fetch: f.fn }).get('/v1/nodes').catch((e: unknown) => e);
+    assert.equal(err, refused);
+  });
+
+  it('names the URL when what answers there is not Lifeline (another service on that port)', async () => {
+    const f = fakeFetch(() => new Response('<!doctype html><p>hello', { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' } }));
+    const err = await new Client({ url: 'http://127.0.0.1:18713', token: 't', fetch: f.fn }).get('/v1/nodes').catch((e: unknown) => e);
+    assert.ok(err instanceof Error);
+    assert.equal(err.message, "http://127.0.0.1:18713 did not answer with Lifeline's JSON (got text/html, HTTP 200) — is --url right?");
+  });
+
+  it('follows cursors past the largest page up to the number of items asked for, keeping the cursor of those left', async () => {
+    // Three full pages there, at most.
+    const f = fakeFetch((url) => {
+      const n = Number(url.searchParams.get('limit'));
+      return json({ items: Array.from({ length: n }, (_, i) => i), next_cursor: f.calls.length < 3 ? 'more' : null });
+    });
+    const page = await new Client({ url: 'http://engine.test', token: 't', fetch: f.fn }).all('/v1/nodes', {}, 600);
+    assert.equal(page.items.length, 600);
+    assert.equal(page.next_cursor, 'more');
+    assert.deepEqual(f.calls.map((c) => c.url.search), ['?limit=500', '?limit=100&cursor=more']);
+  });
+
   it('gives up on a silent engine after its timeout', async () => {
     const f = fakeFetch((_url, init) => new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason))));
     // The timeout's timer does not hold the event loop open (a real socket would): this does.

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { COMMANDS, run } from '../../src/cli/main.ts';
@@ -73,6 +75,7 @@ describe('the command line', () => {
       const r = await cli([...c.name.split(' '), '--help']);
       assert.equal(r.code, 0, c.name);
       for (const [flag, o] of Object.entries(c.options)) {
+        if (o.hidden) continue;
         const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${flag}`));
         assert.ok(line?.includes(o.description.split(' ').slice(0, 3).join(' ')), `${c.name} --help describes --${flag}: ${r.stdout}`);
       }
@@ -151,6 +154,58 @@ describe('the command line', () => {
     }
   });
 
+  it('puts CRON_TZ before the crontab line of a job on another clock than UTC, and shows that zone in nodes list', async () => {
+    const schedule = { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: null };
+    const job = { id: 'j1', name: 'walk-daily', labels: {}, schedule, ping_key: 'k', ping_url: 'https://lifeline.example/ping/k', heartbeat_interval_seconds: 30, health: { state: 'healthy', since: null, last_heartbeat_at: null, reason: null } };
+    const engine = await recordingEngine(job);
+    try {
+      const r = await cli(['nodes', 'add', 'walk-daily', '--schedule', '0 3 * * *', '--time-zone', 'Europe/Berlin'], engine.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^In its crontab: {2}CRON_TZ=Europe\/Berlin\n {17}0 3 \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh$/m);
+    } finally {
+      await engine.close();
+    }
+    const listed = await recordingEngine({ items: [job, { ...job, name: 'walk-utc', schedule: { ...schedule, time_zone: 'UTC' } }], next_cursor: null });
+    try {
+      const r = await cli(['nodes', 'list'], listed.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^walk-daily .* 0 3 \* \* \* Europe\/Berlin$/m);
+      assert.match(r.stdout, /^walk-utc .* 0 3 \* \* \*$/m);
+    } finally {
+      await listed.close();
+    }
+  });
+
+  it('takes --max-run 0 or none as no run limit, which the API writes as null', async () => {
+    const schedule = { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: 600 };
+    const engine = await recordingEngine({ id: 'j1', name: 'job', labels: {}, schedule, ping_key: 'k', ping_url: null });
+    try {
+      for (const none of ['0', 'none']) {
+        const edited = await cli(['nodes', 'edit', 'job', '--max-run', none], engine.env);
+        assert.equal(edited.code, 0, edited.stderr);
+        assert.deepEqual(JSON.parse(engine.seen.at(-1)!.body).schedule, { ...schedule, max_run_seconds: null });
+      }
+      assert.equal((await cli(['nodes', 'add', 'job', '--schedule', '0 3 * * *', '--max-run', 'none'], engine.env)).code, 0);
+      assert.equal(JSON.parse(engine.seen.at(-1)!.body).schedule.max_run_seconds, null);
+      const refused = await cli(['nodes', 'edit', 'job', '--max-run', 'soon'], engine.env);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /--max-run must be a whole number of seconds, or 0 or none for no limit, got "soon"/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('pages through cursors for a --limit past the largest page the API gives', async () => {
+    const engine = await recordingEngine({ items: Array(500).fill({}), next_cursor: 'c' });
+    try {
+      const r = await cli(['nodes', 'list', '--limit', '600', '--json'], engine.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(engine.seen.map((s) => [s.url.searchParams.get('limit'), s.url.searchParams.get('cursor')]), [['500', null], ['100', 'c']]);
+    } finally {
+      await engine.close();
+    }
+  });
+
   const usageErrors: Array<[string, string[], RegExp]> = [
     ['no command', [], /no command given/],
     ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
@@ -166,7 +221,11 @@ describe('the command line', () => {
     ['no token', ['nodes', 'list'], /no token: pass --token or --token-file, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE/],
     ['keys create without its flags', ['keys', 'create', '--token', 't'], /needs --name and --scope/],
     // Its command line is there for every user to read with ps, for as long as it runs.
-    ['the agent given its secret on the command line', ['agent', '--token', 't'], /Unknown option '--token'/],
+    ['the agent given its secret on the command line', ['agent', '--token', 't'], /the agent takes no --token: .* pass --token-file \(or LIFELINE_TOKEN_FILE\), or set LIFELINE_TOKEN/],
+    // Retrying cannot fix these: the agent looped on "cannot reach …: ERR_INVALID_URL" for good.
+    ['an engine URL without its scheme', ['agent', '--url', '127.0.0.1:18713'], /--url must be an http or https URL, got "127\.0\.0\.1:18713" \(did you mean http:\/\/127\.0\.0\.1:18713\?\)/],
+    ['an engine URL read as a scheme', ['nodes', 'list', '--url', 'localhost:8080', '--token', 't'], /--url must be an http or https URL, got "localhost:8080"/],
+    ['a token pasted with curly quotes', ['nodes', 'list', '--token', '\u201cllk_x\u201d'], /--token holds "\u201c" \(U\+201C\) at character 1, which no token has/],
     ['a token file that cannot be read', ['nodes', 'list', '--token-file', '/nonexistent/token'], /cannot read the token file \/nonexistent\/token \(ENOENT\)/],
   ];
   for (const [what, argv, message] of usageErrors) {
@@ -178,6 +237,19 @@ describe('the command line', () => {
       assert.match(r.stderr, /Usage: lifeline/);
     });
   }
+
+  it('refuses a token file holding what no token has, before any request (the agent retried it for good)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'llk_\u00a0x\n');
+    try {
+      const r = await cli(['agent', '--token-file', file]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, new RegExp(`the token file ${file} holds \\(U\\+00A0\\) at character 5`));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
 
   it('exits 1 with one readable line when the engine cannot be reached', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { OutputTail } from '../../src/jobs/model.ts';
+import { run } from '../../src/cli/main.ts';
+import { runCommand } from '../../src/cli/run-job.ts';
+
+/** A ping endpoint that records each ping's path and body and answers 200. */
+async function pingServer() {
+  const pings: Array<{ path: string; body: string }> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d));
+    req.on('end', () => {
+      pings.push({ path: req.url!, body });
+      res.end('OK');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ping/k`;
+  return { url, pings, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+const quiet = { stdout: () => {}, stderr: () => {} };
+
+describe('lifeline run', () => {
+  it('exits 128 + the number of any signal that ended the command, as a shell reports it', async () => {
+    // SIGUSR1 is 10 and SIGBUS 7 on Linux; neither was in the wrapper's own table, which gave 128.
+    assert.equal(await runCommand(['sh', '-c', 'kill -USR1 $$'], new OutputTail(), quiet), 138);
+    assert.equal(await runCommand(['sh', '-c', 'kill -BUS $$'], new OutputTail(), quiet), 135);
+  });
+
+  it("takes the flags after the command's first word as the command's, and shows -- in its usage", async () => {
+    const engine = await pingServer();
+    try {
+      const code = await run(['run', '--ping-url', engine.url, 'sh', '-c', 'exit 3'], { ...quiet, env: {} });
+      assert.equal(code, 3);
+      assert.deepEqual(engine.pings.map((p) => p.path), ['/ping/k/start', '/ping/k/3']);
+    } finally {
+      await engine.close();
+    }
+    let help = '';
+    assert.equal(await run(['run', '--help'], { stdout: (t) => void (help += t), stderr: () => {}, env: {} }), 0);
+    assert.match(help, /^Usage: lifeline run \[--ping-url url\] -- <command\.\.\.>$/m);
+  });
+
+  it('survives a reader that goes away (| head -1): the command meets the closed pipe as without it, and the end is pinged', async () => {
+    const engine = await pingServer();
+    try {
+      const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+      const script = `const { run } = await import(${JSON.stringify(main)}); process.exitCode = await run(process.argv.slice(1));`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, 'run', '--ping-url', engine.url, '--', 'sh', '-c', 'while :; do echo line; done'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      // What head -1 does: read the first line, then close its end of the pipe.
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      // A shell pipeline reports `sh` killed by SIGPIPE as 141, and so does the wrapper.
+      assert.equal(code, 141, stderr);
+      assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+      assert.deepEqual(engine.pings.map((p) => p.path), ['/ping/k/start', '/ping/k/141']);
+      assert.match(engine.pings[1]!.body, /^line\n/);
+    } finally {
+      await engine.close();
+    }
+  });
+});
