@@ -987,17 +987,24 @@ describe('console: incidents', () => {
     assert.match(page, /db-6-old is still down\./);
   });
 
-  it('acknowledges after an escalation moved the incident since its page was drawn; a second Acknowledge lands on it as already acknowledged', async () => {
+  /** An open incident of a new node `name`, its page as drawn, and a sender of that page's Acknowledge form. */
+  async function drawnAcknowledge(name: string) {
     const { h, cookie } = s;
-    const node = await h.createNode('db-02');
+    const node = await h.createNode(name);
     const [incident] = await openIncidents(h.sql, [
-      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-02 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
     ]);
     const path = `/incidents/${incident!.id}`;
     const body = formOf(await get(path), `${path}/acknowledge`).toString();
-    // Level 2 paged meanwhile, as an escalation step writes it: the engine's move, not a person's.
-    await h.sql`update incidents set escalation_step = 1, escalation_level = 1, version = version + 1 where id = ${incident!.id}`;
     const ack = () => h.app.request(`${path}/acknowledge`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    return { id: incident!.id, path, ack };
+  }
+
+  it('acknowledges after an escalation moved the incident since its page was drawn; a second Acknowledge lands on it as already acknowledged', async () => {
+    const { h } = s;
+    const { id, path, ack } = await drawnAcknowledge('db-02');
+    // Level 2 paged meanwhile, as an escalation step writes it: the engine's move, not a person's.
+    await h.sql`update incidents set escalation_step = 1, escalation_level = 1, version = version + 1 where id = ${id}`;
     const first = await ack();
     assert.equal(first.status, 303, await first.text());
     assert.equal(first.headers.get('location'), `${path}?done=acknowledged`);
@@ -1006,23 +1013,16 @@ describe('console: incidents', () => {
     assert.equal(second.status, 303, await second.text());
     assert.equal(second.headers.get('location'), `${path}?done=already`);
     assert.match(await get(second.headers.get('location')!), /<b>Already acknowledged <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span title="[^"]+">key <b>[^<]+<\/b><\/span><\/b>: nothing was changed\./);
-    const row = await expectJson<{ status: string; acknowledged_at: string }>(await h.admin('GET', `/v1/incidents/${incident!.id}`), 200);
-    assert.equal(row.status, 'acknowledged');
+    assert.equal((await expectJson<{ status: string }>(await h.admin('GET', `/v1/incidents/${id}`), 200)).status, 'acknowledged');
     // Resolved since: the address says nothing of an acknowledgement no longer standing.
-    await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' });
+    await h.admin('POST', `/v1/incidents/${id}/resolve`, { by: 'alice' });
     assert.doesNotMatch(await get(`${path}?done=already`), /Already acknowledged/);
   });
 
   it('refuses to acknowledge an incident resolved meanwhile, saying by whom and that there is nothing to acknowledge', async () => {
-    const { h, cookie } = s;
-    const node = await h.createNode('db-08');
-    const [incident] = await openIncidents(h.sql, [
-      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-08 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
-    ]);
-    const path = `/incidents/${incident!.id}`;
-    const body = formOf(await get(path), `${path}/acknowledge`).toString();
-    await h.admin('POST', `/v1/incidents/${incident!.id}/resolve`, { by: 'alice' });
-    const res = await h.app.request(`${path}/acknowledge`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const { id, ack } = await drawnAcknowledge('db-08');
+    await s.h.admin('POST', `/v1/incidents/${id}/resolve`, { by: 'alice' });
+    const res = await ack();
     assert.equal(res.status, 409);
     assert.match(await res.text(), /<b>Already resolved <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span>alice<\/span><\/b>: nothing to acknowledge\./);
   });
