@@ -3,13 +3,16 @@
 // only says the form was already sent, and the secret is lost. So the page sends such a form once:
 // a second submit of the same form is ignored, and its buttons say so. The page's CSP admits no
 // inline script, hence a file of this origin. Without script the server still creates once.
+// An action form marked data-once (Acknowledge, Resolve) is sent once the same way: a second tap
+// while the first is on its way would only come back "already acknowledged", and the spent button
+// shows the tap was taken. Without script both are sent, and the server keeps the first.
 // A page brought back from the back/forward cache keeps its forms marked sent, which would leave
 // them dead after Back then Forward: it is a page shown anew, so the marks go.
 
 /** Served at SEND_ONCE_SCRIPT_PATH; every console page loads it. */
 export const SEND_ONCE_SCRIPT = `document.addEventListener('submit', function (e) {
   var form = e.target;
-  if (!form.querySelector('input[name="_once"]')) return;
+  if (!form.hasAttribute('data-once') && !form.querySelector('input[name="_once"]')) return;
   if (form.hasAttribute('data-sent')) return e.preventDefault();
   form.setAttribute('data-sent', '');
   // aria-disabled, not disabled: a disabled submitter would drop out of the form being sent.

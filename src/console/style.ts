@@ -285,6 +285,11 @@ p { margin: 0.4rem 0; }
 /* Beside "open" in the list, and a policy that would page nobody now. */
 .tag-nobody { border-color: var(--down); color: var(--down); font-weight: 600; }
 .tag + .tag-nobody { margin-left: 0.3rem; }
+/* The engine's own words (a status, a severity, a delivery's outcome) never break inside a word:
+   "anywhere" let a crowded table squeeze the incidents list's status column to "acknowledg/ed"
+   at 1280 px. Names and labels, which can be 256 characters, still break anywhere. */
+.tag-open, .tag-acknowledged, .tag-resolved, .tag-critical, .tag-warning,
+.tag-sent, .tag-failed, .tag-dead, .tag-unsent, .tag-nobody { overflow-wrap: normal; }
 
 /* State counts (fleet filter) */
 
@@ -443,6 +448,11 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; margin: 0; }
 .facts dt { color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
+/* An incident's facts keep each label beside its value on a phone too: stacked, its eight lines of
+   facts took 16 and pushed Acknowledge, which sits under them, off the first screen. */
+.facts.facts-pairs { grid-template-columns: max-content minmax(0, 1fr); gap: 0.3rem 0.8rem; }
+.facts.facts-pairs dt { margin-top: 0; }
+.facts + .ack { margin-top: 0.9rem; }
 
 /* Uptime */
 

@@ -49,50 +49,78 @@ export interface Actor {
   detail?: Record<string, unknown> | undefined;
 }
 
+/** The incident as an action left it, and whether this action changed it (false: it was acknowledged already, the first kept). */
+export interface Acted {
+  incident: IncidentRow;
+  changed: boolean;
+}
+
 /**
  * Acknowledging and resolving share their guard: the incident exists, is not resolved (conflict)
- * and, when the caller names a version, is still at it (precondition_failed). Then the change, its
- * timeline entry and its outbox event commit together. Returns the incident as it now stands.
+ * and, when the caller names a version, is still at it (precondition_failed, naming the change it
+ * missed). Then the change, its timeline entry and its outbox event commit together.
  *
  * The change is stamped with the clock read once the row is locked, not when it was asked for: one
  * waiting behind an escalation's step would otherwise be stamped before the `escalated` line it
  * follows (and the `escalation_stopped` that copies its time with it).
  */
-async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx: Tx, row: IncidentRow, now: Date) => Promise<void>): Promise<IncidentRow> {
-  await sql.begin(async (tx) => {
+async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx: Tx, row: IncidentRow, now: Date) => Promise<boolean>): Promise<Acted> {
+  const changed = await sql.begin(async (tx) => {
     const row = await store.lockIncident(tx, id);
     if (!row) throw notFound(`Incident "${id}"`);
     if (row.status === 'resolved') throw conflict('The incident is already resolved.');
     if (actor.expectedVersion !== undefined && actor.expectedVersion !== row.version) {
-      throw new Refusal('precondition_failed', `The incident is at version ${row.version}, not ${actor.expectedVersion}.`);
+      const latest = actor.expectedVersion < row.version ? latestChange(row, (await store.timelinesOf(tx, [row.id])).get(row.id) ?? []) : undefined;
+      throw new Refusal('precondition_failed', `The incident is at version ${row.version}, not ${actor.expectedVersion}${latest ? `; its latest change: ${latest}` : ''}.`);
     }
-    await change(tx, row, clock.now());
+    return change(tx, row, clock.now());
   });
   const row = await store.getIncident(sql, id);
   if (!row) throw notFound(`Incident "${id}"`);
-  return row;
+  return { incident: row, changed };
 }
 
-/** Stops escalation and tells the channels that were paged. Acknowledging twice keeps the first. */
-export function acknowledge(sql: Sql, id: string, actor: Actor, clock: Clock, acting: Acting): Promise<IncidentRow> {
+/**
+ * The latest change that moved an unresolved incident's version, in words, for a client whose
+ * If-Match missed it: its acknowledgement, else its latest escalation step or policy replacement.
+ */
+function latestChange(row: IncidentRow, timeline: TimelineEntry[]): string | undefined {
+  if (row.status === 'acknowledged') return `acknowledged by ${row.acknowledged_by} at ${row.acknowledged_at?.toISOString()}`;
+  const e = timeline.findLast((t) => t.kind === 'escalated' || t.kind === 'policy_replaced' || (t.kind === 'reached_nobody' && Number(t.detail.step) > 0));
+  if (!e) return undefined;
+  const at = e.at.toISOString();
+  if (e.kind === 'policy_replaced') return `its escalation policy was deleted; it follows "${String(e.detail.policy_name)}" since ${at}`;
+  return `escalated to level ${Number(e.detail.level) + 1} at ${at}${e.kind === 'reached_nobody' ? ', which reached nobody' : ''}`;
+}
+
+/** Stops escalation and tells the channels that were paged. Acknowledging twice keeps the first, and says so (`changed` false). */
+export function acknowledgeOnce(sql: Sql, id: string, actor: Actor, clock: Clock, acting: Acting): Promise<Acted> {
   return act(sql, id, actor, clock, async (tx, row, now) => {
     const acked = await store.acknowledgeIncident(tx, row.id, now, actor.by);
     const target = { type: 'incident', id: row.id, name: row.title };
     await audit(tx, acting, { action: 'incident.acknowledge', target, result: acked ? 'done' : 'unchanged', detail: { by: actor.by } }, now);
-    if (!acked) return;
+    if (!acked) return false;
     await store.addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by: actor.by, ...actor.detail } }]);
     await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by })], now);
+    return true;
   });
 }
 
+/** acknowledgeOnce, answering only the incident as it now stands. */
+export async function acknowledge(sql: Sql, id: string, actor: Actor, clock: Clock, acting: Acting): Promise<IncidentRow> {
+  return (await acknowledgeOnce(sql, id, actor, clock, acting)).incident;
+}
+
 /** Resolves by hand; every channel that was paged is told. */
-export function resolve(sql: Sql, id: string, actor: Actor & { note?: string | undefined }, clock: Clock, acting: Acting): Promise<IncidentRow> {
-  return act(sql, id, actor, clock, async (tx, row, now) => {
+export async function resolve(sql: Sql, id: string, actor: Actor & { note?: string | undefined }, clock: Clock, acting: Acting): Promise<IncidentRow> {
+  const done = await act(sql, id, actor, clock, async (tx, row, now) => {
     await audit(tx, acting, { action: 'incident.resolve', target: { type: 'incident', id: row.id, name: row.title }, detail: { by: actor.by } }, now);
     const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by: actor.by, detail: { ...actor.detail, ...(actor.note ? { note: actor.note } : {}) } }]);
     await store.addTimeline(tx, timeline);
     await insertOutbox(tx, events, now);
+    return true;
   });
+  return done.incident;
 }
 
 /** A node's state changed, or the node was deleted. */

@@ -210,9 +210,15 @@ export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Prom
   await notifyAll(tx, LIVE_CHANNEL, incidentNotices(entries.map((e) => e.incident_id)));
 }
 
+/**
+ * Each incident's timeline in the order things happened: by time, then as written. An entry may be
+ * written after later ones but stamped with when it happened (`escalation_stopped` carries its
+ * acknowledgement's time, learnt only when the next level's timer fires, 300 s later on a 300 s
+ * level), so the order of writing alone put it after entries seconds younger.
+ */
 export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<string, TimelineEntry[]>> {
   const rows = await sql<TimelineEntry[]>`
-    select incident_id, at, kind, detail from incident_timeline where incident_id = any(${ids}::uuid[]) order by id`;
+    select incident_id, at, kind, detail from incident_timeline where incident_id = any(${ids}::uuid[]) order by at, id`;
   const out = new Map<string, TimelineEntry[]>(ids.map((id) => [id, []]));
   for (const r of rows) out.get(r.incident_id)!.push(r);
   return out;

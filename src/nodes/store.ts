@@ -17,6 +17,12 @@ function selectNodes(sql: Queryable) {
     join node_heartbeats hb on hb.node_id = n.id`;
 }
 
+/** The node with this id, never one named like it: a deleted node's id may be another node's name. */
+export async function nodeById(sql: Queryable, id: string): Promise<NodeRow | undefined> {
+  const [row] = await sql<NodeRow[]>`${selectNodes(sql)} where n.id = ${id}::uuid`;
+  return row;
+}
+
 /** `ref` is an id or a name; a name that happens to look like a UUID still resolves. */
 function refCondition(sql: Queryable, ref: string) {
   return isUuid(ref) ? sql`(n.id = ${ref}::uuid or n.name = ${ref})` : sql`n.name = ${ref}`;

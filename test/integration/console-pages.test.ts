@@ -17,7 +17,7 @@ import { MAX_FORM_BYTES } from '../../src/http/gate.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
-import { ADMIN_TOKEN, buildApp, consoleCookie, createHarness, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, buildApp, consoleCookie, createHarness, expectJson, formOf, signedIn, textareaText, unescapeHtml, type Harness } from '../helpers/app.ts';
 
 // The console's reads: the fleet in its worst-first order, paged both ways by keyset whatever
 // the filter, and what the pages put in front of a person.
@@ -765,7 +765,7 @@ describe('console: incidents', () => {
     const page = await get(`/incidents/${incident!.id}`);
     const iso = openedAt.toISOString();
     const onDay = iso.slice(0, 10) === h.clock.now().toISOString().slice(0, 10) ? '' : `${iso.slice(0, 10)} `;
-    assert.match(page, new RegExp(`<dt>Opened</dt><dd><time datetime="${iso}"[^>]*>[^<]+ ago · ${onDay}${iso.slice(11, 19)} UTC</time></dd>`));
+    assert.match(page, new RegExp(`<dt>Down since</dt><dd><time datetime="${iso}"[^>]*>[^<]+ ago · ${onDay}${iso.slice(11, 19)} UTC</time></dd>`));
   });
 
   it('numbers escalation levels from 1, as the policy page does, and says whom a level missed and whether escalation ends', async () => {
@@ -985,6 +985,46 @@ describe('console: incidents', () => {
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page, new RegExp(`<a href="/nodes/${node.id}">db-6-old</a><span class="muted"> \\(was db-6\\)</span>`));
     assert.match(page, /db-6-old is still down\./);
+  });
+
+  /** An open incident of a new node `name`, its page as drawn, and a sender of that page's Acknowledge form. */
+  async function drawnAcknowledge(name: string) {
+    const { h, cookie } = s;
+    const node = await h.createNode(name);
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const path = `/incidents/${incident!.id}`;
+    const body = formOf(await get(path), `${path}/acknowledge`).toString();
+    const ack = () => h.app.request(`${path}/acknowledge`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    return { id: incident!.id, path, ack };
+  }
+
+  it('acknowledges after an escalation moved the incident since its page was drawn; a second Acknowledge lands on it as already acknowledged', async () => {
+    const { h } = s;
+    const { id, path, ack } = await drawnAcknowledge('db-02');
+    // Level 2 paged meanwhile, as an escalation step writes it: the engine's move, not a person's.
+    await h.sql`update incidents set escalation_step = 1, escalation_level = 1, version = version + 1 where id = ${id}`;
+    const first = await ack();
+    assert.equal(first.status, 303, await first.text());
+    assert.equal(first.headers.get('location'), `${path}?done=acknowledged`);
+    // The same form sent again (a double tap): the first acknowledgement stands, and the page says whose.
+    const second = await ack();
+    assert.equal(second.status, 303, await second.text());
+    assert.equal(second.headers.get('location'), `${path}?done=already`);
+    assert.match(await get(second.headers.get('location')!), /<b>Already acknowledged <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span title="[^"]+">key <b>[^<]+<\/b><\/span><\/b>: nothing was changed\./);
+    assert.equal((await expectJson<{ status: string }>(await h.admin('GET', `/v1/incidents/${id}`), 200)).status, 'acknowledged');
+    // Resolved since: the address says nothing of an acknowledgement no longer standing.
+    await h.admin('POST', `/v1/incidents/${id}/resolve`, { by: 'alice' });
+    assert.doesNotMatch(await get(`${path}?done=already`), /Already acknowledged/);
+  });
+
+  it('refuses to acknowledge an incident resolved meanwhile, saying by whom and that there is nothing to acknowledge', async () => {
+    const { id, ack } = await drawnAcknowledge('db-08');
+    await s.h.admin('POST', `/v1/incidents/${id}/resolve`, { by: 'alice' });
+    const res = await ack();
+    assert.equal(res.status, 409);
+    assert.match(await res.text(), /<b>Already resolved <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span>alice<\/span><\/b>: nothing to acknowledge\./);
   });
 
   it('keeps a note sent to resolve an incident resolved meanwhile, and says when and by whom', async () => {

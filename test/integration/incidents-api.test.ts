@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Incident } from '../../src/api/shapes.ts';
-import { openIncidents } from '../../src/incidents/store.ts';
+import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson } from '../helpers/app.ts';
 
@@ -85,6 +85,33 @@ describe('incidents API', () => {
     await expectError(res, 412, 'precondition_failed');
     assert.deepEqual(await incidentRow(), { status: 'open', version: 1 });
     assert.deepEqual(await events(), []);
+  });
+
+  it('names in a 412 the change the If-Match missed: an escalation, then an acknowledgement', async () => {
+    const at = h.clock.advance(300_000);
+    // Level 2 paged, as an escalation step writes it.
+    await h.sql`update incidents set escalation_step = 1, escalation_level = 1, version = 2 where id = ${incidentId}`;
+    await addTimeline(h.sql, [{ incident_id: incidentId, at, kind: 'escalated', detail: { level: 1, step: 1, channel_ids: [], users: [] } }]);
+    const stale = { token: ADMIN_TOKEN, json: {}, headers: { 'if-match': '1' } };
+    const err = await expectError(await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, stale), 412, 'precondition_failed');
+    assert.equal(err.message, `The incident is at version 2, not 1; its latest change: escalated to level 2 at ${at.toISOString()}.`);
+    await expectJson(await h.admin('POST', `/v1/incidents/${incidentId}/acknowledge`, { by: 'alice' }), 200);
+    const after = await expectError(await h.req('POST', `/v1/incidents/${incidentId}/resolve`, stale), 412, 'precondition_failed');
+    assert.equal(after.message, `The incident is at version 3, not 1; its latest change: acknowledged by alice at ${at.toISOString()}.`);
+    assert.deepEqual(await incidentRow(), { status: 'acknowledged', version: 3 });
+  });
+
+  it('lists a timeline in the order things happened, an entry written late but stamped early in its place', async () => {
+    const t0 = h.clock.now();
+    const later = new Date(t0.getTime() + 2_000);
+    await addTimeline(h.sql, [
+      { incident_id: incidentId, at: t0, kind: 'acknowledged', detail: { by: 'alice' } },
+      { incident_id: incidentId, at: later, kind: 'delivery_sent', detail: {} },
+    ]);
+    // Written when the next level's timer fired, stamped with the acknowledgement that stopped it.
+    await addTimeline(h.sql, [{ incident_id: incidentId, at: t0, kind: 'escalation_stopped', detail: { step: 1, reason: 'acknowledged', by: 'alice' } }]);
+    const one = await expectJson<Incident>(await h.admin('GET', `/v1/incidents/${incidentId}`), 200);
+    assert.deepEqual(one.timeline.map((t) => t.kind), ['acknowledged', 'escalation_stopped', 'delivery_sent']);
   });
 
   it('rejects bad input on every incident route without changing anything', async () => {

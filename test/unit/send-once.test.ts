@@ -8,7 +8,9 @@ import { SEND_ONCE_SCRIPT } from '../../src/console/send-once.ts';
 
 class Element {
   private attributes = new Map<string, string>();
-  constructor(private readonly children: { once?: Element; buttons?: Element[] } = {}) {}
+  constructor(private readonly children: { once?: Element; buttons?: Element[] } = {}, attributes: string[] = []) {
+    for (const a of attributes) this.attributes.set(a, '');
+  }
   setAttribute(name: string, value: string) {
     this.attributes.set(name, value);
   }
@@ -28,9 +30,10 @@ class Element {
   }
 }
 
-function page() {
+/** A page with one form: a create form with its token, or an action form marked `data-once`, or a form with neither. */
+function page(kind: 'token' | 'marked' | 'plain' = 'token') {
   const buttons = [new Element()];
-  const form = new Element({ once: new Element(), buttons });
+  const form = new Element({ ...(kind === 'token' ? { once: new Element() } : {}), buttons }, kind === 'marked' ? ['data-once'] : []);
   const listeners = new Map<string, (e: object) => void>();
   const target = (name: string) => ({
     addEventListener: (type: string, listener: (e: object) => void) => listeners.set(`${name} ${type}`, listener),
@@ -68,5 +71,16 @@ describe('send-once script', () => {
     assert.equal(p.button.hasAttribute('aria-disabled'), false);
     assert.equal(p.submit(), false, 'the restored form is sent');
     assert.equal(p.submit(), true, 'once');
+  });
+
+  it('sends an action form marked data-once once, its button spent, and leaves other forms alone', () => {
+    const marked = page('marked');
+    assert.equal(marked.submit(), false);
+    assert.equal(marked.button.hasAttribute('aria-disabled'), true, 'its button spent');
+    assert.equal(marked.submit(), true, 'a double tap sends it once');
+    const plain = page('plain');
+    assert.equal(plain.submit(), false);
+    assert.equal(plain.submit(), false, 'a form of neither kind is sent as often as it is submitted');
+    assert.equal(plain.button.hasAttribute('aria-disabled'), false);
   });
 });

@@ -4,18 +4,19 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
 import type { DeliveryRow } from '../../notifications/model.ts';
 import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
-import { findNodeRefs, nodeStates } from '../../nodes/store.ts';
+import { findNodeRefs, nodeById } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isTimeCursor } from '../../http/validation.ts';
 import { NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
-import { acknowledge, resolve } from '../../incidents/service.ts';
+import { acknowledgeOnce, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
-import { Ago, areaText, At, Back, Notice, Pager } from '../components.tsx';
+import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../components.tsx';
+import { CATEGORIES } from '../../incidents/categorize.ts';
 import { agoAndAt, atOn, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
@@ -41,6 +42,11 @@ const FILTER_LABEL: Record<Filter, string> = { unresolved: 'not resolved', open:
 const filterOf = (raw: string | undefined): Filter => ((STATUSES as string[]).includes(raw ?? '') ? (raw as IncidentStatus) : 'unresolved');
 /** The filter as the list's address carries it: the default as none. */
 const statusParam = (f: Filter): IncidentStatus | undefined => (f === 'unresolved' ? undefined : f);
+
+/** What an action on an incident did, as its redirect says it (`?done=`). */
+type Done = 'acknowledged' | 'resolved';
+/** `already`: acknowledged before this acknowledgement came (someone else, or the same form sent twice). */
+const SAYINGS: ReadonlyArray<Done | 'already'> = ['acknowledged', 'resolved', 'already'];
 
 export function incidentRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -94,32 +100,35 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   app.get('/incidents/:id', ...guards.page, async (c) => {
     const incident = isUuid(c.req.param('id')) ? await getIncident(deps.sql, c.req.param('id')) : undefined;
     if (!incident) return refusal(c, deps, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
-    const done = c.req.query('done');
-    return incidentPage(c, deps, incident, done === 'acknowledged' || done === 'resolved' ? { done } : {});
+    const done = SAYINGS.find((d) => d === c.req.query('done'));
+    return incidentPage(c, deps, incident, done ? { done } : {});
   });
 
   /**
-   * Acknowledge and resolve, as the API does them (src/incidents/service.ts), by the signed-in key
-   * and only at the version the page showed: anything that changed the incident since makes the
-   * command refuse, and the page then says so over what it is now.
+   * Acknowledge and resolve, as the API does them (src/incidents/service.ts), by the signed-in key,
+   * on the incident whatever moved it since the page was drawn. The engine's own moves (an
+   * escalation, a held step, a level that reached nobody) are no reason to refuse a person; what
+   * a person did meanwhile is: resolved, the command refuses and the page says by whom; already
+   * acknowledged (by someone else, or by this same form sent twice), the first acknowledgement is
+   * kept and the page says whose it is.
    */
-  const act = (command: (id: string, form: Record<string, string | File>, by: string, expectedVersion: number | undefined, who: Acting) => Promise<unknown>, done: string) =>
+  const act = (command: (id: string, form: Record<string, string | File>, by: string, who: Acting) => Promise<boolean>, done: Done) =>
     async (c: ConsoleContext) => {
       const id = c.req.param('id') ?? '';
       const form = await c.req.parseBody();
-      const version = typeof form.version === 'string' && /^\d{1,9}$/.test(form.version) ? Number(form.version) : undefined;
       const note = noteOf(form);
       const outcome = await attempt(
-        () => command(id, form, actor(c.get('session')), version, acting(c)),
+        () => command(id, form, actor(c.get('session')), acting(c)),
         async (r) => {
           const now = isUuid(id) ? await getIncident(deps.sql, id) : undefined;
           if (!now) return refusal(c, deps, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
           // The note goes back into its field whatever the refusal, even on an incident resolved
           // meanwhile (the live page kept the form for it): a paragraph is not retyped.
-          return incidentPage(c, deps, now, { refused: r, note, status: r.code === 'validation_failed' ? 400 : 409 });
+          return incidentPage(c, deps, now, { refused: r, action: done, note, status: r.code === 'validation_failed' ? 400 : 409 });
         },
       );
       if (outcome instanceof Response) return outcome;
+      if (!outcome) return c.redirect(`/incidents/${id}?done=already`, 303);
       // Back to the list as it was (its filter, its page), saying what was done and to which incident.
       const back = listWith(typeof form.back === 'string' ? form.back : undefined, done, id);
       return c.redirect(back ?? `/incidents/${id}?done=${done}`, 303);
@@ -129,14 +138,15 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     '/incidents/:id/acknowledge',
     ...guards.action,
     requireScope(deps, 'write'),
-    act((id, _form, by, expectedVersion, who) => acknowledge(deps.sql, id, { by, expectedVersion }, deps.clock, who), 'acknowledged'),
+    act(async (id, _form, by, who) => (await acknowledgeOnce(deps.sql, id, { by }, deps.clock, who)).changed, 'acknowledged'),
   );
   app.post(
     '/incidents/:id/resolve',
     ...guards.action,
     requireScope(deps, 'write'),
-    act((id, form, by, expectedVersion, who) => {
-      return resolve(deps.sql, id, { by, expectedVersion, note: resolutionNote(noteOf(form)) }, deps.clock, who);
+    act(async (id, form, by, who) => {
+      await resolve(deps.sql, id, { by, note: resolutionNote(noteOf(form)) }, deps.clock, who);
+      return true;
     }, 'resolved'),
   );
 
@@ -165,19 +175,10 @@ const WhenBy = (p: { at: Date | null; by: string | null; names: Map<string, stri
 );
 
 /** Why an action on an incident was not carried out, in the page's own words. */
-function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRow; names: Map<string, string>; now: Date }) {
+function RefusalNotice(p: { refusal: Refusal; action: Done | undefined; note: string; incident: IncidentRow; names: Map<string, string>; now: Date }) {
   const r = p.refusal;
-  if (r.code === 'precondition_failed') {
-    return (
-      <Notice kind="bad">
-        <p>
-          <b>Changed meanwhile — reload.</b> Someone or something acted on this incident after your page showed it, so nothing was done. This
-          is how it stands now; act again if you still mean to.
-        </p>
-      </Notice>
-    );
-  }
   if (r.code === 'conflict') {
+    // Resolved meanwhile: by whom and when, and that this action had nothing left to do.
     return (
       <Notice kind="bad">
         <p>
@@ -185,7 +186,7 @@ function RefusalNotice(p: { refusal: Refusal; note: string; incident: IncidentRo
             Already resolved
             <WhenBy at={p.incident.resolved_at} by={p.incident.resolved_by} names={p.names} now={p.now} />
           </b>
-          {p.note.trim() !== '' ? '; your note was not saved. It is kept below to copy.' : ': nothing was done.'}
+          {p.note.trim() !== '' ? '; your note was not saved. It is kept below to copy.' : p.action === 'acknowledged' ? ': nothing to acknowledge.' : ': nothing was done.'}
         </p>
       </Notice>
     );
@@ -276,12 +277,11 @@ async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
   );
 }
 
-/** Acknowledge from a list, at the version the list showed, coming back to the list. */
+/** Acknowledge from a list, coming back to the list. */
 function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
   return (
-    <form method="post" action={`/incidents/${p.incident.id}/acknowledge`} class="inline">
+    <form method="post" action={`/incidents/${p.incident.id}/acknowledge`} class="inline" data-once="">
       {p.csrf}
-      <input type="hidden" name="version" value={String(p.incident.version)} />
       <input type="hidden" name="back" value={p.back} />
       <button type="submit" class="small" id={`ack-${p.incident.id}`}>
         {/* One of many in the list: a screen reader's list of buttons says which incident each takes. */}
@@ -316,35 +316,50 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
   ].join(' ');
 }
 
-/** An incident with its timeline and ledger; `done` or `notice` says what just happened (or why not). */
-async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: IncidentRow, o: { done?: 'acknowledged' | 'resolved'; refused?: Refusal; note?: string; status?: ContentfulStatusCode } = {}) {
+/** An incident with its timeline and ledger; `done` or `refused` says what just happened (or why not). */
+async function incidentPage(
+  c: ConsoleContext,
+  deps: AppDeps,
+  incident: IncidentRow,
+  o: { done?: Done | 'already'; refused?: Refusal; action?: Done; note?: string; status?: ContentfulStatusCode } = {},
+) {
   const now = deps.clock.now();
-  const [frame, timelines, ledger, states, maintenance, refs, nobody] = await Promise.all([
+  const [frame, timelines, ledger, node, maintenance, nobody] = await Promise.all([
     chrome(c, deps),
     timelinesOf(deps.sql, [incident.id]),
     listDeliveries(deps.sql, incident.id),
-    nodeStates(deps.sql, [incident.node_id]),
+    nodeById(deps.sql, incident.node_id),
     maintenanceOf(deps.sql, [incident], now),
-    findNodeRefs(deps.sql, [incident.node_id]),
     pagedNobody(deps.sql, incident.status === 'open' ? [incident.id] : []),
   ]);
-  const state = states.get(incident.node_id);
   // The node's name now: node_name is the one it had at opening, and a renamed node's old name
-  // leads nowhere, or to another node that took it up. Undefined once the node is deleted. By id
-  // only: findNodeRefs also matches a node now named like this one's id.
-  const nodeName = refs.find((r) => r.id === incident.node_id)?.name;
+  // leads nowhere, or to another node that took it up. Undefined once the node is deleted.
+  const nodeName = node?.name;
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
-  const still = stillFailing(incident, state);
+  const still = stillFailing(incident, node?.state);
   const timeline = timelines.get(incident.id) ?? [];
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
-  const notice = o.done ? (
-    <Notice kind="ok">
-      <p>{o.done === 'acknowledged' ? 'Acknowledged: escalation stops.' : resolvedSaying(ledger)}</p>
-    </Notice>
-  ) : o.refused ? (
-    <RefusalNotice refusal={o.refused} note={o.note ?? ''} incident={incident} names={names} now={now} />
-  ) : null;
+  const notice =
+    o.done === 'already' ? (
+      incident.status === 'acknowledged' ? (
+        <Notice kind="ok">
+          <p>
+            <b>
+              Already acknowledged
+              <WhenBy at={incident.acknowledged_at} by={incident.acknowledged_by} names={names} now={now} />
+            </b>
+            : nothing was changed.
+          </p>
+        </Notice>
+      ) : null
+    ) : o.done ? (
+      <Notice kind="ok">
+        <p>{o.done === 'acknowledged' ? 'Acknowledged: escalation stops.' : resolvedSaying(ledger)}</p>
+      </Notice>
+    ) : o.refused ? (
+      <RefusalNotice refusal={o.refused} action={o.action} note={o.note ?? ''} incident={incident} names={names} now={now} />
+    ) : null;
   // A note typed for an incident resolved meanwhile: nothing takes it any more, so it is shown to
   // copy, without a Resolve that could only be refused again.
   const keptNote = incident.status === 'resolved' && o.note?.trim() ? o.note : undefined;
@@ -354,6 +369,8 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
     <Page title={incident.title} chrome={frame} section="incidents" live={['incident.changed']}>
       <Back href="/incidents">Incidents</Back>
       {notice}
+      {/* What is down, since when, why and how far it escalated come first, with Acknowledge: on a
+          phone they are the first screen. Resolving, with its note and caveat, follows. */}
       <Live id="incident-live" url={self} on={['incident.changed']}>
         <div class="page-head">
           <h1>{incident.title}</h1>
@@ -363,7 +380,74 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
           </div>
         </div>
         <PagedNobodyNotice incident={incident} pagedNobody={nobody} />
-        <IncidentActions incident={incident} nodeName={nodeName} session={frame.session} />
+        <div class="panel">
+          <dl class="facts facts-pairs">
+            <dt>Node</dt>
+            <dd>
+              {nodeName ? (
+                <>
+                  <a href={`/nodes/${incident.node_id}`}>{nodeName}</a>
+                  {nodeName === incident.node_name ? null : <span class="muted"> (was {incident.node_name})</span>}{' '}
+                  <StateBadge state={node!.state} />
+                </>
+              ) : (
+                <>
+                  {incident.node_name} <span class="muted">(deleted)</span>
+                </>
+              )}
+            </dd>
+            {/* "Down since" while it lasts; once resolved, when it opened. */}
+            <dt>{incident.status === 'resolved' ? 'Opened' : `${capitalized(CATEGORIES[incident.category].word)} since`}</dt>
+            <dd>
+              <Ago at={incident.opened_at} now={now} seconds />
+            </dd>
+            {node ? (
+              <>
+                <dt>{node.schedule ? 'Last ping' : 'Last heartbeat'}</dt>
+                <dd>
+                  <Ago at={node.last_heartbeat_at} now={now} seconds />
+                  {node.last_status ? ` · ${node.last_status}` : ''}
+                </dd>
+              </>
+            ) : null}
+            <dt>Why</dt>
+            <dd>{incident.reason ?? '—'}</dd>
+            {maintenance.size > 0 ? (
+              <>
+                <dt>Maintenance</dt>
+                <dd>
+                  <UnderMaintenance incident={incident} maintenance={maintenance} />
+                </dd>
+              </>
+            ) : null}
+            <dt>Escalation level</dt>
+            <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
+            <dt>Acknowledged</dt>
+            <dd>
+              {incident.acknowledged_at ? (
+                <>
+                  <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
+                </>
+              ) : (
+                <span class="muted">not yet</span>
+              )}
+            </dd>
+            {incident.resolved_at ? (
+              <>
+                <dt>Resolved</dt>
+                <dd>
+                  <At at={incident.resolved_at} /> by <Actor by={incident.resolved_by} names={names} />
+                </dd>
+              </>
+            ) : null}
+          </dl>
+          <IncidentActions incident={incident} session={frame.session} />
+        </div>
+        {still ? (
+          <Notice>
+            <p>{stillFailingWarning(nodeName ?? incident.node_name, still)}</p>
+          </Notice>
+        ) : null}
       </Live>
       {keptNote !== undefined ? (
         <div class="panel" id="kept-note">
@@ -376,9 +460,8 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
         </div>
       ) : null}
       {may(frame.session, 'write') && incident.status !== 'resolved' ? (
-        // Between the live regions, so a refresh never wipes a note being typed; the version it
-        // resolves at is in the live region above, following the incident.
-        <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel">
+        // Outside the live regions, so a refresh never wipes a note being typed.
+        <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel" data-once="">
           <Csrf session={frame.session} />
           <div class="field">
             <label for="note">Resolution note (optional)</label>
@@ -394,64 +477,12 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
           </div>
         </form>
       ) : null}
-      {/* Below the actions, so on a phone Acknowledge and Resolve come first; the caveat is about resolving. */}
-      <Live id="incident-history" url={self} on={['incident.changed']}>
-        {still ? (
-          <Notice>
-            <p>{stillFailingWarning(nodeName ?? incident.node_name, still)}</p>
-          </Notice>
-        ) : null}
-        <div class="panel">
-          <dl class="facts">
-            <dt>Node</dt>
-            <dd>
-              {nodeName ? (
-                <>
-                  <a href={`/nodes/${incident.node_id}`}>{nodeName}</a>
-                  {nodeName === incident.node_name ? null : <span class="muted"> (was {incident.node_name})</span>}
-                </>
-              ) : (
-                incident.node_name
-              )}
-            </dd>
-            <dt>Why</dt>
-            <dd>{incident.reason ?? '—'}</dd>
-            {maintenance.size > 0 ? (
-              <>
-                <dt>Maintenance</dt>
-                <dd>
-                  <UnderMaintenance incident={incident} maintenance={maintenance} />
-                </dd>
-              </>
-            ) : null}
-            <dt>Opened</dt>
-            <dd>
-              <Ago at={incident.opened_at} now={now} seconds />
-            </dd>
-            <dt>Acknowledged</dt>
-            <dd>
-              {incident.acknowledged_at ? (
-                <>
-                  <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
-                </>
-              ) : (
-                <span class="muted">not yet</span>
-              )}
-            </dd>
-            <dt>Resolved</dt>
-            <dd>
-              {incident.resolved_at ? (
-                <>
-                  <At at={incident.resolved_at} /> by <Actor by={incident.resolved_by} names={names} />
-                </>
-              ) : (
-                <span class="muted">not yet</span>
-              )}
-            </dd>
-            <dt>Escalation level</dt>
-            <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
-          </dl>
+      {may(frame.session, 'write') && incident.status !== 'resolved' && nodeName ? (
+        <div class="actions">
+          <MaintenanceLink node={nodeName} />
         </div>
+      ) : null}
+      <Live id="incident-history" url={self} on={['incident.changed']}>
         <h2>Timeline</h2>
         <Timeline entries={timeline} names={who} />
         <h2>Who was told</h2>
@@ -462,33 +493,24 @@ async function incidentPage(c: ConsoleContext, deps: AppDeps, incident: Incident
   );
 }
 
+const capitalized = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+
 /**
- * Acknowledge, and the version Acknowledge and Resolve act at, for keys that may act; for a read
- * key, a line saying why there are none. Inside the live region: the button and the version follow
- * the incident as it changes. The Resolve form, with its note, is below the region.
+ * Acknowledge, beside the facts, for keys that may act; for a read key, a line saying why there
+ * are none. Inside the live region: the button follows the incident as it changes. It is sent
+ * once (send-once.ts): a second tap while the first is on its way does nothing.
  */
-function IncidentActions(p: { incident: IncidentRow; nodeName: string | undefined; session: ConsoleSession }) {
+function IncidentActions(p: { incident: IncidentRow; session: ConsoleSession }) {
   if (p.incident.status === 'resolved') return null;
   if (!may(p.session, 'write')) return <p class="muted">Signed in with a read key: you can look, not act.</p>;
-  const version = String(p.incident.version);
+  if (p.incident.status !== 'open') return null;
   return (
-    <>
-      <input type="hidden" name="version" value={version} form="resolve-form" />
-      {p.incident.status === 'open' ? (
-        <form method="post" action={`/incidents/${p.incident.id}/acknowledge`} class="actions panel">
-          <Csrf session={p.session} />
-          <input type="hidden" name="version" value={version} />
-          <button type="submit" class="primary" id="acknowledge">
-            Acknowledge
-          </button>
-          <span class="muted">Acts as your key, {p.session.keyName}.</span>
-        </form>
-      ) : null}
-      {p.nodeName ? (
-        <div class="actions">
-          <MaintenanceLink node={p.nodeName} />
-        </div>
-      ) : null}
-    </>
+    <form method="post" action={`/incidents/${p.incident.id}/acknowledge`} class="actions ack" data-once="">
+      <Csrf session={p.session} />
+      <button type="submit" class="primary" id="acknowledge">
+        Acknowledge
+      </button>
+      <span class="muted">Acts as your key, {p.session.keyName}.</span>
+    </form>
   );
 }

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
+import { escalate } from '../../src/incidents/service.ts';
+import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
+import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+
+// An incident as the on-call engineer meets it at night on a phone (390×844): what is down, since
+// when, why and how far it escalated are on the first screen with Acknowledge, and Acknowledge
+// works on an incident that escalated after the page was drawn.
+// LIFELINE_SCREENSHOTS=<dir> keeps the phone's first screen and the whole page.
+
+const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
+const PHONE = VIEWS.find((v) => v.name === 'phone-light')!.context;
+
+describe('an incident on a phone, in a browser', () => {
+  let h: Harness;
+  let server: Awaited<ReturnType<typeof serveApp>>;
+  let browser: Browser;
+  let key: string;
+
+  before(async () => {
+    h = await createHarness();
+    server = await serveApp(h.app);
+    browser = await launchBrowser();
+    key = (await h.createKey('write', 'on-call phone')).secret;
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    await h?.close();
+  });
+
+  const shot = async (page: Page, name: string) => {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-full.png`), fullPage: true });
+  };
+
+  /** A down node with a last heartbeat, and its open incident under a two-level policy, paged at level 1. */
+  async function downIncident(name: string) {
+    const alice = await expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name: `Alice ${name}`, email: `alice-${name}@example.com` }), 201);
+    const bob = await expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name: `Bob ${name}`, email: `bob-${name}@example.com` }), 201);
+    const policy = await expectJson<{ id: string }>(
+      await h.admin('POST', '/v1/escalation-policies', { name: `Nights ${name}`, levels: [{ after_seconds: 0, user_ids: [alice.id] }, { after_seconds: 300, user_ids: [bob.id] }] }),
+      201,
+    );
+    const node = await h.createNode(name, { escalation_policy_id: policy.id });
+    assert.equal((await h.req('POST', '/v1/heartbeats', { token: node.token, json: { status: 'failing' } })).status, 202);
+    await h.flush();
+    h.clock.advance(95_000);
+    await h.sql`update node_health set state = 'down', reason = 'no heartbeat for 90s', since = ${h.clock.now()} where node_id = ${node.id}`;
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat for 90s', policyId: policy.id, openedAt: h.clock.now() },
+    ]);
+    await addTimeline(h.sql, [{ incident_id: incident!.id, at: h.clock.now(), kind: 'opened', detail: { reason: 'no heartbeat for 90s', policy_id: policy.id, level: 0, step: 0, channel_ids: [], users: [{ user_id: alice.id, name: `Alice ${name}` }] } }]);
+    return incident!;
+  }
+
+  const status = async (id: string) => (await expectJson<{ status: string; escalation_level: number; acknowledged_by: string | null }>(await h.admin('GET', `/v1/incidents/${id}`), 200));
+
+  it('acknowledges an incident that escalated to level 2 after its page was drawn', async () => {
+    const incident = await downIncident('db-02');
+    // Not watched for problems: the refreshes cut below report failed requests.
+    const { page } = await watchedPage(browser, server.origin, PHONE);
+    await signInToConsole(page, server.origin, key, `/incidents/${incident.id}`);
+    // The page hears nothing more after it loads, so it keeps what it drew while the policy escalates.
+    await page.route(
+      (url) => url.pathname === '/v1/events' || url.pathname === `/incidents/${incident.id}`,
+      (route) => (route.request().headers()['hx-request'] || route.request().url().includes('/v1/events') ? route.abort() : route.continue()),
+    );
+    await shot(page, 'incident-phone-open');
+    h.clock.advance(300_000);
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident.id, step: 1, atOnce: false }], h.clock.now(), true));
+    assert.equal((await status(incident.id)).escalation_level, 1, 'escalated to level 2');
+    await page.getByRole('button', { name: 'Acknowledge' }).click();
+    await page.getByText('Acknowledged: escalation stops.').waitFor();
+    assert.equal((await status(incident.id)).status, 'acknowledged');
+  });
+
+  it('puts what is down, since when, its last heartbeat, why and the escalation level on the first screen with Acknowledge', async () => {
+    const incident = await downIncident('db-03');
+    const { page, problems } = await watchedPage(browser, server.origin, PHONE);
+    await signInToConsole(page, server.origin, key, `/incidents/${incident.id}`);
+    await shot(page, 'incident-phone-first-screen');
+    const height = PHONE.viewport!.height;
+    const bottom = async (selector: string) => {
+      const box = await page.locator(selector).first().boundingBox();
+      assert.ok(box, `${selector} is shown`);
+      return box.y + box.height;
+    };
+    for (const fact of ['Why', 'Down since', 'Last heartbeat', 'Escalation level']) {
+      assert.ok((await bottom(`dt:text-is("${fact}")`)) <= height, `${fact} on the first screen`);
+    }
+    assert.ok((await bottom('#acknowledge')) <= height, 'Acknowledge on the first screen');
+    assert.match((await page.locator('.facts').first().innerText()).replace(/\s+/g, ' '), /Last heartbeat 1 min ago · \d\d:\d\d:\d\d UTC · failing Why no heartbeat for 90s/);
+    // The resolve form, with its note, comes after the facts.
+    const facts = (await page.locator('.facts').first().boundingBox())!;
+    assert.ok((await page.locator('#note').boundingBox())!.y > facts.y + facts.height, 'the note below the facts');
+    assert.deepEqual(problems, []);
+  });
+
+  it('keeps each status tag of the incidents list whole at 1280 px', async () => {
+    // Long unbroken names crowd the columns, as a fleet of generated names does.
+    const incident = await downIncident(`batch-${'x'.repeat(100)}`);
+    await downIncident(`batch-${'y'.repeat(100)}`);
+    await h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`, { by: 'alice' });
+    const { page, problems } = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } });
+    await signInToConsole(page, server.origin, key, '/incidents');
+    await shot(page, 'incidents-list-1280');
+    // A tag broken inside its word stands two lines high.
+    const heights = await page.locator('#incidents-live td .tag').evaluateAll((tags) => tags.map((t) => [t.textContent, Math.round(t.getBoundingClientRect().height)] as const));
+    assert.ok(heights.some(([text]) => text === 'acknowledged'), JSON.stringify(heights));
+    const line = Math.min(...heights.map(([, height]) => height));
+    assert.deepEqual(heights.filter(([, height]) => height > line), [], 'every tag on one line');
+    assert.deepEqual(problems, []);
+  });
+});
