@@ -66,8 +66,8 @@ export function createMetrics(source?: MetricsSource) {
     registry,
     heartbeats: new Counter({
       name: 'lifeline_heartbeats_received_total',
-      help: 'Heartbeats received, by result (accepted, stale, rejected).',
-      labelNames: ['result'] as const,
+      help: 'Heartbeats received, by result (accepted, stale, rejected) and, for rejected ones, reason (unauthorized, forbidden, invalid, unknown_node, rate_limited, error); a request refused before its body is read counts as one.',
+      labelNames: ['result', 'reason'] as const,
       registers: r,
       collect() {
         if (accepted === 0) return;

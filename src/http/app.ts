@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { Hono } from 'hono';
-import { routePath } from 'hono/route';
+import { Hono, type Context } from 'hono';
+import { matchedRoutes, routePath } from 'hono/route';
 import type { AuthEnv } from './auth.ts';
 import { apiGate } from './gate.ts';
 import { ping } from '../db/client.ts';
@@ -14,7 +14,7 @@ import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { eventRoutes } from './routes/events.ts';
-import { heartbeatIntake, heartbeatRoutes } from './routes/heartbeats.ts';
+import { heartbeatIntake, heartbeatRefusals, heartbeatRoutes } from './routes/heartbeats.ts';
 import { fastHeartbeats } from './fast-heartbeat.ts';
 import type { FastPath } from './fast-path.ts';
 import { nodeRoutes } from './routes/nodes.ts';
@@ -39,6 +39,25 @@ import { within } from '../settles.ts';
 
 const doc = operationDocs('Operations');
 
+// A file named by its content's hash (web/assets.ts): one label for every version of it.
+const HASHED_FILE = /-[0-9a-f]{12}(\.[a-z]+)$/;
+
+/**
+ * The request histogram's route label: the pattern of the route that answered, never the path. A
+ * request a middleware refused before its route (the API's gate: 401, 429, 413) is labelled with
+ * that route (`/v1/heartbeats`), not the middleware's `/v1/*`; a file named by its hash is
+ * labelled `…-:hash.css`, so a restyle adds no series.
+ */
+function routeLabel(c: Context): string {
+  const at = routePath(c);
+  if (c.res.status >= 400 && at.endsWith('*')) {
+    const routes = matchedRoutes(c);
+    for (let i = routes.length - 1; i >= 0; i--) if (routes[i]!.method !== 'ALL') return routes[i]!.path;
+    return c.res.status === 404 && at === '/*' ? 'unmatched' : at;
+  }
+  return at.replace(HASHED_FILE, '-:hash$1');
+}
+
 /**
  * The app and, with the api role, the ways around it for the requests that dominate its load: the
  * single heartbeat (fast-heartbeat.ts) and kept pages and badges (fast-public.ts), which share the
@@ -54,9 +73,8 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     const started = performance.now();
     nameRequest(c, deps.log);
     await next();
-    const route = c.res.status === 404 && routePath(c) === '/*' ? 'unmatched' : routePath(c);
     deps.metrics.http.observe(
-      { method: c.req.method, route, status: String(c.res.status) },
+      { method: c.req.method, route: routeLabel(c), status: String(c.res.status) },
       (performance.now() - started) / 1000,
     );
   });
@@ -135,6 +153,8 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
       events.route('/', eventRoutes(deps.feed, deps.identity));
       v1.route('/events', events);
     }
+    // Before the gate, which refuses a bad secret (401) without reaching the route.
+    v1.use('/heartbeats', heartbeatRefusals(deps));
     v1.use('*', apiGate(deps, limits));
     v1.route('/api-keys', apiKeyRoutes(deps));
     v1.route('/audit', auditRoutes(deps));

@@ -772,6 +772,36 @@ describe('operations endpoints', () => {
     }
   });
 
+  it('counts refused heartbeats, one per heartbeat, by reason, under the heartbeats route', async () => {
+    const rejected = async () => {
+      const text = await h.metrics.registry.metrics();
+      const by: Record<string, number> = {};
+      for (const m of text.matchAll(/^lifeline_heartbeats_received_total\{([^}]*)\} (\d+)$/gm)) {
+        if (!m[1]!.includes('result="rejected"')) continue;
+        const reason = /reason="([^"]*)"/.exec(m[1]!)?.[1] ?? '(none)';
+        by[reason] = (by[reason] ?? 0) + Number(m[2]);
+      }
+      return { by, text };
+    };
+    const before = (await rejected()).by;
+    // An agent's commonest mistake: a token that is not (or no longer) valid.
+    await expectError(await h.req('POST', '/v1/heartbeats', { token: 'lln_not-a-valid-node-token', json: {} }), 401, 'unauthorized');
+    const node = await h.createNode('refusals-counted');
+    // A batch of three the route refuses as a whole: three heartbeats refused, not one request.
+    await expectError(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { heartbeats: [{ status: 'bogus' }, {}, {}] } }), 400, 'validation_failed');
+    const write = await h.createKey('write', 'refusals-counted-writer');
+    const partial = await h.req('POST', '/v1/heartbeats', { token: write.secret, json: { heartbeats: [{ node: 'refusals-counted' }, { node: 'refusals-nobody' }, { node: 'refusals-nobody' }] } });
+    assert.equal(partial.status, 202, await partial.clone().text());
+    const after = await rejected();
+    const delta = (reason: string) => (after.by[reason] ?? 0) - (before[reason] ?? 0);
+    assert.deepEqual(
+      { unauthorized: delta('unauthorized'), invalid: delta('invalid'), unknown_node: delta('unknown_node'), without: delta('(none)') },
+      { unauthorized: 1, invalid: 3, unknown_node: 2, without: 0 },
+    );
+    assert.match(after.text, /lifeline_http_request_duration_seconds_count\{[^}]*method="POST"[^}]*route="\/v1\/heartbeats"[^}]*status="401"[^}]*\} [1-9]/);
+    assert.doesNotMatch(after.text, /lifeline_http_request_duration_seconds_count\{[^}]*route="\/v1\/\*"[^}]*status="401"/);
+  });
+
   it('serves /healthz, /readyz and /metrics without a secret', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics']) {
       const res = await send(h.app, 'GET', path);
