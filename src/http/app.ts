@@ -1,8 +1,9 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { matchedRoutes, routePath } from 'hono/route';
-import type { AuthEnv } from './auth.ts';
+import { bearerSecret, type AuthEnv } from './auth.ts';
 import { apiGate } from './gate.ts';
 import { ping } from '../db/client.ts';
 import { renderWithoutAsyncStorage } from '../web/render-context.ts';
@@ -39,6 +40,16 @@ import { within } from '../settles.ts';
 
 const doc = operationDocs('Operations');
 
+/**
+ * Whether an Authorization header carries `secret` as its Bearer secret, compared in constant time:
+ * both sides are hashed first, so neither the secret's length nor its first differing byte shows in
+ * how long a wrong guess takes.
+ */
+function sameSecret(secret: string): (header: string | undefined) => boolean {
+  const want = createHash('sha256').update(secret).digest();
+  return (header) => timingSafeEqual(createHash('sha256').update(bearerSecret(header) ?? '').digest(), want);
+}
+
 // A file named by its content's hash (web/assets.ts): one label for every version of it.
 const HASHED_FILE = /-[0-9a-f]{12}(\.[a-z]+)$/;
 
@@ -65,6 +76,7 @@ function routeLabel(c: Context): string {
  */
 export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[]; log: AppDeps['log'] } {
   renderWithoutAsyncStorage();
+  const metricsToken = deps.metricsToken === undefined ? undefined : sameSecret(deps.metricsToken);
   const fast: FastPath[] = [];
   const app = new Hono<AuthEnv>();
 
@@ -123,11 +135,16 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     '/metrics',
     doc({
       summary: 'Prometheus metrics',
-      description: 'Counters and histograms are per process; fleet gauges are read from Postgres at scrape time. No label carries a node.',
+      description:
+        'Counters and histograms are per process; fleet gauges are read from Postgres at most once per 5 s per process, shared by the scrapes meanwhile. No label carries a node. With LIFELINE_METRICS_TOKEN set, only `Authorization: Bearer <that token>` is answered; anything else is 401.',
       access: 'none',
       ok: { status: 200, description: 'The Prometheus text exposition format.', body: { type: 'string' }, mediaType: 'text/plain' },
+      also: [{ status: 401, description: 'LIFELINE_METRICS_TOKEN is set and the request does not carry it.', body: 'Error' }],
     }),
     async (c) => {
+      if (metricsToken && !metricsToken(c.req.header('authorization'))) {
+        return c.json(errorBody('unauthorized', 'Send Authorization: Bearer <LIFELINE_METRICS_TOKEN>.'), 401, { 'www-authenticate': 'Bearer realm="metrics"' });
+      }
       const text = await deps.metrics.registry.metrics();
       return c.text(text, 200, { 'content-type': deps.metrics.registry.contentType });
     },

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMAIL_UNCONFIGURED, NO_DEFAULT_POLICY, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { hashSecret } from '../../src/secrets.ts';
-import { START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
+import { ADMIN_TOKEN, START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
 import type { ApiKey, List as Page, NodeWithToken } from '../../src/api/shapes.ts';
 
 /** A key as listed, and as created (with its secret, shown once). */
@@ -800,6 +800,23 @@ describe('operations endpoints', () => {
     );
     assert.match(after.text, /lifeline_http_request_duration_seconds_count\{[^}]*method="POST"[^}]*route="\/v1\/heartbeats"[^}]*status="401"[^}]*\} [1-9]/);
     assert.doesNotMatch(after.text, /lifeline_http_request_duration_seconds_count\{[^}]*route="\/v1\/\*"[^}]*status="401"/);
+  });
+
+  it('answers /metrics only with LIFELINE_METRICS_TOKEN as the Bearer secret when it is set', async () => {
+    const token = 'metrics-scrape-token-0123456789';
+    const { app } = buildApp({ sql: h.sql, clock: h.clock, buffer: h.buffer, metricsToken: token });
+    for (const authorization of [undefined, 'Bearer wrong-token-of-some-length', `Bearer ${token}x`, `Basic ${token}`, token, `Bearer ${ADMIN_TOKEN}`]) {
+      const res = await send(app, 'GET', '/metrics', { headers: authorization === undefined ? {} : { authorization } });
+      const text = await res.text();
+      assert.equal(res.status, 401, `${authorization}: ${text}`);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="metrics"');
+      assert.ok(!text.includes('lifeline_'), 'no metric in a refusal');
+    }
+    const ok = await send(app, 'GET', '/metrics', { token });
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /^# TYPE lifeline_nodes gauge$/m);
+    // Probes stay open: an orchestrator has no token.
+    for (const path of ['/healthz', '/readyz']) assert.equal((await send(app, 'GET', path)).status, 200, path);
   });
 
   it('serves /healthz, /readyz and /metrics without a secret', async () => {
