@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMAIL_UNCONFIGURED, NO_DEFAULT_POLICY, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { hashSecret } from '../../src/secrets.ts';
+import { STYLESHEET_PATH } from '../../src/web/assets.ts';
 import { ADMIN_TOKEN, START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
 import type { ApiKey, List as Page, NodeWithToken } from '../../src/api/shapes.ts';
 
@@ -817,6 +818,16 @@ describe('operations endpoints', () => {
     assert.match(await ok.text(), /^# TYPE lifeline_nodes gauge$/m);
     // Probes stay open: an orchestrator has no token.
     for (const path of ['/healthz', '/readyz']) assert.equal((await send(app, 'GET', path)).status, 200, path);
+  });
+
+  it('labels a file named by its content hash with a fixed pattern, so a restyle adds no series', async () => {
+    assert.match(STYLESHEET_PATH, /^\/assets\/lifeline-[0-9a-f]{12}\.css$/);
+    const res = await h.req('GET', STYLESHEET_PATH);
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const text = await h.metrics.registry.metrics();
+    assert.match(text, /lifeline_http_request_duration_seconds_count\{[^}]*route="\/assets\/lifeline-:hash\.css"[^}]*status="200"[^}]*\} [1-9]/);
+    assert.ok(!text.includes(STYLESHEET_PATH), 'no hash in any label');
   });
 
   it('serves /healthz, /readyz and /metrics without a secret', async () => {
