@@ -82,6 +82,8 @@ export interface Config {
   outboundAllowCidrs: string[];
   /** Every per-caller budget: authentications, node tokens, registrations, pings, public pages. */
   limits: RequestLimits;
+  /** The Bearer secret GET /metrics asks for (LIFELINE_METRICS_TOKEN); unset: /metrics is open. */
+  metricsToken: string | undefined;
   /** The engine's address as people reach it (no trailing slash); unset: notifications carry no links. */
   publicUrl: string | undefined;
   /** How long an acknowledge or resolve link in a notification acts after the event it announces. */
@@ -278,6 +280,11 @@ export function loadConfig(env: Env): Config {
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('LIFELINE_ADMIN_TOKEN', 'must be at least 16 characters');
   }
+  const metricsToken = optional(env, 'LIFELINE_METRICS_TOKEN');
+  // What a Bearer header can carry, and as long as the admin token must be.
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
+    throw new ConfigError('LIFELINE_METRICS_TOKEN', 'must be at least 16 printable ASCII characters without spaces (e.g. openssl rand -hex 24)');
+  }
   const secretKey = optional(env, 'LIFELINE_SECRET_KEY');
   if (secretKey !== undefined && !decodeSecretKey(secretKey)) {
     // Never echo the value: it is a key.
@@ -340,6 +347,7 @@ export function loadConfig(env: Env): Config {
       pingsPerMinute: integer(env, 'LIFELINE_PING_RATE_LIMIT', LIMIT_DEFAULTS.pingsPerMinute, 0, 1_000_000),
       publicRequestsPerMinute: integer(env, 'LIFELINE_PUBLIC_RATE_LIMIT', LIMIT_DEFAULTS.publicRequestsPerMinute, 0, 1_000_000),
     },
+    metricsToken,
     publicUrl: publicUrl(env),
     actionLinkTtlHours: integer(env, 'LIFELINE_ACTION_LINK_TTL_HOURS', 168, 1, 8_760),
     consoleIdleMinutes: integer(env, 'LIFELINE_CONSOLE_IDLE_MINUTES', 720, 1, 10_080),

@@ -66,8 +66,8 @@ export function createMetrics(source?: MetricsSource) {
     registry,
     heartbeats: new Counter({
       name: 'lifeline_heartbeats_received_total',
-      help: 'Heartbeats received, by result (accepted, stale, rejected).',
-      labelNames: ['result'] as const,
+      help: 'Heartbeats received, by result (accepted, stale, rejected) and, for rejected ones, reason (unauthorized, forbidden, invalid, unknown_node, rate_limited, error); a request refused before its body is read counts as one.',
+      labelNames: ['result', 'reason'] as const,
       registers: r,
       collect() {
         if (accepted === 0) return;
@@ -183,9 +183,19 @@ export function countEvents(metrics: Metrics, events: Events): void {
 }
 
 /**
- * Gauges read from Postgres at scrape time, so every process reports the same fleet-wide truth.
- * A failed read keeps the last value rather than failing the whole scrape; one backlog query
- * serves both outbox gauges of a scrape.
+ * How old the Postgres-read gauges may be: a process reads them at most once per this many
+ * milliseconds, and every scrape meanwhile (concurrent ones included) shares that read. /metrics
+ * may be open to anyone, and each read is 4 queries: 1,500 scrapes in 33 s cost 6,000 of them,
+ * now at most 4 per 5 s (~28). 5 s is a third of the 15 s scrape interval of Prometheus's default
+ * and of ops/prometheus, so a scrape at that interval, or two Prometheus servers scraping in turn,
+ * still gets figures read since the scrape before.
+ */
+export const FLEET_READ_MS = 5_000;
+
+/**
+ * Gauges read from Postgres, so every process reports the same fleet-wide truth. A failed read
+ * keeps the last value rather than failing the whole scrape, and is not tried again before
+ * FLEET_READ_MS either (a Postgres that does not answer is not asked by every scrape of a flood).
  */
 function databaseReaders(source: MetricsSource | undefined) {
   const guarded = async <T>(what: string, fn: (s: MetricsSource) => Promise<T>): Promise<T | undefined> => {
@@ -197,19 +207,25 @@ function databaseReaders(source: MetricsSource | undefined) {
       return undefined;
     }
   };
-  // Two gauges read one query per scrape: the first asks, the second shares the answer.
+  // One read per FLEET_READ_MS, by the clock, shared: both backlog gauges of a query read one answer.
   const shared = <T>(what: string, fn: (s: MetricsSource) => Promise<T>) => {
-    let pending: Promise<T | undefined> | undefined;
+    let read: Promise<T | undefined> | undefined;
+    let at = 0;
+    let settled = false;
     return () => {
-      pending ??= guarded(what, fn).finally(() => {
-        setImmediate(() => (pending = undefined));
-      });
-      return pending;
+      const now = source?.clock.now().getTime() ?? 0;
+      // A clock set back counts as due, so a read is never kept for longer than FLEET_READ_MS.
+      if (!read || (settled && (now - at >= FLEET_READ_MS || now < at))) {
+        at = now;
+        settled = false;
+        read = guarded(what, fn).finally(() => (settled = true));
+      }
+      return read;
     };
   };
   return {
-    nodes: () => guarded('nodes', (s) => countNodesByState(s.sql)),
-    incidents: () => guarded('incidents', (s) => countOpenIncidents(s.sql)),
+    nodes: shared('nodes', (s) => countNodesByState(s.sql)),
+    incidents: shared('incidents', (s) => countOpenIncidents(s.sql)),
     backlog: shared('outbox', (s) => outboxBacklog(s.sql, s.clock.now())),
     deliveries: shared('deliveries', (s) => deliveryBacklog(s.sql, s.clock.now())),
   };

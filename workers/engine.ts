@@ -71,6 +71,7 @@ export function engineHttp(config: Config, parts: HttpParts): { app: ReturnType<
     outbound: outboundPolicy(config.outboundAllowCidrs),
     limits: config.limits,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
   });
   return { app: http.app, listener: requestListener(http, { hostname: config.host }) };
 }

@@ -1,8 +1,9 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { Hono } from 'hono';
-import { routePath } from 'hono/route';
-import type { AuthEnv } from './auth.ts';
+import { Hono, type Context } from 'hono';
+import { matchedRoutes, routePath } from 'hono/route';
+import { bearerSecret, type AuthEnv } from './auth.ts';
 import { apiGate } from './gate.ts';
 import { ping } from '../db/client.ts';
 import { renderWithoutAsyncStorage } from '../web/render-context.ts';
@@ -14,7 +15,7 @@ import { openApiDocument, operationDocs } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { eventRoutes } from './routes/events.ts';
-import { heartbeatIntake, heartbeatRoutes } from './routes/heartbeats.ts';
+import { heartbeatIntake, heartbeatRefusals, heartbeatRoutes } from './routes/heartbeats.ts';
 import { fastHeartbeats } from './fast-heartbeat.ts';
 import type { FastPath } from './fast-path.ts';
 import { nodeRoutes } from './routes/nodes.ts';
@@ -40,12 +41,42 @@ import { within } from '../settles.ts';
 const doc = operationDocs('Operations');
 
 /**
+ * Whether an Authorization header carries `secret` as its Bearer secret, compared in constant time:
+ * both sides are hashed first, so neither the secret's length nor its first differing byte shows in
+ * how long a wrong guess takes.
+ */
+function sameSecret(secret: string): (header: string | undefined) => boolean {
+  const want = createHash('sha256').update(secret).digest();
+  return (header) => timingSafeEqual(createHash('sha256').update(bearerSecret(header) ?? '').digest(), want);
+}
+
+// A file named by its content's hash (web/assets.ts): one label for every version of it.
+const HASHED_FILE = /-[0-9a-f]{12}(\.[a-z]+)$/;
+
+/**
+ * The request histogram's route label: the pattern of the route that answered, never the path. A
+ * request a middleware refused before its route (the API's gate: 401, 429, 413) is labelled with
+ * that route (`/v1/heartbeats`), not the middleware's `/v1/*`; a file named by its hash is
+ * labelled `…-:hash.css`, so a restyle adds no series.
+ */
+function routeLabel(c: Context): string {
+  const at = routePath(c);
+  if (c.res.status >= 400 && at.endsWith('*')) {
+    const routes = matchedRoutes(c);
+    for (let i = routes.length - 1; i >= 0; i--) if (routes[i]!.method !== 'ALL') return routes[i]!.path;
+    return c.res.status === 404 && at === '/*' ? 'unmatched' : at;
+  }
+  return at.replace(HASHED_FILE, '-:hash$1');
+}
+
+/**
  * The app and, with the api role, the ways around it for the requests that dominate its load: the
  * single heartbeat (fast-heartbeat.ts) and kept pages and badges (fast-public.ts), which share the
  * app's limits and caches. requestListener() puts them together for node:http.
  */
 export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[]; log: AppDeps['log'] } {
   renderWithoutAsyncStorage();
+  const metricsToken = deps.metricsToken === undefined ? undefined : sameSecret(deps.metricsToken);
   const fast: FastPath[] = [];
   const app = new Hono<AuthEnv>();
 
@@ -54,9 +85,8 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     const started = performance.now();
     nameRequest(c, deps.log);
     await next();
-    const route = c.res.status === 404 && routePath(c) === '/*' ? 'unmatched' : routePath(c);
     deps.metrics.http.observe(
-      { method: c.req.method, route, status: String(c.res.status) },
+      { method: c.req.method, route: routeLabel(c), status: String(c.res.status) },
       (performance.now() - started) / 1000,
     );
   });
@@ -105,11 +135,16 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     '/metrics',
     doc({
       summary: 'Prometheus metrics',
-      description: 'Counters and histograms are per process; fleet gauges are read from Postgres at scrape time. No label carries a node.',
+      description:
+        'Counters and histograms are per process; fleet gauges are read from Postgres at most once per 5 s per process, shared by the scrapes meanwhile. No label carries a node. With LIFELINE_METRICS_TOKEN set, only `Authorization: Bearer <that token>` is answered; anything else is 401.',
       access: 'none',
       ok: { status: 200, description: 'The Prometheus text exposition format.', body: { type: 'string' }, mediaType: 'text/plain' },
+      also: [{ status: 401, description: 'LIFELINE_METRICS_TOKEN is set and the request does not carry it.', body: 'Error' }],
     }),
     async (c) => {
+      if (metricsToken && !metricsToken(c.req.header('authorization'))) {
+        return c.json(errorBody('unauthorized', 'Send Authorization: Bearer <LIFELINE_METRICS_TOKEN>.'), 401, { 'www-authenticate': 'Bearer realm="metrics"' });
+      }
       const text = await deps.metrics.registry.metrics();
       return c.text(text, 200, { 'content-type': deps.metrics.registry.contentType });
     },
@@ -135,6 +170,8 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
       events.route('/', eventRoutes(deps.feed, deps.identity));
       v1.route('/events', events);
     }
+    // Before the gate, which refuses a bad secret (401) without reaching the route.
+    v1.use('/heartbeats', heartbeatRefusals(deps));
     v1.use('*', apiGate(deps, limits));
     v1.route('/api-keys', apiKeyRoutes(deps));
     v1.route('/audit', auditRoutes(deps));

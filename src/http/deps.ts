@@ -34,6 +34,8 @@ export interface AppDeps {
   console: ConsoleSettings;
   /** Where the notification queues run; /readyz names it and checks that it answers. */
   queue: Pick<QueueBackend, 'name' | 'ping'>;
+  /** LIFELINE_METRICS_TOKEN: the Bearer secret GET /metrics asks for; unset, /metrics is open. */
+  metricsToken?: string;
   /** LIFELINE_PUBLIC_URL without a trailing slash: ping URLs are shown under it. */
   publicUrl?: string;
   /** Limits and caching of status pages and badges; defaults in public.ts. */

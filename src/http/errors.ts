@@ -56,6 +56,13 @@ export function errorAnswer(err: ApiError | Refusal): Answer {
   };
 }
 
+/** The status failureAnswer answers `err` with, found without logging anything. */
+export function failureStatus(err: unknown): number {
+  if (err instanceof ApiError || err instanceof Refusal) return errorAnswer(err).status;
+  if (err instanceof HTTPException && err.status < 500) return err.status;
+  return classifyDbError(err) === 'invalid_data' ? 400 : 500;
+}
+
 /**
  * What any failure of a request is answered with: a refusal as itself, a request hono could not
  * read as 400, a value Postgres refused as 400 (logged), anything else as 500 (logged). `path` is

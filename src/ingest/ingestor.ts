@@ -37,6 +37,8 @@ export interface Intake {
   accepted: number;
   stale: number;
   refused: RefusedNode[];
+  /** Refused heartbeats of new names past the key's registration budget (the rest named no node). */
+  overLimit: number;
 }
 
 /**
@@ -110,18 +112,22 @@ export class Ingestor {
     const now = clock.now();
     let stale = 0;
     let accepted = 0;
+    let overLimit = 0;
     for (let i = 0; i < heartbeats.length; i++) {
       const hb = heartbeats[i]!;
       const nodeId = own ?? resolved!.ids[i];
-      if (nodeId === undefined) continue;
+      if (nodeId === undefined) {
+        if (resolved!.overBudget.has(hb.node!)) overLimit += 1;
+        continue;
+      }
       accepted += 1;
       const fresh = this.buffer.add({ nodeId, at: now, status: hb.status, checks: hb.checks ?? null, seq: hb.seq ?? null });
       if (!fresh) stale += 1;
     }
-    return { accepted, stale, refused: resolved?.refused ?? [] };
+    return { accepted, stale, refused: resolved?.refused ?? [], overLimit };
   }
 
-  /** Each heartbeat's node id (undefined for a refused name or id), and those refusals. */
+  /** Each heartbeat's node id (undefined for a refused name or id), those refusals, and the names refused past the budget. */
   private async resolve(
     principal: KeyPrincipal,
     heartbeats: IncomingHeartbeat[],
@@ -129,7 +135,7 @@ export class Ingestor {
     now: Date,
     requestId: string,
     admit: Admit,
-  ): Promise<{ ids: (string | undefined)[]; refused: RefusedNode[] }> {
+  ): Promise<{ ids: (string | undefined)[]; refused: RefusedNode[]; overBudget: ReadonlySet<string> }> {
     const missing = heartbeats.flatMap((hb, i) =>
       hb.node === undefined ? [{ field: batch ? `heartbeats.${i}.node` : 'node', message: 'is required with an API key' }] : [],
     );
@@ -158,7 +164,7 @@ export class Ingestor {
       return registerNodes(this.sql, names.map((name) => ({ name, heartbeat_interval_seconds: intervals.get(name) })), now, acting);
     });
     const ids = heartbeats.map((hb) => known.get(hb.node!));
-    if (absent.length === 0 && !overBudget.err) return { ids, refused: [] };
+    if (absent.length === 0 && !overBudget.err) return { ids, refused: [], overBudget: new Set() };
     if (ids.every((id) => id === undefined)) {
       // Nothing would be stored: the request is refused, by the 404 naming unknown nodes before the budget's 429.
       if (absent.length === 0) throw overBudget.err;
@@ -166,7 +172,7 @@ export class Ingestor {
     }
     const refused = absent.map((node) => ({ node, message: this.absence(node) }));
     for (const node of overBudget.names) refused.push({ node, message: overBudget.err!.message });
-    return { ids, refused };
+    return { ids, refused, overBudget: new Set(overBudget.names) };
   }
 
   /** Why a name of a batch stored none of its heartbeats, when no node has it and it was not registered. */

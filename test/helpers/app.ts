@@ -51,6 +51,8 @@ export interface BuildOptions {
   limits?: AppDeps['limits'];
   /** Where the app logs; silent unless given (or LOG_LEVEL is set). */
   log?: Logger;
+  /** LIFELINE_METRICS_TOKEN; unset unless given. */
+  metricsToken?: string;
 }
 
 export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
@@ -82,6 +84,7 @@ export function buildApp(o: BuildOptions) {
     ...(o.publicPages ? { publicPages: o.publicPages } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
+    ...(o.metricsToken !== undefined ? { metricsToken: o.metricsToken } : {}),
   });
   return { app: http.app, http, metrics, identity, ingestor, secretKey, feed, publicChanges };
 }

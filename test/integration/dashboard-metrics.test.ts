@@ -39,7 +39,13 @@ interface Rule {
   annotations?: Record<string, string>;
 }
 
-const dashboard = JSON.parse(read(DASHBOARD)) as { uid: string; title: string; schemaVersion: number; panels: Panel[] };
+const dashboard = JSON.parse(read(DASHBOARD)) as {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating: { list: Array<{ name: string; type: string; query?: string }> };
+};
 const queryPanels = dashboard.panels.filter((p) => p.type !== 'row');
 const rules = (parse(read(ALERTS)) as { groups: Array<{ name: string; rules: Rule[] }> }).groups.flatMap((g) => g.rules);
 const scrape = parse(read('ops/prometheus/prometheus.yml')) as {
@@ -81,21 +87,27 @@ const templated = (text: string) => [...text.matchAll(/\{\{\s*(?:\$labels\.)?([A
 
 const PER_NODE = /^(node|node_id|node_name|name|id|host|hostname)$/;
 
-test('the dashboard is a provisionable Grafana dashboard: fixed uid, prometheus datasource, unique panel ids, panels on the grid', () => {
+test('the dashboard is a provisionable Grafana dashboard: fixed uid, prometheus datasource chosen by a variable, unique panel ids, panels on the grid', () => {
   assert.equal(dashboard.uid, 'lifeline-overview');
   assert.ok(dashboard.title);
   assert.equal(typeof dashboard.schemaVersion, 'number');
   assert.ok(queryPanels.length > 0);
+  assert.deepEqual(
+    dashboard.templating.list.filter((v) => v.name === 'datasource').map((v) => [v.type, v.query]),
+    [['datasource', 'prometheus']],
+    'a datasource variable offers the Prometheus datasources',
+  );
   const ids = dashboard.panels.map((p) => p.id);
   assert.ok(ids.every((id) => Number.isInteger(id) && id > 0));
   assert.equal(new Set(ids).size, ids.length, 'panel ids must be unique');
   for (const p of queryPanels) {
-    assert.deepEqual(p.datasource, { type: 'prometheus', uid: 'prometheus' }, `panel "${p.title}"`);
+    // Never a fixed uid: imported into another Grafana, whose Prometheus has its own, it would show nothing.
+    assert.deepEqual(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `panel "${p.title}"`);
     assert.ok(p.targets?.length, `panel "${p.title}" has no query`);
     assert.equal(new Set(p.targets.map((t) => t.refId)).size, p.targets.length, `panel "${p.title}" repeats a refId`);
     for (const t of p.targets) {
       assert.ok(t.expr.trim(), `panel "${p.title}" has an empty query`);
-      if (t.datasource) assert.equal(t.datasource.uid, 'prometheus');
+      if (t.datasource) assert.equal(t.datasource.uid, '${datasource}');
     }
   }
   // No panel hangs off the 24-column grid or covers another.
@@ -147,6 +159,24 @@ test('queries use only labels the engine or Prometheus puts on the series, and n
   assert.ok(!engineLabels.has('node_id') && !engineLabels.has('node'), 'the engine itself exports a per-node label');
 });
 
+/** The labels only ops/prometheus's relabelling adds: a process scraped by a plain job has none of them. */
+const relabelled = new Set([...targetLabels].filter((l) => l !== 'job' && l !== 'instance'));
+
+test('every panel shows data for a process scraped without relabelling (`npm start` and a static target)', () => {
+  assert.ok(relabelled.has('service'));
+  for (const p of queryPanels) {
+    for (const t of p.targets ?? []) {
+      for (const m of t.expr.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
+        const [, label, op, value] = m as unknown as [string, string, string, string];
+        if (!relabelled.has(label)) continue;
+        // A series without the label has it empty: the matcher must take the empty value.
+        const matchesEmpty = op === '=' ? value === '' : op === '!=' ? value !== '' : op === '=~' ? new RegExp(`^(?:${value})$`).test('') : !new RegExp(`^(?:${value})$`).test('');
+        assert.ok(matchesEmpty, `panel "${p.title}" needs ${label}${op}"${value}", which a process scraped without relabelling lacks`);
+      }
+    }
+  }
+});
+
 test('the dashboard shows fleet state, transitions, incidents, notifications, outbox, evaluator, ingest and HTTP latency', () => {
   const used = new Set(queryPanels.flatMap((p) => (p.targets ?? []).flatMap((t) => metricNames(t.expr))));
   for (const name of [
@@ -196,6 +226,47 @@ test('promtool accepts the Prometheus config, the alert rules and every dashboar
     const record = queryPanels.flatMap((p) => (p.targets ?? []).map((t) => ({ record: `lifeline_dashboard:panel${p.id}_${t.refId}`, expr: t.expr })));
     writeFileSync(join(dir, 'dashboard-rules.yml'), JSON.stringify({ groups: [{ name: 'dashboard', rules: record }] }));
     run('check', 'rules', join(dir, 'dashboard-rules.yml'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Synthetic series through the alert rules, by promtool's rule tests: the rules must fit a single
+// process as well as the compose stack, and count heartbeats refused against heartbeats sent.
+test('promtool: the alert rules fire for a missing service and refused heartbeats, and not for a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-alerts-'));
+  const up = (labels: string) => ({ series: `up{job="lifeline",${labels}}`, values: '1x30' });
+  const beats = (labels: string, perMinute: number) => ({ series: `lifeline_heartbeats_received_total{job="lifeline",instance="a:8080",${labels}}`, values: `0+${perMinute}x30` });
+  const quiet = (alertname: string) => ({ eval_time: '20m', alertname, exp_alerts: [] });
+  const tests = [
+    // `npm start`: one process, scraped by a static target, no service label.
+    { interval: '1m', input_series: [up('instance="localhost:8080"'), beats('result="accepted"', 600), beats('result="rejected",reason="unauthorized"', 30)], alert_rule_test: [quiet('LifelineServiceMissing'), quiet('LifelineHeartbeatsRejected')] },
+    // The compose stack with no evaluator container.
+    {
+      interval: '1m',
+      input_series: [up('instance="10.0.0.2:8080",service="api"'), up('instance="10.0.0.3:8080",service="worker"')],
+      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineServiceMissing', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'lifeline', service: 'evaluator' } }] }],
+    },
+    // No Lifeline target at all.
+    {
+      interval: '1m',
+      input_series: [{ series: 'up{job="prometheus",instance="127.0.0.1:9090"}', values: '1x30' }],
+      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineServiceMissing', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'lifeline' } }] }],
+    },
+    // 10 heartbeats a second stored, 2 refused for a bad token and 0.1 as invalid: 17 % refused, one alert per reason.
+    {
+      interval: '1m',
+      input_series: [up('instance="a:8080"'), beats('result="accepted"', 600), beats('result="rejected",reason="unauthorized"', 120), beats('result="rejected",reason="invalid"', 6)],
+      alert_rule_test: [{ eval_time: '20m', alertname: 'LifelineHeartbeatsRejected', exp_alerts: ['unauthorized', 'invalid'].map((reason) => ({ exp_labels: { severity: 'warning', reason } })) }],
+    },
+  ];
+  try {
+    // The rules as they are, less their annotations: promtool compares those too, and they are text.
+    const bare = (parse(read(ALERTS)) as { groups: Array<{ rules: Rule[] }> }).groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _, ...r }) => r) }));
+    writeFileSync(join(dir, 'alerts.yml'), JSON.stringify({ groups: bare }));
+    writeFileSync(join(dir, 'alerts.test.yml'), JSON.stringify({ rule_files: [join(dir, 'alerts.yml')], evaluation_interval: '1m', tests }));
+    const r = spawnSync(promtool!, ['test', 'rules', join(dir, 'alerts.test.yml')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `promtool test rules:\n${r.stdout}${r.stderr}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

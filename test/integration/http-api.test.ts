@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMAIL_UNCONFIGURED, NO_DEFAULT_POLICY, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { hashSecret } from '../../src/secrets.ts';
-import { START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
+import { STYLESHEET_PATH } from '../../src/web/assets.ts';
+import { ADMIN_TOKEN, START, buildApp, createHarness, expectError, expectInvalid, expectJson, send, type Harness, type NodeBody } from '../helpers/app.ts';
 import type { ApiKey, List as Page, NodeWithToken } from '../../src/api/shapes.ts';
 
 /** A key as listed, and as created (with its secret, shown once). */
@@ -770,6 +771,63 @@ describe('operations endpoints', () => {
       assert.ok(r === 'unmatched' || /^\/[A-Za-z0-9/:*_-]*$/.test(r), `route label "${r}" is a pattern`);
       assert.ok(!/[0-9a-f]{8}-[0-9a-f]{4}/.test(r), `route label "${r}" carries no id`);
     }
+  });
+
+  it('counts refused heartbeats, one per heartbeat, by reason, under the heartbeats route', async () => {
+    const rejected = async () => {
+      const text = await h.metrics.registry.metrics();
+      const by: Record<string, number> = {};
+      for (const m of text.matchAll(/^lifeline_heartbeats_received_total\{([^}]*)\} (\d+)$/gm)) {
+        if (!m[1]!.includes('result="rejected"')) continue;
+        const reason = /reason="([^"]*)"/.exec(m[1]!)?.[1] ?? '(none)';
+        by[reason] = (by[reason] ?? 0) + Number(m[2]);
+      }
+      return { by, text };
+    };
+    const before = (await rejected()).by;
+    // An agent's commonest mistake: a token that is not (or no longer) valid.
+    await expectError(await h.req('POST', '/v1/heartbeats', { token: 'lln_not-a-valid-node-token', json: {} }), 401, 'unauthorized');
+    const node = await h.createNode('refusals-counted');
+    // A batch of three the route refuses as a whole: three heartbeats refused, not one request.
+    await expectError(await h.req('POST', '/v1/heartbeats', { token: node.token, json: { heartbeats: [{ status: 'bogus' }, {}, {}] } }), 400, 'validation_failed');
+    const write = await h.createKey('write', 'refusals-counted-writer');
+    const partial = await h.req('POST', '/v1/heartbeats', { token: write.secret, json: { heartbeats: [{ node: 'refusals-counted' }, { node: 'refusals-nobody' }, { node: 'refusals-nobody' }] } });
+    assert.equal(partial.status, 202, await partial.clone().text());
+    const after = await rejected();
+    const delta = (reason: string) => (after.by[reason] ?? 0) - (before[reason] ?? 0);
+    assert.deepEqual(
+      { unauthorized: delta('unauthorized'), invalid: delta('invalid'), unknown_node: delta('unknown_node'), without: delta('(none)') },
+      { unauthorized: 1, invalid: 3, unknown_node: 2, without: 0 },
+    );
+    assert.match(after.text, /lifeline_http_request_duration_seconds_count\{[^}]*method="POST"[^}]*route="\/v1\/heartbeats"[^}]*status="401"[^}]*\} [1-9]/);
+    assert.doesNotMatch(after.text, /lifeline_http_request_duration_seconds_count\{[^}]*route="\/v1\/\*"[^}]*status="401"/);
+  });
+
+  it('answers /metrics only with LIFELINE_METRICS_TOKEN as the Bearer secret when it is set', async () => {
+    const token = 'metrics-scrape-token-0123456789';
+    const { app } = buildApp({ sql: h.sql, clock: h.clock, buffer: h.buffer, metricsToken: token });
+    for (const authorization of [undefined, 'Bearer wrong-token-of-some-length', `Bearer ${token}x`, `Basic ${token}`, token, `Bearer ${ADMIN_TOKEN}`]) {
+      const res = await send(app, 'GET', '/metrics', { headers: authorization === undefined ? {} : { authorization } });
+      const text = await res.text();
+      assert.equal(res.status, 401, `${authorization}: ${text}`);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="metrics"');
+      assert.ok(!text.includes('lifeline_'), 'no metric in a refusal');
+    }
+    const ok = await send(app, 'GET', '/metrics', { token });
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /^# TYPE lifeline_nodes gauge$/m);
+    // Probes stay open: an orchestrator has no token.
+    for (const path of ['/healthz', '/readyz']) assert.equal((await send(app, 'GET', path)).status, 200, path);
+  });
+
+  it('labels a file named by its content hash with a fixed pattern, so a restyle adds no series', async () => {
+    assert.match(STYLESHEET_PATH, /^\/assets\/lifeline-[0-9a-f]{12}\.css$/);
+    const res = await h.req('GET', STYLESHEET_PATH);
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const text = await h.metrics.registry.metrics();
+    assert.match(text, /lifeline_http_request_duration_seconds_count\{[^}]*route="\/assets\/lifeline-:hash\.css"[^}]*status="200"[^}]*\} [1-9]/);
+    assert.ok(!text.includes(STYLESHEET_PATH), 'no hash in any label');
   });
 
   it('serves /healthz, /readyz and /metrics without a secret', async () => {

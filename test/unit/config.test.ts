@@ -104,6 +104,8 @@ describe('loadConfig', () => {
     ['LIFELINE_AUTO_REGISTER', 'maybe', /LIFELINE_AUTO_REGISTER: must be true or false/],
     ['LIFELINE_QUEUE_PREFIX', 'has space', /LIFELINE_QUEUE_PREFIX/],
     ['LIFELINE_ADMIN_TOKEN', 'short', /LIFELINE_ADMIN_TOKEN: must be at least 16 characters/],
+    ['LIFELINE_METRICS_TOKEN', 'short', /LIFELINE_METRICS_TOKEN: must be at least 16 printable/],
+    ['LIFELINE_METRICS_TOKEN', 'has a space in it somewhere', /LIFELINE_METRICS_TOKEN: must be at least 16 printable/],
     ['SMTP_URL', 'http://mail', /SMTP_URL: must use smtp: or smtps:/],
     ['MAIL_FROM', 'nobody', /MAIL_FROM: must be an email address/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL: must be one of/],

@@ -1,10 +1,11 @@
-import { Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import type { Accepted } from '../../api/shapes.ts';
 import type { Admit, Ingestor, Intake } from '../../ingest/ingestor.ts';
 import type { Principal } from '../../access/model.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
+import { failureStatus } from '../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { boundedArray, int, NodeName, openObject, parse, plainRecord, readJson } from '../validation.ts';
 
@@ -40,27 +41,75 @@ const doc = operationDocs('Heartbeats');
 /** Reads, validates and buffers the heartbeats of one request, counting them; throws to refuse. */
 export type HeartbeatIntake = (principal: Principal, requestId: string, read: () => unknown) => Promise<Accepted>;
 
+/**
+ * Why heartbeats were refused, the `reason` of `lifeline_heartbeats_received_total{result="rejected"}`:
+ * one value per refusing status, so the label has at most these six values.
+ */
+export type RefusalReason = 'unauthorized' | 'forbidden' | 'invalid' | 'unknown_node' | 'rate_limited' | 'error';
+
+/** The reason a refusal answered with `status` is counted under. */
+export function refusalReason(status: number): RefusalReason {
+  switch (status) {
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'unknown_node';
+    case 429:
+      return 'rate_limited';
+    default:
+      return status < 500 ? 'invalid' : 'error';
+  }
+}
+
+/** How many heartbeats a body holds, as far as it can be told without validating it. */
+const heartbeatsIn = (raw: unknown): number => {
+  const list = typeof raw === 'object' && raw !== null && 'heartbeats' in raw ? raw.heartbeats : undefined;
+  return Array.isArray(list) && list.length > 0 ? list.length : 1;
+};
+
+/** Requests whose heartbeats the intake counted, refused or not (see heartbeatRefusals). */
+const counted = new WeakSet<Context>();
+
 /** What POST /v1/heartbeats does once the gate has passed: the route's and the fast path's alike. */
 export function heartbeatIntake(deps: Pick<AppDeps, 'metrics' | 'clock'>, ingestor: Ingestor, admit: Admit): HeartbeatIntake {
+  const rejected = (reason: RefusalReason, n: number) => deps.metrics.heartbeats.inc({ result: 'rejected', reason }, n);
   return async (principal, requestId, read) => {
     let result: Intake;
-    let sent: number;
+    // Counted in heartbeats, like the accepted ones: a refused batch of 500 is 500 refused.
+    let sent = 1;
     try {
       const raw = await read();
+      sent = heartbeatsIn(raw);
       const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;
       const heartbeats = batch ? parse(Batch, raw).heartbeats : [parse(Heartbeat, raw)];
-      sent = heartbeats.length;
       result = await ingestor.accept(principal, heartbeats, batch, deps.clock, requestId, admit);
     } catch (err) {
-      deps.metrics.heartbeats.inc({ result: 'rejected' });
+      rejected(refusalReason(failureStatus(err)), sent);
       throw err;
     }
-    const { accepted, stale, refused } = result;
+    const { accepted, stale, refused, overLimit } = result;
     deps.metrics.acceptedHeartbeats(accepted - stale);
     if (stale) deps.metrics.heartbeats.inc({ result: 'stale' }, stale);
     if (refused.length === 0) return { accepted };
-    deps.metrics.heartbeats.inc({ result: 'rejected' }, sent - accepted);
+    if (overLimit) rejected('rate_limited', overLimit);
+    if (sent - accepted - overLimit) rejected('unknown_node', sent - accepted - overLimit);
     return { accepted, refused };
+  };
+}
+
+/**
+ * Counts the heartbeat requests refused before the intake read them: a Bearer secret that is not
+ * valid (401), the failed-authentication budget or the node token's rate (429), a scope that may
+ * not send heartbeats (403), a body over the limit (413). Such a body is never read, so each counts
+ * as one heartbeat: what an agent's node token sends per request. Mounted before the API's gate.
+ */
+export function heartbeatRefusals(deps: Pick<AppDeps, 'metrics'>): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    if (c.req.method !== 'POST' || c.res.status < 400 || counted.has(c)) return;
+    deps.metrics.heartbeats.inc({ result: 'rejected', reason: refusalReason(c.res.status) });
   };
 }
 
@@ -78,7 +127,10 @@ export function heartbeatRoutes(intake: HeartbeatIntake) {
       errors: [404],
     }),
     requireScope('heartbeat'),
-    async (c) => c.json(await intake(principalOf(c), c.var.requestId, () => readJson(c)), 202),
+    async (c) => {
+      counted.add(c);
+      return c.json(await intake(principalOf(c), c.var.requestId, () => readJson(c)), 202);
+    },
   );
   return app;
 }
