@@ -43,11 +43,12 @@ interface NotificationOverrides {
 /** db-1 went down for lack of heartbeats; overrides turn it into the other events. */
 function notification(overrides: NotificationOverrides = {}): Notification {
   const node: NodeView = { id: 'node-1', name: 'db-1', labels: { env: 'prod' }, ...overrides.node };
+  const reason = overrides.reason === undefined ? 'no heartbeat for 90s' : overrides.reason;
   return {
     messageId: overrides.messageId ?? 'inc-1:opened:chan-1',
     event: overrides.event ?? 'opened',
     occurredAt: OPENED_AT,
-    reason: overrides.reason === undefined ? 'no heartbeat for 90s' : overrides.reason,
+    reason,
     node,
     ...(overrides.links ? { links: overrides.links } : {}),
     ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
@@ -62,6 +63,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
       severity: 'critical',
       status: 'open',
       title: `${node.name} is down`,
+      reason,
       opened_at: OPENED_AT,
       acknowledged_at: null,
       acknowledged_by: null,
