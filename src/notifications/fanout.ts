@@ -120,7 +120,8 @@ async function pagesAfterResolve(tx: Tx, news: IncidentNews[], incidents: Readon
 export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, alreadyRead?: AlreadyRead): Promise<string[]> {
   // Set-wise: incidents, paged recipients, policies (for old events), channels and people in at
   // most five queries per batch, a sixth (pagesLeftUnsent) when a page's incident is already
-  // resolved, and a seventh (acknowledgingPeople) when the batch holds acknowledgements (a 10k-node outage would otherwise cost several queries per event).
+  // resolved, a seventh (acknowledgingPeople) when some news is an acknowledgement (a 10k-node
+  // outage would otherwise cost several queries per event).
   const incidents = await withMissing(alreadyRead?.incidents, news.map((n) => n.incidentId), (ids) => getIncidents(tx, ids));
   const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));
   const acknowledgers = await acknowledgingPeople(tx, news.filter((n) => n.event === 'acknowledged').map((n) => n.incidentId));
