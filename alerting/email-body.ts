@@ -3,7 +3,7 @@
 // from agents and must not be able to inject markup into an operator's inbox.
 
 import type { Notification } from '../src/notifications/model.ts';
-import { digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, messageButtons, noteLabel, type EventWord } from './render.ts';
+import { digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, leadLine, messageButtons, noteLabel, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {
   DOWN: '#c0392b',
@@ -17,7 +17,7 @@ export function emailText(n: Notification): string {
   const facts = incidentFacts(n).map((fact) => `${fact.label}: ${fact.value}`);
   const actions = messageButtons(n).map((b) => `${b.label}: ${b.url}`);
   const note = n.note !== undefined ? [`${noteLabel(n)}:`, n.note, ''] : [];
-  return [headline(n), '', n.incident.title, '', ...facts, '', ...note, ...(actions.length ? [...actions, ''] : []), `Incident ${n.incident.id}`, ''].join('\n');
+  return [headline(n), '', leadLine(n), '', ...facts, '', ...note, ...(actions.length ? [...actions, ''] : []), `Incident ${n.incident.id}`, ''].join('\n');
 }
 
 /** Links as buttons: styled anchors, since mail clients run no scripts and submit no forms. */
@@ -48,7 +48,7 @@ export function emailHtml(n: Notification): string {
 <html>
 <body style="font-family:Helvetica,Arial,sans-serif;color:#222">
 <h2 style="margin:0 0 8px;color:${ACCENT[eventWord(n)]}">${escapeHtml(headline(n))}</h2>
-<p style="margin:0 0 16px">${escapeHtml(n.incident.title)}</p>
+<p style="margin:0 0 16px">${escapeHtml(leadLine(n))}</p>
 <table cellspacing="0" cellpadding="0">
 ${rows}
 </table>

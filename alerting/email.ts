@@ -51,7 +51,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
   async function mail(
     config: EmailConfig,
     now: Date,
-    m: { subject: string; text: string; html: string; id: string; event: string; references?: string; incidentId?: string },
+    m: { subject: string; text: string; html: string; id: string; event: string; references?: string[]; inReplyTo?: string; incidentId?: string },
     start?: StartWindow,
   ) {
     if (transport === undefined) {
@@ -78,9 +78,11 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
         html: m.html,
         date: now,
         // The same Message-ID on every retry lets mail systems and readers spot a duplicate;
-        // References to one per-incident id threads opened → resolved in mail clients.
+        // References to one per-incident id, and In-Reply-To the opening email, thread opened →
+        // resolved in mail clients (Outlook and Gmail follow In-Reply-To; References alone did not).
         messageId: `<${messageIdPart(m.id)}@${domain}>`,
-        ...(m.references ? { references: `<${messageIdPart(m.references)}@${domain}>` } : {}),
+        ...(m.references ? { references: m.references.map((id) => `<${messageIdPart(id)}@${domain}>`) } : {}),
+        ...(m.inReplyTo ? { inReplyTo: `<${messageIdPart(m.inReplyTo)}@${domain}>` } : {}),
         headers: {
           // RFC 3834: tells vacation responders and ticket systems not to answer.
           'Auto-Submitted': 'auto-generated',
@@ -107,7 +109,11 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
           text: emailText(n),
           html: emailHtml(n),
           id: n.messageId,
-          references: `incident.${n.incident.id}`,
+          // A follow-up answers the incident's opening email to the same recipient, whose
+          // Message-ID is its ledger id (threadId), stable however often either is retried.
+          ...(n.threadId !== undefined && n.threadId !== n.messageId
+            ? { references: [`incident.${n.incident.id}`, n.threadId], inReplyTo: n.threadId }
+            : { references: [`incident.${n.incident.id}`] }),
           incidentId: n.incident.id,
           event: n.event,
         },

@@ -24,9 +24,66 @@ export function eventWord(n: Pick<Notification, 'event' | 'incident'>): EventWor
   }
 }
 
-/** `DOWN: db-1 — no heartbeat for 90s`; falls back to the incident title when no reason is known. */
+/**
+ * `DOWN: db-1 — no heartbeat for 90s`; falls back to the incident title when no reason is known. A
+ * resolve says how it ended instead (`RESOLVED: db-1 recovered after 8m`): the opening's reason
+ * under RESOLVED read as a node still failing.
+ */
 export function headline(n: Notification): string {
+  const ending = resolution(n);
+  if (ending) return `${eventWord(n)}: ${ending.short}`;
   return `${eventWord(n)}: ${oneLine(n.node.name)} — ${oneLine(n.reason ?? n.incident.title)}`;
+}
+
+/**
+ * The sentence under the headline: what happened, where the incident's title (`db-1 is down`)
+ * would repeat the opening. A resolve says how it ended, an escalation whom it follows.
+ */
+export function leadLine(n: Notification): string {
+  return resolution(n)?.sentence ?? escalationLine(n) ?? n.incident.title;
+}
+
+/** HH:MM:SS UTC, the time of day an on-call reader compares with their own clock. */
+const timeOfDay = (iso: string): string => `${new Date(iso).toISOString().slice(11, 19)} UTC`;
+
+/**
+ * How a resolve ended, short (for subjects and headers) and as a sentence. The engine resolving it
+ * (`auto`) means the node recovered; by hand, the node's state says whether it still fails, and
+ * then nothing pages for it until it recovers and fails again (a new incident). None for a message
+ * built without the node's state (a channel's test).
+ */
+function resolution(n: Notification): { short: string; sentence: string } | undefined {
+  const { incident } = n;
+  if (n.event !== 'resolved' || n.nodeState === undefined || incident.resolved_at === null) return undefined;
+  const node = oneLine(n.node.name);
+  const after = formatDuration(Date.parse(incident.resolved_at) - Date.parse(incident.opened_at));
+  if (incident.resolved_by === 'auto') {
+    const how = incident.category === 'node_down' ? 'heartbeats resumed' : 'healthy again';
+    return { short: `${node} recovered after ${after}`, sentence: `${node} recovered (${how} at ${timeOfDay(incident.resolved_at)} after ${after})` };
+  }
+  if (incident.resolved_by === 'node_deleted') return { short: `${node} was deleted`, sentence: `${node} was deleted, which closed its incident after ${after}` };
+  const who = oneLine(n.shownBy.resolved_by ?? 'someone');
+  if (n.nodeState === 'down' || n.nodeState === 'degraded') {
+    return {
+      short: `${node} still ${n.nodeState}, resolved by ${who}`,
+      sentence: `resolved by ${who} while ${node} is still ${n.nodeState} — it will not page again until it recovers and fails again`,
+    };
+  }
+  return { short: `${node} resolved by ${who} after ${after}`, sentence: `resolved by ${who} after ${after}` };
+}
+
+/**
+ * `Paged: Dana Oncall (level 1) at 07:43:50 UTC, not acknowledged after 3m; now paging you (level 2)`:
+ * whom an escalation follows, read from the incident's timeline with the message (escalation).
+ */
+function escalationLine(n: Notification): string | undefined {
+  if (n.event !== 'escalated' || n.escalation === undefined) return undefined;
+  const { level, before } = n.escalation;
+  const now = `now paging you (level ${level + 1})`;
+  const first = before[0];
+  if (!first) return `Not acknowledged; ${now}`;
+  const paged = before.map((p) => `${oneLine(p.names.join(', ') || 'nobody')} (level ${p.level + 1}) at ${timeOfDay(p.at)}`);
+  return `Paged: ${paged.join('; ')}, not acknowledged after ${formatDuration(Date.parse(n.occurredAt) - Date.parse(first.at))}; ${now}`;
 }
 
 /** The message's acknowledge and resolve links as labelled buttons, in that order; none without links. */

@@ -4,7 +4,7 @@
 import type { DigestChannel, SlackConfig } from './channel.ts';
 import type { Notification } from '../src/notifications/model.ts';
 import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
-import { digestItems, digestRest, digestSummary, headline, incidentFacts, messageButtons, noteLabel, truncate } from './render.ts';
+import { digestItems, digestRest, digestSummary, headline, incidentFacts, leadLine, messageButtons, noteLabel, truncate } from './render.ts';
 
 // Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
 const HEADER_MAX = 150;
@@ -70,7 +70,7 @@ function slackMessage(n: Notification) {
       { type: 'header', text: { type: 'plain_text', text: truncate(title, HEADER_MAX) } },
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: `*${escapeMrkdwn(n.incident.title)}*` },
+        text: { type: 'mrkdwn', text: `*${truncate(escapeMrkdwn(leadLine(n)), SECTION_MAX - 2)}*` },
         fields: incidentFacts(n).map((fact) => ({
           type: 'mrkdwn',
           text: truncate(`*${fact.label}*\n${escapeMrkdwn(fact.value)}`, FIELD_MAX),

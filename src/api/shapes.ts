@@ -166,6 +166,7 @@ const incidentFields = {
   severity: oneOf<Severity>(['critical', 'warning']),
   status: oneOf(INCIDENT_STATUSES),
   title: str,
+  reason: with_(nullable(str), { description: 'Why the incident opened, e.g. "no heartbeat for 1m30s"; null when the check gave no reason' }),
   opened_at: time,
   acknowledged_at: nullable(time),
   acknowledged_by: nullable(str),

@@ -98,11 +98,12 @@ export interface ChannelTestRow {
  */
 export function testNotification(channel: Pick<ChannelRow, 'name'>, by: { id: string; shown: string }, id: string, now: Date): Notification {
   const at = now.toISOString();
+  const reason = `a test of the channel "${channel.name}", sent by ${by.shown}`;
   return {
     messageId: `test.${id}`,
     event: 'resolved',
     occurredAt: at,
-    reason: `a test of the channel "${channel.name}", sent by ${by.shown}`,
+    reason,
     incident: {
       id,
       node_id: id,
@@ -111,6 +112,7 @@ export function testNotification(channel: Pick<ChannelRow, 'name'>, by: { id: st
       severity: 'warning',
       status: 'resolved',
       title: 'Test message from Lifeline',
+      reason,
       opened_at: at,
       acknowledged_at: null,
       acknowledged_by: null,

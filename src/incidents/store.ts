@@ -237,6 +237,52 @@ export async function resolutionNotes(sql: Queryable, ids: string[]): Promise<Ma
 }
 
 /**
+ * Who acknowledged each of these incidents, when it was a person acting through their own signed
+ * link (the `acknowledged` timeline entry names the link's `user_id`); an acknowledgement by a key,
+ * a channel's link or a name given to the API names no person.
+ */
+export async function acknowledgingPeople(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ incident_id: string; user_id: string }[]>`
+    select distinct on (incident_id) incident_id, detail->>'user_id' as user_id from incident_timeline
+    where incident_id = any(${ids}::uuid[]) and kind = 'acknowledged' and detail ? 'user_id'
+    order by incident_id, id`;
+  return new Map(rows.map((r) => [r.incident_id, r.user_id]));
+}
+
+/** A page an incident's timeline records: its opening's (level 0) or an escalation's. */
+export interface PageEntry {
+  at: Date;
+  level: number;
+  step: number;
+  /** The people it named, as named when it fired (null: not known then). */
+  people: Array<string | null>;
+  channels: number;
+}
+
+/**
+ * The pages of these incidents, oldest first: their `opened` and `escalated` timeline entries, in
+ * one pass over each incident's timeline on its (incident_id, id) index.
+ */
+export async function pagesOf(sql: Queryable, ids: string[]): Promise<Map<string, PageEntry[]>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ incident_id: string; at: Date; level: number | null; step: number | null; people: Array<string | null> | null; channels: number | null }[]>`
+    select incident_id, at, (detail->>'level')::int as level, (detail->>'step')::int as step,
+      (select array_agg(u->>'name') from jsonb_array_elements(coalesce(detail->'users', '[]')) u) as people,
+      jsonb_array_length(coalesce(detail->'channel_ids', '[]')) as channels
+    from incident_timeline where incident_id = any(${ids}::uuid[]) and kind in ('opened', 'escalated')
+    order by incident_id, id`;
+  const out = new Map<string, PageEntry[]>();
+  for (const r of rows) {
+    const entry = { at: r.at, level: r.level ?? 0, step: r.step ?? 0, people: r.people ?? [], channels: r.channels ?? 0 };
+    const list = out.get(r.incident_id);
+    if (list) list.push(entry);
+    else out.set(r.incident_id, [entry]);
+  }
+  return out;
+}
+
+/**
  * Which of these incidents paged nobody: their escalation ended on a level that reached nobody
  * (`reached_nobody` with `escalation_ends`) and no level paged anyone. Read from the timeline,
  * which each page writes in its own transaction (`opened` for level 1, unless a step-0

@@ -13,6 +13,7 @@ export function incidentView(i: IncidentRow): IncidentView {
     severity: i.severity,
     status: i.status,
     title: i.title,
+    reason: i.reason,
     opened_at: i.opened_at.toISOString(),
     acknowledged_at: iso(i.acknowledged_at),
     acknowledged_by: i.acknowledged_by,

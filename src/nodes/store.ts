@@ -330,8 +330,10 @@ export async function nodeStates(sql: Queryable, nodeIds: string[]): Promise<Map
   return new Map(rows.map((r) => [r.node_id, r.state]));
 }
 
-export async function nodesLabels(sql: Queryable, nodeIds: string[]): Promise<Map<string, Record<string, string>>> {
+/** Each node's labels and health state now (null before its first judgement), for messages. */
+export async function nodesLabelsAndStates(sql: Queryable, nodeIds: string[]): Promise<Map<string, { labels: Record<string, string>; state: State | null }>> {
   if (nodeIds.length === 0) return new Map();
-  const rows = await sql<{ id: string; labels: Record<string, string> }[]>`select id, labels from nodes where id = any(${nodeIds}::uuid[])`;
-  return new Map(rows.map((r) => [r.id, r.labels]));
+  const rows = await sql<{ id: string; labels: Record<string, string>; state: State | null }[]>`
+    select n.id, n.labels, h.state from nodes n left join node_health h on h.node_id = n.id where n.id = any(${nodeIds}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, { labels: r.labels, state: r.state }]));
 }

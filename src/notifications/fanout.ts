@@ -1,7 +1,7 @@
 import { channelTypes } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
 import type { IncidentNews, IncidentRow, TimelineEntry } from '../incidents/model.ts';
-import { addTimeline, getIncidents } from '../incidents/store.ts';
+import { acknowledgingPeople, addTimeline, getIncidents } from '../incidents/store.ts';
 import { namesAnyone, type Contacts, type Directory } from '../oncall/model.ts';
 import type { PageRecipients } from '../outbox/topics.ts';
 import { getPolicies } from '../oncall/store.ts';
@@ -34,6 +34,15 @@ async function markStorms(tx: Tx, human: NewDelivery[], now: Date, threshold: nu
 }
 
 const isAnswer = (n: IncidentNews) => n.event === 'acknowledged' || n.event === 'resolved';
+
+/**
+ * An acknowledgement's email to the person who made it (their mailbox, or an email channel of
+ * their own): they know, as PagerDuty does not tell its acknowledger. Nothing else is left out: a
+ * shared channel is read by others, a person's other channels (PagerDuty) track the alert's state,
+ * and every other event, the resolve most of all, goes to whom the ledger says was paged.
+ */
+const ownAcknowledgement = (n: IncidentNews, r: Recipient, acknowledgers: ReadonlyMap<string, string>): boolean =>
+  n.event === 'acknowledged' && r.channel_type === 'email' && r.user_id !== null && r.user_id === acknowledgers.get(n.incidentId);
 
 /**
  * What the caller read in this transaction before the fan-out: the incidents it opened, as they
@@ -110,10 +119,12 @@ async function pagesAfterResolve(tx: Tx, news: IncidentNews[], incidents: Readon
  */
 export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThreshold: number, alreadyRead?: AlreadyRead): Promise<string[]> {
   // Set-wise: incidents, paged recipients, policies (for old events), channels and people in at
-  // most five queries per batch, and a sixth (pagesLeftUnsent) when a page's incident is already
-  // resolved (a 10k-node outage would otherwise cost several queries per event).
+  // most five queries per batch, a sixth (pagesLeftUnsent) when a page's incident is already
+  // resolved, a seventh (acknowledgingPeople) when some news is an acknowledgement (a 10k-node
+  // outage would otherwise cost several queries per event).
   const incidents = await withMissing(alreadyRead?.incidents, news.map((n) => n.incidentId), (ids) => getIncidents(tx, ids));
   const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));
+  const acknowledgers = await acknowledgingPeople(tx, news.filter((n) => n.event === 'acknowledged').map((n) => n.incidentId));
   const legacy = news.filter((n) => !isAnswer(n) && n.recipients === undefined);
   const policies = await getPolicies(tx, [...new Set(legacy.flatMap((n) => incidents.get(n.incidentId)?.policy_id ?? []))]);
   const pageOf = (n: IncidentNews): PageRecipients =>
@@ -134,7 +145,7 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
     }
     const eventKey = n.event === 'escalated' ? `escalated-${n.step}` : n.event;
     const page = isAnswer(n) ? undefined : pageOf(n);
-    const to = page ? pageRecipients(page, types, people) : (told.get(incident.id) ?? []);
+    const to = page ? pageRecipients(page, types, people) : (told.get(incident.id) ?? []).filter((r) => !ownAcknowledgement(n, r, acknowledgers));
     // A level that reached nobody when it fired is on the timeline already (the escalation says so).
     if (page && to.length === 0 && (n.recipients === undefined || namesAnyone(n.recipients))) {
       const reason = n.recipients ? 'every channel and person on this level was deleted' : 'no channel on this escalation level';

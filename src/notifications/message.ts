@@ -3,10 +3,10 @@ import { actionLinkUrl, incidentPageUrl, signActionLink, type LinkAction } from 
 import { actorNames } from '../incidents/actor-names.ts';
 import type { IncidentRow } from '../incidents/model.ts';
 import { actorText } from '../incidents/shown-actor.ts';
-import { getIncidents, resolutionNotes } from '../incidents/store.ts';
+import { getIncidents, pagesOf, resolutionNotes, type PageEntry } from '../incidents/store.ts';
 import { incidentView } from '../incidents/view.ts';
-import { nodesLabels } from '../nodes/store.ts';
-import type { ActionLinks, DeliveryRow, Notification } from './model.ts';
+import { nodesLabelsAndStates } from '../nodes/store.ts';
+import { deliveryId, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.
@@ -37,15 +37,35 @@ function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): Action
 }
 
 /**
- * The message for each ledger row whose incident still exists: two queries however many rows, a
- * third for the notes when some rows are resolves, a fourth for the names of API keys that acted.
+ * An escalation's page (`escalated-<step>`): the level it pages, and every page of the incident at
+ * an earlier step, whom each named and when. Its level is the timeline's, not the incident's now:
+ * a later step may have fired before this message is sent.
+ */
+function escalationOf(d: DeliveryRow, incident: IncidentRow, pages: PageEntry[] = []): Notification['escalation'] {
+  const step = Number(/^escalated-(\d+)$/.exec(d.event_key)?.[1]);
+  const before: PriorPage[] = pages
+    .filter((p) => p.step < step)
+    .map((p) => ({
+      level: p.level,
+      at: p.at.toISOString(),
+      names: [...p.people.map((name) => name ?? 'someone'), ...(p.channels ? [p.channels === 1 ? '1 channel' : `${p.channels} channels`] : [])],
+    }));
+  return { level: pages.find((p) => p.step === step)?.level ?? incident.escalation_level, before };
+}
+
+/**
+ * The message for each ledger row whose incident still exists: two queries however many rows (the
+ * incidents; their nodes' labels and states), a third for the notes when some rows are resolves, a
+ * fourth for the names of API keys that acted, a fifth for the earlier pages when some rows are
+ * escalations.
  */
 export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], links?: LinkSigning): Promise<Map<string, Notification>> {
   const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
-  const [labels, notes, keyNames] = await Promise.all([
-    nodesLabels(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]),
+  const [nodes, notes, keyNames, pages] = await Promise.all([
+    nodesLabelsAndStates(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]),
     resolutionNotes(sql, [...new Set(rows.filter((d) => d.event === 'resolved').map((d) => d.incident_id))]),
     actorNames(sql, [...incidents.values()].flatMap((i) => [i.acknowledged_by, i.resolved_by])),
+    pagesOf(sql, [...new Set(rows.filter((d) => d.event === 'escalated').map((d) => d.incident_id))]),
   ]);
   const shown = (by: string | null) => (by === null ? null : actorText(by, keyNames));
   const out = new Map<string, Notification>();
@@ -59,7 +79,10 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       reason: incident.reason,
       incident: incidentView(incident),
       // A deleted node's incident still names it; its labels went with it.
-      node: { id: incident.node_id, name: incident.node_name, labels: labels.get(incident.node_id) ?? {} },
+      node: { id: incident.node_id, name: incident.node_name, labels: nodes.get(incident.node_id)?.labels ?? {} },
+      nodeState: nodes.has(incident.node_id) ? (nodes.get(incident.node_id)!.state ?? 'unknown') : null,
+      threadId: deliveryId(incident.id, 'opened', d.channel_id, d.user_id),
+      ...(d.event === 'escalated' ? { escalation: escalationOf(d, incident, pages.get(incident.id)) } : {}),
       ...(links ? { links: linksFor(links, d, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
       ...(d.event === 'resolved' && notes.has(incident.id) ? { note: notes.get(incident.id)! } : {}),
       shownBy: { acknowledged_by: shown(incident.acknowledged_by), resolved_by: shown(incident.resolved_by) },

@@ -33,10 +33,31 @@ export interface Notification {
   /** A resolve's note, when whoever resolved it wrote one (the API's `note`, the console's, a link's). */
   note?: string;
   /**
+   * The node's health state when the message was built (null: the node was deleted); absent from a
+   * message about no real node (a channel's test). A resolve by hand says from it whether the node
+   * is still failing.
+   */
+  nodeState?: string | null;
+  /**
+   * The basis of the Message-ID of the incident's opening email to this recipient: an email about
+   * the incident's later events answers it (In-Reply-To), so mail clients thread them.
+   */
+  threadId?: string;
+  /** An escalation's page: the level it pages (from 0) and the pages before it, oldest first (the incident's timeline). */
+  escalation?: { level: number; before: PriorPage[] };
+  /**
    * Who acknowledged and resolved it as people read them (actorText: "key ops-bot", "Lifeline"),
    * for text; `incident` keeps the stored ids for machines.
    */
   shownBy: { acknowledged_by: string | null; resolved_by: string | null };
+}
+
+/** A level paged before an escalation: whom it named, as people read them, and when. */
+export interface PriorPage {
+  /** Counted from 0, as the engine counts levels. */
+  level: number;
+  at: string;
+  names: string[];
 }
 
 export interface ActionLinks {

@@ -42,9 +42,10 @@ describe('incidents API', () => {
     const one = await expectJson<Record<string, unknown>>(await h.admin('GET', `/v1/incidents/${incidentId}`), 200);
     assert.deepEqual(Object.keys(one).sort(), [
       'acknowledged_at', 'acknowledged_by', 'category', 'escalation_held', 'escalation_level', 'id', 'node_id', 'node_name', 'opened_at',
-      'resolved_at', 'resolved_by', 'severity', 'status', 'timeline', 'title', 'version',
+      'reason', 'resolved_at', 'resolved_by', 'severity', 'status', 'timeline', 'title', 'version',
     ]);
     assert.deepEqual([one.category, one.severity, one.status, one.version], ['node_down', 'critical', 'open', 1]);
+    assert.equal(one.reason, (await h.sql<{ reason: string | null }[]>`select reason from incidents where id = ${incidentId}`)[0]!.reason);
     // The stored 0-based level: only what people read (console, message text) counts from 1.
     assert.equal(one.escalation_level, 0);
     const none = await expectJson<{ items: unknown[] }>(await h.admin('GET', '/v1/incidents?status=resolved'), 200);

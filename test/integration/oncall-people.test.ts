@@ -6,7 +6,7 @@ import { ManualClock } from '../helpers/clock.ts';
 import { createSql } from '../../src/db/client.ts';
 import { actionLinkKey, verifyActionLink } from '../../src/incidents/action-links.ts';
 import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
-import { acknowledge, escalate, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
+import { acknowledge, escalate, resolve, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { newsSender } from '../../src/notifications/handlers.ts';
 import { setupWarnings, unreachablePeople } from '../../src/oncall/setup-warnings.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
@@ -121,6 +121,8 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     await settled(incidentId, 3);
     const escalated = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: db-1'));
     assert.deepEqual(escalated.envelopeTo, ['ben@test.local']);
+    // Ben reads whom the page follows and for how long it went unanswered, not a level number.
+    assert.ok(escalated.text.split(/\r?\n/).includes('Paged: Ana (level 1) at 10:00:20 UTC, not acknowledged after 1h; now paging you (level 2)'), escalated.text);
 
     p.beat(nodeId);
     await p.tick();
@@ -144,6 +146,13 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
       return found.length === 2 ? found : undefined;
     });
     assert.deepEqual(resolves.flatMap((m) => m.envelopeTo).sort(), ['ana@test.local', 'ben@test.local']);
+    // The resolve says the node came back, and answers the opening email to the same person.
+    const anaResolve = resolves.find((m) => m.envelopeTo.includes('ana@test.local'))!;
+    assert.equal(anaResolve.subject, '[Lifeline] RESOLVED: db-1 recovered after 1h');
+    assert.match(anaResolve.text, /^db-1 recovered \(heartbeats resumed at 11:00:\d\d UTC after 1h\)$/m);
+    assert.equal(anaResolve.headers.get('in-reply-to'), down.headers.get('message-id'));
+    assert.ok(anaResolve.headers.get('references')?.includes(down.headers.get('message-id')!), anaResolve.headers.get('references'));
+    assert.equal(down.headers.get('in-reply-to'), undefined, 'the opening answers nothing');
     await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.resolved');
 
     const entries = await timeline(incidentId);
@@ -301,6 +310,45 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     const at = (kind: string) => entries.find((e) => e.kind === kind)!.at.getTime();
     assert.ok(at('escalated') <= at('acknowledged'), JSON.stringify(entries.map((e) => [e.kind, e.at])));
     assert.equal(at('escalation_stopped'), at('acknowledged'));
+  });
+
+  it('does not email a person their own acknowledgement, while every shared and other channel hears it and the resolve still reaches them', async () => {
+    const own = await oc.webhook('gil-phone', hook.url, secret);
+    const team = await oc.webhook('team', hook.url, secret);
+    const gil = await oc.user('Gil', 'gil@test.local', [own.id]);
+    const hana = await oc.user('Hana', 'hana@test.local');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [team.id], user_ids: [gil.id, hana.id] }], { isDefault: true });
+    const { nodeId, incidentId } = await nodeGoingDown('api-1');
+    await settled(incidentId, 4);
+    // As Gil's own Acknowledge link records it (src/http/routes/action-links.ts).
+    await acknowledge(db.sql, incidentId, { by: 'Gil', detail: { via: 'link', user_id: gil.id } }, clock, TEST_ACTING);
+    await oc.drain();
+    await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ACKNOWLEDGED') && m.envelopeTo.includes('hana@test.local'));
+    const ledger = await ledgerAfterResolve(nodeId, incidentId);
+    const acks = ledger.filter(([event]) => event === 'acknowledged').map(([, channel, user]) => [channel, user]);
+    assert.deepEqual(
+      acks.sort((a, b) => String(a).localeCompare(String(b))),
+      [
+        [null, hana.id],
+        [own.id, gil.id],
+        [team.id, null],
+      ].sort((a, b) => String(a).localeCompare(String(b))),
+      'no row for Gil’s mailbox: Gil knows',
+    );
+    assert.ok(!sink.messages.some((m) => m.subject.startsWith('[Lifeline] ACKNOWLEDGED') && m.envelopeTo.includes('gil@test.local')));
+    await sink.waitFor((m) => m.subject.startsWith('[Lifeline] RESOLVED') && m.envelopeTo.includes('gil@test.local'));
+  });
+
+  it('says a resolve by hand left the node failing, and that nothing pages for it until it fails again', async () => {
+    const ida = await oc.user('Ida', 'ida@test.local');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [ida.id] }], { isDefault: true });
+    const { incidentId } = await nodeGoingDown('web-3');
+    await sink.waitFor((m) => m.subject.startsWith('[Lifeline] DOWN: web-3'));
+    await resolve(db.sql, incidentId, { by: 'Dana' }, clock, TEST_ACTING);
+    await oc.drain();
+    const mail = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] RESOLVED'));
+    assert.equal(mail.subject, '[Lifeline] RESOLVED: web-3 still down, resolved by Dana');
+    assert.ok(mail.text.split(/\r?\n/).includes('resolved by Dana while web-3 is still down — it will not page again until it recovers and fails again'), mail.text);
   });
 
   it('signs links naming each recipient: a person for their email and own channels, the channel for a level’s channel', async () => {

@@ -181,6 +181,10 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     const opened = await first.waitFor((r) => JSON.parse(r.body).type === 'incident.opened');
     assert.equal(opened.verified, true);
     assert.equal(JSON.parse(opened.body).data.incident.id, incident!.id);
+    // Why it opened, as the emails say it: a receiver need not look the incident up.
+    const { reason } = (await db.sql<{ reason: string }[]>`select reason from incidents where id = ${incident!.id}`)[0]!;
+    assert.match(reason, /heartbeat/);
+    assert.equal(JSON.parse(opened.body).data.incident.reason, reason);
 
     await p.runUntil(sec(79.9)); // 59.9 s after opening
     await oc.drain();

@@ -38,20 +38,25 @@ interface NotificationOverrides {
   reason?: string | null;
   incident?: Partial<IncidentView>;
   node?: Partial<NodeView>;
+  nodeState?: string | null;
+  escalation?: Notification['escalation'];
 }
 
 /** db-1 went down for lack of heartbeats; overrides turn it into the other events. */
 function notification(overrides: NotificationOverrides = {}): Notification {
   const node: NodeView = { id: 'node-1', name: 'db-1', labels: { env: 'prod' }, ...overrides.node };
+  const reason = overrides.reason === undefined ? 'no heartbeat for 90s' : overrides.reason;
   return {
     messageId: overrides.messageId ?? 'inc-1:opened:chan-1',
     event: overrides.event ?? 'opened',
     occurredAt: OPENED_AT,
-    reason: overrides.reason === undefined ? 'no heartbeat for 90s' : overrides.reason,
+    reason,
     node,
     ...(overrides.links ? { links: overrides.links } : {}),
     ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
     ...(overrides.note !== undefined ? { note: overrides.note } : {}),
+    ...(overrides.nodeState !== undefined ? { nodeState: overrides.nodeState } : {}),
+    ...(overrides.escalation ? { escalation: overrides.escalation } : {}),
     // Never the stored ids copied: a renderer reading incident.acknowledged_by would pass unseen.
     shownBy: overrides.shownBy ?? { acknowledged_by: null, resolved_by: null },
     incident: {
@@ -62,6 +67,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
       severity: 'critical',
       status: 'open',
       title: `${node.name} is down`,
+      reason,
       opened_at: OPENED_AT,
       acknowledged_at: null,
       acknowledged_by: null,
@@ -634,6 +640,22 @@ describe('slack channel', () => {
     const fields = section.fields.map((f: { text: string }) => f.text);
     assert.ok(fields.includes('*Node*\ndb-1'), fields.join(' | '));
     assert.ok(fields.includes('*Duration*\n4m 10s'), fields.join(' | '));
+  });
+
+  test('says how a resolve ended and whom an escalation follows, as the email does', async () => {
+    const send = async (n: Notification) => {
+      await channel.send(n, { webhook_url: receiver.url }, NOW);
+      const message = JSON.parse((await receiver.waitFor()).body);
+      receiver.requests.length = 0;
+      return [message.blocks[0].text.text, message.blocks[1].text.text];
+    };
+    assert.deepEqual(await send(resolvedNotification({ nodeState: 'healthy' })), ['RESOLVED: db-1 recovered after 4m 10s', '*db-1 recovered (heartbeats resumed at 10:04:10 UTC after 4m 10s)*']);
+    assert.deepEqual(await send(resolvedNotification({ nodeState: 'down', incident: { resolved_by: 'Dana' }, shownBy: { acknowledged_by: null, resolved_by: 'Dana' } })), [
+      'RESOLVED: db-1 still down, resolved by Dana',
+      '*resolved by Dana while db-1 is still down — it will not page again until it recovers and fails again*',
+    ]);
+    const escalation = { level: 1, before: [{ level: 0, at: '2026-11-21T09:57:00.000Z', names: ['Dana Oncall'] }] };
+    assert.deepEqual((await send(notification({ event: 'escalated', escalation, incident: { escalation_level: 1 } })))[1], '*Paged: Dana Oncall (level 1) at 09:57:00 UTC, not acknowledged after 3m; now paging you (level 2)*');
   });
 
   test('escapes node names in mrkdwn so they cannot mention @channel or forge links', async () => {
