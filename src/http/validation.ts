@@ -6,9 +6,12 @@ import { isUuid } from '../db/ids.ts';
 import { canonicalZone, isTimeZone } from '../local-time.ts';
 import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, parseLabel, UNADDRESSABLE_NAME, unaddressableName } from '../nodes/model.ts';
 
+/** An object's entry that is absent: valibot says `Invalid key: Expected "url" but received undefined`. */
+const missingKey = (issue: v.BaseIssue<unknown>) => issue.kind === 'schema' && issue.type === 'object' && issue.received === 'undefined';
+
 function details(issues: readonly v.BaseIssue<unknown>[]): ErrorDetail[] {
   // Only what is shown is spelled out: a dot path costs more than the check that found it.
-  return issues.slice(0, MAX_DETAILS).map((issue) => ({ field: v.getDotPath(issue) ?? '(body)', message: issue.message }));
+  return issues.slice(0, MAX_DETAILS).map((issue) => ({ field: v.getDotPath(issue) ?? '(body)', message: missingKey(issue) ? 'is required' : issue.message }));
 }
 
 export function parse<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
