@@ -20,6 +20,12 @@ export const STYLESHEET = `
   --unknown: #6e7781;
   --no-data: #d1d9e0;
   --on-state: #ffffff;
+  /* The banner's fill behind its white words: 4.5:1 or more (5.1, 5.8, 5.4, 5.2, 4.6). */
+  --banner-healthy: #1a7f37;
+  --banner-degraded: #8a5c00;
+  --banner-down: #cf222e;
+  --banner-maintenance: #0969da;
+  --banner-unknown: #6e7781;
   /* A state as a word on the page: 4.5:1 on --card and --bg (unknown darkened from 4.27:1). */
   --down-text: #cf222e;
   --maintenance-text: #0969da;
@@ -40,8 +46,15 @@ export const STYLESHEET = `
     --unknown: #656c76;
     --no-data: #2f353d;
     --on-state: #ffffff;
-    /* The fills above carry white words on the banner (4.6:1); as words on the dark card they
-       were 3.3-3.8:1, so a word takes the console's dark colour for its state instead. */
+    /* The bars' fills above under white words were 2.5:1 (degraded) and 3.4:1 (healthy): the
+       banner takes darker ones, 4.5:1 or more (5.1, 5.8, 4.6, 4.6, 5.3). */
+    --banner-healthy: #1a7f37;
+    --banner-degraded: #8a5c00;
+    --banner-down: #da3633;
+    --banner-maintenance: #1f6feb;
+    --banner-unknown: #656c76;
+    /* As words on the dark card the bars' fills were 3.3-3.8:1, so a word takes the console's
+       dark colour for its state instead. */
     --down-text: #f85149;
     --maintenance-text: #4493f8;
     --unknown-text: #8b949e;
@@ -69,13 +82,13 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
   margin: 28px 0 0; padding: 16px 20px; border-radius: 12px;
   color: var(--on-state); font-size: 1.15rem; font-weight: 600;
 }
-.banner small { display: block; font-size: .85rem; font-weight: 400; opacity: .9; }
+.banner small { display: block; font-size: .85rem; font-weight: 400; }
 .banner .dot { width: 14px; height: 14px; border-radius: 50%; background: var(--on-state); flex: none; opacity: .9; }
-.bg-healthy { background: var(--healthy); }
-.bg-degraded { background: var(--degraded); }
-.bg-down { background: var(--down); }
-.bg-maintenance { background: var(--maintenance); }
-.bg-unknown { background: var(--unknown); }
+.bg-healthy { background: var(--banner-healthy); }
+.bg-degraded { background: var(--banner-degraded); }
+.bg-down { background: var(--banner-down); }
+.bg-maintenance { background: var(--banner-maintenance); }
+.bg-unknown { background: var(--banner-unknown); }
 .state { display: inline-flex; align-items: center; gap: 6px; font-size: .9rem; font-weight: 600; white-space: nowrap; }
 .state .until { font-weight: 400; color: var(--muted); white-space: normal; }
 .state::before { content: ""; width: 10px; height: 10px; border-radius: 50%; background: currentColor; }
