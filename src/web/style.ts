@@ -84,6 +84,8 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 }
 .banner small { display: block; font-size: .85rem; font-weight: 400; }
 .banner .dot { width: 14px; height: 14px; border-radius: 50%; background: var(--on-state); flex: none; opacity: .9; }
+.banner-line { display: block; }
+.banner-line.secondary { font-size: 1rem; font-weight: 500; }
 .bg-healthy { background: var(--banner-healthy); }
 .bg-degraded { background: var(--banner-degraded); }
 .bg-down { background: var(--banner-down); }
@@ -102,6 +104,13 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .components { list-style: none; margin: 0; padding: 0; }
 .component { padding: 18px 20px 14px; }
 .component + .component { border-top: 1px solid var(--border); }
+/* A component that is not operational keeps its place in the list (readers find theirs by
+   position) but is marked by a bar in its state's colour down its left edge and a tinted ground. */
+.component.attention { padding-left: 16px; border-left: 4px solid var(--edge); background: var(--bg); }
+.edge-down { --edge: var(--down); }
+.edge-degraded { --edge: var(--degraded-fill); }
+.edge-maintenance { --edge: var(--maintenance); }
+.edge-unknown { --edge: var(--unknown); }
 .component-head { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
 .component-name { font-weight: 600; overflow-wrap: anywhere; }
 .defs { position: absolute; width: 0; height: 0; }
@@ -171,5 +180,6 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
   .page-head h1 { font-size: 1.45rem; }
   .banner { font-size: 1.05rem; padding: 14px 16px; }
   .component, .incident, .calm { padding-left: 14px; padding-right: 14px; }
+  .component.attention { padding-left: 10px; }
 }
 `;
