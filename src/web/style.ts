@@ -101,7 +101,7 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .fg-unknown { color: var(--unknown-text); }
 
 /* Components, each with its 90 (on a phone: 30) daily bars. */
-.components { list-style: none; margin: 0; padding: 0; }
+.components { list-style: none; margin: 0; padding: 0; overflow: hidden; }
 .component { padding: 18px 20px 14px; }
 .component + .component { border-top: 1px solid var(--border); }
 /* A component that is not operational keeps its place in the list (readers find theirs by
