@@ -289,7 +289,7 @@ function StatusPageBody(p: { view: PageView }) {
           {lines.map((line, i) => (
             <span class={i === 0 ? 'banner-line' : 'banner-line secondary'}>{line}</span>
           ))}
-          <small>
+          <small class="updated">
             Updated <time datetime={view.updated_at}>{when(view.updated_at)}</time>
           </small>
         </span>
@@ -344,6 +344,15 @@ function StatusPageBody(p: { view: PageView }) {
   );
 }
 
+/**
+ * The page without its "Updated" line: what its ETag is made of. The page is computed afresh every
+ * 10 s and the line changed with it, so the tag did too and the page's own reload each minute never
+ * got a 304; a page whose every other word is the same is the same page (a weak tag says just that).
+ */
+export function withoutUpdated(html: string): string {
+  return html.replace(/<small class="updated">.*?<\/small>/, '');
+}
+
 /** The whole document for a page. */
 export function renderStatusPage(view: PageView): Promise<string> {
   return documentOf(
@@ -361,6 +370,23 @@ export function renderMissingPage(): Promise<string> {
         <header class="page-head">
           <h1>Status page not found</h1>
           <p>There is no public status page at this address.</p>
+        </header>
+      </main>
+    </Layout>,
+  );
+}
+
+/**
+ * What /status/{slug} answers a reader past their budget: a person in a browser, for whom the API's
+ * JSON error is noise. It reloads itself once the budget has room again.
+ */
+export function renderTooManyRequests(retryAfterSeconds: number): Promise<string> {
+  return documentOf(
+    <Layout title="Too many requests" icon={dotIcon(ICON.unknown)} refreshSeconds={retryAfterSeconds}>
+      <main class="page">
+        <header class="page-head">
+          <h1>Too many requests</h1>
+          <p>{`Too many requests from this address — try again in ${retryAfterSeconds} s. This page reloads itself then.`}</p>
         </header>
       </main>
     </Layout>,

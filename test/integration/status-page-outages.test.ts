@@ -56,7 +56,7 @@ describe('a status page’s outages', () => {
 
   it('heads the page by what is affected, by name, with the incidents and maintenance above the components', async () => {
     const headline = (html: string) => {
-      const [, colour, lines] = /<div class="banner bg-(\w+)" role="status"><span class="dot"><\/span><span>(.*?)<small>/.exec(html)!;
+      const [, colour, lines] = /<div class="banner bg-(\w+)" role="status"><span class="dot"><\/span><span>(.*?)<small class="updated">/.exec(html)!;
       return [colour, ...[...lines!.matchAll(/<span class="banner-line[^"]*">([^<]+)<\/span>/g)].map((m) => m[1])].join(' | ');
     };
     const calm = await pageWith({});
@@ -106,7 +106,7 @@ describe('a status page’s outages', () => {
     assert.equal(serviced.json.status, 'maintenance');
     assert.deepEqual(serviced.json.maintenance, { from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null });
     assert.deepEqual(serviced.json.components.map((c) => c.maintenance), [{ from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null }, null, null]);
-    assert.match(serviced.html, /<div class="banner bg-maintenance" role="status"><span class="dot"><\/span><span><span class="banner-line">Maintenance on Website until 14:00 UTC<\/span><small>/);
+    assert.match(serviced.html, /<div class="banner bg-maintenance" role="status"><span class="dot"><\/span><span><span class="banner-line">Maintenance on Website until 14:00 UTC<\/span><small class="updated">/);
     assert.match(serviced.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 14:00 UTC<\/small><\/span>/);
 
     assert.deepEqual(serviced.json.scheduled, [
@@ -126,7 +126,7 @@ describe('a status page’s outages', () => {
     h.clock.set('2026-11-23T01:00:00.000Z');
     const open = await pageWith({ 'db-1': 'maintenance' });
     assert.deepEqual(open.json.scheduled, []);
-    assert.match(open.html, /<span class="banner-line">Maintenance on Database until further notice<\/span><small>/);
+    assert.match(open.html, /<span class="banner-line">Maintenance on Database until further notice<\/span><small class="updated">/);
     assert.doesNotMatch(open.html, /Scheduled maintenance/);
   });
 
@@ -143,7 +143,7 @@ describe('a status page’s outages', () => {
     const page = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
     assert.deepEqual(page.json.maintenance, { from: '2026-11-28T10:00:00.000Z', until: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' });
     assert.match(page.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/small><\/span>/);
-    assert.match(page.html, /Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small>/);
+    assert.match(page.html, /Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small class="updated">/);
     assert.deepEqual(page.json.scheduled, [{ components: ['API'], from: '2026-11-28T21:30:00.000Z', until: '2026-11-29T00:30:00.000Z', time_zone: 'Europe/Berlin' }]);
     const scheduled = page.html.slice(page.html.indexOf('<h2>Scheduled maintenance</h2>'));
     assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
@@ -156,7 +156,7 @@ describe('a status page’s outages', () => {
     assert.ok(incident);
     const withIncident = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance', 'db-1': 'down' });
     // Something else down keeps the maintenance in the banner, a line of its own.
-    assert.match(withIncident.html, /<span><span class="banner-line">Database is down<\/span><span class="banner-line secondary">Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small>/);
+    assert.match(withIncident.html, /<span><span class="banner-line">Database is down<\/span><span class="banner-line secondary">Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small class="updated">/);
     assert.match(withIncident.html, /Since <time datetime="2026-11-28T10:00:[\d.]+Z">Sat 28 Nov 2026, 10:00 UTC<\/time> · investigating/);
   });
 });
