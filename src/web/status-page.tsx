@@ -238,6 +238,10 @@ function Component(p: { c: ComponentView; now: string }) {
   );
 }
 
+/**
+ * An incident as Statuspage's readers know its states: found by monitoring until someone
+ * acknowledges it, then being investigated. It said "investigating" before anyone had looked.
+ */
 function Incident(p: { i: IncidentView }) {
   const { i } = p;
   return (
@@ -245,13 +249,12 @@ function Incident(p: { i: IncidentView }) {
       <div class="incident-title">{i.title}</div>
       <div class="incident-meta">
         Since <time datetime={i.opened_at}>{when(i.opened_at)}</time>
-        {i.nodes > 1 ? ` · ${i.nodes} nodes` : ''}
         {i.status === 'acknowledged' && i.acknowledged_at ? (
           <>
-            {' · '}acknowledged <time datetime={i.acknowledged_at}>{when(i.acknowledged_at)}</time>
+            {' · '}investigating since <time datetime={i.acknowledged_at}>{when(i.acknowledged_at)}</time>
           </>
         ) : (
-          ' · investigating'
+          ' · identified by monitoring, not yet acknowledged'
         )}
       </div>
     </li>

@@ -138,9 +138,9 @@ describe('a status page in a browser', () => {
       assert.equal(await components.nth(2).locator('svg.bars use.day-maintenance title').textContent(), '10 Oct 2026 · Maintenance');
 
       const incidents = page.locator('.incident');
-      assert.deepEqual(await page.locator('.incident-title').allTextContents(), ['Outage in Website', 'Degraded service in Public API']);
-      assert.match((await incidents.nth(0).textContent()) ?? '', /Since Sat 21 Nov 2026, 00:00 UTC · investigating/);
-      assert.match((await incidents.nth(1).textContent()) ?? '', /acknowledged Sat 21 Nov 2026, 09:41 UTC/);
+      assert.deepEqual(await page.locator('.incident-title').allTextContents(), ['Partial outage in Website', 'Degraded service in Public API']);
+      assert.match((await incidents.nth(0).textContent()) ?? '', /Since Sat 21 Nov 2026, 00:00 UTC · identified by monitoring, not yet acknowledged/);
+      assert.match((await incidents.nth(1).textContent()) ?? '', /investigating since Sat 21 Nov 2026, 09:41 UTC/);
 
       const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
       assert.equal(background, view.context.colorScheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 248, 250)');

@@ -157,6 +157,6 @@ describe('a status page’s outages', () => {
     const withIncident = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance', 'db-1': 'down' });
     // Something else down keeps the maintenance in the banner, a line of its own.
     assert.match(withIncident.html, /<span><span class="banner-line">Database is down<\/span><span class="banner-line secondary">Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small class="updated">/);
-    assert.match(withIncident.html, /Since <time datetime="2026-11-28T10:00:[\d.]+Z">Sat 28 Nov 2026, 10:00 UTC<\/time> · investigating/);
+    assert.match(withIncident.html, /Since <time datetime="2026-11-28T10:00:[\d.]+Z">Sat 28 Nov 2026, 10:00 UTC<\/time> · identified by monitoring, not yet acknowledged/);
   });
 });
