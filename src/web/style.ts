@@ -158,6 +158,18 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .swatch.day-no_data { background: var(--no-data); }
 .page-foot { margin-top: 32px; font-size: .8rem; color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 16px; justify-content: space-between; }
 
+/* Forced colours (Windows contrast themes) paint every background the theme's own, which took the
+   legend's swatches and the states' dots away while the bars, SVG fills, kept their colours: both
+   keep theirs too, edged in the theme's text colour so they stand on any of its backgrounds. */
+@media (forced-colors: active) {
+  .swatch, .state::before, .banner .dot { forced-color-adjust: none; border: 1px solid CanvasText; }
+  .fg-healthy::before { background: var(--healthy); }
+  .fg-degraded::before { background: var(--degraded); }
+  .fg-down::before { background: var(--down); }
+  .fg-maintenance::before { background: var(--maintenance); }
+  .fg-unknown::before { background: var(--unknown); }
+}
+
 /* The page a link from a notification opens: the incident's facts and one button. */
 .page.narrow { max-width: 560px; }
 .link-card { margin: 20px 0 0; padding: 18px 20px; }

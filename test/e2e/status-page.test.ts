@@ -163,4 +163,20 @@ describe('a status page in a browser', () => {
       assert.deepEqual(problems, []);
     });
   }
+
+  it('keeps the legend\'s swatches and the states\' dots in forced colours, as the bars keep theirs', async () => {
+    const { page, problems } = await watchedPage(browser, server.origin, { ...VIEWS[0]!.context, forcedColors: 'active' });
+    await page.goto(`${server.origin}/status/acme`);
+    const fills = await page.evaluate(() => ({
+      swatches: [...document.querySelectorAll('.legend .swatch')].map((e) => getComputedStyle(e).backgroundColor),
+      dots: [...document.querySelectorAll('.component .state')].map((e) => getComputedStyle(e, '::before').backgroundColor),
+      canvas: getComputedStyle(document.body).backgroundColor,
+    }));
+    // Forced colours paint every background the page's own (Canvas): a swatch so painted is not there.
+    assert.equal(new Set(fills.swatches).size, 5, `five swatches, each its own colour: ${fills.swatches.join(' ')}`);
+    assert.ok(!fills.swatches.includes(fills.canvas), 'no swatch is the page\'s own background');
+    assert.deepEqual(fills.dots.map((d) => d !== fills.canvas && d !== 'rgba(0, 0, 0, 0)'), [true, true, true, true], `dots: ${fills.dots.join(' ')}`);
+    assert.equal(new Set(fills.dots).size, 3, 'partial outage, degraded and operational, each in its colour');
+    assert.deepEqual(problems, []);
+  });
 });
