@@ -35,10 +35,14 @@ export interface EncodedBody {
  */
 const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } };
 
-/** `headers`: what every answer carries (content type, cache control, ...), in lower case. */
-export function encodeBody(text: string, headers: Record<string, string>): EncodedBody {
+/**
+ * `headers`: what every answer carries (content type, cache control, ...), in lower case. `tagged`:
+ * what the ETag is made of, when less of the text than all of it changes its meaning (a page's
+ * "Updated" time).
+ */
+export function encodeBody(text: string, headers: Record<string, string>, tagged: string = text): EncodedBody {
   const raw = new Uint8Array(Buffer.from(text, 'utf8'));
-  const etag = `W/"${createHash('sha256').update(raw).digest('base64url').slice(0, 22)}"`;
+  const etag = `W/"${createHash('sha256').update(tagged, 'utf8').digest('base64url').slice(0, 22)}"`;
   const common = { ...headers, vary: 'accept-encoding', etag };
   const identity: Variant = { status: 200, body: raw, headers: { ...common, 'content-length': String(raw.byteLength) } };
   // A body too small to gain (a badge's JSON) is sent as it is whatever the client takes.

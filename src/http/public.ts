@@ -6,7 +6,10 @@
 
 import { Hono } from 'hono';
 import { assetRoutes } from '../web/assets.ts';
+import { PAGE_HEADERS } from '../web/layout.tsx';
+import { renderTooManyRequests } from '../web/status-page.tsx';
 import type { AppDeps } from './deps.ts';
+import { ApiError } from './errors.ts';
 import type { FastPath } from './fast-path.ts';
 import { fastPublic } from './fast-public.ts';
 import type { Limits } from './limits.ts';
@@ -44,7 +47,20 @@ export interface PublicSurface {
 export function publicSurface(deps: AppDeps, limits: Pick<Limits, 'perPublicClient' | 'admitPublic'>): PublicSurface {
   const o = { ...DEFAULTS, ...deps.publicPages };
   const app = new Hono();
-  for (const path of ['/status/*', '/badge/*', '/a/*']) app.use(path, limits.perPublicClient);
+  // A status page's HTML is read by people in a browser: past the budget they get a page saying
+  // when to come back, not the API's JSON error; its JSON and the badges keep that.
+  app.use('/status/*', async (c, next) => {
+    if (c.req.path.endsWith('.json')) return limits.perPublicClient(c, next);
+    try {
+      await limits.perPublicClient(c, async () => {});
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 429) throw e;
+      const retry = e.headers?.['retry-after'] ?? '60';
+      return c.html(await renderTooManyRequests(Number(retry)), 429, { ...PAGE_HEADERS, 'retry-after': retry, 'cache-control': 'no-store' });
+    }
+    await next();
+  });
+  for (const path of ['/badge/*', '/a/*']) app.use(path, limits.perPublicClient);
   // The API's one rule for text in paths and queries: a slug, badge id or link token with U+0000
   // is a 400, never a lookup.
   for (const path of ['/status/*', '/badge/*', '/a/*']) app.use(path, refuseUnstorableText());

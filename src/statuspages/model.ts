@@ -197,8 +197,6 @@ export interface IncidentView {
   status: 'open' | 'acknowledged';
   opened_at: string;
   acknowledged_at: string | null;
-  /** How many nodes' incidents the entry stands for (1 when node names are shown). */
-  nodes: number;
 }
 
 export interface PageView {
@@ -297,15 +295,25 @@ function componentView(
 const WORDS: Record<Category, string> = { node_down: 'Outage', node_degraded: 'Degraded service' };
 
 /**
+ * An incident's words, agreeing with its components' status: a node down in a component that still
+ * serves from others is "Partial outage in CDN", as the component reads, not "Outage in CDN".
+ */
+function incidentWord(category: Category, components: readonly string[], statusOf: ReadonlyMap<string, Status>): string {
+  if (category === 'node_down' && components.some((c) => statusOf.get(c) !== 'major_outage')) return 'Partial outage';
+  return WORDS[category];
+}
+
+/**
  * Open incidents under the page's components, newest first. With node names shown each incident
  * is an entry under its own title (which names its node). Without, the title says only what and
  * where ("Outage in API"), and the incidents that read the same are one entry: since the earliest,
- * acknowledged once all of them are, with how many nodes it stands for. An incident whose node is
+ * acknowledged once all of them are; how many nodes is not said, as the page says nothing of a
+ * component's size. An incident whose node is
  * in maintenance now is left out: its component already reads "Maintenance", and "Outage in API"
  * beside it would say two things at once (it is listed again if the node is still down when the
  * window ends).
  */
-function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly OpenIncident[]): IncidentView[] {
+function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly OpenIncident[], statusOf: ReadonlyMap<string, Status>): IncidentView[] {
   const componentsOf = new Map<string, string[]>();
   members.forEach((list, i) =>
     list.forEach((m) => {
@@ -318,7 +326,7 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
   for (const incident of incidents) {
     const components = componentsOf.get(incident.node_id);
     if (!components) continue;
-    const title = page.show_nodes ? incident.title : `${WORDS[incident.category]} in ${components.join(', ')}`;
+    const title = page.show_nodes ? incident.title : `${incidentWord(incident.category, components, statusOf)} in ${components.join(', ')}`;
     const key = page.show_nodes ? `${incident.node_id} ${incident.category}` : title;
     const entry = entries.get(key);
     const acknowledged = incident.acknowledged_at ? iso(incident.acknowledged_at) : null;
@@ -330,11 +338,9 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
         status: incident.status,
         opened_at: iso(incident.opened_at),
         acknowledged_at: acknowledged,
-        nodes: 1,
       });
       continue;
     }
-    entry.nodes += 1;
     if (iso(incident.opened_at) < entry.opened_at) entry.opened_at = iso(incident.opened_at);
     if (incident.status === 'open' || entry.status === 'open') {
       entry.status = 'open';
@@ -372,7 +378,7 @@ export function pageView(
     maintenance: span(holding(open, members.flat())),
     updated_at: iso(now),
     components,
-    incidents: incidentViews(page, members, incidents),
+    incidents: incidentViews(page, members, incidents, new Map(components.map((c) => [c.name, c.status]))),
     scheduled: scheduledViews(page, members, windows.filter((w) => w.starts_at.getTime() > now), now),
   };
 }

@@ -8,23 +8,51 @@ import { isUtc, toLocal } from '../local-time.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
-const HEADLINE: Record<Status, string> = {
-  operational: 'All systems operational',
-  degraded: 'Some systems are degraded',
-  partial_outage: 'Partial outage',
-  major_outage: 'Major outage',
-  maintenance: 'Maintenance in progress',
-  unknown: 'Some systems are not reporting',
-};
+/** At most this many components are named in a line of the banner; the rest are counted. */
+const NAMED_MAX = 3;
+
+/** "DNS", "DNS and CDN", "DNS, CDN and Search", "DNS, CDN, Search and 2 more". */
+function names(list: readonly string[]): string {
+  if (list.length === 1) return list[0]!;
+  const shown = list.slice(0, NAMED_MAX);
+  const rest = list.length - shown.length;
+  return rest > 0 ? `${shown.join(', ')} and ${rest} more` : `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
+}
+
+/** A line of the banner for components in one state: "DNS is down", "DNS and CDN are down", "5 components are down: …". */
+function affected(list: readonly string[], one: string, many: string): string {
+  if (list.length > NAMED_MAX) return `${list.length} components ${many}: ${names(list)}`;
+  return `${names(list)} ${list.length === 1 ? one : many}`;
+}
+
+// The banner's lines, worst first: what is out, partly out, degraded, not reporting.
+const TROUBLE: Array<[Status, (list: readonly string[]) => string]> = [
+  ['major_outage', (l) => affected(l, 'is down', 'are down')],
+  ['partial_outage', (l) => (l.length > NAMED_MAX ? `Partial outage in ${l.length} components: ${names(l)}` : `Partial outage in ${names(l)}`)],
+  ['degraded', (l) => affected(l, 'is degraded', 'are degraded')],
+  ['unknown', (l) => affected(l, 'is not reporting', 'are not reporting')],
+];
 
 /**
- * The banner's words. A page `partial_outage` is either some component wholly out or only some
- * nodes of some: "Some systems are down" says the first only, so one web node of ten down reads
- * "Partial outage", as its component does.
+ * The banner's words: what is affected, by name, so a reader knows at a glance whether their
+ * component is among them without scrolling through 20 green ones. A page whose every component
+ * is out says so; maintenance is its own line (maintenanceLine), kept when something else is down.
  */
-function headline(view: PageView): string {
-  if (view.status === 'partial_outage' && view.components.some((c) => c.status === 'major_outage')) return 'Some systems are down';
-  return HEADLINE[view.status];
+function headline(view: PageView): string | null {
+  if (view.status === 'major_outage') return 'Major outage: every component is down';
+  const lines = TROUBLE.map(([status, line]) => {
+    const list = view.components.filter((c) => c.status === status).map((c) => c.name);
+    return list.length ? line(list) : '';
+  }).filter(Boolean);
+  if (lines.length) return lines.join('; ');
+  return view.status === 'maintenance' ? null : 'All systems operational';
+}
+
+/** "Maintenance on Database until 14:00 UTC": which components, and until when. */
+function maintenanceLine(view: PageView): string | null {
+  const list = view.components.filter((c) => c.status === 'maintenance').map((c) => c.name);
+  if (list.length === 0 || !view.maintenance) return null;
+  return `Maintenance on ${names(list)} ${until(view.maintenance.until, view.updated_at, view.maintenance.time_zone)}`;
 }
 
 const STATE_WORD: Record<State, string> = {
@@ -171,7 +199,7 @@ function Component(p: { c: ComponentView; now: string }) {
   const { c } = p;
   const end = maintenanceEnd(c.status, c.maintenance, p.now);
   return (
-    <li class="component">
+    <li class={c.status === 'operational' ? 'component' : `component attention edge-${STATUS_COLOUR[c.status]}`}>
       <div class="component-head">
         <span class="component-name">{c.name}</span>
         <span class={`state fg-${STATUS_COLOUR[c.status]}`}>
@@ -210,6 +238,10 @@ function Component(p: { c: ComponentView; now: string }) {
   );
 }
 
+/**
+ * An incident as Statuspage's readers know its states: found by monitoring until someone
+ * acknowledges it, then being investigated. It said "investigating" before anyone had looked.
+ */
 function Incident(p: { i: IncidentView }) {
   const { i } = p;
   return (
@@ -217,13 +249,12 @@ function Incident(p: { i: IncidentView }) {
       <div class="incident-title">{i.title}</div>
       <div class="incident-meta">
         Since <time datetime={i.opened_at}>{when(i.opened_at)}</time>
-        {i.nodes > 1 ? ` · ${i.nodes} nodes` : ''}
         {i.status === 'acknowledged' && i.acknowledged_at ? (
           <>
-            {' · '}acknowledged <time datetime={i.acknowledged_at}>{when(i.acknowledged_at)}</time>
+            {' · '}investigating since <time datetime={i.acknowledged_at}>{when(i.acknowledged_at)}</time>
           </>
         ) : (
-          ' · investigating'
+          ' · identified by monitoring, not yet acknowledged'
         )}
       </div>
     </li>
@@ -247,6 +278,7 @@ const LEGEND: Array<DayBar['status']> = ['operational', 'degraded', 'down', 'mai
 
 function StatusPageBody(p: { view: PageView }) {
   const { view } = p;
+  const lines = [headline(view), maintenanceLine(view)].filter((l): l is string => l !== null);
   return (
     <main class="page">
       <BarShape />
@@ -257,28 +289,14 @@ function StatusPageBody(p: { view: PageView }) {
       <div class={`banner bg-${STATUS_COLOUR[view.status]}`} role="status">
         <span class="dot" />
         <span>
-          {headline(view)}
-          {maintenanceEnd(view.status, view.maintenance, view.updated_at)}
-          <small>
+          {lines.map((line, i) => (
+            <span class={i === 0 ? 'banner-line' : 'banner-line secondary'}>{line}</span>
+          ))}
+          <small class="updated">
             Updated <time datetime={view.updated_at}>{when(view.updated_at)}</time>
           </small>
         </span>
       </div>
-
-      <h2>Components</h2>
-      <ul class="components card">
-        {view.components.map((c) => (
-          <Component c={c} now={view.updated_at} />
-        ))}
-      </ul>
-      <ul class="legend" aria-label="What the bars show">
-        {LEGEND.map((s) => (
-          <li>
-            <span class={`swatch day-${s}`} />
-            {DAY_WORD[s]}
-          </li>
-        ))}
-      </ul>
 
       <h2>Open incidents</h2>
       {view.incidents.length ? (
@@ -302,6 +320,21 @@ function StatusPageBody(p: { view: PageView }) {
         </>
       ) : null}
 
+      <h2>Components</h2>
+      <ul class="components card">
+        {view.components.map((c) => (
+          <Component c={c} now={view.updated_at} />
+        ))}
+      </ul>
+      <ul class="legend" aria-label="What the bars show">
+        {LEGEND.map((s) => (
+          <li>
+            <span class={`swatch day-${s}`} />
+            {DAY_WORD[s]}
+          </li>
+        ))}
+      </ul>
+
       <footer class="page-foot">
         <span>
           Uptime is time-weighted; time nobody could observe is "no data", never counted as up or down.
@@ -312,6 +345,15 @@ function StatusPageBody(p: { view: PageView }) {
       </footer>
     </main>
   );
+}
+
+/**
+ * The page without its "Updated" line: what its ETag is made of. The page is computed afresh every
+ * 10 s and the line changed with it, so the tag did too and the page's own reload each minute never
+ * got a 304; a page whose every other word is the same is the same page (a weak tag says just that).
+ */
+export function withoutUpdated(html: string): string {
+  return html.replace(/<small class="updated">.*?<\/small>/, '');
 }
 
 /** The whole document for a page. */
@@ -331,6 +373,23 @@ export function renderMissingPage(): Promise<string> {
         <header class="page-head">
           <h1>Status page not found</h1>
           <p>There is no public status page at this address.</p>
+        </header>
+      </main>
+    </Layout>,
+  );
+}
+
+/**
+ * What /status/{slug} answers a reader past their budget: a person in a browser, for whom the API's
+ * JSON error is noise. It reloads itself once the budget has room again.
+ */
+export function renderTooManyRequests(retryAfterSeconds: number): Promise<string> {
+  return documentOf(
+    <Layout title="Too many requests" icon={dotIcon(ICON.unknown)} refreshSeconds={retryAfterSeconds}>
+      <main class="page">
+        <header class="page-head">
+          <h1>Too many requests</h1>
+          <p>{`Too many requests from this address — try again in ${retryAfterSeconds} s. This page reloads itself then.`}</p>
         </header>
       </main>
     </Layout>,

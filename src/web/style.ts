@@ -20,6 +20,12 @@ export const STYLESHEET = `
   --unknown: #6e7781;
   --no-data: #d1d9e0;
   --on-state: #ffffff;
+  /* The banner's fill behind its white words: 4.5:1 or more (5.1, 5.8, 5.4, 5.2, 4.6). */
+  --banner-healthy: #1a7f37;
+  --banner-degraded: #8a5c00;
+  --banner-down: #cf222e;
+  --banner-maintenance: #0969da;
+  --banner-unknown: #6e7781;
   /* A state as a word on the page: 4.5:1 on --card and --bg (unknown darkened from 4.27:1). */
   --down-text: #cf222e;
   --maintenance-text: #0969da;
@@ -40,8 +46,15 @@ export const STYLESHEET = `
     --unknown: #656c76;
     --no-data: #2f353d;
     --on-state: #ffffff;
-    /* The fills above carry white words on the banner (4.6:1); as words on the dark card they
-       were 3.3-3.8:1, so a word takes the console's dark colour for its state instead. */
+    /* The bars' fills above under white words were 2.5:1 (degraded) and 3.4:1 (healthy): the
+       banner takes darker ones, 4.5:1 or more (5.1, 5.8, 4.6, 4.6, 5.3). */
+    --banner-healthy: #1a7f37;
+    --banner-degraded: #8a5c00;
+    --banner-down: #da3633;
+    --banner-maintenance: #1f6feb;
+    --banner-unknown: #656c76;
+    /* As words on the dark card the bars' fills were 3.3-3.8:1, so a word takes the console's
+       dark colour for its state instead. */
     --down-text: #f85149;
     --maintenance-text: #4493f8;
     --unknown-text: #8b949e;
@@ -69,13 +82,15 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
   margin: 28px 0 0; padding: 16px 20px; border-radius: 12px;
   color: var(--on-state); font-size: 1.15rem; font-weight: 600;
 }
-.banner small { display: block; font-size: .85rem; font-weight: 400; opacity: .9; }
+.banner small { display: block; font-size: .85rem; font-weight: 400; }
 .banner .dot { width: 14px; height: 14px; border-radius: 50%; background: var(--on-state); flex: none; opacity: .9; }
-.bg-healthy { background: var(--healthy); }
-.bg-degraded { background: var(--degraded); }
-.bg-down { background: var(--down); }
-.bg-maintenance { background: var(--maintenance); }
-.bg-unknown { background: var(--unknown); }
+.banner-line { display: block; }
+.banner-line.secondary { font-size: 1rem; font-weight: 500; }
+.bg-healthy { background: var(--banner-healthy); }
+.bg-degraded { background: var(--banner-degraded); }
+.bg-down { background: var(--banner-down); }
+.bg-maintenance { background: var(--banner-maintenance); }
+.bg-unknown { background: var(--banner-unknown); }
 .state { display: inline-flex; align-items: center; gap: 6px; font-size: .9rem; font-weight: 600; white-space: nowrap; }
 .state .until { font-weight: 400; color: var(--muted); white-space: normal; }
 .state::before { content: ""; width: 10px; height: 10px; border-radius: 50%; background: currentColor; }
@@ -86,9 +101,16 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .fg-unknown { color: var(--unknown-text); }
 
 /* Components, each with its 90 (on a phone: 30) daily bars. */
-.components { list-style: none; margin: 0; padding: 0; }
+.components { list-style: none; margin: 0; padding: 0; overflow: hidden; }
 .component { padding: 18px 20px 14px; }
 .component + .component { border-top: 1px solid var(--border); }
+/* A component that is not operational keeps its place in the list (readers find theirs by
+   position) but is marked by a bar in its state's colour down its left edge and a tinted ground. */
+.component.attention { padding-left: 16px; border-left: 4px solid var(--edge); background: var(--bg); }
+.edge-down { --edge: var(--down); }
+.edge-degraded { --edge: var(--degraded-fill); }
+.edge-maintenance { --edge: var(--maintenance); }
+.edge-unknown { --edge: var(--unknown); }
 .component-head { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
 .component-name { font-weight: 600; overflow-wrap: anywhere; }
 .defs { position: absolute; width: 0; height: 0; }
@@ -136,6 +158,18 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .swatch.day-no_data { background: var(--no-data); }
 .page-foot { margin-top: 32px; font-size: .8rem; color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 16px; justify-content: space-between; }
 
+/* Forced colours (Windows contrast themes) paint every background the theme's own, which took the
+   legend's swatches and the states' dots away while the bars, SVG fills, kept their colours: both
+   keep theirs too, edged in the theme's text colour so they stand on any of its backgrounds. */
+@media (forced-colors: active) {
+  .swatch, .state::before, .banner .dot { forced-color-adjust: none; border: 1px solid CanvasText; }
+  .fg-healthy::before { background: var(--healthy); }
+  .fg-degraded::before { background: var(--degraded); }
+  .fg-down::before { background: var(--down); }
+  .fg-maintenance::before { background: var(--maintenance); }
+  .fg-unknown::before { background: var(--unknown); }
+}
+
 /* The page a link from a notification opens: the incident's facts and one button. */
 .page.narrow { max-width: 560px; }
 .link-card { margin: 20px 0 0; padding: 18px 20px; }
@@ -158,5 +192,6 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
   .page-head h1 { font-size: 1.45rem; }
   .banner { font-size: 1.05rem; padding: 14px 16px; }
   .component, .incident, .calm { padding-left: 14px; padding-right: 14px; }
+  .component.attention { padding-left: 10px; }
 }
 `;

@@ -138,9 +138,9 @@ describe('a status page in a browser', () => {
       assert.equal(await components.nth(2).locator('svg.bars use.day-maintenance title').textContent(), '10 Oct 2026 · Maintenance');
 
       const incidents = page.locator('.incident');
-      assert.deepEqual(await page.locator('.incident-title').allTextContents(), ['Outage in Website', 'Degraded service in Public API']);
-      assert.match((await incidents.nth(0).textContent()) ?? '', /Since Sat 21 Nov 2026, 00:00 UTC · investigating/);
-      assert.match((await incidents.nth(1).textContent()) ?? '', /acknowledged Sat 21 Nov 2026, 09:41 UTC/);
+      assert.deepEqual(await page.locator('.incident-title').allTextContents(), ['Partial outage in Website', 'Degraded service in Public API']);
+      assert.match((await incidents.nth(0).textContent()) ?? '', /Since Sat 21 Nov 2026, 00:00 UTC · identified by monitoring, not yet acknowledged/);
+      assert.match((await incidents.nth(1).textContent()) ?? '', /investigating since Sat 21 Nov 2026, 09:41 UTC/);
 
       const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
       assert.equal(background, view.context.colorScheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 248, 250)');
@@ -163,4 +163,20 @@ describe('a status page in a browser', () => {
       assert.deepEqual(problems, []);
     });
   }
+
+  it('keeps the legend\'s swatches and the states\' dots in forced colours, as the bars keep theirs', async () => {
+    const { page, problems } = await watchedPage(browser, server.origin, { ...VIEWS[0]!.context, forcedColors: 'active' });
+    await page.goto(`${server.origin}/status/acme`);
+    const fills = await page.evaluate(() => ({
+      swatches: [...document.querySelectorAll('.legend .swatch')].map((e) => getComputedStyle(e).backgroundColor),
+      dots: [...document.querySelectorAll('.component .state')].map((e) => getComputedStyle(e, '::before').backgroundColor),
+      canvas: getComputedStyle(document.body).backgroundColor,
+    }));
+    // Forced colours paint every background the page's own (Canvas): a swatch so painted is not there.
+    assert.equal(new Set(fills.swatches).size, 5, `five swatches, each its own colour: ${fills.swatches.join(' ')}`);
+    assert.ok(!fills.swatches.includes(fills.canvas), 'no swatch is the page\'s own background');
+    assert.deepEqual(fills.dots.map((d) => d !== fills.canvas && d !== 'rgba(0, 0, 0, 0)'), [true, true, true, true], `dots: ${fills.dots.join(' ')}`);
+    assert.equal(new Set(fills.dots).size, 3, 'partial outage, degraded and operational, each in its colour');
+    assert.deepEqual(problems, []);
+  });
 });

@@ -54,27 +54,43 @@ describe('a status page’s outages', () => {
     assert.deepEqual(words(major.html), ['Major outage (down)', 'Degraded (degraded)', 'Operational (healthy)']);
   });
 
-  it('heads the page by the whole picture: a partial outage, some systems down, or a major outage when every component is out', async () => {
-    const headline = (html: string) => /<div class="banner bg-(\w+)" role="status"><span class="dot"><\/span><span>([^<]+)<small>/.exec(html)!.slice(1).join(' ');
+  it('heads the page by what is affected, by name, with the incidents and maintenance above the components', async () => {
+    const headline = (html: string) => {
+      const [, colour, lines] = /<div class="banner bg-(\w+)" role="status"><span class="dot"><\/span><span>(.*?)<small class="updated">/.exec(html)!;
+      return [colour, ...[...lines!.matchAll(/<span class="banner-line[^"]*">([^<]+)<\/span>/g)].map((m) => m[1])].join(' | ');
+    };
     const calm = await pageWith({});
     assert.equal(calm.json.status, 'operational');
-    assert.equal(headline(calm.html), 'healthy All systems operational');
+    assert.equal(headline(calm.html), 'healthy | All systems operational');
 
     const some = await pageWith({ 'web-1': 'down' });
     assert.equal(some.json.status, 'partial_outage');
-    assert.equal(headline(some.html), 'down Partial outage', 'web-2 still serves the website: nothing is wholly down');
+    assert.equal(headline(some.html), 'down | Partial outage in Website', 'web-2 still serves the website: nothing is wholly down');
 
     const oneComponent = await pageWith({ 'api-1': 'down' });
     assert.equal(oneComponent.json.status, 'partial_outage');
-    assert.equal(headline(oneComponent.html), 'down Some systems are down');
+    assert.equal(headline(oneComponent.html), 'down | API is down');
 
     const all = await pageWith({ 'web-1': 'down', 'web-2': 'down', 'api-1': 'down', 'db-1': 'down' });
     assert.deepEqual([all.json.state, all.json.status], ['down', 'major_outage']);
-    assert.equal(headline(all.html), 'down Major outage');
+    assert.equal(headline(all.html), 'down | Major outage: every component is down');
 
     const allButOneNode = await pageWith({ 'web-1': 'down', 'api-1': 'down', 'db-1': 'down' });
     assert.equal(allButOneNode.json.status, 'partial_outage', 'web-2 still serves the website');
-    assert.equal(headline(allButOneNode.html), 'down Some systems are down');
+    assert.equal(headline(allButOneNode.html), 'down | API and Database are down; Partial outage in Website');
+
+    const mixed = await pageWith({ 'api-1': 'degraded', 'db-1': 'unknown' });
+    assert.equal(headline(mixed.html), 'degraded | API is degraded; Database is not reporting');
+
+    // The incidents come before the components, which keep their configured order, the troubled one marked.
+    const html = allButOneNode.html;
+    assert.ok(html.indexOf('<h2>Open incidents</h2>') < html.indexOf('<h2>Components</h2>'), 'incidents above the components');
+    assert.deepEqual([...html.matchAll(/<li class="(component[^"]*)"><div class="component-head"><span class="component-name">(\w+)/g)].map((m) => `${m[2]}: ${m[1]}`), [
+      'Website: component attention edge-down',
+      'API: component attention edge-down',
+      'Database: component attention edge-down',
+    ]);
+    assert.deepEqual([...some.html.matchAll(/<li class="(component[^"]*)">/g)].map((m) => m[1]), ['component attention edge-down', 'component', 'component']);
   });
 
   it('says until when maintenance lasts, and what is scheduled, naming no node and no reason', async () => {
@@ -90,7 +106,7 @@ describe('a status page’s outages', () => {
     assert.equal(serviced.json.status, 'maintenance');
     assert.deepEqual(serviced.json.maintenance, { from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null });
     assert.deepEqual(serviced.json.components.map((c) => c.maintenance), [{ from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null }, null, null]);
-    assert.match(serviced.html, /<div class="banner bg-maintenance" role="status"><span class="dot"><\/span><span>Maintenance in progress until 14:00 UTC<small>/);
+    assert.match(serviced.html, /<div class="banner bg-maintenance" role="status"><span class="dot"><\/span><span><span class="banner-line">Maintenance on Website until 14:00 UTC<\/span><small class="updated">/);
     assert.match(serviced.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 14:00 UTC<\/small><\/span>/);
 
     assert.deepEqual(serviced.json.scheduled, [
@@ -110,7 +126,7 @@ describe('a status page’s outages', () => {
     h.clock.set('2026-11-23T01:00:00.000Z');
     const open = await pageWith({ 'db-1': 'maintenance' });
     assert.deepEqual(open.json.scheduled, []);
-    assert.match(open.html, /Maintenance in progress until further notice<small>/);
+    assert.match(open.html, /<span class="banner-line">Maintenance on Database until further notice<\/span><small class="updated">/);
     assert.doesNotMatch(open.html, /Scheduled maintenance/);
   });
 
@@ -127,7 +143,7 @@ describe('a status page’s outages', () => {
     const page = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
     assert.deepEqual(page.json.maintenance, { from: '2026-11-28T10:00:00.000Z', until: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' });
     assert.match(page.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/small><\/span>/);
-    assert.match(page.html, /Maintenance in progress until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<small>/);
+    assert.match(page.html, /Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small class="updated">/);
     assert.deepEqual(page.json.scheduled, [{ components: ['API'], from: '2026-11-28T21:30:00.000Z', until: '2026-11-29T00:30:00.000Z', time_zone: 'Europe/Berlin' }]);
     const scheduled = page.html.slice(page.html.indexOf('<h2>Scheduled maintenance</h2>'));
     assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
@@ -139,6 +155,8 @@ describe('a status page’s outages', () => {
     ]);
     assert.ok(incident);
     const withIncident = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance', 'db-1': 'down' });
-    assert.match(withIncident.html, /Since <time datetime="2026-11-28T10:00:[\d.]+Z">Sat 28 Nov 2026, 10:00 UTC<\/time> · investigating/);
+    // Something else down keeps the maintenance in the banner, a line of its own.
+    assert.match(withIncident.html, /<span><span class="banner-line">Database is down<\/span><span class="banner-line secondary">Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small class="updated">/);
+    assert.match(withIncident.html, /Since <time datetime="2026-11-28T10:00:[\d.]+Z">Sat 28 Nov 2026, 10:00 UTC<\/time> · identified by monitoring, not yet acknowledged/);
   });
 });

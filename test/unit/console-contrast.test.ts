@@ -60,4 +60,13 @@ describe('status page colours', () => {
       atLeast(v, ['--fg', '--muted', '--healthy', '--degraded', '--down-text', '--maintenance-text', '--unknown-text'], ['--card', '--bg'], 4.5);
     });
   }
+  for (const [scheme, v] of Object.entries(publicSchemes)) {
+    it(`${scheme}: the banner's words, its 13.6 px "Updated" line too, 4.5:1 on every state's fill`, () => {
+      const fills = [...STYLESHEET.matchAll(/\.bg-(\w+) \{ background: var\((--[\w-]+)\); \}/g)];
+      assert.equal(fills.length, 5, 'a fill for each of the five states');
+      atLeast(v, ['--on-state'], fills.map((m) => m[2]!), 4.5);
+      // Translucent words would blend into the fill and fall below the ratio worked out above.
+      assert.doesNotMatch(/\.banner small \{[^}]*\}/.exec(STYLESHEET)![0], /opacity/);
+    });
+  }
 });

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { publishedPage } from '../../statuspages/service.ts';
 import { SLUG, type PageView } from '../../statuspages/model.ts';
 import { PAGE_HEADERS } from '../../web/layout.tsx';
-import { renderMissingPage, renderStatusPage } from '../../web/status-page.tsx';
+import { renderMissingPage, renderStatusPage, withoutUpdated } from '../../web/status-page.tsx';
 import type { AppDeps } from '../deps.ts';
 import { encodeBody, sendEncoded, type EncodedBody } from '../encoded-body.ts';
 import { errorBody } from '../errors.ts';
@@ -56,7 +56,7 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
       if (json) return c.json(errorBody('not_found', `Status page "${slug}" was not found.`), 404);
       return c.html(await (missing ??= renderMissingPage()), 404, PAGE_HEADERS);
     }
-    page.rendering ??= renderStatusPage(page.view).then((html) => (page.html = encodeBody(html, htmlHeaders)));
+    page.rendering ??= renderStatusPage(page.view).then((html) => (page.html = encodeBody(html, htmlHeaders, withoutUpdated(html))));
     return sendEncoded(c, ready(page, json) ?? (await page.rendering));
   });
   /** The answer to `/status/{name}` when it is kept ready, at once (fast-public.ts); undefined sends the request to the app. */
