@@ -289,7 +289,7 @@ p { margin: 0.4rem 0; }
    "anywhere" let a crowded table squeeze the incidents list's status column to "acknowledg/ed"
    at 1280 px. Names and labels, which can be 256 characters, still break anywhere. */
 .tag-open, .tag-acknowledged, .tag-resolved, .tag-critical, .tag-warning,
-.tag-sent, .tag-failed, .tag-dead, .tag-unsent, .tag-nobody { overflow-wrap: normal; }
+.tag-pending, .tag-sent, .tag-failed, .tag-dead, .tag-unsent, .tag-nobody { overflow-wrap: normal; }
 
 /* State counts (fleet filter) */
 
