@@ -84,17 +84,27 @@ export class Client {
 
   /**
    * The first `max` items of a list (every item without one), following next_cursor past the
-   * API's page limit; the cursor is kept when items were left, so the caller can say so.
+   * API's page limit; the cursor is kept when items were left, so the caller can say so. What
+   * answers with a cursor it gave before, or with an empty page that still has a cursor, would
+   * be followed for ever: that stops with an error. Items past `max` (from a server that
+   * ignored `limit`) are dropped.
    */
   async all<T>(path: string, query: Query = {}, max = Infinity): Promise<Page<T>> {
     const items: T[] = [];
+    const seen = new Set<string>();
     let cursor: string | undefined;
-    do {
+    for (;;) {
       const page = await this.get<Page<T>>(path, { ...query, limit: Math.min(PAGE_SIZE, max - items.length), cursor });
       items.push(...page.items);
       cursor = page.next_cursor ?? undefined;
-    } while (cursor !== undefined && items.length < max);
-    return { items, next_cursor: cursor ?? null };
+      if (cursor === undefined || items.length >= max) break;
+      if (seen.has(cursor) || page.items.length === 0) {
+        const why = page.items.length === 0 ? 'an empty page with a next_cursor' : `the next_cursor "${cursor}" a second time`;
+        throw new Error(`${this.url}${path} answered ${why}: stopped rather than loop for ever`);
+      }
+      seen.add(cursor);
+    }
+    return { items: items.slice(0, max), next_cursor: cursor ?? null };
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
