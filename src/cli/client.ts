@@ -29,6 +29,14 @@ export class ConnectionError extends Error {
   }
 }
 
+/** A URL fetch will never send a request to (a port it blocks): asking again cannot help. */
+export class UnusableUrlError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnusableUrlError';
+  }
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
@@ -132,6 +140,10 @@ export class Client {
       // in a header) is a setup mistake that asking again will not fix, so it goes up as it is.
       if (!(err instanceof TypeError && err.message === 'fetch failed')) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      // fetch refuses ports of other protocols (1, 25, 6000, …) with this cause, before any connection.
+      if (cause?.message === 'bad port') {
+        throw new UnusableUrlError(`${this.url} has a port fetch never connects to (bad port): give Lifeline's port`, { cause: err });
+      }
       throw new ConnectionError(`cannot reach ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
     }
     const text = await res.text();

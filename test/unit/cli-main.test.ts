@@ -226,6 +226,7 @@ describe('the command line', () => {
     ['an engine URL without its scheme', ['agent', '--url', '127.0.0.1:18713'], /--url must be an http or https URL, got "127\.0\.0\.1:18713" \(did you mean http:\/\/127\.0\.0\.1:18713\?\)/],
     ['an engine URL read as a scheme', ['nodes', 'list', '--url', 'localhost:8080', '--token', 't'], /--url must be an http or https URL, got "localhost:8080"/],
     ['a token pasted with curly quotes', ['nodes', 'list', '--token', '\u201cllk_x\u201d'], /--token holds "\u201c" \(U\+201C\) at character 1, which no token has/],
+    ['an engine URL on a port fetch refuses', ['nodes', 'list', '--url', 'http://127.0.0.1:1', '--token', 't'], /http:\/\/127\.0\.0\.1:1 has a port fetch never connects to \(bad port\)/],
     ['a token file that cannot be read', ['nodes', 'list', '--token-file', '/nonexistent/token'], /cannot read the token file \/nonexistent\/token \(ENOENT\)/],
   ];
   for (const [what, argv, message] of usageErrors) {
@@ -249,6 +250,12 @@ describe('the command line', () => {
     } finally {
       rmSync(dir, { recursive: true });
     }
+  });
+
+  it('stops the agent with exit 2 on an engine URL whose port fetch refuses (it retried it for good)', async () => {
+    const r = await cli(['agent', '--url', 'http://127.0.0.1:1'], { LIFELINE_TOKEN: 't' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^lifeline: http:\/\/127\.0\.0\.1:1 has a port fetch never connects to \(bad port\)/);
   });
 
   it('exits 1 with one readable line when the engine cannot be reached', async () => {
