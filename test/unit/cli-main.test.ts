@@ -161,7 +161,7 @@ describe('the command line', () => {
     try {
       const r = await cli(['nodes', 'add', 'walk-daily', '--schedule', '0 3 * * *', '--time-zone', 'Europe/Berlin'], engine.env);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^In its crontab: {2}CRON_TZ=Europe\/Berlin\n {17}0 3 \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh$/m);
+      assert.match(r.stdout, /^In its crontab: {2}CRON_TZ=Europe\/Berlin\n {17}0 3 \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh\n {17}# CRON_TZ holds for every line below it: set it back to the host's zone for the lines after the job\n {17}CRON_TZ=<host zone>$/m);
     } finally {
       await engine.close();
     }
