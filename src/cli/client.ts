@@ -29,6 +29,14 @@ export class ConnectionError extends Error {
   }
 }
 
+/** A URL fetch will never send a request to (a port it blocks): asking again cannot help. */
+export class UnusableUrlError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnusableUrlError';
+  }
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
@@ -84,17 +92,27 @@ export class Client {
 
   /**
    * The first `max` items of a list (every item without one), following next_cursor past the
-   * API's page limit; the cursor is kept when items were left, so the caller can say so.
+   * API's page limit; the cursor is kept when items were left, so the caller can say so. What
+   * answers with a cursor it gave before, or with an empty page that still has a cursor, would
+   * be followed for ever: that stops with an error. Items past `max` (from a server that
+   * ignored `limit`) are dropped.
    */
   async all<T>(path: string, query: Query = {}, max = Infinity): Promise<Page<T>> {
     const items: T[] = [];
+    const seen = new Set<string>();
     let cursor: string | undefined;
-    do {
+    for (;;) {
       const page = await this.get<Page<T>>(path, { ...query, limit: Math.min(PAGE_SIZE, max - items.length), cursor });
       items.push(...page.items);
       cursor = page.next_cursor ?? undefined;
-    } while (cursor !== undefined && items.length < max);
-    return { items, next_cursor: cursor ?? null };
+      if (cursor === undefined || items.length >= max) break;
+      if (seen.has(cursor) || page.items.length === 0) {
+        const why = page.items.length === 0 ? 'an empty page with a next_cursor' : `the next_cursor "${cursor}" a second time`;
+        throw new Error(`${this.url}${path} answered ${why}: stopped rather than loop for ever`);
+      }
+      seen.add(cursor);
+    }
+    return { items: items.slice(0, max), next_cursor: cursor ?? null };
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
@@ -122,6 +140,10 @@ export class Client {
       // in a header) is a setup mistake that asking again will not fix, so it goes up as it is.
       if (!(err instanceof TypeError && err.message === 'fetch failed')) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      // fetch refuses ports of other protocols (1, 25, 6000, …) with this cause, before any connection.
+      if (cause?.message === 'bad port') {
+        throw new UnusableUrlError(`${this.url} has a port fetch never connects to (bad port): give Lifeline's port`, { cause: err });
+      }
       throw new ConnectionError(`cannot reach ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
     }
     const text = await res.text();

@@ -80,11 +80,12 @@ export function httpUrl(raw: string, source: string, command: Command): URL {
 }
 
 /**
- * A secret sent in the Authorization header holds visible ASCII only; anything else (a curly
- * quote pasted with it, a non-breaking space) can never be sent, and retrying will not change it.
+ * A secret goes in the Authorization header, which fetch sends as Latin-1: a control character
+ * or anything above U+00FF (a curly quote pasted with it) can never be sent, and retrying will
+ * not change it. An admin token may be any other string of 16 or more (src/config.ts).
  */
 function checkedToken(token: string, source: string, command: Command): string {
-  const at = token.search(/[^\x21-\x7e]/);
+  const at = token.search(/\p{Cc}|[^\x00-\xff]/u);
   if (at === -1) return token;
   const char = token.codePointAt(at)!;
   // A space or a control character is only named by its code point: shown, it would look like nothing.
@@ -182,7 +183,8 @@ export class Context {
       return checkedToken(token, `the token file ${file}`, this.command);
     }
     const flag = this.string('token');
-    const token = flag ?? this.io.env.LIFELINE_TOKEN;
+    // Trimmed as the token file is: fetch used to strip such spaces, so tokens given so worked.
+    const token = (flag ?? this.io.env.LIFELINE_TOKEN)?.trim();
     if (token) return checkedToken(token, flag === undefined ? 'LIFELINE_TOKEN' : '--token', this.command);
     const flags = this.command.options.token && !this.command.options.token.hidden ? 'pass --token or --token-file' : 'pass --token-file';
     throw new UsageError(`no token: ${flags}, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE`, this.command);

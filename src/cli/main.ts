@@ -6,7 +6,7 @@ import { Command as Program, CommanderError, Help, Option } from 'commander';
 import { PACKAGE_VERSION } from '../package-files.ts';
 import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
-import { ApiRequestError, ConnectionError, describeError } from './client.ts';
+import { ApiRequestError, ConnectionError, describeError, UnusableUrlError } from './client.ts';
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
@@ -136,7 +136,10 @@ function leaf(c: Command, name: string, out: Output): Program {
     p.addOption(o.hidden ? option.hideHelp() : option);
   }
   return p.action(async () => {
-    const code = await c.run(new Context(c, p.opts(), p.args, out));
+    const code = await c.run(new Context(c, p.opts(), p.args, out)).catch((err: unknown) => {
+      // Only the command knows which of its flags set the URL; a URL it cannot use is a wrong command line.
+      throw err instanceof UnusableUrlError ? new UsageError(err.message, c) : err;
+    });
     if (typeof code === 'number') out.exitWith(code);
   });
 }

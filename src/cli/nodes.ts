@@ -103,8 +103,16 @@ function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>): stri
   const line = `${schedule.cron} lifeline run --ping-url ${url} -- your-job.sh`;
   if (isUtc(schedule.time_zone)) return `Ping URL: ${url}\nIn its crontab:  ${line}`;
   // cron reads a line on the host's clock: CRON_TZ (cronie, systemd-cron) has it read on the
-  // job's, so a Berlin 03:00 is not run at 03:00 UTC, an hour or two off.
-  return `Ping URL: ${url}\nIn its crontab:  CRON_TZ=${schedule.time_zone}\n                 ${line}`;
+  // job's, so a Berlin 03:00 is not run at 03:00 UTC, an hour or two off. It holds for every line
+  // below it, so the block sets it back; to the host's zone by name, as an empty CRON_TZ becomes
+  // TZ="", which glibc reads as UTC, not as the host's clock.
+  const lines = [
+    `CRON_TZ=${schedule.time_zone}`,
+    line,
+    "# CRON_TZ holds for every line below it: set it back to the host's zone for the lines after the job",
+    'CRON_TZ=<host zone>',
+  ];
+  return `Ping URL: ${url}\nIn its crontab:  ${lines.join('\n                 ')}`;
 }
 
 /** `/v1/nodes/web-1`: the API takes a node's id or its name there. */

@@ -133,9 +133,22 @@ export async function wrap(
   pauseMs = RETRY_PAUSE_MS,
 ): Promise<number> {
   const at = (suffix: string) => `${url.origin}${url.pathname}${suffix}${url.search}`;
-  await pingPatiently(ping, at('/start'), io.warn, undefined, pauseMs);
+  // A TERM or HUP during the start ping (up to about 7 s) used to kill the wrapper with no end
+  // ping, leaving the run `running`: it is remembered, the command is not started, and the end
+  // is pinged as 128 + its number, as if the command had met it.
+  let early: NodeJS.Signals | undefined;
+  const remember = (signal: NodeJS.Signals) => void (early ??= signal);
+  process.on('SIGTERM', remember);
+  process.on('SIGHUP', remember);
+  try {
+    await pingPatiently(ping, at('/start'), io.warn, undefined, pauseMs);
+  } finally {
+    // runCommand installs its own handlers in the same tick, before the command can start.
+    process.off('SIGTERM', remember);
+    process.off('SIGHUP', remember);
+  }
   const tail = new OutputTail();
-  const code = await runCommand(argv, tail, io);
+  const code = early ? 128 + constants.signals[early] : await runCommand(argv, tail, io);
   await pingPatiently(ping, at(`/${Math.min(code, 255)}`), io.warn, Buffer.from(tail.text() ?? '', 'utf8'), pauseMs);
   return code;
 }

@@ -98,6 +98,19 @@ describe('Client', () => {
     assert.deepEqual(f.calls.map((c) => c.url.search), ['?limit=500', '?limit=100&cursor=more']);
   });
 
+  it('stops on a cursor given twice or an empty page with a cursor, and keeps no more than asked for', async () => {
+    const url = (next: string) => fakeFetch(() => json({ items: [1], next_cursor: next })).fn;
+    const again = await new Client({ url: 'http://engine.test', token: 't', fetch: url('same') }).all('/v1/nodes').catch((e: unknown) => e);
+    assert.match((again as Error).message, /^http:\/\/engine\.test\/v1\/nodes answered the next_cursor "same" a second time/);
+    const empty = fakeFetch(() => json({ items: [], next_cursor: 'same' }));
+    const none = await new Client({ url: 'http://engine.test', token: 't', fetch: empty.fn }).all('/v1/nodes').catch((e: unknown) => e);
+    assert.match((none as Error).message, /answered an empty page with a next_cursor/);
+    assert.equal(empty.calls.length, 1);
+    // A server that ignores limit.
+    const many = fakeFetch(() => json({ items: [1, 2, 3, 4, 5], next_cursor: 'c' }));
+    assert.deepEqual(await new Client({ url: 'http://engine.test', token: 't', fetch: many.fn }).all('/v1/nodes', {}, 2), { items: [1, 2], next_cursor: 'c' });
+  });
+
   it('gives up on a silent engine after its timeout', async () => {
     const f = fakeFetch((_url, init) => new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason))));
     // The timeout's timer does not hold the event loop open (a real socket would): this does.

@@ -26,12 +26,12 @@ async function closedPort(): Promise<number> {
 
 /** An engine stand-in: records each request (method, path and query, body) and answers `reply`. */
 async function recordingEngine(reply: unknown) {
-  const seen: Array<{ method: string; url: URL; body: string }> = [];
+  const seen: Array<{ method: string; url: URL; body: string; authorization?: string }> = [];
   const server = createHttpServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d));
     req.on('end', () => {
-      seen.push({ method: req.method!, url: new URL(req.url!, 'http://engine.test'), body });
+      seen.push({ method: req.method!, url: new URL(req.url!, 'http://engine.test'), body, authorization: req.headers.authorization });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
     });
   });
@@ -161,7 +161,7 @@ describe('the command line', () => {
     try {
       const r = await cli(['nodes', 'add', 'walk-daily', '--schedule', '0 3 * * *', '--time-zone', 'Europe/Berlin'], engine.env);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^In its crontab: {2}CRON_TZ=Europe\/Berlin\n {17}0 3 \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh$/m);
+      assert.match(r.stdout, /^In its crontab: {2}CRON_TZ=Europe\/Berlin\n {17}0 3 \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh\n {17}# CRON_TZ holds for every line below it: set it back to the host's zone for the lines after the job\n {17}CRON_TZ=<host zone>$/m);
     } finally {
       await engine.close();
     }
@@ -226,6 +226,8 @@ describe('the command line', () => {
     ['an engine URL without its scheme', ['agent', '--url', '127.0.0.1:18713'], /--url must be an http or https URL, got "127\.0\.0\.1:18713" \(did you mean http:\/\/127\.0\.0\.1:18713\?\)/],
     ['an engine URL read as a scheme', ['nodes', 'list', '--url', 'localhost:8080', '--token', 't'], /--url must be an http or https URL, got "localhost:8080"/],
     ['a token pasted with curly quotes', ['nodes', 'list', '--token', '\u201cllk_x\u201d'], /--token holds "\u201c" \(U\+201C\) at character 1, which no token has/],
+    ['an engine URL on a port fetch refuses', ['nodes', 'list', '--url', 'http://127.0.0.1:1', '--token', 't'], /http:\/\/127\.0\.0\.1:1 has a port fetch never connects to \(bad port\)/],
+    ['a token holding a control character', ['nodes', 'list', '--token', 'llk_\tx'], /--token holds \(U\+0009\) at character 5, which no token has/],
     ['a token file that cannot be read', ['nodes', 'list', '--token-file', '/nonexistent/token'], /cannot read the token file \/nonexistent\/token \(ENOENT\)/],
   ];
   for (const [what, argv, message] of usageErrors) {
@@ -241,13 +243,32 @@ describe('the command line', () => {
   it('refuses a token file holding what no token has, before any request (the agent retried it for good)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifeline-token-'));
     const file = join(dir, 'token');
-    writeFileSync(file, 'llk_\u00a0x\n');
+    writeFileSync(file, 'llk_\u200bx\n');
     try {
       const r = await cli(['agent', '--token-file', file]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, new RegExp(`the token file ${file} holds \\(U\\+00A0\\) at character 5`));
+      assert.match(r.stderr, new RegExp(`the token file ${file} holds \\(U\\+200B\\) at character 5`));
     } finally {
       rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('stops the agent with exit 2 on an engine URL whose port fetch refuses (it retried it for good)', async () => {
+    const r = await cli(['agent', '--url', 'http://127.0.0.1:1'], { LIFELINE_TOKEN: 't' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^lifeline: http:\/\/127\.0\.0\.1:1 has a port fetch never connects to \(bad port\)/);
+  });
+
+  it('sends a token as fetch can (Latin-1, around spaces trimmed) rather than refusing one that worked', async () => {
+    const engine = await recordingEngine({ items: [], next_cursor: null });
+    try {
+      for (const [token, sent] of [[' llk_x \n', 'llk_x'], ['pass word\u00e9', 'pass word\u00e9']] as const) {
+        const r = await cli(['nodes', 'list'], { ...engine.env, LIFELINE_TOKEN: token });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(engine.seen.at(-1)!.authorization, `Bearer ${sent}`);
+      }
+    } finally {
+      await engine.close();
     }
   });
 

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { OutputTail } from '../../src/jobs/model.ts';
 import { run } from '../../src/cli/main.ts';
-import { runCommand } from '../../src/cli/run-job.ts';
+import { runCommand, wrap } from '../../src/cli/run-job.ts';
 
 /** A ping endpoint that records each ping's path and body and answers 200. */
 async function pingServer() {
@@ -31,6 +31,20 @@ describe('lifeline run', () => {
     // SIGUSR1 is 10 and SIGBUS 7 on Linux; neither was in the wrapper's own table, which gave 128.
     assert.equal(await runCommand(['sh', '-c', 'kill -USR1 $$'], new OutputTail(), quiet), 138);
     assert.equal(await runCommand(['sh', '-c', 'kill -BUS $$'], new OutputTail(), quiet), 135);
+  });
+
+  it('does not start the command after a TERM during the start ping, and pings the end as 143', async () => {
+    const pinged: string[] = [];
+    let out = '';
+    const ping = async (url: string) => {
+      pinged.push(new URL(url).pathname);
+      if (url.endsWith('/start')) process.emit('SIGTERM', 'SIGTERM');
+    };
+    const code = await wrap(new URL('http://engine.test/ping/k'), ['sh', '-c', 'echo ran'], { stdout: (b) => void (out += b), stderr: () => {}, warn: () => {} }, ping);
+    assert.equal(code, 143);
+    assert.equal(out, '');
+    assert.deepEqual(pinged, ['/ping/k/start', '/ping/k/143']);
+    assert.equal(process.listenerCount('SIGTERM'), 0);
   });
 
   it("takes the flags after the command's first word as the command's, and shows -- in its usage", async () => {
