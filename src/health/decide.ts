@@ -214,6 +214,12 @@ function reported(s: Snapshot): { state: State; reason: string } {
   return { state: 'healthy', reason: 'ok' };
 }
 
+/**
+ * A reason as a public status page shows it: a failed run's without what the job printed after
+ * the colon (a token or a path in an error line is for the job's owners, not anonymous readers).
+ */
+export const publicReason = (reason: string): string => reason.replace(/^(exited with status -?\d+|reported failure): [\s\S]*$/, '$1');
+
 /** What `n` ok heartbeats are called: a scheduled job's are its success pings, as its page says. */
 export const okBeatNoun = (scheduled: boolean, n: number): string => `${scheduled ? 'success ping' : 'ok heartbeat'}${n === 1 ? '' : 's'}`;
 
