@@ -37,7 +37,7 @@ const dueRows = (sql: Queryable) => sql`
            -- The failed run a failure ping ended, for the reason ("exited with status 3: disk full"):
            -- the ping's run row has the heartbeat's receive time, so an agent's later "failing"
            -- matches none. Looked up only for a node whose last report is failing (a probe of
-           -- node_runs_node among its newest 100 runs); nothing is added to ingest's writes.
+           -- node_runs_failed, sql/0024); nothing is added to ingest's writes.
            -- The last line is cut from the end (reverse, split_part): a regular expression
            -- anchored at the end took ~0.7 ms on 10 KB of 680 lines, this ~0.13 ms.
            case when hb.last_status = 'failing' then (
