@@ -63,10 +63,10 @@ export interface Snapshot {
   failedRun?: FailedRun | null;
 }
 
-/** A failed run's exit code (null for /fail) and the last non-blank line of its output, if any. */
+/** A failed run's exit code (null for /fail) and the end of its output (see dueRows), if any. */
 export interface FailedRun {
   exitCode: number | null;
-  line: string | null;
+  tail: string | null;
 }
 
 export interface Transition {
@@ -187,11 +187,30 @@ function checksReason(bad: BadChecks): string {
  */
 export const FAILED_LINE_CHARS = 80;
 
+/**
+ * What a terminal shows of a line but a reason would print as junk: colour and cursor sequences
+ * (CSI, "\x1b[31m"), title sequences (OSC, ended by BEL) and format characters such as U+202E,
+ * which would turn the rest of an email subject around.
+ */
+const INVISIBLE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\p{Cf}/gu;
+
+/**
+ * The last line of a job's output with something to read once invisible sequences are gone (a
+ * closing "\x1b[0m" alone on a line is not it); other control characters (a \r, a tab) as spaces.
+ */
+function lastLine(tail: string): string | undefined {
+  const lines = tail.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.replace(INVISIBLE, '').replace(/[\s\p{Cc}]+/gu, ' ').trim();
+    if (line) return line;
+  }
+  return undefined;
+}
+
 /** "exited with status 3: disk full", "reported failure" (a /fail without output). */
 function failedRunReason(run: FailedRun): string {
   const said = run.exitCode === null ? 'reported failure' : `exited with status ${run.exitCode}`;
-  // One line of what the job printed last: control characters (a \r, a tab, an escape) as spaces.
-  const line = run.line?.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  const line = run.tail === null ? undefined : lastLine(run.tail);
   if (!line) return said;
   return `${said}: ${line.length > FAILED_LINE_CHARS ? `${line.slice(0, FAILED_LINE_CHARS - 1).replace(/[\uD800-\uDBFF]$/, '')}…` : line}`;
 }
