@@ -216,7 +216,7 @@ function failedRunReason(run: FailedRun): string {
 }
 
 /** What the latest heartbeat alone says the node is, with why. */
-function reported(s: Snapshot): { state: State; reason: string } {
+function reported(s: Snapshot, scheduled: boolean): { state: State; reason: string } {
   // The common report, ok without checks, allocates nothing (judged once per due node).
   if (s.lastStatus === 'ok' && s.checks === null) return HEALTHY_REPORT;
   const bad = s.checks === null ? NO_BAD_CHECKS : badChecks(s.checks);
@@ -224,6 +224,9 @@ function reported(s: Snapshot): { state: State; reason: string } {
   if (s.lastStatus === 'failing') {
     // A ping carries no checks: its run says it all.
     if (s.failedRun) return { state: 'down', reason: failedRunReason(s.failedRun) };
+    // A job's failure ping whose run is gone (the newest 100 are kept, /log pings among them) when
+    // the node is judged again: still the job's words, not an agent's.
+    if (scheduled && !detail) return { state: 'down', reason: 'reported failure' };
     return { state: 'down', reason: detail ? `agent reported failing (${detail})` : 'agent reported failing' };
   }
   if (s.lastStatus === 'degraded') {
@@ -284,7 +287,7 @@ class Trail {
 function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | null): void {
   const last = s.lastHeartbeatAt;
   if (last === null) return;
-  const report = reported(s);
+  const report = reported(s, !!policy.schedule);
   if (report.state !== 'healthy') {
     if (staleUntil === null || last >= staleUntil) t.go(report.state, last, report.reason);
     return;
@@ -349,7 +352,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       }
       const n = policy.successesForRecovery;
       const recovered =
-        last !== null && alive !== null && alive.at > windowEnd && reported(s).state === 'healthy' && Math.min(s.okStreak, s.received - t.entryReceived) >= n;
+        last !== null && alive !== null && alive.at > windowEnd && reported(s, !!policy.schedule).state === 'healthy' && Math.min(s.okStreak, s.received - t.entryReceived) >= n;
       if (recovered) t.go('healthy', windowEnd, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
       else {
         t.go('unknown', windowEnd, maintenanceEnded(policy, last));

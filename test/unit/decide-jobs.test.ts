@@ -114,9 +114,9 @@ describe('decide for a scheduled job', () => {
       want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 2026-05-03 03:01:00 UTC (24h4m before the deadline)'], next: null },
     },
     {
-      name: 'a failure ping is down at once',
+      name: 'a failure ping is down at once, a reported failure where its run is gone',
       p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2 }), now: 11,
-      want: { transitions: ['healthy->down@10 agent reported failing'], next: DAY + 300 },
+      want: { transitions: ['healthy->down@10 reported failure'], next: DAY + 300 },
     },
     {
       name: 'an exit code says so, with the last line of the output',
