@@ -152,6 +152,25 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
+  it("an agent's failing report after a failed run is not that run's", async () => {
+    await tickAt(at(170));
+    const job = await h.createNode('archive', { schedule: { cron: '0 3 * * *', grace_seconds: 300 } });
+    const ingest = await h.createKey('ingest', 'archive-agent');
+    h.clock.set(at(171));
+    await okPing(job.ping_key, '/3', { body: 'disk full\n' });
+    await tickAt(at(171));
+    h.clock.set(at(172));
+    await okPing(job.ping_key);
+    await tickAt(at(172));
+    h.clock.set(at(173));
+    const res = await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: [{ node: 'archive', status: 'failing' }] } });
+    assert.equal(res.status, 202, await res.text());
+    await tickAt(at(173));
+    const reasons = (await transitionsOf(h.db, job.id)).map((t) => `${t.to_state}: ${t.reason}`);
+    assert.deepEqual(reasons.slice(-2), ['healthy: 1 consecutive success ping', 'down: reported failure']);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
   it("a public status page shows a failed run's exit code, never its output", async () => {
     await tickAt(at(160));
     const job = await h.createNode('token-sync', { schedule: { cron: '0 3 * * *', grace_seconds: 300 } });
