@@ -63,10 +63,10 @@ export interface Snapshot {
   failedRun?: FailedRun | null;
 }
 
-/** A failed run's exit code (null for /fail) and the last non-blank line of its output, if any. */
+/** A failed run's exit code (null for /fail) and the end of its output (see dueRows), if any. */
 export interface FailedRun {
   exitCode: number | null;
-  line: string | null;
+  tail: string | null;
 }
 
 export interface Transition {
@@ -187,17 +187,36 @@ function checksReason(bad: BadChecks): string {
  */
 export const FAILED_LINE_CHARS = 80;
 
+/**
+ * What a terminal shows of a line but a reason would print as junk: colour and cursor sequences
+ * (CSI, "\x1b[31m"), title sequences (OSC, ended by BEL) and format characters such as U+202E,
+ * which would turn the rest of an email subject around.
+ */
+const INVISIBLE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\p{Cf}/gu;
+
+/**
+ * The last line of a job's output with something to read once invisible sequences are gone (a
+ * closing "\x1b[0m" alone on a line is not it); other control characters (a \r, a tab) as spaces.
+ */
+function lastLine(tail: string): string | undefined {
+  const lines = tail.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.replace(INVISIBLE, '').replace(/[\s\p{Cc}]+/gu, ' ').trim();
+    if (line) return line;
+  }
+  return undefined;
+}
+
 /** "exited with status 3: disk full", "reported failure" (a /fail without output). */
 function failedRunReason(run: FailedRun): string {
   const said = run.exitCode === null ? 'reported failure' : `exited with status ${run.exitCode}`;
-  // One line of what the job printed last: control characters (a \r, a tab, an escape) as spaces.
-  const line = run.line?.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  const line = run.tail === null ? undefined : lastLine(run.tail);
   if (!line) return said;
   return `${said}: ${line.length > FAILED_LINE_CHARS ? `${line.slice(0, FAILED_LINE_CHARS - 1).replace(/[\uD800-\uDBFF]$/, '')}…` : line}`;
 }
 
 /** What the latest heartbeat alone says the node is, with why. */
-function reported(s: Snapshot): { state: State; reason: string } {
+function reported(s: Snapshot, scheduled: boolean): { state: State; reason: string } {
   // The common report, ok without checks, allocates nothing (judged once per due node).
   if (s.lastStatus === 'ok' && s.checks === null) return HEALTHY_REPORT;
   const bad = s.checks === null ? NO_BAD_CHECKS : badChecks(s.checks);
@@ -205,6 +224,9 @@ function reported(s: Snapshot): { state: State; reason: string } {
   if (s.lastStatus === 'failing') {
     // A ping carries no checks: its run says it all.
     if (s.failedRun) return { state: 'down', reason: failedRunReason(s.failedRun) };
+    // A job's failure ping whose run is gone (the newest 100 are kept, /log pings among them) when
+    // the node is judged again: still the job's words, not an agent's.
+    if (scheduled && !detail) return { state: 'down', reason: 'reported failure' };
     return { state: 'down', reason: detail ? `agent reported failing (${detail})` : 'agent reported failing' };
   }
   if (s.lastStatus === 'degraded') {
@@ -213,6 +235,12 @@ function reported(s: Snapshot): { state: State; reason: string } {
   if (bad.warn.length || bad.fail.length) return { state: 'degraded', reason: detail };
   return { state: 'healthy', reason: 'ok' };
 }
+
+/**
+ * A reason as a public status page shows it: a failed run's without what the job printed after
+ * the colon (a token or a path in an error line is for the job's owners, not anonymous readers).
+ */
+export const publicReason = (reason: string): string => reason.replace(/^(exited with status -?\d+|reported failure): [\s\S]*$/, '$1');
 
 /** What `n` ok heartbeats are called: a scheduled job's are its success pings, as its page says. */
 export const okBeatNoun = (scheduled: boolean, n: number): string => `${scheduled ? 'success ping' : 'ok heartbeat'}${n === 1 ? '' : 's'}`;
@@ -259,7 +287,7 @@ class Trail {
 function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | null): void {
   const last = s.lastHeartbeatAt;
   if (last === null) return;
-  const report = reported(s);
+  const report = reported(s, !!policy.schedule);
   if (report.state !== 'healthy') {
     if (staleUntil === null || last >= staleUntil) t.go(report.state, last, report.reason);
     return;
@@ -324,7 +352,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       }
       const n = policy.successesForRecovery;
       const recovered =
-        last !== null && alive !== null && alive.at > windowEnd && reported(s).state === 'healthy' && Math.min(s.okStreak, s.received - t.entryReceived) >= n;
+        last !== null && alive !== null && alive.at > windowEnd && reported(s, !!policy.schedule).state === 'healthy' && Math.min(s.okStreak, s.received - t.entryReceived) >= n;
       if (recovered) t.go('healthy', windowEnd, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
       else {
         t.go('unknown', windowEnd, maintenanceEnded(policy, last));

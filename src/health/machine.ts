@@ -43,7 +43,7 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         coverage,
         runStartedAt: dateOf(row.run_started_at_ms),
         scheduleSince: row.schedule_since_ms === null ? undefined : new Date(row.schedule_since_ms),
-        failedRun: row.failed_run && { exitCode: row.failed_run.exit_code, line: row.failed_run.line },
+        failedRun: row.failed_run && { exitCode: row.failed_run.exit_code, tail: row.failed_run.tail },
       },
       policyOf(row),
       now,

@@ -31,7 +31,7 @@ export interface DueRow {
   received: number;
   run_started_at_ms: number | null;
   /** When the last heartbeat was a failure ping: the run it ended (see dueRows in store.ts). */
-  failed_run: { exit_code: number | null; line: string | null } | null;
+  failed_run: { exit_code: number | null; tail: string | null } | null;
   wake: number;
   /** Consecutive failed attempts to judge the node; such a node is judged alone. */
   failures: number;

@@ -37,12 +37,11 @@ const dueRows = (sql: Queryable) => sql`
            -- The failed run a failure ping ended, for the reason ("exited with status 3: disk full"):
            -- the ping's run row has the heartbeat's receive time, so an agent's later "failing"
            -- matches none. Looked up only for a node whose last report is failing (a probe of
-           -- node_runs_node among its newest 100 runs); nothing is added to ingest's writes.
-           -- The last line is cut from the end (reverse, split_part): a regular expression
-           -- anchored at the end took ~0.7 ms on 10 KB of 680 lines, this ~0.13 ms.
+           -- node_runs_failed, sql/0024); nothing is added to ingest's writes.
+           -- Its last 1,000 characters: decide.ts picks the last line with something to read once
+           -- terminal sequences are gone, which may not be the last line here (a colour reset alone on one).
            case when hb.last_status = 'failing' then (
-             select jsonb_build_object('exit_code', r.exit_code,
-                                       'line', left(reverse(split_part(reverse(rtrim(r.output, E' \\t\\r\\n')), E'\\n', 1)), 1000))
+             select jsonb_build_object('exit_code', r.exit_code, 'tail', right(r.output, 1000))
              from node_runs r
              where r.node_id = d.node_id and r.status = 'failure' and r.finished_at = hb.last_heartbeat_at
              order by r.id desc limit 1) end as failed_run

@@ -2,7 +2,7 @@
 // what stays hidden. Pure: the page's data come in as arguments, `now` included.
 
 import type { ErrorDetail } from '../errors.ts';
-import type { State } from '../health/decide.ts';
+import { publicReason, type State } from '../health/decide.ts';
 import type { WindowAhead } from '../maintenance/model.ts';
 import { canonicalZone } from '../local-time.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
@@ -288,7 +288,7 @@ function componentView(
   view.labels = spec.labels;
   view.nodes = [...members]
     .sort((a, b) => order(a) - order(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((m) => ({ name: m.name, state: m.state, since: iso(m.since), reason: m.reason }));
+    .map((m) => ({ name: m.name, state: m.state, since: iso(m.since), reason: m.reason && publicReason(m.reason) }));
   return view;
 }
 

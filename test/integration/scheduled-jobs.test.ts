@@ -152,6 +152,43 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
+  it("an agent's failing report after a failed run is not that run's", async () => {
+    await tickAt(at(170));
+    const job = await h.createNode('archive', { schedule: { cron: '0 3 * * *', grace_seconds: 300 } });
+    const ingest = await h.createKey('ingest', 'archive-agent');
+    h.clock.set(at(171));
+    await okPing(job.ping_key, '/3', { body: 'disk full\n' });
+    await tickAt(at(171));
+    h.clock.set(at(172));
+    await okPing(job.ping_key);
+    await tickAt(at(172));
+    h.clock.set(at(173));
+    const res = await h.req('POST', '/v1/heartbeats', { token: ingest.secret, json: { heartbeats: [{ node: 'archive', status: 'failing' }] } });
+    assert.equal(res.status, 202, await res.text());
+    await tickAt(at(173));
+    const reasons = (await transitionsOf(h.db, job.id)).map((t) => `${t.to_state}: ${t.reason}`);
+    assert.deepEqual(reasons.slice(-2), ['healthy: 1 consecutive success ping', 'down: reported failure']);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it("a public status page shows a failed run's exit code, never its output", async () => {
+    await tickAt(at(160));
+    const job = await h.createNode('token-sync', { schedule: { cron: '0 3 * * *', grace_seconds: 300 } });
+    await expectJson(await h.admin('POST', '/v1/status-pages', { slug: 'jobs', title: 'Jobs', show_nodes: true, components: [{ name: 'Sync', node_ids: [job.id] }] }), 201);
+    h.clock.set(at(161));
+    await okPing(job.ping_key, '/3', { body: 'token=sk_live_abc123 rejected\n' });
+    await tickAt(at(161));
+    assert.equal((await health(job.id)).reason, 'exited with status 3: token=sk_live_abc123 rejected');
+    const json = await (await h.req('GET', '/status/jobs.json')).text();
+    const html = await (await h.req('GET', '/status/jobs')).text();
+    for (const text of [json, html]) {
+      assert.ok(text.includes('exited with status 3'), 'the page says how the run failed');
+      assert.ok(!text.includes('sk_live_abc123'), "the page shows the job's output");
+    }
+    await h.admin('DELETE', '/v1/status-pages/jobs');
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
   it('a run with no end within max_run_seconds makes the job down at start + max', async () => {
     await tickAt(at(200));
     const job = await h.createNode('report', { schedule: { cron: '0 0 * * *', grace_seconds: 60, max_run_seconds: 5 } });

@@ -114,24 +114,34 @@ describe('decide for a scheduled job', () => {
       want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 2026-05-03 03:01:00 UTC (24h4m before the deadline)'], next: null },
     },
     {
-      name: 'a failure ping is down at once',
+      name: 'a failure ping is down at once, a reported failure where its run is gone',
       p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2 }), now: 11,
-      want: { transitions: ['healthy->down@10 agent reported failing'], next: DAY + 300 },
+      want: { transitions: ['healthy->down@10 reported failure'], next: DAY + 300 },
     },
     {
       name: 'an exit code says so, with the last line of the output',
-      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: 3, line: 'disk full' } }), now: 11,
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: 3, tail: 'disk full' } }), now: 11,
       want: { transitions: ['healthy->down@10 exited with status 3: disk full'], next: DAY + 300 },
     },
     {
       name: 'a /fail without output is a reported failure',
-      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: null, line: null } }), now: 11,
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: null, tail: null } }), now: 11,
       want: { transitions: ['healthy->down@10 reported failure'], next: DAY + 300 },
     },
     {
       name: 'a long last line is one line of 80 characters',
-      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: 1, line: `\terror:\r ${'x'.repeat(100)}` } }), now: 11,
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: 1, tail: `\terror:\r ${'x'.repeat(100)}` } }), now: 11,
       want: { transitions: [`healthy->down@10 exited with status 1: error: ${'x'.repeat(72)}…`], next: DAY + 300 },
+    },
+    {
+      name: 'terminal sequences and format characters are no part of the line, nor a line of their own',
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: 2, tail: '\x1b]0;backup\x07\x1b[1;31mdisk\u202E full\x1b[0m\n\x1b[0m\n \x1b[?25h\n' } }), now: 11,
+      want: { transitions: ['healthy->down@10 exited with status 2: disk full'], next: DAY + 300 },
+    },
+    {
+      name: 'a cut through a surrogate pair leaves neither half',
+      p: daily, s: snap(10, { lastStatus: 'failing', okStreak: 0, received: 2, failedRun: { exitCode: 1, tail: `${'x'.repeat(78)}\u{1F525}${'y'.repeat(10)}` } }), now: 11,
+      want: { transitions: [`healthy->down@10 exited with status 1: ${'x'.repeat(78)}…`], next: DAY + 300 },
     },
     {
       name: 'a success after down recovers it at the ping',
