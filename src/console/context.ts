@@ -1,7 +1,7 @@
 import type { ConsoleSession } from '../access/sessions.ts';
 import { countUnacknowledged } from '../incidents/store.ts';
 import type { AppDeps } from '../http/deps.ts';
-import type { NodeRow } from '../nodes/model.ts';
+import { unaddressableName, type NodeRow } from '../nodes/model.ts';
 import { encodeCursor, unstorableText } from '../http/validation.ts';
 import type { ConsoleContext } from './guard.ts';
 import type { Chrome } from './layout.tsx';
@@ -41,8 +41,11 @@ export function href(path: string, params: Record<string, string | number | unde
   return s ? `${path}?${s}` : path;
 }
 
-/** A node's console page, by the name people read and type. */
-export const nodePath = (n: Pick<NodeRow, 'name'>) => `/nodes/${encodeURIComponent(n.name)}`;
+/**
+ * A node's console page, by the name people read and type; by id for a node still named "." or
+ * "..", which a URL path cannot carry (such names are refused now, but older nodes may keep them).
+ */
+export const nodePath = (n: Pick<NodeRow, 'id' | 'name'>) => `/nodes/${encodeURIComponent(unaddressableName(n.name) ? n.id : n.name)}`;
 
 export const cursor = encodeCursor;
 

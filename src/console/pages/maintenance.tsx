@@ -102,7 +102,7 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
             <td data-label="Covers">
               <span>
                 {m.node_ids.map((id) => (
-                  <a class="tag" href={nodePath({ name: p.names.get(id) ?? id })}>
+                  <a class="tag" href={nodePath({ id, name: p.names.get(id) ?? id })}>
                     {p.names.get(id) ?? 'a deleted node'}
                   </a>
                 ))}

@@ -278,7 +278,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
                 {x.node_ids.length ? (
                   <span>
                     {x.node_ids.map((id) => (
-                      <a class="tag" href={nodePath({ name: names.get(id)! })}>
+                      <a class="tag" href={nodePath({ id, name: names.get(id)! })}>
                         {names.get(id)}
                       </a>
                     ))}
