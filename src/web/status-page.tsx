@@ -4,7 +4,7 @@
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
 import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type MaintenanceView, type PageView, type ScheduledView, type Status } from '../statuspages/model.ts';
-import { isUtc, toLocal } from '../local-time.ts';
+import { shownZone, toLocal } from '../local-time.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
@@ -91,7 +91,7 @@ function reading(iso: string, zone: string): { day: string; time: string } {
  * start) falls on by the same clock.
  */
 function when(iso: string, zone: string | null = null, since?: string): string {
-  const clock = zone === null || isUtc(zone) ? 'UTC' : zone;
+  const clock = shownZone(zone) ?? 'UTC';
   const here = reading(iso, clock);
   const day = since !== undefined && reading(since, clock).day === here.day ? '' : `${here.day}, `;
   if (clock === 'UTC') return `${day}${here.time} UTC`;

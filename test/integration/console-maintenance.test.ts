@@ -126,6 +126,29 @@ describe('console: incidents of a node in maintenance', () => {
     const listed = await get('/maintenance');
     assert.ok(listed.includes('<time datetime="2026-11-21T23:30:00.000Z">2026-11-22 00:30 Europe/Berlin</time> <span class="muted">(2026-11-21 23:30 UTC)</span>'), 'the list says it the same way');
   });
+  it('names a zone kept in another case by its canonical name, and one this engine does not know in UTC, every page still served', async () => {
+    const { h, cookie } = s;
+    const node = await h.createNode('web-03');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-03 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const ends = '2026-11-21T23:30:00.000Z';
+    const created = await h.admin('POST', '/v1/maintenances', { node_ids: ['web-03'], starts_at: h.clock.now().toISOString(), ends_at: ends, time_zone: 'Europe/Berlin', reason: 'kept as typed' });
+    assert.equal(created.status, 201);
+    const paths = [`/incidents/${incident!.id}`, '/incidents', '/nodes/web-03', '/maintenance'];
+    // Kept before names were canonical: as typed.
+    await h.sql`update maintenances set time_zone = 'europe/berlin' where reason = 'kept as typed'`;
+    for (const path of paths) assert.ok((await get(path)).includes(`<time datetime="${ends}">2026-11-22 00:30 Europe/Berlin</time>`), path);
+    // A row restored, written by hand, or kept under a newer ICU.
+    await h.sql`update maintenances set time_zone = 'Bogus/Zone' where reason = 'kept as typed'`;
+    for (const path of paths) {
+      const res = await h.app.request(path, { headers: { cookie } });
+      assert.equal(res.status, 200, path);
+      assert.ok((await res.text()).includes(`<time datetime="${ends}">2026-11-21 23:30:00 UTC</time>`), path);
+    }
+    // The form offers it no more: it offers UTC.
+    assert.equal(formOf(await get('/maintenance'), '/maintenance').get('time_zone'), 'UTC');
+  });
 });
 
 // The harness's clock is 2026-11-21 10:00 UTC: Berlin is on winter time (UTC+1) until 2027-03-28
