@@ -87,8 +87,9 @@ function reading(iso: string, zone: string): { day: string; time: string } {
  * "Sat 21 Nov 2026, 10:02 UTC": a page without script cannot know the reader's time zone, and an
  * incident has none of its own. A maintenance time typed on a zone's clock is said on it first,
  * as announced, with UTC beside: "Sun 22 Nov 2026, 03:00 Europe/Berlin (02:00 UTC)", the UTC day
- * said when it is another. The day is left out when it is the one `since` (now, or the window's
- * start) falls on by the same clock.
+ * said when it is another than the day said before it: the local one, or when that is left out,
+ * `since`'s in UTC. The day is left out when it is the one `since` (now, or the window's start)
+ * falls on by the same clock.
  */
 function when(iso: string, zone: string | null = null, since?: string): string {
   const clock = shownZone(zone) ?? 'UTC';
@@ -96,7 +97,7 @@ function when(iso: string, zone: string | null = null, since?: string): string {
   const day = since !== undefined && reading(since, clock).day === here.day ? '' : `${here.day}, `;
   if (clock === 'UTC') return `${day}${here.time} UTC`;
   const utc = reading(iso, 'UTC');
-  return `${day}${here.time} ${clock} (${utc.day === here.day ? '' : `${utc.day}, `}${utc.time} UTC)`;
+  return `${day}${here.time} ${clock} (${utc.day === (day ? here.day : reading(since!, 'UTC').day) ? '' : `${utc.day}, `}${utc.time} UTC)`;
 }
 
 /** When maintenance ends, said from `since` (now, or the window's start); an open-ended window lasts until someone ends it. */
