@@ -44,19 +44,21 @@ export const ZoneNow = (p: { zone: string; now: Date }) => (
  * A window given as instants only, or typed in UTC by any of its names, in UTC alone. Wherever the
  * console names a window's time: the maintenance list, and the incident and node pages' "until".
  * The zone by its canonical name ("europe/berlin" kept before names were canonical reads as
- * Europe/Berlin), a zone this engine does not know in UTC alone.
+ * Europe/Berlin), a zone this engine does not know in UTC alone. `seconds` for a window that began
+ * when it was created, whose start is not a whole minute.
  */
-export function ZonedAt(p: { at: Date | null; zone: string | null; none?: string }) {
+export function ZonedAt(p: { at: Date | null; zone: string | null; none?: string; seconds?: boolean }) {
   const zone = shownZone(p.zone);
   if (p.at === null || zone === null || isUtc(zone)) return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
-  const here = zoned(p.at, zone);
-  const there = zoned(p.at, 'UTC');
+  const o = { seconds: p.seconds === true };
+  const here = zoned(p.at, zone, o);
+  const there = zoned(p.at, 'UTC', o);
   return (
     <span>
       <time datetime={p.at.toISOString()}>
         {here} {zone}
       </time>{' '}
-      <span class="muted">({there.slice(0, 10) === here.slice(0, 10) ? hhmm(p.at, 'UTC') : there} UTC)</span>
+      <span class="muted">({there.slice(0, 10) === here.slice(0, 10) ? hhmm(p.at, 'UTC', o) : there} UTC)</span>
     </span>
   );
 }

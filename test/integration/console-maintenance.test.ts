@@ -268,8 +268,11 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
     for (const reason of ['prefilled', 'typed earlier']) assert.deepEqual((await windowsOf(reason)).map((w) => w.starts_at.toISOString()), [at], reason);
   });
 
-  it('says when a window whose From was past really started; one starting later is just created', async () => {
+  it('says when a window whose From was past really started, to the second; one starting later is just created', async () => {
+    // 33 s into a minute: the start is when the window was created, not the minute typed.
+    s.h.clock.advance(93_000 - (s.h.clock.now().getTime() % 60_000));
     const at = s.h.clock.now();
+    assert.equal(at.getUTCSeconds(), 33);
     const moved = await send({ nodes: 'db-20', starts_at: '2026-11-21T10:00', reason: 'said started' });
     assert.equal(moved.status, 303);
     const started = await get(moved.headers.get('location')!);
@@ -277,8 +280,9 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
     assert.ok(started.replace(/<\/?time[^>]*>/g, '').includes(notice), started);
     // Typed on Berlin's clock, it says so on that clock, UTC beside, as the list does.
     const berlin = await send({ nodes: 'db-20', time_zone: 'Europe/Berlin', starts_at: '2026-11-21T10:00', reason: 'said started in Berlin' });
-    const local = hhmm(at, 'Europe/Berlin');
-    assert.ok((await get(berlin.headers.get('location')!)).includes(`Started at <span><time datetime="${at.toISOString()}">2026-11-21 ${local} Europe/Berlin</time> <span class="muted">(${hhmm(at, 'UTC')} UTC)</span></span>, when it was created`));
+    const [local, inUtc] = [hhmm(at, 'Europe/Berlin', { seconds: true }), hhmm(at, 'UTC', { seconds: true })];
+    assert.match(`${local} ${inUtc}`, /^\d\d:\d\d:33 \d\d:\d\d:33$/);
+    assert.ok((await get(berlin.headers.get('location')!)).includes(`Started at <span><time datetime="${at.toISOString()}">2026-11-21 ${local} Europe/Berlin</time> <span class="muted">(${inUtc} UTC)</span></span>, when it was created`));
     const ahead = await send({ nodes: 'db-20', starts_at: '2027-01-10T10:00', ends_at: '2027-01-10T11:00', reason: 'said created' });
     assert.equal(ahead.headers.get('location'), '/maintenance?done=created');
   });

@@ -274,7 +274,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       ? {
           done: (
             <>
-              Started at <ZonedAt at={w.starts_at} zone={w.time_zone} />, when it was created: a window cannot begin in the past from the console (the API can record one).
+              Started at <ZonedAt at={w.starts_at} zone={w.time_zone} seconds />, when it was created: a window cannot begin in the past from the console (the API can record one).
             </>
           ),
         }
