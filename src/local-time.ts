@@ -31,6 +31,14 @@ export const canonicalZone = (name: string): string =>
   isUtc(name) ? 'UTC' : new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
 
 /**
+ * The zone a kept time is shown on: canonicalZone's name, or null (show UTC) for a name this
+ * engine does not know. The column is free text: a row restored, written by hand or kept under a
+ * newer ICU can name a zone Intl here refuses, and showing on its clock would throw and fail the
+ * whole page (the public status page, the incident pages) over one window.
+ */
+export const shownZone = (name: string | null | undefined): string | null => (name != null && isTimeZone(name) ? canonicalZone(name) : null);
+
+/**
  * UTC by its other names in the IANA database (Etc/UTC, GMT, Zulu): listed, not left to the name
  * Intl resolves them to, which is ICU's and the engine's choice and not the same in every release.
  * Matched in any case: Intl takes `etc/utc`, and a zone kept before the API stored canonicalZone's

@@ -75,16 +75,18 @@ export function percent(ratio: number | null): string {
 /** The clock of `zone` at `d`, as a Date whose UTC fields read that clock. */
 const clockOf = (d: Date, zone: string) => new Date(toLocal(zone, d.getTime()));
 
-/** 2026-11-21 10:04 on the clock of `zone` (no seconds: hand-offs and overrides are whole minutes). */
-export function zoned(d: Date, zone: string): string {
-  const l = clockOf(d, zone);
-  return `${day(l)} ${pad(l.getUTCHours())}:${pad(l.getUTCMinutes())}`;
+/**
+ * 2026-11-21 10:04 on the clock of `zone` (no seconds: hand-offs and overrides are whole minutes;
+ * `seconds` for a time that is not, such as a window started when it was created).
+ */
+export function zoned(d: Date, zone: string, o: { seconds?: boolean } = {}): string {
+  return `${day(clockOf(d, zone))} ${hhmm(d, zone, o)}`;
 }
 
-/** 10:04 on the clock of `zone`. */
-export function hhmm(d: Date, zone: string): string {
+/** 10:04 on the clock of `zone`, 10:04:33 with `seconds`. */
+export function hhmm(d: Date, zone: string, o: { seconds?: boolean } = {}): string {
   const l = clockOf(d, zone);
-  return `${pad(l.getUTCHours())}:${pad(l.getUTCMinutes())}`;
+  return `${pad(l.getUTCHours())}:${pad(l.getUTCMinutes())}${o.seconds ? `:${pad(l.getUTCSeconds())}` : ''}`;
 }
 
 /** A datetime-local field's value for `d` on the clock of `zone`. */

@@ -1,5 +1,5 @@
 import { raw } from 'hono/html';
-import { isTimeZone, isUtc } from '../local-time.ts';
+import { isTimeZone, isUtc, shownZone } from '../local-time.ts';
 import { At } from './components.tsx';
 import { hhmm, zoned } from './format.ts';
 
@@ -43,17 +43,22 @@ export const ZoneNow = (p: { zone: string; now: Date }) => (
  * typed on, and in UTC, as the API and the logs say it (with the UTC date when it is another).
  * A window given as instants only, or typed in UTC by any of its names, in UTC alone. Wherever the
  * console names a window's time: the maintenance list, and the incident and node pages' "until".
+ * The zone by its canonical name ("europe/berlin" kept before names were canonical reads as
+ * Europe/Berlin), a zone this engine does not know in UTC alone. `seconds` for a window that began
+ * when it was created, whose start is not a whole minute.
  */
-export function ZonedAt(p: { at: Date | null; zone: string | null; none?: string }) {
-  if (p.at === null || p.zone === null || isUtc(p.zone)) return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
-  const here = zoned(p.at, p.zone);
-  const there = zoned(p.at, 'UTC');
+export function ZonedAt(p: { at: Date | null; zone: string | null; none?: string; seconds?: boolean }) {
+  const zone = shownZone(p.zone);
+  if (p.at === null || zone === null || isUtc(zone)) return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
+  const o = { seconds: p.seconds === true };
+  const here = zoned(p.at, zone, o);
+  const there = zoned(p.at, 'UTC', o);
   return (
     <span>
       <time datetime={p.at.toISOString()}>
-        {here} {p.zone}
+        {here} {zone}
       </time>{' '}
-      <span class="muted">({there.slice(0, 10) === here.slice(0, 10) ? hhmm(p.at, 'UTC') : there} UTC)</span>
+      <span class="muted">({there.slice(0, 10) === here.slice(0, 10) ? hhmm(p.at, 'UTC', o) : there} UTC)</span>
     </span>
   );
 }

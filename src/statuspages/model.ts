@@ -4,7 +4,7 @@
 import type { ErrorDetail } from '../errors.ts';
 import { publicReason, type State } from '../health/decide.ts';
 import type { WindowAhead } from '../maintenance/model.ts';
-import { canonicalZone } from '../local-time.ts';
+import { shownZone } from '../local-time.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import type { OpenIncidentRow } from '../incidents/model.ts';
 import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
@@ -221,10 +221,12 @@ function span(windows: readonly WindowAhead[]): MaintenanceView | null {
   if (windows.length === 0) return null;
   const from = Math.min(...windows.map((w) => w.starts_at.getTime()));
   const open = windows.some((w) => w.ends_at === null);
-  const zones = new Set(windows.map((w) => w.time_zone));
+  // By the name Intl gives it, before counting: a window kept before the API stored canonical
+  // names is as typed ("europe/berlin" and "Europe/Berlin" are one zone). Each name once, not
+  // each window: shownZone builds an Intl formatter, and a span can hold hundreds of windows.
+  const zones = new Set([...new Set(windows.map((w) => w.time_zone))].map(shownZone));
   const [zone] = zones;
-  // By the name Intl gives it: a window kept before the API stored canonical names is as typed ("europe/berlin").
-  const time_zone = zones.size === 1 && zone ? canonicalZone(zone) : null;
+  const time_zone = zones.size === 1 ? (zone ?? null) : null;
   return { from: iso(from), until: open ? null : iso(Math.max(...windows.map((w) => w.ends_at!.getTime()))), time_zone };
 }
 

@@ -4,7 +4,7 @@
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
 import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type MaintenanceView, type PageView, type ScheduledView, type Status } from '../statuspages/model.ts';
-import { isUtc, toLocal } from '../local-time.ts';
+import { shownZone, toLocal } from '../local-time.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
@@ -115,16 +115,17 @@ function reading(iso: string, zone: string): { day: string; time: string } {
  * "Sat 21 Nov 2026, 10:02 UTC": a page without script cannot know the reader's time zone, and an
  * incident has none of its own. A maintenance time typed on a zone's clock is said on it first,
  * as announced, with UTC beside: "Sun 22 Nov 2026, 03:00 Europe/Berlin (02:00 UTC)", the UTC day
- * said when it is another. The day is left out when it is the one `since` (now, or the window's
- * start) falls on by the same clock.
+ * said when it is another than the day said before it: the local one, or when that is left out,
+ * `since`'s in UTC. The day is left out when it is the one `since` (now, or the window's start)
+ * falls on by the same clock.
  */
 function when(iso: string, zone: string | null = null, since?: string): string {
-  const clock = zone === null || isUtc(zone) ? 'UTC' : zone;
+  const clock = shownZone(zone) ?? 'UTC';
   const here = reading(iso, clock);
   const day = since !== undefined && reading(since, clock).day === here.day ? '' : `${here.day}, `;
   if (clock === 'UTC') return `${day}${here.time} UTC`;
   const utc = reading(iso, 'UTC');
-  return `${day}${here.time} ${clock} (${utc.day === here.day ? '' : `${utc.day}, `}${utc.time} UTC)`;
+  return `${day}${here.time} ${clock} (${utc.day === (day ? here.day : reading(since!, 'UTC').day) ? '' : `${utc.day}, `}${utc.time} UTC)`;
 }
 
 /** When maintenance ends, said from `since` (now, or the window's start); an open-ended window lasts until someone ends it. */

@@ -126,6 +126,29 @@ describe('console: incidents of a node in maintenance', () => {
     const listed = await get('/maintenance');
     assert.ok(listed.includes('<time datetime="2026-11-21T23:30:00.000Z">2026-11-22 00:30 Europe/Berlin</time> <span class="muted">(2026-11-21 23:30 UTC)</span>'), 'the list says it the same way');
   });
+  it('names a zone kept in another case by its canonical name, and one this engine does not know in UTC, every page still served', async () => {
+    const { h, cookie } = s;
+    const node = await h.createNode('web-03');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-03 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const ends = '2026-11-21T23:30:00.000Z';
+    const created = await h.admin('POST', '/v1/maintenances', { node_ids: ['web-03'], starts_at: h.clock.now().toISOString(), ends_at: ends, time_zone: 'Europe/Berlin', reason: 'kept as typed' });
+    assert.equal(created.status, 201);
+    const paths = [`/incidents/${incident!.id}`, '/incidents', '/nodes/web-03', '/maintenance'];
+    // Kept before names were canonical: as typed.
+    await h.sql`update maintenances set time_zone = 'europe/berlin' where reason = 'kept as typed'`;
+    for (const path of paths) assert.ok((await get(path)).includes(`<time datetime="${ends}">2026-11-22 00:30 Europe/Berlin</time>`), path);
+    // A row restored, written by hand, or kept under a newer ICU.
+    await h.sql`update maintenances set time_zone = 'Bogus/Zone' where reason = 'kept as typed'`;
+    for (const path of paths) {
+      const res = await h.app.request(path, { headers: { cookie } });
+      assert.equal(res.status, 200, path);
+      assert.ok((await res.text()).includes(`<time datetime="${ends}">2026-11-21 23:30:00 UTC</time>`), path);
+    }
+    // The form offers it no more: it offers UTC.
+    assert.equal(formOf(await get('/maintenance'), '/maintenance').get('time_zone'), 'UTC');
+  });
 });
 
 // The harness's clock is 2026-11-21 10:00 UTC: Berlin is on winter time (UTC+1) until 2027-03-28
@@ -245,8 +268,11 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
     for (const reason of ['prefilled', 'typed earlier']) assert.deepEqual((await windowsOf(reason)).map((w) => w.starts_at.toISOString()), [at], reason);
   });
 
-  it('says when a window whose From was past really started; one starting later is just created', async () => {
+  it('says when a window whose From was past really started, to the second; one starting later is just created', async () => {
+    // 33 s into a minute: the start is when the window was created, not the minute typed.
+    s.h.clock.advance(93_000 - (s.h.clock.now().getTime() % 60_000));
     const at = s.h.clock.now();
+    assert.equal(at.getUTCSeconds(), 33);
     const moved = await send({ nodes: 'db-20', starts_at: '2026-11-21T10:00', reason: 'said started' });
     assert.equal(moved.status, 303);
     const started = await get(moved.headers.get('location')!);
@@ -254,8 +280,9 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
     assert.ok(started.replace(/<\/?time[^>]*>/g, '').includes(notice), started);
     // Typed on Berlin's clock, it says so on that clock, UTC beside, as the list does.
     const berlin = await send({ nodes: 'db-20', time_zone: 'Europe/Berlin', starts_at: '2026-11-21T10:00', reason: 'said started in Berlin' });
-    const local = hhmm(at, 'Europe/Berlin');
-    assert.ok((await get(berlin.headers.get('location')!)).includes(`Started at <span><time datetime="${at.toISOString()}">2026-11-21 ${local} Europe/Berlin</time> <span class="muted">(${hhmm(at, 'UTC')} UTC)</span></span>, when it was created`));
+    const [local, inUtc] = [hhmm(at, 'Europe/Berlin', { seconds: true }), hhmm(at, 'UTC', { seconds: true })];
+    assert.match(`${local} ${inUtc}`, /^\d\d:\d\d:33 \d\d:\d\d:33$/);
+    assert.ok((await get(berlin.headers.get('location')!)).includes(`Started at <span><time datetime="${at.toISOString()}">2026-11-21 ${local} Europe/Berlin</time> <span class="muted">(${inUtc} UTC)</span></span>, when it was created`));
     const ahead = await send({ nodes: 'db-20', starts_at: '2027-01-10T10:00', ends_at: '2027-01-10T11:00', reason: 'said created' });
     assert.equal(ahead.headers.get('location'), '/maintenance?done=created');
   });

@@ -130,6 +130,36 @@ describe('a status page’s outages', () => {
     assert.doesNotMatch(open.html, /Scheduled maintenance/);
   });
 
+  it('says the UTC day when it is not the one said before it, the local day left out', async () => {
+    h.clock.set('2026-11-27T22:00:00.000Z');
+    await h.sql`delete from maintenances`;
+    // Sat 00:30-02:00 in Berlin (UTC+1): Fri 23:30-Sat 01:00 UTC, over midnight in UTC only.
+    const created = await h.admin('POST', '/v1/maintenances', { node_ids: ['api-1'], starts_at: '2026-11-27T23:30:00.000Z', ends_at: '2026-11-28T01:00:00.000Z', time_zone: 'Europe/Berlin' });
+    assert.equal(created.status, 201);
+    const ahead = await pageWith({});
+    const scheduled = ahead.html.slice(ahead.html.indexOf('<h2>Scheduled maintenance</h2>'));
+    assert.deepEqual([...scheduled.matchAll(/<li class="incident scheduled">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '')), [
+      'APIFrom Sat 28 Nov 2026, 00:30 Europe/Berlin (Fri 27 Nov 2026, 23:30 UTC) until 02:00 Europe/Berlin (Sat 28 Nov 2026, 01:00 UTC)',
+    ]);
+    // Sat 00:45 in Berlin, still Friday in UTC.
+    h.clock.set('2026-11-27T23:45:00.000Z');
+    const during = await pageWith({ 'api-1': 'maintenance' });
+    assert.match(during.html, /Maintenance in progress until 02:00 Europe\/Berlin \(Sat 28 Nov 2026, 01:00 UTC\)<small>/);
+  });
+
+  it('says a window whose zone this engine does not know in UTC, and is served', async () => {
+    // A hand-written row, a restore, a zone of a newer ICU.
+    h.clock.set('2026-11-27T23:50:00.000Z');
+    await h.sql`delete from maintenances`;
+    const created = await h.admin('POST', '/v1/maintenances', { node_ids: ['api-1'], starts_at: '2026-11-27T23:30:00.000Z', ends_at: '2026-11-28T01:00:00.000Z', time_zone: 'Europe/Berlin' });
+    assert.equal(created.status, 201);
+    await h.sql`update maintenances set time_zone = 'Bogus/Zone'`;
+    const unknown = await pageWith({ 'api-1': 'maintenance' });
+    assert.equal((await h.req('GET', '/status/acme')).status, 200);
+    assert.equal(unknown.json.maintenance?.time_zone, null);
+    assert.match(unknown.html, /Maintenance in progress until Sat 28 Nov 2026, 01:00 UTC<small>/);
+  });
+
   it('says a window announced on a zone\'s clock on that clock, UTC beside, with its day; the incidents in UTC, with theirs', async () => {
     const window = async (json: Record<string, unknown>) => assert.equal((await h.admin('POST', '/v1/maintenances', json)).status, 201);
     h.clock.set('2026-11-28T10:00:00.000Z');

@@ -269,5 +269,8 @@ describe('a published page', () => {
     assert.equal(view.maintenance?.time_zone, null);
     assert.deepEqual(view.scheduled.map((s) => s.time_zone), ['Europe/Berlin']);
     assert.equal(pageView(page(false), serviced, buckets, [], [w('Etc/UTC', 'n1')], now).maintenance?.time_zone, 'UTC');
+    // One zone however it was spelt; a zone this engine does not know is said in UTC.
+    assert.equal(pageView(page(false), serviced, buckets, [], [w('europe/berlin', 'n1'), w('Europe/Berlin', 'n2')], now).maintenance?.time_zone, 'Europe/Berlin');
+    assert.equal(pageView(page(false), serviced, buckets, [], [w('Bogus/Zone', 'n1')], now).maintenance?.time_zone, null);
   });
 });

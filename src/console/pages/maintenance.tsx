@@ -7,6 +7,7 @@ import { validationFailed, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateMaintenance } from '../../http/routes/maintenances.ts';
 import { isTimeCursor, parse } from '../../http/validation.ts';
+import { shownZone } from '../../local-time.ts';
 import { isOpenAt, isOverAt, notBefore, windowCovers, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, lastTimeZone, listMaintenances } from '../../maintenance/store.ts';
@@ -223,6 +224,9 @@ function saidHere(problems: Map<string, string>, input: { node_ids: string[]; la
 export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
 
+  /** The zone the form offers: the last one used, UTC when none was or it is one this engine does not know. */
+  const formZone = async () => shownZone(await lastTimeZone(deps.sql)) ?? 'UTC';
+
   const page = async (c: ConsoleContext, o: { prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string>; message?: string; done?: Child; status?: ContentfulStatusCode } = {}) => {
     const now = deps.clock.now();
     const after = readCursor(c.req.query('after'), isTimeCursor);
@@ -230,7 +234,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       chrome(c, deps),
       listMaintenances(deps.sql, { active: true, now, limit: PAGE_SIZE }),
       listMaintenances(deps.sql, { active: false, now, after, limit: PAGE_SIZE + 1 }),
-      lastTimeZone(deps.sql),
+      formZone(),
     ]);
     const others = rest.slice(0, PAGE_SIZE);
     const ids = [...new Set([...active, ...others].flatMap((m) => m.node_ids))];
@@ -248,7 +252,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
         {may(frame.session, 'write') ? (
           <>
             <h2 id="new-window">New window</h2>
-            <CreateForm session={frame.session} now={now} zone={zone ?? 'UTC'} prefill={o.prefill} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            <CreateForm session={frame.session} now={now} zone={zone} prefill={o.prefill} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
           </>
         ) : null}
         <h2>Coming and past</h2>
@@ -270,7 +274,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       ? {
           done: (
             <>
-              Started at <ZonedAt at={w.starts_at} zone={w.time_zone} />, when it was created: a window cannot begin in the past from the console (the API can record one).
+              Started at <ZonedAt at={w.starts_at} zone={w.time_zone} seconds />, when it was created: a window cannot begin in the past from the console (the API can record one).
             </>
           ),
         }
@@ -289,7 +293,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     const hours = presetOf(form.hours);
     // A preset pressed: the form again, as typed, with another end; nothing created.
     if (hours !== undefined) {
-      const zone = zoneOrFallback(text(form, 'time_zone')?.trim(), (await lastTimeZone(deps.sql)) ?? 'UTC');
+      const zone = zoneOrFallback(text(form, 'time_zone')?.trim(), await formZone());
       const end = presetEnd(deps.clock.now(), zonedTime(form, 'starts_at', zone), hours);
       return page(c, { form: { ...form, ends_at: localInput(end, zone), ends_at_instant: minuteOf(end) } });
     }
