@@ -440,7 +440,8 @@ function assertEmails(sink: SmtpSink, incidentOf: Map<string, string>) {
   let digested = 0;
   sink.messages.forEach((m: ReceivedMail, i) => {
     if (m.headers.get('x-lifeline-event') === 'digest') {
-      const lines = [...m.text.matchAll(/ {2}(DOWN|RESOLVED): (chaos-\d+) — /g)];
+      // `DOWN: chaos-7 — no heartbeat …`; a resolve says how it ended: `RESOLVED: chaos-7 recovered after 1m`.
+      const lines = [...m.text.matchAll(/ {2}(DOWN|RESOLVED): (chaos-\d+) /g)];
       assert.match(m.subject, new RegExp(`^\\[Lifeline\\] ${lines.length} incident updates?: `), 'a digest lists every update it counts');
       lines.forEach(([, word, node], j) => updates.push({ word: word!, node: node!, at: [i, j] }));
       digested += lines.length;

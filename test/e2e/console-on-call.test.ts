@@ -88,7 +88,7 @@ describe('the console on call, on a phone and a laptop', () => {
     await phone.close();
   });
 
-  it('puts Acknowledge and Resolve on a phone’s first screen, before the caveat about resolving', async () => {
+  it('puts Acknowledge on a phone’s first screen, and the caveat about resolving before the Resolve it warns of', async () => {
     const id = await downIncident('db-night');
     const page = await signedIn(`/incidents/${id}`, PHONE);
     const box = async (selector: string) => (await page.locator(selector).boundingBox())!;
@@ -96,7 +96,7 @@ describe('the console on call, on a phone and a laptop', () => {
     const resolve = await box('#resolve');
     const caveat = await box('.notice:has-text("is still down")');
     assert.ok(ack.y + ack.height <= 844, `Acknowledge ends at ${ack.y + ack.height} px`);
-    assert.ok(ack.y < caveat.y && resolve.y < caveat.y, `Acknowledge at ${ack.y}, Resolve at ${resolve.y}, the caveat at ${caveat.y}`);
+    assert.ok(ack.y < caveat.y && caveat.y < resolve.y, `Acknowledge at ${ack.y}, the caveat at ${caveat.y}, Resolve at ${resolve.y}`);
     await page.close();
   });
 

@@ -144,7 +144,7 @@ describe('a status page’s outages', () => {
     // Sat 00:45 in Berlin, still Friday in UTC.
     h.clock.set('2026-11-27T23:45:00.000Z');
     const during = await pageWith({ 'api-1': 'maintenance' });
-    assert.match(during.html, /Maintenance in progress until 02:00 Europe\/Berlin \(Sat 28 Nov 2026, 01:00 UTC\)<small>/);
+    assert.match(during.html, /<span class="banner-line">Maintenance on API until 02:00 Europe\/Berlin \(Sat 28 Nov 2026, 01:00 UTC\)<\/span><small/);
   });
 
   it('says a window whose zone this engine does not know in UTC, and is served', async () => {
@@ -157,7 +157,7 @@ describe('a status page’s outages', () => {
     const unknown = await pageWith({ 'api-1': 'maintenance' });
     assert.equal((await h.req('GET', '/status/acme')).status, 200);
     assert.equal(unknown.json.maintenance?.time_zone, null);
-    assert.match(unknown.html, /Maintenance in progress until Sat 28 Nov 2026, 01:00 UTC<small>/);
+    assert.match(unknown.html, /<span class="banner-line">Maintenance on API until Sat 28 Nov 2026, 01:00 UTC<\/span><small/);
   });
 
   it('says a window announced on a zone\'s clock on that clock, UTC beside, with its day; the incidents in UTC, with theirs', async () => {
