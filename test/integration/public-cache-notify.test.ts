@@ -99,7 +99,7 @@ describe('public caches across api processes', () => {
     const startsAt = new Date(h.clock.now().getTime() + 86_400_000).toISOString();
     const { id } = await expectJson<{ id: string }>(await h.admin('POST', '/v1/maintenances', { node_ids: ['serviced'], starts_at: startsAt }), 201);
     await heard();
-    assert.deepEqual(await scheduledOnB(), [{ components: ['Web'], from: startsAt, until: null }]);
+    assert.deepEqual(await scheduledOnB(), [{ components: ['Web'], from: startsAt, until: null, time_zone: null }]);
 
     heard = await heardByB('pages');
     assert.equal((await h.admin('DELETE', `/v1/maintenances/${id}`)).status, 200);
