@@ -152,6 +152,30 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
+  it("a bare failure after a start with a body is no output of the start's, in one flush or two", async () => {
+    await tickAt(at(175));
+    const job = await h.createNode('export', { schedule: { cron: '0 3 * * *', grace_seconds: 300 } });
+    await okPing(job.ping_key, '/start', { body: 'exporting 3 tables\n' });
+    h.clock.set(at(176));
+    await okPing(job.ping_key, '/fail');
+    await tickAt(at(176));
+    const [failed] = await runs(job.id);
+    assert.deepEqual([failed?.status, failed?.started_at, failed?.output], ['failure', at(175).toISOString(), null]);
+    assert.equal((await health(job.id)).reason, 'reported failure', "not the start's words");
+    // Across flushes: the start's body is the run's output while it runs, and the end's replaces it.
+    h.clock.set(at(177));
+    await okPing(job.ping_key, '/start', { body: 'exporting again\n' });
+    await tickAt(at(177));
+    const running = (await runs(job.id))[0];
+    assert.deepEqual([running?.status, running?.output], ['running', 'exporting again\n']);
+    h.clock.set(at(178));
+    await okPing(job.ping_key, '/2');
+    await tickAt(at(178));
+    const ended = (await runs(job.id))[0];
+    assert.deepEqual([ended?.status, ended?.exit_code, ended?.output], ['failure', 2, null]);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
   it("an agent's failing report after a failed run is not that run's", async () => {
     await tickAt(at(170));
     const job = await h.createNode('archive', { schedule: { cron: '0 3 * * *', grace_seconds: 300 } });

@@ -28,6 +28,11 @@ describe('runs from pings', () => {
     assert.equal(w.updates[0]?.id, '7');
   });
 
+  it("an end's output is its own: a bare end after a start with a body has none", () => {
+    const w = planRuns([ping(0, 'start', { output: 'starting the copy' }), ping(4, 'failure'), ping(5, 'start', { output: 'again' })], []);
+    assert.deepEqual(rows(w.inserts), ['a 0→4 failure null null', 'a 5→null running null again']);
+  });
+
   it('a start while a run is open leaves that run unfinished', () => {
     const w = planRuns([ping(9, 'start')], [{ id: '7', nodeId: 'a', startedAt: new Date(T0) }]);
     assert.deepEqual(rows(w.updates), ['a 0→null unfinished null null']);
