@@ -29,6 +29,17 @@ export class ConnectionError extends Error {
   }
 }
 
+/** Something answered, but not with Lifeline's JSON: another service on that port, a proxy's login page. */
+export class NotLifelineError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NotLifelineError';
+  }
+}
+
 /** A URL fetch will never send a request to (a port it blocks): asking again cannot help. */
 export class UnusableUrlError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -154,7 +165,7 @@ export class Client {
     } catch {
       // Something else answers there: another service on that port, a proxy's login page.
       const type = res.headers.get('content-type')?.split(';')[0] ?? 'no content type';
-      throw new Error(`${this.url} did not answer with Lifeline's JSON (got ${type}, HTTP ${res.status}) — is --url right?`);
+      throw new NotLifelineError(res.status, `${this.url} did not answer with Lifeline's JSON (got ${type}, HTTP ${res.status}) — is --url right?`);
     }
   }
 }

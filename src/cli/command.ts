@@ -157,20 +157,35 @@ export class Context {
     return [label.key, label.value];
   }
 
+  /**
+   * A flag's value, else its environment variable's, with the name it came from: what is typed on
+   * this command line is what is meant, over what a profile exported. An empty variable is unset
+   * (`LIFELINE_URL= lifeline …` is the default URL, not a URL refused).
+   */
+  setting(flag: string, variable: string): { value: string; source: string } | undefined {
+    const given = this.string(flag);
+    if (given !== undefined) return { value: given, source: `--${flag}` };
+    const value = this.io.env[variable];
+    return value ? { value, source: variable } : undefined;
+  }
+
   client(timeoutMs?: number): Client {
-    const given = this.string('url');
-    const url = given ?? this.io.env.LIFELINE_URL ?? DEFAULT_URL;
-    httpUrl(url, given === undefined ? 'LIFELINE_URL' : '--url', this.command);
+    const given = this.setting('url', 'LIFELINE_URL');
+    const url = given?.value ?? DEFAULT_URL;
+    if (given) httpUrl(url, given.source, this.command);
     const token = this.token();
     return new Client({ url, token, ...(timeoutMs ? { timeoutMs } : {}) });
   }
 
   /**
-   * The secret, from a file first (a file only its owner reads keeps it out of `ps`, which shows
-   * every process's command line to every user), then --token, then the environment.
+   * The secret: the flags before the environment (a LIFELINE_TOKEN_FILE exported in a profile
+   * used to beat a --token typed on the command line), and of either pair the file first (a file
+   * only its owner reads keeps the secret out of `ps`, which shows every command line to every user).
    */
   private token(): string {
-    const file = this.string('token-file') ?? this.io.env.LIFELINE_TOKEN_FILE;
+    const flagged = this.string('token-file') !== undefined || this.string('token') !== undefined;
+    const file = flagged ? this.string('token-file') : this.io.env.LIFELINE_TOKEN_FILE || undefined;
+    const given = flagged ? this.string('token') : this.io.env.LIFELINE_TOKEN;
     if (file !== undefined) {
       let text: string;
       try {
@@ -182,10 +197,9 @@ export class Context {
       if (!token) throw new UsageError(`the token file ${file} is empty`, this.command);
       return checkedToken(token, `the token file ${file}`, this.command);
     }
-    const flag = this.string('token');
     // Trimmed as the token file is: fetch used to strip such spaces, so tokens given so worked.
-    const token = (flag ?? this.io.env.LIFELINE_TOKEN)?.trim();
-    if (token) return checkedToken(token, flag === undefined ? 'LIFELINE_TOKEN' : '--token', this.command);
+    const token = given?.trim();
+    if (token) return checkedToken(token, flagged ? '--token' : 'LIFELINE_TOKEN', this.command);
     const flags = this.command.options.token && !this.command.options.token.hidden ? 'pass --token or --token-file' : 'pass --token-file';
     throw new UsageError(`no token: ${flags}, or set LIFELINE_TOKEN or LIFELINE_TOKEN_FILE`, this.command);
   }

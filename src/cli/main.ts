@@ -1,12 +1,12 @@
 // `lifeline <command> [args] [flags]`: commander finds the command, parses its flags strictly,
 // answers --help and --version and suggests the nearest name for a typo; this module turns what
-// went wrong into an exit code: 2 for a wrong command line, 1 for anything else.
+// went wrong into a line on stderr (a JSON object under --json) and an exit code (EXIT).
 
 import { Command as Program, CommanderError, Help, Option } from 'commander';
 import { PACKAGE_VERSION } from '../package-files.ts';
 import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
-import { ApiRequestError, ConnectionError, describeError, UnusableUrlError } from './client.ts';
+import { ApiRequestError, ConnectionError, describeError, NotLifelineError, UnusableUrlError, type ErrorDetail } from './client.ts';
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
@@ -103,6 +103,8 @@ class CommandLineError extends Error {
 interface Output extends Io {
   /** Help that goes with an error: held back so that the error's own line comes first. */
   helpForError(text: string): void;
+  /** The command about to run, whose --json an error it throws is printed by. */
+  started(p: Program): void;
   /** The exit code a command asked for. */
   exitWith(code: number): void;
 }
@@ -136,6 +138,7 @@ function leaf(c: Command, name: string, out: Output): Program {
     p.addOption(o.hidden ? option.hideHelp() : option);
   }
   return p.action(async () => {
+    out.started(p);
     const code = await c.run(new Context(c, p.opts(), p.args, out)).catch((err: unknown) => {
       // Only the command knows which of its flags set the URL; a URL it cannot use is a wrong command line.
       throw err instanceof UnusableUrlError ? new UsageError(err.message, c) : err;
@@ -156,7 +159,9 @@ function program(out: Output): { root: Program; leaves: Map<Command, Program> } 
       [
         '',
         `API commands take --url (LIFELINE_URL, default ${DEFAULT_URL}), --token (LIFELINE_TOKEN) or`,
-        '--token-file (LIFELINE_TOKEN_FILE), and --json (the API answer as it is).',
+        '--token-file (LIFELINE_TOKEN_FILE), and --json (the API answer as it is; an error as JSON on stderr).',
+        'Exit codes: 0 done, 1 the engine refused, 2 a wrong command line, 3 the engine not reached,',
+        "4 anything else; `lifeline run` exits with its command's own code.",
         '`lifeline <command> --help` shows a command\'s flags,',
         '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, admin).',
       ].join('\n'),
@@ -205,15 +210,71 @@ function complaint({ error, program: p }: CommandLineError): string {
   }
 }
 
+/**
+ * The exit codes, as README's CLI section lists them (`lifeline run` exits with its command's own
+ * code instead): a script can tell an answer saying no (1) from a command line to fix (2) from an
+ * engine to try again later (3), which all used to be 1 but for the command line.
+ */
+export const EXIT = {
+  ok: 0,
+  /** The engine answered with an error (4xx, 5xx), or what answered is not Lifeline. */
+  refused: 1,
+  /** A wrong command line: an unknown command or flag, a bad value, no token, an unusable URL. */
+  usage: 2,
+  /** No answer: refused, reset, DNS, or nothing within the timeout. */
+  unreachable: 3,
+  /** Anything else: the database (`migrate`, `admin create-key`), an endless cursor, a fault of the CLI's own. */
+  failed: 4,
+} as const;
+
+/** An error as a --json caller reads it: the API's error shape, with the HTTP status when the engine answered. */
+interface ErrorJson {
+  code: string;
+  message: string;
+  details?: ErrorDetail[];
+  status?: number;
+}
+
+/** What went wrong once the command line was understood: its exit code, its text and its JSON. */
+function failure(err: unknown): { exit: number; text: string; json: ErrorJson } {
+  if (err instanceof ApiRequestError) {
+    const details = err.details.length ? { details: err.details } : {};
+    return { exit: EXIT.refused, text: describeError(err), json: { code: err.code, message: err.message, ...details, status: err.status } };
+  }
+  if (err instanceof NotLifelineError) return { exit: EXIT.refused, text: `error: ${err.message}`, json: { code: 'not_lifeline', message: err.message, status: err.status } };
+  if (err instanceof ConnectionError) return { exit: EXIT.unreachable, text: describeError(err), json: { code: 'unreachable', message: err.message } };
+  const message = (err as Error).message;
+  return { exit: EXIT.failed, text: `error: ${message}`, json: { code: 'failed', message } };
+}
+
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   let help = '';
   let exitCode = 0;
-  const { root, leaves } = program({ ...io, helpForError: (text) => void (help += text), exitWith: (code) => void (exitCode = code) });
-  /** The error line, then the help of the command it is about (commander may have written it). */
+  let current: Program | undefined;
+  const { root, leaves } = program({
+    ...io,
+    helpForError: (text) => void (help += text),
+    started: (p) => void (current = p),
+    exitWith: (code) => void (exitCode = code),
+  });
+  /**
+   * An error about `p` goes out as JSON when its --json was given, as commander read it; for the
+   * root or a group (an unknown command) when `--json` is among the words before any `--`.
+   */
+  const asJson = (p: Program) => {
+    if (!p.commands.length) return p.opts().json === true;
+    const end = argv.indexOf('--');
+    return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+  };
+  /** The error line, then the help of the command it is about (commander may have written it); under --json the object alone. */
   const usageError = (message: string, p: Program) => {
+    if (asJson(p)) {
+      io.stderr(JSON.stringify({ error: { code: 'usage', message } satisfies ErrorJson }) + '\n');
+      return EXIT.usage;
+    }
     if (!help) p.outputHelp({ error: true });
     io.stderr(`lifeline: ${message}\n\n${help}`);
-    return 2;
+    return EXIT.usage;
   };
   try {
     await root.parseAsync(argv, { from: 'user' });
@@ -221,14 +282,11 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   } catch (err) {
     if (err instanceof CommandLineError) {
       // --help, --version and `lifeline help` end the parse this way too, successfully.
-      return err.error.exitCode === 0 ? 0 : usageError(complaint(err), err.program);
+      return err.error.exitCode === 0 ? EXIT.ok : usageError(complaint(err), err.program);
     }
     if (err instanceof UsageError) return usageError(err.message, (err.command && leaves.get(err.command)) ?? root);
-    if (err instanceof ApiRequestError || err instanceof ConnectionError) {
-      io.stderr(describeError(err) + '\n');
-      return 1;
-    }
-    io.stderr(`error: ${(err as Error).message}\n`);
-    return 1;
+    const { exit, text, json } = failure(err);
+    io.stderr((current && asJson(current) ? JSON.stringify({ error: json }) : text) + '\n');
+    return exit;
   }
 }

@@ -116,10 +116,9 @@ export function relay(to: Writable): Output {
 }
 
 function pingUrl(ctx: Context): URL {
-  const given = ctx.string('ping-url');
-  const raw = given ?? ctx.io.env.LIFELINE_PING_URL;
-  if (!raw) throw new UsageError('no ping URL: pass --ping-url or set LIFELINE_PING_URL', ctx.command);
-  const url = httpUrl(raw, given === undefined ? 'LIFELINE_PING_URL' : '--ping-url', ctx.command);
+  const given = ctx.setting('ping-url', 'LIFELINE_PING_URL');
+  if (!given?.value) throw new UsageError('no ping URL: pass --ping-url or set LIFELINE_PING_URL', ctx.command);
+  const url = httpUrl(given.value, given.source, ctx.command);
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }

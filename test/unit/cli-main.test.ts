@@ -24,15 +24,15 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** An engine stand-in: records each request (method, path and query, body) and answers `reply`. */
-async function recordingEngine(reply: unknown) {
+/** An engine stand-in: records each request (method, path and query, body) and answers `reply` with `status`. */
+async function recordingEngine(reply: unknown, status = 200) {
   const seen: Array<{ method: string; url: URL; body: string; authorization?: string }> = [];
   const server = createHttpServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d));
     req.on('end', () => {
       seen.push({ method: req.method!, url: new URL(req.url!, 'http://engine.test'), body, authorization: req.headers.authorization });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -272,10 +272,60 @@ describe('the command line', () => {
     }
   });
 
-  it('exits 1 with one readable line when the engine cannot be reached', async () => {
+  it('exits 3, not as for an answer saying no, with one readable line when the engine cannot be reached', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const r = await cli(['nodes', 'list'], { LIFELINE_URL: url, LIFELINE_TOKEN: 't' });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 3);
     assert.equal(r.stderr, `error: cannot reach ${url}: ECONNREFUSED\n`);
+  });
+
+  it('takes --token and --url over the environment, and of two flags or two variables the file', async () => {
+    const engine = await recordingEngine({ items: [], next_cursor: null });
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'from-file\n');
+    const elsewhere = `http://127.0.0.1:${await closedPort()}`;
+    const sent = async (argv: string[], env: Record<string, string>) => {
+      const r = await cli(['nodes', 'list', ...argv], env);
+      assert.equal(r.code, 0, r.stderr);
+      return engine.seen.at(-1)!.authorization;
+    };
+    try {
+      const url = engine.env.LIFELINE_URL;
+      assert.equal(await sent(['--token', 'flag'], { LIFELINE_URL: url, LIFELINE_TOKEN_FILE: file }), 'Bearer flag');
+      assert.equal(await sent(['--token', 'flag'], { LIFELINE_URL: url, LIFELINE_TOKEN: 'env' }), 'Bearer flag');
+      assert.equal(await sent(['--token-file', file], { LIFELINE_URL: url, LIFELINE_TOKEN: 'env' }), 'Bearer from-file');
+      assert.equal(await sent(['--token-file', file, '--token', 'flag'], { LIFELINE_URL: url }), 'Bearer from-file');
+      assert.equal(await sent([], { LIFELINE_URL: url, LIFELINE_TOKEN_FILE: file, LIFELINE_TOKEN: 'env' }), 'Bearer from-file');
+      assert.equal(await sent(['--url', url], { LIFELINE_URL: elsewhere, LIFELINE_TOKEN: 'env' }), 'Bearer env');
+      // An empty variable is unset: no "cannot read the token file" for LIFELINE_TOKEN_FILE=.
+      assert.equal(await sent([], { LIFELINE_URL: url, LIFELINE_TOKEN_FILE: '', LIFELINE_TOKEN: 'env' }), 'Bearer env');
+    } finally {
+      rmSync(dir, { recursive: true });
+      await engine.close();
+    }
+  });
+
+  it('prints an error under --json as one JSON object on stderr, in the API error shape, with a distinct exit code', async () => {
+    const refusal = { error: { code: 'not_found', message: 'No node "web-9".' } };
+    const engine = await recordingEngine(refusal, 404);
+    try {
+      const r = await cli(['uptime', 'web-9', '--json'], engine.env);
+      assert.deepEqual([r.code, r.stdout, JSON.parse(r.stderr)], [1, '', { error: { ...refusal.error, status: 404 } }]);
+      assert.equal(r.stderr.split('\n').length, 2, 'one line');
+      const text = await cli(['uptime', 'web-9'], engine.env);
+      assert.deepEqual([text.code, text.stderr], [1, 'error: No node "web-9". (not_found, HTTP 404)\n']);
+    } finally {
+      await engine.close();
+    }
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const away = await cli(['nodes', 'list', '--json'], { LIFELINE_URL: url, LIFELINE_TOKEN: 't' });
+    assert.deepEqual([away.code, JSON.parse(away.stderr)], [3, { error: { code: 'unreachable', message: `cannot reach ${url}: ECONNREFUSED` } }]);
+    for (const argv of [['nodes', 'list', '--json'], ['nodes', 'list', '--json', '--bogus'], ['nodse', 'list', '--json']]) {
+      const usage = await cli(argv);
+      assert.equal(usage.code, 2, argv.join(' '));
+      assert.equal(JSON.parse(usage.stderr).error.code, 'usage', argv.join(' '));
+      assert.doesNotMatch(usage.stderr, /Usage: lifeline/);
+    }
   });
 });
