@@ -14,6 +14,7 @@ import { migrateCommand } from './migrate.ts';
 import { nodeCommands } from './nodes.ts';
 import { oncallCommand } from './oncall.ts';
 import { runJobCommand } from './run-job.ts';
+import { runsCommand } from './runs.ts';
 import { uptimeCommand } from './uptime.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   ...incidentCommands,
   oncallCommand,
   uptimeCommand,
+  runsCommand,
   agentCommand,
   runJobCommand,
   migrateCommand,

@@ -116,7 +116,7 @@ function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>): stri
 }
 
 /** `/v1/nodes/web-1`: the API takes a node's id or its name there. */
-const nodePath = (ref: string) => `/v1/nodes/${encodeURIComponent(ref)}`;
+export const nodePath = (ref: string) => `/v1/nodes/${encodeURIComponent(ref)}`;
 
 const edit: Command = {
   name: 'nodes edit',

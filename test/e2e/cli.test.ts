@@ -145,6 +145,15 @@ describe('the lifeline CLI against a running engine', () => {
     assert.match(added.stdout, /^Created scheduled job nightly-backup .*due at "0 3 \* \* \*" in Europe\/Berlin, down 300s after/);
     assert.ok(added.stdout.includes(`/ping/${job.ping_key}`), added.stdout);
     assert.match((await cli(['nodes', 'list'])).stdout, /^nightly-backup\s+unknown\s.*\s0 3 \* \* \*\s/m);
+    assert.equal((await cli(['runs', 'nightly-backup'])).stdout, 'No runs.\n');
+    for (const [suffix, body] of [['/start', undefined], ['/3', 'copying\ndisk full\n']] as const) {
+      const res = await fetch(`${base}/ping/${job.ping_key}${suffix}`, { method: body === undefined ? 'GET' : 'POST', body });
+      assert.equal(res.status, 200, await res.text());
+    }
+    await until('the failed run written by a flush', async () => (await api('GET', `/v1/nodes/${job.id}/runs`)).items[0]?.status === 'failure');
+    const runs = await cli(['runs', 'nightly-backup']);
+    assert.equal(runs.code, 0, runs.stderr);
+    assert.match(runs.stdout, /^STARTED .*\n\d{4}-\d\d-\d\d \S+Z +\d{4}-\d\d-\d\d \S+Z +\d+s +failure +3 +copying disk full\n$/);
 
     const exists = async (name: string) => (await fetch(`${base}/v1/nodes/${name}`, { headers: { authorization: `Bearer ${ADMIN}` } })).status;
     const never = await cli(['nodes', 'add', 'never-due', '--schedule', '0 0 30 2 *']);

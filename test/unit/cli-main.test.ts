@@ -328,4 +328,29 @@ describe('the command line', () => {
       assert.doesNotMatch(usage.stderr, /Usage: lifeline/);
     }
   });
+
+  it('lists a job\'s runs by its name, newest first, as a table or the API\'s JSON', async () => {
+    const runs = {
+      items: [
+        { started_at: '2026-12-07T03:00:00.000Z', finished_at: '2026-12-07T03:02:05.000Z', duration_ms: 125_000, exit_code: 3, status: 'failure', output: `${'x'.repeat(80)}\ndisk full\n` },
+        { started_at: null, finished_at: '2026-12-06T03:00:01.000Z', duration_ms: null, exit_code: null, status: 'log', output: 'rotated' },
+      ],
+      next_cursor: null,
+    };
+    const engine = await recordingEngine(runs);
+    try {
+      const r = await cli(['runs', 'nightly backup'], engine.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(engine.seen[0]!.url.pathname, '/v1/nodes/nightly%20backup/runs');
+      const [head, failed, log] = r.stdout.trimEnd().split('\n');
+      assert.match(head!, /^STARTED +FINISHED +TOOK +STATUS +EXIT +OUTPUT$/);
+      assert.match(failed!, /^2026-12-07 03:00:00Z +2026-12-07 03:02:05Z +2m 5s +failure +3 +…x+ disk full$/);
+      assert.equal(failed!.split('…')[1]!.length, 59);
+      assert.match(log!, /^- +2026-12-06 03:00:01Z +log +rotated$/);
+      const json = await cli(['runs', 'nightly backup', '--json'], engine.env);
+      assert.deepEqual(JSON.parse(json.stdout), runs);
+    } finally {
+      await engine.close();
+    }
+  });
 });

@@ -1,0 +1,37 @@
+import type { Run } from '../api/shapes.ts';
+import { API_OPTIONS, LIST_OPTIONS, type Command } from './command.ts';
+import { duration, when } from './format.ts';
+import { nodePath } from './nodes.ts';
+
+/** The characters of a run's output a row shows, its end, where the console's runs cut it too. */
+const OUTPUT_CHARS = 60;
+
+/** The end of an output on one line (the table makes its line breaks spaces), `…` where it was cut. */
+function outputEnd(output: string | null): string {
+  // Code points, so an emoji is never cut in half.
+  const chars = [...(output ?? '').trimEnd()];
+  return chars.length > OUTPUT_CHARS ? `…${chars.slice(1 - OUTPUT_CHARS).join('')}` : chars.join('');
+}
+
+export const runsCommand: Command = {
+  name: 'runs',
+  args: ['<node>'],
+  summary: "a scheduled job's recent runs (by id or name), newest first: when, how long, how it ended, its output's end",
+  example: 'lifeline runs backup --limit 10',
+  options: { ...API_OPTIONS, ...LIST_OPTIONS },
+  async run(ctx) {
+    const page = await ctx.fetchList<Run>(`${nodePath(ctx.arg(0))}/runs`);
+    ctx.list(
+      page,
+      [
+        { header: 'STARTED', value: (r) => when(r.started_at) },
+        { header: 'FINISHED', value: (r) => when(r.finished_at) },
+        { header: 'TOOK', value: (r) => (r.duration_ms === null ? '' : duration(r.duration_ms)), align: 'right' },
+        { header: 'STATUS', value: (r) => r.status },
+        { header: 'EXIT', value: (r) => (r.exit_code === null ? '' : String(r.exit_code)), align: 'right' },
+        { header: 'OUTPUT', value: (r) => outputEnd(r.output) },
+      ],
+      'runs',
+    );
+  },
+};
