@@ -211,3 +211,34 @@ export function localHighWater(zone: string, t: number): number {
   });
   return high;
 }
+
+/** How a page writes a clock reading, from a Date whose UTC fields read the clock. */
+export interface ClockWords {
+  /** "2026-11-21", "Sat 21 Nov 2026". */
+  day(clock: Date): string;
+  /** "10:02", "10:02:33". */
+  time(clock: Date): string;
+  /** Between the day and the time: " ", ", ". */
+  joint: string;
+}
+
+/**
+ * Instant `at` on the clock of the zone it was typed on, and in UTC beside, as the console and
+ * the status page both say a maintenance window's times: `here` "2026-11-22 00:30 Europe/Berlin",
+ * `utc` "2026-11-21 23:30 UTC" (in `words`). The zone by shownZone's name; `utc` is null when that
+ * is UTC by any name, or no zone this engine knows, or none: `here` is then the UTC reading. The
+ * UTC day is said only when it is another than the day said before it: `here`'s, or when that is
+ * left out, `since`'s in UTC. `here`'s day is left out when it is the one `since` (now, or the
+ * window's start) falls on by the same clock.
+ */
+export function zonedTime(at: number, zone: string | null | undefined, words: ClockWords, since?: number): { here: string; utc: string | null } {
+  const clock = shownZone(zone) ?? 'UTC';
+  const read = (t: number, z: string) => new Date(toLocal(z, t));
+  const hereDay = words.day(read(at, clock));
+  const dayShown = since === undefined || words.day(read(since, clock)) !== hereDay;
+  const here = `${dayShown ? `${hereDay}${words.joint}` : ''}${words.time(read(at, clock))} ${clock}`;
+  if (clock === 'UTC') return { here, utc: null };
+  const utc = read(at, 'UTC');
+  const before = dayShown ? hereDay : words.day(read(since!, 'UTC'));
+  return { here, utc: `${words.day(utc) === before ? '' : `${words.day(utc)}${words.joint}`}${words.time(utc)} UTC` };
+}

@@ -1,6 +1,7 @@
-import type { Tx } from '../db/client.ts';
+import { getApiKey } from '../access/store.ts';
+import type { Queryable, Tx } from '../db/client.ts';
 import { auditRow, type Acting, type AuditChange } from './model.ts';
-import { insertAuditRow, insertAuditRows } from './store.ts';
+import { insertAuditRow, insertAuditRows, namesAtDeletion } from './store.ts';
 
 /**
  * Records a privileged change in the audit log, in the transaction of the change itself: both
@@ -18,4 +19,15 @@ export async function audit(tx: Tx, acting: Acting, change: AuditChange, now: Da
 export async function auditEach(tx: Tx, acting: Acting, change: Omit<AuditChange, 'target'>, type: string, targets: { id: string; name: string }[], now: Date): Promise<void> {
   if (targets.length === 0) return;
   await insertAuditRows(tx, auditRow(acting, { ...change, target: { type, id: '' } }, now), targets);
+}
+
+/**
+ * The name each of these things had when it was deleted (namesAtDeletion), by a deletion after
+ * `since` and after the key `keyId` was made: a form whose time was edited to earlier reaches
+ * back no further than what that key could have listed by name.
+ */
+export async function deletedNames(sql: Queryable, things: Array<{ type: string; id: string }>, since: Date, keyId: string): Promise<Array<{ type: string; id: string; name: string }>> {
+  if (things.length === 0) return [];
+  const made = (await getApiKey(sql, keyId))?.created_at;
+  return namesAtDeletion(sql, things, made !== undefined && made > since ? made : since);
 }

@@ -40,17 +40,14 @@ export async function listAuditRows(sql: Queryable, f: AuditFilter, limit: numbe
 
 /**
  * The name each of these things had when it was deleted, each only as its own type (`channel` …)
- * and only by a deletion after `since` and after the key `keyId` was made, from its deletion's
- * row: a form sent after the thing went names it by id only. Probed by the target index; a thing
- * not deleted so is absent.
+ * and only by a deletion after `after`, from its deletion's row: a form sent after the thing went
+ * names it by id only. Probed by the target index; a thing not deleted so is absent.
  */
-export async function deletedNames(sql: Queryable, things: Array<{ type: string; id: string }>, since: Date, keyId: string): Promise<Array<{ type: string; id: string; name: string }>> {
-  if (things.length === 0) return [];
+export async function namesAtDeletion(sql: Queryable, things: Array<{ type: string; id: string }>, after: Date): Promise<Array<{ type: string; id: string; name: string }>> {
   return sql<{ type: string; id: string; name: string }[]>`
     select distinct on (t.type, t.id) t.type, t.id, a.target_name as name
     from unnest(${things.map((t) => t.type)}::text[], ${things.map((t) => t.id)}::text[]) as t(type, id)
     join audit_log a on a.target_id = t.id and a.action = t.type || '.delete'
-    where a.target_name is not null
-      and a.at > greatest(${since}::timestamptz, (select created_at from api_keys where id = ${keyId}::uuid))
+    where a.target_name is not null and a.at > ${after}
     order by t.type, t.id, a.id desc`;
 }

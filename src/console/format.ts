@@ -5,7 +5,7 @@
 // zone's, and a maintenance window the clock it was typed on, UTC beside (ARCHITECTURE.md, "The
 // console", people and schedules; maintenance).
 import { Duration } from 'luxon';
-import { toLocal } from '../local-time.ts';
+import { toLocal, type ClockWords } from '../local-time.ts';
 import { cutPercent } from '../uptime/percent.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -85,9 +85,17 @@ export function zoned(d: Date, zone: string, o: { seconds?: boolean } = {}): str
 
 /** 10:04 on the clock of `zone`, 10:04:33 with `seconds`. */
 export function hhmm(d: Date, zone: string, o: { seconds?: boolean } = {}): string {
-  const l = clockOf(d, zone);
-  return `${pad(l.getUTCHours())}:${pad(l.getUTCMinutes())}${o.seconds ? `:${pad(l.getUTCSeconds())}` : ''}`;
+  return timeOf(clockOf(d, zone), o);
 }
+
+const timeOf = (clock: Date, o: { seconds?: boolean }) => `${pad(clock.getUTCHours())}:${pad(clock.getUTCMinutes())}${o.seconds ? `:${pad(clock.getUTCSeconds())}` : ''}`;
+
+/** The console's clock readings for zonedTime: "2026-11-21", "10:04" (or "10:04:33"). */
+export const consoleClock = (o: { seconds?: boolean } = {}): ClockWords => ({
+  day,
+  time: (clock) => timeOf(clock, o),
+  joint: ' ',
+});
 
 /** A datetime-local field's value for `d` on the clock of `zone`. */
 export const localInput = (d: Date, zone: string): string => clockOf(d, zone).toISOString().slice(0, 16);

@@ -1,7 +1,7 @@
 import { raw } from 'hono/html';
-import { isTimeZone, isUtc, shownZone } from '../local-time.ts';
+import { isTimeZone, zonedTime } from '../local-time.ts';
 import { At } from './components.tsx';
-import { hhmm, zoned } from './format.ts';
+import { consoleClock, hhmm } from './format.ts';
 
 // The time zone field people, schedules and maintenance windows share: free text, checked by the API's schema, with
 // the zones this Node knows offered as suggestions (418 names, about 12 KB, only on the pages
@@ -48,17 +48,11 @@ export const ZoneNow = (p: { zone: string; now: Date }) => (
  * when it was created, whose start is not a whole minute.
  */
 export function ZonedAt(p: { at: Date | null; zone: string | null; none?: string; seconds?: boolean }) {
-  const zone = shownZone(p.zone);
-  if (p.at === null || zone === null || isUtc(zone)) return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
-  const o = { seconds: p.seconds === true };
-  const here = zoned(p.at, zone, o);
-  const there = zoned(p.at, 'UTC', o);
+  const shown = p.at === null ? null : zonedTime(p.at.getTime(), p.zone, consoleClock({ seconds: p.seconds === true }));
+  if (p.at === null || shown === null || shown.utc === null) return <At at={p.at} {...(p.none ? { none: p.none } : {})} />;
   return (
     <span>
-      <time datetime={p.at.toISOString()}>
-        {here} {zone}
-      </time>{' '}
-      <span class="muted">({there.slice(0, 10) === here.slice(0, 10) ? hhmm(p.at, 'UTC', o) : there} UTC)</span>
+      <time datetime={p.at.toISOString()}>{shown.here}</time> <span class="muted">({shown.utc})</span>
     </span>
   );
 }

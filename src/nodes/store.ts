@@ -23,13 +23,15 @@ export async function nodeById(sql: Queryable, id: string): Promise<NodeRow | un
   return row;
 }
 
-/** `ref` is an id or a name; a name that happens to look like a UUID still resolves. */
-function refCondition(sql: Queryable, ref: string) {
-  return isUuid(ref) ? sql`(n.id = ${ref}::uuid or n.name = ${ref})` : sql`n.name = ${ref}`;
-}
-
+/**
+ * The node `ref` names, as every node route and the incident list's node filter take it: the node
+ * with that id, else the one with that name. A name may look like a UUID, even another node's id;
+ * the id wins. Compared as a uuid, so an id in capitals still finds its node before a name.
+ */
 export async function getNode(sql: Queryable, ref: string): Promise<NodeRow | undefined> {
-  const [row] = await sql<NodeRow[]>`${selectNodes(sql)} where ${refCondition(sql, ref)} order by (n.id::text = ${ref}) desc limit 1`;
+  const [row] = isUuid(ref)
+    ? await sql<NodeRow[]>`${selectNodes(sql)} where n.id = ${ref}::uuid or n.name = ${ref} order by (n.id = ${ref}::uuid) desc limit 1`
+    : await sql<NodeRow[]>`${selectNodes(sql)} where n.name = ${ref}`;
   return row;
 }
 

@@ -4,7 +4,7 @@
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
 import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type MaintenanceView, type PageView, type ScheduledView, type Status } from '../statuspages/model.ts';
-import { shownZone, toLocal } from '../local-time.ts';
+import { type ClockWords, zonedTime } from '../local-time.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
@@ -105,27 +105,22 @@ function dayLabel(date: string): string {
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** What the clock of `zone` reads at `iso`: its day ("Sat 21 Nov 2026") and time ("10:02"). */
-function reading(iso: string, zone: string): { day: string; time: string } {
-  const c = new Date(toLocal(zone, Date.parse(iso)));
-  return { day: `${WEEKDAYS[c.getUTCDay()]} ${c.getUTCDate()} ${MONTHS[c.getUTCMonth()]} ${c.getUTCFullYear()}`, time: `${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}` };
-}
+/** The page's clock readings for zonedTime: "Sat 21 Nov 2026", "10:02", the same for every reader, whatever their locale. */
+const PAGE_CLOCK: ClockWords = {
+  day: (c) => `${WEEKDAYS[c.getUTCDay()]} ${c.getUTCDate()} ${MONTHS[c.getUTCMonth()]} ${c.getUTCFullYear()}`,
+  time: (c) => `${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}`,
+  joint: ', ',
+};
 
 /**
  * "Sat 21 Nov 2026, 10:02 UTC": a page without script cannot know the reader's time zone, and an
  * incident has none of its own. A maintenance time typed on a zone's clock is said on it first,
- * as announced, with UTC beside: "Sun 22 Nov 2026, 03:00 Europe/Berlin (02:00 UTC)", the UTC day
- * said when it is another than the day said before it: the local one, or when that is left out,
- * `since`'s in UTC. The day is left out when it is the one `since` (now, or the window's start)
- * falls on by the same clock.
+ * as announced, with UTC beside: "Sun 22 Nov 2026, 03:00 Europe/Berlin (02:00 UTC)"; days left out
+ * where `since` (now, or the window's start) already says them, as zonedTime says.
  */
 function when(iso: string, zone: string | null = null, since?: string): string {
-  const clock = shownZone(zone) ?? 'UTC';
-  const here = reading(iso, clock);
-  const day = since !== undefined && reading(since, clock).day === here.day ? '' : `${here.day}, `;
-  if (clock === 'UTC') return `${day}${here.time} UTC`;
-  const utc = reading(iso, 'UTC');
-  return `${day}${here.time} ${clock} (${utc.day === (day ? here.day : reading(since!, 'UTC').day) ? '' : `${utc.day}, `}${utc.time} UTC)`;
+  const t = zonedTime(Date.parse(iso), zone, PAGE_CLOCK, since === undefined ? undefined : Date.parse(since));
+  return t.utc === null ? t.here : `${t.here} (${t.utc})`;
 }
 
 /** When maintenance ends, said from `since` (now, or the window's start); an open-ended window lasts until someone ends it. */

@@ -62,6 +62,25 @@ describe('incidents API', () => {
     assert.equal((await expectError(await h.admin('GET', '/v1/incidents?node_id=db-2'), 404, 'not_found')).message, 'Node "db-2" was not found.');
   });
 
+  it('resolves a node reference as the node routes do: the id before a name that looks like it, a UUID-like name to its node', async () => {
+    const list = async (ref: string) => (await expectJson<{ items: Incident[] }>(await h.admin('GET', `/v1/incidents?node_id=${ref}`), 200)).items.map((i) => i.id);
+    const nodeOf = async (ref: string) => (await expectJson<{ id: string }>(await h.admin('GET', `/v1/nodes/${ref}`), 200)).id;
+    // Named like db-1's id, and like a UUID no node has.
+    const lookalike = await h.createNode(nodeId);
+    const uuidName = 'f0f0f0f0-0000-4000-8000-00000000abcd';
+    const named = await h.createNode(uuidName);
+    const [theirs] = await openIncidents(h.sql, [
+      { nodeId: named.id, nodeName: uuidName, category: 'node_down', severity: 'critical', title: `${uuidName} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.deepEqual([await nodeOf(nodeId), await list(nodeId)], [nodeId, [incidentId]]);
+    assert.deepEqual([await nodeOf(nodeId.toUpperCase()), await list(nodeId.toUpperCase())], [nodeId, [incidentId]]);
+    assert.deepEqual([await nodeOf(uuidName), await list(uuidName)], [named.id, [theirs!.id]]);
+    assert.deepEqual([await nodeOf(lookalike.id), await list(lookalike.id)], [lookalike.id, []]);
+    // A deleted node's id is still the filter for the incidents it kept.
+    await h.admin('DELETE', `/v1/nodes/${named.id}`);
+    assert.deepEqual(await list(named.id), [theirs!.id]);
+  });
+
   it('acknowledges once, records who, and emits one acknowledged event', async () => {
     const res = await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, { token: ADMIN_TOKEN, json: { by: 'alice' }, headers: { 'if-match': '1' } });
     const acked = await expectJson<Incident>(res, 200);

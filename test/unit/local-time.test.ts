@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IANAZone } from 'luxon';
-import { canonicalZone, fromLocal, isTimeZone, localHighWater, offsetAt, showings, toLocal } from '../../src/local-time.ts';
+import { canonicalZone, fromLocal, isTimeZone, localHighWater, offsetAt, showings, toLocal, zonedTime, type ClockWords } from '../../src/local-time.ts';
 
 const HOUR = 3_600_000;
 const z = (iso: string) => Date.parse(iso);
@@ -142,5 +142,25 @@ describe('local time: the name a zone is kept by', () => {
   it('spells other zones as Intl does', () => {
     assert.equal(canonicalZone('europe/berlin'), 'Europe/Berlin');
     assert.equal(canonicalZone('UTC'), 'UTC');
+  });
+});
+
+describe('local time: an instant on its zone\'s clock, UTC beside', () => {
+  const iso: ClockWords = { day: (c) => c.toISOString().slice(0, 10), time: (c) => c.toISOString().slice(11, 16), joint: ' ' };
+  const said = (at: string, zone: string | null, since?: string) => zonedTime(z(at), zone, iso, since === undefined ? undefined : z(since));
+
+  it('says the UTC day only when it is another than the local one', () => {
+    assert.deepEqual(said('2026-11-21T21:00:00Z', 'Europe/Berlin'), { here: '2026-11-21 22:00 Europe/Berlin', utc: '21:00 UTC' });
+    assert.deepEqual(said('2026-11-21T23:30:00Z', 'europe/berlin'), { here: '2026-11-22 00:30 Europe/Berlin', utc: '2026-11-21 23:30 UTC' });
+  });
+
+  it('is UTC alone for no zone, UTC by any name, and a zone this engine does not know', () => {
+    for (const zone of [null, 'Etc/UTC', 'Bogus/Zone']) assert.deepEqual(said('2026-11-21T23:30:00Z', zone), { here: '2026-11-21 23:30 UTC', utc: null }, String(zone));
+  });
+
+  it('leaves out the days `since` already says, each by its own clock', () => {
+    assert.deepEqual(said('2026-11-21T23:30:00Z', 'Europe/Berlin', '2026-11-21T23:10:00Z'), { here: '00:30 Europe/Berlin', utc: '23:30 UTC' });
+    assert.deepEqual(said('2026-11-22T00:30:00Z', 'Europe/Berlin', '2026-11-21T23:10:00Z'), { here: '01:30 Europe/Berlin', utc: '2026-11-22 00:30 UTC' });
+    assert.deepEqual(said('2026-11-22T00:30:00Z', null, '2026-11-21T23:10:00Z'), { here: '2026-11-22 00:30 UTC', utc: null });
   });
 });

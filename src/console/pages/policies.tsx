@@ -13,7 +13,7 @@ import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
 import { policiesPagingNobody } from '../../oncall/schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
-import { deletedNames } from '../../audit/store.ts';
+import { deletedNames } from '../../audit/service.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Table, createdOrSaved } from '../components.tsx';
 import { chrome } from '../context.ts';

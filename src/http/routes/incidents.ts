@@ -17,7 +17,7 @@ import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
 import { isUuid } from '../../db/ids.ts';
-import { findNodeRefs } from '../../nodes/store.ts';
+import { getNode } from '../../nodes/store.ts';
 import { operationDocs } from '../openapi.ts';
 import { closedObject, decodeCursor, DisplayName, isTimeCursor, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
 
@@ -28,14 +28,15 @@ export const ListIncidents = v.object({
 });
 
 /**
- * The node `?node_id=` names, as every node route takes it: an id as it is (a deleted node's
- * incidents keep its id), a name resolved to the node that has it now; 404 when none does.
+ * The node `?node_id=` names, resolved as every node route resolves it (getNode: the id, else the
+ * name). A UUID no node has is a deleted node's id, kept by its incidents; 404 for a name none has.
  */
 async function nodeFilter(sql: Queryable, ref: string | undefined): Promise<string | undefined> {
-  if (ref === undefined || isUuid(ref)) return ref;
-  const [node] = await findNodeRefs(sql, [ref]);
-  if (!node) throw notFound(`Node "${ref}"`);
-  return node.id;
+  if (ref === undefined) return undefined;
+  const node = await getNode(sql, ref);
+  if (node) return node.id;
+  if (isUuid(ref)) return ref;
+  throw notFound(`Node "${ref}"`);
 }
 
 // Who acted, shown in the timeline by name: a name like any other, except the engine's own markers.
