@@ -52,7 +52,7 @@ function headline(view: PageView): string | null {
 function maintenanceLine(view: PageView): string | null {
   const list = view.components.filter((c) => c.status === 'maintenance').map((c) => c.name);
   if (list.length === 0 || !view.maintenance) return null;
-  return `Maintenance on ${names(list)} ${until(view.maintenance.until, view.updated_at, view.maintenance.time_zone)}`;
+  return `Maintenance on ${names(list)} ${until(view.maintenance.until, view.updated_at, endZone(view.maintenance))}`;
 }
 
 const STATE_WORD: Record<State, string> = {
@@ -128,6 +128,14 @@ function when(iso: string, zone: string | null = null, since?: string): string {
   return `${day}${here.time} ${clock} (${utc.day === (day ? here.day : reading(since!, 'UTC').day) ? '' : `${utc.day}, `}${utc.time} UTC)`;
 }
 
+/**
+ * The clock a span's end is said on: its windows' shared zone or, when they were typed in
+ * different zones, that of the window that ends last (its end is the span's).
+ */
+function endZone(m: MaintenanceView): string | null {
+  return m.time_zone ?? m.windows.find((w) => w.until === m.until)?.time_zone ?? null;
+}
+
 /** When maintenance ends, said from `since` (now, or the window's start); an open-ended window lasts until someone ends it. */
 function until(end: string | null, since: string, zone: string | null): string {
   return end === null ? 'until further notice' : `until ${when(end, zone, since)}`;
@@ -193,7 +201,7 @@ function figure(ratio: number | null, since: string | undefined, window: string)
 
 /** " until 04:00 UTC" after "Maintenance", when the page knows the windows' end. */
 function maintenanceEnd(status: Status, maintenance: MaintenanceView | null, now: string): string {
-  return status === 'maintenance' && maintenance ? ` ${until(maintenance.until, now, maintenance.time_zone)}` : '';
+  return status === 'maintenance' && maintenance ? ` ${until(maintenance.until, now, endZone(maintenance))}` : '';
 }
 
 function Component(p: { c: ComponentView; now: string }) {
