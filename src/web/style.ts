@@ -119,13 +119,14 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .bars-frame { position: relative; margin: 12px 0 6px; }
 .bars { display: flex; gap: 3px; height: 34px; }
 .bars i { flex: 1; min-width: 0; border-radius: 1.5px; }
-.bars i:hover { opacity: .7; }
-.bars i:focus { outline: 2px solid var(--fg); outline-offset: 1px; }
-/* The focused, tapped or hovered day in words, over the line under the bars (its uptime and
-   "Today"), on the component's own ground: a phone has no tooltip, a keyboard no pointer. */
-.bars i:is(:focus, :hover)::after {
+.bars i:is(:focus, :hover) { outline: 2px solid var(--fg); outline-offset: 1px; }
+/* The tapped, focused or hovered day in words, over the line under the bars (its uptime and
+   "Today"), on the component's own ground: a phone has no tooltip, a keyboard no pointer. The
+   pointer's day wins while it is over the bars, so two lines are never drawn on each other. (No
+   opacity on the bar: its ::after would fade with it and the line beneath show through.) */
+.bars:not(:hover) i:focus::after, .bars i:hover::after {
   content: attr(aria-label); position: absolute; left: 0; right: 0; top: calc(100% + 6px);
-  background: var(--ground); color: var(--fg); font-size: .8rem; font-weight: 600; line-height: 1.5;
+  background: var(--ground); color: var(--fg); font-style: normal; font-size: .8rem; font-weight: 600; line-height: 1.5;
   pointer-events: none;
 }
 /* A phone shows the last ${RECENT_DAYS} of the ${PAGE_DAYS} days: the older ones are not drawn, so not

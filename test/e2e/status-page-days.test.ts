@@ -1,6 +1,8 @@
 /// <reference lib="dom" />
 // (Callbacks passed to evaluate run in the browser, where these types describe them.)
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
 import type { PageView } from '../../src/statuspages/model.ts';
@@ -11,6 +13,9 @@ import { launchBrowser, serveApp, VIEWS, watchedPage } from '../helpers/browser.
 // A status page's days as a person without a mouse meets them: each bar reached with Tab or a tap,
 // said by a screen reader (its accessible name), and written under the bars while focused; the
 // page still has no script. The bars and the words about them count the days the screen shows.
+// LIFELINE_SCREENSHOTS=<dir> keeps a screenshot of each screen with a day tapped.
+
+const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 
 describe('a status page’s days, by keyboard, tap and screen reader', () => {
   let h: Harness;
@@ -32,6 +37,7 @@ describe('a status page’s days, by keyboard, tap and screen reader', () => {
     assert.equal(page.status, 201, await page.text());
     server = await serveApp(h.app);
     browser = await launchBrowser();
+    if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
   });
   after(async () => {
     await browser?.close();
@@ -84,6 +90,7 @@ describe('a status page’s days, by keyboard, tap and screen reader', () => {
       const label = (await yesterday.getAttribute('aria-label')) ?? '';
       assert.match(label, named(days.at(-2)!));
       assert.equal(await detail(yesterday), JSON.stringify(label));
+      if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `status-day-${view.name}.png`) });
       assert.equal(await page.locator('script').count(), 0, 'without a script');
       assert.deepEqual(problems, []);
     });
