@@ -8,7 +8,7 @@ import { shownZone } from '../local-time.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import type { OpenIncidentRow } from '../incidents/model.ts';
 import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
-import { combine, type StateMs } from '../uptime/state-time.ts';
+import { combine, perState, type StateMs } from '../uptime/state-time.ts';
 import { summarize, type UptimeSummary } from '../uptime/summary.ts';
 
 /**
@@ -144,19 +144,28 @@ export interface Member {
   reason: string | null;
 }
 
-/** From the earliest start to the latest end of some windows; `until` null while one is open-ended. */
-export interface MaintenanceView {
+/** One maintenance window as the public sees it; `until` null while it is open-ended. */
+export interface WindowView {
   from: string;
   until: string | null;
   /**
-   * The IANA zone the windows were typed in, when they share one (by its canonical name): the page
-   * says their times on its clock, UTC beside. null: given as instants, or typed in different zones.
+   * The IANA zone the window was typed in (by its canonical name): the page says its times on that
+   * clock, UTC beside. null: given as instants, or a zone this engine does not know.
    */
   time_zone: string | null;
 }
 
+/**
+ * From the earliest start to the latest end of some windows. `time_zone` is theirs when they share
+ * one, else null (the span is said in UTC); `windows` gives each its own zone, those that read the
+ * same once, soonest first.
+ */
+export interface MaintenanceView extends WindowView {
+  windows: WindowView[];
+}
+
 /** Maintenance yet to begin, by the components it touches; windows that read the same are one entry. */
-export interface ScheduledView extends MaintenanceView {
+export interface ScheduledView extends WindowView {
   components: string[];
 }
 
@@ -217,17 +226,32 @@ export interface PageView {
 
 const iso = (t: number | Date) => new Date(t).toISOString();
 
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** By start, then by end (open-ended last: "~" sorts after every ISO time). */
+const soonestFirst = (a: WindowView, b: WindowView) => compare(a.from, b.from) || compare(a.until ?? '~', b.until ?? '~');
+
+/**
+ * Each window by its canonical zone: a window kept before the API stored canonical names is as
+ * typed ("europe/berlin" and "Europe/Berlin" are one zone). Each name once, not each window:
+ * shownZone builds an Intl formatter, and a span can hold hundreds of windows.
+ */
+function windowViews(windows: readonly WindowAhead[]): WindowView[] {
+  const zones = new Map([...new Set(windows.map((w) => w.time_zone))].map((z) => [z, shownZone(z) ?? null]));
+  return windows.map((w) => ({ from: iso(w.starts_at), until: w.ends_at && iso(w.ends_at), time_zone: zones.get(w.time_zone) ?? null }));
+}
+
 function span(windows: readonly WindowAhead[]): MaintenanceView | null {
   if (windows.length === 0) return null;
-  const from = Math.min(...windows.map((w) => w.starts_at.getTime()));
-  const open = windows.some((w) => w.ends_at === null);
-  // By the name Intl gives it, before counting: a window kept before the API stored canonical
-  // names is as typed ("europe/berlin" and "Europe/Berlin" are one zone). Each name once, not
-  // each window: shownZone builds an Intl formatter, and a span can hold hundreds of windows.
-  const zones = new Set([...new Set(windows.map((w) => w.time_zone))].map(shownZone));
-  const [zone] = zones;
-  const time_zone = zones.size === 1 ? (zone ?? null) : null;
-  return { from: iso(from), until: open ? null : iso(Math.max(...windows.map((w) => w.ends_at!.getTime()))), time_zone };
+  const each = new Map(windowViews(windows).map((w) => [JSON.stringify(w), w]));
+  const views = [...each.values()].sort(soonestFirst);
+  const open = views.some((w) => w.until === null);
+  const zones = new Set(views.map((w) => w.time_zone));
+  return {
+    from: views[0]!.from,
+    until: open ? null : views.map((w) => w.until!).reduce((a, b) => (a > b ? a : b)),
+    time_zone: zones.size === 1 ? views[0]!.time_zone : null,
+    windows: views,
+  };
 }
 
 /** The windows that hold any of these members that are in maintenance now. */
@@ -257,10 +281,24 @@ function scheduledViews(page: StatusPage, members: ReadonlyArray<readonly Member
     const covered = new Set(w.node_ids);
     const components = page.components.filter((_, i) => (members[i] ?? []).some((m) => covered.has(m.id))).map((c) => c.name);
     if (components.length === 0) continue;
-    const entry: ScheduledView = { components, ...span([w])! };
+    const entry: ScheduledView = { components, ...windowViews([w])[0]! };
     entries.set(JSON.stringify(entry), entry);
   }
-  return [...entries.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0)).slice(0, SCHEDULED_MAX);
+  return [...entries.values()].sort(soonestFirst).slice(0, SCHEDULED_MAX);
+}
+
+/**
+ * A component's figures in its own time, not its nodes' summed: every second divided by how many
+ * nodes it has, so a day of three nodes reads 86,400 s, not 259,200 s, and the JSON does not say
+ * how many there are (the page does not either). Each state rounded up to whole seconds (up and
+ * monitored are their sums): 600 s down over 7 nodes is 85.714… s, whose decimals would name the
+ * 7; up, so time there is never 0 and a day with nothing monitored is still the only one at 0.
+ * The ratio is the nodes' own, unchanged.
+ */
+function componentSummary(ms: StateMs, nodes: number): UptimeSummary {
+  // Integers divided by an integer: a quotient that is whole comes out exact, never 86,400.0000001.
+  const perNode = perState((state) => Math.ceil(ms[state] / (Math.max(nodes, 1) * 1000)) * 1000);
+  return { ...summarize(perNode), uptime_ratio: summarize(ms).uptime_ratio };
 }
 
 function componentView(
@@ -271,8 +309,9 @@ function componentView(
   window: { from: number; to: number },
   open: readonly WindowAhead[],
 ): ComponentView {
+  const summary = (ms: StateMs) => componentSummary(ms, members.length);
   const bars = buckets.map((b): DayBar => {
-    const { uptime_ratio, seconds } = summarize(b.ms);
+    const { uptime_ratio, seconds } = summary(b.ms);
     return { date: iso(b.start).slice(0, 10), status: dayStatus(b.ms), uptime_ratio, seconds };
   });
   const recent = buckets.slice(-RECENT_DAYS);
@@ -281,8 +320,8 @@ function componentView(
     state: worstState(members.map((m) => m.state)),
     status: componentStatus(members.map((m) => m.state)),
     maintenance: span(holding(open, members)),
-    uptime: { from: iso(window.from), to: iso(window.to), ...summarize(combine(buckets.map((b) => b.ms))) },
-    uptime_30d: { from: iso(recent[0]?.start ?? window.to), to: iso(window.to), ...summarize(combine(recent.map((b) => b.ms))) },
+    uptime: { from: iso(window.from), to: iso(window.to), ...summary(combine(buckets.map((b) => b.ms))) },
+    uptime_30d: { from: iso(recent[0]?.start ?? window.to), to: iso(window.to), ...summary(combine(recent.map((b) => b.ms))) },
     days: bars,
   };
   if (!page.show_nodes) return view;

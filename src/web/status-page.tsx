@@ -1,5 +1,6 @@
 // /status/{slug} as HTML: the page's data (statuspages/model.ts) as people read it. Server-rendered,
-// no script; each day is an SVG bar with its own tooltip, 90 of them wide, 30 on a phone.
+// no script; each day is a bar that says its day when focused, tapped or hovered, 90 of them wide,
+// 30 on a phone.
 
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
@@ -52,7 +53,7 @@ function headline(view: PageView): string | null {
 function maintenanceLine(view: PageView): string | null {
   const list = view.components.filter((c) => c.status === 'maintenance').map((c) => c.name);
   if (list.length === 0 || !view.maintenance) return null;
-  return `Maintenance on ${names(list)} ${until(view.maintenance.until, view.updated_at, view.maintenance.time_zone)}`;
+  return `Maintenance on ${names(list)} ${until(view.maintenance.until, view.updated_at, endZone(view.maintenance))}`;
 }
 
 const STATE_WORD: Record<State, string> = {
@@ -123,49 +124,45 @@ function when(iso: string, zone: string | null = null, since?: string): string {
   return t.utc === null ? t.here : `${t.here} (${t.utc})`;
 }
 
+/**
+ * The clock a span's end is said on: its windows' shared zone or, when they were typed in
+ * different zones, that of the window that ends last (its end is the span's).
+ */
+function endZone(m: MaintenanceView): string | null {
+  return m.time_zone ?? m.windows.find((w) => w.until === m.until)?.time_zone ?? null;
+}
+
 /** When maintenance ends, said from `since` (now, or the window's start); an open-ended window lasts until someone ends it. */
 function until(end: string | null, since: string, zone: string | null): string {
   return end === null ? 'until further notice' : `until ${when(end, zone, since)}`;
 }
 
-/** A bar's tooltip: the day, what it was, and its uptime (the JSON has each state's seconds). */
-function dayTitle(day: DayBar): string {
-  const ratio = day.uptime_ratio === null ? '' : ` · ${percent(day.uptime_ratio)} uptime`;
-  return `${dayLabel(day.date)} · ${DAY_WORD[day.status]}${ratio}`;
-}
-
-const BAR_STEP = 10;
-const BAR_WIDTH = 7;
-const BAR_HEIGHT = 34;
-
-/**
- * One day's shape, drawn by every bar through <use>: a bar is then its position, its class and its
- * tooltip, which keeps a page of 20 components at tens of kilobytes rather than hundreds.
- */
-function BarShape() {
-  return (
-    <svg class="defs" width="0" height="0" aria-hidden="true">
-      <defs>
-        <rect id="day" width={BAR_WIDTH} height={BAR_HEIGHT} rx="1.5" />
-      </defs>
-    </svg>
-  );
+/** What a bar says: the day, what it was, and its uptime (the JSON has each state's seconds). */
+function dayText(day: DayBar): string {
+  const ratio = day.uptime_ratio === null ? '' : `, ${percent(day.uptime_ratio)} uptime`;
+  return `${dayLabel(day.date)}: ${DAY_WORD[day.status]}${ratio}`;
 }
 
 /**
- * The days as bars, oldest first; on a phone the frame shows the last 30 (style.ts). The bars are
- * written as one string rather than 90 elements each: a page of 20 components renders in a third of
- * the time. Nothing in them comes from a user (dates, fixed words and numbers), so nothing needs
- * escaping.
+ * The days as bars, oldest first; a phone shows the last 30 (style.ts). Each is an image named by
+ * its day and focusable, so a keyboard reaches it, a tap focuses it, a screen reader says it, and
+ * the stylesheet writes the focused (or hovered) one's name in a line under the bars: no script,
+ * which an SVG <title> tooltip needed a mouse for. The group is named by the days it shows, the
+ * number a phone hides left out with it. The bars are written as one string rather than 90
+ * elements each: a page of 20 components renders in a third of the time. Nothing in them comes
+ * from a user (dates, fixed words and numbers), so nothing needs escaping.
  */
-function Bars(p: { days: DayBar[]; name: string }) {
-  const width = p.days.length * BAR_STEP - (BAR_STEP - BAR_WIDTH);
-  const bars = p.days.map((day, i) => `<use href="#day" x="${i * BAR_STEP}" class="day-${day.status}"><title>${dayTitle(day)}</title></use>`);
+function Bars(p: { days: DayBar[]; name: string; id: string }) {
+  const bars = p.days.map((day) => `<i role="img" tabindex="0" class="day-${day.status}" aria-label="${dayText(day)}"></i>`);
   return (
     <div class="bars-frame">
-      <svg class="bars" viewBox={`0 0 ${width} ${BAR_HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={`${p.name}: the last ${p.days.length} days`}>
+      <span class="visually-hidden" id={p.id}>
+        {p.name}: the last <span class="span-90">{p.days.length}</span>
+        <span class="span-30">{RECENT_DAYS}</span> days
+      </span>
+      <div class="bars" role="group" aria-labelledby={p.id}>
         {raw(bars.join(''))}
-      </svg>
+      </div>
     </div>
   );
 }
@@ -188,10 +185,10 @@ function figure(ratio: number | null, since: string | undefined, window: string)
 
 /** " until 04:00 UTC" after "Maintenance", when the page knows the windows' end. */
 function maintenanceEnd(status: Status, maintenance: MaintenanceView | null, now: string): string {
-  return status === 'maintenance' && maintenance ? ` ${until(maintenance.until, now, maintenance.time_zone)}` : '';
+  return status === 'maintenance' && maintenance ? ` ${until(maintenance.until, now, endZone(maintenance))}` : '';
 }
 
-function Component(p: { c: ComponentView; now: string }) {
+function Component(p: { c: ComponentView; now: string; index: number }) {
   const { c } = p;
   const end = maintenanceEnd(c.status, c.maintenance, p.now);
   return (
@@ -203,7 +200,7 @@ function Component(p: { c: ComponentView; now: string }) {
           {end ? <small class="until">{end}</small> : null}
         </span>
       </div>
-      <Bars days={c.days} name={c.name} />
+      <Bars days={c.days} name={c.name} id={`days-${p.index}`} />
       <div class="bars-foot">
         <span class="span-90">{c.days.length} days ago</span>
         <span class="span-30">{RECENT_DAYS} days ago</span>
@@ -277,7 +274,6 @@ function StatusPageBody(p: { view: PageView }) {
   const lines = [headline(view), maintenanceLine(view)].filter((l): l is string => l !== null);
   return (
     <main class="page">
-      <BarShape />
       <header class="page-head">
         <h1>{view.title}</h1>
         {view.description ? <p>{view.description}</p> : null}
@@ -318,8 +314,8 @@ function StatusPageBody(p: { view: PageView }) {
 
       <h2>Components</h2>
       <ul class="components card">
-        {view.components.map((c) => (
-          <Component c={c} now={view.updated_at} />
+        {view.components.map((c, i) => (
+          <Component c={c} now={view.updated_at} index={i} />
         ))}
       </ul>
       <ul class="legend" aria-label="What the bars show">

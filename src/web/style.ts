@@ -4,6 +4,8 @@
 // preference.
 // It ships as a module rather than a .css file because dist/ holds only compiled modules.
 
+import { PAGE_DAYS, RECENT_DAYS } from '../statuspages/model.ts';
+
 export const STYLESHEET = `
 :root {
   color-scheme: light dark;
@@ -102,33 +104,44 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 
 /* Components, each with its 90 (on a phone: 30) daily bars. */
 .components { list-style: none; margin: 0; padding: 0; overflow: hidden; }
-.component { padding: 18px 20px 14px; }
+.component { padding: 18px 20px 14px; --ground: var(--card); }
 .component + .component { border-top: 1px solid var(--border); }
 /* A component that is not operational keeps its place in the list (readers find theirs by
    position) but is marked by a bar in its state's colour down its left edge and a tinted ground. */
-.component.attention { padding-left: 16px; border-left: 4px solid var(--edge); background: var(--bg); }
+.component.attention { padding-left: 16px; border-left: 4px solid var(--edge); background: var(--bg); --ground: var(--bg); }
 .edge-down { --edge: var(--down); }
 .edge-degraded { --edge: var(--degraded-fill); }
 .edge-maintenance { --edge: var(--maintenance); }
 .edge-unknown { --edge: var(--unknown); }
 .component-head { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
 .component-name { font-weight: 600; overflow-wrap: anywhere; }
-.defs { position: absolute; width: 0; height: 0; }
-.bars-frame { overflow: hidden; margin: 12px 0 6px; }
-.bars { display: block; width: 100%; height: 34px; }
-/* A phone shows the last 30 of the 90 days: the bars drawn three times as wide, the frame keeping
-   the last third. */
-@media (max-width: 640px) {
-  .bars { width: 300%; margin-left: -200%; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; margin: -1px; clip-path: inset(50%); white-space: nowrap; }
+.bars-frame { position: relative; margin: 12px 0 6px; }
+.bars { display: flex; gap: 3px; height: 34px; }
+.bars i { flex: 1; min-width: 0; border-radius: 1.5px; }
+.bars i:is(:focus, :hover) { outline: 2px solid var(--fg); outline-offset: 1px; }
+/* The tapped, focused or hovered day in words, over the line under the bars (its uptime and
+   "Today"), on the component's own ground: a phone has no tooltip, a keyboard no pointer. The
+   pointer's day wins while it is over the bars, so two lines are never drawn on each other. (No
+   opacity on the bar: its ::after would fade with it and the line beneath show through.) */
+.bars:not(:hover) i:focus::after, .bars i:hover::after {
+  content: attr(aria-label); position: absolute; left: 0; right: 0; top: calc(100% + 6px);
+  background: var(--ground); color: var(--fg); font-style: normal; font-size: .8rem; font-weight: 600; line-height: 1.5;
+  pointer-events: none;
+}
+/* A phone shows the last ${RECENT_DAYS} of the ${PAGE_DAYS} days: the older ones are not drawn, so not
+   focusable either, and the words that count the days are the phone's. Ranges, not min-width 641
+   beside max-width 640: a zoomed screen 640.5 px wide matched neither and showed both counts. */
+@media (width <= 640px) {
+  .bars i:nth-child(-n+${PAGE_DAYS - RECENT_DAYS}) { display: none; }
   .span-90 { display: none; }
 }
-@media (min-width: 641px) { .span-30 { display: none; } }
-.day-down { fill: var(--down); }
-.day-degraded { fill: var(--degraded-fill); }
-.day-maintenance { fill: var(--maintenance); }
-.day-operational { fill: var(--healthy); }
-.day-no_data { fill: var(--no-data); }
-.bars use:hover { opacity: .7; }
+@media (width > 640px) { .span-30 { display: none; } }
+.day-down { background: var(--down); }
+.day-degraded { background: var(--degraded-fill); }
+.day-maintenance { background: var(--maintenance); }
+.day-operational { background: var(--healthy); }
+.day-no_data { background: var(--no-data); }
 .bars-foot { display: flex; align-items: center; gap: 12px; font-size: .8rem; color: var(--muted); }
 .bars-foot .rule { flex: 1; height: 1px; background: var(--border); }
 .bars-foot .uptime { color: var(--fg); font-weight: 600; }
@@ -151,18 +164,13 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 16px; margin: 20px 0 0; padding: 0; list-style: none; font-size: .8rem; color: var(--muted); }
 .legend li { display: inline-flex; align-items: center; gap: 6px; }
 .swatch { width: 10px; height: 10px; border-radius: 2px; }
-.swatch.day-down { background: var(--down); }
-.swatch.day-degraded { background: var(--degraded-fill); }
-.swatch.day-maintenance { background: var(--maintenance); }
-.swatch.day-operational { background: var(--healthy); }
-.swatch.day-no_data { background: var(--no-data); }
 .page-foot { margin-top: 32px; font-size: .8rem; color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 16px; justify-content: space-between; }
 
-/* Forced colours (Windows contrast themes) paint every background the theme's own, which took the
-   legend's swatches and the states' dots away while the bars, SVG fills, kept their colours: both
-   keep theirs too, edged in the theme's text colour so they stand on any of its backgrounds. */
+/* Forced colours (Windows contrast themes) paint every background the theme's own, which would take
+   the bars, the legend's swatches and the states' dots away: they keep their colours, edged in the
+   theme's text colour so they stand on any of its backgrounds. */
 @media (forced-colors: active) {
-  .swatch, .state::before, .banner .dot { forced-color-adjust: none; border: 1px solid CanvasText; }
+  .bars i, .swatch, .state::before, .banner .dot { forced-color-adjust: none; border: 1px solid CanvasText; }
   .fg-healthy::before { background: var(--healthy); }
   .fg-degraded::before { background: var(--degraded); }
   .fg-down::before { background: var(--down); }

@@ -111,13 +111,13 @@ describe('a status page in a browser', () => {
       assert.deepEqual(await page.locator('.component-name').allTextContents(), ['Website', 'Public API', 'Database', 'Background jobs']);
       assert.deepEqual(await page.locator('.component .state').allTextContents(), ['Partial outage', 'Degraded', 'Operational', 'Operational'], 'one of three web nodes is down');
       for (let i = 0; i < 4; i++) {
-        const bars = components.nth(i).locator('svg.bars use');
+        const bars = components.nth(i).locator('.bars [role="img"]');
         assert.equal(await bars.count(), 90);
         // Count the bars inside the frame.
         const frame = (await components.nth(i).locator('.bars-frame').boundingBox())!;
         assert.ok(frame.width > 250 && frame.height >= 30, `the bars are drawn (${JSON.stringify(frame)})`);
         const shown = await bars.evaluateAll(
-          (uses, f) => uses.filter((u) => {
+          (all, f) => all.filter((u) => {
             const r = u.getBoundingClientRect();
             return r.width > 0 && r.left >= f.x - 0.5 && r.right <= f.x + f.width + 0.5;
           }).length,
@@ -131,11 +131,11 @@ describe('a status page in a browser', () => {
       assert.match((await components.nth(3).locator('.uptime:visible').textContent()) ?? '', daysShown === 90 ? /^100% uptime since 12 Oct 2026$/ : /^100% in 30 days$/);
       // The days follow the history: the maintenance day, the queue's days before it existed.
       const days = (i: number, status: string) =>
-        components.nth(i).locator(`svg.bars use.day-${status} title`).evaluateAll((titles) => titles.map((t) => t.textContent!.split(' · ')[0]));
+        components.nth(i).locator(`.bars .day-${status}`).evaluateAll((bars) => bars.map((b) => b.getAttribute('aria-label')!.split(': ')[0]));
       assert.deepEqual(await days(2, 'maintenance'), ['10 Oct 2026']);
       assert.ok((await days(3, 'no_data')).includes('11 Oct 2026'), 'no data before the queue existed');
       assert.deepEqual(await days(0, 'down'), ['15 Sep 2026', '16 Sep 2026', '21 Nov 2026']);
-      assert.equal(await components.nth(2).locator('svg.bars use.day-maintenance title').textContent(), '10 Oct 2026 · Maintenance');
+      assert.equal(await components.nth(2).locator('.bars .day-maintenance').getAttribute('aria-label'), '10 Oct 2026: Maintenance');
 
       const incidents = page.locator('.incident');
       assert.deepEqual(await page.locator('.incident-title').allTextContents(), ['Partial outage in Website', 'Degraded service in Public API']);

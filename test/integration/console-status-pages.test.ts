@@ -175,6 +175,33 @@ describe('console: status pages', () => {
     assert.equal(await count(), before);
   });
 
+  it('warns of a component whose labels no node carries, or whose listed nodes were deleted, before visitors see it grey', async () => {
+    const gone = await h.createNode('old-1');
+    const made = await expectJson<PageBody>(
+      await h.admin('POST', '/v1/status-pages', {
+        slug: 'warned',
+        title: 'Warned',
+        components: [
+          { name: 'API', labels: { role: 'api' } },
+          { name: 'Typo', labels: { role: 'apl' } },
+          { name: 'Retired', node_ids: ['old-1'] },
+          { name: 'Mixed', node_ids: ['api-1', 'old-1'], labels: { role: 'none' } },
+        ],
+      }),
+      201,
+    );
+    assert.equal((await h.admin('DELETE', `/v1/nodes/${gone.id}`)).status, 204);
+    const page = unescapeHtml((await get(`/status-pages/${made.id}`)).html);
+    const warned = /<div class="notice bad" role="alert"><ul>(.*?)<\/ul><\/div>/.exec(page)?.[1] ?? assert.fail('no warning');
+    assert.deepEqual([...warned.matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1]), [
+      'Typo: no node has the labels role=apl — it holds no node, so visitors see it grey, “Not reporting”.',
+      'Retired: 1 node it listed was deleted — it holds no node, so visitors see it grey, “Not reporting”.',
+      'Mixed: no node has the labels role=none; 1 node it listed was deleted.',
+    ]);
+    // A page whose every component selects a node says nothing.
+    assert.doesNotMatch((await get(`/status-pages/${id}`)).html, /notice bad/);
+  });
+
   it('asks before deleting, then deletes', async () => {
     const confirm = await get(`/status-pages/${id}/delete`);
     assert.equal(confirm.status, 200);

@@ -104,8 +104,9 @@ describe('a status page’s outages', () => {
 
     const serviced = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
     assert.equal(serviced.json.status, 'maintenance');
-    assert.deepEqual(serviced.json.maintenance, { from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null });
-    assert.deepEqual(serviced.json.components.map((c) => c.maintenance), [{ from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null }, null, null]);
+    const swap = { from: now, until: '2026-11-21T14:00:00.000Z', time_zone: null };
+    assert.deepEqual(serviced.json.maintenance, { ...swap, windows: [swap] });
+    assert.deepEqual(serviced.json.components.map((c) => c.maintenance), [{ ...swap, windows: [swap] }, null, null]);
     assert.match(serviced.html, /<div class="banner bg-maintenance" role="status"><span class="dot"><\/span><span><span class="banner-line">Maintenance on Website until 14:00 UTC<\/span><small class="updated">/);
     assert.match(serviced.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 14:00 UTC<\/small><\/span>/);
 
@@ -171,7 +172,8 @@ describe('a status page’s outages', () => {
     await window({ node_ids: ['web-1', 'web-2'], starts_at: '2026-11-28T10:00:00.000Z', ends_at: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' });
     await h.sql`update maintenances set time_zone = 'america/new_york' where time_zone = 'America/New_York'`;
     const page = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
-    assert.deepEqual(page.json.maintenance, { from: '2026-11-28T10:00:00.000Z', until: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' });
+    const typed = { from: '2026-11-28T10:00:00.000Z', until: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' };
+    assert.deepEqual(page.json.maintenance, { ...typed, windows: [typed] });
     assert.match(page.html, /<span class="state fg-maintenance">Maintenance<small class="until"> until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/small><\/span>/);
     assert.match(page.html, /Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small class="updated">/);
     assert.deepEqual(page.json.scheduled, [{ components: ['API'], from: '2026-11-28T21:30:00.000Z', until: '2026-11-29T00:30:00.000Z', time_zone: 'Europe/Berlin' }]);
@@ -188,5 +190,24 @@ describe('a status page’s outages', () => {
     // Something else down keeps the maintenance in the banner, a line of its own.
     assert.match(withIncident.html, /<span><span class="banner-line">Database is down<\/span><span class="banner-line secondary">Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small class="updated">/);
     assert.match(withIncident.html, /Since <time datetime="2026-11-28T10:00:[\d.]+Z">Sat 28 Nov 2026, 10:00 UTC<\/time> · identified by monitoring, not yet acknowledged/);
+  });
+
+  it('gives each window of a maintenance its own zone, and says its end on the clock of the window that ends last', async () => {
+    const window = async (json: Record<string, unknown>) => assert.equal((await h.admin('POST', '/v1/maintenances', json)).status, 201);
+    // An hour after the test before: its page, kept for 10 s, is not this one.
+    h.clock.set('2026-11-28T11:00:00.000Z');
+    await h.sql`delete from maintenances`;
+    // Website's two nodes in two windows: until 02:00 in Berlin (01:00 UTC), until 23:30 in New York (04:30 UTC).
+    await window({ node_ids: ['web-1'], starts_at: '2026-11-28T11:00:00.000Z', ends_at: '2026-11-29T01:00:00.000Z', time_zone: 'Europe/Berlin' });
+    await window({ node_ids: ['web-2'], starts_at: '2026-11-28T11:00:00.000Z', ends_at: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' });
+    const page = await pageWith({ 'web-1': 'maintenance', 'web-2': 'maintenance' });
+    const windows = [
+      { from: '2026-11-28T11:00:00.000Z', until: '2026-11-29T01:00:00.000Z', time_zone: 'Europe/Berlin' },
+      { from: '2026-11-28T11:00:00.000Z', until: '2026-11-29T04:30:00.000Z', time_zone: 'America/New_York' },
+    ];
+    const website = { from: '2026-11-28T11:00:00.000Z', until: '2026-11-29T04:30:00.000Z', time_zone: null, windows };
+    assert.deepEqual(page.json.components[0]!.maintenance, website, 'two zones: none for the span, each window its own');
+    assert.deepEqual(page.json.maintenance, website);
+    assert.match(page.html, /Maintenance on Website until 23:30 America\/New_York \(Sun 29 Nov 2026, 04:30 UTC\)<\/span><small class="updated">/);
   });
 });

@@ -122,8 +122,10 @@ describe('a published page', () => {
   });
   const members = [[member('n1', 'web-1', 'down', 'no heartbeat for 30s'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'down', 'failing')], [member('n1', 'web-1', 'down', 'no heartbeat for 30s')], []];
   const window = pageWindow(now);
+  // Web's three nodes, each healthy for the last three days: the breakdown sums their time.
+  const thrice = <T,>(x: T) => [x, x, x];
   const buckets = [
-    splitIntoBuckets([{ state: 'healthy', start: now - 3 * DAY, end: now }], 'day', window.from, window.to),
+    splitIntoBuckets(thrice({ state: 'healthy' as const, start: now - 3 * DAY, end: now }), 'day', window.from, window.to),
     splitIntoBuckets([{ state: 'down', start: now - HOUR, end: now }], 'day', window.from, window.to),
     splitIntoBuckets([], 'day', window.from, window.to),
   ];
@@ -161,11 +163,39 @@ describe('a published page', () => {
   });
 
   it('gives the last 30 days their own figure, the one a phone shows beside its 30 bars', () => {
-    const recovered = [splitIntoBuckets([{ state: 'down', start: now - 40 * DAY, end: now - 39 * DAY }, { state: 'healthy', start: now - 39 * DAY, end: now }], 'day', window.from, window.to)];
+    const recovered = [splitIntoBuckets(thrice([{ state: 'down' as const, start: now - 40 * DAY, end: now - 39 * DAY }, { state: 'healthy' as const, start: now - 39 * DAY, end: now }]).flat(), 'day', window.from, window.to)];
     const web = pageView(page(false), [members[0]!], recovered, [], [], now).components[0]!;
     assert.deepEqual({ from: web.uptime_30d.from, to: web.uptime_30d.to, ratio: web.uptime_30d.uptime_ratio }, { from: '2026-10-23T00:00:00.000Z', to: '2026-11-21T09:30:00.000Z', ratio: 1 });
     assert.equal(web.uptime_30d.monitored_seconds, 29 * 86_400 + 9.5 * 3600);
     assert.ok(web.uptime.uptime_ratio! < 1, 'the day down 40 days ago is in the 90-day figure only');
+  });
+
+  it('says a component\'s time, not its nodes\' summed: the figures are the same for one node as for seven, so they do not count them', () => {
+    const day = (n: number) =>
+      splitIntoBuckets(
+        // One node of the n down 10 minutes a day ago; the others up.
+        Array.from({ length: n }, (_, i) => {
+          const down = i === 0 ? 600_000 : 0;
+          return [
+            { state: 'healthy' as const, start: now - 2 * DAY, end: now - DAY },
+            { state: 'down' as const, start: now - DAY, end: now - DAY + down },
+            { state: 'healthy' as const, start: now - DAY + down, end: now },
+          ];
+        }).flat(),
+        'day', window.from, window.to,
+      );
+    const one = pageView(page(false), [[member('n1', 'web-1', 'healthy')]], [day(1)], [], [], now).components[0]!;
+    const seven = pageView(page(false), [Array.from({ length: 7 }, (_, i) => member(`n${i}`, `web-${i}`, 'healthy'))], [day(7)], [], [], now).components[0]!;
+    const yesterday = seven.days.at(-2)!;
+    assert.equal(yesterday.seconds.down, 86, '600 s over 7 nodes, up to whole seconds: no decimals naming the 7');
+    assert.ok(Math.abs(yesterday.seconds.healthy + yesterday.seconds.down - 86_400) <= 1, 'a day of seven nodes adds up to a day, not seven');
+    for (const figure of [seven.uptime, seven.uptime_30d]) {
+      assert.ok(Math.abs(figure.monitored_seconds - one.uptime.monitored_seconds) <= 2, `${figure.monitored_seconds} s: as one node's`);
+      assert.ok(Number.isInteger(figure.up_seconds) && Number.isInteger(figure.monitored_seconds) && Number.isInteger(figure.seconds.healthy));
+    }
+    // The ratio is still the nodes' own; a day nothing watched is still no data at 0 s.
+    assert.equal(yesterday.uptime_ratio, (7 * 86_400 - 600) / (7 * 86_400));
+    assert.deepEqual([seven.days.at(-4)!.status, seven.days.at(-4)!.uptime_ratio, seven.days.at(-4)!.seconds], ['no_data', null, { healthy: 0, degraded: 0, down: 0, maintenance: 0, unknown: 0 }]);
   });
 
   it('keeps node names, labels and reasons out unless the page shows nodes', () => {
@@ -249,12 +279,14 @@ describe('a published page', () => {
       w('2026-11-21T20:00:00.000Z', '2026-11-21T21:00:00.000Z', 'n1'),
     ];
     const view = pageView(page(false), serviced, buckets, [], windows, now);
+    const early = { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z', time_zone: null };
+    const late = { from: '2026-11-21T09:00:00.000Z', until: '2026-11-21T11:00:00.000Z', time_zone: null };
     assert.deepEqual(view.components.map((c) => [c.status, c.maintenance]), [
-      ['maintenance', { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z', time_zone: null }],
-      ['maintenance', { from: '2026-11-21T09:00:00.000Z', until: '2026-11-21T11:00:00.000Z', time_zone: null }],
+      ['maintenance', { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z', time_zone: null, windows: [early, late] }],
+      ['maintenance', { from: '2026-11-21T09:00:00.000Z', until: '2026-11-21T11:00:00.000Z', time_zone: null, windows: [late] }],
       ['unknown', null],
     ]);
-    assert.deepEqual(view.maintenance, { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z', time_zone: null });
+    assert.deepEqual(view.maintenance, { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z', time_zone: null, windows: [early, late] });
     assert.deepEqual(view.scheduled, [
       { components: ['Web', 'Edge'], from: '2026-11-21T20:00:00.000Z', until: '2026-11-21T21:00:00.000Z', time_zone: null },
       { components: ['Web'], from: '2026-11-22T02:00:00.000Z', until: null, time_zone: null },
@@ -272,5 +304,8 @@ describe('a published page', () => {
     // One zone however it was spelt; a zone this engine does not know is said in UTC.
     assert.equal(pageView(page(false), serviced, buckets, [], [w('europe/berlin', 'n1'), w('Europe/Berlin', 'n2')], now).maintenance?.time_zone, 'Europe/Berlin');
     assert.equal(pageView(page(false), serviced, buckets, [], [w('Bogus/Zone', 'n1')], now).maintenance?.time_zone, null);
+    // Windows of two zones: the span is said in UTC, each window keeps its own.
+    assert.deepEqual(view.components[0]!.maintenance?.windows.map((x) => x.time_zone), ['Europe/Berlin', 'America/New_York']);
+    assert.deepEqual(view.maintenance?.windows.map((x) => x.time_zone), ['Europe/Berlin', 'America/New_York']);
   });
 });

@@ -9,9 +9,9 @@ import { parse } from '../../http/validation.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
 import type { StatusPage } from '../../statuspages/model.ts';
 import { createStatusPage, deleteStatusPage, updateStatusPage } from '../../statuspages/service.ts';
-import { getPage, listPages } from '../../statuspages/store.ts';
+import { getPage, labelsMatchingNothing, listPages } from '../../statuspages/store.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
-import { areaText, Back, LabelList, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
+import { areaText, Back, LabelList, Notice, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { componentLines, lineProblems, readComponentLines } from '../component-lines.ts';
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import { fieldProblems, text, type Form } from '../forms.ts';
@@ -139,6 +139,25 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
   );
 }
 
+/**
+ * What an admin should hear before visitors see it: a component whose labels no node carries, one
+ * listing nodes deleted since, and — when it selects nothing at all — that it reads "Not
+ * reporting", grey, on the public page. `unmatched` holds the components (by index) whose labels
+ * match no node; `names` the listed nodes that still exist.
+ */
+function componentWarnings(components: StatusPage['components'], unmatched: ReadonlySet<number>, names: ReadonlyMap<string, string>): string[] {
+  return components.flatMap((x, i) => {
+    const deleted = x.node_ids.filter((id) => !names.has(id)).length;
+    const said = [
+      ...(unmatched.has(i) ? [`no node has the labels ${Object.entries(x.labels).map(([k, v]) => `${k}=${v}`).join(', ')}`] : []),
+      ...(deleted ? [deleted === 1 ? '1 node it listed was deleted' : `${deleted} nodes it listed were deleted`] : []),
+    ];
+    if (said.length === 0) return [];
+    const empty = deleted === x.node_ids.length && (unmatched.has(i) || Object.keys(x.labels).length === 0);
+    return [`${x.name}: ${said.join('; ')}${empty ? ' — it holds no node, so visitors see it grey, “Not reporting”' : ''}`];
+  });
+}
+
 export function statusPageRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
   const write = requireScope(deps, 'write');
@@ -237,8 +256,9 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
 
   const editPage = async (c: ConsoleContext, page: StatusPage, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
     const ids = [...new Set(page.components.flatMap((x) => x.node_ids))];
-    const [frame, refs] = await Promise.all([chrome(c, deps), ids.length ? findNodeRefs(deps.sql, ids) : []]);
+    const [frame, refs, unmatched] = await Promise.all([chrome(c, deps), ids.length ? findNodeRefs(deps.sql, ids) : [], labelsMatchingNothing(deps.sql, page.components)]);
     const names = new Map(refs.map((n) => [n.id, n.name]));
+    const warnings = componentWarnings(page.components, unmatched, names);
     // A node deleted since is left out, as GET /v1/status-pages/{id} leaves it out.
     const shown = { ...page, components: page.components.map((x) => ({ ...x, node_ids: x.node_ids.filter((id) => names.has(id)) })) };
     const canWrite = may(frame.session, 'write');
@@ -270,6 +290,15 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
           </dl>
         </div>
         <h2>Components</h2>
+        {warnings.length ? (
+          <Notice kind="bad">
+            <ul>
+              {warnings.map((w) => (
+                <li>{w}.</li>
+              ))}
+            </ul>
+          </Notice>
+        ) : null}
         <Table head={['Component', 'Nodes', 'Labels']}>
           {shown.components.map((x) => (
             <tr>
