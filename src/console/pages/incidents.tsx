@@ -21,7 +21,7 @@ import { agoAndAt, atOn, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
-import { Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
+import { Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, PagedNow, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -422,6 +422,10 @@ async function incidentPage(
             ) : null}
             <dt>Escalation level</dt>
             <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
+            <dt>Paged</dt>
+            <dd id="paged">
+              <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} now={now} />
+            </dd>
             <dt>Acknowledged</dt>
             <dd>
               {incident.acknowledged_at ? (
