@@ -716,6 +716,28 @@ describe('console: incidents', () => {
     assert.doesNotMatch(await get(list), /Acknowledged:/);
   });
 
+  it('goes back to the same list when Acknowledge in the list finds the incident acknowledged already, saying by whom', async () => {
+    const { h } = s;
+    const node = await h.createNode('web-3');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-3 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const list = `/incidents?status=open&node=${node.id}`;
+    const action = `/incidents/${incident!.id}/acknowledge`;
+    const body = formOf(await get(list), action).toString();
+    // Acknowledged elsewhere while the list was on the screen.
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
+    const res = await h.app.request(action, { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    assert.equal(res.status, 303, await res.text());
+    assert.equal(res.headers.get('location'), `${list}&already=${incident!.id}`);
+    assert.match(await get(res.headers.get('location')!), /Already acknowledged: <a href="[^"]+">web-3 is down<\/a> \(incident opened <time[^>]*>[^<]+<\/time>\)\. Escalation stopped — by <span>alice<\/span>/);
+    // A `back` that is not the list still lands on the incident.
+    const elsewhere = new URLSearchParams(body);
+    elsewhere.set('back', '/.//evil.com');
+    const off = await h.app.request(action, { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: elsewhere.toString() });
+    assert.equal(off.headers.get('location'), `/incidents/${incident!.id}?done=already`);
+  });
+
   it('goes back after Acknowledge only to the incident list, never to another host a dot segment makes of `back`', async () => {
     const { h } = s;
     const nodes = await Promise.all(['web-9', 'web-10'].map((n) => h.createNode(n)));
