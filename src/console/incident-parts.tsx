@@ -238,6 +238,9 @@ export function IncidentTable(p: {
   );
 }
 
+/** " at 2026-11-21 10:04:05 UTC": when the node's change that resolved an incident happened, if the entry says. */
+const changedAt = (d: Record<string, unknown>): string => (typeof d.node_changed_at === 'string' ? ` at ${utc(new Date(d.node_changed_at))}` : '');
+
 const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
 
 /** What a timeline entry says, in a sentence. Unknown kinds show their raw detail. */
@@ -262,7 +265,8 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
       return (
         <>
           Resolved by <Actor by={str(d.by) ?? null} names={p.names.keys} />
-          {str(d.node_state) ? ` (the node became ${str(d.node_state)})` : ''}
+          {/* Stamped when written; the node's change, handled seconds later, is said with its own time. */}
+          {str(d.node_state) ? ` (the node became ${str(d.node_state)}${changedAt(d)})` : changedAt(d) ? ` (the node changed${changedAt(d)})` : ''}
           {str(d.note) ? <span class="sub">Note: {str(d.note)}</span> : null}
         </>
       );

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { addTimeline, openIncidents, pagedNobody } from '../../src/incidents/store.ts';
+import { addTimeline, openIncidents, pagedNobody, timelinesOf } from '../../src/incidents/store.ts';
 import { escalate, followNodes, pageLater, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { insertSchedule } from '../../src/oncall/store-schedules.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
@@ -935,6 +935,31 @@ describe('console: incidents', () => {
     assert.equal((await h.sql`select 1 from deliveries where incident_id = ${incident!.id}`).length, 0, 'the first page is not in the ledger yet');
     assert.doesNotMatch(await get(`/incidents/${incident!.id}`), /Paged nobody/);
     assert.doesNotMatch(listRow(await get('/incidents'), incident!.id), /paged nobody/);
+  });
+
+  it('puts an automatic resolve after the escalation that paged between the recovery and its handling, with the recovery time', async () => {
+    const { h } = s;
+    const [una, ute] = await Promise.all(['Una', 'Ute'].map(async (name) => expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name, email: `${name.toLowerCase()}@example.com` }), 201)));
+    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Una then Ute', levels: [{ after_seconds: 0, user_ids: [una!.id] }, { after_seconds: 60, user_ids: [ute!.id] }] }), 201);
+    const node = await h.createNode('late-1', { escalation_policy_id: policy.id });
+    const down = h.clock.now();
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
+    const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
+    // The node recovers at +59 s; its change is still in the outbox when level 2 fires at +60 s,
+    // and is handled at +62 s.
+    const at = (s: number) => new Date(down.getTime() + s * 1000);
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(60), true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(62), true));
+    const timeline = (await timelinesOf(h.sql, [incident!.id])).get(incident!.id)!;
+    assert.deepEqual(
+      timeline.map((e) => [e.kind, e.at.toISOString()]),
+      [['opened', down.toISOString()], ['escalated', at(60).toISOString()], ['resolved', at(62).toISOString()]],
+    );
+    assert.equal(timeline.at(-1)!.detail.node_changed_at, at(59).toISOString());
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.match(page, /Resolved by <span>Lifeline<\/span> \(the node became healthy at 2026-11-21 10:00:59 UTC\)/);
+    // The incident itself ended with the outage.
+    assert.equal((await expectJson<{ resolved_at: string }>(await h.admin('GET', `/v1/incidents/${incident!.id}`), 200)).resolved_at, at(59).toISOString());
   });
 
   it('says before resolving that the node is still down, and after it, whom the resolve goes to, which pages failed and which were not sent', async () => {
