@@ -39,8 +39,10 @@ async function resolveWithEvents(tx: Tx, list: Resolve[], now: Date): Promise<{ 
   for (const r of list) {
     const row = resolved.get(r.incident.id);
     if (!row) continue;
-    const changedAt = r.at.getTime() === now.getTime() ? {} : { node_changed_at: r.at.toISOString() };
-    timeline.push({ incident_id: row.id, at: now, kind: 'resolved', detail: { by: r.by, ...r.detail, ...changedAt } });
+    // Never before the change itself: the transition's time is another process's clock, which may run ahead of this one's.
+    const stamp = r.at > now ? r.at : now;
+    const changedAt = r.at.getTime() === stamp.getTime() ? {} : { node_changed_at: r.at.toISOString() };
+    timeline.push({ incident_id: row.id, at: stamp, kind: 'resolved', detail: { by: r.by, ...r.detail, ...changedAt } });
     events.push(incidentEvent(row, 'resolved', r.at, { by: r.by }));
   }
   return { events, timeline };
