@@ -3,6 +3,9 @@
 export const CHANNEL_TYPES = ['email', 'webhook', 'slack', 'pagerduty'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
+/** A type as people name it, in the console's pages. */
+export const CHANNEL_TYPE_NAMES: Record<ChannelType, string> = { email: 'Email', webhook: 'Webhook', slack: 'Slack', pagerduty: 'PagerDuty' };
+
 import type { Notification } from '../notifications/model.ts';
 
 export const isChannelType = (t: unknown): t is ChannelType => (CHANNEL_TYPES as readonly unknown[]).includes(t);

@@ -6,14 +6,15 @@ import { maintenanceEnds } from '../maintenance/store.ts';
 import { pagedNobody } from '../incidents/store.ts';
 import { getSchedules } from '../oncall/store-schedules.ts';
 import { userNames } from '../oncall/store-users.ts';
-import type { DeliveryRow } from '../notifications/model.ts';
+import { pageStep, type DeliveryRow } from '../notifications/model.ts';
+import { CHANNEL_TYPE_NAMES, isChannelType } from '../channels/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { actorNames } from '../incidents/actor-names.ts';
 import { shownActor } from '../incidents/shown-actor.ts';
 import { CATEGORIES } from '../incidents/categorize.ts';
 import { Ago, At, Notice, Table } from './components.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from './email-reach.tsx';
-import { utc } from './format.ts';
+import { atOn, utc } from './format.ts';
 import { ZonedAt } from './zones.tsx';
 
 // Pieces the incident pages and the node page share: the incident table, who did something, and
@@ -237,6 +238,9 @@ export function IncidentTable(p: {
   );
 }
 
+/** " at 2026-11-21 10:04:05 UTC": when the node's change that resolved an incident happened, if the entry says. */
+const changedAt = (d: Record<string, unknown>): string => (typeof d.node_changed_at === 'string' ? ` at ${utc(new Date(d.node_changed_at))}` : '');
+
 const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
 
 /** What a timeline entry says, in a sentence. Unknown kinds show their raw detail. */
@@ -261,7 +265,8 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
       return (
         <>
           Resolved by <Actor by={str(d.by) ?? null} names={p.names.keys} />
-          {str(d.node_state) ? ` (the node became ${str(d.node_state)})` : ''}
+          {/* Stamped when written; the node's change, handled seconds later, is said with its own time. */}
+          {str(d.node_state) ? ` (the node became ${str(d.node_state)}${changedAt(d)})` : changedAt(d) ? ` (the node changed${changedAt(d)})` : ''}
           {str(d.note) ? <span class="sub">Note: {str(d.note)}</span> : null}
         </>
       );
@@ -335,6 +340,50 @@ export function Timeline(p: { entries: TimelineEntry[]; names: Names }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+/** Where a page stands, as a few words beside its recipient: when it was sent, or why not yet. */
+function pageState(d: DeliveryRow, now: Date): Child {
+  if (d.status === 'sent' && d.sent_at) {
+    return (
+      <time datetime={d.sent_at.toISOString()} title={utc(d.sent_at)}>
+        {atOn(d.sent_at, now)}
+      </time>
+    );
+  }
+  if (d.status === 'dead') return unsentWithoutEmail(d.last_error) ? 'not sent' : 'failed';
+  return d.status === 'failed' ? 'retrying' : 'sending';
+}
+
+/**
+ * "Alice (Email, 03:02 UTC), ops-alerts (Slack, sending)": whom the incident's latest page went to
+ * and when, from the ledger, for the facts beside Acknowledge. On a phone the full ledger ("Who was
+ * told") is two screens or more below, and whoever holds the phone at 3 a.m. asks first whether a
+ * colleague was woken too. The latest page is the one of the highest escalation step in the
+ * ledger; when that is not the incident's current step (the current level reached nobody, or its
+ * page is not fanned out yet) its level is said, so it is not read as the level shown above.
+ */
+export function PagedNow(p: { incident: IncidentRow; ledger: DeliveryRow[]; timeline: TimelineEntry[]; names: Names; now: Date }) {
+  const pages = p.ledger.filter((d) => (d.event === 'opened' || d.event === 'escalated') && Number.isFinite(pageStep(d.event_key)));
+  if (pages.length === 0) return <span class="muted">nobody yet</span>;
+  const step = Math.max(...pages.map((d) => pageStep(d.event_key)));
+  const level = p.timeline.find((e) => (e.kind === 'opened' || e.kind === 'escalated') && (e.detail.step ?? 0) === step)?.detail.level;
+  // By name: the ledger's own order is its row ids', which hold random ids.
+  const told = pages
+    .filter((d) => pageStep(d.event_key) === step)
+    .map((d) => ({ d, name: d.user_id ? (p.names.users.get(d.user_id) ?? 'a deleted person') : (p.names.channels.get(d.channel_id ?? '') ?? 'a deleted channel') }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    <>
+      {told.map(({ d, name }, i) => (
+        <>
+          {i > 0 ? ', ' : ''}
+          <b>{name}</b> ({isChannelType(d.channel_type) ? CHANNEL_TYPE_NAMES[d.channel_type] : d.channel_type}, {pageState(d, p.now)})
+        </>
+      ))}
+      {step !== p.incident.escalation_step ? <span class="muted"> at {levelName(level)}</span> : null}
+    </>
   );
 }
 

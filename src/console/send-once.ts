@@ -8,21 +8,42 @@
 // shows the tap was taken. Without script both are sent, and the server keeps the first.
 // A page brought back from the back/forward cache keeps its forms marked sent, which would leave
 // them dead after Back then Forward: it is a page shown anew, so the marks go.
+// A sending that stalls (a phone between cells, a link that drops mid-request) would leave the
+// buttons spent for as long as the page stays, with no way to try again but reloading. So a form with no answer after 10 s is given back, saying so: a console answer
+// takes well under a second on a working link, and sending it again is harmless (the server keeps
+// the first acknowledgement, resolve or creation and answers the second with "already").
+
+/** How long a sent form waits for its answer before it may be sent again. */
+export const STALLED_AFTER_MS = 10_000;
 
 /** Served at SEND_ONCE_SCRIPT_PATH; every console page loads it. */
-export const SEND_ONCE_SCRIPT = `document.addEventListener('submit', function (e) {
+export const SEND_ONCE_SCRIPT = `(function () {
+function reopen(form) {
+  clearTimeout(form.stalled);
+  form.removeAttribute('data-sent');
+  form.querySelectorAll('button').forEach(function (b) { b.removeAttribute('aria-disabled'); });
+}
+document.addEventListener('submit', function (e) {
   var form = e.target;
   if (!form.hasAttribute('data-once') && !form.querySelector('input[name="_once"]')) return;
   if (form.hasAttribute('data-sent')) return e.preventDefault();
   form.setAttribute('data-sent', '');
   // aria-disabled, not disabled: a disabled submitter would drop out of the form being sent.
   form.querySelectorAll('button').forEach(function (b) { b.setAttribute('aria-disabled', 'true'); });
+  var said = form.querySelector('.not-sent');
+  if (said) said.remove();
+  form.stalled = setTimeout(function () {
+    reopen(form);
+    var p = document.createElement('p');
+    p.className = 'not-sent';
+    p.setAttribute('role', 'alert');
+    p.textContent = 'No answer after ${STALLED_AFTER_MS / 1000} s: it may not have been sent. Try again; it is never done twice.';
+    form.appendChild(p);
+  }, ${STALLED_AFTER_MS});
 });
 window.addEventListener('pageshow', function (e) {
   if (!e.persisted || e.defaultPrevented) return;
-  document.querySelectorAll('form[data-sent]').forEach(function (form) {
-    form.removeAttribute('data-sent');
-    form.querySelectorAll('button').forEach(function (b) { b.removeAttribute('aria-disabled'); });
-  });
+  document.querySelectorAll('form[data-sent]').forEach(reopen);
 });
+})();
 `;

@@ -373,6 +373,8 @@ button:hover, .button:hover { border-color: var(--muted); }
 button[hidden] { display: none; }
 /* A create form already sent (send-once.ts): the button stays in the form, but looks spent. */
 button[aria-disabled='true'] { opacity: 0.6; cursor: progress; }
+/* A sent form that got no answer (send-once.ts): on a line of its own under the buttons. */
+.not-sent { flex-basis: 100%; margin: 0.4rem 0 0; color: var(--down); font-weight: 600; }
 button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-text); }
 button.danger, .button.danger { border-color: var(--down); color: var(--down); }
 button.danger.solid { background: var(--down-solid); border-color: var(--down-solid); color: #fff; }

@@ -26,16 +26,23 @@ interface Resolve {
 
 /**
  * Resolves incidents with their timeline entries and events: one way to write a resolve, whether
- * a node recovered or someone resolved it by hand.
+ * a node recovered or someone resolved it by hand. The incident is resolved at `at` (for a node
+ * that recovered, its transition: the outage's end), but its timeline entry is stamped `now`, when
+ * it is written, with `at` beside it (`node_changed_at`) when they differ. The node's change is
+ * handled from the outbox seconds after it, and an escalation that paged meanwhile is stamped when
+ * it fired: stamped with the transition, the resolve sorted above the page it answers.
  */
-async function resolveWithEvents(tx: Tx, list: Resolve[]): Promise<{ events: NewOutboxEvent[]; timeline: TimelineEntry[] }> {
+async function resolveWithEvents(tx: Tx, list: Resolve[], now: Date): Promise<{ events: NewOutboxEvent[]; timeline: TimelineEntry[] }> {
   const resolved = new Map((await store.resolveIncidents(tx, list.map((r) => ({ id: r.incident.id, at: r.at, by: r.by })))).map((i) => [i.id, i]));
   const events: NewOutboxEvent[] = [];
   const timeline: TimelineEntry[] = [];
   for (const r of list) {
     const row = resolved.get(r.incident.id);
     if (!row) continue;
-    timeline.push({ incident_id: row.id, at: r.at, kind: 'resolved', detail: { by: r.by, ...r.detail } });
+    // Never before the change itself: the transition's time is another process's clock, which may run ahead of this one's.
+    const stamp = r.at > now ? r.at : now;
+    const changedAt = r.at.getTime() === stamp.getTime() ? {} : { node_changed_at: r.at.toISOString() };
+    timeline.push({ incident_id: row.id, at: stamp, kind: 'resolved', detail: { by: r.by, ...r.detail, ...changedAt } });
     events.push(incidentEvent(row, 'resolved', r.at, { by: r.by }));
   }
   return { events, timeline };
@@ -115,7 +122,7 @@ export async function acknowledge(sql: Sql, id: string, actor: Actor, clock: Clo
 export async function resolve(sql: Sql, id: string, actor: Actor & { note?: string | undefined }, clock: Clock, acting: Acting): Promise<IncidentRow> {
   const done = await act(sql, id, actor, clock, async (tx, row, now) => {
     await audit(tx, acting, { action: 'incident.resolve', target: { type: 'incident', id: row.id, name: row.title }, detail: { by: actor.by } }, now);
-    const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by: actor.by, detail: { ...actor.detail, ...(actor.note ? { note: actor.note } : {}) } }]);
+    const { events, timeline } = await resolveWithEvents(tx, [{ incident: row, at: now, by: actor.by, detail: { ...actor.detail, ...(actor.note ? { note: actor.note } : {}) } }], now);
     await store.addTimeline(tx, timeline);
     await insertOutbox(tx, events, now);
     return true;
@@ -193,7 +200,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
     else if (wanted !== null) opens.push({ nodeId: c.nodeId, nodeName: c.nodeName, category: wanted, reason: c.reason, at: c.at });
   }
 
-  const resolved = await resolveWithEvents(tx, resolves);
+  const resolved = await resolveWithEvents(tx, resolves, now);
   // Locked like an escalation's (after the incidents): an edit shortening the first step's delay
   // either committed before and is read here, or waits for this commit and re-times the new timer.
   await sharePolicies(tx, [], opens.map((o) => o.nodeId));

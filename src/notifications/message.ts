@@ -6,7 +6,7 @@ import { actorText } from '../incidents/shown-actor.ts';
 import { getIncidents, pagesOf, resolutionNotes, type PageEntry } from '../incidents/store.ts';
 import { incidentView } from '../incidents/view.ts';
 import { nodesLabelsAndStates } from '../nodes/store.ts';
-import { deliveryId, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
+import { deliveryId, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.
@@ -42,7 +42,7 @@ function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): Action
  * a later step may have fired before this message is sent.
  */
 function escalationOf(d: DeliveryRow, incident: IncidentRow, pages: PageEntry[] = []): Notification['escalation'] {
-  const step = Number(/^escalated-(\d+)$/.exec(d.event_key)?.[1]);
+  const step = pageStep(d.event_key);
   const before: PriorPage[] = pages
     .filter((p) => p.step < step)
     .map((p) => ({

@@ -93,6 +93,12 @@ export interface DeliveryRow {
   lease_token: string | null;
 }
 
+/**
+ * The escalation step a page's ledger row belongs to, from its event key (fanOut writes `opened` for
+ * step 0 and `escalated-<step>` after it); NaN for any other row.
+ */
+export const pageStep = (eventKey: string): number => (eventKey === 'opened' ? 0 : Number(/^escalated-(\d+)$/.exec(eventKey)?.[1]));
+
 export interface NewDelivery {
   incidentId: string;
   event: IncidentEvent;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
+import { insertDeliveries, recordSent } from '../../src/notifications/store.ts';
 import { escalate } from '../../src/incidents/service.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
@@ -96,11 +97,45 @@ describe('an incident on a phone, in a browser', () => {
     for (const fact of ['Why', 'Down since', 'Last heartbeat', 'Escalation level']) {
       assert.ok((await bottom(`dt:text-is("${fact}")`)) <= height, `${fact} on the first screen`);
     }
+    assert.ok((await bottom('dt:text-is("Paged")')) <= height, 'whom it paged on the first screen');
     assert.ok((await bottom('#acknowledge')) <= height, 'Acknowledge on the first screen');
     assert.match((await page.locator('.facts').first().innerText()).replace(/\s+/g, ' '), /Last heartbeat 1 min ago · \d\d:\d\d:\d\d UTC · failing Why no heartbeat for 90s/);
     // The resolve form, with its note, comes after the facts.
     const facts = (await page.locator('.facts').first().boundingBox())!;
     assert.ok((await page.locator('#note').boundingBox())!.y > facts.y + facts.height, 'the note below the facts');
+    assert.deepEqual(problems, []);
+  });
+
+  it('says on the first screen whom the current level paged and when, from the ledger', async () => {
+    const incident = await downIncident('db-04');
+    const ops = await expectJson<{ id: string }>(await h.admin('POST', '/v1/channels', { name: 'ops-alerts', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/x' } }), 201);
+    const [alice] = await h.sql<{ id: string }[]>`select id from users where name = 'Alice db-04'`;
+    // Level 1 paged Alice by email, sent a minute later; level 2 paged Alice and the Slack channel,
+    // Alice's sent, the channel's still on its way: the line names level 2's page.
+    const opened = h.clock.now();
+    const page = (eventKey: string, at: Date) => [
+      { incidentId: incident.id, event: eventKey === 'opened' ? ('opened' as const) : ('escalated' as const), eventKey, channelId: null, userId: alice!.id, channelType: 'email', occurredAt: at },
+      ...(eventKey === 'opened' ? [] : [{ incidentId: incident.id, event: 'escalated' as const, eventKey, channelId: ops.id, channelType: 'slack', occurredAt: at }]),
+    ];
+    const [first] = await insertDeliveries(h.sql, page('opened', opened), opened);
+    await recordSent(h.sql, [{ id: first!, at: new Date(opened.getTime() + 60_000) }]);
+    h.clock.advance(300_000);
+    const escalatedAt = h.clock.now();
+    await h.sql`update incidents set escalation_step = 1, escalation_level = 1 where id = ${incident.id}`;
+    await addTimeline(h.sql, [{ incident_id: incident.id, at: escalatedAt, kind: 'escalated', detail: { level: 1, step: 1, channel_ids: [ops.id], users: [{ user_id: alice!.id, name: 'Alice db-04' }] } }]);
+    const ids = await insertDeliveries(h.sql, page('escalated-1', escalatedAt), escalatedAt);
+    const [aliceAgain] = await h.sql<{ id: string }[]>`select id from deliveries where id = any(${ids}::text[]) and user_id is not null`;
+    const sentAt = new Date(escalatedAt.getTime() + 2_000);
+    await recordSent(h.sql, [{ id: aliceAgain!.id, at: sentAt }]);
+    const { page: tab, problems } = await watchedPage(browser, server.origin, PHONE);
+    await signInToConsole(tab, server.origin, key, `/incidents/${incident.id}`);
+    await shot(tab, 'incident-phone-paged');
+    const box = (await tab.locator('#paged').boundingBox())!;
+    assert.ok(box.y + box.height <= PHONE.viewport!.height, 'on the first screen');
+    const hhmm = sentAt.toISOString().slice(11, 16);
+    assert.equal((await tab.locator('#paged').innerText()).replace(/\s+/g, ' ').trim(), `Alice db-04 (Email, ${hhmm} UTC), ops-alerts (Slack, sending)`);
+    // The whole ledger stays below.
+    assert.equal(await tab.getByRole('heading', { name: 'Who was told' }).count(), 1);
     assert.deepEqual(problems, []);
   });
 

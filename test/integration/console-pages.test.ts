@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { addTimeline, openIncidents, pagedNobody } from '../../src/incidents/store.ts';
+import { addTimeline, openIncidents, pagedNobody, timelinesOf } from '../../src/incidents/store.ts';
 import { escalate, followNodes, pageLater, UNREACHABLE_WITHOUT_EMAIL } from '../../src/incidents/service.ts';
 import { insertSchedule } from '../../src/oncall/store-schedules.ts';
 import { fleetCounts, fleetCursor, fleetPage, type FleetCursor, type FleetFilter } from '../../src/nodes/store.ts';
@@ -716,6 +716,28 @@ describe('console: incidents', () => {
     assert.doesNotMatch(await get(list), /Acknowledged:/);
   });
 
+  it('goes back to the same list when Acknowledge in the list finds the incident acknowledged already, saying by whom', async () => {
+    const { h } = s;
+    const node = await h.createNode('web-3');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'web-3 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const list = `/incidents?status=open&node=${node.id}`;
+    const action = `/incidents/${incident!.id}/acknowledge`;
+    const body = formOf(await get(list), action).toString();
+    // Acknowledged elsewhere while the list was on the screen.
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
+    const res = await h.app.request(action, { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    assert.equal(res.status, 303, await res.text());
+    assert.equal(res.headers.get('location'), `${list}&already=${incident!.id}`);
+    assert.match(await get(res.headers.get('location')!), /Already acknowledged: <a href="[^"]+">web-3 is down<\/a> \(incident opened <time[^>]*>[^<]+<\/time>\)\. Escalation stopped — by <span>alice<\/span>/);
+    // A `back` that is not the list still lands on the incident.
+    const elsewhere = new URLSearchParams(body);
+    elsewhere.set('back', '/.//evil.com');
+    const off = await h.app.request(action, { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: elsewhere.toString() });
+    assert.equal(off.headers.get('location'), `/incidents/${incident!.id}?done=already`);
+  });
+
   it('goes back after Acknowledge only to the incident list, never to another host a dot segment makes of `back`', async () => {
     const { h } = s;
     const nodes = await Promise.all(['web-9', 'web-10'].map((n) => h.createNode(n)));
@@ -913,6 +935,31 @@ describe('console: incidents', () => {
     assert.equal((await h.sql`select 1 from deliveries where incident_id = ${incident!.id}`).length, 0, 'the first page is not in the ledger yet');
     assert.doesNotMatch(await get(`/incidents/${incident!.id}`), /Paged nobody/);
     assert.doesNotMatch(listRow(await get('/incidents'), incident!.id), /paged nobody/);
+  });
+
+  it('puts an automatic resolve after the escalation that paged between the recovery and its handling, with the recovery time', async () => {
+    const { h } = s;
+    const [una, ute] = await Promise.all(['Una', 'Ute'].map(async (name) => expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name, email: `${name.toLowerCase()}@example.com` }), 201)));
+    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Una then Ute', levels: [{ after_seconds: 0, user_ids: [una!.id] }, { after_seconds: 60, user_ids: [ute!.id] }] }), 201);
+    const node = await h.createNode('late-1', { escalation_policy_id: policy.id });
+    const down = h.clock.now();
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
+    const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
+    // The node recovers at +59 s; its change is still in the outbox when level 2 fires at +60 s,
+    // and is handled at +62 s.
+    const at = (s: number) => new Date(down.getTime() + s * 1000);
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(60), true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(62), true));
+    const timeline = (await timelinesOf(h.sql, [incident!.id])).get(incident!.id)!;
+    assert.deepEqual(
+      timeline.map((e) => [e.kind, e.at.toISOString()]),
+      [['opened', down.toISOString()], ['escalated', at(60).toISOString()], ['resolved', at(62).toISOString()]],
+    );
+    assert.equal(timeline.at(-1)!.detail.node_changed_at, at(59).toISOString());
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.match(page, /Resolved by <span>Lifeline<\/span> \(the node became healthy at 2026-11-21 10:00:59 UTC\)/);
+    // The incident itself ended with the outage.
+    assert.equal((await expectJson<{ resolved_at: string }>(await h.admin('GET', `/v1/incidents/${incident!.id}`), 200)).resolved_at, at(59).toISOString());
   });
 
   it('says before resolving that the node is still down, and after it, whom the resolve goes to, which pages failed and which were not sent', async () => {

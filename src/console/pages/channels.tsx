@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { CHANNEL_TYPES, isChannelType, PAGERDUTY_EVENTS_URL, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
+import { CHANNEL_TYPE_NAMES as TYPE_NAMES, CHANNEL_TYPES, isChannelType, PAGERDUTY_EVENTS_URL, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, sendTest, updateChannel, type UpdateOptions } from '../../channels/service.ts';
 import { getChannel, getChannelTest, listChannels, listChannelTests } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
@@ -30,7 +30,6 @@ const PAGE_SIZE = 50;
 const TESTS_SHOWN = 10;
 /** An edit form's new webhook URL without its secret: a new secret is generated rather than the save refused. */
 const SECRET_IF_MOVED: UpdateOptions = { generateSecretIfMoved: true };
-const TYPE_NAMES: Record<ChannelType, string> = { email: 'Email', webhook: 'Webhook', slack: 'Slack', pagerduty: 'PagerDuty' };
 
 /**
  * Each type's form fields: [name, label, hint, the hint when editing, a secret field kept when left

@@ -21,7 +21,7 @@ import { agoAndAt, atOn, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
-import { Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
+import { Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, PagedNow, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -61,7 +61,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
       countIncidentsByStatus(deps.sql, node),
       listIncidents(deps.sql, { status: filter, nodeId: node, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
       node ? findNodeRefs(deps.sql, [node]) : [],
-      acknowledgedFromList(deps, c.req.query('acknowledged')),
+      acknowledgedFromList(deps, c.req.query('already') ?? c.req.query('acknowledged'), c.req.query('already') !== undefined),
     ]);
     const rows = fetched.slice(0, PAGE_SIZE);
     // The node's name now, not the one its incidents opened under (a rename since would mislead).
@@ -128,10 +128,10 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
         },
       );
       if (outcome instanceof Response) return outcome;
-      if (!outcome) return c.redirect(`/incidents/${id}?done=already`, 303);
-      // Back to the list as it was (its filter, its page), saying what was done and to which incident.
-      const back = listWith(typeof form.back === 'string' ? form.back : undefined, done, id);
-      return c.redirect(back ?? `/incidents/${id}?done=${done}`, 303);
+      // Back to the list as it was (its filter, its page), saying what was done (or that it was
+      // done already) and to which incident.
+      const back = listWith(typeof form.back === 'string' ? form.back : undefined, outcome ? done : 'already', id);
+      return c.redirect(back ?? `/incidents/${id}?done=${outcome ? done : 'already'}`, 303);
     };
 
   app.post(
@@ -229,19 +229,22 @@ const listWith = (back: string | undefined, name: string, value: string): string
   if (path === '/') return undefined;
   const url = new URL(path, 'http://console');
   if (url.pathname !== '/incidents') return undefined;
+  // One saying at a time: a `back` carrying the other would say both.
+  for (const saying of ['acknowledged', 'already']) url.searchParams.delete(saying);
   url.searchParams.set(name, value);
   return url.pathname + url.search;
 };
 
 /**
- * What the list says after Acknowledge in one of its rows sent it back (`?acknowledged=<id>`). The
+ * What the list says after Acknowledge in one of its rows sent it back (`?acknowledged=<id>`, or
+ * `?already=<id>` when someone, or the same form sent twice, had acknowledged it first). The
  * default list keeps the row, marked acknowledged; under "open" it has left the list; either way
  * the saying names the node and the incident and links to it. Only while the incident stands
  * acknowledged, with who did it and when: the address can be kept, reloaded after a resolve or
  * typed with any id, and "escalation stops" over an incident that is open and paging, or resolved
  * since, would say what is not so.
  */
-async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
+async function acknowledgedFromList(deps: AppDeps, id: string | undefined, already: boolean) {
   const incident = id !== undefined && isUuid(id) ? await getIncident(deps.sql, id) : undefined;
   if (incident?.status !== 'acknowledged') return null;
   // The node's name now, as everywhere in the console: node_name is the one it had at opening.
@@ -257,7 +260,7 @@ async function acknowledgedFromList(deps: AppDeps, id: string | undefined) {
   return (
     <Notice kind="ok">
       <p>
-        Acknowledged: <a href={`/incidents/${incident.id}`}>{incident.title}</a>
+        {already ? 'Already acknowledged' : 'Acknowledged'}: <a href={`/incidents/${incident.id}`}>{incident.title}</a>
         {nodeName === incident.node_name ? null : ` on ${nodeName}`} (incident opened{' '}
         <time datetime={incident.opened_at.toISOString()} title={utc(incident.opened_at)}>
           {atOn(incident.opened_at, now)}
@@ -422,6 +425,10 @@ async function incidentPage(
             ) : null}
             <dt>Escalation level</dt>
             <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
+            <dt>Paged</dt>
+            <dd id="paged">
+              <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} now={now} />
+            </dd>
             <dt>Acknowledged</dt>
             <dd>
               {incident.acknowledged_at ? (
