@@ -4,7 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Checks } from './agent-checks.ts';
-import { ApiRequestError, ConnectionError, type Client } from './client.ts';
+import { ApiRequestError, retryable, type Client } from './client.ts';
 
 export interface AgentOptions {
   client: Client;
@@ -32,12 +32,6 @@ const MAX_BACKOFF_MS = 60_000;
 export function retryDelayMs(intervalMs: number, failures: number, retryAfterMs = 0, random: () => number = Math.random): number {
   const backoff = Math.min(intervalMs * 2 ** (failures - 1), Math.max(intervalMs, MAX_BACKOFF_MS));
   return Math.max(Math.round(backoff * (1 + 0.2 * random())), retryAfterMs);
-}
-
-/** Worth another try: no answer, a server error, a timeout or throttling. Anything else is our mistake. */
-function retryable(err: unknown): err is Error {
-  if (err instanceof ConnectionError) return true;
-  return err instanceof ApiRequestError && (err.status >= 500 || err.status === 408 || err.status === 429);
 }
 
 /** Resolves when the signal aborts; rejects on an error retrying cannot fix (a bad token, 403, 400). */

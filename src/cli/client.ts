@@ -131,7 +131,8 @@ export class Client {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) search.set(k, String(v));
     const target = this.url + path + (search.size ? `?${search}` : '');
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    let res: Response;
+    let res: Response | undefined;
+    let text: string;
     try {
       res = await this.fetch(target, {
         method,
@@ -142,22 +143,26 @@ export class Client {
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
         signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout,
       });
+      // Read under the same timeout and handling: a body that stalls or breaks off is no answer either.
+      text = await res.text();
     } catch (err) {
       // The caller's own abort is not a connection problem: let it through as it is.
       if (opts.signal?.aborted) throw err;
       if (timeout.aborted) throw new ConnectionError(`no answer from ${this.url} within ${this.timeoutMs / 1000} s`, { cause: err });
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
+      // The headers came, then the connection went (a reset, an engine stopping mid-answer).
+      if (res) throw new ConnectionError(`${this.url} broke off its answer: ${why}`, { cause: err });
       // fetch says "fetch failed" for a request it sent and got no answer to (refused, reset,
       // DNS); a request it could not make at all (a URL it cannot parse, a token that cannot go
       // in a header) is a setup mistake that asking again will not fix, so it goes up as it is.
       if (!(err instanceof TypeError && err.message === 'fetch failed')) throw err;
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       // fetch refuses ports of other protocols (1, 25, 6000, …) with this cause, before any connection.
       if (cause?.message === 'bad port') {
         throw new UnusableUrlError(`${this.url} has a port fetch never connects to (bad port): give Lifeline's port`, { cause: err });
       }
-      throw new ConnectionError(`cannot reach ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+      throw new ConnectionError(`cannot reach ${this.url}: ${why}`, { cause: err });
     }
-    const text = await res.text();
     if (!res.ok) throw errorOf(res, text);
     if (!text) return undefined as T;
     try {
@@ -180,6 +185,15 @@ function errorOf(res: Response, text: string): ApiRequestError {
     // not the contract's shape; described by its status below
   }
   return new ApiRequestError(res.status, `http_${res.status}`, `HTTP ${res.status} ${res.statusText}`.trim(), [], retryAfterMs);
+}
+
+/**
+ * Worth another try later: no answer, a server error (a proxy's 502 or 503 while the engine is
+ * down too), a timeout or throttling. Anything else asking again as is will not fix.
+ */
+export function retryable(err: unknown): err is ConnectionError | ApiRequestError {
+  if (err instanceof ConnectionError) return true;
+  return err instanceof ApiRequestError && (err.status >= 500 || err.status === 408 || err.status === 429);
 }
 
 /** One readable line, then one line per detail. */

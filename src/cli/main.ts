@@ -6,7 +6,7 @@ import { Command as Program, CommanderError, Help, Option } from 'commander';
 import { PACKAGE_VERSION } from '../package-files.ts';
 import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
-import { ApiRequestError, ConnectionError, describeError, NotLifelineError, UnusableUrlError, type ErrorDetail } from './client.ts';
+import { ApiRequestError, ConnectionError, describeError, NotLifelineError, retryable, UnusableUrlError, type ErrorDetail } from './client.ts';
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
@@ -162,8 +162,8 @@ function program(out: Output): { root: Program; leaves: Map<Command, Program> } 
         '',
         `API commands take --url (LIFELINE_URL, default ${DEFAULT_URL}), --token (LIFELINE_TOKEN) or`,
         '--token-file (LIFELINE_TOKEN_FILE), and --json (the API answer as it is; an error as JSON on stderr).',
-        'Exit codes: 0 done, 1 the engine refused, 2 a wrong command line, 3 the engine not reached,',
-        "4 anything else; `lifeline run` exits with its command's own code.",
+        'Exit codes: 0 done, 1 the engine refused, 2 a wrong command line, 3 the engine not reached or',
+        "busy (408, 429, 5xx: try later), 4 anything else; `lifeline run` exits with its command's own code.",
         '`lifeline <command> --help` shows a command\'s flags,',
         '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, admin).',
       ].join('\n'),
@@ -203,8 +203,9 @@ function complaint({ error, program: p }: CommandLineError): string {
     case 'commander.excessArguments':
       return `unexpected argument "${p.args[p.registeredArguments.length]}"`;
     case 'commander.help': {
-      // A group without a command, or `lifeline help <a name it does not know>`.
-      const asked = p.args.filter((a) => a !== 'help');
+      // A group without a command, or `lifeline help <a name it does not know>`; flags name no
+      // command (`lifeline help --json` said unknown command "").
+      const asked = p.args.filter((a) => a !== 'help' && !a.startsWith('-'));
       return asked.length ? `unknown command "${named(asked)}"` : 'no command given';
     }
     default:
@@ -219,11 +220,15 @@ function complaint({ error, program: p }: CommandLineError): string {
  */
 export const EXIT = {
   ok: 0,
-  /** The engine answered with an error (4xx, 5xx), or what answered is not Lifeline. */
+  /** An answer saying no (a 4xx but 408 and 429), or what answered is not Lifeline. */
   refused: 1,
   /** A wrong command line: an unknown command or flag, a bad value, no token, an unusable URL. */
   usage: 2,
-  /** No answer: refused, reset, DNS, or nothing within the timeout. */
+  /**
+   * No answer (refused, reset, DNS, nothing within the timeout), or one saying try later: 408,
+   * 429 and any 5xx, as the agent retries them (`retryable`): a proxy answers 502 or 503 while
+   * the engine behind it is down, which is not the engine saying no.
+   */
   unreachable: 3,
   /** Anything else: the database (`migrate`, `admin create-key`), an endless cursor, a fault of the CLI's own. */
   failed: 4,
@@ -241,7 +246,9 @@ interface ErrorJson {
 function failure(err: unknown): { exit: number; text: string; json: ErrorJson } {
   if (err instanceof ApiRequestError) {
     const details = err.details.length ? { details: err.details } : {};
-    return { exit: EXIT.refused, text: describeError(err), json: { code: err.code, message: err.message, ...details, status: err.status } };
+    // A 503 or a proxy's 502 is the engine away, not saying no: 3, as the agent retries it.
+    const exit = retryable(err) ? EXIT.unreachable : EXIT.refused;
+    return { exit, text: describeError(err), json: { code: err.code, message: err.message, ...details, status: err.status } };
   }
   if (err instanceof NotLifelineError) return { exit: EXIT.refused, text: `error: ${err.message}`, json: { code: 'not_lifeline', message: err.message, status: err.status } };
   if (err instanceof ConnectionError) return { exit: EXIT.unreachable, text: describeError(err), json: { code: 'unreachable', message: err.message } };

@@ -1,16 +1,21 @@
 import type { Run } from '../api/shapes.ts';
+import { INVISIBLE } from '../invisible.ts';
 import { API_OPTIONS, LIST_OPTIONS, type Command } from './command.ts';
 import { duration, when } from './format.ts';
 import { nodePath } from './nodes.ts';
 
-/** The characters of a run's output a row shows, its end, where the console's runs cut it too. */
+/** The characters of a run's output a row shows, its end, where the console's runs cut it too (`…` and 60). */
 const OUTPUT_CHARS = 60;
 
-/** The end of an output on one line (the table makes its line breaks spaces), `…` where it was cut. */
+/**
+ * The end of an output on one line (the table makes its line breaks spaces), `…` where it was cut.
+ * Colour sequences go first: cut after, "ERROR\x1b[0m" showed as "ERROR [0m" (the table makes the
+ * ESC a space and leaves the rest), and each one took characters of the 60 from the text.
+ */
 function outputEnd(output: string | null): string {
   // Code points, so an emoji is never cut in half.
-  const chars = [...(output ?? '').trimEnd()];
-  return chars.length > OUTPUT_CHARS ? `…${chars.slice(1 - OUTPUT_CHARS).join('')}` : chars.join('');
+  const chars = [...(output ?? '').replace(INVISIBLE, '').trimEnd()];
+  return chars.length > OUTPUT_CHARS ? `…${chars.slice(-OUTPUT_CHARS).join('')}` : chars.join('');
 }
 
 export const runsCommand: Command = {

@@ -5,6 +5,7 @@
 // cron-deadline.ts instead of interval × failures + grace: its heartbeats are its end pings.
 
 import { jobDeadline, jobPings, silentFor, type CronSchedule } from './cron-deadline.ts';
+import { INVISIBLE } from '../invisible.ts';
 
 export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
 export type State = (typeof STATES)[number];
@@ -186,13 +187,6 @@ function checksReason(bad: BadChecks): string {
  * 80 leaves room for a node name of up to 37 characters in a Slack header ("DOWN: name — reason").
  */
 export const FAILED_LINE_CHARS = 80;
-
-/**
- * What a terminal shows of a line but a reason would print as junk: colour and cursor sequences
- * (CSI, "\x1b[31m"), title sequences (OSC, ended by BEL) and format characters such as U+202E,
- * which would turn the rest of an email subject around.
- */
-const INVISIBLE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\p{Cf}/gu;
 
 /**
  * The last line of a job's output with something to read once invisible sequences are gone (a

@@ -57,10 +57,11 @@ export interface RunWrites {
 /**
  * The run rows a flush's pings make, in the order they arrived. A start opens a run (a run still
  * open is then `unfinished`), its body the run's output while it runs; a success or failure ends
- * the open run with its duration, exit code and its own output, none if it carried none; without an open run, an end is recorded only when it says more than "ok" (a failure,
- * an exit code or an output): a job that only pings success costs no row per ping. A log is a row
- * of its own. (As one row per plain ping, a job pinging every 10 s pushed its last failure out of
- * the newest RUNS_KEPT after 17 min, and 1,184 pings/s cost a trim of each pinged node per flush.)
+ * the open run with its duration, exit code and its own output, none if it carried none; without
+ * an open run, an end is recorded only when it says more than "ok" (a failure, an exit code or an
+ * output): a job that only pings success costs no row per ping. A log is a row of its own. (As
+ * one row per plain ping, a job pinging every 10 s pushed its last failure out of the newest
+ * RUNS_KEPT after 17 min, and 1,184 pings/s cost a trim of each pinged node per flush.)
  */
 export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
   const current = new Map<string, RunValues & { id?: string }>();

@@ -120,4 +120,22 @@ describe('Client', () => {
     assert.ok(err instanceof ConnectionError);
     assert.match(err.message, /no answer from http:\/\/engine\.test within 0\.05 s/);
   });
+
+  it('gives up on a body that stalls after its headers as on a silent engine, not as a fault of its own', async () => {
+    // Headers at once, then a body that ends only in the error fetch gives it when its signal aborts.
+    const f = fakeFetch((_url, init) => {
+      const body = new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('{"items": ['));
+          init.signal!.addEventListener('abort', () => c.error(init.signal!.reason));
+        },
+      });
+      return new Response(body, { headers: { 'content-type': 'application/json' } });
+    });
+    const hold = setInterval(() => {}, 1000);
+    const err = await new Client({ url: 'http://engine.test', token: 't', timeoutMs: 50, fetch: f.fn }).get('/v1/nodes').catch((e: unknown) => e);
+    clearInterval(hold);
+    assert.ok(err instanceof ConnectionError, String(err));
+    assert.equal(err.message, 'no answer from http://engine.test within 0.05 s');
+  });
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { COMMANDS, run } from '../../src/cli/main.ts';
 
@@ -24,10 +24,18 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** A server answering every request with `handle`, and the environment that points the CLI at it. */
+async function stubEngine(handle: RequestListener) {
+  const server = createHttpServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { env: { LIFELINE_URL: url, LIFELINE_TOKEN: 't' }, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
 /** An engine stand-in: records each request (method, path and query, body) and answers `reply` with `status`. */
 async function recordingEngine(reply: unknown, status = 200) {
   const seen: Array<{ method: string; url: URL; body: string; authorization?: string }> = [];
-  const server = createHttpServer((req, res) => {
+  const engine = await stubEngine((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d));
     req.on('end', () => {
@@ -35,9 +43,7 @@ async function recordingEngine(reply: unknown, status = 200) {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { env: { LIFELINE_URL: url, LIFELINE_TOKEN: 't' }, seen, close: () => new Promise((resolve) => server.close(resolve)) };
+  return { ...engine, seen };
 }
 
 describe('the command line', () => {
@@ -329,11 +335,56 @@ describe('the command line', () => {
     }
   });
 
+  it('exits 3, as the agent retries them, for an answer saying try later: a 503, a proxy\'s HTML 502, a 429', async () => {
+    const unavailable = { error: { code: 'unavailable', message: 'Shutting down.' } };
+    const answers: Array<[number, string, string]> = [
+      [503, 'application/json', JSON.stringify(unavailable)],
+      [502, 'text/html', '<html><body><h1>502 Bad Gateway</h1></body></html>'],
+      [429, 'application/json', JSON.stringify({ error: { code: 'rate_limited', message: 'Slow down.' } })],
+    ];
+    let answer = answers[0]!;
+    const engine = await stubEngine((_req, res) => void res.writeHead(answer[0], { 'content-type': answer[1] }).end(answer[2]));
+    try {
+      const r = await cli(['nodes', 'list', '--json'], engine.env);
+      assert.deepEqual([r.code, JSON.parse(r.stderr)], [3, { error: { ...unavailable.error, status: 503 } }]);
+      answer = answers[1]!;
+      const proxy = await cli(['nodes', 'list', '--json'], engine.env);
+      assert.deepEqual([proxy.code, JSON.parse(proxy.stderr)], [3, { error: { code: 'http_502', message: 'HTTP 502 Bad Gateway', status: 502 } }]);
+      const text = await cli(['nodes', 'list'], engine.env);
+      assert.deepEqual([text.code, text.stderr], [3, 'error: HTTP 502 Bad Gateway (http_502, HTTP 502)\n']);
+      answer = answers[2]!;
+      assert.equal((await cli(['nodes', 'list'], engine.env)).code, 3);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('exits 3, not 4, when the answer breaks off after its headers', async () => {
+    const engine = await stubEngine((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).write('{"items": [', () => req.socket.destroy());
+    });
+    try {
+      const r = await cli(['nodes', 'list', '--json'], engine.env);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(JSON.parse(r.stderr).error.code, 'unreachable');
+      assert.match(JSON.parse(r.stderr).error.message, new RegExp(`^${engine.env.LIFELINE_URL} broke off its answer: `));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('says no command was given for `help` with only flags (it said unknown command "")', async () => {
+    const r = await cli(['help', '--json']);
+    assert.deepEqual([r.code, JSON.parse(r.stderr)], [2, { error: { code: 'usage', message: 'no command given' } }]);
+  });
+
   it('lists a job\'s runs by its name, newest first, as a table or the API\'s JSON', async () => {
     const runs = {
       items: [
         { started_at: '2026-12-07T03:00:00.000Z', finished_at: '2026-12-07T03:02:05.000Z', duration_ms: 125_000, exit_code: 3, status: 'failure', output: `${'x'.repeat(80)}\ndisk full\n` },
         { started_at: null, finished_at: '2026-12-06T03:00:01.000Z', duration_ms: null, exit_code: null, status: 'log', output: 'rotated' },
+        // Colour codes cut, not stripped, showed as "ERROR [0m" and took the place of text.
+        { started_at: null, finished_at: '2026-12-05T03:00:01.000Z', duration_ms: null, exit_code: 1, status: 'failure', output: `${'y'.repeat(70)}\x1b[31mERROR\x1b[0m\n` },
       ],
       next_cursor: null,
     };
@@ -342,11 +393,13 @@ describe('the command line', () => {
       const r = await cli(['runs', 'nightly backup'], engine.env);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(engine.seen[0]!.url.pathname, '/v1/nodes/nightly%20backup/runs');
-      const [head, failed, log] = r.stdout.trimEnd().split('\n');
+      const [head, failed, log, coloured] = r.stdout.trimEnd().split('\n');
       assert.match(head!, /^STARTED +FINISHED +TOOK +STATUS +EXIT +OUTPUT$/);
       assert.match(failed!, /^2026-12-07 03:00:00Z +2026-12-07 03:02:05Z +2m 5s +failure +3 +…x+ disk full$/);
-      assert.equal(failed!.split('…')[1]!.length, 59);
+      // The last 60 characters, as README and the console's runs have it.
+      assert.equal(failed!.split('…')[1]!.length, 60);
       assert.match(log!, /^- +2026-12-06 03:00:01Z +log +rotated$/);
+      assert.match(coloured!, /failure +1 +…y{55}ERROR$/);
       const json = await cli(['runs', 'nightly backup', '--json'], engine.env);
       assert.deepEqual(JSON.parse(json.stdout), runs);
     } finally {
