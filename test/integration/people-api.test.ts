@@ -224,6 +224,25 @@ describe('schedules', () => {
     await expectInvalid(await h.req('GET', `/v1/schedules/${s.id}/on-call?at=noon`, { token: ADMIN_TOKEN }), ['at']);
   });
 
+  it('refuses a zone abbreviation (400 with a hint), keeps an IANA name as typed, and still reads a zone kept before', async () => {
+    const layer = { name: 'p', user_ids: [ana.id], starts_at: START, rotation: 'P1D' };
+    // Intl reads each as another zone: EST is America/Panama (no DST), BST Asia/Dhaka, CET Europe/Brussels, IST Asia/Calcutta.
+    for (const zone of ['EST', 'BST', 'CET', 'IST']) {
+      const err = await expectInvalid(await h.rejected(() => h.admin('POST', '/v1/schedules', { name: `rota ${zone}`, time_zone: zone, layers: [layer] })), ['time_zone']);
+      assert.match(err.details![0]!.message, /use an IANA name such as America\/New_York/);
+      await expectInvalid(await h.rejected(() => h.admin('POST', '/v1/users', { name: zone, email: `${zone}@example.com`, time_zone: zone })), ['time_zone']);
+    }
+    assert.equal((await createSchedule({ name: 'kolkata', time_zone: 'Asia/Kolkata', layers: [layer] })).time_zone, 'Asia/Kolkata');
+    assert.equal((await createUser({ name: 'Priya', email: 'priya@example.com', time_zone: 'asia/kolkata' })).time_zone, 'Asia/Kolkata');
+    assert.equal((await createSchedule({ name: 'kyiv', time_zone: 'Europe/Kyiv', layers: [layer] })).time_zone, 'Europe/Kyiv');
+
+    // A row kept with an abbreviation before is still read, and changed in its other fields.
+    const kept = await insertSchedule(h.sql, { name: 'kept-est', time_zone: 'EST', layers: [{ ...layer, starts_at: new Date(START) }] }, h.clock.now());
+    assert.deepEqual((await expectJson<OnCall>(await h.admin('GET', `/v1/schedules/${kept.id}/on-call`), 200)).user_ids, [ana.id]);
+    assert.equal((await expectJson<Schedule>(await h.admin('PATCH', `/v1/schedules/${kept.id}`, { name: 'kept-est-2' }), 200)).time_zone, 'EST');
+    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/schedules/${kept.id}`, { time_zone: 'EST' })), ['time_zone']);
+  });
+
   it('409 for a taken name; 404 for an unknown schedule or override', async () => {
     await createSchedule(daily('taken', [ana.id]));
     await expectError(await h.rejected(() => h.admin('POST', '/v1/schedules', daily('taken', [ben.id]))), 409, 'conflict');
