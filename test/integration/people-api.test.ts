@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EscalationPolicy, List, OnCall, Override, Schedule, Shift, User } from '../../src/api/shapes.ts';
+import type { EscalationPolicy, List, OnCall, Override, PolicyOnCall, Schedule, Shift, User } from '../../src/api/shapes.ts';
 import { insertSchedule } from '../../src/oncall/store-schedules.ts';
 import { lockExisting } from '../../src/db/named-rows.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
@@ -157,7 +157,7 @@ describe('schedules', () => {
 
     // START is Saturday 2026-11-21 10:00 UTC (11:00 in Berlin): the office layer has Ben on top.
     const now = await expectJson<OnCall>(await h.req('GET', `/v1/schedules/${s.id}/on-call`, { token: keys.read }), 200);
-    assert.deepEqual(now, { at: START, user_ids: [ben.id] });
+    assert.deepEqual(now, { at: START, user_ids: [ben.id], users: [{ id: ben.id, name: 'Ben', until: at(6 * HOUR) }] }, 'Ben until the office layer closes at 17:00 in Berlin');
     const evening = await expectJson<OnCall>(await h.req('GET', `/v1/schedules/primary/on-call?at=${at(7 * HOUR)}`, { token: keys.read }), 200);
     assert.deepEqual(evening.user_ids, [ana.id], '18:00 in Berlin: the office layer has closed and the rota shows through');
 
@@ -241,6 +241,55 @@ describe('schedules', () => {
     assert.deepEqual((await expectJson<OnCall>(await h.admin('GET', `/v1/schedules/${kept.id}/on-call`), 200)).user_ids, [ana.id]);
     assert.equal((await expectJson<Schedule>(await h.admin('PATCH', `/v1/schedules/${kept.id}`, { name: 'kept-est-2' }), 200)).time_zone, 'EST');
     await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/schedules/${kept.id}`, { time_zone: 'EST' })), ['time_zone']);
+  });
+
+  it('on-call answers name each person and until when, for a schedule and for each level of a policy', async () => {
+    const s = await createSchedule(daily('until-rota', [ana.id, ben.id]));
+    const who = async (t: string) => expectJson<OnCall>(await h.admin('GET', `/v1/schedules/${s.id}/on-call?at=${t}`), 200);
+    assert.deepEqual(await who(START), { at: START, user_ids: [ana.id], users: [{ id: ana.id, name: 'Ana', until: at(24 * HOUR) }] });
+    // Ben covers Ana's last two hours: her run ends at the override, his with it.
+    await expectJson(await h.admin('POST', `/v1/schedules/${s.id}/overrides`, { user_id: ben.id, starts_at: at(22 * HOUR), ends_at: at(24 * HOUR) }), 201);
+    assert.deepEqual((await who(START)).users, [{ id: ana.id, name: 'Ana', until: at(22 * HOUR) }]);
+    assert.deepEqual((await who(at(23 * HOUR))).users, [{ id: ben.id, name: 'Ben', until: at(48 * HOUR) }], 'the override, then his own day: one run');
+    const alone = await createSchedule(daily('alone-rota', [ana.id]));
+    assert.deepEqual((await expectJson<OnCall>(await h.admin('GET', `/v1/schedules/${alone.id}/on-call`), 200)).users, [{ id: ana.id, name: 'Ana', until: null }], 'no hand-off within 93 days');
+
+    // The harness has no SMTP_URL: Ana and Ben, reached only by email, count as reaching nobody; Cleo has a webhook of her own.
+    const cleo = await createUser({ name: 'Cleo', email: 'cleo@example.com', channel_ids: [hook] });
+    // Saturday 11:00 in Berlin: a weekday office rota has nobody.
+    const office = await createSchedule({ name: 'until-office', time_zone: 'Europe/Berlin', layers: [{ name: 'desk', user_ids: [ben.id], starts_at: START, rotation: 'P1W', restrictions: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] }] });
+    const p = await expectJson<EscalationPolicy>(
+      await h.admin('POST', '/v1/escalation-policies', {
+        name: 'until-policy',
+        levels: [
+          { after_seconds: 0, schedule_ids: [s.id], user_ids: [cleo.id] },
+          { after_seconds: 300, schedule_ids: [office.id] },
+          { after_seconds: 600, channel_ids: [hook] },
+        ],
+      }),
+      201,
+    );
+    const levels = (await expectJson<PolicyOnCall>(await h.req('GET', `/v1/escalation-policies/${p.id}/on-call?at=${START}`, { token: keys.read }), 200)).levels;
+    assert.deepEqual(levels[0], {
+      after_seconds: 0,
+      channel_ids: [],
+      user_ids: [cleo.id, ana.id],
+      users: [
+        { id: cleo.id, name: 'Cleo', until: null, schedule_id: null },
+        { id: ana.id, name: 'Ana', until: at(22 * HOUR), schedule_id: s.id },
+      ],
+      empty_schedule_ids: [],
+      reaches_anyone: true,
+    });
+    assert.deepEqual(levels[1], { after_seconds: 300, channel_ids: [], user_ids: [], users: [], empty_schedule_ids: [office.id], reaches_anyone: false });
+    assert.deepEqual([levels[2]!.channel_ids, levels[2]!.reaches_anyone], [[hook], true]);
+    // Monday 09:00 in Berlin the office rota has Ben until 17:00.
+    const monday = '2026-11-23T08:00:00.000Z';
+    const later = (await expectJson<PolicyOnCall>(await h.admin('GET', `/v1/escalation-policies/${p.id}/on-call?at=${monday}`), 200)).levels[1]!;
+    assert.deepEqual([later.users, later.empty_schedule_ids, later.reaches_anyone], [[{ id: ben.id, name: 'Ben', until: '2026-11-23T16:00:00.000Z', schedule_id: office.id }], [], false]);
+    await expectInvalid(await h.admin('GET', `/v1/escalation-policies/${p.id}/on-call?at=noon`), ['at']);
+    await expectError(await h.admin('GET', `/v1/escalation-policies/${unknown}/on-call`), 404, 'not_found');
+    assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${p.id}`)).status, 204);
   });
 
   it('409 for a taken name; 404 for an unknown schedule or override', async () => {

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { listOf, type Override, type Schedule } from '../../api/shapes.ts';
+import { listOf, type OnCall, type Override, type Schedule } from '../../api/shapes.ts';
 import { isUuid } from '../../db/ids.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { OverrideRow, ScheduleRow } from '../../oncall/model.ts';
 import { WEEKDAYS } from '../../oncall/schedule.ts';
-import { addOverride, createSchedule, deleteSchedule, onCall, removeOverride, shiftsOf, updateSchedule } from '../../oncall/schedules.ts';
+import { addOverride, createSchedule, deleteSchedule, onCallThrough, removeOverride, shiftsOf, updateSchedule, type NamedOnCall } from '../../oncall/schedules.ts';
 import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
@@ -68,6 +68,9 @@ export const renderSchedule = (s: ScheduleRow): Schedule => ({
   created_at: s.created_at.toISOString(),
   updated_at: s.updated_at.toISOString(),
 });
+
+/** A person on call as the on-call answers name them. */
+export const renderOnCall = (u: NamedOnCall): OnCall['users'][number] => ({ id: u.user_id, name: u.name, until: u.until?.toISOString() ?? null });
 
 const renderOverride = (o: OverrideRow): Override => ({
   id: o.id,
@@ -225,7 +228,7 @@ export function scheduleRoutes(deps: AppDeps) {
     '/:id/on-call',
     doc({
       summary: 'Who is on call',
-      description: 'At `at` (default: now).',
+      description: 'At `at` (default: now): `user_ids`, and `users` with each one’s name and `until`, when their unbroken run of shifts ends (null: not within 93 days).',
       access: 'read',
       id: SCHEDULE,
       query: OnCallQuery,
@@ -235,7 +238,9 @@ export function scheduleRoutes(deps: AppDeps) {
     async (c) => {
       const schedule = await find(c.req.param('id'));
       const at = query(c, OnCallQuery).at ?? clock.now();
-      return c.json({ at: at.toISOString(), user_ids: await onCall(sql, schedule, at) });
+      const users = await onCallThrough(sql, schedule, at);
+      const body: OnCall = { at: at.toISOString(), user_ids: users.map((u) => u.user_id), users: users.map(renderOnCall) };
+      return c.json(body);
     },
   );
 
