@@ -181,7 +181,7 @@ const timelineEntry = object({ at: time, kind: str, detail: jsonObject });
 const restriction = object({
   days: array(oneOf(WEEKDAYS)),
   from: with_(str, { description: 'Local HH:MM' }),
-  to: with_(str, { description: 'Local HH:MM; earlier than `from` runs into the next day, equal means 24 hours' }),
+  to: with_(str, { description: 'Local HH:MM; earlier than `from` runs into the next day, equal means 24 hours (24:00 is taken, kept as 00:00)' }),
 });
 const layer = object(
   {

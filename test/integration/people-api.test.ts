@@ -210,7 +210,8 @@ describe('schedules', () => {
       [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, user_ids: [ana.id, unknown] }] }, ['layers.0.user_ids.1']],
       [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, starts_at: 'monday' }] }, ['layers.0.starts_at']],
       [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, restrictions: [{ days: ['funday'], from: '09:00', to: '17:00' }] }] }, ['layers.0.restrictions.0.days.0']],
-      [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, restrictions: [{ days: ['mon'], from: '9am', to: '24:00' }] }] }, ['layers.0.restrictions.0.from', 'layers.0.restrictions.0.to']],
+      [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, restrictions: [{ days: ['mon'], from: '9am', to: '24:01' }] }] }, ['layers.0.restrictions.0.from', 'layers.0.restrictions.0.to']],
+      [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, restrictions: [{ days: ['mon'], from: '24:00', to: '09:00' }] }] }, ['layers.0.restrictions.0.from']],
     ];
     for (const [json, fields] of cases) await expectInvalid(await h.rejected(() => h.admin('POST', '/v1/schedules', json)), fields);
 
@@ -290,6 +291,14 @@ describe('schedules', () => {
     await expectInvalid(await h.admin('GET', `/v1/escalation-policies/${p.id}/on-call?at=noon`), ['at']);
     await expectError(await h.admin('GET', `/v1/escalation-policies/${unknown}/on-call`), 404, 'not_found');
     assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${p.id}`)).status, 204);
+  });
+
+  it('takes 24:00 as the end of a window, kept as 00:00: 18:00–24:00 ends at midnight', async () => {
+    const s = await createSchedule({ name: 'evenings', time_zone: 'Europe/Berlin', layers: [{ name: 'late', user_ids: [ana.id], starts_at: START, rotation: 'P1D', restrictions: [{ days: ['sat'], from: '18:00', to: '24:00' }] }] });
+    assert.deepEqual(s.layers[0]!.restrictions, [{ days: ['sat'], from: '18:00', to: '00:00' }]);
+    const shifts = await expectJson<List<Shift>>(await h.admin('GET', `/v1/schedules/${s.id}/shifts?from=${START}&to=${at(24 * HOUR)}`), 200);
+    // Saturday 18:00 to Sunday 00:00 in Berlin: 17:00 to 23:00 UTC.
+    assert.deepEqual(shifts.items.map((x) => [x.starts_at, x.ends_at]), [[at(7 * HOUR), at(13 * HOUR)]]);
   });
 
   it('409 for a taken name; 404 for an unknown schedule or override', async () => {
