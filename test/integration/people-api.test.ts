@@ -99,16 +99,21 @@ describe('users', () => {
   it('refuses (409) to delete a user a policy, a schedule or an override that has not ended names; deletes one nothing names', async () => {
     const hana = await createUser({ name: 'Hana', email: 'hana@example.com' });
     const policy = await expectJson<EscalationPolicy>(await h.admin('POST', '/v1/escalation-policies', { name: 'names-hana', levels: [{ after_seconds: 0, user_ids: [hana.id] }] }), 201);
-    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /escalation policy "names-hana"/);
+    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /^The user is named on escalation policy "names-hana"/);
     assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${policy.id}`)).status, 204);
 
     const schedule = await createSchedule(daily('hana-rota', [hana.id]));
-    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /schedule "hana-rota"/);
+    // In the rotation, not on call now (Ivan is first): the refusal says which.
     const other = await createUser({ name: 'Ivan', email: 'ivan@example.com' });
+    await expectJson(await h.admin('PATCH', `/v1/schedules/${schedule.id}`, { layers: [{ name: 'primary', user_ids: [other.id, hana.id], starts_at: START, rotation: 'P1D' }] }), 200);
+    assert.equal(
+      (await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message,
+      `The user is in the rotation of schedule "hana-rota" (${schedule.id}); take them out first.`,
+    );
     await expectJson(await h.admin('PATCH', `/v1/schedules/${schedule.id}`, { layers: [{ name: 'primary', user_ids: [other.id], starts_at: START, rotation: 'P1D' }] }), 200);
 
     await expectJson(await h.admin('POST', `/v1/schedules/${schedule.id}/overrides`, { user_id: hana.id, starts_at: at(HOUR), ends_at: at(2 * HOUR) }), 201);
-    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /override of schedule "hana-rota"/);
+    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /^The user has an override of schedule "hana-rota"/);
     // Once the override has ended it no longer holds the user, and goes with them.
     h.clock.set(at(2 * HOUR));
     assert.equal((await h.admin('DELETE', `/v1/users/${hana.id}`)).status, 204);
