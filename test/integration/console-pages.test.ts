@@ -513,6 +513,24 @@ describe('console pages', () => {
     assert.equal((await h.admin('POST', '/v1/nodes', { name: 'm'.repeat(max + 1) })).status, 400);
   });
 
+  it('offers current zone names, refuses an abbreviation at the field, and keeps Asia/Kolkata as typed', async () => {
+    const list = (await get('/users')).html;
+    for (const zone of ['Asia/Kolkata', 'Europe/Kyiv', 'America/New_York']) assert.ok(list.includes(`<option value="${zone}"></option>`), zone);
+    const send = async (zone: string) => {
+      const body = formOf(list, '/users');
+      body.set('name', `Zone ${zone}`);
+      body.set('email', `zone-${zone.replace('/', '-').toLowerCase()}@example.com`);
+      body.set('time_zone', zone);
+      return h.app.request('/users', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    };
+    const refused = await send('EST');
+    assert.equal(refused.status, 400);
+    assert.match(unescapeHtml(await refused.text()), /use an IANA name such as America\/New_York/);
+    assert.equal((await h.sql`select count(*) from users where name = 'Zone EST'`)[0]!.count, '0');
+    assert.equal((await send('Asia/Kolkata')).status, 303);
+    assert.deepEqual([...(await h.sql`select time_zone from users where name = 'Zone Asia/Kolkata'`)], [{ time_zone: 'Asia/Kolkata' }]);
+  });
+
   it("says per level whom a policy would page now, until when on the schedule's clock, and which level reaches nobody now", async () => {
     const hook = (await (await h.admin('POST', '/v1/channels', { name: 'ana-push', type: 'webhook', config: { url: 'https://push.example.com/ana' } })).json()) as { id: string };
     const ana = (await (await h.admin('POST', '/v1/users', { name: 'Ana Okafor', email: 'ana.okafor@example.com', channel_ids: [hook.id] })).json()) as { id: string };
