@@ -19,16 +19,53 @@ const DAY = 86_400_000;
 // Larger than any UTC offset the time zone database has ever used (Manila's −15:56 before 1845).
 const FAR = 26 * 3_600_000;
 
+/**
+ * Whether this engine can read a zone: what Intl takes, which is more than people should type (see
+ * isZoneName). Rows kept before isZoneName was asked of new ones are read by this rule.
+ */
 export const isTimeZone = (name: string): boolean => IANAZone.isValidZone(name);
 
 /**
- * A zone's name as Intl spells it (`europe/berlin` → Europe/Berlin), for a zone kept to be shown:
- * Intl accepts any case and the aliases, and a name shown back as typed reads "10:00 utc". UTC by
- * any of its names is kept as UTC by the list below, not by Intl, whose name for Etc/UTC is the
- * engine's choice. For a name isTimeZone accepts.
+ * The areas of the IANA database's Area/Location names: continents and oceans, Etc (fixed offsets,
+ * Etc/UTC) and the countries its `backward` file keeps names under (US/Eastern is America/New_York).
+ */
+const AREAS = new Set(['africa', 'america', 'antarctica', 'arctic', 'asia', 'atlantic', 'australia', 'europe', 'indian', 'pacific', 'etc', 'brazil', 'canada', 'chile', 'mexico', 'us']);
+
+/**
+ * Whether a zone typed in may be kept: UTC, or an IANA Area/Location name this engine knows. Intl
+ * also takes abbreviations and old names without an area, and turns each into a zone other than
+ * the one meant: EST is America/Panama (no DST: a New York rota an hour off from March to
+ * November), BST Asia/Dhaka, CET Europe/Brussels, IST Asia/Calcutta; GMT is UTC, an hour off for
+ * London in summer. ICU's SystemV/EST5 is no IANA area either.
+ */
+export const isZoneName = (name: string): boolean => name.toLowerCase() === 'utc' || (name.includes('/') && AREAS.has(name.split('/', 1)[0]!.toLowerCase()) && isTimeZone(name));
+
+/**
+ * Current IANA names that Node 20's ICU lists only under an older one (its resolvedOptions turns
+ * Asia/Kolkata into Asia/Calcutta): the 19 names of tzdata 2025's zone1970.tab that Intl resolves
+ * to another. Offered in the console's list and kept as typed.
+ */
+const RENAMED = [
+  'Africa/Asmara', 'America/Argentina/Buenos_Aires', 'America/Argentina/Catamarca', 'America/Argentina/Cordoba', 'America/Argentina/Jujuy',
+  'America/Argentina/Mendoza', 'America/Atikokan', 'America/Indiana/Indianapolis', 'America/Kentucky/Louisville', 'America/Nuuk',
+  'Asia/Ho_Chi_Minh', 'Asia/Kathmandu', 'Asia/Kolkata', 'Asia/Yangon', 'Atlantic/Faroe', 'Europe/Kyiv', 'Pacific/Chuuk', 'Pacific/Kanton', 'Pacific/Pohnpei',
+];
+
+/** Every zone name this engine lists, old and current, sorted: Intl's own and the RENAMED it lacks. */
+export const ZONE_NAMES: readonly string[] = [...new Set([...Intl.supportedValuesOf('timeZone'), ...RENAMED])].sort();
+
+const SPELLING = new Map(ZONE_NAMES.map((zone) => [zone.toLowerCase(), zone]));
+
+/**
+ * A zone's name spelled as listed (`europe/berlin` → Europe/Berlin), for a zone kept to be shown:
+ * Intl accepts any case, and a name shown back as typed reads "10:00 utc". A listed name is kept
+ * as it is, not as Intl resolves it: Asia/Kolkata stays Asia/Kolkata (Intl says Asia/Calcutta)
+ * and Asia/Calcutta stays too. An alias not listed (us/eastern) is kept as Intl resolves it. UTC
+ * by any of its names is kept as UTC by the list below, not by Intl, whose name for Etc/UTC is
+ * the engine's choice. For a name isTimeZone accepts.
  */
 export const canonicalZone = (name: string): string =>
-  isUtc(name) ? 'UTC' : new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+  isUtc(name) ? 'UTC' : (SPELLING.get(name.toLowerCase()) ?? new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone);
 
 /**
  * The zone a kept time is shown on: canonicalZone's name, or null (show UTC) for a name this

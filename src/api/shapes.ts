@@ -181,7 +181,7 @@ const timelineEntry = object({ at: time, kind: str, detail: jsonObject });
 const restriction = object({
   days: array(oneOf(WEEKDAYS)),
   from: with_(str, { description: 'Local HH:MM' }),
-  to: with_(str, { description: 'Local HH:MM; earlier than `from` runs into the next day, equal means 24 hours' }),
+  to: with_(str, { description: 'Local HH:MM; earlier than `from` runs into the next day, equal means 24 hours (24:00 is taken, kept as 00:00)' }),
 });
 const layer = object(
   {
@@ -192,6 +192,13 @@ const layer = object(
   },
   { optional: { restrictions: with_(array(restriction), { description: 'When the layer has someone; outside them the layer below shows through' }) } },
 );
+
+/** A person on call, by name and until when. */
+const onCallFields = {
+  id: uuid,
+  name: with_(nullable(str), { description: 'null: deleted since' }),
+  until: with_(nullable(time), { description: 'When their unbroken run of shifts ends (a hand-off, a restriction closing); null: not within the 93 days looked ahead' }),
+};
 
 const SHAPES = {
   Error: object({
@@ -296,7 +303,29 @@ const SHAPES = {
     updated_at: time,
   }),
   Override: object({ id: uuid, schedule_id: uuid, user_id: uuid, starts_at: time, ends_at: time, created_at: time }),
-  OnCall: object({ at: time, user_ids: with_(array(uuid), { description: 'Usually one person; empty when nobody is on call' }) }),
+  OnCall: object({
+    at: time,
+    user_ids: with_(array(uuid), { description: 'Usually one person; empty when nobody is on call' }),
+    users: with_(array(object(onCallFields)), { description: 'The same people, by name and until when' }),
+  }),
+  PolicyOnCall: object({
+    at: time,
+    levels: with_(
+      array(
+        object({
+          after_seconds: int,
+          channel_ids: array(uuid),
+          user_ids: with_(array(uuid), { description: 'Everyone the level would page then: the users it names, then whoever its schedules have on call, each once' }),
+          users: with_(array(object({ ...onCallFields, schedule_id: with_(nullable(uuid), { description: 'The schedule that has them on call; null: named on the level' }) })), {
+            description: 'The same people, by name; `until` is null for one named on the level (paged whenever it fires)',
+          }),
+          empty_schedule_ids: with_(array(uuid), { description: 'Schedules the level names that have nobody on call then' }),
+          reaches_anyone: with_(bool, { description: 'false: the level would be recorded as reaching nobody and the next one fire at once' }),
+        }),
+      ),
+      { description: 'As the policy lists them: what each would do if it fired at `at`' },
+    ),
+  }),
   Shift: object({
     user_id: uuid,
     starts_at: time,
@@ -409,6 +438,7 @@ export type User = Shapes['User'];
 export type Schedule = Shapes['Schedule'];
 export type Override = Shapes['Override'];
 export type OnCall = Shapes['OnCall'];
+export type PolicyOnCall = Shapes['PolicyOnCall'];
 export type Shift = Shapes['Shift'];
 export type Maintenance = Shapes['Maintenance'];
 export type DeadEvent = Shapes['DeadEvent'];

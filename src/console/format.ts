@@ -83,6 +83,16 @@ export function zoned(d: Date, zone: string, o: { seconds?: boolean } = {}): str
   return `${day(clockOf(d, zone))} ${hhmm(d, zone, o)}`;
 }
 
+const WEEKDAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/**
+ * "Mon 09:00" on the clock of `zone` for a time within six days of `now` (no weekday is then said
+ * twice), else as zoned: when a shift ends, said as people say hand-offs.
+ */
+export function weekdayAt(d: Date, now: Date, zone: string): string {
+  return d.getTime() - now.getTime() < 6 * 86_400_000 ? `${WEEKDAY_NAMES[clockOf(d, zone).getUTCDay()]} ${hhmm(d, zone)}` : zoned(d, zone);
+}
+
 /** 10:04 on the clock of `zone`, 10:04:33 with `seconds`. */
 export function hhmm(d: Date, zone: string, o: { seconds?: boolean } = {}): string {
   return timeOf(clockOf(d, zone), o);

@@ -14,8 +14,8 @@ import { refusal } from './render.tsx';
 export interface Deleted {
   name: string;
   href: string;
-  /** `ops webhook` … `is still paged by` … `remove it there first`. */
-  held: string;
+  /** `ops webhook` … `is still paged by` … `remove it there first`; or `words` name each kind with what it does (a person). */
+  held: string | { words: Readonly<Record<HolderKind, readonly [one: string, many: string]>> };
   fix: string;
 }
 
@@ -71,13 +71,15 @@ function Held(p: { what: Deleted; r: InUse }) {
   // Incidents hold a thing alone: a deletion is refused for what names it before they are read.
   const [first] = p.r.heldBy;
   const incidents = first ? INCIDENTS_HOLD[first.kind] : undefined;
+  const lead = incidents ? `${incidents.held} ` : typeof p.what.held === 'string' ? `${p.what.held} ` : '';
+  const words = typeof p.what.held === 'string' ? WORDS : p.what.held.words;
   return (
     <>
-      {p.what.name} {incidents ? incidents.held : p.what.held}{' '}
+      {p.what.name} {lead}
       {joined(
         p.r.heldBy.map((h) => (
           <>
-            {WORDS[h.kind][count(h) === 1 ? 0 : 1]}{' '}
+            {words[h.kind][count(h) === 1 ? 0 : 1]}{' '}
             {joined([...h.list.map((x) => <Holder kind={h.kind} x={x} />), ...(count(h) > h.list.length ? [`${count(h) - h.list.length} more`] : [])])}
           </>
         )),

@@ -1,14 +1,15 @@
 import { raw } from 'hono/html';
-import { isTimeZone, zonedTime } from '../local-time.ts';
+import { isTimeZone, zonedTime, ZONE_NAMES } from '../local-time.ts';
 import { At } from './components.tsx';
 import { consoleClock, hhmm } from './format.ts';
 
 // The time zone field people, schedules and maintenance windows share: free text, checked by the API's schema, with
-// the zones this Node knows offered as suggestions (418 names, about 12 KB, only on the pages
-// with such a field). The suggestions are rendered once, not per request: the names are
-// Intl's own (letters, digits, "/", "_", "-", "+"), nothing to escape.
+// the zones this Node knows offered as suggestions (437 names on Node 20, current ones such as
+// Asia/Kolkata beside the old ones its ICU lists; about 13 KB, only on the pages with such a
+// field). The suggestions are rendered once, not per request: the names are letters, digits,
+// "/", "_", "-", "+", nothing to escape.
 
-const ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
+const ZONES = ['UTC', ...ZONE_NAMES.filter((z) => z !== 'UTC')];
 const OPTIONS = raw(ZONES.map((z) => `<option value="${z}"></option>`).join(''));
 
 /**

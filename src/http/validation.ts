@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { ApiError } from './errors.ts';
 import { MAX_DETAILS, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import { isUuid } from '../db/ids.ts';
-import { canonicalZone, isTimeZone } from '../local-time.ts';
+import { canonicalZone, isZoneName } from '../local-time.ts';
 import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, parseLabel, UNADDRESSABLE_NAME, unaddressableName } from '../nodes/model.ts';
 
 /** An object's entry that is absent: valibot says `Invalid key: Expected "url" but received undefined`. */
@@ -354,11 +354,14 @@ export const LabelFilter = v.pipe(
 /** An email address as a channel or a user carries it. */
 export const Email = v.pipe(v.string('must be a string'), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));
 
-/** An IANA time zone name, kept as Intl spells it (`europe/berlin` → Europe/Berlin). */
+/**
+ * UTC or an IANA Area/Location name (isZoneName: no abbreviations, which name other zones), kept
+ * as listed (`europe/berlin` → Europe/Berlin, Asia/Kolkata as typed).
+ */
 export const TimeZone = v.pipe(
   v.string('must be a string'),
   v.maxLength(64, 'must be at most 64 characters'),
-  v.check(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  v.check(isZoneName, 'must be UTC or an IANA time zone: use an IANA name such as America/New_York, not an abbreviation such as EST'),
   v.transform(canonicalZone),
 );
 

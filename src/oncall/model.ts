@@ -77,6 +77,18 @@ export const HOLDER_WORDS: Readonly<Record<HolderKind, readonly [one: string, ma
 };
 
 /**
+ * How a refused deletion of a person says what holds them, each kind by what it does with them:
+ * "on call through schedule …" would say a person in a rotation is on call now, which they may not
+ * be (an admin of 40 people reads it as a page going out).
+ */
+export const USER_HOLDER_WORDS: Readonly<Record<HolderKind, readonly [one: string, many: string]>> = {
+  ...HOLDER_WORDS,
+  policy: ['is named on escalation policy', 'is named on escalation policies'],
+  schedule: ['is in the rotation of schedule', 'is in the rotation of schedules'],
+  override: ['has an override of schedule', 'has overrides of schedules'],
+};
+
+/**
  * A deletion refused because other things still hold what it would delete. The message is the
  * API's (names with ids); `heldBy` carries the same things by kind, so the console can link each
  * one to its page instead of quoting ids.
@@ -92,12 +104,12 @@ export class InUse extends Refusal {
 
 /**
  * The refusal of a deletion while anything in `groups` names it, its message `say`ing what does
- * (`escalation policy "p" (id) and user "u" (id)`); undefined when nothing does.
+ * (`escalation policy "p" (id) and user "u" (id)`, each kind in `words`); undefined when nothing does.
  */
-export function inUse(groups: HeldBy[], say: (by: string) => string): InUse | undefined {
+export function inUse(groups: HeldBy[], say: (by: string) => string, words = HOLDER_WORDS): InUse | undefined {
   const held = groups.filter((g) => g.list.length > 0);
   if (held.length === 0) return undefined;
-  const by = held.map(({ kind, list }) => `${HOLDER_WORDS[kind][list.length === 1 ? 0 : 1]} ${list.map((x) => `"${x.name}" (${x.id})`).join(', ')}`);
+  const by = held.map(({ kind, list }) => `${words[kind][list.length === 1 ? 0 : 1]} ${list.map((x) => `"${x.name}" (${x.id})`).join(', ')}`);
   return new InUse(say(by.join(' and ')), held);
 }
 

@@ -360,6 +360,40 @@ export function shifts(schedule: Schedule, from: Date, to: Date): Shift[] {
   return out;
 }
 
+// ─── Until when ─────────────────────────────────────────────────────────────────────────────────
+
+/** How far ahead the end of a shift is looked for: a quarter, the shifts API's longest range. */
+export const UNTIL_HORIZON_MS = 93 * DAY;
+// Most shifts end within a day or a week: the timeline is drawn that far first, a quarter only when
+// they do not (a one-person layer, a P1M rotation), so a page of policies stays a few hundred pieces.
+const UNTIL_STEPS = [DAY, 7 * DAY, UNTIL_HORIZON_MS];
+
+/** Who is on call, and the instant they stop being on call (null: not within UNTIL_HORIZON_MS). */
+export interface OnCallUntil {
+  user_id: string;
+  until: Date | null;
+}
+
+/**
+ * Who is on call at `at` (as onCallAt), each until the end of their unbroken run on the timeline:
+ * one person's shifts from two layers back to back, or an override and then their own shift, are
+ * one run. `schedule` holds the overrides that overlap [at, at + UNTIL_HORIZON_MS).
+ */
+export function onCallUntil(schedule: Schedule, at: Date): OnCallUntil[] {
+  const t = at.getTime();
+  const [user] = onCallAt(schedule, at);
+  if (user === undefined) return [];
+  for (const step of UNTIL_STEPS) {
+    let end = t;
+    for (const s of shifts(schedule, at, new Date(t + step))) {
+      if (s.user_id !== user || s.starts_at.getTime() !== end) break;
+      end = s.ends_at.getTime();
+    }
+    if (end < t + step) return [{ user_id: user, until: new Date(end) }];
+  }
+  return [{ user_id: user, until: null }];
+}
+
 // ─── Validation ─────────────────────────────────────────────────────────────────────────────────
 
 export interface FieldError {

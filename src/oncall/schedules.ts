@@ -17,15 +17,16 @@ import {
   type EmailSetup,
   type LevelRecipients,
   type NewSchedule,
+  type PagedUser,
   type OverrideRow,
   type PolicyLevel,
   type PolicyRow,
   type SchedulePatch,
   type ScheduleRow,
 } from './model.ts';
-import { onCallAt, shifts, validateOverride, validateSchedule, type Layer, type Schedule, type Shift } from './schedule.ts';
+import { onCallAt, onCallUntil, shifts, UNTIL_HORIZON_MS, validateOverride, validateSchedule, type Layer, type OnCallUntil, type Schedule, type Shift } from './schedule.ts';
 import { policiesNaming } from './store.ts';
-import { contactsOf } from './store-users.ts';
+import { contactsOf, userNames } from './store-users.ts';
 import * as store from './store-schedules.ts';
 
 /** The rules the types cannot say (validateSchedule), and every user the layers name exists (locked until commit). */
@@ -119,11 +120,6 @@ async function withOverrides(sql: Queryable, schedule: ScheduleRow, from: Date, 
   return asSchedule(schedule, overrides.get(schedule.id) ?? []);
 }
 
-/** Who is on call at `at`. */
-export async function onCall(sql: Queryable, schedule: ScheduleRow, at: Date): Promise<string[]> {
-  return onCallAt(await withOverrides(sql, schedule, at, new Date(at.getTime() + 1)), at);
-}
-
 /** The on-call timeline within [from, to). */
 export async function shiftsOf(sql: Queryable, schedule: ScheduleRow, from: Date, to: Date): Promise<Shift[]> {
   return shifts(await withOverrides(sql, schedule, from, to), from, to);
@@ -135,9 +131,65 @@ export async function shiftsOf(sql: Queryable, schedule: ScheduleRow, from: Date
  * longer exists is absent.
  */
 export async function schedulesAt(sql: Queryable, ids: string[], at: Date): Promise<Map<string, Schedule>> {
+  return schedulesDuring(sql, ids, at, new Date(at.getTime() + 1));
+}
+
+/** These schedules with the overrides that overlap [from, to); two queries, a deleted one absent. */
+async function schedulesDuring(sql: Queryable, ids: string[], from: Date, to: Date): Promise<Map<string, Schedule>> {
   const rows = await store.getSchedules(sql, ids);
-  const overrides = await store.overridesDuring(sql, [...rows.keys()], at, new Date(at.getTime() + 1));
+  const overrides = await store.overridesDuring(sql, [...rows.keys()], from, to);
   return new Map([...rows].map(([id, row]) => [id, asSchedule(row, overrides.get(id) ?? [])]));
+}
+
+/** These schedules as onCallUntil reads them at `at`: with the overrides of the span it looks ahead. */
+const schedulesAhead = (sql: Queryable, ids: string[], at: Date) => schedulesDuring(sql, ids, at, new Date(at.getTime() + UNTIL_HORIZON_MS));
+
+/** A person on call, by name (null: deleted since), and until when (see onCallUntil). */
+export interface NamedOnCall extends OnCallUntil {
+  name: string | null;
+}
+
+/** Who the schedule has on call at `at`, by name and until when. Three queries. */
+export async function onCallThrough(sql: Queryable, schedule: ScheduleRow, at: Date): Promise<NamedOnCall[]> {
+  const asked = (await schedulesAhead(sql, [schedule.id], at)).get(schedule.id);
+  const onCall = asked ? onCallUntil(asked, at) : [];
+  const names = await userNames(sql, onCall.map((o) => o.user_id));
+  return onCall.map((o) => ({ ...o, name: names.get(o.user_id) ?? null }));
+}
+
+/** A person a level would page now: named on it (until null: whenever it fires) or on call in a schedule it names. */
+export type PagedNow = PagedUser & { name: string | null; until: Date | null };
+
+/** What a level would do if it fired at that moment. */
+export interface LevelNow {
+  after_seconds: number;
+  channel_ids: string[];
+  users: PagedNow[];
+  /** Schedules the level names that have nobody on call then. */
+  empty_schedule_ids: string[];
+  /** False: the level would be recorded as reaching nobody, and the next one fire at once (reachesAnyone). */
+  reaches_anyone: boolean;
+}
+
+/**
+ * Whom each level of the policy would page if it fired at `at`, by the rules the escalation
+ * handler pages by (levelRecipients, reachesAnyone): each person by name, and one put on by a
+ * schedule with when they stop being on call there. Four queries at most, however many levels.
+ */
+export async function policyAt(sql: Queryable, policy: PolicyRow, at: Date, email: EmailSetup): Promise<LevelNow[]> {
+  const schedules = await schedulesAhead(sql, [...new Set(policy.levels.flatMap((l) => l.schedule_ids ?? []))], at);
+  const recipients = policy.levels.map((l) => levelRecipients(l, schedules, at));
+  const { channelTypes, people } = await directoryOf(sql, recipients, email);
+  const until = new Map([...schedules].map(([id, s]) => [id, onCallUntil(s, at)]));
+  return policy.levels.map((level, i) => {
+    const r = recipients[i]!;
+    const users = r.users.map((u) => ({
+      ...u,
+      name: people.get(u.user_id)?.name ?? null,
+      until: u.schedule_id === undefined ? null : (until.get(u.schedule_id)?.find((o) => o.user_id === u.user_id)?.until ?? null),
+    }));
+    return { after_seconds: level.after_seconds, channel_ids: r.channel_ids, users, empty_schedule_ids: r.empty_schedule_ids, reaches_anyone: reachesAnyone(r, channelTypes, people, email) };
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
 import { notFound, Refusal, validationFailed } from '../errors.ts';
-import { inUse, missingIds, type NewUser, type UserPatch, type UserRow } from './model.ts';
+import { inUse, missingIds, USER_HOLDER_WORDS, type NewUser, type UserPatch, type UserRow } from './model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from './store.ts';
 import { schedulesNamingUser, schedulesWithOverridesFor } from './store-schedules.ts';
@@ -77,7 +77,8 @@ export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting
         { kind: 'schedule', list: await schedulesNamingUser(tx, id) },
         { kind: 'override', list: await schedulesWithOverridesFor(tx, id, now) },
       ],
-      (by) => `The user is on call through ${by}; take them out first.`,
+      (by) => `The user ${by}; take them out first.`,
+      USER_HOLDER_WORDS,
     );
     if (used) throw used;
     const held = await holdingIncidents(tx, 'user', id);

@@ -171,7 +171,7 @@ describe('people and schedules in the console, in a browser', () => {
     await page.getByRole('button', { name: 'Delete Alice Example' }).click();
     // Refused on a page of its own, the schedule that holds her a link to it, no id in the words.
     await page.getByRole('heading', { name: 'Alice Example was not deleted' }).waitFor();
-    assert.match(await page.locator('.signin p').first().innerText(), /^Alice Example is still on call through (.* and )?schedule Primary — take them out there first\.$/);
+    assert.match(await page.locator('.signin p').first().innerText(), /^Alice Example (.* and )?is in the rotation of schedule Primary — take them out there first\.$/);
     assert.equal(await page.locator('.signin p').first().getByRole('link', { name: 'Primary' }).getAttribute('href'), `/schedules/${ids.schedule}`);
     if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'delref-person-refused.png') });
     assert.equal(((await api('GET', '/v1/users')).items as unknown[]).length, 2);

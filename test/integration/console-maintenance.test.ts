@@ -255,7 +255,7 @@ describe('console: a maintenance window typed on a zone\'s clock', () => {
   it('refuses a zone that is none under its field', async () => {
     const res = await send({ nodes: 'db-20', time_zone: 'Europe/Atlantis', reason: 'atlantis' });
     assert.equal(res.status, 400);
-    assert.match(await res.text(), /<p class="error" id="time_zone-error">must be an IANA time zone such as Europe\/Berlin<\/p>/);
+    assert.match(await res.text(), /<p class="error" id="time_zone-error">must be UTC or an IANA time zone: use an IANA name such as America\/New_York, not an abbreviation such as EST<\/p>/);
   });
 
   it('starts a window whose From is already past when it is created: the pre-filled minute, or a time typed earlier', async () => {

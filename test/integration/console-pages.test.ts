@@ -513,6 +513,53 @@ describe('console pages', () => {
     assert.equal((await h.admin('POST', '/v1/nodes', { name: 'm'.repeat(max + 1) })).status, 400);
   });
 
+  it('offers current zone names, refuses an abbreviation at the field, and keeps Asia/Kolkata as typed', async () => {
+    const list = (await get('/users')).html;
+    for (const zone of ['Asia/Kolkata', 'Europe/Kyiv', 'America/New_York']) assert.ok(list.includes(`<option value="${zone}"></option>`), zone);
+    const send = async (zone: string) => {
+      const body = formOf(list, '/users');
+      body.set('name', `Zone ${zone}`);
+      body.set('email', `zone-${zone.replace('/', '-').toLowerCase()}@example.com`);
+      body.set('time_zone', zone);
+      return h.app.request('/users', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    };
+    const refused = await send('EST');
+    assert.equal(refused.status, 400);
+    assert.match(unescapeHtml(await refused.text()), /use an IANA name such as America\/New_York/);
+    assert.equal((await h.sql`select count(*) from users where name = 'Zone EST'`)[0]!.count, '0');
+    assert.equal((await send('Asia/Kolkata')).status, 303);
+    assert.deepEqual([...(await h.sql`select time_zone from users where name = 'Zone Asia/Kolkata'`)], [{ time_zone: 'Asia/Kolkata' }]);
+  });
+
+  it("says per level whom a policy would page now, until when on the schedule's clock, and which level reaches nobody now", async () => {
+    const hook = (await (await h.admin('POST', '/v1/channels', { name: 'ana-push', type: 'webhook', config: { url: 'https://push.example.com/ana' } })).json()) as { id: string };
+    const ana = (await (await h.admin('POST', '/v1/users', { name: 'Ana Okafor', email: 'ana.okafor@example.com', channel_ids: [hook.id] })).json()) as { id: string };
+    const bo = (await (await h.admin('POST', '/v1/users', { name: 'Bo Lind', email: 'bo.lind@example.com', time_zone: 'Europe/Berlin' })).json()) as { id: string };
+    // Weeks from Monday 2026-11-16 09:00 in New York: Ana's runs to Monday the 23rd, 09:00 there.
+    const ny = (await (await h.admin('POST', '/v1/schedules', { name: 'NY rota', time_zone: 'America/New_York', layers: [{ name: 'w', user_ids: [ana.id, bo.id], starts_at: '2026-11-16T14:00:00Z', rotation: 'P1W' }] })).json()) as { id: string };
+    const office = (await (await h.admin('POST', '/v1/schedules', {
+      name: 'Berlin office',
+      time_zone: 'Europe/Berlin',
+      layers: [{ name: 'desk', user_ids: [bo.id], starts_at: '2026-11-16T08:00:00Z', rotation: 'P1W', restrictions: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] }],
+    })).json()) as { id: string };
+    const levels = [
+      { after_seconds: 0, schedule_ids: [ny.id] },
+      { after_seconds: 300, schedule_ids: [office.id] },
+      { after_seconds: 600, user_ids: [ana.id] },
+    ];
+    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'three zones', levels })).json()) as { id: string };
+    const html = (await get(`/policies/${policy.id}`)).html;
+    const now = html.slice(html.indexOf('<ol class="plain" id="levels-now">'), html.indexOf('</ol>', html.indexOf('id="levels-now"')));
+    const items = now.split('<li>').slice(1);
+    assert.equal(items.length, 3, now);
+    // Saturday 10:00 UTC: Ana's week in New York, nobody at the Berlin office, Ana named outright.
+    assert.match(items[0]!, new RegExp(`now: <a href="/users/${ana.id}">Ana Okafor</a> \\(NY rota, until Mon 09:00 America/New_York\\)`));
+    assert.doesNotMatch(items[0]!, /reaches nobody/);
+    assert.match(items[1]!, /nobody on call in Berlin office/);
+    assert.match(items[1]!, /reaches nobody now — the next level fires at once/);
+    assert.match(items[2]!, new RegExp(`now: <a href="/users/${ana.id}">Ana Okafor</a></li>`));
+  });
+
   it('saves a policy from its page as it was, people and schedules included', async () => {
     const channel = (await (await h.admin('POST', '/v1/channels', { name: 'pager', type: 'email', config: { to: ['p@example.com'] } })).json()) as { id: string };
     const carol = (await (await h.admin('POST', '/v1/users', { name: 'Carol', email: 'carol@example.com' })).json()) as { id: string };

@@ -590,6 +590,7 @@ describe('the OpenAPI document', () => {
     assert.equal((await call('GET', '/v1/schedules/{id}/shifts', { id: schedule.id, query: `from=${START}&to=${hourLater}` })).items[0].layer, 'override');
     await call('DELETE', '/v1/schedules/{id}/overrides/{override_id}', { id: schedule.id, path: { override_id: override.id } });
     const people = await call('POST', '/v1/escalation-policies', { json: { name: 'people', levels: [{ after_seconds: 0, schedule_ids: [schedule.id], user_ids: [user.id] }] } });
+    assert.deepEqual((await call('GET', '/v1/escalation-policies/{id}/on-call', { id: people.id })).levels[0].user_ids, [user.id]);
     await call('DELETE', '/v1/users/{id}', { id: user.id }); // 409: the policy and the schedule name the user
     await call('DELETE', '/v1/schedules/{id}', { id: schedule.id }); // 409: the policy names it
     await call('DELETE', '/v1/escalation-policies/{id}', { id: people.id });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EscalationPolicy, List, OnCall, Override, Schedule, Shift, User } from '../../src/api/shapes.ts';
+import type { EscalationPolicy, List, OnCall, Override, PolicyOnCall, Schedule, Shift, User } from '../../src/api/shapes.ts';
 import { insertSchedule } from '../../src/oncall/store-schedules.ts';
 import { lockExisting } from '../../src/db/named-rows.ts';
 import { ADMIN_TOKEN, START, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
@@ -99,16 +99,21 @@ describe('users', () => {
   it('refuses (409) to delete a user a policy, a schedule or an override that has not ended names; deletes one nothing names', async () => {
     const hana = await createUser({ name: 'Hana', email: 'hana@example.com' });
     const policy = await expectJson<EscalationPolicy>(await h.admin('POST', '/v1/escalation-policies', { name: 'names-hana', levels: [{ after_seconds: 0, user_ids: [hana.id] }] }), 201);
-    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /escalation policy "names-hana"/);
+    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /^The user is named on escalation policy "names-hana"/);
     assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${policy.id}`)).status, 204);
 
     const schedule = await createSchedule(daily('hana-rota', [hana.id]));
-    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /schedule "hana-rota"/);
+    // In the rotation, not on call now (Ivan is first): the refusal says which.
     const other = await createUser({ name: 'Ivan', email: 'ivan@example.com' });
+    await expectJson(await h.admin('PATCH', `/v1/schedules/${schedule.id}`, { layers: [{ name: 'primary', user_ids: [other.id, hana.id], starts_at: START, rotation: 'P1D' }] }), 200);
+    assert.equal(
+      (await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message,
+      `The user is in the rotation of schedule "hana-rota" (${schedule.id}); take them out first.`,
+    );
     await expectJson(await h.admin('PATCH', `/v1/schedules/${schedule.id}`, { layers: [{ name: 'primary', user_ids: [other.id], starts_at: START, rotation: 'P1D' }] }), 200);
 
     await expectJson(await h.admin('POST', `/v1/schedules/${schedule.id}/overrides`, { user_id: hana.id, starts_at: at(HOUR), ends_at: at(2 * HOUR) }), 201);
-    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /override of schedule "hana-rota"/);
+    assert.match((await expectError(await h.rejected(() => h.admin('DELETE', `/v1/users/${hana.id}`)), 409, 'conflict')).message, /^The user has an override of schedule "hana-rota"/);
     // Once the override has ended it no longer holds the user, and goes with them.
     h.clock.set(at(2 * HOUR));
     assert.equal((await h.admin('DELETE', `/v1/users/${hana.id}`)).status, 204);
@@ -157,7 +162,7 @@ describe('schedules', () => {
 
     // START is Saturday 2026-11-21 10:00 UTC (11:00 in Berlin): the office layer has Ben on top.
     const now = await expectJson<OnCall>(await h.req('GET', `/v1/schedules/${s.id}/on-call`, { token: keys.read }), 200);
-    assert.deepEqual(now, { at: START, user_ids: [ben.id] });
+    assert.deepEqual(now, { at: START, user_ids: [ben.id], users: [{ id: ben.id, name: 'Ben', until: at(6 * HOUR) }] }, 'Ben until the office layer closes at 17:00 in Berlin');
     const evening = await expectJson<OnCall>(await h.req('GET', `/v1/schedules/primary/on-call?at=${at(7 * HOUR)}`, { token: keys.read }), 200);
     assert.deepEqual(evening.user_ids, [ana.id], '18:00 in Berlin: the office layer has closed and the rota shows through');
 
@@ -210,7 +215,8 @@ describe('schedules', () => {
       [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, user_ids: [ana.id, unknown] }] }, ['layers.0.user_ids.1']],
       [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, starts_at: 'monday' }] }, ['layers.0.starts_at']],
       [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, restrictions: [{ days: ['funday'], from: '09:00', to: '17:00' }] }] }, ['layers.0.restrictions.0.days.0']],
-      [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, restrictions: [{ days: ['mon'], from: '9am', to: '24:00' }] }] }, ['layers.0.restrictions.0.from', 'layers.0.restrictions.0.to']],
+      [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, restrictions: [{ days: ['mon'], from: '9am', to: '24:01' }] }] }, ['layers.0.restrictions.0.from', 'layers.0.restrictions.0.to']],
+      [{ name: 'x', time_zone: 'UTC', layers: [{ ...layer, restrictions: [{ days: ['mon'], from: '24:00', to: '09:00' }] }] }, ['layers.0.restrictions.0.from']],
     ];
     for (const [json, fields] of cases) await expectInvalid(await h.rejected(() => h.admin('POST', '/v1/schedules', json)), fields);
 
@@ -222,6 +228,82 @@ describe('schedules', () => {
     await expectInvalid(await h.req('GET', `/v1/schedules/${s.id}/shifts?from=${at(HOUR)}&to=${START}`, { token: ADMIN_TOKEN }), ['to']);
     await expectInvalid(await h.req('GET', `/v1/schedules/${s.id}/shifts?from=${START}&to=${at(94 * 24 * HOUR)}`, { token: ADMIN_TOKEN }), ['to']);
     await expectInvalid(await h.req('GET', `/v1/schedules/${s.id}/on-call?at=noon`, { token: ADMIN_TOKEN }), ['at']);
+  });
+
+  it('refuses a zone abbreviation (400 with a hint), keeps an IANA name as typed, and still reads a zone kept before', async () => {
+    const layer = { name: 'p', user_ids: [ana.id], starts_at: START, rotation: 'P1D' };
+    // Intl reads each as another zone: EST is America/Panama (no DST), BST Asia/Dhaka, CET Europe/Brussels, IST Asia/Calcutta.
+    for (const zone of ['EST', 'BST', 'CET', 'IST']) {
+      const err = await expectInvalid(await h.rejected(() => h.admin('POST', '/v1/schedules', { name: `rota ${zone}`, time_zone: zone, layers: [layer] })), ['time_zone']);
+      assert.match(err.details![0]!.message, /use an IANA name such as America\/New_York/);
+      await expectInvalid(await h.rejected(() => h.admin('POST', '/v1/users', { name: zone, email: `${zone}@example.com`, time_zone: zone })), ['time_zone']);
+    }
+    assert.equal((await createSchedule({ name: 'kolkata', time_zone: 'Asia/Kolkata', layers: [layer] })).time_zone, 'Asia/Kolkata');
+    assert.equal((await createUser({ name: 'Priya', email: 'priya@example.com', time_zone: 'asia/kolkata' })).time_zone, 'Asia/Kolkata');
+    assert.equal((await createSchedule({ name: 'kyiv', time_zone: 'Europe/Kyiv', layers: [layer] })).time_zone, 'Europe/Kyiv');
+
+    // A row kept with an abbreviation before is still read, and changed in its other fields.
+    const kept = await insertSchedule(h.sql, { name: 'kept-est', time_zone: 'EST', layers: [{ ...layer, starts_at: new Date(START) }] }, h.clock.now());
+    assert.deepEqual((await expectJson<OnCall>(await h.admin('GET', `/v1/schedules/${kept.id}/on-call`), 200)).user_ids, [ana.id]);
+    assert.equal((await expectJson<Schedule>(await h.admin('PATCH', `/v1/schedules/${kept.id}`, { name: 'kept-est-2' }), 200)).time_zone, 'EST');
+    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/schedules/${kept.id}`, { time_zone: 'EST' })), ['time_zone']);
+  });
+
+  it('on-call answers name each person and until when, for a schedule and for each level of a policy', async () => {
+    const s = await createSchedule(daily('until-rota', [ana.id, ben.id]));
+    const who = async (t: string) => expectJson<OnCall>(await h.admin('GET', `/v1/schedules/${s.id}/on-call?at=${t}`), 200);
+    assert.deepEqual(await who(START), { at: START, user_ids: [ana.id], users: [{ id: ana.id, name: 'Ana', until: at(24 * HOUR) }] });
+    // Ben covers Ana's last two hours: her run ends at the override, his with it.
+    await expectJson(await h.admin('POST', `/v1/schedules/${s.id}/overrides`, { user_id: ben.id, starts_at: at(22 * HOUR), ends_at: at(24 * HOUR) }), 201);
+    assert.deepEqual((await who(START)).users, [{ id: ana.id, name: 'Ana', until: at(22 * HOUR) }]);
+    assert.deepEqual((await who(at(23 * HOUR))).users, [{ id: ben.id, name: 'Ben', until: at(48 * HOUR) }], 'the override, then his own day: one run');
+    const alone = await createSchedule(daily('alone-rota', [ana.id]));
+    assert.deepEqual((await expectJson<OnCall>(await h.admin('GET', `/v1/schedules/${alone.id}/on-call`), 200)).users, [{ id: ana.id, name: 'Ana', until: null }], 'no hand-off within 93 days');
+
+    // The harness has no SMTP_URL: Ana and Ben, reached only by email, count as reaching nobody; Cleo has a webhook of her own.
+    const cleo = await createUser({ name: 'Cleo', email: 'cleo@example.com', channel_ids: [hook] });
+    // Saturday 11:00 in Berlin: a weekday office rota has nobody.
+    const office = await createSchedule({ name: 'until-office', time_zone: 'Europe/Berlin', layers: [{ name: 'desk', user_ids: [ben.id], starts_at: START, rotation: 'P1W', restrictions: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] }] });
+    const p = await expectJson<EscalationPolicy>(
+      await h.admin('POST', '/v1/escalation-policies', {
+        name: 'until-policy',
+        levels: [
+          { after_seconds: 0, schedule_ids: [s.id], user_ids: [cleo.id] },
+          { after_seconds: 300, schedule_ids: [office.id] },
+          { after_seconds: 600, channel_ids: [hook] },
+        ],
+      }),
+      201,
+    );
+    const levels = (await expectJson<PolicyOnCall>(await h.req('GET', `/v1/escalation-policies/${p.id}/on-call?at=${START}`, { token: keys.read }), 200)).levels;
+    assert.deepEqual(levels[0], {
+      after_seconds: 0,
+      channel_ids: [],
+      user_ids: [cleo.id, ana.id],
+      users: [
+        { id: cleo.id, name: 'Cleo', until: null, schedule_id: null },
+        { id: ana.id, name: 'Ana', until: at(22 * HOUR), schedule_id: s.id },
+      ],
+      empty_schedule_ids: [],
+      reaches_anyone: true,
+    });
+    assert.deepEqual(levels[1], { after_seconds: 300, channel_ids: [], user_ids: [], users: [], empty_schedule_ids: [office.id], reaches_anyone: false });
+    assert.deepEqual([levels[2]!.channel_ids, levels[2]!.reaches_anyone], [[hook], true]);
+    // Monday 09:00 in Berlin the office rota has Ben until 17:00.
+    const monday = '2026-11-23T08:00:00.000Z';
+    const later = (await expectJson<PolicyOnCall>(await h.admin('GET', `/v1/escalation-policies/${p.id}/on-call?at=${monday}`), 200)).levels[1]!;
+    assert.deepEqual([later.users, later.empty_schedule_ids, later.reaches_anyone], [[{ id: ben.id, name: 'Ben', until: '2026-11-23T16:00:00.000Z', schedule_id: office.id }], [], false]);
+    await expectInvalid(await h.admin('GET', `/v1/escalation-policies/${p.id}/on-call?at=noon`), ['at']);
+    await expectError(await h.admin('GET', `/v1/escalation-policies/${unknown}/on-call`), 404, 'not_found');
+    assert.equal((await h.admin('DELETE', `/v1/escalation-policies/${p.id}`)).status, 204);
+  });
+
+  it('takes 24:00 as the end of a window, kept as 00:00: 18:00–24:00 ends at midnight', async () => {
+    const s = await createSchedule({ name: 'evenings', time_zone: 'Europe/Berlin', layers: [{ name: 'late', user_ids: [ana.id], starts_at: START, rotation: 'P1D', restrictions: [{ days: ['sat'], from: '18:00', to: '24:00' }] }] });
+    assert.deepEqual(s.layers[0]!.restrictions, [{ days: ['sat'], from: '18:00', to: '00:00' }]);
+    const shifts = await expectJson<List<Shift>>(await h.admin('GET', `/v1/schedules/${s.id}/shifts?from=${START}&to=${at(24 * HOUR)}`), 200);
+    // Saturday 18:00 to Sunday 00:00 in Berlin: 17:00 to 23:00 UTC.
+    assert.deepEqual(shifts.items.map((x) => [x.starts_at, x.ends_at]), [[at(7 * HOUR), at(13 * HOUR)]]);
   });
 
   it('409 for a taken name; 404 for an unknown schedule or override', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IANAZone } from 'luxon';
-import { canonicalZone, fromLocal, isTimeZone, localHighWater, offsetAt, showings, toLocal, zonedTime, type ClockWords } from '../../src/local-time.ts';
+import { canonicalZone, fromLocal, isTimeZone, isZoneName, localHighWater, offsetAt, showings, toLocal, zonedTime, ZONE_NAMES, type ClockWords } from '../../src/local-time.ts';
 
 const HOUR = 3_600_000;
 const z = (iso: string) => Date.parse(iso);
@@ -142,6 +142,29 @@ describe('local time: the name a zone is kept by', () => {
   it('spells other zones as Intl does', () => {
     assert.equal(canonicalZone('europe/berlin'), 'Europe/Berlin');
     assert.equal(canonicalZone('UTC'), 'UTC');
+  });
+
+  it('keeps a current IANA name as typed, not as the older name Intl resolves it to', () => {
+    assert.equal(canonicalZone('Asia/Kolkata'), 'Asia/Kolkata');
+    assert.equal(canonicalZone('asia/kolkata'), 'Asia/Kolkata');
+    assert.equal(canonicalZone('Europe/Kyiv'), 'Europe/Kyiv');
+    assert.equal(canonicalZone('Asia/Calcutta'), 'Asia/Calcutta', 'the old name typed is kept too');
+    assert.ok(ZONE_NAMES.includes('Asia/Kolkata') && ZONE_NAMES.includes('Europe/Kyiv') && ZONE_NAMES.includes('Asia/Calcutta'));
+  });
+});
+
+describe('local time: the zones a person may type', () => {
+  it('takes UTC and IANA Area/Location names, in any case', () => {
+    for (const zone of ['UTC', 'utc', 'Etc/UTC', 'America/New_York', 'america/new_york', 'Asia/Kolkata', 'Etc/GMT+5', 'US/Eastern']) assert.equal(isZoneName(zone), true, zone);
+  });
+
+  it('refuses abbreviations and names without an area, which Intl turns into other zones', () => {
+    // Intl reads each of these, as some zone other than the one meant.
+    for (const zone of ['EST', 'BST', 'CET', 'IST', 'GMT', 'PST8PDT', 'SystemV/EST5']) {
+      assert.equal(isTimeZone(zone), true, `${zone} is read`);
+      assert.equal(isZoneName(zone), false, `${zone} is not taken`);
+    }
+    for (const zone of ['', '/', 'Mars/Olympus_Mons', 'America/New York']) assert.equal(isZoneName(zone), false, zone);
   });
 });
 

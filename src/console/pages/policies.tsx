@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { listChannels } from '../../channels/store.ts';
@@ -11,13 +12,13 @@ import { MAX_LEVELS, type PolicyLevel, type PolicyRow } from '../../oncall/model
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
-import { policiesPagingNobody } from '../../oncall/schedules.ts';
+import { policiesPagingNobody, policyAt, type LevelNow, type PagedNow } from '../../oncall/schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
 import { deletedNames } from '../../audit/service.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { Back, Outcome, Table, createdOrSaved } from '../components.tsx';
 import { chrome } from '../context.ts';
-import { duration } from '../format.ts';
+import { duration, weekdayAt } from '../format.ts';
 import { all, integer, placeProblems, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { LevelsWithoutEmail, levelsWithoutEmail } from '../email-reach.tsx';
@@ -40,11 +41,11 @@ const MIN_IN_VIEW = 2;
 /** Policies and channels are a handful each; one page of each is all a console needs to show. */
 const LIST_LIMIT = 500;
 
-/** Who a level can page: channels, people and schedules, each by id and name. */
+/** Who a level can page: channels, people and schedules, each by id and name (a schedule with its zone). */
 interface Pageable {
   channels: Array<{ id: string; name: string }>;
   users: Array<{ id: string; name: string }>;
-  schedules: Array<{ id: string; name: string }>;
+  schedules: Array<{ id: string; name: string; time_zone: string }>;
 }
 
 const KINDS = [
@@ -69,6 +70,54 @@ function LevelsText(p: { policy: PolicyRow; who: Pageable }) {
       ))}
       {p.policy.repeat ? <span class="sub">then {p.policy.repeat} more {p.policy.repeat === 1 ? 'round' : 'rounds'}</span> : null}
     </span>
+  );
+}
+
+/** `a`, `a, b`: pieces of text and links, comma-separated. */
+const commas = (items: Child[]): Child[] => items.flatMap((item, i) => (i === 0 ? [item] : [', ', item]));
+
+/**
+ * Whom each level would page if it fired now (policyAt): "now: Ana Okafor (Primary, until Mon 09:00
+ * Europe/Berlin), ops-mail", a hand-off on its schedule's clock; a level that reaches nobody says
+ * so, for the next one then fires at once (an office-hours rota at night, or only email without
+ * SMTP_URL).
+ */
+function LevelsNow(p: { levels: LevelNow[]; who: Pageable; now: Date }) {
+  const channels = new Map(p.who.channels.map((x) => [x.id, x.name]));
+  const schedules = new Map(p.who.schedules.map((x) => [x.id, x]));
+  const scheduleName = (id: string) => schedules.get(id)?.name ?? 'a deleted schedule';
+  const person = (u: PagedNow) => {
+    const link = <a href={`/users/${u.user_id}`}>{u.name ?? 'a deleted user'}</a>;
+    if (u.schedule_id === undefined) return link;
+    const zone = schedules.get(u.schedule_id)?.time_zone ?? 'UTC';
+    const until = u.until === null ? 'no hand-off within 93 days' : `until ${weekdayAt(u.until, p.now, zone)} ${zone}`;
+    return (
+      <>
+        {link} ({scheduleName(u.schedule_id)}, {until})
+      </>
+    );
+  };
+  return (
+    <ol class="plain" id="levels-now">
+      {p.levels.map((l, i) => (
+        <li>
+          <b>Level {i + 1}</b> <span class="muted">({i === 0 ? 'at once' : `after ${duration(l.after_seconds * 1000)}`})</span> — now:{' '}
+          {commas([
+            ...l.users.map(person),
+            ...l.channel_ids.map((id) => <a href={`/channels/${id}`}>{channels.get(id) ?? 'a deleted channel'}</a>),
+            ...l.empty_schedule_ids.map((id) => <span class="muted">nobody on call in {scheduleName(id)}</span>),
+          ])}
+          {l.reaches_anyone ? null : (
+            <>
+              {' '}
+              <span class="tag tag-nobody" title="Nobody is on call in its schedules, and nothing it names can take a message (by email nothing can while SMTP_URL is unset)">
+                reaches nobody now — the next level fires at once
+              </span>
+            </>
+          )}
+        </li>
+      ))}
+    </ol>
   );
 }
 
@@ -221,7 +270,7 @@ function policyOf(form: Form) {
 async function pageable(deps: AppDeps): Promise<Pageable> {
   const [channels, users, schedules] = await Promise.all([listChannels(deps.sql, undefined, LIST_LIMIT), listUsers(deps.sql, undefined, LIST_LIMIT), listSchedules(deps.sql, undefined, LIST_LIMIT)]);
   const pick = (rows: Array<{ id: string; name: string }>) => rows.map(({ id, name }) => ({ id, name }));
-  return { channels: pick(channels), users: pick(users), schedules: pick(schedules) };
+  return { channels: pick(channels), users: pick(users), schedules: schedules.map(({ id, name, time_zone }) => ({ id, name, time_zone })) };
 }
 
 export function policyRoutes(deps: AppDeps, guards: Guards) {
@@ -278,7 +327,8 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   };
 
   const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; placed?: Placed; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
-    const [frame, who, withoutEmail] = await Promise.all([chrome(c, deps), pageable(deps), levelsWithoutEmail(deps, policy)]);
+    const now = deps.clock.now();
+    const [frame, who, withoutEmail, levelsNow] = await Promise.all([chrome(c, deps), pageable(deps), levelsWithoutEmail(deps, policy), policyAt(deps.sql, policy, now, deps.transports?.email.configured)]);
     return html(
       c,
       <Page title={policy.name} chrome={frame} section="policies">
@@ -288,6 +338,10 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
         <LevelsWithoutEmail warnings={withoutEmail} />
         <div class="panel">
           <LevelsText policy={policy} who={who} />
+        </div>
+        <h2>Who it pages now</h2>
+        <div class="panel">
+          <LevelsNow levels={levelsNow} who={who} now={now} />
         </div>
         {may(frame.session, 'write') ? (
           <>

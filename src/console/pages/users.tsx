@@ -7,7 +7,7 @@ import type { ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateUser, PatchUser } from '../../http/routes/users.ts';
 import { isNameCursor, parse } from '../../http/validation.ts';
-import type { UserRow } from '../../oncall/model.ts';
+import { USER_HOLDER_WORDS, type UserRow } from '../../oncall/model.ts';
 import { shiftsOf } from '../../oncall/schedules.ts';
 import { getSchedules, schedulesNamingUser, schedulesWithOverridesFor } from '../../oncall/store-schedules.ts';
 import { getUser, listUsers } from '../../oncall/store-users.ts';
@@ -296,7 +296,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     if (!user) return missing(c);
     const outcome = await attempt(
       () => deleteUser(deps.sql, user.id, deps.clock.now(), acting(c)),
-      (r) => refusedDeletion(c, deps, { name: user.name, href: `/users/${user.id}`, held: 'is still on call through', fix: 'take them out there first' }, r),
+      (r) => refusedDeletion(c, deps, { name: user.name, href: `/users/${user.id}`, held: { words: USER_HOLDER_WORDS }, fix: 'take them out there first' }, r),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect('/users?deleted', 303);

@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { listOf, type EscalationPolicy } from '../../api/shapes.ts';
+import { listOf, type EscalationPolicy, type PolicyOnCall } from '../../api/shapes.ts';
 import { isUuid } from '../../db/ids.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
 import { getPolicy, listPolicies } from '../../oncall/store.ts';
 import { MAX_LEVELS, type PolicyRow } from '../../oncall/model.ts';
+import { policyAt } from '../../oncall/schedules.ts';
+import { OnCallQuery, renderOnCall } from './schedules.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import { byId } from '../by-id.ts';
@@ -133,6 +135,37 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     doc({ summary: 'Get an escalation policy', access: 'read', id: POLICY, ok: { status: 200, description: 'The policy.', body: 'EscalationPolicy' } }),
     requireScope('read'),
     async (c) => c.json(render(await find(c.req.param('id')))),
+  );
+
+  app.get(
+    '/:id/on-call',
+    doc({
+      summary: 'Whom each level would page',
+      description:
+        'If it fired at `at` (default: now), by the rules an escalation pages by: per level, its channels and everyone it would page (`user_ids`), and in `users` each one’s name and, for one on call in a schedule, `until` when their unbroken run of shifts ends (null: not within 93 days; always null for a user named on the level). `reaches_anyone` false: nobody is on call in its schedules and nothing it names can take a message (by email nothing can while this process has no `SMTP_URL`), so it would be recorded as reaching nobody and the next level fire at once.',
+      access: 'read',
+      id: POLICY,
+      query: OnCallQuery,
+      ok: { status: 200, description: 'Each level, as the policy lists them.', body: 'PolicyOnCall' },
+    }),
+    requireScope('read'),
+    async (c) => {
+      const policy = await find(c.req.param('id'));
+      const at = query(c, OnCallQuery).at ?? clock.now();
+      const levels = await policyAt(sql, policy, at, deps.transports?.email.configured);
+      const body: PolicyOnCall = {
+        at: at.toISOString(),
+        levels: levels.map((l) => ({
+          after_seconds: l.after_seconds,
+          channel_ids: l.channel_ids,
+          user_ids: l.users.map((u) => u.user_id),
+          users: l.users.map((u) => ({ ...renderOnCall(u), schedule_id: u.schedule_id ?? null })),
+          empty_schedule_ids: l.empty_schedule_ids,
+          reaches_anyone: l.reaches_anyone,
+        })),
+      };
+      return c.json(body);
+    },
   );
 
   app.patch(

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { listOf, type Override, type Schedule } from '../../api/shapes.ts';
+import { listOf, type OnCall, type Override, type Schedule } from '../../api/shapes.ts';
 import { isUuid } from '../../db/ids.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { OverrideRow, ScheduleRow } from '../../oncall/model.ts';
 import { WEEKDAYS } from '../../oncall/schedule.ts';
-import { addOverride, createSchedule, deleteSchedule, onCall, removeOverride, shiftsOf, updateSchedule } from '../../oncall/schedules.ts';
+import { addOverride, createSchedule, deleteSchedule, onCallThrough, removeOverride, shiftsOf, updateSchedule, type NamedOnCall } from '../../oncall/schedules.ts';
 import { getSchedule, listOverrides, listSchedules } from '../../oncall/store-schedules.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
@@ -21,6 +21,16 @@ const MAX_SHIFTS_DAYS = 93;
 const DEFAULT_SHIFTS_DAYS = 7;
 
 const LocalTime = v.pipe(v.string('must be a string'), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM from 00:00 to 23:59'));
+/**
+ * A window's end: also 24:00, the end of the day as PagerDuty's restrictions and ISO 8601 write
+ * it, kept as 00:00 (a `to` at or before `from` runs into the next day, so 09:00–00:00 ends at
+ * midnight and 00:00–00:00 is the whole day).
+ */
+const EndTime = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a local time HH:MM from 00:00 to 24:00'),
+  v.transform((t) => (t === '24:00' ? '00:00' : t)),
+);
 
 /** What one schedule may hold; the console's forms offer as many rows. */
 export const SCHEDULE_LIMITS = { layers: 10, usersPerLayer: 50, restrictionsPerLayer: 14 } as const;
@@ -29,7 +39,7 @@ const { layers: MAX_LAYERS, usersPerLayer: MAX_USERS, restrictionsPerLayer: MAX_
 const Restriction = closedObject({
   days: boundedArray(v.picklist(WEEKDAYS, `must be one of ${WEEKDAYS.join(', ')}`), 'must be an array of days', 7, 'must name at most 7 days', 1, 'must name at least one day'),
   from: LocalTime,
-  to: LocalTime,
+  to: EndTime,
 });
 
 const Layer = closedObject({
@@ -69,6 +79,9 @@ export const renderSchedule = (s: ScheduleRow): Schedule => ({
   updated_at: s.updated_at.toISOString(),
 });
 
+/** A person on call as the on-call answers name them. */
+export const renderOnCall = (u: NamedOnCall): OnCall['users'][number] => ({ id: u.user_id, name: u.name, until: u.until?.toISOString() ?? null });
+
 const renderOverride = (o: OverrideRow): Override => ({
   id: o.id,
   schedule_id: o.schedule_id,
@@ -81,7 +94,7 @@ const renderOverride = (o: OverrideRow): Override => ({
 const doc = operationDocs('Schedules');
 const SCHEDULE = 'The schedule id or name';
 const LAYERS =
-  'Layers (1-10, lowest first): `user_ids` take turns every `rotation` (an ISO 8601 duration of at least PT1H: P1W, P1D, PT12H, P1M…) from `starts_at`, optionally only within `restrictions` (`{"days": ["mon",…], "from": "09:00", "to": "17:00"}` in the schedule’s `time_zone`; `to` before `from` runs past midnight). A later layer wins where it has someone; an override wins over all. Hand-offs keep their local time across DST changes. Every user must exist.';
+  'Layers (1-10, lowest first): `user_ids` take turns every `rotation` (an ISO 8601 duration of at least PT1H: P1W, P1D, PT12H, P1M…) from `starts_at`, optionally only within `restrictions` (`{"days": ["mon",…], "from": "09:00", "to": "17:00"}` in the schedule’s `time_zone`; `to` before `from` runs past midnight; `to` 24:00 is midnight, kept as 00:00). A later layer wins where it has someone; an override wins over all. Hand-offs keep their local time across DST changes. Every user must exist.';
 
 /** On-call schedules, their overrides, and who is on call when. */
 export function scheduleRoutes(deps: AppDeps) {
@@ -225,7 +238,7 @@ export function scheduleRoutes(deps: AppDeps) {
     '/:id/on-call',
     doc({
       summary: 'Who is on call',
-      description: 'At `at` (default: now).',
+      description: 'At `at` (default: now): `user_ids`, and `users` with each one’s name and `until`, when their unbroken run of shifts ends (null: not within 93 days).',
       access: 'read',
       id: SCHEDULE,
       query: OnCallQuery,
@@ -235,7 +248,9 @@ export function scheduleRoutes(deps: AppDeps) {
     async (c) => {
       const schedule = await find(c.req.param('id'));
       const at = query(c, OnCallQuery).at ?? clock.now();
-      return c.json({ at: at.toISOString(), user_ids: await onCall(sql, schedule, at) });
+      const users = await onCallThrough(sql, schedule, at);
+      const body: OnCall = { at: at.toISOString(), user_ids: users.map((u) => u.user_id), users: users.map(renderOnCall) };
+      return c.json(body);
     },
   );
 
