@@ -8,7 +8,7 @@ import { shownZone } from '../local-time.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import type { OpenIncidentRow } from '../incidents/model.ts';
 import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
-import { combine, perState, type StateMs } from '../uptime/state-time.ts';
+import { combine, NODE_STATES, perState, type StateMs } from '../uptime/state-time.ts';
 import { summarize, type UptimeSummary } from '../uptime/summary.ts';
 
 /**
@@ -292,13 +292,21 @@ function scheduledViews(page: StatusPage, members: ReadonlyArray<readonly Member
  * nodes it has, so a day of three nodes reads 86,400 s, not 259,200 s, and the JSON does not say
  * how many there are (the page does not either). Each state rounded up to whole seconds (up and
  * monitored are their sums): 600 s down over 7 nodes is 85.714… s, whose decimals would name the
- * 7; up, so time there is never 0 and a day with nothing monitored is still the only one at 0.
- * The ratio is the nodes' own, unchanged.
+ * 7; up, so time there is never 0 and a day with nothing monitored is still the only one at 0
+ * (the largest state excepted, below). The ratio is the nodes' own, unchanged.
  */
 function componentSummary(ms: StateMs, nodes: number): UptimeSummary {
+  const per = Math.max(nodes, 1) * 1000;
   // Integers divided by an integer: a quotient that is whole comes out exact, never 86,400.0000001.
-  const perNode = perState((state) => Math.ceil(ms[state] / (Math.max(nodes, 1) * 1000)) * 1000);
-  return { ...summarize(perNode), uptime_ratio: summarize(ms).uptime_ratio };
+  const each = perState((state) => Math.ceil(ms[state] / per));
+  // Each state rounded up made a day of 86,314.3 s healthy and 85.7 s down 86,401 s: the largest
+  // state gives back what the others' rounding added, so the states sum to the whole time rounded
+  // up (86,400), and it stays at least 1 s when it had any time.
+  const total = Math.ceil(NODE_STATES.reduce((sum, state) => sum + ms[state], 0) / per);
+  const largest = NODE_STATES.reduce((a, state) => (ms[state] > ms[a] ? state : a));
+  const others = NODE_STATES.reduce((sum, state) => (state === largest ? sum : sum + each[state]), 0);
+  each[largest] = Math.max(total - others, ms[largest] > 0 ? 1 : 0);
+  return { ...summarize(perState((state) => each[state] * 1000)), uptime_ratio: summarize(ms).uptime_ratio };
 }
 
 function componentView(

@@ -1,6 +1,6 @@
 // /status/{slug} as HTML: the page's data (statuspages/model.ts) as people read it. Server-rendered,
-// no script; each day is a bar that says its day when focused, tapped or hovered, 90 of them wide,
-// 30 on a phone.
+// no script; each day is a bar that says its day when tapped or hovered, 90 of them wide, 30 on a
+// phone, and every day's figures are one Tab stop away in a list under them.
 
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
@@ -145,15 +145,17 @@ function dayText(day: DayBar): string {
 
 /**
  * The days as bars, oldest first; a phone shows the last 30 (style.ts). Each is an image named by
- * its day and focusable, so a keyboard reaches it, a tap focuses it, a screen reader says it, and
- * the stylesheet writes the focused (or hovered) one's name in a line under the bars: no script,
- * which an SVG <title> tooltip needed a mouse for. The group is named by the days it shows, the
- * number a phone hides left out with it. The bars are written as one string rather than 90
- * elements each: a page of 20 components renders in a third of the time. Nothing in them comes
- * from a user (dates, fixed words and numbers), so nothing needs escaping.
+ * its day, so a screen reader says it in browse mode, and focusable by a tap or a click but not by
+ * Tab (tabindex -1): the stylesheet writes the focused (or hovered) one's name in a line under the
+ * bars, no script, which an SVG <title> tooltip needed a mouse for. Tab stopping at every bar made
+ * 1,800 stops on a page of 20 components; the keyboard reads the days in DayFigures instead. The
+ * group is named by the days it shows, the number a phone hides left out with it. The bars are
+ * written as one string rather than 90 elements each: a page of 20 components renders in a third
+ * of the time. Nothing in them comes from a user (dates, fixed words and numbers), so nothing
+ * needs escaping.
  */
 function Bars(p: { days: DayBar[]; name: string; id: string }) {
-  const bars = p.days.map((day) => `<i role="img" tabindex="0" class="day-${day.status}" aria-label="${dayText(day)}"></i>`);
+  const bars = p.days.map((day) => `<i role="img" tabindex="-1" class="day-${day.status}" aria-label="${dayText(day)}"></i>`);
   return (
     <div class="bars-frame">
       <span class="visually-hidden" id={p.id}>
@@ -164,6 +166,41 @@ function Bars(p: { days: DayBar[]; name: string; id: string }) {
         {raw(bars.join(''))}
       </div>
     </div>
+  );
+}
+
+/**
+ * Every day's figure behind one Tab stop per component: a closed <details>, newest day first, as
+ * the console's node page lists its days. The days before the first with data are one row ("1 Sep
+ * 2026 to 20 Nov 2026: No data"), not up to 89: a component added yesterday would list them all,
+ * and the rows are what the page's bytes grow by (+39 % for 20 components, ARCHITECTURE.md).
+ * Written as one string for the reason the bars are, with the same words, without the end tags a
+ * table's rows and cells may omit. The summary names its component for a screen reader's list of
+ * controls, where 20 "Every day in figures" would read the same.
+ */
+function DayFigures(p: { days: DayBar[]; name: string }) {
+  const first = p.days.findIndex((d) => d.status !== 'no_data');
+  const unseen = first < 0 ? p.days.length : first;
+  const row = (day: string, d: DayBar) => `<tr><td>${day}<td>${DAY_WORD[d.status]}<td>${d.uptime_ratio === null ? '' : percent(d.uptime_ratio)}`;
+  const shown = unseen > 1 ? p.days.slice(unseen) : p.days;
+  const rows = shown.map((d) => row(dayLabel(d.date), d)).reverse();
+  if (unseen > 1) rows.push(row(`${dayLabel(p.days[0]!.date)} to ${dayLabel(p.days[unseen - 1]!.date)}`, p.days[0]!));
+  return (
+    <details class="days">
+      <summary>
+        Every day in figures<span class="visually-hidden">: {p.name}</span>
+      </summary>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Day (UTC)</th>
+            <th scope="col">Status</th>
+            <th scope="col">Uptime</th>
+          </tr>
+        </thead>
+        <tbody>{raw(rows.join(''))}</tbody>
+      </table>
+    </details>
   );
 }
 
@@ -210,6 +247,7 @@ function Component(p: { c: ComponentView; now: string; index: number }) {
         <span class="rule" />
         <span>Today</span>
       </div>
+      <DayFigures days={c.days} name={c.name} />
       {c.nodes ? (
         <details class="nodes">
           <summary>

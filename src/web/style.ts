@@ -145,6 +145,12 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .bars-foot { display: flex; align-items: center; gap: 12px; font-size: .8rem; color: var(--muted); }
 .bars-foot .rule { flex: 1; height: 1px; background: var(--border); }
 .bars-foot .uptime { color: var(--fg); font-weight: 600; }
+/* Every day in figures: the keyboard's way to the days (one Tab stop), closed until asked for. */
+.days { margin-top: 8px; font-size: .8rem; }
+.days summary { cursor: pointer; color: var(--muted); width: fit-content; }
+.days table { border-collapse: collapse; margin-top: 6px; font-variant-numeric: tabular-nums; }
+.days :is(th, td) { text-align: left; padding: 2px 16px 2px 0; border-bottom: 1px solid var(--border); }
+.days :is(th, td):last-child { text-align: right; padding-right: 0; }
 .nodes { margin: 10px 0 0; font-size: .9rem; }
 .nodes summary { cursor: pointer; color: var(--muted); }
 .nodes ul { list-style: none; margin: 8px 0 0; padding: 0; }

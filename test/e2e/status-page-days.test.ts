@@ -9,12 +9,16 @@ import type { PageView } from '../../src/statuspages/model.ts';
 import { percent } from '../../src/uptime/percent.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 import { launchBrowser, serveApp, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { runningEngine } from '../helpers/running-engine.ts';
 
-// A status page's days as a person without a mouse meets them: each bar reached with Tab or a tap,
-// said by a screen reader (its accessible name), and written under the bars while focused; the
-// page still has no script. The bars and the words about them count the days the screen shows.
+// A status page's days as a person without a mouse meets them: each bar reached with a tap, said by
+// a screen reader (its accessible name), and written under the bars while focused; the keyboard
+// reads them in a list per component, one Tab stop each. The page still has no script. The bars
+// and the words about them count the days the screen shows.
 // LIFELINE_SCREENSHOTS=<dir> keeps a screenshot of each screen with a day tapped.
 
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 
 describe('a status page’s days, by keyboard, tap and screen reader', () => {
@@ -24,8 +28,23 @@ describe('a status page’s days, by keyboard, tap and screen reader', () => {
 
   before(async () => {
     h = await createHarness();
-    await h.createNode('web-1', { labels: { tier: 'web' } });
-    await h.createNode('db-1', { labels: { tier: 'db' } });
+    // Two days watched, the second with the website down half of it: the days before are "no data".
+    const engine = runningEngine(h, { gapMs: 2 * DAY });
+    try {
+      h.clock.set('2026-11-19T00:00:00.000Z');
+      for (const [name, tier] of [['web-1', 'web'], ['db-1', 'db']] as const) {
+        const n = await h.createNode(name, { labels: { tier }, heartbeat_interval_seconds: 86_400, failures_for_down: 1 });
+        engine.agents.set(name, { token: n.token, status: 'ok' });
+      }
+      await engine.step();
+      await engine.liveUntil('2026-11-20T12:00:00.000Z', 12 * HOUR);
+      engine.agents.set('web-1', { ...engine.agents.get('web-1')!, status: 'failing' });
+      await engine.step();
+      await engine.liveUntil('2026-11-21T00:00:00.000Z', 12 * HOUR);
+      h.clock.set('2026-11-21T09:41:00.000Z');
+    } finally {
+      await engine.close();
+    }
     const page = await h.admin('POST', '/v1/status-pages', {
       slug: 'acme',
       title: 'Acme',
@@ -71,17 +90,27 @@ describe('a status page’s days, by keyboard, tap and screen reader', () => {
       assert.match(foot, new RegExp(`${shown} days ago`));
       assert.doesNotMatch(foot, new RegExp(`${hidden} days`), 'no word counts the days the screen does not show');
 
-      // Tab reaches the oldest day shown, says it, and writes it under the bars; Tab goes on day by day.
+      // Tab goes from one component's list of days to the next one's, past no bar: 20 components
+      // would otherwise be 1,800 stops. The list holds each day's figures.
+      const summaries = page.locator('summary', { hasText: 'Every day in figures' });
+      assert.equal(await summaries.count(), 2, 'one list of days per component');
+      await summaries.first().focus();
       await page.keyboard.press('Tab');
       const focused = page.locator(':focus');
-      const first = (await focused.getAttribute('aria-label')) ?? '';
-      assert.match(first, named(days[0]!));
-      assert.equal(await detail(focused), JSON.stringify(first), 'the focused day is written out');
-      assert.equal(await detail(bars.nth(1)), 'none', 'one day at a time');
-      for (let i = 1; i < shown; i++) await page.keyboard.press('Tab');
-      assert.match((await focused.getAttribute('aria-label')) ?? '', named(days.at(-1)!), 'today is the last day shown');
-      await page.keyboard.press('Tab');
-      assert.match((await focused.getAttribute('aria-label')) ?? '', named(json.components[1]!.days.at(-shown)!), 'then the next component’s days');
+      assert.equal(await focused.evaluate((e) => e.textContent), 'Every day in figures: Database', 'the next stop is the next component’s list');
+      assert.equal(await detail(bars.first()), 'none', 'no day was written out on the way');
+      await page.keyboard.press('Shift+Tab');
+      await page.keyboard.press('Enter');
+      const list = page.locator('details.days').first();
+      assert.equal(await list.evaluate((e) => (e as HTMLDetailsElement).open), true, 'Enter opens the list');
+      const today = (await bars.last().getAttribute('aria-label')) ?? '';
+      assert.match(today, named(days.at(-1)!));
+      const [, date, word, ratio] = /^(.+): ([A-Za-z ]+?)(?:, (\S+) uptime)?$/.exec(today)!;
+      const cells = await list.getByRole('row').nth(1).getByRole('cell').allInnerTexts();
+      assert.deepEqual(cells.map((c) => c.trim()), [date, word, ratio ?? ''], 'today first, with the figures its bar is named by');
+      assert.equal(days.at(-2)!.status, 'down', 'yesterday was down');
+      assert.deepEqual(await list.getByRole('row').nth(2).getByRole('cell').allInnerTexts(), ['20 Nov 2026', 'Down', percent(days.at(-2)!.uptime_ratio)]);
+      assert.match(await list.getByRole('row').last().innerText(), /^\d+ [A-Z][a-z]+ 2026 to 18 Nov 2026\s+No data\s*$/, 'the days before any data, one row');
 
       // A tap (a click on a desktop) on a day says it too.
       const yesterday = bars.nth(shown - 2);

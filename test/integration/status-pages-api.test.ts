@@ -25,8 +25,18 @@ type UptimeBody = Required<NodeUptime>;
 
 const ms = (s: Seconds) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Math.round(v * 1000)]));
 /** A component's seconds from its nodes': their sum divided by how many, rounded up to whole seconds. */
-const componentSeconds = (nodes: Seconds[]) =>
-  Object.fromEntries(Object.keys(nodes[0]!).map((k) => [k, Math.ceil(nodes.reduce((sum, n) => sum + ms(n)[k]!, 0) / (nodes.length * 1000))]));
+// Each state's time over the nodes, divided by their number, up to whole seconds; the largest
+// (the first of equals) takes back what the others' rounding added, so a day sums to 86,400.
+const componentSeconds = (nodes: Seconds[]) => {
+  const keys = Object.keys(nodes[0]!);
+  const summed = Object.fromEntries(keys.map((k) => [k, nodes.reduce((sum, n) => sum + ms(n)[k]!, 0)]));
+  const per = nodes.length * 1000;
+  const out = Object.fromEntries(keys.map((k) => [k, Math.ceil(summed[k]! / per)]));
+  const largest = keys.reduce((a, k) => (summed[k]! > summed[a]! ? k : a));
+  const others = keys.reduce((sum, k) => (k === largest ? sum : sum + out[k]!), 0);
+  out[largest] = Math.max(Math.ceil(keys.reduce((sum, k) => sum + summed[k]!, 0) / per) - others, summed[largest]! > 0 ? 1 : 0);
+  return out;
+};
 
 describe('status pages', () => {
   let h: Harness;
