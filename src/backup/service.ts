@@ -6,7 +6,7 @@ import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { engineSecretKey, opensStoredSecrets } from '../channels/secret-key.ts';
-import type { Sql } from '../db/client.ts';
+import { ensureDatabase, type Sql } from '../db/client.ts';
 import { knownMigrations, migrate } from '../db/migrate.ts';
 import {
   BackupFileError,
@@ -175,6 +175,7 @@ export async function checkBackup(file: string): Promise<{ header: BackupHeader;
  */
 export async function restoreDatabase(sql: Sql, url: string, file: string, checked: { header: BackupHeader }, configuredKey: string | undefined): Promise<BackupTrailer> {
   const { migrations } = checked.header;
+  await ensureDatabase(url); // a fresh embedded cluster has no database yet; migrate would make it, but is not first
   const before = await appliedMigrations(sql);
   const ahead = before.filter((m) => !migrations.includes(m));
   if (ahead.length) throw new RestoreRefused(`the database is already migrated past the backup's schema (${ahead.join(', ')}): restore into an empty database`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -136,6 +136,19 @@ describe('lifeline backup and restore', () => {
     } finally {
       await sql.end();
     }
+  });
+
+  it('restores into and backs up the embedded Postgres, starting it for the command when no engine runs', async () => {
+    // 0711: as root, Postgres runs as another account, which must be able to enter the directory.
+    chmodSync(dir, 0o711);
+    const embedded = { LIFELINE_DATA_DIR: join(dir, 'data'), LIFELINE_SECRET_KEY: h.secretKey.toString('hex') };
+    const restored = await cli(['restore', file], embedded);
+    assert.equal(restored.code, 0, restored.stderr);
+    const again = join(dir, 'again.backup.gz');
+    const backup = await cli(['backup', '--out', again], embedded);
+    assert.equal(backup.code, 0, backup.stderr);
+    const body = (f: string) => gunzipSync(readFileSync(f)).toString().split('\n').slice(1);
+    assert.deepEqual(body(again), body(file), 'the same tables, columns and rows, in the same order');
   });
 
   it('refuses a key that does not open the channel secrets, leaving the database empty for a second try', async () => {
