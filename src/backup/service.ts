@@ -59,9 +59,9 @@ export async function backupDatabase(sql: Sql, file: string, now: Date): Promise
       for (const t of await engineTables(tx)) {
         await put(JSON.stringify(t) + '\n');
         let rows = 0;
-        for await (const chunk of await copyOut(tx, t)) {
-          rows += countLines(chunk as Buffer);
-          await put(chunk as Buffer);
+        for await (const chunk of copyOut(tx, t)) {
+          rows += countLines(chunk);
+          await put(chunk);
         }
         await put(END_OF_ROWS + '\n');
         tables[t.table] = rows;

@@ -39,9 +39,21 @@ export async function tablesWithRows(sql: Queryable, tables: readonly string[]):
   return held;
 }
 
-/** A table's rows in COPY's text format, streamed as the server sends them. */
-export function copyOut(tx: Tx, t: TableHeader): Promise<Readable> {
-  return tx`copy ${tx(t.table)} (${tx(t.columns)}) to stdout`.readable();
+/**
+ * A table's rows in COPY's text format, streamed as the server sends them. Once they are read the
+ * stream's own read() is called once more, resuming the connection's socket: postgres.js 3.4.9
+ * pauses it when a row fills the stream's buffer, and when the server's end-of-copy message came in
+ * the same packet the stream ends with the socket still paused, so the next query on the
+ * connection never answers (porsager/postgres#499). Here 4 backups in 10 of a 1M-row table hung
+ * on the COPY after it; resuming a socket that is not paused does nothing.
+ */
+export async function* copyOut(tx: Tx, t: TableHeader): AsyncGenerator<Buffer> {
+  const rows: Readable = await tx`copy ${tx(t.table)} (${tx(t.columns)}) to stdout`.readable();
+  try {
+    for await (const chunk of rows) yield chunk as Buffer;
+  } finally {
+    rows._read(0);
+  }
 }
 
 /** A stream that loads rows in COPY's text format into a table; the rows count once it finishes. */
