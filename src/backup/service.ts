@@ -78,6 +78,8 @@ export async function backupDatabase(sql: Sql, file: string, now: Date): Promise
     gzip.destroy();
     await written.catch(() => {});
     await rm(partial, { force: true });
+    // An embedded data directory no engine has started in has a cluster but no database yet.
+    if ((err as { code?: string }).code === '3D000') throw new Error(`${(err as Error).message}: nothing to back up (is DATABASE_URL or LIFELINE_DATA_DIR the engine's?)`);
     throw err;
   }
 }
