@@ -6,7 +6,7 @@ import { isUnbound, openSecret, openUnbound, sealSecret } from '../../alerting/s
 import type { Queryable } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { decodeSecretKey } from '../secrets.ts';
-import { ensureEngineKey, resealSecret, sampleSealedSecret, unboundSecrets } from './store.ts';
+import { ensureEngineKey, resealSecret, sampleSealedSecret, storedEngineKey, unboundSecrets } from './store.ts';
 
 const KEY_NAME = 'channel_secrets';
 
@@ -61,16 +61,33 @@ export async function bindUnboundSecrets(sql: Queryable, key: Buffer, log: Logge
  * loudly at start; health checking itself does not depend on the key, so the engine still runs.
  */
 async function checkKeyOpensStoredSecrets(sql: Queryable, key: Buffer, log: Logger): Promise<boolean> {
+  const opens = await opensStoredSecrets(sql, key);
+  if (!opens) {
+    log.error(
+      'the channel secret key cannot open the stored channel secrets: deliveries to webhook, Slack and PagerDuty channels will fail until the original key is restored or each channel secret is set again (PATCH /v1/channels/{id})',
+    );
+  }
+  return opens;
+}
+
+/** Whether `key` opens the stored channel secrets (true when there are none); `undefined` opens none. */
+export async function opensStoredSecrets(sql: Queryable, key: Buffer | undefined): Promise<boolean> {
   const sample = await sampleSealedSecret(sql);
   if (sample === undefined) return true;
+  if (key === undefined) return false;
   try {
     if (isUnbound(sample.secret_sealed)) openUnbound(sample.secret_sealed, key);
     else openSecret(sample.secret_sealed, key, sample.id);
     return true;
   } catch {
-    log.error(
-      'the channel secret key cannot open the stored channel secrets: deliveries to webhook, Slack and PagerDuty channels will fail until the original key is restored or each channel secret is set again (PATCH /v1/channels/{id})',
-    );
     return false;
   }
+}
+
+/**
+ * The key an engine started on this database would seal with: LIFELINE_SECRET_KEY when
+ * configured, else the one stored in it (none before a first start).
+ */
+export async function engineSecretKey(sql: Queryable, configured: string | undefined): Promise<Buffer | undefined> {
+  return configured !== undefined ? decodeSecretKey(configured) : storedEngineKey(sql, KEY_NAME);
 }

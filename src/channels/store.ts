@@ -74,6 +74,12 @@ export async function resealSecret(sql: Queryable, id: string, was: string, seal
   await sql`update channels set secret_sealed = ${sealed} where id = ${id} and secret_sealed = ${was}`;
 }
 
+/** A key the engine generated and stored, if one was. */
+export async function storedEngineKey(sql: Queryable, name: string): Promise<Buffer | undefined> {
+  const [row] = await sql<{ key: Buffer }[]>`select key from engine_keys where name = ${name}`;
+  return row?.key;
+}
+
 /**
  * The stored key named `name`, storing `candidate` first if there is none (`created` tells which).
  * Engines starting together against a new database all end up with the one key that won the insert.
@@ -84,8 +90,7 @@ export async function ensureEngineKey(sql: Queryable, name: string, candidate: B
     on conflict (name) do nothing
     returning key`;
   if (inserted) return { key: inserted.key, created: true };
-  const [row] = await sql<{ key: Buffer }[]>`select key from engine_keys where name = ${name}`;
-  return { key: row!.key, created: false };
+  return { key: (await storedEngineKey(sql, name))!, created: false };
 }
 
 export async function insertChannelTest(sql: Queryable, t: Omit<ChannelTestRow, 'id'>): Promise<ChannelTestRow> {

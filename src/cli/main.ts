@@ -6,6 +6,7 @@ import { Command as Program, CommanderError, Help, Option } from 'commander';
 import { PACKAGE_VERSION } from '../package-files.ts';
 import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
 import { ApiRequestError, ConnectionError, describeError, NotLifelineError, retryable, UnusableUrlError, type ErrorDetail } from './client.ts';
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
@@ -27,6 +28,8 @@ export const COMMANDS: readonly Command[] = [
   agentCommand,
   runJobCommand,
   migrateCommand,
+  backupCommand,
+  restoreCommand,
   adminCreateKeyCommand,
 ];
 
@@ -230,7 +233,7 @@ export const EXIT = {
    * the engine behind it is down, which is not the engine saying no.
    */
   unreachable: 3,
-  /** Anything else: the database (`migrate`, `admin create-key`), an endless cursor, a fault of the CLI's own. */
+  /** Anything else: the database (`migrate`, `backup`, `restore`, `admin create-key`), an endless cursor, a fault of the CLI's own. */
   failed: 4,
 } as const;
 

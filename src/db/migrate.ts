@@ -10,12 +10,18 @@ export interface MigrationResult {
   applied: string[];
 }
 
+/** The migration files this release ships, in the order they apply. */
+export async function knownMigrations(): Promise<string[]> {
+  return (await readdir(SQL_DIR)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+}
+
 /**
  * Applies the numbered files in sql/ that this database has not seen, each in its own transaction,
  * under an advisory lock so engines starting together against an empty database queue up instead of
  * racing on CREATE TABLE. Files are append-only: a landed file is never edited, only followed.
+ * `through` stops after that file (`lifeline restore`).
  */
-export async function migrate(url: string): Promise<MigrationResult> {
+export async function migrate(url: string, opts: { through?: string } = {}): Promise<MigrationResult> {
   await ensureDatabase(url);
   const sql = createSql(url, { dedicated: true, applicationName: 'lifeline-migrate' });
   const applied: string[] = [];
@@ -27,9 +33,9 @@ export async function migrate(url: string): Promise<MigrationResult> {
         applied_at timestamptz not null default now()
       )`;
     const done = new Set((await sql<{ name: string }[]>`select name from schema_migrations`).map((r) => r.name));
-    const files = (await readdir(SQL_DIR)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
-    for (const file of files) {
-      if (done.has(file)) continue;
+    for (const file of await knownMigrations()) {
+      // A restore stops at the backup's own schema, so its rows load into the tables they came from.
+      if (done.has(file) || (opts.through !== undefined && file > opts.through)) continue;
       const body = await readFile(SQL_DIR + file, 'utf8');
       await sql.begin(async (tx) => {
         await tx.unsafe(body);

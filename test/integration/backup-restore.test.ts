@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { engineTables, tablesWithRows } from '../../src/backup/store.ts';
+import { revealConfig } from '../../src/channels/service.ts';
+import { getChannel } from '../../src/channels/store.ts';
+import { run } from '../../src/cli/main.ts';
+import { createSql, type Sql } from '../../src/db/client.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { ADMIN_TOKEN, buildApp, createHarness, expectJson, send, type Harness } from '../helpers/app.ts';
+import { ManualClock } from '../helpers/clock.ts';
+import { BASE_URL, dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
+import { runningEngine } from '../helpers/running-engine.ts';
+
+// A database filled through the real API and pipeline (nodes, heartbeats, an incident with its
+// timeline, uptime rows, a channel with a sealed secret, an API key, a person and a schedule) is
+// backed up and restored with the CLI into a database of its own; every table must come back row
+// for row, and an app on the copy must serve it with the same keys and secrets.
+
+const MINUTE = 60_000;
+
+async function cli(argv: string[], env: Record<string, string>) {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env });
+  return { code, stdout, stderr };
+}
+
+/** Every engine table's rows, each as its JSON text, sorted: equal only if every row is. */
+async function allRows(sql: Sql): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const { table } of await engineTables(sql)) {
+    out[table] = (await sql<{ r: string }[]>`select to_jsonb(t)::text as r from ${sql(table)} t`).map((x) => x.r).sort();
+  }
+  return out;
+}
+
+async function databaseExists(name: string): Promise<boolean> {
+  const admin = createSql(BASE_URL, { dedicated: true });
+  const [row] = await admin`select 1 from pg_database where datname = ${name}`;
+  await admin.end();
+  return row !== undefined;
+}
+
+describe('lifeline backup and restore', () => {
+  let h: Harness;
+  let engine: ReturnType<typeof runningEngine>;
+  let dir: string;
+  let file: string;
+  let source: Record<string, string[]>;
+  let reader: { id: string; secret: string };
+  let nodeId: string;
+  let channelId: string;
+  const targets: string[] = [];
+  const webhookSecret = 'whsec_c2VjcmV0LXZhbHVlLWZvci10ZXN0cw==';
+
+  const target = () => {
+    const name = freshDatabaseName();
+    targets.push(name);
+    return name;
+  };
+  const env = (database: string, secretKey = h.secretKey.toString('hex')) => ({ DATABASE_URL: urlFor(database), LIFELINE_SECRET_KEY: secretKey });
+
+  before(async () => {
+    h = await createHarness();
+    engine = runningEngine(h, { gapMs: 10 * MINUTE, incidents: true });
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-backup-'));
+    file = join(dir, 'lifeline.backup.gz');
+
+    reader = await h.createKey('read', 'dashboards');
+    const node = await h.createNode('db-1', { heartbeat_interval_seconds: 60, failures_for_down: 1 });
+    nodeId = node.id;
+    engine.agents.set(node.id, { token: node.token, status: 'ok' });
+    await engine.liveUntil(new Date(h.clock.now().getTime() + 90 * MINUTE).toISOString(), MINUTE);
+    engine.agents.set(node.id, { token: node.token, status: 'failing' });
+    await engine.liveUntil(new Date(h.clock.now().getTime() + 5 * MINUTE).toISOString(), MINUTE);
+    const [incident] = (await expectJson<{ items: { id: string }[] }>(await h.admin('GET', '/v1/incidents'), 200)).items;
+    assert.ok(incident, 'the failing node opened an incident');
+    await expectJson(await h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`), 200);
+
+    const channel = await expectJson<{ id: string }>(
+      await h.admin('POST', '/v1/channels', { name: 'hook', type: 'webhook', config: { url: 'https://example.com/hook', secret: webhookSecret } }),
+      201,
+    );
+    channelId = channel.id;
+    const user = await expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name: 'Bob Ops', email: 'bob@example.com' }), 201);
+    await expectJson(
+      await h.admin('POST', '/v1/schedules', { name: 'Primary', time_zone: 'UTC', layers: [{ name: 'weekly', user_ids: [user.id], starts_at: h.clock.now().toISOString(), rotation: 'P1W' }] }),
+      201,
+    );
+    source = await allRows(h.sql);
+    for (const t of ['nodes', 'node_heartbeats', 'node_state_log', 'incidents', 'incident_timeline', 'uptime_hourly', 'channels', 'api_keys', 'users', 'schedules']) {
+      assert.ok(source[t]?.length, `the seed wrote rows to ${t}`);
+    }
+
+    const backup = await cli(['backup', '--out', file], { DATABASE_URL: h.db.url });
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.match(backup.stdout, /^Backed up \d+ rows of \d+ tables/);
+  });
+
+  after(async () => {
+    await engine.close();
+    await h.close();
+    await dropDatabases(targets);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('restores every table row for row, and an app on the copy serves it with the same keys and secrets', async () => {
+    const name = target();
+    const restored = await cli(['restore', file], env(name));
+    assert.equal(restored.code, 0, restored.stderr);
+    const sql = createSql(urlFor(name), { max: 2 });
+    try {
+      assert.deepEqual(await allRows(sql), source);
+      assert.deepEqual((await migrate(urlFor(name))).applied, [], 'the copy is at the schema it came from');
+
+      const app = buildApp({ sql, clock: new ManualClock(h.clock.now().toISOString()), buffer: new HeartbeatBuffer(), secretKey: h.secretKey }).app;
+      const get = (path: string) => send(app, 'GET', path, { token: reader.secret });
+      const nodes = await expectJson<{ items: { id: string; health: { state: string } }[] }>(await get('/v1/nodes'), 200);
+      assert.deepEqual(nodes.items.map((n) => [n.id, n.health.state]), [[nodeId, 'down']], 'the read key opens the copy and finds the node down');
+      const incidents = await expectJson<{ items: { id: string; status: string }[] }>(await get('/v1/incidents'), 200);
+      assert.deepEqual(incidents.items.map((i) => i.status), ['acknowledged']);
+      const uptime = await expectJson<{ up_seconds: number }>(await get(`/v1/nodes/${nodeId}/uptime?window=24h`), 200);
+      assert.ok(uptime.up_seconds >= 90 * 60, `uptime history came along (${uptime.up_seconds} s up)`);
+      // A new timeline entry takes the next id of a sequence moved past the loaded ones.
+      const resolved = await send(app, 'POST', `/v1/incidents/${incidents.items[0]!.id}/resolve`, { token: ADMIN_TOKEN, json: {} });
+      assert.equal(resolved.status, 200, await resolved.text());
+
+      const channel = await getChannel(sql, channelId);
+      assert.equal(revealConfig(channel!, h.secretKey).secret, webhookSecret, 'the sealed secret opens with the same key');
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('restores into and backs up the embedded Postgres, starting it for the command when no engine runs', async () => {
+    // 0711: as root, Postgres runs as another account, which must be able to enter the directory.
+    chmodSync(dir, 0o711);
+    const embedded = { LIFELINE_DATA_DIR: join(dir, 'data'), LIFELINE_SECRET_KEY: h.secretKey.toString('hex') };
+    const restored = await cli(['restore', file], embedded);
+    assert.equal(restored.code, 0, restored.stderr);
+    const again = join(dir, 'again.backup.gz');
+    const backup = await cli(['backup', '--out', again], embedded);
+    assert.equal(backup.code, 0, backup.stderr);
+    const body = (f: string) => gunzipSync(readFileSync(f)).toString().split('\n').slice(1);
+    assert.deepEqual(body(again), body(file), 'the same tables, columns and rows, in the same order');
+  });
+
+  it('refuses a key that does not open the channel secrets, leaving the database empty for a second try', async () => {
+    const name = target();
+    const wrong = await cli(['restore', file], env(name, randomBytes(32).toString('hex')));
+    assert.equal(wrong.code, 4);
+    assert.match(wrong.stderr, /LIFELINE_SECRET_KEY does not open the backup's channel secrets/);
+    const sql = createSql(urlFor(name), { max: 1 });
+    try {
+      assert.deepEqual(await tablesWithRows(sql, (await engineTables(sql)).map((t) => t.table)), []);
+    } finally {
+      await sql.end();
+    }
+    const right = await cli(['restore', file], env(name));
+    assert.equal(right.code, 0, right.stderr);
+  });
+
+  it('refuses a database that is not empty and changes nothing in it', async () => {
+    const before = await allRows(h.sql);
+    const refused = await cli(['restore', file], { DATABASE_URL: h.db.url, LIFELINE_SECRET_KEY: h.secretKey.toString('hex') });
+    assert.equal(refused.code, 4);
+    assert.match(refused.stderr, /^error: the database is not empty \(rows in .*nodes.*\): restore only into an empty database/);
+    assert.deepEqual(await allRows(h.sql), before);
+  });
+
+  it('refuses a backup of a newer schema before touching any database', async () => {
+    const lines = gunzipSync(readFileSync(file)).toString().split('\n');
+    const header = JSON.parse(lines[0]!) as { migrations: string[] };
+    header.migrations.push('9999_from_a_later_release.sql');
+    const newer = join(dir, 'newer.backup.gz');
+    writeFileSync(newer, gzipSync([JSON.stringify(header), ...lines.slice(1)].join('\n')));
+    const name = target();
+    const refused = await cli(['restore', newer], env(name));
+    assert.equal(refused.code, 4);
+    assert.match(refused.stderr, /newer schema than this release knows \(9999_from_a_later_release\.sql\)/);
+    assert.equal(await databaseExists(name), false);
+  });
+
+  it('refuses a file cut short, or with its rows tampered, before touching any database', async () => {
+    const whole = readFileSync(file);
+    const cut = join(dir, 'cut.backup.gz');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const lines = gunzipSync(whole).toString().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('{"table":"nodes"'));
+    const dropped = join(dir, 'dropped.backup.gz');
+    writeFileSync(dropped, gzipSync([...lines.slice(0, at + 1), ...lines.slice(at + 2)].join('\n')));
+    for (const [path, why] of [
+      [cut, /is not a usable Lifeline backup: unexpected end of file/],
+      [dropped, /is not a usable Lifeline backup: its trailer counts .* rows, the file holds/],
+      [join(dir, 'missing.gz'), /is not a usable Lifeline backup: ENOENT/],
+    ] as const) {
+      const name = target();
+      const refused = await cli(['restore', path], env(name));
+      assert.equal(refused.code, 4, refused.stderr);
+      assert.match(refused.stderr, why);
+      assert.equal(await databaseExists(name), false);
+    }
+  });
+});
