@@ -126,7 +126,7 @@ function escalationLine(n: Notification): string | undefined {
   const now = `now ${paging(n, level)}`;
   const first = before[0];
   if (!first) return `Not acknowledged; ${now}`;
-  const paged = before.map((p) => `${oneLine(p.names.join(', ') || 'nobody')} (${levelName(p.level, n.levels)}) at ${timeOfDay(p.at, zoneOf(n))}`);
+  const paged = before.map((p) => `${oneLine(listed(p.names) || 'nobody')} (${levelName(p.level, n.levels)}) at ${timeOfDay(p.at, zoneOf(n))}`);
   return `Paged: ${paged.join('; ')}, not acknowledged after ${formatDuration(Date.parse(n.occurredAt) - Date.parse(first.at))}; ${now}`;
 }
 

@@ -122,7 +122,7 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     const escalated = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: db-1'));
     assert.deepEqual(escalated.envelopeTo, ['ben@test.local']);
     // Ben reads whom the page follows and for how long it went unanswered, not a level number.
-    assert.ok(escalated.text.split(/\r?\n/).includes('Paged: Ana (level 1) at 10:00:20 UTC, not acknowledged after 1h; now paging you (level 2)'), escalated.text);
+    assert.ok(escalated.text.split(/\r?\n/).includes('Paged: Ana (level 1 of 2) at 10:00:20 UTC, not acknowledged after 1h; now paging you (on call in rota), level 2 of 2'), escalated.text);
 
     p.beat(nodeId);
     await p.tick();
