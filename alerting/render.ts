@@ -55,7 +55,7 @@ const timeOfDay = (iso: string, zone: string | undefined): string => zonedStamp(
  * wonders whether "level 2" is the second (the API's `escalation_level` counts from 0). Without
  * the total (no policy, or one shortened since) the number alone.
  */
-export const levelName = (level: number, levels: number | undefined): string => `level ${levelNumber(level, levels)}`;
+const levelName = (level: number, levels: number | undefined): string => `level ${levelNumber(level, levels)}`;
 
 /** `2 of 4`, or `2` (levelName). */
 const levelNumber = (level: number, levels: number | undefined): string => (levels !== undefined && level < levels ? `${level + 1} of ${levels}` : `${level + 1}`);
@@ -72,7 +72,7 @@ function pagedNames(n: Notification): string | undefined {
   if (n.paged === undefined) return undefined;
   const people = n.paged.people.map((p) => {
     const who = p.user_id === n.reader?.user_id ? 'you' : oneLine(p.name);
-    return p.schedule_id === undefined ? who : `${who} (on call in ${p.schedule_name === null || p.schedule_name === undefined ? 'a deleted schedule' : oneLine(p.schedule_name)})`;
+    return p.schedule_id === undefined ? who : `${who} (on call in ${p.schedule_name ? oneLine(p.schedule_name) : 'a deleted schedule'})`;
   });
   const { channels } = n.paged;
   return listed([...people, ...(channels ? [channels === 1 ? '1 channel' : `${channels} channels`] : [])]) || undefined;
