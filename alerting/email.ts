@@ -3,7 +3,7 @@
 import { createTransport, type NodemailerError } from 'nodemailer';
 import type { DigestChannel, EmailConfig } from './channel.ts';
 import { digestHtml, digestText, emailHtml, emailText } from './email-body.ts';
-import { DeliveryError, NotStarted, type StartWindow } from './errors.ts';
+import { connectionFailure, DeliveryError, NotStarted, type StartWindow } from './errors.ts';
 import { digestSummary, subjectLine } from './render.ts';
 import { Slots } from './slots.ts';
 
@@ -46,6 +46,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
     options.smtpUrl === undefined ? undefined : createTransport({ url: options.smtpUrl, pool: true, maxConnections: SMTP_CONNECTIONS, maxRequeues: 0, ...TIMEOUTS });
   const slots = new Slots(SMTP_CONNECTIONS);
   const domain = messageIdDomain(options.from);
+  const server = smtpServer(options.smtpUrl);
 
   /** Everything an incident email and a digest share: checks, envelope, headers, error mapping. */
   async function mail(
@@ -91,7 +92,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
         },
       });
     } catch (err) {
-      throw err instanceof NotStarted ? err : smtpDeliveryError(err);
+      throw err instanceof NotStarted ? err : smtpDeliveryError(err, server);
     } finally {
       free();
     }
@@ -141,7 +142,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
  * flag also knows that 503 is only a session-state hiccup). Without a reply the server was not
  * reached or the connection broke, which a later attempt can get past.
  */
-function smtpDeliveryError(err: unknown): DeliveryError {
+function smtpDeliveryError(err: unknown, server: string): DeliveryError {
   const e = err as NodemailerError;
   if (typeof e.responseCode === 'number') {
     const permanent = e.permanent ?? e.responseCode >= 500;
@@ -155,8 +156,20 @@ function smtpDeliveryError(err: unknown): DeliveryError {
   if (e.code !== undefined && MISCONFIGURED.has(e.code)) {
     return new DeliveryError(`email could not be sent: SMTP_URL or the server's settings are wrong (${e.code})`, { permanent: true, code: 'smtp_misconfigured', cause: err });
   }
+  const failure = connectionFailure(err, `the SMTP server ${server}`);
+  if (failure) return new DeliveryError(failure.message, { permanent: false, code: failure.code, cause: err });
   const code = e.code === 'ETIMEDOUT' ? 'timeout' : 'network';
-  return new DeliveryError(`could not reach SMTP server${e.code ? ` (${e.code})` : ''}`, { permanent: false, code, cause: err });
+  return new DeliveryError(`could not reach the SMTP server ${server}${e.code ? ` (${e.code})` : ''}`, { permanent: false, code, cause: err });
+}
+
+/** SMTP_URL's host and port, as a failure names the server: its user name and password left out. */
+function smtpServer(smtpUrl: string | undefined): string {
+  try {
+    const url = new URL(smtpUrl ?? '');
+    return url.port ? `${url.hostname}:${url.port}` : url.hostname;
+  } catch {
+    return '(SMTP_URL)';
+  }
 }
 
 function messageIdDomain(from: string): string {

@@ -15,7 +15,7 @@
 
 import { Agent, type Dispatcher } from 'undici';
 import { LRUCache } from 'lru-cache';
-import { DeliveryError, NotStarted, classifyHttpStatus, type StartWindow } from './errors.ts';
+import { DeliveryError, NotStarted, classifyHttpStatus, connectionFailure, seconds, type StartWindow } from './errors.ts';
 import { Slots } from './slots.ts';
 import { guardedLookup, outboundPolicy, RefusedDestination, urlProblem, type OutboundPolicy } from './destination.ts';
 
@@ -113,7 +113,7 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
       throw new NotStarted();
     }
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(timeoutMs, now, start, resolve, reject, done);
+      const exchange = new Exchange(timeoutMs, origin, now, start, resolve, reject, done);
       agent.dispatch({ origin, path, method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Lifeline', ...headers }, body }, exchange);
     });
   };
@@ -136,6 +136,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly timeoutMs: number,
+    /** Where the request goes, as a failure may name it (no path: see transportError). */
+    private readonly origin: string,
     private readonly now: Date,
     private readonly start: StartWindow | undefined,
     private readonly resolve: () => void,
@@ -147,7 +149,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.reject(err instanceof NotStarted ? err : transportError(err, this.timedOut, this.timeoutMs));
+    this.reject(err instanceof NotStarted ? err : transportError(err, this.timedOut, this.timeoutMs, this.origin));
   }
 
   /**
@@ -160,7 +162,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.start && !this.start.mayStart()) return abort(new NotStarted());
     this.timer = setTimeout(() => {
       this.timedOut = true;
-      abort(new Error(`no answer within ${this.timeoutMs} ms`));
+      abort(new Error(`no answer within ${seconds(this.timeoutMs)}`));
     }, this.timeoutMs);
   }
 
@@ -199,10 +201,17 @@ function retryAfter(raw: Buffer[]): string | undefined {
   return undefined;
 }
 
-/** Lifeline's own sentence for a failed connection; the system error's code names what happened. */
-function transportError(err: Error, timedOut: boolean, timeoutMs: number): DeliveryError {
-  if (timedOut || (err as NodeJS.ErrnoException).code === 'UND_ERR_CONNECT_TIMEOUT') return new DeliveryError(`receiver did not answer within ${timeoutMs} ms`, { permanent: false, code: 'timeout', cause: err });
+/**
+ * Lifeline's own sentence for a failed connection to `origin` (scheme, host and port: the path and
+ * query are left out, as they may be the secret), the system error's code naming what happened.
+ */
+function transportError(err: Error, timedOut: boolean, timeoutMs: number, origin: string): DeliveryError {
+  if (timedOut || (err as NodeJS.ErrnoException).code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new DeliveryError(`timed out after ${seconds(timeoutMs)}: ${origin} did not answer`, { permanent: false, code: 'timeout', cause: err });
+  }
   if (err instanceof RefusedDestination) return new DeliveryError(err.message, { permanent: true, code: 'destination_refused', cause: err });
+  const failure = connectionFailure(err, origin);
+  if (failure) return new DeliveryError(failure.message, { permanent: false, code: failure.code, cause: err });
   const code = (err as NodeJS.ErrnoException).code;
-  return new DeliveryError(`could not reach the receiver${code ? ` (${code})` : ''}`, { permanent: false, code: 'network', cause: err });
+  return new DeliveryError(`could not reach ${origin}${code ? ` (${code})` : ''}`, { permanent: false, code: 'network', cause: err });
 }

@@ -1,6 +1,7 @@
 // Human wording shared by every channel, so an email subject, a Slack header and a PagerDuty
 // summary describe the same incident event in the same words.
 
+import { zonedStamp } from '../src/local-time.ts';
 import type { Notification } from '../src/notifications/model.ts';
 
 export interface Fact {
@@ -40,11 +41,53 @@ export function headline(n: Notification): string {
  * would repeat the opening. A resolve says how it ended, an escalation whom it follows.
  */
 export function leadLine(n: Notification): string {
-  return resolution(n)?.sentence ?? escalationLine(n) ?? n.incident.title;
+  return resolution(n)?.sentence ?? escalationLine(n) ?? openingLine(n);
 }
 
-/** HH:MM:SS UTC, the time of day an on-call reader compares with their own clock. */
-const timeOfDay = (iso: string): string => `${new Date(iso).toISOString().slice(11, 19)} UTC`;
+/** The zone a message's times are shown in: its reader's when it goes to one person, UTC when many read it. */
+const zoneOf = (n: Pick<Notification, 'reader'>): string | undefined => n.reader?.time_zone;
+
+/** `10:00:20 UTC`, or on the reader's clock with UTC beside it (`05:00:20 EST (10:00:20 UTC)`). */
+const timeOfDay = (iso: string, zone: string | undefined): string => zonedStamp(new Date(iso), zone, false);
+
+/**
+ * `level 2 of 4`: counted from 1, as people count, out of the policy's levels, so that no reader
+ * wonders whether "level 2" is the second (the API's `escalation_level` counts from 0). Without
+ * the total (no policy, or one shortened since) the number alone.
+ */
+const levelName = (level: number, levels: number | undefined): string => `level ${levelNumber(level, levels)}`;
+
+/** `2 of 4`, or `2` (levelName). */
+const levelNumber = (level: number, levels: number | undefined): string => (levels !== undefined && level < levels ? `${level + 1} of ${levels}` : `${level + 1}`);
+
+/** `a`, `a and b`, `a, b and c`. */
+const listed = (items: string[]): string => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+
+/**
+ * Whom a page reached, as its reader should read it: each person by name and the schedule that
+ * put them on call, `you` in a message to that person's own contact only (a channel named on a
+ * level is read by others), then the level's channels counted. Undefined without the page's reach.
+ */
+function pagedNames(n: Notification): string | undefined {
+  if (n.paged === undefined) return undefined;
+  const people = n.paged.people.map((p) => {
+    const who = p.user_id === n.reader?.user_id ? 'you' : oneLine(p.name);
+    return p.schedule_id === undefined ? who : `${who} (on call in ${p.schedule_name ? oneLine(p.schedule_name) : 'a deleted schedule'})`;
+  });
+  const { channels } = n.paged;
+  return listed([...people, ...(channels ? [channels === 1 ? '1 channel' : `${channels} channels`] : [])]) || undefined;
+}
+
+/** `paging Ana Okafor (on call in Platform primary), level 2 of 4`; `paging level 2 of 4` when whom is not known. */
+function paging(n: Notification, level: number): string {
+  const names = pagedNames(n);
+  return `paging ${names ? `${names}, ` : ''}${levelName(level, n.levels)}`;
+}
+
+/** An opening's title and whom it pages: `db-1 is down — paging you (on call in Platform primary), level 1 of 2`. */
+function openingLine(n: Notification): string {
+  return n.event === 'opened' && n.paged !== undefined ? `${n.incident.title} — ${paging(n, 0)}` : n.incident.title;
+}
 
 /**
  * How a resolve ended, short (for subjects and headers) and as a sentence. The engine resolving it
@@ -59,7 +102,7 @@ function resolution(n: Notification): { short: string; sentence: string } | unde
   const after = formatDuration(Date.parse(incident.resolved_at) - Date.parse(incident.opened_at));
   if (incident.resolved_by === 'auto') {
     const how = incident.category === 'node_down' ? 'heartbeats resumed' : 'healthy again';
-    return { short: `${node} recovered after ${after}`, sentence: `${node} recovered (${how} at ${timeOfDay(incident.resolved_at)} after ${after})` };
+    return { short: `${node} recovered after ${after}`, sentence: `${node} recovered (${how} at ${timeOfDay(incident.resolved_at, zoneOf(n))} after ${after})` };
   }
   if (incident.resolved_by === 'node_deleted') return { short: `${node} was deleted`, sentence: `${node} was deleted, which closed its incident after ${after}` };
   const who = oneLine(n.shownBy.resolved_by ?? 'someone');
@@ -73,16 +116,17 @@ function resolution(n: Notification): { short: string; sentence: string } | unde
 }
 
 /**
- * `Paged: Dana Oncall (level 1) at 07:43:50 UTC, not acknowledged after 3m; now paging you (level 2)`:
- * whom an escalation follows, read from the incident's timeline with the message (escalation).
+ * `Paged: Dana Oncall (level 1 of 3) at 07:43:50 UTC, not acknowledged after 3m; now paging Ana
+ * Okafor (on call in Platform primary), level 2 of 3`: whom an escalation follows, read from the
+ * incident's timeline with the message (escalation), and whom it pages now.
  */
 function escalationLine(n: Notification): string | undefined {
   if (n.event !== 'escalated' || n.escalation === undefined) return undefined;
   const { level, before } = n.escalation;
-  const now = `now paging you (level ${level + 1})`;
+  const now = `now ${paging(n, level)}`;
   const first = before[0];
   if (!first) return `Not acknowledged; ${now}`;
-  const paged = before.map((p) => `${oneLine(p.names.join(', ') || 'nobody')} (level ${p.level + 1}) at ${timeOfDay(p.at)}`);
+  const paged = before.map((p) => `${oneLine(listed(p.names) || 'nobody')} (${levelName(p.level, n.levels)}) at ${timeOfDay(p.at, zoneOf(n))}`);
   return `Paged: ${paged.join('; ')}, not acknowledged after ${formatDuration(Date.parse(n.occurredAt) - Date.parse(first.at))}; ${now}`;
 }
 
@@ -120,19 +164,19 @@ export function incidentFacts(n: Notification): Fact[] {
   facts.push(
     { label: 'Severity', value: incident.severity },
     { label: 'Status', value: incident.status },
-    { label: 'Opened', value: formatTime(incident.opened_at) },
+    { label: 'Opened', value: formatTime(incident.opened_at, zoneOf(n)) },
   );
   if (incident.acknowledged_at !== null) {
-    facts.push({ label: 'Acknowledged', value: byline(incident.acknowledged_at, n.shownBy.acknowledged_by) });
+    facts.push({ label: 'Acknowledged', value: byline(incident.acknowledged_at, n.shownBy.acknowledged_by, zoneOf(n)) });
   }
   if (incident.resolved_at !== null) {
     facts.push(
-      { label: 'Resolved', value: byline(incident.resolved_at, n.shownBy.resolved_by) },
+      { label: 'Resolved', value: byline(incident.resolved_at, n.shownBy.resolved_by, zoneOf(n)) },
       { label: 'Duration', value: formatDuration(Date.parse(incident.resolved_at) - Date.parse(incident.opened_at)) },
     );
   }
-  // Counted from 1, as the console's policy and incident pages count levels (the engine counts from 0).
-  facts.push({ label: 'Escalation level', value: String(incident.escalation_level + 1) });
+  // `2 of 4`: counted from 1 out of the policy's levels (the API's escalation_level counts from 0).
+  facts.push({ label: 'Escalation level', value: levelNumber(incident.escalation_level, n.levels) });
   const labels = Object.entries(node.labels);
   if (labels.length > 0) facts.push({ label: 'Labels', value: labels.map(([k, v]) => `${k}=${v}`).join(', ') });
   return facts;
@@ -165,11 +209,14 @@ export function formatDuration(ms: number): string {
     .join(' ');
 }
 
-/** `2026-11-21 10:00:00 UTC`: unambiguous for readers in any time zone. */
-export function formatTime(iso: string): string {
+/**
+ * `2026-11-21 10:00:00 UTC`, unambiguous for readers in any time zone; to one person (`zone`, their
+ * own), on their clock with UTC beside it: `2026-11-21 05:00:00 EST (10:00:00 UTC)`.
+ */
+export function formatTime(iso: string, zone?: string): string {
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return iso;
-  return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  return zonedStamp(at, zone);
 }
 
 /**
@@ -200,8 +247,8 @@ export function noteAuthor(n: Notification): string {
 export const noteLabel = (n: Notification): string => `Note from ${noteAuthor(n)}`;
 
 /** `2026-11-21 10:04:10 UTC by Lifeline`; `by` as people read it (Notification.shownBy). */
-function byline(at: string, by: string | null): string {
-  return by === null ? formatTime(at) : `${formatTime(at)} by ${by}`;
+function byline(at: string, by: string | null, zone: string | undefined): string {
+  return by === null ? formatTime(at, zone) : `${formatTime(at, zone)} by ${by}`;
 }
 
 // Node names and reasons come from agents; a line break in one must not split a subject header
@@ -236,7 +283,7 @@ export function digestItems(ns: Notification[]): { items: DigestItem[]; rest: nu
   const items = [...ns]
     .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt))
     .slice(0, DIGEST_LINES)
-    .map((n) => ({ line: `${formatTime(n.occurredAt)}  ${headline(n)}`, buttons: actionButtons(n) }));
+    .map((n) => ({ line: `${formatTime(n.occurredAt, zoneOf(n))}  ${headline(n)}`, buttons: actionButtons(n) }));
   return { items, rest: Math.max(0, ns.length - DIGEST_LINES) };
 }
 

@@ -49,8 +49,10 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
  * "links"?, "incident_url"?, "note"?, "note_by"?, "display_names"}}`; `links` holds the `acknowledge`
  * and `resolve` URLs when there are any, `incident_url` the console page the email's "Open in
  * console" opens (both only with LIFELINE_PUBLIC_URL set), `note` a resolve's note when it had one
- * and `note_by` who wrote it (as the email's "Note from" names them), and
- * `display_names` the incident's `acknowledged_by` and `resolved_by` as the email names them.
+ * and `note_by` who wrote it (as the email's "Note from" names them),
+ * `display_names` the incident's `acknowledged_by` and `resolved_by` as the email names them, and
+ * on a page (opened, escalated) `paged`: the people its level reached, each `{user_id, name}` with
+ * `schedule_id` and `schedule_name` (null once deleted) when a schedule put them on call.
  */
 function webhookPayload(n: Notification) {
   const data = {
@@ -60,6 +62,7 @@ function webhookPayload(n: Notification) {
     ...(n.incidentUrl !== undefined ? { incident_url: n.incidentUrl } : {}),
     ...(n.note !== undefined ? { note: n.note, note_by: noteAuthor(n) } : {}),
     display_names: n.shownBy,
+    ...(n.paged ? { paged: n.paged.people.map(({ user_id, name, schedule_id, schedule_name }) => ({ user_id, name, ...(schedule_id !== undefined ? { schedule_id, schedule_name } : {}) })) } : {}),
   };
   return { type: `incident.${n.event}`, timestamp: n.occurredAt, data };
 }

@@ -89,6 +89,36 @@ const UTC_ZONES = new Set(
 );
 export const isUtc = (zone: string): boolean => UTC_ZONES.has(zone.toLowerCase());
 
+// One formatter per zone shown: building an Intl.DateTimeFormat costs ~50 µs, formatting with one ~3 µs.
+const stampFormats = new Map<string, Intl.DateTimeFormat>();
+const stampFormat = (zone: string): Intl.DateTimeFormat => {
+  let format = stampFormats.get(zone);
+  if (!format) {
+    // en-US names a zone's abbreviation where it has one in common use (EST, PDT), its offset otherwise (GMT+1).
+    const options = { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' } as const;
+    stampFormats.set(zone, (format = new Intl.DateTimeFormat('en-US', options)));
+  }
+  return format;
+};
+
+/**
+ * An instant as a person reads it: on their clock with UTC beside it, `2026-11-21 05:05:00 EST
+ * (10:05:00 UTC)`, the UTC date repeated only where it is another day (`2026-11-21 23:30:00 EST
+ * (2026-11-22 04:30:00 UTC)`). A reader on UTC, or on a zone this engine does not know (shownZone),
+ * and a message many read (zone undefined) get `2026-11-21 10:05:00 UTC`. `withDate` false: the
+ * time of day alone, `05:05:00 EST (10:05:00 UTC)`.
+ */
+export function zonedStamp(at: Date, zone: string | null | undefined, withDate = true): string {
+  const iso = at.toISOString();
+  const [utcDate, utcTime] = [iso.slice(0, 10), iso.slice(11, 19)];
+  const shown = shownZone(zone);
+  if (shown === null || isUtc(shown)) return withDate ? `${utcDate} ${utcTime} UTC` : `${utcTime} UTC`;
+  const part = Object.fromEntries(stampFormat(shown).formatToParts(at).map((p) => [p.type, p.value]));
+  const localDate = `${part.year}-${part.month}-${part.day}`;
+  const utc = `${localDate === utcDate ? '' : `${utcDate} `}${utcTime} UTC`;
+  return `${withDate ? `${localDate} ` : ''}${part.hour}:${part.minute}:${part.second} ${part.timeZoneName} (${utc})`;
+}
+
 /** The offsets of one UTC year: offsets[i] applies from starts[i] until starts[i + 1] (or end). */
 interface YearTable {
   starts: number[];

@@ -255,9 +255,16 @@ export interface PageEntry {
   at: Date;
   level: number;
   step: number;
-  /** The people it named, as named when it fired (null: not known then). */
-  people: Array<string | null>;
+  /** The people it named, as named when it fired (name null: not known then), and the schedule that put each on it. */
+  people: PagedPerson[];
   channels: number;
+}
+
+/** A person a page reached, as the timeline recorded them (schedule_id absent: named on the level). */
+export interface PagedPerson {
+  user_id: string;
+  name: string | null;
+  schedule_id?: string;
 }
 
 /**
@@ -266,15 +273,15 @@ export interface PageEntry {
  */
 export async function pagesOf(sql: Queryable, ids: string[]): Promise<Map<string, PageEntry[]>> {
   if (ids.length === 0) return new Map();
-  const rows = await sql<{ incident_id: string; at: Date; level: number | null; step: number | null; people: Array<string | null> | null; channels: number | null }[]>`
+  const rows = await sql<{ incident_id: string; at: Date; level: number | null; step: number | null; people: PagedPerson[]; channels: number | null }[]>`
     select incident_id, at, (detail->>'level')::int as level, (detail->>'step')::int as step,
-      (select array_agg(u->>'name') from jsonb_array_elements(coalesce(detail->'users', '[]')) u) as people,
+      coalesce(detail->'users', '[]') as people,
       jsonb_array_length(coalesce(detail->'channel_ids', '[]')) as channels
     from incident_timeline where incident_id = any(${ids}::uuid[]) and kind in ('opened', 'escalated')
     order by incident_id, id`;
   const out = new Map<string, PageEntry[]>();
   for (const r of rows) {
-    const entry = { at: r.at, level: r.level ?? 0, step: r.step ?? 0, people: r.people ?? [], channels: r.channels ?? 0 };
+    const entry = { at: r.at, level: r.level ?? 0, step: r.step ?? 0, people: r.people, channels: r.channels ?? 0 };
     const list = out.get(r.incident_id);
     if (list) list.push(entry);
     else out.set(r.incident_id, [entry]);

@@ -7,6 +7,7 @@ import { getIncidents, pagesOf, resolutionNotes, type PageEntry } from '../incid
 import { incidentView } from '../incidents/view.ts';
 import { nodesLabelsAndStates } from '../nodes/store.ts';
 import { deliveryId, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
+import { messageNames } from './store.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.
@@ -36,28 +37,45 @@ function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): Action
   return Object.fromEntries(actions.map((action) => [action, actionLinkUrl(s.publicUrl, signActionLink(s.key, { incidentId: incident.id, action, recipient, expiresAt }))]));
 }
 
+/** The step a page's row is for: 0 for the opening, `<step>` of `escalated-<step>`. */
+
 /**
  * An escalation's page (`escalated-<step>`): the level it pages, and every page of the incident at
  * an earlier step, whom each named and when. Its level is the timeline's, not the incident's now:
  * a later step may have fired before this message is sent.
  */
-function escalationOf(d: DeliveryRow, incident: IncidentRow, pages: PageEntry[] = []): Notification['escalation'] {
+function escalationOf(d: DeliveryRow, incident: IncidentRow, pages: PageEntry[]): Notification['escalation'] {
   const step = pageStep(d.event_key);
   const before: PriorPage[] = pages
     .filter((p) => p.step < step)
     .map((p) => ({
       level: p.level,
       at: p.at.toISOString(),
-      names: [...p.people.map((name) => name ?? 'someone'), ...(p.channels ? [p.channels === 1 ? '1 channel' : `${p.channels} channels`] : [])],
+      names: [...p.people.map((u) => u.name ?? 'someone'), ...(p.channels ? [p.channels === 1 ? '1 channel' : `${p.channels} channels`] : [])],
     }));
   return { level: pages.find((p) => p.step === step)?.level ?? incident.escalation_level, before };
 }
 
+/** Whom a page's row was sent for, as its timeline entry recorded them, each with their schedule's name now. */
+function pagedBy(d: DeliveryRow, pages: PageEntry[], schedules: ReadonlyMap<string, string>): Notification['paged'] {
+  const entry = pages.find((p) => p.step === pageStep(d.event_key));
+  if (!entry) return undefined;
+  const people = entry.people.map((u) => ({
+    user_id: u.user_id,
+    name: u.name ?? 'someone',
+    ...(u.schedule_id !== undefined ? { schedule_id: u.schedule_id, schedule_name: schedules.get(u.schedule_id) ?? null } : {}),
+  }));
+  return { people, channels: entry.channels };
+}
+
+const isPage = (d: DeliveryRow) => d.event === 'opened' || d.event === 'escalated';
+
 /**
  * The message for each ledger row whose incident still exists: two queries however many rows (the
  * incidents; their nodes' labels and states), a third for the notes when some rows are resolves, a
- * fourth for the names of API keys that acted, a fifth for the earlier pages when some rows are
- * escalations.
+ * fourth for the names of API keys that acted, a fifth for the pages when some rows are pages, a
+ * sixth for the readers' time zones, the schedules those pages went through and the policies'
+ * lengths.
  */
 export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], links?: LinkSigning): Promise<Map<string, Notification>> {
   const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
@@ -65,13 +83,20 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
     nodesLabelsAndStates(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]),
     resolutionNotes(sql, [...new Set(rows.filter((d) => d.event === 'resolved').map((d) => d.incident_id))]),
     actorNames(sql, [...incidents.values()].flatMap((i) => [i.acknowledged_by, i.resolved_by])),
-    pagesOf(sql, [...new Set(rows.filter((d) => d.event === 'escalated').map((d) => d.incident_id))]),
+    pagesOf(sql, [...new Set(rows.filter(isPage).map((d) => d.incident_id))]),
   ]);
+  const names = await messageNames(sql, {
+    userIds: [...new Set(rows.flatMap((d) => d.user_id ?? []))],
+    scheduleIds: [...new Set([...pages.values()].flat().flatMap((p) => p.people.flatMap((u) => u.schedule_id ?? [])))],
+    policyIds: [...new Set([...incidents.values()].flatMap((i) => i.policy_id ?? []))],
+  });
   const shown = (by: string | null) => (by === null ? null : actorText(by, keyNames));
   const out = new Map<string, Notification>();
   for (const d of rows) {
     const incident = incidents.get(d.incident_id);
     if (!incident) continue;
+    const paged = isPage(d) ? pagedBy(d, pages.get(incident.id) ?? [], names.schedules) : undefined;
+    const levels = incident.policy_id === null ? undefined : names.levels.get(incident.policy_id);
     out.set(d.id, {
       messageId: d.id,
       event: d.event,
@@ -82,7 +107,11 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       node: { id: incident.node_id, name: incident.node_name, labels: nodes.get(incident.node_id)?.labels ?? {} },
       nodeState: nodes.has(incident.node_id) ? (nodes.get(incident.node_id)!.state ?? 'unknown') : null,
       threadId: deliveryId(incident.id, 'opened', d.channel_id, d.user_id),
-      ...(d.event === 'escalated' ? { escalation: escalationOf(d, incident, pages.get(incident.id)) } : {}),
+      ...(d.event === 'escalated' ? { escalation: escalationOf(d, incident, pages.get(incident.id) ?? []) } : {}),
+      ...(paged ? { paged } : {}),
+      // A person's own contact is read by them alone: their clock, and "you". A level's channel is shared.
+      ...(d.user_id !== null ? { reader: { user_id: d.user_id, time_zone: names.zones.get(d.user_id) ?? 'UTC' } } : {}),
+      ...(levels !== undefined ? { levels } : {}),
       ...(links ? { links: linksFor(links, d, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
       ...(d.event === 'resolved' && notes.has(incident.id) ? { note: notes.get(incident.id)! } : {}),
       shownBy: { acknowledged_by: shown(incident.acknowledged_by), resolved_by: shown(incident.resolved_by) },

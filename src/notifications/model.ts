@@ -46,10 +46,32 @@ export interface Notification {
   /** An escalation's page: the level it pages (from 0) and the pages before it, oldest first (the incident's timeline). */
   escalation?: { level: number; before: PriorPage[] };
   /**
+   * A page's (opened, escalated) reach as its timeline entry recorded it: the people, each with the
+   * schedule that put them on the level, and how many channels the level named. Absent for an
+   * answer, and for a page written before people existed.
+   */
+  paged?: { people: PagedPerson[]; channels: number };
+  /**
+   * The person this message goes to (their email, or a channel of their own) and their time zone;
+   * absent for a destination others read too (a channel named on a level), which is told in UTC.
+   */
+  reader?: { user_id: string; time_zone: string };
+  /** How many levels the incident's escalation policy has now; absent without a policy. */
+  levels?: number;
+  /**
    * Who acknowledged and resolved it as people read them (actorText: "key ops-bot", "Lifeline"),
    * for text; `incident` keeps the stored ids for machines.
    */
   shownBy: { acknowledged_by: string | null; resolved_by: string | null };
+}
+
+/** A person a page reached, as people read them, and the schedule that put them on call (absent: named on the level). */
+export interface PagedPerson {
+  user_id: string;
+  name: string;
+  schedule_id?: string;
+  /** The schedule's name now; null once it was deleted. */
+  schedule_name?: string | null;
 }
 
 /** A level paged before an escalation: whom it named, as people read them, and when. */

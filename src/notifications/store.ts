@@ -448,3 +448,24 @@ export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promi
 export async function listDeliveries(sql: Queryable, incidentId: string): Promise<DeliveryRow[]> {
   return sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} order by created_at, id`;
 }
+
+/** What a message names beyond its incident: its reader's time zone, the schedules its page went through, its policy's length. */
+export interface MessageNames {
+  /** Each person's time zone, by id. */
+  zones: Map<string, string>;
+  /** Each schedule's name, by id (a deleted one is absent). */
+  schedules: Map<string, string>;
+  /** How many levels each escalation policy has, by id. */
+  levels: Map<string, number>;
+}
+
+/** One round trip for a whole batch of messages, whatever it asks of the three. */
+export async function messageNames(sql: Queryable, ask: { userIds: string[]; scheduleIds: string[]; policyIds: string[] }): Promise<MessageNames> {
+  if (ask.userIds.length + ask.scheduleIds.length + ask.policyIds.length === 0) return { zones: new Map(), schedules: new Map(), levels: new Map() };
+  const [row] = await sql<{ zones: Record<string, string>; schedules: Record<string, string>; levels: Record<string, number> }[]>`
+    select
+      (select coalesce(json_object_agg(id, time_zone), '{}') from users where id = any(${ask.userIds}::uuid[])) as zones,
+      (select coalesce(json_object_agg(id, name), '{}') from schedules where id = any(${ask.scheduleIds}::uuid[])) as schedules,
+      (select coalesce(json_object_agg(id, jsonb_array_length(levels)), '{}') from escalation_policies where id = any(${ask.policyIds}::uuid[])) as levels`;
+  return { zones: new Map(Object.entries(row!.zones)), schedules: new Map(Object.entries(row!.schedules)), levels: new Map(Object.entries(row!.levels)) };
+}

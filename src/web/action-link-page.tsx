@@ -7,6 +7,7 @@ import type { IncidentRow } from '../incidents/model.ts';
 import { NOTE_MAX_CHARS } from '../incidents/resolve-note.ts';
 import { stillFailingWarning } from '../incidents/still-failing.ts';
 import { areaText } from '../console/components.tsx';
+import { zonedStamp } from '../local-time.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
 
 export type ActionLinkView =
@@ -34,10 +35,13 @@ const EFFECT: Record<LinkAction, string> = {
 // The favicon cannot read the stylesheet's variables: the light palette's colours.
 const ICON = { open: '#cf222e', acknowledged: '#0969da', resolved: '#1a7f37', none: '#6e7781' };
 
-/** "2026-11-21 10:00:00 UTC": a page without script cannot know the reader's time zone. */
-const when = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+/**
+ * "2026-11-21 10:00:00 UTC": a page without script cannot know the reader's time zone. A link sent
+ * to one person knows theirs (`zone`): "2026-11-21 05:00:00 EST (10:00:00 UTC)".
+ */
+const when = (d: Date, zone: string | undefined) => zonedStamp(d, zone);
 
-function Facts({ incident }: { incident: IncidentRow }) {
+function Facts({ incident, zone }: { incident: IncidentRow; zone: string | undefined }) {
   return (
     <dl class="facts">
       <dt>Node</dt>
@@ -49,7 +53,7 @@ function Facts({ incident }: { incident: IncidentRow }) {
         </>
       ) : null}
       <dt>Opened</dt>
-      <dd>{when(incident.opened_at)}</dd>
+      <dd>{when(incident.opened_at, zone)}</dd>
       <dt>Status</dt>
       <dd>{incident.status}</dd>
       <dt>Console</dt>
@@ -89,12 +93,12 @@ function Page(p: { title: string; icon: string; heading: string; headingClass?: 
   );
 }
 
-function View({ v }: { v: ActionLinkView }) {
+function View({ v, zone }: { v: ActionLinkView; zone: string | undefined }) {
   switch (v.kind) {
     case 'ask':
       return (
         <Page title={`${VERB[v.action]} ${v.incident.title}`} icon={ICON[v.incident.status]} heading={`${VERB[v.action]}: ${v.incident.title}?`}>
-          <Facts incident={v.incident} />
+          <Facts incident={v.incident} zone={zone} />
           {v.still ? (
             <p class="link-warning">
               {stillFailingWarning(v.incident.node_name, v.still)}
@@ -122,16 +126,16 @@ function View({ v }: { v: ActionLinkView }) {
     case 'done':
       return (
         <Page title={DONE[v.action]} icon={ICON[v.incident.status]} heading={`${DONE[v.action]} by ${v.by}`} headingClass="fg-healthy">
-          <p>At {when(v.at)}. Everyone who was told about this incident hears it.</p>
+          <p>At {when(v.at, zone)}. Everyone who was told about this incident hears it.</p>
           {v.incident.status === 'acknowledged' ? <ResolveNext incident={v.incident} /> : null}
-          <Facts incident={v.incident} />
+          <Facts incident={v.incident} zone={zone} />
         </Page>
       );
     case 'already':
       return (
         <Page title={`Already ${v.what}`} icon={ICON[v.incident.status]} heading={`Already ${v.what}`}>
           <p>
-            {v.by ?? 'Someone'} {v.what} this incident at {when(v.at)}. Nothing was changed
+            {v.by ?? 'Someone'} {v.what} this incident at {when(v.at, zone)}. Nothing was changed
             {v.note !== undefined ? '; your note was not saved. It is kept below to copy.' : '.'}
           </p>
           {v.note !== undefined ? (
@@ -144,7 +148,7 @@ function View({ v }: { v: ActionLinkView }) {
             </p>
           ) : null}
           {v.incident.status === 'acknowledged' ? <ResolveNext incident={v.incident} /> : null}
-          <Facts incident={v.incident} />
+          <Facts incident={v.incident} zone={zone} />
         </Page>
       );
     case 'invalid':
@@ -156,7 +160,7 @@ function View({ v }: { v: ActionLinkView }) {
     case 'expired':
       return (
         <Page title="Link expired" icon={ICON.none} heading="This link expired">
-          <p>It could be used until {when(v.until)}. Nothing was changed; act from the console or the API.</p>
+          <p>It could be used until {when(v.until, zone)}. Nothing was changed; act from the console or the API.</p>
         </Page>
       );
     case 'missing':
@@ -168,6 +172,7 @@ function View({ v }: { v: ActionLinkView }) {
   }
 }
 
-export function renderActionLinkPage(v: ActionLinkView): Promise<string> {
-  return documentOf(<View v={v} />);
+/** The page; `zone`: the time zone of the person the link was sent to, when it was sent to one. */
+export function renderActionLinkPage(v: ActionLinkView, zone?: string): Promise<string> {
+  return documentOf(<View v={v} zone={zone} />);
 }

@@ -133,8 +133,8 @@ export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCa
     async policy(name: string, levels: PolicyLevel[], opts: { repeat?: number; isDefault?: boolean } = {}) {
       return insertPolicy(db.sql, { name, levels, repeat: opts.repeat ?? 0, is_default: opts.isDefault ?? false }, clock.now());
     },
-    async user(name: string, email: string, channelIds: string[] = []) {
-      return db.sql.begin((tx) => insertUser(tx, { name, email, time_zone: 'UTC', channel_ids: channelIds }, clock.now()));
+    async user(name: string, email: string, channelIds: string[] = [], time_zone = 'UTC') {
+      return db.sql.begin((tx) => insertUser(tx, { name, email, time_zone, channel_ids: channelIds }, clock.now()));
     },
     async schedule(name: string, layers: Layer[], time_zone = 'UTC') {
       return insertSchedule(db.sql, { name, time_zone, layers }, clock.now());

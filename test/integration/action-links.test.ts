@@ -113,6 +113,19 @@ describe('a link from a notification', () => {
     assert.match(text((await changesNothing('GET', link('acknowledge'))).html), /Already acknowledged/);
   });
 
+  it("shows times on the clock of the person the link was sent to, with UTC beside them; a channel's link, read by many, in UTC", async () => {
+    const ana: { id: string } = await expectJson(await h.admin('POST', '/v1/users', { name: 'Ana Okafor', email: 'ana@example.com', time_zone: 'America/New_York' }), 201);
+    const hers = text((await changesNothing('GET', link('acknowledge', { kind: 'user', id: ana.id }))).html);
+    assert.match(hers, /Opened 2026-11-21 05:00:00 EST \(10:00:00 UTC\)/);
+    const shared = text((await changesNothing('GET', link('acknowledge', { kind: 'channel', id: team.id }))).html);
+    assert.match(shared, /Opened 2026-11-21 10:00:00 UTC/);
+    // Expired, the link still names whom it was sent to.
+    const expired = text((await changesNothing('GET', link('acknowledge', { kind: 'user', id: ana.id }, { expiresAt: new Date(h.clock.now().getTime() - 3_600_000) }))).html);
+    assert.match(expired, /It could be used until 2026-11-21 04:00:00 EST \(09:00:00 UTC\)\./);
+    const res = await h.req('POST', link('acknowledge', { kind: 'user', id: ana.id }));
+    assert.match(text(await res.text()), /At 2026-11-21 05:00:00 EST \(10:00:00 UTC\)\./);
+  });
+
   it('a Resolve link takes a note, with the console’s limit, and everyone told of the resolve gets it', async () => {
     const form = (note: string) => ({ body: new URLSearchParams({ note }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     const ask = await changesNothing('GET', link('resolve'));

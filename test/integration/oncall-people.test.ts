@@ -122,7 +122,7 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     const escalated = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: db-1'));
     assert.deepEqual(escalated.envelopeTo, ['ben@test.local']);
     // Ben reads whom the page follows and for how long it went unanswered, not a level number.
-    assert.ok(escalated.text.split(/\r?\n/).includes('Paged: Ana (level 1) at 10:00:20 UTC, not acknowledged after 1h; now paging you (level 2)'), escalated.text);
+    assert.ok(escalated.text.split(/\r?\n/).includes('Paged: Ana (level 1 of 2) at 10:00:20 UTC, not acknowledged after 1h; now paging you (on call in rota), level 2 of 2'), escalated.text);
 
     p.beat(nodeId);
     await p.tick();
@@ -415,6 +415,64 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     assert.deepEqual(digest.envelopeTo, ['gus@test.local']);
     await until('two pages alone', async () => sink.messages.filter((m) => m.subject.startsWith('[Lifeline] DOWN: storm-')).length === 2 || undefined);
     assert.equal(sink.messages.length, 3);
+  });
+
+  const textLines = (text: string) => text.split(/\r?\n/);
+
+  it('names whom each level pages and through which schedule, says "you" only to them, on their clock', async () => {
+    const shared = await oc.webhook('ops-hook', hook.url, secret);
+    const list = await oc.email('ops-list', ['ops@test.local']);
+    const ana = await oc.user('Ana Okafor', 'ana@test.local', [], 'America/New_York');
+    const ben = await oc.user('Ben Li', 'ben@test.local', [], 'Europe/Berlin');
+    const primary = await oc.schedule('Platform primary', [{ name: 'always', user_ids: [ana.id], starts_at: T0, rotation: 'P7D' }]);
+    await oc.policy(
+      'default',
+      [
+        { after_seconds: 0, channel_ids: [shared.id], schedule_ids: [primary.id] },
+        { after_seconds: 600, channel_ids: [shared.id, list.id], user_ids: [ben.id] },
+      ],
+      { isDefault: true },
+    );
+
+    const { incidentId } = await nodeGoingDown('db-1'); // opened at T0 + 20 s
+    await settled(incidentId, 2);
+
+    // Ana's own email: "you", on New York's clock with UTC beside it.
+    const anaDown = await sink.waitFor((m) => m.envelopeTo.includes('ana@test.local'));
+    assert.ok(textLines(anaDown.text).includes('db-1 is down — paging you (on call in Platform primary) and 1 channel, level 1 of 2'), anaDown.text);
+    assert.ok(textLines(anaDown.text).includes('Opened: 2026-11-21 05:00:20 EST (10:00:20 UTC)'), anaDown.text);
+    assert.ok(textLines(anaDown.text).includes('Escalation level: 1 of 2'), anaDown.text);
+    assert.ok(anaDown.html.includes('db-1 is down — paging you (on call in Platform primary) and 1 channel, level 1 of 2'), anaDown.html);
+
+    // The shared webhook: whom it paged, for machines, beside the 0-based level it always had.
+    const opened = JSON.parse((await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.opened')).body);
+    assert.deepEqual(opened.data.paged, [{ user_id: ana.id, name: 'Ana Okafor', schedule_id: primary.id, schedule_name: 'Platform primary' }]);
+    assert.equal(opened.data.incident.escalation_level, 0);
+
+    await p.runUntil(sec(20 + 600));
+    await oc.drain();
+    await settled(incidentId, 5);
+
+    // The shared list reads whom the level pages by name, and UTC: many read it, in many zones.
+    const listMail = await sink.waitFor((m) => m.envelopeTo.includes('ops@test.local'));
+    assert.ok(
+      textLines(listMail.text).includes('Paged: Ana Okafor and 1 channel (level 1 of 2) at 10:00:20 UTC, not acknowledged after 10m; now paging Ben Li and 2 channels, level 2 of 2'),
+      listMail.text,
+    );
+    assert.ok(textLines(listMail.text).includes('Opened: 2026-11-21 10:00:20 UTC'), listMail.text);
+    assert.ok(!/\byou\b/.test(listMail.text), listMail.text);
+
+    // Ben's own email: "you", on Berlin's clock.
+    const benMail = await sink.waitFor((m) => m.envelopeTo.includes('ben@test.local'));
+    assert.ok(
+      textLines(benMail.text).includes('Paged: Ana Okafor and 1 channel (level 1 of 2) at 11:00:20 GMT+1 (10:00:20 UTC), not acknowledged after 10m; now paging you and 2 channels, level 2 of 2'),
+      benMail.text,
+    );
+    assert.ok(textLines(benMail.text).includes('Escalation level: 2 of 2'), benMail.text);
+
+    const escalated = JSON.parse((await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated')).body);
+    assert.deepEqual(escalated.data.paged, [{ user_id: ben.id, name: 'Ben Li' }]);
+    assert.equal(escalated.data.incident.escalation_level, 1, 'the API and webhook keep counting from 0');
   });
 });
 

@@ -40,6 +40,9 @@ interface NotificationOverrides {
   node?: Partial<NodeView>;
   nodeState?: string | null;
   escalation?: Notification['escalation'];
+  paged?: Notification['paged'];
+  reader?: Notification['reader'];
+  levels?: number;
 }
 
 /** db-1 went down for lack of heartbeats; overrides turn it into the other events. */
@@ -57,6 +60,9 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     ...(overrides.note !== undefined ? { note: overrides.note } : {}),
     ...(overrides.nodeState !== undefined ? { nodeState: overrides.nodeState } : {}),
     ...(overrides.escalation ? { escalation: overrides.escalation } : {}),
+    ...(overrides.paged ? { paged: overrides.paged } : {}),
+    ...(overrides.reader ? { reader: overrides.reader } : {}),
+    ...(overrides.levels !== undefined ? { levels: overrides.levels } : {}),
     // Never the stored ids copied: a renderer reading incident.acknowledged_by would pass unseen.
     shownBy: overrides.shownBy ?? { acknowledged_by: null, resolved_by: null },
     incident: {
@@ -92,12 +98,13 @@ function resolvedNotification(overrides: NotificationOverrides = {}): Notificati
   });
 }
 
-function isDeliveryError(expected: { permanent: boolean; code: string; retryAfterMs?: number }) {
+function isDeliveryError(expected: { permanent: boolean; code: string; retryAfterMs?: number; message?: RegExp }) {
   return (err: unknown) => {
     assert.ok(err instanceof DeliveryError, `expected a DeliveryError, got ${String(err)}`);
     assert.equal(err.permanent, expected.permanent, `permanent (${err.message})`);
     assert.equal(err.code, expected.code, `code (${err.message})`);
     assert.equal(err.retryAfterMs, expected.retryAfterMs);
+    if (expected.message) assert.match(err.message, expected.message);
     return true;
   };
 }
@@ -286,10 +293,12 @@ describe('email channel', () => {
     await sink.waitFor((m) => m.headers.get('message-id') === '<deferred-451@lifeline.test>');
   });
 
-  test('an unreachable SMTP server is retryable', async () => {
-    const unreachable = createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${await closedPort()}`, from: 'alerts@lifeline.test' });
+  test('an unreachable SMTP server is retryable, and its failure says the connection was refused without SMTP_URL\'s password', async () => {
+    const port = await closedPort();
+    const unreachable = createEmailChannel({ smtpUrl: `smtp://alerts:s3cret@127.0.0.1:${port}`, from: 'alerts@lifeline.test' });
     try {
-      await assert.rejects(unreachable.send(notification(), config, NOW), isDeliveryError({ permanent: false, code: 'network' }));
+      const message = new RegExp(`^connection refused: the SMTP server 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)$`);
+      await assert.rejects(unreachable.send(notification(), config, NOW), isDeliveryError({ permanent: false, code: 'connection_refused', message }));
     } finally {
       unreachable.close();
     }
@@ -473,7 +482,7 @@ describe('webhook channel', () => {
     // Short, since waiting it out is the test; a hung receiver never answers, so no load can make
     // this attempt succeed or fail any other way.
     const impatient = createWebhookChannel({ timeoutMs: 200, policy: localReceivers });
-    await assert.rejects(impatient.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'timeout' }));
+    await assert.rejects(impatient.send(notification(), config, new Date()), isDeliveryError({ permanent: false, code: 'timeout', message: /^timed out after 0\.2 s: http:\/\/127\.0\.0\.1:\d+ did not answer$/ }));
   });
 
   test('a receiver that answers 200 but trickles its body loses the connection at the timeout', async () => {
@@ -558,17 +567,40 @@ describe('webhook channel', () => {
     await Promise.all(again);
   });
 
-  test('an unreachable receiver is a retryable network error', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/hook`;
-    await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'network' }));
+  test('an unreachable receiver is a retryable refused connection, named without its path or query (a token may be in them)', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/hook/s3cret?token=s3cret`;
+    const message = new RegExp(`^connection refused: http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)$`);
+    await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'connection_refused', message }));
   });
 
-  test('a receiver that hangs up without answering is a retryable network error', async () => {
+  test('a name that does not resolve says so', async () => {
+    const url = 'http://no-such-host.invalid/hook';
+    // .invalid never resolves (RFC 6761); a resolver that cannot be asked at all answers EAI_AGAIN.
+    await assert.rejects(channel.send(notification(), { url, secret }, new Date()), (err: unknown) => {
+      assert.ok(err instanceof DeliveryError && !err.permanent, String(err));
+      assert.match(`${err.code}: ${err.message}`, /^(dns_not_found: DNS name not found|dns_failed: DNS lookup failed for now): http:\/\/no-such-host\.invalid \((ENOTFOUND|EAI_AGAIN)\)$/);
+      return true;
+    });
+  });
+
+  test('https to a receiver that does not speak TLS is a TLS failure', async () => {
+    const plain = createHttpServer((req, res) => req.resume().on('end', () => res.end('ok')));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(plain.address() as AddressInfo).port}/hook`;
+      await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'tls_failed', message: /^TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed \(ERR_SSL_[A-Z_]+\)$/ }));
+    } finally {
+      plain.close();
+    }
+  });
+
+  test('a receiver that hangs up without answering is a retryable closed connection', async () => {
     const hangUp = createServer((socket) => socket.once('data', () => socket.destroy()));
     await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(hangUp.address() as AddressInfo).port}/hook`;
-      await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'network' }));
+      await assert.rejects(channel.send(notification(), { url, secret }, new Date()), isDeliveryError({ permanent: false, code: 'connection_reset', message: /^connection closed by the other side: http:\/\/127\.0\.0\.1:\d+ \(UND_ERR_SOCKET\)$/ }));
     } finally {
       hangUp.close();
     }
@@ -655,7 +687,19 @@ describe('slack channel', () => {
       '*resolved by Dana while db-1 is still down — it will not page again until it recovers and fails again*',
     ]);
     const escalation = { level: 1, before: [{ level: 0, at: '2026-11-21T09:57:00.000Z', names: ['Dana Oncall'] }] };
-    assert.deepEqual((await send(notification({ event: 'escalated', escalation, incident: { escalation_level: 1 } })))[1], '*Paged: Dana Oncall (level 1) at 09:57:00 UTC, not acknowledged after 3m; now paging you (level 2)*');
+    const escalated = { event: 'escalated', escalation, incident: { escalation_level: 1 }, levels: 3 } as const;
+    assert.deepEqual((await send(notification(escalated)))[1], '*Paged: Dana Oncall (level 1 of 3) at 09:57:00 UTC, not acknowledged after 3m; now paging level 2 of 3*');
+    // A channel named on the level is read by many: whom the level pages, by name and schedule, in UTC.
+    const paged = { people: [{ user_id: 'u-ana', name: 'Ana Okafor', schedule_id: 's-1', schedule_name: 'Platform primary' }, { user_id: 'u-bo', name: 'Bo Li' }], channels: 1 };
+    assert.deepEqual(
+      (await send(notification({ ...escalated, paged })))[1],
+      '*Paged: Dana Oncall (level 1 of 3) at 09:57:00 UTC, not acknowledged after 3m; now paging Ana Okafor (on call in Platform primary), Bo Li and 1 channel, level 2 of 3*',
+    );
+    // Ana's own Slack: "you", on her clock.
+    assert.deepEqual(
+      (await send(notification({ ...escalated, paged, reader: { user_id: 'u-ana', time_zone: 'America/New_York' } })))[1],
+      '*Paged: Dana Oncall (level 1 of 3) at 04:57:00 EST (09:57:00 UTC), not acknowledged after 3m; now paging you (on call in Platform primary), Bo Li and 1 channel, level 2 of 3*',
+    );
   });
 
   test('escapes node names in mrkdwn so they cannot mention @channel or forge links', async () => {

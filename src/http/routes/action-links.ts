@@ -12,7 +12,7 @@ import { noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
 import { getIncident } from '../../incidents/store.ts';
 import { stillFailing } from '../../incidents/still-failing.ts';
 import { nodeStates } from '../../nodes/store.ts';
-import { userNames } from '../../oncall/store-users.ts';
+import { getUser, userNames } from '../../oncall/store-users.ts';
 import { renderActionLinkPage, type ActionLinkView } from '../../web/action-link-page.tsx';
 import { FORM_PAGE_CSP, PAGE_HEADERS } from '../../web/layout.tsx';
 import { unstorableText } from '../validation.ts';
@@ -47,8 +47,8 @@ function doneBefore(incident: IncidentRow, action: LinkAction): Already | undefi
 
 const STATUS: Record<ActionLinkView['kind'], ContentfulStatusCode> = { ask: 200, done: 200, already: 200, invalid: 404, expired: 410, missing: 404 };
 
-async function send(c: Context, view: ActionLinkView, status = STATUS[view.kind]): Promise<Response> {
-  return c.html(await renderActionLinkPage(view), status, HEADERS);
+async function send(c: Context, view: ActionLinkView, zone: string | undefined, status = STATUS[view.kind]): Promise<Response> {
+  return c.html(await renderActionLinkPage(view, zone), status, HEADERS);
 }
 
 /**
@@ -96,39 +96,50 @@ export function actionLinkRoutes(deps: AppDeps) {
     return { kind: 'ask', action: link.action, incident, as, ...(still ? { still } : {}), ...kept };
   };
 
-  /** The link checked and its incident found, or the page that says why not. */
-  const open = async (c: Context): Promise<{ link: ActionLink; incident: IncidentRow } | ActionLinkView> => {
+  /** The time zone of the person a link was sent to; none for a channel's link, whose readers are many. */
+  const zoneFor = async (link: ActionLink): Promise<string | undefined> =>
+    link.recipient.kind === 'user' ? (await getUser(sql, link.recipient.id))?.time_zone : undefined;
+
+  /**
+   * The link checked and its incident found, or the page that says why not; either way the zone its
+   * times are shown in (a link this engine signed names its recipient even once expired).
+   */
+  const open = async (c: Context): Promise<({ link: ActionLink; incident: IncidentRow } | { view: ActionLinkView }) & { zone: string | undefined }> => {
     const check = verifyActionLink(key, c.req.param('token')!, clock.now());
-    if (!check.ok) return check.reason === 'invalid' ? { kind: 'invalid' } : { kind: 'expired', until: check.link.expiresAt };
+    if (!check.ok && check.reason === 'invalid') return { view: { kind: 'invalid' }, zone: undefined };
+    const zone = await zoneFor(check.link);
+    if (!check.ok) return { view: { kind: 'expired', until: check.link.expiresAt }, zone };
     const incident = await getIncident(sql, check.link.incidentId);
-    return incident ? { link: check.link, incident } : { kind: 'missing' };
+    return incident ? { link: check.link, incident, zone } : { view: { kind: 'missing' }, zone };
   };
 
   app.get('/:token', async (c) => {
     const opened = await open(c);
-    if ('kind' in opened) return send(c, opened);
+    const reply = (view: ActionLinkView) => send(c, view, opened.zone);
+    if ('view' in opened) return reply(opened.view);
     const { link, incident } = opened;
     const before = doneBefore(incident, link.action);
-    return send(c, before ? await shown(before) : await ask(link, incident, (await actorFor(link)).by));
+    return reply(before ? await shown(before) : await ask(link, incident, (await actorFor(link)).by));
   });
 
   const small = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('Too much to send: this page sends a note of at most 2,000 characters.', 413, HEADERS) });
 
   app.post('/:token', small, async (c) => {
     const opened = await open(c);
-    if ('kind' in opened) return send(c, opened);
+    const reply = (view: ActionLinkView, status?: ContentfulStatusCode) => send(c, view, opened.zone, status);
+    if ('view' in opened) return reply(opened.view);
     const { link } = opened;
     // Read before anything is decided: a note typed while someone else resolved comes back to copy.
     const form = link.action === 'resolve' ? await formOf(c) : {};
     const typed = form ? noteOf(form) : '';
     /** The action done by someone else, with the note typed here, which was not saved. */
-    const already = async (v: Already) => send(c, { ...(await shown(v)), ...(typed.trim() !== '' ? { note: typed } : {}) });
+    const already = async (v: Already) => reply({ ...(await shown(v)), ...(typed.trim() !== '' ? { note: typed } : {}) });
     const before = doneBefore(opened.incident, link.action);
     if (before) return already(before);
     const actor = await actorFor(link);
     let note: string | undefined;
     if (link.action === 'resolve') {
-      if (!form) return send(c, await ask(link, opened.incident, actor.by, UNREAD), 400);
+      if (!form) return reply(await ask(link, opened.incident, actor.by, UNREAD), 400);
       try {
         const unstorable = unstorableText(typed);
         if (unstorable.length) throw validationFailed(unstorable);
@@ -136,7 +147,7 @@ export function actionLinkRoutes(deps: AppDeps) {
       } catch (err) {
         if (!(err instanceof Refusal && err.code === 'validation_failed')) throw err;
         // Sent back to be shortened, not lost: it was typed on a phone.
-        return send(c, await ask(link, opened.incident, actor.by, { note: typed, refused: err.details?.[0]?.message ?? err.message }), 400);
+        return reply(await ask(link, opened.incident, actor.by, { note: typed, refused: err.details?.[0]?.message ?? err.message }), 400);
       }
     }
     let incident: IncidentRow;
@@ -151,7 +162,7 @@ export function actionLinkRoutes(deps: AppDeps) {
     const done = doneBefore(incident, link.action)!;
     // Someone else may have got there first: the command keeps the first acknowledgement.
     if (done.by !== actor.by) return already(done);
-    return send(c, { kind: 'done', action: link.action, incident, by: done.by, at: done.at });
+    return reply({ kind: 'done', action: link.action, incident, by: done.by, at: done.at });
   });
 
   return app;
