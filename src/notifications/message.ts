@@ -37,8 +37,6 @@ function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): Action
   return Object.fromEntries(actions.map((action) => [action, actionLinkUrl(s.publicUrl, signActionLink(s.key, { incidentId: incident.id, action, recipient, expiresAt }))]));
 }
 
-/** The step a page's row is for: 0 for the opening, `<step>` of `escalated-<step>`. */
-
 /**
  * An escalation's page (`escalated-<step>`): the level it pages, and every page of the incident at
  * an earlier step, whom each named and when. Its level is the timeline's, not the incident's now:
