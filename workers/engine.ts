@@ -56,7 +56,7 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue'>;
+export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'queueRequired'>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -98,7 +98,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const shortAdminToken = adminTokenWarning(config.adminToken);
   if (shortAdminToken) log.warn(shortAdminToken);
 
-  // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis
+  // Every process opens it: /readyz names it even where no role adds or takes jobs. A dead Redis
   // fails every reconnect, about once a second: one line a minute, no stack. Which store it is
   // was said once, in the log's first line (workers/main.ts).
   const redisTrouble = throttledWarning(log);
@@ -153,6 +153,9 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(publicChanges ? { publicChanges } : {}),
     ...(transports && config.roles.has('api') ? { transports } : {}),
     queue: queueBackend,
+    // Only the notifier stops without its jobs: an api or evaluator taken out of a load balancer
+    // by a Redis blip would take the fleet's heartbeats, and so every node, down with it.
+    queueRequired: config.roles.has('notifier'),
   });
   const server = createServer(listener).listen(config.port, config.host);
   const port = await listen(server, config.host, config.port);
