@@ -91,7 +91,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     // The console's address before listening: LIFELINE_PUBLIC_URL, else this process's own unless
     // it serves no console or PORT=0 leaves the port to the kernel.
     const signInAt = config.publicUrl || (config.roles.has('api') && config.port !== 0) ? consoleUrl(config.publicUrl, config.host, config.port) : undefined;
-    await offerFirstAdmin(sql, config.dataDir, log, clock.now(), signInAt);
+    await offerFirstAdmin(sql, config.dataDir, config.databaseUrl, log, clock.now(), signInAt);
   }
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
   warnWithoutPublicUrl(config, log);
