@@ -82,7 +82,18 @@ export function engineHttp(config: Config, parts: HttpParts): { app: ReturnType<
  * stop accepting, flush ingest, finish the evaluator pass, drain outbox batches, close connections.
  */
 export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
-  await migrate(config.databaseUrl);
+  await migrate(config.databaseUrl, {
+    // An upgrade says what it changed: a migration that locks a table shows here with its time.
+    applied: (file, ms) => log.info({ migration: file, ms }, `migration applied: ${file} (${ms} ms)`),
+    // A rollback, or an old process beside a newer one, runs on a schema it does not know. Said,
+    // not refused: during a rolling upgrade the old processes still running must keep working.
+    unknown: (files) =>
+      log.warn(
+        { migrations: files },
+        `the database has migrations this release does not know (${files.join(', ')}): it was migrated by a newer release. ` +
+          'Run that release (a rollback is not supported past a migration; restore the backup taken before the upgrade to go back), or finish the rolling upgrade',
+      ),
+  });
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   // Applied at every start, set or not: unsetting LIFELINE_ADMIN_TOKEN revokes the key it gave.
   await ensureBootstrapAdmin(sql, config.adminToken, clock.now());

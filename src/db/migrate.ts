@@ -10,12 +10,20 @@ export interface MigrationResult {
   applied: string[];
 }
 
+/** What a caller hears of a migration run besides its result (the engine logs both). */
+export interface MigrateWatch {
+  /** Each file as it commits, with how long it took. */
+  applied?: (file: string, ms: number) => void;
+  /** Names the database records that this release has no file for: a newer release migrated it. */
+  unknown?: (files: string[]) => void;
+}
+
 /**
  * Applies the numbered files in sql/ that this database has not seen, each in its own transaction,
  * under an advisory lock so engines starting together against an empty database queue up instead of
  * racing on CREATE TABLE. Files are append-only: a landed file is never edited, only followed.
  */
-export async function migrate(url: string): Promise<MigrationResult> {
+export async function migrate(url: string, watch: MigrateWatch = {}): Promise<MigrationResult> {
   await ensureDatabase(url);
   const sql = createSql(url, { dedicated: true, applicationName: 'lifeline-migrate' });
   const applied: string[] = [];
@@ -28,14 +36,19 @@ export async function migrate(url: string): Promise<MigrationResult> {
       )`;
     const done = new Set((await sql<{ name: string }[]>`select name from schema_migrations`).map((r) => r.name));
     const files = (await readdir(SQL_DIR)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+    const known = new Set(files);
+    const unknown = [...done].filter((name) => !known.has(name)).sort();
+    if (unknown.length) watch.unknown?.(unknown);
     for (const file of files) {
       if (done.has(file)) continue;
       const body = await readFile(SQL_DIR + file, 'utf8');
+      const started = performance.now();
       await sql.begin(async (tx) => {
         await tx.unsafe(body);
         await tx`insert into schema_migrations (name) values (${file})`;
       });
       applied.push(file);
+      watch.applied?.(file, Math.round(performance.now() - started));
     }
     await sql`select pg_advisory_unlock(${LOCKS.migrations})`;
   } finally {
