@@ -105,7 +105,8 @@ test('gives every engine service one shared configuration that the engine accept
     // As a demo: the only way the demo values are accepted.
     const env: Record<string, string> = { ...environmentOf(name), LIFELINE_DEMO: 'true' };
     for (const key of shared) {
-      assert.ok(env[key], `${name} has no ${key}`);
+      // The admin token has no fallback: unset once named keys exist (README, Security).
+      if (key !== 'LIFELINE_ADMIN_TOKEN') assert.ok(env[key], `${name} has no ${key}`);
       assert.equal(env[key], first[key], `${name} has its own ${key}`);
     }
     const config = loadConfig(env);
@@ -124,10 +125,13 @@ test('refuses to start with the demo admin token or secret key unless told this 
   for (const name of engineServices) {
     const env = environmentOf(name);
     assert.equal(env.LIFELINE_DEMO, 'false');
-    assert.throws(() => loadConfig(env), /LIFELINE_ADMIN_TOKEN: .*demo/);
+    assert.throws(() => loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'lifeline-demo-admin-token' }), /LIFELINE_ADMIN_TOKEN: .*demo/);
     assert.throws(() => loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'an-operator-chosen-token' }), /LIFELINE_SECRET_KEY: .*demo/);
-    const own = loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'an-operator-chosen-token', LIFELINE_SECRET_KEY: 'c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLi4=' });
+    const secretKey = 'c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLi4=';
+    const own = loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'an-operator-chosen-token', LIFELINE_SECRET_KEY: secretKey });
     assert.equal(own.adminToken, 'an-operator-chosen-token');
+    // After bootstrapping, the token is unset (the next start revokes its key): compose must let it be.
+    assert.equal(loadConfig({ ...env, LIFELINE_SECRET_KEY: secretKey }).adminToken, undefined);
   }
 });
 
