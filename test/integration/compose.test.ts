@@ -280,6 +280,13 @@ test('the Dockerfile is multi-stage, installs production dependencies only and r
   const build = instructions.slice(start, end);
   assert.ok(build.some((l) => /^RUN\b.*\bnpm ci\b/.test(l) && !/--omit=dev|--ignore-scripts/.test(l)), `stage ${stage} does not run npm ci with its prepare script`);
   assert.match(pkg.scripts.prepare ?? '', /\bbuild\b/);
+  // Without DATABASE_URL the embedded Postgres and the first admin secret go to LIFELINE_DATA_DIR,
+  // which the node user must be able to write: the default, ./.lifeline in root's /app, was EACCES.
+  const dataDir = runtime.map((l) => /^ENV\s+LIFELINE_DATA_DIR=(\S+)$/.exec(l)?.[1]).find(Boolean);
+  assert.ok(dataDir?.startsWith('/') && !dataDir.startsWith('/app'), `LIFELINE_DATA_DIR is ${dataDir}, not a directory of its own`);
+  const made = runtime.findIndex((l) => /^RUN\b/.test(l) && l.includes(`mkdir -p ${dataDir}`) && l.includes(`chown node:node ${dataDir}`));
+  assert.ok(made >= 0 && made < runtime.indexOf(users.at(-1)!), `${dataDir} is not made and given to node before USER`);
+  assert.ok(runtime.includes(`VOLUME ${dataDir}`), `${dataDir} is not a volume`);
   // Nothing is compiled at run time, so no TypeScript tooling ships with the engine.
   for (const tool of ['tsx', 'typescript']) assert.equal(pkg.dependencies[tool], undefined, `${tool} is a production dependency`);
 });
