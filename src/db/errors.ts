@@ -64,13 +64,14 @@ export function isConnectionError(err: unknown): boolean {
 }
 /**
  * Postgres cannot be reached, told apart from a client's socket failing (a request body cut off is
- * ECONNRESET too): postgres.js's own connection codes, SQLSTATE class 08 and the server's
+ * ECONNRESET too): postgres.js's codes for a lost or timed-out connection, SQLSTATE class 08 and the server's
  * shutdowns, or a connect() or host lookup that failed.
  */
 export function isPostgresUnreachable(err: unknown): boolean {
   const code = sqlState(err);
   if (code === undefined) return false;
-  if (code.startsWith('CONNECT') || code.startsWith('08') || SESSION_ENDED_CODES.has(code)) return true;
+  // Not CONNECTION_ENDED or _DESTROYED: those are this process ending its own pool (a stop).
+  if (code === 'CONNECTION_CLOSED' || code === 'CONNECT_TIMEOUT' || code.startsWith('08') || SESSION_ENDED_CODES.has(code)) return true;
   const syscall = (err as { syscall?: unknown }).syscall;
   return syscall === 'connect' || syscall === 'getaddrinfo';
 }
