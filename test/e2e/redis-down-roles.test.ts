@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { queueStoreDown } from '../../src/http/app.ts';
 import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
 import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
-
-/** A loopback port nothing listens on: a Redis that is down. */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
+import { freePort } from '../helpers/redis-server.ts';
 
 // A self-hoster scaling out: REDIS_URL with a bare password, and Redis down. Only the notifier
 // stops being ready; the api keeps its place behind the load balancer; the password is never logged.
@@ -27,7 +18,8 @@ describe('Redis down, by role', () => {
   });
 
   it('leaves an api ready with a warning, takes a notifier out, and never logs the password', async () => {
-    const redisUrl = `redis://:redispw@127.0.0.1:${await deadPort()}/8`;
+    // Nothing listens there: a Redis that is down.
+    const redisUrl = `redis://:redispw@127.0.0.1:${await freePort()}/8`;
     const admin = `admin-${randomBytes(12).toString('hex')}`;
     const start = (roles: string) => {
       const e = EngineProcess.start(engineEnv(database, admin, { REDIS_URL: redisUrl, LIFELINE_ROLES: roles, LIFELINE_QUEUE_PREFIX: 'lifeline-e2e-redis-down' }));
