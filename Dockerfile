@@ -30,6 +30,12 @@ COPY package.json ./
 COPY sql ./sql
 # The CLI (`npx lifeline …` inside the container: migrate, keys, nodes, incidents, uptime, agent).
 COPY bin ./bin
+# Without DATABASE_URL the engine runs its own Postgres and keeps it, and the first admin key's
+# secret, in LIFELINE_DATA_DIR: /app is root's, so the data lives in a volume the engine's user owns.
+# @embedded-postgres stays in the image for that (the compose stack, with DATABASE_URL, never starts it).
+RUN mkdir -p /data && chown node:node /data && chmod 700 /data
+ENV LIFELINE_DATA_DIR=/data
+VOLUME /data
 USER node
 EXPOSE 8080
 # node directly (not npm) so SIGTERM reaches the engine and it drains before exiting.

@@ -209,6 +209,10 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
     throw new ConfigError(name, `must be a URL, got "${redact(raw)}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
+    // `localhost:18821` parses with the scheme "localhost:": the scheme was left out, not mistyped.
+    if (!raw.includes('://')) {
+      throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${redact(raw)}": add ${protocols.map((p) => `${p}//`).join(' or ')} in front`);
+    }
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
   }
   return raw;
@@ -245,9 +249,29 @@ export function adminTokenWarning(token: string | undefined): string | undefined
   return `LIFELINE_ADMIN_TOKEN has ${token.length} characters: it is the one secret short enough to guess; use 32 or more random ones (openssl rand -hex 24)`;
 }
 
-/** Never echo a password from a connection string into logs. */
-export function redact(raw: string): string {
-  return raw.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+// A URL's userinfo in free text: scheme, `//`, then anything up to an `@` before the host ends.
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]*)@/gi;
+
+/**
+ * Never echo a password from a URL into logs: every URL's password in `text` becomes `***`, with
+ * a user name or without one (`redis://:pw@host` is how REDIS_URL carries a bare password). A
+ * whole URL is parsed; text that is not one (an error message naming a URL, a value that failed
+ * to parse) has each userinfo's part after its first `:` masked, and a userinfo without `:` kept.
+ */
+export function redact(text: string): string {
+  try {
+    const parsed = new URL(text);
+    if (parsed.password && text.includes('@')) {
+      parsed.password = '***';
+      return parsed.href;
+    }
+  } catch {
+    // Not a URL on its own: mask each one in it.
+  }
+  return text.replace(USERINFO, (whole, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon === -1 ? whole : `${scheme}${userinfo.slice(0, colon)}:***@`;
+  });
 }
 
 function roles(env: Env): Set<Role> {

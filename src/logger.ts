@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
+import { redact } from './config.ts';
 
 export type { Logger };
 
@@ -25,13 +26,19 @@ function withChanges<T extends object>(value: T, changes: Record<string, unknown
   return Object.assign(copy, changes);
 }
 
+/** `text` with every URL's password masked; the same string when it names no URL with userinfo. */
+function redactText(text: string): string {
+  return text.includes('://') && text.includes('@') ? redact(text) : text;
+}
+
 /**
  * The value with every sensitive field censored at any depth, untouched (the same object) when
- * there is nothing to censor. pino's own `redact` names fixed paths (`*.token` is one level only), so
+ * there is nothing to censor; a URL's password in any string is masked (redact). pino's own `redact` names fixed paths (`*.token` is one level only), so
  * a credential nested one object deeper would leak. Errors are walked too (their own fields and
  * `cause`) and stay errors, so pino still writes their type, message and stack.
  */
 export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_DEPTH) return CENSOR;
   if (seen.has(value)) return '[circular]';
@@ -43,7 +50,11 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
     const changes: Record<string, unknown> = {};
     let changed = false;
     const fields = Object.entries(value);
-    if (value instanceof Error && value.cause !== undefined) fields.push(['cause', value.cause]);
+    if (value instanceof Error) {
+      // Not enumerable, and a driver's message may name the URL it failed on, password and all.
+      fields.push(['message', value.message], ['stack', value.stack]);
+      if (value.cause !== undefined) fields.push(['cause', value.cause]);
+    }
     for (const [key, item] of fields) {
       const sensitive = !Array.isArray(value) && isSensitive(key) && item !== undefined && item !== null;
       const redacted = sensitive ? CENSOR : redactDeep(item, depth + 1, seen);
@@ -73,6 +84,12 @@ export function createLogger(
     base: { service: 'lifeline' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { log: (object) => redactDeep(object) as Record<string, unknown> },
+    // The message too: a line such as "Redis at redis://:pw@host" carries its URL in the text.
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)) as Parameters<typeof method>);
+      },
+    },
   };
   if (destination) return pino(options, destination);
   if (!human) return pino(options);

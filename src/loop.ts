@@ -14,6 +14,13 @@ export interface LoopOptions {
    * going to sleep (`loop.idle`, which lets tests wait for quiescence instead of time).
    */
   events?: Events;
+  /**
+   * Names the store a failed pass waited on when it failed because that store is away (Redis not
+   * connected, Postgres' connection refused), else undefined. Such failures are one warning per
+   * outage, without a stack, and the first pass that succeeds after it says so: a pass failing
+   * every 5 s for as long as Redis is down is the outage's one line, not a bug's.
+   */
+  outage?: (err: unknown) => string | undefined;
 }
 
 /**
@@ -30,6 +37,8 @@ export class Loop {
   private readonly events: Events;
   /** A pass failing for as long as a store is away (every 5 s for the sweeper): one stack a minute; every failure is still counted. */
   private readonly failed: (fields: Record<string, unknown>, msg: string) => void;
+  /** The store away since the first pass that failed on it, and the passes failed since. */
+  private away: { store: string; passes: number } | undefined;
 
   constructor(private readonly opts: LoopOptions) {
     this.kind = opts.kind ?? opts.name;
@@ -57,6 +66,17 @@ export class Loop {
     this.wakeSleeper?.();
   }
 
+  private failedPass(err: unknown): void {
+    const store = this.opts.outage?.(err);
+    if (store === undefined) return this.failed({ err, loop: this.opts.name }, 'loop pass failed');
+    if (this.away) {
+      this.away.passes++;
+      return;
+    }
+    this.away = { store, passes: 1 };
+    this.opts.log.warn({ loop: this.opts.name, store, error: (err as Error).message }, `${this.opts.name} waits: ${store} does not answer (said once; a line follows when it works again)`);
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
       this.woken = false;
@@ -64,8 +84,12 @@ export class Loop {
       try {
         const next = await this.opts.runOnce();
         if (typeof next === 'number') wait = next;
+        if (this.away) {
+          this.opts.log.info({ loop: this.opts.name, store: this.away.store, failed_passes: this.away.passes }, `${this.opts.name} works again: ${this.away.store} answers`);
+          this.away = undefined;
+        }
       } catch (err) {
-        this.failed({ err, loop: this.opts.name }, 'loop pass failed');
+        this.failedPass(err);
         this.events.emit('loop.error', this.kind, err);
       }
       if (!this.running) break;

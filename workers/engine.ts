@@ -56,7 +56,7 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue'>;
+export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'queueRequired'>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -82,7 +82,18 @@ export function engineHttp(config: Config, parts: HttpParts): { app: ReturnType<
  * stop accepting, flush ingest, finish the evaluator pass, drain outbox batches, close connections.
  */
 export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
-  await migrate(config.databaseUrl);
+  await migrate(config.databaseUrl, {
+    // An upgrade says what it changed: a migration that locks a table shows here with its time.
+    applied: (file, ms) => log.info({ migration: file, ms }, `migration applied: ${file} (${ms} ms)`),
+    // A rollback, or an old process beside a newer one, runs on a schema it does not know. Said,
+    // not refused: during a rolling upgrade the old processes still running must keep working.
+    unknown: (files) =>
+      log.warn(
+        { migrations: files },
+        `the database has migrations this release does not know (${files.join(', ')}): it was migrated by a newer release. ` +
+          'Run that release (a rollback is not supported past a migration; restore the backup taken before the upgrade to go back), or finish the rolling upgrade',
+      ),
+  });
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   // Applied at every start, set or not: unsetting LIFELINE_ADMIN_TOKEN revokes the key it gave.
   await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
@@ -91,14 +102,14 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     // The console's address before listening: LIFELINE_PUBLIC_URL, else this process's own unless
     // it serves no console or PORT=0 leaves the port to the kernel.
     const signInAt = config.publicUrl || (config.roles.has('api') && config.port !== 0) ? consoleUrl(config.publicUrl, config.host, config.port) : undefined;
-    await offerFirstAdmin(sql, config.dataDir, log, clock.now(), signInAt);
+    await offerFirstAdmin(sql, config.dataDir, config.databaseUrl, log, clock.now(), signInAt);
   }
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
   warnWithoutPublicUrl(config, log);
   const shortAdminToken = adminTokenWarning(config.adminToken);
   if (shortAdminToken) log.warn(shortAdminToken);
 
-  // Every process opens it: /readyz checks it even where no role adds or takes jobs. A dead Redis
+  // Every process opens it: /readyz names it even where no role adds or takes jobs. A dead Redis
   // fails every reconnect, about once a second: one line a minute, no stack. Which store it is
   // was said once, in the log's first line (workers/main.ts).
   const redisTrouble = throttledWarning(log);
@@ -153,6 +164,9 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(publicChanges ? { publicChanges } : {}),
     ...(transports && config.roles.has('api') ? { transports } : {}),
     queue: queueBackend,
+    // Only the notifier stops without its jobs: an api or evaluator taken out of a load balancer
+    // by a Redis blip would take the fleet's heartbeats, and so every node, down with it.
+    queueRequired: config.roles.has('notifier'),
   });
   const server = createServer(listener).listen(config.port, config.host);
   const port = await listen(server, config.host, config.port);

@@ -8,24 +8,53 @@ import type { Logger } from '../src/logger.ts';
 export const FIRST_ADMIN_FILE = 'admin-secret';
 
 /**
+ * The file for `databaseUrl`'s first admin key when FIRST_ADMIN_FILE holds another's: named by
+ * host, port and database (never the URL's user or password), so each database of one data
+ * directory keeps its own.
+ */
+export function firstAdminFileFor(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
+  return `${FIRST_ADMIN_FILE}-${`${url.hostname}-${url.port || '5432'}-${database}`.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+/**
  * Without LIFELINE_ADMIN_TOKEN and without any admin key in the database, every request would be
  * a 401 with no way in: make one key, keep its secret in the data directory (mode 0600, readable
  * by the engine's user alone), and say once, in the log, where it is and how to use it: at
  * `consoleUrl` when the console's address is known before listening. The secret itself is never
  * logged.
+ *
+ * One data directory may serve several databases over time (the embedded one, then DATABASE_URL,
+ * then the embedded one again): an existing FIRST_ADMIN_FILE is never overwritten, since it may be
+ * the only way into another database. The new secret then goes to a file of this database's own
+ * (firstAdminFileFor), and the log says so.
  */
-export async function offerFirstAdmin(sql: Sql, dataDir: string, log: Logger, now: Date, consoleUrl: string | undefined): Promise<void> {
-  const file = join(dataDir, FIRST_ADMIN_FILE);
+export async function offerFirstAdmin(sql: Sql, dataDir: string, databaseUrl: string, log: Logger, now: Date, consoleUrl: string | undefined): Promise<void> {
+  let file = join(dataDir, FIRST_ADMIN_FILE);
+  let kept: string | undefined;
   const key = await createFirstAdminKey(sql, now, async (secret) => {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    try {
+      await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    kept = file;
+    // This database's own file: a secret there can only be of a key of this database, which has
+    // no admin key left, so it opens nothing any more.
+    file = join(dataDir, firstAdminFileFor(databaseUrl));
     await writeFile(file, `${secret}\n`, { mode: 0o600 });
     await chmod(file, 0o600); // an older file keeps its mode through writeFile
   });
   if (!key) return;
   const signIn = consoleUrl ? `Sign in to the console at ${consoleUrl} with it` : "Sign in to the console with it (its address is on an api process's 'lifeline listening' line)";
+  const keptSaid = kept ? `${kept} was kept as it was (it may open another database this data directory served, such as the embedded one); ` : '';
   log.warn(
-    { file, key: key.id, ...(consoleUrl ? { console_url: consoleUrl } : {}) },
+    { file, key: key.id, ...(kept ? { kept } : {}), ...(consoleUrl ? { console_url: consoleUrl } : {}) },
     `first run: no admin API key existed, so one named ${FIRST_ADMIN_KEY_NAME} was created; its secret is in ${file} (mode 0600, shown nowhere else). ` +
+      keptSaid +
       `${signIn}, or use it as a Bearer token (export LIFELINE_TOKEN=$(cat ${file}); npx lifeline keys create --name you --scope admin); ` +
       'or make another with `npx lifeline admin create-key` beside this data directory',
   );

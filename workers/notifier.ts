@@ -13,7 +13,7 @@ import { Coalescer, type Batching } from '../src/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
 import { DeliveryLedger, LEDGER_BATCHING, type LeaseTimes } from '../src/notifications/ledger.ts';
 import { groupData, heldJobId, NOTIFICATIONS_QUEUE, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';
-import type { QueueBackend } from '../src/queue/backend.ts';
+import { storeAway, type QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
 import { recordAttempts } from '../src/notifications/store.ts';
 import { sweepDeliveries } from '../src/notifications/sweep.ts';
@@ -183,6 +183,7 @@ export function startNotifier(o: NotifierOptions) {
     log,
     intervalMs: o.sweepMs ?? 5000,
     runOnce: () => sweepDeliveries({ sql: o.sql, clock: o.clock, queue: o.queue, log, overdue }),
+    outage: (err) => storeAway(o.backend, err),
     ...(o.events ? { events: o.events } : {}),
   });
   const digests = new Loop({

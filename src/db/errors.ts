@@ -62,6 +62,20 @@ export function isConnectionError(err: unknown): boolean {
   if (code === undefined) return false;
   return CONNECTION_CODES.has(code) || SESSION_ENDED_CODES.has(code) || code.startsWith('08');
 }
+/**
+ * Postgres cannot be reached, told apart from a client's socket failing (a request body cut off is
+ * ECONNRESET too): postgres.js's codes for a lost or timed-out connection, SQLSTATE class 08 and the server's
+ * shutdowns, or a connect() or host lookup that failed.
+ */
+export function isPostgresUnreachable(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code === undefined) return false;
+  // Not CONNECTION_ENDED or _DESTROYED: those are this process ending its own pool (a stop).
+  if (code === 'CONNECTION_CLOSED' || code === 'CONNECT_TIMEOUT' || code.startsWith('08') || SESSION_ENDED_CODES.has(code)) return true;
+  const syscall = (err as { syscall?: unknown }).syscall;
+  return syscall === 'connect' || syscall === 'getaddrinfo';
+}
+
 export const isUniqueViolation = (err: unknown): boolean => sqlState(err) === '23505';
 
 /** The index or constraint a unique violation hit (`''` when unnamed); undefined for any other error. */

@@ -70,6 +70,14 @@ function routeLabel(c: Context): string {
 }
 
 /**
+ * Said by /readyz of a process whose roles work on while the queues' store is away: an api still
+ * takes heartbeats, an outbox leaves new deliveries in the ledger for the sweeper.
+ */
+export function queueStoreDown(store: string): string {
+  return `the notification queues' store (${store}) does not answer: this process works on without it; notifiers wait until it does`;
+}
+
+/**
  * The app and, with the api role, the ways around it for the requests that dominate its load: the
  * single heartbeat (fast-heartbeat.ts) and kept pages and badges (fast-public.ts), which share the
  * app's limits and caches. requestListener() puts them together for node:http.
@@ -112,21 +120,24 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
       access: 'none',
       ok: {
         status: 200,
-        description: 'Postgres and the notification queues\' store (Redis, or Postgres without REDIS_URL) answer; `queue` names that store; `warnings` names what would make notifications reach nobody.',
+        description:
+          'Postgres answers, and so does the notification queues\' store (Redis, or Postgres without REDIS_URL) in a process with the notifier role; `queue` names that store; `warnings` names what would make notifications reach nobody, and the queues\' store when it does not answer a process that can work without it.',
         body: 'Readiness',
       },
-      also: [{ status: 503, description: 'Postgres or the queues\' store does not answer; `down` names which.', body: 'Readiness' }],
+      also: [{ status: 503, description: 'Postgres does not answer, or the queues\' store does not answer a process with the notifier role; `down` names which.', body: 'Readiness' }],
     }),
     async (c) => {
       const [pg, queue] = await Promise.allSettled([within(2000, ping(deps.sql)), within(2000, deps.queue.ping())]);
+      const queueDown = queue.status === 'rejected';
       const down = new Set<string>();
       if (pg.status === 'rejected') down.add('postgres');
-      if (queue.status === 'rejected') down.add(deps.queue.name);
+      if (queueDown && deps.queueRequired !== false) down.add(deps.queue.name);
       if (down.size) return c.json({ status: 'unavailable', queue: deps.queue.name, down: [...down] }, 503);
       // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
       // Readiness is the probes' verdict: warnings that fail or take longer than the probes may are
       // left out, so a Postgres that stalls after the probe still gets a 200 within 2 s, not a hang or a 500.
-      const warnings = await within(2000, setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now(), named: false })).catch(() => []);
+      const setup = await within(2000, setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now(), named: false })).catch(() => []);
+      const warnings = queueDown ? [queueStoreDown(deps.queue.name), ...setup] : setup;
       return c.json({ status: 'ready', queue: deps.queue.name, ...(warnings.length ? { warnings } : {}) });
     },
   );

@@ -34,6 +34,12 @@ export interface AppDeps {
   console: ConsoleSettings;
   /** Where the notification queues run; /readyz names it and checks that it answers. */
   queue: Pick<QueueBackend, 'name' | 'ping'>;
+  /**
+   * Whether this process is unready while the queues' store does not answer: only the notifier's
+   * work stops then (it takes the jobs); otherwise /readyz answers 200 and names it in `warnings`.
+   * Default true.
+   */
+  queueRequired?: boolean;
   /** LIFELINE_METRICS_TOKEN: the Bearer secret GET /metrics asks for; unset, /metrics is open. */
   metricsToken?: string;
   /** LIFELINE_PUBLIC_URL without a trailing slash: ping URLs are shown under it. */

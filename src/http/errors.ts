@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorBody } from '../api/shapes.ts';
 import { HTTPException } from 'hono/http-exception';
-import { classifyDbError, sqlState } from '../db/errors.ts';
+import { classifyDbError, isPostgresUnreachable, sqlState } from '../db/errors.ts';
 import { Refusal, validationFailed, type ErrorDetail, type RefusalCode } from '../errors.ts';
 import type { RequestLog } from './request-id.ts';
 
@@ -56,10 +56,24 @@ export function errorAnswer(err: ApiError | Refusal): Answer {
   };
 }
 
+/**
+ * Seconds a client is asked to wait while Postgres does not answer: a restart or a failover takes
+ * a few, and an agent retrying sooner only adds load to a process that can do nothing for it.
+ */
+export const POSTGRES_RETRY_AFTER_S = 5;
+
+/** The 503 for work that needs Postgres while it does not answer (a refused or lost connection). */
+export function postgresUnavailable(): ApiError {
+  return new ApiError(503, 'unavailable', 'Postgres does not answer this process; nothing was stored. Try again after Retry-After seconds.', undefined, {
+    'retry-after': String(POSTGRES_RETRY_AFTER_S),
+  });
+}
+
 /** The status failureAnswer answers `err` with, found without logging anything. */
 export function failureStatus(err: unknown): number {
   if (err instanceof ApiError || err instanceof Refusal) return errorAnswer(err).status;
   if (err instanceof HTTPException && err.status < 500) return err.status;
+  if (isPostgresUnreachable(err)) return 503;
   return classifyDbError(err) === 'invalid_data' ? 400 : 500;
 }
 
@@ -77,6 +91,11 @@ export function failureAnswer(err: unknown, log: Pick<RequestLog, 'warn' | 'erro
   if (classifyDbError(err) === 'invalid_data') {
     log.warn({ code: sqlState(err), reason: (err as Error).message, method, path }, 'the database refused a value of a request');
     return errorAnswer(validationFailed([{ field: '(request)', message: 'holds a value the database cannot store' }]));
+  }
+  // Not the request's fault nor a bug: the client may retry, and the loops' warnings say why.
+  if (isPostgresUnreachable(err)) {
+    log.warn({ code: sqlState(err), method, path }, 'request refused: Postgres does not answer');
+    return errorAnswer(postgresUnavailable());
   }
   log.error({ err, method, path }, 'request failed');
   return { status: 500, body: errorBody('internal', 'Something went wrong on our side; it has been logged.'), headers: undefined };

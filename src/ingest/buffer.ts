@@ -11,6 +11,12 @@ import { isOk, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
 export class HeartbeatBuffer {
   private pending = new Map<string, CoalescedHeartbeat>();
   private pings: PingEvent[] = [];
+  /**
+   * False from a flush that could not reach Postgres until one that could: meanwhile what is added
+   * lives only in this process's memory, which a crash loses, so the intake refuses it (503) rather
+   * than answer 202 for it.
+   */
+  writable = true;
 
   /** Nodes with heartbeats plus pings waiting for the next flush. */
   get size(): number {

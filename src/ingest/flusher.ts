@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql, Tx } from '../db/client.ts';
-import { classifyDbError, sqlState } from '../db/errors.ts';
+import { classifyDbError, isConnectionError, sqlState } from '../db/errors.ts';
 import type { Clock } from '../clock.ts';
 import { Events } from '../events.ts';
 import type { Logger } from '../logger.ts';
@@ -60,8 +60,10 @@ export class IngestFlusher {
     } catch (err) {
       buffer.restore(batch);
       buffer.restorePings(pings);
+      if (isConnectionError(err)) buffer.writable = false;
       throw err;
     }
+    buffer.writable = true;
     this.events.emit('ingest.flushed', written, (performance.now() - started) / 1000);
     return written;
   }

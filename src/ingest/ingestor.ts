@@ -79,6 +79,11 @@ export class Ingestor {
     return true;
   }
 
+  /** Whether the last flush reached Postgres: while it did not, heartbeats and pings are refused (HeartbeatBuffer.writable). */
+  get writable(): boolean {
+    return this.buffer.writable;
+  }
+
   /** A ping key that no longer names its node (rotated, or the node deleted). */
   forgetPingKey(key: string): void {
     this.pingKeys.forget(key);

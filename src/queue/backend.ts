@@ -13,6 +13,7 @@ import {
 } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { isConnectionError } from '../db/errors.ts';
 
 /**
  * Where BullMQ keeps its jobs: Redis when REDIS_URL is set, else BullMQ's PostgreSQL backend in the
@@ -185,4 +186,18 @@ async function postgresBackend(databaseUrl: string): Promise<QueueBackend> {
     // The pool is the engine's own Postgres: close() ends it, and a process that stops closes its sockets.
     drop() {},
   };
+}
+
+/**
+ * The store a failed pass waited on, when the failure is that store being away: the queues' store
+ * not connected, or Postgres' connection lost or refused. Undefined for any other failure (a bug
+ * keeps its stack). For Loop's `outage`.
+ */
+export function storeAway(backend: Pick<QueueBackend, 'name' | 'assertConnected'>, err: unknown): string | undefined {
+  try {
+    backend.assertConnected();
+  } catch {
+    return backend.name === 'redis' ? 'Redis' : 'Postgres';
+  }
+  return isConnectionError(err) ? 'Postgres' : undefined;
 }

@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { until } from './wait.ts';
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on now. */
+export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   const { port } = s.address() as { port: number };

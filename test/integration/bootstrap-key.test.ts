@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
@@ -9,7 +9,9 @@ import { ADMIN_TOKEN, createHarness, expectError, expectJson, type Harness } fro
 import { EngineProcess } from '../helpers/engine-process.ts';
 import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
 import { hashSecret } from '../../src/secrets.ts';
-import { FIRST_ADMIN_FILE } from '../../workers/first-admin.ts';
+import { FIRST_ADMIN_FILE, firstAdminFileFor, offerFirstAdmin } from '../../workers/first-admin.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+import { testLog } from '../helpers/log.ts';
 
 // LIFELINE_ADMIN_TOKEN gives an admin key; every start applies the variable as it is then, so
 // unsetting it takes the key away again (the engine calls ensureBootstrapAdmin at each start).
@@ -84,5 +86,30 @@ describe('the bootstrap admin key', () => {
     const secret = (await readFile(join(dataDir, FIRST_ADMIN_FILE), 'utf8')).trim();
     await rm(dataDir, { recursive: true });
     assert.equal(working[0]!.secret_hash, hashSecret(secret), 'the secret kept in the data directory is the working key');
+  });
+
+  it("never overwrites another database's secret in the data directory: the new one goes to this database's own file", async () => {
+    // The embedded Postgres wrote its first admin secret here; then DATABASE_URL points at a new
+    // database without admin keys. Overwriting the file once left the embedded database with no
+    // secret that opens it when the operator went back to it.
+    const dataDir = await mkdtemp(join(tmpdir(), 'lifeline-first-admin-'));
+    const db = await createTestDatabase();
+    try {
+      await writeFile(join(dataDir, FIRST_ADMIN_FILE), 'llk_of_the_embedded_database\n', { mode: 0o600 });
+      const said: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+      const log = Object.assign(Object.create(testLog), { warn: (fields: Record<string, unknown>, msg: string) => said.push({ fields, msg }) });
+      await offerFirstAdmin(db.sql, dataDir, db.url, log, h.clock.now(), undefined);
+      assert.equal(await readFile(join(dataDir, FIRST_ADMIN_FILE), 'utf8'), 'llk_of_the_embedded_database\n');
+      const own = join(dataDir, firstAdminFileFor(db.url));
+      const secret = (await readFile(own, 'utf8')).trim();
+      const [key] = await db.sql<{ secret_hash: string }[]>`select secret_hash from api_keys where scope = 'admin' and revoked_at is null`;
+      assert.equal(key!.secret_hash, hashSecret(secret), "this database's own file holds its working key");
+      assert.equal(said.length, 1);
+      assert.equal(said[0]!.fields.file, own);
+      assert.match(said[0]!.msg, new RegExp(`its secret is in ${own}.*${join(dataDir, FIRST_ADMIN_FILE)} was kept.*lifeline admin create-key`));
+    } finally {
+      await db.drop();
+      await rm(dataDir, { recursive: true });
+    }
   });
 });

@@ -105,7 +105,8 @@ test('gives every engine service one shared configuration that the engine accept
     // As a demo: the only way the demo values are accepted.
     const env: Record<string, string> = { ...environmentOf(name), LIFELINE_DEMO: 'true' };
     for (const key of shared) {
-      assert.ok(env[key], `${name} has no ${key}`);
+      // The admin token has no fallback: unset once named keys exist (README, Security).
+      if (key !== 'LIFELINE_ADMIN_TOKEN') assert.ok(env[key], `${name} has no ${key}`);
       assert.equal(env[key], first[key], `${name} has its own ${key}`);
     }
     const config = loadConfig(env);
@@ -124,10 +125,13 @@ test('refuses to start with the demo admin token or secret key unless told this 
   for (const name of engineServices) {
     const env = environmentOf(name);
     assert.equal(env.LIFELINE_DEMO, 'false');
-    assert.throws(() => loadConfig(env), /LIFELINE_ADMIN_TOKEN: .*demo/);
+    assert.throws(() => loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'lifeline-demo-admin-token' }), /LIFELINE_ADMIN_TOKEN: .*demo/);
     assert.throws(() => loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'an-operator-chosen-token' }), /LIFELINE_SECRET_KEY: .*demo/);
-    const own = loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'an-operator-chosen-token', LIFELINE_SECRET_KEY: 'c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLi4=' });
+    const secretKey = 'c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLi4=';
+    const own = loadConfig({ ...env, LIFELINE_ADMIN_TOKEN: 'an-operator-chosen-token', LIFELINE_SECRET_KEY: secretKey });
     assert.equal(own.adminToken, 'an-operator-chosen-token');
+    // After bootstrapping, the token is unset (the next start revokes its key): compose must let it be.
+    assert.equal(loadConfig({ ...env, LIFELINE_SECRET_KEY: secretKey }).adminToken, undefined);
   }
 });
 
@@ -276,6 +280,13 @@ test('the Dockerfile is multi-stage, installs production dependencies only and r
   const build = instructions.slice(start, end);
   assert.ok(build.some((l) => /^RUN\b.*\bnpm ci\b/.test(l) && !/--omit=dev|--ignore-scripts/.test(l)), `stage ${stage} does not run npm ci with its prepare script`);
   assert.match(pkg.scripts.prepare ?? '', /\bbuild\b/);
+  // Without DATABASE_URL the embedded Postgres and the first admin secret go to LIFELINE_DATA_DIR,
+  // which the node user must be able to write: the default, ./.lifeline in root's /app, was EACCES.
+  const dataDir = runtime.map((l) => /^ENV\s+LIFELINE_DATA_DIR=(\S+)$/.exec(l)?.[1]).find(Boolean);
+  assert.ok(dataDir?.startsWith('/') && !dataDir.startsWith('/app'), `LIFELINE_DATA_DIR is ${dataDir}, not a directory of its own`);
+  const made = runtime.findIndex((l) => /^RUN\b/.test(l) && l.includes(`mkdir -p ${dataDir}`) && l.includes(`chown node:node ${dataDir}`));
+  assert.ok(made >= 0 && made < runtime.indexOf(users.at(-1)!), `${dataDir} is not made and given to node before USER`);
+  assert.ok(runtime.includes(`VOLUME ${dataDir}`), `${dataDir} is not a volume`);
   // Nothing is compiled at run time, so no TypeScript tooling ships with the engine.
   for (const tool of ['tsx', 'typescript']) assert.equal(pkg.dependencies[tool], undefined, `${tool} is a production dependency`);
 });

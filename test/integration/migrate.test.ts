@@ -4,7 +4,8 @@ import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { BASE_URL, urlFor } from '../helpers/db.ts';
+import { BASE_URL, dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
+import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 
 describe('migrations', () => {
   it('four engines migrating one missing database at once all succeed and apply each file once', async () => {
@@ -22,6 +23,35 @@ describe('migrations', () => {
       const admin = createSql(BASE_URL, { dedicated: true });
       await admin`drop database if exists ${admin(name)} with (force)`;
       await admin.end();
+    }
+  });
+
+  it('an engine logs each migration it applies, and warns at start of migrations a newer release applied', async () => {
+    const name = freshDatabaseName();
+    const files = readdirSync(new URL('../../sql/', import.meta.url)).filter((f) => f.endsWith('.sql')).sort();
+    const run = async () => {
+      const engine = EngineProcess.start(engineEnv(name, `admin-${randomBytes(12).toString('hex')}`, { LIFELINE_ROLES: 'evaluator' }));
+      try {
+        await engine.listeningPort();
+      } finally {
+        engine.kill('SIGTERM');
+        await engine.exited;
+      }
+      return engine.lines;
+    };
+    try {
+      const first = await run();
+      assert.deepEqual(first.filter((l) => l.msg.startsWith('migration applied')).map((l) => l.migration), files);
+      const sql = createSql(urlFor(name), { dedicated: true });
+      await sql`insert into schema_migrations (name) values ('9999_from_a_newer_release.sql')`;
+      await sql.end();
+      const second = await run();
+      assert.equal(second.filter((l) => l.msg.startsWith('migration applied')).length, 0);
+      const warning = second.find((l) => l.level === 40 && /migrations this release does not know/.test(l.msg));
+      assert.ok(warning, 'no warning of the unknown migration');
+      assert.deepEqual(warning.migrations, ['9999_from_a_newer_release.sql']);
+    } finally {
+      await dropDatabases([name]);
     }
   });
 });

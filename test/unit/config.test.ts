@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { adminTokenWarning, ConfigError, loadConfig, ROLES } from '../../src/config.ts';
+import { adminTokenWarning, ConfigError, loadConfig, redact, ROLES } from '../../src/config.ts';
 import { decodeSecretKey } from '../../src/secrets.ts';
 
 describe('loadConfig', () => {
@@ -107,6 +107,8 @@ describe('loadConfig', () => {
     ['LIFELINE_METRICS_TOKEN', 'short', /LIFELINE_METRICS_TOKEN: must be at least 16 printable/],
     ['LIFELINE_METRICS_TOKEN', 'has a space in it somewhere', /LIFELINE_METRICS_TOKEN: must be at least 16 printable/],
     ['SMTP_URL', 'http://mail', /SMTP_URL: must use smtp: or smtps:/],
+    ['LIFELINE_PUBLIC_URL', 'localhost:18821', /LIFELINE_PUBLIC_URL: must start with http:\/\/ or https:\/\/, got "localhost:18821": add http:\/\/ or https:\/\/ in front/],
+    ['REDIS_URL', 'redis-host:6379', /REDIS_URL: must start with redis:\/\/ or rediss:\/\/, got "redis-host:6379"/],
     ['MAIL_FROM', 'nobody', /MAIL_FROM: must be an email address/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL: must be one of/],
     ['LIFELINE_OUTBOX_WORKERS', '0', /LIFELINE_OUTBOX_WORKERS: must be between 1 and 64/],
@@ -175,5 +177,26 @@ describe('loadConfig', () => {
       () => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' }),
       (err: unknown) => err instanceof ConfigError && !err.message.includes('hunter2'),
     );
+  });
+});
+
+describe('redact', () => {
+  const cases: Array<[string, string]> = [
+    ['redis://:redispw@127.0.0.1:6399/8', 'redis://:***@127.0.0.1:6399/8'],
+    ['redis://default:redispw@127.0.0.1:6399/8', 'redis://default:***@127.0.0.1:6399/8'],
+    ['postgres://lifeline:pgpw@db:5432/lifeline', 'postgres://lifeline:***@db:5432/lifeline'],
+    ['smtp://user:smtppw@mail:587', 'smtp://user:***@mail:587'],
+    ['https://u:webpw@example.com/hook', 'https://u:***@example.com/hook'],
+    ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
+    // Not a URL on its own: each URL in the text is masked.
+    ['connect ECONNREFUSED redis://:redispw@127.0.0.1:6399 and smtp://u:smtppw@mail', 'connect ECONNREFUSED redis://:***@127.0.0.1:6399 and smtp://u:***@mail'],
+    ['postgres://u:p w@host/db', 'postgres://u:***@host/db'],
+  ];
+  for (const [raw, shown] of cases) {
+    it(`shows ${raw} as ${shown}`, () => assert.equal(redact(raw), shown));
+  }
+
+  it('never echoes a password in a URL that fails to parse', () => {
+    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://u:pgpw@[bad/db' }), (err: Error) => !err.message.includes('pgpw'));
   });
 });

@@ -57,6 +57,18 @@ describe('log redaction', () => {
     assert.equal(line.err.config.routing_key, '[redacted]');
   });
 
+  it("masks a URL's password in the message, in any string field and in an error's message and stack", () => {
+    const { log, lines } = capture();
+    const err = new Error('connect ECONNREFUSED for redis://:errpw@127.0.0.1:6399');
+    log.warn({ redis: 'redis://:fieldpw@127.0.0.1:6399/8', err }, 'notification queues on Redis at redis://:msgpw@127.0.0.1:6399/8');
+    const text = JSON.stringify(lines);
+    for (const secret of ['errpw', 'fieldpw', 'msgpw']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+    const [line] = lines as [Record<string, any>];
+    assert.equal(line.msg, 'notification queues on Redis at redis://:***@127.0.0.1:6399/8');
+    assert.equal(line.redis, 'redis://:***@127.0.0.1:6399/8');
+    assert.equal(line.err.message, 'connect ECONNREFUSED for redis://:***@127.0.0.1:6399');
+  });
+
   it('leaves objects without credentials as they are and survives cycles', () => {
     const { log, lines } = capture();
     const cyclic: Record<string, unknown> = { name: 'loop' };

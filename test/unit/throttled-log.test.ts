@@ -35,4 +35,39 @@ describe('throttled logging', () => {
     assert.ok(failures >= 5);
     assert.deepEqual(logged, ['loop pass failed']);
   });
+
+  it('a loop failing because a store is away says so once per outage, without a stack, and again when it works', async () => {
+    const logged: Array<{ level: number; msg: string; err?: unknown }> = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void logged.push(JSON.parse(s) as { level: number; msg: string }) });
+    let passes = 0;
+    let ended!: () => void;
+    const stopped = new Promise<void>((resolve) => (ended = resolve));
+    // Down for five passes, back for one, down for three more, back for the tenth: two outages.
+    const fails = (n: number) => (n >= 1 && n <= 5) || (n >= 7 && n <= 9);
+    const loop: Loop = new Loop({
+      name: 'delivery-sweeper',
+      log,
+      intervalMs: 0,
+      outage: (err) => ((err as Error).message.includes('not connected') ? 'Redis' : undefined),
+      runOnce: async () => {
+        passes++;
+        // The loop ends after this pass (stop() is only awaited below).
+        if (passes === 10) void loop.stop().then(ended);
+        if (fails(passes)) throw new Error('Redis is not connected (reconnecting)');
+      },
+    });
+    loop.start();
+    await stopped;
+    assert.equal(passes, 10);
+    assert.deepEqual(
+      logged.map((l) => [l.level, l.msg]),
+      [
+        [40, 'delivery-sweeper waits: Redis does not answer (said once; a line follows when it works again)'],
+        [30, 'delivery-sweeper works again: Redis answers'],
+        [40, 'delivery-sweeper waits: Redis does not answer (said once; a line follows when it works again)'],
+        [30, 'delivery-sweeper works again: Redis answers'],
+      ],
+    );
+    assert.ok(logged.every((l) => l.err === undefined), 'a stack was logged');
+  });
 });

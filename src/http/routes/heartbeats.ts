@@ -5,7 +5,7 @@ import type { Admit, Ingestor, Intake } from '../../ingest/ingestor.ts';
 import type { Principal } from '../../access/model.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
-import { failureStatus } from '../errors.ts';
+import { failureStatus, postgresUnavailable } from '../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { boundedArray, int, NodeName, openObject, parse, plainRecord, readJson } from '../validation.ts';
 
@@ -80,6 +80,8 @@ export function heartbeatIntake(deps: Pick<AppDeps, 'metrics' | 'clock'>, ingest
     // Counted in heartbeats, like the accepted ones: a refused batch of 500 is 500 refused.
     let sent = 1;
     try {
+      // A 202 says the heartbeat will be stored; with Postgres gone it would live only in memory.
+      if (!ingestor.writable) throw postgresUnavailable();
       const raw = await read();
       sent = heartbeatsIn(raw);
       const batch = typeof raw === 'object' && raw !== null && 'heartbeats' in raw;

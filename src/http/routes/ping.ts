@@ -8,7 +8,7 @@ import type { Ingestor } from '../../ingest/ingestor.ts';
 import { KEPT_OUTPUT_BYTES, MAX_PING_BODY_BYTES, OutputTail, type PingKind } from '../../jobs/model.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
 import type { AppDeps } from '../deps.ts';
-import { ApiError, errorBody, renderError } from '../errors.ts';
+import { ApiError, errorBody, postgresUnavailable, renderError } from '../errors.ts';
 import { LIMIT_DEFAULTS } from '../../config.ts';
 import type { Limits } from '../limits.ts';
 import { operationDocs } from '../openapi.ts';
@@ -90,6 +90,8 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor, admitPing: Limits[
     // A malformed key or suffix names no node: answered without a query.
     if (!KEY.test(key) || what === undefined) return notFound(c);
     if (Number(c.req.header('content-length')) > MAX_PING_BODY_BYTES) throw tooLarge();
+    // As for heartbeats: an OK says the ping will be stored, which it would not be with Postgres gone.
+    if (!ingestor.writable) throw postgresUnavailable();
     const known = await ingestor.ping(key, what.kind, what.exitCode, () => output(c), deps.clock);
     return known ? c.text('OK') : notFound(c);
   };

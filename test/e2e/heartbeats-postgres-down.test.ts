@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { BASE_URL, dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
+import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
+import { until } from '../helpers/wait.ts';
+
+/** A TCP proxy to the test Postgres that a test can cut: every connection, and the listener, closed. */
+async function cuttableProxy() {
+  const target = new URL(BASE_URL);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    async cut() {
+      const closed = new Promise((resolve) => server.close(resolve));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+// Postgres unreachable from an api: a heartbeat must not hang and then 500, nor get a 202 that only
+// this process's memory holds. It gets a prompt 503 with Retry-After, in the error shape.
+describe('heartbeats while Postgres does not answer', () => {
+  const database = freshDatabaseName();
+  let engine: EngineProcess | undefined;
+  after(async () => {
+    engine?.kill('SIGKILL');
+    if (engine) await engine.exited;
+    await dropDatabases([database]);
+  });
+
+  it('answers 503 with Retry-After, for a known token and an unknown one, instead of hanging and 500', async () => {
+    const proxy = await cuttableProxy();
+    const admin = `admin-${randomBytes(12).toString('hex')}`;
+    const url = new URL(urlFor(database));
+    url.port = String(proxy.port);
+    engine = EngineProcess.start({ ...engineEnv(database, admin, { LIFELINE_ROLES: 'api' }), DATABASE_URL: url.href });
+    const base = `http://127.0.0.1:${await engine.listeningPort()}`;
+    const post = (path: string, token: string, body: unknown) =>
+      fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const node = (await (await post('/v1/nodes', admin, { name: 'web-1', heartbeat_interval_seconds: 30 })).json()) as { token: string };
+    const ingest = (await (await post('/v1/api-keys', admin, { name: 'agents', scope: 'ingest' })).json()) as { secret: string };
+    assert.ok(ingest.secret, JSON.stringify(ingest));
+    assert.equal((await post('/v1/heartbeats', node.token, { status: 'ok' })).status, 202);
+
+    await proxy.cut();
+    // A token this process knows: taken without a query, so it is refused once a flush has found
+    // Postgres gone (within one flush interval); until then its heartbeat is still buffered.
+    const known = await until('a known token to be refused', async () => {
+      const res = await post('/v1/heartbeats', node.token, { status: 'ok' });
+      return res.status === 202 ? undefined : res;
+    });
+    // A secret this process has not seen: its lookup fails at once.
+    const unknown = await post('/v1/heartbeats', ingest.secret, { node: 'web-2', status: 'ok' });
+    for (const res of [known, unknown]) {
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(res.status, 503, JSON.stringify(body));
+      assert.equal(body.error.code, 'unavailable');
+      assert.match(body.error.message, /Postgres/);
+      assert.ok(Number(res.headers.get('retry-after')) > 0, 'no Retry-After');
+    }
+  });
+});
