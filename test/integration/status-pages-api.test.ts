@@ -396,7 +396,7 @@ describe('status pages', () => {
     h.clock.advance(10_001);
     const state = await h.req('GET', `/badge/${node.badge_id}.json`);
     assert.equal(state.headers.get('cache-control'), 'public, max-age=30');
-    assert.deepEqual(await state.json(), { schemaVersion: 1, label: 'status', message: 'up', color: 'brightgreen' });
+    assert.deepEqual(await state.json(), { schemaVersion: 1, label: 'status', message: 'up', color: '#1a7f37' });
 
     const uptime = await api<{ uptime_ratio: number }>('/v1/nodes/web-2/uptime?window=7d');
     const badge = await expectJson<{ message: string; label: string }>(await h.req('GET', `/badge/${nodes.web2.badge_id}.json?metric=uptime&window=7d`), 200);

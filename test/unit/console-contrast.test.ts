@@ -2,26 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONSOLE_STYLESHEET } from '../../src/console/style.ts';
 import { STYLESHEET } from '../../src/web/style.ts';
+import { contrast } from '../helpers/contrast.ts';
 
 /** The custom properties of the first `:root { … }` after `from` in the stylesheet. */
 function variables(from: number, sheet = CONSOLE_STYLESHEET): Map<string, string> {
   const start = sheet.indexOf(':root {', from);
   const block = sheet.slice(start, sheet.indexOf('}', start));
   return new Map([...block.matchAll(/(--[\w-]+):\s*(#[0-9a-f]{6});/gi)].map((m) => [m[1]!, m[2]!]));
-}
-
-/** WCAG 2 relative luminance of a #rrggbb colour. */
-function luminance(hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((i) => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  }) as [number, number, number];
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-
-function contrast(a: string, b: string): number {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
-  return (hi + 0.05) / (lo + 0.05);
 }
 
 const schemes = { light: variables(0), dark: variables(CONSOLE_STYLESHEET.indexOf('prefers-color-scheme: dark')) };
