@@ -56,4 +56,13 @@ describe('status page colours', () => {
       assert.doesNotMatch(/\.banner small \{[^}]*\}/.exec(STYLESHEET)![0], /opacity/);
     });
   }
+  for (const [scheme, v] of Object.entries(publicSchemes)) {
+    it(`${scheme}: every day's bar and swatch, and a form field's edge, 3:1 on the card and the page`, () => {
+      const fills = [...STYLESHEET.matchAll(/\.day-\w+ \{ fill: var\((--[\w-]+)\); \}/g)].map((m) => m[1]!);
+      assert.equal(fills.length, 5, 'a fill for each of the five kinds of day');
+      atLeast(v, fills, ['--card', '--bg'], 3);
+      const edge = /\.field textarea \{[^}]*border: 1px solid var\((--[\w-]+)\)/.exec(STYLESHEET)![1]!;
+      atLeast(v, [edge], ['--card'], 3);
+    });
+  }
 });
