@@ -177,7 +177,7 @@ function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefi
           </p>
         </Field>
         <Field id="time_zone" label="Time zone" hint="From and Until are read on its clock, summer time included; the last zone used is offered." problem={p.problems?.get('time_zone')}>
-          <ZoneInput id="time_zone" value={f ? (text(f, 'time_zone') ?? '') : p.zone} problem={p.problems?.get('time_zone')} />
+          <ZoneInput id="time_zone" value={f ? (text(f, 'time_zone') ?? '') : p.zone} />
         </Field>
       </div>
       <Field id="reason" label="Why" problem={p.problems?.get('reason')}>

@@ -144,6 +144,9 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
   const at = `layers.${i}`;
   const problem = (field: string) => problemAt(p.details, `${at}.${field}`);
   const chosen = f ? all(f, `l${i}_users`) : (layer?.user_ids ?? []);
+  // The people's problem ("pick at least one person") or hint, read with each of the turns' selects.
+  const nobody = problem('user_ids');
+  const peopleSaid = `l${i}_users-${nobody ? 'error' : 'hint'}`;
   const restrictions = layer?.restrictions ?? [];
   const startDefault = layer ? localInput(layer.starts_at, p.zone) : new Date(localMidnight(p.zone, p.now)).toISOString().slice(0, 16);
   return (
@@ -166,7 +169,7 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
         <ol class="slots">
           {Array.from({ length: slotsOf(layer) }, (_, j) => (
             <li>
-              <select name={`l${i}_users`} aria-label={`Layer ${i + 1}, turn ${j + 1}`}>
+              <select name={`l${i}_users`} aria-label={`Layer ${i + 1}, turn ${j + 1}`} aria-invalid={nobody ? 'true' : undefined} aria-describedby={peopleSaid}>
                 <option value="">—</option>
                 {p.users.map((u) => (
                   <option value={u.id} selected={chosen[j] === u.id}>
@@ -177,7 +180,15 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
             </li>
           ))}
         </ol>
-        {problem('user_ids') ? <p class="error">{problem('user_ids')}</p> : <p class="hint">Each takes a turn, in this order, then the first again. Save to get more rows.</p>}
+        {nobody ? (
+          <p class="error" id={peopleSaid}>
+            {nobody}
+          </p>
+        ) : (
+          <p class="hint" id={peopleSaid}>
+            Each takes a turn, in this order, then the first again. Save to get more rows.
+          </p>
+        )}
       </div>
       <details open={restrictions.length > 0 || (f !== undefined && problem('restrictions') !== undefined) ? true : undefined}>
         <summary>Only at certain times {restrictions.length ? `(${restrictions.length})` : ''}</summary>
@@ -225,7 +236,7 @@ function ScheduleForm(p: { session: ConsoleSession; action: string; users: UserR
           <input id="name" name="name" type="text" class="wide" required maxlength={128} value={f ? (text(f, 'name') ?? '') : (p.schedule?.name ?? '')} />
         </Field>
         <Field id="time_zone" label="Time zone" hint="Hand-offs and windows keep their local time here across DST changes." problem={problemAt(p.details, 'time_zone')}>
-          <ZoneInput id="time_zone" value={zoneTyped} problem={problemAt(p.details, 'time_zone')} />
+          <ZoneInput id="time_zone" value={zoneTyped} />
         </Field>
       </div>
       {problemAt(p.details, 'layers') && !/^\d/.test(problemAt(p.details, 'layers')!) ? <p class="error">{problemAt(p.details, 'layers')}</p> : null}

@@ -59,8 +59,6 @@ function checked<T>(schema: Parameters<typeof parse>[0], form: Form): T {
   return input;
 }
 
-const invalid = (problem: string | undefined, id: string) => (problem ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error` } : {});
-
 function PageForm(p: { session: ConsoleSession; action: string; submit: string; page?: StatusPage; names?: Map<string, string>; form?: Form; details?: ErrorDetail[] }) {
   const f = p.form;
   // The plain fields' problems by name; the components' by the line they were typed on.
@@ -76,7 +74,7 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
       {p.page ? null : <Once />}
       <div class="grid-2">
         <Field id="title" label="Title" hint="What visitors read at the top, e.g. “Example Inc. status”." problem={problem('title')}>
-          <input id="title" name="title" type="text" required maxlength={128} class="wide" value={value('title', p.page?.title)} {...invalid(problem('title'), 'title')} />
+          <input id="title" name="title" type="text" required maxlength={128} class="wide" value={value('title', p.page?.title)} />
         </Field>
         <Field id="slug" label="Slug" hint="Its address: /status/slug. 1–64 of a–z, 0–9 and -." problem={problem('slug')}>
           <input
@@ -90,12 +88,11 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
             spellcheck={false}
             class="wide"
             value={value('slug', p.page?.slug)}
-            {...invalid(problem('slug'), 'slug')}
           />
         </Field>
       </div>
       <Field id="description" label="Description" hint="Optional, shown under the title; at most 2000 characters." problem={problem('description')}>
-        <textarea id="description" name="description" maxlength={2000} {...invalid(problem('description'), 'description')}>
+        <textarea id="description" name="description" maxlength={2000}>
           {areaText(value('description', p.page?.description))}
         </textarea>
       </Field>
@@ -114,7 +111,6 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
           autocapitalize="none"
           rows={4}
           placeholder={'API: api-1, api-2\nDatabase: role=db, region=eu-west-1'}
-          {...invalid(components, 'components')}
         >
           {areaText(f ? (text(f, 'components') ?? '') : p.page ? componentLines(p.page.components, p.names ?? new Map()) : '')}
         </textarea>
