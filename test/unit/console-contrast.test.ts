@@ -35,8 +35,8 @@ describe('console colours', () => {
     });
   }
   for (const [scheme, v] of Object.entries(schemes)) {
-    it(`${scheme}: a state's word and tag (warning, critical, maintenance) 4.5:1 on every surface`, () => {
-      atLeast(v, ['--degraded', '--down', '--maintenance'], ['--surface', '--surface-2', '--bg'], 4.5);
+    it(`${scheme}: a state's word and tag (resolved, warning, critical, maintenance) 4.5:1 on every surface`, () => {
+      atLeast(v, ['--healthy', '--degraded', '--down', '--maintenance'], ['--surface', '--surface-2', '--bg'], 4.5);
     });
   }
 });
