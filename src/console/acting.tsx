@@ -62,12 +62,12 @@ export function formRefusal(r: Refusal, what: string): { details: ErrorDetail[];
  * hint, so a screen reader moving from field to field reads them with it, not only someone who sees
  * them beside it. A control's own aria-describedby (a warning of its own) is kept after those.
  */
-export function Field(p: { id: string; label: Child; hint?: Child; problem?: string | undefined; children?: Child }) {
+export function Field(p: { id: string; label: Child; hint?: Child; problem?: string | undefined; focus?: boolean | undefined; children?: Child }) {
   const said = [...(p.problem ? [`${p.id}-error`] : []), ...(p.hint ? [`${p.id}-hint`] : [])];
   return (
     <div class="field">
       <label for={p.id}>{p.label}</label>
-      {described(p.children, p.id, said, Boolean(p.problem))}
+      {described(p.children, p.id, said, Boolean(p.problem), p.focus === true)}
       {p.hint ? (
         <p class="hint" id={`${p.id}-hint`}>
           {p.hint}
@@ -82,11 +82,19 @@ export function Field(p: { id: string; label: Child; hint?: Child; problem?: str
   );
 }
 
-/** `children` with the one whose id is `id` (an element, or a component taking those props) given the field's aria attributes. */
-function described(children: Child, id: string, said: string[], invalid: boolean): Child {
-  if (Array.isArray(children)) return children.map((c) => described(c, id, said, invalid));
+/**
+ * `children` with the one whose id is `id` (an element, or a component taking those props) given the
+ * field's aria attributes, and the focus when `focus` (the first field a refused form's problems are
+ * at, placeProblems).
+ */
+function described(children: Child, id: string, said: string[], invalid: boolean, focus: boolean): Child {
+  if (Array.isArray(children)) return children.map((c) => described(c, id, said, invalid, focus));
   if (!isValidElement(children) || children.props.id !== id) return children;
   const own = children.props['aria-describedby'];
   const by = [...said, ...(typeof own === 'string' ? [own] : [])];
-  return cloneElement(children, { 'aria-invalid': invalid ? 'true' : undefined, 'aria-describedby': by.length ? by.join(' ') : undefined });
+  return cloneElement(children, {
+    'aria-invalid': invalid ? 'true' : undefined,
+    'aria-describedby': by.length ? by.join(' ') : undefined,
+    ...(focus ? { autofocus: true } : {}),
+  });
 }

@@ -64,7 +64,7 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
           ) : null}
         </Field>
         <Field id="time_zone" label="Time zone" hint="Where they live: their shifts are shown on this clock." problem={p.placed.at.get('time_zone')}>
-          <ZoneInput id="time_zone" value={v('time_zone', 'UTC')} focus={focus('time_zone')} />
+          <ZoneInput id="time_zone" value={v('time_zone', 'UTC')} autofocus={focus('time_zone')} />
         </Field>
       </div>
       {p.channels.length ? (
