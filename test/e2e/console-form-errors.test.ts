@@ -119,4 +119,13 @@ describe('refused forms in the console, in a browser', () => {
       await page.close();
     }
   });
+
+  it('puts the focus on what an action says it did, so it is read', async () => {
+    const page = await signedIn('/maintenance');
+    await page.locator('#labels').fill('role=db');
+    await page.getByRole('button', { name: 'Start the window', exact: true }).last().click();
+    await page.locator('.notice.ok').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('notice')), true);
+    await page.close();
+  });
 });
