@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Child } from 'hono/jsx';
+import { cloneElement, isValidElement, type Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
 import { actorOf, allows, type Need, type Principal } from '../access/model.ts';
 import { actorOf as auditActorOf, type Acting } from '../audit/model.ts';
@@ -56,13 +56,23 @@ export function formRefusal(r: Refusal, what: string): { details: ErrorDetail[];
   };
 }
 
-/** A form field with its label, hint and the problem a refused submission found in it. */
-export function Field(p: { id: string; label: Child; hint?: Child; problem?: string | undefined; children?: Child }) {
+/**
+ * A form field with its label, hint and the problem a refused submission found in it. Its control
+ * (the child whose id is `id`) is told both: marked invalid, and described by the problem and the
+ * hint, so a screen reader moving from field to field reads them with it, not only someone who sees
+ * them beside it. A control's own aria-describedby (a warning of its own) is kept after those.
+ */
+export function Field(p: { id: string; label: Child; hint?: Child; problem?: string | undefined; focus?: boolean | undefined; children?: Child }) {
+  const said = [...(p.problem ? [`${p.id}-error`] : []), ...(p.hint ? [`${p.id}-hint`] : [])];
   return (
     <div class="field">
       <label for={p.id}>{p.label}</label>
-      {p.children}
-      {p.hint ? <p class="hint">{p.hint}</p> : null}
+      {described(p.children, p.id, said, Boolean(p.problem), p.focus === true)}
+      {p.hint ? (
+        <p class="hint" id={`${p.id}-hint`}>
+          {p.hint}
+        </p>
+      ) : null}
       {p.problem ? (
         <p class="error" id={`${p.id}-error`}>
           {p.problem}
@@ -70,4 +80,21 @@ export function Field(p: { id: string; label: Child; hint?: Child; problem?: str
       ) : null}
     </div>
   );
+}
+
+/**
+ * `children` with the one whose id is `id` (an element, or a component taking those props) given the
+ * field's aria attributes, and the focus when `focus` (the first field a refused form's problems are
+ * at, placeProblems).
+ */
+function described(children: Child, id: string, said: string[], invalid: boolean, focus: boolean): Child {
+  if (Array.isArray(children)) return children.map((c) => described(c, id, said, invalid, focus));
+  if (!isValidElement(children) || children.props.id !== id) return children;
+  const own = children.props['aria-describedby'];
+  const by = [...said, ...(typeof own === 'string' ? [own] : [])];
+  return cloneElement(children, {
+    'aria-invalid': invalid ? 'true' : undefined,
+    'aria-describedby': by.length ? by.join(' ') : undefined,
+    ...(focus ? { autofocus: true } : {}),
+  });
 }

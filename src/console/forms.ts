@@ -216,6 +216,16 @@ export function placeProblems(details: ErrorDetail[] | undefined, spot: (field: 
 }
 
 /**
+ * placeProblems for a form whose problems are one per API field already (fieldProblems): `fields`
+ * lists the inputs top down, each as the API field it holds, its id and its label.
+ */
+export function placeFieldProblems(problems: Map<string, string>, fields: Array<[field: string, id: string, label: string]>): Placed {
+  const spots = new Map(fields.map(([field, id, label]) => [field, { id, label }]));
+  const details = [...problems].map(([field, message]) => ({ field, message }));
+  return placeProblems(details, (field) => spots.get(field), fields.map(([, id]) => id));
+}
+
+/**
  * The parts one message was said of, as one name: "Address 1" and "Address 2" are "Addresses 1, 2";
  * parts not all "<word> <number>" of one word are listed as they are.
  */

@@ -27,9 +27,15 @@ const CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-/** Sends a whole page. Pages hold live data and a CSRF token: never cached, never referred on. */
+/**
+ * Sends a whole page. Pages hold live data and a CSRF token: never cached, never referred on. A
+ * form refused (a POST answered 4xx) is titled "Error: …": the title is the first thing a screen
+ * reader says of the page that comes back, which otherwise reads as the form did before it was sent.
+ */
 export function html(c: Context, page: Child, status: ContentfulStatusCode = 200, headers?: Record<string, string>): Response {
-  return c.html(`<!doctype html>\n${String(page)}`, status, {
+  const doc = String(page);
+  const refused = c.req.method === 'POST' && status >= 400 && status < 500;
+  return c.html(`<!doctype html>\n${refused ? doc.replace('<title>', '<title>Error: ') : doc}`, status, {
     ...headers,
     'content-security-policy': CSP,
     'x-content-type-options': 'nosniff',

@@ -18,11 +18,14 @@ const OPTIONS = raw(ZONES.map((z) => `<option value="${z}"></option>`).join(''))
  */
 export const zoneOrFallback = (typed: string | undefined, fallback: string): string => (typed !== undefined && isTimeZone(typed) ? typed : fallback);
 
-/** `focus`: the first input a refused form's problems are at (placeProblems), which has the focus. */
-export function ZoneInput(p: { id: string; value: string; problem?: string | undefined; focus?: true | undefined }) {
+/**
+ * `autofocus`: the first input a refused form's problems are at (placeProblems), which has the
+ * focus. It and the aria attributes (problem and hint) may come from its Field, passed on to the input.
+ */
+export function ZoneInput(p: { id: string; value: string; autofocus?: true | undefined; 'aria-invalid'?: string | undefined; 'aria-describedby'?: string | undefined }) {
   return (
     <>
-      <input id={p.id} name={p.id} type="text" required maxlength={64} list={`${p.id}-zones`} autocomplete="off" spellcheck={false} value={p.value} aria-invalid={p.problem ? 'true' : undefined} autofocus={p.focus} />
+      <input id={p.id} name={p.id} type="text" required maxlength={64} list={`${p.id}-zones`} autocomplete="off" spellcheck={false} value={p.value} aria-invalid={p['aria-invalid']} aria-describedby={p['aria-describedby']} autofocus={p.autofocus} />
       <datalist id={`${p.id}-zones`}>{OPTIONS}</datalist>
     </>
   );

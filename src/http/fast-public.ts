@@ -11,8 +11,8 @@ export interface KeptRoute {
   prefix: string;
   /** hono's name for the route, which the request histogram labels it with. */
   route: string;
-  /** Whether the route reads nothing of the query, so a request with one gets the same answer. */
-  ignoresQuery: boolean;
+  /** Whether the route reads nothing of this query (plain, PLAIN_QUERY), so a request with it gets the kept answer. */
+  ignoresQuery(query: string): boolean;
   /** The answer kept for this name, at once; undefined when the app is to work it out. */
   kept(name: string): EncodedBody | undefined;
 }
@@ -45,7 +45,7 @@ export function fastPublic(deps: Pick<AppDeps, 'metrics'>, admit: (incoming: Inc
     if (!r) return false;
     const started = performance.now();
     const q = url.indexOf('?');
-    if (q !== -1 && !(r.ignoresQuery && PLAIN_QUERY.test(url.slice(q + 1)))) return false;
+    if (q !== -1 && !(PLAIN_QUERY.test(url.slice(q + 1)) && r.ignoresQuery(url.slice(q + 1)))) return false;
     const h = incoming.headers;
     if (h['content-length'] !== undefined || h['transfer-encoding'] !== undefined || !SIMPLE_HOST.test(h.host ?? '')) return false;
     const body = r.kept(url.slice(r.prefix.length, q === -1 ? undefined : q));

@@ -37,7 +37,11 @@ export interface LayoutProps {
   title: string;
   description?: string | undefined;
   icon: string;
-  /** Reload every this many seconds (a page left open on a wall screen stays current). */
+  /**
+   * Reload every this many seconds. Only on request (a wall screen, a page waiting out a 429): a
+   * reload puts focus and the reading position back at the top and closes what was opened, every
+   * time, for whoever is reading with a keyboard or a screen reader (WCAG 2.2.1).
+   */
   refreshSeconds?: number;
   children: Child;
 }

@@ -386,10 +386,10 @@ export function withoutUpdated(html: string): string {
   return html.replace(/<small class="updated">.*?<\/small>/, '');
 }
 
-/** The whole document for a page. */
-export function renderStatusPage(view: PageView): Promise<string> {
+/** The whole document for a page; `refreshSeconds` only when the reader asked for it (`?refresh=`). */
+export function renderStatusPage(view: PageView, refreshSeconds?: number): Promise<string> {
   return documentOf(
-    <Layout title={view.title} description={view.description ?? undefined} icon={dotIcon(ICON[STATUS_COLOUR[view.status]])} refreshSeconds={60}>
+    <Layout title={view.title} description={view.description ?? undefined} icon={dotIcon(ICON[STATUS_COLOUR[view.status]])} {...(refreshSeconds ? { refreshSeconds } : {})}>
       <StatusPageBody view={view} />
     </Layout>,
   );

@@ -14,13 +14,17 @@ export const STYLESHEET = `
   --fg: #1f2328;
   --muted: #59636e;
   --border: #d1d9e0;
+  /* A form field's edge: 3:1 on the card (WCAG 1.4.11); --border is 1.43:1. */
+  --field-border: #7d8794;
   --healthy: #1a7f37;
   --degraded: #8a5c00;
-  --degraded-fill: #d4a72c;
+  /* A bar and the legend's swatch, beside the card and the tinted --bg: 3:1 on both (WCAG
+     1.4.11). The degraded yellow was 2.11:1 on --bg, no data's grey 1.34:1. */
+  --degraded-fill: #b08800;
   --down: #cf222e;
   --maintenance: #0969da;
   --unknown: #6e7781;
-  --no-data: #d1d9e0;
+  --no-data: #818b98;
   --on-state: #ffffff;
   /* The banner's fill behind its white words: 4.5:1 or more (5.1, 5.8, 5.4, 5.2, 4.6). */
   --banner-healthy: #1a7f37;
@@ -40,13 +44,15 @@ export const STYLESHEET = `
     --fg: #e6edf3;
     --muted: #9198a1;
     --border: #3d444d;
+    --field-border: #6e7a88;
     --healthy: #2ea043;
     --degraded: #d29922;
     --degraded-fill: #bb8009;
     --down: #da3633;
     --maintenance: #1f6feb;
     --unknown: #656c76;
-    --no-data: #2f353d;
+    /* 3:1 on the card and --bg, as in light (it was 1.40:1). */
+    --no-data: #656c76;
     --on-state: #ffffff;
     /* The bars' fills above under white words were 2.5:1 (degraded) and 3.4:1 (healthy): the
        banner takes darker ones, 4.5:1 or more (5.1, 5.8, 4.6, 4.6, 5.3). */
@@ -192,7 +198,7 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .facts dt { color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .field label { display: block; margin: 0 0 4px; color: var(--muted); }
-.field textarea { box-sizing: border-box; width: 100%; font: inherit; padding: 8px; border: 1px solid var(--border); border-radius: 6px; background: var(--card); color: var(--fg); }
+.field textarea { box-sizing: border-box; width: 100%; font: inherit; padding: 8px; border: 1px solid var(--field-border); border-radius: 6px; background: var(--card); color: var(--fg); }
 .link-warning { padding: 10px 12px; border-left: 4px solid var(--down); background: var(--bg); }
 .button {
   font: inherit; font-weight: 600; padding: 10px 20px; border: 0; border-radius: 8px;

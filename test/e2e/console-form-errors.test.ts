@@ -32,11 +32,11 @@ describe('refused forms in the console, in a browser', () => {
     assert.deepEqual(problems, []);
   });
 
-  async function signedIn(path: string): Promise<Page> {
+  async function signedIn(path: string, as = key): Promise<Page> {
     const watched = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } });
     // A refused form is answered 400 on purpose, which Chromium also logs as an error.
     watched.page.on('close', () => problems.push(...watched.problems.filter((p) => !/^console: Failed to load resource: .* status of 400 /.test(p))));
-    await signInToConsole(watched.page, server.origin, key, path);
+    await signInToConsole(watched.page, server.origin, as, path);
     return watched.page;
   }
 
@@ -92,6 +92,40 @@ describe('refused forms in the console, in a browser', () => {
     if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/formerrs-job.png`, fullPage: true });
     await page.getByLabel('Heartbeat node').check();
     assert.equal(await page.locator('label[for="successes_for_recovery"]').innerText(), 'Ok heartbeats to recover');
+    await page.close();
+  });
+
+  it('focuses the first refused field on every form, links it from the summary, and titles the page an error', async () => {
+    assert.equal((await h.admin('POST', '/v1/users', { name: 'Alice Ops', email: 'alice@example.com' })).status, 201);
+    const admin = (await h.createKey('admin', 'desk')).secret;
+    const cases: Array<{ path: string; as?: string; fill: (page: Page) => Promise<void>; submit: string; field: string }> = [
+      { path: '/maintenance', fill: (page) => page.locator('#labels').fill('not a label'), submit: 'Start the window', field: 'labels' },
+      { path: '/status-pages/new', fill: async (page) => {
+        await page.locator('#title').fill('Acme');
+        await page.locator('#slug').fill('acme');
+        await page.locator('#components').fill('API: nowhere-1');
+      }, submit: 'Create', field: 'components' },
+      { path: '/schedules/new', fill: (page) => page.locator('#name').fill('primary'), submit: 'Create', field: 'l0_users' },
+      { path: '/keys', as: admin, fill: (page) => page.locator('#name').fill(' '), submit: 'Create key', field: 'name' },
+    ];
+    for (const k of cases) {
+      const page = await signedIn(k.path, k.as);
+      await k.fill(page);
+      await page.locator('form').filter({ has: page.locator(`#${k.field}`) }).getByRole('button', { name: k.submit, exact: true }).last().click();
+      await page.locator('.notice.bad').waitFor();
+      const seen = await page.evaluate((id) => ({ focused: document.activeElement?.id, link: document.querySelector('.notice.bad a')?.getAttribute('href'), title: document.title }), k.field);
+      assert.deepEqual({ focused: seen.focused, link: seen.link }, { focused: k.field, link: `#${k.field}` }, `${k.path}: ${await page.locator('.notice.bad').innerText()}`);
+      assert.match(seen.title, /^Error: /, k.path);
+      await page.close();
+    }
+  });
+
+  it('puts the focus on what an action says it did, so it is read', async () => {
+    const page = await signedIn('/maintenance');
+    await page.locator('#labels').fill('role=db');
+    await page.getByRole('button', { name: 'Start the window', exact: true }).last().click();
+    await page.locator('.notice.ok').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('notice')), true);
     await page.close();
   });
 });

@@ -50,6 +50,36 @@ describe('console: refused forms in their own words', () => {
     assert.equal(errorAt(await skipped.text(), 'after_2'), "Level 3 — wait: must be greater than level 1's (0 s)");
   });
 
+  it('ties each refused field to its problem and hint, for a screen reader moving from field to field', async () => {
+    /** Every problem under a field is its control's description, and the control says it is invalid. */
+    const tied = (html: string, ids: string[]) => {
+      const shown = [...html.matchAll(/<p class="error" id="([^"]+)-error">/g)].map((m) => m[1]!);
+      for (const id of ids) assert.ok(shown.includes(id), `a problem under ${id}: ${shown.join(', ')}`);
+      for (const id of shown) {
+        const controls = [...html.matchAll(new RegExp(`<(?:input|textarea|select)[^>]*aria-describedby="([^"]*)"[^>]*>`, 'g'))].filter((m) => m[1]!.split(' ').includes(`${id}-error`));
+        assert.ok(controls.length > 0, `no control described by ${id}-error`);
+        for (const c of controls) assert.match(c[0], /aria-invalid="true"/, id);
+        // The field's hint, where it has one, is read with it too.
+        if (html.includes(`id="${id}-hint"`)) for (const c of controls) assert.ok(c[1]!.split(' ').includes(`${id}-hint`), `${id}'s hint`);
+      }
+    };
+    const refused = async (path: string, fields: Record<string, string>, ids: string[], action = path) => {
+      const res = await h.rejected(async () => post(action, await filled(path, fields, action)));
+      assert.ok(res.status >= 400, `${path}: ${res.status}`);
+      tied(await res.text(), ids);
+    };
+    await refused('/policies', { name: 'primary', channels_0: channelId, after_1: '0', channels_1: channelId }, ['after_1']);
+    await refused('/channels/new?type=email', { name: 'throwaway', to: 'not-an-email' }, ['to']);
+    await refused('/maintenance', { nodes: '', labels: 'nope' }, ['labels']);
+    await refused('/maintenance', { nodes: '', labels: 'role=db', time_zone: 'Mars/Base' }, ['time_zone']);
+    await refused('/keys', { name: ' ' }, ['name']);
+    await refused('/status-pages/new', { title: 'T', slug: 'Not A Slug', components: 'API: nowhere-1' }, ['slug']);
+    await refused('/schedules/new', { name: 'primary', time_zone: 'UTC' }, ['l0_users']);
+    // Signing in with a key that is none: the problem is the key field's.
+    const signIn = await h.app.request('/sign-in?next=/', { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: 'key=not-a-key' });
+    tied(await signIn.text(), ['key']);
+  });
+
   it('says which address of an email channel is not one, at the Send to field', async () => {
     const refused = await h.rejected(async () => post('/channels/new?type=email', await filled('/channels/new?type=email', { name: 'throwaway', to: 'x@example.com, not-an-email' })));
     assert.equal(refused.status, 400);

@@ -462,10 +462,10 @@ describe('console pages', () => {
     };
     // Layer 1 as the form starts it (its rotation and start filled), no name, nobody picked.
     const unnamed = await sent(() => {});
-    assert.match(unnamed.layer1, /<div class="field"><span class="label-like">People, in turn<\/span><ol class="slots">[^]*<\/ol><p class="error">Layer 1: pick at least one person<\/p><\/div>/);
+    assert.match(unnamed.layer1, /<div class="field"><span class="label-like">People, in turn<\/span><ol class="slots">[^]*<\/ol><p class="error" id="l0_users-error">Layer 1: pick at least one person<\/p><\/div>/);
     assert.doesNotMatch(unnamed.html, /at least one layer|must name/);
     const named = await sent((body) => body.set('l0_name', 'Primary'));
-    assert.match(named.layer1, /<p class="error">Layer 1: pick at least one person<\/p>/);
+    assert.match(named.layer1, /<p class="error" id="l0_users-error">Layer 1: pick at least one person<\/p>/);
     assert.doesNotMatch(named.html, /must name at least one user/);
     assert.equal((await h.sql`select count(*) from schedules where name = 'Nobody rota'`)[0]!.count, '0');
     const api = await h.admin('POST', '/v1/schedules', { name: 'Nobody rota', time_zone: 'UTC', layers: [] });

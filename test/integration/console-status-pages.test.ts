@@ -100,7 +100,7 @@ describe('console: status pages', () => {
     const componentsSaid = (page: string) => unescapeHtml(/<p class="error" id="components-error">([^<]*)<\/p>/.exec(page)?.[1] ?? '');
     // The line it could not read, with the schema's problems: the nodes are looked up once those are fixed.
     assert.equal(componentsSaid(html), 'line 2: write it as "name: nodes or labels", e.g. "API: api-1, role=api"');
-    assert.match(html, /<input id="slug" name="slug"[^>]*value="Bad Slug"[^>]*aria-invalid="true" aria-describedby="slug-error"/);
+    assert.match(html, /<input id="slug" name="slug"[^>]*value="Bad Slug"[^>]*aria-invalid="true" aria-describedby="slug-error slug-hint"/);
     assert.equal(textarea(html, 'components'), typed);
     assert.equal(textarea(html, 'description'), 'kept <b>');
     assert.equal(await count(), before);

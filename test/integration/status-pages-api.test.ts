@@ -399,6 +399,29 @@ describe('status pages', () => {
     }
   });
 
+  it('reloads itself only when asked, within 30 s to an hour, and answers 304 to that too', async () => {
+    // A node healthy all along: only "Updated" changes when the page is computed afresh.
+    const steady = await h.createNode('wall-1', {});
+    await h.sql`update node_health set state = 'healthy' where node_id = ${steady.id}`;
+    await expectJson(await create({ slug: 'wall', title: 'Wall', components: [{ name: 'Web', node_ids: ['wall-1'] }] }), 201);
+    const REFRESH = /<meta http-equiv="refresh" content="(\d+)"/;
+    const plain = await h.req('GET', '/status/wall');
+    assert.doesNotMatch(await plain.text(), REFRESH, 'a reload would put a keyboard reader back at the top every minute');
+    for (const n of ['30', '60', '3600']) {
+      const res = await h.req('GET', `/status/wall?refresh=${n}`);
+      assert.equal(res.status, 200);
+      assert.equal(REFRESH.exec(await res.text())?.[1], n);
+      const etag = res.headers.get('etag')!;
+      assert.notEqual(etag, plain.headers.get('etag'));
+      h.clock.advance(10_001);
+      assert.equal((await h.req('GET', `/status/wall?refresh=${n}`, { headers: { 'if-none-match': etag } })).status, 304, `?refresh=${n} revalidates`);
+    }
+    for (const n of ['29', '3601', '0', '-60', '1e3', 'abc', '', '60.5']) {
+      await expectError(await h.req('GET', `/status/wall?refresh=${encodeURIComponent(n)}`), 400, 'bad_request');
+    }
+    assert.doesNotMatch(await (await h.req('GET', '/status/wall')).text(), REFRESH);
+  });
+
   it('gives every node a badge id, serves its badges, and rotating it retires the old one', async () => {
     const node = await api<{ badge_id: string }>('/v1/nodes/api-1');
     assert.match(node.badge_id, /^[A-Za-z0-9_-]{43}$/);
@@ -408,7 +431,7 @@ describe('status pages', () => {
     h.clock.advance(10_001);
     const state = await h.req('GET', `/badge/${node.badge_id}.json`);
     assert.equal(state.headers.get('cache-control'), 'public, max-age=30');
-    assert.deepEqual(await state.json(), { schemaVersion: 1, label: 'status', message: 'up', color: 'brightgreen' });
+    assert.deepEqual(await state.json(), { schemaVersion: 1, label: 'status', message: 'up', color: '#1a7f37' });
 
     const uptime = await api<{ uptime_ratio: number }>('/v1/nodes/web-2/uptime?window=7d');
     const badge = await expectJson<{ message: string; label: string }>(await h.req('GET', `/badge/${nodes.web2.badge_id}.json?metric=uptime&window=7d`), 200);

@@ -2,26 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONSOLE_STYLESHEET } from '../../src/console/style.ts';
 import { STYLESHEET } from '../../src/web/style.ts';
+import { contrast } from '../helpers/contrast.ts';
 
 /** The custom properties of the first `:root { … }` after `from` in the stylesheet. */
 function variables(from: number, sheet = CONSOLE_STYLESHEET): Map<string, string> {
   const start = sheet.indexOf(':root {', from);
   const block = sheet.slice(start, sheet.indexOf('}', start));
   return new Map([...block.matchAll(/(--[\w-]+):\s*(#[0-9a-f]{6});/gi)].map((m) => [m[1]!, m[2]!]));
-}
-
-/** WCAG 2 relative luminance of a #rrggbb colour. */
-function luminance(hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((i) => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  }) as [number, number, number];
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-
-function contrast(a: string, b: string): number {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
-  return (hi + 0.05) / (lo + 0.05);
 }
 
 const schemes = { light: variables(0), dark: variables(CONSOLE_STYLESHEET.indexOf('prefers-color-scheme: dark')) };
@@ -48,8 +35,8 @@ describe('console colours', () => {
     });
   }
   for (const [scheme, v] of Object.entries(schemes)) {
-    it(`${scheme}: a state's word and tag (warning, critical, maintenance) 4.5:1 on every surface`, () => {
-      atLeast(v, ['--degraded', '--down', '--maintenance'], ['--surface', '--surface-2', '--bg'], 4.5);
+    it(`${scheme}: a state's word and tag (resolved, warning, critical, maintenance) 4.5:1 on every surface`, () => {
+      atLeast(v, ['--healthy', '--degraded', '--down', '--maintenance'], ['--surface', '--surface-2', '--bg'], 4.5);
     });
   }
 });
@@ -67,6 +54,15 @@ describe('status page colours', () => {
       atLeast(v, ['--on-state'], fills.map((m) => m[2]!), 4.5);
       // Translucent words would blend into the fill and fall below the ratio worked out above.
       assert.doesNotMatch(/\.banner small \{[^}]*\}/.exec(STYLESHEET)![0], /opacity/);
+    });
+  }
+  for (const [scheme, v] of Object.entries(publicSchemes)) {
+    it(`${scheme}: every day's bar and swatch, and a form field's edge, 3:1 on the card and the page`, () => {
+      const fills = [...STYLESHEET.matchAll(/\.day-\w+ \{ fill: var\((--[\w-]+)\); \}/g)].map((m) => m[1]!);
+      assert.equal(fills.length, 5, 'a fill for each of the five kinds of day');
+      atLeast(v, fills, ['--card', '--bg'], 3);
+      const edge = /\.field textarea \{[^}]*border: 1px solid var\((--[\w-]+)\)/.exec(STYLESHEET)![1]!;
+      atLeast(v, [edge], ['--card'], 3);
     });
   }
 });

@@ -11,7 +11,7 @@ import { isNameCursor, parse } from '../../http/validation.ts';
 import { acting, attempt, Field, requireScope } from '../acting.tsx';
 import { alreadyShownOnce, At, Notice, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { fieldProblems, text, type Form } from '../forms.ts';
+import { fieldProblems, placeFieldProblems, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -29,7 +29,7 @@ const SCOPE_HELP: Record<Scope, string> = {
   ingest: 'send heartbeats (and register nodes) only; cannot sign in here',
 };
 
-type PageOptions = { form?: Form; problems?: Map<string, string>; message?: string; secret?: { name: string; value: string }; done?: string; status?: ContentfulStatusCode };
+type PageOptions = { form?: Form; placed?: Placed; message?: string; secret?: { name: string; value: string }; done?: string; status?: ContentfulStatusCode };
 
 export function keyRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -61,7 +61,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
             </p>
           </Notice>
         ) : null}
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={o.done} problem={o.message} placed={o.placed} />
         <Table head={['Key', 'Scope', 'Created', 'Revoked', { label: 'Actions', hidden: true }]}>
           {rows.map((k) => (
             <tr>
@@ -87,7 +87,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
         <form method="post" action="/keys" class="panel">
           <Csrf session={frame.session} />
           <Once />
-          <Field id="name" label="Name" hint="Who or what uses it: a person, a laptop, a CI job." problem={o.problems?.get('name')}>
+          <Field id="name" label="Name" hint="Who or what uses it: a person, a laptop, a CI job." problem={o.placed?.at.get('name')} focus={o.placed?.first?.id === 'name'}>
             <input id="name" name="name" type="text" required maxlength={128} value={f ? (text(f, 'name') ?? '') : ''} />
           </Field>
           <fieldset>
@@ -123,7 +123,7 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       () => createKey(deps.sql, parse(CreateKey, { name: text(form, 'name') ?? '', scope: text(form, 'scope') }), deps.clock.now(), acting(c)),
-      (r) => page(c, { form, problems: fieldProblems(r.details), message: 'The key was not created: some fields need another look.', status: 400 }),
+      (r) => page(c, { form, placed: placeFieldProblems(fieldProblems(r.details), [['name', 'name', 'Name']]), message: 'The key was not created: some fields need another look.', status: 400 }),
       () => '/keys',
       // The secret is in this answer only: sending the form again shows the list without it.
       (made) =>

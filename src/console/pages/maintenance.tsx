@@ -16,7 +16,7 @@ import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import { localInput } from '../format.ts';
-import { fieldProblems, labels, spanTimes, text, zonedTime, type Form } from '../forms.ts';
+import { fieldProblems, labels, placeFieldProblems, spanTimes, text, zonedTime, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { AskFirst, asking, Confirm, confirmed } from '../confirm.tsx';
@@ -131,8 +131,9 @@ function Windows(p: { rows: MaintenanceRow[]; names: Map<string, string>; now: D
   );
 }
 
-function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string> }) {
+function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefill?: Prefill | undefined; form?: Form; placed?: Placed }) {
   const f = p.form;
+  const at = (id: string) => ({ problem: p.placed?.at.get(id), focus: p.placed?.first?.id === id });
   const pre = p.prefill;
   const v = (name: string, fallback = '') => (f ? (text(f, name) ?? '') : fallback);
   // Fields re-shown after a refusal are as typed; times are filled in on the zone the form shows.
@@ -150,18 +151,18 @@ function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefi
         Start the window
       </button>
       <div class="grid-2">
-        <Field id="nodes" label="Nodes" hint="Names or ids, separated by spaces or commas." problem={p.problems?.get('node_ids')}>
+        <Field id="nodes" label="Nodes" hint="Names or ids, separated by spaces or commas." {...at('nodes')}>
           <input id="nodes" name="nodes" type="text" class="wide" value={v('nodes', pre?.nodes)} spellcheck={false} />
         </Field>
-        <Field id="labels" label="Or every node with these labels" hint="One key=value per line; a node needs all of them." problem={p.problems?.get('labels')}>
+        <Field id="labels" label="Or every node with these labels" hint="One key=value per line; a node needs all of them." {...at('labels')}>
           <textarea id="labels" name="labels" spellcheck={false}>
             {areaText(v('labels'))}
           </textarea>
         </Field>
-        <Field id="starts_at" label="From" hint="On the clock of the time zone below. A time already past starts the window when it is created: time already judged stays as it was." problem={p.problems?.get('starts_at')}>
+        <Field id="starts_at" label="From" hint="On the clock of the time zone below. A time already past starts the window when it is created: time already judged stays as it was." {...at('starts_at')}>
           <input id="starts_at" name="starts_at" type="datetime-local" required value={v('starts_at', localInput(p.now, zone))} />
         </Field>
-        <Field id="ends_at" label="Until" hint="Empty: until someone ends it." problem={p.problems?.get('ends_at')}>
+        <Field id="ends_at" label="Until" hint="Empty: until someone ends it." {...at('ends_at')}>
           <input id="ends_at" name="ends_at" type="datetime-local" value={v('ends_at', presetUntil ? localInput(presetUntil, zone) : '')} />
           {untilInstant ? <input type="hidden" name="ends_at_instant" value={untilInstant} /> : null}
           <p class="hint">
@@ -176,11 +177,11 @@ function CreateForm(p: { session: ConsoleSession; now: Date; zone: string; prefi
             ))}
           </p>
         </Field>
-        <Field id="time_zone" label="Time zone" hint="From and Until are read on its clock, summer time included; the last zone used is offered." problem={p.problems?.get('time_zone')}>
-          <ZoneInput id="time_zone" value={f ? (text(f, 'time_zone') ?? '') : p.zone} problem={p.problems?.get('time_zone')} />
+        <Field id="time_zone" label="Time zone" hint="From and Until are read on its clock, summer time included; the last zone used is offered." {...at('time_zone')}>
+          <ZoneInput id="time_zone" value={f ? (text(f, 'time_zone') ?? '') : p.zone} />
         </Field>
       </div>
-      <Field id="reason" label="Why" problem={p.problems?.get('reason')}>
+      <Field id="reason" label="Why" {...at('reason')}>
         <input id="reason" name="reason" type="text" class="wide" maxlength={1024} value={v('reason')} />
       </Field>
       <button type="submit" class="primary">
@@ -221,13 +222,23 @@ function saidHere(problems: Map<string, string>, input: { node_ids: string[]; la
   return out;
 }
 
+/** The form's inputs top down: the API field each holds, its id and its label. */
+const FIELDS: Array<[string, string, string]> = [
+  ['node_ids', 'nodes', 'Nodes'],
+  ['labels', 'labels', 'Labels'],
+  ['starts_at', 'starts_at', 'From'],
+  ['ends_at', 'ends_at', 'Until'],
+  ['time_zone', 'time_zone', 'Time zone'],
+  ['reason', 'reason', 'Why'],
+];
+
 export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
 
   /** The zone the form offers: the last one used, UTC when none was or it is one this engine does not know. */
   const formZone = async () => shownZone(await lastTimeZone(deps.sql)) ?? 'UTC';
 
-  const page = async (c: ConsoleContext, o: { prefill?: Prefill | undefined; form?: Form; problems?: Map<string, string>; message?: string; done?: Child; status?: ContentfulStatusCode } = {}) => {
+  const page = async (c: ConsoleContext, o: { prefill?: Prefill | undefined; form?: Form; placed?: Placed; message?: string; done?: Child; status?: ContentfulStatusCode } = {}) => {
     const now = deps.clock.now();
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, active, rest, zone] = await Promise.all([
@@ -246,13 +257,13 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       <Page title="Maintenance" chrome={frame} section="maintenance">
         <h1>Maintenance</h1>
         <p class="muted">Nodes in a window are in maintenance: no incident opens and nobody is paged, and the time does not count against uptime.</p>
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={o.done} problem={o.message} placed={o.placed} />
         <h2>Now</h2>
         <Windows rows={active} names={names} now={now} session={frame.session} empty="No window is open." />
         {may(frame.session, 'write') ? (
           <>
             <h2 id="new-window">New window</h2>
-            <CreateForm session={frame.session} now={now} zone={zone} prefill={o.prefill} {...(o.form ? { form: o.form } : {})} {...(o.problems ? { problems: o.problems } : {})} />
+            <CreateForm session={frame.session} now={now} zone={zone} prefill={o.prefill} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
           </>
         ) : null}
         <h2>Coming and past</h2>
@@ -322,7 +333,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
         movedToNow = asked.starts_at < now;
         return createWindow(deps.sql, notBefore(asked, now), now, acting(c));
       },
-      (r) => page(c, { form, problems: saidHere(fieldProblems(byTyped(r.details, input.node_ids)), input), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
+      (r) => page(c, { form, placed: placeFieldProblems(saidHere(fieldProblems(byTyped(r.details, input.node_ids)), input), FIELDS), message: r.details ? 'The window was not created: some fields need another look.' : r.message, status: 400 }),
       () => '/maintenance',
       (made) => c.redirect(href('/maintenance', movedToNow ? { done: 'started', window: made.id } : { done: 'created' }), 303),
     );

@@ -162,7 +162,7 @@ export function ScheduleFields(p: { cronHint: string; value: (name: string) => s
         <input id="schedule_cron" name="schedule_cron" type="text" maxlength={256} value={p.value('schedule_cron')} spellcheck={false} autofocus={at('schedule_cron').focus} />
       </Field>
       <Field id="schedule_time_zone" label={SCHEDULE_LABELS.schedule_time_zone} hint="The clock the expression is read on." problem={at('schedule_time_zone').problem}>
-        <ZoneInput id="schedule_time_zone" value={p.value('schedule_time_zone')} problem={at('schedule_time_zone').problem} focus={at('schedule_time_zone').focus} />
+        <ZoneInput id="schedule_time_zone" value={p.value('schedule_time_zone')} autofocus={at('schedule_time_zone').focus} />
       </Field>
       <Field id="schedule_grace_seconds" label={SCHEDULE_LABELS.schedule_grace_seconds} hint="How late a run's success ping may come before the job is down." problem={at('schedule_grace_seconds').problem}>
         <input id="schedule_grace_seconds" name="schedule_grace_seconds" type="number" min={0} value={p.value('schedule_grace_seconds')} autofocus={at('schedule_grace_seconds').focus} />

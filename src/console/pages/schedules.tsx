@@ -15,7 +15,7 @@ import { acting, attempt, Field, formRefusal, may, requireScope } from '../actin
 import { ALREADY, Back, sayingOf, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { every, hhmm, localInput, zoned } from '../format.ts';
-import { all, placeProblems, problemAt, text, zonedTime, type Form } from '../forms.ts';
+import { all, placeProblems, problemAt, text, zonedTime, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -139,11 +139,34 @@ function nobodyPicked(details: ErrorDetail[], body: { layers: unknown[] }, form:
   });
 }
 
-function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; users: UserRow[]; form?: Form | undefined; details?: ErrorDetail[] | undefined; now: Date }) {
+/** Where the form shows a problem of a schedule's fields, the layers' by their row (toRows). */
+const LAYER_FIELDS: Record<string, [suffix: string, label: string]> = { name: ['name', 'Layer name'], rotation: ['rotation', 'Hands over every'], starts_at: ['start', 'From'], user_ids: ['users', 'People, in turn'] };
+const scheduleSpot = (field: string) => {
+  if (field === 'name' || field === 'time_zone') return { id: field, label: field === 'name' ? 'Name' : 'Time zone' };
+  const m = /^layers\.(\d+)\.(\w+)$/.exec(field);
+  const spot = m ? LAYER_FIELDS[m[2]!] : undefined;
+  return m && spot ? { id: `l${m[1]}_${spot[0]}`, label: `Layer ${Number(m[1]) + 1}, ${spot[1].toLowerCase()}` } : undefined;
+};
+const SCHEDULE_ORDER = ['name', 'time_zone', ...Array.from({ length: MAX_LAYERS }, (_, i) => Object.values(LAYER_FIELDS).map(([suffix]) => `l${i}_${suffix}`)).flat()];
+
+/**
+ * A refused schedule's first field, which has the focus and the summary's link. The problems no
+ * field holds (a window's, the layers' as a whole) are said where they are, by their window.
+ */
+function scheduleFocus(details: ErrorDetail[] | undefined): Placed | undefined {
+  if (!details) return undefined;
+  const { at, first } = placeProblems(details, scheduleSpot, SCHEDULE_ORDER);
+  return first ? { at, first, rest: [] } : undefined;
+}
+
+function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; users: UserRow[]; form?: Form | undefined; details?: ErrorDetail[] | undefined; focus?: string | undefined; now: Date }) {
   const { i, layer, form: f } = p;
   const at = `layers.${i}`;
   const problem = (field: string) => problemAt(p.details, `${at}.${field}`);
   const chosen = f ? all(f, `l${i}_users`) : (layer?.user_ids ?? []);
+  // The people's problem ("pick at least one person") or hint, read with each of the turns' selects.
+  const nobody = problem('user_ids');
+  const peopleSaid = `l${i}_users-${nobody ? 'error' : 'hint'}`;
   const restrictions = layer?.restrictions ?? [];
   const startDefault = layer ? localInput(layer.starts_at, p.zone) : new Date(localMidnight(p.zone, p.now)).toISOString().slice(0, 16);
   return (
@@ -151,13 +174,13 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
       <legend>Layer {i + 1}</legend>
       {i > 0 && !layer ? <p class="hint">Optional: leave it empty for no such layer. A later layer wins over an earlier one where it has someone.</p> : null}
       <div class="grid-3">
-        <Field id={`l${i}_name`} label="Layer name" problem={problem('name')}>
+        <Field id={`l${i}_name`} focus={p.focus === `l${i}_name`} label="Layer name" problem={problem('name')}>
           <input id={`l${i}_name`} name={`l${i}_name`} type="text" class="wide" maxlength={128} placeholder={`Layer ${i + 1}`} value={f ? (text(f, `l${i}_name`) ?? '') : (layer?.name ?? '')} />
         </Field>
-        <Field id={`l${i}_rotation`} label="Hands over every" hint="An ISO 8601 duration: P1W a week, P1D a day, PT12H twelve hours, P1M a month." problem={problem('rotation')}>
+        <Field id={`l${i}_rotation`} focus={p.focus === `l${i}_rotation`} label="Hands over every" hint="An ISO 8601 duration: P1W a week, P1D a day, PT12H twelve hours, P1M a month." problem={problem('rotation')}>
           <input id={`l${i}_rotation`} name={`l${i}_rotation`} type="text" class="mono" list="rotations" maxlength={32} spellcheck={false} value={f ? (text(f, `l${i}_rotation`) ?? '') : (layer?.rotation ?? 'P1W')} />
         </Field>
-        <Field id={`l${i}_start`} label="From (the schedule's time zone)" hint="The first hand-off; later ones keep its local time." problem={problem('starts_at')}>
+        <Field id={`l${i}_start`} focus={p.focus === `l${i}_start`} label="From (the schedule's time zone)" hint="The first hand-off; later ones keep its local time." problem={problem('starts_at')}>
           <input id={`l${i}_start`} name={`l${i}_start`} type="datetime-local" value={f ? (text(f, `l${i}_start`) ?? '') : startDefault} />
         </Field>
       </div>
@@ -166,7 +189,7 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
         <ol class="slots">
           {Array.from({ length: slotsOf(layer) }, (_, j) => (
             <li>
-              <select name={`l${i}_users`} aria-label={`Layer ${i + 1}, turn ${j + 1}`}>
+              <select id={j === 0 ? `l${i}_users` : undefined} autofocus={j === 0 && p.focus === `l${i}_users` ? true : undefined} name={`l${i}_users`} aria-label={`Layer ${i + 1}, turn ${j + 1}`} aria-invalid={nobody ? 'true' : undefined} aria-describedby={peopleSaid}>
                 <option value="">—</option>
                 {p.users.map((u) => (
                   <option value={u.id} selected={chosen[j] === u.id}>
@@ -177,7 +200,15 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
             </li>
           ))}
         </ol>
-        {problem('user_ids') ? <p class="error">{problem('user_ids')}</p> : <p class="hint">Each takes a turn, in this order, then the first again. Save to get more rows.</p>}
+        {nobody ? (
+          <p class="error" id={peopleSaid}>
+            {nobody}
+          </p>
+        ) : (
+          <p class="hint" id={peopleSaid}>
+            Each takes a turn, in this order, then the first again. Save to get more rows.
+          </p>
+        )}
       </div>
       <details open={restrictions.length > 0 || (f !== undefined && problem('restrictions') !== undefined) ? true : undefined}>
         <summary>Only at certain times {restrictions.length ? `(${restrictions.length})` : ''}</summary>
@@ -210,7 +241,7 @@ function LayerFields(p: { i: number; layer?: Layer | undefined; zone: string; us
   );
 }
 
-function ScheduleForm(p: { session: ConsoleSession; action: string; users: UserRow[]; schedule?: ScheduleRow; form?: Form | undefined; details?: ErrorDetail[] | undefined; now: Date }) {
+function ScheduleForm(p: { session: ConsoleSession; action: string; users: UserRow[]; schedule?: ScheduleRow; form?: Form | undefined; details?: ErrorDetail[] | undefined; focus?: string | undefined; now: Date }) {
   const f = p.form;
   const zoneTyped = f ? (text(f, 'time_zone')?.trim() ?? '') : (p.schedule?.time_zone ?? 'UTC');
   // Fields re-shown after a refusal are what was typed; a zone that is no zone shows times as UTC.
@@ -221,16 +252,16 @@ function ScheduleForm(p: { session: ConsoleSession; action: string; users: UserR
       <Csrf session={p.session} />
       {p.schedule ? null : <Once />}
       <div class="grid-2">
-        <Field id="name" label="Name" problem={problemAt(p.details, 'name')}>
+        <Field id="name" label="Name" problem={problemAt(p.details, 'name')} focus={p.focus === 'name'}>
           <input id="name" name="name" type="text" class="wide" required maxlength={128} value={f ? (text(f, 'name') ?? '') : (p.schedule?.name ?? '')} />
         </Field>
-        <Field id="time_zone" label="Time zone" hint="Hand-offs and windows keep their local time here across DST changes." problem={problemAt(p.details, 'time_zone')}>
-          <ZoneInput id="time_zone" value={zoneTyped} problem={problemAt(p.details, 'time_zone')} />
+        <Field id="time_zone" label="Time zone" hint="Hand-offs and windows keep their local time here across DST changes." problem={problemAt(p.details, 'time_zone')} focus={p.focus === 'time_zone'}>
+          <ZoneInput id="time_zone" value={zoneTyped} />
         </Field>
       </div>
       {problemAt(p.details, 'layers') && !/^\d/.test(problemAt(p.details, 'layers')!) ? <p class="error">{problemAt(p.details, 'layers')}</p> : null}
       {Array.from({ length: rows }, (_, i) => (
-        <LayerFields i={i} layer={p.schedule?.layers[i]} zone={zone} users={p.users} form={f} details={p.details} now={p.now} />
+        <LayerFields i={i} layer={p.schedule?.layers[i]} zone={zone} users={p.users} form={f} details={p.details} focus={p.focus} now={p.now} />
       ))}
       <datalist id="rotations">
         {ROTATIONS.map((r) => (
@@ -311,12 +342,13 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
   const formPage = async (c: ConsoleContext, schedule: ScheduleRow | undefined, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
     const [frame, users] = await Promise.all([chrome(c, deps), peopleListed()]);
     const title = schedule ? `Edit ${schedule.name}` : 'New schedule';
+    const placed = scheduleFocus(o.details);
     return html(
       c,
       <Page title={title} chrome={frame} section="schedules">
         {schedule ? <Back href={`/schedules/${schedule.id}`}>{schedule.name}</Back> : <Back href="/schedules">Schedules</Back>}
         <h1>{title}</h1>
-        <Outcome problem={o.message} />
+        <Outcome problem={o.message} placed={placed} />
         {users.length === 0 ? (
           <p>
             A schedule's layers take turns among people: <a href="/users">add people</a> first.
@@ -329,6 +361,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
             {...(schedule ? { schedule } : {})}
             form={o.form}
             details={o.details}
+            focus={placed?.first?.id}
             now={deps.clock.now()}
           />
         )}

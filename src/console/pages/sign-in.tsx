@@ -4,6 +4,7 @@ import { closeSession, openSession, type SessionLimits } from '../../access/sess
 import type { AppDeps } from '../../http/deps.ts';
 import { BudgetSpent, type AuthBudget } from '../../http/auth-budget.ts';
 import { clearSessionCookie, sessionOf, setSessionCookie } from '../../http/session.ts';
+import { Field } from '../acting.tsx';
 import { duration } from '../format.ts';
 import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { Bare, Mark } from '../layout.tsx';
@@ -30,22 +31,16 @@ function SignIn(p: { next: string; problem?: string; /** ?signed_out=, whose val
             </p>
           </div>
         ) : null}
-        {p.problem ? (
-          <div class="notice bad" role="alert">
-            <p>{p.problem}</p>
-          </div>
-        ) : null}
         <form method="post" action={`/sign-in?next=${encodeURIComponent(p.next)}`} class="panel">
-          <div class="field">
-            <label for="key">API key</label>
-            <input id="key" name="key" type="password" autocomplete="current-password" required autofocus spellcheck={false} />
-            <p class="hint">A key with read scope can look; write can also act on incidents and settings; admin also manages keys.</p>
-            {/* A first run makes the only key there is and names its file in the log alone: say so here, where a new user is stuck. */}
-            <p class="hint">
-              No key yet? On its first run the engine makes an admin key, and its log says which file holds the secret;{' '}
-              <code>npx lifeline admin create-key</code> makes another.
-            </p>
-          </div>
+          {/* The refusal under the field, read with it as the focus lands there (Field). */}
+          <Field id="key" label="API key" hint="A key with read scope can look; write can also act on incidents and settings; admin also manages keys." problem={p.problem}>
+            <input id="key" name="key" type="password" autocomplete="current-password" required autofocus spellcheck={false} aria-describedby="key-first" />
+          </Field>
+          {/* A first run makes the only key there is and names its file in the log alone: say so here, where a new user is stuck. */}
+          <p class="hint" id="key-first">
+            No key yet? On its first run the engine makes an admin key, and its log says which file holds the secret;{' '}
+            <code>npx lifeline admin create-key</code> makes another.
+          </p>
           <button type="submit" class="primary">
             Sign in
           </button>

@@ -14,7 +14,7 @@ import { acting, attempt, Field, formRefusal, may, requireScope } from '../actin
 import { areaText, Back, LabelList, Notice, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { componentLines, lineProblems, readComponentLines } from '../component-lines.ts';
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
-import { fieldProblems, text, type Form } from '../forms.ts';
+import { fieldProblems, placeFieldProblems, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -59,26 +59,36 @@ function checked<T>(schema: Parameters<typeof parse>[0], form: Form): T {
   return input;
 }
 
-const invalid = (problem: string | undefined, id: string) => (problem ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error` } : {});
+/**
+ * A refusal laid on the form: the plain fields' problems by name, the components' by the line they
+ * were typed on; the first has the focus and the summary's link.
+ */
+function placedOn(form: Form, details: ErrorDetail[]): Placed {
+  const fields = fieldProblems(details.filter((d) => !d.field.startsWith('components')));
+  const lines = lineProblems(details, readComponentLines(text(form, 'components')));
+  if (lines.length) fields.set('components', lines.join('; '));
+  return placeFieldProblems(fields, [
+    ['title', 'title', 'Title'],
+    ['slug', 'slug', 'Slug'],
+    ['description', 'description', 'Description'],
+    ['components', 'components', 'Components'],
+  ]);
+}
 
-function PageForm(p: { session: ConsoleSession; action: string; submit: string; page?: StatusPage; names?: Map<string, string>; form?: Form; details?: ErrorDetail[] }) {
+function PageForm(p: { session: ConsoleSession; action: string; submit: string; page?: StatusPage; names?: Map<string, string>; form?: Form; placed?: Placed | undefined }) {
   const f = p.form;
-  // The plain fields' problems by name; the components' by the line they were typed on.
-  const fields = fieldProblems(p.details?.filter((d) => !d.field.startsWith('components')));
-  const lines = f && p.details ? lineProblems(p.details, readComponentLines(text(f, 'components'))) : [];
   const value = (name: string, current: string | null | undefined) => (f ? (text(f, name) ?? '') : (current ?? ''));
   const flag = (name: 'public' | 'show_nodes', fallback: boolean) => (f ? text(f, name) === 'true' : (p.page?.[name] ?? fallback));
-  const problem = (name: string) => fields.get(name);
-  const components = lines.length ? lines.join('; ') : undefined;
+  const at = (id: string) => ({ problem: p.placed?.at.get(id), focus: p.placed?.first?.id === id });
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
       {p.page ? null : <Once />}
       <div class="grid-2">
-        <Field id="title" label="Title" hint="What visitors read at the top, e.g. “Example Inc. status”." problem={problem('title')}>
-          <input id="title" name="title" type="text" required maxlength={128} class="wide" value={value('title', p.page?.title)} {...invalid(problem('title'), 'title')} />
+        <Field id="title" label="Title" hint="What visitors read at the top, e.g. “Example Inc. status”." {...at('title')}>
+          <input id="title" name="title" type="text" required maxlength={128} class="wide" value={value('title', p.page?.title)} />
         </Field>
-        <Field id="slug" label="Slug" hint="Its address: /status/slug. 1–64 of a–z, 0–9 and -." problem={problem('slug')}>
+        <Field id="slug" label="Slug" hint="Its address: /status/slug. 1–64 of a–z, 0–9 and -." {...at('slug')}>
           <input
             id="slug"
             name="slug"
@@ -90,12 +100,11 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
             spellcheck={false}
             class="wide"
             value={value('slug', p.page?.slug)}
-            {...invalid(problem('slug'), 'slug')}
           />
         </Field>
       </div>
-      <Field id="description" label="Description" hint="Optional, shown under the title; at most 2000 characters." problem={problem('description')}>
-        <textarea id="description" name="description" maxlength={2000} {...invalid(problem('description'), 'description')}>
+      <Field id="description" label="Description" hint="Optional, shown under the title; at most 2000 characters." {...at('description')}>
+        <textarea id="description" name="description" maxlength={2000}>
           {areaText(value('description', p.page?.description))}
         </textarea>
       </Field>
@@ -103,7 +112,7 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
         id="components"
         label="Components"
         hint="One per line: its name, then “: ” and its nodes (names or ids) and key=value labels, separated by commas — e.g. “API: api-1, api-2, role=api”. A node is in it when listed or when it has all of the labels. Up to 50."
-        problem={components}
+        {...at('components')}
       >
         <textarea
           id="components"
@@ -114,7 +123,6 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
           autocapitalize="none"
           rows={4}
           placeholder={'API: api-1, api-2\nDatabase: role=db, region=eu-west-1'}
-          {...invalid(components, 'components')}
         >
           {areaText(f ? (text(f, 'components') ?? '') : p.page ? componentLines(p.page.components, p.names ?? new Map()) : '')}
         </textarea>
@@ -224,13 +232,14 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
 
   const newPage = async (c: ConsoleContext, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
     const frame = await chrome(c, deps);
+    const placed = o.form && o.details ? placedOn(o.form, o.details) : undefined;
     return html(
       c,
       <Page title="New status page" chrome={frame} section="status-pages">
         <Back href="/status-pages">Status pages</Back>
         <h1>New status page</h1>
-        <Outcome problem={o.message} />
-        <PageForm session={frame.session} action="/status-pages/new" submit="Create" {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
+        <Outcome problem={o.message} placed={placed} />
+        <PageForm session={frame.session} action="/status-pages/new" submit="Create" {...(o.form ? { form: o.form } : {})} placed={placed} />
       </Page>,
       o.status,
     );
@@ -262,6 +271,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     // A node deleted since is left out, as GET /v1/status-pages/{id} leaves it out.
     const shown = { ...page, components: page.components.map((x) => ({ ...x, node_ids: x.node_ids.filter((id) => names.has(id)) })) };
     const canWrite = may(frame.session, 'write');
+    const placed = o.form && o.details ? placedOn(o.form, o.details) : undefined;
     return html(
       c,
       <Page title={page.title} chrome={frame} section="status-pages">
@@ -270,7 +280,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
           <h1>{page.title}</h1>
           {page.public ? <span class="tag tag-sent">public</span> : <span class="tag">private</span>}
         </div>
-        <Outcome done={o.done} problem={o.message} />
+        <Outcome done={o.done} problem={o.message} placed={placed} />
         <div class="panel">
           <dl class="facts">
             <dt>Address</dt>
@@ -331,7 +341,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
         {canWrite ? (
           <>
             <h2>Edit</h2>
-            <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} names={names} {...(o.form ? { form: o.form } : {})} {...(o.details ? { details: o.details } : {})} />
+            <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} names={names} {...(o.form ? { form: o.form } : {})} placed={placed} />
             <div class="actions">
               <AskFirst href={`${pagePath(page)}/delete`} name={page.title} />
             </div>

@@ -44,12 +44,9 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
   const f = p.form;
   const v = (name: 'name' | 'email' | 'time_zone', fallback: string) => (f ? (text(f, name) ?? '') : (p.user?.[name] ?? fallback));
   const picked = (id: string) => (f ? all(f, 'channels') : (p.user?.channel_ids ?? [])).includes(id);
-  // Read out with the field, as a status page's field errors are (Field's `<id>-error`): a warning
-  // beside the input alone is passed over by a screen reader moving from field to field.
-  const emailProblem = p.placed.at.get('email');
+  // Read out with the field, as its problem is (Field): a warning beside the input alone is passed
+  // over by a screen reader moving from field to field.
   const channelsProblem = p.placed.at.get('channels');
-  const said = [...(emailProblem ? ['email-error'] : []), ...(p.emailWarnings.length ? ['email-warning'] : [])];
-  const describedBy = said.length ? said.join(' ') : undefined;
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
@@ -58,8 +55,8 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
         <Field id="name" label="Name" problem={p.placed.at.get('name')}>
           <input id="name" name="name" type="text" class="wide" required maxlength={128} autofocus={focus('name')} value={v('name', '')} />
         </Field>
-        <Field id="email" label="Email" hint="Pages go here through the engine's mail server; unique." problem={emailProblem}>
-          <input id="email" name="email" type="email" class="wide" required maxlength={254} autocomplete="off" spellcheck={false} value={v('email', '')} autofocus={focus('email')} aria-invalid={emailProblem ? 'true' : undefined} aria-describedby={describedBy} />
+        <Field id="email" label="Email" hint="Pages go here through the engine's mail server; unique." problem={p.placed.at.get('email')}>
+          <input id="email" name="email" type="email" class="wide" required maxlength={254} autocomplete="off" spellcheck={false} value={v('email', '')} autofocus={focus('email')} aria-describedby={p.emailWarnings.length ? 'email-warning' : undefined} />
           {p.emailWarnings.length ? (
             <p class="error" id="email-warning">
               {p.emailWarnings.map((w) => `${w}.`).join(' ')}
@@ -67,7 +64,7 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
           ) : null}
         </Field>
         <Field id="time_zone" label="Time zone" hint="Where they live: their shifts are shown on this clock." problem={p.placed.at.get('time_zone')}>
-          <ZoneInput id="time_zone" value={v('time_zone', 'UTC')} problem={problemAt(p.details, 'time_zone')} focus={focus('time_zone')} />
+          <ZoneInput id="time_zone" value={v('time_zone', 'UTC')} autofocus={focus('time_zone')} />
         </Field>
       </div>
       {p.channels.length ? (

@@ -15,6 +15,27 @@ interface Published {
   rendering?: Promise<EncodedBody>;
   html?: EncodedBody;
   json?: EncodedBody;
+  /** The HTML with `?refresh=N`, by N: a wall screen asks the same N each time, so a few are kept. */
+  refreshing?: Map<number, Promise<EncodedBody>>;
+}
+
+/**
+ * `?refresh=N`: the page reloads itself every N seconds, for a screen nobody reads with a keyboard.
+ * Never by default (a reload resets focus and reading position, WCAG 2.2.1). Under 30 s a wall of
+ * screens would be most of the load (a 10 s cache); over an hour, a reload is no longer keeping
+ * anything current.
+ */
+export const REFRESH_SECONDS = { min: 30, max: 3600 } as const;
+// Renderings kept per page for other N: beyond these a reader's N is rendered for that request only,
+// so a client walking through 3,571 values cannot make a page's cache hold that many copies.
+const REFRESHING_KEPT = 4;
+
+/** The reload asked for: none, seconds, or undefined when `raw` is no whole number in range. */
+function refreshOf(raw: string | undefined): number | null | undefined {
+  if (raw === undefined) return null;
+  if (!/^\d{1,4}$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n >= REFRESH_SECONDS.min && n <= REFRESH_SECONDS.max ? n : undefined;
 }
 
 /** What the last path segment names: a page's HTML or, with `.json`, its JSON. */
@@ -56,7 +77,16 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
       if (json) return c.json(errorBody('not_found', `Status page "${slug}" was not found.`), 404);
       return c.html(await (missing ??= renderMissingPage()), 404, PAGE_HEADERS);
     }
-    page.rendering ??= renderStatusPage(page.view).then((html) => (page.html = encodeBody(html, htmlHeaders, withoutUpdated(html))));
+    const refresh = json ? null : refreshOf(c.req.query('refresh'));
+    if (refresh === undefined) return c.json(errorBody('bad_request', `refresh must be a whole number of seconds from ${REFRESH_SECONDS.min} to ${REFRESH_SECONDS.max}.`), 400);
+    const encoded = (seconds?: number) => renderStatusPage(page.view, seconds).then((html) => encodeBody(html, htmlHeaders, withoutUpdated(html)));
+    if (refresh !== null) {
+      const kept = (page.refreshing ??= new Map());
+      const rendering = kept.get(refresh) ?? encoded(refresh);
+      if (kept.size < REFRESHING_KEPT) kept.set(refresh, rendering);
+      return sendEncoded(c, await rendering);
+    }
+    page.rendering ??= encoded().then((body) => (page.html = body));
     return sendEncoded(c, ready(page, json) ?? (await page.rendering));
   });
   /** The answer to `/status/{name}` when it is kept ready, at once (fast-public.ts); undefined sends the request to the app. */
