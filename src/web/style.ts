@@ -135,6 +135,10 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
   background: var(--ground); color: var(--fg); font-style: normal; font-size: .8rem; font-weight: 600; line-height: 1.5;
   pointer-events: none;
 }
+/* On a phone the line under the bars wraps (390 px: "30 days ago" and the uptime on two lines each)
+   and the day, one line high, covered only its first: "ago" and "Nov 2026" showed under it. While
+   a day is written out the line beneath is hidden, keeping its place, so nothing moves. */
+.bars-frame:has(.bars:not(:hover) i:focus, .bars i:hover) + .bars-foot { visibility: hidden; }
 /* A phone shows the last ${RECENT_DAYS} of the ${PAGE_DAYS} days: the older ones are not drawn, so not
    focusable either, and the words that count the days are the phone's. Ranges, not min-width 641
    beside max-width 640: a zoomed screen 640.5 px wide matched neither and showed both counts. */

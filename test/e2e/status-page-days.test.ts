@@ -124,4 +124,40 @@ describe('a status page’s days, by keyboard, tap and screen reader', () => {
       assert.deepEqual(problems, []);
     });
   }
+
+  // The line under the bars wraps on a phone ("30 days ago" over two lines, the uptime over two or
+  // three): the tapped day's line, one line high, covered only its first, and "ago" or "Nov 2026"
+  // showed under it. The screen under the bars must look the same as with that line taken away.
+  const narrow = (width: number, colorScheme: 'light' | 'dark') =>
+    ({ name: `${width}px-${colorScheme}`, context: { viewport: { width, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme } }) as const;
+  const screens = [
+    ...[390, 320].flatMap((w) => [narrow(w, 'light'), narrow(w, 'dark'), { ...narrow(w, 'light'), forced: true }]),
+    ...VIEWS.filter((v) => !v.phone),
+  ];
+  for (const screen of screens) {
+    const name = `${screen.name}${'forced' in screen ? '-forced-colors' : ''}`;
+    it(`shows no word of the line under the bars beside a tapped day (${name})`, async () => {
+      const { page, problems } = await watchedPage(browser, server.origin, screen.context);
+      if ('forced' in screen) await page.emulateMedia({ forcedColors: 'active' });
+      await page.goto(`${server.origin}/status/acme`);
+      const website = page.locator('.component').first();
+      const bar = website.locator('.bars i').nth(-2);
+      await ('hasTouch' in screen.context ? bar.tap() : bar.click());
+      assert.equal(await bar.evaluate((e) => e === document.activeElement), true, 'the tapped day has focus');
+      const foot = website.locator('.bars-foot');
+      const box = (await foot.boundingBox())!;
+      // Down to the list of days under it, which the day's line may cover too but must not push.
+      const below = (await website.locator('details.days summary').boundingBox())!;
+      const clip = { x: box.x, y: box.y, width: box.width, height: below.y + below.height - box.y };
+      const shot = () => page.screenshot({ clip, animations: 'disabled', caret: 'hide' });
+      const withLine = await shot();
+      const words = await foot.innerText();
+      if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `status-day-line-${name}.png`) });
+      await foot.evaluate((e) => void (e.style.visibility = 'hidden'));
+      const withoutLine = await shot();
+      assert.equal(await bar.evaluate((e) => e === document.activeElement), true, 'still the tapped day');
+      assert.ok(withLine.equals(withoutLine), `words of the line under the bars (${words}) show beside the tapped day`);
+      assert.deepEqual(problems, []);
+    });
+  }
 });
