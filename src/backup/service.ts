@@ -45,7 +45,9 @@ export async function backupDatabase(sql: Sql, file: string, now: Date): Promise
   const partial = `${file}.partial`;
   const gzip = createGzip();
   // 0600 from its first byte: where LIFELINE_SECRET_KEY is unset the channel secret key is a row
-  // of engine_keys, so the file opens every sealed secret it holds, as the database does.
+  // of engine_keys, so the file opens every sealed secret it holds, as the database does. The mode
+  // applies only to a file created, so one left by a backup killed midway is removed first.
+  await rm(partial, { force: true });
   const written = pipeline(gzip, createWriteStream(partial, { mode: 0o600 }));
   written.catch(() => {}); // awaited below; until then a failed write must not end the process
   const put = async (data: string | Buffer) => {

@@ -142,8 +142,14 @@ describe('lifeline backup and restore', () => {
     }
   });
 
-  it('writes the file readable by its owner only: without LIFELINE_SECRET_KEY it holds the channel secret key', () => {
+  it('writes the file readable by its owner only: without LIFELINE_SECRET_KEY it holds the channel secret key', async () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
+    // A file a killed backup left where this one writes first keeps its mode when merely truncated.
+    const again = join(dir, 'over-partial.backup.gz');
+    writeFileSync(`${again}.partial`, 'left by a killed backup', { mode: 0o644 });
+    const backup = await cli(['backup', '--out', again], { DATABASE_URL: h.db.url });
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.equal(statSync(again).mode & 0o777, 0o600);
   });
 
   it('refuses --out - (stdout) with exit 2 and a usage error', async () => {
