@@ -6,7 +6,7 @@ import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { engineSecretKey, opensStoredSecrets } from '../channels/secret-key.ts';
-import { ensureDatabase, type Sql } from '../db/client.ts';
+import { ensureDatabase, type Queryable, type Sql } from '../db/client.ts';
 import { knownMigrations, migrate } from '../db/migrate.ts';
 import {
   BackupFileError,
@@ -44,7 +44,11 @@ function countLines(chunk: Buffer): number {
 export async function backupDatabase(sql: Sql, file: string, now: Date): Promise<BackupSummary> {
   const partial = `${file}.partial`;
   const gzip = createGzip();
-  const written = pipeline(gzip, createWriteStream(partial));
+  // 0600 from its first byte: where LIFELINE_SECRET_KEY is unset the channel secret key is a row
+  // of engine_keys, so the file opens every sealed secret it holds, as the database does. The mode
+  // applies only to a file created, so one left by a backup killed midway is removed first.
+  await rm(partial, { force: true });
+  const written = pipeline(gzip, createWriteStream(partial, { mode: 0o600 }));
   written.catch(() => {}); // awaited below; until then a failed write must not end the process
   const put = async (data: string | Buffer) => {
     if (!gzip.write(data)) await Promise.race([once(gzip, 'drain'), written]);
@@ -168,6 +172,14 @@ export async function checkBackup(file: string): Promise<{ header: BackupHeader;
   return read;
 }
 
+/** The engine's tables, when none holds a row; a RestoreRefused naming those that do otherwise. */
+async function refuseRows(sql: Queryable): Promise<TableHeader[]> {
+  const tables = await engineTables(sql);
+  const held = await tablesWithRows(sql, tables.map((t) => t.table));
+  if (held.length) throw new RestoreRefused(`the database is not empty (rows in ${held.join(', ')}): restore only into an empty database, one no engine has started on`);
+  return tables;
+}
+
 /**
  * Loads a checked backup into the empty database at `url`: migrates it up to the backup's schema,
  * then, in one transaction, loads every table in the order the file holds (the source's foreign-key
@@ -181,11 +193,13 @@ export async function restoreDatabase(sql: Sql, url: string, file: string, check
   const before = await appliedMigrations(sql);
   const ahead = before.filter((m) => !migrations.includes(m));
   if (ahead.length) throw new RestoreRefused(`the database is already migrated past the backup's schema (${ahead.join(', ')}): restore into an empty database`);
+  // Before migrating: a database holding rows at an older schema would otherwise be upgraded
+  // first and refused after. The check in the load's transaction below still catches an engine
+  // that starts writing in between.
+  await refuseRows(sql);
   await migrate(url, { through: migrations.at(-1)! });
   return restoring(sql, async (tx) => {
-    const tables = await engineTables(tx);
-    const held = await tablesWithRows(tx, tables.map((t) => t.table));
-    if (held.length) throw new RestoreRefused(`the database is not empty (rows in ${held.join(', ')}): restore only into an empty database, one no engine has started on`);
+    const tables = await refuseRows(tx);
     const columns = new Map(tables.map((t) => [t.table, t.columns.join(',')]));
     const { trailer } = await readBackup(file, async (t, rows) => {
       if (columns.get(t.table) !== t.columns.join(',')) throw new RestoreRefused(`table ${t.table} of the backup does not match this database's (columns ${t.columns.join(', ')})`);

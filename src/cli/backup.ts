@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.ts';
 import { backupDatabase, checkBackup, restoreDatabase } from '../backup/service.ts';
-import type { Command } from './command.ts';
+import { UsageError, type Command } from './command.ts';
 import { withDatabase } from './database.ts';
 
 const rowsIn = (tables: Record<string, number>) => Object.values(tables).reduce((a, b) => a + b, 0);
@@ -17,12 +17,14 @@ export const backupCommand: Command = {
   summary: 'write every table of DATABASE_URL, or of the embedded Postgres when it is unset, to one gzip file read in one snapshot (engines may keep running)',
   example: 'lifeline backup --out /backups/lifeline-$(date +%F).backup.gz',
   options: {
-    out: { type: 'string', hint: 'file', description: 'where to write it (default: lifeline-<UTC time>.backup.gz here)' },
+    out: { type: 'string', hint: 'file', description: 'where to write it, mode 0600, replacing a file there once whole (default: lifeline-<UTC time>.backup.gz here)' },
     json: { type: 'boolean', description: 'print {"file", "migrations", "tables": {table: rows}}' },
   },
   async run(ctx) {
     const now = new Date();
     const file = ctx.string('out') ?? defaultFile(now);
+    // ctx prints strings, not a gzip stream: `-` would otherwise become a file of that name.
+    if (file === '-') throw new UsageError('--out -: a backup is written to a file, not to stdout', backupCommand);
     const summary = await withDatabase(ctx, (_url, sql) => backupDatabase(sql, file, now));
     ctx.print(summary, () => `Backed up ${rowsIn(summary.tables)} rows of ${Object.keys(summary.tables).length} tables (schema ${summary.migrations.at(-1)}) to ${file}.`);
   },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +93,10 @@ describe('lifeline backup and restore', () => {
       await h.admin('POST', '/v1/schedules', { name: 'Primary', time_zone: 'UTC', layers: [{ name: 'weekly', user_ids: [user.id], starts_at: h.clock.now().toISOString(), rotation: 'P1W' }] }),
       201,
     );
+    // Values COPY's text format must carry exactly: an int8 past 2^53, microseconds, escapes and
+    // unicode inside jsonb, an empty string beside NULL.
+    await h.sql`update node_heartbeats set last_seq = 9007199254740993, last_heartbeat_at = '2026-01-31T03:00:00.123456Z' where node_id = ${nodeId}`;
+    await h.sql`update nodes set labels = ${h.sql.json({ zone: 'Zürich 🏔', path: 'a\\b\tc\nd', empty: '' })} where id = ${nodeId}`;
     source = await allRows(h.sql);
     for (const t of ['nodes', 'node_heartbeats', 'node_state_log', 'incidents', 'incident_timeline', 'uptime_hourly', 'channels', 'api_keys', 'users', 'schedules']) {
       assert.ok(source[t]?.length, `the seed wrote rows to ${t}`);
@@ -133,6 +137,41 @@ describe('lifeline backup and restore', () => {
 
       const channel = await getChannel(sql, channelId);
       assert.equal(revealConfig(channel!, h.secretKey).secret, webhookSecret, 'the sealed secret opens with the same key');
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('writes the file readable by its owner only: without LIFELINE_SECRET_KEY it holds the channel secret key', async () => {
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    // A file a killed backup left where this one writes first keeps its mode when merely truncated.
+    const again = join(dir, 'over-partial.backup.gz');
+    writeFileSync(`${again}.partial`, 'left by a killed backup', { mode: 0o644 });
+    const backup = await cli(['backup', '--out', again], { DATABASE_URL: h.db.url });
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.equal(statSync(again).mode & 0o777, 0o600);
+  });
+
+  it('refuses --out - (stdout) with exit 2 and a usage error', async () => {
+    const refused = await cli(['backup', '--out', '-', '--json'], { DATABASE_URL: h.db.url });
+    assert.equal(refused.code, 2);
+    assert.equal((JSON.parse(refused.stderr) as { error: { code: string } }).error.code, 'usage');
+    assert.equal(refused.stdout, '');
+  });
+
+  it('refuses a database at an older schema that holds rows without migrating it', async () => {
+    const name = target();
+    const { migrations } = JSON.parse(gunzipSync(readFileSync(file)).toString().split('\n')[0]!) as { migrations: string[] };
+    const older = migrations.at(-2)!;
+    await migrate(urlFor(name), { through: older });
+    const sql = createSql(urlFor(name), { max: 1 });
+    try {
+      await sql`insert into engine_keys (name, key, created_at) values ('held', ${randomBytes(32)}, now())`;
+      const refused = await cli(['restore', file], env(name));
+      assert.equal(refused.code, 4);
+      assert.match(refused.stderr, /^error: the database is not empty \(rows in engine_keys\)/);
+      const [last] = await sql<{ name: string }[]>`select max(name) as name from schema_migrations`;
+      assert.equal(last!.name, older, 'the refused database stays at its schema');
     } finally {
       await sql.end();
     }
