@@ -58,7 +58,7 @@ describe('status page colours', () => {
   }
   for (const [scheme, v] of Object.entries(publicSchemes)) {
     it(`${scheme}: every day's bar and swatch, and a form field's edge, 3:1 on the card and the page`, () => {
-      const fills = [...STYLESHEET.matchAll(/\.day-\w+ \{ fill: var\((--[\w-]+)\); \}/g)].map((m) => m[1]!);
+      const fills = [...STYLESHEET.matchAll(/\.day-\w+ \{ background: var\((--[\w-]+)\); \}/g)].map((m) => m[1]!);
       assert.equal(fills.length, 5, 'a fill for each of the five kinds of day');
       atLeast(v, fills, ['--card', '--bg'], 3);
       const edge = /\.field textarea \{[^}]*border: 1px solid var\((--[\w-]+)\)/.exec(STYLESHEET)![1]!;
