@@ -1009,6 +1009,28 @@ describe('console: incidents', () => {
     assert.equal((await expectJson<{ resolved_at: string }>(await h.admin('GET', `/v1/incidents/${incident!.id}`), 200)).resolved_at, at(59).toISOString());
   });
 
+  it('puts an automatic resolve after an escalation another worker wrote first with a later clock', async () => {
+    const { h } = s;
+    const [una, ute] = await Promise.all(['Uli', 'Uwe'].map(async (name) => expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name, email: `${name.toLowerCase()}@example.com` }), 201)));
+    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Uli then Uwe', levels: [{ after_seconds: 0, user_ids: [una!.id] }, { after_seconds: 60, user_ids: [ute!.id] }] }), 201);
+    const node = await h.createNode('late-2', { escalation_policy_id: policy.id });
+    const down = h.clock.now();
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
+    const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
+    // Two workers: the recovery's batch read its clock at +60.2 s, the escalation's at +60.5 s,
+    // and the escalation took the incident's lock first.
+    const at = (s: number) => new Date(down.getTime() + s * 1000);
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(60.5), true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(60.2), true));
+    const timeline = (await timelinesOf(h.sql, [incident!.id])).get(incident!.id)!;
+    assert.deepEqual(
+      timeline.map((e) => [e.kind, e.at.toISOString()]),
+      [['opened', down.toISOString()], ['escalated', at(60.5).toISOString()], ['resolved', at(60.5).toISOString()]],
+    );
+    assert.equal(timeline.at(-1)!.detail.node_changed_at, at(59).toISOString());
+    assert.equal((await expectJson<{ resolved_at: string }>(await h.admin('GET', `/v1/incidents/${incident!.id}`), 200)).resolved_at, at(59).toISOString());
+  });
+
   it('says before resolving that the node is still down, and after it, whom the resolve goes to, which pages failed and which were not sent', async () => {
     const { h, cookie } = s;
     const node = await h.createNode('db-5');
