@@ -1143,6 +1143,28 @@ describe('console: incidents', () => {
     assert.match(await res.text(), /<b>Already resolved <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span>alice<\/span><\/b>: nothing to acknowledge\./);
   });
 
+  it('says a Resolve with a note sent again was done by its earlier sending, the note saved', async () => {
+    const { h, cookie } = s;
+    const node = await h.createNode('db-7b');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-7b is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const path = `/incidents/${incident!.id}`;
+    const body = formOf(await get(path), `${path}/resolve`);
+    body.set('note', 'Swapped the disk.');
+    const send = () => h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    // The first sending's answer never arrived; the form was given back and sent again.
+    assert.equal((await send()).status, 303);
+    const again = await send();
+    assert.equal(again.status, 409);
+    const html = await again.text();
+    assert.match(html, /<b>Resolved <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span[^>]*>key <b>bootstrap-admin<\/b><\/span><\/b> by your earlier sending of this form, with your note\./);
+    assert.doesNotMatch(html, /not saved|id="note"/);
+    // Another note is not the one saved: that one was not.
+    body.set('note', 'Something else.');
+    assert.match(await (await send()).text(), /your note was not saved\./);
+  });
+
   it('keeps a note sent to resolve an incident resolved meanwhile, and says when and by whom', async () => {
     const { h, cookie } = s;
     const node = await h.createNode('db-7');
