@@ -1143,6 +1143,34 @@ describe('console: incidents', () => {
     assert.match(await res.text(), /<b>Already resolved <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span>alice<\/span><\/b>: nothing to acknowledge\./);
   });
 
+  it('says "nobody" paged, not "nobody yet", when no page can follow; names a deleted person as paged; says a page held for a digest is in one', async () => {
+    const { h } = s;
+    const paged = async (id: string) => /<dd id="paged">(.*?)<\/dd>/.exec(await get(`/incidents/${id}`))?.[1];
+    // No policy: nobody will ever be paged.
+    const bare = await h.createNode('paged-1');
+    const [none] = await openIncidents(h.sql, [
+      { nodeId: bare.id, nodeName: bare.name, category: 'node_down', severity: 'critical', title: 'paged-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.equal(await paged(none!.id), '<span class="muted">nobody</span>');
+    // Its only level reached nobody, and escalation ended.
+    const empty = await insertSchedule(h.sql, { name: 'Nobody here', time_zone: 'UTC', layers: [] }, h.clock.now());
+    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Only nobody', levels: [{ after_seconds: 0, schedule_ids: [empty.id] }] }), 201);
+    const node = await h.createNode('paged-2', { escalation_policy_id: policy.id });
+    const down = h.clock.now();
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
+    const [ended] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
+    assert.equal(await paged(ended!.id), '<span class="muted">nobody</span>');
+    // Resolved when the node was deleted: one bracket says so, with the deletion's time.
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'deleted', at: down, reason: 'deleted' }], new Date(down.getTime() + 2000), true));
+    const page = await get(`/incidents/${ended!.id}`);
+    assert.match(page, /Resolved by <span>Lifeline<\/span> \(the node was deleted at 2026-11-21 10:00:00 UTC\)</);
+    // A person paged and deleted since is named as the timeline stored them; their page waits for a digest.
+    const gone = randomUUID();
+    await addTimeline(h.sql, [{ incident_id: none!.id, at: h.clock.now(), kind: 'escalated', detail: { level: 0, step: 0, users: [{ user_id: gone, name: 'Gus' }] } }]);
+    await insertDeliveries(h.sql, [{ incidentId: none!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: gone, channelType: 'email', occurredAt: h.clock.now(), digest: true }], h.clock.now());
+    assert.equal(await paged(none!.id), '<b>Gus</b> (Email, in a digest)');
+  });
+
   it('says a Resolve with a note sent again was done by its earlier sending, the note saved', async () => {
     const { h, cookie } = s;
     const node = await h.createNode('db-7b');

@@ -453,7 +453,7 @@ async function incidentPage(
             <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
             <dt>Paged</dt>
             <dd id="paged">
-              <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} now={now} />
+              <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} pagedNobody={nobody.has(incident.id)} now={now} />
             </dd>
             <dt>Acknowledged</dt>
             <dd>
