@@ -984,51 +984,40 @@ describe('console: incidents', () => {
     assert.doesNotMatch(listRow(await get('/incidents'), incident!.id), /paged nobody/);
   });
 
-  it('puts an automatic resolve after the escalation that paged between the recovery and its handling, with the recovery time', async () => {
+  /**
+   * A node down at 10:00:00 whose policy pages level 2 at +60 s: it recovers at +59 s, level 2's
+   * step is written at `escalatedAt` s, then the recovery's handling at `handledAt` s.
+   */
+  async function recoveredWhileEscalating(tag: string, escalatedAt: number, handledAt: number) {
     const { h } = s;
-    const [una, ute] = await Promise.all(['Una', 'Ute'].map(async (name) => expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name, email: `${name.toLowerCase()}@example.com` }), 201)));
-    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Una then Ute', levels: [{ after_seconds: 0, user_ids: [una!.id] }, { after_seconds: 60, user_ids: [ute!.id] }] }), 201);
-    const node = await h.createNode('late-1', { escalation_policy_id: policy.id });
+    const [first, second] = await Promise.all([`${tag}-a`, `${tag}-b`].map(async (name) => expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name, email: `${name}@example.com` }), 201)));
+    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: `${tag} levels`, levels: [{ after_seconds: 0, user_ids: [first!.id] }, { after_seconds: 60, user_ids: [second!.id] }] }), 201);
+    const node = await h.createNode(tag, { escalation_policy_id: policy.id });
     const down = h.clock.now();
     await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
     const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
-    // The node recovers at +59 s; its change is still in the outbox when level 2 fires at +60 s,
-    // and is handled at +62 s.
     const at = (s: number) => new Date(down.getTime() + s * 1000);
-    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(60), true));
-    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(62), true));
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(escalatedAt), true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(handledAt), true));
     const timeline = (await timelinesOf(h.sql, [incident!.id])).get(incident!.id)!;
-    assert.deepEqual(
-      timeline.map((e) => [e.kind, e.at.toISOString()]),
-      [['opened', down.toISOString()], ['escalated', at(60).toISOString()], ['resolved', at(62).toISOString()]],
-    );
     assert.equal(timeline.at(-1)!.detail.node_changed_at, at(59).toISOString());
-    const page = await get(`/incidents/${incident!.id}`);
-    assert.match(page, /Resolved by <span>Lifeline<\/span> \(the node became healthy at 2026-11-21 10:00:59 UTC\)/);
     // The incident itself ended with the outage.
     assert.equal((await expectJson<{ resolved_at: string }>(await h.admin('GET', `/v1/incidents/${incident!.id}`), 200)).resolved_at, at(59).toISOString());
+    return { id: incident!.id, at, entries: timeline.map((e) => [e.kind, e.at.toISOString()]) };
+  }
+
+  it('puts an automatic resolve after the escalation that paged between the recovery and its handling, with the recovery time', async () => {
+    // Its change is still in the outbox when level 2 fires at +60 s, and is handled at +62 s.
+    const { id, at, entries } = await recoveredWhileEscalating('late-1', 60, 62);
+    assert.deepEqual(entries, [['opened', at(0).toISOString()], ['escalated', at(60).toISOString()], ['resolved', at(62).toISOString()]]);
+    assert.match(await get(`/incidents/${id}`), /Resolved by <span>Lifeline<\/span> \(the node became healthy at 2026-11-21 10:00:59 UTC\)/);
   });
 
   it('puts an automatic resolve after an escalation another worker wrote first with a later clock', async () => {
-    const { h } = s;
-    const [una, ute] = await Promise.all(['Uli', 'Uwe'].map(async (name) => expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name, email: `${name.toLowerCase()}@example.com` }), 201)));
-    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Uli then Uwe', levels: [{ after_seconds: 0, user_ids: [una!.id] }, { after_seconds: 60, user_ids: [ute!.id] }] }), 201);
-    const node = await h.createNode('late-2', { escalation_policy_id: policy.id });
-    const down = h.clock.now();
-    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
-    const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
     // Two workers: the recovery's batch read its clock at +60.2 s, the escalation's at +60.5 s,
     // and the escalation took the incident's lock first.
-    const at = (s: number) => new Date(down.getTime() + s * 1000);
-    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(60.5), true));
-    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(60.2), true));
-    const timeline = (await timelinesOf(h.sql, [incident!.id])).get(incident!.id)!;
-    assert.deepEqual(
-      timeline.map((e) => [e.kind, e.at.toISOString()]),
-      [['opened', down.toISOString()], ['escalated', at(60.5).toISOString()], ['resolved', at(60.5).toISOString()]],
-    );
-    assert.equal(timeline.at(-1)!.detail.node_changed_at, at(59).toISOString());
-    assert.equal((await expectJson<{ resolved_at: string }>(await h.admin('GET', `/v1/incidents/${incident!.id}`), 200)).resolved_at, at(59).toISOString());
+    const { at, entries } = await recoveredWhileEscalating('late-2', 60.5, 60.2);
+    assert.deepEqual(entries, [['opened', at(0).toISOString()], ['escalated', at(60.5).toISOString()], ['resolved', at(60.5).toISOString()]]);
   });
 
   it('says before resolving that the node is still down, and after it, whom the resolve goes to, which pages failed and which were not sent', async () => {
