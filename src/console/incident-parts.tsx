@@ -264,9 +264,17 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
     case 'resolved':
       return (
         <>
-          Resolved by <Actor by={str(d.by) ?? null} names={p.names.keys} />
-          {/* Stamped when written; the node's change, handled seconds later, is said with its own time. */}
-          {str(d.node_state) ? ` (the node became ${str(d.node_state)}${changedAt(d)})` : changedAt(d) ? ` (the node changed${changedAt(d)})` : ''}
+          {/* Stamped when written; the node's change, handled seconds later, is said with its own time, in one bracket with what it was. */}
+          {d.by === 'node_deleted' ? (
+            <>
+              Resolved by <span>Lifeline</span> (the node was deleted{changedAt(d)})
+            </>
+          ) : (
+            <>
+              Resolved by <Actor by={str(d.by) ?? null} names={p.names.keys} />
+              {str(d.node_state) ? ` (the node became ${str(d.node_state)}${changedAt(d)})` : changedAt(d) ? ` (the node changed${changedAt(d)})` : ''}
+            </>
+          )}
           {str(d.note) ? <span class="sub">Note: {str(d.note)}</span> : null}
         </>
       );
@@ -353,7 +361,8 @@ function pageState(d: DeliveryRow, now: Date): Child {
     );
   }
   if (d.status === 'dead') return unsentWithoutEmail(d.last_error) ? 'not sent' : 'failed';
-  return d.status === 'failed' ? 'retrying' : 'sending';
+  // Held for the destination's storm digest, it leaves with the digest (up to 60 s), not alone.
+  return d.status === 'failed' ? 'retrying' : d.digest ? 'in a digest' : 'sending';
 }
 
 /**
@@ -364,15 +373,21 @@ function pageState(d: DeliveryRow, now: Date): Child {
  * ledger; when that is not the incident's current step (the current level reached nobody, or its
  * page is not fanned out yet) its level is said, so it is not read as the level shown above.
  */
-export function PagedNow(p: { incident: IncidentRow; ledger: DeliveryRow[]; timeline: TimelineEntry[]; names: Names; now: Date }) {
+export function PagedNow(p: { incident: IncidentRow; ledger: DeliveryRow[]; timeline: TimelineEntry[]; names: Names; pagedNobody: boolean; now: Date }) {
   const pages = p.ledger.filter((d) => (d.event === 'opened' || d.event === 'escalated') && Number.isFinite(pageStep(d.event_key)));
-  if (pages.length === 0) return <span class="muted">nobody yet</span>;
+  // "yet" only while a page may still come: not without a policy, once resolved, or once its
+  // escalation ended reaching nobody (PagedNobodyNotice says so in red above).
+  if (pages.length === 0) return <span class="muted">{p.incident.policy_id === null || p.incident.status === 'resolved' || p.pagedNobody ? 'nobody' : 'nobody yet'}</span>;
   const step = Math.max(...pages.map((d) => pageStep(d.event_key)));
   const level = p.timeline.find((e) => (e.kind === 'opened' || e.kind === 'escalated') && (e.detail.step ?? 0) === step)?.detail.level;
+  // A person deleted since is named as the timeline stored them when paged, as its lines name them.
+  const pagedNames = new Map(
+    p.timeline.flatMap((e) => (Array.isArray(e.detail.users) ? e.detail.users.flatMap((u: { user_id?: unknown; name?: unknown }) => (typeof u?.user_id === 'string' && typeof u.name === 'string' ? [[u.user_id, u.name] as const] : [])) : [])),
+  );
   // By name: the ledger's own order is its row ids', which hold random ids.
   const told = pages
     .filter((d) => pageStep(d.event_key) === step)
-    .map((d) => ({ d, name: d.user_id ? (p.names.users.get(d.user_id) ?? 'a deleted person') : (p.names.channels.get(d.channel_id ?? '') ?? 'a deleted channel') }))
+    .map((d) => ({ d, name: d.user_id ? (p.names.users.get(d.user_id) ?? pagedNames.get(d.user_id) ?? 'a deleted person') : (p.names.channels.get(d.channel_id ?? '') ?? 'a deleted channel') }))
     .sort((a, b) => a.name.localeCompare(b.name));
   return (
     <>

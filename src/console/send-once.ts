@@ -9,9 +9,11 @@
 // A page brought back from the back/forward cache keeps its forms marked sent, which would leave
 // them dead after Back then Forward: it is a page shown anew, so the marks go.
 // A sending that stalls (a phone between cells, a link that drops mid-request) would leave the
-// buttons spent for as long as the page stays, with no way to try again but reloading. So a form with no answer after 10 s is given back, saying so: a console answer
-// takes well under a second on a working link, and sending it again is harmless (the server keeps
-// the first acknowledgement, resolve or creation and answers the second with "already").
+// buttons spent for as long as the page stays, with no way to try again but reloading. So an
+// action form with no answer after 10 s is given back, saying so: a console answer takes well
+// under a second on a working link, and sending it again is harmless (the server keeps the first
+// acknowledgement or resolve and answers the second with "already"). A create form is not: the
+// first answer is the only one that shows its secret, and a second sending would abandon it.
 
 /** How long a sent form waits for its answer before it may be sent again. */
 export const STALLED_AFTER_MS = 10_000;
@@ -32,6 +34,7 @@ document.addEventListener('submit', function (e) {
   form.querySelectorAll('button').forEach(function (b) { b.setAttribute('aria-disabled', 'true'); });
   var said = form.querySelector('.not-sent');
   if (said) said.remove();
+  if (!form.hasAttribute('data-once')) return;
   form.stalled = setTimeout(function () {
     reopen(form);
     var p = document.createElement('p');

@@ -27,20 +27,24 @@ interface Resolve {
 /**
  * Resolves incidents with their timeline entries and events: one way to write a resolve, whether
  * a node recovered or someone resolved it by hand. The incident is resolved at `at` (for a node
- * that recovered, its transition: the outage's end), but its timeline entry is stamped `now`, when
- * it is written, with `at` beside it (`node_changed_at`) when they differ. The node's change is
- * handled from the outbox seconds after it, and an escalation that paged meanwhile is stamped when
- * it fired: stamped with the transition, the resolve sorted above the page it answers.
+ * that recovered, its transition: the outage's end), but its timeline entry is stamped when it is
+ * written (no earlier than the incident's latest entry), with `at` beside it (`node_changed_at`)
+ * when they differ. The node's change is handled from the outbox seconds after it, and an
+ * escalation that paged meanwhile is stamped when it fired: stamped with the transition, the
+ * resolve sorted above the page it answers.
  */
 async function resolveWithEvents(tx: Tx, list: Resolve[], now: Date): Promise<{ events: NewOutboxEvent[]; timeline: TimelineEntry[] }> {
   const resolved = new Map((await store.resolveIncidents(tx, list.map((r) => ({ id: r.incident.id, at: r.at, by: r.by })))).map((i) => [i.id, i]));
+  const latest = await store.latestTimelineAt(tx, [...resolved.keys()]);
   const events: NewOutboxEvent[] = [];
   const timeline: TimelineEntry[] = [];
   for (const r of list) {
     const row = resolved.get(r.incident.id);
     if (!row) continue;
-    // Never before the change itself: the transition's time is another process's clock, which may run ahead of this one's.
-    const stamp = r.at > now ? r.at : now;
+    // Never before the change itself (the transition's time is another process's clock, which may
+    // run ahead of this one's), nor before the incident's latest entry: `now` is read when a batch
+    // starts, and another worker's escalation may have taken the lock first with a later clock.
+    const stamp = new Date(Math.max(now.getTime(), r.at.getTime(), latest.get(row.id)?.getTime() ?? 0));
     const changedAt = r.at.getTime() === stamp.getTime() ? {} : { node_changed_at: r.at.toISOString() };
     timeline.push({ incident_id: row.id, at: stamp, kind: 'resolved', detail: { by: r.by, ...r.detail, ...changedAt } });
     events.push(incidentEvent(row, 'resolved', r.at, { by: r.by }));

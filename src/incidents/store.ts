@@ -225,6 +225,18 @@ export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<st
 }
 
 /**
+ * Each of these incidents' latest timeline time, read under their locks: a resolve written after an
+ * escalation whose worker read a later clock is stamped no earlier than it (two outbox workers'
+ * batches read `now` before they claim, up to a batch's handling apart).
+ */
+export async function latestTimelineAt(sql: Queryable, ids: string[]): Promise<Map<string, Date>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ incident_id: string; at: Date }[]>`
+    select incident_id, max(at) as at from incident_timeline where incident_id = any(${ids}::uuid[]) group by incident_id`;
+  return new Map(rows.map((r) => [r.incident_id, r.at]));
+}
+
+/**
  * The note each of these incidents was resolved with, for those resolved with one. An incident is
  * resolved once, so it has at most one `resolved` entry; the index on (incident_id, id) finds it.
  */

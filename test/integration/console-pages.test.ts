@@ -984,29 +984,40 @@ describe('console: incidents', () => {
     assert.doesNotMatch(listRow(await get('/incidents'), incident!.id), /paged nobody/);
   });
 
-  it('puts an automatic resolve after the escalation that paged between the recovery and its handling, with the recovery time', async () => {
+  /**
+   * A node down at 10:00:00 whose policy pages level 2 at +60 s: it recovers at +59 s, level 2's
+   * step is written at `escalatedAt` s, then the recovery's handling at `handledAt` s.
+   */
+  async function recoveredWhileEscalating(tag: string, escalatedAt: number, handledAt: number) {
     const { h } = s;
-    const [una, ute] = await Promise.all(['Una', 'Ute'].map(async (name) => expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name, email: `${name.toLowerCase()}@example.com` }), 201)));
-    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Una then Ute', levels: [{ after_seconds: 0, user_ids: [una!.id] }, { after_seconds: 60, user_ids: [ute!.id] }] }), 201);
-    const node = await h.createNode('late-1', { escalation_policy_id: policy.id });
+    const [first, second] = await Promise.all([`${tag}-a`, `${tag}-b`].map(async (name) => expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name, email: `${name}@example.com` }), 201)));
+    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: `${tag} levels`, levels: [{ after_seconds: 0, user_ids: [first!.id] }, { after_seconds: 60, user_ids: [second!.id] }] }), 201);
+    const node = await h.createNode(tag, { escalation_policy_id: policy.id });
     const down = h.clock.now();
     await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
     const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
-    // The node recovers at +59 s; its change is still in the outbox when level 2 fires at +60 s,
-    // and is handled at +62 s.
     const at = (s: number) => new Date(down.getTime() + s * 1000);
-    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(60), true));
-    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(62), true));
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(escalatedAt), true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(handledAt), true));
     const timeline = (await timelinesOf(h.sql, [incident!.id])).get(incident!.id)!;
-    assert.deepEqual(
-      timeline.map((e) => [e.kind, e.at.toISOString()]),
-      [['opened', down.toISOString()], ['escalated', at(60).toISOString()], ['resolved', at(62).toISOString()]],
-    );
     assert.equal(timeline.at(-1)!.detail.node_changed_at, at(59).toISOString());
-    const page = await get(`/incidents/${incident!.id}`);
-    assert.match(page, /Resolved by <span>Lifeline<\/span> \(the node became healthy at 2026-11-21 10:00:59 UTC\)/);
     // The incident itself ended with the outage.
     assert.equal((await expectJson<{ resolved_at: string }>(await h.admin('GET', `/v1/incidents/${incident!.id}`), 200)).resolved_at, at(59).toISOString());
+    return { id: incident!.id, at, entries: timeline.map((e) => [e.kind, e.at.toISOString()]) };
+  }
+
+  it('puts an automatic resolve after the escalation that paged between the recovery and its handling, with the recovery time', async () => {
+    // Its change is still in the outbox when level 2 fires at +60 s, and is handled at +62 s.
+    const { id, at, entries } = await recoveredWhileEscalating('late-1', 60, 62);
+    assert.deepEqual(entries, [['opened', at(0).toISOString()], ['escalated', at(60).toISOString()], ['resolved', at(62).toISOString()]]);
+    assert.match(await get(`/incidents/${id}`), /Resolved by <span>Lifeline<\/span> \(the node became healthy at 2026-11-21 10:00:59 UTC\)/);
+  });
+
+  it('puts an automatic resolve after an escalation another worker wrote first with a later clock', async () => {
+    // Two workers: the recovery's batch read its clock at +60.2 s, the escalation's at +60.5 s,
+    // and the escalation took the incident's lock first.
+    const { at, entries } = await recoveredWhileEscalating('late-2', 60.5, 60.2);
+    assert.deepEqual(entries, [['opened', at(0).toISOString()], ['escalated', at(60.5).toISOString()], ['resolved', at(60.5).toISOString()]]);
   });
 
   it('says before resolving that the node is still down, and after it, whom the resolve goes to, which pages failed and which were not sent', async () => {
@@ -1119,6 +1130,56 @@ describe('console: incidents', () => {
     const res = await ack();
     assert.equal(res.status, 409);
     assert.match(await res.text(), /<b>Already resolved <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span>alice<\/span><\/b>: nothing to acknowledge\./);
+  });
+
+  it('says "nobody" paged, not "nobody yet", when no page can follow; names a deleted person as paged; says a page held for a digest is in one', async () => {
+    const { h } = s;
+    const paged = async (id: string) => /<dd id="paged">(.*?)<\/dd>/.exec(await get(`/incidents/${id}`))?.[1];
+    // No policy: nobody will ever be paged.
+    const bare = await h.createNode('paged-1');
+    const [none] = await openIncidents(h.sql, [
+      { nodeId: bare.id, nodeName: bare.name, category: 'node_down', severity: 'critical', title: 'paged-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    assert.equal(await paged(none!.id), '<span class="muted">nobody</span>');
+    // Its only level reached nobody, and escalation ended.
+    const empty = await insertSchedule(h.sql, { name: 'Nobody here', time_zone: 'UTC', layers: [] }, h.clock.now());
+    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Only nobody', levels: [{ after_seconds: 0, schedule_ids: [empty.id] }] }), 201);
+    const node = await h.createNode('paged-2', { escalation_policy_id: policy.id });
+    const down = h.clock.now();
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
+    const [ended] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
+    assert.equal(await paged(ended!.id), '<span class="muted">nobody</span>');
+    // Resolved when the node was deleted: one bracket says so, with the deletion's time.
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'deleted', at: down, reason: 'deleted' }], new Date(down.getTime() + 2000), true));
+    const page = await get(`/incidents/${ended!.id}`);
+    assert.match(page, /Resolved by <span>Lifeline<\/span> \(the node was deleted at 2026-11-21 10:00:00 UTC\)</);
+    // A person paged and deleted since is named as the timeline stored them; their page waits for a digest.
+    const gone = randomUUID();
+    await addTimeline(h.sql, [{ incident_id: none!.id, at: h.clock.now(), kind: 'escalated', detail: { level: 0, step: 0, users: [{ user_id: gone, name: 'Gus' }] } }]);
+    await insertDeliveries(h.sql, [{ incidentId: none!.id, event: 'opened', eventKey: 'opened', channelId: null, userId: gone, channelType: 'email', occurredAt: h.clock.now(), digest: true }], h.clock.now());
+    assert.equal(await paged(none!.id), '<b>Gus</b> (Email, in a digest)');
+  });
+
+  it('says a Resolve with a note sent again was done by its earlier sending, the note saved', async () => {
+    const { h, cookie } = s;
+    const node = await h.createNode('db-7b');
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-7b is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const path = `/incidents/${incident!.id}`;
+    const body = formOf(await get(path), `${path}/resolve`);
+    body.set('note', 'Swapped the disk.');
+    const send = () => h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    // The first sending's answer never arrived; the form was given back and sent again.
+    assert.equal((await send()).status, 303);
+    const again = await send();
+    assert.equal(again.status, 409);
+    const html = await again.text();
+    assert.match(html, /<b>Resolved <time[^>]*>0 s ago · 10:00 UTC<\/time> by <span[^>]*>key <b>bootstrap-admin<\/b><\/span><\/b> by your earlier sending of this form, with your note\./);
+    assert.doesNotMatch(html, /not saved|id="note"/);
+    // Another note is not the one saved: that one was not.
+    body.set('note', 'Something else.');
+    assert.match(await (await send()).text(), /your note was not saved\./);
   });
 
   it('keeps a note sent to resolve an incident resolved meanwhile, and says when and by whom', async () => {

@@ -117,14 +117,15 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
       const id = c.req.param('id') ?? '';
       const form = await c.req.parseBody();
       const note = noteOf(form);
+      const by = actor(c.get('session'));
       const outcome = await attempt(
-        () => command(id, form, actor(c.get('session')), acting(c)),
+        () => command(id, form, by, acting(c)),
         async (r) => {
           const now = isUuid(id) ? await getIncident(deps.sql, id) : undefined;
           if (!now) return refusal(c, deps, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
           // The note goes back into its field whatever the refusal, even on an incident resolved
           // meanwhile (the live page kept the form for it): a paragraph is not retyped.
-          return incidentPage(c, deps, now, { refused: r, action: done, note, status: r.code === 'validation_failed' ? 400 : 409 });
+          return incidentPage(c, deps, now, { refused: r, action: done, note, by, status: r.code === 'validation_failed' ? 400 : 409 });
         },
       );
       if (outcome instanceof Response) return outcome;
@@ -175,8 +176,21 @@ const WhenBy = (p: { at: Date | null; by: string | null; names: Map<string, stri
 );
 
 /** Why an action on an incident was not carried out, in the page's own words. */
-function RefusalNotice(p: { refusal: Refusal; action: Done | undefined; note: string; incident: IncidentRow; names: Map<string, string>; now: Date }) {
+function RefusalNotice(p: { refusal: Refusal; action: Done | undefined; note: string; ownEarlier: boolean; incident: IncidentRow; names: Map<string, string>; now: Date }) {
   const r = p.refusal;
+  if (p.ownEarlier) {
+    return (
+      <Notice kind="ok">
+        <p>
+          <b>
+            Resolved
+            <WhenBy at={p.incident.resolved_at} by={p.incident.resolved_by} names={p.names} now={p.now} />
+          </b>{' '}
+          by your earlier sending of this form, with your note.
+        </p>
+      </Notice>
+    );
+  }
   if (r.code === 'conflict') {
     // Resolved meanwhile: by whom and when, and that this action had nothing left to do.
     return (
@@ -324,7 +338,7 @@ async function incidentPage(
   c: ConsoleContext,
   deps: AppDeps,
   incident: IncidentRow,
-  o: { done?: Done | 'already'; refused?: Refusal; action?: Done; note?: string; status?: ContentfulStatusCode } = {},
+  o: { done?: Done | 'already'; refused?: Refusal; action?: Done; note?: string; by?: string; status?: ContentfulStatusCode } = {},
 ) {
   const now = deps.clock.now();
   const [frame, timelines, ledger, node, maintenance, nobody] = await Promise.all([
@@ -343,6 +357,10 @@ async function incidentPage(
   const timeline = timelines.get(incident.id) ?? [];
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
+  // Resolved by this same key with this same note: this form's own earlier sending (given back
+  // after 10 s without an answer, then sent again) did it, and the note was saved with it.
+  const savedNote = timeline.find((e) => e.kind === 'resolved')?.detail.note;
+  const ownEarlier = o.refused?.code === 'conflict' && !!o.note?.trim() && o.by !== undefined && incident.resolved_by === o.by && savedNote === o.note;
   const notice =
     o.done === 'already' ? (
       incident.status === 'acknowledged' ? (
@@ -361,11 +379,19 @@ async function incidentPage(
         <p>{o.done === 'acknowledged' ? 'Acknowledged: escalation stops.' : resolvedSaying(ledger)}</p>
       </Notice>
     ) : o.refused ? (
-      <RefusalNotice refusal={o.refused} action={o.action} note={o.note ?? ''} incident={incident} names={names} now={now} />
+      <RefusalNotice
+        refusal={o.refused}
+        action={o.action}
+        note={o.note ?? ''}
+        ownEarlier={ownEarlier}
+        incident={incident}
+        names={names}
+        now={now}
+      />
     ) : null;
   // A note typed for an incident resolved meanwhile: nothing takes it any more, so it is shown to
   // copy, without a Resolve that could only be refused again.
-  const keptNote = incident.status === 'resolved' && o.note?.trim() ? o.note : undefined;
+  const keptNote = incident.status === 'resolved' && o.note?.trim() && !ownEarlier ? o.note : undefined;
   const self = `/incidents/${incident.id}`;
   return html(
     c,
@@ -427,7 +453,7 @@ async function incidentPage(
             <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
             <dt>Paged</dt>
             <dd id="paged">
-              <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} now={now} />
+              <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} pagedNobody={nobody.has(incident.id)} now={now} />
             </dd>
             <dt>Acknowledged</dt>
             <dd>
