@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { launchBrowser, signInToConsole, watchedPage } from '../helpers/browser.ts';
 import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
-import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
+import { callEngine, EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 import { PATIENCE_MS, until } from '../helpers/wait.ts';
 
 // What the console's live regions change, as a screen reader hears it: the page's one role="status"
@@ -22,16 +22,7 @@ describe('the console says live changes to a screen reader', () => {
   let origin: string;
   let browser: Browser;
 
-  async function api(method: string, path: string, body?: unknown, token = ADMIN) {
-    const res = await fetch(origin + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  }
+  const api = (method: string, path: string, body?: unknown, token = ADMIN) => callEngine(origin, token, method, path, body);
 
   before(async () => {
     engine = EngineProcess.start(engineEnv(dbName, ADMIN));
