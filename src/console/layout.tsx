@@ -2,7 +2,8 @@ import type { Child } from 'hono/jsx';
 import type { ConsoleSession } from '../access/sessions.ts';
 import { REFRESH_HEADER } from '../http/session.ts';
 import type { EventType } from '../live/model.ts';
-import { CONSOLE_STYLESHEET_PATH, ICON, NAV_SCRIPT_PATH, SEND_ONCE_SCRIPT_PATH } from './assets.ts';
+import { CONSOLE_STYLESHEET_PATH, ICON, LIVE_STATUS_SCRIPT_PATH, NAV_SCRIPT_PATH, SEND_ONCE_SCRIPT_PATH } from './assets.ts';
+import { LIVE_STATUS_ID, sayAttrs } from './live-status.ts';
 
 export type Section = 'fleet' | 'incidents' | 'maintenance' | 'status-pages' | 'channels' | 'policies' | 'schedules' | 'people' | 'keys';
 
@@ -98,6 +99,10 @@ export function Page(p: { title: string; chrome: Chrome; section?: Section; live
           </div>
         </header>
         <main id="main">{p.children}</main>
+        {/* What the live regions' re-reads change, said to a screen reader (live-status.ts): outside
+            them all, so no re-read replaces it. */}
+        <div id={LIVE_STATUS_ID} class="visually-hidden" role="status" aria-live="polite" aria-atomic="true"></div>
+        <script src={LIVE_STATUS_SCRIPT_PATH} defer></script>
         {/* The live feed: its events refresh the page's live regions (hx-trigger "... from:#live"). */}
         {/* Only pages with live regions of their own hold one: a browser allows 6 HTTP/1.1 connections */}
         {/* per origin, and each stream keeps one, so 6 tabs of streams would hang every other request. */}
@@ -164,7 +169,15 @@ const OPEN_COUNT_TRIGGER = `${liveTrigger(OPEN_COUNT_ON)}, visibilitychange from
  */
 export function OpenCount(p: { count: number }) {
   return (
-    <span id={NAV_OPEN} hx-get={OPEN_COUNT_PATH} hx-trigger={OPEN_COUNT_TRIGGER} hx-headers={REFRESH} hx-select={`#${NAV_OPEN}`} hx-swap="outerMorph">
+    <span
+      id={NAV_OPEN}
+      hx-get={OPEN_COUNT_PATH}
+      hx-trigger={OPEN_COUNT_TRIGGER}
+      hx-headers={REFRESH}
+      hx-select={`#${NAV_OPEN}`}
+      hx-swap="outerMorph"
+      {...sayAttrs({ key: NAV_OPEN, state: `${p.count}`, say: `${p.count === 0 ? 'No' : p.count} open incident${p.count === 1 ? '' : 's'} (was {was})` })}
+    >
       {p.count > 0 ? (
         // Unacknowledged only, as PagerDuty counts triggered ones: what still needs someone, and
         // the "open" filter's count; the list itself also shows the acknowledged.

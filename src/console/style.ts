@@ -581,5 +581,8 @@ ul.plain li { margin: 0 0 0.35rem; }
   table.cards tr.row-down { box-shadow: inset 3px 0 0 var(--down); }
   table.cards tr.row-degraded { box-shadow: inset 3px 0 0 var(--degraded); }
   table.cards td .sub { font-weight: 400; }
+  /* A moment under a duration ("2026-12-07 10:19:26 UTC", ~170 px) stays on one line in a row, but a
+     320 px card leaves its value ~135 px: there it wraps, or the whole table scrolls sideways. */
+  table.cards td .sub.nowrap { white-space: normal; }
 }
 `;

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { launchBrowser, signInToConsole, VIEWS } from '../helpers/browser.ts';
 import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
-import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
+import { callEngine, EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 import { PATIENCE_MS, until } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
@@ -31,16 +31,7 @@ describe('the web console in a browser', () => {
   let readKey: string;
   const problems: string[] = [];
 
-  async function api(method: string, path: string, body?: unknown, token = ADMIN) {
-    const res = await fetch(origin + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  }
+  const api = (method: string, path: string, body?: unknown, token = ADMIN) => callEngine(origin, token, method, path, body);
 
   before(async () => {
     engine = EngineProcess.start(engineEnv(dbName, ADMIN));

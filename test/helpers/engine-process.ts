@@ -115,3 +115,15 @@ export class EngineProcess {
     }
   }
 }
+
+/** A JSON call to a running engine's API with `token`: its answer parsed, or an error naming it on a 4xx/5xx. */
+export async function callEngine(origin: string, token: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(origin + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}

@@ -8,6 +8,7 @@ import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../co
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { Live, Page } from '../layout.tsx';
+import { sayAttrs } from '../live-status.ts';
 import { may } from '../acting.tsx';
 import { ADD_NODE_PATH } from './node-add.tsx';
 import { html } from '../render.tsx';
@@ -99,7 +100,7 @@ export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
   return (
     <Table head={['Node', 'State', 'Since', 'Last report', 'Reason']}>
       {p.rows.map((n) => (
-        <tr class={`row-${n.state}`}>
+        <tr class={`row-${n.state}`} {...sayAttrs({ key: `node:${n.id}`, state: n.state, say: `${n.name} is now ${n.state}`, brief: `${n.name} ${n.state}`, kind: 'node' })}>
           <td data-label="Node">
             <a href={nodePath(n)}>{n.name}</a>
             {Object.keys(n.labels).length ? (

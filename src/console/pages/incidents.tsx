@@ -21,8 +21,9 @@ import { agoAndAt, atOn, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
-import { Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, PagedNow, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
+import { Actor, actorText, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, PagedNow, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { Csrf, Live, Page } from '../layout.tsx';
+import { sayAttrs } from '../live-status.ts';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
@@ -456,7 +457,7 @@ async function incidentPage(
               <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} pagedNobody={nobody.has(incident.id)} now={now} />
             </dd>
             <dt>Acknowledged</dt>
-            <dd>
+            <dd {...sayAttrs({ key: 'acknowledged', state: incident.acknowledged_by ?? '', say: incident.acknowledged_by ? `Acknowledged by ${actorText(incident.acknowledged_by, names)}` : '' })}>
               {incident.acknowledged_at ? (
                 <>
                   <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
