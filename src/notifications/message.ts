@@ -26,13 +26,13 @@ export interface LinkSigning {
  * message is a page, resolve until it is resolved. Each expires `ttlMs` after the event, so every
  * retry of a message carries the same links.
  */
-function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): ActionLinks | undefined {
+function linksFor(s: LinkSigning, d: DeliveryRow, reader: string | null, incident: IncidentRow): ActionLinks | undefined {
   const page = d.event === 'opened' || d.event === 'escalated';
   const actions: LinkAction[] = [];
   if (page && incident.status === 'open') actions.push('acknowledge');
   if (d.event !== 'resolved' && incident.status !== 'resolved') actions.push('resolve');
   if (actions.length === 0) return undefined;
-  const recipient = d.user_id !== null ? { kind: 'user' as const, id: d.user_id } : { kind: 'channel' as const, id: d.channel_id! };
+  const recipient = reader !== null ? { kind: 'user' as const, id: reader } : { kind: 'channel' as const, id: d.channel_id! };
   const expiresAt = new Date(d.occurred_at.getTime() + s.ttlMs);
   return Object.fromEntries(actions.map((action) => [action, actionLinkUrl(s.publicUrl, signActionLink(s.key, { incidentId: incident.id, action, recipient, expiresAt }))]));
 }
@@ -66,6 +66,16 @@ function pagedBy(d: DeliveryRow, pages: PageEntry[], schedules: ReadonlyMap<stri
   return { people, channels: entry.channels };
 }
 
+/**
+ * The one person who reads a row, or null when it lands where others read too: a level's channel,
+ * or a person's own channel that several people name (the row goes to whoever was listed first,
+ * but all of them read it). A person's email, and a channel only they name, is theirs alone.
+ */
+function readerOf(d: DeliveryRow, owners: ReadonlyMap<string, number>): string | null {
+  if (d.user_id === null) return null;
+  return d.channel_id === null || (owners.get(d.channel_id) ?? 0) <= 1 ? d.user_id : null;
+}
+
 const isPage = (d: DeliveryRow) => d.event === 'opened' || d.event === 'escalated';
 
 /**
@@ -85,6 +95,7 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
   ]);
   const names = await messageNames(sql, {
     userIds: [...new Set(rows.flatMap((d) => d.user_id ?? []))],
+    channelIds: [...new Set(rows.flatMap((d) => (d.user_id !== null && d.channel_id !== null ? d.channel_id : [])))],
     scheduleIds: [...new Set([...pages.values()].flat().flatMap((p) => p.people.flatMap((u) => u.schedule_id ?? [])))],
     policyIds: [...new Set([...incidents.values()].flatMap((i) => i.policy_id ?? []))],
   });
@@ -95,6 +106,7 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
     if (!incident) continue;
     const paged = isPage(d) ? pagedBy(d, pages.get(incident.id) ?? [], names.schedules) : undefined;
     const levels = incident.policy_id === null ? undefined : names.levels.get(incident.policy_id);
+    const reader = readerOf(d, names.owners);
     out.set(d.id, {
       messageId: d.id,
       event: d.event,
@@ -107,10 +119,11 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       threadId: deliveryId(incident.id, 'opened', d.channel_id, d.user_id),
       ...(d.event === 'escalated' ? { escalation: escalationOf(d, incident, pages.get(incident.id) ?? []) } : {}),
       ...(paged ? { paged } : {}),
-      // A person's own contact is read by them alone: their clock, and "you". A level's channel is shared.
-      ...(d.user_id !== null ? { reader: { user_id: d.user_id, time_zone: names.zones.get(d.user_id) ?? 'UTC' } } : {}),
+      // A person's own contact is read by them alone: their clock, and "you". A level's channel, or
+      // one several people name as their own, is shared: UTC and names.
+      ...(reader !== null ? { reader: { user_id: reader, time_zone: names.zones.get(reader) ?? 'UTC' } } : {}),
       ...(levels !== undefined ? { levels } : {}),
-      ...(links ? { links: linksFor(links, d, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
+      ...(links ? { links: linksFor(links, d, reader, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
       ...(d.event === 'resolved' && notes.has(incident.id) ? { note: notes.get(incident.id)! } : {}),
       shownBy: { acknowledged_by: shown(incident.acknowledged_by), resolved_by: shown(incident.resolved_by) },
     });

@@ -453,6 +453,8 @@ export async function listDeliveries(sql: Queryable, incidentId: string): Promis
 export interface MessageNames {
   /** Each person's time zone, by id. */
   zones: Map<string, string>;
+  /** How many people name each asked channel as their own (0 once all unlinked it). */
+  owners: Map<string, number>;
   /** Each schedule's name, by id (a deleted one is absent). */
   schedules: Map<string, string>;
   /** How many levels each escalation policy has, by id. */
@@ -460,12 +462,14 @@ export interface MessageNames {
 }
 
 /** One round trip for a whole batch of messages, whatever it asks of the three. */
-export async function messageNames(sql: Queryable, ask: { userIds: string[]; scheduleIds: string[]; policyIds: string[] }): Promise<MessageNames> {
-  if (ask.userIds.length + ask.scheduleIds.length + ask.policyIds.length === 0) return { zones: new Map(), schedules: new Map(), levels: new Map() };
-  const [row] = await sql<{ zones: Record<string, string>; schedules: Record<string, string>; levels: Record<string, number> }[]>`
+export async function messageNames(sql: Queryable, ask: { userIds: string[]; channelIds: string[]; scheduleIds: string[]; policyIds: string[] }): Promise<MessageNames> {
+  if (ask.userIds.length + ask.channelIds.length + ask.scheduleIds.length + ask.policyIds.length === 0) return { zones: new Map(), owners: new Map(), schedules: new Map(), levels: new Map() };
+  const [row] = await sql<{ zones: Record<string, string>; owners: Record<string, number>; schedules: Record<string, string>; levels: Record<string, number> }[]>`
     select
       (select coalesce(json_object_agg(id, time_zone), '{}') from users where id = any(${ask.userIds}::uuid[])) as zones,
+      (select coalesce(json_object_agg(channel_id, n), '{}') from (
+        select channel_id, count(*)::int as n from user_channels where channel_id = any(${ask.channelIds}::uuid[]) group by channel_id) o) as owners,
       (select coalesce(json_object_agg(id, name), '{}') from schedules where id = any(${ask.scheduleIds}::uuid[])) as schedules,
       (select coalesce(json_object_agg(id, jsonb_array_length(levels)), '{}') from escalation_policies where id = any(${ask.policyIds}::uuid[])) as levels`;
-  return { zones: new Map(Object.entries(row!.zones)), schedules: new Map(Object.entries(row!.schedules)), levels: new Map(Object.entries(row!.levels)) };
+  return { zones: new Map(Object.entries(row!.zones)), owners: new Map(Object.entries(row!.owners)), schedules: new Map(Object.entries(row!.schedules)), levels: new Map(Object.entries(row!.levels)) };
 }
