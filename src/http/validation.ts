@@ -355,7 +355,7 @@ export const LabelFilter = v.pipe(
 export const Email = v.pipe(v.string('must be a string'), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));
 
 /**
- * UTC or an IANA Area/Location name (isZoneName: no abbreviations, which name other zones), kept
+ * UTC or an IANA zone name (isZoneName: no abbreviations, which name other zones), kept
  * as listed (`europe/berlin` → Europe/Berlin, Asia/Kolkata as typed).
  */
 export const TimeZone = v.pipe(
