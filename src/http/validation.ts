@@ -365,6 +365,17 @@ export const TimeZone = v.pipe(
   v.transform(canonicalZone),
 );
 
+/**
+ * A change's body without its `time_zone` when that is the zone the row keeps: nothing to change,
+ * and a zone kept before TimeZone's rule (EST) must not refuse the rest of an edit. Edit forms
+ * always send the zone back.
+ */
+export function keepingZone(input: unknown, kept: string): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || (input as { time_zone?: unknown }).time_zone !== kept) return input;
+  const { time_zone: _, ...rest } = input as Record<string, unknown>;
+  return rest;
+}
+
 /** A list of ids of one kind of thing (`channel`, `user`…): at most `max`, none twice. */
 export const idList = (noun: string, max: number) =>
   v.pipe(
