@@ -7,7 +7,7 @@ import { getIncidents, pagesOf, resolutionNotes, type PageEntry } from '../incid
 import { incidentView } from '../incidents/view.ts';
 import { nodesLabelsAndStates } from '../nodes/store.ts';
 import { deliveryId, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
-import { messageNames } from './store.ts';
+import { messageReaders, scheduleNames } from './store.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.
@@ -82,31 +82,32 @@ const isPage = (d: DeliveryRow) => d.event === 'opened' || d.event === 'escalate
  * The message for each ledger row whose incident still exists: two queries however many rows (the
  * incidents; their nodes' labels and states), a third for the notes when some rows are resolves, a
  * fourth for the names of API keys that acted, a fifth for the pages when some rows are pages, a
- * sixth for the readers' time zones, the schedules those pages went through and the policies'
- * lengths.
+ * sixth for the readers' time zones and channels' owners and the policies' lengths, all five at
+ * once; then a seventh for the schedules those pages went through, when they went through any.
  */
 export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], links?: LinkSigning): Promise<Map<string, Notification>> {
   const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
-  const [nodes, notes, keyNames, pages] = await Promise.all([
+  const [nodes, notes, keyNames, pages, readers] = await Promise.all([
     nodesLabelsAndStates(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]),
     resolutionNotes(sql, [...new Set(rows.filter((d) => d.event === 'resolved').map((d) => d.incident_id))]),
     actorNames(sql, [...incidents.values()].flatMap((i) => [i.acknowledged_by, i.resolved_by])),
     pagesOf(sql, [...new Set(rows.filter(isPage).map((d) => d.incident_id))]),
+    messageReaders(sql, {
+      userIds: [...new Set(rows.flatMap((d) => d.user_id ?? []))],
+      channelIds: [...new Set(rows.flatMap((d) => (d.user_id !== null && d.channel_id !== null ? d.channel_id : [])))],
+      policyIds: [...new Set([...incidents.values()].flatMap((i) => i.policy_id ?? []))],
+    }),
   ]);
-  const names = await messageNames(sql, {
-    userIds: [...new Set(rows.flatMap((d) => d.user_id ?? []))],
-    channelIds: [...new Set(rows.flatMap((d) => (d.user_id !== null && d.channel_id !== null ? d.channel_id : [])))],
-    scheduleIds: [...new Set([...pages.values()].flat().flatMap((p) => p.people.flatMap((u) => u.schedule_id ?? [])))],
-    policyIds: [...new Set([...incidents.values()].flatMap((i) => i.policy_id ?? []))],
-  });
+  // Only a page that went through a schedule waits on this one.
+  const schedules = await scheduleNames(sql, [...new Set([...pages.values()].flat().flatMap((p) => p.people.flatMap((u) => u.schedule_id ?? [])))]);
   const shown = (by: string | null) => (by === null ? null : actorText(by, keyNames));
   const out = new Map<string, Notification>();
   for (const d of rows) {
     const incident = incidents.get(d.incident_id);
     if (!incident) continue;
-    const paged = isPage(d) ? pagedBy(d, pages.get(incident.id) ?? [], names.schedules) : undefined;
-    const levels = incident.policy_id === null ? undefined : names.levels.get(incident.policy_id);
-    const reader = readerOf(d, names.owners);
+    const paged = isPage(d) ? pagedBy(d, pages.get(incident.id) ?? [], schedules) : undefined;
+    const levels = incident.policy_id === null ? undefined : readers.levels.get(incident.policy_id);
+    const reader = readerOf(d, readers.owners);
     out.set(d.id, {
       messageId: d.id,
       event: d.event,
@@ -121,7 +122,7 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       ...(paged ? { paged } : {}),
       // A person's own contact is read by them alone: their clock, and "you". A level's channel, or
       // one several people name as their own, is shared: UTC and names.
-      ...(reader !== null ? { reader: { user_id: reader, time_zone: names.zones.get(reader) ?? 'UTC' } } : {}),
+      ...(reader !== null ? { reader: { user_id: reader, time_zone: readers.zones.get(reader) ?? 'UTC' } } : {}),
       ...(levels !== undefined ? { levels } : {}),
       ...(links ? { links: linksFor(links, d, reader, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
       ...(d.event === 'resolved' && notes.has(incident.id) ? { note: notes.get(incident.id)! } : {}),
