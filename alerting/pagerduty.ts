@@ -6,7 +6,7 @@ import { PAGERDUTY_EVENTS_URL } from '../src/channels/model.ts';
 import type { IncidentEvent } from '../src/incidents/model.ts';
 import type { Notification } from '../src/notifications/model.ts';
 import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
-import { headline, incidentFacts, truncate } from './render.ts';
+import { headline, incidentFacts, pagedNames, truncate } from './render.ts';
 
 
 // The Events API rejects a summary longer than 1024 characters.
@@ -39,6 +39,7 @@ export function createPagerDutyChannel(options: HttpChannelOptions = {}): Channe
 function pagerDutyEvent(n: Notification, routingKey: string) {
   const base = { routing_key: routingKey, event_action: EVENT_ACTION[n.event], dedup_key: n.incident.id };
   if (base.event_action !== 'trigger') return base;
+  const paged = pagedNames(n);
   return {
     ...base,
     client: 'Lifeline',
@@ -50,6 +51,8 @@ function pagerDutyEvent(n: Notification, routingKey: string) {
       class: n.incident.category,
       custom_details: {
         ...Object.fromEntries(incidentFacts(n).map((fact) => [fact.label, fact.value])),
+        // The summary has room for the headline alone (1,024 characters): whom the page reached goes here.
+        ...(paged !== undefined ? { Paged: paged } : {}),
         incident_id: n.incident.id,
         node_id: n.node.id,
       },

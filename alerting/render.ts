@@ -68,7 +68,7 @@ const listed = (items: string[]): string => (items.length <= 1 ? (items[0] ?? ''
  * put them on call, `you` in a message to that person's own contact only (a channel named on a
  * level is read by others), then the level's channels counted. Undefined without the page's reach.
  */
-function pagedNames(n: Notification): string | undefined {
+export function pagedNames(n: Notification): string | undefined {
   if (n.paged === undefined) return undefined;
   const people = n.paged.people.map((p) => {
     const who = p.user_id === n.reader?.user_id ? 'you' : oneLine(p.name);

@@ -249,28 +249,32 @@ export function adminTokenWarning(token: string | undefined): string | undefined
   return `LIFELINE_ADMIN_TOKEN has ${token.length} characters: it is the one secret short enough to guess; use 32 or more random ones (openssl rand -hex 24)`;
 }
 
-// A URL's userinfo in free text: scheme, `//`, then anything up to an `@` before the host ends.
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]*)@/gi;
+// A URL's userinfo in free text: scheme, `//`, then anything up to the last `@` before a space or
+// quote. A password may hold `@` and `/` unescaped (`redis://u:p@ss@host`, `smtp://u:pa/ss@mail`),
+// so the match runs to the last `@`; a path's `@` after a host is masked with it, more than needed
+// but never a secret shown.
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>]*)@/gi;
 
 /**
- * Never echo a password from a URL into logs: every URL's password in `text` becomes `***`, with
- * a user name or without one (`redis://:pw@host` is how REDIS_URL carries a bare password). A
- * whole URL is parsed; text that is not one (an error message naming a URL, a value that failed
- * to parse) has each userinfo's part after its first `:` masked, and a userinfo without `:` kept.
+ * Never echo a secret from a URL into logs: every URL's password in `text` becomes `***`, with a
+ * user name or without one (`redis://:pw@host` is how REDIS_URL carries a bare password), and a
+ * user name alone is masked whole (`https://TOKEN@host` is how a token rides in a URL). A whole
+ * URL that parses is masked through the parser; other text (an error message naming a URL, a
+ * value that failed to parse) has each userinfo's part after its first `:` masked, or all of it
+ * without a `:`.
  */
 export function redact(text: string): string {
-  try {
-    const parsed = new URL(text);
-    if (parsed.password && text.includes('@')) {
-      parsed.password = '***';
-      return parsed.href;
-    }
-  } catch {
-    // Not a URL on its own: mask each one in it.
+  const parsed = URL.canParse(text) ? new URL(text) : undefined;
+  // `error: redis://…` parses too, as the scheme `error:` and all else an opaque path: free text.
+  if (parsed && parsed.host !== '') {
+    if (parsed.password) parsed.password = '***';
+    else if (parsed.username) parsed.username = '***';
+    else return text;
+    return parsed.href;
   }
-  return text.replace(USERINFO, (whole, scheme: string, userinfo: string) => {
+  return text.replace(USERINFO, (_whole, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
-    return colon === -1 ? whole : `${scheme}${userinfo.slice(0, colon)}:***@`;
+    return colon === -1 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
   });
 }
 

@@ -32,13 +32,23 @@ export const isTimeZone = (name: string): boolean => IANAZone.isValidZone(name);
 const AREAS = new Set(['africa', 'america', 'antarctica', 'arctic', 'asia', 'atlantic', 'australia', 'europe', 'indian', 'pacific', 'etc', 'brazil', 'canada', 'chile', 'mexico', 'us']);
 
 /**
- * Whether a zone typed in may be kept: UTC, or an IANA Area/Location name this engine knows. Intl
- * also takes abbreviations and old names without an area, and turns each into a zone other than
- * the one meant: EST is America/Panama (no DST: a New York rota an hour off from March to
- * November), BST Asia/Dhaka, CET Europe/Brussels, IST Asia/Calcutta; GMT is UTC, an hour off for
- * London in summer. ICU's SystemV/EST5 is no IANA area either.
+ * Whether a zone typed in may be kept: any name this engine knows but a three-letter abbreviation.
+ * Intl turns each abbreviation into a zone other than the one meant: EST is America/Panama (no
+ * DST: a New York rota an hour off from March to November), BST Asia/Dhaka, CET Europe/Brussels,
+ * IST Asia/Calcutta, and PST is ICU's own, in no IANA release. UTC by its other names (GMT, UCT,
+ * Zulu) is UTC, and the database's older names without an area mean what they say (Japan, GB,
+ * Singapore, EST5EDT: New York's rules), as do its three-letter countries (PRC, ROC, ROK). A name
+ * with an area must be one of the IANA database's: ICU's SystemV/EST5 is not.
  */
-export const isZoneName = (name: string): boolean => name.toLowerCase() === 'utc' || (name.includes('/') && AREAS.has(name.split('/', 1)[0]!.toLowerCase()) && isTimeZone(name));
+export const isZoneName = (name: string): boolean => {
+  if (isUtc(name)) return true;
+  if (!isTimeZone(name)) return false;
+  if (name.includes('/')) return AREAS.has(name.split('/', 1)[0]!.toLowerCase());
+  return !/^[a-z]{3}$/i.test(name) || COUNTRIES.has(name.toUpperCase());
+};
+
+/** The IANA database's zone names that are three letters and name a country, not a clock. */
+const COUNTRIES = new Set(['PRC', 'ROC', 'ROK']);
 
 /**
  * Current IANA names that Node 20's ICU lists only under an older one (its resolvedOptions turns

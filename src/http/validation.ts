@@ -355,7 +355,7 @@ export const LabelFilter = v.pipe(
 export const Email = v.pipe(v.string('must be a string'), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));
 
 /**
- * UTC or an IANA Area/Location name (isZoneName: no abbreviations, which name other zones), kept
+ * UTC or an IANA zone name (isZoneName: no abbreviations, which name other zones), kept
  * as listed (`europe/berlin` → Europe/Berlin, Asia/Kolkata as typed).
  */
 export const TimeZone = v.pipe(
@@ -364,6 +364,17 @@ export const TimeZone = v.pipe(
   v.check(isZoneName, 'must be UTC or an IANA time zone: use an IANA name such as America/New_York, not an abbreviation such as EST'),
   v.transform(canonicalZone),
 );
+
+/**
+ * A change's body without its `time_zone` when that is the zone the row keeps: nothing to change,
+ * and a zone kept before TimeZone's rule (EST) must not refuse the rest of an edit. Edit forms
+ * always send the zone back.
+ */
+export function keepingZone(input: unknown, kept: string): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || (input as { time_zone?: unknown }).time_zone !== kept) return input;
+  const { time_zone: _, ...rest } = input as Record<string, unknown>;
+  return rest;
+}
 
 /** A list of ids of one kind of thing (`channel`, `user`…): at most `max`, none twice. */
 export const idList = (noun: string, max: number) =>

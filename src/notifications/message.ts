@@ -7,7 +7,7 @@ import { getIncidents, pagesOf, resolutionNotes, type PageEntry } from '../incid
 import { incidentView } from '../incidents/view.ts';
 import { nodesLabelsAndStates } from '../nodes/store.ts';
 import { deliveryId, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
-import { messageNames } from './store.ts';
+import { messageReaders, scheduleNames } from './store.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.
@@ -26,13 +26,13 @@ export interface LinkSigning {
  * message is a page, resolve until it is resolved. Each expires `ttlMs` after the event, so every
  * retry of a message carries the same links.
  */
-function linksFor(s: LinkSigning, d: DeliveryRow, incident: IncidentRow): ActionLinks | undefined {
+function linksFor(s: LinkSigning, d: DeliveryRow, reader: string | null, incident: IncidentRow): ActionLinks | undefined {
   const page = d.event === 'opened' || d.event === 'escalated';
   const actions: LinkAction[] = [];
   if (page && incident.status === 'open') actions.push('acknowledge');
   if (d.event !== 'resolved' && incident.status !== 'resolved') actions.push('resolve');
   if (actions.length === 0) return undefined;
-  const recipient = d.user_id !== null ? { kind: 'user' as const, id: d.user_id } : { kind: 'channel' as const, id: d.channel_id! };
+  const recipient = reader !== null ? { kind: 'user' as const, id: reader } : { kind: 'channel' as const, id: d.channel_id! };
   const expiresAt = new Date(d.occurred_at.getTime() + s.ttlMs);
   return Object.fromEntries(actions.map((action) => [action, actionLinkUrl(s.publicUrl, signActionLink(s.key, { incidentId: incident.id, action, recipient, expiresAt }))]));
 }
@@ -66,35 +66,48 @@ function pagedBy(d: DeliveryRow, pages: PageEntry[], schedules: ReadonlyMap<stri
   return { people, channels: entry.channels };
 }
 
+/**
+ * The one person who reads a row, or null when it lands where others read too: a level's channel,
+ * or a person's own channel that several people name (the row goes to whoever was listed first,
+ * but all of them read it). A person's email, and a channel only they name, is theirs alone.
+ */
+function readerOf(d: DeliveryRow, owners: ReadonlyMap<string, number>): string | null {
+  if (d.user_id === null) return null;
+  return d.channel_id === null || (owners.get(d.channel_id) ?? 0) <= 1 ? d.user_id : null;
+}
+
 const isPage = (d: DeliveryRow) => d.event === 'opened' || d.event === 'escalated';
 
 /**
  * The message for each ledger row whose incident still exists: two queries however many rows (the
  * incidents; their nodes' labels and states), a third for the notes when some rows are resolves, a
  * fourth for the names of API keys that acted, a fifth for the pages when some rows are pages, a
- * sixth for the readers' time zones, the schedules those pages went through and the policies'
- * lengths.
+ * sixth for the readers' time zones and channels' owners and the policies' lengths, all five at
+ * once; then a seventh for the schedules those pages went through, when they went through any.
  */
 export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], links?: LinkSigning): Promise<Map<string, Notification>> {
   const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
-  const [nodes, notes, keyNames, pages] = await Promise.all([
+  const [nodes, notes, keyNames, pages, readers] = await Promise.all([
     nodesLabelsAndStates(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]),
     resolutionNotes(sql, [...new Set(rows.filter((d) => d.event === 'resolved').map((d) => d.incident_id))]),
     actorNames(sql, [...incidents.values()].flatMap((i) => [i.acknowledged_by, i.resolved_by])),
     pagesOf(sql, [...new Set(rows.filter(isPage).map((d) => d.incident_id))]),
+    messageReaders(sql, {
+      userIds: [...new Set(rows.flatMap((d) => d.user_id ?? []))],
+      channelIds: [...new Set(rows.flatMap((d) => (d.user_id !== null && d.channel_id !== null ? d.channel_id : [])))],
+      policyIds: [...new Set([...incidents.values()].flatMap((i) => i.policy_id ?? []))],
+    }),
   ]);
-  const names = await messageNames(sql, {
-    userIds: [...new Set(rows.flatMap((d) => d.user_id ?? []))],
-    scheduleIds: [...new Set([...pages.values()].flat().flatMap((p) => p.people.flatMap((u) => u.schedule_id ?? [])))],
-    policyIds: [...new Set([...incidents.values()].flatMap((i) => i.policy_id ?? []))],
-  });
+  // Only a page that went through a schedule waits on this one.
+  const schedules = await scheduleNames(sql, [...new Set([...pages.values()].flat().flatMap((p) => p.people.flatMap((u) => u.schedule_id ?? [])))]);
   const shown = (by: string | null) => (by === null ? null : actorText(by, keyNames));
   const out = new Map<string, Notification>();
   for (const d of rows) {
     const incident = incidents.get(d.incident_id);
     if (!incident) continue;
-    const paged = isPage(d) ? pagedBy(d, pages.get(incident.id) ?? [], names.schedules) : undefined;
-    const levels = incident.policy_id === null ? undefined : names.levels.get(incident.policy_id);
+    const paged = isPage(d) ? pagedBy(d, pages.get(incident.id) ?? [], schedules) : undefined;
+    const levels = incident.policy_id === null ? undefined : readers.levels.get(incident.policy_id);
+    const reader = readerOf(d, readers.owners);
     out.set(d.id, {
       messageId: d.id,
       event: d.event,
@@ -107,10 +120,11 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       threadId: deliveryId(incident.id, 'opened', d.channel_id, d.user_id),
       ...(d.event === 'escalated' ? { escalation: escalationOf(d, incident, pages.get(incident.id) ?? []) } : {}),
       ...(paged ? { paged } : {}),
-      // A person's own contact is read by them alone: their clock, and "you". A level's channel is shared.
-      ...(d.user_id !== null ? { reader: { user_id: d.user_id, time_zone: names.zones.get(d.user_id) ?? 'UTC' } } : {}),
+      // A person's own contact is read by them alone: their clock, and "you". A level's channel, or
+      // one several people name as their own, is shared: UTC and names.
+      ...(reader !== null ? { reader: { user_id: reader, time_zone: readers.zones.get(reader) ?? 'UTC' } } : {}),
       ...(levels !== undefined ? { levels } : {}),
-      ...(links ? { links: linksFor(links, d, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
+      ...(links ? { links: linksFor(links, d, reader, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
       ...(d.event === 'resolved' && notes.has(incident.id) ? { note: notes.get(incident.id)! } : {}),
       shownBy: { acknowledged_by: shown(incident.acknowledged_by), resolved_by: shown(incident.resolved_by) },
     });

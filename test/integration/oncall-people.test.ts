@@ -384,6 +384,24 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     assert.equal(expiry, 7 * 24 * HOUR, 'a week after the event it announces');
   });
 
+  it('reads a channel several people name as their own as shared: names, UTC, links signed as the channel', async () => {
+    const home = await oc.email('home-list', ['home@test.local']);
+    const ana = await oc.user('Ana Okafor', 'ana@test.local', [home.id], 'America/New_York');
+    const ben = await oc.user('Ben Li', 'ben@test.local', [home.id], 'Europe/Berlin');
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [ana.id, ben.id] }], { isDefault: true });
+    const { incidentId } = await nodeGoingDown('db-9'); // opened at T0 + 20 s
+    await settled(incidentId, 3); // each email, and the shared channel once
+    const mail = await sink.waitFor((m) => m.envelopeTo.includes('home@test.local'));
+    const lines = textLines(mail.text);
+    assert.ok(!/\byou\b/.test(mail.text), mail.text);
+    assert.ok(lines.includes('db-9 is down — paging Ana Okafor and Ben Li, level 1 of 1'), mail.text);
+    assert.ok(lines.includes('Opened: 2026-11-21 10:00:20 UTC'), mail.text);
+    const ack = mail.text.match(/^Acknowledge: (\S+)$/m)![1]!;
+    const check = verifyActionLink(actionLinkKey(oc.secretKey), ack.slice(`${PUBLIC_URL}/a/`.length), clock.now());
+    assert.ok(check.ok);
+    assert.deepEqual(check.link.recipient, { kind: 'channel', id: home.id });
+  });
+
   it('links the incident’s console page under the public address, on the page and on the resolve', async () => {
     const hal = await oc.user('Hal', 'hal@test.local');
     await oc.policy('default', [{ after_seconds: 0, channel_ids: [], user_ids: [hal.id] }], { isDefault: true });

@@ -246,7 +246,19 @@ describe('schedules', () => {
     const kept = await insertSchedule(h.sql, { name: 'kept-est', time_zone: 'EST', layers: [{ ...layer, starts_at: new Date(START) }] }, h.clock.now());
     assert.deepEqual((await expectJson<OnCall>(await h.admin('GET', `/v1/schedules/${kept.id}/on-call`), 200)).user_ids, [ana.id]);
     assert.equal((await expectJson<Schedule>(await h.admin('PATCH', `/v1/schedules/${kept.id}`, { name: 'kept-est-2' }), 200)).time_zone, 'EST');
-    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/schedules/${kept.id}`, { time_zone: 'EST' })), ['time_zone']);
+    // An edit form sends the zone back as kept: that is no change, and the rest of the edit is made.
+    assert.equal((await expectJson<Schedule>(await h.admin('PATCH', `/v1/schedules/${kept.id}`, { name: 'kept-est-3', time_zone: 'EST' }), 200)).name, 'kept-est-3');
+    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/schedules/${kept.id}`, { time_zone: 'PST' })), ['time_zone']);
+    const sam = await createUser({ name: 'Sam', email: 'sam@example.com' });
+    await h.sql`update users set time_zone = 'CET' where id = ${sam.id}`;
+    const samEdited = await expectJson<User>(await h.admin('PATCH', `/v1/users/${sam.id}`, { name: 'Sam K.', email: 'sam@example.com', time_zone: 'CET' }), 200);
+    assert.deepEqual([samEdited.name, samEdited.time_zone], ['Sam K.', 'CET']);
+    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/users/${sam.id}`, { time_zone: 'IST' })), ['time_zone']);
+
+    // UTC by its other names, and the database's older names without an area, are taken.
+    for (const zone of ['GMT', 'Zulu', 'Japan', 'EST5EDT']) {
+      await expectJson(await h.admin('POST', '/v1/users', { name: zone, email: `${zone}@example.com`, time_zone: zone }), 201);
+    }
   });
 
   it('on-call answers name each person and until when, for a schedule and for each level of a policy', async () => {

@@ -825,6 +825,15 @@ describe('pagerduty channel', () => {
     assert.equal(payload.custom_details.incident_id, 'inc-1');
     assert.equal(payload.custom_details.Reason, 'no heartbeat for 90s');
     assert.equal(sent[1].payload.custom_details['Escalation level'], '2');
+    assert.equal(payload.custom_details.Paged, undefined, 'a page whose reach is not known names nobody');
+  });
+
+  test('a page names whom it reached, as the other channels do', async () => {
+    receiver.script(202);
+    const paged = { people: [{ user_id: 'u-ana', name: 'Ana Okafor', schedule_id: 's-1', schedule_name: 'Platform primary' }, { user_id: 'u-bo', name: 'Bo Li' }], channels: 1 };
+    await channel.send(notification({ event: 'escalated', incident: { escalation_level: 1 }, paged }), { routing_key: 'R0UT1NGKEY', url: receiver.url }, NOW);
+    await receiver.waitFor(() => receiver.requests.length === 1);
+    assert.equal(JSON.parse(receiver.requests[0]!.body).payload.custom_details.Paged, 'Ana Okafor (on call in Platform primary), Bo Li and 1 channel');
   });
 
   test("a resolve with a note is still the bare resolve: PagerDuty would show nothing more of it", async () => {

@@ -191,6 +191,12 @@ describe('redact', () => {
     // Not a URL on its own: each URL in the text is masked.
     ['connect ECONNREFUSED redis://:redispw@127.0.0.1:6399 and smtp://u:smtppw@mail', 'connect ECONNREFUSED redis://:***@127.0.0.1:6399 and smtp://u:***@mail'],
     ['postgres://u:p w@host/db', 'postgres://u:***@host/db'],
+    // A token as the user name; a password holding `@` or `/` unescaped.
+    ['https://ghp_T0KEN@example.com/hook', 'https://***@example.com/hook'],
+    ['redis://u:p@ss@host:6379', 'redis://u:***@host:6379'],
+    ['smtp://u:pa/ss@mail:587', 'smtp://u:***@mail:587'],
+    ['failed: smtp://u:pa/ss@mail and https://T0KEN@example.com/x', 'failed: smtp://u:***@mail and https://***@example.com/x'],
+    ['https://example.com/a@b', 'https://example.com/a@b'],
   ];
   for (const [raw, shown] of cases) {
     it(`shows ${raw} as ${shown}`, () => assert.equal(redact(raw), shown));

@@ -158,9 +158,15 @@ describe('local time: the zones a person may type', () => {
     for (const zone of ['UTC', 'utc', 'Etc/UTC', 'America/New_York', 'america/new_york', 'Asia/Kolkata', 'Etc/GMT+5', 'US/Eastern']) assert.equal(isZoneName(zone), true, zone);
   });
 
-  it('refuses abbreviations and names without an area, which Intl turns into other zones', () => {
+  it('takes UTC by its other names, and the database\'s names without an area', () => {
+    for (const zone of ['GMT', 'gmt', 'Zulu', 'UCT', 'Universal', 'Greenwich', 'Japan', 'GB', 'Singapore', 'EST5EDT', 'PST8PDT', 'W-SU', 'PRC', 'ROK']) {
+      assert.equal(isZoneName(zone), true, zone);
+    }
+  });
+
+  it('refuses abbreviations and names outside the database, which Intl turns into other zones', () => {
     // Intl reads each of these, as some zone other than the one meant.
-    for (const zone of ['EST', 'BST', 'CET', 'IST', 'GMT', 'PST8PDT', 'SystemV/EST5']) {
+    for (const zone of ['EST', 'est', 'BST', 'CET', 'IST', 'PST', 'MST', 'HST', 'SystemV/EST5']) {
       assert.equal(isTimeZone(zone), true, `${zone} is read`);
       assert.equal(isZoneName(zone), false, `${zone} is not taken`);
     }

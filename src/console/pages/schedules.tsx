@@ -5,7 +5,7 @@ import { isUuid } from '../../db/ids.ts';
 import type { ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateOverride, CreateSchedule, PatchSchedule, SCHEDULE_LIMITS } from '../../http/routes/schedules.ts';
-import { isNameCursor, parse } from '../../http/validation.ts';
+import { isNameCursor, keepingZone, parse } from '../../http/validation.ts';
 import type { ScheduleRow, UserRow } from '../../oncall/model.ts';
 import { onCallAt, WEEKDAYS, type Layer, type Shift } from '../../oncall/schedule.ts';
 import { addOverride, createSchedule, deleteSchedule, removeOverride, schedulesAt, shiftsOf, updateSchedule } from '../../oncall/schedules.ts';
@@ -548,7 +548,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const { body, rows } = scheduleOf(form);
     const outcome = await attempt(
-      () => updateSchedule(deps.sql, schedule, parse(PatchSchedule, body), deps.clock.now(), acting(c)),
+      () => updateSchedule(deps.sql, schedule, parse(PatchSchedule, keepingZone(body, schedule.time_zone)), deps.clock.now(), acting(c)),
       (r) => {
         const shown = formRefusal(r, 'Not saved');
         return formPage(c, schedule, { form, ...shown, details: nobodyPicked(toRows(shown.details, rows), body, form) });

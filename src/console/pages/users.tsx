@@ -6,7 +6,7 @@ import { isUuid } from '../../db/ids.ts';
 import type { ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { CreateUser, PatchUser } from '../../http/routes/users.ts';
-import { isNameCursor, parse } from '../../http/validation.ts';
+import { isNameCursor, keepingZone, parse } from '../../http/validation.ts';
 import { USER_HOLDER_WORDS, type UserRow } from '../../oncall/model.ts';
 import { shiftsOf } from '../../oncall/schedules.ts';
 import { getSchedules, schedulesNamingUser, schedulesWithOverridesFor } from '../../oncall/store-schedules.ts';
@@ -269,7 +269,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     if (!user) return missing(c);
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      () => updateUser(deps.sql, user, parse(PatchUser, userOf(form)), deps.clock.now(), acting(c)),
+      () => updateUser(deps.sql, user, parse(PatchUser, keepingZone(userOf(form), user.time_zone)), deps.clock.now(), acting(c)),
       async (r) => userPage(c, user, { form, ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;

@@ -12,7 +12,7 @@ import { acting } from '../acting.ts';
 import { uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isNameCursor, isTimeCursor, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isNameCursor, isTimeCursor, keepingZone, page, parse, Paging, query, readJson, Timestamp, TimeZone } from '../validation.ts';
 
 const DAY = 86_400_000;
 // A quarter of shifts: at most ~2,200 pieces per layer (rotations are at least an hour), which
@@ -159,7 +159,7 @@ export function scheduleRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const schedule = await find(c.req.param('id'));
-      return c.json(renderSchedule(await updateSchedule(sql, schedule, await body(c, PatchSchedule), clock.now(), acting(c))));
+      return c.json(renderSchedule(await updateSchedule(sql, schedule, parse(PatchSchedule, keepingZone(await readJson(c), schedule.time_zone)), clock.now(), acting(c))));
     },
   );
 

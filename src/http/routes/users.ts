@@ -9,7 +9,7 @@ import { acting } from '../acting.ts';
 import { byId, uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, Email, idList, isNameCursor, page, Paging, query, TimeZone } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, Email, idList, isNameCursor, keepingZone, page, parse, Paging, query, readJson, TimeZone } from '../validation.ts';
 
 const ChannelIds = idList('channel', 20);
 
@@ -101,7 +101,7 @@ export function userRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const user = await find(c.req.param('id'));
-      return c.json(renderUser(await updateUser(sql, user, await body(c, PatchUser), clock.now(), acting(c))));
+      return c.json(renderUser(await updateUser(sql, user, parse(PatchUser, keepingZone(await readJson(c), user.time_zone)), clock.now(), acting(c))));
     },
   );
 
