@@ -199,6 +199,17 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+/**
+ * A value that did not parse as a URL, for the startup error: what the parser could not split
+ * (`postgres://u:pg/pw@host/db`, a password with a `/`) is masked from `://` to the last `@`, the
+ * widest span a password could take, so no part of it reaches a log.
+ */
+function maskUserinfo(raw: string): string {
+  const start = raw.indexOf('://');
+  const end = raw.lastIndexOf('@');
+  return start >= 0 && end > start ? `${raw.slice(0, start + 3)}***${raw.slice(end)}` : raw;
+}
+
 function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
   const raw = optional(env, name) ?? fallback;
   if (raw === undefined) return undefined;
@@ -206,7 +217,7 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `must be a URL, got "${redact(raw)}"`);
+    throw new ConfigError(name, `must be a URL, got "${maskUserinfo(raw)}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
     // `localhost:18821` parses with the scheme "localhost:": the scheme was left out, not mistyped.

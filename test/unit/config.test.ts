@@ -209,3 +209,12 @@ describe('queueRequiredFor: whether Redis counts for /readyz', () => {
     assert.equal(queueRequiredFor(new Set(['api', 'evaluator'] as const)), false);
   });
 });
+
+describe('loadConfig: a URL that does not parse', () => {
+  it('names it without any of the password between :// and the last @', () => {
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'postgres://u:pg/pw@host/db' }),
+      (err: Error) => err.message.includes('must be a URL, got "postgres://***@host/db"') && !/pg\/pw|u:pg/.test(err.message),
+    );
+  });
+});
