@@ -199,6 +199,17 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+/**
+ * A value that did not parse as a URL, for the startup error: what the parser could not split
+ * (`postgres://u:pg/pw@host/db`, a password with a `/`) is masked from `://` to the last `@`, the
+ * widest span a password could take, so no part of it reaches a log.
+ */
+function maskUserinfo(raw: string): string {
+  const start = raw.indexOf('://');
+  const end = raw.lastIndexOf('@');
+  return start >= 0 && end > start ? `${raw.slice(0, start + 3)}***${raw.slice(end)}` : raw;
+}
+
 function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
   const raw = optional(env, name) ?? fallback;
   if (raw === undefined) return undefined;
@@ -206,7 +217,7 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `must be a URL, got "${redact(raw)}"`);
+    throw new ConfigError(name, `must be a URL, got "${maskUserinfo(raw)}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
     // `localhost:18821` parses with the scheme "localhost:": the scheme was left out, not mistyped.
@@ -276,6 +287,16 @@ export function redact(text: string): string {
     const colon = userinfo.indexOf(':');
     return colon === -1 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
   });
+}
+
+/**
+ * Whether /readyz answers 503 while the queues' store (Redis) does not answer: only in a notifier
+ * process without the api role. The notifier's work stops then, but a process that also takes the
+ * fleet's heartbeats (the default LIFELINE_ROLES=all) must stay in the load balancer: a 503 for a
+ * Redis blip would stop every node's heartbeats and judge the fleet down. There Redis is a warning.
+ */
+export function queueRequiredFor(roles: ReadonlySet<Role>): boolean {
+  return roles.has('notifier') && !roles.has('api');
 }
 
 function roles(env: Env): Set<Role> {

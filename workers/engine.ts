@@ -6,7 +6,7 @@ import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import { adminTokenWarning, redact, type Config } from '../src/config.ts';
+import { adminTokenWarning, queueRequiredFor, redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
@@ -164,9 +164,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(publicChanges ? { publicChanges } : {}),
     ...(transports && config.roles.has('api') ? { transports } : {}),
     queue: queueBackend,
-    // Only the notifier stops without its jobs: an api or evaluator taken out of a load balancer
-    // by a Redis blip would take the fleet's heartbeats, and so every node, down with it.
-    queueRequired: config.roles.has('notifier'),
+    queueRequired: queueRequiredFor(config.roles),
   });
   const server = createServer(listener).listen(config.port, config.host);
   const port = await listen(server, config.host, config.port);

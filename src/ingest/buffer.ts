@@ -12,7 +12,7 @@ export class HeartbeatBuffer {
   private pending = new Map<string, CoalescedHeartbeat>();
   private pings: PingEvent[] = [];
   /**
-   * False from a flush that could not reach Postgres until one that could: meanwhile what is added
+   * False once flushes have not reached Postgres for a while (PostgresReach) until one does: meanwhile what is added
    * lives only in this process's memory, which a crash loses, so the intake refuses it (503) rather
    * than answer 202 for it.
    */

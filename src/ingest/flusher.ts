@@ -20,6 +20,41 @@ export function coverageGapMs(flushMs: number): number {
   return Math.max(5_000, 4 * flushMs);
 }
 
+/**
+ * When the intake stops answering 202 (HeartbeatBuffer.writable) because flushes cannot reach
+ * Postgres. One lost connection is no outage: pg_terminate_backend (57P01), an idle connection a
+ * firewall killed (ECONNRESET, EPIPE) fail one flush and the next one, 250 ms later on a fresh
+ * connection, succeeds; refusing the whole fleet's heartbeats for that would turn a blip into
+ * 503s. So the intake refuses only after 3 connection failures in a row, or when the last flush
+ * that reached Postgres is more than 1 s old (four default flush intervals; a connect that timed
+ * out has taken 10 s). Meanwhile heartbeats live in memory for at most about a second. Any answer
+ * from Postgres, even a refusal (a deadlock 40P01, a cancel 57014, a bad value 22xxx), shows it
+ * is reachable.
+ */
+export class PostgresReach {
+  static readonly FAILURES = 3;
+  static readonly STALE_MS = 1_000;
+  private failures = 0;
+
+  constructor(private lastReached: Date) {}
+
+  /** A flush got an answer from Postgres (a commit, or an error Postgres itself raised). */
+  reached(now: Date): void {
+    this.failures = 0;
+    this.lastReached = now;
+  }
+
+  /** A flush lost or could not open its connection. */
+  failed(): void {
+    this.failures += 1;
+  }
+
+  writable(now: Date): boolean {
+    if (this.failures === 0) return true;
+    return this.failures < PostgresReach.FAILURES && now.getTime() - this.lastReached.getTime() <= PostgresReach.STALE_MS;
+  }
+}
+
 export interface FlusherDeps {
   sql: Sql;
   buffer: HeartbeatBuffer;
@@ -40,9 +75,11 @@ export interface FlusherDeps {
 export class IngestFlusher {
   readonly instanceId = randomUUID();
   private readonly events: Events;
+  private readonly reach: PostgresReach;
 
   constructor(private readonly deps: FlusherDeps) {
     this.events = deps.events ?? new Events();
+    this.reach = new PostgresReach(deps.clock.now());
   }
 
   async runOnce(): Promise<number> {
@@ -60,9 +97,13 @@ export class IngestFlusher {
     } catch (err) {
       buffer.restore(batch);
       buffer.restorePings(pings);
-      if (isConnectionError(err)) buffer.writable = false;
+      if (isConnectionError(err)) this.reach.failed();
+      // A SQLSTATE is Postgres answering; an error without one (a bug here) says nothing either way.
+      else if (sqlState(err)?.length === 5) this.reach.reached(at);
+      buffer.writable = this.reach.writable(this.deps.clock.now());
       throw err;
     }
+    this.reach.reached(at);
     buffer.writable = true;
     this.events.emit('ingest.flushed', written, (performance.now() - started) / 1000);
     return written;

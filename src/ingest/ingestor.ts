@@ -79,7 +79,7 @@ export class Ingestor {
     return true;
   }
 
-  /** Whether the last flush reached Postgres: while it did not, heartbeats and pings are refused (HeartbeatBuffer.writable). */
+  /** Whether flushes reach Postgres (PostgresReach): while they do not, heartbeats and pings are refused (HeartbeatBuffer.writable). */
   get writable(): boolean {
     return this.buffer.writable;
   }

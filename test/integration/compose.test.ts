@@ -187,6 +187,12 @@ test('Redis refuses to evict queued jobs and keeps them on a volume with AOF', (
   assert.ok(service('redis').volumes?.some((v) => v.endsWith(':/data')));
 });
 
+test('every engine keeps /data, where the first admin secret is written, on one named volume that outlives `down`', () => {
+  const mounts = engineServices.map((name) => service(name).volumes?.find((v) => v.endsWith(':/data')));
+  assert.ok(mounts[0] && !mounts[0].startsWith('/') && !mounts[0].startsWith('./'), `no named volume at /data: ${mounts[0]}`);
+  for (const m of mounts) assert.equal(m, mounts[0]);
+});
+
 test('every file or folder mounted from the repository exists, and every named volume is declared', () => {
   for (const [name, s] of Object.entries(services)) {
     for (const { source } of bindMounts(s)) assert.ok(existsSync(ROOT + source), `${name} mounts ${source}, which does not exist`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { adminTokenWarning, ConfigError, loadConfig, redact, ROLES } from '../../src/config.ts';
+import { adminTokenWarning, ConfigError, loadConfig, queueRequiredFor, redact, ROLES } from '../../src/config.ts';
 import { decodeSecretKey } from '../../src/secrets.ts';
 
 describe('loadConfig', () => {
@@ -204,5 +204,23 @@ describe('redact', () => {
 
   it('never echoes a password in a URL that fails to parse', () => {
     assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://u:pgpw@[bad/db' }), (err: Error) => !err.message.includes('pgpw'));
+  });
+});
+
+describe('queueRequiredFor: whether Redis counts for /readyz', () => {
+  it('counts only for a notifier without the api role', () => {
+    assert.equal(queueRequiredFor(new Set(ROLES)), false, 'LIFELINE_ROLES=all takes heartbeats');
+    assert.equal(queueRequiredFor(new Set(['api', 'notifier'] as const)), false);
+    assert.equal(queueRequiredFor(new Set(['outbox', 'notifier'] as const)), true);
+    assert.equal(queueRequiredFor(new Set(['api', 'evaluator'] as const)), false);
+  });
+});
+
+describe('loadConfig: a URL that does not parse', () => {
+  it('names it without any of the password between :// and the last @', () => {
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'postgres://u:pg/pw@host/db' }),
+      (err: Error) => err.message.includes('must be a URL, got "postgres://***@host/db"') && !/pg\/pw|u:pg/.test(err.message),
+    );
   });
 });
