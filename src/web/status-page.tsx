@@ -395,33 +395,29 @@ export function renderStatusPage(view: PageView, refreshSeconds?: number): Promi
   );
 }
 
-/** What /status/{slug} answers for a page nobody may see: no hint whether it exists. */
-export function renderMissingPage(): Promise<string> {
+/** A page saying one thing to a person who reached a status page's address: a title and a sentence. */
+function noticePage(title: string, text: string, refreshSeconds?: number): Promise<string> {
   return documentOf(
-    <Layout title="Status page not found" icon={dotIcon(ICON.unknown)}>
+    <Layout title={title} icon={dotIcon(ICON.unknown)} {...(refreshSeconds ? { refreshSeconds } : {})}>
       <main class="page">
         <header class="page-head">
-          <h1>Status page not found</h1>
-          <p>There is no public status page at this address.</p>
+          <h1>{title}</h1>
+          <p>{text}</p>
         </header>
       </main>
     </Layout>,
   );
 }
 
+/** What /status/{slug} answers for a page nobody may see: no hint whether it exists. */
+export const renderMissingPage = (): Promise<string> => noticePage('Status page not found', 'There is no public status page at this address.');
+
+/** What /status/{slug} answers an address it cannot serve (`?refresh=45`): what would do instead. */
+export const renderBadRequest = (text: string): Promise<string> => noticePage('This address asks for something the page cannot do', text);
+
 /**
  * What /status/{slug} answers a reader past their budget: a person in a browser, for whom the API's
  * JSON error is noise. It reloads itself once the budget has room again.
  */
-export function renderTooManyRequests(retryAfterSeconds: number): Promise<string> {
-  return documentOf(
-    <Layout title="Too many requests" icon={dotIcon(ICON.unknown)} refreshSeconds={retryAfterSeconds}>
-      <main class="page">
-        <header class="page-head">
-          <h1>Too many requests</h1>
-          <p>{`Too many requests from this address — try again in ${retryAfterSeconds} s. This page reloads itself then.`}</p>
-        </header>
-      </main>
-    </Layout>,
-  );
-}
+export const renderTooManyRequests = (retryAfterSeconds: number): Promise<string> =>
+  noticePage('Too many requests', `Too many requests from this address — try again in ${retryAfterSeconds} s. This page reloads itself then.`, retryAfterSeconds);
