@@ -181,10 +181,17 @@ function Bars(p: { days: DayBar[]; name: string; id: string }) {
 function DayFigures(p: { days: DayBar[]; name: string }) {
   const first = p.days.findIndex((d) => d.status !== 'no_data');
   const unseen = first < 0 ? p.days.length : first;
-  const row = (day: string, d: DayBar) => `<tr><td>${day}<td>${DAY_WORD[d.status]}<td>${d.uptime_ratio === null ? '' : percent(d.uptime_ratio)}`;
-  const shown = unseen > 1 ? p.days.slice(unseen) : p.days;
-  const rows = shown.map((d) => row(dayLabel(d.date), d)).reverse();
-  if (unseen > 1) rows.push(row(`${dayLabel(p.days[0]!.date)} to ${dayLabel(p.days[unseen - 1]!.date)}`, p.days[0]!));
+  // A phone lists the days its bars show (the last RECENT_DAYS), with the bars' classes: the older
+  // rows are span-90, and days without data reaching into the recent ones a span-30 row of their own.
+  const recent = Math.max(0, p.days.length - RECENT_DAYS);
+  const row = (day: string, d: DayBar, only = '') => `<tr${only && ` class="${only}"`}><td>${day}<td>${DAY_WORD[d.status]}<td>${d.uptime_ratio === null ? '' : percent(d.uptime_ratio)}`;
+  const span = (from: number, to: number) => (from === to ? dayLabel(p.days[from]!.date) : `${dayLabel(p.days[from]!.date)} to ${dayLabel(p.days[to]!.date)}`);
+  const from = unseen > 1 ? unseen : 0;
+  const rows = p.days.slice(from).map((d, i) => row(dayLabel(d.date), d, from + i < recent ? 'span-90' : '')).reverse();
+  if (unseen > 1) {
+    rows.push(row(span(0, unseen - 1), p.days[0]!, recent > 0 ? 'span-90' : ''));
+    if (recent > 0 && unseen > recent) rows.push(row(span(recent, unseen - 1), p.days[0]!, 'span-30'));
+  }
   return (
     <details class="days">
       <summary>
