@@ -44,7 +44,7 @@ export const LabelList = (p: { labels: Record<string, string> }) => (
 );
 
 export const Notice = (p: { kind?: 'ok' | 'bad'; focus?: true; children?: Child }) => (
-  <div class={`notice${p.kind ? ` ${p.kind}` : ''}`} role={p.kind === 'bad' ? 'alert' : 'status'} tabindex={p.focus ? -1 : undefined} autofocus={p.focus}>
+  <div class={`notice${p.kind ? ` ${p.kind}` : ''}`} role={p.kind === 'bad' ? 'alert' : 'status'} tabindex={p.focus ? -1 : undefined} data-focus={p.focus ? '' : undefined}>
     {p.children}
   </div>
 );
@@ -88,8 +88,9 @@ export const createdOrSaved = (done: string | undefined): { done?: string } => s
  */
 export const Outcome = (p: { done?: Child | undefined; problem?: string | undefined; placed?: Placed | undefined }) => (
   <>
-    {/* Focused: after an action the page comes back with the focus on <body>, and a status line
-        already there when the page loads is not announced; read as the focus lands on it. */}
+    {/* Focused right after the action (send-once.ts): the page comes back with the focus on
+        <body>, and a status line already there when the page loads is not announced; read as the
+        focus lands on it. */}
     {p.done ? (
       <Notice kind="ok" focus>
         <p>{p.done}</p>

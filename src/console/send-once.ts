@@ -14,6 +14,11 @@
 // under a second on a working link, and sending it again is harmless (the server keeps the first
 // acknowledgement or resolve and answers the second with "already"). A create form is not: the
 // first answer is the only one that shows its secret, and a second sending would abandon it.
+// The page a sent form is redirected to says how it went (\`?done=saved\`), and that notice takes
+// the focus so a screen reader reads it. Only then: the address keeps \`?done=\`, so a reload, Back
+// to it or a bookmark would otherwise take the focus from wherever the reader was. Autofocus
+// cannot tell them apart; the navigation's type and a referrer of this origin (the form's page,
+// which the console's same-origin referrer policy passes on) can.
 
 /** How long a sent form waits for its answer before it may be sent again. */
 export const STALLED_AFTER_MS = 10_000;
@@ -44,6 +49,9 @@ document.addEventListener('submit', function (e) {
     form.appendChild(p);
   }, ${STALLED_AFTER_MS});
 });
+var outcome = document.querySelector('.notice[data-focus]');
+var arrival = performance.getEntriesByType('navigation')[0];
+if (outcome && arrival && arrival.type === 'navigate' && document.referrer.indexOf(location.origin + '/') === 0) outcome.focus();
 window.addEventListener('pageshow', function (e) {
   if (!e.persisted || e.defaultPrevented) return;
   document.querySelectorAll('form[data-sent]').forEach(reopen);

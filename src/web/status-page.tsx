@@ -181,10 +181,17 @@ function Bars(p: { days: DayBar[]; name: string; id: string }) {
 function DayFigures(p: { days: DayBar[]; name: string }) {
   const first = p.days.findIndex((d) => d.status !== 'no_data');
   const unseen = first < 0 ? p.days.length : first;
-  const row = (day: string, d: DayBar) => `<tr><td>${day}<td>${DAY_WORD[d.status]}<td>${d.uptime_ratio === null ? '' : percent(d.uptime_ratio)}`;
-  const shown = unseen > 1 ? p.days.slice(unseen) : p.days;
-  const rows = shown.map((d) => row(dayLabel(d.date), d)).reverse();
-  if (unseen > 1) rows.push(row(`${dayLabel(p.days[0]!.date)} to ${dayLabel(p.days[unseen - 1]!.date)}`, p.days[0]!));
+  // A phone lists the days its bars show (the last RECENT_DAYS), with the bars' classes: the older
+  // rows are span-90, and days without data reaching into the recent ones a span-30 row of their own.
+  const recent = Math.max(0, p.days.length - RECENT_DAYS);
+  const row = (day: string, d: DayBar, only = '') => `<tr${only && ` class="${only}"`}><td>${day}<td>${DAY_WORD[d.status]}<td>${d.uptime_ratio === null ? '' : percent(d.uptime_ratio)}`;
+  const span = (from: number, to: number) => (from === to ? dayLabel(p.days[from]!.date) : `${dayLabel(p.days[from]!.date)} to ${dayLabel(p.days[to]!.date)}`);
+  const from = unseen > 1 ? unseen : 0;
+  const rows = p.days.slice(from).map((d, i) => row(dayLabel(d.date), d, from + i < recent ? 'span-90' : '')).reverse();
+  if (unseen > 1) {
+    rows.push(row(span(0, unseen - 1), p.days[0]!, recent > 0 ? 'span-90' : ''));
+    if (recent > 0 && unseen > recent) rows.push(row(span(recent, unseen - 1), p.days[0]!, 'span-30'));
+  }
   return (
     <details class="days">
       <summary>
@@ -395,33 +402,29 @@ export function renderStatusPage(view: PageView, refreshSeconds?: number): Promi
   );
 }
 
-/** What /status/{slug} answers for a page nobody may see: no hint whether it exists. */
-export function renderMissingPage(): Promise<string> {
+/** A page saying one thing to a person who reached a status page's address: a title and a sentence. */
+function noticePage(title: string, text: string, refreshSeconds?: number): Promise<string> {
   return documentOf(
-    <Layout title="Status page not found" icon={dotIcon(ICON.unknown)}>
+    <Layout title={title} icon={dotIcon(ICON.unknown)} {...(refreshSeconds ? { refreshSeconds } : {})}>
       <main class="page">
         <header class="page-head">
-          <h1>Status page not found</h1>
-          <p>There is no public status page at this address.</p>
+          <h1>{title}</h1>
+          <p>{text}</p>
         </header>
       </main>
     </Layout>,
   );
 }
 
+/** What /status/{slug} answers for a page nobody may see: no hint whether it exists. */
+export const renderMissingPage = (): Promise<string> => noticePage('Status page not found', 'There is no public status page at this address.');
+
+/** What /status/{slug} answers an address it cannot serve (`?refresh=45`): what would do instead. */
+export const renderBadRequest = (text: string): Promise<string> => noticePage('This address asks for something the page cannot do', text);
+
 /**
  * What /status/{slug} answers a reader past their budget: a person in a browser, for whom the API's
  * JSON error is noise. It reloads itself once the budget has room again.
  */
-export function renderTooManyRequests(retryAfterSeconds: number): Promise<string> {
-  return documentOf(
-    <Layout title="Too many requests" icon={dotIcon(ICON.unknown)} refreshSeconds={retryAfterSeconds}>
-      <main class="page">
-        <header class="page-head">
-          <h1>Too many requests</h1>
-          <p>{`Too many requests from this address — try again in ${retryAfterSeconds} s. This page reloads itself then.`}</p>
-        </header>
-      </main>
-    </Layout>,
-  );
-}
+export const renderTooManyRequests = (retryAfterSeconds: number): Promise<string> =>
+  noticePage('Too many requests', `Too many requests from this address — try again in ${retryAfterSeconds} s. This page reloads itself then.`, retryAfterSeconds);

@@ -65,8 +65,9 @@ describe('a status page’s days, by keyboard, tap and screen reader', () => {
   });
 
   /** What a day's bar is named: "21 Nov 2026: No data", or its word and uptime. */
+  const dateOf = (day: PageView['components'][number]['days'][number]) => new Date(`${day.date}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
   const named = (day: PageView['components'][number]['days'][number]) => {
-    const date = new Date(`${day.date}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+    const date = dateOf(day);
     return day.uptime_ratio === null ? new RegExp(`^${date}: [A-Z][a-z ]+$`) : new RegExp(`^${date}: [A-Z][a-z ]+, ${percent(day.uptime_ratio).replace('.', '\\.')} uptime$`);
   };
   /** The line written under the bars for this bar: its ::after, or 'none'. */
@@ -110,7 +111,9 @@ describe('a status page’s days, by keyboard, tap and screen reader', () => {
       assert.deepEqual(cells.map((c) => c.trim()), [date, word, ratio ?? ''], 'today first, with the figures its bar is named by');
       assert.equal(days.at(-2)!.status, 'down', 'yesterday was down');
       assert.deepEqual(await list.getByRole('row').nth(2).getByRole('cell').allInnerTexts(), ['20 Nov 2026', 'Down', percent(days.at(-2)!.uptime_ratio)]);
-      assert.match(await list.getByRole('row').last().innerText(), /^\d+ [A-Z][a-z]+ 2026 to 18 Nov 2026\s+No data\s*$/, 'the days before any data, one row');
+      // As many days as the bars show: a phone's list starts 30 days ago, as its bars do.
+      assert.match(await list.getByRole('row').last().innerText(), new RegExp(`^${dateOf(days[0]!)} to 18 Nov 2026\\s+No data\\s*$`), 'the days before any data that the bars show, one row');
+      assert.equal(await list.getByRole('row').count(), 5, 'a heading, the three days with data, the days without');
 
       // A tap (a click on a desktop) on a day says it too.
       const yesterday = bars.nth(shown - 2);

@@ -38,7 +38,7 @@ const CASES: Case[] = [
   { name: 'a hostile request id', fast: true, requests: () => [get('/status/open', { 'x-request-id': 'a b<script>' })] },
   { name: 'a query a page ignores', fast: true, requests: () => [get('/status/open?utm_source=x&b=1'), get('/status/open.json?ref=a/b')] },
   { name: 'a Host with a port', fast: true, requests: () => [get('/status/open', { host: 'status.example:8080' })] },
-  { name: 'a page asked to reload itself, or asked wrongly', fast: false, requests: () => [get('/status/open?refresh=60'), get('/status/open?a=1&refresh=600'), get('/status/open?refresh=5'), get('/status/open?refresh')] },
+  { name: 'a page asked to reload itself, or asked wrongly', fast: false, requests: () => [get('/status/open?refresh=60'), get('/status/open?a=1&refresh=300'), get('/status/open?refresh=5'), get('/status/open?refresh')] },
   { name: 'an unknown page', fast: false, requests: () => [get('/status/nowhere'), get('/status/nowhere.json')] },
   { name: 'a private page', fast: false, requests: () => [get('/status/hidden'), get('/status/hidden.json')] },
   { name: 'an unknown badge, and an unknown format', fast: false, requests: (k) => [get(`/badge/${'x'.repeat(43)}.svg`), get(`/badge/${k.badge}.png`), get(`/badge/${k.badge}`)] },

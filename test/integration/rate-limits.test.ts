@@ -133,6 +133,10 @@ describe('failed authentication per client address', () => {
     assert.match(page, /Too many wrong keys came from this address in the last minute, so this one was refused without saying whether it is right\./);
     assert.match(page, new RegExp(`Try again in ${retryAfter} seconds\\.`));
     assert.match(page, /<form method="post" action="\/sign-in/);
+    // Not the key's fault, as far as anyone knows: said apart from the field, which is not marked wrong.
+    assert.match(page, /<div class="notice bad" role="alert"><p>Too many wrong keys/);
+    assert.match(page, /<input id="key" name="key" type="password"/);
+    assert.doesNotMatch(page, /aria-invalid/);
   });
 
   it('signs a valid key in past the budget, and its session reads the live feed there', async () => {

@@ -52,6 +52,8 @@ function page(kind: 'token' | 'marked' | 'plain' = 'token') {
     addEventListener: (type: string, listener: (e: object) => void) => listeners.set(`${name} ${type}`, listener),
   });
   const document = {
+    // A page without an action's outcome to focus.
+    querySelector: () => null,
     ...target('document'),
     createElement: () => new Element(),
     querySelectorAll(selector: string) {
@@ -66,7 +68,7 @@ function page(kind: 'token' | 'marked' | 'plain' = 'token') {
   const clearTimeout = (id: number) => {
     if (timer?.id === id) timer = undefined;
   };
-  runInNewContext(SEND_ONCE_SCRIPT, { document, window: target('window'), setTimeout, clearTimeout });
+  runInNewContext(SEND_ONCE_SCRIPT, { document, window: target('window'), setTimeout, clearTimeout, performance: { getEntriesByType: () => [] } });
   /** Lets the pending wait run out; how long it was. */
   const waitOut = () => {
     const t = timer;

@@ -10,7 +10,7 @@ import { safeNext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { Bare, Mark } from '../layout.tsx';
 import { html } from '../render.tsx';
 
-function SignIn(p: { next: string; problem?: string; /** ?signed_out=, whose value `revoked` says why. */ signedOut?: string | undefined; limits: SessionLimits; httpsAddress?: string | undefined }) {
+function SignIn(p: { next: string; problem?: string; /** Why no key was looked at (too many wrong ones): not the key field's fault. */ refused?: string;  /** ?signed_out=, whose value `revoked` says why. */ signedOut?: string | undefined; limits: SessionLimits; httpsAddress?: string | undefined }) {
   return (
     <Bare title="Sign in">
       <div class="signin">
@@ -21,6 +21,11 @@ function SignIn(p: { next: string; problem?: string; /** ?signed_out=, whose val
         {p.signedOut !== undefined ? (
           <div class="notice ok" role="status">
             <p>{p.signedOut === 'revoked' ? 'Your key was revoked, so you are signed out.' : 'You are signed out.'}</p>
+          </div>
+        ) : null}
+        {p.refused ? (
+          <div class="notice bad" role="alert">
+            <p>{p.refused}</p>
           </div>
         ) : null}
         {p.httpsAddress ? (
@@ -117,7 +122,9 @@ export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) 
   // up; past the budget only, it was, and is wrong.
   app.post('/sign-in', ...guards.anonymous, async (c) => {
     const next = safeNext(c.req.query('next'));
-    const again = (problem: string, status: 401 | 429) => html(c, <SignIn next={next} problem={problem} limits={limits} httpsAddress={httpsAddress(c, next)} />, status);
+    // A wrong key is said at its field (aria-invalid); a refusal past the budget in a notice, as it
+    // says nothing about the key typed.
+    const again = (said: { problem: string } | { refused: string }, status: 401 | 429) => html(c, <SignIn next={next} {...said} limits={limits} httpsAddress={httpsAddress(c, next)} />, status);
     const key = (await c.req.parseBody()).key;
     let opened;
     try {
@@ -125,9 +132,9 @@ export function signInRoutes(deps: AppDeps, guards: Guards, budget: AuthBudget) 
     } catch (err) {
       if (!(err instanceof BudgetSpent)) throw err;
       c.header('retry-after', String(err.retryAfterSeconds));
-      return again(`Too many wrong keys came from this address in the last minute, so this one was refused without saying whether it is right. Try again in ${err.retryAfterSeconds} seconds.`, 429);
+      return again({ refused: `Too many wrong keys came from this address in the last minute, so this one was refused without saying whether it is right. Try again in ${err.retryAfterSeconds} seconds.` }, 429);
     }
-    if (!opened) return again('That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).', 401);
+    if (!opened) return again({ problem: 'That is not a key that may sign in: it is unknown, revoked, or an ingest key (which may only send heartbeats).' }, 401);
     setSessionCookie(c, deps.console, opened.id);
     return c.redirect(next, 303);
   });

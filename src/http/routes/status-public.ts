@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { publishedPage } from '../../statuspages/service.ts';
 import { SLUG, type PageView } from '../../statuspages/model.ts';
 import { PAGE_HEADERS } from '../../web/layout.tsx';
-import { renderMissingPage, renderStatusPage, withoutUpdated } from '../../web/status-page.tsx';
+import { renderBadRequest, renderMissingPage, renderStatusPage, withoutUpdated } from '../../web/status-page.tsx';
 import type { AppDeps } from '../deps.ts';
 import { encodeBody, sendEncoded, type EncodedBody } from '../encoded-body.ts';
 import { errorBody } from '../errors.ts';
@@ -15,27 +15,25 @@ interface Published {
   rendering?: Promise<EncodedBody>;
   html?: EncodedBody;
   json?: EncodedBody;
-  /** The HTML with `?refresh=N`, by N: a wall screen asks the same N each time, so a few are kept. */
+  /** The HTML with `?refresh=N`, by N: at most one per pace in REFRESH_SECONDS. */
   refreshing?: Map<number, Promise<EncodedBody>>;
 }
 
 /**
  * `?refresh=N`: the page reloads itself every N seconds, for a screen nobody reads with a keyboard.
- * Never by default (a reload resets focus and reading position, WCAG 2.2.1). Under 30 s a wall of
- * screens would be most of the load (a 10 s cache); over an hour, a reload is no longer keeping
- * anything current.
+ * Never by default (a reload resets focus and reading position, WCAG 2.2.1). Only these paces: each
+ * is a rendering of its own (~2 ms) and two compressions (~3 ms) once per cache period, so every
+ * one is kept; any N allowed would let a client walking through 35..3600 make each request cost
+ * all that. Under 30 s a wall of screens would be most of the load (a 10 s cache); over an hour, a
+ * reload is no longer keeping anything current.
  */
-export const REFRESH_SECONDS = { min: 30, max: 3600 } as const;
-// Renderings kept per page for other N: beyond these a reader's N is rendered for that request only,
-// so a client walking through 3,571 values cannot make a page's cache hold that many copies.
-const REFRESHING_KEPT = 4;
+export const REFRESH_SECONDS = [30, 60, 300, 900, 3600] as const;
+const REFRESH_ASKED = `refresh must be one of ${REFRESH_SECONDS.slice(0, -1).join(', ')} or ${REFRESH_SECONDS.at(-1)} seconds.`;
 
-/** The reload asked for: none, seconds, or undefined when `raw` is no whole number in range. */
+/** The reload asked for: none, seconds, or undefined when `raw` is not one of REFRESH_SECONDS as written there. */
 function refreshOf(raw: string | undefined): number | null | undefined {
   if (raw === undefined) return null;
-  if (!/^\d{1,4}$/.test(raw)) return undefined;
-  const n = Number(raw);
-  return n >= REFRESH_SECONDS.min && n <= REFRESH_SECONDS.max ? n : undefined;
+  return REFRESH_SECONDS.find((n) => String(n) === raw);
 }
 
 /** What the last path segment names: a page's HTML or, with `.json`, its JSON. */
@@ -65,6 +63,7 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
   };
   const htmlHeaders = { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': cacheControl };
   let missing: Promise<string> | undefined;
+  let badRefresh: Promise<string> | undefined;
   // The JSON is made at once when first asked for; the HTML only once its rendering is done.
   const ready = (page: Published, json: boolean): EncodedBody | undefined =>
     json ? (page.json ??= encodeBody(JSON.stringify(page.view), jsonHeaders)) : page.html;
@@ -78,12 +77,12 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
       return c.html(await (missing ??= renderMissingPage()), 404, PAGE_HEADERS);
     }
     const refresh = json ? null : refreshOf(c.req.query('refresh'));
-    if (refresh === undefined) return c.json(errorBody('bad_request', `refresh must be a whole number of seconds from ${REFRESH_SECONDS.min} to ${REFRESH_SECONDS.max}.`), 400);
+    if (refresh === undefined) return c.html(await (badRefresh ??= renderBadRequest(REFRESH_ASKED)), 400, PAGE_HEADERS);
     const encoded = (seconds?: number) => renderStatusPage(page.view, seconds).then((html) => encodeBody(html, htmlHeaders, withoutUpdated(html)));
     if (refresh !== null) {
       const kept = (page.refreshing ??= new Map());
-      const rendering = kept.get(refresh) ?? encoded(refresh);
-      if (kept.size < REFRESHING_KEPT) kept.set(refresh, rendering);
+      let rendering = kept.get(refresh);
+      if (!rendering) kept.set(refresh, (rendering = encoded(refresh)));
       return sendEncoded(c, await rendering);
     }
     page.rendering ??= encoded().then((body) => (page.html = body));
