@@ -73,7 +73,7 @@ describe('status pages in the console, in a browser', () => {
     await tabTo(page, 'button[type="submit"].primary');
     await page.keyboard.press('Enter');
 
-    await page.getByText('line 1: "web-9" is not a node').waitFor();
+    await page.locator('#components-error', { hasText: 'line 1: "web-9" is not a node' }).waitFor();
     assert.equal(await page.getByLabel('Components').inputValue(), 'API: api-1, api-2, web-9\nDatabase: role=db, region="eu west"');
     assert.equal(await page.getByLabel('Title').inputValue(), 'Acme status');
     assert.equal(await page.getByLabel('Components').getAttribute('aria-invalid'), 'true');
@@ -138,7 +138,7 @@ describe('status pages in the console, in a browser', () => {
           await page.getByLabel('Slug').fill('acme');
           await page.getByLabel('Components').fill('API api-1\nWeb: web-9');
           await page.getByRole('button', { name: 'Create' }).click();
-          await page.getByText('line 1: write it as').waitFor();
+          await page.locator('#components-error', { hasText: 'line 1: write it as' }).waitFor();
         },
       ],
       ['status-page-delete', `/status-pages/${id}/delete`],
