@@ -109,12 +109,6 @@ function ReachedNobody(p: { detail: Record<string, unknown>; names: Names }) {
   );
 }
 
-/** Who did it, as plain words (Actor). */
-export function actorText(by: string, names: Map<string, string>): string {
-  const shown = shownActor(by, names);
-  return 'key' in shown ? `key ${shown.key}` : shown.text;
-}
-
 /** Who did it, as a person reads it (shownActor): a key by its name, the engine as Lifeline. */
 export function Actor(p: { by: string | null; names: Map<string, string> }) {
   if (p.by === null) return <span class="muted">—</span>;
