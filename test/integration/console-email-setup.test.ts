@@ -47,8 +47,9 @@ describe('console: people reached only by email on an engine that sends none', (
   });
 
   it('says where a person’s email is entered that nothing is sent to it', async () => {
-    // In a warning the email input names as what describes it, so a screen reader reads it with the field.
-    const said = /<input id="email"[^>]*aria-describedby="email-warning"[^>]*>\s*<p class="error" id="email-warning">SMTP_URL is not set: nothing is sent to this address until it is, so pages reach them only through their own channels\.<\/p>/;
+    // In a warning the email input names as what describes it (after its hint, and after the problem
+    // when one was refused), so a screen reader reads it with the field.
+    const said = /<input id="email"[^>]*aria-describedby="email-hint email-warning"[^>]*>\s*<p class="error" id="email-warning">SMTP_URL is not set: nothing is sent to this address until it is, so pages reach them only through their own channels\.<\/p>/;
     assert.match(await get('/users'), said, 'the new person form');
     const fay = await made('/v1/users', { name: 'Fay', email: 'fay@example.com' });
     assert.match(await get(`/users/${fay.id}`), said, 'the person’s own page, where their email is edited');
@@ -58,7 +59,7 @@ describe('console: people reached only by email on an engine that sends none', (
     form.set('email', 'not-an-address');
     const refused = await s.h.app.request('/users', { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
     assert.equal(refused.status, 400);
-    assert.match(await refused.text(), /<input id="email"[^>]*aria-invalid="true" aria-describedby="email-error email-warning"/);
+    assert.match(await refused.text(), /<input id="email"(?=[^>]*aria-invalid="true")[^>]*aria-describedby="email-error email-hint email-warning"/);
   });
 
   it('shows a message left unsent for want of SMTP as not sent, not as a red failure', async () => {
