@@ -3,11 +3,14 @@ import { describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import {
   onCallAt,
+  onCallUntil,
   shifts,
+  UNTIL_HORIZON_MS,
   validateOverride,
   validateSchedule,
   type Layer,
   type Override,
+  type Restriction,
   type Schedule,
   type ScheduleInput,
   type Shift,
@@ -323,6 +326,85 @@ describe('on-call: long ranges', () => {
   it('returns nothing for an empty or reversed range', () => {
     assert.deepEqual(shifts(busy, at('2026-05-01T00:00:00Z'), at('2026-05-01T00:00:00Z')), []);
     assert.deepEqual(shifts(busy, at('2026-05-02T00:00:00Z'), at('2026-05-01T00:00:00Z')), []);
+  });
+});
+
+describe('on-call: until when', () => {
+  // Monday 2026-12-07 09:30 in Berlin (CET).
+  const T = at('2026-12-07T08:30:00Z');
+  const WEEKDAYS_9_TO_17: Restriction[] = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }];
+  /** Ten layers handing off every hour, each to Ana alone: a hand-off an hour, none of them to anyone else. */
+  const alone = (over: Partial<Layer> = {}) =>
+    Array.from({ length: 10 }, (_, i) => layer({ name: `hourly-${i}`, user_ids: ['ana'], starts_at: at('2026-11-02T00:00:00Z'), rotation: 'PT1H', ...over }));
+  const cover = (user_id: string, starts_at: Date, ends_at: Date): Override => ({ user_id, starts_at, ends_at, created_at: at('2026-12-01T00:00:00Z') });
+  const until = (s: Schedule, t: Date) => onCallUntil(s, t).map((x) => `${x.user_id} ${x.until ? iso(x.until) : 'beyond the horizon'}`);
+
+  it('a person alone in ten hourly layers is on call beyond the horizon', () => {
+    assert.deepEqual(until(schedule('Europe/Berlin', alone()), T), ['ana beyond the horizon']);
+  });
+
+  it('the horizon is UNTIL_HORIZON_MS from the instant asked, to the millisecond', () => {
+    const edge = T.getTime() + UNTIL_HORIZON_MS;
+    const before = schedule('Europe/Berlin', alone(), [cover('ben', new Date(edge - 1), new Date(edge + HOUR))]);
+    assert.deepEqual(until(before, T), [`ana ${new Date(edge - 1).toISOString()}`]);
+    const atEdge = schedule('Europe/Berlin', alone(), [cover('ben', new Date(edge), new Date(edge + HOUR))]);
+    assert.deepEqual(until(atEdge, T), ['ana beyond the horizon']);
+  });
+
+  describe('an override in the middle', () => {
+    const s = schedule('Europe/Berlin', alone(), [cover('ben', at('2026-12-20T12:00:00Z'), at('2026-12-20T14:00:00Z'))]);
+    it('ends her run where it starts', () => assert.deepEqual(until(s, T), ['ana 2026-12-20T12:00:00Z']));
+    it('is on call until it ends', () => assert.deepEqual(until(s, at('2026-12-20T12:30:00Z')), ['ben 2026-12-20T14:00:00Z']));
+    it('gives her back her run beyond the horizon after it', () => assert.deepEqual(until(s, at('2026-12-20T14:00:00Z')), ['ana beyond the horizon']));
+    it('of her own is one run with her shifts', () => {
+      const own = schedule('Europe/Berlin', alone(), [cover('ana', at('2026-12-20T12:00:00Z'), at('2026-12-20T14:00:00Z'))]);
+      assert.deepEqual(until(own, T), ['ana beyond the horizon']);
+    });
+  });
+
+  describe('restricted to weekdays 09:00–17:00', () => {
+    it('ends at 17:00 local when nobody is below', () => {
+      const s = schedule('Europe/Berlin', alone({ restrictions: WEEKDAYS_9_TO_17 }));
+      assert.deepEqual(until(s, T), ['ana 2026-12-07T16:00:00Z']);
+      assert.deepEqual(until(s, at('2026-12-11T15:59:00Z')), ['ana 2026-12-11T16:00:00Z']);
+      assert.deepEqual(until(s, at('2026-12-12T12:00:00Z')), []);
+    });
+    it('ends at 17:00 local when someone else is below', () => {
+      const s = schedule('Europe/Berlin', [layer({ name: 'base', user_ids: ['ben'], starts_at: at('2026-11-02T00:00:00Z'), rotation: 'PT1H' }), ...alone({ restrictions: WEEKDAYS_9_TO_17 })]);
+      assert.deepEqual(until(s, T), ['ana 2026-12-07T16:00:00Z']);
+      assert.deepEqual(until(s, at('2026-12-07T16:00:00Z')), ['ben 2026-12-08T08:00:00Z']);
+    });
+    it('runs on beyond the horizon when she is below too, an override of another in the middle ending it', () => {
+      const layers = [layer({ name: 'base', user_ids: ['ana', 'ana'], starts_at: at('2026-11-02T00:00:00Z'), rotation: 'PT1H' }), ...alone({ restrictions: WEEKDAYS_9_TO_17 })];
+      assert.deepEqual(until(schedule('Europe/Berlin', layers), T), ['ana beyond the horizon']);
+      const s = schedule('Europe/Berlin', layers, [cover('ben', at('2026-12-19T23:00:00Z'), at('2026-12-20T01:00:00Z'))]);
+      assert.deepEqual(until(s, T), ['ana 2026-12-19T23:00:00Z']);
+    });
+  });
+
+  describe('a rotation that names one person twice running', () => {
+    const s = schedule('Europe/Berlin', [layer({ user_ids: ['ana', 'ana', 'ben'], starts_at: at('2026-03-28T22:00:00Z'), rotation: 'PT1H' })]);
+    it('keeps her on call through both her hours, and through the hour the clocks skip', () => {
+      // Her second pair starts at 02:00 CET, which does not exist: that hand-off and the 03:00
+      // CEST one both happen at the jump (01:00Z), so the pair is one hour long.
+      assert.deepEqual(lines(shifts(s, at('2026-03-28T22:00:00Z'), at('2026-03-29T04:00:00Z'))), [
+        'ana primary 2026-03-28T22:00:00Z→2026-03-29T00:00:00Z',
+        'ben primary 2026-03-29T00:00:00Z→2026-03-29T01:00:00Z',
+        'ana primary 2026-03-29T01:00:00Z→2026-03-29T02:00:00Z',
+        'ben primary 2026-03-29T02:00:00Z→2026-03-29T03:00:00Z',
+        'ana primary 2026-03-29T03:00:00Z→2026-03-29T04:00:00Z',
+      ]);
+      assert.deepEqual(until(s, at('2026-03-28T22:30:00Z')), ['ana 2026-03-29T00:00:00Z']);
+      assert.deepEqual(until(s, at('2026-03-29T01:00:00Z')), ['ana 2026-03-29T02:00:00Z']);
+    });
+    it('onCallAt agrees with shifts minute by minute through both DST nights', () => {
+      for (const night of ['2026-03-29T00:00:00Z', '2026-10-25T00:00:00Z']) {
+        const from = at(night);
+        const to = new Date(from.getTime() + 4 * HOUR);
+        const items = shifts(s, from, to);
+        for (let t = from.getTime(); t < to.getTime(); t += 60_000) assert.deepEqual(onCallAt(s, new Date(t)), fromTimeline(items, t), new Date(t).toISOString());
+      }
+    });
   });
 });
 
