@@ -37,6 +37,18 @@ function fromTimeline(items: Shift[], t: number): string[] {
   return s ? [s.user_id] : [];
 }
 
+/** onCallAt and shifts tell the same story minute by minute through Europe's two DST nights of 2026. */
+function agreeThroughDstNights(s: Schedule) {
+  for (const night of ['2026-03-29T00:00:00Z', '2026-10-25T00:00:00Z']) {
+    const from = at(night);
+    const to = new Date(from.getTime() + 4 * HOUR);
+    const items = shifts(s, from, to);
+    for (let t = from.getTime(); t < to.getTime(); t += 60_000) {
+      assert.deepEqual(onCallAt(s, new Date(t)), fromTimeline(items, t), new Date(t).toISOString());
+    }
+  }
+}
+
 type Case = { name: string; at: string; want: string[] };
 
 function table(s: Schedule, cases: Case[]) {
@@ -313,16 +325,7 @@ describe('on-call: long ranges', () => {
       assert.deepEqual(onCallAt(busy, new Date(t)), fromTimeline(items, t), new Date(t).toISOString());
     }
   });
-  it('onCallAt agrees with shifts minute by minute through both DST nights', () => {
-    for (const night of ['2026-03-29T00:00:00Z', '2026-10-25T00:00:00Z']) {
-      const from = at(night);
-      const to = new Date(from.getTime() + 4 * HOUR);
-      const items = shifts(busy, from, to);
-      for (let t = from.getTime(); t < to.getTime(); t += 60_000) {
-        assert.deepEqual(onCallAt(busy, new Date(t)), fromTimeline(items, t), new Date(t).toISOString());
-      }
-    }
-  });
+  it('onCallAt agrees with shifts minute by minute through both DST nights', () => agreeThroughDstNights(busy));
   it('returns nothing for an empty or reversed range', () => {
     assert.deepEqual(shifts(busy, at('2026-05-01T00:00:00Z'), at('2026-05-01T00:00:00Z')), []);
     assert.deepEqual(shifts(busy, at('2026-05-02T00:00:00Z'), at('2026-05-01T00:00:00Z')), []);
@@ -397,14 +400,7 @@ describe('on-call: until when', () => {
       assert.deepEqual(until(s, at('2026-03-28T22:30:00Z')), ['ana 2026-03-29T00:00:00Z']);
       assert.deepEqual(until(s, at('2026-03-29T01:00:00Z')), ['ana 2026-03-29T02:00:00Z']);
     });
-    it('onCallAt agrees with shifts minute by minute through both DST nights', () => {
-      for (const night of ['2026-03-29T00:00:00Z', '2026-10-25T00:00:00Z']) {
-        const from = at(night);
-        const to = new Date(from.getTime() + 4 * HOUR);
-        const items = shifts(s, from, to);
-        for (let t = from.getTime(); t < to.getTime(); t += 60_000) assert.deepEqual(onCallAt(s, new Date(t)), fromTimeline(items, t), new Date(t).toISOString());
-      }
-    });
+    it('onCallAt agrees with shifts minute by minute through both DST nights', () => agreeThroughDstNights(s));
   });
 });
 
