@@ -49,6 +49,9 @@ export function escalationTimer(incident: IncidentRow, step: TimedStep | undefin
   };
 }
 
+/** The key of an incident's re-checks, apart from its other timers (heldStepTimer). */
+export const recheckKey = (incidentId: string) => `held:${incidentId}`;
+
 /**
  * A timer for the held step of an incident (its next one): `released` when the node was judged down
  * or degraded again (due at once, the steps after it counting from its firing), `recheck` when it
@@ -60,7 +63,7 @@ export function escalationTimer(incident: IncidentRow, step: TimedStep | undefin
 export function heldStepTimer(incident: IncidentRow, at: Date, why: 'released' | 'recheck'): NewOutboxEvent<'incident.escalation_due'> {
   return {
     topic: 'incident.escalation_due',
-    key: why === 'released' ? `incident:${incident.id}` : `held:${incident.id}`,
+    key: why === 'released' ? `incident:${incident.id}` : recheckKey(incident.id),
     payload: { incident_id: incident.id, step: incident.escalation_step + 1, at_once: true, ...(why === 'released' ? { released: true as const } : { recheck: true as const }) },
     availableAt: at,
   };

@@ -10,10 +10,10 @@ import { nodeStates } from '../nodes/store.ts';
 import { namesAnyone, reachesAnyone, type Directory, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { directoryOf, recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
-import { insertOutbox } from '../outbox/store.ts';
+import { deleteUnclaimed, insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
-import { escalationFrom, escalationTimer, heldStepTimer, incidentEvent, policyStep } from './events.ts';
+import { escalationFrom, escalationTimer, heldStepTimer, incidentEvent, policyStep, recheckKey } from './events.ts';
 import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
@@ -252,6 +252,13 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
 }
 
 /**
+ * Deletes the pending re-checks of these incidents, for the caller to arm one in their place. A
+ * row another worker holds is being handled: its escalate finds the step by the incident row it
+ * waits to lock, so it is left to that worker.
+ */
+const dropRechecks = (tx: Tx, ids: string[]) => deleteUnclaimed(tx, ids.map(recheckKey));
+
+/**
  * The node of each of these open incidents was judged down or degraded again, its incident kept:
  * a step held while it was in maintenance (escalate) fires now. Its timer is armed at once and
  * says so (`at_once`, so a policy edit leaves it alone; `released`, so the steps after it count
@@ -261,7 +268,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
  */
 async function releaseHeldSteps(tx: Tx, kept: IncidentRow[], now: Date): Promise<NewOutboxEvent[]> {
   const released = await store.releaseHeld(tx, kept.filter((i) => i.status === 'open' && i.escalation_held).map((i) => i.id));
-  await store.dropRechecks(tx, released.map((i) => i.id));
+  await dropRechecks(tx, released.map((i) => i.id));
   return released.map((i) => heldStepTimer(i, now, 'released'));
 }
 
@@ -383,7 +390,7 @@ function fateOf(state: State | undefined, category: Category, recheck: boolean):
  */
 async function holdFor(tx: Tx, incidents: IncidentRow[], now: Date): Promise<NewOutboxEvent[]> {
   const windows = await activeMaintenance(tx, [...new Set(incidents.map((i) => i.node_id))], now);
-  await store.dropRechecks(tx, incidents.map((i) => i.id));
+  await dropRechecks(tx, incidents.map((i) => i.id));
   const soon = now.getTime() + HELD_RECHECK_MS;
   return incidents.map((i) => heldStepTimer(i, new Date(Math.min(windows.get(i.node_id)?.until?.getTime() ?? soon, soon)), 'recheck'));
 }

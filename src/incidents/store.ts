@@ -144,18 +144,6 @@ export async function releaseHeld(tx: Queryable, ids: string[]): Promise<Inciden
 }
 
 /**
- * Deletes the pending re-checks of these incidents (key `held:<id>`, heldStepTimer), for the caller
- * to arm one in their place. A row another worker holds is being handled: its escalate finds the
- * step by the incident row it waits to lock, so it is left to that worker.
- */
-export async function dropRechecks(tx: Queryable, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await tx`
-    delete from outbox where id in (
-      select id from outbox where key = any(${ids.map((id) => `held:${id}`)}::text[]) for update skip locked)`;
-}
-
-/**
  * The open incidents escalating by this policy, locked until commit in id order, as an escalation
  * locks them (lockIncidents) before the policies they follow: a writer deleting the policy takes
  * them before the policy, so neither waits for the other while holding what the other needs.

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
 import type { CronSchedule } from '../health/cron-deadline.ts';
 import type { State } from '../health/decide.ts';
+import type { ComponentSpec } from '../statuspages/model.ts';
 import type { NewNode, NodePatch, NodeRef, NodeRow, NodeSettings, TransitionRow } from './model.ts';
 
 function selectNodes(sql: Queryable) {
@@ -279,6 +280,27 @@ export async function findNodeRefs(sql: Queryable, refs: string[]): Promise<Node
   return sql<NodeRef[]>`
     select id, name from nodes
     where name = any(${refs}::text[]) ${ids.length ? sql`or id = any(${ids}::uuid[])` : sql``}`;
+}
+
+/** Every node id after `afterId`, in id order (a rebuild of the whole fleet walks them in chunks). */
+export async function nodeIdsAfter(sql: Queryable, afterId: string | undefined, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from nodes ${afterId === undefined ? sql`` : sql`where id > ${afterId}::uuid`} order by id limit ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The status page components (by index into `components`) whose labels no node carries: they
+ * select nothing by label, whatever they list by id. One query; each probe uses the GIN index on
+ * nodes.labels.
+ */
+export async function labelsMatchingNothing(sql: Queryable, components: ReadonlyArray<Pick<ComponentSpec, 'labels'>>): Promise<Set<number>> {
+  const labelled = components.flatMap((c, i) => (Object.keys(c.labels).length ? [{ i, labels: c.labels }] : []));
+  if (labelled.length === 0) return new Set();
+  const rows = await sql<Array<{ component: number }>>`
+    select (c->>'i')::int as component from jsonb_array_elements(${sql.json(labelled as never)}::jsonb) c
+    where not exists (select 1 from nodes n where n.labels @> (c->'labels'))`;
+  return new Set(rows.map((r) => r.component));
 }
 
 export async function listTransitions(

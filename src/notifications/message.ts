@@ -6,8 +6,9 @@ import { actorText } from '../incidents/shown-actor.ts';
 import { getIncidents, pagesOf, resolutionNotes, type PageEntry } from '../incidents/store.ts';
 import { incidentView } from '../incidents/view.ts';
 import { nodesLabelsAndStates } from '../nodes/store.ts';
+import { scheduleNames } from '../oncall/store-schedules.ts';
+import { messageReaders } from '../oncall/store-users.ts';
 import { deliveryId, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
-import { messageReaders, scheduleNames } from './store.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.

@@ -448,32 +448,3 @@ export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promi
 export async function listDeliveries(sql: Queryable, incidentId: string): Promise<DeliveryRow[]> {
   return sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} order by created_at, id`;
 }
-
-/** Who reads a batch's messages, and its policies' lengths: what a message names beyond its incident and its page. */
-export interface MessageReaders {
-  /** Each person's time zone, by id. */
-  zones: Map<string, string>;
-  /** How many people name each asked channel as their own (0 once all unlinked it). */
-  owners: Map<string, number>;
-  /** How many levels each escalation policy has, by id. */
-  levels: Map<string, number>;
-}
-
-/** One round trip for a whole batch of messages, read beside its incidents' pages. */
-export async function messageReaders(sql: Queryable, ask: { userIds: string[]; channelIds: string[]; policyIds: string[] }): Promise<MessageReaders> {
-  if (ask.userIds.length + ask.channelIds.length + ask.policyIds.length === 0) return { zones: new Map(), owners: new Map(), levels: new Map() };
-  const [row] = await sql<{ zones: Record<string, string>; owners: Record<string, number>; levels: Record<string, number> }[]>`
-    select
-      (select coalesce(json_object_agg(id, time_zone), '{}') from users where id = any(${ask.userIds}::uuid[])) as zones,
-      (select coalesce(json_object_agg(channel_id, n), '{}') from (
-        select channel_id, count(*)::int as n from user_channels where channel_id = any(${ask.channelIds}::uuid[]) group by channel_id) o) as owners,
-      (select coalesce(json_object_agg(id, jsonb_array_length(levels)), '{}') from escalation_policies where id = any(${ask.policyIds}::uuid[])) as levels`;
-  return { zones: new Map(Object.entries(row!.zones)), owners: new Map(Object.entries(row!.owners)), levels: new Map(Object.entries(row!.levels)) };
-}
-
-/** Each schedule's name, by id (a deleted one is absent): the schedules a batch's pages went through, read once those pages are. */
-export async function scheduleNames(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<{ id: string; name: string }[]>`select id, name from schedules where id = any(${ids}::uuid[])`;
-  return new Map(rows.map((r) => [r.id, r.name]));
-}

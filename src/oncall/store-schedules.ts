@@ -52,6 +52,13 @@ export async function getSchedules(sql: Queryable, ids: string[]): Promise<Map<s
   return new Map(rows.map((r) => [r.id, readSchedule(r)]));
 }
 
+/** Each schedule's name, by id (a deleted one is absent): the schedules a batch's pages went through, read once those pages are. */
+export async function scheduleNames(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ id: string; name: string }[]>`select id, name from schedules where id = any(${ids}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
 /** Names are unique, so the cursor is the last name (the id rides along for the shared cursor shape). */
 export async function listSchedules(sql: Queryable, after: NameCursor | undefined, limit: number): Promise<ScheduleRow[]> {
   const rows = await sql<StoredSchedule[]>`

@@ -52,6 +52,12 @@ export async function deleteOutbox(tx: Queryable, ids: string[]): Promise<void> 
   if (ids.length) await tx`delete from outbox where id = any(${ids}::bigint[])`;
 }
 
+/** Deletes the events of these keys that no worker holds: one being handled is left to its worker. */
+export async function deleteUnclaimed(tx: Queryable, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await tx`delete from outbox where id in (select id from outbox where key = any(${keys}::text[]) for update skip locked)`;
+}
+
 export async function deferOutbox(tx: Queryable, id: string, availableAt: Date, error: string): Promise<void> {
   await tx`
     update outbox set attempts = attempts + 1, available_at = ${availableAt}, last_error = ${error}

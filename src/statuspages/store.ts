@@ -88,16 +88,3 @@ export async function componentMembers(sql: Queryable, components: readonly Comp
   for (const { component, ...member } of rows) out[component]!.push(member);
   return out;
 }
-
-/**
- * The components (by index into `components`) whose labels no node carries: they select nothing
- * by label, whatever they list by id. One query; each probe uses the GIN index on nodes.labels.
- */
-export async function labelsMatchingNothing(sql: Queryable, components: readonly ComponentSpec[]): Promise<Set<number>> {
-  const labelled = components.flatMap((c, i) => (Object.keys(c.labels).length ? [{ i, labels: c.labels }] : []));
-  if (labelled.length === 0) return new Set();
-  const rows = await sql<Array<{ component: number }>>`
-    select (c->>'i')::int as component from jsonb_array_elements(${sql.json(labelled as never)}::jsonb) c
-    where not exists (select 1 from nodes n where n.labels @> (c->'labels'))`;
-  return new Set(rows.map((r) => r.component));
-}

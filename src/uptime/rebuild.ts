@@ -1,10 +1,9 @@
 import type { Sql } from '../db/client.ts';
 import type { Events } from '../events.ts';
 import type { NodeRef } from '../nodes/model.ts';
-import { findNodeRefs } from '../nodes/store.ts';
+import { findNodeRefs, nodeIdsAfter } from '../nodes/store.ts';
 import type { Retention } from './retention.ts';
 import { rollUpNodes, type RollupResult } from './rollup.ts';
-import { nodeIdsAfter } from './store-rollups.ts';
 
 export type RebuildTarget = { all: true } | { refs: string[] };
 

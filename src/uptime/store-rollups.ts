@@ -238,10 +238,3 @@ export async function applyRetention(
     select (select count(*) from h)::int as hours, (select count(*) from d)::int as days`;
   return row!;
 }
-
-/** Every node id after `afterId`, in id order (a rebuild of the whole fleet walks them in chunks). */
-export async function nodeIdsAfter(sql: Queryable, afterId: string | undefined, limit: number): Promise<string[]> {
-  const rows = await sql<{ id: string }[]>`
-    select id from nodes ${afterId === undefined ? sql`` : sql`where id > ${afterId}::uuid`} order by id limit ${limit}`;
-  return rows.map((r) => r.id);
-}
