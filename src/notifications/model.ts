@@ -114,6 +114,12 @@ export interface DeliveryRow {
 }
 
 /**
+ * Whether an incident event (a ledger row's, a timeline entry's kind) is a page, one that calls
+ * people to answer: opened and escalated. acknowledged and resolved tell those paged of an answer.
+ */
+export const isPageEvent = (event: string): boolean => event === 'opened' || event === 'escalated';
+
+/**
  * The escalation step a page's ledger row belongs to, from its event key (fanOut writes `opened` for
  * step 0 and `escalated-<step>` after it); NaN for any other row.
  */
