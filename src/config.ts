@@ -199,17 +199,6 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
-/**
- * A value that did not parse as a URL, for the startup error: what the parser could not split
- * (`postgres://u:pg/pw@host/db`, a password with a `/`) is masked from `://` to the last `@`, the
- * widest span a password could take, so no part of it reaches a log.
- */
-function maskUserinfo(raw: string): string {
-  const start = raw.indexOf('://');
-  const end = raw.lastIndexOf('@');
-  return start >= 0 && end > start ? `${raw.slice(0, start + 3)}***${raw.slice(end)}` : raw;
-}
-
 function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
   const raw = optional(env, name) ?? fallback;
   if (raw === undefined) return undefined;
@@ -217,7 +206,7 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `must be a URL, got "${maskUserinfo(raw)}"`);
+    throw new ConfigError(name, `must be a URL, got "${redact(raw, { oneValue: true })}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
     // `localhost:18821` parses with the scheme "localhost:": the scheme was left out, not mistyped.
@@ -265,6 +254,8 @@ export function adminTokenWarning(token: string | undefined): string | undefined
 // so the match runs to the last `@`; a path's `@` after a host is masked with it, more than needed
 // but never a secret shown.
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>]*)@/gi;
+// In one value: from the first `://` to the last `@`, whatever lies between.
+const ONE_VALUE_USERINFO = /^(.*?:\/\/).*@/s;
 
 /**
  * Never echo a secret from a URL into logs: every URL's password in `text` becomes `***`, with a
@@ -272,9 +263,11 @@ const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>]*)@/gi;
  * user name alone is masked whole (`https://TOKEN@host` is how a token rides in a URL). A whole
  * URL that parses is masked through the parser; other text (an error message naming a URL, a
  * value that failed to parse) has each userinfo's part after its first `:` masked, or all of it
- * without a `:`.
+ * without a `:`. `oneValue`: `text` is one setting's value that did not parse as a URL (the startup
+ * error names it); what the parser could not split (`postgres://u:pg/pw@host/db`, a password with
+ * a `/` or a space) is masked whole from `://` to the last `@`, the widest span a password could take.
  */
-export function redact(text: string): string {
+export function redact(text: string, o: { oneValue?: boolean } = {}): string {
   const parsed = URL.canParse(text) ? new URL(text) : undefined;
   // `error: redis://…` parses too, as the scheme `error:` and all else an opaque path: free text.
   if (parsed && parsed.host !== '') {
@@ -283,6 +276,7 @@ export function redact(text: string): string {
     else return text;
     return parsed.href;
   }
+  if (o.oneValue) return text.replace(ONE_VALUE_USERINFO, '$1***@');
   return text.replace(USERINFO, (_whole, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     return colon === -1 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`;

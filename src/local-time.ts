@@ -100,15 +100,19 @@ const UTC_ZONES = new Set(
 export const isUtc = (zone: string): boolean => UTC_ZONES.has(zone.toLowerCase());
 
 // One formatter per zone shown: building an Intl.DateTimeFormat costs ~50 µs, formatting with one ~3 µs.
-const stampFormats = new Map<string, Intl.DateTimeFormat>();
-const stampFormat = (zone: string): Intl.DateTimeFormat => {
-  let format = stampFormats.get(zone);
-  if (!format) {
-    // en-US names a zone's abbreviation where it has one in common use (EST, PDT), its offset otherwise (GMT+1).
-    const options = { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' } as const;
-    stampFormats.set(zone, (format = new Intl.DateTimeFormat('en-US', options)));
-  }
-  return format;
+const abbreviations = new Map<string, Intl.DateTimeFormat>();
+/** en-US's name for the zone at `at`: its abbreviation where one is in common use (EST, PDT), its offset otherwise (GMT+1). */
+const abbreviation = (zone: string, at: number): string => {
+  let format = abbreviations.get(zone);
+  if (!format) abbreviations.set(zone, (format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' })));
+  return format.formatToParts(at).find((p) => p.type === 'timeZoneName')!.value;
+};
+
+/** A message's clock readings: ISO's day, the time to the second; the zone by its abbreviation. */
+const STAMP_CLOCK: ClockWords = {
+  day: (clock) => clock.toISOString().slice(0, 10),
+  time: (clock) => clock.toISOString().slice(11, 19),
+  joint: ' ',
 };
 
 /**
@@ -116,17 +120,13 @@ const stampFormat = (zone: string): Intl.DateTimeFormat => {
  * (10:05:00 UTC)`, the UTC date repeated only where it is another day (`2026-11-21 23:30:00 EST
  * (2026-11-22 04:30:00 UTC)`). A reader on UTC, or on a zone this engine does not know (shownZone),
  * and a message many read (zone undefined) get `2026-11-21 10:05:00 UTC`. `withDate` false: the
- * time of day alone, `05:05:00 EST (10:05:00 UTC)`.
+ * time of day alone, `05:05:00 EST (10:05:00 UTC)`, the UTC date still said where the local one
+ * would be another. zonedTime's rule, in one line, with the zone's abbreviation for its name.
  */
 export function zonedStamp(at: Date, zone: string | null | undefined, withDate = true): string {
-  const iso = at.toISOString();
-  const [utcDate, utcTime] = [iso.slice(0, 10), iso.slice(11, 19)];
-  const shown = shownZone(zone);
-  if (shown === null || isUtc(shown)) return withDate ? `${utcDate} ${utcTime} UTC` : `${utcTime} UTC`;
-  const part = Object.fromEntries(stampFormat(shown).formatToParts(at).map((p) => [p.type, p.value]));
-  const localDate = `${part.year}-${part.month}-${part.day}`;
-  const utc = `${localDate === utcDate ? '' : `${utcDate} `}${utcTime} UTC`;
-  return `${withDate ? `${localDate} ` : ''}${part.hour}:${part.minute}:${part.second} ${part.timeZoneName} (${utc})`;
+  const clock = shownZone(zone) ?? 'UTC';
+  const t = onClock(at.getTime(), clock, STAMP_CLOCK, withDate, clock === 'UTC' ? clock : abbreviation(clock, at.getTime()));
+  return t.utc === null ? t.here : `${t.here} (${t.utc})`;
 }
 
 /** The offsets of one UTC year: offsets[i] applies from starts[i] until starts[i + 1] (or end). */
@@ -310,12 +310,23 @@ export interface ClockWords {
  */
 export function zonedTime(at: number, zone: string | null | undefined, words: ClockWords, since?: number): { here: string; utc: string | null } {
   const clock = shownZone(zone) ?? 'UTC';
-  const read = (t: number, z: string) => new Date(toLocal(z, t));
-  const hereDay = words.day(read(at, clock));
-  const dayShown = since === undefined || words.day(read(since, clock)) !== hereDay;
-  const here = `${dayShown ? `${hereDay}${words.joint}` : ''}${words.time(read(at, clock))} ${clock}`;
+  const dayShown = since === undefined || words.day(clockAt(since, clock)) !== words.day(clockAt(at, clock));
+  return onClock(at, clock, words, dayShown, clock, dayShown ? undefined : words.day(clockAt(since!, 'UTC')));
+}
+
+/** What `zone`'s clock shows at instant `t`, as a Date whose UTC fields read it. */
+const clockAt = (t: number, zone: string): Date => new Date(toLocal(zone, t));
+
+/**
+ * zonedTime's and zonedStamp's one rule: `at` on `clock` (shownZone's name, or UTC), called
+ * `name`, with its day when `dayShown`; and in UTC beside unless the clock is UTC, its day said
+ * only when it is another than `utcDaySaid` (by default the local day, said or not).
+ */
+function onClock(at: number, clock: string, words: ClockWords, dayShown: boolean, name: string, utcDaySaid?: string): { here: string; utc: string | null } {
+  const local = clockAt(at, clock);
+  const hereDay = words.day(local);
+  const here = `${dayShown ? `${hereDay}${words.joint}` : ''}${words.time(local)} ${name}`;
   if (clock === 'UTC') return { here, utc: null };
-  const utc = read(at, 'UTC');
-  const before = dayShown ? hereDay : words.day(read(since!, 'UTC'));
-  return { here, utc: `${words.day(utc) === before ? '' : `${words.day(utc)}${words.joint}`}${words.time(utc)} UTC` };
+  const utc = clockAt(at, 'UTC');
+  return { here, utc: `${words.day(utc) === (utcDaySaid ?? hereDay) ? '' : `${words.day(utc)}${words.joint}`}${words.time(utc)} UTC` };
 }

@@ -60,7 +60,7 @@ const DATETIME_LOCAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/;
  * A datetime-local value read on the clock of `zone` (a schedule's rules are written in its
  * zone), as RFC 3339; as typed when it is no time or `zone` is none, for the schema to refuse.
  */
-export function zonedTime(form: Form, name: string, zone: string): string | undefined {
+export function readZonedTime(form: Form, name: string, zone: string): string | undefined {
   const { utc, local } = clockReading(form, name, zone);
   return local === undefined ? utc : new Date(fromLocal(zone, local)).toISOString();
 }

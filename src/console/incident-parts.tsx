@@ -6,7 +6,7 @@ import { maintenanceEnds } from '../maintenance/store.ts';
 import { pagedNobody } from '../incidents/store.ts';
 import { getSchedules } from '../oncall/store-schedules.ts';
 import { userNames } from '../oncall/store-users.ts';
-import { pageStep, type DeliveryRow } from '../notifications/model.ts';
+import { isPageEvent, pageStep, type DeliveryRow } from '../notifications/model.ts';
 import { CHANNEL_TYPE_NAMES, isChannelType } from '../channels/model.ts';
 import type { IncidentRow, TimelineEntry } from '../incidents/model.ts';
 import { actorNames } from '../incidents/actor-names.ts';
@@ -374,12 +374,12 @@ function pageState(d: DeliveryRow, now: Date): Child {
  * page is not fanned out yet) its level is said, so it is not read as the level shown above.
  */
 export function PagedNow(p: { incident: IncidentRow; ledger: DeliveryRow[]; timeline: TimelineEntry[]; names: Names; pagedNobody: boolean; now: Date }) {
-  const pages = p.ledger.filter((d) => (d.event === 'opened' || d.event === 'escalated') && Number.isFinite(pageStep(d.event_key)));
+  const pages = p.ledger.filter((d) => isPageEvent(d.event) && Number.isFinite(pageStep(d.event_key)));
   // "yet" only while a page may still come: not without a policy, once resolved, or once its
   // escalation ended reaching nobody (PagedNobodyNotice says so in red above).
   if (pages.length === 0) return <span class="muted">{p.incident.policy_id === null || p.incident.status === 'resolved' || p.pagedNobody ? 'nobody' : 'nobody yet'}</span>;
   const step = Math.max(...pages.map((d) => pageStep(d.event_key)));
-  const level = p.timeline.find((e) => (e.kind === 'opened' || e.kind === 'escalated') && (e.detail.step ?? 0) === step)?.detail.level;
+  const level = p.timeline.find((e) => isPageEvent(e.kind) && (e.detail.step ?? 0) === step)?.detail.level;
   // A person deleted since is named as the timeline stored them when paged, as its lines name them.
   const pagedNames = new Map(
     p.timeline.flatMap((e) => (Array.isArray(e.detail.users) ? e.detail.users.flatMap((u: { user_id?: unknown; name?: unknown }) => (typeof u?.user_id === 'string' && typeof u.name === 'string' ? [[u.user_id, u.name] as const] : [])) : [])),

@@ -18,19 +18,13 @@ export type DbErrorKind = 'transient' | 'invalid_data' | 'constraint' | 'other';
 // resources (53300 too_many_connections); 57P01-57P03: admin/crash shutdown, cannot connect now.
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '57014']);
 const TRANSIENT_CLASSES = new Set(['08', '53']);
+// This process ending its own pool (a stop): postgres.js's errors for the queries still queued.
+const POOL_ENDED_CODES = new Set(['CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+// Node's errors for a socket: a connect() refused or timed out, a lookup that found nothing, or a
+// socket failing after it connected.
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 // Errors postgres.js and Node raise for a connection rather than a statement.
-const CONNECTION_CODES = new Set([
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-]);
+const CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECT_TIMEOUT', ...POOL_ENDED_CODES, ...SOCKET_CODES]);
 
 export function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -64,16 +58,16 @@ export function isConnectionError(err: unknown): boolean {
 }
 /**
  * Postgres cannot be reached, told apart from a client's socket failing (a request body cut off is
- * ECONNRESET too): postgres.js's codes for a lost or timed-out connection, SQLSTATE class 08 and the server's
- * shutdowns, or a connect() or host lookup that failed.
+ * ECONNRESET too): a connect() or host lookup that failed, or a connection error (isConnectionError)
+ * that is postgres.js's or the server's own (a lost or timed-out connection, SQLSTATE class 08, the
+ * server's shutdowns). Not Node's socket codes from elsewhere, nor this process ending its own pool.
  */
 export function isPostgresUnreachable(err: unknown): boolean {
   const code = sqlState(err);
   if (code === undefined) return false;
-  // Not CONNECTION_ENDED or _DESTROYED: those are this process ending its own pool (a stop).
-  if (code === 'CONNECTION_CLOSED' || code === 'CONNECT_TIMEOUT' || code.startsWith('08') || SESSION_ENDED_CODES.has(code)) return true;
   const syscall = (err as { syscall?: unknown }).syscall;
-  return syscall === 'connect' || syscall === 'getaddrinfo';
+  if (syscall === 'connect' || syscall === 'getaddrinfo') return true;
+  return isConnectionError(err) && !POOL_ENDED_CODES.has(code) && !SOCKET_CODES.has(code);
 }
 
 export const isUniqueViolation = (err: unknown): boolean => sqlState(err) === '23505';

@@ -74,9 +74,8 @@ export function publicSurface(deps: AppDeps, limits: Pick<Limits, 'perPublicClie
   app.route('/a', actionLinkRoutes(deps));
   app.route('/', assetRoutes());
   const fast = fastPublic(deps, limits.admitPublic, [
-    // A page reads only `refresh` of the query (a reload asked for, rendered apart); a badge reads
-    // its metric, window and label from it.
-    { prefix: '/status/', route: '/status/:page', ignoresQuery: (q) => !/(^|&)refresh(=|&|$)/.test(q), kept: status.kept },
+    // A badge reads its metric, window and label from the query.
+    { prefix: '/status/', route: '/status/:page', ignoresQuery: status.ignoresQuery, kept: status.kept },
     { prefix: '/badge/', route: '/badge/:file', ignoresQuery: () => false, kept: badges.kept },
   ]);
   return { app, pagesChanged: status.forget, badgesChanged: badges.forget, fast };

@@ -37,6 +37,13 @@ export interface IncidentRow {
 /** An incident that is not resolved yet. */
 export type OpenIncidentRow = IncidentRow & { status: Exclude<IncidentStatus, 'resolved'> };
 
+/** A person a page reached, as the timeline recorded them (schedule_id absent: named on the level). */
+export interface PagedPerson {
+  user_id: string;
+  name: string | null;
+  schedule_id?: string;
+}
+
 /** One line of an incident's history: opened, escalated, notified, acknowledged, resolved … */
 export interface TimelineEntry {
   incident_id: string;

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/client.ts';
 import { notifyAll } from '../db/notify.ts';
 import { incidentNotices, LIVE_CHANNEL } from '../live/model.ts';
-import type { IncidentFilter, IncidentRow, IncidentStatus, NewIncident, OpenIncidentRow, TimelineEntry } from './model.ts';
+import type { IncidentFilter, IncidentRow, IncidentStatus, NewIncident, OpenIncidentRow, PagedPerson, TimelineEntry } from './model.ts';
 
 /**
  * Opens incidents unless one is already open for the node and category; the partial unique index
@@ -258,13 +258,6 @@ export interface PageEntry {
   /** The people it named, as named when it fired (name null: not known then), and the schedule that put each on it. */
   people: PagedPerson[];
   channels: number;
-}
-
-/** A person a page reached, as the timeline recorded them (schedule_id absent: named on the level). */
-export interface PagedPerson {
-  user_id: string;
-  name: string | null;
-  schedule_id?: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { IncidentView } from '../api/shapes.ts';
-import type { IncidentEvent } from '../incidents/model.ts';
+import type { IncidentEvent, PagedPerson } from '../incidents/model.ts';
 
 // Who is told what about an incident, and did it arrive: one delivery per (incident event,
 // recipient), recorded in a ledger. A recipient is a channel named on a level, a person's email, or
@@ -50,7 +50,7 @@ export interface Notification {
    * schedule that put them on the level, and how many channels the level named. Absent for an
    * answer, and for a page written before people existed.
    */
-  paged?: { people: PagedPerson[]; channels: number };
+  paged?: { people: ShownPagedPerson[]; channels: number };
   /**
    * The person this message goes to (their email, or a channel of their own) and their time zone;
    * absent for a destination others read too (a channel named on a level), which is told in UTC.
@@ -65,14 +65,12 @@ export interface Notification {
   shownBy: { acknowledged_by: string | null; resolved_by: string | null };
 }
 
-/** A person a page reached, as people read them, and the schedule that put them on call (absent: named on the level). */
-export interface PagedPerson {
-  user_id: string;
-  name: string;
-  schedule_id?: string;
-  /** The schedule's name now; null once it was deleted. */
-  schedule_name?: string | null;
-}
+/**
+ * A person a page reached, as the incident's timeline recorded them, as people read them: named
+ * ("someone" where the timeline did not know the name), with the schedule's name now (null once it
+ * was deleted) beside its id.
+ */
+export type ShownPagedPerson = PagedPerson & { name: string; schedule_name?: string | null };
 
 /** A level paged before an escalation: whom it named, as people read them, and when. */
 export interface PriorPage {
@@ -114,6 +112,12 @@ export interface DeliveryRow {
   lease_until: Date | null;
   lease_token: string | null;
 }
+
+/**
+ * Whether an incident event (a ledger row's, a timeline entry's kind) is a page, one that calls
+ * people to answer: opened and escalated. acknowledged and resolved tell those paged of an answer.
+ */
+export const isPageEvent = (event: string): boolean => event === 'opened' || event === 'escalated';
 
 /**
  * The escalation step a page's ledger row belongs to, from its event key (fanOut writes `opened` for

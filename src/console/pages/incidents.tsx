@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
-import type { DeliveryRow } from '../../notifications/model.ts';
+import { isPageEvent, type DeliveryRow } from '../../notifications/model.ts';
 import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeById } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
@@ -318,7 +318,7 @@ function AckButton(p: { incident: IncidentRow; csrf: Child; back: string }) {
  * words (unsentWithoutEmail).
  */
 export function resolvedSaying(ledger: DeliveryRow[]): string {
-  const pages = ledger.filter((d) => d.event === 'opened' || d.event === 'escalated');
+  const pages = ledger.filter((d) => isPageEvent(d.event));
   const to = (d: DeliveryRow) => d.channel_id ?? d.user_id;
   const destinations = new Set(pages.map(to));
   if (destinations.size === 0) return 'Resolved. Nobody was paged for it, so nobody is sent a resolve.';

@@ -16,7 +16,7 @@ import { acting, Field, may, requireScope } from '../acting.tsx';
 import { ALREADY, areaText, LabelList, Outcome, Pager, sayingOf, Table } from '../components.tsx';
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import { localInput } from '../format.ts';
-import { fieldProblems, labels, placeFieldProblems, spanTimes, text, zonedTime, type Form, type Placed } from '../forms.ts';
+import { fieldProblems, labels, placeFieldProblems, readZonedTime, spanTimes, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { AskFirst, asking, Confirm, confirmed } from '../confirm.tsx';
@@ -305,7 +305,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
     // A preset pressed: the form again, as typed, with another end; nothing created.
     if (hours !== undefined) {
       const zone = zoneOrFallback(text(form, 'time_zone')?.trim(), await formZone());
-      const end = presetEnd(deps.clock.now(), zonedTime(form, 'starts_at', zone), hours);
+      const end = presetEnd(deps.clock.now(), readZonedTime(form, 'starts_at', zone), hours);
       return page(c, { form: { ...form, ends_at: localInput(end, zone), ends_at_instant: minuteOf(end) } });
     }
     const parsedLabels = labels(text(form, 'labels'), 'labels');

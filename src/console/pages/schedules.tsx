@@ -15,7 +15,7 @@ import { acting, attempt, Field, formRefusal, may, requireScope } from '../actin
 import { ALREADY, Back, sayingOf, Outcome, Pager, Table } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { every, hhmm, localInput, zoned } from '../format.ts';
-import { all, placeProblems, problemAt, text, zonedTime, type Form, type Placed } from '../forms.ts';
+import { all, placeProblems, problemAt, readZonedTime, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -105,7 +105,7 @@ function scheduleOf(form: Form): { body: { name: string; time_zone: string; laye
       {
         name: name ?? `Layer ${i + 1}`,
         user_ids,
-        starts_at: zonedTime(form, `l${i}_start`, zone) ?? '',
+        starts_at: readZonedTime(form, `l${i}_start`, zone) ?? '',
         rotation: text(form, `l${i}_rotation`)?.trim() ?? '',
         ...(restrictions.length ? { restrictions } : {}),
       },
@@ -586,8 +586,8 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody()) as Form;
     const input = {
       user_id: text(form, 'user_id') ?? '',
-      starts_at: zonedTime(form, 'starts_at', schedule.time_zone) ?? '',
-      ends_at: zonedTime(form, 'ends_at', schedule.time_zone) ?? '',
+      starts_at: readZonedTime(form, 'starts_at', schedule.time_zone) ?? '',
+      ends_at: readZonedTime(form, 'ends_at', schedule.time_zone) ?? '',
     };
     return createOnce(
       c,

@@ -36,6 +36,12 @@ function refreshOf(raw: string | undefined): number | null | undefined {
   return REFRESH_SECONDS.find((n) => String(n) === raw);
 }
 
+/**
+ * Whether a page's answer is the same with this query as without (then fast-public.ts may send the
+ * kept one): it asks for no reload, `refresh` being the one thing of a query a page reads.
+ */
+const ignoresQuery = (query: string): boolean => refreshOf(new URLSearchParams(query).get('refresh') ?? undefined) === null;
+
 /** What the last path segment names: a page's HTML or, with `.json`, its JSON. */
 const pageFile = (name: string) => (name.endsWith('.json') ? { slug: name.slice(0, -'.json'.length), json: true } : { slug: name, json: false });
 
@@ -95,5 +101,5 @@ export function statusRoutes(deps: AppDeps, cacheMs: number) {
     // Only bytes already encoded: the first encoding of a format is the app's, after the budget.
     return json ? page?.json : page?.html;
   };
-  return { app, forget: () => pages.clear(), kept };
+  return { app, forget: () => pages.clear(), kept, ignoresQuery };
 }
