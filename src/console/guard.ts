@@ -11,9 +11,36 @@ import { bareRefusal, refusal } from './render.tsx';
 export type ConsoleEnv = { Variables: { session: ConsoleSession } };
 export type ConsoleContext = Context<ConsoleEnv>;
 
+/**
+ * A C0 control, a space, DEL or any other whitespace. Browsers drop tabs and newlines from an
+ * address, so `/<TAB>/evil.example` lands on //evil.example; a CR or LF cannot go in a Location
+ * header at all (the answer was a 500).
+ */
+const UNSAFE_IN_ADDRESS = /[\u0000-\u0020\u007f\s]/u;
+const SITE = 'http://console';
+
+/**
+ * `raw` as an address on this site, parsed, or undefined when it names another host or could be
+ * read as naming one. Judged on the parsed address, not the text: URL reads `/\evil.com` as the
+ * host evil.com and resolves dot segments, so `/.//evil.com` and `/incidents/..//evil.com/x` parse
+ * to the path `//evil.com`, which a browser follows to another host. Only the parsed path and
+ * query are ever sent back (a fragment never reaches the server anyway).
+ */
+export function sitePath(raw: string | undefined): URL | undefined {
+  if (raw === undefined || !raw.startsWith('/') || UNSAFE_IN_ADDRESS.test(raw)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw, SITE);
+  } catch {
+    return undefined;
+  }
+  return url.origin === SITE && !url.pathname.startsWith('//') ? url : undefined;
+}
+
 /** Where to come back to after signing in: a path on this site, never another host. */
 export function safeNext(raw: string | undefined): string {
-  return raw !== undefined && /^\/(?![/\\])/.test(raw) && isStorableText(raw) ? raw : '/';
+  const url = sitePath(raw);
+  return url ? url.pathname + url.search : '/';
 }
 
 /**

@@ -100,6 +100,24 @@ describe('console: asking before deleting or revoking', () => {
     assert.equal(channelGone.headers.get('location'), '/channels?deleted');
   });
 
+  it('says only "Deleted." after deleting a node, never words the address carries', async () => {
+    const node = await s.h.createNode('old-cache');
+    const gone = await askedThenDone({
+      page: '/nodes/old-cache',
+      action: '/nodes/old-cache/delete',
+      verb: 'Delete',
+      name: 'old-cache',
+      consequence: /Its health, transitions, uptime and token go with it/,
+      exists: async () => (await s.h.sql`select 1 from nodes where id = ${node.id}`).length === 1,
+    });
+    assert.equal(gone.headers.get('location'), '/?deleted');
+    assert.match((await get('/?deleted')).html, /<p>Deleted\.<\/p>/);
+    // A link anyone can send: what it says was deleted is not shown as the console's own word.
+    const spoof = await get(`/?deleted=${encodeURIComponent('Security notice: sign in again at https://evil.example')}`);
+    assert.match(spoof.html, /<p>Deleted\.<\/p>/);
+    assert.doesNotMatch(spoof.html, /evil\.example|Security notice/);
+  });
+
   it('refuses deleting what is still in use on a page with the navigation, linking what holds it by name', async () => {
     const hook = await made('/v1/channels', { name: 'ops webhook', type: 'webhook', config: { url: 'https://hooks.example.com/y' } });
     const bob = await made('/v1/users', { name: 'Bob Ops', email: 'bob.ops@example.com', channel_ids: [hook.id] });

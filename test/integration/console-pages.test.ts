@@ -785,15 +785,16 @@ describe('console: incidents', () => {
     assert.equal(off.headers.get('location'), `/incidents/${incident!.id}?done=already`);
   });
 
-  it('goes back after Acknowledge only to the incident list, never to another host a dot segment makes of `back`', async () => {
+  it('goes back after Acknowledge only to the incident list, never to another host a dot segment or a tab makes of `back`', async () => {
     const { h } = s;
-    const nodes = await Promise.all(['web-9', 'web-10'].map((n) => h.createNode(n)));
+    const nodes = await Promise.all(['web-9', 'web-10', 'web-11'].map((n) => h.createNode(n)));
     const incidents = await openIncidents(
       h.sql,
       nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down' as const, severity: 'critical' as const, title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
     );
     const list = await get('/incidents');
-    for (const [i, back] of ['/.//evil.com', '/incidents/..//evil.com/x'].entries()) {
+    // A browser drops the tab: `/<TAB>/evil.com/incidents` is another host's list.
+    for (const [i, back] of ['/.//evil.com', '/incidents/..//evil.com/x', '/\t/evil.com/incidents'].entries()) {
       const action = `/incidents/${incidents[i]!.id}/acknowledge`;
       const body = formOf(list, action);
       body.set('back', back);

@@ -232,6 +232,43 @@ describe('console sessions', () => {
     }
   });
 
+  it('sends someone back only to a path on this site, whatever next= hides in it', async () => {
+    // Browsers drop tabs and newlines from an address, so `/<TAB>/evil.example` lands on
+    // //evil.example; a CR LF cannot go in a Location header at all.
+    const cases: [next: string, to: string][] = [
+      ['/\t/evil.example/phish', '/'],
+      ['/\n/evil.example/phish', '/'],
+      ['/\r/evil.example/phish', '/'],
+      ['/\r\n/evil.example/phish', '/'],
+      ['/ /evil.example/phish', '/'],
+      ['/\x7f/evil.example/phish', '/'],
+      ['/\\evil.example', '/'],
+      ['\\\\evil.example', '/'],
+      ['//evil.example/x', '/'],
+      ['/.//evil.example/x', '/'],
+      ['/incidents/..//evil.example/x', '/'],
+      ['https://x', '/'],
+      ['https://x/incidents', '/'],
+      ['evil.example/incidents', '/'],
+      ['%5C%5Cevil.example', '/'],
+      ['/%2F/evil.example', '/%2F/evil.example'],
+      ['/%5C/evil.example', '/%5C/evil.example'],
+      ['/%5C%5Cevil.example', '/%5C%5Cevil.example'],
+      ['/incidents?status=open#row', '/incidents?status=open'],
+      ['/nodes/web-✓', '/nodes/web-%E2%9C%93'],
+    ];
+    const { cookie } = await signIn(ADMIN_TOKEN);
+    for (const [next, to] of cases) {
+      const address = `/sign-in?next=${encodeURIComponent(next)}`;
+      const posted = await h.app.request(address, { method: 'POST', headers: { ...FORM, origin: ORIGIN }, body: form({ key: ADMIN_TOKEN }) });
+      const again = await h.app.request(address, { headers: { cookie } });
+      for (const [how, res] of [['signing in', posted], ['signed in already', again]] as const) {
+        assert.equal(res.status, 303, `${JSON.stringify(next)}, ${how}`);
+        assert.equal(res.headers.get('location'), to, `${JSON.stringify(next)}, ${how}`);
+      }
+    }
+  });
+
   it('tells a refreshing live region to go to sign-in instead of swapping the sign-in page in', async () => {
     const res = await h.app.request('/?state=down', { headers: { 'hx-request': 'true' } });
     assert.equal(res.status, 401);

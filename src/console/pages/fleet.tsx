@@ -178,9 +178,10 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
           ) : null}
         </div>
         {q.labelProblem ? <Notice kind="bad">{q.labelProblem}</Notice> : null}
-        {c.req.query('deleted') ? (
+        {/* No name from the address: anyone may send a link with words of their own there. */}
+        {c.req.query('deleted') !== undefined ? (
           <Notice kind="ok">
-            <p>Deleted {c.req.query('deleted')}.</p>
+            <p>Deleted.</p>
           </Notice>
         ) : null}
         <Live id="fleet-live" url={self} on={['node.state_changed']}>

@@ -19,7 +19,7 @@ import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../component
 import { CATEGORIES } from '../../incidents/categorize.ts';
 import { agoAndAt, atOn, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
-import { safeNext, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
+import { sitePath, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
 import { Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, PagedNow, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { actorText } from '../../incidents/shown-actor.ts';
@@ -236,15 +236,12 @@ function RefusalNotice(p: { refusal: Refusal; action: Done | undefined; note: st
 
 /**
  * The incident list `back` names (its filter and page), with `name=value` set in its query;
- * undefined for any other path, since only the list sends `back`. Judged on the parsed path, not
- * the text: URL resolves dot segments, so `/.//evil.com` and `/incidents/..//evil.com/x` parse to
- * the path `//evil.com`, which a browser follows to another host.
+ * undefined for any other path, since only the list sends `back`, and for anything sitePath
+ * refuses (another host, or an address hiding one).
  */
 const listWith = (back: string | undefined, name: string, value: string): string | undefined => {
-  const path = safeNext(back);
-  if (path === '/') return undefined;
-  const url = new URL(path, 'http://console');
-  if (url.pathname !== '/incidents') return undefined;
+  const url = sitePath(back);
+  if (url?.pathname !== '/incidents') return undefined;
   // One saying at a time: a `back` carrying the other would say both.
   for (const saying of ['acknowledged', 'already']) url.searchParams.delete(saying);
   url.searchParams.set(name, value);

@@ -429,7 +429,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     deps.identity.forget();
     deps.publicChanges?.changed();
     deps.ingestor?.forgetPingKey(node.ping_key);
-    return c.redirect(`/?deleted=${encodeURIComponent(node.name)}`, 303);
+    return c.redirect('/?deleted', 303);
   });
 
   return app;
