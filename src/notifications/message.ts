@@ -8,7 +8,7 @@ import { incidentView } from '../incidents/view.ts';
 import { nodesLabelsAndStates } from '../nodes/store.ts';
 import { scheduleNames } from '../oncall/store-schedules.ts';
 import { messageReaders } from '../oncall/store-users.ts';
-import { deliveryId, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
+import { deliveryId, isPageEvent, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.
@@ -28,7 +28,7 @@ export interface LinkSigning {
  * retry of a message carries the same links.
  */
 function linksFor(s: LinkSigning, d: DeliveryRow, reader: string | null, incident: IncidentRow): ActionLinks | undefined {
-  const page = d.event === 'opened' || d.event === 'escalated';
+  const page = isPageEvent(d.event);
   const actions: LinkAction[] = [];
   if (page && incident.status === 'open') actions.push('acknowledge');
   if (d.event !== 'resolved' && incident.status !== 'resolved') actions.push('resolve');
@@ -77,7 +77,7 @@ function readerOf(d: DeliveryRow, owners: ReadonlyMap<string, number>): string |
   return d.channel_id === null || (owners.get(d.channel_id) ?? 0) <= 1 ? d.user_id : null;
 }
 
-const isPage = (d: DeliveryRow) => d.event === 'opened' || d.event === 'escalated';
+const isPage = (d: DeliveryRow) => isPageEvent(d.event);
 
 /**
  * The message for each ledger row whose incident still exists: two queries however many rows (the
