@@ -8,6 +8,26 @@ export const FORMAT_VERSION = 1;
 /** Ends a table's rows, as in pg_dump's plain format: a row can never be this line (`\` is written `\\`). */
 export const END_OF_ROWS = '\\.';
 
+/**
+ * The longest row line a backup may hold, in characters (UTF-16 units, as read). Every value a row
+ * holds comes from one request, whose body is at most 1 MiB (MAX_BODY_BYTES), or is the engine's
+ * own text. The largest today: a heartbeat's checks (64 messages of 1,024 characters: ~70 KB, and
+ * ~470 KB if each character is a control character, which jsonb writes as `\u0001` and COPY as
+ * `\\u0001`), a job's kept output (10 KB; 20 KB with COPY's escapes), a sealed secret or
+ * idempotency answer (base64 of the answer's JSON: 4/3 of it; a batch's 1,000 refusals are ~0.5 MB).
+ * Even 1 MiB of control characters, 7 characters each as JSON inside COPY and 4/3 that sealed, is
+ * 9.4 MiB: 16 MiB refuses no row Lifeline wrote, and reading the longest costs ~32 MB (its pieces
+ * and the line joined, a byte a character; twice that beyond Latin-1), where a hostile file's
+ * one line was held however long it was (a RangeError past ~512 MB).
+ */
+export const MAX_ROW_CHARS = 16 * 1024 * 1024;
+
+/**
+ * The longest header, table or trailer line: ~1 KB today (24 migration names; a table's ~20
+ * columns; ~35 tables' counts), so 64 KiB leaves room for decades of migrations and tables.
+ */
+export const MAX_SECTION_CHARS = 64 * 1024;
+
 export interface BackupHeader {
   format: typeof FORMAT;
   version: typeof FORMAT_VERSION;
@@ -105,4 +125,60 @@ export function dependencyOrder(tables: ReadonlyArray<{ name: string; references
     }
   }
   return order;
+}
+
+/**
+ * The lines of a text stream, without their "\n" (a last one without it too: a file cut short),
+ * each refused past a length its caller gives. A chunk is searched for "\n" once, and a line
+ * running over chunks is kept as its pieces until its end, so a line costs its own length however
+ * it is cut: splitting what was held plus each new chunk took 20 s for one 20 MB line.
+ */
+export class LineReader {
+  private readonly chunks: AsyncIterator<string>;
+  /** The line being read: the pieces of it before `text`, and their length. */
+  private pieces: string[] = [];
+  private piecesChars = 0;
+  /** The chunk being read, from `at`. */
+  private text = '';
+  private at = 0;
+  private lines = 0;
+
+  constructor(
+    input: AsyncIterable<string>,
+    private readonly refuse: (why: string) => Error,
+  ) {
+    this.chunks = input[Symbol.asyncIterator]();
+  }
+
+  /** The next line, or undefined at the end; throws `refuse`'s error for one over `maxChars`. */
+  async next(maxChars: number): Promise<string | undefined> {
+    this.lines += 1;
+    for (;;) {
+      const end = this.text.indexOf('\n', this.at);
+      const chars = this.piecesChars + (end === -1 ? this.text.length : end) - this.at;
+      if (chars > maxChars) throw this.refuse(`line ${this.lines} is longer than ${maxChars} characters`);
+      if (end !== -1) {
+        const last = this.text.slice(this.at, end);
+        this.at = end + 1;
+        return this.take(last);
+      }
+      if (this.at < this.text.length) {
+        this.pieces.push(this.text.slice(this.at));
+        this.piecesChars = chars;
+      }
+      this.text = '';
+      this.at = 0;
+      const chunk = await this.chunks.next();
+      if (chunk.done) return this.pieces.length ? this.take('') : undefined;
+      this.text = chunk.value;
+    }
+  }
+
+  private take(last: string): string {
+    if (!this.pieces.length) return last;
+    const line = this.pieces.join('') + last;
+    this.pieces = [];
+    this.piecesChars = 0;
+    return line;
+  }
 }

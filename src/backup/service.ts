@@ -13,6 +13,9 @@ import {
   END_OF_ROWS,
   FORMAT,
   FORMAT_VERSION,
+  LineReader,
+  MAX_ROW_CHARS,
+  MAX_SECTION_CHARS,
   parseHeader,
   parseSection,
   RestoreRefused,
@@ -91,17 +94,6 @@ export async function backupDatabase(sql: Sql, file: string, now: Date): Promise
 /** COPY text handed on in pieces of about this many characters, not a write per row. */
 const BATCH_CHARS = 64 * 1024;
 
-/** The lines of a text stream, without their "\n"; a last line without one too (a file cut short). */
-async function* linesOf(input: AsyncIterable<string>): AsyncGenerator<string> {
-  let rest = '';
-  for await (const text of input) {
-    const parts = (rest + text).split('\n');
-    rest = parts.pop()!;
-    yield* parts;
-  }
-  if (rest) yield rest;
-}
-
 /**
  * Reads a backup from end to end, handing each table's rows to `load` as they stream by (rows
  * `load` leaves unread are read past), and checks the trailer against what it saw: a file cut
@@ -110,12 +102,9 @@ async function* linesOf(input: AsyncIterable<string>): AsyncGenerator<string> {
 async function readBackup(file: string, load: (t: TableHeader, rows: AsyncIterable<string>) => Promise<void>): Promise<{ header: BackupHeader; trailer: BackupTrailer }> {
   // pipeline hands a read or gzip error on to the stream the lines come from.
   const input = streamPipeline(createReadStream(file), createGunzip().setEncoding('utf8'), () => {});
-  const lines = linesOf(input)[Symbol.asyncIterator]();
-  const next = async (): Promise<string | undefined> => {
-    const r = await lines.next();
-    return r.done ? undefined : r.value;
-  };
   const bad = (why: string) => new BackupFileError(file, why);
+  const lines = new LineReader(input, bad);
+  const next = () => lines.next(MAX_SECTION_CHARS);
   try {
     const header = parseHeader(await next());
     if (typeof header === 'string') throw bad(header);
@@ -137,7 +126,7 @@ async function readBackup(file: string, load: (t: TableHeader, rows: AsyncIterab
       const rows = async function* () {
         let batch = '';
         for (;;) {
-          const row = await next();
+          const row = await lines.next(MAX_ROW_CHARS);
           if (row === undefined) throw bad(`it ends inside table ${section.table} (cut short?)`);
           if (row === END_OF_ROWS) break;
           seen[section.table]! += 1;

@@ -39,7 +39,15 @@ export function rateLimited(message: string, retryAfterMs: number): ApiError {
 }
 
 // Keys are forgotten in bulk once this many are held: an address space is far larger than memory.
+// Every key counted is short (a client address, an id, a ping key of at most 64 characters: one
+// of another shape is refused before it is counted), so the map stays under ~34 MB (335 bytes a
+// 64-character key, measured with 100,000 of them).
 const MAX_KEYS = 100_000;
+// Below the bound, windows that ended are swept whenever the map has doubled since the last sweep:
+// each sweep walks at most as many keys as were added since the one before (one visit per key
+// added), and the map holds at most twice the keys counted in the last minute (or this many), not
+// every key seen up to the bound.
+const FIRST_SWEEP_KEYS = 1024;
 
 /**
  * A window of `windowMs` per key, starting at the key's first use, holding whatever the caller
@@ -48,6 +56,7 @@ const MAX_KEYS = 100_000;
  */
 export class KeyedWindows<S extends object> {
   private windows = new Map<string, S & { endsMs: number }>();
+  private sweepAt = FIRST_SWEEP_KEYS;
 
   constructor(
     readonly windowMs: number,
@@ -64,7 +73,7 @@ export class KeyedWindows<S extends object> {
   begin(key: string, nowMs: number): S & { endsMs: number } {
     const running = this.running(key, nowMs);
     if (running) return running;
-    if (this.windows.size >= MAX_KEYS) this.sweep(nowMs);
+    if (this.windows.size >= this.sweepAt) this.sweep(nowMs);
     const w = { ...this.fresh(), endsMs: nowMs + this.windowMs };
     this.windows.set(key, w);
     return w;
@@ -73,6 +82,12 @@ export class KeyedWindows<S extends object> {
   private sweep(nowMs: number): void {
     for (const [key, w] of this.windows) if (w.endsMs <= nowMs) this.windows.delete(key);
     if (this.windows.size >= MAX_KEYS) this.windows.clear();
+    this.sweepAt = Math.min(MAX_KEYS, Math.max(FIRST_SWEEP_KEYS, 2 * this.windows.size));
+  }
+
+  /** How many keys are held, running windows or ended ones not yet swept. */
+  get size(): number {
+    return this.windows.size;
   }
 }
 

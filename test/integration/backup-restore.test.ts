@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { MAX_ROW_CHARS, MAX_SECTION_CHARS } from '../../src/backup/model.ts';
 import { engineTables, tablesWithRows } from '../../src/backup/store.ts';
 import { revealConfig } from '../../src/channels/service.ts';
 import { getChannel } from '../../src/channels/store.ts';
@@ -226,7 +227,7 @@ describe('lifeline backup and restore', () => {
     assert.equal(await databaseExists(name), false);
   });
 
-  it('refuses a file cut short, or with its rows tampered, before touching any database', async () => {
+  it('refuses a file cut short, with its rows tampered or with a line longer than any it writes, before touching any database', async () => {
     const whole = readFileSync(file);
     const cut = join(dir, 'cut.backup.gz');
     writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
@@ -234,9 +235,17 @@ describe('lifeline backup and restore', () => {
     const at = lines.findIndex((l) => l.startsWith('{"table":"nodes"'));
     const dropped = join(dir, 'dropped.backup.gz');
     writeFileSync(dropped, gzipSync([...lines.slice(0, at + 1), ...lines.slice(at + 2)].join('\n')));
+    // One character past what a row or the header may be: a few KB of gzip, refused once that
+    // much is read (the whole line was split again with every chunk: 20 s for 20 MB).
+    const longRow = join(dir, 'long-row.backup.gz');
+    writeFileSync(longRow, gzipSync([...lines.slice(0, at + 1), 'a'.repeat(MAX_ROW_CHARS + 1), ...lines.slice(at + 1)].join('\n')));
+    const longHeader = join(dir, 'long-header.backup.gz');
+    writeFileSync(longHeader, gzipSync(['{'.repeat(MAX_SECTION_CHARS + 1), ...lines.slice(1)].join('\n')));
     for (const [path, why] of [
       [cut, /is not a usable Lifeline backup: unexpected end of file/],
       [dropped, /is not a usable Lifeline backup: its trailer counts .* rows, the file holds/],
+      [longRow, new RegExp(`is not a usable Lifeline backup: line ${at + 2} is longer than ${MAX_ROW_CHARS} characters`)],
+      [longHeader, new RegExp(`is not a usable Lifeline backup: line 1 is longer than ${MAX_SECTION_CHARS} characters`)],
       [join(dir, 'missing.gz'), /is not a usable Lifeline backup: ENOENT/],
     ] as const) {
       const name = target();

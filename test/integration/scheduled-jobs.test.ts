@@ -317,6 +317,21 @@ describe('scheduled jobs', () => {
     await okPing(other.ping_key);
   });
 
+  it('never counts a malformed key or a path that names no ping: past the limit it is still a 404, and holds nothing', async () => {
+    const job = await h.createNode('malformed-pings', { schedule: { cron: '0 0 * * *' } });
+    // 31 of each against this harness's 30 a minute: counted, the last would be a 429.
+    for (const [key, suffix] of [[`${'k'.repeat(15_000)}1`, ''], ['short', ''], ['x'.repeat(43) + '!', ''], [job.ping_key, '/nope'], [job.ping_key, '/start/now']]) {
+      for (let i = 0; i <= 30; i++) {
+        const res = await h.rejected(() => ping(key!, suffix));
+        assert.deepEqual([res.status, await res.text()], [404, 'not found'], `${key!.slice(0, 20)}${suffix} #${i + 1}`);
+      }
+    }
+    // The well-formed key's budget is whole: the paths naming no ping spent none of it.
+    for (let i = 0; i < 30; i++) await okPing(job.ping_key, '/log');
+    await expectError(await ping(job.ping_key), 429, 'rate_limited');
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
   it('shows ping keys and URLs to write and admin keys only: a ping changes the node', async () => {
     const job = await h.createNode('read-cannot-ping', { schedule: { cron: '0 4 * * *' } });
     const read = await h.createKey('read', 'looks-only');
