@@ -16,10 +16,12 @@ export interface Channel<C> {
 
 /**
  * A channel read by people, which during an incident storm gets one digest of many updates
- * instead of one message each (see ARCHITECTURE.md, "Storms").
+ * instead of one message each (see ARCHITECTURE.md, "Storms"). `listUrl`, the console's list of
+ * incidents not yet resolved, ends the digest when the engine knows its public URL: a digest lists
+ * at most 200 updates and only counts the rest.
  */
 export interface DigestChannel<C> extends Channel<C> {
-  sendDigest(ns: Notification[], config: C, now: Date): Promise<void>;
+  sendDigest(ns: Notification[], config: C, now: Date, listUrl?: string): Promise<void>;
 }
 
 export interface EmailConfig {

@@ -3,7 +3,7 @@
 // from agents and must not be able to inject markup into an operator's inbox.
 
 import type { Notification } from '../src/notifications/model.ts';
-import { digestItems, digestRest, digestSummary, eventWord, headline, incidentFacts, leadLine, messageButtons, noteLabel, type EventWord } from './render.ts';
+import { digestGroups, digestListLabel, digestRest, digestSummary, eventWord, headline, incidentFacts, leadLine, messageButtons, noteLabel, type DigestItem, type EventWord } from './render.ts';
 
 const ACCENT: Record<EventWord, string> = {
   DOWN: '#c0392b',
@@ -58,20 +58,27 @@ ${noteHtml(n)}${buttonsHtml(n)}<p style="margin:16px 0 0;color:#888;font-size:12
 `;
 }
 
-/** Each update on its line, its links indented under it (a reader acts on one incident of the storm). */
-export function digestText(ns: Notification[]): string {
-  const { items, rest } = digestItems(ns);
-  const lines = items.flatMap((item) => [item.line, ...item.buttons.map((b) => `    ${b.label}: ${b.url}`)]);
-  return [digestSummary(ns), '', ...lines, ...(rest ? [digestRest(rest)] : []), ''].join('\n');
+/**
+ * Each update on its line, its links indented under it (a reader acts on one incident of the storm),
+ * by kind (digestGroups), each kind's cut counted under it; then the console's list (`listUrl`).
+ */
+export function digestText(ns: Notification[], listUrl?: string): string {
+  const lines = digestGroups(ns).flatMap((g) => [
+    ...g.items.flatMap((item) => [item.line, ...item.buttons.map((b) => `    ${b.label}: ${b.url}`)]),
+    ...(g.rest ? [digestRest(g)] : []),
+  ]);
+  return [digestSummary(ns), '', ...lines, ...(listUrl ? ['', `${digestListLabel}: ${listUrl}`] : []), ''].join('\n');
 }
 
-export function digestHtml(ns: Notification[]): string {
-  const { items, rest } = digestItems(ns);
-  const li = (item: (typeof items)[number]) => {
+export function digestHtml(ns: Notification[], listUrl?: string): string {
+  const li = (item: DigestItem) => {
     const links = item.buttons.map((b) => ` <a href="${escapeHtml(b.url)}" style="font-family:Helvetica,Arial,sans-serif;color:#2471a3">${escapeHtml(b.label)}</a>`).join(' ·');
     return `<li style="margin:2px 0">${escapeHtml(item.line)}${links ? ` —${links}` : ''}</li>`;
   };
-  const list = [...items.map(li), ...(rest ? [`<li style="margin:2px 0">${escapeHtml(digestRest(rest))}</li>`] : [])].join('\n');
+  const list = digestGroups(ns)
+    .flatMap((g) => [...g.items.map(li), ...(g.rest ? [`<li style="margin:2px 0">${escapeHtml(digestRest(g))}</li>`] : [])])
+    .join('\n');
+  const more = listUrl ? `<p style="margin:16px 0 0"><a href="${escapeHtml(listUrl)}" style="color:#2471a3">${escapeHtml(digestListLabel)}</a></p>\n` : '';
   return `<!doctype html>
 <html>
 <body style="font-family:Helvetica,Arial,sans-serif;color:#222">
@@ -79,7 +86,7 @@ export function digestHtml(ns: Notification[]): string {
 <ul style="padding-left:18px;font-family:monospace">
 ${list}
 </ul>
-<p style="margin:16px 0 0;color:#888;font-size:12px">A digest: many incidents changed at once · sent by Lifeline</p>
+${more}<p style="margin:16px 0 0;color:#888;font-size:12px">A digest: many incidents changed at once · sent by Lifeline</p>
 </body>
 </html>
 `;

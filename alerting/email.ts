@@ -121,11 +121,11 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
         start,
       );
     },
-    sendDigest(ns, config, now) {
+    sendDigest(ns, config, now, listUrl) {
       return mail(config, now, {
         subject: `[Lifeline] ${digestSummary(ns)}`,
-        text: digestText(ns),
-        html: digestHtml(ns),
+        text: digestText(ns, listUrl),
+        html: digestHtml(ns, listUrl),
         // Stable for the same set of updates, so a retried digest is recognisable too.
         id: `digest.${ns.map((n) => n.messageId).sort()[0]}`,
         event: 'digest',

@@ -4,7 +4,7 @@
 import type { DigestChannel, SlackConfig } from './channel.ts';
 import type { Notification } from '../src/notifications/model.ts';
 import { jsonPoster, type HttpChannelOptions } from './post-json.ts';
-import { digestItems, digestRest, digestSummary, headline, incidentFacts, leadLine, messageButtons, noteLabel, truncate } from './render.ts';
+import { DIGEST_LINES, digestGroups, digestListLabel, digestRest, digestSummary, headline, incidentFacts, leadLine, messageButtons, noteLabel, truncate } from './render.ts';
 
 // Slack's block limits: a header's plain text ≤ 150 characters, a section field ≤ 2000.
 const HEADER_MAX = 150;
@@ -21,37 +21,52 @@ export function createSlackChannel(options: HttpChannelOptions = {}): DigestChan
     async send(n, config, now, start) {
       await post(config.webhook_url, JSON.stringify(slackMessage(n)), {}, now, start);
     },
-    async sendDigest(ns, config, now) {
-      await post(config.webhook_url, JSON.stringify(slackDigest(ns)), {}, now);
+    async sendDigest(ns, config, now, listUrl) {
+      await post(config.webhook_url, JSON.stringify(slackDigest(ns, listUrl)), {}, now);
     },
   };
 }
 
 /**
  * The digest's updates as sections of lines, each line with its links (`<url|Acknowledge>`), packed
- * into as few sections as fit 3000 characters each. What does not fit the 50 blocks is counted in
- * the last line: with links a line is about 400 characters, so some 350 updates fit.
+ * into as few sections as fit 3000 characters each, then the console's list (`listUrl`). With links
+ * a line is about 400 characters, so the 200 a digest lists fit the 50 blocks (some 350 would);
+ * lines made long by long names and reasons may not, and then 10% fewer are listed until they fit,
+ * each kind's cut counted under it as in an email, so no kind drops out of the message.
  */
-function slackDigest(ns: Notification[]) {
+function slackDigest(ns: Notification[], listUrl: string | undefined) {
   const summary = digestSummary(ns);
-  const { items, rest } = digestItems(ns);
-  const lines = items.map((item) => [escapeMrkdwn(item.line), ...item.buttons.map((b) => `<${b.url}|${b.label}>`)].join('  '));
-  const sections: string[] = [];
-  let left = rest;
-  for (const [i, line] of lines.entries()) {
-    const last = sections.length - 1;
-    if (last >= 0 && sections[last]!.length + 1 + line.length <= SECTION_MAX) sections[last] += `\n${line}`;
-    else if (sections.length < BLOCKS_MAX - 2) sections.push(truncate(line, SECTION_MAX));
-    else {
-      left += lines.length - i;
-      break;
-    }
-  }
-  if (left) sections.push(digestRest(left));
+  const list = listUrl ? [`<${listUrl}|${digestListLabel}>`] : [];
+  let sections: string[] | undefined;
+  // Ends: with no update listed, at most five lines are left (one count per kind), one section.
+  for (let lines = DIGEST_LINES; !sections; lines = Math.floor(lines * 0.9)) sections = packed(slackLines(ns, lines), BLOCKS_MAX - 1 - list.length);
   return {
     text: escapeMrkdwn(summary),
-    blocks: [{ type: 'header', text: { type: 'plain_text', text: truncate(summary, HEADER_MAX) } }, ...sections.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } }))],
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: truncate(summary, HEADER_MAX) } },
+      ...[...sections, ...list].map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } })),
+    ],
   };
+}
+
+/** The digest's lines when it lists at most `lines` updates (digestGroups), each kind's cut counted under it. */
+function slackLines(ns: Notification[], lines: number): string[] {
+  return digestGroups(ns, lines).flatMap((g) => [
+    ...g.items.map((item) => [escapeMrkdwn(item.line), ...item.buttons.map((b) => `<${b.url}|${b.label}>`)].join('  ')),
+    ...(g.rest ? [digestRest(g)] : []),
+  ]);
+}
+
+/** `lines` packed into as few sections of SECTION_MAX as they fit; undefined when that is more than `max`. */
+function packed(lines: string[], max: number): string[] | undefined {
+  const sections: string[] = [];
+  for (const line of lines) {
+    const last = sections.length - 1;
+    if (last >= 0 && sections[last]!.length + 1 + line.length <= SECTION_MAX) sections[last] += `\n${line}`;
+    else if (sections.length < max) sections.push(truncate(line, SECTION_MAX));
+    else return undefined;
+  }
+  return sections;
 }
 
 function slackMessage(n: Notification) {

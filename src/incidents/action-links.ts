@@ -88,3 +88,10 @@ export const actionLinkUrl = (publicUrl: string, token: string): string => `${pu
 
 /** The incident's console page, for whoever has a console session (others sign in first, then land on it). */
 export const incidentPageUrl = (publicUrl: string, incidentId: string): string => `${publicUrl}/incidents/${incidentId}`;
+
+/**
+ * The console's incident list as it opens, without a `status`: every incident not resolved, open
+ * and acknowledged alike. Under `?status=open` alone, an incident acknowledged from the list leaves
+ * it, while its node is still down.
+ */
+export const incidentListUrl = (publicUrl: string): string => `${publicUrl}/incidents`;

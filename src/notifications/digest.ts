@@ -2,6 +2,7 @@ import { DeliveryError } from '../../alerting/errors.ts';
 import type { Queryable } from '../db/client.ts';
 import type { DeliveryRow } from './model.ts';
 import { digestDestinations, dueDigest, recordAttempts, tryDigestLock, type DigestDestination } from './store.ts';
+import { incidentListUrl } from '../incidents/action-links.ts';
 import { addTimeline } from '../incidents/store.ts';
 import { destinationOf } from './destinations.ts';
 import type { DeliverDeps } from './deliver.ts';
@@ -9,7 +10,7 @@ import { notificationsFor, recipientDetail } from './message.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs } from './retry.ts';
 
 // Held updates one pass takes per channel: a 10k-node outage drains in one digest per channel,
-// while memory stays bounded (the message itself lists the first 200 and counts the rest).
+// while memory stays bounded (the message itself lists 200, pages first, and counts the rest).
 const DIGEST_ROWS = 20_000;
 
 /**
@@ -40,7 +41,8 @@ export async function sendDigests(deps: DeliverDeps): Promise<Date | undefined> 
  * sent right after the destination accepted and committed before anything else: a crash before
  * that commit sends the digest again (an email digest keeps its Message-ID while it lists the same
  * updates). Each update in a digest carries its incident's acknowledge and resolve links, signed for
- * this destination, as the update would alone: a storm is when someone most needs to act from it.
+ * this destination, as the update would alone: a storm is when someone most needs to act from it;
+ * the digest ends with the console's incident list, where the updates it only counts are.
  */
 async function sendDigest(deps: DeliverDeps, d: DigestDestination, now: Date): Promise<Date | undefined> {
   const { clock } = deps;
@@ -57,7 +59,8 @@ async function sendDigest(deps: DeliverDeps, d: DigestDestination, now: Date): P
       return undefined;
     }
     try {
-      await deps.channels[destination.type].sendDigest(notifications, destination.open() as never, clock.now());
+      const listUrl = deps.links ? incidentListUrl(deps.links.publicUrl) : undefined;
+      await deps.channels[destination.type].sendDigest(notifications, destination.open() as never, clock.now(), listUrl);
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError(String(err), { permanent: false, code: 'internal' });
       return { failed: await recordDigestFailure(deps, tx, destination.type, rows, e) };

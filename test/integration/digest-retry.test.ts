@@ -63,6 +63,8 @@ describe('storm digests during an SMTP outage', () => {
       const [digest] = sink.messages;
       assert.equal(digest!.subject, '[Lifeline] 5 incident updates: 5 DOWN');
       for (const name of names) assert.match(digest!.text, new RegExp(`\\b${name}\\b`));
+      // It ends with the console's list of what is not resolved, under the engine's public URL.
+      assert.match(digest!.text, /\nAll incidents not yet resolved: https:\/\/lifeline\.test\/incidents\r?\n*$/);
       // Each update carries its own incident's links, signed for this channel.
       const tokens = [...digest!.text.matchAll(/Acknowledge: https:\/\/lifeline\.test\/a\/([\w-]+)/g)].map((m) => m[1]!);
       const incidents = await db.sql<{ id: string }[]>`select id from incidents`;

@@ -30,6 +30,7 @@ const NOW = new Date('2026-11-21T10:05:00.000Z');
 
 interface NotificationOverrides {
   messageId?: string;
+  occurredAt?: string;
   links?: Notification['links'];
   incidentUrl?: string;
   note?: string;
@@ -52,7 +53,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
   return {
     messageId: overrides.messageId ?? 'inc-1:opened:chan-1',
     event: overrides.event ?? 'opened',
-    occurredAt: OPENED_AT,
+    occurredAt: overrides.occurredAt ?? OPENED_AT,
     reason,
     node,
     ...(overrides.links ? { links: overrides.links } : {}),
@@ -97,6 +98,37 @@ function resolvedNotification(overrides: NotificationOverrides = {}): Notificati
     incident: { status: 'resolved', resolved_at: RESOLVED_AT, resolved_by: 'auto', version: 2, ...overrides.incident },
   });
 }
+
+/** `ms` after the incidents opened. */
+const later = (ms: number): string => new Date(Date.parse(OPENED_AT) + ms).toISOString();
+
+/** A 300-node outage: `count` nodes DOWN within its first 300 ms, `node-0` first. */
+const nodesDown = (count: number, reason?: string): Notification[] =>
+  Array.from({ length: count }, (_, i) =>
+    notification({ messageId: `node-${i}:opened`, occurredAt: later(i), node: { id: `node-${i}`, name: `node-${i}` }, incident: { id: `inc-node-${i}` }, ...(reason ? { reason } : {}) }),
+  );
+
+/** The same nodes' resolves, 4 s later. */
+const nodesResolved = (count: number): Notification[] =>
+  Array.from({ length: count }, (_, i) =>
+    resolvedNotification({ messageId: `node-${i}:resolved`, occurredAt: later(4_000 + i), node: { id: `node-${i}`, name: `node-${i}` }, incident: { id: `inc-node-${i}` } }),
+  );
+
+/** Three jobs failing (`job-1` to `job-3`) `ms` after the outage began, as DOWN or, when `degraded`, DEGRADED. */
+const jobsFailing = (ms: number, degraded = false): Notification[] =>
+  [1, 2, 3].map((i) =>
+    notification({
+      messageId: `job-${i}:opened`,
+      occurredAt: later(ms),
+      node: { id: `job-${i}`, name: `job-${i}` },
+      reason: 'exit code 1',
+      incident: { id: `inc-job-${i}`, ...(degraded ? { category: 'node_degraded' as const } : {}) },
+    }),
+  );
+
+/** The updates a digest's text lists, as `WORD: node`, and its `… and N more` lines, in order. */
+const digestListing = (text: string): string[] =>
+  [...text.replace(/\r/g, '').matchAll(/^(?:\S+ \S+ UTC {2}(\w+): ([\w-]+) .*|(… and \d+ more.*))$/gm)].map((m) => m[3] ?? `${m[1]}: ${m[2]}`);
 
 function isDeliveryError(expected: { permanent: boolean; code: string; retryAfterMs?: number; message?: RegExp }) {
   return (err: unknown) => {
@@ -254,6 +286,37 @@ describe('email channel', () => {
     assert.ok(mail.html.includes('href="https://lifeline.test/a/ack-1"'), mail.html);
     assert.ok(mail.html.includes('href="https://lifeline.test/a/res&quot;2"'), mail.html);
     assert.equal((mail.html.match(/<a /g) ?? []).length, 3);
+  });
+
+  test("names every kind of a storm's updates and keeps its newest pages when it cuts the list", async () => {
+    // 283 nodes DOWN, then 3 jobs failing 3 s later: listed oldest first, the jobs were cut.
+    await channel.sendDigest([...nodesDown(283), ...jobsFailing(3_000, true)], config, NOW);
+    const mail = await sink.waitFor((m) => m.subject === '[Lifeline] 286 incident updates: 283 DOWN, 3 DEGRADED');
+    const listing = digestListing(mail.text);
+    const down = Array.from({ length: 197 }, (_, i) => `DOWN: node-${282 - i}`);
+    assert.deepEqual(listing, [...down, '… and 86 more DOWN', 'DEGRADED: job-1', 'DEGRADED: job-2', 'DEGRADED: job-3']);
+    assert.ok(mail.html.includes('<li style="margin:2px 0">… and 86 more DOWN</li>'), mail.html);
+    assert.ok(mail.html.includes('DEGRADED: job-3 — exit code 1'), mail.html);
+  });
+
+  test('lists the pages of a storm before its resolves, however many resolves came first', async () => {
+    await channel.sendDigest([...nodesResolved(283), ...jobsFailing(5_000)], config, NOW);
+    const mail = await sink.waitFor((m) => m.subject === '[Lifeline] 286 incident updates: 3 DOWN, 283 RESOLVED');
+    const listing = digestListing(mail.text);
+    assert.deepEqual(listing.slice(0, 4), ['DOWN: job-1', 'DOWN: job-2', 'DOWN: job-3', 'RESOLVED: node-282']);
+    assert.equal(listing.length, 3 + 197 + 1);
+    assert.equal(listing.at(-1), '… and 86 more RESOLVED');
+  });
+
+  test("ends a digest with the console's incident list when the engine knows its public URL", async () => {
+    const ns = [...nodesDown(2), ...jobsFailing(1_000)];
+    await channel.sendDigest(ns, config, NOW, 'https://lifeline.test/incidents');
+    const linked = await sink.waitFor((m) => m.subject === '[Lifeline] 5 incident updates: 5 DOWN');
+    assert.match(linked.text.replace(/\r/g, ''), /\n\nAll incidents not yet resolved: https:\/\/lifeline\.test\/incidents\n*$/);
+    assert.ok(linked.html.includes('<a href="https://lifeline.test/incidents" style="color:#2471a3">All incidents not yet resolved</a>'), linked.html);
+    await channel.sendDigest(ns.slice(1), config, NOW);
+    const plain = await sink.waitFor((m) => m.subject === '[Lifeline] 4 incident updates: 4 DOWN');
+    assert.ok(!plain.text.includes('All incidents') && !plain.html.includes('All incidents'), 'no link without a public URL');
   });
 
   test('delivers a RESOLVED email with the outage duration, HTML-escaped', async () => {
@@ -754,8 +817,32 @@ describe('slack channel', () => {
     assert.equal(lines[0], `2026-11-21 10:00:00 UTC  DOWN: web-0 — no heartbeat for 90s  <https://lifeline.test/a/${'a'.repeat(98)}0|Acknowledge>  <https://lifeline.test/a/${'r'.repeat(98)}0|Resolve>`);
     // Every update is either listed with both its links or counted.
     const listed = lines.filter((l: string) => /\|Acknowledge>  <[^>]+\|Resolve>$/.test(l)).length;
-    assert.equal(lines.at(-1), `… and ${300 - listed} more`);
+    assert.equal(lines.at(-1), `… and ${300 - listed} more DOWN`);
     assert.ok(listed > 100, `only ${listed} updates listed`);
+  });
+
+  test("lists a storm's pages first, names every kind when the updates do not all fit, and ends with the console's list", async () => {
+    // Reasons of 1,400 characters: two lines a section, far fewer than 200 lines in 50 blocks.
+    const ns = [...nodesResolved(250), ...nodesDown(250, 'x'.repeat(1_400)), ...jobsFailing(5_000, true)];
+    await channel.sendDigest(ns, { webhook_url: receiver.url }, NOW, 'https://lifeline.test/incidents');
+    const message = JSON.parse((await receiver.waitFor()).body);
+    assert.ok(message.blocks.length <= 50, `${message.blocks.length} blocks`);
+    assert.equal(message.blocks[0].text.text, '503 incident updates: 250 DOWN, 3 DEGRADED, 250 RESOLVED');
+    const sections: string[] = message.blocks.slice(1).map((b: { text: { text: string } }) => b.text.text);
+    assert.ok(sections.every((t) => t.length <= 3000));
+    assert.equal(sections.at(-1), '<https://lifeline.test/incidents|All incidents not yet resolved>');
+    const listing = digestListing(sections.slice(0, -1).join('\n'));
+    assert.equal(listing[0], 'DOWN: node-249', 'the newest page first');
+    const counted = (word: string) => {
+      const listed = listing.filter((l) => l.startsWith(`${word}: `)).length;
+      const more = listing.find((l) => l.endsWith(` more ${word}`));
+      return listed + Number(more ? /\d+/.exec(more)![0] : 0);
+    };
+    assert.deepEqual([counted('DOWN'), counted('DEGRADED'), counted('RESOLVED')], [250, 3, 250], 'every update listed or counted under its kind');
+    assert.ok(listing.includes('DEGRADED: job-3') && listing.includes('RESOLVED: node-249'), listing.join('\n'));
+    await channel.sendDigest(ns.slice(0, 3), { webhook_url: receiver.url }, NOW);
+    const plain = JSON.parse((await receiver.waitFor((r) => r.body.includes('"3 incident updates: 3 RESOLVED"'))).body);
+    assert.ok(!JSON.stringify(plain).includes('All incidents'), 'no link without a public URL');
   });
 
   test("shows a resolve's note as literal text under its true author: no heading, mention or link of its own", async () => {
