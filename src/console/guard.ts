@@ -69,7 +69,9 @@ export function requireSession(deps: AppDeps): MiddlewareHandler<ConsoleEnv> {
 function backTo(c: Context): string {
   if (c.req.method !== 'GET') return '/';
   const current = c.req.header('hx-current-url');
-  if (current === undefined) return c.req.path + new URL(c.req.url).search;
+  // The address as sent, still percent-encoded: c.req.path is decoded, and a node of an older name
+  // (`web one`, `%20` in its address) would come back with a space, which sitePath refuses.
+  if (current === undefined) return safeNext(new URL(c.req.url).pathname + new URL(c.req.url).search);
   try {
     const url = new URL(current);
     return safeNext(url.pathname + url.search);

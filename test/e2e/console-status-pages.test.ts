@@ -169,7 +169,7 @@ describe('status pages in the console, in a browser', () => {
     await page.getByRole('heading', { name: 'Delete Acme platform status?' }).waitFor();
     assert.equal((await h.admin('GET', `/v1/status-pages/${id}`)).status, 200, 'asking deletes nothing');
     await page.getByRole('button', { name: 'Delete Acme platform status' }).click();
-    await page.getByText('Deleted. Its address answers 404 now.').waitFor();
+    await page.getByText('Deleted. The status page answers 404 now.').waitFor();
     assert.equal(await page.getByRole('link', { name: 'Acme platform status' }).count(), 0);
     assert.equal((await h.admin('GET', `/v1/status-pages/${id}`)).status, 404);
     const gone = await page.goto(`${server.origin}/status/acme`);

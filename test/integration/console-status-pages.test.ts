@@ -211,10 +211,10 @@ describe('console: status pages', () => {
     assert.equal(res.status, 303);
     assert.equal(res.headers.get('location'), '/status-pages?deleted');
     assert.equal((await h.admin('GET', `/v1/status-pages/${id}`)).status, 404);
-    assert.match((await get('/status-pages?deleted')).html, /<p>Deleted\. Its address answers 404 now\.<\/p>/);
+    assert.match((await get('/status-pages?deleted')).html, /<p>Deleted\. The status page answers 404 now\.<\/p>/);
     // A link anyone can send: what it says was deleted is not shown as the console's own word.
     const spoof = await get(`/status-pages?deleted=${encodeURIComponent('Security notice: sign in again at https://evil.example')}`);
-    assert.match(spoof.html, /<p>Deleted\. Its address answers 404 now\.<\/p>/);
+    assert.match(spoof.html, /<p>Deleted\. The status page answers 404 now\.<\/p>/);
     assert.doesNotMatch(spoof.html, /evil\.example|Security notice/);
     assert.equal((await get(`/status-pages/${id}`)).status, 404);
     assert.equal((await post(`/status-pages/${id}/delete`, sent(confirm.html, `/status-pages/${id}/delete`))).status, 404);

@@ -196,7 +196,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
         <p class="muted">What the public sees of the fleet: each component's state, its 90-day uptime and the open incidents, without a key.</p>
         {/* Said as users, policies and channels say it: the address carries no name, as anyone may
             send a link with words of their own there for this box to vouch for. */}
-        <Outcome done={c.req.query('deleted') !== undefined ? 'Deleted. Its address answers 404 now.' : undefined} />
+        <Outcome done={c.req.query('deleted') !== undefined ? 'Deleted. The status page answers 404 now.' : undefined} />
         {rows.length === 0 ? (
           <p class="empty panel">No status page yet.</p>
         ) : (
