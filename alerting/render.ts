@@ -283,10 +283,12 @@ export function digestSummary(ns: Notification[]): string {
 // A digest lists this many updates; the summary line still counts them all.
 export const DIGEST_LINES = 200;
 
-// Lines each kind keeps before the earlier kinds take the rest: five kinds take at most 50 of
-// the 200, so pages keep at least 150 lines however many resolves came with them, and 283
-// resolves still show 10 recovered nodes beside 500 DOWN instead of none.
-const KIND_LINES = 10;
+// Lines each kind keeps before the earlier kinds take the rest, a twentieth of the list: five
+// kinds take at most a quarter (50 of the 200), so pages keep three quarters however many resolves
+// came with them, and 283 resolves still show 10 recovered nodes beside 500 DOWN instead of none.
+// A Slack digest cut to 48 lines by long reasons gives each kind 2, not 10 (18 of its 48 went to
+// updates that page nobody).
+const kindLines = (lines: number): number => Math.floor(lines / 20);
 
 /** One update of a digest: its line, and its acknowledge and resolve links when it has any. */
 export interface DigestItem {
@@ -302,25 +304,33 @@ export interface DigestGroup {
 }
 
 /**
- * Newest first, then by node name, then by incident: the first updates of a storm were sent alone
- * (the first 20 a minute to a destination go out before it is held), so what a reader does not yet
- * know is the newest, and a cut keeps it. In a 300-node outage the 3 jobs that went down 3 s after
- * 280 nodes were the ones cut when the list ran oldest first. Names and ids compared by code unit,
- * not by locale, so every engine lists a digest alike.
+ * What still stands first (an update of an incident resolved since, e.g. a DOWN whose RESOLVED is
+ * further down the same digest, after those still open), then newest first, then by node name,
+ * then by incident: the first updates of a storm were sent alone (the first 20 a minute to a
+ * destination go out before it is held), so what a reader does not yet know is the newest, and a
+ * cut keeps it. In a 300-node outage the 3 jobs that went down 3 s after 280 nodes were the ones
+ * cut when the list ran oldest first. Names and ids compared by code unit, not by locale, so every
+ * engine lists a digest alike.
  */
 const newestFirst = (a: Notification, b: Notification): number =>
-  compare(b.occurredAt, a.occurredAt) || compare(a.node.name, b.node.name) || compare(a.incident.id, b.incident.id) || compare(a.messageId, b.messageId);
+  Number(isOver(a)) - Number(isOver(b)) ||
+  compare(b.occurredAt, a.occurredAt) ||
+  compare(a.node.name, b.node.name) ||
+  compare(a.incident.id, b.incident.id) ||
+  compare(a.messageId, b.messageId);
+
+const isOver = (n: Notification): boolean => n.incident.status === 'resolved';
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * How many lines each kind gets of `lines`: first up to KIND_LINES each, in DIGEST_ORDER, then what
+ * How many lines each kind gets of `lines`: first up to kindLines each, in DIGEST_ORDER, then what
  * is left in that order, so pages fill the list while no kind is cut to nothing by another.
  */
 function shares(counts: number[], lines: number): number[] {
   const share = counts.map(() => 0);
   let left = lines;
-  for (const cap of [KIND_LINES, Infinity]) {
+  for (const cap of [kindLines(lines), Infinity]) {
     counts.forEach((count, i) => {
       const take = Math.min(Math.min(count, cap) - share[i]!, left);
       share[i]! += take;

@@ -36,7 +36,7 @@ export function createSlackChannel(options: HttpChannelOptions = {}): DigestChan
  */
 function slackDigest(ns: Notification[], listUrl: string | undefined) {
   const summary = digestSummary(ns);
-  const list = listUrl ? [`<${listUrl}|${digestListLabel}>`] : [];
+  const list = listUrl ? [slackLink(listUrl, digestListLabel)] : [];
   let sections: string[] | undefined;
   // Ends: with no update listed, at most five lines are left (one count per kind), one section.
   for (let lines = DIGEST_LINES; !sections; lines = Math.floor(lines * 0.9)) sections = packed(slackLines(ns, lines), BLOCKS_MAX - 1 - list.length);
@@ -52,7 +52,7 @@ function slackDigest(ns: Notification[], listUrl: string | undefined) {
 /** The digest's lines when it lists at most `lines` updates (digestGroups), each kind's cut counted under it. */
 function slackLines(ns: Notification[], lines: number): string[] {
   return digestGroups(ns, lines).flatMap((g) => [
-    ...g.items.map((item) => [escapeMrkdwn(item.line), ...item.buttons.map((b) => `<${b.url}|${b.label}>`)].join('  ')),
+    ...g.items.map((item) => [escapeMrkdwn(item.line), ...item.buttons.map((b) => slackLink(b.url, b.label))].join('  ')),
     ...(g.rest ? [digestRest(g)] : []),
   ]);
 }
@@ -126,3 +126,10 @@ function noteBlock(n: Notification) {
 function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+/**
+ * `<url|label>`, the URL escaped as any mrkdwn text and its `|` percent-encoded: URL keeps a `|`
+ * in a path as it is (`https://x/a|b/` is valid to it, so LIFELINE_PUBLIC_URL may hold one), and
+ * Slack would end the address there and show the rest as the label.
+ */
+const slackLink = (url: string, label: string): string => `<${escapeMrkdwn(url).replaceAll('|', '%7C')}|${label}>`;

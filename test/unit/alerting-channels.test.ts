@@ -308,6 +308,15 @@ describe('email channel', () => {
     assert.equal(listing.at(-1), '… and 86 more RESOLVED');
   });
 
+  test('lists the pages still standing before those whose incident was resolved since', async () => {
+    // node-0 went down first and is still down; node-1 went down later and has recovered since.
+    const [stillDown, recovered] = nodesDown(2);
+    const ns = [stillDown!, { ...recovered!, incident: { ...recovered!.incident, status: 'resolved' as const } }, ...nodesResolved(2).slice(1)];
+    await channel.sendDigest(ns, config, NOW);
+    const mail = await sink.waitFor((m) => m.subject === '[Lifeline] 3 incident updates: 2 DOWN, 1 RESOLVED' && m.text.includes('node-0'));
+    assert.deepEqual(digestListing(mail.text), ['DOWN: node-0', 'DOWN: node-1', 'RESOLVED: node-1']);
+  });
+
   test("ends a digest with the console's incident list when the engine knows its public URL", async () => {
     const ns = [...nodesDown(2), ...jobsFailing(1_000)];
     await channel.sendDigest(ns, config, NOW, 'https://lifeline.test/incidents');
@@ -843,6 +852,20 @@ describe('slack channel', () => {
     await channel.sendDigest(ns.slice(0, 3), { webhook_url: receiver.url }, NOW);
     const plain = JSON.parse((await receiver.waitFor((r) => r.body.includes('"3 incident updates: 3 RESOLVED"'))).body);
     assert.ok(!JSON.stringify(plain).includes('All incidents'), 'no link without a public URL');
+  });
+
+  test('gives the kinds that page nobody a twentieth each of a list cut short by long lines, and escapes its link', async () => {
+    // Reasons of 1,400 characters: far fewer than 200 lines fit; each kind's share shrinks with them.
+    const ns = [...nodesDown(100, 'x'.repeat(1_400)), ...nodesResolved(100)];
+    await channel.sendDigest(ns, { webhook_url: receiver.url }, NOW, 'https://lifeline.test/a|b&c/incidents');
+    const message = JSON.parse((await receiver.waitFor((r) => r.body.includes('200 incident updates'))).body);
+    const sections: string[] = message.blocks.slice(1).map((b: { text: { text: string } }) => b.text.text);
+    assert.equal(sections.at(-1), '<https://lifeline.test/a%7Cb&amp;c/incidents|All incidents not yet resolved>');
+    const listing = digestListing(sections.slice(0, -1).join('\n'));
+    const listed = listing.filter((l) => !l.startsWith('…')).length;
+    const resolved = listing.filter((l) => l.startsWith('RESOLVED: ')).length;
+    assert.ok(listed < 200, `${listed} listed`);
+    assert.equal(resolved, Math.floor(listed / 20), listing.join('\n'));
   });
 
   test("shows a resolve's note as literal text under its true author: no heading, mention or link of its own", async () => {
