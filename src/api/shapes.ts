@@ -151,7 +151,7 @@ const channel = object({
   id: uuid,
   name: str,
   type: oneOf(CHANNEL_TYPES),
-  config: with_(jsonObject, { description: 'The configuration without its secret field' }),
+  config: with_(jsonObject, { description: "The configuration without its secret field; a webhook's url as its origin only (`https://chat.example/…`)" }),
   has_secret: with_(bool, { description: 'Whether a secret (webhook secret, Slack URL, routing key) is stored' }),
   created_at: time,
   updated_at: time,

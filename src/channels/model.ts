@@ -70,6 +70,36 @@ export function destinationsOf(type: ChannelType, config: Record<string, unknown
   return DESTINATION_FIELDS[type].flatMap((d) => (typeof config[d.field] === 'string' ? [{ ...d, url: config[d.field] as string }] : []));
 }
 
+/**
+ * Config fields shown by their origin only, to every scope, because their path and query may hold
+ * a credential (`?token=…`, Discord's, Teams', Mattermost's or Google Chat's `/hooks/<id>/<token>`),
+ * as a Slack URL's always does: its whole is never returned, as a sealed secret is not. A PATCH that
+ * leaves one out keeps the stored one (its sender cannot send back what it was never shown).
+ */
+const ORIGIN_ONLY_FIELDS: Record<ChannelType, string[]> = { email: [], webhook: ['url'], slack: [], pagerduty: [] };
+
+/** The marker after an origin-only URL's origin, when it had more. */
+const MASK = '…';
+
+/** A URL as its origin only, with the marker when a path, query or fragment was dropped. */
+export function originOnly(url: string): string {
+  const u = new URL(url);
+  return u.pathname === '/' && u.search === '' && u.hash === '' ? `${u.origin}/` : `${u.origin}/${MASK}`;
+}
+
+/** A config as it may be shown: origin-only fields cut to their origin (the secret is not in `config`). */
+export function shownConfig(type: ChannelType, config: Record<string, unknown>): Record<string, unknown> {
+  const shown = { ...config };
+  for (const f of ORIGIN_ONLY_FIELDS[type]) if (typeof shown[f] === 'string') shown[f] = originOnly(shown[f]);
+  return shown;
+}
+
+/** A new config with the origin-only fields it leaves out kept from the stored one. */
+export function keepingStored(channel: Pick<ChannelRow, 'type' | 'config'>, config: Record<string, unknown>): Record<string, unknown> {
+  const kept = ORIGIN_ONLY_FIELDS[channel.type].filter((f) => config[f] === undefined && channel.config[f] !== undefined);
+  return kept.length ? { ...Object.fromEntries(kept.map((f) => [f, channel.config[f]])), ...config } : config;
+}
+
 /** The config field of this channel type that is stored sealed and never returned, if any. */
 export function channelSecretField(type: ChannelType): string | null {
   return SECRET_FIELDS[type];

@@ -14,7 +14,7 @@ import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
 import { notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { destinationProblem, type OutboundPolicy } from '../../alerting/destination.ts';
-import { channelSecretField, destinationKey, destinationsOf, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
+import { channelSecretField, destinationKey, destinationsOf, keepingStored, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
 
 /**
@@ -66,8 +66,9 @@ const generatesOnMove = (channel: ChannelRow, options: UpdateOptions) => options
  * where a channel sends therefore needs the secret in the same request: the problem to refuse
  * with, or none. A Slack channel's secret is its destination, so moving it always carries one.
  */
-export function moveWithoutSecret(channel: ChannelRow, config: Record<string, unknown>, options: UpdateOptions = {}): ErrorDetail | undefined {
+export function moveWithoutSecret(channel: ChannelRow, sent: Record<string, unknown>, options: UpdateOptions = {}): ErrorDetail | undefined {
   if (generatesOnMove(channel, options)) return undefined;
+  const config = keepingStored(channel, sent);
   const field = channelSecretField(channel.type);
   if (field === null || channel.secret_sealed === null || typeof config[field] === 'string') return undefined;
   if (destinationKey(channel.type, config) === destinationKey(channel.type, channel.config)) return undefined;
@@ -101,7 +102,8 @@ export async function createChannel(
 
 /**
  * Renames and/or reconfigures a channel (its type is fixed); a config without its secret keeps it,
- * and may not change where the channel sends (moveWithoutSecret) unless `options` asks for a
+ * as one without a webhook's URL keeps that (its whole is never shown back: keepingStored), and
+ * may not change where the channel sends (moveWithoutSecret) unless `options` asks for a
  * generated secret, returned here once, as by createChannel.
  */
 export async function updateChannel(
@@ -116,11 +118,10 @@ export async function updateChannel(
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
   let generated: string | undefined;
   if (input.config !== undefined) {
-    const move = moveWithoutSecret(channel, input.config);
-    if (move && generatesOnMove(channel, options)) {
-      generated = generateWebhookSecret();
-      input = { ...input, config: { ...input.config, secret: generated } };
-    }
+    const config = keepingStored(channel, input.config);
+    const move = moveWithoutSecret(channel, config);
+    if (move && generatesOnMove(channel, options)) generated = generateWebhookSecret();
+    input = { ...input, config: generated ? { ...config, secret: generated } : config };
     await refuseDestinations(channel.type, input.config!, policy, move && !generated ? [move] : []);
   }
   const patch: ChannelPatch = {

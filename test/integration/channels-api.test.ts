@@ -90,7 +90,7 @@ describe('creating channels', () => {
     assert.deepEqual(revealConfig(row, h.secretKey), { url: 'https://hooks.example.com/lifeline', secret });
 
     const got = await expectJson<ChannelBody>(await h.admin('GET', `/v1/channels/${ch.id}`), 200);
-    assert.deepEqual(got.config, { url: 'https://hooks.example.com/lifeline' });
+    assert.deepEqual(got.config, { url: 'https://hooks.example.com/…' });
     assert.equal(got.has_secret, true);
     await assertSecretHidden(ch.id, secret);
   });
@@ -98,7 +98,7 @@ describe('creating channels', () => {
   it('seals a webhook secret that was given, without echoing it', async () => {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const ch = await create({ name: 'hook-given', type: 'webhook', config: { url: 'https://hooks.example.net:9000/in', secret } });
-    assert.deepEqual(ch.config, { url: 'https://hooks.example.net:9000/in' });
+    assert.deepEqual(ch.config, { url: 'https://hooks.example.net:9000/…' });
     assert.equal(openSecret((await storedRow(ch.id)).secret_sealed!, h.secretKey, ch.id), secret);
     await assertSecretHidden(ch.id, secret);
   });
@@ -132,6 +132,46 @@ describe('creating channels', () => {
   });
 });
 
+describe("a webhook's URL, whose path and query may hold a credential", () => {
+  const URL_WITH_TOKENS = 'https://chat.example/hooks/T0/B0/PATHTOKEN?token=SECRETQUERY';
+
+  /** Every read of the channel, by every scope that may read: none holds the URL whole. */
+  async function assertOriginOnly(id: string) {
+    for (const token of [keys.read, keys.write, ADMIN_TOKEN]) {
+      const one = await h.req('GET', `/v1/channels/${id}`, { token });
+      const all = await h.req('GET', '/v1/channels?limit=500', { token });
+      const got = await expectJson<ChannelBody>(one, 200);
+      assert.equal(got.config.url, 'https://chat.example/…');
+      const listed = (await expectJson<Page<ChannelBody>>(all, 200)).items.find((c) => c.id === id);
+      assert.equal(listed?.config.url, 'https://chat.example/…');
+      for (const text of [JSON.stringify(got), JSON.stringify(listed)]) {
+        assert.ok(!text.includes('PATHTOKEN') && !text.includes('SECRETQUERY'), 'no read holds the path or query');
+      }
+    }
+  }
+
+  it('is shown by its origin only, to every scope, and sent to whole', async () => {
+    const ch = await create({ name: 'chat-hook', type: 'webhook', config: { url: URL_WITH_TOKENS } });
+    assert.equal(ch.config.url, 'https://chat.example/…', 'not even in the 201');
+    assert.equal(revealConfig(await storedRow(ch.id), h.secretKey).url, URL_WITH_TOKENS);
+    await assertOriginOnly(ch.id);
+    const bare = await create({ name: 'bare-hook', type: 'webhook', config: { url: 'https://bare.example' } });
+    assert.equal(bare.config.url, 'https://bare.example/', 'nothing cut, no marker');
+  });
+
+  it('is kept by a PATCH that leaves it out, so a key that was never shown it can still change the rest', async () => {
+    const ch = await create({ name: 'chat-hook-kept', type: 'webhook', config: { url: URL_WITH_TOKENS } });
+    const next = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
+    const patched = await expectJson<ChannelBody>(await h.req('PATCH', `/v1/channels/${ch.id}`, { json: { config: { secret: next } }, token: keys.write }), 200);
+    assert.equal(patched.config.url, 'https://chat.example/…');
+    assert.deepEqual(revealConfig(await storedRow(ch.id), h.secretKey), { url: URL_WITH_TOKENS, secret: next });
+    // Without the secret too: nothing moves, so nothing is refused.
+    await expectJson(await h.req('PATCH', `/v1/channels/${ch.id}`, { json: { name: 'chat-hook-kept-2', config: {} }, token: keys.write }), 200);
+    assert.deepEqual(revealConfig(await storedRow(ch.id), h.secretKey), { url: URL_WITH_TOKENS, secret: next });
+    await assertOriginOnly(ch.id);
+  });
+});
+
 describe('changing channels', () => {
   it('renames without touching the config or the sealed secret', async () => {
     const ch = await create({ name: 'rename-me', type: 'webhook', config: { url: 'https://a.example.com' } });
@@ -139,7 +179,7 @@ describe('changing channels', () => {
     h.clock.advance(1_000);
     const patched = await expectJson<ChannelBody>(await h.admin('PATCH', `/v1/channels/${ch.id}`, { name: 'renamed' }), 200);
     assert.equal(patched.name, 'renamed');
-    assert.deepEqual(patched.config, { url: 'https://a.example.com' });
+    assert.deepEqual(patched.config, { url: 'https://a.example.com/' });
     assert.equal(patched.updated_at, h.clock.now().toISOString());
     assert.equal(patched.created_at, ch.created_at);
     assert.equal((await storedRow(ch.id)).secret_sealed, sealed);
@@ -149,7 +189,7 @@ describe('changing channels', () => {
     const ch = await create({ name: 'move-me', type: 'webhook', config: { url: 'https://old.example.com' } });
     const secret = ch.config.secret as string;
     const patched = await expectJson<ChannelBody>(await h.admin('PATCH', `/v1/channels/${ch.id}`, { config: { url: 'https://old.example.com' } }), 200);
-    assert.deepEqual(patched.config, { url: 'https://old.example.com' });
+    assert.deepEqual(patched.config, { url: 'https://old.example.com/' });
     assert.deepEqual(revealConfig(await storedRow(ch.id), h.secretKey), { url: 'https://old.example.com', secret });
 
     const pd = await create({ name: 'pd-move', type: 'pagerduty', config: { routing_key: 'rk-1', url: 'https://old.example.com' } });
@@ -350,10 +390,10 @@ describe('bad requests change nothing', () => {
   it('400 naming each bad field on PATCH, judged against the channel type', async () => {
     const cases: Array<[unknown, string[]]> = [
       [{ name: '' }, ['name']],
-      // A config that moves the webhook (a new url, or none) without its secret is refused for
-      // that too, with the schema's problems, so a client fixes them all in one go.
+      // A config that moves the webhook (a new url) without its secret is refused for that too,
+      // with the schema's problems, so a client fixes them all in one go; one without a url keeps it.
       [{ config: { url: 'mailto:a@example.com' } }, ['config.url', 'config.secret']],
-      [{ config: { to: ['a@example.com'] } }, ['config.url', 'config.to', 'config.secret']],
+      [{ config: { to: ['a@example.com'] } }, ['config.to']],
       [{ config: { url: 'https://a.example.com', secret: 'whsec_!!' } }, ['config.secret']],
       [{ type: 'email' }, ['type']],
       [{ id: existing.id }, ['id']],

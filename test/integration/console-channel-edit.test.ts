@@ -68,6 +68,26 @@ describe("a channel's page", () => {
     assert.equal(revealConfig(await row(made.id), h.secretKey).secret, shown);
   });
 
+  it("shows a webhook's URL by its origin only, to a read session as to an admin, and its edit form keeps it", async () => {
+    const url = 'https://chat.example/hooks/T0/B0/PATHTOKEN?token=SECRETQUERY';
+    const made = await create({ name: 'chat hook', type: 'webhook', config: { url } });
+    const reader = await consoleCookie(h, ORIGIN, (await h.createKey('read', 'channel reader')).secret);
+    for (const session of [reader, cookie]) {
+      for (const path of ['/channels', `/channels/${made.id}`]) {
+        const html = await (await h.app.request(path, { headers: { cookie: session } })).text();
+        assert.ok(html.includes('https://chat.example/…'), path);
+        assert.ok(!html.includes('PATHTOKEN') && !html.includes('SECRETQUERY'), `${path} holds no part of the path or query`);
+      }
+    }
+    // The edit form holds no URL; sent as it is, renamed, it keeps the stored one and its secret.
+    const body = formOf(await page(`/channels/${made.id}`), `/channels/${made.id}/edit`);
+    assert.equal(body.get('url'), '');
+    body.set('name', 'chat hook renamed');
+    const saved = await post(`/channels/${made.id}/edit`, body);
+    assert.match(saved.html, /Saved\./);
+    assert.deepEqual(revealConfig(await row(made.id), h.secretKey), { url, secret: made.config.secret });
+  });
+
   it("says all of a PagerDuty form's problems at once, and its hints say https and when the routing key is needed", async () => {
     const pd = await create({ name: 'pd edit', type: 'pagerduty', config: { routing_key: 'R0UTING' } });
     const html = await page(`/channels/${pd.id}`);

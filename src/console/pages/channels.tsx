@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { CHANNEL_TYPE_NAMES as TYPE_NAMES, CHANNEL_TYPES, isChannelType, PAGERDUTY_EVENTS_URL, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
+import { CHANNEL_TYPE_NAMES as TYPE_NAMES, CHANNEL_TYPES, isChannelType, PAGERDUTY_EVENTS_URL, shownConfig, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, sendTest, updateChannel, type UpdateOptions } from '../../channels/service.ts';
 import { getChannel, getChannelTest, listChannels, listChannelTests } from '../../channels/store.ts';
 import { isUuid } from '../../db/ids.ts';
@@ -33,12 +33,19 @@ const SECRET_IF_MOVED: UpdateOptions = { generateSecretIfMoved: true };
 
 /**
  * Each type's form fields: [name, label, hint, the hint when editing, a secret field kept when left
- * empty?]. The edit hints say service.ts's rule: a stored secret never goes to a new destination.
+ * empty?, a field never shown back (as a secret is not) and so kept when left empty?]. The edit
+ * hints say service.ts's rule: a stored secret never goes to a new destination.
  */
-const FIELDS: Record<ChannelType, Array<{ name: string; label: string; hint: string; editHint?: string; secret?: true; optional?: true }>> = {
+const FIELDS: Record<ChannelType, Array<{ name: string; label: string; hint: string; editHint?: string; secret?: true; kept?: true; optional?: true }>> = {
   email: [{ name: 'to', label: 'Send to', hint: 'Addresses separated by spaces, commas or lines (at most 20).' }],
   webhook: [
-    { name: 'url', label: 'URL', hint: 'http or https. Receives Standard Webhooks POSTs (webhook-id, webhook-timestamp, webhook-signature).' },
+    {
+      name: 'url',
+      label: 'URL',
+      hint: 'http or https. Receives Standard Webhooks POSTs (webhook-id, webhook-timestamp, webhook-signature). Shown afterwards by its origin only: its path and query may hold a token.',
+      editHint: 'http or https. Leave empty to keep the stored one, shown above by its origin only (its path and query may hold a token).',
+      kept: true,
+    },
     {
       name: 'secret',
       label: 'Signing secret',
@@ -101,9 +108,9 @@ function placedChannel(type: ChannelType, details: ErrorDetail[] | undefined): P
   return placeProblems(worded, spot, ['name', ...fields.map((f) => f.name)]);
 }
 
-/** Where a channel sends, without its secret. */
+/** Where a channel sends, without its secret, as the API shows it (a webhook's URL by its origin). */
 function Target(p: { channel: ChannelRow }) {
-  const c = p.channel.config;
+  const c = shownConfig(p.channel.type, p.channel.config);
   switch (p.channel.type) {
     case 'email':
       return <span>{(c.to as string[]).join(', ')}</span>;
@@ -125,11 +132,12 @@ function ChannelFields(p: { type: ChannelType; editing: boolean; form?: Form | u
       </Field>
       {FIELDS[p.type].map((f) => {
         const stored = p.channel?.config[f.name];
-        const shown = p.form ? (text(p.form, f.name) ?? '') : f.secret ? '' : Array.isArray(stored) ? stored.join(', ') : String(stored ?? '');
+        const kept = f.secret || f.kept;
+        const shown = p.form ? (text(p.form, f.name) ?? '') : kept ? '' : Array.isArray(stored) ? stored.join(', ') : String(stored ?? '');
         const hint = p.editing ? (f.editHint ?? f.hint) : f.hint;
         return (
           <Field id={f.name} label={f.label} hint={hint} problem={p.placed?.at.get(f.name)}>
-            <input id={f.name} name={f.name} type={f.secret ? 'password' : 'text'} class="wide" autocomplete="off" spellcheck={false} value={shown} required={!f.optional && !(p.editing && f.secret)} autofocus={focus(f.name)} />
+            <input id={f.name} name={f.name} type={f.secret ? 'password' : 'text'} class="wide" autocomplete="off" spellcheck={false} value={shown} required={!f.optional && !(p.editing && kept)} autofocus={focus(f.name)} />
           </Field>
         );
       })}

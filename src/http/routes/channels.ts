@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Channel, type ChannelTest } from '../../api/shapes.ts';
 import { actorOf } from '../../access/model.ts';
-import { CHANNEL_TYPES, isChannelType, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
+import { CHANNEL_TYPES, isChannelType, shownConfig, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel, type UpdateOptions } from '../../channels/service.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
@@ -43,7 +43,8 @@ export const NO_ADDRESS = 'must hold at least one address';
 
 /**
  * Each type's config. On create the secret field is required (a webhook's is generated when left
- * out); on PATCH it is optional, and leaving it out keeps the sealed secret.
+ * out); on PATCH it is optional, and leaving it out keeps the sealed secret, as leaving a webhook's
+ * `url` out keeps that URL (no answer shows it whole: shownConfig).
  */
 function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
   const secret = <S extends v.GenericSchema>(s: S) => (creating ? s : v.optional(s));
@@ -53,7 +54,7 @@ function configSchema(type: ChannelType, creating: boolean): ConfigSchema {
         to: boundedArray(Email, 'must be an array of email addresses', 20, 'must hold at most 20 addresses', 1, NO_ADDRESS),
       });
     case 'webhook':
-      return closedObject({ url: HttpUrl, secret: v.optional(SECRETS.webhook) });
+      return closedObject({ url: creating ? HttpUrl : v.optional(HttpUrl), secret: v.optional(SECRETS.webhook) });
     case 'slack':
       return closedObject({ webhook_url: secret(SECRETS.slack) });
     case 'pagerduty':
@@ -106,7 +107,7 @@ const render = (ch: ChannelRow): Channel => ({
   id: ch.id,
   name: ch.name,
   type: ch.type,
-  config: ch.config,
+  config: shownConfig(ch.type, ch.config),
   has_secret: ch.secret_sealed !== null,
   created_at: ch.created_at.toISOString(),
   updated_at: ch.updated_at.toISOString(),
@@ -152,7 +153,7 @@ export function channelRoutes(deps: AppDeps) {
     '/',
     doc({
       summary: 'List channels',
-      description: 'By name; never a secret.',
+      description: "By name; never a secret, and a webhook's `url` as its origin only (`https://chat.example/…`): its path and query may hold a credential.",
       access: 'read',
       query: ListChannels,
       ok: { status: 200, description: 'A page of channels.', body: listOf('Channel') },
@@ -177,7 +178,7 @@ export function channelRoutes(deps: AppDeps) {
     doc({
       summary: 'Change a channel',
       description:
-        "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret while the channel sends to the same place. Changing a webhook's or PagerDuty's `url` needs its `secret` or `routing_key` in the same config, else 400 (a Slack `webhook_url` is its secret): a stored secret never goes to a new destination. Never returns a secret, and generates none (the console offers to generate a moved webhook's new secret, sends it as `secret` and shows it once).",
+        "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret while the channel sends to the same place; a webhook config without `url` keeps the stored URL (no answer shows it whole). Changing a webhook's or PagerDuty's `url` needs its `secret` or `routing_key` in the same config, else 400 (a Slack `webhook_url` is its secret): a stored secret never goes to a new destination. Never returns a secret, and generates none (the console offers to generate a moved webhook's new secret, sends it as `secret` and shows it once).",
       access: 'write',
       id: CHANNEL,
       body: PatchChannel,
