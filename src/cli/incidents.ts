@@ -2,17 +2,26 @@ import type { Incident } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, type Command, type Context } from './command.ts';
 import { ago } from './format.ts';
 
+const LABEL = {
+  type: 'string',
+  multiple: true,
+  hint: 'k=v',
+  description: "only incidents whose node carries this label (key=value or key:value); repeat for more, all of which must match",
+} as const;
+
 const list: Command = {
   name: 'incidents list',
   summary: 'list incidents, newest first',
-  example: 'lifeline incidents list --status open',
+  example: 'lifeline incidents list --status open --label region=eu-west',
   options: {
     ...API_OPTIONS,
     ...LIST_OPTIONS,
     status: { type: 'string', hint: 'open|acknowledged|resolved', description: 'only incidents in this state' },
+    node: { type: 'string', hint: 'node', description: 'only the incidents of this node (id or name)' },
+    label: LABEL,
   },
   async run(ctx) {
-    const page = await ctx.fetchList<Incident>('/v1/incidents', { status: ctx.string('status') });
+    const page = await ctx.fetchList<Incident>('/v1/incidents', { status: ctx.string('status'), node_id: ctx.string('node'), label: ctx.strings('label').map((l) => ctx.labelFilter(l)) });
     const now = Date.now();
     ctx.list(
       page,

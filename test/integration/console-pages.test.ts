@@ -733,6 +733,38 @@ describe('console: incidents', () => {
     assert.match(await get(`${list}&status=resolved`), row);
   });
 
+  it("filters the list by a label of the incidents' nodes, as Fleet does, and by a node's name as by its id", async () => {
+    const { h } = s;
+    const nodes = [
+      await h.createNode('lbl-eu-1', { labels: { region: 'eu-west' } }),
+      await h.createNode('lbl-eu-2', { labels: { region: 'eu-west', role: 'db' } }),
+      await h.createNode('lbl-us-1', { labels: { region: 'us-east' } }),
+    ];
+    const opened = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
+    );
+    const [eu1, eu2, us1] = opened.map((i) => i.id);
+    const listed = (page: string) => [eu1!, eu2!, us1!].filter((id) => page.includes(`href="/incidents/${id}"`));
+    const eu = await get('/incidents?label=region%3Deu-west');
+    assert.deepEqual(listed(eu), [eu1, eu2]);
+    assert.match(eu, /<input id="label" name="label" type="text" value="region=eu-west"/);
+    assert.match(eu, /<a href="[^"]*" aria-current="true"><b>2<\/b> not resolved<\/a>/);
+    // The status tabs keep the label.
+    assert.match(eu, /<a href="\/incidents\?status=open&amp;label=region%3Deu-west"[^>]*><b>2<\/b> open<\/a>/);
+    assert.deepEqual(listed(await get('/incidents?label=region:us-east&status=open')), [us1]);
+    // A node by name, as the API's node_id takes it; a name no node has lists nothing.
+    const byName = await get('/incidents?node=lbl-eu-2');
+    assert.match(byName, /<h1>Incidents of lbl-eu-2<\/h1>/);
+    assert.deepEqual(listed(byName), [eu2]);
+    assert.deepEqual(listed(await get('/incidents?node=lbl-eu-2&label=region%3Dus-east')), []);
+    assert.deepEqual(listed(await get('/incidents?node=no-such-node')), []);
+    // A malformed label is said, and left out rather than listing nothing.
+    const bad = await get('/incidents?label=region');
+    assert.match(bad, /A label filter is key=value, for example role=web\./);
+    assert.deepEqual(listed(bad), [eu1, eu2, us1]);
+  });
+
   it("says which incident Acknowledge in the list took, back on the same list with its filter", async () => {
     const { h } = s;
     const node = await h.createNode('web-1');

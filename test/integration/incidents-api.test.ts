@@ -81,6 +81,58 @@ describe('incidents API', () => {
     assert.deepEqual(await list(named.id), [theirs!.id]);
   });
 
+  /** An open incident of each node, db-1's from beforeEach beside them; by node name. */
+  const openFor = async (nodes: { id: string; name: string }[]) => {
+    const rows = await openIncidents(h.sql, nodes.map((n) => ({
+      nodeId: n.id, nodeName: n.name, category: 'node_down' as const, severity: 'critical' as const, title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now(),
+    })));
+    return new Map(rows.map((r) => [r.node_name, r.id]));
+  };
+  let regions: { id: string; name: string }[] | undefined;
+  /** Three nodes in two regions, made once: eu-db and eu-web in eu-west, us-db in us-east. */
+  const regionNodes = async () =>
+    (regions ??= [
+      await h.createNode('eu-db', { labels: { region: 'eu-west', role: 'db' } }),
+      await h.createNode('eu-web', { labels: { region: 'eu-west', role: 'web' } }),
+      await h.createNode('us-db', { labels: { region: 'us-east', role: 'db' } }),
+    ]);
+
+  it("filters by the node's labels, key=value or key:value as the node list reads them, every one repeated given (AND)", async () => {
+    const ids = await openFor(await regionNodes());
+    const names = async (q: string) => {
+      const list = await expectJson<{ items: Incident[] }>(await h.admin('GET', `/v1/incidents?${q}`), 200);
+      return list.items.map((i) => i.node_name).sort();
+    };
+    assert.deepEqual(await names('status=open&label=region%3Deu-west'), ['eu-db', 'eu-web']);
+    assert.deepEqual(await names('label=region=eu-west'), ['eu-db', 'eu-web']);
+    assert.deepEqual(await names('label=region:us-east'), ['us-db']);
+    assert.deepEqual(await names('label=region=eu-west&label=role=db'), ['eu-db']);
+    assert.deepEqual(await names('label=role=db&label=region=eu-west&node_id=eu-db'), ['eu-db']);
+    assert.deepEqual(await names('label=role=db&node_id=eu-web'), []);
+    // Two values of one key: no node carries both.
+    assert.deepEqual(await names('label=region=eu-west&label=region=us-east'), []);
+    assert.deepEqual(await names('label=region=ap-south'), []);
+    assert.deepEqual(await names('status=resolved&label=region=eu-west'), []);
+    // db-1 carries no labels: only an unfiltered list has it.
+    assert.deepEqual(await names('status=open'), ['db-1', 'eu-db', 'eu-web', 'us-db']);
+    assert.equal(ids.size, 3);
+  });
+
+  it('refuses a malformed label filter, naming the rule it broke, as the node list does', async () => {
+    // Each refused value is named by its place among the labels given.
+    const cases = [
+      ['label=region', 'label.0', /key=value or key:value/],
+      ['label=region=eu-west&label=bad%20key=x', 'label.1', /label keys/],
+      [`label=k=${'x'.repeat(257)}`, 'label.0', /label values/],
+    ] as const;
+    for (const [q, field, rule] of cases) {
+      const err = await expectInvalid(await h.admin('GET', `/v1/incidents?${q}`), [field]);
+      assert.match(err.details![0]!.message, rule);
+      const nodes = await expectInvalid(await h.admin('GET', `/v1/nodes?${q.replace(/^label=region=eu-west&/, '')}`), ['label']);
+      assert.equal(nodes.details![0]!.message, err.details![0]!.message);
+    }
+  });
+
   it('acknowledges once, records who, and emits one acknowledged event', async () => {
     const res = await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, { token: ADMIN_TOKEN, json: { by: 'alice' }, headers: { 'if-match': '1' } });
     const acked = await expectJson<Incident>(res, 200);

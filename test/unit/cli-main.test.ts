@@ -129,6 +129,10 @@ describe('the command line', () => {
       for (const [given, sent] of [['role=web', 'role:web'], ['role:web', 'role:web'], ['url=http://a:8080', 'url:http://a:8080']] as const) {
         assert.equal((await run(['nodes', 'list', '--label', given])).url.searchParams.get('label'), sent, given);
       }
+      // incidents list repeats the parameter, one per --label, all of which must match.
+      const incidents = await run(['incidents', 'list', '--status', 'open', '--label', 'region=eu-west', '--label', 'role:db', '--node', 'db-1']);
+      assert.deepEqual([incidents.url.pathname, incidents.url.searchParams.getAll('label'), incidents.url.searchParams.get('node_id')], ['/v1/incidents', ['region:eu-west', 'role:db'], 'db-1']);
+      assert.match((await cli(['incidents', 'list', '--label', 'region'], engine.env)).stderr, /--label must be key=value or key:value, got "region"/);
       const added = await run(['nodes', 'add', 'web-1', '--label', 'role:web', '--label', 'dc=eu:1']);
       assert.deepEqual(JSON.parse(added.body).labels, { role: 'web', dc: 'eu:1' });
       const edited = await run(['nodes', 'edit', 'web-1', '--label', 'role=db']);

@@ -5,7 +5,7 @@ import { listDeliveries } from '../../notifications/store.ts';
 import type { DeliveryRow } from '../../notifications/model.ts';
 import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeById } from '../../nodes/store.ts';
-import { countIncidentsByStatus, getIncident, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
+import { countIncidentsByStatus, getIncident, incidentsNodeId, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
 import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
@@ -27,11 +27,14 @@ import { Csrf, Live, Page } from '../layout.tsx';
 import { sayAttrs } from '../live-status.ts';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
+import { LabelField, LabelProblem, readLabelFilter } from '../label-filter.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 
 const PAGE_SIZE = 50;
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
+/** The node filter of a name no node has: an id none has either, so the list is empty, not everything. */
+const NO_NODE = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The list's filters. By default what is not resolved, open and acknowledged alike (PagerDuty's and
@@ -56,44 +59,57 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   app.get('/incidents', ...guards.page, async (c) => {
     const filter = filterOf(c.req.query('status'));
     const status = statusParam(filter);
-    const node = isUuid(c.req.query('node') ?? '') ? c.req.query('node') : undefined;
+    // A node by id or name, as the API's `node_id` takes it; a name no node has lists nothing.
+    const nodeRef = c.req.query('node')?.trim() || undefined;
+    const nodeId = nodeRef === undefined ? undefined : ((await incidentsNodeId(deps.sql, nodeRef)) ?? NO_NODE);
+    const labels = readLabelFilter(c.req.query('label'));
+    const on = { nodeId, labels: labels.label ? [labels.label] : undefined };
+    // What every link of the list keeps: its node and label as given.
+    const keep = { node: nodeRef, label: labels.labelText || undefined };
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, counts, fetched, refs, acked] = await Promise.all([
       chrome(c, deps),
-      countIncidentsByStatus(deps.sql, node),
-      listIncidents(deps.sql, { status: filter, nodeId: node, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
-      node ? findNodeRefs(deps.sql, [node]) : [],
+      countIncidentsByStatus(deps.sql, on),
+      listIncidents(deps.sql, { ...on, status: filter, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
+      nodeId ? findNodeRefs(deps.sql, [nodeId]) : [],
       acknowledgedFromList(deps, c.req.query('already') ?? c.req.query('acknowledged'), c.req.query('already') !== undefined),
     ]);
     const rows = fetched.slice(0, PAGE_SIZE);
     // The node's name now, not the one its incidents opened under (a rename since would mislead).
-    const nodeName = refs.find((r) => r.id === node)?.name ?? rows[0]?.node_name;
+    const nodeName = nodeId === NO_NODE ? nodeRef : (refs.find((r) => r.id === nodeId)?.name ?? rows[0]?.node_name);
     const last = rows.at(-1);
-    const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, node, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
+    const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, ...keep, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
     const now = deps.clock.now();
     const facts = await incidentTableFacts(deps.sql, rows, now);
-    const self = href('/incidents', { status, node, after: c.req.query('after') });
+    const self = href('/incidents', { status, ...keep, after: c.req.query('after') });
 
     return html(
       c,
       <Page title="Incidents" chrome={frame} section="incidents" live={['incident.changed']}>
         <div class="page-head">
-          <h1>Incidents{node && nodeName ? ` of ${nodeName}` : ''}</h1>
-          {node ? <a href="/incidents">All nodes</a> : null}
+          <h1>Incidents{nodeRef && nodeName ? ` of ${nodeName}` : ''}</h1>
+          <form class="filters" method="get" action="/incidents" role="search">
+            {status ? <input type="hidden" name="status" value={status} /> : null}
+            {nodeRef ? <input type="hidden" name="node" value={nodeRef} /> : null}
+            <LabelField q={labels} />
+            <button type="submit">Filter</button>
+          </form>
+          {nodeRef ? <a href={href('/incidents', { status, label: keep.label })}>All nodes</a> : null}
         </div>
+        <LabelProblem q={labels} />
         {acked}
         <Live id="incidents-live" url={self} on={['incident.changed']}>
           <ul class="chips" aria-label="Incidents by status">
             {FILTERS.map((f) => (
               <li>
-                <a href={href('/incidents', { status: statusParam(f), node })} aria-current={f === filter ? 'true' : undefined} class={f === 'open' && counts.open > 0 ? 'chip-alert' : undefined}>
+                <a href={href('/incidents', { status: statusParam(f), ...keep })} aria-current={f === filter ? 'true' : undefined} class={f === 'open' && counts.open > 0 ? 'chip-alert' : undefined}>
                   <b>{(f === 'unresolved' ? counts.open + counts.acknowledged : counts[f]).toLocaleString('en-US')}</b> {FILTER_LABEL[f]}
                 </a>
               </li>
             ))}
           </ul>
           <IncidentTable rows={rows} now={now} facts={facts} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
-          <Pager next={next}>{after ? <a href={href('/incidents', { status, node })}>Newest</a> : null}</Pager>
+          <Pager next={next}>{after ? <a href={href('/incidents', { status, ...keep })}>Newest</a> : null}</Pager>
         </Live>
       </Page>,
     );

@@ -6,7 +6,7 @@ import { engineActor } from '../../incidents/shown-actor.ts';
 import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
 import { NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
 import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
-import { getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
+import { getIncident, incidentsNodeId, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
@@ -16,27 +16,22 @@ import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
-import { isUuid } from '../../db/ids.ts';
-import { getNode } from '../../nodes/store.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, isTimeCursor, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, DisplayName, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
   status: v.optional(v.picklist(INCIDENT_STATUSES, 'must be open, acknowledged or resolved')),
   node_id: v.optional(NodeName),
+  label: v.optional(v.array(LabelFilter)),
 });
 
-/**
- * The node `?node_id=` names, resolved as every node route resolves it (getNode: the id, else the
- * name). A UUID no node has is a deleted node's id, kept by its incidents; 404 for a name none has.
- */
+/** The node `?node_id=` names (incidentsNodeId); 404 for a name no node has. */
 async function nodeFilter(sql: Queryable, ref: string | undefined): Promise<string | undefined> {
   if (ref === undefined) return undefined;
-  const node = await getNode(sql, ref);
-  if (node) return node.id;
-  if (isUuid(ref)) return ref;
-  throw notFound(`Node "${ref}"`);
+  const id = await incidentsNodeId(sql, ref);
+  if (id === undefined) throw notFound(`Node "${ref}"`);
+  return id;
 }
 
 // Who acted, shown in the timeline by name: a name like any other, except the engine's own markers.
@@ -117,17 +112,21 @@ export function incidentRoutes(deps: AppDeps) {
       description: 'Newest first, each with its timeline.',
       access: 'read',
       query: ListIncidents,
-      queryNotes: { node_id: "The node's id or name: only its incidents (by id, a deleted node's too)." },
+      queryNotes: {
+        node_id: "The node's id or name: only its incidents (by id, a deleted node's too).",
+        label: "Only incidents whose node carries this label now, as `key=value` or `key:value` (the node list's filter); repeat it for several, all of which must match.",
+      },
       ok: { status: 200, description: 'A page of incidents.', body: listOf('Incident') },
       errors: [404],
     }),
     requireScope('read'),
     async (c) => {
-      const q = query(c, ListIncidents);
+      const q = query(c, ListIncidents, ['label']);
       const after = decodeCursor(q.cursor, isTimeCursor);
       const rows = await listIncidents(sql, {
         status: q.status,
         nodeId: await nodeFilter(sql, q.node_id),
+        labels: q.label,
         after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined,
         limit: q.limit + 1,
       });
