@@ -57,6 +57,9 @@ export interface NewIncident {
   openedAt: Date;
 }
 
+/** The most incidents one acknowledgement of several takes: a 300-node outage's, with room (PagerDuty takes 250). */
+export const ACKNOWLEDGE_MAX = 500;
+
 export interface IncidentFilter {
   /** 'unresolved': open or acknowledged, the console's default list (the API filters by one status). */
   status?: IncidentStatus | 'unresolved' | undefined;

@@ -3,9 +3,9 @@ import * as v from 'valibot';
 import { actorOf } from '../../access/model.ts';
 import { listOf, type Delivery, type Incident } from '../../api/shapes.ts';
 import { engineActor } from '../../incidents/shown-actor.ts';
-import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
+import { ACKNOWLEDGE_MAX, INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
 import { NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
-import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
+import { acknowledge, acknowledgeEach, resolve, type Actor } from '../../incidents/service.ts';
 import { getIncident, incidentsNodeId, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
 import { listDeliveries } from '../../notifications/store.ts';
@@ -17,7 +17,7 @@ import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
@@ -39,6 +39,10 @@ const By = v.optional(
   v.pipe(DisplayName, v.check((by) => !engineActor(by), 'is kept for the engine: not "auto", "node_deleted", or starting "api-key:" or "node:"')),
 );
 export const Acknowledge = closedObject({ by: By });
+export const AcknowledgeEach = closedObject({
+  incident_ids: v.pipe(idList('incident', ACKNOWLEDGE_MAX), v.minLength(1, 'must name at least one incident')),
+  by: By,
+});
 export const Resolve = closedObject({
   by: By,
   note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG))),
@@ -132,6 +136,31 @@ export function incidentRoutes(deps: AppDeps) {
       });
       const items = await render(rows);
       return c.json(page(items, q.limit, (i) => [i.opened_at, i.id]));
+    },
+  );
+
+  app.post(
+    '/acknowledge',
+    doc({
+      summary: 'Acknowledge several incidents',
+      description: `Each incident named is acknowledged as \`POST /v1/incidents/{id}/acknowledge\` would (its timeline entry, audit entry and notifications), at most ${ACKNOWLEDGE_MAX} a call. List them first (\`GET /v1/incidents?status=open&label=…\`): only the incidents named are acknowledged, never one opened since. One acknowledged already or resolved is left as it is; an id no incident has is 400 before any is acknowledged. Answers the ids this call acknowledged, so a second call answers none. \`by\` defaults to the caller.`,
+      access: 'write',
+      body: AcknowledgeEach,
+      ok: {
+        status: 200,
+        description: 'The incidents this call acknowledged.',
+        body: {
+          type: 'object',
+          required: ['acknowledged', 'count'],
+          properties: { acknowledged: { type: 'array', items: { type: 'string', format: 'uuid' } }, count: { type: 'integer', minimum: 0 } },
+        },
+      },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const input = await body(c, AcknowledgeEach);
+      const acknowledged = await acknowledgeEach(sql, input.incident_ids, { by: actorOf(principalOf(c), input.by) }, clock, acting(c));
+      return c.json({ acknowledged, count: acknowledged.length });
     },
   );
 
