@@ -382,10 +382,13 @@ function idsOf(raw: unknown): string[] | undefined {
   return ids.length <= ACKNOWLEDGE_MAX && ids.every(isUuid) && new Set(ids).size === ids.length ? ids : undefined;
 }
 
-/** "Acknowledge all N shown": the open, unacknowledged incidents on this page of the list, asked first. */
+/**
+ * "Acknowledge all N shown": the open, unacknowledged incidents on this page of the list, asked
+ * first. From two on: one has its own Acknowledge in its row, and "all 1" says nothing more.
+ */
 function AckAllLink(p: { rows: IncidentRow[]; back: string }) {
   const open = p.rows.filter((r) => r.status === 'open');
-  if (open.length === 0) return null;
+  if (open.length < 2) return null;
   return (
     <div class="actions">
       <a class="button" id="ack-all" href={href('/incidents/acknowledge', { ids: open.map((r) => r.id).join(','), back: p.back })}>
