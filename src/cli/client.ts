@@ -53,7 +53,8 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-export type Query = Record<string, string | number | undefined>;
+/** A query string's parameters; a list is the parameter repeated (`label=a=1&label=b=2`). */
+export type Query = Record<string, string | number | readonly string[] | undefined>;
 
 export interface ClientOptions {
   url: string;
@@ -128,7 +129,10 @@ export class Client {
 
   async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
     const search = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) search.set(k, String(v));
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (typeof v === 'object') for (const one of v) search.append(k, one);
+      else if (v !== undefined) search.set(k, String(v));
+    }
     const target = this.url + path + (search.size ? `?${search}` : '');
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Response | undefined;

@@ -158,6 +158,14 @@ export class Context {
   }
 
   /**
+   * A `--label` filter as a list's `?label=` is sent it: key:value, which a server older than
+   * key=value filters also reads; a key holds no colon.
+   */
+  labelFilter(raw: string): string {
+    return this.label(raw).join(':');
+  }
+
+  /**
    * A flag's value, else its environment variable's, with the name it came from: what is typed on
    * this command line is what is meant, over what a profile exported. An empty variable is unset
    * (`LIFELINE_URL= lifeline …` is the default URL, not a URL refused).

@@ -1,18 +1,28 @@
 import type { Incident } from '../api/shapes.ts';
-import { API_OPTIONS, LIST_OPTIONS, type Command, type Context } from './command.ts';
+import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context } from './command.ts';
 import { ago } from './format.ts';
+import { ACKNOWLEDGE_MAX } from '../incidents/model.ts';
+
+const LABEL = {
+  type: 'string',
+  multiple: true,
+  hint: 'k=v',
+  description: "only incidents whose node carries this label (key=value or key:value); repeat for more, all of which must match",
+} as const;
 
 const list: Command = {
   name: 'incidents list',
   summary: 'list incidents, newest first',
-  example: 'lifeline incidents list --status open',
+  example: 'lifeline incidents list --status open --label region=eu-west',
   options: {
     ...API_OPTIONS,
     ...LIST_OPTIONS,
     status: { type: 'string', hint: 'open|acknowledged|resolved', description: 'only incidents in this state' },
+    node: { type: 'string', hint: 'node', description: 'only the incidents of this node (id or name)' },
+    label: LABEL,
   },
   async run(ctx) {
-    const page = await ctx.fetchList<Incident>('/v1/incidents', { status: ctx.string('status') });
+    const page = await ctx.fetchList<Incident>('/v1/incidents', { status: ctx.string('status'), node_id: ctx.string('node'), label: ctx.strings('label').map((l) => ctx.labelFilter(l)) });
     const now = Date.now();
     ctx.list(
       page,
@@ -41,11 +51,35 @@ async function act(ctx: Context, action: 'acknowledge' | 'resolve', body: Record
 
 const ack: Command = {
   name: 'incidents ack',
-  args: ['<id>'],
-  summary: 'acknowledge an incident (stops its escalation)',
-  example: 'lifeline incidents ack 3f2c… --by alice',
-  options: { ...API_OPTIONS, by: BY },
-  run: (ctx) => act(ctx, 'acknowledge', { by: ctx.string('by') }),
+  args: ['[id...]'],
+  summary: 'acknowledge incidents (stops their escalation): by id, and/or every open one whose node carries the labels',
+  example: 'lifeline incidents ack --label region=eu-west --by alice',
+  options: {
+    ...API_OPTIONS,
+    by: BY,
+    label: { ...LABEL, description: 'also every open incident whose node carries this label (key=value or key:value); repeat for more, all of which must match' },
+  },
+  async run(ctx) {
+    const ids = ctx.rest(0);
+    const labels = ctx.strings('label').map((l) => ctx.labelFilter(l));
+    if (ids.length === 0 && labels.length === 0) throw new UsageError('give the ids of the incidents, or --label', ctx.command);
+    // One id alone: the single acknowledgement, whose answer is the incident.
+    if (ids.length === 1 && labels.length === 0) return act(ctx, 'acknowledge', { by: ctx.string('by') });
+    // The incidents a label names are those open as they are listed: one opened after is not taken unseen.
+    const listed = labels.length ? (await ctx.client().all<Incident>('/v1/incidents', { status: 'open', label: labels })).items.map((i) => i.id) : [];
+    const asked = [...new Set([...ids, ...listed])];
+    const acknowledged: string[] = [];
+    // At most ACKNOWLEDGE_MAX a call: more are sent in turns.
+    for (let at = 0; at < asked.length; at += ACKNOWLEDGE_MAX) {
+      const answer = await ctx.client().post<{ acknowledged: string[] }>('/v1/incidents/acknowledge', { incident_ids: asked.slice(at, at + ACKNOWLEDGE_MAX), by: ctx.string('by') });
+      acknowledged.push(...answer.acknowledged);
+    }
+    ctx.print({ acknowledged, count: acknowledged.length }, () =>
+      asked.length === 0
+        ? 'No open incident matches.'
+        : [`Acknowledged ${acknowledged.length} of ${asked.length} incidents${acknowledged.length < asked.length ? ' (the others were acknowledged or resolved already)' : ''}.`, ...acknowledged].join('\n'),
+    );
+  },
 };
 
 const resolve: Command = {

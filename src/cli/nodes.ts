@@ -199,8 +199,7 @@ const list: Command = {
   },
   async run(ctx) {
     const given = ctx.string('label');
-    // Sent as key:value, which a server older than key=value filters also reads; a key holds no colon.
-    const label = given === undefined ? undefined : ctx.label(given).join(':');
+    const label = given === undefined ? undefined : ctx.labelFilter(given);
     const page = await ctx.fetchList<Node>('/v1/nodes', { state: ctx.string('state'), label });
     const now = Date.now();
     ctx.list(

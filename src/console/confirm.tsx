@@ -14,7 +14,7 @@ import { html } from './render.tsx';
 // forgetting the step) deletes nothing and is sent to that page: one click from the list once
 // signed a person out by revoking their own key.
 
-export type Verb = 'Delete' | 'Revoke' | 'Remove' | 'Replace' | 'End' | 'Cancel';
+export type Verb = 'Delete' | 'Revoke' | 'Remove' | 'Replace' | 'End' | 'Cancel' | 'Acknowledge';
 
 /** The field only the confirmation page's form carries. */
 const CONFIRMED = 'confirmed';
@@ -34,8 +34,25 @@ export const AskFirst = (p: { href: string; name: string; verb?: Verb; label?: s
  * The page that asks: the title's question, what goes with it (the children), the button that
  * posts to `action`, and the way back to `back` without changing anything. With `once`, its form
  * is good for one POST (once.tsx): a reload of what it made answers without doing it again.
+ * `fields` go with the POST as hidden fields, for an action on what the page that asked named
+ * (the incidents an "Acknowledge all" took), and `keep` words the way back. With `sendOnce`, a
+ * second tap while the first is on its way does nothing (send-once.ts): an action sent twice
+ * would answer with the second sending's "nothing left to do".
  */
-export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?: string; action: string; once?: true; chrome: Chrome; section: Section; children?: Child }) {
+export function Confirm(p: {
+  verb?: Verb;
+  name: string;
+  back: string;
+  backLabel?: string;
+  action: string;
+  once?: true;
+  fields?: Record<string, string>;
+  keep?: string;
+  sendOnce?: true;
+  chrome: Chrome;
+  section: Section;
+  children?: Child;
+}) {
   const verb = p.verb ?? 'Delete';
   return (
     <Page title={`${verb} ${p.name}`} chrome={p.chrome} section={p.section}>
@@ -45,14 +62,17 @@ export function Confirm(p: { verb?: Verb; name: string; back: string; backLabel?
       </h1>
       <div class="panel">
         <p>{p.children}</p>
-        <form method="post" action={p.action} class="actions">
+        <form method="post" action={p.action} class="actions" data-once={p.sendOnce ? '' : undefined}>
           <Csrf session={p.chrome.session} />
           <input type="hidden" name={CONFIRMED} value="yes" />
           {p.once ? <Once /> : null}
+          {Object.entries(p.fields ?? {}).map(([name, value]) => (
+            <input type="hidden" name={name} value={value} />
+          ))}
           <button type="submit" class="danger solid">
             {verb} {p.name}
           </button>
-          <a href={p.back}>Keep it</a>
+          <a href={p.back}>{p.keep ?? 'Keep it'}</a>
         </form>
       </div>
     </Page>

@@ -193,8 +193,17 @@ export async function body<S extends v.GenericSchema>(c: Context, schema: S): Pr
   return parse(schema, await readJson(c));
 }
 
-export function query<S extends v.GenericSchema>(c: Context, schema: S): v.InferOutput<S> {
-  return parse(schema, c.req.query());
+/**
+ * The query as `schema` reads it: each parameter as its one value, those named in `repeated` as
+ * every value given (`?label=a=1&label=b=2`), so a second one is read, not dropped.
+ */
+export function query<S extends v.GenericSchema>(c: Context, schema: S, repeated: readonly string[] = []): v.InferOutput<S> {
+  const q: Record<string, string | string[]> = c.req.query();
+  for (const name of repeated) {
+    const all = c.req.queries(name);
+    if (all) q[name] = all;
+  }
+  return parse(schema, q);
 }
 
 /**

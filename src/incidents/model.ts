@@ -1,3 +1,4 @@
+import type { LabelPair } from '../nodes/model.ts';
 import type { PageRecipients } from '../outbox/topics.ts';
 import type { Category, Severity } from './categorize.ts';
 
@@ -63,10 +64,15 @@ export interface NewIncident {
   openedAt: Date;
 }
 
+/** The most incidents one acknowledgement of several takes: a 300-node outage's, with room (PagerDuty takes 250). */
+export const ACKNOWLEDGE_MAX = 500;
+
 export interface IncidentFilter {
   /** 'unresolved': open or acknowledged, the console's default list (the API filters by one status). */
   status?: IncidentStatus | 'unresolved' | undefined;
   nodeId?: string | undefined;
+  /** Only incidents whose node carries every one of these labels now (AND). */
+  labels?: readonly LabelPair[] | undefined;
   /** Keyset cursor: (opened_at, id) of the last item of the previous page. */
   after?: { openedAt: Date; id: string } | undefined;
   limit: number;

@@ -3,11 +3,11 @@ import { audit } from '../audit/service.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { lockExisting } from '../db/named-rows.ts';
-import { conflict, notFound, Refusal } from '../errors.ts';
+import { conflict, notFound, Refusal, validationFailed } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { activeMaintenance } from '../maintenance/store.ts';
 import { nodeStates } from '../nodes/store.ts';
-import { namesAnyone, reachesAnyone, type Directory, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
+import { missingIds, namesAnyone, reachesAnyone, type Directory, type EmailSetup, type PolicyLevel, type PolicyRow } from '../oncall/model.ts';
 import { directoryOf, recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
 import { deleteUnclaimed, insertOutbox } from '../outbox/store.ts';
@@ -120,6 +120,34 @@ export function acknowledgeOnce(sql: Sql, id: string, actor: Actor, clock: Clock
 /** acknowledgeOnce, answering only the incident as it now stands. */
 export async function acknowledge(sql: Sql, id: string, actor: Actor, clock: Clock, acting: Acting): Promise<IncidentRow> {
   return (await acknowledgeOnce(sql, id, actor, clock, acting)).incident;
+}
+
+/**
+ * Acknowledges several incidents, each through acknowledgeOnce, in its own transaction: the same
+ * lock, timeline entry, audit entry and `incident.acknowledged` event as one acknowledged alone, so
+ * the channels each paged are told of each. One transaction each, not one for all: a 500-incident
+ * call holds no 500 row locks at once against the escalation workers, and one resolved meanwhile
+ * (409 alone) is left as it is without undoing the others. Ids no incident has are refused first,
+ * before any is acknowledged (a mistyped id is the caller's mistake, not a skip). Answers the ids
+ * this call acknowledged, in the order given: those acknowledged already (the first is kept, as
+ * alone) and those resolved meanwhile are not among them, so a second call answers none.
+ */
+export async function acknowledgeEach(sql: Sql, ids: readonly string[], actor: Actor, clock: Clock, acting: Acting): Promise<string[]> {
+  const found = await store.getIncidents(sql, [...ids]);
+  const missing = missingIds(ids, new Set(found.keys()), 'incident_ids', 'is not an incident');
+  if (missing.length) throw validationFailed(missing);
+  const acknowledged: string[] = [];
+  for (const id of ids) {
+    if (found.get(id)!.status !== 'open') continue;
+    try {
+      if ((await acknowledgeOnce(sql, id, actor, clock, acting)).changed) acknowledged.push(id);
+    } catch (err) {
+      // Resolved since it was read: nothing to acknowledge, as the list would now show it.
+      if (err instanceof Refusal && err.code === 'conflict') continue;
+      throw err;
+    }
+  }
+  return acknowledged;
 }
 
 /** Resolves by hand; every channel that was paged is told. */

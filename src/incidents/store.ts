@@ -1,6 +1,9 @@
 import type { Queryable } from '../db/client.ts';
 import { notifyAll } from '../db/notify.ts';
 import { incidentNotices, LIVE_CHANNEL } from '../live/model.ts';
+import type { LabelPair } from '../nodes/model.ts';
+import { isUuid } from '../db/ids.ts';
+import { carriesLabels, getNode } from '../nodes/store.ts';
 import type { IncidentFilter, IncidentRow, IncidentStatus, NewIncident, OpenIncidentRow, PagedPerson, TimelineEntry } from './model.ts';
 
 /**
@@ -306,13 +309,34 @@ export async function pagedNobody(sql: Queryable, ids: string[]): Promise<Set<st
   return new Set(rows.map((r) => r.incident_id));
 }
 
+/**
+ * The node whose incidents a list's node filter names, resolved as every node route resolves it
+ * (getNode: the id, else the name), for the API's `?node_id=` and the console's `?node=` alike. A
+ * UUID no node has is a deleted node's id, kept by its incidents; undefined for a name none has.
+ */
+export async function incidentsNodeId(sql: Queryable, ref: string): Promise<string | undefined> {
+  const node = await getNode(sql, ref);
+  if (node) return node.id;
+  return isUuid(ref) ? ref : undefined;
+}
+
+/**
+ * The node filters of a list: one node, and the labels its node carries now (so a deleted node's
+ * incidents, whose node carries nothing, are left out of a label filter).
+ */
+function ofNodes(sql: Queryable, f: { nodeId?: string | undefined; labels?: readonly LabelPair[] | undefined }) {
+  return sql`
+    ${f.nodeId ? sql`and node_id = ${f.nodeId}` : sql``}
+    ${f.labels?.length ? sql`and node_id in (select n.id from nodes n where true ${carriesLabels(sql, f.labels)})` : sql``}`;
+}
+
 /** Newest first. */
 export async function listIncidents(sql: Queryable, f: IncidentFilter): Promise<IncidentRow[]> {
   return sql<IncidentRow[]>`
     select * from incidents
     where true
       ${f.status === 'unresolved' ? sql`and status <> 'resolved'` : f.status ? sql`and status = ${f.status}` : sql``}
-      ${f.nodeId ? sql`and node_id = ${f.nodeId}` : sql``}
+      ${ofNodes(sql, f)}
       ${f.after ? sql`and (opened_at, id) < (${f.after.openedAt}, ${f.after.id}::uuid)` : sql``}
     order by opened_at desc, id desc
     limit ${f.limit}`;
@@ -333,10 +357,10 @@ export async function countUnacknowledged(sql: Queryable): Promise<number> {
   return row!.n;
 }
 
-/** Incidents per status, in one grouped query (the console's tabs). */
-export async function countIncidentsByStatus(sql: Queryable, nodeId?: string): Promise<Record<IncidentStatus, number>> {
+/** Incidents per status, in one grouped query (the console's tabs), under the list's node filters. */
+export async function countIncidentsByStatus(sql: Queryable, f: Pick<IncidentFilter, 'nodeId' | 'labels'>): Promise<Record<IncidentStatus, number>> {
   const rows = await sql<{ status: IncidentStatus; n: number }[]>`
-    select status, count(*)::int as n from incidents ${nodeId ? sql`where node_id = ${nodeId}` : sql``} group by status`;
+    select status, count(*)::int as n from incidents where true ${ofNodes(sql, f)} group by status`;
   const counts: Record<IncidentStatus, number> = { open: 0, acknowledged: 0, resolved: 0 };
   for (const r of rows) counts[r.status] = r.n;
   return counts;

@@ -115,6 +115,12 @@ export const LABEL_VALUE_MAX = 256;
 export const LABEL_VALUE_RULE = `label values are at most ${LABEL_VALUE_MAX} characters`;
 export const NOT_KEY_VALUE = 'must be key=value or key:value';
 
+/** One label, as a filter asks for it. */
+export interface LabelPair {
+  key: string;
+  value: string;
+}
+
 /**
  * A label as people type it, in a filter or on a command line: `key=value`, as labels are written
  * everywhere (the console's chips, `nodes add --label role=web`), or `key:value`, as the API's
@@ -123,7 +129,7 @@ export const NOT_KEY_VALUE = 'must be key=value or key:value';
  * whichever comes first ends it: `a:b=c` is a="b=c". Else the problem, in the API's own words
  * where it is the key or the value, not "must be key=value or key:value" for a 300-character value.
  */
-export function parseLabel(text: string): { key: string; value: string } | { problem: string } {
+export function parseLabel(text: string): LabelPair | { problem: string } {
   const at = text.search(/[=:]/);
   if (at < 0) return { problem: NOT_KEY_VALUE };
   const key = text.slice(0, at);

@@ -3,7 +3,7 @@ import { isUuid } from '../db/ids.ts';
 import type { CronSchedule } from '../health/cron-deadline.ts';
 import type { State } from '../health/decide.ts';
 import type { ComponentSpec } from '../statuspages/model.ts';
-import type { NewNode, NodePatch, NodeRef, NodeRow, NodeSettings, TransitionRow } from './model.ts';
+import type { LabelPair, NewNode, NodePatch, NodeRef, NodeRow, NodeSettings, TransitionRow } from './model.ts';
 
 function selectNodes(sql: Queryable) {
   return sql`
@@ -36,9 +36,18 @@ export async function getNode(sql: Queryable, ref: string): Promise<NodeRow | un
   return row;
 }
 
+/**
+ * `and` the node `n` carries every one of these labels: one `@>` each (on the labels' GIN index),
+ * so two values asked of one key select nothing, where one merged object would keep only the last.
+ * The node list, the fleet view and the incident list filter by labels through this one condition.
+ */
+export function carriesLabels(sql: Queryable, labels: readonly LabelPair[]) {
+  return labels.reduce((cond, l) => sql`${cond} and n.labels @> ${sql.json({ [l.key]: l.value })}`, sql``);
+}
+
 export interface NodeFilter {
   state?: State | undefined;
-  label?: { key: string; value: string } | undefined;
+  label?: LabelPair | undefined;
   after?: string | undefined;
   limit: number;
 }
@@ -48,7 +57,7 @@ export async function listNodes(sql: Queryable, f: NodeFilter): Promise<NodeRow[
     ${selectNodes(sql)}
     where true
       ${f.state ? sql`and h.state = ${f.state}` : sql``}
-      ${f.label ? sql`and n.labels @> ${sql.json({ [f.label.key]: f.label.value })}` : sql``}
+      ${carriesLabels(sql, f.label ? [f.label] : [])}
       ${f.after !== undefined ? sql`and n.name > ${f.after}` : sql``}
     order by n.name
     limit ${f.limit}`;
@@ -57,7 +66,7 @@ export async function listNodes(sql: Queryable, f: NodeFilter): Promise<NodeRow[
 /** What the console's fleet view narrows by: state, one label, part of the name. */
 export interface FleetFilter {
   state?: State | undefined;
-  label?: { key: string; value: string } | undefined;
+  label?: LabelPair | undefined;
   /** Nodes whose name contains this, ignoring case. */
   search?: string | undefined;
 }
@@ -70,7 +79,7 @@ export type FleetCursor = [rank: number, name: string];
 
 function fleetWhere(sql: Queryable, f: FleetFilter) {
   return sql`
-    ${f.label ? sql`and n.labels @> ${sql.json({ [f.label.key]: f.label.value })}` : sql``}
+    ${carriesLabels(sql, f.label ? [f.label] : [])}
     ${f.search ? sql`and strpos(lower(n.name), lower(${f.search})) > 0` : sql``}`;
 }
 

@@ -415,6 +415,7 @@ describe('the web console in a browser', () => {
         { name: 'incidents', path: '/incidents' },
         { name: 'incident', path: `/incidents/${incident}` },
         { name: 'incidents-acknowledged', path: '/incidents?status=acknowledged' },
+        { name: 'incidents-acknowledge-all', path: `/incidents/acknowledge?ids=${incident},${resolved}&back=/incidents` },
         { name: 'incident-resolved', path: `/incidents/${resolved}` },
         { name: 'maintenance', path: '/maintenance' },
         { name: 'channels', path: '/channels' },

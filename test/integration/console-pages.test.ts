@@ -733,6 +733,79 @@ describe('console: incidents', () => {
     assert.match(await get(`${list}&status=resolved`), row);
   });
 
+  it("filters the list by a label of the incidents' nodes, as Fleet does, and by a node's name as by its id", async () => {
+    const { h } = s;
+    const nodes = [
+      await h.createNode('lbl-eu-1', { labels: { region: 'eu-west' } }),
+      await h.createNode('lbl-eu-2', { labels: { region: 'eu-west', role: 'db' } }),
+      await h.createNode('lbl-us-1', { labels: { region: 'us-east' } }),
+    ];
+    const opened = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
+    );
+    const [eu1, eu2, us1] = opened.map((i) => i.id);
+    const listed = (page: string) => [eu1!, eu2!, us1!].filter((id) => page.includes(`href="/incidents/${id}"`));
+    const eu = await get('/incidents?label=region%3Deu-west');
+    assert.deepEqual(listed(eu), [eu1, eu2]);
+    assert.match(eu, /<input id="label" name="label" type="text" value="region=eu-west"/);
+    assert.match(eu, /<a href="[^"]*" aria-current="true"><b>2<\/b> not resolved<\/a>/);
+    // The status tabs keep the label.
+    assert.match(eu, /<a href="\/incidents\?status=open&amp;label=region%3Deu-west"[^>]*><b>2<\/b> open<\/a>/);
+    assert.deepEqual(listed(await get('/incidents?label=region:us-east&status=open')), [us1]);
+    // A node by name, as the API's node_id takes it; a name no node has lists nothing.
+    const byName = await get('/incidents?node=lbl-eu-2');
+    assert.match(byName, /<h1>Incidents of lbl-eu-2<\/h1>/);
+    assert.deepEqual(listed(byName), [eu2]);
+    assert.deepEqual(listed(await get('/incidents?node=lbl-eu-2&label=region%3Dus-east')), []);
+    assert.deepEqual(listed(await get('/incidents?node=no-such-node')), []);
+    // A malformed label is said, and left out rather than listing nothing.
+    const bad = await get('/incidents?label=region');
+    assert.match(bad, /A label filter is key=value, for example role=web\./);
+    assert.deepEqual(listed(bad), [eu1, eu2, us1]);
+  });
+
+  it('acknowledges all the open incidents a filtered list shows after asking, each with its timeline entry, and says how many it took', async () => {
+    const { h } = s;
+    const nodes = await Promise.all(['bulk-eu-1', 'bulk-eu-2', 'bulk-eu-3', 'bulk-us-1'].map((n) => h.createNode(n, { labels: { region: n.slice(5, 7) === 'eu' ? 'bulk-eu' : 'bulk-us' } })));
+    const opened = await openIncidents(
+      h.sql,
+      nodes.map((n) => ({ nodeId: n.id, nodeName: n.name, category: 'node_down', severity: 'critical', title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() })),
+    );
+    const [eu1, eu2, eu3, us1] = opened.map((i) => i.id);
+    await h.admin('POST', `/v1/incidents/${eu3}/acknowledge`, { by: 'alice' });
+    const list = '/incidents?label=region%3Dbulk-eu';
+    const ask = /<a class="button" id="ack-all" href="([^"]+)">Acknowledge all 2 shown…<\/a>/.exec(await get(list));
+    assert.ok(ask, 'the list offers to acknowledge its 2 open incidents, not the acknowledged one');
+    const asking = await get(unescapeHtml(ask[1]!));
+    assert.match(asking, /<h1>Acknowledge 2 open incidents\?<\/h1>/);
+    assert.match(asking, /Escalation stops for each of bulk-eu-[12] is down, bulk-eu-[12] is down;/);
+    assert.match(asking, /<form method="post" action="\/incidents\/acknowledge" class="actions" data-once="">/, 'a second tap while the first is on its way does nothing');
+    const send = (body: URLSearchParams) =>
+      h.app.request('/incidents/acknowledge', { method: 'POST', headers: { cookie: s.cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    const form = formOf(asking, '/incidents/acknowledge');
+    // Without the confirmation page's field, nothing is acknowledged: the question instead.
+    const unasked = new URLSearchParams(form);
+    unasked.delete('confirmed');
+    assert.equal((await send(unasked)).headers.get('location'), '/incidents/acknowledge');
+    assert.equal((await h.sql`select 1 from incidents where id = any(${[eu1!, eu2!]}::uuid[]) and status = 'open'`).length, 2);
+    const res = await send(form);
+    assert.equal(res.status, 303, await res.text());
+    assert.equal(res.headers.get('location'), `${list}&bulk=2&of=2`);
+    const back = await get(res.headers.get('location')!);
+    assert.match(back, /<div class="notice ok" role="status" tabindex="-1" data-focus=""><p>Acknowledged 2 incidents: escalation stops for each\.<\/p><\/div>/);
+    assert.doesNotMatch(back, /id="ack-all"/, 'nothing open is left to acknowledge');
+    const rows = await h.sql<{ id: string; status: string; acknowledged_by: string | null }[]>`select id, status, acknowledged_by from incidents where id = any(${[eu1!, eu2!, eu3!, us1!]}::uuid[])`;
+    const by = new Map(rows.map((r) => [r.id, [r.status, r.acknowledged_by?.startsWith('api-key:') ? 'key' : r.acknowledged_by]]));
+    assert.deepEqual([by.get(eu1!), by.get(eu2!), by.get(eu3!), by.get(us1!)], [['acknowledged', 'key'], ['acknowledged', 'key'], ['acknowledged', 'alice'], ['open', null]]);
+    const timelines = await timelinesOf(h.sql, [eu1!, eu2!]);
+    for (const id of [eu1!, eu2!]) assert.deepEqual(timelines.get(id)!.map((e) => e.kind), ['acknowledged']);
+    // The same form sent again takes nothing, and says so.
+    const again = await send(form);
+    assert.equal(again.headers.get('location'), `${list}&bulk=0&of=2`);
+    assert.match(await get(again.headers.get('location')!), /Nothing was acknowledged: the 2 incidents had been acknowledged or resolved meanwhile\./);
+  });
+
   it("says which incident Acknowledge in the list took, back on the same list with its filter", async () => {
     const { h } = s;
     const node = await h.createNode('web-1');

@@ -81,6 +81,107 @@ describe('incidents API', () => {
     assert.deepEqual(await list(named.id), [theirs!.id]);
   });
 
+  /** An open incident of each node, db-1's from beforeEach beside them; by node name. */
+  const openFor = async (nodes: { id: string; name: string }[]) => {
+    const rows = await openIncidents(h.sql, nodes.map((n) => ({
+      nodeId: n.id, nodeName: n.name, category: 'node_down' as const, severity: 'critical' as const, title: `${n.name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now(),
+    })));
+    return new Map(rows.map((r) => [r.node_name, r.id]));
+  };
+  let regions: { id: string; name: string }[] | undefined;
+  /** Three nodes in two regions, made once: eu-db and eu-web in eu-west, us-db in us-east. */
+  const regionNodes = async () =>
+    (regions ??= [
+      await h.createNode('eu-db', { labels: { region: 'eu-west', role: 'db' } }),
+      await h.createNode('eu-web', { labels: { region: 'eu-west', role: 'web' } }),
+      await h.createNode('us-db', { labels: { region: 'us-east', role: 'db' } }),
+    ]);
+
+  it("filters by the node's labels, key=value or key:value as the node list reads them, every one repeated given (AND)", async () => {
+    const ids = await openFor(await regionNodes());
+    const names = async (q: string) => {
+      const list = await expectJson<{ items: Incident[] }>(await h.admin('GET', `/v1/incidents?${q}`), 200);
+      return list.items.map((i) => i.node_name).sort();
+    };
+    assert.deepEqual(await names('status=open&label=region%3Deu-west'), ['eu-db', 'eu-web']);
+    assert.deepEqual(await names('label=region=eu-west'), ['eu-db', 'eu-web']);
+    assert.deepEqual(await names('label=region:us-east'), ['us-db']);
+    assert.deepEqual(await names('label=region=eu-west&label=role=db'), ['eu-db']);
+    assert.deepEqual(await names('label=role=db&label=region=eu-west&node_id=eu-db'), ['eu-db']);
+    assert.deepEqual(await names('label=role=db&node_id=eu-web'), []);
+    // Two values of one key: no node carries both.
+    assert.deepEqual(await names('label=region=eu-west&label=region=us-east'), []);
+    assert.deepEqual(await names('label=region=ap-south'), []);
+    assert.deepEqual(await names('status=resolved&label=region=eu-west'), []);
+    // db-1 carries no labels: only an unfiltered list has it.
+    assert.deepEqual(await names('status=open'), ['db-1', 'eu-db', 'eu-web', 'us-db']);
+    assert.equal(ids.size, 3);
+  });
+
+  it('refuses a malformed label filter, naming the rule it broke, as the node list does', async () => {
+    // Each refused value is named by its place among the labels given.
+    const cases = [
+      ['label=region', 'label.0', /key=value or key:value/],
+      ['label=region=eu-west&label=bad%20key=x', 'label.1', /label keys/],
+      [`label=k=${'x'.repeat(257)}`, 'label.0', /label values/],
+    ] as const;
+    for (const [q, field, rule] of cases) {
+      const err = await expectInvalid(await h.admin('GET', `/v1/incidents?${q}`), [field]);
+      assert.match(err.details![0]!.message, rule);
+      const nodes = await expectInvalid(await h.admin('GET', `/v1/nodes?${q.replace(/^label=region=eu-west&/, '')}`), ['label']);
+      assert.equal(nodes.details![0]!.message, err.details![0]!.message);
+    }
+  });
+
+  it('acknowledges exactly the incidents a label filter listed, each as alone: its timeline entry, audit entry and event; a second call acknowledges none', async () => {
+    const ids = await openFor(await regionNodes());
+    const eu = (await expectJson<{ items: Incident[] }>(await h.admin('GET', '/v1/incidents?status=open&label=region=eu-west'), 200)).items.map((i) => i.id);
+    assert.deepEqual(eu.sort(), [ids.get('eu-db')!, ids.get('eu-web')!].sort());
+    const acked = await expectJson<{ acknowledged: string[]; count: number }>(await h.admin('POST', '/v1/incidents/acknowledge', { incident_ids: eu, by: 'alice' }), 200);
+    assert.deepEqual(acked, { acknowledged: eu, count: 2 });
+    const statuses = await h.sql<{ node_name: string; status: string; acknowledged_by: string | null }[]>`
+      select node_name, status, acknowledged_by from incidents order by node_name`;
+    assert.deepEqual(statuses.map((r) => [r.node_name, r.status, r.acknowledged_by]), [
+      ['db-1', 'open', null],
+      ['eu-db', 'acknowledged', 'alice'],
+      ['eu-web', 'acknowledged', 'alice'],
+      ['us-db', 'open', null],
+    ]);
+    for (const id of eu) {
+      const one = await expectJson<Incident>(await h.admin('GET', `/v1/incidents/${id}`), 200);
+      assert.deepEqual(one.timeline.map((e) => [e.kind, e.detail.by]), [['acknowledged', 'alice']]);
+    }
+    assert.deepEqual(await events(), ['incident.acknowledged', 'incident.acknowledged']);
+    const audited = await h.sql<{ target_id: string; result: string }[]>`select target_id, result from audit_log where action = 'incident.acknowledge' and target_id = any(${eu}::text[])`;
+    assert.deepEqual(audited.map((a) => [a.target_id, a.result]).sort(), eu.map((id) => [id, 'done']).sort());
+    // Sent again (a retry, a second person): nothing left to acknowledge, nothing more told.
+    assert.deepEqual(await expectJson(await h.admin('POST', '/v1/incidents/acknowledge', { incident_ids: eu }), 200), { acknowledged: [], count: 0 });
+    assert.deepEqual(await events(), ['incident.acknowledged', 'incident.acknowledged']);
+    // One resolved meanwhile is left as it is; the others named are acknowledged.
+    await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {});
+    const rest = await expectJson(await h.admin('POST', '/v1/incidents/acknowledge', { incident_ids: [incidentId, ids.get('us-db')] }), 200);
+    assert.deepEqual(rest, { acknowledged: [ids.get('us-db')], count: 1 });
+  });
+
+  it('refuses a bulk acknowledgement naming no incident, too many, one twice or one that does not exist, acknowledging none', async () => {
+    const ids = await openFor(await regionNodes());
+    const us = ids.get('us-db')!;
+    const path = '/v1/incidents/acknowledge';
+    await expectInvalid(await h.admin('POST', path, { incident_ids: [] }), ['incident_ids']);
+    await expectInvalid(await h.admin('POST', path, {}), ['incident_ids']);
+    await expectInvalid(await h.admin('POST', path, { incident_ids: [us, us] }), ['incident_ids']);
+    await expectInvalid(await h.admin('POST', path, { incident_ids: Array.from({ length: 501 }, () => crypto.randomUUID()) }), ['incident_ids']);
+    await expectInvalid(await h.admin('POST', path, { incident_ids: [us, 'eu-db'] }), ['incident_ids.1']);
+    await expectInvalid(await h.admin('POST', path, { incident_ids: [us], label: 'region=eu-west' }), ['label']);
+    await expectInvalid(await h.admin('POST', path, { incident_ids: [us], by: 'auto' }), ['by']);
+    const err = await expectInvalid(await h.admin('POST', path, { incident_ids: [us, '00000000-0000-4000-8000-00000000abcd'] }), ['incident_ids.1']);
+    assert.equal(err.details![0]!.message, 'is not an incident');
+    const read = await h.createKey('read');
+    await expectError(await h.req('POST', path, { token: read.secret, json: { incident_ids: [us] } }), 403, 'forbidden');
+    assert.deepEqual((await h.sql`select status from incidents where status <> 'open'`).length, 0);
+    assert.deepEqual(await events(), []);
+  });
+
   it('acknowledges once, records who, and emits one acknowledged event', async () => {
     const res = await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, { token: ADMIN_TOKEN, json: { by: 'alice' }, headers: { 'if-match': '1' } });
     const acked = await expectJson<Incident>(res, 200);

@@ -9,7 +9,7 @@ import { MAX_PING_BODY_BYTES } from '../../src/jobs/model.ts';
 import { CreateChannel, PatchChannel } from '../../src/http/routes/channels.ts';
 import { CreatePolicy, PatchPolicy } from '../../src/http/routes/escalation-policies.ts';
 import { HeartbeatBody } from '../../src/http/routes/heartbeats.ts';
-import { Acknowledge, Resolve } from '../../src/http/routes/incidents.ts';
+import { Acknowledge, AcknowledgeEach, Resolve } from '../../src/http/routes/incidents.ts';
 import { CreateMaintenance } from '../../src/http/routes/maintenances.ts';
 import { CreateNode, PatchNode } from '../../src/http/routes/nodes.ts';
 import { CreateOverride, CreateSchedule, PatchSchedule } from '../../src/http/routes/schedules.ts';
@@ -411,6 +411,12 @@ describe('the OpenAPI document', () => {
       invalid: [{ by: 5 }, { note: 'not here' }],
     },
     {
+      op: 'POST /v1/incidents/acknowledge',
+      schema: AcknowledgeEach,
+      valid: [{ incident_ids: ['0b6c4a52-5f4e-4c1e-9d0a-2f6f4f3b1a10'] }, { incident_ids: ['0b6c4a52-5f4e-4c1e-9d0a-2f6f4f3b1a10'], by: 'alice' }],
+      invalid: [{}, { incident_ids: [] }, { incident_ids: ['x'] }, { incident_ids: ['0b6c4a52-5f4e-4c1e-9d0a-2f6f4f3b1a10'], label: 'region=eu-west' }],
+    },
+    {
       op: 'POST /v1/incidents/{id}/resolve',
       schema: Resolve,
       valid: [{}, { by: 'bob', note: 'rebooted' }],
@@ -621,11 +627,13 @@ describe('the OpenAPI document', () => {
       ],
       h.clock.now(),
     );
-    await call('GET', '/v1/incidents', { query: 'status=open' });
+    await call('GET', '/v1/incidents', { query: 'status=open&label=role=web&label=region=eu-west' });
+    await call('POST', '/v1/incidents/acknowledge', { json: { incident_ids: ['0b6c4a52-5f4e-4c1e-9d0a-2f6f4f3b1a10'] } }); // 400
+    await call('POST', '/v1/incidents/acknowledge', { json: { incident_ids: [incident!.id], by: 'alice' } });
     await call('GET', '/v1/incidents/{id}', { id: incident!.id });
     assert.equal((await call('GET', '/v1/incidents/{id}/deliveries', { id: incident!.id })).items.length, 2);
     await call('POST', '/v1/incidents/{id}/acknowledge', { id: incident!.id, headers: { 'if-match': '7' } }); // 412
-    await call('POST', '/v1/incidents/{id}/acknowledge', { id: incident!.id, json: { by: 'alice' }, headers: { 'if-match': '1' } });
+    await call('POST', '/v1/incidents/{id}/acknowledge', { id: incident!.id, json: { by: 'alice' }, headers: { 'if-match': '2' } });
     await call('POST', '/v1/incidents/{id}/resolve', { id: incident!.id });
     await call('POST', '/v1/incidents/{id}/resolve', { id: incident!.id, json: { note: 'again' } }); // 409
 

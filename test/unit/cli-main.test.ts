@@ -118,7 +118,8 @@ describe('the command line', () => {
   });
 
   it('reads every --label as key=value, and as key:value, which nodes list once required', async () => {
-    const engine = await recordingEngine({ items: [], next_cursor: null });
+    // A list's answer, and an acknowledgement's (`incidents ack`).
+    const engine = await recordingEngine({ items: [], next_cursor: null, acknowledged: [], count: 0 });
     try {
       const run = async (argv: string[]) => {
         const r = await cli([...argv, '--json'], engine.env);
@@ -129,6 +130,20 @@ describe('the command line', () => {
       for (const [given, sent] of [['role=web', 'role:web'], ['role:web', 'role:web'], ['url=http://a:8080', 'url:http://a:8080']] as const) {
         assert.equal((await run(['nodes', 'list', '--label', given])).url.searchParams.get('label'), sent, given);
       }
+      // incidents list repeats the parameter, one per --label, all of which must match.
+      const incidents = await run(['incidents', 'list', '--status', 'open', '--label', 'region=eu-west', '--label', 'role:db', '--node', 'db-1']);
+      assert.deepEqual([incidents.url.pathname, incidents.url.searchParams.getAll('label'), incidents.url.searchParams.get('node_id')], ['/v1/incidents', ['region:eu-west', 'role:db'], 'db-1']);
+      assert.match((await cli(['incidents', 'list', '--label', 'region'], engine.env)).stderr, /--label must be key=value or key:value, got "region"/);
+      // incidents ack lists the open ones a --label names, then acknowledges them with the ids given, in one call.
+      const before = engine.seen.length;
+      await run(['incidents', 'ack', 'aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002', '--label', 'region=eu-west', '--by', 'alice']);
+      const [listing, acking] = engine.seen.slice(before);
+      assert.deepEqual([listing!.method, listing!.url.pathname, listing!.url.searchParams.get('status'), listing!.url.searchParams.getAll('label')], ['GET', '/v1/incidents', 'open', ['region:eu-west']]);
+      assert.deepEqual([acking!.method, acking!.url.pathname, JSON.parse(acking!.body)], [
+        'POST',
+        '/v1/incidents/acknowledge',
+        { incident_ids: ['aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002'], by: 'alice' },
+      ]);
       const added = await run(['nodes', 'add', 'web-1', '--label', 'role:web', '--label', 'dc=eu:1']);
       assert.deepEqual(JSON.parse(added.body).labels, { role: 'web', dc: 'eu:1' });
       const edited = await run(['nodes', 'edit', 'web-1', '--label', 'role=db']);
@@ -219,7 +234,8 @@ describe('the command line', () => {
     ['help on an unknown command', ['help', 'frob'], /unknown command "frob"/],
     ['a group without its command', ['nodes'], /no command given/],
     ['an unknown flag', ['nodes', 'list', '--bogus'], /Unknown option '--bogus'/],
-    ['a missing argument', ['incidents', 'ack'], /missing <id>/],
+    ['a missing argument', ['incidents', 'resolve'], /missing <id>/],
+    ['nothing to acknowledge', ['incidents', 'ack', '--token', 't'], /give the ids of the incidents, or --label/],
     ['an extra argument', ['nodes', 'list', 'web-1'], /unexpected argument "web-1"/],
     ['a flag without its value', ['nodes', 'add', 'web-1', '--interval'], /--interval/],
     ['a number that is not one', ['nodes', 'add', 'web-1', '--interval', 'soon', '--token', 't'], /--interval must be a whole number of at least 1, got "soon"/],

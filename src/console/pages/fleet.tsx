@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { fleetCounts, fleetCursor, fleetPage, FLEET_ORDER } from '../../nodes/store.ts';
 import type { FleetCursor, FleetFilter } from '../../nodes/store.ts';
-import { NOT_KEY_VALUE, parseLabel, type NodeRow } from '../../nodes/model.ts';
+import type { NodeRow } from '../../nodes/model.ts';
 import { STATES, type State } from '../../health/decide.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../components.tsx';
@@ -12,16 +12,14 @@ import { sayAttrs } from '../live-status.ts';
 import { may } from '../acting.tsx';
 import { ADD_NODE_PATH } from './node-add.tsx';
 import { html } from '../render.tsx';
+import { LabelField, LabelProblem, readLabelFilter, type LabelQuery } from '../label-filter.tsx';
 
 const PAGE_SIZE = 100;
 const isFleetCursor = (k: unknown): k is FleetCursor =>
   Array.isArray(k) && k.length === 2 && Number.isInteger(k[0]) && typeof k[1] === 'string' && k[1].length <= 128;
 
-interface FleetQuery {
+interface FleetQuery extends LabelQuery {
   filter: FleetFilter;
-  /** The label as typed, for the form; and why it was ignored, if it was. */
-  labelText: string;
-  labelProblem?: string;
   after?: FleetCursor | undefined;
   before?: FleetCursor | undefined;
 }
@@ -30,15 +28,10 @@ interface FleetQuery {
 function readQuery(q: Record<string, string>): FleetQuery {
   const state = (STATES as readonly string[]).includes(q.state ?? '') ? (q.state as State) : undefined;
   const search = q.q?.trim().slice(0, 128) || undefined;
-  const labelText = q.label?.trim() ?? '';
-  const parsed = parseLabel(labelText);
-  const label = 'problem' in parsed ? undefined : parsed;
+  const labels = readLabelFilter(q.label);
   return {
-    filter: { state, search, label },
-    labelText,
-    ...(labelText && 'problem' in parsed
-      ? { labelProblem: parsed.problem === NOT_KEY_VALUE ? 'A label filter is key=value, for example role=web.' : `Not a label filter: ${parsed.problem}.` }
-      : {}),
+    ...labels,
+    filter: { state, search, label: labels.label },
     after: readCursor(q.after, isFleetCursor),
     before: readCursor(q.before, isFleetCursor),
   };
@@ -163,10 +156,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
               <label for="q">Name contains</label>
               <input id="q" name="q" type="search" value={q.filter.search ?? ''} maxlength={128} spellcheck={false} />
             </div>
-            <div>
-              <label for="label">Label</label>
-              <input id="label" name="label" type="text" value={q.labelText} placeholder="role=web" spellcheck={false} />
-            </div>
+            <LabelField q={q} />
             <button type="submit">Filter</button>
           </form>
           {canAdd ? (
@@ -177,7 +167,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
             </div>
           ) : null}
         </div>
-        {q.labelProblem ? <Notice kind="bad">{q.labelProblem}</Notice> : null}
+        <LabelProblem q={q} />
         {/* No name from the address: anyone may send a link with words of their own there. */}
         {c.req.query('deleted') !== undefined ? (
           <Notice kind="ok">

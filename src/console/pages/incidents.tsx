@@ -5,13 +5,13 @@ import { listDeliveries } from '../../notifications/store.ts';
 import { isPageEvent, type DeliveryRow } from '../../notifications/model.ts';
 import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeById } from '../../nodes/store.ts';
-import { countIncidentsByStatus, getIncident, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
-import type { IncidentRow, IncidentStatus } from '../../incidents/model.ts';
+import { countIncidentsByStatus, getIncident, getIncidents, incidentsNodeId, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
+import { ACKNOWLEDGE_MAX, type IncidentRow, type IncidentStatus } from '../../incidents/model.ts';
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isTimeCursor } from '../../http/validation.ts';
 import { NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
-import { acknowledgeOnce, resolve } from '../../incidents/service.ts';
+import { acknowledgeEach, acknowledgeOnce, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
@@ -27,11 +27,15 @@ import { Csrf, Live, Page } from '../layout.tsx';
 import { sayAttrs } from '../live-status.ts';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
+import { Confirm, asking, confirmed } from '../confirm.tsx';
+import { LabelField, LabelProblem, readLabelFilter } from '../label-filter.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 
 const PAGE_SIZE = 50;
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
+/** The node filter of a name no node has: an id none has either, so the list is empty, not everything. */
+const NO_NODE = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The list's filters. By default what is not resolved, open and acknowledged alike (PagerDuty's and
@@ -56,47 +60,119 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   app.get('/incidents', ...guards.page, async (c) => {
     const filter = filterOf(c.req.query('status'));
     const status = statusParam(filter);
-    const node = isUuid(c.req.query('node') ?? '') ? c.req.query('node') : undefined;
+    // A node by id or name, as the API's `node_id` takes it; a name no node has lists nothing.
+    const nodeRef = c.req.query('node')?.trim() || undefined;
+    const nodeId = nodeRef === undefined ? undefined : ((await incidentsNodeId(deps.sql, nodeRef)) ?? NO_NODE);
+    const labels = readLabelFilter(c.req.query('label'));
+    const on = { nodeId, labels: labels.label ? [labels.label] : undefined };
+    // What every link of the list keeps: its node and label as given.
+    const keep = { node: nodeRef, label: labels.labelText || undefined };
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, counts, fetched, refs, acked] = await Promise.all([
       chrome(c, deps),
-      countIncidentsByStatus(deps.sql, node),
-      listIncidents(deps.sql, { status: filter, nodeId: node, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
-      node ? findNodeRefs(deps.sql, [node]) : [],
+      countIncidentsByStatus(deps.sql, on),
+      listIncidents(deps.sql, { ...on, status: filter, after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined, limit: PAGE_SIZE + 1 }),
+      nodeId ? findNodeRefs(deps.sql, [nodeId]) : [],
       acknowledgedFromList(deps, c.req.query('already') ?? c.req.query('acknowledged'), c.req.query('already') !== undefined),
     ]);
     const rows = fetched.slice(0, PAGE_SIZE);
     // The node's name now, not the one its incidents opened under (a rename since would mislead).
-    const nodeName = refs.find((r) => r.id === node)?.name ?? rows[0]?.node_name;
+    const nodeName = nodeId === NO_NODE ? nodeRef : (refs.find((r) => r.id === nodeId)?.name ?? rows[0]?.node_name);
     const last = rows.at(-1);
-    const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, node, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
+    const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, ...keep, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
     const now = deps.clock.now();
     const facts = await incidentTableFacts(deps.sql, rows, now);
-    const self = href('/incidents', { status, node, after: c.req.query('after') });
+    const self = href('/incidents', { status, ...keep, after: c.req.query('after') });
 
     return html(
       c,
       <Page title="Incidents" chrome={frame} section="incidents" live={['incident.changed']}>
         <div class="page-head">
-          <h1>Incidents{node && nodeName ? ` of ${nodeName}` : ''}</h1>
-          {node ? <a href="/incidents">All nodes</a> : null}
+          <h1>Incidents{nodeRef && nodeName ? ` of ${nodeName}` : ''}</h1>
+          <form class="filters" method="get" action="/incidents" role="search">
+            {status ? <input type="hidden" name="status" value={status} /> : null}
+            {nodeRef ? <input type="hidden" name="node" value={nodeRef} /> : null}
+            <LabelField q={labels} />
+            <button type="submit">Filter</button>
+          </form>
+          {nodeRef ? <a href={href('/incidents', { status, label: keep.label })}>All nodes</a> : null}
         </div>
+        <LabelProblem q={labels} />
         {acked}
+        <BulkSaying acknowledged={c.req.query('bulk')} of={c.req.query('of')} />
         <Live id="incidents-live" url={self} on={['incident.changed']}>
           <ul class="chips" aria-label="Incidents by status">
             {FILTERS.map((f) => (
               <li>
-                <a href={href('/incidents', { status: statusParam(f), node })} aria-current={f === filter ? 'true' : undefined} class={f === 'open' && counts.open > 0 ? 'chip-alert' : undefined}>
+                <a href={href('/incidents', { status: statusParam(f), ...keep })} aria-current={f === filter ? 'true' : undefined} class={f === 'open' && counts.open > 0 ? 'chip-alert' : undefined}>
                   <b>{(f === 'unresolved' ? counts.open + counts.acknowledged : counts[f]).toLocaleString('en-US')}</b> {FILTER_LABEL[f]}
                 </a>
               </li>
             ))}
           </ul>
+          {may(frame.session, 'write') ? <AckAllLink rows={rows} back={self} /> : null}
           <IncidentTable rows={rows} now={now} facts={facts} action={may(frame.session, 'write') ? (i) => (i.status === 'open' ? <AckButton incident={i} csrf={<Csrf session={frame.session} />} back={self} /> : null) : undefined} />
-          <Pager next={next}>{after ? <a href={href('/incidents', { status, node })}>Newest</a> : null}</Pager>
+          <Pager next={next}>{after ? <a href={href('/incidents', { status, ...keep })}>Newest</a> : null}</Pager>
         </Live>
       </Page>,
     );
+  });
+
+  /**
+   * "Acknowledge all N shown": the list's open incidents, by id, asked first (confirm.tsx), then
+   * each acknowledged through acknowledgeEach, the API's `POST /v1/incidents/acknowledge`. By id,
+   * not by the list's filter: an incident opened after the list was drawn was seen by nobody, and
+   * acknowledging it would stop its pages unread. A list whose open incidents were all taken
+   * meanwhile goes straight back, saying so.
+   */
+  app.get(
+    '/incidents/acknowledge',
+    ...guards.page,
+    requireScope(deps, 'write'),
+    asking(
+      deps,
+      async (c) => {
+        const ids = idsOf(c.req.query('ids'));
+        if (!ids) return undefined;
+        const found = await getIncidents(deps.sql, ids);
+        const open = ids.flatMap((id) => (found.get(id)?.status === 'open' ? [found.get(id)!] : []));
+        return { ids, open, back: listWith(c.req.query('back'), {}) ?? '/incidents' };
+      },
+      async (c) => c.redirect('/incidents', 303),
+      (ask, frame) => (
+        <Confirm
+          verb="Acknowledge"
+          name={`${ask.open.length} open ${ask.open.length === 1 ? 'incident' : 'incidents'}`}
+          back={ask.back}
+          backLabel="Incidents"
+          action="/incidents/acknowledge"
+          fields={{ ids: ask.open.map((i) => i.id).join(','), back: ask.back }}
+          keep="Not now"
+          sendOnce
+          chrome={frame}
+          section="incidents"
+        >
+          Escalation stops for each of {ask.open.map((i) => i.title).join(', ')}; every channel and person paged for one is told it was acknowledged, as when
+          it is acknowledged alone. Acts as your key, {frame.session.keyName}.
+        </Confirm>
+      ),
+      (ask) => (ask.open.length ? undefined : (listWith(ask.back, { bulk: '0', of: String(ask.ids.length) }) ?? '/incidents')),
+    ),
+  );
+
+  app.post('/incidents/acknowledge', ...guards.action, requireScope(deps, 'write'), confirmed(), async (c) => {
+    const form = await c.req.parseBody();
+    const back = typeof form.back === 'string' ? form.back : undefined;
+    const ids = idsOf(form.ids);
+    if (!ids) return c.redirect(listWith(back, {}) ?? '/incidents', 303);
+    const outcome = await attempt(
+      () => acknowledgeEach(deps.sql, ids, { by: actor(c.get('session')) }, deps.clock, acting(c)),
+      // Only an incident gone since the list was drawn (its data removed) is refused.
+      (r) => refusal(c, deps, 400, 'Nothing was acknowledged', r.message),
+    );
+    if (outcome instanceof Response) return outcome;
+    const saying = { bulk: String(outcome.length), of: String(ids.length) };
+    return c.redirect(listWith(back, saying) ?? href('/incidents', saying), 303);
   });
 
   app.get('/incidents/:id', ...guards.page, async (c) => {
@@ -133,7 +209,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
       if (outcome instanceof Response) return outcome;
       // Back to the list as it was (its filter, its page), saying what was done (or that it was
       // done already) and to which incident.
-      const back = listWith(typeof form.back === 'string' ? form.back : undefined, outcome ? done : 'already', id);
+      const back = listWith(typeof form.back === 'string' ? form.back : undefined, { [outcome ? done : 'already']: id });
       return c.redirect(back ?? `/incidents/${id}?done=${outcome ? done : 'already'}`, 303);
     };
 
@@ -239,14 +315,17 @@ function RefusalNotice(p: { refusal: Refusal; action: Done | undefined; note: st
  * undefined for any other path, since only the list sends `back`, and for anything sitePath
  * refuses (another host, or an address hiding one).
  */
-const listWith = (back: string | undefined, name: string, value: string): string | undefined => {
+const listWith = (back: string | undefined, params: Record<string, string>): string | undefined => {
   const url = sitePath(back);
   if (url?.pathname !== '/incidents') return undefined;
-  // One saying at a time: a `back` carrying the other would say both.
-  for (const saying of ['acknowledged', 'already']) url.searchParams.delete(saying);
-  url.searchParams.set(name, value);
+  // One saying at a time: a `back` carrying another would say both.
+  for (const saying of SAYING_PARAMS) url.searchParams.delete(saying);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return url.pathname + url.search;
 };
+
+/** What the list's redirects say with: one acknowledged, one acknowledged already, several. */
+const SAYING_PARAMS = ['acknowledged', 'already', 'bulk', 'of'];
 
 /**
  * What the list says after Acknowledge in one of its rows sent it back (`?acknowledged=<id>`, or
@@ -288,6 +367,49 @@ async function acknowledgedFromList(deps: AppDeps, id: string | undefined, alrea
           </>
         ) : null}
         .
+      </p>
+    </Notice>
+  );
+}
+
+/** The ids an "Acknowledge all" names (`a,b,c`): none, one twice or over the API's limit is no list. */
+function idsOf(raw: unknown): string[] | undefined {
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  const ids = raw.split(',');
+  return ids.length <= ACKNOWLEDGE_MAX && ids.every(isUuid) && new Set(ids).size === ids.length ? ids : undefined;
+}
+
+/**
+ * "Acknowledge all N shown": the open, unacknowledged incidents on this page of the list, asked
+ * first. From two on: one has its own Acknowledge in its row, and "all 1" says nothing more.
+ */
+function AckAllLink(p: { rows: IncidentRow[]; back: string }) {
+  const open = p.rows.filter((r) => r.status === 'open');
+  if (open.length < 2) return null;
+  return (
+    <div class="actions">
+      <a class="button" id="ack-all" href={href('/incidents/acknowledge', { ids: open.map((r) => r.id).join(','), back: p.back })}>
+        Acknowledge all {open.length} shown…
+      </a>
+    </div>
+  );
+}
+
+/**
+ * What "Acknowledge all" did (`?bulk=<acknowledged>&of=<asked>`): how many it acknowledged of
+ * those asked, and that the rest had been acknowledged or resolved meanwhile (the first is kept).
+ */
+function BulkSaying(p: { acknowledged: string | undefined; of: string | undefined }) {
+  const n = Number(p.acknowledged);
+  const of = Number(p.of);
+  if (!Number.isInteger(n) || !Number.isInteger(of) || n < 0 || of < 1 || n > of || p.acknowledged === '' || p.of === '') return null;
+  const incidents = (k: number) => `${k} ${k === 1 ? 'incident' : 'incidents'}`;
+  const rest = of - n;
+  return (
+    <Notice kind="ok" focus>
+      <p>
+        {n === 0 ? `Nothing was acknowledged: the ${incidents(of)}` : `Acknowledged ${incidents(n)}: escalation stops for each.`}
+        {rest === 0 ? null : n === 0 ? ' had been acknowledged or resolved meanwhile.' : ` The other ${rest} had been acknowledged or resolved meanwhile.`}
       </p>
     </Notice>
   );

@@ -97,7 +97,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
       chrome(c, deps),
       listTransitions(deps.sql, node.id, before, TRANSITIONS + 1),
       listIncidents(deps.sql, { nodeId: node.id, limit: INCIDENTS }),
-      countIncidentsByStatus(deps.sql, node.id),
+      countIncidentsByStatus(deps.sql, { nodeId: node.id }),
       uptimeOf(deps, node, now),
       policiesForNodes(deps.sql, [node.id]),
       listRuns(deps.sql, node.id, undefined, RUNS),

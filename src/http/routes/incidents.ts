@@ -3,10 +3,10 @@ import * as v from 'valibot';
 import { actorOf } from '../../access/model.ts';
 import { listOf, type Delivery, type Incident } from '../../api/shapes.ts';
 import { engineActor } from '../../incidents/shown-actor.ts';
-import { INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
+import { ACKNOWLEDGE_MAX, INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
 import { NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
-import { acknowledge, resolve, type Actor } from '../../incidents/service.ts';
-import { getIncident, listIncidents, timelinesOf } from '../../incidents/store.ts';
+import { acknowledge, acknowledgeEach, resolve, type Actor } from '../../incidents/service.ts';
+import { getIncident, incidentsNodeId, listIncidents, timelinesOf } from '../../incidents/store.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
@@ -16,27 +16,22 @@ import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
-import { isUuid } from '../../db/ids.ts';
-import { getNode } from '../../nodes/store.ts';
 import { operationDocs } from '../openapi.ts';
-import { closedObject, decodeCursor, DisplayName, isTimeCursor, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
   status: v.optional(v.picklist(INCIDENT_STATUSES, 'must be open, acknowledged or resolved')),
   node_id: v.optional(NodeName),
+  label: v.optional(v.array(LabelFilter)),
 });
 
-/**
- * The node `?node_id=` names, resolved as every node route resolves it (getNode: the id, else the
- * name). A UUID no node has is a deleted node's id, kept by its incidents; 404 for a name none has.
- */
+/** The node `?node_id=` names (incidentsNodeId); 404 for a name no node has. */
 async function nodeFilter(sql: Queryable, ref: string | undefined): Promise<string | undefined> {
   if (ref === undefined) return undefined;
-  const node = await getNode(sql, ref);
-  if (node) return node.id;
-  if (isUuid(ref)) return ref;
-  throw notFound(`Node "${ref}"`);
+  const id = await incidentsNodeId(sql, ref);
+  if (id === undefined) throw notFound(`Node "${ref}"`);
+  return id;
 }
 
 // Who acted, shown in the timeline by name: a name like any other, except the engine's own markers.
@@ -44,6 +39,10 @@ const By = v.optional(
   v.pipe(DisplayName, v.check((by) => !engineActor(by), 'is kept for the engine: not "auto", "node_deleted", or starting "api-key:" or "node:"')),
 );
 export const Acknowledge = closedObject({ by: By });
+export const AcknowledgeEach = closedObject({
+  incident_ids: v.pipe(idList('incident', ACKNOWLEDGE_MAX), v.minLength(1, 'must name at least one incident')),
+  by: By,
+});
 export const Resolve = closedObject({
   by: By,
   note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG))),
@@ -117,22 +116,51 @@ export function incidentRoutes(deps: AppDeps) {
       description: 'Newest first, each with its timeline.',
       access: 'read',
       query: ListIncidents,
-      queryNotes: { node_id: "The node's id or name: only its incidents (by id, a deleted node's too)." },
+      queryNotes: {
+        node_id: "The node's id or name: only its incidents (by id, a deleted node's too).",
+        label: "Only incidents whose node carries this label now, as `key=value` or `key:value` (the node list's filter); repeat it for several, all of which must match.",
+      },
       ok: { status: 200, description: 'A page of incidents.', body: listOf('Incident') },
       errors: [404],
     }),
     requireScope('read'),
     async (c) => {
-      const q = query(c, ListIncidents);
+      const q = query(c, ListIncidents, ['label']);
       const after = decodeCursor(q.cursor, isTimeCursor);
       const rows = await listIncidents(sql, {
         status: q.status,
         nodeId: await nodeFilter(sql, q.node_id),
+        labels: q.label,
         after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined,
         limit: q.limit + 1,
       });
       const items = await render(rows);
       return c.json(page(items, q.limit, (i) => [i.opened_at, i.id]));
+    },
+  );
+
+  app.post(
+    '/acknowledge',
+    doc({
+      summary: 'Acknowledge several incidents',
+      description: `Each incident named is acknowledged as \`POST /v1/incidents/{id}/acknowledge\` would (its timeline entry, audit entry and notifications), at most ${ACKNOWLEDGE_MAX} a call. List them first (\`GET /v1/incidents?status=open&label=…\`): only the incidents named are acknowledged, never one opened since. One acknowledged already or resolved is left as it is; an id no incident has is 400 before any is acknowledged. Answers the ids this call acknowledged, so a second call answers none. \`by\` defaults to the caller.`,
+      access: 'write',
+      body: AcknowledgeEach,
+      ok: {
+        status: 200,
+        description: 'The incidents this call acknowledged.',
+        body: {
+          type: 'object',
+          required: ['acknowledged', 'count'],
+          properties: { acknowledged: { type: 'array', items: { type: 'string', format: 'uuid' } }, count: { type: 'integer', minimum: 0 } },
+        },
+      },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const input = await body(c, AcknowledgeEach);
+      const acknowledged = await acknowledgeEach(sql, input.incident_ids, { by: actorOf(principalOf(c), input.by) }, clock, acting(c));
+      return c.json({ acknowledged, count: acknowledged.length });
     },
   );
 
