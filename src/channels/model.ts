@@ -94,10 +94,18 @@ export function shownConfig(type: ChannelType, config: Record<string, unknown>):
   return shown;
 }
 
-/** A new config with the origin-only fields it leaves out kept from the stored one. */
+/**
+ * A new config with the origin-only fields it leaves out, or sends back as they were shown
+ * (`https://chat.example/…`, as a client that GETs, edits and PATCHes the whole config does, or a
+ * person pasting the shown value into the form), kept from the stored one: stored as sent, the
+ * shown form would be the URL and every delivery would go to `/%E2%80%A6`.
+ */
 export function keepingStored(channel: Pick<ChannelRow, 'type' | 'config'>, config: Record<string, unknown>): Record<string, unknown> {
-  const kept = ORIGIN_ONLY_FIELDS[channel.type].filter((f) => config[f] === undefined && channel.config[f] !== undefined);
-  return kept.length ? { ...Object.fromEntries(kept.map((f) => [f, channel.config[f]])), ...config } : config;
+  const kept = ORIGIN_ONLY_FIELDS[channel.type].filter((f) => {
+    const stored = channel.config[f];
+    return typeof stored === 'string' && (config[f] === undefined || config[f] === originOnly(stored));
+  });
+  return kept.length ? { ...config, ...Object.fromEntries(kept.map((f) => [f, channel.config[f]])) } : config;
 }
 
 /** The config field of this channel type that is stored sealed and never returned, if any. */

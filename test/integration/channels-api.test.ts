@@ -170,6 +170,17 @@ describe("a webhook's URL, whose path and query may hold a credential", () => {
     assert.deepEqual(revealConfig(await storedRow(ch.id), h.secretKey), { url: URL_WITH_TOKENS, secret: next });
     await assertOriginOnly(ch.id);
   });
+  it('is kept by a PATCH that sends back the shown form, as a GET, edit and PATCH of the whole config does', async () => {
+    const ch = await create({ name: 'chat-hook-round', type: 'webhook', config: { url: URL_WITH_TOKENS } });
+    const { secret } = revealConfig(await storedRow(ch.id), h.secretKey);
+    const got = await expectJson<ChannelBody>(await h.req('GET', `/v1/channels/${ch.id}`, { token: keys.write }), 200);
+    await expectJson(await h.req('PATCH', `/v1/channels/${ch.id}`, { json: { name: 'chat-hook-round-2', type: 'webhook', config: got.config }, token: keys.write }), 200);
+    await expectJson(await h.req('PATCH', `/v1/channels/${ch.id}`, { json: { config: { ...got.config, secret } }, token: keys.write }), 200);
+    assert.deepEqual(revealConfig(await storedRow(ch.id), h.secretKey), { url: URL_WITH_TOKENS, secret }, 'not the shown form stored as the URL');
+    const bare = await create({ name: 'bare-hook-round', type: 'webhook', config: { url: 'https://bare.example' } });
+    await expectJson(await h.req('PATCH', `/v1/channels/${bare.id}`, { json: { config: bare.config }, token: keys.write }), 200);
+    assert.equal(revealConfig(await storedRow(bare.id), h.secretKey).url, 'https://bare.example');
+  });
 });
 
 describe('changing channels', () => {
