@@ -69,16 +69,24 @@ const ack: Command = {
     const listed = labels.length ? (await ctx.client().all<Incident>('/v1/incidents', { status: 'open', label: labels })).items.map((i) => i.id) : [];
     const asked = [...new Set([...ids, ...listed])];
     const acknowledged: string[] = [];
-    // At most ACKNOWLEDGE_MAX a call: more are sent in turns.
+    const said = () =>
+      ctx.print({ acknowledged, count: acknowledged.length }, () =>
+        asked.length === 0
+          ? 'No open incident matches.'
+          : [`Acknowledged ${acknowledged.length} of ${asked.length} incidents${acknowledged.length < asked.length ? ' (the others were acknowledged or resolved already, or not reached)' : ''}.`, ...acknowledged].join('\n'),
+      );
+    // At most ACKNOWLEDGE_MAX a call: more are sent in turns. A later turn refused still leaves the
+    // earlier ones done: they are said before its error, not lost with it.
     for (let at = 0; at < asked.length; at += ACKNOWLEDGE_MAX) {
-      const answer = await ctx.client().post<{ acknowledged: string[] }>('/v1/incidents/acknowledge', { incident_ids: asked.slice(at, at + ACKNOWLEDGE_MAX), by: ctx.string('by') });
-      acknowledged.push(...answer.acknowledged);
+      try {
+        const answer = await ctx.client().post<{ acknowledged: string[] }>('/v1/incidents/acknowledge', { incident_ids: asked.slice(at, at + ACKNOWLEDGE_MAX), by: ctx.string('by') });
+        acknowledged.push(...answer.acknowledged);
+      } catch (err) {
+        if (acknowledged.length) said();
+        throw err;
+      }
     }
-    ctx.print({ acknowledged, count: acknowledged.length }, () =>
-      asked.length === 0
-        ? 'No open incident matches.'
-        : [`Acknowledged ${acknowledged.length} of ${asked.length} incidents${acknowledged.length < asked.length ? ' (the others were acknowledged or resolved already)' : ''}.`, ...acknowledged].join('\n'),
-    );
+    said();
   },
 };
 

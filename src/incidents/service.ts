@@ -132,8 +132,10 @@ export async function acknowledge(sql: Sql, id: string, actor: Actor, clock: Clo
  * this call acknowledged, in the order given: those acknowledged already (the first is kept, as
  * alone) and those resolved meanwhile are not among them, so a second call answers none.
  */
-export async function acknowledgeEach(sql: Sql, ids: readonly string[], actor: Actor, clock: Clock, acting: Acting): Promise<string[]> {
-  const found = await store.getIncidents(sql, [...ids]);
+export async function acknowledgeEach(sql: Sql, given: readonly string[], actor: Actor, clock: Clock, acting: Acting): Promise<string[]> {
+  // Postgres answers ids in lower case; `3E76…` names the same incident, as the single route takes it.
+  const ids = given.map((id) => id.toLowerCase());
+  const found = await store.getIncidents(sql, ids);
   const missing = missingIds(ids, new Set(found.keys()), 'incident_ids', 'is not an incident');
   if (missing.length) throw validationFailed(missing);
   const acknowledged: string[] = [];
@@ -142,8 +144,9 @@ export async function acknowledgeEach(sql: Sql, ids: readonly string[], actor: A
     try {
       if ((await acknowledgeOnce(sql, id, actor, clock, acting)).changed) acknowledged.push(id);
     } catch (err) {
-      // Resolved since it was read: nothing to acknowledge, as the list would now show it.
-      if (err instanceof Refusal && err.code === 'conflict') continue;
+      // Resolved since it was read (conflict), or deleted with its node (not_found): nothing to
+      // acknowledge, as the list would now show; the others still are, and the answer says which.
+      if (err instanceof Refusal && (err.code === 'conflict' || err.code === 'not_found')) continue;
       throw err;
     }
   }

@@ -758,7 +758,11 @@ describe('console: incidents', () => {
     assert.match(byName, /<h1>Incidents of lbl-eu-2<\/h1>/);
     assert.deepEqual(listed(byName), [eu2]);
     assert.deepEqual(listed(await get('/incidents?node=lbl-eu-2&label=region%3Dus-east')), []);
-    assert.deepEqual(listed(await get('/incidents?node=no-such-node')), []);
+    const unknown = await get('/incidents?node=Your%20account%20is%20suspended');
+    assert.deepEqual(listed(unknown), []);
+    // Words from the address are not repeated in the heading: anyone may send such a link.
+    assert.match(unknown, /<h1>Incidents of no such node<\/h1>/);
+    assert.doesNotMatch(unknown, /<h1>[^<]*suspended/);
     // A malformed label is said, and left out rather than listing nothing.
     const bad = await get('/incidents?label=region');
     assert.match(bad, /A label filter is key=value, for example role=web\./);
@@ -775,7 +779,7 @@ describe('console: incidents', () => {
     const [eu1, eu2, eu3, us1] = opened.map((i) => i.id);
     await h.admin('POST', `/v1/incidents/${eu3}/acknowledge`, { by: 'alice' });
     const list = '/incidents?label=region%3Dbulk-eu';
-    const ask = /<a class="button" id="ack-all" href="([^"]+)">Acknowledge all 2 shown…<\/a>/.exec(await get(list));
+    const ask = /<a class="button" id="ack-all" href="([^"]+)">Acknowledge all 2 open shown…<\/a>/.exec(await get(list));
     assert.ok(ask, 'the list offers to acknowledge its 2 open incidents, not the acknowledged one');
     const asking = await get(unescapeHtml(ask[1]!));
     assert.match(asking, /<h1>Acknowledge 2 open incidents\?<\/h1>/);

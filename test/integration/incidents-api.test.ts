@@ -4,6 +4,8 @@ import type { Incident } from '../../src/api/shapes.ts';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson } from '../helpers/app.ts';
+import { lockWaiter } from '../helpers/db.ts';
+import { holdOpen } from '../helpers/locks.ts';
 
 describe('incidents API', () => {
   let h: Awaited<ReturnType<typeof createHarness>>;
@@ -161,6 +163,25 @@ describe('incidents API', () => {
     await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {});
     const rest = await expectJson(await h.admin('POST', '/v1/incidents/acknowledge', { incident_ids: [incidentId, ids.get('us-db')] }), 200);
     assert.deepEqual(rest, { acknowledged: [ids.get('us-db')], count: 1 });
+  });
+
+  it('goes on past an incident deleted during a bulk acknowledgement, and takes ids in upper case as the single route does', async () => {
+    const ids = await openFor(await regionNodes());
+    const [a, b, c] = [ids.get('eu-db')!, ids.get('eu-web')!, ids.get('us-db')!];
+    // b is deleted (its node removed with its data) by a transaction that commits once the bulk call waits on its row.
+    const deleting = await holdOpen(h.db, (tx) => tx`delete from incidents where id = ${b}`);
+    const call = h.admin('POST', '/v1/incidents/acknowledge', { incident_ids: [a, b.toUpperCase(), c.toUpperCase()] });
+    await lockWaiter(h.sql);
+    await deleting.commit();
+    assert.deepEqual(await expectJson(await call, 200), { acknowledged: [a, c], count: 2 });
+    const left = await h.sql<{ id: string; status: string }[]>`select id, status from incidents where id = any(${[a, b, c]}::uuid[]) order by node_name`;
+    assert.deepEqual(left.map((r) => [r.id, r.status]), [[a, 'acknowledged'], [c, 'acknowledged']]);
+  });
+
+  it('refuses a list filtered by more than 20 labels', async () => {
+    const q = Array.from({ length: 21 }, (_, i) => `label=k${i}=v`).join('&');
+    await expectInvalid(await h.admin('GET', `/v1/incidents?${q}`), ['label']);
+    await expectJson(await h.admin('GET', `/v1/incidents?${q.replace(/&label=k20=v$/, '')}`), 200);
   });
 
   it('refuses a bulk acknowledgement naming no incident, too many, one twice or one that does not exist, acknowledging none', async () => {

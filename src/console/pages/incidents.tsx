@@ -77,7 +77,8 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     ]);
     const rows = fetched.slice(0, PAGE_SIZE);
     // The node's name now, not the one its incidents opened under (a rename since would mislead).
-    const nodeName = nodeId === NO_NODE ? nodeRef : (refs.find((r) => r.id === nodeId)?.name ?? rows[0]?.node_name);
+    // A name no node has is not repeated in the heading: anyone may send a link with words of their own there.
+    const nodeName = nodeId === NO_NODE ? 'no such node' : (refs.find((r) => r.id === nodeId)?.name ?? rows[0]?.node_name);
     const last = rows.at(-1);
     const next = fetched.length > PAGE_SIZE && last ? href('/incidents', { status, ...keep, after: cursor([last.opened_at.toISOString(), last.id]) }) : undefined;
     const now = deps.clock.now();
@@ -389,7 +390,7 @@ function AckAllLink(p: { rows: IncidentRow[]; back: string }) {
   return (
     <div class="actions">
       <a class="button" id="ack-all" href={href('/incidents/acknowledge', { ids: open.map((r) => r.id).join(','), back: p.back })}>
-        Acknowledge all {open.length} shown…
+        Acknowledge all {open.length} open shown…
       </a>
     </div>
   );
