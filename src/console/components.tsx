@@ -33,13 +33,20 @@ export const Lasting = (p: { since: Date; now: Date }) => (
 export const At = (p: { at: Date | null; none?: string }) =>
   p.at ? <time datetime={p.at.toISOString()}>{utc(p.at)}</time> : <span class="muted">{p.none ?? '—'}</span>;
 
-export const LabelList = (p: { labels: Record<string, string> }) => (
+/** A node's labels as tags; given `to`, each a link there (Fleet's rows: to Fleet filtered by it). */
+export const LabelList = (p: { labels: Record<string, string>; to?: (key: string, value: string) => string }) => (
   <>
-    {Object.entries(p.labels).map(([k, v]) => (
-      <span class="tag mono">
-        {k}={v}
-      </span>
-    ))}
+    {Object.entries(p.labels).map(([k, v]) =>
+      p.to ? (
+        <a class="tag mono" href={p.to(k, v)}>
+          {k}={v}
+        </a>
+      ) : (
+        <span class="tag mono">
+          {k}={v}
+        </span>
+      ),
+    )}
   </>
 );
 

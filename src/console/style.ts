@@ -312,6 +312,26 @@ p { margin: 0.4rem 0; }
 .chips .state { font-weight: 500; }
 .chip-alert { background: var(--down-bg) !important; }
 
+/* Where an outage is (Fleet): a key and its values on a line, wrapping, never widening the page; under
+   20rem left beside the key (a phone) the values go below it, the width of the panel theirs. */
+
+.spread { padding: 0.6rem 1rem; }
+.spread h2 { font-size: 1rem; margin: 0 0 0.3rem; }
+.spread ul { list-style: none; margin: 0; padding: 0; }
+.spread-keys > li { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.2rem 0.6rem; padding: 0.15rem 0; min-width: 0; }
+.spread-key { font-weight: 600; overflow-wrap: anywhere; }
+.spread-values { display: flex; flex-wrap: wrap; gap: 0.2rem 0; min-width: 0; flex: 1 1 20rem; }
+.spread-values > li { overflow-wrap: anywhere; min-width: 0; }
+/* "·" between values, as the counts read in a sentence; drawn, so a screen reader reads none. */
+.spread-values > li + li::before { content: "·" / ""; color: var(--muted); margin: 0 0.45rem; }
+.spread-values a { text-decoration: none; }
+/* "5 down," and "1 degraded" each whole: a phone wraps between them, not inside. */
+.spread-values b { white-space: nowrap; }
+.spread-values a:hover { text-decoration: underline; }
+.spread p { margin: 0.2rem 0 0; }
+a.tag { text-decoration: none; }
+a.tag:hover { border-color: var(--muted); text-decoration: underline; }
+
 /* Forms */
 
 form.inline { display: inline; margin: 0; }

@@ -160,6 +160,69 @@ export async function fleetCounts(sql: Queryable, f: Omit<FleetFilter, 'state'>)
   return counts;
 }
 
+/** A label value among the not-healthy nodes: how many of them carry it, down and degraded. */
+export interface SpreadValue {
+  value: string;
+  down: number;
+  degraded: number;
+}
+
+/** A label key the not-healthy nodes carry, its values most-hit first, and how many values were left out. */
+export interface SpreadKey {
+  key: string;
+  /** Not-healthy nodes carrying this key (the sum over all its values, shown or not). */
+  nodes: number;
+  values: SpreadValue[];
+  moreValues: number;
+}
+
+/** Where the down and degraded nodes are, by label: the keys shown, and how many keys were left out. */
+export interface FleetSpread {
+  keys: SpreadKey[];
+  moreKeys: number;
+}
+
+/**
+ * Where an outage is, by label: for each label key the down and degraded nodes carry, its values
+ * with their counts, most-hit first; the `keys` keys carried by most of those nodes, `values`
+ * values each, the rest only counted. One grouped query over the not-healthy nodes, found through
+ * the state index (11 index pages for 10,000 of them): at 100,000 nodes with 10 % down and 5
+ * labels a node, EXPLAIN ANALYZE gave 59 ms and 6,900 buffers, 50,000 pairs grouped into 53; the
+ * planner hashes the down nodes and reads `nodes` whole (6,800 pages, cheaper than 10,000
+ * primary-key lookups). No index helps: the labels are only in `nodes`, and the state index
+ * already finds the rows. Fleet asks only when its counts show a node down or degraded.
+ */
+export async function fleetSpread(sql: Queryable, f: Omit<FleetFilter, 'state'>, bound: { keys: number; values: number }): Promise<FleetSpread> {
+  const rows = await sql<{ key: string; value: string; down: number; degraded: number; nodes: number; key_values: number; key_count: number }[]>`
+    with pairs as (
+      select l.key, l.value,
+             count(*) filter (where h.state = 'down')::int as down,
+             count(*) filter (where h.state = 'degraded')::int as degraded
+      from node_health h
+      join nodes n on n.id = h.node_id
+      cross join lateral jsonb_each_text(n.labels) l
+      where h.state in ('down', 'degraded') ${fleetWhere(sql, f)}
+      group by l.key, l.value
+    ), ranked as (
+      select *, row_number() over (partition by key order by down + degraded desc, value) as at,
+             count(*) over (partition by key)::int as key_values,
+             sum(down + degraded) over (partition by key)::int as nodes
+      from pairs
+    ), keyed as (
+      select *, dense_rank() over (order by nodes desc, key) as key_at from ranked
+    )
+    select key, value, down, degraded, nodes, key_values, (select count(distinct key) from pairs)::int as key_count
+    from keyed
+    where at <= ${bound.values} and key_at <= ${bound.keys}
+    order by key_at, at`;
+  const keys: SpreadKey[] = [];
+  for (const r of rows) {
+    if (keys.at(-1)?.key !== r.key) keys.push({ key: r.key, nodes: r.nodes, values: [], moreValues: r.key_values - Math.min(r.key_values, bound.values) });
+    keys.at(-1)!.values.push({ value: r.value, down: r.down, degraded: r.degraded });
+  }
+  return { keys, moreKeys: (rows[0]?.key_count ?? 0) - keys.length };
+}
+
 /** The schedule column's value, always with all four keys. */
 const scheduleJson = (tx: Queryable, s: CronSchedule) =>
   tx.json({ cron: s.cron, time_zone: s.time_zone, grace_seconds: s.grace_seconds, max_run_seconds: s.max_run_seconds ?? null });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { launchBrowser, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import { launchBrowser, reread, signInToConsole, watchedPage } from '../helpers/browser.ts';
 import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
 import { callEngine, EngineProcess, engineEnv } from '../helpers/engine-process.ts';
 import { PATIENCE_MS, until } from '../helpers/wait.ts';
@@ -66,19 +66,6 @@ describe('the console says live changes to a screen reader', () => {
   const hasSaid = (page: Page, words: string) =>
     page.waitForFunction((w) => (window as unknown as { saidAll: string[] }).saidAll.some((t) => t.includes(w)), words, { timeout: PATIENCE_MS });
 
-  /** Has `region` re-read itself as the feed reporting `type` makes it, and waits for the morph. */
-  const reread = (page: Page, region: string, type: string) =>
-    page.evaluate(
-      ([region, type]) =>
-        new Promise<void>((done) => {
-          // (An anonymous listener, left in place: a named one would need tsx's __name helper in the page.)
-          document.addEventListener('htmx:after:swap', (e) => {
-            if ((e.target as Element | null)?.id === region) done();
-          });
-          document.getElementById('live')!.dispatchEvent(new Event(type));
-        }),
-      [region, type] as const,
-    );
   const said = (page: Page) => page.evaluate(() => document.getElementById('live-status')?.textContent ?? null);
 
   it('says a node going down on Fleet, then the new incident in the count, and nothing for a re-read that changes nothing', async () => {

@@ -81,3 +81,17 @@ export async function signInToConsole(page: Page, origin: string, key: string, p
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(origin + path);
 }
+
+/** Has `region` re-read itself as the live feed reporting `type` makes it, and waits for the morph. */
+export const reread = (page: Page, region: string, type: string) =>
+  page.evaluate(
+    ([region, type]) =>
+      new Promise<void>((done) => {
+        // (An anonymous listener, left in place: a named one would need tsx's __name helper in the page.)
+        document.addEventListener('htmx:after:swap', (e) => {
+          if ((e.target as Element | null)?.id === region) done();
+        });
+        document.getElementById('live')!.dispatchEvent(new Event(type));
+      }),
+    [region, type] as const,
+  );

@@ -39,6 +39,12 @@ describe('console colours', () => {
       atLeast(v, ['--healthy', '--degraded', '--down', '--maintenance'], ['--surface', '--surface-2', '--bg'], 4.5);
     });
   }
+  for (const [scheme, v] of Object.entries(schemes)) {
+    it(`${scheme}: a link, a label tag on Fleet's rows too, 4.5:1 on every surface`, () => {
+      assert.match(CONSOLE_STYLESHEET, /\.tag \{[^}]*background: var\(--surface-2\)/);
+      atLeast(v, ['--accent'], ['--surface', '--surface-2', '--bg'], 4.5);
+    });
+  }
 });
 
 describe('status page colours', () => {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { fleetCounts, fleetCursor, fleetPage, FLEET_ORDER } from '../../nodes/store.ts';
-import type { FleetCursor, FleetFilter } from '../../nodes/store.ts';
+import { fleetCounts, fleetCursor, fleetPage, fleetSpread, FLEET_ORDER } from '../../nodes/store.ts';
+import type { FleetCursor, FleetFilter, FleetSpread, SpreadValue } from '../../nodes/store.ts';
 import type { NodeRow } from '../../nodes/model.ts';
 import { STATES, type State } from '../../health/decide.ts';
 import type { AppDeps } from '../../http/deps.ts';
@@ -61,6 +61,56 @@ function Counts(p: { counts: Record<State, number>; q: FleetQuery }) {
 }
 
 /**
+ * How much of the outage "Where it is" shows: the 5 label keys carried by most down and degraded
+ * nodes, 6 values each, the rest counted: up to 30 links, one or two lines a key at 1280 px and a
+ * line a value at 390 px (~700 px, the height of eleven of the phone's 64 px rows), so the rows
+ * stay near; five keys cover the usual region, zone, role, team and environment.
+ */
+const SPREAD = { keys: 5, values: 6 };
+
+const plural = (n: number, one: string) => `${fmt(n)} ${one}${n === 1 ? '' : 's'}`;
+
+/** A value's counts as said: "3 down, 4 degraded". */
+const hitText = (v: SpreadValue) => [v.down ? `${fmt(v.down)} down` : '', v.degraded ? `${fmt(v.degraded)} degraded` : ''].filter(Boolean).join(', ');
+
+/**
+ * Where the down and degraded nodes are, by label (fleetSpread): each value a link to Fleet
+ * filtered by it, and by its state when all its nodes share one (the page's own state if it has
+ * one), so 300 rows of an outage over five regions read as five links.
+ */
+function Spread(p: { spread: FleetSpread; q: FleetQuery }) {
+  if (p.spread.keys.length === 0) return null;
+  const link = (key: string, v: SpreadValue) =>
+    href('/', { state: p.q.filter.state ?? (v.degraded === 0 ? 'down' : v.down === 0 ? 'degraded' : undefined), q: p.q.filter.search, label: `${key}=${v.value}` });
+  return (
+    <section class="spread panel" aria-labelledby="spread-heading">
+      <h2 id="spread-heading">Where it is</h2>
+      <ul class="spread-keys">
+        {p.spread.keys.map((k) => (
+          <li>
+            <span class="mono spread-key">{k.key}:</span>
+            <ul class="spread-values">
+              {k.values.map((v) => (
+                <li>
+                  {/* Named in full, as the label filter is typed; the line shows the key once, before its values. */}
+                  <a href={link(k.key, v)} aria-label={`${k.key}=${v.value}: ${hitText(v)}`}>
+                    <span class="mono">{v.value}</span>
+                    {v.down ? <b class="state-down"> {fmt(v.down)} down{v.degraded ? ',' : ''}</b> : null}
+                    {v.degraded ? <b class="state-degraded"> {fmt(v.degraded)} degraded</b> : null}
+                  </a>
+                </li>
+              ))}
+              {k.moreValues ? <li class="muted">{plural(k.moreValues, 'more value')}</li> : null}
+            </ul>
+          </li>
+        ))}
+      </ul>
+      {p.spread.moreKeys ? <p class="muted">{plural(p.spread.moreKeys, 'more key')}</p> : null}
+    </section>
+  );
+}
+
+/**
  * A fleet with no node at all, as on a first run: "No node matches" blamed a filter nobody set, so
  * the page says where nodes come from, the console's own form first for those who may use it.
  */
@@ -88,6 +138,8 @@ function NoNodesYet(p: { canAdd: boolean }) {
  * heartbeat node's last heartbeat and a scheduled job's last ping (its last run's end), both its
  * last report: headed "Last heartbeat", it called jobs heartbeat nodes.
  */
+const labelLink = (key: string, value: string) => href('/', { label: `${key}=${value}` });
+
 export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
   if (p.rows.length === 0) return <p class="empty panel">No node matches.</p>;
   return (
@@ -98,7 +150,7 @@ export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
             <a href={nodePath(n)}>{n.name}</a>
             {Object.keys(n.labels).length ? (
               <span class="sub">
-                <LabelList labels={n.labels} />
+                <LabelList labels={n.labels} to={labelLink} />
               </span>
             ) : null}
           </td>
@@ -132,7 +184,9 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
     const page = (sizes?: Record<State, number>) => fleetPage(deps.sql, q.filter, { after: q.after, before: q.before }, PAGE_SIZE + 1, sizes);
     const counted = fleetCounts(deps.sql, { label: q.filter.label, search: q.filter.search });
     const filtered = q.filter.label !== undefined || q.filter.search !== undefined;
-    const [frame, counts, fetched] = await Promise.all([chrome(c, deps), counted, filtered ? page() : counted.then(page)]);
+    // Only in trouble: the counts say whether any node is down or degraded under these filters.
+    const spread = counted.then((n) => (n.down + n.degraded > 0 ? fleetSpread(deps.sql, { label: q.filter.label, search: q.filter.search }, SPREAD) : { keys: [], moreKeys: 0 }));
+    const [frame, counts, fetched, where] = await Promise.all([chrome(c, deps), counted, filtered ? page() : counted.then(page), spread]);
     const backwards = q.before !== undefined;
     const more = fetched.length > PAGE_SIZE;
     const rows = more ? (backwards ? fetched.slice(1) : fetched.slice(0, PAGE_SIZE)) : fetched;
@@ -176,6 +230,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
         ) : null}
         <Live id="fleet-live" url={self} on={['node.state_changed']}>
           <Counts counts={counts} q={q} />
+          <Spread spread={where} q={q} />
           {unfiltered && Object.values(counts).every((n) => n === 0) ? <NoNodesYet canAdd={canAdd} /> : <FleetTable rows={rows} now={now} />}
           <Pager prev={prev} next={next} />
         </Live>
