@@ -37,7 +37,10 @@ export interface IncidentChanged {
   at: string;
   /** acknowledged, resolved: who did it. */
   by?: string;
-  /** escalated: the level paged and the schedule step that paged it. */
+  /**
+   * escalated: the level paged and the schedule step that paged it. acknowledged: the step an
+   * expired acknowledgement restarted the levels at, absent before any did (one ledger key each).
+   */
   level?: number;
   step?: number;
   /**
