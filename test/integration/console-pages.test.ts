@@ -853,11 +853,13 @@ describe('console: incidents', () => {
       { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 1, step: 1, channel_ids: [], users: [{ user_id: nights.id, name: 'Nia' }], reason: UNREACHABLE_WITHOUT_EMAIL, escalation_ends: false } },
       // Written before escalation_ends was: which followed is not known, so neither is said.
       { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 2, step: 2, channel_ids: [], users: [], reason: 'nobody on call' } },
+      { incident_id: incident!.id, at: h.clock.now(), kind: 'acknowledgement_expired', detail: { after_seconds: 1800, acknowledged_at: h.clock.now().toISOString(), acknowledged_by: 'Nia' } },
     ]);
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page, /Reached nobody at level 1: nobody on call in Nights; escalation ends/);
     assert.match(page, new RegExp(`Reached nobody at level 2: ${UNREACHABLE_WITHOUT_EMAIL} — could not reach Nia; the next level pages at once`));
     assert.match(page, /Reached nobody at level 3: nobody on call\s*</);
+    assert.match(page, /Acknowledgement by (<[^>]+>)?Nia(<\/[^>]+>)? expired after 30 min: open again, paging from level 1/);
     assert.match(page, /<dt>Escalation level<\/dt><dd>1<\/dd>/);
     assert.doesNotMatch(page, /level 0/);
   });
