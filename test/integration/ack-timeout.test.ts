@@ -16,37 +16,25 @@ const sec = (s: number) => new Date(T0.getTime() + s * 1000);
 const TIMEOUT = 600;
 
 describe('acknowledgement timeout', () => {
-  let db: TestDatabase;
-  let clock: ManualClock;
-  let p: ReturnType<typeof createPipeline>;
-  let oc: OnCall;
-  let hook: WebhookReceiver;
   const secret = generateWebhookSecret();
-
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
+  let db: TestDatabase;
+  let w: { clock: ManualClock; p: ReturnType<typeof createPipeline>; oc: OnCall; hook: WebhookReceiver };
+  before(async () => (db = await createTestDatabase()));
+  after(() => db.drop());
   beforeEach(async () => {
     await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, maintenances cascade`;
-    clock = new ManualClock(T0);
-    p = createPipeline(db, clock);
-    oc = await createOnCall(db, clock, { redisUrl: undefined });
-    hook = await startWebhookReceiver({ secret });
-    await p.flush();
+    const clock = new ManualClock(T0);
+    w = { clock, p: createPipeline(db, clock), oc: await createOnCall(db, clock, { redisUrl: undefined }), hook: await startWebhookReceiver({ secret }) };
+    await w.p.flush();
   });
   afterEach(async () => {
-    await oc.close();
-    await p.close();
-    await hook.close();
+    for (const part of [w.oc, w.p, w.hook]) await part.close();
   });
 
   /** A node down at 20 s under a two-level policy (level 2 after 300 s), its opening page sent; acknowledged at 30 s. */
   const acknowledgedOutage = async (name: string, ackTimeoutSeconds?: number) => {
-    const channels = [await oc.webhook(`${name}-first`, hook.url, secret), await oc.webhook(`${name}-second`, hook.url, secret)];
-    const policy = await oc.policy(
+    const channels = [await w.oc.webhook(`${name}-first`, w.hook.url, secret), await w.oc.webhook(`${name}-second`, w.hook.url, secret)];
+    const policy = await w.oc.policy(
       name,
       [
         { after_seconds: 0, channel_ids: [channels[0]!.id] },
@@ -54,17 +42,17 @@ describe('acknowledgement timeout', () => {
       ],
       ackTimeoutSeconds ? { ackTimeoutSeconds } : {},
     );
-    const nodeId = await goingDown({ p, oc, clock }, name, policy.id);
+    const nodeId = await goingDown(w, name, policy.id);
     const [incident] = await incidentsOf(db, nodeId);
     await settledDeliveries(db, incident!.id, 1);
     await at(30);
-    await acknowledge(db.sql, incident!.id, { by: 'alice' }, clock, TEST_ACTING);
+    await acknowledge(db.sql, incident!.id, { by: 'alice' }, w.clock, TEST_ACTING);
     return { nodeId, incidentId: incident!.id, channels };
   };
   const at = async (s: number) => {
-    await p.runUntil(sec(s));
-    await p.tick();
-    await oc.drain();
+    await w.p.runUntil(sec(s));
+    await w.p.tick();
+    await w.oc.drain();
   };
   const status = async (incidentId: string) => (await db.sql<{ status: string }[]>`select status from incidents where id = ${incidentId}`)[0]!.status;
   const kinds = async (incidentId: string) =>
@@ -86,8 +74,8 @@ describe('acknowledgement timeout', () => {
     assert.deepEqual(await pages(incidentId), [['opened', first], ['acknowledged', first], ['escalated', first]]);
 
     // The same timer delivered again finds the incident open: no second page.
-    await db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: timer!.payload }], clock.now()));
-    await oc.drain();
+    await db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: timer!.payload }], w.clock.now()));
+    await w.oc.drain();
     assert.equal((await deliveriesOf(db, incidentId)).length, 3);
     assert.equal((await kinds(incidentId)).filter((k) => k === 'acknowledgement_expired').length, 1);
 
@@ -103,7 +91,7 @@ describe('acknowledgement timeout', () => {
     const { incidentId } = await acknowledgedOutage('resolved', TIMEOUT);
     assert.equal((await ackTimers(incidentId)).length, 1, 'the acknowledgement armed its timeout');
     await at(100);
-    await resolve(db.sql, incidentId, { by: 'alice' }, clock, TEST_ACTING);
+    await resolve(db.sql, incidentId, { by: 'alice' }, w.clock, TEST_ACTING);
     await at(30 + TIMEOUT + 400);
     assert.equal(await status(incidentId), 'resolved');
     assert.equal((await kinds(incidentId)).includes('acknowledgement_expired'), false);
@@ -114,10 +102,10 @@ describe('acknowledgement timeout', () => {
     const { incidentId } = await acknowledgedOutage('again', TIMEOUT);
     await at(30 + TIMEOUT); // reopened
     await at(700);
-    await acknowledge(db.sql, incidentId, { by: 'bob' }, clock, TEST_ACTING);
+    await acknowledge(db.sql, incidentId, { by: 'bob' }, w.clock, TEST_ACTING);
     // The first acknowledgement's timer, delivered again, is not bob's.
     await db.sql.begin((tx) =>
-      insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: { incident_id: incidentId, acknowledged_at: sec(30).toISOString(), timeout_seconds: TIMEOUT } }], clock.now()),
+      insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: { incident_id: incidentId, acknowledged_at: sec(30).toISOString(), timeout_seconds: TIMEOUT } }], w.clock.now()),
     );
     await at(700 + TIMEOUT - 1);
     assert.equal(await status(incidentId), 'acknowledged');
@@ -140,7 +128,7 @@ describe('acknowledgement timeout', () => {
   it('holds the page of an expiry due while the node is in maintenance, as escalation does', async () => {
     const { nodeId, incidentId, channels } = await acknowledgedOutage('window', TIMEOUT);
     await db.sql.begin(async (tx) => {
-      await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(2000), reason: 'repair' }, clock.now());
+      await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(2000), reason: 'repair' }, w.clock.now());
       await tx`update node_due set due_at = ${sec(40)}, wake = wake + 1 where node_id = ${nodeId}`;
     });
     await at(40);
