@@ -281,6 +281,7 @@ const SHAPES = {
     name: str,
     levels: array(object({ after_seconds: int, channel_ids: array(uuid), user_ids: array(uuid), schedule_ids: array(uuid) })),
     repeat: int,
+    ack_timeout_seconds: with_(nullable(int), { description: 'An acknowledged incident not resolved this long after its acknowledgement reopens and pages the first level again; null: never' }),
     is_default: bool,
     created_at: time,
     updated_at: time,

@@ -14,7 +14,7 @@ import { shownActor } from '../incidents/shown-actor.ts';
 import { CATEGORIES } from '../incidents/categorize.ts';
 import { Ago, At, Notice, Table } from './components.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from './email-reach.tsx';
-import { atOn, utc } from './format.ts';
+import { atOn, duration, utc } from './format.ts';
 import { ZonedAt } from './zones.tsx';
 
 // Pieces the incident pages and the node page share: the incident table, who did something, and
@@ -292,6 +292,12 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
       return d.held === true ? <>Escalation to {levelName(d.level)} held until the node is judged again: {str(d.reason)}</> : <>Escalation to {levelName(d.level)} skipped: {str(d.reason)}</>;
     case 'escalation_stopped':
       return <>Escalation stopped: {str(d.reason)}</>;
+    case 'acknowledgement_expired':
+      return (
+        <>
+          Acknowledgement by <Actor by={str(d.acknowledged_by) ?? null} names={p.names.keys} /> expired after {duration(Number(d.after_seconds) * 1000)}: open again, paging from level 1
+        </>
+      );
     case 'policy_replaced':
       return <>Its escalation policy was deleted; it escalates by “{str(d.policy_name)}” now</>;
     case 'not_notified':

@@ -26,10 +26,16 @@ export type TimedStep = EscalationStep & { dueAt: Date };
  */
 export const escalationFrom = (i: Pick<IncidentRow, 'opened_at' | 'escalation_from'>): Date => i.escalation_from ?? i.opened_at;
 
-/** Step `step` of the policy as it now reads, for an incident whose steps count from `openedAt`; undefined past its end. */
-export function policyStep(openedAt: Date, policy: PolicyRow, step: number): TimedStep | undefined {
-  const s = escalationSteps(policy.levels, policy.repeat)[step - 1];
-  return s && { ...s, dueAt: new Date(openedAt.getTime() + s.afterSeconds * 1000) };
+/**
+ * Step `step` of the policy as it now reads for this incident, due from escalationFrom; undefined
+ * past its end. Steps count on across a reopening (an acknowledgement that expired), which
+ * restarts the levels at step `escalation_base`: that step pages level 0 at once, the next one
+ * level 1 at its own delay, and so on.
+ */
+export function policyStep(incident: Pick<IncidentRow, 'opened_at' | 'escalation_from' | 'escalation_base'>, policy: PolicyRow, step: number): TimedStep | undefined {
+  const n = step - incident.escalation_base;
+  const s = n === 0 ? { level: 0, afterSeconds: 0 } : escalationSteps(policy.levels, policy.repeat)[n - 1];
+  return s && { step, level: s.level, afterSeconds: s.afterSeconds, dueAt: new Date(escalationFrom(incident).getTime() + s.afterSeconds * 1000) };
 }
 
 /**
@@ -43,11 +49,14 @@ export function escalationTimer(incident: IncidentRow, step: TimedStep | undefin
   if (!step) return undefined;
   return {
     topic: 'incident.escalation_due',
-    key: `incident:${incident.id}`,
+    key: escalationKey(incident.id),
     payload: { incident_id: incident.id, step: step.step, ...(now ? { at_once: true } : {}) },
     availableAt: now ?? step.dueAt,
   };
 }
+
+/** The key of an incident's escalation timers: one at a time, in order. */
+export const escalationKey = (incidentId: string) => `incident:${incidentId}`;
 
 /** The key of an incident's re-checks, apart from its other timers (heldStepTimer). */
 export const recheckKey = (incidentId: string) => `held:${incidentId}`;
@@ -63,8 +72,31 @@ export const recheckKey = (incidentId: string) => `held:${incidentId}`;
 export function heldStepTimer(incident: IncidentRow, at: Date, why: 'released' | 'recheck'): NewOutboxEvent<'incident.escalation_due'> {
   return {
     topic: 'incident.escalation_due',
-    key: why === 'released' ? `incident:${incident.id}` : recheckKey(incident.id),
+    key: why === 'released' ? escalationKey(incident.id) : recheckKey(incident.id),
     payload: { incident_id: incident.id, step: incident.escalation_step + 1, at_once: true, ...(why === 'released' ? { released: true as const } : { recheck: true as const }) },
     availableAt: at,
   };
 }
+
+/**
+ * The timer that expires an acknowledgement, due `ack_timeout_seconds` after it; none when the
+ * policy has no timeout. It carries the acknowledgement's time, so one armed by an earlier
+ * acknowledgement finds the incident acknowledged at another time and does nothing (stillAcknowledged).
+ * Keyed apart from the escalation timers: events of one key go in order (claimOutbox), and a day's
+ * timeout would hold back the steps of an incident reopened in the meantime.
+ */
+export function ackTimeoutTimer(incident: IncidentRow, policy: Pick<PolicyRow, 'ack_timeout_seconds'> | undefined): NewOutboxEvent<'incident.ack_timeout_due'> | undefined {
+  const seconds = policy?.ack_timeout_seconds;
+  const at = incident.acknowledged_at;
+  if (!seconds || !at) return undefined;
+  return {
+    topic: 'incident.ack_timeout_due',
+    key: `ack:${incident.id}`,
+    payload: { incident_id: incident.id, acknowledged_at: at.toISOString(), timeout_seconds: seconds },
+    availableAt: new Date(at.getTime() + seconds * 1000),
+  };
+}
+
+/** Whether the acknowledgement a timer was armed for still stands: not resolved, not reopened and acknowledged again since. */
+export const stillAcknowledged = (incident: IncidentRow | undefined, acknowledgedAt: Date): incident is IncidentRow =>
+  incident?.status === 'acknowledged' && incident.acknowledged_at?.getTime() === acknowledgedAt.getTime();

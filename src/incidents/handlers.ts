@@ -2,7 +2,7 @@ import type { NewsSender } from '../notifications/handlers.ts';
 import type { EmailSetup } from '../oncall/model.ts';
 import type { OutboxHandler } from '../outbox/registry.ts';
 import type { OutboxEvent } from '../outbox/topics.ts';
-import { escalate, followNodes, pageLater, type NodeChange } from './service.ts';
+import { escalate, expireAcknowledgements, followNodes, pageLater, type NodeChange } from './service.ts';
 
 function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeChange {
   if (e.topic === 'node.deleted') return { nodeId: e.payload.node_id, nodeName: e.payload.node_name, to: 'deleted', at: new Date(e.payload.at), reason: 'node deleted' };
@@ -46,3 +46,14 @@ export const escalationHandler =
   (setup: PagingSetup): OutboxHandler<'incident.escalation_due'> =>
   (events, { tx, now }) =>
     escalate(tx, events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step, atOnce: e.payload.at_once === true, released: e.payload.released === true, recheck: e.payload.recheck === true })), now, setup.emailConfigured);
+
+/** incident.ack_timeout_due → an acknowledgement that timed out reopens its incident (see expireAcknowledgements). */
+export const ackTimeoutHandler =
+  (setup: PagingSetup): OutboxHandler<'incident.ack_timeout_due'> =>
+  (events, { tx, now }) =>
+    expireAcknowledgements(
+      tx,
+      events.map((e) => ({ incidentId: e.payload.incident_id, acknowledgedAt: new Date(e.payload.acknowledged_at), timeoutSeconds: e.payload.timeout_seconds })),
+      now,
+      setup.emailConfigured,
+    );

@@ -32,6 +32,8 @@ export interface IncidentRow {
   escalation_held: boolean;
   /** What the steps' delays count from once a held step fired (escalationFrom); null: opened_at. */
   escalation_from: Date | null;
+  /** The schedule step an expired acknowledgement restarted the levels at (policyStep); 0: never reopened. */
+  escalation_base: number;
   version: number;
 }
 

@@ -13,7 +13,7 @@ import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts
 import { deleteUnclaimed, insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
-import { escalationFrom, escalationTimer, heldStepTimer, incidentEvent, policyStep, recheckKey } from './events.ts';
+import { ackTimeoutTimer, escalationKey, escalationTimer, heldStepTimer, incidentEvent, policyStep, recheckKey, stillAcknowledged } from './events.ts';
 import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
@@ -104,7 +104,11 @@ function latestChange(row: IncidentRow, timeline: TimelineEntry[]): string | und
   return `escalated to level ${Number(e.detail.level) + 1} at ${at}${e.kind === 'reached_nobody' ? ', which reached nobody' : ''}`;
 }
 
-/** Stops escalation and tells the channels that were paged. Acknowledging twice keeps the first, and says so (`changed` false). */
+/**
+ * Stops escalation and tells the channels that were paged; with a policy that has an
+ * acknowledgement timeout, arms its expiry (expireAcknowledgements) in the same transaction.
+ * Acknowledging twice keeps the first, and says so (`changed` false).
+ */
 export function acknowledgeOnce(sql: Sql, id: string, actor: Actor, clock: Clock, acting: Acting): Promise<Acted> {
   return act(sql, id, actor, clock, async (tx, row, now) => {
     const acked = await store.acknowledgeIncident(tx, row.id, now, actor.by);
@@ -112,9 +116,46 @@ export function acknowledgeOnce(sql: Sql, id: string, actor: Actor, clock: Clock
     await audit(tx, acting, { action: 'incident.acknowledge', target, result: acked ? 'done' : 'unchanged', detail: { by: actor.by } }, now);
     if (!acked) return false;
     await store.addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by: actor.by, ...actor.detail } }]);
-    await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by })], now);
+    const expiry = ackTimeoutTimer(acked, (await escalatingPolicies(tx, [acked])).get(acked.id));
+    await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by, ...(acked.escalation_base ? { step: acked.escalation_base } : {}) }), ...(expiry ? [expiry] : [])], now);
     return true;
   });
+}
+
+/** An acknowledgement timeout that came due (ackTimeoutTimer). */
+export interface DueAckTimeout {
+  incidentId: string;
+  acknowledgedAt: Date;
+  timeoutSeconds: number;
+}
+
+/**
+ * Acknowledgements that timed out: each incident still acknowledged as the timer was armed (not
+ * resolved, not reopened and acknowledged again since: checked under its row lock, so a resolve
+ * racing the timer either commits first and is seen, or waits and finds it open) goes back to
+ * open, with an `acknowledgement_expired` entry, and its levels restart: the step after its
+ * latest pages level 0 at once through escalate, which holds it while the node is in maintenance,
+ * hands over to the next level when it reaches nobody, and arms the step after it. Its pending
+ * escalation timers go first: a step armed before the acknowledgement (a no-op now, as the steps
+ * moved on) would otherwise hold back the new ones behind it in key order until its own time. A
+ * redelivered timer finds the incident open and does nothing, so it never pages twice.
+ */
+export async function expireAcknowledgements(tx: Tx, fired: DueAckTimeout[], now: Date, emailConfigured: EmailSetup): Promise<void> {
+  const incidents = await store.lockIncidents(tx, fired.map((f) => f.incidentId));
+  const expiring = fired.filter((f) => stillAcknowledged(incidents.get(f.incidentId), f.acknowledgedAt));
+  const reopened = await store.reopenIncidents(tx, expiring.map((f) => f.incidentId), now);
+  if (reopened.length === 0) return;
+  await deleteUnclaimed(tx, reopened.flatMap((i) => [escalationKey(i.id), recheckKey(i.id)]));
+  await store.addTimeline(
+    tx,
+    expiring.map((f) => ({
+      incident_id: f.incidentId,
+      at: now,
+      kind: 'acknowledgement_expired',
+      detail: { after_seconds: f.timeoutSeconds, acknowledged_at: f.acknowledgedAt.toISOString(), acknowledged_by: incidents.get(f.incidentId)!.acknowledged_by },
+    })),
+  );
+  await escalate(tx, reopened.map((i) => ({ incidentId: i.id, step: i.escalation_base, atOnce: true })), now, emailConfigured);
 }
 
 /** acknowledgeOnce, answering only the incident as it now stands. */
@@ -265,7 +306,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
     const page = pages[k]!;
     const detail = { level: 0, step: 0, ...page.detail };
     // A first level that reached nobody hands over to the next one at once.
-    const next = policy && escalationTimer(incident, policyStep(incident.opened_at, policy, 1), page.reached ? undefined : now);
+    const next = policy && escalationTimer(incident, policyStep(incident, policy, 1), page.reached ? undefined : now);
     timeline.push({ incident_id: incident.id, at: incident.opened_at, kind: 'opened', detail: { reason: incident.reason, policy_id: incident.policy_id, ...detail } });
     if (!page.reached) {
       timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? page.nobody : 'no escalation policy', ...endsWithout(next) } });
@@ -476,7 +517,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   const out: NewOutboxEvent[] = [];
   const steps = due.flatMap((d) => {
     const policy = policies.get(d.incidentId);
-    const s = policy && policyStep(escalationFrom(d.incident), policy, d.step);
+    const s = policy && policyStep(d.incident, policy, d.step);
     if (!policy || !s) {
       timeline.push({ incident_id: d.incidentId, at: now, kind: 'escalation_stopped', detail: { reason: 'escalation policy removed or shortened' } });
       return [];
@@ -515,7 +556,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     const row = advanced.get(s.incidentId)!;
     const page = judged.pages[k]!;
     const detail = { level: s.level, step: s.step, ...page.detail };
-    const next = escalationTimer(row, policyStep(escalationFrom(row), s.policy, s.step + 1), page.reached ? undefined : now);
+    const next = escalationTimer(row, policyStep(row, s.policy, s.step + 1), page.reached ? undefined : now);
     if (!page.reached) {
       timeline.push({ incident_id: row.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: page.nobody, ...endsWithout(next) } });
     } else {

@@ -96,6 +96,19 @@ export async function acknowledgeIncident(tx: Queryable, id: string, at: Date, b
   return row;
 }
 
+/**
+ * Puts these acknowledged incidents back to open, their levels to restart at the step after their
+ * latest (policyStep) counted from `now`; returns those reopened.
+ */
+export async function reopenIncidents(tx: Queryable, ids: string[], now: Date): Promise<IncidentRow[]> {
+  if (ids.length === 0) return [];
+  return tx<IncidentRow[]>`
+    update incidents set status = 'open', acknowledged_at = null, acknowledged_by = null, escalation_held = false,
+      escalation_base = escalation_step + 1, escalation_from = ${now}, version = version + 1
+    where id = any(${ids}::uuid[]) and status = 'acknowledged'
+    returning *`;
+}
+
 /** These incidents, locked for the caller's transaction. */
 export async function lockIncidents(tx: Queryable, ids: string[]): Promise<Map<string, IncidentRow>> {
   if (ids.length === 0) return new Map();
@@ -172,6 +185,7 @@ export interface PendingEscalation {
   node_id: string;
   opened_at: Date;
   escalation_from: Date | null;
+  escalation_base: number;
 }
 
 /**
@@ -183,7 +197,7 @@ export interface PendingEscalation {
  */
 export async function pendingEscalations(tx: Queryable, policyId: string): Promise<PendingEscalation[]> {
   return tx<PendingEscalation[]>`
-    select o.id::text as outbox_id, (o.payload->>'step')::int as step, i.node_id, i.opened_at, i.escalation_from
+    select o.id::text as outbox_id, (o.payload->>'step')::int as step, i.node_id, i.opened_at, i.escalation_from, i.escalation_base
     from incidents i
     join outbox o on o.key = 'incident:' || i.id::text and o.topic = 'incident.escalation_due'
     where i.status = 'open' and i.policy_id = ${policyId} and not (o.payload ? 'at_once')

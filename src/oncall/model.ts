@@ -25,6 +25,8 @@ export interface PolicyRow {
   name: string;
   levels: PolicyLevel[];
   repeat: number;
+  /** An acknowledgement still unresolved this long after it is put back to open and pages level 0 again; null: never. */
+  ack_timeout_seconds: number | null;
   is_default: boolean;
   created_at: Date;
   updated_at: Date;
@@ -34,6 +36,8 @@ export interface NewPolicy {
   name: string;
   levels: PolicyLevel[];
   repeat: number;
+  /** Absent: none (null). */
+  ack_timeout_seconds?: number | null | undefined;
   is_default: boolean;
 }
 

@@ -6,7 +6,7 @@ import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { missingIds, type NewPolicy, type PolicyLevel, type PolicyPatch, type PolicyRow } from './model.ts';
 import * as store from './store.ts';
-import { escalationFrom, policyStep } from '../incidents/events.ts';
+import { policyStep } from '../incidents/events.ts';
 import { addTimeline, lockIncidentsOfPolicy, pendingEscalations, replacePolicies, type PendingEscalation } from '../incidents/store.ts';
 import { retimeOutbox } from '../outbox/store.ts';
 
@@ -85,7 +85,7 @@ async function retimeEscalations(tx: Tx, pending: PendingEscalation[], policyOf:
     tx,
     pending.flatMap((p) => {
       const policy = policyOf(p);
-      const at = policy && policyStep(escalationFrom(p), policy, p.step)?.dueAt;
+      const at = policy && policyStep(p, policy, p.step)?.dueAt;
       return at ? [{ id: p.outbox_id, availableAt: at }] : [];
     }),
   );

@@ -15,7 +15,7 @@ const levelsJson = (sql: Queryable, levels: PolicyLevel[]) =>
     })),
   );
 
-const COLUMNS = ['id', 'name', 'levels', 'repeat', 'is_default', 'created_at', 'updated_at'];
+const COLUMNS = ['id', 'name', 'levels', 'repeat', 'ack_timeout_seconds', 'is_default', 'created_at', 'updated_at'];
 
 export async function getPolicy(sql: Queryable, id: string): Promise<PolicyRow | undefined> {
   const [row] = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where id = ${id}`;
@@ -113,8 +113,8 @@ async function demoteDefault(tx: Queryable, now: Date, id?: string): Promise<voi
 export async function insertPolicy(tx: Queryable, p: NewPolicy, now: Date): Promise<PolicyRow> {
   if (p.is_default) await demoteDefault(tx, now);
   const [row] = await tx<PolicyRow[]>`
-    insert into escalation_policies (name, levels, repeat, is_default, created_at, updated_at)
-    values (${p.name}, ${levelsJson(tx, p.levels)}, ${p.repeat}, ${p.is_default}, ${now}, ${now})
+    insert into escalation_policies (name, levels, repeat, ack_timeout_seconds, is_default, created_at, updated_at)
+    values (${p.name}, ${levelsJson(tx, p.levels)}, ${p.repeat}, ${p.ack_timeout_seconds ?? null}, ${p.is_default}, ${now}, ${now})
     returning ${tx(COLUMNS)}`;
   return row!;
 }

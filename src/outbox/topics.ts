@@ -37,7 +37,10 @@ export interface IncidentChanged {
   at: string;
   /** acknowledged, resolved: who did it. */
   by?: string;
-  /** escalated: the level paged and the schedule step that paged it. */
+  /**
+   * escalated: the level paged and the schedule step that paged it. acknowledged: the step an
+   * expired acknowledgement restarted the levels at, absent before any did (one ledger key each).
+   */
   level?: number;
   step?: number;
   /**
@@ -65,6 +68,18 @@ export interface EscalationDue {
   recheck?: true;
 }
 
+/**
+ * An acknowledgement timeout: the incident, if still acknowledged at `acknowledged_at`, goes back
+ * to open and pages level 0 again. Keyed `ack:<incident>`. A topic of its own, so a worker of an
+ * earlier release leaves it to an upgraded one (claimOutbox) rather than completing it unhandled.
+ */
+export interface AckTimeoutDue {
+  incident_id: string;
+  acknowledged_at: string;
+  /** The policy's timeout when it was armed, for the timeline. */
+  timeout_seconds: number;
+}
+
 export interface Topics {
   'node.state_changed': NodeStateChanged;
   'node.deleted': NodeDeleted;
@@ -73,6 +88,7 @@ export interface Topics {
   'incident.acknowledged': IncidentChanged;
   'incident.resolved': IncidentChanged;
   'incident.escalation_due': EscalationDue;
+  'incident.ack_timeout_due': AckTimeoutDue;
 }
 
 export type Topic = keyof Topics & string;

@@ -130,8 +130,8 @@ export async function createOnCall(db: TestDatabase, clock: ManualClock, o: OnCa
     async email(name: string, to: string[]) {
       return insertChannel(db.sql, { id: randomUUID(), name, type: 'email', config: { to }, secret_sealed: null }, clock.now());
     },
-    async policy(name: string, levels: PolicyLevel[], opts: { repeat?: number; isDefault?: boolean } = {}) {
-      return insertPolicy(db.sql, { name, levels, repeat: opts.repeat ?? 0, is_default: opts.isDefault ?? false }, clock.now());
+    async policy(name: string, levels: PolicyLevel[], opts: { repeat?: number; isDefault?: boolean; ackTimeoutSeconds?: number } = {}) {
+      return insertPolicy(db.sql, { name, levels, repeat: opts.repeat ?? 0, ack_timeout_seconds: opts.ackTimeoutSeconds ?? null, is_default: opts.isDefault ?? false }, clock.now());
     },
     async user(name: string, email: string, channelIds: string[] = [], time_zone = 'UTC') {
       return db.sql.begin((tx) => insertUser(tx, { name, email, time_zone, channel_ids: channelIds }, clock.now()));

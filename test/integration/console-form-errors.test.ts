@@ -69,6 +69,7 @@ describe('console: refused forms in their own words', () => {
       tied(await res.text(), ids);
     };
     await refused('/policies', { name: 'primary', channels_0: channelId, after_1: '0', channels_1: channelId }, ['after_1']);
+    await refused('/policies', { name: 'naps', channels_0: channelId, ack_timeout_seconds: '30' }, ['ack_timeout_seconds']);
     await refused('/channels/new?type=email', { name: 'throwaway', to: 'not-an-email' }, ['to']);
     await refused('/maintenance', { nodes: '', labels: 'nope' }, ['labels']);
     await refused('/maintenance', { nodes: '', labels: 'role=db', time_zone: 'Mars/Base' }, ['time_zone']);

@@ -568,17 +568,18 @@ describe('console pages', () => {
       { after_seconds: 0, channel_ids: [channel.id], user_ids: [carol.id], schedule_ids: [] },
       { after_seconds: 600, channel_ids: [], user_ids: [], schedule_ids: [rota.id] },
     ];
-    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'people', levels, repeat: 2 })).json()) as { id: string };
+    const policy = (await (await h.admin('POST', '/v1/escalation-policies', { name: 'people', levels, repeat: 2, ack_timeout_seconds: 900 })).json()) as { id: string };
     const page = await get(`/policies/${policy.id}`);
     assert.match(page.html, /at once → pager, Carol/);
+    assert.match(page.html, /name="ack_timeout_seconds"[^>]*value="900"/);
     const res = await h.app.request(`/policies/${policy.id}`, {
       method: 'POST',
       headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
       body: formOf(page.html, `/policies/${policy.id}`).toString(),
     });
     assert.equal(res.status, 303, await res.text());
-    const after = (await (await h.admin('GET', `/v1/escalation-policies/${policy.id}`)).json()) as { levels: unknown; repeat: number };
-    assert.deepEqual([after.levels, after.repeat], [levels, 2]);
+    const after = (await (await h.admin('GET', `/v1/escalation-policies/${policy.id}`)).json()) as { levels: unknown; repeat: number; ack_timeout_seconds: number | null };
+    assert.deepEqual([after.levels, after.repeat, after.ack_timeout_seconds], [levels, 2, 900]);
   });
 
   it('saves a policy of 7 levels, and one of the 10 the API allows, from its page with every level kept', async () => {
@@ -929,11 +930,13 @@ describe('console: incidents', () => {
       { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 1, step: 1, channel_ids: [], users: [{ user_id: nights.id, name: 'Nia' }], reason: UNREACHABLE_WITHOUT_EMAIL, escalation_ends: false } },
       // Written before escalation_ends was: which followed is not known, so neither is said.
       { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 2, step: 2, channel_ids: [], users: [], reason: 'nobody on call' } },
+      { incident_id: incident!.id, at: h.clock.now(), kind: 'acknowledgement_expired', detail: { after_seconds: 1800, acknowledged_at: h.clock.now().toISOString(), acknowledged_by: 'Nia' } },
     ]);
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page, /Reached nobody at level 1: nobody on call in Nights; escalation ends/);
     assert.match(page, new RegExp(`Reached nobody at level 2: ${UNREACHABLE_WITHOUT_EMAIL} — could not reach Nia; the next level pages at once`));
     assert.match(page, /Reached nobody at level 3: nobody on call\s*</);
+    assert.match(page, /Acknowledgement by (<[^>]+>)?Nia(<\/[^>]+>)? expired after 30 min: open again, paging from level 1/);
     assert.match(page, /<dt>Escalation level<\/dt><dd>1<\/dd>/);
     assert.doesNotMatch(page, /level 0/);
   });

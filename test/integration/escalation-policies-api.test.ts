@@ -48,6 +48,7 @@ describe('creating and reading policies', () => {
         { after_seconds: 600, channel_ids: [slack], user_ids: [], schedule_ids: [] },
       ],
       repeat: 0,
+      ack_timeout_seconds: null,
       is_default: false,
       created_at: START,
       updated_at: START,
@@ -272,6 +273,10 @@ describe('bad requests change nothing', () => {
       [{ name: 'x', levels: [{ after_seconds: 0, channel_ids: [mail] }, { after_seconds: 60, channel_ids: [unknownChannel, hook, unknownChannel.replace('cc', 'dd')] }] }, ['levels.1.channel_ids.0', 'levels.1.channel_ids.2']],
       [{ name: 'x', levels: oneLevel(), repeat: 11 }, ['repeat']],
       [{ name: 'x', levels: oneLevel(), repeat: -1 }, ['repeat']],
+      [{ name: 'x', levels: oneLevel(), ack_timeout_seconds: 59 }, ['ack_timeout_seconds']],
+      [{ name: 'x', levels: oneLevel(), ack_timeout_seconds: 86_401 }, ['ack_timeout_seconds']],
+      [{ name: 'x', levels: oneLevel(), ack_timeout_seconds: 90.5 }, ['ack_timeout_seconds']],
+      [{ name: 'x', levels: oneLevel(), ack_timeout_seconds: '600' }, ['ack_timeout_seconds']],
       [{ name: 'x', levels: oneLevel(), is_default: 'yes' }, ['is_default']],
       [{ name: 'x', levels: oneLevel(), owner: 'me' }, ['owner']],
     ];
@@ -289,5 +294,17 @@ describe('bad requests change nothing', () => {
     await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/escalation-policies/${existing.id}`, { levels: [{ after_seconds: 5, channel_ids: [mail] }] })), [
       'levels.0.after_seconds',
     ]);
+    await expectInvalid(await h.rejected(() => h.admin('PATCH', `/v1/escalation-policies/${existing.id}`, { ack_timeout_seconds: 0 })), ['ack_timeout_seconds']);
+  });
+
+  it('sets, reads and clears an acknowledgement timeout', async () => {
+    const p = await create({ name: 'Times out', levels: oneLevel(), ack_timeout_seconds: 1800 });
+    assert.equal(p.ack_timeout_seconds, 1800);
+    assert.equal((await expectJson<PolicyBody>(await h.req('GET', `/v1/escalation-policies/${p.id}`, { token: keys.read }), 200)).ack_timeout_seconds, 1800);
+    const kept = await expectJson<PolicyBody>(await h.admin('PATCH', `/v1/escalation-policies/${p.id}`, { repeat: 2 }), 200);
+    assert.equal(kept.ack_timeout_seconds, 1800, 'a patch without it keeps it');
+    const cleared = await expectJson<PolicyBody>(await h.admin('PATCH', `/v1/escalation-policies/${p.id}`, { ack_timeout_seconds: null }), 200);
+    assert.equal(cleared.ack_timeout_seconds, null);
+    assert.equal((await getPolicy(h.sql, p.id))?.ack_timeout_seconds, null);
   });
 });

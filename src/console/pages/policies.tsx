@@ -69,6 +69,7 @@ function LevelsText(p: { policy: PolicyRow; who: Pageable }) {
         </span>
       ))}
       {p.policy.repeat ? <span class="sub">then {p.policy.repeat} more {p.policy.repeat === 1 ? 'round' : 'rounds'}</span> : null}
+      {p.policy.ack_timeout_seconds ? <span class="sub">an acknowledgement expires after {duration(p.policy.ack_timeout_seconds * 1000)}</span> : null}
     </span>
   );
 }
@@ -169,6 +170,7 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
       <Field id="repeat" label="Repeat the levels" hint="While nobody acknowledges: how many more rounds (0–10)." problem={problem('repeat')}>
         <input id="repeat" name="repeat" type="number" min={0} max={10} autofocus={focus('repeat')} value={f ? (text(f, 'repeat') ?? '0') : String(p.policy?.repeat ?? 0)} />
       </Field>
+      <AckTimeoutField policy={p.policy} form={f} problem={problem('ack_timeout_seconds')} autofocus={focus('ack_timeout_seconds')} />
       <div class="field">
         <label>
           <input type="checkbox" name="is_default" value="true" checked={f ? text(f, 'is_default') === 'true' : (p.policy?.is_default ?? false)} /> The default: nodes
@@ -181,6 +183,27 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
     </form>
   );
 }
+
+/** The acknowledgement timeout, in seconds like the levels; empty: acknowledgements never expire. */
+function AckTimeoutField(p: { policy: PolicyRow | undefined; form: Form | undefined; problem: string | undefined; autofocus: true | undefined }) {
+  const value = p.form ? (text(p.form, 'ack_timeout_seconds') ?? '') : String(p.policy?.ack_timeout_seconds ?? '');
+  return (
+    <Field
+      id="ack_timeout_seconds"
+      label="Acknowledgement timeout (seconds)"
+      hint="Empty: an acknowledgement never expires. 60–86400: an incident still acknowledged that long after, and not resolved, reopens and pages level 1 again."
+      problem={p.problem}
+    >
+      <input id="ack_timeout_seconds" name="ack_timeout_seconds" type="number" min={60} max={86_400} autofocus={p.autofocus} value={value} />
+    </Field>
+  );
+}
+
+/** The timeout field as a body's value: left empty, null (never). */
+const ackTimeoutOf = (form: Form) => {
+  const v = integer(form, 'ack_timeout_seconds');
+  return v === undefined || v === '' ? null : v;
+};
 
 /** The form's level rows as a request body's levels, blank ones included. */
 const levelRowsOf = (form: Form) =>
@@ -198,7 +221,7 @@ const isLevel = (l: ReturnType<typeof levelRowsOf>[number], i: number) =>
 /** The form rows the policy's levels came from: level k of the body is row rows[k] of the form. */
 const rowsOfLevels = (form: Form) => levelRowsOf(form).flatMap((l, i) => (isLevel(l, i) ? [i] : []));
 
-const FORM_ORDER = ['name', ...Array.from({ length: MAX_LEVELS }, (_, i) => `after_${i}`), 'repeat'];
+const FORM_ORDER = ['name', ...Array.from({ length: MAX_LEVELS }, (_, i) => `after_${i}`), 'repeat', 'ack_timeout_seconds'];
 
 /** What a level picked that is gone since the form was shown is, by name, else by the words of its checks. */
 const GONE: Record<string, readonly [named: string, unnamed: string]> = {
@@ -252,6 +275,7 @@ async function placedPolicy(deps: AppDeps, keyId: string, form: Form, details: E
   const spot = (path: string) => {
     if (path === 'name') return { id: 'name', label: 'Name' };
     if (path === 'repeat') return { id: 'repeat', label: 'Repeat the levels' };
+    if (path === 'ack_timeout_seconds') return { id: path, label: 'Acknowledgement timeout' };
     if (path === 'levels') return { id: 'after_0', label: 'Levels' };
     const [, k, rest] = /^levels\.(\d+)(?:\.(.*))?$/.exec(path) ?? [];
     if (k === undefined) return undefined;
@@ -263,7 +287,7 @@ async function placedPolicy(deps: AppDeps, keyId: string, form: Form, details: E
 /** The policy a form describes, as a request body would (empty level rows left out). */
 function policyOf(form: Form) {
   const levels = levelRowsOf(form).filter(isLevel);
-  return { name: text(form, 'name')?.trim() ?? '', levels, repeat: integer(form, 'repeat') ?? 0, is_default: text(form, 'is_default') === 'true' };
+  return { name: text(form, 'name')?.trim() ?? '', levels, repeat: integer(form, 'repeat') ?? 0, ack_timeout_seconds: ackTimeoutOf(form), is_default: text(form, 'is_default') === 'true' };
 }
 
 /** Everything a level may page, by name: a handful of each, never a fleet's worth. */

@@ -55,12 +55,15 @@ const Levels = v.pipe(
 );
 
 const Repeat = int(0, 10);
+/** 60 s at least (a shorter one reopens before whoever acknowledged can open the console), a day at most (longer than any one shift); null: never. */
+const AckTimeout = v.nullable(int(60, 86_400));
 const IsDefault = v.boolean('must be true or false');
 
 export const CreatePolicy = closedObject({
   name: DisplayName,
   levels: Levels,
   repeat: v.optional(Repeat, 0),
+  ack_timeout_seconds: v.optional(AckTimeout, null),
   is_default: v.optional(IsDefault, false),
 });
 
@@ -68,6 +71,7 @@ export const PatchPolicy = closedObject({
   name: v.optional(DisplayName),
   levels: v.optional(Levels),
   repeat: v.optional(Repeat),
+  ack_timeout_seconds: v.optional(AckTimeout),
   is_default: v.optional(IsDefault),
 });
 
@@ -78,6 +82,7 @@ const render = (p: PolicyRow): EscalationPolicy => ({
   name: p.name,
   levels: p.levels.map((l) => ({ after_seconds: l.after_seconds, channel_ids: l.channel_ids, user_ids: l.user_ids ?? [], schedule_ids: l.schedule_ids ?? [] })),
   repeat: p.repeat,
+  ack_timeout_seconds: p.ack_timeout_seconds,
   is_default: p.is_default,
   created_at: p.created_at.toISOString(),
   updated_at: p.updated_at.toISOString(),
@@ -87,7 +92,8 @@ const doc = operationDocs('Escalation policies');
 const POLICY = 'The escalation policy id';
 const LEVELS =
   `Levels: 1-${MAX_LEVELS}, ` +
-  'the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened (a level due while the node is in maintenance is held, `escalation_held`, and paged when the node is judged down or degraded again; the levels after it keep their gaps from that page), and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once.';
+  'the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened (a level due while the node is in maintenance is held, `escalation_held`, and paged when the node is judged down or degraded again; the levels after it keep their gaps from that page), and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once. ' +
+  '`ack_timeout_seconds` (60-86400, null: never, the default): an incident still acknowledged that long after its acknowledgement goes back to open (`acknowledgement_expired` on its timeline) and its levels start again from the first, paged at once; an acknowledgement keeps the timeout in force when it was made.';
 
 /** Who escalates an incident, when, and how many times the levels repeat. */
 export function escalationPolicyRoutes(deps: AppDeps) {

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { acknowledge, resolve } from '../../src/incidents/service.ts';
+import { insertMaintenance } from '../../src/maintenance/store.ts';
+import { insertOutbox } from '../../src/outbox/store.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
+import { ManualClock } from '../helpers/clock.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
+import { createPipeline } from '../helpers/pipeline.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+const T0 = new Date('2026-11-21T10:00:00.000Z');
+const sec = (s: number) => new Date(T0.getTime() + s * 1000);
+const TIMEOUT = 600;
+
+describe('acknowledgement timeout', () => {
+  const secret = generateWebhookSecret();
+  let db: TestDatabase;
+  let w: { clock: ManualClock; p: ReturnType<typeof createPipeline>; oc: OnCall; hook: WebhookReceiver };
+  before(async () => (db = await createTestDatabase()));
+  after(() => db.drop());
+  beforeEach(async () => {
+    await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, maintenances cascade`;
+    const clock = new ManualClock(T0);
+    w = { clock, p: createPipeline(db, clock), oc: await createOnCall(db, clock, { redisUrl: undefined }), hook: await startWebhookReceiver({ secret }) };
+    await w.p.flush();
+  });
+  afterEach(async () => {
+    for (const part of [w.oc, w.p, w.hook]) await part.close();
+  });
+
+  /** A node down at 20 s under a two-level policy (level 2 after 300 s), its opening page sent; acknowledged at 30 s. */
+  const acknowledgedOutage = async (name: string, ackTimeoutSeconds?: number) => {
+    const channels = [await w.oc.webhook(`${name}-first`, w.hook.url, secret), await w.oc.webhook(`${name}-second`, w.hook.url, secret)];
+    const policy = await w.oc.policy(
+      name,
+      [
+        { after_seconds: 0, channel_ids: [channels[0]!.id] },
+        { after_seconds: 300, channel_ids: [channels[1]!.id] },
+      ],
+      ackTimeoutSeconds ? { ackTimeoutSeconds } : {},
+    );
+    const nodeId = await goingDown(w, name, policy.id);
+    const [incident] = await incidentsOf(db, nodeId);
+    await settledDeliveries(db, incident!.id, 1);
+    await at(30);
+    await acknowledge(db.sql, incident!.id, { by: 'alice' }, w.clock, TEST_ACTING);
+    return { nodeId, incidentId: incident!.id, channels };
+  };
+  const at = async (s: number) => {
+    await w.p.runUntil(sec(s));
+    await w.p.tick();
+    await w.oc.drain();
+  };
+  const status = async (incidentId: string) => (await db.sql<{ status: string }[]>`select status from incidents where id = ${incidentId}`)[0]!.status;
+  const kinds = async (incidentId: string) =>
+    (await db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incidentId} and kind <> 'notified' order by at, id`).map((r) => r.kind);
+  const pages = async (incidentId: string) => (await deliveriesOf(db, incidentId)).map((d) => [d.event, d.channel_id]);
+  const ackTimers = (incidentId: string) => db.sql`select payload from outbox where topic = 'incident.ack_timeout_due' and payload->>'incident_id' = ${incidentId}`;
+
+  it('reopens an incident still acknowledged after the timeout and pages level 1 again, once', async () => {
+    const { incidentId, channels } = await acknowledgedOutage('expires', TIMEOUT);
+    const [first, second] = channels.map((c) => c.id);
+    const [timer] = await ackTimers(incidentId);
+    await at(30 + TIMEOUT - 1);
+    assert.equal(await status(incidentId), 'acknowledged');
+    await at(30 + TIMEOUT);
+    assert.equal(await status(incidentId), 'open');
+    const [expired] = await db.sql`select at, detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired'`;
+    assert.deepEqual(expired, { at: sec(30 + TIMEOUT), detail: { after_seconds: TIMEOUT, acknowledged_at: sec(30).toISOString(), acknowledged_by: 'alice' } });
+    await settledDeliveries(db, incidentId, 3);
+    assert.deepEqual(await pages(incidentId), [['opened', first], ['acknowledged', first], ['escalated', first]]);
+
+    // The same timer delivered again finds the incident open: no second page.
+    await db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: timer!.payload }], w.clock.now()));
+    await w.oc.drain();
+    assert.equal((await deliveriesOf(db, incidentId)).length, 3);
+    assert.equal((await kinds(incidentId)).filter((k) => k === 'acknowledgement_expired').length, 1);
+
+    // The levels restart from the reopening: level 2 keeps its 300 s from it.
+    await at(30 + TIMEOUT + 299);
+    assert.equal((await deliveriesOf(db, incidentId)).length, 3);
+    await at(30 + TIMEOUT + 300);
+    await settledDeliveries(db, incidentId, 4);
+    assert.deepEqual((await pages(incidentId)).at(-1), ['escalated', second]);
+  });
+
+  it('does nothing once the incident is resolved before the timeout', async () => {
+    const { incidentId } = await acknowledgedOutage('resolved', TIMEOUT);
+    assert.equal((await ackTimers(incidentId)).length, 1, 'the acknowledgement armed its timeout');
+    await at(100);
+    await resolve(db.sql, incidentId, { by: 'alice' }, w.clock, TEST_ACTING);
+    await at(30 + TIMEOUT + 400);
+    assert.equal(await status(incidentId), 'resolved');
+    assert.equal((await kinds(incidentId)).includes('acknowledgement_expired'), false);
+    assert.equal((await ackTimers(incidentId)).length, 0, 'the timer fired and did nothing');
+  });
+
+  it('lets only the latest acknowledgement time out', async () => {
+    const { incidentId } = await acknowledgedOutage('again', TIMEOUT);
+    await at(30 + TIMEOUT); // reopened
+    await at(700);
+    await acknowledge(db.sql, incidentId, { by: 'bob' }, w.clock, TEST_ACTING);
+    // The first acknowledgement's timer, delivered again, is not bob's.
+    await db.sql.begin((tx) =>
+      insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: { incident_id: incidentId, acknowledged_at: sec(30).toISOString(), timeout_seconds: TIMEOUT } }], w.clock.now()),
+    );
+    await at(700 + TIMEOUT - 1);
+    assert.equal(await status(incidentId), 'acknowledged');
+    await at(700 + TIMEOUT);
+    assert.equal(await status(incidentId), 'open');
+    const expired = await db.sql<{ detail: { acknowledged_by: string } }[]>`select detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired' order by at`;
+    assert.deepEqual(expired.map((e) => e.detail.acknowledged_by), ['alice', 'bob']);
+    await settledDeliveries(db, incidentId, 5);
+    const events = (await deliveriesOf(db, incidentId)).map((d) => d.event);
+    assert.deepEqual(events, ['opened', 'acknowledged', 'escalated', 'acknowledged', 'escalated'], 'one page per expiry; the second acknowledgement is told too');
+  });
+
+  it('never expires an acknowledgement under a policy without a timeout', async () => {
+    const { incidentId } = await acknowledgedOutage('never');
+    assert.equal((await ackTimers(incidentId)).length, 0);
+    await at(30 + TIMEOUT + 60);
+    assert.equal(await status(incidentId), 'acknowledged');
+  });
+
+  it('holds the page of an expiry due while the node is in maintenance, as escalation does', async () => {
+    const { nodeId, incidentId, channels } = await acknowledgedOutage('window', TIMEOUT);
+    await db.sql.begin(async (tx) => {
+      await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(2000), reason: 'repair' }, w.clock.now());
+      await tx`update node_due set due_at = ${sec(40)}, wake = wake + 1 where node_id = ${nodeId}`;
+    });
+    await at(40);
+    await at(30 + TIMEOUT);
+    assert.equal(await status(incidentId), 'open');
+    const [held] = await db.sql`select escalation_held from incidents where id = ${incidentId}`;
+    assert.equal(held!.escalation_held, true);
+    assert.deepEqual((await kinds(incidentId)).slice(-2), ['acknowledgement_expired', 'escalation_suppressed']);
+    assert.deepEqual(await pages(incidentId), [['opened', channels[0]!.id], ['acknowledged', channels[0]!.id]]);
+  });
+});
