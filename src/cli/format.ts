@@ -23,6 +23,16 @@ export function duration(ms: number): string {
   return parts.join(' ');
 }
 
+/**
+ * A `--since`/`--until` time: RFC 3339 as given, or a span before `now` in one of duration()'s
+ * units (`7d`, `12h`, `30m`), as an RFC 3339 time; undefined for anything else.
+ */
+export function pastTime(raw: string, now: number): string | undefined {
+  const span = /^(\d{1,6})([dhms])$/.exec(raw);
+  if (span) return new Date(now - Number(span[1]) * UNITS.find(([unit]) => unit === span[2])![1]).toISOString();
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(raw) ? raw : undefined;
+}
+
 /** `12s ago`; `never` for a null timestamp. */
 export function ago(iso: string | null, now: number): string {
   return iso === null ? 'never' : `${duration(now - Date.parse(iso))} ago`;

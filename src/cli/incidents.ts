@@ -10,20 +10,34 @@ const LABEL = {
   description: "only incidents whose node carries this label (key=value or key:value); repeat for more, all of which must match",
 } as const;
 
+const RANGE = {
+  since: { type: 'string', hint: 'time|7d', description: 'only incidents opened at or after this RFC 3339 time, or this long ago (30m, 12h, 7d)' },
+  until: { type: 'string', hint: 'time|1d', description: 'only incidents opened before this RFC 3339 time, or this long ago' },
+} as const;
+
+/** `--since`/`--until` as the API's opened_after/opened_before. */
+const openedRange = (ctx: Context, now: number) => ({ opened_after: ctx.time('since', now), opened_before: ctx.time('until', now) });
+
 const list: Command = {
   name: 'incidents list',
   summary: 'list incidents, newest first',
-  example: 'lifeline incidents list --status open --label region=eu-west',
+  example: 'lifeline incidents list --status open --label region=eu-west --since 7d',
   options: {
     ...API_OPTIONS,
     ...LIST_OPTIONS,
     status: { type: 'string', hint: 'open|acknowledged|resolved', description: 'only incidents in this state' },
     node: { type: 'string', hint: 'node', description: 'only the incidents of this node (id or name)' },
     label: LABEL,
+    ...RANGE,
   },
   async run(ctx) {
-    const page = await ctx.fetchList<Incident>('/v1/incidents', { status: ctx.string('status'), node_id: ctx.string('node'), label: ctx.strings('label').map((l) => ctx.labelFilter(l)) });
     const now = Date.now();
+    const page = await ctx.fetchList<Incident>('/v1/incidents', {
+      status: ctx.string('status'),
+      node_id: ctx.string('node'),
+      label: ctx.strings('label').map((l) => ctx.labelFilter(l)),
+      ...openedRange(ctx, now),
+    });
     ctx.list(
       page,
       [

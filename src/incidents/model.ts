@@ -73,6 +73,9 @@ export interface IncidentFilter {
   nodeId?: string | undefined;
   /** Only incidents whose node carries every one of these labels now (AND). */
   labels?: readonly LabelPair[] | undefined;
+  /** Only incidents opened in [openedAfter, openedBefore): a review's week, say. */
+  openedAfter?: Date | undefined;
+  openedBefore?: Date | undefined;
   /** Keyset cursor: (opened_at, id) of the last item of the previous page. */
   after?: { openedAt: Date; id: string } | undefined;
   limit: number;

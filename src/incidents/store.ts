@@ -330,13 +330,24 @@ function ofNodes(sql: Queryable, f: { nodeId?: string | undefined; labels?: read
     ${f.labels?.length ? sql`and node_id in (select n.id from nodes n where true ${carriesLabels(sql, f.labels)})` : sql``}`;
 }
 
-/** Newest first. */
+/** The node filters and the range of opening times, [openedAfter, openedBefore). */
+function ofNodesAndRange(sql: Queryable, f: Pick<IncidentFilter, 'nodeId' | 'labels' | 'openedAfter' | 'openedBefore'>) {
+  return sql`
+    ${ofNodes(sql, f)}
+    ${f.openedAfter ? sql`and opened_at >= ${f.openedAfter}` : sql``}
+    ${f.openedBefore ? sql`and opened_at < ${f.openedBefore}` : sql``}`;
+}
+
+/**
+ * Newest first. The cursor is a point in the same order the range bounds (opened_at), so each page
+ * is the next of the range: the range narrows every page as it narrowed the first.
+ */
 export async function listIncidents(sql: Queryable, f: IncidentFilter): Promise<IncidentRow[]> {
   return sql<IncidentRow[]>`
     select * from incidents
     where true
       ${f.status === 'unresolved' ? sql`and status <> 'resolved'` : f.status ? sql`and status = ${f.status}` : sql``}
-      ${ofNodes(sql, f)}
+      ${ofNodesAndRange(sql, f)}
       ${f.after ? sql`and (opened_at, id) < (${f.after.openedAt}, ${f.after.id}::uuid)` : sql``}
     order by opened_at desc, id desc
     limit ${f.limit}`;

@@ -17,14 +17,29 @@ import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
 
 export const ListIncidents = v.object({
   ...Paging,
   status: v.optional(v.picklist(INCIDENT_STATUSES, 'must be open, acknowledged or resolved')),
   node_id: v.optional(NodeName),
   label: v.optional(v.array(LabelFilter)),
+  opened_after: v.optional(Timestamp),
+  opened_before: v.optional(Timestamp),
 });
+
+/** The opening range a query asks for, [opened_after, opened_before); 400 for an empty one. */
+function openedRange(q: { opened_after?: Date | undefined; opened_before?: Date | undefined }) {
+  if (q.opened_after && q.opened_before && q.opened_before <= q.opened_after) {
+    throw validationFailed([{ field: 'opened_before', message: 'must be after opened_after' }]);
+  }
+  return { openedAfter: q.opened_after, openedBefore: q.opened_before };
+}
+
+const RANGE_NOTES = {
+  opened_after: 'Only incidents opened at or after this time (RFC 3339).',
+  opened_before: 'Only incidents opened before this time (RFC 3339); must be after `opened_after`.',
+};
 
 /** The node `?node_id=` names (incidentsNodeId); 404 for a name no node has. */
 async function nodeFilter(sql: Queryable, ref: string | undefined): Promise<string | undefined> {
@@ -119,6 +134,7 @@ export function incidentRoutes(deps: AppDeps) {
       queryNotes: {
         node_id: "The node's id or name: only its incidents (by id, a deleted node's too).",
         label: "Only incidents whose node carries this label now, as `key=value` or `key:value` (the node list's filter); repeat it for several, all of which must match.",
+        ...RANGE_NOTES,
       },
       ok: { status: 200, description: 'A page of incidents.', body: listOf('Incident') },
       errors: [404],
@@ -131,6 +147,7 @@ export function incidentRoutes(deps: AppDeps) {
         status: q.status,
         nodeId: await nodeFilter(sql, q.node_id),
         labels: q.label,
+        ...openedRange(q),
         after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined,
         limit: q.limit + 1,
       });
