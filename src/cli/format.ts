@@ -33,6 +33,11 @@ export function pastTime(raw: string, now: number): string | undefined {
   return /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(raw) ? raw : undefined;
 }
 
+/** How long from one timestamp to the next (`8m`, `1h 12m`); `-` while the second has not come. */
+export function after(from: string, to: string | null): string {
+  return to === null ? '-' : duration(Date.parse(to) - Date.parse(from));
+}
+
 /** `12s ago`; `never` for a null timestamp. */
 export function ago(iso: string | null, now: number): string {
   return iso === null ? 'never' : `${duration(now - Date.parse(iso))} ago`;

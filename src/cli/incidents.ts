@@ -1,6 +1,6 @@
 import type { Incident } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context } from './command.ts';
-import { ago } from './format.ts';
+import { after, ago } from './format.ts';
 import { ACKNOWLEDGE_MAX } from '../incidents/model.ts';
 
 const LABEL = {
@@ -46,6 +46,8 @@ const list: Command = {
         { header: 'SEVERITY', value: (i) => i.severity },
         { header: 'NODE', value: (i) => i.node_name },
         { header: 'OPENED', value: (i) => ago(i.opened_at, now) },
+        { header: 'ACKED-AFTER', value: (i) => after(i.opened_at, i.acknowledged_at), align: 'right' },
+        { header: 'DURATION', value: (i) => after(i.opened_at, i.resolved_at), align: 'right' },
         { header: 'TITLE', value: (i) => i.title },
       ],
       'incidents',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Incident } from '../../src/api/shapes.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
-import { createHarness, expectInvalid, expectJson } from '../helpers/app.ts';
+import { consoleCookie, createHarness, expectInvalid, expectJson } from '../helpers/app.ts';
 
 const MIN = 60_000;
 
@@ -63,5 +63,18 @@ describe('incidents over a time range', () => {
     await expectInvalid(await h.admin('GET', '/v1/incidents?opened_before=2026-02-30T00:00:00Z'), ['opened_before']);
     await expectInvalid(await h.admin('GET', `/v1/incidents?opened_after=${at(10)}&opened_before=${at(10)}`), ['opened_before']);
     await expectInvalid(await h.admin('GET', `/v1/incidents?opened_after=${at(20)}&opened_before=${at(10)}`), ['opened_before']);
+  });
+
+  it("shows on an incident's page how long after its opening it was acknowledged and resolved", async () => {
+    const id = ids[0]!;
+    h.clock.set(new Date(t0 + 8 * MIN));
+    await h.admin('POST', `/v1/incidents/${id}/acknowledge`, { by: 'alice' });
+    h.clock.set(new Date(t0 + 72 * MIN));
+    await h.admin('POST', `/v1/incidents/${id}/resolve`, { by: 'alice' });
+    const cookie = await consoleCookie(h, 'http://localhost');
+    const html = await (await h.app.request(`/incidents/${id}`, { headers: { cookie } })).text();
+    assert.match(html, /Acknowledged by <span>alice<\/span>/);
+    assert.match(html, /<span class="muted">, after 8 min<\/span>/);
+    assert.match(html, /<span class="muted">, after 1 h 12 min<\/span>/);
   });
 });

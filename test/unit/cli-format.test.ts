@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pastTime, percent } from '../../src/cli/format.ts';
+import { after, pastTime, percent } from '../../src/cli/format.ts';
 
 // The terminal's uptime reads as the pages and badges do: cut, never rounded up, and no float
 // error shaving a digit off a ratio that is exact.
@@ -35,5 +35,13 @@ describe('a --since or --until in the terminal', () => {
     assert.equal(pastTime('yesterday', now), undefined);
     assert.equal(pastTime('7 days', now), undefined);
     assert.equal(pastTime('2026-11-01', now), undefined);
+  });
+});
+
+describe('how long an incident took, in the terminal', () => {
+  it('reads from its opening to a later step, and - while that has not come', () => {
+    assert.equal(after('2026-11-21T10:00:00.000Z', '2026-11-21T10:08:00.000Z'), '8m');
+    assert.equal(after('2026-11-21T10:00:00.000Z', '2026-11-21T11:12:00.000Z'), '1h 12m');
+    assert.equal(after('2026-11-21T10:00:00.000Z', null), '-');
   });
 });

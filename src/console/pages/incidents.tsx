@@ -17,7 +17,7 @@ import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../components.tsx';
 import { CATEGORIES } from '../../incidents/categorize.ts';
-import { agoAndAt, atOn, utc } from '../format.ts';
+import { agoAndAt, atOn, duration, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { sitePath, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
@@ -31,6 +31,11 @@ import { Confirm, asking, confirmed } from '../confirm.tsx';
 import { LabelField, LabelProblem, readLabelFilter } from '../label-filter.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
+
+/** How long after the opening a step came, for a review: "after 8 min", "after 1 h 12 min". */
+const AfterOpening = (p: { incident: IncidentRow; at: Date }) => (
+  <span class="muted">, after {duration(p.at.getTime() - p.incident.opened_at.getTime())}</span>
+);
 
 const PAGE_SIZE = 50;
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
@@ -581,6 +586,7 @@ async function incidentPage(
               {incident.acknowledged_at ? (
                 <>
                   <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
+                  <AfterOpening incident={incident} at={incident.acknowledged_at} />
                 </>
               ) : (
                 <span class="muted">not yet</span>
@@ -591,6 +597,7 @@ async function incidentPage(
                 <dt>Resolved</dt>
                 <dd>
                   <At at={incident.resolved_at} /> by <Actor by={incident.resolved_by} names={names} />
+                  <AfterOpening incident={incident} at={incident.resolved_at} />
                 </dd>
               </>
             ) : null}
