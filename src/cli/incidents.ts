@@ -1,6 +1,6 @@
-import type { Incident } from '../api/shapes.ts';
+import type { Incident, IncidentSummary } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context } from './command.ts';
-import { after, ago } from './format.ts';
+import { after, ago, duration } from './format.ts';
 import { ACKNOWLEDGE_MAX } from '../incidents/model.ts';
 
 const LABEL = {
@@ -9,6 +9,8 @@ const LABEL = {
   hint: 'k=v',
   description: "only incidents whose node carries this label (key=value or key:value); repeat for more, all of which must match",
 } as const;
+
+const NODE = { type: 'string', hint: 'node', description: 'only the incidents of this node (id or name)' } as const;
 
 const RANGE = {
   since: { type: 'string', hint: 'time|7d', description: 'only incidents opened at or after this RFC 3339 time, or this long ago (30m, 12h, 7d)' },
@@ -26,7 +28,7 @@ const list: Command = {
     ...API_OPTIONS,
     ...LIST_OPTIONS,
     status: { type: 'string', hint: 'open|acknowledged|resolved', description: 'only incidents in this state' },
-    node: { type: 'string', hint: 'node', description: 'only the incidents of this node (id or name)' },
+    node: NODE,
     label: LABEL,
     ...RANGE,
   },
@@ -51,6 +53,36 @@ const list: Command = {
         { header: 'TITLE', value: (i) => i.title },
       ],
       'incidents',
+    );
+  },
+};
+
+/** Mean, median and 90th percentile, as durations; `-` when none was timed. */
+function figures(f: IncidentSummary['time_to_acknowledge']): string {
+  if (f.mean_seconds === null) return '-';
+  const d = (s: number | null) => duration((s ?? 0) * 1000);
+  return `mean ${d(f.mean_seconds)}, median ${d(f.median_seconds)}, p90 ${d(f.p90_seconds)}`;
+}
+
+const summary: Command = {
+  name: 'incidents summary',
+  summary: 'how many incidents opened, and how long they took to acknowledge and resolve',
+  example: 'lifeline incidents summary --since 30d --label region=eu-west',
+  options: { ...API_OPTIONS, node: NODE, label: LABEL, ...RANGE },
+  async run(ctx) {
+    const s = await ctx.client().get<IncidentSummary>('/v1/incidents/summary', {
+      node_id: ctx.string('node'),
+      label: ctx.strings('label').map((l) => ctx.labelFilter(l)),
+      ...openedRange(ctx, Date.now()),
+    });
+    ctx.print(s, () =>
+      [
+        `Incidents:           ${s.count} (${Object.entries(s.by_category).map(([c, n]) => `${c} ${n}`).join(', ')})`,
+        `Acknowledged:        ${s.acknowledged}`,
+        `Resolved:            ${s.resolved}`,
+        `Time to acknowledge: ${figures(s.time_to_acknowledge)}`,
+        `Time to resolve:     ${figures(s.time_to_resolve)}`,
+      ].join('\n'),
     );
   },
 };
@@ -107,4 +139,4 @@ const resolve: Command = {
   run: (ctx) => act(ctx, 'resolve', { by: ctx.string('by'), note: ctx.string('note') }),
 };
 
-export const incidentCommands = [list, ack, resolve];
+export const incidentCommands = [list, summary, ack, resolve];

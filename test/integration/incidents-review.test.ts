@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Incident } from '../../src/api/shapes.ts';
-import { openIncidents } from '../../src/incidents/store.ts';
+import { openIncidents, resolveIncidents } from '../../src/incidents/store.ts';
 import { consoleCookie, createHarness, expectInvalid, expectJson } from '../helpers/app.ts';
 
 const MIN = 60_000;
@@ -28,7 +28,7 @@ describe('incidents over a time range', () => {
     ids = [];
     for (let i = 0; i < 5; i++) {
       const [row] = await openIncidents(h.sql, [
-        { nodeId: nodeIds[i]!, nodeName: `db-${i}`, category: 'node_down', severity: 'warning', title: `t${i}`, reason: null, policyId: null, openedAt: new Date(t0 + i * 10 * MIN) },
+        { nodeId: nodeIds[i]!, nodeName: `db-${i}`, category: i === 4 ? 'node_degraded' : 'node_down', severity: 'warning', title: `t${i}`, reason: null, policyId: null, openedAt: new Date(t0 + i * 10 * MIN) },
       ]);
       ids.push(row!.id);
     }
@@ -76,5 +76,51 @@ describe('incidents over a time range', () => {
     assert.match(html, /Acknowledged by <span>alice<\/span>/);
     assert.match(html, /<span class="muted">, after 8 min<\/span>/);
     assert.match(html, /<span class="muted">, after 1 h 12 min<\/span>/);
+  });
+
+  /**
+   * db-0 acknowledged after 2 min and resolved after 60; db-1 acknowledged after 4 min and resolved
+   * by Lifeline after 30; db-2 acknowledged after 10 min; db-3 resolved after 20, never
+   * acknowledged; db-4 (node_degraded) untouched.
+   */
+  const review = async () => {
+    const step = async (i: number, afterMin: number, act: 'acknowledge' | 'resolve') => {
+      h.clock.set(new Date(t0 + (i * 10 + afterMin) * MIN));
+      await expectJson(await h.admin('POST', `/v1/incidents/${ids[i]}/${act}`, { by: 'alice' }), 200);
+    };
+    await step(0, 2, 'acknowledge');
+    await step(1, 4, 'acknowledge');
+    await step(2, 10, 'acknowledge');
+    await step(3, 20, 'resolve');
+    await step(0, 60, 'resolve');
+    await resolveIncidents(h.sql, [{ id: ids[1]!, at: new Date(t0 + 40 * MIN), by: 'auto' }]);
+  };
+  const summary = async (q: string) => expectJson<Record<string, unknown>>(await h.admin('GET', `/v1/incidents/summary?${q}`), 200);
+
+  it('summarizes for a review: counts, and times to acknowledge and resolve over those that were', async () => {
+    await review();
+    assert.deepEqual(await summary(''), {
+      count: 5,
+      acknowledged: 3,
+      resolved: 3,
+      // 120, 240 and 600 s: the 90th percentile interpolated 80 % of the way from 240 to 600.
+      time_to_acknowledge: { mean_seconds: 320, median_seconds: 240, p90_seconds: 528 },
+      // 1200 (never acknowledged), 1800 (by Lifeline) and 3600 s.
+      time_to_resolve: { mean_seconds: 2200, median_seconds: 1800, p90_seconds: 3240 },
+      by_category: { node_down: 4, node_degraded: 1 },
+    });
+    assert.deepEqual(await summary(`opened_after=${at(10)}&opened_before=${at(40)}&label=role=db`), {
+      count: 3,
+      acknowledged: 2,
+      resolved: 2,
+      time_to_acknowledge: { mean_seconds: 420, median_seconds: 420, p90_seconds: 564 },
+      time_to_resolve: { mean_seconds: 1500, median_seconds: 1500, p90_seconds: 1740 },
+      by_category: { node_down: 3, node_degraded: 0 },
+    });
+    const none = { mean_seconds: null, median_seconds: null, p90_seconds: null };
+    assert.deepEqual(await summary('node_id=db-4'), {
+      count: 1, acknowledged: 0, resolved: 0, time_to_acknowledge: none, time_to_resolve: none, by_category: { node_down: 0, node_degraded: 1 },
+    });
+    await expectInvalid(await h.admin('GET', `/v1/incidents/summary?opened_after=${at(10)}&opened_before=${at(0)}`), ['opened_before']);
   });
 });
