@@ -397,10 +397,10 @@ export async function countUnacknowledged(sql: Queryable): Promise<number> {
   return row!.n;
 }
 
-/** Incidents per status, in one grouped query (the console's tabs), under the list's node filters. */
-export async function countIncidentsByStatus(sql: Queryable, f: Pick<IncidentFilter, 'nodeId' | 'labels'>): Promise<Record<IncidentStatus, number>> {
+/** Incidents per status, in one grouped query (the console's tabs), under the list's node filters and range. */
+export async function countIncidentsByStatus(sql: Queryable, f: Pick<IncidentFilter, 'nodeId' | 'labels' | 'openedAfter' | 'openedBefore'>): Promise<Record<IncidentStatus, number>> {
   const rows = await sql<{ status: IncidentStatus; n: number }[]>`
-    select status, count(*)::int as n from incidents where true ${ofNodes(sql, f)} group by status`;
+    select status, count(*)::int as n from incidents where true ${ofNodesAndRange(sql, f)} group by status`;
   const counts: Record<IncidentStatus, number> = { open: 0, acknowledged: 0, resolved: 0 };
   for (const r of rows) counts[r.status] = r.n;
   return counts;

@@ -65,6 +65,28 @@ describe('incidents over a time range', () => {
     await expectInvalid(await h.admin('GET', `/v1/incidents?opened_after=${at(20)}&opened_before=${at(10)}`), ['opened_before']);
   });
 
+  it("lists on the console's Incidents page those opened on the days chosen, counts and links keeping them", async () => {
+    // The five incidents open 10 min apart from t0; one more the next UTC day on a node of its own.
+    const other = await h.createNode('db-5', { labels: { role: 'db' } });
+    const nextDay = new Date(t0 + 86_400_000);
+    const [late] = await openIncidents(h.sql, [
+      { nodeId: other.id, nodeName: 'db-5', category: 'node_down', severity: 'warning', title: 't5', reason: null, policyId: null, openedAt: nextDay },
+    ]);
+    const cookie = await consoleCookie(h, 'http://localhost');
+    const page = async (q: string) => (await h.app.request(`/incidents?${q}`, { headers: { cookie } })).text();
+    const shown = (html: string) => [...html.matchAll(/href="\/incidents\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+    const first = at(0).slice(0, 10);
+    const second = nextDay.toISOString().slice(0, 10);
+    const one = await page(`from=${first}&to=${first}`);
+    assert.deepEqual(new Set(shown(one)), new Set(ids));
+    assert.match(one, /<b>5<\/b> open/);
+    assert.match(one, new RegExp(`<input type="date" name="from" value="${first}"`));
+    assert.match(one, new RegExp(`href="/incidents\\?status=open&amp;from=${first}&amp;to=${first}"`));
+    assert.deepEqual(shown(await page(`from=${second}`)), [late!.id]);
+    assert.deepEqual(shown(await page(`to=${first}&label=role:db`)).length, 4);
+    await h.admin('DELETE', `/v1/nodes/${other.id}`);
+  });
+
   it("shows on an incident's page how long after its opening it was acknowledged and resolved", async () => {
     const id = ids[0]!;
     h.clock.set(new Date(t0 + 8 * MIN));
