@@ -80,7 +80,7 @@ describe('incidents over a time range', () => {
     const one = await page(`from=${first}&to=${first}`);
     assert.deepEqual(new Set(shown(one)), new Set(ids));
     assert.match(one, /<b>5<\/b> open/);
-    assert.match(one, new RegExp(`<input type="date" name="from" value="${first}"`));
+    assert.match(one, new RegExp(`<input id="from" name="from" type="date" value="${first}"`));
     assert.match(one, new RegExp(`href="/incidents\\?status=open&amp;from=${first}&amp;to=${first}"`));
     assert.deepEqual(shown(await page(`from=${second}`)), [late!.id]);
     assert.deepEqual(shown(await page(`to=${first}&label=role:db`)).length, 4);

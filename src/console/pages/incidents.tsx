@@ -112,12 +112,14 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
             {status ? <input type="hidden" name="status" value={status} /> : null}
             {nodeRef ? <input type="hidden" name="node" value={nodeRef} /> : null}
             <LabelField q={labels} />
-            <label>
-              Opened from <input type="date" name="from" value={from?.text ?? ''} />
-            </label>
-            <label>
-              to <input type="date" name="to" value={to?.text ?? ''} />
-            </label>
+            <div>
+              <label for="from">Opened from</label>
+              <input id="from" name="from" type="date" value={from?.text ?? ''} />
+            </div>
+            <div>
+              <label for="to">to (UTC days)</label>
+              <input id="to" name="to" type="date" value={to?.text ?? ''} />
+            </div>
             <button type="submit">Filter</button>
           </form>
           {nodeRef ? <a href={href('/incidents', { status, label: keep.label, from: keep.from, to: keep.to })}>All nodes</a> : null}
