@@ -200,6 +200,13 @@ const onCallFields = {
   until: with_(nullable(time), { description: 'When their unbroken run of shifts ends (a hand-off, a restriction closing); null: not within the 93 days looked ahead' }),
 };
 
+const seconds = nullable(shape<number>({ type: 'number', minimum: 0 }));
+const timeFigures = (what: string) =>
+  object(
+    { mean_seconds: seconds, median_seconds: seconds, p90_seconds: seconds },
+    { description: `Seconds from opening to ${what}, over the incidents ${what === 'resolution' ? 'resolved (by hand or by Lifeline when the node recovered)' : 'acknowledged (resolved since or not)'}; null when there are none` },
+  );
+
 const SHAPES = {
   Error: object({
     error: shape<{ code: string; message: string; details?: { field: string; message: string }[] }>({
@@ -251,6 +258,20 @@ const SHAPES = {
   ApiKey: apiKey,
   ApiKeyWithSecret: withFields(apiKey, { secret: with_(str, { description: 'The bearer secret; shown only in this answer' }) }, 'The key and its secret'),
   Incident: object({ ...incidentFields, timeline: array(timelineEntry) }),
+  IncidentSummary: object(
+    {
+      count: with_(int, { minimum: 0, description: 'Incidents opened in the range, whatever their status now' }),
+      acknowledged: with_(int, { minimum: 0, description: 'Of those, the ones acknowledged (resolved since or not)' }),
+      resolved: with_(int, { minimum: 0, description: 'Of those, the ones resolved' }),
+      time_to_acknowledge: timeFigures('acknowledgement'),
+      time_to_resolve: timeFigures('resolution'),
+      by_category: object(
+        Object.fromEntries(Object.keys(CATEGORIES).map((c) => [c, with_(int, { minimum: 0 })])) as Record<Category, Shape<number>>,
+        { description: 'How many of them were of each category' },
+      ),
+    },
+    { description: 'The incidents opened in a range, for a review' },
+  ),
   IncidentChange: object(incidentFields, { description: 'An incident as it is after a change (GET /v1/events), without its timeline' }),
   StateChanged: object(
     { node_id: uuid, node_name: str, from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int },
@@ -430,6 +451,7 @@ export type ApiKey = Shapes['ApiKey'];
 export type ApiKeyWithSecret = Shapes['ApiKeyWithSecret'];
 export type Incident = Shapes['Incident'];
 export type IncidentView = Omit<Incident, 'timeline'>;
+export type IncidentSummary = Shapes['IncidentSummary'];
 export type TimelineEntryView = TypeOf<typeof timelineEntry>;
 export type Delivery = Shapes['Delivery'];
 export type Channel = Shapes['Channel'];

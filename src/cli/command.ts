@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseLabel } from '../nodes/model.ts';
 import { Client, type Page, type Query } from './client.ts';
 import { renderTable, type Column } from './table.ts';
+import { pastTime } from './format.ts';
 
 export interface Io {
   stdout(text: string): void;
@@ -148,6 +149,15 @@ export class Context {
       throw new UsageError(`--${name} must be a whole number of at least ${min}, got "${raw}"`, this.command);
     }
     return Number(raw);
+  }
+
+  /** A `--since`/`--until` as the API takes it (pastTime): RFC 3339, or `7d` before `now`. */
+  time(name: string, now: number): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    const at = pastTime(raw, now);
+    if (at === undefined) throw new UsageError(`--${name} must be an RFC 3339 time or a span before now such as 7d, 12h or 30m, got "${raw}"`, this.command);
+    return at;
   }
 
   /** A `--label`, as `role=web` (or `role:web`, which `nodes list` once required), read as the console's filter reads it. */

@@ -23,6 +23,21 @@ export function duration(ms: number): string {
   return parts.join(' ');
 }
 
+/**
+ * A `--since`/`--until` time: RFC 3339 as given, or a span before `now` in one of duration()'s
+ * units (`7d`, `12h`, `30m`), as an RFC 3339 time; undefined for anything else.
+ */
+export function pastTime(raw: string, now: number): string | undefined {
+  const span = /^(\d{1,6})([dhms])$/.exec(raw);
+  if (span) return new Date(now - Number(span[1]) * UNITS.find(([unit]) => unit === span[2])![1]).toISOString();
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(raw) ? raw : undefined;
+}
+
+/** How long from one timestamp to the next (`8m`, `1h 12m`); `-` while the second has not come. */
+export function after(from: string, to: string | null): string {
+  return to === null ? '-' : duration(Date.parse(to) - Date.parse(from));
+}
+
 /** `12s ago`; `never` for a null timestamp. */
 export function ago(iso: string | null, now: number): string {
   return iso === null ? 'never' : `${duration(now - Date.parse(iso))} ago`;

@@ -1,6 +1,6 @@
-import type { Incident } from '../api/shapes.ts';
+import type { Incident, IncidentSummary } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context } from './command.ts';
-import { ago } from './format.ts';
+import { after, ago, duration } from './format.ts';
 import { ACKNOWLEDGE_MAX } from '../incidents/model.ts';
 
 const LABEL = {
@@ -10,20 +10,36 @@ const LABEL = {
   description: "only incidents whose node carries this label (key=value or key:value); repeat for more, all of which must match",
 } as const;
 
+const NODE = { type: 'string', hint: 'node', description: 'only the incidents of this node (id or name)' } as const;
+
+const RANGE = {
+  since: { type: 'string', hint: 'time|7d', description: 'only incidents opened at or after this RFC 3339 time, or this long ago (30m, 12h, 7d)' },
+  until: { type: 'string', hint: 'time|1d', description: 'only incidents opened before this RFC 3339 time, or this long ago' },
+} as const;
+
+/** `--since`/`--until` as the API's opened_after/opened_before. */
+const openedRange = (ctx: Context, now: number) => ({ opened_after: ctx.time('since', now), opened_before: ctx.time('until', now) });
+
 const list: Command = {
   name: 'incidents list',
   summary: 'list incidents, newest first',
-  example: 'lifeline incidents list --status open --label region=eu-west',
+  example: 'lifeline incidents list --status open --label region=eu-west --since 7d',
   options: {
     ...API_OPTIONS,
     ...LIST_OPTIONS,
     status: { type: 'string', hint: 'open|acknowledged|resolved', description: 'only incidents in this state' },
-    node: { type: 'string', hint: 'node', description: 'only the incidents of this node (id or name)' },
+    node: NODE,
     label: LABEL,
+    ...RANGE,
   },
   async run(ctx) {
-    const page = await ctx.fetchList<Incident>('/v1/incidents', { status: ctx.string('status'), node_id: ctx.string('node'), label: ctx.strings('label').map((l) => ctx.labelFilter(l)) });
     const now = Date.now();
+    const page = await ctx.fetchList<Incident>('/v1/incidents', {
+      status: ctx.string('status'),
+      node_id: ctx.string('node'),
+      label: ctx.strings('label').map((l) => ctx.labelFilter(l)),
+      ...openedRange(ctx, now),
+    });
     ctx.list(
       page,
       [
@@ -32,9 +48,41 @@ const list: Command = {
         { header: 'SEVERITY', value: (i) => i.severity },
         { header: 'NODE', value: (i) => i.node_name },
         { header: 'OPENED', value: (i) => ago(i.opened_at, now) },
+        { header: 'ACKED-AFTER', value: (i) => after(i.opened_at, i.acknowledged_at), align: 'right' },
+        { header: 'DURATION', value: (i) => after(i.opened_at, i.resolved_at), align: 'right' },
         { header: 'TITLE', value: (i) => i.title },
       ],
       'incidents',
+    );
+  },
+};
+
+/** Mean, median and 90th percentile, as durations; `-` when none was timed. */
+function figures(f: IncidentSummary['time_to_acknowledge']): string {
+  if (f.mean_seconds === null) return '-';
+  const d = (s: number | null) => duration((s ?? 0) * 1000);
+  return `mean ${d(f.mean_seconds)}, median ${d(f.median_seconds)}, p90 ${d(f.p90_seconds)}`;
+}
+
+const summary: Command = {
+  name: 'incidents summary',
+  summary: 'how many incidents opened, and how long they took to acknowledge and resolve',
+  example: 'lifeline incidents summary --since 30d --label region=eu-west',
+  options: { ...API_OPTIONS, node: NODE, label: LABEL, ...RANGE },
+  async run(ctx) {
+    const s = await ctx.client().get<IncidentSummary>('/v1/incidents/summary', {
+      node_id: ctx.string('node'),
+      label: ctx.strings('label').map((l) => ctx.labelFilter(l)),
+      ...openedRange(ctx, Date.now()),
+    });
+    ctx.print(s, () =>
+      [
+        `Incidents:           ${s.count} (${Object.entries(s.by_category).map(([c, n]) => `${c} ${n}`).join(', ')})`,
+        `Acknowledged:        ${s.acknowledged}`,
+        `Resolved:            ${s.resolved}`,
+        `Time to acknowledge: ${figures(s.time_to_acknowledge)}`,
+        `Time to resolve:     ${figures(s.time_to_resolve)}`,
+      ].join('\n'),
     );
   },
 };
@@ -99,4 +147,4 @@ const resolve: Command = {
   run: (ctx) => act(ctx, 'resolve', { by: ctx.string('by'), note: ctx.string('note') }),
 };
 
-export const incidentCommands = [list, ack, resolve];
+export const incidentCommands = [list, summary, ack, resolve];

@@ -75,6 +75,9 @@ export interface IncidentFilter {
   nodeId?: string | undefined;
   /** Only incidents whose node carries every one of these labels now (AND). */
   labels?: readonly LabelPair[] | undefined;
+  /** Only incidents opened in [openedAfter, openedBefore): a review's week, say. */
+  openedAfter?: Date | undefined;
+  openedBefore?: Date | undefined;
   /** Keyset cursor: (opened_at, id) of the last item of the previous page. */
   after?: { openedAt: Date; id: string } | undefined;
   limit: number;
@@ -91,4 +94,25 @@ export interface IncidentNews {
   level?: number | undefined;
   /** Pages: whom the level reached when it fired. Absent in events written before people existed: the level's channels. */
   recipients?: PageRecipients | undefined;
+}
+
+/** Mean, median and 90th percentile of a time in seconds; null when nothing was timed. */
+export interface TimeFigures {
+  mean_seconds: number | null;
+  median_seconds: number | null;
+  p90_seconds: number | null;
+}
+
+/**
+ * The incidents opened in a range, for a review: all of them counted whatever their status now;
+ * time to acknowledge over those acknowledged (resolved since or not), time to resolve over those
+ * resolved (by a person or by Lifeline when the node recovered), each from its opening.
+ */
+export interface IncidentSummaryRow {
+  count: number;
+  acknowledged: number;
+  resolved: number;
+  time_to_acknowledge: TimeFigures;
+  time_to_resolve: TimeFigures;
+  by_category: Record<string, number>;
 }

@@ -4,7 +4,7 @@ import { incidentNotices, LIVE_CHANNEL } from '../live/model.ts';
 import type { LabelPair } from '../nodes/model.ts';
 import { isUuid } from '../db/ids.ts';
 import { carriesLabels, getNode } from '../nodes/store.ts';
-import type { IncidentFilter, IncidentRow, IncidentStatus, NewIncident, OpenIncidentRow, PagedPerson, TimelineEntry } from './model.ts';
+import type { IncidentFilter, IncidentRow, IncidentSummaryRow, IncidentStatus, NewIncident, OpenIncidentRow, PagedPerson, TimelineEntry } from './model.ts';
 
 /**
  * Opens incidents unless one is already open for the node and category; the partial unique index
@@ -344,16 +344,56 @@ function ofNodes(sql: Queryable, f: { nodeId?: string | undefined; labels?: read
     ${f.labels?.length ? sql`and node_id in (select n.id from nodes n where true ${carriesLabels(sql, f.labels)})` : sql``}`;
 }
 
-/** Newest first. */
+/** The node filters and the range of opening times, [openedAfter, openedBefore). */
+function ofNodesAndRange(sql: Queryable, f: Pick<IncidentFilter, 'nodeId' | 'labels' | 'openedAfter' | 'openedBefore'>) {
+  return sql`
+    ${ofNodes(sql, f)}
+    ${f.openedAfter ? sql`and opened_at >= ${f.openedAfter}` : sql``}
+    ${f.openedBefore ? sql`and opened_at < ${f.openedBefore}` : sql``}`;
+}
+
+/**
+ * Newest first. The cursor is a point in the same order the range bounds (opened_at), so each page
+ * is the next of the range: the range narrows every page as it narrowed the first.
+ */
 export async function listIncidents(sql: Queryable, f: IncidentFilter): Promise<IncidentRow[]> {
   return sql<IncidentRow[]>`
     select * from incidents
     where true
       ${f.status === 'unresolved' ? sql`and status <> 'resolved'` : f.status ? sql`and status = ${f.status}` : sql``}
-      ${ofNodes(sql, f)}
+      ${ofNodesAndRange(sql, f)}
       ${f.after ? sql`and (opened_at, id) < (${f.after.openedAt}, ${f.after.id}::uuid)` : sql``}
     order by opened_at desc, id desc
     limit ${f.limit}`;
+}
+
+/** Mean, median and 90th percentile of `seconds` over the rows where it is not null (percentile_cont skips nulls). */
+function timeFigures(sql: Queryable, seconds: ReturnType<Queryable>) {
+  return sql`jsonb_build_object(
+    'mean_seconds', avg(${seconds}),
+    'median_seconds', percentile_cont(0.5) within group (order by ${seconds}),
+    'p90_seconds', percentile_cont(0.9) within group (order by ${seconds}))`;
+}
+
+/**
+ * The figures of a review (IncidentSummaryRow) over the incidents the filters keep, in one
+ * statement so the counts and the times are of the same incidents. Times are in seconds from the
+ * opening; an incident not acknowledged, or not resolved, is left out of that figure only.
+ */
+export async function summarizeIncidents(sql: Queryable, f: Pick<IncidentFilter, 'nodeId' | 'labels' | 'openedAfter' | 'openedBefore'>): Promise<IncidentSummaryRow> {
+  const [row] = await sql<IncidentSummaryRow[]>`
+    with matching as (
+      select category, opened_at, acknowledged_at, resolved_at,
+        extract(epoch from acknowledged_at - opened_at)::float8 as to_ack,
+        extract(epoch from resolved_at - opened_at)::float8 as to_resolve
+      from incidents where true ${ofNodesAndRange(sql, f)}
+    )
+    select count(*)::int as count, count(acknowledged_at)::int as acknowledged, count(resolved_at)::int as resolved,
+      ${timeFigures(sql, sql`to_ack`)} as time_to_acknowledge,
+      ${timeFigures(sql, sql`to_resolve`)} as time_to_resolve,
+      (select coalesce(jsonb_object_agg(category, n), '{}') from (select category, count(*)::int as n from matching group by category) c) as by_category
+    from matching`;
+  return row!;
 }
 
 export async function countOpenIncidents(sql: Queryable): Promise<Record<string, number>> {
@@ -371,10 +411,10 @@ export async function countUnacknowledged(sql: Queryable): Promise<number> {
   return row!.n;
 }
 
-/** Incidents per status, in one grouped query (the console's tabs), under the list's node filters. */
-export async function countIncidentsByStatus(sql: Queryable, f: Pick<IncidentFilter, 'nodeId' | 'labels'>): Promise<Record<IncidentStatus, number>> {
+/** Incidents per status, in one grouped query (the console's tabs), under the list's node filters and range. */
+export async function countIncidentsByStatus(sql: Queryable, f: Pick<IncidentFilter, 'nodeId' | 'labels' | 'openedAfter' | 'openedBefore'>): Promise<Record<IncidentStatus, number>> {
   const rows = await sql<{ status: IncidentStatus; n: number }[]>`
-    select status, count(*)::int as n from incidents where true ${ofNodes(sql, f)} group by status`;
+    select status, count(*)::int as n from incidents where true ${ofNodesAndRange(sql, f)} group by status`;
   const counts: Record<IncidentStatus, number> = { open: 0, acknowledged: 0, resolved: 0 };
   for (const r of rows) counts[r.status] = r.n;
   return counts;

@@ -628,6 +628,7 @@ describe('the OpenAPI document', () => {
       h.clock.now(),
     );
     await call('GET', '/v1/incidents', { query: 'status=open&label=role=web&label=region=eu-west' });
+    await call('GET', '/v1/incidents/summary', { query: 'opened_after=2026-01-01T00:00:00Z&label=role=web' });
     await call('POST', '/v1/incidents/acknowledge', { json: { incident_ids: ['0b6c4a52-5f4e-4c1e-9d0a-2f6f4f3b1a10'] } }); // 400
     await call('POST', '/v1/incidents/acknowledge', { json: { incident_ids: [incident!.id], by: 'alice' } });
     await call('GET', '/v1/incidents/{id}', { id: incident!.id });

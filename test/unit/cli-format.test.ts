@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { percent } from '../../src/cli/format.ts';
+import { after, pastTime, percent } from '../../src/cli/format.ts';
 
 // The terminal's uptime reads as the pages and badges do: cut, never rounded up, and no float
 // error shaving a digit off a ratio that is exact.
@@ -19,5 +19,29 @@ describe('uptime in the terminal', () => {
 
   it('says when there is no figure', () => {
     assert.equal(percent(null), 'n/a');
+  });
+});
+
+describe('a --since or --until in the terminal', () => {
+  const now = Date.parse('2026-11-21T10:00:00.000Z');
+  it('reads a span before now in the units durations are shown in', () => {
+    assert.equal(pastTime('7d', now), '2026-11-14T10:00:00.000Z');
+    assert.equal(pastTime('12h', now), '2026-11-20T22:00:00.000Z');
+    assert.equal(pastTime('30m', now), '2026-11-21T09:30:00.000Z');
+  });
+  it('passes an RFC 3339 time on as given, and refuses anything else', () => {
+    assert.equal(pastTime('2026-11-01T00:00:00Z', now), '2026-11-01T00:00:00Z');
+    assert.equal(pastTime('2026-11-01T00:00:00.5+02:00', now), '2026-11-01T00:00:00.5+02:00');
+    assert.equal(pastTime('yesterday', now), undefined);
+    assert.equal(pastTime('7 days', now), undefined);
+    assert.equal(pastTime('2026-11-01', now), undefined);
+  });
+});
+
+describe('how long an incident took, in the terminal', () => {
+  it('reads from its opening to a later step, and - while that has not come', () => {
+    assert.equal(after('2026-11-21T10:00:00.000Z', '2026-11-21T10:08:00.000Z'), '8m');
+    assert.equal(after('2026-11-21T10:00:00.000Z', '2026-11-21T11:12:00.000Z'), '1h 12m');
+    assert.equal(after('2026-11-21T10:00:00.000Z', null), '-');
   });
 });

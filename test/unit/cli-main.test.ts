@@ -134,6 +134,13 @@ describe('the command line', () => {
       const incidents = await run(['incidents', 'list', '--status', 'open', '--label', 'region=eu-west', '--label', 'role:db', '--node', 'db-1']);
       assert.deepEqual([incidents.url.pathname, incidents.url.searchParams.getAll('label'), incidents.url.searchParams.get('node_id')], ['/v1/incidents', ['region:eu-west', 'role:db'], 'db-1']);
       assert.match((await cli(['incidents', 'list', '--label', 'region'], engine.env)).stderr, /--label must be key=value or key:value, got "region"/);
+      // --since and --until as the opening range, a time as given; summary takes the same filters.
+      const ranged = await run(['incidents', 'list', '--since', '2026-11-01T00:00:00Z', '--until', '2026-11-08T00:00:00Z']);
+      assert.deepEqual([ranged.url.searchParams.get('opened_after'), ranged.url.searchParams.get('opened_before')], ['2026-11-01T00:00:00Z', '2026-11-08T00:00:00Z']);
+      const summed = await run(['incidents', 'summary', '--since', '30d', '--label', 'region=eu-west']);
+      assert.deepEqual([summed.url.pathname, summed.url.searchParams.getAll('label')], ['/v1/incidents/summary', ['region:eu-west']]);
+      assert.match(summed.url.searchParams.get('opened_after') ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.match((await cli(['incidents', 'list', '--since', 'last week'], engine.env)).stderr, /--since must be an RFC 3339 time or a span before now such as 7d, 12h or 30m, got "last week"/);
       // incidents ack lists the open ones a --label names, then acknowledges them with the ids given, in one call.
       const before = engine.seen.length;
       await run(['incidents', 'ack', 'aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002', '--label', 'region=eu-west', '--by', 'alice']);

@@ -17,7 +17,7 @@ import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../components.tsx';
 import { CATEGORIES } from '../../incidents/categorize.ts';
-import { agoAndAt, atOn, utc } from '../format.ts';
+import { agoAndAt, atOn, day, duration, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { sitePath, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
@@ -31,6 +31,22 @@ import { Confirm, asking, confirmed } from '../confirm.tsx';
 import { LabelField, LabelProblem, readLabelFilter } from '../label-filter.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
+
+/**
+ * A date input's day (2026-11-21), as the UTC instants it starts and ends at; undefined for
+ * nothing or anything else (a browser's date input sends only that form, or nothing).
+ */
+function dayOf(raw: string | undefined): { text: string; start: Date; end: Date } | undefined {
+  if (!raw || !/^\d{4}-\d\d-\d\d$/.test(raw)) return undefined;
+  const start = new Date(`${raw}T00:00:00.000Z`);
+  if (Number.isNaN(start.getTime()) || day(start) !== raw) return undefined;
+  return { text: raw, start, end: new Date(start.getTime() + 86_400_000) };
+}
+
+/** How long after the opening a step came, for a review: "after 8 min", "after 1 h 12 min". */
+const AfterOpening = (p: { incident: IncidentRow; at: Date }) => (
+  <span class="muted">, after {duration(p.at.getTime() - p.incident.opened_at.getTime())}</span>
+);
 
 const PAGE_SIZE = 50;
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
@@ -64,9 +80,12 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const nodeRef = c.req.query('node')?.trim() || undefined;
     const nodeId = nodeRef === undefined ? undefined : ((await incidentsNodeId(deps.sql, nodeRef)) ?? NO_NODE);
     const labels = readLabelFilter(c.req.query('label'));
-    const on = { nodeId, labels: labels.label ? [labels.label] : undefined };
-    // What every link of the list keeps: its node and label as given.
-    const keep = { node: nodeRef, label: labels.labelText || undefined };
+    // Opened from the start of one UTC day to the end of another, both included (date inputs).
+    const from = dayOf(c.req.query('from'));
+    const to = dayOf(c.req.query('to'));
+    const on = { nodeId, labels: labels.label ? [labels.label] : undefined, openedAfter: from?.start, openedBefore: to?.end };
+    // What every link of the list keeps: its node, label and days as given.
+    const keep = { node: nodeRef, label: labels.labelText || undefined, from: from?.text, to: to?.text };
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, counts, fetched, refs, acked] = await Promise.all([
       chrome(c, deps),
@@ -94,9 +113,17 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
             {status ? <input type="hidden" name="status" value={status} /> : null}
             {nodeRef ? <input type="hidden" name="node" value={nodeRef} /> : null}
             <LabelField q={labels} />
+            <div>
+              <label for="from">Opened from</label>
+              <input id="from" name="from" type="date" value={from?.text ?? ''} />
+            </div>
+            <div>
+              <label for="to">to (UTC days)</label>
+              <input id="to" name="to" type="date" value={to?.text ?? ''} />
+            </div>
             <button type="submit">Filter</button>
           </form>
-          {nodeRef ? <a href={href('/incidents', { status, label: keep.label })}>All nodes</a> : null}
+          {nodeRef ? <a href={href('/incidents', { status, label: keep.label, from: keep.from, to: keep.to })}>All nodes</a> : null}
         </div>
         <LabelProblem q={labels} />
         {acked}
@@ -582,6 +609,7 @@ async function incidentPage(
               {incident.acknowledged_at ? (
                 <>
                   <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
+                  <AfterOpening incident={incident} at={incident.acknowledged_at} />
                 </>
               ) : (
                 <span class="muted">not yet</span>
@@ -592,6 +620,7 @@ async function incidentPage(
                 <dt>Resolved</dt>
                 <dd>
                   <At at={incident.resolved_at} /> by <Actor by={incident.resolved_by} names={names} />
+                  <AfterOpening incident={incident} at={incident.resolved_at} />
                 </dd>
               </>
             ) : null}

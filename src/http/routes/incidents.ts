@@ -1,12 +1,13 @@
 import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { actorOf } from '../../access/model.ts';
-import { listOf, type Delivery, type Incident } from '../../api/shapes.ts';
+import { listOf, type Delivery, type Incident, type IncidentSummary } from '../../api/shapes.ts';
 import { engineActor } from '../../incidents/shown-actor.ts';
 import { ACKNOWLEDGE_MAX, INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
 import { NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
 import { acknowledge, acknowledgeEach, resolve, type Actor } from '../../incidents/service.ts';
-import { getIncident, incidentsNodeId, listIncidents, timelinesOf } from '../../incidents/store.ts';
+import { getIncident, incidentsNodeId, listIncidents, summarizeIncidents, timelinesOf } from '../../incidents/store.ts';
+import { CATEGORIES } from '../../incidents/categorize.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
@@ -17,18 +18,46 @@ import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
 
 const MAX_LABEL_FILTERS = 20;
 
-export const ListIncidents = v.object({
-  ...Paging,
-  status: v.optional(v.picklist(INCIDENT_STATUSES, 'must be open, acknowledged or resolved')),
+const IncidentFilters = {
   node_id: v.optional(NodeName),
   // Each label is one more containment test per incident read: 1,500 of them took 2.1 s at 100,000
   // nodes. No review filters by more than a handful.
   label: v.optional(v.pipe(v.array(LabelFilter), v.maxLength(MAX_LABEL_FILTERS, `at most ${MAX_LABEL_FILTERS} labels`))),
+  opened_after: v.optional(Timestamp),
+  opened_before: v.optional(Timestamp),
+};
+
+export const ListIncidents = v.object({
+  ...Paging,
+  status: v.optional(v.picklist(INCIDENT_STATUSES, 'must be open, acknowledged or resolved')),
+  ...IncidentFilters,
 });
+
+export const SummarizeIncidents = v.object(IncidentFilters);
+
+/** The opening range a query asks for, [opened_after, opened_before); 400 for an empty one. */
+function openedRange(q: { opened_after?: Date | undefined; opened_before?: Date | undefined }) {
+  if (q.opened_after && q.opened_before && q.opened_before <= q.opened_after) {
+    throw validationFailed([{ field: 'opened_before', message: 'must be after opened_after' }]);
+  }
+  return { openedAfter: q.opened_after, openedBefore: q.opened_before };
+}
+
+const FILTER_NOTES = {
+  node_id: "The node's id or name: only its incidents (by id, a deleted node's too).",
+  label: "Only incidents whose node carries this label now, as `key=value` or `key:value` (the node list's filter); repeat it for several, all of which must match.",
+  opened_after: 'Only incidents opened at or after this time (RFC 3339).',
+  opened_before: 'Only incidents opened before this time (RFC 3339); must be after `opened_after`.',
+};
+
+/** The filters both the list and the summary read: node, labels and the opening range. */
+async function filtersOf(sql: Queryable, q: v.InferOutput<typeof SummarizeIncidents>) {
+  return { nodeId: await nodeFilter(sql, q.node_id), labels: q.label, ...openedRange(q) };
+}
 
 /** The node `?node_id=` names (incidentsNodeId); 404 for a name no node has. */
 async function nodeFilter(sql: Queryable, ref: string | undefined): Promise<string | undefined> {
@@ -120,10 +149,7 @@ export function incidentRoutes(deps: AppDeps) {
       description: 'Newest first, each with its timeline.',
       access: 'read',
       query: ListIncidents,
-      queryNotes: {
-        node_id: "The node's id or name: only its incidents (by id, a deleted node's too).",
-        label: "Only incidents whose node carries this label now, as `key=value` or `key:value` (the node list's filter); repeat it for several, all of which must match.",
-      },
+      queryNotes: FILTER_NOTES,
       ok: { status: 200, description: 'A page of incidents.', body: listOf('Incident') },
       errors: [404],
     }),
@@ -133,13 +159,33 @@ export function incidentRoutes(deps: AppDeps) {
       const after = decodeCursor(q.cursor, isTimeCursor);
       const rows = await listIncidents(sql, {
         status: q.status,
-        nodeId: await nodeFilter(sql, q.node_id),
-        labels: q.label,
+        ...(await filtersOf(sql, q)),
         after: after ? { openedAt: new Date(after[0]), id: after[1] } : undefined,
         limit: q.limit + 1,
       });
       const items = await render(rows);
       return c.json(page(items, q.limit, (i) => [i.opened_at, i.id]));
+    },
+  );
+
+  app.get(
+    '/summary',
+    doc({
+      summary: 'Summarize incidents for a review',
+      description:
+        'The incidents the filters keep, whatever their status: how many, how many were acknowledged and resolved, and how long those took from the opening (mean, median and 90th percentile, in seconds). Time to acknowledge counts only incidents acknowledged; time to resolve every one resolved, by a person or by Lifeline when its node recovered (acknowledged first or not).',
+      access: 'read',
+      query: SummarizeIncidents,
+      queryNotes: FILTER_NOTES,
+      ok: { status: 200, description: 'The figures.', body: 'IncidentSummary' },
+      errors: [404],
+    }),
+    requireScope('read'),
+    async (c) => {
+      const q = query(c, SummarizeIncidents, ['label']);
+      const row = await summarizeIncidents(sql, await filtersOf(sql, q));
+      const byCategory = Object.fromEntries(Object.keys(CATEGORIES).map((k) => [k, row.by_category[k] ?? 0])) as IncidentSummary['by_category'];
+      return c.json({ ...row, by_category: byCategory } satisfies IncidentSummary);
     },
   );
 
