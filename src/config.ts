@@ -211,7 +211,7 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   if (!protocols.includes(parsed.protocol)) {
     // `localhost:18821` parses with the scheme "localhost:": the scheme was left out, not mistyped.
     if (!raw.includes('://')) {
-      throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${redact(raw)}": add ${protocols.map((p) => `${p}//`).join(' or ')} in front`);
+      throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${redact(raw, { oneValue: true })}": add ${protocols.map((p) => `${p}//`).join(' or ')} in front`);
     }
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
   }
@@ -254,8 +254,12 @@ export function adminTokenWarning(token: string | undefined): string | undefined
 // so the match runs to the last `@`; a path's `@` after a host is masked with it, more than needed
 // but never a secret shown.
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>]*)@/gi;
-// In one value: from the first `://` to the last `@`, whatever lies between.
-const ONE_VALUE_USERINFO = /^(.*?:\/\/).*@/s;
+// In one value: from the first `://` (or the start, `user:pw@host` having no scheme) to the last
+// `@`, whatever lies between.
+const ONE_VALUE_USERINFO = /^(.*?:\/\/)?.*@/s;
+// A `:` between `://` and a later `@`: `postgres://u:1234/abc@host/db` parses as the host `u` on
+// port 1234 with `@host` in its path, no password to mask, yet `1234/abc` is one.
+const HIDDEN_USERINFO = /:\/\/[^@\s]*:[^@\s]*@/;
 
 /**
  * Never echo a secret from a URL into logs: every URL's password in `text` becomes `***`, with a
@@ -273,8 +277,8 @@ export function redact(text: string, o: { oneValue?: boolean } = {}): string {
   if (parsed && parsed.host !== '') {
     if (parsed.password) parsed.password = '***';
     else if (parsed.username) parsed.username = '***';
-    else return text;
-    return parsed.href;
+    else if (!HIDDEN_USERINFO.test(text)) return text;
+    if (parsed.password || parsed.username) return parsed.href;
   }
   if (o.oneValue) return text.replace(ONE_VALUE_USERINFO, '$1***@');
   return text.replace(USERINFO, (_whole, scheme: string, userinfo: string) => {

@@ -197,6 +197,9 @@ describe('redact', () => {
     ['smtp://u:pa/ss@mail:587', 'smtp://u:***@mail:587'],
     ['failed: smtp://u:pa/ss@mail and https://T0KEN@example.com/x', 'failed: smtp://u:***@mail and https://***@example.com/x'],
     ['https://example.com/a@b', 'https://example.com/a@b'],
+    // A password of digits and a `/`: it parses as a port and a path, and is masked all the same.
+    ['postgres://u:1234/abc@host/db', 'postgres://u:***@host/db'],
+    ['redis://u:99?x@host:6379', 'redis://u:***@host:6379'],
   ];
   for (const [raw, shown] of cases) {
     it(`shows ${raw} as ${shown}`, () => assert.equal(redact(raw), shown));
@@ -204,6 +207,13 @@ describe('redact', () => {
 
   it('never echoes a password in a URL that fails to parse', () => {
     assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://u:pgpw@[bad/db' }), (err: Error) => !err.message.includes('pgpw'));
+  });
+
+  it('never echoes a password in a URL given without its scheme', () => {
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'user:pgpw@host:5432/db' }),
+      (err: Error) => /must start with postgres:\/\/ or postgresql:\/\/, got "\*\*\*@host:5432\/db"/.test(err.message) && !err.message.includes('pgpw'),
+    );
   });
 });
 
