@@ -107,14 +107,17 @@ export class Client {
    * API's page limit; the cursor is kept when items were left, so the caller can say so. What
    * answers with a cursor it gave before, or with an empty page that still has a cursor, would
    * be followed for ever: that stops with an error. Items past `max` (from a server that
-   * ignored `limit`) are dropped.
+   * ignored `limit`) are dropped. The first page's other fields come with them (the fleet
+   * uptime's own ratio and period, which every page of one walk repeats).
    */
-  async all<T>(path: string, query: Query = {}, max = Infinity): Promise<Page<T>> {
+  async all<T, P extends Page<T> = Page<T>>(path: string, query: Query = {}, max = Infinity): Promise<P> {
     const items: T[] = [];
     const seen = new Set<string>();
     let cursor: string | undefined;
+    let first: P | undefined;
     for (;;) {
-      const page = await this.get<Page<T>>(path, { ...query, limit: Math.min(PAGE_SIZE, max - items.length), cursor });
+      const page = await this.get<P>(path, { ...query, limit: Math.min(PAGE_SIZE, max - items.length), cursor });
+      first ??= page;
       items.push(...page.items);
       cursor = page.next_cursor ?? undefined;
       if (cursor === undefined || items.length >= max) break;
@@ -124,7 +127,7 @@ export class Client {
       }
       seen.add(cursor);
     }
-    return { items: items.slice(0, max), next_cursor: cursor ?? null };
+    return { ...first!, items: items.slice(0, max), next_cursor: cursor ?? null };
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
