@@ -48,6 +48,7 @@ async function fleetReport(ctx: Context): Promise<void> {
       [
         { header: 'NAME', value: (i: FleetUptimeItem) => i.name },
         { header: 'UPTIME', value: (i: FleetUptimeItem) => percent(i.uptime_ratio), align: 'right' },
+        ...STATES.filter((s) => s !== 'healthy').map((s) => ({ header: s.toUpperCase(), value: (i: FleetUptimeItem) => duration(i.seconds[s] * 1000), align: 'right' as const })),
       ],
       fleet.items,
     );

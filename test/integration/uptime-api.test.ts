@@ -348,9 +348,10 @@ describe('uptime over the API, driven through the real pipeline', () => {
       to: '2026-12-20T11:00:00.000Z',
       uptime_ratio: 90 / 120, // a: 60 of 60 min up, b: 30 of 60, c: nothing monitored
       items: [
-        { node_id: b!.id, name: 'fleet-b', uptime_ratio: 0.5 },
-        { node_id: a!.id, name: 'fleet-a', uptime_ratio: 1 },
-        { node_id: c!.id, name: 'fleet-c', uptime_ratio: null },
+        // The seconds behind each ratio, as the node's own report has them, so a report can sum them.
+        { node_id: b!.id, name: 'fleet-b', uptime_ratio: 0.5, seconds: seconds({ healthy: 1800, down: 1800 }) },
+        { node_id: a!.id, name: 'fleet-a', uptime_ratio: 1, seconds: seconds({ healthy: 3600 }) },
+        { node_id: c!.id, name: 'fleet-c', uptime_ratio: null, seconds: seconds({ unknown: 3600 }) },
       ],
       next_cursor: null,
     });

@@ -355,9 +355,9 @@ describe('the command line', () => {
       assert.deepEqual([url.pathname, url.searchParams.get('label'), url.searchParams.get('window')], ['/v1/uptime', 'role:api', '7d']);
       const lines = r.stdout.split('\n');
       assert.equal(lines[0], 'fleet (role=api) over 7d (2026-11-01 00:00:00Z to 2026-12-01 00:00:00Z): 50.000% up over 2 nodes');
-      assert.match(lines[2]!, /^NAME +UPTIME/);
-      assert.match(lines[3]!, /^api-1 +50\.000%/);
-      assert.match(lines[4]!, /^api-2 +n\/a/);
+      assert.match(lines[2]!, /^NAME +UPTIME +DEGRADED +DOWN +MAINTENANCE +UNKNOWN$/);
+      assert.match(lines[3]!, /^api-1 +50\.000% +0s +30m +0s +0s$/);
+      assert.match(lines[4]!, /^api-2 +n\/a +0s +0s +0s +1h$/);
       const json = JSON.parse((await cli(['uptime', '--json'], fleet.env)).stdout);
       assert.deepEqual([json.uptime_ratio, json.items.length], [0.5, 2]);
       assert.equal(fleet.seen.at(-1)!.url.searchParams.get('window'), '30d');
