@@ -67,6 +67,8 @@ interface RequestOptions {
   query?: Query;
   body?: unknown;
   signal?: AbortSignal;
+  /** The body as text, not parsed as JSON. */
+  text?: boolean;
 }
 
 // The API's largest page: following a cursor costs a round trip, so ask for as much as it gives.
@@ -88,6 +90,11 @@ export class Client {
 
   get<T>(path: string, query?: Query): Promise<T> {
     return this.request<T>('GET', path, { query });
+  }
+
+  /** The answer's body as it came (a CSV report), for a success; errors are read as for get. */
+  getText(path: string, query?: Query): Promise<string> {
+    return this.request<string>('GET', path, { query, text: true });
   }
 
   post<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -171,6 +178,7 @@ export class Client {
       throw new ConnectionError(`cannot reach ${this.url}: ${why}`, { cause: err });
     }
     if (!res.ok) throw errorOf(res, text);
+    if (opts.text) return text as T;
     if (!text) return undefined as T;
     try {
       return JSON.parse(text) as T;

@@ -1,4 +1,5 @@
 import type { FleetUptime, FleetUptimeItem, NodeState, NodeUptime } from '../api/shapes.ts';
+import type { Query } from './client.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context } from './command.ts';
 import { duration, percent, when } from './format.ts';
 import { renderTable } from './table.ts';
@@ -17,9 +18,21 @@ function period(ctx: Context): { query: { window?: string; from?: string; to?: s
   return { query: { window, from, to }, named: (a) => (window === undefined ? `from ${span(a)}` : `over ${window} (${span(a)})`) };
 }
 
+/**
+ * --csv: the API's CSV as it wrote it (quoted, names defused), in one request: the fleet's CSV
+ * holds every selected node, so there are no pages to follow and --limit has nothing to cut.
+ */
+async function csvReport(ctx: Context, path: string, query: Query): Promise<void> {
+  if (ctx.json) throw new UsageError('--csv and --json cannot go together', ctx.command);
+  if (ctx.string('limit') !== undefined) throw new UsageError('--csv prints every node: leave out --limit', ctx.command);
+  ctx.io.stdout(await ctx.client().getText(path, { ...query, format: 'csv' }));
+}
+
 async function nodeReport(ctx: Context, node: string): Promise<void> {
   const { query, named } = period(ctx);
-  const u = await ctx.client().get<NodeUptime>(`/v1/nodes/${encodeURIComponent(node)}/uptime`, query);
+  const path = `/v1/nodes/${encodeURIComponent(node)}/uptime`;
+  if (ctx.flag('csv')) return csvReport(ctx, path, query);
+  const u = await ctx.client().get<NodeUptime>(path, query);
   ctx.print(u, () => {
     const ratio = u.uptime_ratio === null ? 'nothing monitored yet' : `${percent(u.uptime_ratio)} up`;
     const summary = `up ${duration(u.up_seconds * 1000)} of ${duration(u.monitored_seconds * 1000)} monitored`;
@@ -38,6 +51,7 @@ async function fleetReport(ctx: Context): Promise<void> {
   const { query, named } = period(ctx);
   const given = ctx.string('label');
   const label = given === undefined ? undefined : ctx.labelFilter(given);
+  if (ctx.flag('csv')) return csvReport(ctx, '/v1/uptime', { ...query, label });
   const fleet = await ctx.fetchList<FleetUptimeItem, FleetUptime>('/v1/uptime', { ...query, label });
   ctx.print(fleet, () => {
     const which = given === undefined ? 'fleet' : `fleet (${ctx.label(given).join('=')})`;
@@ -68,6 +82,7 @@ export const uptimeCommand: Command = {
     from: { type: 'string', hint: 'time', description: 'RFC 3339 start of the period, with --to, instead of --window' },
     to: { type: 'string', hint: 'time', description: 'RFC 3339 end of the period, with --from' },
     label: { type: 'string', hint: 'k=v', description: 'the fleet report: only nodes carrying this label (key=value or key:value)' },
+    csv: { type: 'boolean', description: 'print the report as CSV (a row per node; for one node, its one row)' },
   },
   async run(ctx) {
     const node = ctx.arg(0) as string | undefined;

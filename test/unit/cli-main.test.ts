@@ -366,6 +366,25 @@ describe('the command line', () => {
     }
   });
 
+  it('prints the CSV report as the API wrote it with --csv, every node in one request', async () => {
+    const csv = "node_id,name,uptime_ratio\r\nn1,'-a,0.5\r\n";
+    const seen: URL[] = [];
+    const engine = await stubEngine((req, res) => {
+      seen.push(new URL(req.url!, 'http://engine.test'));
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8; header=present' }).end(csv);
+    });
+    try {
+      const r = await cli(['uptime', '--csv', '--label', 'role=api', '--window', '7d'], engine.env);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, csv, '']);
+      assert.deepEqual([seen[0]!.pathname, seen[0]!.searchParams.get('format'), seen[0]!.searchParams.get('label'), seen[0]!.searchParams.has('limit')], ['/v1/uptime', 'csv', 'role:api', false]);
+      const node = await cli(['uptime', 'api-1', '--csv'], engine.env);
+      assert.deepEqual([node.stdout, seen[1]!.pathname, seen[1]!.searchParams.get('format')], [csv, '/v1/nodes/api-1/uptime', 'csv']);
+      for (const argv of [['uptime', '--csv', '--json'], ['uptime', '--csv', '--limit', '5']]) assert.equal((await cli(argv, engine.env)).code, 2, argv.join(' '));
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('prints an error under --json as one JSON object on stderr, in the API error shape, with a distinct exit code', async () => {
     const refusal = { error: { code: 'not_found', message: 'No node "web-9".' } };
     const engine = await recordingEngine(refusal, 404);
