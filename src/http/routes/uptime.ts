@@ -173,16 +173,16 @@ export function uptimeRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
   const select = async ({ label, window, sort }: WalkKey): Promise<FleetSelection> => {
-      // A later page's window may end a little after this process's clock (another api process
-      // issued it): computed as of its end, as the page that issued it was.
-      const nodes = await fleetUptime(sql, { label }, window, Math.max(clock.now().getTime(), window.to));
-      // The seconds behind each ratio come from the same time per state, so they cost no query.
-      const items = nodes.map((n): FleetUptimeItem => {
-        const { uptime_ratio, seconds } = summarize(n.ms);
-        return { node_id: n.id, name: n.name, uptime_ratio, seconds };
-      });
-      if (sort === 'worst') items.sort((a, b) => worstOrder(a.uptime_ratio, a.name, b.uptime_ratio, b.name));
-      return { uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))), items };
+    // A later page's window may end a little after this process's clock (another api process
+    // issued it): computed as of its end, as the page that issued it was.
+    const nodes = await fleetUptime(sql, { label }, window, Math.max(clock.now().getTime(), window.to));
+    // The seconds behind each ratio come from the same time per state, so they cost no query.
+    const items = nodes.map((n): FleetUptimeItem => {
+      const { uptime_ratio, seconds } = summarize(n.ms);
+      return { node_id: n.id, name: n.name, uptime_ratio, seconds };
+    });
+    if (sort === 'worst') items.sort((a, b) => worstOrder(a.uptime_ratio, a.name, b.uptime_ratio, b.name));
+    return { uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))), items };
   };
   const walks = new FleetWalks({ clock, load: select });
 
