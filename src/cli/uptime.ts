@@ -87,7 +87,9 @@ export const uptimeCommand: Command = {
   async run(ctx) {
     const node = ctx.arg(0) as string | undefined;
     if (node === undefined) return fleetReport(ctx);
-    if (ctx.string('label') !== undefined) throw new UsageError('--label selects nodes for the fleet report: leave out <node>, or drop --label', ctx.command);
+    for (const flag of ['label', 'limit']) {
+      if (ctx.string(flag) !== undefined) throw new UsageError(`--${flag} ${flag === 'label' ? 'selects' : 'cuts'} nodes for the fleet report: leave out <node>, or drop --${flag}`, ctx.command);
+    }
     return nodeReport(ctx, node);
   },
 };

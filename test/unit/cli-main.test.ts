@@ -340,6 +340,8 @@ describe('the command line', () => {
       assert.match(r.stdout, /^api-1 from 2026-11-01 00:00:00Z to 2026-12-01 00:00:00Z: 96\.450% up/);
       const both = await cli(['uptime', 'api-1', '--label', 'role=web'], single.env);
       assert.deepEqual([both.code, both.stderr.split('\n')[0]], [2, 'lifeline: --label selects nodes for the fleet report: leave out <node>, or drop --label']);
+      const cut = await cli(['uptime', 'api-1', '--limit', '5'], single.env);
+      assert.deepEqual([cut.code, cut.stderr.split('\n')[0]], [2, 'lifeline: --limit cuts nodes for the fleet report: leave out <node>, or drop --limit']);
     } finally {
       await single.close();
     }
