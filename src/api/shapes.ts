@@ -427,7 +427,7 @@ const SHAPES = {
     from: time,
     to: time,
     uptime_ratio: ratio,
-    items: array(object({ node_id: uuid, name: str, uptime_ratio: ratio })),
+    items: array(object({ node_id: uuid, name: str, uptime_ratio: ratio, seconds: stateSeconds })),
     next_cursor: nullable(str),
   }),
 } satisfies Record<string, Shape<unknown, SchemaObject>>;

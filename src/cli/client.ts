@@ -67,6 +67,8 @@ interface RequestOptions {
   query?: Query;
   body?: unknown;
   signal?: AbortSignal;
+  /** The body as text, not parsed as JSON. */
+  text?: boolean;
 }
 
 // The API's largest page: following a cursor costs a round trip, so ask for as much as it gives.
@@ -90,6 +92,11 @@ export class Client {
     return this.request<T>('GET', path, { query });
   }
 
+  /** The answer's body as it came (a CSV report), for a success; errors are read as for get. */
+  getText(path: string, query?: Query): Promise<string> {
+    return this.request<string>('GET', path, { query, text: true });
+  }
+
   post<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     return this.request<T>('POST', path, { body, signal });
   }
@@ -107,14 +114,17 @@ export class Client {
    * API's page limit; the cursor is kept when items were left, so the caller can say so. What
    * answers with a cursor it gave before, or with an empty page that still has a cursor, would
    * be followed for ever: that stops with an error. Items past `max` (from a server that
-   * ignored `limit`) are dropped.
+   * ignored `limit`) are dropped. The first page's other fields come with them (the fleet
+   * uptime's own ratio and period, which every page of one walk repeats).
    */
-  async all<T>(path: string, query: Query = {}, max = Infinity): Promise<Page<T>> {
+  async all<T, P extends Page<T> = Page<T>>(path: string, query: Query = {}, max = Infinity): Promise<P> {
     const items: T[] = [];
     const seen = new Set<string>();
     let cursor: string | undefined;
+    let first: P | undefined;
     for (;;) {
-      const page = await this.get<Page<T>>(path, { ...query, limit: Math.min(PAGE_SIZE, max - items.length), cursor });
+      const page = await this.get<P>(path, { ...query, limit: Math.min(PAGE_SIZE, max - items.length), cursor });
+      first ??= page;
       items.push(...page.items);
       cursor = page.next_cursor ?? undefined;
       if (cursor === undefined || items.length >= max) break;
@@ -124,7 +134,7 @@ export class Client {
       }
       seen.add(cursor);
     }
-    return { items: items.slice(0, max), next_cursor: cursor ?? null };
+    return { ...first!, items: items.slice(0, max), next_cursor: cursor ?? null };
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
@@ -168,6 +178,7 @@ export class Client {
       throw new ConnectionError(`cannot reach ${this.url}: ${why}`, { cause: err });
     }
     if (!res.ok) throw errorOf(res, text);
+    if (opts.text) return text as T;
     if (!text) return undefined as T;
     try {
       return JSON.parse(text) as T;

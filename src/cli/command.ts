@@ -223,8 +223,8 @@ export class Context {
   }
 
   /** The first --limit items when given, otherwise every item, following cursors either way. */
-  fetchList<T>(path: string, query: Query = {}): Promise<Page<T>> {
-    return this.client().all<T>(path, query, this.int('limit', undefined, 1));
+  fetchList<T, P extends Page<T> = Page<T>>(path: string, query: Query = {}): Promise<P> {
+    return this.client().all<T, P>(path, query, this.int('limit', undefined, 1));
   }
 
   /** The API's answer with --json, otherwise the human rendering of it. */

@@ -348,9 +348,10 @@ describe('uptime over the API, driven through the real pipeline', () => {
       to: '2026-12-20T11:00:00.000Z',
       uptime_ratio: 90 / 120, // a: 60 of 60 min up, b: 30 of 60, c: nothing monitored
       items: [
-        { node_id: b!.id, name: 'fleet-b', uptime_ratio: 0.5 },
-        { node_id: a!.id, name: 'fleet-a', uptime_ratio: 1 },
-        { node_id: c!.id, name: 'fleet-c', uptime_ratio: null },
+        // The seconds behind each ratio, as the node's own report has them, so a report can sum them.
+        { node_id: b!.id, name: 'fleet-b', uptime_ratio: 0.5, seconds: seconds({ healthy: 1800, down: 1800 }) },
+        { node_id: a!.id, name: 'fleet-a', uptime_ratio: 1, seconds: seconds({ healthy: 3600 }) },
+        { node_id: c!.id, name: 'fleet-c', uptime_ratio: null, seconds: seconds({ unknown: 3600 }) },
       ],
       next_cursor: null,
     });
@@ -386,6 +387,52 @@ describe('uptime over the API, driven through the real pipeline', () => {
       ...body,
       from: '2026-12-21T09:00:00.000Z',
     });
+  });
+
+  // Names hold only A-Z a-z 0-9 . _ : - so none needs quoting here (test/unit/uptime-csv.test.ts
+  // quotes), but one may start with -, which a spreadsheet reads as a formula.
+  it('answers CSV when Accept prefers it or format=csv: every selected node, a leading - defused', async () => {
+    h.clock.set('2026-12-22T10:00:00.000Z');
+    const [a, b, c] = await Promise.all([
+      node('csv.a', { labels: { team: 'csv' } }),
+      node('csv.b', { labels: { team: 'csv' } }),
+      node('-2-3', { labels: { team: 'csv' } }),
+    ]);
+    for (const x of [a!, b!]) engine.agents.set(x.id, { token: x.token, status: 'ok' });
+    await engine.step(); // a and b healthy from 10:00; c never reports
+    await liveUntil('2026-12-22T10:30:00.000Z');
+    engine.agents.set(b!.id, { token: b!.token, status: 'failing' });
+    await engine.step(); // b down from 10:30
+    await liveUntil('2026-12-22T11:00:00.000Z');
+
+    const window = 'from=2026-12-22T10:00:00.000Z&to=2026-12-22T11:00:00.000Z';
+    const header = 'node_id,name,uptime_ratio,healthy_seconds,degraded_seconds,down_seconds,maintenance_seconds,unknown_seconds';
+    const fleetCsv = [
+      header,
+      `${c!.id},'-2-3,,0,0,0,0,3600`,
+      `${a!.id},csv.a,1,3600,0,0,0,0`,
+      `${b!.id},csv.b,0.5,1800,0,1800,0,0`,
+      '',
+    ].join('\r\n');
+    for (const [query, headers] of [
+      [`${window}&label=team:csv&format=csv`, {}],
+      [`${window}&label=team:csv`, { accept: 'text/csv, application/json;q=0.5' }],
+    ] as const) {
+      const res = await h.req('GET', `/v1/uptime?${query}`, { token: ADMIN_TOKEN, headers });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8; header=present');
+      assert.equal(await res.text(), fleetCsv, query);
+    }
+    // JSON stays the answer for whoever does not prefer CSV (a browser's */*, a tie).
+    const json = await h.req('GET', `/v1/uptime?${window}&label=team:csv`, { token: ADMIN_TOKEN, headers: { accept: 'application/json, text/csv' } });
+    assert.match(json.headers.get('content-type')!, /^application\/json/);
+    // A CSV answer is the whole selection: no page of it to ask for.
+    await expectInvalid(await h.req('GET', `/v1/uptime?${window}&format=csv&limit=1`, { token: ADMIN_TOKEN }), ['limit']);
+
+    const byDay = await h.req('GET', `/v1/nodes/${b!.id}/uptime?${window}&bucket=hour&format=csv`, { token: ADMIN_TOKEN });
+    assert.equal(await byDay.text(), 'start,uptime_ratio,healthy_seconds,degraded_seconds,down_seconds,maintenance_seconds,unknown_seconds\r\n2026-12-22T10:00:00.000Z,0.5,1800,0,1800,0,0\r\n');
+    const whole = await h.req('GET', `/v1/nodes/${c!.id}/uptime?${window}`, { token: ADMIN_TOKEN, headers: { accept: 'text/csv' } });
+    assert.equal(await whole.text(), 'from,to,uptime_ratio,healthy_seconds,degraded_seconds,down_seconds,maintenance_seconds,unknown_seconds\r\n2026-12-22T10:00:00.000Z,2026-12-22T11:00:00.000Z,,0,0,0,0,3600\r\n');
   });
 
   it('rejects bad parameters with validation_failed naming each field', async () => {

@@ -50,7 +50,7 @@ describe('the command line', () => {
   it('prints every command on --help, to stdout, exit 0', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['keys create', 'nodes add <name>', 'incidents resolve <id>', 'oncall \\[schedule\\]', 'uptime <node>', 'agent', 'migrate']) assert.match(r.stdout, new RegExp(c));
+    for (const c of ['keys create', 'nodes add <name>', 'incidents resolve <id>', 'oncall \\[schedule\\]', 'uptime \\[node\\]', 'agent', 'migrate']) assert.match(r.stdout, new RegExp(c));
   });
 
   it("prints a command's flags on <command> --help", async () => {
@@ -82,7 +82,7 @@ describe('the command line', () => {
       assert.equal(r.code, 0, c.name);
       for (const [flag, o] of Object.entries(c.options)) {
         if (o.hidden) continue;
-        const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${flag}`));
+        const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${flag} `));
         assert.ok(line?.includes(o.description.split(' ').slice(0, 3).join(' ')), `${c.name} --help describes --${flag}: ${r.stdout}`);
       }
     }
@@ -331,6 +331,65 @@ describe('the command line', () => {
       assert.equal(await sent([], { LIFELINE_URL: url, LIFELINE_TOKEN_FILE: '', LIFELINE_TOKEN: 'env' }), 'Bearer env');
     } finally {
       rmSync(dir, { recursive: true });
+      await engine.close();
+    }
+  });
+
+  it('reports one node over a custom period, or the fleet filtered by a label, with no node named', async () => {
+    const period = { from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' };
+    const seconds = { healthy: 2_500_000, degraded: 0, down: 92_000, maintenance: 0, unknown: 0 };
+    const single = await recordingEngine({ node_id: 'n1', ...period, uptime_ratio: 0.9645, up_seconds: 2_500_000, monitored_seconds: 2_592_000, seconds });
+    try {
+      const r = await cli(['uptime', 'api-1', '--from', period.from, '--to', period.to], single.env);
+      assert.equal(r.code, 0, r.stderr);
+      const url = single.seen[0]!.url;
+      assert.deepEqual([url.pathname, url.searchParams.get('from'), url.searchParams.get('to'), url.searchParams.has('window')], ['/v1/nodes/api-1/uptime', period.from, period.to, false]);
+      assert.match(r.stdout, /^api-1 from 2026-11-01 00:00:00Z to 2026-12-01 00:00:00Z: 96\.450% up/);
+      const both = await cli(['uptime', 'api-1', '--label', 'role=web'], single.env);
+      assert.deepEqual([both.code, both.stderr.split('\n')[0]], [2, 'lifeline: --label selects nodes for the fleet report: leave out <node>, or drop --label']);
+      const cut = await cli(['uptime', 'api-1', '--limit', '5'], single.env);
+      assert.deepEqual([cut.code, cut.stderr.split('\n')[0]], [2, 'lifeline: --limit cuts nodes for the fleet report: leave out <node>, or drop --limit']);
+    } finally {
+      await single.close();
+    }
+    const items = [
+      { node_id: 'n1', name: 'api-1', uptime_ratio: 0.5, seconds: { ...seconds, healthy: 1800, down: 1800 } },
+      { node_id: 'n2', name: 'api-2', uptime_ratio: null, seconds: { ...seconds, healthy: 0, down: 0, unknown: 3600 } },
+    ];
+    const fleet = await recordingEngine({ ...period, uptime_ratio: 0.5, items, next_cursor: null });
+    try {
+      const r = await cli(['uptime', '--label', 'role=api', '--window', '7d'], fleet.env);
+      assert.equal(r.code, 0, r.stderr);
+      const url = fleet.seen[0]!.url;
+      assert.deepEqual([url.pathname, url.searchParams.get('label'), url.searchParams.get('window')], ['/v1/uptime', 'role:api', '7d']);
+      const lines = r.stdout.split('\n');
+      assert.equal(lines[0], 'fleet (role=api) over 7d (2026-11-01 00:00:00Z to 2026-12-01 00:00:00Z): 50.000% up over 2 nodes');
+      assert.match(lines[2]!, /^NAME +UPTIME +DEGRADED +DOWN +MAINTENANCE +UNKNOWN$/);
+      assert.match(lines[3]!, /^api-1 +50\.000% +0s +30m +0s +0s$/);
+      assert.match(lines[4]!, /^api-2 +n\/a +0s +0s +0s +1h$/);
+      const json = JSON.parse((await cli(['uptime', '--json'], fleet.env)).stdout);
+      assert.deepEqual([json.uptime_ratio, json.items.length], [0.5, 2]);
+      assert.equal(fleet.seen.at(-1)!.url.searchParams.get('window'), '30d');
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('prints the CSV report as the API wrote it with --csv, every node in one request', async () => {
+    const csv = "node_id,name,uptime_ratio\r\nn1,'-a,0.5\r\n";
+    const seen: URL[] = [];
+    const engine = await stubEngine((req, res) => {
+      seen.push(new URL(req.url!, 'http://engine.test'));
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8; header=present' }).end(csv);
+    });
+    try {
+      const r = await cli(['uptime', '--csv', '--label', 'role=api', '--window', '7d'], engine.env);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, csv, '']);
+      assert.deepEqual([seen[0]!.pathname, seen[0]!.searchParams.get('format'), seen[0]!.searchParams.get('label'), seen[0]!.searchParams.has('limit')], ['/v1/uptime', 'csv', 'role:api', false]);
+      const node = await cli(['uptime', 'api-1', '--csv'], engine.env);
+      assert.deepEqual([node.stdout, seen[1]!.pathname, seen[1]!.searchParams.get('format')], [csv, '/v1/nodes/api-1/uptime', 'csv']);
+      for (const argv of [['uptime', '--csv', '--json'], ['uptime', '--csv', '--limit', '5']]) assert.equal((await cli(argv, engine.env)).code, 2, argv.join(' '));
+    } finally {
       await engine.close();
     }
   });

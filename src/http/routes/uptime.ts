@@ -6,6 +6,7 @@ import type { Bucket } from '../../uptime/buckets.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
 import { combine, type StateMs } from '../../uptime/state-time.ts';
 import { summarize } from '../../uptime/summary.ts';
+import { csvText, secondsCells, SECONDS_COLUMNS } from '../../uptime/csv.ts';
 import { resolveWindow, UPTIME_WINDOWS, type Window } from '../../uptime/windows.ts';
 import { FLEET_SORTS, FleetWalks, type FleetSelection, type WalkKey } from '../fleet-walks.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
@@ -16,7 +17,40 @@ import { decodeCursor, isCursorTime, LabelFilter, page, Paging, query } from '..
 
 const iso = (t: number) => new Date(t).toISOString();
 
-const WindowFields = { window: v.optional(v.string()), from: v.optional(v.string()), to: v.optional(v.string()) };
+const WindowFields = {
+  window: v.optional(v.string()),
+  from: v.optional(v.string()),
+  to: v.optional(v.string()),
+  format: v.optional(v.picklist(['json', 'csv'], 'must be json or csv')),
+};
+
+/**
+ * CSV when asked for by `format=csv` (a link pasted into a spreadsheet's import or a browser cannot
+ * set a header), or when `Accept` gives text/csv a higher q than application/json: a wildcard names
+ * neither, so a browser and every client that says nothing still get JSON, as does a tie.
+ */
+function wantsCsv(format: 'json' | 'csv' | undefined, accept: string | undefined): boolean {
+  if (format) return format === 'csv';
+  const q = (type: string) => {
+    for (const range of (accept ?? '').split(',')) {
+      const [media, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+      if (media !== type) continue;
+      const given = params.find((p) => p.startsWith('q='));
+      return given === undefined ? 1 : Number(given.slice(2)) || 0;
+    }
+    return 0;
+  };
+  return q('text/csv') > q('application/json');
+}
+
+const csvAnswer = (c: Context, text: string) => c.body(text, 200, { 'content-type': 'text/csv; charset=utf-8; header=present' });
+
+/**
+ * A CSV fleet report holds every selected node, no page of it: a spreadsheet wants the whole
+ * report in one file, and the selection is computed whole for any page anyway. 100,000 rows of
+ * ~110 bytes is ~11 MB; a larger fleet is asked per label.
+ */
+const MAX_CSV_ROWS = 100_000;
 
 export const NodeUptimeQuery = v.object({
   ...WindowFields,
@@ -132,22 +166,25 @@ const WINDOW_NOTES = {
   window: `The period up to now: ${Object.keys(UPTIME_WINDOWS).join(', ')} (default 30d). Not with from/to`,
   from: 'RFC 3339 start of the period, with to (at most 3 × 366 days)',
   to: 'RFC 3339 end of the period, with from',
+  format: 'csv answers text/csv (as does an Accept preferring text/csv to application/json): a header row, then the rows; a name starting with = + - @ is prefixed with \'',
 };
 
 export function uptimeRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
-  const walks = new FleetWalks({
-    clock,
-    load: async ({ label, window, sort }: WalkKey): Promise<FleetSelection> => {
-      // A later page's window may end a little after this process's clock (another api process
-      // issued it): computed as of its end, as the page that issued it was.
-      const nodes = await fleetUptime(sql, { label }, window, Math.max(clock.now().getTime(), window.to));
-      const items = nodes.map((n) => ({ node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms) }));
-      if (sort === 'worst') items.sort((a, b) => worstOrder(a.uptime_ratio, a.name, b.uptime_ratio, b.name));
-      return { uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))), items };
-    },
-  });
+  const select = async ({ label, window, sort }: WalkKey): Promise<FleetSelection> => {
+    // A later page's window may end a little after this process's clock (another api process
+    // issued it): computed as of its end, as the page that issued it was.
+    const nodes = await fleetUptime(sql, { label }, window, Math.max(clock.now().getTime(), window.to));
+    // The seconds behind each ratio come from the same time per state, so they cost no query.
+    const items = nodes.map((n): FleetUptimeItem => {
+      const { uptime_ratio, seconds } = summarize(n.ms);
+      return { node_id: n.id, name: n.name, uptime_ratio, seconds };
+    });
+    if (sort === 'worst') items.sort((a, b) => worstOrder(a.uptime_ratio, a.name, b.uptime_ratio, b.name));
+    return { uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))), items };
+  };
+  const walks = new FleetWalks({ clock, load: select });
 
   app.get(
     '/nodes/:id/uptime',
@@ -157,7 +194,7 @@ export function uptimeRoutes(deps: AppDeps) {
       access: 'read',
       id: 'The node id or name',
       query: NodeUptimeQuery,
-      queryNotes: { ...WINDOW_NOTES, bucket: 'Also break the period down by hour or day' },
+      queryNotes: { ...WINDOW_NOTES, format: `${WINDOW_NOTES.format}. As CSV, one row per bucket with bucket, else one row`, bucket: 'Also break the period down by hour or day' },
       ok: { status: 200, description: "The node's uptime.", body: 'NodeUptime' },
     }),
     requireScope('read'),
@@ -185,7 +222,13 @@ export function uptimeRoutes(deps: AppDeps) {
         ...summarize(ms),
         ...(buckets ? { buckets: buckets.map(renderBucket) } : {}),
       };
-      return c.json(answer);
+      c.header('vary', 'Accept');
+      if (!wantsCsv(q.format, c.req.header('accept'))) return c.json(answer);
+      // A row per bucket when broken down, otherwise the period's one row.
+      if (answer.buckets) {
+        return csvAnswer(c, csvText(['start', 'uptime_ratio', ...SECONDS_COLUMNS], answer.buckets.map((b) => [b.start, b.uptime_ratio, ...secondsCells(b.seconds)])));
+      }
+      return csvAnswer(c, csvText(['from', 'to', 'uptime_ratio', ...SECONDS_COLUMNS], [[answer.from, answer.to, answer.uptime_ratio, ...secondsCells(answer.seconds)]]));
     },
   );
 
@@ -196,13 +239,30 @@ export function uptimeRoutes(deps: AppDeps) {
       description: "The ratio over every selected node, and each node's own; paged by name, or worst first.",
       access: 'read',
       query: FleetQuery,
-      queryNotes: { ...WINDOW_NOTES, label: 'Only nodes carrying this label, as `key=value` or `key:value`', sort: 'name, or worst: lowest ratio first' },
+      queryNotes: {
+        ...WINDOW_NOTES,
+        format: `${WINDOW_NOTES.format}. As CSV, one row per selected node, every one (at most ${MAX_CSV_ROWS}); limit and cursor are refused with it`,
+        label: 'Only nodes carrying this label, as `key=value` or `key:value`',
+        sort: 'name, or worst: lowest ratio first',
+      },
       ok: { status: 200, description: 'The fleet uptime.', body: 'FleetUptime' },
     }),
     requireScope('read'),
     async (c) => {
       const now = clock.now().getTime();
       const { q, window: asked } = readQuery(c, FleetQuery, now);
+      c.header('vary', 'Accept');
+      if (wantsCsv(q.format, c.req.header('accept'))) {
+        const raw = c.req.query();
+        const paged = (['limit', 'cursor'] as const).filter((f) => raw[f] !== undefined);
+        if (paged.length) throw validationFailed(paged.map((field) => ({ field, message: 'a CSV answer holds every selected node: leave it out' })));
+        // Computed afresh, not kept: no cursor will follow it.
+        const { items } = await select({ label: q.label, window: asked, sort: q.sort });
+        if (items.length > MAX_CSV_ROWS) {
+          throw validationFailed([{ field: 'label', message: `selects ${items.length} nodes; a CSV answer holds at most ${MAX_CSV_ROWS}: select fewer by label` }]);
+        }
+        return csvAnswer(c, csvText(['node_id', 'name', 'uptime_ratio', ...SECONDS_COLUMNS], items.map((i) => [i.node_id, i.name, i.uptime_ratio, ...secondsCells(i.seconds)])));
+      }
       // A walk's later pages answer over its first page's window, from the selection that page
       // computed while it is kept (see FleetWalks), computed afresh otherwise.
       const order = ORDERS[q.sort];
