@@ -9,10 +9,18 @@ import type { Window } from '../uptime/windows.ts';
 export const FLEET_SORTS = ['name', 'worst'] as const;
 export type FleetSort = (typeof FLEET_SORTS)[number];
 
-/** What a walk's pages are cut from: the fleet's ratio and every selected node in the sort's order. */
+/** A selected node as kept: its answer's item but its seconds, which are at `at` in the selection's `seconds`. */
+export type KeptItem = Omit<FleetUptimeItem, 'seconds'> & { at: number };
+
+/**
+ * What a walk's pages are cut from: the fleet's ratio and every selected node in the sort's order,
+ * their seconds per state in one array (NODE_STATES' order, a node's five from `at * 5`): five
+ * numbers in an object of their own cost ~170 bytes a node, in this array 40.
+ */
 export interface FleetSelection {
   uptime_ratio: number | null;
-  items: FleetUptimeItem[];
+  items: KeptItem[];
+  seconds: Float64Array;
 }
 
 /** What determines a selection. */
@@ -23,17 +31,17 @@ export interface WalkKey {
 }
 
 /*
- * Bounds, in items (one selected node each): ~330 bytes of heap apiece (a uuid, an 11-character
- * name, a ratio: ~160 as the driver hands them over; its five per-state seconds: ~170 more,
- * measured on 100,000), up to ~450 with 128-character names. 150,000 items is ~50 MB, ~70 MB at
- * worst: a 75,000-node walk and a few smaller ones side by side. One walk holds at most half of
+ * Bounds, in items (one selected node each): ~200 bytes of heap apiece (a uuid, an 11-character
+ * name, a ratio: ~160 as the driver hands them over, measured on 100,000; its five per-state
+ * seconds: 40 in the selection's array), up to ~320 with 128-character names. 300,000 items is
+ * ~60 MB, ~95 MB at worst: three 100,000-node walks side by side. One walk holds at most half of
  * it, so a label-less walk over a large fleet evicts at most half of the others; a bigger
  * selection is not kept at all and each of its pages is computed afresh (at ~43 µs a node,
- * 100,000 nodes is ~4.3 s a page: such a fleet is asked per label). Entries last a
+ * 150,000 nodes is ~6.5 s a page: such a fleet is asked per label). Entries last a
  * minute: a client reading pages of 100 back to back walks 100,000 nodes in far less, and a walk's
  * later pages show no more than a minute-old reading of its window's past.
  */
-const MAX_ITEMS = 150_000;
+const MAX_ITEMS = 300_000;
 const MAX_WALK_ITEMS = MAX_ITEMS / 2;
 const TTL_MS = 60_000;
 
@@ -51,7 +59,7 @@ export class FleetWalks {
       maxSize: o.maxItems ?? MAX_ITEMS,
       maxEntrySize: o.maxWalkItems ?? MAX_WALK_ITEMS,
       // The entry itself (its selection object, the cache's bookkeeping) and its key count too, in
-      // ~330-byte items: otherwise walks over labels that select nothing, each with a label a few
+      // ~200-byte items: otherwise walks over labels that select nothing, each with a label a few
       // kilobytes long, would be kept by the hundred thousand.
       sizeCalculation: (s, key) => s.items.length + 1 + Math.ceil(key.length / 80),
       ttl: TTL_MS,

@@ -5,7 +5,8 @@ import { FleetWalks, type FleetSelection, type WalkKey } from '../../src/http/fl
 
 const selection = (n: number): FleetSelection => ({
   uptime_ratio: 1,
-  items: Array.from({ length: n }, (_, i) => ({ node_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `n-${i}`, uptime_ratio: 1, seconds: { healthy: 60, degraded: 0, down: 0, maintenance: 0, unknown: 0 } })),
+  items: Array.from({ length: n }, (_, i) => ({ node_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `n-${i}`, uptime_ratio: 1, at: i })),
+  seconds: new Float64Array(n * 5).fill(60),
 });
 
 describe('FleetWalks', () => {

@@ -4,11 +4,11 @@ import type { FleetUptime, FleetUptimeItem, NodeUptime, UptimeBucket } from '../
 import { getNode } from '../../nodes/store.ts';
 import type { Bucket } from '../../uptime/buckets.ts';
 import { fleetUptime, nodeBreakdown } from '../../uptime/report.ts';
-import { combine, type StateMs } from '../../uptime/state-time.ts';
+import { combine, NODE_STATES, perState, type StateMs } from '../../uptime/state-time.ts';
 import { summarize } from '../../uptime/summary.ts';
 import { csvText, secondsCells, SECONDS_COLUMNS } from '../../uptime/csv.ts';
 import { resolveWindow, UPTIME_WINDOWS, type Window } from '../../uptime/windows.ts';
-import { FLEET_SORTS, FleetWalks, type FleetSelection, type WalkKey } from '../fleet-walks.ts';
+import { FLEET_SORTS, FleetWalks, type FleetSelection, type KeptItem, type WalkKey } from '../fleet-walks.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, Refusal, validationFailed, type ErrorDetail } from '../../errors.ts';
@@ -112,13 +112,15 @@ function worstOrder(ra: number | null, na: string, rb: number | null, nb: string
   }
   return nameOrder(na, nb);
 }
-const worstKey = (i: FleetUptimeItem): WorstKey => [i.uptime_ratio, i.name];
+/** What a sort's key is read from: a kept item, or the shown one a page ends with. */
+type Sorted = Pick<KeptItem, 'name' | 'uptime_ratio'>;
+const worstKey = (i: Sorted): WorstKey => [i.uptime_ratio, i.name];
 const isWorstKey = (k: unknown): k is WorstKey =>
   Array.isArray(k) && k.length === 2 && (k[0] === null || typeof k[0] === 'number') && typeof k[1] === 'string';
 
 /** Each sort's order on items and the key its cursors carry. */
 const ORDERS = {
-  name: { keyOf: (i: FleetUptimeItem): string => i.name, isKey: (k: unknown): k is string => typeof k === 'string', compare: nameOrder },
+  name: { keyOf: (i: Sorted): string => i.name, isKey: (k: unknown): k is string => typeof k === 'string', compare: nameOrder },
   worst: { keyOf: worstKey, isKey: isWorstKey, compare: (a: WorstKey, b: WorstKey) => worstOrder(a[0], a[1], b[0], b[1]) },
 } as const;
 
@@ -141,8 +143,14 @@ function readFleetCursor<K>(cursor: string | undefined, isKey: (k: unknown) => k
   return read && { window: window!, after: read[2] };
 }
 
+/** A kept item as an answer shows it, its seconds read from the selection's array. */
+function shown(selection: FleetSelection, { at, ...item }: KeptItem): FleetUptimeItem {
+  const first = at * NODE_STATES.length;
+  return { ...item, seconds: perState((state) => selection.seconds[first + NODE_STATES.indexOf(state)]!) };
+}
+
 /** Where the items after `after` start, by bisection (the items are in `compare`'s order). */
-function startAfter<K>(items: readonly FleetUptimeItem[], after: K | undefined, keyOf: (i: FleetUptimeItem) => K, compare: (a: K, b: K) => number): number {
+function startAfter<K>(items: readonly Sorted[], after: K | undefined, keyOf: (i: Sorted) => K, compare: (a: K, b: K) => number): number {
   if (after === undefined) return 0;
   let lo = 0;
   let hi = items.length;
@@ -177,12 +185,13 @@ export function uptimeRoutes(deps: AppDeps) {
     // issued it): computed as of its end, as the page that issued it was.
     const nodes = await fleetUptime(sql, { label }, window, Math.max(clock.now().getTime(), window.to));
     // The seconds behind each ratio come from the same time per state, so they cost no query.
-    const items = nodes.map((n): FleetUptimeItem => {
-      const { uptime_ratio, seconds } = summarize(n.ms);
-      return { node_id: n.id, name: n.name, uptime_ratio, seconds };
+    const seconds = new Float64Array(nodes.length * NODE_STATES.length);
+    const items = nodes.map((n, at): KeptItem => {
+      NODE_STATES.forEach((state, k) => (seconds[at * NODE_STATES.length + k] = n.ms[state] / 1000));
+      return { node_id: n.id, name: n.name, uptime_ratio: ratioOf(n.ms), at };
     });
     if (sort === 'worst') items.sort((a, b) => worstOrder(a.uptime_ratio, a.name, b.uptime_ratio, b.name));
-    return { uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))), items };
+    return { uptime_ratio: ratioOf(combine(nodes.map((n) => n.ms))), items, seconds };
   };
   const walks = new FleetWalks({ clock, load: select });
 
@@ -257,7 +266,8 @@ export function uptimeRoutes(deps: AppDeps) {
         const paged = (['limit', 'cursor'] as const).filter((f) => raw[f] !== undefined);
         if (paged.length) throw validationFailed(paged.map((field) => ({ field, message: 'a CSV answer holds every selected node: leave it out' })));
         // Computed afresh, not kept: no cursor will follow it.
-        const { items } = await select({ label: q.label, window: asked, sort: q.sort });
+        const selection = await select({ label: q.label, window: asked, sort: q.sort });
+        const items = selection.items.map((i) => shown(selection, i));
         if (items.length > MAX_CSV_ROWS) {
           throw validationFailed([{ field: 'label', message: `selects ${items.length} nodes; a CSV answer holds at most ${MAX_CSV_ROWS}: select fewer by label` }]);
         }
@@ -268,8 +278,9 @@ export function uptimeRoutes(deps: AppDeps) {
       const order = ORDERS[q.sort];
       const cursor = readFleetCursor<unknown>(q.cursor, order.isKey, now + CURSOR_CLOCK_SKEW_MS);
       const window = cursor?.window ?? asked;
-      const { uptime_ratio, items } = await walks.get({ label: q.label, window, sort: q.sort });
-      const keyOf = order.keyOf as (i: FleetUptimeItem) => unknown;
+      const selection = await walks.get({ label: q.label, window, sort: q.sort });
+      const { uptime_ratio, items } = selection;
+      const keyOf = order.keyOf as (i: Sorted) => unknown;
       const start = startAfter(items, cursor?.after, keyOf, order.compare as (a: unknown, b: unknown) => number);
       const from = iso(window.from);
       const to = iso(window.to);
@@ -277,7 +288,11 @@ export function uptimeRoutes(deps: AppDeps) {
         from,
         to,
         uptime_ratio,
-        ...page(items.slice(start, start + q.limit + 1), q.limit, (last): FleetCursor<unknown> => [from, to, keyOf(last)]),
+        ...page(
+          items.slice(start, start + q.limit + 1).map((i) => shown(selection, i)),
+          q.limit,
+          (last): FleetCursor<unknown> => [from, to, keyOf(last)],
+        ),
       };
       // A walk whose first page is its last is not kept: no cursor will ask for it.
       if (!cursor && answer.next_cursor === null) walks.forget({ label: q.label, window, sort: q.sort });
