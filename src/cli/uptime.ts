@@ -55,7 +55,8 @@ async function fleetReport(ctx: Context): Promise<void> {
   const fleet = await ctx.fetchList<FleetUptimeItem, FleetUptime>('/v1/uptime', { ...query, label });
   ctx.print(fleet, () => {
     const which = given === undefined ? 'fleet' : `fleet (${ctx.label(given).join('=')})`;
-    const head = `${which} ${named(fleet)}: ${percent(fleet.uptime_ratio)} up over ${fleet.items.length} nodes`;
+    // The ratio is the whole selection's, however few items --limit lists.
+    const head = `${which} ${named(fleet)}: ${percent(fleet.uptime_ratio)} up${fleet.next_cursor ? '' : ` over ${fleet.items.length} nodes`}`;
     if (fleet.items.length === 0) return `${head}\n\nNo nodes.`;
     const more = fleet.next_cursor ? `\n(the first ${fleet.items.length}; leave out --limit to list all)` : '';
     const table = renderTable(

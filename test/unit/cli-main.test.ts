@@ -373,6 +373,15 @@ describe('the command line', () => {
     } finally {
       await fleet.close();
     }
+    // Cut by --limit, the heading does not call the whole selection's ratio that of the nodes listed.
+    const first = await recordingEngine({ ...period, uptime_ratio: 0.9, items: items.slice(0, 1), next_cursor: 'more' });
+    try {
+      const r = await cli(['uptime', '--limit', '1'], first.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout.split('\n')[0]!, /: 90\.000% up$/);
+    } finally {
+      await first.close();
+    }
   });
 
   it('prints the CSV report as the API wrote it with --csv, every node in one request', async () => {
