@@ -83,6 +83,13 @@ describe('console: where an outage is, on Fleet', () => {
     assert.deepEqual(linksOf(section), [['/?state=degraded&q=g-&label=region%3Dr0', 'region=r0: 4 degraded']]);
   });
 
+  it("leads from each value to its nodes whatever state the page shows, as its counts are", async () => {
+    for (const state of ['degraded', 'healthy']) {
+      const section = spreadOf(await get(`/?state=${state}`)) ?? assert.fail(`no summary on ?state=${state}`);
+      assert.ok(linksOf(section).some(([to]) => to === '/?state=down&label=region%3Dr1'), `${state}: ${JSON.stringify(linksOf(section))}`);
+    }
+  });
+
   it('is not there when no node is down or degraded', async () => {
     assert.equal(spreadOf(await get('/?q=h-')), undefined);
   });

@@ -75,13 +75,15 @@ const hitText = (v: SpreadValue) => [v.down ? `${fmt(v.down)} down` : '', v.degr
 
 /**
  * Where the down and degraded nodes are, by label (fleetSpread): each value a link to Fleet
- * filtered by it, and by its state when all its nodes share one (the page's own state if it has
- * one), so 300 rows of an outage over five regions read as five links.
+ * filtered by it, and by its state when all its nodes share one, so 300 rows of an outage over
+ * five regions read as five links. Not by the page's own state: the counts are of every down and
+ * degraded node whatever the page shows, so on `?state=degraded` a "3 down" kept to degraded
+ * nodes led to an empty list.
  */
 function Spread(p: { spread: FleetSpread; q: FleetQuery }) {
   if (p.spread.keys.length === 0) return null;
   const link = (key: string, v: SpreadValue) =>
-    href('/', { state: p.q.filter.state ?? (v.degraded === 0 ? 'down' : v.down === 0 ? 'degraded' : undefined), q: p.q.filter.search, label: `${key}=${v.value}` });
+    href('/', { state: v.degraded === 0 ? 'down' : v.down === 0 ? 'degraded' : undefined, q: p.q.filter.search, label: `${key}=${v.value}` });
   return (
     <section class="spread panel" aria-labelledby="spread-heading">
       <h2 id="spread-heading">Where it is</h2>
