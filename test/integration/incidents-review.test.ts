@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Incident } from '../../src/api/shapes.ts';
-import { openIncidents, resolveIncidents } from '../../src/incidents/store.ts';
+import { addTimeline, openIncidents, reopenIncidents, resolveIncidents } from '../../src/incidents/store.ts';
 import { consoleCookie, createHarness, expectInvalid, expectJson } from '../helpers/app.ts';
 
 const MIN = 60_000;
@@ -134,5 +134,24 @@ describe('incidents over a time range', () => {
     const none = [null, null, null];
     assert.deepEqual(await summary('node_id=db-4'), figures(1, 0, 0, none, none, 0, 1));
     await expectInvalid(await h.admin('GET', `/v1/incidents/summary?opened_after=${at(10)}&opened_before=${at(0)}`), ['opened_before']);
+  });
+
+  it('times an acknowledgement that expired from the first acknowledgement, in the summary and on the page', async () => {
+    const id = ids[0]!;
+    h.clock.set(new Date(t0 + 3 * MIN));
+    await expectJson(await h.admin('POST', `/v1/incidents/${id}/acknowledge`, { by: 'alice' }), 200);
+    // Its acknowledgement expires at 13 min (a 600 s timeout), which clears acknowledged_at.
+    const expired = new Date(t0 + 13 * MIN);
+    await reopenIncidents(h.sql, [id], expired);
+    await addTimeline(h.sql, [{ incident_id: id, at: expired, kind: 'acknowledgement_expired', detail: { after_seconds: 600, acknowledged_at: at(3), acknowledged_by: 'alice' } }]);
+    h.clock.set(new Date(t0 + 30 * MIN));
+    await expectJson(await h.admin('POST', `/v1/incidents/${id}/resolve`, { by: 'bob' }), 200);
+    const got = await summary('node_id=db-0');
+    assert.equal(got.acknowledged, 1);
+    assert.deepEqual(got.time_to_acknowledge, { mean_seconds: 180, median_seconds: 180, p90_seconds: 180 });
+    const cookie = await consoleCookie(h, 'http://localhost');
+    const html = await (await h.app.request(`/incidents/${id}`, { headers: { cookie } })).text();
+    assert.doesNotMatch(html, /not yet/);
+    assert.match(html, /by <span>alice<\/span><span class="muted">, after 3 min; the acknowledgement expired<\/span>/);
   });
 });

@@ -44,8 +44,11 @@ function dayOf(raw: string | undefined): { text: string; start: Date; end: Date 
 }
 
 /** How long after the opening a step came, for a review: "after 8 min", "after 1 h 12 min". */
-const AfterOpening = (p: { incident: IncidentRow; at: Date }) => (
-  <span class="muted">, after {duration(p.at.getTime() - p.incident.opened_at.getTime())}</span>
+const AfterOpening = (p: { incident: IncidentRow; at: Date; then?: string }) => (
+  <span class="muted">
+    , after {duration(p.at.getTime() - p.incident.opened_at.getTime())}
+    {p.then ? `; ${p.then}` : ''}
+  </span>
 );
 
 const PAGE_SIZE = 50;
@@ -509,6 +512,9 @@ async function incidentPage(
   // Resolved by this same key with this same note: this form's own earlier sending (given back
   // after 10 s without an answer, then sent again) did it, and the note was saved with it.
   const savedNote = timeline.find((e) => e.kind === 'resolved')?.detail.note;
+  // A resolved incident whose acknowledgement expired has acknowledged_at cleared; its review still
+  // counts from the first acknowledgement, as the summary's time to acknowledge does.
+  const firstAck = timeline.find((e) => e.kind === 'acknowledged');
   const ownEarlier = o.refused?.code === 'conflict' && !!o.note?.trim() && o.by !== undefined && incident.resolved_by === o.by && savedNote === o.note;
   const notice =
     o.done === 'already' ? (
@@ -610,6 +616,11 @@ async function incidentPage(
                 <>
                   <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
                   <AfterOpening incident={incident} at={incident.acknowledged_at} />
+                </>
+              ) : incident.resolved_at && firstAck ? (
+                <>
+                  <At at={firstAck.at} /> by <Actor by={String(firstAck.detail.by)} names={names} />
+                  <AfterOpening incident={incident} at={firstAck.at} then={timeline.some((e) => e.kind === 'acknowledgement_expired') ? 'the acknowledgement expired' : undefined} />
                 </>
               ) : (
                 <span class="muted">not yet</span>
