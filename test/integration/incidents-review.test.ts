@@ -87,6 +87,24 @@ describe('incidents over a time range', () => {
     await h.admin('DELETE', `/v1/nodes/${other.id}`);
   });
 
+  it("says on the console's Incidents page why a day was left out, and still shows the page", async () => {
+    const cookie = await consoleCookie(h, 'http://localhost');
+    const page = async (q: string) => {
+      const res = await h.app.request(`/incidents?${q}`, { headers: { cookie } });
+      assert.equal(res.status, 200, q);
+      return res.text();
+    };
+    const notice = (text: RegExp) => new RegExp(`<div class="notice bad" role="alert">${text.source}</div>`);
+    const first = at(0).slice(0, 10);
+    assert.match(await page('from=0000-01-01'), notice(/Opened from: days run from 1970-01-01 to 9998-12-31\./));
+    assert.match(await page('to=9999-12-31'), notice(/to: days run from 1970-01-01 to 9998-12-31\./));
+    assert.match(await page('from=2026-02-30'), notice(/Opened from: 2026-02-30 is not a day; pick one such as 2026-11-21\./));
+    assert.match(await page('from=garbage'), notice(/Opened from: garbage is not a day; pick one such as 2026-11-21\./));
+    const backwards = await page(`from=${first}&to=2000-01-01`);
+    assert.match(backwards, notice(/to: 2000-01-01 is before the first day; it was left out\./));
+    assert.match(backwards, /<b>5<\/b> open/);
+  });
+
   it("shows on an incident's page how long after its opening it was acknowledged and resolved", async () => {
     const id = ids[0]!;
     h.clock.set(new Date(t0 + 8 * MIN));
