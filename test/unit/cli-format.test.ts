@@ -29,12 +29,19 @@ describe('a --since or --until in the terminal', () => {
     assert.equal(pastTime('12h', now), '2026-11-20T22:00:00.000Z');
     assert.equal(pastTime('30m', now), '2026-11-21T09:30:00.000Z');
   });
-  it('passes an RFC 3339 time on as given, and refuses anything else', () => {
-    assert.equal(pastTime('2026-11-01T00:00:00Z', now), '2026-11-01T00:00:00Z');
-    assert.equal(pastTime('2026-11-01T00:00:00.5+02:00', now), '2026-11-01T00:00:00.5+02:00');
+  it('passes an RFC 3339 time on in the form the API takes, and refuses anything else', () => {
+    assert.equal(pastTime('2026-11-01T00:00:00Z', now), '2026-11-01T00:00:00.000Z');
+    assert.equal(pastTime('2026-11-01T00:00:00.5+02:00', now), '2026-10-31T22:00:00.500Z');
+    // Forms the API's Timestamp refuses, read as the time they plainly mean.
+    assert.equal(pastTime('2026-12-07T14:00Z', now), '2026-12-07T14:00:00.000Z');
+    assert.equal(pastTime('2026-12-07t14:00:00z', now), '2026-12-07T14:00:00.000Z');
     assert.equal(pastTime('yesterday', now), undefined);
     assert.equal(pastTime('7 days', now), undefined);
     assert.equal(pastTime('2026-11-01', now), undefined);
+    assert.equal(pastTime('2026-02-30T00:00:00Z', now), undefined);
+    // Before 1970 (999,999 days is year -711, which Date cannot even write as RFC 3339), or after 9999.
+    assert.equal(pastTime('999999d', now), undefined);
+    assert.equal(pastTime('1969-12-31T23:59:59Z', now), undefined);
   });
 });
 
