@@ -152,6 +152,8 @@ describe('incidents over a time range', () => {
     const none = [null, null, null];
     assert.deepEqual(await summary('node_id=db-4'), figures(1, 0, 0, none, none, 0, 1));
     await expectInvalid(await h.admin('GET', `/v1/incidents/summary?opened_after=${at(10)}&opened_before=${at(0)}`), ['opened_before']);
+    // The summary counts every status (acknowledged and resolved are its own figures): a status filter is refused, not ignored.
+    await expectInvalid(await h.admin('GET', '/v1/incidents/summary?status=open'), ['status']);
   });
 
   it('times an acknowledgement that expired from the first acknowledgement, in the summary and on the page', async () => {
