@@ -18,6 +18,15 @@ const RANGE = {
 } as const;
 
 
+/**
+ * When an incident was first acknowledged, as the review's time to acknowledge counts it: its
+ * timeline's first `acknowledged`, since an acknowledgement that expired clears acknowledged_at
+ * and a second one overwrites it.
+ */
+export function firstAcknowledged(i: Pick<Incident, 'acknowledged_at' | 'timeline'>): string | null {
+  return i.timeline.find((e) => e.kind === 'acknowledged')?.at ?? i.acknowledged_at;
+}
+
 const list: Command = {
   name: 'incidents list',
   summary: 'list incidents, newest first',
@@ -46,7 +55,7 @@ const list: Command = {
         { header: 'SEVERITY', value: (i) => i.severity },
         { header: 'NODE', value: (i) => i.node_name },
         { header: 'OPENED', value: (i) => ago(i.opened_at, now) },
-        { header: 'ACKED-AFTER', value: (i) => after(i.opened_at, i.acknowledged_at), align: 'right' },
+        { header: 'ACKED-AFTER', value: (i) => after(i.opened_at, firstAcknowledged(i)), align: 'right' },
         { header: 'DURATION', value: (i) => after(i.opened_at, i.resolved_at), align: 'right' },
         { header: 'TITLE', value: (i) => i.title },
       ],

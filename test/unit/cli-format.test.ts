@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { after, pastTime, percent } from '../../src/cli/format.ts';
+import { firstAcknowledged } from '../../src/cli/incidents.ts';
 
 // The terminal's uptime reads as the pages and badges do: cut, never rounded up, and no float
 // error shaving a digit off a ratio that is exact.
@@ -50,5 +51,15 @@ describe('how long an incident took, in the terminal', () => {
     assert.equal(after('2026-11-21T10:00:00.000Z', '2026-11-21T10:08:00.000Z'), '8m');
     assert.equal(after('2026-11-21T10:00:00.000Z', '2026-11-21T11:12:00.000Z'), '1h 12m');
     assert.equal(after('2026-11-21T10:00:00.000Z', null), '-');
+  });
+});
+
+describe('ACKED-AFTER in the terminal', () => {
+  const acked = (at: string) => ({ at, kind: 'acknowledged', detail: { by: 'alice' } });
+  it('is the first acknowledgement, also one that expired since (which clears acknowledged_at)', () => {
+    const expired = { at: '2026-11-21T10:13:00.000Z', kind: 'acknowledgement_expired', detail: {} };
+    assert.equal(firstAcknowledged({ acknowledged_at: null, timeline: [acked('2026-11-21T10:03:00.000Z'), expired] }), '2026-11-21T10:03:00.000Z');
+    assert.equal(firstAcknowledged({ acknowledged_at: '2026-11-21T10:20:00.000Z', timeline: [acked('2026-11-21T10:03:00.000Z'), expired, acked('2026-11-21T10:20:00.000Z')] }), '2026-11-21T10:03:00.000Z');
+    assert.equal(firstAcknowledged({ acknowledged_at: null, timeline: [] }), null);
   });
 });
