@@ -204,7 +204,7 @@ const seconds = nullable(shape<number>({ type: 'number', minimum: 0 }));
 const timeFigures = (what: string) =>
   object(
     { mean_seconds: seconds, median_seconds: seconds, p90_seconds: seconds },
-    { description: `Seconds from opening to ${what}, over the incidents ${what === 'resolution' ? 'resolved (by hand or by Lifeline when the node recovered)' : 'acknowledged (resolved since or not)'}; null when there are none` },
+    { description: `Seconds from opening to ${what}, over the incidents ${what === 'resolution' ? 'resolved (by hand or by Lifeline when the node recovered)' : 'ever acknowledged (resolved since or not), to their first acknowledgement even if it expired since'}; null when there are none` },
   );
 
 const SHAPES = {

@@ -156,8 +156,18 @@ export class Context {
     const raw = this.string(name);
     if (raw === undefined) return undefined;
     const at = pastTime(raw, now);
-    if (at === undefined) throw new UsageError(`--${name} must be an RFC 3339 time or a span before now such as 7d, 12h or 30m, got "${raw}"`, this.command);
+    if (at === undefined) throw new UsageError(`--${name} must be an RFC 3339 time from 1970 to 9999 or a span before now such as 7d, 12h or 30m, got "${raw}"`, this.command);
     return at;
+  }
+
+  /**
+   * `--since` and `--until` as the API's opened_after and opened_before, refused here when the
+   * range is empty (`--since 7d --until 8d`), as the API would, but naming the options given.
+   */
+  openedRange(now: number): { opened_after: string | undefined; opened_before: string | undefined } {
+    const [since, until] = [this.time('since', now), this.time('until', now)];
+    if (since && until && Date.parse(until) <= Date.parse(since)) throw new UsageError(`--until must be after --since, got ${until} and ${since}`, this.command);
+    return { opened_after: since, opened_before: until };
   }
 
   /** A `--label`, as `role=web` (or `role:web`, which `nodes list` once required), read as the console's filter reads it. */

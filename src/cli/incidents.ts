@@ -13,12 +13,19 @@ const LABEL = {
 const NODE = { type: 'string', hint: 'node', description: 'only the incidents of this node (id or name)' } as const;
 
 const RANGE = {
-  since: { type: 'string', hint: 'time|7d', description: 'only incidents opened at or after this RFC 3339 time, or this long ago (30m, 12h, 7d)' },
+  since: { type: 'string', hint: 'time|7d', description: "only incidents opened at or after this RFC 3339 time, or this long ago by this machine's clock (30m, 12h, 7d)" },
   until: { type: 'string', hint: 'time|1d', description: 'only incidents opened before this RFC 3339 time, or this long ago' },
 } as const;
 
-/** `--since`/`--until` as the API's opened_after/opened_before. */
-const openedRange = (ctx: Context, now: number) => ({ opened_after: ctx.time('since', now), opened_before: ctx.time('until', now) });
+
+/**
+ * When an incident was first acknowledged, as the review's time to acknowledge counts it: its
+ * timeline's first `acknowledged`, since an acknowledgement that expired clears acknowledged_at
+ * and a second one overwrites it.
+ */
+export function firstAcknowledged(i: Pick<Incident, 'acknowledged_at' | 'timeline'>): string | null {
+  return i.timeline.find((e) => e.kind === 'acknowledged')?.at ?? i.acknowledged_at;
+}
 
 const list: Command = {
   name: 'incidents list',
@@ -38,7 +45,7 @@ const list: Command = {
       status: ctx.string('status'),
       node_id: ctx.string('node'),
       label: ctx.strings('label').map((l) => ctx.labelFilter(l)),
-      ...openedRange(ctx, now),
+      ...ctx.openedRange(now),
     });
     ctx.list(
       page,
@@ -48,7 +55,7 @@ const list: Command = {
         { header: 'SEVERITY', value: (i) => i.severity },
         { header: 'NODE', value: (i) => i.node_name },
         { header: 'OPENED', value: (i) => ago(i.opened_at, now) },
-        { header: 'ACKED-AFTER', value: (i) => after(i.opened_at, i.acknowledged_at), align: 'right' },
+        { header: 'ACKED-AFTER', value: (i) => after(i.opened_at, firstAcknowledged(i)), align: 'right' },
         { header: 'DURATION', value: (i) => after(i.opened_at, i.resolved_at), align: 'right' },
         { header: 'TITLE', value: (i) => i.title },
       ],
@@ -73,7 +80,7 @@ const summary: Command = {
     const s = await ctx.client().get<IncidentSummary>('/v1/incidents/summary', {
       node_id: ctx.string('node'),
       label: ctx.strings('label').map((l) => ctx.labelFilter(l)),
-      ...openedRange(ctx, Date.now()),
+      ...ctx.openedRange(Date.now()),
     });
     ctx.print(s, () =>
       [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Incident } from '../../src/api/shapes.ts';
-import { openIncidents, resolveIncidents } from '../../src/incidents/store.ts';
+import { addTimeline, openIncidents, reopenIncidents, resolveIncidents } from '../../src/incidents/store.ts';
 import { consoleCookie, createHarness, expectInvalid, expectJson } from '../helpers/app.ts';
 
 const MIN = 60_000;
@@ -87,6 +87,24 @@ describe('incidents over a time range', () => {
     await h.admin('DELETE', `/v1/nodes/${other.id}`);
   });
 
+  it("says on the console's Incidents page why a day was left out, and still shows the page", async () => {
+    const cookie = await consoleCookie(h, 'http://localhost');
+    const page = async (q: string) => {
+      const res = await h.app.request(`/incidents?${q}`, { headers: { cookie } });
+      assert.equal(res.status, 200, q);
+      return res.text();
+    };
+    const notice = (text: RegExp) => new RegExp(`<div class="notice bad" role="alert">${text.source}</div>`);
+    const first = at(0).slice(0, 10);
+    assert.match(await page('from=0000-01-01'), notice(/Opened from: days run from 1970-01-01 to 9998-12-31\./));
+    assert.match(await page('to=9999-12-31'), notice(/to: days run from 1970-01-01 to 9998-12-31\./));
+    assert.match(await page('from=2026-02-30'), notice(/Opened from: 2026-02-30 is not a day; pick one such as 2026-11-21\./));
+    assert.match(await page('from=garbage'), notice(/Opened from: garbage is not a day; pick one such as 2026-11-21\./));
+    const backwards = await page(`from=${first}&to=2000-01-01`);
+    assert.match(backwards, notice(/to: 2000-01-01 is before the first day; it was left out\./));
+    assert.match(backwards, /<b>5<\/b> open/);
+  });
+
   it("shows on an incident's page how long after its opening it was acknowledged and resolved", async () => {
     const id = ids[0]!;
     h.clock.set(new Date(t0 + 8 * MIN));
@@ -134,5 +152,26 @@ describe('incidents over a time range', () => {
     const none = [null, null, null];
     assert.deepEqual(await summary('node_id=db-4'), figures(1, 0, 0, none, none, 0, 1));
     await expectInvalid(await h.admin('GET', `/v1/incidents/summary?opened_after=${at(10)}&opened_before=${at(0)}`), ['opened_before']);
+    // The summary counts every status (acknowledged and resolved are its own figures): a status filter is refused, not ignored.
+    await expectInvalid(await h.admin('GET', '/v1/incidents/summary?status=open'), ['status']);
+  });
+
+  it('times an acknowledgement that expired from the first acknowledgement, in the summary and on the page', async () => {
+    const id = ids[0]!;
+    h.clock.set(new Date(t0 + 3 * MIN));
+    await expectJson(await h.admin('POST', `/v1/incidents/${id}/acknowledge`, { by: 'alice' }), 200);
+    // Its acknowledgement expires at 13 min (a 600 s timeout), which clears acknowledged_at.
+    const expired = new Date(t0 + 13 * MIN);
+    await reopenIncidents(h.sql, [id], expired);
+    await addTimeline(h.sql, [{ incident_id: id, at: expired, kind: 'acknowledgement_expired', detail: { after_seconds: 600, acknowledged_at: at(3), acknowledged_by: 'alice' } }]);
+    h.clock.set(new Date(t0 + 30 * MIN));
+    await expectJson(await h.admin('POST', `/v1/incidents/${id}/resolve`, { by: 'bob' }), 200);
+    const got = await summary('node_id=db-0');
+    assert.equal(got.acknowledged, 1);
+    assert.deepEqual(got.time_to_acknowledge, { mean_seconds: 180, median_seconds: 180, p90_seconds: 180 });
+    const cookie = await consoleCookie(h, 'http://localhost');
+    const html = await (await h.app.request(`/incidents/${id}`, { headers: { cookie } })).text();
+    assert.doesNotMatch(html, /not yet/);
+    assert.match(html, /by <span>alice<\/span><span class="muted">, after 3 min; the acknowledgement expired<\/span>/);
   });
 });

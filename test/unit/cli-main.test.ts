@@ -136,11 +136,22 @@ describe('the command line', () => {
       assert.match((await cli(['incidents', 'list', '--label', 'region'], engine.env)).stderr, /--label must be key=value or key:value, got "region"/);
       // --since and --until as the opening range, a time as given; summary takes the same filters.
       const ranged = await run(['incidents', 'list', '--since', '2026-11-01T00:00:00Z', '--until', '2026-11-08T00:00:00Z']);
-      assert.deepEqual([ranged.url.searchParams.get('opened_after'), ranged.url.searchParams.get('opened_before')], ['2026-11-01T00:00:00Z', '2026-11-08T00:00:00Z']);
+      assert.deepEqual([ranged.url.searchParams.get('opened_after'), ranged.url.searchParams.get('opened_before')], ['2026-11-01T00:00:00.000Z', '2026-11-08T00:00:00.000Z']);
       const summed = await run(['incidents', 'summary', '--since', '30d', '--label', 'region=eu-west']);
       assert.deepEqual([summed.url.pathname, summed.url.searchParams.getAll('label')], ['/v1/incidents/summary', ['region:eu-west']]);
       assert.match(summed.url.searchParams.get('opened_after') ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-      assert.match((await cli(['incidents', 'list', '--since', 'last week'], engine.env)).stderr, /--since must be an RFC 3339 time or a span before now such as 7d, 12h or 30m, got "last week"/);
+      assert.match((await cli(['incidents', 'list', '--since', 'last week'], engine.env)).stderr, /--since must be an RFC 3339 time from 1970 to 9999 or a span before now such as 7d, 12h or 30m, got "last week"/);
+      // A range the API would refuse is refused here, naming the option given, before any call.
+      const sent = engine.seen.length;
+      for (const [argv, said] of [
+        [['--since', '999999d'], /--since must be an RFC 3339 time/],
+        [['--since', '7d', '--until', '8d'], /--until must be after --since/],
+        [['--since', '2026-11-08T00:00:00Z', '--until', '2026-11-08T00:00:00Z'], /--until must be after --since/],
+      ] as const) {
+        const r = await cli(['incidents', 'summary', ...argv], engine.env);
+        assert.deepEqual([r.code, said.test(r.stderr)], [2, true], r.stderr);
+      }
+      assert.equal(engine.seen.length, sent);
       // incidents ack lists the open ones a --label names, then acknowledges them with the ids given, in one call.
       const before = engine.seen.length;
       await run(['incidents', 'ack', 'aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002', '--label', 'region=eu-west', '--by', 'alice']);

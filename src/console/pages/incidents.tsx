@@ -32,20 +32,48 @@ import { LabelField, LabelProblem, readLabelFilter } from '../label-filter.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 
+/** A day of the range as its UTC instants, or why what was sent was left out (said, not a 400 page). */
+type DayQuery = { text: string; start: Date; end: Date } | { problem: string } | undefined;
+
+/*
+ * Days whose start and end Postgres and postgres.js both carry: the API's Timestamp bounds are
+ * 1970 to 9999, and the last day's end is a day later, so 9999-12-31 would end in year 10,000,
+ * which Date writes with six digits and Postgres refuses.
+ */
+const FIRST_DAY = '1970-01-01';
+const LAST_DAY = '9998-12-31';
+
 /**
  * A date input's day (2026-11-21), as the UTC instants it starts and ends at; undefined for
- * nothing or anything else (a browser's date input sends only that form, or nothing).
+ * nothing. A browser's date input sends only that form, but a typed or edited link may not.
  */
-function dayOf(raw: string | undefined): { text: string; start: Date; end: Date } | undefined {
-  if (!raw || !/^\d{4}-\d\d-\d\d$/.test(raw)) return undefined;
+function dayOf(raw: string | undefined): DayQuery {
+  if (!raw) return undefined;
   const start = new Date(`${raw}T00:00:00.000Z`);
-  if (Number.isNaN(start.getTime()) || day(start) !== raw) return undefined;
+  if (!/^\d{4}-\d\d-\d\d$/.test(raw) || Number.isNaN(start.getTime()) || day(start) !== raw) return { problem: `${raw} is not a day; pick one such as 2026-11-21.` };
+  if (raw < FIRST_DAY || raw > LAST_DAY) return { problem: `days run from ${FIRST_DAY} to ${LAST_DAY}.` };
   return { text: raw, start, end: new Date(start.getTime() + 86_400_000) };
 }
 
+/** The range's days, each left out with a problem when it is not one, `to` also when before `from`. */
+function rangeOf(rawFrom: string | undefined, rawTo: string | undefined) {
+  const [from, to] = [dayOf(rawFrom), dayOf(rawTo)];
+  const valid = (d: DayQuery) => (d && 'text' in d ? d : undefined);
+  const problems = [from && 'problem' in from ? `Opened from: ${from.problem}` : undefined, to && 'problem' in to ? `to: ${to.problem}` : undefined];
+  const [f, t] = [valid(from), valid(to)];
+  if (f && t && t.start < f.start) return { from: f, to: undefined, problems: [...problems, `to: ${t.text} is before the first day; it was left out.`] };
+  return { from: f, to: t, problems };
+}
+
+/** Why a day of the range was left out, above the list, as LabelProblem says it of the label. */
+const DayProblems = (p: { problems: Array<string | undefined> }) => <>{p.problems.map((m) => (m ? <Notice kind="bad">{m}</Notice> : null))}</>;
+
 /** How long after the opening a step came, for a review: "after 8 min", "after 1 h 12 min". */
-const AfterOpening = (p: { incident: IncidentRow; at: Date }) => (
-  <span class="muted">, after {duration(p.at.getTime() - p.incident.opened_at.getTime())}</span>
+const AfterOpening = (p: { incident: IncidentRow; at: Date; then?: string }) => (
+  <span class="muted">
+    , after {duration(p.at.getTime() - p.incident.opened_at.getTime())}
+    {p.then ? `; ${p.then}` : ''}
+  </span>
 );
 
 const PAGE_SIZE = 50;
@@ -81,8 +109,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     const nodeId = nodeRef === undefined ? undefined : ((await incidentsNodeId(deps.sql, nodeRef)) ?? NO_NODE);
     const labels = readLabelFilter(c.req.query('label'));
     // Opened from the start of one UTC day to the end of another, both included (date inputs).
-    const from = dayOf(c.req.query('from'));
-    const to = dayOf(c.req.query('to'));
+    const { from, to, problems: dayProblems } = rangeOf(c.req.query('from'), c.req.query('to'));
     const on = { nodeId, labels: labels.label ? [labels.label] : undefined, openedAfter: from?.start, openedBefore: to?.end };
     // What every link of the list keeps: its node, label and days as given.
     const keep = { node: nodeRef, label: labels.labelText || undefined, from: from?.text, to: to?.text };
@@ -126,6 +153,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
           {nodeRef ? <a href={href('/incidents', { status, label: keep.label, from: keep.from, to: keep.to })}>All nodes</a> : null}
         </div>
         <LabelProblem q={labels} />
+        <DayProblems problems={dayProblems} />
         {acked}
         <BulkSaying acknowledged={c.req.query('bulk')} of={c.req.query('of')} />
         <Live id="incidents-live" url={self} on={['incident.changed']}>
@@ -509,6 +537,9 @@ async function incidentPage(
   // Resolved by this same key with this same note: this form's own earlier sending (given back
   // after 10 s without an answer, then sent again) did it, and the note was saved with it.
   const savedNote = timeline.find((e) => e.kind === 'resolved')?.detail.note;
+  // A resolved incident whose acknowledgement expired has acknowledged_at cleared; its review still
+  // counts from the first acknowledgement, as the summary's time to acknowledge does.
+  const firstAck = timeline.find((e) => e.kind === 'acknowledged');
   const ownEarlier = o.refused?.code === 'conflict' && !!o.note?.trim() && o.by !== undefined && incident.resolved_by === o.by && savedNote === o.note;
   const notice =
     o.done === 'already' ? (
@@ -610,6 +641,11 @@ async function incidentPage(
                 <>
                   <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
                   <AfterOpening incident={incident} at={incident.acknowledged_at} />
+                </>
+              ) : incident.resolved_at && firstAck ? (
+                <>
+                  <At at={firstAck.at} /> by <Actor by={String(firstAck.detail.by)} names={names} />
+                  <AfterOpening incident={incident} at={firstAck.at} then={timeline.some((e) => e.kind === 'acknowledgement_expired') ? 'the acknowledgement expired' : undefined} />
                 </>
               ) : (
                 <span class="muted">not yet</span>

@@ -173,7 +173,7 @@ export function incidentRoutes(deps: AppDeps) {
     doc({
       summary: 'Summarize incidents for a review',
       description:
-        'The incidents the filters keep, whatever their status: how many, how many were acknowledged and resolved, and how long those took from the opening (mean, median and 90th percentile, in seconds). Time to acknowledge counts only incidents acknowledged; time to resolve every one resolved, by a person or by Lifeline when its node recovered (acknowledged first or not).',
+        'The incidents the filters keep, whatever their status: how many, how many were acknowledged and resolved, and how long those took from the opening (mean, median and 90th percentile, in seconds). No `status` filter (400): acknowledged and resolved are among its figures. Time to acknowledge runs to the first acknowledgement, over the incidents ever acknowledged (one whose acknowledgement expired included); time to resolve every one resolved, by a person or by Lifeline when its node recovered (acknowledged first or not).',
       access: 'read',
       query: SummarizeIncidents,
       queryNotes: FILTER_NOTES,
@@ -182,6 +182,9 @@ export function incidentRoutes(deps: AppDeps) {
     }),
     requireScope('read'),
     async (c) => {
+      // Refused, not ignored: `acknowledged` and `resolved` are the summary's own figures, and a
+      // status=open read as a filter would give figures of every incident under that name.
+      if (c.req.query('status') !== undefined) throw validationFailed([{ field: 'status', message: 'is not a summary filter: the summary counts every status, acknowledged and resolved among its figures' }]);
       const q = query(c, SummarizeIncidents, ['label']);
       const row = await summarizeIncidents(sql, await filtersOf(sql, q));
       const byCategory = Object.fromEntries(Object.keys(CATEGORIES).map((k) => [k, row.by_category[k] ?? 0])) as IncidentSummary['by_category'];
