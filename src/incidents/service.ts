@@ -117,7 +117,7 @@ export function acknowledgeOnce(sql: Sql, id: string, actor: Actor, clock: Clock
     if (!acked) return false;
     await store.addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by: actor.by, ...actor.detail } }]);
     const expiry = ackTimeoutTimer(acked, (await escalatingPolicies(tx, [acked])).get(acked.id));
-    await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by, ...(acked.escalation_base ? { step: acked.escalation_base } : {}) }), ...(expiry ? [expiry] : [])], now);
+    await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by, ...(acked.reopenings ? { step: acked.reopenings } : {}) }), ...(expiry ? [expiry] : [])], now);
     return true;
   });
 }

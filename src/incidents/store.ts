@@ -104,7 +104,7 @@ export async function reopenIncidents(tx: Queryable, ids: string[], now: Date): 
   if (ids.length === 0) return [];
   return tx<IncidentRow[]>`
     update incidents set status = 'open', acknowledged_at = null, acknowledged_by = null, escalation_held = false,
-      escalation_base = escalation_step + 1, escalation_from = ${now}, version = version + 1
+      escalation_base = escalation_step + 1, escalation_from = ${now}, reopenings = reopenings + 1, version = version + 1
     where id = any(${ids}::uuid[]) and status = 'acknowledged'
     returning *`;
 }
