@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { incidentFacts, leadLine } from '../../alerting/render.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { acknowledge, resolve } from '../../src/incidents/service.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
+import { notificationsFor } from '../../src/notifications/message.ts';
+import type { DeliveryRow } from '../../src/notifications/model.ts';
 import { insertOutbox } from '../../src/outbox/store.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { ManualClock } from '../helpers/clock.ts';
@@ -72,6 +75,17 @@ describe('acknowledgement timeout', () => {
     assert.deepEqual(expired, { at: sec(30 + TIMEOUT), detail: { after_seconds: TIMEOUT, acknowledged_at: sec(30).toISOString(), acknowledged_by: 'alice' } });
     await settledDeliveries(db, incidentId, 3);
     assert.deepEqual(await pages(incidentId), [['opened', first], ['acknowledged', first], ['escalated', first]]);
+    // The re-page says the acknowledgement expired, not that nobody acknowledged.
+    const repage = await db.sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} and event = 'escalated'`;
+    const told = (await notificationsFor(db.sql, [...repage])).get(repage[0]!.id)!;
+    assert.equal(leadLine(told), 'Acknowledged by alice at 10:00:30 UTC, not resolved 10m after; now paging 1 channel, level 1 of 2 again');
+    assert.deepEqual(
+      incidentFacts(told).find((f) => f.label === 'Acknowledgement expired'),
+      { label: 'Acknowledgement expired', value: '2026-11-21 10:00:30 UTC by alice, not resolved 10m after' },
+      'PagerDuty custom_details and the email facts say so too',
+    );
+    const sent = await w.hook.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+    assert.deepEqual(JSON.parse(sent.body).data.acknowledgement_expired, { by: 'alice', at: sec(30).toISOString(), after_seconds: TIMEOUT });
 
     // The same timer delivered again finds the incident open: no second page.
     await db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: timer!.payload }], w.clock.now()));
@@ -85,6 +99,12 @@ describe('acknowledgement timeout', () => {
     await at(30 + TIMEOUT + 300);
     await settledDeliveries(db, incidentId, 4);
     assert.deepEqual((await pages(incidentId)).at(-1), ['escalated', second]);
+    // Level 2 of the new round follows this round's level 1 alone: the earlier round was answered.
+    const level2 = await db.sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} and event = 'escalated' and channel_id = ${second!}`;
+    assert.equal(
+      leadLine((await notificationsFor(db.sql, [...level2])).get(level2[0]!.id)!),
+      'Paged: 1 channel (level 1 of 2) at 10:10:30 UTC, not acknowledged after 5m; now paging 1 channel, level 2 of 2',
+    );
   });
 
   it('does nothing once the incident is resolved before the timeout', async () => {
