@@ -6,6 +6,7 @@ import { acknowledge, resolve } from '../../src/incidents/service.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { notificationsFor } from '../../src/notifications/message.ts';
 import type { DeliveryRow } from '../../src/notifications/model.ts';
+import { deletePolicy } from '../../src/oncall/service.ts';
 import { insertOutbox } from '../../src/outbox/store.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { ManualClock } from '../helpers/clock.ts';
@@ -143,6 +144,17 @@ describe('acknowledgement timeout', () => {
     assert.equal((await ackTimers(incidentId)).length, 0);
     await at(30 + TIMEOUT + 60);
     assert.equal(await status(incidentId), 'acknowledged');
+  });
+
+  it('says the reopened incident pages nobody once its policy was deleted with nothing to follow', async () => {
+    const { nodeId, incidentId } = await acknowledgedOutage('orphan', TIMEOUT);
+    await db.sql`update nodes set escalation_policy_id = null where id = ${nodeId}`;
+    assert.equal(await deletePolicy(db.sql, (await db.sql`select policy_id from incidents where id = ${incidentId}`)[0]!.policy_id, w.clock.now(), TEST_ACTING), true);
+    await at(30 + TIMEOUT);
+    assert.equal(await status(incidentId), 'open', 'reopened: nobody is attending it');
+    const [expired] = await db.sql`select detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired'`;
+    assert.equal(expired!.detail.no_policy, true);
+    assert.equal((await deliveriesOf(db, incidentId)).filter((d) => d.event === 'escalated').length, 0);
   });
 
   it('holds the page of an expiry due while the node is in maintenance, as escalation does', async () => {
