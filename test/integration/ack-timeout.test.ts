@@ -171,36 +171,9 @@ describe('acknowledgement timeout', () => {
     assert.deepEqual((await kinds(incidentId)).slice(-2), ['acknowledgement_expired', 'escalation_suppressed']);
     assert.deepEqual(await pages(incidentId), [['opened', channels[0]!.id], ['acknowledged', channels[0]!.id]]);
   });
-});
-
-describe('acknowledgement timeout, reopened while held', () => {
-  const secret = generateWebhookSecret();
-  let db: TestDatabase;
-  let w: { clock: ManualClock; p: ReturnType<typeof createPipeline>; oc: OnCall; hook: WebhookReceiver };
-  before(async () => (db = await createTestDatabase()));
-  after(() => db.drop());
-  beforeEach(async () => {
-    const clock = new ManualClock(T0);
-    w = { clock, p: createPipeline(db, clock), oc: await createOnCall(db, clock, { redisUrl: undefined }), hook: await startWebhookReceiver({ secret }) };
-    await w.p.flush();
-  });
-  afterEach(async () => {
-    for (const part of [w.oc, w.p, w.hook]) await part.close();
-  });
-  const at = async (s: number) => {
-    await w.p.runUntil(sec(s));
-    await w.p.tick();
-    await w.oc.drain();
-  };
 
   it('tells every acknowledgement, even after two expiries whose pages maintenance held', async () => {
-    const first = await w.oc.webhook('held-first', w.hook.url, secret);
-    const policy = await w.oc.policy('held', [{ after_seconds: 0, channel_ids: [first.id] }], { ackTimeoutSeconds: TIMEOUT });
-    const nodeId = await goingDown(w, 'held', policy.id);
-    const [incident] = await incidentsOf(db, nodeId);
-    await settledDeliveries(db, incident!.id, 1);
-    await at(30);
-    await acknowledge(db.sql, incident!.id, { by: 'alice' }, w.clock, TEST_ACTING);
+    const { nodeId, incidentId } = await acknowledgedOutage('held', TIMEOUT);
     await db.sql.begin(async (tx) => {
       await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(5000), reason: 'repair' }, w.clock.now());
       await tx`update node_due set due_at = ${sec(40)}, wake = wake + 1 where node_id = ${nodeId}`;
@@ -208,12 +181,12 @@ describe('acknowledgement timeout, reopened while held', () => {
     await at(40);
     await at(30 + TIMEOUT); // reopened, its page held
     await at(700);
-    await acknowledge(db.sql, incident!.id, { by: 'bob' }, w.clock, TEST_ACTING);
+    await acknowledge(db.sql, incidentId, { by: 'bob' }, w.clock, TEST_ACTING);
     await at(700 + TIMEOUT); // reopened again, its page held again
     await at(1400);
-    await acknowledge(db.sql, incident!.id, { by: 'carol' }, w.clock, TEST_ACTING);
+    await acknowledge(db.sql, incidentId, { by: 'carol' }, w.clock, TEST_ACTING);
     await at(1401);
-    const keys = (await db.sql<{ event_key: string }[]>`select event_key from deliveries where incident_id = ${incident!.id} and event = 'acknowledged' order by created_at, id`).map((r) => r.event_key);
+    const keys = (await db.sql<{ event_key: string }[]>`select event_key from deliveries where incident_id = ${incidentId} and event = 'acknowledged' order by created_at, id`).map((r) => r.event_key);
     assert.equal(keys.length, 3, `one row per acknowledgement, got ${keys.join(', ')}`);
     assert.equal(keys[0], 'acknowledged', 'the first acknowledgement keeps the key it always had');
   });
