@@ -118,12 +118,17 @@ function resolution(n: Notification): { short: string; sentence: string } | unde
 /**
  * `Paged: Dana Oncall (level 1 of 3) at 07:43:50 UTC, not acknowledged after 3m; now paging Ana
  * Okafor (on call in Platform primary), level 2 of 3`: whom an escalation follows, read from the
- * incident's timeline with the message (escalation), and whom it pages now.
+ * incident's timeline with the message (escalation), and whom it pages now. A page that restarts
+ * the levels after an acknowledgement expired says so: `Acknowledged by alice at 10:00:30 UTC, not
+ * resolved 10m after; now paging …, level 1 of 2 again` (not "not acknowledged": it was).
  */
 function escalationLine(n: Notification): string | undefined {
   if (n.event !== 'escalated' || n.escalation === undefined) return undefined;
-  const { level, before } = n.escalation;
+  const { level, before, expired } = n.escalation;
   const now = `now ${paging(n, level)}`;
+  if (expired) {
+    return `Acknowledged by ${oneLine(expired.by)} at ${timeOfDay(expired.at, zoneOf(n))}, not resolved ${formatDuration(expired.after_seconds * 1000)} after; ${now} again`;
+  }
   const first = before[0];
   if (!first) return `Not acknowledged; ${now}`;
   const paged = before.map((p) => `${oneLine(listed(p.names) || 'nobody')} (${levelName(p.level, n.levels)}) at ${timeOfDay(p.at, zoneOf(n))}`);
@@ -169,6 +174,9 @@ export function incidentFacts(n: Notification): Fact[] {
   if (incident.acknowledged_at !== null) {
     facts.push({ label: 'Acknowledged', value: byline(incident.acknowledged_at, n.shownBy.acknowledged_by, zoneOf(n)) });
   }
+  // A page after an acknowledgement expired: who had it, so nobody reads "open" as never answered.
+  const expired = n.escalation?.expired;
+  if (expired) facts.push({ label: 'Acknowledgement expired', value: `${byline(expired.at, expired.by, zoneOf(n))}, not resolved ${formatDuration(expired.after_seconds * 1000)} after` });
   if (incident.resolved_at !== null) {
     facts.push(
       { label: 'Resolved', value: byline(incident.resolved_at, n.shownBy.resolved_by, zoneOf(n)) },

@@ -52,7 +52,9 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
  * and `note_by` who wrote it (as the email's "Note from" names them),
  * `display_names` the incident's `acknowledged_by` and `resolved_by` as the email names them, and
  * on a page (opened, escalated) `paged`: the people its level reached, each `{user_id, name}` with
- * `schedule_id` and `schedule_name` (null once deleted) when a schedule put them on call.
+ * `schedule_id` and `schedule_name` (null once deleted) when a schedule put them on call, and on
+ * a page that restarted the levels `acknowledgement_expired`: `{by, at, after_seconds}`, the
+ * acknowledgement that timed out (by as display_names names people).
  */
 function webhookPayload(n: Notification) {
   const data = {
@@ -62,6 +64,7 @@ function webhookPayload(n: Notification) {
     ...(n.incidentUrl !== undefined ? { incident_url: n.incidentUrl } : {}),
     ...(n.note !== undefined ? { note: n.note, note_by: noteAuthor(n) } : {}),
     display_names: n.shownBy,
+    ...(n.escalation?.expired ? { acknowledgement_expired: n.escalation.expired } : {}),
     ...(n.paged ? { paged: n.paged.people.map(({ user_id, name, schedule_id, schedule_name }) => ({ user_id, name, ...(schedule_id !== undefined ? { schedule_id, schedule_name } : {}) })) } : {}),
   };
   return { type: `incident.${n.event}`, timestamp: n.occurredAt, data };

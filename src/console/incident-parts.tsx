@@ -295,7 +295,8 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
     case 'acknowledgement_expired':
       return (
         <>
-          Acknowledgement by <Actor by={str(d.acknowledged_by) ?? null} names={p.names.keys} /> expired after {duration(Number(d.after_seconds) * 1000)}: open again, paging from level 1
+          Acknowledgement by <Actor by={str(d.acknowledged_by) ?? null} names={p.names.keys} /> expired after {duration(Number(d.after_seconds) * 1000)}: open again
+          {d.no_policy === true ? '; no escalation policy to page' : ', paging from level 1'}
         </>
       );
     case 'policy_replaced':

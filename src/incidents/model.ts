@@ -34,6 +34,8 @@ export interface IncidentRow {
   escalation_from: Date | null;
   /** The schedule step an expired acknowledgement restarted the levels at (policyStep); 0: never reopened. */
   escalation_base: number;
+  /** How many times an expired acknowledgement reopened it; keys the acknowledgement after each (fanOut). */
+  reopenings: number;
   version: number;
 }
 

@@ -117,7 +117,7 @@ export function acknowledgeOnce(sql: Sql, id: string, actor: Actor, clock: Clock
     if (!acked) return false;
     await store.addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by: actor.by, ...actor.detail } }]);
     const expiry = ackTimeoutTimer(acked, (await escalatingPolicies(tx, [acked])).get(acked.id));
-    await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by, ...(acked.escalation_base ? { step: acked.escalation_base } : {}) }), ...(expiry ? [expiry] : [])], now);
+    await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by, ...(acked.reopenings ? { step: acked.reopenings } : {}) }), ...(expiry ? [expiry] : [])], now);
     return true;
   });
 }
@@ -146,13 +146,22 @@ export async function expireAcknowledgements(tx: Tx, fired: DueAckTimeout[], now
   const reopened = await store.reopenIncidents(tx, expiring.map((f) => f.incidentId), now);
   if (reopened.length === 0) return;
   await deleteUnclaimed(tx, reopened.flatMap((i) => [escalationKey(i.id), recheckKey(i.id)]));
+  // Its policy deleted with no node or default policy to follow: reopened all the same (nobody is
+  // attending it, and open is what the console and a new policy's next incident go by), but its
+  // entry says nobody is paged (`no_policy`) rather than that level 1 is.
+  const policies = await escalatingPolicies(tx, reopened);
   await store.addTimeline(
     tx,
     expiring.map((f) => ({
       incident_id: f.incidentId,
       at: now,
       kind: 'acknowledgement_expired',
-      detail: { after_seconds: f.timeoutSeconds, acknowledged_at: f.acknowledgedAt.toISOString(), acknowledged_by: incidents.get(f.incidentId)!.acknowledged_by },
+      detail: {
+        after_seconds: f.timeoutSeconds,
+        acknowledged_at: f.acknowledgedAt.toISOString(),
+        acknowledged_by: incidents.get(f.incidentId)!.acknowledged_by,
+        ...(policies.has(f.incidentId) ? {} : { no_policy: true }),
+      },
     })),
   );
   await escalate(tx, reopened.map((i) => ({ incidentId: i.id, step: i.escalation_base, atOnce: true })), now, emailConfigured);

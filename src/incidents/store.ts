@@ -104,7 +104,7 @@ export async function reopenIncidents(tx: Queryable, ids: string[], now: Date): 
   if (ids.length === 0) return [];
   return tx<IncidentRow[]>`
     update incidents set status = 'open', acknowledged_at = null, acknowledged_by = null, escalation_held = false,
-      escalation_base = escalation_step + 1, escalation_from = ${now}, version = version + 1
+      escalation_base = escalation_step + 1, escalation_from = ${now}, reopenings = reopenings + 1, version = version + 1
     where id = any(${ids}::uuid[]) and status = 'acknowledged'
     returning *`;
 }
@@ -267,31 +267,50 @@ export async function acknowledgingPeople(sql: Queryable, ids: string[]): Promis
   return new Map(rows.map((r) => [r.incident_id, r.user_id]));
 }
 
+/** An acknowledgement that timed out, as its `acknowledgement_expired` timeline entry recorded it. */
+export interface ExpiredAcknowledgement {
+  acknowledged_at: string;
+  acknowledged_by: string | null;
+  after_seconds: number;
+}
+
 /** A page an incident's timeline records: its opening's (level 0) or an escalation's. */
 export interface PageEntry {
   at: Date;
   level: number;
   step: number;
+  /** The expired acknowledgement this page restarted the levels after (its `acknowledgement_expired` entry); absent otherwise. */
+  expired?: ExpiredAcknowledgement;
   /** The people it named, as named when it fired (name null: not known then), and the schedule that put each on it. */
   people: PagedPerson[];
   channels: number;
 }
 
 /**
- * The pages of these incidents, oldest first: their `opened` and `escalated` timeline entries, in
- * one pass over each incident's timeline on its (incident_id, id) index.
+ * The pages of these incidents, oldest first: their `opened` and `escalated` timeline entries, each
+ * with the acknowledgement expiry before it if any, in one pass over each incident's timeline on its
+ * (incident_id, id) index.
  */
 export async function pagesOf(sql: Queryable, ids: string[]): Promise<Map<string, PageEntry[]>> {
   if (ids.length === 0) return new Map();
-  const rows = await sql<{ incident_id: string; at: Date; level: number | null; step: number | null; people: PagedPerson[]; channels: number | null }[]>`
-    select incident_id, at, (detail->>'level')::int as level, (detail->>'step')::int as step,
+  const rows = await sql<{ incident_id: string; kind: string; at: Date; level: number | null; step: number | null; people: PagedPerson[]; channels: number | null; expired: ExpiredAcknowledgement | null }[]>`
+    select incident_id, kind, at, (detail->>'level')::int as level, (detail->>'step')::int as step,
       coalesce(detail->'users', '[]') as people,
-      jsonb_array_length(coalesce(detail->'channel_ids', '[]')) as channels
-    from incident_timeline where incident_id = any(${ids}::uuid[]) and kind in ('opened', 'escalated')
+      jsonb_array_length(coalesce(detail->'channel_ids', '[]')) as channels,
+      case when kind = 'acknowledgement_expired' then detail end as expired
+    from incident_timeline where incident_id = any(${ids}::uuid[]) and kind in ('opened', 'escalated', 'acknowledgement_expired')
     order by incident_id, id`;
   const out = new Map<string, PageEntry[]>();
+  // An expiry belongs to the page after it: at once, or when maintenance that held it ends.
+  const expiries = new Map<string, ExpiredAcknowledgement>();
   for (const r of rows) {
-    const entry = { at: r.at, level: r.level ?? 0, step: r.step ?? 0, people: r.people, channels: r.channels ?? 0 };
+    if (r.expired) {
+      expiries.set(r.incident_id, r.expired);
+      continue;
+    }
+    const expired = expiries.get(r.incident_id);
+    expiries.delete(r.incident_id);
+    const entry = { at: r.at, level: r.level ?? 0, step: r.step ?? 0, people: r.people, channels: r.channels ?? 0, ...(expired ? { expired } : {}) };
     const list = out.get(r.incident_id);
     if (list) list.push(entry);
     else out.set(r.incident_id, [entry]);

@@ -143,8 +143,9 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
       timeline.push({ incident_id: incident.id, at: now, kind: 'not_notified', detail: { event: n.event, reason: PAGE_AFTER_RESOLVE } });
       continue;
     }
-    // A page per step; an acknowledgement once per reopening (its step: where the levels restarted),
-    // else a later acknowledgement's rows would be refused as the first's (deliveries_once_per_destination).
+    // A page per step; an acknowledgement once per reopening (its step: the incident's reopenings, which
+    // grow with each even when maintenance held the re-page and the steps did not move), else a later
+    // acknowledgement's rows would be refused as the first's (deliveries_once_per_destination).
     const eventKey = n.event === 'escalated' || (n.event === 'acknowledged' && n.step) ? `${n.event}-${n.step}` : n.event;
     const page = isAnswer(n) ? undefined : pageOf(n);
     const to = page ? pageRecipients(page, types, people) : (told.get(incident.id) ?? []).filter((r) => !ownAcknowledgement(n, r, acknowledgers));

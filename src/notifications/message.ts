@@ -40,19 +40,27 @@ function linksFor(s: LinkSigning, d: DeliveryRow, reader: string | null, inciden
 
 /**
  * An escalation's page (`escalated-<step>`): the level it pages, and every page of the incident at
- * an earlier step, whom each named and when. Its level is the timeline's, not the incident's now:
- * a later step may have fired before this message is sent.
+ * an earlier step since the levels last restarted (an acknowledgement that expired: the pages
+ * before it were answered), whom each named and when. Its level is the timeline's, not the
+ * incident's now: a later step may have fired before this message is sent.
  */
-function escalationOf(d: DeliveryRow, incident: IncidentRow, pages: PageEntry[]): Notification['escalation'] {
+function escalationOf(d: DeliveryRow, incident: IncidentRow, pages: PageEntry[], shown: (by: string | null) => string | null): Notification['escalation'] {
   const step = pageStep(d.event_key);
+  const restart = pages.findLast((p) => p.expired !== undefined && p.step <= step)?.step ?? 0;
+  const page = pages.find((p) => p.step === step);
+  const expired = page?.expired;
   const before: PriorPage[] = pages
-    .filter((p) => p.step < step)
+    .filter((p) => p.step < step && p.step >= restart)
     .map((p) => ({
       level: p.level,
       at: p.at.toISOString(),
       names: [...p.people.map((u) => u.name ?? 'someone'), ...(p.channels ? [p.channels === 1 ? '1 channel' : `${p.channels} channels`] : [])],
     }));
-  return { level: pages.find((p) => p.step === step)?.level ?? incident.escalation_level, before };
+  return {
+    level: page?.level ?? incident.escalation_level,
+    before,
+    ...(expired ? { expired: { by: shown(expired.acknowledged_by) ?? 'someone', at: expired.acknowledged_at, after_seconds: expired.after_seconds } } : {}),
+  };
 }
 
 /** Whom a page's row was sent for, as its timeline entry recorded them, each with their schedule's name now. */
@@ -101,7 +109,10 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
   ]);
   // Only a page that went through a schedule waits on this one.
   const schedules = await scheduleNames(sql, [...new Set([...pages.values()].flat().flatMap((p) => p.people.flatMap((u) => u.schedule_id ?? [])))]);
-  const shown = (by: string | null) => (by === null ? null : actorText(by, keyNames));
+  // An expired acknowledgement's key is named too: read only when one was a key's.
+  const expiredBy = [...pages.values()].flat().flatMap((p) => p.expired?.acknowledged_by ?? []);
+  const names = new Map([...keyNames, ...(await actorNames(sql, expiredBy))]);
+  const shown = (by: string | null) => (by === null ? null : actorText(by, names));
   const out = new Map<string, Notification>();
   for (const d of rows) {
     const incident = incidents.get(d.incident_id);
@@ -119,7 +130,7 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       node: { id: incident.node_id, name: incident.node_name, labels: nodes.get(incident.node_id)?.labels ?? {} },
       nodeState: nodes.has(incident.node_id) ? (nodes.get(incident.node_id)!.state ?? 'unknown') : null,
       threadId: deliveryId(incident.id, 'opened', d.channel_id, d.user_id),
-      ...(d.event === 'escalated' ? { escalation: escalationOf(d, incident, pages.get(incident.id) ?? []) } : {}),
+      ...(d.event === 'escalated' ? { escalation: escalationOf(d, incident, pages.get(incident.id) ?? [], shown) } : {}),
       ...(paged ? { paged } : {}),
       // A person's own contact is read by them alone: their clock, and "you". A level's channel, or
       // one several people name as their own, is shared: UTC and names.

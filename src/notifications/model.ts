@@ -43,8 +43,12 @@ export interface Notification {
    * the incident's later events answers it (In-Reply-To), so mail clients thread them.
    */
   threadId?: string;
-  /** An escalation's page: the level it pages (from 0) and the pages before it, oldest first (the incident's timeline). */
-  escalation?: { level: number; before: PriorPage[] };
+  /**
+   * An escalation's page: the level it pages (from 0) and the pages before it since the levels last
+   * restarted, oldest first (the incident's timeline); `expired` when this page restarted them, after
+   * an acknowledgement that timed out (`by` as people read it), whose round's pages are then none.
+   */
+  escalation?: { level: number; before: PriorPage[]; expired?: { by: string; at: string; after_seconds: number } };
   /**
    * A page's (opened, escalated) reach as its timeline entry recorded it: the people, each with the
    * schedule that put them on the level, and how many channels the level named. Absent for an

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { incidentFacts, leadLine } from '../../alerting/render.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { acknowledge, resolve } from '../../src/incidents/service.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
+import { notificationsFor } from '../../src/notifications/message.ts';
+import type { DeliveryRow } from '../../src/notifications/model.ts';
+import { deletePolicy } from '../../src/oncall/service.ts';
 import { insertOutbox } from '../../src/outbox/store.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { ManualClock } from '../helpers/clock.ts';
@@ -72,6 +76,17 @@ describe('acknowledgement timeout', () => {
     assert.deepEqual(expired, { at: sec(30 + TIMEOUT), detail: { after_seconds: TIMEOUT, acknowledged_at: sec(30).toISOString(), acknowledged_by: 'alice' } });
     await settledDeliveries(db, incidentId, 3);
     assert.deepEqual(await pages(incidentId), [['opened', first], ['acknowledged', first], ['escalated', first]]);
+    // The re-page says the acknowledgement expired, not that nobody acknowledged.
+    const repage = await db.sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} and event = 'escalated'`;
+    const told = (await notificationsFor(db.sql, [...repage])).get(repage[0]!.id)!;
+    assert.equal(leadLine(told), 'Acknowledged by alice at 10:00:30 UTC, not resolved 10m after; now paging 1 channel, level 1 of 2 again');
+    assert.deepEqual(
+      incidentFacts(told).find((f) => f.label === 'Acknowledgement expired'),
+      { label: 'Acknowledgement expired', value: '2026-11-21 10:00:30 UTC by alice, not resolved 10m after' },
+      'PagerDuty custom_details and the email facts say so too',
+    );
+    const sent = await w.hook.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+    assert.deepEqual(JSON.parse(sent.body).data.acknowledgement_expired, { by: 'alice', at: sec(30).toISOString(), after_seconds: TIMEOUT });
 
     // The same timer delivered again finds the incident open: no second page.
     await db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: timer!.payload }], w.clock.now()));
@@ -85,6 +100,12 @@ describe('acknowledgement timeout', () => {
     await at(30 + TIMEOUT + 300);
     await settledDeliveries(db, incidentId, 4);
     assert.deepEqual((await pages(incidentId)).at(-1), ['escalated', second]);
+    // Level 2 of the new round follows this round's level 1 alone: the earlier round was answered.
+    const level2 = await db.sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} and event = 'escalated' and channel_id = ${second!}`;
+    assert.equal(
+      leadLine((await notificationsFor(db.sql, [...level2])).get(level2[0]!.id)!),
+      'Paged: 1 channel (level 1 of 2) at 10:10:30 UTC, not acknowledged after 5m; now paging 1 channel, level 2 of 2',
+    );
   });
 
   it('does nothing once the incident is resolved before the timeout', async () => {
@@ -125,6 +146,17 @@ describe('acknowledgement timeout', () => {
     assert.equal(await status(incidentId), 'acknowledged');
   });
 
+  it('says the reopened incident pages nobody once its policy was deleted with nothing to follow', async () => {
+    const { nodeId, incidentId } = await acknowledgedOutage('orphan', TIMEOUT);
+    await db.sql`update nodes set escalation_policy_id = null where id = ${nodeId}`;
+    assert.equal(await deletePolicy(db.sql, (await db.sql`select policy_id from incidents where id = ${incidentId}`)[0]!.policy_id, w.clock.now(), TEST_ACTING), true);
+    await at(30 + TIMEOUT);
+    assert.equal(await status(incidentId), 'open', 'reopened: nobody is attending it');
+    const [expired] = await db.sql`select detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired'`;
+    assert.equal(expired!.detail.no_policy, true);
+    assert.equal((await deliveriesOf(db, incidentId)).filter((d) => d.event === 'escalated').length, 0);
+  });
+
   it('holds the page of an expiry due while the node is in maintenance, as escalation does', async () => {
     const { nodeId, incidentId, channels } = await acknowledgedOutage('window', TIMEOUT);
     await db.sql.begin(async (tx) => {
@@ -138,5 +170,24 @@ describe('acknowledgement timeout', () => {
     assert.equal(held!.escalation_held, true);
     assert.deepEqual((await kinds(incidentId)).slice(-2), ['acknowledgement_expired', 'escalation_suppressed']);
     assert.deepEqual(await pages(incidentId), [['opened', channels[0]!.id], ['acknowledged', channels[0]!.id]]);
+  });
+
+  it('tells every acknowledgement, even after two expiries whose pages maintenance held', async () => {
+    const { nodeId, incidentId } = await acknowledgedOutage('held', TIMEOUT);
+    await db.sql.begin(async (tx) => {
+      await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(5000), reason: 'repair' }, w.clock.now());
+      await tx`update node_due set due_at = ${sec(40)}, wake = wake + 1 where node_id = ${nodeId}`;
+    });
+    await at(40);
+    await at(30 + TIMEOUT); // reopened, its page held
+    await at(700);
+    await acknowledge(db.sql, incidentId, { by: 'bob' }, w.clock, TEST_ACTING);
+    await at(700 + TIMEOUT); // reopened again, its page held again
+    await at(1400);
+    await acknowledge(db.sql, incidentId, { by: 'carol' }, w.clock, TEST_ACTING);
+    await at(1401);
+    const keys = (await db.sql<{ event_key: string }[]>`select event_key from deliveries where incident_id = ${incidentId} and event = 'acknowledged' order by created_at, id`).map((r) => r.event_key);
+    assert.equal(keys.length, 3, `one row per acknowledgement, got ${keys.join(', ')}`);
+    assert.equal(keys[0], 'acknowledged', 'the first acknowledgement keeps the key it always had');
   });
 });

@@ -931,12 +931,14 @@ describe('console: incidents', () => {
       // Written before escalation_ends was: which followed is not known, so neither is said.
       { incident_id: incident!.id, at: h.clock.now(), kind: 'reached_nobody', detail: { level: 2, step: 2, channel_ids: [], users: [], reason: 'nobody on call' } },
       { incident_id: incident!.id, at: h.clock.now(), kind: 'acknowledgement_expired', detail: { after_seconds: 1800, acknowledged_at: h.clock.now().toISOString(), acknowledged_by: 'Nia' } },
+      { incident_id: incident!.id, at: h.clock.now(), kind: 'acknowledgement_expired', detail: { after_seconds: 600, acknowledged_at: h.clock.now().toISOString(), acknowledged_by: 'Nia', no_policy: true } },
     ]);
     const page = await get(`/incidents/${incident!.id}`);
     assert.match(page, /Reached nobody at level 1: nobody on call in Nights; escalation ends/);
     assert.match(page, new RegExp(`Reached nobody at level 2: ${UNREACHABLE_WITHOUT_EMAIL} — could not reach Nia; the next level pages at once`));
     assert.match(page, /Reached nobody at level 3: nobody on call\s*</);
     assert.match(page, /Acknowledgement by (<[^>]+>)?Nia(<\/[^>]+>)? expired after 30 min: open again, paging from level 1/);
+    assert.match(page, /Acknowledgement by (<[^>]+>)?Nia(<\/[^>]+>)? expired after 10 min: open again; no escalation policy to page/);
     assert.match(page, /<dt>Escalation level<\/dt><dd>1<\/dd>/);
     assert.doesNotMatch(page, /level 0/);
   });
