@@ -38,7 +38,8 @@ export function rateLimited(message: string, retryAfterMs: number): ApiError {
   return new ApiError(429, 'rate_limited', message, undefined, { 'retry-after': String(retryAfterSeconds(retryAfterMs)) });
 }
 
-// Keys are forgotten in bulk once this many are held: an address space is far larger than memory.
+// Keys are forgotten, the oldest windows first, once this many running ones are held: an address
+// space is far larger than memory.
 // Every key counted is short (a client address, an id, a ping key of at most 64 characters: one
 // of another shape is refused before it is counted), so the map stays under ~34 MB (335 bytes a
 // 64-character key, measured with 100,000 of them).
@@ -75,13 +76,24 @@ export class KeyedWindows<S extends object> {
     if (running) return running;
     if (this.windows.size >= this.sweepAt) this.sweep(nowMs);
     const w = { ...this.fresh(), endsMs: nowMs + this.windowMs };
+    // Set anew at the end, so the map's order (insertion order) is the order windows began in.
+    this.windows.delete(key);
     this.windows.set(key, w);
     return w;
   }
 
   private sweep(nowMs: number): void {
     for (const [key, w] of this.windows) if (w.endsMs <= nowMs) this.windows.delete(key);
-    if (this.windows.size >= MAX_KEYS) this.windows.clear();
+    // Still full of running windows (100,000 keys in one window: a flood of addresses or ping
+    // keys): the older half goes, not all. Clearing all gave every key, a real job's and a
+    // guesser's failed sign-ins too, a fresh count whenever someone sent 100,000 new keys.
+    let over = this.windows.size - MAX_KEYS / 2;
+    if (this.windows.size >= MAX_KEYS) {
+      for (const key of this.windows.keys()) {
+        if (over-- <= 0) break;
+        this.windows.delete(key);
+      }
+    }
     this.sweepAt = Math.min(MAX_KEYS, Math.max(FIRST_SWEEP_KEYS, 2 * this.windows.size));
   }
 

@@ -18,6 +18,18 @@ describe('KeyedWindows', () => {
     assert.ok(windows.running('next-minute', WINDOW_MS));
   });
 
+  it('forgets the older half of its windows when 100,000 are running, not every one', () => {
+    const windows = new KeyedWindows(WINDOW_MS, () => ({ used: 0 }));
+    windows.begin('job', 0).used += 5;
+    for (let i = 1; i < 100_000; i++) windows.begin(`flood-${i}`, 1);
+    // The job's window ended and began again: it is one of the newest now.
+    windows.begin('job', WINDOW_MS).used += 1;
+    for (let i = 0; i < 10; i++) windows.begin(`more-${i}`, WINDOW_MS);
+    assert.ok(windows.size <= 50_011, `${windows.size} held`);
+    assert.equal(windows.running('job', WINDOW_MS)?.used, 1, 'the newest windows are kept');
+    assert.equal(windows.running('more-9', WINDOW_MS)?.used, 0);
+  });
+
   it('keeps every running window through a sweep, and sweeps next at twice what it kept', () => {
     const windows = new KeyedWindows(WINDOW_MS, () => ({ used: 0 }));
     for (let i = 0; i < 1024; i++) windows.begin(`live-${i}`, 0).used += 1;
