@@ -345,12 +345,17 @@ export async function pagedNobody(sql: Queryable, ids: string[]): Promise<Set<st
 /**
  * The node whose incidents a list's node filter names, resolved as every node route resolves it
  * (getNode: the id, else the name), for the API's `?node_id=` and the console's `?node=` alike. A
- * UUID no node has is a deleted node's id, kept by its incidents; undefined for a name none has.
+ * UUID no node has is a deleted node's id, kept by its incidents. A name no node has now is a
+ * deleted node's, which its incidents kept too: the node of the newest incident opened under it
+ * (ARCHITECTURE.md, "A deleted node's name"); undefined for a name no incident was opened under.
  */
 export async function incidentsNodeId(sql: Queryable, ref: string): Promise<string | undefined> {
   const node = await getNode(sql, ref);
   if (node) return node.id;
-  return isUuid(ref) ? ref : undefined;
+  if (isUuid(ref)) return ref;
+  const [last] = await sql<{ node_id: string }[]>`
+    select node_id from incidents where node_name = ${ref} order by opened_at desc, id desc limit 1`;
+  return last?.node_id;
 }
 
 /**

@@ -104,7 +104,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
   app.get('/incidents', ...guards.page, async (c) => {
     const filter = filterOf(c.req.query('status'));
     const status = statusParam(filter);
-    // A node by id or name, as the API's `node_id` takes it; a name no node has lists nothing.
+    // A node by id or name, as the API's `node_id` takes it (a deleted node's name too); a name no incident was opened under lists nothing.
     const nodeRef = c.req.query('node')?.trim() || undefined;
     const nodeId = nodeRef === undefined ? undefined : ((await incidentsNodeId(deps.sql, nodeRef)) ?? NO_NODE);
     const labels = readLabelFilter(c.req.query('label'));

@@ -48,7 +48,7 @@ function openedRange(q: { opened_after?: Date | undefined; opened_before?: Date 
 }
 
 const FILTER_NOTES = {
-  node_id: "The node's id or name: only its incidents (by id, a deleted node's too).",
+  node_id: "The node's id or name: only its incidents (a deleted node's too: by id, or by a name no node has now, the newest node that had it).",
   label: "Only incidents whose node carries this label now, as `key=value` or `key:value` (the node list's filter); repeat it for several, all of which must match.",
   opened_after: 'Only incidents opened at or after this time (RFC 3339).',
   opened_before: 'Only incidents opened before this time (RFC 3339); must be after `opened_after`.',
@@ -59,7 +59,7 @@ async function filtersOf(sql: Queryable, q: v.InferOutput<typeof SummarizeIncide
   return { nodeId: await nodeFilter(sql, q.node_id), labels: q.label, ...openedRange(q) };
 }
 
-/** The node `?node_id=` names (incidentsNodeId); 404 for a name no node has. */
+/** The node `?node_id=` names (incidentsNodeId); 404 for a name no node has and no incident was opened under. */
 async function nodeFilter(sql: Queryable, ref: string | undefined): Promise<string | undefined> {
   if (ref === undefined) return undefined;
   const id = await incidentsNodeId(sql, ref);
