@@ -253,18 +253,22 @@ export async function resolutionNotes(sql: Queryable, ids: string[]): Promise<Ma
   return new Map(rows.map((r) => [r.incident_id, r.note]));
 }
 
+/** An acknowledgement's key among acknowledgingPeople's: its incident and its instant. */
+export const acknowledgementKey = (incidentId: string, at: Date): string => `${incidentId} ${at.getTime()}`;
+
 /**
- * Who acknowledged each of these incidents, when it was a person acting through their own signed
- * link (the `acknowledged` timeline entry names the link's `user_id`); an acknowledgement by a key,
- * a channel's link or a name given to the API names no person.
+ * Who made each of these acknowledgements (acknowledgementKey), when it was a person acting through
+ * their own signed link (the `acknowledged` timeline entry names the link's `user_id`); an
+ * acknowledgement by a key, a channel's link or a name given to the API names no person. By the
+ * entry's instant, not the incident's first: after an expired acknowledgement reopened it, the
+ * second acknowledger is not the first, who was paged again and must be told someone took it.
  */
-export async function acknowledgingPeople(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<{ incident_id: string; user_id: string }[]>`
-    select distinct on (incident_id) incident_id, detail->>'user_id' as user_id from incident_timeline
-    where incident_id = any(${ids}::uuid[]) and kind = 'acknowledged' and detail ? 'user_id'
-    order by incident_id, id`;
-  return new Map(rows.map((r) => [r.incident_id, r.user_id]));
+export async function acknowledgingPeople(sql: Queryable, acks: Array<{ incidentId: string; at: Date }>): Promise<Map<string, string>> {
+  if (acks.length === 0) return new Map();
+  const rows = await sql<{ incident_id: string; at: Date; user_id: string }[]>`
+    select incident_id, at, detail->>'user_id' as user_id from incident_timeline
+    where incident_id = any(${[...new Set(acks.map((a) => a.incidentId))]}::uuid[]) and kind = 'acknowledged' and detail ? 'user_id'`;
+  return new Map(rows.map((r) => [acknowledgementKey(r.incident_id, r.at), r.user_id]));
 }
 
 /** An acknowledgement that timed out, as its `acknowledgement_expired` timeline entry recorded it. */

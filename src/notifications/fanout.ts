@@ -1,7 +1,7 @@
 import { channelTypes } from '../channels/store.ts';
 import type { Tx } from '../db/client.ts';
 import type { IncidentNews, IncidentRow, TimelineEntry } from '../incidents/model.ts';
-import { acknowledgingPeople, addTimeline, getIncidents } from '../incidents/store.ts';
+import { acknowledgementKey, acknowledgingPeople, addTimeline, getIncidents } from '../incidents/store.ts';
 import { namesAnyone, type Contacts, type Directory } from '../oncall/model.ts';
 import type { PageRecipients } from '../outbox/topics.ts';
 import { getPolicies } from '../oncall/store.ts';
@@ -42,7 +42,7 @@ const isAnswer = (n: IncidentNews) => n.event === 'acknowledged' || n.event === 
  * and every other event, the resolve most of all, goes to whom the ledger says was paged.
  */
 const ownAcknowledgement = (n: IncidentNews, r: Recipient, acknowledgers: ReadonlyMap<string, string>): boolean =>
-  n.event === 'acknowledged' && r.channel_type === 'email' && r.user_id !== null && r.user_id === acknowledgers.get(n.incidentId);
+  n.event === 'acknowledged' && r.channel_type === 'email' && r.user_id !== null && r.user_id === acknowledgers.get(acknowledgementKey(n.incidentId, n.at));
 
 /**
  * What the caller read in this transaction before the fan-out: the incidents it opened, as they
@@ -124,7 +124,7 @@ export async function fanOut(tx: Tx, news: IncidentNews[], now: Date, stormThres
   // outage would otherwise cost several queries per event).
   const incidents = await withMissing(alreadyRead?.incidents, news.map((n) => n.incidentId), (ids) => getIncidents(tx, ids));
   const told = await toldRecipients(tx, news.filter(isAnswer).map((n) => n.incidentId));
-  const acknowledgers = await acknowledgingPeople(tx, news.filter((n) => n.event === 'acknowledged').map((n) => n.incidentId));
+  const acknowledgers = await acknowledgingPeople(tx, news.filter((n) => n.event === 'acknowledged'));
   const legacy = news.filter((n) => !isAnswer(n) && n.recipients === undefined);
   const policies = await getPolicies(tx, [...new Set(legacy.flatMap((n) => incidents.get(n.incidentId)?.policy_id ?? []))]);
   const pageOf = (n: IncidentNews): PageRecipients =>

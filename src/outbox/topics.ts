@@ -38,8 +38,8 @@ export interface IncidentChanged {
   /** acknowledged, resolved: who did it. */
   by?: string;
   /**
-   * escalated: the level paged and the schedule step that paged it. acknowledged: the step an
-   * expired acknowledgement restarted the levels at, absent before any did (one ledger key each).
+   * escalated: the level paged and the schedule step that paged it. acknowledged: how many times
+   * an expired acknowledgement had reopened the incident, absent before any did (one ledger key each).
    */
   level?: number;
   step?: number;

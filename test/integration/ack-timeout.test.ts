@@ -172,6 +172,29 @@ describe('acknowledgement timeout', () => {
     assert.deepEqual(await pages(incidentId), [['opened', channels[0]!.id], ['acknowledged', channels[0]!.id]]);
   });
 
+  it('tells the first acknowledger, paged again, that a second person acknowledged after the expiry, and not the second', async () => {
+    const team = await w.oc.webhook('acks-team', w.hook.url, secret);
+    const gil = await w.oc.user('Gil', 'gil@test.local');
+    const hana = await w.oc.user('Hana', 'hana@test.local');
+    const policy = await w.oc.policy('acks', [{ after_seconds: 0, channel_ids: [team.id], user_ids: [gil.id, hana.id] }], { ackTimeoutSeconds: TIMEOUT });
+    const [incident] = await incidentsOf(db, await goingDown(w, 'acks-1', policy.id));
+    const id = incident!.id;
+    await at(30);
+    await acknowledge(db.sql, id, { by: 'Gil', detail: { via: 'link', user_id: gil.id } }, w.clock, TEST_ACTING);
+    await at(30 + TIMEOUT + 1); // expired: level 1 paged again, Gil and Hana with it
+    await at(700);
+    await acknowledge(db.sql, id, { by: 'Hana', detail: { via: 'link', user_id: hana.id } }, w.clock, TEST_ACTING);
+    await w.oc.drain();
+    const told = await db.sql<{ event_key: string; user_id: string | null; channel_id: string | null }[]>`
+      select event_key, user_id, channel_id from deliveries where incident_id = ${id} and event = 'acknowledged' order by event_key`;
+    const who = (r: { user_id: string | null; channel_id: string | null }) => (r.user_id === gil.id ? 'gil' : r.user_id === hana.id ? 'hana' : r.channel_id === team.id ? 'team' : '?');
+    assert.deepEqual(
+      told.map((r) => `${r.event_key} ${who(r)}`).sort(),
+      ['acknowledged hana', 'acknowledged team', 'acknowledged-1 gil', 'acknowledged-1 team'],
+      "each acknowledger's own email is left out of their own acknowledgement only",
+    );
+  });
+
   it('tells every acknowledgement, even after two expiries whose pages maintenance held', async () => {
     const { nodeId, incidentId } = await acknowledgedOutage('held', TIMEOUT);
     await db.sql.begin(async (tx) => {
