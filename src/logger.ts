@@ -14,7 +14,8 @@ const CENSOR = '[redacted]';
  */
 const SENSITIVE = /^(authorization|proxyauthorization|cookie|setcookie|password|passwd|apikey|routingkey|url|webhookurl|pingurl|.*token|.*secret)$/;
 
-const isSensitive = (key: string) => SENSITIVE.test(key.toLowerCase().replace(/[-_]/g, ''));
+/** Whether a field of this name holds a credential or carries one (SENSITIVE); the audit log hides the same fields. */
+export const isSensitive = (key: string) => SENSITIVE.test(key.toLowerCase().replace(/[-_]/g, ''));
 
 // Deeper than any object the engine logs; past it a value is censored rather than walked.
 const MAX_DEPTH = 16;

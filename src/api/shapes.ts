@@ -419,7 +419,7 @@ const SHAPES = {
       target: object({ type: str, id: str, name: nullable(str) }),
       result: with_(oneOf(['done', 'unchanged'] as const), { description: '`unchanged` when the command found nothing to do (acknowledged twice, a patch naming no field)' }),
       request_id: with_(str, { description: 'The X-Request-Id of the request that made the change' }),
-      detail: with_(jsonObject, { description: 'More about the change (the names of the fields a patch set …); never a secret' }),
+      detail: with_(jsonObject, { description: 'More about the change; never a secret. An update has `fields`, the names of the fields it set, and `changes`, by field (`labels.team`, `config.url` inside an object): `{"from": …, "to": …}` (a side absent where the field was), or `"changed"` alone for a credential or a URL that may hold one; a value over 4,000 characters as JSON is `{"omitted": …, "chars": n}`. Updates recorded before values were kept have `fields` only' }),
     },
     { description: 'One privileged change: who made it, what, to what, and through which request' },
   ),

@@ -1,5 +1,7 @@
 // Who changed what: the audit log's rows and the rules that make one from a command's context.
+import { isDeepStrictEqual } from 'node:util';
 import type { Principal } from '../access/model.ts';
+import { isSensitive, redactDeep } from '../logger.ts';
 
 /** Who acts: an API key (through the API or a console session opened with it), or a person through a signed link. */
 export type AuditActor =
@@ -31,7 +33,7 @@ export interface AuditChange {
   action: string;
   target: { type: string; id: string; name?: string | null | undefined };
   result?: AuditResult;
-  /** What else is worth knowing (names of the fields a patch changed …), never a secret. */
+  /** What else is worth knowing (the fields a patch changed, from what to what: patched …), never a secret. */
   detail?: Record<string, unknown>;
 }
 
@@ -76,15 +78,69 @@ export function auditRow(acting: Acting, change: AuditChange, at: Date): NewAudi
 }
 
 /**
- * A change by a patch: the names of the fields it sets (never their values, which may be
- * secrets); `unchanged` when it sets none.
+ * What one field of a patch did: its value before and after (a side is absent where the field was
+ * absent: a label added or removed), or only `changed` for a credential (hiddenField).
  */
-export function patched(action: string, target: AuditChange['target'], patch: object): AuditChange {
-  const fields = Object.entries(patch)
+export type FieldChange = { from?: unknown; to?: unknown } | 'changed';
+
+/**
+ * Fields recorded as `changed` without their values: whatever the logger censors (tokens, secrets,
+ * PagerDuty routing keys, Slack and webhook URLs: isSensitive), and besides any `…key` (a node's
+ * ping key names it in /ping/{key}, as any API key would) and a badge id, which names a node's
+ * public badge: written down, each would hand its power to whoever may read the log.
+ */
+const hiddenField = (key: string): boolean => isSensitive(key) || /(key|badgeid)$/.test(key.toLowerCase().replace(/[-_]/g, ''));
+
+/**
+ * A value longer than this as JSON is recorded by its size only. Each edit's row is kept for good,
+ * and a status page's components or a policy's levels may name hundreds of nodes or people (a
+ * UUID is 38 characters as JSON, so a 1,000-node page is about 40,000 per side, re-sent whole by
+ * every edit of its title); 4,000 keeps about a hundred ids, which is every policy and schedule
+ * as people write them, while the row stays a few kilobytes at most.
+ */
+export const AUDIT_VALUE_MAX = 4_000;
+
+/** A value as the log keeps it: URL passwords and nested credentials censored (redactDeep), then capped. */
+function recorded(value: unknown): unknown {
+  const censored = redactDeep(value);
+  const chars = JSON.stringify(censored)?.length ?? 0;
+  return chars > AUDIT_VALUE_MAX ? { omitted: 'too large to record', chars } : censored;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
+
+/**
+ * The changes from `before` to `after` under `path` into `into`: an object (labels, a schedule, a
+ * channel's config) field by field (`labels.team`, `config.url`), so one changed label or one
+ * rotated secret is all that is recorded of it, and a credential's name is found at any depth.
+ */
+function diffInto(into: Record<string, FieldChange>, path: string, key: string, before: unknown, after: unknown): void {
+  if (isDeepStrictEqual(before, after)) return;
+  if (hiddenField(key)) {
+    into[path] = 'changed';
+    return;
+  }
+  if (isPlainObject(before) && isPlainObject(after)) {
+    for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) diffInto(into, `${path}.${k}`, k, before[k], after[k]);
+    return;
+  }
+  into[path] = { ...(before === undefined ? {} : { from: recorded(before) }), ...(after === undefined ? {} : { to: recorded(after) }) };
+}
+
+/**
+ * A change by a patch, the one way every update command records itself: the names of the fields
+ * it sets and, in `changes`, what each that differs from `before` (the thing as stored before it)
+ * was and became, credentials only as `changed`; `unchanged` when it sets none. Rows written
+ * before values were recorded have `fields` alone.
+ */
+export function patched(action: string, target: AuditChange['target'], patch: object, before: object): AuditChange {
+  const set = Object.entries(patch)
     .filter(([, value]) => value !== undefined)
-    .map(([key]) => key)
-    .sort();
-  return { action, target, result: fields.length ? 'done' : 'unchanged', detail: { fields } };
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  const changes: Record<string, FieldChange> = {};
+  for (const [key, value] of set) diffInto(changes, key, key, (before as Record<string, unknown>)[key], value);
+  return { action, target, result: set.length ? 'done' : 'unchanged', detail: { fields: set.map(([key]) => key), changes } };
 }
 
 /** What GET /v1/audit filters by; every field narrows. */

@@ -131,7 +131,7 @@ export async function updateChannel(
   if (Object.keys(patch).length === 0) return { channel };
   const row = await sql.begin(async (tx) => {
     const row = await store.updateChannel(tx, channel.id, patch, now);
-    if (row) await audit(tx, acting, patched('channel.update', { type: 'channel', id: row.id, name: row.name }, input), now);
+    if (row) await audit(tx, acting, patched('channel.update', { type: 'channel', id: row.id, name: row.name }, input, channel), now);
     return row;
   });
   if (!row) throw notFound(`Channel "${channel.id}"`);

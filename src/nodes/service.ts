@@ -63,14 +63,14 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
   let name: string | undefined;
   try {
     await sql.begin(async (tx) => {
-      const stored = await store.lockSchedule(tx, id);
+      const stored = await store.lockEditable(tx, id);
       if (!stored) return;
       const { schedule, ...given } = change;
       const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(stored.schedule, schedule) };
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored.schedule !== null, now);
       name = patch.name;
       if (!(await store.updateNode(tx, id, patch, now))) return;
-      await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name ?? stored.name }, patch), now);
+      await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name ?? stored.name }, patch, stored), now);
       // A cached name would otherwise still post heartbeats for this node.
       if (patch.name !== undefined) await announceIdentityChange(tx, NODE_CHANGED);
       // Status pages show node names and select nodes by labels.

@@ -255,18 +255,21 @@ async function insertCompanionRows(tx: Queryable, ids: string[], now: Date): Pro
 }
 
 /**
- * The node's schedule with its row locked until the transaction ends, so an edit merging over it
- * is not merging over what a concurrent edit is replacing; undefined when there is no such node.
+ * What an edit may change of the node, with its row locked until the transaction ends, so an edit
+ * merging over its schedule is not merging over what a concurrent edit is replacing, and the
+ * audit row's `from` values are the ones this edit replaced; undefined when there is no such node.
  * `no key update`, not `update`: the flush inserts pings' runs, whose foreign key takes KEY SHARE
  * on the node after it has written `node_due`, and FOR UPDATE would wait on that while the flush
  * waits on this edit's `node_due` write — a deadlock that rolled back the whole fleet's flush.
  */
-export async function lockSchedule(tx: Queryable, id: string): Promise<{ schedule: CronSchedule | null; name: string } | undefined> {
+export async function lockEditable(tx: Queryable, id: string): Promise<Required<NodePatch> | undefined> {
   // node_due first, the order a flush takes them in (node_due, then the node through its runs'
   // foreign key): a rename takes FOR UPDATE on the node (its name is a unique key), and writing
   // node_due after that deadlocked with a flush holding node_due and waiting on the node.
   await tx`select 1 from node_due where node_id = ${id} for no key update`;
-  const [row] = await tx<{ schedule: CronSchedule | null; name: string }[]>`select schedule, name from nodes where id = ${id} for no key update`;
+  const [row] = await tx<Required<NodePatch>[]>`
+    select name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down, successes_for_recovery, escalation_policy_id, schedule
+    from nodes where id = ${id} for no key update`;
   return row;
 }
 

@@ -62,7 +62,7 @@ export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: Sch
   const row = await write(sql, patch.name, async (tx) => {
     if (patch.layers || patch.time_zone) await checkLayers(tx, patch.time_zone ?? schedule.time_zone, patch.layers ?? schedule.layers);
     const row = await store.updateSchedule(tx, schedule.id, patch, now);
-    if (row) await audit(tx, acting, patched('schedule.update', { type: 'schedule', id: row.id, name: row.name }, patch), now);
+    if (row) await audit(tx, acting, patched('schedule.update', { type: 'schedule', id: row.id, name: row.name }, patch, schedule), now);
     return row;
   });
   if (!row) throw notFound(`Schedule "${schedule.id}"`);

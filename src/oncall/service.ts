@@ -68,7 +68,7 @@ export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPat
   const row = await write(sql, patch, async (tx) => {
     const row = await store.updatePolicy(tx, policy.id, patch, now);
     if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
-    if (row) await audit(tx, acting, patched('escalation_policy.update', { type: 'escalation_policy', id: row.id, name: row.name }, patch), now);
+    if (row) await audit(tx, acting, patched('escalation_policy.update', { type: 'escalation_policy', id: row.id, name: row.name }, patch, policy), now);
     return row;
   });
   if (!row) throw notFound(`Escalation policy "${policy.id}"`);

@@ -53,7 +53,7 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
   if (Object.keys(patch).length === 0) return user;
   const row = await write(sql, patch, async (tx) => {
     const row = await store.updateUser(tx, user.id, patch, now);
-    if (row) await audit(tx, acting, patched('user.update', { type: 'user', id: row.id, name: row.name }, patch), now);
+    if (row) await audit(tx, acting, patched('user.update', { type: 'user', id: row.id, name: row.name }, patch, user), now);
     return row;
   });
   if (!row) throw notFound(`User "${user.id}"`);

@@ -63,9 +63,10 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
       const current = await getPage(tx, ref);
       if (!current) return undefined;
       const components = patch.components && (await resolveComponents(tx, patch.components));
-      const page = await updatePage(tx, current.id, components ? { ...patch, components } : patch, now);
+      const resolved = components ? { ...patch, components } : patch;
+      const page = await updatePage(tx, current.id, resolved, now);
       if (page) {
-        await audit(tx, acting, patched('status_page.update', { type: 'status_page', id: current.id, name: page.slug }, patch), now);
+        await audit(tx, acting, patched('status_page.update', { type: 'status_page', id: current.id, name: page.slug }, resolved, current), now);
         // A page made private, renamed or trimmed must stop being served everywhere as this commits.
         await announcePublicChange(tx, ['pages']);
       }

@@ -50,19 +50,46 @@ describe('the audit log', () => {
     );
   });
 
-  it('names the fields a change set, never their values', async () => {
-    await h.req('PATCH', '/v1/nodes/audited-1', { token: writer.secret, json: { labels: { team: 'core' }, grace_seconds: 5 }, headers: { 'x-request-id': 'req-patch' } });
-    const created = await expectJson<{ id: string }>(
-      await h.req('POST', '/v1/channels', { token: writer.secret, json: { name: 'hook', type: 'webhook', config: { url: 'https://example.com/hook', secret: 'whsec_c2VjcmV0LXZhbHVlLWZvci10ZXN0cw==' } } }),
-      201,
-    );
-    await h.req('PATCH', `/v1/channels/${created.id}`, { token: writer.secret, json: { config: { url: 'https://example.com/other', secret: 'whsec_b3RoZXItc2VjcmV0LXZhbHVlLXRlc3Q=' } }, headers: { 'x-request-id': 'req-channel' } });
-    const [patch] = (await audit('request_id=req-patch')).items;
-    assert.deepEqual([patch?.action, patch?.target.name, patch?.detail], ['node.update', 'audited-1', { fields: ['grace_seconds', 'labels'] }]);
-    const [channel] = (await audit('request_id=req-channel')).items;
-    assert.deepEqual([channel?.action, channel?.target.name, channel?.detail], ['channel.update', 'hook', { fields: ['config'] }]);
+  it('records what a change set each field from and to, a credential or a destination URL only as changed', async () => {
+    const patch = async (path: string, json: object, requestId: string) => {
+      await expectJson(await h.req('PATCH', path, { token: writer.secret, json, headers: { 'x-request-id': requestId } }), 200);
+      const [entry] = (await audit(`request_id=${requestId}`)).items;
+      return entry!;
+    };
+    const post = async (path: string, json: object) => expectJson<{ id: string }>(await h.req('POST', path, { token: writer.secret, json }), 201);
+
+    await post('/v1/nodes', { name: 'db-3', heartbeat_interval_seconds: 60, labels: { team: 'core', role: 'db', old: 'x' } });
+    const node = await patch('/v1/nodes/db-3', { heartbeat_interval_seconds: 3600, grace_seconds: 0, labels: { team: 'core', role: 'replica', new: 'y' } }, 'req-patch');
+    assert.deepEqual([node.action, node.target.name, node.detail], [
+      'node.update',
+      'db-3',
+      {
+        fields: ['grace_seconds', 'heartbeat_interval_seconds', 'labels'],
+        changes: { heartbeat_interval_seconds: { from: 60, to: 3600 }, 'labels.new': { to: 'y' }, 'labels.old': { from: 'x' }, 'labels.role': { from: 'db', to: 'replica' } },
+      },
+    ]);
+
+    const alice = await post('/v1/users', { name: 'Alice', email: 'alice-values@example.com' });
+    const bob = await post('/v1/users', { name: 'Bob', email: 'bob-values@example.com' });
+    const policy = await post('/v1/escalation-policies', { name: 'Values Policy', levels: [{ after_seconds: 0, channel_ids: [], user_ids: [alice.id, bob.id] }] });
+    const levels = await patch(`/v1/escalation-policies/${policy.id}`, { levels: [{ after_seconds: 0, channel_ids: [], user_ids: [bob.id] }] }, 'req-levels');
+    const changed = (levels.detail.changes as Record<string, { from: Array<{ user_ids: string[] }>; to: Array<{ user_ids: string[] }> }>).levels!;
+    assert.deepEqual([changed.from.map((l) => l.user_ids), changed.to.map((l) => l.user_ids)], [[[alice.id, bob.id]], [[bob.id]]]);
+
+    const hook = await post('/v1/channels', { name: 'hook', type: 'webhook', config: { url: 'https://example.com/hook-path?token=t0ken-one', secret: 'whsec_c2VjcmV0LXZhbHVlLWZvci10ZXN0cw==' } });
+    const moved = await patch(`/v1/channels/${hook.id}`, { name: 'hook-2', config: { url: 'https://example.com/other-path?token=t0ken-two', secret: 'whsec_b3RoZXItc2VjcmV0LXZhbHVlLXRlc3Q=' } }, 'req-channel');
+    assert.deepEqual(moved.detail, { fields: ['config', 'name'], changes: { 'config.secret': 'changed', 'config.url': 'changed', name: { from: 'hook', to: 'hook-2' } } });
+    const slack = await post('/v1/channels', { name: 'team-chat', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/T1/B1/slack-one' } });
+    const slackMoved = await patch(`/v1/channels/${slack.id}`, { config: { webhook_url: 'https://hooks.slack.com/services/T1/B1/slack-two' } }, 'req-slack');
+    assert.deepEqual(slackMoved.detail, { fields: ['config'], changes: { 'config.webhook_url': 'changed' } });
+    const pd = await post('/v1/channels', { name: 'pager', type: 'pagerduty', config: { routing_key: 'R0UTING-ONE' } });
+    const rekeyed = await patch(`/v1/channels/${pd.id}`, { config: { routing_key: 'R0UTING-TWO' } }, 'req-pd');
+    assert.deepEqual(rekeyed.detail, { fields: ['config'], changes: { 'config.routing_key': 'changed' } });
+
     const everything = JSON.stringify(await h.sql`select * from audit_log`);
-    assert.ok(!everything.includes('whsec_') && !everything.includes('example.com/other'), 'no secret or URL in the log');
+    for (const secret of ['whsec_', 't0ken-', 'hook-path', 'other-path', 'slack-one', 'slack-two', 'hooks.slack.com', 'R0UTING']) {
+      assert.ok(!everything.includes(secret), `no ${secret} in the log`);
+    }
   });
 
   it('records each node an ingest key registers by heartbeat, once, as that key in that request', async () => {

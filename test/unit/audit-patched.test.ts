@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AUDIT_VALUE_MAX, patched } from '../../src/audit/model.ts';
+
+// patched: the one way an update records what it changed, from what to what, without credentials
+// and without values too large to keep for every edit.
+
+const target = { type: 'thing', id: 't1', name: 'thing' };
+const changesOf = (patch: object, before: object) => patched('thing.update', target, patch, before).detail!.changes;
+
+describe('patched', () => {
+  it('records only the fields whose value differs, each from and to; a field the thing lacked has no from', () => {
+    const change = patched('thing.update', target, { grace_seconds: 5, name: 'same', schedule: { cron: '* * * * *' }, gone: undefined }, { grace_seconds: 0, name: 'same', schedule: null });
+    assert.deepEqual(change.detail, {
+      fields: ['grace_seconds', 'name', 'schedule'],
+      changes: { grace_seconds: { from: 0, to: 5 }, schedule: { from: null, to: { cron: '* * * * *' } } },
+    });
+    assert.equal(change.result, 'done');
+    assert.equal(patched('thing.update', target, { name: undefined }, { name: 'x' }).result, 'unchanged');
+  });
+
+  it('records a credential, a ping key, a badge id or a URL only as changed, at any depth, and masks a password in any other text', () => {
+    assert.deepEqual(
+      changesOf(
+        { token: 'lln_new', ping_key: 'pk-new', badge_id: 'b-new', config: { url: 'https://a.example/x?token=1', routing_key: 'R', note: 'see https://ops:hunter2@wiki.example/page' }, levels: [{ api_token: 'deep' }] },
+        { token: 'lln_old', ping_key: 'pk-old', badge_id: 'b-old', config: { url: 'https://a.example/y' }, levels: [] },
+      ),
+      {
+        badge_id: 'changed',
+        'config.note': { to: 'see https://ops:***@wiki.example/page' },
+        'config.routing_key': 'changed',
+        'config.url': 'changed',
+        levels: { from: [], to: [{ api_token: '[redacted]' }] },
+        ping_key: 'changed',
+        token: 'changed',
+      },
+    );
+  });
+
+  it('records a value longer than the cap by its size only, so a page naming a thousand nodes does not fill the log', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const { components } = changesOf({ components: [{ name: 'All', node_ids: ids }] }, { components: [{ name: 'All', node_ids: ids.slice(0, 10) }] }) as Record<string, { from: unknown; to: unknown }>;
+    assert.deepEqual(components!.from, [{ name: 'All', node_ids: ids.slice(0, 10) }]);
+    const chars = JSON.stringify([{ name: 'All', node_ids: ids }]).length;
+    assert.ok(chars > AUDIT_VALUE_MAX);
+    assert.deepEqual(components!.to, { omitted: 'too large to record', chars });
+  });
+});
