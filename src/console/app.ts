@@ -13,6 +13,7 @@ import { channelRoutes } from './pages/channels.tsx';
 import { statusPageRoutes } from './pages/status-pages.tsx';
 import { policyRoutes } from './pages/policies.tsx';
 import { keyRoutes } from './pages/keys.tsx';
+import { auditRoutes } from './pages/audit.tsx';
 import { scheduleRoutes } from './pages/schedules.tsx';
 import { userRoutes } from './pages/users.tsx';
 import { signInRoutes } from './pages/sign-in.tsx';
@@ -43,6 +44,7 @@ export function consoleRoutes(deps: AppDeps, authBudget: AuthBudget): Hono<Conso
   app.route('/', scheduleRoutes(deps, g));
   app.route('/', userRoutes(deps, g));
   app.route('/', keyRoutes(deps, g));
+  app.route('/', auditRoutes(deps, g));
   // Every console route is wrapped in this (hono's route() composes a sub-app's own onError around
   // each of its handlers), so the app's onError, and its JSON, is left to /v1 and the rest.
   app.onError((err, c) => failedPage(c, deps, err));

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AuditEntry, List } from '../../src/api/shapes.ts';
 import { actionLinkKey, signActionLink } from '../../src/incidents/action-links.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
-import { ADMIN_TOKEN, createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
+import { ADMIN_TOKEN, consoleCookie, createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
 import { holdOpen } from '../helpers/locks.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -23,6 +23,7 @@ before(async () => {
 });
 after(() => h.close());
 
+const post = async (path: string, json: object) => expectJson<{ id: string }>(await h.req('POST', path, { token: writer.secret, json }), 201);
 const audit = async (query: string) => expectJson<List<AuditEntry>>(await h.req('GET', `/v1/audit?${query}`, { token: ADMIN_TOKEN }), 200);
 
 describe('the audit log', () => {
@@ -56,8 +57,6 @@ describe('the audit log', () => {
       const [entry] = (await audit(`request_id=${requestId}`)).items;
       return entry!;
     };
-    const post = async (path: string, json: object) => expectJson<{ id: string }>(await h.req('POST', path, { token: writer.secret, json }), 201);
-
     await post('/v1/nodes', { name: 'db-3', heartbeat_interval_seconds: 60, labels: { team: 'core', role: 'db', old: 'x' } });
     const node = await patch('/v1/nodes/db-3', { heartbeat_interval_seconds: 3600, grace_seconds: 0, labels: { team: 'core', role: 'replica', new: 'y' } }, 'req-patch');
     assert.deepEqual([node.action, node.target.name, node.detail], [
@@ -90,6 +89,24 @@ describe('the audit log', () => {
     for (const secret of ['whsec_', 't0ken-', 'hook-path', 'other-path', 'slack-one', 'slack-two', 'hooks.slack.com', 'R0UTING']) {
       assert.ok(!everything.includes(secret), `no ${secret} in the log`);
     }
+  });
+
+  it("shows an admin the console's audit log with each change from and to, escaped, and a row of names only as it was written", async () => {
+    await post('/v1/nodes', { name: 'console-audited', labels: { note: 'plain' } });
+    await expectJson(await h.req('PATCH', '/v1/nodes/console-audited', { token: writer.secret, json: { grace_seconds: 7, labels: { note: '<b>"bold"</b>' } } }), 200);
+    await h.sql`
+      insert into audit_log (at, actor_kind, actor_id, actor_name, via, action, target_type, target_id, target_name, result, request_id, detail)
+      values (${h.clock.now()}, 'key', ${writer.id}, 'deploy-bot', 'api', 'node.update', 'node', 'n-old', 'written-before', 'done', 'req-old', ${h.sql.json({ fields: ['grace_seconds', 'labels'] })})`;
+    const cookie = await consoleCookie(h, ORIGIN);
+    const res = await h.app.request('/audit', { headers: { cookie } });
+    const page = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(page, /<b>grace_seconds<\/b>: <code>0<\/code> → <code>7<\/code>/);
+    assert.match(page, /<b>labels.note<\/b>: <code>&quot;plain&quot;<\/code> → <code>&quot;&lt;b&gt;\\&quot;bold\\&quot;&lt;\/b&gt;&quot;<\/code>/);
+    assert.ok(!page.includes('<b>"bold"</b>'), 'a value is text, never markup');
+    assert.match(page, /Set grace_seconds, labels <span class="muted">\(values not recorded then\)<\/span>/);
+    const reader = await h.createKey('read', 'auditless');
+    assert.equal((await h.app.request('/audit', { headers: { cookie: await consoleCookie(h, ORIGIN, reader.secret) } })).status, 403);
   });
 
   it('records each node an ingest key registers by heartbeat, once, as that key in that request', async () => {
@@ -153,7 +170,6 @@ describe('the audit log', () => {
   });
 
   it('names a deleted channel, user, schedule and escalation policy, which no id answers afterwards', async () => {
-    const post = async (path: string, json: object) => expectJson<{ id: string }>(await h.req('POST', path, { token: writer.secret, json }), 201);
     const channel = await post('/v1/channels', { name: 'gone-hook', type: 'webhook', config: { url: 'https://example.com/gone' } });
     const user = await post('/v1/users', { name: 'Gone Person', email: 'gone@example.com' });
     const schedule = await post('/v1/schedules', { name: 'Gone Rota', time_zone: 'UTC', layers: [{ name: 'weekly', user_ids: [user.id], starts_at: h.clock.now().toISOString(), rotation: 'P1W' }] });

@@ -51,6 +51,9 @@ export function keyRoutes(deps: AppDeps, guards: Guards) {
       c,
       <Page title="API keys" chrome={frame} section="keys">
         <h1>API keys</h1>
+        <p>
+          What every key changed, and from what to what: <a href="/audit">the audit log</a>.
+        </p>
         {o.secret ? (
           <Notice kind="ok">
             <p>

@@ -35,7 +35,7 @@ export const ListAudit = v.object({
 });
 
 // A row id as this server issues it: a positive bigint, well inside 2^63.
-const isAuditId = (k: unknown): k is string => typeof k === 'string' && /^[1-9]\d{0,17}$/.test(k);
+export const isAuditId = (k: unknown): k is string => typeof k === 'string' && /^[1-9]\d{0,17}$/.test(k);
 
 const doc = operationDocs('Audit');
 
