@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentDays, componentKeys, componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, SCHEDULED_DAYS, SCHEDULED_MAX, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { componentDays, componentKeys, componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, SCHEDULED_DAYS, SCHEDULED_MAX, unkeptDays, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
 import { splitIntoBuckets, type Bucket } from '../../src/uptime/buckets.ts';
 import type { WindowAhead } from '../../src/maintenance/model.ts';
 import { percent } from '../../src/uptime/percent.ts';
@@ -201,6 +201,27 @@ describe('a published page', () => {
     // The ratio is still the nodes' own; a day nothing watched is still no data at 0 s.
     assert.equal(yesterday.uptime_ratio, (7 * 86_400 - 600) / (7 * 86_400));
     assert.deepEqual([seven.days.at(-4)!.status, seven.days.at(-4)!.uptime_ratio, seven.days.at(-4)!.seconds], ['no_data', null, { healthy: 0, degraded: 0, down: 0, maintenance: 0, unknown: 0 }]);
+  });
+
+  it('reads a day kept as it was kept, with the nodes it had then, and works out the others with the nodes of now', () => {
+    const spec = (name: string) => ({ name, node_ids: [], labels: { tier: 'web' } });
+    const apiAndWeb = { ...page(false), components: [spec('API'), spec('Web'), spec('API')] };
+    const keys = componentKeys(apiAndWeb.components);
+    assert.deepEqual(keys, [{ component: 'API', occurrence: 0 }, { component: 'Web', occurrence: 0 }, { component: 'API', occurrence: 1 }], 'a repeated name by which of them it is');
+    // Web kept yesterday with two nodes healthy all day; it holds one node now, healthy since midnight.
+    const yesterday = at('2026-11-20T00:00:00.000Z');
+    const kept = [{ component: 'Web', occurrence: 0, day: new Date(yesterday), nodes: 2, ms: stateMs({ healthy: 2 * DAY }) }];
+    const unkept = unkeptDays(keys, kept, now);
+    assert.deepEqual([unkept[0]!.length, unkept[1]!.length], [89, 88], 'the days over, less the one kept');
+    const live = keys.map(() => splitIntoBuckets([{ state: 'down', start: yesterday, end: yesterday + HOUR }, { state: 'healthy', start: yesterday + DAY, end: now }], 'day', window.from, window.to));
+    const webNow = [member('n9', 'web-9', 'healthy')];
+    const days = componentDays(keys, kept, live, [webNow, webNow, webNow], now);
+    assert.deepEqual(days[1]!.at(-2), { start: yesterday, ms: stateMs({ healthy: 2 * DAY }), nodes: 2 }, 'Web’s yesterday is what was kept, not the node of now');
+    assert.deepEqual(days[0]!.at(-2), { start: yesterday, ms: stateMs({ down: HOUR }), nodes: 1 }, 'API’s yesterday was never kept: worked out now');
+    const web = pageView(apiAndWeb, [webNow, webNow, webNow], days, [], [], now).components[1]!;
+    assert.equal(web.days.at(-2)!.seconds.healthy, 86_400, 'a day of two nodes, in the component’s time');
+    // The 90-day figure counts each day once: today's one node is brought to yesterday's two.
+    assert.equal(web.uptime.seconds.healthy, 86_400 + 9.5 * 3600, 'yesterday’s day and today’s 9.5 h, not yesterday twice');
   });
 
   it('keeps node names, labels and reasons out unless the page shows nodes', () => {
