@@ -3,6 +3,7 @@ import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
+import { PastDays } from '../src/statuspages/service.ts';
 import { UptimeHousekeeping } from '../src/uptime/housekeeping.ts';
 import type { Retention } from '../src/uptime/retention.ts';
 
@@ -25,17 +26,21 @@ export interface UptimeHousekeepingOptions {
 const EVERY_MINUTE = '5 * * * * *';
 
 /**
- * Runs uptime housekeeping (closing quiet nodes' hours, applying retention) on a UTC cron schedule
- * while this process leads the evaluators.
+ * Runs uptime housekeeping (closing quiet nodes' hours, applying retention, keeping the status
+ * pages' days once they are over) on a UTC cron schedule while this process leads the evaluators.
  */
 export function startUptimeHousekeeping(o: UptimeHousekeepingOptions) {
   const log = o.log.child({ role: 'uptime' });
   const housekeeping = new UptimeHousekeeping({ sql: o.sql, clock: o.clock, retention: o.retention });
+  const pastDays = new PastDays(o.sql, o.clock);
   let running: Promise<void> | undefined;
   const pass = async () => {
     try {
       const result = await housekeeping.runOnce();
       if (result.closed || result.hourRowsDeleted || result.dayRowsDeleted) log.debug(result, 'uptime housekeeping pass');
+      // The status pages' day just over, kept within a minute of midnight (nothing the rest of the day).
+      const days = await pastDays.runOnce();
+      if (days.kept || days.forgotten) log.debug(days, 'status page days kept');
     } catch (err) {
       log.error({ err }, 'uptime housekeeping pass failed');
       o.events?.emit('loop.error', 'uptime', err);

@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import { PUBLIC_CACHES } from '../statuspages/model.ts';
+import { keepPastDays } from '../statuspages/service.ts';
 import { announcePublicChange } from '../statuspages/store.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import { checkSchedule, NODE_DEFAULTS, patchedSchedule, type NewNode, type NodeChange, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
@@ -38,6 +39,8 @@ export async function createNode(sql: Sql, request: NodeRequest, now: Date, acti
   checkSchedule(request.schedule, request.heartbeat_interval_seconds, false, now);
   const input = { ...request, heartbeat_interval_seconds: request.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds };
   const token = generateSecret('lln');
+  // It joins the components its labels select: their past days are kept as they were without it.
+  if (Object.keys(input.labels).length > 0) await keepPastDays(sql, now.getTime());
   let id: string;
   try {
     id = await sql.begin(async (tx) => {
@@ -61,6 +64,8 @@ export async function createNode(sql: Sql, request: NodeRequest, now: Date, acti
  */
 export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting): Promise<NodeRow> {
   let name: string | undefined;
+  // Status pages' past days are kept as the components held it before its labels change.
+  if (change.labels !== undefined) await keepPastDays(sql, now.getTime());
   try {
     await sql.begin(async (tx) => {
       const stored = await store.lockEditable(tx, id);
@@ -112,6 +117,8 @@ export async function rotatePingKey(sql: Sql, id: string, now: Date, acting: Act
  * close what they opened for the node. False when there was no such node.
  */
 export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
+  // Its uptime rows go with it: the status pages' past days it was part of are kept first.
+  await keepPastDays(sql, now.getTime());
   return sql.begin(async (tx) => {
     const gone = await store.deleteNode(tx, id);
     if (!gone) return false;

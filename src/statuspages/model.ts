@@ -8,7 +8,7 @@ import { shownZone } from '../local-time.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import type { OpenIncidentRow } from '../incidents/model.ts';
 import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
-import { combine, NODE_STATES, perState, type StateMs } from '../uptime/state-time.ts';
+import { combine, emptyStateMs, NODE_STATES, perState, type StateMs } from '../uptime/state-time.ts';
 import { summarize, type UptimeSummary } from '../uptime/summary.ts';
 
 /**
@@ -132,6 +132,81 @@ export const PAGE_DAYS = 90;
  */
 export function pageWindow(now: number): { from: number; to: number } {
   return { from: bucketStart(now, 'day') - (PAGE_DAYS - 1) * DAY_MS, to: now };
+}
+
+/**
+ * A component as its kept days name it: its name and, for a name the page uses more than once,
+ * which of them it is (0 the first). Not its place: PATCH replaces the whole list, and a reordered
+ * list would hand one component's past to another. A renamed component is a new one: its past is
+ * what its nodes did, as the day that keeps it first finds them.
+ */
+export interface ComponentKey {
+  component: string;
+  occurrence: number;
+}
+
+export function componentKeys(components: ReadonlyArray<Pick<ComponentSpec, 'name'>>): ComponentKey[] {
+  const seen = new Map<string, number>();
+  return components.map(({ name }) => {
+    const occurrence = seen.get(name) ?? 0;
+    seen.set(name, occurrence + 1);
+    return { component: name, occurrence };
+  });
+}
+
+/** A component's day: its nodes' time summed, and how many nodes it held that day. */
+export interface ComponentDay extends Bucket {
+  nodes: number;
+}
+
+/** A component's day as kept once it was over. */
+export interface KeptDay extends ComponentKey {
+  day: Date;
+  nodes: number;
+  ms: StateMs;
+}
+
+const keyOf = (k: ComponentKey, day: number) => `${day} ${k.occurrence} ${k.component}`;
+
+/**
+ * The days of the page window at `now` that are over (the 89 before today) and that some
+ * component has not kept yet, each component's list in day order. A page whose every component
+ * kept them all has none: its past is read, and only today is worked out.
+ */
+export function unkeptDays(keys: readonly ComponentKey[], kept: readonly KeptDay[], now: number): number[][] {
+  const have = new Set(kept.map((k) => keyOf(k, k.day.getTime())));
+  const { from } = pageWindow(now);
+  const today = bucketStart(now, 'day');
+  return keys.map((key) => {
+    const days: number[] = [];
+    for (let day = from; day < today; day += DAY_MS) if (!have.has(keyOf(key, day))) days.push(day);
+    return days;
+  });
+}
+
+/**
+ * Each component's 90 days: a kept day as kept, the rest (today, and a past day not kept yet) as
+ * `live` says with the nodes the component holds now. `live[i]` are day buckets up to `now`
+ * starting at any day of the window.
+ */
+export function componentDays(
+  keys: readonly ComponentKey[],
+  kept: readonly KeptDay[],
+  live: ReadonlyArray<readonly Bucket[]>,
+  members: ReadonlyArray<readonly unknown[]>,
+  now: number,
+): ComponentDay[][] {
+  const byKey = new Map(kept.map((k) => [keyOf(k, k.day.getTime()), k]));
+  const { from } = pageWindow(now);
+  return keys.map((key, i) => {
+    const liveOf = new Map((live[i] ?? []).map((b) => [b.start, b]));
+    return Array.from({ length: PAGE_DAYS }, (_, d): ComponentDay => {
+      const start = from + d * DAY_MS;
+      const day = byKey.get(keyOf(key, start));
+      if (day) return { start, ms: day.ms, nodes: day.nodes };
+      return { start, ms: liveOf.get(start)?.ms ?? emptyStateMs(), nodes: members[i]?.length ?? 0 };
+    });
+  });
 }
 
 /** A node as a page may show it (only with `show_nodes`). */
@@ -309,27 +384,38 @@ function componentSummary(ms: StateMs, nodes: number): UptimeSummary {
   return { ...summarize(perState((state) => each[state] * 1000)), uptime_ratio: summarize(ms).uptime_ratio };
 }
 
+/**
+ * Days' figures together, in the component's time. Days kept with another number of nodes are
+ * brought to the largest number first (their milliseconds scaled, rounded to the millisecond), so
+ * a day of 2 nodes and a day of 3 each count as one component-day; with the same number all along,
+ * as almost always, nothing is scaled and the figure is the nodes' own, as before days were kept.
+ */
+function daysSummary(days: readonly ComponentDay[]): UptimeSummary {
+  const nodes = days.reduce((most, d) => Math.max(most, d.nodes), 1);
+  const scaled = days.map((d) => (d.nodes === nodes || d.nodes === 0 ? d.ms : perState((state) => Math.round((d.ms[state] * nodes) / d.nodes))));
+  return componentSummary(combine(scaled), nodes);
+}
+
 function componentView(
   page: StatusPage,
   spec: ComponentSpec,
   members: readonly Member[],
-  buckets: readonly Bucket[],
+  days: readonly ComponentDay[],
   window: { from: number; to: number },
   open: readonly WindowAhead[],
 ): ComponentView {
-  const summary = (ms: StateMs) => componentSummary(ms, members.length);
-  const bars = buckets.map((b): DayBar => {
-    const { uptime_ratio, seconds } = summary(b.ms);
+  const bars = days.map((b): DayBar => {
+    const { uptime_ratio, seconds } = componentSummary(b.ms, b.nodes);
     return { date: iso(b.start).slice(0, 10), status: dayStatus(b.ms), uptime_ratio, seconds };
   });
-  const recent = buckets.slice(-RECENT_DAYS);
+  const recent = days.slice(-RECENT_DAYS);
   const view: ComponentView = {
     name: spec.name,
     state: worstState(members.map((m) => m.state)),
     status: componentStatus(members.map((m) => m.state)),
     maintenance: span(holding(open, members)),
-    uptime: { from: iso(window.from), to: iso(window.to), ...summary(combine(buckets.map((b) => b.ms))) },
-    uptime_30d: { from: iso(recent[0]?.start ?? window.to), to: iso(window.to), ...summary(combine(recent.map((b) => b.ms))) },
+    uptime: { from: iso(window.from), to: iso(window.to), ...daysSummary(days) },
+    uptime_30d: { from: iso(recent[0]?.start ?? window.to), to: iso(window.to), ...daysSummary(recent) },
     days: bars,
   };
   if (!page.show_nodes) return view;
@@ -403,21 +489,21 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
 
 /**
  * The page as published: per component its state, its 90-day uptime and 90 daily bars, the open
- * incidents and the maintenance now and ahead. `members[i]` and `buckets[i]` belong to component
- * i; `buckets[i]` are the 90 day buckets of `pageWindow(now)`; `windows` are those open at `now`
- * or yet to begin that cover any of the members.
+ * incidents and the maintenance now and ahead. `members[i]` and `days[i]` belong to component
+ * i; `days[i]` are the 90 days of `pageWindow(now)` (componentDays); `windows` are those open at
+ * `now` or yet to begin that cover any of the members.
  */
 export function pageView(
   page: StatusPage,
   members: ReadonlyArray<readonly Member[]>,
-  buckets: ReadonlyArray<readonly Bucket[]>,
+  days: ReadonlyArray<readonly ComponentDay[]>,
   incidents: readonly OpenIncident[],
   windows: readonly WindowAhead[],
   now: number,
 ): PageView {
   const window = pageWindow(now);
   const open = windows.filter((w) => w.starts_at.getTime() <= now);
-  const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], buckets[i] ?? [], window, open));
+  const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], days[i] ?? [], window, open));
   return {
     slug: page.slug,
     title: page.title,

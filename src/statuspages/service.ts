@@ -2,15 +2,31 @@
 
 import { patched, type Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
-import type { Sql, Tx } from '../db/client.ts';
+import type { Clock } from '../clock.ts';
+import type { Queryable, Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { openIncidentsOf } from '../incidents/store.ts';
 import { windowsAhead } from '../maintenance/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
-import { componentProblems, pageView, pageWindow, type ComponentSpec, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
-import { announcePublicChange, componentMembers, deletePage, getPage, getPublicPage, insertPage, listPages, updatePage } from './store.ts';
+import { bucketStart, DAY_MS } from '../uptime/buckets.ts';
+import { componentDays, componentKeys, componentProblems, pageView, pageWindow, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
+import {
+  announcePublicChange,
+  componentMembers,
+  deletePage,
+  everyPage,
+  forgetDaysBefore,
+  getPage,
+  getPublicPage,
+  insertPage,
+  keepDays,
+  keptDays,
+  keptOn,
+  listPages,
+  updatePage,
+} from './store.ts';
 
 function refuseIfAny(problems: ErrorDetail[]): void {
   if (problems.length) throw validationFailed(problems);
@@ -20,7 +36,7 @@ function refuseIfAny(problems: ErrorDetail[]): void {
  * Node ids or names to ids, per component, in order and without repeats. Every unknown one is a
  * problem named by its place (`components.2.node_ids.0`); one query for the whole page.
  */
-async function resolveComponents(tx: Tx, components: readonly ComponentSpec[]): Promise<ComponentSpec[]> {
+async function resolveComponents(tx: Queryable, components: readonly ComponentSpec[]): Promise<ComponentSpec[]> {
   const refs = [...new Set(components.flatMap((c) => c.node_ids))];
   const found = refs.length ? await findNodeRefs(tx, refs) : [];
   const problems: ErrorDetail[] = [];
@@ -58,6 +74,12 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
 /** `ref` is the page's id or slug. Fields left out keep their value; `components` replaces them all. */
 export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting): Promise<StatusPage> {
   refuseIfAny(componentProblems(patch.components ?? []));
+  if (patch.components) {
+    // The days over are kept as the components were (new components' past is their nodes' now),
+    // once the nodes they list are known to exist: a refused request keeps nothing.
+    await resolveComponents(sql, patch.components);
+    await keepPastDays(sql, now.getTime());
+  }
   try {
     const page = (await sql.begin(async (tx) => {
       const current = await getPage(tx, ref);
@@ -109,19 +131,101 @@ async function withoutDeletedNodes(sql: Sql, pages: StatusPage[]): Promise<Statu
 }
 
 /**
- * What `/status/{slug}` shows, or undefined when there is no public page of that slug. The
- * uptime figures come from the uptime report's group breakdown (the same arithmetic as the
- * uptime API): one pass over every component's nodes for the 90-day window, day by day.
+ * What `/status/{slug}` shows, or undefined when there is no public page of that slug. The days
+ * that are over come from what was kept of them (keepPastDays); today, and a past day not kept
+ * yet, from the uptime report's group breakdown (the same arithmetic as the uptime API) over the
+ * nodes each component holds now: with every past day kept, a breakdown of today alone.
  */
 export async function publishedPage(sql: Sql, slug: string, now: number): Promise<PageView | undefined> {
   const page = await getPublicPage(sql, slug);
   if (!page) return undefined;
-  const members = await componentMembers(sql, page.components);
+  const keys = componentKeys(page.components);
+  const [members, kept] = await Promise.all([componentMembers(sql, page.components), keptDays(sql, page.id, pageWindow(now).from)]);
   const ids = [...new Set(members.flat().map((m) => m.id))];
+  const from = Math.min(bucketStart(now, 'day'), ...unkeptDays(keys, kept, now).flat());
   const [groups, incidents, windows] = await Promise.all([
-    groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), pageWindow(now), 'day', now),
+    groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), { from, to: now }, 'day', now),
     openIncidentsOf(sql, ids),
     windowsAhead(sql, ids, new Date(now)),
   ]);
-  return pageView(page, members, groups.map((g) => g.buckets), incidents, windows, now);
+  const days = componentDays(keys, kept, groups.map((g) => g.buckets), members, now);
+  return pageView(page, members, days, incidents, windows, now);
+}
+
+/**
+ * Keeps the page's days that are over and not kept yet, as its components' nodes now say they
+ * were: one breakdown from the first such day to midnight, as a read of the page costs. A page or
+ * component new today thus gets the past its nodes had (there is no other to give it). How many
+ * days it kept.
+ */
+async function keepPage(sql: Sql, page: Pick<StatusPage, 'id' | 'components'>, now: number): Promise<number> {
+  const keys = componentKeys(page.components);
+  const unkept = unkeptDays(keys, await keptDays(sql, page.id, pageWindow(now).from), now);
+  const from = Math.min(...unkept.flat());
+  if (!Number.isFinite(from)) return 0;
+  const members = await componentMembers(sql, page.components);
+  const groups = await groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), { from, to: bucketStart(now, 'day') }, 'day', now);
+  const all = componentDays(keys, [], groups.map((g) => g.buckets), members, now);
+  const { from: first } = pageWindow(now);
+  const rows = unkept.flatMap((days, i) =>
+    days.map((day): KeptDay => {
+      const { ms, nodes } = all[i]![(day - first) / DAY_MS]!;
+      return { ...keys[i]!, day: new Date(day), nodes, ms };
+    }),
+  );
+  await keepDays(sql, page.id, rows);
+  return rows.length;
+}
+
+/**
+ * Keeps every page's days that are over and not kept yet, so what a page said of a day never
+ * changes after it. It runs on the leader after each UTC midnight (PastDays) and, since a lazy
+ * first read after a relabel would keep the wrong answer, before every write that changes what a
+ * component holds: a page's components, a node's labels, a node created with labels, a node
+ * deleted. Every keep fills all of a component's missing days, so one whose yesterday is kept has
+ * them all: with nothing to keep (the usual case past midnight) it is two reads, the pages and one
+ * key probe per page (100 pages × 50 components: 5,000 index rows, a few ms). A page to keep costs
+ * one breakdown, as a read of it does. How many days it kept.
+ */
+export async function keepPastDays(sql: Sql, now: number): Promise<number> {
+  const pages = await everyPage(sql);
+  if (pages.length === 0) return 0;
+  const yesterday = bucketStart(now, 'day') - DAY_MS;
+  const kept = new Set((await keptOn(sql, pages.map((p) => p.id), yesterday)).map((k) => `${k.page_id} ${k.occurrence} ${k.component}`));
+  let days = 0;
+  for (const page of pages) {
+    if (componentKeys(page.components).every((k) => kept.has(`${page.id} ${k.occurrence} ${k.component}`))) continue;
+    days += await keepPage(sql, page, now);
+  }
+  return days;
+}
+
+/**
+ * How long after midnight the leader keeps the day just over. A transition is written when it is
+ * judged, a few seconds after its `at` (a deadline is judged once every ingest process has stored
+ * the heartbeats before it: ARCHITECTURE.md, "Honest time"), so a day kept at 00:00:05 could miss
+ * a node that went down at 23:59:58. Five minutes is about a hundred times that lag. A write that
+ * changes what a component holds before then keeps the day at once, as it must.
+ */
+export const SETTLE_MS = 5 * 60_000;
+
+/**
+ * The leader's part: once per UTC day, at its first pass SETTLE_MS after midnight (and at its
+ * first pass at all, catching up the days it was not running), keeps the day just over for every
+ * page and forgets the kept days no page shows any more. Other passes that day cost nothing.
+ */
+export class PastDays {
+  private keptThrough: number | undefined;
+
+  constructor(private readonly sql: Sql, private readonly clock: Clock) {}
+
+  async runOnce(): Promise<{ kept: number; forgotten: number }> {
+    const settled = this.clock.now().getTime() - SETTLE_MS;
+    const today = bucketStart(settled, 'day');
+    if (this.keptThrough === today) return { kept: 0, forgotten: 0 };
+    const kept = await keepPastDays(this.sql, settled);
+    const forgotten = await forgetDaysBefore(this.sql, pageWindow(settled).from);
+    this.keptThrough = today;
+    return { kept, forgotten };
+  }
 }

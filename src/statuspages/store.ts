@@ -1,10 +1,12 @@
-// status_pages, which nodes (with their health) a published page's components hold, and the
-// lifeline_public NOTIFY that tells every api process its kept pages and badges may be wrong.
+// status_pages, which nodes (with their health) a published page's components hold, the days
+// status_page_days keeps of them, and the lifeline_public NOTIFY that tells every api process its
+// kept pages and badges may be wrong.
 
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
 import { notifyAll } from '../db/notify.ts';
-import { PUBLIC_CHANNEL, type ComponentSpec, type Member, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
+import { perState, type StateMs } from '../uptime/state-time.ts';
+import { PUBLIC_CHANNEL, type ComponentKey, type ComponentSpec, type KeptDay, type Member, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
 
 const COLUMNS = ['id', 'slug', 'title', 'description', 'public', 'show_nodes', 'components', 'created_at', 'updated_at'];
 
@@ -87,4 +89,47 @@ export async function componentMembers(sql: Queryable, components: readonly Comp
     order by m.component, n.name collate "C"`;
   for (const { component, ...member } of rows) out[component]!.push(member);
   return out;
+}
+
+/** The page's kept days from `from` on. */
+export async function keptDays(sql: Queryable, pageId: string, from: number): Promise<KeptDay[]> {
+  const rows = await sql<Array<Omit<KeptDay, 'ms'> & StateMs>>`
+    select component, occurrence, day, nodes, healthy_ms::float8 as healthy, degraded_ms::float8 as degraded, down_ms::float8 as down,
+           maintenance_ms::float8 as maintenance, unknown_ms::float8 as unknown
+    from status_page_days where page_id = ${pageId} and day >= ${new Date(from)}`;
+  return rows.map(({ component, occurrence, day, nodes, ...ms }) => ({ component, occurrence, day, nodes, ms: perState((state) => ms[state]) }));
+}
+
+/** Keeps these days; a day kept already (by another process at the same moment) stays as it is. */
+export async function keepDays(sql: Queryable, pageId: string, days: readonly KeptDay[]): Promise<void> {
+  if (days.length === 0) return;
+  const rows = days.map((d) => ({
+    page_id: pageId,
+    component: d.component,
+    occurrence: d.occurrence,
+    day: d.day,
+    nodes: d.nodes,
+    healthy_ms: d.ms.healthy,
+    degraded_ms: d.ms.degraded,
+    down_ms: d.ms.down,
+    maintenance_ms: d.ms.maintenance,
+    unknown_ms: d.ms.unknown,
+  }));
+  await sql`insert into status_page_days ${sql(rows)} on conflict do nothing`;
+}
+
+/** Every page's id and components, for the day that keeps their past. */
+export async function everyPage(sql: Queryable): Promise<Array<Pick<StatusPage, 'id' | 'components'>>> {
+  return sql<Array<Pick<StatusPage, 'id' | 'components'>>>`select id, components from status_pages order by id`;
+}
+
+/** The components of these pages that kept `day`: a probe of the key per page. */
+export async function keptOn(sql: Queryable, pageIds: readonly string[], day: number): Promise<Array<ComponentKey & { page_id: string }>> {
+  return sql<Array<ComponentKey & { page_id: string }>>`
+    select page_id, component, occurrence from status_page_days where page_id = any(${pageIds as string[]}::uuid[]) and day = ${new Date(day)}`;
+}
+
+/** Kept days that left every page's window: nothing reads them again. */
+export async function forgetDaysBefore(sql: Queryable, from: number): Promise<number> {
+  return (await sql`delete from status_page_days where day < ${new Date(from)}`).count;
 }

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, SCHEDULED_DAYS, SCHEDULED_MAX, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
-import { splitIntoBuckets } from '../../src/uptime/buckets.ts';
+import { componentDays, componentKeys, componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, SCHEDULED_DAYS, SCHEDULED_MAX, unkeptDays, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { splitIntoBuckets, type Bucket } from '../../src/uptime/buckets.ts';
+import type { WindowAhead } from '../../src/maintenance/model.ts';
 import { percent } from '../../src/uptime/percent.ts';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
+
+/** The page with no day kept yet: every day as the members and their buckets say. */
+const liveView = (page: StatusPage, members: ReadonlyArray<readonly Member[]>, buckets: ReadonlyArray<readonly Bucket[]>, incidents: readonly OpenIncident[], windows: readonly WindowAhead[], now: number) =>
+  pageView(page, members, componentDays(componentKeys(page.components), [], buckets, members, now), incidents, windows, now);
 
 describe('a component’s state', () => {
   it('is the worst of its nodes: down > degraded > maintenance > unknown > healthy', () => {
@@ -146,7 +151,7 @@ describe('a published page', () => {
 
   it('draws the 90 days up to today, and its uptime is theirs', () => {
     assert.deepEqual(window, { from: at('2026-08-24T00:00:00.000Z'), to: now });
-    const view = pageView(page(false), members, buckets, [], [], now);
+    const view = liveView(page(false), members, buckets, [], [], now);
     const web = view.components[0]!;
     assert.equal(web.days.length, 90);
     assert.equal(web.days[0]!.date, '2026-08-24');
@@ -164,7 +169,7 @@ describe('a published page', () => {
 
   it('gives the last 30 days their own figure, the one a phone shows beside its 30 bars', () => {
     const recovered = [splitIntoBuckets(thrice([{ state: 'down' as const, start: now - 40 * DAY, end: now - 39 * DAY }, { state: 'healthy' as const, start: now - 39 * DAY, end: now }]).flat(), 'day', window.from, window.to)];
-    const web = pageView(page(false), [members[0]!], recovered, [], [], now).components[0]!;
+    const web = liveView(page(false), [members[0]!], recovered, [], [], now).components[0]!;
     assert.deepEqual({ from: web.uptime_30d.from, to: web.uptime_30d.to, ratio: web.uptime_30d.uptime_ratio }, { from: '2026-10-23T00:00:00.000Z', to: '2026-11-21T09:30:00.000Z', ratio: 1 });
     assert.equal(web.uptime_30d.monitored_seconds, 29 * 86_400 + 9.5 * 3600);
     assert.ok(web.uptime.uptime_ratio! < 1, 'the day down 40 days ago is in the 90-day figure only');
@@ -184,8 +189,8 @@ describe('a published page', () => {
         }).flat(),
         'day', window.from, window.to,
       );
-    const one = pageView(page(false), [[member('n1', 'web-1', 'healthy')]], [day(1)], [], [], now).components[0]!;
-    const seven = pageView(page(false), [Array.from({ length: 7 }, (_, i) => member(`n${i}`, `web-${i}`, 'healthy'))], [day(7)], [], [], now).components[0]!;
+    const one = liveView(page(false), [[member('n1', 'web-1', 'healthy')]], [day(1)], [], [], now).components[0]!;
+    const seven = liveView(page(false), [Array.from({ length: 7 }, (_, i) => member(`n${i}`, `web-${i}`, 'healthy'))], [day(7)], [], [], now).components[0]!;
     const yesterday = seven.days.at(-2)!;
     assert.equal(yesterday.seconds.down, 86, '600 s over 7 nodes, up to whole seconds: no decimals naming the 7');
     assert.equal(yesterday.seconds.healthy + yesterday.seconds.down, 86_400, 'a day of seven nodes adds up to a day, not seven, nor a second more');
@@ -198,14 +203,35 @@ describe('a published page', () => {
     assert.deepEqual([seven.days.at(-4)!.status, seven.days.at(-4)!.uptime_ratio, seven.days.at(-4)!.seconds], ['no_data', null, { healthy: 0, degraded: 0, down: 0, maintenance: 0, unknown: 0 }]);
   });
 
+  it('reads a day kept as it was kept, with the nodes it had then, and works out the others with the nodes of now', () => {
+    const spec = (name: string) => ({ name, node_ids: [], labels: { tier: 'web' } });
+    const apiAndWeb = { ...page(false), components: [spec('API'), spec('Web'), spec('API')] };
+    const keys = componentKeys(apiAndWeb.components);
+    assert.deepEqual(keys, [{ component: 'API', occurrence: 0 }, { component: 'Web', occurrence: 0 }, { component: 'API', occurrence: 1 }], 'a repeated name by which of them it is');
+    // Web kept yesterday with two nodes healthy all day; it holds one node now, healthy since midnight.
+    const yesterday = at('2026-11-20T00:00:00.000Z');
+    const kept = [{ component: 'Web', occurrence: 0, day: new Date(yesterday), nodes: 2, ms: stateMs({ healthy: 2 * DAY }) }];
+    const unkept = unkeptDays(keys, kept, now);
+    assert.deepEqual([unkept[0]!.length, unkept[1]!.length], [89, 88], 'the days over, less the one kept');
+    const live = keys.map(() => splitIntoBuckets([{ state: 'down', start: yesterday, end: yesterday + HOUR }, { state: 'healthy', start: yesterday + DAY, end: now }], 'day', window.from, window.to));
+    const webNow = [member('n9', 'web-9', 'healthy')];
+    const days = componentDays(keys, kept, live, [webNow, webNow, webNow], now);
+    assert.deepEqual(days[1]!.at(-2), { start: yesterday, ms: stateMs({ healthy: 2 * DAY }), nodes: 2 }, 'Web’s yesterday is what was kept, not the node of now');
+    assert.deepEqual(days[0]!.at(-2), { start: yesterday, ms: stateMs({ down: HOUR }), nodes: 1 }, 'API’s yesterday was never kept: worked out now');
+    const web = pageView(apiAndWeb, [webNow, webNow, webNow], days, [], [], now).components[1]!;
+    assert.equal(web.days.at(-2)!.seconds.healthy, 86_400, 'a day of two nodes, in the component’s time');
+    // The 90-day figure counts each day once: today's one node is brought to yesterday's two.
+    assert.equal(web.uptime.seconds.healthy, 86_400 + 9.5 * 3600, 'yesterday’s day and today’s 9.5 h, not yesterday twice');
+  });
+
   it('keeps node names, labels and reasons out unless the page shows nodes', () => {
-    const hidden = pageView(page(false), members, buckets, incidents, [], now);
+    const hidden = liveView(page(false), members, buckets, incidents, [], now);
     const text = JSON.stringify(hidden);
     for (const secret of ['web-1', 'web-2', 'web-3', 'db-1', 'tier', 'no heartbeat', 'failing', 'n1']) assert.ok(!text.includes(secret), `shows "${secret}"`);
     assert.equal(hidden.components[0]!.nodes, undefined);
     assert.equal(hidden.components[0]!.labels, undefined);
 
-    const shown = pageView(page(true), members, buckets, incidents, [], now);
+    const shown = liveView(page(true), members, buckets, incidents, [], now);
     assert.deepEqual(shown.components[0]!.labels, { tier: 'web' });
     assert.deepEqual(shown.components[0]!.nodes, [
       { name: 'web-1', state: 'down', since: '2026-11-21T08:30:00.000Z', reason: 'no heartbeat for 30s' },
@@ -215,7 +241,7 @@ describe('a published page', () => {
   });
 
   it('lists each node’s incident under its own title when nodes are shown, newest first, leaving out other nodes’', () => {
-    const shown = pageView(page(true), members, buckets, incidents, [], now);
+    const shown = liveView(page(true), members, buckets, incidents, [], now);
     assert.deepEqual(
       shown.incidents.map((i) => [i.title, i.components, i.status, i.opened_at]),
       [
@@ -226,7 +252,7 @@ describe('a published page', () => {
   });
 
   it('merges incidents that read the same when names are hidden: since the first, acknowledged once all are, in the components\' words, no node count', () => {
-    const hidden = pageView(page(false), members, buckets, incidents, [], now);
+    const hidden = liveView(page(false), members, buckets, incidents, [], now);
     // web-2 still serves the Web: a partial outage there, as the component reads.
     assert.deepEqual(hidden.incidents, [
       { title: 'Partial outage in Web, Edge', components: ['Web', 'Edge'], severity: 'critical', status: 'acknowledged', opened_at: '2026-11-21T08:00:00.000Z', acknowledged_at: '2026-11-21T08:05:00.000Z' },
@@ -234,14 +260,14 @@ describe('a published page', () => {
     ]);
     const twoInWeb = [incidents[1]!, incident('n2', 'web-2 is down', '2026-11-21T06:00:00.000Z', null)];
     const allDown = [[member('n1', 'web-1', 'down'), member('n2', 'web-2', 'down'), member('n3', 'web-3', 'down')], [member('n1', 'web-1', 'down')], []];
-    assert.deepEqual(pageView(page(false), allDown, buckets, twoInWeb, [], now).incidents, [
+    assert.deepEqual(liveView(page(false), allDown, buckets, twoInWeb, [], now).incidents, [
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null },
     ]);
   });
   it('heads a page whose components are all out but one without nodes or in maintenance "partial outage", not "major"', () => {
     const down = [member('n1', 'web-1', 'down'), member('n2', 'web-2', 'down')];
     for (const [last, status] of [[[], 'unknown'], [[member('n3', 'db-1', 'maintenance')], 'maintenance']] as const) {
-      const view = pageView(page(false), [down, [member('n4', 'edge-1', 'down')], last], buckets, [], [], now);
+      const view = liveView(page(false), [down, [member('n4', 'edge-1', 'down')], last], buckets, [], [], now);
       assert.deepEqual(view.components.map((c) => c.status), ['major_outage', 'major_outage', status]);
       assert.equal(view.status, 'partial_outage', 'a component nobody watches, or one in planned maintenance, is not known to be out');
     }
@@ -250,7 +276,7 @@ describe('a published page', () => {
   it('claims no outage for a node in maintenance: its component reads Maintenance, and its incident is left out', () => {
     const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'down', 'failing')], [member('n1', 'web-1', 'maintenance')], []];
     for (const shown of [true, false]) {
-      const view = pageView(page(shown), serviced, buckets, incidents, [], now);
+      const view = liveView(page(shown), serviced, buckets, incidents, [], now);
       assert.deepEqual(view.components.map((c) => c.state), ['down', 'maintenance', 'unknown']);
       assert.deepEqual(view.components.map((c) => c.status), ['partial_outage', 'maintenance', 'unknown'], 'web-2 serves; web-1 is neither up nor out');
       assert.equal(view.status, 'partial_outage');
@@ -262,9 +288,9 @@ describe('a published page', () => {
     const serviced = [[member('n1', 'web-1', 'healthy')], [], []];
     // One a day for 20 days, the first tomorrow: those after the 14th day and the 11th on are left out.
     const windows = Array.from({ length: 20 }, (_, d) => ({ starts_at: new Date(now + (d + 1) * DAY), ends_at: new Date(now + (d + 1) * DAY + HOUR), time_zone: null, node_ids: ['n1'] }));
-    const view = pageView(page(false), serviced, buckets, [], windows.reverse(), now);
+    const view = liveView(page(false), serviced, buckets, [], windows.reverse(), now);
     assert.deepEqual(view.scheduled.map((s) => s.from), Array.from({ length: SCHEDULED_MAX }, (_, d) => new Date(now + (d + 1) * DAY).toISOString()));
-    const far = pageView(page(false), serviced, buckets, [], [{ starts_at: new Date(now + SCHEDULED_DAYS * DAY + 1), ends_at: null, time_zone: null, node_ids: ['n1'] }], now);
+    const far = liveView(page(false), serviced, buckets, [], [{ starts_at: new Date(now + SCHEDULED_DAYS * DAY + 1), ends_at: null, time_zone: null, node_ids: ['n1'] }], now);
     assert.deepEqual(far.scheduled, []);
   });
 
@@ -278,7 +304,7 @@ describe('a published page', () => {
       w('2026-11-22T02:00:00.000Z', null, 'n2', 'n9'),
       w('2026-11-21T20:00:00.000Z', '2026-11-21T21:00:00.000Z', 'n1'),
     ];
-    const view = pageView(page(false), serviced, buckets, [], windows, now);
+    const view = liveView(page(false), serviced, buckets, [], windows, now);
     const early = { from: '2026-11-21T08:00:00.000Z', until: '2026-11-21T12:00:00.000Z', time_zone: null };
     const late = { from: '2026-11-21T09:00:00.000Z', until: '2026-11-21T11:00:00.000Z', time_zone: null };
     assert.deepEqual(view.components.map((c) => [c.status, c.maintenance]), [
@@ -296,14 +322,14 @@ describe('a published page', () => {
   it('keeps the zone windows were announced in when they share one, by its canonical name; windows of two zones are said in UTC', () => {
     const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'maintenance')], [member('n1', 'web-1', 'maintenance')], []];
     const w = (zone: string | null, ...node_ids: string[]) => ({ starts_at: new Date(now - HOUR), ends_at: new Date(now + HOUR), time_zone: zone, node_ids });
-    const view = pageView(page(false), serviced, buckets, [], [w('europe/berlin', 'n1'), w('America/New_York', 'n2'), { ...w('Europe/Berlin', 'n1'), starts_at: new Date(now + DAY), ends_at: new Date(now + DAY + HOUR) }], now);
+    const view = liveView(page(false), serviced, buckets, [], [w('europe/berlin', 'n1'), w('America/New_York', 'n2'), { ...w('Europe/Berlin', 'n1'), starts_at: new Date(now + DAY), ends_at: new Date(now + DAY + HOUR) }], now);
     assert.deepEqual(view.components.map((c) => c.maintenance?.time_zone), [null, 'Europe/Berlin', undefined], 'Web holds both windows; Edge only the one typed in Berlin');
     assert.equal(view.maintenance?.time_zone, null);
     assert.deepEqual(view.scheduled.map((s) => s.time_zone), ['Europe/Berlin']);
-    assert.equal(pageView(page(false), serviced, buckets, [], [w('Etc/UTC', 'n1')], now).maintenance?.time_zone, 'UTC');
+    assert.equal(liveView(page(false), serviced, buckets, [], [w('Etc/UTC', 'n1')], now).maintenance?.time_zone, 'UTC');
     // One zone however it was spelt; a zone this engine does not know is said in UTC.
-    assert.equal(pageView(page(false), serviced, buckets, [], [w('europe/berlin', 'n1'), w('Europe/Berlin', 'n2')], now).maintenance?.time_zone, 'Europe/Berlin');
-    assert.equal(pageView(page(false), serviced, buckets, [], [w('Bogus/Zone', 'n1')], now).maintenance?.time_zone, null);
+    assert.equal(liveView(page(false), serviced, buckets, [], [w('europe/berlin', 'n1'), w('Europe/Berlin', 'n2')], now).maintenance?.time_zone, 'Europe/Berlin');
+    assert.equal(liveView(page(false), serviced, buckets, [], [w('Bogus/Zone', 'n1')], now).maintenance?.time_zone, null);
     // Windows of two zones: the span is said in UTC, each window keeps its own.
     assert.deepEqual(view.components[0]!.maintenance?.windows.map((x) => x.time_zone), ['Europe/Berlin', 'America/New_York']);
     assert.deepEqual(view.maintenance?.windows.map((x) => x.time_zone), ['Europe/Berlin', 'America/New_York']);
