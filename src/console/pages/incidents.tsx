@@ -537,9 +537,12 @@ async function incidentPage(
   // Resolved by this same key with this same note: this form's own earlier sending (given back
   // after 10 s without an answer, then sent again) did it, and the note was saved with it.
   const savedNote = timeline.find((e) => e.kind === 'resolved')?.detail.note;
-  // A resolved incident whose acknowledgement expired has acknowledged_at cleared; its review still
-  // counts from the first acknowledgement, as the summary's time to acknowledge does.
+  // The first acknowledgement is the one a review times, as the summary's time to acknowledge does:
+  // after one expired, acknowledged_at is cleared (a resolve then leaves none) or, acknowledged
+  // again, is the latest, which the page said alone ("after 20 min" where the summary counted 3).
   const firstAck = timeline.find((e) => e.kind === 'acknowledged');
+  const ackedAgain = firstAck && incident.acknowledged_at && incident.acknowledged_at.getTime() !== firstAck.at.getTime() ? { first: firstAck, at: incident.acknowledged_at } : undefined;
+  const ackExpired = timeline.some((e) => e.kind === 'acknowledgement_expired') ? 'the acknowledgement expired' : undefined;
   const ownEarlier = o.refused?.code === 'conflict' && !!o.note?.trim() && o.by !== undefined && incident.resolved_by === o.by && savedNote === o.note;
   const notice =
     o.done === 'already' ? (
@@ -637,7 +640,14 @@ async function incidentPage(
             </dd>
             <dt>Acknowledged</dt>
             <dd {...sayAttrs({ key: 'acknowledged', state: incident.acknowledged_by ?? '', say: incident.acknowledged_by ? `Acknowledged by ${actorText(incident.acknowledged_by, names)}` : '' })}>
-              {incident.acknowledged_at ? (
+              {ackedAgain ? (
+                <>
+                  First <At at={ackedAgain.first.at} /> by <Actor by={String(ackedAgain.first.detail.by)} names={names} />
+                  <AfterOpening incident={incident} at={ackedAgain.first.at} then={ackExpired} />; acknowledged again <At at={ackedAgain.at} /> by{' '}
+                  <Actor by={incident.acknowledged_by} names={names} />
+                  <AfterOpening incident={incident} at={ackedAgain.at} />
+                </>
+              ) : incident.acknowledged_at ? (
                 <>
                   <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
                   <AfterOpening incident={incident} at={incident.acknowledged_at} />
@@ -645,7 +655,7 @@ async function incidentPage(
               ) : incident.resolved_at && firstAck ? (
                 <>
                   <At at={firstAck.at} /> by <Actor by={String(firstAck.detail.by)} names={names} />
-                  <AfterOpening incident={incident} at={firstAck.at} then={timeline.some((e) => e.kind === 'acknowledgement_expired') ? 'the acknowledgement expired' : undefined} />
+                  <AfterOpening incident={incident} at={firstAck.at} then={ackExpired} />
                 </>
               ) : (
                 <span class="muted">not yet</span>
