@@ -10,9 +10,14 @@ export interface LabelQuery {
   labelProblem?: string;
 }
 
-/** The Fleet and Incidents lists read their label filter here, by the API's own rule (parseLabel). */
+/**
+ * The Fleet and Incidents lists read their label filter here, by the API's own rule (parseLabel).
+ * Only the start is trimmed, where a space can only be a slip (a key holds none): a value may end in
+ * a space, and `env=prod ` trimmed whole filtered by `prod`, so the link of a node's `prod ` tag
+ * listed every other node instead.
+ */
 export function readLabelFilter(raw: string | undefined): LabelQuery {
-  const labelText = raw?.trim() ?? '';
+  const labelText = raw?.trimStart() ?? '';
   const parsed = parseLabel(labelText);
   if (!('problem' in parsed)) return { label: parsed, labelText };
   if (!labelText) return { labelText };

@@ -98,4 +98,14 @@ describe('console: where an outage is, on Fleet', () => {
     const html = await get('/?q=h-0');
     assert.match(html, /<a class="tag mono" href="\/\?label=quiet%3Dyes">quiet=yes<\/a>/);
   });
+
+  it('keeps a space at either end of a label value from the tag to the filter, which then matches it exactly', async () => {
+    for (const [name, env] of [['s-trailing', 'prod '], ['s-leading', ' prod'], ['s-plain', 'prod']] as const) await h.createNode(name, { labels: { env } });
+    const rowsOf = (html: string) => [...html.matchAll(/<a href="\/nodes\/([\w-]+)">/g)].map((m) => m[1]);
+    for (const [name, env] of [['s-trailing', 'prod '], ['s-leading', ' prod']] as const) {
+      const tag = new RegExp(`<a class="tag mono" href="([^"]*)">env=${env}</a>`).exec(await get(`/?q=${name}`))?.[1] ?? assert.fail(`no tag for ${name}`);
+      assert.equal(new URLSearchParams(unescapeHtml(tag).slice(2)).get('label'), `env=${env}`);
+      assert.deepEqual(rowsOf(await get(unescapeHtml(tag))), [name], `${JSON.stringify(env)} filters exactly`);
+    }
+  });
 });
