@@ -28,7 +28,7 @@ import { sayAttrs } from '../live-status.ts';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Confirm, asking, confirmed } from '../confirm.tsx';
-import { LabelField, LabelProblem, readLabelFilter } from '../label-filter.tsx';
+import { LabelField, LabelProblem, readLabelFilters } from '../label-filter.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 
@@ -107,12 +107,12 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     // A node by id or name, as the API's `node_id` takes it (a deleted node's name too); a name no incident was opened under lists nothing.
     const nodeRef = c.req.query('node')?.trim() || undefined;
     const nodeId = nodeRef === undefined ? undefined : ((await incidentsNodeId(deps.sql, nodeRef)) ?? NO_NODE);
-    const labels = readLabelFilter(c.req.query('label'));
+    const labels = readLabelFilters(c.req.queries('label'));
     // Opened from the start of one UTC day to the end of another, both included (date inputs).
     const { from, to, problems: dayProblems } = rangeOf(c.req.query('from'), c.req.query('to'));
-    const on = { nodeId, labels: labels.label ? [labels.label] : undefined, openedAfter: from?.start, openedBefore: to?.end };
+    const on = { nodeId, labels: labels.labels, openedAfter: from?.start, openedBefore: to?.end };
     // What every link of the list keeps: its node, label and days as given.
-    const keep = { node: nodeRef, label: labels.labelText || undefined, from: from?.text, to: to?.text };
+    const keep = { node: nodeRef, label: labels.labelTexts, from: from?.text, to: to?.text };
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, counts, fetched, refs, acked] = await Promise.all([
       chrome(c, deps),
