@@ -1,5 +1,5 @@
 import type { Clock } from '../src/clock.ts';
-import { createSql, type Sql } from '../src/db/client.ts';
+import { createSql, ENGINE_APPLICATIONS, type Sql } from '../src/db/client.ts';
 import { Events } from '../src/events.ts';
 import { Evaluator } from '../src/health/evaluator.ts';
 import { Leadership } from '../src/health/leader.ts';
@@ -24,7 +24,7 @@ export interface EvaluatorWorkerOptions {
 
 /** The evaluator role: its own dedicated connection for the lock, one loop, a clean release. */
 export function startEvaluator(o: EvaluatorWorkerOptions) {
-  const lockSql = createSql(o.databaseUrl, { dedicated: true, applicationName: 'lifeline-evaluator' });
+  const lockSql = createSql(o.databaseUrl, { dedicated: true, applicationName: ENGINE_APPLICATIONS.evaluator });
   const log = o.log.child({ role: 'evaluator' });
   const events = o.events ?? new Events();
   const leadership = new Leadership(lockSql, log, events);

@@ -3,7 +3,7 @@
 // DATABASE_URL (or the embedded Postgres in LIFELINE_DATA_DIR) and the retention settings like the engine; exits 0 when done, 1 on any problem.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { createSql } from '../src/db/client.ts';
+import { createSql, ENGINE_APPLICATIONS } from '../src/db/client.ts';
 import { attachDatabase, type Database } from '../src/embedded/database.ts';
 import { Events } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
     process.stderr.write(`uptime:rebuild: ${(err as Error).message}\n`);
     return 1;
   }
-  const sql = createSql(database.url, { max: 2, applicationName: 'lifeline-uptime-rebuild' });
+  const sql = createSql(database.url, { max: 2, applicationName: ENGINE_APPLICATIONS.uptimeRebuild });
   const started = performance.now();
   const now = new Date();
   const events = new Events();

@@ -24,7 +24,7 @@ import {
   type BackupTrailer,
   type TableHeader,
 } from './model.ts';
-import { appliedMigrations, copyIn, copyOut, engineTables, resetSequences, restoring, snapshot, tablesWithRows } from './store.ts';
+import { appliedMigrations, copyIn, copyOut, engineSessions, engineTables, leaderLockHeld, resetSequences, restoring, snapshot, tablesWithRows } from './store.ts';
 
 export interface BackupSummary {
   file: string;
@@ -170,13 +170,35 @@ async function refuseRows(sql: Queryable): Promise<TableHeader[]> {
 }
 
 /**
+ * Refuses a database a running engine is connected to, unless `force`: its writes (heartbeats,
+ * the evaluator's ticks, deliveries) would land between and after the loaded rows, leaving a mix
+ * of the backup and the live engine. Named by its sessions' application_name and the evaluator's
+ * leader lock, so the message says which engine to stop.
+ */
+async function refuseEngines(sql: Queryable, force: boolean): Promise<void> {
+  if (force) return;
+  const [sessions, leader] = await Promise.all([engineSessions(sql), leaderLockHeld(sql)]);
+  if (!sessions.length && !leader) return;
+  const what = [...(sessions.length ? [`sessions ${sessions.join(', ')}`] : []), ...(leader ? ['the evaluator leader lock is held'] : [])];
+  throw new RestoreRefused(`engines are connected to the database (${what.join('; ')}): stop them first, or restore with --force`);
+}
+
+/**
  * Loads a checked backup into the empty database at `url`: migrates it up to the backup's schema,
  * then, in one transaction, loads every table in the order the file holds (the source's foreign-key
  * order), moves the sequences past the loaded ids and checks that the channel secret key an engine
- * would use here opens the sealed secrets. Anything refused or failing rolls the load back whole;
+ * would use here opens the sealed secrets. A database an engine is connected to is refused, both
+ * before migrating and once the load holds the migrations lock, unless `force`. Anything refused or failing rolls the load back whole;
  * the migrations run before it stay, and leave the database empty.
  */
-export async function restoreDatabase(sql: Sql, url: string, file: string, checked: { header: BackupHeader }, configuredKey: string | undefined): Promise<BackupTrailer> {
+export async function restoreDatabase(
+  sql: Sql,
+  url: string,
+  file: string,
+  checked: { header: BackupHeader },
+  configuredKey: string | undefined,
+  force = false,
+): Promise<BackupTrailer> {
   const { migrations } = checked.header;
   await ensureDatabase(url); // a fresh embedded cluster has no database yet; migrate would make it, but is not first
   const before = await appliedMigrations(sql);
@@ -186,9 +208,11 @@ export async function restoreDatabase(sql: Sql, url: string, file: string, check
   // first and refused after. The check in the load's transaction below still catches an engine
   // that starts writing in between.
   await refuseRows(sql);
+  await refuseEngines(sql, force);
   await migrate(url, { through: migrations.at(-1)! });
   return restoring(sql, async (tx) => {
     const tables = await refuseRows(tx);
+    await refuseEngines(tx, force);
     const columns = new Map(tables.map((t) => [t.table, t.columns.join(',')]));
     const { trailer } = await readBackup(file, async (t, rows) => {
       if (columns.get(t.table) !== t.columns.join(',')) throw new RestoreRefused(`table ${t.table} of the backup does not match this database's (columns ${t.columns.join(', ')})`);

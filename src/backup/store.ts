@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { Queryable, Sql, Tx } from '../db/client.ts';
+import { ENGINE_APPLICATIONS, type Queryable, type Sql, type Tx } from '../db/client.ts';
 import { LOCKS } from '../db/locks.ts';
 import { dependencyOrder, type TableHeader } from './model.ts';
 
@@ -37,6 +37,27 @@ export async function tablesWithRows(sql: Queryable, tables: readonly string[]):
     if (row!.any) held.push(t);
   }
   return held;
+}
+
+/** The engine's sessions connected to this database but for the caller's own, by application_name, sorted. */
+export async function engineSessions(sql: Queryable): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    select distinct application_name as name from pg_stat_activity
+    where datname = current_database() and pid <> pg_backend_pid()
+      and application_name in ${sql(Object.values(ENGINE_APPLICATIONS))}
+    order by name`;
+  return rows.map((r) => r.name);
+}
+
+/** Whether some session holds the evaluator's leader lock in this database: an engine is evaluating. */
+export async function leaderLockHeld(sql: Queryable): Promise<boolean> {
+  const [row] = await sql<{ held: boolean }[]>`
+    select exists (
+      select 1 from pg_locks
+      where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
+        and classid = 0 and objid = ${LOCKS.evaluatorLeader} and objsubid = 1
+    ) as held`;
+  return row!.held;
 }
 
 /**

@@ -36,13 +36,16 @@ export const restoreCommand: Command = {
   summary:
     'load a lifeline backup into an empty DATABASE_URL, or embedded Postgres when it is unset (no engine started on it yet); the next start applies newer migrations',
   example: 'DATABASE_URL=postgres://db:5432/lifeline LIFELINE_SECRET_KEY=… lifeline restore lifeline-20260131T030000Z.backup.gz',
-  options: { json: { type: 'boolean', description: 'print {"file", "migrations", "tables": {table: rows}}' } },
+  options: {
+    json: { type: 'boolean', description: 'print {"file", "migrations", "tables": {table: rows}}' },
+    force: { type: 'boolean', description: 'restore although engines are connected to the database (their writes mix with the backup\'s rows)' },
+  },
   async run(ctx) {
     const file = ctx.arg(0);
     // The whole file is read first: a damaged or foreign one is refused before any database is touched.
     const checked = await checkBackup(file);
     const { secretKey } = loadConfig(ctx.io.env);
-    const trailer = await withDatabase(ctx, (url, sql) => restoreDatabase(sql, url, file, checked, secretKey));
+    const trailer = await withDatabase(ctx, (url, sql) => restoreDatabase(sql, url, file, checked, secretKey, ctx.flag('force')));
     const shown = { file, migrations: checked.header.migrations, tables: trailer.tables };
     ctx.print(shown, () =>
       [

@@ -34,9 +34,12 @@ export const engineAddress = (deps: AppDeps, path: string): string => (deps.publ
 export const ENGINE_PLACEHOLDER = '<LIFELINE_PUBLIC_URL>';
 
 /** A console URL with these query parameters, leaving out the empty ones. */
-export function href(path: string, params: Record<string, string | number | undefined | null>): string {
+export function href(path: string, params: Record<string, string | number | readonly string[] | undefined | null>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  for (const [k, v] of Object.entries(params)) {
+    // A list is the parameter repeated, as `?label=a&label=b`.
+    for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null && one !== '') q.append(k, String(one));
+  }
   const s = q.toString();
   return s ? `${path}?${s}` : path;
 }

@@ -1,31 +1,60 @@
-import { NOT_KEY_VALUE, parseLabel, type LabelPair } from '../nodes/model.ts';
+import { MAX_LABEL_FILTERS, NOT_KEY_VALUE, parseLabel, type LabelPair } from '../nodes/model.ts';
 import { Notice } from './components.tsx';
 
-/** A list's `?label=` as typed, read leniently: a bad one is said and left out, never a 400 page. */
+/** A list's `?label=`s as typed, read leniently: a bad one is said and left out, never a 400 page. */
 export interface LabelQuery {
-  label?: LabelPair | undefined;
-  /** The label as typed, for the form and the list's links. */
-  labelText: string;
-  /** Why it was left out, if it was. */
-  labelProblem?: string;
+  /** Every label a node must carry (all of them, as the API's repeated `?label=` reads them). */
+  labels: LabelPair[];
+  /** The labels as typed, for the form and the list's links. */
+  labelTexts: string[];
+  /** Why some were left out, if any were. */
+  labelProblems: string[];
 }
 
-/** The Fleet and Incidents lists read their label filter here, by the API's own rule (parseLabel). */
-export function readLabelFilter(raw: string | undefined): LabelQuery {
-  const labelText = raw?.trim() ?? '';
-  const parsed = parseLabel(labelText);
-  if (!('problem' in parsed)) return { label: parsed, labelText };
-  if (!labelText) return { labelText };
-  return { labelText, labelProblem: parsed.problem === NOT_KEY_VALUE ? 'A label filter is key=value, for example role=web.' : `Not a label filter: ${parsed.problem}.` };
+// Not repeating what was typed: anyone may send a link with words of their own there.
+const problemOf = (problem: string) => (problem === NOT_KEY_VALUE ? 'A label filter is key=value, for example role=web.' : `Not a label filter: ${problem}.`);
+
+/**
+ * The Fleet and Incidents lists read their label filters here, by the API's own rule (parseLabel)
+ * and its limit of MAX_LABEL_FILTERS: a node must carry every one, so a label link on a page
+ * already filtered by a label adds to it instead of replacing it. Only the start is trimmed, where
+ * a space can only be a slip (a key holds none): a value may end in a space, and `env=prod `
+ * trimmed whole filtered by `prod`, so the link of a node's `prod ` tag listed every other node
+ * instead. An empty field (the form's spare one) is no filter.
+ */
+export function readLabelFilters(raw: readonly string[] | undefined): LabelQuery {
+  const typed = (raw ?? []).map((t) => t.trimStart()).filter((t) => t !== '');
+  const q: LabelQuery = { labels: [], labelTexts: [], labelProblems: [] };
+  for (const text of typed.slice(0, MAX_LABEL_FILTERS)) {
+    const parsed = parseLabel(text);
+    q.labelTexts.push(text);
+    if ('problem' in parsed) q.labelProblems.push(problemOf(parsed.problem));
+    else q.labels.push(parsed);
+  }
+  const over = typed.length - MAX_LABEL_FILTERS;
+  if (over > 0) q.labelProblems.push(`At most ${MAX_LABEL_FILTERS} labels at once: ${over === 1 ? `the ${MAX_LABEL_FILTERS + 1}st was` : `the last ${over} were`} left out.`);
+  return q;
 }
 
-/** The label field of a list's filter form. */
+/** The labels typed with one more, each once: where a label link on a filtered list leads. */
+export const withLabel = (texts: readonly string[], text: string): string[] => (texts.includes(text) ? [...texts] : [...texts, text]);
+
+/**
+ * The label fields of a list's filter form: one per label it is filtered by, and a spare one to
+ * add another (the only one on an unfiltered list), all sent as `label`.
+ */
 export const LabelField = (p: { q: LabelQuery }) => (
   <div>
     <label for="label">Label</label>
-    <input id="label" name="label" type="text" value={p.q.labelText} placeholder="role=web" spellcheck={false} />
+    {[...p.q.labelTexts, ...(p.q.labelTexts.length < MAX_LABEL_FILTERS ? [''] : [])].map((text, i) =>
+      i === 0 ? (
+        <input id="label" name="label" type="text" value={text} placeholder="role=web" spellcheck={false} />
+      ) : (
+        <input name="label" type="text" value={text} aria-label={`and label ${i + 1}`} placeholder={text ? undefined : 'and…'} spellcheck={false} />
+      ),
+    )}
   </div>
 );
 
-/** Why the label typed was left out, above the list. */
-export const LabelProblem = (p: { q: LabelQuery }) => (p.q.labelProblem ? <Notice kind="bad">{p.q.labelProblem}</Notice> : null);
+/** Why labels typed were left out, above the list. */
+export const LabelProblem = (p: { q: LabelQuery }) => <>{p.q.labelProblems.map((m) => <Notice kind="bad">{m}</Notice>)}</>;

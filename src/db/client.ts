@@ -5,6 +5,19 @@ export type Tx = postgres.TransactionSql;
 /** Either the pool or a transaction: repository functions accept both so callers choose the boundary. */
 export type Queryable = postgres.Sql | postgres.TransactionSql;
 
+/**
+ * The application_name of each connection a running engine keeps open (its pool, the evaluator's
+ * lock session, the notification queues on Postgres, an uptime rebuild): a restore refuses a
+ * database any of them is connected to. The CLI's own and the start-up sessions (probe, migrate)
+ * are named apart, since they come and go with one command.
+ */
+export const ENGINE_APPLICATIONS = {
+  pool: 'lifeline',
+  evaluator: 'lifeline-evaluator',
+  queue: 'lifeline-queue',
+  uptimeRebuild: 'lifeline-uptime-rebuild',
+} as const;
+
 export interface DbOptions {
   max?: number;
   applicationName?: string;
@@ -23,7 +36,7 @@ export function createSql(url: string, opts: DbOptions = {}): Sql {
     // Client-side TCP keepalive so a dead server is noticed in seconds, not hours.
     keep_alive: 5,
     connection: {
-      application_name: opts.applicationName ?? 'lifeline',
+      application_name: opts.applicationName ?? ENGINE_APPLICATIONS.pool,
       // Server side: a vanished client (kernel panic, cut cable) releases its locks after
       // ~5 s of silence instead of the OS default of two hours (tcp_keepalives_idle=7200).
       tcp_keepalives_idle: 2,

@@ -115,6 +115,13 @@ export const LABEL_VALUE_MAX = 256;
 export const LABEL_VALUE_RULE = `label values are at most ${LABEL_VALUE_MAX} characters`;
 export const NOT_KEY_VALUE = 'must be key=value or key:value';
 
+/**
+ * The most labels one filter asks for (the API's repeated `?label=`, the console's lists): each is
+ * one more containment test per node read, and 1,500 of them took 2.1 s over the incidents of
+ * 100,000 nodes. No review filters by more than a handful.
+ */
+export const MAX_LABEL_FILTERS = 20;
+
 /** One label, as a filter asks for it. */
 export interface LabelPair {
   key: string;

@@ -63,10 +63,10 @@ export async function listNodes(sql: Queryable, f: NodeFilter): Promise<NodeRow[
     limit ${f.limit}`;
 }
 
-/** What the console's fleet view narrows by: state, one label, part of the name. */
+/** What the console's fleet view narrows by: state, labels (every one carried), part of the name. */
 export interface FleetFilter {
   state?: State | undefined;
-  label?: LabelPair | undefined;
+  labels?: readonly LabelPair[] | undefined;
   /** Nodes whose name contains this, ignoring case. */
   search?: string | undefined;
 }
@@ -79,7 +79,7 @@ export type FleetCursor = [rank: number, name: string];
 
 function fleetWhere(sql: Queryable, f: FleetFilter) {
   return sql`
-    ${carriesLabels(sql, f.label ? [f.label] : [])}
+    ${carriesLabels(sql, f.labels ?? [])}
     ${f.search ? sql`and strpos(lower(n.name), lower(${f.search})) > 0` : sql``}`;
 }
 
@@ -118,7 +118,7 @@ export async function fleetPage(
     // Only unfiltered: the sorted way reads the state's every row before a label or name filter
     // applies (and loses the labels' GIN index): 60,000 buffers for a label two nodes carry at
     // 20,000 nodes, against 10 when the planner joins from the filter.
-    const sorted = sizes !== undefined && !f.label && !f.search && sizes[state] ** 2 <= limit * fleet;
+    const sorted = sizes !== undefined && !f.labels?.length && !f.search && sizes[state] ** 2 <= limit * fleet;
     // `offset 0` keeps the subquery from being flattened into a join the planner would drive from
     // the name index again; through it each node is one primary-key lookup.
     const source = sorted
@@ -152,7 +152,7 @@ export const fleetCursor = (n: Pick<NodeRow, 'state' | 'name'>): FleetCursor => 
 export async function fleetCounts(sql: Queryable, f: Omit<FleetFilter, 'state'>): Promise<Record<State, number>> {
   const rows = await sql<{ state: State; n: number }[]>`
     select h.state, count(*)::int as n
-    from node_health h ${f.label || f.search ? sql`join nodes n on n.id = h.node_id` : sql``}
+    from node_health h ${f.labels?.length || f.search ? sql`join nodes n on n.id = h.node_id` : sql``}
     where true ${fleetWhere(sql, f)}
     group by h.state`;
   const counts = Object.fromEntries(FLEET_ORDER.map((s) => [s, 0])) as Record<State, number>;

@@ -13,6 +13,7 @@ import {
 } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { ENGINE_APPLICATIONS } from '../db/client.ts';
 import { isConnectionError } from '../db/errors.ts';
 
 /**
@@ -144,7 +145,7 @@ async function postgresBackend(databaseUrl: string): Promise<QueueBackend> {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: QUEUE_POOL_MAX,
-    application_name: 'lifeline-queue',
+    application_name: ENGINE_APPLICATIONS.queue,
     // BullMQ's SQL names its tables and functions unqualified: a pool it did not build must
     // resolve them in its schema.
     options: `-c search_path=${quoteSchemaName(DEFAULT_SCHEMA)}`,

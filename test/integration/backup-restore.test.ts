@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { MAX_ROW_CHARS, MAX_SECTION_CHARS } from '../../src/backup/model.ts';
-import { engineTables, tablesWithRows } from '../../src/backup/store.ts';
+import { appliedMigrations, engineTables, tablesWithRows } from '../../src/backup/store.ts';
 import { revealConfig } from '../../src/channels/service.ts';
 import { getChannel } from '../../src/channels/store.ts';
 import { run } from '../../src/cli/main.ts';
-import { createSql, type Sql } from '../../src/db/client.ts';
+import { createSql, ensureDatabase, type Sql } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { tryLeaderLock } from '../../src/health/store.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectJson, send, type Harness } from '../helpers/app.ts';
 import { ManualClock } from '../helpers/clock.ts';
@@ -212,6 +213,27 @@ describe('lifeline backup and restore', () => {
     assert.equal(refused.code, 4);
     assert.match(refused.stderr, /^error: the database is not empty \(rows in .*nodes.*\): restore only into an empty database/);
     assert.deepEqual(await allRows(h.sql), before);
+  });
+
+  it('refuses a database a running engine is connected to, naming its sessions and the leader lock, unless --force', async () => {
+    const name = target();
+    await ensureDatabase(urlFor(name));
+    // An engine on this database: its pool and its evaluator, which holds the leader lock.
+    const pool = createSql(urlFor(name), { max: 1 });
+    const evaluator = createSql(urlFor(name), { dedicated: true, applicationName: 'lifeline-evaluator' });
+    try {
+      await pool`select 1`;
+      assert.equal(await tryLeaderLock(evaluator), true);
+      const refused = await cli(['restore', file], env(name));
+      assert.equal(refused.code, 4, refused.stderr);
+      assert.match(refused.stderr, /^error: engines are connected to the database \(sessions lifeline, lifeline-evaluator; the evaluator leader lock is held\): stop them first, or restore with --force/);
+      assert.deepEqual(await appliedMigrations(pool), [], 'nothing was migrated');
+      const forced = await cli(['restore', file, '--force'], env(name));
+      assert.equal(forced.code, 0, forced.stderr);
+    } finally {
+      await evaluator.end();
+      await pool.end();
+    }
   });
 
   it('refuses a backup of a newer schema before touching any database', async () => {

@@ -98,4 +98,31 @@ describe('console: where an outage is, on Fleet', () => {
     const html = await get('/?q=h-0');
     assert.match(html, /<a class="tag mono" href="\/\?label=quiet%3Dyes">quiet=yes<\/a>/);
   });
+
+  it('keeps the labels a page is filtered by in its label links, Fleet listing the nodes that carry them all', async () => {
+    const html = await get('/?label=rack%3Dk0');
+    const rowsOf = (page: string) => [...page.matchAll(/<a href="\/nodes\/([\w-]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(rowsOf(html), ['d-00', 'd-03', 'd-06', 'd-09', 'd-12']);
+    assert.match(html, /<a class="tag mono" href="\/\?label=rack%3Dk0&amp;label=region%3Dr0">region=r0<\/a>/);
+    const section = spreadOf(html) ?? assert.fail('no summary for rack k0');
+    assert.ok(linksOf(section).some(([to, name]) => to === '/?state=down&label=rack%3Dk0&label=region%3Dr0' && name === 'region=r0: 1 down'), JSON.stringify(linksOf(section)));
+    const both = await get('/?label=rack%3Dk0&label=region%3Dr0');
+    assert.deepEqual(rowsOf(both), ['d-00']);
+    assert.match(both, /<input id="label" name="label" type="text" value="rack=k0"/);
+    assert.match(both, /<input name="label" type="text" value="region=r0"/);
+    // A link clicked twice does not name its label twice; past the API's 20 labels the rest is said and left out.
+    assert.match(both, /<a class="tag mono" href="\/\?label=rack%3Dk0&amp;label=region%3Dr0">region=r0<\/a>/);
+    const many = await get(`/?${Array.from({ length: 21 }, (_, i) => `label=rack%3Dk${i % 3 === 0 ? 0 : i + 10}`).join('&')}`);
+    assert.match(many, /At most 20 labels at once: the 21st was left out\./);
+  });
+
+  it('keeps a space at either end of a label value from the tag to the filter, which then matches it exactly', async () => {
+    for (const [name, env] of [['s-trailing', 'prod '], ['s-leading', ' prod'], ['s-plain', 'prod']] as const) await h.createNode(name, { labels: { env } });
+    const rowsOf = (html: string) => [...html.matchAll(/<a href="\/nodes\/([\w-]+)">/g)].map((m) => m[1]);
+    for (const [name, env] of [['s-trailing', 'prod '], ['s-leading', ' prod']] as const) {
+      const tag = new RegExp(`<a class="tag mono" href="([^"]*)">env=${env}</a>`).exec(await get(`/?q=${name}`))?.[1] ?? assert.fail(`no tag for ${name}`);
+      assert.equal(new URLSearchParams(unescapeHtml(tag).slice(2)).get('label'), `env=${env}`);
+      assert.deepEqual(rowsOf(await get(unescapeHtml(tag))), [name], `${JSON.stringify(env)} filters exactly`);
+    }
+  });
 });

@@ -95,7 +95,7 @@ describe('console pages', () => {
     for (const [f, keep] of [
       [{}, () => true],
       [{ state: 'down' }, (n: string) => fleet[n] === 'down'],
-      [{ label: { key: 'role', value: 'web' } }, (n: string) => Number(n.slice(2)) % 2 === 1],
+      [{ labels: [{ key: 'role', value: 'web' }] }, (n: string) => Number(n.slice(2)) % 2 === 1],
       [{ search: 'N-1' }, (n: string) => n.startsWith('n-1')],
       [{ state: 'healthy', search: '2' }, (n: string) => fleet[n] === 'healthy' && n.includes('2')],
     ] as Array<[FleetFilter, (n: string) => boolean]>) {

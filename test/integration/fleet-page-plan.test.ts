@@ -99,7 +99,7 @@ describe('the fleet page at 20,000 nodes', () => {
     const [a, b] = await db.sql<{ id: string }[]>`select id from nodes order by name limit 2 offset 7`;
     await db.sql`update nodes set labels = ${db.sql.json({ host: 'rare' })} where id in (${a!.id}, ${b!.id})`;
     await db.sql`analyze nodes`;
-    const filters = [{ label: { key: 'host', value: 'rare' } }, { search: order.at(-3)! }];
+    const filters = [{ labels: [{ key: 'host', value: 'rare' }] }, { search: order.at(-3)! }];
     for (const f of filters) {
       const counts = await fleetCounts(db.sql, f);
       const found = await plans(async (sql) => assert.ok((await fleetPage(sql, f, {}, PAGE, counts)).length > 0));

@@ -156,14 +156,19 @@ describe('incidents over a time range', () => {
     await expectInvalid(await h.admin('GET', '/v1/incidents/summary?status=open'), ['status']);
   });
 
-  it('times an acknowledgement that expired from the first acknowledgement, in the summary and on the page', async () => {
+  /** db-0 acknowledged by alice after 3 min, its acknowledgement expiring at 13 (a 600 s timeout), which clears acknowledged_at. */
+  const acknowledgedThenExpired = async () => {
     const id = ids[0]!;
     h.clock.set(new Date(t0 + 3 * MIN));
     await expectJson(await h.admin('POST', `/v1/incidents/${id}/acknowledge`, { by: 'alice' }), 200);
-    // Its acknowledgement expires at 13 min (a 600 s timeout), which clears acknowledged_at.
     const expired = new Date(t0 + 13 * MIN);
     await reopenIncidents(h.sql, [id], expired);
     await addTimeline(h.sql, [{ incident_id: id, at: expired, kind: 'acknowledgement_expired', detail: { after_seconds: 600, acknowledged_at: at(3), acknowledged_by: 'alice' } }]);
+    return id;
+  };
+
+  it('times an acknowledgement that expired from the first acknowledgement, in the summary and on the page', async () => {
+    const id = await acknowledgedThenExpired();
     h.clock.set(new Date(t0 + 30 * MIN));
     await expectJson(await h.admin('POST', `/v1/incidents/${id}/resolve`, { by: 'bob' }), 200);
     const got = await summary('node_id=db-0');
@@ -173,5 +178,17 @@ describe('incidents over a time range', () => {
     const html = await (await h.app.request(`/incidents/${id}`, { headers: { cookie } })).text();
     assert.doesNotMatch(html, /not yet/);
     assert.match(html, /by <span>alice<\/span><span class="muted">, after 3 min; the acknowledgement expired<\/span>/);
+  });
+
+  it('says on the page the first acknowledgement, which the summary times, and the one after it expired', async () => {
+    const id = await acknowledgedThenExpired();
+    h.clock.set(new Date(t0 + 20 * MIN));
+    await expectJson(await h.admin('POST', `/v1/incidents/${id}/acknowledge`, { by: 'bob' }), 200);
+    assert.deepEqual((await summary('node_id=db-0')).time_to_acknowledge, { mean_seconds: 180, median_seconds: 180, p90_seconds: 180 });
+    const cookie = await consoleCookie(h, 'http://localhost');
+    const html = await (await h.app.request(`/incidents/${id}`, { headers: { cookie } })).text();
+    const fact = /<dt>Acknowledged<\/dt>\s*<dd[^>]*>(.*?)<\/dd>/s.exec(html)?.[1] ?? '';
+    assert.match(fact, /^First <time[^>]*>.*?<\/time> by <span>alice<\/span><span class="muted">, after 3 min; the acknowledgement expired<\/span>/);
+    assert.match(fact, /; acknowledged again <time[^>]*>.*?<\/time> by <span>bob<\/span><span class="muted">, after 20 min<\/span>$/);
   });
 });

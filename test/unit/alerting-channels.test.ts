@@ -14,7 +14,7 @@ import { localReceivers } from '../helpers/local-receivers.ts';
 import type { IncidentView } from '../../src/api/shapes.ts';
 import type { Notification, NotifiedNode as NodeView } from '../../src/notifications/model.ts';
 import { createPagerDutyChannel } from '../../alerting/pagerduty.ts';
-import { formatDuration, subjectLine, truncate } from '../../alerting/render.ts';
+import { formatDuration, incidentFacts, subjectLine, truncate } from '../../alerting/render.ts';
 import { createSlackChannel } from '../../alerting/slack.ts';
 import { NotStarted } from '../../alerting/errors.ts';
 import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
@@ -186,6 +186,12 @@ describe('rendering', () => {
     assert.equal(Buffer.from(cut).toString(), cut, 'well-formed UTF-16: no lone surrogate');
     assert.equal(truncate('ab😀cd', 5), 'ab😀…');
     assert.equal(truncate('ab😀cd', 6), 'ab😀cd');
+  });
+
+  test("gives an escalation's level as its page went out, not the incident's when the message is sent", () => {
+    // The level-2 page (index 1) delivered late or retried after the third level (index 2) fired.
+    const late = notification({ event: 'escalated', incident: { escalation_level: 2 }, escalation: { level: 1, before: [] }, levels: 3 });
+    assert.deepEqual(incidentFacts(late).find((f) => f.label === 'Escalation level'), { label: 'Escalation level', value: '2 of 3' });
   });
 
   test('keeps the subject on one line whatever the node name holds', () => {

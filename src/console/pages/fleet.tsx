@@ -12,7 +12,7 @@ import { sayAttrs } from '../live-status.ts';
 import { may } from '../acting.tsx';
 import { ADD_NODE_PATH } from './node-add.tsx';
 import { html } from '../render.tsx';
-import { LabelField, LabelProblem, readLabelFilter, type LabelQuery } from '../label-filter.tsx';
+import { LabelField, LabelProblem, readLabelFilters, withLabel, type LabelQuery } from '../label-filter.tsx';
 
 const PAGE_SIZE = 100;
 const isFleetCursor = (k: unknown): k is FleetCursor =>
@@ -25,13 +25,13 @@ interface FleetQuery extends LabelQuery {
 }
 
 /** The fleet view's query string, read leniently: a bad value is reported and left out, never a 400 page. */
-function readQuery(q: Record<string, string>): FleetQuery {
+function readQuery(q: Record<string, string>, label: string[] | undefined): FleetQuery {
   const state = (STATES as readonly string[]).includes(q.state ?? '') ? (q.state as State) : undefined;
   const search = q.q?.trim().slice(0, 128) || undefined;
-  const labels = readLabelFilter(q.label);
+  const labels = readLabelFilters(label);
   return {
     ...labels,
-    filter: { state, search, label: labels.label },
+    filter: { state, search, labels: labels.labels },
     after: readCursor(q.after, isFleetCursor),
     before: readCursor(q.before, isFleetCursor),
   };
@@ -41,7 +41,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 function Counts(p: { counts: Record<State, number>; q: FleetQuery }) {
   const total = Object.values(p.counts).reduce((a, b) => a + b, 0);
-  const base = { q: p.q.filter.search, label: p.q.labelText || undefined };
+  const base = { q: p.q.filter.search, label: p.q.labelTexts };
   return (
     <ul class="chips" aria-label="Nodes per state">
       <li>
@@ -75,7 +75,7 @@ const hitText = (v: SpreadValue) => [v.down ? `${fmt(v.down)} down` : '', v.degr
 
 /**
  * Where the down and degraded nodes are, by label (fleetSpread): each value a link to Fleet
- * filtered by it, and by its state when all its nodes share one, so 300 rows of an outage over
+ * filtered by it (and by the page's own labels), and by its state when all its nodes share one, so 300 rows of an outage over
  * five regions read as five links. Not by the page's own state: the counts are of every down and
  * degraded node whatever the page shows, so on `?state=degraded` a "3 down" kept to degraded
  * nodes led to an empty list.
@@ -83,7 +83,7 @@ const hitText = (v: SpreadValue) => [v.down ? `${fmt(v.down)} down` : '', v.degr
 function Spread(p: { spread: FleetSpread; q: FleetQuery }) {
   if (p.spread.keys.length === 0) return null;
   const link = (key: string, v: SpreadValue) =>
-    href('/', { state: v.degraded === 0 ? 'down' : v.down === 0 ? 'degraded' : undefined, q: p.q.filter.search, label: `${key}=${v.value}` });
+    href('/', { state: v.degraded === 0 ? 'down' : v.down === 0 ? 'degraded' : undefined, q: p.q.filter.search, label: withLabel(p.q.labelTexts, `${key}=${v.value}`) });
   return (
     <section class="spread panel" aria-labelledby="spread-heading">
       <h2 id="spread-heading">Where it is</h2>
@@ -138,11 +138,11 @@ function NoNodesYet(p: { canAdd: boolean }) {
 /**
  * The fleet's rows (exported for the benchmark's naive all-on-one-page console). One column holds a
  * heartbeat node's last heartbeat and a scheduled job's last ping (its last run's end), both its
- * last report: headed "Last heartbeat", it called jobs heartbeat nodes.
+ * last report: headed "Last heartbeat", it called jobs heartbeat nodes. A label tag links to Fleet
+ * filtered by it besides the `labels` the page is filtered by: it replaced them.
  */
-const labelLink = (key: string, value: string) => href('/', { label: `${key}=${value}` });
-
-export function FleetTable(p: { rows: NodeRow[]; now: Date }) {
+export function FleetTable(p: { rows: NodeRow[]; now: Date; labels?: readonly string[] }) {
+  const labelLink = (key: string, value: string) => href('/', { label: withLabel(p.labels ?? [], `${key}=${value}`) });
   if (p.rows.length === 0) return <p class="empty panel">No node matches.</p>;
   return (
     <Table head={['Node', 'State', 'Since', 'Last report', 'Reason']}>
@@ -178,27 +178,27 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
 
   app.get('/', ...guards.page, async (c) => {
-    const q = readQuery(c.req.query());
+    const q = readQuery(c.req.query(), c.req.queries('label'));
     const now = deps.clock.now();
     // One more row than shown says whether there is a page beyond. Unfiltered, the counts come
     // first: they choose how the page reads each state (fleetPage); a filtered page does not use
     // them, so both reads go at once.
     const page = (sizes?: Record<State, number>) => fleetPage(deps.sql, q.filter, { after: q.after, before: q.before }, PAGE_SIZE + 1, sizes);
-    const counted = fleetCounts(deps.sql, { label: q.filter.label, search: q.filter.search });
-    const filtered = q.filter.label !== undefined || q.filter.search !== undefined;
+    const counted = fleetCounts(deps.sql, { labels: q.filter.labels, search: q.filter.search });
+    const filtered = q.filter.labels?.length || q.filter.search !== undefined;
     // Only in trouble: the counts say whether any node is down or degraded under these filters.
-    const spread = counted.then((n) => (n.down + n.degraded > 0 ? fleetSpread(deps.sql, { label: q.filter.label, search: q.filter.search }, SPREAD) : { keys: [], moreKeys: 0 }));
+    const spread = counted.then((n) => (n.down + n.degraded > 0 ? fleetSpread(deps.sql, { labels: q.filter.labels, search: q.filter.search }, SPREAD) : { keys: [], moreKeys: 0 }));
     const [frame, counts, fetched, where] = await Promise.all([chrome(c, deps), counted, filtered ? page() : counted.then(page), spread]);
     const backwards = q.before !== undefined;
     const more = fetched.length > PAGE_SIZE;
     const rows = more ? (backwards ? fetched.slice(1) : fetched.slice(0, PAGE_SIZE)) : fetched;
-    const keep = { state: q.filter.state, q: q.filter.search, label: q.labelText || undefined };
+    const keep = { state: q.filter.state, q: q.filter.search, label: q.labelTexts };
     const first = rows[0];
     const last = rows.at(-1);
     const prev = first && (backwards ? more : q.after !== undefined) ? href('/', { ...keep, before: cursor(fleetCursor(first)) }) : undefined;
     const next = last && (backwards || more) ? href('/', { ...keep, after: cursor(fleetCursor(last)) }) : undefined;
     const self = href('/', { ...keep, after: c.req.query('after'), before: c.req.query('before') });
-    const unfiltered = !q.filter.state && !q.filter.search && !q.labelText;
+    const unfiltered = !q.filter.state && !q.filter.search && !q.labelTexts.length;
     const canAdd = may(frame.session, 'write');
 
     return html(
@@ -233,7 +233,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
         <Live id="fleet-live" url={self} on={['node.state_changed']}>
           <Counts counts={counts} q={q} />
           <Spread spread={where} q={q} />
-          {unfiltered && Object.values(counts).every((n) => n === 0) ? <NoNodesYet canAdd={canAdd} /> : <FleetTable rows={rows} now={now} />}
+          {unfiltered && Object.values(counts).every((n) => n === 0) ? <NoNodesYet canAdd={canAdd} /> : <FleetTable rows={rows} now={now} labels={q.labelTexts} />}
           <Pager prev={prev} next={next} />
         </Live>
       </Page>,

@@ -28,7 +28,7 @@ import { sayAttrs } from '../live-status.ts';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Confirm, asking, confirmed } from '../confirm.tsx';
-import { LabelField, LabelProblem, readLabelFilter } from '../label-filter.tsx';
+import { LabelField, LabelProblem, readLabelFilters } from '../label-filter.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 
@@ -107,12 +107,12 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     // A node by id or name, as the API's `node_id` takes it (a deleted node's name too); a name no incident was opened under lists nothing.
     const nodeRef = c.req.query('node')?.trim() || undefined;
     const nodeId = nodeRef === undefined ? undefined : ((await incidentsNodeId(deps.sql, nodeRef)) ?? NO_NODE);
-    const labels = readLabelFilter(c.req.query('label'));
+    const labels = readLabelFilters(c.req.queries('label'));
     // Opened from the start of one UTC day to the end of another, both included (date inputs).
     const { from, to, problems: dayProblems } = rangeOf(c.req.query('from'), c.req.query('to'));
-    const on = { nodeId, labels: labels.label ? [labels.label] : undefined, openedAfter: from?.start, openedBefore: to?.end };
+    const on = { nodeId, labels: labels.labels, openedAfter: from?.start, openedBefore: to?.end };
     // What every link of the list keeps: its node, label and days as given.
-    const keep = { node: nodeRef, label: labels.labelText || undefined, from: from?.text, to: to?.text };
+    const keep = { node: nodeRef, label: labels.labelTexts, from: from?.text, to: to?.text };
     const after = readCursor(c.req.query('after'), isTimeCursor);
     const [frame, counts, fetched, refs, acked] = await Promise.all([
       chrome(c, deps),
@@ -537,9 +537,12 @@ async function incidentPage(
   // Resolved by this same key with this same note: this form's own earlier sending (given back
   // after 10 s without an answer, then sent again) did it, and the note was saved with it.
   const savedNote = timeline.find((e) => e.kind === 'resolved')?.detail.note;
-  // A resolved incident whose acknowledgement expired has acknowledged_at cleared; its review still
-  // counts from the first acknowledgement, as the summary's time to acknowledge does.
+  // The first acknowledgement is the one a review times, as the summary's time to acknowledge does:
+  // after one expired, acknowledged_at is cleared (a resolve then leaves none) or, acknowledged
+  // again, is the latest, which the page said alone ("after 20 min" where the summary counted 3).
   const firstAck = timeline.find((e) => e.kind === 'acknowledged');
+  const ackedAgain = firstAck && incident.acknowledged_at && incident.acknowledged_at.getTime() !== firstAck.at.getTime() ? { first: firstAck, at: incident.acknowledged_at } : undefined;
+  const ackExpired = timeline.some((e) => e.kind === 'acknowledgement_expired') ? 'the acknowledgement expired' : undefined;
   const ownEarlier = o.refused?.code === 'conflict' && !!o.note?.trim() && o.by !== undefined && incident.resolved_by === o.by && savedNote === o.note;
   const notice =
     o.done === 'already' ? (
@@ -637,7 +640,14 @@ async function incidentPage(
             </dd>
             <dt>Acknowledged</dt>
             <dd {...sayAttrs({ key: 'acknowledged', state: incident.acknowledged_by ?? '', say: incident.acknowledged_by ? `Acknowledged by ${actorText(incident.acknowledged_by, names)}` : '' })}>
-              {incident.acknowledged_at ? (
+              {ackedAgain ? (
+                <>
+                  First <At at={ackedAgain.first.at} /> by <Actor by={String(ackedAgain.first.detail.by)} names={names} />
+                  <AfterOpening incident={incident} at={ackedAgain.first.at} then={ackExpired} />; acknowledged again <At at={ackedAgain.at} /> by{' '}
+                  <Actor by={incident.acknowledged_by} names={names} />
+                  <AfterOpening incident={incident} at={ackedAgain.at} />
+                </>
+              ) : incident.acknowledged_at ? (
                 <>
                   <At at={incident.acknowledged_at} /> by <Actor by={incident.acknowledged_by} names={names} />
                   <AfterOpening incident={incident} at={incident.acknowledged_at} />
@@ -645,7 +655,7 @@ async function incidentPage(
               ) : incident.resolved_at && firstAck ? (
                 <>
                   <At at={firstAck.at} /> by <Actor by={String(firstAck.detail.by)} names={names} />
-                  <AfterOpening incident={incident} at={firstAck.at} then={timeline.some((e) => e.kind === 'acknowledgement_expired') ? 'the acknowledgement expired' : undefined} />
+                  <AfterOpening incident={incident} at={firstAck.at} then={ackExpired} />
                 </>
               ) : (
                 <span class="muted">not yet</span>

@@ -9,6 +9,7 @@ import { acknowledge, acknowledgeEach, resolve, type Actor } from '../../inciden
 import { getIncident, incidentsNodeId, listIncidents, summarizeIncidents, timelinesOf } from '../../incidents/store.ts';
 import { CATEGORIES } from '../../incidents/categorize.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
+import { MAX_LABEL_FILTERS } from '../../nodes/model.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { Acting } from '../../audit/model.ts';
@@ -20,12 +21,8 @@ import type { Queryable } from '../../db/client.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
 
-const MAX_LABEL_FILTERS = 20;
-
 const IncidentFilters = {
   node_id: v.optional(NodeName),
-  // Each label is one more containment test per incident read: 1,500 of them took 2.1 s at 100,000
-  // nodes. No review filters by more than a handful.
   label: v.optional(v.pipe(v.array(LabelFilter), v.maxLength(MAX_LABEL_FILTERS, `at most ${MAX_LABEL_FILTERS} labels`))),
   opened_after: v.optional(Timestamp),
   opened_before: v.optional(Timestamp),
