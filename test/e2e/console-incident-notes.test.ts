@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
-import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { expectJson } from '../helpers/app.ts';
+import { signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // A responder writes down what they do while an incident runs ("restarting db-3"), from a phone at
 // night, with the keyboard alone: the note lands in the timeline as text, whatever it holds, and
@@ -14,40 +14,25 @@ const DESKTOP = VIEWS.find((v) => v.name === 'desktop-light')!.context;
 const HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> restarting db-3';
 
 describe('notes on an incident, in a browser', () => {
-  let h: Harness;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
-  let key: string;
-
-  before(async () => {
-    h = await createHarness();
-    server = await serveApp(h.app);
-    browser = await launchBrowser();
-    key = (await h.createKey('write', 'on-call phone')).secret;
-  });
-  after(async () => {
-    await browser?.close();
-    server?.close();
-    await h?.close();
-  });
+  const c = consoleInBrowser('on-call phone');
 
   async function openIncident(name: string) {
-    const node = await h.createNode(name);
-    const [incident] = await openIncidents(h.sql, [
-      { nodeId: node.id, nodeName: name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat for 90s', policyId: null, openedAt: h.clock.now() },
+    const node = await c.h.createNode(name);
+    const [incident] = await openIncidents(c.h.sql, [
+      { nodeId: node.id, nodeName: name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat for 90s', policyId: null, openedAt: c.h.clock.now() },
     ]);
-    await addTimeline(h.sql, [{ incident_id: incident!.id, at: h.clock.now(), kind: 'opened', detail: { reason: 'no heartbeat for 90s', level: 0, step: 0, channel_ids: [], users: [] } }]);
+    await addTimeline(c.h.sql, [{ incident_id: incident!.id, at: c.h.clock.now(), kind: 'opened', detail: { reason: 'no heartbeat for 90s', level: 0, step: 0, channel_ids: [], users: [] } }]);
     return incident!;
   }
 
-  const stored = async (id: string) => expectJson<{ version: number; timeline: Array<{ kind: string; detail: Record<string, unknown> }> }>(await h.admin('GET', `/v1/incidents/${id}`), 200);
-  const outbox = async () => (await h.sql<{ n: number }[]>`select count(*)::int as n from outbox`)[0]!.n;
+  const stored = async (id: string) => expectJson<{ version: number; timeline: Array<{ kind: string; detail: Record<string, unknown> }> }>(await c.h.admin('GET', `/v1/incidents/${id}`), 200);
+  const outbox = async () => (await c.h.sql<{ n: number }[]>`select count(*)::int as n from outbox`)[0]!.n;
 
   it('adds a note on a phone with the keyboard alone, shown in the timeline as the text typed, paging nobody', async () => {
     const incident = await openIncident('db-3');
-    const { page, problems } = await watchedPage(browser, server.origin, PHONE);
+    const { page, problems } = await watchedPage(c.browser, c.origin, PHONE);
     page.on('dialog', (d) => problems.push(`dialog: ${d.message()}`));
-    await signInToConsole(page, server.origin, key, `/incidents/${incident.id}`);
+    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
     const before = await outbox();
     await page.getByLabel('Add a note').focus();
     await page.keyboard.type(HOSTILE);
@@ -77,8 +62,8 @@ describe('notes on an incident, in a browser', () => {
 
   it('keeps a blank note in its field with why beside it, and writes nothing', async () => {
     const incident = await openIncident('db-4');
-    const { page, problems } = await watchedPage(browser, server.origin, PHONE);
-    await signInToConsole(page, server.origin, key, `/incidents/${incident.id}`);
+    const { page, problems } = await watchedPage(c.browser, c.origin, PHONE);
+    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
     await page.getByLabel('Add a note').fill('   ');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.getByText('Note not added').waitFor();
@@ -93,20 +78,20 @@ describe('notes on an incident, in a browser', () => {
 
   it('takes a note on a resolved incident, for the review; a read key sees no form, and a post without the form token is refused', async () => {
     const incident = await openIncident('db-5');
-    await expectJson(await h.admin('POST', `/v1/incidents/${incident.id}/resolve`, { by: 'alice' }), 200);
-    const { page, problems } = await watchedPage(browser, server.origin, DESKTOP);
-    await signInToConsole(page, server.origin, key, `/incidents/${incident.id}`);
+    await expectJson(await c.h.admin('POST', `/v1/incidents/${incident.id}/resolve`, { by: 'alice' }), 200);
+    const { page, problems } = await watchedPage(c.browser, c.origin, DESKTOP);
+    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
     await page.getByLabel('Add a note').fill('root cause: disk full on /var');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.getByText('Note added to the timeline.').waitFor();
     assert.deepEqual((await stored(incident.id)).timeline.map((e) => e.kind), ['opened', 'resolved', 'note']);
 
-    const forged = await page.request.post(`${server.origin}/incidents/${incident.id}/notes`, { form: { note: 'forged' }, headers: { origin: server.origin } });
+    const forged = await page.request.post(`${c.origin}/incidents/${incident.id}/notes`, { form: { note: 'forged' }, headers: { origin: c.origin } });
     assert.equal(forged.status(), 403);
     assert.equal((await stored(incident.id)).timeline.filter((e) => e.kind === 'note').length, 1);
 
-    const reader = await watchedPage(browser, server.origin, DESKTOP);
-    await signInToConsole(reader.page, server.origin, (await h.createKey('read', 'reader')).secret, `/incidents/${incident.id}`);
+    const reader = await watchedPage(c.browser, c.origin, DESKTOP);
+    await signInToConsole(reader.page, c.origin, (await c.h.createKey('read', 'reader')).secret, `/incidents/${incident.id}`);
     assert.equal(await reader.page.getByLabel('Add a note').count(), 0);
     assert.match(await reader.page.locator('.timeline').innerText(), /root cause: disk full on \/var/);
     assert.deepEqual([...problems, ...reader.problems], []);
