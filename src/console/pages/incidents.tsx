@@ -360,7 +360,7 @@ function RefusalNotice(p: { refusal: Refusal; action: Done | undefined; note: st
             Already resolved
             <WhenBy at={p.incident.resolved_at} by={p.incident.resolved_by} names={p.names} now={p.now} />
           </b>
-          {p.note.trim() !== '' ? '; your note was not saved. It is kept below to copy.' : p.action === 'acknowledged' ? ': nothing to acknowledge.' : ': nothing was done.'}
+          {p.note.trim() !== '' ? '; your note was not saved. It is kept below: Add note puts it in the timeline.' : p.action === 'acknowledged' ? ': nothing to acknowledge.' : ': nothing was done.'}
         </p>
       </Notice>
     );
@@ -614,8 +614,8 @@ async function incidentPage(
         now={now}
       />
     ) : null;
-  // A note typed for an incident resolved meanwhile: nothing takes it any more, so it is shown to
-  // copy, without a Resolve that could only be refused again.
+  // A note typed for an incident resolved meanwhile: no Resolve takes it any more (it could only be
+  // refused again), so it waits in Add a note, which puts it in the timeline all the same.
   const keptNote = incident.status === 'resolved' && o.note?.trim() && !ownEarlier ? o.note : undefined;
   const self = `/incidents/${incident.id}`;
   return html(
@@ -714,16 +714,6 @@ async function incidentPage(
           </Notice>
         ) : null}
       </Live>
-      {keptNote !== undefined ? (
-        <div class="panel" id="kept-note">
-          <div class="field">
-            <label for="note">Your note (not saved)</label>
-            <textarea id="note" maxlength={NOTE_MAX_CHARS}>
-              {areaText(keptNote)}
-            </textarea>
-          </div>
-        </div>
-      ) : null}
       {may(frame.session, 'write') && incident.status !== 'resolved' ? (
         // Outside the live regions, so a refresh never wipes a note being typed.
         <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel" data-once="">
@@ -753,7 +743,7 @@ async function incidentPage(
           <Csrf session={frame.session} />
           <Field id="add-note" label="Add a note" hint="For the record, in the timeline below (“restarting db-3”, a vendor's ticket). Nobody is paged." problem={o.noteRefused?.problem} focus={o.noteRefused !== undefined}>
             <textarea id="add-note" name="note" required maxlength={NOTE_MAX_CHARS}>
-              {areaText(o.noteRefused?.text ?? '')}
+              {areaText(o.noteRefused?.text ?? keptNote ?? '')}
             </textarea>
           </Field>
           <div class="actions">
