@@ -258,6 +258,7 @@ const SHAPES = {
   ApiKey: apiKey,
   ApiKeyWithSecret: withFields(apiKey, { secret: with_(str, { description: 'The bearer secret; shown only in this answer' }) }, 'The key and its secret'),
   Incident: object({ ...incidentFields, timeline: array(timelineEntry) }),
+  TimelineEntry: with_(timelineEntry, { description: 'One line of an incident\'s history: `kind` says what happened (`opened`, `acknowledged`, `note` …), `detail` the rest' }),
   IncidentSummary: object(
     {
       count: with_(int, { minimum: 0, description: 'Incidents opened in the range, whatever their status now' }),

@@ -1,4 +1,4 @@
-import type { Incident, IncidentSummary } from '../api/shapes.ts';
+import type { Incident, IncidentSummary, TimelineEntryView } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context } from './command.ts';
 import { after, ago, duration } from './format.ts';
 import { ACKNOWLEDGE_MAX } from '../incidents/model.ts';
@@ -154,4 +154,17 @@ const resolve: Command = {
   run: (ctx) => act(ctx, 'resolve', { by: ctx.string('by'), note: ctx.string('note') }),
 };
 
-export const incidentCommands = [list, summary, ack, resolve];
+const note: Command = {
+  name: 'incidents note',
+  args: ['<id>', '<text>'],
+  summary: "add a note to an incident's timeline (open, acknowledged or resolved); pages nobody",
+  example: 'lifeline incidents note 3f2c… "restarting db-3" --by alice',
+  options: { ...API_OPTIONS, by: BY },
+  async run(ctx) {
+    const id = ctx.arg(0);
+    const entry = await ctx.client().post<TimelineEntryView>(`/v1/incidents/${encodeURIComponent(id)}/notes`, { note: ctx.arg(1), by: ctx.string('by') });
+    ctx.print(entry, () => `Note added to incident ${id}, by ${String(entry.detail.by)}.`);
+  },
+};
+
+export const incidentCommands = [list, summary, ack, resolve, note];

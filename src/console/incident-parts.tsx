@@ -278,6 +278,14 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
           {str(d.note) ? <span class="sub">Note: {str(d.note)}</span> : null}
         </>
       );
+    case 'note':
+      // Its own block: a note keeps its line breaks, and its text cannot turn the line's words around.
+      return (
+        <>
+          Note by <Actor by={str(d.by) ?? null} names={p.names.keys} />
+          <span class="note-text">{str(d.note)}</span>
+        </>
+      );
     case 'escalated':
       return (
         <>

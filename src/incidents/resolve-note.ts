@@ -1,13 +1,20 @@
-// A resolution note as people type it, in the console's form and on a Resolve link's page, and as
-// the API's Resolve body limits it (src/http/routes/incidents.ts).
+// A note as people type it: a resolution note (the console's form, a Resolve link's page, the API's
+// Resolve body) and a note added to the timeline (the console's Add a note, POST
+// /v1/incidents/{id}/notes), both limited alike (src/http/routes/incidents.ts).
 
 import { validationFailed } from '../errors.ts';
 
-/** A resolution note's limit, in the API, the console's form and a Resolve link's page. */
+/** A note's limit, resolving or added, in the API, the console's forms and a Resolve link's page. */
 export const NOTE_MAX_CHARS = 2000;
 
-/** What a note over NOTE_MAX_CHARS is told, by the API and by both forms. */
+/** What a note over NOTE_MAX_CHARS is told, by the API and by the forms. */
 export const NOTE_TOO_LONG = `must be at most ${NOTE_MAX_CHARS} characters`;
+
+/** What an added note of nothing but spaces is told: it would be an empty line in the timeline. */
+export const NOTE_BLANK = 'must not be empty';
+
+/** Whether a typed note is nothing but whitespace. */
+export const isBlank = (typed: string): boolean => typed.trim() === '';
 
 /**
  * A resolution note typed in a form (the console's, a Resolve link's page). A form sends each line
@@ -18,7 +25,12 @@ export const noteOf = (form: Record<string, string | File>): string => (typeof f
 
 /** A typed note as resolving takes it, by the API's limits: none when blank; validation_failed when too long. */
 export function resolutionNote(typed: string): string | undefined {
-  if (typed.trim() === '') return undefined;
+  return isBlank(typed) ? undefined : addedNote(typed);
+}
+
+/** A typed note as adding one takes it, by the API's limits: validation_failed when blank or too long. */
+export function addedNote(typed: string): string {
+  if (isBlank(typed)) throw validationFailed([{ field: 'note', message: NOTE_BLANK }]);
   if (typed.length > NOTE_MAX_CHARS) throw validationFailed([{ field: 'note', message: NOTE_TOO_LONG }]);
   return typed;
 }

@@ -215,6 +215,36 @@ export async function resolve(sql: Sql, id: string, actor: Actor & { note?: stri
   return done.incident;
 }
 
+/** A note for an incident's timeline: who wrote it (a name, or the caller) and what. */
+export interface Note {
+  by: string;
+  note: string;
+}
+
+/**
+ * Adds a note to an incident's timeline, whatever its status (a finding after it is resolved is
+ * for the review): a `note` entry and its audit row, nothing else. It is for the record, so it
+ * sends no outbox event, pages nobody and leaves the escalation alone; nor does it move the
+ * version, which If-Match compares to refuse a resolve by someone who has not seen an
+ * acknowledgement or an escalation: a colleague's "restarting db-3" is no reason to refuse it.
+ * Written under the incident's lock, stamped no earlier than its latest entry (as a resolve is),
+ * so a note reads after everything its writer could have seen, even written by a process whose
+ * clock runs behind the escalation worker's.
+ */
+export async function addNote(sql: Sql, id: string, note: Note, clock: Clock, acting: Acting): Promise<TimelineEntry> {
+  return sql.begin(async (tx) => {
+    const row = await store.lockIncident(tx, id);
+    if (!row) throw notFound(`Incident "${id}"`);
+    const now = clock.now();
+    const latest = (await store.latestTimelineAt(tx, [row.id])).get(row.id);
+    const entry: TimelineEntry = { incident_id: row.id, at: new Date(Math.max(now.getTime(), latest?.getTime() ?? 0)), kind: 'note', detail: { by: note.by, note: note.note } };
+    // The note's text stays in the timeline: the audit row says who wrote one, as a resolve's says who resolved.
+    await audit(tx, acting, { action: 'incident.note', target: { type: 'incident', id: row.id, name: row.title }, detail: { by: note.by } }, now);
+    await store.addTimeline(tx, [entry]);
+    return entry;
+  });
+}
+
 /** A node's state changed, or the node was deleted. */
 export interface NodeChange {
   nodeId: string;

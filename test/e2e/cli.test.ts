@@ -245,6 +245,16 @@ describe('the lifeline CLI against a running engine', () => {
     assert.equal(again.code, 1);
     assert.equal(again.stderr, 'error: The incident is already resolved. (conflict, HTTP 409)\n');
 
+    // A note goes on a resolved incident too (a finding for the review), in its timeline after the resolve.
+    const noted = await cli(['incidents', 'note', incident.id, 'root cause: disk full', '--by', 'alice']);
+    assert.equal(noted.code, 0, noted.stderr);
+    assert.match(noted.stdout, new RegExp(`^Note added to incident ${incident.id}, by alice\\.\n$`));
+    const timeline = (await api('GET', `/v1/incidents/${incident.id}`)).timeline as Array<{ kind: string; detail: { note?: string } }>;
+    assert.deepEqual(timeline.at(-1), { ...timeline.at(-1)!, kind: 'note', detail: { by: 'alice', note: 'root cause: disk full' } });
+    const blank = await cli(['incidents', 'note', incident.id, '  ']);
+    assert.equal(blank.code, 1);
+    assert.match(blank.stderr, /note: must not be empty/);
+
     const uptime = await cli(['uptime', 'flaky', '--window', '24h']);
     assert.equal(uptime.code, 0, uptime.stderr);
     assert.match(uptime.stdout, /^flaky over 24h \(.*\): \d+\.\d{3}% up/);

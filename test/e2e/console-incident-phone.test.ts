@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { insertDeliveries, recordSent } from '../../src/notifications/store.ts';
 import { escalate } from '../../src/incidents/service.ts';
-import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { expectJson } from '../helpers/app.ts';
+import { signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // An incident as the on-call engineer meets it at night on a phone (390×844): what is down, since
 // when, why and how far it escalated are on the first screen with Acknowledge, and Acknowledge
@@ -18,22 +19,7 @@ const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 const PHONE = VIEWS.find((v) => v.name === 'phone-light')!.context;
 
 describe('an incident on a phone, in a browser', () => {
-  let h: Harness;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
-  let key: string;
-
-  before(async () => {
-    h = await createHarness();
-    server = await serveApp(h.app);
-    browser = await launchBrowser();
-    key = (await h.createKey('write', 'on-call phone')).secret;
-  });
-  after(async () => {
-    await browser?.close();
-    server?.close();
-    await h?.close();
-  });
+  const c = consoleInBrowser('on-call phone');
 
   const shot = async (page: Page, name: string) => {
     if (!SCREENSHOTS) return;
@@ -44,39 +30,39 @@ describe('an incident on a phone, in a browser', () => {
 
   /** A down node with a last heartbeat, and its open incident under a two-level policy, paged at level 1. */
   async function downIncident(name: string) {
-    const alice = await expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name: `Alice ${name}`, email: `alice-${name}@example.com` }), 201);
-    const bob = await expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name: `Bob ${name}`, email: `bob-${name}@example.com` }), 201);
+    const alice = await expectJson<{ id: string }>(await c.h.admin('POST', '/v1/users', { name: `Alice ${name}`, email: `alice-${name}@example.com` }), 201);
+    const bob = await expectJson<{ id: string }>(await c.h.admin('POST', '/v1/users', { name: `Bob ${name}`, email: `bob-${name}@example.com` }), 201);
     const policy = await expectJson<{ id: string }>(
-      await h.admin('POST', '/v1/escalation-policies', { name: `Nights ${name}`, levels: [{ after_seconds: 0, user_ids: [alice.id] }, { after_seconds: 300, user_ids: [bob.id] }] }),
+      await c.h.admin('POST', '/v1/escalation-policies', { name: `Nights ${name}`, levels: [{ after_seconds: 0, user_ids: [alice.id] }, { after_seconds: 300, user_ids: [bob.id] }] }),
       201,
     );
-    const node = await h.createNode(name, { escalation_policy_id: policy.id });
-    assert.equal((await h.req('POST', '/v1/heartbeats', { token: node.token, json: { status: 'failing' } })).status, 202);
-    await h.flush();
-    h.clock.advance(95_000);
-    await h.sql`update node_health set state = 'down', reason = 'no heartbeat for 90s', since = ${h.clock.now()} where node_id = ${node.id}`;
-    const [incident] = await openIncidents(h.sql, [
-      { nodeId: node.id, nodeName: name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat for 90s', policyId: policy.id, openedAt: h.clock.now() },
+    const node = await c.h.createNode(name, { escalation_policy_id: policy.id });
+    assert.equal((await c.h.req('POST', '/v1/heartbeats', { token: node.token, json: { status: 'failing' } })).status, 202);
+    await c.h.flush();
+    c.h.clock.advance(95_000);
+    await c.h.sql`update node_health set state = 'down', reason = 'no heartbeat for 90s', since = ${c.h.clock.now()} where node_id = ${node.id}`;
+    const [incident] = await openIncidents(c.h.sql, [
+      { nodeId: node.id, nodeName: name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat for 90s', policyId: policy.id, openedAt: c.h.clock.now() },
     ]);
-    await addTimeline(h.sql, [{ incident_id: incident!.id, at: h.clock.now(), kind: 'opened', detail: { reason: 'no heartbeat for 90s', policy_id: policy.id, level: 0, step: 0, channel_ids: [], users: [{ user_id: alice.id, name: `Alice ${name}` }] } }]);
+    await addTimeline(c.h.sql, [{ incident_id: incident!.id, at: c.h.clock.now(), kind: 'opened', detail: { reason: 'no heartbeat for 90s', policy_id: policy.id, level: 0, step: 0, channel_ids: [], users: [{ user_id: alice.id, name: `Alice ${name}` }] } }]);
     return incident!;
   }
 
-  const status = async (id: string) => (await expectJson<{ status: string; escalation_level: number; acknowledged_by: string | null }>(await h.admin('GET', `/v1/incidents/${id}`), 200));
+  const status = async (id: string) => (await expectJson<{ status: string; escalation_level: number; acknowledged_by: string | null }>(await c.h.admin('GET', `/v1/incidents/${id}`), 200));
 
   it('acknowledges an incident that escalated to level 2 after its page was drawn', async () => {
     const incident = await downIncident('db-02');
     // Not watched for problems: the refreshes cut below report failed requests.
-    const { page } = await watchedPage(browser, server.origin, PHONE);
-    await signInToConsole(page, server.origin, key, `/incidents/${incident.id}`);
+    const { page } = await watchedPage(c.browser, c.origin, PHONE);
+    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
     // The page hears nothing more after it loads, so it keeps what it drew while the policy escalates.
     await page.route(
       (url) => url.pathname === '/v1/events' || url.pathname === `/incidents/${incident.id}`,
       (route) => (route.request().headers()['hx-request'] || route.request().url().includes('/v1/events') ? route.abort() : route.continue()),
     );
     await shot(page, 'incident-phone-open');
-    h.clock.advance(300_000);
-    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident.id, step: 1, atOnce: false }], h.clock.now(), true));
+    c.h.clock.advance(300_000);
+    await c.h.sql.begin((tx) => escalate(tx, [{ incidentId: incident.id, step: 1, atOnce: false }], c.h.clock.now(), true));
     assert.equal((await status(incident.id)).escalation_level, 1, 'escalated to level 2');
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByText('Acknowledged: escalation stops.').waitFor();
@@ -85,8 +71,8 @@ describe('an incident on a phone, in a browser', () => {
 
   it('puts what is down, since when, its last heartbeat, why and the escalation level on the first screen with Acknowledge', async () => {
     const incident = await downIncident('db-03');
-    const { page, problems } = await watchedPage(browser, server.origin, PHONE);
-    await signInToConsole(page, server.origin, key, `/incidents/${incident.id}`);
+    const { page, problems } = await watchedPage(c.browser, c.origin, PHONE);
+    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
     await shot(page, 'incident-phone-first-screen');
     const height = PHONE.viewport!.height;
     const bottom = async (selector: string) => {
@@ -108,27 +94,27 @@ describe('an incident on a phone, in a browser', () => {
 
   it('says on the first screen whom the current level paged and when, from the ledger', async () => {
     const incident = await downIncident('db-04');
-    const ops = await expectJson<{ id: string }>(await h.admin('POST', '/v1/channels', { name: 'ops-alerts', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/x' } }), 201);
-    const [alice] = await h.sql<{ id: string }[]>`select id from users where name = 'Alice db-04'`;
+    const ops = await expectJson<{ id: string }>(await c.h.admin('POST', '/v1/channels', { name: 'ops-alerts', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/x' } }), 201);
+    const [alice] = await c.h.sql<{ id: string }[]>`select id from users where name = 'Alice db-04'`;
     // Level 1 paged Alice by email, sent a minute later; level 2 paged Alice and the Slack channel,
     // Alice's sent, the channel's still on its way: the line names level 2's page.
-    const opened = h.clock.now();
+    const opened = c.h.clock.now();
     const page = (eventKey: string, at: Date) => [
       { incidentId: incident.id, event: eventKey === 'opened' ? ('opened' as const) : ('escalated' as const), eventKey, channelId: null, userId: alice!.id, channelType: 'email', occurredAt: at },
       ...(eventKey === 'opened' ? [] : [{ incidentId: incident.id, event: 'escalated' as const, eventKey, channelId: ops.id, channelType: 'slack', occurredAt: at }]),
     ];
-    const [first] = await insertDeliveries(h.sql, page('opened', opened), opened);
-    await recordSent(h.sql, [{ id: first!, at: new Date(opened.getTime() + 60_000) }]);
-    h.clock.advance(300_000);
-    const escalatedAt = h.clock.now();
-    await h.sql`update incidents set escalation_step = 1, escalation_level = 1 where id = ${incident.id}`;
-    await addTimeline(h.sql, [{ incident_id: incident.id, at: escalatedAt, kind: 'escalated', detail: { level: 1, step: 1, channel_ids: [ops.id], users: [{ user_id: alice!.id, name: 'Alice db-04' }] } }]);
-    const ids = await insertDeliveries(h.sql, page('escalated-1', escalatedAt), escalatedAt);
-    const [aliceAgain] = await h.sql<{ id: string }[]>`select id from deliveries where id = any(${ids}::text[]) and user_id is not null`;
+    const [first] = await insertDeliveries(c.h.sql, page('opened', opened), opened);
+    await recordSent(c.h.sql, [{ id: first!, at: new Date(opened.getTime() + 60_000) }]);
+    c.h.clock.advance(300_000);
+    const escalatedAt = c.h.clock.now();
+    await c.h.sql`update incidents set escalation_step = 1, escalation_level = 1 where id = ${incident.id}`;
+    await addTimeline(c.h.sql, [{ incident_id: incident.id, at: escalatedAt, kind: 'escalated', detail: { level: 1, step: 1, channel_ids: [ops.id], users: [{ user_id: alice!.id, name: 'Alice db-04' }] } }]);
+    const ids = await insertDeliveries(c.h.sql, page('escalated-1', escalatedAt), escalatedAt);
+    const [aliceAgain] = await c.h.sql<{ id: string }[]>`select id from deliveries where id = any(${ids}::text[]) and user_id is not null`;
     const sentAt = new Date(escalatedAt.getTime() + 2_000);
-    await recordSent(h.sql, [{ id: aliceAgain!.id, at: sentAt }]);
-    const { page: tab, problems } = await watchedPage(browser, server.origin, PHONE);
-    await signInToConsole(tab, server.origin, key, `/incidents/${incident.id}`);
+    await recordSent(c.h.sql, [{ id: aliceAgain!.id, at: sentAt }]);
+    const { page: tab, problems } = await watchedPage(c.browser, c.origin, PHONE);
+    await signInToConsole(tab, c.origin, c.key, `/incidents/${incident.id}`);
     await shot(tab, 'incident-phone-paged');
     const box = (await tab.locator('#paged').boundingBox())!;
     assert.ok(box.y + box.height <= PHONE.viewport!.height, 'on the first screen');
@@ -143,9 +129,9 @@ describe('an incident on a phone, in a browser', () => {
     // Long unbroken names crowd the columns, as a fleet of generated names does.
     const incident = await downIncident(`batch-${'x'.repeat(100)}`);
     await downIncident(`batch-${'y'.repeat(100)}`);
-    await h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`, { by: 'alice' });
-    const { page, problems } = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } });
-    await signInToConsole(page, server.origin, key, '/incidents');
+    await c.h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`, { by: 'alice' });
+    const { page, problems } = await watchedPage(c.browser, c.origin, { viewport: { width: 1280, height: 900 } });
+    await signInToConsole(page, c.origin, c.key, '/incidents');
     await shot(page, 'incidents-list-1280');
     // A tag broken inside its word stands two lines high.
     const heights = await page.locator('#incidents-live td .tag').evaluateAll((tags) => tags.map((t) => [t.textContent, Math.round(t.getBoundingClientRect().height)] as const));

@@ -264,8 +264,12 @@ describe('the web console in a browser', () => {
     await page.getByText('your note was not saved').waitFor();
     const resolvedAt = (await api('GET', `/v1/incidents/${id}`)).resolved_at as string;
     assert.match((await page.getByRole('alert').innerText()).trim(), new RegExp(`^Already resolved \\d+ (s|min) ago · ${resolvedAt.slice(11, 16)} UTC by Lifeline; your note was not saved\\.`));
-    assert.equal(await page.getByLabel('Your note (not saved)').inputValue(), note);
+    assert.equal(await page.getByLabel('Add a note').inputValue(), note);
     assert.equal(await page.getByRole('button', { name: 'Resolve' }).count(), 0);
+    // Added as a note, it is in the timeline after all.
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByText('Note added to the timeline.').waitFor();
+    assert.equal(((await api('GET', `/v1/incidents/${id}`)).timeline as Array<{ kind: string; detail: { note?: string } }>).at(-1)?.detail.note, note);
     await context.close();
   });
 

@@ -1285,9 +1285,10 @@ describe('console: incidents', () => {
     await h.sql`update incidents set resolved_at = resolved_at - interval '25 hours' where id = ${incident!.id}`;
     const later = await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
     assert.match(await later.text(), /<b>Already resolved <time[^>]*>1 d 1 h ago · 2026-11-20 09:00 UTC<\/time> by/);
-    const kept = /<textarea id="note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1];
+    // Kept in Add a note, which puts it in the timeline: no Resolve that could only be refused again.
+    const kept = /<form method="post" action="[^"]*\/notes"[\s\S]*<textarea id="add-note"[^>]*>([^<]*)<\/textarea>/.exec(html)?.[1];
     assert.equal(unescapeHtml(textareaText(kept ?? '')), note);
-    assert.doesNotMatch(html, /id="resolve"|name="note"/, 'no Resolve that could only be refused again');
+    assert.doesNotMatch(html, /id="resolve"|action="[^"]*\/resolve"/, 'no Resolve that could only be refused again');
     // Nothing sent to a resolved incident: no note, nothing kept.
     body.set('note', '');
     const bare = await (await h.app.request(`${path}/resolve`, { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() })).text();

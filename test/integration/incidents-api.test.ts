@@ -222,6 +222,55 @@ describe('incidents API', () => {
     assert.deepEqual(await events(), ['incident.resolved']);
   });
 
+  it('takes notes on an open, acknowledged and resolved incident, in order in its timeline, audited, paging nobody and leaving its version', async () => {
+    const note = (json: unknown) => h.admin('POST', `/v1/incidents/${incidentId}/notes`, json);
+    const first = await expectJson<Record<string, unknown>>(await note({ note: 'restarting db-3', by: 'alice' }), 201);
+    assert.deepEqual(first, { at: h.clock.now().toISOString(), kind: 'note', detail: { by: 'alice', note: 'restarting db-3' } });
+    assert.deepEqual(await incidentRow(), { status: 'open', version: 1 }, 'a note is not a change an If-Match guards against');
+    assert.deepEqual(await events(), [], 'a note pages nobody');
+    await expectJson(await h.admin('POST', `/v1/incidents/${incidentId}/acknowledge`, { by: 'alice' }), 200);
+    h.clock.advance(1_000);
+    await expectJson(await note({ note: 'vendor ticket #123\nthey are on it' }), 201);
+    await expectJson(await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, { by: 'bob' }), 200);
+    // Post-incident: the review's findings go on the record too. Same clock: kept in the order written.
+    const last = await expectJson<{ detail: { by: string } }>(await note({ note: '<script>alert(1)</script> disk was full' }), 201);
+    assert.match(last.detail.by, /^api-key:/, 'by defaults to the caller, as acknowledging does');
+    const one = await expectJson<Incident>(await h.admin('GET', `/v1/incidents/${incidentId}`), 200);
+    assert.deepEqual(
+      one.timeline.map((t) => [t.kind, t.detail.note]),
+      [['note', 'restarting db-3'], ['acknowledged', undefined], ['note', 'vendor ticket #123\nthey are on it'], ['resolved', undefined], ['note', '<script>alert(1)</script> disk was full']],
+    );
+    assert.deepEqual(await incidentRow(), { status: 'resolved', version: 3 });
+    assert.deepEqual(await events(), ['incident.acknowledged', 'incident.resolved'], 'no event for any note');
+    assert.equal((await h.sql`select count(*)::int as n from deliveries`)[0]!.n, 0);
+    const audited = await h.sql<{ target_id: string; target_name: string; detail: unknown }[]>`
+      select target_id, target_name, detail from audit_log where action = 'incident.note' and target_id = ${incidentId} order by id`;
+    assert.deepEqual(audited.map((a) => [a.target_id, a.target_name, a.detail]), [
+      [incidentId, 'db-1 is down', { by: 'alice' }],
+      [incidentId, 'db-1 is down', { by: last.detail.by }],
+      [incidentId, 'db-1 is down', { by: last.detail.by }],
+    ]);
+  });
+
+  it('refuses a note that is missing, blank, not text, too long or not JSON, and one for no incident, writing nothing', async () => {
+    const path = `/v1/incidents/${incidentId}/notes`;
+    const refused = (res: () => Promise<Response>) => h.rejected(res);
+    for (const json of [{}, { note: '' }, { note: ' \n\t ' }, { note: 5 }, { note: null }, { note: 'x'.repeat(2001) }]) {
+      await expectInvalid(await refused(() => h.admin('POST', path, json)), ['note']);
+    }
+    await expectInvalid(await refused(() => h.admin('POST', path, { note: 'ok', by: 'auto', color: 'red' })), ['by', 'color']);
+    await expectInvalid(await refused(() => h.admin('POST', path, { note: 'a\u0000b' })), ['note']);
+    await expectError(await refused(() => h.req('POST', path, { token: ADMIN_TOKEN, body: '{"note":', headers: { 'content-type': 'application/json' } })), 400, 'invalid_json');
+    await expectError(await refused(() => h.admin('POST', '/v1/incidents/00000000-0000-4000-8000-00000000abcd/notes', { note: 'x' })), 404, 'not_found');
+    await expectError(await refused(() => h.admin('POST', '/v1/incidents/not-an-id/notes', { note: 'x' })), 404, 'not_found');
+    const read = await h.createKey('read');
+    await expectError(await h.req('POST', path, { token: read.secret, json: { note: 'x' } }), 403, 'forbidden');
+    // 2,000 characters is the resolve note's limit, and a note's.
+    await expectJson(await h.admin('POST', path, { note: 'x'.repeat(2000) }), 201);
+    assert.equal((await h.sql`select count(*)::int as n from incident_timeline where kind = 'note'`)[0]!.n, 1);
+    assert.equal((await h.sql`select count(*)::int as n from audit_log where action = 'incident.note' and target_id = ${incidentId}`)[0]!.n, 1);
+  });
+
   it('answers a stale If-Match with 412 and changes nothing', async () => {
     const res = await h.req('POST', `/v1/incidents/${incidentId}/resolve`, { token: ADMIN_TOKEN, json: {}, headers: { 'if-match': '"7"' } });
     await expectError(res, 412, 'precondition_failed');

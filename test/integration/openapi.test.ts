@@ -9,7 +9,7 @@ import { MAX_PING_BODY_BYTES } from '../../src/jobs/model.ts';
 import { CreateChannel, PatchChannel } from '../../src/http/routes/channels.ts';
 import { CreatePolicy, PatchPolicy } from '../../src/http/routes/escalation-policies.ts';
 import { HeartbeatBody } from '../../src/http/routes/heartbeats.ts';
-import { Acknowledge, AcknowledgeEach, Resolve } from '../../src/http/routes/incidents.ts';
+import { Acknowledge, AcknowledgeEach, AddNote, Resolve } from '../../src/http/routes/incidents.ts';
 import { CreateMaintenance } from '../../src/http/routes/maintenances.ts';
 import { CreateNode, PatchNode } from '../../src/http/routes/nodes.ts';
 import { CreateOverride, CreateSchedule, PatchSchedule } from '../../src/http/routes/schedules.ts';
@@ -422,6 +422,12 @@ describe('the OpenAPI document', () => {
       valid: [{}, { by: 'bob', note: 'rebooted' }],
       invalid: [{ note: 5 }, { by: '' }, { reason: 'x' }],
     },
+    {
+      op: 'POST /v1/incidents/{id}/notes',
+      schema: AddNote,
+      valid: [{ note: 'restarting db-3' }, { note: 'vendor ticket #123', by: 'alice' }],
+      invalid: [{}, { note: 5 }, { note: 'x'.repeat(2001) }, { note: 'x', by: '' }, { note: 'x', at: 'now' }],
+    },
   ];
 
   it('documents for each body the schema its handler validates with', () => {
@@ -636,6 +642,7 @@ describe('the OpenAPI document', () => {
     await call('POST', '/v1/incidents/{id}/acknowledge', { id: incident!.id, headers: { 'if-match': '7' } }); // 412
     await call('POST', '/v1/incidents/{id}/acknowledge', { id: incident!.id, json: { by: 'alice' }, headers: { 'if-match': '2' } });
     await call('POST', '/v1/incidents/{id}/resolve', { id: incident!.id });
+    await call('POST', '/v1/incidents/{id}/notes', { id: incident!.id, json: { note: 'disk was full' } });
     await call('POST', '/v1/incidents/{id}/resolve', { id: incident!.id, json: { note: 'again' } }); // 409
 
     h.clock.advance(7_200_000);

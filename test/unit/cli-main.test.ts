@@ -50,7 +50,7 @@ describe('the command line', () => {
   it('prints every command on --help, to stdout, exit 0', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['keys create', 'nodes add <name>', 'incidents resolve <id>', 'oncall \\[schedule\\]', 'uptime \\[node\\]', 'agent', 'migrate']) assert.match(r.stdout, new RegExp(c));
+    for (const c of ['keys create', 'nodes add <name>', 'incidents resolve <id>', 'incidents note <id> <text>', 'oncall \\[schedule\\]', 'uptime \\[node\\]', 'agent', 'migrate']) assert.match(r.stdout, new RegExp(c));
   });
 
   it("prints a command's flags on <command> --help", async () => {

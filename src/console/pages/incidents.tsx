@@ -10,11 +10,11 @@ import { ACKNOWLEDGE_MAX, type IncidentRow, type IncidentStatus } from '../../in
 import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isTimeCursor } from '../../http/validation.ts';
-import { NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
-import { acknowledgeEach, acknowledgeOnce, resolve } from '../../incidents/service.ts';
+import { addedNote, NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
+import { acknowledgeEach, acknowledgeOnce, addNote, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
-import { acting, actor, attempt, may, requireScope } from '../acting.tsx';
+import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../components.tsx';
 import { CATEGORIES } from '../../incidents/categorize.ts';
 import { agoAndAt, atOn, day, duration, utc } from '../format.ts';
@@ -95,8 +95,12 @@ const statusParam = (f: Filter): IncidentStatus | undefined => (f === 'unresolve
 
 /** What an action on an incident did, as its redirect says it (`?done=`). */
 type Done = 'acknowledged' | 'resolved';
-/** `already`: acknowledged before this acknowledgement came (someone else, or the same form sent twice). */
-const SAYINGS: ReadonlyArray<Done | 'already'> = ['acknowledged', 'resolved', 'already'];
+/**
+ * `already`: acknowledged before this acknowledgement came (someone else, or the same form sent
+ * twice). `noted`: a note was added to the timeline.
+ */
+type Saying = Done | 'already' | 'noted';
+const SAYINGS: readonly Saying[] = ['acknowledged', 'resolved', 'already', 'noted'];
 
 export function incidentRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -285,6 +289,28 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
     }, 'resolved'),
   );
 
+  /**
+   * A note for the timeline, as the API adds it (addNote), on an incident in any status: back to the
+   * incident's page at its timeline, where the note now is. Refused (blank, too long), the page
+   * says why beside the field, with the text kept in it.
+   */
+  app.post('/incidents/:id/notes', ...guards.action, requireScope(deps, 'write'), async (c) => {
+    const id = c.req.param('id') ?? '';
+    const text = noteOf(await c.req.parseBody());
+    const gone = () => refusal(c, deps, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
+    if (!isUuid(id)) return gone();
+    const outcome = await attempt(
+      () => addNote(deps.sql, id, { by: actor(c.get('session')), note: addedNote(text) }, deps.clock, acting(c)),
+      async (r) => {
+        const now = await getIncident(deps.sql, id);
+        if (!now) return gone();
+        return incidentPage(c, deps, now, { noteRefused: { text, problem: r.details?.find((d) => d.field === 'note')?.message ?? r.message }, status: 400 });
+      },
+    );
+    if (outcome instanceof Response) return outcome;
+    return c.redirect(`/incidents/${id}?done=noted#timeline`, 303);
+  });
+
   return app;
 }
 
@@ -334,7 +360,7 @@ function RefusalNotice(p: { refusal: Refusal; action: Done | undefined; note: st
             Already resolved
             <WhenBy at={p.incident.resolved_at} by={p.incident.resolved_by} names={p.names} now={p.now} />
           </b>
-          {p.note.trim() !== '' ? '; your note was not saved. It is kept below to copy.' : p.action === 'acknowledged' ? ': nothing to acknowledge.' : ': nothing was done.'}
+          {p.note.trim() !== '' ? '; your note was not saved. It is kept below: Add note puts it in the timeline.' : p.action === 'acknowledged' ? ': nothing to acknowledge.' : ': nothing was done.'}
         </p>
       </Notice>
     );
@@ -515,7 +541,16 @@ async function incidentPage(
   c: ConsoleContext,
   deps: AppDeps,
   incident: IncidentRow,
-  o: { done?: Done | 'already'; refused?: Refusal; action?: Done; note?: string; by?: string; status?: ContentfulStatusCode } = {},
+  o: {
+    done?: Saying;
+    refused?: Refusal;
+    action?: Done;
+    note?: string;
+    by?: string;
+    /** A note the Add a note form sent that was refused: its text, kept in the field, and why. */
+    noteRefused?: { text: string; problem: string };
+    status?: ContentfulStatusCode;
+  } = {},
 ) {
   const now = deps.clock.now();
   const [frame, timelines, ledger, node, maintenance, nobody] = await Promise.all([
@@ -557,9 +592,19 @@ async function incidentPage(
           </p>
         </Notice>
       ) : null
+    ) : o.done === 'noted' ? (
+      <Notice kind="ok">
+        <p>Note added to the timeline. Nobody was paged for it.</p>
+      </Notice>
     ) : o.done ? (
       <Notice kind="ok">
         <p>{o.done === 'acknowledged' ? 'Acknowledged: escalation stops.' : resolvedSaying(ledger)}</p>
+      </Notice>
+    ) : o.noteRefused ? (
+      <Notice kind="bad">
+        <p>
+          <b>Note not added</b>: it {o.noteRefused.problem}. Your text is kept below.
+        </p>
       </Notice>
     ) : o.refused ? (
       <RefusalNotice
@@ -572,8 +617,8 @@ async function incidentPage(
         now={now}
       />
     ) : null;
-  // A note typed for an incident resolved meanwhile: nothing takes it any more, so it is shown to
-  // copy, without a Resolve that could only be refused again.
+  // A note typed for an incident resolved meanwhile: no Resolve takes it any more (it could only be
+  // refused again), so it waits in Add a note, which puts it in the timeline all the same.
   const keptNote = incident.status === 'resolved' && o.note?.trim() && !ownEarlier ? o.note : undefined;
   const self = `/incidents/${incident.id}`;
   return html(
@@ -679,16 +724,6 @@ async function incidentPage(
           </Notice>
         ) : null}
       </Live>
-      {keptNote !== undefined ? (
-        <div class="panel" id="kept-note">
-          <div class="field">
-            <label for="note">Your note (not saved)</label>
-            <textarea id="note" maxlength={NOTE_MAX_CHARS}>
-              {areaText(keptNote)}
-            </textarea>
-          </div>
-        </div>
-      ) : null}
       {may(frame.session, 'write') && incident.status !== 'resolved' ? (
         // Outside the live regions, so a refresh never wipes a note being typed.
         <form method="post" action={`/incidents/${incident.id}/resolve`} id="resolve-form" class="panel" data-once="">
@@ -712,8 +747,24 @@ async function incidentPage(
           <MaintenanceLink node={nodeName} />
         </div>
       ) : null}
+      {may(frame.session, 'write') ? (
+        // Outside the live regions, as Resolve's: a refresh never wipes a note being typed.
+        <form method="post" action={`/incidents/${incident.id}/notes`} id="note-form" class="panel" data-once="">
+          <Csrf session={frame.session} />
+          <Field id="add-note" label="Add a note" hint="For the record, in the timeline below (“restarting db-3”, a vendor's ticket). Nobody is paged." problem={o.noteRefused?.problem} focus={o.noteRefused !== undefined}>
+            <textarea id="add-note" name="note" required maxlength={NOTE_MAX_CHARS}>
+              {areaText(o.noteRefused?.text ?? keptNote ?? '')}
+            </textarea>
+          </Field>
+          <div class="actions">
+            <button type="submit" id="add-note-send">
+              Add note
+            </button>
+          </div>
+        </form>
+      ) : null}
       <Live id="incident-history" url={self} on={['incident.changed']}>
-        <h2>Timeline</h2>
+        <h2 id="timeline">Timeline</h2>
         <Timeline entries={timeline} names={who} />
         <h2>Who was told</h2>
         <Ledger rows={ledger} names={who} />

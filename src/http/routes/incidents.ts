@@ -4,8 +4,8 @@ import { actorOf } from '../../access/model.ts';
 import { listOf, type Delivery, type Incident, type IncidentSummary } from '../../api/shapes.ts';
 import { engineActor } from '../../incidents/shown-actor.ts';
 import { ACKNOWLEDGE_MAX, INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
-import { NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
-import { acknowledge, acknowledgeEach, resolve, type Actor } from '../../incidents/service.ts';
+import { isBlank, NOTE_BLANK, NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
+import { acknowledge, acknowledgeEach, addNote, resolve, type Actor } from '../../incidents/service.ts';
 import { getIncident, incidentsNodeId, listIncidents, summarizeIncidents, timelinesOf } from '../../incidents/store.ts';
 import { CATEGORIES } from '../../incidents/categorize.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
@@ -73,10 +73,9 @@ export const AcknowledgeEach = closedObject({
   incident_ids: v.pipe(idList('incident', ACKNOWLEDGE_MAX), v.minLength(1, 'must name at least one incident')),
   by: By,
 });
-export const Resolve = closedObject({
-  by: By,
-  note: v.optional(v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG))),
-});
+const NoteText = v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG));
+export const Resolve = closedObject({ by: By, note: v.optional(NoteText) });
+export const AddNote = closedObject({ note: v.pipe(NoteText, v.check((s) => !isBlank(s), NOTE_BLANK)), by: By });
 
 /** `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent. */
 function ifMatch(c: Context): number | undefined {
@@ -249,6 +248,26 @@ export function incidentRoutes(deps: AppDeps) {
         })),
         next_cursor: null,
       });
+    },
+  );
+
+  app.post(
+    '/:id/notes',
+    doc({
+      summary: "Add a note to an incident's timeline",
+      description: `A \`note\` entry in its timeline (\`detail\`: \`note\`, \`by\`), on an open, acknowledged or resolved incident: "restarting db-3", "vendor ticket #123", a finding for the review. At most ${NOTE_MAX_CHARS} characters, not blank. For the record only: nobody is paged or told, escalation goes on as it was, and the incident's \`version\` stays (no If-Match: a note never makes another's acknowledge or resolve stale). \`by\` defaults to the caller.`,
+      access: 'write',
+      id: INCIDENT,
+      body: AddNote,
+      ok: { status: 201, description: 'The timeline entry written.', body: 'TimelineEntry' },
+    }),
+    requireScope('write'),
+    async (c) => {
+      const id = c.req.param('id')!;
+      await find(id);
+      const input = await body(c, AddNote);
+      const entry = await addNote(sql, id, { by: actorOf(principalOf(c), input.by), note: input.note }, clock, acting(c));
+      return c.json(timelineView([entry])[0], 201);
     },
   );
 
