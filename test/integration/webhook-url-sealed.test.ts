@@ -5,6 +5,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import type { ChannelRow } from '../../src/channels/model.ts';
 import { loadSecretKey } from '../../src/channels/secret-key.ts';
 import { createChannel, revealConfig, updateChannel } from '../../src/channels/service.ts';
+import type { Refusal } from '../../src/errors.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { localReceivers } from '../helpers/local-receivers.ts';
 import { testLog } from '../helpers/log.ts';
@@ -73,12 +74,17 @@ describe('a webhook URL sealed at rest', () => {
     assert.equal((await t.w.hook.waitFor()).path, PATH);
   });
 
-  it('fails a delivery whose URL the key cannot open, saying so', async () => {
+  it('fails a delivery whose URL the key cannot open, saying so, and keeps no such URL on an edit', async () => {
     const channel = await create(fullUrl());
     const other = await create(`${new URL(t.w.hook.url).origin}/elsewhere`);
     await t.db.sql`update channels set url_sealed = ${other.url_sealed} where id = ${channel.id}`;
     const [delivery] = await pageThrough(channel.id, 'unopened', ['sent', 'failed', 'dead']);
     assert.match(delivery!.last_error ?? '', /config\.url does not open: sealed secret failed authentication/);
     assert.equal(t.w.hook.requests.length, 0);
+    // Kept, its shown form would become the URL: the edit is refused and changes nothing.
+    const unopened = await row(channel.id);
+    const edit = updateChannel(t.db.sql, t.w.oc.secretKey, unopened, { config: { url: unopened.config.url as string, secret } }, t.w.clock.now(), localReceivers, TEST_ACTING);
+    await assert.rejects(edit, (err: Refusal) => err.details?.[0]?.field === 'config.url' && /does not open the stored one/.test(err.details[0].message));
+    assert.deepEqual(await row(channel.id), unopened);
   });
 });
