@@ -18,6 +18,8 @@ export interface ChannelRow {
   config: Record<string, unknown>;
   /** The secret part of the config, sealed with the engine's secret key (src/channels/secret-key.ts). */
   secret_sealed: string | null;
+  /** The whole of its origin-only URL (a webhook's `url`), sealed as the secret is; `config` keeps its origin. */
+  url_sealed: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -29,6 +31,8 @@ export interface NewChannel {
   type: ChannelType;
   config: Record<string, unknown>;
   secret_sealed: string | null;
+  /** Absent: none, the config holding its URL whole, as before URLs were sealed (the next start seals it). */
+  url_sealed?: string | null;
 }
 
 export interface ChannelPatch {
@@ -36,6 +40,8 @@ export interface ChannelPatch {
   config?: Record<string, unknown>;
   /** Present only when the secret changes; absent keeps the sealed secret. */
   secret_sealed?: string | null;
+  /** Present whenever `config` carries the origin-only URL (it is sealed again with it). */
+  url_sealed?: string | null;
 }
 
 /** Cursor: the last item's (name, id); names are not unique, the id breaks ties. */
@@ -71,12 +77,16 @@ export function destinationsOf(type: ChannelType, config: Record<string, unknown
 }
 
 /**
- * Config fields shown by their origin only, to every scope, because their path and query may hold
- * a credential (`?token=…`, Discord's, Teams', Mattermost's or Google Chat's `/hooks/<id>/<token>`),
- * as a Slack URL's always does: its whole is never returned, as a sealed secret is not. A PATCH that
- * leaves one out keeps the stored one (its sender cannot send back what it was never shown).
+ * The config field of each type shown by its origin only, to every scope, because its path and
+ * query may hold a credential (`?token=…`, Discord's, Teams', Mattermost's or Google Chat's
+ * `/hooks/<id>/<token>`), as a Slack URL's always does: its whole is never returned, as a sealed
+ * secret is not, and is stored sealed (`url_sealed`), the config keeping only its shown form, so
+ * neither a backup nor a dump of the database holds it. A PATCH that leaves it out keeps the
+ * stored one (its sender cannot send back what it was never shown).
  */
-const ORIGIN_ONLY_FIELDS: Record<ChannelType, string[]> = { email: [], webhook: ['url'], slack: [], pagerduty: [] };
+const ORIGIN_ONLY_FIELD: Record<ChannelType, string | null> = { email: null, webhook: 'url', slack: null, pagerduty: null };
+
+export const originOnlyField = (type: ChannelType): string | null => ORIGIN_ONLY_FIELD[type];
 
 /** The marker after an origin-only URL's origin, when it had more. */
 const MASK = '…';
@@ -87,25 +97,40 @@ export function originOnly(url: string): string {
   return u.pathname === '/' && u.search === '' && u.hash === '' ? `${u.origin}/` : `${u.origin}/${MASK}`;
 }
 
-/** A config as it may be shown: origin-only fields cut to their origin (the secret is not in `config`). */
+/**
+ * A config as it may be shown: the origin-only field cut to its origin (the secret is not in
+ * `config`). Stored configs hold it cut already, but for one stored before it was sealed.
+ */
 export function shownConfig(type: ChannelType, config: Record<string, unknown>): Record<string, unknown> {
-  const shown = { ...config };
-  for (const f of ORIGIN_ONLY_FIELDS[type]) if (typeof shown[f] === 'string') shown[f] = originOnly(shown[f]);
-  return shown;
+  const f = ORIGIN_ONLY_FIELD[type];
+  return f !== null && typeof config[f] === 'string' ? { ...config, [f]: originOnly(config[f]) } : { ...config };
+}
+
+/** A config split into what is stored plain (the origin-only URL as its origin) and that URL whole, when it carries one. */
+export function splitUrl(type: ChannelType, config: Record<string, unknown>): { config: Record<string, unknown>; url?: string } {
+  const f = ORIGIN_ONLY_FIELD[type];
+  if (f === null || typeof config[f] !== 'string') return { config };
+  return { config: shownConfig(type, config), url: config[f] };
 }
 
 /**
- * A new config with the origin-only fields it leaves out, or sends back as they were shown
+ * What a sealed origin-only URL is bound to: its channel, and being its URL, so that moved into
+ * its own row's secret column it does not open either.
+ */
+export const urlBoundTo = (channelId: string): string => `${channelId}/url`;
+
+/**
+ * A new config with the origin-only field it leaves out, or sends back as it was shown
  * (`https://chat.example/…`, as a client that GETs, edits and PATCHes the whole config does, or a
  * person pasting the shown value into the form), kept from the stored one: stored as sent, the
- * shown form would be the URL and every delivery would go to `/%E2%80%A6`.
+ * shown form would be the URL and every delivery would go to `/%E2%80%A6`. `channel` is as
+ * opened (withStoredUrl in service.ts): its config holds the whole URL.
  */
 export function keepingStored(channel: Pick<ChannelRow, 'type' | 'config'>, config: Record<string, unknown>): Record<string, unknown> {
-  const kept = ORIGIN_ONLY_FIELDS[channel.type].filter((f) => {
-    const stored = channel.config[f];
-    return typeof stored === 'string' && (config[f] === undefined || config[f] === originOnly(stored));
-  });
-  return kept.length ? { ...config, ...Object.fromEntries(kept.map((f) => [f, channel.config[f]])) } : config;
+  const f = ORIGIN_ONLY_FIELD[channel.type];
+  if (f === null) return config;
+  const stored = channel.config[f];
+  return typeof stored === 'string' && (config[f] === undefined || config[f] === originOnly(stored)) ? { ...config, [f]: stored } : config;
 }
 
 /** The config field of this channel type that is stored sealed and never returned, if any. */

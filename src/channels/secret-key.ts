@@ -6,7 +6,8 @@ import { isUnbound, openSecret, openUnbound, sealSecret } from '../../alerting/s
 import type { Queryable } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { decodeSecretKey } from '../secrets.ts';
-import { ensureEngineKey, resealSecret, sampleSealedSecret, storedEngineKey, unboundSecrets } from './store.ts';
+import { CHANNEL_TYPES, originOnly, originOnlyField, urlBoundTo } from './model.ts';
+import { ensureEngineKey, plainUrls, resealSecret, sampleSealedSecret, sealPlainUrl, storedEngineKey, unboundSecrets } from './store.ts';
 
 const KEY_NAME = 'channel_secrets';
 
@@ -29,7 +30,10 @@ export async function loadSecretKey(sql: Queryable, configured: string | undefin
       'LIFELINE_SECRET_KEY is not set: channel secrets are sealed with a key stored in the database, so they are only as safe as the database; set LIFELINE_SECRET_KEY to keep the key elsewhere',
     );
   }
-  if (await checkKeyOpensStoredSecrets(sql, key, log)) await bindUnboundSecrets(sql, key, log);
+  if (await checkKeyOpensStoredSecrets(sql, key, log)) {
+    await bindUnboundSecrets(sql, key, log);
+    await sealPlainUrls(sql, key, log);
+  }
   return key;
 }
 
@@ -53,6 +57,31 @@ export async function bindUnboundSecrets(sql: Queryable, key: Buffer, log: Logge
     bound += 1;
   }
   if (bound) log.info({ channels: bound }, 'channel secrets sealed again, bound to their channel');
+}
+
+/**
+ * Seals the webhook URLs stored whole before they were sealed, as a new one is: bound to their
+ * channel, the config keeping their origin. Every start runs it (after the key proved it opens
+ * what is stored, so that a wrong key seals nothing the right one could not open); after the first
+ * it finds nothing. Engines starting together, or a PATCH meanwhile, each replace a URL only if it
+ * is still the plain one read.
+ */
+export async function sealPlainUrls(sql: Queryable, key: Buffer, log: Logger): Promise<void> {
+  let sealed = 0;
+  for (const type of CHANNEL_TYPES) {
+    const field = originOnlyField(type);
+    if (field === null) continue;
+    for (const row of await plainUrls(sql, type, field)) {
+      let shown: string;
+      try {
+        shown = originOnly(row.url);
+      } catch {
+        continue; // Not a URL (every one stored was checked as one): a delivery fails on it as before, with invalid_url.
+      }
+      if (await sealPlainUrl(sql, row.id, field, row.url, shown, sealSecret(row.url, key, urlBoundTo(row.id)))) sealed += 1;
+    }
+  }
+  if (sealed) log.info({ channels: sealed }, 'webhook URLs sealed at rest');
 }
 
 /**

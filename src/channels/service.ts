@@ -14,7 +14,7 @@ import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
 import { notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { destinationProblem, type OutboundPolicy } from '../../alerting/destination.ts';
-import { channelSecretField, destinationKey, destinationsOf, keepingStored, splitSecret, testNotification, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
+import { channelSecretField, destinationKey, destinationsOf, keepingStored, originOnlyField, splitSecret, splitUrl, testNotification, urlBoundTo, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
 
 /**
@@ -32,19 +32,63 @@ async function refuseDestinations(type: ChannelType, config: Record<string, unkn
 }
 
 /**
- * Splits the secret out of a config and seals it, bound to the channel `id`; `secret_sealed` is
- * absent when there was none.
+ * Splits the secret and the origin-only URL out of a config and seals each, bound to the channel
+ * `id`; the config keeps the URL's origin, and a sealed part is absent when there was none.
  */
-function sealConfig(id: string, type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string } {
-  const split = splitSecret(type, config);
-  return split.secret === undefined ? { config: split.config } : { config: split.config, secret_sealed: sealSecret(split.secret, key, id) };
+function sealConfig(id: string, type: ChannelType, config: Record<string, unknown>, key: Buffer): { config: Record<string, unknown>; secret_sealed?: string; url_sealed?: string } {
+  const secret = splitSecret(type, config);
+  const url = splitUrl(type, secret.config);
+  return {
+    config: url.config,
+    ...(secret.secret !== undefined ? { secret_sealed: sealSecret(secret.secret, key, id) } : {}),
+    ...(url.url !== undefined ? { url_sealed: sealSecret(url.url, key, urlBoundTo(id)) } : {}),
+  };
 }
 
-/** The full config a channel sends with: the stored part plus the opened secret under its field. */
+/** A sealed config field opened, or an error naming the field (a delivery's last_error says which one the key failed). */
+function openField(field: string, sealed: string, key: Buffer, boundTo: string): string {
+  try {
+    return openSecret(sealed, key, boundTo);
+  } catch (err) {
+    throw new Error(`config.${field} does not open: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The full config a channel sends with: the stored part plus its opened secret and whole URL under their fields. */
 export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unknown> {
-  const field = channelSecretField(row.type);
-  if (field === null || row.secret_sealed === null) return { ...row.config };
-  return { ...row.config, [field]: openSecret(row.secret_sealed, key, row.id) };
+  const config = { ...row.config };
+  const secret = channelSecretField(row.type);
+  if (secret !== null && row.secret_sealed !== null) config[secret] = openField(secret, row.secret_sealed, key, row.id);
+  const url = originOnlyField(row.type);
+  if (url !== null && row.url_sealed !== null) config[url] = openField(url, row.url_sealed, key, urlBoundTo(row.id));
+  return config;
+}
+
+/**
+ * The channel as keepingStored and moveWithoutSecret compare with: its config holding the whole
+ * URL. One the key cannot open is left out, so that it is neither kept nor taken for where the
+ * channel sends (a URL sent is then a move, which needs the secret).
+ */
+export function withStoredUrl(channel: ChannelRow, key: Buffer): ChannelRow {
+  const f = originOnlyField(channel.type);
+  if (f === null || channel.url_sealed === null) return channel;
+  try {
+    return { ...channel, config: { ...channel.config, [f]: openSecret(channel.url_sealed, key, urlBoundTo(channel.id)) } };
+  } catch {
+    const { [f]: _unopened, ...config } = channel.config;
+    return { ...channel, config };
+  }
+}
+
+/**
+ * A config that would keep a stored URL the key cannot open (leaving it out, or sending its shown
+ * form, which stored would send every delivery to `/%E2%80%A6`): the problem to refuse it with.
+ */
+function keepsUnopenedUrl(channel: ChannelRow, stored: ChannelRow, config: Record<string, unknown>): ErrorDetail | undefined {
+  const f = originOnlyField(channel.type);
+  if (f === null || channel.url_sealed === null || stored.config[f] !== undefined) return undefined;
+  if (config[f] !== undefined && config[f] !== channel.config[f]) return undefined;
+  return { field: `config.${f}`, message: "cannot be kept: this engine's secret key does not open the stored one, so send the whole URL again" };
 }
 
 /**
@@ -65,6 +109,7 @@ const generatesOnMove = (channel: ChannelRow, options: UpdateOptions) => options
  * the secret must not send it somewhere else (its own server, with the next event). Changing
  * where a channel sends therefore needs the secret in the same request: the problem to refuse
  * with, or none. A Slack channel's secret is its destination, so moving it always carries one.
+ * `channel` is as opened by withStoredUrl.
  */
 export function moveWithoutSecret(channel: ChannelRow, sent: Record<string, unknown>, options: UpdateOptions = {}): ErrorDetail | undefined {
   if (generatesOnMove(channel, options)) return undefined;
@@ -93,7 +138,11 @@ export async function createChannel(
   const id = randomUUID();
   const sealed = sealConfig(id, input.type, generated ? { ...input.config, secret: generated } : input.config, key);
   const channel = await sql.begin(async (tx) => {
-    const row = await store.insertChannel(tx, { id, name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null }, now);
+    const row = await store.insertChannel(
+      tx,
+      { id, name: input.name, type: input.type, config: sealed.config, secret_sealed: sealed.secret_sealed ?? null, url_sealed: sealed.url_sealed ?? null },
+      now,
+    );
     await audit(tx, acting, { action: 'channel.create', target: { type: 'channel', id: row.id, name: row.name }, detail: { type: row.type } }, now);
     return row;
   });
@@ -118,11 +167,13 @@ export async function updateChannel(
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
   let generated: string | undefined;
   if (input.config !== undefined) {
-    const config = keepingStored(channel, input.config);
-    const move = moveWithoutSecret(channel, config);
+    const stored = withStoredUrl(channel, key);
+    const config = keepingStored(stored, input.config);
+    const move = moveWithoutSecret(stored, config);
     if (move && generatesOnMove(channel, options)) generated = generateWebhookSecret();
     input = { ...input, config: generated ? { ...config, secret: generated } : config };
-    await refuseDestinations(channel.type, input.config!, policy, move && !generated ? [move] : []);
+    const unopened = keepsUnopenedUrl(channel, stored, config);
+    await refuseDestinations(channel.type, input.config!, policy, [...(move && !generated ? [move] : []), ...(unopened ? [unopened] : [])]);
   }
   const patch: ChannelPatch = {
     ...(input.name !== undefined ? { name: input.name } : {}),

@@ -2,12 +2,12 @@ import type postgres from 'postgres';
 import type { Queryable } from '../db/client.ts';
 import type { ChannelCursor, ChannelPatch, ChannelRow, ChannelTestRow, NewChannel } from './model.ts';
 
-const COLUMNS = ['id', 'name', 'type', 'config', 'secret_sealed', 'created_at', 'updated_at'];
+const COLUMNS = ['id', 'name', 'type', 'config', 'secret_sealed', 'url_sealed', 'created_at', 'updated_at'];
 
 export async function insertChannel(sql: Queryable, c: NewChannel, now: Date): Promise<ChannelRow> {
   const [row] = await sql<ChannelRow[]>`
-    insert into channels (id, name, type, config, secret_sealed, created_at, updated_at)
-    values (${c.id}, ${c.name}, ${c.type}, ${sql.json(c.config as postgres.JSONValue)}, ${c.secret_sealed}, ${now}, ${now})
+    insert into channels (id, name, type, config, secret_sealed, url_sealed, created_at, updated_at)
+    values (${c.id}, ${c.name}, ${c.type}, ${sql.json(c.config as postgres.JSONValue)}, ${c.secret_sealed}, ${c.url_sealed ?? null}, ${now}, ${now})
     returning ${sql(COLUMNS)}`;
   return row!;
 }
@@ -72,6 +72,24 @@ export async function unboundSecrets(sql: Queryable): Promise<{ id: string; secr
 /** Replaces a sealed secret if it is still `was` (another engine may have re-sealed it first). */
 export async function resealSecret(sql: Queryable, id: string, was: string, sealed: string): Promise<void> {
   await sql`update channels set secret_sealed = ${sealed} where id = ${id} and secret_sealed = ${was}`;
+}
+
+/** Channels of `type` whose `field` URL is still whole in their config: stored before it was sealed. */
+export async function plainUrls(sql: Queryable, type: string, field: string): Promise<{ id: string; url: string }[]> {
+  return sql<{ id: string; url: string }[]>`
+    select id, config->>${field} as url from channels
+    where type = ${type} and url_sealed is null and jsonb_typeof(config->${field}) = 'string'`;
+}
+
+/**
+ * Stores a plain URL sealed, its config keeping `shown`, if it is still the plain `was` (another
+ * engine starting, or a PATCH, may have been first); whether it did.
+ */
+export async function sealPlainUrl(sql: Queryable, id: string, field: string, was: string, shown: string, sealed: string): Promise<boolean> {
+  const done = await sql`
+    update channels set config = jsonb_set(config, ${[field]}::text[], to_jsonb(${shown}::text)), url_sealed = ${sealed}
+    where id = ${id} and url_sealed is null and config->>${field} = ${was}`;
+  return done.count === 1;
 }
 
 /** A key the engine generated and stored, if one was. */

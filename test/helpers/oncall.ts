@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { createChannels } from '../../alerting/index.ts';
 import { LOCAL_RECEIVERS } from './local-receivers.ts';
 import { sealSecret } from '../../alerting/secret-box.ts';
 import { systemClock } from '../../src/clock.ts';
-import type { ManualClock } from './clock.ts';
+import { ManualClock } from './clock.ts';
 import { ROLES } from '../../src/config.ts';
 import { insertChannel } from '../../src/channels/store.ts';
 import type { PolicyLevel } from '../../src/oncall/model.ts';
@@ -21,10 +22,11 @@ import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
 import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { startNotifier } from '../../workers/notifier.ts';
-import type { TestDatabase } from './db.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testLog } from './log.ts';
-import type { createPipeline } from './pipeline.ts';
+import { createPipeline } from './pipeline.ts';
 import { PATIENCE_MS, until } from './wait.ts';
+import { startWebhookReceiver } from './webhook-receiver.ts';
 
 /** Every on-call guarantee holds on both: the notification tests run once per backend. */
 export const QUEUE_BACKENDS: readonly QueueBackendName[] = ['redis', 'postgres'];
@@ -205,4 +207,37 @@ export function settledDeliveries(db: TestDatabase, incidentId: string, n: numbe
     const ds = await deliveriesOf(db, incidentId);
     return ds.length === n && ds.every((d) => final.includes(d.status)) ? ds : undefined;
   });
+}
+
+/**
+ * A manual clock at `t0`, the pipeline and the on-call half on it (queues on Postgres), and a
+ * webhook receiver checking signatures with `secret`: what a test paging one webhook needs.
+ */
+export async function webhookOnCall(db: TestDatabase, t0: Date, secret: string) {
+  const clock = new ManualClock(t0);
+  const w = { clock, p: createPipeline(db, clock), oc: await createOnCall(db, clock, { redisUrl: undefined }), hook: await startWebhookReceiver({ secret }) };
+  await w.p.flush();
+  return {
+    ...w,
+    async close() {
+      for (const part of [w.oc, w.p, w.hook]) await part.close();
+    },
+  };
+}
+export type WebhookOnCall = Awaited<ReturnType<typeof webhookOnCall>>;
+
+/**
+ * For the tests of the calling describe: one database, and for each test its tables emptied and a
+ * fresh webhookOnCall at `t0`, closed after it. The tests read `db` and `w` from what it returns.
+ */
+export function eachWebhookOnCall(t0: Date, secret: string): { db: TestDatabase; w: WebhookOnCall } {
+  const each = {} as { db: TestDatabase; w: WebhookOnCall };
+  before(async () => (each.db = await createTestDatabase()));
+  after(() => each.db.drop());
+  beforeEach(async () => {
+    await each.db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, maintenances cascade`;
+    each.w = await webhookOnCall(each.db, t0, secret);
+  });
+  afterEach(() => each.w.close());
+  return each;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { incidentFacts, leadLine } from '../../alerting/render.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { acknowledge, resolve } from '../../src/incidents/service.ts';
@@ -9,11 +9,7 @@ import type { DeliveryRow } from '../../src/notifications/model.ts';
 import { deletePolicy } from '../../src/oncall/service.ts';
 import { insertOutbox } from '../../src/outbox/store.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
-import { ManualClock } from '../helpers/clock.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown as goingDown, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
-import { createPipeline } from '../helpers/pipeline.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { deliveriesOf, incidentsOf, nodeGoingDown as goingDown, settledDeliveries, eachWebhookOnCall } from '../helpers/oncall.ts';
 
 const T0 = new Date('2026-11-21T10:00:00.000Z');
 const sec = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -21,24 +17,12 @@ const TIMEOUT = 600;
 
 describe('acknowledgement timeout', () => {
   const secret = generateWebhookSecret();
-  let db: TestDatabase;
-  let w: { clock: ManualClock; p: ReturnType<typeof createPipeline>; oc: OnCall; hook: WebhookReceiver };
-  before(async () => (db = await createTestDatabase()));
-  after(() => db.drop());
-  beforeEach(async () => {
-    await db.sql`truncate nodes, node_state_log, outbox, outbox_dead, ingest_coverage, ingest_presence, incidents, deliveries, channels, escalation_policies, maintenances cascade`;
-    const clock = new ManualClock(T0);
-    w = { clock, p: createPipeline(db, clock), oc: await createOnCall(db, clock, { redisUrl: undefined }), hook: await startWebhookReceiver({ secret }) };
-    await w.p.flush();
-  });
-  afterEach(async () => {
-    for (const part of [w.oc, w.p, w.hook]) await part.close();
-  });
+  const t = eachWebhookOnCall(T0, secret);
 
   /** A node down at 20 s under a two-level policy (level 2 after 300 s), its opening page sent; acknowledged at 30 s. */
   const acknowledgedOutage = async (name: string, ackTimeoutSeconds?: number) => {
-    const channels = [await w.oc.webhook(`${name}-first`, w.hook.url, secret), await w.oc.webhook(`${name}-second`, w.hook.url, secret)];
-    const policy = await w.oc.policy(
+    const channels = [await t.w.oc.webhook(`${name}-first`, t.w.hook.url, secret), await t.w.oc.webhook(`${name}-second`, t.w.hook.url, secret)];
+    const policy = await t.w.oc.policy(
       name,
       [
         { after_seconds: 0, channel_ids: [channels[0]!.id] },
@@ -46,23 +30,23 @@ describe('acknowledgement timeout', () => {
       ],
       ackTimeoutSeconds ? { ackTimeoutSeconds } : {},
     );
-    const nodeId = await goingDown(w, name, policy.id);
-    const [incident] = await incidentsOf(db, nodeId);
-    await settledDeliveries(db, incident!.id, 1);
+    const nodeId = await goingDown(t.w, name, policy.id);
+    const [incident] = await incidentsOf(t.db, nodeId);
+    await settledDeliveries(t.db, incident!.id, 1);
     await at(30);
-    await acknowledge(db.sql, incident!.id, { by: 'alice' }, w.clock, TEST_ACTING);
+    await acknowledge(t.db.sql, incident!.id, { by: 'alice' }, t.w.clock, TEST_ACTING);
     return { nodeId, incidentId: incident!.id, channels };
   };
   const at = async (s: number) => {
-    await w.p.runUntil(sec(s));
-    await w.p.tick();
-    await w.oc.drain();
+    await t.w.p.runUntil(sec(s));
+    await t.w.p.tick();
+    await t.w.oc.drain();
   };
-  const status = async (incidentId: string) => (await db.sql<{ status: string }[]>`select status from incidents where id = ${incidentId}`)[0]!.status;
+  const status = async (incidentId: string) => (await t.db.sql<{ status: string }[]>`select status from incidents where id = ${incidentId}`)[0]!.status;
   const kinds = async (incidentId: string) =>
-    (await db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incidentId} and kind <> 'notified' order by at, id`).map((r) => r.kind);
-  const pages = async (incidentId: string) => (await deliveriesOf(db, incidentId)).map((d) => [d.event, d.channel_id]);
-  const ackTimers = (incidentId: string) => db.sql`select payload from outbox where topic = 'incident.ack_timeout_due' and payload->>'incident_id' = ${incidentId}`;
+    (await t.db.sql<{ kind: string }[]>`select kind from incident_timeline where incident_id = ${incidentId} and kind <> 'notified' order by at, id`).map((r) => r.kind);
+  const pages = async (incidentId: string) => (await deliveriesOf(t.db, incidentId)).map((d) => [d.event, d.channel_id]);
+  const ackTimers = (incidentId: string) => t.db.sql`select payload from outbox where topic = 'incident.ack_timeout_due' and payload->>'incident_id' = ${incidentId}`;
 
   it('reopens an incident still acknowledged after the timeout and pages level 1 again, once', async () => {
     const { incidentId, channels } = await acknowledgedOutage('expires', TIMEOUT);
@@ -72,38 +56,38 @@ describe('acknowledgement timeout', () => {
     assert.equal(await status(incidentId), 'acknowledged');
     await at(30 + TIMEOUT);
     assert.equal(await status(incidentId), 'open');
-    const [expired] = await db.sql`select at, detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired'`;
+    const [expired] = await t.db.sql`select at, detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired'`;
     assert.deepEqual(expired, { at: sec(30 + TIMEOUT), detail: { after_seconds: TIMEOUT, acknowledged_at: sec(30).toISOString(), acknowledged_by: 'alice' } });
-    await settledDeliveries(db, incidentId, 3);
+    await settledDeliveries(t.db, incidentId, 3);
     assert.deepEqual(await pages(incidentId), [['opened', first], ['acknowledged', first], ['escalated', first]]);
     // The re-page says the acknowledgement expired, not that nobody acknowledged.
-    const repage = await db.sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} and event = 'escalated'`;
-    const told = (await notificationsFor(db.sql, [...repage])).get(repage[0]!.id)!;
+    const repage = await t.db.sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} and event = 'escalated'`;
+    const told = (await notificationsFor(t.db.sql, [...repage])).get(repage[0]!.id)!;
     assert.equal(leadLine(told), 'Acknowledged by alice at 10:00:30 UTC, not resolved 10m after; now paging 1 channel, level 1 of 2 again');
     assert.deepEqual(
       incidentFacts(told).find((f) => f.label === 'Acknowledgement expired'),
       { label: 'Acknowledgement expired', value: '2026-11-21 10:00:30 UTC by alice, not resolved 10m after' },
       'PagerDuty custom_details and the email facts say so too',
     );
-    const sent = await w.hook.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
+    const sent = await t.w.hook.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
     assert.deepEqual(JSON.parse(sent.body).data.acknowledgement_expired, { by: 'alice', at: sec(30).toISOString(), after_seconds: TIMEOUT });
 
     // The same timer delivered again finds the incident open: no second page.
-    await db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: timer!.payload }], w.clock.now()));
-    await w.oc.drain();
-    assert.equal((await deliveriesOf(db, incidentId)).length, 3);
+    await t.db.sql.begin((tx) => insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: timer!.payload }], t.w.clock.now()));
+    await t.w.oc.drain();
+    assert.equal((await deliveriesOf(t.db, incidentId)).length, 3);
     assert.equal((await kinds(incidentId)).filter((k) => k === 'acknowledgement_expired').length, 1);
 
     // The levels restart from the reopening: level 2 keeps its 300 s from it.
     await at(30 + TIMEOUT + 299);
-    assert.equal((await deliveriesOf(db, incidentId)).length, 3);
+    assert.equal((await deliveriesOf(t.db, incidentId)).length, 3);
     await at(30 + TIMEOUT + 300);
-    await settledDeliveries(db, incidentId, 4);
+    await settledDeliveries(t.db, incidentId, 4);
     assert.deepEqual((await pages(incidentId)).at(-1), ['escalated', second]);
     // Level 2 of the new round follows this round's level 1 alone: the earlier round was answered.
-    const level2 = await db.sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} and event = 'escalated' and channel_id = ${second!}`;
+    const level2 = await t.db.sql<DeliveryRow[]>`select * from deliveries where incident_id = ${incidentId} and event = 'escalated' and channel_id = ${second!}`;
     assert.equal(
-      leadLine((await notificationsFor(db.sql, [...level2])).get(level2[0]!.id)!),
+      leadLine((await notificationsFor(t.db.sql, [...level2])).get(level2[0]!.id)!),
       'Paged: 1 channel (level 1 of 2) at 10:10:30 UTC, not acknowledged after 5m; now paging 1 channel, level 2 of 2',
     );
   });
@@ -112,7 +96,7 @@ describe('acknowledgement timeout', () => {
     const { incidentId } = await acknowledgedOutage('resolved', TIMEOUT);
     assert.equal((await ackTimers(incidentId)).length, 1, 'the acknowledgement armed its timeout');
     await at(100);
-    await resolve(db.sql, incidentId, { by: 'alice' }, w.clock, TEST_ACTING);
+    await resolve(t.db.sql, incidentId, { by: 'alice' }, t.w.clock, TEST_ACTING);
     await at(30 + TIMEOUT + 400);
     assert.equal(await status(incidentId), 'resolved');
     assert.equal((await kinds(incidentId)).includes('acknowledgement_expired'), false);
@@ -123,19 +107,19 @@ describe('acknowledgement timeout', () => {
     const { incidentId } = await acknowledgedOutage('again', TIMEOUT);
     await at(30 + TIMEOUT); // reopened
     await at(700);
-    await acknowledge(db.sql, incidentId, { by: 'bob' }, w.clock, TEST_ACTING);
+    await acknowledge(t.db.sql, incidentId, { by: 'bob' }, t.w.clock, TEST_ACTING);
     // The first acknowledgement's timer, delivered again, is not bob's.
-    await db.sql.begin((tx) =>
-      insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: { incident_id: incidentId, acknowledged_at: sec(30).toISOString(), timeout_seconds: TIMEOUT } }], w.clock.now()),
+    await t.db.sql.begin((tx) =>
+      insertOutbox(tx, [{ topic: 'incident.ack_timeout_due', key: `ack:${incidentId}`, payload: { incident_id: incidentId, acknowledged_at: sec(30).toISOString(), timeout_seconds: TIMEOUT } }], t.w.clock.now()),
     );
     await at(700 + TIMEOUT - 1);
     assert.equal(await status(incidentId), 'acknowledged');
     await at(700 + TIMEOUT);
     assert.equal(await status(incidentId), 'open');
-    const expired = await db.sql<{ detail: { acknowledged_by: string } }[]>`select detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired' order by at`;
+    const expired = await t.db.sql<{ detail: { acknowledged_by: string } }[]>`select detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired' order by at`;
     assert.deepEqual(expired.map((e) => e.detail.acknowledged_by), ['alice', 'bob']);
-    await settledDeliveries(db, incidentId, 5);
-    const events = (await deliveriesOf(db, incidentId)).map((d) => d.event);
+    await settledDeliveries(t.db, incidentId, 5);
+    const events = (await deliveriesOf(t.db, incidentId)).map((d) => d.event);
     assert.deepEqual(events, ['opened', 'acknowledged', 'escalated', 'acknowledged', 'escalated'], 'one page per expiry; the second acknowledgement is told too');
   });
 
@@ -148,44 +132,44 @@ describe('acknowledgement timeout', () => {
 
   it('says the reopened incident pages nobody once its policy was deleted with nothing to follow', async () => {
     const { nodeId, incidentId } = await acknowledgedOutage('orphan', TIMEOUT);
-    await db.sql`update nodes set escalation_policy_id = null where id = ${nodeId}`;
-    assert.equal(await deletePolicy(db.sql, (await db.sql`select policy_id from incidents where id = ${incidentId}`)[0]!.policy_id, w.clock.now(), TEST_ACTING), true);
+    await t.db.sql`update nodes set escalation_policy_id = null where id = ${nodeId}`;
+    assert.equal(await deletePolicy(t.db.sql, (await t.db.sql`select policy_id from incidents where id = ${incidentId}`)[0]!.policy_id, t.w.clock.now(), TEST_ACTING), true);
     await at(30 + TIMEOUT);
     assert.equal(await status(incidentId), 'open', 'reopened: nobody is attending it');
-    const [expired] = await db.sql`select detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired'`;
+    const [expired] = await t.db.sql`select detail from incident_timeline where incident_id = ${incidentId} and kind = 'acknowledgement_expired'`;
     assert.equal(expired!.detail.no_policy, true);
-    assert.equal((await deliveriesOf(db, incidentId)).filter((d) => d.event === 'escalated').length, 0);
+    assert.equal((await deliveriesOf(t.db, incidentId)).filter((d) => d.event === 'escalated').length, 0);
   });
 
   it('holds the page of an expiry due while the node is in maintenance, as escalation does', async () => {
     const { nodeId, incidentId, channels } = await acknowledgedOutage('window', TIMEOUT);
-    await db.sql.begin(async (tx) => {
-      await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(2000), reason: 'repair' }, w.clock.now());
+    await t.db.sql.begin(async (tx) => {
+      await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(2000), reason: 'repair' }, t.w.clock.now());
       await tx`update node_due set due_at = ${sec(40)}, wake = wake + 1 where node_id = ${nodeId}`;
     });
     await at(40);
     await at(30 + TIMEOUT);
     assert.equal(await status(incidentId), 'open');
-    const [held] = await db.sql`select escalation_held from incidents where id = ${incidentId}`;
+    const [held] = await t.db.sql`select escalation_held from incidents where id = ${incidentId}`;
     assert.equal(held!.escalation_held, true);
     assert.deepEqual((await kinds(incidentId)).slice(-2), ['acknowledgement_expired', 'escalation_suppressed']);
     assert.deepEqual(await pages(incidentId), [['opened', channels[0]!.id], ['acknowledged', channels[0]!.id]]);
   });
 
   it('tells the first acknowledger, paged again, that a second person acknowledged after the expiry, and not the second', async () => {
-    const team = await w.oc.webhook('acks-team', w.hook.url, secret);
-    const gil = await w.oc.user('Gil', 'gil@test.local');
-    const hana = await w.oc.user('Hana', 'hana@test.local');
-    const policy = await w.oc.policy('acks', [{ after_seconds: 0, channel_ids: [team.id], user_ids: [gil.id, hana.id] }], { ackTimeoutSeconds: TIMEOUT });
-    const [incident] = await incidentsOf(db, await goingDown(w, 'acks-1', policy.id));
+    const team = await t.w.oc.webhook('acks-team', t.w.hook.url, secret);
+    const gil = await t.w.oc.user('Gil', 'gil@test.local');
+    const hana = await t.w.oc.user('Hana', 'hana@test.local');
+    const policy = await t.w.oc.policy('acks', [{ after_seconds: 0, channel_ids: [team.id], user_ids: [gil.id, hana.id] }], { ackTimeoutSeconds: TIMEOUT });
+    const [incident] = await incidentsOf(t.db, await goingDown(t.w, 'acks-1', policy.id));
     const id = incident!.id;
     await at(30);
-    await acknowledge(db.sql, id, { by: 'Gil', detail: { via: 'link', user_id: gil.id } }, w.clock, TEST_ACTING);
+    await acknowledge(t.db.sql, id, { by: 'Gil', detail: { via: 'link', user_id: gil.id } }, t.w.clock, TEST_ACTING);
     await at(30 + TIMEOUT + 1); // expired: level 1 paged again, Gil and Hana with it
     await at(700);
-    await acknowledge(db.sql, id, { by: 'Hana', detail: { via: 'link', user_id: hana.id } }, w.clock, TEST_ACTING);
-    await w.oc.drain();
-    const told = await db.sql<{ event_key: string; user_id: string | null; channel_id: string | null }[]>`
+    await acknowledge(t.db.sql, id, { by: 'Hana', detail: { via: 'link', user_id: hana.id } }, t.w.clock, TEST_ACTING);
+    await t.w.oc.drain();
+    const told = await t.db.sql<{ event_key: string; user_id: string | null; channel_id: string | null }[]>`
       select event_key, user_id, channel_id from deliveries where incident_id = ${id} and event = 'acknowledged' order by event_key`;
     const who = (r: { user_id: string | null; channel_id: string | null }) => (r.user_id === gil.id ? 'gil' : r.user_id === hana.id ? 'hana' : r.channel_id === team.id ? 'team' : '?');
     assert.deepEqual(
@@ -197,19 +181,19 @@ describe('acknowledgement timeout', () => {
 
   it('tells every acknowledgement, even after two expiries whose pages maintenance held', async () => {
     const { nodeId, incidentId } = await acknowledgedOutage('held', TIMEOUT);
-    await db.sql.begin(async (tx) => {
-      await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(5000), reason: 'repair' }, w.clock.now());
+    await t.db.sql.begin(async (tx) => {
+      await insertMaintenance(tx, { node_ids: [nodeId], labels: {}, starts_at: sec(40), ends_at: sec(5000), reason: 'repair' }, t.w.clock.now());
       await tx`update node_due set due_at = ${sec(40)}, wake = wake + 1 where node_id = ${nodeId}`;
     });
     await at(40);
     await at(30 + TIMEOUT); // reopened, its page held
     await at(700);
-    await acknowledge(db.sql, incidentId, { by: 'bob' }, w.clock, TEST_ACTING);
+    await acknowledge(t.db.sql, incidentId, { by: 'bob' }, t.w.clock, TEST_ACTING);
     await at(700 + TIMEOUT); // reopened again, its page held again
     await at(1400);
-    await acknowledge(db.sql, incidentId, { by: 'carol' }, w.clock, TEST_ACTING);
+    await acknowledge(t.db.sql, incidentId, { by: 'carol' }, t.w.clock, TEST_ACTING);
     await at(1401);
-    const keys = (await db.sql<{ event_key: string }[]>`select event_key from deliveries where incident_id = ${incidentId} and event = 'acknowledged' order by created_at, id`).map((r) => r.event_key);
+    const keys = (await t.db.sql<{ event_key: string }[]>`select event_key from deliveries where incident_id = ${incidentId} and event = 'acknowledged' order by created_at, id`).map((r) => r.event_key);
     assert.equal(keys.length, 3, `one row per acknowledgement, got ${keys.join(', ')}`);
     assert.equal(keys[0], 'acknowledged', 'the first acknowledgement keeps the key it always had');
   });

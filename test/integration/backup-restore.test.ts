@@ -60,6 +60,8 @@ describe('lifeline backup and restore', () => {
   let channelId: string;
   const targets: string[] = [];
   const webhookSecret = 'whsec_c2VjcmV0LXZhbHVlLWZvci10ZXN0cw==';
+  // A hook URL that is itself a credential: sealed, it is in no backup.
+  const webhookUrl = 'https://example.com/hooks/T0/abc?token=tok-backup-5e1f';
 
   const target = () => {
     const name = freshDatabaseName();
@@ -86,7 +88,7 @@ describe('lifeline backup and restore', () => {
     await expectJson(await h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`), 200);
 
     const channel = await expectJson<{ id: string }>(
-      await h.admin('POST', '/v1/channels', { name: 'hook', type: 'webhook', config: { url: 'https://example.com/hook', secret: webhookSecret } }),
+      await h.admin('POST', '/v1/channels', { name: 'hook', type: 'webhook', config: { url: webhookUrl, secret: webhookSecret } }),
       201,
     );
     channelId = channel.id;
@@ -138,10 +140,16 @@ describe('lifeline backup and restore', () => {
       assert.equal(resolved.status, 200, await resolved.text());
 
       const channel = await getChannel(sql, channelId);
-      assert.equal(revealConfig(channel!, h.secretKey).secret, webhookSecret, 'the sealed secret opens with the same key');
+      assert.deepEqual(revealConfig(channel!, h.secretKey), { url: webhookUrl, secret: webhookSecret }, 'the sealed secret and URL open with the same key');
     } finally {
       await sql.end();
     }
+  });
+
+  it('holds no webhook URL whole: only its origin', () => {
+    const text = gunzipSync(readFileSync(file)).toString();
+    assert.ok(!text.includes('tok-backup-5e1f') && !text.includes('/hooks/T0'), 'the backup holds the URL whole');
+    assert.ok(text.includes('https://example.com/…'), 'the channel is in the backup');
   });
 
   it('writes the file readable by its owner only: without LIFELINE_SECRET_KEY it holds the channel secret key', async () => {

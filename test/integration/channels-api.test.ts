@@ -85,7 +85,7 @@ describe('creating channels', () => {
     assert.equal(ch.has_secret, true);
 
     const row = await storedRow(ch.id);
-    assert.deepEqual(row.config, { url: 'https://hooks.example.com/lifeline' });
+    assert.deepEqual(row.config, { url: 'https://hooks.example.com/…' }, 'the URL whole is sealed too');
     assert.equal(openSecret(row.secret_sealed!, h.secretKey, row.id), secret);
     assert.deepEqual(revealConfig(row, h.secretKey), { url: 'https://hooks.example.com/lifeline', secret });
 

@@ -407,7 +407,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     // stored secret never goes to a new URL. The console offers what create does instead: a new
     // generated secret (updateChannel's generateSecretIfMoved), shown in this answer once.
     const save = async () => {
-      const input = parsePatch(channel, { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }, SECRET_IF_MOVED);
+      const input = parsePatch(channel, deps.secretKey, { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }, SECRET_IF_MOVED);
       return updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c), SECRET_IF_MOVED);
     };
     const refused = (r: Refusal) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 });

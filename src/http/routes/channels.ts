@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { listOf, type Channel, type ChannelTest } from '../../api/shapes.ts';
 import { actorOf } from '../../access/model.ts';
 import { CHANNEL_TYPES, isChannelType, shownConfig, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
-import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel, type UpdateOptions } from '../../channels/service.ts';
+import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel, withStoredUrl, type UpdateOptions } from '../../channels/service.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
 import { getChannel, listChannels } from '../../channels/store.ts';
 import { channelWarnings } from '../../oncall/setup-warnings.ts';
@@ -86,12 +86,12 @@ export const PATCH_CHANNEL = perType((type) =>
  * form with a wrong URL and no routing key is fixed in one go, not two. `options` are the ones
  * updateChannel will be given (a secret it generates is none missing).
  */
-export function parsePatch(channel: ChannelRow, body: unknown, options: UpdateOptions = {}): v.InferOutput<(typeof PATCH_CHANNEL)[ChannelType]> {
+export function parsePatch(channel: ChannelRow, key: Buffer, body: unknown, options: UpdateOptions = {}): v.InferOutput<(typeof PATCH_CHANNEL)[ChannelType]> {
   try {
     return parse(PATCH_CHANNEL[channel.type], body);
   } catch (err) {
     const config = (body as { config?: unknown } | null)?.config;
-    const move = err instanceof Refusal && err.details && typeof config === 'object' && config !== null ? moveWithoutSecret(channel, config as Record<string, unknown>, options) : undefined;
+    const move = err instanceof Refusal && err.details && typeof config === 'object' && config !== null ? moveWithoutSecret(withStoredUrl(channel, key), config as Record<string, unknown>, options) : undefined;
     if (!move || !(err instanceof Refusal) || err.details!.some((d) => d.field === move.field)) throw err;
     throw validationFailed([...err.details!, move]);
   }
@@ -187,7 +187,7 @@ export function channelRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const ch = await find(c.req.param('id'));
-      const input = parsePatch(ch, await readJson(c));
+      const input = parsePatch(ch, secretKey, await readJson(c));
       return c.json(render((await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c))).channel));
     },
   );
