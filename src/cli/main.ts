@@ -14,7 +14,7 @@ import { keyCommands } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { nodeCommands } from './nodes.ts';
 import { oncallCommand } from './oncall.ts';
-import { runJobCommand } from './run-job.ts';
+import { relay, runJobCommand } from './run-job.ts';
 import { runsCommand } from './runs.ts';
 import { uptimeCommand } from './uptime.ts';
 
@@ -41,11 +41,15 @@ const GROUPS: Record<string, string> = {
   admin: 'work on the database directly, without the API',
 };
 
-const processIo: Io = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-  env: process.env,
-};
+/**
+ * The process's own streams, through `relay` as `lifeline run` copies its command's output: a
+ * reader that stopped reading (`lifeline nodes list | head -2`) makes the writes EPIPE, which
+ * crashed the CLI with a stack and exit 1 ("the engine refused"); now the rest of the output is
+ * dropped and the exit code is the command's own, 0 for a list shown. Made on the first run, so
+ * importing this module adds no listener to the process's streams.
+ */
+let processIo: Io | undefined;
+const ownIo = (): Io => (processIo ??= { stdout: relay(process.stdout), stderr: relay(process.stderr), env: process.env });
 
 const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}.`;
 
@@ -259,7 +263,7 @@ function failure(err: unknown): { exit: number; text: string; json: ErrorJson } 
   return { exit: EXIT.failed, text: `error: ${message}`, json: { code: 'failed', message } };
 }
 
-export async function run(argv: string[], io: Io = processIo): Promise<number> {
+export async function run(argv: string[], io: Io = ownIo()): Promise<number> {
   let help = '';
   let exitCode = 0;
   let current: Program | undefined;

@@ -296,6 +296,20 @@ describe('the lifeline CLI against a running engine', () => {
     assert.match(denied.stderr, /^error: .* \(unauthorized, HTTP 401\)$/m);
   });
 
+  it('exits 0 without a word when its reader stops reading (`| head`), not 1 with an EPIPE stack', async () => {
+    await api('POST', '/v1/nodes', { name: 'piped-1' });
+    for (const args of [['--help'], ['nodes', 'list']]) {
+      const child = spawnCli(args);
+      // The read end closed before the CLI (a Node start away) writes anything: every write meets EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(stderr, '', args.join(' '));
+      assert.equal(code, 0, args.join(' '));
+    }
+  });
+
   it('answers an unknown command or flag with usage on stderr, exit 2', async () => {
     const unknown = await cli(['reboot', 'everything']);
     assert.equal(unknown.code, 2);
