@@ -11,6 +11,7 @@ import { ApiRequestError, ConnectionError, describeError, NotLifelineError, retr
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
+import { maintenanceCommands } from './maintenance.ts';
 import { migrateCommand } from './migrate.ts';
 import { nodeCommands } from './nodes.ts';
 import { oncallCommand } from './oncall.ts';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   ...keyCommands,
   ...nodeCommands,
   ...incidentCommands,
+  ...maintenanceCommands,
   oncallCommand,
   uptimeCommand,
   runsCommand,
@@ -38,6 +40,7 @@ const GROUPS: Record<string, string> = {
   keys: 'create and list API keys',
   nodes: 'register, change and delete nodes and list their health',
   incidents: 'list, acknowledge and resolve incidents',
+  maintenance: 'start, end and list maintenance windows, in which nobody is paged',
   admin: 'work on the database directly, without the API',
 };
 
@@ -172,7 +175,7 @@ function program(out: Output): { root: Program; leaves: Map<Command, Program> } 
         'Exit codes: 0 done, 1 the engine refused, 2 a wrong command line, 3 the engine not reached or',
         "busy (408, 429, 5xx: try later), 4 anything else; `lifeline run` exits with its command's own code.",
         '`lifeline <command> --help` shows a command\'s flags,',
-        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, admin).',
+        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, maintenance, admin).',
       ].join('\n'),
     );
   const leaves = new Map<Command, Program>();
