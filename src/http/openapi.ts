@@ -46,6 +46,8 @@ interface Answer {
   body?: ShapeName | Schema;
   /** application/json unless said otherwise. */
   mediaType?: string;
+  /** The same answer in other media types, as the request asks (`?format=csv`, `Accept`): each one's schema. */
+  alternatives?: Record<string, Schema>;
 }
 
 export interface Operation {
@@ -105,15 +107,17 @@ function refusals(op: Operation): ErrorStatus[] {
   if (op.body) statuses.add(413).add(415);
   if (op.id) statuses.add(404);
   // 400 too: the path and query of every authenticated route are checked for text Postgres cannot store.
-  // 429 too: failed authentications are limited per client address (limits.ts).
-  if (op.access !== 'none') statuses.add(400).add(401).add(403).add(429).add(500);
+  // 429 too: failed authentications are limited per client address (limits.ts); 503 while
+  // Postgres does not answer, since the secret itself is looked up there.
+  if (op.access !== 'none') statuses.add(400).add(401).add(403).add(429).add(500).add(503);
   return [...statuses].sort((a, b) => a - b);
 }
 
 function response(a: Answer): OpenAPIV3_1.ResponseObject {
   if (!a.body) return { description: a.description };
   const schema = typeof a.body === 'string' ? ref(a.body) : a.body;
-  return { description: a.description, content: { [a.mediaType ?? 'application/json']: { schema } } };
+  const others = Object.entries(a.alternatives ?? {}).map(([mediaType, alternative]) => [mediaType, { schema: alternative }]);
+  return { description: a.description, content: { [a.mediaType ?? 'application/json']: { schema }, ...Object.fromEntries(others) } };
 }
 
 /** Annotates routes of one resource: `app.get('/', doc({...}), requireScope('read'), handler)`. */

@@ -260,7 +260,7 @@ describe('the OpenAPI document', () => {
       if (!path.startsWith('/v1/')) continue;
       assert.ok(op.security?.length > 0, `${method} ${path} names its security`);
       assert.match(op.description, /scope|node token/i, `${method} ${path} names its scope in the description`);
-      for (const status of ['401', '403', '500']) assert.ok(op.responses[status]?.$ref?.startsWith('#/components/responses/'), `${method} ${path} ${status}`);
+      for (const status of ['401', '403', '500', '503']) assert.ok(op.responses[status]?.$ref?.startsWith('#/components/responses/'), `${method} ${path} ${status}`);
       const error = deref(doc, op.responses['401']).content['application/json'].schema;
       assert.deepEqual(error, { $ref: '#/components/schemas/Error' });
     }
@@ -507,8 +507,11 @@ describe('the OpenAPI document', () => {
       if (res.status === 204 || content.length === 0) {
         assert.equal(text, '', `${method} ${path} ${res.status} has no body`);
       } else {
-        const [mediaType, media] = content[0]!;
-        assert.ok((res.headers.get('content-type') ?? '').startsWith(mediaType), `${method} ${path} is ${mediaType}`);
+        // The media type the answer came in, among those documented (a report as JSON or CSV).
+        const type = res.headers.get('content-type') ?? '';
+        const found = content.find(([mediaType]) => type.startsWith(mediaType));
+        assert.ok(found, `${method} ${path} ${res.status} is ${type}, documented as ${content.map(([m]) => m).join(', ')}`);
+        const [mediaType, media] = found;
         const parsed = mediaType === 'application/json' ? JSON.parse(text) : text;
         assert.deepEqual(schemaProblems(doc, media.schema, parsed, true), [], `${method} ${path} ${res.status}: ${text}`);
         if (res.status < 300) exercised.add(`${method} ${path}`);
@@ -528,6 +531,8 @@ describe('the OpenAPI document', () => {
     const reader = await call('POST', '/v1/api-keys', { json: { name: 'reader', scope: 'read' } });
     await call('GET', '/v1/api-keys', { query: 'limit=1' });
     await call('DELETE', '/v1/api-keys/{id}', { id: reader.id });
+    const [lastAdmin] = await h.sql<{ id: string }[]>`select id from api_keys where scope = 'admin' and revoked_at is null`;
+    await call('DELETE', '/v1/api-keys/{id}', { id: lastAdmin!.id }); // 409: the last admin key that works
 
     const node = await call('POST', '/v1/nodes', { json: { name: 'web-1', labels: { role: 'web' } } });
     await call('POST', '/v1/heartbeats', { token: node.token, json: { status: 'degraded', checks: { disk: { status: 'warn', value: 91, message: 'filling' } } } });
@@ -642,6 +647,8 @@ describe('the OpenAPI document', () => {
     const uptime = await call('GET', '/v1/nodes/{id}/uptime', { id: 'web-1', query: 'window=24h&bucket=hour' });
     assert.ok(Array.isArray(uptime.buckets), 'the buckets were checked too');
     await call('GET', '/v1/uptime', { query: 'window=7d&sort=worst' });
+    assert.match(await call('GET', '/v1/uptime', { query: 'window=7d&format=csv' }), /^node_id,name,uptime_ratio,/);
+    assert.match(await call('GET', '/v1/nodes/{id}/uptime', { id: 'web-1', headers: { accept: 'text/csv' } }), /^from,to,uptime_ratio,/);
 
     const status = await call('POST', '/v1/status-pages', { json: { slug: 'acme', title: 'Acme', components: [{ name: 'Web', node_ids: ['web-1'], labels: { role: 'web' } }] } });
     await call('POST', '/v1/status-pages', { json: { slug: 'acme', title: 'Again', components: [{ name: 'Web', labels: { role: 'web' } }] } }); // 409
