@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as v from 'valibot';
-import { insertDeliveries } from '../../src/notifications/store.ts';
+import { createWebhookChannel, generateWebhookSecret } from '../../alerting/webhook.ts';
+import { notificationsFor } from '../../src/notifications/message.ts';
+import { insertDeliveries, leaseDeliveries } from '../../src/notifications/store.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { CreateKey } from '../../src/http/routes/api-keys.ts';
 import { MAX_PING_BODY_BYTES } from '../../src/jobs/model.ts';
@@ -16,7 +18,9 @@ import { CreateOverride, CreateSchedule, PatchSchedule } from '../../src/http/ro
 import { CreateStatusPage, PatchStatusPage } from '../../src/http/routes/status-pages.ts';
 import { CreateUser, PatchUser } from '../../src/http/routes/users.ts';
 import { ADMIN_TOKEN, createHarness, START, type Harness } from '../helpers/app.ts';
-import { until } from '../helpers/wait.ts';
+import { localReceivers } from '../helpers/local-receivers.ts';
+import { PATIENCE_MS, until } from '../helpers/wait.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // What /openapi.json claims is checked against the app itself: its routes, the schemas its
 // handlers validate with, the answers it really gives and the secrets it really accepts.
@@ -696,6 +700,31 @@ describe('the OpenAPI document', () => {
       .map(([method, path]) => `${method} ${path}`)
       .filter((o) => !exercised.has(o));
     assert.deepEqual(missing, [], 'every operation was exercised with a documented success');
+  });
+
+  it('describes in `webhooks` the body a webhook channel really sends, and the headers it signs it with', async () => {
+    const post = doc.webhooks?.incident?.post;
+    assert.ok(post, 'the document has webhooks.incident.post');
+    const node = await h.createNode('hooked', { labels: { role: 'db' } });
+    const hook = (await (await h.admin('POST', '/v1/channels', { name: 'hooked', type: 'webhook', config: { url: 'https://example.com/hooked' } })).json()) as Obj;
+    const [incident] = await openIncidents(h.sql, [{ nodeId: node.id, nodeName: 'hooked', category: 'node_down', severity: 'critical', title: 'hooked is down', reason: 'no heartbeat for 90s', policyId: null, openedAt: h.clock.now() }]);
+    const ids = await insertDeliveries(h.sql, [{ incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() }], h.clock.now());
+    // The delivery as the notifier reads and renders it, sent by the channel itself.
+    const rows = [...(await leaseDeliveries(h.sql, ids, 60_000, randomUUID())).values()];
+    const notification = (await notificationsFor(h.sql, rows)).get(ids[0]!)!;
+    const secret = generateWebhookSecret();
+    const receiver = await startWebhookReceiver({ secret });
+    try {
+      await createWebhookChannel({ timeoutMs: PATIENCE_MS, policy: localReceivers }).send(notification, { url: receiver.url, secret }, new Date());
+      const delivered = await receiver.waitFor();
+      assert.equal(delivered.verified, true);
+      for (const header of post.parameters as Obj[]) assert.ok(delivered.headers[header.name], `sends ${header.name}`);
+      const body = JSON.parse(delivered.body);
+      assert.equal(body.type, 'incident.opened');
+      assert.deepEqual(schemaProblems(doc, post.requestBody.content['application/json'].schema, body, true), [], delivered.body);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('serves an offline reference page at /docs that loads /openapi.json', async () => {
