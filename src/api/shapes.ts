@@ -273,6 +273,10 @@ const SHAPES = {
     { description: 'The incidents opened in a range, for a review' },
   ),
   IncidentChange: object(incidentFields, { description: 'An incident as it is after a change (GET /v1/events), without its timeline' }),
+  BadgeJson: object(
+    { schemaVersion: shape<1>({ const: 1 }), label: str, message: str, color: str },
+    { description: "A badge in shields.io's endpoint schema (https://shields.io/badges/endpoint-badge)" },
+  ),
   WebhookEvent: object(
     {
       type: oneOf(INCIDENT_EVENTS.map((e) => `incident.${e}` as const)),

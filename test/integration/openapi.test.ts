@@ -248,7 +248,7 @@ describe('the OpenAPI document', () => {
   it('describes exactly the routes the app registers', () => {
     const registered = new Set(
       h.app.routes
-        .filter((r) => r.method !== 'ALL' && (r.path.startsWith('/v1/') || r.path.startsWith('/ping/') || ['/healthz', '/readyz', '/metrics'].includes(r.path)))
+        .filter((r) => r.method !== 'ALL' && (['/v1/', '/ping/', '/badge/'].some((prefix) => r.path.startsWith(prefix)) || ['/healthz', '/readyz', '/metrics'].includes(r.path)))
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
     );
     const documented = new Set(operations(doc).map(([method, path]) => `${method} ${path}`));
@@ -465,14 +465,14 @@ describe('the OpenAPI document', () => {
 
   it('names the scope each operation really needs', async () => {
     const keys = { read: await h.createKey('read'), write: await h.createKey('write'), ingest: await h.createKey('ingest') };
-    // The ping routes' credential is the key in their path.
+    // The ping routes' credential is the key in their path; a badge's is its id.
     const job = await h.createNode('scope-job', { schedule: { cron: '0 0 * * *' } });
     const secret = { read: keys.read.secret, write: keys.write.secret, ingest: keys.ingest.secret, admin: ADMIN_TOKEN };
     // The weakest secret the document says is enough, and the strongest one it says is not.
     const ENOUGH: Record<string, keyof typeof secret> = { read: 'read', write: 'write', admin: 'admin', nodeToken: 'ingest' };
     const SHORT: Record<string, keyof typeof secret> = { read: 'ingest', write: 'read', admin: 'write', nodeToken: 'read' };
     for (const [method, path, op] of operations(doc)) {
-      const url = path.replace('{id}', 'no-such-thing').replace('{key}', job.ping_key).replace('{suffix}', 'log');
+      const url = path.replace('{id}', 'no-such-thing').replace('{key}', job.ping_key).replace('{suffix}', 'log').replace('{file}', `${job.badge_id}.json`);
       if (op.security.length === 0) {
         const res = await h.req(method, url);
         assert.ok(res.status < 400 || res.status === 503, `${method} ${path} answers without a secret (${res.status})`);
@@ -546,7 +546,10 @@ describe('the OpenAPI document', () => {
     await call('GET', '/v1/nodes', { query: 'label=role:web' });
     await call('PATCH', '/v1/nodes/{id}', { id: node.id, json: { grace_seconds: 5 } });
     const rotated = await call('POST', '/v1/nodes/{id}/token', { id: node.id });
-    await call('POST', '/v1/nodes/{id}/badge', { id: 'web-1' });
+    const { badge_id } = await call('POST', '/v1/nodes/{id}/badge', { id: 'web-1' });
+    assert.match(await call('GET', '/badge/{file}', { token: null, path: { file: `${badge_id}.svg` } }), /^<svg/);
+    assert.equal((await call('GET', '/badge/{file}', { token: null, path: { file: `${badge_id}.json` }, query: 'metric=uptime&window=7d' })).schemaVersion, 1);
+    await call('GET', '/badge/{file}', { token: null, path: { file: `${badge_id}.png` } }); // 404
     await call('POST', '/v1/heartbeats', { token: rotated.token, json: { heartbeats: [{ status: 'ok' }] } });
     await call('GET', '/v1/nodes/{id}/transitions', { id: node.id });
     const job = await call('POST', '/v1/nodes', { json: { name: 'backup', schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 } } });
