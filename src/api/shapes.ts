@@ -274,6 +274,34 @@ const SHAPES = {
     { description: 'The incidents opened in a range, for a review' },
   ),
   IncidentChange: object(incidentFields, { description: 'An incident as it is after a change (GET /v1/events), without its timeline' }),
+  BadgeJson: object(
+    { schemaVersion: shape<1>({ const: 1 }), label: str, message: str, color: str },
+    { description: "A badge in shields.io's endpoint schema (https://shields.io/badges/endpoint-badge)" },
+  ),
+  WebhookEvent: object(
+    {
+      type: oneOf(INCIDENT_EVENTS.map((e) => `incident.${e}` as const)),
+      timestamp: with_(time, { description: 'When the event happened (a retry keeps it)' }),
+      data: object(
+        {
+          incident: object(incidentFields, { description: 'As GET /v1/incidents/{id} has it, without its timeline' }),
+          node: object({ id: uuid, name: str, labels: stringMap }),
+          display_names: object({ acknowledged_by: nullable(str), resolved_by: nullable(str) }, { description: "The incident's acknowledged_by and resolved_by as messages name them" }),
+        },
+        {
+          optional: {
+            links: with_(object({}, { optional: { acknowledge: str, resolve: str } }), { description: 'Signed acknowledge and resolve links (with LIFELINE_PUBLIC_URL)' }),
+            incident_url: with_(str, { description: "The incident's console page (with LIFELINE_PUBLIC_URL)" }),
+            note: with_(str, { description: "A resolve's note" }),
+            note_by: with_(str, { description: 'Who wrote the note, as messages name them' }),
+            paged: with_(array(object({ user_id: uuid, name: str }, { optional: { schedule_id: nullable(uuid), schedule_name: nullable(str) } })), { description: 'On a page: the people its level reached, and the schedule that put each on call' }),
+            acknowledgement_expired: with_(object({ by: str, at: time, after_seconds: int }), { description: 'On a page that restarted the levels: the acknowledgement that timed out' }),
+          },
+        },
+      ),
+    },
+    { description: 'A webhook delivery\'s body, signed as Standard Webhooks sign (see the README\'s Webhooks section)' },
+  ),
   StateChanged: object(
     { node_id: uuid, node_name: str, from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int },
     { description: 'A committed transition with its node (GET /v1/events)' },

@@ -105,8 +105,9 @@ export class Client {
     return this.request<T>('PATCH', path, { body });
   }
 
-  delete(path: string): Promise<void> {
-    return this.request<void>('DELETE', path, {});
+  /** Nothing for a 204; a route that answers what it ended (a maintenance window) gives it as T. */
+  delete<T = void>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path, {});
   }
 
   /**

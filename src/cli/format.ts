@@ -30,19 +30,31 @@ export function duration(ms: number): string {
 const EARLIEST_MS = Date.UTC(1970, 0, 1);
 const LATEST_MS = Date.UTC(10_000, 0, 1) - 1;
 
-/**
- * A `--since`/`--until` time as the API takes it (Date.toISOString()): RFC 3339, seconds optional
- * and `T`/`Z` of either case (the API's Timestamp wants seconds and capitals), or a span before
- * `now`, this machine's clock, in one of duration()'s units (`7d`, `12h`, `30m`); undefined for
- * anything else, a date not on the calendar (2026-02-30), or outside 1970 to 9999.
- */
-export function pastTime(raw: string, now: number): string | undefined {
+/** A span in one of duration()'s units (`30m`, `12h`, `7d`) in milliseconds; undefined for anything else. */
+export function spanMs(raw: string): number | undefined {
   const span = /^(\d{1,6})([dhms])$/.exec(raw);
+  return span ? Number(span[1]) * UNITS.find(([unit]) => unit === span[2])![1] : undefined;
+}
+
+/** An instant as the API takes it (Date.toISOString()), or undefined outside 1970 to 9999. */
+const stored = (ms: number) => (ms >= EARLIEST_MS && ms <= LATEST_MS ? new Date(ms).toISOString() : undefined);
+
+/**
+ * An RFC 3339 time as the API takes it: seconds optional and `T`/`Z` of either case (the API's
+ * Timestamp wants seconds and capitals); undefined for anything else, a date not on the calendar
+ * (2026-02-30), or outside 1970 to 9999.
+ */
+export function instant(raw: string): string | undefined {
   const given = /^(\d{4})-(\d\d)-(\d\d)T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.exec(raw.toUpperCase());
   // Date.UTC rolls 2026-02-30 over into March instead of refusing it.
-  if (given && new Date(Date.UTC(Number(given[1]), Number(given[2]) - 1, Number(given[3]))).getUTCDate() !== Number(given[3])) return undefined;
-  const ms = span ? now - Number(span[1]) * UNITS.find(([unit]) => unit === span[2])![1] : given ? Date.parse(raw.toUpperCase()) : NaN;
-  return ms >= EARLIEST_MS && ms <= LATEST_MS ? new Date(ms).toISOString() : undefined;
+  if (!given || new Date(Date.UTC(Number(given[1]), Number(given[2]) - 1, Number(given[3]))).getUTCDate() !== Number(given[3])) return undefined;
+  return stored(Date.parse(raw.toUpperCase()));
+}
+
+/** A `--since`/`--until` time as the API takes it: an instant(), or a spanMs() before `now`, this machine's clock. */
+export function pastTime(raw: string, now: number): string | undefined {
+  const span = spanMs(raw);
+  return span === undefined ? instant(raw) : stored(now - span);
 }
 
 /** How long from one timestamp to the next (`8m`, `1h 12m`); `-` while the second has not come. */

@@ -11,10 +11,11 @@ import { ApiRequestError, ConnectionError, describeError, NotLifelineError, retr
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
+import { maintenanceCommands } from './maintenance.ts';
 import { migrateCommand } from './migrate.ts';
 import { nodeCommands } from './nodes.ts';
 import { oncallCommand } from './oncall.ts';
-import { runJobCommand } from './run-job.ts';
+import { relay, runJobCommand } from './run-job.ts';
 import { runsCommand } from './runs.ts';
 import { uptimeCommand } from './uptime.ts';
 
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   ...keyCommands,
   ...nodeCommands,
   ...incidentCommands,
+  ...maintenanceCommands,
   oncallCommand,
   uptimeCommand,
   runsCommand,
@@ -38,14 +40,19 @@ const GROUPS: Record<string, string> = {
   keys: 'create and list API keys',
   nodes: 'register, change and delete nodes and list their health',
   incidents: 'list, acknowledge and resolve incidents',
+  maintenance: 'start, end and list maintenance windows, in which nobody is paged',
   admin: 'work on the database directly, without the API',
 };
 
-const processIo: Io = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-  env: process.env,
-};
+/**
+ * The process's own streams, through `relay` as `lifeline run` copies its command's output: a
+ * reader that stopped reading (`lifeline nodes list | head -2`) makes the writes EPIPE, which
+ * crashed the CLI with a stack and exit 1 ("the engine refused"); now the rest of the output is
+ * dropped and the exit code is the command's own, 0 for a list shown. Made on the first run, so
+ * importing this module adds no listener to the process's streams.
+ */
+let processIo: Io | undefined;
+const ownIo = (): Io => (processIo ??= { stdout: relay(process.stdout), stderr: relay(process.stderr), env: process.env });
 
 const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}.`;
 
@@ -168,7 +175,7 @@ function program(out: Output): { root: Program; leaves: Map<Command, Program> } 
         'Exit codes: 0 done, 1 the engine refused, 2 a wrong command line, 3 the engine not reached or',
         "busy (408, 429, 5xx: try later), 4 anything else; `lifeline run` exits with its command's own code.",
         '`lifeline <command> --help` shows a command\'s flags,',
-        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, admin).',
+        '`lifeline <group> --help` the commands of a group (keys, nodes, incidents, maintenance, admin).',
       ].join('\n'),
     );
   const leaves = new Map<Command, Program>();
@@ -259,7 +266,7 @@ function failure(err: unknown): { exit: number; text: string; json: ErrorJson } 
   return { exit: EXIT.failed, text: `error: ${message}`, json: { code: 'failed', message } };
 }
 
-export async function run(argv: string[], io: Io = processIo): Promise<number> {
+export async function run(argv: string[], io: Io = ownIo()): Promise<number> {
   let help = '';
   let exitCode = 0;
   let current: Program | undefined;

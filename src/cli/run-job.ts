@@ -50,7 +50,7 @@ export async function pingPatiently(ping: Pinger, url: string, warn: (line: stri
 }
 
 /** Where a command's output is copied, told which of the command's streams it came from. */
-type Output = (b: Buffer, from?: Readable) => void;
+type Output = (b: Buffer | string, from?: Readable) => void;
 
 /**
  * Runs `argv` with inherited stdin and copies of stdout and stderr passed through as they come,

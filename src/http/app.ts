@@ -69,6 +69,18 @@ function routeLabel(c: Context): string {
   return at.replace(HASHED_FILE, '-:hash$1');
 }
 
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * The methods `path` has a route of its own for (middleware, registered for every method, is no
+ * route), HEAD beside GET as hono answers it; none for a path no route has. Asked only on the way
+ * to a 404, so a request that is answered never pays for it.
+ */
+function methodsOf(app: Hono<AuthEnv>, path: string): string[] {
+  const methods: string[] = ROUTE_METHODS.filter((method) => app.router.match(method, path)[0].some(([[, route]]) => route.method === method));
+  return methods.includes('GET') ? ['HEAD', ...methods].sort() : methods;
+}
+
 /**
  * Said by /readyz of a process whose roles work on while the queues' store is away: an api still
  * takes heartbeats, an outbox leaves new deliveries in the ledger for the sweeper.
@@ -104,8 +116,16 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     const { status, body, headers } = failureAnswer(err, c.var.log, c.req.method, routePath(c));
     return c.json(body, status, headers);
   });
-  // A browser gets the console's page where the console is served (an engine that ingests).
-  app.notFound(async (c) => (deps.ingestor ? await consoleNotFound(c, deps) : undefined) ?? c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
+  // A path with routes for other methods only is 405 with Allow (RFC 9110 §15.5.6), in the API's
+  // error shape: `PUT /v1/nodes/x` answered 404, which reads as "no such node". Otherwise a browser
+  // gets the console's page where the console is served (an engine that ingests).
+  app.notFound(async (c) => {
+    const allow = methodsOf(app, c.req.path);
+    if (allow.length && !allow.includes(c.req.method)) {
+      return c.json(errorBody('method_not_allowed', `${c.req.method} is not a method of ${c.req.path}; it takes ${allow.join(', ')}.`), 405, { allow: allow.join(', ') });
+    }
+    return (deps.ingestor ? await consoleNotFound(c, deps) : undefined) ?? c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404);
+  });
 
   app.get(
     '/healthz',

@@ -46,6 +46,8 @@ interface Answer {
   body?: ShapeName | Schema;
   /** application/json unless said otherwise. */
   mediaType?: string;
+  /** The same answer in other media types, as the request asks (`?format=csv`, `Accept`): each one's schema. */
+  alternatives?: Record<string, Schema>;
 }
 
 export interface Operation {
@@ -105,15 +107,17 @@ function refusals(op: Operation): ErrorStatus[] {
   if (op.body) statuses.add(413).add(415);
   if (op.id) statuses.add(404);
   // 400 too: the path and query of every authenticated route are checked for text Postgres cannot store.
-  // 429 too: failed authentications are limited per client address (limits.ts).
-  if (op.access !== 'none') statuses.add(400).add(401).add(403).add(429).add(500);
+  // 429 too: failed authentications are limited per client address (limits.ts); 503 while
+  // Postgres does not answer, since the secret itself is looked up there.
+  if (op.access !== 'none') statuses.add(400).add(401).add(403).add(429).add(500).add(503);
   return [...statuses].sort((a, b) => a - b);
 }
 
 function response(a: Answer): OpenAPIV3_1.ResponseObject {
   if (!a.body) return { description: a.description };
   const schema = typeof a.body === 'string' ? ref(a.body) : a.body;
-  return { description: a.description, content: { [a.mediaType ?? 'application/json']: { schema } } };
+  const others = Object.entries(a.alternatives ?? {}).map(([mediaType, alternative]) => [mediaType, { schema: alternative }]);
+  return { description: a.description, content: { [a.mediaType ?? 'application/json']: { schema }, ...Object.fromEntries(others) } };
 }
 
 /** Annotates routes of one resource: `app.get('/', doc({...}), requireScope('read'), handler)`. */
@@ -174,6 +178,31 @@ function withIdempotencyKeys(doc: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
   return doc;
 }
 
+const SIGNED: OpenAPIV3_1.ParameterObject[] = [
+  { name: 'webhook-id', in: 'header', required: true, description: "The delivery's id, the same on every retry: drop one already handled", schema: { type: 'string' } },
+  { name: 'webhook-timestamp', in: 'header', required: true, description: 'When this attempt was signed, Unix seconds: refuse one more than 5 minutes from your clock', schema: { type: 'string', pattern: '^\\d+$' } },
+  {
+    name: 'webhook-signature',
+    in: 'header',
+    required: true,
+    description: '`v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed by the base64 decoding of what follows `whsec_` in the channel\'s secret; several may be given, space-separated: any one matching will do',
+    schema: { type: 'string' },
+  },
+];
+
+/** What a webhook channel POSTs to its URL (OpenAPI 3.1's `webhooks`), as alerting/webhook.ts sends it. */
+const WEBHOOKS: Record<string, OpenAPIV3_1.PathItemObject> = {
+  incident: {
+    post: {
+      summary: 'An incident event, to a webhook channel',
+      description: 'One request per event and channel, retried with the same `webhook-id` until a 2xx answer (12 attempts over about 27 minutes; a 4xx other than 408 and 429 stops them).',
+      parameters: SIGNED,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('WebhookEvent') as OpenAPIV3_1.ReferenceObject } } },
+      responses: { '2XX': { description: 'Delivered.' } },
+    },
+  },
+};
+
 /** GET /openapi.json: every annotated route of `app`, generated on the first request and kept. */
 export function openApiDocument<E extends Env>(app: Hono<E>): MiddlewareHandler<E> {
   let doc: OpenAPIV3_1.Document | undefined;
@@ -181,7 +210,7 @@ export function openApiDocument<E extends Env>(app: Hono<E>): MiddlewareHandler<
     doc ??= withIdempotencyKeys(
       await generateSpecs(
         app,
-        { documentation: { info: { title: 'Lifeline', version: PACKAGE_VERSION, description: DESCRIPTION }, tags: [...TAGS], components: COMPONENTS } },
+        { documentation: { info: { title: 'Lifeline', version: PACKAGE_VERSION, description: DESCRIPTION }, tags: [...TAGS], components: COMPONENTS, webhooks: WEBHOOKS } },
         c,
       ),
     );

@@ -265,6 +265,45 @@ describe('the lifeline CLI against a running engine', () => {
     assert.ok(figures.uptime_ratio > 0 && figures.uptime_ratio < 1, JSON.stringify(figures));
   });
 
+  it('maintenance start prints only the window id, for `id=$(…)`; end ends it; list shows it, and --json is the API answer', async () => {
+    const mw1 = await api('POST', '/v1/nodes', { name: 'mw-1' });
+    await api('POST', '/v1/nodes', { name: 'mw-2', labels: { role: 'mw' } });
+    const started = await cli(['maintenance', 'start', 'mw-1', '--label', 'role=mw', '--for', '30m', '--reason', 'deploy 4.2']);
+    assert.equal(started.code, 0, started.stderr);
+    const id = started.stdout.trim();
+    assert.match(started.stdout, /^[0-9a-f-]{36}\n$/);
+    assert.match(started.stderr, new RegExp(`1 node, role=mw until .*; end it with: lifeline maintenance end ${id}`));
+    const window = await api('GET', `/v1/maintenances/${id}`);
+    assert.deepEqual([window.node_ids, window.labels, window.reason, window.active], [[mw1.id], { role: 'mw' }, 'deploy 4.2', true]);
+    assert.equal(Date.parse(window.ends_at) - Date.parse(window.starts_at), 30 * 60_000);
+
+    const until = '2099-01-01T00:00:00.000Z';
+    const later = await cli(['maintenance', 'start', '--label', 'role=mw', '--until', until]);
+    assert.equal(later.code, 0, later.stderr);
+    assert.equal((await api('GET', `/v1/maintenances/${later.stdout.trim()}`)).ends_at, until);
+
+    const listed = await cli(['maintenance', 'list', '--active']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^ID\s+ACTIVE\s+STARTS\s+ENDS\s+COVERS\s+REASON/);
+    assert.match(listed.stdout, new RegExp(`${id}\\s+yes\\s.*1 node, role=mw\\s+deploy 4\\.2`));
+    const json = JSON.parse((await cli(['maintenance', 'list', '--json'])).stdout);
+    assert.ok(json.items.some((m: { id: string }) => m.id === id), 'the API answer as it is');
+
+    const ended = await cli(['maintenance', 'end', id]);
+    assert.equal(ended.code, 0, ended.stderr);
+    assert.match(ended.stdout, new RegExp(`^Maintenance window ${id} \\(1 node, role=mw\\) is over: ended `));
+    assert.equal((await api('GET', `/v1/maintenances/${id}`)).active, false);
+
+    // A command line that cannot make a window is exit 2 before any request; one the engine refuses is 1.
+    for (const args of [[], ['mw-1', '--for', '30m', '--until', until], ['mw-1', '--for', 'soon'], ['mw-1', '--until', 'tomorrow']]) {
+      const bad = await cli(['maintenance', 'start', ...args]);
+      assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+      assert.equal(bad.stdout, '');
+    }
+    assert.equal((await cli(['maintenance', 'start', 'no-such-node', '--for', '5m'])).code, 1);
+    assert.equal((await cli(['maintenance', 'end', '00000000-0000-4000-8000-000000000000'])).code, 1);
+  });
+
   it('oncall says who is on call now and next for every schedule, or one by name', async () => {
     const ana = await api('POST', '/v1/users', { name: 'Ana', email: 'ana@cli.test' });
     const ben = await api('POST', '/v1/users', { name: 'Ben', email: 'ben@cli.test' });
@@ -304,6 +343,20 @@ describe('the lifeline CLI against a running engine', () => {
     const denied = await cli(['nodes', 'list'], { LIFELINE_TOKEN: 'not-a-key' });
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /^error: .* \(unauthorized, HTTP 401\)$/m);
+  });
+
+  it('exits 0 without a word when its reader stops reading (`| head`), not 1 with an EPIPE stack', async () => {
+    await api('POST', '/v1/nodes', { name: 'piped-1' });
+    for (const args of [['--help'], ['nodes', 'list']]) {
+      const child = spawnCli(args);
+      // The read end closed before the CLI (a Node start away) writes anything: every write meets EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(stderr, '', args.join(' '));
+      assert.equal(code, 0, args.join(' '));
+    }
   });
 
   it('answers an unknown command or flag with usage on stderr, exit 2', async () => {

@@ -391,6 +391,18 @@ describe('nodes', () => {
     await expectError(await h.req('POST', '/v1/heartbeats', { token: node.token, json: {} }), 401, 'unauthorized');
   });
 
+  it('answers a method the path does not take with 405 and Allow, in the error shape, not 404', async () => {
+    await h.createNode('method-1');
+    const res = await h.admin('PUT', '/v1/nodes/method-1', { name: 'method-2' });
+    const body = await json<{ error: { code: string; message: string } }>(res, 405);
+    assert.equal(body.error.code, 'method_not_allowed');
+    assert.deepEqual(res.headers.get('allow')?.split(', ').sort(), ['DELETE', 'GET', 'HEAD', 'PATCH']);
+    assert.match(body.error.message, /PUT/);
+    // A path no route has stays 404.
+    await expectError(await h.admin('PUT', '/v1/nowhere', {}), 404, 'not_found');
+    assert.equal((await json<{ name: string }>(await h.admin('GET', '/v1/nodes/method-1'), 200)).name, 'method-1', 'nothing changed');
+  });
+
   it('deletes a node by name', async () => {
     await h.createNode('delete-by-name');
     assert.equal((await h.admin('DELETE', '/v1/nodes/delete-by-name')).status, 204);

@@ -745,7 +745,7 @@ describe('404 not_found', () => {
     }
   });
 
-  it('answers 404 in the error shape for unknown routes and methods', async () => {
+  it('answers 404 in the error shape for unknown routes, 405 with Allow for a method a route does not take', async () => {
     // (GET / is the web console.)
     const cases: [string, string][] = [
       ['GET', '/nope'],
@@ -753,13 +753,20 @@ describe('404 not_found', () => {
       ['GET', '/v2/nodes'],
       ['GET', '/v1/nope'],
       ['GET', '/v1/nodes/node-a/nope'],
-      ['PUT', '/v1/nodes/node-a'],
-      ['DELETE', '/v1/nodes'],
-      ['GET', '/v1/heartbeats'],
     ];
     for (const [method, path] of cases) {
       const res = await h.rejected(() => send(h.app, method, path, { token: ADMIN_TOKEN }));
       await expectError(res, 404, 'not_found');
+    }
+    const methods: [string, string, string][] = [
+      ['PUT', '/v1/nodes/node-a', 'DELETE, GET, HEAD, PATCH'],
+      ['DELETE', '/v1/nodes', 'GET, HEAD, POST'],
+      ['GET', '/v1/heartbeats', 'POST'],
+    ];
+    for (const [method, path, allow] of methods) {
+      const res = await h.rejected(() => send(h.app, method, path, { token: ADMIN_TOKEN }));
+      assert.equal(res.headers.get('allow'), allow, `${method} ${path}`);
+      await expectError(res, 405, 'method_not_allowed');
     }
   });
 });

@@ -278,6 +278,14 @@ describe('incidents API', () => {
     assert.deepEqual(await events(), []);
   });
 
+  it('takes If-Match: * as any current version (RFC 9110), on acknowledge and on resolve', async () => {
+    const any = { token: ADMIN_TOKEN, json: {}, headers: { 'if-match': '*' } };
+    const acked = await expectJson<Incident>(await h.req('POST', `/v1/incidents/${incidentId}/acknowledge`, any), 200);
+    assert.deepEqual([acked.status, acked.version], ['acknowledged', 2]);
+    const resolved = await expectJson<Incident>(await h.req('POST', `/v1/incidents/${incidentId}/resolve`, any), 200);
+    assert.equal(resolved.status, 'resolved');
+  });
+
   it('names in a 412 the change the If-Match missed: an escalation, then an acknowledgement', async () => {
     const at = h.clock.advance(300_000);
     // Level 2 paged, as an escalation step writes it.

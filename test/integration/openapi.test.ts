@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as v from 'valibot';
-import { insertDeliveries } from '../../src/notifications/store.ts';
+import { createWebhookChannel, generateWebhookSecret } from '../../alerting/webhook.ts';
+import { notificationsFor } from '../../src/notifications/message.ts';
+import { insertDeliveries, leaseDeliveries } from '../../src/notifications/store.ts';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { CreateKey } from '../../src/http/routes/api-keys.ts';
 import { MAX_PING_BODY_BYTES } from '../../src/jobs/model.ts';
@@ -16,7 +18,9 @@ import { CreateOverride, CreateSchedule, PatchSchedule } from '../../src/http/ro
 import { CreateStatusPage, PatchStatusPage } from '../../src/http/routes/status-pages.ts';
 import { CreateUser, PatchUser } from '../../src/http/routes/users.ts';
 import { ADMIN_TOKEN, createHarness, START, type Harness } from '../helpers/app.ts';
-import { until } from '../helpers/wait.ts';
+import { localReceivers } from '../helpers/local-receivers.ts';
+import { PATIENCE_MS, until } from '../helpers/wait.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // What /openapi.json claims is checked against the app itself: its routes, the schemas its
 // handlers validate with, the answers it really gives and the secrets it really accepts.
@@ -244,7 +248,7 @@ describe('the OpenAPI document', () => {
   it('describes exactly the routes the app registers', () => {
     const registered = new Set(
       h.app.routes
-        .filter((r) => r.method !== 'ALL' && (r.path.startsWith('/v1/') || r.path.startsWith('/ping/') || ['/healthz', '/readyz', '/metrics'].includes(r.path)))
+        .filter((r) => r.method !== 'ALL' && (['/v1/', '/ping/', '/badge/'].some((prefix) => r.path.startsWith(prefix)) || ['/healthz', '/readyz', '/metrics'].includes(r.path)))
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
     );
     const documented = new Set(operations(doc).map(([method, path]) => `${method} ${path}`));
@@ -260,7 +264,7 @@ describe('the OpenAPI document', () => {
       if (!path.startsWith('/v1/')) continue;
       assert.ok(op.security?.length > 0, `${method} ${path} names its security`);
       assert.match(op.description, /scope|node token/i, `${method} ${path} names its scope in the description`);
-      for (const status of ['401', '403', '500']) assert.ok(op.responses[status]?.$ref?.startsWith('#/components/responses/'), `${method} ${path} ${status}`);
+      for (const status of ['401', '403', '500', '503']) assert.ok(op.responses[status]?.$ref?.startsWith('#/components/responses/'), `${method} ${path} ${status}`);
       const error = deref(doc, op.responses['401']).content['application/json'].schema;
       assert.deepEqual(error, { $ref: '#/components/schemas/Error' });
     }
@@ -467,14 +471,14 @@ describe('the OpenAPI document', () => {
 
   it('names the scope each operation really needs', async () => {
     const keys = { read: await h.createKey('read'), write: await h.createKey('write'), ingest: await h.createKey('ingest') };
-    // The ping routes' credential is the key in their path.
+    // The ping routes' credential is the key in their path; a badge's is its id.
     const job = await h.createNode('scope-job', { schedule: { cron: '0 0 * * *' } });
     const secret = { read: keys.read.secret, write: keys.write.secret, ingest: keys.ingest.secret, admin: ADMIN_TOKEN };
     // The weakest secret the document says is enough, and the strongest one it says is not.
     const ENOUGH: Record<string, keyof typeof secret> = { read: 'read', write: 'write', admin: 'admin', nodeToken: 'ingest' };
     const SHORT: Record<string, keyof typeof secret> = { read: 'ingest', write: 'read', admin: 'write', nodeToken: 'read' };
     for (const [method, path, op] of operations(doc)) {
-      const url = path.replace('{id}', 'no-such-thing').replace('{key}', job.ping_key).replace('{suffix}', 'log');
+      const url = path.replace('{id}', 'no-such-thing').replace('{key}', job.ping_key).replace('{suffix}', 'log').replace('{file}', `${job.badge_id}.json`);
       if (op.security.length === 0) {
         const res = await h.req(method, url);
         assert.ok(res.status < 400 || res.status === 503, `${method} ${path} answers without a secret (${res.status})`);
@@ -513,8 +517,11 @@ describe('the OpenAPI document', () => {
       if (res.status === 204 || content.length === 0) {
         assert.equal(text, '', `${method} ${path} ${res.status} has no body`);
       } else {
-        const [mediaType, media] = content[0]!;
-        assert.ok((res.headers.get('content-type') ?? '').startsWith(mediaType), `${method} ${path} is ${mediaType}`);
+        // The media type the answer came in, among those documented (a report as JSON or CSV).
+        const type = res.headers.get('content-type') ?? '';
+        const found = content.find(([mediaType]) => type.startsWith(mediaType));
+        assert.ok(found, `${method} ${path} ${res.status} is ${type}, documented as ${content.map(([m]) => m).join(', ')}`);
+        const [mediaType, media] = found;
         const parsed = mediaType === 'application/json' ? JSON.parse(text) : text;
         assert.deepEqual(schemaProblems(doc, media.schema, parsed, true), [], `${method} ${path} ${res.status}: ${text}`);
         if (res.status < 300) exercised.add(`${method} ${path}`);
@@ -534,6 +541,8 @@ describe('the OpenAPI document', () => {
     const reader = await call('POST', '/v1/api-keys', { json: { name: 'reader', scope: 'read' } });
     await call('GET', '/v1/api-keys', { query: 'limit=1' });
     await call('DELETE', '/v1/api-keys/{id}', { id: reader.id });
+    const [lastAdmin] = await h.sql<{ id: string }[]>`select id from api_keys where scope = 'admin' and revoked_at is null`;
+    await call('DELETE', '/v1/api-keys/{id}', { id: lastAdmin!.id }); // 409: the last admin key that works
 
     const node = await call('POST', '/v1/nodes', { json: { name: 'web-1', labels: { role: 'web' } } });
     await call('POST', '/v1/heartbeats', { token: node.token, json: { status: 'degraded', checks: { disk: { status: 'warn', value: 91, message: 'filling' } } } });
@@ -543,7 +552,10 @@ describe('the OpenAPI document', () => {
     await call('GET', '/v1/nodes', { query: 'label=role:web' });
     await call('PATCH', '/v1/nodes/{id}', { id: node.id, json: { grace_seconds: 5 } });
     const rotated = await call('POST', '/v1/nodes/{id}/token', { id: node.id });
-    await call('POST', '/v1/nodes/{id}/badge', { id: 'web-1' });
+    const { badge_id } = await call('POST', '/v1/nodes/{id}/badge', { id: 'web-1' });
+    assert.match(await call('GET', '/badge/{file}', { token: null, path: { file: `${badge_id}.svg` } }), /^<svg/);
+    assert.equal((await call('GET', '/badge/{file}', { token: null, path: { file: `${badge_id}.json` }, query: 'metric=uptime&window=7d' })).schemaVersion, 1);
+    await call('GET', '/badge/{file}', { token: null, path: { file: `${badge_id}.png` } }); // 404
     await call('POST', '/v1/heartbeats', { token: rotated.token, json: { heartbeats: [{ status: 'ok' }] } });
     await call('GET', '/v1/nodes/{id}/transitions', { id: node.id });
     const job = await call('POST', '/v1/nodes', { json: { name: 'backup', schedule: { cron: '0 3 * * *', time_zone: 'Europe/Berlin', grace_seconds: 300, max_run_seconds: 3600 } } });
@@ -649,6 +661,8 @@ describe('the OpenAPI document', () => {
     const uptime = await call('GET', '/v1/nodes/{id}/uptime', { id: 'web-1', query: 'window=24h&bucket=hour' });
     assert.ok(Array.isArray(uptime.buckets), 'the buckets were checked too');
     await call('GET', '/v1/uptime', { query: 'window=7d&sort=worst' });
+    assert.match(await call('GET', '/v1/uptime', { query: 'window=7d&format=csv' }), /^node_id,name,uptime_ratio,/);
+    assert.match(await call('GET', '/v1/nodes/{id}/uptime', { id: 'web-1', headers: { accept: 'text/csv' } }), /^from,to,uptime_ratio,/);
 
     const status = await call('POST', '/v1/status-pages', { json: { slug: 'acme', title: 'Acme', components: [{ name: 'Web', node_ids: ['web-1'], labels: { role: 'web' } }] } });
     await call('POST', '/v1/status-pages', { json: { slug: 'acme', title: 'Again', components: [{ name: 'Web', labels: { role: 'web' } }] } }); // 409
@@ -696,6 +710,31 @@ describe('the OpenAPI document', () => {
       .map(([method, path]) => `${method} ${path}`)
       .filter((o) => !exercised.has(o));
     assert.deepEqual(missing, [], 'every operation was exercised with a documented success');
+  });
+
+  it('describes in `webhooks` the body a webhook channel really sends, and the headers it signs it with', async () => {
+    const post = doc.webhooks?.incident?.post;
+    assert.ok(post, 'the document has webhooks.incident.post');
+    const node = await h.createNode('hooked', { labels: { role: 'db' } });
+    const hook = (await (await h.admin('POST', '/v1/channels', { name: 'hooked', type: 'webhook', config: { url: 'https://example.com/hooked' } })).json()) as Obj;
+    const [incident] = await openIncidents(h.sql, [{ nodeId: node.id, nodeName: 'hooked', category: 'node_down', severity: 'critical', title: 'hooked is down', reason: 'no heartbeat for 90s', policyId: null, openedAt: h.clock.now() }]);
+    const ids = await insertDeliveries(h.sql, [{ incidentId: incident!.id, event: 'opened', eventKey: 'opened', channelId: hook.id, channelType: 'webhook', occurredAt: h.clock.now() }], h.clock.now());
+    // The delivery as the notifier reads and renders it, sent by the channel itself.
+    const rows = [...(await leaseDeliveries(h.sql, ids, 60_000, randomUUID())).values()];
+    const notification = (await notificationsFor(h.sql, rows)).get(ids[0]!)!;
+    const secret = generateWebhookSecret();
+    const receiver = await startWebhookReceiver({ secret });
+    try {
+      await createWebhookChannel({ timeoutMs: PATIENCE_MS, policy: localReceivers }).send(notification, { url: receiver.url, secret }, new Date());
+      const delivered = await receiver.waitFor();
+      assert.equal(delivered.verified, true);
+      for (const header of post.parameters as Obj[]) assert.ok(delivered.headers[header.name], `sends ${header.name}`);
+      const body = JSON.parse(delivered.body);
+      assert.equal(body.type, 'incident.opened');
+      assert.deepEqual(schemaProblems(doc, post.requestBody.content['application/json'].schema, body, true), [], delivered.body);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('serves an offline reference page at /docs that loads /openapi.json', async () => {

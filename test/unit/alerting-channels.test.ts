@@ -2,6 +2,11 @@
 // on what arrived there and on how its failures are classified.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -515,6 +520,29 @@ describe('webhook channel', () => {
     assert.equal(verifyWebhook(secret, headers, body.replace('db-1', 'db-2'), now), false);
     assert.equal(verifyWebhook(generateWebhookSecret(), headers, body, now), false);
     assert.equal(verifyWebhook(secret, headers, body, new Date(now.getTime() + 301_000)), false);
+  });
+
+  test("README's node:crypto verification accepts a real delivery and refuses a tampered, foreign or stale one", async () => {
+    // The ```js block of the README's Webhooks section, run as a receiver would paste it.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.split(/^### /m).find((s) => s.startsWith('Webhooks\n'));
+    const code = section && /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(code, 'README has a Webhooks section with a ```js verification');
+    const file = join(mkdtempSync(join(tmpdir(), 'lifeline-verify-')), 'verify.mjs');
+    writeFileSync(file, code);
+    const { verifyWebhook: verify } = (await import(pathToFileURL(file).href)) as {
+      verifyWebhook: (secret: string, headers: IncomingHttpHeaders, body: Buffer | string, nowSeconds?: number) => boolean;
+    };
+    const now = new Date();
+    await channel.send(notification(), config, now);
+    const { headers, body } = await receiver.waitFor();
+    const at = Math.floor(now.getTime() / 1000);
+    assert.equal(verify(secret, headers, Buffer.from(body)), true, 'a delivery as it arrived, by the clock');
+    assert.equal(verify(secret, headers, body, at + 300), true, 'within five minutes');
+    assert.equal(verify(secret, headers, body.replace('db-1', 'db-2'), at), false);
+    assert.equal(verify(generateWebhookSecret(), headers, body, at), false);
+    assert.equal(verify(secret, headers, body, at + 301), false, 'stale');
+    assert.equal(verify(secret, { ...headers, 'webhook-signature': undefined }, body, at), false, 'unsigned');
   });
 
   test('keeps webhook-id across resends of one notification and re-signs each', async () => {

@@ -76,6 +76,7 @@ export function apiKeyRoutes(deps: AppDeps) {
       access: 'admin',
       id: 'The key id',
       ok: { status: 204, description: 'Revoked.' },
+      errors: [409],
     }),
     async (c) => {
       const id = c.req.param('id');

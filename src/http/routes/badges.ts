@@ -8,6 +8,7 @@ import type { AppDeps } from '../deps.ts';
 import { encodeBody, sendEncoded, type EncodedBody } from '../encoded-body.ts';
 import { errorBody } from '../errors.ts';
 import { operationDocs } from '../openapi.ts';
+import { ref } from '../../api/shapes.ts';
 import { PublicCache } from '../public-cache.ts';
 import { isStorableText, query } from '../validation.ts';
 import { nodeView } from './nodes.ts';
@@ -46,6 +47,8 @@ const JSON_HEADERS = {
   'access-control-allow-origin': '*',
 };
 
+const doc = operationDocs('Nodes');
+
 /** What the last path segment names: a badge id and the format asked for (none: an unknown file). */
 const badgeFile = (file: string): { format: 'svg' | 'json' | undefined; id: string } => {
   const format = file.endsWith('.svg') ? 'svg' : file.endsWith('.json') ? 'json' : undefined;
@@ -79,13 +82,28 @@ export function badgeRoutes(deps: AppDeps, cacheMs: number) {
     format === 'svg' ? (kept.svg ??= encodeBody(badgeSvg(kept.badge), SVG_HEADERS)) : (kept.json ??= encodeBody(JSON.stringify(badgeJson(kept.badge)), JSON_HEADERS));
 
   const app = new Hono();
-  app.get('/:file', async (c) => {
+  app.get(
+    '/:file',
+    doc({
+      summary: "A node's badge",
+      description:
+        "`{file}` is the node's `badge_id` with `.svg` (shields.io's look) or `.json` (shields.io's endpoint schema, for `https://img.shields.io/endpoint?url=…`). Cached for 30 s (`Cache-Control`); each client address has its own budget (429).",
+      access: 'none',
+      pathParams: { file: '`<badge_id>.svg` or `<badge_id>.json`' },
+      query: BadgeQuery,
+      queryNotes: { metric: 'state (the default) or uptime', window: "uptime's period (default 30d)", label: "the badge's left-hand text (default the node's name)" },
+      ok: { status: 200, description: 'The badge as SVG, or as shields.io endpoint JSON for `.json`.', body: { type: 'string' }, mediaType: 'image/svg+xml', alternatives: { 'application/json': ref('BadgeJson') } },
+      also: [{ status: 404, description: 'No badge has this id, or the file is neither `.svg` nor `.json` (`not_found`).', body: 'Error' }],
+      errors: [400, 429, 500, 503],
+    }),
+    async (c) => {
     const { format, id } = badgeFile(c.req.param('file'));
     const q = query(c, BadgeQuery);
     const kept = format && BADGE_ID.test(id) ? await badges.get(keyOf(id, q)) : undefined;
     if (!format || !kept) return c.json(errorBody('not_found', 'No such badge.'), 404);
     return sendEncoded(c, rendered(kept, format));
-  });
+    },
+  );
   /** The answer to `/badge/{file}` without a query when it is kept, at once (fast-public.ts); undefined sends the request to the app. */
   const kept = (file: string): EncodedBody | undefined => {
     const { format, id } = badgeFile(file);
@@ -96,7 +114,6 @@ export function badgeRoutes(deps: AppDeps, cacheMs: number) {
   return { app, forget: () => badges.clear(), kept };
 }
 
-const doc = operationDocs('Nodes');
 
 /** POST /v1/nodes/{id}/badge: a new badge id; the old one is 404 from then on. */
 export function badgeRotationRoutes(deps: AppDeps, rotated: () => void) {

@@ -77,10 +77,13 @@ const NoteText = v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS
 export const Resolve = closedObject({ by: By, note: v.optional(NoteText) });
 export const AddNote = closedObject({ note: v.pipe(NoteText, v.check((s) => !isBlank(s), NOTE_BLANK)), by: By });
 
-/** `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent. */
+/**
+ * `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent or `*`, which RFC 9110 §13.1.1 makes true
+ * of any current representation: the incident exists (404 otherwise), so any version goes.
+ */
 function ifMatch(c: Context): number | undefined {
   const raw = c.req.header('if-match');
-  if (raw === undefined) return undefined;
+  if (raw === undefined || raw.trim() === '*') return undefined;
   const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(raw);
   if (!m) throw validationFailed([{ field: 'If-Match', message: 'must be the incident version, e.g. If-Match: 3' }]);
   return Number(m[1]);
@@ -91,7 +94,7 @@ const INCIDENT = 'The incident id';
 const IF_MATCH = {
   name: 'If-Match',
   in: 'header',
-  description: 'Act only if the incident is still at this `version` (`3`, `"3"` or `W/"3"`); 412 otherwise',
+  description: 'Act only if the incident is still at this `version` (`3`, `"3"` or `W/"3"`); 412 otherwise. `*` acts on any version',
   schema: { type: 'string' },
 } as const;
 

@@ -52,7 +52,7 @@ function pingDoc(suffix: boolean, post: boolean): MiddlewareHandler {
       ...(suffix ? [{ status: 400, description: 'The exit code is over 255 (`validation_failed`); nothing is recorded.', body: 'Error' as const }] : []),
       ...(post ? [{ status: 413, description: `${OVER_LIMIT} (\`payload_too_large\`); nothing is recorded.`, body: 'Error' as const }] : []),
     ],
-    errors: [429, 500],
+    errors: [429, 500, 503],
   });
 }
 

@@ -170,6 +170,8 @@ function startAfter<K>(items: readonly Sorted[], after: K | undefined, keyOf: (i
 const CURSOR_CLOCK_SKEW_MS = 5 * 60_000;
 
 const doc = operationDocs('Uptime');
+/** What csvAnswer sends, as the 200's other media type: a header row, then the rows. */
+const CSV = { 'text/csv': { type: 'string', description: 'A header row (`header=present`), then the rows' } } as const;
 const WINDOW_NOTES = {
   window: `The period up to now: ${Object.keys(UPTIME_WINDOWS).join(', ')} (default 30d). Not with from/to`,
   from: 'RFC 3339 start of the period, with to (at most 3 × 366 days)',
@@ -204,7 +206,7 @@ export function uptimeRoutes(deps: AppDeps) {
       id: 'The node id or name',
       query: NodeUptimeQuery,
       queryNotes: { ...WINDOW_NOTES, format: `${WINDOW_NOTES.format}. As CSV, one row per bucket with bucket, else one row`, bucket: 'Also break the period down by hour or day' },
-      ok: { status: 200, description: "The node's uptime.", body: 'NodeUptime' },
+      ok: { status: 200, description: "The node's uptime (as CSV for `format=csv` or `Accept: text/csv`).", body: 'NodeUptime', alternatives: CSV },
     }),
     requireScope('read'),
     async (c) => {
@@ -254,7 +256,7 @@ export function uptimeRoutes(deps: AppDeps) {
         label: 'Only nodes carrying this label, as `key=value` or `key:value`',
         sort: 'name, or worst: lowest ratio first',
       },
-      ok: { status: 200, description: 'The fleet uptime.', body: 'FleetUptime' },
+      ok: { status: 200, description: 'The fleet uptime (as CSV for `format=csv` or `Accept: text/csv`).', body: 'FleetUptime', alternatives: CSV },
     }),
     requireScope('read'),
     async (c) => {
