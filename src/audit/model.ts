@@ -111,6 +111,12 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
 
 /**
+ * The field `key` of `thing`, undefined unless it is the thing's own: a label named `constructor`
+ * or `__proto__` read as `labels[key]` gave Object's function or prototype as the side it lacked.
+ */
+const own = (thing: object, key: string): unknown => (Object.hasOwn(thing, key) ? (thing as Record<string, unknown>)[key] : undefined);
+
+/**
  * The changes from `before` to `after` under `path` into `into`: an object (labels, a schedule, a
  * channel's config) field by field (`labels.team`, `config.url`), so one changed label or one
  * rotated secret is all that is recorded of it, and a credential's name is found at any depth.
@@ -122,7 +128,7 @@ function diffInto(into: Record<string, FieldChange>, path: string, key: string, 
     return;
   }
   if (isPlainObject(before) && isPlainObject(after)) {
-    for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) diffInto(into, `${path}.${k}`, k, before[k], after[k]);
+    for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) diffInto(into, `${path}.${k}`, k, own(before, k), own(after, k));
     return;
   }
   into[path] = { ...(before === undefined ? {} : { from: recorded(before) }), ...(after === undefined ? {} : { to: recorded(after) }) };
@@ -139,7 +145,7 @@ export function patched(action: string, target: AuditChange['target'], patch: ob
     .filter(([, value]) => value !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1));
   const changes: Record<string, FieldChange> = {};
-  for (const [key, value] of set) diffInto(changes, key, key, (before as Record<string, unknown>)[key], value);
+  for (const [key, value] of set) diffInto(changes, key, key, own(before, key), value);
   return { action, target, result: set.length ? 'done' : 'unchanged', detail: { fields: set.map(([key]) => key), changes } };
 }
 

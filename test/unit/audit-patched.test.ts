@@ -46,3 +46,21 @@ describe('patched', () => {
     assert.deepEqual(components!.to, { omitted: 'too large to record', chars });
   });
 });
+
+describe('patched, with labels named like what every object inherits', () => {
+  it('reads only the thing’s own fields: a label `constructor` or `__proto__` added has no from, one removed no to', () => {
+    const added = JSON.parse('{"constructor":"c","__proto__":"p","toString":"t"}') as Record<string, string>;
+    assert.deepEqual(changesOf({ labels: added }, { labels: {} }), {
+      'labels.__proto__': { to: 'p' },
+      'labels.constructor': { to: 'c' },
+      'labels.toString': { to: 't' },
+    });
+    assert.deepEqual(changesOf({ labels: {} }, { labels: added }), {
+      'labels.__proto__': { from: 'p' },
+      'labels.constructor': { from: 'c' },
+      'labels.toString': { from: 't' },
+    });
+    // A field the thing never had, though every object inherits one of that name.
+    assert.deepEqual(changesOf({ constructor: 'x' }, {}), { constructor: { to: 'x' } });
+  });
+});
