@@ -33,12 +33,12 @@ function redactText(text: string): string {
 }
 
 /**
- * The value with every sensitive field censored at any depth, untouched (the same object) when
+ * The value with every sensitive field (`hidden`: isSensitive unless told) censored at any depth, untouched (the same object) when
  * there is nothing to censor; a URL's password in any string is masked (redact). pino's own `redact` names fixed paths (`*.token` is one level only), so
  * a credential nested one object deeper would leak. Errors are walked too (their own fields and
  * `cause`) and stay errors, so pino still writes their type, message and stack.
  */
-export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+export function redactDeep(value: unknown, hidden: (key: string) => boolean = isSensitive, depth = 0, seen = new WeakSet<object>()): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_DEPTH) return CENSOR;
@@ -57,8 +57,8 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
       if (value.cause !== undefined) fields.push(['cause', value.cause]);
     }
     for (const [key, item] of fields) {
-      const sensitive = !Array.isArray(value) && isSensitive(key) && item !== undefined && item !== null;
-      const redacted = sensitive ? CENSOR : redactDeep(item, depth + 1, seen);
+      const sensitive = !Array.isArray(value) && hidden(key) && item !== undefined && item !== null;
+      const redacted = sensitive ? CENSOR : redactDeep(item, hidden, depth + 1, seen);
       if (redacted !== item) {
         changes[key] = redacted;
         changed = true;

@@ -100,9 +100,13 @@ const hiddenField = (key: string): boolean => isSensitive(key) || /(key|badgeid)
  */
 export const AUDIT_VALUE_MAX = 4_000;
 
-/** A value as the log keeps it: URL passwords and nested credentials censored (redactDeep), then capped. */
+/**
+ * A value as the log keeps it: URL passwords and nested credentials censored (redactDeep, by the
+ * same hiddenField as a walked object's fields, so a ping key in a list of levels or in an object
+ * replacing null is hidden too), then capped.
+ */
 function recorded(value: unknown): unknown {
-  const censored = redactDeep(value);
+  const censored = redactDeep(value, hiddenField);
   const chars = JSON.stringify(censored)?.length ?? 0;
   return chars > AUDIT_VALUE_MAX ? { omitted: 'too large to record', chars } : censored;
 }

@@ -64,3 +64,18 @@ describe('patched, with labels named like what every object inherits', () => {
     assert.deepEqual(changesOf({ constructor: 'x' }, {}), { constructor: { to: 'x' } });
   });
 });
+
+describe('patched, hiding a ping key or a badge id', () => {
+  it('hides them inside a list recorded whole and inside an object that replaces null, as it does in an object walked field by field', () => {
+    assert.deepEqual(
+      changesOf(
+        { levels: [{ ping_key: 'pk-in-list', badge_id: 'b-in-list', name: 'a' }], config: { inner: { pingKey: 'pk-under-null' } } },
+        { levels: [], config: null },
+      ),
+      {
+        config: { from: null, to: { inner: { pingKey: '[redacted]' } } },
+        levels: { from: [], to: [{ ping_key: '[redacted]', badge_id: '[redacted]', name: 'a' }] },
+      },
+    );
+  });
+});
