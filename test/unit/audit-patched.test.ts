@@ -79,3 +79,24 @@ describe('patched, hiding a ping key or a badge id', () => {
     );
   });
 });
+
+describe('patched, with labels named like a credential', () => {
+  it('hides a label whose name has a credential word as a part, and masks a token in a URL it records', () => {
+    const labels = { db_password: 'pw1', DB_PASS: 'pw2', credentials: 'c', auth: 'a', dsn_url: 'https://x/y?token=abc', apiKey: 'k', 'signing-key': 's' };
+    assert.deepEqual(changesOf({ labels: { ...labels, docs: 'https://wiki.example/run?page=2&token=abc&sig=s1g' } }, { labels: {} }), {
+      'labels.DB_PASS': 'changed',
+      'labels.apiKey': 'changed',
+      'labels.auth': 'changed',
+      'labels.credentials': 'changed',
+      'labels.db_password': 'changed',
+      'labels.docs': { to: 'https://wiki.example/run?page=2&token=***&sig=***' },
+      'labels.dsn_url': 'changed',
+      'labels.signing-key': 'changed',
+    });
+  });
+
+  it('keeps by value a label that only looks like one in part: monkey, keys, passes, author, key_id', () => {
+    const labels = { monkey: 'banana', keys: '3', passes: '2', author: 'ann', key_id: 'k-1', key: 'v' };
+    assert.deepEqual(changesOf({ labels }, { labels: {} }), Object.fromEntries(Object.entries(labels).sort().map(([k, v]) => [`labels.${k}`, { to: v }])));
+  });
+});
