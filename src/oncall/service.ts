@@ -66,9 +66,11 @@ export async function createPolicy(sql: Sql, input: NewPolicy, now: Date, acting
 export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date, acting: Acting): Promise<PolicyRow> {
   if (Object.keys(patch).length === 0) return policy;
   const row = await write(sql, patch, async (tx) => {
-    const row = await store.updatePolicy(tx, policy.id, patch, now);
+    // Read again, locked: `policy` was read before this transaction, and a concurrent edit may have changed it since.
+    const before = await store.getPolicy(tx, policy.id, true);
+    const row = before && (await store.updatePolicy(tx, policy.id, patch, now));
     if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
-    if (row) await audit(tx, acting, patched('escalation_policy.update', { type: 'escalation_policy', id: row.id, name: row.name }, patch, policy), now);
+    if (row) await audit(tx, acting, patched('escalation_policy.update', { type: 'escalation_policy', id: row.id, name: row.name }, patch, before!), now);
     return row;
   });
   if (!row) throw notFound(`Escalation policy "${policy.id}"`);

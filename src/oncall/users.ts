@@ -52,8 +52,10 @@ export async function createUser(sql: Sql, input: NewUser, now: Date, acting: Ac
 export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now: Date, acting: Acting): Promise<UserRow> {
   if (Object.keys(patch).length === 0) return user;
   const row = await write(sql, patch, async (tx) => {
-    const row = await store.updateUser(tx, user.id, patch, now);
-    if (row) await audit(tx, acting, patched('user.update', { type: 'user', id: row.id, name: row.name }, patch, user), now);
+    // Read again, locked: `user` was read before this transaction, and a concurrent edit may have changed it since.
+    const before = await store.getUser(tx, user.id, true);
+    const row = before && (await store.updateUser(tx, user.id, patch, now));
+    if (row) await audit(tx, acting, patched('user.update', { type: 'user', id: row.id, name: row.name }, patch, before!), now);
     return row;
   });
   if (!row) throw notFound(`User "${user.id}"`);

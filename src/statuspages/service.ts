@@ -82,7 +82,8 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
   }
   try {
     const page = (await sql.begin(async (tx) => {
-      const current = await getPage(tx, ref);
+      // Locked: a concurrent edit waits, and then reads (and records as its `from`) what this one wrote.
+      const current = await getPage(tx, ref, true);
       if (!current) return undefined;
       const components = patch.components && (await resolveComponents(tx, patch.components));
       const resolved = components ? { ...patch, components } : patch;

@@ -307,6 +307,33 @@ describe('the audit log', () => {
     assert.deepEqual((await revocations(raced.id)).sort(), ['done', 'unchanged']);
   });
 
+  it("records the second of two racing edits from the first one's value, for people, policies, schedules and status pages", async () => {
+    const raced = async (table: string, id: string, path: string, bodies: [object, object], field: string) => {
+      // Both requests have read the row while this transaction holds it; released, they race.
+      const blocker = await holdOpen(h.db, (tx) => tx`select 1 from ${tx(table)} where id = ${id} for no key update`);
+      const both = Promise.all(bodies.map((json) => h.req('PATCH', path, { token: writer.secret, json })));
+      await until(`both edits to wait on the ${table} row`, async () => {
+        const [row] = await h.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike ${`%${table}%`}`;
+        return row!.n >= 2;
+      });
+      await blocker.release();
+      assert.deepEqual((await both).map((r) => r.status), [200, 200]);
+      const rows = await h.sql<{ detail: { changes: Record<string, { from: unknown; to: unknown }> } }[]>`
+        select detail from audit_log where target_id = ${id} and action like '%.update' order by id`;
+      const [first, second] = rows.map((r) => r.detail.changes[field]!);
+      assert.deepEqual(second!.from, first!.to, `${table}: ${JSON.stringify(rows)}`);
+    };
+    const carol = await post('/v1/users', { name: 'Carol', email: 'carol-race@example.com' });
+    await raced('users', carol.id, `/v1/users/${carol.id}`, [{ name: 'Carol A' }, { name: 'Carol B' }], 'name');
+    const policy = await post('/v1/escalation-policies', { name: 'Race Policy', levels: [{ after_seconds: 0, channel_ids: [], user_ids: [carol.id] }] });
+    await raced('escalation_policies', policy.id, `/v1/escalation-policies/${policy.id}`, [{ name: 'Race Policy A' }, { name: 'Race Policy B' }], 'name');
+    const layers = [{ name: 'primary', user_ids: [carol.id], starts_at: '2026-01-05T09:00:00Z', rotation: 'P1W' }];
+    const schedule = await post('/v1/schedules', { name: 'Race Schedule', time_zone: 'UTC', layers });
+    await raced('schedules', schedule.id, `/v1/schedules/${schedule.id}`, [{ name: 'Race Schedule A' }, { name: 'Race Schedule B' }], 'name');
+    const page = await post('/v1/status-pages', { slug: 'race-page', title: 'Race', components: [{ name: 'All', labels: { role: 'race' } }] });
+    await raced('status_pages', page.id, `/v1/status-pages/${page.id}`, [{ title: 'Race A' }, { title: 'Race B' }], 'title');
+  });
+
   it('filters by actor, action and target, pages newest first with a cursor, and is for admins only', async () => {
     const byWriter = await audit(`actor_id=${writer.id}&limit=500`);
     assert.ok(byWriter.items.length >= 5);
