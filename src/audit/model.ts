@@ -143,8 +143,9 @@ function diffInto(into: Record<string, FieldChange>, path: string, key: string, 
 /**
  * A change by a patch, the one way every update command records itself: the names of the fields
  * it sets and, in `changes`, what each that differs from `before` (the thing as stored before it)
- * was and became, credentials only as `changed`; `unchanged` when it sets none. Rows written
- * before values were recorded have `fields` alone.
+ * was and became, credentials only as `changed`; `unchanged` when none differs (it sets nothing,
+ * or only the values the thing has: a reconcile loop re-sending 1,000 nodes' settings), which the
+ * update then skips (auditedUpdate). Rows written before values were recorded have `fields` alone.
  */
 export function patched(action: string, target: AuditChange['target'], patch: object, before: object): AuditChange {
   const set = Object.entries(patch)
@@ -152,7 +153,7 @@ export function patched(action: string, target: AuditChange['target'], patch: ob
     .sort(([a], [b]) => (a < b ? -1 : 1));
   const changes: Record<string, FieldChange> = {};
   for (const [key, value] of set) diffInto(changes, key, key, own(before, key), value);
-  return { action, target, result: set.length ? 'done' : 'unchanged', detail: { fields: set.map(([key]) => key), changes } };
+  return { action, target, result: Object.keys(changes).length ? 'done' : 'unchanged', detail: { fields: set.map(([key]) => key), changes } };
 }
 
 /** What GET /v1/audit filters by; every field narrows. */

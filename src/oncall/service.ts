@@ -1,5 +1,5 @@
 import { patched, type Acting } from '../audit/model.ts';
-import { audit } from '../audit/service.ts';
+import { audit, auditedUpdate } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { lockExisting } from '../db/named-rows.ts';
@@ -68,10 +68,13 @@ export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPat
   const row = await write(sql, patch, async (tx) => {
     // Read again, locked: `policy` was read before this transaction, and a concurrent edit may have changed it since.
     const before = await store.getPolicy(tx, policy.id, true);
-    const row = before && (await store.updatePolicy(tx, policy.id, patch, now));
-    if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
-    if (row) await audit(tx, acting, patched('escalation_policy.update', { type: 'escalation_policy', id: row.id, name: row.name }, patch, before!), now);
-    return row;
+    if (!before) return undefined;
+    const change = patched('escalation_policy.update', { type: 'escalation_policy', id: before.id, name: patch.name ?? before.name }, patch, before);
+    return auditedUpdate(tx, acting, change, before, async () => {
+      const row = await store.updatePolicy(tx, policy.id, patch, now);
+      if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
+      return row;
+    }, now);
   });
   if (!row) throw notFound(`Escalation policy "${policy.id}"`);
   return row;

@@ -334,6 +334,30 @@ describe('the audit log', () => {
     await raced('status_pages', page.id, `/v1/status-pages/${page.id}`, [{ title: 'Race A' }, { title: 'Race B' }], 'title');
   });
 
+  it('records a patch setting the values a node or person already has as unchanged, and writes nothing else: a reconcile loop costs no updates', async () => {
+    const node = await post('/v1/nodes', { name: 'steady-1', heartbeat_interval_seconds: 60, labels: { team: 'core' } });
+    const dave = await post('/v1/users', { name: 'Dave', email: 'dave-steady@example.com' });
+    const stored = async () => ({
+      node: (await h.sql`select n.updated_at::text, d.due_at::text, d.wake from nodes n join node_due d on d.node_id = n.id where n.id = ${node.id}`)[0],
+      user: (await h.sql`select updated_at::text from users where id = ${dave.id}`)[0],
+    });
+    const before = await stored();
+    const shown = await expectJson(await h.req('GET', `/v1/nodes/${node.id}`, { token: writer.secret }), 200);
+    h.clock.advance(60_000);
+    const again = await h.req('PATCH', `/v1/nodes/${node.id}`, { token: writer.secret, json: { heartbeat_interval_seconds: 60, labels: { team: 'core' } }, headers: { 'x-request-id': 'req-steady-node' } });
+    assert.deepEqual(await expectJson(again, 200), shown);
+    await expectJson(await h.req('PATCH', `/v1/users/${dave.id}`, { token: writer.secret, json: { name: 'Dave' }, headers: { 'x-request-id': 'req-steady-user' } }), 200);
+    assert.deepEqual(await stored(), before, 'neither updated_at nor the node\'s next judgement moved');
+    const rows = [...(await audit('request_id=req-steady-node')).items, ...(await audit('request_id=req-steady-user')).items];
+    assert.deepEqual(
+      rows.map((e) => [e.action, e.result, e.detail]),
+      [
+        ['node.update', 'unchanged', { fields: ['heartbeat_interval_seconds', 'labels'], changes: {} }],
+        ['user.update', 'unchanged', { fields: ['name'], changes: {} }],
+      ],
+    );
+  });
+
   it('filters by actor, action and target, pages newest first with a cursor, and is for admins only', async () => {
     const byWriter = await audit(`actor_id=${writer.id}&limit=500`);
     assert.ok(byWriter.items.length >= 5);
