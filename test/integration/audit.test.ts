@@ -109,6 +109,22 @@ describe('the audit log', () => {
     assert.equal((await h.app.request('/audit', { headers: { cookie: await consoleCookie(h, ORIGIN, reader.secret) } })).status, 403);
   });
 
+  it("pages the console's audit log by 50 and folds a long value: 100 edits of a long-listed page made one page of 840 KB", async () => {
+    const ids = Array.from({ length: 104 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const long = [{ name: 'All', node_ids: ids }];
+    const detail = { fields: ['components'], changes: { components: { from: long.slice(0, 1), to: long } } };
+    assert.ok(JSON.stringify(long).length > 3_900);
+    await h.sql`
+      insert into audit_log (at, actor_kind, actor_id, actor_name, via, action, target_type, target_id, target_name, result, request_id, detail)
+      select ${h.clock.now()}, 'key', ${writer.id}, 'deploy-bot', 'api', 'status_page.update', 'status_page', 'p-long', 'long-' || n, 'done', 'req-long', ${h.sql.json(detail)}
+      from generate_series(1, 100) as n`;
+    const page = await (await h.app.request('/audit', { headers: { cookie: await consoleCookie(h, ORIGIN) } })).text();
+    assert.equal(page.match(/<td data-label="When">/g)?.length, 50);
+    assert.match(page, /href="\/audit\?before=/);
+    const folded = page.match(/<details><summary><code>([^<]*)<\/code>/g) ?? [];
+    assert.equal(folded.length, 100, 'each row folds its long side');
+  });
+
   it('records each node an ingest key registers by heartbeat, once, as that key in that request', async () => {
     const ingest = await h.createKey('ingest', 'fleet-bridge');
     await h.createNode('registered-before');
