@@ -7,15 +7,35 @@ export type { Logger };
 const CENSOR = '[redacted]';
 
 /*
- * Field names whose values are credentials or carry one, compared without case, `-` or `_`:
- * bearer headers and cookies, secrets and tokens of any kind (node tokens, `whsec_…` signing
- * secrets), PagerDuty routing keys, and URLs that are themselves secrets (Slack webhook URLs, a
- * webhook channel's `url`, ping URLs).
+ * A name holds a credential or carries one when one of its parts (split at `_`, `-`, `.`, spaces and
+ * camelCase, without case) is a credential word: bearer headers and cookies, passwords, secrets
+ * and tokens of any kind (node tokens, `whsec_…` signing secrets), credentials, auth, signatures,
+ * DSNs and URLs, which may be secrets themselves (Slack webhook URLs, a webhook channel's `url`,
+ * ping URLs) or carry one (`https://x/y?token=…`). A part written as one word keeps its credential
+ * suffix (`nodetoken`, `webhookurl`, `routingkey`). `key` counts only as a whole part ending a
+ * longer name (`ping_key`, `routing_key`, `api_key`): the bare `key` is an outbox event's key in
+ * the logs, a node id, and `monkey` or `key_id` name nothing secret.
  */
-const SENSITIVE = /^(authorization|proxyauthorization|cookie|setcookie|password|passwd|apikey|routingkey|url|webhookurl|pingurl|.*token|.*secret)$/;
+const CREDENTIAL_PART = /^(auth|pass|pwd|dsn|sig|credentials?|signature|.*(token|secret|password|passwd|cookie|authorization|url|apikey|routingkey|pingkey))$/;
 
-/** Whether a field of this name holds a credential or carries one (SENSITIVE); the audit log hides the same fields. */
-export const isSensitive = (key: string) => SENSITIVE.test(key.toLowerCase().replace(/[-_]/g, ''));
+const nameParts = (name: string) =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((part) => part !== '');
+
+/** Whether a field of this name holds a credential or carries one (CREDENTIAL_PART); the audit log hides the same fields. */
+export function isSensitive(name: string): boolean {
+  const parts = nameParts(name);
+  return parts.some((part) => CREDENTIAL_PART.test(part)) || (parts.length > 1 && parts.at(-1) === 'key');
+}
+
+/**
+ * A query parameter in text, its name and value: masked when the name is sensitive, or the bare
+ * `key` (`?key=` is how many services take an API key), by redactText.
+ */
+const QUERY_VALUE = /([?&;])([^=&#\s"'<>]+)=([^&#\s"'<>]*)/g;
 
 // Deeper than any object the engine logs; past it a value is censored rather than walked.
 const MAX_DEPTH = 16;
@@ -27,18 +47,24 @@ function withChanges<T extends object>(value: T, changes: Record<string, unknown
   return Object.assign(copy, changes);
 }
 
-/** `text` with every URL's password masked; the same string when it names no URL with userinfo. */
+/**
+ * `text` with every URL's password masked and the value of each credential query parameter
+ * (`token=`, `key=`, `sig=`: QUERY_VALUE) as `***`; the same text when it names no URL.
+ */
 function redactText(text: string): string {
-  return text.includes('://') && text.includes('@') ? redact(text) : text;
+  if (!text.includes('://')) return text;
+  const masked = text.includes('@') ? redact(text) : text;
+  if (!masked.includes('=')) return masked;
+  return masked.replace(QUERY_VALUE, (whole, lead: string, name: string) => (name.toLowerCase() === 'key' || isSensitive(name) ? `${lead}${name}=***` : whole));
 }
 
 /**
- * The value with every sensitive field censored at any depth, untouched (the same object) when
+ * The value with every sensitive field (`hidden`: isSensitive unless told) censored at any depth, untouched (the same object) when
  * there is nothing to censor; a URL's password in any string is masked (redact). pino's own `redact` names fixed paths (`*.token` is one level only), so
  * a credential nested one object deeper would leak. Errors are walked too (their own fields and
  * `cause`) and stay errors, so pino still writes their type, message and stack.
  */
-export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+export function redactDeep(value: unknown, hidden: (key: string) => boolean = isSensitive, depth = 0, seen = new WeakSet<object>()): unknown {
   if (typeof value === 'string') return redactText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_DEPTH) return CENSOR;
@@ -57,8 +83,8 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
       if (value.cause !== undefined) fields.push(['cause', value.cause]);
     }
     for (const [key, item] of fields) {
-      const sensitive = !Array.isArray(value) && isSensitive(key) && item !== undefined && item !== null;
-      const redacted = sensitive ? CENSOR : redactDeep(item, depth + 1, seen);
+      const sensitive = !Array.isArray(value) && hidden(key) && item !== undefined && item !== null;
+      const redacted = sensitive ? CENSOR : redactDeep(item, hidden, depth + 1, seen);
       if (redacted !== item) {
         changes[key] = redacted;
         changed = true;

@@ -84,12 +84,14 @@ export function auditRow(acting: Acting, change: AuditChange, at: Date): NewAudi
 export type FieldChange = { from?: unknown; to?: unknown } | 'changed';
 
 /**
- * Fields recorded as `changed` without their values: whatever the logger censors (tokens, secrets,
- * PagerDuty routing keys, Slack and webhook URLs: isSensitive), and besides any `…key` (a node's
- * ping key names it in /ping/{key}, as any API key would) and a badge id, which names a node's
- * public badge: written down, each would hand its power to whoever may read the log.
+ * Fields recorded as `changed` without their values: whatever the logger censors (isSensitive:
+ * passwords, tokens, secrets, credentials, auth, DSNs and URLs, and any `…_key` — a node's ping
+ * key names it in /ping/{key}, as any API key would — by the parts of the name, so `labels.db_password`
+ * is hidden and `labels.monkey` is not), and besides a badge id, which names a node's public
+ * badge: written down, each would hand its power to whoever may read the log. One rule at every
+ * depth: a walked object's fields and what redactDeep walks in a value recorded whole.
  */
-const hiddenField = (key: string): boolean => isSensitive(key) || /(key|badgeid)$/.test(key.toLowerCase().replace(/[-_]/g, ''));
+const hiddenField = (key: string): boolean => isSensitive(key) || /badge[-_]?id$/i.test(key);
 
 /**
  * A value longer than this as JSON is recorded by its size only. Each edit's row is kept for good,
@@ -100,15 +102,25 @@ const hiddenField = (key: string): boolean => isSensitive(key) || /(key|badgeid)
  */
 export const AUDIT_VALUE_MAX = 4_000;
 
-/** A value as the log keeps it: URL passwords and nested credentials censored (redactDeep), then capped. */
+/**
+ * A value as the log keeps it: URL passwords and nested credentials censored (redactDeep, by the
+ * same hiddenField as a walked object's fields, so a ping key in a list of levels or in an object
+ * replacing null is hidden too), then capped.
+ */
 function recorded(value: unknown): unknown {
-  const censored = redactDeep(value);
+  const censored = redactDeep(value, hiddenField);
   const chars = JSON.stringify(censored)?.length ?? 0;
   return chars > AUDIT_VALUE_MAX ? { omitted: 'too large to record', chars } : censored;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
+
+/**
+ * The field `key` of `thing`, undefined unless it is the thing's own: a label named `constructor`
+ * or `__proto__` read as `labels[key]` gave Object's function or prototype as the side it lacked.
+ */
+const own = (thing: object, key: string): unknown => (Object.hasOwn(thing, key) ? (thing as Record<string, unknown>)[key] : undefined);
 
 /**
  * The changes from `before` to `after` under `path` into `into`: an object (labels, a schedule, a
@@ -122,7 +134,7 @@ function diffInto(into: Record<string, FieldChange>, path: string, key: string, 
     return;
   }
   if (isPlainObject(before) && isPlainObject(after)) {
-    for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) diffInto(into, `${path}.${k}`, k, before[k], after[k]);
+    for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) diffInto(into, `${path}.${k}`, k, own(before, k), own(after, k));
     return;
   }
   into[path] = { ...(before === undefined ? {} : { from: recorded(before) }), ...(after === undefined ? {} : { to: recorded(after) }) };
@@ -131,16 +143,17 @@ function diffInto(into: Record<string, FieldChange>, path: string, key: string, 
 /**
  * A change by a patch, the one way every update command records itself: the names of the fields
  * it sets and, in `changes`, what each that differs from `before` (the thing as stored before it)
- * was and became, credentials only as `changed`; `unchanged` when it sets none. Rows written
- * before values were recorded have `fields` alone.
+ * was and became, credentials only as `changed`; `unchanged` when none differs (it sets nothing,
+ * or only the values the thing has: a reconcile loop re-sending 1,000 nodes' settings), which the
+ * update then skips (auditedUpdate). Rows written before values were recorded have `fields` alone.
  */
 export function patched(action: string, target: AuditChange['target'], patch: object, before: object): AuditChange {
   const set = Object.entries(patch)
     .filter(([, value]) => value !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : 1));
   const changes: Record<string, FieldChange> = {};
-  for (const [key, value] of set) diffInto(changes, key, key, (before as Record<string, unknown>)[key], value);
-  return { action, target, result: set.length ? 'done' : 'unchanged', detail: { fields: set.map(([key]) => key), changes } };
+  for (const [key, value] of set) diffInto(changes, key, key, own(before, key), value);
+  return { action, target, result: Object.keys(changes).length ? 'done' : 'unchanged', detail: { fields: set.map(([key]) => key), changes } };
 }
 
 /** What GET /v1/audit filters by; every field narrows. */

@@ -13,6 +13,18 @@ export async function audit(tx: Tx, acting: Acting, change: AuditChange, now: Da
 }
 
 /**
+ * An update recorded as `change` (patched, against `before`, the row as read locked in `tx`): its
+ * row as `update` leaves it, or, when the patch changes nothing, `before` without writing, so a
+ * re-sent value costs no update and keeps `updated_at`; undefined (nothing recorded) when
+ * `update` finds no row.
+ */
+export async function auditedUpdate<T>(tx: Tx, acting: Acting, change: AuditChange, before: T, update: () => Promise<T | undefined>, now: Date): Promise<T | undefined> {
+  const row = change.result === 'unchanged' ? before : await update();
+  if (row !== undefined) await audit(tx, acting, change, now);
+  return row;
+}
+
+/**
  * The same change to each of `targets` of `type` (every node one heartbeat batch registered), a
  * row each, in one statement.
  */

@@ -10,6 +10,15 @@ import { sqlState } from './errors.ts';
 
 export type NamedTable = 'channels' | 'users' | 'schedules';
 
+/**
+ * What an edit reads its row with when `locked` (`for no key update`, the lock its update takes
+ * anyway): a second edit of the row waits for the first to commit and then reads what it wrote,
+ * so each edit's audit `from` is the value it replaced, where reading before the transaction gave
+ * both edits the same starting value. Writers naming the row (FOR KEY SHARE, lockExisting) do not
+ * wait on it.
+ */
+export const editLock = (tx: Queryable, locked: boolean) => (locked ? tx`for no key update` : tx``);
+
 /** Of these ids, the rows that exist, locked against deletion until the transaction ends. */
 export async function lockExisting(tx: Queryable, table: NamedTable, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();

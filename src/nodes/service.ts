@@ -74,8 +74,12 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
       const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(stored.schedule, schedule) };
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored.schedule !== null, now);
       name = patch.name;
-      if (!(await store.updateNode(tx, id, patch, now))) return;
-      await audit(tx, acting, patched('node.update', { type: 'node', id, name: patch.name ?? stored.name }, patch, stored), now);
+      const entry = patched('node.update', { type: 'node', id, name: patch.name ?? stored.name }, patch, stored);
+      // Settings re-sent as they are (a reconcile loop over the fleet) are neither written, nor
+      // judged afresh, nor announced to every process's caches: only recorded as unchanged.
+      if (entry.result === 'done' && !(await store.updateNode(tx, id, patch, now))) return;
+      await audit(tx, acting, entry, now);
+      if (entry.result === 'unchanged') return;
       // A cached name would otherwise still post heartbeats for this node.
       if (patch.name !== undefined) await announceIdentityChange(tx, NODE_CHANGED);
       // Status pages show node names and select nodes by labels.

@@ -273,13 +273,12 @@ export async function lockEditable(tx: Queryable, id: string): Promise<Required<
   return row;
 }
 
-/** Returns false when there is no such node. Changed settings are re-judged at the next tick. */
+/**
+ * Returns false when there is no such node. Changed settings are re-judged at the next tick. Only
+ * for a patch that changes something (updateNode's service skips one that does not).
+ */
 export async function updateNode(tx: Queryable, id: string, patch: NodePatch, now: Date): Promise<boolean> {
   const columns = Object.keys(patch) as (keyof NodePatch)[];
-  if (columns.length === 0) {
-    const [row] = await tx`select 1 from nodes where id = ${id}`;
-    return row !== undefined;
-  }
   const values: Record<string, unknown> = { ...patch, updated_at: now };
   if (patch.labels) values.labels = tx.json(patch.labels);
   if (patch.schedule) values.schedule = scheduleJson(tx, patch.schedule);

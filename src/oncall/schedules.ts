@@ -1,7 +1,7 @@
 // On-call schedules and their overrides: written here, and asked who is on call, whoever asks
 // (the API, the escalation handler, later the console).
 import { patched, type Acting } from '../audit/model.ts';
-import { audit } from '../audit/service.ts';
+import { audit, auditedUpdate } from '../audit/service.ts';
 import { channelTypes as channelTypesOf } from '../channels/store.ts';
 import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
@@ -60,10 +60,13 @@ export async function createSchedule(sql: Sql, input: NewSchedule, now: Date, ac
 export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: SchedulePatch, now: Date, acting: Acting): Promise<ScheduleRow> {
   if (Object.keys(patch).length === 0) return schedule;
   const row = await write(sql, patch.name, async (tx) => {
-    if (patch.layers || patch.time_zone) await checkLayers(tx, patch.time_zone ?? schedule.time_zone, patch.layers ?? schedule.layers);
-    const row = await store.updateSchedule(tx, schedule.id, patch, now);
-    if (row) await audit(tx, acting, patched('schedule.update', { type: 'schedule', id: row.id, name: row.name }, patch, schedule), now);
-    return row;
+    // Read again, locked: `schedule` was read before this transaction, and a concurrent edit may
+    // have changed it since; a new zone is checked with the layers it will be read with.
+    const before = await store.getSchedule(tx, { id: schedule.id }, true);
+    if (!before) return undefined;
+    if (patch.layers || patch.time_zone) await checkLayers(tx, patch.time_zone ?? before.time_zone, patch.layers ?? before.layers);
+    const change = patched('schedule.update', { type: 'schedule', id: before.id, name: patch.name ?? before.name }, patch, before);
+    return auditedUpdate(tx, acting, change, before, () => store.updateSchedule(tx, schedule.id, patch, now), now);
   });
   if (!row) throw notFound(`Schedule "${schedule.id}"`);
   return row;

@@ -1,5 +1,5 @@
 import { patched, type Acting } from '../audit/model.ts';
-import { audit } from '../audit/service.ts';
+import { audit, auditedUpdate } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { lockExisting } from '../db/named-rows.ts';
@@ -66,10 +66,15 @@ export async function createPolicy(sql: Sql, input: NewPolicy, now: Date, acting
 export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date, acting: Acting): Promise<PolicyRow> {
   if (Object.keys(patch).length === 0) return policy;
   const row = await write(sql, patch, async (tx) => {
-    const row = await store.updatePolicy(tx, policy.id, patch, now);
-    if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
-    if (row) await audit(tx, acting, patched('escalation_policy.update', { type: 'escalation_policy', id: row.id, name: row.name }, patch, policy), now);
-    return row;
+    // Read again, locked: `policy` was read before this transaction, and a concurrent edit may have changed it since.
+    const before = await store.getPolicy(tx, policy.id, true);
+    if (!before) return undefined;
+    const change = patched('escalation_policy.update', { type: 'escalation_policy', id: before.id, name: patch.name ?? before.name }, patch, before);
+    return auditedUpdate(tx, acting, change, before, async () => {
+      const row = await store.updatePolicy(tx, policy.id, patch, now);
+      if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
+      return row;
+    }, now);
   });
   if (!row) throw notFound(`Escalation policy "${policy.id}"`);
   return row;

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client.ts';
+import { editLock } from '../db/named-rows.ts';
 import type { NamedBy, NameCursor, NewSchedule, OverrideRow, SchedulePatch, ScheduleRow } from './model.ts';
 import type { Layer } from './schedule.ts';
 
@@ -38,10 +39,10 @@ export async function insertSchedule(tx: Queryable, s: NewSchedule, now: Date): 
   return readSchedule(row!);
 }
 
-/** By id, or by name when `key` is not an id. */
-export async function getSchedule(sql: Queryable, key: { id: string } | { name: string }): Promise<ScheduleRow | undefined> {
+/** By id, or by name when `key` is not an id; `locked`: for an edit, until its transaction ends (editLock). */
+export async function getSchedule(sql: Queryable, key: { id: string } | { name: string }, locked = false): Promise<ScheduleRow | undefined> {
   const [row] = await sql<StoredSchedule[]>`
-    select ${sql(COLUMNS)} from schedules where ${'id' in key ? sql`id = ${key.id}` : sql`name = ${key.name}`}`;
+    select ${sql(COLUMNS)} from schedules where ${'id' in key ? sql`id = ${key.id}` : sql`name = ${key.name}`} ${editLock(sql, locked)}`;
   return row && readSchedule(row);
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client.ts';
+import { editLock } from '../db/named-rows.ts';
 import { schedulePeople } from './store-schedules.ts';
 import type { Contacts, NamedBy, NameCursor, NewUser, UserPatch, UserRow } from './model.ts';
 
@@ -28,8 +29,9 @@ export async function insertUser(tx: Queryable, u: NewUser, now: Date): Promise<
   return (await getUser(tx, row!.id))!;
 }
 
-export async function getUser(sql: Queryable, id: string): Promise<UserRow | undefined> {
-  const [row] = await sql<UserRow[]>`${SELECT(sql)} where u.id = ${id}`;
+/** `locked`: for an edit, until its transaction ends (editLock). */
+export async function getUser(sql: Queryable, id: string, locked = false): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`${SELECT(sql)} where u.id = ${id} ${editLock(sql, locked)}`;
   return row;
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client.ts';
+import { editLock } from '../db/named-rows.ts';
 import type { NamedBy, NewPolicy, PolicyLevel, PolicyPatch, PolicyRow } from './model.ts';
 
 /** Postgres names this index when a second default would be committed (sql/0002_incidents.sql). */
@@ -17,8 +18,9 @@ const levelsJson = (sql: Queryable, levels: PolicyLevel[]) =>
 
 const COLUMNS = ['id', 'name', 'levels', 'repeat', 'ack_timeout_seconds', 'is_default', 'created_at', 'updated_at'];
 
-export async function getPolicy(sql: Queryable, id: string): Promise<PolicyRow | undefined> {
-  const [row] = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where id = ${id}`;
+/** `locked`: for an edit, until its transaction ends (editLock). */
+export async function getPolicy(sql: Queryable, id: string, locked = false): Promise<PolicyRow | undefined> {
+  const [row] = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where id = ${id} ${editLock(sql, locked)}`;
   return row;
 }
 

@@ -1,6 +1,6 @@
 // People: created, changed and deleted here, whoever asks (the API, later the console).
 import { patched, type Acting } from '../audit/model.ts';
-import { audit } from '../audit/service.ts';
+import { audit, auditedUpdate } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
@@ -52,9 +52,11 @@ export async function createUser(sql: Sql, input: NewUser, now: Date, acting: Ac
 export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now: Date, acting: Acting): Promise<UserRow> {
   if (Object.keys(patch).length === 0) return user;
   const row = await write(sql, patch, async (tx) => {
-    const row = await store.updateUser(tx, user.id, patch, now);
-    if (row) await audit(tx, acting, patched('user.update', { type: 'user', id: row.id, name: row.name }, patch, user), now);
-    return row;
+    // Read again, locked: `user` was read before this transaction, and a concurrent edit may have changed it since.
+    const before = await store.getUser(tx, user.id, true);
+    if (!before) return undefined;
+    const change = patched('user.update', { type: 'user', id: before.id, name: patch.name ?? before.name }, patch, before);
+    return auditedUpdate(tx, acting, change, before, () => store.updateUser(tx, user.id, patch, now), now);
   });
   if (!row) throw notFound(`User "${user.id}"`);
   return row;

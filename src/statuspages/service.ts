@@ -1,7 +1,7 @@
 // Status page commands, and the published page's data.
 
 import { patched, type Acting } from '../audit/model.ts';
-import { audit } from '../audit/service.ts';
+import { audit, auditedUpdate } from '../audit/service.ts';
 import type { Clock } from '../clock.ts';
 import type { Queryable, Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
@@ -82,17 +82,18 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
   }
   try {
     const page = (await sql.begin(async (tx) => {
-      const current = await getPage(tx, ref);
+      // Locked: a concurrent edit waits, and then reads (and records as its `from`) what this one wrote.
+      const current = await getPage(tx, ref, true);
       if (!current) return undefined;
       const components = patch.components && (await resolveComponents(tx, patch.components));
       const resolved = components ? { ...patch, components } : patch;
-      const page = await updatePage(tx, current.id, resolved, now);
-      if (page) {
-        await audit(tx, acting, patched('status_page.update', { type: 'status_page', id: current.id, name: page.slug }, resolved, current), now);
+      const change = patched('status_page.update', { type: 'status_page', id: current.id, name: resolved.slug ?? current.slug }, resolved, current);
+      return auditedUpdate(tx, acting, change, current, async () => {
+        const page = await updatePage(tx, current.id, resolved, now);
         // A page made private, renamed or trimmed must stop being served everywhere as this commits.
-        await announcePublicChange(tx, ['pages']);
-      }
-      return page;
+        if (page) await announcePublicChange(tx, ['pages']);
+        return page;
+      }, now);
     })) as StatusPage | undefined;
     if (!page) throw notFound(`Status page "${ref}"`);
     return page;

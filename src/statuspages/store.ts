@@ -4,6 +4,7 @@
 
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
+import { editLock } from '../db/named-rows.ts';
 import { notifyAll } from '../db/notify.ts';
 import { perState, type StateMs } from '../uptime/state-time.ts';
 import { PUBLIC_CHANNEL, type ComponentKey, type ComponentSpec, type KeptDay, type Member, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
@@ -28,9 +29,10 @@ export async function insertPage(tx: Queryable, page: StatusPageInput, now: Date
   return row!;
 }
 
-export async function getPage(sql: Queryable, ref: string): Promise<StatusPage | undefined> {
+/** `locked`: for an edit, until its transaction ends (editLock). */
+export async function getPage(sql: Queryable, ref: string, locked = false): Promise<StatusPage | undefined> {
   const [row] = await sql<StatusPage[]>`
-    select ${sql(COLUMNS)} from status_pages where ${refCondition(sql, ref)} order by (id::text = ${ref}) desc limit 1`;
+    select ${sql(COLUMNS)} from status_pages where ${refCondition(sql, ref)} order by (id::text = ${ref}) desc limit 1 ${editLock(sql, locked)}`;
   return row;
 }
 

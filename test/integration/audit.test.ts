@@ -109,6 +109,22 @@ describe('the audit log', () => {
     assert.equal((await h.app.request('/audit', { headers: { cookie: await consoleCookie(h, ORIGIN, reader.secret) } })).status, 403);
   });
 
+  it("pages the console's audit log by 50 and folds a long value: 100 edits of a long-listed page made one page of 840 KB", async () => {
+    const ids = Array.from({ length: 104 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const long = [{ name: 'All', node_ids: ids }];
+    const detail = { fields: ['components'], changes: { components: { from: long.slice(0, 1), to: long } } };
+    assert.ok(JSON.stringify(long).length > 3_900);
+    await h.sql`
+      insert into audit_log (at, actor_kind, actor_id, actor_name, via, action, target_type, target_id, target_name, result, request_id, detail)
+      select ${h.clock.now()}, 'key', ${writer.id}, 'deploy-bot', 'api', 'status_page.update', 'status_page', 'p-long', 'long-' || n, 'done', 'req-long', ${h.sql.json(detail)}
+      from generate_series(1, 100) as n`;
+    const page = await (await h.app.request('/audit', { headers: { cookie: await consoleCookie(h, ORIGIN) } })).text();
+    assert.equal(page.match(/<td data-label="When">/g)?.length, 50);
+    assert.match(page, /href="\/audit\?before=/);
+    const folded = page.match(/<details><summary><code>([^<]*)<\/code>/g) ?? [];
+    assert.equal(folded.length, 100, 'each row folds its long side');
+  });
+
   it('records each node an ingest key registers by heartbeat, once, as that key in that request', async () => {
     const ingest = await h.createKey('ingest', 'fleet-bridge');
     await h.createNode('registered-before');
@@ -305,6 +321,57 @@ describe('the audit log', () => {
     await blocker.release();
     assert.deepEqual((await both).map((r) => r.status), [204, 204]);
     assert.deepEqual((await revocations(raced.id)).sort(), ['done', 'unchanged']);
+  });
+
+  it("records the second of two racing edits from the first one's value, for people, policies, schedules and status pages", async () => {
+    const raced = async (table: string, id: string, path: string, bodies: [object, object], field: string) => {
+      // Both requests have read the row while this transaction holds it; released, they race.
+      const blocker = await holdOpen(h.db, (tx) => tx`select 1 from ${tx(table)} where id = ${id} for no key update`);
+      const both = Promise.all(bodies.map((json) => h.req('PATCH', path, { token: writer.secret, json })));
+      await until(`both edits to wait on the ${table} row`, async () => {
+        const [row] = await h.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike ${`%${table}%`}`;
+        return row!.n >= 2;
+      });
+      await blocker.release();
+      assert.deepEqual((await both).map((r) => r.status), [200, 200]);
+      const rows = await h.sql<{ detail: { changes: Record<string, { from: unknown; to: unknown }> } }[]>`
+        select detail from audit_log where target_id = ${id} and action like '%.update' order by id`;
+      const [first, second] = rows.map((r) => r.detail.changes[field]!);
+      assert.deepEqual(second!.from, first!.to, `${table}: ${JSON.stringify(rows)}`);
+    };
+    const carol = await post('/v1/users', { name: 'Carol', email: 'carol-race@example.com' });
+    await raced('users', carol.id, `/v1/users/${carol.id}`, [{ name: 'Carol A' }, { name: 'Carol B' }], 'name');
+    const policy = await post('/v1/escalation-policies', { name: 'Race Policy', levels: [{ after_seconds: 0, channel_ids: [], user_ids: [carol.id] }] });
+    await raced('escalation_policies', policy.id, `/v1/escalation-policies/${policy.id}`, [{ name: 'Race Policy A' }, { name: 'Race Policy B' }], 'name');
+    const layers = [{ name: 'primary', user_ids: [carol.id], starts_at: '2026-01-05T09:00:00Z', rotation: 'P1W' }];
+    const schedule = await post('/v1/schedules', { name: 'Race Schedule', time_zone: 'UTC', layers });
+    await raced('schedules', schedule.id, `/v1/schedules/${schedule.id}`, [{ name: 'Race Schedule A' }, { name: 'Race Schedule B' }], 'name');
+    const page = await post('/v1/status-pages', { slug: 'race-page', title: 'Race', components: [{ name: 'All', labels: { role: 'race' } }] });
+    await raced('status_pages', page.id, `/v1/status-pages/${page.id}`, [{ title: 'Race A' }, { title: 'Race B' }], 'title');
+  });
+
+  it('records a patch setting the values a node or person already has as unchanged, and writes nothing else: a reconcile loop costs no updates', async () => {
+    const node = await post('/v1/nodes', { name: 'steady-1', heartbeat_interval_seconds: 60, labels: { team: 'core' } });
+    const dave = await post('/v1/users', { name: 'Dave', email: 'dave-steady@example.com' });
+    const stored = async () => ({
+      node: (await h.sql`select n.updated_at::text, d.due_at::text, d.wake from nodes n join node_due d on d.node_id = n.id where n.id = ${node.id}`)[0],
+      user: (await h.sql`select updated_at::text from users where id = ${dave.id}`)[0],
+    });
+    const before = await stored();
+    const shown = await expectJson(await h.req('GET', `/v1/nodes/${node.id}`, { token: writer.secret }), 200);
+    h.clock.advance(60_000);
+    const again = await h.req('PATCH', `/v1/nodes/${node.id}`, { token: writer.secret, json: { heartbeat_interval_seconds: 60, labels: { team: 'core' } }, headers: { 'x-request-id': 'req-steady-node' } });
+    assert.deepEqual(await expectJson(again, 200), shown);
+    await expectJson(await h.req('PATCH', `/v1/users/${dave.id}`, { token: writer.secret, json: { name: 'Dave' }, headers: { 'x-request-id': 'req-steady-user' } }), 200);
+    assert.deepEqual(await stored(), before, 'neither updated_at nor the node\'s next judgement moved');
+    const rows = [...(await audit('request_id=req-steady-node')).items, ...(await audit('request_id=req-steady-user')).items];
+    assert.deepEqual(
+      rows.map((e) => [e.action, e.result, e.detail]),
+      [
+        ['node.update', 'unchanged', { fields: ['heartbeat_interval_seconds', 'labels'], changes: {} }],
+        ['user.update', 'unchanged', { fields: ['name'], changes: {} }],
+      ],
+    );
   });
 
   it('filters by actor, action and target, pages newest first with a cursor, and is for admins only', async () => {

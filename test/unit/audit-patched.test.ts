@@ -46,3 +46,57 @@ describe('patched', () => {
     assert.deepEqual(components!.to, { omitted: 'too large to record', chars });
   });
 });
+
+describe('patched, with labels named like what every object inherits', () => {
+  it('reads only the thing’s own fields: a label `constructor` or `__proto__` added has no from, one removed no to', () => {
+    const added = JSON.parse('{"constructor":"c","__proto__":"p","toString":"t"}') as Record<string, string>;
+    assert.deepEqual(changesOf({ labels: added }, { labels: {} }), {
+      'labels.__proto__': { to: 'p' },
+      'labels.constructor': { to: 'c' },
+      'labels.toString': { to: 't' },
+    });
+    assert.deepEqual(changesOf({ labels: {} }, { labels: added }), {
+      'labels.__proto__': { from: 'p' },
+      'labels.constructor': { from: 'c' },
+      'labels.toString': { from: 't' },
+    });
+    // A field the thing never had, though every object inherits one of that name.
+    assert.deepEqual(changesOf({ constructor: 'x' }, {}), { constructor: { to: 'x' } });
+  });
+});
+
+describe('patched, hiding a ping key or a badge id', () => {
+  it('hides them inside a list recorded whole and inside an object that replaces null, as it does in an object walked field by field', () => {
+    assert.deepEqual(
+      changesOf(
+        { levels: [{ ping_key: 'pk-in-list', badge_id: 'b-in-list', name: 'a' }], config: { inner: { pingKey: 'pk-under-null' } } },
+        { levels: [], config: null },
+      ),
+      {
+        config: { from: null, to: { inner: { pingKey: '[redacted]' } } },
+        levels: { from: [], to: [{ ping_key: '[redacted]', badge_id: '[redacted]', name: 'a' }] },
+      },
+    );
+  });
+});
+
+describe('patched, with labels named like a credential', () => {
+  it('hides a label whose name has a credential word as a part, and masks a token in a URL it records', () => {
+    const labels = { db_password: 'pw1', DB_PASS: 'pw2', credentials: 'c', auth: 'a', dsn_url: 'https://x/y?token=abc', apiKey: 'k', 'signing-key': 's' };
+    assert.deepEqual(changesOf({ labels: { ...labels, docs: 'https://wiki.example/run?page=2&token=abc&sig=s1g' } }, { labels: {} }), {
+      'labels.DB_PASS': 'changed',
+      'labels.apiKey': 'changed',
+      'labels.auth': 'changed',
+      'labels.credentials': 'changed',
+      'labels.db_password': 'changed',
+      'labels.docs': { to: 'https://wiki.example/run?page=2&token=***&sig=***' },
+      'labels.dsn_url': 'changed',
+      'labels.signing-key': 'changed',
+    });
+  });
+
+  it('keeps by value a label that only looks like one in part: monkey, keys, passes, author, key_id', () => {
+    const labels = { monkey: 'banana', keys: '3', passes: '2', author: 'ann', key_id: 'k-1', key: 'v' };
+    assert.deepEqual(changesOf({ labels }, { labels: {} }), Object.fromEntries(Object.entries(labels).sort().map(([k, v]) => [`labels.${k}`, { to: v }])));
+  });
+});
