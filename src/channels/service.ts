@@ -4,7 +4,7 @@ import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
 import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { patched, type Acting } from '../audit/model.ts';
-import { audit } from '../audit/service.ts';
+import { audit, auditedUpdate } from '../audit/service.ts';
 import { actorTextOf } from '../incidents/actor-names.ts';
 import type { Sql } from '../db/client.ts';
 import { DELETE_LOCK_WAIT_MS, deleting } from '../db/named-rows.ts';
@@ -78,6 +78,29 @@ export function withStoredUrl(channel: ChannelRow, key: Buffer): ChannelRow {
     const { [f]: _unopened, ...config } = channel.config;
     return { ...channel, config };
   }
+}
+
+/**
+ * The channel as its audit row compares an edit with: its secret and URL opened, so a secret or URL
+ * sent again unchanged is not recorded as rotated (only ever as `changed`, never by value). One the
+ * key cannot open stays out of it, and any value sent for it reads as a change.
+ */
+function openedForAudit(channel: ChannelRow, key: Buffer): ChannelRow {
+  const opened = withStoredUrl(channel, key);
+  const field = channelSecretField(channel.type);
+  if (field === null || channel.secret_sealed === null) return opened;
+  try {
+    return { ...opened, config: { ...opened.config, [field]: openSecret(channel.secret_sealed, key, channel.id) } };
+  } catch {
+    return opened;
+  }
+}
+
+/** An edit's config as it is stored: one sent without its secret keeps the stored one. */
+function keptSecret<T extends { config?: Record<string, unknown> | undefined }>(input: T, before: ChannelRow): T {
+  const field = channelSecretField(before.type);
+  if (input.config === undefined || field === null || input.config[field] !== undefined || before.config[field] === undefined) return input;
+  return { ...input, config: { ...input.config, [field]: before.config[field] } };
 }
 
 /**
@@ -181,9 +204,11 @@ export async function updateChannel(
   };
   if (Object.keys(patch).length === 0) return { channel };
   const row = await sql.begin(async (tx) => {
-    const row = await store.updateChannel(tx, channel.id, patch, now);
-    if (row) await audit(tx, acting, patched('channel.update', { type: 'channel', id: row.id, name: row.name }, input, channel), now);
-    return row;
+    const locked = await store.getChannel(tx, channel.id, true);
+    if (!locked) return undefined;
+    const before = openedForAudit(locked, key);
+    const change = patched('channel.update', { type: 'channel', id: locked.id, name: locked.name }, keptSecret(input, before), before);
+    return auditedUpdate(tx, acting, change, locked, () => store.updateChannel(tx, channel.id, patch, now), now);
   });
   if (!row) throw notFound(`Channel "${channel.id}"`);
   return generated ? { channel: row, generatedSecret: generated } : { channel: row };

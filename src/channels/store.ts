@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import { editLock } from '../db/named-rows.ts';
 import type { Queryable } from '../db/client.ts';
 import type { ChannelCursor, ChannelPatch, ChannelRow, ChannelTestRow, NewChannel } from './model.ts';
 
@@ -12,8 +13,9 @@ export async function insertChannel(sql: Queryable, c: NewChannel, now: Date): P
   return row!;
 }
 
-export async function getChannel(sql: Queryable, id: string): Promise<ChannelRow | undefined> {
-  const [row] = await sql<ChannelRow[]>`select ${sql(COLUMNS)} from channels where id = ${id}`;
+/** `locked`: for an edit, until its transaction ends (editLock). */
+export async function getChannel(sql: Queryable, id: string, locked = false): Promise<ChannelRow | undefined> {
+  const [row] = await sql<ChannelRow[]>`select ${sql(COLUMNS)} from channels where id = ${id} ${editLock(sql, locked)}`;
   return row;
 }
 

@@ -374,6 +374,21 @@ describe('the audit log', () => {
     );
   });
 
+  it('records a channel edit re-sending its secret, or its URL as shown, as unchanged, and a rename without them as the rename alone', async () => {
+    const secret = 'whsec_c3RlYWR5LXNlY3JldC1mb3ItdGhlLWxvZw==';
+    const hook = (await post('/v1/channels', { name: 'steady-hook', type: 'webhook', config: { url: 'https://example.com/steady?token=kept-t0ken', secret } })) as { id: string; config: { url: string } };
+    const stamp = async () => (await h.sql`select updated_at::text from channels where id = ${hook.id}`)[0];
+    const before = await stamp();
+    h.clock.advance(60_000);
+    const edit = async (json: object, requestId: string) => {
+      await expectJson(await h.req('PATCH', `/v1/channels/${hook.id}`, { token: writer.secret, json, headers: { 'x-request-id': requestId } }), 200);
+      return (await audit(`request_id=${requestId}`)).items.map((e) => [e.result, e.detail]);
+    };
+    assert.deepEqual(await edit({ config: { url: hook.config.url, secret } }, 'req-hook-same'), [['unchanged', { fields: ['config'], changes: {} }]]);
+    assert.deepEqual(await stamp(), before, 'an unchanged edit writes nothing');
+    assert.deepEqual(await edit({ name: 'steady-hook-2', config: { url: hook.config.url } }, 'req-hook-rename'), [['done', { fields: ['config', 'name'], changes: { name: { from: 'steady-hook', to: 'steady-hook-2' } } }]]);
+  });
+
   it('filters by actor, action and target, pages newest first with a cursor, and is for admins only', async () => {
     const byWriter = await audit(`actor_id=${writer.id}&limit=500`);
     assert.ok(byWriter.items.length >= 5);
