@@ -62,6 +62,20 @@ export interface Snapshot {
    * reason says how it failed, as the run list does. Null or absent: an agent's `failing`.
    */
   failedRun?: FailedRun | null;
+  /**
+   * A non-ok report that a later one replaced before ingest's flush (ingest stores one report per
+   * node per flush: the latest, and the first non-ok one it replaced). Judged before the latest, at
+   * its own time, when newer than the state (older, it was judged already). Null or absent: none.
+   */
+  hiddenFailure?: HiddenFailure | null;
+}
+
+/** A report the latest one replaced (see Snapshot.hiddenFailure), with its failed run if it was a failure ping. */
+export interface HiddenFailure {
+  at: Date;
+  status: HeartbeatStatus;
+  checks: Checks | null;
+  failedRun: FailedRun | null;
 }
 
 /** A failed run's exit code (null for /fail) and the end of its output (see dueRows), if any. */
@@ -209,26 +223,34 @@ function failedRunReason(run: FailedRun): string {
   return `${said}: ${line.length > FAILED_LINE_CHARS ? `${line.slice(0, FAILED_LINE_CHARS - 1).replace(/[\uD800-\uDBFF]$/, '')}…` : line}`;
 }
 
-/** What the latest heartbeat alone says the node is, with why. */
-function reported(s: Snapshot, scheduled: boolean): { state: State; reason: string } {
+/** What one report alone says the node is, with why. */
+function reported(
+  status: HeartbeatStatus | null,
+  checks: Checks | null,
+  failedRun: FailedRun | null | undefined,
+  scheduled: boolean,
+): { state: State; reason: string } {
   // The common report, ok without checks, allocates nothing (judged once per due node).
-  if (s.lastStatus === 'ok' && s.checks === null) return HEALTHY_REPORT;
-  const bad = s.checks === null ? NO_BAD_CHECKS : badChecks(s.checks);
+  if (status === 'ok' && checks === null) return HEALTHY_REPORT;
+  const bad = checks === null ? NO_BAD_CHECKS : badChecks(checks);
   const detail = checksReason(bad);
-  if (s.lastStatus === 'failing') {
+  if (status === 'failing') {
     // A ping carries no checks: its run says it all.
-    if (s.failedRun) return { state: 'down', reason: failedRunReason(s.failedRun) };
+    if (failedRun) return { state: 'down', reason: failedRunReason(failedRun) };
     // A job's failure ping whose run is gone (the newest 100 are kept, /log pings among them) when
     // the node is judged again: still the job's words, not an agent's.
     if (scheduled && !detail) return { state: 'down', reason: 'reported failure' };
     return { state: 'down', reason: detail ? `agent reported failing (${detail})` : 'agent reported failing' };
   }
-  if (s.lastStatus === 'degraded') {
+  if (status === 'degraded') {
     return { state: 'degraded', reason: detail ? `agent reported degraded (${detail})` : 'agent reported degraded' };
   }
   if (bad.warn.length || bad.fail.length) return { state: 'degraded', reason: detail };
   return { state: 'healthy', reason: 'ok' };
 }
+
+/** What the latest heartbeat alone says the node is, with why. */
+const latestReport = (s: Snapshot, scheduled: boolean) => reported(s.lastStatus, s.checks, s.failedRun, scheduled);
 
 /**
  * A reason as a public status page shows it: a failed run's without what the job printed after
@@ -277,11 +299,25 @@ class Trail {
   }
 }
 
-/** What the latest heartbeat reported, as of its receive time: a report, or a recovery. */
+/**
+ * What the latest heartbeat reported, as of its receive time: a report, or a recovery. A failure
+ * it replaced in ingest's buffer comes first, at its own time: down (or degraded) from then, with
+ * the ok reports after it (the stored streak, which a non-ok report restarts) counted towards
+ * recovery, so a failed run and its retry's success in one flush are an outage from the failure
+ * to the recovery, not nothing.
+ */
 function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | null): void {
   const last = s.lastHeartbeatAt;
   if (last === null) return;
-  const report = reported(s, !!policy.schedule);
+  const hidden = s.hiddenFailure;
+  if (hidden && hidden.at > t.since && (staleUntil === null || hidden.at >= staleUntil)) {
+    const failed = reported(hidden.status, hidden.checks, hidden.failedRun, !!policy.schedule);
+    if (failed.state !== t.state) {
+      t.go(failed.state, hidden.at, failed.reason);
+      t.entryReceived = s.received - s.okStreak;
+    }
+  }
+  const report = latestReport(s, !!policy.schedule);
   if (report.state !== 'healthy') {
     if (staleUntil === null || last >= staleUntil) t.go(report.state, last, report.reason);
     return;
@@ -346,7 +382,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       }
       const n = policy.successesForRecovery;
       const recovered =
-        last !== null && alive !== null && alive.at > windowEnd && reported(s, !!policy.schedule).state === 'healthy' && Math.min(s.okStreak, s.received - t.entryReceived) >= n;
+        last !== null && alive !== null && alive.at > windowEnd && latestReport(s, !!policy.schedule).state === 'healthy' && Math.min(s.okStreak, s.received - t.entryReceived) >= n;
       if (recovered) t.go('healthy', windowEnd, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
       else {
         t.go('unknown', windowEnd, maintenanceEnded(policy, last));

@@ -1,11 +1,20 @@
 import type { Queryable } from '../db/client.ts';
 import type { MaintenanceSpan } from '../maintenance/model.ts';
-import { decide, type Coverage, type Policy } from './decide.ts';
+import { decide, type Coverage, type FailedRun, type HiddenFailure, type Policy } from './decide.ts';
 import type { DueRow, HealthWrite, Reschedule } from './model.ts';
 import { reschedule, writeTransitions } from './store.ts';
 
 const dateOf = (ms: number | null) => (ms === null ? null : new Date(ms));
 const earliest = (a: Date | null, b: Date | null) => (a === null ? b : b === null ? a : a < b ? a : b);
+
+const runOf = (run: DueRow['failed_run']): FailedRun | null => run && { exitCode: run.exit_code, tail: run.tail };
+
+const hiddenFailureOf = (row: DueRow, atMs: number): HiddenFailure => ({
+  at: new Date(atMs),
+  status: row.hidden_failure_status!,
+  checks: row.hidden_failure_checks,
+  failedRun: runOf(row.hidden_failure_run),
+});
 
 export interface Plan {
   writes: HealthWrite[];
@@ -43,7 +52,8 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         coverage,
         runStartedAt: dateOf(row.run_started_at_ms),
         scheduleSince: row.schedule_since_ms === null ? undefined : new Date(row.schedule_since_ms),
-        failedRun: row.failed_run && { exitCode: row.failed_run.exit_code, tail: row.failed_run.tail },
+        failedRun: runOf(row.failed_run),
+        hiddenFailure: row.hidden_failure_at_ms === null ? null : hiddenFailureOf(row, row.hidden_failure_at_ms),
       },
       policyOf(row),
       now,

@@ -32,6 +32,14 @@ export interface DueRow {
   run_started_at_ms: number | null;
   /** When the last heartbeat was a failure ping: the run it ended (see dueRows in store.ts). */
   failed_run: { exit_code: number | null; tail: string | null } | null;
+  /**
+   * The first non-ok report a later one of the same flush replaced, if any (sql/0031): when, what
+   * it said and, for a failure ping newer than the state, the run it ended.
+   */
+  hidden_failure_at_ms: number | null;
+  hidden_failure_status: HeartbeatStatus | null;
+  hidden_failure_checks: Checks | null;
+  hidden_failure_run: { exit_code: number | null; tail: string | null } | null;
   wake: number;
   /** Consecutive failed attempts to judge the node; such a node is judged alone. */
   failures: number;

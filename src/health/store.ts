@@ -19,6 +19,17 @@ const epochMs = (sql: Queryable, column: postgres.Fragment) =>
   sql`case when isfinite(${column}) then floor(round(date_part('epoch', ${column}) * 1e6) / 1000)::int8 end`;
 
 /**
+ * The failed run a failure ping received at `at` ended, as jsonb. Its last 1,000 characters:
+ * decide.ts picks the last line with something to read once terminal sequences are gone, which
+ * may not be the last line here (a colour reset alone on one).
+ */
+const failedRunAt = (sql: Queryable, at: postgres.Fragment) => sql`(
+  select jsonb_build_object('exit_code', r.exit_code, 'tail', right(r.output, 1000))
+  from node_runs r
+  where r.node_id = d.node_id and r.status = 'failure' and r.finished_at = ${at}
+  order by r.id desc limit 1)`;
+
+/**
  * Everything the evaluator judges a node on, from its four rows, as arrays of column values
  * (`values()`) that dueRowOf turns into DueRows. Every number comes in one int8[] printed as text,
  * read digit by digit (IntArrayReader): postgres.js would make a string per column and a number from
@@ -33,18 +44,19 @@ const dueRows = (sql: Queryable) => sql`
                  h.version, h.received_at_entry, hb.ok_streak, hb.received, d.wake, d.failures,
                  ${epochMs(sql, sql`h.since`)}, ${epochMs(sql, sql`hb.last_heartbeat_at`)}, ${epochMs(sql, sql`hb.run_started_at`)},
                  case when n.schedule is not null then ${epochMs(sql, sql`coalesce(n.schedule_since, n.created_at)`)} end,
-                 case when isfinite(d.due_at) then round(date_part('epoch', d.due_at) * 1e6)::int8 end]::text as numbers,
+                 case when isfinite(d.due_at) then round(date_part('epoch', d.due_at) * 1e6)::int8 end,
+                 ${epochMs(sql, sql`d.hidden_failure_at`)}]::text as numbers,
            -- The failed run a failure ping ended, for the reason ("exited with status 3: disk full"):
            -- the ping's run row has the heartbeat's receive time, so an agent's later "failing"
            -- matches none. Looked up only for a node whose last report is failing (a probe of
            -- node_runs_failed, sql/0024); nothing is added to ingest's writes.
-           -- Its last 1,000 characters: decide.ts picks the last line with something to read once
-           -- terminal sequences are gone, which may not be the last line here (a colour reset alone on one).
-           case when hb.last_status = 'failing' then (
-             select jsonb_build_object('exit_code', r.exit_code, 'tail', right(r.output, 1000))
-             from node_runs r
-             where r.node_id = d.node_id and r.status = 'failure' and r.finished_at = hb.last_heartbeat_at
-             order by r.id desc limit 1) end as failed_run
+           case when hb.last_status = 'failing' then ${failedRunAt(sql, sql`hb.last_heartbeat_at`)} end as failed_run,
+           -- A failure a later report of the same flush replaced (sql/0031), its run looked up only
+           -- while it is newer than the state (decide.ts judges it then): absent, the common case,
+           -- it is three nulls.
+           d.hidden_failure_status, d.hidden_failure_checks,
+           case when d.hidden_failure_status = 'failing' and d.hidden_failure_at > h.since
+                then ${failedRunAt(sql, sql`d.hidden_failure_at`)} end as hidden_failure_run
     from node_due d
     join nodes n on n.id = d.node_id
     join node_health h on h.node_id = d.node_id
@@ -53,7 +65,10 @@ const dueRows = (sql: Queryable) => sql`
     -- round trip as the coverage itself, so this says so without waiting for it).
     where exists (select 1 from ingest_coverage)`;
 
-type DueValues = [string, string, CronSchedule | null, State, HeartbeatStatus | null, Checks | null, string, DueRow['failed_run']];
+type DueValues = [
+  string, string, CronSchedule | null, State, HeartbeatStatus | null, Checks | null, string, DueRow['failed_run'],
+  HeartbeatStatus | null, Checks | null, DueRow['failed_run'],
+];
 
 const numbers = new IntArrayReader();
 
@@ -82,7 +97,11 @@ function dueRowOf(v: DueValues): DueRow {
     run_started_at_ms: numbers.next(),
     schedule_since_ms: numbers.next(),
     due_us: numbers.next()!,
+    hidden_failure_at_ms: numbers.next(),
     failed_run: v[7],
+    hidden_failure_status: v[8],
+    hidden_failure_checks: v[9],
+    hidden_failure_run: v[10],
   };
 }
 

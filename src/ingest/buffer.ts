@@ -1,9 +1,11 @@
 import type { PingEvent } from '../jobs/model.ts';
-import { isOk, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
+import { failureOf, isOk, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
 
 /**
  * Heartbeats coalesced per node between flushes: the latest report wins, while the counts keep
- * what recovery needs (how many ok in a row, whether the run was broken). A node beating every
+ * what recovery needs (how many ok in a row, whether the run was broken) and the first non-ok
+ * report a later one replaced is kept beside it, so a failure followed within the flush by a
+ * success is still judged (a failed run and its retry's success 100 ms apart). A node beating every
  * second costs one row write per flush, not one per request. Beside them, the pings of scheduled
  * jobs in arrival order (a start and an end make a run, so they are not coalesced); a ping's
  * success or failure is also a heartbeat of its node.
@@ -53,10 +55,13 @@ export class HeartbeatBuffer {
         okRun: ok ? 1 : 0,
         reset: !ok,
         count: 1,
+        failure: null,
       });
       return true;
     }
     if (hb.seq !== null && cur.seq !== null && hb.seq <= cur.seq) return false;
+    // Only a non-ok latest report (okRun 0) is copied: a fleet reporting ok allocates nothing here.
+    cur.failure ??= failureOf(cur);
     cur.at = hb.at;
     cur.status = hb.status;
     cur.checks = hb.checks;
@@ -79,7 +84,7 @@ export class HeartbeatBuffer {
 
   /**
    * Puts back a batch whose write failed, under anything that arrived since (which is newer and
-   * so wins on every field but the counts).
+   * so wins on every field but the counts, and the first failure, which may be the older one's).
    */
   restore(batch: CoalescedHeartbeat[]): void {
     for (const old of batch) {
@@ -90,6 +95,7 @@ export class HeartbeatBuffer {
       }
       cur.count += old.count;
       cur.seq ??= old.seq;
+      cur.failure = old.failure ?? failureOf(old) ?? cur.failure;
       if (!cur.reset) {
         cur.okRun += old.okRun;
         cur.reset = old.reset;

@@ -19,15 +19,27 @@ export function isOk(hb: Pick<Heartbeat, 'status' | 'checks'>): boolean {
   return true;
 }
 
-/** One node's heartbeats since the last flush, coalesced (see buffer.ts). */
-export interface CoalescedHeartbeat {
-  nodeId: string;
+/** A report as a coalesced heartbeat keeps it: its receive time, status and checks. */
+export interface Report {
   at: Date;
   status: string;
   checks: unknown;
+}
+
+/** One node's heartbeats since the last flush, coalesced (see buffer.ts). */
+export interface CoalescedHeartbeat extends Report {
+  nodeId: string;
   seq: number | null;
   okRun: number;
   /** A non-ok report broke the run: the stored streak restarts, and the node may change state. */
   reset: boolean;
   count: number;
+  /**
+   * The first non-ok report that a later one replaced: a failure the latest report alone would
+   * hide (a `failing` then an `ok`). Null when none was replaced, the common case.
+   */
+  failure: Report | null;
 }
+
+/** The entry's latest report when it is not ok (okRun counts the ok reports since the last non-ok one). */
+export const failureOf = (e: CoalescedHeartbeat): Report | null => (e.okRun === 0 ? { at: e.at, status: e.status, checks: e.checks } : null);

@@ -22,19 +22,27 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  * A heartbeat whose seq is not above the stored one is stale and ignored, unless the stored
  * heartbeat is one interval old: then only its seq is taken (a restarted sender's next heartbeat
  * is stored), not its status or time, since it may as well be a late copy of an older heartbeat.
+ * A node's first non-ok report that a later one replaced (CoalescedHeartbeat.failure) is stored
+ * with the wake-up it makes (it reset the streak), for the evaluator to judge before the latest
+ * (node_due.hidden_failure_*, sql/0031). Those columns are sent and set only by a flush that
+ * holds such a report: every other flush sends the statement it sent before they existed (no
+ * array of nulls, no extra assignment), and leaves them as they are, since the evaluator judges a
+ * stored failure only when it is newer than the node's state.
  * The caller's transaction must have taken shareHeartbeatWrites first, or the wake decision may
  * read a state an evaluator is about to replace.
  */
 export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[], now: Date): Promise<number> {
   if (batch.length === 0) return 0;
+  const failures = batch.some((b) => b.failure !== null);
   const rows = await tx<{ n: number }[]>`
     with v as (
       select * from unnest(
         ${batch.map((b) => b.nodeId)}::uuid[], ${batch.map((b) => b.at.toISOString())}::timestamptz[],
-        ${batch.map((b) => b.status)}::text[], ${batch.map((b) => (b.checks == null ? null : JSON.stringify(b.checks)))}::text[]::jsonb[],
+        ${batch.map((b) => b.status)}::text[], ${batch.map((b) => jsonText(b.checks))}::text[]::jsonb[],
         ${batch.map((b) => (b.seq == null ? null : String(b.seq)))}::bigint[], ${batch.map((b) => b.okRun)}::int[],
         ${tx.array(batch.map((b) => b.reset))}::bool[], ${batch.map((b) => b.count)}::int[]
-      ) as v(node_id, at, status, checks, seq, ok_run, reset, n)
+        ${failures ? failureColumns(tx, batch) : tx``}
+      ) as v(node_id, at, status, checks, seq, ok_run, reset, n ${failures ? tx`, failure_at, failure_status, failure_checks` : tx``})
     ), hb as (
       -- newer: no seq on either side, or a higher one (null compares to null: coalesce).
       update node_heartbeats h set
@@ -55,9 +63,9 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         -- counting up joins nothing.
         or h.last_heartbeat_at <= v.at - (select n.heartbeat_interval_seconds from nodes n where n.id = h.node_id) * interval '1 second')
       -- RETURNING sees the new row: a stored heartbeat is one whose time was written.
-      returning h.node_id, v.reset, h.last_heartbeat_at = v.at as stored
+      returning h.node_id, v.reset, h.last_heartbeat_at = v.at as stored ${failures ? tx`, v.failure_at, v.failure_status, v.failure_checks` : tx``}
     ), woken as (
-      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1
+      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1 ${failures ? storeFailures(tx) : tx``}
       from hb join node_health nh on nh.node_id = hb.node_id
       where d.node_id = hb.node_id and hb.stored and (hb.reset or nh.state <> 'healthy')
       returning 1
@@ -65,6 +73,22 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
     select count(*)::int as n from hb where stored`;
   return rows[0]?.n ?? 0;
 }
+
+const jsonText = (v: unknown) => (v == null ? null : JSON.stringify(v));
+
+/** The batch's first failures as unnest columns (null for a node without one). */
+const failureColumns = (tx: Queryable, batch: CoalescedHeartbeat[]) => tx`,
+  ${batch.map((b) => b.failure?.at.toISOString() ?? null)}::timestamptz[], ${batch.map((b) => b.failure?.status ?? null)}::text[],
+  ${batch.map((b) => jsonText(b.failure?.checks))}::text[]::jsonb[]`;
+
+/**
+ * A stored heartbeat's first failure replaces the one kept; without one, the kept one stays. Set
+ * in the wake-up, which every stored failure makes (it resets the streak).
+ */
+const storeFailures = (tx: Queryable) => tx`,
+        hidden_failure_at = coalesce(hb.failure_at, d.hidden_failure_at),
+        hidden_failure_status = case when hb.failure_at is null then d.hidden_failure_status else hb.failure_status end,
+        hidden_failure_checks = case when hb.failure_at is null then d.hidden_failure_checks else hb.failure_checks end`;
 
 /**
  * Records that this ingest process has persisted every heartbeat it received before `at`, and

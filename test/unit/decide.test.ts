@@ -167,6 +167,56 @@ describe('decide: recovery', () => {
   });
 });
 
+describe('decide: a failure a later report replaced in the same flush', () => {
+  // A failing report at 0.1 s, then an ok one at 0.2 s, both in one flush: the stored report is the
+  // ok one, with the failure beside it and the streak the ok report started after it.
+  const failedThenOk = (over: Partial<Snapshot> = {}) =>
+    snap({
+      lastHeartbeatAt: at(0.2),
+      okStreak: 1,
+      received: 12,
+      receivedAtEntry: 10,
+      hiddenFailure: { at: at(0.1), status: 'failing', checks: null, failedRun: { exitCode: 2, tail: 'disk full\n' } },
+      ...over,
+    });
+  const p2 = { ...policy, successesForRecovery: 2 };
+
+  it('is down from the failure and recovers at the report that replaced it', () => {
+    assert.deepEqual(reasons(failedThenOk(), policy, at(1)), [
+      ['healthy->down@0.1', 'exited with status 2: disk full'],
+      ['down->healthy@0.2', '1 consecutive ok heartbeat'],
+    ]);
+  });
+
+  it('counts only the ok reports after the failure towards recovery', () => {
+    const d = decide(failedThenOk(), p2, at(1));
+    assert.deepEqual(summary(failedThenOk(), p2, at(1)), ['healthy->down@0.1']);
+    assert.equal(d.receivedAtEntry, 11, 'the ok report after the failure counts: one more recovers');
+    assert.deepEqual(summary(failedThenOk({ state: 'down', since: at(0.1), receivedAtEntry: 11, lastHeartbeatAt: at(0.5), okStreak: 2, received: 13 }), p2, at(1)), [
+      'down->healthy@0.5',
+    ]);
+  });
+
+  it('is degraded from a hidden degraded report, with its checks named', () => {
+    const s = failedThenOk({ hiddenFailure: { at: at(0.1), status: 'ok', checks: { disk: { status: 'warn' } }, failedRun: null } });
+    assert.deepEqual(reasons(s, policy, at(1)), [
+      ['healthy->degraded@0.1', 'warning checks: disk'],
+      ['degraded->healthy@0.2', '1 consecutive ok heartbeat'],
+    ]);
+  });
+
+  it('is judged once: not again once the state is newer than it, nor when the node is down already', () => {
+    assert.deepEqual(summary(failedThenOk({ since: at(0.2), receivedAtEntry: 12 }), policy, at(1)), []);
+    assert.deepEqual(summary(failedThenOk({ state: 'down', since: at(0.1), receivedAtEntry: 11 }), p2, at(1)), []);
+    assert.deepEqual(summary(failedThenOk({ state: 'down', since: at(-5), receivedAtEntry: 10 }), p2, at(1)), []);
+  });
+
+  it('then the latest report, when it fails too', () => {
+    const s = failedThenOk({ lastStatus: 'degraded', okStreak: 0 });
+    assert.deepEqual(summary(s, policy, at(1)), ['healthy->down@0.1', 'down->degraded@0.2']);
+  });
+});
+
 describe('decide: a heartbeat judged only after its own deadline', () => {
   // Down since 90 (silence after the beat at 0); one late ok heartbeat at 100, whose own deadline
   // is 190. An evaluator that reads it only at 200 must still record what happened.

@@ -33,7 +33,26 @@ describe('HeartbeatBuffer', () => {
     b.add(hb());
     b.add(hb());
     const [entry] = b.take();
-    assert.deepEqual([entry!.okRun, entry!.reset], [2, false]);
+    assert.deepEqual([entry!.okRun, entry!.reset, entry!.failure], [2, false, null]);
+  });
+
+  it('keeps the first failure a later report replaced, beside the latest report', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.100Z') }));
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.200Z'), status: 'failing' }));
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.300Z'), status: 'degraded', checks: { disk: { status: 'warn' } } }));
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.400Z') }));
+    const [entry] = b.take();
+    assert.deepEqual(entry!.failure, { at: new Date('2026-11-21T10:00:00.200Z'), status: 'failing', checks: null });
+    assert.deepEqual([entry!.at.toISOString(), entry!.status, entry!.okRun, entry!.reset], ['2026-11-21T10:00:00.400Z', 'ok', 1, true]);
+  });
+
+  it('keeps no failure when the only one is the latest report', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb());
+    b.add(hb({ status: 'failing' }));
+    const [entry] = b.take();
+    assert.deepEqual([entry!.status, entry!.failure], ['failing', null]);
   });
 
   it('counts a warn check as not ok', () => {
@@ -66,6 +85,7 @@ describe('HeartbeatBuffer', () => {
     assert.equal(n1.count, 2);
     assert.equal(n1.reset, true, 'the failing report is not forgotten');
     assert.equal(n1.okRun, 1);
+    assert.deepEqual(n1.failure, { at: new Date('2026-11-21T10:00:00.000Z'), status: 'failing', checks: null }, 'the newer report replaced it');
     assert.equal(byNode.get('n2')!.count, 1);
   });
 });

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { createSql } from '../../src/db/client.ts';
+import { Evaluator } from '../../src/health/evaluator.ts';
+import { Leadership } from '../../src/health/leader.ts';
+import { createHarness, expectJson, START, type Harness } from '../helpers/app.ts';
+import { testLog } from '../helpers/log.ts';
+import { createOnCall, incidentsOf, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
+import { brief, transitionsOf } from '../helpers/pipeline.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+// A failure followed by a success within one ingest flush (250 ms in the engine: a job's failed run
+// and its retry's success, an agent failing then ok) reaches the engine as two answered requests,
+// and the flush stores one report per node. Through the HTTP intake, the flush, the evaluator, the
+// incident handlers and the notifier: the failure is an outage, paged, and its recovery resolves it.
+
+const T0 = new Date(START).getTime();
+const at = (sec: number) => new Date(T0 + sec * 1000);
+
+describe('a failure followed by a success within one flush', () => {
+  let h: Harness;
+  let sink: SmtpSink;
+  let hook: WebhookReceiver;
+  let oc: OnCall;
+  let lockSql: ReturnType<typeof createSql>;
+  let leadership: Leadership;
+  let evaluator: Evaluator;
+  let policyId: string;
+  const secret = generateWebhookSecret();
+
+  before(async () => {
+    h = await createHarness();
+    sink = await startSmtpSink();
+    hook = await startWebhookReceiver({ secret });
+    oc = await createOnCall(h.db, h.clock, { redisUrl: undefined, smtpUrl: sink.url });
+    lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
+    leadership = new Leadership(lockSql, testLog);
+    evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: 60_000 });
+    const webhook = await oc.webhook('ops-hook', hook.url, secret);
+    const email = await oc.email('ops-mail', ['ops@example.com']);
+    policyId = (await oc.policy('ops', [{ after_seconds: 0, channel_ids: [webhook.id, email.id] }])).id;
+    await h.flush();
+  });
+  after(async () => {
+    await oc.close();
+    await leadership.release().catch(() => {});
+    await lockSql.end({ timeout: 1 });
+    await hook.close();
+    await sink.close();
+    await h.close();
+  });
+
+  /** Time moves to `t`; ingest flushes what was received, the evaluator passes, the outbox runs to the end. */
+  const tickAt = async (t: Date) => {
+    h.clock.set(t);
+    await h.flush();
+    await evaluator.runOnce();
+    await oc.drain();
+  };
+
+  /** An agent's heartbeat at `t` seconds, answered 202. */
+  const beat = async (token: string, t: number, status: string) => {
+    h.clock.set(at(t));
+    const res = await h.req('POST', '/v1/heartbeats', { token, json: { status } });
+    assert.equal(res.status, 202, await res.text());
+  };
+
+  /** The node's one incident, opened and resolved, and its page and resolve delivered by webhook and by email. */
+  async function pagedAndResolved(nodeId: string, name: string) {
+    const [incident, ...others] = await incidentsOf(h.db, nodeId);
+    assert.deepEqual(others, []);
+    assert.deepEqual([incident!.category, incident!.status], ['node_down', 'resolved']);
+    const ds = await settledDeliveries(h.db, incident!.id, 4);
+    assert.deepEqual(ds.map((d) => [d.event, d.status]).sort(), [
+      ['opened', 'sent'],
+      ['opened', 'sent'],
+      ['resolved', 'sent'],
+      ['resolved', 'sent'],
+    ]);
+    const ofIncident = (type: string) => (r: { body: string }) => {
+      const body = JSON.parse(r.body) as { type: string; data: { incident_id?: string; incident?: { id: string } } };
+      return body.type === type && JSON.stringify(body.data).includes(incident!.id);
+    };
+    assert.equal((await hook.waitFor(ofIncident('incident.opened'))).verified, true);
+    assert.equal((await hook.waitFor(ofIncident('incident.resolved'))).verified, true);
+    await sink.waitFor((m) => m.subject.startsWith(`[Lifeline] DOWN: ${name}`));
+    await sink.waitFor((m) => m.subject.startsWith(`[Lifeline] RESOLVED: ${name}`));
+  }
+
+  it('a job whose failure ping is followed by a success ping is down from the failure to the success, and paged', async () => {
+    const job = await h.createNode('nightly-backup', { schedule: { cron: '0 3 * * *', time_zone: 'UTC' }, escalation_policy_id: policyId });
+    h.clock.set(at(1));
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await tickAt(at(1));
+    // The run fails, and its retry succeeds 100 ms later: both inside one flush.
+    h.clock.set(at(10));
+    assert.equal((await h.req('POST', `/ping/${job.ping_key}/2`, { body: 'disk full' })).status, 200);
+    h.clock.set(at(10.1));
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await tickAt(at(10.2));
+    const log = await transitionsOf(h.db, job.id);
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@1', 'healthy->down@10', 'down->healthy@10.1']);
+    assert.equal(log[1]!.reason, 'exited with status 2: disk full');
+    await pagedAndResolved(job.id, 'nightly-backup');
+  });
+
+  it('an agent reporting failing then ok is down from the failing report to the ok one, and paged', async () => {
+    const node = await h.createNode('web-7', { heartbeat_interval_seconds: 30, escalation_policy_id: policyId });
+    await beat(node.token, 100, 'ok');
+    await tickAt(at(100));
+    await beat(node.token, 110, 'failing');
+    await beat(node.token, 110.05, 'ok');
+    await tickAt(at(110.1));
+    const log = await transitionsOf(h.db, node.id);
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@100', 'healthy->down@110', 'down->healthy@110.05']);
+    assert.equal(log[1]!.reason, 'agent reported failing');
+    // Uptime counts the 50 ms between the failing report and the ok one as down.
+    h.clock.set(at(120));
+    const uptime = await expectJson<{ seconds: Record<string, number> }>(
+      await h.admin('GET', `/v1/nodes/${node.id}/uptime?from=${at(100).toISOString()}&to=${at(120).toISOString()}`),
+      200,
+    );
+    assert.deepEqual(uptime.seconds, { healthy: 19.95, degraded: 0, down: 0.05, maintenance: 0, unknown: 0 });
+    await pagedAndResolved(node.id, 'web-7');
+  });
+
+  it('a failure kept through later flushes is judged once, its recovery counting the ok reports after it', async () => {
+    const node = await h.createNode('web-8', { heartbeat_interval_seconds: 30, successes_for_recovery: 2 });
+    const beatAt = (t: number, status: string) => beat(node.token, t, status);
+    await beatAt(200, 'ok');
+    await beatAt(200.1, 'ok');
+    await tickAt(at(200.1));
+    // Failing then ok in one flush, then an ok in the next flush, before the evaluator passes.
+    await beatAt(210, 'failing');
+    await beatAt(210.05, 'ok');
+    await h.flush();
+    await beatAt(210.3, 'ok');
+    await tickAt(at(210.3));
+    // Judged again (an ok does not wake a healthy node; an edit or a window would), the kept
+    // failure is older than the state now and changes nothing.
+    await beatAt(220, 'ok');
+    await h.sql`update node_due set due_at = ${at(220)}, wake = wake + 1 where node_id = ${node.id}`;
+    await tickAt(at(220));
+    const log = await transitionsOf(h.db, node.id);
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@200.1', 'healthy->down@210', 'down->healthy@210.3']);
+    assert.equal(log[2]!.reason, '2 consecutive ok heartbeats');
+  });
+});
