@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createChannels } from '../alerting/index.ts';
 import { outboundPolicy } from '../alerting/destination.ts';
+import { DEFAULT_HTTP_TIMEOUT_MS } from '../alerting/post-json.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
 import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
@@ -44,6 +45,16 @@ export interface Engine {
 
 /** What ending the engine's pool may take (sql.end's timeout): everything else must be done before. */
 const SQL_END_TIMEOUT_S = 2;
+
+/**
+ * What the engine's stop needs: a send started just before SIGTERM may take its whole HTTP limit
+ * (10 s) and then ~1 s to record it `sent` (one write; its retries are for a database in trouble),
+ * and the pool's end its 2 s after: 13 s. The parts once got 5 s, so a receiver answering in 6 s
+ * was given up on, its row stayed leased with the page delivered, and another notifier paged again
+ * once the lease lapsed.
+ */
+const SENT_WRITE_MS = 1_000;
+export const ENGINE_STOP_MS = DEFAULT_HTTP_TIMEOUT_MS + SENT_WRITE_MS + SQL_END_TIMEOUT_S * 1000;
 
 /** What this process's roles leave out while LIFELINE_PUBLIC_URL is unset: said once, at start. */
 function warnWithoutPublicUrl(config: Config, log: Logger): void {

@@ -73,7 +73,7 @@ export function startNotifier(o: NotifierOptions) {
   const sends = new Slots(limit);
   const attempt = async (id: string): Promise<void> => {
     // At stop() a row still waiting for a send slot goes back at once, unspent (refuseWaiting),
-    // not after the exchanges ahead of it (up to the HTTP deadline, 10 s, past the stop's 9 s).
+    // not after the exchanges ahead of it (each up to the HTTP deadline, 10 s: several in turn would outlast the stop).
     const free = await sends.take();
     try {
       await deliver(sendDeps, id);
