@@ -147,7 +147,7 @@ export function createMetrics(source?: MetricsSource) {
     deliveriesOldest: backlogGauge('lifeline_deliveries_oldest_pending_seconds', 'Age of the oldest unfinished notification delivery.', read.deliveries, 'oldestSeconds'),
     notifications: new Counter({
       name: 'lifeline_notifications_total',
-      help: 'Delivery attempts by channel type and result (sent, failed = will retry, dead).',
+      help: 'Delivery attempts by channel type and result (sent, failed = will retry, dead; held = not attempted, no attempt spent: the channel secret cannot be opened with this process\'s key).',
       labelNames: ['channel_type', 'result'] as const,
       registers: r,
     }),

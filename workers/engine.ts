@@ -67,7 +67,7 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'queueRequired'>;
+export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'queueRequired' | 'secretKeyRequired'>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -176,6 +176,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(transports && config.roles.has('api') ? { transports } : {}),
     queue: queueBackend,
     queueRequired: queueRequiredFor(config.roles),
+    secretKeyRequired: config.roles.has('notifier'),
   });
   const server = createServer(listener).listen(config.port, config.host);
   const port = await listen(server, config.host, config.port);
