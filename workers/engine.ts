@@ -250,7 +250,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
      * Each part gets until the pool's own end must begin. One still closing then is left behind
      * with a warning, and the queues' connections are dropped: against a Redis that does not
      * answer, the notifier's BullMQ worker waits for ever for its QUIT, which once held a SIGTERM
-     * past the 9 s deadline (exit 1). Nothing is lost by it: a delivery's truth is its ledger row
+     * past the stop deadline (exit 1). Nothing is lost by it: a delivery's truth is its ledger row
      * in Postgres, and a row whose job Redis never got, or lost, is added again by the next
      * notifier's sweeper (src/notifications/sweep.ts); a job taken and left unfinished is stalled
      * back into the queue once its lock lapses.
