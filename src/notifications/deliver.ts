@@ -195,8 +195,13 @@ function openConfig(deps: DeliverDeps, d: DeliveryRow, destination: { open(): Re
     return destination.open();
   } catch {
     deps.events?.emit('notification.result', d.channel_type, 'held', 1);
-    throw new SecretNotOpened(new Date(deps.clock.now().getTime() + Math.min(SECRET_RECHECK_MS, deps.retry.capMs)));
+    throw new SecretNotOpened(secretRecheckAt(deps));
   }
+}
+
+/** When a row held for its secret is looked at again (SECRET_RECHECK_MS, within the retry cap). */
+export function secretRecheckAt(deps: Pick<DeliverDeps, 'clock' | 'retry'>): Date {
+  return new Date(deps.clock.now().getTime() + Math.min(SECRET_RECHECK_MS, deps.retry.capMs));
 }
 
 // Giving an unused lease back only spares the row's next run the wait for it to lapse: when the
