@@ -2,7 +2,8 @@ import { EventEmitter, once } from 'node:events';
 import type { DbErrorKind } from './db/errors.ts';
 
 export type OutboxResult = 'handled' | 'failed' | 'dead';
-export type DeliveryResult = 'sent' | 'failed' | 'dead';
+/** `held`: not attempted, and no attempt spent: the channel's secret cannot be opened with this process's key. */
+export type DeliveryResult = 'sent' | 'failed' | 'dead' | 'held';
 
 /**
  * Everything the engine's parts announce while they run, by name, with what each announcement

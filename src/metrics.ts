@@ -11,10 +11,14 @@ import { outboxBacklog } from './outbox/store.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** What the outbox's and the deliveries' backlog reads give: rows waiting, and the oldest one's age. */
+/**
+ * What the outbox's and the deliveries' backlog reads give: rows waiting, the oldest one's age, and
+ * (the outbox's) timers not due yet.
+ */
 interface Backlog {
   pending: number;
   oldestSeconds: number;
+  scheduled?: number;
 }
 
 /**
@@ -41,7 +45,8 @@ export function createMetrics(source?: MetricsSource) {
       registers: r,
       async collect() {
         const b = await backlog();
-        if (b) this.set(b[figure]);
+        const value = b?.[figure];
+        if (value !== undefined) this.set(value);
       },
     });
   /**
@@ -103,8 +108,9 @@ export function createMetrics(source?: MetricsSource) {
       labelNames: ['from', 'to'] as const,
       registers: r,
     }),
-    outboxPending: backlogGauge('lifeline_outbox_pending', 'Outbox events not yet handled.', read.backlog, 'pending'),
-    outboxOldest: backlogGauge('lifeline_outbox_oldest_pending_seconds', 'Age of the oldest unhandled outbox event.', read.backlog, 'oldestSeconds'),
+    outboxPending: backlogGauge('lifeline_outbox_pending', 'Outbox events due and not yet handled (timers not due yet are lifeline_outbox_scheduled).', read.backlog, 'pending'),
+    outboxOldest: backlogGauge('lifeline_outbox_oldest_pending_seconds', 'How long the oldest due, unhandled outbox event has been due (a failed one: since it was written).', read.backlog, 'oldestSeconds'),
+    outboxScheduled: backlogGauge('lifeline_outbox_scheduled', 'Outbox events not due yet: escalation and acknowledgement timers armed for later.', read.backlog, 'scheduled'),
     outboxEvents: new Counter({
       name: 'lifeline_outbox_events_total',
       help: 'Outbox events processed, by topic and result (handled, failed, dead).',
@@ -141,7 +147,7 @@ export function createMetrics(source?: MetricsSource) {
     deliveriesOldest: backlogGauge('lifeline_deliveries_oldest_pending_seconds', 'Age of the oldest unfinished notification delivery.', read.deliveries, 'oldestSeconds'),
     notifications: new Counter({
       name: 'lifeline_notifications_total',
-      help: 'Delivery attempts by channel type and result (sent, failed = will retry, dead).',
+      help: 'Delivery attempts by channel type and result (sent, failed = will retry, dead; held = not attempted, no attempt spent: the channel secret cannot be opened with this process\'s key).',
       labelNames: ['channel_type', 'result'] as const,
       registers: r,
     }),
@@ -207,7 +213,7 @@ function databaseReaders(source: MetricsSource | undefined) {
       return undefined;
     }
   };
-  // One read per FLEET_READ_MS, by the clock, shared: both backlog gauges of a query read one answer.
+  // One read per FLEET_READ_MS, by the clock, shared: every backlog gauge of a query reads one answer.
   const shared = <T>(what: string, fn: (s: MetricsSource) => Promise<T>) => {
     let read: Promise<T | undefined> | undefined;
     let at = 0;

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createChannels } from '../alerting/index.ts';
 import { outboundPolicy } from '../alerting/destination.ts';
+import { DEFAULT_HTTP_TIMEOUT_MS } from '../alerting/post-json.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
 import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
@@ -45,6 +46,16 @@ export interface Engine {
 /** What ending the engine's pool may take (sql.end's timeout): everything else must be done before. */
 const SQL_END_TIMEOUT_S = 2;
 
+/**
+ * What the engine's stop needs: a send started just before SIGTERM may take its whole HTTP limit
+ * (10 s) and then ~1 s to record it `sent` (one write; its retries are for a database in trouble),
+ * and the pool's end its 2 s after: 13 s. The parts once got 5 s, so a receiver answering in 6 s
+ * was given up on, its row stayed leased with the page delivered, and another notifier paged again
+ * once the lease lapsed.
+ */
+const SENT_WRITE_MS = 1_000;
+export const ENGINE_STOP_MS = DEFAULT_HTTP_TIMEOUT_MS + SENT_WRITE_MS + SQL_END_TIMEOUT_S * 1000;
+
 /** What this process's roles leave out while LIFELINE_PUBLIC_URL is unset: said once, at start. */
 function warnWithoutPublicUrl(config: Config, log: Logger): void {
   if (config.publicUrl) return;
@@ -56,7 +67,7 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'queueRequired'>;
+export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'queueRequired' | 'secretKeyRequired'>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -165,6 +176,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(transports && config.roles.has('api') ? { transports } : {}),
     queue: queueBackend,
     queueRequired: queueRequiredFor(config.roles),
+    secretKeyRequired: config.roles.has('notifier'),
   });
   const server = createServer(listener).listen(config.port, config.host);
   const port = await listen(server, config.host, config.port);
@@ -238,7 +250,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
      * Each part gets until the pool's own end must begin. One still closing then is left behind
      * with a warning, and the queues' connections are dropped: against a Redis that does not
      * answer, the notifier's BullMQ worker waits for ever for its QUIT, which once held a SIGTERM
-     * past the 9 s deadline (exit 1). Nothing is lost by it: a delivery's truth is its ledger row
+     * past the stop deadline (exit 1). Nothing is lost by it: a delivery's truth is its ledger row
      * in Postgres, and a row whose job Redis never got, or lost, is added again by the next
      * notifier's sweeper (src/notifications/sweep.ts); a job taken and left unfinished is stalled
      * back into the queue once its lock lapses.

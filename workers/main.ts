@@ -1,13 +1,7 @@
 import { ConfigError, loadConfig, redact, type Config } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/embedded/database.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
-import { startEngine, type Engine } from './engine.ts';
-
-// Graceful stop must finish well inside the 10 s orchestrators give before SIGKILL.
-const STOP_DEADLINE_MS = 9_000;
-// Of which the engine leaves this much for stopping an embedded Postgres after it (a fast
-// shutdown: SIGINT, then the checkpoint; well under a second for this engine's data).
-const DATABASE_STOP_MS = 2_000;
+import { ENGINE_STOP_MS, startEngine, type Engine } from './engine.ts';
 
 let config: Config;
 try {
@@ -40,6 +34,15 @@ function startFailed(log: Logger, err: unknown, fixable: boolean): never {
   else log.fatal({ err }, 'lifeline could not start');
   process.exit(1);
 }
+
+// After the engine's stop (ENGINE_STOP_MS, 13 s: a send's 10 s HTTP limit, its `sent` write, the
+// pool's end), an embedded Postgres is stopped in this much (a fast shutdown: SIGINT, then the
+// checkpoint; well under a second for this engine's data). Only then: with DATABASE_URL there is no
+// Postgres of ours to stop, and reserving its time anyway cut the sends' drain to 5 s. So a stop
+// takes up to 13 s, 15 s with the embedded Postgres; compose.yaml's stop_grace_period (15 s)
+// covers it, where Docker's default 10 s would not.
+const DATABASE_STOP_MS = 2_000;
+const STOP_DEADLINE_MS = ENGINE_STOP_MS + (config.databaseUrl === undefined ? DATABASE_STOP_MS : 0);
 
 const log = createLogger(config.logLevel);
 
@@ -74,14 +77,14 @@ async function shutdown(reason: string, code: number) {
   if (stopping) return;
   stopping = true;
   log.info({ reason }, 'stopping: no new requests, flushing heartbeats, draining work');
-  const stopBy = Date.now() + STOP_DEADLINE_MS;
+  const startedAt = Date.now();
   const deadline = setTimeout(() => {
     log.error('graceful stop exceeded its deadline; exiting');
     process.exit(1);
   }, STOP_DEADLINE_MS);
   deadline.unref();
   const { database, engine } = await running;
-  await engine.stop(stopBy - DATABASE_STOP_MS);
+  await engine.stop(startedAt + ENGINE_STOP_MS);
   // Only now: the engine's last writes (flushed heartbeats, finished outbox batches) needed it.
   await database.stop();
   log.info('stopped');

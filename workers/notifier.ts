@@ -5,9 +5,9 @@ import type { Clock } from '../src/clock.ts';
 import { DELIVERY_CONCURRENCY } from '../src/config.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
-import { throttledWarning, type Logger } from '../src/logger.ts';
+import { throttled, throttledWarning, type Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
-import { deliver, HeldElsewhere, PutBack, RetryLater } from '../src/notifications/deliver.ts';
+import { deliver, HeldElsewhere, PutBack, RetryLater, SecretNotOpened } from '../src/notifications/deliver.ts';
 import type { LinkSigning } from '../src/notifications/message.ts';
 import { Coalescer, type Batching } from '../src/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
@@ -71,12 +71,17 @@ export function startNotifier(o: NotifierOptions) {
   // group's other rows take slots of their own.
   const limit = o.concurrency ?? DELIVERY_CONCURRENCY;
   const sends = new Slots(limit);
+  // Every held row would say it every 30 s: one line a minute says it for them all.
+  const secretHeld = throttled((fields, msg) => o.log.error(fields, msg));
   const attempt = async (id: string): Promise<void> => {
     // At stop() a row still waiting for a send slot goes back at once, unspent (refuseWaiting),
-    // not after the exchanges ahead of it (up to the HTTP deadline, 10 s, past the stop's 9 s).
+    // not after the exchanges ahead of it (each up to the HTTP deadline, 10 s: several in turn would outlast the stop).
     const free = await sends.take();
     try {
       await deliver(sendDeps, id);
+    } catch (err) {
+      if (err instanceof SecretNotOpened) secretHeld({ delivery: id }, `${err.message}: held without spending an attempt; /readyz says so until a restart with the right key`);
+      throw err;
     } finally {
       free();
     }

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
  * (SIGINT) ends sessions and writes a checkpoint: 12–76 ms for an idle cluster here, a few seconds
  * only if minutes of heartbeat writes sit in shared_buffers on a slow disk. 5 s covers that and,
  * with the 2 s an immediate shutdown (SIGQUIT: no checkpoint, WAL replay on the next start) gets,
- * stays inside the engine's 10 s stop budget. SIGKILL is the last resort: it skips the postmaster's
+ * is 7 s at worst; the process's stop deadline (workers/main.ts) reserves 2 s after the engine's
+ * 13 s, for the usual fast shutdown. SIGKILL is the last resort: it skips the postmaster's
  * own clean-up of its children and shared memory.
  */
 export const SHUTDOWN_STEPS: ReadonlyArray<{ signal: NodeJS.Signals; waitMs: number }> = [

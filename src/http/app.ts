@@ -23,6 +23,7 @@ import { pingRoutes } from './routes/ping.ts';
 import { outboxRoutes } from './routes/outbox.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { channelRoutes } from './routes/channels.ts';
+import { opensStoredSecrets } from '../channels/secret-key.ts';
 import { escalationPolicyRoutes } from './routes/escalation-policies.ts';
 import { maintenanceRoutes } from './routes/maintenances.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -89,6 +90,10 @@ export function queueStoreDown(store: string): string {
   return `the notification queues' store (${store}) does not answer: this process works on without it; notifiers wait until it does`;
 }
 
+/** Said by /readyz of a notifier whose key cannot open the stored channel secrets. */
+export const SECRET_KEY_WRONG =
+  'LIFELINE_SECRET_KEY cannot open the stored channel secrets: webhook, Slack and PagerDuty pages are held (no attempt spent) until a notifier with the key they were sealed with takes them; restart with that key, or set each channel secret again (PATCH /v1/channels/{id})';
+
 /**
  * The app and, with the api role, the ways around it for the requests that dominate its load: the
  * single heartbeat (fast-heartbeat.ts) and kept pages and badges (fast-public.ts), which share the
@@ -144,15 +149,24 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
           'Postgres answers, and so does the notification queues\' store (Redis, or Postgres without REDIS_URL) in a process with the notifier role; `queue` names that store; `warnings` names what would make notifications reach nobody, and the queues\' store when it does not answer a process that can work without it.',
         body: 'Readiness',
       },
-      also: [{ status: 503, description: 'Postgres does not answer, or the queues\' store does not answer a process with the notifier role; `down` names which.', body: 'Readiness' }],
+      also: [{ status: 503, description: 'Postgres does not answer, or the queues\' store does not answer a process with the notifier role, or (`secret_key`) that process\'s LIFELINE_SECRET_KEY cannot open the stored channel secrets; `down` names which, `warnings` what to do about the key.', body: 'Readiness' }],
     }),
     async (c) => {
-      const [pg, queue] = await Promise.allSettled([within(2000, ping(deps.sql)), within(2000, deps.queue.ping())]);
+      const [pg, queue, key] = await Promise.allSettled([
+        within(2000, ping(deps.sql)),
+        within(2000, deps.queue.ping()),
+        deps.secretKeyRequired ? within(2000, opensStoredSecrets(deps.sql, deps.secretKey)) : Promise.resolve(true),
+      ]);
       const queueDown = queue.status === 'rejected';
       const down = new Set<string>();
       if (pg.status === 'rejected') down.add('postgres');
       if (queueDown && deps.queueRequired !== false) down.add(deps.queue.name);
-      if (down.size) return c.json({ status: 'unavailable', queue: deps.queue.name, down: [...down] }, 503);
+      // A key that cannot open the stored secrets is a wrong LIFELINE_SECRET_KEY, not a blip: a
+      // notifier started with it would hold every webhook, Slack and PagerDuty page, so a rolling
+      // restart gated on /readyz must stop here while the processes with the right key still send.
+      const keyWrong = key.status === 'fulfilled' && !key.value;
+      if (keyWrong) down.add('secret_key');
+      if (down.size) return c.json({ status: 'unavailable', queue: deps.queue.name, down: [...down], ...(keyWrong ? { warnings: [SECRET_KEY_WRONG] } : {}) }, 503);
       // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
       // Readiness is the probes' verdict: warnings that fail or take longer than the probes may are
       // left out, so a Postgres that stalls after the probe still gets a 200 within 2 s, not a hang or a 500.

@@ -40,6 +40,11 @@ export interface AppDeps {
    * Default true.
    */
   queueRequired?: boolean;
+  /**
+   * Whether this process is unready while `secretKey` cannot open the stored channel secrets: with
+   * the notifier role, whose every webhook, Slack and PagerDuty page needs them. Default false.
+   */
+  secretKeyRequired?: boolean;
   /** LIFELINE_METRICS_TOKEN: the Bearer secret GET /metrics asks for; unset, /metrics is open. */
   metricsToken?: string;
   /** LIFELINE_PUBLIC_URL without a trailing slash: ping URLs are shown under it. */

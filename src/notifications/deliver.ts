@@ -38,6 +38,27 @@ export class WaitingForPage extends PutBack {
   }
 }
 
+/**
+ * A row whose channel secret this process's key cannot open (LIFELINE_SECRET_KEY is not the key it
+ * was sealed with, or the sealed value is damaged): no receiver was asked, and no retry by this
+ * process could do better, so it spends no attempt (12 would be gone in minutes, the page dead).
+ * It is looked at again every SECRET_RECHECK_MS (capped by the retry schedule's cap), by whichever
+ * notifier takes it: one whose key opens it (an older one still running during a rolling restart,
+ * this one restarted with the right key) sends it.
+ */
+export class SecretNotOpened extends PutBack {
+  constructor(retryAt: Date) {
+    super(retryAt, 'the channel secret cannot be opened with this process’s LIFELINE_SECRET_KEY');
+    this.name = 'SecretNotOpened';
+  }
+}
+
+/**
+ * How often a row held for its secret is looked at again: pages go out within 30 s of a notifier
+ * with the right key taking the queue, and 1,000 held rows cost ~33 ledger reads a second meanwhile.
+ */
+const SECRET_RECHECK_MS = 30_000;
+
 /** A row another sender's lease holds: looked at again once that lease could have ended (`retryAt`). */
 export class HeldElsewhere extends PutBack {
   constructor(retryAt: Date) {
@@ -116,6 +137,7 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
   const id = d.id;
   // Whatever ends the run before its send starts gives the lease back, so the row's next run need
   // not wait ~120 s for it to lapse.
+  let config: Record<string, unknown>;
   try {
     if (d.status === 'failed' && d.next_attempt_at && d.next_attempt_at > clock.now()) {
       // A run put back earlier (the row was held) comes round before the retry its holder recorded
@@ -131,12 +153,13 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
       if (await recordAttempts(sql, [id], { status: 'dead', error, at: clock.now() }, lease.token)) deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
       return;
     }
+    config = openConfig(deps, d, destination);
   } catch (err) {
     await giveBack(ledger, id, lease);
     throw err;
   }
   try {
-    await sendOver(deps.channels, destination.type, notification, destination.open(), clock.now(), { mayStart: () => ledger.mayStart(lease), closed: lease.closed });
+    await sendOver(deps.channels, destination.type, notification, config, clock.now(), { mayStart: () => ledger.mayStart(lease), closed: lease.closed });
   } catch (err) {
     if (err instanceof NotStarted) {
       await giveBack(ledger, id, lease);
@@ -164,6 +187,21 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
   const at = clock.now();
   await markSentPatiently(ledger, d, at);
   deps.events?.emit('notification.result', d.channel_type, 'sent', 1, (at.getTime() - d.occurred_at.getTime()) / 1000);
+}
+
+/** The config the row's channel sends with, its secret opened; SecretNotOpened when the key cannot open it. */
+function openConfig(deps: DeliverDeps, d: DeliveryRow, destination: { open(): Record<string, unknown> }): Record<string, unknown> {
+  try {
+    return destination.open();
+  } catch {
+    deps.events?.emit('notification.result', d.channel_type, 'held', 1);
+    throw new SecretNotOpened(secretRecheckAt(deps));
+  }
+}
+
+/** When a row held for its secret is looked at again (SECRET_RECHECK_MS, within the retry cap). */
+export function secretRecheckAt(deps: Pick<DeliverDeps, 'clock' | 'retry'>): Date {
+  return new Date(deps.clock.now().getTime() + Math.min(SECRET_RECHECK_MS, deps.retry.capMs));
 }
 
 // Giving an unused lease back only spares the row's next run the wait for it to lapse: when the

@@ -5,7 +5,7 @@ import { digestDestinations, dueDigest, recordAttempts, tryDigestLock, type Dige
 import { incidentListUrl } from '../incidents/action-links.ts';
 import { addTimeline } from '../incidents/store.ts';
 import { destinationOf } from './destinations.ts';
-import type { DeliverDeps } from './deliver.ts';
+import { secretRecheckAt, type DeliverDeps } from './deliver.ts';
 import { notificationsFor, recipientDetail } from './message.ts';
 import { DELIVERY_ATTEMPTS, retryDelayMs } from './retry.ts';
 
@@ -58,9 +58,17 @@ async function sendDigest(deps: DeliverDeps, d: DigestDestination, now: Date): P
       deps.events?.emit('notification.result', rows[0]!.channel_type, 'dead', ids.length);
       return undefined;
     }
+    let config: Record<string, unknown>;
+    try {
+      config = destination.open();
+    } catch {
+      // A secret this key cannot open: the digest waits unspent, as a single page does (SecretNotOpened).
+      deps.events?.emit('notification.result', destination.type, 'held', ids.length);
+      return { failed: secretRecheckAt(deps) };
+    }
     try {
       const listUrl = deps.links ? incidentListUrl(deps.links.publicUrl) : undefined;
-      await deps.channels[destination.type].sendDigest(notifications, destination.open() as never, clock.now(), listUrl);
+      await deps.channels[destination.type].sendDigest(notifications, config as never, clock.now(), listUrl);
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError(String(err), { permanent: false, code: 'internal' });
       return { failed: await recordDigestFailure(deps, tx, destination.type, rows, e) };

@@ -126,9 +126,20 @@ export async function discardDeadOutbox(tx: Queryable, id: string): Promise<Disc
   return row;
 }
 
-export async function outboxBacklog(sql: Queryable, now: Date): Promise<{ pending: number; oldestSeconds: number }> {
-  const [row] = await sql<{ pending: number; oldest: Date | null }[]>`
-    select count(*)::int as pending, min(created_at) as oldest from outbox`;
+/**
+ * The outbox's backlog at `now`: events due and not handled (`pending`), the oldest one's lateness,
+ * and the timers not due yet (`scheduled`). A timer is scheduled work, not late work: an escalation
+ * level 900 s out, read 315 s after it was armed, is 0 s late, so it counts only from its
+ * `available_at`, and only once that has come. An event that has failed (attempts > 0) was due
+ * already; its retry moved `available_at` and the time it first came due is not kept, so it counts
+ * as late from `created_at`: an event that keeps failing is what LifelineOutboxBacklogOld is for.
+ */
+export async function outboxBacklog(sql: Queryable, now: Date): Promise<{ pending: number; oldestSeconds: number; scheduled: number }> {
+  const [row] = await sql<{ pending: number; oldest: Date | null; scheduled: number }[]>`
+    select count(*) filter (where due)::int as pending,
+           min(case when attempts > 0 then created_at else greatest(created_at, available_at) end) filter (where due) as oldest,
+           count(*) filter (where not due)::int as scheduled
+    from (select *, available_at <= ${now} or attempts > 0 as due from outbox) o`;
   const oldest = row?.oldest ? Math.max(0, (now.getTime() - row.oldest.getTime()) / 1000) : 0;
-  return { pending: row?.pending ?? 0, oldestSeconds: oldest };
+  return { pending: row?.pending ?? 0, oldestSeconds: oldest, scheduled: row?.scheduled ?? 0 };
 }

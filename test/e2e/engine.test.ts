@@ -169,7 +169,7 @@ describe('the engine, started as a newcomer would', () => {
       assert.deepEqual(ledger.map((d) => d.status), ['pending']);
 
       first.kill('SIGTERM');
-      // An engine still stopping at its own deadline (9 s) exits 1 and says so: a 0 with
+      // An engine still stopping at its own deadline (13 s) exits 1 and says so: a 0 with
       // `stopped` is a stop inside the deadline, measured by the engine, not by this machine's load.
       assert.equal((await first.exited).code, 0, first.said());
       assert.ok(first.lines.some((l) => l.msg === 'stopped'), 'stopped gracefully');

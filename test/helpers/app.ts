@@ -53,6 +53,8 @@ export interface BuildOptions {
   log?: Logger;
   /** LIFELINE_METRICS_TOKEN; unset unless given. */
   metricsToken?: string;
+  /** /readyz checks that `secretKey` opens the stored channel secrets (the notifier role); off unless given. */
+  secretKeyRequired?: boolean;
 }
 
 export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
@@ -85,6 +87,7 @@ export function buildApp(o: BuildOptions) {
     ...(o.limits ? { limits: o.limits } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
     ...(o.metricsToken !== undefined ? { metricsToken: o.metricsToken } : {}),
+    ...(o.secretKeyRequired !== undefined ? { secretKeyRequired: o.secretKeyRequired } : {}),
   });
   return { app: http.app, http, metrics, identity, ingestor, secretKey, feed, publicChanges };
 }

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { createChannels } from '../../alerting/index.ts';
+import { sealSecret } from '../../alerting/secret-box.ts';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
+import { insertChannel } from '../../src/channels/store.ts';
+import { Events } from '../../src/events.ts';
+import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { sendDigests } from '../../src/notifications/digest.ts';
+import { DEFAULT_RETRY } from '../../src/notifications/retry.ts';
+import { buildApp, send, START } from '../helpers/app.ts';
+import { ManualClock } from '../helpers/clock.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+import { LOCAL_RECEIVERS } from '../helpers/local-receivers.ts';
+import { createOnCall, deliveriesOf, incidentsOf, nodeGoingDown, settledDeliveries } from '../helpers/oncall.ts';
+import { createPipeline } from '../helpers/pipeline.ts';
+import { until } from '../helpers/wait.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
+
+// A notifier started with another LIFELINE_SECRET_KEY than the one its channels' secrets were
+// sealed with: it is not ready (a rolling restart gated on /readyz stops there), and its pages
+// wait unspent instead of burning their 12 attempts on an error no retry can fix; the notifier
+// restarted with the right key sends them.
+
+describe('a notifier whose secret key cannot open the channel secrets', () => {
+  it('is not ready, holds the pages unspent, and a notifier with the right key sends them', async (t) => {
+    const db = await createTestDatabase();
+    t.after(() => db.drop());
+    const clock = new ManualClock(START);
+    const right = randomBytes(32);
+    const wrong = randomBytes(32);
+    const secret = generateWebhookSecret();
+    const hook = await startWebhookReceiver({ secret });
+    const p = createPipeline(db, clock);
+    const wrongNotifier = await createOnCall(db, clock, { redisUrl: undefined, secretKey: wrong });
+    let wrongRunning = true;
+    let rightNotifier: Awaited<ReturnType<typeof createOnCall>> | undefined;
+    t.after(async () => {
+      if (wrongRunning) await wrongNotifier.close();
+      await rightNotifier?.close();
+      await p.close();
+      await hook.close();
+    });
+    await p.flush();
+    const id = randomUUID();
+    await insertChannel(db.sql, { id, name: 'sealed-right', type: 'webhook', config: { url: hook.url }, secret_sealed: sealSecret(secret, right, id) }, clock.now());
+    const policy = await wrongNotifier.policy('default', [{ after_seconds: 0, channel_ids: [id] }]);
+
+    const readyz = async (secretKey: Buffer, secretKeyRequired: boolean) => {
+      const res = await send(buildApp({ sql: db.sql, clock, buffer: new HeartbeatBuffer(), secretKey, secretKeyRequired }).app, 'GET', '/readyz');
+      return { status: res.status, body: (await res.json()) as { down?: string[] } };
+    };
+    const wrongReady = await readyz(wrong, true);
+    assert.equal(wrongReady.status, 503);
+    assert.deepEqual(wrongReady.body.down, ['secret_key']);
+    assert.equal((await readyz(wrong, false)).status, 200, 'a process without the notifier role does not send');
+    assert.equal((await readyz(right, true)).status, 200);
+
+    const node = await nodeGoingDown({ p, oc: wrongNotifier, clock }, 'db-1', policy.id);
+    const [incident] = await incidentsOf(db, node);
+    const held = async () => Number(/^lifeline_notifications_total\{channel_type="webhook",result="held"\} (\d+)$/m.exec(await wrongNotifier.metrics.registry.metrics())?.[1] ?? 0);
+    // Held again and again: each time unspent, and nothing reached the receiver.
+    await until('the page held twice', async () => (await held()) >= 2);
+    const [page] = await deliveriesOf(db, incident!.id);
+    assert.deepEqual([page!.status, page!.attempts], ['pending', 0]);
+    assert.equal(hook.requests.length, 0);
+
+    await wrongNotifier.close();
+    wrongRunning = false;
+    rightNotifier = await createOnCall(db, clock, { redisUrl: undefined, secretKey: right, prefix: wrongNotifier.prefix });
+    const [sent] = await settledDeliveries(db, incident!.id, 1);
+    assert.deepEqual([sent!.status, sent!.attempts], ['sent', 1]);
+    assert.equal((await hook.waitFor()).verified, true);
+  });
+
+  it('holds a storm digest unspent too, and the right key sends it', async (t) => {
+    const db = await createTestDatabase();
+    t.after(() => db.drop());
+    const clock = new ManualClock(START);
+    const right = randomBytes(32);
+    const wrong = randomBytes(32);
+    const slack = await startWebhookReceiver();
+    const p = createPipeline(db, clock);
+    // Every update is held for the digest (storm threshold 0); the digest passes are driven below.
+    const oc = await createOnCall(db, clock, { redisUrl: undefined, stormThreshold: 0, worker: false });
+    const channels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS });
+    t.after(async () => {
+      channels.close();
+      await oc.close();
+      await p.close();
+      await slack.close();
+    });
+    await p.flush();
+    const id = randomUUID();
+    // A Slack channel's secret is its URL: sealed under the right key.
+    await insertChannel(db.sql, { id, name: 'team', type: 'slack', config: {}, secret_sealed: sealSecret(slack.url, right, id) }, clock.now());
+    const policy = await oc.policy('default', [{ after_seconds: 0, channel_ids: [id] }]);
+    await nodeGoingDown({ p, oc, clock }, 'db-1', policy.id);
+    const held: number[] = [];
+    const events = new Events();
+    events.on('notification.result', (_type, result, count) => result === 'held' && held.push(count));
+    const pass = (secretKey: Buffer) => sendDigests({ sql: db.sql, clock, channels, secretKey, retry: DEFAULT_RETRY, events });
+    const digestRows = () => db.sql<{ status: string; attempts: number }[]>`select status, attempts from deliveries where digest`;
+
+    for (let i = 0; i < 3; i++) {
+      await pass(wrong);
+      clock.advance(60_000);
+    }
+    assert.deepEqual(held, [1, 1, 1]);
+    assert.deepEqual([...(await digestRows())], [{ status: 'pending', attempts: 0 }], 'three passes, no attempt spent');
+    assert.equal(slack.requests.length, 0);
+
+    await pass(right);
+    assert.deepEqual([...(await digestRows())], [{ status: 'sent', attempts: 1 }]);
+    assert.equal(slack.requests.length, 1);
+  });
+});
