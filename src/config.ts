@@ -288,12 +288,13 @@ export function redact(text: string, o: { oneValue?: boolean } = {}): string {
 }
 
 /**
- * Whether /readyz answers 503 while the queues' store (Redis) does not answer: only in a notifier
- * process without the api role. The notifier's work stops then, but a process that also takes the
- * fleet's heartbeats (the default LIFELINE_ROLES=all) must stay in the load balancer: a 503 for a
- * Redis blip would stop every node's heartbeats and judge the fleet down. There Redis is a warning.
+ * Whether /readyz answers 503 while the queues' store (Redis) does not answer or the secret key
+ * cannot open the stored channel secrets: only in a notifier process without the api role. The
+ * notifier's work stops then, but a process that also takes the fleet's heartbeats (the default
+ * LIFELINE_ROLES=all) must stay in the load balancer: a 503 would stop every node's heartbeats and
+ * judge the fleet down. There each is a warning.
  */
-export function queueRequiredFor(roles: ReadonlySet<Role>): boolean {
+export function notifierWithoutApi(roles: ReadonlySet<Role>): boolean {
   return roles.has('notifier') && !roles.has('api');
 }
 

@@ -7,7 +7,7 @@ import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import { adminTokenWarning, queueRequiredFor, redact, type Config } from '../src/config.ts';
+import { adminTokenWarning, notifierWithoutApi, redact, type Config } from '../src/config.ts';
 import { createSql } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
@@ -67,7 +67,7 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'queueRequired' | 'secretKeyRequired'>;
+export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'notifierWithoutApi' | 'secretKeyRequired'>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -175,7 +175,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     ...(publicChanges ? { publicChanges } : {}),
     ...(transports && config.roles.has('api') ? { transports } : {}),
     queue: queueBackend,
-    queueRequired: queueRequiredFor(config.roles),
+    notifierWithoutApi: notifierWithoutApi(config.roles),
     secretKeyRequired: config.roles.has('notifier'),
   });
   const server = createServer(listener).listen(config.port, config.host);

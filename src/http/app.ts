@@ -149,7 +149,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
           'Postgres answers, and so does the notification queues\' store (Redis, or Postgres without REDIS_URL) in a process with the notifier role; `queue` names that store; `warnings` names what would make notifications reach nobody, and the queues\' store when it does not answer a process that can work without it.',
         body: 'Readiness',
       },
-      also: [{ status: 503, description: 'Postgres does not answer, or the queues\' store does not answer a process with the notifier role, or (`secret_key`) that process\'s LIFELINE_SECRET_KEY cannot open the stored channel secrets; `down` names which, `warnings` what to do about the key.', body: 'Readiness' }],
+      also: [{ status: 503, description: 'Postgres does not answer, or, in a process with the notifier role and not the api role, the queues\' store does not answer or (`secret_key`) its LIFELINE_SECRET_KEY cannot open the stored channel secrets; `down` names which, `warnings` what to do about the key.', body: 'Readiness' }],
     }),
     async (c) => {
       const [pg, queue, key] = await Promise.allSettled([
@@ -160,18 +160,19 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
       const queueDown = queue.status === 'rejected';
       const down = new Set<string>();
       if (pg.status === 'rejected') down.add('postgres');
-      if (queueDown && deps.queueRequired !== false) down.add(deps.queue.name);
+      if (queueDown && deps.notifierWithoutApi !== false) down.add(deps.queue.name);
       // A key that cannot open the stored secrets is a wrong LIFELINE_SECRET_KEY, not a blip: a
       // notifier started with it would hold every webhook, Slack and PagerDuty page, so a rolling
       // restart gated on /readyz must stop here while the processes with the right key still send.
+      // A process that also takes heartbeats stays ready and says it in `warnings`, as for Redis.
       const keyWrong = key.status === 'fulfilled' && !key.value;
-      if (keyWrong) down.add('secret_key');
+      if (keyWrong && deps.notifierWithoutApi !== false) down.add('secret_key');
       if (down.size) return c.json({ status: 'unavailable', queue: deps.queue.name, down: [...down], ...(keyWrong ? { warnings: [SECRET_KEY_WRONG] } : {}) }, 503);
       // Ready, but notifications may reach nobody: said here too, not only once in the start's log.
       // Readiness is the probes' verdict: warnings that fail or take longer than the probes may are
       // left out, so a Postgres that stalls after the probe still gets a 200 within 2 s, not a hang or a 500.
       const setup = await within(2000, setupWarnings(deps.sql, { emailConfigured: deps.transports?.email.configured, now: deps.clock.now(), named: false })).catch(() => []);
-      const warnings = queueDown ? [queueStoreDown(deps.queue.name), ...setup] : setup;
+      const warnings = [...(queueDown ? [queueStoreDown(deps.queue.name)] : []), ...(keyWrong ? [SECRET_KEY_WRONG] : []), ...setup];
       return c.json({ status: 'ready', queue: deps.queue.name, ...(warnings.length ? { warnings } : {}) });
     },
   );

@@ -35,14 +35,15 @@ export interface AppDeps {
   /** Where the notification queues run; /readyz names it and checks that it answers. */
   queue: Pick<QueueBackend, 'name' | 'ping'>;
   /**
-   * Whether this process is unready while the queues' store does not answer: only the notifier's
-   * work stops then (it takes the jobs); otherwise /readyz answers 200 and names it in `warnings`.
+   * Whether this process notifies without taking heartbeats: it alone is unready while the queues'
+   * store does not answer or (secretKeyRequired) its key cannot open the stored secrets, since
+   * only its notifying stops then; otherwise /readyz answers 200 and names either in `warnings`.
    * Default true.
    */
-  queueRequired?: boolean;
+  notifierWithoutApi?: boolean;
   /**
-   * Whether this process is unready while `secretKey` cannot open the stored channel secrets: with
-   * the notifier role, whose every webhook, Slack and PagerDuty page needs them. Default false.
+   * Whether /readyz checks that `secretKey` opens the stored channel secrets: with the notifier
+   * role, whose every webhook, Slack and PagerDuty page needs them. Default false.
    */
   secretKeyRequired?: boolean;
   /** LIFELINE_METRICS_TOKEN: the Bearer secret GET /metrics asks for; unset, /metrics is open. */

@@ -55,6 +55,8 @@ export interface BuildOptions {
   metricsToken?: string;
   /** /readyz checks that `secretKey` opens the stored channel secrets (the notifier role); off unless given. */
   secretKeyRequired?: boolean;
+  /** A notifier without the api role (the default): unready rather than warned (AppDeps.notifierWithoutApi). */
+  notifierWithoutApi?: boolean;
 }
 
 export const CONSOLE_DEFAULTS = consoleSettings({ publicUrl: undefined, idleMinutes: 720, sessionHours: 168 });
@@ -88,6 +90,7 @@ export function buildApp(o: BuildOptions) {
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
     ...(o.metricsToken !== undefined ? { metricsToken: o.metricsToken } : {}),
     ...(o.secretKeyRequired !== undefined ? { secretKeyRequired: o.secretKeyRequired } : {}),
+    ...(o.notifierWithoutApi !== undefined ? { notifierWithoutApi: o.notifierWithoutApi } : {}),
   });
   return { app: http.app, http, metrics, identity, ingestor, secretKey, feed, publicChanges };
 }

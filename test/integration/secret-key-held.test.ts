@@ -47,13 +47,18 @@ describe('a notifier whose secret key cannot open the channel secrets', () => {
     await insertChannel(db.sql, { id, name: 'sealed-right', type: 'webhook', config: { url: hook.url }, secret_sealed: sealSecret(secret, right, id) }, clock.now());
     const policy = await wrongNotifier.policy('default', [{ after_seconds: 0, channel_ids: [id] }]);
 
-    const readyz = async (secretKey: Buffer, secretKeyRequired: boolean) => {
-      const res = await send(buildApp({ sql: db.sql, clock, buffer: new HeartbeatBuffer(), secretKey, secretKeyRequired }).app, 'GET', '/readyz');
-      return { status: res.status, body: (await res.json()) as { down?: string[] } };
+    const readyz = async (secretKey: Buffer, secretKeyRequired: boolean, notifierWithoutApi = true) => {
+      const res = await send(buildApp({ sql: db.sql, clock, buffer: new HeartbeatBuffer(), secretKey, secretKeyRequired, notifierWithoutApi }).app, 'GET', '/readyz');
+      return { status: res.status, body: (await res.json()) as { down?: string[]; warnings?: string[] } };
     };
     const wrongReady = await readyz(wrong, true);
     assert.equal(wrongReady.status, 503);
     assert.deepEqual(wrongReady.body.down, ['secret_key']);
+    // One process taking heartbeats too (LIFELINE_ROLES=all) stays in its load balancer: a 503
+    // would stop the fleet's heartbeats; it says the key is wrong instead.
+    const allInOne = await readyz(wrong, true, false);
+    assert.equal(allInOne.status, 200);
+    assert.ok(allInOne.body.warnings?.some((w) => w.includes('LIFELINE_SECRET_KEY')), JSON.stringify(allInOne.body));
     assert.equal((await readyz(wrong, false)).status, 200, 'a process without the notifier role does not send');
     assert.equal((await readyz(right, true)).status, 200);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { adminTokenWarning, ConfigError, loadConfig, queueRequiredFor, redact, ROLES } from '../../src/config.ts';
+import { adminTokenWarning, ConfigError, loadConfig, notifierWithoutApi, redact, ROLES } from '../../src/config.ts';
 import { decodeSecretKey } from '../../src/secrets.ts';
 
 describe('loadConfig', () => {
@@ -217,12 +217,12 @@ describe('redact', () => {
   });
 });
 
-describe('queueRequiredFor: whether Redis counts for /readyz', () => {
+describe('notifierWithoutApi: whether Redis counts for /readyz', () => {
   it('counts only for a notifier without the api role', () => {
-    assert.equal(queueRequiredFor(new Set(ROLES)), false, 'LIFELINE_ROLES=all takes heartbeats');
-    assert.equal(queueRequiredFor(new Set(['api', 'notifier'] as const)), false);
-    assert.equal(queueRequiredFor(new Set(['outbox', 'notifier'] as const)), true);
-    assert.equal(queueRequiredFor(new Set(['api', 'evaluator'] as const)), false);
+    assert.equal(notifierWithoutApi(new Set(ROLES)), false, 'LIFELINE_ROLES=all takes heartbeats');
+    assert.equal(notifierWithoutApi(new Set(['api', 'notifier'] as const)), false);
+    assert.equal(notifierWithoutApi(new Set(['outbox', 'notifier'] as const)), true);
+    assert.equal(notifierWithoutApi(new Set(['api', 'evaluator'] as const)), false);
   });
 });
 
