@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, redact, type Config } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/embedded/database.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
+import { handleUncaught } from '../src/uncaught.ts';
 import { startEngine, type Engine } from './engine.ts';
 
 // Graceful stop must finish well inside the 10 s orchestrators give before SIGKILL.
@@ -42,6 +43,8 @@ function startFailed(log: Logger, err: unknown, fixable: boolean): never {
 }
 
 const log = createLogger(config.logLevel);
+// Before anything can fail unseen: a crash is one JSON line, and a terminated backend is not one.
+handleUncaught(log);
 
 interface Running {
   database: Database;
