@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, redact, type Config } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/embedded/database.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
+import { handleUncaught } from '../src/uncaught.ts';
 import { ENGINE_STOP_MS, startEngine, type Engine } from './engine.ts';
 
 let config: Config;
@@ -45,6 +46,8 @@ const DATABASE_STOP_MS = 2_000;
 const STOP_DEADLINE_MS = ENGINE_STOP_MS + (config.databaseUrl === undefined ? DATABASE_STOP_MS : 0);
 
 const log = createLogger(config.logLevel);
+// Before anything can fail unseen: a crash is one JSON line, and a terminated backend is not one.
+handleUncaught(log);
 
 interface Running {
   database: Database;
