@@ -123,13 +123,25 @@ function noteBlock(n: Notification) {
 
 // Slack reads &, < and > as control characters in mrkdwn (links, mentions); agent-supplied
 // names must not be able to ping @channel or forge a link.
+const escapeControl = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * Text a user gave (a node's name, a reason quoting a job's output) as mrkdwn that shows it as
+ * written. mrkdwn has no escape for * _ ~ and `, and a name like `db_primary_1` showed as "db" and
+ * an italic "primary"; a code span cannot hold a backtick of the text either. A zero-width space
+ * (U+200B) after each of them leaves none a pair: Slack opens a style only on a marker followed by
+ * a character that is not a space, and closes one only on a marker followed by a space, punctuation
+ * or the end, so whichever it takes U+200B for, every marker fails one side. The text reads the
+ * same; a copy of it carries the invisible spaces.
+ */
 function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeControl(text).replace(/[*_~`]/g, '$&\u200B');
 }
 
 /**
- * `<url|label>`, the URL escaped as any mrkdwn text and its `|` percent-encoded: URL keeps a `|`
+ * `<url|label>`, the URL's &, < and > escaped (nothing else: a space in `/~ops_1/` would break the
+ * address) and its `|` percent-encoded: URL keeps a `|`
  * in a path as it is (`https://x/a|b/` is valid to it, so LIFELINE_PUBLIC_URL may hold one), and
  * Slack would end the address there and show the rest as the label.
  */
-const slackLink = (url: string, label: string): string => `<${escapeMrkdwn(url).replaceAll('|', '%7C')}|${label}>`;
+const slackLink = (url: string, label: string): string => `<${escapeControl(url).replaceAll('|', '%7C')}|${label}>`;

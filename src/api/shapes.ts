@@ -242,6 +242,7 @@ const SHAPES = {
       exit_code: with_(nullable(shape<number>({ type: 'integer', minimum: 0, maximum: 255 })), { description: 'From /ping/{key}/{exit_code}; null for /, /fail and /log' }),
       status: oneOf(RUN_STATUSES),
       output: with_(nullable(str), { description: 'The last 10 KB of the POST body' }),
+      rid: with_(nullable(str), { description: "The run id its pings carried (`?rid=`, a UUID, lower case); null for pings without one" }),
     },
     { description: 'A run of a scheduled job (running, success, failure, unfinished: superseded by a new start), or a /log message' },
   ),

@@ -5,6 +5,7 @@
 // stderr and the job's own result stands.
 
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { OutputTail } from '../jobs/model.ts';
@@ -131,7 +132,15 @@ export async function wrap(
   ping: Pinger = fetchPing,
   pauseMs = RETRY_PAUSE_MS,
 ): Promise<number> {
-  const at = (suffix: string) => `${url.origin}${url.pathname}${suffix}${url.search}`;
+  // A run id of this run's own on its start and its end, so runs of one job that overlap (a slow
+  // run still going when cron starts the next) are each paired with their own end.
+  const rid = randomUUID();
+  const at = (suffix: string) => {
+    const ping = new URL(url);
+    ping.pathname += suffix;
+    ping.searchParams.set('rid', rid);
+    return ping.href;
+  };
   // A TERM or HUP during the start ping (up to about 7 s) used to kill the wrapper with no end
   // ping, leaving the run `running`: it is remembered, the command is not started, and the end
   // is pinged as 128 + its number, as if the command had met it.

@@ -67,7 +67,7 @@ export class Ingestor {
    * must not get it for free. The receive time is read after both, for the same reason as in
    * accept().
    */
-  async ping(key: string, kind: PingKind, exitCode: number | null, output: () => Promise<string | null>, clock: Clock): Promise<boolean> {
+  async ping(key: string, kind: PingKind, exitCode: number | null, rid: string | null, output: () => Promise<string | null>, clock: Clock): Promise<boolean> {
     const nodeId = await this.pingKeys.nodeId(key);
     if (nodeId === null) return false;
     const text = await output();
@@ -75,7 +75,7 @@ export class Ingestor {
     if (kind === 'success' || kind === 'failure') {
       this.buffer.add({ nodeId, at, status: kind === 'success' ? 'ok' : 'failing', checks: null, seq: null });
     }
-    this.buffer.addPing({ nodeId, at, kind, exitCode, output: text });
+    this.buffer.addPing({ nodeId, at, kind, exitCode, output: text, rid });
     return true;
   }
 

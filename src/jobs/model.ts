@@ -27,13 +27,16 @@ export interface PingEvent {
   exitCode: number | null;
   /** The kept end of a POST body; null without one. */
   output: string | null;
+  /** The client's run id (`?rid=`, a UUID) that pairs a start with its end; null without one. */
+  rid: string | null;
 }
 
-/** A node's run in progress as stored: the newest `running` row. */
+/** A node's run in progress as stored: the newest `running` row of each run id (and of none). */
 export interface OpenRun {
   id: string;
   nodeId: string;
   startedAt: Date;
+  rid: string | null;
 }
 
 /** A run row to insert, or the new values of a stored one. */
@@ -44,6 +47,7 @@ export interface RunValues {
   exitCode: number | null;
   status: RunStatus;
   output: string | null;
+  rid: string | null;
 }
 
 export interface RunWrites {
@@ -54,45 +58,68 @@ export interface RunWrites {
   runStarted: Map<string, Date | null>;
 }
 
+type PlannedRun = RunValues & { id?: string };
+
+/** Open runs are keyed by node and run id: runs of one job may overlap when each has its own. */
+const runKey = (nodeId: string, rid: string | null) => `${nodeId} ${rid ?? ''}`;
+
 /**
  * The run rows a flush's pings make, in the order they arrived. A start opens a run (a run still
- * open is then `unfinished`), its body the run's output while it runs; a success or failure ends
- * the open run with its duration, exit code and its own output, none if it carried none; without
- * an open run, an end is recorded only when it says more than "ok" (a failure, an exit code or an
- * output): a job that only pings success costs no row per ping. A log is a row of its own. (As
- * one row per plain ping, a job pinging every 10 s pushed its last failure out of the newest
- * RUNS_KEPT after 17 min, and 1,184 pings/s cost a trim of each pinged node per flush.)
+ * open with the same run id, or with none for a start without one, is then `unfinished`), its body
+ * the run's output while it runs; a success or failure ends the open run of its run id with its
+ * duration, exit code and its own output, none if it carried none; without such an open run, an
+ * end is recorded only when it says more than "ok" (a failure, an exit code or an output): a job
+ * that only pings success costs no row per ping. A log is a row of its own. (As one row per plain
+ * ping, a job pinging every 10 s pushed its last failure out of the newest RUNS_KEPT after 17
+ * min, and 1,184 pings/s cost a trim of each pinged node per flush.) Pairing by run id, as
+ * Healthchecks' `?rid=`, keeps overlapping runs apart: by latest start alone, A started at 0 s and
+ * B at 1 s, A's exit 0 ended B with A's duration and B's exit 2 was a row without a start.
+ *
+ * A node's run start (`runStarted`, what max_run_seconds is measured from) is its latest start's,
+ * until that run ends; the end of an older overlapping run leaves it, so a run that was killed and
+ * never ended does not keep its node judged by it once a newer run has ended.
  */
 export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
-  const current = new Map<string, RunValues & { id?: string }>();
-  for (const r of open) current.set(r.nodeId, { id: r.id, nodeId: r.nodeId, startedAt: r.startedAt, finishedAt: null, exitCode: null, status: 'running', output: null });
+  const current = new Map<string, PlannedRun>();
+  // The run whose start is the node's run start: the newest open one (open rows are by id).
+  const latest = new Map<string, PlannedRun>();
+  for (const r of [...open].sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)))) {
+    const run: PlannedRun = { id: r.id, nodeId: r.nodeId, startedAt: r.startedAt, finishedAt: null, exitCode: null, status: 'running', output: null, rid: r.rid };
+    current.set(runKey(r.nodeId, r.rid), run);
+    latest.set(r.nodeId, run);
+  }
   const inserts: RunValues[] = [];
   const updated = new Map<string, RunValues & { id: string }>();
   const runStarted = new Map<string, Date | null>();
-  const end = (run: RunValues & { id?: string }, to: Partial<RunValues>) => {
+  const end = (run: PlannedRun, to: Partial<RunValues>) => {
     Object.assign(run, to);
     if (run.id !== undefined) updated.set(run.id, run as RunValues & { id: string });
   };
   for (const p of pings) {
-    const run = current.get(p.nodeId);
+    const key = runKey(p.nodeId, p.rid);
+    const run = current.get(key);
     if (p.kind === 'start') {
       if (run) end(run, { status: 'unfinished' });
-      const started: RunValues = { nodeId: p.nodeId, startedAt: p.at, finishedAt: null, exitCode: null, status: 'running', output: p.output };
+      const started: RunValues = { nodeId: p.nodeId, startedAt: p.at, finishedAt: null, exitCode: null, status: 'running', output: p.output, rid: p.rid };
       inserts.push(started);
-      current.set(p.nodeId, started);
+      current.set(key, started);
+      latest.set(p.nodeId, started);
       runStarted.set(p.nodeId, p.at);
     } else if (p.kind === 'log') {
-      inserts.push({ nodeId: p.nodeId, startedAt: null, finishedAt: p.at, exitCode: null, status: 'log', output: p.output });
+      inserts.push({ nodeId: p.nodeId, startedAt: null, finishedAt: p.at, exitCode: null, status: 'log', output: p.output, rid: p.rid });
     } else {
       // The end's own body, or none: a start's body is the run's output only while it runs (as
       // Healthchecks keeps each ping's body with its ping), so a bare /fail never shows it as why.
       const ended = { finishedAt: p.at, exitCode: p.exitCode, status: p.kind, output: p.output };
       if (run) {
         end(run, ended);
-        current.delete(p.nodeId);
-        runStarted.set(p.nodeId, null);
+        current.delete(key);
+        if (latest.get(p.nodeId) === run) {
+          latest.delete(p.nodeId);
+          runStarted.set(p.nodeId, null);
+        }
       } else if (p.kind === 'failure' || p.exitCode !== null || p.output !== null) {
-        inserts.push({ nodeId: p.nodeId, startedAt: null, ...ended });
+        inserts.push({ nodeId: p.nodeId, startedAt: null, ...ended, rid: p.rid });
       }
     }
   }

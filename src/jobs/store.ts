@@ -1,14 +1,17 @@
 import type { Queryable } from '../db/client.ts';
 import { RUNS_KEPT, type OpenRun, type RunStatus, type RunValues, type RunWrites } from './model.ts';
 
-/** The run in progress of each of these nodes, if any. */
+/**
+ * The runs in progress of these nodes: the newest of each run id (and of none). At most RUNS_KEPT
+ * per node, since older rows are deleted whatever their status.
+ */
 export async function openRuns(tx: Queryable, nodeIds: string[]): Promise<OpenRun[]> {
   if (nodeIds.length === 0) return [];
-  const rows = await tx<{ id: string; node_id: string; started_at: Date }[]>`
-    select distinct on (node_id) id::text, node_id, started_at from node_runs
+  const rows = await tx<{ id: string; node_id: string; started_at: Date; rid: string | null }[]>`
+    select distinct on (node_id, rid) id::text, node_id, started_at, rid from node_runs
     where node_id = any(${nodeIds}::uuid[]) and status = 'running'
-    order by node_id, id desc`;
-  return rows.map((r) => ({ id: r.id, nodeId: r.node_id, startedAt: r.started_at }));
+    order by node_id, rid, id desc`;
+  return rows.map((r) => ({ id: r.id, nodeId: r.node_id, startedAt: r.started_at, rid: r.rid }));
 }
 
 const columns = (rows: RunValues[]) => ({
@@ -18,6 +21,7 @@ const columns = (rows: RunValues[]) => ({
   codes: rows.map((r) => r.exitCode),
   statuses: rows.map((r) => r.status),
   outputs: rows.map((r) => r.output),
+  rids: rows.map((r) => r.rid),
 });
 
 /**
@@ -30,10 +34,10 @@ export async function writeRuns(tx: Queryable, w: RunWrites, now: Date): Promise
   if (w.inserts.length) {
     const c = columns(w.inserts);
     await tx`
-      insert into node_runs (node_id, started_at, finished_at, exit_code, status, output)
-      select v.node_id, v.started_at, v.finished_at, v.exit_code, v.status, v.output
+      insert into node_runs (node_id, started_at, finished_at, exit_code, status, output, rid)
+      select v.node_id, v.started_at, v.finished_at, v.exit_code, v.status, v.output, v.rid
       from unnest(${c.nodes}::uuid[], ${c.started}::timestamptz[], ${c.finished}::timestamptz[], ${c.codes}::smallint[],
-                  ${c.statuses}::text[], ${c.outputs}::text[]) with ordinality as v(node_id, started_at, finished_at, exit_code, status, output, ord)
+                  ${c.statuses}::text[], ${c.outputs}::text[], ${c.rids}::uuid[]) with ordinality as v(node_id, started_at, finished_at, exit_code, status, output, rid, ord)
       join nodes n on n.id = v.node_id
       order by v.ord`;
   }
@@ -72,6 +76,7 @@ export interface RunRow {
   exit_code: number | null;
   status: RunStatus;
   output: string | null;
+  rid: string | null;
 }
 
 /**
@@ -80,7 +85,7 @@ export interface RunRow {
  */
 export async function listRuns(sql: Queryable, nodeId: string, before: string | undefined, limit: number): Promise<RunRow[]> {
   return sql<RunRow[]>`
-    select r.id::text as id, r.started_at, r.finished_at, r.exit_code, r.status, r.output from node_runs r
+    select r.id::text as id, r.started_at, r.finished_at, r.exit_code, r.status, r.output, r.rid from node_runs r
     where r.node_id = ${nodeId} ${before !== undefined ? sql`and r.id < ${before}::bigint` : sql``}
     order by r.id desc
     limit ${limit}`;

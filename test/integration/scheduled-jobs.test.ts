@@ -118,11 +118,37 @@ describe('scheduled jobs', () => {
       exit_code: 0,
       status: 'success',
       output: 'copied 12 files\n',
+      rid: null,
     });
     assert.deepEqual([log?.status, log?.output], ['log', 'rotated the logs']);
     assert.deepEqual([fail?.status, fail?.started_at, fail?.output], ['failure', null, null]);
     const state = await health(job.id);
     assert.equal(state.state, 'down', 'a failure ping makes the job down at once');
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('pairs overlapping runs by their ?rid=, across flushes, and refuses a rid that is no UUID', async () => {
+    await tickAt(at(120));
+    const job = await h.createNode('overlap', { schedule: { cron: '0 * * * *', grace_seconds: 60 } });
+    const [a, b] = ['6f1e0c6a-2b8e-4c1d-9a4f-3e5b7c9d1a2b', 'C2D4E6F8-1A3B-4C5D-8E7F-9A0B1C2D3E4F'];
+    await okPing(job.ping_key, `/start?rid=${a}`);
+    await tickAt(at(121));
+    await okPing(job.ping_key, `/start?rid=${b}`);
+    await tickAt(at(125));
+    await okPing(job.ping_key, `/0?rid=${a}`);
+    await tickAt(at(127));
+    await okPing(job.ping_key, `/2?rid=${b.toLowerCase()}`, { body: 'disk full\n' });
+    await tickAt(at(127));
+    const shown = (await runs(job.id)).map((r) => [r.rid, r.started_at, r.duration_ms, r.status, r.exit_code, r.output]);
+    assert.deepEqual(shown, [
+      [b.toLowerCase(), at(121).toISOString(), 6000, 'failure', 2, 'disk full\n'],
+      [a, at(120).toISOString(), 5000, 'success', 0, null],
+    ]);
+    for (const rid of ['', 'not-a-uuid', `${a}x`]) {
+      await expectInvalid(await h.rejected(() => ping(job.ping_key, `/start?rid=${encodeURIComponent(rid)}`)), ['rid']);
+    }
+    await h.flush();
+    assert.equal((await runs(job.id)).length, 2, 'the refused pings recorded nothing');
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 

@@ -818,6 +818,28 @@ describe('slack channel', () => {
     assert.ok(mrkdwn.every((text) => !text.includes('<')), mrkdwn.join(' | '));
   });
 
+  test("shows a node's name and a job's output as written, not as Slack formatting, links still links", async () => {
+    const name = 'db_primary_1';
+    const reason = 'exited with status 2: *FATAL* `rm` failed on ~/tmp_old/ ~x~ _y_';
+    const links = { acknowledge: 'https://lifeline.test/a/~ops_1/ack' };
+    const n = notification({ node: { name }, reason, links });
+    await channel.send(n, { webhook_url: receiver.url }, NOW);
+    const message = JSON.parse((await receiver.waitFor()).body);
+    // A zero-width space after each of * _ ~ ` leaves none of them a pair Slack formats.
+    const literal = (t: string) => t.replace(/[*_~`]/g, '$&\u200B');
+    assert.equal(message.text, `DOWN: ${literal(name)} — ${literal(reason)}`);
+    const fields = message.blocks[1].fields.map((f: { text: string }) => f.text);
+    assert.ok(fields.includes(`*Node*\n${literal(name)}`), fields.join(' | '));
+    assert.ok(fields.includes(`*Reason*\n${literal(reason)}`), fields.join(' | '));
+    assert.equal(message.blocks[1].text.text, `*${literal(`${name} is down`)}*`);
+
+    receiver.requests.length = 0;
+    await channel.sendDigest([n], { webhook_url: receiver.url }, NOW);
+    const digest = JSON.parse((await receiver.waitFor()).body);
+    const line = digest.blocks[1].text.text.split('\n')[0];
+    assert.ok(line.includes(`DOWN: ${literal(name)} — ${literal(reason)}  <${links.acknowledge}|Acknowledge>`), line);
+  });
+
   test('adds the links as buttons in an actions block, and no block without links', async () => {
     const links = { acknowledge: 'https://lifeline.test/a/ack', resolve: 'https://lifeline.test/a/res' };
     await channel.send(notification({ links }), { webhook_url: receiver.url }, NOW);

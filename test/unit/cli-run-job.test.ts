@@ -24,6 +24,9 @@ async function pingServer() {
   return { url, pings, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
+/** A ping's path without its query (the run id). */
+const pathOf = (path: string) => new URL(path, 'http://engine.test').pathname;
+
 const quiet = { stdout: () => {}, stderr: () => {} };
 
 describe('lifeline run', () => {
@@ -38,7 +41,7 @@ describe('lifeline run', () => {
     let out = '';
     const ping = async (url: string) => {
       pinged.push(new URL(url).pathname);
-      if (url.endsWith('/start')) process.emit('SIGTERM', 'SIGTERM');
+      if (new URL(url).pathname.endsWith('/start')) process.emit('SIGTERM', 'SIGTERM');
     };
     const code = await wrap(new URL('http://engine.test/ping/k'), ['sh', '-c', 'echo ran'], { stdout: (b) => void (out += b), stderr: () => {}, warn: () => {} }, ping);
     assert.equal(code, 143);
@@ -47,12 +50,25 @@ describe('lifeline run', () => {
     assert.equal(process.listenerCount('SIGTERM'), 0);
   });
 
+  it('sends a run id of its own with the start and the end of each run, keeping the query it was given', async () => {
+    const pinged: URL[] = [];
+    const ping = async (url: string) => void pinged.push(new URL(url));
+    const io = { ...quiet, warn: () => {} };
+    for (const exit of ['exit 0', 'exit 2']) await wrap(new URL('http://engine.test/ping/k?create=1'), ['sh', '-c', exit], io, ping);
+    assert.deepEqual(pinged.map((u) => [u.pathname, u.searchParams.get('create')]), [['/ping/k/start', '1'], ['/ping/k/0', '1'], ['/ping/k/start', '1'], ['/ping/k/2', '1']]);
+    const rids = pinged.map((u) => u.searchParams.get('rid') ?? '');
+    for (const rid of rids) assert.match(rid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(rids[0], rids[1], "a run's end carries its start's id");
+    assert.equal(rids[2], rids[3]);
+    assert.notEqual(rids[0], rids[2], 'each run has its own');
+  });
+
   it("takes the flags after the command's first word as the command's, and shows -- in its usage", async () => {
     const engine = await pingServer();
     try {
       const code = await run(['run', '--ping-url', engine.url, 'sh', '-c', 'exit 3'], { ...quiet, env: {} });
       assert.equal(code, 3);
-      assert.deepEqual(engine.pings.map((p) => p.path), ['/ping/k/start', '/ping/k/3']);
+      assert.deepEqual(engine.pings.map((p) => pathOf(p.path)), ['/ping/k/start', '/ping/k/3']);
     } finally {
       await engine.close();
     }
@@ -77,7 +93,7 @@ describe('lifeline run', () => {
       // A shell pipeline reports `sh` killed by SIGPIPE as 141, and so does the wrapper.
       assert.equal(code, 141, stderr);
       assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
-      assert.deepEqual(engine.pings.map((p) => p.path), ['/ping/k/start', '/ping/k/141']);
+      assert.deepEqual(engine.pings.map((p) => pathOf(p.path)), ['/ping/k/start', '/ping/k/141']);
       assert.match(engine.pings[1]!.body, /^line\n/);
     } finally {
       await engine.close();

@@ -3,13 +3,16 @@ import { describe, it } from 'node:test';
 import { KEPT_OUTPUT_BYTES, OutputTail, planRuns, type PingEvent, type PingKind } from '../../src/jobs/model.ts';
 
 const T0 = Date.parse('2026-05-04T03:00:00.000Z');
-const ping = (sec: number, kind: PingKind, o: { node?: string; exitCode?: number; output?: string } = {}): PingEvent => ({
+const ping = (sec: number, kind: PingKind, o: { node?: string; exitCode?: number; output?: string; rid?: string } = {}): PingEvent => ({
   nodeId: o.node ?? 'a',
   at: new Date(T0 + sec * 1000),
   kind,
   exitCode: o.exitCode ?? null,
   output: o.output ?? null,
+  rid: o.rid ?? null,
 });
+const RID_A = '0b1c9a3e-4f5d-4e6a-9b7c-1d2e3f4a5b6c';
+const RID_B = '9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f';
 const secs = (d: Date | null) => (d === null ? null : (d.getTime() - T0) / 1000);
 const rows = (rs: Array<{ nodeId: string; startedAt: Date | null; finishedAt: Date | null; status: string; exitCode: number | null; output: string | null }>) =>
   rs.map((r) => `${r.nodeId} ${secs(r.startedAt)}→${secs(r.finishedAt)} ${r.status} ${r.exitCode} ${r.output}`);
@@ -22,7 +25,7 @@ describe('runs from pings', () => {
   });
 
   it('an end closes the run a previous flush stored', () => {
-    const w = planRuns([ping(5, 'failure', { exitCode: 2 })], [{ id: '7', nodeId: 'a', startedAt: new Date(T0) }]);
+    const w = planRuns([ping(5, 'failure', { exitCode: 2 })], [{ id: '7', nodeId: 'a', startedAt: new Date(T0), rid: null }]);
     assert.deepEqual(w.inserts, []);
     assert.deepEqual(rows(w.updates), ['a 0→5 failure 2 null']);
     assert.equal(w.updates[0]?.id, '7');
@@ -34,7 +37,7 @@ describe('runs from pings', () => {
   });
 
   it('a start while a run is open leaves that run unfinished', () => {
-    const w = planRuns([ping(9, 'start')], [{ id: '7', nodeId: 'a', startedAt: new Date(T0) }]);
+    const w = planRuns([ping(9, 'start')], [{ id: '7', nodeId: 'a', startedAt: new Date(T0), rid: null }]);
     assert.deepEqual(rows(w.updates), ['a 0→null unfinished null null']);
     assert.deepEqual(rows(w.inserts), ['a 9→null running null null']);
     assert.equal(secs(w.runStarted.get('a')!), 9);
@@ -44,6 +47,35 @@ describe('runs from pings', () => {
     const w = planRuns([ping(1, 'success'), ping(2, 'success', { output: 'x' }), ping(3, 'failure'), ping(4, 'success', { exitCode: 0 })], []);
     assert.deepEqual(rows(w.inserts), ['a null→2 success null x', 'a null→3 failure null null', 'a null→4 success 0 null']);
     assert.equal(w.runStarted.size, 0, 'no run started or ended: no node to wake');
+  });
+
+  it('overlapping runs pair each end with the start of its run id', () => {
+    const w = planRuns(
+      [ping(0, 'start', { rid: RID_A }), ping(1, 'start', { rid: RID_B }), ping(5, 'success', { exitCode: 0, rid: RID_A }), ping(7, 'failure', { exitCode: 2, rid: RID_B })],
+      [],
+    );
+    assert.deepEqual(rows(w.inserts), ['a 0→5 success 0 null', 'a 1→7 failure 2 null']);
+    assert.deepEqual(w.inserts.map((r) => r.rid), [RID_A, RID_B]);
+    assert.deepEqual([...w.runStarted], [['a', null]]);
+  });
+
+  it("an end with a run id closes that id's stored run, not the newest, which stays the one in progress", () => {
+    const open = [
+      { id: '7', nodeId: 'a', startedAt: new Date(T0), rid: RID_A },
+      { id: '8', nodeId: 'a', startedAt: new Date(T0 + 1000), rid: RID_B },
+    ];
+    const w = planRuns([ping(5, 'success', { exitCode: 0, rid: RID_A })], open);
+    assert.deepEqual(rows(w.updates), ['a 0→5 success 0 null']);
+    assert.equal(w.updates[0]?.id, '7');
+    assert.equal(w.runStarted.size, 0, 'run B is still the one in progress');
+  });
+
+  it('a start supersedes only the open run of its own run id, and an end of an unknown id is a run without start', () => {
+    const w = planRuns(
+      [ping(0, 'start', { rid: RID_A }), ping(1, 'start'), ping(2, 'start', { rid: RID_A }), ping(3, 'failure', { rid: RID_B }), ping(4, 'success', { exitCode: 0 })],
+      [],
+    );
+    assert.deepEqual(rows(w.inserts), ['a 0→null unfinished null null', 'a 1→4 success 0 null', 'a 2→null running null null', 'a null→3 failure null null']);
   });
 
   it('a log is a row of its own, and nodes are kept apart', () => {

@@ -152,6 +152,7 @@ export const runView = (r: RunRow): Run => ({
   exit_code: r.exit_code,
   status: r.status,
   output: r.output,
+  rid: r.rid,
 });
 
 const isRunCursor = (k: unknown): k is string => typeof k === 'string' && /^[1-9][0-9]{0,17}$/.test(k);

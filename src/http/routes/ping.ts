@@ -12,6 +12,8 @@ import { ApiError, errorBody, postgresUnavailable, renderError } from '../errors
 import { LIMIT_DEFAULTS } from '../../config.ts';
 import type { Limits } from '../limits.ts';
 import { operationDocs } from '../openapi.ts';
+import { query } from '../validation.ts';
+import * as v from 'valibot';
 
 /** What a ping key looks like (43 characters today; a little room for older or longer ones). */
 const KEY = /^[A-Za-z0-9_-]{16,64}$/;
@@ -28,6 +30,13 @@ function kindOf(suffix: string | undefined): { kind: PingKind; exitCode: number 
   return { kind: code === 0 ? 'success' : 'failure', exitCode: code };
 }
 
+/**
+ * `?rid=`, a run id as Healthchecks takes it: a UUID the client draws per run and sends with its
+ * start and its end, so overlapping runs of one job are paired each with its own end. Other query
+ * parameters are ignored, as before (a crontab's URL may carry Healthchecks' own).
+ */
+const PingQuery = v.object({ rid: v.optional(v.pipe(v.string('must be a string'), v.uuid('must be a UUID'))) });
+
 const notFound = (c: Context) => c.text('not found', 404);
 const OVER_LIMIT = `The body is over ${MAX_PING_BODY_BYTES / 1024 / 1024} MiB`;
 const tooLarge = () => new ApiError(413, 'payload_too_large', `${OVER_LIMIT}.`);
@@ -36,6 +45,7 @@ const doc = operationDocs('Pings');
 const DESCRIPTION = `No header is needed (curl, wget, PowerShell): the key in the path is the credential, a node's \`ping_key\`. A malformed or unknown key gets a plain-text 404 that does not echo it. Each well-formed key may ping LIFELINE_PING_RATE_LIMIT times a minute (${LIMIT_DEFAULTS.pingsPerMinute} by default), counted before any lookup. A ping is buffered like a heartbeat and written by the next flush.`;
 const KEY_PARAM = 'The ping key of a scheduled job (its `ping_key`).';
 const SUFFIX_PARAM = '`start`: a run begins; `fail`: it failed; `log`: output only, no change of state; an exit code from 0 to 255: the run ended, successfully if 0.';
+const RID_PARAM = "A run id (a UUID, as Healthchecks' `rid`): a start and an end with the same one are one run, so runs of one job that overlap are each paired with their own end; without one, an end is paired with the latest start without one. `lifeline run` draws one per run.";
 const OUTPUT = `The run's output, of any content type, up to ${MAX_PING_BODY_BYTES / 1024 / 1024} MiB: its last ${KEPT_OUTPUT_BYTES / 1024} KB are kept, U+0000 and bytes that are not UTF-8 as U+FFFD.`;
 
 /** The document's account of GET or POST on /ping/{key}, or on /ping/{key}/{suffix}. */
@@ -45,11 +55,13 @@ function pingDoc(suffix: boolean, post: boolean): MiddlewareHandler {
     description: DESCRIPTION,
     access: 'none',
     pathParams: suffix ? { key: KEY_PARAM, suffix: SUFFIX_PARAM } : { key: KEY_PARAM },
+    query: PingQuery,
+    queryNotes: { rid: RID_PARAM },
     ...(post ? { rawBody: OUTPUT } : {}),
     ok: { status: 200, description: 'Taken.', body: { type: 'string', const: 'OK' }, mediaType: 'text/plain' },
     also: [
       { status: 404, description: 'No job has this key, or the path names no ping (plain text, without the key).', body: { type: 'string', const: 'not found' }, mediaType: 'text/plain' },
-      ...(suffix ? [{ status: 400, description: 'The exit code is over 255 (`validation_failed`); nothing is recorded.', body: 'Error' as const }] : []),
+      { status: 400, description: `${suffix ? 'The exit code is over 255, or the' : 'The'} \`rid\` is not a UUID (\`validation_failed\`); nothing is recorded.`, body: 'Error' },
       ...(post ? [{ status: 413, description: `${OVER_LIMIT} (\`payload_too_large\`); nothing is recorded.`, body: 'Error' as const }] : []),
     ],
     errors: [429, 500, 503],
@@ -88,10 +100,11 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor, admitPing: Limits[
     if (!KEY.test(key) || what === undefined) return notFound(c);
     // Counted before any lookup.
     admitPing(key);
+    const rid = query(c, PingQuery).rid?.toLowerCase() ?? null;
     if (Number(c.req.header('content-length')) > MAX_PING_BODY_BYTES) throw tooLarge();
     // As for heartbeats: an OK says the ping will be stored, which it would not be with Postgres gone.
     if (!ingestor.writable) throw postgresUnavailable();
-    const known = await ingestor.ping(key, what.kind, what.exitCode, () => output(c), deps.clock);
+    const known = await ingestor.ping(key, what.kind, what.exitCode, rid, () => output(c), deps.clock);
     return known ? c.text('OK') : notFound(c);
   };
 
