@@ -5,6 +5,7 @@ import { audit } from '../audit/service.ts';
 import type { Clock } from '../clock.ts';
 import type { Queryable, Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
+import type { Logger } from '../logger.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { openIncidentsOf } from '../incidents/store.ts';
 import { windowsAhead } from '../maintenance/store.ts';
@@ -16,16 +17,16 @@ import {
   announcePublicChange,
   componentMembers,
   deletePage,
-  everyPage,
   forgetDaysBefore,
   getPage,
   getPublicPage,
   insertPage,
   keepDays,
   keptDays,
-  keptOn,
   listPages,
+  pagesToKeep,
   updatePage,
+  type Selecting,
 } from './store.ts';
 
 function refuseIfAny(problems: ErrorDetail[]): void {
@@ -72,13 +73,15 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
 }
 
 /** `ref` is the page's id or slug. Fields left out keep their value; `components` replaces them all. */
-export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting): Promise<StatusPage> {
+export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting, report: KeepReport): Promise<StatusPage> {
   refuseIfAny(componentProblems(patch.components ?? []));
   if (patch.components) {
-    // The days over are kept as the components were (new components' past is their nodes' now),
-    // once the nodes they list are known to exist: a refused request keeps nothing.
+    // The page's days over are kept as its components were (new components' past is their nodes'
+    // now), once the page and the nodes listed are known to exist: a refused request keeps nothing.
+    const current = await getPage(sql, ref);
+    if (!current) throw notFound(`Status page "${ref}"`);
     await resolveComponents(sql, patch.components);
-    await keepPastDays(sql, now.getTime());
+    await keepEach(sql, [current], now.getTime(), report);
   }
   try {
     const page = (await sql.begin(async (tx) => {
@@ -178,26 +181,58 @@ async function keepPage(sql: Sql, page: Pick<StatusPage, 'id' | 'components'>, n
 }
 
 /**
- * Keeps every page's days that are over and not kept yet, so what a page said of a day never
- * changes after it. It runs on the leader after each UTC midnight (PastDays) and, since a lazy
- * first read after a relabel would keep the wrong answer, before every write that changes what a
- * component holds: a page's components, a node's labels, a node created with labels, a node
- * deleted. Every keep fills all of a component's missing days, so one whose yesterday is kept has
- * them all: with nothing to keep (the usual case past midnight) it is two reads, the pages and one
- * key probe per page (100 pages × 50 components: 5,000 index rows, a few ms). A page to keep costs
- * one breakdown, as a read of it does. How many days it kept.
+ * Where a page whose past could not be kept is told: logged with the page's id and counted
+ * (`lifeline_status_page_days_failed_total`). Structural, so the API's and the engine's
+ * dependencies are one as they are.
  */
-export async function keepPastDays(sql: Sql, now: number): Promise<number> {
-  const pages = await everyPage(sql);
-  if (pages.length === 0) return 0;
-  const yesterday = bucketStart(now, 'day') - DAY_MS;
-  const kept = new Set((await keptOn(sql, pages.map((p) => p.id), yesterday)).map((k) => `${k.page_id} ${k.occurrence} ${k.component}`));
+export interface KeepReport {
+  log: Logger;
+  metrics: { statusPageDaysFailed: { inc(): void } };
+}
+
+/**
+ * Keeps each page's days over, page by page. A page that cannot be kept (a node's uptime rows
+ * missing, until `npm run uptime:rebuild`) is logged and counted and the others go on: it then
+ * shows those days worked out at each read, as before it was kept, and the leader tries it again
+ * the next day. How many days were kept.
+ */
+async function keepEach(sql: Sql, pages: ReadonlyArray<Pick<StatusPage, 'id' | 'components'>>, now: number, report: KeepReport): Promise<number> {
   let days = 0;
   for (const page of pages) {
-    if (componentKeys(page.components).every((k) => kept.has(`${page.id} ${k.occurrence} ${k.component}`))) continue;
-    days += await keepPage(sql, page, now);
+    try {
+      days += await keepPage(sql, page, now);
+    } catch (err) {
+      report.log.error({ err, status_page_id: page.id }, 'status page days could not be kept');
+      report.metrics.statusPageDaysFailed.inc();
+    }
   }
   return days;
+}
+
+const yesterdayOf = (now: number) => bucketStart(now, 'day') - DAY_MS;
+
+/**
+ * Keeps every page's days that are over and not kept yet, so what a page said of a day never
+ * changes after it: the leader's pass after each UTC midnight (PastDays). Every keep fills all of
+ * a component's missing days, so a page whose every component kept yesterday has them all; one
+ * statement (pagesToKeep) finds the others, and with none it answers no row (100 pages × 50
+ * components: 5,000 primary-key probes in Postgres, nothing shipped). A page to keep costs one
+ * breakdown, as a read of it does. How many days it kept.
+ */
+export async function keepPastDays(sql: Sql, now: number, report: KeepReport): Promise<number> {
+  return keepEach(sql, await pagesToKeep(sql, yesterdayOf(now)), now, report);
+}
+
+/**
+ * Before a write changes what components hold — a node's labels, a node created with labels, a
+ * node deleted — keeps the days over of the pages with a component that selects the node (by its
+ * id, its labels before or after), and of no other page: a page that never selected it reads the
+ * same after the write. A lazy first read after the write would keep the wrong answer, so it is
+ * kept here, once the write's own checks have passed. A page that cannot be kept does not stop
+ * the write.
+ */
+export async function keepDaysOfNode(sql: Sql, selecting: Selecting, now: number, report: KeepReport): Promise<number> {
+  return keepEach(sql, await pagesToKeep(sql, yesterdayOf(now), selecting), now, report);
 }
 
 /**
@@ -217,13 +252,13 @@ export const SETTLE_MS = 5 * 60_000;
 export class PastDays {
   private keptThrough: number | undefined;
 
-  constructor(private readonly sql: Sql, private readonly clock: Clock) {}
+  constructor(private readonly sql: Sql, private readonly clock: Clock, private readonly report: KeepReport) {}
 
   async runOnce(): Promise<{ kept: number; forgotten: number }> {
     const settled = this.clock.now().getTime() - SETTLE_MS;
     const today = bucketStart(settled, 'day');
     if (this.keptThrough === today) return { kept: 0, forgotten: 0 };
-    const kept = await keepPastDays(this.sql, settled);
+    const kept = await keepPastDays(this.sql, settled, this.report);
     const forgotten = await forgetDaysBefore(this.sql, pageWindow(settled).from);
     this.keptThrough = today;
     return { kept, forgotten };

@@ -6,7 +6,7 @@ import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
 import { notifyAll } from '../db/notify.ts';
 import { perState, type StateMs } from '../uptime/state-time.ts';
-import { PUBLIC_CHANNEL, type ComponentKey, type ComponentSpec, type KeptDay, type Member, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
+import { PUBLIC_CHANNEL, type ComponentSpec, type KeptDay, type Member, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
 
 const COLUMNS = ['id', 'slug', 'title', 'description', 'public', 'show_nodes', 'components', 'created_at', 'updated_at'];
 
@@ -118,15 +118,37 @@ export async function keepDays(sql: Queryable, pageId: string, days: readonly Ke
   await sql`insert into status_page_days ${sql(rows)} on conflict do nothing`;
 }
 
-/** Every page's id and components, for the day that keeps their past. */
-export async function everyPage(sql: Queryable): Promise<Array<Pick<StatusPage, 'id' | 'components'>>> {
-  return sql<Array<Pick<StatusPage, 'id' | 'components'>>>`select id, components from status_pages order by id`;
+/** What a write is about to change: a node by its id (none before it exists) and its labels before and after. */
+export interface Selecting {
+  nodeId: string | undefined;
+  labels: ReadonlyArray<Record<string, string>>;
 }
 
-/** The components of these pages that kept `day`: a probe of the key per page. */
-export async function keptOn(sql: Queryable, pageIds: readonly string[], day: number): Promise<Array<ComponentKey & { page_id: string }>> {
-  return sql<Array<ComponentKey & { page_id: string }>>`
-    select page_id, component, occurrence from status_page_days where page_id = any(${pageIds as string[]}::uuid[]) and day = ${new Date(day)}`;
+/**
+ * The pages (id and components) of which some component has not kept `day`, or only those among
+ * them with a component that selects `selecting`'s node: listed by id, or asking for labels one
+ * of its label sets contains. One statement however many pages: a component's name and which of
+ * that name it is are worked out in SQL as componentKeys does, and probed on the primary key, so
+ * with every page kept nothing but the statement's one empty answer comes back.
+ */
+export async function pagesToKeep(sql: Queryable, day: number, selecting?: Selecting): Promise<Array<Pick<StatusPage, 'id' | 'components'>>> {
+  const selects = selecting
+    ? sql`and exists (select 1 from jsonb_array_elements(p.components) c
+                      where (c->'node_ids') ? ${selecting.nodeId ?? ''}
+                         or (c->'labels' <> '{}'::jsonb and exists (
+                               select 1 from jsonb_array_elements(${sql.json(selecting.labels as never)}::jsonb) l where l @> (c->'labels'))))`
+    : sql``;
+  return sql<Array<Pick<StatusPage, 'id' | 'components'>>>`
+    select p.id, p.components from status_pages p
+    where exists (
+      select 1 from (
+        select c->>'name' as component, row_number() over (partition by c->>'name' order by ord)::int - 1 as occurrence
+        from jsonb_array_elements(p.components) with ordinality as x(c, ord)
+      ) k
+      where not exists (select 1 from status_page_days d
+                        where d.page_id = p.id and d.day = ${new Date(day)} and d.component = k.component and d.occurrence = k.occurrence))
+    ${selects}
+    order by p.id`;
 }
 
 /** Kept days that left every page's window: nothing reads them again. */

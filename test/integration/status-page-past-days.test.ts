@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PageView } from '../../src/statuspages/model.ts';
 import { PastDays } from '../../src/statuspages/service.ts';
-import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
+import { createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
+import { testLog } from '../helpers/log.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
 
 // A status page's past stays what it said once the day is over. Three nodes (a, b, c) were watched
@@ -13,31 +14,42 @@ import { runningEngine } from '../helpers/running-engine.ts';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/**
+ * Nodes by name (labelled `tier: <name>`) watched from 19 Nov, all but the `spare-*` down the
+ * second half of 20 Nov, healthy again from 21 Nov to 09:41. Their ids.
+ */
+async function watchedFleet(h: Harness, names: string[]): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  const engine = runningEngine(h, { gapMs: 2 * DAY });
+  const failing = names.filter((n) => !n.startsWith('spare'));
+  try {
+    h.clock.set('2026-11-19T00:00:00.000Z');
+    for (const name of names) {
+      const n = await h.createNode(name, { labels: { tier: name }, heartbeat_interval_seconds: 86_400, failures_for_down: 1 });
+      ids[name] = n.id;
+      engine.agents.set(name, { token: n.token, status: 'ok' });
+    }
+    await engine.step();
+    await engine.liveUntil('2026-11-20T12:00:00.000Z', 12 * HOUR);
+    for (const name of failing) engine.agents.set(name, { ...engine.agents.get(name)!, status: 'failing' });
+    await engine.step();
+    await engine.liveUntil('2026-11-21T00:00:00.000Z', 12 * HOUR);
+    for (const name of failing) engine.agents.set(name, { ...engine.agents.get(name)!, status: 'ok' });
+    await engine.step();
+    await engine.liveUntil('2026-11-21T09:41:00.000Z', 12 * HOUR);
+  } finally {
+    await engine.close();
+  }
+  return ids;
+}
+
 describe('a status page’s past days', () => {
   let h: Harness;
   const ids: Record<string, string> = {};
 
   before(async () => {
     h = await createHarness();
-    const engine = runningEngine(h, { gapMs: 2 * DAY });
-    try {
-      h.clock.set('2026-11-19T00:00:00.000Z');
-      for (const name of ['a', 'b', 'c', 'spare-1', 'spare-2']) {
-        const n = await h.createNode(name, { labels: { tier: name }, heartbeat_interval_seconds: 86_400, failures_for_down: 1 });
-        ids[name] = n.id;
-        engine.agents.set(name, { token: n.token, status: 'ok' });
-      }
-      await engine.step();
-      await engine.liveUntil('2026-11-20T12:00:00.000Z', 12 * HOUR);
-      for (const name of ['a', 'b', 'c']) engine.agents.set(name, { ...engine.agents.get(name)!, status: 'failing' });
-      await engine.step();
-      await engine.liveUntil('2026-11-21T00:00:00.000Z', 12 * HOUR);
-      for (const name of ['a', 'b', 'c']) engine.agents.set(name, { ...engine.agents.get(name)!, status: 'ok' });
-      await engine.step();
-      await engine.liveUntil('2026-11-21T09:41:00.000Z', 12 * HOUR);
-    } finally {
-      await engine.close();
-    }
+    Object.assign(ids, await watchedFleet(h, ['a', 'b', 'c', 'spare-1', 'spare-2']));
     for (const [slug, tier] of [['relabelled', 'a'], ['deleted', 'b'], ['patched', 'c']]) {
       const page = await h.admin('POST', '/v1/status-pages', { slug, title: slug, components: [{ name: 'Website', labels: { tier } }] });
       assert.equal(page.status, 201, await page.text());
@@ -103,7 +115,7 @@ describe('a status page’s past days', () => {
   });
 
   it('keeps the day just over for every page at the first pass 5 minutes after midnight, and once a day only', async () => {
-    const days = new PastDays(h.sql, h.clock);
+    const days = new PastDays(h.sql, h.clock, { log: testLog, metrics: h.metrics });
     const keptOn21 = async () => (await h.sql<Array<{ n: number }>>`select count(*)::int as n from status_page_days where day = '2026-11-21T00:00:00Z'`)[0]!.n;
     h.clock.set('2026-11-22T00:00:05.000Z');
     assert.deepEqual(await days.runOnce(), { kept: 0, forgotten: 0 }, 'a transition of 23:59:58 may not be written yet');
@@ -115,5 +127,44 @@ describe('a status page’s past days', () => {
     assert.equal(await keptOn21(), 4);
     h.clock.set('2026-11-22T23:59:59.000Z');
     assert.deepEqual(await days.runOnce(), { kept: 0, forgotten: 0 }, 'the rest of the day costs nothing');
+  });
+});
+
+describe('keeping a page’s past on a node write', () => {
+  let h: Harness;
+  let ids: Record<string, string>;
+  const keptOf = async (slug: string) =>
+    (await h.sql<Array<{ n: number }>>`select count(*)::int as n from status_page_days d join status_pages p on p.id = d.page_id where p.slug = ${slug}`)[0]!.n;
+  const failures = async () => (await h.metrics.registry.getSingleMetric('lifeline_status_page_days_failed_total')?.get())?.values[0]?.value ?? 0;
+
+  before(async () => {
+    h = await createHarness();
+    ids = await watchedFleet(h, ['a', 'b', 'broken']);
+    for (const tier of ['a', 'b', 'broken']) {
+      const page = await h.admin('POST', '/v1/status-pages', { slug: `page-${tier}`, title: tier, components: [{ name: 'Website', labels: { tier } }] });
+      assert.equal(page.status, 201, await page.text());
+    }
+    // A node whose day rows are gone (until `npm run uptime:rebuild`): its page's past cannot be worked out.
+    await h.sql`delete from uptime_daily where node_id = ${ids.broken!}`;
+  });
+  after(async () => h?.close());
+
+  it('keeps only the pages that select the node, and refuses an unknown node before keeping anything', async () => {
+    await expectError(await h.admin('PATCH', '/v1/nodes/no-such-node', { labels: { tier: 'b' } }), 404, 'not_found');
+    assert.deepEqual([await keptOf('page-a'), await keptOf('page-b')], [0, 0], 'a refused request keeps nothing');
+    assert.equal((await h.admin('PATCH', `/v1/nodes/${ids.a}`, { labels: { tier: 'moved' } })).status, 200);
+    assert.equal(await keptOf('page-a'), 89, 'the page that selected a keeps its 89 days over');
+    assert.equal(await keptOf('page-b'), 0, 'a page that never selected a is not kept by its write');
+  });
+
+  it('lets a node write go ahead when a page’s past cannot be kept, logging and counting it', async () => {
+    const before = await failures();
+    const patched = await h.admin('PATCH', `/v1/nodes/${ids.broken}`, { labels: { tier: 'elsewhere' } });
+    assert.equal(patched.status, 200, await patched.text());
+    assert.equal(await failures(), before + 1);
+    assert.equal(await keptOf('page-broken'), 0);
+    const created = await h.admin('POST', '/v1/nodes', { name: 'joins-b', labels: { tier: 'b' } });
+    assert.equal(created.status, 201, await created.text());
+    assert.equal(await keptOf('page-b'), 89, 'a labelled create keeps the page it joins');
   });
 });

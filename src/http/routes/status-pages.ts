@@ -126,7 +126,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c));
+      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c), deps);
       changed();
       return c.json(render(updated));
     },
