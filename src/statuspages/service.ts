@@ -24,6 +24,7 @@ import {
   keepDays,
   keptDays,
   listPages,
+  lockPageDays,
   pagesToKeep,
   updatePage,
   type Selecting,
@@ -81,7 +82,7 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
     const current = await getPage(sql, ref);
     if (!current) throw notFound(`Status page "${ref}"`);
     await resolveComponents(sql, patch.components);
-    await keepEach(sql, [current], now.getTime(), report);
+    await keepEach(sql, [current], now.getTime(), report, true);
   }
   try {
     const page = (await sql.begin(async (tx) => {
@@ -196,11 +197,14 @@ export interface KeepReport {
  * shows those days worked out at each read, as before it was kept, and the leader tries it again
  * the next day. How many days were kept.
  */
-async function keepEach(sql: Sql, pages: ReadonlyArray<Pick<StatusPage, 'id' | 'components'>>, now: number, report: KeepReport): Promise<number> {
+async function keepEach(sql: Sql, pages: ReadonlyArray<Pick<StatusPage, 'id' | 'components'>>, now: number, report: KeepReport, wait: boolean): Promise<number> {
   let days = 0;
   for (const page of pages) {
     try {
-      days += await keepPage(sql, page, now);
+      // One process keeps a page at a time. The lock's transaction only holds the lock (idle, one
+      // connection); the breakdown reads its own snapshot. Inside it keepPage reads what is kept
+      // afresh, so a writer that waited for another finds the days kept and keeps nothing.
+      days += await sql.begin(async (tx) => ((await lockPageDays(tx, page.id, wait)) ? keepPage(sql, page, now) : 0));
     } catch (err) {
       report.log.error({ err, status_page_id: page.id }, 'status page days could not be kept');
       report.metrics.statusPageDaysFailed.inc();
@@ -220,7 +224,7 @@ const yesterdayOf = (now: number) => bucketStart(now, 'day') - DAY_MS;
  * breakdown, as a read of it does. How many days it kept.
  */
 export async function keepPastDays(sql: Sql, now: number, report: KeepReport): Promise<number> {
-  return keepEach(sql, await pagesToKeep(sql, yesterdayOf(now)), now, report);
+  return keepEach(sql, await pagesToKeep(sql, yesterdayOf(now)), now, report, false);
 }
 
 /**
@@ -232,7 +236,7 @@ export async function keepPastDays(sql: Sql, now: number, report: KeepReport): P
  * the write.
  */
 export async function keepDaysOfNode(sql: Sql, selecting: Selecting, now: number, report: KeepReport): Promise<number> {
-  return keepEach(sql, await pagesToKeep(sql, yesterdayOf(now), selecting), now, report);
+  return keepEach(sql, await pagesToKeep(sql, yesterdayOf(now), selecting), now, report, true);
 }
 
 /**

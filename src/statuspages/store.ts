@@ -4,6 +4,7 @@
 
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
+import { STATUS_PAGE_DAYS_LOCK_CLASS } from '../db/locks.ts';
 import { notifyAll } from '../db/notify.ts';
 import { perState, type StateMs } from '../uptime/state-time.ts';
 import { PUBLIC_CHANNEL, type ComponentSpec, type KeptDay, type Member, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
@@ -149,6 +150,19 @@ export async function pagesToKeep(sql: Queryable, day: number, selecting?: Selec
                         where d.page_id = p.id and d.day = ${new Date(day)} and d.component = k.component and d.occurrence = k.occurrence))
     ${selects}
     order by p.id`;
+}
+
+/**
+ * The page's keeping lock, held until `tx` ends: waiting for it (`wait`) or only trying it. Whether
+ * this transaction holds it.
+ */
+export async function lockPageDays(tx: Queryable, pageId: string, wait: boolean): Promise<boolean> {
+  if (wait) {
+    await tx`select pg_advisory_xact_lock(${STATUS_PAGE_DAYS_LOCK_CLASS}, hashtext(${pageId}))`;
+    return true;
+  }
+  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${STATUS_PAGE_DAYS_LOCK_CLASS}, hashtext(${pageId})) as ok`;
+  return row?.ok === true;
 }
 
 /** Kept days that left every page's window: nothing reads them again. */

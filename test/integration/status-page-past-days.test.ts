@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PageView } from '../../src/statuspages/model.ts';
-import { PastDays } from '../../src/statuspages/service.ts';
+import { STATUS_PAGE_DAYS_LOCK_CLASS } from '../../src/db/locks.ts';
+import { keepPastDays, PastDays } from '../../src/statuspages/service.ts';
 import { createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
 import { testLog } from '../helpers/log.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
@@ -166,5 +167,18 @@ describe('keeping a page’s past on a node write', () => {
     const created = await h.admin('POST', '/v1/nodes', { name: 'joins-b', labels: { tier: 'b' } });
     assert.equal(created.status, 201, await created.text());
     assert.equal(await keptOf('page-b'), 89, 'a labelled create keeps the page it joins');
+  });
+
+  it('passes over a page another process is keeping instead of keeping it again beside it', async () => {
+    const made = await expectJson<{ id: string }>(await h.admin('POST', '/v1/status-pages', { slug: 'page-fresh', title: 'fresh', components: [{ name: 'B', labels: { tier: 'b' } }] }), 201);
+    const report = { log: testLog, metrics: h.metrics };
+    // Another process holds the page (its first keep, 89 days, may take a while): the leader does not wait on it nor repeat it.
+    await h.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${STATUS_PAGE_DAYS_LOCK_CLASS}, hashtext(${made.id}))`;
+      await keepPastDays(h.sql, h.clock.now().getTime(), report);
+    });
+    assert.equal(await keptOf('page-fresh'), 0);
+    await keepPastDays(h.sql, h.clock.now().getTime(), report);
+    assert.equal(await keptOf('page-fresh'), 89, 'the next pass keeps it');
   });
 });
