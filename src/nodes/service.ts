@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import { PUBLIC_CACHES } from '../statuspages/model.ts';
-import { keepDaysOfNode, type KeepReport } from '../statuspages/service.ts';
+import { keepDaysOfDeleted, keepDaysOfNode, type KeepReport } from '../statuspages/service.ts';
 import { announcePublicChange } from '../statuspages/store.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import { checkSchedule, NODE_DEFAULTS, patchedSchedule, type NewNode, type NodeChange, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
@@ -123,7 +123,7 @@ export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting
   // Its uptime rows go with it: the past days of the pages that select it are kept first.
   const node = await store.getNode(sql, id);
   if (!node) return false;
-  await keepDaysOfNode(sql, { nodeId: node.id, labels: [node.labels] }, now.getTime(), report);
+  await keepDaysOfDeleted(sql, node, now.getTime(), report);
   return sql.begin(async (tx) => {
     const gone = await store.deleteNode(tx, id);
     if (!gone) return false;

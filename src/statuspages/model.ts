@@ -166,6 +166,16 @@ export interface KeptDay extends ComponentKey {
   ms: StateMs;
 }
 
+/**
+ * A day as stored: kept with its numbers, or provisional (`ms` null) with the nodes the component
+ * held, when a write changed them before the evaluator had judged the day (ARCHITECTURE.md, "A
+ * day that is over stays as it was").
+ */
+export interface StoredDay extends Omit<KeptDay, 'ms'> {
+  ms: StateMs | null;
+  node_ids: string[] | null;
+}
+
 const keyOf = (k: ComponentKey, day: number) => `${day} ${k.occurrence} ${k.component}`;
 
 /**
@@ -173,7 +183,7 @@ const keyOf = (k: ComponentKey, day: number) => `${day} ${k.occurrence} ${k.comp
  * component has not kept yet, each component's list in day order. A page whose every component
  * kept them all has none: its past is read, and only today is worked out.
  */
-export function unkeptDays(keys: readonly ComponentKey[], kept: readonly KeptDay[], now: number): number[][] {
+export function unkeptDays(keys: readonly ComponentKey[], kept: ReadonlyArray<Pick<KeptDay, 'component' | 'occurrence' | 'day'>>, now: number): number[][] {
   const have = new Set(kept.map((k) => keyOf(k, k.day.getTime())));
   const { from } = pageWindow(now);
   const today = bucketStart(now, 'day');

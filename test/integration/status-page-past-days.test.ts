@@ -122,6 +122,13 @@ describe('a status page’s past days', () => {
     assert.deepEqual(await days.runOnce(), { kept: 0, forgotten: 0 }, 'a transition of 23:59:58 may not be written yet');
     assert.equal(await keptOn21(), 0);
     h.clock.set('2026-11-22T00:05:05.000Z');
+    assert.deepEqual(await days.runOnce(), { kept: 0, forgotten: 0 }, 'no evaluator has judged 21 Nov’s last minutes yet');
+    const engine = runningEngine(h, { gapMs: 2 * DAY });
+    try {
+      await engine.step();
+    } finally {
+      await engine.close();
+    }
     // Three pages (one of two components): 4 components, each keeping 21 Nov (the days before it
     // were kept as their nodes changed) and forgetting 24 Aug, no longer among the 90 days shown.
     assert.deepEqual(await days.runOnce(), { kept: 4, forgotten: 4 });
@@ -180,5 +187,41 @@ describe('keeping a page’s past on a node write', () => {
     assert.equal(await keptOf('page-fresh'), 0);
     await keepPastDays(h.sql, h.clock.now().getTime(), report);
     assert.equal(await keptOf('page-fresh'), 89, 'the next pass keeps it');
+  });
+
+  it('keeps a day with numbers only once the evaluator has judged past its end; a write before then records who it held', async () => {
+    const report = { log: testLog, metrics: h.metrics };
+    const keptDay = async () =>
+      (
+        await h.sql<Array<{ healthy: number | null; down: number | null; node_ids: string[] | null }>>`
+          select d.healthy_ms::float8 as healthy, d.down_ms::float8 as down, d.node_ids from status_page_days d join status_pages p on p.id = d.page_id
+          where p.slug = 'page-b' and d.day = '2026-11-21T00:00:00Z'`
+      )[0];
+    const joinsB = (await expectJson<{ id: string }>(await h.admin('GET', '/v1/nodes/joins-b'), 200)).id;
+    // The node without day rows would stop the engine's housekeeping below.
+    assert.equal((await h.admin('DELETE', `/v1/nodes/${ids.broken}`)).status, 204);
+    // Just past midnight no evaluator has judged 21 Nov's last minutes (none ran since 09:41): b leaves page-b.
+    h.clock.set('2026-11-22T00:01:00.000Z');
+    assert.equal((await h.admin('PATCH', `/v1/nodes/${ids.b}`, { labels: { tier: 'b-retired' } })).status, 200);
+    const provisional = await keptDay();
+    assert.deepEqual([provisional?.healthy, provisional?.down], [null, null], 'no numbers before the day is judged');
+    assert.deepEqual([...(provisional?.node_ids ?? [])].sort(), [ids.b!, joinsB].sort(), 'the nodes it held, b among them');
+    // Meanwhile the page works 21 Nov out from the nodes it held, b's healthy day among them.
+    h.clock.advance(10_001);
+    const shown = (await expectJson<PageView>(await h.req('GET', '/status/page-b.json'), 200)).components[0]!;
+    assert.equal(shown.days.at(-2)!.status, 'operational');
+    assert.ok(shown.days.at(-2)!.seconds.healthy > 0);
+    // The evaluator judges past 00:05; the leader's next pass works the numbers out from those nodes.
+    assert.deepEqual(await new PastDays(h.sql, h.clock, report).runOnce(), { kept: 0, forgotten: 0 }, 'not judged yet: nothing to settle');
+    const engine = runningEngine(h, { gapMs: 2 * DAY });
+    try {
+      h.clock.set('2026-11-22T00:06:00.000Z');
+      await engine.step();
+    } finally {
+      await engine.close();
+    }
+    await new PastDays(h.sql, h.clock, report).runOnce();
+    const settled = await keptDay();
+    assert.equal(settled?.healthy, DAY, 'b healthy all day (joins-b never reported: unknown), though b is no longer on the page');
   });
 });
