@@ -12,7 +12,8 @@ import { windowsAhead } from '../maintenance/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
 import { bucketStart, DAY_MS } from '../uptime/buckets.ts';
-import { componentDays, componentKeys, componentProblems, pageView, pageWindow, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
+import { randomUUID } from 'node:crypto';
+import { componentDays, componentKeys, componentProblems, identifiedComponents, type ComponentInput, pageView, pageWindow, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
 import { emptyStateMs, type StateMs } from '../uptime/state-time.ts';
 import {
   announcePublicChange,
@@ -42,7 +43,7 @@ function refuseIfAny(problems: ErrorDetail[]): void {
  * Node ids or names to ids, per component, in order and without repeats. Every unknown one is a
  * problem named by its place (`components.2.node_ids.0`); one query for the whole page.
  */
-async function resolveComponents(tx: Queryable, components: readonly ComponentSpec[]): Promise<ComponentSpec[]> {
+async function resolveComponents<C extends ComponentInput>(tx: Queryable, components: readonly C[]): Promise<C[]> {
   const refs = [...new Set(components.flatMap((c) => c.node_ids))];
   const found = refs.length ? await findNodeRefs(tx, refs) : [];
   const problems: ErrorDetail[] = [];
@@ -59,6 +60,13 @@ async function resolveComponents(tx: Queryable, components: readonly ComponentSp
   return resolved;
 }
 
+/** The components given, each with its id (identifiedComponents); an id the page does not have is refused. */
+function identified(given: readonly ComponentInput[], current: readonly ComponentSpec[]): ComponentSpec[] {
+  const { components, problems } = identifiedComponents(given, current, randomUUID);
+  refuseIfAny(problems);
+  return components;
+}
+
 const slugTaken = (err: unknown, slug: string | undefined) =>
   isUniqueViolation(err) ? conflict(`A status page with the slug "${slug}" already exists.`) : err;
 
@@ -67,7 +75,7 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
   refuseIfAny(componentProblems(input.components));
   try {
     return (await sql.begin(async (tx) => {
-      const page = await insertPage(tx, { ...input, components: await resolveComponents(tx, input.components) }, now);
+      const page = await insertPage(tx, { ...input, components: identified(await resolveComponents(tx, input.components), []) }, now);
       await audit(tx, acting, { action: 'status_page.create', target: { type: 'status_page', id: page.id, name: page.slug } }, now);
       await announcePublicChange(tx, ['pages']);
       return page;
@@ -85,6 +93,7 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
     // now), once the page and the nodes listed are known to exist: a refused request keeps nothing.
     const current = await getPage(sql, ref);
     if (!current) throw notFound(`Status page "${ref}"`);
+    identified(patch.components, current.components);
     await resolveComponents(sql, patch.components);
     await keepEach(sql, [current], now.getTime(), report, true, await settledBefore(sql, now.getTime()));
   }
@@ -92,7 +101,7 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
     const page = (await sql.begin(async (tx) => {
       const current = await getPage(tx, ref);
       if (!current) return undefined;
-      const components = patch.components && (await resolveComponents(tx, patch.components));
+      const components = patch.components && identified(await resolveComponents(tx, patch.components), current.components);
       const resolved = components ? { ...patch, components } : patch;
       const page = await updatePage(tx, current.id, resolved, now);
       if (page) {

@@ -95,7 +95,7 @@ export async function componentMembers(sql: Queryable, components: readonly Comp
 /** The page's kept days from `from` on; a provisional one (ms null) with the nodes it held. */
 export async function keptDays(sql: Queryable, pageId: string, from: number): Promise<StoredDay[]> {
   const rows = await sql<Array<Omit<StoredDay, 'ms'> & { [S in keyof StateMs]: number | null }>>`
-    select component, occurrence, day, nodes, node_ids, healthy_ms::float8 as healthy, degraded_ms::float8 as degraded, down_ms::float8 as down,
+    select component_id, day, nodes, node_ids, healthy_ms::float8 as healthy, degraded_ms::float8 as degraded, down_ms::float8 as down,
            maintenance_ms::float8 as maintenance, unknown_ms::float8 as unknown
     from status_page_days where page_id = ${pageId} and day >= ${new Date(from)}`;
   return rows.map(storedDay);
@@ -118,7 +118,7 @@ const msColumns = (ms: StateMs | null) => ({
 /** Keeps these days; a day kept already (by another process at the same moment) stays as it is. */
 export async function keepDays(sql: Queryable, pageId: string, days: readonly StoredDay[]): Promise<void> {
   if (days.length === 0) return;
-  const rows = days.map((d) => ({ page_id: pageId, component: d.component, occurrence: d.occurrence, day: d.day, nodes: d.nodes, node_ids: d.node_ids, ...msColumns(d.ms) }));
+  const rows = days.map((d) => ({ page_id: pageId, component_id: d.component_id, day: d.day, nodes: d.nodes, node_ids: d.node_ids, ...msColumns(d.ms) }));
   await sql`insert into status_page_days ${sql(rows)} on conflict do nothing`;
 }
 
@@ -128,7 +128,7 @@ export type ProvisionalDay = StoredDay & { page_id: string; node_ids: string[] }
 /** Provisional days before `before`, or those holding the node `nodeId`. */
 export async function provisionalDays(sql: Queryable, which: { before: number } | { nodeId: string }): Promise<ProvisionalDay[]> {
   const rows = await sql<Array<ProvisionalDay & { [S in keyof StateMs]: number | null }>>`
-    select page_id, component, occurrence, day, nodes, node_ids, null::float8 as healthy, null::float8 as degraded, null::float8 as down,
+    select page_id, component_id, day, nodes, node_ids, null::float8 as healthy, null::float8 as degraded, null::float8 as down,
            null::float8 as maintenance, null::float8 as unknown
     from status_page_days
     where healthy_ms is null and ${'before' in which ? sql`day < ${new Date(which.before)}` : sql`node_ids @> array[${which.nodeId}]::uuid[]`}`;
@@ -138,14 +138,14 @@ export async function provisionalDays(sql: Queryable, which: { before: number } 
 /** Gives provisional days their numbers; one already given them stays as it is. */
 export async function settleDays(sql: Queryable, days: ReadonlyArray<ProvisionalDay & { ms: StateMs }>): Promise<void> {
   if (days.length === 0) return;
-  const rows = days.map((d) => ({ page_id: d.page_id, component: d.component, occurrence: d.occurrence, day: d.day.toISOString(), ...msColumns(d.ms) }));
+  const rows = days.map((d) => ({ page_id: d.page_id, component_id: d.component_id, day: d.day.toISOString(), ...msColumns(d.ms) }));
   await sql`
     update status_page_days d
     set healthy_ms = (r->>'healthy_ms')::bigint, degraded_ms = (r->>'degraded_ms')::bigint, down_ms = (r->>'down_ms')::bigint,
         maintenance_ms = (r->>'maintenance_ms')::bigint, unknown_ms = (r->>'unknown_ms')::bigint
     from jsonb_array_elements(${sql.json(rows as never)}::jsonb) r
-    where d.page_id = (r->>'page_id')::uuid and d.day = (r->>'day')::timestamptz and d.component = r->>'component'
-      and d.occurrence = (r->>'occurrence')::int and d.healthy_ms is null`;
+    where d.page_id = (r->>'page_id')::uuid and d.day = (r->>'day')::timestamptz and d.component_id = (r->>'component_id')::uuid
+      and d.healthy_ms is null`;
 }
 
 /**
@@ -171,9 +171,8 @@ export interface Selecting {
 /**
  * The pages (id and components) of which some component has not kept `day`, or only those among
  * them with a component that selects `selecting`'s node: listed by id, or asking for labels one
- * of its label sets contains. One statement however many pages: a component's name and which of
- * that name it is are worked out in SQL as componentKeys does, and probed on the primary key, so
- * with every page kept nothing but the statement's one empty answer comes back.
+ * of its label sets contains. One statement however many pages: each component's id is probed on
+ * the primary key, so with every page kept nothing but the statement's one empty answer comes back.
  */
 export async function pagesToKeep(sql: Queryable, day: number, selecting?: Selecting): Promise<Array<Pick<StatusPage, 'id' | 'components'>>> {
   const selects = selecting
@@ -185,12 +184,9 @@ export async function pagesToKeep(sql: Queryable, day: number, selecting?: Selec
   return sql<Array<Pick<StatusPage, 'id' | 'components'>>>`
     select p.id, p.components from status_pages p
     where exists (
-      select 1 from (
-        select c->>'name' as component, row_number() over (partition by c->>'name' order by ord)::int - 1 as occurrence
-        from jsonb_array_elements(p.components) with ordinality as x(c, ord)
-      ) k
+      select 1 from jsonb_array_elements(p.components) c
       where not exists (select 1 from status_page_days d
-                        where d.page_id = p.id and d.day = ${new Date(day)} and d.component = k.component and d.occurrence = k.occurrence))
+                        where d.page_id = p.id and d.day = ${new Date(day)} and d.component_id = (c->>'id')::uuid))
     ${selects}
     order by p.id`;
 }

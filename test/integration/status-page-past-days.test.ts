@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { PageView } from '../../src/statuspages/model.ts';
 import { STATUS_PAGE_DAYS_LOCK_CLASS } from '../../src/db/locks.ts';
 import { keepPastDays, PastDays } from '../../src/statuspages/service.ts';
-import { createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
+import { createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
 import { testLog } from '../helpers/log.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
 
@@ -223,5 +223,20 @@ describe('keeping a page’s past on a node write', () => {
     await new PastDays(h.sql, h.clock, report).runOnce();
     const settled = await keptDay();
     assert.equal(settled?.healthy, DAY, 'b healthy all day (joins-b never reported: unknown), though b is no longer on the page');
+  });
+
+  it('keeps a component’s past through a rename when the PATCH sends its id', async () => {
+    h.clock.advance(60_000);
+    const page = await expectJson<{ components: Array<{ id: string; name: string }> }>(await h.admin('GET', '/v1/status-pages/page-a'), 200);
+    const before = (await expectJson<PageView>(await h.req('GET', '/status/page-a.json'), 200)).components[0]!;
+    assert.equal(before.days.find((d) => d.date === '2026-11-20')!.status, 'down');
+    const renamed = await h.admin('PATCH', '/v1/status-pages/page-a', { components: [{ id: page.components[0]!.id, name: 'Web site', labels: { tier: 'a' } }] });
+    assert.equal(renamed.status, 200, await renamed.clone().text());
+    assert.deepEqual((await renamed.json()).components.map((c: { id: string; name: string }) => [c.id, c.name]), [[page.components[0]!.id, 'Web site']]);
+    h.clock.advance(10_001);
+    const after = (await expectJson<PageView>(await h.req('GET', '/status/page-a.json'), 200)).components[0]!;
+    assert.deepEqual(after.days.slice(0, -1), before.days.slice(0, -1), 'its days over, not a new component’s');
+    const unknown = await h.admin('PATCH', '/v1/status-pages/page-a', { components: [{ id: '00000000-0000-4000-8000-000000000000', name: 'X', labels: { tier: 'a' } }] });
+    await expectInvalid(unknown, ['components.0.id']);
   });
 });
