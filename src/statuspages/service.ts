@@ -31,6 +31,7 @@ import {
   pagesToKeep,
   provisionalDays,
   settleDays,
+  type ProvisionalDay,
   updatePage,
   type Selecting,
 } from './store.ts';
@@ -246,8 +247,7 @@ async function keepEach(sql: Sql, pages: ReadonlyArray<Pick<StatusPage, 'id' | '
       // afresh, so a writer that waited for another finds the days kept and keeps nothing.
       days += await sql.begin(async (tx) => ((await lockPageDays(tx, page.id, wait)) ? keepPage(sql, page, now, settled) : 0));
     } catch (err) {
-      report.log.error({ err, status_page_id: page.id }, 'status page days could not be kept');
-      report.metrics.statusPageDaysFailed.inc();
+      failed(report, err, page.id);
     }
   }
   return days;
@@ -271,9 +271,32 @@ export async function keepPastDays(sql: Sql, now: number, report: KeepReport): P
 /** keepPastDays for the days before `settled`, the first day not judged yet. */
 async function keepSettled(sql: Sql, settled: number, report: KeepReport): Promise<number> {
   const kept = await keepEach(sql, await pagesToKeep(sql, settled - DAY_MS), settled, report, false, settled);
-  const due = await workedOut(sql, await provisionalDays(sql, { before: settled }), settled);
-  await settleDays(sql, due);
-  return kept + due.length;
+  return kept + (await settleEach(sql, await provisionalDays(sql, { before: settled }), settled, report));
+}
+
+/**
+ * Works out provisional days and writes their numbers, page by page: a page whose days cannot be
+ * worked out (a node's uptime rows missing) is logged and counted as keepEach does, and stays
+ * provisional for the next pass. How many days got their numbers.
+ */
+async function settleEach(sql: Sql, days: readonly ProvisionalDay[], now: number, report: KeepReport): Promise<number> {
+  const byPage = new Map<string, ProvisionalDay[]>();
+  for (const d of days) byPage.set(d.page_id, [...(byPage.get(d.page_id) ?? []), d]);
+  let settled = 0;
+  for (const [pageId, ofPage] of byPage) {
+    try {
+      await settleDays(sql, await workedOut(sql, ofPage, now));
+      settled += ofPage.length;
+    } catch (err) {
+      failed(report, err, pageId);
+    }
+  }
+  return settled;
+}
+
+function failed(report: KeepReport, err: unknown, pageId: string): void {
+  report.log.error({ err, status_page_id: pageId }, 'status page days could not be kept');
+  report.metrics.statusPageDaysFailed.inc();
 }
 
 /**
@@ -296,15 +319,9 @@ export async function keepDaysOfNode(sql: Sql, selecting: Selecting, now: number
  * and its name's history around for minutes to days (an evaluator that is down).
  */
 export async function keepDaysOfDeleted(sql: Sql, node: { id: string; labels: Record<string, string> }, now: number, report: KeepReport): Promise<number> {
-  const holding = await provisionalDays(sql, { nodeId: node.id });
-  try {
-    await settleDays(sql, await workedOut(sql, holding, now));
-  } catch (err) {
-    report.log.error({ err, node_id: node.id }, 'status page days could not be worked out before a node delete');
-    report.metrics.statusPageDaysFailed.inc();
-  }
+  const settled = await settleEach(sql, await provisionalDays(sql, { nodeId: node.id }), now, report);
   const selecting = { nodeId: node.id, labels: [node.labels] };
-  return holding.length + (await keepEach(sql, await pagesToKeep(sql, yesterdayOf(now), selecting), now, report, true, bucketStart(now, 'day')));
+  return settled + (await keepEach(sql, await pagesToKeep(sql, yesterdayOf(now), selecting), now, report, true, bucketStart(now, 'day')));
 }
 
 /**
