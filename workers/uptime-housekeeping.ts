@@ -40,7 +40,8 @@ export function startUptimeHousekeeping(o: UptimeHousekeepingOptions) {
     try {
       const result = await housekeeping.runOnce();
       if (result.closed || result.hourRowsDeleted || result.dayRowsDeleted) log.debug(result, 'uptime housekeeping pass');
-      // The status pages' day just over, kept within a minute of midnight (nothing the rest of the day).
+      // The status pages' days just settled: at the first pass after the evaluator has judged 5 min
+      // past midnight (the judged-through read alone the rest of the day).
       const days = await pastDays.runOnce();
       if (days.kept || days.forgotten) log.debug(days, 'status page days kept');
     } catch (err) {
