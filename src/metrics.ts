@@ -157,6 +157,11 @@ export function createMetrics(source?: MetricsSource) {
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
       registers: r,
     }),
+    statusPageDaysFailed: new Counter({
+      name: 'lifeline_status_page_days_failed_total',
+      help: 'Status pages whose days over could not be kept (logged with the page id); the write that asked went ahead.',
+      registers: r,
+    }),
     loopErrors: new Counter({
       name: 'lifeline_loop_errors_total',
       help: 'Failed passes of background loops (they log and carry on).',

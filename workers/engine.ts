@@ -199,7 +199,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     });
     stops.push({ part: 'evaluator', stop: evaluator.stop });
     // Closing quiet nodes' hours and retention run once, on whichever process leads the evaluators.
-    const uptime = startUptimeHousekeeping({ sql, clock, log, events, leadership: evaluator.leadership, retention: uptimeRetention });
+    const uptime = startUptimeHousekeeping({ sql, clock, log, metrics, events, leadership: evaluator.leadership, retention: uptimeRetention });
     stops.push({ part: 'uptime housekeeping', stop: uptime.stop });
   }
   // Both roles produce notification jobs: the outbox's fan-out right after commit, the notifier's

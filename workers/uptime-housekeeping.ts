@@ -3,7 +3,7 @@ import type { Clock } from '../src/clock.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Events } from '../src/events.ts';
 import type { Logger } from '../src/logger.ts';
-import { PastDays } from '../src/statuspages/service.ts';
+import { PastDays, type KeepReport } from '../src/statuspages/service.ts';
 import { UptimeHousekeeping } from '../src/uptime/housekeeping.ts';
 import type { Retention } from '../src/uptime/retention.ts';
 
@@ -11,6 +11,8 @@ export interface UptimeHousekeepingOptions {
   sql: Sql;
   clock: Clock;
   log: Logger;
+  /** Counts a status page whose days over could not be kept (the pass goes on with the others). */
+  metrics: KeepReport['metrics'];
   /** Where a failed pass is announced (`loop.error`, as `uptime`). */
   events?: Events;
   /** The evaluator's leadership: only the leader runs the passes. */
@@ -32,13 +34,14 @@ const EVERY_MINUTE = '5 * * * * *';
 export function startUptimeHousekeeping(o: UptimeHousekeepingOptions) {
   const log = o.log.child({ role: 'uptime' });
   const housekeeping = new UptimeHousekeeping({ sql: o.sql, clock: o.clock, retention: o.retention });
-  const pastDays = new PastDays(o.sql, o.clock);
+  const pastDays = new PastDays(o.sql, o.clock, o);
   let running: Promise<void> | undefined;
   const pass = async () => {
     try {
       const result = await housekeeping.runOnce();
       if (result.closed || result.hourRowsDeleted || result.dayRowsDeleted) log.debug(result, 'uptime housekeeping pass');
-      // The status pages' day just over, kept within a minute of midnight (nothing the rest of the day).
+      // The status pages' days just settled: at the first pass after the evaluator has judged 5 min
+      // past midnight (the judged-through read alone the rest of the day).
       const days = await pastDays.runOnce();
       if (days.kept || days.forgotten) log.debug(days, 'status page days kept');
     } catch (err) {

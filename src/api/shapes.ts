@@ -426,6 +426,7 @@ const SHAPES = {
     show_nodes: with_(bool, { description: 'Whether node names, labels and reasons appear on the page' }),
     components: array(
       object({
+        id: with_(uuid, { description: 'Stable through renames: send it back in a PATCH to keep the component’s past days' }),
         name: str,
         node_ids: array(uuid, { description: 'Nodes listed by id (nodes deleted since are left out)' }),
         labels: with_(stringMap, { description: 'Nodes carrying all of these labels' }),

@@ -27,3 +27,5 @@ export const LOCKS = {
 export const STORM_LOCK_CLASS = 7346;
 /** Per-channel storm digests: the one notifier sending a channel's digest (transaction lock). */
 export const DIGEST_LOCK_CLASS = 7347;
+/** Per status page: the one process keeping its days over (transaction lock; the leader only tries it). */
+export const STATUS_PAGE_DAYS_LOCK_CLASS = 7348;

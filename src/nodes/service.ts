@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { conflict, notFound, validationFailed } from '../errors.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import { PUBLIC_CACHES } from '../statuspages/model.ts';
-import { keepPastDays } from '../statuspages/service.ts';
+import { keepDaysOfDeleted, keepDaysOfNode, type KeepReport } from '../statuspages/service.ts';
 import { announcePublicChange } from '../statuspages/store.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import { checkSchedule, NODE_DEFAULTS, patchedSchedule, type NewNode, type NodeChange, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
@@ -35,12 +35,12 @@ export type NodeRequest = Omit<NewNode, 'token_hash' | 'heartbeat_interval_secon
  * schedule is checked here (an interval beside it, an expression that never matches), so every
  * way of creating a node refuses the same things in the same words.
  */
-export async function createNode(sql: Sql, request: NodeRequest, now: Date, acting: Acting): Promise<{ node: NodeRow; token: string }> {
+export async function createNode(sql: Sql, request: NodeRequest, now: Date, acting: Acting, report: KeepReport): Promise<{ node: NodeRow; token: string }> {
   checkSchedule(request.schedule, request.heartbeat_interval_seconds, false, now);
   const input = { ...request, heartbeat_interval_seconds: request.heartbeat_interval_seconds ?? NODE_DEFAULTS.heartbeat_interval_seconds };
   const token = generateSecret('lln');
   // It joins the components its labels select: their past days are kept as they were without it.
-  if (Object.keys(input.labels).length > 0) await keepPastDays(sql, now.getTime());
+  if (Object.keys(input.labels).length > 0) await keepDaysOfNode(sql, { nodeId: undefined, labels: [input.labels] }, now.getTime(), report);
   let id: string;
   try {
     id = await sql.begin(async (tx) => {
@@ -62,10 +62,13 @@ export async function createNode(sql: Sql, request: NodeRequest, now: Date, acti
  * transaction: two requests editing different fields of one schedule each merge over the other's
  * result, where reading it first lost one of them. The schedule it leaves is checked there too.
  */
-export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting): Promise<NodeRow> {
+export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport): Promise<NodeRow> {
   let name: string | undefined;
-  // Status pages' past days are kept as the components held it before its labels change.
-  if (change.labels !== undefined) await keepPastDays(sql, now.getTime());
+  if (change.labels !== undefined) {
+    // The past days of the pages it leaves or joins are kept as their components held it before.
+    const before = await shown(sql, id);
+    await keepDaysOfNode(sql, { nodeId: id, labels: [before.labels, change.labels] }, now.getTime(), report);
+  }
   try {
     await sql.begin(async (tx) => {
       const stored = await store.lockEditable(tx, id);
@@ -120,9 +123,11 @@ export async function rotatePingKey(sql: Sql, id: string, now: Date, acting: Act
  * Deletes a node with its rows. Deletion is an event too (`node.deleted`): handlers downstream
  * close what they opened for the node. False when there was no such node.
  */
-export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
-  // Its uptime rows go with it: the status pages' past days it was part of are kept first.
-  await keepPastDays(sql, now.getTime());
+export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting, report: KeepReport): Promise<boolean> {
+  // Its uptime rows go with it: the past days of the pages that select it are kept first.
+  const node = await store.getNode(sql, id);
+  if (!node) return false;
+  await keepDaysOfDeleted(sql, node, now.getTime(), report);
   return sql.begin(async (tx) => {
     const gone = await store.deleteNode(tx, id);
     if (!gone) return false;

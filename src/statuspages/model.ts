@@ -22,6 +22,11 @@ export type PublicCacheName = 'pages' | 'badges';
 export const PUBLIC_CACHES: readonly PublicCacheName[] = ['pages', 'badges'];
 
 export interface ComponentSpec {
+  /**
+   * Stable through renames and reorders: its kept days are filed under it (status_page_days,
+   * sql/0032). Given by the engine; a PATCH sends it back to say "this one".
+   */
+  id: string;
   name: string;
   /** Nodes listed by id; a deleted node simply stops matching. */
   node_ids: string[];
@@ -42,7 +47,39 @@ export interface StatusPage {
   updated_at: Date;
 }
 
-export type StatusPageInput = Omit<StatusPage, 'id' | 'created_at' | 'updated_at'>;
+/** A component as a request gives it: its id when it is one the page has, none when it is new. */
+export type ComponentInput = Omit<ComponentSpec, 'id'> & { id?: string | undefined };
+
+export type StatusPageInput = Omit<StatusPage, 'id' | 'created_at' | 'updated_at' | 'components'> & { components: ComponentInput[] };
+
+/**
+ * The components a request gives, each with its id: the one it sent (the page must have it, and
+ * only once: a rename keeps the component's past), else — for clients that never send ids, the
+ * console's text among them — the first of the page's components of that name that no other
+ * given component claimed, else a new one (`newId`). So renaming without the id, or removing the
+ * first of two of one name without ids, still files the past by name and order, as before ids.
+ */
+export function identifiedComponents(
+  given: readonly ComponentInput[],
+  current: ReadonlyArray<Pick<ComponentSpec, 'id' | 'name'>>,
+  newId: () => string,
+): { components: ComponentSpec[]; problems: ErrorDetail[] } {
+  const problems: ErrorDetail[] = [];
+  const known = new Set(current.map((c) => c.id));
+  const claimed = new Set<string>();
+  given.forEach((c, i) => {
+    if (c.id === undefined) return;
+    if (!known.has(c.id)) problems.push({ field: `components.${i}.id`, message: 'is not a component of this page' });
+    else if (claimed.has(c.id)) problems.push({ field: `components.${i}.id`, message: 'names a component already given' });
+    claimed.add(c.id);
+  });
+  const components = given.map(({ id, ...c }): ComponentSpec => {
+    const byName = id === undefined ? current.find((k) => k.name === c.name && !claimed.has(k.id)) : undefined;
+    if (byName) claimed.add(byName.id);
+    return { id: id ?? byName?.id ?? newId(), ...c };
+  });
+  return { components, problems };
+}
 
 /** A component must select something: node ids, labels, or both. */
 export function componentProblems(components: ReadonlyArray<Pick<ComponentSpec, 'node_ids' | 'labels'>>): ErrorDetail[] {
@@ -134,24 +171,13 @@ export function pageWindow(now: number): { from: number; to: number } {
   return { from: bucketStart(now, 'day') - (PAGE_DAYS - 1) * DAY_MS, to: now };
 }
 
-/**
- * A component as its kept days name it: its name and, for a name the page uses more than once,
- * which of them it is (0 the first). Not its place: PATCH replaces the whole list, and a reordered
- * list would hand one component's past to another. A renamed component is a new one: its past is
- * what its nodes did, as the day that keeps it first finds them.
- */
+/** A component as its kept days name it: its id (not its name nor its place; see ComponentSpec). */
 export interface ComponentKey {
-  component: string;
-  occurrence: number;
+  component_id: string;
 }
 
-export function componentKeys(components: ReadonlyArray<Pick<ComponentSpec, 'name'>>): ComponentKey[] {
-  const seen = new Map<string, number>();
-  return components.map(({ name }) => {
-    const occurrence = seen.get(name) ?? 0;
-    seen.set(name, occurrence + 1);
-    return { component: name, occurrence };
-  });
+export function componentKeys(components: ReadonlyArray<Pick<ComponentSpec, 'id'>>): ComponentKey[] {
+  return components.map(({ id }) => ({ component_id: id }));
 }
 
 /** A component's day: its nodes' time summed, and how many nodes it held that day. */
@@ -166,14 +192,24 @@ export interface KeptDay extends ComponentKey {
   ms: StateMs;
 }
 
-const keyOf = (k: ComponentKey, day: number) => `${day} ${k.occurrence} ${k.component}`;
+/**
+ * A day as stored: kept with its numbers, or provisional (`ms` null) with the nodes the component
+ * held, when a write changed them before the evaluator had judged the day (ARCHITECTURE.md, "A
+ * day that is over stays as it was").
+ */
+export interface StoredDay extends Omit<KeptDay, 'ms'> {
+  ms: StateMs | null;
+  node_ids: string[] | null;
+}
+
+const keyOf = (k: ComponentKey, day: number) => `${day} ${k.component_id}`;
 
 /**
  * The days of the page window at `now` that are over (the 89 before today) and that some
  * component has not kept yet, each component's list in day order. A page whose every component
  * kept them all has none: its past is read, and only today is worked out.
  */
-export function unkeptDays(keys: readonly ComponentKey[], kept: readonly KeptDay[], now: number): number[][] {
+export function unkeptDays(keys: readonly ComponentKey[], kept: ReadonlyArray<Pick<KeptDay, 'component_id' | 'day'>>, now: number): number[][] {
   const have = new Set(kept.map((k) => keyOf(k, k.day.getTime())));
   const { from } = pageWindow(now);
   const today = bucketStart(now, 'day');

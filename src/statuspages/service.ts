@@ -5,27 +5,35 @@ import { audit, auditedUpdate } from '../audit/service.ts';
 import type { Clock } from '../clock.ts';
 import type { Queryable, Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
+import type { Logger } from '../logger.ts';
 import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { openIncidentsOf } from '../incidents/store.ts';
 import { windowsAhead } from '../maintenance/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
 import { bucketStart, DAY_MS } from '../uptime/buckets.ts';
-import { componentDays, componentKeys, componentProblems, pageView, pageWindow, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput } from './model.ts';
+import { randomUUID } from 'node:crypto';
+import { componentDays, componentKeys, componentProblems, identifiedComponents, type ComponentInput, pageView, pageWindow, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
+import { emptyStateMs, type StateMs } from '../uptime/state-time.ts';
 import {
   announcePublicChange,
   componentMembers,
   deletePage,
-  everyPage,
   forgetDaysBefore,
   getPage,
   getPublicPage,
   insertPage,
   keepDays,
   keptDays,
-  keptOn,
+  judgedThrough,
   listPages,
+  lockPageDays,
+  pagesToKeep,
+  provisionalDays,
+  settleDays,
+  type ProvisionalDay,
   updatePage,
+  type Selecting,
 } from './store.ts';
 
 function refuseIfAny(problems: ErrorDetail[]): void {
@@ -36,7 +44,7 @@ function refuseIfAny(problems: ErrorDetail[]): void {
  * Node ids or names to ids, per component, in order and without repeats. Every unknown one is a
  * problem named by its place (`components.2.node_ids.0`); one query for the whole page.
  */
-async function resolveComponents(tx: Queryable, components: readonly ComponentSpec[]): Promise<ComponentSpec[]> {
+async function resolveComponents<C extends ComponentInput>(tx: Queryable, components: readonly C[]): Promise<C[]> {
   const refs = [...new Set(components.flatMap((c) => c.node_ids))];
   const found = refs.length ? await findNodeRefs(tx, refs) : [];
   const problems: ErrorDetail[] = [];
@@ -53,6 +61,13 @@ async function resolveComponents(tx: Queryable, components: readonly ComponentSp
   return resolved;
 }
 
+/** The components given, each with its id (identifiedComponents); an id the page does not have is refused. */
+function identified(given: readonly ComponentInput[], current: readonly ComponentSpec[]): ComponentSpec[] {
+  const { components, problems } = identifiedComponents(given, current, randomUUID);
+  refuseIfAny(problems);
+  return components;
+}
+
 const slugTaken = (err: unknown, slug: string | undefined) =>
   isUniqueViolation(err) ? conflict(`A status page with the slug "${slug}" already exists.`) : err;
 
@@ -61,7 +76,7 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
   refuseIfAny(componentProblems(input.components));
   try {
     return (await sql.begin(async (tx) => {
-      const page = await insertPage(tx, { ...input, components: await resolveComponents(tx, input.components) }, now);
+      const page = await insertPage(tx, { ...input, components: identified(await resolveComponents(tx, input.components), []) }, now);
       await audit(tx, acting, { action: 'status_page.create', target: { type: 'status_page', id: page.id, name: page.slug } }, now);
       await announcePublicChange(tx, ['pages']);
       return page;
@@ -72,20 +87,23 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
 }
 
 /** `ref` is the page's id or slug. Fields left out keep their value; `components` replaces them all. */
-export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting): Promise<StatusPage> {
+export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting, report: KeepReport): Promise<StatusPage> {
   refuseIfAny(componentProblems(patch.components ?? []));
   if (patch.components) {
-    // The days over are kept as the components were (new components' past is their nodes' now),
-    // once the nodes they list are known to exist: a refused request keeps nothing.
+    // The page's days over are kept as its components were (new components' past is their nodes'
+    // now), once the page and the nodes listed are known to exist: a refused request keeps nothing.
+    const current = await getPage(sql, ref);
+    if (!current) throw notFound(`Status page "${ref}"`);
+    identified(patch.components, current.components);
     await resolveComponents(sql, patch.components);
-    await keepPastDays(sql, now.getTime());
+    await keepEach(sql, [current], now.getTime(), report, true, await settledBefore(sql, now.getTime()));
   }
   try {
     const page = (await sql.begin(async (tx) => {
       // Locked: a concurrent edit waits, and then reads (and records as its `from`) what this one wrote.
       const current = await getPage(tx, ref, true);
       if (!current) return undefined;
-      const components = patch.components && (await resolveComponents(tx, patch.components));
+      const components = patch.components && identified(await resolveComponents(tx, patch.components), current.components);
       const resolved = components ? { ...patch, components } : patch;
       const change = patched('status_page.update', { type: 'status_page', id: current.id, name: resolved.slug ?? current.slug }, resolved, current);
       return auditedUpdate(tx, acting, change, current, async () => {
@@ -141,37 +159,64 @@ export async function publishedPage(sql: Sql, slug: string, now: number): Promis
   const page = await getPublicPage(sql, slug);
   if (!page) return undefined;
   const keys = componentKeys(page.components);
-  const [members, kept] = await Promise.all([componentMembers(sql, page.components), keptDays(sql, page.id, pageWindow(now).from)]);
+  const [members, stored] = await Promise.all([componentMembers(sql, page.components), keptDays(sql, page.id, pageWindow(now).from)]);
   const ids = [...new Set(members.flat().map((m) => m.id))];
-  const from = Math.min(bucketStart(now, 'day'), ...unkeptDays(keys, kept, now).flat());
-  const [groups, incidents, windows] = await Promise.all([
+  const from = Math.min(bucketStart(now, 'day'), ...unkeptDays(keys, stored, now).flat());
+  const [groups, provisional, incidents, windows] = await Promise.all([
     groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), { from, to: now }, 'day', now),
+    workedOut(sql, stored.filter(isProvisional), now),
     openIncidentsOf(sql, ids),
     windowsAhead(sql, ids, new Date(now)),
   ]);
+  const kept = [...stored.filter((d): d is StoredDay & KeptDay => d.ms !== null), ...provisional];
   const days = componentDays(keys, kept, groups.map((g) => g.buckets), members, now);
   return pageView(page, members, days, incidents, windows, now);
 }
 
+const isProvisional = <D extends StoredDay>(d: D): d is D & { node_ids: string[] } => d.ms === null && d.node_ids !== null;
+
+/** Provisional days with their numbers, from the nodes each held: one breakdown for them all. */
+async function workedOut<D extends StoredDay & { node_ids: string[] }>(sql: Sql, days: readonly D[], now: number): Promise<Array<D & { ms: StateMs }>> {
+  if (days.length === 0) return [];
+  const starts = days.map((d) => d.day.getTime());
+  const window = { from: Math.min(...starts), to: Math.max(...starts) + DAY_MS };
+  const groups = await groupBreakdown(sql, days.map((d) => d.node_ids), window, 'day', now);
+  return days.map((d, i) => ({ ...d, ms: groups[i]!.buckets.find((b) => b.start === d.day.getTime())?.ms ?? emptyStateMs() }));
+}
+
+/**
+ * The first day not settled at `now`: the evaluator has judged every node up to SETTLE_MS past the
+ * end of each day before it (judgedThrough), so the days before are kept with their numbers and
+ * the rest only with the nodes they held. Today at the latest.
+ */
+async function settledBefore(sql: Sql, now: number): Promise<number> {
+  // An ingest process silent for SETTLE_MS has died (a live one flushes every second or so; the
+  // evaluator drops it after its coverage gap, seconds): it must not hold every day back.
+  const through = Math.min(now, (await judgedThrough(sql, now, SETTLE_MS))?.getTime() ?? now);
+  return Math.min(bucketStart(now, 'day'), bucketStart(through - SETTLE_MS, 'day'));
+}
+
 /**
  * Keeps the page's days that are over and not kept yet, as its components' nodes now say they
- * were: one breakdown from the first such day to midnight, as a read of the page costs. A page or
- * component new today thus gets the past its nodes had (there is no other to give it). How many
- * days it kept.
+ * were: a day before `settled` with its numbers, one breakdown from the first such day as a read
+ * of the page costs; a later day (over, not judged yet) with the nodes each component holds, for
+ * the leader to work out once it is judged. A page or component new today thus gets the past its
+ * nodes had (there is no other to give it). How many days it kept.
  */
-async function keepPage(sql: Sql, page: Pick<StatusPage, 'id' | 'components'>, now: number): Promise<number> {
+async function keepPage(sql: Sql, page: Pick<StatusPage, 'id' | 'components'>, now: number, settled: number): Promise<number> {
   const keys = componentKeys(page.components);
   const unkept = unkeptDays(keys, await keptDays(sql, page.id, pageWindow(now).from), now);
   const from = Math.min(...unkept.flat());
   if (!Number.isFinite(from)) return 0;
   const members = await componentMembers(sql, page.components);
-  const groups = await groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), { from, to: bucketStart(now, 'day') }, 'day', now);
+  const groups = from < settled ? await groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), { from, to: settled }, 'day', now) : [];
   const all = componentDays(keys, [], groups.map((g) => g.buckets), members, now);
   const { from: first } = pageWindow(now);
   const rows = unkept.flatMap((days, i) =>
-    days.map((day): KeptDay => {
+    days.map((day): StoredDay => {
+      if (day >= settled) return { ...keys[i]!, day: new Date(day), nodes: members[i]!.length, ms: null, node_ids: members[i]!.map((m) => m.id) };
       const { ms, nodes } = all[i]![(day - first) / DAY_MS]!;
-      return { ...keys[i]!, day: new Date(day), nodes, ms };
+      return { ...keys[i]!, day: new Date(day), nodes, ms, node_ids: null };
     }),
   );
   await keepDays(sql, page.id, rows);
@@ -179,54 +224,133 @@ async function keepPage(sql: Sql, page: Pick<StatusPage, 'id' | 'components'>, n
 }
 
 /**
- * Keeps every page's days that are over and not kept yet, so what a page said of a day never
- * changes after it. It runs on the leader after each UTC midnight (PastDays) and, since a lazy
- * first read after a relabel would keep the wrong answer, before every write that changes what a
- * component holds: a page's components, a node's labels, a node created with labels, a node
- * deleted. Every keep fills all of a component's missing days, so one whose yesterday is kept has
- * them all: with nothing to keep (the usual case past midnight) it is two reads, the pages and one
- * key probe per page (100 pages × 50 components: 5,000 index rows, a few ms). A page to keep costs
- * one breakdown, as a read of it does. How many days it kept.
+ * Where a page whose past could not be kept is told: logged with the page's id and counted
+ * (`lifeline_status_page_days_failed_total`). Structural, so the API's and the engine's
+ * dependencies are one as they are.
  */
-export async function keepPastDays(sql: Sql, now: number): Promise<number> {
-  const pages = await everyPage(sql);
-  if (pages.length === 0) return 0;
-  const yesterday = bucketStart(now, 'day') - DAY_MS;
-  const kept = new Set((await keptOn(sql, pages.map((p) => p.id), yesterday)).map((k) => `${k.page_id} ${k.occurrence} ${k.component}`));
+export interface KeepReport {
+  log: Logger;
+  metrics: { statusPageDaysFailed: { inc(): void } };
+}
+
+/**
+ * Keeps each page's days over, page by page. A page that cannot be kept (a node's uptime rows
+ * missing, until `npm run uptime:rebuild`) is logged and counted and the others go on: it then
+ * shows those days worked out at each read, as before it was kept, and the leader tries it again
+ * the next day. How many days were kept.
+ */
+async function keepEach(sql: Sql, pages: ReadonlyArray<Pick<StatusPage, 'id' | 'components'>>, now: number, report: KeepReport, wait: boolean, settled: number): Promise<number> {
   let days = 0;
   for (const page of pages) {
-    if (componentKeys(page.components).every((k) => kept.has(`${page.id} ${k.occurrence} ${k.component}`))) continue;
-    days += await keepPage(sql, page, now);
+    try {
+      // One process keeps a page at a time. The lock's transaction only holds the lock (idle, one
+      // connection); the breakdown reads its own snapshot. Inside it keepPage reads what is kept
+      // afresh, so a writer that waited for another finds the days kept and keeps nothing.
+      days += await sql.begin(async (tx) => ((await lockPageDays(tx, page.id, wait)) ? keepPage(sql, page, now, settled) : 0));
+    } catch (err) {
+      failed(report, err, page.id);
+    }
   }
   return days;
 }
 
+const yesterdayOf = (now: number) => bucketStart(now, 'day') - DAY_MS;
+
 /**
- * How long after midnight the leader keeps the day just over. A transition is written when it is
- * judged, a few seconds after its `at` (a deadline is judged once every ingest process has stored
- * the heartbeats before it: ARCHITECTURE.md, "Honest time"), so a day kept at 00:00:05 could miss
- * a node that went down at 23:59:58. Five minutes is about a hundred times that lag. A write that
- * changes what a component holds before then keeps the day at once, as it must.
+ * Keeps every page's days that are over, judged and not kept yet, so what a page said of a day
+ * never changes after it, and works out the provisional days now judged: the leader's pass
+ * (PastDays). Every keep fills all of a component's missing days, so a page whose every component
+ * kept the last judged day has them all; one statement (pagesToKeep) finds the others, and with
+ * none it answers no row (100 pages × 50 components: 5,000 primary-key probes in Postgres, nothing
+ * shipped). A page to keep costs one breakdown, as a read of it does. How many days it kept or
+ * worked out.
+ */
+export async function keepPastDays(sql: Sql, now: number, report: KeepReport): Promise<number> {
+  return keepSettled(sql, await settledBefore(sql, now), report);
+}
+
+/** keepPastDays for the days before `settled`, the first day not judged yet. */
+async function keepSettled(sql: Sql, settled: number, report: KeepReport): Promise<number> {
+  const kept = await keepEach(sql, await pagesToKeep(sql, settled - DAY_MS), settled, report, false, settled);
+  return kept + (await settleEach(sql, await provisionalDays(sql, { before: settled }), settled, report));
+}
+
+/**
+ * Works out provisional days and writes their numbers, page by page: a page whose days cannot be
+ * worked out (a node's uptime rows missing) is logged and counted as keepEach does, and stays
+ * provisional for the next pass. How many days got their numbers.
+ */
+async function settleEach(sql: Sql, days: readonly ProvisionalDay[], now: number, report: KeepReport): Promise<number> {
+  const byPage = new Map<string, ProvisionalDay[]>();
+  for (const d of days) byPage.set(d.page_id, [...(byPage.get(d.page_id) ?? []), d]);
+  let settled = 0;
+  for (const [pageId, ofPage] of byPage) {
+    try {
+      await settleDays(sql, await workedOut(sql, ofPage, now));
+      settled += ofPage.length;
+    } catch (err) {
+      failed(report, err, pageId);
+    }
+  }
+  return settled;
+}
+
+function failed(report: KeepReport, err: unknown, pageId: string): void {
+  report.log.error({ err, status_page_id: pageId }, 'status page days could not be kept');
+  report.metrics.statusPageDaysFailed.inc();
+}
+
+/**
+ * Before a write changes what components hold — a node's labels, a node created with labels, a
+ * node deleted — keeps the days over of the pages with a component that selects the node (by its
+ * id, its labels before or after), and of no other page: a page that never selected it reads the
+ * same after the write. A lazy first read after the write would keep the wrong answer, so it is
+ * kept here, once the write's own checks have passed; a day not judged yet only with the nodes
+ * each component held. A page that cannot be kept does not stop the write.
+ */
+export async function keepDaysOfNode(sql: Sql, selecting: Selecting, now: number, report: KeepReport): Promise<number> {
+  return keepEach(sql, await pagesToKeep(sql, yesterdayOf(now), selecting), now, report, true, await settledBefore(sql, now));
+}
+
+/**
+ * Before a node is deleted: its uptime rows go with it, so the days it is in are worked out at
+ * once, judged or not — the provisional days that hold it, and the unkept days of the pages that
+ * select it. A transition of the day's last seconds not yet written is then missed for good; the
+ * other choice, keeping the node's rows until the day is judged, would keep a deleted node's data
+ * and its name's history around for minutes to days (an evaluator that is down).
+ */
+export async function keepDaysOfDeleted(sql: Sql, node: { id: string; labels: Record<string, string> }, now: number, report: KeepReport): Promise<number> {
+  const settled = await settleEach(sql, await provisionalDays(sql, { nodeId: node.id }), now, report);
+  const selecting = { nodeId: node.id, labels: [node.labels] };
+  return settled + (await keepEach(sql, await pagesToKeep(sql, yesterdayOf(now), selecting), now, report, true, bucketStart(now, 'day')));
+}
+
+/**
+ * How long past a day's end the evaluator must have judged before the day is kept with its
+ * numbers. A transition is written when it is judged, a few seconds after its `at` (a deadline is
+ * judged once every ingest process has stored the heartbeats before it: ARCHITECTURE.md, "Honest
+ * time"); five minutes is about a hundred times that lag, for a write that lands just after the
+ * judgement.
  */
 export const SETTLE_MS = 5 * 60_000;
 
 /**
- * The leader's part: once per UTC day, at its first pass SETTLE_MS after midnight (and at its
- * first pass at all, catching up the days it was not running), keeps the day just over for every
- * page and forgets the kept days no page shows any more. Other passes that day cost nothing.
+ * The leader's part: at each housekeeping pass after the evaluator has judged past a day's end
+ * plus SETTLE_MS (a minute or so after 00:05 UTC with the evaluator running; later when it was
+ * down and catches up), keeps every page's days up to that one, works out the provisional ones,
+ * and forgets the kept days no page shows any more. Other passes cost the judged-through read.
  */
 export class PastDays {
   private keptThrough: number | undefined;
 
-  constructor(private readonly sql: Sql, private readonly clock: Clock) {}
+  constructor(private readonly sql: Sql, private readonly clock: Clock, private readonly report: KeepReport) {}
 
   async runOnce(): Promise<{ kept: number; forgotten: number }> {
-    const settled = this.clock.now().getTime() - SETTLE_MS;
-    const today = bucketStart(settled, 'day');
-    if (this.keptThrough === today) return { kept: 0, forgotten: 0 };
-    const kept = await keepPastDays(this.sql, settled);
+    const settled = await settledBefore(this.sql, this.clock.now().getTime());
+    if (this.keptThrough === settled) return { kept: 0, forgotten: 0 };
+    const kept = await keepSettled(this.sql, settled, this.report);
     const forgotten = await forgetDaysBefore(this.sql, pageWindow(settled).from);
-    this.keptThrough = today;
+    this.keptThrough = settled;
     return { kept, forgotten };
   }
 }

@@ -5,9 +5,10 @@
 import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
 import { editLock } from '../db/named-rows.ts';
+import { STATUS_PAGE_DAYS_LOCK_CLASS } from '../db/locks.ts';
 import { notifyAll } from '../db/notify.ts';
 import { perState, type StateMs } from '../uptime/state-time.ts';
-import { PUBLIC_CHANNEL, type ComponentKey, type ComponentSpec, type KeptDay, type Member, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
+import { PUBLIC_CHANNEL, type ComponentSpec, type Member, type StoredDay, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
 
 const COLUMNS = ['id', 'slug', 'title', 'description', 'public', 'show_nodes', 'components', 'created_at', 'updated_at'];
 
@@ -93,42 +94,116 @@ export async function componentMembers(sql: Queryable, components: readonly Comp
   return out;
 }
 
-/** The page's kept days from `from` on. */
-export async function keptDays(sql: Queryable, pageId: string, from: number): Promise<KeptDay[]> {
-  const rows = await sql<Array<Omit<KeptDay, 'ms'> & StateMs>>`
-    select component, occurrence, day, nodes, healthy_ms::float8 as healthy, degraded_ms::float8 as degraded, down_ms::float8 as down,
+/** The page's kept days from `from` on; a provisional one (ms null) with the nodes it held. */
+export async function keptDays(sql: Queryable, pageId: string, from: number): Promise<StoredDay[]> {
+  const rows = await sql<Array<Omit<StoredDay, 'ms'> & { [S in keyof StateMs]: number | null }>>`
+    select component_id, day, nodes, node_ids, healthy_ms::float8 as healthy, degraded_ms::float8 as degraded, down_ms::float8 as down,
            maintenance_ms::float8 as maintenance, unknown_ms::float8 as unknown
     from status_page_days where page_id = ${pageId} and day >= ${new Date(from)}`;
-  return rows.map(({ component, occurrence, day, nodes, ...ms }) => ({ component, occurrence, day, nodes, ms: perState((state) => ms[state]) }));
+  return rows.map(storedDay);
 }
 
+function storedDay<R extends Omit<StoredDay, 'ms'> & { [S in keyof StateMs]: number | null }>(row: R): StoredDay & Omit<R, keyof StateMs> {
+  const { healthy, degraded, down, maintenance, unknown, ...rest } = row;
+  const ms = { healthy, degraded, down, maintenance, unknown };
+  return { ...rest, ms: healthy === null ? null : perState((state) => ms[state]!) };
+}
+
+const msColumns = (ms: StateMs | null) => ({
+  healthy_ms: ms?.healthy ?? null,
+  degraded_ms: ms?.degraded ?? null,
+  down_ms: ms?.down ?? null,
+  maintenance_ms: ms?.maintenance ?? null,
+  unknown_ms: ms?.unknown ?? null,
+});
+
 /** Keeps these days; a day kept already (by another process at the same moment) stays as it is. */
-export async function keepDays(sql: Queryable, pageId: string, days: readonly KeptDay[]): Promise<void> {
+export async function keepDays(sql: Queryable, pageId: string, days: readonly StoredDay[]): Promise<void> {
   if (days.length === 0) return;
-  const rows = days.map((d) => ({
-    page_id: pageId,
-    component: d.component,
-    occurrence: d.occurrence,
-    day: d.day,
-    nodes: d.nodes,
-    healthy_ms: d.ms.healthy,
-    degraded_ms: d.ms.degraded,
-    down_ms: d.ms.down,
-    maintenance_ms: d.ms.maintenance,
-    unknown_ms: d.ms.unknown,
-  }));
+  const rows = days.map((d) => ({ page_id: pageId, component_id: d.component_id, day: d.day, nodes: d.nodes, node_ids: d.node_ids, ...msColumns(d.ms) }));
   await sql`insert into status_page_days ${sql(rows)} on conflict do nothing`;
 }
 
-/** Every page's id and components, for the day that keeps their past. */
-export async function everyPage(sql: Queryable): Promise<Array<Pick<StatusPage, 'id' | 'components'>>> {
-  return sql<Array<Pick<StatusPage, 'id' | 'components'>>>`select id, components from status_pages order by id`;
+/** A provisional day of some page: the nodes its component held, numbers not worked out yet. */
+export type ProvisionalDay = StoredDay & { page_id: string; node_ids: string[] };
+
+/** Provisional days before `before`, or those holding the node `nodeId`. */
+export async function provisionalDays(sql: Queryable, which: { before: number } | { nodeId: string }): Promise<ProvisionalDay[]> {
+  const rows = await sql<Array<ProvisionalDay & { [S in keyof StateMs]: number | null }>>`
+    select page_id, component_id, day, nodes, node_ids, null::float8 as healthy, null::float8 as degraded, null::float8 as down,
+           null::float8 as maintenance, null::float8 as unknown
+    from status_page_days
+    where healthy_ms is null and ${'before' in which ? sql`day < ${new Date(which.before)}` : sql`node_ids @> array[${which.nodeId}]::uuid[]`}`;
+  return rows.map(storedDay) as ProvisionalDay[];
 }
 
-/** The components of these pages that kept `day`: a probe of the key per page. */
-export async function keptOn(sql: Queryable, pageIds: readonly string[], day: number): Promise<Array<ComponentKey & { page_id: string }>> {
-  return sql<Array<ComponentKey & { page_id: string }>>`
-    select page_id, component, occurrence from status_page_days where page_id = any(${pageIds as string[]}::uuid[]) and day = ${new Date(day)}`;
+/** Gives provisional days their numbers; one already given them stays as it is. */
+export async function settleDays(sql: Queryable, days: ReadonlyArray<ProvisionalDay & { ms: StateMs }>): Promise<void> {
+  if (days.length === 0) return;
+  const rows = days.map((d) => ({ page_id: d.page_id, component_id: d.component_id, day: d.day.toISOString(), ...msColumns(d.ms) }));
+  await sql`
+    update status_page_days d
+    set healthy_ms = (r->>'healthy_ms')::bigint, degraded_ms = (r->>'degraded_ms')::bigint, down_ms = (r->>'down_ms')::bigint,
+        maintenance_ms = (r->>'maintenance_ms')::bigint, unknown_ms = (r->>'unknown_ms')::bigint
+    from jsonb_array_elements(${sql.json(rows as never)}::jsonb) r
+    where d.page_id = (r->>'page_id')::uuid and d.day = (r->>'day')::timestamptz and d.component_id = (r->>'component_id')::uuid
+      and d.healthy_ms is null`;
+}
+
+/**
+ * How far the evaluator has judged every node: the ingest watermark as the evaluator reads it
+ * (every heartbeat before it is stored; ARCHITECTURE.md, "Honest time": the slowest ingest
+ * process that flushed within `liveMs` of `now`, else the last flush) or, earlier, the first
+ * deadline it has not judged yet (a node's `node_due` in the past: the evaluator is behind or not
+ * running). Undefined when no ingest ever ran and there is no node: nothing waits to be judged.
+ */
+export async function judgedThrough(sql: Queryable, now: number, liveMs: number): Promise<Date | undefined> {
+  const [row] = await sql<{ through: Date | null }[]>`
+    select least(coalesce((select min(seen_at) from ingest_presence where seen_at > ${new Date(now - liveMs)}), (select seen_at from ingest_coverage)),
+                 (select min(due_at) from node_due)) as through`;
+  return row?.through ?? undefined;
+}
+
+/** What a write is about to change: a node by its id (none before it exists) and its labels before and after. */
+export interface Selecting {
+  nodeId: string | undefined;
+  labels: ReadonlyArray<Record<string, string>>;
+}
+
+/**
+ * The pages (id and components) of which some component has not kept `day`, or only those among
+ * them with a component that selects `selecting`'s node: listed by id, or asking for labels one
+ * of its label sets contains. One statement however many pages: each component's id is probed on
+ * the primary key, so with every page kept nothing but the statement's one empty answer comes back.
+ */
+export async function pagesToKeep(sql: Queryable, day: number, selecting?: Selecting): Promise<Array<Pick<StatusPage, 'id' | 'components'>>> {
+  const selects = selecting
+    ? sql`and exists (select 1 from jsonb_array_elements(p.components) c
+                      where (c->'node_ids') ? ${selecting.nodeId ?? ''}
+                         or (c->'labels' <> '{}'::jsonb and exists (
+                               select 1 from jsonb_array_elements(${sql.json(selecting.labels as never)}::jsonb) l where l @> (c->'labels'))))`
+    : sql``;
+  return sql<Array<Pick<StatusPage, 'id' | 'components'>>>`
+    select p.id, p.components from status_pages p
+    where exists (
+      select 1 from jsonb_array_elements(p.components) c
+      where not exists (select 1 from status_page_days d
+                        where d.page_id = p.id and d.day = ${new Date(day)} and d.component_id = (c->>'id')::uuid))
+    ${selects}
+    order by p.id`;
+}
+
+/**
+ * The page's keeping lock, held until `tx` ends: waiting for it (`wait`) or only trying it. Whether
+ * this transaction holds it.
+ */
+export async function lockPageDays(tx: Queryable, pageId: string, wait: boolean): Promise<boolean> {
+  if (wait) {
+    await tx`select pg_advisory_xact_lock(${STATUS_PAGE_DAYS_LOCK_CLASS}, hashtext(${pageId}))`;
+    return true;
+  }
+  const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${STATUS_PAGE_DAYS_LOCK_CLASS}, hashtext(${pageId})) as ok`;
+  return row?.ok === true;
 }
 
 /** Kept days that left every page's window: nothing reads them again. */

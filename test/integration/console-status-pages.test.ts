@@ -58,7 +58,7 @@ describe('console: status pages', () => {
     const saved = await expectJson<PageBody>(await h.admin('GET', `/v1/status-pages/${id}`), 200);
     const ids = (await h.sql<{ id: string }[]>`select id from nodes where name in ('api-1', 'api-2') order by name`).map((r) => r.id);
     assert.deepEqual(
-      [saved.slug, saved.title, saved.description, saved.public, saved.show_nodes, saved.components],
+      [saved.slug, saved.title, saved.description, saved.public, saved.show_nodes, saved.components.map(({ id: _, ...c }) => c)],
       [
         'acme',
         'Acme status',

@@ -99,7 +99,7 @@ describe('status pages', () => {
       201,
     );
     assert.deepEqual(
-      { ...created, id: undefined },
+      { ...created, id: undefined, components: created.components.map((c) => ({ ...c, id: typeof c.id })) },
       {
         id: undefined,
         slug: 'crud',
@@ -108,8 +108,8 @@ describe('status pages', () => {
         public: true,
         show_nodes: false,
         components: [
-          { name: 'Web', node_ids: [], labels: { tier: 'frontend' } },
-          { name: 'API', node_ids: [nodes.api1.id], labels: {} },
+          { id: 'string', name: 'Web', node_ids: [], labels: { tier: 'frontend' } },
+          { id: 'string', name: 'API', node_ids: [nodes.api1.id], labels: {} },
         ],
         path: '/status/crud',
         created_at: h.clock.now().toISOString(),

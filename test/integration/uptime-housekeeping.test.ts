@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { NODE_DEFAULTS } from '../../src/nodes/model.ts';
 import { insertNode } from '../../src/nodes/store.ts';
 import { generateSecret, hashSecret } from '../../src/secrets.ts';
@@ -39,6 +40,7 @@ describe('the uptime housekeeping job', () => {
       sql: db.sql,
       clock,
       log: testLog,
+      metrics: createMetrics(),
       leadership,
       retention: { hourlyDays: 90, dailyDays: 1095 },
       cronTime: '0 0 0 1 1 *',

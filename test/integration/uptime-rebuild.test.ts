@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.ts';
 import { createSql, type Sql } from '../../src/db/client.ts';
 import { insertMaintenance, wakeCoveredNodes } from '../../src/maintenance/store.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { deleteNode } from '../../src/nodes/service.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { insertNode } from '../../src/nodes/store.ts';
@@ -102,7 +103,7 @@ describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
         if (roll < 0.04) await addNode();
         else if (roll < 0.06 && nodes.size > 3) {
           const [id] = pick([...nodes.entries()]);
-          await deleteNode(sql, id, now, TEST_ACTING);
+          await deleteNode(sql, id, now, TEST_ACTING, { log: testLog, metrics: createMetrics() });
           nodes.delete(id);
         } else if (roll < 0.1) {
           const [id] = pick([...nodes.entries()]);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentDays, componentKeys, componentProblems, componentStatus, dayStatus, pageStatus, pageView, pageWindow, SCHEDULED_DAYS, SCHEDULED_MAX, unkeptDays, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { componentDays, componentKeys, componentProblems, identifiedComponents, componentStatus, dayStatus, pageStatus, pageView, pageWindow, SCHEDULED_DAYS, SCHEDULED_MAX, unkeptDays, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
 import { splitIntoBuckets, type Bucket } from '../../src/uptime/buckets.ts';
 import type { WindowAhead } from '../../src/maintenance/model.ts';
 import { percent } from '../../src/uptime/percent.ts';
@@ -91,6 +91,34 @@ describe('percentages', () => {
   });
 });
 
+describe('a component’s identity', () => {
+  const current = [
+    { id: 'id-api-1', name: 'API', node_ids: [], labels: { tier: 'api' } },
+    { id: 'id-api-2', name: 'API', node_ids: [], labels: { tier: 'api2' } },
+    { id: 'id-web', name: 'Web', node_ids: [], labels: { tier: 'web' } },
+  ];
+  const ids = (given: Parameters<typeof identifiedComponents>[0]) => {
+    let n = 0;
+    const { components, problems } = identifiedComponents(given, current, () => `new-${++n}`);
+    return { ids: components.map((c) => c.id), problems };
+  };
+  const spec = (name: string, id?: string) => ({ ...(id ? { id } : {}), name, node_ids: [], labels: { tier: 'x' } });
+
+  it('is kept by the id sent, whatever the name: a rename keeps its past', () => {
+    assert.deepEqual(ids([spec('Website', 'id-web'), spec('API', 'id-api-2')]), { ids: ['id-web', 'id-api-2'], problems: [] });
+  });
+  it('without an id is the page’s unclaimed component of that name, in order, else a new one', () => {
+    assert.deepEqual(ids([spec('API', 'id-api-1'), spec('API'), spec('Status')]), { ids: ['id-api-1', 'id-api-2', 'new-1'], problems: [] });
+    assert.deepEqual(ids([spec('Web'), spec('Web')]), { ids: ['id-web', 'new-1'], problems: [] });
+  });
+  it('refuses an id the page does not have, or one sent twice', () => {
+    assert.deepEqual(ids([spec('A', 'nope'), spec('B', 'id-web'), spec('C', 'id-web')]).problems, [
+      { field: 'components.0.id', message: 'is not a component of this page' },
+      { field: 'components.2.id', message: 'names a component already given' },
+    ]);
+  });
+});
+
 describe('components must select something', () => {
   it('names both fields of a component without node ids or labels', () => {
     assert.deepEqual(componentProblems([{ node_ids: ['a'], labels: {} }, { node_ids: [], labels: {} }, { node_ids: [], labels: { k: 'v' } }]), [
@@ -110,9 +138,9 @@ describe('a published page', () => {
     public: true,
     show_nodes,
     components: [
-      { name: 'Web', node_ids: [], labels: { tier: 'web' } },
-      { name: 'Edge', node_ids: ['n1'], labels: {} },
-      { name: 'Empty', node_ids: [], labels: { tier: 'none' } },
+      { id: 'c-web', name: 'Web', node_ids: [], labels: { tier: 'web' } },
+      { id: 'c-edge', name: 'Edge', node_ids: ['n1'], labels: {} },
+      { id: 'c-empty', name: 'Empty', node_ids: [], labels: { tier: 'none' } },
     ],
     created_at: new Date(now),
     updated_at: new Date(now),
@@ -204,13 +232,13 @@ describe('a published page', () => {
   });
 
   it('reads a day kept as it was kept, with the nodes it had then, and works out the others with the nodes of now', () => {
-    const spec = (name: string) => ({ name, node_ids: [], labels: { tier: 'web' } });
-    const apiAndWeb = { ...page(false), components: [spec('API'), spec('Web'), spec('API')] };
+    const spec = (id: string, name: string) => ({ id, name, node_ids: [], labels: { tier: 'web' } });
+    const apiAndWeb = { ...page(false), components: [spec('c-api', 'API'), spec('c-web', 'Web'), spec('c-api-2', 'API')] };
     const keys = componentKeys(apiAndWeb.components);
-    assert.deepEqual(keys, [{ component: 'API', occurrence: 0 }, { component: 'Web', occurrence: 0 }, { component: 'API', occurrence: 1 }], 'a repeated name by which of them it is');
+    assert.deepEqual(keys, [{ component_id: 'c-api' }, { component_id: 'c-web' }, { component_id: 'c-api-2' }], 'a repeated name by its id');
     // Web kept yesterday with two nodes healthy all day; it holds one node now, healthy since midnight.
     const yesterday = at('2026-11-20T00:00:00.000Z');
-    const kept = [{ component: 'Web', occurrence: 0, day: new Date(yesterday), nodes: 2, ms: stateMs({ healthy: 2 * DAY }) }];
+    const kept = [{ component_id: 'c-web', day: new Date(yesterday), nodes: 2, ms: stateMs({ healthy: 2 * DAY }) }];
     const unkept = unkeptDays(keys, kept, now);
     assert.deepEqual([unkept[0]!.length, unkept[1]!.length], [89, 88], 'the days over, less the one kept');
     const live = keys.map(() => splitIntoBuckets([{ state: 'down', start: yesterday, end: yesterday + HOUR }, { state: 'healthy', start: yesterday + DAY, end: now }], 'day', window.from, window.to));

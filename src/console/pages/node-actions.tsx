@@ -326,7 +326,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         // The form sends the whole schedule: an emptied field takes the default, not the stored value.
         // It arrives as no value, and updateNode lays the values given over the stored schedule, so
         // without the defaults filled in here an emptied grace of 300 s would stay 300 s.
-        return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c));
+        return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c), deps);
       },
       (r) => editPage(c, node, { form, ...formRefusal(r, 'Not saved') }),
     );
@@ -425,7 +425,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
   app.post('/nodes/:ref/delete', ...guards.action, write, confirmed(), async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
-    await deleteNode(deps.sql, node.id, deps.clock.now(), acting(c));
+    await deleteNode(deps.sql, node.id, deps.clock.now(), acting(c), deps);
     deps.identity.forget();
     deps.publicChanges?.changed();
     deps.ingestor?.forgetPingKey(node.ping_key);

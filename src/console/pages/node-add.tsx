@@ -155,7 +155,7 @@ export function nodeAddRoutes(deps: AppDeps, guards: Guards) {
       deps,
       form,
       async () => {
-        const made = await createNode(deps.sql, requestOf(form), deps.clock.now(), acting(c));
+        const made = await createNode(deps.sql, requestOf(form), deps.clock.now(), acting(c), deps);
         deps.publicChanges?.changed(['pages']);
         return made;
       },

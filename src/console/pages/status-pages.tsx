@@ -364,7 +364,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     if (!page) return missing(c);
     const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      async () => updateStatusPage(deps.sql, page.id, checked<Parameters<typeof updateStatusPage>[2]>(PatchStatusPage, form), deps.clock.now(), acting(c)),
+      async () => updateStatusPage(deps.sql, page.id, checked<Parameters<typeof updateStatusPage>[2]>(PatchStatusPage, form), deps.clock.now(), acting(c), deps),
       (r) => editPage(c, page, { form, ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;

@@ -185,7 +185,7 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateNode);
       const now = clock.now();
-      const { node, token } = await createNode(sql, input, now, acting(c));
+      const { node, token } = await createNode(sql, input, now, acting(c), deps);
       deps.publicChanges?.changed(['pages']);
       const answer = withToken(node, now, publicUrl, principalOf(c), token);
       return c.json(answer, 201);
@@ -234,7 +234,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c));
+      const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c), deps);
       deps.identity.forget();
       deps.publicChanges?.changed(['pages']);
       return c.json(nodeView(changed, clock.now(), publicUrl, principalOf(c)));
@@ -247,7 +247,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      if (!(await deleteNode(sql, node.id, clock.now(), acting(c)))) throw notFound(`Node "${c.req.param('id')}"`);
+      if (!(await deleteNode(sql, node.id, clock.now(), acting(c), deps))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
       deps.publicChanges?.changed();
       deps.ingestor?.forgetPingKey(node.ping_key);

@@ -15,6 +15,7 @@ const Description = v.nullable(v.pipe(v.string('must be a string'), v.maxLength(
 const Flag = v.boolean('must be true or false');
 
 const Component = closedObject({
+  id: v.optional(v.pipe(v.string('must be a string'), v.uuid('must be the id of a component of this page'))),
   name: DisplayName,
   node_ids: v.optional(boundedArray(NodeName, 'must be an array of node ids or names', 1000, 'must hold at most 1000 nodes'), []),
   labels: v.optional(Labels, {}),
@@ -48,7 +49,7 @@ const render = (p: StatusPage): StatusPageBody => ({
   description: p.description,
   public: p.public,
   show_nodes: p.show_nodes,
-  components: p.components.map((c) => ({ name: c.name, node_ids: c.node_ids, labels: c.labels })),
+  components: p.components.map((c) => ({ id: c.id, name: c.name, node_ids: c.node_ids, labels: c.labels })),
   path: `/status/${p.slug}`,
   created_at: p.created_at.toISOString(),
   updated_at: p.updated_at.toISOString(),
@@ -117,7 +118,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     '/:id',
     doc({
       summary: 'Change a status page',
-      description: 'Fields left out keep their value; `components` replaces the whole list.',
+      description: 'Fields left out keep their value; `components` replaces the whole list. A component sent with its `id` stays that component (its past days with it), renamed or moved; one without an `id` is the first of the page’s components of that name not otherwise given, else a new one.',
       access: 'write',
       id: PAGE,
       body: PatchStatusPage,
@@ -126,7 +127,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c));
+      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c), deps);
       changed();
       return c.json(render(updated));
     },
