@@ -10,13 +10,16 @@ const CENSOR = '[redacted]';
  * A name holds a credential or carries one when one of its parts (split at `_`, `-`, `.`, spaces and
  * camelCase, without case) is a credential word: bearer headers and cookies, passwords, secrets
  * and tokens of any kind (node tokens, `whsec_…` signing secrets), credentials, auth, signatures,
- * DSNs and URLs, which may be secrets themselves (Slack webhook URLs, a webhook channel's `url`,
- * ping URLs) or carry one (`https://x/y?token=…`). A part written as one word keeps its credential
- * suffix (`nodetoken`, `webhookurl`, `routingkey`). `key` counts only as a whole part ending a
- * longer name (`ping_key`, `routing_key`, `api_key`): the bare `key` is an outbox event's key in
- * the logs, a node id, and `monkey` or `key_id` name nothing secret.
+ * DSNs, and the URLs that are secrets themselves (Slack webhook URLs, a webhook channel's `url`,
+ * ping URLs). A part written as one word keeps its credential suffix (`nodetoken`, `webhookurl`,
+ * `routingkey`). `key` counts only as a whole part ending a longer name (`ping_key`, `routing_key`,
+ * `api_key`): the bare `key` is an outbox event's key in the logs, a node id, and `monkey` or
+ * `key_id` name nothing secret. A `url` counts alone or after `webhook`, `hook` or `ping`: the
+ * console's address (`console_url`) is what the start's log is for, and a URL's password or
+ * token in any text is masked anyway (redactText).
  */
-const CREDENTIAL_PART = /^(auth|pass|pwd|dsn|sig|credentials?|signature|.*(token|secret|password|passwd|cookie|authorization|url|apikey|routingkey|pingkey))$/;
+const CREDENTIAL_PART = /^(auth|pass|pwd|dsn|sig|credentials?|signature|.*(token|secret|password|passwd|cookie|authorization|webhookurl|pingurl|apikey|routingkey|pingkey))$/;
+const SECRET_URL_OWNER = new Set(['webhook', 'hook', 'ping']);
 
 const nameParts = (name: string) =>
   name
@@ -28,7 +31,9 @@ const nameParts = (name: string) =>
 /** Whether a field of this name holds a credential or carries one (CREDENTIAL_PART); the audit log hides the same fields. */
 export function isSensitive(name: string): boolean {
   const parts = nameParts(name);
-  return parts.some((part) => CREDENTIAL_PART.test(part)) || (parts.length > 1 && parts.at(-1) === 'key');
+  if (parts.some((part) => CREDENTIAL_PART.test(part))) return true;
+  if (parts.at(-1) === 'url') return parts.length === 1 || SECRET_URL_OWNER.has(parts.at(-2)!);
+  return parts.length > 1 && parts.at(-1) === 'key';
 }
 
 /**

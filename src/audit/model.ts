@@ -84,14 +84,15 @@ export function auditRow(acting: Acting, change: AuditChange, at: Date): NewAudi
 export type FieldChange = { from?: unknown; to?: unknown } | 'changed';
 
 /**
- * Fields recorded as `changed` without their values: whatever the logger censors (isSensitive:
- * passwords, tokens, secrets, credentials, auth, DSNs and URLs, and any `…_key` — a node's ping
+ * Fields recorded as `changed` without their values: any URL (a label's `dsn_url` or `docs_url`
+ * may carry a token the log would keep for good), and whatever the logger censors (isSensitive:
+ * passwords, tokens, secrets, credentials, auth, DSNs, webhook and ping URLs, and any `…_key` — a node's ping
  * key names it in /ping/{key}, as any API key would — by the parts of the name, so `labels.db_password`
  * is hidden and `labels.monkey` is not), and besides a badge id, which names a node's public
  * badge: written down, each would hand its power to whoever may read the log. One rule at every
  * depth: a walked object's fields and what redactDeep walks in a value recorded whole.
  */
-const hiddenField = (key: string): boolean => isSensitive(key) || /badge[-_]?id$/i.test(key);
+const hiddenField = (key: string): boolean => isSensitive(key) || /url$|badge[-_]?id$/i.test(key);
 
 /**
  * A value longer than this as JSON is recorded by its size only. Each edit's row is kept for good,

@@ -85,15 +85,15 @@ describe('log redaction', () => {
 describe('log redaction by the rule the audit log hides by', () => {
   it('censors a field whose name has a credential word as a part, and a token in any URL', () => {
     const { log, lines } = capture();
-    log.info({ db_password: 'pw-1', DB_PASS: 'pw-2', credentials: 'cr-3', auth: 'au-4', dsn_url: 'https://dsn-5', link: 'https://x.example/a?token=tk-6&page=2', ping_key: 'pk-7' }, 'fields');
+    log.info({ db_password: 'pw-1', DB_PASS: 'pw-2', credentials: 'cr-3', auth: 'au-4', dsn_url: 'https://dsn-5', link: 'https://x.example/a?token=tk-6&page=2', ping_key: 'pk-7', url: 'https://u-8', hook_url: 'https://h-9', pingUrl: 'https://p-10' }, 'fields');
     const text = JSON.stringify(lines);
-    for (const secret of ['pw-1', 'pw-2', 'cr-3', 'au-4', 'dsn-5', 'tk-6', 'pk-7']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+    for (const secret of ['pw-1', 'pw-2', 'cr-3', 'au-4', 'dsn-5', 'tk-6', 'pk-7', 'u-8', 'h-9', 'p-10']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
     assert.equal((lines[0] as Record<string, unknown>).link, 'https://x.example/a?token=***&page=2');
   });
 
-  it('keeps fields that only look like one in part: an outbox event key, monkey, passes, author', () => {
+  it('keeps fields that only look like one in part: an outbox event key, monkey, passes, author, the console\'s URL', () => {
     const { log, lines } = capture();
-    const fields = { key: 'node-7', monkey: 'banana', failed_passes: 2, author: 'ann', topic: 'node.deleted', path: '/v1/nodes?limit=5' };
+    const fields = { key: 'node-7', monkey: 'banana', failed_passes: 2, author: 'ann', topic: 'node.deleted', path: '/v1/nodes?limit=5', console_url: 'http://localhost:8080/' };
     log.info(fields, 'fields');
     const [line] = lines as [Record<string, unknown>];
     for (const [k, v] of Object.entries(fields)) assert.equal(line[k], v);
