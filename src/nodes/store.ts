@@ -47,7 +47,8 @@ export function carriesLabels(sql: Queryable, labels: readonly LabelPair[]) {
 
 export interface NodeFilter {
   state?: State | undefined;
-  label?: LabelPair | undefined;
+  /** Every one of these, as carriesLabels reads them. */
+  labels?: readonly LabelPair[] | undefined;
   after?: string | undefined;
   limit: number;
 }
@@ -57,7 +58,7 @@ export async function listNodes(sql: Queryable, f: NodeFilter): Promise<NodeRow[
     ${selectNodes(sql)}
     where true
       ${f.state ? sql`and h.state = ${f.state}` : sql``}
-      ${carriesLabels(sql, f.label ? [f.label] : [])}
+      ${carriesLabels(sql, f.labels ?? [])}
       ${f.after !== undefined ? sql`and n.name > ${f.after}` : sql``}
     order by n.name
     limit ${f.limit}`;

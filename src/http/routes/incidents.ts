@@ -9,7 +9,6 @@ import { acknowledge, acknowledgeEach, addNote, resolve, type Actor } from '../.
 import { getIncident, incidentsNodeId, listIncidents, summarizeIncidents, timelinesOf } from '../../incidents/store.ts';
 import { CATEGORIES } from '../../incidents/categorize.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
-import { MAX_LABEL_FILTERS } from '../../nodes/model.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { Acting } from '../../audit/model.ts';
@@ -19,11 +18,11 @@ import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilters, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
 
 const IncidentFilters = {
   node_id: v.optional(NodeName),
-  label: v.optional(v.pipe(v.array(LabelFilter), v.maxLength(MAX_LABEL_FILTERS, `at most ${MAX_LABEL_FILTERS} labels`))),
+  label: LabelFilters,
   opened_after: v.optional(Timestamp),
   opened_before: v.optional(Timestamp),
 };

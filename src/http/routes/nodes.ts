@@ -13,7 +13,7 @@ import { allows, type Principal } from '../../access/model.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, int, isInt32, LabelFilter, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
+import { body, closedObject, decodeCursor, int, isInt32, LABEL_FILTERS_NOTE, LabelFilters, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
 /** Where a node's ping URL lives: LIFELINE_PUBLIC_URL, without a trailing slash; null without one. */
 export const pingUrl = (publicUrl: string | undefined, pingKey: string): string | null => (publicUrl ? `${publicUrl}/ping/${pingKey}` : null);
@@ -139,7 +139,7 @@ export const PatchNode = closedObject({
 export const ListNodes = v.object({
   ...Paging,
   state: v.optional(v.picklist(STATES, `must be one of ${STATES.join(', ')}`)),
-  label: v.optional(LabelFilter),
+  label: LabelFilters,
 });
 
 export const ListTransitions = v.object(Paging);
@@ -198,14 +198,14 @@ export function nodeRoutes(deps: AppDeps) {
       description: 'By name.',
       access: 'read',
       query: ListNodes,
-      queryNotes: { label: 'Only nodes carrying this label, as `key=value` or `key:value`' },
+      queryNotes: { label: LABEL_FILTERS_NOTE },
       ok: { status: 200, description: 'A page of nodes.', body: listOf('Node') },
     }),
     requireScope('read'),
     async (c) => {
-      const q = query(c, ListNodes);
+      const q = query(c, ListNodes, ['label']);
       const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
-      const rows = await listNodes(sql, { state: q.state, label: q.label, after, limit: q.limit + 1 });
+      const rows = await listNodes(sql, { state: q.state, labels: q.label, after, limit: q.limit + 1 });
       const now = clock.now();
       return c.json(page(rows.map((n) => nodeView(n, now, publicUrl, principalOf(c))), q.limit, (n) => n.name));
     },
