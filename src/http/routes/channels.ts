@@ -12,6 +12,7 @@ import { acting } from '../acting.ts';
 import { byId, uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { boundedArray, closedObject, decodeCursor, DisplayName, Email, isNameCursor, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
 const url = (protocols: string[], message: string) =>
@@ -168,9 +169,13 @@ export function channelRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a channel', access: 'read', id: CHANNEL, ok: { status: 200, description: 'The channel, without its secret.', body: 'Channel' } }),
+    doc({ summary: 'Get a channel', description: ETAG_NOTE, access: 'read', id: CHANNEL, ok: { status: 200, description: 'The channel, without its secret.', body: 'Channel' } }),
     requireScope('read'),
-    async (c) => c.json(render(await find(c.req.param('id')))),
+    async (c) => {
+      const ch = await find(c.req.param('id'));
+      c.header('etag', etag(ch));
+      return c.json(render(ch));
+    },
   );
 
   app.patch(
@@ -181,14 +186,19 @@ export function channelRoutes(deps: AppDeps) {
         "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret while the channel sends to the same place; a webhook config without `url`, or with the origin-only form an answer showed, keeps the stored URL (no answer shows it whole). Changing a webhook's or PagerDuty's `url` needs its `secret` or `routing_key` in the same config, else 400 (a Slack `webhook_url` is its secret): a stored secret never goes to a new destination. Never returns a secret, and generates none (the console offers to generate a moved webhook's new secret, sends it as `secret` and shows it once).",
       access: 'write',
       id: CHANNEL,
+      headers: [IF_MATCH_ETAG],
       body: PatchChannel,
-      ok: { status: 200, description: 'The channel as changed, without its secret.', body: 'Channel' },
+      ok: { status: 200, description: 'The channel as changed, without its secret, with its new `ETag`.', body: 'Channel' },
+      errors: [412],
     }),
     requireScope('write'),
     async (c) => {
       const ch = await find(c.req.param('id'));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
       const input = parsePatch(ch, secretKey, await readJson(c));
-      return c.json(render((await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c))).channel));
+      const { channel } = await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c), {}, expected);
+      c.header('etag', etag(channel));
+      return c.json(render(channel));
     },
   );
 
@@ -218,12 +228,14 @@ export function channelRoutes(deps: AppDeps) {
         'Refused (409, naming what holds the channel) while an escalation policy or a user names it (remove it from them first); while an open incident paged it (delete it once that is resolved, so its resolve reaches it); while a message of an incident to it is not yet delivered (a page, acknowledgement or resolve still in the outbox or not yet sent); and while a dead outbox event would message it once replayed (an admin replays or discards it: `POST /v1/outbox/dead/{id}/replay`, `DELETE /v1/outbox/dead/{id}`); a dead page of an incident whose resolve already went out holds nothing, since its replay sends nothing. Also 409 with Retry-After when an edit naming the channel (an escalation policy or a user being saved) holds it longer than a deletion waits: 5 s in all for the row of the channel, and each later lock wait of the deletion 5 s (lock_timeout).',
       access: 'write',
       id: CHANNEL,
+      headers: [IF_MATCH_ETAG],
       ok: { status: 204, description: 'Deleted.' },
-      errors: [409],
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
-      await deleteChannel(sql, uuidParam('Channel', c.req.param('id')), clock.now(), acting(c));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      await deleteChannel(sql, uuidParam('Channel', c.req.param('id')), clock.now(), acting(c), undefined, expected);
       return c.body(null, 204);
     },
   );

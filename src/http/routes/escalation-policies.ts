@@ -13,6 +13,7 @@ import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, documented, idList, int, page, Paging, query } from '../validation.ts';
 
 const MAX_AFTER_SECONDS = 30 * 86_400;
@@ -138,9 +139,13 @@ export function escalationPolicyRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get an escalation policy', access: 'read', id: POLICY, ok: { status: 200, description: 'The policy.', body: 'EscalationPolicy' } }),
+    doc({ summary: 'Get an escalation policy', description: ETAG_NOTE, access: 'read', id: POLICY, ok: { status: 200, description: 'The policy.', body: 'EscalationPolicy' } }),
     requireScope('read'),
-    async (c) => c.json(render(await find(c.req.param('id')))),
+    async (c) => {
+      const policy = await find(c.req.param('id'));
+      c.header('etag', etag(policy));
+      return c.json(render(policy));
+    },
   );
 
   app.get(
@@ -181,15 +186,19 @@ export function escalationPolicyRoutes(deps: AppDeps) {
       description: LEVELS,
       access: 'write',
       id: POLICY,
+      headers: [IF_MATCH_ETAG],
       body: PatchPolicy,
-      ok: { status: 200, description: 'The policy as changed.', body: 'EscalationPolicy' },
-      errors: [409],
+      ok: { status: 200, description: 'The policy as changed, with its new `ETag`.', body: 'EscalationPolicy' },
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
       const existing = await find(c.req.param('id'));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
       const patch = await body(c, PatchPolicy);
-      return c.json(render(await updatePolicy(sql, existing, patch, clock.now(), acting(c))));
+      const changed = await updatePolicy(sql, existing, patch, clock.now(), acting(c), expected);
+      c.header('etag', etag(changed));
+      return c.json(render(changed));
     },
   );
 
@@ -200,12 +209,14 @@ export function escalationPolicyRoutes(deps: AppDeps) {
       description: 'Nodes that used it fall back to the default policy.',
       access: 'write',
       id: POLICY,
+      headers: [IF_MATCH_ETAG],
       ok: { status: 204, description: 'Deleted.' },
+      errors: [412],
     }),
     requireScope('write'),
     async (c) => {
       const id = c.req.param('id');
-      if (!isUuid(id) || !(await deletePolicy(sql, id, clock.now(), acting(c)))) throw notFound(`Escalation policy "${id}"`);
+      if (!isUuid(id) || !(await deletePolicy(sql, id, clock.now(), acting(c), ifMatch(c, ETAG_EXAMPLE)))) throw notFound(`Escalation policy "${id}"`);
       return c.body(null, 204);
     },
   );

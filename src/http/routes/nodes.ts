@@ -13,6 +13,7 @@ import { allows, type Principal } from '../../access/model.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { body, closedObject, decodeCursor, int, isInt32, LABEL_FILTERS_NOTE, LabelFilters, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
 /** Where a node's ping URL lives: LIFELINE_PUBLIC_URL, without a trailing slash; null without one. */
@@ -213,9 +214,13 @@ export function nodeRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a node', access: 'read', id: NODE, ok: { status: 200, description: 'The node.', body: 'Node' } }),
+    doc({ summary: 'Get a node', description: ETAG_NOTE, access: 'read', id: NODE, ok: { status: 200, description: 'The node.', body: 'Node' } }),
     requireScope('read'),
-    async (c) => c.json(nodeView(await find(c.req.param('id')), clock.now(), publicUrl, principalOf(c))),
+    async (c) => {
+      const node = await find(c.req.param('id'));
+      c.header('etag', etag(node));
+      return c.json(nodeView(node, clock.now(), publicUrl, principalOf(c)));
+    },
   );
 
   app.patch(
@@ -226,14 +231,17 @@ export function nodeRoutes(deps: AppDeps) {
         'A changed setting is judged afresh at the next evaluator tick. The fields given in `schedule` replace the stored ones and the others are kept (`max_run_seconds: null` removes the run limit); `schedule: null` makes the job a heartbeat node again. A node without a schedule must be given its `cron`.',
       access: 'write',
       id: NODE,
+      headers: [IF_MATCH_ETAG],
       body: PatchNode,
-      ok: { status: 200, description: 'The node as changed.', body: 'Node' },
-      errors: [409],
+      ok: { status: 200, description: 'The node as changed, with its new `ETag`.', body: 'Node' },
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c), expected);
+      c.header('etag', etag(changed));
       deps.identity.forget();
       deps.publicChanges?.changed(['pages']);
       return c.json(nodeView(changed, clock.now(), publicUrl, principalOf(c)));
@@ -242,11 +250,11 @@ export function nodeRoutes(deps: AppDeps) {
 
   app.delete(
     '/:id',
-    doc({ summary: 'Delete a node', access: 'write', id: NODE, ok: { status: 204, description: 'Deleted.' } }),
+    doc({ summary: 'Delete a node', access: 'write', id: NODE, headers: [IF_MATCH_ETAG], ok: { status: 204, description: 'Deleted.' }, errors: [412] }),
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      if (!(await deleteNode(sql, node.id, clock.now(), acting(c)))) throw notFound(`Node "${c.req.param('id')}"`);
+      if (!(await deleteNode(sql, node.id, clock.now(), acting(c), ifMatch(c, ETAG_EXAMPLE)))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
       deps.publicChanges?.changed();
       deps.ingestor?.forgetPingKey(node.ping_key);
