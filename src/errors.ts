@@ -4,7 +4,7 @@ export interface ErrorDetail {
   message: string;
 }
 
-export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'conflict' | 'precondition_failed';
+export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'conflict' | 'ambiguous' | 'precondition_failed';
 
 /**
  * A command that will not do what it was asked, for a reason whoever asked should see: the code

@@ -5,11 +5,11 @@ import { actorOf } from '../../access/model.ts';
 import { CHANNEL_TYPES, isChannelType, shownConfig, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel, withStoredUrl, type UpdateOptions } from '../../channels/service.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
-import { getChannel, listChannels } from '../../channels/store.ts';
+import { channelsNamed, getChannel, listChannels } from '../../channels/store.ts';
 import { channelWarnings } from '../../oncall/setup-warnings.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
-import { byId, uuidParam } from '../by-id.ts';
+import { byIdOrName } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
 import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
@@ -117,14 +117,21 @@ const render = (ch: ChannelRow): Channel => ({
 export const renderTest = (t: ChannelTestRow): ChannelTest => ({ channel_id: t.channel_id, at: t.at.toISOString(), by: t.by, status: t.status, error: t.error });
 
 const doc = operationDocs('Channels');
-const CHANNEL = 'The channel id';
+/** How many of the channels sharing a name a 409 names: enough to pick one, short enough to read. */
+const AMBIGUOUS_SHOWN = 10;
+const CHANNEL = 'The channel id, or its name when only one channel has it (names may repeat: 409 `ambiguous` naming the ids of those that share it)';
 
 /** Where incidents are announced. Secrets go in, sealed, and never come back out. */
 export function channelRoutes(deps: AppDeps) {
   const { sql, clock, secretKey } = deps;
   const app = new Hono<AuthEnv>();
 
-  const find = byId('Channel', (id) => getChannel(sql, id));
+  const find = byIdOrName('Channel', (id) => getChannel(sql, id), async (name) => {
+    const rows = await channelsNamed(sql, name, AMBIGUOUS_SHOWN + 1);
+    if (rows.length <= 1) return rows[0];
+    const ids = rows.slice(0, AMBIGUOUS_SHOWN).map((r) => r.id).join(', ');
+    throw new Refusal('ambiguous', `Channels share the name "${name}" (${ids}${rows.length > AMBIGUOUS_SHOWN ? ' and more' : ''}); name one by its id.`);
+  });
 
   app.post(
     '/',
@@ -169,7 +176,7 @@ export function channelRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a channel', description: ETAG_NOTE, access: 'read', id: CHANNEL, ok: { status: 200, description: 'The channel, without its secret.', body: 'Channel' } }),
+    doc({ summary: 'Get a channel', description: ETAG_NOTE, access: 'read', id: CHANNEL, ok: { status: 200, description: 'The channel, without its secret.', body: 'Channel' }, errors: [409] }),
     requireScope('read'),
     async (c) => {
       const ch = await find(c.req.param('id'));
@@ -189,7 +196,7 @@ export function channelRoutes(deps: AppDeps) {
       headers: [IF_MATCH_ETAG],
       body: PatchChannel,
       ok: { status: 200, description: 'The channel as changed, without its secret, with its new `ETag`.', body: 'Channel' },
-      errors: [412],
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
@@ -235,7 +242,7 @@ export function channelRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const expected = ifMatch(c, ETAG_EXAMPLE);
-      await deleteChannel(sql, uuidParam('Channel', c.req.param('id')), clock.now(), acting(c), undefined, expected);
+      await deleteChannel(sql, (await find(c.req.param('id'))).id, clock.now(), acting(c), undefined, expected);
       return c.body(null, 204);
     },
   );

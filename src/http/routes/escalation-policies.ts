@@ -1,15 +1,14 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type EscalationPolicy, type PolicyOnCall } from '../../api/shapes.ts';
-import { isUuid } from '../../db/ids.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
-import { getPolicy, listPolicies } from '../../oncall/store.ts';
+import { getPolicy, getPolicyByName, listPolicies } from '../../oncall/store.ts';
 import { MAX_LEVELS, type PolicyRow } from '../../oncall/model.ts';
 import { policyAt } from '../../oncall/schedules.ts';
 import { OnCallQuery, renderOnCall } from './schedules.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
-import { byId } from '../by-id.ts';
+import { byIdOrName } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
@@ -90,7 +89,7 @@ const render = (p: PolicyRow): EscalationPolicy => ({
 });
 
 const doc = operationDocs('Escalation policies');
-const POLICY = 'The escalation policy id';
+const POLICY = 'The escalation policy id or name';
 const LEVELS =
   `Levels: 1-${MAX_LEVELS}, ` +
   'the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened (a level due while the node is in maintenance is held, `escalation_held`, and paged when the node is judged down or degraded again; the levels after it keep their gaps from that page), and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once. ' +
@@ -101,7 +100,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
 
-  const find = byId('Escalation policy', (id) => getPolicy(sql, id));
+  const find = byIdOrName('Escalation policy', (id) => getPolicy(sql, id), (name) => getPolicyByName(sql, name));
 
   app.post(
     '/',
@@ -215,8 +214,9 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      const id = c.req.param('id');
-      if (!isUuid(id) || !(await deletePolicy(sql, id, clock.now(), acting(c), ifMatch(c, ETAG_EXAMPLE)))) throw notFound(`Escalation policy "${id}"`);
+      const ref = c.req.param('id');
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      if (!(await deletePolicy(sql, (await find(ref)).id, clock.now(), acting(c), expected))) throw notFound(`Escalation policy "${ref}"`);
       return c.body(null, 204);
     },
   );
