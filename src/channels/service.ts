@@ -1,3 +1,4 @@
+import { writtenAt } from '../clock.ts';
 import { randomUUID } from 'node:crypto';
 import { asDeliveryError } from '../../alerting/errors.ts';
 import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
@@ -213,7 +214,7 @@ export async function updateChannel(
     checkVersion(`Channel "${locked.name}"`, expected, locked.updated_at);
     const before = openedForAudit(locked, key);
     const change = patched('channel.update', { type: 'channel', id: locked.id, name: locked.name }, keptSecret(input, before), before);
-    return auditedUpdate(tx, acting, change, locked, () => store.updateChannel(tx, channel.id, patch, now), now);
+    return auditedUpdate(tx, acting, change, locked, () => store.updateChannel(tx, channel.id, patch, writtenAt(now, locked.updated_at)), now);
   });
   if (!row) throw notFound(`Channel "${channel.id}"`);
   return generated ? { channel: row, generatedSecret: generated } : { channel: row };

@@ -1,3 +1,4 @@
+import { writtenAt } from '../clock.ts';
 import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit, auditEach } from '../audit/service.ts';
@@ -79,7 +80,7 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
       const entry = patched('node.update', { type: 'node', id, name: patch.name ?? stored.name }, patch, stored);
       // Settings re-sent as they are (a reconcile loop over the fleet) are neither written, nor
       // judged afresh, nor announced to every process's caches: only recorded as unchanged.
-      if (entry.result === 'done' && !(await store.updateNode(tx, id, patch, now))) return;
+      if (entry.result === 'done' && !(await store.updateNode(tx, id, patch, writtenAt(now, stored.updated_at)))) return;
       await audit(tx, acting, entry, now);
       if (entry.result === 'unchanged') return;
       // A cached name would otherwise still post heartbeats for this node.

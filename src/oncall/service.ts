@@ -1,3 +1,4 @@
+import { writtenAt } from '../clock.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit, auditedUpdate } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
@@ -75,7 +76,7 @@ export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPat
     checkVersion(`Escalation policy "${before.name}"`, expected, before.updated_at);
     const change = patched('escalation_policy.update', { type: 'escalation_policy', id: before.id, name: patch.name ?? before.name }, patch, before);
     return auditedUpdate(tx, acting, change, before, async () => {
-      const row = await store.updatePolicy(tx, policy.id, patch, now);
+      const row = await store.updatePolicy(tx, policy.id, patch, writtenAt(now, before.updated_at));
       if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
       return row;
     }, now);

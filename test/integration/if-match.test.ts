@@ -36,15 +36,14 @@ describe('If-Match on nodes, channels and escalation policies', () => {
     ];
     for (const { path, first, second, field } of cases) {
       const read = await etagOf(path);
-      h.clock.advance(1000);
       const changed = await send('PATCH', path, read, first);
       assert.equal(changed.status, 200, path);
       const now = changed.headers.get('etag');
+      // The clock stands still here: a write in the same millisecond as the last still moves it.
       assert.notEqual(now, read, `${path}: a write gives a new ETag`);
       assert.equal(now, await etagOf(path));
 
       // The second editor still holds the first read: refused, and nothing changed.
-      h.clock.advance(1000);
       await expectError(await send('PATCH', path, read, second), 412, 'precondition_failed');
       await expectError(await send('PATCH', path, '"999"', second), 412, 'precondition_failed');
       await expectError(await send('DELETE', path, read), 412, 'precondition_failed');
@@ -53,9 +52,7 @@ describe('If-Match on nodes, channels and escalation policies', () => {
       await expectInvalid(await send('PATCH', path, 'yesterday', second), ['If-Match']);
 
       // `*` matches whatever is current (RFC 9110 §13.1.1), as does the ETag just read, weak or not.
-      h.clock.advance(1000);
       assert.equal((await send('PATCH', path, '*', second)).status, 200, path);
-      h.clock.advance(1000);
       assert.equal((await send('PATCH', path, `W/${await etagOf(path)}`, first)).status, 200, path);
     }
     // Deleting at the version read: the policy first, as it names the channel.
