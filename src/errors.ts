@@ -4,7 +4,7 @@ export interface ErrorDetail {
   message: string;
 }
 
-export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'conflict' | 'precondition_failed';
+export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'conflict' | 'ambiguous' | 'precondition_failed';
 
 /**
  * A command that will not do what it was asked, for a reason whoever asked should see: the code
@@ -12,6 +12,16 @@ export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'con
  * them (an API route, a page, a signed link, a handler); src/http/errors.ts answers it with the
  * status its code stands for. A refused command has changed nothing.
  */
+/**
+ * 412 unless the row is still at the version an `If-Match` named, its `updated_at` in epoch ms
+ * (undefined: none named, or `*`). Called on the row as its write's transaction locked it, so no
+ * other write slips in between the check and the change.
+ */
+export function checkVersion(what: string, expectedMs: number | undefined, updatedAt: Date): void {
+  if (expectedMs === undefined || expectedMs === updatedAt.getTime()) return;
+  throw new Refusal('precondition_failed', `${what} was changed at ${updatedAt.toISOString()} (ETag "${updatedAt.getTime()}"), after the version If-Match names; nothing was changed: read it again.`);
+}
+
 export class Refusal extends Error {
   constructor(
     readonly code: RefusalCode,

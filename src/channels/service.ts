@@ -1,3 +1,4 @@
+import { writtenAt } from '../clock.ts';
 import { randomUUID } from 'node:crypto';
 import { asDeliveryError } from '../../alerting/errors.ts';
 import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
@@ -12,7 +13,7 @@ import { inUse } from '../oncall/model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
-import { notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { checkVersion, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { destinationProblem, type OutboundPolicy } from '../../alerting/destination.ts';
 import { channelSecretField, destinationKey, destinationsOf, keepingStored, originOnlyField, splitSecret, splitUrl, testNotification, urlBoundTo, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
@@ -187,6 +188,7 @@ export async function updateChannel(
   policy: OutboundPolicy,
   acting: Acting,
   options: UpdateOptions = {},
+  expected?: number,
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
   let generated: string | undefined;
   if (input.config !== undefined) {
@@ -202,13 +204,17 @@ export async function updateChannel(
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.config !== undefined ? sealConfig(channel.id, channel.type, input.config, key) : {}),
   };
-  if (Object.keys(patch).length === 0) return { channel };
+  if (Object.keys(patch).length === 0) {
+    checkVersion(`Channel "${channel.name}"`, expected, channel.updated_at);
+    return { channel };
+  }
   const row = await sql.begin(async (tx) => {
     const locked = await store.getChannel(tx, channel.id, true);
     if (!locked) return undefined;
+    checkVersion(`Channel "${locked.name}"`, expected, locked.updated_at);
     const before = openedForAudit(locked, key);
     const change = patched('channel.update', { type: 'channel', id: locked.id, name: locked.name }, keptSecret(input, before), before);
-    return auditedUpdate(tx, acting, change, locked, () => store.updateChannel(tx, channel.id, patch, now), now);
+    return auditedUpdate(tx, acting, change, locked, () => store.updateChannel(tx, channel.id, patch, writtenAt(now, locked.updated_at)), now);
   });
   if (!row) throw notFound(`Channel "${channel.id}"`);
   return generated ? { channel: row, generatedSecret: generated } : { channel: row };
@@ -221,10 +227,15 @@ export async function updateChannel(
  * outbox event waiting for its replay would message it. The channel is locked first, so a policy
  * or user being written that names it either committed before (and is found here) or waits and
  * then finds the channel gone (see lockExisting in src/db/named-rows.ts); it waits for such a
- * writer at most `lockWaitMs`, then is refused to be retried (deleting).
+ * writer at most `lockWaitMs`, then is refused to be retried (deleting). With `expected` (an
+ * If-Match), the locked row must be at that version (checkVersion).
  */
-export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
+export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: number): Promise<void> {
   await deleting(sql, 'channel', id, lockWaitMs, async (tx) => {
+    if (expected !== undefined) {
+      const locked = (await store.getChannel(tx, id))!;
+      checkVersion(`Channel "${locked.name}"`, expected, locked.updated_at);
+    }
     const used = inUse(
       [
         { kind: 'policy', list: await policiesNaming(tx, 'channel_ids', id) },

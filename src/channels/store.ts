@@ -19,6 +19,14 @@ export async function getChannel(sql: Queryable, id: string, locked = false): Pr
   return row;
 }
 
+/**
+ * The channels with this name, oldest first, at most `limit`: names are not unique (two identical
+ * POSTs make two channels), so a name finds a channel only when one has it.
+ */
+export async function channelsNamed(sql: Queryable, name: string, limit: number): Promise<ChannelRow[]> {
+  return sql<ChannelRow[]>`select ${sql(COLUMNS)} from channels where name = ${name} order by created_at, id limit ${limit}`;
+}
+
 /** How many email channels exist (they wait on SMTP_URL). */
 export async function countEmailChannels(sql: Queryable): Promise<number> {
   const [row] = await sql<{ n: number }[]>`select count(*)::int as n from channels where type = 'email'`;

@@ -178,11 +178,11 @@ export class Context {
   }
 
   /**
-   * A `--label` filter as a list's `?label=` is sent it: key:value, which a server older than
-   * key=value filters also reads; a key holds no colon.
+   * Every `--label` filter given, as a list's repeated `?label=` is sent them (all of them must
+   * match): key:value, which a server older than key=value filters also reads; a key holds no colon.
    */
-  labelFilter(raw: string): string {
-    return this.label(raw).join(':');
+  labelFilters(): string[] {
+    return this.strings('label').map((l) => this.label(l).join(':'));
   }
 
   /**

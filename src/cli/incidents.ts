@@ -44,7 +44,7 @@ const list: Command = {
     const page = await ctx.fetchList<Incident>('/v1/incidents', {
       status: ctx.string('status'),
       node_id: ctx.string('node'),
-      label: ctx.strings('label').map((l) => ctx.labelFilter(l)),
+      label: ctx.labelFilters(),
       ...ctx.openedRange(now),
     });
     ctx.list(
@@ -79,7 +79,7 @@ const summary: Command = {
   async run(ctx) {
     const s = await ctx.client().get<IncidentSummary>('/v1/incidents/summary', {
       node_id: ctx.string('node'),
-      label: ctx.strings('label').map((l) => ctx.labelFilter(l)),
+      label: ctx.labelFilters(),
       ...ctx.openedRange(Date.now()),
     });
     ctx.print(s, () =>
@@ -116,7 +116,7 @@ const ack: Command = {
   },
   async run(ctx) {
     const ids = ctx.rest(0);
-    const labels = ctx.strings('label').map((l) => ctx.labelFilter(l));
+    const labels = ctx.labelFilters();
     if (ids.length === 0 && labels.length === 0) throw new UsageError('give the ids of the incidents, or --label', ctx.command);
     // One id alone: the single acknowledgement, whose answer is the incident.
     if (ids.length === 1 && labels.length === 0) return act(ctx, 'acknowledge', { by: ctx.string('by') });

@@ -195,12 +195,10 @@ const list: Command = {
     ...API_OPTIONS,
     ...LIST_OPTIONS,
     state: { type: 'string', hint: 'state', description: 'unknown, healthy, degraded, down or maintenance' },
-    label: { type: 'string', hint: 'k=v', description: 'only nodes carrying this label (key=value or key:value)' },
+    label: { type: 'string', multiple: true, hint: 'k=v', description: 'only nodes carrying this label (key=value or key:value); repeat for more, all of which must match' },
   },
   async run(ctx) {
-    const given = ctx.string('label');
-    const label = given === undefined ? undefined : ctx.labelFilter(given);
-    const page = await ctx.fetchList<Node>('/v1/nodes', { state: ctx.string('state'), label });
+    const page = await ctx.fetchList<Node>('/v1/nodes', { state: ctx.string('state'), label: ctx.labelFilters() });
     const now = Date.now();
     ctx.list(
       page,

@@ -49,12 +49,11 @@ async function nodeReport(ctx: Context, node: string): Promise<void> {
 
 async function fleetReport(ctx: Context): Promise<void> {
   const { query, named } = period(ctx);
-  const given = ctx.string('label');
-  const label = given === undefined ? undefined : ctx.labelFilter(given);
+  const label = ctx.labelFilters();
   if (ctx.flag('csv')) return csvReport(ctx, '/v1/uptime', { ...query, label });
   const fleet = await ctx.fetchList<FleetUptimeItem, FleetUptime>('/v1/uptime', { ...query, label });
   ctx.print(fleet, () => {
-    const which = given === undefined ? 'fleet' : `fleet (${ctx.label(given).join('=')})`;
+    const which = label.length ? `fleet (${ctx.strings('label').map((l) => ctx.label(l).join('=')).join(', ')})` : 'fleet';
     // The ratio is the whole selection's, however few items --limit lists.
     const head = `${which} ${named(fleet)}: ${percent(fleet.uptime_ratio)} up${fleet.next_cursor ? '' : ` over ${fleet.items.length} nodes`}`;
     if (fleet.items.length === 0) return `${head}\n\nNo nodes.`;
@@ -82,14 +81,15 @@ export const uptimeCommand: Command = {
     window: { type: 'string', hint: '30d', description: '24h, 7d, 30d, 90d or 365d, ending now (the default: 30d)' },
     from: { type: 'string', hint: 'time', description: 'RFC 3339 start of the period, with --to, instead of --window' },
     to: { type: 'string', hint: 'time', description: 'RFC 3339 end of the period, with --from' },
-    label: { type: 'string', hint: 'k=v', description: 'the fleet report: only nodes carrying this label (key=value or key:value)' },
+    label: { type: 'string', multiple: true, hint: 'k=v', description: 'the fleet report: only nodes carrying this label (key=value or key:value); repeat for more, all of which must match' },
     csv: { type: 'boolean', description: 'print the report as CSV (a row per node; for one node, its one row)' },
   },
   async run(ctx) {
     const node = ctx.arg(0) as string | undefined;
     if (node === undefined) return fleetReport(ctx);
-    for (const flag of ['label', 'limit']) {
-      if (ctx.string(flag) !== undefined) throw new UsageError(`--${flag} ${flag === 'label' ? 'selects' : 'cuts'} nodes for the fleet report: leave out <node>, or drop --${flag}`, ctx.command);
+    const given = { label: ctx.strings('label').length > 0, limit: ctx.string('limit') !== undefined };
+    for (const flag of ['label', 'limit'] as const) {
+      if (given[flag]) throw new UsageError(`--${flag} ${flag === 'label' ? 'selects' : 'cuts'} nodes for the fleet report: leave out <node>, or drop --${flag}`, ctx.command);
     }
     return nodeReport(ctx, node);
   },

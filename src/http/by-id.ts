@@ -19,3 +19,16 @@ export function byId<R>(what: string, lookup: (id: string) => Promise<R | undefi
     return row;
   };
 }
+
+/**
+ * A route's lookup of a row by its UUID, or else by its name (`{id|name}`, as nodes and schedules
+ * are named): 404 when neither finds one. A name is only looked up as a name: one that reads as a
+ * UUID is taken for an id.
+ */
+export function byIdOrName<R>(what: string, lookup: (id: string) => Promise<R | undefined>, named: (name: string) => Promise<R | undefined>): (ref: string) => Promise<R> {
+  return async (ref) => {
+    const row = await (isUuid(ref) ? lookup(ref) : named(ref));
+    if (!row) throw notFound(`${what} "${ref}"`);
+    return row;
+  };
+}

@@ -34,6 +34,8 @@ const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  // A name several rows share (channels' names are not unique): the caller names one by its id.
+  ambiguous: 409,
   precondition_failed: 412,
 };
 

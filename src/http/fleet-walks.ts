@@ -4,6 +4,7 @@
 import { LRUCache } from 'lru-cache';
 import type { FleetUptimeItem } from '../api/shapes.ts';
 import type { Clock } from '../clock.ts';
+import type { LabelPair } from '../nodes/model.ts';
 import type { Window } from '../uptime/windows.ts';
 
 export const FLEET_SORTS = ['name', 'worst'] as const;
@@ -25,7 +26,8 @@ export interface FleetSelection {
 
 /** What determines a selection. */
 export interface WalkKey {
-  label: { key: string; value: string } | undefined;
+  /** Every one of these; in any order the same walk (the key sorts them). */
+  labels: readonly LabelPair[] | undefined;
   window: Window;
   sort: FleetSort;
 }
@@ -83,4 +85,4 @@ export class FleetWalks {
   }
 }
 
-const keyOf = (walk: WalkKey) => JSON.stringify([walk.label?.key ?? null, walk.label?.value ?? null, walk.window.from, walk.window.to, walk.sort]);
+const keyOf = (walk: WalkKey) => JSON.stringify([(walk.labels ?? []).map((l) => [l.key, l.value]).sort(), walk.window.from, walk.window.to, walk.sort]);

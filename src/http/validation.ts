@@ -4,7 +4,7 @@ import { ApiError } from './errors.ts';
 import { MAX_DETAILS, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import { isUuid } from '../db/ids.ts';
 import { canonicalZone, isZoneName } from '../local-time.ts';
-import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, parseLabel, UNADDRESSABLE_NAME, unaddressableName } from '../nodes/model.ts';
+import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, MAX_LABEL_FILTERS, parseLabel, UNADDRESSABLE_NAME, unaddressableName } from '../nodes/model.ts';
 
 /** An object's entry that is absent: valibot says `Invalid key: Expected "url" but received undefined`. */
 const missingKey = (issue: v.BaseIssue<unknown>) => issue.kind === 'schema' && issue.type === 'object' && issue.received === 'undefined';
@@ -359,6 +359,15 @@ export const LabelFilter = v.pipe(
     return label;
   }),
 );
+
+/** What the node list and the fleet report say of their `?label=`. */
+export const LABEL_FILTERS_NOTE = `Only nodes carrying this label, as \`key=value\` or \`key:value\`; repeat it (at most ${MAX_LABEL_FILTERS}) for several, all of which must match`;
+
+/**
+ * `?label=` repeated, every one of which a node must carry (carriesLabels), as the console's filter
+ * reads it; read with `query(c, schema, ['label'])`, or all but one would be dropped unseen.
+ */
+export const LabelFilters = v.optional(v.pipe(v.array(LabelFilter), v.maxLength(MAX_LABEL_FILTERS, `at most ${MAX_LABEL_FILTERS} labels`)));
 
 /** An email address as a channel or a user carries it. */
 export const Email = v.pipe(v.string('must be a string'), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));

@@ -1,9 +1,10 @@
+import { writtenAt } from '../clock.ts';
 import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit, auditEach } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { conflict, notFound, validationFailed } from '../errors.ts';
+import { checkVersion, conflict, notFound, validationFailed } from '../errors.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import { PUBLIC_CACHES } from '../statuspages/model.ts';
 import { keepDaysOfDeleted, keepDaysOfNode, type KeepReport } from '../statuspages/service.ts';
@@ -60,9 +61,10 @@ export async function createNode(sql: Sql, request: NodeRequest, now: Date, acti
  * Changes settings, name or labels; the evaluator judges the node afresh at its next tick. The
  * fields given in `schedule` go over the stored schedule, read with the row locked in the same
  * transaction: two requests editing different fields of one schedule each merge over the other's
- * result, where reading it first lost one of them. The schedule it leaves is checked there too.
+ * result, where reading it first lost one of them. The schedule it leaves is checked there too, as
+ * is the version an If-Match named (`expected`, checkVersion).
  */
-export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport): Promise<NodeRow> {
+export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport, expected?: number): Promise<NodeRow> {
   let name: string | undefined;
   if (change.labels !== undefined) {
     // The past days of the pages it leaves or joins are kept as their components held it before.
@@ -73,6 +75,7 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
     await sql.begin(async (tx) => {
       const stored = await store.lockEditable(tx, id);
       if (!stored) return;
+      checkVersion(`Node "${stored.name}"`, expected, stored.updated_at);
       const { schedule, ...given } = change;
       const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(stored.schedule, schedule) };
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored.schedule !== null, now);
@@ -80,7 +83,7 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
       const entry = patched('node.update', { type: 'node', id, name: patch.name ?? stored.name }, patch, stored);
       // Settings re-sent as they are (a reconcile loop over the fleet) are neither written, nor
       // judged afresh, nor announced to every process's caches: only recorded as unchanged.
-      if (entry.result === 'done' && !(await store.updateNode(tx, id, patch, now))) return;
+      if (entry.result === 'done' && !(await store.updateNode(tx, id, patch, writtenAt(now, stored.updated_at)))) return;
       await audit(tx, acting, entry, now);
       if (entry.result === 'unchanged') return;
       // A cached name would otherwise still post heartbeats for this node.
@@ -121,14 +124,20 @@ export async function rotatePingKey(sql: Sql, id: string, now: Date, acting: Act
 
 /**
  * Deletes a node with its rows. Deletion is an event too (`node.deleted`): handlers downstream
- * close what they opened for the node. False when there was no such node.
+ * close what they opened for the node. False when there was no such node. With `expected` (an
+ * If-Match), the row is locked and its version checked first (checkVersion).
  */
-export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting, report: KeepReport): Promise<boolean> {
+export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting, report: KeepReport, expected?: number): Promise<boolean> {
   // Its uptime rows go with it: the past days of the pages that select it are kept first.
   const node = await store.getNode(sql, id);
   if (!node) return false;
   await keepDaysOfDeleted(sql, node, now.getTime(), report);
   return sql.begin(async (tx) => {
+    if (expected !== undefined) {
+      const stored = await store.lockEditable(tx, id);
+      if (!stored) return false;
+      checkVersion(`Node "${stored.name}"`, expected, stored.updated_at);
+    }
     const gone = await store.deleteNode(tx, id);
     if (!gone) return false;
     await audit(tx, acting, { action: 'node.delete', target: { type: 'node', id, name: gone.name } }, now);

@@ -47,7 +47,8 @@ export function carriesLabels(sql: Queryable, labels: readonly LabelPair[]) {
 
 export interface NodeFilter {
   state?: State | undefined;
-  label?: LabelPair | undefined;
+  /** Every one of these, as carriesLabels reads them. */
+  labels?: readonly LabelPair[] | undefined;
   after?: string | undefined;
   limit: number;
 }
@@ -57,7 +58,7 @@ export async function listNodes(sql: Queryable, f: NodeFilter): Promise<NodeRow[
     ${selectNodes(sql)}
     where true
       ${f.state ? sql`and h.state = ${f.state}` : sql``}
-      ${carriesLabels(sql, f.label ? [f.label] : [])}
+      ${carriesLabels(sql, f.labels ?? [])}
       ${f.after !== undefined ? sql`and n.name > ${f.after}` : sql``}
     order by n.name
     limit ${f.limit}`;
@@ -262,13 +263,13 @@ async function insertCompanionRows(tx: Queryable, ids: string[], now: Date): Pro
  * on the node after it has written `node_due`, and FOR UPDATE would wait on that while the flush
  * waits on this edit's `node_due` write — a deadlock that rolled back the whole fleet's flush.
  */
-export async function lockEditable(tx: Queryable, id: string): Promise<Required<NodePatch> | undefined> {
+export async function lockEditable(tx: Queryable, id: string): Promise<(Required<NodePatch> & { updated_at: Date }) | undefined> {
   // node_due first, the order a flush takes them in (node_due, then the node through its runs'
   // foreign key): a rename takes FOR UPDATE on the node (its name is a unique key), and writing
   // node_due after that deadlocked with a flush holding node_due and waiting on the node.
   await tx`select 1 from node_due where node_id = ${id} for no key update`;
-  const [row] = await tx<Required<NodePatch>[]>`
-    select name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down, successes_for_recovery, escalation_policy_id, schedule
+  const [row] = await tx<(Required<NodePatch> & { updated_at: Date })[]>`
+    select name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down, successes_for_recovery, escalation_policy_id, schedule, updated_at
     from nodes where id = ${id} for no key update`;
   return row;
 }

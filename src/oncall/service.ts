@@ -1,9 +1,10 @@
+import { writtenAt } from '../clock.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit, auditedUpdate } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { lockExisting } from '../db/named-rows.ts';
-import { conflict, notFound, validationFailed } from '../errors.ts';
+import { checkVersion, conflict, notFound, validationFailed } from '../errors.ts';
 import { missingIds, type NewPolicy, type PolicyLevel, type PolicyPatch, type PolicyRow } from './model.ts';
 import * as store from './store.ts';
 import { policyStep } from '../incidents/events.ts';
@@ -63,15 +64,19 @@ export async function createPolicy(sql: Sql, input: NewPolicy, now: Date, acting
  * a delay shortened from 3600 s to 60 s pages at +60 s, not an hour later; a lengthened one is also
  * caught when its old timer fires (see escalate).
  */
-export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date, acting: Acting): Promise<PolicyRow> {
-  if (Object.keys(patch).length === 0) return policy;
+export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date, acting: Acting, expected?: number): Promise<PolicyRow> {
+  if (Object.keys(patch).length === 0) {
+    checkVersion(`Escalation policy "${policy.name}"`, expected, policy.updated_at);
+    return policy;
+  }
   const row = await write(sql, patch, async (tx) => {
     // Read again, locked: `policy` was read before this transaction, and a concurrent edit may have changed it since.
     const before = await store.getPolicy(tx, policy.id, true);
     if (!before) return undefined;
+    checkVersion(`Escalation policy "${before.name}"`, expected, before.updated_at);
     const change = patched('escalation_policy.update', { type: 'escalation_policy', id: before.id, name: patch.name ?? before.name }, patch, before);
     return auditedUpdate(tx, acting, change, before, async () => {
-      const row = await store.updatePolicy(tx, policy.id, patch, now);
+      const row = await store.updatePolicy(tx, policy.id, patch, writtenAt(now, before.updated_at));
       if (row && (patch.levels || patch.repeat !== undefined)) await retimeEscalations(tx, await pendingEscalations(tx, row.id), () => row);
       return row;
     }, now);
@@ -106,7 +111,7 @@ async function retimeEscalations(tx: Tx, pending: PendingEscalation[], policyOf:
  * deleted (not yet visible to lockIncidentsOfPolicy) falls back when its next step fires (see
  * escalate).
  */
-export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acting): Promise<boolean> {
+export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acting, expected?: number): Promise<boolean> {
   return sql.begin(async (tx) => {
     const incidents = await lockIncidentsOfPolicy(tx, id);
     const pending = await pendingEscalations(tx, id);
@@ -115,6 +120,9 @@ export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acti
     // row out of order, and a concurrent "make this the default" holding the old default while
     // waiting for it deadlocked with this delete waiting to share-lock that default.
     await store.lockForDeletion(tx, id, nodeIds);
+    // With an If-Match, the version read now, under the lock just taken (checkVersion).
+    const locked = expected === undefined ? undefined : await store.getPolicy(tx, id);
+    if (locked) checkVersion(`Escalation policy "${locked.name}"`, expected, locked.updated_at);
     const name = await store.deletePolicy(tx, id);
     if (name === undefined) return false;
     const fallback = await store.policiesForNodes(tx, nodeIds);

@@ -24,6 +24,12 @@ export async function getPolicy(sql: Queryable, id: string, locked = false): Pro
   return row;
 }
 
+/** The escalation policy with this name (names are unique), or undefined. */
+export async function getPolicyByName(sql: Queryable, name: string): Promise<PolicyRow | undefined> {
+  const [row] = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where name = ${name}`;
+  return row;
+}
+
 /** Whether some escalation policy is the default, the one every node without its own follows. */
 export async function hasDefaultPolicy(sql: Queryable): Promise<boolean> {
   const [row] = await sql<{ found: boolean }[]>`select exists (select 1 from escalation_policies where is_default) as found`;

@@ -2,6 +2,8 @@
 // stored rows computed in Postgres.
 
 import type { Queryable } from '../db/client.ts';
+import type { LabelPair } from '../nodes/model.ts';
+import { carriesLabels } from '../nodes/store.ts';
 import type { StateMs } from './state-time.ts';
 import { epochMs, progressColumns, type ProgressColumns } from './store-rollups.ts';
 
@@ -18,7 +20,8 @@ export interface UptimeNodeFilter {
   nodeId?: string | undefined;
   /** Any of these nodes (a status page's). */
   nodeIds?: readonly string[] | undefined;
-  label?: { key: string; value: string } | undefined;
+  /** Nodes carrying every one of these (carriesLabels). */
+  labels?: readonly LabelPair[] | undefined;
 }
 
 /**
@@ -39,7 +42,7 @@ export async function listUptimeNodes(sql: Queryable, f: UptimeNodeFilter): Prom
     where true
       ${f.nodeId !== undefined ? sql`and n.id = ${f.nodeId}::uuid` : sql``}
       ${f.nodeIds !== undefined ? sql`and n.id = any(${[...f.nodeIds]}::uuid[])` : sql``}
-      ${f.label ? sql`and n.labels @> ${sql.json({ [f.label.key]: f.label.value })}` : sql``}
+      ${carriesLabels(sql, f.labels ?? [])}
     order by n.name collate "C"`;
 }
 

@@ -303,6 +303,17 @@ describe('nodes', () => {
     assert.deepEqual(mixed.items.map((n) => n.name), ['filter-d']);
     const fleet = await json<Page<{ name: string }>>(await h.admin('GET', `/v1/uptime?label=${encodeURIComponent('tier=prod')}`), 200);
     assert.deepEqual(fleet.items.map((u) => u.name), ['filter-a', 'filter-c']);
+
+    // Repeated, every label must match, in the list and the fleet report alike; none is dropped.
+    for (const path of ['/v1/nodes', '/v1/uptime']) {
+      const all = await json<Page<{ name: string }>>(await h.admin('GET', `${path}?label=tier=prod&label=role=web`), 200);
+      assert.deepEqual(all.items.map((n) => n.name), ['filter-a'], path);
+      const clash = await json<Page<{ name: string }>>(await h.admin('GET', `${path}?label=tier=prod&label=tier=staging`), 200);
+      assert.deepEqual(clash.items, [], path);
+      const many = Array.from({ length: 21 }, (_, i) => `label=k${i}=v`).join('&');
+      await expectInvalid(await h.admin('GET', `${path}?${many}`), ['label']);
+      await expectInvalid(await h.admin('GET', `${path}?label=tier=prod&label=nocolon`), ['label.1']);
+    }
   });
 
   it('walks 5 nodes with limit 2 in three pages, each node exactly once, in name order', async () => {

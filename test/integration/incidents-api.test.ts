@@ -120,7 +120,7 @@ describe('incidents API', () => {
     assert.equal(ids.size, 3);
   });
 
-  it('refuses a malformed label filter, naming the rule it broke, as the node list does', async () => {
+  it('refuses a malformed label filter, naming the rule it broke, as the node list and the fleet report do', async () => {
     // Each refused value is named by its place among the labels given.
     const cases = [
       ['label=region', 'label.0', /key=value or key:value/],
@@ -130,8 +130,10 @@ describe('incidents API', () => {
     for (const [q, field, rule] of cases) {
       const err = await expectInvalid(await h.admin('GET', `/v1/incidents?${q}`), [field]);
       assert.match(err.details![0]!.message, rule);
-      const nodes = await expectInvalid(await h.admin('GET', `/v1/nodes?${q.replace(/^label=region=eu-west&/, '')}`), ['label']);
-      assert.equal(nodes.details![0]!.message, err.details![0]!.message);
+      for (const path of ['/v1/nodes', '/v1/uptime']) {
+        const nodes = await expectInvalid(await h.admin('GET', `${path}?${q}`), [field]);
+        assert.equal(nodes.details![0]!.message, err.details![0]!.message);
+      }
     }
   });
 

@@ -448,7 +448,7 @@ describe('uptime over the API, driven through the real pipeline', () => {
       ['/v1/uptime?window=forever', ['window']],
       ['/v1/uptime?sort=best&limit=0', ['sort', 'limit']],
       ['/v1/uptime?cursor=nonsense', ['cursor']],
-      ['/v1/uptime?label=nocolon', ['label']],
+      ['/v1/uptime?label=nocolon', ['label.0']],
     ];
     for (const [path, fields] of cases) {
       await expectInvalid(await report(path), fields);

@@ -130,6 +130,11 @@ describe('the command line', () => {
       for (const [given, sent] of [['role=web', 'role:web'], ['role:web', 'role:web'], ['url=http://a:8080', 'url:http://a:8080']] as const) {
         assert.equal((await run(['nodes', 'list', '--label', given])).url.searchParams.get('label'), sent, given);
       }
+      // nodes list and the fleet report repeat it too, as incidents list does: the last is not the only one sent.
+      for (const argv of [['nodes', 'list'], ['uptime']]) {
+        const listed = await run([...argv, '--label', 'role=web', '--label', 'shard:1']);
+        assert.deepEqual(listed.url.searchParams.getAll('label'), ['role:web', 'shard:1'], argv.join(' '));
+      }
       // incidents list repeats the parameter, one per --label, all of which must match.
       const incidents = await run(['incidents', 'list', '--status', 'open', '--label', 'region=eu-west', '--label', 'role:db', '--node', 'db-1']);
       assert.deepEqual([incidents.url.pathname, incidents.url.searchParams.getAll('label'), incidents.url.searchParams.get('node_id')], ['/v1/incidents', ['region:eu-west', 'role:db'], 'db-1']);

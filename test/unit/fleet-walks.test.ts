@@ -20,11 +20,11 @@ describe('FleetWalks', () => {
       maxItems: 8,
       maxWalkItems: 4,
       load: async (w: WalkKey) => {
-        loads.push(w.label!.value);
-        return selection(sizes[w.label!.value]!);
+        loads.push(w.labels![0]!.value);
+        return selection(sizes[w.labels![0]!.value]!);
       },
     });
-    const get = (value: string) => walks.get({ label: { key: 'team', value }, window: { from: 0, to: 1 }, sort: 'name' });
+    const get = (value: string) => walks.get({ labels: [{ key: 'team', value }], window: { from: 0, to: 1 }, sort: 'name' });
 
     assert.equal((await get('small')).items.length, 2);
     assert.equal((await get('huge')).items.length, 3);
@@ -57,9 +57,9 @@ describe('FleetWalks', () => {
       clock: new ManualClock('2026-11-22T12:00:00.000Z'),
       maxItems: 8,
       maxWalkItems: 4,
-      load: (w: WalkKey) => (w.label!.value === 'slow' ? new Promise<FleetSelection>((resolve) => (finish = resolve)) : Promise.resolve(selection(2))),
+      load: (w: WalkKey) => (w.labels![0]!.value === 'slow' ? new Promise<FleetSelection>((resolve) => (finish = resolve)) : Promise.resolve(selection(2))),
     });
-    const get = (value: string) => walks.get({ label: { key: 'team', value }, window: { from: 0, to: 1 }, sort: 'name' });
+    const get = (value: string) => walks.get({ labels: [{ key: 'team', value }], window: { from: 0, to: 1 }, sort: 'name' });
     const slow = get('slow');
     for (const other of ['a', 'b', 'c']) await get(other); // 12 asked for 8: the slow walk's entry goes
     finish(selection(2));
@@ -69,7 +69,7 @@ describe('FleetWalks', () => {
   it('forgets a walk on request', async () => {
     let loads = 0;
     const walks = new FleetWalks({ clock: new ManualClock('2026-11-22T12:00:00.000Z'), load: async () => (loads++, selection(1)) });
-    const walk: WalkKey = { label: undefined, window: { from: 0, to: 1 }, sort: 'name' };
+    const walk: WalkKey = { labels: undefined, window: { from: 0, to: 1 }, sort: 'name' };
     await walks.get(walk);
     walks.forget(walk);
     await walks.get(walk);
@@ -79,7 +79,7 @@ describe('FleetWalks', () => {
   it('loads once for concurrent first pages of one walk', async () => {
     let loads = 0;
     const walks = new FleetWalks({ clock: new ManualClock('2026-11-22T12:00:00.000Z'), load: async () => (loads++, selection(1)) });
-    const walk: WalkKey = { label: undefined, window: { from: 0, to: 1 }, sort: 'worst' };
+    const walk: WalkKey = { labels: undefined, window: { from: 0, to: 1 }, sort: 'worst' };
     await Promise.all([walks.get(walk), walks.get(walk), walks.get({ ...walk })]);
     assert.equal(loads, 1);
   });

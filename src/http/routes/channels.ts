@@ -5,13 +5,14 @@ import { actorOf } from '../../access/model.ts';
 import { CHANNEL_TYPES, isChannelType, shownConfig, type ChannelRow, type ChannelTestRow, type ChannelType } from '../../channels/model.ts';
 import { createChannel, deleteChannel, moveWithoutSecret, sendTest, updateChannel, withStoredUrl, type UpdateOptions } from '../../channels/service.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
-import { getChannel, listChannels } from '../../channels/store.ts';
+import { channelsNamed, getChannel, listChannels } from '../../channels/store.ts';
 import { channelWarnings } from '../../oncall/setup-warnings.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
-import { byId, uuidParam } from '../by-id.ts';
+import { byIdOrName } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { boundedArray, closedObject, decodeCursor, DisplayName, Email, isNameCursor, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
 const url = (protocols: string[], message: string) =>
@@ -116,14 +117,21 @@ const render = (ch: ChannelRow): Channel => ({
 export const renderTest = (t: ChannelTestRow): ChannelTest => ({ channel_id: t.channel_id, at: t.at.toISOString(), by: t.by, status: t.status, error: t.error });
 
 const doc = operationDocs('Channels');
-const CHANNEL = 'The channel id';
+/** How many of the channels sharing a name a 409 names: enough to pick one, short enough to read. */
+const AMBIGUOUS_SHOWN = 10;
+const CHANNEL = 'The channel id, or its name when only one channel has it (names may repeat: 409 `ambiguous` naming the ids of those that share it)';
 
 /** Where incidents are announced. Secrets go in, sealed, and never come back out. */
 export function channelRoutes(deps: AppDeps) {
   const { sql, clock, secretKey } = deps;
   const app = new Hono<AuthEnv>();
 
-  const find = byId('Channel', (id) => getChannel(sql, id));
+  const find = byIdOrName('Channel', (id) => getChannel(sql, id), async (name) => {
+    const rows = await channelsNamed(sql, name, AMBIGUOUS_SHOWN + 1);
+    if (rows.length <= 1) return rows[0];
+    const ids = rows.slice(0, AMBIGUOUS_SHOWN).map((r) => r.id).join(', ');
+    throw new Refusal('ambiguous', `Channels share the name "${name}" (${ids}${rows.length > AMBIGUOUS_SHOWN ? ' and more' : ''}); name one by its id.`);
+  });
 
   app.post(
     '/',
@@ -168,9 +176,13 @@ export function channelRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a channel', access: 'read', id: CHANNEL, ok: { status: 200, description: 'The channel, without its secret.', body: 'Channel' } }),
+    doc({ summary: 'Get a channel', description: ETAG_NOTE, access: 'read', id: CHANNEL, ok: { status: 200, description: 'The channel, without its secret.', body: 'Channel' }, errors: [409] }),
     requireScope('read'),
-    async (c) => c.json(render(await find(c.req.param('id')))),
+    async (c) => {
+      const ch = await find(c.req.param('id'));
+      c.header('etag', etag(ch));
+      return c.json(render(ch));
+    },
   );
 
   app.patch(
@@ -181,14 +193,19 @@ export function channelRoutes(deps: AppDeps) {
         "`name` and/or `config`, which must fit the channel's type (the type is fixed). A config without its secret field keeps the stored secret while the channel sends to the same place; a webhook config without `url`, or with the origin-only form an answer showed, keeps the stored URL (no answer shows it whole). Changing a webhook's or PagerDuty's `url` needs its `secret` or `routing_key` in the same config, else 400 (a Slack `webhook_url` is its secret): a stored secret never goes to a new destination. Never returns a secret, and generates none (the console offers to generate a moved webhook's new secret, sends it as `secret` and shows it once).",
       access: 'write',
       id: CHANNEL,
+      headers: [IF_MATCH_ETAG],
       body: PatchChannel,
-      ok: { status: 200, description: 'The channel as changed, without its secret.', body: 'Channel' },
+      ok: { status: 200, description: 'The channel as changed, without its secret, with its new `ETag`.', body: 'Channel' },
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
       const ch = await find(c.req.param('id'));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
       const input = parsePatch(ch, secretKey, await readJson(c));
-      return c.json(render((await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c))).channel));
+      const { channel } = await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c), {}, expected);
+      c.header('etag', etag(channel));
+      return c.json(render(channel));
     },
   );
 
@@ -218,12 +235,14 @@ export function channelRoutes(deps: AppDeps) {
         'Refused (409, naming what holds the channel) while an escalation policy or a user names it (remove it from them first); while an open incident paged it (delete it once that is resolved, so its resolve reaches it); while a message of an incident to it is not yet delivered (a page, acknowledgement or resolve still in the outbox or not yet sent); and while a dead outbox event would message it once replayed (an admin replays or discards it: `POST /v1/outbox/dead/{id}/replay`, `DELETE /v1/outbox/dead/{id}`); a dead page of an incident whose resolve already went out holds nothing, since its replay sends nothing. Also 409 with Retry-After when an edit naming the channel (an escalation policy or a user being saved) holds it longer than a deletion waits: 5 s in all for the row of the channel, and each later lock wait of the deletion 5 s (lock_timeout).',
       access: 'write',
       id: CHANNEL,
+      headers: [IF_MATCH_ETAG],
       ok: { status: 204, description: 'Deleted.' },
-      errors: [409],
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
-      await deleteChannel(sql, uuidParam('Channel', c.req.param('id')), clock.now(), acting(c));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      await deleteChannel(sql, (await find(c.req.param('id'))).id, clock.now(), acting(c), undefined, expected);
       return c.body(null, 204);
     },
   );

@@ -1,18 +1,18 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type EscalationPolicy, type PolicyOnCall } from '../../api/shapes.ts';
-import { isUuid } from '../../db/ids.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
-import { getPolicy, listPolicies } from '../../oncall/store.ts';
+import { getPolicy, getPolicyByName, listPolicies } from '../../oncall/store.ts';
 import { MAX_LEVELS, type PolicyRow } from '../../oncall/model.ts';
 import { policyAt } from '../../oncall/schedules.ts';
 import { OnCallQuery, renderOnCall } from './schedules.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
-import { byId } from '../by-id.ts';
+import { byIdOrName } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, documented, idList, int, page, Paging, query } from '../validation.ts';
 
 const MAX_AFTER_SECONDS = 30 * 86_400;
@@ -89,7 +89,7 @@ const render = (p: PolicyRow): EscalationPolicy => ({
 });
 
 const doc = operationDocs('Escalation policies');
-const POLICY = 'The escalation policy id';
+const POLICY = 'The escalation policy id or name';
 const LEVELS =
   `Levels: 1-${MAX_LEVELS}, ` +
   'the first at `after_seconds` 0, each later one strictly after the one before. A level names at least one of `channel_ids`, `user_ids` and `schedule_ids` (each at most 20, each existing); a schedule pages whoever it has on call when the level fires. While an incident is unacknowledged, level n is paged `after_seconds` after it opened (a level due while the node is in maintenance is held, `escalation_held`, and paged when the node is judged down or degraded again; the levels after it keep their gaps from that page), and the levels repeat `repeat` times; a level that reaches nobody is recorded and the next one fires at once. ' +
@@ -100,7 +100,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
 
-  const find = byId('Escalation policy', (id) => getPolicy(sql, id));
+  const find = byIdOrName('Escalation policy', (id) => getPolicy(sql, id), (name) => getPolicyByName(sql, name));
 
   app.post(
     '/',
@@ -138,9 +138,13 @@ export function escalationPolicyRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get an escalation policy', access: 'read', id: POLICY, ok: { status: 200, description: 'The policy.', body: 'EscalationPolicy' } }),
+    doc({ summary: 'Get an escalation policy', description: ETAG_NOTE, access: 'read', id: POLICY, ok: { status: 200, description: 'The policy.', body: 'EscalationPolicy' } }),
     requireScope('read'),
-    async (c) => c.json(render(await find(c.req.param('id')))),
+    async (c) => {
+      const policy = await find(c.req.param('id'));
+      c.header('etag', etag(policy));
+      return c.json(render(policy));
+    },
   );
 
   app.get(
@@ -181,15 +185,19 @@ export function escalationPolicyRoutes(deps: AppDeps) {
       description: LEVELS,
       access: 'write',
       id: POLICY,
+      headers: [IF_MATCH_ETAG],
       body: PatchPolicy,
-      ok: { status: 200, description: 'The policy as changed.', body: 'EscalationPolicy' },
-      errors: [409],
+      ok: { status: 200, description: 'The policy as changed, with its new `ETag`.', body: 'EscalationPolicy' },
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
       const existing = await find(c.req.param('id'));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
       const patch = await body(c, PatchPolicy);
-      return c.json(render(await updatePolicy(sql, existing, patch, clock.now(), acting(c))));
+      const changed = await updatePolicy(sql, existing, patch, clock.now(), acting(c), expected);
+      c.header('etag', etag(changed));
+      return c.json(render(changed));
     },
   );
 
@@ -200,12 +208,15 @@ export function escalationPolicyRoutes(deps: AppDeps) {
       description: 'Nodes that used it fall back to the default policy.',
       access: 'write',
       id: POLICY,
+      headers: [IF_MATCH_ETAG],
       ok: { status: 204, description: 'Deleted.' },
+      errors: [412],
     }),
     requireScope('write'),
     async (c) => {
-      const id = c.req.param('id');
-      if (!isUuid(id) || !(await deletePolicy(sql, id, clock.now(), acting(c)))) throw notFound(`Escalation policy "${id}"`);
+      const ref = c.req.param('id');
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      if (!(await deletePolicy(sql, (await find(ref)).id, clock.now(), acting(c), expected))) throw notFound(`Escalation policy "${ref}"`);
       return c.body(null, 204);
     },
   );

@@ -9,21 +9,21 @@ import { acknowledge, acknowledgeEach, addNote, resolve, type Actor } from '../.
 import { getIncident, incidentsNodeId, listIncidents, summarizeIncidents, timelinesOf } from '../../incidents/store.ts';
 import { CATEGORIES } from '../../incidents/categorize.ts';
 import { incidentView, timelineView } from '../../incidents/view.ts';
-import { MAX_LABEL_FILTERS } from '../../nodes/model.ts';
 import { listDeliveries } from '../../notifications/store.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting } from '../acting.ts';
 import { byId } from '../by-id.ts';
+import { ifMatch } from '../if-match.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilters, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
 
 const IncidentFilters = {
   node_id: v.optional(NodeName),
-  label: v.optional(v.pipe(v.array(LabelFilter), v.maxLength(MAX_LABEL_FILTERS, `at most ${MAX_LABEL_FILTERS} labels`))),
+  label: LabelFilters,
   opened_after: v.optional(Timestamp),
   opened_before: v.optional(Timestamp),
 };
@@ -77,18 +77,6 @@ const NoteText = v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS
 export const Resolve = closedObject({ by: By, note: v.optional(NoteText) });
 export const AddNote = closedObject({ note: v.pipe(NoteText, v.check((s) => !isBlank(s), NOTE_BLANK)), by: By });
 
-/**
- * `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent or `*`, which RFC 9110 §13.1.1 makes true
- * of any current representation: the incident exists (404 otherwise), so any version goes.
- */
-function ifMatch(c: Context): number | undefined {
-  const raw = c.req.header('if-match');
-  if (raw === undefined || raw.trim() === '*') return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(raw);
-  if (!m) throw validationFailed([{ field: 'If-Match', message: 'must be the incident version, e.g. If-Match: 3' }]);
-  return Number(m[1]);
-}
-
 const doc = operationDocs('Incidents');
 const INCIDENT = 'The incident id';
 const IF_MATCH = {
@@ -136,7 +124,7 @@ export function incidentRoutes(deps: AppDeps) {
         const id = c.req.param('id')!;
         await find(id);
         const input = await optionalBody(c, schema);
-        const actor = { by: actorOf(principalOf(c), input.by), expectedVersion: ifMatch(c) };
+        const actor = { by: actorOf(principalOf(c), input.by), expectedVersion: ifMatch(c, 'the incident version, e.g. If-Match: 3') };
         return c.json((await render([await command(id, input, actor, acting(c))]))[0]);
       },
     );

@@ -13,7 +13,8 @@ import { allows, type Principal } from '../../access/model.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, int, isInt32, LabelFilter, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
+import { body, closedObject, decodeCursor, int, isInt32, LABEL_FILTERS_NOTE, LabelFilters, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
 /** Where a node's ping URL lives: LIFELINE_PUBLIC_URL, without a trailing slash; null without one. */
 export const pingUrl = (publicUrl: string | undefined, pingKey: string): string | null => (publicUrl ? `${publicUrl}/ping/${pingKey}` : null);
@@ -139,7 +140,7 @@ export const PatchNode = closedObject({
 export const ListNodes = v.object({
   ...Paging,
   state: v.optional(v.picklist(STATES, `must be one of ${STATES.join(', ')}`)),
-  label: v.optional(LabelFilter),
+  label: LabelFilters,
 });
 
 export const ListTransitions = v.object(Paging);
@@ -199,14 +200,14 @@ export function nodeRoutes(deps: AppDeps) {
       description: 'By name.',
       access: 'read',
       query: ListNodes,
-      queryNotes: { label: 'Only nodes carrying this label, as `key=value` or `key:value`' },
+      queryNotes: { label: LABEL_FILTERS_NOTE },
       ok: { status: 200, description: 'A page of nodes.', body: listOf('Node') },
     }),
     requireScope('read'),
     async (c) => {
-      const q = query(c, ListNodes);
+      const q = query(c, ListNodes, ['label']);
       const after = decodeCursor(q.cursor, (k): k is string => typeof k === 'string');
-      const rows = await listNodes(sql, { state: q.state, label: q.label, after, limit: q.limit + 1 });
+      const rows = await listNodes(sql, { state: q.state, labels: q.label, after, limit: q.limit + 1 });
       const now = clock.now();
       return c.json(page(rows.map((n) => nodeView(n, now, publicUrl, principalOf(c))), q.limit, (n) => n.name));
     },
@@ -214,9 +215,13 @@ export function nodeRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a node', access: 'read', id: NODE, ok: { status: 200, description: 'The node.', body: 'Node' } }),
+    doc({ summary: 'Get a node', description: ETAG_NOTE, access: 'read', id: NODE, ok: { status: 200, description: 'The node.', body: 'Node' } }),
     requireScope('read'),
-    async (c) => c.json(nodeView(await find(c.req.param('id')), clock.now(), publicUrl, principalOf(c))),
+    async (c) => {
+      const node = await find(c.req.param('id'));
+      c.header('etag', etag(node));
+      return c.json(nodeView(node, clock.now(), publicUrl, principalOf(c)));
+    },
   );
 
   app.patch(
@@ -227,14 +232,17 @@ export function nodeRoutes(deps: AppDeps) {
         'A changed setting is judged afresh at the next evaluator tick. The fields given in `schedule` replace the stored ones and the others are kept (`max_run_seconds: null` removes the run limit); `schedule: null` makes the job a heartbeat node again. A node without a schedule must be given its `cron`.',
       access: 'write',
       id: NODE,
+      headers: [IF_MATCH_ETAG],
       body: PatchNode,
-      ok: { status: 200, description: 'The node as changed.', body: 'Node' },
-      errors: [409],
+      ok: { status: 200, description: 'The node as changed, with its new `ETag`.', body: 'Node' },
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c), deps);
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c), deps, expected);
+      c.header('etag', etag(changed));
       deps.identity.forget();
       deps.publicChanges?.changed(['pages']);
       return c.json(nodeView(changed, clock.now(), publicUrl, principalOf(c)));
@@ -243,11 +251,11 @@ export function nodeRoutes(deps: AppDeps) {
 
   app.delete(
     '/:id',
-    doc({ summary: 'Delete a node', access: 'write', id: NODE, ok: { status: 204, description: 'Deleted.' } }),
+    doc({ summary: 'Delete a node', access: 'write', id: NODE, headers: [IF_MATCH_ETAG], ok: { status: 204, description: 'Deleted.' }, errors: [412] }),
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      if (!(await deleteNode(sql, node.id, clock.now(), acting(c), deps))) throw notFound(`Node "${c.req.param('id')}"`);
+      if (!(await deleteNode(sql, node.id, clock.now(), acting(c), deps, ifMatch(c, ETAG_EXAMPLE)))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
       deps.publicChanges?.changed();
       deps.ingestor?.forgetPingKey(node.ping_key);

@@ -13,7 +13,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, Refusal, validationFailed, type ErrorDetail } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { decodeCursor, isCursorTime, LabelFilter, page, Paging, query } from '../validation.ts';
+import { decodeCursor, isCursorTime, LABEL_FILTERS_NOTE, LabelFilters, page, Paging, query } from '../validation.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -61,7 +61,7 @@ export const FleetQuery = v.object({
   ...WindowFields,
   ...Paging,
   sort: v.optional(v.picklist(FLEET_SORTS, `must be one of ${FLEET_SORTS.join(', ')}`), 'name'),
-  label: v.optional(LabelFilter),
+  label: LabelFilters,
 });
 
 /**
@@ -72,11 +72,12 @@ function readQuery<S extends v.GenericSchema<unknown, { window?: string; from?: 
   c: Context,
   schema: S,
   now: number,
+  repeated: readonly string[] = [],
 ): { q: v.InferOutput<S>; window: Window } {
   const details: ErrorDetail[] = [];
   let q: v.InferOutput<S> | undefined;
   try {
-    q = query(c, schema);
+    q = query(c, schema, repeated);
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     details.push(...(err.details ?? []));
@@ -182,10 +183,10 @@ const WINDOW_NOTES = {
 export function uptimeRoutes(deps: AppDeps) {
   const { sql, clock } = deps;
   const app = new Hono<AuthEnv>();
-  const select = async ({ label, window, sort }: WalkKey): Promise<FleetSelection> => {
+  const select = async ({ labels, window, sort }: WalkKey): Promise<FleetSelection> => {
     // A later page's window may end a little after this process's clock (another api process
     // issued it): computed as of its end, as the page that issued it was.
-    const nodes = await fleetUptime(sql, { label }, window, Math.max(clock.now().getTime(), window.to));
+    const nodes = await fleetUptime(sql, { labels }, window, Math.max(clock.now().getTime(), window.to));
     // The seconds behind each ratio come from the same time per state, so they cost no query.
     const seconds = new Float64Array(nodes.length * NODE_STATES.length);
     const items = nodes.map((n, at): KeptItem => {
@@ -253,7 +254,7 @@ export function uptimeRoutes(deps: AppDeps) {
       queryNotes: {
         ...WINDOW_NOTES,
         format: `${WINDOW_NOTES.format}. As CSV, one row per selected node, every one (at most ${MAX_CSV_ROWS}); limit and cursor are refused with it`,
-        label: 'Only nodes carrying this label, as `key=value` or `key:value`',
+        label: LABEL_FILTERS_NOTE,
         sort: 'name, or worst: lowest ratio first',
       },
       ok: { status: 200, description: 'The fleet uptime (as CSV for `format=csv` or `Accept: text/csv`).', body: 'FleetUptime', alternatives: CSV },
@@ -261,14 +262,14 @@ export function uptimeRoutes(deps: AppDeps) {
     requireScope('read'),
     async (c) => {
       const now = clock.now().getTime();
-      const { q, window: asked } = readQuery(c, FleetQuery, now);
+      const { q, window: asked } = readQuery(c, FleetQuery, now, ['label']);
       c.header('vary', 'Accept');
       if (wantsCsv(q.format, c.req.header('accept'))) {
         const raw = c.req.query();
         const paged = (['limit', 'cursor'] as const).filter((f) => raw[f] !== undefined);
         if (paged.length) throw validationFailed(paged.map((field) => ({ field, message: 'a CSV answer holds every selected node: leave it out' })));
         // Computed afresh, not kept: no cursor will follow it.
-        const selection = await select({ label: q.label, window: asked, sort: q.sort });
+        const selection = await select({ labels: q.label, window: asked, sort: q.sort });
         const items = selection.items.map((i) => shown(selection, i));
         if (items.length > MAX_CSV_ROWS) {
           throw validationFailed([{ field: 'label', message: `selects ${items.length} nodes; a CSV answer holds at most ${MAX_CSV_ROWS}: select fewer by label` }]);
@@ -280,7 +281,7 @@ export function uptimeRoutes(deps: AppDeps) {
       const order = ORDERS[q.sort];
       const cursor = readFleetCursor<unknown>(q.cursor, order.isKey, now + CURSOR_CLOCK_SKEW_MS);
       const window = cursor?.window ?? asked;
-      const selection = await walks.get({ label: q.label, window, sort: q.sort });
+      const selection = await walks.get({ labels: q.label, window, sort: q.sort });
       const { uptime_ratio, items } = selection;
       const keyOf = order.keyOf as (i: Sorted) => unknown;
       const start = startAfter(items, cursor?.after, keyOf, order.compare as (a: unknown, b: unknown) => number);
@@ -297,7 +298,7 @@ export function uptimeRoutes(deps: AppDeps) {
         ),
       };
       // A walk whose first page is its last is not kept: no cursor will ask for it.
-      if (!cursor && answer.next_cursor === null) walks.forget({ label: q.label, window, sort: q.sort });
+      if (!cursor && answer.next_cursor === null) walks.forget({ labels: q.label, window, sort: q.sort });
       return c.json(answer);
     },
   );
