@@ -12,6 +12,7 @@ import { directoryOf, recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
 import { deleteUnclaimed, insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
+import { NOTES_FULL, NOTES_MAX } from './resolve-note.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
 import { ackTimeoutTimer, escalationKey, escalationTimer, heldStepTimer, incidentEvent, policyStep, recheckKey, stillAcknowledged } from './events.ts';
 import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
@@ -235,6 +236,8 @@ export async function addNote(sql: Sql, id: string, note: Note, clock: Clock, ac
   return sql.begin(async (tx) => {
     const row = await store.lockIncident(tx, id);
     if (!row) throw notFound(`Incident "${id}"`);
+    // Counted under the lock, so two notes racing for the last place do not both take it.
+    if ((await store.countNotes(tx, row.id)) >= NOTES_MAX) throw conflict(NOTES_FULL);
     const now = clock.now();
     const latest = (await store.latestTimelineAt(tx, [row.id])).get(row.id);
     const entry: TimelineEntry = { incident_id: row.id, at: new Date(Math.max(now.getTime(), latest?.getTime() ?? 0)), kind: 'note', detail: { by: note.by, note: note.note } };

@@ -232,13 +232,21 @@ export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<st
 /**
  * Each of these incidents' latest timeline time, read under their locks: a resolve written after an
  * escalation whose worker read a later clock is stamped no earlier than it (two outbox workers'
- * batches read `now` before they claim, up to a batch's handling apart).
+ * batches read `now` before they claim, up to a batch's handling apart). One backward step on the
+ * (incident_id, at, id) index per incident, however long its timeline.
  */
 export async function latestTimelineAt(sql: Queryable, ids: string[]): Promise<Map<string, Date>> {
   if (ids.length === 0) return new Map();
   const rows = await sql<{ incident_id: string; at: Date }[]>`
-    select incident_id, max(at) as at from incident_timeline where incident_id = any(${ids}::uuid[]) group by incident_id`;
+    select i.id as incident_id, t.at from unnest(${ids}::uuid[]) as i(id)
+    cross join lateral (select at from incident_timeline where incident_id = i.id order by at desc limit 1) t`;
   return new Map(rows.map((r) => [r.incident_id, r.at]));
+}
+
+/** How many notes an incident's timeline holds, for the cap on them (NOTES_MAX), on its (incident_id, id) index. */
+export async function countNotes(sql: Queryable, id: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from incident_timeline where incident_id = ${id} and kind = 'note'`;
+  return row!.n;
 }
 
 /**

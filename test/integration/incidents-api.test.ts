@@ -271,6 +271,18 @@ describe('incidents API', () => {
     assert.equal((await h.sql`select count(*)::int as n from audit_log where action = 'incident.note' and target_id = ${incidentId}`)[0]!.n, 1);
   });
 
+  it('refuses a note past 1,000 on one incident with 409, writing nothing, while its other entries do not count', async () => {
+    const path = `/v1/incidents/${incidentId}/notes`;
+    const at = h.clock.now();
+    await addTimeline(h.sql, Array.from({ length: 999 }, (_, i) => ({ incident_id: incidentId, at, kind: 'note', detail: { by: 'alice', note: `n${i}` } })));
+    await addTimeline(h.sql, [{ incident_id: incidentId, at, kind: 'acknowledged', detail: { by: 'alice' } }]);
+    await expectJson(await h.admin('POST', path, { note: 'the thousandth' }), 201);
+    const refused = await expectError(await h.rejected(() => h.admin('POST', path, { note: 'one more' })), 409, 'conflict');
+    assert.match(refused.message, /1,?000 notes/);
+    assert.equal((await h.sql`select count(*)::int as n from incident_timeline where incident_id = ${incidentId} and kind = 'note'`)[0]!.n, 1000);
+    assert.equal((await h.sql`select count(*)::int as n from audit_log where action = 'incident.note' and target_id = ${incidentId}`)[0]!.n, 1);
+  });
+
   it('answers a stale If-Match with 412 and changes nothing', async () => {
     const res = await h.req('POST', `/v1/incidents/${incidentId}/resolve`, { token: ADMIN_TOKEN, json: {}, headers: { 'if-match': '"7"' } });
     await expectError(res, 412, 'precondition_failed');

@@ -304,7 +304,7 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
       async (r) => {
         const now = await getIncident(deps.sql, id);
         if (!now) return gone();
-        return incidentPage(c, deps, now, { noteRefused: { text, problem: r.details?.find((d) => d.field === 'note')?.message ?? r.message }, status: 400 });
+        return incidentPage(c, deps, now, { noteRefused: { text, problem: r.details?.find((d) => d.field === 'note')?.message ?? r.message }, status: r.code === 'conflict' ? 409 : 400 });
       },
     );
     if (outcome instanceof Response) return outcome;
@@ -536,6 +536,14 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
   ].join(' ');
 }
 
+/**
+ * The latest timeline entries an incident's page shows. An incident takes up to 1,000 notes
+ * (NOTES_MAX) besides its pages and deliveries, and the page is re-rendered on every change the
+ * live feed announces: 500 lines is past what anyone scrolls, and keeps a full timeline's page
+ * under about 1 MB.
+ */
+const TIMELINE_SHOWN = 500;
+
 /** An incident with its timeline and ledger; `done` or `refused` says what just happened (or why not). */
 async function incidentPage(
   c: ConsoleContext,
@@ -765,7 +773,12 @@ async function incidentPage(
       ) : null}
       <Live id="incident-history" url={self} on={['incident.changed']}>
         <h2 id="timeline">Timeline</h2>
-        <Timeline entries={timeline} names={who} />
+        {timeline.length > TIMELINE_SHOWN ? (
+          <p class="muted" id="timeline-earlier">
+            {(timeline.length - TIMELINE_SHOWN).toLocaleString('en-US')} earlier entries are not shown; the API's <code>GET /v1/incidents/{incident.id}</code> lists them all.
+          </p>
+        ) : null}
+        <Timeline entries={timeline.slice(-TIMELINE_SHOWN)} names={who} />
         <h2>Who was told</h2>
         <Ledger rows={ledger} names={who} />
       </Live>
