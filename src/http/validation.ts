@@ -393,9 +393,18 @@ export const idList = (noun: string, max: number) =>
   );
 
 // Embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069) reorder what follows
-// them: "abc\u202Egnp.exe" reads "abcexe.png". A name is shown inside other text (pages, messages,
-// timelines), where no rendering can tell the spoof from the real thing.
+// them: "abc\u202Egnp.exe" reads "abcexe.png". A name or a note is shown inside other text (pages,
+// messages, timelines), where no rendering can tell the spoof from the real thing.
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+/** Whether text holds a bidirectional control, refused in names and notes alike (BIDI_REFUSED). */
+export const hasBidiControls = (s: string): boolean => BIDI_CONTROLS.test(s);
+
+/** What text holding a bidirectional control is told. */
+export const BIDI_REFUSED = 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)';
+
+/** The check refusing bidirectional controls, for a schema's pipe. */
+export const noBidiControls = () => v.check((s: string) => !hasBidiControls(s), BIDI_REFUSED);
 
 /**
  * A human-facing name (people, keys, channels, escalation policies, schedules and their layers,
@@ -406,7 +415,7 @@ export const DisplayName = v.pipe(
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(128, 'must be at most 128 characters'),
-  v.check((s) => !BIDI_CONTROLS.test(s), 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)'),
+  noBidiControls(),
 );
 
 // Date() rolls 2026-02-30 over into March instead of refusing it.

@@ -3,6 +3,7 @@
 // /v1/incidents/{id}/notes), both limited alike (src/http/routes/incidents.ts).
 
 import { validationFailed } from '../errors.ts';
+import { BIDI_REFUSED, hasBidiControls } from '../http/validation.ts';
 
 /** A note's limit, resolving or added, in the API, the console's forms and a Resolve link's page. */
 export const NOTE_MAX_CHARS = 2000;
@@ -37,9 +38,10 @@ export function resolutionNote(typed: string): string | undefined {
   return isBlank(typed) ? undefined : addedNote(typed);
 }
 
-/** A typed note as adding one takes it, by the API's limits: validation_failed when blank or too long. */
+/** A typed note as adding one takes it, by the API's limits: validation_failed when blank, too long or holding a bidirectional control. */
 export function addedNote(typed: string): string {
   if (isBlank(typed)) throw validationFailed([{ field: 'note', message: NOTE_BLANK }]);
   if (typed.length > NOTE_MAX_CHARS) throw validationFailed([{ field: 'note', message: NOTE_TOO_LONG }]);
+  if (hasBidiControls(typed)) throw validationFailed([{ field: 'note', message: BIDI_REFUSED }]);
   return typed;
 }

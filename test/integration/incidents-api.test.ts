@@ -260,6 +260,8 @@ describe('incidents API', () => {
     }
     await expectInvalid(await refused(() => h.admin('POST', path, { note: 'ok', by: 'auto', color: 'red' })), ['by', 'color']);
     await expectInvalid(await refused(() => h.admin('POST', path, { note: 'a\u0000b' })), ['note']);
+    // As `by` is refused them: "abc\u202Egnp.exe" reads "abcexe.png" in the timeline.
+    for (const bidi of ['abc\u202Egnp.exe', 'a\u2066b']) await expectInvalid(await refused(() => h.admin('POST', path, { note: bidi })), ['note']);
     await expectError(await refused(() => h.req('POST', path, { token: ADMIN_TOKEN, body: '{"note":', headers: { 'content-type': 'application/json' } })), 400, 'invalid_json');
     await expectError(await refused(() => h.admin('POST', '/v1/incidents/00000000-0000-4000-8000-00000000abcd/notes', { note: 'x' })), 404, 'not_found');
     await expectError(await refused(() => h.admin('POST', '/v1/incidents/not-an-id/notes', { note: 'x' })), 404, 'not_found');

@@ -19,7 +19,7 @@ import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilter, noBidiControls, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
 
 const IncidentFilters = {
   node_id: v.optional(NodeName),
@@ -73,9 +73,10 @@ export const AcknowledgeEach = closedObject({
   incident_ids: v.pipe(idList('incident', ACKNOWLEDGE_MAX), v.minLength(1, 'must name at least one incident')),
   by: By,
 });
-const NoteText = v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG));
+const NoteText = v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG), noBidiControls());
 export const Resolve = closedObject({ by: By, note: v.optional(NoteText) });
-export const AddNote = closedObject({ note: v.pipe(NoteText, v.check((s) => !isBlank(s), NOTE_BLANK)), by: By });
+// minLength says in the document what the blank check (which JSON Schema cannot say) refuses first.
+export const AddNote = closedObject({ note: v.pipe(NoteText, v.minLength(1, NOTE_BLANK), v.check((s) => !isBlank(s), NOTE_BLANK)), by: By });
 
 /** `If-Match: 3`, `"3"` or `W/"3"`; undefined when absent. */
 function ifMatch(c: Context): number | undefined {
