@@ -4,6 +4,7 @@ import { incidentNotices, LIVE_CHANNEL } from '../live/model.ts';
 import type { LabelPair } from '../nodes/model.ts';
 import { isUuid } from '../db/ids.ts';
 import { carriesLabels, getNode } from '../nodes/store.ts';
+import { LOCKED_KINDS } from './model.ts';
 import type { IncidentFilter, IncidentRow, IncidentSummaryRow, IncidentStatus, NewIncident, OpenIncidentRow, PagedPerson, TimelineEntry } from './model.ts';
 
 /**
@@ -230,16 +231,19 @@ export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<st
 }
 
 /**
- * Each of these incidents' latest timeline time, read under their locks: a resolve written after an
- * escalation whose worker read a later clock is stamped no earlier than it (two outbox workers'
- * batches read `now` before they claim, up to a batch's handling apart). One backward step on the
- * (incident_id, at, id) index per incident, however long its timeline.
+ * Each of these incidents' latest timeline time among the entries written under the incident's
+ * lock (LOCKED_KINDS), read under their locks: a resolve written after an escalation whose worker
+ * read a later clock is stamped no earlier than it (two outbox workers' batches read `now` before
+ * they claim, up to a batch's handling apart). Backward on the (incident_id, at, id) index per
+ * incident, past only the deliveries' entries later than it (a few per page).
  */
 export async function latestTimelineAt(sql: Queryable, ids: string[]): Promise<Map<string, Date>> {
   if (ids.length === 0) return new Map();
   const rows = await sql<{ incident_id: string; at: Date }[]>`
     select i.id as incident_id, t.at from unnest(${ids}::uuid[]) as i(id)
-    cross join lateral (select at from incident_timeline where incident_id = i.id order by at desc limit 1) t`;
+    cross join lateral (
+      select at from incident_timeline where incident_id = i.id and kind = any(${[...LOCKED_KINDS]}::text[]) order by at desc limit 1
+    ) t`;
   return new Map(rows.map((r) => [r.incident_id, r.at]));
 }
 
