@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { ApiError } from './errors.ts';
 import { MAX_DETAILS, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import { isUuid } from '../db/ids.ts';
+import { BIDI_REFUSED, hasBidiControls } from '../invisible.ts';
 import { canonicalZone, isZoneName } from '../local-time.ts';
 import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, parseLabel, UNADDRESSABLE_NAME, unaddressableName } from '../nodes/model.ts';
 
@@ -391,17 +392,6 @@ export const idList = (noun: string, max: number) =>
     boundedArray(v.pipe(v.string('must be a string'), v.uuid(`must be a ${noun} id`)), `must be an array of ${noun} ids`, max, `must name at most ${max} ${noun}s`),
     v.check((ids) => new Set(ids).size === ids.length, `must not name a ${noun} twice`),
   );
-
-// Embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069) reorder what follows
-// them: "abc\u202Egnp.exe" reads "abcexe.png". A name or a note is shown inside other text (pages,
-// messages, timelines), where no rendering can tell the spoof from the real thing.
-const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
-
-/** Whether text holds a bidirectional control, refused in names and notes alike (BIDI_REFUSED). */
-export const hasBidiControls = (s: string): boolean => BIDI_CONTROLS.test(s);
-
-/** What text holding a bidirectional control is told. */
-export const BIDI_REFUSED = 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)';
 
 /** The check refusing bidirectional controls, for a schema's pipe. */
 export const noBidiControls = () => v.check((s: string) => !hasBidiControls(s), BIDI_REFUSED);

@@ -3,7 +3,7 @@
 // /v1/incidents/{id}/notes), both limited alike (src/http/routes/incidents.ts).
 
 import { validationFailed } from '../errors.ts';
-import { BIDI_REFUSED, hasBidiControls } from '../http/validation.ts';
+import { BIDI_REFUSED, hasBidiControls } from '../invisible.ts';
 
 /** A note's limit, resolving or added, in the API, the console's forms and a Resolve link's page. */
 export const NOTE_MAX_CHARS = 2000;
