@@ -185,8 +185,10 @@ export function incidentFacts(n: Notification): Fact[] {
   }
   // `2 of 4`: counted from 1 out of the policy's levels (the API's escalation_level counts from 0).
   // An escalation's is the level its page went to, as its timeline entry recorded it: the incident
-  // is read when the message is sent, and a level-2 page retried after level 3 fired said 3.
-  facts.push({ label: 'Escalation level', value: levelNumber(n.escalation?.level ?? incident.escalation_level, n.levels) });
+  // is read when the message is sent, and a level-2 page retried after level 3 fired said 3. An
+  // opening's page is level 1's (index 0) however late it leaves: one sent after level 2 fired said 2.
+  const level = n.escalation?.level ?? (n.event === 'opened' ? 0 : incident.escalation_level);
+  facts.push({ label: 'Escalation level', value: levelNumber(level, n.levels) });
   const labels = Object.entries(node.labels);
   if (labels.length > 0) facts.push({ label: 'Labels', value: labels.map(([k, v]) => `${k}=${v}`).join(', ') });
   return facts;

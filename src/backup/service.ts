@@ -24,7 +24,8 @@ import {
   type BackupTrailer,
   type TableHeader,
 } from './model.ts';
-import { appliedMigrations, copyIn, copyOut, engineSessions, engineTables, leaderLockHeld, resetSequences, restoring, snapshot, tablesWithRows } from './store.ts';
+import { leaderLockHeld } from '../health/store.ts';
+import { appliedMigrations, copyIn, copyOut, engineSessions, engineTables, resetSequences, restoring, snapshot, tablesWithRows } from './store.ts';
 
 export interface BackupSummary {
   file: string;

@@ -49,17 +49,6 @@ export async function engineSessions(sql: Queryable): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-/** Whether some session holds the evaluator's leader lock in this database: an engine is evaluating. */
-export async function leaderLockHeld(sql: Queryable): Promise<boolean> {
-  const [row] = await sql<{ held: boolean }[]>`
-    select exists (
-      select 1 from pg_locks
-      where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
-        and classid = 0 and objid = ${LOCKS.evaluatorLeader} and objsubid = 1
-    ) as held`;
-  return row!.held;
-}
-
 /**
  * A table's rows in COPY's text format, streamed as the server sends them. Once they are read the
  * stream's own read() is called once more, resuming the connection's socket: postgres.js 3.4.9

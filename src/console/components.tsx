@@ -34,11 +34,11 @@ export const At = (p: { at: Date | null; none?: string }) =>
   p.at ? <time datetime={p.at.toISOString()}>{utc(p.at)}</time> : <span class="muted">{p.none ?? '—'}</span>;
 
 /** A node's labels as tags; given `to`, each a link there (Fleet's rows: to Fleet filtered by it). */
-export const LabelList = (p: { labels: Record<string, string>; to?: (key: string, value: string) => string }) => (
+export const LabelList = (p: { labels: Record<string, string>; to?: (key: string, value: string) => string | undefined }) => (
   <>
-    {Object.entries(p.labels).map(([k, v]) =>
-      p.to ? (
-        <a class="tag mono" href={p.to(k, v)}>
+    {Object.entries(p.labels).map(([k, v]) => [k, v, p.to?.(k, v)] as const).map(([k, v, to]) =>
+      to !== undefined ? (
+        <a class="tag mono" href={to}>
           {k}={v}
         </a>
       ) : (

@@ -36,8 +36,21 @@ export function readLabelFilters(raw: readonly string[] | undefined): LabelQuery
   return q;
 }
 
-/** The labels typed with one more, each once: where a label link on a filtered list leads. */
-export const withLabel = (texts: readonly string[], text: string): string[] => (texts.includes(text) ? [...texts] : [...texts, text]);
+/**
+ * The labels typed with one more, each once: where a label link on a filtered list leads. Once
+ * compared as labels, not as text: `rack:k0` and `rack=k0` are one filter, so a link adds nothing
+ * for it. Undefined when the page is filtered by MAX_LABEL_FILTERS already and this label is not
+ * among them: readLabelFilters would leave a 21st out, and the link led to the page it was on.
+ */
+export function withLabel(texts: readonly string[], text: string): string[] | undefined {
+  const label = parseLabel(text);
+  const same = (t: string) => {
+    const other = parseLabel(t);
+    return 'problem' in label || 'problem' in other ? t === text : other.key === label.key && other.value === label.value;
+  };
+  if (texts.some(same)) return [...texts];
+  return texts.length < MAX_LABEL_FILTERS ? [...texts, text] : undefined;
+}
 
 /**
  * The label fields of a list's filter form: one per label it is filtered by, and a spare one to

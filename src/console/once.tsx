@@ -44,7 +44,8 @@ const carrying = new Map<string, Promise<void>>();
 /**
  * Runs `command` once per form token. A refusal is drawn by `refused` (the form again, with a
  * fresh token) and gives the token back, so the corrected form may be sent. What was made lives at
- * `at(made)`; the answer is `answer(made)`, by default a 303 there with `?done=created`.
+ * `at(made)`; the answer is `answer(made)`, by default a 303 there with `?done=created`, and a
+ * sending again is sent to `replayed(at(made))`, by default there with `?done=already`.
  */
 export async function createOnce<T>(
   c: ConsoleContext,
@@ -54,6 +55,7 @@ export async function createOnce<T>(
   refused: (r: Refusal) => Response | Promise<Response>,
   at: (made: T) => string,
   answer: (made: T) => Response | Promise<Response> = (made) => c.redirect(href(at(made), { done: 'created' }), 303),
+  replayed: (at: string) => string = (at) => href(at, { done: 'already' }),
 ): Promise<Response> {
   const token = typeof form._once === 'string' && isUuid(form._once) ? form._once : undefined;
   if (!token) return expired(c, deps);
@@ -72,7 +74,7 @@ export async function createOnce<T>(
       );
     }
     const claimed = await claim(deps.sql, deps.secretKey, k, now, KEY_LIFETIME_MS);
-    if (claimed.kind === 'replay') return c.redirect(href(claimed.answer.body, { done: 'already' }), 303);
+    if (claimed.kind === 'replay') return c.redirect(replayed(claimed.answer.body), 303);
     // The same token sent to another form: only a page edited by hand does that.
     if (claimed.kind === 'mismatch') return expired(c, deps);
     if (claimed.kind === 'in_flight') return unfinished(c, deps);

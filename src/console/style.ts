@@ -511,7 +511,7 @@ details > summary { cursor: pointer; color: var(--accent); margin: 0.5rem 0; }
 .timeline li:last-child { border-bottom: none; }
 .timeline time { color: var(--muted); font-variant-numeric: tabular-nums; }
 .timeline .kind { font-weight: 600; }
-.timeline .note-text { display: block; white-space: pre-wrap; overflow-wrap: anywhere; }
+.timeline .note-text { display: block; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 20em; overflow: auto; }
 
 .grid-2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1rem; }
 

@@ -25,8 +25,23 @@ export interface DbOptions {
   dedicated?: boolean;
 }
 
+/**
+ * The URL without an `application_name` parameter: in a URL it overrides the name the code gives
+ * (postgres.js and pg both let the URL's parameters win), so DATABASE_URL=…?application_name=billing
+ * named every engine connection "billing" and a restore, which finds engines by their names
+ * (ENGINE_APPLICATIONS), found none. Anything else the URL sets is kept.
+ */
+export function withoutApplicationName(url: string): string {
+  // By text, not through URL: a multi-host URL (postgres://a:5432,b:5432/db) is no WHATWG URL, and
+  // re-serialising one would re-encode its password.
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const kept = url.slice(q + 1).split('&').filter((p) => p.split('=')[0] !== 'application_name');
+  return kept.length ? `${url.slice(0, q)}?${kept.join('&')}` : url.slice(0, q);
+}
+
 export function createSql(url: string, opts: DbOptions = {}): Sql {
-  return postgres(url, {
+  return postgres(withoutApplicationName(url), {
     max: opts.dedicated ? 1 : (opts.max ?? 10),
     onnotice: () => {},
     // A recycled connection would silently drop a session-level advisory lock.

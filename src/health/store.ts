@@ -358,16 +358,26 @@ export async function tryLeaderLock(sql: Queryable): Promise<boolean> {
   return row?.ok === true;
 }
 
-/** Whether this session holds the evaluator's leader lock now (a reconnected session does not). */
-export async function holdsLeaderLock(sql: Queryable): Promise<boolean> {
+/**
+ * Whether the evaluator's leader lock is held in this database: by this session (`mine`), or by
+ * any. One query for the leader's own check and a restore's (an engine is evaluating).
+ */
+async function leaderLockTaken(sql: Queryable, mine: boolean): Promise<boolean> {
   const [row] = await sql<{ held: boolean }[]>`
     select exists (
       select 1 from pg_locks
-      where locktype = 'advisory' and pid = pg_backend_pid() and granted
+      where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
         and classid = 0 and objid = ${LOCKS.evaluatorLeader} and objsubid = 1
+        ${mine ? sql`and pid = pg_backend_pid()` : sql``}
     ) as held`;
   return row?.held === true;
 }
+
+/** Whether this session holds the evaluator's leader lock now (a reconnected session does not). */
+export const holdsLeaderLock = (sql: Queryable): Promise<boolean> => leaderLockTaken(sql, true);
+
+/** Whether some session holds the evaluator's leader lock in this database: an engine is evaluating. */
+export const leaderLockHeld = (sql: Queryable): Promise<boolean> => leaderLockTaken(sql, false);
 
 /** Gives up the evaluator's leader lock held by this session. */
 export async function releaseLeaderLock(sql: Queryable): Promise<void> {

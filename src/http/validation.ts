@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { ApiError } from './errors.ts';
 import { MAX_DETAILS, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import { isUuid } from '../db/ids.ts';
+import { BIDI_REFUSED, hasBidiControls } from '../invisible.ts';
 import { canonicalZone, isZoneName } from '../local-time.ts';
 import { LABEL_KEY, LABEL_KEY_RULE, LABEL_VALUE_MAX, LABEL_VALUE_RULE, MAX_LABEL_FILTERS, parseLabel, UNADDRESSABLE_NAME, unaddressableName } from '../nodes/model.ts';
 
@@ -401,10 +402,8 @@ export const idList = (noun: string, max: number) =>
     v.check((ids) => new Set(ids).size === ids.length, `must not name a ${noun} twice`),
   );
 
-// Embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069) reorder what follows
-// them: "abc\u202Egnp.exe" reads "abcexe.png". A name is shown inside other text (pages, messages,
-// timelines), where no rendering can tell the spoof from the real thing.
-const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+/** The check refusing bidirectional controls, for a schema's pipe. */
+export const noBidiControls = () => v.check((s: string) => !hasBidiControls(s), BIDI_REFUSED);
 
 /**
  * A human-facing name (people, keys, channels, escalation policies, schedules and their layers,
@@ -415,7 +414,7 @@ export const DisplayName = v.pipe(
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(128, 'must be at most 128 characters'),
-  v.check((s) => !BIDI_CONTROLS.test(s), 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)'),
+  noBidiControls(),
 );
 
 // Date() rolls 2026-02-30 over into March instead of refusing it.

@@ -57,6 +57,36 @@ export interface TimelineEntry {
   detail: Record<string, unknown>;
 }
 
+/**
+ * The timeline kinds written under the incident's row lock: its own changes and notes. Not the
+ * deliveries' (`notified`, `delivery_failed`, `not_notified`) nor a discarded event's, written by
+ * the notifier or the outbox without that lock on their own process's clock, an hour ahead in one
+ * case: a stamp that followed them put a note an hour in the future, above an acknowledgement
+ * made a second later.
+ */
+export const LOCKED_KINDS: readonly string[] = [
+  'opened', 'reached_nobody', 'escalated', 'escalation_suppressed', 'escalation_stopped', 'policy_replaced',
+  'acknowledged', 'acknowledgement_expired', 'resolved', 'note',
+];
+
+/**
+ * How far ahead of `now` a stamp may be put to follow an entry from a clock ahead of this one:
+ * two engines' clocks a few seconds apart, or a batch read `now` seconds before it took the lock,
+ * are ordered; a clock minutes ahead is a broken clock, and following it put entries in the future.
+ */
+export const STAMP_AHEAD_MAX_MS = 60_000;
+
+/**
+ * When a change to a locked incident is stamped: at `now`, but no earlier than its latest entry
+ * written under the lock (`latest`) nor its own `floor` (a node's transition, read on another
+ * process's clock), so it reads after everything its writer could have seen; and never more than
+ * STAMP_AHEAD_MAX_MS ahead of `now`.
+ */
+export function timelineStamp(now: Date, latest: Date | undefined, floor?: Date): Date {
+  const after = Math.max(now.getTime(), latest?.getTime() ?? 0, floor?.getTime() ?? 0);
+  return new Date(Math.min(after, now.getTime() + STAMP_AHEAD_MAX_MS));
+}
+
 export interface NewIncident {
   nodeId: string;
   nodeName: string;

@@ -12,9 +12,10 @@ import { directoryOf, recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
 import { deleteUnclaimed, insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
+import { NOTES_FULL, NOTES_MAX } from './resolve-note.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
 import { ackTimeoutTimer, escalationKey, escalationTimer, heldStepTimer, incidentEvent, policyStep, recheckKey, stillAcknowledged } from './events.ts';
-import type { IncidentNews, IncidentRow, NewIncident, TimelineEntry } from './model.ts';
+import { timelineStamp, type IncidentNews, type IncidentRow, type NewIncident, type TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
 interface Resolve {
@@ -22,6 +23,16 @@ interface Resolve {
   at: Date;
   by: string;
   detail: Record<string, unknown>;
+}
+
+/**
+ * The stamps of changes to these incidents, locked by the caller: timelineStamp from each one's
+ * latest entry written under its lock. One rule for a resolve, a note and an acknowledgement, so
+ * none sorts above another made after it.
+ */
+async function stampsOf(tx: Tx, ids: string[], now: Date): Promise<(id: string, floor?: Date) => Date> {
+  const latest = await store.latestTimelineAt(tx, ids);
+  return (id, floor) => timelineStamp(now, latest.get(id), floor);
 }
 
 /**
@@ -35,16 +46,16 @@ interface Resolve {
  */
 async function resolveWithEvents(tx: Tx, list: Resolve[], now: Date): Promise<{ events: NewOutboxEvent[]; timeline: TimelineEntry[] }> {
   const resolved = new Map((await store.resolveIncidents(tx, list.map((r) => ({ id: r.incident.id, at: r.at, by: r.by })))).map((i) => [i.id, i]));
-  const latest = await store.latestTimelineAt(tx, [...resolved.keys()]);
+  const stampOf = await stampsOf(tx, [...resolved.keys()], now);
   const events: NewOutboxEvent[] = [];
   const timeline: TimelineEntry[] = [];
   for (const r of list) {
     const row = resolved.get(r.incident.id);
     if (!row) continue;
     // Never before the change itself (the transition's time is another process's clock, which may
-    // run ahead of this one's), nor before the incident's latest entry: `now` is read when a batch
-    // starts, and another worker's escalation may have taken the lock first with a later clock.
-    const stamp = new Date(Math.max(now.getTime(), r.at.getTime(), latest.get(row.id)?.getTime() ?? 0));
+    // run ahead of this one's), nor before the incident's latest locked entry: `now` is read when a
+    // batch starts, and another worker's escalation may have taken the lock first with a later clock.
+    const stamp = stampOf(row.id, r.at);
     const changedAt = r.at.getTime() === stamp.getTime() ? {} : { node_changed_at: r.at.toISOString() };
     timeline.push({ incident_id: row.id, at: stamp, kind: 'resolved', detail: { by: r.by, ...r.detail, ...changedAt } });
     events.push(incidentEvent(row, 'resolved', r.at, { by: r.by }));
@@ -111,13 +122,15 @@ function latestChange(row: IncidentRow, timeline: TimelineEntry[]): string | und
  */
 export function acknowledgeOnce(sql: Sql, id: string, actor: Actor, clock: Clock, acting: Acting): Promise<Acted> {
   return act(sql, id, actor, clock, async (tx, row, now) => {
-    const acked = await store.acknowledgeIncident(tx, row.id, now, actor.by);
+    // acknowledged_at is its timeline entry's instant: the page tells a second acknowledgement by it.
+    const at = (await stampsOf(tx, [row.id], now))(row.id);
+    const acked = await store.acknowledgeIncident(tx, row.id, at, actor.by);
     const target = { type: 'incident', id: row.id, name: row.title };
     await audit(tx, acting, { action: 'incident.acknowledge', target, result: acked ? 'done' : 'unchanged', detail: { by: actor.by } }, now);
     if (!acked) return false;
-    await store.addTimeline(tx, [{ incident_id: row.id, at: now, kind: 'acknowledged', detail: { by: actor.by, ...actor.detail } }]);
+    await store.addTimeline(tx, [{ incident_id: row.id, at, kind: 'acknowledged', detail: { by: actor.by, ...actor.detail } }]);
     const expiry = ackTimeoutTimer(acked, (await escalatingPolicies(tx, [acked])).get(acked.id));
-    await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', now, { by: actor.by, ...(acked.reopenings ? { step: acked.reopenings } : {}) }), ...(expiry ? [expiry] : [])], now);
+    await insertOutbox(tx, [incidentEvent(acked, 'acknowledged', at, { by: actor.by, ...(acked.reopenings ? { step: acked.reopenings } : {}) }), ...(expiry ? [expiry] : [])], now);
     return true;
   });
 }
@@ -227,7 +240,7 @@ export interface Note {
  * sends no outbox event, pages nobody and leaves the escalation alone; nor does it move the
  * version, which If-Match compares to refuse a resolve by someone who has not seen an
  * acknowledgement or an escalation: a colleague's "restarting db-3" is no reason to refuse it.
- * Written under the incident's lock, stamped no earlier than its latest entry (as a resolve is),
+ * Written under the incident's lock, stamped as a resolve is (stampsOf),
  * so a note reads after everything its writer could have seen, even written by a process whose
  * clock runs behind the escalation worker's.
  */
@@ -235,9 +248,10 @@ export async function addNote(sql: Sql, id: string, note: Note, clock: Clock, ac
   return sql.begin(async (tx) => {
     const row = await store.lockIncident(tx, id);
     if (!row) throw notFound(`Incident "${id}"`);
+    // Counted under the lock, so two notes racing for the last place do not both take it.
+    if ((await store.countNotes(tx, row.id)) >= NOTES_MAX) throw conflict(NOTES_FULL);
     const now = clock.now();
-    const latest = (await store.latestTimelineAt(tx, [row.id])).get(row.id);
-    const entry: TimelineEntry = { incident_id: row.id, at: new Date(Math.max(now.getTime(), latest?.getTime() ?? 0)), kind: 'note', detail: { by: note.by, note: note.note } };
+    const entry: TimelineEntry = { incident_id: row.id, at: (await stampsOf(tx, [row.id], now))(row.id), kind: 'note', detail: { by: note.by, note: note.note } };
     // The note's text stays in the timeline: the audit row says who wrote one, as a resolve's says who resolved.
     await audit(tx, acting, { action: 'incident.note', target: { type: 'incident', id: row.id, name: row.title }, detail: { by: note.by } }, now);
     await store.addTimeline(tx, [entry]);
@@ -538,6 +552,8 @@ async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map
  */
 export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigured: EmailSetup): Promise<void> {
   const incidents = await store.lockIncidents(tx, fired.map((f) => f.incidentId));
+  // Stamped as a note or an acknowledgement is (stampsOf): after each one's latest locked entry.
+  const stampOf = await stampsOf(tx, [...incidents.keys()], now);
   const timeline: TimelineEntry[] = [];
   const due = fired.flatMap((f) => {
     const incident = incidents.get(f.incidentId);
@@ -558,7 +574,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     const policy = policies.get(d.incidentId);
     const s = policy && policyStep(d.incident, policy, d.step);
     if (!policy || !s) {
-      timeline.push({ incident_id: d.incidentId, at: now, kind: 'escalation_stopped', detail: { reason: 'escalation policy removed or shortened' } });
+      timeline.push({ incident_id: d.incidentId, at: stampOf(d.incidentId), kind: 'escalation_stopped', detail: { reason: 'escalation policy removed or shortened' } });
       return [];
     }
     // Armed by the policy as it read then, and its level's delay lengthened since: the step waits
@@ -568,7 +584,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
       return [];
     }
     if (policy.id !== d.incident.policy_id) {
-      timeline.push({ incident_id: d.incidentId, at: now, kind: 'policy_replaced', detail: { policy_id: policy.id, policy_name: policy.name, reason: 'escalation policy deleted' } });
+      timeline.push({ incident_id: d.incidentId, at: stampOf(d.incidentId), kind: 'policy_replaced', detail: { policy_id: policy.id, policy_name: policy.name, reason: 'escalation policy deleted' } });
     }
     return [{ ...d, policy, level: s.level, afterSeconds: s.afterSeconds }];
   });
@@ -583,7 +599,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   await store.holdEscalations(tx, held.map((s) => ({ id: s.incidentId, policyId: s.policy.id })));
   out.push(...(await holdFor(tx, held.map((s) => s.incident), now)));
   for (const s of held.filter((h) => !h.recheck)) {
-    timeline.push({ incident_id: s.incidentId, at: now, kind: 'escalation_suppressed', detail: { level: s.level, step: s.step, reason: 'maintenance', held: true } });
+    timeline.push({ incident_id: s.incidentId, at: stampOf(s.incidentId), kind: 'escalation_suppressed', detail: { level: s.level, step: s.step, reason: 'maintenance', held: true } });
   }
   const moving = steps.filter((s) => fate(s) === 'page');
   // A held step fires late by the time it was held; the steps after it keep their gaps from it.
@@ -597,9 +613,9 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     const detail = { level: s.level, step: s.step, ...page.detail };
     const next = escalationTimer(row, policyStep(row, s.policy, s.step + 1), page.reached ? undefined : now);
     if (!page.reached) {
-      timeline.push({ incident_id: row.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: page.nobody, ...endsWithout(next) } });
+      timeline.push({ incident_id: row.id, at: stampOf(row.id), kind: 'reached_nobody', detail: { ...detail, reason: page.nobody, ...endsWithout(next) } });
     } else {
-      timeline.push({ incident_id: row.id, at: now, kind: 'escalated', detail });
+      timeline.push({ incident_id: row.id, at: stampOf(row.id), kind: 'escalated', detail });
       out.push(incidentEvent(row, 'escalated', now, { level: s.level, step: s.step, recipients: page.recipients }));
     }
     if (next) out.push(next);

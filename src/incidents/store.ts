@@ -4,6 +4,7 @@ import { incidentNotices, LIVE_CHANNEL } from '../live/model.ts';
 import type { LabelPair } from '../nodes/model.ts';
 import { isUuid } from '../db/ids.ts';
 import { carriesLabels, getNode } from '../nodes/store.ts';
+import { LOCKED_KINDS } from './model.ts';
 import type { IncidentFilter, IncidentRow, IncidentSummaryRow, IncidentStatus, NewIncident, OpenIncidentRow, PagedPerson, TimelineEntry } from './model.ts';
 
 /**
@@ -230,15 +231,26 @@ export async function timelinesOf(sql: Queryable, ids: string[]): Promise<Map<st
 }
 
 /**
- * Each of these incidents' latest timeline time, read under their locks: a resolve written after an
- * escalation whose worker read a later clock is stamped no earlier than it (two outbox workers'
- * batches read `now` before they claim, up to a batch's handling apart).
+ * Each of these incidents' latest timeline time among the entries written under the incident's
+ * lock (LOCKED_KINDS), read under their locks: a resolve written after an escalation whose worker
+ * read a later clock is stamped no earlier than it (two outbox workers' batches read `now` before
+ * they claim, up to a batch's handling apart). Backward on the (incident_id, at, id) index per
+ * incident, past only the deliveries' entries later than it (a few per page).
  */
 export async function latestTimelineAt(sql: Queryable, ids: string[]): Promise<Map<string, Date>> {
   if (ids.length === 0) return new Map();
   const rows = await sql<{ incident_id: string; at: Date }[]>`
-    select incident_id, max(at) as at from incident_timeline where incident_id = any(${ids}::uuid[]) group by incident_id`;
+    select i.id as incident_id, t.at from unnest(${ids}::uuid[]) as i(id)
+    cross join lateral (
+      select at from incident_timeline where incident_id = i.id and kind = any(${[...LOCKED_KINDS]}::text[]) order by at desc limit 1
+    ) t`;
   return new Map(rows.map((r) => [r.incident_id, r.at]));
+}
+
+/** How many notes an incident's timeline holds, for the cap on them (NOTES_MAX), on its (incident_id, id) index. */
+export async function countNotes(sql: Queryable, id: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from incident_timeline where incident_id = ${id} and kind = 'note'`;
+  return row!.n;
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ENGINE_APPLICATIONS } from '../db/client.ts';
+import { ENGINE_APPLICATIONS, withoutApplicationName } from '../db/client.ts';
 import { isConnectionError } from '../db/errors.ts';
 
 /**
@@ -143,7 +143,7 @@ async function postgresBackend(databaseUrl: string): Promise<QueueBackend> {
   // BullMQ opens a pool per Queue and per Worker (and loads `pg` with require(), which an ES
   // module does not have).
   const pool = new pg.Pool({
-    connectionString: databaseUrl,
+    connectionString: withoutApplicationName(databaseUrl),
     max: QUEUE_POOL_MAX,
     application_name: ENGINE_APPLICATIONS.queue,
     // BullMQ's SQL names its tables and functions unqualified: a pool it did not build must

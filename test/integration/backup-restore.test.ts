@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { MAX_ROW_CHARS, MAX_SECTION_CHARS } from '../../src/backup/model.ts';
-import { appliedMigrations, engineTables, tablesWithRows } from '../../src/backup/store.ts';
+import { appliedMigrations, engineSessions, engineTables, tablesWithRows } from '../../src/backup/store.ts';
+import { openQueueBackend } from '../../src/queue/backend.ts';
 import { revealConfig } from '../../src/channels/service.ts';
 import { getChannel } from '../../src/channels/store.ts';
 import { run } from '../../src/cli/main.ts';
@@ -241,6 +242,22 @@ describe('lifeline backup and restore', () => {
     } finally {
       await evaluator.end();
       await pool.end();
+    }
+  });
+
+  it('finds an engine whose DATABASE_URL names its own application_name, its pool and its queues alike', async () => {
+    const name = target();
+    await ensureDatabase(urlFor(name));
+    const url = `${urlFor(name)}${urlFor(name).includes('?') ? '&' : '?'}application_name=billing-db`;
+    const pool = createSql(url, { max: 1 });
+    const queues = await openQueueBackend({ redisUrl: undefined, databaseUrl: url, prefix: '' });
+    const restorer = createSql(urlFor(name), { dedicated: true, applicationName: 'lifeline-cli' });
+    try {
+      await pool`select 1`;
+      await queues.ping();
+      assert.deepEqual(await engineSessions(restorer), ['lifeline', 'lifeline-queue']);
+    } finally {
+      await Promise.all([restorer.end(), queues.close(), pool.end()]);
     }
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pruning } from '../../src/console/once.tsx';
 import { fingerprintOf } from '../../src/idempotency/model.ts';
+import { openIncidents } from '../../src/incidents/store.ts';
 import { consoleCookie, createHarness, formOf, type Harness } from '../helpers/app.ts';
 
 // A create form makes one thing however often it is sent: a reload that re-sends the POST, a
@@ -73,6 +74,28 @@ describe('console: a create form creates once', () => {
       }
       assert.equal(await count(f.table), before + 1, `${f.action} made one`);
     }
+  });
+
+  it('adds a note once however often its form is sent, each sending landing at the timeline', async () => {
+    const nodeId = (await h.sql<{ id: string }[]>`select id from nodes where name = 'web-1'`)[0]!.id;
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId, nodeName: 'web-1', category: 'node_down', severity: 'critical', title: 'web-1 is down', reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const action = `/incidents/${incident!.id}/notes`;
+    const body = await filled(`/incidents/${incident!.id}`, action, { note: 'restarting db-3' });
+    // A form without script sent twice, or one given back after 10 s without an answer and sent again.
+    for (let sent = 0; sent < 3; sent++) {
+      const res = await post(action, body);
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.get('location'), `/incidents/${incident!.id}?done=noted#timeline`);
+    }
+    const notes = await h.sql`select detail->>'note' as note from incident_timeline where incident_id = ${incident!.id} and kind = 'note'`;
+    assert.deepEqual(notes.map((n) => n.note), ['restarting db-3']);
+    // The page drawn after it carries a new token, for the next note.
+    const next = await filled(`/incidents/${incident!.id}`, action, { note: 'vendor ticket #123' });
+    assert.notEqual(next.get('_once'), body.get('_once'));
+    assert.equal((await post(action, next)).status, 303);
+    assert.equal((await h.sql`select count(*)::int as n from incident_timeline where incident_id = ${incident!.id} and kind = 'note'`)[0]!.n, 2);
   });
 
   it('shows a new key\'s secret once: the form sent again lists the key without it', async () => {

@@ -193,6 +193,20 @@ describe('console pages', () => {
     assert.equal(lenient.status, 200);
   });
 
+  it("shows an incident's latest 500 timeline entries and counts the earlier ones", async () => {
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: (await h.sql`select id from nodes where name = 'n-02'`)[0]!.id, nodeName: 'n-02', category: 'node_down', severity: 'critical', title: 'n-02 is down', reason: 'because n-02', policyId: null, openedAt: h.clock.now() },
+    ]);
+    const at = h.clock.now();
+    await addTimeline(h.sql, Array.from({ length: 503 }, (_, i) => ({ incident_id: incident!.id, at, kind: 'note', detail: { by: 'alice', note: `entry-${i}.` } })));
+    const page = await get(`/incidents/${incident!.id}`);
+    assert.equal([...page.html.matchAll(/entry-\d+\./g)].length, 500);
+    assert.doesNotMatch(page.html, /entry-2\./, 'the oldest are the ones left out');
+    assert.match(page.html, /entry-3\./);
+    assert.match(page.html, /3 earlier entries are not shown/);
+    await h.sql`delete from incidents where id = ${incident!.id}`;
+  });
+
   it('shows a node with its uptime bar, and an incident with its timeline and ledger', async () => {
     const node = await get('/nodes/n-01');
     assert.equal(node.status, 200);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Incident } from '../../src/api/shapes.ts';
+import { escalate, followNodes, pageLater } from '../../src/incidents/service.ts';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { insertDeliveries } from '../../src/notifications/store.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson } from '../helpers/app.ts';
@@ -262,6 +263,8 @@ describe('incidents API', () => {
     }
     await expectInvalid(await refused(() => h.admin('POST', path, { note: 'ok', by: 'auto', color: 'red' })), ['by', 'color']);
     await expectInvalid(await refused(() => h.admin('POST', path, { note: 'a\u0000b' })), ['note']);
+    // As `by` is refused them: "abc\u202Egnp.exe" reads "abcexe.png" in the timeline.
+    for (const bidi of ['abc\u202Egnp.exe', 'a\u2066b']) await expectInvalid(await refused(() => h.admin('POST', path, { note: bidi })), ['note']);
     await expectError(await refused(() => h.req('POST', path, { token: ADMIN_TOKEN, body: '{"note":', headers: { 'content-type': 'application/json' } })), 400, 'invalid_json');
     await expectError(await refused(() => h.admin('POST', '/v1/incidents/00000000-0000-4000-8000-00000000abcd/notes', { note: 'x' })), 404, 'not_found');
     await expectError(await refused(() => h.admin('POST', '/v1/incidents/not-an-id/notes', { note: 'x' })), 404, 'not_found');
@@ -271,6 +274,57 @@ describe('incidents API', () => {
     await expectJson(await h.admin('POST', path, { note: 'x'.repeat(2000) }), 201);
     assert.equal((await h.sql`select count(*)::int as n from incident_timeline where kind = 'note'`)[0]!.n, 1);
     assert.equal((await h.sql`select count(*)::int as n from audit_log where action = 'incident.note' and target_id = ${incidentId}`)[0]!.n, 1);
+  });
+
+  it('refuses a note past 1,000 on one incident with 409, writing nothing, while its other entries do not count', async () => {
+    const path = `/v1/incidents/${incidentId}/notes`;
+    const at = h.clock.now();
+    await addTimeline(h.sql, Array.from({ length: 999 }, (_, i) => ({ incident_id: incidentId, at, kind: 'note', detail: { by: 'alice', note: `n${i}` } })));
+    await addTimeline(h.sql, [{ incident_id: incidentId, at, kind: 'acknowledged', detail: { by: 'alice' } }]);
+    await expectJson(await h.admin('POST', path, { note: 'the thousandth' }), 201);
+    const refused = await expectError(await h.rejected(() => h.admin('POST', path, { note: 'one more' })), 409, 'conflict');
+    assert.match(refused.message, /1,?000 notes/);
+    assert.equal((await h.sql`select count(*)::int as n from incident_timeline where incident_id = ${incidentId} and kind = 'note'`)[0]!.n, 1000);
+    assert.equal((await h.sql`select count(*)::int as n from audit_log where action = 'incident.note' and target_id = ${incidentId}`)[0]!.n, 1);
+  });
+
+  it('stamps notes and acknowledgements after the latest entry written under the lock, not after a delivery on a clock ahead, and at most 60 s ahead', async () => {
+    const path = `/v1/incidents/${incidentId}/notes`;
+    const now = h.clock.now().getTime();
+    const at = (ms: number) => new Date(now + ms).toISOString();
+    // A delivery recorded by a notifier whose clock runs an hour ahead: written without the incident's lock.
+    await addTimeline(h.sql, [{ incident_id: incidentId, at: new Date(now + 3_600_000), kind: 'notified', detail: { event: 'opened' } }]);
+    const note = await expectJson<{ at: string }>(await h.admin('POST', path, { note: 'restarting db-3' }), 201);
+    assert.equal(note.at, at(0), 'not an hour in the future');
+    // An escalation whose worker read a clock 20 s ahead, under the lock: what follows reads after it.
+    await addTimeline(h.sql, [{ incident_id: incidentId, at: new Date(now + 20_000), kind: 'escalated', detail: { level: 1, step: 1 } }]);
+    h.clock.advance(1_000);
+    const acked = await expectJson<{ acknowledged_at: string }>(await h.admin('POST', `/v1/incidents/${incidentId}/acknowledge`, { by: 'alice' }), 200);
+    assert.equal(acked.acknowledged_at, at(20_000));
+    const one = await expectJson<Incident>(await h.admin('GET', `/v1/incidents/${incidentId}`), 200);
+    assert.equal(one.timeline.find((t) => t.kind === 'acknowledged')!.at, acked.acknowledged_at, 'the acknowledgement and its entry are one instant');
+    assert.deepEqual(one.timeline.map((t) => t.kind), ['note', 'escalated', 'acknowledged', 'notified']);
+    // A locked entry from a clock far ahead moves a stamp at most 60 s past now.
+    await addTimeline(h.sql, [{ incident_id: incidentId, at: new Date(now + 7_200_000), kind: 'escalated', detail: { level: 2, step: 2 } }]);
+    const capped = await expectJson<{ at: string }>(await h.admin('POST', path, { note: 'vendor ticket #123' }), 201);
+    assert.equal(capped.at, at(1_000 + 60_000));
+  });
+
+  it('stamps an escalation after a note written under the lock from a clock ahead, not after a delivery', async () => {
+    const zoe = await expectJson<{ id: string }>(await h.admin('POST', '/v1/users', { name: 'Zoe', email: 'zoe@example.com' }), 201);
+    const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Zoe twice', levels: [{ after_seconds: 0, user_ids: [zoe.id] }, { after_seconds: 60, user_ids: [zoe.id] }] }), 201);
+    const node = await h.createNode('esc-1', { escalation_policy_id: policy.id });
+    const down = h.clock.now();
+    await h.sql.begin(async (tx) => pageLater(tx, (await followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true)).pages, down));
+    const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
+    const fires = down.getTime() + 61_000;
+    await addTimeline(h.sql, [
+      { incident_id: incident!.id, at: new Date(fires + 30_000), kind: 'note', detail: { by: 'alice', note: 'on it' } },
+      { incident_id: incident!.id, at: new Date(fires + 3_600_000), kind: 'notified', detail: { event: 'opened' } },
+    ]);
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], new Date(fires), true));
+    const [escalated] = await h.sql<{ at: Date }[]>`select at from incident_timeline where incident_id = ${incident!.id} and kind = 'escalated'`;
+    assert.equal(escalated!.at.toISOString(), new Date(fires + 30_000).toISOString());
   });
 
   it('answers a stale If-Match with 412 and changes nothing', async () => {

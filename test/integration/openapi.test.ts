@@ -430,7 +430,7 @@ describe('the OpenAPI document', () => {
       op: 'POST /v1/incidents/{id}/notes',
       schema: AddNote,
       valid: [{ note: 'restarting db-3' }, { note: 'vendor ticket #123', by: 'alice' }],
-      invalid: [{}, { note: 5 }, { note: 'x'.repeat(2001) }, { note: 'x', by: '' }, { note: 'x', at: 'now' }],
+      invalid: [{}, { note: 5 }, { note: '' }, { note: 'x'.repeat(2001) }, { note: 'x', by: '' }, { note: 'x', at: 'now' }],
     },
   ];
 

@@ -199,6 +199,11 @@ describe('rendering', () => {
     assert.deepEqual(incidentFacts(late).find((f) => f.label === 'Escalation level'), { label: 'Escalation level', value: '2 of 3' });
   });
 
+  test("gives an opening page level 1, even sent late after level 2 fired", () => {
+    const late = notification({ event: 'opened', incident: { escalation_level: 1 }, levels: 3 });
+    assert.deepEqual(incidentFacts(late).find((f) => f.label === 'Escalation level'), { label: 'Escalation level', value: '1 of 3' });
+  });
+
   test('keeps the subject on one line whatever the node name holds', () => {
     const subject = subjectLine(notification({ node: { name: 'db-1\r\nBcc: victim@example.com' } }));
     assert.equal(subject, '[Lifeline] DOWN: db-1 Bcc: victim@example.com — no heartbeat for 90s');

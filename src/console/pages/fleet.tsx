@@ -82,8 +82,11 @@ const hitText = (v: SpreadValue) => [v.down ? `${fmt(v.down)} down` : '', v.degr
  */
 function Spread(p: { spread: FleetSpread; q: FleetQuery }) {
   if (p.spread.keys.length === 0) return null;
-  const link = (key: string, v: SpreadValue) =>
-    href('/', { state: v.degraded === 0 ? 'down' : v.down === 0 ? 'degraded' : undefined, q: p.q.filter.search, label: withLabel(p.q.labelTexts, `${key}=${v.value}`) });
+  // Undefined on a page filtered by the most labels: the value is shown, not linked.
+  const link = (key: string, v: SpreadValue) => {
+    const label = withLabel(p.q.labelTexts, `${key}=${v.value}`);
+    return label && href('/', { state: v.degraded === 0 ? 'down' : v.down === 0 ? 'degraded' : undefined, q: p.q.filter.search, label });
+  };
   return (
     <section class="spread panel" aria-labelledby="spread-heading">
       <h2 id="spread-heading">Where it is</h2>
@@ -92,10 +95,10 @@ function Spread(p: { spread: FleetSpread; q: FleetQuery }) {
           <li>
             <span class="mono spread-key">{k.key}:</span>
             <ul class="spread-values">
-              {k.values.map((v) => (
+              {k.values.map((v) => [v, link(k.key, v)] as const).map(([v, to]) => (
                 <li>
-                  {/* Named in full, as the label filter is typed; the line shows the key once, before its values. */}
-                  <a href={link(k.key, v)} aria-label={`${k.key}=${v.value}: ${hitText(v)}`}>
+                  {/* Named in full, as the label filter is typed; the line shows the key once, before its values. Without its link, a placeholder read as it shows. */}
+                  <a href={to} aria-label={to && `${k.key}=${v.value}: ${hitText(v)}`}>
                     <span class="mono">{v.value}</span>
                     {v.down ? <b class="state-down"> {fmt(v.down)} down{v.degraded ? ',' : ''}</b> : null}
                     {v.degraded ? <b class="state-degraded"> {fmt(v.degraded)} degraded</b> : null}
@@ -142,7 +145,10 @@ function NoNodesYet(p: { canAdd: boolean }) {
  * filtered by it besides the `labels` the page is filtered by: it replaced them.
  */
 export function FleetTable(p: { rows: NodeRow[]; now: Date; labels?: readonly string[] }) {
-  const labelLink = (key: string, value: string) => href('/', { label: withLabel(p.labels ?? [], `${key}=${value}`) });
+  const labelLink = (key: string, value: string) => {
+    const label = withLabel(p.labels ?? [], `${key}=${value}`);
+    return label && href('/', { label });
+  };
   if (p.rows.length === 0) return <p class="empty panel">No node matches.</p>;
   return (
     <Table head={['Node', 'State', 'Since', 'Last report', 'Reason']}>

@@ -15,6 +15,7 @@ import { acknowledgeEach, acknowledgeOnce, addNote, resolve } from '../../incide
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
+import { createOnce, Once } from '../once.tsx';
 import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../components.tsx';
 import { CATEGORIES } from '../../incidents/categorize.ts';
 import { agoAndAt, atOn, day, duration, utc } from '../format.ts';
@@ -296,19 +297,28 @@ export function incidentRoutes(deps: AppDeps, guards: Guards) {
    */
   app.post('/incidents/:id/notes', ...guards.action, requireScope(deps, 'write'), async (c) => {
     const id = c.req.param('id') ?? '';
-    const text = noteOf(await c.req.parseBody());
+    const form = await c.req.parseBody();
+    const text = noteOf(form);
     const gone = () => refusal(c, deps, 404, 'No such incident', 'There is no incident with that id; it may have been removed with its data.');
     if (!isUuid(id)) return gone();
-    const outcome = await attempt(
+    // Once per form token, as a create form: unlike an acknowledge or resolve, a note sent twice
+    // (a double submit without script, or sent again after 10 s without an answer) would be two
+    // notes. Sent again, it lands where the first did: the note is in the timeline.
+    const timeline = `/incidents/${id}?done=noted#timeline`;
+    return createOnce(
+      c,
+      deps,
+      form,
       () => addNote(deps.sql, id, { by: actor(c.get('session')), note: addedNote(text) }, deps.clock, acting(c)),
       async (r) => {
         const now = await getIncident(deps.sql, id);
         if (!now) return gone();
-        return incidentPage(c, deps, now, { noteRefused: { text, problem: r.details?.find((d) => d.field === 'note')?.message ?? r.message }, status: 400 });
+        return incidentPage(c, deps, now, { noteRefused: { text, problem: r.details?.find((d) => d.field === 'note')?.message ?? r.message }, status: r.code === 'conflict' ? 409 : 400 });
       },
+      () => timeline,
+      () => c.redirect(timeline, 303),
+      () => timeline,
     );
-    if (outcome instanceof Response) return outcome;
-    return c.redirect(`/incidents/${id}?done=noted#timeline`, 303);
   });
 
   return app;
@@ -536,6 +546,14 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
   ].join(' ');
 }
 
+/**
+ * The latest timeline entries an incident's page shows. An incident takes up to 1,000 notes
+ * (NOTES_MAX) besides its pages and deliveries, and the page is re-rendered on every change the
+ * live feed announces: 500 lines is past what anyone scrolls, and keeps a full timeline's page
+ * under about 1 MB.
+ */
+const TIMELINE_SHOWN = 500;
+
 /** An incident with its timeline and ledger; `done` or `refused` says what just happened (or why not). */
 async function incidentPage(
   c: ConsoleContext,
@@ -751,6 +769,7 @@ async function incidentPage(
         // Outside the live regions, as Resolve's: a refresh never wipes a note being typed.
         <form method="post" action={`/incidents/${incident.id}/notes`} id="note-form" class="panel" data-once="">
           <Csrf session={frame.session} />
+          <Once />
           <Field id="add-note" label="Add a note" hint="For the record, in the timeline below (“restarting db-3”, a vendor's ticket). Nobody is paged." problem={o.noteRefused?.problem} focus={o.noteRefused !== undefined}>
             <textarea id="add-note" name="note" required maxlength={NOTE_MAX_CHARS}>
               {areaText(o.noteRefused?.text ?? keptNote ?? '')}
@@ -765,7 +784,12 @@ async function incidentPage(
       ) : null}
       <Live id="incident-history" url={self} on={['incident.changed']}>
         <h2 id="timeline">Timeline</h2>
-        <Timeline entries={timeline} names={who} />
+        {timeline.length > TIMELINE_SHOWN ? (
+          <p class="muted" id="timeline-earlier">
+            {(timeline.length - TIMELINE_SHOWN).toLocaleString('en-US')} earlier entries are not shown; the API's <code>GET /v1/incidents/{incident.id}</code> lists them all.
+          </p>
+        ) : null}
+        <Timeline entries={timeline.slice(-TIMELINE_SHOWN)} names={who} />
         <h2>Who was told</h2>
         <Ledger rows={ledger} names={who} />
       </Live>

@@ -4,7 +4,7 @@ import { actorOf } from '../../access/model.ts';
 import { listOf, type Delivery, type Incident, type IncidentSummary } from '../../api/shapes.ts';
 import { engineActor } from '../../incidents/shown-actor.ts';
 import { ACKNOWLEDGE_MAX, INCIDENT_STATUSES, type IncidentRow } from '../../incidents/model.ts';
-import { isBlank, NOTE_BLANK, NOTE_MAX_CHARS, NOTE_TOO_LONG } from '../../incidents/resolve-note.ts';
+import { isBlank, NOTE_BLANK, NOTE_MAX_CHARS, NOTE_TOO_LONG, NOTES_MAX } from '../../incidents/resolve-note.ts';
 import { acknowledge, acknowledgeEach, addNote, resolve, type Actor } from '../../incidents/service.ts';
 import { getIncident, incidentsNodeId, listIncidents, summarizeIncidents, timelinesOf } from '../../incidents/store.ts';
 import { CATEGORIES } from '../../incidents/categorize.ts';
@@ -19,7 +19,7 @@ import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilters, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
+import { body, closedObject, decodeCursor, DisplayName, idList, isTimeCursor, LabelFilters, noBidiControls, NodeName, optionalBody, page, Paging, query, Timestamp } from '../validation.ts';
 
 const IncidentFilters = {
   node_id: v.optional(NodeName),
@@ -73,9 +73,10 @@ export const AcknowledgeEach = closedObject({
   incident_ids: v.pipe(idList('incident', ACKNOWLEDGE_MAX), v.minLength(1, 'must name at least one incident')),
   by: By,
 });
-const NoteText = v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG));
+const NoteText = v.pipe(v.string('must be a string'), v.maxLength(NOTE_MAX_CHARS, NOTE_TOO_LONG), noBidiControls());
 export const Resolve = closedObject({ by: By, note: v.optional(NoteText) });
-export const AddNote = closedObject({ note: v.pipe(NoteText, v.check((s) => !isBlank(s), NOTE_BLANK)), by: By });
+// minLength says in the document what the blank check (which JSON Schema cannot say) refuses first.
+export const AddNote = closedObject({ note: v.pipe(NoteText, v.minLength(1, NOTE_BLANK), v.check((s) => !isBlank(s), NOTE_BLANK)), by: By });
 
 const doc = operationDocs('Incidents');
 const INCIDENT = 'The incident id';
@@ -246,7 +247,7 @@ export function incidentRoutes(deps: AppDeps) {
     '/:id/notes',
     doc({
       summary: "Add a note to an incident's timeline",
-      description: `A \`note\` entry in its timeline (\`detail\`: \`note\`, \`by\`), on an open, acknowledged or resolved incident: "restarting db-3", "vendor ticket #123", a finding for the review. At most ${NOTE_MAX_CHARS} characters, not blank. For the record only: nobody is paged or told, escalation goes on as it was, and the incident's \`version\` stays (no If-Match: a note never makes another's acknowledge or resolve stale). \`by\` defaults to the caller.`,
+      description: `A \`note\` entry in its timeline (\`detail\`: \`note\`, \`by\`), on an open, acknowledged or resolved incident: "restarting db-3", "vendor ticket #123", a finding for the review. At most ${NOTE_MAX_CHARS} characters, not blank, no bidirectional control characters; an incident takes at most ${NOTES_MAX} notes (409 \`conflict\` past that). For the record only: nobody is paged or told, escalation goes on as it was, and the incident's \`version\` stays (no If-Match: a note never makes another's acknowledge or resolve stale). \`by\` defaults to the caller.`,
       access: 'write',
       id: INCIDENT,
       body: AddNote,
