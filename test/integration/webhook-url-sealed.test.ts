@@ -78,8 +78,10 @@ describe('a webhook URL sealed at rest', () => {
     const channel = await create(fullUrl());
     const other = await create(`${new URL(t.w.hook.url).origin}/elsewhere`);
     await t.db.sql`update channels set url_sealed = ${other.url_sealed} where id = ${channel.id}`;
+    // Its secret opens, so the key is right and no notifier could open the URL: failed for good, not held.
     const [delivery] = await pageThrough(channel.id, 'unopened', ['sent', 'failed', 'dead']);
-    assert.match(delivery!.last_error ?? '', /config\.url does not open: sealed secret failed authentication/);
+    assert.deepEqual([delivery!.status, delivery!.attempts], ['dead', 1]);
+    assert.match(delivery!.last_error ?? '', /^internal: config\.url does not open: sealed secret failed authentication/);
     assert.equal(t.w.hook.requests.length, 0);
     // Kept, its shown form would become the URL: the edit is refused and changes nothing.
     const unopened = await row(channel.id);
