@@ -114,6 +114,24 @@ export function splitUrl(type: ChannelType, config: Record<string, unknown>): { 
 }
 
 /**
+ * The whole URL a config holds in its origin-only field: written so by a release before URLs were
+ * sealed (its API, during a rolling upgrade, writes a changed URL whole and leaves `url_sealed` as it
+ * was), so it, not the sealed one, is where the channel sends, and the next start seals it.
+ * Undefined when the field holds a shown form (`https://chat.example/…`) or nothing. A value that is
+ * no URL counts as whole: sent, it fails with invalid_url, as it did before.
+ */
+export function wholeUrlOf(type: ChannelType, config: Record<string, unknown>): string | undefined {
+  const f = ORIGIN_ONLY_FIELD[type];
+  if (f === null || typeof config[f] !== 'string') return undefined;
+  const url = config[f];
+  try {
+    return originOnly(url) === url ? undefined : url;
+  } catch {
+    return url;
+  }
+}
+
+/**
  * What a sealed origin-only URL is bound to: its channel, and being its URL, so that moved into
  * its own row's secret column it does not open either.
  */

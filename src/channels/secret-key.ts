@@ -60,11 +60,12 @@ export async function bindUnboundSecrets(sql: Queryable, key: Buffer, log: Logge
 }
 
 /**
- * Seals the webhook URLs stored whole before they were sealed, as a new one is: bound to their
- * channel, the config keeping their origin. Every start runs it (after the key proved it opens
- * what is stored, so that a wrong key seals nothing the right one could not open); after the first
- * it finds nothing. Engines starting together, or a PATCH meanwhile, each replace a URL only if it
- * is still the plain one read.
+ * Seals the webhook URLs stored whole, as a new one is: bound to their channel, the config keeping
+ * their origin. Whole are those stored before URLs were sealed, and those an earlier release's API
+ * wrote over a sealed one while both ran (the whole one replaces it: it is where the channel
+ * sends). Every start runs it (after the key proved it opens what is stored, so that a wrong key
+ * seals nothing the right one could not open); after the first it finds nothing. Engines starting
+ * together, or a PATCH meanwhile, each replace a URL only if it is still the plain one read.
  */
 export async function sealPlainUrls(sql: Queryable, key: Buffer, log: Logger): Promise<void> {
   let sealed = 0;
@@ -78,6 +79,8 @@ export async function sealPlainUrls(sql: Queryable, key: Buffer, log: Logger): P
       } catch {
         continue; // Not a URL (every one stored was checked as one): a delivery fails on it as before, with invalid_url.
       }
+      // Beside a sealed URL, only a whole one (wholeUrlOf) is new: a shown form is what sealing left.
+      if (row.sealed && shown === row.url) continue;
       if (await sealPlainUrl(sql, row.id, field, row.url, shown, sealSecret(row.url, key, urlBoundTo(row.id)))) sealed += 1;
     }
   }

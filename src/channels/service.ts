@@ -1,6 +1,6 @@
 import { writtenAt } from '../clock.ts';
 import { randomUUID } from 'node:crypto';
-import { asDeliveryError } from '../../alerting/errors.ts';
+import { asDeliveryError, DeliveryError } from '../../alerting/errors.ts';
 import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
 import { openSecret, sealSecret } from '../../alerting/secret-box.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
@@ -15,7 +15,7 @@ import { policiesNaming } from '../oncall/store.ts';
 import { usersNamingChannel } from '../oncall/store-users.ts';
 import { checkVersion, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { destinationProblem, type OutboundPolicy } from '../../alerting/destination.ts';
-import { channelSecretField, destinationKey, destinationsOf, keepingStored, originOnlyField, splitSecret, splitUrl, testNotification, urlBoundTo, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
+import { channelSecretField, destinationKey, destinationsOf, keepingStored, originOnlyField, splitSecret, splitUrl, testNotification, urlBoundTo, wholeUrlOf, type ChannelPatch, type ChannelRow, type ChannelTestRow, type ChannelType } from './model.ts';
 import * as store from './store.ts';
 
 /**
@@ -55,24 +55,39 @@ function openField(field: string, sealed: string, key: Buffer, boundTo: string):
   }
 }
 
-/** The full config a channel sends with: the stored part plus its opened secret and whole URL under their fields. */
+/**
+ * The full config a channel sends with: the stored part plus its opened secret and whole URL under
+ * their fields. A secret that does not open throws a plain Error: the key is not the one it was
+ * sealed with, and a notifier holding the right key may still send (the notifier holds the page).
+ * A URL that does not open once the secret has is damaged or copied from another row, which no key
+ * opens: a permanent DeliveryError (`internal: config.url does not open: …`), so the page fails
+ * saying so instead of waiting for a key that does not exist. A whole URL in the config (wholeUrlOf)
+ * is sent as it is: an earlier release wrote it after the sealed one.
+ */
 export function revealConfig(row: ChannelRow, key: Buffer): Record<string, unknown> {
   const config = { ...row.config };
   const secret = channelSecretField(row.type);
   if (secret !== null && row.secret_sealed !== null) config[secret] = openField(secret, row.secret_sealed, key, row.id);
   const url = originOnlyField(row.type);
-  if (url !== null && row.url_sealed !== null) config[url] = openField(url, row.url_sealed, key, urlBoundTo(row.id));
+  if (url !== null && row.url_sealed !== null && wholeUrlOf(row.type, row.config) === undefined) {
+    try {
+      config[url] = openField(url, row.url_sealed, key, urlBoundTo(row.id));
+    } catch (err) {
+      throw new DeliveryError((err as Error).message, { permanent: true, code: 'internal', cause: err });
+    }
+  }
   return config;
 }
 
 /**
  * The channel as keepingStored and moveWithoutSecret compare with: its config holding the whole
  * URL. One the key cannot open is left out, so that it is neither kept nor taken for where the
- * channel sends (a URL sent is then a move, which needs the secret).
+ * channel sends (a URL sent is then a move, which needs the secret). A whole URL already in the
+ * config (wholeUrlOf) is the stored one.
  */
 export function withStoredUrl(channel: ChannelRow, key: Buffer): ChannelRow {
   const f = originOnlyField(channel.type);
-  if (f === null || channel.url_sealed === null) return channel;
+  if (f === null || channel.url_sealed === null || wholeUrlOf(channel.type, channel.config) !== undefined) return channel;
   try {
     return { ...channel, config: { ...channel.config, [f]: openSecret(channel.url_sealed, key, urlBoundTo(channel.id)) } };
   } catch {

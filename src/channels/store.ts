@@ -84,21 +84,25 @@ export async function resealSecret(sql: Queryable, id: string, was: string, seal
   await sql`update channels set secret_sealed = ${sealed} where id = ${id} and secret_sealed = ${was}`;
 }
 
-/** Channels of `type` whose `field` URL is still whole in their config: stored before it was sealed. */
-export async function plainUrls(sql: Queryable, type: string, field: string): Promise<{ id: string; url: string }[]> {
-  return sql<{ id: string; url: string }[]>`
-    select id, config->>${field} as url from channels
-    where type = ${type} and url_sealed is null and jsonb_typeof(config->${field}) = 'string'`;
+/**
+ * Channels of `type` whose `field` holds a string: a URL stored whole before it was sealed, one an
+ * earlier release's API wrote whole over a sealed one, or a shown form (`url_sealed` set, or a bare
+ * origin). `sealed` says whether a sealed URL is stored; sealPlainUrls tells them apart.
+ */
+export async function plainUrls(sql: Queryable, type: string, field: string): Promise<{ id: string; url: string; sealed: boolean }[]> {
+  return sql<{ id: string; url: string; sealed: boolean }[]>`
+    select id, config->>${field} as url, url_sealed is not null as sealed from channels
+    where type = ${type} and jsonb_typeof(config->${field}) = 'string'`;
 }
 
 /**
- * Stores a plain URL sealed, its config keeping `shown`, if it is still the plain `was` (another
- * engine starting, or a PATCH, may have been first); whether it did.
+ * Stores a plain URL sealed, in place of any sealed before, its config keeping `shown`, if it is
+ * still the plain `was` (another engine starting, or a PATCH, may have been first); whether it did.
  */
 export async function sealPlainUrl(sql: Queryable, id: string, field: string, was: string, shown: string, sealed: string): Promise<boolean> {
   const done = await sql`
     update channels set config = jsonb_set(config, ${[field]}::text[], to_jsonb(${shown}::text)), url_sealed = ${sealed}
-    where id = ${id} and url_sealed is null and config->>${field} = ${was}`;
+    where id = ${id} and config->>${field} = ${was}`;
   return done.count === 1;
 }
 

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
 import { sendOver, type ChannelRegistry } from '../../alerting/index.ts';
-import { asDeliveryError, NotStarted, type DeliveryError } from '../../alerting/errors.ts';
+import { asDeliveryError, NotStarted, DeliveryError } from '../../alerting/errors.ts';
 import type { Clock } from '../clock.ts';
 import type { Events } from '../events.ts';
 import type { Sql } from '../db/client.ts';
@@ -137,7 +137,6 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
   const id = d.id;
   // Whatever ends the run before its send starts gives the lease back, so the row's next run need
   // not wait ~120 s for it to lapse.
-  let config: Record<string, unknown>;
   try {
     if (d.status === 'failed' && d.next_attempt_at && d.next_attempt_at > clock.now()) {
       // A run put back earlier (the row was held) comes round before the retry its holder recorded
@@ -153,14 +152,19 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
       if (await recordAttempts(sql, [id], { status: 'dead', error, at: clock.now() }, lease.token)) deps.events?.emit('notification.result', d.channel_type, 'dead', 1);
       return;
     }
-    config = openConfig(deps, d, destination);
   } catch (err) {
     await giveBack(ledger, id, lease);
     throw err;
   }
   try {
+    // A config that does not open for good (revealConfig's DeliveryError) is this attempt's failure.
+    const config = openConfig(deps, d, destination);
     await sendOver(deps.channels, destination.type, notification, config, clock.now(), { mayStart: () => ledger.mayStart(lease), closed: lease.closed });
   } catch (err) {
+    if (err instanceof SecretNotOpened) {
+      await giveBack(ledger, id, lease);
+      throw err;
+    }
     if (err instanceof NotStarted) {
       await giveBack(ledger, id, lease);
       throw new PutBack(null, err.message);
@@ -189,11 +193,16 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
   deps.events?.emit('notification.result', d.channel_type, 'sent', 1, (at.getTime() - d.occurred_at.getTime()) / 1000);
 }
 
-/** The config the row's channel sends with, its secret opened; SecretNotOpened when the key cannot open it. */
+/**
+ * The config the row's channel sends with, its secret opened; SecretNotOpened when the key cannot
+ * open the secret. A DeliveryError (a URL that does not open although the secret did: no key
+ * would) is passed on, to fail the delivery.
+ */
 function openConfig(deps: DeliverDeps, d: DeliveryRow, destination: { open(): Record<string, unknown> }): Record<string, unknown> {
   try {
     return destination.open();
-  } catch {
+  } catch (err) {
+    if (err instanceof DeliveryError) throw err;
     deps.events?.emit('notification.result', d.channel_type, 'held', 1);
     throw new SecretNotOpened(secretRecheckAt(deps));
   }

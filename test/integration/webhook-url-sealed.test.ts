@@ -74,12 +74,37 @@ describe('a webhook URL sealed at rest', () => {
     assert.equal((await t.w.hook.waitFor()).path, PATH);
   });
 
+  it('sends to a URL an earlier release wrote whole over a sealed one, and seals it at the next start', async () => {
+    const channel = await create(fullUrl());
+    // An earlier release's API moving the channel: the URL whole in config, url_sealed left as it was.
+    const MOVED = `/hooks/T2/ghi?token=moved-${TOKEN}`;
+    const moved = `${new URL(t.w.hook.url).origin}${MOVED}`;
+    const writtenWhole = () => t.db.sql`update channels set config = jsonb_set(config, '{url}', to_jsonb(${moved}::text)), url_sealed = ${channel.url_sealed} where id = ${channel.id}`;
+    await writtenWhole();
+    const before = await row(channel.id);
+    assert.equal(revealConfig(before, t.w.oc.secretKey).url, moved);
+    const kept = await updateChannel(t.db.sql, t.w.oc.secretKey, before, { config: { url: `${new URL(t.w.hook.url).origin}/…` } }, t.w.clock.now(), localReceivers, TEST_ACTING);
+    assert.equal(revealConfig(kept.channel, t.w.oc.secretKey).url, moved, 'its shown form keeps the URL written whole');
+    await writtenWhole();
+    const key = t.w.oc.secretKey.toString('hex');
+    await Promise.all([1, 2].map(() => loadSecretKey(t.db.sql, key, testLog)));
+    const sealed = await row(channel.id);
+    assert.ok(!JSON.stringify(sealed).includes(TOKEN), `still whole: ${JSON.stringify(sealed)}`);
+    assert.notEqual(sealed.url_sealed, before.url_sealed);
+    assert.equal(revealConfig(sealed, t.w.oc.secretKey).url, moved);
+    const [delivery] = await pageThrough(channel.id, 'moved');
+    assert.equal(delivery!.status, 'sent', delivery!.last_error ?? '');
+    assert.equal((await t.w.hook.waitFor()).path, MOVED);
+  });
+
   it('fails a delivery whose URL the key cannot open, saying so, and keeps no such URL on an edit', async () => {
     const channel = await create(fullUrl());
     const other = await create(`${new URL(t.w.hook.url).origin}/elsewhere`);
     await t.db.sql`update channels set url_sealed = ${other.url_sealed} where id = ${channel.id}`;
+    // Its secret opens, so the key is right and no notifier could open the URL: failed for good, not held.
     const [delivery] = await pageThrough(channel.id, 'unopened', ['sent', 'failed', 'dead']);
-    assert.match(delivery!.last_error ?? '', /config\.url does not open: sealed secret failed authentication/);
+    assert.deepEqual([delivery!.status, delivery!.attempts], ['dead', 1]);
+    assert.match(delivery!.last_error ?? '', /^internal: config\.url does not open: sealed secret failed authentication/);
     assert.equal(t.w.hook.requests.length, 0);
     // Kept, its shown form would become the URL: the edit is refused and changes nothing.
     const unopened = await row(channel.id);
