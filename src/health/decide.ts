@@ -64,7 +64,7 @@ export interface Snapshot {
   failedRun?: FailedRun | null;
   /**
    * A non-ok report that a later one replaced before ingest's flush (ingest stores one report per
-   * node per flush: the latest, and the first non-ok one it replaced). Judged before the latest, at
+   * node per flush: the latest, and the worst non-ok one it replaced). Judged before the latest, at
    * its own time, when newer than the state (older, it was judged already). Null or absent: none.
    */
   hiddenFailure?: HiddenFailure | null;

@@ -1,9 +1,9 @@
 import type { PingEvent } from '../jobs/model.ts';
-import { failureOf, isOk, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
+import { failureOf, isOk, worseFailure, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
 
 /**
  * Heartbeats coalesced per node between flushes: the latest report wins, while the counts keep
- * what recovery needs (how many ok in a row, whether the run was broken) and the first non-ok
+ * what recovery needs (how many ok in a row, whether the run was broken) and the worst non-ok
  * report a later one replaced is kept beside it, so a failure followed within the flush by a
  * success is still judged (a failed run and its retry's success 100 ms apart). A node beating every
  * second costs one row write per flush, not one per request. Beside them, the pings of scheduled
@@ -61,7 +61,7 @@ export class HeartbeatBuffer {
     }
     if (hb.seq !== null && cur.seq !== null && hb.seq <= cur.seq) return false;
     // Only a non-ok latest report (okRun 0) is copied: a fleet reporting ok allocates nothing here.
-    cur.failure ??= failureOf(cur);
+    if (cur.okRun === 0) cur.failure = worseFailure(cur.failure, failureOf(cur));
     cur.at = hb.at;
     cur.status = hb.status;
     cur.checks = hb.checks;
@@ -84,7 +84,7 @@ export class HeartbeatBuffer {
 
   /**
    * Puts back a batch whose write failed, under anything that arrived since (which is newer and
-   * so wins on every field but the counts, and the first failure, which may be the older one's).
+   * so wins on every field but the counts, and the kept failure: the worst, the older among equals).
    */
   restore(batch: CoalescedHeartbeat[]): void {
     for (const old of batch) {
@@ -95,7 +95,7 @@ export class HeartbeatBuffer {
       }
       cur.count += old.count;
       cur.seq ??= old.seq;
-      cur.failure = old.failure ?? failureOf(old) ?? cur.failure;
+      cur.failure = worseFailure(worseFailure(old.failure, failureOf(old)), cur.failure);
       if (!cur.reset) {
         cur.okRun += old.okRun;
         cur.reset = old.reset;

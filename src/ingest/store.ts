@@ -22,7 +22,7 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  * A heartbeat whose seq is not above the stored one is stale and ignored, unless the stored
  * heartbeat is one interval old: then only its seq is taken (a restarted sender's next heartbeat
  * is stored), not its status or time, since it may as well be a late copy of an older heartbeat.
- * A node's first non-ok report that a later one replaced (CoalescedHeartbeat.failure) is stored
+ * A node's worst non-ok report that a later one replaced (CoalescedHeartbeat.failure) is stored
  * with the wake-up it makes (it reset the streak), for the evaluator to judge before the latest
  * (node_due.hidden_failure_*, sql/0031). Those columns are sent and set only by a flush that
  * holds such a report: every other flush sends the statement it sent before they existed (no
