@@ -4,6 +4,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { createSql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
+import { loadDueNodes } from '../../src/health/store.ts';
 import { createHarness, expectJson, START, type Harness } from '../helpers/app.ts';
 import { testLog } from '../helpers/log.ts';
 import { createOnCall, incidentsOf, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
@@ -142,6 +143,9 @@ describe('a failure followed by a success within one flush', () => {
     // failure is older than the state now and changes nothing.
     await beatAt(220, 'ok');
     await h.sql`update node_due set due_at = ${at(220)}, wake = wake + 1 where node_id = ${node.id}`;
+    // Read then, it is not even sent: its status, checks and time are nulls like a node's without one.
+    const [row] = await loadDueNodes(h.sql, at(220), [node.id]);
+    assert.deepEqual([row!.hidden_failure_at_ms, row!.hidden_failure_status, row!.hidden_failure_checks], [null, null, null]);
     await tickAt(at(220));
     const log = await transitionsOf(h.db, node.id);
     assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@200.1', 'healthy->down@210', 'down->healthy@210.3']);
