@@ -151,4 +151,20 @@ describe('a failure followed by a success within one flush', () => {
     assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@200.1', 'healthy->down@210', 'down->healthy@210.3']);
     assert.equal(log[2]!.reason, '2 consecutive ok heartbeats');
   });
+  it('a failure not yet judged is kept when a later flush stores another: the outage starts at the first', async () => {
+    const node = await h.createNode('web-9', { heartbeat_interval_seconds: 30 });
+    const beatAt = (t: number, status: string) => beat(node.token, t, status);
+    await beatAt(300, 'ok');
+    await tickAt(at(300));
+    await beatAt(310, 'failing');
+    await beatAt(310.05, 'ok');
+    await h.flush();
+    // The next flush, before the evaluator passes: another failure replaced by an ok.
+    await beatAt(310.2, 'degraded');
+    await beatAt(310.25, 'ok');
+    await tickAt(at(310.3));
+    const log = await transitionsOf(h.db, node.id);
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@300', 'healthy->down@310', 'down->healthy@310.25']);
+    assert.equal(log[1]!.reason, 'agent reported failing');
+  });
 });
