@@ -1,5 +1,5 @@
 import type { PingEvent } from '../jobs/model.ts';
-import { failureOf, isOk, worseFailure, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
+import { failureOf, isOk, worseFailure, type CoalescedHeartbeat, type Heartbeat, type Report } from './model.ts';
 
 /**
  * Heartbeats coalesced per node between flushes: the latest report wins, while the counts keep
@@ -12,6 +12,14 @@ import { failureOf, isOk, worseFailure, type CoalescedHeartbeat, type Heartbeat 
  */
 export class HeartbeatBuffer {
   private pending = new Map<string, CoalescedHeartbeat>();
+  /**
+   * The non-ok latest reports the last take() handed over, by node; empty when all were ok. The
+   * evaluator is woken by that flush, but a pass slower than a flush (seconds for a 100,000-node
+   * outage, or a leader failover) reads the node only after the next flush stored an ok over it:
+   * so a node whose next reports are all ok carries that report as its failure (see add). In
+   * this process only: another ingest process's next report of the node does not know it.
+   */
+  private flushedFailures = new Map<string, Report>();
   private pings: PingEvent[] = [];
   /**
    * False once flushes have not reached Postgres for a while (PostgresReach) until one does: meanwhile what is added
@@ -55,7 +63,8 @@ export class HeartbeatBuffer {
         okRun: ok ? 1 : 0,
         reset: !ok,
         count: 1,
-        failure: null,
+        // Only an ok report may hide the last flush's failure; a non-ok one is judged itself.
+        failure: ok && this.flushedFailures.size > 0 ? (this.flushedFailures.get(hb.nodeId) ?? null) : null,
       });
       return true;
     }
@@ -78,6 +87,12 @@ export class HeartbeatBuffer {
   /** Hands over everything buffered so far and starts a new buffer. */
   take(): CoalescedHeartbeat[] {
     const out = [...this.pending.values()];
+    const failures = new Map<string, Report>();
+    for (const e of out) {
+      const failure = failureOf(e);
+      if (failure) failures.set(e.nodeId, failure);
+    }
+    this.flushedFailures = failures;
     this.pending = new Map();
     return out;
   }

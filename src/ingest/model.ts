@@ -36,8 +36,8 @@ export interface CoalescedHeartbeat extends Report {
   count: number;
   /**
    * The worst non-ok report that a later one replaced (the first of those alike): a failure the
-   * latest report alone would hide (a `failing` then an `ok`). Null when none was replaced, the
-   * common case.
+   * latest report alone would hide (a `failing` then an `ok`), or the last flush's non-ok latest
+   * report when this flush's first is ok (see HeartbeatBuffer). Null when none, the common case.
    */
   failure: Report | null;
 }

@@ -67,7 +67,7 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
     ), woken as (
       update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1${withFailures ? storeFailures(tx) : tx``}
       from hb join node_health nh on nh.node_id = hb.node_id${withFailures ? tx` left join f on f.node_id = hb.node_id` : tx``}
-      where d.node_id = hb.node_id and hb.stored and (hb.reset or nh.state <> 'healthy')
+      where d.node_id = hb.node_id and hb.stored and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
       returning 1
     )
     select count(*)::int as n from hb where stored`;
@@ -92,7 +92,9 @@ const failureRows = (tx: Queryable, failed: CoalescedHeartbeat[]) => tx`, f as (
  * A stored heartbeat's failure is kept for the evaluator, unless the one kept already is still to
  * be judged (newer than the state): that one is older, so the outage starts there and says why,
  * where the later one would start it late with the wrong reason. Without a failure in this flush,
- * the kept one stays. Set in the wake-up, which every stored failure makes (it resets the streak).
+ * the kept one stays. Set in the wake-up, which every stored failure makes: a replaced one reset
+ * the streak, and the last flush's failure carried by a node reporting only ok since (see
+ * HeartbeatBuffer.flushedFailures) wakes it for that alone.
  */
 const storeFailures = (tx: Queryable) => tx`,
         hidden_failure_at = case when f.node_id is null or d.hidden_failure_at > nh.since then d.hidden_failure_at else f.at end,

@@ -167,4 +167,17 @@ describe('a failure followed by a success within one flush', () => {
     assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@300', 'healthy->down@310', 'down->healthy@310.25']);
     assert.equal(log[1]!.reason, 'agent reported failing');
   });
+  it('a failure stored as the latest report and replaced by the next flush before the evaluator passed is judged', async () => {
+    const node = await h.createNode('web-10', { heartbeat_interval_seconds: 30 });
+    const beatAt = (t: number, status: string) => beat(node.token, t, status);
+    await beatAt(400, 'ok');
+    await tickAt(at(400));
+    await beatAt(410, 'failing');
+    await h.flush();
+    // A pass slower than a flush (a large outage, a leader failover): the next flush stores an ok.
+    await beatAt(410.3, 'ok');
+    await tickAt(at(410.5));
+    const log = await transitionsOf(h.db, node.id);
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@400', 'healthy->down@410', 'down->healthy@410.3']);
+  });
 });

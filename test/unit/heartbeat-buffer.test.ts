@@ -73,6 +73,20 @@ describe('HeartbeatBuffer', () => {
     assert.deepEqual(b.take()[0]!.failure, { at: new Date('2026-11-21T10:00:05.000Z'), status: 'failing', checks: null });
   });
 
+  it('gives the failure the last flush stored as latest to the next flush when its reports are ok', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb({ status: 'failing' }));
+    b.add(hb({ nodeId: 'n2', status: 'failing' }));
+    b.take();
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.300Z') }));
+    b.add(hb({ nodeId: 'n2', at: new Date('2026-11-21T10:00:00.300Z'), status: 'degraded' }));
+    const byNode = new Map(b.take().map((e) => [e.nodeId, e]));
+    assert.deepEqual(byNode.get('n1')!.failure, { at: new Date('2026-11-21T10:00:00.000Z'), status: 'failing', checks: null });
+    assert.equal(byNode.get('n2')!.failure, null, 'a non-ok report is stored and judged as the latest');
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.600Z') }));
+    assert.equal(b.take()[0]!.failure, null, 'only the flush right after');
+  });
+
   it('keeps no failure when the only one is the latest report', () => {
     const b = new HeartbeatBuffer();
     b.add(hb());
