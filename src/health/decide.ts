@@ -64,7 +64,7 @@ export interface Snapshot {
   failedRun?: FailedRun | null;
   /**
    * A non-ok report that a later one replaced before ingest's flush (ingest stores one report per
-   * node per flush: the latest, and the first non-ok one it replaced). Judged before the latest, at
+   * node per flush: the latest, and the worst non-ok one it replaced). Judged before the latest, at
    * its own time, when newer than the state (older, it was judged already). Null or absent: none.
    */
   hiddenFailure?: HiddenFailure | null;
@@ -280,7 +280,7 @@ class Trail {
   constructor(
     private readonly s: Snapshot,
     /** No transition is stamped before this: the state's start, or a window's end. */
-    private readonly floor: Date,
+    readonly floor: Date,
   ) {
     this.state = s.state;
     this.since = s.since;
@@ -310,7 +310,11 @@ function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | n
   const last = s.lastHeartbeatAt;
   if (last === null) return;
   const hidden = s.hiddenFailure;
-  if (hidden && hidden.at > t.since && (staleUntil === null || hidden.at >= staleUntil)) {
+  // Not one from inside a window that has ended (before the floor): the window covered it, as it
+  // covers the latest report. When the latest came exactly at the end, the state's start is still
+  // the window's, so `> since` alone judged a failure from inside it: down at the end, and with
+  // successes_for_recovery 2 still down, paged, for a report maintenance was meant to hide.
+  if (hidden && hidden.at > t.since && hidden.at >= t.floor && (staleUntil === null || hidden.at >= staleUntil)) {
     const failed = reported(hidden.status, hidden.checks, hidden.failedRun, !!policy.schedule);
     if (failed.state !== t.state) {
       t.go(failed.state, hidden.at, failed.reason);

@@ -45,16 +45,18 @@ const dueRows = (sql: Queryable) => sql`
                  ${epochMs(sql, sql`h.since`)}, ${epochMs(sql, sql`hb.last_heartbeat_at`)}, ${epochMs(sql, sql`hb.run_started_at`)},
                  case when n.schedule is not null then ${epochMs(sql, sql`coalesce(n.schedule_since, n.created_at)`)} end,
                  case when isfinite(d.due_at) then round(date_part('epoch', d.due_at) * 1e6)::int8 end,
-                 ${epochMs(sql, sql`d.hidden_failure_at`)}]::text as numbers,
+                 case when d.hidden_failure_at > h.since then ${epochMs(sql, sql`d.hidden_failure_at`)} end]::text as numbers,
            -- The failed run a failure ping ended, for the reason ("exited with status 3: disk full"):
            -- the ping's run row has the heartbeat's receive time, so an agent's later "failing"
            -- matches none. Looked up only for a node whose last report is failing (a probe of
            -- node_runs_failed, sql/0024); nothing is added to ingest's writes.
            case when hb.last_status = 'failing' then ${failedRunAt(sql, sql`hb.last_heartbeat_at`)} end as failed_run,
-           -- A failure a later report of the same flush replaced (sql/0031), its run looked up only
-           -- while it is newer than the state (decide.ts judges it then): absent, the common case,
-           -- it is three nulls.
-           d.hidden_failure_status, d.hidden_failure_checks,
+           -- A failure a later report of the same flush replaced (sql/0031), read only while it is
+           -- newer than the state (decide.ts judges it then). Stored failures are never cleared, so
+           -- once judged (or absent, the common case) it is four nulls, not a status, a checks
+           -- document and a time sent and parsed on every later read of the node.
+           case when d.hidden_failure_at > h.since then d.hidden_failure_status end,
+           case when d.hidden_failure_at > h.since then d.hidden_failure_checks end,
            case when d.hidden_failure_status = 'failing' and d.hidden_failure_at > h.since
                 then ${failedRunAt(sql, sql`d.hidden_failure_at`)} end as hidden_failure_run
     from node_due d

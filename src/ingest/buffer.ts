@@ -1,9 +1,9 @@
 import type { PingEvent } from '../jobs/model.ts';
-import { failureOf, isOk, type CoalescedHeartbeat, type Heartbeat } from './model.ts';
+import { failureOf, isOk, worseFailure, type CoalescedHeartbeat, type Heartbeat, type Report } from './model.ts';
 
 /**
  * Heartbeats coalesced per node between flushes: the latest report wins, while the counts keep
- * what recovery needs (how many ok in a row, whether the run was broken) and the first non-ok
+ * what recovery needs (how many ok in a row, whether the run was broken) and the worst non-ok
  * report a later one replaced is kept beside it, so a failure followed within the flush by a
  * success is still judged (a failed run and its retry's success 100 ms apart). A node beating every
  * second costs one row write per flush, not one per request. Beside them, the pings of scheduled
@@ -12,6 +12,14 @@ import { failureOf, isOk, type CoalescedHeartbeat, type Heartbeat } from './mode
  */
 export class HeartbeatBuffer {
   private pending = new Map<string, CoalescedHeartbeat>();
+  /**
+   * The non-ok latest reports the last take() handed over, by node; empty when all were ok. The
+   * evaluator is woken by that flush, but a pass slower than a flush (seconds for a 100,000-node
+   * outage, or a leader failover) reads the node only after the next flush stored an ok over it:
+   * so a node whose next reports are all ok carries that report as its failure (see add). In
+   * this process only: another ingest process's next report of the node does not know it.
+   */
+  private flushedFailures = new Map<string, Report>();
   private pings: PingEvent[] = [];
   /**
    * False once flushes have not reached Postgres for a while (PostgresReach) until one does: meanwhile what is added
@@ -55,13 +63,14 @@ export class HeartbeatBuffer {
         okRun: ok ? 1 : 0,
         reset: !ok,
         count: 1,
-        failure: null,
+        // Only an ok report may hide the last flush's failure; a non-ok one is judged itself.
+        failure: ok && this.flushedFailures.size > 0 ? (this.flushedFailures.get(hb.nodeId) ?? null) : null,
       });
       return true;
     }
     if (hb.seq !== null && cur.seq !== null && hb.seq <= cur.seq) return false;
     // Only a non-ok latest report (okRun 0) is copied: a fleet reporting ok allocates nothing here.
-    cur.failure ??= failureOf(cur);
+    if (cur.okRun === 0) cur.failure = worseFailure(cur.failure, failureOf(cur));
     cur.at = hb.at;
     cur.status = hb.status;
     cur.checks = hb.checks;
@@ -78,13 +87,19 @@ export class HeartbeatBuffer {
   /** Hands over everything buffered so far and starts a new buffer. */
   take(): CoalescedHeartbeat[] {
     const out = [...this.pending.values()];
+    const failures = new Map<string, Report>();
+    for (const e of out) {
+      const failure = failureOf(e);
+      if (failure) failures.set(e.nodeId, failure);
+    }
+    this.flushedFailures = failures;
     this.pending = new Map();
     return out;
   }
 
   /**
    * Puts back a batch whose write failed, under anything that arrived since (which is newer and
-   * so wins on every field but the counts, and the first failure, which may be the older one's).
+   * so wins on every field but the counts, and the kept failure: the worst, the older among equals).
    */
   restore(batch: CoalescedHeartbeat[]): void {
     for (const old of batch) {
@@ -95,7 +110,7 @@ export class HeartbeatBuffer {
       }
       cur.count += old.count;
       cur.seq ??= old.seq;
-      cur.failure = old.failure ?? failureOf(old) ?? cur.failure;
+      cur.failure = worseFailure(worseFailure(old.failure, failureOf(old)), cur.failure);
       if (!cur.reset) {
         cur.okRun += old.okRun;
         cur.reset = old.reset;

@@ -35,11 +35,23 @@ export interface CoalescedHeartbeat extends Report {
   reset: boolean;
   count: number;
   /**
-   * The first non-ok report that a later one replaced: a failure the latest report alone would
-   * hide (a `failing` then an `ok`). Null when none was replaced, the common case.
+   * The worst non-ok report that a later one replaced (the first of those alike): a failure the
+   * latest report alone would hide (a `failing` then an `ok`), or the last flush's non-ok latest
+   * report when this flush's first is ok (see HeartbeatBuffer). Null when none, the common case.
    */
   failure: Report | null;
 }
 
 /** The entry's latest report when it is not ok (okRun counts the ok reports since the last non-ok one). */
 export const failureOf = (e: CoalescedHeartbeat): Report | null => (e.okRun === 0 ? { at: e.at, status: e.status, checks: e.checks } : null);
+
+/** How bad a non-ok report is: `failing` (down) over `degraded` over an ok with bad checks. */
+const severity = (r: Report) => (r.status === 'failing' ? 2 : r.status === 'degraded' ? 1 : 0);
+
+/**
+ * Of a kept failure and a later one, the one to keep: the later only when it is worse, so a
+ * `degraded` then a `failing` then an `ok` keeps the failing one (the down is paged), while two
+ * failures alike keep the first (the outage starts there).
+ */
+export const worseFailure = (kept: Report | null, later: Report | null): Report | null =>
+  later === null || (kept !== null && severity(later) <= severity(kept)) ? kept : later;

@@ -22,7 +22,7 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  * A heartbeat whose seq is not above the stored one is stale and ignored, unless the stored
  * heartbeat is one interval old: then only its seq is taken (a restarted sender's next heartbeat
  * is stored), not its status or time, since it may as well be a late copy of an older heartbeat.
- * A node's first non-ok report that a later one replaced (CoalescedHeartbeat.failure) is stored
+ * A node's worst non-ok report that a later one replaced (CoalescedHeartbeat.failure) is stored
  * with the wake-up it makes (it reset the streak), for the evaluator to judge before the latest
  * (node_due.hidden_failure_*, sql/0031). Those columns are sent and set only by a flush that
  * holds such a report: every other flush sends the statement it sent before they existed (no
@@ -33,7 +33,8 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  */
 export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[], now: Date): Promise<number> {
   if (batch.length === 0) return 0;
-  const failures = batch.some((b) => b.failure !== null);
+  const failed = batch.filter((b) => b.failure !== null);
+  const withFailures = failed.length > 0;
   const rows = await tx<{ n: number }[]>`
     with v as (
       select * from unnest(
@@ -41,9 +42,8 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         ${batch.map((b) => b.status)}::text[], ${batch.map((b) => jsonText(b.checks))}::text[]::jsonb[],
         ${batch.map((b) => (b.seq == null ? null : String(b.seq)))}::bigint[], ${batch.map((b) => b.okRun)}::int[],
         ${tx.array(batch.map((b) => b.reset))}::bool[], ${batch.map((b) => b.count)}::int[]
-        ${failures ? failureColumns(tx, batch) : tx``}
-      ) as v(node_id, at, status, checks, seq, ok_run, reset, n ${failures ? tx`, failure_at, failure_status, failure_checks` : tx``})
-    ), hb as (
+      ) as v(node_id, at, status, checks, seq, ok_run, reset, n)
+    )${withFailures ? failureRows(tx, failed) : tx``}, hb as (
       -- newer: no seq on either side, or a higher one (null compares to null: coalesce).
       update node_heartbeats h set
         last_heartbeat_at = case when coalesce(v.seq > h.last_seq, true) then v.at else h.last_heartbeat_at end,
@@ -63,11 +63,11 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         -- counting up joins nothing.
         or h.last_heartbeat_at <= v.at - (select n.heartbeat_interval_seconds from nodes n where n.id = h.node_id) * interval '1 second')
       -- RETURNING sees the new row: a stored heartbeat is one whose time was written.
-      returning h.node_id, v.reset, h.last_heartbeat_at = v.at as stored ${failures ? tx`, v.failure_at, v.failure_status, v.failure_checks` : tx``}
+      returning h.node_id, v.reset, h.last_heartbeat_at = v.at as stored
     ), woken as (
-      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1 ${failures ? storeFailures(tx) : tx``}
-      from hb join node_health nh on nh.node_id = hb.node_id
-      where d.node_id = hb.node_id and hb.stored and (hb.reset or nh.state <> 'healthy')
+      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1${withFailures ? storeFailures(tx) : tx``}
+      from hb join node_health nh on nh.node_id = hb.node_id${withFailures ? tx` left join f on f.node_id = hb.node_id` : tx``}
+      where d.node_id = hb.node_id and hb.stored and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
       returning 1
     )
     select count(*)::int as n from hb where stored`;
@@ -76,19 +76,30 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
 
 const jsonText = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
-/** The batch's first failures as unnest columns (null for a node without one). */
-const failureColumns = (tx: Queryable, batch: CoalescedHeartbeat[]) => tx`,
-  ${batch.map((b) => b.failure?.at.toISOString() ?? null)}::timestamptz[], ${batch.map((b) => b.failure?.status ?? null)}::text[],
-  ${batch.map((b) => jsonText(b.failure?.checks))}::text[]::jsonb[]`;
+/**
+ * The batch's replaced failures, only the nodes that have one (a handful in a flush of up to
+ * 100,000 rows), as a second small unnest joined to the wake-up: the batch's own arrays stay as
+ * they are, not three more as long with a null for every other node.
+ */
+const failureRows = (tx: Queryable, failed: CoalescedHeartbeat[]) => tx`, f as (
+      select * from unnest(
+        ${failed.map((b) => b.nodeId)}::uuid[], ${failed.map((b) => b.failure!.at.toISOString())}::timestamptz[],
+        ${failed.map((b) => b.failure!.status)}::text[], ${failed.map((b) => jsonText(b.failure!.checks))}::text[]::jsonb[]
+      ) as f(node_id, at, status, checks)
+    )`;
 
 /**
- * A stored heartbeat's first failure replaces the one kept; without one, the kept one stays. Set
- * in the wake-up, which every stored failure makes (it resets the streak).
+ * A stored heartbeat's failure is kept for the evaluator, unless the one kept already is still to
+ * be judged (newer than the state): that one is older, so the outage starts there and says why,
+ * where the later one would start it late with the wrong reason. Without a failure in this flush,
+ * the kept one stays. Set in the wake-up, which every stored failure makes: a replaced one reset
+ * the streak, and the last flush's failure carried by a node reporting only ok since (see
+ * HeartbeatBuffer.flushedFailures) wakes it for that alone.
  */
 const storeFailures = (tx: Queryable) => tx`,
-        hidden_failure_at = coalesce(hb.failure_at, d.hidden_failure_at),
-        hidden_failure_status = case when hb.failure_at is null then d.hidden_failure_status else hb.failure_status end,
-        hidden_failure_checks = case when hb.failure_at is null then d.hidden_failure_checks else hb.failure_checks end`;
+        hidden_failure_at = case when f.node_id is null or d.hidden_failure_at > nh.since then d.hidden_failure_at else f.at end,
+        hidden_failure_status = case when f.node_id is null or d.hidden_failure_at > nh.since then d.hidden_failure_status else f.status end,
+        hidden_failure_checks = case when f.node_id is null or d.hidden_failure_at > nh.since then d.hidden_failure_checks else f.checks end`;
 
 /**
  * Records that this ingest process has persisted every heartbeat it received before `at`, and

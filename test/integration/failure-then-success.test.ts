@@ -4,6 +4,7 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { createSql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
+import { loadDueNodes } from '../../src/health/store.ts';
 import { createHarness, expectJson, START, type Harness } from '../helpers/app.ts';
 import { testLog } from '../helpers/log.ts';
 import { createOnCall, incidentsOf, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
@@ -142,9 +143,41 @@ describe('a failure followed by a success within one flush', () => {
     // failure is older than the state now and changes nothing.
     await beatAt(220, 'ok');
     await h.sql`update node_due set due_at = ${at(220)}, wake = wake + 1 where node_id = ${node.id}`;
+    // Read then, it is not even sent: its status, checks and time are nulls like a node's without one.
+    const [row] = await loadDueNodes(h.sql, at(220), [node.id]);
+    assert.deepEqual([row!.hidden_failure_at_ms, row!.hidden_failure_status, row!.hidden_failure_checks], [null, null, null]);
     await tickAt(at(220));
     const log = await transitionsOf(h.db, node.id);
     assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@200.1', 'healthy->down@210', 'down->healthy@210.3']);
     assert.equal(log[2]!.reason, '2 consecutive ok heartbeats');
+  });
+  it('a failure not yet judged is kept when a later flush stores another: the outage starts at the first', async () => {
+    const node = await h.createNode('web-9', { heartbeat_interval_seconds: 30 });
+    const beatAt = (t: number, status: string) => beat(node.token, t, status);
+    await beatAt(300, 'ok');
+    await tickAt(at(300));
+    await beatAt(310, 'failing');
+    await beatAt(310.05, 'ok');
+    await h.flush();
+    // The next flush, before the evaluator passes: another failure replaced by an ok.
+    await beatAt(310.2, 'degraded');
+    await beatAt(310.25, 'ok');
+    await tickAt(at(310.3));
+    const log = await transitionsOf(h.db, node.id);
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@300', 'healthy->down@310', 'down->healthy@310.25']);
+    assert.equal(log[1]!.reason, 'agent reported failing');
+  });
+  it('a failure stored as the latest report and replaced by the next flush before the evaluator passed is judged', async () => {
+    const node = await h.createNode('web-10', { heartbeat_interval_seconds: 30 });
+    const beatAt = (t: number, status: string) => beat(node.token, t, status);
+    await beatAt(400, 'ok');
+    await tickAt(at(400));
+    await beatAt(410, 'failing');
+    await h.flush();
+    // A pass slower than a flush (a large outage, a leader failover): the next flush stores an ok.
+    await beatAt(410.3, 'ok');
+    await tickAt(at(410.5));
+    const log = await transitionsOf(h.db, node.id);
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@400', 'healthy->down@410', 'down->healthy@410.3']);
   });
 });

@@ -211,6 +211,19 @@ describe('decide: a failure a later report replaced in the same flush', () => {
     assert.deepEqual(summary(failedThenOk({ state: 'down', since: at(-5), receivedAtEntry: 10 }), p2, at(1)), []);
   });
 
+  it('is not judged when it came inside a maintenance window and the latest report at its end', () => {
+    // Window from -100 to 0; a failing report at -0.1 (inside it) replaced by an ok one at 0, its end.
+    const s = failedThenOk({ state: 'maintenance', since: at(-100), maintenanceEndedAt: at(0), lastHeartbeatAt: at(0), okStreak: 1 });
+    const hidden = { at: at(-0.1), status: 'failing' as const, checks: null, failedRun: null };
+    assert.deepEqual(summary({ ...s, hiddenFailure: hidden }, policy, at(1)), ['maintenance->healthy@0']);
+    assert.deepEqual(summary({ ...s, hiddenFailure: hidden }, p2, at(1)), ['maintenance->unknown@0'], 'not paged: waiting for a second ok report');
+    assert.deepEqual(summary({ ...s, hiddenFailure: { ...hidden, at: at(0.05) }, lastHeartbeatAt: at(0.1) }, policy, at(1)), [
+      'maintenance->unknown@0',
+      'unknown->down@0.05',
+      'down->healthy@0.1',
+    ], 'one after the end is judged');
+  });
+
   it('then the latest report, when it fails too', () => {
     const s = failedThenOk({ lastStatus: 'degraded', okStreak: 0 });
     assert.deepEqual(summary(s, policy, at(1)), ['healthy->down@0.1', 'down->degraded@0.2']);

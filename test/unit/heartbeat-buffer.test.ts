@@ -47,6 +47,46 @@ describe('HeartbeatBuffer', () => {
     assert.deepEqual([entry!.at.toISOString(), entry!.status, entry!.okRun, entry!.reset], ['2026-11-21T10:00:00.400Z', 'ok', 1, true]);
   });
 
+  it('keeps the worst failure a later report replaced, the first among equals', () => {
+    const t = (ms: number) => new Date(`2026-11-21T10:00:00.${ms}Z`);
+    const kept = (...reports: Partial<Heartbeat>[]) => {
+      const b = new HeartbeatBuffer();
+      for (const r of reports) b.add(hb(r));
+      b.add(hb({ at: t(900) }));
+      return b.take()[0]!.failure;
+    };
+    const warn = { disk: { status: 'warn' as const } };
+    assert.deepEqual(kept({ at: t(100), status: 'degraded' }, { at: t(200), status: 'failing' }), { at: t(200), status: 'failing', checks: null }, 'the down is paged');
+    assert.deepEqual(kept({ at: t(100), checks: warn }, { at: t(200), status: 'degraded' }, { at: t(300), status: 'failing' }), { at: t(300), status: 'failing', checks: null });
+    assert.deepEqual(kept({ at: t(100), checks: warn }, { at: t(200), status: 'degraded' }), { at: t(200), status: 'degraded', checks: null });
+    assert.deepEqual(kept({ at: t(100), status: 'failing' }, { at: t(200), status: 'failing' }), { at: t(100), status: 'failing', checks: null });
+    assert.deepEqual(kept({ at: t(100), status: 'failing' }, { at: t(200), status: 'degraded' }), { at: t(100), status: 'failing', checks: null });
+  });
+
+  it('keeps the worst failure when restoring a batch', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb({ status: 'degraded' }));
+    const failed = b.take();
+    b.add(hb({ at: new Date('2026-11-21T10:00:05.000Z'), status: 'failing' }));
+    b.add(hb({ at: new Date('2026-11-21T10:00:06.000Z') }));
+    b.restore(failed);
+    assert.deepEqual(b.take()[0]!.failure, { at: new Date('2026-11-21T10:00:05.000Z'), status: 'failing', checks: null });
+  });
+
+  it('gives the failure the last flush stored as latest to the next flush when its reports are ok', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb({ status: 'failing' }));
+    b.add(hb({ nodeId: 'n2', status: 'failing' }));
+    b.take();
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.300Z') }));
+    b.add(hb({ nodeId: 'n2', at: new Date('2026-11-21T10:00:00.300Z'), status: 'degraded' }));
+    const byNode = new Map(b.take().map((e) => [e.nodeId, e]));
+    assert.deepEqual(byNode.get('n1')!.failure, { at: new Date('2026-11-21T10:00:00.000Z'), status: 'failing', checks: null });
+    assert.equal(byNode.get('n2')!.failure, null, 'a non-ok report is stored and judged as the latest');
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.600Z') }));
+    assert.equal(b.take()[0]!.failure, null, 'only the flush right after');
+  });
+
   it('keeps no failure when the only one is the latest report', () => {
     const b = new HeartbeatBuffer();
     b.add(hb());
