@@ -24,7 +24,7 @@ export class LostLeadership extends Error {
  *
  * A lost session also costs the pool: postgres.js 3.4.9 keeps the unsent bytes of a statement
  * written after the close (sql.begin's ROLLBACK, 88 bytes) and queues each reconnect's start-up
- * behind them until 1,024 bytes pile up, so the one connection stays mute for ~7 connect timeouts
+ * behind them until 1,024 bytes pile up, so the one connection fails ~7 connects in a row
  * (~50 s), and with `sslmode=prefer`/`require` (8-byte SSLRequests) for ~20 minutes. Hence the
  * session is rebuilt from `connect` on every connection error: the next refresh reconnects at once.
  */
@@ -53,22 +53,24 @@ export class Leadership {
 
   /** Confirms the lock is held, or tries to take it; never throws. */
   async refresh(): Promise<boolean> {
+    const sql = this.sql;
     try {
       // Check before taking: session locks stack, and a second acquisition would need two unlocks.
-      const held = (await holdsLeaderLock(this.sql)) || (await tryLeaderLock(this.sql));
+      const held = (await holdsLeaderLock(sql)) || (await tryLeaderLock(sql));
       this.set(held);
     } catch (err) {
       this.log.warn({ err }, 'evaluator lock check failed; acting as follower');
       this.set(false);
-      if (isConnectionError(err)) this.renew();
+      if (isConnectionError(err)) this.renew(sql);
     }
     return this.leader;
   }
 
   /** Runs `fn` in a transaction that commits only if this session still holds the lock. */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const sql = this.sql;
     try {
-      return await this.sql.begin(async (tx) => {
+      return await sql.begin(async (tx) => {
         if (!(await holdsLeaderLock(tx))) throw new LostLeadership();
         return fn(tx);
       }) as T;
@@ -77,7 +79,7 @@ export class Leadership {
       // reconnected session does not hold it). Any other error belongs to the work that raised
       // it; the next transaction re-checks the lock before it writes anything anyway.
       if (err instanceof LostLeadership || isConnectionError(err)) this.set(false);
-      if (isConnectionError(err)) this.renew();
+      if (isConnectionError(err)) this.renew(sql);
       throw err;
     }
   }
@@ -97,11 +99,12 @@ export class Leadership {
   }
 
   /**
-   * Swaps in a fresh pool for one whose session was lost. Ended without waiting (`timeout: 0`
-   * destroys it at once): nothing it still holds is worth keeping, and no caller waits on it.
+   * Swaps in a fresh pool for `stale`, whose session was lost, unless that was done already (a
+   * second failure on it must not end the fresh one, nor a lock it may have taken since). Ended
+   * without waiting (`timeout: 0` destroys it at once): nothing it holds is worth keeping.
    */
-  private renew(): void {
-    const stale = this.sql;
+  private renew(stale: Sql): void {
+    if (stale !== this.sql) return;
     this.sql = this.connect();
     stale.end({ timeout: 0 }).catch((err: unknown) => this.log.warn({ err }, 'could not end the lost evaluator lock session'));
   }
