@@ -24,10 +24,10 @@ export interface EvaluatorWorkerOptions {
 
 /** The evaluator role: its own dedicated connection for the lock, one loop, a clean release. */
 export function startEvaluator(o: EvaluatorWorkerOptions) {
-  const lockSql = createSql(o.databaseUrl, { dedicated: true, applicationName: ENGINE_APPLICATIONS.evaluator });
   const log = o.log.child({ role: 'evaluator' });
   const events = o.events ?? new Events();
-  const leadership = new Leadership(lockSql, log, events);
+  const lockSession = () => createSql(o.databaseUrl, { dedicated: true, applicationName: ENGINE_APPLICATIONS.evaluator });
+  const leadership = new Leadership(lockSession, log, events);
   // A follower until the lock is taken, announced so the leader gauge reads 0 from the start.
   events.emit('evaluator.leadership', false);
   const evaluator = new Evaluator({ leadership, clock: o.clock, log, intervalMs: o.intervalMs, coverageGapMs: o.coverageGapMs, events, reader: o.sql });
@@ -51,7 +51,7 @@ export function startEvaluator(o: EvaluatorWorkerOptions) {
       await (await listening).unlisten().catch(() => {});
       await loop.stop();
       await leadership.release().catch((err) => log.warn({ err }, 'could not release the evaluator lock; closing its session releases it'));
-      await lockSql.end({ timeout: 2 });
+      await leadership.close();
     },
   };
 }

@@ -40,10 +40,10 @@ try {
   const db = await createBenchDatabase(scope, 'evalpass');
   await seedFleet(db.sql, { count: size, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
   await seedCoverage(db.sql);
-  const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
-  scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
+  const leadership = new Leadership(() => createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' }), benchLog);
+  scope.defer('close evaluator session', () => leadership.close());
   const evaluator = new Evaluator({
-    leadership: new Leadership(lockSql, benchLog),
+    leadership,
     clock: systemClock,
     log: benchLog,
     intervalMs: 1000,

@@ -208,9 +208,8 @@ export async function benchEvaluator(o: BenchOptions, _scope: Scope): Promise<Se
       await seedFleet(db.sql, { count: size, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
       await seedCoverage(db.sql);
 
-      const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
-      scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
-      const leadership = new Leadership(lockSql, benchLog);
+      const leadership = new Leadership(() => createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' }), benchLog);
+      scope.defer('close evaluator session', () => leadership.close());
       // The pool reads the next batch ahead, as the engine's does (unless asked not to, to compare).
       const reader = o.evalNoReadAhead ? {} : { reader: db.sql };
       const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS, ...reader });

@@ -56,9 +56,9 @@ export async function benchMillion(o: BenchOptions, scope: Scope): Promise<Secti
   const seeded = await timed(() => seedFleet(db.sql, { count: n, intervalSeconds: INTERVAL_S, failuresForDown: FAILURES, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' }));
   await seedCoverage(db.sql);
 
-  const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' });
-  scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
-  const evaluator = new Evaluator({ leadership: new Leadership(lockSql, benchLog), clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS, reader: db.sql });
+  const leadership = new Leadership(() => createSql(db.url, { dedicated: true, applicationName: 'lifeline-bench-evaluator' }), benchLog);
+  scope.defer('close evaluator session', () => leadership.close());
+  const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: GAP_MS, reader: db.sql });
   if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock in its own database');
 
   progress('million: steady-state ticks');

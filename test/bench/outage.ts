@@ -254,9 +254,8 @@ export async function setUpOutage(scope: Scope, o: OutageSetup): Promise<OutageR
   await seedOnCall(db.sql, o.receiverBase, o.webhookSecret, o.secretKey);
 
   // The evaluator on its own session, as the engine runs it; it takes the lock before the outage.
-  const lockSql = createSql(db.url, { dedicated: true, applicationName: ENGINE_SESSIONS[0] });
-  scope.defer('close evaluator session', () => lockSql.end({ timeout: 2 }));
-  const leadership = new CommitClockLeadership(lockSql, benchLog);
+  const leadership = new CommitClockLeadership(() => createSql(db.url, { dedicated: true, applicationName: ENGINE_SESSIONS[0] }), benchLog);
+  scope.defer('close evaluator session', () => leadership.close());
   // The pool reads the next batch ahead, as the engine's does.
   const evaluator = new Evaluator({ leadership, clock: systemClock, log: benchLog, intervalMs: 1000, coverageGapMs: coverageGapMs(ENGINE_DEFAULTS.ingestFlushMs), reader: db.sql });
   if (!(await evaluator.runOnce()).leader) throw new Error('the evaluator did not take the lock in its own database');

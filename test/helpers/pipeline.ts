@@ -20,8 +20,7 @@ export const GAP_MS = 5_000;
 export function createPipeline(db: TestDatabase, clock: ManualClock) {
   let buffer = new HeartbeatBuffer();
   let flusher = new IngestFlusher({ sql: db.sql, buffer, clock, log: testLog, gapMs: GAP_MS });
-  const lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
-  const leadership = new Leadership(lockSql, testLog);
+  const leadership = new Leadership(() => createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' }), testLog);
   const evaluator = new Evaluator({ leadership, clock, log: testLog, intervalMs: 1000, coverageGapMs: GAP_MS, reader: db.sql });
 
   return {
@@ -84,7 +83,7 @@ export function createPipeline(db: TestDatabase, clock: ManualClock) {
     },
     async close() {
       await leadership.release().catch(() => {});
-      await lockSql.end({ timeout: 1 });
+      await leadership.close();
     },
   };
 }

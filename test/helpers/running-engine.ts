@@ -23,8 +23,7 @@ export type AgentStatus = 'ok' | 'degraded' | 'failing';
  * being blind, so steps must be shorter than that unless a test wants such a gap.
  */
 export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolean }) {
-  const lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
-  const leadership = new Leadership(lockSql, testLog);
+  const leadership = new Leadership(() => createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' }), testLog);
   const evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: o.gapMs, reader: h.sql });
   const flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: o.gapMs });
   const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
@@ -72,7 +71,7 @@ export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolea
     },
     async close() {
       await leadership.release().catch(() => {});
-      await lockSql.end({ timeout: 1 });
+      await leadership.close();
     },
   };
 }

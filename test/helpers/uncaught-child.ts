@@ -2,6 +2,7 @@
 // it), for the crash tests: `closed-write` loses a transaction's backend under it, `throw` and
 // `reject` are bugs nobody caught. It speaks JSON lines on stdout, as the engine does.
 import { createSql } from '../../src/db/client.ts';
+import { Leadership } from '../../src/health/leader.ts';
 import { createLogger } from '../../src/logger.ts';
 import { handleUncaught } from '../../src/uncaught.ts';
 
@@ -37,8 +38,35 @@ async function closedWrite(url: string, dedicated: boolean): Promise<void> {
   await sql.end({ timeout: 1 });
 }
 
+/**
+ * The evaluator's leader, whose lock session's backend is terminated inside one of its transactions:
+ * refreshes until it leads again, at most LEADER_ATTEMPTS, each logged. `?sslmode=prefer` (managed
+ * Postgres' usual) makes every reconnect of the stale connection add only an 8-byte SSLRequest,
+ * which never reaches the driver's 1,024-byte flush: on the same pool it failed 12 of 12 connects.
+ */
+const LEADER_ATTEMPTS = 3;
+
+async function leaderTerminated(url: string): Promise<void> {
+  const prefer = new URL(url);
+  prefer.searchParams.set('sslmode', 'prefer');
+  const leadership = new Leadership(() => createSql(prefer.toString(), { dedicated: true, applicationName: 'lifeline-test-evaluator' }), log);
+  if (!(await leadership.refresh())) throw new Error('the lock was not free');
+  const ended = await leadership
+    .transaction((tx) => tx`select pg_terminate_backend(pg_backend_pid())`)
+    .then(() => 'committed', (err: { code?: string }) => err.code);
+  log.info({ ended, leader: leadership.isLeader }, 'transaction ended');
+  for (let attempt = 1; attempt <= LEADER_ATTEMPTS; attempt++) {
+    const leader = await leadership.refresh();
+    log.info({ leader, attempt }, 'refreshed');
+    if (leader) break;
+  }
+  await leadership.release();
+  await leadership.close();
+}
+
 const mode = process.argv[2];
 if (mode === 'closed-write' || mode === 'closed-write-dedicated') await closedWrite(process.env.DATABASE_URL!, mode === 'closed-write-dedicated');
+else if (mode === 'leader-terminated') await leaderTerminated(process.env.DATABASE_URL!);
 else if (mode === 'throw') setImmediate(() => { throw new Error('a bug nobody caught'); });
 else if (mode === 'reject') void Promise.reject(new Error('a rejection nobody handled'));
 else throw new Error(`unknown mode ${mode}`);

@@ -20,7 +20,6 @@ describe('evaluator: one node that cannot be judged', () => {
   let db: TestDatabase;
   let clock: ManualClock;
   let p: ReturnType<typeof createPipeline>;
-  let lockSql: Sql;
   let leadership: Leadership;
   let evaluator: Evaluator;
   let logs: Array<{ msg: string; node_id?: string }>;
@@ -54,7 +53,7 @@ describe('evaluator: one node that cannot be judged', () => {
   });
   after(async () => {
     await leadership?.release().catch(() => {});
-    await lockSql?.end({ timeout: 1 });
+    await leadership?.close();
     await p?.close();
     await reader?.end({ timeout: 1 });
     await db.drop();
@@ -63,15 +62,14 @@ describe('evaluator: one node that cannot be judged', () => {
   // Forty nodes whose agents report failing: all due at once, judged in batches of 16.
   beforeEach(async () => {
     await leadership?.release().catch(() => {});
-    await lockSql?.end({ timeout: 1 });
+    await leadership?.close();
     ({ clock, p } = await freshPipeline(db, p, T0));
     logs = [];
     nodeErrors = [];
     passErrors = 0;
     walks = 0;
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-    lockSql = createSql(db.url, { dedicated: true, applicationName: APP });
-    leadership = new Leadership(lockSql, log);
+    leadership = new Leadership(() => createSql(db.url, { dedicated: true, applicationName: APP }), log);
     const events = new Events();
     events.on('evaluator.node_error', (kind) => nodeErrors.push(kind));
     events.on('loop.error', () => (passErrors += 1));

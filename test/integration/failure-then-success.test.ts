@@ -25,7 +25,6 @@ describe('a failure followed by a success within one flush', () => {
   let sink: SmtpSink;
   let hook: WebhookReceiver;
   let oc: OnCall;
-  let lockSql: ReturnType<typeof createSql>;
   let leadership: Leadership;
   let evaluator: Evaluator;
   let policyId: string;
@@ -36,8 +35,7 @@ describe('a failure followed by a success within one flush', () => {
     sink = await startSmtpSink();
     hook = await startWebhookReceiver({ secret });
     oc = await createOnCall(h.db, h.clock, { redisUrl: undefined, smtpUrl: sink.url });
-    lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
-    leadership = new Leadership(lockSql, testLog);
+    leadership = new Leadership(() => createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' }), testLog);
     evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: 60_000 });
     const webhook = await oc.webhook('ops-hook', hook.url, secret);
     const email = await oc.email('ops-mail', ['ops@example.com']);
@@ -47,7 +45,7 @@ describe('a failure followed by a success within one flush', () => {
   after(async () => {
     await oc.close();
     await leadership.release().catch(() => {});
-    await lockSql.end({ timeout: 1 });
+    await leadership.close();
     await hook.close();
     await sink.close();
     await h.close();

@@ -23,10 +23,8 @@ describe('leader election', () => {
   });
 
   it('lets exactly one of two contenders lead, and hands over on release', async () => {
-    const a = createSql(db.url, { dedicated: true });
-    const b = createSql(db.url, { dedicated: true });
-    const la = new Leadership(a, testLog);
-    const lb = new Leadership(b, testLog);
+    const la = new Leadership(() => createSql(db.url, { dedicated: true }), testLog);
+    const lb = new Leadership(() => createSql(db.url, { dedicated: true }), testLog);
     const [ra, rb] = await Promise.all([la.refresh(), lb.refresh()]);
     assert.equal(Number(ra) + Number(rb), 1);
     const [leader, follower] = ra ? [la, lb] : [lb, la];
@@ -35,12 +33,11 @@ describe('leader election', () => {
     await leader.release();
     assert.equal(await follower.refresh(), true);
     await follower.release();
-    await Promise.all([a.end(), b.end()]);
+    await Promise.all([la.close(), lb.close()]);
   });
 
   it('steps down and writes nothing once its session loses the lock', async () => {
-    const s = createSql(db.url, { dedicated: true });
-    const l = new Leadership(s, testLog);
+    const l = new Leadership(() => createSql(db.url, { dedicated: true }), testLog);
     assert.equal(await l.refresh(), true);
     // The session is killed behind its back (failover, network cut): the lock goes with it.
     // pg_locks is server-wide: only this database's lock holder, never another test's.
@@ -59,19 +56,18 @@ describe('leader election', () => {
     let retaken = false;
     for (let i = 0; i < 3 && !retaken; i++) retaken = await l.refresh();
     assert.equal(retaken, true);
-    await s`select pg_advisory_unlock(${LOCKS.evaluatorLeader})`;
+    await l.connection`select pg_advisory_unlock(${LOCKS.evaluatorLeader})`;
     await assert.rejects(l.transaction(async () => 1), LostLeadership);
     assert.equal(await l.refresh(), true);
     await l.release();
-    await s.end();
+    await l.close();
   });
 
   it('keeps the lock through an error that is not about it', async () => {
-    const s = createSql(db.url, { dedicated: true });
     const changes: boolean[] = [];
     const events = new Events();
     events.on('evaluator.leadership', (leader) => changes.push(leader));
-    const l = new Leadership(s, testLog, events);
+    const l = new Leadership(() => createSql(db.url, { dedicated: true }), testLog, events);
     try {
       assert.equal(await l.refresh(), true);
       // A statement of the leader's own work fails (here: division by zero, 22012).
@@ -81,7 +77,7 @@ describe('leader election', () => {
       assert.deepEqual(changes, [true], 'never stepped down');
     } finally {
       await l.release();
-      await s.end(); // the session's end releases the lock whatever happened
+      await l.close(); // the session's end releases the lock whatever happened
     }
   });
 

@@ -21,19 +21,17 @@ const at = (sec: number) => new Date(T0 + sec * 1000);
 describe('scheduled jobs', () => {
   let h: Harness;
   let evaluator: Evaluator;
-  let lockSql: ReturnType<typeof createSql>;
   let leadership: Leadership;
 
   before(async () => {
     h = await createHarness({ limits: { pingsPerMinute: 30 }, publicUrl: PUBLIC_URL });
-    lockSql = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
-    leadership = new Leadership(lockSql, testLog);
+    leadership = new Leadership(() => createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' }), testLog);
     evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: 60_000 });
     await h.flush();
   });
   after(async () => {
     await leadership.release().catch(() => {});
-    await lockSql.end({ timeout: 1 });
+    await leadership.close();
     await h.close();
   });
 

@@ -42,6 +42,17 @@ describe('a process on the pool, after an error nothing caught', () => {
     assert.deepEqual(await p.exited, { code: 0, signal: null }, p.said());
   });
 
+  it("leads again on the first refresh after the lock session's backend is terminated inside a transaction, with sslmode=prefer", async () => {
+    const p = child('leader-terminated', { DATABASE_URL: db.url });
+    const ended = await p.waitFor((l) => l.msg === 'transaction ended');
+    assert.deepEqual([ended.ended, ended.leader], ['CONNECTION_CLOSED', false], 'stepped down with the session');
+    // Counted in refreshes, not seconds: each failed one is a 10 s connect timeout. The stale
+    // connection failed every one of them (12 of 12 measured); a fresh pool leads at once.
+    assert.deepEqual(await p.exited, { code: 0, signal: null }, p.said());
+    const attempts = p.lines.filter((l) => l.msg === 'refreshed');
+    assert.deepEqual(attempts.map((l) => [l.attempt, l.leader]), [[1, true]], p.said());
+  });
+
   for (const [mode, origin, msg] of [
     ['throw', 'uncaughtException', 'a bug nobody caught'],
     ['reject', 'unhandledRejection', 'a rejection nobody handled'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.ts';
-import { createSql, type Sql } from '../../src/db/client.ts';
+import { createSql } from '../../src/db/client.ts';
 import { insertMaintenance, wakeCoveredNodes } from '../../src/maintenance/store.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { deleteNode } from '../../src/nodes/service.ts';
@@ -38,14 +38,14 @@ const START = Date.parse('2026-11-21T20:00:00.000Z');
 
 describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
   let db: TestDatabase;
-  let lockSql: Sql;
+  let leadership: Leadership;
 
   before(async () => {
     db = await createTestDatabase();
-    lockSql = createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' });
+    leadership = new Leadership(() => createSql(db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' }), testLog);
   });
   after(async () => {
-    await lockSql.end({ timeout: 1 });
+    await leadership.close();
     await db.drop();
   });
 
@@ -58,7 +58,6 @@ describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
       const clock = new ManualClock(new Date(START));
       const buffer = new HeartbeatBuffer();
       const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: GAP_MS });
-      const leadership = new Leadership(lockSql, testLog);
       const evaluator = new Evaluator({ leadership, clock, log: testLog, intervalMs: 1000, coverageGapMs: GAP_MS });
       const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
       // Two outbox workers, as the engine runs by default.
