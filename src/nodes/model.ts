@@ -58,6 +58,30 @@ export interface NewNode extends NodeSettings {
   escalation_policy_id: string | null;
   token_hash: string;
   schedule?: CronSchedule | null;
+  /** A ping key given rather than drawn (a job moved from Healthchecks keeps its URL); checked by pingKeyProblem. */
+  ping_key?: string | undefined;
+}
+
+/**
+ * What a ping key given on creation must look like: 22 to 64 URL-safe characters, so a UUID
+ * (Healthchecks' check codes, 36 characters) fits as it is. 22 characters of the 64 are 132 bits
+ * when drawn at random, as a UUID v4's 122 are about; the engine's own keys are 43 (256 bits). The
+ * ping route takes the same characters (src/http/routes/ping.ts), from 16 to 64 of them.
+ */
+export const GIVEN_PING_KEY = /^[A-Za-z0-9_-]{22,64}$/;
+/**
+ * Fewest different characters a given key must hold: a key that long yet spelled from fewer is
+ * typed, not drawn (`aaaa…`, the nil UUID, `abab…`). A random UUID holds fewer than 8 of its 16
+ * hex digits about 4 times in 100 million, 22 random URL-safe characters fewer than 8 of their 64
+ * far less often: a drawn key is never refused.
+ */
+const GIVEN_PING_KEY_VARIETY = 8;
+
+/** Why a ping key given for a node cannot be one (it names the node to whoever knows it), or undefined. */
+export function pingKeyProblem(key: string): string | undefined {
+  if (!GIVEN_PING_KEY.test(key)) return 'must be 22 to 64 characters of A-Z a-z 0-9 _ - (a UUID, as Healthchecks gives, fits)';
+  if (new Set(key).size < GIVEN_PING_KEY_VARIETY) return `is guessable: use a random one of at least ${GIVEN_PING_KEY_VARIETY} different characters, such as a UUID`;
+  return undefined;
 }
 
 /**

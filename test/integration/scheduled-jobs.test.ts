@@ -332,6 +332,25 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
+  it("takes a Healthchecks check's UUID as its ping key, so a crontab moves by its host alone; refuses a short, guessable or taken one", async () => {
+    const uuid = '5d0a3a5e-6f3b-4d52-9c1e-2b7f0e9a4c11';
+    // A crontab switched over before its job was made: the miss is remembered, and the make forgets it.
+    assert.equal((await h.rejected(() => ping(uuid))).status, 404);
+    const job = await h.createNode('moved-from-healthchecks', { schedule: { cron: '0 5 * * *' }, ping_key: uuid });
+    assert.deepEqual([job.ping_key, job.ping_url], [uuid, `${PUBLIC_URL}/ping/${uuid}`]);
+    await okPing(uuid, '/start');
+    await okPing(uuid, '/0');
+    // 22 URL-safe characters (132 bits when random), as a key of the engine's own form is longer.
+    await h.createNode('chosen-22', { schedule: { cron: '0 5 * * *' }, ping_key: 'Zq3-x_9KpL2mVb7RtY0wHc' });
+    const create = (name: string, ping_key: unknown) => h.rejected(() => h.admin('POST', '/v1/nodes', { name, schedule: { cron: '0 5 * * *' }, ping_key }));
+    for (const bad of ['abc123', 'Zq3-x_9KpL2mVb7RtY0wH', 'a'.repeat(40), '00000000-0000-0000-0000-000000000000', 'ababababababababababababab', `${uuid}/x`, `${uuid} `, 'k'.repeat(65), 42]) {
+      await expectInvalid(await create('refused-key', bad), ['ping_key']);
+    }
+    const taken = await expectError(await create('same-key', uuid), 409, 'conflict');
+    assert.match(taken.message, /ping key/);
+    assert.doesNotMatch(taken.message, new RegExp(uuid), 'the key is a credential: not echoed');
+  });
+
   it('shows ping keys and URLs to write and admin keys only: a ping changes the node', async () => {
     const job = await h.createNode('read-cannot-ping', { schedule: { cron: '0 4 * * *' } });
     const read = await h.createKey('read', 'looks-only');
