@@ -351,6 +351,23 @@ describe('scheduled jobs', () => {
     assert.doesNotMatch(taken.message, new RegExp(uuid), 'the key is a credential: not echoed');
   });
 
+  it('takes every ping path with a trailing slash, as Healthchecks does', async () => {
+    const job = await h.createNode('trailing-slash', { schedule: { cron: '0 6 * * *' } });
+    await okPing(job.ping_key, '/start/');
+    await okPing(job.ping_key, '/3/', { body: 'exit three' });
+    await okPing(job.ping_key, '/fail/', { method: 'HEAD' });
+    await okPing(job.ping_key, '/log/', { body: 'a message' });
+    await okPing(job.ping_key, '/');
+    await tickAt(h.clock.now());
+    const [log, fail, three] = await runs(job.id);
+    assert.deepEqual([log?.status, fail?.status, three?.exit_code, three?.output], ['log', 'failure', 3, 'exit three']);
+    assert.equal((await health(job.id)).state, 'healthy', 'the last ping, /ping/{key}/, was a success');
+    for (const path of ['//', '/nope/', '/start//', '/0/x/']) {
+      const res = await h.rejected(() => ping(job.ping_key, path));
+      assert.deepEqual([res.status, await res.text()], [404, 'not found'], path);
+    }
+  });
+
   it('shows ping keys and URLs to write and admin keys only: a ping changes the node', async () => {
     const job = await h.createNode('read-cannot-ping', { schedule: { cron: '0 4 * * *' } });
     const read = await h.createKey('read', 'looks-only');
