@@ -5,7 +5,7 @@ import { STATES, type CheckStatus, type HeartbeatStatus, type State } from '../h
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import { INCIDENT_EVENTS, INCIDENT_STATUSES } from '../incidents/model.ts';
 import { RUN_STATUSES } from '../jobs/model.ts';
-import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
+import { GIVEN_PING_KEY, SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { DELIVERY_STATUSES } from '../notifications/model.ts';
 import { WEEKDAYS } from '../oncall/schedule.ts';
 
@@ -106,8 +106,8 @@ const cronSchedule = object(
 const pingFields = {
   ping_key: shape<string>({
     type: 'string',
-    pattern: '^[A-Za-z0-9_-]{43}$',
-    description: 'Who knows it may report the node\'s runs at /ping/{ping_key}; shown to write and admin keys only. POST /v1/nodes/{id}/ping-key draws a new one',
+    pattern: GIVEN_PING_KEY.source,
+    description: 'Who knows it may report the node\'s runs at /ping/{ping_key}; shown to write and admin keys only. 43 characters when drawn; one given when the node was made (a Healthchecks UUID) as given. POST /v1/nodes/{id}/ping-key draws a new one',
   }),
   ping_url: with_(nullable(str), { description: 'LIFELINE_PUBLIC_URL/ping/{ping_key}; null while LIFELINE_PUBLIC_URL is unset; shown with `ping_key` only' }),
 };
