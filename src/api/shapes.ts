@@ -136,6 +136,11 @@ const node = object({
     state_version: int,
     last_heartbeat_at: with_(nullable(time), { description: "The last heartbeat; for a scheduled job, its last end ping (a success, a failure or an exit code)" }),
     missed_heartbeats: shape<number>({ type: 'integer', minimum: 0 }),
+    next_due_at: with_(nullable(time), {
+      description:
+        "A scheduled job's run whose success ping is awaited: the first after its last one (a new job's first due run), or once that is late the schedule's next time; as the console's \"Next run\". null for a heartbeat node",
+    }),
+    grace_ends_at: with_(nullable(time), { description: '`next_due_at` plus `schedule.grace_seconds`: the job is down without a success ping by then. null for a heartbeat node, and in maintenance (nothing is judged)' }),
     last_status: nullable(oneOf<HeartbeatStatus>(['ok', 'degraded', 'failing'])),
     checks: nullable(shape<Record<string, TypeOf<typeof check>>>({ type: 'object', additionalProperties: check.schema })),
   }),

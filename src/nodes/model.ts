@@ -1,5 +1,5 @@
 import { validationFailed, type ErrorDetail } from '../errors.ts';
-import { validateCronSchedule, type CronSchedule } from '../health/cron-deadline.ts';
+import { awaitedRun, jobPings, nextRunAfter, validateCronSchedule, type CronSchedule } from '../health/cron-deadline.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
 
 /** How a node is judged: its heartbeat period and how many missed or ok beats change its state. */
@@ -49,6 +49,37 @@ export interface NodeRow extends NodeSettings {
   last_status: HeartbeatStatus | null;
   checks: Checks | null;
   coverage_since: Date | null;
+}
+
+/** A scheduled job's next expected run, as its console page and the API's `next_due_at` say it. */
+export interface ExpectedRun {
+  /** The scheduled time whose success ping is awaited. */
+  at: Date;
+  /** The run plus grace: when the job is down without that ping; null while the engine judges nothing (maintenance). */
+  graceEndsAt: Date | null;
+  /** A new job's first due run, later than the schedule's first time (firstRunDue's margin). */
+  first: boolean;
+}
+
+/**
+ * The run the job's success ping is awaited for, as the engine judges it (awaitedRun, from the same
+ * pings): a new job's first due run, a margin after its schedule was set; a run whose ping is still
+ * within its grace. Once that has passed (the job is down), the schedule's next time after `now`.
+ * In maintenance the engine judges nothing until the window ends and then from its end, so it is
+ * the schedule's next time, with no grace end.
+ */
+export function expectedRun(node: Pick<NodeRow, 'state' | 'last_heartbeat_at' | 'schedule_since' | 'coverage_since' | 'created_at'>, schedule: CronSchedule, now: Date): ExpectedRun {
+  const held = node.state === 'maintenance';
+  const pings = jobPings(node.last_heartbeat_at, null, node.schedule_since, node.coverage_since ?? node.created_at);
+  const awaited = awaitedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
+  const grace = schedule.grace_seconds * 1000;
+  const pending = !held && awaited.getTime() + grace > now.getTime();
+  const at = pending ? awaited : nextRunAfter(schedule, now);
+  return {
+    at,
+    graceEndsAt: held ? null : new Date(at.getTime() + grace),
+    first: pending && pings.lastSuccessAt === null && nextRunAfter(schedule, pings.watchingSince) < awaited,
+  };
 }
 
 /** What a node is created with (the token only ever as its hash). */

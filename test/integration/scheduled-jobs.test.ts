@@ -473,6 +473,32 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
+  it("says when a job's next success ping is due and its grace ends, as its console page does", async () => {
+    const DAY = 86_400_000;
+    // The next UTC midnight: 09:00 in Asia/Tokyo, three hours before the job's noon.
+    const day = Math.ceil((h.clock.now().getTime() + 60_000) / DAY) * DAY;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await tickAt(new Date(day));
+    const job = await h.createNode('tokyo-noon', { schedule: { cron: '0 12 * * *', time_zone: 'Asia/Tokyo' } });
+    const beats = await h.createNode('beats-no-schedule', { heartbeat_interval_seconds: 60 });
+    const due = async () => {
+      const one = await health(job.id);
+      const listed = (await expectJson<{ items: Node[] }>(await h.admin('GET', '/v1/nodes?limit=200'), 200)).items.find((n) => n.id === job.id)!;
+      assert.deepEqual([listed.health.next_due_at, listed.health.grace_ends_at], [one.next_due_at, one.grace_ends_at], 'the list says the same');
+      return [one.next_due_at, one.grace_ends_at];
+    };
+    assert.deepEqual(await due(), [iso(day + 3 * 3_600_000), iso(day + 3 * 3_600_000 + 300_000)]);
+    const heartbeat = await health(beats.id);
+    assert.deepEqual([heartbeat.next_due_at, heartbeat.grace_ends_at], [null, null]);
+    // Its run at 12:00 in Tokyo pinged: the next is due a day on.
+    h.clock.set(new Date(day + 3 * 3_600_000 + 60_000));
+    await okPing(job.ping_key);
+    await tickAt(h.clock.now());
+    assert.deepEqual(await due(), [iso(day + DAY + 3 * 3_600_000), iso(day + DAY + 3 * 3_600_000 + 300_000)]);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+    await h.admin('DELETE', `/v1/nodes/${beats.id}`);
+  });
+
   it('gives a job made without a grace 5 minutes of it: a minutely run of 15 s never pages, a missed run is down 5 minutes on', async () => {
     // A minute boundary 30 s ahead: the job is made, then runs at t, t + 60 s, … as cron starts them.
     const t = Math.ceil((h.clock.now().getTime() + 30_000) / 60_000) * 60_000;

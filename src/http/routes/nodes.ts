@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
-import { GIVEN_PING_KEY, NODE_DEFAULTS, pingKeyProblem, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
+import { expectedRun, GIVEN_PING_KEY, NODE_DEFAULTS, pingKeyProblem, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
 import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
@@ -68,8 +68,15 @@ export function nodeView(n: NodeRow, now: Date, publicUrl: string | undefined, v
       missed_heartbeats: n.schedule ? 0 : missedHeartbeats(n.last_heartbeat_at, n.coverage_since ?? n.created_at, policy, now),
       last_status: n.last_status,
       checks: n.checks,
+      ...dueView(n, now),
     },
   };
+}
+
+/** A scheduled job's next expected run, as its console page shows it (expectedRun); null for a heartbeat node. */
+function dueView(n: NodeRow, now: Date): Pick<Node['health'], 'next_due_at' | 'grace_ends_at'> {
+  const next = n.schedule && expectedRun(n, n.schedule, now);
+  return { next_due_at: next ? next.at.toISOString() : null, grace_ends_at: next?.graceEndsAt?.toISOString() ?? null };
 }
 
 const transitionView = (r: TransitionRow): Transition => ({
