@@ -5,7 +5,7 @@ import { STATES, type CheckStatus, type HeartbeatStatus, type State } from '../h
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
 import { INCIDENT_EVENTS, INCIDENT_STATUSES } from '../incidents/model.ts';
 import { RUN_STATUSES } from '../jobs/model.ts';
-import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
+import { GIVEN_PING_KEY, SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { DELIVERY_STATUSES } from '../notifications/model.ts';
 import { WEEKDAYS } from '../oncall/schedule.ts';
 
@@ -106,8 +106,8 @@ const cronSchedule = object(
 const pingFields = {
   ping_key: shape<string>({
     type: 'string',
-    pattern: '^[A-Za-z0-9_-]{43}$',
-    description: 'Who knows it may report the node\'s runs at /ping/{ping_key}; shown to write and admin keys only. POST /v1/nodes/{id}/ping-key draws a new one',
+    pattern: GIVEN_PING_KEY.source,
+    description: 'Who knows it may report the node\'s runs at /ping/{ping_key}; shown to write and admin keys only. 43 characters when drawn; one given when the node was made (a Healthchecks UUID) as given. POST /v1/nodes/{id}/ping-key draws a new one',
   }),
   ping_url: with_(nullable(str), { description: 'LIFELINE_PUBLIC_URL/ping/{ping_key}; null while LIFELINE_PUBLIC_URL is unset; shown with `ping_key` only' }),
 };
@@ -136,6 +136,11 @@ const node = object({
     state_version: int,
     last_heartbeat_at: with_(nullable(time), { description: "The last heartbeat; for a scheduled job, its last end ping (a success, a failure or an exit code)" }),
     missed_heartbeats: shape<number>({ type: 'integer', minimum: 0 }),
+    next_due_at: with_(nullable(time), {
+      description:
+        "A scheduled job's run whose success ping is awaited: the first after its last one (a new job's first due run), or once that is late the schedule's next time; as the console's \"Next run\". null for a heartbeat node",
+    }),
+    grace_ends_at: with_(nullable(time), { description: '`next_due_at` plus `schedule.grace_seconds`: the job is down without a success ping by then. null for a heartbeat node, and in maintenance (nothing is judged)' }),
     last_status: nullable(oneOf<HeartbeatStatus>(['ok', 'degraded', 'failing'])),
     checks: nullable(shape<Record<string, TypeOf<typeof check>>>({ type: 'object', additionalProperties: check.schema })),
   }),

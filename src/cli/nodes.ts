@@ -2,6 +2,7 @@ import type { Node, NodeWithToken } from '../api/shapes.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context, type OptionSpec } from './command.ts';
 import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, labels, secretBlock } from './format.ts';
+import { crontabLines } from '../jobs/model.ts';
 import { isUtc } from '../local-time.ts';
 
 /**
@@ -100,18 +101,7 @@ function settings(node: Node): string {
  */
 function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>): string {
   const url = node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${node.ping_key}`;
-  const line = `${schedule.cron} lifeline run --ping-url ${url} -- your-job.sh`;
-  if (isUtc(schedule.time_zone)) return `Ping URL: ${url}\nIn its crontab:  ${line}`;
-  // cron reads a line on the host's clock: CRON_TZ (cronie, systemd-cron) has it read on the
-  // job's, so a Berlin 03:00 is not run at 03:00 UTC, an hour or two off. It holds for every line
-  // below it, so the block sets it back; to the host's zone by name, as an empty CRON_TZ becomes
-  // TZ="", which glibc reads as UTC, not as the host's clock.
-  const lines = [
-    `CRON_TZ=${schedule.time_zone}`,
-    line,
-    "# CRON_TZ holds for every line below it: set it back to the host's zone for the lines after the job",
-    'CRON_TZ=<host zone>',
-  ];
+  const lines = crontabLines(schedule, `lifeline run --ping-url ${url} -- your-job.sh`);
   return `Ping URL: ${url}\nIn its crontab:  ${lines.join('\n                 ')}`;
 }
 

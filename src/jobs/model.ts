@@ -1,6 +1,8 @@
 // Runs of scheduled jobs, from their pings: what a ping says, and how a flush's pings become run
 // rows. Pure: the open runs and the pings arrive as arguments.
 
+import { isUtc } from '../local-time.ts';
+
 /** What a ping says: /start, a success (/ or /0), a failure (/fail or /1…255), or a /log message. */
 export type PingKind = 'start' | 'success' | 'failure' | 'log';
 
@@ -187,3 +189,22 @@ export class OutputTail {
 /** A run's duration in ms, when it has both ends. */
 export const runDurationMs = (r: Pick<RunValues, 'startedAt' | 'finishedAt'>): number | null =>
   r.startedAt && r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null;
+
+/**
+ * The crontab lines that run `command` at a job's scheduled times, as `lifeline nodes add` prints
+ * them and the console's page for a new job shows them. cron reads a line on the host's clock:
+ * CRON_TZ (cronie, systemd-cron) has it read on the job's, so a Berlin 03:00 is not run at 03:00
+ * UTC, an hour or two off. It holds for every line below it, so the lines set it back; to the
+ * host's zone by name, as an empty CRON_TZ becomes TZ="", which glibc reads as UTC, not as the
+ * host's clock. A job on UTC is one line, with no CRON_TZ.
+ */
+export function crontabLines(schedule: { cron: string; time_zone: string }, command: string): string[] {
+  const line = `${schedule.cron} ${command}`;
+  if (isUtc(schedule.time_zone)) return [line];
+  return [
+    `CRON_TZ=${schedule.time_zone}`,
+    line,
+    "# CRON_TZ holds for every line below it: set it back to the host's zone for the lines after the job",
+    'CRON_TZ=<host zone>',
+  ];
+}

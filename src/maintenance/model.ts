@@ -22,6 +22,12 @@ export interface MaintenanceRow {
 /** time_zone may be left out: a window given as instants only. */
 export type NewMaintenance = Omit<MaintenanceRow, 'id' | 'created_at' | 'time_zone'> & { time_zone?: string | null | undefined };
 
+/** A window as asked for: its start may be left out. */
+export type MaintenanceRequest = Omit<NewMaintenance, 'starts_at'> & { starts_at?: Date | undefined };
+
+/** A window asked for without a start starts now: a deploy step opening one for the hosts it restarts means now. */
+export const startedBy = (w: MaintenanceRequest, now: Date): NewMaintenance => ({ ...w, starts_at: w.starts_at ?? now });
+
 /** A node's maintenance as the evaluator needs it: covered now (since when, until when), or next. */
 export interface MaintenanceSpan {
   from: Date | null;

@@ -1,5 +1,5 @@
 import { validationFailed, type ErrorDetail } from '../errors.ts';
-import { validateCronSchedule, type CronSchedule } from '../health/cron-deadline.ts';
+import { awaitedRun, jobPings, nextRunAfter, validateCronSchedule, type CronSchedule } from '../health/cron-deadline.ts';
 import type { Checks, HeartbeatStatus, State } from '../health/decide.ts';
 
 /** How a node is judged: its heartbeat period and how many missed or ok beats change its state. */
@@ -51,6 +51,37 @@ export interface NodeRow extends NodeSettings {
   coverage_since: Date | null;
 }
 
+/** A scheduled job's next expected run, as its console page and the API's `next_due_at` say it. */
+export interface ExpectedRun {
+  /** The scheduled time whose success ping is awaited. */
+  at: Date;
+  /** The run plus grace: when the job is down without that ping; null while the engine judges nothing (maintenance). */
+  graceEndsAt: Date | null;
+  /** A new job's first due run, later than the schedule's first time (firstRunDue's margin). */
+  first: boolean;
+}
+
+/**
+ * The run the job's success ping is awaited for, as the engine judges it (awaitedRun, from the same
+ * pings): a new job's first due run, a margin after its schedule was set; a run whose ping is still
+ * within its grace. Once that has passed (the job is down), the schedule's next time after `now`.
+ * In maintenance the engine judges nothing until the window ends and then from its end, so it is
+ * the schedule's next time, with no grace end.
+ */
+export function expectedRun(node: Pick<NodeRow, 'state' | 'last_heartbeat_at' | 'schedule_since' | 'coverage_since' | 'created_at'>, schedule: CronSchedule, now: Date): ExpectedRun {
+  const held = node.state === 'maintenance';
+  const pings = jobPings(node.last_heartbeat_at, null, node.schedule_since, node.coverage_since ?? node.created_at);
+  const awaited = awaitedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
+  const grace = schedule.grace_seconds * 1000;
+  const pending = !held && awaited.getTime() + grace > now.getTime();
+  const at = pending ? awaited : nextRunAfter(schedule, now);
+  return {
+    at,
+    graceEndsAt: held ? null : new Date(at.getTime() + grace),
+    first: pending && pings.lastSuccessAt === null && nextRunAfter(schedule, pings.watchingSince) < awaited,
+  };
+}
+
 /** What a node is created with (the token only ever as its hash). */
 export interface NewNode extends NodeSettings {
   name: string;
@@ -58,6 +89,30 @@ export interface NewNode extends NodeSettings {
   escalation_policy_id: string | null;
   token_hash: string;
   schedule?: CronSchedule | null;
+  /** A ping key given rather than drawn (a job moved from Healthchecks keeps its URL); checked by pingKeyProblem. */
+  ping_key?: string | undefined;
+}
+
+/**
+ * What a ping key given on creation must look like: 22 to 64 URL-safe characters, so a UUID
+ * (Healthchecks' check codes, 36 characters) fits as it is. 22 characters of the 64 are 132 bits
+ * when drawn at random, as a UUID v4's 122 are about; the engine's own keys are 43 (256 bits). The
+ * ping route takes the same characters (src/http/routes/ping.ts), from 16 to 64 of them.
+ */
+export const GIVEN_PING_KEY = /^[A-Za-z0-9_-]{22,64}$/;
+/**
+ * Fewest different characters a given key must hold: a key that long yet spelled from fewer is
+ * typed, not drawn (`aaaa…`, the nil UUID, `abab…`). A random UUID holds fewer than 8 of its 16
+ * hex digits about 4 times in 100 million, 22 random URL-safe characters fewer than 8 of their 64
+ * far less often: a drawn key is never refused.
+ */
+const GIVEN_PING_KEY_VARIETY = 8;
+
+/** Why a ping key given for a node cannot be one (it names the node to whoever knows it), or undefined. */
+export function pingKeyProblem(key: string): string | undefined {
+  if (!GIVEN_PING_KEY.test(key)) return 'must be 22 to 64 characters of A-Z a-z 0-9 _ - (a UUID, as Healthchecks gives, fits)';
+  if (new Set(key).size < GIVEN_PING_KEY_VARIETY) return `is guessable: use a random one of at least ${GIVEN_PING_KEY_VARIETY} different characters, such as a UUID`;
+  return undefined;
 }
 
 /**

@@ -13,8 +13,10 @@ import { generateSecret, hashSecret } from '../secrets.ts';
 import { checkSchedule, NODE_DEFAULTS, patchedSchedule, type NewNode, type NodeChange, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
 import * as store from './store.ts';
 
-/** A name taken, or a policy id that does not exist (or was deleted meanwhile), as a refusal. */
+/** A name or given ping key taken, or a policy id that does not exist (or was deleted meanwhile), as a refusal. */
 function refusalOf(err: unknown, name: string | undefined): unknown {
+  // The key is not repeated: it is a credential, and the caller has it.
+  if (isUniqueViolation(err) && (err as { constraint_name?: string }).constraint_name === 'nodes_ping_key') return conflict('Another node has this ping key.');
   if (isUniqueViolation(err)) return conflict(`A node named "${name}" already exists.`);
   if ((err as { constraint_name?: string }).constraint_name === 'nodes_escalation_policy_fk') {
     return validationFailed([{ field: 'escalation_policy_id', message: 'is not an escalation policy' }]);

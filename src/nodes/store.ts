@@ -231,10 +231,11 @@ const scheduleJson = (tx: Queryable, s: CronSchedule) =>
 export async function insertNode(tx: Queryable, node: NewNode, now: Date): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     insert into nodes (name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down,
-                       successes_for_recovery, escalation_policy_id, token_hash, schedule, created_at, updated_at)
+                       successes_for_recovery, escalation_policy_id, token_hash, schedule, ping_key, created_at, updated_at)
     values (${node.name}, ${tx.json(node.labels)}, ${node.heartbeat_interval_seconds}, ${node.grace_seconds},
             ${node.failures_for_down}, ${node.successes_for_recovery}, ${node.escalation_policy_id},
-            ${node.token_hash}, ${node.schedule ? scheduleJson(tx, node.schedule) : null}, ${now}, ${now})
+            ${node.token_hash}, ${node.schedule ? scheduleJson(tx, node.schedule) : null},
+            coalesce(${node.ping_key ?? null}, new_badge_id()), ${now}, ${now})
     returning id`;
   const id = row!.id;
   await insertCompanionRows(tx, [id], now);

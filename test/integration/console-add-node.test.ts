@@ -126,8 +126,14 @@ describe('console: add a node', () => {
     assert.equal(ping, `curl -fsS -m 10 --retry 5 ${UNSET}/ping/${made.ping_key}`);
     assert.match(page, UNSET_HINT);
     // Not `npx lifeline`: that name on npm is another package, which a crontab would fetch and run.
-    assert.match(page, />lifeline run --ping-url /);
     assert.doesNotMatch(page, /npx lifeline/);
+    // Its crontab lines as `lifeline nodes add` prints them: read on the job's clock, then set back.
+    assert.deepEqual(snippet(page, 'crontab-snippet').split('\n'), [
+      'CRON_TZ=Europe/Berlin',
+      `0 3 * * * lifeline run --ping-url ${UNSET}/ping/${made.ping_key} -- your-job.sh`,
+      "# CRON_TZ holds for every line below it: set it back to the host's zone for the lines after the job",
+      'CRON_TZ=<host zone>',
+    ]);
     const answered = await h.req('GET', ping.split(' ').at(-1)!.slice(UNSET.length));
     assert.equal(answered.status, 200);
   });

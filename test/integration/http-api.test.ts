@@ -215,6 +215,8 @@ describe('nodes', () => {
         missed_heartbeats: 0,
         last_status: null,
         checks: null,
+        next_due_at: null,
+        grace_ends_at: null,
       },
     });
 

@@ -118,6 +118,15 @@ describe('creating windows', () => {
     await expectJson(await h.admin('DELETE', `/v1/maintenances/${w.id}`), 200);
   });
 
+  it('starts a window now when starts_at is left out', async () => {
+    await settleDue();
+    const before = await dueRows();
+    const w = await create({ node_ids: ['lone-1'], ends_at: iso(HOUR), reason: 'deploy' });
+    assert.deepEqual([w.starts_at, w.ends_at, w.active], [iso(0), iso(HOUR), true]);
+    assert.deepEqual(await woken(before), new Map([[nodes['lone-1']!, iso(0)]]));
+    await expectJson(await h.admin('DELETE', `/v1/maintenances/${w.id}`), 200);
+  });
+
   it('keeps the zone a window was typed in, only for showing it: the times stay the instants given', async () => {
     const w = await create({ node_ids: ['lone-1'], starts_at: iso(HOUR), ends_at: iso(2 * HOUR), time_zone: 'Europe/Berlin' });
     assert.deepEqual([w.starts_at, w.ends_at, w.time_zone], [iso(HOUR), iso(2 * HOUR), 'Europe/Berlin']);
@@ -360,7 +369,8 @@ describe('bad requests change nothing', () => {
 
   it('400 naming each bad field', async () => {
     const cases: Array<[unknown, string[]]> = [
-      [{}, ['starts_at']],
+      [{}, ['node_ids', 'labels']],
+      [{ node_ids: ['web-1'], ends_at: iso(-60_000) }, ['ends_at']],
       [{ starts_at: iso(0) }, ['node_ids', 'labels']],
       [{ node_ids: [], labels: {}, starts_at: iso(0) }, ['node_ids', 'labels']],
       [{ node_ids: ['web-1', 'db-1', 'no-such-node', nodes['web-2'], '00000000-0000-4000-8000-000000000000'], starts_at: iso(0) }, ['node_ids.2', 'node_ids.4']],

@@ -252,7 +252,9 @@ describe('the OpenAPI document', () => {
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
     );
     const documented = new Set(operations(doc).map(([method, path]) => `${method} ${path}`));
-    assert.deepEqual([...registered].filter((r) => !documented.has(r)), [], 'registered but not documented');
+    // A ping path with a trailing slash is the same operation, which its description says.
+    const operation = (r: string) => (r.includes(' /ping/') ? r.replace(/\/$/, '') : r);
+    assert.deepEqual([...registered].filter((r) => !documented.has(operation(r))), [], 'registered but not documented');
     const allRoutes = new Set(h.app.routes.map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`));
     assert.deepEqual([...documented].filter((d) => !allRoutes.has(d)), [], 'documented but not registered');
     assert.ok(registered.size >= 37, `every /v1 route is there (${registered.size})`);
@@ -390,8 +392,8 @@ describe('the OpenAPI document', () => {
     {
       op: 'POST /v1/maintenances',
       schema: CreateMaintenance,
-      valid: [{ starts_at: START, node_ids: ['web-1'] }, { starts_at: START, labels: { role: 'web' }, ends_at: null, reason: 'patching' }],
-      invalid: [{ node_ids: ['web-1'] }, { starts_at: 'tomorrow' }, { starts_at: START, extra: 1 }, { starts_at: START, node_ids: 'web-1' }],
+      valid: [{ starts_at: START, node_ids: ['web-1'] }, { starts_at: START, labels: { role: 'web' }, ends_at: null, reason: 'patching' }, { node_ids: ['web-1'] }],
+      invalid: [{ node_ids: ['web-1'], starts_at: null }, { starts_at: 'tomorrow' }, { starts_at: START, extra: 1 }, { starts_at: START, node_ids: 'web-1' }],
     },
     {
       op: 'POST /v1/status-pages',

@@ -356,6 +356,42 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 
+  it("takes a Healthchecks check's UUID as its ping key, so a crontab moves by its host alone; refuses a short, guessable or taken one", async () => {
+    const uuid = '5d0a3a5e-6f3b-4d52-9c1e-2b7f0e9a4c11';
+    // A crontab switched over before its job was made: the miss is remembered, and the make forgets it.
+    assert.equal((await h.rejected(() => ping(uuid))).status, 404);
+    const job = await h.createNode('moved-from-healthchecks', { schedule: { cron: '0 5 * * *' }, ping_key: uuid });
+    assert.deepEqual([job.ping_key, job.ping_url], [uuid, `${PUBLIC_URL}/ping/${uuid}`]);
+    await okPing(uuid, '/start');
+    await okPing(uuid, '/0');
+    // 22 URL-safe characters (132 bits when random), as a key of the engine's own form is longer.
+    await h.createNode('chosen-22', { schedule: { cron: '0 5 * * *' }, ping_key: 'Zq3-x_9KpL2mVb7RtY0wHc' });
+    const create = (name: string, ping_key: unknown) => h.rejected(() => h.admin('POST', '/v1/nodes', { name, schedule: { cron: '0 5 * * *' }, ping_key }));
+    for (const bad of ['abc123', 'Zq3-x_9KpL2mVb7RtY0wH', 'a'.repeat(40), '00000000-0000-0000-0000-000000000000', 'ababababababababababababab', `${uuid}/x`, `${uuid} `, 'k'.repeat(65), 42]) {
+      await expectInvalid(await create('refused-key', bad), ['ping_key']);
+    }
+    const taken = await expectError(await create('same-key', uuid), 409, 'conflict');
+    assert.match(taken.message, /ping key/);
+    assert.doesNotMatch(taken.message, new RegExp(uuid), 'the key is a credential: not echoed');
+  });
+
+  it('takes every ping path with a trailing slash, as Healthchecks does', async () => {
+    const job = await h.createNode('trailing-slash', { schedule: { cron: '0 6 * * *' } });
+    await okPing(job.ping_key, '/start/');
+    await okPing(job.ping_key, '/3/', { body: 'exit three' });
+    await okPing(job.ping_key, '/fail/', { method: 'HEAD' });
+    await okPing(job.ping_key, '/log/', { body: 'a message' });
+    await okPing(job.ping_key, '/');
+    await tickAt(h.clock.now());
+    const [log, fail, three] = await runs(job.id);
+    assert.deepEqual([log?.status, fail?.status, three?.exit_code, three?.output], ['log', 'failure', 3, 'exit three']);
+    assert.equal((await health(job.id)).state, 'healthy', 'the last ping, /ping/{key}/, was a success');
+    for (const path of ['//', '/nope/', '/start//', '/0/x/']) {
+      const res = await h.rejected(() => ping(job.ping_key, path));
+      assert.deepEqual([res.status, await res.text()], [404, 'not found'], path);
+    }
+  });
+
   it('shows ping keys and URLs to write and admin keys only: a ping changes the node', async () => {
     const job = await h.createNode('read-cannot-ping', { schedule: { cron: '0 4 * * *' } });
     const read = await h.createKey('read', 'looks-only');
@@ -459,6 +495,32 @@ describe('scheduled jobs', () => {
     assert.equal(down.state, 'down');
     assert.match(down.reason ?? '', new RegExp(`the run due at ${new Date(t + 870_000).toISOString().slice(0, 19).replace('T', ' ')} UTC`));
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it("says when a job's next success ping is due and its grace ends, as its console page does", async () => {
+    const DAY = 86_400_000;
+    // The next UTC midnight: 09:00 in Asia/Tokyo, three hours before the job's noon.
+    const day = Math.ceil((h.clock.now().getTime() + 60_000) / DAY) * DAY;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await tickAt(new Date(day));
+    const job = await h.createNode('tokyo-noon', { schedule: { cron: '0 12 * * *', time_zone: 'Asia/Tokyo' } });
+    const beats = await h.createNode('beats-no-schedule', { heartbeat_interval_seconds: 60 });
+    const due = async () => {
+      const one = await health(job.id);
+      const listed = (await expectJson<{ items: Node[] }>(await h.admin('GET', '/v1/nodes?limit=200'), 200)).items.find((n) => n.id === job.id)!;
+      assert.deepEqual([listed.health.next_due_at, listed.health.grace_ends_at], [one.next_due_at, one.grace_ends_at], 'the list says the same');
+      return [one.next_due_at, one.grace_ends_at];
+    };
+    assert.deepEqual(await due(), [iso(day + 3 * 3_600_000), iso(day + 3 * 3_600_000 + 300_000)]);
+    const heartbeat = await health(beats.id);
+    assert.deepEqual([heartbeat.next_due_at, heartbeat.grace_ends_at], [null, null]);
+    // Its run at 12:00 in Tokyo pinged: the next is due a day on.
+    h.clock.set(new Date(day + 3 * 3_600_000 + 60_000));
+    await okPing(job.ping_key);
+    await tickAt(h.clock.now());
+    assert.deepEqual(await due(), [iso(day + DAY + 3 * 3_600_000), iso(day + DAY + 3 * 3_600_000 + 300_000)]);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+    await h.admin('DELETE', `/v1/nodes/${beats.id}`);
   });
 
   it('gives a job made without a grace 5 minutes of it: a minutely run of 15 s never pages, a missed run is down 5 minutes on', async () => {

@@ -8,7 +8,7 @@ import type { AppDeps } from '../../http/deps.ts';
 import { CreateMaintenance } from '../../http/routes/maintenances.ts';
 import { isTimeCursor, parse } from '../../http/validation.ts';
 import { shownZone } from '../../local-time.ts';
-import { isOpenAt, isOverAt, notBefore, windowCovers, type MaintenanceRow } from '../../maintenance/model.ts';
+import { isOpenAt, isOverAt, notBefore, startedBy, windowCovers, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, lastTimeZone, listMaintenances } from '../../maintenance/store.ts';
 import { findNodeRefs } from '../../nodes/store.ts';
@@ -329,7 +329,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
       async () => {
         if (problems.length) throw validationFailed(problems);
         const now = deps.clock.now();
-        const asked = parse(CreateMaintenance, input);
+        const asked = startedBy(parse(CreateMaintenance, input), now);
         movedToNow = asked.starts_at < now;
         return createWindow(deps.sql, notBefore(asked, now), now, acting(c));
       },

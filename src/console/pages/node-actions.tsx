@@ -7,6 +7,8 @@ import { parse } from '../../http/validation.ts';
 import { patchedSchedule, SCHEDULE_DEFAULTS, type NodeRow } from '../../nodes/model.ts';
 import { deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode } from '../../nodes/store.ts';
+import { crontabLines } from '../../jobs/model.ts';
+import { isUtc } from '../../local-time.ts';
 import { listPolicies } from '../../oncall/store.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
 import type { ConsoleSession } from '../../access/sessions.ts';
@@ -258,8 +260,8 @@ export function TokenPage(p: { title: string; node: NodeRow; token: string; deps
           <h2>Ping it from the job</h2>
           <p>After each successful run (its ping URL needs no token):</p>
           <Snippet id="ping-snippet">{`curl -fsS -m 10 --retry 5 ${ping}`}</Snippet>
-          <p>Or wrapped, with its start, exit code and output:</p>
-          <Snippet>{`lifeline run --ping-url ${ping} -- your-job.sh`}</Snippet>
+          <p>Or wrapped, with its start, exit code and output, in its crontab{isUtc(p.node.schedule.time_zone) ? '' : ` (read on ${p.node.schedule.time_zone}'s clock: cronie and systemd-cron honour CRON_TZ; Debian's and Ubuntu's cron does not, so there write the time on the host's clock)`}:</p>
+          <Snippet id="crontab-snippet">{crontabLines(p.node.schedule, `lifeline run --ping-url ${ping} -- your-job.sh`).join('\n')}</Snippet>
         </>
       ) : null}
       <h2>{p.node.schedule ? 'Or send heartbeats with the token' : 'Send a heartbeat'}</h2>

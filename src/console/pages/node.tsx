@@ -3,10 +3,10 @@ import { countIncidentsByStatus, listIncidents } from '../../incidents/store.ts'
 import { getNode, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
 import { listRuns, type RunRow } from '../../jobs/store.ts';
-import type { NodeRow } from '../../nodes/model.ts';
+import { expectedRun, type NodeRow } from '../../nodes/model.ts';
 import { policiesForNodes } from '../../oncall/store.ts';
 import { missedHeartbeats, okBeatNoun } from '../../health/decide.ts';
-import { awaitedRun, hasSeconds, jobPings, nextRunAfter, type CronSchedule } from '../../health/cron-deadline.ts';
+import { hasSeconds, type CronSchedule } from '../../health/cron-deadline.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isInt32 } from '../../http/validation.ts';
 import { bucketStart, DAY_MS } from '../../uptime/buckets.ts';
@@ -331,24 +331,16 @@ function Badges(p: { node: NodeRow; deps: AppDeps; explained: boolean }) {
 }
 
 /**
- * The run the job's success ping is awaited for, as the engine judges it (awaitedRun, from the same
- * pings): a new job's first due run, a margin after its schedule was set, with why the ones before
- * it are not; a run whose ping is still within its grace. Once that has passed (the job is down),
- * the schedule's next time after now. In maintenance the engine judges nothing until the window
- * ends and then from its end, so the page shows the schedule's next time, marked as not judged.
+ * The run the job's success ping is awaited for (expectedRun, as the API's `next_due_at`), with why
+ * the ones before a new job's first are not, and marked as not judged in maintenance.
  */
 function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
-  const held = p.node.state === 'maintenance';
-  const pings = jobPings(p.node.last_heartbeat_at, null, p.node.schedule_since, p.node.coverage_since ?? p.node.created_at);
-  const awaited = awaitedRun(pings.lastSuccessAt, pings.watchingSince, p.schedule);
-  const pending = !held && awaited.getTime() + p.schedule.grace_seconds * 1000 > p.now.getTime();
-  const next = pending ? awaited : nextRunAfter(p.schedule, p.now);
-  const first = pending && pings.lastSuccessAt === null && nextRunAfter(p.schedule, pings.watchingSince) < awaited;
+  const next = expectedRun(p.node, p.schedule, p.now);
   return (
     <>
-      <Ago at={next} now={p.now} seconds={hasSeconds(p.schedule.cron)} />
-      {held ? <span class="sub">not judged until the maintenance window ends</span> : null}
-      {first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null}
+      <Ago at={next.at} now={p.now} seconds={hasSeconds(p.schedule.cron)} />
+      {next.graceEndsAt === null ? <span class="sub">not judged until the maintenance window ends</span> : null}
+      {next.first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null}
       {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}
     </>
   );

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Maintenance } from '../../api/shapes.ts';
-import { isOpenAt, type MaintenanceRow } from '../../maintenance/model.ts';
+import { isOpenAt, startedBy, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
 import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
@@ -17,7 +17,8 @@ export const CreateMaintenance = closedObject({
     [],
   ),
   labels: v.optional(Labels, {}),
-  starts_at: Timestamp,
+  // Left out: now (startedBy).
+  starts_at: v.optional(Timestamp),
   ends_at: v.optional(v.nullable(Timestamp), null),
   reason: v.optional(v.nullable(v.pipe(v.string('must be a string'), v.maxLength(1024, 'must be at most 1024 characters'))), null),
   time_zone: v.optional(v.nullable(TimeZone), null),
@@ -54,7 +55,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     doc({
       summary: 'Create a maintenance window',
       description:
-        'It covers the nodes listed in `node_ids` (ids or names) and those carrying all of `labels`; at least one of the two must name something. `ends_at` must be after `starts_at` and in the future; null is open-ended. `time_zone` (an IANA zone, optional) is only where the times are shown: the console shows them on that clock; `starts_at` and `ends_at` are the instants.',
+        'It covers the nodes listed in `node_ids` (ids or names) and those carrying all of `labels`; at least one of the two must name something. `starts_at` is now when left out. `ends_at` must be after `starts_at` and in the future; null is open-ended. `time_zone` (an IANA zone, optional) is only where the times are shown: the console shows them on that clock; `starts_at` and `ends_at` are the instants.',
       access: 'write',
       body: CreateMaintenance,
       ok: { status: 201, description: 'The window.', body: 'Maintenance' },
@@ -63,7 +64,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateMaintenance);
       const now = clock.now();
-      return c.json(render(await createWindow(sql, input, now, acting(c)), now), 201);
+      return c.json(render(await createWindow(sql, startedBy(input, now), now, acting(c)), now), 201);
     },
   );
 

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
-import { NODE_DEFAULTS, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
+import { expectedRun, GIVEN_PING_KEY, NODE_DEFAULTS, pingKeyProblem, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
 import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
@@ -14,7 +14,7 @@ import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
-import { body, closedObject, decodeCursor, int, isInt32, LABEL_FILTERS_NOTE, LabelFilters, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
+import { body, closedObject, decodeCursor, documented, int, isInt32, LABEL_FILTERS_NOTE, LabelFilters, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
 /** Where a node's ping URL lives: LIFELINE_PUBLIC_URL, without a trailing slash; null without one. */
 export const pingUrl = (publicUrl: string | undefined, pingKey: string): string | null => (publicUrl ? `${publicUrl}/ping/${pingKey}` : null);
@@ -69,8 +69,15 @@ export function nodeView(n: NodeRow, now: Date, publicUrl: string | undefined, v
       missed_heartbeats: n.schedule ? 0 : missedHeartbeats(n.last_heartbeat_at, n.coverage_since ?? n.created_at, policy, now),
       last_status: n.last_status,
       checks: n.checks,
+      ...dueView(n, now),
     },
   };
+}
+
+/** A scheduled job's next expected run, as its console page shows it (expectedRun); null for a heartbeat node. */
+function dueView(n: NodeRow, now: Date): Pick<Node['health'], 'next_due_at' | 'grace_ends_at'> {
+  const next = n.schedule && expectedRun(n, n.schedule, now);
+  return { next_due_at: next ? next.at.toISOString() : null, grace_ends_at: next?.graceEndsAt?.toISOString() ?? null };
 }
 
 const transitionView = (r: TransitionRow): Transition => ({
@@ -115,6 +122,16 @@ export const SchedulePatch = closedObject({
   max_run_seconds: v.optional(ScheduleFields.max_run_seconds),
 });
 
+/** A ping key given on creation; one problem at a time, in pingKeyProblem's words. */
+const GivenPingKey = v.pipe(
+  v.string('must be a string'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    const problem = dataset.typed ? pingKeyProblem(dataset.value) : undefined;
+    if (problem) addIssue({ message: problem });
+  }),
+  documented({ pattern: GIVEN_PING_KEY.source, description: "Drawn at random unless given: a Healthchecks check's UUID keeps its crontab's path. At least 8 different characters" }),
+);
+
 export const CreateNode = closedObject({
   name: NewNodeName,
   labels: v.optional(Labels, {}),
@@ -124,6 +141,7 @@ export const CreateNode = closedObject({
   failures_for_down: v.optional(Settings.failures_for_down, NODE_DEFAULTS.failures_for_down),
   successes_for_recovery: v.optional(Settings.successes_for_recovery, NODE_DEFAULTS.successes_for_recovery),
   escalation_policy_id: v.optional(Settings.escalation_policy_id, null),
+  ping_key: v.optional(GivenPingKey),
 });
 
 export const PatchNode = closedObject({
@@ -176,7 +194,7 @@ export function nodeRoutes(deps: AppDeps) {
     doc({
       summary: 'Create a node',
       description:
-        'The answer carries the node token, shown only this once. `name` is unique. A scheduled job has a `schedule` (cron, five fields or six with seconds first) instead of `heartbeat_interval_seconds`; giving both is 400.',
+        'The answer carries the node token, shown only this once. `name` is unique. A scheduled job has a `schedule` (cron, five fields or six with seconds first) instead of `heartbeat_interval_seconds`; giving both is 400. `ping_key` is drawn at random unless given: a given one (a Healthchecks check\'s UUID, so its crontab keeps its path) is 22 to 64 characters of A-Z a-z 0-9 _ - with at least 8 different ones (400 otherwise), and 409 when another node has it.',
       access: 'write',
       body: CreateNode,
       ok: { status: 201, description: 'The node and its token.', body: 'NodeWithToken' },
@@ -188,6 +206,8 @@ export function nodeRoutes(deps: AppDeps) {
       const now = clock.now();
       const { node, token } = await createNode(sql, input, now, acting(c), deps);
       deps.publicChanges?.changed(['pages']);
+      // A crontab switched over before its job was made left this key remembered as unknown here.
+      if (input.ping_key !== undefined) deps.ingestor?.forgetPingKey(input.ping_key);
       const answer = withToken(node, now, publicUrl, principalOf(c), token);
       return c.json(answer, 201);
     },

@@ -42,7 +42,7 @@ const OVER_LIMIT = `The body is over ${MAX_PING_BODY_BYTES / 1024 / 1024} MiB`;
 const tooLarge = () => new ApiError(413, 'payload_too_large', `${OVER_LIMIT}.`);
 
 const doc = operationDocs('Pings');
-const DESCRIPTION = `No header is needed (curl, wget, PowerShell): the key in the path is the credential, a node's \`ping_key\`. A malformed or unknown key gets a plain-text 404 that does not echo it. Each well-formed key may ping LIFELINE_PING_RATE_LIMIT times a minute (${LIMIT_DEFAULTS.pingsPerMinute} by default), counted before any lookup. A ping is buffered like a heartbeat and written by the next flush.`;
+const DESCRIPTION = `No header is needed (curl, wget, PowerShell): the key in the path is the credential, a node's \`ping_key\`. A malformed or unknown key gets a plain-text 404 that does not echo it. Each well-formed key may ping LIFELINE_PING_RATE_LIMIT times a minute (${LIMIT_DEFAULTS.pingsPerMinute} by default), counted before any lookup. A ping is buffered like a heartbeat and written by the next flush. Every ping path may end in a slash (\`/ping/{key}/\`, \`/ping/{key}/start/\`), as in Healthchecks.`;
 const KEY_PARAM = 'The ping key of a scheduled job (its `ping_key`).';
 const SUFFIX_PARAM = '`start`: a run begins; `fail`: it failed; `log`: output only, no change of state; an exit code from 0 to 255: the run ended, successfully if 0.';
 const RID_PARAM = "A run id (a UUID, as Healthchecks' `rid`): a start and an end with the same one are one run, so runs of one job that overlap are each paired with their own end; without one, an end is paired with the latest start without one. `lifeline run` draws one per run.";
@@ -111,6 +111,9 @@ export function pingRoutes(deps: AppDeps, ingestor: Ingestor, admitPing: Limits[
   for (const [path, suffix] of [['/:key', false], ['/:key/:suffix', true]] as const) {
     app.get(path, pingDoc(suffix, false), handle);
     app.post(path, pingDoc(suffix, true), handle);
+    // With a trailing slash too (`/ping/{key}/`, `/ping/{key}/start/`), which Healthchecks takes:
+    // a crontab moved here keeps its URL as written. Left out of the document, which says so.
+    app.on(['GET', 'POST'], `${path}/`, handle);
   }
   // Anything else under /ping is no ping either: the same plain 404, which does not echo the key.
   app.all('/*', notFound);
