@@ -33,7 +33,7 @@ export interface DueRow {
   /** When the last heartbeat was a failure ping: the run it ended (see dueRows in store.ts). */
   failed_run: { exit_code: number | null; tail: string | null } | null;
   /**
-   * The first non-ok report a later one of the same flush replaced, if any (sql/0031): when, what
+   * The first non-ok report a later one of the same flush replaced, if any (sql/0029): when, what
    * it said and, for a failure ping newer than the state, the run it ended.
    */
   hidden_failure_at_ms: number | null;

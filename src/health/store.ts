@@ -51,7 +51,7 @@ const dueRows = (sql: Queryable) => sql`
            -- matches none. Looked up only for a node whose last report is failing (a probe of
            -- node_runs_failed, sql/0024); nothing is added to ingest's writes.
            case when hb.last_status = 'failing' then ${failedRunAt(sql, sql`hb.last_heartbeat_at`)} end as failed_run,
-           -- A failure a later report of the same flush replaced (sql/0031), read only while it is
+           -- A failure a later report of the same flush replaced (sql/0029), read only while it is
            -- newer than the state (decide.ts judges it then). Stored failures are never cleared, so
            -- once judged (or absent, the common case) it is four nulls, not a status, a checks
            -- document and a time sent and parsed on every later read of the node.

@@ -24,7 +24,7 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  * is stored), not its status or time, since it may as well be a late copy of an older heartbeat.
  * A node's worst non-ok report that a later one replaced (CoalescedHeartbeat.failure) is stored
  * with the wake-up it makes (it reset the streak), for the evaluator to judge before the latest
- * (node_due.hidden_failure_*, sql/0031). Those columns are sent and set only by a flush that
+ * (node_due.hidden_failure_*, sql/0029). Those columns are sent and set only by a flush that
  * holds such a report: every other flush sends the statement it sent before they existed (no
  * array of nulls, no extra assignment), and leaves them as they are, since the evaluator judges a
  * stored failure only when it is newer than the node's state.

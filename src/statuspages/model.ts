@@ -24,7 +24,7 @@ export const PUBLIC_CACHES: readonly PublicCacheName[] = ['pages', 'badges'];
 export interface ComponentSpec {
   /**
    * Stable through renames and reorders: its kept days are filed under it (status_page_days,
-   * sql/0032). Given by the engine; a PATCH sends it back to say "this one".
+   * sql/0030). Given by the engine; a PATCH sends it back to say "this one".
    */
   id: string;
   name: string;
