@@ -90,14 +90,15 @@ export async function sealPlainUrls(sql: Queryable, key: Buffer, log: Logger): P
 /**
  * A key that cannot open what is stored (LIFELINE_SECRET_KEY set, changed or dropped after
  * channels were created) cannot send any webhook, Slack or PagerDuty page. Say so loudly at start;
- * health checking itself does not depend on the key, so the engine still runs, but a notifier is
- * not ready (/readyz) and holds those pages unspent (src/notifications/deliver.ts).
+ * health checking itself does not depend on the key, so the engine still runs, but a notifier
+ * holds those pages unspent (src/notifications/deliver.ts) and, without the api role, is not ready
+ * (/readyz; with it, /readyz warns).
  */
 async function checkKeyOpensStoredSecrets(sql: Queryable, key: Buffer, log: Logger): Promise<boolean> {
   const opens = await opensStoredSecrets(sql, key);
   if (!opens) {
     log.error(
-      'the channel secret key cannot open the stored channel secrets: deliveries to webhook, Slack and PagerDuty channels are held, and a notifier is not ready, until the original key is restored or each channel secret is set again (PATCH /v1/channels/{id})',
+      'the channel secret key cannot open the stored channel secrets: deliveries to webhook, Slack and PagerDuty channels are held (and a notifier without the api role is not ready) until the original key is restored or each channel secret is set again (PATCH /v1/channels/{id})',
     );
   }
   return opens;

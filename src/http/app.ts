@@ -91,7 +91,7 @@ export function queueStoreDown(store: string): string {
 }
 
 /** Said by /readyz of a notifier whose key cannot open the stored channel secrets. */
-export const SECRET_KEY_WRONG =
+const SECRET_KEY_WRONG =
   'LIFELINE_SECRET_KEY cannot open the stored channel secrets: webhook, Slack and PagerDuty pages are held (no attempt spent) until a notifier with the key they were sealed with takes them; restart with that key, or set each channel secret again (PATCH /v1/channels/{id})';
 
 /**

@@ -17,7 +17,7 @@ export function ifMatch(c: Context, example: string): number | undefined {
 
 /**
  * A row's ETag: its `updated_at` in epoch ms, quoted, which every write of a node, channel or
- * escalation policy sets; the `If-Match` that names it acts on that version only (versionOf).
+ * escalation policy sets; the `If-Match` that names it acts on that version only (checkVersion).
  */
 export const etag = (row: { updated_at: Date }): string => `"${row.updated_at.getTime()}"`;
 

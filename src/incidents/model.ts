@@ -74,7 +74,7 @@ export const LOCKED_KINDS: readonly string[] = [
  * two engines' clocks a few seconds apart, or a batch read `now` seconds before it took the lock,
  * are ordered; a clock minutes ahead is a broken clock, and following it put entries in the future.
  */
-export const STAMP_AHEAD_MAX_MS = 60_000;
+const STAMP_AHEAD_MAX_MS = 60_000;
 
 /**
  * When a change to a locked incident is stamped: at `now`, but no earlier than its latest entry

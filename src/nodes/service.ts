@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { writtenAt } from '../clock.ts';
 import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
 import { patched, type Acting } from '../audit/model.ts';
@@ -70,8 +71,9 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
   let name: string | undefined;
   if (change.labels !== undefined) {
     // The past days of the pages it leaves or joins are kept as their components held it before.
+    // A reconcile loop re-sending the same labels changes no membership and keeps nothing.
     const before = await shown(sql, id);
-    await keepDaysOfNode(sql, { nodeId: id, labels: [before.labels, change.labels] }, now.getTime(), report);
+    if (!isDeepStrictEqual(before.labels, change.labels)) await keepDaysOfNode(sql, { nodeId: id, labels: [before.labels, change.labels] }, now.getTime(), report);
   }
   try {
     await sql.begin(async (tx) => {
