@@ -7,8 +7,11 @@ import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { insertChannel } from '../../src/channels/store.ts';
 import { Events } from '../../src/events.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
+import { acknowledge } from '../../src/incidents/service.ts';
+import { deliver, SecretNotOpened } from '../../src/notifications/deliver.ts';
 import { sendDigests } from '../../src/notifications/digest.ts';
 import { DEFAULT_RETRY } from '../../src/notifications/retry.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 import { buildApp, send, START } from '../helpers/app.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { createTestDatabase } from '../helpers/db.ts';
@@ -119,5 +122,62 @@ describe('a notifier whose secret key cannot open the channel secrets', () => {
     await pass(right);
     assert.deepEqual([...(await digestRows())], [{ status: 'sent', attempts: 1 }]);
     assert.equal(slack.requests.length, 1);
+  });
+
+  // The page is held, so it stays pending with no retry time: an acknowledgement waiting behind it
+  // was put back every second (1,000 held incidents acknowledged: ~1,000 passes a second). Its
+  // channel's secret does not open either, so it is held on the same 30 s recheck.
+  it('holds an acknowledgement behind a held page on the 30 s recheck, not every second', async (t) => {
+    const db = await createTestDatabase();
+    t.after(() => db.drop());
+    const clock = new ManualClock(START);
+    const right = randomBytes(32);
+    const wrong = randomBytes(32);
+    const hook = await startWebhookReceiver();
+    const p = createPipeline(db, clock);
+    // No worker: the passes a notifier would make are driven below, on the test's clock.
+    const oc = await createOnCall(db, clock, { redisUrl: undefined, secretKey: wrong, worker: false });
+    const channels = createChannels({ smtpUrl: undefined, mailFrom: 'lifeline@test.local', outboundAllowCidrs: LOCAL_RECEIVERS });
+    t.after(async () => {
+      channels.close();
+      await oc.close();
+      await p.close();
+      await hook.close();
+    });
+    await p.flush();
+    const id = randomUUID();
+    await insertChannel(db.sql, { id, name: 'sealed-right', type: 'webhook', config: { url: hook.url }, secret_sealed: sealSecret(generateWebhookSecret(), right, id) }, clock.now());
+    const policy = await oc.policy('default', [{ after_seconds: 0, channel_ids: [id] }]);
+    const [incident] = await incidentsOf(db, await nodeGoingDown({ p, oc, clock }, 'db-1', policy.id));
+    clock.advance(60_000);
+    await acknowledge(db.sql, incident!.id, { by: 'alice' }, clock, TEST_ACTING);
+    await oc.drain();
+    const rows = await deliveriesOf(db, incident!.id);
+    assert.deepEqual(
+      rows.map((r) => r.event),
+      ['opened', 'acknowledged'],
+    );
+    const held: number[] = [];
+    const events = new Events();
+    events.on('notification.result', (_type, result, count) => result === 'held' && held.push(count));
+    const deps = { sql: db.sql, clock, channels, secretKey: wrong, retry: DEFAULT_RETRY, events };
+
+    const RECHECK_MS = 30_000;
+    for (let cycle = 0; cycle < 3; cycle++) {
+      for (const row of rows) {
+        const due = clock.now().getTime() + RECHECK_MS;
+        await assert.rejects(deliver(deps, row.id), (err) => err instanceof SecretNotOpened && err.retryAt?.getTime() === due, `${row.event} held for 30 s`);
+      }
+      clock.advance(RECHECK_MS);
+    }
+    assert.deepEqual(held, [1, 1, 1, 1, 1, 1], 'page and acknowledgement held once a recheck each');
+    assert.deepEqual(
+      (await deliveriesOf(db, incident!.id)).map((r) => [r.event, r.status, r.attempts]),
+      [
+        ['opened', 'pending', 0],
+        ['acknowledged', 'pending', 0],
+      ],
+    );
+    assert.equal(hook.requests.length, 0);
   });
 });
