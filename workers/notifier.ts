@@ -80,7 +80,7 @@ export function startNotifier(o: NotifierOptions) {
     try {
       await deliver(sendDeps, id);
     } catch (err) {
-      if (err instanceof SecretNotOpened) secretHeld({ delivery: id }, `${err.message}: held without spending an attempt; /readyz says so until a restart with the right key`);
+      if (err instanceof SecretNotOpened) secretHeld({ delivery: id, channel_id: err.channelId }, `${err.message}: held without spending an attempt; /readyz says so until a restart with the right key`);
       throw err;
     } finally {
       free();

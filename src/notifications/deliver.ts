@@ -47,7 +47,11 @@ export class WaitingForPage extends PutBack {
  * this one restarted with the right key) sends it.
  */
 export class SecretNotOpened extends PutBack {
-  constructor(retryAt: Date) {
+  constructor(
+    retryAt: Date,
+    /** The channel whose secret to set again (or whose key to restore): what the operator fixes. */
+    readonly channelId: string | null,
+  ) {
     super(retryAt, 'the channel secret cannot be opened with this process’s LIFELINE_SECRET_KEY');
     this.name = 'SecretNotOpened';
   }
@@ -144,6 +148,10 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
       throw new PutBack(d.next_attempt_at, 'the delivery’s next attempt is not due yet');
     }
     if (d.event === 'acknowledged' || d.event === 'resolved') {
+      // An answer to a channel whose secret this key cannot open is held as its page is, every
+      // 30 s: waiting for the page instead, it would be put back every second (a held page stays
+      // pending, with no retry time to wait for), 1,000 passes a second for 1,000 such answers.
+      if (!('gone' in destination) && notification) heldForSecret(deps, d, destination);
       const page = await earlierPageInFlight(sql, d);
       if (page) throw new WaitingForPage(page.retryAt);
     }
@@ -204,7 +212,19 @@ function openConfig(deps: DeliverDeps, d: DeliveryRow, destination: { open(): Re
   } catch (err) {
     if (err instanceof DeliveryError) throw err;
     deps.events?.emit('notification.result', d.channel_type, 'held', 1);
-    throw new SecretNotOpened(secretRecheckAt(deps));
+    throw new SecretNotOpened(secretRecheckAt(deps), d.channel_id);
+  }
+}
+
+/**
+ * SecretNotOpened when the key cannot open the row's channel secret, before anything else is
+ * looked at; a config that does not open for good is left to the send, which fails the attempt.
+ */
+function heldForSecret(deps: DeliverDeps, d: DeliveryRow, destination: { open(): Record<string, unknown> }): void {
+  try {
+    openConfig(deps, d, destination);
+  } catch (err) {
+    if (err instanceof SecretNotOpened) throw err;
   }
 }
 

@@ -202,12 +202,16 @@ test('the dashboard shows fleet state, transitions, incidents, notifications, ou
   }
 });
 
-test('alert rules cover leadership, outbox backlog, dead notifications and scrape failures, each with severity and text', () => {
+test('alert rules cover leadership, outbox backlog, dead and held notifications and scrape failures, each with severity and text', () => {
   const names = rules.map((r) => r.alert);
   assert.equal(new Set(names).size, names.length, 'alert names must be unique');
-  for (const name of ['LifelineNoEvaluatorLeader', 'LifelineSeveralEvaluatorLeaders', 'LifelineOutboxBacklogOld', 'LifelineNotificationsDead', 'LifelineScrapeDown']) {
+  for (const name of ['LifelineNoEvaluatorLeader', 'LifelineSeveralEvaluatorLeaders', 'LifelineOutboxBacklogOld', 'LifelineNotificationsDead', 'LifelineNotificationsHeld', 'LifelineScrapeDown']) {
     assert.ok(names.includes(name), `missing alert ${name}`);
   }
+  // Pages held for a secret the key cannot open never end dead: without their own alert nobody is told.
+  const held = rules.find((r) => r.alert === 'LifelineNotificationsHeld');
+  assert.match(held?.expr ?? '', /lifeline_notifications_total\{result="held"\}/);
+  assert.equal(held?.labels?.severity, 'critical');
   for (const r of rules) {
     assert.ok(r.expr.trim(), `${r.alert} has no expression`);
     assert.ok(['critical', 'warning'].includes(r.labels?.severity ?? ''), `${r.alert} needs severity critical or warning`);
