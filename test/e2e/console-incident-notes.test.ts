@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { expectJson } from '../helpers/app.ts';
-import { signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { focusedAfterRendering, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
 import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // A responder writes down what they do while an incident runs ("restarting db-3"), from a phone at
@@ -70,7 +70,7 @@ describe('notes on an incident, in a browser', () => {
     const field = page.getByLabel('Add a note');
     assert.equal(await field.getAttribute('aria-invalid'), 'true');
     assert.equal(await page.locator('#add-note-error').innerText(), 'must not be empty');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'add-note', 'the field the problem is at has the focus');
+    assert.equal(await focusedAfterRendering(page), 'add-note', 'the field the problem is at has the focus');
     assert.equal((await stored(incident.id)).timeline.filter((e) => e.kind === 'note').length, 0);
     // The refusal is answered 400 on purpose, which Chromium also logs as an error.
     assert.deepEqual(problems.filter((p) => !/^console: Failed to load resource: .* status of 400 /.test(p)), []);

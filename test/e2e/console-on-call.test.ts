@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { openIncidents } from '../../src/incidents/store.ts';
 import { ADMIN_TOKEN, createHarness, expectJson, type Harness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { focusedAfterRendering, launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
 
 // The console as the on-call engineer meets it at night, on a phone (390 × 844) and a laptop
 // (1280 px): what the first screen holds, how much of it the navigation takes, and where a refused
@@ -137,7 +137,7 @@ describe('the console on call, on a phone and a laptop', () => {
     assert.equal(await page.locator('#override_until-error').innerText(), 'must be after “From”');
     assert.equal(await page.locator('.notice a[href="#override_until"]').innerText(), 'Until: must be after “From”');
     // The field, 1,500 px down a phone's page, has the focus and is in view.
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'override_until');
+    assert.equal(await focusedAfterRendering(page), 'override_until');
     const until = (await page.locator('#override_until').boundingBox())!;
     assert.ok(until.y >= 0 && until.y + until.height <= 844, `the field at ${until.y} px`);
     await page.close();

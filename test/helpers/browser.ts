@@ -95,3 +95,11 @@ export const reread = (page: Page, region: string, type: string) =>
       }),
     [region, type] as const,
   );
+
+/**
+ * The id of the element with the focus once the page has rendered twice: a refused form's field
+ * takes it by `autofocus`, which the browser applies at a rendering step after the page's text is
+ * there, so reading it as soon as the text shows raced that step on a loaded machine.
+ */
+export const focusedAfterRendering = (page: Page): Promise<string | undefined> =>
+  page.evaluate(() => new Promise<string | undefined>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(document.activeElement?.id)))));
