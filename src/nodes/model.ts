@@ -142,11 +142,33 @@ export function patchedSchedule(stored: CronSchedule | null, given: SchedulePatc
 }
 
 export type NodePatch = Partial<
-  NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null; schedule: CronSchedule | null }
+  NodeSettings & { name: string; labels: Record<string, string>; escalation_policy_id: string | null; schedule: CronSchedule | null; ping_key: string }
 >;
 
 /** A change as asked for: its schedule fields go over the stored schedule (patchedSchedule). */
 export type NodeChange = Omit<NodePatch, 'schedule'> & { schedule?: SchedulePatch | null };
+
+/** A node's whole desired state as PUT /v1/nodes/by-name/{name} gives it: its name is the path's. */
+export type DesiredNode = Omit<NewNode, 'name' | 'token_hash' | 'heartbeat_interval_seconds'> & { heartbeat_interval_seconds?: number | undefined };
+
+/**
+ * The change that makes a node what `desired` describes, every setting included, so one left out
+ * goes back to its default as at creation: labels are replaced whole (`{}` drops them all), no
+ * schedule makes a heartbeat node again, no interval is NODE_DEFAULTS'. A scheduled job is not
+ * given an interval unless asked (checkSchedule refuses one beside a schedule, as creation does).
+ * The ping key alone is kept when not given: a drawn one changed on every run of a deploy script
+ * would cut off every crontab pinging it.
+ */
+export function desiredChange(desired: DesiredNode): NodeChange {
+  const { heartbeat_interval_seconds: interval, schedule, ping_key, ...rest } = desired;
+  const heartbeat = schedule ? interval : (interval ?? NODE_DEFAULTS.heartbeat_interval_seconds);
+  return {
+    ...rest,
+    schedule: schedule ?? null,
+    ...(heartbeat === undefined ? {} : { heartbeat_interval_seconds: heartbeat }),
+    ...(ping_key === undefined ? {} : { ping_key }),
+  };
+}
 
 /**
  * A schedule replaces the heartbeat interval: asking for both is refused, and so is an interval

@@ -1,17 +1,17 @@
 import { isDeepStrictEqual } from 'node:util';
 import { writtenAt } from '../clock.ts';
 import { announceIdentityChange, NODE_CHANGED } from '../access/store.ts';
-import { patched, type Acting } from '../audit/model.ts';
+import { patched, type Acting, type AuditResult } from '../audit/model.ts';
 import { audit, auditEach } from '../audit/service.ts';
 import type { Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { checkVersion, conflict, notFound, validationFailed } from '../errors.ts';
+import { checkVersion, conflict, notFound, Refusal, validationFailed } from '../errors.ts';
 import { insertOutbox } from '../outbox/store.ts';
 import { PUBLIC_CACHES } from '../statuspages/model.ts';
 import { keepDaysOfDeleted, keepDaysOfNode, type KeepReport } from '../statuspages/service.ts';
 import { announcePublicChange } from '../statuspages/store.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
-import { checkSchedule, NODE_DEFAULTS, patchedSchedule, type NewNode, type NodeChange, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
+import { checkSchedule, desiredChange, NODE_DEFAULTS, patchedSchedule, type DesiredNode, type NodeChange, type NodePatch, type NodeRef, type NodeRow } from './model.ts';
 import * as store from './store.ts';
 
 /** A name or given ping key taken, or a policy id that does not exist (or was deleted meanwhile), as a refusal. */
@@ -32,7 +32,7 @@ async function shown(sql: Sql, id: string): Promise<NodeRow> {
 }
 
 /** A node as POST /v1/nodes and the console's "Add node" ask for it: without an interval, a heartbeat node beats every NODE_DEFAULTS'. */
-export type NodeRequest = Omit<NewNode, 'token_hash' | 'heartbeat_interval_seconds'> & { heartbeat_interval_seconds?: number | undefined };
+export type NodeRequest = DesiredNode & { name: string };
 
 /**
  * A new node, born unknown, and its token, which is stored hashed and so shown only this once. A
@@ -68,7 +68,25 @@ export async function createNode(sql: Sql, request: NodeRequest, now: Date, acti
  * is the version an If-Match named (`expected`, checkVersion).
  */
 export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport, expected?: number): Promise<NodeRow> {
+  return (await changeNode(sql, id, change, now, acting, report, expected)).node;
+}
+
+/**
+ * updateNode, saying too whether the change was written (`done`) or found nothing to change, and
+ * the ping key the node had (so the caller forgets it when it moved).
+ */
+async function changeNode(
+  sql: Sql,
+  id: string,
+  change: NodeChange,
+  now: Date,
+  acting: Acting,
+  report: KeepReport,
+  expected?: number,
+): Promise<{ node: NodeRow; result: AuditResult; pingKeyBefore: string | undefined }> {
   let name: string | undefined;
+  let result: AuditResult = 'unchanged';
+  let pingKeyBefore: string | undefined;
   if (change.labels !== undefined) {
     // The past days of the pages it leaves or joins are kept as their components held it before.
     // A reconcile loop re-sending the same labels changes no membership and keeps nothing.
@@ -80,6 +98,7 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
       const stored = await store.lockEditable(tx, id);
       if (!stored) return;
       checkVersion(`Node "${stored.name}"`, expected, stored.updated_at);
+      pingKeyBefore = stored.ping_key;
       const { schedule, ...given } = change;
       const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(stored.schedule, schedule) };
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored.schedule !== null, now);
@@ -90,6 +109,7 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
       if (entry.result === 'done' && !(await store.updateNode(tx, id, patch, writtenAt(now, stored.updated_at)))) return;
       await audit(tx, acting, entry, now);
       if (entry.result === 'unchanged') return;
+      result = 'done';
       // A cached name would otherwise still post heartbeats for this node.
       if (patch.name !== undefined) await announceIdentityChange(tx, NODE_CHANGED);
       // Status pages show node names and select nodes by labels.
@@ -98,7 +118,33 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
   } catch (err) {
     throw refusalOf(err, name);
   }
-  return shown(sql, id);
+  return { node: await shown(sql, id), result, pingKeyBefore };
+}
+
+/** What applying a node's desired state did: created it (its token shown this once), changed it, or found it as asked. */
+export type Applied = { outcome: 'created'; node: NodeRow; token: string } | { outcome: 'updated' | 'unchanged'; node: NodeRow; pingKeyBefore: string | undefined };
+
+/**
+ * Makes the node named `name` what `desired` describes (desiredChange): created with it when there
+ * is none, else changed through changeNode, so settings as they are write nothing and keep the
+ * node's ETag. A deploy script may run it any number of times. `match` is the request's If-Match:
+ * any one (even `*`) asks for an existing node, so none is 412 and nothing is created; a version
+ * is checked as by a PATCH. Two first applies of one name at once: the one whose insert loses
+ * applies its settings over the node the other created, as it would a moment later.
+ */
+export async function applyNode(sql: Sql, name: string, desired: DesiredNode, now: Date, acting: Acting, report: KeepReport, match: { given: boolean; version?: number | undefined }): Promise<Applied> {
+  let id = await store.nodeIdByName(sql, name);
+  if (id === undefined) {
+    if (match.given) throw new Refusal('precondition_failed', `Node "${name}" does not exist, and If-Match names a version of it; nothing was created.`);
+    try {
+      return { outcome: 'created', ...(await createNode(sql, { ...desired, name }, now, acting, report)) };
+    } catch (err) {
+      id = err instanceof Refusal && err.code === 'conflict' ? await store.nodeIdByName(sql, name) : undefined;
+      if (id === undefined) throw err;
+    }
+  }
+  const { node, result, pingKeyBefore } = await changeNode(sql, id, desiredChange(desired), now, acting, report, match.version);
+  return { outcome: result === 'done' ? 'updated' : 'unchanged', node, pingKeyBefore };
 }
 
 /** A new token; the old one stops working in every process as the NOTIFY commits. */

@@ -270,7 +270,7 @@ export async function lockEditable(tx: Queryable, id: string): Promise<(Required
   // node_due after that deadlocked with a flush holding node_due and waiting on the node.
   await tx`select 1 from node_due where node_id = ${id} for no key update`;
   const [row] = await tx<(Required<NodePatch> & { updated_at: Date })[]>`
-    select name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down, successes_for_recovery, escalation_policy_id, schedule, updated_at
+    select name, labels, heartbeat_interval_seconds, grace_seconds, failures_for_down, successes_for_recovery, escalation_policy_id, schedule, ping_key, updated_at
     from nodes where id = ${id} for no key update`;
   return row;
 }
@@ -329,6 +329,12 @@ export async function rotateBadge(sql: Queryable, id: string, now: Date): Promis
 export async function rotatePingKey(sql: Queryable, id: string, now: Date): Promise<string | undefined> {
   const [row] = await sql<{ name: string }[]>`update nodes set ping_key = default, updated_at = ${now} where id = ${id} returning name`;
   return row?.name;
+}
+
+/** The id of the node with this name, never one whose id it is (PUT /v1/nodes/by-name/{name}). */
+export async function nodeIdByName(sql: Queryable, name: string): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`select id from nodes where name = ${name}`;
+  return row?.id;
 }
 
 /** The node a ping key names; undefined when no node has it. */

@@ -13,7 +13,7 @@ import { CreatePolicy, PatchPolicy } from '../../src/http/routes/escalation-poli
 import { HeartbeatBody } from '../../src/http/routes/heartbeats.ts';
 import { Acknowledge, AcknowledgeEach, AddNote, Resolve } from '../../src/http/routes/incidents.ts';
 import { CreateMaintenance } from '../../src/http/routes/maintenances.ts';
-import { CreateNode, PatchNode } from '../../src/http/routes/nodes.ts';
+import { CreateNode, PatchNode, PutNode } from '../../src/http/routes/nodes.ts';
 import { CreateOverride, CreateSchedule, PatchSchedule } from '../../src/http/routes/schedules.ts';
 import { CreateStatusPage, PatchStatusPage } from '../../src/http/routes/status-pages.ts';
 import { CreateUser, PatchUser } from '../../src/http/routes/users.ts';
@@ -291,7 +291,13 @@ describe('the OpenAPI document', () => {
       op: 'PATCH /v1/nodes/{id}',
       schema: PatchNode,
       valid: [{}, { labels: {} }, { failures_for_down: 5, escalation_policy_id: uuid }],
-      invalid: [{ token: 'x' }, { escalation_policy_id: 'nope' }, { successes_for_recovery: 1001 }],
+      invalid: [{ token: 'x' }, { escalation_policy_id: 'nope' }, { successes_for_recovery: 1001 }, { ping_key: 'short' }],
+    },
+    {
+      op: 'PUT /v1/nodes/by-name/{name}',
+      schema: PutNode,
+      valid: [{}, { labels: { role: 'web' }, heartbeat_interval_seconds: 10, ping_key: '0f3c1a9e-5b7d-4e21-9c8a-6d2b4f1e7a30' }, { schedule: { cron: '0 3 * * *' } }],
+      invalid: [{ name: 'web-1' }, { heartbeat_interval_seconds: 0 }, { ping_key: 'short' }, { labels: { role: 1 } }],
     },
     {
       op: 'POST /v1/api-keys',
@@ -553,6 +559,9 @@ describe('the OpenAPI document', () => {
     assert.equal(seen.health.checks.disk.status, 'warn', 'the checks are in the answer that was checked');
     await call('GET', '/v1/nodes', { query: 'label=role:web' });
     await call('PATCH', '/v1/nodes/{id}', { id: node.id, json: { grace_seconds: 5 } });
+    const applied = { labels: { role: 'web' }, heartbeat_interval_seconds: 10 };
+    assert.ok((await call('PUT', '/v1/nodes/by-name/{name}', { path: { name: 'web-applied' }, json: applied })).token, '201: created, with its token');
+    assert.equal((await call('PUT', '/v1/nodes/by-name/{name}', { path: { name: 'web-applied' }, json: applied })).token, undefined, '200: as it was');
     const rotated = await call('POST', '/v1/nodes/{id}/token', { id: node.id });
     const { badge_id } = await call('POST', '/v1/nodes/{id}/badge', { id: 'web-1' });
     assert.match(await call('GET', '/badge/{file}', { token: null, path: { file: `${badge_id}.svg` } }), /^<svg/);

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
 import { expectedRun, GIVEN_PING_KEY, NODE_DEFAULTS, pingKeyProblem, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
-import { createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
+import { applyNode, createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
 import { listRuns, type RunRow } from '../../jobs/store.ts';
@@ -11,7 +11,7 @@ import { acting } from '../acting.ts';
 import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import { allows, type Principal } from '../../access/model.ts';
 import type { AppDeps } from '../deps.ts';
-import { notFound } from '../../errors.ts';
+import { notFound, validationFailed } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
 import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { body, closedObject, decodeCursor, documented, int, isInt32, LABEL_FILTERS_NOTE, LabelFilters, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
@@ -122,7 +122,7 @@ export const SchedulePatch = closedObject({
   max_run_seconds: v.optional(ScheduleFields.max_run_seconds),
 });
 
-/** A ping key given on creation; one problem at a time, in pingKeyProblem's words. */
+/** A ping key given on creation or later; one problem at a time, in pingKeyProblem's words. */
 const GivenPingKey = v.pipe(
   v.string('must be a string'),
   v.rawCheck(({ dataset, addIssue }) => {
@@ -132,8 +132,8 @@ const GivenPingKey = v.pipe(
   documented({ pattern: GIVEN_PING_KEY.source, description: "Drawn at random unless given: a Healthchecks check's UUID keeps its crontab's path. At least 8 different characters" }),
 );
 
-export const CreateNode = closedObject({
-  name: NewNodeName,
+/** A node's whole desired state, as created (POST, with its name) or applied by name (PUT): what is left out takes its default. */
+const DesiredFields = {
   labels: v.optional(Labels, {}),
   schedule: v.optional(v.nullable(Schedule), null),
   heartbeat_interval_seconds: v.optional(Settings.heartbeat_interval_seconds),
@@ -142,7 +142,10 @@ export const CreateNode = closedObject({
   successes_for_recovery: v.optional(Settings.successes_for_recovery, NODE_DEFAULTS.successes_for_recovery),
   escalation_policy_id: v.optional(Settings.escalation_policy_id, null),
   ping_key: v.optional(GivenPingKey),
-});
+};
+
+export const CreateNode = closedObject({ name: NewNodeName, ...DesiredFields });
+export const PutNode = closedObject(DesiredFields);
 
 export const PatchNode = closedObject({
   name: v.optional(NewNodeName),
@@ -153,6 +156,7 @@ export const PatchNode = closedObject({
   failures_for_down: v.optional(Settings.failures_for_down),
   successes_for_recovery: v.optional(Settings.successes_for_recovery),
   escalation_policy_id: v.optional(Settings.escalation_policy_id),
+  ping_key: v.optional(GivenPingKey),
 });
 
 export const ListNodes = v.object({
@@ -189,6 +193,19 @@ export function nodeRoutes(deps: AppDeps) {
     return node;
   };
 
+  /**
+   * What this process remembers of a node just changed: its name (heartbeats), the pages showing
+   * it, and both ping keys when it has a new one: the old one answers 404 at once here, and the
+   * new one is no longer remembered as unknown (a crontab switched over before the key moved).
+   */
+  const forgetChanged = (keyBefore: string | undefined, keyAfter: string) => {
+    deps.identity.forget();
+    deps.publicChanges?.changed(['pages']);
+    if (keyBefore === undefined || keyBefore === keyAfter) return;
+    deps.ingestor?.forgetPingKey(keyBefore);
+    deps.ingestor?.forgetPingKey(keyAfter);
+  };
+
   app.post(
     '/',
     doc({
@@ -210,6 +227,45 @@ export function nodeRoutes(deps: AppDeps) {
       if (input.ping_key !== undefined) deps.ingestor?.forgetPingKey(input.ping_key);
       const answer = withToken(node, now, publicUrl, principalOf(c), token);
       return c.json(answer, 201);
+    },
+  );
+
+  app.put(
+    '/by-name/:name',
+    doc({
+      summary: 'Create or update a node by name',
+      description:
+        "For deploy scripts and configuration as code, run as often as they like: the body is the node's whole desired state, as `POST /v1/nodes` takes it without `name` (the path's). " +
+        'A node of that name is created with it (201, with its token, shown only this once), else changed to it (200, without a token): every setting left out takes its default, ' +
+        '`labels` are replaced whole (left out: none), and no `schedule` makes a heartbeat node. `ping_key` alone is kept when left out; given, it moves the ping URL (409 when another node has it). ' +
+        'Settings as they are write nothing: the `ETag` and `updated_at` stay. The `Lifeline-Outcome` header says `created`, `updated` or `unchanged`. ' +
+        'With `If-Match` the node must exist (412 otherwise, nothing created) and be at that version (`*`: any).',
+      access: 'write',
+      pathParams: { name: "The node's name: 1-128 characters of A-Z a-z 0-9 . _ : -" },
+      headers: [IF_MATCH_ETAG],
+      body: PutNode,
+      ok: { status: 200, description: 'The node as it now is, with its `ETag`.', body: 'Node' },
+      also: [{ status: 201, description: 'The node, created, and its token.', body: 'NodeWithToken' }],
+      errors: [409, 412],
+    }),
+    requireScope('write'),
+    async (c) => {
+      const name = v.safeParse(NewNodeName, c.req.param('name'));
+      if (!name.success) throw validationFailed([{ field: 'name', message: name.issues[0].message }]);
+      const version = ifMatch(c, ETAG_EXAMPLE);
+      const input = await body(c, PutNode);
+      const now = clock.now();
+      const applied = await applyNode(sql, name.output, input, now, acting(c), deps, { given: c.req.header('if-match') !== undefined, version });
+      c.header('lifeline-outcome', applied.outcome);
+      c.header('etag', etag(applied.node));
+      if (applied.outcome === 'created') {
+        deps.publicChanges?.changed(['pages']);
+        // As for a POST: a crontab switched over before its job was made left this key remembered as unknown here.
+        deps.ingestor?.forgetPingKey(applied.node.ping_key);
+        return c.json(withToken(applied.node, now, publicUrl, principalOf(c), applied.token), 201);
+      }
+      if (applied.outcome === 'updated') forgetChanged(applied.pingKeyBefore, applied.node.ping_key);
+      return c.json(nodeView(applied.node, now, publicUrl, principalOf(c)));
     },
   );
 
@@ -263,8 +319,7 @@ export function nodeRoutes(deps: AppDeps) {
       const expected = ifMatch(c, ETAG_EXAMPLE);
       const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c), deps, expected);
       c.header('etag', etag(changed));
-      deps.identity.forget();
-      deps.publicChanges?.changed(['pages']);
+      forgetChanged(node.ping_key, changed.ping_key);
       return c.json(nodeView(changed, clock.now(), publicUrl, principalOf(c)));
     },
   );
