@@ -69,6 +69,15 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** The body as text, not parsed as JSON. */
   text?: boolean;
+  /** Shown a successful answer before its body is read (its status and headers). */
+  seen?: (res: Response) => void;
+}
+
+/** A successful answer with what its body alone does not say. */
+export interface Answer<T> {
+  status: number;
+  headers: Headers;
+  body: T;
 }
 
 // The API's largest page: following a cursor costs a round trip, so ask for as much as it gives.
@@ -103,6 +112,13 @@ export class Client {
 
   patch<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PATCH', path, { body });
+  }
+
+  /** A PUT's answer with its status and headers: a create-or-update says by them which it did. */
+  async put<T>(path: string, body: unknown): Promise<Answer<T>> {
+    let head: Response | undefined;
+    const answer = await this.request<T>('PUT', path, { body, seen: (res) => (head = res) });
+    return { status: head!.status, headers: head!.headers, body: answer };
   }
 
   /** Nothing for a 204; a route that answers what it ended (a maintenance window) gives it as T. */
@@ -179,6 +195,7 @@ export class Client {
       throw new ConnectionError(`cannot reach ${this.url}: ${why}`, { cause: err });
     }
     if (!res.ok) throw errorOf(res, text);
+    opts.seen?.(res);
     if (opts.text) return text as T;
     if (!text) return undefined as T;
     try {

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Node, NodeWithToken } from '../api/shapes.ts';
+import { ApiRequestError, describeError } from './client.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context, type OptionSpec } from './command.ts';
 import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, labels, secretBlock } from './format.ts';
@@ -207,4 +209,85 @@ const list: Command = {
   },
 };
 
-export const nodeCommands = [add, list, edit, remove];
+/** One node of an apply file: its name, and its whole desired state as PUT /v1/nodes/by-name/{name} takes it. */
+interface NodeSpec {
+  name: string;
+  [setting: string]: unknown;
+}
+
+/**
+ * The specs of an apply file (`-`: stdin), or a usage error naming what is wrong with it. A file
+ * that is not a list of objects each with its own name is refused whole before any request: a
+ * typo in a fleet's file must not apply half of it, and a name given twice would apply both
+ * specs, the second undoing the first on every run.
+ */
+function readSpecs(ctx: Context, file: string): NodeSpec[] {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file === '-' ? 'stdin' : file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ctx.command);
+  }
+  let specs: unknown;
+  try {
+    specs = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file} is not JSON: ${(err as Error).message}`, ctx.command);
+  }
+  if (!Array.isArray(specs)) throw new UsageError(`${file} must hold a JSON list of nodes, [{"name": "web-1", …}, …]`, ctx.command);
+  const names = new Set<string>();
+  specs.forEach((spec: unknown, i) => {
+    const name = typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? (spec as { name?: unknown }).name : undefined;
+    if (typeof name !== 'string') throw new UsageError(`${file}: node ${i + 1} must be an object with a "name" string`, ctx.command);
+    if (names.has(name)) throw new UsageError(`${file}: "${name}" is named twice`, ctx.command);
+    names.add(name);
+  });
+  return specs as NodeSpec[];
+}
+
+type Outcome = 'created' | 'updated' | 'unchanged';
+
+/** What applying one spec did, as `--json` prints it: the node (and a new one's token), or the API's refusal. */
+type Applied = { name: string; outcome: Outcome; node: Node | NodeWithToken } | { name: string; outcome: 'failed'; error: { code: string; message: string; status: number } };
+
+const apply: Command = {
+  name: 'nodes apply',
+  args: ['<file>'],
+  summary: 'create or update nodes from a JSON list of their desired states (- reads stdin); run it as often as you like',
+  example: 'lifeline nodes apply fleet.json',
+  options: { ...API_OPTIONS },
+  async run(ctx) {
+    const specs = readSpecs(ctx, ctx.arg(0));
+    const client = ctx.client();
+    const results: Applied[] = [];
+    // Each node on its own: one refused (a taken ping key, a bad interval) leaves the others to be
+    // applied, and the exit code says some were not. No answer at all stops the run (exit 3).
+    for (const { name, ...desired } of specs) {
+      try {
+        const answer = await client.put<Node | NodeWithToken>(`/v1/nodes/by-name/${encodeURIComponent(name)}`, desired);
+        const outcome: Outcome = answer.status === 201 ? 'created' : answer.headers.get('lifeline-outcome') === 'updated' ? 'updated' : 'unchanged';
+        const done = { name, outcome, node: answer.body };
+        results.push(done);
+        if (!ctx.json) ctx.io.stdout(appliedLine(done));
+      } catch (err) {
+        if (!(err instanceof ApiRequestError)) throw err;
+        results.push({ name, outcome: 'failed', error: { code: err.code, message: err.message, status: err.status } });
+        if (!ctx.json) ctx.io.stderr(`failed     ${name}: ${describeError(err).replace(/^error: /, '')}\n`);
+      }
+    }
+    const count = (o: Applied['outcome']) => results.filter((r) => r.outcome === o).length;
+    const failed = count('failed');
+    if (ctx.json) ctx.io.stdout(JSON.stringify(results, null, 2) + '\n');
+    else ctx.io.stdout(`${results.length} nodes: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${failed} failed\n`);
+    // 1, as for a refusal of a single command (EXIT.refused).
+    return failed ? 1 : 0;
+  },
+};
+
+/** `created    web-1  token lln_… (shown only this once)`: one line a node, for grep and a deploy log alike. */
+function appliedLine(r: Extract<Applied, { node: unknown }>): string {
+  const token = r.outcome === 'created' && 'token' in r.node ? `  token ${r.node.token} (shown only this once; store it now)` : '';
+  return `${r.outcome.padEnd(10)} ${r.name}${token}\n`;
+}
+
+export const nodeCommands = [add, apply, list, edit, remove];

@@ -94,7 +94,7 @@ export interface NewNode extends NodeSettings {
 }
 
 /**
- * What a ping key given on creation must look like: 22 to 64 URL-safe characters, so a UUID
+ * What a ping key given for a node (on creation, or later by PATCH or PUT) must look like: 22 to 64 URL-safe characters, so a UUID
  * (Healthchecks' check codes, 36 characters) fits as it is. 22 characters of the 64 are 132 bits
  * when drawn at random, as a UUID v4's 122 are about; the engine's own keys are 43 (256 bits). The
  * ping route takes the same characters (src/http/routes/ping.ts), from 16 to 64 of them.

@@ -31,17 +31,22 @@ after(async () => {
   await admin.end();
 });
 
-/** `node bin/lifeline.mjs …` as a user runs it, against the engine with the admin token unless told otherwise. */
-function spawnCli(args: string[], env: Record<string, string> = {}) {
-  return spawn(process.execPath, ['bin/lifeline.mjs', ...args], {
+/**
+ * `node bin/lifeline.mjs …` as a user runs it, against the engine with the admin token unless told
+ * otherwise; its stdin is `input`, ended at once (empty unless given).
+ */
+function spawnCli(args: string[], env: Record<string, string> = {}, input = '') {
+  const child = spawn(process.execPath, ['bin/lifeline.mjs', ...args], {
     cwd: ROOT,
     env: { ...process.env, LIFELINE_URL: base, LIFELINE_TOKEN: ADMIN, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin.end(input);
+  return child;
 }
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawnCli(args, env);
+async function cli(args: string[], env: Record<string, string> = {}, input?: string) {
+  const child = spawnCli(args, env, input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -110,6 +115,45 @@ describe('the lifeline CLI against a running engine', () => {
     const first = JSON.parse((await cli(['nodes', 'list', '--limit', '1', '--json'])).stdout);
     assert.equal(first.items.length, 1);
     assert.equal(typeof first.next_cursor, 'string');
+  });
+
+  it('nodes apply creates, updates and leaves nodes as a file says, prints each new token once, and goes on past a refusal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-apply-'));
+    const file = join(dir, 'fleet.json');
+    const fleet = [
+      { name: 'apply-web', labels: { role: 'web' }, heartbeat_interval_seconds: 10 },
+      { name: 'apply-backup', schedule: { cron: '0 3 * * *' }, ping_key: '0f3c1a9e-5b7d-4e21-9c8a-6d2b4f1e7a30' },
+    ];
+    writeFileSync(file, JSON.stringify(fleet));
+    const first = await cli(['nodes', 'apply', file]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^created +apply-web +token lln_[A-Za-z0-9_-]+ \(shown only this once; store it now\)$/m);
+    assert.match(first.stdout, /^created +apply-backup +token lln_/m);
+    assert.equal((first.stdout.match(/lln_[A-Za-z0-9_-]+/g) ?? []).length, 2, first.stdout);
+    const stamp = (await api('GET', '/v1/nodes/apply-web')).updated_at;
+
+    // Run again as it is: nothing written, no token. Then from stdin, one changed, one refused, one new.
+    const again = await cli(['nodes', 'apply', file]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^unchanged +apply-web$/m);
+    assert.match(again.stdout, /^unchanged +apply-backup$/m);
+    assert.doesNotMatch(again.stdout, /lln_/);
+    assert.equal((await api('GET', '/v1/nodes/apply-web')).updated_at, stamp);
+
+    const changed = [{ ...fleet[0], heartbeat_interval_seconds: 20 }, { name: 'apply-thief', ping_key: fleet[1]!.ping_key }, { name: 'apply-db' }];
+    const third = await cli(['nodes', 'apply', '-'], {}, JSON.stringify(changed));
+    assert.equal(third.code, 1, 'a node refused: not 0');
+    assert.match(third.stdout, /^updated +apply-web$/m);
+    assert.match(third.stderr, /^failed +apply-thief: .*\(conflict, HTTP 409\)$/m);
+    assert.match(third.stdout, /^created +apply-db +token lln_/m, 'the nodes after a refusal are applied');
+    assert.match(third.stdout, /3 nodes: 1 created, 1 updated, 0 unchanged, 1 failed/);
+    assert.equal((await api('GET', '/v1/nodes/apply-web')).heartbeat_interval_seconds, 20);
+
+    // A file that is not a list of named nodes applies nothing.
+    const bad = await cli(['nodes', 'apply', '-'], {}, JSON.stringify([{ name: 'apply-never' }, { labels: {} }]));
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /node 2 must be an object with a "name" string/);
+    assert.equal((await fetch(`${base}/v1/nodes/apply-never`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 404);
   });
 
   it('nodes add ends with an agent command that runs as printed once its placeholder is a file', async () => {

@@ -305,7 +305,8 @@ export function nodeRoutes(deps: AppDeps) {
     doc({
       summary: 'Change a node',
       description:
-        'A changed setting is judged afresh at the next evaluator tick. The fields given in `schedule` replace the stored ones and the others are kept (`max_run_seconds: null` removes the run limit); `schedule: null` makes the job a heartbeat node again. A node without a schedule must be given its `cron`.',
+        'A changed setting is judged afresh at the next evaluator tick. The fields given in `schedule` replace the stored ones and the others are kept (`max_run_seconds: null` removes the run limit); `schedule: null` makes the job a heartbeat node again. A node without a schedule must be given its `cron`. ' +
+        'A `ping_key` given moves the ping URL, under the rules of `POST /v1/nodes` (409 when another node has it): the old one answers 404 at once here and within a minute in other processes. Settings as they are write nothing: the `ETag` stays.',
       access: 'write',
       id: NODE,
       headers: [IF_MATCH_ETAG],
