@@ -100,6 +100,9 @@ async function changeNode(
       checkVersion(`Node "${stored.name}"`, expected, stored.updated_at);
       pingKeyBefore = stored.ping_key;
       const { schedule, ...given } = change;
+      // Postgres gives a uuid back in lower case: compared as sent, one in capitals read as a
+      // change on every re-send of the same settings, and was written each time.
+      if (given.escalation_policy_id) given.escalation_policy_id = given.escalation_policy_id.toLowerCase();
       const patch: NodePatch = schedule === undefined ? given : { ...given, schedule: patchedSchedule(stored.schedule, schedule) };
       checkSchedule(patch.schedule, patch.heartbeat_interval_seconds, stored.schedule !== null, now);
       name = patch.name;

@@ -64,6 +64,23 @@ describe('PUT /v1/nodes/by-name/{name}', () => {
     assert.deepEqual([back.schedule, back.heartbeat_interval_seconds, back.labels], [null, 30, {}]);
   });
 
+  it('makes one node of two first applies at once: the other applies over it', async () => {
+    const both = await Promise.all([put('apply-race', { grace_seconds: 7 }), put('apply-race', { grace_seconds: 7 })]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 201]);
+    assert.equal((await h.sql`select 1 from nodes where name = 'apply-race' and grace_seconds = 7`).length, 1);
+  });
+
+  it('reads a policy id in capitals as the same id: re-sent, it is unchanged', async () => {
+    const channel = await expectJson<{ id: string }>(await h.req('POST', '/v1/channels', { token: ADMIN_TOKEN, json: { name: 'apply-mail', type: 'email', config: { to: ['ops@example.com'] } } }), 201);
+    const policy = await expectJson<{ id: string }>(
+      await h.req('POST', '/v1/escalation-policies', { token: ADMIN_TOKEN, json: { name: 'apply-policy', levels: [{ after_seconds: 0, channel_ids: [channel.id] }] } }),
+      201,
+    );
+    const spec = { escalation_policy_id: policy.id.toUpperCase() };
+    assert.equal((await expectJson<Node>(await put('apply-paged', spec), 201)).escalation_policy_id, policy.id);
+    assert.equal((await put('apply-paged', spec)).headers.get('lifeline-outcome'), 'unchanged');
+  });
+
   it('honours If-Match: a stale version is 412, and none at all is 412 for a node that does not exist', async () => {
     const res = await put('apply-etag', {});
     assert.equal(res.status, 201);
