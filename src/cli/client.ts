@@ -69,6 +69,8 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** The body as text, not parsed as JSON. */
   text?: boolean;
+  /** Sent as Idempotency-Key: the engine answers a repeat of the same request with the first one's answer. */
+  idempotencyKey?: string | undefined;
 }
 
 // The API's largest page: following a cursor costs a round trip, so ask for as much as it gives.
@@ -97,8 +99,8 @@ export class Client {
     return this.request<string>('GET', path, { query, text: true });
   }
 
-  post<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('POST', path, { body, signal });
+  post<T>(path: string, body?: unknown, signal?: AbortSignal, idempotencyKey?: string): Promise<T> {
+    return this.request<T>('POST', path, { body, signal, idempotencyKey });
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
@@ -154,6 +156,7 @@ export class Client {
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(opts.idempotencyKey !== undefined ? { 'idempotency-key': opts.idempotencyKey } : {}),
         },
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
         signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout,
