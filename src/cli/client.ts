@@ -71,6 +71,8 @@ interface RequestOptions {
   text?: boolean;
   /** Shown a successful answer before its body is read (its status and headers). */
   seen?: (res: Response) => void;
+  /** Sent as Idempotency-Key: the engine answers a repeat of the same request with the first one's answer. */
+  idempotencyKey?: string | undefined;
 }
 
 /** A successful answer with what its body alone does not say. */
@@ -106,8 +108,8 @@ export class Client {
     return this.request<string>('GET', path, { query, text: true });
   }
 
-  post<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    return this.request<T>('POST', path, { body, signal });
+  post<T>(path: string, body?: unknown, signal?: AbortSignal, idempotencyKey?: string): Promise<T> {
+    return this.request<T>('POST', path, { body, signal, idempotencyKey });
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
@@ -170,6 +172,7 @@ export class Client {
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(opts.idempotencyKey !== undefined ? { 'idempotency-key': opts.idempotencyKey } : {}),
         },
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
         signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout,

@@ -2,6 +2,7 @@
 // ends when they are back, so nobody is paged for the restart (POST/DELETE /v1/maintenances).
 
 import type { Maintenance } from '../api/shapes.ts';
+import { ApiRequestError } from './client.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context } from './command.ts';
 import { instant, labels, spanMs, when } from './format.ts';
 
@@ -40,21 +41,37 @@ const start: Command = {
     for: { type: 'string', hint: '30m', description: 'end it after this long (30m, 2h, 1d)' },
     until: { type: 'string', hint: 'time', description: 'end it at this RFC 3339 time' },
     reason: { type: 'string', hint: 'text', description: 'why, shown with the window' },
+    'idempotency-key': {
+      type: 'string',
+      hint: 'key',
+      description: 'a key of this run (a CI job id): run again with it within 24 h, the command prints the window the first run opened instead of opening another',
+    },
   },
   async run(ctx) {
     const nodes = ctx.rest(0);
     const byLabel = Object.fromEntries(ctx.strings('label').map((l) => ctx.label(l)));
     if (nodes.length === 0 && Object.keys(byLabel).length === 0) throw new UsageError('give the nodes (ids or names), or --label', ctx.command);
+    const key = ctx.string('idempotency-key');
     // Starting now by this machine's clock: the API keeps a start in the past as given, and a CI
-    // step means the window to cover from the moment it runs.
+    // step means the window to cover from the moment it runs. With a key the start is the
+    // engine's instead, so a re-run of the same command line sends the same request, which the
+    // engine answers with the first run's window (a different body under one key is refused).
     const now = Date.now();
-    const window = await ctx.client().post<Maintenance>('/v1/maintenances', {
+    const body = {
       node_ids: nodes,
       labels: byLabel,
-      starts_at: new Date(now).toISOString(),
+      ...(key === undefined ? { starts_at: new Date(now).toISOString() } : {}),
       ends_at: endsAt(ctx, now),
       reason: ctx.string('reason'),
-    });
+    };
+    const window = await ctx
+      .client()
+      .post<Maintenance>('/v1/maintenances', body, undefined, key)
+      .catch((err: unknown) => {
+        if (!(err instanceof ApiRequestError && err.code === 'idempotency_key_reused')) throw err;
+        // --for counts from each run's clock: its re-run asks for another end under the same key.
+        throw new ApiRequestError(err.status, err.code, `--idempotency-key "${key}" already started a window with other times (--for counts from each run; --until names one end): nothing was opened; lifeline maintenance list --active shows it.`);
+      });
     // The id alone on stdout, for `id=$(…)` and a later `maintenance end "$id"`; the sentence on stderr.
     ctx.print(window, () => window.id);
     if (!ctx.json) ctx.io.stderr(`Maintenance window for ${covers(window)} ${until(window)}; end it with: lifeline maintenance end ${window.id}\n`);

@@ -16,8 +16,9 @@ export function ifMatch(c: Context, example: string): number | undefined {
 }
 
 /**
- * A row's ETag: its `updated_at` in epoch ms, quoted, which every write of a node, channel or
- * escalation policy sets; the `If-Match` that names it acts on that version only (checkVersion).
+ * A row's ETag: its `updated_at` in epoch ms, quoted, which every write of a node, channel,
+ * escalation policy, user, schedule or status page sets; the `If-Match` that names it acts on
+ * that version only (checkVersion).
  */
 export const etag = (row: { updated_at: Date }): string => `"${row.updated_at.getTime()}"`;
 

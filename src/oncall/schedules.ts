@@ -1,12 +1,13 @@
 // On-call schedules and their overrides: written here, and asked who is on call, whoever asks
 // (the API, the escalation handler, later the console).
+import { writtenAt } from '../clock.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit, auditedUpdate } from '../audit/service.ts';
 import { channelTypes as channelTypesOf } from '../channels/store.ts';
 import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
-import { conflict, notFound, validationFailed } from '../errors.ts';
+import { checkVersion, conflict, notFound, validationFailed } from '../errors.ts';
 import {
   asSchedule,
   inUse,
@@ -56,17 +57,24 @@ export async function createSchedule(sql: Sql, input: NewSchedule, now: Date, ac
   return row!;
 }
 
-/** Changes a schedule; the time zone and the layers are checked together, as they will be read. */
-export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: SchedulePatch, now: Date, acting: Acting): Promise<ScheduleRow> {
-  if (Object.keys(patch).length === 0) return schedule;
+/**
+ * Changes a schedule; the time zone and the layers are checked together, as they will be read.
+ * With `expected` (an If-Match), only the version it names (checkVersion).
+ */
+export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: SchedulePatch, now: Date, acting: Acting, expected?: number): Promise<ScheduleRow> {
+  if (Object.keys(patch).length === 0) {
+    checkVersion(`Schedule "${schedule.name}"`, expected, schedule.updated_at);
+    return schedule;
+  }
   const row = await write(sql, patch.name, async (tx) => {
     // Read again, locked: `schedule` was read before this transaction, and a concurrent edit may
     // have changed it since; a new zone is checked with the layers it will be read with.
     const before = await store.getSchedule(tx, { id: schedule.id }, true);
     if (!before) return undefined;
+    checkVersion(`Schedule "${before.name}"`, expected, before.updated_at);
     if (patch.layers || patch.time_zone) await checkLayers(tx, patch.time_zone ?? before.time_zone, patch.layers ?? before.layers);
     const change = patched('schedule.update', { type: 'schedule', id: before.id, name: patch.name ?? before.name }, patch, before);
-    return auditedUpdate(tx, acting, change, before, () => store.updateSchedule(tx, schedule.id, patch, now), now);
+    return auditedUpdate(tx, acting, change, before, () => store.updateSchedule(tx, schedule.id, patch, writtenAt(now, before.updated_at)), now);
   });
   if (!row) throw notFound(`Schedule "${schedule.id}"`);
   return row;
@@ -75,10 +83,14 @@ export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: Sch
 /**
  * Deletes a schedule no escalation level names; its overrides go with it. Like a channel or person
  * (deleting), it waits for the writers holding the schedule at most `lockWaitMs`, then is refused
- * to be retried.
+ * to be retried. With `expected` (an If-Match), the locked row must be at that version (checkVersion).
  */
-export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
+export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: number): Promise<void> {
   await deleting(sql, 'schedule', id, lockWaitMs, async (tx) => {
+    if (expected !== undefined) {
+      const locked = (await store.getSchedule(tx, { id }))!;
+      checkVersion(`Schedule "${locked.name}"`, expected, locked.updated_at);
+    }
     const used = inUse([{ kind: 'policy', list: await policiesNaming(tx, 'schedule_ids', id) }], (by) => `The schedule is used by ${by}; remove it from them first.`);
     if (used) throw used;
     const name = await store.deleteSchedule(tx, id);

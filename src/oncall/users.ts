@@ -1,10 +1,11 @@
 // People: created, changed and deleted here, whoever asks (the API, later the console).
+import { writtenAt } from '../clock.ts';
 import { patched, type Acting } from '../audit/model.ts';
 import { audit, auditedUpdate } from '../audit/service.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { uniqueViolated } from '../db/errors.ts';
 import { DELETE_LOCK_WAIT_MS, deleting, lockExisting } from '../db/named-rows.ts';
-import { notFound, Refusal, validationFailed } from '../errors.ts';
+import { checkVersion, notFound, Refusal, validationFailed } from '../errors.ts';
 import { inUse, missingIds, USER_HOLDER_WORDS, type NewUser, type UserPatch, type UserRow } from './model.ts';
 import { holdingIncidents } from '../notifications/holding-incidents.ts';
 import { policiesNaming } from './store.ts';
@@ -49,14 +50,19 @@ export async function createUser(sql: Sql, input: NewUser, now: Date, acting: Ac
   }))!;
 }
 
-export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now: Date, acting: Acting): Promise<UserRow> {
-  if (Object.keys(patch).length === 0) return user;
+/** Changes a user; with `expected` (an If-Match), only the version it names (checkVersion). */
+export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now: Date, acting: Acting, expected?: number): Promise<UserRow> {
+  if (Object.keys(patch).length === 0) {
+    checkVersion(`User "${user.name}"`, expected, user.updated_at);
+    return user;
+  }
   const row = await write(sql, patch, async (tx) => {
     // Read again, locked: `user` was read before this transaction, and a concurrent edit may have changed it since.
     const before = await store.getUser(tx, user.id, true);
     if (!before) return undefined;
+    checkVersion(`User "${before.name}"`, expected, before.updated_at);
     const change = patched('user.update', { type: 'user', id: before.id, name: patch.name ?? before.name }, patch, before);
-    return auditedUpdate(tx, acting, change, before, () => store.updateUser(tx, user.id, patch, now), now);
+    return auditedUpdate(tx, acting, change, before, () => store.updateUser(tx, user.id, patch, writtenAt(now, before.updated_at)), now);
   });
   if (!row) throw notFound(`User "${user.id}"`);
   return row;
@@ -69,10 +75,15 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
  * The user is locked first, so a policy, schedule or override being written that names them, or an
  * escalation step paging them (whomLevelsPage), either committed before (and is found here) or
  * waits and then finds the user gone; it waits for them at most `lockWaitMs`, then is refused to
- * be retried (deleting: steps of a storm can hold a person for minutes).
+ * be retried (deleting: steps of a storm can hold a person for minutes). With `expected` (an
+ * If-Match), the locked row must be at that version (checkVersion).
  */
-export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS): Promise<void> {
+export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: number): Promise<void> {
   await deleting(sql, 'user', id, lockWaitMs, async (tx) => {
+    if (expected !== undefined) {
+      const locked = (await store.getUser(tx, id))!;
+      checkVersion(`User "${locked.name}"`, expected, locked.updated_at);
+    }
     const used = inUse(
       [
         { kind: 'policy', list: await policiesNaming(tx, 'user_ids', id) },

@@ -2,11 +2,11 @@
 
 import { patched, type Acting } from '../audit/model.ts';
 import { audit, auditedUpdate } from '../audit/service.ts';
-import type { Clock } from '../clock.ts';
+import { writtenAt, type Clock } from '../clock.ts';
 import type { Queryable, Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Logger } from '../logger.ts';
-import { conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
+import { checkVersion, conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
 import { openIncidentsOf } from '../incidents/store.ts';
 import { windowsAhead } from '../maintenance/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
@@ -86,14 +86,19 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
   }
 }
 
-/** `ref` is the page's id or slug. Fields left out keep their value; `components` replaces them all. */
-export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting, report: KeepReport): Promise<StatusPage> {
+/**
+ * `ref` is the page's id or slug. Fields left out keep their value; `components` replaces them all.
+ * With `expected` (an If-Match), only the version it names (checkVersion).
+ */
+export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting, report: KeepReport, expected?: number): Promise<StatusPage> {
   refuseIfAny(componentProblems(patch.components ?? []));
   if (patch.components) {
     // The page's days over are kept as its components were (new components' past is their nodes'
     // now), once the page and the nodes listed are known to exist: a refused request keeps nothing.
     const current = await getPage(sql, ref);
     if (!current) throw notFound(`Status page "${ref}"`);
+    // A stale If-Match is refused before any day is kept, and again below under the lock.
+    checkVersion(`Status page "${current.slug}"`, expected, current.updated_at);
     identified(patch.components, current.components);
     await resolveComponents(sql, patch.components);
     await keepEach(sql, [current], now.getTime(), report, true, await settledBefore(sql, now.getTime()));
@@ -103,11 +108,12 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
       // Locked: a concurrent edit waits, and then reads (and records as its `from`) what this one wrote.
       const current = await getPage(tx, ref, true);
       if (!current) return undefined;
+      checkVersion(`Status page "${current.slug}"`, expected, current.updated_at);
       const components = patch.components && identified(await resolveComponents(tx, patch.components), current.components);
       const resolved = components ? { ...patch, components } : patch;
       const change = patched('status_page.update', { type: 'status_page', id: current.id, name: resolved.slug ?? current.slug }, resolved, current);
       return auditedUpdate(tx, acting, change, current, async () => {
-        const page = await updatePage(tx, current.id, resolved, now);
+        const page = await updatePage(tx, current.id, resolved, writtenAt(now, current.updated_at));
         // A page made private, renamed or trimmed must stop being served everywhere as this commits.
         if (page) await announcePublicChange(tx, ['pages']);
         return page;
@@ -120,9 +126,11 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
   }
 }
 
-export async function deleteStatusPage(sql: Sql, ref: string, now: Date, acting: Acting): Promise<void> {
+/** With `expected` (an If-Match), the page, locked, must be at that version (checkVersion). */
+export async function deleteStatusPage(sql: Sql, ref: string, now: Date, acting: Acting, expected?: number): Promise<void> {
   await sql.begin(async (tx) => {
-    const page = await getPage(tx, ref);
+    const page = await getPage(tx, ref, expected !== undefined);
+    if (page) checkVersion(`Status page "${page.slug}"`, expected, page.updated_at);
     if (!page || !(await deletePage(tx, page.id))) throw notFound(`Status page "${ref}"`);
     await audit(tx, acting, { action: 'status_page.delete', target: { type: 'status_page', id: page.id, name: page.slug } }, now);
     await announcePublicChange(tx, ['pages']);

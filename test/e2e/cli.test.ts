@@ -348,6 +348,29 @@ describe('the lifeline CLI against a running engine', () => {
     assert.equal((await cli(['maintenance', 'end', '00000000-0000-4000-8000-000000000000'])).code, 1);
   });
 
+  it('maintenance start run again with the same --idempotency-key opens one window: the re-run prints its id, or opens nothing', async () => {
+    const node = await api('POST', '/v1/nodes', { name: 'mw-retried' });
+    const windows = async () => (await api('GET', '/v1/maintenances?limit=500')).items.filter((m: { node_ids: string[] }) => m.node_ids.includes(node.id)).length;
+    // A crontab's or a CI step's re-run after an answer that never came: the same command line.
+    const args = ['maintenance', 'start', 'mw-retried', '--until', '2099-01-01T00:00:00.000Z', '--idempotency-key', 'deploy-77'];
+    const first = await cli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const again = await cli(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(first.stdout, /^[0-9a-f-]{36}\n$/);
+    assert.equal(again.stdout, first.stdout, 'the window the first run opened');
+    assert.equal(await windows(), 1);
+
+    // --for counts from each run's clock, so a re-run asks for other times: refused, nothing opened.
+    const spanned = ['maintenance', 'start', 'mw-retried', '--for', '30m', '--idempotency-key', 'deploy-78'];
+    assert.equal((await cli(spanned)).code, 0);
+    const refused = await cli(spanned);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.stdout, '');
+    assert.match(refused.stderr, /--idempotency-key "deploy-78" already started a window.*nothing was opened/);
+    assert.equal(await windows(), 2);
+  });
+
   it('oncall says who is on call now and next for every schedule, or one by name', async () => {
     const ana = await api('POST', '/v1/users', { name: 'Ana', email: 'ana@cli.test' });
     const ben = await api('POST', '/v1/users', { name: 'Ben', email: 'ben@cli.test' });

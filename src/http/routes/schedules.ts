@@ -11,6 +11,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import { uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isNameCursor, isTimeCursor, keepingZone, page, parse, Paging, query, readJson, Timestamp, TimeZone } from '../validation.ts';
 
@@ -140,9 +141,13 @@ export function scheduleRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a schedule', access: 'read', id: SCHEDULE, ok: { status: 200, description: 'The schedule.', body: 'Schedule' } }),
+    doc({ summary: 'Get a schedule', description: ETAG_NOTE, access: 'read', id: SCHEDULE, ok: { status: 200, description: 'The schedule.', body: 'Schedule' } }),
     requireScope('read'),
-    async (c) => c.json(renderSchedule(await find(c.req.param('id')))),
+    async (c) => {
+      const schedule = await find(c.req.param('id'));
+      c.header('etag', etag(schedule));
+      return c.json(renderSchedule(schedule));
+    },
   );
 
   app.patch(
@@ -152,14 +157,18 @@ export function scheduleRoutes(deps: AppDeps) {
       description: `${LAYERS} \`layers\`, when given, replaces them all.`,
       access: 'write',
       id: SCHEDULE,
+      headers: [IF_MATCH_ETAG],
       body: PatchSchedule,
-      ok: { status: 200, description: 'The schedule as changed.', body: 'Schedule' },
-      errors: [409],
+      ok: { status: 200, description: 'The schedule as changed, with its new `ETag`.', body: 'Schedule' },
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
       const schedule = await find(c.req.param('id'));
-      return c.json(renderSchedule(await updateSchedule(sql, schedule, parse(PatchSchedule, keepingZone(await readJson(c), schedule.time_zone)), clock.now(), acting(c))));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const changed = await updateSchedule(sql, schedule, parse(PatchSchedule, keepingZone(await readJson(c), schedule.time_zone)), clock.now(), acting(c), expected);
+      c.header('etag', etag(changed));
+      return c.json(renderSchedule(changed));
     },
   );
 
@@ -171,12 +180,14 @@ export function scheduleRoutes(deps: AppDeps) {
         'Its overrides go with it. Refused (409) while an escalation policy names it. Also 409 with Retry-After when an edit naming or changing the schedule (an escalation policy, an override or the schedule being saved) holds it longer than a deletion waits: 5 s in all for the row of the schedule, and each later lock wait of the deletion 5 s (lock_timeout).',
       access: 'write',
       id: SCHEDULE,
+      headers: [IF_MATCH_ETAG],
       ok: { status: 204, description: 'Deleted.' },
-      errors: [409],
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
-      await deleteSchedule(sql, (await find(c.req.param('id'))).id, clock.now(), acting(c));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      await deleteSchedule(sql, (await find(c.req.param('id'))).id, clock.now(), acting(c), undefined, expected);
       return c.body(null, 204);
     },
   );

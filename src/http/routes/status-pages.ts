@@ -7,6 +7,7 @@ import { createStatusPage, deleteStatusPage, listStatusPages, readStatusPage, up
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, Labels, NodeName, page, Paging, query } from '../validation.ts';
 
@@ -105,11 +106,12 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a status page', access: 'read', id: PAGE, ok: { status: 200, description: 'The page.', body: 'StatusPage' } }),
+    doc({ summary: 'Get a status page', description: ETAG_NOTE, access: 'read', id: PAGE, ok: { status: 200, description: 'The page.', body: 'StatusPage' } }),
     requireScope('read'),
     async (c) => {
       const found = await readStatusPage(sql, c.req.param('id'));
       if (!found) throw notFound(`Status page "${c.req.param('id')}"`);
+      c.header('etag', etag(found));
       return c.json(render(found));
     },
   );
@@ -121,24 +123,27 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
       description: 'Fields left out keep their value; `components` replaces the whole list. A component sent with its `id` stays that component (its past days with it), renamed or moved; one without an `id` is the first of the page’s components of that name not otherwise given, else a new one.',
       access: 'write',
       id: PAGE,
+      headers: [IF_MATCH_ETAG],
       body: PatchStatusPage,
-      ok: { status: 200, description: 'The page as changed.', body: 'StatusPage' },
-      errors: [409],
+      ok: { status: 200, description: 'The page as changed, with its new `ETag`.', body: 'StatusPage' },
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
-      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c), deps);
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c), deps, expected);
       changed();
+      c.header('etag', etag(updated));
       return c.json(render(updated));
     },
   );
 
   app.delete(
     '/:id',
-    doc({ summary: 'Delete a status page', access: 'write', id: PAGE, ok: { status: 204, description: 'Deleted.' } }),
+    doc({ summary: 'Delete a status page', access: 'write', id: PAGE, headers: [IF_MATCH_ETAG], ok: { status: 204, description: 'Deleted.' }, errors: [412] }),
     requireScope('write'),
     async (c) => {
-      await deleteStatusPage(sql, c.req.param('id'), clock.now(), acting(c));
+      await deleteStatusPage(sql, c.req.param('id'), clock.now(), acting(c), ifMatch(c, ETAG_EXAMPLE));
       changed();
       return c.body(null, 204);
     },

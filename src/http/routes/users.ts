@@ -8,6 +8,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import { byId, uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, DisplayName, Email, idList, isNameCursor, keepingZone, page, parse, Paging, query, readJson, TimeZone } from '../validation.ts';
 
@@ -82,9 +83,13 @@ export function userRoutes(deps: AppDeps) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a user', access: 'read', id: USER, ok: { status: 200, description: 'The user.', body: 'User' } }),
+    doc({ summary: 'Get a user', description: ETAG_NOTE, access: 'read', id: USER, ok: { status: 200, description: 'The user.', body: 'User' } }),
     requireScope('read'),
-    async (c) => c.json(renderUser(await find(c.req.param('id')))),
+    async (c) => {
+      const user = await find(c.req.param('id'));
+      c.header('etag', etag(user));
+      return c.json(renderUser(user));
+    },
   );
 
   app.patch(
@@ -94,14 +99,18 @@ export function userRoutes(deps: AppDeps) {
       description: '`channel_ids`, when given, replaces the list.',
       access: 'write',
       id: USER,
+      headers: [IF_MATCH_ETAG],
       body: PatchUser,
-      ok: { status: 200, description: 'The user as changed.', body: 'User' },
-      errors: [409],
+      ok: { status: 200, description: 'The user as changed, with its new `ETag`.', body: 'User' },
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
       const user = await find(c.req.param('id'));
-      return c.json(renderUser(await updateUser(sql, user, parse(PatchUser, keepingZone(await readJson(c), user.time_zone)), clock.now(), acting(c))));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const changed = await updateUser(sql, user, parse(PatchUser, keepingZone(await readJson(c), user.time_zone)), clock.now(), acting(c), expected);
+      c.header('etag', etag(changed));
+      return c.json(renderUser(changed));
     },
   );
 
@@ -113,12 +122,14 @@ export function userRoutes(deps: AppDeps) {
         'Refused (409, naming what holds the user) while an escalation policy, a schedule layer or an override that has not ended names the user; while an open incident paged them (delete them once it is resolved, so its resolve reaches them); while a message of an incident to them is not yet delivered (a page, acknowledgement or resolve still in the outbox or not yet sent); and while a dead outbox event would message them once replayed (an admin replays or discards it: `POST /v1/outbox/dead/{id}/replay`, `DELETE /v1/outbox/dead/{id}`); a dead page of an incident whose resolve already went out holds nothing, since its replay sends nothing. Also 409 with Retry-After when work naming the user (an escalation paging them, an edit naming them) holds them longer than a deletion waits: 5 s in all for the row of the user (however many take turns holding it), and each later lock wait of the deletion 5 s (lock_timeout).',
       access: 'write',
       id: USER,
+      headers: [IF_MATCH_ETAG],
       ok: { status: 204, description: 'Deleted.' },
-      errors: [409],
+      errors: [409, 412],
     }),
     requireScope('write'),
     async (c) => {
-      await deleteUser(sql, uuidParam('User', c.req.param('id')), clock.now(), acting(c));
+      const expected = ifMatch(c, ETAG_EXAMPLE);
+      await deleteUser(sql, uuidParam('User', c.req.param('id')), clock.now(), acting(c), undefined, expected);
       return c.body(null, 204);
     },
   );
