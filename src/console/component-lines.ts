@@ -126,3 +126,37 @@ export function lineProblems(details: readonly ErrorDetail[], read: Pick<ReadLin
   }
   return out;
 }
+
+/** A component the form was given, with its id and its nodes as its line names them (componentLines). */
+export type ShownComponent = ComponentInput & { id: string };
+
+const sameSelection = (a: ComponentInput, b: ComponentInput) =>
+  a.node_ids.length === b.node_ids.length &&
+  a.node_ids.every((n) => b.node_ids.includes(n)) &&
+  Object.keys(a.labels).length === Object.keys(b.labels).length &&
+  Object.entries(a.labels).every(([k, v]) => b.labels[k] === v);
+
+/**
+ * Each line read back with the id of the component it edits, among those the form was given
+ * (`shown`, in the order of its lines), so its kept days follow it as they do a PATCH that sends
+ * the id: the one of its name (a line moved); else the one selecting the same nodes and labels (a
+ * rename); else, with as many lines as the form was given, the one on its line (a line edited in
+ * place, name and nodes at once). Else none: a new component, with a past of its own. Each id once.
+ */
+export function identifiedLines(lines: readonly ComponentInput[], shown: readonly ShownComponent[]): Array<ComponentInput & { id?: string }> {
+  const ids: Array<string | undefined> = lines.map(() => undefined);
+  const claimed = new Set<string>();
+  const pass = (match: (line: ComponentInput, i: number) => ShownComponent | undefined) =>
+    lines.forEach((line, i) => {
+      if (ids[i] !== undefined) return;
+      const found = match(line, i);
+      if (!found || claimed.has(found.id)) return;
+      ids[i] = found.id;
+      claimed.add(found.id);
+    });
+  const unclaimed = (c: ShownComponent) => !claimed.has(c.id);
+  pass((line) => shown.find((c) => unclaimed(c) && c.name === line.name));
+  pass((line) => shown.find((c) => unclaimed(c) && sameSelection(c, line)));
+  if (lines.length === shown.length) pass((_, i) => shown[i]);
+  return lines.map((line, i) => (ids[i] === undefined ? line : { id: ids[i], ...line }));
+}

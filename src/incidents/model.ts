@@ -42,6 +42,9 @@ export interface IncidentRow {
 /** An incident that is not resolved yet. */
 export type OpenIncidentRow = IncidentRow & { status: Exclude<IncidentStatus, 'resolved'> };
 
+/** An incident as a status page reads it: whose, what, and when. */
+export type SpanRow = Pick<IncidentRow, 'node_id' | 'category' | 'severity' | 'status' | 'title' | 'opened_at' | 'acknowledged_at' | 'resolved_at'>;
+
 /** A person a page reached, as the timeline recorded them (schedule_id absent: named on the level). */
 export interface PagedPerson {
   user_id: string;

@@ -4,8 +4,9 @@ import { incidentNotices, LIVE_CHANNEL } from '../live/model.ts';
 import type { LabelPair } from '../nodes/model.ts';
 import { isUuid } from '../db/ids.ts';
 import { carriesLabels, getNode } from '../nodes/store.ts';
+import { CATEGORIES } from './categorize.ts';
 import { LOCKED_KINDS } from './model.ts';
-import type { IncidentFilter, IncidentRow, IncidentSummaryRow, IncidentStatus, NewIncident, OpenIncidentRow, PagedPerson, TimelineEntry } from './model.ts';
+import type { IncidentFilter, IncidentRow, IncidentSummaryRow, IncidentStatus, NewIncident, OpenIncidentRow, PagedPerson, SpanRow, TimelineEntry } from './model.ts';
 
 /**
  * Opens incidents unless one is already open for the node and category; the partial unique index
@@ -46,13 +47,31 @@ export async function lockOpenIncidents(tx: Queryable, nodeIds: string[]): Promi
 }
 
 /**
- * These nodes' unresolved incidents as they stand, without locking them: for readers (a status
- * page) that change nothing and must not wait behind the incident handlers.
+ * These nodes' incidents open at any time since `from`, as they stand, without locking them: for
+ * readers (a status page) that change nothing and must not wait behind the incident handlers. The
+ * unresolved ones among them are all of the nodes' open incidents. Those opened since `from` are a
+ * range of the (node_id, opened_at) index per node; of those opened before, only the last of each
+ * node and category can still have been open at `from` (a node has at most one incident of a
+ * category open at a time: incidents_one_open, so each earlier one was resolved before the next
+ * opened), one probe each. Scanning every node's whole history instead reads a year of incidents
+ * to find the few of two weeks.
  */
-export async function openIncidentsOf(sql: Queryable, nodeIds: readonly string[]): Promise<OpenIncidentRow[]> {
+export async function incidentsSince(sql: Queryable, nodeIds: readonly string[], from: Date): Promise<SpanRow[]> {
   if (nodeIds.length === 0) return [];
-  return sql<OpenIncidentRow[]>`select * from incidents where node_id = any(${[...nodeIds]}::uuid[]) and status <> 'resolved'`;
+  const ids = [...nodeIds];
+  return sql<SpanRow[]>`
+    select ${sql(SPAN_COLUMNS)} from incidents where node_id = any(${ids}::uuid[]) and opened_at >= ${from}
+    union all
+    select b.* from unnest(${ids}::uuid[]) n(id) cross join unnest(${Object.keys(CATEGORIES)}::text[]) c(category)
+    cross join lateral (
+      select ${sql(SPAN_COLUMNS)} from incidents
+      where node_id = n.id and category = c.category and opened_at < ${from}
+      order by opened_at desc limit 1
+    ) b
+    where b.resolved_at is null or b.resolved_at >= ${from}`;
 }
+
+const SPAN_COLUMNS: ReadonlyArray<keyof SpanRow> = ['node_id', 'category', 'severity', 'status', 'title', 'opened_at', 'acknowledged_at', 'resolved_at'];
 
 export async function getIncidents(sql: Queryable, ids: string[]): Promise<Map<string, IncidentRow>> {
   if (ids.length === 0) return new Map();

@@ -6,7 +6,7 @@ import { publicReason, type State } from '../health/decide.ts';
 import type { WindowAhead } from '../maintenance/model.ts';
 import { shownZone } from '../local-time.ts';
 import { CATEGORIES, type Category, type Severity } from '../incidents/categorize.ts';
-import type { OpenIncidentRow } from '../incidents/model.ts';
+import type { OpenIncidentRow, SpanRow } from '../incidents/model.ts';
 import { bucketStart, DAY_MS, type Bucket } from '../uptime/buckets.ts';
 import { combine, emptyStateMs, NODE_STATES, perState, type StateMs } from '../uptime/state-time.ts';
 import { summarize, type UptimeSummary } from '../uptime/summary.ts';
@@ -319,6 +319,22 @@ export interface IncidentView {
   acknowledged_at: string | null;
 }
 
+/**
+ * An entry of "Past incidents": a component's nodes' incidents that overlapped, as one span (see
+ * pastIncidentViews). `resolved_at` and `duration_seconds` are null while it is ongoing.
+ */
+export interface PastIncidentView {
+  title: string;
+  components: string[];
+  severity: Severity;
+  status: 'ongoing' | 'resolved';
+  started_at: string;
+  resolved_at: string | null;
+  duration_seconds: number | null;
+  /** With `show_nodes` only: the nodes whose incidents it holds. */
+  nodes?: string[];
+}
+
 export interface PageView {
   slug: string;
   title: string;
@@ -331,6 +347,10 @@ export interface PageView {
   updated_at: string;
   components: ComponentView[];
   incidents: IncidentView[];
+  /** Newest first: the PAST_MAX newest entries over the last PAST_DAYS, ongoing ones included. */
+  past_incidents: PastIncidentView[];
+  /** Entries of those days older than the ones listed. */
+  past_incidents_more: number;
   /** Soonest first: those starting within SCHEDULED_DAYS, at most SCHEDULED_MAX. */
   scheduled: ScheduledView[];
 }
@@ -524,22 +544,118 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
 }
 
 /**
+ * How far back "Past incidents" looks, as Statuspage's own history page (15 days) and Gatus's
+ * (recent events) do, and how many entries it lists: a 500-node fleet with two incidents per node a
+ * week has 2,000 incidents in 14 days, most of them merged but still hundreds of entries, and the
+ * page is read for what happened lately, not as an incident log (the console has that).
+ */
+export const PAST_DAYS = 14;
+export const PAST_MAX = 20;
+
+/** Where "Past incidents" starts at `now`: an incident open at any time since is listed. */
+export function pastSince(now: number): number {
+  return now - PAST_DAYS * DAY_MS;
+}
+
+interface Span {
+  component: number;
+  category: Category;
+  start: number;
+  /** Infinity while any of its incidents is open. */
+  end: number;
+  nodes: Set<string>;
+}
+
+/**
+ * "Past incidents": per component, its nodes' incidents of one kind (down, or degraded) that
+ * overlap in time are one entry, from the first opening to the last resolution: a rack of 25
+ * nodes going down together is one outage of the component, not 25, and a page without node names
+ * never says how many nodes it took. Kinds apart, so a degradation open for a month does not
+ * swallow the outages within it. An outage is "Partial" unless every node the component holds now
+ * was down in it. Components with
+ * the very same entry (a node in two of them) are one entry naming both. Only component names and
+ * times, and node names only where the page shows them; never labels, reasons, ids or notes.
+ * Membership is the components' nodes of now, as for the open incidents. `incidents` are those
+ * open at any time since pastSince(now) (incidentsSince).
+ */
+function pastIncidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly SpanRow[]): { entries: PastIncidentView[]; more: number } {
+  const componentsOf = new Map<string, number[]>();
+  const nameOf = new Map<string, string>();
+  members.forEach((list, i) =>
+    list.forEach((m) => {
+      componentsOf.set(m.id, [...(componentsOf.get(m.id) ?? []), i]);
+      nameOf.set(m.id, m.name);
+    }),
+  );
+  const sorted = [...incidents].sort((a, b) => a.opened_at.getTime() - b.opened_at.getTime());
+  const open = new Map<string, Span>();
+  const spans: Span[] = [];
+  for (const { node_id, category, opened_at, resolved_at } of sorted) {
+    const start = opened_at.getTime();
+    const end = resolved_at?.getTime() ?? Infinity;
+    for (const component of componentsOf.get(node_id) ?? []) {
+      let span = open.get(`${component} ${category}`);
+      if (!span || start > span.end) {
+        span = { component, category, start, end, nodes: new Set() };
+        open.set(`${component} ${category}`, span);
+        spans.push(span);
+      }
+      span.end = Math.max(span.end, end);
+      span.nodes.add(node_id);
+    }
+  }
+  const entries = new Map<string, PastIncidentView & { nodeIds: Set<string> }>();
+  for (const span of spans) {
+    const held = members[span.component] ?? [];
+    const word = span.category === 'node_down' && !held.every((m) => span.nodes.has(m.id)) ? 'Partial outage' : WORDS[span.category];
+    const resolved = Number.isFinite(span.end);
+    const key = `${span.start} ${span.end} ${word}`;
+    const name = page.components[span.component]!.name;
+    const entry = entries.get(key);
+    if (entry) {
+      if (!entry.components.includes(name)) entry.components.push(name);
+      span.nodes.forEach((id) => entry.nodeIds.add(id));
+      continue;
+    }
+    entries.set(key, {
+      title: word,
+      components: [name],
+      severity: CATEGORIES[span.category].severity,
+      status: resolved ? 'resolved' : 'ongoing',
+      started_at: iso(span.start),
+      resolved_at: resolved ? iso(span.end) : null,
+      duration_seconds: resolved ? Math.round((span.end - span.start) / 1000) : null,
+      nodeIds: new Set(span.nodes),
+    });
+  }
+  const newestFirst = [...entries.values()].sort((a, b) => compare(b.started_at, a.started_at));
+  const shown = newestFirst.slice(0, PAST_MAX).map(({ nodeIds, ...entry }): PastIncidentView => {
+    const view = { ...entry, title: `${entry.title} in ${entry.components.join(', ')}` };
+    return page.show_nodes ? { ...view, nodes: [...nodeIds].map((id) => nameOf.get(id)!).sort(compare) } : view;
+  });
+  return { entries: shown, more: newestFirst.length - shown.length };
+}
+
+/**
  * The page as published: per component its state, its 90-day uptime and 90 daily bars, the open
- * incidents and the maintenance now and ahead. `members[i]` and `days[i]` belong to component
- * i; `days[i]` are the 90 days of `pageWindow(now)` (componentDays); `windows` are those open at
- * `now` or yet to begin that cover any of the members.
+ * incidents, the past ones and the maintenance now and ahead. `members[i]` and `days[i]` belong
+ * to component i; `days[i]` are the 90 days of `pageWindow(now)` (componentDays); `past` are the
+ * members' incidents open at any time since `pastSince(now)`; `windows` are those open at `now` or yet to
+ * begin that cover any of the members.
  */
 export function pageView(
   page: StatusPage,
   members: ReadonlyArray<readonly Member[]>,
   days: ReadonlyArray<readonly ComponentDay[]>,
   incidents: readonly OpenIncident[],
+  past: readonly SpanRow[],
   windows: readonly WindowAhead[],
   now: number,
 ): PageView {
   const window = pageWindow(now);
   const open = windows.filter((w) => w.starts_at.getTime() <= now);
   const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], days[i] ?? [], window, open));
+  const history = pastIncidentViews(page, members, past);
   return {
     slug: page.slug,
     title: page.title,
@@ -550,6 +666,8 @@ export function pageView(
     updated_at: iso(now),
     components,
     incidents: incidentViews(page, members, incidents, new Map(components.map((c) => [c.name, c.status]))),
+    past_incidents: history.entries,
+    past_incidents_more: history.more,
     scheduled: scheduledViews(page, members, windows.filter((w) => w.starts_at.getTime() > now), now),
   };
 }

@@ -7,13 +7,14 @@ import type { Queryable, Sql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Logger } from '../logger.ts';
 import { checkVersion, conflict, notFound, validationFailed, type ErrorDetail } from '../errors.ts';
-import { openIncidentsOf } from '../incidents/store.ts';
+import type { SpanRow } from '../incidents/model.ts';
+import { incidentsSince } from '../incidents/store.ts';
 import { windowsAhead } from '../maintenance/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
 import { bucketStart, DAY_MS } from '../uptime/buckets.ts';
 import { randomUUID } from 'node:crypto';
-import { componentDays, componentKeys, componentProblems, identifiedComponents, type ComponentInput, pageView, pageWindow, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
+import { componentDays, componentKeys, componentProblems, identifiedComponents, type ComponentInput, type OpenIncident, pageView, pageWindow, pastSince, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
 import { emptyStateMs, type StateMs } from '../uptime/state-time.ts';
 import {
   announcePublicChange,
@@ -170,15 +171,17 @@ export async function publishedPage(sql: Sql, slug: string, now: number): Promis
   const [members, stored] = await Promise.all([componentMembers(sql, page.components), keptDays(sql, page.id, pageWindow(now).from)]);
   const ids = [...new Set(members.flat().map((m) => m.id))];
   const from = Math.min(bucketStart(now, 'day'), ...unkeptDays(keys, stored, now).flat());
-  const [groups, provisional, incidents, windows] = await Promise.all([
+  // The open incidents are among those of the past incidents' window: one read for both.
+  const [groups, provisional, history, windows] = await Promise.all([
     groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), { from, to: now }, 'day', now),
     workedOut(sql, stored.filter(isProvisional), now),
-    openIncidentsOf(sql, ids),
+    incidentsSince(sql, ids, new Date(pastSince(now))),
     windowsAhead(sql, ids, new Date(now)),
   ]);
+  const incidents = history.filter((i): i is SpanRow & OpenIncident => i.status !== 'resolved');
   const kept = [...stored.filter((d): d is StoredDay & KeptDay => d.ms !== null), ...provisional];
   const days = componentDays(keys, kept, groups.map((g) => g.buckets), members, now);
-  return pageView(page, members, days, incidents, windows, now);
+  return pageView(page, members, days, incidents, history, windows, now);
 }
 
 const isProvisional = <D extends StoredDay>(d: D): d is D & { node_ids: string[] } => d.ms === null && d.node_ids !== null;

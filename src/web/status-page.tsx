@@ -4,7 +4,8 @@
 
 import { raw } from 'hono/html';
 import type { State } from '../health/decide.ts';
-import { RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type MaintenanceView, type PageView, type ScheduledView, type Status } from '../statuspages/model.ts';
+import { PAST_DAYS, RECENT_DAYS, type ComponentView, type DayBar, type IncidentView, type MaintenanceView, type PageView, type PastIncidentView, type ScheduledView, type Status } from '../statuspages/model.ts';
+import { duration } from '../console/format.ts';
 import { type ClockWords, zonedTime } from '../local-time.ts';
 import { percent } from '../uptime/percent.ts';
 import { documentOf, dotIcon, Layout } from './layout.tsx';
@@ -312,6 +313,33 @@ function Scheduled(p: { s: ScheduledView }) {
   );
 }
 
+/**
+ * A past incident: what, where, and when, its length once it is over. An ongoing one says only
+ * since when: "for 35 min" would change the page every minute, and with it its ETag (withoutUpdated),
+ * so a reader's reload would never get a 304.
+ */
+function PastIncident(p: { i: PastIncidentView }) {
+  const { i } = p;
+  return (
+    <li class={`incident severity-${i.severity}${i.resolved_at ? ' resolved' : ''}`}>
+      <div class="incident-title">{i.title}</div>
+      <div class="incident-meta">
+        {i.resolved_at && i.duration_seconds !== null ? (
+          <>
+            Resolved · <time datetime={i.started_at}>{when(i.started_at)}</time> to <time datetime={i.resolved_at}>{when(i.resolved_at, null, i.started_at)}</time>
+            {' · '}lasted {duration(i.duration_seconds * 1000)}
+          </>
+        ) : (
+          <>
+            Ongoing · since <time datetime={i.started_at}>{when(i.started_at)}</time>
+          </>
+        )}
+      </div>
+      {i.nodes ? <div class="incident-meta">Nodes: {i.nodes.join(', ')}</div> : null}
+    </li>
+  );
+}
+
 const LEGEND: Array<DayBar['status']> = ['operational', 'degraded', 'down', 'maintenance', 'no_data'];
 
 function StatusPageBody(p: { view: PageView }) {
@@ -335,9 +363,9 @@ function StatusPageBody(p: { view: PageView }) {
         </span>
       </div>
 
-      <h2>Open incidents</h2>
+      <h2 id="open-incidents">Open incidents</h2>
       {view.incidents.length ? (
-        <ul class="incidents card">
+        <ul class="incidents card" aria-labelledby="open-incidents">
           {view.incidents.map((i) => (
             <Incident i={i} />
           ))}
@@ -371,6 +399,24 @@ function StatusPageBody(p: { view: PageView }) {
           </li>
         ))}
       </ul>
+
+      <h2 id="past-incidents">
+        Past incidents <small class="muted">last {PAST_DAYS} days</small>
+      </h2>
+      {view.past_incidents.length ? (
+        <ul class="incidents card" aria-labelledby="past-incidents">
+          {view.past_incidents.map((i) => (
+            <PastIncident i={i} />
+          ))}
+          {view.past_incidents_more ? (
+            <li class="calm">
+              And {view.past_incidents_more} earlier {view.past_incidents_more === 1 ? 'incident' : 'incidents'} in the last {PAST_DAYS} days.
+            </li>
+          ) : null}
+        </ul>
+      ) : (
+        <p class="calm card">No incidents in the last {PAST_DAYS} days.</p>
+      )}
 
       <footer class="page-foot">
         <span>

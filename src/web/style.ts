@@ -81,6 +81,7 @@ a { color: inherit; text-underline-offset: 2px; }
 .page-head h1 { font-size: 1.75rem; line-height: 1.25; margin: 0; overflow-wrap: anywhere; }
 .page-head p { margin: 6px 0 0; color: var(--muted); overflow-wrap: anywhere; }
 h2 { font-size: 1.05rem; margin: 32px 0 12px; }
+h2 small { font-weight: 400; }
 .card { background: var(--card); border: 1px solid var(--border); border-radius: 12px; }
 .muted { color: var(--muted); }
 
@@ -173,6 +174,8 @@ h2 { font-size: 1.05rem; margin: 32px 0 12px; }
 .incident + .incident { border-top: 1px solid var(--border); }
 .incident.severity-warning { border-left-color: var(--degraded-fill); }
 .incident.scheduled { border-left-color: var(--maintenance); }
+/* A past incident over: said by its words, the border only agreeing (green, as its component is again). */
+.incident.resolved { border-left-color: var(--healthy); }
 .incident-title { font-weight: 600; overflow-wrap: anywhere; }
 .incident-meta { font-size: .875rem; color: var(--muted); }
 .calm { padding: 14px 20px; color: var(--muted); }

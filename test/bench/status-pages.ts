@@ -12,7 +12,8 @@ import { badgeSvg } from '../../src/badges/model.ts';
 import { loadConfig } from '../../src/config.ts';
 import { windowsAhead } from '../../src/maintenance/store.ts';
 import type { Sql } from '../../src/db/client.ts';
-import { pageWindow } from '../../src/statuspages/model.ts';
+import { pageWindow, pastSince } from '../../src/statuspages/model.ts';
+import { incidentsSince } from '../../src/incidents/store.ts';
 import { createStatusPage, publishedPage } from '../../src/statuspages/service.ts';
 import { TEST_ACTING } from '../helpers/acting.ts';
 import { rawGet } from '../helpers/raw-get.ts';
@@ -50,7 +51,7 @@ const INGEST_TOLERANCE = 0.1;
 // by team label), all over, beside a few ahead — what the page's windowsAhead read must skip.
 const PAST_WINDOWS = 23_000;
 const WINDOWS_AHEAD = 5;
-const WINDOW_RUNS = 200;
+const READ_RUNS = 200;
 
 /**
  * Past maintenance windows and a few ahead (the third open-ended) over the page's nodes. Returns
@@ -73,6 +74,34 @@ async function seedMaintenance(sql: Sql, now: Date): Promise<number> {
            'ahead', ${now}
     from generate_series(1, ${WINDOWS_AHEAD}::int) i`;
   return PAST_WINDOWS + WINDOWS_AHEAD;
+}
+
+/**
+ * An incident for each down or degraded spell of the seeded history, resolved when it ended, as
+ * the engine would have opened them: what the page's past incidents read (about 1,500 of ~10,000
+ * in its 14 days). How many.
+ */
+async function seedIncidents(sql: Sql): Promise<number> {
+  const rows = await sql`
+    insert into incidents (node_id, node_name, category, severity, status, title, opened_at, resolved_at)
+    select l.node_id, n.name, 'node_' || l.to_state, case l.to_state when 'down' then 'critical' else 'warning' end, 'resolved',
+           n.name || ' is ' || l.to_state, l.at, e.at
+    from node_state_log l join nodes n on n.id = l.node_id
+    join node_state_log e on e.node_id = l.node_id and e.state_version = l.state_version + 1
+    where l.to_state in ('down', 'degraded')`;
+  return rows.count;
+}
+
+/** READ_RUNS timings of `read`, after 10 not timed, and its last answer. */
+async function timedReads<T>(read: () => Promise<T>): Promise<{ ms: number[]; last: T }> {
+  const ms: number[] = [];
+  let last: T | undefined;
+  for (let i = 0; i < READ_RUNS + 10; i++) {
+    const run = await timed(read);
+    if (i >= 10) ms.push(run.ms);
+    last = run.value;
+  }
+  return { ms, last: last! };
 }
 
 /** The naive page: every node's 90 days asked one by one, then added up per component. */
@@ -124,7 +153,8 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
   const transitions = await seedHistory(sql, { nodes: o.statusNodes, days: HISTORY_DAYS }, now);
   await rebuildUptime(sql, { all: true }, now, { hourlyDays: defaults.uptimeHourlyRetentionDays, dailyDays: defaults.uptimeDailyRetentionDays });
   const windows = await seedMaintenance(sql, now);
-  await vacuumAnalyze(sql, ['nodes', 'node_health', 'node_state_log', 'uptime_hourly', 'uptime_daily', 'uptime_progress', 'maintenances']);
+  const incidents = await seedIncidents(sql);
+  await vacuumAnalyze(sql, ['nodes', 'node_health', 'node_state_log', 'uptime_hourly', 'uptime_daily', 'uptime_progress', 'maintenances', 'incidents']);
   // The seeded nodes carry team-0 … team-19: one component each.
   await createStatusPage(
     sql,
@@ -176,14 +206,16 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
   row(s, `status page: computed and rendered as HTML, p50 / p99 of ${PAGE_RUNS}`, p50p99(pageMs), p50p99(naiveMs), `≤ ${PAGE_TARGET_MS} ms`, percentile(pageMs, 99) <= PAGE_TARGET_MS);
   row(s, 'status page: of which computing its data (p50 / p99)', p50p99(computeMs), '—', '');
   const pageNodes = members.flatMap((m) => m.ids);
-  const windowMs: number[] = [];
-  let ahead = 0;
-  for (let i = 0; i < WINDOW_RUNS + 10; i++) {
-    const run = await timed(() => windowsAhead(sql, pageNodes, now));
-    if (i >= 10) windowMs.push(run.ms);
-    ahead = run.value.length;
-  }
-  row(s, `status page: of which its maintenance read (windowsAhead, ${ahead} of ${int(windows)} windows), p50 / p99 of ${WINDOW_RUNS}`, p50p99(windowMs), '—', '');
+  const ahead = await timedReads(() => windowsAhead(sql, pageNodes, now));
+  row(s, `status page: of which its maintenance read (windowsAhead, ${ahead.last.length} of ${int(windows)} windows), p50 / p99 of ${READ_RUNS}`, p50p99(ahead.ms), '—', '');
+  const history = await timedReads(() => incidentsSince(sql, pageNodes, new Date(pastSince(t))));
+  row(
+    s,
+    `status page: of which its incidents read (incidentsSince, open and past: ${int(history.last.length)} of ${int(incidents)} incidents; ${view.past_incidents.length} entries shown, ${int(view.past_incidents_more)} more), p50 / p99 of ${READ_RUNS}`,
+    p50p99(history.ms),
+    '—',
+    '',
+  );
 
   progress(`status: badges, ${BADGE_RUNS} times each`);
   const [{ badge_id: badgeId }] = (await sql`select badge_id from nodes order by name limit 1`) as unknown as [{ badge_id: string }];
@@ -337,7 +369,7 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
   row(s, 'engine on a core of its own: its CPU (cores), alone / beside', `${median(pinned.cpu.alone).toFixed(2)} / ${median(pinned.cpu.beside).toFixed(2)}`, '—', '');
 
   s.notes.push(
-    `History: ${int(o.statusNodes)} nodes × ${HISTORY_DAYS} days, ${int(transitions)} transitions (the uptime section's generator: two incidents per node per week), rows built by uptime:rebuild; the page has ${COMPONENTS} components, one per team label (${int(o.statusNodes / COMPONENTS)} nodes each) with ${int(windows)} maintenance windows over its nodes (${WINDOWS_AHEAD} ahead, the rest over), and is ${int(html.length / 1024)} KiB of HTML; as sent, ${int(sizes.br! / 1024)} KiB in brotli, ${int(sizes.gzip! / 1024)} KiB gzipped (${int(sizes.identity!)} bytes as it is).`,
+    `History: ${int(o.statusNodes)} nodes × ${HISTORY_DAYS} days, ${int(transitions)} transitions (the uptime section's generator: two incidents per node per week), rows built by uptime:rebuild; the page has ${COMPONENTS} components, one per team label (${int(o.statusNodes / COMPONENTS)} nodes each) with ${int(windows)} maintenance windows over its nodes (${WINDOWS_AHEAD} ahead, the rest over) and ${int(incidents)} incidents (one per down or degraded spell, all resolved), and is ${int(html.length / 1024)} KiB of HTML; as sent, ${int(sizes.br! / 1024)} KiB in brotli, ${int(sizes.gzip! / 1024)} KiB gzipped (${int(sizes.identity!)} bytes as it is).`,
     `Lifeline: publishedPage + renderStatusPage in this process, without the cache the routes put in front (that is what one computation per period costs). Naive baseline: each node's 90 days asked one by one (${int(o.statusNodes)} calls of the one-node breakdown GET /v1/nodes/{id}/uptime?bucket=day makes), added up per component. ${mismatches === 0 ? 'Every component\'s ratio and every day equals the naive figures exactly.' : `${mismatches} components differed from the naive figures: investigate before trusting these figures.`}`,
     `Badges: the node looked up by badge id, its state or its 30-day uptime (the uptime report's figure), drawn by badge-maker; uncached.`,
     `Viral load: the engine (LIFELINE_ROLES=api, LIFELINE_TRUST_PROXY_HOPS=1) takes single heartbeats from ${int(o.ingestNodes)} node tokens (autocannon, ${o.connections} connections) while GET /status/bench is sent at ${int(o.statusRate)}/s from ${int(VIRAL_ADDRESSES)} X-Forwarded-For addresses (60 a minute each, inside the default budget of ${defaults.limits.publicRequestsPerMinute}) by steady-client.ts in a process of its own, a lean keep-alive client: autocannon spends about 0.4 ms of CPU parsing each page answer, and in the benchmark's process would share the ingest generator's event loop; either would take time from what is measured rather than from the readers' own machines. The page is computed once per 10 s and served from memory in between, in brotli (kept with the gzip and the bytes as they are, each with its headers). Engine CPU is read from /proc; on loopback the kernel's delivery of each answer is charged to the engine, as a network card would not be. CPU per page request: the engine (api role, no ingest) over ${o.duration} s of pages at ${int(o.statusRate)}/s, less its CPU over ${o.duration} s idle, per answer (the page's computation once per 10 s included); beside it a bare node:http server (baseline-server.ts, mode page) answering every request with the same bytes and headers, measured the same way: at this rate each request arrives alone to a waiting event loop, so both include the wake-up, which a busy engine shares between requests. The readers' client reports its own CPU (process.cpuUsage): it reads every answer to its last byte but keeps only the heads, and it runs on the same cores as the engine and the ingest generator, as remote readers' machines would not; the second set of runs therefore holds the engine (every thread) to CPU 0 and this process's ingest generator and the readers' client to CPU 1 (taskset; Postgres runs on either), so the engine has one core alone and beside the readers, and what ingest loses there is what serving the pages costs the engine. Load average (1 min) ${loadBefore.toFixed(1)} before these runs and ${loadAfter.toFixed(1)} after: other work on the machine moves the ingest figures more than anything measured here when it is high.`,

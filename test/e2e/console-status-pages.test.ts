@@ -6,15 +6,19 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import type { StatusPage as PageBody } from '../../src/api/shapes.ts';
+import type { PageView } from '../../src/statuspages/model.ts';
 import { ADMIN_TOKEN, createHarness, expectJson, type Harness } from '../helpers/app.ts';
 import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
 
 // Status pages in the console as a person uses them, with the keyboard where a form is filled:
-// create one (a refused line first), see it listed, open its public page, edit it, delete it.
+// create one (a refused line first), see it listed, open its public page, edit it, rename a
+// component keeping its past, delete it.
 // Every page is also opened at desktop and phone width, light and dark, and must fit the
 // screen's width; LIFELINE_SCREENSHOTS=<dir> keeps a full-page screenshot of each.
 
 const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 describe('status pages in the console, in a browser', () => {
   let h: Harness;
@@ -119,6 +123,41 @@ describe('status pages in the console, in a browser', () => {
     await page.goto(`${server.origin}/status/acme`);
     await page.getByRole('heading', { name: 'Acme platform status' }).waitFor();
     await page.getByText('Databases').first().waitFor();
+    await page.close();
+  });
+
+  it('keeps the kept days of a component renamed and moved in the form; a line added is a new component', async () => {
+    const [api, db] = (await pageBody()).components.map((c) => c.id);
+    // Yesterday as kept of the API (the last edit kept it, from nodes with no data): made two hours
+    // down, which its nodes' own data would not show.
+    const day = new Date(Math.floor(h.clock.now().getTime() / DAY) * DAY - DAY);
+    await h.sql`
+      insert into status_page_days (page_id, component_id, day, nodes, healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms)
+      values (${id}, ${api!}, ${day}, 2, ${44 * HOUR}, 0, ${4 * HOUR}, 0, 0)
+      on conflict (page_id, day, component_id) do update set nodes = 2, node_ids = null, healthy_ms = ${44 * HOUR}, degraded_ms = 0, down_ms = ${4 * HOUR},
+        maintenance_ms = 0, unknown_ms = 0`;
+    const dayOf = async (name: string) => {
+      h.clock.advance(10_001); // past the 10 s a public answer is kept
+      const view = await expectJson<PageView>(await h.req('GET', '/status/acme.json'), 200);
+      return view.components.find((c) => c.name === name)?.days.find((d) => d.date === day.toISOString().slice(0, 10))?.status;
+    };
+    assert.equal(await dayOf('API'), 'down');
+
+    const page = await signedIn(`/status-pages/${id}`);
+    assert.equal(await page.getByLabel('Components').inputValue(), 'API: api-1, api-2\nDatabases: role=db');
+    await page.getByLabel('Components').fill('Databases: role=db\nPublic API: api-1, api-2\nSearch: role=api');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    const saved = (await pageBody()).components;
+    assert.deepEqual(saved.slice(0, 2).map((c) => [c.id, c.name]), [[db, 'Databases'], [api, 'Public API']]);
+    assert.ok(![api, db].includes(saved[2]!.id), 'the line added is a new component');
+    assert.equal(await dayOf('Public API'), 'down', 'its kept day, under its new name');
+    assert.equal(await dayOf('Search'), 'no_data', 'a new component has its nodes’ past, not another’s');
+
+    // As the public sees it: that day's bar under the new name says the outage.
+    await page.goto(`${server.origin}/status/acme`);
+    const date = day.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+    await page.getByRole('group', { name: /^Public API: the last \d+ days$/ }).getByRole('img', { name: new RegExp(`^${date}: Down`) }).waitFor();
     await page.close();
   });
 

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ADMIN_TOKEN, createHarness, type Harness } from '../helpers/app.ts';
+import type { PageView } from '../../src/statuspages/model.ts';
+import { ADMIN_TOKEN, createHarness, expectJson, type Harness } from '../helpers/app.ts';
 import { launchBrowser, serveApp, VIEWS, watchedPage } from '../helpers/browser.ts';
 import { runningEngine } from '../helpers/running-engine.ts';
 
@@ -38,12 +39,15 @@ describe('a status page in a browser', () => {
       for (const name of ['web-1', 'web-2', 'web-3']) await add(name, 'web');
       for (const name of ['api-1', 'api-2', 'api-3', 'api-4']) await add(name, 'api');
       for (const name of ['db-1', 'db-2']) await add(name, 'db');
+      // On no page: its outage is nobody's past incident there.
+      await add('batch-1', 'batch');
       await engine.step();
       const maintenance = await h.admin('POST', '/v1/maintenances', { labels: { tier: 'db' }, starts_at: '2026-10-10T00:00:00.000Z', ends_at: '2026-10-11T00:00:00.000Z' });
       assert.equal(maintenance.status, 201, await maintenance.text());
 
       // Day by day, in steps of 12 h: a silent web node (down for a day), a degraded API node, a
-      // database maintenance day, a queue added in October, then today's outage.
+      // database maintenance day, a queue added in October, an API node down for 12 h six days ago
+      // (and a node on no page with it), then today's outage.
       const script: Array<[string, () => Promise<void> | void]> = [
         ['2026-09-14T12:00:00.000Z', () => report('web-2', 'silent')],
         ['2026-09-16T12:00:00.000Z', () => report('web-2', 'ok')],
@@ -55,6 +59,11 @@ describe('a status page in a browser', () => {
         }],
         ['2026-10-28T00:00:00.000Z', () => report('api-1', 'failing')],
         ['2026-10-28T12:00:00.000Z', () => report('api-1', 'ok')],
+        ['2026-11-15T00:00:00.000Z', () => {
+          report('api-4', 'failing');
+          report('batch-1', 'failing');
+        }],
+        ['2026-11-15T12:00:00.000Z', () => report('api-4', 'ok')],
         ['2026-11-20T12:00:00.000Z', () => report('api-2', 'degraded')],
         ['2026-11-21T00:00:00.000Z', () => report('web-1', 'failing')],
       ];
@@ -98,7 +107,7 @@ describe('a status page in a browser', () => {
   for (const view of VIEWS) {
     // The frame shows 90 days on a desktop, the last 30 on a phone.
     const daysShown = view.phone ? 30 : 90;
-    it(`shows components, their bars and the open incidents (${view.name}), loading nothing from elsewhere`, async () => {
+    it(`shows components, their bars, the open incidents and those of the last 14 days (${view.name}), loading nothing from elsewhere`, async () => {
       const { page, problems } = await watchedPage(browser, server.origin, view.context);
       const res = await page.goto(`${server.origin}/status/acme`);
       assert.equal(res?.status(), 200);
@@ -137,10 +146,22 @@ describe('a status page in a browser', () => {
       assert.deepEqual(await days(0, 'down'), ['15 Sep 2026', '16 Sep 2026', '21 Nov 2026']);
       assert.equal(await components.nth(2).locator('.bars .day-maintenance').getAttribute('aria-label'), '10 Oct 2026: Maintenance');
 
-      const incidents = page.locator('.incident');
-      assert.deepEqual(await page.locator('.incident-title').allTextContents(), ['Partial outage in Website', 'Degraded service in Public API']);
+      const incidents = page.getByRole('list', { name: 'Open incidents' }).locator('.incident');
+      assert.deepEqual(await incidents.locator('.incident-title').allTextContents(), ['Partial outage in Website', 'Degraded service in Public API']);
       assert.match((await incidents.nth(0).textContent()) ?? '', /Since Sat 21 Nov 2026, 00:00 UTC · identified by monitoring, not yet acknowledged/);
       assert.match((await incidents.nth(1).textContent()) ?? '', /investigating since Sat 21 Nov 2026, 09:41 UTC/);
+
+      // The last 14 days, newest first, ongoing ones too; api-1's outage of 28 Oct is older, and
+      // batch-1 is on no component.
+      const past = page.getByRole('list', { name: 'Past incidents last 14 days' }).locator('.incident');
+      assert.deepEqual(
+        await past.evaluateAll((items) => items.map((i) => i.textContent)),
+        [
+          'Partial outage in WebsiteOngoing · since Sat 21 Nov 2026, 00:00 UTC',
+          'Degraded service in Public APIOngoing · since Fri 20 Nov 2026, 12:00 UTC',
+          'Partial outage in Public APIResolved · Sun 15 Nov 2026, 00:00 UTC to 12:00 UTC · lasted 12 h',
+        ],
+      );
 
       const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
       assert.equal(background, view.context.colorScheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 248, 250)');
@@ -163,6 +184,16 @@ describe('a status page in a browser', () => {
       assert.deepEqual(problems, []);
     });
   }
+
+  it('gives the past incidents in its JSON too, by component only', async () => {
+    const view = await expectJson<PageView>(await h.req('GET', '/status/acme.json'), 200);
+    assert.deepEqual(view.past_incidents, [
+      { title: 'Partial outage in Website', components: ['Website'], severity: 'critical', status: 'ongoing', started_at: '2026-11-21T00:00:00.000Z', resolved_at: null, duration_seconds: null },
+      { title: 'Degraded service in Public API', components: ['Public API'], severity: 'warning', status: 'ongoing', started_at: '2026-11-20T12:00:00.000Z', resolved_at: null, duration_seconds: null },
+      { title: 'Partial outage in Public API', components: ['Public API'], severity: 'critical', status: 'resolved', started_at: '2026-11-15T00:00:00.000Z', resolved_at: '2026-11-15T12:00:00.000Z', duration_seconds: 43_200 },
+    ]);
+    assert.equal(view.past_incidents_more, 0);
+  });
 
   it('keeps the legend\'s swatches and the states\' dots in forced colours, as the bars keep theirs', async () => {
     const { page, problems } = await watchedPage(browser, server.origin, { ...VIEWS[0]!.context, forcedColors: 'active' });

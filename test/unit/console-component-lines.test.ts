@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { componentLines, lineProblems, readComponentLines, type ComponentInput } from '../../src/console/component-lines.ts';
+import { componentLines, identifiedLines, lineProblems, readComponentLines, type ComponentInput, type ShownComponent } from '../../src/console/component-lines.ts';
 
 // A status page's components as the console's textarea holds them: read back exactly as written
 // out, whatever their names and label values hold.
@@ -76,5 +76,19 @@ describe('component lines', () => {
       'line 2: node_ids or labels must name at least one node or label',
       'the components must hold at most 50 components',
     ]);
+  });
+
+  it('finds the component each line edits: by name, else by what it selects, else by its place when no line was added or removed', () => {
+    const shown: ShownComponent[] = [
+      { id: 'a', name: 'API', node_ids: ['api-1'], labels: {} },
+      { id: 'd', name: 'Database', node_ids: [], labels: { role: 'db' } },
+    ];
+    const ids = (text: string, given = shown) => identifiedLines(readComponentLines(text).components, given).map((c) => c.id);
+    assert.deepEqual(ids('Database: role=db\nAPI: api-1'), ['d', 'a'], 'moved');
+    assert.deepEqual(ids('Database: role=db\nPublic API: api-1\nSearch: role=api'), ['d', 'a', undefined], 'renamed and moved, one added');
+    assert.deepEqual(ids('Public API: api-2\nDatabase: role=db'), ['a', 'd'], 'edited in place, name and nodes at once');
+    assert.deepEqual(ids('Database: role=db\nSearch: role=api\nPublic API: api-2'), ['d', undefined, undefined], 'a line added: places say nothing');
+    assert.deepEqual(ids('API: api-1\nAPI copy: api-1'), ['a', 'd'], 'an id once: the second line edits the database in place');
+    assert.deepEqual(ids('API: api-1', []), [undefined], 'a new page');
   });
 });

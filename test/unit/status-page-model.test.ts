@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { State } from '../../src/health/decide.ts';
-import { componentDays, componentKeys, componentProblems, identifiedComponents, componentStatus, dayStatus, pageStatus, pageView, pageWindow, SCHEDULED_DAYS, SCHEDULED_MAX, unkeptDays, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
+import { componentDays, componentKeys, componentProblems, identifiedComponents, componentStatus, dayStatus, pageStatus, pageView, pageWindow, PAST_MAX, SCHEDULED_DAYS, SCHEDULED_MAX, unkeptDays, worstState, type Member, type OpenIncident, type StatusPage } from '../../src/statuspages/model.ts';
 import { splitIntoBuckets, type Bucket } from '../../src/uptime/buckets.ts';
 import type { WindowAhead } from '../../src/maintenance/model.ts';
+import type { SpanRow } from '../../src/incidents/model.ts';
 import { percent } from '../../src/uptime/percent.ts';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
 
 /** The page with no day kept yet: every day as the members and their buckets say. */
 const liveView = (page: StatusPage, members: ReadonlyArray<readonly Member[]>, buckets: ReadonlyArray<readonly Bucket[]>, incidents: readonly OpenIncident[], windows: readonly WindowAhead[], now: number) =>
-  pageView(page, members, componentDays(componentKeys(page.components), [], buckets, members, now), incidents, windows, now);
+  pageView(page, members, componentDays(componentKeys(page.components), [], buckets, members, now), incidents, [], windows, now);
 
 describe('a component’s state', () => {
   it('is the worst of its nodes: down > degraded > maintenance > unknown > healthy', () => {
@@ -246,7 +247,7 @@ describe('a published page', () => {
     const days = componentDays(keys, kept, live, [webNow, webNow, webNow], now);
     assert.deepEqual(days[1]!.at(-2), { start: yesterday, ms: stateMs({ healthy: 2 * DAY }), nodes: 2 }, 'Web’s yesterday is what was kept, not the node of now');
     assert.deepEqual(days[0]!.at(-2), { start: yesterday, ms: stateMs({ down: HOUR }), nodes: 1 }, 'API’s yesterday was never kept: worked out now');
-    const web = pageView(apiAndWeb, [webNow, webNow, webNow], days, [], [], now).components[1]!;
+    const web = pageView(apiAndWeb, [webNow, webNow, webNow], days, [], [], [], now).components[1]!;
     assert.equal(web.days.at(-2)!.seconds.healthy, 86_400, 'a day of two nodes, in the component’s time');
     // The 90-day figure counts each day once: today's one node is brought to yesterday's two.
     assert.equal(web.uptime.seconds.healthy, 86_400 + 9.5 * 3600, 'yesterday’s day and today’s 9.5 h, not yesterday twice');
@@ -292,6 +293,58 @@ describe('a published page', () => {
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null },
     ]);
   });
+  it('lists past incidents per component, those of its nodes of one kind that overlap as one, newest first, ongoing ones included', () => {
+    const span = (node_id: string, category: SpanRow['category'], opened: string, resolved: string | null): SpanRow => ({
+      node_id,
+      category,
+      severity: category === 'node_down' ? 'critical' : 'warning',
+      status: resolved === null ? 'open' : 'resolved',
+      title: `${node_id} is ${category}`,
+      opened_at: new Date(opened),
+      acknowledged_at: null,
+      resolved_at: resolved === null ? null : new Date(resolved),
+    });
+    const past = [
+      span('n1', 'node_down', '2026-11-21T08:00:00.000Z', null),
+      span('n3', 'node_down', '2026-11-20T10:00:00.000Z', '2026-11-20T10:30:00.000Z'),
+      span('n2', 'node_degraded', '2026-11-20T10:20:00.000Z', '2026-11-20T11:00:00.000Z'),
+      span('n2', 'node_degraded', '2026-11-18T00:00:00.000Z', '2026-11-18T00:05:00.000Z'),
+      span('elsewhere', 'node_down', '2026-11-21T09:00:00.000Z', null),
+    ];
+    const hidden = pageView(page(false), members, [], [], past, [], now);
+    assert.deepEqual(hidden.past_incidents, [
+      // web-2 and web-3 still served the Web; web-1 is all of the Edge.
+      { title: 'Partial outage in Web', components: ['Web'], severity: 'critical', status: 'ongoing', started_at: '2026-11-21T08:00:00.000Z', resolved_at: null, duration_seconds: null },
+      { title: 'Outage in Edge', components: ['Edge'], severity: 'critical', status: 'ongoing', started_at: '2026-11-21T08:00:00.000Z', resolved_at: null, duration_seconds: null },
+      // web-2 degraded while web-3 was down: each kind its own entry.
+      { title: 'Degraded service in Web', components: ['Web'], severity: 'warning', status: 'resolved', started_at: '2026-11-20T10:20:00.000Z', resolved_at: '2026-11-20T11:00:00.000Z', duration_seconds: 2400 },
+      { title: 'Partial outage in Web', components: ['Web'], severity: 'critical', status: 'resolved', started_at: '2026-11-20T10:00:00.000Z', resolved_at: '2026-11-20T10:30:00.000Z', duration_seconds: 1800 },
+      { title: 'Degraded service in Web', components: ['Web'], severity: 'warning', status: 'resolved', started_at: '2026-11-18T00:00:00.000Z', resolved_at: '2026-11-18T00:05:00.000Z', duration_seconds: 300 },
+    ]);
+    assert.equal(hidden.past_incidents_more, 0);
+    for (const secret of ['web-', 'n1', 'elsewhere', 'tier']) assert.ok(!JSON.stringify(hidden.past_incidents).includes(secret), `shows "${secret}"`);
+
+    const shown = pageView(page(true), members, [], [], past, [], now);
+    assert.deepEqual(shown.past_incidents.map((i) => i.nodes), [['web-1'], ['web-1'], ['web-2'], ['web-3'], ['web-2']]);
+
+    // Three of the Web's nodes down at overlapping times: one outage, from the first to the last.
+    const rack = [span('n1', 'node_down', '2026-11-19T10:00:00.000Z', '2026-11-19T10:40:00.000Z'), span('n2', 'node_down', '2026-11-19T10:30:00.000Z', '2026-11-19T11:00:00.000Z'), span('n3', 'node_down', '2026-11-19T11:00:00.000Z', '2026-11-19T11:10:00.000Z')];
+    assert.deepEqual(
+      pageView(page(false), [members[0]!, [], []], [], [], rack, [], now).past_incidents.map((i) => [i.title, i.started_at, i.duration_seconds]),
+      [['Outage in Web', '2026-11-19T10:00:00.000Z', 4200]],
+    );
+
+    // A node in two components down alone in each: one entry naming both.
+    const shared = [[member('n1', 'web-1', 'down')], [member('n1', 'web-1', 'down')], []];
+    assert.deepEqual(pageView(page(false), shared, [], [], [past[0]!], [], now).past_incidents.map((i) => [i.title, i.components]), [['Outage in Web, Edge', ['Web', 'Edge']]]);
+
+    const many = Array.from({ length: PAST_MAX + 3 }, (_, k) => span('n2', 'node_down', new Date(now - (k + 1) * HOUR).toISOString(), new Date(now - (k + 1) * HOUR + 60_000).toISOString()));
+    const capped = pageView(page(false), members, [], [], many, [], now);
+    assert.equal(capped.past_incidents.length, PAST_MAX);
+    assert.equal(capped.past_incidents[0]!.started_at, new Date(now - HOUR).toISOString(), 'the newest kept');
+    assert.equal(capped.past_incidents_more, 3);
+  });
+
   it('heads a page whose components are all out but one without nodes or in maintenance "partial outage", not "major"', () => {
     const down = [member('n1', 'web-1', 'down'), member('n2', 'web-2', 'down')];
     for (const [last, status] of [[[], 'unknown'], [[member('n3', 'db-1', 'maintenance')], 'maintenance']] as const) {

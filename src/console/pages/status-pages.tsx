@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConsoleSession } from '../../access/sessions.ts';
+import type { Sql } from '../../db/client.ts';
 import { isUuid } from '../../db/ids.ts';
 import { Refusal, validationFailed, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/deps.ts';
@@ -12,9 +13,9 @@ import { createStatusPage, deleteStatusPage, updateStatusPage } from '../../stat
 import { getPage, listPages } from '../../statuspages/store.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { areaText, Back, LabelList, Notice, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
-import { componentLines, lineProblems, readComponentLines } from '../component-lines.ts';
+import { componentLines, identifiedLines, lineProblems, readComponentLines, type ShownComponent } from '../component-lines.ts';
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
-import { fieldProblems, placeFieldProblems, text, type Form, type Placed } from '../forms.ts';
+import { all, fieldProblems, placeFieldProblems, text, type Form, type Placed } from '../forms.ts';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -36,7 +37,7 @@ const pagePath = (p: Pick<StatusPage, 'id'>) => `/status-pages/${p.id}`;
  * be read are counted in, so every problem is shown at once, not the lines' first and the
  * schema's on the next try.
  */
-function checked<T>(schema: Parameters<typeof parse>[0], form: Form): T {
+function checked<T>(schema: Parameters<typeof parse>[0], form: Form, shown: readonly ShownComponent[] = []): T {
   const read = readComponentLines(text(form, 'components'));
   const description = text(form, 'description')?.replace(/\r\n/g, '\n').trim();
   const body = {
@@ -45,7 +46,7 @@ function checked<T>(schema: Parameters<typeof parse>[0], form: Form): T {
     description: description || null,
     public: text(form, 'public') === 'true',
     show_nodes: text(form, 'show_nodes') === 'true',
-    components: read.components,
+    components: identifiedLines(read.components, shown),
   };
   let input: T | undefined;
   let problems: ErrorDetail[] = [];
@@ -126,6 +127,10 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
         >
           {areaText(f ? (text(f, 'components') ?? '') : p.page ? componentLines(p.page.components, p.names ?? new Map()) : '')}
         </textarea>
+        {/* Which component each line was, so a line renamed or moved keeps its kept days (identifiedLines). */}
+        {(f ? all(f, 'component_id') : (p.page?.components.map((x) => x.id) ?? [])).map((id) => (
+          <input type="hidden" name="component_id" value={id} />
+        ))}
       </Field>
       <div class="field">
         <label>
@@ -164,6 +169,18 @@ function componentWarnings(components: StatusPage['components'], unmatched: Read
     const empty = deleted === x.node_ids.length && (unmatched.has(i) || Object.keys(x.labels).length === 0);
     return [`${x.name}: ${said.join('; ')}${empty ? ' — it holds no node, so visitors see it grey, “Not reporting”' : ''}`];
   });
+}
+
+/**
+ * The page's components the form was showing (its `component_id` fields, in the order of its
+ * lines), their nodes named as its lines named them; one dropped since by another edit is left out.
+ */
+async function shownOn(sql: Sql, form: Form, page: StatusPage): Promise<ShownComponent[]> {
+  const shown = all(form, 'component_id').flatMap((id) => page.components.filter((x) => x.id === id));
+  const ids = [...new Set(shown.flatMap((x) => x.node_ids))];
+  const names = new Map((ids.length ? await findNodeRefs(sql, ids) : []).map((n) => [n.id, n.name]));
+  // A node deleted since is not on the form's lines (editPage leaves it out).
+  return shown.map((x) => ({ ...x, node_ids: x.node_ids.flatMap((id) => names.get(id) ?? []) }));
 }
 
 export function statusPageRoutes(deps: AppDeps, guards: Guards) {
@@ -362,9 +379,9 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
   app.post('/status-pages/:id', ...guards.action, write, async (c) => {
     const page = await find(c);
     if (!page) return missing(c);
-    const form = (await c.req.parseBody()) as Form;
+    const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      async () => updateStatusPage(deps.sql, page.id, checked<Parameters<typeof updateStatusPage>[2]>(PatchStatusPage, form), deps.clock.now(), acting(c), deps),
+      async () => updateStatusPage(deps.sql, page.id, checked<Parameters<typeof updateStatusPage>[2]>(PatchStatusPage, form, await shownOn(deps.sql, form, page)), deps.clock.now(), acting(c), deps),
       (r) => editPage(c, page, { form, ...formRefusal(r, 'Not saved') }),
     );
     if (outcome instanceof Response) return outcome;
