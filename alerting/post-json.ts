@@ -86,34 +86,34 @@ export function jsonPoster(options: HttpChannelOptions = {}): PostJson {
   // serving its queue. So at most CONNECTIONS_PER_RECEIVER exchanges per origin are handed to it,
   // each holding its slot until its connection is free again (its body drained, or it failed).
   const receivers = new Map<string, Slots>();
+  // Once nobody holds or waits for a receiver's slots, its entry goes (one function per poster,
+  // not two closures per send: see Exchange).
+  const forget = (origin: string, slots: Slots) => {
+    if (slots.idle && receivers.get(origin) === slots) receivers.delete(origin);
+  };
   return async (url, body, headers, now, start) => {
     let target = checked.get(url);
     if (!target) checked.set(url, (target = checkUrl(url, policy)));
     if ('refused' in target) throw new DeliveryError(target.refused, { permanent: true, code: target.code });
     const { origin, path } = target;
-    const slots = receivers.get(origin) ?? new Slots(CONNECTIONS_PER_RECEIVER);
-    receivers.set(origin, slots);
-    const forget = () => {
-      if (slots.idle && receivers.get(origin) === slots) receivers.delete(origin);
-    };
+    let slots = receivers.get(origin);
+    if (!slots) receivers.set(origin, (slots = new Slots(CONNECTIONS_PER_RECEIVER)));
     let free: () => void;
     try {
       free = await slots.take(start?.closed);
     } catch {
-      forget();
+      forget(origin, slots);
       throw new NotStarted();
     }
-    const done = () => {
-      free();
-      forget();
-    };
     // Asked here as well as at the connection: a send that may no longer start opens none.
     if (start && !start.mayStart()) {
-      done();
+      free();
+      forget(origin, slots);
       throw new NotStarted();
     }
+    const held = slots;
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(timeoutMs, origin, now, start, resolve, reject, done);
+      const exchange = new Exchange(timeoutMs, origin, now, start, resolve, reject, free, held, forget);
       agent.dispatch({ origin, path, method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Lifeline', ...headers }, body }, exchange);
     });
   };
@@ -142,9 +142,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly start: StartWindow | undefined,
     private readonly resolve: () => void,
     private readonly reject: (err: Error) => void,
-    /** Called once the connection is free again: the answer drained, or the exchange failed. */
-    private readonly done: () => void,
+    /** The receiver's slot this exchange holds, freed once the connection is free again: the answer drained, or the exchange failed. */
+    private readonly free: () => void,
+    private readonly slots: Slots,
+    private readonly forget: (origin: string, slots: Slots) => void,
   ) {}
+
+  private done(): void {
+    this.free();
+    this.forget(this.origin, this.slots);
+  }
 
   private fail(err: Error): void {
     if (this.settled) return;

@@ -57,16 +57,18 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
  * acknowledgement that timed out (by as display_names names people).
  */
 function webhookPayload(n: Notification) {
-  const data = {
-    incident: n.incident,
-    node: n.node,
-    ...(n.links ? { links: n.links } : {}),
-    ...(n.incidentUrl !== undefined ? { incident_url: n.incidentUrl } : {}),
-    ...(n.note !== undefined ? { note: n.note, note_by: noteAuthor(n) } : {}),
-    display_names: n.shownBy,
-    ...(n.escalation?.expired ? { acknowledgement_expired: n.escalation.expired } : {}),
-    ...(n.paged ? { paged: n.paged.people.map(({ user_id, name, schedule_id, schedule_name }) => ({ user_id, name, ...(schedule_id !== undefined ? { schedule_id, schedule_name } : {}) })) } : {}),
-  };
+  // Fields set one by one, in this order, rather than spread from `cond ? {…} : {}`: each absent
+  // field's spread built an empty object, five a message.
+  const data: Record<string, unknown> = { incident: n.incident, node: n.node };
+  if (n.links) data.links = n.links;
+  if (n.incidentUrl !== undefined) data.incident_url = n.incidentUrl;
+  if (n.note !== undefined) {
+    data.note = n.note;
+    data.note_by = noteAuthor(n);
+  }
+  data.display_names = n.shownBy;
+  if (n.escalation?.expired) data.acknowledgement_expired = n.escalation.expired;
+  if (n.paged) data.paged = n.paged.people.map(({ user_id, name, schedule_id, schedule_name }) => ({ user_id, name, ...(schedule_id !== undefined ? { schedule_id, schedule_name } : {}) }));
   return { type: `incident.${n.event}`, timestamp: n.occurredAt, data };
 }
 

@@ -167,7 +167,7 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
   try {
     // A config that does not open for good (revealConfig's DeliveryError) is this attempt's failure.
     const config = openConfig(deps, d, destination);
-    await sendOver(deps.channels, destination.type, notification, config, clock.now(), { mayStart: () => ledger.mayStart(lease), closed: lease.closed });
+    await sendOver(deps.channels, destination.type, notification, config, clock.now(), lease);
   } catch (err) {
     if (err instanceof SecretNotOpened) {
       await giveBack(ledger, id, lease);

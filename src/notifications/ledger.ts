@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { StartWindow } from '../../alerting/errors.ts';
 import { setMaxListeners } from 'node:events';
 import { DELIVERY_LEASE_MS } from '../config.ts';
 import type { Sql } from '../db/client.ts';
@@ -12,12 +13,20 @@ import { leaseDeliveries, recordSent, releaseLeases } from './store.ts';
 /**
  * What a sender holds once its read leased a row: the token, the monotonic moment
  * (performance.now()) its send must start by, and a signal aborted at that moment or at `stop()`,
- * whichever comes first, which ends a wait for a connection.
+ * whichever comes first, which ends a wait for a connection. It is the send's start window as the
+ * channel asks it (StartWindow), so a send needs no window object and closure of its own.
  */
-export interface Lease {
-  token: string;
-  startBy: number;
-  closed: AbortSignal;
+export class Lease implements StartWindow {
+  constructor(
+    private readonly ledger: DeliveryLedger,
+    readonly token: string,
+    readonly startBy: number,
+    readonly closed: AbortSignal,
+  ) {}
+
+  mayStart(): boolean {
+    return this.ledger.mayStart(this);
+  }
 }
 
 /**
@@ -140,7 +149,7 @@ export class DeliveryLedger {
         if (row.status === 'sent' || row.status === 'dead') return { row, final: true };
         if (!row.leased) return { row, final: false, lease: undefined, heldForMs: row.lease_left_ms };
         if (given.has(id)) return { row, final: false, lease: undefined, heldForMs: lease.ms };
-        const leased: Lease = { token, startBy, closed: window!.signal };
+        const leased = new Lease(this, token, startBy, window!.signal);
         given.set(id, leased);
         return { row, final: false, lease: leased, destination: destination(row), notification: notifications.get(id) };
       });

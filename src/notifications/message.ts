@@ -120,7 +120,9 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
     const paged = isPage(d) ? pagedBy(d, pages.get(incident.id) ?? [], schedules) : undefined;
     const levels = incident.policy_id === null ? undefined : readers.levels.get(incident.policy_id);
     const reader = readerOf(d, readers.owners);
-    out.set(d.id, {
+    // Optional fields set one by one rather than spread from `cond ? {…} : {}`: each absent one
+    // built an empty object, up to six a row.
+    const n: Notification = {
       messageId: d.id,
       event: d.event,
       occurredAt: d.occurred_at.toISOString(),
@@ -130,16 +132,20 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       node: { id: incident.node_id, name: incident.node_name, labels: nodes.get(incident.node_id)?.labels ?? {} },
       nodeState: nodes.has(incident.node_id) ? (nodes.get(incident.node_id)!.state ?? 'unknown') : null,
       threadId: deliveryId(incident.id, 'opened', d.channel_id, d.user_id),
-      ...(d.event === 'escalated' ? { escalation: escalationOf(d, incident, pages.get(incident.id) ?? [], shown) } : {}),
-      ...(paged ? { paged } : {}),
-      // A person's own contact is read by them alone: their clock, and "you". A level's channel, or
-      // one several people name as their own, is shared: UTC and names.
-      ...(reader !== null ? { reader: { user_id: reader, time_zone: readers.zones.get(reader) ?? 'UTC' } } : {}),
-      ...(levels !== undefined ? { levels } : {}),
-      ...(links ? { links: linksFor(links, d, reader, incident), incidentUrl: incidentPageUrl(links.publicUrl, incident.id) } : {}),
-      ...(d.event === 'resolved' && notes.has(incident.id) ? { note: notes.get(incident.id)! } : {}),
       shownBy: { acknowledged_by: shown(incident.acknowledged_by), resolved_by: shown(incident.resolved_by) },
-    });
+    };
+    if (d.event === 'escalated') n.escalation = escalationOf(d, incident, pages.get(incident.id) ?? [], shown);
+    if (paged) n.paged = paged;
+    // A person's own contact is read by them alone: their clock, and "you". A level's channel, or
+    // one several people name as their own, is shared: UTC and names.
+    if (reader !== null) n.reader = { user_id: reader, time_zone: readers.zones.get(reader) ?? 'UTC' };
+    if (levels !== undefined) n.levels = levels;
+    if (links) {
+      n.links = linksFor(links, d, reader, incident);
+      n.incidentUrl = incidentPageUrl(links.publicUrl, incident.id);
+    }
+    if (d.event === 'resolved' && notes.has(incident.id)) n.note = notes.get(incident.id)!;
+    out.set(d.id, n);
   }
   return out;
 }
