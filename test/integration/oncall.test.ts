@@ -251,6 +251,28 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.equal(types.lastIndexOf('incident.opened') < types.indexOf('incident.resolved'), true, 'the resolve never overtakes its page');
   });
 
+  it('holds a later level behind its still-retrying opening page to the same channel, spending none of its attempts', async () => {
+    const hook = await receiver();
+    hook.script(500, 500, 500, 500, 500); // the opening page fails five times, then everything succeeds
+    const ch = await oc.webhook('one-channel', hook.url, secret);
+    const policy = await oc.policy('twice', [
+      { after_seconds: 0, channel_ids: [ch.id] },
+      { after_seconds: 60, channel_ids: [ch.id] },
+    ]);
+    const id = await nodeGoingDown('retried-1', policy.id);
+    await hook.waitFor(); // the opening page is being retried now
+    await p.runUntil(new Date(clock.now().getTime() + 60_000));
+    await oc.drain();
+    const [incident] = await incidentsOf(db, id);
+    const ds = await settled(incident!.id, 2);
+    assert.deepEqual(ds.map((d) => [d.event, d.status, d.attempts]), [
+      ['opened', 'sent', 6],
+      ['escalated', 'sent', 1],
+    ]);
+    const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
+    assert.equal(types.lastIndexOf('incident.opened') < types.indexOf('incident.escalated'), true, 'level 1 never overtakes the opening page');
+  });
+
   /** A node's page to a webhook, written and enqueued with no notifier running: the test decides who sends it. */
   const pageWithoutSender = async (name: string) => {
     const hook = await receiver();
