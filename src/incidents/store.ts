@@ -24,6 +24,28 @@ export async function openIncidents(tx: Queryable, list: NewIncident[]): Promise
     returning *`;
 }
 
+/**
+ * Of these nodes judged `state` again at `at`, those whose outage of that category is one whose
+ * incident was resolved by hand while it went on: their latest incident of the category was
+ * resolved by someone (not `auto`, not `node_deleted`), and since it opened the node went only to
+ * that state, `unknown` or `maintenance` (a blind spot or a window in between, never healthy nor
+ * the other category). One query for the batch, on incidents_node and uptime_state_log_at.
+ */
+export async function outagesResolvedByHand(tx: Queryable, list: { nodeId: string; category: string; state: string; at: Date }[]): Promise<Set<string>> {
+  if (list.length === 0) return new Set();
+  const rows = await tx<{ node_id: string }[]>`
+    select v.node_id::text as node_id
+    from unnest(${list.map((o) => o.nodeId)}::uuid[], ${list.map((o) => o.category)}::text[], ${list.map((o) => o.state)}::text[],
+                ${list.map((o) => o.at.toISOString())}::timestamptz[]) as v(node_id, category, state, at)
+    cross join lateral (
+      select opened_at, resolved_by from incidents i where i.node_id = v.node_id and i.category = v.category order by opened_at desc limit 1) latest
+    where latest.resolved_by not in ('auto', 'node_deleted')
+      and not exists (
+        select 1 from node_state_log l
+        where l.node_id = v.node_id and l.at > latest.opened_at and l.at <= v.at and l.to_state not in (v.state, 'unknown', 'maintenance'))`;
+  return new Set(rows.map((r) => r.node_id));
+}
+
 /*
  * Incidents are locked FOR NO KEY UPDATE: it still keeps two writers of one incident apart, but
  * not a writer and a transaction inserting rows that point at the incident (ledger and timeline

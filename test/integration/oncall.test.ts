@@ -15,6 +15,8 @@ import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
 import { newsSender } from '../../src/notifications/handlers.ts';
 import { insertOutbox } from '../../src/outbox/store.ts';
 import { acknowledgeIncident } from '../../src/incidents/store.ts';
+import { resolve } from '../../src/incidents/service.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
@@ -271,6 +273,36 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     ]);
     const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
     assert.equal(types.lastIndexOf('incident.opened') < types.indexOf('incident.escalated'), true, 'level 1 never overtakes the opening page');
+  });
+
+  it('opens no second incident when an outage resolved by hand outlasts a blind spot, but does after a real recovery', async () => {
+    const hook = await receiver();
+    const ch = await oc.webhook('ops', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const id = await nodeGoingDown('closed-1');
+    const [incident] = await incidentsOf(db, id);
+    await settled(incident!.id, 1);
+    await resolve(db.sql, incident!.id, { by: 'alice' }, clock, TEST_ACTING);
+    await oc.drain();
+    await settled(incident!.id, 2);
+    // The engine sees nothing for 10 s (GAP_MS is 5 s): down → unknown, then down again a period later.
+    clock.set(new Date(clock.now().getTime() + 10_000));
+    p.restartIngest();
+    await p.tick();
+    await p.runUntil(new Date(clock.now().getTime() + 20_000));
+    await p.tick();
+    await oc.drain();
+    const states = await db.sql`select to_state from node_state_log where node_id = ${id} order by state_version`;
+    assert.deepEqual(states.map((s) => s.to_state), ['healthy', 'down', 'unknown', 'down']);
+    assert.deepEqual((await incidentsOf(db, id)).map((i) => [i.status, i.resolved_by]), [['resolved', 'alice']], 'the same outage, closed by hand');
+    // Healthy in between: a new outage, a new incident and its page.
+    await recover(id);
+    await p.runUntil(new Date(clock.now().getTime() + 20_000));
+    await p.tick();
+    await oc.drain();
+    const both = await incidentsOf(db, id);
+    assert.deepEqual(both.map((i) => i.status), ['resolved', 'open']);
+    await settled(both[1]!.id, 1);
   });
 
   /** A node's page to a webhook, written and enqueued with no notifier running: the test decides who sends it. */
