@@ -351,6 +351,10 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
         reason: o.reason,
         policyId: policies.get(o.nodeId)?.id ?? null,
         openedAt: o.at,
+        // Back-dated to the node's deadline (an evaluator that was down judges it on its return,
+        // 30 s late say), its level 0 pages now: level 1 at 60 s counts from now, not from the
+        // deadline, or it would page 160 ms after level 0 with no time to acknowledge.
+        escalationFrom: o.at < now ? now : null,
       }),
     ),
   );

@@ -14,12 +14,13 @@ import type { IncidentFilter, IncidentRow, IncidentSummaryRow, IncidentStatus, N
 export async function openIncidents(tx: Queryable, list: NewIncident[]): Promise<IncidentRow[]> {
   if (list.length === 0) return [];
   return tx<IncidentRow[]>`
-    insert into incidents (node_id, node_name, category, severity, status, title, reason, policy_id, opened_at)
-    select node_id, node_name, category, severity, 'open', title, reason, policy_id, opened_at
+    insert into incidents (node_id, node_name, category, severity, status, title, reason, policy_id, opened_at, escalation_from)
+    select node_id, node_name, category, severity, 'open', title, reason, policy_id, opened_at, escalation_from
     from unnest(${list.map((i) => i.nodeId)}::uuid[], ${list.map((i) => i.nodeName)}::text[], ${list.map((i) => i.category)}::text[],
                 ${list.map((i) => i.severity)}::text[], ${list.map((i) => i.title)}::text[], ${list.map((i) => i.reason)}::text[],
-                ${list.map((i) => i.policyId)}::uuid[], ${list.map((i) => i.openedAt.toISOString())}::timestamptz[])
-         as v(node_id, node_name, category, severity, title, reason, policy_id, opened_at)
+                ${list.map((i) => i.policyId)}::uuid[], ${list.map((i) => i.openedAt.toISOString())}::timestamptz[],
+                ${list.map((i) => i.escalationFrom?.toISOString() ?? null)}::timestamptz[])
+         as v(node_id, node_name, category, severity, title, reason, policy_id, opened_at, escalation_from)
     on conflict (node_id, category) where status <> 'resolved' do nothing
     returning *`;
 }

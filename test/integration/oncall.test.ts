@@ -305,6 +305,32 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await settled(both[1]!.id, 1);
   });
 
+  it('pages the next level its delay after a late opening, not from the opening back-dated to the deadline', async () => {
+    const first = await receiver();
+    const second = await receiver();
+    const policy = await oc.policy('two-levels', [
+      { after_seconds: 0, channel_ids: [(await oc.webhook('first', first.url, secret)).id] },
+      { after_seconds: 60, channel_ids: [(await oc.webhook('second', second.url, secret)).id] },
+    ]);
+    const id = await p.addNode('late-1', { escalation_policy_id: policy.id });
+    p.beat(id);
+    await p.tick();
+    // No evaluator for 100 s while ingest keeps watching: down at its deadline (20 s), judged at 100 s.
+    await p.runUntil(sec(100));
+    await p.tick();
+    await oc.drain();
+    const [incident] = await incidentsOf(db, id);
+    assert.equal(incident!.opened_at.toISOString(), sec(20).toISOString());
+    await first.waitFor((r) => JSON.parse(r.body).type === 'incident.opened');
+    await p.runUntil(sec(159.9));
+    await oc.drain();
+    assert.deepEqual((await deliveriesOf(db, incident!.id)).map((d) => d.event), ['opened'], 'level 1 waits its 60 s from the page at 100 s');
+    await p.runUntil(sec(160));
+    await oc.drain();
+    const escalated = await second.waitFor();
+    assert.equal(JSON.parse(escalated.body).type, 'incident.escalated');
+  });
+
   /** A node's page to a webhook, written and enqueued with no notifier running: the test decides who sends it. */
   const pageWithoutSender = async (name: string) => {
     const hook = await receiver();
