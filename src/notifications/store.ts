@@ -434,7 +434,7 @@ export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pend
  * share it, and would each wait for the other. For an answer, every page written up to it.
  */
 const pagedBefore = (sql: Queryable, d: DeliveryRow) =>
-  isPageEvent(d.event) ? sql`${stepOf(sql)} < ${pageStep(d.event_key)}` : sql`created_at <= ${d.created_at} and id <> ${d.id}`;
+  isPageEvent(d.event) ? sql`${stepOf(sql)} < ${pageStep(d.event_key)}` : sql`created_at <= ${d.created_at}`;
 
 /** A page row's escalation step in SQL, as pageStep reads it: `opened` is 0, `escalated-<step>` its step. */
 const stepOf = (sql: Queryable, alias?: string) => {
@@ -458,7 +458,7 @@ export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promi
     from deliveries
     where incident_id = ${d.incident_id} and coalesce(channel_id, user_id) = ${destinationKey(d)}::uuid
       and event in ('opened', 'escalated')
-      and status in ('pending', 'failed') and ${pagedBefore(sql, d)}`;
+      and status in ('pending', 'failed') and id <> ${d.id} and ${pagedBefore(sql, d)}`;
   return row && row.waiting > 0 ? { retryAt: row.retry_at } : undefined;
 }
 

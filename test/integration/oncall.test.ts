@@ -235,6 +235,18 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.match(await oc.metrics.registry.metrics(), /lifeline_notifications_total\{channel_type="webhook",result="failed"\} 2/);
   });
 
+  /** The node's opening page sent on its sixth attempt, and the one update after it sent once, never before it. */
+  const sentOnceAfterItsPage = async (hook: WebhookReceiver, nodeId: string, event: 'resolved' | 'escalated') => {
+    const [incident] = await incidentsOf(db, nodeId);
+    const ds = await settled(incident!.id, 2);
+    assert.deepEqual(ds.map((d) => [d.event, d.status, d.attempts]), [
+      ['opened', 'sent', 6],
+      [event, 'sent', 1],
+    ]);
+    const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
+    assert.equal(types.lastIndexOf('incident.opened') < types.indexOf(`incident.${event}`), true, `the ${event} update never overtakes the opening page`);
+  };
+
   it('holds a resolve behind its still-retrying page without spending the resolve’s attempts', async () => {
     const hook = await receiver();
     hook.script(500, 500, 500, 500, 500); // the page fails five times, then everything succeeds
@@ -243,14 +255,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     const id = await nodeGoingDown('slow-1');
     await hook.waitFor(); // the page is being retried now
     await recover(id);
-    const [incident] = await incidentsOf(db, id);
-    const ds = await settled(incident!.id, 2);
-    assert.deepEqual(ds.map((d) => [d.event, d.status, d.attempts]), [
-      ['opened', 'sent', 6],
-      ['resolved', 'sent', 1],
-    ]);
-    const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
-    assert.equal(types.lastIndexOf('incident.opened') < types.indexOf('incident.resolved'), true, 'the resolve never overtakes its page');
+    await sentOnceAfterItsPage(hook, id, 'resolved');
   });
 
   it('holds a later level behind its still-retrying opening page to the same channel, spending none of its attempts', async () => {
@@ -265,14 +270,7 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await hook.waitFor(); // the opening page is being retried now
     await p.runUntil(new Date(clock.now().getTime() + 60_000));
     await oc.drain();
-    const [incident] = await incidentsOf(db, id);
-    const ds = await settled(incident!.id, 2);
-    assert.deepEqual(ds.map((d) => [d.event, d.status, d.attempts]), [
-      ['opened', 'sent', 6],
-      ['escalated', 'sent', 1],
-    ]);
-    const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
-    assert.equal(types.lastIndexOf('incident.opened') < types.indexOf('incident.escalated'), true, 'level 1 never overtakes the opening page');
+    await sentOnceAfterItsPage(hook, id, 'escalated');
   });
 
   it('opens no second incident when an outage resolved by hand outlasts a blind spot, but does after a real recovery', async () => {
