@@ -21,8 +21,9 @@ export function incidentEvent(
 export type TimedStep = EscalationStep & { dueAt: Date };
 
 /**
- * What an incident's steps count from: its opening, or, once a step held through maintenance has
- * fired, that moment less the step's delay, so the steps after it keep their gaps (see 0019).
+ * What an incident's steps count from: its opening, or when the engine opened it if later (an
+ * opening back-dated to the node's deadline pages level 0 only then), or, once a step held through
+ * maintenance has fired, that moment less the step's delay, so the steps after it keep their gaps (see 0019).
  */
 export const escalationFrom = (i: Pick<IncidentRow, 'opened_at' | 'escalation_from'>): Date => i.escalation_from ?? i.opened_at;
 

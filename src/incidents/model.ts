@@ -30,7 +30,7 @@ export interface IncidentRow {
   escalation_step: number;
   /** Step escalation_step + 1 fell due while the node was in maintenance: it waits for the node to be judged down or degraded again. */
   escalation_held: boolean;
-  /** What the steps' delays count from once a held step fired (escalationFrom); null: opened_at. */
+  /** What the steps' delays count from (escalationFrom): its opening was handled after opened_at, or a held step fired; null: opened_at. */
   escalation_from: Date | null;
   /** The schedule step an expired acknowledgement restarted the levels at (policyStep); 0: never reopened. */
   escalation_base: number;
@@ -99,6 +99,8 @@ export interface NewIncident {
   reason: string | null;
   policyId: string | null;
   openedAt: Date;
+  /** When its steps' delays count from, if not openedAt: the moment its first page could go out (followNodes). */
+  escalationFrom?: Date | null;
 }
 
 /** The most incidents one acknowledgement of several takes: a 300-node outage's, with room (PagerDuty takes 250). */

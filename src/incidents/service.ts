@@ -286,11 +286,11 @@ export interface Opened {
  * node and category) and resolves the other, back to healthy resolves everything open; a deleted
  * node's incidents are resolved. Unknown and maintenance change nothing: an outage seen before a
  * blind spot or a window stays open until the node is judged again, so only a real difference is
- * ever notified.
+ * ever notified; one resolved by hand meanwhile stays resolved (outagesResolvedByHand).
  *
  * Set-wise over the batch (which holds at most one change per node): one query locks the open
- * incidents of every node, one resolves, two lock and find policies, one opens — a 10k-node
- * outage costs five statements per 500 events, not three per event.
+ * incidents of every node, one resolves, one finds the outages resolved by hand, two lock and find
+ * policies, one opens — a 10k-node outage costs six statements per 500 events, not three per event.
  *
  * Returns the pages of the incidents it opened (whom each first level reached), and what judging
  * those levels read of the channels and people named, for the caller to hand to the notifications
@@ -311,7 +311,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   }
 
   const resolves: Resolve[] = [];
-  const opens: Array<{ nodeId: string; nodeName: string; category: Category; reason: string; at: Date }> = [];
+  const toOpen: Array<{ nodeId: string; nodeName: string; category: Category; state: State; reason: string; at: Date }> = [];
   const kept: IncidentRow[] = [];
   for (const c of relevant) {
     const wanted = c.to === 'deleted' ? null : categoryFor(c.to);
@@ -326,8 +326,13 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
     }
     const same = current.find((i) => i.category === wanted);
     if (same) kept.push(same);
-    else if (wanted !== null) opens.push({ nodeId: c.nodeId, nodeName: c.nodeName, category: wanted, reason: c.reason, at: c.at });
+    else if (wanted !== null && c.to !== 'deleted') toOpen.push({ nodeId: c.nodeId, nodeName: c.nodeName, category: wanted, state: c.to, reason: c.reason, at: c.at });
   }
+  // An outage whose incident someone resolved by hand, judged again after a blind spot (down →
+  // unknown → down) without the node having recovered in between, is the same outage: a new
+  // incident would page everyone again for what they already closed.
+  const continuing = await store.outagesResolvedByHand(tx, toOpen);
+  const opens = toOpen.filter((o) => !continuing.has(o.nodeId));
 
   const resolved = await resolveWithEvents(tx, resolves, now);
   // Locked like an escalation's (after the incidents): an edit shortening the first step's delay
@@ -346,6 +351,10 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
         reason: o.reason,
         policyId: policies.get(o.nodeId)?.id ?? null,
         openedAt: o.at,
+        // Back-dated to the node's deadline (an evaluator that was down judges it on its return,
+        // 30 s late say), its level 0 pages now: level 1 at 60 s counts from now, not from the
+        // deadline, or it would page 160 ms after level 0 with no time to acknowledge.
+        escalationFrom: o.at < now ? now : null,
       }),
     ),
   );

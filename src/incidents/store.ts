@@ -15,14 +15,37 @@ import type { IncidentFilter, IncidentRow, IncidentSummaryRow, IncidentStatus, N
 export async function openIncidents(tx: Queryable, list: NewIncident[]): Promise<IncidentRow[]> {
   if (list.length === 0) return [];
   return tx<IncidentRow[]>`
-    insert into incidents (node_id, node_name, category, severity, status, title, reason, policy_id, opened_at)
-    select node_id, node_name, category, severity, 'open', title, reason, policy_id, opened_at
+    insert into incidents (node_id, node_name, category, severity, status, title, reason, policy_id, opened_at, escalation_from)
+    select node_id, node_name, category, severity, 'open', title, reason, policy_id, opened_at, escalation_from
     from unnest(${list.map((i) => i.nodeId)}::uuid[], ${list.map((i) => i.nodeName)}::text[], ${list.map((i) => i.category)}::text[],
                 ${list.map((i) => i.severity)}::text[], ${list.map((i) => i.title)}::text[], ${list.map((i) => i.reason)}::text[],
-                ${list.map((i) => i.policyId)}::uuid[], ${list.map((i) => i.openedAt.toISOString())}::timestamptz[])
-         as v(node_id, node_name, category, severity, title, reason, policy_id, opened_at)
+                ${list.map((i) => i.policyId)}::uuid[], ${list.map((i) => i.openedAt.toISOString())}::timestamptz[],
+                ${list.map((i) => i.escalationFrom?.toISOString() ?? null)}::timestamptz[])
+         as v(node_id, node_name, category, severity, title, reason, policy_id, opened_at, escalation_from)
     on conflict (node_id, category) where status <> 'resolved' do nothing
     returning *`;
+}
+
+/**
+ * Of these nodes judged `state` again at `at`, those whose outage of that category is one whose
+ * incident was resolved by hand while it went on: their latest incident of the category was
+ * resolved by someone (not `auto`, not `node_deleted`), and since it opened the node went only to
+ * that state, `unknown` or `maintenance` (a blind spot or a window in between, never healthy nor
+ * the other category). One query for the batch, on incidents_node and uptime_state_log_at.
+ */
+export async function outagesResolvedByHand(tx: Queryable, list: { nodeId: string; category: string; state: string; at: Date }[]): Promise<Set<string>> {
+  if (list.length === 0) return new Set();
+  const rows = await tx<{ node_id: string }[]>`
+    select v.node_id::text as node_id
+    from unnest(${list.map((o) => o.nodeId)}::uuid[], ${list.map((o) => o.category)}::text[], ${list.map((o) => o.state)}::text[],
+                ${list.map((o) => o.at.toISOString())}::timestamptz[]) as v(node_id, category, state, at)
+    cross join lateral (
+      select opened_at, resolved_by from incidents i where i.node_id = v.node_id and i.category = v.category order by opened_at desc limit 1) latest
+    where latest.resolved_by not in ('auto', 'node_deleted')
+      and not exists (
+        select 1 from node_state_log l
+        where l.node_id = v.node_id and l.at > latest.opened_at and l.at <= v.at and l.to_state not in (v.state, 'unknown', 'maintenance'))`;
+  return new Set(rows.map((r) => r.node_id));
 }
 
 /*

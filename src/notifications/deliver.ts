@@ -27,7 +27,7 @@ export class PutBack extends Error {
 }
 
 /**
- * An answer (acknowledged, resolved) whose page to the same channel is still being retried: put
+ * An answer (acknowledged, resolved) or a later level's page whose earlier page to the same channel is still being retried: put
  * back, however long the page's own retries take, until after the page's next attempt (`retryAt`;
  * null when it has not failed yet).
  */
@@ -147,7 +147,10 @@ async function attempt(deps: DeliverDeps, ledger: DeliveryLedger, entry: Extract
       // (a 429's Retry-After, say): the receiver is not asked sooner than it said.
       throw new PutBack(d.next_attempt_at, 'the delivery’s next attempt is not due yet');
     }
-    if (d.event === 'acknowledged' || d.event === 'resolved') {
+    // Every update after the opening page waits for the pages before it to the same channel: an
+    // answer for the page it answers, a later level for the earlier ones (retried on their own
+    // schedules, level 1 otherwise lands first when the channel comes back).
+    if (d.event !== 'opened') {
       // An answer to a channel whose secret this key cannot open is held as its page is, every
       // 30 s: waiting for the page instead, it would be put back every second (a held page stays
       // pending, with no retry time to wait for), 1,000 passes a second for 1,000 such answers.

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/client.ts';
 import { DIGEST_LOCK_CLASS, STORM_LOCK_CLASS } from '../db/locks.ts';
-import { deliveryId, destinationKey, type DeliveryRow, type NewDelivery, type QueuedDelivery, type Recipient } from './model.ts';
+import { deliveryId, destinationKey, isPageEvent, pageStep, type DeliveryRow, type NewDelivery, type QueuedDelivery, type Recipient } from './model.ts';
 import type { HoldingIncident } from '../oncall/model.ts';
 
 /**
@@ -83,9 +83,9 @@ export async function digestDestinations(sql: Queryable): Promise<DigestDestinat
 /**
  * A destination's held updates, oldest first (at most `limit`), when its digest is due at `now`;
  * none while a failed digest of it waits for its retry (checked again under the destination's
- * lock, since another notifier may have just tried). An acknowledgement or resolve one of whose
- * pages to this destination went out alone and is still being retried stays held for a later digest, as it would wait behind its
- * page if it were sent alone: no RESOLVED mail before its DOWN.
+ * lock, since another notifier may have just tried). An acknowledgement, resolve or later level one of whose
+ * earlier pages to this destination went out alone and is still being retried stays held for a later digest, as it would wait behind its
+ * page if it were sent alone: no RESOLVED mail before its DOWN, no level 2 before level 1.
  */
 export async function dueDigest(tx: Queryable, destination: string, now: Date, limit: number): Promise<DeliveryRow[]> {
   return tx<DeliveryRow[]>`
@@ -95,11 +95,12 @@ export async function dueDigest(tx: Queryable, destination: string, now: Date, l
         select 1 from deliveries
         where coalesce(channel_id, user_id) = ${destination}::uuid and digest and status = 'failed' and next_attempt_at > ${now}
       )
-      and not (d.event in ('acknowledged', 'resolved') and exists (
+      and not (d.event <> 'opened' and exists (
         select 1 from deliveries page
         where page.incident_id = d.incident_id and coalesce(page.channel_id, page.user_id) = ${destination}::uuid
           and page.event in ('opened', 'escalated')
-          and not page.digest and page.status in ('pending', 'failed') and page.created_at <= d.created_at
+          and not page.digest and page.status in ('pending', 'failed')
+          and case when d.event = 'escalated' then ${stepOf(tx, 'page')} < ${stepOf(tx, 'd')} else page.created_at <= d.created_at end
       ))
     order by d.created_at, d.id limit ${limit}`;
 }
@@ -426,8 +427,24 @@ export async function deliveryBacklog(sql: Queryable, now: Date): Promise<{ pend
 }
 
 /**
+ * Of an incident's pages (the ledger rows in scope), those before `d`: for a page (an escalation),
+ * those of earlier steps, so level 1 never reaches a channel before the opening page it follows
+ * (their retries are timed apart: level 1 accepted 4 s before level 0 after a 30 s outage of the
+ * receiver). By step, not by created_at: two pages of one incident fanned out in one transaction
+ * share it, and would each wait for the other. For an answer, every page written up to it.
+ */
+const pagedBefore = (sql: Queryable, d: DeliveryRow) =>
+  isPageEvent(d.event) ? sql`${stepOf(sql)} < ${pageStep(d.event_key)}` : sql`created_at <= ${d.created_at}`;
+
+/** A page row's escalation step in SQL, as pageStep reads it: `opened` is 0, `escalated-<step>` its step. */
+const stepOf = (sql: Queryable, alias?: string) => {
+  const key = alias ? sql`${sql(alias)}.event_key` : sql`event_key`;
+  return sql`(case when ${key} = 'opened' then 0 else split_part(${key}, '-', 2)::int end)`;
+};
+
+/**
  * Whether an earlier page (opened/escalated) to the same destination is still in flight, whichever
- * person it was for: a resolve or acknowledgement must not overtake any page it answers (one
+ * person it was for: a resolve, an acknowledgement or a later level's page must not overtake any page it follows (one
  * answer goes to a channel paged both as a level's channel and as a person's own). When one is, `retryAt` is the latest time
  * one of them is due to be tried again (null while none has failed yet: a page pending its first
  * attempt may finish any moment). Nothing can change before then, so the answer waits until then
@@ -441,7 +458,7 @@ export async function earlierPageInFlight(sql: Queryable, d: DeliveryRow): Promi
     from deliveries
     where incident_id = ${d.incident_id} and coalesce(channel_id, user_id) = ${destinationKey(d)}::uuid
       and event in ('opened', 'escalated')
-      and status in ('pending', 'failed') and created_at <= ${d.created_at} and id <> ${d.id}`;
+      and status in ('pending', 'failed') and id <> ${d.id} and ${pagedBefore(sql, d)}`;
   return row && row.waiting > 0 ? { retryAt: row.retry_at } : undefined;
 }
 

@@ -245,10 +245,10 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     hook.script(500, 'hang'); // the opening page fails, and its retry is held at the receiver
     const { nodeId, incidentId } = await nodeGoingDown('pd-1');
     await until('the opening page’s retry held at the receiver', async () => hook.hanging.length === 1 || undefined);
-    await p.runUntil(new Date(clock.now().getTime() + 300_000)); // level 1 pages Ivy: her mailbox and the pager again
+    // Level 1 pages Ivy: her mailbox, and the pager again, which waits for its opening page.
+    await p.runUntil(new Date(clock.now().getTime() + 300_000));
     await oc.drain();
     await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: pd-1'));
-    await hook.waitFor((r) => JSON.parse(r.body).type === 'incident.escalated');
 
     p.beat(nodeId);
     await p.tick();
@@ -259,7 +259,8 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     const ds = await settled(incidentId, 5);
     const types = hook.requests.map((r) => [JSON.parse(r.body).type, r.status]);
     const pageAccepted = types.findIndex(([type, status]) => type === 'incident.opened' && status === 200);
-    assert.ok(pageAccepted >= 0 && pageAccepted < types.findIndex(([type]) => type === 'incident.resolved'), JSON.stringify(types));
+    const first = (event: string) => types.findIndex(([type]) => type === event);
+    assert.ok(pageAccepted >= 0 && pageAccepted < first('incident.escalated') && first('incident.escalated') < first('incident.resolved'), JSON.stringify(types));
     const resolves = ds.filter((d) => d.event === 'resolved').map((d) => d.id).sort();
     assert.deepEqual(resolves, [`${incidentId}.resolved.${pager.id}`, `${incidentId}.resolved.${ivy.id}.email`].sort(), 'the pager told once, as level 0 paged it');
   });

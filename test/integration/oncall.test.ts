@@ -15,6 +15,8 @@ import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
 import { newsSender } from '../../src/notifications/handlers.ts';
 import { insertOutbox } from '../../src/outbox/store.ts';
 import { acknowledgeIncident } from '../../src/incidents/store.ts';
+import { resolve } from '../../src/incidents/service.ts';
+import { TEST_ACTING } from '../helpers/acting.ts';
 import type { OutboxEvent } from '../../src/outbox/topics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { EngineProcess } from '../helpers/engine-process.ts';
@@ -233,6 +235,18 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     assert.match(await oc.metrics.registry.metrics(), /lifeline_notifications_total\{channel_type="webhook",result="failed"\} 2/);
   });
 
+  /** The node's opening page sent on its sixth attempt, and the one update after it sent once, never before it. */
+  const sentOnceAfterItsPage = async (hook: WebhookReceiver, nodeId: string, event: 'resolved' | 'escalated') => {
+    const [incident] = await incidentsOf(db, nodeId);
+    const ds = await settled(incident!.id, 2);
+    assert.deepEqual(ds.map((d) => [d.event, d.status, d.attempts]), [
+      ['opened', 'sent', 6],
+      [event, 'sent', 1],
+    ]);
+    const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
+    assert.equal(types.lastIndexOf('incident.opened') < types.indexOf(`incident.${event}`), true, `the ${event} update never overtakes the opening page`);
+  };
+
   it('holds a resolve behind its still-retrying page without spending the resolve’s attempts', async () => {
     const hook = await receiver();
     hook.script(500, 500, 500, 500, 500); // the page fails five times, then everything succeeds
@@ -241,14 +255,78 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     const id = await nodeGoingDown('slow-1');
     await hook.waitFor(); // the page is being retried now
     await recover(id);
-    const [incident] = await incidentsOf(db, id);
-    const ds = await settled(incident!.id, 2);
-    assert.deepEqual(ds.map((d) => [d.event, d.status, d.attempts]), [
-      ['opened', 'sent', 6],
-      ['resolved', 'sent', 1],
+    await sentOnceAfterItsPage(hook, id, 'resolved');
+  });
+
+  it('holds a later level behind its still-retrying opening page to the same channel, spending none of its attempts', async () => {
+    const hook = await receiver();
+    hook.script(500, 500, 500, 500, 500); // the opening page fails five times, then everything succeeds
+    const ch = await oc.webhook('one-channel', hook.url, secret);
+    const policy = await oc.policy('twice', [
+      { after_seconds: 0, channel_ids: [ch.id] },
+      { after_seconds: 60, channel_ids: [ch.id] },
     ]);
-    const types = hook.requests.filter((r) => r.verified).map((r) => JSON.parse(r.body).type);
-    assert.equal(types.lastIndexOf('incident.opened') < types.indexOf('incident.resolved'), true, 'the resolve never overtakes its page');
+    const id = await nodeGoingDown('retried-1', policy.id);
+    await hook.waitFor(); // the opening page is being retried now
+    await p.runUntil(new Date(clock.now().getTime() + 60_000));
+    await oc.drain();
+    await sentOnceAfterItsPage(hook, id, 'escalated');
+  });
+
+  it('opens no second incident when an outage resolved by hand outlasts a blind spot, but does after a real recovery', async () => {
+    const hook = await receiver();
+    const ch = await oc.webhook('ops', hook.url, secret);
+    await oc.policy('default', [{ after_seconds: 0, channel_ids: [ch.id] }], { isDefault: true });
+    const id = await nodeGoingDown('closed-1');
+    const [incident] = await incidentsOf(db, id);
+    await settled(incident!.id, 1);
+    await resolve(db.sql, incident!.id, { by: 'alice' }, clock, TEST_ACTING);
+    await oc.drain();
+    await settled(incident!.id, 2);
+    // The engine sees nothing for 10 s (GAP_MS is 5 s): down → unknown, then down again a period later.
+    clock.set(new Date(clock.now().getTime() + 10_000));
+    p.restartIngest();
+    await p.tick();
+    await p.runUntil(new Date(clock.now().getTime() + 20_000));
+    await p.tick();
+    await oc.drain();
+    const states = await db.sql`select to_state from node_state_log where node_id = ${id} order by state_version`;
+    assert.deepEqual(states.map((s) => s.to_state), ['healthy', 'down', 'unknown', 'down']);
+    assert.deepEqual((await incidentsOf(db, id)).map((i) => [i.status, i.resolved_by]), [['resolved', 'alice']], 'the same outage, closed by hand');
+    // Healthy in between: a new outage, a new incident and its page.
+    await recover(id);
+    await p.runUntil(new Date(clock.now().getTime() + 20_000));
+    await p.tick();
+    await oc.drain();
+    const both = await incidentsOf(db, id);
+    assert.deepEqual(both.map((i) => i.status), ['resolved', 'open']);
+    await settled(both[1]!.id, 1);
+  });
+
+  it('pages the next level its delay after a late opening, not from the opening back-dated to the deadline', async () => {
+    const first = await receiver();
+    const second = await receiver();
+    const policy = await oc.policy('two-levels', [
+      { after_seconds: 0, channel_ids: [(await oc.webhook('first', first.url, secret)).id] },
+      { after_seconds: 60, channel_ids: [(await oc.webhook('second', second.url, secret)).id] },
+    ]);
+    const id = await p.addNode('late-1', { escalation_policy_id: policy.id });
+    p.beat(id);
+    await p.tick();
+    // No evaluator for 100 s while ingest keeps watching: down at its deadline (20 s), judged at 100 s.
+    await p.runUntil(sec(100));
+    await p.tick();
+    await oc.drain();
+    const [incident] = await incidentsOf(db, id);
+    assert.equal(incident!.opened_at.toISOString(), sec(20).toISOString());
+    await first.waitFor((r) => JSON.parse(r.body).type === 'incident.opened');
+    await p.runUntil(sec(159.9));
+    await oc.drain();
+    assert.deepEqual((await deliveriesOf(db, incident!.id)).map((d) => d.event), ['opened'], 'level 1 waits its 60 s from the page at 100 s');
+    await p.runUntil(sec(160));
+    await oc.drain();
+    const escalated = await second.waitFor();
+    assert.equal(JSON.parse(escalated.body).type, 'incident.escalated');
   });
 
   /** A node's page to a webhook, written and enqueued with no notifier running: the test decides who sends it. */
