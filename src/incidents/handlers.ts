@@ -5,9 +5,9 @@ import type { OutboxEvent } from '../outbox/topics.ts';
 import { escalate, expireAcknowledgements, followNodes, pageLater, type NodeChange } from './service.ts';
 
 function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeChange {
-  if (e.topic === 'node.deleted') return { nodeId: e.payload.node_id, nodeName: e.payload.node_name, to: 'deleted', at: new Date(e.payload.at), reason: 'node deleted' };
-  const { node_id, node_name, to, at, reason } = e.payload;
-  return { nodeId: node_id, nodeName: node_name, to, at: new Date(at), reason };
+  if (e.topic === 'node.deleted') return { nodeId: e.payload.node_id, nodeName: e.payload.node_name, from: null, to: 'deleted', at: new Date(e.payload.at), reason: 'node deleted' };
+  const { node_id, node_name, from, to, at, reason } = e.payload;
+  return { nodeId: node_id, nodeName: node_name, from, to, at: new Date(at), reason };
 }
 
 /** What judging a level needs of the engine's setup: whether it sends email, if this process knows (see EmailSetup). */

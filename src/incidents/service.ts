@@ -263,6 +263,8 @@ export async function addNote(sql: Sql, id: string, note: Note, clock: Clock, ac
 export interface NodeChange {
   nodeId: string;
   nodeName: string;
+  /** The state left; null for a deletion. */
+  from: State | null;
   to: State | 'deleted';
   at: Date;
   reason: string;
@@ -311,7 +313,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   }
 
   const resolves: Resolve[] = [];
-  const toOpen: Array<{ nodeId: string; nodeName: string; category: Category; state: State; reason: string; at: Date }> = [];
+  const toOpen: Array<{ nodeId: string; nodeName: string; category: Category; from: State | null; state: State; reason: string; at: Date }> = [];
   const kept: IncidentRow[] = [];
   for (const c of relevant) {
     const wanted = c.to === 'deleted' ? null : categoryFor(c.to);
@@ -326,12 +328,13 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
     }
     const same = current.find((i) => i.category === wanted);
     if (same) kept.push(same);
-    else if (wanted !== null && c.to !== 'deleted') toOpen.push({ nodeId: c.nodeId, nodeName: c.nodeName, category: wanted, state: c.to, reason: c.reason, at: c.at });
+    else if (wanted !== null && c.to !== 'deleted') toOpen.push({ nodeId: c.nodeId, nodeName: c.nodeName, category: wanted, from: c.from, state: c.to, reason: c.reason, at: c.at });
   }
   // An outage whose incident someone resolved by hand, judged again after a blind spot (down →
   // unknown → down) without the node having recovered in between, is the same outage: a new
-  // incident would page everyone again for what they already closed.
-  const continuing = await store.outagesResolvedByHand(tx, toOpen);
+  // incident would page everyone again for what they already closed. Only a judgement coming out of
+  // a blind spot or a window can continue one: a mass outage (healthy → down) asks nothing more.
+  const continuing = await store.outagesResolvedByHand(tx, toOpen.filter((o) => o.from === 'unknown' || o.from === 'maintenance'));
   const opens = toOpen.filter((o) => !continuing.has(o.nodeId));
 
   const resolved = await resolveWithEvents(tx, resolves, now);

@@ -1069,7 +1069,7 @@ describe('console: incidents', () => {
     // The engine's own path: the incident opens and its first page waits on its outbox event (as
     // when its first send failed), so the ledger holds nothing yet when level 2 reaches nobody.
     await h.sql.begin(async (tx) => {
-      const { pages } = await followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true);
+      const { pages } = await followNodes(tx, [{ nodeId: node.id, nodeName: node.name, from: 'healthy', to: 'down', at: down, reason: 'no heartbeat' }], down, true);
       await pageLater(tx, pages, down);
     });
     const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
@@ -1091,11 +1091,11 @@ describe('console: incidents', () => {
     const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: `${tag} levels`, levels: [{ after_seconds: 0, user_ids: [first!.id] }, { after_seconds: 60, user_ids: [second!.id] }] }), 201);
     const node = await h.createNode(tag, { escalation_policy_id: policy.id });
     const down = h.clock.now();
-    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, from: 'healthy', to: 'down', at: down, reason: 'no heartbeat' }], down, true));
     const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
     const at = (s: number) => new Date(down.getTime() + s * 1000);
     await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident!.id, step: 1, atOnce: false }], at(escalatedAt), true));
-    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(handledAt), true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, from: 'down', to: 'healthy', at: at(59), reason: 'heartbeats resumed' }], at(handledAt), true));
     const timeline = (await timelinesOf(h.sql, [incident!.id])).get(incident!.id)!;
     assert.equal(timeline.at(-1)!.detail.node_changed_at, at(59).toISOString());
     // The incident itself ended with the outage.
@@ -1243,11 +1243,11 @@ describe('console: incidents', () => {
     const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Only nobody', levels: [{ after_seconds: 0, schedule_ids: [empty.id] }] }), 201);
     const node = await h.createNode('paged-2', { escalation_policy_id: policy.id });
     const down = h.clock.now();
-    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, from: 'healthy', to: 'down', at: down, reason: 'no heartbeat' }], down, true));
     const [ended] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
     assert.equal(await paged(ended!.id), '<span class="muted">nobody</span>');
     // Resolved when the node was deleted: one bracket says so, with the deletion's time.
-    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'deleted', at: down, reason: 'deleted' }], new Date(down.getTime() + 2000), true));
+    await h.sql.begin((tx) => followNodes(tx, [{ nodeId: node.id, nodeName: node.name, from: null, to: 'deleted', at: down, reason: 'deleted' }], new Date(down.getTime() + 2000), true));
     const page = await get(`/incidents/${ended!.id}`);
     assert.match(page, /Resolved by <span>Lifeline<\/span> \(the node was deleted at 2026-11-21 10:00:00 UTC\)</);
     // A person paged and deleted since is named as the timeline stored them; their page waits for a digest.

@@ -315,7 +315,7 @@ describe('incidents API', () => {
     const policy = await expectJson<{ id: string }>(await h.admin('POST', '/v1/escalation-policies', { name: 'Zoe twice', levels: [{ after_seconds: 0, user_ids: [zoe.id] }, { after_seconds: 60, user_ids: [zoe.id] }] }), 201);
     const node = await h.createNode('esc-1', { escalation_policy_id: policy.id });
     const down = h.clock.now();
-    await h.sql.begin(async (tx) => pageLater(tx, (await followNodes(tx, [{ nodeId: node.id, nodeName: node.name, to: 'down', at: down, reason: 'no heartbeat' }], down, true)).pages, down));
+    await h.sql.begin(async (tx) => pageLater(tx, (await followNodes(tx, [{ nodeId: node.id, nodeName: node.name, from: 'healthy', to: 'down', at: down, reason: 'no heartbeat' }], down, true)).pages, down));
     const [incident] = await h.sql<{ id: string }[]>`select id from incidents where node_id = ${node.id}`;
     const fires = down.getTime() + 61_000;
     await addTimeline(h.sql, [
