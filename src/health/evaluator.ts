@@ -8,7 +8,7 @@ import { anyWindowAhead, maintenanceSpans } from '../maintenance/store.ts';
 import { backoffMs } from '../outbox/dispatcher.ts';
 import type { Coverage } from './decide.ts';
 import { LostLeadership, type Leadership } from './leader.ts';
-import { apply, plan, withParameters, type Plan } from './machine.ts';
+import { apply, plan } from './machine.ts';
 import type { DueRow, HealthWrite, PassCursor } from './model.ts';
 import { deferFailedNode, earliestDue, loadDue, loadDueNodes, mostlyDue, withoutParallelWorkers } from './store.ts';
 
@@ -57,8 +57,6 @@ interface Read {
   coverage: Coverage | undefined;
   rows: DueRow[];
   windowAhead: boolean;
-  /** The decisions for the rows not failed before, made as the rows arrived (planAhead). */
-  planned?: Plan;
 }
 
 interface Judged {
@@ -78,30 +76,8 @@ const inNodeOrder = (rows: DueRow[]) => rows.every((r, i) => i === 0 || rows[i -
 // Below every node id: a walk by node id starts here.
 const FIRST_NODE = '00000000-0000-0000-0000-000000000000';
 
-const fresh = (r: DueRow) => r.failures === 0;
-
 const NOTHING: Judged = { transitions: 0, failed: 0 };
 const add = (a: Judged, b: Judged): Judged => ({ transitions: a.transitions + b.transitions, failed: a.failed + b.failed });
-
-/**
- * The decisions for a batch read ahead, and the array parameters of their statements, made as
- * soon as its rows arrive: that is while the lock's session is still writing the batch before, so
- * the client's share of a batch (`decide` and `plan` ~2.5 µs a node in an outage, the parameters
- * ~3.7 µs) no longer sits between its transaction's lock check and its first write. Only where the
- * transaction would decide on nothing more than the rows: no maintenance window open or ahead and
- * no node in maintenance (maintenanceSpans then reads nothing), and some coverage. A plan that
- * throws is left to the transaction, which makes it again and blames the nodes (judgeBatch). What
- * is written is still a compare-and-set on what was read.
- */
-function planAhead(read: Read, now: Date): Read {
-  const rows = read.rows.filter(fresh);
-  if (!read.coverage || read.windowAhead || rows.length === 0 || rows.some((r) => r.state === 'maintenance')) return read;
-  try {
-    return { ...read, planned: withParameters(plan(rows, read.coverage, new Map(), now), now) };
-  } catch {
-    return read;
-  }
-}
 
 /**
  * One evaluator pass. Followers only try to take the lock. The leader walks the due nodes in
@@ -187,7 +163,7 @@ export class Evaluator {
   private readAhead(now: Date, cursor: PassCursor | undefined, limit: number): Promise<Read> | undefined {
     const { reader } = this.deps;
     if (!reader) return undefined;
-    const read = (reader.begin('read only', (tx) => this.readDue(tx, now, cursor, limit)) as Promise<Read>).then((r) => planAhead(r, now));
+    const read = reader.begin('read only', (tx) => this.readDue(tx, now, cursor, limit)) as Promise<Read>;
     // Awaited by the loop unless the pass ends first (an error): then nobody wants it.
     read.catch(() => {});
     return read;
@@ -217,6 +193,7 @@ export class Evaluator {
    */
   private async judgeBatch(now: Date, cursor: PassCursor | undefined, limit: number, readAhead: Read | undefined): Promise<{ rows: DueRow[]; judged: Judged }> {
     let rows: DueRow[] = [];
+    const fresh = (r: DueRow) => r.failures === 0;
     let judged: Judged;
     try {
       judged = await this.judgeIn(async (tx) => {
@@ -256,10 +233,9 @@ export class Evaluator {
    */
   private async judgeIn(load: (tx: Tx) => Promise<Read>, now: Date): Promise<Judged> {
     const won = await this.deps.leadership.transaction(async (tx): Promise<HealthWrite[]> => {
-      const { coverage, rows, windowAhead, planned } = await load(tx);
+      const { coverage, rows, windowAhead } = await load(tx);
       // No ingest has ever run: there is nothing any node could have been judged on.
       if (!coverage) return [];
-      if (planned) return apply(tx, planned, now);
       return rows.length ? this.write(tx, rows, coverage, windowAhead, now) : [];
     });
     for (const w of won) for (const t of w.transitions) this.events.emit('evaluator.transition', t.from, t.to);

@@ -2,7 +2,7 @@ import type { Queryable } from '../db/client.ts';
 import type { MaintenanceSpan } from '../maintenance/model.ts';
 import { decide, type Coverage, type FailedRun, type HiddenFailure, type Policy } from './decide.ts';
 import type { DueRow, HealthWrite, Reschedule } from './model.ts';
-import { encodeWrites, reschedule, writeTransitions, type EncodedWrites } from './store.ts';
+import { reschedule, writeTransitions } from './store.ts';
 
 const dateOf = (ms: number | null) => (ms === null ? null : new Date(ms));
 const earliest = (a: Date | null, b: Date | null) => (a === null ? b : b === null ? a : a < b ? a : b);
@@ -19,12 +19,7 @@ const hiddenFailureOf = (row: DueRow, atMs: number): HiddenFailure => ({
 export interface Plan {
   writes: HealthWrite[];
   reschedules: Reschedule[];
-  /** The statements' parameters, when made ahead of the transaction (withParameters). */
-  encoded?: EncodedWrites;
 }
-
-/** The plan with its statements' parameters made now, before the transaction that sends them. */
-export const withParameters = (p: Plan, now: Date): Plan => ({ ...p, encoded: encodeWrites(p.writes, p.reschedules, now) });
 
 export function policyOf(row: DueRow): Policy {
   return {
@@ -95,7 +90,7 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
 export async function apply(tx: Queryable, p: Plan, now: Date): Promise<HealthWrite[]> {
   // One after the other: the reschedule may take the heartbeat-write lock, which holds every flush
   // until commit, so it comes after the log and outbox rows rather than beside them.
-  const won = await writeTransitions(tx, p.writes, now, p.encoded);
-  await reschedule(tx, p.reschedules, now, p.encoded);
+  const won = await writeTransitions(tx, p.writes, now);
+  await reschedule(tx, p.reschedules, now);
   return p.writes.filter((w) => won.has(w.nodeId));
 }

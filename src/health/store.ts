@@ -225,82 +225,38 @@ async function withPlanner<T>(tx: Queryable, methods: string[], fn: () => Promis
 const withPrimaryKeyJoins = <T>(tx: Queryable, fn: () => Promise<T>) => withPlanner(tx, ['enable_hashjoin'], fn);
 
 /**
- * A batch's writes as the array literals their statements send (plainArray, textArray), made
- * before its transaction when the batch was read ahead: building them (~3.7 µs a node in an
- * outage, mostly `toISOString`) then overlaps the write of the batch before instead of sitting
- * between two batches' statements. The transitions' rows assume every compare-and-set wins (the
- * rule); writeTransitions builds them again for the ones that did when some did not.
- */
-export interface EncodedWrites {
-  health: string[];
-  transitions: TransitionRows;
-  plain: string[];
-  guarded: string[];
-}
-
-interface TransitionRows {
-  arrays: string[];
-  notices: string[];
-}
-
-export function encodeWrites(writes: HealthWrite[], items: Reschedule[], now: Date): EncodedWrites {
-  return {
-    health: healthArrays(writes),
-    transitions: transitionRows(writes),
-    plain: pushBackArrays(items.filter((i) => !i.leavesHealthy), now),
-    guarded: pushBackArrays(items.filter((i) => i.leavesHealthy), now),
-  };
-}
-
-const healthArrays = (writes: HealthWrite[]) => [
-  plainArray(writes.map((w) => w.nodeId)), plainArray(writes.map((w) => w.expectedVersion)),
-  plainArray(writes.map((w) => w.transitions.length)), plainArray(writes.map((w) => w.state)),
-  plainArray(writes.map((w) => w.since.toISOString())), textArray(writes.map((w) => w.reason)),
-  plainArray(writes.map((w) => w.receivedAtEntry)),
-];
-
-function transitionRows(writes: HealthWrite[]): TransitionRows {
-  const t = writes.flatMap((w) => w.transitions.map((tr, i) => ({ nodeId: w.nodeId, name: w.nodeName, version: w.expectedVersion + i + 1, ...tr })));
-  return {
-    arrays: t.length
-      ? [
-          plainArray(t.map((x) => x.nodeId)), plainArray(t.map((x) => x.version)), plainArray(t.map((x) => x.from)),
-          plainArray(t.map((x) => x.to)), plainArray(t.map((x) => x.at.toISOString())),
-          textArray(t.map((x) => x.reason)), textArray(t.map((x) => x.name)),
-        ]
-      : [],
-    notices: nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version }))),
-  };
-}
-
-/**
  * Writes state changes, their log rows and their outbox rows in the caller's transaction, as a
  * compare-and-set on version: a node whose version moved since it was read (another writer won)
  * is skipped whole — no log row, no event. Returns the ids that were written.
  */
-export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now: Date, encoded?: EncodedWrites): Promise<Set<string>> {
+export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now: Date): Promise<Set<string>> {
   if (writes.length === 0) return new Set();
-  const [ids, expected, n, state, since, reason, entry] = encoded?.health ?? healthArrays(writes);
   const won = await withPrimaryKeyJoins(tx, () =>
     tx<{ node_id: string }[]>`
       update node_health h
       set state = v.state, since = v.since, reason = v.reason, version = h.version + v.n, received_at_entry = v.entry
       from unnest(
-        ${ids!}::uuid[], ${expected!}::int[], ${n!}::int[], ${state!}::text[], ${since!}::timestamptz[], ${reason!}::text[], ${entry!}::bigint[]
+        ${plainArray(writes.map((w) => w.nodeId))}::uuid[], ${plainArray(writes.map((w) => w.expectedVersion))}::int[],
+        ${plainArray(writes.map((w) => w.transitions.length))}::int[], ${plainArray(writes.map((w) => w.state))}::text[],
+        ${plainArray(writes.map((w) => w.since.toISOString()))}::timestamptz[], ${textArray(writes.map((w) => w.reason))}::text[],
+        ${plainArray(writes.map((w) => w.receivedAtEntry))}::bigint[]
       ) as v(node_id, expected, n, state, since, reason, entry)
       where h.node_id = v.node_id and h.version = v.expected
       returning h.node_id`
       .execute()
       .then((rows) => new Set(rows.map((r) => r.node_id))),
   );
-  const rows = encoded && won.size === writes.length ? encoded.transitions : transitionRows(writes.filter((w) => won.has(w.nodeId)));
-  if (rows.arrays.length === 0) return won;
-  const [nodeIds, versions, from, to, at, reasons, names] = rows.arrays;
+  const t = writes
+    .filter((w) => won.has(w.nodeId))
+    .flatMap((w) => w.transitions.map((tr, i) => ({ nodeId: w.nodeId, name: w.nodeName, version: w.expectedVersion + i + 1, ...tr })));
+  if (t.length === 0) return won;
   // The rows, the outbox's wake-up and the live notices in one round trip.
   const written = tx`
     with t as (
       select * from unnest(
-        ${nodeIds!}::uuid[], ${versions!}::int[], ${from!}::text[], ${to!}::text[], ${at!}::text[], ${reasons!}::text[], ${names!}::text[]
+        ${plainArray(t.map((x) => x.nodeId))}::uuid[], ${plainArray(t.map((x) => x.version))}::int[], ${plainArray(t.map((x) => x.from))}::text[],
+        ${plainArray(t.map((x) => x.to))}::text[], ${plainArray(t.map((x) => x.at.toISOString()))}::text[],
+        ${textArray(t.map((x) => x.reason))}::text[], ${textArray(t.map((x) => x.name))}::text[]
       ) with ordinality as t(node_id, state_version, from_state, to_state, at, reason, node_name, ord)
     ), log as (
       insert into node_state_log (node_id, state_version, from_state, to_state, at, reason)
@@ -319,7 +275,7 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
     written,
     tx`select pg_notify(${OUTBOX_CHANNEL}, '')`,
     // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves it.
-    notifyAll(tx, LIVE_CHANNEL, rows.notices),
+    notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version })))),
   ]);
   return won;
 }
@@ -339,10 +295,10 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
  * no lock. The lock comes before any node_due row is touched: a flush holding it shared may be
  * waiting for such a row.
  */
-export async function reschedule(tx: Queryable, items: Reschedule[], now: Date, encoded?: EncodedWrites): Promise<void> {
+export async function reschedule(tx: Queryable, items: Reschedule[], now: Date): Promise<void> {
   if (items.length === 0) return;
-  const guarded = encoded?.guarded ?? pushBackArrays(items.filter((i) => i.leavesHealthy), now);
-  const plain = encoded?.plain ?? pushBackArrays(items.filter((i) => !i.leavesHealthy), now);
+  const guarded = items.filter((i) => i.leavesHealthy);
+  const plain = items.filter((i) => !i.leavesHealthy);
   // Started in order, one round trip: the lock is still taken before any node_due row.
   const lock = guarded.length ? tx`select pg_advisory_xact_lock(${LOCKS.heartbeatWrites})`.execute() : undefined;
   await Promise.all([
@@ -365,23 +321,15 @@ export async function reschedule(tx: Queryable, items: Reschedule[], now: Date, 
 /**
  * Due times go as whole milliseconds after `now`, NULL for none (infinity): a small integer's text
  * rather than a Date's toISOString per node (8 % of the client's all-due pass at 100,000 nodes),
- * and an integer rather than a timestamptz for Postgres to parse; exact either way. Empty for no
- * items.
+ * and an integer rather than a timestamptz for Postgres to parse; exact either way.
  */
-function pushBackArrays(items: Reschedule[], now: Date): string[] {
-  if (items.length === 0) return [];
+function pushBack(tx: Queryable, items: Reschedule[], now: Date, condition: postgres.Fragment) {
   const nowMs = now.getTime();
-  return [
-    plainArray(items.map((i) => i.nodeId)), plainArray(items.map((i) => (i.dueAt ? i.dueAt.getTime() - nowMs : 'NULL'))),
-    plainArray(items.map((i) => i.wake)), plainArray(items.map((i) => i.received)),
-  ];
-}
-
-function pushBack(tx: Queryable, arrays: string[], now: Date, condition: postgres.Fragment) {
-  const [ids, afterMs, wake, received] = arrays;
   return tx`
     update node_due d set due_at = coalesce(${now}::timestamptz + v.after_ms * interval '1 millisecond', 'infinity'), failures = 0
-    from unnest(${ids!}::uuid[], ${afterMs!}::int8[], ${wake!}::bigint[], ${received!}::bigint[]) as v(node_id, after_ms, wake, received)
+    from unnest(${plainArray(items.map((i) => i.nodeId))}::uuid[],
+                ${plainArray(items.map((i) => (i.dueAt ? i.dueAt.getTime() - nowMs : 'NULL')))}::int8[],
+                ${plainArray(items.map((i) => i.wake))}::bigint[], ${plainArray(items.map((i) => i.received))}::bigint[]) as v(node_id, after_ms, wake, received)
     where d.node_id = v.node_id and d.wake = v.wake ${condition}`.execute();
 }
 

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.ts';
 import { loadDue } from '../../src/health/store.ts';
 import { readCoverage } from '../../src/ingest/store.ts';
-import { apply, plan, withParameters } from '../../src/health/machine.ts';
+import { apply, plan } from '../../src/health/machine.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { brief, createPipeline, GAP_MS, transitionsOf } from '../helpers/pipeline.ts';
@@ -212,26 +212,6 @@ describe('heartbeats in, transitions out', () => {
     assert.equal((await transitionsOf(db, id)).length, 0);
     const [{ n }] = (await db.sql`select count(*)::int as n from outbox`) as unknown as [{ n: number }];
     assert.equal(n, 0);
-  });
-
-  it('with its parameters made before the transaction, logs only the nodes whose compare-and-set won', async () => {
-    const lost = await p.addNode('race-2');
-    const kept = await p.addNode('race-3');
-    p.beat(lost, 'failing');
-    p.beat(kept, 'failing');
-    await p.flush();
-    const now = clock.now();
-    const coverage = (await readCoverage(db.sql, now, GAP_MS))!;
-    // As a batch read ahead is planned: its statements' arrays made for every write.
-    const ahead = withParameters(plan(await loadDue(db.sql, now, undefined, 100), coverage, new Map(), now), now);
-    assert.equal(ahead.writes.length, 2);
-    await db.sql`update node_health set version = version + 1, state = 'degraded' where node_id = ${lost}`;
-    const won = await db.sql.begin((tx) => apply(tx, ahead, now));
-    assert.deepEqual(won.map((w) => w.nodeId), [kept]);
-    assert.equal((await transitionsOf(db, lost)).length, 0);
-    assert.deepEqual((await transitionsOf(db, kept)).map((t) => t.to_state), ['down']);
-    const keys = await db.sql<{ key: string }[]>`select key from outbox`;
-    assert.deepEqual(keys.map((k) => k.key), [kept]);
   });
 
   it('re-judges a node at once when its settings change', async () => {
