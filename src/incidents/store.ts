@@ -50,7 +50,7 @@ export async function outagesResolvedByHand(tx: Queryable, list: { nodeId: strin
 
 /*
  * Incidents are locked FOR NO KEY UPDATE: it still keeps two writers of one incident apart, but
- * not a reader taking KEY SHARE. Until sql/0034 the ledger and timeline rows took that lock through
+ * not a reader taking KEY SHARE. Until sql/0033 the ledger and timeline rows took that lock through
  * their foreign key, and with FOR UPDATE a worker that had written an incident's ledger rows and
  * then waited for a storm-counter lock could deadlock with the lock's holder escalating that same
  * incident. No update here changes an incident's id, its only key.
