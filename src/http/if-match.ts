@@ -27,7 +27,7 @@ export function ifMatchTags(c: Context, example: string, shape: RegExp): string[
     tags.push(tag);
     if (TAG.lastIndex === raw.length && !raw.trimEnd().endsWith(',')) return tags;
   }
-  throw validationFailed([{ field: 'If-Match', message: `must be ${example}, or a comma-separated list of them` }]);
+  throw validationFailed([{ field: 'If-Match', message: `must be ${example}, or a comma-separated list of up to 64 of them` }]);
 }
 
 /** The row versions `If-Match` lists (ifMatchTags), each up to 15 digits: an `updated_at` in epoch ms has 13 until the year 2286. */
@@ -45,7 +45,7 @@ export function ifMatch(c: Context, example: string): number | undefined {
 
 /**
  * A row's ETag: its `updated_at` in epoch ms, quoted, which every write of a node, channel,
- * escalation policy, user, schedule or status page sets; the `If-Match` that names it acts on
+ * escalation policy, user or schedule sets (a status page's names its nodes too: pageTag); the `If-Match` that names it acts on
  * that version only (checkVersion).
  */
 export const etag = (row: { updated_at: Date }): string => `"${row.updated_at.getTime()}"`;
