@@ -13,13 +13,14 @@ export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'con
  * status its code stands for. A refused command has changed nothing.
  */
 /**
- * 412 unless the row is still at the version an `If-Match` named, its `updated_at` in epoch ms
- * (undefined: none named, or `*`). Called on the row as its write's transaction locked it, so no
- * other write slips in between the check and the change.
+ * 412 unless the row is still at one of the versions an `If-Match` named (undefined: none named,
+ * or `*`): its `updated_at` in epoch ms, or `current` when its ETag says more (a status page's also
+ * names the nodes it shows). Called on the row as its write's transaction locked it, so no other
+ * write slips in between the check and the change.
  */
-export function checkVersion(what: string, expectedMs: number | undefined, updatedAt: Date): void {
-  if (expectedMs === undefined || expectedMs === updatedAt.getTime()) return;
-  throw new Refusal('precondition_failed', `${what} was changed at ${updatedAt.toISOString()} (ETag "${updatedAt.getTime()}"), after the version If-Match names; nothing was changed: read it again.`);
+export function checkVersion(what: string, expected: number | readonly (number | string)[] | undefined, updatedAt: Date, current: string = String(updatedAt.getTime())): void {
+  if (expected === undefined || (typeof expected === 'number' ? [expected] : expected).some((v) => String(v) === current)) return;
+  throw new Refusal('precondition_failed', `${what} is at ETag "${current}" (changed at ${updatedAt.toISOString()}), not a version If-Match names; nothing was changed: read it again.`);
 }
 
 export class Refusal extends Error {

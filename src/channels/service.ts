@@ -203,7 +203,7 @@ export async function updateChannel(
   policy: OutboundPolicy,
   acting: Acting,
   options: UpdateOptions = {},
-  expected?: number,
+  expected?: readonly number[],
 ): Promise<{ channel: ChannelRow; generatedSecret?: string }> {
   let generated: string | undefined;
   if (input.config !== undefined) {
@@ -243,9 +243,9 @@ export async function updateChannel(
  * or user being written that names it either committed before (and is found here) or waits and
  * then finds the channel gone (see lockExisting in src/db/named-rows.ts); it waits for such a
  * writer at most `lockWaitMs`, then is refused to be retried (deleting). With `expected` (an
- * If-Match), the locked row must be at that version (checkVersion).
+ * If-Match), the locked row must be at a version it lists (checkVersion).
  */
-export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: number): Promise<void> {
+export async function deleteChannel(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: readonly number[]): Promise<void> {
   await deleting(sql, 'channel', id, lockWaitMs, async (tx) => {
     if (expected !== undefined) {
       const locked = (await store.getChannel(tx, id))!;

@@ -13,7 +13,7 @@ export class ApiRequestError extends Error {
     readonly code: string,
     message: string,
     readonly details: ErrorDetail[] = [],
-    /** From a 429's Retry-After header. */
+    /** From the Retry-After header of a 429, a 503 or an Idempotency-Key's 409. */
     readonly retryAfterMs?: number,
   ) {
     super(message);
@@ -37,6 +37,20 @@ export class NotLifelineError extends Error {
   ) {
     super(message);
     this.name = 'NotLifelineError';
+  }
+}
+
+/**
+ * The engine's answers, none of them an error, say the command cannot do what it was asked (a
+ * replayed maintenance window that is already over): exit 1, as for an answer saying no.
+ */
+export class RefusedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RefusedError';
   }
 }
 
@@ -108,8 +122,16 @@ export class Client {
     return this.request<string>('GET', path, { query, text: true });
   }
 
-  post<T>(path: string, body?: unknown, signal?: AbortSignal, idempotencyKey?: string): Promise<T> {
-    return this.request<T>('POST', path, { body, signal, idempotencyKey });
+  post<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('POST', path, { body, signal });
+  }
+
+  /**
+   * A POST sent with an Idempotency-Key, with its headers: `Idempotent-Replayed: true` says the
+   * engine answered with an earlier request's answer, which may since have gone stale.
+   */
+  postOnce<T>(path: string, body: unknown, idempotencyKey: string): Promise<Answer<T>> {
+    return this.answer<T>('POST', path, { body, idempotencyKey });
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
@@ -117,10 +139,14 @@ export class Client {
   }
 
   /** A PUT's answer with its status and headers: a create-or-update says by them which it did. */
-  async put<T>(path: string, body: unknown): Promise<Answer<T>> {
+  put<T>(path: string, body: unknown): Promise<Answer<T>> {
+    return this.answer<T>('PUT', path, { body });
+  }
+
+  private async answer<T>(method: string, path: string, opts: RequestOptions): Promise<Answer<T>> {
     let head: Response | undefined;
-    const answer = await this.request<T>('PUT', path, { body, seen: (res) => (head = res) });
-    return { status: head!.status, headers: head!.headers, body: answer };
+    const body = await this.request<T>(method, path, { ...opts, seen: (res) => (head = res) });
+    return { status: head!.status, headers: head!.headers, body };
   }
 
   /** Nothing for a 204; a route that answers what it ended (a maintenance window) gives it as T. */
@@ -225,11 +251,14 @@ function errorOf(res: Response, text: string): ApiRequestError {
 
 /**
  * Worth another try later: no answer, a server error (a proxy's 502 or 503 while the engine is
- * down too), a timeout or throttling. Anything else asking again as is will not fix.
+ * down too), a timeout, throttling, or a 409 with Retry-After (the engine still answering the
+ * first request under the same Idempotency-Key: its retry a second on gets that answer). Anything
+ * else asking again as is will not fix; a 409 without Retry-After (a name taken) among them.
  */
 export function retryable(err: unknown): err is ConnectionError | ApiRequestError {
   if (err instanceof ConnectionError) return true;
-  return err instanceof ApiRequestError && (err.status >= 500 || err.status === 408 || err.status === 429);
+  if (!(err instanceof ApiRequestError)) return false;
+  return err.status >= 500 || err.status === 408 || err.status === 429 || (err.status === 409 && err.retryAfterMs !== undefined);
 }
 
 /** One readable line, then one line per detail. */

@@ -7,7 +7,7 @@ import { PACKAGE_VERSION } from '../package-files.ts';
 import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
-import { ApiRequestError, ConnectionError, describeError, NotLifelineError, retryable, UnusableUrlError, type ErrorDetail } from './client.ts';
+import { ApiRequestError, ConnectionError, describeError, NotLifelineError, RefusedError, retryable, UnusableUrlError, type ErrorDetail } from './client.ts';
 import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
@@ -230,14 +230,15 @@ function complaint({ error, program: p }: CommandLineError): string {
  */
 export const EXIT = {
   ok: 0,
-  /** An answer saying no (a 4xx but 408 and 429), or what answered is not Lifeline. */
+  /** An answer saying no (a 4xx but 408, 429 and a 409 with Retry-After), or what answered is not Lifeline. */
   refused: 1,
   /** A wrong command line: an unknown command or flag, a bad value, no token, an unusable URL. */
   usage: 2,
   /**
    * No answer (refused, reset, DNS, nothing within the timeout), or one saying try later: 408,
    * 429 and any 5xx, as the agent retries them (`retryable`): a proxy answers 502 or 503 while
-   * the engine behind it is down, which is not the engine saying no.
+   * the engine behind it is down, which is not the engine saying no. So is a 409 with Retry-After:
+   * the first request under the same Idempotency-Key is still being answered.
    */
   unreachable: 3,
   /** Anything else: the database (`migrate`, `backup`, `restore`, `admin create-key`), an endless cursor, a fault of the CLI's own. */
@@ -260,6 +261,7 @@ function failure(err: unknown): { exit: number; text: string; json: ErrorJson } 
     const exit = retryable(err) ? EXIT.unreachable : EXIT.refused;
     return { exit, text: describeError(err), json: { code: err.code, message: err.message, ...details, status: err.status } };
   }
+  if (err instanceof RefusedError) return { exit: EXIT.refused, text: `error: ${err.message}`, json: { code: err.code, message: err.message } };
   if (err instanceof NotLifelineError) return { exit: EXIT.refused, text: `error: ${err.message}`, json: { code: 'not_lifeline', message: err.message, status: err.status } };
   if (err instanceof ConnectionError) return { exit: EXIT.unreachable, text: describeError(err), json: { code: 'unreachable', message: err.message } };
   const message = (err as Error).message;

@@ -16,7 +16,7 @@ const PRUNE_EVERY_MS = 60_000;
 /**
  * POST and PATCH with an Idempotency-Key: the first request acts and its successful answer is kept;
  * a retry with the same key and credential within 24 h gets that answer again (with
- * `Idempotent-Replayed: true`) without acting. A retry while the first is still in flight is 409
+ * `Idempotent-Replayed: true`, and the ETag it had) without acting. A retry while the first is still in flight is 409
  * with Retry-After; the key reused for a different method, path or body is 422. A first request
  * that fails gives its key up, so its retry acts. Requests without the header are untouched.
  */
@@ -36,8 +36,9 @@ export function idempotentRetries(deps: Pick<AppDeps, 'sql' | 'clock' | 'secretK
     const k = { credential: credentialOf(principalOf(c)), key, fingerprint: fingerprintOf(c.req.method, url.pathname + url.search, await c.req.text()) };
     const claimed = await claim(deps.sql, deps.secretKey, k, now);
     if (claimed.kind === 'replay') {
-      const { status, contentType, body } = claimed.answer;
+      const { status, contentType, body, etag } = claimed.answer;
       c.header('idempotent-replayed', 'true');
+      if (etag) c.header('etag', etag);
       if (status === 204) return c.body(null, 204);
       return c.body(body, status as ContentfulStatusCode, contentType ? { 'content-type': contentType } : {});
     }
@@ -53,7 +54,8 @@ export function idempotentRetries(deps: Pick<AppDeps, 'sql' | 'clock' | 'secretK
       // onError has already turned a failure into an answer by the time next() returns.
       await next();
       if (c.res.status >= 200 && c.res.status < 300) {
-        const answer = { status: c.res.status, contentType: c.res.headers.get('content-type'), body: await c.res.clone().text() };
+        const { headers } = c.res;
+        const answer = { status: c.res.status, contentType: headers.get('content-type'), body: await c.res.clone().text(), etag: headers.get('etag') };
         await remember(deps.sql, deps.secretKey, k, answer);
         answered = true;
       }

@@ -1,23 +1,51 @@
 import type { Context } from 'hono';
 import { validationFailed } from '../errors.ts';
 
+// One entity-tag of an If-Match list: `"3"`, `W/"3"`, or bare (`3`, as the incidents' `version` is
+// documented); then a comma or the end. A quote left open or closed alone matches none of these.
+const TAG = /\s*(?:(?:W\/)?"([\x21\x23-\x7e]*)"|([\x21\x23-\x2b\x2d-\x7e]+))\s*(?:,|$)/y;
+
 /**
- * The version `If-Match` names: `3`, `"3"` or `W/"3"` (weak or strong alike, as the versions
- * are the rows' own); undefined when absent or `*`, which RFC 9110 §13.1.1 makes true of any
- * current representation: the row exists (404 otherwise), so any version goes. Up to 15 digits:
- * an `updated_at` in epoch ms has 13 until the year 2286.
+ * The entity-tags `If-Match` lists, without quotes: a comma-separated list any of which may match
+ * (RFC 9110 §13.1.1); undefined when absent or `*`, which is true of any current representation:
+ * the row exists (404 otherwise), so any version goes. `W/` is taken as the tag it marks, though
+ * RFC 9110 compares If-Match strongly: every ETag here is strong (a row's exact version), so a
+ * `W/` only comes from a client that added it, and the API has documented it as accepted since
+ * If-Match was first taken (`W/"3"`). A quote left unbalanced, or an empty member, is 400.
  */
-export function ifMatch(c: Context, example: string): number | undefined {
+export function ifMatchTags(c: Context, example: string, shape: RegExp): string[] | undefined {
   const raw = c.req.header('if-match');
   if (raw === undefined || raw.trim() === '*') return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(raw);
-  if (!m) throw validationFailed([{ field: 'If-Match', message: `must be ${example}` }]);
-  return Number(m[1]);
+  const tags: string[] = [];
+  TAG.lastIndex = 0;
+  // A list of at most 64 tags: more is no client's retry, and each costs a comparison.
+  while (TAG.lastIndex < raw.length && tags.length < 64) {
+    const m = TAG.exec(raw);
+    if (!m) break;
+    const tag = m[1] ?? m[2]!;
+    if (!shape.test(tag)) break;
+    tags.push(tag);
+    if (TAG.lastIndex === raw.length && !raw.trimEnd().endsWith(',')) return tags;
+  }
+  throw validationFailed([{ field: 'If-Match', message: `must be ${example}, or a comma-separated list of up to 64 of them` }]);
+}
+
+/** The row versions `If-Match` lists (ifMatchTags), each up to 15 digits: an `updated_at` in epoch ms has 13 until the year 2286. */
+export const ifMatchAny = (c: Context, example: string): number[] | undefined => ifMatchTags(c, example, /^\d{1,15}$/)?.map(Number);
+
+/**
+ * The one version `If-Match` names, for the writes whose check compares one (nodes, incidents): a
+ * list naming several different versions is 400 there rather than held to only one of them.
+ */
+export function ifMatch(c: Context, example: string): number | undefined {
+  const versions = ifMatchAny(c, example);
+  if (versions && new Set(versions).size > 1) throw validationFailed([{ field: 'If-Match', message: `must name one version here: ${example}` }]);
+  return versions?.[0];
 }
 
 /**
  * A row's ETag: its `updated_at` in epoch ms, quoted, which every write of a node, channel,
- * escalation policy, user, schedule or status page sets; the `If-Match` that names it acts on
+ * escalation policy, user or schedule sets (a status page's names its nodes too: pageTag); the `If-Match` that names it acts on
  * that version only (checkVersion).
  */
 export const etag = (row: { updated_at: Date }): string => `"${row.updated_at.getTime()}"`;
@@ -26,7 +54,7 @@ export const etag = (row: { updated_at: Date }): string => `"${row.updated_at.ge
 export const IF_MATCH_ETAG = {
   name: 'If-Match',
   in: 'header',
-  description: 'Act only if the row is still at this `ETag` (as a GET answered it; `W/` and the quotes are optional); 412 `precondition_failed` otherwise. `*` acts on any version',
+  description: 'Act only if the row is still at this `ETag` (as a GET answered it; `W/` and the quotes are optional), or at any of a comma-separated list of them; 412 `precondition_failed` otherwise. `*` acts on any version',
   schema: { type: 'string' },
 } as const;
 

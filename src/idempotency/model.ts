@@ -29,6 +29,11 @@ export interface StoredAnswer {
   status: number;
   contentType: string | null;
   body: string;
+  /**
+   * The version the body is at (a PATCH's ETag), so its replay can be sent back as If-Match;
+   * absent from answers kept before it was (gone 24 h after an upgrade).
+   */
+  etag?: string | null;
 }
 
 /** What a request with a key may do. */

@@ -22,11 +22,42 @@ export interface MaintenanceRow {
 /** time_zone may be left out: a window given as instants only. */
 export type NewMaintenance = Omit<MaintenanceRow, 'id' | 'created_at' | 'time_zone'> & { time_zone?: string | null | undefined };
 
-/** A window as asked for: its start may be left out. */
-export type MaintenanceRequest = Omit<NewMaintenance, 'starts_at'> & { starts_at?: Date | undefined };
+/**
+ * A window as asked for: its start may be left out, and its end given as a length from its start
+ * (`duration_seconds`) instead of an instant, never both (requestProblems).
+ */
+export type MaintenanceRequest = Omit<NewMaintenance, 'starts_at' | 'ends_at'> & {
+  starts_at?: Date | undefined;
+  ends_at?: Date | null | undefined;
+  duration_seconds?: number | undefined;
+};
 
-/** A window asked for without a start starts now: a deploy step opening one for the hosts it restarts means now. */
-export const startedBy = (w: MaintenanceRequest, now: Date): NewMaintenance => ({ ...w, starts_at: w.starts_at ?? now });
+/** The last instant the API stores, as its timestamps are bounded (1970 to 9999). */
+const LATEST_MS = Date.UTC(10_000, 0, 1) - 1;
+
+/** The end a duration asks for: that long after the start, which is now when left out. */
+const endOf = (w: MaintenanceRequest, now: Date, seconds: number) => new Date((w.starts_at ?? now).getTime() + seconds * 1000);
+
+/**
+ * A window asked for without a start starts now: a deploy step opening one for the hosts it
+ * restarts means now. A duration ends it that long after, by the same clock, so a retried
+ * request with the same body asks for the same thing whenever it is sent.
+ */
+export const startedBy = ({ duration_seconds, ...w }: MaintenanceRequest, now: Date): NewMaintenance => ({
+  ...w,
+  starts_at: w.starts_at ?? now,
+  ends_at: duration_seconds === undefined ? (w.ends_at ?? null) : endOf(w, now, duration_seconds),
+});
+
+/** What is wrong with the end asked for before it is resolved: both forms given, or a duration ending past or after 9999. */
+export function requestProblems(w: MaintenanceRequest, now: Date): ErrorDetail[] {
+  if (w.duration_seconds === undefined) return [];
+  if (w.ends_at !== undefined) return [{ field: 'duration_seconds', message: 'give ends_at or duration_seconds, not both' }];
+  const end = endOf(w, now, w.duration_seconds);
+  if (end <= now) return [{ field: 'duration_seconds', message: 'must end in the future: a window that already ended changes nothing' }];
+  if (end.getTime() > LATEST_MS) return [{ field: 'duration_seconds', message: 'must end by 9999' }];
+  return [];
+}
 
 /** A node's maintenance as the evaluator needs it: covered now (since when, until when), or next. */
 export interface MaintenanceSpan {

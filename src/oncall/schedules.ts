@@ -59,9 +59,9 @@ export async function createSchedule(sql: Sql, input: NewSchedule, now: Date, ac
 
 /**
  * Changes a schedule; the time zone and the layers are checked together, as they will be read.
- * With `expected` (an If-Match), only the version it names (checkVersion).
+ * With `expected` (an If-Match), only a version it lists (checkVersion).
  */
-export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: SchedulePatch, now: Date, acting: Acting, expected?: number): Promise<ScheduleRow> {
+export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: SchedulePatch, now: Date, acting: Acting, expected?: readonly number[]): Promise<ScheduleRow> {
   if (Object.keys(patch).length === 0) {
     checkVersion(`Schedule "${schedule.name}"`, expected, schedule.updated_at);
     return schedule;
@@ -83,9 +83,9 @@ export async function updateSchedule(sql: Sql, schedule: ScheduleRow, patch: Sch
 /**
  * Deletes a schedule no escalation level names; its overrides go with it. Like a channel or person
  * (deleting), it waits for the writers holding the schedule at most `lockWaitMs`, then is refused
- * to be retried. With `expected` (an If-Match), the locked row must be at that version (checkVersion).
+ * to be retried. With `expected` (an If-Match), the locked row must be at a version it lists (checkVersion).
  */
-export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: number): Promise<void> {
+export async function deleteSchedule(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: readonly number[]): Promise<void> {
   await deleting(sql, 'schedule', id, lockWaitMs, async (tx) => {
     if (expected !== undefined) {
       const locked = (await store.getSchedule(tx, { id }))!;

@@ -64,7 +64,7 @@ export async function createPolicy(sql: Sql, input: NewPolicy, now: Date, acting
  * a delay shortened from 3600 s to 60 s pages at +60 s, not an hour later; a lengthened one is also
  * caught when its old timer fires (see escalate).
  */
-export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date, acting: Acting, expected?: number): Promise<PolicyRow> {
+export async function updatePolicy(sql: Sql, policy: PolicyRow, patch: PolicyPatch, now: Date, acting: Acting, expected?: readonly number[]): Promise<PolicyRow> {
   if (Object.keys(patch).length === 0) {
     checkVersion(`Escalation policy "${policy.name}"`, expected, policy.updated_at);
     return policy;
@@ -111,7 +111,7 @@ async function retimeEscalations(tx: Tx, pending: PendingEscalation[], policyOf:
  * deleted (not yet visible to lockIncidentsOfPolicy) falls back when its next step fires (see
  * escalate).
  */
-export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acting, expected?: number): Promise<boolean> {
+export async function deletePolicy(sql: Sql, id: string, now: Date, acting: Acting, expected?: readonly number[]): Promise<boolean> {
   return sql.begin(async (tx) => {
     const incidents = await lockIncidentsOfPolicy(tx, id);
     const pending = await pendingEscalations(tx, id);

@@ -50,8 +50,8 @@ export async function createUser(sql: Sql, input: NewUser, now: Date, acting: Ac
   }))!;
 }
 
-/** Changes a user; with `expected` (an If-Match), only the version it names (checkVersion). */
-export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now: Date, acting: Acting, expected?: number): Promise<UserRow> {
+/** Changes a user; with `expected` (an If-Match), only a version it lists (checkVersion). */
+export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now: Date, acting: Acting, expected?: readonly number[]): Promise<UserRow> {
   if (Object.keys(patch).length === 0) {
     checkVersion(`User "${user.name}"`, expected, user.updated_at);
     return user;
@@ -76,9 +76,9 @@ export async function updateUser(sql: Sql, user: UserRow, patch: UserPatch, now:
  * escalation step paging them (whomLevelsPage), either committed before (and is found here) or
  * waits and then finds the user gone; it waits for them at most `lockWaitMs`, then is refused to
  * be retried (deleting: steps of a storm can hold a person for minutes). With `expected` (an
- * If-Match), the locked row must be at that version (checkVersion).
+ * If-Match), the locked row must be at a version it lists (checkVersion).
  */
-export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: number): Promise<void> {
+export async function deleteUser(sql: Sql, id: string, now: Date, acting: Acting, lockWaitMs = DELETE_LOCK_WAIT_MS, expected?: readonly number[]): Promise<void> {
   await deleting(sql, 'user', id, lockWaitMs, async (tx) => {
     if (expected !== undefined) {
       const locked = (await store.getUser(tx, id))!;

@@ -13,7 +13,7 @@ import { windowsAhead } from '../maintenance/store.ts';
 import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
 import { bucketStart, DAY_MS } from '../uptime/buckets.ts';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { componentDays, componentKeys, componentProblems, identifiedComponents, type ComponentInput, type OpenIncident, pageView, pageWindow, pastSince, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
 import { emptyStateMs, type StateMs } from '../uptime/state-time.ts';
 import {
@@ -89,9 +89,9 @@ export async function createStatusPage(sql: Sql, input: StatusPageInput, now: Da
 
 /**
  * `ref` is the page's id or slug. Fields left out keep their value; `components` replaces them all.
- * With `expected` (an If-Match), only the version it names (checkVersion).
+ * With `expected` (an If-Match), only the page at a tag it lists (checkTag).
  */
-export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting, report: KeepReport, expected?: number): Promise<StatusPage> {
+export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<StatusPageInput>, now: Date, acting: Acting, report: KeepReport, expected?: readonly string[]): Promise<StatusPage> {
   refuseIfAny(componentProblems(patch.components ?? []));
   if (patch.components) {
     // The page's days over are kept as its components were (new components' past is their nodes'
@@ -99,7 +99,7 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
     const current = await getPage(sql, ref);
     if (!current) throw notFound(`Status page "${ref}"`);
     // A stale If-Match is refused before any day is kept, and again below under the lock.
-    checkVersion(`Status page "${current.slug}"`, expected, current.updated_at);
+    await checkTag(sql, current, expected);
     identified(patch.components, current.components);
     await resolveComponents(sql, patch.components);
     await keepEach(sql, [current], now.getTime(), report, true, await settledBefore(sql, now.getTime()));
@@ -109,7 +109,7 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
       // Locked: a concurrent edit waits, and then reads (and records as its `from`) what this one wrote.
       const current = await getPage(tx, ref, true);
       if (!current) return undefined;
-      checkVersion(`Status page "${current.slug}"`, expected, current.updated_at);
+      await checkTag(tx, current, expected);
       const components = patch.components && identified(await resolveComponents(tx, patch.components), current.components);
       const resolved = components ? { ...patch, components } : patch;
       const change = patched('status_page.update', { type: 'status_page', id: current.id, name: resolved.slug ?? current.slug }, resolved, current);
@@ -121,17 +121,18 @@ export async function updateStatusPage(sql: Sql, ref: string, patch: Partial<Sta
       }, now);
     })) as StatusPage | undefined;
     if (!page) throw notFound(`Status page "${ref}"`);
-    return page;
+    // As a GET reads it back, so the ETag of the answer is the one a GET gives.
+    return (await withoutDeletedNodes(sql, [page]))[0]!;
   } catch (err) {
     throw slugTaken(err, patch.slug);
   }
 }
 
-/** With `expected` (an If-Match), the page, locked, must be at that version (checkVersion). */
-export async function deleteStatusPage(sql: Sql, ref: string, now: Date, acting: Acting, expected?: number): Promise<void> {
+/** With `expected` (an If-Match), the page, locked, must be at one of the tags it lists (checkTag). */
+export async function deleteStatusPage(sql: Sql, ref: string, now: Date, acting: Acting, expected?: readonly string[]): Promise<void> {
   await sql.begin(async (tx) => {
     const page = await getPage(tx, ref, expected !== undefined);
-    if (page) checkVersion(`Status page "${page.slug}"`, expected, page.updated_at);
+    if (page) await checkTag(tx, page, expected);
     if (!page || !(await deletePage(tx, page.id))) throw notFound(`Status page "${ref}"`);
     await audit(tx, acting, { action: 'status_page.delete', target: { type: 'status_page', id: page.id, name: page.slug } }, now);
     await announcePublicChange(tx, ['pages']);
@@ -152,10 +153,28 @@ export async function listStatusPages(sql: Sql, after: string | undefined, limit
   return withoutDeletedNodes(sql, await listPages(sql, after, limit));
 }
 
-async function withoutDeletedNodes(sql: Sql, pages: StatusPage[]): Promise<StatusPage[]> {
+async function withoutDeletedNodes(sql: Queryable, pages: StatusPage[]): Promise<StatusPage[]> {
   const ids = [...new Set(pages.flatMap((p) => p.components.flatMap((c) => c.node_ids)))];
   const existing = new Set((ids.length ? await findNodeRefs(sql, ids) : []).map((n) => n.id));
   return pages.map((p) => ({ ...p, components: p.components.map((c) => ({ ...c, node_ids: c.node_ids.filter((id) => existing.has(id)) })) }));
+}
+
+/**
+ * A page's ETag, unquoted: its `updated_at` in ms and a hash of the node ids it shows (8 hex
+ * digits, one in 4 billion to miss a change). Deleting a node drops its id from the page as a GET
+ * reads it (withoutDeletedNodes) without writing the page: by `updated_at` alone the ETag stayed,
+ * and an If-Match read before still held over a body that had changed.
+ */
+export function pageTag(page: StatusPage): string {
+  const shown = createHash('sha256').update(page.components.map((c) => c.node_ids.join(',')).join(';'));
+  return `${page.updated_at.getTime()}-${shown.digest('hex').slice(0, 8)}`;
+}
+
+/** 412 unless the page, as a GET shows it, is at one of the tags `expected` (an If-Match) lists. */
+async function checkTag(sql: Queryable, page: StatusPage, expected: readonly string[] | undefined): Promise<void> {
+  if (expected === undefined) return;
+  const [shown] = await withoutDeletedNodes(sql, [page]);
+  checkVersion(`Status page "${page.slug}"`, expected, page.updated_at, pageTag(shown!));
 }
 
 /**

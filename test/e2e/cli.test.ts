@@ -348,7 +348,7 @@ describe('the lifeline CLI against a running engine', () => {
     assert.equal((await cli(['maintenance', 'end', '00000000-0000-4000-8000-000000000000'])).code, 1);
   });
 
-  it('maintenance start run again with the same --idempotency-key opens one window: the re-run prints its id, or opens nothing', async () => {
+  it('maintenance start run again with the same --idempotency-key opens one window: the re-run prints its id while it is open, or fails once it is over', async () => {
     const node = await api('POST', '/v1/nodes', { name: 'mw-retried' });
     const windows = async () => (await api('GET', '/v1/maintenances?limit=500')).items.filter((m: { node_ids: string[] }) => m.node_ids.includes(node.id)).length;
     // A crontab's or a CI step's re-run after an answer that never came: the same command line.
@@ -361,13 +361,29 @@ describe('the lifeline CLI against a running engine', () => {
     assert.equal(again.stdout, first.stdout, 'the window the first run opened');
     assert.equal(await windows(), 1);
 
-    // --for counts from each run's clock, so a re-run asks for other times: refused, nothing opened.
+    // --for is sent as a duration the engine counts from its own now: the re-run is the same request.
     const spanned = ['maintenance', 'start', 'mw-retried', '--for', '30m', '--idempotency-key', 'deploy-78'];
-    assert.equal((await cli(spanned)).code, 0);
-    const refused = await cli(spanned);
-    assert.equal(refused.code, 1, refused.stderr);
-    assert.equal(refused.stdout, '');
-    assert.match(refused.stderr, /--idempotency-key "deploy-78" already started a window.*nothing was opened/);
+    const opened = await cli(spanned);
+    assert.equal(opened.code, 0, opened.stderr);
+    const rerun = await cli(spanned);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.equal(rerun.stdout, opened.stdout, 'the window the first run opened');
+    assert.match(rerun.stderr, /until /);
+    assert.equal(await windows(), 2);
+
+    // Ended since, the window no longer covers the deploy: the re-run says so and fails.
+    assert.equal((await cli(['maintenance', 'end', opened.stdout.trim()])).code, 0);
+    const over = await cli(spanned);
+    assert.equal(over.code, 1, over.stderr);
+    assert.equal(over.stdout, '');
+    assert.match(over.stderr, new RegExp(`--idempotency-key "deploy-78" already opened window ${opened.stdout.trim()}, which is over .*use a new key`));
+    assert.equal(await windows(), 2);
+
+    // The key of another request (other nodes): refused as such, naming what may differ.
+    await api('POST', '/v1/nodes', { name: 'mw-other' });
+    const reused = await cli(['maintenance', 'start', 'mw-other', '--for', '30m', '--idempotency-key', 'deploy-78']);
+    assert.equal(reused.code, 1, reused.stderr);
+    assert.match(reused.stderr, /--idempotency-key "deploy-78" was already used for a different request \(its nodes, labels, times or reason differ\)/);
     assert.equal(await windows(), 2);
   });
 

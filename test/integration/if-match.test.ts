@@ -23,7 +23,8 @@ const etagOf = async (path: string): Promise<string> => {
   const res = await send('GET', path, undefined);
   assert.equal(res.status, 200);
   const etag = res.headers.get('etag');
-  assert.match(etag ?? '', /^"\d+"$/, path);
+  // A status page's also names the nodes it shows.
+  assert.match(etag ?? '', path.startsWith('/v1/status-pages/') ? /^"\d+-[0-9a-f]{8}"$/ : /^"\d+"$/, path);
   return etag!;
 };
 
@@ -105,6 +106,12 @@ describe('If-Match on users, schedules and status pages', () => {
     await expectError(await send('DELETE', path, read), 412, 'precondition_failed');
     assert.deepEqual(await body(path), kept, path);
     await expectInvalid(await send('PATCH', path, 'yesterday', { [field]: second }), ['If-Match']);
+    // A list any of which may match (RFC 9110 §13.1.1): none current is refused; a quote left open is no tag.
+    await expectError(await send('PATCH', path, `"999", ${read}`, { [field]: second }), 412, 'precondition_failed');
+    for (const broken of [`${now!.slice(0, -1)}`, `${now!.slice(1)}`, `${now}, `, `${now} ${now}`, `, ${now}`]) {
+      await expectInvalid(await send('PATCH', path, broken, { [field]: second }), ['If-Match']);
+    }
+    assert.deepEqual(await body(path), kept, path);
 
     // An edit in the console moves the ETag too: what the API read before it is stale.
     const edit = sent((await get(form.page)).html, form.action);
@@ -118,6 +125,7 @@ describe('If-Match on users, schedules and status pages', () => {
     assert.equal((await send('PATCH', path, '*', { [field]: second })).status, 200, path);
     assert.equal((await send('PATCH', path, `W/${await etagOf(path)}`, { [field]: first })).status, 200, path);
     assert.equal((await body(path))[field], first, path);
+    assert.equal((await send('PATCH', path, `"999",W/"998" , ${await etagOf(path)}`, { [field]: third })).status, 200, `${path}: one of a list`);
 
     assert.equal((await send('DELETE', path, await etagOf(path))).status, 204, path);
     assert.equal((await send('GET', path, undefined)).status, 404, path);
@@ -140,5 +148,43 @@ describe('If-Match on users, schedules and status pages', () => {
     const node = await h.createNode('etag-page-node');
     const page = await created('/v1/status-pages', { slug: 'etag-page', title: 'Etag page', components: [{ name: 'API', node_ids: [node.id] }] });
     await editors(`/v1/status-pages/${page}`, 'title', ['Etag page 2', 'Etag page 3', 'Etag page 4'], { page: `/status-pages/${page}`, action: `/status-pages/${page}` });
+  });
+
+  it("a status page whose node is deleted: the body it shows changed, so its ETag moved and one read before is stale", async () => {
+    const [kept, gone] = [await h.createNode('etag-kept-node'), await h.createNode('etag-gone-node')];
+    const page = await created('/v1/status-pages', { slug: 'etag-nodes', title: 'Nodes', components: [{ name: 'API', node_ids: [kept.id, gone.id] }] });
+    const path = `/v1/status-pages/${page}`;
+    const read = await etagOf(path);
+    assert.equal((await send('DELETE', `/v1/nodes/${gone.id}`, undefined)).status, 204);
+    const shown = await body(path);
+    assert.deepEqual((shown.components as Array<{ node_ids: string[] }>)[0]!.node_ids, [kept.id]);
+    const now = await etagOf(path);
+    assert.notEqual(now, read, 'the GET body dropped a node: its ETag moved');
+
+    // Stale, with components (refused before any day is kept) and without (under the lock).
+    const components = [{ name: 'API', node_ids: [kept.id] }, { name: 'New', node_ids: [kept.id] }];
+    const days = async () => (await h.sql`select count(*)::int as n from status_page_days where page_id = ${page}`)[0]!.n as number;
+    const daysBefore = await days();
+    // A day over that the page has not kept yet: a PATCH with components would keep it first.
+    h.clock.advance(24 * 3_600_000);
+    await expectError(await send('PATCH', path, read, { components }), 412, 'precondition_failed');
+    await expectError(await send('PATCH', path, read, { title: 'Stale' }), 412, 'precondition_failed');
+    await expectError(await send('DELETE', path, read), 412, 'precondition_failed');
+    assert.deepEqual(await body(path), shown);
+    assert.equal(await days(), daysBefore, 'a refused PATCH keeps no day (its new component has none)');
+
+    // At the ETag a GET gives: taken, and its answer's ETag is the next GET's.
+    const changed = await send('PATCH', path, now, { components });
+    assert.equal(changed.status, 200, await changed.clone().text());
+    assert.equal(changed.headers.get('etag'), await etagOf(path));
+    assert.equal((await send('DELETE', path, await etagOf(path))).status, 204);
+  });
+
+  it('a node: a list naming one version is taken, one naming several different ones is refused (its check compares one)', async () => {
+    const node = await h.createNode('etag-list-node');
+    const path = `/v1/nodes/${node.id}`;
+    const read = await etagOf(path);
+    await expectInvalid(await send('PATCH', path, `"999", ${read}`, { grace_seconds: 3 }), ['If-Match']);
+    assert.equal((await send('PATCH', path, `${read}, W/${read}`, { grace_seconds: 3 })).status, 200);
   });
 });

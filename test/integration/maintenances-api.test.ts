@@ -127,6 +127,23 @@ describe('creating windows', () => {
     await expectJson(await h.admin('DELETE', `/v1/maintenances/${w.id}`), 200);
   });
 
+  it('ends a window duration_seconds after its start, now by the engine clock, so a retried body with its key gets the first window', async () => {
+    const w = await create({ node_ids: ['lone-1'], duration_seconds: 1800, reason: 'deploy' });
+    assert.deepEqual([w.starts_at, w.ends_at, w.active], [iso(0), iso(30 * 60_000), true]);
+    const later = await create({ node_ids: ['lone-1'], starts_at: iso(HOUR), duration_seconds: 60 });
+    assert.deepEqual([later.starts_at, later.ends_at], [iso(HOUR), iso(HOUR + 60_000)]);
+
+    // A deploy step retried a minute on: the same bytes under the same key name the first window.
+    const json = { node_ids: ['lone-1'], duration_seconds: 1800, reason: 'deploy 4.2' };
+    const send = () => h.req('POST', '/v1/maintenances', { token: ADMIN_TOKEN, json, headers: { 'idempotency-key': 'deploy-4.2-1' } });
+    const first = await expectJson<WindowBody>(await send(), 201);
+    h.clock.advance(60_000);
+    const again = await send();
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(await expectJson<WindowBody>(again, 201), first);
+    for (const id of [w.id, later.id, first.id]) await expectJson(await h.admin('DELETE', `/v1/maintenances/${id}`), 200);
+  });
+
   it('keeps the zone a window was typed in, only for showing it: the times stay the instants given', async () => {
     const w = await create({ node_ids: ['lone-1'], starts_at: iso(HOUR), ends_at: iso(2 * HOUR), time_zone: 'Europe/Berlin' });
     assert.deepEqual([w.starts_at, w.ends_at, w.time_zone], [iso(HOUR), iso(2 * HOUR), 'Europe/Berlin']);
@@ -390,6 +407,14 @@ describe('bad requests change nothing', () => {
       [{ ...good(), reason: 'x'.repeat(1025) }, ['reason']],
       [{ ...good(), until: iso(2 * HOUR) }, ['until']],
       [{ ...good(), time_zone: 'Europe/Atlantis' }, ['time_zone']],
+      [{ ...good(), ends_at: iso(2 * HOUR), duration_seconds: 60 }, ['duration_seconds']],
+      [{ ...good(), ends_at: null, duration_seconds: 60 }, ['duration_seconds']],
+      [{ ...good(), duration_seconds: 0 }, ['duration_seconds']],
+      [{ ...good(), duration_seconds: 1.5 }, ['duration_seconds']],
+      [{ ...good(), duration_seconds: '30m' }, ['duration_seconds']],
+      [{ ...good(), duration_seconds: 315_576_000_001 }, ['duration_seconds']],
+      [{ ...good(), starts_at: iso(-2 * HOUR), duration_seconds: 3600 }, ['duration_seconds']],
+      [{ ...good(), starts_at: '9999-12-31T00:00:00.000Z', duration_seconds: 86_400 }, ['duration_seconds']],
     ];
     for (const [json, fields] of cases) {
       await expectInvalid(await rejected(() => h.admin('POST', '/v1/maintenances', json)), fields);

@@ -398,8 +398,8 @@ describe('the OpenAPI document', () => {
     {
       op: 'POST /v1/maintenances',
       schema: CreateMaintenance,
-      valid: [{ starts_at: START, node_ids: ['web-1'] }, { starts_at: START, labels: { role: 'web' }, ends_at: null, reason: 'patching' }, { node_ids: ['web-1'] }],
-      invalid: [{ node_ids: ['web-1'], starts_at: null }, { starts_at: 'tomorrow' }, { starts_at: START, extra: 1 }, { starts_at: START, node_ids: 'web-1' }],
+      valid: [{ starts_at: START, node_ids: ['web-1'] }, { starts_at: START, labels: { role: 'web' }, ends_at: null, reason: 'patching' }, { node_ids: ['web-1'] }, { node_ids: ['web-1'], duration_seconds: 1800 }],
+      invalid: [{ node_ids: ['web-1'], starts_at: null }, { starts_at: 'tomorrow' }, { starts_at: START, extra: 1 }, { starts_at: START, node_ids: 'web-1' }, { node_ids: ['web-1'], duration_seconds: 0 }, { node_ids: ['web-1'], duration_seconds: '30m' }],
     },
     {
       op: 'POST /v1/status-pages',

@@ -466,6 +466,62 @@ describe('the command line', () => {
     }
   });
 
+  it('exits 3 for a 409 with Retry-After (the first request under the key still in flight), 1 for a 409 without', async () => {
+    const conflict = JSON.stringify({ error: { code: 'conflict', message: 'A request with this Idempotency-Key is still being answered; retry it in a moment.' } });
+    let retryAfter = true;
+    const engine = await stubEngine((_req, res) => void res.writeHead(409, { 'content-type': 'application/json', ...(retryAfter ? { 'retry-after': '1' } : {}) }).end(conflict));
+    try {
+      const args = ['maintenance', 'start', 'web-1', '--for', '30m', '--idempotency-key', 'run-7-1-web'];
+      const inFlight = await cli(args, engine.env);
+      assert.deepEqual([inFlight.code, inFlight.stdout], [3, ''], inFlight.stderr);
+      retryAfter = false;
+      assert.equal((await cli(args, engine.env)).code, 1);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('sends maintenance start --for under a key as a duration, the same bytes on every run, and fails once the replayed window is over', async () => {
+    const window = { id: 'a0000000-0000-4000-8000-000000000001', node_ids: [], labels: {}, starts_at: '2026-12-07T10:00:00.000Z', reason: null, time_zone: null, created_at: '2026-12-07T10:00:00.000Z' };
+    let ended = false;
+    const posts: string[] = [];
+    const engine = await stubEngine((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d));
+      req.on('end', () => {
+        const json = { 'content-type': 'application/json' };
+        if (req.method === 'GET') {
+          const over = { ...window, ends_at: ended ? '2026-12-07T10:05:00.000Z' : '2026-12-07T10:30:00.000Z', active: !ended };
+          return void res.writeHead(200, json).end(JSON.stringify(over));
+        }
+        posts.push(body);
+        // As the engine answers a key seen before: the first answer, as it was then.
+        const replayed = posts.length > 1 ? { 'idempotent-replayed': 'true' } : {};
+        res.writeHead(201, { ...json, ...replayed }).end(JSON.stringify({ ...window, ends_at: '2026-12-07T10:30:00.000Z', active: true }));
+      });
+    });
+    try {
+      const args = ['maintenance', 'start', 'web-1', '--for', '30m', '--reason', 'deploy', '--idempotency-key', 'run-7-1-web'];
+      const first = await cli(args, engine.env);
+      const again = await cli(args, engine.env);
+      assert.deepEqual([first.code, first.stdout, again.code, again.stdout], [0, `${window.id}\n`, 0, `${window.id}\n`], again.stderr);
+      assert.deepEqual(JSON.parse(posts[0]!), { node_ids: ['web-1'], labels: {}, duration_seconds: 1800, reason: 'deploy' });
+      assert.equal(posts[1], posts[0]);
+
+      // Open-ended under another key, as the first runs sent it too: ended since, its replay is refused.
+      const open = ['maintenance', 'start', 'web-1', '--idempotency-key', 'run-7-2-web'];
+      assert.equal((await cli(open, engine.env)).code, 0);
+      ended = true;
+      const over = await cli(open, engine.env);
+      assert.deepEqual([over.code, over.stdout], [1, '']);
+      assert.match(over.stderr, /--idempotency-key "run-7-2-web" already opened window a0000000-0000-4000-8000-000000000001, which is over \(ended .*\): nothing was opened; use a new key/);
+      const json = await cli([...open, '--json'], engine.env);
+      assert.deepEqual([json.code, JSON.parse(json.stderr).error.code], [1, 'maintenance_over']);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('exits 3, not 4, when the answer breaks off after its headers', async () => {
     const engine = await stubEngine((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).write('{"items": [', () => req.socket.destroy());

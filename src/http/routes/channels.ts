@@ -12,7 +12,7 @@ import { acting } from '../acting.ts';
 import { byIdOrName } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatchAny, IF_MATCH_ETAG } from '../if-match.ts';
 import { boundedArray, closedObject, decodeCursor, DisplayName, Email, isNameCursor, page, Paging, parse, plainRecord, query, readJson } from '../validation.ts';
 
 const url = (protocols: string[], message: string) =>
@@ -201,7 +201,7 @@ export function channelRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const ch = await find(c.req.param('id'));
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       const input = parsePatch(ch, secretKey, await readJson(c));
       const { channel } = await updateChannel(sql, secretKey, ch, input, clock.now(), deps.outbound, acting(c), {}, expected);
       c.header('etag', etag(channel));
@@ -241,7 +241,7 @@ export function channelRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       await deleteChannel(sql, (await find(c.req.param('id'))).id, clock.now(), acting(c), undefined, expected);
       return c.body(null, 204);
     },

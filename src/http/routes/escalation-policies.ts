@@ -12,7 +12,7 @@ import { byIdOrName } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatchAny, IF_MATCH_ETAG } from '../if-match.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, documented, idList, int, page, Paging, query } from '../validation.ts';
 
 const MAX_AFTER_SECONDS = 30 * 86_400;
@@ -193,7 +193,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const existing = await find(c.req.param('id'));
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       const patch = await body(c, PatchPolicy);
       const changed = await updatePolicy(sql, existing, patch, clock.now(), acting(c), expected);
       c.header('etag', etag(changed));
@@ -215,7 +215,7 @@ export function escalationPolicyRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const ref = c.req.param('id');
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       if (!(await deletePolicy(sql, (await find(ref)).id, clock.now(), acting(c), expected))) throw notFound(`Escalation policy "${ref}"`);
       return c.body(null, 204);
     },

@@ -1,15 +1,18 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { listOf, type Maintenance } from '../../api/shapes.ts';
-import { isOpenAt, startedBy, type MaintenanceRow } from '../../maintenance/model.ts';
+import { isOpenAt, requestProblems, startedBy, type MaintenanceRow } from '../../maintenance/model.ts';
 import { createWindow, endWindow } from '../../maintenance/service.ts';
+import { validationFailed } from '../../errors.ts';
 import { getMaintenance, listMaintenances } from '../../maintenance/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import { byId } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { body, boundedArray, closedObject, decodeCursor, isTimeCursor, Labels, NodeName, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
+import { body, boundedArray, closedObject, decodeCursor, int, isTimeCursor, Labels, NodeName, page, Paging, query, Timestamp, TimeZone } from '../validation.ts';
+
+const MAX_DURATION_SECONDS = 10_000 * 365.25 * 86_400;
 
 export const CreateMaintenance = closedObject({
   node_ids: v.optional(
@@ -19,7 +22,10 @@ export const CreateMaintenance = closedObject({
   labels: v.optional(Labels, {}),
   // Left out: now (startedBy).
   starts_at: v.optional(Timestamp),
-  ends_at: v.optional(v.nullable(Timestamp), null),
+  // Left out: open-ended, unless duration_seconds gives the end (never both: requestProblems).
+  ends_at: v.optional(v.nullable(Timestamp)),
+  // Up to 10,000 years: its end must still fall by 9999 (requestProblems), and the milliseconds stay exact.
+  duration_seconds: v.optional(int(1, MAX_DURATION_SECONDS)),
   reason: v.optional(v.nullable(v.pipe(v.string('must be a string'), v.maxLength(1024, 'must be at most 1024 characters'))), null),
   time_zone: v.optional(v.nullable(TimeZone), null),
 });
@@ -55,7 +61,7 @@ export function maintenanceRoutes(deps: AppDeps) {
     doc({
       summary: 'Create a maintenance window',
       description:
-        'It covers the nodes listed in `node_ids` (ids or names) and those carrying all of `labels`; at least one of the two must name something. `starts_at` is now when left out. `ends_at` must be after `starts_at` and in the future; null is open-ended. `time_zone` (an IANA zone, optional) is only where the times are shown: the console shows them on that clock; `starts_at` and `ends_at` are the instants.',
+        'It covers the nodes listed in `node_ids` (ids or names) and those carrying all of `labels`; at least one of the two must name something. `starts_at` is now when left out. `ends_at` must be after `starts_at` and in the future; null or left out is open-ended. `duration_seconds` (1 or more) instead ends it that long after `starts_at`, by the engine\'s clock when `starts_at` is left out, so a retry with the same body and `Idempotency-Key` asks for the same window; giving both `ends_at` and `duration_seconds` is 400. `time_zone` (an IANA zone, optional) is only where the times are shown: the console shows them on that clock; `starts_at` and `ends_at` are the instants.',
       access: 'write',
       body: CreateMaintenance,
       ok: { status: 201, description: 'The window.', body: 'Maintenance' },
@@ -64,6 +70,8 @@ export function maintenanceRoutes(deps: AppDeps) {
     async (c) => {
       const input = await body(c, CreateMaintenance);
       const now = clock.now();
+      const problems = requestProblems(input, now);
+      if (problems.length) throw validationFailed(problems);
       return c.json(render(await createWindow(sql, startedBy(input, now), now, acting(c)), now), 201);
     },
   );

@@ -11,7 +11,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import { uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
-import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatchAny, IF_MATCH_ETAG } from '../if-match.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, idList, isNameCursor, isTimeCursor, keepingZone, page, parse, Paging, query, readJson, Timestamp, TimeZone } from '../validation.ts';
 
@@ -165,7 +165,7 @@ export function scheduleRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const schedule = await find(c.req.param('id'));
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       const changed = await updateSchedule(sql, schedule, parse(PatchSchedule, keepingZone(await readJson(c), schedule.time_zone)), clock.now(), acting(c), expected);
       c.header('etag', etag(changed));
       return c.json(renderSchedule(changed));
@@ -186,7 +186,7 @@ export function scheduleRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       await deleteSchedule(sql, (await find(c.req.param('id'))).id, clock.now(), acting(c), undefined, expected);
       return c.body(null, 204);
     },

@@ -3,11 +3,11 @@ import * as v from 'valibot';
 import { listOf, type StatusPage as StatusPageBody } from '../../api/shapes.ts';
 import { notFound } from '../../errors.ts';
 import { MAX_COMPONENTS, SLUG, type StatusPage } from '../../statuspages/model.ts';
-import { createStatusPage, deleteStatusPage, listStatusPages, readStatusPage, updateStatusPage } from '../../statuspages/service.ts';
+import { createStatusPage, deleteStatusPage, listStatusPages, pageTag, readStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import type { AppDeps } from '../deps.ts';
-import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
+import { ifMatchTags, IF_MATCH_ETAG } from '../if-match.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, boundedArray, closedObject, decodeCursor, DisplayName, Labels, NodeName, page, Paging, query } from '../validation.ts';
 
@@ -58,6 +58,11 @@ const render = (p: StatusPage): StatusPageBody => ({
 
 const doc = operationDocs('Status pages');
 const PAGE = 'The status page id or slug';
+const PAGE_ETAG_EXAMPLE = 'an ETag as a GET answered it, e.g. If-Match: "1765123456789-3fa1c2d0"';
+// A page's tag (pageTag); one of milliseconds alone, as pages had before, is only out of date (412).
+const PAGE_TAG = /^\d{1,15}(?:-[0-9a-f]{8})?$/;
+const PAGE_ETAG_NOTE =
+  'The answer carries an `ETag` (the page\'s `updated_at` in epoch ms and a hash of the node ids it shows, quoted: deleting a node it lists moves it too); sent back as `If-Match` on a PATCH or DELETE, it changes only the page as it was read (412 otherwise).';
 
 /**
  * Status pages. `changed` is told after every change, so kept copies of published pages are
@@ -106,12 +111,12 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
 
   app.get(
     '/:id',
-    doc({ summary: 'Get a status page', description: ETAG_NOTE, access: 'read', id: PAGE, ok: { status: 200, description: 'The page.', body: 'StatusPage' } }),
+    doc({ summary: 'Get a status page', description: PAGE_ETAG_NOTE, access: 'read', id: PAGE, ok: { status: 200, description: 'The page.', body: 'StatusPage' } }),
     requireScope('read'),
     async (c) => {
       const found = await readStatusPage(sql, c.req.param('id'));
       if (!found) throw notFound(`Status page "${c.req.param('id')}"`);
-      c.header('etag', etag(found));
+      c.header('etag', `"${pageTag(found)}"`);
       return c.json(render(found));
     },
   );
@@ -130,10 +135,10 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     }),
     requireScope('write'),
     async (c) => {
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchTags(c, PAGE_ETAG_EXAMPLE, PAGE_TAG);
       const updated = await updateStatusPage(sql, c.req.param('id'), await body(c, PatchStatusPage), clock.now(), acting(c), deps, expected);
       changed();
-      c.header('etag', etag(updated));
+      c.header('etag', `"${pageTag(updated)}"`);
       return c.json(render(updated));
     },
   );
@@ -143,7 +148,7 @@ export function statusPageRoutes(deps: AppDeps, changed: () => void) {
     doc({ summary: 'Delete a status page', access: 'write', id: PAGE, headers: [IF_MATCH_ETAG], ok: { status: 204, description: 'Deleted.' }, errors: [412] }),
     requireScope('write'),
     async (c) => {
-      await deleteStatusPage(sql, c.req.param('id'), clock.now(), acting(c), ifMatch(c, ETAG_EXAMPLE));
+      await deleteStatusPage(sql, c.req.param('id'), clock.now(), acting(c), ifMatchTags(c, PAGE_ETAG_EXAMPLE, PAGE_TAG));
       changed();
       return c.body(null, 204);
     },

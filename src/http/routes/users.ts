@@ -8,7 +8,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import { acting } from '../acting.ts';
 import { byId, uuidParam } from '../by-id.ts';
 import type { AppDeps } from '../deps.ts';
-import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatchAny, IF_MATCH_ETAG } from '../if-match.ts';
 import { operationDocs } from '../openapi.ts';
 import { body, closedObject, decodeCursor, DisplayName, Email, idList, isNameCursor, keepingZone, page, parse, Paging, query, readJson, TimeZone } from '../validation.ts';
 
@@ -107,7 +107,7 @@ export function userRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const user = await find(c.req.param('id'));
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       const changed = await updateUser(sql, user, parse(PatchUser, keepingZone(await readJson(c), user.time_zone)), clock.now(), acting(c), expected);
       c.header('etag', etag(changed));
       return c.json(renderUser(changed));
@@ -128,7 +128,7 @@ export function userRoutes(deps: AppDeps) {
     }),
     requireScope('write'),
     async (c) => {
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       await deleteUser(sql, uuidParam('User', c.req.param('id')), clock.now(), acting(c), undefined, expected);
       return c.body(null, 204);
     },
