@@ -63,14 +63,14 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         -- counting up joins nothing.
         or h.last_heartbeat_at <= v.at - (select n.heartbeat_interval_seconds from nodes n where n.id = h.node_id) * interval '1 second')
       -- RETURNING sees the new row: a stored heartbeat is one whose time was written.
-      returning h.node_id, v.reset, h.last_heartbeat_at = v.at as stored, v.at, v.ok_run, h.ok_streak, h.received
+      returning h.node_id, v.reset, case when h.last_heartbeat_at = v.at then v.at end as stored_at, v.ok_run, h.ok_streak, h.received
     ), woken as (
       update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1, streak_met_at = ${streakMet(tx)}${withFailures ? storeFailures(tx) : tx``}
       from hb join node_health nh on nh.node_id = hb.node_id${withFailures ? tx` left join f on f.node_id = hb.node_id` : tx``}
-      where d.node_id = hb.node_id and hb.stored and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
+      where d.node_id = hb.node_id and hb.stored_at is not null and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
       returning 1
     )
-    select count(*)::int as n from hb where stored`;
+    select count(*)::int as n from hb where stored_at is not null`;
   return rows[0]?.n ?? 0;
 }
 
@@ -87,7 +87,7 @@ const streakMet = (tx: Queryable) => tx`case
         when nh.state <> 'healthy' and hb.ok_run > 0
          and (select n.successes_for_recovery from nodes n where n.id = d.node_id)
              between least(hb.ok_streak, hb.received - nh.received_at_entry) - hb.ok_run + 1 and least(hb.ok_streak, hb.received - nh.received_at_entry)
-        then hb.at else d.streak_met_at end`;
+        then hb.stored_at else d.streak_met_at end`;
 
 const jsonText = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
