@@ -121,20 +121,28 @@ describe('honest restarts', () => {
     const { clock, p } = await freshPipeline(db, undefined, T0);
     // 1 s × 2: down 2 s after its last beat; back after two ok heartbeats.
     const id = await p.addNode('back-while-away', { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 2 });
+    // Back after three, beating twice between flushes: the flush holding the third holds a fourth.
+    const pair = await p.addNode('two-a-flush', { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 3 });
     p.beat(id);
+    p.beat(pair);
     await p.tick();
     await p.runUntil(sec(2));
     await p.tick();
-    // No evaluator from here; ingest keeps flushing. Ok heartbeats every second from 9 s to 43 s.
+    // No evaluator from here; ingest keeps flushing every second. Ok heartbeats from 9 s to 43 s.
     for (let t = 9; t <= 43; t++) {
       await p.runUntil(sec(t));
       p.beat(id);
+      p.beat(pair);
+      clock.set(sec(t + 0.5));
+      p.beat(pair);
     }
     await p.tick();
     const log = await transitionsOf(db, id);
     // One beat is not a recovery from unknown: down 2 s after it.
     assert.deepEqual(brief(log, T0), ['unknown->down@2', 'down->healthy@10']);
     assert.equal(log[1]!.reason, '2 consecutive ok heartbeats');
+    // The third came at 10 s; the flush that holds it records its latest report, 10.5 s.
+    assert.deepEqual(brief(await transitionsOf(db, pair), T0), ['unknown->down@2', 'down->healthy@10.5']);
     await p.close();
   });
 
