@@ -68,6 +68,14 @@ export interface Snapshot {
    * its own time, when newer than the state (older, it was judged already). Null or absent: none.
    */
   hiddenFailure?: HiddenFailure | null;
+  /**
+   * When the ok reports since the state was entered reached successes_for_recovery: the receive
+   * time of the latest report in the flush that met it (node_due.streak_met_at, sql/0036), written
+   * by ingest only for a node it reads as not healthy. Used only when it lies in the current state,
+   * at or after coverage resumed and no later than the latest heartbeat; otherwise (null, absent,
+   * or from an earlier streak) the recovery is stamped at the latest heartbeat, as before.
+   */
+  streakMetAt?: Date | null;
 }
 
 /** A report the latest one replaced (see Snapshot.hiddenFailure), with its failed run if it was a failure ping. */
@@ -287,10 +295,15 @@ class Trail {
     this.entryReceived = s.receivedAtEntry;
   }
 
+  /** The earliest instant the next transition may be stamped at. */
+  get notBefore(): Date {
+    return this.since < this.floor ? this.floor : this.since;
+  }
+
   go(to: State, at: Date, reason: string): void {
     if (to === this.state) return;
     // The log is monotonic: a transition never predates the state it leaves (nor a window's end).
-    const notBefore = this.since < this.floor ? this.floor : this.since;
+    const notBefore = this.notBefore;
     const stamped = at.getTime() < notBefore.getTime() ? notBefore : at;
     this.transitions.push({ from: this.state, to, at: stamped, reason });
     this.state = to;
@@ -326,11 +339,28 @@ function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | n
     if (staleUntil === null || last >= staleUntil) t.go(report.state, last, report.reason);
     return;
   }
+  // Ok reports from before `staleUntil` (heard before coverage resumed, or inside a window) never
+  // make a recovery: one stamped there is followed by `unknown` at the same instant.
+  if (staleUntil !== null && last < staleUntil) return;
   const consecutive = Math.min(s.okStreak, s.received - t.entryReceived);
   if (t.state !== 'healthy' && consecutive >= policy.successesForRecovery) {
     const n = policy.successesForRecovery;
-    t.go('healthy', last, `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
+    t.go('healthy', recoveredAt(t, s, staleUntil), `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
   }
+}
+
+/**
+ * When the node recovered: when its ok streak met successes_for_recovery (Snapshot.streakMetAt),
+ * as an evaluator judging at once would have stamped it, not the latest heartbeat, which after an
+ * evaluator away for 30 s read as 30 s more down. Only a time inside the state being left, not
+ * before coverage resumed and not after the latest heartbeat (never in the future) is taken;
+ * otherwise the latest heartbeat, the latest the streak can have met it.
+ */
+function recoveredAt(t: Trail, s: Snapshot, staleUntil: Date | null): Date {
+  const met = s.streakMetAt;
+  const last = s.lastHeartbeatAt!;
+  if (!met || met <= t.notBefore || met > last || (staleUntil !== null && met < staleUntil)) return last;
+  return met;
 }
 
 export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
@@ -367,8 +397,11 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   //     after it (an evaluator that was away) is judged below at its own time. Stamped at the old
   //     deadline or the report's time instead, a 2 h window on a host left off read as 2 h down and
   //     opened an incident 2 h in the past with every escalation level overdue.
-  // Non-ok reports received before this are not judged (null: all are).
-  let staleUntil: Date | null = null;
+  // Reports received before this are not judged (null: all are). After a gap, none heard before
+  // coverage resumed: the flush that ends a gap stores what was buffered in the dark, and a state
+  // judged from it would be stamped before coverage.since, where step 1 of the next pass puts the
+  // node back to unknown at the same instant (a zero-length state).
+  let staleUntil: Date | null = coverage.blindFrom === null ? null : coverage.since;
   if (windowEnd !== null) {
     const alive = silenceDeadline(s, policy, coverage.since);
     if (coverage.blindFrom !== null && windowEnd < coverage.since) {

@@ -54,6 +54,7 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         scheduleSince: row.schedule_since_ms === null ? undefined : new Date(row.schedule_since_ms),
         failedRun: runOf(row.failed_run),
         hiddenFailure: row.hidden_failure_at_ms === null ? null : hiddenFailureOf(row, row.hidden_failure_at_ms),
+        streakMetAt: dateOf(row.streak_met_at_ms),
       },
       policyOf(row),
       now,

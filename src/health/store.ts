@@ -45,7 +45,8 @@ const dueRows = (sql: Queryable) => sql`
                  ${epochMs(sql, sql`h.since`)}, ${epochMs(sql, sql`hb.last_heartbeat_at`)}, ${epochMs(sql, sql`hb.run_started_at`)},
                  case when n.schedule is not null then ${epochMs(sql, sql`coalesce(n.schedule_since, n.created_at)`)} end,
                  case when isfinite(d.due_at) then round(date_part('epoch', d.due_at) * 1e6)::int8 end,
-                 case when d.hidden_failure_at > h.since then ${epochMs(sql, sql`d.hidden_failure_at`)} end]::text as numbers,
+                 case when d.hidden_failure_at > h.since then ${epochMs(sql, sql`d.hidden_failure_at`)} end,
+                 case when d.streak_met_at > h.since then ${epochMs(sql, sql`d.streak_met_at`)} end]::text as numbers,
            -- The failed run a failure ping ended, for the reason ("exited with status 3: disk full"):
            -- the ping's run row has the heartbeat's receive time, so an agent's later "failing"
            -- matches none. Looked up only for a node whose last report is failing (a probe of
@@ -100,6 +101,7 @@ function dueRowOf(v: DueValues): DueRow {
     schedule_since_ms: numbers.next(),
     due_us: numbers.next()!,
     hidden_failure_at_ms: numbers.next(),
+    streak_met_at_ms: numbers.next(),
     failed_run: v[7],
     hidden_failure_status: v[8],
     hidden_failure_checks: v[9],

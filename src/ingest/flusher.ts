@@ -116,11 +116,14 @@ export class IngestFlusher {
       // One round trip: postgres.js pipelines queries issued together, in order.
       await Promise.all([tx`set local synchronous_commit = off`, shareHeartbeatWrites(tx)]);
       const { gapFrom } = await advanceCoverage(tx, this.instanceId, at, gapMs);
+      const written = await write(tx);
       if (gapFrom) {
         log.warn({ blind_from: gapFrom, since: at }, 'ingest coverage resumed after a gap; the gap is recorded as unknown');
+        // After this flush's heartbeats, received in the dark (before `at`, where coverage now
+        // starts): zeroed with the rest, the streak counts only ok reports heard since coverage
+        // resumed, as successes_for_recovery after a gap requires.
         await resetAfterGap(tx, at);
       }
-      const written = await write(tx);
       if (pings.length) await this.writePings(tx, pings, at);
       await announceFlush(tx);
       return written;

@@ -63,16 +63,31 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
         -- counting up joins nothing.
         or h.last_heartbeat_at <= v.at - (select n.heartbeat_interval_seconds from nodes n where n.id = h.node_id) * interval '1 second')
       -- RETURNING sees the new row: a stored heartbeat is one whose time was written.
-      returning h.node_id, v.reset, h.last_heartbeat_at = v.at as stored
+      returning h.node_id, v.reset, case when h.last_heartbeat_at = v.at then v.at end as stored_at, v.ok_run, h.ok_streak, h.received
     ), woken as (
-      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1${withFailures ? storeFailures(tx) : tx``}
+      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1, streak_met_at = ${streakMet(tx)}${withFailures ? storeFailures(tx) : tx``}
       from hb join node_health nh on nh.node_id = hb.node_id${withFailures ? tx` left join f on f.node_id = hb.node_id` : tx``}
-      where d.node_id = hb.node_id and hb.stored and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
+      where d.node_id = hb.node_id and hb.stored_at is not null and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
       returning 1
     )
-    select count(*)::int as n from hb where stored`;
+    select count(*)::int as n from hb where stored_at is not null`;
   return rows[0]?.n ?? 0;
 }
+
+/**
+ * When a node that is not healthy met its recovery threshold in this flush, the time of the latest
+ * report (node_due.streak_met_at, sql/0036): the ok reports since its state was entered, counted as
+ * the evaluator counts them (the streak, at most the heartbeats received since entry), reached
+ * successes_for_recovery with this flush's ok reports (`ok_run`, after any non-ok one). Set only in
+ * the wake-up, which every heartbeat for such a node makes, so a healthy fleet's flush runs none of
+ * it; successes_for_recovery is probed only for a woken node not healthy with ok reports. An evaluator
+ * that was away stamps the recovery here, not at the latest heartbeat when it comes back.
+ */
+const streakMet = (tx: Queryable) => tx`case
+        when nh.state <> 'healthy' and hb.ok_run > 0
+         and (select n.successes_for_recovery from nodes n where n.id = d.node_id)
+             between least(hb.ok_streak, hb.received - nh.received_at_entry) - hb.ok_run + 1 and least(hb.ok_streak, hb.received - nh.received_at_entry)
+        then hb.stored_at else d.streak_met_at end`;
 
 const jsonText = (v: unknown) => (v == null ? null : JSON.stringify(v));
 
@@ -132,10 +147,12 @@ export async function advanceCoverage(
 
 /**
  * After a gap every node is judged afresh: ok streaks restart (only heartbeats heard since coverage
- * resumed count towards recovery) and every node is due so the dark time is recorded as unknown.
+ * resumed, at `now` or later, count towards recovery, as decide.ts judges only those) and every
+ * node is due so the dark time is recorded as unknown. Run after the flush's own heartbeats, which
+ * were received in the dark but for one received at `now` itself.
  */
 export async function resetAfterGap(tx: Queryable, now: Date): Promise<void> {
-  await tx`update node_heartbeats set ok_streak = 0 where ok_streak <> 0`;
+  await tx`update node_heartbeats set ok_streak = 0 where ok_streak <> 0 and last_heartbeat_at < ${now}`;
   await tx`update node_due set due_at = ${now}, wake = wake + 1`;
 }
 

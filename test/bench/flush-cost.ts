@@ -2,7 +2,9 @@
 // and in the Postgres backends, over a 1,000-node fleet at a steady rate (each flush takes the
 // heartbeats of `flushMs` at `rate`; flushes run back to back, so only CPU per heartbeat counts).
 //
-//   npx tsx test/bench/flush-cost.ts [rate=14000] [flushMs=250] [flushes=60]
+//   npx tsx test/bench/flush-cost.ts [rate=14000] [flushMs=250] [flushes=60] [state=healthy]
+//
+// state=unknown seeds a fleet the evaluator has not judged healthy: every flush wakes every node.
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { Ingestor } from '../../src/ingest/ingestor.ts';
@@ -15,12 +17,13 @@ import { Scope } from './scope.ts';
 import { seedCoverage, seedFleet } from './seed.ts';
 
 const [rate, flushMs, flushes] = [14_000, 250, 60].map((d, i) => Number(process.argv[2 + i] ?? d)) as [number, number, number];
+const state = process.argv[5] === 'unknown' ? 'unknown' : 'healthy';
 const BODY = { status: 'ok', checks: { disk: { status: 'ok', value: 0.42 } } } as const;
 
 const scope = new Scope();
 try {
   const db = await createBenchDatabase(scope, 'flush');
-  await seedFleet(db.sql, { count: 1000, intervalSeconds: 30, failuresForDown: 3, state: 'healthy', lastHeartbeatAgoMs: 1000, due: 'infinity' });
+  await seedFleet(db.sql, { count: 1000, intervalSeconds: 30, failuresForDown: 3, state, lastHeartbeatAgoMs: 1000, due: 'infinity' });
   await seedCoverage(db.sql);
   const nodes = await db.sql<{ id: string; name: string }[]>`select id, name from nodes order by name`;
   const buffer = new HeartbeatBuffer();

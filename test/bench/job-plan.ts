@@ -50,6 +50,7 @@ function row(i: number): DueRow {
     run_started_at_ms: null,
     failed_run: null,
     hidden_failure_at_ms: null,
+    streak_met_at_ms: null,
     hidden_failure_status: null,
     hidden_failure_checks: null,
     hidden_failure_run: null,

@@ -4,7 +4,7 @@ import { ManualClock } from '../helpers/clock.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';
-import { brief, createPipeline, GAP_MS, transitionsOf } from '../helpers/pipeline.ts';
+import { brief, createPipeline, freshPipeline, GAP_MS, transitionsOf } from '../helpers/pipeline.ts';
 
 const T0 = new Date('2026-11-21T10:00:00.000Z');
 const sec = (s: number) => new Date(T0.getTime() + s * 1000);
@@ -115,6 +115,68 @@ describe('honest restarts', () => {
     await p.tick();
     assert.deepEqual(brief(await transitionsOf(db, ids[0]!), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->healthy@605']);
     assert.deepEqual(brief(await transitionsOf(db, late), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->down@625']);
+    await p.close();
+  });
+  it('stamps a recovery an evaluator away found when the ok streak met the threshold, not when it came back', async () => {
+    const { clock, p } = await freshPipeline(db, undefined, T0);
+    // 1 s × 2: down 2 s after its last beat; back after two ok heartbeats.
+    const id = await p.addNode('back-while-away', { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 2 });
+    // Back after three, beating twice between flushes: the flush holding the third holds a fourth.
+    const pair = await p.addNode('two-a-flush', { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 3 });
+    p.beat(id);
+    p.beat(pair);
+    await p.tick();
+    await p.runUntil(sec(2));
+    await p.tick();
+    // No evaluator from here; ingest keeps flushing every second. Ok heartbeats from 9 s to 43 s.
+    for (let t = 9; t <= 43; t++) {
+      await p.runUntil(sec(t));
+      p.beat(id);
+      p.beat(pair);
+      clock.set(sec(t + 0.5));
+      p.beat(pair);
+    }
+    await p.tick();
+    const log = await transitionsOf(db, id);
+    // One beat is not a recovery from unknown: down 2 s after it.
+    assert.deepEqual(brief(log, T0), ['unknown->down@2', 'down->healthy@10']);
+    assert.equal(log[1]!.reason, '2 consecutive ok heartbeats');
+    // The third came at 10 s; the flush that holds it records its latest report, 10.5 s.
+    assert.deepEqual(brief(await transitionsOf(db, pair), T0), ['unknown->down@2', 'down->healthy@10.5']);
+    await p.close();
+  });
+
+  it('keeps a node unknown after a gap until heartbeats heard since coverage resumed say otherwise', async () => {
+    const { clock, p } = await freshPipeline(db, undefined, T0);
+    const one = await p.addNode('one-beat', { successes_for_recovery: 1 });
+    const two = await p.addNode('two-beats', { successes_for_recovery: 2 });
+    const failed = await p.addNode('failed-in-the-dark', { successes_for_recovery: 1 });
+    for (const t of [0, 1]) {
+      clock.set(sec(t));
+      for (const id of [one, two, failed]) p.beat(id);
+      await p.tick();
+    }
+    await p.runUntil(sec(5));
+    // Flushes fail from 5 s on (Postgres unreachable): a beat at 12 s waits in the buffer, and the
+    // flush at 12.5 s stores it while opening coverage again after a gap from 5 s.
+    clock.set(sec(12));
+    p.beat(one);
+    p.beat(two);
+    p.beat(failed, 'failing');
+    clock.set(sec(12.5));
+    await p.tick();
+    await p.evaluator.runOnce();
+    for (const t of [13, 14]) {
+      clock.set(sec(t));
+      for (const id of [one, two, failed]) p.beat(id);
+      await p.tick();
+      await p.evaluator.runOnce();
+    }
+    // Nothing judged from the beats heard in the dark: no healthy or down at 12 s undone at the same
+    // instant by the next pass, and the second node needs two beats heard after 12.5 s.
+    assert.deepEqual(brief(await transitionsOf(db, one), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->healthy@13']);
+    assert.deepEqual(brief(await transitionsOf(db, two), T0), ['unknown->healthy@1', 'healthy->unknown@5', 'unknown->healthy@14']);
+    assert.deepEqual(brief(await transitionsOf(db, failed), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->healthy@13']);
     await p.close();
   });
 });

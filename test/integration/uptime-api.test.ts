@@ -144,22 +144,6 @@ describe('uptime over the API, driven through the real pipeline', () => {
     assert.equal(body.uptime_ratio, 2 / 3);
   });
 
-  it('counts a window a silent host spent switched off as maintenance, then gives it a period to come back before it is down', async () => {
-    const n = await beatingWithWindow('maint-2', '2026-11-25T10:00:00.000Z', '2026-11-25T10:10:00.000Z', '2026-11-25T12:10:00.000Z');
-    await liveUntil('2026-11-25T10:05:00.000Z'); // the last heartbeat: the host goes off for the swap
-    engine.agents.delete(n.id);
-    await liveUntil('2026-11-25T12:30:00.000Z'); // and stays off after the window
-
-    const transitions = await h.sql`select to_state, at from node_state_log where node_id = ${n.id} order by state_version`;
-    assert.deepEqual(
-      transitions.map((t) => `${t.to_state}@${t.at.toISOString().slice(11, 16)}`),
-      ['healthy@10:00', 'maintenance@10:10', 'unknown@12:10', 'down@12:20'],
-    );
-    const from = '2026-11-25T10:00:00.000Z';
-    const to = '2026-11-25T12:30:00.000Z';
-    assert.deepEqual(await uptime(`/v1/nodes/maint-2/uptime?from=${from}&to=${to}`), expected(n.id, from, to, { healthy: 10, maintenance: 120, unknown: 10, down: 10 }));
-  });
-
   it('counts a new node as unknown from creation, and nothing before it', async () => {
     h.clock.set('2026-11-24T10:00:00.000Z');
     const n = await node('late-1');
@@ -179,6 +163,22 @@ describe('uptime over the API, driven through the real pipeline', () => {
     // A node that never reported has been monitored for nothing: no ratio, not 0 or 1.
     const never = await uptime(`/v1/nodes/silent-1/uptime?window=24h`);
     assert.deepEqual(never, expected(silent.id, '2026-11-23T10:30:00.000Z', to, { unknown: 30 }));
+  });
+
+  it('counts a window a silent host spent switched off as maintenance, then gives it a period to come back before it is down', async () => {
+    const n = await beatingWithWindow('maint-2', '2026-11-25T10:00:00.000Z', '2026-11-25T10:10:00.000Z', '2026-11-25T12:10:00.000Z');
+    await liveUntil('2026-11-25T10:05:00.000Z'); // the last heartbeat: the host goes off for the swap
+    engine.agents.delete(n.id);
+    await liveUntil('2026-11-25T12:30:00.000Z'); // and stays off after the window
+
+    const transitions = await h.sql`select to_state, at from node_state_log where node_id = ${n.id} order by state_version`;
+    assert.deepEqual(
+      transitions.map((t) => `${t.to_state}@${t.at.toISOString().slice(11, 16)}`),
+      ['healthy@10:00', 'maintenance@10:10', 'unknown@12:10', 'down@12:20'],
+    );
+    const from = '2026-11-25T10:00:00.000Z';
+    const to = '2026-11-25T12:30:00.000Z';
+    assert.deepEqual(await uptime(`/v1/nodes/maint-2/uptime?from=${from}&to=${to}`), expected(n.id, from, to, { healthy: 10, maintenance: 120, unknown: 10, down: 10 }));
   });
 
   it('counts the open interval exactly up to the moment of the request', async () => {

@@ -289,6 +289,36 @@ describe('decide: a heartbeat judged only after its own deadline', () => {
   });
 });
 
+describe('decide: a recovery judged after the evaluator was away', () => {
+  // Down since 0; every evaluator gone from 4 s to 37 s; ok heartbeats every second from 7 s on, the
+  // latest at 41 s when the evaluator is back. Ingest recorded when the streak met the threshold.
+  const p1: Policy = { heartbeatIntervalSeconds: 1, graceSeconds: 0, failuresForDown: 3, successesForRecovery: 1 };
+  const p3: Policy = { ...p1, successesForRecovery: 3 };
+  const away: Partial<Snapshot> = { state: 'down', since: at(0), receivedAtEntry: 10, lastHeartbeatAt: at(41), okStreak: 35, received: 45 };
+  const cases: Array<{ name: string; p: Policy; over: Partial<Snapshot>; want: string[] }> = [
+    { name: 'is stamped when the first ok heartbeat met successes_for_recovery 1', p: p1, over: { ...away, streakMetAt: at(7) }, want: ['down->healthy@7'] },
+    { name: 'is stamped at the third ok heartbeat with successes_for_recovery 3', p: p3, over: { ...away, streakMetAt: at(9) }, want: ['down->healthy@9'] },
+    { name: 'an earlier streak (before the outage) says nothing: the latest heartbeat', p: p1, over: { ...away, streakMetAt: at(-5) }, want: ['down->healthy@41'] },
+    { name: 'never at the outage start itself', p: p1, over: { ...away, streakMetAt: at(0) }, want: ['down->healthy@41'] },
+    { name: 'never after the latest heartbeat', p: p1, over: { ...away, streakMetAt: at(42) }, want: ['down->healthy@41'] },
+    { name: 'not recorded: the latest heartbeat, as before', p: p1, over: away, want: ['down->healthy@41'] },
+    { name: 'not met yet: no recovery whatever is recorded', p: p3, over: { ...away, okStreak: 2, streakMetAt: at(7) }, want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const now = at(41.2);
+      assert.deepEqual(summary(snap(c.over, now), c.p, now), c.want);
+    });
+  }
+
+  it('a recovery read after its own deadline is stamped when met, then down at the deadline', () => {
+    // Ok heartbeats 100..120 after a down at 90, silent since; read at 300.
+    const now = at(300);
+    const s = snap({ state: 'down', since: at(90), receivedAtEntry: 10, lastHeartbeatAt: at(120), okStreak: 3, received: 13, streakMetAt: at(100) }, now);
+    assert.deepEqual(summary(s, policy, now), ['down->healthy@100', 'healthy->down@210']);
+  });
+});
+
 describe('decide: honest restarts', () => {
   // Ingest went dark at 100 and resumed at 700 (ten minutes blind).
   const coverage = { since: at(700), blindFrom: at(100), seenAt: at(700) };
@@ -324,6 +354,44 @@ describe('decide: honest restarts', () => {
     const now = at(705);
     const s = snap({ lastHeartbeatAt: at(0), okStreak: 0, coverage: { ...coverage, seenAt: now } }, now);
     assert.deepEqual(summary(s, policy, now), ['healthy->down@90', 'down->unknown@100']);
+  });
+
+  // The flush that ends a gap stores heartbeats buffered in the dark (received before 700).
+  const dark: Partial<Snapshot> = { state: 'unknown', since: at(100), receivedAtEntry: 10, lastHeartbeatAt: at(699.5), okStreak: 1, received: 11 };
+  const darkCases: Array<{ name: string; over: Partial<Snapshot>; want: string[] }> = [
+    { name: 'stays unknown on an ok report heard before coverage resumed', over: dark, want: [] },
+    { name: 'stays unknown on a failing report heard before coverage resumed', over: { ...dark, lastStatus: 'failing', okStreak: 0 }, want: [] },
+    {
+      name: 'stays unknown on a replaced failure heard before coverage resumed',
+      over: { ...dark, hiddenFailure: { at: at(699.2), status: 'failing', checks: null, failedRun: null } },
+      want: [],
+    },
+    { name: 'goes unknown at the gap, not healthy again from a report heard in it', over: { ...dark, state: 'healthy', since: at(-3600) }, want: ['healthy->unknown@100'] },
+    { name: 'recovers on an ok report after coverage resumed', over: { ...dark, lastHeartbeatAt: at(701) }, want: ['unknown->healthy@701'] },
+    {
+      name: 'a streak recorded as met in the dark does not stamp the recovery there',
+      over: { ...dark, lastHeartbeatAt: at(701), streakMetAt: at(699.5) },
+      want: ['unknown->healthy@701'],
+    },
+  ];
+  for (const c of darkCases) {
+    it(c.name, () => {
+      const now = at(701.2);
+      assert.deepEqual(summary(snap({ ...c.over, coverage: { ...coverage, seenAt: now } }, now), policy, now), c.want);
+    });
+  }
+
+  it('never makes a state that lasts no time, pass after pass', () => {
+    // Judged, written back, judged again: the second pass must not undo the first at its instant.
+    let s = snap({ ...dark, state: 'healthy', since: at(-3600), coverage: { ...coverage, seenAt: at(701.2) } }, at(701.2));
+    const stamps: number[] = [];
+    for (let pass = 0; pass < 3; pass++) {
+      const d = decide(s, policy, at(701.2));
+      for (const t of d.transitions) stamps.push(t.at.getTime());
+      const last = d.transitions.at(-1);
+      if (last) s = { ...s, state: last.to, since: last.at, receivedAtEntry: d.receivedAtEntry };
+    }
+    assert.deepEqual(stamps, [at(100).getTime()]);
   });
 
   it('does not repeat the blind transition once recorded', () => {
