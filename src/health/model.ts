@@ -40,7 +40,7 @@ export interface DueRow {
   hidden_failure_status: HeartbeatStatus | null;
   hidden_failure_checks: Checks | null;
   hidden_failure_run: { exit_code: number | null; tail: string | null } | null;
-  /** When the recovery threshold was met (sql/0036), read only while newer than the state. */
+  /** When the recovery threshold was met (sql/0034), read only while newer than the state. */
   streak_met_at_ms: number | null;
   wake: number;
   /** Consecutive failed attempts to judge the node; such a node is judged alone. */

@@ -76,7 +76,7 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
 
 /**
  * When a node that is not healthy met its recovery threshold in this flush, the time of the latest
- * report (node_due.streak_met_at, sql/0036): the ok reports since its state was entered, counted as
+ * report (node_due.streak_met_at, sql/0034): the ok reports since its state was entered, counted as
  * the evaluator counts them (the streak, at most the heartbeats received since entry), reached
  * successes_for_recovery with this flush's ok reports (`ok_run`, after any non-ok one). Set only in
  * the wake-up, which every heartbeat for such a node makes, so a healthy fleet's flush runs none of
