@@ -557,6 +557,31 @@ export function pastSince(now: number): number {
   return now - PAST_DAYS * DAY_MS;
 }
 
+/** Where a node was in maintenance: [start, end), `end` Infinity while it still is. */
+export interface Away {
+  start: number;
+  end: number;
+}
+
+/** A node's incident of one kind, or a part of it left between maintenance: `end` Infinity while it goes on. */
+interface Piece extends Away {
+  node: string;
+  category: Category;
+}
+
+/** What of [start, end) is outside `away` (in start order, not overlapping). */
+function outside(start: number, end: number, away: readonly Away[]): Away[] {
+  const out: Away[] = [];
+  let from = start;
+  for (const a of away) {
+    if (a.start >= end) break;
+    if (a.start > from) out.push({ start: from, end: a.start });
+    from = Math.max(from, a.end);
+  }
+  if (from < end) out.push({ start: from, end });
+  return out;
+}
+
 interface Span {
   component: number;
   category: Category;
@@ -581,18 +606,23 @@ interface Span {
 function pastIncidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly SpanRow[]): { entries: PastIncidentView[]; more: number } {
   const componentsOf = new Map<string, number[]>();
   const nameOf = new Map<string, string>();
+  const away = new Map<string, Away[]>();
   members.forEach((list, i) =>
     list.forEach((m) => {
       componentsOf.set(m.id, [...(componentsOf.get(m.id) ?? []), i]);
       nameOf.set(m.id, m.name);
+      if (m.state === 'maintenance') away.set(m.id, [{ start: m.since.getTime(), end: Infinity }]);
     }),
   );
-  const sorted = [...incidents].sort((a, b) => a.opened_at.getTime() - b.opened_at.getTime());
+  // An incident open when its node went into maintenance stays open through the window (followNodes),
+  // but the node was no longer out: the component read Maintenance, as it does now for one still in it.
+  const pieces = incidents.flatMap(({ node_id, category, opened_at, resolved_at }) =>
+    outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? []).map((p): Piece => ({ ...p, node: node_id, category })),
+  );
+  const sorted = pieces.sort((a, b) => a.start - b.start);
   const open = new Map<string, Span>();
   const spans: Span[] = [];
-  for (const { node_id, category, opened_at, resolved_at } of sorted) {
-    const start = opened_at.getTime();
-    const end = resolved_at?.getTime() ?? Infinity;
+  for (const { node: node_id, category, start, end } of sorted) {
     for (const component of componentsOf.get(node_id) ?? []) {
       let span = open.get(`${component} ${category}`);
       if (!span || start > span.end) {

@@ -293,17 +293,19 @@ describe('a published page', () => {
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null },
     ]);
   });
+  const span = (node_id: string, category: SpanRow['category'], opened: string, resolved: string | null): SpanRow => ({
+    node_id,
+    category,
+    severity: category === 'node_down' ? 'critical' : 'warning',
+    status: resolved === null ? 'open' : 'resolved',
+    title: `${node_id} is ${category}`,
+    opened_at: new Date(opened),
+    acknowledged_at: null,
+    resolved_at: resolved === null ? null : new Date(resolved),
+  });
+  const pastOf = (view: ReturnType<typeof pageView>) => view.past_incidents.map((i) => [i.title, i.status, i.started_at, i.resolved_at, i.duration_seconds]);
+
   it('lists past incidents per component, those of its nodes of one kind that overlap as one, newest first, ongoing ones included', () => {
-    const span = (node_id: string, category: SpanRow['category'], opened: string, resolved: string | null): SpanRow => ({
-      node_id,
-      category,
-      severity: category === 'node_down' ? 'critical' : 'warning',
-      status: resolved === null ? 'open' : 'resolved',
-      title: `${node_id} is ${category}`,
-      opened_at: new Date(opened),
-      acknowledged_at: null,
-      resolved_at: resolved === null ? null : new Date(resolved),
-    });
     const past = [
       span('n1', 'node_down', '2026-11-21T08:00:00.000Z', null),
       span('n3', 'node_down', '2026-11-20T10:00:00.000Z', '2026-11-20T10:30:00.000Z'),
@@ -343,6 +345,19 @@ describe('a published page', () => {
     assert.equal(capped.past_incidents.length, PAST_MAX);
     assert.equal(capped.past_incidents[0]!.started_at, new Date(now - HOUR).toISOString(), 'the newest kept');
     assert.equal(capped.past_incidents_more, 3);
+  });
+
+  it('ends an outage where its node went into maintenance: one in a window now is not ongoing, as the component reads Maintenance', () => {
+    // web-1 down at 08:20, in a window since 08:30 with its incident still open (it resolves when the window ends).
+    const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'healthy')], [member('n1', 'web-1', 'maintenance')], []];
+    const view = pageView(page(false), serviced, [], [], [span('n1', 'node_down', '2026-11-21T08:20:00.000Z', null)], [], now);
+    assert.deepEqual(view.incidents, [], 'nothing open: web-1 is in maintenance');
+    assert.deepEqual(pastOf(view), [
+      ['Partial outage in Web', 'resolved', '2026-11-21T08:20:00.000Z', '2026-11-21T08:30:00.000Z', 600],
+      ['Outage in Edge', 'resolved', '2026-11-21T08:20:00.000Z', '2026-11-21T08:30:00.000Z', 600],
+    ]);
+    // Down only since the window began: nothing to list.
+    assert.deepEqual(pageView(page(false), serviced, [], [], [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', null)], [], now).past_incidents, []);
   });
 
   it('heads a page whose components are all out but one without nodes or in maintenance "partial outage", not "major"', () => {
