@@ -603,7 +603,12 @@ interface Span {
  * Membership is the components' nodes of now, as for the open incidents. `incidents` are those
  * open at any time since pastSince(now) (incidentsSince).
  */
-function pastIncidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly SpanRow[]): { entries: PastIncidentView[]; more: number } {
+function pastIncidentViews(
+  page: StatusPage,
+  members: ReadonlyArray<readonly Member[]>,
+  incidents: readonly SpanRow[],
+  maintained: ReadonlyMap<string, readonly Away[]>,
+): { entries: PastIncidentView[]; more: number } {
   const componentsOf = new Map<string, number[]>();
   const nameOf = new Map<string, string>();
   const away = new Map<string, Away[]>();
@@ -611,11 +616,13 @@ function pastIncidentViews(page: StatusPage, members: ReadonlyArray<readonly Mem
     list.forEach((m) => {
       componentsOf.set(m.id, [...(componentsOf.get(m.id) ?? []), i]);
       nameOf.set(m.id, m.name);
-      if (m.state === 'maintenance') away.set(m.id, [{ start: m.since.getTime(), end: Infinity }]);
+      const now = m.state === 'maintenance' ? [{ start: m.since.getTime(), end: Infinity }] : [];
+      away.set(m.id, [...(maintained.get(m.id) ?? []), ...now].sort((a, b) => a.start - b.start));
     }),
   );
   // An incident open when its node went into maintenance stays open through the window (followNodes),
-  // but the node was no longer out: the component read Maintenance, as it does now for one still in it.
+  // but the node was no longer out: the day's bar counts maintenance, and the component read
+  // Maintenance, as it does now for one still in a window.
   const pieces = incidents.flatMap(({ node_id, category, opened_at, resolved_at }) =>
     outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? []).map((p): Piece => ({ ...p, node: node_id, category })),
   );
@@ -671,7 +678,8 @@ function pastIncidentViews(page: StatusPage, members: ReadonlyArray<readonly Mem
  * incidents, the past ones and the maintenance now and ahead. `members[i]` and `days[i]` belong
  * to component i; `days[i]` are the 90 days of `pageWindow(now)` (componentDays); `past` are the
  * members' incidents open at any time since `pastSince(now)`; `windows` are those open at `now` or yet to
- * begin that cover any of the members.
+ * begin that cover any of the members; `maintained`, by node, when those of the past incidents'
+ * components were in maintenance since then (maintenanceSince).
  */
 export function pageView(
   page: StatusPage,
@@ -681,11 +689,12 @@ export function pageView(
   past: readonly SpanRow[],
   windows: readonly WindowAhead[],
   now: number,
+  maintained: ReadonlyMap<string, readonly Away[]> = new Map(),
 ): PageView {
   const window = pageWindow(now);
   const open = windows.filter((w) => w.starts_at.getTime() <= now);
   const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], days[i] ?? [], window, open));
-  const history = pastIncidentViews(page, members, past);
+  const history = pastIncidentViews(page, members, past, maintained);
   return {
     slug: page.slug,
     title: page.title,

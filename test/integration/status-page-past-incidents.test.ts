@@ -38,7 +38,16 @@ describe('a status page’s past incidents', () => {
     for (let k = 0; k < 200; k++) await incident({ id: search.id, name: 'search-1' }, 'node_down', 230 - k, 229.9 - k);
     await incident({ id: search2.id, name: 'search-2' }, 'node_degraded', 28, null); // still open after 28 days
     await incident({ id: other.id, name: 'batch-1' }, 'node_down', 1, null); // on no component
-    const page = await h.admin('POST', '/v1/status-pages', { slug: 'acme', title: 'Acme', components: [{ name: 'API', labels: { tier: 'api' } }, { name: 'Search', labels: { tier: 'search' } }] });
+    // Down 10 minutes before a 4-hour window, its incident open through it (followNodes changes
+    // nothing on maintenance) and resolved when the node came back healthy as the window ended.
+    const cache = await h.createNode('cache-1', { labels: { tier: 'cache' } });
+    const t0 = now - 3 * DAY;
+    const log = [['healthy', 'down', t0], ['down', 'maintenance', t0 + 600_000], ['maintenance', 'healthy', t0 + 4 * 3_600_000 + 600_000]] as const;
+    for (const [k, [from, to, at]] of log.entries()) {
+      await h.sql`insert into node_state_log (node_id, state_version, from_state, to_state, at) values (${cache.id}, ${k + 1}, ${from}, ${to}, ${new Date(at)})`;
+    }
+    await incident({ id: cache.id, name: 'cache-1' }, 'node_down', 3, 3 - (4 * 3_600_000 + 600_000) / DAY);
+    const page = await h.admin('POST', '/v1/status-pages', { slug: 'acme', title: 'Acme', components: [{ name: 'API', labels: { tier: 'api' } }, { name: 'Search', labels: { tier: 'search' } }, { name: 'Cache', labels: { tier: 'cache' } }] });
     assert.equal(page.status, 201, await page.text());
   });
   after(async () => h?.close());
@@ -47,13 +56,25 @@ describe('a status page’s past incidents', () => {
     const view = await expectJson<PageView>(await h.req('GET', '/status/acme.json'), 200);
     const at = (daysAgo: number) => new Date(now - daysAgo * DAY).toISOString();
     assert.deepEqual(
-      view.past_incidents.map((i) => [i.title, i.status, i.started_at, i.resolved_at, i.duration_seconds]),
+      view.past_incidents.filter((i) => !i.components.includes('Cache')).map((i) => [i.title, i.status, i.started_at, i.resolved_at, i.duration_seconds]),
       [
         ['Outage in API', 'resolved', at(2), at(1.5), 43_200],
         ['Outage in API', 'resolved', at(15), at(13), 172_800],
         ['Degraded service in Search', 'ongoing', at(28), null, null],
       ],
     );
+  });
+
+  it('ends an outage where its node went into maintenance, as the day’s bar counts it, not when its incident was resolved after the window', async () => {
+    const view = await expectJson<PageView>(await h.req('GET', '/status/acme.json'), 200);
+    const at = (daysAgo: number) => new Date(now - daysAgo * DAY).toISOString();
+    assert.deepEqual(
+      view.past_incidents.filter((i) => i.components.includes('Cache')).map((i) => [i.title, i.status, i.started_at, i.resolved_at, i.duration_seconds]),
+      [['Outage in Cache', 'resolved', at(3), at(3 - 600_000 / DAY), 600]],
+    );
+    const html = await (await h.req('GET', '/status/acme')).text();
+    assert.match(html, /lasted 10 min/);
+    assert.doesNotMatch(html, /lasted 4 h/);
   });
 
   it('learns what was open at the start of the 14 days from one incident a node, not from each node’s whole history', async () => {
