@@ -582,6 +582,17 @@ function outside(start: number, end: number, away: readonly Away[]): Away[] {
   return out;
 }
 
+/** The same spans as one list, in start order, none overlapping another. */
+function merged(spans: readonly Away[]): Away[] {
+  const out: Away[] = [];
+  for (const a of [...spans].sort((x, y) => x.start - y.start)) {
+    const last = out.at(-1);
+    if (last && a.start <= last.end) last.end = Math.max(last.end, a.end);
+    else out.push({ ...a });
+  }
+  return out;
+}
+
 interface Span {
   component: number;
   category: Category;
@@ -589,6 +600,33 @@ interface Span {
   /** Infinity while any of its incidents is open. */
   end: number;
   nodes: Set<string>;
+  pieces: Piece[];
+}
+
+/**
+ * Whether every node of `held` was out at one instant of the span, one of them down: a sweep of
+ * its nodes' pieces down and of `held`'s maintenance within it (a node in a window serves nobody,
+ * as componentStatus counts it). Ends before starts at one instant: api-1 down until 05:30 and
+ * api-2 from 05:30 is never both.
+ */
+function allOut(span: Span, held: readonly Member[], away: ReadonlyMap<string, readonly Away[]>): boolean {
+  const events: Array<[at: number, down: number, serviced: number]> = span.pieces.flatMap((p): Array<[number, number, number]> => [[p.start, 1, 0], [p.end, -1, 0]]);
+  for (const m of held) {
+    for (const a of away.get(m.id) ?? []) {
+      const start = Math.max(a.start, span.start);
+      const end = Math.min(a.end, span.end);
+      if (start < end) events.push([start, 0, 1], [end, 0, -1]);
+    }
+  }
+  events.sort((a, b) => a[0] - b[0] || a[1] + a[2] - (b[1] + b[2]));
+  let down = 0;
+  let serviced = 0;
+  for (const [, d, s] of events) {
+    down += d;
+    serviced += s;
+    if (down > 0 && down + serviced >= held.length) return true;
+  }
+  return false;
 }
 
 /**
@@ -597,7 +635,7 @@ interface Span {
  * nodes going down together is one outage of the component, not 25, and a page without node names
  * never says how many nodes it took. Kinds apart, so a degradation open for a month does not
  * swallow the outages within it. An outage is "Partial" unless every node the component holds now
- * was down in it. Components with
+ * was out at one instant of it (allOut). Components with
  * the very same entry (a node in two of them) are one entry naming both. Only component names and
  * times, and node names only where the page shows them; never labels, reasons, ids or notes.
  * Membership is the components' nodes of now, as for the open incidents. `incidents` are those
@@ -617,7 +655,7 @@ function pastIncidentViews(
       componentsOf.set(m.id, [...(componentsOf.get(m.id) ?? []), i]);
       nameOf.set(m.id, m.name);
       const now = m.state === 'maintenance' ? [{ start: m.since.getTime(), end: Infinity }] : [];
-      away.set(m.id, [...(maintained.get(m.id) ?? []), ...now].sort((a, b) => a.start - b.start));
+      away.set(m.id, merged([...(maintained.get(m.id) ?? []), ...now]));
     }),
   );
   // An incident open when its node went into maintenance stays open through the window (followNodes),
@@ -629,22 +667,24 @@ function pastIncidentViews(
   const sorted = pieces.sort((a, b) => a.start - b.start);
   const open = new Map<string, Span>();
   const spans: Span[] = [];
-  for (const { node: node_id, category, start, end } of sorted) {
+  for (const piece of sorted) {
+    const { node: node_id, category, start, end } = piece;
     for (const component of componentsOf.get(node_id) ?? []) {
       let span = open.get(`${component} ${category}`);
       if (!span || start > span.end) {
-        span = { component, category, start, end, nodes: new Set() };
+        span = { component, category, start, end, nodes: new Set(), pieces: [] };
         open.set(`${component} ${category}`, span);
         spans.push(span);
       }
       span.end = Math.max(span.end, end);
       span.nodes.add(node_id);
+      span.pieces.push(piece);
     }
   }
   const entries = new Map<string, PastIncidentView & { nodeIds: Set<string> }>();
   for (const span of spans) {
     const held = members[span.component] ?? [];
-    const word = span.category === 'node_down' && !held.every((m) => span.nodes.has(m.id)) ? 'Partial outage' : WORDS[span.category];
+    const word = span.category === 'node_down' && !allOut(span, held, away) ? 'Partial outage' : WORDS[span.category];
     const resolved = Number.isFinite(span.end);
     const key = `${span.start} ${span.end} ${word}`;
     const name = page.components[span.component]!.name;

@@ -329,8 +329,8 @@ describe('a published page', () => {
     const shown = pageView(page(true), members, [], [], past, [], now);
     assert.deepEqual(shown.past_incidents.map((i) => i.nodes), [['web-1'], ['web-1'], ['web-2'], ['web-3'], ['web-2']]);
 
-    // Three of the Web's nodes down at overlapping times: one outage, from the first to the last.
-    const rack = [span('n1', 'node_down', '2026-11-19T10:00:00.000Z', '2026-11-19T10:40:00.000Z'), span('n2', 'node_down', '2026-11-19T10:30:00.000Z', '2026-11-19T11:00:00.000Z'), span('n3', 'node_down', '2026-11-19T11:00:00.000Z', '2026-11-19T11:10:00.000Z')];
+    // Three of the Web's nodes down at overlapping times, all three from 10:35 to 10:40: one outage, from the first to the last.
+    const rack = [span('n1', 'node_down', '2026-11-19T10:00:00.000Z', '2026-11-19T10:40:00.000Z'), span('n2', 'node_down', '2026-11-19T10:30:00.000Z', '2026-11-19T11:00:00.000Z'), span('n3', 'node_down', '2026-11-19T10:35:00.000Z', '2026-11-19T11:10:00.000Z')];
     assert.deepEqual(
       pageView(page(false), [members[0]!, [], []], [], [], rack, [], now).past_incidents.map((i) => [i.title, i.started_at, i.duration_seconds]),
       [['Outage in Web', '2026-11-19T10:00:00.000Z', 4200]],
@@ -345,6 +345,24 @@ describe('a published page', () => {
     assert.equal(capped.past_incidents.length, PAST_MAX);
     assert.equal(capped.past_incidents[0]!.started_at, new Date(now - HOUR).toISOString(), 'the newest kept');
     assert.equal(capped.past_incidents_more, 3);
+  });
+
+  it('says "Outage" only if every node of the component was out at one instant, a node in a window counting as out', () => {
+    const api = [[member('n1', 'api-1', 'healthy'), member('n2', 'api-2', 'healthy')], [], []];
+    // One after the other: the API served throughout, from one node or the other.
+    const relay = [span('n1', 'node_down', '2026-11-20T04:30:00.000Z', '2026-11-20T05:30:00.000Z'), span('n2', 'node_down', '2026-11-20T05:30:00.000Z', '2026-11-20T06:30:00.000Z')];
+    assert.deepEqual(pastOf(pageView(page(false), api, [], [], relay, [], now)), [['Partial outage in Web', 'resolved', '2026-11-20T04:30:00.000Z', '2026-11-20T06:30:00.000Z', 7200]]);
+    // A minute of both down: an outage.
+    const overlap = [relay[0]!, span('n2', 'node_down', '2026-11-20T05:29:00.000Z', '2026-11-20T06:30:00.000Z')];
+    assert.deepEqual(pastOf(pageView(page(false), api, [], [], overlap, [], now)).map((e) => e[0]), ['Outage in Web']);
+    // api-2 in a window while api-1 was down: nothing served, as the component's status said then.
+    const serviced = new Map([['n2', [{ start: at('2026-11-20T05:00:00.000Z'), end: at('2026-11-20T05:10:00.000Z') }]]]);
+    assert.deepEqual(pastOf(pageView(page(false), api, [], [], [relay[0]!], [], now, serviced)).map((e) => e[0]), ['Outage in Web']);
+    // And now: api-2 in maintenance, api-1 down, as Open incidents says it.
+    const nowServiced = [[member('n1', 'api-1', 'down'), member('n2', 'api-2', 'maintenance')], [], []];
+    const ongoing = [span('n1', 'node_down', '2026-11-21T09:00:00.000Z', null)];
+    const view = pageView(page(false), nowServiced, [], [], ongoing, [], now);
+    assert.deepEqual(pastOf(view).map((e) => e[0]), ['Outage in Web']);
   });
 
   it('ends an outage where its node went into maintenance: one in a window now is not ongoing, as the component reads Maintenance', () => {
