@@ -320,7 +320,7 @@ export interface IncidentView {
 }
 
 /**
- * An entry of "Past incidents": a component's nodes' incidents that overlapped, as one span (see
+ * An entry of "Recent incidents": a component's nodes' incidents that overlapped, as one span (see
  * pastIncidentViews). `resolved_at` and `duration_seconds` are null while it is ongoing.
  */
 export interface PastIncidentView {
@@ -347,9 +347,12 @@ export interface PageView {
   updated_at: string;
   components: ComponentView[];
   incidents: IncidentView[];
-  /** Newest first: the PAST_MAX newest entries over the last PAST_DAYS, ongoing ones included. */
+  /**
+   * "Recent incidents": the ongoing entries (all of them), then the newest resolved ones over the
+   * last PAST_DAYS, PAST_MAX in all unless more are ongoing; each part newest first.
+   */
   past_incidents: PastIncidentView[];
-  /** Entries of those days older than the ones listed. */
+  /** Resolved entries of those days older than the ones listed. */
   past_incidents_more: number;
   /** Soonest first: those starting within SCHEDULED_DAYS, at most SCHEDULED_MAX. */
   scheduled: ScheduledView[];
@@ -544,7 +547,7 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
 }
 
 /**
- * How far back "Past incidents" looks, as Statuspage's own history page (15 days) and Gatus's
+ * How far back "Recent incidents" looks, as Statuspage's own history page (15 days) and Gatus's
  * (recent events) do, and how many entries it lists: a 500-node fleet with two incidents per node a
  * week has 2,000 incidents in 14 days, most of them merged but still hundreds of entries, and the
  * page is read for what happened lately, not as an incident log (the console has that).
@@ -552,7 +555,7 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
 export const PAST_DAYS = 14;
 export const PAST_MAX = 20;
 
-/** Where "Past incidents" starts at `now`: an incident open at any time since is listed. */
+/** Where "Recent incidents" starts at `now`: an incident open at any time since is listed. */
 export function pastSince(now: number): number {
   return now - PAST_DAYS * DAY_MS;
 }
@@ -630,7 +633,7 @@ function allOut(span: Span, held: readonly Member[], away: ReadonlyMap<string, r
 }
 
 /**
- * "Past incidents": per component, its nodes' incidents of one kind (down, or degraded) that
+ * "Recent incidents": per component, its nodes' incidents of one kind (down, or degraded) that
  * overlap in time are one entry, from the first opening to the last resolution: a rack of 25
  * nodes going down together is one outage of the component, not 25, and a page without node names
  * never says how many nodes it took. Kinds apart, so a degradation open for a month does not
@@ -705,8 +708,13 @@ function pastIncidentViews(
       nodeIds: new Set(span.nodes),
     });
   }
+  // Ongoing ones first, all of them: the newest outages of a busy fortnight must not push one that
+  // is still going on off the list. The resolved ones fill the rest, newest first.
   const newestFirst = [...entries.values()].sort((a, b) => compare(b.started_at, a.started_at));
-  const shown = newestFirst.slice(0, PAST_MAX).map(({ nodeIds, ...entry }): PastIncidentView => {
+  const ongoing = newestFirst.filter((e) => e.status === 'ongoing');
+  const resolved = newestFirst.filter((e) => e.status === 'resolved');
+  const listed = [...ongoing, ...resolved.slice(0, Math.max(PAST_MAX - ongoing.length, 0))];
+  const shown = listed.map(({ nodeIds, ...entry }): PastIncidentView => {
     const view = { ...entry, title: `${entry.title} in ${entry.components.join(', ')}` };
     return page.show_nodes ? { ...view, nodes: [...nodeIds].map((id) => nameOf.get(id)!).sort(compare) } : view;
   });

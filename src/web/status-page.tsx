@@ -400,11 +400,11 @@ function StatusPageBody(p: { view: PageView }) {
         ))}
       </ul>
 
-      <h2 id="past-incidents">
-        Past incidents <small class="muted">last {PAST_DAYS} days</small>
+      <h2 id="recent-incidents">
+        Recent incidents <small class="muted">last {PAST_DAYS} days</small>
       </h2>
       {view.past_incidents.length ? (
-        <ul class="incidents card" aria-labelledby="past-incidents">
+        <ul class="incidents card" aria-labelledby="recent-incidents">
           {view.past_incidents.map((i) => (
             <PastIncident i={i} />
           ))}

@@ -4,7 +4,7 @@ import { incidentsSince } from '../../src/incidents/store.ts';
 import type { PageView } from '../../src/statuspages/model.ts';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
 
-// "Past incidents" reads the incidents open at any time in the last 14 days of the page's nodes:
+// "Recent incidents" reads the incidents open at any time in the last 14 days of the page's nodes:
 // opened in them, or opened before and still open at their start, however long ago; none of a
 // node on no component, none over before them. A node has one incident open at a time (followNodes
 // resolves the one open when it opens another), as the rows below are.

@@ -345,6 +345,15 @@ describe('a published page', () => {
     assert.equal(capped.past_incidents.length, PAST_MAX);
     assert.equal(capped.past_incidents[0]!.started_at, new Date(now - HOUR).toISOString(), 'the newest kept');
     assert.equal(capped.past_incidents_more, 3);
+
+    // Degraded for ten days: listed first, whatever the cap, and the newest outages after it.
+    const lasting = [...many, span('n2', 'node_degraded', new Date(now - 10 * DAY).toISOString(), null)];
+    const first = pageView(page(false), members, [], [], lasting, [], now);
+    assert.deepEqual(first.past_incidents.map((i) => i.status).slice(0, 2), ['ongoing', 'resolved']);
+    assert.equal(first.past_incidents[0]!.title, 'Degraded service in Web');
+    assert.equal(first.past_incidents.length, PAST_MAX);
+    assert.equal(first.past_incidents[1]!.started_at, new Date(now - HOUR).toISOString());
+    assert.equal(first.past_incidents_more, 4);
   });
 
   it('says "Outage" only if every node of the component was out at one instant, a node in a window counting as out', () => {
