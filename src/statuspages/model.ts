@@ -321,7 +321,9 @@ export interface IncidentView {
 
 /**
  * An entry of "Recent incidents": a component's nodes' incidents that overlapped, as one span (see
- * pastIncidentViews). `resolved_at` and `duration_seconds` are null while it is ongoing.
+ * pastIncidentViews). `resolved_at` and `duration_seconds` are null while it is ongoing;
+ * `duration_seconds` is the time out, which is less than `started_at` to `resolved_at` when it
+ * holds stretches FLAP_GAP_MS apart or less (the gaps are not counted: the day bars count them up).
  */
 export interface PastIncidentView {
   title: string;
@@ -602,9 +604,19 @@ interface Span {
   start: number;
   /** Infinity while any of its incidents is open. */
   end: number;
+  /** How long, of start to end, any of its nodes was out: the span less its gaps. */
+  out: number;
   nodes: Set<string>;
   pieces: Piece[];
 }
+
+/**
+ * Stretches of one kind of a component closer than this are one entry: a node failing a minute
+ * in every six made an entry a minute, 20 of them filled the list in two hours and pushed out an
+ * hour's outage of three days before. A quarter of an hour back up is still "the same trouble" to
+ * a reader; longer, and it reads as a new incident.
+ */
+export const FLAP_GAP_MS = 15 * 60_000;
 
 /**
  * Whether every node of `held` was out at one instant of the span, one of them down: a sweep of
@@ -634,7 +646,8 @@ function allOut(span: Span, held: readonly Member[], away: ReadonlyMap<string, r
 
 /**
  * "Recent incidents": per component, its nodes' incidents of one kind (down, or degraded) that
- * overlap in time are one entry, from the first opening to the last resolution: a rack of 25
+ * overlap in time, or follow within FLAP_GAP_MS, are one entry, from the first opening to the last
+ * resolution, its length the time out: a rack of 25
  * nodes going down together is one outage of the component, not 25, and a page without node names
  * never says how many nodes it took. Kinds apart, so a degradation open for a month does not
  * swallow the outages within it. An outage is "Partial" unless every node the component holds now
@@ -674,11 +687,13 @@ function pastIncidentViews(
     const { node: node_id, category, start, end } = piece;
     for (const component of componentsOf.get(node_id) ?? []) {
       let span = open.get(`${component} ${category}`);
-      if (!span || start > span.end) {
-        span = { component, category, start, end, nodes: new Set(), pieces: [] };
+      if (!span || start - span.end >= FLAP_GAP_MS) {
+        span = { component, category, start, end: start, out: 0, nodes: new Set(), pieces: [] };
         open.set(`${component} ${category}`, span);
         spans.push(span);
       }
+      // Pieces come in start order: what of this one is past the span's end so far is new time out.
+      span.out += Math.max(end - Math.max(start, span.end), 0);
       span.end = Math.max(span.end, end);
       span.nodes.add(node_id);
       span.pieces.push(piece);
@@ -689,7 +704,7 @@ function pastIncidentViews(
     const held = members[span.component] ?? [];
     const word = span.category === 'node_down' && !allOut(span, held, away) ? 'Partial outage' : WORDS[span.category];
     const resolved = Number.isFinite(span.end);
-    const key = `${span.start} ${span.end} ${word}`;
+    const key = `${span.start} ${span.end} ${span.out} ${word}`;
     const name = page.components[span.component]!.name;
     const entry = entries.get(key);
     if (entry) {
@@ -704,7 +719,7 @@ function pastIncidentViews(
       status: resolved ? 'resolved' : 'ongoing',
       started_at: iso(span.start),
       resolved_at: resolved ? iso(span.end) : null,
-      duration_seconds: resolved ? Math.round((span.end - span.start) / 1000) : null,
+      duration_seconds: resolved ? Math.round(span.out / 1000) : null,
       nodeIds: new Set(span.nodes),
     });
   }

@@ -6,6 +6,7 @@ import { splitIntoBuckets, type Bucket } from '../../src/uptime/buckets.ts';
 import type { WindowAhead } from '../../src/maintenance/model.ts';
 import type { SpanRow } from '../../src/incidents/model.ts';
 import { percent } from '../../src/uptime/percent.ts';
+import { renderStatusPage } from '../../src/web/status-page.tsx';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
 
 /** The page with no day kept yet: every day as the members and their buckets say. */
@@ -354,6 +355,25 @@ describe('a published page', () => {
     assert.equal(first.past_incidents.length, PAST_MAX);
     assert.equal(first.past_incidents[1]!.started_at, new Date(now - HOUR).toISOString());
     assert.equal(first.past_incidents_more, 4);
+  });
+
+  it('makes one entry of a component’s stretches of one kind less than 15 minutes apart, its length the time out', async () => {
+    const two = [[member('n2', 'web-2', 'healthy')], [member('n4', 'db-1', 'healthy')], []];
+    // web-2 down a minute in every six for 2 h 24 min, ending two hours ago; db-1 down an hour three days ago.
+    const first = now - 2 * HOUR - 24 * 6 * 60_000;
+    const flaps = Array.from({ length: 24 }, (_, k) => span('n2', 'node_down', new Date(first + k * 6 * 60_000).toISOString(), new Date(first + k * 6 * 60_000 + 60_000).toISOString()));
+    const db = span('n4', 'node_down', new Date(now - 3 * DAY).toISOString(), new Date(now - 3 * DAY + HOUR).toISOString());
+    const view = pageView(page(false), two, [], [], [...flaps, db], [], now);
+    assert.deepEqual(pastOf(view), [
+      ['Outage in Web', 'resolved', new Date(first).toISOString(), new Date(first + 23 * 6 * 60_000 + 60_000).toISOString(), 24 * 60],
+      ['Outage in Edge', 'resolved', new Date(now - 3 * DAY).toISOString(), new Date(now - 3 * DAY + HOUR).toISOString(), 3600],
+    ]);
+    const html = await renderStatusPage(view);
+    assert.match(html, /lasted 24 min, on and off/);
+    assert.match(html, /lasted 1 h</);
+    // 15 minutes apart or more: two entries.
+    const apart = [flaps[0]!, span('n2', 'node_down', new Date(first + 16 * 60_000).toISOString(), new Date(first + 17 * 60_000).toISOString())];
+    assert.equal(pageView(page(false), two, [], [], apart, [], now).past_incidents.length, 2);
   });
 
   it('says "Outage" only if every node of the component was out at one instant, a node in a window counting as out', () => {
