@@ -647,15 +647,15 @@ function allOut(span: Span, held: readonly Member[], away: ReadonlyMap<string, r
 /**
  * "Recent incidents": per component, its nodes' incidents of one kind (down, or degraded) that
  * overlap in time, or follow within FLAP_GAP_MS, are one entry, from the first opening to the last
- * resolution, its length the time out: a rack of 25
- * nodes going down together is one outage of the component, not 25, and a page without node names
- * never says how many nodes it took. Kinds apart, so a degradation open for a month does not
- * swallow the outages within it. An outage is "Partial" unless every node the component holds now
- * was out at one instant of it (allOut). Components with
- * the very same entry (a node in two of them) are one entry naming both. Only component names and
- * times, and node names only where the page shows them; never labels, reasons, ids or notes.
- * Membership is the components' nodes of now, as for the open incidents. `incidents` are those
- * open at any time since pastSince(now) (incidentsSince).
+ * resolution, its length the time out; time in maintenance (`maintained`, and a node's `since`
+ * while it is in a window now) is cut out of them. A rack of 25 nodes going down together is one
+ * outage of the component, not 25, and a page without node names never says how many nodes it
+ * took. Kinds apart, so a degradation open for a month does not swallow the outages within it.
+ * An outage is "Partial" unless every node the component holds now was out at one instant of it
+ * (allOut). Components with the very same entry (a node in two of them) are one entry naming
+ * both. Only component names and times, and node names only where the page shows them; never
+ * labels, reasons, ids or notes. Membership is the components' nodes of now, as for the open
+ * incidents. `incidents` are those open at any time since pastSince(now) (incidentsSince).
  */
 function pastIncidentViews(
   page: StatusPage,
@@ -670,8 +670,8 @@ function pastIncidentViews(
     list.forEach((m) => {
       componentsOf.set(m.id, [...(componentsOf.get(m.id) ?? []), i]);
       nameOf.set(m.id, m.name);
-      const now = m.state === 'maintenance' ? [{ start: m.since.getTime(), end: Infinity }] : [];
-      away.set(m.id, merged([...(maintained.get(m.id) ?? []), ...now]));
+      const current = m.state === 'maintenance' ? [{ start: m.since.getTime(), end: Infinity }] : [];
+      away.set(m.id, merged([...(maintained.get(m.id) ?? []), ...current]));
     }),
   );
   // An incident open when its node went into maintenance stays open through the window (followNodes),
