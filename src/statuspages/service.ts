@@ -16,8 +16,6 @@ import { bucketStart, DAY_MS } from '../uptime/buckets.ts';
 import { randomUUID } from 'node:crypto';
 import { type Away, componentDays, componentKeys, componentProblems, identifiedComponents, type ComponentInput, type OpenIncident, pageView, pageWindow, pastSince, unkeptDays, type ComponentSpec, type KeptDay, type Member, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
 import { emptyStateMs, type StateMs } from '../uptime/state-time.ts';
-import { intervalsFromLog } from '../uptime/intervals.ts';
-import { readLogSpans } from '../uptime/store-log.ts';
 import {
   announcePublicChange,
   componentMembers,
@@ -31,6 +29,7 @@ import {
   judgedThrough,
   listPages,
   lockPageDays,
+  maintenanceSince,
   pagesToKeep,
   provisionalDays,
   settleDays,
@@ -190,21 +189,16 @@ export async function publishedPage(sql: Sql, slug: string, now: number): Promis
 
 /**
  * When the nodes of the components with a past incident were in maintenance, from the earliest of
- * those incidents to `now`, by node: node_state_log, as the day bars count it. A page with no
- * incident in its 14 days, most pages most days, reads nothing.
+ * those incidents to `now`, by node (maintenanceSince). A page with no incident in its 14 days,
+ * most pages most days, reads nothing.
  */
 async function maintenanceOf(sql: Sql, members: ReadonlyArray<readonly Member[]>, history: readonly SpanRow[], now: number): Promise<Map<string, Away[]>> {
   const touched = new Set(history.map((i) => i.node_id));
   const ids = [...new Set(members.filter((list) => list.some((m) => touched.has(m.id))).flatMap((list) => list.map((m) => m.id)))];
   const start = Math.min(pastSince(now), ...history.map((i) => i.opened_at.getTime()));
-  const logs = await readLogSpans(sql, ids.map((nodeId) => ({ nodeId, start, end: now })));
-  return new Map(
-    ids.map((id, i) => {
-      const { initialState, transitions } = logs[i]!;
-      const intervals = intervalsFromLog({ createdAt: start, transitions, until: now, initialState });
-      return [id, intervals.filter((x) => x.state === 'maintenance').map(({ start, end }) => ({ start, end }))];
-    }),
-  );
+  const out = new Map<string, Away[]>();
+  for (const { node_id, ...span } of await maintenanceSince(sql, ids, new Date(start), new Date(now))) out.set(node_id, [...(out.get(node_id) ?? []), span]);
+  return out;
 }
 
 const isProvisional = <D extends StoredDay>(d: D): d is D & { node_ids: string[] } => d.ms === null && d.node_ids !== null;

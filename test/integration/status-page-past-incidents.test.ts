@@ -20,6 +20,13 @@ describe('a status page’s past incidents', () => {
     h = await createHarness();
     h.clock.set(new Date(now).toISOString());
     const api = await h.createNode('api-1', { labels: { tier: 'api' } });
+    // In a window from 35 days ago (before anything the page reads) to yesterday, through both of
+    // api-1's outages in the 14 days: the API served nobody then, so they are outages, not partial.
+    const api2 = await h.createNode('api-2', { labels: { tier: 'api' } });
+    const serviced = [['unknown', 'healthy', 40], ['healthy', 'maintenance', 35], ['maintenance', 'healthy', 1]] as const;
+    for (const [k, [from, to, daysAgo]] of serviced.entries()) {
+      await h.sql`insert into node_state_log (node_id, state_version, from_state, to_state, at) values (${api2.id}, ${k + 1}, ${from}, ${to}, ${new Date(now - daysAgo * DAY)})`;
+    }
     const search = await h.createNode('search-1', { labels: { tier: 'search' } });
     const search2 = await h.createNode('search-2', { labels: { tier: 'search' } });
     const other = await h.createNode('batch-1', { labels: { tier: 'batch' } });
