@@ -136,12 +136,25 @@ const sameSelection = (a: ComponentInput, b: ComponentInput) =>
   Object.keys(a.labels).length === Object.keys(b.labels).length &&
   Object.entries(a.labels).every(([k, v]) => b.labels[k] === v);
 
+const words = (name: string): string[] => name.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+
+/** Whether two lines have anything in common: a word of their names (in any case), a node or a label. */
+const akin = (a: ComponentInput, b: ComponentInput) =>
+  words(a.name).some((w) => words(b.name).includes(w)) ||
+  a.node_ids.some((n) => b.node_ids.includes(n)) ||
+  Object.entries(a.labels).some(([k, v]) => b.labels[k] === v);
+
 /**
  * Each line read back with the id of the component it edits, among those the form was given
  * (`shown`, in the order of its lines), so its kept days follow it as they do a PATCH that sends
- * the id: the one of its name (a line moved); else the one selecting the same nodes and labels (a
- * rename); else, with as many lines as the form was given, the one on its line (a line edited in
- * place, name and nodes at once). Else none: a new component, with a past of its own. Each id once.
+ * the id. In passes, each taking the first component not yet claimed: the one of its name that
+ * selects the same nodes and labels (unchanged, or moved); else the one selecting the same (a
+ * rename); else the one of its name (its nodes edited); else, with as many lines as the form was
+ * given, the one on its line if the two have a word of the name, a node or a label in common (a
+ * line edited in place, name and nodes at once). Else none: a new component, with a past of its
+ * own. Selection before name, so of two components "API: api-1" and "API: api-2", deleting the
+ * first or swapping them leaves each its own past; and a line typed over another with nothing in
+ * common is not handed that other's 90 days. Each id once.
  */
 export function identifiedLines(lines: readonly ComponentInput[], shown: readonly ShownComponent[]): Array<ComponentInput & { id?: string }> {
   const ids: Array<string | undefined> = lines.map(() => undefined);
@@ -155,8 +168,9 @@ export function identifiedLines(lines: readonly ComponentInput[], shown: readonl
       claimed.add(found.id);
     });
   const unclaimed = (c: ShownComponent) => !claimed.has(c.id);
-  pass((line) => shown.find((c) => unclaimed(c) && c.name === line.name));
+  pass((line) => shown.find((c) => unclaimed(c) && c.name === line.name && sameSelection(c, line)));
   pass((line) => shown.find((c) => unclaimed(c) && sameSelection(c, line)));
-  if (lines.length === shown.length) pass((_, i) => shown[i]);
+  pass((line) => shown.find((c) => unclaimed(c) && c.name === line.name));
+  if (lines.length === shown.length) pass((line, i) => (akin(shown[i]!, line) ? shown[i] : undefined));
   return lines.map((line, i) => (ids[i] === undefined ? line : { id: ids[i], ...line }));
 }

@@ -320,8 +320,10 @@ export interface IncidentView {
 }
 
 /**
- * An entry of "Past incidents": a component's nodes' incidents that overlapped, as one span (see
- * pastIncidentViews). `resolved_at` and `duration_seconds` are null while it is ongoing.
+ * An entry of "Recent incidents": a component's nodes' incidents that overlapped, as one span (see
+ * pastIncidentViews). `resolved_at` and `duration_seconds` are null while it is ongoing;
+ * `duration_seconds` is the time out, which is less than `started_at` to `resolved_at` when it
+ * holds stretches FLAP_GAP_MS apart or less (the gaps are not counted: the day bars count them up).
  */
 export interface PastIncidentView {
   title: string;
@@ -347,9 +349,12 @@ export interface PageView {
   updated_at: string;
   components: ComponentView[];
   incidents: IncidentView[];
-  /** Newest first: the PAST_MAX newest entries over the last PAST_DAYS, ongoing ones included. */
+  /**
+   * "Recent incidents": the ongoing entries (all of them), then the newest resolved ones over the
+   * last PAST_DAYS, PAST_MAX in all unless more are ongoing; each part newest first.
+   */
   past_incidents: PastIncidentView[];
-  /** Entries of those days older than the ones listed. */
+  /** Resolved entries of those days older than the ones listed. */
   past_incidents_more: number;
   /** Soonest first: those starting within SCHEDULED_DAYS, at most SCHEDULED_MAX. */
   scheduled: ScheduledView[];
@@ -544,7 +549,7 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
 }
 
 /**
- * How far back "Past incidents" looks, as Statuspage's own history page (15 days) and Gatus's
+ * How far back "Recent incidents" looks, as Statuspage's own history page (15 days) and Gatus's
  * (recent events) do, and how many entries it lists: a 500-node fleet with two incidents per node a
  * week has 2,000 incidents in 14 days, most of them merged but still hundreds of entries, and the
  * page is read for what happened lately, not as an incident log (the console has that).
@@ -552,9 +557,45 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
 export const PAST_DAYS = 14;
 export const PAST_MAX = 20;
 
-/** Where "Past incidents" starts at `now`: an incident open at any time since is listed. */
+/** Where "Recent incidents" starts at `now`: an incident open at any time since is listed. */
 export function pastSince(now: number): number {
   return now - PAST_DAYS * DAY_MS;
+}
+
+/** Where a node was in maintenance: [start, end), `end` Infinity while it still is. */
+export interface Away {
+  start: number;
+  end: number;
+}
+
+/** A node's incident of one kind, or a part of it left between maintenance: `end` Infinity while it goes on. */
+interface Piece extends Away {
+  node: string;
+  category: Category;
+}
+
+/** What of [start, end) is outside `away` (in start order, not overlapping). */
+function outside(start: number, end: number, away: readonly Away[]): Away[] {
+  const out: Away[] = [];
+  let from = start;
+  for (const a of away) {
+    if (a.start >= end) break;
+    if (a.start > from) out.push({ start: from, end: a.start });
+    from = Math.max(from, a.end);
+  }
+  if (from < end) out.push({ start: from, end });
+  return out;
+}
+
+/** The same spans as one list, in start order, none overlapping another. */
+function merged(spans: readonly Away[]): Away[] {
+  const out: Away[] = [];
+  for (const a of [...spans].sort((x, y) => x.start - y.start)) {
+    const last = out.at(-1);
+    if (last && a.start <= last.end) last.end = Math.max(last.end, a.end);
+    else out.push({ ...a });
+  }
+  return out;
 }
 
 interface Span {
@@ -563,53 +604,107 @@ interface Span {
   start: number;
   /** Infinity while any of its incidents is open. */
   end: number;
+  /** How long, of start to end, any of its nodes was out: the span less its gaps. */
+  out: number;
   nodes: Set<string>;
+  pieces: Piece[];
 }
 
 /**
- * "Past incidents": per component, its nodes' incidents of one kind (down, or degraded) that
- * overlap in time are one entry, from the first opening to the last resolution: a rack of 25
- * nodes going down together is one outage of the component, not 25, and a page without node names
- * never says how many nodes it took. Kinds apart, so a degradation open for a month does not
- * swallow the outages within it. An outage is "Partial" unless every node the component holds now
- * was down in it. Components with
- * the very same entry (a node in two of them) are one entry naming both. Only component names and
- * times, and node names only where the page shows them; never labels, reasons, ids or notes.
- * Membership is the components' nodes of now, as for the open incidents. `incidents` are those
- * open at any time since pastSince(now) (incidentsSince).
+ * Stretches of one kind of a component closer than this are one entry: a node failing a minute
+ * in every six made an entry a minute, 20 of them filled the list in two hours and pushed out an
+ * hour's outage of three days before. A quarter of an hour back up is still "the same trouble" to
+ * a reader; longer, and it reads as a new incident.
  */
-function pastIncidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly SpanRow[]): { entries: PastIncidentView[]; more: number } {
+export const FLAP_GAP_MS = 15 * 60_000;
+
+/**
+ * Whether every node of `held` was out at one instant of the span, one of them down: a sweep of
+ * its nodes' pieces down and of `held`'s maintenance within it (a node in a window serves nobody,
+ * as componentStatus counts it). Ends before starts at one instant: api-1 down until 05:30 and
+ * api-2 from 05:30 is never both.
+ */
+function allOut(span: Span, held: readonly Member[], away: ReadonlyMap<string, readonly Away[]>): boolean {
+  const events: Array<[at: number, down: number, serviced: number]> = span.pieces.flatMap((p): Array<[number, number, number]> => [[p.start, 1, 0], [p.end, -1, 0]]);
+  for (const m of held) {
+    for (const a of away.get(m.id) ?? []) {
+      const start = Math.max(a.start, span.start);
+      const end = Math.min(a.end, span.end);
+      if (start < end) events.push([start, 0, 1], [end, 0, -1]);
+    }
+  }
+  events.sort((a, b) => a[0] - b[0] || a[1] + a[2] - (b[1] + b[2]));
+  let down = 0;
+  let serviced = 0;
+  for (const [, d, s] of events) {
+    down += d;
+    serviced += s;
+    if (down > 0 && down + serviced >= held.length) return true;
+  }
+  return false;
+}
+
+/**
+ * "Recent incidents": per component, its nodes' incidents of one kind (down, or degraded) that
+ * overlap in time, or follow within FLAP_GAP_MS, are one entry, from the first opening to the last
+ * resolution, its length the time out; time in maintenance (`maintained`, and a node's `since`
+ * while it is in a window now) is cut out of them. A rack of 25 nodes going down together is one
+ * outage of the component, not 25, and a page without node names never says how many nodes it
+ * took. Kinds apart, so a degradation open for a month does not swallow the outages within it.
+ * An outage is "Partial" unless every node the component holds now was out at one instant of it
+ * (allOut). Components with the very same entry (a node in two of them) are one entry naming
+ * both. Only component names and times, and node names only where the page shows them; never
+ * labels, reasons, ids or notes. Membership is the components' nodes of now, as for the open
+ * incidents. `incidents` are those open at any time since pastSince(now) (incidentsSince).
+ */
+function pastIncidentViews(
+  page: StatusPage,
+  members: ReadonlyArray<readonly Member[]>,
+  incidents: readonly SpanRow[],
+  maintained: ReadonlyMap<string, readonly Away[]>,
+): { entries: PastIncidentView[]; more: number } {
   const componentsOf = new Map<string, number[]>();
   const nameOf = new Map<string, string>();
+  const away = new Map<string, Away[]>();
   members.forEach((list, i) =>
     list.forEach((m) => {
       componentsOf.set(m.id, [...(componentsOf.get(m.id) ?? []), i]);
       nameOf.set(m.id, m.name);
+      const current = m.state === 'maintenance' ? [{ start: m.since.getTime(), end: Infinity }] : [];
+      away.set(m.id, merged([...(maintained.get(m.id) ?? []), ...current]));
     }),
   );
-  const sorted = [...incidents].sort((a, b) => a.opened_at.getTime() - b.opened_at.getTime());
+  // An incident open when its node went into maintenance stays open through the window (followNodes),
+  // but the node was no longer out: the day's bar counts maintenance, and the component read
+  // Maintenance, as it does now for one still in a window.
+  const pieces = incidents.flatMap(({ node_id, category, opened_at, resolved_at }) =>
+    outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? []).map((p): Piece => ({ ...p, node: node_id, category })),
+  );
+  const sorted = pieces.sort((a, b) => a.start - b.start);
   const open = new Map<string, Span>();
   const spans: Span[] = [];
-  for (const { node_id, category, opened_at, resolved_at } of sorted) {
-    const start = opened_at.getTime();
-    const end = resolved_at?.getTime() ?? Infinity;
+  for (const piece of sorted) {
+    const { node: node_id, category, start, end } = piece;
     for (const component of componentsOf.get(node_id) ?? []) {
       let span = open.get(`${component} ${category}`);
-      if (!span || start > span.end) {
-        span = { component, category, start, end, nodes: new Set() };
+      if (!span || start - span.end >= FLAP_GAP_MS) {
+        span = { component, category, start, end: start, out: 0, nodes: new Set(), pieces: [] };
         open.set(`${component} ${category}`, span);
         spans.push(span);
       }
+      // Pieces come in start order: what of this one is past the span's end so far is new time out.
+      span.out += Math.max(end - Math.max(start, span.end), 0);
       span.end = Math.max(span.end, end);
       span.nodes.add(node_id);
+      span.pieces.push(piece);
     }
   }
   const entries = new Map<string, PastIncidentView & { nodeIds: Set<string> }>();
   for (const span of spans) {
     const held = members[span.component] ?? [];
-    const word = span.category === 'node_down' && !held.every((m) => span.nodes.has(m.id)) ? 'Partial outage' : WORDS[span.category];
+    const word = span.category === 'node_down' && !allOut(span, held, away) ? 'Partial outage' : WORDS[span.category];
     const resolved = Number.isFinite(span.end);
-    const key = `${span.start} ${span.end} ${word}`;
+    const key = `${span.start} ${span.end} ${span.out} ${word}`;
     const name = page.components[span.component]!.name;
     const entry = entries.get(key);
     if (entry) {
@@ -624,12 +719,17 @@ function pastIncidentViews(page: StatusPage, members: ReadonlyArray<readonly Mem
       status: resolved ? 'resolved' : 'ongoing',
       started_at: iso(span.start),
       resolved_at: resolved ? iso(span.end) : null,
-      duration_seconds: resolved ? Math.round((span.end - span.start) / 1000) : null,
+      duration_seconds: resolved ? Math.round(span.out / 1000) : null,
       nodeIds: new Set(span.nodes),
     });
   }
+  // Ongoing ones first, all of them: the newest outages of a busy fortnight must not push one that
+  // is still going on off the list. The resolved ones fill the rest, newest first.
   const newestFirst = [...entries.values()].sort((a, b) => compare(b.started_at, a.started_at));
-  const shown = newestFirst.slice(0, PAST_MAX).map(({ nodeIds, ...entry }): PastIncidentView => {
+  const ongoing = newestFirst.filter((e) => e.status === 'ongoing');
+  const resolved = newestFirst.filter((e) => e.status === 'resolved');
+  const listed = [...ongoing, ...resolved.slice(0, Math.max(PAST_MAX - ongoing.length, 0))];
+  const shown = listed.map(({ nodeIds, ...entry }): PastIncidentView => {
     const view = { ...entry, title: `${entry.title} in ${entry.components.join(', ')}` };
     return page.show_nodes ? { ...view, nodes: [...nodeIds].map((id) => nameOf.get(id)!).sort(compare) } : view;
   });
@@ -641,7 +741,8 @@ function pastIncidentViews(page: StatusPage, members: ReadonlyArray<readonly Mem
  * incidents, the past ones and the maintenance now and ahead. `members[i]` and `days[i]` belong
  * to component i; `days[i]` are the 90 days of `pageWindow(now)` (componentDays); `past` are the
  * members' incidents open at any time since `pastSince(now)`; `windows` are those open at `now` or yet to
- * begin that cover any of the members.
+ * begin that cover any of the members; `maintained`, by node, when those of the past incidents'
+ * components were in maintenance since then (maintenanceSince).
  */
 export function pageView(
   page: StatusPage,
@@ -651,11 +752,12 @@ export function pageView(
   past: readonly SpanRow[],
   windows: readonly WindowAhead[],
   now: number,
+  maintained: ReadonlyMap<string, readonly Away[]> = new Map(),
 ): PageView {
   const window = pageWindow(now);
   const open = windows.filter((w) => w.starts_at.getTime() <= now);
   const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], days[i] ?? [], window, open));
-  const history = pastIncidentViews(page, members, past);
+  const history = pastIncidentViews(page, members, past, maintained);
   return {
     slug: page.slug,
     title: page.title,

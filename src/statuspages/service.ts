@@ -14,7 +14,7 @@ import { findNodeRefs } from '../nodes/store.ts';
 import { groupBreakdown } from '../uptime/report.ts';
 import { bucketStart, DAY_MS } from '../uptime/buckets.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { componentDays, componentKeys, componentProblems, identifiedComponents, type ComponentInput, type OpenIncident, pageView, pageWindow, pastSince, unkeptDays, type ComponentSpec, type KeptDay, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
+import { type Away, componentDays, componentKeys, componentProblems, identifiedComponents, type ComponentInput, type OpenIncident, pageView, pageWindow, pastSince, unkeptDays, type ComponentSpec, type KeptDay, type Member, type PageView, type StatusPage, type StatusPageInput, type StoredDay } from './model.ts';
 import { emptyStateMs, type StateMs } from '../uptime/state-time.ts';
 import {
   announcePublicChange,
@@ -29,6 +29,7 @@ import {
   judgedThrough,
   listPages,
   lockPageDays,
+  maintenanceSince,
   pagesToKeep,
   provisionalDays,
   settleDays,
@@ -190,17 +191,33 @@ export async function publishedPage(sql: Sql, slug: string, now: number): Promis
   const [members, stored] = await Promise.all([componentMembers(sql, page.components), keptDays(sql, page.id, pageWindow(now).from)]);
   const ids = [...new Set(members.flat().map((m) => m.id))];
   const from = Math.min(bucketStart(now, 'day'), ...unkeptDays(keys, stored, now).flat());
-  // The open incidents are among those of the past incidents' window: one read for both.
-  const [groups, provisional, history, windows] = await Promise.all([
+  // The open incidents are among those of the past incidents' window: one read for both. The
+  // maintenance read follows it on the same connection of the pool, and only when there are any.
+  const past = incidentsSince(sql, ids, new Date(pastSince(now))).then(async (history) => ({ history, maintained: await maintenanceOf(sql, members, history, now) }));
+  const [groups, provisional, { history, maintained }, windows] = await Promise.all([
     groupBreakdown(sql, members.map((list) => list.map((m) => m.id)), { from, to: now }, 'day', now),
     workedOut(sql, stored.filter(isProvisional), now),
-    incidentsSince(sql, ids, new Date(pastSince(now))),
+    past,
     windowsAhead(sql, ids, new Date(now)),
   ]);
   const incidents = history.filter((i): i is SpanRow & OpenIncident => i.status !== 'resolved');
   const kept = [...stored.filter((d): d is StoredDay & KeptDay => d.ms !== null), ...provisional];
   const days = componentDays(keys, kept, groups.map((g) => g.buckets), members, now);
-  return pageView(page, members, days, incidents, history, windows, now);
+  return pageView(page, members, days, incidents, history, windows, now, maintained);
+}
+
+/**
+ * When the nodes of the components with a past incident were in maintenance, from the earliest of
+ * those incidents to `now`, by node (maintenanceSince). A page with no incident in its 14 days,
+ * most pages most days, reads nothing.
+ */
+async function maintenanceOf(sql: Sql, members: ReadonlyArray<readonly Member[]>, history: readonly SpanRow[], now: number): Promise<Map<string, Away[]>> {
+  const touched = new Set(history.map((i) => i.node_id));
+  const ids = [...new Set(members.filter((list) => list.some((m) => touched.has(m.id))).flatMap((list) => list.map((m) => m.id)))];
+  const start = Math.min(pastSince(now), ...history.map((i) => i.opened_at.getTime()));
+  const out = new Map<string, Away[]>();
+  for (const { node_id, ...span } of await maintenanceSince(sql, ids, new Date(start), new Date(now))) out.set(node_id, [...(out.get(node_id) ?? []), span]);
+  return out;
 }
 
 const isProvisional = <D extends StoredDay>(d: D): d is D & { node_ids: string[] } => d.ms === null && d.node_ids !== null;

@@ -8,6 +8,7 @@ import { editLock } from '../db/named-rows.ts';
 import { STATUS_PAGE_DAYS_LOCK_CLASS } from '../db/locks.ts';
 import { notifyAll } from '../db/notify.ts';
 import { perState, type StateMs } from '../uptime/state-time.ts';
+import { epochMs } from '../uptime/store-rollups.ts';
 import { PUBLIC_CHANNEL, type ComponentSpec, type Member, type StoredDay, type PublicCacheName, type StatusPage, type StatusPageInput } from './model.ts';
 
 const COLUMNS = ['id', 'slug', 'title', 'description', 'public', 'show_nodes', 'components', 'created_at', 'updated_at'];
@@ -209,4 +210,35 @@ export async function lockPageDays(tx: Queryable, pageId: string, wait: boolean)
 /** Kept days that left every page's window: nothing reads them again. */
 export async function forgetDaysBefore(sql: Queryable, from: number): Promise<number> {
   return (await sql`delete from status_page_days where day < ${new Date(from)}`).count;
+}
+
+/**
+ * When these nodes were in maintenance from `from` to `to`, by node_state_log as the day bars
+ * count it: each transition into maintenance since `from` (or the last before it, if the node was
+ * still in maintenance then), to the node's next transition (`to` when there is none yet). Only
+ * those rows: reading every transition of 500 nodes' 14 days (readLogSpans: ~4,000, two outages a
+ * node a week) took a median 11-12 ms to find the 50 windows among them, this 2.3 ms; the index
+ * holds `to_state`, so the range is read from it, and the next transition is one primary-key probe.
+ */
+export async function maintenanceSince(sql: Queryable, nodeIds: readonly string[], from: Date, to: Date): Promise<Array<{ node_id: string; start: number; end: number }>> {
+  if (nodeIds.length === 0) return [];
+  const ids = [...nodeIds];
+  return sql<Array<{ node_id: string; start: number; end: number }>>`
+    with entered as (
+      select l.node_id, l.at, l.state_version from node_state_log l
+      where l.node_id = any(${ids}::uuid[]) and l.at >= ${from} and l.at < ${to} and l.to_state = 'maintenance'
+      union all
+      select s.id, b.at, b.state_version from unnest(${ids}::uuid[]) s(id)
+      cross join lateral (
+        select l.to_state, l.at, l.state_version from node_state_log l
+        where l.node_id = s.id and l.at < ${from}
+        order by l.at desc, l.state_version desc limit 1
+      ) b
+      where b.to_state = 'maintenance'
+    )
+    select e.node_id, ${epochMs(sql, 'e.at')} as start, ${epochMs(sql, 'end_at')} as end
+    from entered e
+    cross join lateral (
+      select coalesce((select l.at from node_state_log l where l.node_id = e.node_id and l.state_version > e.state_version order by l.state_version limit 1), ${to}) as end_at
+    ) x`;
 }

@@ -314,7 +314,8 @@ function Scheduled(p: { s: ScheduledView }) {
 }
 
 /**
- * A past incident: what, where, and when, its length once it is over. An ongoing one says only
+ * A past incident: what, where, and when, its length once it is over ("on and off" when that is
+ * less than its start to its end: stretches close together, one entry). An ongoing one says only
  * since when: "for 35 min" would change the page every minute, and with it its ETag (withoutUpdated),
  * so a reader's reload would never get a 304.
  */
@@ -328,6 +329,7 @@ function PastIncident(p: { i: PastIncidentView }) {
           <>
             Resolved · <time datetime={i.started_at}>{when(i.started_at)}</time> to <time datetime={i.resolved_at}>{when(i.resolved_at, null, i.started_at)}</time>
             {' · '}lasted {duration(i.duration_seconds * 1000)}
+            {i.duration_seconds * 1000 < Date.parse(i.resolved_at) - Date.parse(i.started_at) ? ', on and off' : ''}
           </>
         ) : (
           <>
@@ -400,11 +402,11 @@ function StatusPageBody(p: { view: PageView }) {
         ))}
       </ul>
 
-      <h2 id="past-incidents">
-        Past incidents <small class="muted">last {PAST_DAYS} days</small>
+      <h2 id="recent-incidents">
+        Recent incidents <small class="muted">last {PAST_DAYS} days</small>
       </h2>
       {view.past_incidents.length ? (
-        <ul class="incidents card" aria-labelledby="past-incidents">
+        <ul class="incidents card" aria-labelledby="recent-incidents">
           {view.past_incidents.map((i) => (
             <PastIncident i={i} />
           ))}

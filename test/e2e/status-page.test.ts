@@ -153,7 +153,7 @@ describe('a status page in a browser', () => {
 
       // The last 14 days, newest first, ongoing ones too; api-1's outage of 28 Oct is older, and
       // batch-1 is on no component.
-      const past = page.getByRole('list', { name: 'Past incidents last 14 days' }).locator('.incident');
+      const past = page.getByRole('list', { name: 'Recent incidents last 14 days' }).locator('.incident');
       assert.deepEqual(
         await past.evaluateAll((items) => items.map((i) => i.textContent)),
         [

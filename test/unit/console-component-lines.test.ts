@@ -88,7 +88,30 @@ describe('component lines', () => {
     assert.deepEqual(ids('Database: role=db\nPublic API: api-1\nSearch: role=api'), ['d', 'a', undefined], 'renamed and moved, one added');
     assert.deepEqual(ids('Public API: api-2\nDatabase: role=db'), ['a', 'd'], 'edited in place, name and nodes at once');
     assert.deepEqual(ids('Database: role=db\nSearch: role=api\nPublic API: api-2'), ['d', undefined, undefined], 'a line added: places say nothing');
-    assert.deepEqual(ids('API: api-1\nAPI copy: api-1'), ['a', 'd'], 'an id once: the second line edits the database in place');
+    assert.deepEqual(ids('API: api-1\nAPI copy: api-1'), ['a', undefined], 'an id once, and a copy of the API is not the database it was typed over');
     assert.deepEqual(ids('API: api-1', []), [undefined], 'a new page');
+  });
+
+  it('tells two components of one name apart by what they select, before their order', () => {
+    const twins: ShownComponent[] = [
+      { id: 'a1', name: 'API', node_ids: ['api-1'], labels: {} },
+      { id: 'a2', name: 'API', node_ids: ['api-2'], labels: {} },
+    ];
+    const ids = (text: string) => identifiedLines(readComponentLines(text).components, twins).map((c) => c.id);
+    assert.deepEqual(ids('API: api-2'), ['a2'], 'the first line deleted: the second keeps its past, the first’s goes');
+    assert.deepEqual(ids('API: api-2\nAPI: api-1'), ['a2', 'a1'], 'swapped: each keeps its own');
+    assert.deepEqual(ids('API: api-1, api-3\nAPI: api-2'), ['a1', 'a2'], 'a node added to the first: the second still has its own, the first is left');
+  });
+
+  it('gives a line typed over another in place the past of that line only when it shares a word of the name, a node or a label', () => {
+    const shown: ShownComponent[] = [
+      { id: 'a', name: 'API', node_ids: ['api-1'], labels: {} },
+      { id: 'd', name: 'Database', node_ids: [], labels: { role: 'db' } },
+    ];
+    const ids = (text: string) => identifiedLines(readComponentLines(text).components, shown).map((c) => c.id);
+    assert.deepEqual(ids('Search: role=search\nDatabase: role=db'), [undefined, 'd'], 'nothing in common with the API: a new component');
+    assert.deepEqual(ids('Public api: api-2\nDatabase: role=db'), ['a', 'd'], 'a word of the name in common, in any case');
+    assert.deepEqual(ids('Gateway: api-1, api-2\nDatabase: role=db'), ['a', 'd'], 'a node in common');
+    assert.deepEqual(ids('API: api-1\nStore: role=db, tier=2'), ['a', 'd'], 'a label in common');
   });
 });

@@ -6,6 +6,7 @@ import { splitIntoBuckets, type Bucket } from '../../src/uptime/buckets.ts';
 import type { WindowAhead } from '../../src/maintenance/model.ts';
 import type { SpanRow } from '../../src/incidents/model.ts';
 import { percent } from '../../src/uptime/percent.ts';
+import { renderStatusPage } from '../../src/web/status-page.tsx';
 import { at, DAY, HOUR, stateMs } from '../helpers/uptime-history.ts';
 
 /** The page with no day kept yet: every day as the members and their buckets say. */
@@ -293,17 +294,19 @@ describe('a published page', () => {
       { title: 'Outage in Web', components: ['Web'], severity: 'critical', status: 'open', opened_at: '2026-11-21T06:00:00.000Z', acknowledged_at: null },
     ]);
   });
+  const span = (node_id: string, category: SpanRow['category'], opened: string, resolved: string | null): SpanRow => ({
+    node_id,
+    category,
+    severity: category === 'node_down' ? 'critical' : 'warning',
+    status: resolved === null ? 'open' : 'resolved',
+    title: `${node_id} is ${category}`,
+    opened_at: new Date(opened),
+    acknowledged_at: null,
+    resolved_at: resolved === null ? null : new Date(resolved),
+  });
+  const pastOf = (view: ReturnType<typeof pageView>) => view.past_incidents.map((i) => [i.title, i.status, i.started_at, i.resolved_at, i.duration_seconds]);
+
   it('lists past incidents per component, those of its nodes of one kind that overlap as one, newest first, ongoing ones included', () => {
-    const span = (node_id: string, category: SpanRow['category'], opened: string, resolved: string | null): SpanRow => ({
-      node_id,
-      category,
-      severity: category === 'node_down' ? 'critical' : 'warning',
-      status: resolved === null ? 'open' : 'resolved',
-      title: `${node_id} is ${category}`,
-      opened_at: new Date(opened),
-      acknowledged_at: null,
-      resolved_at: resolved === null ? null : new Date(resolved),
-    });
     const past = [
       span('n1', 'node_down', '2026-11-21T08:00:00.000Z', null),
       span('n3', 'node_down', '2026-11-20T10:00:00.000Z', '2026-11-20T10:30:00.000Z'),
@@ -327,8 +330,8 @@ describe('a published page', () => {
     const shown = pageView(page(true), members, [], [], past, [], now);
     assert.deepEqual(shown.past_incidents.map((i) => i.nodes), [['web-1'], ['web-1'], ['web-2'], ['web-3'], ['web-2']]);
 
-    // Three of the Web's nodes down at overlapping times: one outage, from the first to the last.
-    const rack = [span('n1', 'node_down', '2026-11-19T10:00:00.000Z', '2026-11-19T10:40:00.000Z'), span('n2', 'node_down', '2026-11-19T10:30:00.000Z', '2026-11-19T11:00:00.000Z'), span('n3', 'node_down', '2026-11-19T11:00:00.000Z', '2026-11-19T11:10:00.000Z')];
+    // Three of the Web's nodes down at overlapping times, all three from 10:35 to 10:40: one outage, from the first to the last.
+    const rack = [span('n1', 'node_down', '2026-11-19T10:00:00.000Z', '2026-11-19T10:40:00.000Z'), span('n2', 'node_down', '2026-11-19T10:30:00.000Z', '2026-11-19T11:00:00.000Z'), span('n3', 'node_down', '2026-11-19T10:35:00.000Z', '2026-11-19T11:10:00.000Z')];
     assert.deepEqual(
       pageView(page(false), [members[0]!, [], []], [], [], rack, [], now).past_incidents.map((i) => [i.title, i.started_at, i.duration_seconds]),
       [['Outage in Web', '2026-11-19T10:00:00.000Z', 4200]],
@@ -343,6 +346,65 @@ describe('a published page', () => {
     assert.equal(capped.past_incidents.length, PAST_MAX);
     assert.equal(capped.past_incidents[0]!.started_at, new Date(now - HOUR).toISOString(), 'the newest kept');
     assert.equal(capped.past_incidents_more, 3);
+
+    // Degraded for ten days: listed first, whatever the cap, and the newest outages after it.
+    const lasting = [...many, span('n2', 'node_degraded', new Date(now - 10 * DAY).toISOString(), null)];
+    const first = pageView(page(false), members, [], [], lasting, [], now);
+    assert.deepEqual(first.past_incidents.map((i) => i.status).slice(0, 2), ['ongoing', 'resolved']);
+    assert.equal(first.past_incidents[0]!.title, 'Degraded service in Web');
+    assert.equal(first.past_incidents.length, PAST_MAX);
+    assert.equal(first.past_incidents[1]!.started_at, new Date(now - HOUR).toISOString());
+    assert.equal(first.past_incidents_more, 4);
+  });
+
+  it('makes one entry of a component’s stretches of one kind less than 15 minutes apart, its length the time out', async () => {
+    const two = [[member('n2', 'web-2', 'healthy')], [member('n4', 'db-1', 'healthy')], []];
+    // web-2 down a minute in every six for 2 h 24 min, ending two hours ago; db-1 down an hour three days ago.
+    const first = now - 2 * HOUR - 24 * 6 * 60_000;
+    const flaps = Array.from({ length: 24 }, (_, k) => span('n2', 'node_down', new Date(first + k * 6 * 60_000).toISOString(), new Date(first + k * 6 * 60_000 + 60_000).toISOString()));
+    const db = span('n4', 'node_down', new Date(now - 3 * DAY).toISOString(), new Date(now - 3 * DAY + HOUR).toISOString());
+    const view = pageView(page(false), two, [], [], [...flaps, db], [], now);
+    assert.deepEqual(pastOf(view), [
+      ['Outage in Web', 'resolved', new Date(first).toISOString(), new Date(first + 23 * 6 * 60_000 + 60_000).toISOString(), 24 * 60],
+      ['Outage in Edge', 'resolved', new Date(now - 3 * DAY).toISOString(), new Date(now - 3 * DAY + HOUR).toISOString(), 3600],
+    ]);
+    const html = await renderStatusPage(view);
+    assert.match(html, /lasted 24 min, on and off/);
+    assert.match(html, /lasted 1 h</);
+    // 15 minutes apart or more: two entries.
+    const apart = [flaps[0]!, span('n2', 'node_down', new Date(first + 16 * 60_000).toISOString(), new Date(first + 17 * 60_000).toISOString())];
+    assert.equal(pageView(page(false), two, [], [], apart, [], now).past_incidents.length, 2);
+  });
+
+  it('says "Outage" only if every node of the component was out at one instant, a node in a window counting as out', () => {
+    const api = [[member('n1', 'api-1', 'healthy'), member('n2', 'api-2', 'healthy')], [], []];
+    // One after the other: the API served throughout, from one node or the other.
+    const relay = [span('n1', 'node_down', '2026-11-20T04:30:00.000Z', '2026-11-20T05:30:00.000Z'), span('n2', 'node_down', '2026-11-20T05:30:00.000Z', '2026-11-20T06:30:00.000Z')];
+    assert.deepEqual(pastOf(pageView(page(false), api, [], [], relay, [], now)), [['Partial outage in Web', 'resolved', '2026-11-20T04:30:00.000Z', '2026-11-20T06:30:00.000Z', 7200]]);
+    // A minute of both down: an outage.
+    const overlap = [relay[0]!, span('n2', 'node_down', '2026-11-20T05:29:00.000Z', '2026-11-20T06:30:00.000Z')];
+    assert.deepEqual(pastOf(pageView(page(false), api, [], [], overlap, [], now)).map((e) => e[0]), ['Outage in Web']);
+    // api-2 in a window while api-1 was down: nothing served, as the component's status said then.
+    const serviced = new Map([['n2', [{ start: at('2026-11-20T05:00:00.000Z'), end: at('2026-11-20T05:10:00.000Z') }]]]);
+    assert.deepEqual(pastOf(pageView(page(false), api, [], [], [relay[0]!], [], now, serviced)).map((e) => e[0]), ['Outage in Web']);
+    // And now: api-2 in maintenance, api-1 down, as Open incidents says it.
+    const nowServiced = [[member('n1', 'api-1', 'down'), member('n2', 'api-2', 'maintenance')], [], []];
+    const ongoing = [span('n1', 'node_down', '2026-11-21T09:00:00.000Z', null)];
+    const view = pageView(page(false), nowServiced, [], [], ongoing, [], now);
+    assert.deepEqual(pastOf(view).map((e) => e[0]), ['Outage in Web']);
+  });
+
+  it('ends an outage where its node went into maintenance: one in a window now is not ongoing, as the component reads Maintenance', () => {
+    // web-1 down at 08:20, in a window since 08:30 with its incident still open (it resolves when the window ends).
+    const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'healthy')], [member('n1', 'web-1', 'maintenance')], []];
+    const view = pageView(page(false), serviced, [], [], [span('n1', 'node_down', '2026-11-21T08:20:00.000Z', null)], [], now);
+    assert.deepEqual(view.incidents, [], 'nothing open: web-1 is in maintenance');
+    assert.deepEqual(pastOf(view), [
+      ['Partial outage in Web', 'resolved', '2026-11-21T08:20:00.000Z', '2026-11-21T08:30:00.000Z', 600],
+      ['Outage in Edge', 'resolved', '2026-11-21T08:20:00.000Z', '2026-11-21T08:30:00.000Z', 600],
+    ]);
+    // Down only since the window began: nothing to list.
+    assert.deepEqual(pageView(page(false), serviced, [], [], [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', null)], [], now).past_incidents, []);
   });
 
   it('heads a page whose components are all out but one without nodes or in maintenance "partial outage", not "major"', () => {
