@@ -52,6 +52,8 @@ export async function createNode(sql: Sql, request: NodeRequest, now: Date, acti
       await audit(tx, acting, { action: 'node.create', target: { type: 'node', id, name: input.name } }, now);
       // A page showing every node, or the labels it was made with, shows it from now on.
       await announcePublicChange(tx, ['pages']);
+      // A crontab switched over before its job was made left a given key remembered as unknown.
+      if (input.ping_key !== undefined) await store.announcePingKeyChange(tx);
       return id;
     });
   } catch (err) {
@@ -73,9 +75,10 @@ export async function updateNode(sql: Sql, id: string, change: NodeChange, now: 
 
 /**
  * updateNode, saying too whether the change was written (`done`) or found nothing to change, and
- * the ping key the node had (so the caller forgets it when it moved).
+ * the ping key the node had, read with its row locked (so the caller forgets it when it moved: one
+ * read before, a concurrent move could have replaced).
  */
-async function changeNode(
+export async function changeNode(
   sql: Sql,
   id: string,
   change: NodeChange,
@@ -117,6 +120,8 @@ async function changeNode(
       if (patch.name !== undefined) await announceIdentityChange(tx, NODE_CHANGED);
       // Status pages show node names and select nodes by labels.
       if (patch.name !== undefined || patch.labels !== undefined) await announcePublicChange(tx, ['pages']);
+      // The old key must stop reaching this node everywhere, before another node is given it.
+      if (patch.ping_key !== undefined) await store.announcePingKeyChange(tx);
     });
   } catch (err) {
     throw refusalOf(err, name);
@@ -163,14 +168,14 @@ export async function rotateToken(sql: Sql, id: string, now: Date, acting: Actin
 }
 
 /**
- * A new ping key: the old ping URL stops working (see src/ingest/ping-keys.ts for other processes),
- * which cuts off every crontab that pings it, so it is audited like a new token.
+ * A new ping key: the old ping URL stops working in every process as this commits, which cuts off every crontab that pings it, so it is audited like a new token.
  */
 export async function rotatePingKey(sql: Sql, id: string, now: Date, acting: Acting): Promise<NodeRow> {
   await sql.begin(async (tx) => {
     const name = await store.rotatePingKey(tx, id, now);
     if (name === undefined) throw notFound(`Node "${id}"`);
     await audit(tx, acting, { action: 'node.rotate_ping_key', target: { type: 'node', id, name } }, now);
+    await store.announcePingKeyChange(tx);
   });
   return shown(sql, id);
 }
@@ -196,6 +201,7 @@ export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting
     await audit(tx, acting, { action: 'node.delete', target: { type: 'node', id, name: gone.name } }, now);
     await insertOutbox(tx, [{ topic: 'node.deleted', key: id, payload: { node_id: id, node_name: gone.name, at: now.toISOString() } }], now);
     await announceIdentityChange(tx, NODE_CHANGED);
+    await store.announcePingKeyChange(tx);
     // Its badge answers 404 and the pages that showed it leave it out, everywhere as this commits.
     await announcePublicChange(tx, PUBLIC_CACHES);
     return true;
