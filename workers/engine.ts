@@ -160,6 +160,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     stops.push({ part: 'public cache', stop: await publicChanges.listen() });
     const buffer = new HeartbeatBuffer();
     ingestor = new Ingestor(sql, buffer, identity, config.autoRegister);
+    stops.push({ part: 'ping keys', stop: await ingestor.listen() });
     const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push({ part: 'ingest flusher', stop: ingest.stop });
   }

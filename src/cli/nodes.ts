@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Node, NodeWithToken } from '../api/shapes.ts';
-import { ApiRequestError, describeError } from './client.ts';
+import { ApiRequestError, ConnectionError, describeError, retryable } from './client.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context, type OptionSpec } from './command.ts';
 import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, labels, secretBlock } from './format.ts';
@@ -245,10 +245,17 @@ function readSpecs(ctx: Context, file: string): NodeSpec[] {
   return specs as NodeSpec[];
 }
 
-type Outcome = 'created' | 'updated' | 'unchanged';
+/** `applied`: a 200 without the `Lifeline-Outcome` header (a proxy that drops it), so whether it changed anything is not known. */
+type Outcome = 'created' | 'updated' | 'unchanged' | 'applied';
 
-/** What applying one spec did, as `--json` prints it: the node (and a new one's token), or the API's refusal. */
-type Applied = { name: string; outcome: Outcome; node: Node | NodeWithToken } | { name: string; outcome: 'failed'; error: { code: string; message: string; status: number } };
+/** What applying one spec did, as `--json` prints it: the node (and a new one's token), or why it was not applied (`status` when the engine answered). */
+type Applied = { name: string; outcome: Outcome; node: Node | NodeWithToken } | { name: string; outcome: 'failed'; error: { code: string; message: string; status?: number } };
+
+/** What an answer says was done: 201 is a creation whatever the headers; a 200 is told by its header. */
+function outcomeOf(status: number, header: string | null): Outcome {
+  if (status === 201) return 'created';
+  return header === 'updated' || header === 'unchanged' ? header : 'applied';
+}
 
 const apply: Command = {
   name: 'nodes apply',
@@ -260,27 +267,41 @@ const apply: Command = {
     const specs = readSpecs(ctx, ctx.arg(0));
     const client = ctx.client();
     const results: Applied[] = [];
+    let stoppedAt: string | undefined;
     // Each node on its own: one refused (a taken ping key, a bad interval) leaves the others to be
-    // applied, and the exit code says some were not. No answer at all stops the run (exit 3).
-    for (const { name, ...desired } of specs) {
-      try {
-        const answer = await client.put<Node | NodeWithToken>(`/v1/nodes/by-name/${encodeURIComponent(name)}`, desired);
-        const outcome: Outcome = answer.status === 201 ? 'created' : answer.headers.get('lifeline-outcome') === 'updated' ? 'updated' : 'unchanged';
-        const done = { name, outcome, node: answer.body };
-        results.push(done);
-        if (!ctx.json) ctx.io.stdout(appliedLine(done));
-      } catch (err) {
-        if (!(err instanceof ApiRequestError)) throw err;
-        results.push({ name, outcome: 'failed', error: { code: err.code, message: err.message, status: err.status } });
-        if (!ctx.json) ctx.io.stderr(`failed     ${name}: ${describeError(err).replace(/^error: /, '')}\n`);
+    // applied, and the exit code (1) says some were not. No answer, or one saying try later (5xx,
+    // 408, 429), would meet the rest too: it stops the run, exit 3 as for any command, once what
+    // was applied is printed — a new node's token is shown only in that answer.
+    try {
+      for (const { name, ...desired } of specs) {
+        try {
+          const answer = await client.put<Node | NodeWithToken>(`/v1/nodes/by-name/${encodeURIComponent(name)}`, desired);
+          const done = { name, outcome: outcomeOf(answer.status, answer.headers.get('lifeline-outcome')), node: answer.body };
+          results.push(done);
+          if (!ctx.json) ctx.io.stdout(appliedLine(done));
+        } catch (err) {
+          if (!(err instanceof ApiRequestError || err instanceof ConnectionError)) throw err;
+          const status = err instanceof ApiRequestError ? { code: err.code, status: err.status } : { code: 'unreachable' };
+          results.push({ name, outcome: 'failed', error: { ...status, message: err.message } });
+          // The error that stops the run is printed once, by the command line's own handling.
+          if (retryable(err)) {
+            stoppedAt = name;
+            throw err;
+          }
+          if (!ctx.json) ctx.io.stderr(`failed     ${name}: ${describeError(err).replace(/^error: /, '')}\n`);
+        }
+      }
+    } finally {
+      const count = (o: Applied['outcome']) => results.filter((r) => r.outcome === o).length;
+      if (ctx.json) ctx.io.stdout(JSON.stringify(results, null, 2) + '\n');
+      else {
+        const applied = count('applied') ? `, ${count('applied')} applied (the answer did not say how)` : '';
+        const stopped = stoppedAt === undefined ? '' : `; stopped at ${stoppedAt}, ${specs.length - results.length} not tried`;
+        ctx.io.stdout(`${results.length} nodes: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged${applied}, ${count('failed')} failed${stopped}\n`);
       }
     }
-    const count = (o: Applied['outcome']) => results.filter((r) => r.outcome === o).length;
-    const failed = count('failed');
-    if (ctx.json) ctx.io.stdout(JSON.stringify(results, null, 2) + '\n');
-    else ctx.io.stdout(`${results.length} nodes: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${failed} failed\n`);
     // 1, as for a refusal of a single command (EXIT.refused).
-    return failed ? 1 : 0;
+    return results.some((r) => r.outcome === 'failed') ? 1 : 0;
   },
 };
 

@@ -84,9 +84,14 @@ export class Ingestor {
     return this.buffer.writable;
   }
 
-  /** A ping key that no longer names its node (rotated, or the node deleted). */
+  /** A ping key that no longer names its node (moved, rotated, or the node deleted), or that now names one. */
   forgetPingKey(key: string): void {
     this.pingKeys.forget(key);
+  }
+
+  /** Forgets ping keys as they change in any process (PingKeys.listen); returns the way to stop. */
+  listen(): Promise<() => Promise<void>> {
+    return this.pingKeys.listen();
   }
 
   /**

@@ -337,6 +337,18 @@ export async function nodeIdByName(sql: Queryable, name: string): Promise<string
   return row?.id;
 }
 
+/**
+ * NOTIFY channel: a ping key stopped or started naming a node (moved, rotated, given on creation,
+ * its node deleted). The payload is empty: the key is a credential, and a listener clears what it
+ * remembers of every key (src/ingest/ping-keys.ts).
+ */
+export const PING_KEY_CHANNEL = 'lifeline_ping_keys';
+
+/** Tells every process, as `tx` commits, that what its ping keys stand for may have changed. */
+export async function announcePingKeyChange(tx: Queryable): Promise<void> {
+  await tx`select pg_notify(${PING_KEY_CHANNEL}, '')`;
+}
+
 /** The node a ping key names; undefined when no node has it. */
 export async function findPingNode(sql: Queryable, pingKey: string): Promise<string | undefined> {
   const [row] = await sql<{ id: string }[]>`select id from nodes where ping_key = ${pingKey}`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,14 @@ const migrateDb = `lifeline_e2e_cli_migrate_${randomBytes(4).toString('hex')}`;
 
 let engine: EngineProcess;
 let base: string;
+const tempDirs: string[] = [];
+
+/** A directory of its own under the system's temporary one, removed once the tests end (it holds tokens). */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 
 before(async () => {
   engine = EngineProcess.start(engineEnv(dbName, ADMIN));
@@ -29,6 +37,7 @@ after(async () => {
   const admin = createSql(BASE_URL, { dedicated: true });
   for (const name of [dbName, migrateDb]) await admin`drop database if exists ${admin(name)} with (force)`;
   await admin.end();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /**
@@ -118,7 +127,7 @@ describe('the lifeline CLI against a running engine', () => {
   });
 
   it('nodes apply creates, updates and leaves nodes as a file says, prints each new token once, and goes on past a refusal', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lifeline-apply-'));
+    const dir = tempDir('lifeline-apply-');
     const file = join(dir, 'fleet.json');
     const fleet = [
       { name: 'apply-web', labels: { role: 'web' }, heartbeat_interval_seconds: 10 },
@@ -162,7 +171,7 @@ describe('the lifeline CLI against a running engine', () => {
     const token = added.stdout.match(/lln_[A-Za-z0-9_-]+/)![0];
     const hint = added.stdout.match(/^Start an agent with it: +lifeline (agent .*)$/m);
     assert.ok(hint, added.stdout);
-    const tokenFile = join(mkdtempSync(join(tmpdir(), 'lifeline-hint-')), 'token');
+    const tokenFile = join(tempDir('lifeline-hint-'), 'token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     const args = hint[1]!.replace('<a file holding the token>', tokenFile).split(' ');
     // Only the file may carry the secret: the agent must not find it in the environment instead.
@@ -487,7 +496,7 @@ describe('the lifeline CLI against a running engine', () => {
     const node = await api('POST', '/v1/nodes', { name: 'agent-1', heartbeat_interval_seconds: 10 });
     const ingest = await api('POST', '/v1/api-keys', { name: 'agents', scope: 'ingest' });
     // A file only its owner reads, as a service manager's credential would be: never on the command line.
-    const tokenFile = join(mkdtempSync(join(tmpdir(), 'lifeline-agent-')), 'token');
+    const tokenFile = join(tempDir('lifeline-agent-'), 'token');
     writeFileSync(tokenFile, `${ingest.secret}\n`, { mode: 0o600 });
     const agents = [
       { name: 'agent-1', child: spawnCli(['agent', '--interval', '10'], { LIFELINE_TOKEN: node.token }) },

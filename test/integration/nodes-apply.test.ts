@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Node, NodeWithToken } from '../../src/api/shapes.ts';
+import { createSql } from '../../src/db/client.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, expectJson, type Harness } from '../helpers/app.ts';
+import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
 
 // A deploy script applies the fleet as code, again and again: PUT by name creates a node once,
 // then changes it only where the file changed, and a ping key may move after creation.
@@ -47,12 +49,16 @@ describe('PUT /v1/nodes/by-name/{name}', () => {
     const now = await expectJson<Node>(changed, 200);
     assert.deepEqual([now.labels, now.failures_for_down, now.ping_key], [{ role: 'api' }, 3, created.ping_key]);
     assert.notEqual(await updatedAt('apply-web-1'), stamp);
+    // A reconcile loop's unchanged PUTs leave no audit row (500 nodes a minute would be 720,000 a
+    // day); a PATCH that changes nothing is still recorded as unchanged.
+    assert.equal((await put('apply-web-1', { labels: { role: 'api' }, heartbeat_interval_seconds: 10 })).headers.get('lifeline-outcome'), 'unchanged');
+    assert.equal((await patch(created.id, { heartbeat_interval_seconds: 10 })).status, 200);
     assert.deepEqual(
       (await auditOf(created.id)).map((r) => [r.action, r.result]),
       [
         ['node.create', 'done'],
-        ['node.update', 'unchanged'],
         ['node.update', 'done'],
+        ['node.update', 'unchanged'],
       ],
     );
 
@@ -132,5 +138,63 @@ describe('a ping key changed after creation', () => {
     assert.deepEqual(changes, [{ ping_key: 'changed' }, { ping_key: 'changed' }]);
     const logged = JSON.stringify(await h.sql`select * from audit_log`);
     assert.ok(!logged.includes(HC_KEY) && !logged.includes(OTHER_KEY), 'no ping key in the log');
+  });
+});
+
+describe('a PUT or PATCH meeting a DELETE or a rename', () => {
+  /** `request` started, once it waits on a lock another transaction holds on its node (its answer wrapped, not awaited). */
+  async function waiting(request: Promise<Response>): Promise<{ answer: Promise<Response> }> {
+    let finished = false;
+    const answer = request.finally(() => (finished = true));
+    await waitsOnLock(h.db, 'lifeline-test', () => finished);
+    return { answer };
+  }
+
+  it('creates the node when the one it found is deleted before its row is locked', async () => {
+    const old = await h.createNode('apply-deleted');
+    const deleting = await holdOpen(h.db, (tx) => tx`delete from nodes where id = ${old.id}`);
+    const applying = await waiting(put('apply-deleted', { grace_seconds: 11 }));
+    await deleting.commit();
+    const res = await applying.answer;
+    assert.equal(res.headers.get('lifeline-outcome'), 'created');
+    const made = await expectJson<NodeWithToken>(res, 201);
+    assert.notEqual(made.id, old.id);
+    assert.equal(made.grace_seconds, 11);
+  });
+
+  it('leaves a node renamed before its row is locked as it is, and creates one of the name', async () => {
+    const old = await h.createNode('apply-renamed');
+    const renaming = await holdOpen(h.db, (tx) => tx`update nodes set name = 'apply-renamed-away' where id = ${old.id}`);
+    const applying = await waiting(put('apply-renamed', { grace_seconds: 12 }));
+    await renaming.commit();
+    const made = await expectJson<NodeWithToken>(await applying.answer, 201);
+    assert.notEqual(made.id, old.id);
+    const [away] = await h.sql<{ grace_seconds: number }[]>`select grace_seconds from nodes where id = ${old.id}`;
+    assert.equal(away!.grace_seconds, 0, 'the renamed node was not changed');
+  });
+
+  it('deletes a node an edit holds, after the edit, without a deadlock: both lock node_due first', async () => {
+    const node = await h.createNode('delete-vs-edit');
+    // An edit's two locks (lockEditable), with the DELETE let in between them.
+    const editor = createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-editor' });
+    let locked!: () => void;
+    const dueLocked = new Promise<void>((r) => (locked = r));
+    let goOn!: () => void;
+    const deleteWaits = new Promise<void>((r) => (goOn = r));
+    const edit = editor.begin(async (tx) => {
+      await tx`select 1 from node_due where node_id = ${node.id} for no key update`;
+      locked();
+      await deleteWaits;
+      return tx`select name from nodes where id = ${node.id} for no key update`;
+    });
+    try {
+      await dueLocked;
+      const deleting = await waiting(h.admin('DELETE', `/v1/nodes/${node.id}`));
+      goOn();
+      assert.deepEqual([...(await edit)], [{ name: 'delete-vs-edit' }], 'the edit got its node');
+      assert.equal((await deleting.answer).status, 204);
+    } finally {
+      await editor.end({ timeout: 1 });
+    }
   });
 });

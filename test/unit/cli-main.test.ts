@@ -570,3 +570,71 @@ describe('the command line', () => {
     }
   });
 });
+
+describe('nodes apply', () => {
+  const node = (name: string) => ({ id: `id-${name}`, name, labels: {} });
+  /** An engine answering each PUT in turn with `replies`: a status and headers, or `drop` to close the connection unanswered. */
+  async function applyEngine(replies: Array<[number, Record<string, string>] | 'drop'>) {
+    const names: string[] = [];
+    const engine = await stubEngine((req, res) => {
+      const name = decodeURIComponent(req.url!.split('/').pop()!);
+      const reply = replies[names.length];
+      names.push(name);
+      req.resume();
+      req.on('end', () => {
+        if (reply === undefined || reply === 'drop') return void req.socket.destroy();
+        const [status, headers] = reply;
+        const body = status >= 400 ? { error: { code: status === 409 ? 'conflict' : 'unavailable', message: `no ${name}` } } : { ...node(name), ...(status === 201 ? { token: `lln_${name}` } : {}) };
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      });
+    });
+    return { ...engine, names };
+  }
+  /** `nodes apply` of a file naming a, b, c and d, against `replies`. */
+  async function applied(replies: Parameters<typeof applyEngine>[0], json: boolean) {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-apply-'));
+    const engine = await applyEngine(replies);
+    try {
+      const file = join(dir, 'fleet.json');
+      writeFileSync(file, JSON.stringify(['a', 'b', 'c', 'd'].map((name) => ({ name }))));
+      return { ...(await cli(['nodes', 'apply', file, ...(json ? ['--json'] : [])], engine.env)), tried: engine.names };
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true });
+    }
+  }
+  const created: [number, Record<string, string>] = [201, { 'lifeline-outcome': 'created' }];
+
+  it('stops at an answer saying try later, exit 3, having printed what was applied with its token', async () => {
+    const r = await applied([created, [503, {}], created], true);
+    assert.deepEqual(r.tried, ['a', 'b'], 'nothing after the 503 was tried');
+    assert.equal(r.code, 3);
+    const results = JSON.parse(r.stdout) as Array<{ name: string; outcome: string; node?: { token?: string }; error?: { status: number } }>;
+    assert.deepEqual(
+      results.map((x) => [x.name, x.outcome, x.node?.token ?? x.error?.status]),
+      [
+        ['a', 'created', 'lln_a'],
+        ['b', 'failed', 503],
+      ],
+    );
+    assert.equal(JSON.parse(r.stderr).error.status, 503);
+  });
+
+  it('stops at a dropped connection, exit 3, having printed what was applied', async () => {
+    const r = await applied([created, [200, { 'lifeline-outcome': 'unchanged' }], 'drop'], false);
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /^created +a +token lln_a /m);
+    assert.match(r.stdout, /^unchanged +b$/m);
+    assert.match(r.stdout, /^3 nodes: 1 created, 0 updated, 1 unchanged, 1 failed; stopped at c, 1 not tried$/m);
+    assert.match(r.stderr, /^error: cannot reach /);
+  });
+
+  it('goes on past a refusal, exit 1, and does not call an answer without its outcome header unchanged', async () => {
+    const r = await applied([[409, {}], [200, {}], [200, { 'lifeline-outcome': 'updated' }], created], false);
+    assert.deepEqual(r.tried, ['a', 'b', 'c', 'd']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^failed +a: no a \(conflict, HTTP 409\)$/m);
+    assert.match(r.stdout, /^applied +b$/m);
+    assert.match(r.stdout, /^4 nodes: 1 created, 1 updated, 0 unchanged, 1 applied \(the answer did not say how\), 1 failed$/m);
+  });
+});

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { listOf, type Node, type NodeWithToken, type Run, type Transition } from '../../api/shapes.ts';
 import { missedHeartbeats, STATES } from '../../health/decide.ts';
 import { expectedRun, GIVEN_PING_KEY, NODE_DEFAULTS, pingKeyProblem, SCHEDULE_DEFAULTS, type NodeRow, type TransitionRow } from '../../nodes/model.ts';
-import { applyNode, createNode, deleteNode, rotatePingKey, rotateToken, updateNode } from '../../nodes/service.ts';
+import { applyNode, changeNode, createNode, deleteNode, rotatePingKey, rotateToken } from '../../nodes/service.ts';
 import { getNode, listNodes, listTransitions } from '../../nodes/store.ts';
 import { runDurationMs } from '../../jobs/model.ts';
 import { listRuns, type RunRow } from '../../jobs/store.ts';
@@ -197,6 +197,8 @@ export function nodeRoutes(deps: AppDeps) {
    * What this process remembers of a node just changed: its name (heartbeats), the pages showing
    * it, and both ping keys when it has a new one: the old one answers 404 at once here, and the
    * new one is no longer remembered as unknown (a crontab switched over before the key moved).
+   * Other processes forget as the change commits (its NOTIFY); this one before it answers, since
+   * its own notice comes back a moment later.
    */
   const forgetChanged = (keyBefore: string | undefined, keyAfter: string) => {
     deps.identity.forget();
@@ -306,7 +308,7 @@ export function nodeRoutes(deps: AppDeps) {
       summary: 'Change a node',
       description:
         'A changed setting is judged afresh at the next evaluator tick. The fields given in `schedule` replace the stored ones and the others are kept (`max_run_seconds: null` removes the run limit); `schedule: null` makes the job a heartbeat node again. A node without a schedule must be given its `cron`. ' +
-        'A `ping_key` given moves the ping URL, under the rules of `POST /v1/nodes` (409 when another node has it): the old one answers 404 at once here and within a minute in other processes. Settings as they are write nothing: the `ETag` stays.',
+        'A `ping_key` given moves the ping URL, under the rules of `POST /v1/nodes` (409 when another node has it): the old one answers 404 as the change commits, in every process. Settings as they are write nothing: the `ETag` stays.',
       access: 'write',
       id: NODE,
       headers: [IF_MATCH_ETAG],
@@ -318,9 +320,9 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const node = await find(c.req.param('id'));
       const expected = ifMatch(c, ETAG_EXAMPLE);
-      const changed = await updateNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c), deps, expected);
+      const { node: changed, pingKeyBefore } = await changeNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c), deps, expected);
       c.header('etag', etag(changed));
-      forgetChanged(node.ping_key, changed.ping_key);
+      forgetChanged(pingKeyBefore, changed.ping_key);
       return c.json(nodeView(changed, clock.now(), publicUrl, principalOf(c)));
     },
   );
@@ -362,7 +364,7 @@ export function nodeRoutes(deps: AppDeps) {
     '/:id/ping-key',
     doc({
       summary: 'Rotate a ping key',
-      description: 'A new ping URL; the old one answers 404 at once in this process and within a minute in any other.',
+      description: 'A new ping URL; the old one answers 404 as the change commits, in every process.',
       access: 'write',
       id: NODE,
       ok: { status: 200, description: 'The node with its new ping key and URL.', body: 'Node' },
