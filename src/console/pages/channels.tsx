@@ -12,6 +12,7 @@ import { alreadyShownOnce, At, Back, createdOrSaved, Notice, Outcome, Pager, Tab
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import type { ErrorDetail } from '../../errors.ts';
 import { placeProblems, text, type Form, type Placed } from '../forms.ts';
+import { refusedSave, sentVersions, Version, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page } from '../layout.tsx';
 import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
@@ -193,7 +194,7 @@ const SYSTEM_ERRORS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'its certificate has expired',
 };
 
-type ChannelPageOptions = { form?: Form; placed?: Placed; message?: string; done?: string; secret?: string; saved?: true; tested?: string; status?: ContentfulStatusCode };
+type ChannelPageOptions = { form?: Form; placed?: Placed; message?: string; done?: string; secret?: string; saved?: true; tested?: string; status?: ContentfulStatusCode; focus?: true };
 
 export function channelRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -342,7 +343,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <p class="secret">{o.secret}</p>
           </Notice>
         ) : null}
-        <Outcome done={done} problem={message} placed={o.placed} />
+        <Outcome done={done} problem={message} placed={o.placed} focus={o.focus} />
         <Unsent said={channelWithoutEmail(deps, channel.type)} />
         <div class="panel">
           <dl class="facts">
@@ -375,6 +376,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <form method="post" action={`/channels/${channel.id}/edit`} class="panel">
               <Csrf session={frame.session} />
               {channel.type === 'webhook' ? <Once /> : null}
+              <Version tag={versionOf(channel)} />
               <ChannelFields type={channel.type} editing channel={channel} form={o.form} placed={o.placed} />
               <button type="submit">Save</button>
             </form>
@@ -408,9 +410,16 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     // generated secret (updateChannel's generateSecretIfMoved), shown in this answer once.
     const save = async () => {
       const input = parsePatch(channel, deps.secretKey, { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }, SECRET_IF_MOVED);
-      return updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c), SECRET_IF_MOVED);
+      return updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c), SECRET_IF_MOVED, sentVersions(form));
     };
-    const refused = (r: Refusal) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 });
+    const refused = (r: Refusal) =>
+      refusedSave(
+        r,
+        (r) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
+        () => getChannel(deps.sql, channel.id),
+        (current, message) => channelPage(c, current, { message, status: 412, focus: true }),
+        (x) => x.name,
+      );
     if (channel.type !== 'webhook') {
       const outcome = await attempt(save, refused);
       return outcome instanceof Response ? outcome : channelPage(c, outcome.channel, { done: 'Saved.' });

@@ -1,0 +1,50 @@
+import type { Refusal } from '../errors.ts';
+import { utc } from './format.ts';
+import { text, type Form } from './forms.ts';
+
+// An edit form carries the version of the row it was drawn from (the ETag a GET of the API answers
+// for it, without the quotes) and hands it to the service as the expected version, as an API client
+// sends If-Match: a save over a row changed since (a deploy script's PUT /v1/nodes/by-name while the
+// form was open) is refused with nothing changed, and the form is drawn again from the row as it is
+// now, rather than the stale form silently writing back what the script had changed.
+
+const FIELD = 'version';
+
+/** The hidden field of an edit form (or of a confirmation page): the version `tag` it was drawn at. */
+export const Version = (p: { tag: string }) => <input type="hidden" name={FIELD} value={p.tag} />;
+
+/** A row's version as its ETag says it: its `updated_at` in epoch ms (a status page's says more: pageTag). */
+export const versionOf = (row: { updated_at: Date }): string => String(row.updated_at.getTime());
+
+/** The hidden field as a confirmation page's `fields` carry it. */
+export const versionField = (tag: string): Record<string, string> => ({ [FIELD]: tag });
+
+/**
+ * The version the form was drawn at, as the services' `expected`; undefined from a form drawn before
+ * forms carried one (open in a tab across an upgrade), which saves as it did. Something not a number
+ * (a forged field) matches no version and is refused.
+ */
+export function sentTags(form: Form): string[] | undefined {
+  const tag = text(form, FIELD)?.trim();
+  return tag === undefined ? undefined : [tag];
+}
+
+/** sentTags as the numbers of a row whose ETag is its `updated_at` alone. */
+export const sentVersions = (form: Form): number[] | undefined => sentTags(form)?.map(Number);
+
+/**
+ * A refused save: over a row changed since its form was drawn (412), the form drawn again by
+ * `redraw` from the row as `reread` reads it now, with what happened said at the top; any other
+ * refusal, or a row gone meanwhile, as `refused` shows it.
+ */
+export async function refusedSave<T extends { updated_at: Date }>(
+  r: Refusal,
+  refused: (r: Refusal) => Response | Promise<Response>,
+  reread: () => Promise<T | undefined>,
+  redraw: (current: T, message: string) => Response | Promise<Response>,
+  name: (row: T) => string,
+): Promise<Response> {
+  const current = r.code === 'precondition_failed' ? await reread() : undefined;
+  if (!current) return refused(r);
+  return redraw(current, `${name(current)} was changed since you opened this form (at ${utc(current.updated_at)}): review the current values and save again. Nothing was saved.`);
+}
