@@ -32,19 +32,24 @@ export function sentTags(form: Form): string[] | undefined {
 /** sentTags as the numbers of a row whose ETag is its `updated_at` alone. */
 export const sentVersions = (form: Form): number[] | undefined => sentTags(form)?.map(Number);
 
+type Redraw<T> = (current: T, message: string) => Response | Promise<Response>;
+
 /**
- * A refused save: over a row changed since its form was drawn (412), the form drawn again by
- * `redraw` from the row as `reread` reads it now, with what happened said at the top; any other
- * refusal, or a row gone meanwhile, as `refused` shows it.
+ * A refusal of what a page drawn from a row asked (`done`: saved, deleted): over a row changed since
+ * it was drawn (412), the page drawn again by `redraw` from the row as `reread` reads it now, with
+ * `then` (what to do) said at the top; any other refusal, or a row gone meanwhile, as `refused`
+ * shows it.
  */
-export async function refusedSave<T extends { updated_at: Date }>(
-  r: Refusal,
-  refused: (r: Refusal) => Response | Promise<Response>,
-  reread: () => Promise<T | undefined>,
-  redraw: (current: T, message: string) => Response | Promise<Response>,
-  name: (row: T) => string,
-): Promise<Response> {
-  const current = r.code === 'precondition_failed' ? await reread() : undefined;
-  if (!current) return refused(r);
-  return redraw(current, `${name(current)} was changed since you opened this form (at ${utc(current.updated_at)}): review the current values and save again. Nothing was saved.`);
-}
+const refusedOver =
+  (opened: string, then: string, done: string) =>
+  async <T extends { updated_at: Date }>(r: Refusal, refused: (r: Refusal) => Response | Promise<Response>, reread: () => Promise<T | undefined>, redraw: Redraw<T>, name: (row: T) => string): Promise<Response> => {
+    const current = r.code === 'precondition_failed' ? await reread() : undefined;
+    if (!current) return refused(r);
+    return redraw(current, `${name(current)} was changed since you opened this ${opened} (at ${utc(current.updated_at)}): ${then}. Nothing was ${done}.`);
+  };
+
+/** A refused save of an edit form (refusedOver): the form comes back with the current values. */
+export const refusedSave = refusedOver('form', 'review the current values and save again', 'saved');
+
+/** A refused delete from a confirmation page (refusedOver): the question is asked again of the row as it is now. */
+export const refusedDelete = refusedOver('page', 'review it and delete again', 'deleted');

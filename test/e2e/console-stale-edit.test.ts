@@ -52,7 +52,8 @@ describe('saving a console form over a row changed since it was opened, in a bro
         says: notice?.textContent?.trim(),
         focused: notice !== null && document.activeElement === notice,
         alert: notice?.getAttribute('role'),
-        fieldErrors: document.querySelectorAll('.field .error').length,
+        // A problem said under a field (Field's `<id>-error`); a standing warning (no SMTP_URL) is not one.
+        fieldErrors: document.querySelectorAll('.field .error[id$="-error"]').length,
       };
     });
 
@@ -116,6 +117,41 @@ describe('saving a console form over a row changed since it was opened, in a bro
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved.').waitFor();
     assert.equal((await json<{ title: string }>('GET', `/v1/status-pages/${made.id}`)).title, 'Acme (console)');
+    await page.close();
+  });
+
+  it("refuses a person's save over an API change (the same mechanism as every edit form), then saves", async () => {
+    const made = await json<{ id: string }>('POST', '/v1/users', { name: 'Ana', email: 'ana@example.com' });
+    const page = await signedIn(`/users/${made.id}`);
+    await page.locator('#name').fill('Ana Lima');
+    await json('PATCH', `/v1/users/${made.id}`, { email: 'ana.lima@example.com' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Ana was changed since you opened this form').waitFor();
+    assert.deepEqual({ ...(await refusal(page)), says: undefined }, { says: undefined, focused: true, alert: 'alert', fieldErrors: 0 });
+    assert.deepEqual([await page.locator('#name').inputValue(), await page.locator('#email').inputValue()], ['Ana', 'ana.lima@example.com']);
+
+    await page.locator('#name').fill('Ana Lima');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    const saved = await json<{ name: string; email: string }>('GET', `/v1/users/${made.id}`);
+    assert.deepEqual([saved.name, saved.email], ['Ana Lima', 'ana.lima@example.com']);
+    await page.close();
+  });
+
+  it("refuses a node's delete over a change since its confirmation page was opened, asks again, then deletes", async () => {
+    await json('PUT', '/v1/nodes/by-name/web-2', { labels: { role: 'web' }, heartbeat_interval_seconds: 30 });
+    const page = await signedIn('/nodes/web-2/delete');
+    await json('PUT', '/v1/nodes/by-name/web-2', { labels: { role: 'batch' }, heartbeat_interval_seconds: 30 });
+    await page.getByRole('button', { name: 'Delete web-2' }).click();
+    await page.getByText('web-2 was changed since you opened this page').waitFor();
+    const said = await refusal(page);
+    assert.match(said.says ?? '', /: review it and delete again\. Nothing was deleted\.$/);
+    assert.deepEqual([said.focused, said.alert], [true, 'alert']);
+    assert.deepEqual((await json<{ labels: Record<string, string> }>('GET', '/v1/nodes/web-2')).labels, { role: 'batch' });
+
+    await page.getByRole('button', { name: 'Delete web-2' }).click();
+    await page.waitForURL(`${server.origin}/?deleted`);
+    assert.equal((await h.admin('GET', '/v1/nodes/web-2')).status, 404);
     await page.close();
   });
 });

@@ -12,10 +12,10 @@ import { alreadyShownOnce, At, Back, createdOrSaved, Notice, Outcome, Pager, Tab
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import type { ErrorDetail } from '../../errors.ts';
 import { placeProblems, text, type Form, type Placed } from '../forms.ts';
-import { refusedSave, sentVersions, Version, versionOf } from '../version.tsx';
+import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
-import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { Csrf, Page, type Chrome } from '../layout.tsx';
+import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { actorNames } from '../../incidents/actor-names.ts';
 import { Actor } from '../incident-parts.tsx';
 import { createOnce, Once } from '../once.tsx';
@@ -442,25 +442,28 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/channels/${channel.id}?test=${test.id}`, 303);
   });
 
-  app.get(
-    '/channels/:id/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, (channel, frame) => (
-      <Confirm name={channel.name} back={`/channels/${channel.id}`} action={`/channels/${channel.id}/delete`} chrome={frame} section="channels">
-        Nothing is sent to <Target channel={channel} /> through it any more, and its sealed secret is gone. It is refused while an escalation policy
-        or a person names it, or while an open incident it was paged for is unresolved (so the resolve reaches it). Incidents it was told about keep
-        their ledger.
-      </Confirm>
-    )),
+  const askDelete = (channel: ChannelRow, frame: Chrome, problem?: string) => (
+    <Confirm name={channel.name} back={`/channels/${channel.id}`} action={`/channels/${channel.id}/delete`} fields={versionField(versionOf(channel))} problem={problem} chrome={frame} section="channels">
+      Nothing is sent to <Target channel={channel} /> through it any more, and its sealed secret is gone. It is refused while an escalation policy or
+      a person names it, or while an open incident it was paged for is unresolved (so the resolve reaches it). Incidents it was told about keep their
+      ledger.
+    </Confirm>
   );
+  app.get('/channels/:id/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/channels/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const channel = await find(c);
     if (!channel) return missing(c);
     const outcome = await attempt(
-      async () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c)),
-      (r) => refusedDeletion(c, deps, { name: channel.name, href: `/channels/${channel.id}`, held: 'is still paged by', fix: 'remove it there first' }, r),
+      async () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c), undefined, sentVersions((await c.req.parseBody()) as Form)),
+      (r) =>
+        refusedDelete(
+          r,
+          (r) => refusedDeletion(c, deps, { name: channel.name, href: `/channels/${channel.id}`, held: 'is still paged by', fix: 'remove it there first' }, r),
+          () => getChannel(deps.sql, channel.id),
+          askAgain(c, deps, askDelete),
+          (x) => x.name,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect('/channels?deleted', 303);

@@ -17,10 +17,10 @@ import { acting, attempt, Field, formRefusal, requireScope } from '../acting.tsx
 import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../components.tsx';
 import { chrome, engineAddress, nodePath } from '../context.ts';
 import { integer, labelLines, labels, placeProblems, text, type Form, type Placed } from '../forms.ts';
-import { refusedSave, sentVersions, Version, versionOf } from '../version.tsx';
+import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
-import { asking, Confirm, confirmed } from '../confirm.tsx';
+import { askAgain, asking, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -421,22 +421,23 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  app.get(
-    '/nodes/:ref/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, (node, frame) => (
-      <Confirm name={node.name} back={nodePath(node)} action={`${nodePath(node)}/delete`} chrome={frame} section="fleet">
-        Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its name can be
-        used again at once, for a node that starts afresh.
-      </Confirm>
-    )),
+  const askDelete = (node: NodeRow, frame: Chrome, problem?: string) => (
+    <Confirm name={node.name} back={nodePath(node)} action={`${nodePath(node)}/delete`} fields={versionField(versionOf(node))} problem={problem} chrome={frame} section="fleet">
+      Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its name can be used
+      again at once, for a node that starts afresh.
+    </Confirm>
   );
+  app.get('/nodes/:ref/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/nodes/:ref/delete', ...guards.action, write, confirmed(), async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
-    await deleteNode(deps.sql, node.id, deps.clock.now(), acting(c), deps);
+    const form = (await c.req.parseBody()) as Form;
+    const gone = await attempt(
+      () => deleteNode(deps.sql, node.id, deps.clock.now(), acting(c), deps, sentVersions(form)?.[0]),
+      (r) => refusedDelete(r, () => missing(c), () => getNode(deps.sql, node.id), askAgain(c, deps, askDelete), (n) => n.name),
+    );
+    if (gone instanceof Response) return gone;
     deps.identity.forget();
     deps.publicChanges?.changed();
     deps.ingestor?.forgetPingKey(node.ping_key);

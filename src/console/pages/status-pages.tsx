@@ -9,17 +9,17 @@ import { CreateStatusPage, PatchStatusPage } from '../../http/routes/status-page
 import { parse } from '../../http/validation.ts';
 import { findNodeRefs, labelsMatchingNothing } from '../../nodes/store.ts';
 import type { StatusPage } from '../../statuspages/model.ts';
-import { createStatusPage, deleteStatusPage, pageTag, updateStatusPage } from '../../statuspages/service.ts';
+import { createStatusPage, deleteStatusPage, pageTag, readStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { getPage, listPages } from '../../statuspages/store.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { areaText, Back, LabelList, Notice, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { componentLines, identifiedLines, lineProblems, readComponentLines, type ShownComponent } from '../component-lines.ts';
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import { all, fieldProblems, placeFieldProblems, text, type Form, type Placed } from '../forms.ts';
-import { refusedSave, sentTags, Version } from '../version.tsx';
+import { refusedDelete, refusedSave, sentTags, Version, versionField } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
-import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { Csrf, Page, type Chrome } from '../layout.tsx';
+import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
@@ -398,25 +398,22 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`${pagePath(page)}?done=saved`, 303);
   });
 
-  app.get(
-    '/status-pages/:id/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, (page, frame) => (
-      <Confirm name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} chrome={frame} section="status-pages">
-        Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it shows
-        are not touched, and its slug can be used again.
-      </Confirm>
-    )),
+  // Its version as a GET of the API tags it: what the page shows is its nodes too (pageTag).
+  const askDelete = async (page: StatusPage, frame: Chrome, problem?: string) => (
+    <Confirm name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} fields={versionField(pageTag((await readStatusPage(deps.sql, page.id)) ?? page))} problem={problem} chrome={frame} section="status-pages">
+      Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it shows
+      are not touched, and its slug can be used again.
+    </Confirm>
   );
+  app.get('/status-pages/:id/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/status-pages/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const page = await find(c);
     if (!page) return missing(c);
     // Deleted elsewhere since the page was found: there is no such page.
     const gone = await attempt(
-      () => deleteStatusPage(deps.sql, page.id, deps.clock.now(), acting(c)),
-      () => missing(c),
+      async () => deleteStatusPage(deps.sql, page.id, deps.clock.now(), acting(c), sentTags((await c.req.parseBody()) as Form)),
+      (r) => refusedDelete(r, () => missing(c), () => getPage(deps.sql, page.id), askAgain(c, deps, askDelete), (p) => p.title),
     );
     if (gone instanceof Response) return gone;
     published();
