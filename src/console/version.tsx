@@ -21,8 +21,8 @@ export const versionField = (tag: string): Record<string, string> => ({ [FIELD]:
 
 /**
  * The version the form was drawn at, as the services' `expected`; undefined from a form drawn before
- * forms carried one (open in a tab across an upgrade), which saves as it did. Something not a number
- * (a forged field) matches no version and is refused.
+ * forms carried one (open in a tab across an upgrade), which saves as it did. A tag of no version (a
+ * forged field) matches none and is refused as stale.
  */
 export function sentTags(form: Form): string[] | undefined {
   const tag = text(form, FIELD)?.trim();
