@@ -91,9 +91,11 @@ export const createdOrSaved = (done: string | undefined): { done?: string } => s
 
 /**
  * What a page says after an action: that it was done, or why it was not; for a refused form, a
- * link to its first refused input and, as text, what no input of the page holds.
+ * link to its first refused input and, as text, what no input of the page holds. A problem no input
+ * holds (a save over a row changed since its form was drawn: version.tsx) takes the focus itself
+ * (`focus`), so it is read before the values it asks to review.
  */
-export const Outcome = (p: { done?: Child | undefined; problem?: string | undefined; placed?: Placed | undefined }) => (
+export const Outcome = (p: { done?: Child | undefined; problem?: string | undefined; placed?: Placed | undefined; focus?: true | undefined }) => (
   <>
     {/* Focused right after the action (send-once.ts): the page comes back with the focus on
         <body>, and a status line already there when the page loads is not announced; read as the
@@ -104,7 +106,7 @@ export const Outcome = (p: { done?: Child | undefined; problem?: string | undefi
       </Notice>
     ) : null}
     {p.problem ? (
-      <Notice kind="bad">
+      <Notice kind="bad" {...(p.focus ? { focus: true as const } : {})}>
         <p>
           {p.problem}
           {/* A form far down a long page: on a phone its field can be 1,500 px below this. */}

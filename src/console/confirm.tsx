@@ -1,7 +1,7 @@
 import type { Child } from 'hono/jsx';
 import type { MiddlewareHandler } from 'hono';
 import type { AppDeps } from '../http/deps.ts';
-import { Back } from './components.tsx';
+import { Back, Notice } from './components.tsx';
 import { chrome } from './context.ts';
 import type { ConsoleContext, ConsoleEnv } from './guard.ts';
 import { Csrf, Page, type Chrome, type Section } from './layout.tsx';
@@ -37,7 +37,8 @@ export const AskFirst = (p: { href: string; name: string; verb?: Verb; label?: s
  * `fields` go with the POST as hidden fields, for an action on what the page that asked named
  * (the incidents an "Acknowledge all" took), and `keep` words the way back. With `sendOnce`, a
  * second tap while the first is on its way does nothing (send-once.ts): an action sent twice
- * would answer with the second sending's "nothing left to do".
+ * would answer with the second sending's "nothing left to do". `problem` is why the last POST did
+ * nothing (the thing changed since this page was drawn: version.tsx), focused so it is read first.
  */
 export function Confirm(p: {
   verb?: Verb;
@@ -49,6 +50,7 @@ export function Confirm(p: {
   fields?: Record<string, string>;
   keep?: string;
   sendOnce?: true;
+  problem?: string | undefined;
   chrome: Chrome;
   section: Section;
   children?: Child;
@@ -60,6 +62,11 @@ export function Confirm(p: {
       <h1>
         {verb} {p.name}?
       </h1>
+      {p.problem ? (
+        <Notice kind="bad" focus>
+          <p>{p.problem}</p>
+        </Notice>
+      ) : null}
       <div class="panel">
         <p>{p.children}</p>
         <form method="post" action={p.action} class="actions" data-once={p.sendOnce ? '' : undefined}>
@@ -87,7 +94,7 @@ export function asking<T>(
   deps: AppDeps,
   find: (c: ConsoleContext) => Promise<T | undefined>,
   missing: (c: ConsoleContext) => Promise<Response>,
-  ask: (thing: T, frame: Chrome) => Child | Promise<Child>,
+  ask: (thing: T, frame: Chrome, problem?: string) => Child | Promise<Child>,
   moot?: (thing: T) => string | undefined,
 ) {
   return async (c: ConsoleContext) => {
@@ -98,6 +105,15 @@ export function asking<T>(
     return html(c, await ask(thing, await chrome(c, deps)));
   };
 }
+
+/**
+ * The question `ask` draws, asked again of `thing` as it is now with `problem` at the top: the
+ * delete was refused (412) because the thing changed since the question was drawn (version.tsx).
+ */
+export const askAgain =
+  <T,>(c: ConsoleContext, deps: AppDeps, ask: (thing: T, frame: Chrome, problem?: string) => Child | Promise<Child>) =>
+  async (thing: T, problem: string): Promise<Response> =>
+    html(c, await ask(thing, await chrome(c, deps), problem), 412);
 
 /** Before a deleting POST's handler: without the confirmation page's field, that page instead. */
 export function confirmed(): MiddlewareHandler<ConsoleEnv> {

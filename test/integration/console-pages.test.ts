@@ -655,7 +655,8 @@ describe('console pages', () => {
     assert.ok(shown.includes('id primary'), shown.join('\n'));
     assert.equal(shown.filter((o) => /default/.test(o)).length, 1, shown.join('\n'));
     const save = async (policy: string) => {
-      const body = formOf(page.html, '/nodes/n-01/edit');
+      // A form drawn now: one drawn before the last save is at a version no longer the node's (412).
+      const body = formOf((await get('/nodes/n-01/edit')).html, '/nodes/n-01/edit');
       body.set('escalation_policy_id', policy);
       const res = await h.app.request('/nodes/n-01/edit', { method: 'POST', headers: { cookie, origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
       assert.equal(res.status, 303, await res.text());

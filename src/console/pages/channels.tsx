@@ -12,9 +12,10 @@ import { alreadyShownOnce, At, Back, createdOrSaved, Notice, Outcome, Pager, Tab
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import type { ErrorDetail } from '../../errors.ts';
 import { placeProblems, text, type Form, type Placed } from '../forms.ts';
+import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
-import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { Csrf, Page, type Chrome } from '../layout.tsx';
+import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { actorNames } from '../../incidents/actor-names.ts';
 import { Actor } from '../incident-parts.tsx';
 import { createOnce, Once } from '../once.tsx';
@@ -193,7 +194,7 @@ const SYSTEM_ERRORS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'its certificate has expired',
 };
 
-type ChannelPageOptions = { form?: Form; placed?: Placed; message?: string; done?: string; secret?: string; saved?: true; tested?: string; status?: ContentfulStatusCode };
+type ChannelPageOptions = { form?: Form; placed?: Placed; message?: string; done?: string; secret?: string; saved?: true; tested?: string; status?: ContentfulStatusCode; focus?: true };
 
 export function channelRoutes(deps: AppDeps, guards: Guards) {
   const app = new Hono<ConsoleEnv>();
@@ -342,7 +343,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <p class="secret">{o.secret}</p>
           </Notice>
         ) : null}
-        <Outcome done={done} problem={message} placed={o.placed} />
+        <Outcome done={done} problem={message} placed={o.placed} focus={o.focus} />
         <Unsent said={channelWithoutEmail(deps, channel.type)} />
         <div class="panel">
           <dl class="facts">
@@ -375,6 +376,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
             <form method="post" action={`/channels/${channel.id}/edit`} class="panel">
               <Csrf session={frame.session} />
               {channel.type === 'webhook' ? <Once /> : null}
+              <Version tag={versionOf(channel)} />
               <ChannelFields type={channel.type} editing channel={channel} form={o.form} placed={o.placed} />
               <button type="submit">Save</button>
             </form>
@@ -408,9 +410,16 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     // generated secret (updateChannel's generateSecretIfMoved), shown in this answer once.
     const save = async () => {
       const input = parsePatch(channel, deps.secretKey, { name: text(form, 'name') ?? '', config: configOf(channel.type, form) }, SECRET_IF_MOVED);
-      return updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c), SECRET_IF_MOVED);
+      return updateChannel(deps.sql, deps.secretKey, channel, input, deps.clock.now(), deps.outbound, acting(c), SECRET_IF_MOVED, sentVersions(form));
     };
-    const refused = (r: Refusal) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 });
+    const refused = (r: Refusal) =>
+      refusedSave(
+        r,
+        (r) => channelPage(c, channel, { form, placed: placedChannel(channel.type, r.details), message: r.details ? 'Not saved: some fields need another look.' : r.message, status: 400 }),
+        () => getChannel(deps.sql, channel.id),
+        (current, message) => channelPage(c, current, { message, status: 412, focus: true }),
+        (x) => x.name,
+      );
     if (channel.type !== 'webhook') {
       const outcome = await attempt(save, refused);
       return outcome instanceof Response ? outcome : channelPage(c, outcome.channel, { done: 'Saved.' });
@@ -433,25 +442,28 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/channels/${channel.id}?test=${test.id}`, 303);
   });
 
-  app.get(
-    '/channels/:id/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, (channel, frame) => (
-      <Confirm name={channel.name} back={`/channels/${channel.id}`} action={`/channels/${channel.id}/delete`} chrome={frame} section="channels">
-        Nothing is sent to <Target channel={channel} /> through it any more, and its sealed secret is gone. It is refused while an escalation policy
-        or a person names it, or while an open incident it was paged for is unresolved (so the resolve reaches it). Incidents it was told about keep
-        their ledger.
-      </Confirm>
-    )),
+  const askDelete = (channel: ChannelRow, frame: Chrome, problem?: string) => (
+    <Confirm name={channel.name} back={`/channels/${channel.id}`} action={`/channels/${channel.id}/delete`} fields={versionField(versionOf(channel))} problem={problem} chrome={frame} section="channels">
+      Nothing is sent to <Target channel={channel} /> through it any more, and its sealed secret is gone. It is refused while an escalation policy or
+      a person names it, or while an open incident it was paged for is unresolved (so the resolve reaches it). Incidents it was told about keep their
+      ledger.
+    </Confirm>
   );
+  app.get('/channels/:id/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/channels/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const channel = await find(c);
     if (!channel) return missing(c);
     const outcome = await attempt(
-      async () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c)),
-      (r) => refusedDeletion(c, deps, { name: channel.name, href: `/channels/${channel.id}`, held: 'is still paged by', fix: 'remove it there first' }, r),
+      async () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c), undefined, sentVersions((await c.req.parseBody()) as Form)),
+      (r) =>
+        refusedDelete(
+          r,
+          (r) => refusedDeletion(c, deps, { name: channel.name, href: `/channels/${channel.id}`, held: 'is still paged by', fix: 'remove it there first' }, r),
+          () => getChannel(deps.sql, channel.id),
+          askAgain(c, deps, askDelete),
+          (x) => x.name,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect('/channels?deleted', 303);

@@ -17,9 +17,10 @@ import { acting, attempt, Field, formRefusal, requireScope } from '../acting.tsx
 import { areaText, Back, EngineUnset, Notice, Outcome, Snippet } from '../components.tsx';
 import { chrome, engineAddress, nodePath } from '../context.ts';
 import { integer, labelLines, labels, placeProblems, text, type Form, type Placed } from '../forms.ts';
+import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
-import { asking, Confirm, confirmed } from '../confirm.tsx';
+import { askAgain, asking, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { ZoneInput } from '../zones.tsx';
@@ -209,6 +210,7 @@ function EditForm(p: { node: NodeRow; policies: PolicyRow[]; session: ConsoleSes
   return (
     <form method="post" action={`${nodePath(p.node)}/edit`} class="panel">
       <Csrf session={p.session} />
+      <Version tag={versionOf(p.node)} />
       <NameField value={value('name', p.node.name)} {...at('name')} hint="1–128 characters of A–Z a–z 0–9 . _ : -; agents naming the node by name must follow a rename." />
       <LabelsField value={f ? (text(f, 'labels') ?? '') : labelLines(p.node.labels)} {...at('labels')} />
       {number('heartbeat_interval_seconds')}
@@ -283,7 +285,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
   const find = async (c: ConsoleContext) => getNode(deps.sql, c.req.param('ref') ?? '');
   const missing = (c: ConsoleContext) => refusal(c, deps, 404, 'No such node', 'There is no node with that name or id. It may have been deleted.');
 
-  const editPage = async (c: ConsoleContext, node: NodeRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
+  const editPage = async (c: ConsoleContext, node: NodeRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode; focus?: true } = {}) => {
     const [frame, policies] = await Promise.all([chrome(c, deps), listPolicies(deps.sql, undefined, POLICY_CHOICES)]);
     const placed = placedNode(o.details, EDIT_ORDER, node.schedule !== null);
     return html(
@@ -291,7 +293,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
       <Page title={`Edit ${node.name}`} chrome={frame} section="fleet">
         <Back href={nodePath(node)}>{node.name}</Back>
         <h1>Edit {node.name}</h1>
-        <Outcome problem={o.message} placed={placed} />
+        <Outcome problem={o.message} placed={placed} focus={o.focus} />
         <EditForm node={node} policies={policies} session={frame.session} placed={placed} {...(o.form ? { form: o.form } : {})} />
       </Page>,
       o.status,
@@ -328,9 +330,16 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         // The form sends the whole schedule: an emptied field takes the default, not the stored value.
         // It arrives as no value, and updateNode lays the values given over the stored schedule, so
         // without the defaults filled in here an emptied grace of 300 s would stay 300 s.
-        return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c), deps);
+        return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c), deps, sentVersions(form)?.[0]);
       },
-      (r) => editPage(c, node, { form, ...formRefusal(r, 'Not saved') }),
+      (r) =>
+        refusedSave(
+          r,
+          (r) => editPage(c, node, { form, ...formRefusal(r, 'Not saved') }),
+          () => getNode(deps.sql, node.id),
+          (current, message) => editPage(c, current, { message, status: 412, focus: true }),
+          (n) => n.name,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     // This process forgets a renamed node's cached name and pages now; the others when the NOTIFY arrives.
@@ -412,22 +421,23 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  app.get(
-    '/nodes/:ref/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, (node, frame) => (
-      <Confirm name={node.name} back={nodePath(node)} action={`${nodePath(node)}/delete`} chrome={frame} section="fleet">
-        Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its name can be
-        used again at once, for a node that starts afresh.
-      </Confirm>
-    )),
+  const askDelete = (node: NodeRow, frame: Chrome, problem?: string) => (
+    <Confirm name={node.name} back={nodePath(node)} action={`${nodePath(node)}/delete`} fields={versionField(versionOf(node))} problem={problem} chrome={frame} section="fleet">
+      Its health, transitions, uptime and token go with it, and its open incidents are resolved (everyone who was paged is told). Its name can be used
+      again at once, for a node that starts afresh.
+    </Confirm>
   );
+  app.get('/nodes/:ref/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/nodes/:ref/delete', ...guards.action, write, confirmed(), async (c) => {
     const node = await find(c);
     if (!node) return missing(c);
-    await deleteNode(deps.sql, node.id, deps.clock.now(), acting(c), deps);
+    const form = (await c.req.parseBody()) as Form;
+    const gone = await attempt(
+      () => deleteNode(deps.sql, node.id, deps.clock.now(), acting(c), deps, sentVersions(form)?.[0]),
+      (r) => refusedDelete(r, () => missing(c), () => getNode(deps.sql, node.id), askAgain(c, deps, askDelete), (n) => n.name),
+    );
+    if (gone instanceof Response) return gone;
     deps.identity.forget();
     deps.publicChanges?.changed();
     deps.ingestor?.forgetPingKey(node.ping_key);

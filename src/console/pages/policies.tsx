@@ -20,10 +20,11 @@ import { Back, Outcome, Table, createdOrSaved } from '../components.tsx';
 import { chrome } from '../context.ts';
 import { duration, weekdayAt } from '../format.ts';
 import { all, integer, placeProblems, text, type Form, type Placed } from '../forms.ts';
+import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { LevelsWithoutEmail, levelsWithoutEmail } from '../email-reach.tsx';
-import { Csrf, Page } from '../layout.tsx';
-import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { Csrf, Page, type Chrome } from '../layout.tsx';
+import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
@@ -154,7 +155,7 @@ function PolicyForm(p: { session: ConsoleSession; action: string; who: Pageable;
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
       <input type="hidden" name={DRAWN_AT} value={p.drawnAt.toISOString()} />
-      {p.policy ? null : <Once />}
+      {p.policy ? <Version tag={versionOf(p.policy)} /> : <Once />}
       <Field id="name" label="Name" problem={problem('name')}>
         <input id="name" name="name" type="text" required maxlength={128} autofocus={focus('name')} value={f ? (text(f, 'name') ?? '') : (p.policy?.name ?? '')} />
       </Field>
@@ -350,7 +351,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     );
   };
 
-  const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; placed?: Placed; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+  const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; placed?: Placed; message?: string; done?: string; status?: ContentfulStatusCode; focus?: true } = {}) => {
     const now = deps.clock.now();
     const [frame, who, withoutEmail, levelsNow] = await Promise.all([chrome(c, deps), pageable(deps), levelsWithoutEmail(deps, policy), policyAt(deps.sql, policy, now, deps.transports?.email.configured)]);
     return html(
@@ -358,7 +359,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
       <Page title={policy.name} chrome={frame} section="policies">
         <Back href="/policies">Escalation policies</Back>
         <h1>{policy.name}</h1>
-        <Outcome done={o.done} problem={o.message} placed={o.placed} />
+        <Outcome done={o.done} problem={o.message} placed={o.placed} focus={o.focus} />
         <LevelsWithoutEmail warnings={withoutEmail} />
         <div class="panel">
           <LevelsText policy={policy} who={who} />
@@ -410,41 +411,48 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     if (!policy) return missing(c);
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now(), acting(c)),
-      async (r) => policyPage(c, policy, { form, placed: await placedPolicy(deps, c.get('session').keyId, form, r.details), ...formRefusal(r, 'Not saved') }),
+      () => updatePolicy(deps.sql, policy, parse(PatchPolicy, policyOf(form)), deps.clock.now(), acting(c), sentVersions(form)),
+      (r) =>
+        refusedSave(
+          r,
+          async (r) => policyPage(c, policy, { form, placed: await placedPolicy(deps, c.get('session').keyId, form, r.details), ...formRefusal(r, 'Not saved') }),
+          () => getPolicy(deps.sql, policy.id),
+          (current, message) => policyPage(c, current, { message, status: 412, focus: true }),
+          (x) => x.name,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);
   });
 
-  app.get(
-    '/policies/:id/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, async (policy, frame) => {
-      const fallback = (await listPolicies(deps.sql, undefined, LIST_LIMIT)).find((p) => p.is_default && p.id !== policy.id);
-      return (
-        <Confirm name={policy.name} back={`/policies/${policy.id}`} action={`/policies/${policy.id}/delete`} chrome={frame} section="policies">
-          {policy.is_default ? (
-            <>
-              <b>It is the default.</b> Nodes without a policy of their own are left with none: their incidents open but page nobody until another
-              policy is made the default (none becomes it by itself).{' '}
-            </>
-          ) : fallback ? (
-            <>Nodes that name it fall back to the default policy, {fallback.name}. </>
-          ) : (
-            <>Nodes that name it are left with no policy (there is no default): their incidents open but page nobody. </>
-          )}
-          Its open incidents go on with their node's policy as it then is, said in their timelines, or stop escalating where there is none.
-        </Confirm>
-      );
-    }),
-  );
+  const askDelete = async (policy: PolicyRow, frame: Chrome, problem?: string) => {
+    const fallback = (await listPolicies(deps.sql, undefined, LIST_LIMIT)).find((p) => p.is_default && p.id !== policy.id);
+    return (
+      <Confirm name={policy.name} back={`/policies/${policy.id}`} action={`/policies/${policy.id}/delete`} fields={versionField(versionOf(policy))} problem={problem} chrome={frame} section="policies">
+        {policy.is_default ? (
+          <>
+            <b>It is the default.</b> Nodes without a policy of their own are left with none: their incidents open but page nobody until another
+            policy is made the default (none becomes it by itself).{' '}
+          </>
+        ) : fallback ? (
+          <>Nodes that name it fall back to the default policy, {fallback.name}. </>
+        ) : (
+          <>Nodes that name it are left with no policy (there is no default): their incidents open but page nobody. </>
+        )}
+        Its open incidents go on with their node's policy as it then is, said in their timelines, or stop escalating where there is none.
+      </Confirm>
+    );
+  };
+  app.get('/policies/:id/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/policies/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const policy = await find(c);
     if (!policy) return missing(c);
-    await deletePolicy(deps.sql, policy.id, deps.clock.now(), acting(c));
+    const gone = await attempt(
+      async () => deletePolicy(deps.sql, policy.id, deps.clock.now(), acting(c), sentVersions((await c.req.parseBody()) as Form)),
+      (r) => refusedDelete(r, () => missing(c), () => getPolicy(deps.sql, policy.id), askAgain(c, deps, askDelete), (x) => x.name),
+    );
+    if (gone instanceof Response) return gone;
     return c.redirect('/policies?deleted', 303);
   });
 

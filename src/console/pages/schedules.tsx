@@ -16,9 +16,10 @@ import { ALREADY, Back, sayingOf, Outcome, Pager, Table } from '../components.ts
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { every, hhmm, localInput, zoned } from '../format.ts';
 import { all, placeProblems, problemAt, readZonedTime, text, type Form, type Placed } from '../forms.ts';
+import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
-import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { Csrf, Page, type Chrome } from '../layout.tsx';
+import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { localMidnight, PALETTE_SIZE, ShiftTimeline, timelineRange, type Person } from '../shift-timeline.tsx';
@@ -250,7 +251,7 @@ function ScheduleForm(p: { session: ConsoleSession; action: string; users: UserR
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
-      {p.schedule ? null : <Once />}
+      {p.schedule ? <Version tag={versionOf(p.schedule)} /> : <Once />}
       <div class="grid-2">
         <Field id="name" label="Name" problem={problemAt(p.details, 'name')} focus={p.focus === 'name'}>
           <input id="name" name="name" type="text" class="wide" required maxlength={128} value={f ? (text(f, 'name') ?? '') : (p.schedule?.name ?? '')} />
@@ -339,7 +340,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  const formPage = async (c: ConsoleContext, schedule: ScheduleRow | undefined, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode } = {}) => {
+  const formPage = async (c: ConsoleContext, schedule: ScheduleRow | undefined, o: { form?: Form; details?: ErrorDetail[]; message?: string; status?: ContentfulStatusCode; focus?: true } = {}) => {
     const [frame, users] = await Promise.all([chrome(c, deps), peopleListed()]);
     const title = schedule ? `Edit ${schedule.name}` : 'New schedule';
     const placed = scheduleFocus(o.details);
@@ -348,7 +349,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
       <Page title={title} chrome={frame} section="schedules">
         {schedule ? <Back href={`/schedules/${schedule.id}`}>{schedule.name}</Back> : <Back href="/schedules">Schedules</Back>}
         <h1>{title}</h1>
-        <Outcome problem={o.message} placed={placed} />
+        <Outcome problem={o.message} placed={placed} focus={o.focus} />
         {users.length === 0 ? (
           <p>
             A schedule's layers take turns among people: <a href="/users">add people</a> first.
@@ -548,33 +549,43 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody({ all: true })) as Form;
     const { body, rows } = scheduleOf(form);
     const outcome = await attempt(
-      () => updateSchedule(deps.sql, schedule, parse(PatchSchedule, keepingZone(body, schedule.time_zone)), deps.clock.now(), acting(c)),
-      (r) => {
-        const shown = formRefusal(r, 'Not saved');
-        return formPage(c, schedule, { form, ...shown, details: nobodyPicked(toRows(shown.details, rows), body, form) });
-      },
+      () => updateSchedule(deps.sql, schedule, parse(PatchSchedule, keepingZone(body, schedule.time_zone)), deps.clock.now(), acting(c), sentVersions(form)),
+      (r) =>
+        refusedSave(
+          r,
+          (r) => {
+            const shown = formRefusal(r, 'Not saved');
+            return formPage(c, schedule, { form, ...shown, details: nobodyPicked(toRows(shown.details, rows), body, form) });
+          },
+          () => getSchedule(deps.sql, { id: schedule.id }),
+          (current, message) => formPage(c, current, { message, status: 412, focus: true }),
+          (x) => x.name,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/schedules/${schedule.id}?done=saved`, 303);
   });
 
-  app.get(
-    '/schedules/:id/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, (schedule, frame) => (
-      <Confirm name={schedule.name} back={`/schedules/${schedule.id}`} action={`/schedules/${schedule.id}/delete`} chrome={frame} section="schedules">
-        Its layers and overrides go with it; the people on it stay. It is refused while an escalation policy names it.
-      </Confirm>
-    )),
+  const askDelete = (schedule: ScheduleRow, frame: Chrome, problem?: string) => (
+    <Confirm name={schedule.name} back={`/schedules/${schedule.id}`} action={`/schedules/${schedule.id}/delete`} fields={versionField(versionOf(schedule))} problem={problem} chrome={frame} section="schedules">
+      Its layers and overrides go with it; the people on it stay. It is refused while an escalation policy names it.
+    </Confirm>
   );
+  app.get('/schedules/:id/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/schedules/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const schedule = await find(c);
     if (!schedule) return missing(c);
     const outcome = await attempt(
-      () => deleteSchedule(deps.sql, schedule.id, deps.clock.now(), acting(c)),
-      (r) => refusedDeletion(c, deps, { name: schedule.name, href: `/schedules/${schedule.id}`, held: 'is still used by', fix: 'remove it there first' }, r),
+      async () => deleteSchedule(deps.sql, schedule.id, deps.clock.now(), acting(c), undefined, sentVersions((await c.req.parseBody()) as Form)),
+      (r) =>
+        refusedDelete(
+          r,
+          (r) => refusedDeletion(c, deps, { name: schedule.name, href: `/schedules/${schedule.id}`, held: 'is still used by', fix: 'remove it there first' }, r),
+          () => getSchedule(deps.sql, { id: schedule.id }),
+          askAgain(c, deps, askDelete),
+          (x) => x.name,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect('/schedules?deleted', 303);

@@ -9,16 +9,17 @@ import { CreateStatusPage, PatchStatusPage } from '../../http/routes/status-page
 import { parse } from '../../http/validation.ts';
 import { findNodeRefs, labelsMatchingNothing } from '../../nodes/store.ts';
 import type { StatusPage } from '../../statuspages/model.ts';
-import { createStatusPage, deleteStatusPage, updateStatusPage } from '../../statuspages/service.ts';
+import { createStatusPage, deleteStatusPage, pageTag, readStatusPage, updateStatusPage } from '../../statuspages/service.ts';
 import { getPage, listPages } from '../../statuspages/store.ts';
 import { acting, attempt, Field, formRefusal, may, requireScope } from '../acting.tsx';
 import { areaText, Back, LabelList, Notice, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { componentLines, identifiedLines, lineProblems, readComponentLines, type ShownComponent } from '../component-lines.ts';
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import { all, fieldProblems, placeFieldProblems, text, type Form, type Placed } from '../forms.ts';
+import { refusedDelete, refusedSave, sentTags, Version, versionField } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { Csrf, Page } from '../layout.tsx';
-import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { Csrf, Page, type Chrome } from '../layout.tsx';
+import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 
@@ -76,7 +77,7 @@ function placedOn(form: Form, details: ErrorDetail[]): Placed {
   ]);
 }
 
-function PageForm(p: { session: ConsoleSession; action: string; submit: string; page?: StatusPage; names?: Map<string, string>; form?: Form; placed?: Placed | undefined }) {
+function PageForm(p: { session: ConsoleSession; action: string; submit: string; page?: StatusPage; version?: string; names?: Map<string, string>; form?: Form; placed?: Placed | undefined }) {
   const f = p.form;
   const value = (name: string, current: string | null | undefined) => (f ? (text(f, name) ?? '') : (current ?? ''));
   const flag = (name: 'public' | 'show_nodes', fallback: boolean) => (f ? text(f, name) === 'true' : (p.page?.[name] ?? fallback));
@@ -85,6 +86,7 @@ function PageForm(p: { session: ConsoleSession; action: string; submit: string; 
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
       {p.page ? null : <Once />}
+      {p.version ? <Version tag={p.version} /> : null}
       <div class="grid-2">
         <Field id="title" label="Title" hint="What visitors read at the top, e.g. “Example Inc. status”." {...at('title')}>
           <input id="title" name="title" type="text" required maxlength={128} class="wide" value={value('title', p.page?.title)} />
@@ -281,7 +283,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     );
   });
 
-  const editPage = async (c: ConsoleContext, page: StatusPage, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+  const editPage = async (c: ConsoleContext, page: StatusPage, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode; focus?: true } = {}) => {
     const ids = [...new Set(page.components.flatMap((x) => x.node_ids))];
     const [frame, refs, unmatched] = await Promise.all([chrome(c, deps), ids.length ? findNodeRefs(deps.sql, ids) : [], labelsMatchingNothing(deps.sql, page.components)]);
     const names = new Map(refs.map((n) => [n.id, n.name]));
@@ -298,7 +300,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
           <h1>{page.title}</h1>
           {page.public ? <span class="tag tag-sent">public</span> : <span class="tag">private</span>}
         </div>
-        <Outcome done={o.done} problem={o.message} placed={placed} />
+        <Outcome done={o.done} problem={o.message} placed={placed} focus={o.focus} />
         <div class="panel">
           <dl class="facts">
             <dt>Address</dt>
@@ -359,7 +361,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
         {canWrite ? (
           <>
             <h2>Edit</h2>
-            <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} names={names} {...(o.form ? { form: o.form } : {})} placed={placed} />
+            <PageForm session={frame.session} action={pagePath(page)} submit="Save" page={shown} version={pageTag(shown)} names={names} {...(o.form ? { form: o.form } : {})} placed={placed} />
             <div class="actions">
               <AskFirst href={`${pagePath(page)}/delete`} name={page.title} />
             </div>
@@ -381,33 +383,37 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     if (!page) return missing(c);
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      async () => updateStatusPage(deps.sql, page.id, checked<Parameters<typeof updateStatusPage>[2]>(PatchStatusPage, form, await shownOn(deps.sql, form, page)), deps.clock.now(), acting(c), deps),
-      (r) => editPage(c, page, { form, ...formRefusal(r, 'Not saved') }),
+      async () => updateStatusPage(deps.sql, page.id, checked<Parameters<typeof updateStatusPage>[2]>(PatchStatusPage, form, await shownOn(deps.sql, form, page)), deps.clock.now(), acting(c), deps, sentTags(form)),
+      (r) =>
+        refusedSave(
+          r,
+          (r) => editPage(c, page, { form, ...formRefusal(r, 'Not saved') }),
+          () => getPage(deps.sql, page.id),
+          (current, message) => editPage(c, current, { message, status: 412, focus: true }),
+          (p) => p.title,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     published();
     return c.redirect(`${pagePath(page)}?done=saved`, 303);
   });
 
-  app.get(
-    '/status-pages/:id/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, (page, frame) => (
-      <Confirm name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} chrome={frame} section="status-pages">
-        Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it shows
-        are not touched, and its slug can be used again.
-      </Confirm>
-    )),
+  // Its version as a GET of the API tags it: what the page shows is its nodes too (pageTag).
+  const askDelete = async (page: StatusPage, frame: Chrome, problem?: string) => (
+    <Confirm name={page.title} back={pagePath(page)} action={`${pagePath(page)}/delete`} fields={versionField(pageTag((await readStatusPage(deps.sql, page.id)) ?? page))} problem={problem} chrome={frame} section="status-pages">
+      Its address, <span class="mono">{publicPath(page)}</span>, answers 404 at once, to people and to anything that embeds or polls it. The nodes it shows
+      are not touched, and its slug can be used again.
+    </Confirm>
   );
+  app.get('/status-pages/:id/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/status-pages/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const page = await find(c);
     if (!page) return missing(c);
     // Deleted elsewhere since the page was found: there is no such page.
     const gone = await attempt(
-      () => deleteStatusPage(deps.sql, page.id, deps.clock.now(), acting(c)),
-      () => missing(c),
+      async () => deleteStatusPage(deps.sql, page.id, deps.clock.now(), acting(c), sentTags((await c.req.parseBody()) as Form)),
+      (r) => refusedDelete(r, () => missing(c), () => getPage(deps.sql, page.id), askAgain(c, deps, askDelete), (p) => p.title),
     );
     if (gone instanceof Response) return gone;
     published();

@@ -17,10 +17,11 @@ import { Back, Outcome, Pager, Table, createdOrSaved } from '../components.tsx';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { zoned } from '../format.ts';
 import { all, placeProblems, problemAt, text, type Form, type Placed } from '../forms.ts';
+import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
 import { addressWithoutEmail, PeopleWithoutEmail, peopleWithoutEmail } from '../email-reach.tsx';
-import { Csrf, Page } from '../layout.tsx';
-import { asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
+import { Csrf, Page, type Chrome } from '../layout.tsx';
+import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
 import { html, refusal } from '../render.tsx';
 import { timelineRange } from '../shift-timeline.tsx';
@@ -50,7 +51,7 @@ function UserForm(p: { session: ConsoleSession; action: string; channels: Channe
   return (
     <form method="post" action={p.action} class="panel">
       <Csrf session={p.session} />
-      {p.user ? null : <Once />}
+      {p.user ? <Version tag={versionOf(p.user)} /> : <Once />}
       <div class="grid-3">
         <Field id="name" label="Name" problem={p.placed.at.get('name')}>
           <input id="name" name="name" type="text" class="wide" required maxlength={128} autofocus={focus('name')} value={v('name', '')} />
@@ -184,7 +185,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     return { shifts, to };
   };
 
-  const userPage = async (c: ConsoleContext, user: UserRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode } = {}) => {
+  const userPage = async (c: ConsoleContext, user: UserRow, o: { form?: Form; details?: ErrorDetail[]; message?: string; done?: string; status?: ContentfulStatusCode; focus?: true } = {}) => {
     const now = deps.clock.now();
     const [frame, channels, { shifts, to }] = await Promise.all([chrome(c, deps), channelsOf(), comingShifts(user, now)]);
     const names = new Map(channels.map((ch) => [ch.id, ch.name]));
@@ -195,7 +196,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
       <Page title={user.name} chrome={frame} section="people">
         <Back href="/users">People</Back>
         <h1>{user.name}</h1>
-        <Outcome done={o.done} problem={o.message} placed={placed} />
+        <Outcome done={o.done} problem={o.message} placed={placed} focus={o.focus} />
         <div class="panel">
           <dl class="facts">
             <dt>Email</dt>
@@ -269,31 +270,41 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
     if (!user) return missing(c);
     const form = (await c.req.parseBody({ all: true })) as Form;
     const outcome = await attempt(
-      () => updateUser(deps.sql, user, parse(PatchUser, keepingZone(userOf(form), user.time_zone)), deps.clock.now(), acting(c)),
-      async (r) => userPage(c, user, { form, ...formRefusal(r, 'Not saved') }),
+      () => updateUser(deps.sql, user, parse(PatchUser, keepingZone(userOf(form), user.time_zone)), deps.clock.now(), acting(c), sentVersions(form)),
+      (r) =>
+        refusedSave(
+          r,
+          async (r) => userPage(c, user, { form, ...formRefusal(r, 'Not saved') }),
+          () => getUser(deps.sql, user.id),
+          (current, message) => userPage(c, current, { message, status: 412, focus: true }),
+          (x) => x.name,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect(`/users/${user.id}?done=saved`, 303);
   });
 
-  app.get(
-    '/users/:id/delete',
-    ...guards.page,
-    write,
-    asking(deps, find, missing, (user, frame) => (
-      <Confirm name={user.name} back={`/users/${user.id}`} action={`/users/${user.id}/delete`} chrome={frame} section="people">
-        They are paged no more, at {user.email} or through their own channels (the channels themselves stay). It is refused while an escalation
-        level, a schedule layer or an override still to come names them, or while an open incident they were paged for is unresolved.
-      </Confirm>
-    )),
+  const askDelete = (user: UserRow, frame: Chrome, problem?: string) => (
+    <Confirm name={user.name} back={`/users/${user.id}`} action={`/users/${user.id}/delete`} fields={versionField(versionOf(user))} problem={problem} chrome={frame} section="people">
+      They are paged no more, at {user.email} or through their own channels (the channels themselves stay). It is refused while an escalation level,
+      a schedule layer or an override still to come names them, or while an open incident they were paged for is unresolved.
+    </Confirm>
   );
+  app.get('/users/:id/delete', ...guards.page, write, asking(deps, find, missing, askDelete));
 
   app.post('/users/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const user = await find(c);
     if (!user) return missing(c);
     const outcome = await attempt(
-      () => deleteUser(deps.sql, user.id, deps.clock.now(), acting(c)),
-      (r) => refusedDeletion(c, deps, { name: user.name, href: `/users/${user.id}`, held: { words: USER_HOLDER_WORDS }, fix: 'take them out there first' }, r),
+      async () => deleteUser(deps.sql, user.id, deps.clock.now(), acting(c), undefined, sentVersions((await c.req.parseBody()) as Form)),
+      (r) =>
+        refusedDelete(
+          r,
+          (r) => refusedDeletion(c, deps, { name: user.name, href: `/users/${user.id}`, held: { words: USER_HOLDER_WORDS }, fix: 'take them out there first' }, r),
+          () => getUser(deps.sql, user.id),
+          askAgain(c, deps, askDelete),
+          (x) => x.name,
+        ),
     );
     if (outcome instanceof Response) return outcome;
     return c.redirect('/users?deleted', 303);
