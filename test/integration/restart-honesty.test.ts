@@ -172,11 +172,12 @@ describe('honest restarts', () => {
       await p.tick();
       await p.evaluator.runOnce();
     }
-    // Nothing judged from the beats heard in the dark: no healthy or down at 12 s undone at the same
-    // instant by the next pass, and the second node needs two beats heard after 12.5 s.
+    // No ok beat heard in the dark makes a recovery, nor anything a state at 12 s the next pass would
+    // undo at the same instant: the second node needs two beats heard after 12.5 s. The failure heard
+    // in the dark is judged, from when coverage resumed.
     assert.deepEqual(brief(await transitionsOf(db, one), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->healthy@13']);
     assert.deepEqual(brief(await transitionsOf(db, two), T0), ['unknown->healthy@1', 'healthy->unknown@5', 'unknown->healthy@14']);
-    assert.deepEqual(brief(await transitionsOf(db, failed), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->healthy@13']);
+    assert.deepEqual(brief(await transitionsOf(db, failed), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->down@12.5', 'down->healthy@13']);
     await p.close();
   });
 });
