@@ -368,12 +368,16 @@ function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | n
  * as an evaluator judging at once would have stamped it, not the latest heartbeat, which after an
  * evaluator away for 30 s read as 30 s more down. Only a time inside the state being left, not
  * before coverage resumed and not after the latest heartbeat (never in the future) is taken;
- * otherwise the latest heartbeat, the latest the streak can have met it.
+ * otherwise the latest heartbeat, the latest the streak can have met it. Nor one before a kept
+ * failure newer than the state: that failure restarted the streak, and an earlier release's ingest
+ * (a rolling upgrade) never overwrites the recorded time, so it can be a streak from before it.
  */
 function recoveredAt(t: Trail, s: Snapshot, notBefore: Date | null): Date {
   const met = s.streakMetAt;
   const last = s.lastHeartbeatAt!;
+  const failed = s.hiddenFailure;
   if (!met || met <= t.notBefore || met > last || (notBefore !== null && met < notBefore)) return last;
+  if (failed && failed.at > s.since && met < failed.at) return last;
   return met;
 }
 

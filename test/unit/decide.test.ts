@@ -303,6 +303,13 @@ describe('decide: a recovery judged after the evaluator was away', () => {
     { name: 'never after the latest heartbeat', p: p1, over: { ...away, streakMetAt: at(42) }, want: ['down->healthy@41'] },
     { name: 'not recorded: the latest heartbeat, as before', p: p1, over: away, want: ['down->healthy@41'] },
     { name: 'not met yet: no recovery whatever is recorded', p: p3, over: { ...away, okStreak: 2, streakMetAt: at(7) }, want: [] },
+    {
+      // An earlier release's ingest (a rolling upgrade) left the time a streak before the failure met it.
+      name: 'never before a kept failure newer than the state: that failure restarted the streak',
+      p: p1,
+      over: { ...away, streakMetAt: at(7), hiddenFailure: { at: at(20), status: 'failing', checks: null, failedRun: null }, okStreak: 21 },
+      want: ['down->healthy@41'],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
