@@ -146,6 +146,34 @@ describe('honest restarts', () => {
     await p.close();
   });
 
+  it('stamps the recovery from an outage that began while the evaluator was away when its streak met the threshold', async () => {
+    const { clock, p } = await freshPipeline(db, undefined, T0);
+    // Healthy when the evaluator leaves, so ingest reads it as healthy throughout.
+    const inFlush = await p.addNode('failed-and-back-in-one-flush', { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 1 });
+    const carried = await p.addNode('failed-then-back-next-flush', { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 1 });
+    p.beat(inFlush);
+    p.beat(carried);
+    await p.tick();
+    // No evaluator from here until 40 s; ingest flushes every second. Both fail at 5 s: one is ok
+    // again at 5.5 s (the same flush), the other at 6 s (the next); ok every second after.
+    for (let t = 1; t <= 40; t++) {
+      await p.runUntil(sec(t));
+      if (t === 5) {
+        p.beat(inFlush, 'failing');
+        p.beat(carried, 'failing');
+        clock.set(sec(5.5));
+        p.beat(inFlush);
+        continue;
+      }
+      p.beat(inFlush);
+      p.beat(carried);
+    }
+    await p.tick();
+    assert.deepEqual(brief(await transitionsOf(db, inFlush), T0), ['unknown->healthy@0', 'healthy->down@5', 'down->healthy@5.5']);
+    assert.deepEqual(brief(await transitionsOf(db, carried), T0), ['unknown->healthy@0', 'healthy->down@5', 'down->healthy@6']);
+    await p.close();
+  });
+
   it('keeps a node unknown after a gap until heartbeats heard since coverage resumed say otherwise', async () => {
     const { clock, p } = await freshPipeline(db, undefined, T0);
     const one = await p.addNode('one-beat', { successes_for_recovery: 1 });
