@@ -71,9 +71,10 @@ export interface Snapshot {
   /**
    * When the ok reports since the state was entered reached successes_for_recovery: the receive
    * time of the latest report in the flush that met it (node_due.streak_met_at, sql/0034), written
-   * by ingest only for a node it reads as not healthy. Used only when it lies in the current state,
-   * at or after coverage resumed and no later than the latest heartbeat; otherwise (null, absent,
-   * or from an earlier streak) the recovery is stamped at the latest heartbeat, as before.
+   * by ingest only for a node it reads as not healthy, or with a kept failure in that flush. Used
+   * only when it lies in the current state, at or after coverage resumed, no later than the latest
+   * heartbeat and not before a kept failure newer than the state; otherwise (null, absent, or from
+   * an earlier streak) the recovery is stamped at the latest heartbeat, as before.
    */
   streakMetAt?: Date | null;
 }
