@@ -148,11 +148,10 @@ describe('honest restarts', () => {
 
   it('stamps the recovery from an outage that began while the evaluator was away when its streak met the threshold', async () => {
     const { clock, p } = await freshPipeline(db, undefined, T0);
-    // Healthy when the evaluator leaves, so ingest reads it as healthy throughout.
-    const inFlush = await p.addNode('failed-and-back-in-one-flush', { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 1 });
-    const carried = await p.addNode('failed-then-back-next-flush', { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 1 });
-    p.beat(inFlush);
-    p.beat(carried);
+    // Healthy when the evaluator leaves, so ingest reads them as healthy throughout.
+    const fast = { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 1 };
+    const [inFlush, carried] = [await p.addNode('failed-and-back-in-one-flush', fast), await p.addNode('failed-then-back-next-flush', fast)];
+    for (const id of [inFlush, carried]) p.beat(id);
     await p.tick();
     // No evaluator from here until 40 s; ingest flushes every second. Both fail at 5 s: one is ok
     // again at 5.5 s (the same flush), the other at 6 s (the next); ok every second after.
@@ -165,8 +164,7 @@ describe('honest restarts', () => {
         p.beat(inFlush);
         continue;
       }
-      p.beat(inFlush);
-      p.beat(carried);
+      for (const id of [inFlush, carried]) p.beat(id);
     }
     await p.tick();
     assert.deepEqual(brief(await transitionsOf(db, inFlush), T0), ['unknown->healthy@0', 'healthy->down@5', 'down->healthy@5.5']);
