@@ -71,9 +71,10 @@ export interface Snapshot {
   /**
    * When the ok reports since the state was entered reached successes_for_recovery: the receive
    * time of the latest report in the flush that met it (node_due.streak_met_at, sql/0034), written
-   * by ingest only for a node it reads as not healthy. Used only when it lies in the current state,
-   * at or after coverage resumed and no later than the latest heartbeat; otherwise (null, absent,
-   * or from an earlier streak) the recovery is stamped at the latest heartbeat, as before.
+   * by ingest only for a node it reads as not healthy, or with a kept failure in that flush. Used
+   * only when it lies in the current state, at or after coverage resumed, no later than the latest
+   * heartbeat and not before a kept failure newer than the state; otherwise (null, absent, or from
+   * an earlier streak) the recovery is stamped at the latest heartbeat, as before.
    */
   streakMetAt?: Date | null;
 }
@@ -318,34 +319,48 @@ class Trail {
  * the ok reports after it (the stored streak, which a non-ok report restarts) counted towards
  * recovery, so a failed run and its retry's success in one flush are an outage from the failure
  * to the recovery, not nothing.
+ * Reports before `staleUntil` are not judged. Reports before `dark` (after a gap: heard in the
+ * dark, stored by the flush that ended it) are judged at `dark`, when coverage resumed, a floor as
+ * a window's end is: stamped earlier, step 1 of the next pass would put the node back to unknown
+ * at the same instant. A failure heard there is judged (a daily job's one /fail ping, dropped,
+ * left it unknown a day and never paged); an ok report only for a job, whose one success ping is
+ * its only report (a heartbeat node's ok streak restarts at the gap and counts beats since).
  */
-function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | null): void {
+function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | null, dark: Date | null): void {
   const last = s.lastHeartbeatAt;
   if (last === null) return;
+  const scheduled = !!policy.schedule;
+  const inDark = (at: Date) => dark !== null && at < dark;
+  const heard = (at: Date) => (inDark(at) ? dark! : at);
+  const judged = (at: Date) => staleUntil === null || at >= staleUntil;
+  const report = latestReport(s, scheduled);
+  const n = policy.successesForRecovery;
+  // A job's success ping heard in the dark: it counts as one (ingest zeroed the streak after it).
+  const darkSuccess = scheduled && report.state === 'healthy' && inDark(last) && judged(last);
   const hidden = s.hiddenFailure;
   // Not one from inside a window that has ended (before the floor): the window covered it, as it
   // covers the latest report. When the latest came exactly at the end, the state's start is still
   // the window's, so `> since` alone judged a failure from inside it: down at the end, and with
   // successes_for_recovery 2 still down, paged, for a report maintenance was meant to hide.
-  if (hidden && hidden.at > t.since && hidden.at >= t.floor && (staleUntil === null || hidden.at >= staleUntil)) {
-    const failed = reported(hidden.status, hidden.checks, hidden.failedRun, !!policy.schedule);
+  // Nor a failure in the dark that a job's success in the dark recovered from: both are stamped
+  // when coverage resumed, and the outage between them would last no time.
+  if (hidden && hidden.at > t.since && hidden.at >= t.floor && judged(hidden.at) && !(darkSuccess && n <= 1)) {
+    const failed = reported(hidden.status, hidden.checks, hidden.failedRun, scheduled);
     if (failed.state !== t.state) {
-      t.go(failed.state, hidden.at, failed.reason);
+      t.go(failed.state, heard(hidden.at), failed.reason);
       t.entryReceived = s.received - s.okStreak;
     }
   }
-  const report = latestReport(s, !!policy.schedule);
   if (report.state !== 'healthy') {
-    if (staleUntil === null || last >= staleUntil) t.go(report.state, last, report.reason);
+    if (judged(last)) t.go(report.state, heard(last), report.reason);
     return;
   }
-  // Ok reports from before `staleUntil` (heard before coverage resumed, or inside a window) never
-  // make a recovery: one stamped there is followed by `unknown` at the same instant.
-  if (staleUntil !== null && last < staleUntil) return;
+  // Ok reports from before `staleUntil` (inside a window, or before a gap) never make a recovery,
+  // nor a heartbeat node's from the dark.
+  if (!judged(last) || (inDark(last) && !darkSuccess)) return;
   const consecutive = Math.min(s.okStreak, s.received - t.entryReceived);
-  if (t.state !== 'healthy' && consecutive >= policy.successesForRecovery) {
-    const n = policy.successesForRecovery;
-    t.go('healthy', recoveredAt(t, s, staleUntil), `${n} consecutive ${okBeatNoun(!!policy.schedule, n)}`);
+  if (t.state !== 'healthy' && (darkSuccess ? Math.max(consecutive, 1) : consecutive) >= n) {
+    t.go('healthy', heard(recoveredAt(t, s, dark ?? staleUntil)), `${n} consecutive ${okBeatNoun(scheduled, n)}`);
   }
 }
 
@@ -354,12 +369,16 @@ function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | n
  * as an evaluator judging at once would have stamped it, not the latest heartbeat, which after an
  * evaluator away for 30 s read as 30 s more down. Only a time inside the state being left, not
  * before coverage resumed and not after the latest heartbeat (never in the future) is taken;
- * otherwise the latest heartbeat, the latest the streak can have met it.
+ * otherwise the latest heartbeat, the latest the streak can have met it. Nor one before a kept
+ * failure newer than the state: that failure restarted the streak, and an earlier release's ingest
+ * (a rolling upgrade) never overwrites the recorded time, so it can be a streak from before it.
  */
-function recoveredAt(t: Trail, s: Snapshot, staleUntil: Date | null): Date {
+function recoveredAt(t: Trail, s: Snapshot, notBefore: Date | null): Date {
   const met = s.streakMetAt;
   const last = s.lastHeartbeatAt!;
-  if (!met || met <= t.notBefore || met > last || (staleUntil !== null && met < staleUntil)) return last;
+  const failed = s.hiddenFailure;
+  if (!met || met <= t.notBefore || met > last || (notBefore !== null && met < notBefore)) return last;
+  if (failed && failed.at > s.since && met < failed.at) return last;
   return met;
 }
 
@@ -397,11 +416,11 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   //     after it (an evaluator that was away) is judged below at its own time. Stamped at the old
   //     deadline or the report's time instead, a 2 h window on a host left off read as 2 h down and
   //     opened an incident 2 h in the past with every escalation level overdue.
-  // Reports received before this are not judged (null: all are). After a gap, none heard before
-  // coverage resumed: the flush that ends a gap stores what was buffered in the dark, and a state
-  // judged from it would be stamped before coverage.since, where step 1 of the next pass puts the
-  // node back to unknown at the same instant (a zero-length state).
-  let staleUntil: Date | null = coverage.blindFrom === null ? null : coverage.since;
+  // Reports received before this are not judged (null: all are). After a gap, none stored before
+  // it went dark; those heard in it (the flush that ends a gap stores what was buffered in the
+  // dark) are judged at `dark`, when coverage resumed (see judgeReport).
+  let staleUntil: Date | null = coverage.blindFrom;
+  let dark: Date | null = coverage.blindFrom === null ? null : coverage.since;
   if (windowEnd !== null) {
     const alive = silenceDeadline(s, policy, coverage.since);
     if (coverage.blindFrom !== null && windowEnd < coverage.since) {
@@ -411,6 +430,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       // to then reads as maintenance rather than unknown: neither is monitored time.
       t.go('unknown', coverage.since, maintenanceEnded(policy, last));
       staleUntil = coverage.since;
+      dark = null;
       t.entryReceived = s.received - s.okStreak;
     } else if (last === null || last < windowEnd) {
       if (alive !== null && alive.at <= windowEnd && alive.at > coverage.seenAt) {
@@ -453,14 +473,14 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       // A heartbeat newer than the state may be judged only after its own deadline has passed
       // (an evaluator that was overloaded or stopped). What it reported still happened: record
       // it at its receive time, then the silence after it.
-      if (last !== null && last > t.since) judgeReport(t, s, policy, staleUntil);
+      if (last !== null && last > t.since) judgeReport(t, s, policy, staleUntil, dark);
       t.go('down', deadline, downReason(s, silence));
       return { transitions: t.transitions, nextCheckAt: null, receivedAtEntry: t.entryReceived };
     }
   }
 
   // 4. The latest heartbeat's own report.
-  judgeReport(t, s, policy, staleUntil);
+  judgeReport(t, s, policy, staleUntil, dark);
   // A report at the window's very end that did not decide (an ok streak still short).
   if (t.state === 'maintenance') t.go('unknown', windowEnd ?? now, maintenanceEnded(policy, last));
 

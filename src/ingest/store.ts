@@ -65,7 +65,7 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
       -- RETURNING sees the new row: a stored heartbeat is one whose time was written.
       returning h.node_id, v.reset, case when h.last_heartbeat_at = v.at then v.at end as stored_at, v.ok_run, h.ok_streak, h.received
     ), woken as (
-      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1, streak_met_at = ${streakMet(tx)}${withFailures ? storeFailures(tx) : tx``}
+      update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1, streak_met_at = ${streakMet(tx, withFailures)}${withFailures ? storeFailures(tx) : tx``}
       from hb join node_health nh on nh.node_id = hb.node_id${withFailures ? tx` left join f on f.node_id = hb.node_id` : tx``}
       where d.node_id = hb.node_id and hb.stored_at is not null and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
       returning 1
@@ -82,9 +82,15 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
  * the wake-up, which every heartbeat for such a node makes, so a healthy fleet's flush runs none of
  * it; successes_for_recovery is probed only for a woken node not healthy with ok reports. An evaluator
  * that was away stamps the recovery here, not at the latest heartbeat when it comes back.
+ * Also for a node read as healthy with a kept failure in this flush (failed while the evaluator was
+ * away: it is down from that failure, and its ok reports after it are the streak, which the failure
+ * restarted): its recovery at 5 s with ok reports every second read down until 40 s, when the
+ * evaluator came back. Only in a flush holding such a failure, so every other flush sends the
+ * statement it sent before. A streak that meets the threshold only in a later flush (without the
+ * failure) is not seen there: that recovery is stamped at the latest heartbeat, as before.
  */
-const streakMet = (tx: Queryable) => tx`case
-        when nh.state <> 'healthy' and hb.ok_run > 0
+const streakMet = (tx: Queryable, withFailures: boolean) => tx`case
+        when (nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``}) and hb.ok_run > 0
          and (select n.successes_for_recovery from nodes n where n.id = d.node_id)
              between least(hb.ok_streak, hb.received - nh.received_at_entry) - hb.ok_run + 1 and least(hb.ok_streak, hb.received - nh.received_at_entry)
         then hb.stored_at else d.streak_met_at end`;

@@ -146,6 +146,32 @@ describe('honest restarts', () => {
     await p.close();
   });
 
+  it('stamps the recovery from an outage that began while the evaluator was away when its streak met the threshold', async () => {
+    const { clock, p } = await freshPipeline(db, undefined, T0);
+    // Healthy when the evaluator leaves, so ingest reads them as healthy throughout.
+    const fast = { heartbeat_interval_seconds: 1, failures_for_down: 2, successes_for_recovery: 1 };
+    const [inFlush, carried] = [await p.addNode('failed-and-back-in-one-flush', fast), await p.addNode('failed-then-back-next-flush', fast)];
+    for (const id of [inFlush, carried]) p.beat(id);
+    await p.tick();
+    // No evaluator from here until 40 s; ingest flushes every second. Both fail at 5 s: one is ok
+    // again at 5.5 s (the same flush), the other at 6 s (the next); ok every second after.
+    for (let t = 1; t <= 40; t++) {
+      await p.runUntil(sec(t));
+      if (t === 5) {
+        p.beat(inFlush, 'failing');
+        p.beat(carried, 'failing');
+        clock.set(sec(5.5));
+        p.beat(inFlush);
+        continue;
+      }
+      for (const id of [inFlush, carried]) p.beat(id);
+    }
+    await p.tick();
+    assert.deepEqual(brief(await transitionsOf(db, inFlush), T0), ['unknown->healthy@0', 'healthy->down@5', 'down->healthy@5.5']);
+    assert.deepEqual(brief(await transitionsOf(db, carried), T0), ['unknown->healthy@0', 'healthy->down@5', 'down->healthy@6']);
+    await p.close();
+  });
+
   it('keeps a node unknown after a gap until heartbeats heard since coverage resumed say otherwise', async () => {
     const { clock, p } = await freshPipeline(db, undefined, T0);
     const one = await p.addNode('one-beat', { successes_for_recovery: 1 });
@@ -172,11 +198,12 @@ describe('honest restarts', () => {
       await p.tick();
       await p.evaluator.runOnce();
     }
-    // Nothing judged from the beats heard in the dark: no healthy or down at 12 s undone at the same
-    // instant by the next pass, and the second node needs two beats heard after 12.5 s.
+    // No ok beat heard in the dark makes a recovery, nor anything a state at 12 s the next pass would
+    // undo at the same instant: the second node needs two beats heard after 12.5 s. The failure heard
+    // in the dark is judged, from when coverage resumed.
     assert.deepEqual(brief(await transitionsOf(db, one), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->healthy@13']);
     assert.deepEqual(brief(await transitionsOf(db, two), T0), ['unknown->healthy@1', 'healthy->unknown@5', 'unknown->healthy@14']);
-    assert.deepEqual(brief(await transitionsOf(db, failed), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->healthy@13']);
+    assert.deepEqual(brief(await transitionsOf(db, failed), T0), ['unknown->healthy@0', 'healthy->unknown@5', 'unknown->down@12.5', 'down->healthy@13']);
     await p.close();
   });
 });

@@ -524,6 +524,36 @@ describe('scheduled jobs', () => {
     await h.admin('DELETE', `/v1/nodes/${beats.id}`);
   });
 
+  it("a daily job's one failure ping heard while flushes stalled is judged when they resume: down and paged, not unknown for a day", async () => {
+    const DAY = 86_400_000;
+    // The next 03:00 UTC at least a minute ahead: the job runs then, daily.
+    const t = Math.ceil((h.clock.now().getTime() + 60_000 - 3 * 3_600_000) / DAY) * DAY + 3 * 3_600_000;
+    const after = (sec: number) => new Date(t + sec * 1000);
+    await tickAt(after(-30));
+    const job = await h.createNode('nightly-backup', { schedule: { cron: '0 3 * * *' } });
+    h.clock.set(after(10));
+    await okPing(job.ping_key);
+    await tickAt(after(10));
+    await tickAt(after(40));
+    assert.equal((await health(job.id)).state, 'healthy');
+    // Flushes stall from 40 s to 130 s (a gap past the 60 s limit); a rerun's failure ping comes at 70 s.
+    h.clock.set(after(70));
+    await okPing(job.ping_key, '/fail');
+    await tickAt(after(130));
+    await tickAt(after(131));
+    assert.equal((await runs(job.id))[0]?.status, 'failure');
+    const down = await health(job.id);
+    assert.deepEqual([down.state, down.since], ['down', after(130).toISOString()]);
+    const log = await transitionsOf(h.db, job.id);
+    // Down from when coverage resumed (a floor, as a window's end is), never sent back to unknown there.
+    assert.deepEqual(log.map((x) => `${x.from_state}->${x.to_state}@${(x.at.getTime() - t) / 1000}`), ['unknown->healthy@10', 'healthy->unknown@40', 'unknown->down@130']);
+    // The down change goes to the outbox, which opens the incident that pages.
+    const downs = await h.db.sql<{ n: number }[]>`
+      select count(*)::int as n from outbox where topic = 'node.state_changed' and key = ${job.id} and payload->>'to' = 'down'`;
+    assert.equal(downs[0]?.n, 1);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
   it('gives a job made without a grace 5 minutes of it: a minutely run of 15 s never pages, a missed run is down 5 minutes on', async () => {
     // A minute boundary 30 s ahead: the job is made, then runs at t, t + 60 s, … as cron starts them.
     const t = Math.ceil((h.clock.now().getTime() + 30_000) / 60_000) * 60_000;

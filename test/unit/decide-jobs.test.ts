@@ -188,4 +188,36 @@ describe('decide for a scheduled job', () => {
     assert.deepEqual(d.transitions, ['healthy->unknown@-3600 engine could not observe heartbeats']);
     assert.equal(d.next, DAY + 300);
   });
+
+  // Ingest dark from 02:59:00 to 03:01:30; the flush that ended the gap stored the 03:00 run's one
+  // ping, received at 03:00:20, and zeroed ok streaks after it.
+  const gap = { since: at(90), blindFrom: at(-60), seenAt: at(91) };
+  const failedRun = { exitCode: null, tail: '' };
+  const darkCases: Array<{ name: string; over: Partial<Snapshot>; want: string[] }> = [
+    {
+      name: 'its one failure ping heard in the dark is judged when coverage resumed: down, not unknown for a day',
+      over: { lastHeartbeatAt: at(20), lastStatus: 'failing', failedRun, okStreak: 0, received: 2 },
+      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->down@90 reported failure'],
+    },
+    {
+      name: 'its one success ping heard in the dark counts: healthy when coverage resumed',
+      over: { lastHeartbeatAt: at(20), okStreak: 0, received: 2 },
+      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->healthy@90 1 consecutive success ping'],
+    },
+    {
+      name: 'a failure and its retry success both heard in the dark: healthy, no outage lasting no time',
+      over: { lastHeartbeatAt: at(20), okStreak: 0, received: 3, hiddenFailure: { at: at(10), status: 'failing', checks: null, failedRun } },
+      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->healthy@90 1 consecutive success ping'],
+    },
+  ];
+  for (const c of darkCases) {
+    it(c.name, () => {
+      const s = snap(-DAY + 30, { ...c.over, since: at(-DAY), coverage: gap });
+      const d = brief(s, daily, 91);
+      assert.deepEqual(d.transitions, c.want);
+      // Written back and judged again: nothing more, and never back to unknown at the same instant.
+      const last = decide(s, daily, at(91)).transitions.at(-1)!;
+      assert.deepEqual(brief({ ...s, state: last.to, since: last.at }, daily, 92).transitions, []);
+    });
+  }
 });

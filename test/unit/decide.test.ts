@@ -303,6 +303,13 @@ describe('decide: a recovery judged after the evaluator was away', () => {
     { name: 'never after the latest heartbeat', p: p1, over: { ...away, streakMetAt: at(42) }, want: ['down->healthy@41'] },
     { name: 'not recorded: the latest heartbeat, as before', p: p1, over: away, want: ['down->healthy@41'] },
     { name: 'not met yet: no recovery whatever is recorded', p: p3, over: { ...away, okStreak: 2, streakMetAt: at(7) }, want: [] },
+    {
+      // An earlier release's ingest (a rolling upgrade) left the time a streak before the failure met it.
+      name: 'never before a kept failure newer than the state: that failure restarted the streak',
+      p: p1,
+      over: { ...away, streakMetAt: at(7), hiddenFailure: { at: at(20), status: 'failing', checks: null, failedRun: null }, okStreak: 21 },
+      want: ['down->healthy@41'],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -360,12 +367,19 @@ describe('decide: honest restarts', () => {
   const dark: Partial<Snapshot> = { state: 'unknown', since: at(100), receivedAtEntry: 10, lastHeartbeatAt: at(699.5), okStreak: 1, received: 11 };
   const darkCases: Array<{ name: string; over: Partial<Snapshot>; want: string[] }> = [
     { name: 'stays unknown on an ok report heard before coverage resumed', over: dark, want: [] },
-    { name: 'stays unknown on a failing report heard before coverage resumed', over: { ...dark, lastStatus: 'failing', okStreak: 0 }, want: [] },
+    // Heard in the dark, a failure is judged when coverage resumed: dropped, it was never paged.
+    { name: 'is down from when coverage resumed on a failing report heard in the dark', over: { ...dark, lastStatus: 'failing', okStreak: 0 }, want: ['unknown->down@700'] },
     {
-      name: 'stays unknown on a replaced failure heard before coverage resumed',
-      over: { ...dark, hiddenFailure: { at: at(699.2), status: 'failing', checks: null, failedRun: null } },
-      want: [],
+      name: 'is down from when coverage resumed on a replaced failure heard in the dark, an ok after it not counting',
+      over: { ...dark, okStreak: 0, hiddenFailure: { at: at(699.2), status: 'failing', checks: null, failedRun: null } },
+      want: ['unknown->down@700'],
     },
+    {
+      name: 'goes unknown at the gap, then down when coverage resumed, on a failing report heard in it',
+      over: { ...dark, state: 'healthy', since: at(-3600), lastStatus: 'failing', okStreak: 0 },
+      want: ['healthy->unknown@100', 'unknown->down@700'],
+    },
+    { name: 'does not judge a failing report stored before the gap went dark', over: { ...dark, lastHeartbeatAt: at(60), lastStatus: 'failing', okStreak: 0 }, want: [] },
     { name: 'goes unknown at the gap, not healthy again from a report heard in it', over: { ...dark, state: 'healthy', since: at(-3600) }, want: ['healthy->unknown@100'] },
     { name: 'recovers on an ok report after coverage resumed', over: { ...dark, lastHeartbeatAt: at(701) }, want: ['unknown->healthy@701'] },
     {
@@ -381,18 +395,23 @@ describe('decide: honest restarts', () => {
     });
   }
 
-  it('never makes a state that lasts no time, pass after pass', () => {
-    // Judged, written back, judged again: the second pass must not undo the first at its instant.
-    let s = snap({ ...dark, state: 'healthy', since: at(-3600), coverage: { ...coverage, seenAt: at(701.2) } }, at(701.2));
-    const stamps: number[] = [];
-    for (let pass = 0; pass < 3; pass++) {
-      const d = decide(s, policy, at(701.2));
-      for (const t of d.transitions) stamps.push(t.at.getTime());
-      const last = d.transitions.at(-1);
-      if (last) s = { ...s, state: last.to, since: last.at, receivedAtEntry: d.receivedAtEntry };
-    }
-    assert.deepEqual(stamps, [at(100).getTime()]);
-  });
+  for (const [name, over, want] of [
+    ['an ok report', {}, [100]],
+    ['a failing report', { lastStatus: 'failing', okStreak: 0 }, [100, 700]],
+  ] as const) {
+    it(`never makes a state that lasts no time, pass after pass, on ${name} heard in the dark`, () => {
+      // Judged, written back, judged again: the second pass must not undo the first at its instant.
+      let s = snap({ ...dark, ...over, state: 'healthy', since: at(-3600), coverage: { ...coverage, seenAt: at(701.2) } }, at(701.2));
+      const stamps: number[] = [];
+      for (let pass = 0; pass < 3; pass++) {
+        const d = decide(s, policy, at(701.2));
+        for (const t of d.transitions) stamps.push(t.at.getTime());
+        const last = d.transitions.at(-1);
+        if (last) s = { ...s, state: last.to, since: last.at, receivedAtEntry: d.receivedAtEntry };
+      }
+      assert.deepEqual(stamps, want.map((sec) => at(sec).getTime()));
+    });
+  }
 
   it('does not repeat the blind transition once recorded', () => {
     const now = at(710);
