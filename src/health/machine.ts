@@ -89,10 +89,9 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
  * next due times, all in the caller's transaction. Returns the writes that won.
  */
 export async function apply(tx: Queryable, p: Plan, now: Date): Promise<HealthWrite[]> {
-  // Both sent at the call, in this order, without waiting between them: Postgres runs them one
-  // after the other, and the writing session need not wait for the client in between. The
-  // reschedule may take the heartbeat-write lock, which holds every flush until commit, so it
-  // still comes after the log and outbox rows rather than beside them.
-  const [won] = await Promise.all([writeTransitions(tx, p.writes, now), reschedule(tx, p.reschedules, now)]);
+  // One after the other: the reschedule may take the heartbeat-write lock, which holds every flush
+  // until commit, so it comes after the log and outbox rows rather than beside them.
+  const won = await writeTransitions(tx, p.writes, now);
+  await reschedule(tx, p.reschedules, now);
   return p.writes.filter((w) => won.has(w.nodeId));
 }

@@ -229,69 +229,57 @@ const withPrimaryKeyJoins = <T>(tx: Queryable, fn: () => Promise<T>) => withPlan
 /**
  * Writes state changes, their log rows and their outbox rows in the caller's transaction, as a
  * compare-and-set on version: a node whose version moved since it was read (another writer won)
- * is skipped whole — no log row, no event. Resolves to the ids that were written.
- *
- * One statement, sent at the call: the update's RETURNING (the winners) feeds the log and outbox
- * inserts as data-modifying CTEs, so a batch's writes need not wait for the client between them.
- * As three statements (the update, then its winners' rows, then the reschedule) the writing
- * session sat idle while the client built each next one: ~30 ms of client work a 5,000-node batch
- * landed between round trips. The caller sends the reschedule right behind it (apply, machine.ts);
- * only the live notices, which name the winners' versions, wait for this statement's answer, and
- * are queued behind the reschedule, which Postgres is still running when they arrive.
+ * is skipped whole — no log row, no event. Returns the ids that were written.
  */
-export function writeTransitions(tx: Queryable, writes: HealthWrite[], now: Date): Promise<Set<string>> {
-  if (writes.length === 0) return Promise.resolve(new Set());
-  const t = writes.flatMap((w) =>
-    w.transitions.map((tr, i) => ({ nodeId: w.nodeId, name: w.nodeName, version: w.expectedVersion + i + 1, ...tr })),
-  );
-  const won = withPrimaryKeyJoins(tx, () =>
+export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now: Date): Promise<Set<string>> {
+  if (writes.length === 0) return new Set();
+  const won = await withPrimaryKeyJoins(tx, () =>
     tx<{ node_id: string }[]>`
-      with upd as (
-        update node_health h
-        set state = v.state, since = v.since, reason = v.reason, version = h.version + v.n, received_at_entry = v.entry
-        from unnest(
-          ${plainArray(writes.map((w) => w.nodeId))}::uuid[], ${plainArray(writes.map((w) => w.expectedVersion))}::int[],
-          ${plainArray(writes.map((w) => w.transitions.length))}::int[], ${plainArray(writes.map((w) => w.state))}::text[],
-          ${plainArray(writes.map((w) => w.since.toISOString()))}::timestamptz[], ${textArray(writes.map((w) => w.reason))}::text[],
-          ${plainArray(writes.map((w) => w.receivedAtEntry))}::bigint[]
-        ) as v(node_id, expected, n, state, since, reason, entry)
-        where h.node_id = v.node_id and h.version = v.expected
-        returning h.node_id
-      ), t as (
-        select * from unnest(
-          ${plainArray(t.map((x) => x.nodeId))}::uuid[], ${plainArray(t.map((x) => x.version))}::int[], ${plainArray(t.map((x) => x.from))}::text[],
-          ${plainArray(t.map((x) => x.to))}::text[], ${plainArray(t.map((x) => x.at.toISOString()))}::text[],
-          ${textArray(t.map((x) => x.reason))}::text[], ${textArray(t.map((x) => x.name))}::text[]
-        ) with ordinality as t(node_id, state_version, from_state, to_state, at, reason, node_name, ord)
-        -- The winners as the keys of one jsonb object, built once: each row's lookup is a binary
-        -- search whatever the plan. Joined to them instead (in (select … from upd)), with hash
-        -- joins off for the update's sake, the planner, told 25 winners, scanned the winners
-        -- once per row: ~0.9 s a 5,000-node batch instead of ~40 ms for the whole statement.
-        where (select jsonb_object_agg(node_id, true) from upd) ? t.node_id::text
-      ), log as (
-        insert into node_state_log (node_id, state_version, from_state, to_state, at, reason)
-        select node_id, state_version, from_state, to_state, at::timestamptz, reason from t
-      ), queued as (
-        -- The payload is built here rather than stringified per row in JS (about half the client
-        -- time of a 5,000-transition batch). 'at' is the text sent, toISOString's millisecond RFC 3339
-        -- form, rather than to_char of the stored instant (~0.5 µs a row, ~55 ms a 100,000-node outage).
-        insert into outbox (topic, key, payload, created_at, available_at)
-        select 'node.state_changed', node_id::text,
-               jsonb_build_object('node_id', node_id, 'node_name', node_name, 'from', from_state, 'to', to_state,
-                                  'at', at, 'reason', reason, 'state_version', state_version),
-               ${now}, ${now}
-        from t order by ord
-      )
-      -- The outbox's wake-up, only when something was queued.
-      select node_id, (select pg_notify(${OUTBOX_CHANNEL}, '') where exists (select from upd)) from upd`
+      update node_health h
+      set state = v.state, since = v.since, reason = v.reason, version = h.version + v.n, received_at_entry = v.entry
+      from unnest(
+        ${plainArray(writes.map((w) => w.nodeId))}::uuid[], ${plainArray(writes.map((w) => w.expectedVersion))}::int[],
+        ${plainArray(writes.map((w) => w.transitions.length))}::int[], ${plainArray(writes.map((w) => w.state))}::text[],
+        ${plainArray(writes.map((w) => w.since.toISOString()))}::timestamptz[], ${textArray(writes.map((w) => w.reason))}::text[],
+        ${plainArray(writes.map((w) => w.receivedAtEntry))}::bigint[]
+      ) as v(node_id, expected, n, state, since, reason, entry)
+      where h.node_id = v.node_id and h.version = v.expected
+      returning h.node_id`
       .execute()
       .then((rows) => new Set(rows.map((r) => r.node_id))),
   );
-  return won.then(async (ids) => {
+  const t = writes
+    .filter((w) => won.has(w.nodeId))
+    .flatMap((w) => w.transitions.map((tr, i) => ({ nodeId: w.nodeId, name: w.nodeName, version: w.expectedVersion + i + 1, ...tr })));
+  if (t.length === 0) return won;
+  // The rows, the outbox's wake-up and the live notices in one round trip.
+  const written = tx`
+    with t as (
+      select * from unnest(
+        ${plainArray(t.map((x) => x.nodeId))}::uuid[], ${plainArray(t.map((x) => x.version))}::int[], ${plainArray(t.map((x) => x.from))}::text[],
+        ${plainArray(t.map((x) => x.to))}::text[], ${plainArray(t.map((x) => x.at.toISOString()))}::text[],
+        ${textArray(t.map((x) => x.reason))}::text[], ${textArray(t.map((x) => x.name))}::text[]
+      ) with ordinality as t(node_id, state_version, from_state, to_state, at, reason, node_name, ord)
+    ), log as (
+      insert into node_state_log (node_id, state_version, from_state, to_state, at, reason)
+      select node_id, state_version, from_state, to_state, at::timestamptz, reason from t
+    )
+    -- The payload is built here rather than stringified per row in JS (about half the client
+    -- time of a 5,000-transition batch). 'at' is the text sent, toISOString's millisecond RFC 3339
+    -- form, rather than to_char of the stored instant (~0.5 µs a row, ~55 ms a 100,000-node outage).
+    insert into outbox (topic, key, payload, created_at, available_at)
+    select 'node.state_changed', node_id::text,
+           jsonb_build_object('node_id', node_id, 'node_name', node_name, 'from', from_state, 'to', to_state,
+                              'at', at, 'reason', reason, 'state_version', state_version),
+           ${now}, ${now}
+    from t order by ord`.execute();
+  await Promise.all([
+    written,
+    tx`select pg_notify(${OUTBOX_CHANNEL}, '')`,
     // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves it.
-    await notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.filter((x) => ids.has(x.nodeId)).map((x) => ({ nodeId: x.nodeId, version: x.version }))));
-    return ids;
-  });
+    notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version })))),
+  ]);
+  return won;
 }
 
 /**
