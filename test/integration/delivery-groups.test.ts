@@ -153,6 +153,8 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
       // The two groups held never end while their rows hang: the third is taken on the rows that settled.
       await allSent(ok);
       assert.equal(stuck.hanging.length, 2, 'while both hanging rows still hang');
+      // The third group's job completes just after its rows' `sent` commits.
+      await until('the third group done', async () => (await jobs.getJobState(groupJobId(third))) === 'unknown');
       assert.equal(await jobs.getActiveCount(), 2, 'their groups still running');
       stuck.answerAll(200);
       stuck.release(200);
