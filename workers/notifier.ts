@@ -12,7 +12,8 @@ import type { LinkSigning } from '../src/notifications/message.ts';
 import { Coalescer, type Batching } from '../src/coalescer.ts';
 import { sendDigests } from '../src/notifications/digest.ts';
 import { DeliveryLedger, LEDGER_BATCHING, type LeaseTimes } from '../src/notifications/ledger.ts';
-import { groupData, heldJobId, NOTIFICATIONS_QUEUE, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';
+import { HeldRows } from '../src/notifications/held-rows.ts';
+import { groupData, heldJobId, NOTIFICATIONS_QUEUE, ROWS_PER_JOB, rowsOf, type DeliveryJob, type DeliveryJobData, type DeliveryQueue } from '../src/notifications/queue.ts';
 import { storeAway, type QueueBackend } from '../src/queue/backend.ts';
 import { DEFAULT_RETRY, DELIVERY_ATTEMPTS, retryDelayMs, type RetrySchedule } from '../src/notifications/retry.ts';
 import { recordAttempts } from '../src/notifications/store.ts';
@@ -71,6 +72,11 @@ export function startNotifier(o: NotifierOptions) {
   // group's other rows take slots of their own.
   const limit = o.concurrency ?? DELIVERY_CONCURRENCY;
   const sends = new Slots(limit);
+  // Jobs taken are bounded by the rows they carry: at most four times the sends in flight (1,024 at
+  // 256), enough that the next rows are read while the slots are busy, and two groups at the least.
+  // Rows beyond that stay in the queue for a process with slots free, where a bound of `limit`
+  // jobs let one process hold 4,096 rows at 16 a job, 16,384 at 64.
+  const held = new HeldRows(Math.max(4 * limit, 2 * ROWS_PER_JOB), ROWS_PER_JOB, limit);
   // Every held row would say it every 30 s: one line a minute says it for them all.
   const secretHeld = throttled((fields, msg) => o.log.error(fields, msg));
   const attempt = async (id: string): Promise<void> => {
@@ -124,6 +130,8 @@ export function startNotifier(o: NotifierOptions) {
           again.push(id);
           error ??= failed;
         }
+      } finally {
+        rowSettled();
       }
     };
     await Promise.all(ids.map(settle));
@@ -133,28 +141,42 @@ export function startNotifier(o: NotifierOptions) {
     throw error;
   };
 
+  /** A job of one row: sent, or put back without spending an attempt. */
+  const runOne = async (job: Job, token: string | undefined, id: string): Promise<void> => {
+    try {
+      await attempt(id);
+    } catch (err) {
+      if (!(err instanceof PutBack)) throw err;
+      // The row's own job finding it held looks again as a job of its own and ends: delayed
+      // under the row's id for the lease (~120 s), it made the holder's retry or put-back, added
+      // under that id a few ms later (runGroup), a no-op, and the row waited out the lease.
+      if (err instanceof HeldElsewhere && job.id === id) return goingBack.add({ id, delayMs: putBackDelayMs(err), jobId: heldJobId(id) });
+      // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
+      await job.moveToDelayed(Date.now() + putBackDelayMs(err), token);
+      throw new DelayedError();
+    } finally {
+      rowSettled();
+    }
+  };
+
   const worker = o.backend.worker(
     NOTIFICATIONS_QUEUE,
     async (job, token) => {
       const data = job.data as DeliveryJobData;
-      if ('ids' in data) return runGroup(job, data.ids);
+      const ids = rowsOf(data);
+      held.started(ids.length);
+      fitConcurrency();
       try {
-        await attempt(String(data.id));
-      } catch (err) {
-        if (!(err instanceof PutBack)) throw err;
-        // The row's own job finding it held looks again as a job of its own and ends: delayed
-        // under the row's id for the lease (~120 s), it made the holder's retry or put-back, added
-        // under that id a few ms later (runGroup), a no-op, and the row waited out the lease.
-        if (err instanceof HeldElsewhere && job.id === String(data.id)) return goingBack.add({ id: job.id, delayMs: putBackDelayMs(err), jobId: heldJobId(job.id) });
-        // Back in the queue without spending an attempt (BullMQ's DelayedError protocol).
-        await job.moveToDelayed(Date.now() + putBackDelayMs(err), token);
-        throw new DelayedError();
+        return await ('ids' in data ? runGroup(job, data.ids) : runOne(job, token, ids[0]!));
+      } finally {
+        held.ended();
+        fitConcurrency();
       }
     },
     {
-      // As many jobs as sends, so jobs of one row (retries, rows put back) still fill the slots; a
-      // process may then hold up to `limit` groups, their rows waiting for slots in arrival order.
-      concurrency: limit,
+      // Changed as jobs start and rows settle (fitConcurrency): up to `limit` jobs of one row
+      // (retries, rows put back), 16 groups of 64 rows.
+      concurrency: held.concurrency,
       lockDuration,
       stalledInterval: Math.max(1000, lockDuration / 2),
       // A failed fetch of the next job is tried again after this, 15 s by BullMQ's default: as long
@@ -165,6 +187,27 @@ export function startNotifier(o: NotifierOptions) {
       settings: { backoffStrategy: (attemptsMade, _type, err) => (err instanceof RetryLater ? err.delayMs : retryDelayMs(attemptsMade, err, retry)) },
     },
   );
+  /**
+   * BullMQ's worker takes a job while it holds fewer than `concurrency` (read before each fetch,
+   * and at each completion for the next job in the same call), and looks again only when one of
+   * its jobs or fetches ends. Rows settling inside a job still running (a group with a row at a
+   * dead receiver, 10 s) raise the bound without that: the loop is woken by an empty entry in its
+   * queue of jobs, as a fetch that found nothing leaves one, or a process whose 16 groups each had
+   * such a row would take nothing until the first ended, its other 240 slots idle. BullMQ's own
+   * resume() wakes the loop the same way.
+   */
+  function fitConcurrency(): void {
+    const next = held.concurrency;
+    if (next === worker.concurrency) return;
+    const more = next > worker.concurrency;
+    worker.concurrency = next;
+    if (more) (worker as unknown as { mainLoopQueue?: { add(entry: Promise<undefined>): void } | null }).mainLoopQueue?.add(Promise.resolve(undefined));
+  }
+  function rowSettled(): void {
+    held.settled();
+    fitConcurrency();
+  }
+
   // A dead Redis makes the worker fail every reconnect (about once a second): one line a minute says it.
   const workerTrouble = throttledWarning(log);
   worker.on('error', (err) => workerTrouble({ error: err.message }, 'notifier worker error; deliveries wait until it clears'));

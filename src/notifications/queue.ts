@@ -51,11 +51,13 @@ export const groupData = (ids: string[]): DeliveryJobData => ({ ids, id: ids[0]!
  * Redis's per add on the page path, ~60 µs of Redis per delivery in the notifier. A group shares
  * it among its rows: at 64 rows, Redis's CPU per delivery fell from ~75 to ~9 µs and the
  * notifiers' by ~100 µs; 16 cost ~20 µs of notifier and ~5 µs of Redis more than 64 (BENCHMARKS.md,
- * "This release beside the last", 2026-12-06 12:50). Smaller groups hold less: a process takes
- * as many jobs as it has sends in flight (256), whose rows then wait for its send slots, unleased,
- * while another process may be idle: 4,096 rows at 16 a job against 16,384 at 64.
+ * "This release beside the last", 2026-12-06 12:50), and again 20-70 µs of notifier and ~5 µs of
+ * Redis in section 7b's alternated pairs of 2026-12-07 ("Groups of 64, bounded by rows held").
+ * What a process holds is bounded by rows, not jobs (HeldRows, workers/notifier.ts): 1,024 rows
+ * at 256 sends in flight, 16 groups, where a bound of 256 jobs let it hold 16,384 rows unleased
+ * while another process may be idle.
  */
-export const ROWS_PER_JOB = 16;
+export const ROWS_PER_JOB = 64;
 
 /**
  * A group's job id: a digest of all its rows, so adding the same rows again (a redelivered event's
@@ -75,7 +77,7 @@ export const groupJobId = (ids: string[]): string => `+${createHash('sha256').up
  * read finds them final: nothing is sent. Producers fail fast when the job store is away: the
  * ledger rows stay un-enqueued and the sweeper adds them when the store is back. A job carries
  * only ledger ids (the incident, the update and the recipient, 85-125 characters: a group's data
- * is ~2 KB), never text from outside: Postgres keeps job data as jsonb, which refuses U+0000.
+ * is up to ~8 KB), never text from outside: Postgres keeps job data as jsonb, which refuses U+0000.
  */
 export class DeliveryQueue {
   private readonly queue: AnyQueue;

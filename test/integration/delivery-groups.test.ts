@@ -97,6 +97,76 @@ for (const backend of QUEUE_BACKENDS) describe(`deliveries grouped in jobs (queu
     }
   });
 
+  /**
+   * In place of this suite's notifier (which on Postgres would share the queue), one with 16 sends
+   * in flight: at most 128 rows, two groups, held.
+   */
+  const sixteenSends = async () => {
+    await oc.close();
+    await jobs.close();
+    await store.close();
+    const clock = new ManualClock(new Date());
+    oc = await createOnCall(db, clock, { redisUrl, backoffCapMs: 2000, concurrency: 16 });
+    store = await openQueueBackend({ redisUrl, databaseUrl: db.url, prefix: oc.prefix });
+    jobs = store.queue(NOTIFICATIONS_QUEUE, {});
+    // Its sweeper's first pass adds every unfinished row (a job store new to it): done before the
+    // test's rows exist, so only the test's groups carry them.
+    await until('the new store synced', () => oc.queue.unsynced().then((token) => token === undefined, () => false));
+    return clock;
+  };
+
+  it('takes no more groups than its rows cap while its sends hang, leaving the others to another process', async () => {
+    const clock = await sixteenSends();
+    let second: Awaited<ReturnType<typeof createOnCall>> | undefined;
+    try {
+      const ids = await pages(6 * ROWS_PER_JOB);
+      hook.answerAll('hang');
+      await enqueue(ids);
+      await until('the first process’s sends all hanging', async () => hook.hanging.length === 16);
+      assert.equal(await jobs.getActiveCount(), 2, 'two groups taken, not one a send slot');
+      second = await createOnCall(db, clock, { redisUrl, prefix: oc.prefix, secretKey: oc.secretKey, concurrency: 16 });
+      await until('the second process’s sends hanging too', async () => hook.hanging.length === 32);
+      assert.equal(await jobs.getActiveCount(), 4);
+      assert.equal(await jobs.getWaitingCount(), 2, 'the rest still in the queue for whichever process frees rows first');
+      hook.answerAll(200);
+      hook.release(200);
+      await allSent(ids);
+      assert.deepEqual(received(hook), ids, 'each row once');
+    } finally {
+      hook.answerAll(200);
+      hook.release(200);
+      await second?.close();
+    }
+  });
+
+  it('takes another group as soon as a group’s worth of rows settled, while each group it holds waits on a hanging row', async () => {
+    await sixteenSends();
+    const stuck = await startWebhookReceiver({ secret });
+    try {
+      const [s1, s2] = await pages(2, stuck);
+      const ok = await pages(3 * ROWS_PER_JOB - 2);
+      stuck.answerAll('hang');
+      const first = [s1!, ...ok.slice(0, ROWS_PER_JOB - 1)];
+      const second = [s2!, ...ok.slice(ROWS_PER_JOB - 1, 2 * ROWS_PER_JOB - 2)];
+      const third = ok.slice(2 * ROWS_PER_JOB - 2);
+      await enqueue([...first, ...second, ...third]);
+      // The two groups held never end while their rows hang: the third is taken on the rows that settled.
+      await allSent(ok);
+      assert.equal(stuck.hanging.length, 2, 'while both hanging rows still hang');
+      // The third group's job completes just after its rows' `sent` commits.
+      await until('the third group done', async () => (await jobs.getJobState(groupJobId(third))) === 'unknown');
+      assert.equal(await jobs.getActiveCount(), 2, 'their groups still running');
+      stuck.answerAll(200);
+      stuck.release(200);
+      await allSent([s1!, s2!]);
+      assert.deepEqual(received(hook), [...ok].sort(), 'each row once');
+    } finally {
+      stuck.answerAll(200);
+      stuck.release(200);
+      await stuck.close();
+    }
+  });
+
   it('puts back on its own a row of the group that another sender holds, and sends it once that lease ended', async () => {
     const ids = await pages(4);
     const held = ids[2]!;
