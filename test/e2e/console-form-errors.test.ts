@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createHarness, type Harness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import { focusedAfterRendering, launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
 
 // A refused form in a browser: the problem sits under the field that holds it, styled as an error,
 // in the form's words, and that field has the focus. LIFELINE_SCREENSHOTS=<dir> keeps each page.
@@ -41,16 +41,17 @@ describe('refused forms in the console, in a browser', () => {
   }
 
   /** The focused element's id, and whether the error under `id` is in its field, drawn as an error (not in the text's colour). */
-  const shownAt = (page: Page, id: string) =>
-    page.evaluate((id) => {
+  const shownAt = async (page: Page, id: string) => ({
+    focused: await focusedAfterRendering(page),
+    ...(await page.evaluate((id) => {
       const error = document.getElementById(`${id}-error`);
       const field = document.getElementById(id)?.closest('.field');
       return {
-        focused: document.activeElement?.id,
         inField: error !== null && field !== null && field !== undefined && field.contains(error),
         styled: error !== null && error.classList.contains('error') && getComputedStyle(error).color !== getComputedStyle(document.body).color && getComputedStyle(error).fontWeight === '600',
       };
-    }, id);
+    }, id)),
+  });
 
   it("says Level 2's wait at Level 2's field, and focuses it", async () => {
     const page = await signedIn('/policies');
@@ -113,7 +114,7 @@ describe('refused forms in the console, in a browser', () => {
       await k.fill(page);
       await page.locator('form').filter({ has: page.locator(`#${k.field}`) }).getByRole('button', { name: k.submit, exact: true }).last().click();
       await page.locator('.notice.bad').waitFor();
-      const seen = await page.evaluate((id) => ({ focused: document.activeElement?.id, link: document.querySelector('.notice.bad a')?.getAttribute('href'), title: document.title }), k.field);
+      const seen = { focused: await focusedAfterRendering(page), ...(await page.evaluate(() => ({ link: document.querySelector('.notice.bad a')?.getAttribute('href'), title: document.title }))) };
       assert.deepEqual({ focused: seen.focused, link: seen.link }, { focused: k.field, link: `#${k.field}` }, `${k.path}: ${await page.locator('.notice.bad').innerText()}`);
       assert.match(seen.title, /^Error: /, k.path);
       await page.close();
@@ -125,7 +126,9 @@ describe('refused forms in the console, in a browser', () => {
     await page.locator('#labels').fill('role=db');
     await page.getByRole('button', { name: 'Start the window', exact: true }).last().click();
     await page.locator('.notice.ok').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('notice')), true);
+    // The page's script moves the focus to the notice once loaded: read it after two rendering steps.
+    const focusedNotice = await page.evaluate(() => new Promise<boolean | undefined>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(document.activeElement?.classList.contains('notice'))))));
+    assert.equal(focusedNotice, true);
     await page.close();
   });
 });
