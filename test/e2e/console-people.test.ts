@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import { focusedAfterRendering, launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
 
 // People and on-call schedules in the console as a person uses them: the app over HTTP under its
 // CSP, on the harness's manual clock (Saturday 2026-11-21 10:00 UTC, 11:00 in Berlin), so the
@@ -92,7 +92,7 @@ describe('people and schedules in the console, in a browser', () => {
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByText('Not created').waitFor();
     assert.equal(await page.locator('#email-error').innerText(), 'already belongs to Alice Example (alice@example.com)');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'email');
+    assert.equal(await focusedAfterRendering(page), 'email');
     assert.equal(await page.getByLabel('Name').inputValue(), 'Alice Again');
     assert.equal(((await api('GET', '/v1/users')).items as unknown[]).length, 2);
     await page.close();
