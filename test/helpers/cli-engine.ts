@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { createSql } from '../../src/db/client.ts';
+import { BASE_URL } from './db.ts';
+import { EngineProcess, engineEnv, ROOT } from './engine-process.ts';
+
+/**
+ * An engine of its own for a file of CLI tests, started before them and stopped after, with what
+ * those tests run the CLI with. Each file holds a share of the CLI's tests: every command is a Node
+ * start (~0.5 s quiet, ~10 s at load 40), and one file of them all outran the 10-minute limit a
+ * file has on a loaded machine. `alsoDrop` names databases the tests make, dropped at the end.
+ */
+export function useCliEngine(name: string, alsoDrop: string[] = []) {
+  const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
+  const dbName = `lifeline_e2e_${name}_${randomBytes(4).toString('hex')}`;
+  let engine: EngineProcess;
+  let base = '';
+  const tempDirs: string[] = [];
+
+  before(async () => {
+    engine = EngineProcess.start(engineEnv(dbName, ADMIN));
+    base = `http://127.0.0.1:${await engine.listeningPort()}`;
+  });
+
+  after(async () => {
+    engine.kill('SIGTERM');
+    await engine.exited;
+    const admin = createSql(BASE_URL, { dedicated: true });
+    for (const db of [dbName, ...alsoDrop]) await admin`drop database if exists ${admin(db)} with (force)`;
+    await admin.end();
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A directory of its own under the system's temporary one, removed once the tests end (it holds tokens). */
+  function tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+  }
+
+  /**
+   * `node bin/lifeline.mjs …` as a user runs it, against the engine with the admin token unless told
+   * otherwise; its stdin is `input`, ended at once (empty unless given).
+   */
+  function spawnCli(args: string[], env: Record<string, string> = {}, input = '') {
+    const child = spawn(process.execPath, ['bin/lifeline.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LIFELINE_URL: base, LIFELINE_TOKEN: ADMIN, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.end(input);
+    return child;
+  }
+
+  async function cli(args: string[], env: Record<string, string> = {}, input?: string) {
+    const child = spawnCli(args, env, input);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const [code] = (await once(child, 'exit')) as [number];
+    return { code, stdout, stderr };
+  }
+
+  async function api<T = any>(method: string, path: string, body?: unknown, token = ADMIN): Promise<T> {
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+    return (await res.json()) as T;
+  }
+
+  return { ADMIN, dbName, base: () => base, tempDir, spawnCli, cli, api };
+}
