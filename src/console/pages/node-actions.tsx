@@ -339,6 +339,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
           () => getNode(deps.sql, node.id),
           (current, message) => editPage(c, current, { message, status: 412, focus: true }),
           (n) => n.name,
+          { sql: deps.sql, type: 'node', form },
         ),
     );
     if (outcome instanceof Response) return outcome;
@@ -435,7 +436,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     const form = (await c.req.parseBody()) as Form;
     const gone = await attempt(
       () => deleteNode(deps.sql, node.id, deps.clock.now(), acting(c), deps, sentVersions(form)),
-      (r) => refusedDelete(r, () => missing(c), () => getNode(deps.sql, node.id), askAgain(c, deps, askDelete), (n) => n.name),
+      (r) => refusedDelete(r, () => missing(c), () => getNode(deps.sql, node.id), askAgain(c, deps, askDelete), (n) => n.name, { sql: deps.sql, type: 'node', form }),
     );
     if (gone instanceof Response) return gone;
     deps.identity.forget();
