@@ -3,16 +3,18 @@ import { validationFailed } from '../errors.ts';
 
 // One entity-tag of an If-Match list: `"3"`, `W/"3"`, or bare (`3`, as the incidents' `version` is
 // documented); then a comma or the end. A quote left open or closed alone matches none of these.
-const TAG = /\s*(?:(W\/)?"([\x21\x23-\x7e]*)"|([\x21\x23-\x2b\x2d-\x7e]+))\s*(?:,|$)/y;
+const TAG = /\s*(?:(?:W\/)?"([\x21\x23-\x7e]*)"|([\x21\x23-\x2b\x2d-\x7e]+))\s*(?:,|$)/y;
 
 /**
- * The strong entity-tags `If-Match` lists, without quotes: a comma-separated list any of which may
- * match (RFC 9110 §13.1.1); undefined when absent or `*`, which is true of any current
- * representation: the row exists (404 otherwise), so any version goes. Every route with a version
- * (nodes, channels, escalation policies, users, schedules, status pages, incidents) reads it here.
- * If-Match compares strongly (RFC 9110 §13.1.1, §8.8.3.2): a weak tag (`W/"3"`) is a valid member
- * that matches nothing, so a list of weak tags alone is 412. A quote left unbalanced, an empty
- * member, or a tag not of `shape` is 400.
+ * The entity-tags `If-Match` lists, without quotes: a comma-separated list any of which may match
+ * (RFC 9110 §13.1.1); undefined when absent or `*`, which is true of any current representation:
+ * the row exists (404 otherwise), so any version goes. Every route with a version (nodes, channels,
+ * escalation policies, users, schedules, status pages, incidents) reads it here. `W/` is taken as
+ * the tag it marks, though RFC 9110 compares If-Match strongly: every ETag here is strong (a row's
+ * exact version), a proxy that compresses answers (nginx's gzip) weakens it on the way out, and the
+ * API has documented `W/"3"` as accepted since If-Match was first taken; refusing it would turn
+ * those clients' every write into a 412. A quote left unbalanced, an empty member, or a tag not of
+ * `shape` is 400.
  */
 export function ifMatchTags(c: Context, example: string, shape: RegExp): string[] | undefined {
   const raw = c.req.header('if-match');
@@ -23,9 +25,9 @@ export function ifMatchTags(c: Context, example: string, shape: RegExp): string[
   for (let members = 0; TAG.lastIndex < raw.length && members < 64; members++) {
     const m = TAG.exec(raw);
     if (!m) break;
-    const tag = m[2] ?? m[3]!;
+    const tag = m[1] ?? m[2]!;
     if (!shape.test(tag)) break;
-    if (m[1] === undefined) tags.push(tag);
+    tags.push(tag);
     if (TAG.lastIndex === raw.length && !raw.trimEnd().endsWith(',')) return tags;
   }
   throw validationFailed([{ field: 'If-Match', message: `must be ${example}, or a comma-separated list of up to 64 of them` }]);
@@ -45,7 +47,7 @@ export const etag = (row: { updated_at: Date }): string => `"${row.updated_at.ge
 export const IF_MATCH_ETAG = {
   name: 'If-Match',
   in: 'header',
-  description: 'Act only if the row is still at this `ETag` (as a GET answered it; the quotes are optional), or at any of a comma-separated list of them; 412 `precondition_failed` otherwise. A weak tag (`W/"…"`) never matches (strong comparison, RFC 9110). `*` acts on any version',
+  description: 'Act only if the row is still at this `ETag` (as a GET answered it; `W/` and the quotes are optional), or at any of a comma-separated list of them; 412 `precondition_failed` otherwise. `*` acts on any version',
   schema: { type: 'string' },
 } as const;
 

@@ -95,7 +95,7 @@ async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx
     const expected = actor.expectedVersion;
     if (expected !== undefined && !expected.includes(row.version)) {
       const latest = expected.every((v) => v < row.version) ? latestChange(row, (await store.timelinesOf(tx, [row.id])).get(row.id) ?? []) : undefined;
-      throw new Refusal('precondition_failed', `The incident is at version ${row.version}, ${expected.length ? `not ${expected.join(' or ')}` : 'and If-Match names no strong version (a W/ tag never matches)'}${latest ? `; its latest change: ${latest}` : ''}.`);
+      throw new Refusal('precondition_failed', `The incident is at version ${row.version}, not ${expected.join(' or ')}${latest ? `; its latest change: ${latest}` : ''}.`);
     }
     return change(tx, row, clock.now());
   });

@@ -217,20 +217,21 @@ describe('one If-Match grammar on every route that takes it', () => {
     ];
   }
 
-  it('takes a list any strong tag of which may match, never a weak one, and refuses a malformed header with 400', async () => {
+  it('takes a list any tag of which may match, W/ as the tag it marks, and refuses a malformed header with 400', async () => {
     for (const row of await rows()) {
       const now = await row.tag();
       // Malformed: a quote left open or closed alone, an empty member, two tags with no comma.
       for (const broken of ['yesterday', now.slice(0, -1), now.slice(1), `${now}, `, `, ${now}`, `${now} ${now}`, `${now},,${now}`]) {
         await expectInvalid(await row.write(broken), ['If-Match']);
       }
-      // Well formed but naming no current strong tag: a weak tag never matches (RFC 9110 §8.8.3.2).
-      for (const stale of ['"999"', `W/${now}`, `W/${now}, "999"`]) {
+      // Well formed but naming no current version.
+      for (const stale of ['"999"', 'W/"999"', '"998", W/"999"']) {
         await expectError(await row.write(stale), 412, 'precondition_failed');
       }
       assert.equal(await row.tag(), now, `${row.what}: nothing refused moved it`);
-      // One of a list (RFC 9110 §13.1.1), among stale and weak ones, written with or without spaces.
-      const taken = await row.write(`"999",W/${now} , ${now}`);
+      // One of a list (RFC 9110 §13.1.1), among stale ones, written with or without spaces; W/ as the
+      // tag it marks, as a compressing proxy (nginx's gzip) hands the ETag on.
+      const taken = await row.write(`"999",W/"998" , W/${now}`);
       assert.equal(taken.status, 200, `${row.what}: ${await taken.clone().text()}`);
       assert.notEqual(await row.tag(), now, `${row.what}: the write moved it`);
     }
