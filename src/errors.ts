@@ -18,8 +18,8 @@ export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'con
  * names the nodes it shows). Called on the row as its write's transaction locked it, so no other
  * write slips in between the check and the change.
  */
-export function checkVersion(what: string, expected: number | readonly (number | string)[] | undefined, updatedAt: Date, current: string = String(updatedAt.getTime())): void {
-  if (expected === undefined || (typeof expected === 'number' ? [expected] : expected).some((v) => String(v) === current)) return;
+export function checkVersion(what: string, expected: readonly (number | string)[] | undefined, updatedAt: Date, current: string = String(updatedAt.getTime())): void {
+  if (expected === undefined || expected.some((v) => String(v) === current)) return;
   throw new Refusal('precondition_failed', `${what} is at ETag "${current}" (changed at ${updatedAt.toISOString()}), not a version If-Match names; nothing was changed: read it again.`);
 }
 

@@ -1,7 +1,9 @@
 import { getApiKey } from '../access/store.ts';
 import type { Queryable, Tx } from '../db/client.ts';
 import { auditRow, type Acting, type AuditChange } from './model.ts';
-import { insertAuditRow, insertAuditRows, namesAtDeletion } from './store.ts';
+import { actorNames } from '../incidents/actor-names.ts';
+import { actorText } from '../incidents/shown-actor.ts';
+import { insertAuditRow, insertAuditRows, latestChangeAfter, namesAtDeletion } from './store.ts';
 
 /**
  * Records a privileged change in the audit log, in the transaction of the change itself: both
@@ -42,4 +44,18 @@ export async function deletedNames(sql: Queryable, things: Array<{ type: string;
   if (things.length === 0) return [];
   const made = (await getApiKey(sql, keyId))?.created_at;
   return namesAtDeletion(sql, things, made !== undefined && made > since ? made : since);
+}
+
+/**
+ * Who made the latest change to a thing after `after`, and when (latestChangeAfter), named as
+ * people read an actor everywhere (actorText): a key by its name now, the name it had then once
+ * deleted; a person, an operator by name; a node as `node:<name>`, as an incident's `by` shows it.
+ */
+export async function changedSince(sql: Queryable, target: { type: string; id: string }, after: Date): Promise<{ by: string; at: Date } | undefined> {
+  const row = await latestChangeAfter(sql, target.type, target.id, after);
+  if (!row) return undefined;
+  if (row.actor_kind === 'node') return { by: `node:${row.actor_name}`, at: row.at };
+  if (row.actor_kind !== 'key') return { by: row.actor_name, at: row.at };
+  const by = `api-key:${row.actor_id}`;
+  return { by: actorText(by, new Map([[row.actor_id, row.actor_name], ...(await actorNames(sql, [by]))])), at: row.at };
 }

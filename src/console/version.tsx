@@ -1,3 +1,5 @@
+import { changedSince } from '../audit/service.ts';
+import type { Queryable } from '../db/client.ts';
 import type { Refusal } from '../errors.ts';
 import { utc } from './format.ts';
 import { text, type Form } from './forms.ts';
@@ -34,18 +36,45 @@ export const sentVersions = (form: Form): number[] | undefined => sentTags(form)
 
 type Redraw<T> = (current: T, message: string) => Response | Promise<Response>;
 
+/** The page a refused request was sent from: the kind of row it shows, as the audit log names it (`node` …), and what it sent back. */
+export interface Opened {
+  sql: Queryable;
+  type: string;
+  form: Form;
+}
+
+/**
+ * Who changed the row since the page was drawn, and when: the latest change the audit log has of
+ * it after the version the page sent back (for a status page, the milliseconds its tag begins
+ * with). Undefined when none is found: a change it holds no row of (a status page's node deleted),
+ * or one stamped in the very millisecond of that version, which cannot be told from it.
+ */
+async function changeSinceOpened(opened: Opened, id: string): Promise<{ by: string; at: Date } | undefined> {
+  const ms = /^\d{1,15}/.exec(sentTags(opened.form)?.[0] ?? '')?.[0];
+  return ms === undefined ? undefined : changedSince(opened.sql, { type: opened.type, id }, new Date(Number(ms)));
+}
+
 /**
  * A refusal of what a page drawn from a row asked (`done`: saved, deleted): over a row changed since
  * it was drawn (412), the page drawn again by `redraw` from the row as `reread` reads it now, with
- * `then` (what to do) said at the top; any other refusal, or a row gone meanwhile, as `refused`
- * shows it.
+ * who changed it and when (as the audit log has it; when it has not, the row's own time), and `then`
+ * (what to do) said at the top; any other refusal, or a row gone meanwhile, as `refused` shows it.
  */
 const refusedOver =
-  (opened: string, then: string, done: string) =>
-  async <T extends { updated_at: Date }>(r: Refusal, refused: (r: Refusal) => Response | Promise<Response>, reread: () => Promise<T | undefined>, redraw: Redraw<T>, name: (row: T) => string): Promise<Response> => {
+  (page: string, then: string, done: string) =>
+  async <T extends { id: string; updated_at: Date }>(
+    r: Refusal,
+    refused: (r: Refusal) => Response | Promise<Response>,
+    reread: () => Promise<T | undefined>,
+    redraw: Redraw<T>,
+    name: (row: T) => string,
+    opened: Opened,
+  ): Promise<Response> => {
     const current = r.code === 'precondition_failed' ? await reread() : undefined;
     if (!current) return refused(r);
-    return redraw(current, `${name(current)} was changed since you opened this ${opened} (at ${utc(current.updated_at)}): ${then}. Nothing was ${done}.`);
+    const change = await changeSinceOpened(opened, current.id);
+    const changed = change ? `was changed by ${change.by} at ${utc(change.at)} since you opened this ${page}` : `was changed since you opened this ${page} (at ${utc(current.updated_at)})`;
+    return redraw(current, `${name(current)} ${changed}: ${then}. Nothing was ${done}.`);
   };
 
 /** A refused save of an edit form (refusedOver): the form comes back with the current values. */

@@ -8,10 +8,13 @@ const TAG = /\s*(?:(?:W\/)?"([\x21\x23-\x7e]*)"|([\x21\x23-\x2b\x2d-\x7e]+))\s*(
 /**
  * The entity-tags `If-Match` lists, without quotes: a comma-separated list any of which may match
  * (RFC 9110 §13.1.1); undefined when absent or `*`, which is true of any current representation:
- * the row exists (404 otherwise), so any version goes. `W/` is taken as the tag it marks, though
- * RFC 9110 compares If-Match strongly: every ETag here is strong (a row's exact version), so a
- * `W/` only comes from a client that added it, and the API has documented it as accepted since
- * If-Match was first taken (`W/"3"`). A quote left unbalanced, or an empty member, is 400.
+ * the row exists (404 otherwise), so any version goes. Every route with a version (nodes, channels,
+ * escalation policies, users, schedules, status pages, incidents) reads it here. `W/` is taken as
+ * the tag it marks, though RFC 9110 compares If-Match strongly: every ETag here is strong (a row's
+ * exact version), a proxy that compresses answers (nginx's gzip) weakens it on the way out, and the
+ * API has documented `W/"3"` as accepted since If-Match was first taken; refusing it would turn
+ * those clients' every write into a 412. A quote left unbalanced, an empty member, or a tag not of
+ * `shape` is 400.
  */
 export function ifMatchTags(c: Context, example: string, shape: RegExp): string[] | undefined {
   const raw = c.req.header('if-match');
@@ -19,7 +22,7 @@ export function ifMatchTags(c: Context, example: string, shape: RegExp): string[
   const tags: string[] = [];
   TAG.lastIndex = 0;
   // A list of at most 64 tags: more is no client's retry, and each costs a comparison.
-  while (TAG.lastIndex < raw.length && tags.length < 64) {
+  for (let members = 0; TAG.lastIndex < raw.length && members < 64; members++) {
     const m = TAG.exec(raw);
     if (!m) break;
     const tag = m[1] ?? m[2]!;
@@ -32,16 +35,6 @@ export function ifMatchTags(c: Context, example: string, shape: RegExp): string[
 
 /** The row versions `If-Match` lists (ifMatchTags), each up to 15 digits: an `updated_at` in epoch ms has 13 until the year 2286. */
 export const ifMatchAny = (c: Context, example: string): number[] | undefined => ifMatchTags(c, example, /^\d{1,15}$/)?.map(Number);
-
-/**
- * The one version `If-Match` names, for the writes whose check compares one (nodes, incidents): a
- * list naming several different versions is 400 there rather than held to only one of them.
- */
-export function ifMatch(c: Context, example: string): number | undefined {
-  const versions = ifMatchAny(c, example);
-  if (versions && new Set(versions).size > 1) throw validationFailed([{ field: 'If-Match', message: `must name one version here: ${example}` }]);
-  return versions?.[0];
-}
 
 /**
  * A row's ETag: its `updated_at` in epoch ms, quoted, which every write of a node, channel,

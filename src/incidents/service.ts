@@ -66,7 +66,8 @@ async function resolveWithEvents(tx: Tx, list: Resolve[], now: Date): Promise<{ 
 /** Who acts on an incident, and (optionally) the version they saw: a stale one is refused. */
 export interface Actor {
   by: string;
-  expectedVersion?: number | undefined;
+  /** The versions an If-Match lists, any of which may be current. */
+  expectedVersion?: readonly number[] | undefined;
   /** More about who it was, for the timeline entry (a signed link names its recipient). */
   detail?: Record<string, unknown> | undefined;
 }
@@ -91,9 +92,10 @@ async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx
     const row = await store.lockIncident(tx, id);
     if (!row) throw notFound(`Incident "${id}"`);
     if (row.status === 'resolved') throw conflict('The incident is already resolved.');
-    if (actor.expectedVersion !== undefined && actor.expectedVersion !== row.version) {
-      const latest = actor.expectedVersion < row.version ? latestChange(row, (await store.timelinesOf(tx, [row.id])).get(row.id) ?? []) : undefined;
-      throw new Refusal('precondition_failed', `The incident is at version ${row.version}, not ${actor.expectedVersion}${latest ? `; its latest change: ${latest}` : ''}.`);
+    const expected = actor.expectedVersion;
+    if (expected !== undefined && !expected.includes(row.version)) {
+      const latest = expected.every((v) => v < row.version) ? latestChange(row, (await store.timelinesOf(tx, [row.id])).get(row.id) ?? []) : undefined;
+      throw new Refusal('precondition_failed', `The incident is at version ${row.version}, not ${expected.join(' or ')}${latest ? `; its latest change: ${latest}` : ''}.`);
     }
     return change(tx, row, clock.now());
   });

@@ -67,9 +67,9 @@ export async function createNode(sql: Sql, request: NodeRequest, now: Date, acti
  * fields given in `schedule` go over the stored schedule, read with the row locked in the same
  * transaction: two requests editing different fields of one schedule each merge over the other's
  * result, where reading it first lost one of them. The schedule it leaves is checked there too, as
- * is the version an If-Match named (`expected`, checkVersion).
+ * is one of the versions an If-Match lists (`expected`, checkVersion).
  */
-export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport, expected?: number): Promise<NodeRow> {
+export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport, expected?: readonly number[]): Promise<NodeRow> {
   return (await changeNode(sql, id, change, now, acting, report, expected)).node;
 }
 
@@ -81,7 +81,7 @@ type Changed = { node: NodeRow; result: AuditResult; pingKeyBefore: string | und
  * the ping key the node had, read with its row locked (so the caller forgets it when it moved: one
  * read before, a concurrent move could have replaced).
  */
-export async function changeNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport, expected?: number): Promise<Changed> {
+export async function changeNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport, expected?: readonly number[]): Promise<Changed> {
   const changed = await changeNamed(sql, id, undefined, change, now, acting, report, expected);
   if (!changed) throw notFound(`Node "${id}"`);
   return changed;
@@ -102,7 +102,7 @@ async function changeNamed(
   now: Date,
   acting: Acting,
   report: KeepReport,
-  expected?: number,
+  expected?: readonly number[],
 ): Promise<Changed | undefined> {
   let found = false;
   let name: string | undefined;
@@ -172,7 +172,7 @@ const APPLY_ATTEMPTS = 3;
  * or renamed meanwhile is looked up again, so the name gets a node (created) and a renamed node is
  * left as its new name has it.
  */
-export async function applyNode(sql: Sql, name: string, desired: DesiredNode, now: Date, acting: Acting, report: KeepReport, match: { given: boolean; version?: number | undefined }): Promise<Applied> {
+export async function applyNode(sql: Sql, name: string, desired: DesiredNode, now: Date, acting: Acting, report: KeepReport, match: { given: boolean; versions?: readonly number[] | undefined }): Promise<Applied> {
   for (let attempt = 1; ; attempt++) {
     let id = await store.nodeIdByName(sql, name);
     if (id === undefined) {
@@ -184,7 +184,7 @@ export async function applyNode(sql: Sql, name: string, desired: DesiredNode, no
         if (id === undefined) throw err;
       }
     }
-    const changed = await changeNamed(sql, id, name, desiredChange(desired), now, acting, report, match.version);
+    const changed = await changeNamed(sql, id, name, desiredChange(desired), now, acting, report, match.versions);
     if (changed) return { outcome: changed.result === 'done' ? 'updated' : 'unchanged', node: changed.node, pingKeyBefore: changed.pingKeyBefore };
     if (attempt === APPLY_ATTEMPTS) throw conflict(`Node "${name}" was deleted, renamed or created by other requests ${APPLY_ATTEMPTS} times while this one applied it; nothing was changed. Try again.`);
   }
@@ -220,7 +220,7 @@ export async function rotatePingKey(sql: Sql, id: string, now: Date, acting: Act
  * close what they opened for the node. False when there was no such node. The row is locked
  * first, and with `expected` (an If-Match) its version checked (checkVersion).
  */
-export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting, report: KeepReport, expected?: number): Promise<boolean> {
+export async function deleteNode(sql: Sql, id: string, now: Date, acting: Acting, report: KeepReport, expected?: readonly number[]): Promise<boolean> {
   // Its uptime rows go with it: the past days of the pages that select it are kept first.
   const node = await store.getNode(sql, id);
   if (!node) return false;

@@ -8,7 +8,7 @@ import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helper
 
 // An edit form left open while a script changes the row through the API: its save is refused with
 // nothing changed, the form comes back with the row's current values and a message that has the
-// focus, and saving that form again saves.
+// focus, naming who changed it and when as the audit log has it, and saving that form again saves.
 
 describe('saving a console form over a row changed since it was opened, in a browser', () => {
   let h: Harness;
@@ -44,6 +44,9 @@ describe('saving a console form over a row changed since it was opened, in a bro
     return (await res.json()) as T;
   };
 
+  /** A moment as the console writes it: 2026-11-21 10:01:30 UTC. */
+  const shown = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
   /** The refusal at the top of the page: its words, and whether it has the focus and the console's error style. */
   const refusal = (page: Page) =>
     page.evaluate(() => {
@@ -61,11 +64,13 @@ describe('saving a console form over a row changed since it was opened, in a bro
     await json('PUT', '/v1/nodes/by-name/web-1', { labels: { role: 'web' }, heartbeat_interval_seconds: 30, failures_for_down: 2 });
     const page = await signedIn('/nodes/web-1/edit');
     await page.locator('#failures_for_down').fill('5');
+    // The script runs 90 s after the form was opened, as the bootstrap admin key.
+    const at = h.clock.advance(90_000);
     await json('PUT', '/v1/nodes/by-name/web-1', { labels: { role: 'api' }, heartbeat_interval_seconds: 30, failures_for_down: 4 });
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('web-1 was changed since you opened this form').waitFor();
+    await page.getByText('web-1 was changed by key bootstrap-admin').waitFor();
     const said = await refusal(page);
-    assert.match(said.says ?? '', /^web-1 was changed since you opened this form \(at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\): review the current values and save again\./);
+    assert.equal(said.says, `web-1 was changed by key bootstrap-admin at ${shown(at)} since you opened this form: review the current values and save again. Nothing was saved.`);
     assert.deepEqual({ ...said, says: undefined }, { says: undefined, focused: true, alert: 'alert', fieldErrors: 0 });
     assert.equal(await page.locator('#failures_for_down').inputValue(), '4');
     assert.equal(await page.locator('#labels').inputValue(), 'role=api');
@@ -85,10 +90,15 @@ describe('saving a console form over a row changed since it was opened, in a bro
     const page = await signedIn(`/channels/${made.id}`);
     await page.locator('#name').fill('ops mail (console)');
     await page.locator('#to').fill('console@example.com');
+    const at = h.clock.advance(90_000);
     await json('PATCH', `/v1/channels/${made.id}`, { config: { to: ['script@example.com'] } });
+    // Without the audit row of that change (pruned), the message says when, as the row does, not who.
+    await h.sql`delete from audit_log where target_id = ${made.id}`;
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('ops mail was changed since you opened this form').waitFor();
-    assert.deepEqual({ ...(await refusal(page)), says: undefined }, { says: undefined, focused: true, alert: 'alert', fieldErrors: 0 });
+    const said = await refusal(page);
+    assert.equal(said.says, `ops mail was changed since you opened this form (at ${shown(at)}): review the current values and save again. Nothing was saved.`);
+    assert.deepEqual({ ...said, says: undefined }, { says: undefined, focused: true, alert: 'alert', fieldErrors: 0 });
     assert.equal(await page.locator('#name').inputValue(), 'ops mail');
     assert.equal(await page.locator('#to').inputValue(), 'script@example.com');
     const kept = await json<{ name: string; config: { to: string[] } }>('GET', `/v1/channels/${made.id}`);
@@ -141,11 +151,12 @@ describe('saving a console form over a row changed since it was opened, in a bro
   it("refuses a node's delete over a change since its confirmation page was opened, asks again, then deletes", async () => {
     await json('PUT', '/v1/nodes/by-name/web-2', { labels: { role: 'web' }, heartbeat_interval_seconds: 30 });
     const page = await signedIn('/nodes/web-2/delete');
+    h.clock.advance(90_000);
     await json('PUT', '/v1/nodes/by-name/web-2', { labels: { role: 'batch' }, heartbeat_interval_seconds: 30 });
     await page.getByRole('button', { name: 'Delete web-2' }).click();
-    await page.getByText('web-2 was changed since you opened this page').waitFor();
+    await page.getByText('web-2 was changed by key bootstrap-admin').waitFor();
     const said = await refusal(page);
-    assert.match(said.says ?? '', /: review it and delete again\. Nothing was deleted\.$/);
+    assert.match(said.says ?? '', /^web-2 was changed by key bootstrap-admin at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC since you opened this page: review it and delete again\. Nothing was deleted\.$/);
     assert.deepEqual([said.focused, said.alert], [true, 'alert']);
     assert.deepEqual((await json<{ labels: Record<string, string> }>('GET', '/v1/nodes/web-2')).labels, { role: 'batch' });
 

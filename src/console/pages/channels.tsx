@@ -419,6 +419,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
         () => getChannel(deps.sql, channel.id),
         (current, message) => channelPage(c, current, { message, status: 412, focus: true }),
         (x) => x.name,
+        { sql: deps.sql, type: 'channel', form },
       );
     if (channel.type !== 'webhook') {
       const outcome = await attempt(save, refused);
@@ -454,8 +455,9 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
   app.post('/channels/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const channel = await find(c);
     if (!channel) return missing(c);
+    const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      async () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c), undefined, sentVersions((await c.req.parseBody()) as Form)),
+      () => deleteChannel(deps.sql, channel.id, deps.clock.now(), acting(c), undefined, sentVersions(form)),
       (r) =>
         refusedDelete(
           r,
@@ -463,6 +465,7 @@ export function channelRoutes(deps: AppDeps, guards: Guards) {
           () => getChannel(deps.sql, channel.id),
           askAgain(c, deps, askDelete),
           (x) => x.name,
+          { sql: deps.sql, type: 'channel', form },
         ),
     );
     if (outcome instanceof Response) return outcome;

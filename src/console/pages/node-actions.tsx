@@ -330,7 +330,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
         // The form sends the whole schedule: an emptied field takes the default, not the stored value.
         // It arrives as no value, and updateNode lays the values given over the stored schedule, so
         // without the defaults filled in here an emptied grace of 300 s would stay 300 s.
-        return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c), deps, sentVersions(form)?.[0]);
+        return updateNode(deps.sql, node.id, { ...given, schedule: patchedSchedule(null, given.schedule ?? null) }, deps.clock.now(), acting(c), deps, sentVersions(form));
       },
       (r) =>
         refusedSave(
@@ -339,6 +339,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
           () => getNode(deps.sql, node.id),
           (current, message) => editPage(c, current, { message, status: 412, focus: true }),
           (n) => n.name,
+          { sql: deps.sql, type: 'node', form },
         ),
     );
     if (outcome instanceof Response) return outcome;
@@ -434,8 +435,8 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     if (!node) return missing(c);
     const form = (await c.req.parseBody()) as Form;
     const gone = await attempt(
-      () => deleteNode(deps.sql, node.id, deps.clock.now(), acting(c), deps, sentVersions(form)?.[0]),
-      (r) => refusedDelete(r, () => missing(c), () => getNode(deps.sql, node.id), askAgain(c, deps, askDelete), (n) => n.name),
+      () => deleteNode(deps.sql, node.id, deps.clock.now(), acting(c), deps, sentVersions(form)),
+      (r) => refusedDelete(r, () => missing(c), () => getNode(deps.sql, node.id), askAgain(c, deps, askDelete), (n) => n.name, { sql: deps.sql, type: 'node', form }),
     );
     if (gone instanceof Response) return gone;
     deps.identity.forget();

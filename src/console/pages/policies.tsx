@@ -419,6 +419,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
           () => getPolicy(deps.sql, policy.id),
           (current, message) => policyPage(c, current, { message, status: 412, focus: true }),
           (x) => x.name,
+          { sql: deps.sql, type: 'escalation_policy', form },
         ),
     );
     if (outcome instanceof Response) return outcome;
@@ -448,9 +449,10 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   app.post('/policies/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const policy = await find(c);
     if (!policy) return missing(c);
+    const form = (await c.req.parseBody()) as Form;
     const gone = await attempt(
-      async () => deletePolicy(deps.sql, policy.id, deps.clock.now(), acting(c), sentVersions((await c.req.parseBody()) as Form)),
-      (r) => refusedDelete(r, () => missing(c), () => getPolicy(deps.sql, policy.id), askAgain(c, deps, askDelete), (x) => x.name),
+      () => deletePolicy(deps.sql, policy.id, deps.clock.now(), acting(c), sentVersions(form)),
+      (r) => refusedDelete(r, () => missing(c), () => getPolicy(deps.sql, policy.id), askAgain(c, deps, askDelete), (x) => x.name, { sql: deps.sql, type: 'escalation_policy', form }),
     );
     if (gone instanceof Response) return gone;
     return c.redirect('/policies?deleted', 303);

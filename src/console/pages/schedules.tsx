@@ -560,6 +560,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
           () => getSchedule(deps.sql, { id: schedule.id }),
           (current, message) => formPage(c, current, { message, status: 412, focus: true }),
           (x) => x.name,
+          { sql: deps.sql, type: 'schedule', form },
         ),
     );
     if (outcome instanceof Response) return outcome;
@@ -576,8 +577,9 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
   app.post('/schedules/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const schedule = await find(c);
     if (!schedule) return missing(c);
+    const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      async () => deleteSchedule(deps.sql, schedule.id, deps.clock.now(), acting(c), undefined, sentVersions((await c.req.parseBody()) as Form)),
+      () => deleteSchedule(deps.sql, schedule.id, deps.clock.now(), acting(c), undefined, sentVersions(form)),
       (r) =>
         refusedDelete(
           r,
@@ -585,6 +587,7 @@ export function scheduleRoutes(deps: AppDeps, guards: Guards) {
           () => getSchedule(deps.sql, { id: schedule.id }),
           askAgain(c, deps, askDelete),
           (x) => x.name,
+          { sql: deps.sql, type: 'schedule', form },
         ),
     );
     if (outcome instanceof Response) return outcome;

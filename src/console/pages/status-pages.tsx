@@ -391,6 +391,7 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
           () => getPage(deps.sql, page.id),
           (current, message) => editPage(c, current, { message, status: 412, focus: true }),
           (p) => p.title,
+          { sql: deps.sql, type: 'status_page', form },
         ),
     );
     if (outcome instanceof Response) return outcome;
@@ -411,9 +412,10 @@ export function statusPageRoutes(deps: AppDeps, guards: Guards) {
     const page = await find(c);
     if (!page) return missing(c);
     // Deleted elsewhere since the page was found: there is no such page.
+    const form = (await c.req.parseBody()) as Form;
     const gone = await attempt(
-      async () => deleteStatusPage(deps.sql, page.id, deps.clock.now(), acting(c), sentTags((await c.req.parseBody()) as Form)),
-      (r) => refusedDelete(r, () => missing(c), () => getPage(deps.sql, page.id), askAgain(c, deps, askDelete), (p) => p.title),
+      () => deleteStatusPage(deps.sql, page.id, deps.clock.now(), acting(c), sentTags(form)),
+      (r) => refusedDelete(r, () => missing(c), () => getPage(deps.sql, page.id), askAgain(c, deps, askDelete), (p) => p.title, { sql: deps.sql, type: 'status_page', form }),
     );
     if (gone instanceof Response) return gone;
     published();

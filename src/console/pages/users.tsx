@@ -278,6 +278,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
           () => getUser(deps.sql, user.id),
           (current, message) => userPage(c, current, { message, status: 412, focus: true }),
           (x) => x.name,
+          { sql: deps.sql, type: 'user', form },
         ),
     );
     if (outcome instanceof Response) return outcome;
@@ -295,8 +296,9 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
   app.post('/users/:id/delete', ...guards.action, write, confirmed(), async (c) => {
     const user = await find(c);
     if (!user) return missing(c);
+    const form = (await c.req.parseBody()) as Form;
     const outcome = await attempt(
-      async () => deleteUser(deps.sql, user.id, deps.clock.now(), acting(c), undefined, sentVersions((await c.req.parseBody()) as Form)),
+      () => deleteUser(deps.sql, user.id, deps.clock.now(), acting(c), undefined, sentVersions(form)),
       (r) =>
         refusedDelete(
           r,
@@ -304,6 +306,7 @@ export function userRoutes(deps: AppDeps, guards: Guards) {
           () => getUser(deps.sql, user.id),
           askAgain(c, deps, askDelete),
           (x) => x.name,
+          { sql: deps.sql, type: 'user', form },
         ),
     );
     if (outcome instanceof Response) return outcome;

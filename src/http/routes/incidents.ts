@@ -14,7 +14,7 @@ import { principalOf, requireScope, type AuthEnv } from '../auth.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting } from '../acting.ts';
 import { byId } from '../by-id.ts';
-import { ifMatch } from '../if-match.ts';
+import { ifMatchAny } from '../if-match.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import type { Queryable } from '../../db/client.ts';
@@ -83,7 +83,7 @@ const INCIDENT = 'The incident id';
 const IF_MATCH = {
   name: 'If-Match',
   in: 'header',
-  description: 'Act only if the incident is still at this `version` (`3`, `"3"` or `W/"3"`); 412 otherwise. `*` acts on any version',
+  description: 'Act only if the incident is still at this `version` (`3` or `"3"`), or at any of a comma-separated list of them; 412 otherwise. A weak tag (`W/"3"`) never matches (strong comparison, RFC 9110). `*` acts on any version',
   schema: { type: 'string' },
 } as const;
 
@@ -125,7 +125,7 @@ export function incidentRoutes(deps: AppDeps) {
         const id = c.req.param('id')!;
         await find(id);
         const input = await optionalBody(c, schema);
-        const actor = { by: actorOf(principalOf(c), input.by), expectedVersion: ifMatch(c, 'the incident version, e.g. If-Match: 3') };
+        const actor = { by: actorOf(principalOf(c), input.by), expectedVersion: ifMatchAny(c, 'the incident version, e.g. If-Match: 3') };
         return c.json((await render([await command(id, input, actor, acting(c))]))[0]);
       },
     );

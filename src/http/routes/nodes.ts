@@ -13,7 +13,7 @@ import { allows, type Principal } from '../../access/model.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, validationFailed } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatch, IF_MATCH_ETAG } from '../if-match.ts';
+import { etag, ETAG_EXAMPLE, ETAG_NOTE, ifMatchAny, IF_MATCH_ETAG } from '../if-match.ts';
 import { body, closedObject, decodeCursor, documented, int, isInt32, LABEL_FILTERS_NOTE, LabelFilters, Labels, NewNodeName, page, Paging, query, TimeZone } from '../validation.ts';
 
 /** Where a node's ping URL lives: LIFELINE_PUBLIC_URL, without a trailing slash; null without one. */
@@ -254,10 +254,10 @@ export function nodeRoutes(deps: AppDeps) {
     async (c) => {
       const name = v.safeParse(NewNodeName, c.req.param('name'));
       if (!name.success) throw validationFailed([{ field: 'name', message: name.issues[0].message }]);
-      const version = ifMatch(c, ETAG_EXAMPLE);
+      const versions = ifMatchAny(c, ETAG_EXAMPLE);
       const input = await body(c, PutNode);
       const now = clock.now();
-      const applied = await applyNode(sql, name.output, input, now, acting(c), deps, { given: c.req.header('if-match') !== undefined, version });
+      const applied = await applyNode(sql, name.output, input, now, acting(c), deps, { given: c.req.header('if-match') !== undefined, versions });
       c.header('lifeline-outcome', applied.outcome);
       c.header('etag', etag(applied.node));
       if (applied.outcome === 'created') {
@@ -319,7 +319,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      const expected = ifMatch(c, ETAG_EXAMPLE);
+      const expected = ifMatchAny(c, ETAG_EXAMPLE);
       const { node: changed, pingKeyBefore } = await changeNode(sql, node.id, await body(c, PatchNode), clock.now(), acting(c), deps, expected);
       c.header('etag', etag(changed));
       forgetChanged(pingKeyBefore, changed.ping_key);
@@ -333,7 +333,7 @@ export function nodeRoutes(deps: AppDeps) {
     requireScope('write'),
     async (c) => {
       const node = await find(c.req.param('id'));
-      if (!(await deleteNode(sql, node.id, clock.now(), acting(c), deps, ifMatch(c, ETAG_EXAMPLE)))) throw notFound(`Node "${c.req.param('id')}"`);
+      if (!(await deleteNode(sql, node.id, clock.now(), acting(c), deps, ifMatchAny(c, ETAG_EXAMPLE)))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
       deps.publicChanges?.changed();
       deps.ingestor?.forgetPingKey(node.ping_key);
