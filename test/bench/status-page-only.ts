@@ -1,9 +1,8 @@
 // Section 10's page figure alone, on a database seeded once and kept: `tsx test/bench/status-page-only.ts`
 // prints the page computed and rendered as HTML, p50 / p99 of 40 (as the section times it), and
-// the CPU the process spent on each, in a
-// few seconds where the whole section takes minutes, so two builds can be alternated run by run
-// on one machine over the very same rows. BENCH_STATUS_DB names the database (created and seeded
-// when missing; drop it when done), RUNS the number of pages.
+// the CPU the process spent on each, in a few seconds where the whole section takes minutes, so
+// two builds can be alternated run by run on one machine over the very same rows. BENCH_STATUS_DB
+// names the database (created and seeded when missing; drop it when done), RUNS the number of pages.
 import { createSql } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { publishedPage } from '../../src/statuspages/service.ts';
