@@ -677,19 +677,20 @@ function pastIncidentViews(
   // An incident open when its node went into maintenance stays open through the window (followNodes),
   // but the node was no longer out: the day's bar counts maintenance, and the component read
   // Maintenance, as it does now for one still in a window.
-  const pieces = incidents.flatMap(({ node_id, category, opened_at, resolved_at }) =>
-    outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? []).map((p): Piece => ({ ...p, node: node_id, category })),
-  );
+  const pieces: Piece[] = [];
+  for (const { node_id, category, opened_at, resolved_at } of incidents) {
+    for (const p of outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? [])) pieces.push({ start: p.start, end: p.end, node: node_id, category });
+  }
   const sorted = pieces.sort((a, b) => a.start - b.start);
-  const open = new Map<string, Span>();
+  const open = members.map(() => new Map<Category, Span>());
   const spans: Span[] = [];
   for (const piece of sorted) {
     const { node: node_id, category, start, end } = piece;
     for (const component of componentsOf.get(node_id) ?? []) {
-      let span = open.get(`${component} ${category}`);
+      let span = open[component]!.get(category);
       if (!span || start - span.end >= FLAP_GAP_MS) {
         span = { component, category, start, end: start, out: 0, nodes: new Set(), pieces: [] };
-        open.set(`${component} ${category}`, span);
+        open[component]!.set(category, span);
         spans.push(span);
       }
       // Pieces come in start order: what of this one is past the span's end so far is new time out.
@@ -699,41 +700,83 @@ function pastIncidentViews(
       span.pieces.push(piece);
     }
   }
-  const entries = new Map<string, PastIncidentView & { nodeIds: Set<string> }>();
-  for (const span of spans) {
-    const held = members[span.component] ?? [];
-    const word = span.category === 'node_down' && !allOut(span, held, away) ? 'Partial outage' : WORDS[span.category];
-    const resolved = Number.isFinite(span.end);
-    const key = `${span.start} ${span.end} ${span.out} ${word}`;
-    const name = page.components[span.component]!.name;
-    const entry = entries.get(key);
-    if (entry) {
-      if (!entry.components.includes(name)) entry.components.push(name);
-      span.nodes.forEach((id) => entry.nodeIds.add(id));
-      continue;
-    }
-    entries.set(key, {
-      title: word,
-      components: [name],
-      severity: CATEGORIES[span.category].severity,
-      status: resolved ? 'resolved' : 'ongoing',
-      started_at: iso(span.start),
-      resolved_at: resolved ? iso(span.end) : null,
-      duration_seconds: resolved ? Math.round(span.out / 1000) : null,
-      nodeIds: new Set(span.nodes),
-    });
-  }
+  const wordOf = (span: Span) => (span.category === 'node_down' && !allOut(span, members[span.component] ?? [], away) ? 'Partial outage' : WORDS[span.category]);
+  const entries = pastEntries(spans, wordOf);
   // Ongoing ones first, all of them: the newest outages of a busy fortnight must not push one that
   // is still going on off the list. The resolved ones fill the rest, newest first.
-  const newestFirst = [...entries.values()].sort((a, b) => compare(b.started_at, a.started_at));
-  const ongoing = newestFirst.filter((e) => e.status === 'ongoing');
-  const resolved = newestFirst.filter((e) => e.status === 'resolved');
+  // By start as numbers (the ISO times shown order as their milliseconds do), ties as the spans came.
+  const newestFirst = entries.sort((a, b) => b.start - a.start || a.first - b.first);
+  const ongoing = newestFirst.filter((e) => !Number.isFinite(e.end));
+  const resolved = newestFirst.filter((e) => Number.isFinite(e.end));
   const listed = [...ongoing, ...resolved.slice(0, Math.max(PAST_MAX - ongoing.length, 0))];
-  const shown = listed.map(({ nodeIds, ...entry }): PastIncidentView => {
-    const view = { ...entry, title: `${entry.title} in ${entry.components.join(', ')}` };
-    return page.show_nodes ? { ...view, nodes: [...nodeIds].map((id) => nameOf.get(id)!).sort(compare) } : view;
+  const shown = listed.map((entry): PastIncidentView => {
+    const [span, ...others] = entry.spans as [Span, ...Span[]];
+    const components: string[] = [];
+    for (const s of entry.spans) if (!components.includes(page.components[s.component]!.name)) components.push(page.components[s.component]!.name);
+    const done = Number.isFinite(span.end);
+    const view: PastIncidentView = {
+      title: `${entry.word ?? wordOf(span)} in ${components.join(', ')}`,
+      components,
+      severity: CATEGORIES[span.category].severity,
+      status: done ? 'resolved' : 'ongoing',
+      started_at: iso(span.start),
+      resolved_at: done ? iso(span.end) : null,
+      duration_seconds: done ? Math.round(span.out / 1000) : null,
+    };
+    if (!page.show_nodes) return view;
+    const nodeIds = new Set(span.nodes);
+    for (const s of others) s.nodes.forEach((id) => nodeIds.add(id));
+    return { ...view, nodes: [...nodeIds].map((id) => nameOf.get(id)!).sort(compare) };
   });
   return { entries: shown, more: newestFirst.length - shown.length };
+}
+
+/** An entry of "Recent incidents": its spans in order, the first of them `first` among all. */
+interface Entry {
+  start: number;
+  end: number;
+  first: number;
+  spans: Span[];
+  /** Its title's word where it was worked out; else its first span's (wordOf). */
+  word: string | undefined;
+}
+
+/**
+ * The entries the spans make: spans of one start, end, time out and word are one entry (a node in
+ * two components). The word of an outage takes a sweep (allOut), so it is worked out only where it
+ * decides whether two spans are one, else for the entries listed: of the ~1,160 entries of a
+ * 500-node fortnight (benchmark section 10) all but 20 are only counted. Sweeping, naming and
+ * dating every one of them made the list 13.7 ms of CPU; this, with times kept as numbers, 2.1 ms.
+ */
+function pastEntries(spans: readonly Span[], wordOf: (span: Span) => string): Entry[] {
+  const alike = new Map<number, Span[][]>();
+  spans.forEach((span) => {
+    let same = alike.get(span.start);
+    if (!same) alike.set(span.start, (same = []));
+    const group = same.find(([s]) => s!.end === span.end && s!.out === span.out && s!.category === span.category);
+    if (group) group.push(span);
+    else same.push([span]);
+  });
+  const index = new Map(spans.map((s, i) => [s, i]));
+  const entries: Entry[] = [];
+  for (const same of alike.values()) {
+    for (const group of same) {
+      const first = group[0]!;
+      if (group.length === 1 || first.category !== 'node_down') {
+        entries.push({ start: first.start, end: first.end, first: index.get(first)!, spans: group, word: first.category === 'node_down' ? undefined : wordOf(first) });
+        continue;
+      }
+      const byWord = new Map<string, Entry>();
+      for (const span of group) {
+        const word = wordOf(span);
+        const entry = byWord.get(word);
+        if (entry) entry.spans.push(span);
+        else byWord.set(word, { start: span.start, end: span.end, first: index.get(span)!, spans: [span], word });
+      }
+      entries.push(...byWord.values());
+    }
+  }
+  return entries;
 }
 
 /**

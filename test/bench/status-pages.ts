@@ -92,6 +92,34 @@ async function seedIncidents(sql: Sql): Promise<number> {
   return rows.count;
 }
 
+/**
+ * The section's page and what it shows: `nodes` nodes' history, their maintenance and incidents,
+ * and the public page "bench" of one component per team label. How many of each were seeded.
+ */
+export async function seedStatusPage(sql: Sql, nodes: number, now: Date): Promise<{ transitions: number; windows: number; incidents: number }> {
+  const defaults = loadConfig({});
+  const transitions = await seedHistory(sql, { nodes, days: HISTORY_DAYS }, now);
+  await rebuildUptime(sql, { all: true }, now, { hourlyDays: defaults.uptimeHourlyRetentionDays, dailyDays: defaults.uptimeDailyRetentionDays });
+  const windows = await seedMaintenance(sql, now);
+  const incidents = await seedIncidents(sql);
+  await vacuumAnalyze(sql, ['nodes', 'node_health', 'node_state_log', 'uptime_hourly', 'uptime_daily', 'uptime_progress', 'maintenances', 'incidents']);
+  // The seeded nodes carry team-0 … team-19: one component each.
+  await createStatusPage(
+    sql,
+    {
+      slug: 'bench',
+      title: 'Bench',
+      description: null,
+      public: true,
+      show_nodes: false,
+      components: Array.from({ length: COMPONENTS }, (_, k) => ({ name: `Team ${k}`, node_ids: [], labels: { team: `team-${k}` } })),
+    },
+    now,
+    TEST_ACTING,
+  );
+  return { transitions, windows, incidents };
+}
+
 /** READ_RUNS timings of `read`, after 10 not timed, and its last answer. */
 async function timedReads<T>(read: () => Promise<T>): Promise<{ ms: number[]; last: T }> {
   const ms: number[] = [];
@@ -150,25 +178,7 @@ export async function benchStatusPages(o: BenchOptions, scope: Scope): Promise<S
   const defaults = loadConfig({});
 
   progress(`status: seeding ${int(o.statusNodes)} nodes × ${HISTORY_DAYS} days of transitions`);
-  const transitions = await seedHistory(sql, { nodes: o.statusNodes, days: HISTORY_DAYS }, now);
-  await rebuildUptime(sql, { all: true }, now, { hourlyDays: defaults.uptimeHourlyRetentionDays, dailyDays: defaults.uptimeDailyRetentionDays });
-  const windows = await seedMaintenance(sql, now);
-  const incidents = await seedIncidents(sql);
-  await vacuumAnalyze(sql, ['nodes', 'node_health', 'node_state_log', 'uptime_hourly', 'uptime_daily', 'uptime_progress', 'maintenances', 'incidents']);
-  // The seeded nodes carry team-0 … team-19: one component each.
-  await createStatusPage(
-    sql,
-    {
-      slug: 'bench',
-      title: 'Bench',
-      description: null,
-      public: true,
-      show_nodes: false,
-      components: Array.from({ length: COMPONENTS }, (_, k) => ({ name: `Team ${k}`, node_ids: [], labels: { team: `team-${k}` } })),
-    },
-    now,
-    TEST_ACTING,
-  );
+  const { transitions, windows, incidents } = await seedStatusPage(sql, o.statusNodes, now);
   const members = await sql<{ team: string; ids: string[] }[]>`
     select labels->>'team' as team, array_agg(id order by name) as ids from nodes group by 1 order by (substr(labels->>'team', 6))::int`;
 
