@@ -619,12 +619,12 @@ interface Span {
 export const FLAP_GAP_MS = 15 * 60_000;
 
 /**
- * Whether every node of `held` was out at one instant of the span, one of them down: a sweep of
+ * How long every node of `held` was out at once within the span, one of them down: a sweep of
  * its nodes' pieces down and of `held`'s maintenance within it (a node in a window serves nobody,
  * as componentStatus counts it). Ends before starts at one instant: api-1 down until 05:30 and
  * api-2 from 05:30 is never both.
  */
-function allOut(span: Span, held: readonly Member[], away: ReadonlyMap<string, readonly Away[]>): boolean {
+function allOutMs(span: Span, held: readonly Member[], away: ReadonlyMap<string, readonly Away[]>): number {
   const events: Array<[at: number, down: number, serviced: number]> = span.pieces.flatMap((p): Array<[number, number, number]> => [[p.start, 1, 0], [p.end, -1, 0]]);
   for (const m of held) {
     for (const a of away.get(m.id) ?? []) {
@@ -636,13 +636,26 @@ function allOut(span: Span, held: readonly Member[], away: ReadonlyMap<string, r
   events.sort((a, b) => a[0] - b[0] || a[1] + a[2] - (b[1] + b[2]));
   let down = 0;
   let serviced = 0;
-  for (const [, d, s] of events) {
+  let total = 0;
+  let since = 0;
+  for (const [at, d, s] of events) {
+    if (down > 0 && down + serviced >= held.length) total += at - since;
     down += d;
     serviced += s;
-    if (down > 0 && down + serviced >= held.length) return true;
+    since = at;
   }
-  return false;
+  return total;
 }
+
+/**
+ * A resolved span is "Outage" when every node was out at once for a minute in all, or for half its
+ * time out: an engine restart takes all of a component's nodes out for a few seconds (4 s seen), and
+ * that inside two hours of one node down is no outage of the component; a 4 s blip of all of them,
+ * and nothing else, is.
+ */
+const ALL_OUT_MIN_MS = 60_000;
+const ALL_OUT_MIN_SHARE = 0.5;
+const wholly = (allOut: number, out: number) => allOut > 0 && (allOut >= ALL_OUT_MIN_MS || allOut >= out * ALL_OUT_MIN_SHARE);
 
 /**
  * "Recent incidents": per component, its nodes' incidents of one kind (down, or degraded) that
@@ -651,9 +664,9 @@ function allOut(span: Span, held: readonly Member[], away: ReadonlyMap<string, r
  * while it is in a window now) is cut out of them. A rack of 25 nodes going down together is one
  * outage of the component, not 25, and a page without node names never says how many nodes it
  * took. Kinds apart, so a degradation open for a month does not swallow the outages within it.
- * An outage is "Partial" unless every node the component holds now was out at one instant of it
- * (allOut). Components with the very same entry (a node in two of them) are one entry naming
- * both. Only component names and times, and node names only where the page shows them; never
+ * An ongoing one reads as its component does now, as its open incident (incidentWord); one over is
+ * "Partial" unless every node the component holds now was out at once long enough (wholly).
+ * Components with the very same entry (a node in two of them) are one entry naming both. Only component names and times, and node names only where the page shows them; never
  * labels, reasons, ids or notes. Membership is the components' nodes of now, as for the open
  * incidents. `incidents` are those open at any time since pastSince(now) (incidentsSince).
  */
@@ -662,6 +675,7 @@ function pastIncidentViews(
   members: ReadonlyArray<readonly Member[]>,
   incidents: readonly SpanRow[],
   maintained: ReadonlyMap<string, readonly Away[]>,
+  statusOf: ReadonlyMap<string, Status>,
 ): { entries: PastIncidentView[]; more: number } {
   const componentsOf = new Map<string, number[]>();
   const nameOf = new Map<string, string>();
@@ -700,7 +714,10 @@ function pastIncidentViews(
       span.pieces.push(piece);
     }
   }
-  const wordOf = (span: Span) => (span.category === 'node_down' && !allOut(span, members[span.component] ?? [], away) ? 'Partial outage' : WORDS[span.category]);
+  const wordOf = (span: Span) => {
+    if (!Number.isFinite(span.end)) return incidentWord(span.category, [page.components[span.component]!.name], statusOf);
+    return span.category === 'node_down' && !wholly(allOutMs(span, members[span.component] ?? [], away), span.out) ? 'Partial outage' : WORDS[span.category];
+  };
   const entries = pastEntries(spans, wordOf);
   // Ongoing ones first, all of them: the newest outages of a busy fortnight must not push one that
   // is still going on off the list. The resolved ones fill the rest, newest first.
@@ -743,7 +760,7 @@ interface Entry {
 
 /**
  * The entries the spans make: spans of one start, end, time out and word are one entry (a node in
- * two components). The word of an outage takes a sweep (allOut), so it is worked out only where it
+ * two components). The word of an outage takes a sweep (allOutMs), so it is worked out only where it
  * decides whether two spans are one, else for the entries listed: of the ~1,160 entries of a
  * 500-node fortnight (benchmark section 10) all but 20 are only counted. Sweeping, naming and
  * dating every one of them made the list 13.7 ms of CPU; this, with times kept as numbers, 2.1 ms.
@@ -800,7 +817,8 @@ export function pageView(
   const window = pageWindow(now);
   const open = windows.filter((w) => w.starts_at.getTime() <= now);
   const components = page.components.map((spec, i) => componentView(page, spec, members[i] ?? [], days[i] ?? [], window, open));
-  const history = pastIncidentViews(page, members, past, maintained);
+  const statusOf = new Map(components.map((c) => [c.name, c.status]));
+  const history = pastIncidentViews(page, members, past, maintained, statusOf);
   return {
     slug: page.slug,
     title: page.title,
@@ -810,7 +828,7 @@ export function pageView(
     maintenance: span(holding(open, members.flat())),
     updated_at: iso(now),
     components,
-    incidents: incidentViews(page, members, incidents, new Map(components.map((c) => [c.name, c.status]))),
+    incidents: incidentViews(page, members, incidents, statusOf),
     past_incidents: history.entries,
     past_incidents_more: history.more,
     scheduled: scheduledViews(page, members, windows.filter((w) => w.starts_at.getTime() > now), now),

@@ -315,9 +315,10 @@ function Scheduled(p: { s: ScheduledView }) {
 
 /**
  * A past incident: what, where, and when, its length once it is over ("on and off" when that is
- * less than its start to its end: stretches close together, one entry). An ongoing one says only
- * since when: "for 35 min" would change the page every minute, and with it its ETag (withoutUpdated),
- * so a reader's reload would never get a 304.
+ * less than its start to its end: stretches close together, one entry). Both in whole seconds, as
+ * the length is said: one stretch of 4.4 s is 4 s out of 4.4 s, and was read "on and off". An
+ * ongoing one says only since when: "for 35 min" would change the page every minute, and with it
+ * its ETag (withoutUpdated), so a reader's reload would never get a 304.
  */
 function PastIncident(p: { i: PastIncidentView }) {
   const { i } = p;
@@ -329,7 +330,7 @@ function PastIncident(p: { i: PastIncidentView }) {
           <>
             Resolved · <time datetime={i.started_at}>{when(i.started_at)}</time> to <time datetime={i.resolved_at}>{when(i.resolved_at, null, i.started_at)}</time>
             {' · '}lasted {duration(i.duration_seconds * 1000)}
-            {i.duration_seconds * 1000 < Date.parse(i.resolved_at) - Date.parse(i.started_at) ? ', on and off' : ''}
+            {i.duration_seconds < Math.round((Date.parse(i.resolved_at) - Date.parse(i.started_at)) / 1000) ? ', on and off' : ''}
           </>
         ) : (
           <>

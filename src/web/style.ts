@@ -102,7 +102,9 @@ h2 small { font-weight: 400; }
 .bg-unknown { background: var(--banner-unknown); }
 .state { display: inline-flex; align-items: center; gap: 6px; font-size: .9rem; font-weight: 600; white-space: nowrap; }
 .state .until { font-weight: 400; color: var(--muted); white-space: normal; }
-.state::before { content: ""; width: 10px; height: 10px; border-radius: 50%; background: currentColor; }
+/* flex: none: beside a state that wraps ("Maintenance until 18:06 America/New_York (23:06 UTC)" on a
+   390 px phone) the row shrank the dot to 5 by 10 px, an oval. */
+.state::before { content: ""; width: 10px; height: 10px; border-radius: 50%; background: currentColor; flex: none; }
 .fg-healthy { color: var(--healthy); }
 .fg-degraded { color: var(--degraded); }
 .fg-down { color: var(--down-text); }
@@ -120,8 +122,12 @@ h2 small { font-weight: 400; }
 .edge-degraded { --edge: var(--degraded-fill); }
 .edge-maintenance { --edge: var(--maintenance); }
 .edge-unknown { --edge: var(--unknown); }
-.component-head { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
-.component-name { font-weight: 600; overflow-wrap: anywhere; }
+/* A state too long to sit beside the name goes under it, whole. overflow-wrap: anywhere let the row
+   shrink the name to its narrowest, one letter: on a 390 px phone "Database" beside a maintenance
+   state read "Datab" over "ase". break-word keeps words whole (its narrowest is the longest word)
+   and still breaks a name with no spaces that is wider than the screen (min-width: 0). */
+.component-head { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 2px 12px; }
+.component-name { font-weight: 600; overflow-wrap: break-word; min-width: 0; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; margin: -1px; clip-path: inset(50%); white-space: nowrap; }
 .bars-frame { position: relative; margin: 12px 0 6px; }
 .bars { display: flex; gap: 3px; height: 34px; }

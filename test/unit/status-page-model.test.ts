@@ -394,6 +394,25 @@ describe('a published page', () => {
     assert.deepEqual(pastOf(view).map((e) => e[0]), ['Outage in Web']);
   });
 
+  it('words an ongoing outage as its component reads now, and a resolved one "Outage" only if all were out a minute or half its time', async () => {
+    const api = [[member('n1', 'api-1', 'down'), member('n2', 'api-2', 'healthy')], [], []];
+    // api-1 down since 09:09; api-2 out 4 s with it while the engine restarted: the API serves from api-2 now.
+    const restart = [span('n1', 'node_down', '2026-11-21T09:09:00.000Z', null), span('n2', 'node_down', '2026-11-21T09:12:00.000Z', '2026-11-21T09:12:04.000Z')];
+    const ongoing = pageView(page(false), api, [], [], restart, [], now);
+    assert.equal(ongoing.components[0]!.status, 'partial_outage');
+    assert.deepEqual(pastOf(ongoing).map((e) => e[0]), ['Partial outage in Web'], 'as the component and its open incident read');
+    // The same, over: 4 s of 2 h all out is a partial outage.
+    const over = [span('n1', 'node_down', '2026-11-20T04:30:00.000Z', '2026-11-20T06:30:00.000Z'), span('n2', 'node_down', '2026-11-20T05:00:00.000Z', '2026-11-20T05:00:04.000Z')];
+    assert.deepEqual(pastOf(pageView(page(false), api, [], [], over, [], now)).map((e) => e[0]), ['Partial outage in Web']);
+    // Both out 4.4 s and nothing else: all of its time, an outage, and one stretch, not "on and off".
+    const blip = [span('n1', 'node_down', '2026-11-20T05:00:00.300Z', '2026-11-20T05:00:04.700Z'), span('n2', 'node_down', '2026-11-20T05:00:00.300Z', '2026-11-20T05:00:04.700Z')];
+    const short = pageView(page(false), api, [], [], blip, [], now);
+    assert.deepEqual(pastOf(short), [['Outage in Web', 'resolved', '2026-11-20T05:00:00.300Z', '2026-11-20T05:00:04.700Z', 4]]);
+    const html = await renderStatusPage(short);
+    assert.match(html, /lasted 4 s</);
+    assert.doesNotMatch(html, /on and off/);
+  });
+
   it('ends an outage where its node went into maintenance: one in a window now is not ongoing, as the component reads Maintenance', () => {
     // web-1 down at 08:20, in a window since 08:30 with its incident still open (it resolves when the window ends).
     const serviced = [[member('n1', 'web-1', 'maintenance'), member('n2', 'web-2', 'healthy'), member('n3', 'web-3', 'healthy')], [member('n1', 'web-1', 'maintenance')], []];
