@@ -198,4 +198,22 @@ describe('a failure followed by a success within one flush', () => {
     assert.deepEqual([incident!.opened_at, incident!.resolved_at], [at(530), at(540)]);
     await pagedAndResolved(job.id, 'hourly-export');
   });
+  it('a recovery needing 2 ok reports, met a flush after the failure while the evaluator was away, is stamped when it was met', async () => {
+    const node = await h.createNode('web-11', { heartbeat_interval_seconds: 30, successes_for_recovery: 2 });
+    const beatAt = (t: number, status: string) => beat(node.token, t, status);
+    await beatAt(640, 'ok');
+    await beatAt(640.1, 'ok');
+    await tickAt(at(640.1));
+    // No evaluator from here until 660 s: ingest alone stores a failure, then one ok report a flush.
+    await beatAt(650, 'failing');
+    await h.flush();
+    for (const t of [650.3, 650.6, 651]) {
+      await beatAt(t, 'ok');
+      await h.flush();
+    }
+    await tickAt(at(660));
+    const log = await transitionsOf(h.db, node.id);
+    // Met by the second ok report, at 650.6 s, not at the latest heartbeat when the evaluator came back.
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@640.1', 'healthy->down@650', 'down->healthy@650.6']);
+  });
 });
