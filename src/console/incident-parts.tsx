@@ -307,6 +307,14 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
           {d.no_policy === true ? '; no escalation policy to page' : ', paging from level 1'}
         </>
       );
+    case 'seen_again':
+      // Written once, to an incident resolved by hand whose node was judged down (or degraded) again after a blind spot or a window.
+      return (
+        <>
+          Still {str(d.node_state)} after {d.after === 'maintenance' ? 'a maintenance window' : 'a blind spot of the engine'}{str(d.reason) ? ` (${str(d.reason)})` : ''}; not paged
+          again, as it was resolved by hand
+        </>
+      );
     case 'policy_replaced':
       return <>Its escalation policy was deleted; it escalates by “{str(d.policy_name)}” now</>;
     case 'not_notified':

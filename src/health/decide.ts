@@ -324,7 +324,8 @@ class Trail {
  * a window's end is: stamped earlier, step 1 of the next pass would put the node back to unknown
  * at the same instant. A failure heard there is judged (a daily job's one /fail ping, dropped,
  * left it unknown a day and never paged); an ok report only for a job, whose one success ping is
- * its only report (a heartbeat node's ok streak restarts at the gap and counts beats since).
+ * its only report (a heartbeat node's ok streak restarts at the gap and counts beats since). A
+ * job's failure and the success that recovers it, both heard there, are judged at their own times.
  */
 function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | null, dark: Date | null): void {
   const last = s.lastHeartbeatAt;
@@ -342,12 +343,16 @@ function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | n
   // covers the latest report. When the latest came exactly at the end, the state's start is still
   // the window's, so `> since` alone judged a failure from inside it: down at the end, and with
   // successes_for_recovery 2 still down, paged, for a report maintenance was meant to hide.
-  // Nor a failure in the dark that a job's success in the dark recovered from: both are stamped
-  // when coverage resumed, and the outage between them would last no time.
-  if (hidden && hidden.at > t.since && hidden.at >= t.floor && judged(hidden.at) && !(darkSuccess && n <= 1)) {
+  // A failure in the dark that a job's success in the dark recovered from is an outage with both
+  // ends heard: it is stamped at their own times, not when coverage resumed, where it lasted no
+  // time and (until this) was dropped, the failed run listed and nobody paged. Step 1 leaves the
+  // healthy state it ends in alone (enteredInDark).
+  let ownTimes = false;
+  if (hidden && hidden.at > t.since && hidden.at >= t.floor && judged(hidden.at)) {
     const failed = reported(hidden.status, hidden.checks, hidden.failedRun, scheduled);
+    ownTimes = darkSuccess && n <= 1 && inDark(hidden.at);
     if (failed.state !== t.state) {
-      t.go(failed.state, heard(hidden.at), failed.reason);
+      t.go(failed.state, ownTimes ? hidden.at : heard(hidden.at), failed.reason);
       t.entryReceived = s.received - s.okStreak;
     }
   }
@@ -360,7 +365,7 @@ function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | n
   if (!judged(last) || (inDark(last) && !darkSuccess)) return;
   const consecutive = Math.min(s.okStreak, s.received - t.entryReceived);
   if (t.state !== 'healthy' && (darkSuccess ? Math.max(consecutive, 1) : consecutive) >= n) {
-    t.go('healthy', heard(recoveredAt(t, s, dark ?? staleUntil)), `${n} consecutive ${okBeatNoun(scheduled, n)}`);
+    t.go('healthy', ownTimes ? last : heard(recoveredAt(t, s, dark ?? staleUntil)), `${n} consecutive ${okBeatNoun(scheduled, n)}`);
   }
 }
 
@@ -382,6 +387,15 @@ function recoveredAt(t: Trail, s: Snapshot, notBefore: Date | null): Date {
   return met;
 }
 
+/**
+ * A healthy state a report heard in the dark began (a job's success after its failure, both in
+ * the gap, stamped at their own times by judgeReport): judged knowing of the gap, so step 1 does
+ * not send it back to unknown at its own start, a state lasting no time. Only a healthy one begun
+ * at or before the latest report: a window's end judged while ingest was dark starts after it.
+ */
+const enteredInDark = (s: Snapshot, coverage: Coverage): boolean =>
+  s.state === 'healthy' && s.since > coverage.blindFrom! && s.lastHeartbeatAt !== null && s.since <= s.lastHeartbeatAt;
+
 export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   // A node whose window has ended is judged from the window's end (step 2b).
   const leavesWindow = s.state === 'maintenance' && s.maintenanceFrom === null;
@@ -393,7 +407,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
 
   // 1. A coverage gap this node's state predates: first settle what ingest saw before the gap went
   //    dark, then mark the dark time unknown. The state is never carried across time nobody watched.
-  if (coverage.blindFrom !== null && t.since < coverage.since && t.state !== 'unknown' && t.state !== 'maintenance') {
+  if (coverage.blindFrom !== null && t.since < coverage.since && t.state !== 'unknown' && t.state !== 'maintenance' && !enteredInDark(s, coverage)) {
     const before = t.state === 'down' ? null : silenceDeadline(s, policy, EVER);
     if (before !== null && before.at <= coverage.blindFrom) t.go('down', before.at, downReason(s, before));
     t.go('unknown', coverage.blindFrom, 'engine could not observe heartbeats');

@@ -338,6 +338,16 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   // a blind spot or a window can continue one: a mass outage (healthy → down) asks nothing more.
   const continuing = await store.outagesResolvedByHand(tx, toOpen.filter((o) => o.from === 'unknown' || o.from === 'maintenance'));
   const opens = toOpen.filter((o) => !continuing.has(o.nodeId));
+  // Not paged, but not unseen: the closed incident says, once, that its outage was still there
+  // (a timeline with nothing after "Resolved by" read as a node that recovered). At the node's
+  // judgement, as "opened" is at its transition.
+  await store.addTimelineOnce(
+    tx,
+    toOpen.flatMap((o) => {
+      const id = continuing.get(o.nodeId);
+      return id ? [{ incident_id: id, at: o.at, kind: 'seen_again', detail: { node_state: o.state, after: o.from, reason: o.reason } }] : [];
+    }),
+  );
 
   const resolved = await resolveWithEvents(tx, resolves, now);
   // Locked like an escalation's (after the incidents): an edit shortening the first step's delay

@@ -27,24 +27,25 @@ export async function openIncidents(tx: Queryable, list: NewIncident[]): Promise
 
 /**
  * Of these nodes judged `state` again at `at`, those whose outage of that category is one whose
- * incident was resolved by hand while it went on: their latest incident of the category was
- * resolved by someone (not `auto`, not `node_deleted`), and since it opened the node went only to
- * that state, `unknown` or `maintenance` (a blind spot or a window in between, never healthy nor
- * the other category). One query for the batch, on incidents_node and uptime_state_log_at.
+ * incident was resolved by hand while it went on, with that incident's id: their latest incident
+ * of the category was resolved by someone (not `auto`, not `node_deleted`), and since it opened the
+ * node went only to that state, `unknown` or `maintenance` (a blind spot or a window in between,
+ * never healthy nor the other category). One query for the batch, on incidents_node and
+ * uptime_state_log_at.
  */
-export async function outagesResolvedByHand(tx: Queryable, list: { nodeId: string; category: string; state: string; at: Date }[]): Promise<Set<string>> {
-  if (list.length === 0) return new Set();
-  const rows = await tx<{ node_id: string }[]>`
-    select v.node_id::text as node_id
+export async function outagesResolvedByHand(tx: Queryable, list: { nodeId: string; category: string; state: string; at: Date }[]): Promise<Map<string, string>> {
+  if (list.length === 0) return new Map();
+  const rows = await tx<{ node_id: string; id: string }[]>`
+    select v.node_id::text as node_id, latest.id::text as id
     from unnest(${list.map((o) => o.nodeId)}::uuid[], ${list.map((o) => o.category)}::text[], ${list.map((o) => o.state)}::text[],
                 ${list.map((o) => o.at.toISOString())}::timestamptz[]) as v(node_id, category, state, at)
     cross join lateral (
-      select opened_at, resolved_by from incidents i where i.node_id = v.node_id and i.category = v.category order by opened_at desc limit 1) latest
+      select id, opened_at, resolved_by from incidents i where i.node_id = v.node_id and i.category = v.category order by opened_at desc limit 1) latest
     where latest.resolved_by not in ('auto', 'node_deleted')
       and not exists (
         select 1 from node_state_log l
         where l.node_id = v.node_id and l.at > latest.opened_at and l.at <= v.at and l.to_state not in (v.state, 'unknown', 'maintenance'))`;
-  return new Set(rows.map((r) => r.node_id));
+  return new Map(rows.map((r) => [r.node_id, r.id]));
 }
 
 /*
@@ -247,15 +248,30 @@ export async function pendingEscalations(tx: Queryable, policyId: string): Promi
     for update of o skip locked`;
 }
 
+/** Timeline entries as rows `v(incident_id, at, kind, detail)`, for an insert. */
+const timelineRows = (tx: Queryable, entries: TimelineEntry[]) => tx`
+    select * from unnest(${entries.map((e) => e.incident_id)}::uuid[], ${entries.map((e) => e.at.toISOString())}::timestamptz[],
+                         ${entries.map((e) => e.kind)}::text[], ${entries.map((e) => JSON.stringify(e.detail))}::text[]::jsonb[]) as v(incident_id, at, kind, detail)`;
+
 export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await tx`
-    insert into incident_timeline (incident_id, at, kind, detail)
-    select * from unnest(${entries.map((e) => e.incident_id)}::uuid[], ${entries.map((e) => e.at.toISOString())}::timestamptz[],
-                         ${entries.map((e) => e.kind)}::text[], ${entries.map((e) => JSON.stringify(e.detail))}::text[]::jsonb[])`;
+  await tx`insert into incident_timeline (incident_id, at, kind, detail) ${timelineRows(tx, entries)}`;
   // Every change to an incident (status, escalation, a delivery's outcome) writes its timeline, so
   // this one NOTIFY tells the live feed about all of them.
   await notifyAll(tx, LIVE_CHANNEL, incidentNotices(entries.map((e) => e.incident_id)));
+}
+
+/**
+ * Writes each entry unless its incident has one of its kind already: a timeline that says a thing
+ * once (an outage resolved by hand seen again, however many blind spots it lasts through).
+ */
+export async function addTimelineOnce(tx: Queryable, entries: TimelineEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = await tx<{ incident_id: string }[]>`
+    insert into incident_timeline (incident_id, at, kind, detail) ${timelineRows(tx, entries)}
+    where not exists (select 1 from incident_timeline t where t.incident_id = v.incident_id and t.kind = v.kind)
+    returning incident_id::text`;
+  await notifyAll(tx, LIVE_CHANNEL, incidentNotices(rows.map((r) => r.incident_id)));
 }
 
 /**

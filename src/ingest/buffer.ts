@@ -20,6 +20,14 @@ export class HeartbeatBuffer {
    * this process only: another ingest process's next report of the node does not know it.
    */
   private flushedFailures = new Map<string, Report>();
+  /**
+   * Kept failures the store said to carry on (carryOn): nodes it still reads as healthy, their
+   * failure not yet judged and their ok streak after it short of successes_for_recovery. Carried
+   * into each of their next flushes until one says otherwise, as the flush that meets the threshold
+   * records the moment only with the failure in it (see stillRecovering in store.ts). One entry a
+   * node at most, dropped by its next flush.
+   */
+  private recovering = new Map<string, Report>();
   private pings: PingEvent[] = [];
   /**
    * False once flushes have not reached Postgres for a while (PostgresReach) until one does: meanwhile what is added
@@ -64,7 +72,7 @@ export class HeartbeatBuffer {
         reset: !ok,
         count: 1,
         // Only an ok report may hide the last flush's failure; a non-ok one is judged itself.
-        failure: ok && this.flushedFailures.size > 0 ? (this.flushedFailures.get(hb.nodeId) ?? null) : null,
+        failure: ok ? this.carried(hb.nodeId) : null,
       });
       return true;
     }
@@ -84,6 +92,19 @@ export class HeartbeatBuffer {
     return true;
   }
 
+  /** The failure a node's first report of a flush carries, if ok; a fleet reporting ok looks up nothing. */
+  private carried(nodeId: string): Report | null {
+    if (this.flushedFailures.size === 0 && this.recovering.size === 0) return null;
+    return this.flushedFailures.get(nodeId) ?? this.recovering.get(nodeId) ?? null;
+  }
+
+  /** After a flush committed: these nodes of its batch carry their kept failure on (see recovering). */
+  carryOn(batch: CoalescedHeartbeat[], nodeIds: string[]): void {
+    if (nodeIds.length === 0) return;
+    const ids = new Set(nodeIds);
+    for (const e of batch) if (e.failure && ids.has(e.nodeId)) this.recovering.set(e.nodeId, e.failure);
+  }
+
   /** Hands over everything buffered so far and starts a new buffer. */
   take(): CoalescedHeartbeat[] {
     const out = [...this.pending.values()];
@@ -91,6 +112,7 @@ export class HeartbeatBuffer {
     for (const e of out) {
       const failure = failureOf(e);
       if (failure) failures.set(e.nodeId, failure);
+      if (this.recovering.size > 0) this.recovering.delete(e.nodeId);
     }
     this.flushedFailures = failures;
     this.pending = new Map();

@@ -9,7 +9,7 @@ import { blamesRows, isolateRefused, type Refusal } from './isolate.ts';
 import type { CoalescedHeartbeat } from './model.ts';
 import { planRuns, type PingEvent } from '../jobs/model.ts';
 import { openRuns, writeRuns } from '../jobs/store.ts';
-import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, shareHeartbeatWrites, writeHeartbeats } from './store.ts';
+import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, shareHeartbeatWrites, writeHeartbeats, type Written } from './store.ts';
 
 /**
  * Silence longer than this with no ingest process flushing means the engine could not hear its
@@ -88,7 +88,7 @@ export class IngestFlusher {
     const batch = buffer.take();
     const pings = buffer.takePings();
     const started = performance.now();
-    let written: number;
+    let written: Written;
     try {
       written = await this.commit(at, pings, (tx) => writeHeartbeats(tx, batch, at)).catch((err: unknown) => {
         if (!blamesRows(err)) throw err;
@@ -105,12 +105,13 @@ export class IngestFlusher {
     }
     this.reach.reached(at);
     buffer.writable = true;
-    this.events.emit('ingest.flushed', written, (performance.now() - started) / 1000);
-    return written;
+    buffer.carryOn(batch, written.recovering);
+    this.events.emit('ingest.flushed', written.written, (performance.now() - started) / 1000);
+    return written.written;
   }
 
   /** One flush transaction: the watermark, then the heartbeats as `write` stores them, then the pings' runs. */
-  private commit(at: Date, pings: PingEvent[], write: (tx: Tx) => Promise<number>): Promise<number> {
+  private commit(at: Date, pings: PingEvent[], write: (tx: Tx) => Promise<Written>): Promise<Written> {
     const { sql, log, gapMs } = this.deps;
     return sql.begin(async (tx) => {
       // One round trip: postgres.js pipelines queries issued together, in order.
@@ -153,12 +154,19 @@ export class IngestFlusher {
    * node's heartbeat is stored and the watermark advances in this same flush. A refused row is
    * dropped, logged and counted; its node's next heartbeat replaces it.
    */
-  private async commitIsolating(batch: CoalescedHeartbeat[], pings: PingEvent[], at: Date, failure: unknown): Promise<number> {
+  private async commitIsolating(batch: CoalescedHeartbeat[], pings: PingEvent[], at: Date, failure: unknown): Promise<Written> {
     let refused: Refusal<CoalescedHeartbeat>[] = [];
     const written = await this.commit(at, pings, async (tx) => {
-      const result = await isolateRefused(batch, failure, (group) => tx.savepoint((sp) => writeHeartbeats(sp, group, at)));
+      const recovering: string[] = [];
+      const result = await isolateRefused(batch, failure, (group) =>
+        tx.savepoint(async (sp) => {
+          const w = await writeHeartbeats(sp, group, at);
+          recovering.push(...w.recovering);
+          return w.written;
+        }),
+      );
       refused = result.refused;
-      return result.written;
+      return { written: result.written, recovering };
     });
     for (const { row, err } of refused) {
       const reason = classifyDbError(err);

@@ -31,11 +31,11 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  * The caller's transaction must have taken shareHeartbeatWrites first, or the wake decision may
  * read a state an evaluator is about to replace.
  */
-export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[], now: Date): Promise<number> {
-  if (batch.length === 0) return 0;
+export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[], now: Date): Promise<Written> {
+  if (batch.length === 0) return { written: 0, recovering: [] };
   const failed = batch.filter((b) => b.failure !== null);
   const withFailures = failed.length > 0;
-  const rows = await tx<{ n: number }[]>`
+  const rows = await tx<{ n: number; recovering?: string[] }[]>`
     with v as (
       select * from unnest(
         ${batch.map((b) => b.nodeId)}::uuid[], ${batch.map((b) => b.at.toISOString())}::timestamptz[],
@@ -68,11 +68,30 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
       update node_due d set due_at = least(d.due_at, ${now}), wake = d.wake + 1, streak_met_at = ${streakMet(tx, withFailures)}${withFailures ? storeFailures(tx) : tx``}
       from hb join node_health nh on nh.node_id = hb.node_id${withFailures ? tx` left join f on f.node_id = hb.node_id` : tx``}
       where d.node_id = hb.node_id and hb.stored_at is not null and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
-      returning 1
+      returning ${withFailures ? stillRecovering(tx) : tx`1`}
     )
-    select count(*)::int as n from hb where stored_at is not null`;
-  return rows[0]?.n ?? 0;
+    select count(*)::int as n${withFailures ? tx`, (select coalesce(array_agg(node_id), '{}') from woken where short) as recovering` : tx``} from hb where stored_at is not null`;
+  return { written: rows[0]?.n ?? 0, recovering: rows[0]?.recovering ?? [] };
 }
+
+/** What a flush stored: how many heartbeats, and the nodes whose kept failure ingest must carry on (stillRecovering). */
+export interface Written {
+  written: number;
+  recovering: string[];
+}
+
+/**
+ * The nodes of a flush with a kept failure that ingest still reads as healthy, the failure not yet
+ * judged (newer than the state) and the ok streak after it short of successes_for_recovery: the
+ * flush that meets it must wake the node and record the moment (streakMet), which it does only
+ * for a node it reads as not healthy or holding a failure. So ingest carries the failure on into
+ * their next flushes (HeartbeatBuffer.carryOn) until one meets the threshold or finds the node
+ * judged: without it, a node needing 2 ok reports that failed while the evaluator was away and
+ * met them a flush later recovered at the evaluator's return (the latest heartbeat), not then.
+ */
+const stillRecovering = (tx: Queryable) => tx`d.node_id::text as node_id,
+        f.node_id is not null and nh.state = 'healthy' and d.hidden_failure_at > nh.since
+          and least(hb.ok_streak, hb.received - nh.received_at_entry) < (select n.successes_for_recovery from nodes n where n.id = d.node_id) as short`;
 
 /**
  * When a node that is not healthy met its recovery threshold in this flush, the time of the latest
@@ -86,8 +105,8 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
  * away: it is down from that failure, and its ok reports after it are the streak, which the failure
  * restarted): its recovery at 5 s with ok reports every second read down until 40 s, when the
  * evaluator came back. Only in a flush holding such a failure, so every other flush sends the
- * statement it sent before. A streak that meets the threshold only in a later flush (without the
- * failure) is not seen there: that recovery is stamped at the latest heartbeat, as before.
+ * statement it sent before; ingest carries the failure on into the node's later flushes while its
+ * streak is short (stillRecovering), so a threshold of 2 or more met a flush later is seen there.
  */
 const streakMet = (tx: Queryable, withFailures: boolean) => tx`case
         when (nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``}) and hb.ok_run > 0

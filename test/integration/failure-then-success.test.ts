@@ -178,4 +178,42 @@ describe('a failure followed by a success within one flush', () => {
     const log = await transitionsOf(h.db, node.id);
     assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@400', 'healthy->down@410', 'down->healthy@410.3']);
   });
+  it("a job's failure then its success, both heard while flushes stalled, is down from the one to the other, paged and resolved", async () => {
+    const job = await h.createNode('hourly-export', { schedule: { cron: '0 3 * * *', time_zone: 'UTC' }, escalation_policy_id: policyId });
+    h.clock.set(at(450));
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await tickAt(at(450));
+    await tickAt(at(500));
+    // Flushes stall from 500 s to 600 s (past the 60 s gap): the run fails at 530 s, its rerun succeeds at 540 s.
+    h.clock.set(at(530));
+    assert.equal((await h.req('POST', `/ping/${job.ping_key}/fail`, { body: 'quota exceeded' })).status, 200);
+    h.clock.set(at(540));
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await tickAt(at(600));
+    await tickAt(at(601));
+    const log = await transitionsOf(h.db, job.id);
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@450', 'healthy->unknown@500', 'unknown->down@530', 'down->healthy@540']);
+    assert.equal(log[2]!.reason, 'reported failure: quota exceeded');
+    const [incident] = await h.db.sql<{ opened_at: Date; resolved_at: Date }[]>`select opened_at, resolved_at from incidents where node_id = ${job.id}`;
+    assert.deepEqual([incident!.opened_at, incident!.resolved_at], [at(530), at(540)]);
+    await pagedAndResolved(job.id, 'hourly-export');
+  });
+  it('a recovery needing 2 ok reports, met a flush after the failure while the evaluator was away, is stamped when it was met', async () => {
+    const node = await h.createNode('web-11', { heartbeat_interval_seconds: 30, successes_for_recovery: 2 });
+    const beatAt = (t: number, status: string) => beat(node.token, t, status);
+    await beatAt(640, 'ok');
+    await beatAt(640.1, 'ok');
+    await tickAt(at(640.1));
+    // No evaluator from here until 660 s: ingest alone stores a failure, then one ok report a flush.
+    await beatAt(650, 'failing');
+    await h.flush();
+    for (const t of [650.3, 650.6, 651]) {
+      await beatAt(t, 'ok');
+      await h.flush();
+    }
+    await tickAt(at(660));
+    const log = await transitionsOf(h.db, node.id);
+    // Met by the second ok report, at 650.6 s, not at the latest heartbeat when the evaluator came back.
+    assert.deepEqual(brief(log, new Date(T0)), ['unknown->healthy@640.1', 'healthy->down@650', 'down->healthy@650.6']);
+  });
 });

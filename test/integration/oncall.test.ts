@@ -284,15 +284,25 @@ for (const backend of QUEUE_BACKENDS) describe(`incidents and on-call (queues on
     await oc.drain();
     await settled(incident!.id, 2);
     // The engine sees nothing for 10 s (GAP_MS is 5 s): down → unknown, then down again a period later.
-    clock.set(new Date(clock.now().getTime() + 10_000));
-    p.restartIngest();
-    await p.tick();
-    await p.runUntil(new Date(clock.now().getTime() + 20_000));
-    await p.tick();
-    await oc.drain();
-    const states = await db.sql`select to_state from node_state_log where node_id = ${id} order by state_version`;
-    assert.deepEqual(states.map((s) => s.to_state), ['healthy', 'down', 'unknown', 'down']);
+    const blindSpot = async () => {
+      clock.set(new Date(clock.now().getTime() + 10_000));
+      p.restartIngest();
+      await p.tick();
+      await p.runUntil(new Date(clock.now().getTime() + 20_000));
+      await p.tick();
+      await oc.drain();
+      return (await db.sql`select to_state from node_state_log where node_id = ${id} order by state_version`).map((s) => s.to_state);
+    };
+    assert.deepEqual(await blindSpot(), ['healthy', 'down', 'unknown', 'down']);
     assert.deepEqual((await incidentsOf(db, id)).map((i) => [i.status, i.resolved_by]), [['resolved', 'alice']], 'the same outage, closed by hand');
+    // Its timeline says it was seen again, at the node's judgement, and why nobody was paged.
+    const [again] = await db.sql<{ at: Date; reason: string }[]>`select at, reason from node_state_log where node_id = ${id} order by state_version desc limit 1`;
+    const seenAgain = () => db.sql<{ at: Date; detail: Record<string, unknown> }[]>`
+      select at, detail from incident_timeline where incident_id = ${incident!.id} and kind = 'seen_again'`;
+    assert.deepEqual([...(await seenAgain())], [{ at: again!.at, detail: { node_state: 'down', after: 'unknown', reason: again!.reason } }]);
+    // A second blind spot: still the same outage, still said once.
+    assert.deepEqual(await blindSpot(), ['healthy', 'down', 'unknown', 'down', 'unknown', 'down']);
+    assert.equal((await seenAgain()).length, 1);
     // Healthy in between: a new outage, a new incident and its page.
     await recover(id);
     await p.runUntil(new Date(clock.now().getTime() + 20_000));

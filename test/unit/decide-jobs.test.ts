@@ -205,11 +205,16 @@ describe('decide for a scheduled job', () => {
       want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->healthy@90 1 consecutive success ping'],
     },
     {
-      name: 'a failure and its retry success both heard in the dark: healthy, no outage lasting no time',
+      name: 'a failure and its retry success both heard in the dark: down from the one to the other, at their own times',
       over: { lastHeartbeatAt: at(20), okStreak: 0, received: 3, hiddenFailure: { at: at(10), status: 'failing', checks: null, failedRun } },
-      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->healthy@90 1 consecutive success ping'],
+      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->down@10 reported failure', 'down->healthy@20 1 consecutive success ping'],
     },
   ];
+  it('a job healthy from a success heard in the dark stays so when it reports after coverage resumed', () => {
+    // Healthy since its 03:00:20 success, judged after the gap; a failure at 03:01:35, after coverage resumed.
+    const s = snap(95, { state: 'healthy', since: at(20), lastStatus: 'failing', failedRun, okStreak: 0, received: 4, coverage: gap });
+    assert.deepEqual(brief(s, daily, 96).transitions, ['healthy->down@95 reported failure']);
+  });
   for (const c of darkCases) {
     it(c.name, () => {
       const s = snap(-DAY + 30, { ...c.over, since: at(-DAY), coverage: gap });

@@ -87,6 +87,25 @@ describe('HeartbeatBuffer', () => {
     assert.equal(b.take()[0]!.failure, null, 'only the flush right after');
   });
 
+  it('carries a failure on into the flushes of the nodes the store says are still recovering, until one says otherwise', () => {
+    const b = new HeartbeatBuffer();
+    const failing = { at: new Date('2026-11-21T10:00:00.000Z'), status: 'failing', checks: null };
+    b.add(hb({ status: 'failing' }));
+    b.take();
+    const next = (ms: number) => {
+      b.add(hb({ at: new Date(Date.parse('2026-11-21T10:00:00.000Z') + ms) }));
+      return b.take();
+    };
+    const second = next(300);
+    b.carryOn(second, ['n1']);
+    // A flush without the node keeps it carried; the node's next flush carries the failure.
+    assert.deepEqual(b.take(), []);
+    const third = next(600);
+    assert.deepEqual(third[0]!.failure, failing);
+    b.carryOn(third, []);
+    assert.equal(next(900)[0]!.failure, null, 'the streak met: carried no further');
+  });
+
   it('keeps no failure when the only one is the latest report', () => {
     const b = new HeartbeatBuffer();
     b.add(hb());
