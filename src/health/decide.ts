@@ -421,7 +421,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   if (coverage.blindFrom !== null && t.since < coverage.since && t.state !== 'unknown' && t.state !== 'maintenance' && !heardAllOf(s, policy, coverage.blindFrom, coverage.since)) {
     const before = t.state === 'down' ? null : silenceDeadline(s, policy, EVER);
     if (before !== null && before.at <= coverage.blindFrom) t.go('down', before.at, downReason(s, before));
-    t.go('unknown', coverage.blindFrom, 'engine could not observe heartbeats');
+    t.go('unknown', coverage.blindFrom, policy.schedule ? 'engine could not observe pings' : 'engine could not observe heartbeats');
     // Ingest zeroes every ok streak when it detects the gap, so the streak now counts exactly the
     // ok heartbeats heard since coverage resumed: those may count towards recovery.
     t.entryReceived = s.received - s.okStreak;

@@ -185,7 +185,7 @@ describe('decide for a scheduled job', () => {
     // Ingest zeroes ok streaks when it finds a gap (resetAfterGap).
     const s = snap(-DAY + 30, { okStreak: 0, coverage: { since: at(3600), blindFrom: at(-3600), seenAt: at(3601) }, since: at(-DAY) });
     const d = brief(s, daily, 3601);
-    assert.deepEqual(d.transitions, ['healthy->unknown@-3600 engine could not observe heartbeats']);
+    assert.deepEqual(d.transitions, ['healthy->unknown@-3600 engine could not observe pings']);
     assert.equal(d.next, DAY + 300);
   });
 
@@ -197,17 +197,17 @@ describe('decide for a scheduled job', () => {
     {
       name: 'its one failure ping heard in the dark is judged when coverage resumed: down, not unknown for a day',
       over: { lastHeartbeatAt: at(20), lastStatus: 'failing', failedRun, okStreak: 0, received: 2 },
-      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->down@90 reported failure'],
+      want: ['healthy->unknown@-60 engine could not observe pings', 'unknown->down@90 reported failure'],
     },
     {
       name: 'its one success ping heard in the dark counts: healthy when coverage resumed',
       over: { lastHeartbeatAt: at(20), okStreak: 0, received: 2 },
-      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->healthy@90 1 consecutive success ping'],
+      want: ['healthy->unknown@-60 engine could not observe pings', 'unknown->healthy@90 1 consecutive success ping'],
     },
     {
       name: 'a failure and its retry success both heard in the dark: healthy, no outage lasting no time',
       over: { lastHeartbeatAt: at(20), okStreak: 0, received: 3, hiddenFailure: { at: at(10), status: 'failing', checks: null, failedRun } },
-      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->healthy@90 1 consecutive success ping'],
+      want: ['healthy->unknown@-60 engine could not observe pings', 'unknown->healthy@90 1 consecutive success ping'],
     },
   ];
   for (const c of darkCases) {
@@ -246,17 +246,17 @@ describe('decide for a scheduled job across a gap in which it can have sent noth
     {
       name: 'a run due in the gap could have ended in it: unknown from when it went dark',
       p: hourly, s: snap(10, { okStreak: 0, coverage: { since: at(3660), blindFrom: at(3570), seenAt: at(3661) } }), now: 3661,
-      want: { transitions: ['healthy->unknown@3570 engine could not observe heartbeats'], next: 7260 },
+      want: { transitions: ['healthy->unknown@3570 engine could not observe pings'], next: 7260 },
     },
     {
       name: 'the 03:00 run not yet ended when it went dark could have ended in it: unknown',
       p: hourly, s: snap(-3590, { okStreak: 0, coverage: { since: at(50), blindFrom: at(5), seenAt: at(51) } }), now: 51,
-      want: { transitions: ['healthy->unknown@5 engine could not observe heartbeats'], next: 3660 },
+      want: { transitions: ['healthy->unknown@5 engine could not observe pings'], next: 3660 },
     },
     {
       name: 'a run under way when it went dark could have ended in it: unknown',
       p: hourly, s: snap(10, { okStreak: 0, runStartedAt: at(2000), coverage: quiet }), now: 2441,
-      want: { transitions: ['healthy->unknown@2400 engine could not observe heartbeats'], next: 3660 },
+      want: { transitions: ['healthy->unknown@2400 engine could not observe pings'], next: 3660 },
     },
     {
       name: 'a heartbeat node reports at any moment: unknown, whatever its interval',
