@@ -4,7 +4,7 @@
 // (a node with a cron `schedule`) is judged by the same rules, with its deadline from
 // cron-deadline.ts instead of interval × failures + grace: its heartbeats are its end pings.
 
-import { jobDeadline, jobPings, silentFor, type CronSchedule } from './cron-deadline.ts';
+import { jobDeadline, jobPings, nextRunAfter, silentFor, type CronSchedule } from './cron-deadline.ts';
 import { INVISIBLE } from '../invisible.ts';
 
 export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
@@ -396,6 +396,30 @@ function recoveredAt(t: Trail, s: Snapshot, notBefore: Date | null): Date {
 const enteredInDark = (s: Snapshot, coverage: Coverage): boolean =>
   s.state === 'healthy' && s.since > coverage.blindFrom! && s.lastHeartbeatAt !== null && s.since <= s.lastHeartbeatAt;
 
+/**
+ * Whether a scheduled job can have sent no ping while ingest was dark (from `blindFrom` to
+ * `since`): nothing heard in the dark, no run under way when it began, and its next scheduled run
+ * after its last end ping (and after its schedule was set) comes after the gap. A job pings only
+ * in a run, between the run's scheduled time and its end, so then there was nothing to lose: its
+ * state stands, and the gap is no `unknown` for it. Marked unknown, an hourly job stopped for 40 s
+ * stayed grey to its next run, a daily one up to a day after every deploy, out of its uptime.
+ * Once it has pinged since the gap, its last end ping before it is no longer known: the first run
+ * after the gap began stands in for it, which is the same run when the run before the gap had
+ * ended, as the pass made when coverage resumed (every node is due then) found. A heartbeat node
+ * reports on its agent's own clock, at any moment, so a report lost in a gap cannot be ruled out.
+ */
+function heardAllOf(s: Snapshot, policy: Policy, blindFrom: Date, since: Date): boolean {
+  const schedule = policy.schedule;
+  const last = s.lastHeartbeatAt;
+  if (!schedule || last === null) return false;
+  const dark = (at: Date | null | undefined) => !!at && at >= blindFrom && at < since;
+  const started = s.runStartedAt ?? null;
+  if (dark(last) || dark(started) || dark(s.hiddenFailure?.at)) return false;
+  if (started !== null && started < blindFrom && started > last) return false;
+  const from = Math.max(last < blindFrom ? last.getTime() : blindFrom.getTime(), s.scheduleSince?.getTime() ?? -Infinity);
+  return nextRunAfter(schedule, new Date(from)) > since;
+}
+
 export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   // A node whose window has ended is judged from the window's end (step 2b).
   const leavesWindow = s.state === 'maintenance' && s.maintenanceFrom === null;
@@ -406,11 +430,13 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   const last = s.lastHeartbeatAt;
 
   // 1. A coverage gap this node's state predates: first settle what ingest saw before the gap went
-  //    dark, then mark the dark time unknown. The state is never carried across time nobody watched.
-  if (coverage.blindFrom !== null && t.since < coverage.since && t.state !== 'unknown' && t.state !== 'maintenance' && !enteredInDark(s, coverage)) {
+  //    dark, then mark the dark time unknown. The state is never carried across time nobody watched,
+  //    but for a state a report heard in the dark began (enteredInDark), and for a job that can have
+  //    sent nothing in it (heardAllOf): then nothing was missed.
+  if (coverage.blindFrom !== null && t.since < coverage.since && t.state !== 'unknown' && t.state !== 'maintenance' && !enteredInDark(s, coverage) && !heardAllOf(s, policy, coverage.blindFrom, coverage.since)) {
     const before = t.state === 'down' ? null : silenceDeadline(s, policy, EVER);
     if (before !== null && before.at <= coverage.blindFrom) t.go('down', before.at, downReason(s, before));
-    t.go('unknown', coverage.blindFrom, 'engine could not observe heartbeats');
+    t.go('unknown', coverage.blindFrom, policy.schedule ? 'engine could not observe pings' : 'engine could not observe heartbeats');
     // Ingest zeroes every ok streak when it detects the gap, so the streak now counts exactly the
     // ok heartbeats heard since coverage resumed: those may count towards recovery.
     t.entryReceived = s.received - s.okStreak;

@@ -584,4 +584,30 @@ describe('scheduled jobs', () => {
     assert.deepEqual(log.map((x) => `${x.from_state}->${x.to_state}@${(x.at.getTime() - t) / 1000}`), ['unknown->healthy@15', 'healthy->down@540']);
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
+
+  it('an hourly job whose run succeeded stays healthy across an engine stop in which no run was due, not unknown to its next run', async () => {
+    const HOUR = 3_600_000;
+    // The next hour at least a minute ahead: the job runs then, hourly.
+    const t = Math.ceil((h.clock.now().getTime() + 60_000) / HOUR) * HOUR;
+    const after = (sec: number) => new Date(t + sec * 1000);
+    await tickAt(after(-30));
+    const job = await h.createNode('hourly-report', { schedule: { cron: '0 * * * *' } });
+    h.clock.set(after(10));
+    await okPing(job.ping_key);
+    await tickAt(after(10));
+    await tickAt(after(40));
+    // Nothing flushes from 40 s to 2,400 s (a gap past the 60 s limit); the next run is due at 3,600 s.
+    await tickAt(after(2400));
+    await tickAt(after(2401));
+    assert.deepEqual([(await health(job.id)).state, (await health(job.id)).since], ['healthy', after(10).toISOString()]);
+    // Steps under the 60 s limit to its next run, whose success leaves nothing stamped back into the gap.
+    for (let sec = 2450; sec < 3610; sec += 50) await tickAt(after(sec));
+    h.clock.set(after(3610));
+    await okPing(job.ping_key);
+    await tickAt(after(3610));
+    assert.equal((await health(job.id)).state, 'healthy');
+    const log = await transitionsOf(h.db, job.id);
+    assert.deepEqual(log.map((x) => `${x.from_state}->${x.to_state}@${(x.at.getTime() - t) / 1000}`), ['unknown->healthy@10']);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
 });

@@ -185,7 +185,7 @@ describe('decide for a scheduled job', () => {
     // Ingest zeroes ok streaks when it finds a gap (resetAfterGap).
     const s = snap(-DAY + 30, { okStreak: 0, coverage: { since: at(3600), blindFrom: at(-3600), seenAt: at(3601) }, since: at(-DAY) });
     const d = brief(s, daily, 3601);
-    assert.deepEqual(d.transitions, ['healthy->unknown@-3600 engine could not observe heartbeats']);
+    assert.deepEqual(d.transitions, ['healthy->unknown@-3600 engine could not observe pings']);
     assert.equal(d.next, DAY + 300);
   });
 
@@ -197,17 +197,17 @@ describe('decide for a scheduled job', () => {
     {
       name: 'its one failure ping heard in the dark is judged when coverage resumed: down, not unknown for a day',
       over: { lastHeartbeatAt: at(20), lastStatus: 'failing', failedRun, okStreak: 0, received: 2 },
-      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->down@90 reported failure'],
+      want: ['healthy->unknown@-60 engine could not observe pings', 'unknown->down@90 reported failure'],
     },
     {
       name: 'its one success ping heard in the dark counts: healthy when coverage resumed',
       over: { lastHeartbeatAt: at(20), okStreak: 0, received: 2 },
-      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->healthy@90 1 consecutive success ping'],
+      want: ['healthy->unknown@-60 engine could not observe pings', 'unknown->healthy@90 1 consecutive success ping'],
     },
     {
       name: 'a failure and its retry success both heard in the dark: down from the one to the other, at their own times',
       over: { lastHeartbeatAt: at(20), okStreak: 0, received: 3, hiddenFailure: { at: at(10), status: 'failing', checks: null, failedRun } },
-      want: ['healthy->unknown@-60 engine could not observe heartbeats', 'unknown->down@10 reported failure', 'down->healthy@20 1 consecutive success ping'],
+      want: ['healthy->unknown@-60 engine could not observe pings', 'unknown->down@10 reported failure', 'down->healthy@20 1 consecutive success ping'],
     },
   ];
   it('a job healthy from a success heard in the dark stays so when it reports after coverage resumed', () => {
@@ -225,4 +225,49 @@ describe('decide for a scheduled job', () => {
       assert.deepEqual(brief({ ...s, state: last.to, since: last.at }, daily, 92).transitions, []);
     });
   }
+});
+
+describe('decide for a scheduled job across a gap in which it can have sent nothing', () => {
+  // An hourly job (grace 60 s) whose 03:00 run succeeded at 03:00:10; ingest dark from 03:40:00 to
+  // 03:40:40 (an engine stopped and started again). Ingest zeroes ok streaks when it finds a gap.
+  const quiet = { since: at(2440), blindFrom: at(2400), seenAt: at(2441) };
+  const heartbeatPolicy: Policy = { ...base };
+  const cases: Array<{ name: string; p: Policy; s: Snapshot; now: number; want: { transitions: string[]; next: number | null } }> = [
+    {
+      name: 'no run due and none under way: it stays healthy, due at 04:01 as before the gap',
+      p: hourly, s: snap(10, { okStreak: 0, coverage: quiet }), now: 2441,
+      want: { transitions: [], next: 3660 },
+    },
+    {
+      name: 'its 04:00 run pinged after the gap: still healthy, never unknown back in the gap',
+      p: hourly, s: snap(3610, { okStreak: 1, received: 2, coverage: quiet }), now: 3611,
+      want: { transitions: [], next: 7260 },
+    },
+    {
+      name: 'a job down for its failed run stays down: no run could have reported since',
+      p: hourly, s: snap(10, { state: 'down', since: at(10), lastStatus: 'failing', failedRun: { exitCode: 3, tail: null }, okStreak: 0, coverage: quiet }), now: 2441,
+      want: { transitions: [], next: 3660 },
+    },
+    {
+      name: 'a run due in the gap could have ended in it: unknown from when it went dark',
+      p: hourly, s: snap(10, { okStreak: 0, coverage: { since: at(3660), blindFrom: at(3570), seenAt: at(3661) } }), now: 3661,
+      want: { transitions: ['healthy->unknown@3570 engine could not observe pings'], next: 7260 },
+    },
+    {
+      name: 'the 03:00 run not yet ended when it went dark could have ended in it: unknown',
+      p: hourly, s: snap(-3590, { okStreak: 0, coverage: { since: at(50), blindFrom: at(5), seenAt: at(51) } }), now: 51,
+      want: { transitions: ['healthy->unknown@5 engine could not observe pings'], next: 3660 },
+    },
+    {
+      name: 'a run under way when it went dark could have ended in it: unknown',
+      p: hourly, s: snap(10, { okStreak: 0, runStartedAt: at(2000), coverage: quiet }), now: 2441,
+      want: { transitions: ['healthy->unknown@2400 engine could not observe pings'], next: 3660 },
+    },
+    {
+      name: 'a heartbeat node reports at any moment: unknown, whatever its interval',
+      p: { ...heartbeatPolicy, heartbeatIntervalSeconds: 3600 }, s: snap(10, { okStreak: 0, coverage: quiet }), now: 2441,
+      want: { transitions: ['healthy->unknown@2400 engine could not observe heartbeats'], next: 2440 + 3 * 3600 },
+    },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(brief(c.s, c.p, c.now), c.want));
 });
