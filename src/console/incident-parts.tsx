@@ -389,41 +389,69 @@ function pageState(d: DeliveryRow, now: Date): Child {
 }
 
 /**
- * "Alice (Email, 03:02 UTC), ops-alerts (Slack, sending)": whom the incident's latest page went to
- * and when, from the ledger, for the facts beside Acknowledge. On a phone the full ledger ("Who was
+ * "Alice (Email, 03:02 UTC), ops-alerts (Slack, sending)": whom the incident's pages went to and
+ * when, from the ledger, for the facts beside Acknowledge. On a phone the full ledger ("Who was
  * told") is two screens or more below, and whoever holds the phone at 3 a.m. asks first whether a
- * colleague was woken too. The latest page is the one of the highest escalation step in the
- * ledger; when that is not the incident's current step (the current level reached nobody, or its
- * page is not fanned out yet) its level is said, so it is not read as the level shown above.
+ * colleague was woken too. One page: its recipients, and its level when that is not the incident's
+ * current step (the current level reached nobody, or its page is not fanned out yet), so it is not
+ * read as the level shown above. Escalated: every step so far, a line each under its level, oldest
+ * first: the latest alone read as if level 1's person had never been paged.
  */
 export function PagedNow(p: { incident: IncidentRow; ledger: DeliveryRow[]; timeline: TimelineEntry[]; names: Names; pagedNobody: boolean; now: Date }) {
   const pages = p.ledger.filter((d) => isPageEvent(d.event) && Number.isFinite(pageStep(d.event_key)));
   // "yet" only while a page may still come: not without a policy, once resolved, or once its
   // escalation ended reaching nobody (PagedNobodyNotice says so in red above).
   if (pages.length === 0) return <span class="muted">{p.incident.policy_id === null || p.incident.status === 'resolved' || p.pagedNobody ? 'nobody' : 'nobody yet'}</span>;
-  const step = Math.max(...pages.map((d) => pageStep(d.event_key)));
-  const level = p.timeline.find((e) => isPageEvent(e.kind) && (e.detail.step ?? 0) === step)?.detail.level;
+  const steps = [...new Set(pages.map((d) => pageStep(d.event_key)))].sort((a, b) => a - b);
+  const levelOf = (step: number) => p.timeline.find((e) => isPageEvent(e.kind) && (e.detail.step ?? 0) === step)?.detail.level;
   // A person deleted since is named as the timeline stored them when paged, as its lines name them.
   const pagedNames = new Map(
     p.timeline.flatMap((e) => (Array.isArray(e.detail.users) ? e.detail.users.flatMap((u: { user_id?: unknown; name?: unknown }) => (typeof u?.user_id === 'string' && typeof u.name === 'string' ? [[u.user_id, u.name] as const] : [])) : [])),
   );
   // By name: the ledger's own order is its row ids', which hold random ids.
-  const told = pages
-    .filter((d) => pageStep(d.event_key) === step)
-    .map((d) => ({ d, name: d.user_id ? (p.names.users.get(d.user_id) ?? pagedNames.get(d.user_id) ?? 'a deleted person') : (p.names.channels.get(d.channel_id ?? '') ?? 'a deleted channel') }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-  return (
-    <>
-      {told.map(({ d, name }, i) => (
+  const toldAt = (step: number) =>
+    pages
+      .filter((d) => pageStep(d.event_key) === step)
+      .map((d) => ({ d, name: d.user_id ? (p.names.users.get(d.user_id) ?? pagedNames.get(d.user_id) ?? 'a deleted person') : (p.names.channels.get(d.channel_id ?? '') ?? 'a deleted channel') }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(({ d, name }, i) => (
         <>
           {i > 0 ? ', ' : ''}
           <b>{name}</b> ({isChannelType(d.channel_type) ? CHANNEL_TYPE_NAMES[d.channel_type] : d.channel_type}, {pageState(d, p.now)})
         </>
-      ))}
-      {step !== p.incident.escalation_step ? <span class="muted"> at {levelName(level)}</span> : null}
-    </>
+      ));
+  const only = steps.length === 1 ? steps[0]! : undefined;
+  if (only !== undefined) {
+    return (
+      <>
+        {toldAt(only)}
+        {only !== p.incident.escalation_step ? <span class="muted"> at {levelName(levelOf(only))}</span> : null}
+      </>
+    );
+  }
+  // A policy that repeats pages level 1 again: "again" tells its line from the first one's.
+  return (
+    <ul class="plain paged-steps">
+      {steps.map((step, i) => {
+        const level = levelOf(step);
+        const again = steps.slice(0, i).some((s) => levelOf(s) === level);
+        return (
+          <li>
+            <span class="muted">
+              {capitalized(levelName(level))}
+              {again ? ' again' : ''}
+              {step === p.incident.escalation_step && p.incident.status !== 'resolved' ? ', now' : ''}:
+            </span>{' '}
+            {toldAt(step)}
+          </li>
+        );
+      })}
+    </ul>
   );
 }
+
+/** "Level 2", "Down": a word opening a line or a label. */
+export const capitalized = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
 
 /**
  * The delivery ledger: each (event, recipient) pair, how many attempts, and what went wrong. A

@@ -560,6 +560,10 @@ ul.plain li { margin: 0 0 0.35rem; }
   body { font-size: 15px; }
   .top-inner { gap: 0.2rem 0.6rem; padding: 0.4rem 0.7rem; }
   .nav a { padding: 0.35rem 0.5rem; }
+  /* On a phone the row wraps instead of scrolling: at 390 px a scrolling row showed four of nine
+     sections and its fading edge was not read as "more this way", so Channels to API keys seemed
+     not to exist. Wrapped, all nine take three rows (~100 px), each link in view and tappable. */
+  .nav { flex-wrap: wrap; overflow-x: visible; mask-image: none; animation: none; padding: 0; margin: 0; }
   .who .who-name { display: none; }
   main { padding: 0.6rem 0.7rem 2rem; }
   th, td { padding: 0.45rem 0.5rem; }

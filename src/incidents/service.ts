@@ -12,6 +12,7 @@ import { directoryOf, recipientsAt } from '../oncall/schedules.ts';
 import { getPolicies, policiesForNodes, sharePolicies } from '../oncall/store.ts';
 import { deleteUnclaimed, insertOutbox } from '../outbox/store.ts';
 import type { NewOutboxEvent, PageRecipients } from '../outbox/topics.ts';
+import { actorTextOf } from './actor-names.ts';
 import { NOTES_FULL, NOTES_MAX } from './resolve-note.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
 import { ackTimeoutTimer, escalationKey, escalationTimer, heldStepTimer, incidentEvent, policyStep, recheckKey, stillAcknowledged } from './events.ts';
@@ -91,7 +92,7 @@ async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx
   const changed = await sql.begin(async (tx) => {
     const row = await store.lockIncident(tx, id);
     if (!row) throw notFound(`Incident "${id}"`);
-    if (row.status === 'resolved') throw conflict('The incident is already resolved.');
+    if (row.status === 'resolved') throw conflict(await alreadyResolved(tx, row));
     const expected = actor.expectedVersion;
     if (expected !== undefined && !expected.includes(row.version)) {
       const latest = expected.every((v) => v < row.version) ? latestChange(row, (await store.timelinesOf(tx, [row.id])).get(row.id) ?? []) : undefined;
@@ -102,6 +103,16 @@ async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx
   const row = await store.getIncident(sql, id);
   if (!row) throw notFound(`Incident "${id}"`);
   return { incident: row, changed };
+}
+
+/**
+ * Who resolved it and when, as the console's and a link's pages say it (actorText): a client told
+ * only "already resolved" could not tell a colleague's resolve from its own earlier retry.
+ */
+async function alreadyResolved(tx: Tx, row: IncidentRow): Promise<string> {
+  const by = row.resolved_by ? ` by ${await actorTextOf(tx, row.resolved_by)}` : '';
+  const at = row.resolved_at ? ` at ${row.resolved_at.toISOString()}` : '';
+  return `The incident was already resolved${by}${at}.`;
 }
 
 /**

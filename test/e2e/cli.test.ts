@@ -37,7 +37,9 @@ describe('the lifeline CLI against a running engine: incidents, maintenance, on 
 
     const again = await cli(['incidents', 'resolve', incident.id]);
     assert.equal(again.code, 1);
-    assert.equal(again.stderr, 'error: The incident is already resolved. (conflict, HTTP 409)\n');
+    assert.equal(again.stderr, `error: The incident was already resolved by alice at ${stored.resolved_at}. (conflict, HTTP 409)\n`);
+    const ackAgain = await cli(['incidents', 'ack', incident.id]);
+    assert.equal(ackAgain.stderr, `error: The incident was already resolved by alice at ${stored.resolved_at}. (conflict, HTTP 409)\n`);
 
     // A note goes on a resolved incident too (a finding for the review), in its timeline after the resolve.
     const noted = await cli(['incidents', 'note', incident.id, 'root cause: disk full', '--by', 'alice']);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { expectJson } from '../helpers/app.ts';
-import { focusedAfterRendering, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { focusedAfterRendering, reread, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
 import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // A responder writes down what they do while an incident runs ("restarting db-3"), from a phone at
@@ -95,5 +95,25 @@ describe('notes on an incident, in a browser', () => {
     assert.equal(await reader.page.getByLabel('Add a note').count(), 0);
     assert.match(await reader.page.locator('.timeline').innerText(), /root cause: disk full on \/var/);
     assert.deepEqual([...problems, ...reader.problems], []);
+  });
+  it('replaces Resolve once the incident is resolved elsewhere, moving a typed note to Add a note', async () => {
+    const incident = await openIncident('db-6');
+    const { page, problems } = await watchedPage(c.browser, c.origin, PHONE);
+    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
+    await page.getByLabel('Resolution note (optional)').fill('failed over to db-7');
+    await page.getByLabel('Add a note').fill('vendor ticket #9');
+    const resolved = await expectJson<{ resolved_at: string }>(await c.h.admin('POST', `/v1/incidents/${incident.id}/resolve`, { by: 'bob' }), 200);
+    await reread(page, 'incident-live', 'incident.changed');
+
+    const hhmm = resolved.resolved_at.slice(11, 16);
+    await page.locator('#resolve-form:not(form)').waitFor();
+    assert.equal(await page.locator('form#resolve-form, #resolve').count(), 0, 'no Resolve left to press');
+    assert.equal((await page.locator('#resolve-form').innerText()).replace(/\s+/g, ' ').trim(),
+      `Resolved by bob at ${hhmm} UTC while this page was open: there is nothing left to resolve. Your resolution note was not saved. It is in Add a note below: Add note puts it in the timeline.`);
+    assert.equal(await page.getByLabel('Add a note').inputValue(), 'vendor ticket #9\n\nfailed over to db-7', 'both notes kept, nothing thrown away');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByText('Note added to the timeline.').waitFor();
+    assert.deepEqual((await stored(incident.id)).timeline.filter((e) => e.kind === 'note').map((e) => e.detail.note), ['vendor ticket #9\n\nfailed over to db-7']);
+    assert.deepEqual(problems, []);
   });
 });

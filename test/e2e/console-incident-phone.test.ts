@@ -92,12 +92,12 @@ describe('an incident on a phone, in a browser', () => {
     assert.deepEqual(problems, []);
   });
 
-  it('says on the first screen whom the current level paged and when, from the ledger', async () => {
+  it('says on the first screen whom each level paged and when, from the ledger', async () => {
     const incident = await downIncident('db-04');
     const ops = await expectJson<{ id: string }>(await c.h.admin('POST', '/v1/channels', { name: 'ops-alerts', type: 'slack', config: { webhook_url: 'https://hooks.slack.com/services/x' } }), 201);
     const [alice] = await c.h.sql<{ id: string }[]>`select id from users where name = 'Alice db-04'`;
     // Level 1 paged Alice by email, sent a minute later; level 2 paged Alice and the Slack channel,
-    // Alice's sent, the channel's still on its way: the line names level 2's page.
+    // Alice's sent, the channel's still on its way: a line for each level's page.
     const opened = c.h.clock.now();
     const page = (eventKey: string, at: Date) => [
       { incidentId: incident.id, event: eventKey === 'opened' ? ('opened' as const) : ('escalated' as const), eventKey, channelId: null, userId: alice!.id, channelType: 'email', occurredAt: at },
@@ -119,7 +119,9 @@ describe('an incident on a phone, in a browser', () => {
     const box = (await tab.locator('#paged').boundingBox())!;
     assert.ok(box.y + box.height <= PHONE.viewport!.height, 'on the first screen');
     const hhmm = sentAt.toISOString().slice(11, 16);
-    assert.equal((await tab.locator('#paged').innerText()).replace(/\s+/g, ' ').trim(), `Alice db-04 (Email, ${hhmm} UTC), ops-alerts (Slack, sending)`);
+    const firstHhmm = new Date(opened.getTime() + 60_000).toISOString().slice(11, 16);
+    // Level 1's page stays named beside level 2's: Alice was woken at 10:10 too.
+    assert.equal((await tab.locator('#paged').innerText()).replace(/\s+/g, ' ').trim(), `Level 1: Alice db-04 (Email, ${firstHhmm} UTC) Level 2, now: Alice db-04 (Email, ${hhmm} UTC), ops-alerts (Slack, sending)`);
     // The whole ledger stays below.
     assert.equal(await tab.getByRole('heading', { name: 'Who was told' }).count(), 1);
     assert.deepEqual(problems, []);

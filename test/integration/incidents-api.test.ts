@@ -220,8 +220,10 @@ describe('incidents API', () => {
     const resolved = await expectJson<Incident>(await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, { by: 'bob', note: 'rebooted' }), 200);
     assert.deepEqual([resolved.status, resolved.resolved_by], ['resolved', 'bob']);
     assert.deepEqual(resolved.timeline.at(-1), { ...resolved.timeline.at(-1)!, kind: 'resolved', detail: { by: 'bob', note: 'rebooted' } });
-    await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {}), 409, 'conflict');
-    await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/acknowledge`, {}), 409, 'conflict');
+    // Who resolved it and when, as the console says it: a key by its name, anyone else as recorded.
+    const saying = `The incident was already resolved by bob at ${resolved.resolved_at}.`;
+    assert.equal((await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {}), 409, 'conflict')).message, saying);
+    assert.equal((await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/acknowledge`, {}), 409, 'conflict')).message, saying);
     assert.deepEqual(await events(), ['incident.resolved']);
   });
 

@@ -22,8 +22,10 @@ import { agoAndAt, atOn, day, duration, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { sitePath, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
-import { Actor, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, PagedNow, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
+import { Actor, capitalized, IncidentTable, incidentTableFacts, Ledger, maintenanceOf, namesFor, PagedNobodyNotice, PagedNow, SeverityTag, StatusTag, Timeline, UnderMaintenance } from '../incident-parts.tsx';
 import { actorText } from '../../incidents/shown-actor.ts';
+import { RESOLVED_MEANWHILE_SCRIPT_PATH } from '../assets.ts';
+import { RESOLVED_SAID } from '../resolved-meanwhile.ts';
 import { Csrf, Live, Page } from '../layout.tsx';
 import { sayAttrs } from '../live-status.ts';
 import { html, refusal } from '../render.tsx';
@@ -727,7 +729,8 @@ async function incidentPage(
             {incident.resolved_at ? (
               <>
                 <dt>Resolved</dt>
-                <dd>
+                {/* The sentence resolved-meanwhile.ts puts where the Resolve form was, when this re-read shows it resolved. */}
+                <dd {...{ [RESOLVED_SAID]: `Resolved${incident.resolved_by ? ` by ${actorText(incident.resolved_by, names)}` : ''} at ${atOn(incident.resolved_at, now)}` }}>
                   <At at={incident.resolved_at} /> by <Actor by={incident.resolved_by} names={names} />
                   <AfterOpening incident={incident} at={incident.resolved_at} />
                 </dd>
@@ -758,6 +761,7 @@ async function incidentPage(
             </button>
             <span class="muted">Acts as your key, {frame.session.keyName}.</span>
           </div>
+          <script src={RESOLVED_MEANWHILE_SCRIPT_PATH} defer></script>
         </form>
       ) : null}
       {may(frame.session, 'write') && incident.status !== 'resolved' && nodeName ? (
@@ -797,8 +801,6 @@ async function incidentPage(
     o.status,
   );
 }
-
-const capitalized = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
 
 /**
  * Acknowledge, beside the facts, for keys that may act; for a read key, a line saying why there

@@ -25,7 +25,7 @@ const render = (k: ApiKeyRow): ApiKey => ({
   revoked_at: k.revoked_at ? k.revoked_at.toISOString() : null,
 });
 
-export const ListKeys = v.object(Paging);
+export const ListKeys = closedObject(Paging);
 
 const isKeyId = (k: unknown): k is string => typeof k === 'string' && isUuid(k);
 

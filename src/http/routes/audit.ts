@@ -6,7 +6,7 @@ import { listAuditRows } from '../../audit/store.ts';
 import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { operationDocs } from '../openapi.ts';
-import { decodeCursor, page, Paging, query, Timestamp } from '../validation.ts';
+import { closedObject, decodeCursor, page, Paging, query, Timestamp } from '../validation.ts';
 
 const render = (r: AuditRow): AuditEntry => ({
   id: r.id,
@@ -23,7 +23,7 @@ const render = (r: AuditRow): AuditEntry => ({
 // Ids, names and request ids are at most a few dozen characters; 200 bounds a filter without refusing any.
 const Filter = v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters')));
 
-export const ListAudit = v.object({
+export const ListAudit = closedObject({
   ...Paging,
   actor_id: Filter,
   action: Filter,

@@ -102,7 +102,7 @@ export function parsePatch(channel: ChannelRow, key: Buffer, body: unknown, opti
 // stored channel's type).
 export const CreateChannel = v.union(CHANNEL_TYPES.map((t) => CREATE_CHANNEL[t]));
 export const PatchChannel = v.union(CHANNEL_TYPES.map((t) => PATCH_CHANNEL[t]));
-export const ListChannels = v.object(Paging);
+export const ListChannels = closedObject(Paging);
 
 const render = (ch: ChannelRow): Channel => ({
   id: ch.id,

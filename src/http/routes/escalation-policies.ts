@@ -75,7 +75,7 @@ export const PatchPolicy = closedObject({
   is_default: v.optional(IsDefault),
 });
 
-export const ListPolicies = v.object(Paging);
+export const ListPolicies = closedObject(Paging);
 
 const render = (p: PolicyRow): EscalationPolicy => ({
   id: p.id,

@@ -28,13 +28,13 @@ const IncidentFilters = {
   opened_before: v.optional(Timestamp),
 };
 
-export const ListIncidents = v.object({
+export const ListIncidents = closedObject({
   ...Paging,
   status: v.optional(v.picklist(INCIDENT_STATUSES, 'must be open, acknowledged or resolved')),
   ...IncidentFilters,
 });
 
-export const SummarizeIncidents = v.object(IncidentFilters);
+export const SummarizeIncidents = closedObject(IncidentFilters);
 
 /** The opening range a query asks for, [opened_after, opened_before); 400 for an empty one. */
 function openedRange(q: { opened_after?: Date | undefined; opened_before?: Date | undefined }) {

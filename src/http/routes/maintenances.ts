@@ -30,7 +30,7 @@ export const CreateMaintenance = closedObject({
   time_zone: v.optional(v.nullable(TimeZone), null),
 });
 
-export const ListMaintenances = v.object({
+export const ListMaintenances = closedObject({
   ...Paging,
   active: v.optional(v.picklist(['true', 'false'], 'must be true or false')),
 });

@@ -159,14 +159,14 @@ export const PatchNode = closedObject({
   ping_key: v.optional(GivenPingKey),
 });
 
-export const ListNodes = v.object({
+export const ListNodes = closedObject({
   ...Paging,
   state: v.optional(v.picklist(STATES, `must be one of ${STATES.join(', ')}`)),
   label: LabelFilters,
 });
 
-export const ListTransitions = v.object(Paging);
-export const ListRuns = v.object(Paging);
+export const ListTransitions = closedObject(Paging);
+export const ListRuns = closedObject(Paging);
 
 export const runView = (r: RunRow): Run => ({
   started_at: r.started_at?.toISOString() ?? null,

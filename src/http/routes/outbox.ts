@@ -8,10 +8,10 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { decodeCursor, page, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, page, Paging, query } from '../validation.ts';
 
 const MAX_BIGINT = 2n ** 63n - 1n;
-export const ListDead = v.object(Paging);
+export const ListDead = closedObject(Paging);
 export const DiscardDead = v.object({ force: v.optional(v.picklist(['true', 'false'], 'must be true or false')) });
 
 const isId = (k: unknown): k is string => typeof k === 'string' && /^\d{1,19}$/.test(k) && BigInt(k) <= MAX_BIGINT;

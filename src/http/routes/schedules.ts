@@ -60,10 +60,10 @@ export const CreateOverride = closedObject({
   starts_at: Timestamp,
   ends_at: Timestamp,
 });
-export const ListSchedules = v.object(Paging);
-export const ListOverrides = v.object({ ...Paging, since: v.optional(Timestamp) });
+export const ListSchedules = closedObject(Paging);
+export const ListOverrides = closedObject({ ...Paging, since: v.optional(Timestamp) });
 export const OnCallQuery = v.object({ at: v.optional(Timestamp) });
-export const ShiftsQuery = v.object({ from: v.optional(Timestamp), to: v.optional(Timestamp) });
+export const ShiftsQuery = closedObject({ from: v.optional(Timestamp), to: v.optional(Timestamp) });
 
 export const renderSchedule = (s: ScheduleRow): Schedule => ({
   id: s.id,

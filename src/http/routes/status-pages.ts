@@ -41,7 +41,7 @@ export const PatchStatusPage = closedObject({
   components: v.optional(Components),
 });
 
-export const ListStatusPages = v.object(Paging);
+export const ListStatusPages = closedObject(Paging);
 
 const render = (p: StatusPage): StatusPageBody => ({
   id: p.id,

@@ -13,7 +13,7 @@ import { requireScope, type AuthEnv } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound, Refusal, validationFailed, type ErrorDetail } from '../../errors.ts';
 import { operationDocs } from '../openapi.ts';
-import { decodeCursor, isCursorTime, LABEL_FILTERS_NOTE, LabelFilters, page, Paging, query } from '../validation.ts';
+import { closedObject, decodeCursor, isCursorTime, LABEL_FILTERS_NOTE, LabelFilters, page, Paging, query } from '../validation.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -57,7 +57,7 @@ export const NodeUptimeQuery = v.object({
   bucket: v.optional(v.picklist(['hour', 'day'], 'must be hour or day')),
 });
 
-export const FleetQuery = v.object({
+export const FleetQuery = closedObject({
   ...WindowFields,
   ...Paging,
   sort: v.optional(v.picklist(FLEET_SORTS, `must be one of ${FLEET_SORTS.join(', ')}`), 'name'),

@@ -28,7 +28,7 @@ export const PatchUser = closedObject({
   channel_ids: v.optional(ChannelIds),
 });
 
-export const ListUsers = v.object(Paging);
+export const ListUsers = closedObject(Paging);
 
 export const renderUser = (u: UserRow): User => ({
   id: u.id,
