@@ -1,9 +1,13 @@
 import { EventEmitter, once } from 'node:events';
 import type { DbErrorKind } from './db/errors.ts';
+import type { UnroutedReason } from './incidents/model.ts';
+import type { LoopKind } from './loop.ts';
 
-export type OutboxResult = 'handled' | 'failed' | 'dead';
+export const OUTBOX_RESULTS = ['handled', 'failed', 'dead'] as const;
+export type OutboxResult = (typeof OUTBOX_RESULTS)[number];
 /** `held`: not attempted, and no attempt spent: the channel's secret cannot be opened with this process's key. */
-export type DeliveryResult = 'sent' | 'failed' | 'dead' | 'held';
+export const DELIVERY_RESULTS = ['sent', 'failed', 'dead', 'held'] as const;
+export type DeliveryResult = (typeof DELIVERY_RESULTS)[number];
 
 /**
  * Everything the engine's parts announce while they run, by name, with what each announcement
@@ -11,8 +15,8 @@ export type DeliveryResult = 'sent' | 'failed' | 'dead' | 'held';
  * callback threaded through the part that announces.
  */
 export interface EngineEvents {
-  /** An evaluator pass that ran as leader finished, in this many seconds. */
-  'evaluator.tick': [seconds: number];
+  /** An evaluator pass that ran as leader finished, in this many seconds, at `endedAt` (the engine's clock). */
+  'evaluator.tick': [seconds: number, endedAt: Date];
   /** A state transition the evaluator committed. */
   'evaluator.transition': [from: string, to: string];
   /** A node could not be judged (its decision or its write raised); `kind` as classifyDbError says. */
@@ -27,10 +31,12 @@ export interface EngineEvents {
   'outbox.event': [topic: string, result: OutboxResult, latencySeconds?: number];
   /** Delivery attempts to a channel type: one message, or the `count` rows of a digest. */
   'notification.result': [channelType: string, result: DeliveryResult, count: number, latencySeconds?: number];
+  /** A level of an incident paged nobody (a `reached_nobody` timeline entry), committed. */
+  'incident.unrouted': [reason: UnroutedReason];
   /** A background loop went to sleep (nothing left to do until its timer or a wake-up). */
-  'loop.idle': [loop: string];
+  'loop.idle': [loop: LoopKind];
   /** A pass of a background loop (or of the uptime housekeeping) failed; it carries on. */
-  'loop.error': [loop: string, err: unknown];
+  'loop.error': [loop: LoopKind, err: unknown];
   /** `npm run uptime:rebuild` finished a chunk of this many nodes. */
   'uptime.rebuilt': [nodes: number];
 }

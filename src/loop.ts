@@ -1,10 +1,14 @@
 import { Events } from './events.ts';
 import { throttled, type Logger } from './logger.ts';
 
+/** Every kind of background loop: its failed passes are counted by kind, from 0 at start. */
+export const LOOP_KINDS = ['evaluator', 'ingest', 'outbox', 'delivery-sweeper', 'storm-digest', 'uptime'] as const;
+export type LoopKind = (typeof LOOP_KINDS)[number];
+
 export interface LoopOptions {
   name: string;
-  /** What its events (and so its error counter) call the loop: loops of one kind share it. The name unless given. */
-  kind?: string;
+  /** What its events (and so its error counter) call the loop: loops of one kind share it. */
+  kind: LoopKind;
   log: Logger;
   /** One pass. Returns how long to wait before the next pass, or undefined for `intervalMs`. */
   runOnce: () => Promise<number | void>;
@@ -33,7 +37,7 @@ export class Loop {
   private timer: NodeJS.Timeout | undefined;
   private wakeSleeper: (() => void) | undefined;
   private woken = false;
-  private readonly kind: string;
+  private readonly kind: LoopKind;
   private readonly events: Events;
   /** A pass failing for as long as a store is away (every 5 s for the sweeper): one stack a minute; every failure is still counted. */
   private readonly failed: (fields: Record<string, unknown>, msg: string) => void;
@@ -41,7 +45,7 @@ export class Loop {
   private away: { store: string; passes: number } | undefined;
 
   constructor(private readonly opts: LoopOptions) {
-    this.kind = opts.kind ?? opts.name;
+    this.kind = opts.kind;
     this.events = opts.events ?? new Events();
     this.failed = throttled((fields, msg) => opts.log.error(fields, msg));
   }

@@ -207,7 +207,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   // sweeper for rows whose job never reached the job store.
   const queue = config.roles.has('outbox') || config.roles.has('notifier') ? new DeliveryQueue({ backend: queueBackend, sql, clock }) : undefined;
   if (config.roles.has('outbox') && queue) {
-    registerOnCallHandlers(registry, queue, log, config.stormThreshold, pagingSetup(config));
+    registerOnCallHandlers(registry, queue, log, config.stormThreshold, { ...pagingSetup(config), events });
     const outbox = await startOutboxWorkers({
       sql,
       registry,

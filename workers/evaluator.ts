@@ -33,6 +33,7 @@ export function startEvaluator(o: EvaluatorWorkerOptions) {
   const evaluator = new Evaluator({ leadership, clock: o.clock, log, intervalMs: o.intervalMs, coverageGapMs: o.coverageGapMs, events, reader: o.sql });
   const loop = new Loop({
     name: 'evaluator',
+    kind: 'evaluator',
     log,
     intervalMs: o.intervalMs,
     runOnce: async () => (await evaluator.runOnce()).sleepMs,

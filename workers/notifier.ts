@@ -228,6 +228,7 @@ export function startNotifier(o: NotifierOptions) {
   const overdue = { afterId: '' };
   const sweeper = new Loop({
     name: 'delivery-sweeper',
+    kind: 'delivery-sweeper',
     log,
     intervalMs: o.sweepMs ?? 5000,
     runOnce: () => sweepDeliveries({ sql: o.sql, clock: o.clock, queue: o.queue, log, overdue }),
@@ -236,6 +237,7 @@ export function startNotifier(o: NotifierOptions) {
   });
   const digests = new Loop({
     name: 'storm-digest',
+    kind: 'storm-digest',
     log,
     intervalMs: digestMs,
     runOnce: async () => {

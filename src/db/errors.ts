@@ -12,7 +12,8 @@
  *   Not retried: the caller either expects it (a 409) or has found a bug in its own rows.
  * - `other`: anything else (a bug in a statement, an internal error). Not retried blindly.
  */
-export type DbErrorKind = 'transient' | 'invalid_data' | 'constraint' | 'other';
+export const DB_ERROR_KINDS = ['transient', 'invalid_data', 'constraint', 'other'] as const;
+export type DbErrorKind = (typeof DB_ERROR_KINDS)[number];
 
 // SQLSTATE classes and codes that clear up on their own. 08: connection exception; 53: insufficient
 // resources (53300 too_many_connections); 57P01-57P03: admin/crash shutdown, cannot connect now.

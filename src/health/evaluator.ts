@@ -135,7 +135,7 @@ export class Evaluator {
     }
     this.transientFailures = 0;
     const next = await earliestDue(leadership.connection);
-    this.events.emit('evaluator.tick', (performance.now() - started) / 1000);
+    this.events.emit('evaluator.tick', (performance.now() - started) / 1000, clock.now());
     const untilNext = next ? next.getTime() - clock.now().getTime() : intervalMs;
     const sleepMs = Math.max(MIN_SLEEP_MS, Math.min(intervalMs, untilNext));
     return { leader: true, evaluated, transitions: judged.transitions, failed: judged.failed, sleepMs };

@@ -1,7 +1,9 @@
+import type { Events } from '../events.ts';
 import type { NewsSender } from '../notifications/handlers.ts';
 import type { EmailSetup } from '../oncall/model.ts';
-import type { OutboxHandler } from '../outbox/registry.ts';
+import type { HandlerContext, OutboxHandler } from '../outbox/registry.ts';
 import type { OutboxEvent } from '../outbox/topics.ts';
+import type { UnroutedReason } from './model.ts';
 import { escalate, expireAcknowledgements, followNodes, pageLater, type NodeChange } from './service.ts';
 
 function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeChange {
@@ -13,6 +15,14 @@ function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeCh
 /** What judging a level needs of the engine's setup: whether it sends email, if this process knows (see EmailSetup). */
 export interface PagingSetup {
   emailConfigured: EmailSetup;
+  /** Where a level that paged nobody is announced (`incident.unrouted`), once its transaction commits. */
+  events?: Events;
+}
+
+/** Announces the levels that paged nobody after the commit: a batch rolled back and retried alone is counted once. */
+function announceUnrouted(setup: PagingSetup, ctx: HandlerContext, reasons: UnroutedReason[]): void {
+  const events = setup.events;
+  if (events && reasons.length) ctx.afterCommit(async () => reasons.forEach((reason) => events.emit('incident.unrouted', reason)));
 }
 
 /**
@@ -22,7 +32,8 @@ export interface PagingSetup {
  */
 export function nodeEventsHandler(sendPages: NewsSender, setup: PagingSetup): OutboxHandler<'node.state_changed' | 'node.deleted'> {
   return async (events, ctx) => {
-    const { pages, directory } = await followNodes(ctx.tx, events.map(changeOf), ctx.now, setup.emailConfigured);
+    const { pages, directory, unrouted } = await followNodes(ctx.tx, events.map(changeOf), ctx.now, setup.emailConfigured);
+    announceUnrouted(setup, ctx, unrouted);
     if (pages.length === 0) return;
     try {
       // In a savepoint: a page that cannot be written must not take its transition down with it.
@@ -44,16 +55,15 @@ export function nodeEventsHandler(sendPages: NewsSender, setup: PagingSetup): Ou
 /** incident.escalation_due → the next level paged (see escalate). */
 export const escalationHandler =
   (setup: PagingSetup): OutboxHandler<'incident.escalation_due'> =>
-  (events, { tx, now }) =>
-    escalate(tx, events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step, atOnce: e.payload.at_once === true, released: e.payload.released === true, recheck: e.payload.recheck === true })), now, setup.emailConfigured);
+  async (events, ctx) => {
+    const steps = events.map((e) => ({ incidentId: e.payload.incident_id, step: e.payload.step, atOnce: e.payload.at_once === true, released: e.payload.released === true, recheck: e.payload.recheck === true }));
+    announceUnrouted(setup, ctx, await escalate(ctx.tx, steps, ctx.now, setup.emailConfigured));
+  };
 
 /** incident.ack_timeout_due → an acknowledgement that timed out reopens its incident (see expireAcknowledgements). */
 export const ackTimeoutHandler =
   (setup: PagingSetup): OutboxHandler<'incident.ack_timeout_due'> =>
-  (events, { tx, now }) =>
-    expireAcknowledgements(
-      tx,
-      events.map((e) => ({ incidentId: e.payload.incident_id, acknowledgedAt: new Date(e.payload.acknowledged_at), timeoutSeconds: e.payload.timeout_seconds })),
-      now,
-      setup.emailConfigured,
-    );
+  async (events, ctx) => {
+    const fired = events.map((e) => ({ incidentId: e.payload.incident_id, acknowledgedAt: new Date(e.payload.acknowledged_at), timeoutSeconds: e.payload.timeout_seconds }));
+    announceUnrouted(setup, ctx, await expireAcknowledgements(ctx.tx, fired, ctx.now, setup.emailConfigured));
+  };

@@ -16,7 +16,7 @@ import { actorTextOf } from './actor-names.ts';
 import { NOTES_FULL, NOTES_MAX } from './resolve-note.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
 import { ackTimeoutTimer, escalationKey, escalationTimer, heldStepTimer, incidentEvent, policyStep, recheckKey, stillAcknowledged } from './events.ts';
-import { timelineStamp, type IncidentNews, type IncidentRow, type NewIncident, type TimelineEntry } from './model.ts';
+import { timelineStamp, type UnroutedReason, type IncidentNews, type IncidentRow, type NewIncident, type TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
 interface Resolve {
@@ -166,11 +166,12 @@ export interface DueAckTimeout {
  * moved on) would otherwise hold back the new ones behind it in key order until its own time. A
  * redelivered timer finds the incident open and does nothing, so it never pages twice.
  */
-export async function expireAcknowledgements(tx: Tx, fired: DueAckTimeout[], now: Date, emailConfigured: EmailSetup): Promise<void> {
+/** Returns why each level that paged nobody did (see escalate). */
+export async function expireAcknowledgements(tx: Tx, fired: DueAckTimeout[], now: Date, emailConfigured: EmailSetup): Promise<UnroutedReason[]> {
   const incidents = await store.lockIncidents(tx, fired.map((f) => f.incidentId));
   const expiring = fired.filter((f) => stillAcknowledged(incidents.get(f.incidentId), f.acknowledgedAt));
   const reopened = await store.reopenIncidents(tx, expiring.map((f) => f.incidentId), now);
-  if (reopened.length === 0) return;
+  if (reopened.length === 0) return [];
   await deleteUnclaimed(tx, reopened.flatMap((i) => [escalationKey(i.id), recheckKey(i.id)]));
   // Its policy deleted with no node or default policy to follow: reopened all the same (nobody is
   // attending it, and open is what the console and a new policy's next incident go by), but its
@@ -190,7 +191,7 @@ export async function expireAcknowledgements(tx: Tx, fired: DueAckTimeout[], now
       },
     })),
   );
-  await escalate(tx, reopened.map((i) => ({ incidentId: i.id, step: i.escalation_base, atOnce: true })), now, emailConfigured);
+  return escalate(tx, reopened.map((i) => ({ incidentId: i.id, step: i.escalation_base, atOnce: true })), now, emailConfigured);
 }
 
 /** acknowledgeOnce, answering only the incident as it now stands. */
@@ -294,6 +295,8 @@ export interface OpeningPage {
 export interface Opened {
   pages: OpeningPage[];
   directory: Directory;
+  /** Why each level that paged nobody did (one per `reached_nobody` written). */
+  unrouted: UnroutedReason[];
 }
 
 /**
@@ -388,6 +391,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   const out: NewOutboxEvent[] = [...resolved.events, ...(await releaseHeldSteps(tx, kept, now))];
   const timeline: TimelineEntry[] = [...resolved.timeline];
   const news: OpeningPage[] = [];
+  const unrouted: UnroutedReason[] = [];
   const { pages, directory } = await whomLevelsPage(tx, opened.map((i) => policies.get(i.node_id)?.levels[0]), now, emailConfigured);
   opened.forEach((incident, k) => {
     const policy = policies.get(incident.node_id);
@@ -398,6 +402,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
     timeline.push({ incident_id: incident.id, at: incident.opened_at, kind: 'opened', detail: { reason: incident.reason, policy_id: incident.policy_id, ...detail } });
     if (!page.reached) {
       timeline.push({ incident_id: incident.id, at: now, kind: 'reached_nobody', detail: { ...detail, reason: policy ? page.nobody : 'no escalation policy', ...endsWithout(next) } });
+      unrouted.push(policy ? page.unrouted : 'no_policy');
     }
     news.push({
       news: { incidentId: incident.id, event: 'opened', at: incident.opened_at, recipients: page.recipients },
@@ -408,7 +413,7 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   });
   await store.addTimeline(tx, timeline);
   await insertOutbox(tx, out, now);
-  return { pages: news, directory };
+  return { pages: news, directory, unrouted };
 }
 
 /**
@@ -455,6 +460,8 @@ interface Page {
   reached: boolean;
   /** Why nobody, for the timeline: nobody was named or on call, or nobody named can be reached. */
   nobody: string;
+  /** The same, as counted. */
+  unrouted: UnroutedReason;
   detail: Record<string, unknown>;
 }
 
@@ -496,7 +503,9 @@ async function whomLevelsPage(tx: Tx, levels: Array<PolicyLevel | undefined>, no
     return {
       recipients: reached ? { channel_ids: r.channel_ids, users: r.users } : { channel_ids: [], users: [] },
       reached,
-      nobody: namesAnyone(r) && emailConfigured === false ? UNREACHABLE_WITHOUT_EMAIL : 'nobody on call',
+      ...(namesAnyone(r) && emailConfigured === false
+        ? { nobody: UNREACHABLE_WITHOUT_EMAIL, unrouted: 'email_not_configured' as const }
+        : { nobody: 'nobody on call', unrouted: 'nobody_on_call' as const }),
       detail: {
         channel_ids: r.channel_ids,
         users: r.users.map((u) => ({ ...u, name: people.get(u.user_id)?.name ?? null })),
@@ -585,7 +594,7 @@ async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map
  * see whomLevelsPage) is recorded and the next step fires at once, so a page is never dropped
  * silently. Set-wise, like the other handlers: a storm's timers come due together.
  */
-export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigured: EmailSetup): Promise<void> {
+export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigured: EmailSetup): Promise<UnroutedReason[]> {
   const incidents = await store.lockIncidents(tx, fired.map((f) => f.incidentId));
   // Stamped as a note or an acknowledgement is (stampsOf): after each one's latest locked entry.
   const stampOf = await stampsOf(tx, [...incidents.keys()], now);
@@ -641,6 +650,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   const from = (s: (typeof moving)[number]) => (s.released || s.recheck ? new Date(now.getTime() - s.afterSeconds * 1000) : null);
   const advanced = await store.advanceEscalations(tx, moving.map((s) => ({ id: s.incidentId, step: s.step, level: s.level, policyId: s.policy.id, from: from(s) })));
   const paging = moving.filter((s) => advanced.has(s.incidentId));
+  const unrouted: UnroutedReason[] = [];
   const judged = await whomLevelsPage(tx, paging.map((s) => s.policy.levels[s.level]), now, emailConfigured);
   paging.forEach((s, k) => {
     const row = advanced.get(s.incidentId)!;
@@ -649,6 +659,7 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
     const next = escalationTimer(row, policyStep(row, s.policy, s.step + 1), page.reached ? undefined : now);
     if (!page.reached) {
       timeline.push({ incident_id: row.id, at: stampOf(row.id), kind: 'reached_nobody', detail: { ...detail, reason: page.nobody, ...endsWithout(next) } });
+      unrouted.push(page.unrouted);
     } else {
       timeline.push({ incident_id: row.id, at: stampOf(row.id), kind: 'escalated', detail });
       out.push(incidentEvent(row, 'escalated', now, { level: s.level, step: s.step, recipients: page.recipients }));
@@ -657,4 +668,5 @@ export async function escalate(tx: Tx, fired: DueStep[], now: Date, emailConfigu
   });
   await store.addTimeline(tx, timeline);
   await insertOutbox(tx, out, now);
+  return unrouted;
 }

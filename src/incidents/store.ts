@@ -502,10 +502,11 @@ export async function summarizeIncidents(sql: Queryable, f: Pick<IncidentFilter,
   return row!;
 }
 
-export async function countOpenIncidents(sql: Queryable): Promise<Record<string, number>> {
-  const rows = await sql<{ category: string; n: number }[]>`
-    select category, count(*)::int as n from incidents where status <> 'resolved' group by category`;
-  return Object.fromEntries(rows.map((r) => [r.category, r.n]));
+/** Unresolved incidents by category and whether they are acknowledged. */
+export async function countOpenIncidents(sql: Queryable): Promise<Array<{ category: string; acknowledged: boolean; n: number }>> {
+  return sql<{ category: string; acknowledged: boolean; n: number }[]>`
+    select category, status = 'acknowledged' as acknowledged, count(*)::int as n
+    from incidents where status <> 'resolved' group by 1, 2`;
 }
 
 /**

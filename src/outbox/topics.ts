@@ -93,6 +93,18 @@ export interface Topics {
 
 export type Topic = keyof Topics & string;
 
+/** Every topic the engine writes, next to Topics: what must know them all at start (their counters start at 0) reads it. */
+export const TOPICS = [
+  'node.state_changed',
+  'node.deleted',
+  'incident.opened',
+  'incident.escalated',
+  'incident.acknowledged',
+  'incident.resolved',
+  'incident.escalation_due',
+  'incident.ack_timeout_due',
+] as const satisfies readonly Topic[];
+
 export type IncidentTopic = `incident.${IncidentEvent}`;
 export const INCIDENT_TOPICS = ['incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved'] as const satisfies readonly IncidentTopic[];
 

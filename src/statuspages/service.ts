@@ -272,12 +272,12 @@ async function keepPage(sql: Sql, page: Pick<StatusPage, 'id' | 'components'>, n
 
 /**
  * Where a page whose past could not be kept is told: logged with the page's id and counted
- * (`lifeline_status_page_days_failed_total`). Structural, so the API's and the engine's
+ * (`lifeline_status_page_history_failures_total`). Structural, so the API's and the engine's
  * dependencies are one as they are.
  */
 export interface KeepReport {
   log: Logger;
-  metrics: { statusPageDaysFailed: { inc(): void } };
+  metrics: { statusPageHistoryFailures: { inc(): void } };
 }
 
 /**
@@ -344,7 +344,7 @@ async function settleEach(sql: Sql, days: readonly ProvisionalDay[], now: number
 
 function failed(report: KeepReport, err: unknown, pageId: string): void {
   report.log.error({ err, status_page_id: pageId }, 'status page days could not be kept');
-  report.metrics.statusPageDaysFailed.inc();
+  report.metrics.statusPageHistoryFailures.inc();
 }
 
 /**

@@ -197,6 +197,11 @@ test('the dashboard shows fleet state, transitions, incidents, notifications, ou
     'lifeline_evaluator_leader',
     'lifeline_heartbeats_received_total',
     'lifeline_http_request_duration_seconds_bucket',
+    'lifeline_deliveries_pending',
+    'lifeline_deliveries_oldest_pending_seconds',
+    'lifeline_evaluator_last_pass_timestamp_seconds',
+    'lifeline_fleet_read_failures_total',
+    'lifeline_incidents_unrouted_total',
   ]) {
     assert.ok(used.has(name), `no panel shows ${name}`);
   }
@@ -205,7 +210,18 @@ test('the dashboard shows fleet state, transitions, incidents, notifications, ou
 test('alert rules cover leadership, outbox backlog, dead and held notifications and scrape failures, each with severity and text', () => {
   const names = rules.map((r) => r.alert);
   assert.equal(new Set(names).size, names.length, 'alert names must be unique');
-  for (const name of ['LifelineNoEvaluatorLeader', 'LifelineSeveralEvaluatorLeaders', 'LifelineOutboxBacklogOld', 'LifelineNotificationsDead', 'LifelineNotificationsHeld', 'LifelineScrapeDown']) {
+  for (const name of [
+    'LifelineNoEvaluatorLeader',
+    'LifelineSeveralEvaluatorLeaders',
+    'LifelineOutboxBacklogOld',
+    'LifelineNotificationsDead',
+    'LifelineNotificationsHeld',
+    'LifelineScrapeDown',
+    'LifelineEvaluatorStalled',
+    'LifelineFleetGaugesStale',
+    'LifelineDeliveriesOld',
+    'LifelineIncidentsUnrouted',
+  ]) {
     assert.ok(names.includes(name), `missing alert ${name}`);
   }
   // Pages held for a secret the key cannot open never end dead: without their own alert nobody is told.
@@ -243,7 +259,7 @@ test('promtool accepts the Prometheus config, the alert rules and every dashboar
 
 // Synthetic series through the alert rules, by promtool's rule tests: the rules must fit a single
 // process as well as the compose stack, and count heartbeats refused against heartbeats sent.
-test('promtool: the alert rules fire for a missing service and refused heartbeats, and not for a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
+test('promtool: the alert rules fire for a missing service, refused heartbeats, a first refused row or unrouted page, a stalled leader and an old delivery, and not for a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-alerts-'));
   const up = (labels: string) => ({ series: `up{job="lifeline",${labels}}`, values: '1x30' });
   const beats = (labels: string, perMinute: number) => ({ series: `lifeline_heartbeats_received_total{job="lifeline",instance="a:8080",${labels}}`, values: `0+${perMinute}x30` });
@@ -268,6 +284,39 @@ test('promtool: the alert rules fire for a missing service and refused heartbeat
       interval: '1m',
       input_series: [up('instance="a:8080"'), beats('result="accepted"', 600), beats('result="rejected",reason="unauthorized"', 120), beats('result="rejected",reason="invalid"', 6)],
       alert_rule_test: [{ eval_time: '20m', alertname: 'LifelineHeartbeatsRejected', exp_alerts: ['unauthorized', 'invalid'].map((reason) => ({ exp_labels: { severity: 'warning', reason } })) }],
+    },
+    // A process that starts its counters at 0 (as the engine does): one refused row, one page to
+    // nobody, is one increase, and fires.
+    {
+      interval: '1m',
+      input_series: [
+        up('instance="a:8080"'),
+        { series: 'lifeline_ingest_rows_rejected_total{job="lifeline",instance="a:8080",reason="invalid_data"}', values: '0 0 0 1 1 1 1 1 1 1' },
+        { series: 'lifeline_incidents_unrouted_total{job="lifeline",instance="a:8080",reason="no_policy"}', values: '0 0 0 1 1 1 1 1 1 1' },
+      ],
+      alert_rule_test: [
+        { eval_time: '5m', alertname: 'LifelineIngestRowsRejected', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
+        { eval_time: '5m', alertname: 'LifelineIncidentsUnrouted', exp_alerts: [{ exp_labels: { severity: 'critical', reason: 'no_policy' } }] },
+      ],
+    },
+    // A leader that holds the lock but stopped finishing passes at 60 s (a follower shows 0); and a
+    // delivery that has waited 16 minutes.
+    {
+      interval: '1m',
+      input_series: [
+        up('instance="a:8080"'),
+        { series: 'lifeline_evaluator_leader{job="lifeline",instance="a:8080"}', values: '1x10' },
+        { series: 'lifeline_evaluator_last_pass_timestamp_seconds{job="lifeline",instance="a:8080"}', values: '0 60x10' },
+        { series: 'lifeline_evaluator_leader{job="lifeline",instance="b:8080"}', values: '0x10' },
+        { series: 'lifeline_evaluator_last_pass_timestamp_seconds{job="lifeline",instance="b:8080"}', values: '0x10' },
+        { series: 'lifeline_deliveries_oldest_pending_seconds{job="lifeline",instance="a:8080"}', values: '0+120x10' },
+      ],
+      alert_rule_test: [
+        { eval_time: '2m', alertname: 'LifelineEvaluatorStalled', exp_alerts: [] },
+        { eval_time: '5m', alertname: 'LifelineEvaluatorStalled', exp_alerts: [{ exp_labels: { severity: 'critical' } }] },
+        { eval_time: '7m', alertname: 'LifelineDeliveriesOld', exp_alerts: [] },
+        { eval_time: '8m', alertname: 'LifelineDeliveriesOld', exp_alerts: [{ exp_labels: { severity: 'critical' } }] },
+      ],
     },
   ];
   try {

@@ -8,8 +8,8 @@ import { insertNode } from '../../src/nodes/store.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';
 
-// The fleet gauges are read from Postgres, at most once per FLEET_READ_MS: every state and category
-// has a series, 0 where nothing is counted, so a state that empties reads 0 rather than its last count.
+// The fleet gauges are read from Postgres, at most once per FLEET_READ_MS: every state, category and
+// acknowledged has a series, 0 where nothing is counted, so a state that empties reads 0 rather than its last count.
 
 describe('the fleet gauges', () => {
   it('count nodes by state and open incidents by category', async (t) => {
@@ -26,8 +26,10 @@ describe('the fleet gauges', () => {
       'lifeline_nodes{state="degraded"} 0',
       'lifeline_nodes{state="down"} 0',
       'lifeline_nodes{state="maintenance"} 0',
-      'lifeline_incidents_open{category="node_down"} 0',
-      'lifeline_incidents_open{category="node_degraded"} 0',
+      'lifeline_incidents_open{category="node_down",acknowledged="true"} 0',
+      'lifeline_incidents_open{category="node_down",acknowledged="false"} 0',
+      'lifeline_incidents_open{category="node_degraded",acknowledged="true"} 0',
+      'lifeline_incidents_open{category="node_degraded",acknowledged="false"} 0',
     ]);
 
     const add = (name: string) =>
@@ -37,18 +39,24 @@ describe('the fleet gauges', () => {
     await add('c');
     await db.sql`update node_health set state = 'down' where node_id = ${down}`;
     clock.advance(FLEET_READ_MS);
+    const acked = await add('d');
     await openIncidents(db.sql, [
       { nodeId: down, nodeName: 'b', category: 'node_down', severity: 'critical', title: 'b is down', reason: 'no heartbeat', policyId: null, openedAt: clock.now() },
+      { nodeId: acked, nodeName: 'd', category: 'node_down', severity: 'critical', title: 'd is down', reason: 'no heartbeat', policyId: null, openedAt: clock.now() },
     ]);
+    // Acknowledged incidents are told apart from those nobody has taken yet.
+    await db.sql`update incidents set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = 'ops' where node_id = ${acked}`;
 
     assert.deepEqual(await series(), [
-      'lifeline_nodes{state="unknown"} 2',
+      'lifeline_nodes{state="unknown"} 3',
       'lifeline_nodes{state="healthy"} 0',
       'lifeline_nodes{state="degraded"} 0',
       'lifeline_nodes{state="down"} 1',
       'lifeline_nodes{state="maintenance"} 0',
-      'lifeline_incidents_open{category="node_down"} 1',
-      'lifeline_incidents_open{category="node_degraded"} 0',
+      'lifeline_incidents_open{category="node_down",acknowledged="true"} 1',
+      'lifeline_incidents_open{category="node_down",acknowledged="false"} 1',
+      'lifeline_incidents_open{category="node_degraded",acknowledged="true"} 0',
+      'lifeline_incidents_open{category="node_degraded",acknowledged="false"} 0',
     ]);
 
     // Emptied: the series stay, at 0.
@@ -57,12 +65,14 @@ describe('the fleet gauges', () => {
     clock.advance(FLEET_READ_MS);
     assert.deepEqual(await series(), [
       'lifeline_nodes{state="unknown"} 0',
-      'lifeline_nodes{state="healthy"} 3',
+      'lifeline_nodes{state="healthy"} 4',
       'lifeline_nodes{state="degraded"} 0',
       'lifeline_nodes{state="down"} 0',
       'lifeline_nodes{state="maintenance"} 0',
-      'lifeline_incidents_open{category="node_down"} 0',
-      'lifeline_incidents_open{category="node_degraded"} 0',
+      'lifeline_incidents_open{category="node_down",acknowledged="true"} 0',
+      'lifeline_incidents_open{category="node_down",acknowledged="false"} 0',
+      'lifeline_incidents_open{category="node_degraded",acknowledged="true"} 0',
+      'lifeline_incidents_open{category="node_degraded",acknowledged="false"} 0',
     ]);
   });
 

@@ -119,6 +119,7 @@ describe('leader election', () => {
     const ticked = new EventEmitter();
     const loop = new Loop({
       name: 'evaluator',
+      kind: 'evaluator',
       log: testLog,
       intervalMs: TICK,
       runOnce: async () => {

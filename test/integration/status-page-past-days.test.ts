@@ -143,7 +143,7 @@ describe('keeping a page’s past on a node write', () => {
   let ids: Record<string, string>;
   const keptOf = async (slug: string) =>
     (await h.sql<Array<{ n: number }>>`select count(*)::int as n from status_page_days d join status_pages p on p.id = d.page_id where p.slug = ${slug}`)[0]!.n;
-  const failures = async () => (await h.metrics.registry.getSingleMetric('lifeline_status_page_days_failed_total')?.get())?.values[0]?.value ?? 0;
+  const failures = async () => (await h.metrics.registry.getSingleMetric('lifeline_status_page_history_failures_total')?.get())?.values[0]?.value ?? 0;
 
   before(async () => {
     h = await createHarness();

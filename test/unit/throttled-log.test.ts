@@ -27,7 +27,7 @@ describe('throttled logging', () => {
     const log = pino({ level: 'info' }, { write: (s: string) => void logged.push((JSON.parse(s) as { msg: string }).msg) });
     const events = new Events();
     let failures = 0;
-    const loop = new Loop({ name: 'sweeper', log, intervalMs: 0, events, runOnce: async () => Promise.reject(new Error('Redis is not connected')) });
+    const loop = new Loop({ name: 'sweeper', kind: 'delivery-sweeper', log, intervalMs: 0, events, runOnce: async () => Promise.reject(new Error('Redis is not connected')) });
     const fifth = new Promise<void>((resolve) => events.on('loop.error', () => ++failures === 5 && resolve()));
     loop.start();
     await fifth;
@@ -46,6 +46,7 @@ describe('throttled logging', () => {
     const fails = (n: number) => (n >= 1 && n <= 5) || (n >= 7 && n <= 9);
     const loop: Loop = new Loop({
       name: 'delivery-sweeper',
+      kind: 'delivery-sweeper',
       log,
       intervalMs: 0,
       outage: (err) => ((err as Error).message.includes('not connected') ? 'Redis' : undefined),

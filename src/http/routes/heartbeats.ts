@@ -45,7 +45,8 @@ export type HeartbeatIntake = (principal: Principal, requestId: string, read: ()
  * Why heartbeats were refused, the `reason` of `lifeline_heartbeats_received_total{result="rejected"}`:
  * one value per refusing status, so the label has at most these six values.
  */
-export type RefusalReason = 'unauthorized' | 'forbidden' | 'invalid' | 'unknown_node' | 'rate_limited' | 'error';
+export const REFUSAL_REASONS = ['unauthorized', 'forbidden', 'invalid', 'unknown_node', 'rate_limited', 'error'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** The reason a refusal answered with `status` is counted under. */
 export function refusalReason(status: number): RefusalReason {

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import type { Sql } from '../../src/db/client.ts';
+import { Events } from '../../src/events.ts';
+import { countEvents, createMetrics } from '../../src/metrics.ts';
+import { ManualClock } from '../helpers/clock.ts';
+import { testLog } from '../helpers/log.ts';
+
+/** A freshly started process's metrics: the registry /metrics renders, with the engine's events counted. */
+function started() {
+  const metrics = createMetrics();
+  const events = new Events();
+  countEvents(metrics, events);
+  return { metrics, events, scrape: async () => (await metrics.registry.metrics()).split('\n') };
+}
+
+// Prometheus's increase() needs a sample before the first count: a series first scraped at 1 reads
+// an increase of 0, so alerts on `increase(...) > 0` miss a single burst unless it was there at 0.
+describe('a freshly started process', () => {
+  it('shows every labelled counter at 0 for each value its labels can take', async () => {
+    const lines = await started().scrape();
+    for (const series of [
+      'lifeline_ingest_rows_rejected_total{reason="invalid_data"} 0',
+      'lifeline_ingest_rows_rejected_total{reason="constraint"} 0',
+      'lifeline_evaluator_node_errors_total{kind="other"} 0',
+      'lifeline_outbox_events_total{type="node.state_changed",result="dead"} 0',
+      'lifeline_outbox_events_total{type="incident.escalation_due",result="dead"} 0',
+      'lifeline_notifications_total{channel_type="email",result="dead"} 0',
+      'lifeline_notifications_total{channel_type="pagerduty",result="held"} 0',
+      'lifeline_loop_errors_total{loop="evaluator"} 0',
+      'lifeline_loop_errors_total{loop="delivery-sweeper"} 0',
+      'lifeline_heartbeats_received_total{result="accepted"} 0',
+      'lifeline_heartbeats_received_total{result="rejected",reason="unauthorized"} 0',
+      'lifeline_incidents_unrouted_total{reason="no_policy"} 0',
+      'lifeline_incidents_unrouted_total{reason="email_not_configured"} 0',
+      'lifeline_fleet_read_failures_total{read="nodes"} 0',
+      'lifeline_evaluator_last_pass_timestamp_seconds 0',
+    ]) {
+      assert.ok(lines.includes(series), `no ${series}`);
+    }
+  });
+
+  it('passes promtool check metrics, but for the default nodejs_* series', { skip: spawnSync('promtool', ['--version']).error ? 'promtool is not installed' : false }, async () => {
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: (await started().scrape()).join('\n'), encoding: 'utf8' });
+    const ours = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() && !l.startsWith('nodejs_'));
+    assert.deepEqual(ours, []);
+  });
+});
+
+describe('the evaluator freshness gauge', () => {
+  it('holds the end of the last leading pass, and 0 once leadership is lost', async () => {
+    const { events, scrape } = started();
+    events.emit('evaluator.leadership', true);
+    events.emit('evaluator.tick', 0.02, new Date('2026-12-07T10:00:00.000Z'));
+    assert.ok((await scrape()).includes('lifeline_evaluator_last_pass_timestamp_seconds 1796637600'));
+    events.emit('evaluator.leadership', false);
+    assert.ok((await scrape()).includes('lifeline_evaluator_last_pass_timestamp_seconds 0'));
+  });
+});
+
+describe('the fleet gauges', () => {
+  it('count a failed Postgres read, by read, and keep their last values', async () => {
+    const refused = (() => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }))) as unknown as Sql;
+    const metrics = createMetrics({ sql: refused, clock: new ManualClock('2026-12-07T10:00:00.000Z'), log: testLog });
+    const lines = (await metrics.registry.metrics()).split('\n');
+    for (const read of ['nodes', 'incidents', 'outbox', 'deliveries']) {
+      assert.ok(lines.includes(`lifeline_fleet_read_failures_total{read="${read}"} 1`), `${read} read failure not counted`);
+    }
+  });
+});
