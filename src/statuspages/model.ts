@@ -708,7 +708,9 @@ function pastIncidentViews(
         spans.push(span);
       }
       // Pieces come in start order: what of this one is past the span's end so far is new time out.
-      span.out += Math.max(end - Math.max(start, span.end), 0);
+      // An open span's out stays Infinity (never shown): a second open piece would make it
+      // Infinity - Infinity, NaN, which equals nothing, and split an entry two components share.
+      if (span.end !== Infinity) span.out += Math.max(end - Math.max(start, span.end), 0);
       span.end = Math.max(span.end, end);
       span.nodes.add(node_id);
       span.pieces.push(piece);

@@ -340,6 +340,10 @@ describe('a published page', () => {
     // A node in two components down alone in each: one entry naming both.
     const shared = [[member('n1', 'web-1', 'down')], [member('n1', 'web-1', 'down')], []];
     assert.deepEqual(pageView(page(false), shared, [], [], [past[0]!], [], now).past_incidents.map((i) => [i.title, i.components]), [['Outage in Web, Edge', ['Web', 'Edge']]]);
+    // Two nodes both in two components, both still down: still one entry naming both.
+    const pair = [[member('n1', 'web-1', 'down'), member('n2', 'web-2', 'down')], [member('n1', 'web-1', 'down'), member('n2', 'web-2', 'down')], []];
+    const bothOpen = [past[0]!, span('n2', 'node_down', '2026-11-21T08:10:00.000Z', null)];
+    assert.deepEqual(pageView(page(false), pair, [], [], bothOpen, [], now).past_incidents.map((i) => [i.title, i.components]), [['Outage in Web, Edge', ['Web', 'Edge']]]);
 
     const many = Array.from({ length: PAST_MAX + 3 }, (_, k) => span('n2', 'node_down', new Date(now - (k + 1) * HOUR).toISOString(), new Date(now - (k + 1) * HOUR + 60_000).toISOString()));
     const capped = pageView(page(false), members, [], [], many, [], now);
