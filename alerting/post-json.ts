@@ -133,6 +133,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private settled = false;
   private timedOut = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The exchange completed or failed: a deadline due behind its answer has nothing left to abort. */
+  private ended = false;
 
   constructor(
     private readonly timeoutMs: number,
@@ -168,8 +170,16 @@ class Exchange implements Dispatcher.DispatchHandler {
   onConnect(abort: (err?: Error) => void): void {
     if (this.start && !this.start.mayStart()) return abort(new NotStarted());
     this.timer = setTimeout(() => {
-      this.timedOut = true;
-      abort(new Error(`no answer within ${seconds(this.timeoutMs)}`));
+      // After a stall of the event loop past the deadline (a loaded machine: seconds at load 30-60 on
+      // 2 cores), its timers run before its sockets are read, so an answer that arrived in time
+      // waits unread behind this timer: aborted here, an accepted message counted as a timeout and
+      // sent again, a second page under the same webhook-id. setImmediate runs after the loop's
+      // next read of its sockets: an answer already there settles the exchange first.
+      setImmediate(() => {
+        if (this.ended) return;
+        this.timedOut = true;
+        abort(new Error(`no answer within ${seconds(this.timeoutMs)}`));
+      });
     }, this.timeoutMs);
   }
 
@@ -189,11 +199,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.ended = true;
     clearTimeout(this.timer);
     this.done();
   }
 
   onError(err: Error): void {
+    this.ended = true;
     clearTimeout(this.timer);
     this.fail(err);
     this.done();

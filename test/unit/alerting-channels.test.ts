@@ -617,6 +617,31 @@ describe('webhook channel', () => {
     }
   });
 
+  test('an answer that arrived before the deadline counts even when the event loop reaches it only after the deadline', async () => {
+    const timeoutMs = 50;
+    // Raw TCP, in this process: the receiver answers 200 at once, then this process's event loop
+    // stalls (as a loaded machine stalls it) until the sender's deadline is due. The deadline began
+    // when the request had its connection, before the receiver saw it, so it is due by then; the
+    // answer waits in the socket. Without the fix the deadline's timer, run before the socket is
+    // read, counts the accepted message a timeout (and the ledger would send it again).
+    const answering = createServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+        const due = performance.now() + timeoutMs;
+        while (performance.now() < due);
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => answering.listen(0, '127.0.0.1', resolve));
+    try {
+      const impatient = createWebhookChannel({ timeoutMs, policy: localReceivers });
+      const url = `http://127.0.0.1:${(answering.address() as AddressInfo).port}/hook`;
+      await impatient.send(notification(), { url, secret }, new Date());
+    } finally {
+      answering.close();
+    }
+  });
+
   test('opens at most CONNECTIONS_PER_RECEIVER connections to a receiver; a send waiting for one starts its deadline when it has it', async () => {
     // Sent at once, 6 more than the connections allowed; the receiver holds every request it gets.
     receiver.answerAll('hang');
