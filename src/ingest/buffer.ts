@@ -10,6 +10,14 @@ import { failureOf, isOk, worseFailure, type CoalescedHeartbeat, type Heartbeat,
  * jobs in arrival order (a start and an end make a run, so they are not coalesced); a ping's
  * success or failure is also a heartbeat of its node.
  */
+/**
+ * How long a kept failure outlives its node's silence: the longest interval plus the longest grace
+ * (1 day each, the API's bounds). A node silent longer is overdue, judged missing by the evaluator,
+ * so its failure is no longer the one its recovery follows; and a node deleted on another process,
+ * moved to another ingest process or scaled away no longer holds memory here past it.
+ */
+const KEPT_MS = 2 * 86_400_000;
+
 export class HeartbeatBuffer {
   private pending = new Map<string, CoalescedHeartbeat>();
   /**
@@ -25,9 +33,10 @@ export class HeartbeatBuffer {
    * failure not yet judged and their ok streak after it short of successes_for_recovery. Carried
    * into each of their next flushes until one says otherwise, as the flush that meets the threshold
    * records the moment only with the failure in it (see stillRecovering in store.ts). One entry a
-   * node at most, dropped by its next flush.
+   * node at most, dropped by its next flush, by forget when the node is deleted, or once kept
+   * longer than KEPT_MS without the node's flush renewing it. In order of keeping, oldest first.
    */
-  private recovering = new Map<string, Report>();
+  private recovering = new Map<string, { failure: Report; keptAt: number }>();
   private pings: PingEvent[] = [];
   /**
    * False once flushes have not reached Postgres for a while (PostgresReach) until one does: meanwhile what is added
@@ -95,14 +104,34 @@ export class HeartbeatBuffer {
   /** The failure a node's first report of a flush carries, if ok; a fleet reporting ok looks up nothing. */
   private carried(nodeId: string): Report | null {
     if (this.flushedFailures.size === 0 && this.recovering.size === 0) return null;
-    return this.flushedFailures.get(nodeId) ?? this.recovering.get(nodeId) ?? null;
+    return this.flushedFailures.get(nodeId) ?? this.recovering.get(nodeId)?.failure ?? null;
   }
 
-  /** After a flush committed: these nodes of its batch carry their kept failure on (see recovering). */
-  carryOn(batch: CoalescedHeartbeat[], nodeIds: string[]): void {
+  /**
+   * After a flush committed at `now`: these nodes of its batch carry their kept failure on (see
+   * recovering). A node's reports heard while the flush committed are already buffered without it
+   * (take() had let it go): they get it too, when all ok, as add gives it to a first ok report.
+   */
+  carryOn(batch: CoalescedHeartbeat[], nodeIds: string[], now: Date): void {
+    const keptAt = now.getTime();
+    for (const [nodeId, kept] of this.recovering) {
+      if (kept.keptAt > keptAt - KEPT_MS) break;
+      this.recovering.delete(nodeId);
+    }
     if (nodeIds.length === 0) return;
     const ids = new Set(nodeIds);
-    for (const e of batch) if (e.failure && ids.has(e.nodeId)) this.recovering.set(e.nodeId, e.failure);
+    for (const e of batch) {
+      if (!e.failure || !ids.has(e.nodeId)) continue;
+      this.recovering.delete(e.nodeId);
+      this.recovering.set(e.nodeId, { failure: e.failure, keptAt });
+      const since = this.pending.get(e.nodeId);
+      if (since && !since.reset) since.failure ??= e.failure;
+    }
+  }
+
+  /** A deleted node's kept failure goes with it. */
+  forget(nodeId: string): void {
+    this.recovering.delete(nodeId);
   }
 
   /** Hands over everything buffered so far and starts a new buffer. */

@@ -105,7 +105,7 @@ export class IngestFlusher {
     }
     this.reach.reached(at);
     buffer.writable = true;
-    buffer.carryOn(batch, written.recovering);
+    buffer.carryOn(batch, written.recovering, at);
     this.events.emit('ingest.flushed', written.written, (performance.now() - started) / 1000);
     return written.written;
   }

@@ -89,6 +89,12 @@ export class Ingestor {
     this.pingKeys.forget(key);
   }
 
+  /** A deleted node: its ping key, and the failure kept for its recovery (HeartbeatBuffer.forget). */
+  forgetNode(nodeId: string, pingKey: string): void {
+    this.forgetPingKey(pingKey);
+    this.buffer.forget(nodeId);
+  }
+
   /** Forgets ping keys as they change in any process (PingKeys.listen); returns the way to stop. */
   listen(): Promise<() => Promise<void>> {
     return this.pingKeys.listen();

@@ -97,13 +97,62 @@ describe('HeartbeatBuffer', () => {
       return b.take();
     };
     const second = next(300);
-    b.carryOn(second, ['n1']);
+    b.carryOn(second, ['n1'], new Date('2026-11-21T10:00:00.400Z'));
     // A flush without the node keeps it carried; the node's next flush carries the failure.
     assert.deepEqual(b.take(), []);
     const third = next(600);
     assert.deepEqual(third[0]!.failure, failing);
-    b.carryOn(third, []);
+    b.carryOn(third, [], new Date('2026-11-21T10:00:00.700Z'));
     assert.equal(next(900)[0]!.failure, null, 'the streak met: carried no further');
+  });
+
+  it('keeps carrying the failure when a report arrives while the flush that carries it is committing', () => {
+    const b = new HeartbeatBuffer();
+    const failing = { at: new Date('2026-11-21T10:00:00.000Z'), status: 'failing', checks: null };
+    const at = (ms: number) => new Date(Date.parse('2026-11-21T10:00:00.000Z') + ms);
+    b.add(hb({ status: 'failing' }));
+    b.add(hb({ at: at(100) }));
+    const first = b.take();
+    b.carryOn(first, ['n1'], at(250));
+    b.add(hb({ at: at(300) }));
+    const second = b.take();
+    assert.deepEqual(second[0]!.failure, failing);
+    // Heard while the second flush commits: before the store names the node as still recovering.
+    b.add(hb({ at: at(400) }));
+    b.carryOn(second, ['n1'], at(500));
+    assert.deepEqual(b.take()[0]!.failure, failing, 'the third flush still carries the failure');
+  });
+
+  it('forgets a kept failure once its node has been silent longer than any interval and grace allow', () => {
+    const b = new HeartbeatBuffer();
+    const at = (ms: number) => new Date(Date.parse('2026-11-21T10:00:00.000Z') + ms);
+    const failing = { at: at(0), status: 'failing', checks: null };
+    for (const nodeId of ['n1', 'n2']) {
+      b.add(hb({ nodeId, status: 'failing' }));
+      b.add(hb({ nodeId, at: at(100) }));
+    }
+    b.carryOn(b.take(), ['n1', 'n2'], at(250));
+    // n2 goes on reporting, still short of its streak; n1 falls silent (its host scaled away).
+    const day = 86_400_000;
+    for (const ms of [day, 2 * day, 2 * day + 1000]) {
+      b.add(hb({ nodeId: 'n2', at: at(ms) }));
+      b.carryOn(b.take(), ['n2'], at(ms + 250));
+    }
+    b.add(hb({ at: at(2 * day + 2000) }));
+    b.add(hb({ nodeId: 'n2', at: at(2 * day + 2000) }));
+    const byNode = new Map(b.take().map((e) => [e.nodeId, e]));
+    assert.equal(byNode.get('n1')!.failure, null, 'n1 silent for over two days: no longer kept');
+    assert.deepEqual(byNode.get('n2')!.failure, failing, 'n2 reported all along: still carried');
+  });
+
+  it('forgets the kept failure of a deleted node', () => {
+    const b = new HeartbeatBuffer();
+    b.add(hb({ status: 'failing' }));
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.100Z') }));
+    b.carryOn(b.take(), ['n1'], new Date('2026-11-21T10:00:00.250Z'));
+    b.forget('n1');
+    b.add(hb({ at: new Date('2026-11-21T10:00:00.300Z') }));
+    assert.equal(b.take()[0]!.failure, null);
   });
 
   it('keeps no failure when the only one is the latest report', () => {

@@ -441,7 +441,7 @@ export function nodeActionRoutes(deps: AppDeps, guards: Guards) {
     if (gone instanceof Response) return gone;
     deps.identity.forget();
     deps.publicChanges?.changed();
-    deps.ingestor?.forgetPingKey(node.ping_key);
+    deps.ingestor?.forgetNode(node.id, node.ping_key);
     return c.redirect('/?deleted', 303);
   });
 

@@ -336,7 +336,7 @@ export function nodeRoutes(deps: AppDeps) {
       if (!(await deleteNode(sql, node.id, clock.now(), acting(c), deps, ifMatchAny(c, ETAG_EXAMPLE)))) throw notFound(`Node "${c.req.param('id')}"`);
       deps.identity.forget();
       deps.publicChanges?.changed();
-      deps.ingestor?.forgetPingKey(node.ping_key);
+      deps.ingestor?.forgetNode(node.id, node.ping_key);
       return c.body(null, 204);
     },
   );
