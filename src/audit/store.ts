@@ -41,12 +41,13 @@ export async function listAuditRows(sql: Queryable, f: AuditFilter, limit: numbe
 /**
  * The latest change that moved the thing `type`/`id` (result `done`: one that found nothing to
  * change moved nothing) stamped after `after`, probed by the target index; undefined when none.
+ * A channel's test message is `done` on the channel but changes nothing of it: not a change.
  */
 export async function latestChangeAfter(sql: Queryable, type: string, id: string, after: Date): Promise<AuditRow | undefined> {
   const [row] = await sql<AuditRow[]>`
     select id::text as id, at, actor_kind, actor_id, actor_name, via, action, target_type, target_id, target_name, result, request_id, detail
     from audit_log
-    where target_type = ${type} and target_id = ${id} and result = 'done' and at > ${after}
+    where target_type = ${type} and target_id = ${id} and result = 'done' and action <> 'channel.test' and at > ${after}
     order by id desc limit 1`;
   return row;
 }

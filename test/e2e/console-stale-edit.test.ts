@@ -92,8 +92,12 @@ describe('saving a console form over a row changed since it was opened, in a bro
     await page.locator('#to').fill('console@example.com');
     const at = h.clock.advance(90_000);
     await json('PATCH', `/v1/channels/${made.id}`, { config: { to: ['script@example.com'] } });
-    // Without the audit row of that change (pruned), the message says when, as the row does, not who.
+    // Without the audit row of that change (pruned), the message says when, as the row does, not who:
+    // not the sender of a test message since, which changed nothing.
     await h.sql`delete from audit_log where target_id = ${made.id}`;
+    await h.sql`
+      insert into audit_log (at, actor_kind, actor_id, actor_name, via, action, target_type, target_id, target_name, result, request_id)
+      values (${new Date(at.getTime() + 1_000)}, 'key', 'carol-key', 'carol', 'api', 'channel.test', 'channel', ${made.id}, 'ops mail', 'done', 'test-message')`;
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('ops mail was changed since you opened this form').waitFor();
     const said = await refusal(page);

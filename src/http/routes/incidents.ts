@@ -83,7 +83,7 @@ const INCIDENT = 'The incident id';
 const IF_MATCH = {
   name: 'If-Match',
   in: 'header',
-  description: 'Act only if the incident is still at this `version` (`3` or `"3"`), or at any of a comma-separated list of them; 412 otherwise. A weak tag (`W/"3"`) never matches (strong comparison, RFC 9110). `*` acts on any version',
+  description: 'Act only if the incident is still at this `version` (`3`, `"3"` or `W/"3"`), or at any of a comma-separated list of them; 412 otherwise. `*` acts on any version',
   schema: { type: 'string' },
 } as const;
 
