@@ -232,6 +232,21 @@ export function offsetAt(zone: string, t: number): number {
   return year.offsets[indexAt(year, t)]!;
 }
 
+/**
+ * Whether the zone's UTC offset changes at some instant in (from, to]: its clock jumps or repeats
+ * time there, so a cron run can fall in that span that the next-run search does not name.
+ */
+export function offsetChanges(zone: string, from: number, to: number): boolean {
+  const first = offsetAt(zone, from);
+  let changed = false;
+  walk(zone, from, (start, _end, offset) => {
+    if (start > to) return true;
+    changed = offset !== first;
+    return changed;
+  });
+  return changed;
+}
+
 /** What the zone's clock shows at instant t. */
 export function toLocal(zone: string, t: number): number {
   return t + offsetAt(zone, t);

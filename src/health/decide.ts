@@ -6,6 +6,7 @@
 
 import { jobDeadline, jobPings, nextRunAfter, silentFor, type CronSchedule } from './cron-deadline.ts';
 import { INVISIBLE } from '../invisible.ts';
+import { offsetChanges } from '../local-time.ts';
 
 export const STATES = ['unknown', 'healthy', 'degraded', 'down', 'maintenance'] as const;
 export type State = (typeof STATES)[number];
@@ -388,35 +389,43 @@ function recoveredAt(t: Trail, s: Snapshot, notBefore: Date | null): Date {
 }
 
 /**
- * A healthy state a report heard in the dark began (a job's success after its failure, both in
+ * A healthy state a job's success heard in the dark began (its failure and that success, both in
  * the gap, stamped at their own times by judgeReport): judged knowing of the gap, so step 1 does
- * not send it back to unknown at its own start, a state lasting no time. Only a healthy one begun
- * at or before the latest report: a window's end judged while ingest was dark starts after it.
+ * not send it back to unknown at its own start, a state lasting no time. The snapshot keeps no
+ * mark of how a state began (the store drops a hidden failure once it is older than the state), so
+ * this holds only while the state begins exactly at the latest end ping, heard in the dark: what
+ * that success began. A window's end judged while ingest was dark begins a state after every
+ * report then stored; a heartbeat node is never healthy from the dark (judgeReport); and once the
+ * job pings again after the gap, the state is no longer told apart from such a window's end, so it
+ * is unknown from the gap like any other (a success before the window end, 10 s into a 90 s gap,
+ * read healthy through the dark).
  */
-const enteredInDark = (s: Snapshot, coverage: Coverage): boolean =>
-  s.state === 'healthy' && s.since > coverage.blindFrom! && s.lastHeartbeatAt !== null && s.since <= s.lastHeartbeatAt;
+const enteredInDark = (s: Snapshot, policy: Policy, coverage: Coverage): boolean =>
+  !!policy.schedule && s.state === 'healthy' && s.since > coverage.blindFrom! && s.lastHeartbeatAt?.getTime() === s.since.getTime();
 
 /**
  * Whether a scheduled job can have sent no ping while ingest was dark (from `blindFrom` to
- * `since`): nothing heard in the dark, no run under way when it began, and its next scheduled run
- * after its last end ping (and after its schedule was set) comes after the gap. A job pings only
- * in a run, between the run's scheduled time and its end, so then there was nothing to lose: its
- * state stands, and the gap is no `unknown` for it. Marked unknown, an hourly job stopped for 40 s
- * stayed grey to its next run, a daily one up to a day after every deploy, out of its uptime.
- * Once it has pinged since the gap, its last end ping before it is no longer known: the first run
- * after the gap began stands in for it, which is the same run when the run before the gap had
- * ended, as the pass made when coverage resumed (every node is due then) found. A heartbeat node
- * reports on its agent's own clock, at any moment, so a report lost in a gap cannot be ruled out.
+ * `since`): every report it has sent is from before the gap, no run was under way when it began,
+ * and its next scheduled run after its last end ping (and after its schedule was set) comes after
+ * the gap. A job pings only in a run, between the run's scheduled time and its end, so then there
+ * was nothing to lose: its state stands, and the gap is no `unknown` for it. Marked unknown, an
+ * hourly job stopped for 40 s stayed grey to its next run, a daily one up to a day after every
+ * deploy, out of its uptime. Once it has reported at or after the gap began, its last end ping
+ * before the gap is no longer known (a run due before the gap whose /fail was lost in it would be
+ * missed, depending on which pass came first), so the gap is unknown, as for any node. Nor across
+ * a change of the zone's UTC offset: cron runs a wildcard-hour job again in a repeated hour, which
+ * nextRunAfter does not name (`0,15,30,45 * * * *` in New York on 2026-11-01 runs at 06:15Z). A heartbeat
+ * node reports on its agent's own clock, at any moment, so a report lost in a gap cannot be ruled out.
  */
 function heardAllOf(s: Snapshot, policy: Policy, blindFrom: Date, since: Date): boolean {
   const schedule = policy.schedule;
   const last = s.lastHeartbeatAt;
-  if (!schedule || last === null) return false;
-  const dark = (at: Date | null | undefined) => !!at && at >= blindFrom && at < since;
   const started = s.runStartedAt ?? null;
-  if (dark(last) || dark(started) || dark(s.hiddenFailure?.at)) return false;
-  if (started !== null && started < blindFrom && started > last) return false;
-  const from = Math.max(last < blindFrom ? last.getTime() : blindFrom.getTime(), s.scheduleSince?.getTime() ?? -Infinity);
+  if (!schedule || last === null) return false;
+  if ([last, started, s.hiddenFailure?.at].some((at) => at != null && at >= blindFrom)) return false;
+  if (started !== null && started > last) return false;
+  const from = Math.max(last.getTime(), s.scheduleSince?.getTime() ?? -Infinity);
+  if (offsetChanges(schedule.time_zone, from, since.getTime())) return false;
   return nextRunAfter(schedule, new Date(from)) > since;
 }
 
@@ -433,7 +442,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   //    dark, then mark the dark time unknown. The state is never carried across time nobody watched,
   //    but for a state a report heard in the dark began (enteredInDark), and for a job that can have
   //    sent nothing in it (heardAllOf): then nothing was missed.
-  if (coverage.blindFrom !== null && t.since < coverage.since && t.state !== 'unknown' && t.state !== 'maintenance' && !enteredInDark(s, coverage) && !heardAllOf(s, policy, coverage.blindFrom, coverage.since)) {
+  if (coverage.blindFrom !== null && t.since < coverage.since && t.state !== 'unknown' && t.state !== 'maintenance' && !enteredInDark(s, policy, coverage) && !heardAllOf(s, policy, coverage.blindFrom, coverage.since)) {
     const before = t.state === 'down' ? null : silenceDeadline(s, policy, EVER);
     if (before !== null && before.at <= coverage.blindFrom) t.go('down', before.at, downReason(s, before));
     t.go('unknown', coverage.blindFrom, policy.schedule ? 'engine could not observe pings' : 'engine could not observe heartbeats');

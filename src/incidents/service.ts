@@ -354,12 +354,16 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   const opens = toOpen.filter((o) => !continuing.has(o.nodeId));
   // Not paged, but not unseen: the closed incident says, once, that its outage was still there
   // (a timeline with nothing after "Resolved by" read as a node that recovered). At the node's
-  // judgement, as "opened" is at its transition.
+  // judgement, as "opened" is at its transition, but never before the hand resolve's own entry: a
+  // judgement written late (an evaluator away) can predate it, and the timeline read "seen again"
+  // above "Resolved by".
   await store.addTimelineOnce(
     tx,
     toOpen.flatMap((o) => {
-      const id = continuing.get(o.nodeId);
-      return id ? [{ incident_id: id, at: o.at, kind: 'seen_again', detail: { node_state: o.state, after: o.from, reason: o.reason } }] : [];
+      const closed = continuing.get(o.nodeId);
+      if (!closed) return [];
+      const at = o.at < closed.resolvedAt ? closed.resolvedAt : o.at;
+      return [{ incident_id: closed.id, at, kind: 'seen_again', detail: { node_state: o.state, after: o.from, reason: o.reason } }];
     }),
   );
 

@@ -33,19 +33,19 @@ export async function openIncidents(tx: Queryable, list: NewIncident[]): Promise
  * never healthy nor the other category). One query for the batch, on incidents_node and
  * uptime_state_log_at.
  */
-export async function outagesResolvedByHand(tx: Queryable, list: { nodeId: string; category: string; state: string; at: Date }[]): Promise<Map<string, string>> {
+export async function outagesResolvedByHand(tx: Queryable, list: { nodeId: string; category: string; state: string; at: Date }[]): Promise<Map<string, { id: string; resolvedAt: Date }>> {
   if (list.length === 0) return new Map();
-  const rows = await tx<{ node_id: string; id: string }[]>`
-    select v.node_id::text as node_id, latest.id::text as id
+  const rows = await tx<{ node_id: string; id: string; resolved_at: Date }[]>`
+    select v.node_id::text as node_id, latest.id::text as id, latest.resolved_at
     from unnest(${list.map((o) => o.nodeId)}::uuid[], ${list.map((o) => o.category)}::text[], ${list.map((o) => o.state)}::text[],
                 ${list.map((o) => o.at.toISOString())}::timestamptz[]) as v(node_id, category, state, at)
     cross join lateral (
-      select id, opened_at, resolved_by from incidents i where i.node_id = v.node_id and i.category = v.category order by opened_at desc limit 1) latest
+      select id, opened_at, resolved_by, resolved_at from incidents i where i.node_id = v.node_id and i.category = v.category order by opened_at desc limit 1) latest
     where latest.resolved_by not in ('auto', 'node_deleted')
       and not exists (
         select 1 from node_state_log l
         where l.node_id = v.node_id and l.at > latest.opened_at and l.at <= v.at and l.to_state not in (v.state, 'unknown', 'maintenance'))`;
-  return new Map(rows.map((r) => [r.node_id, r.id]));
+  return new Map(rows.map((r) => [r.node_id, { id: r.id, resolvedAt: r.resolved_at }]));
 }
 
 /*

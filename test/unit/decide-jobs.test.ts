@@ -210,10 +210,23 @@ describe('decide for a scheduled job', () => {
       want: ['healthy->unknown@-60 engine could not observe pings', 'unknown->down@10 reported failure', 'down->healthy@20 1 consecutive success ping'],
     },
   ];
-  it('a job healthy from a success heard in the dark stays so when it reports after coverage resumed', () => {
-    // Healthy since its 03:00:20 success, judged after the gap; a failure at 03:01:35, after coverage resumed.
+  it('a job healthy from a success heard in the dark is unknown from it once it reports after coverage resumed', () => {
+    // Healthy since its 03:00:20 success, judged after the gap; a failure at 03:01:35, after coverage
+    // resumed. The snapshot no longer tells that state from one a window's end in the dark began.
     const s = snap(95, { state: 'healthy', since: at(20), lastStatus: 'failing', failedRun, okStreak: 0, received: 4, coverage: gap });
-    assert.deepEqual(brief(s, daily, 96).transitions, ['healthy->down@95 reported failure']);
+    assert.deepEqual(brief(s, daily, 96).transitions, ['healthy->unknown@20 engine could not observe pings', 'unknown->down@95 reported failure']);
+  });
+
+  it('a healthy state a window ending in the dark began is unknown from the gap, whatever was heard after', () => {
+    // Ingest dark from 10 s to 100 s; the window ended at 20 s and a pass that did not yet know of
+    // the gap wrote healthy then. A beat heard in the dark (40 s) or after it (105 s) is stored.
+    const dark = { since: at(100), blindFrom: at(10), seenAt: at(106) };
+    for (const beat of [40, 105]) {
+      const s = snap(beat, { since: at(20), okStreak: beat > 100 ? 1 : 0, received: 3, receivedAtEntry: 2, coverage: dark });
+      // Stamped at the state's start, 20 s: the log never goes back before the state it leaves.
+      assert.deepEqual(brief(s, base, 106).transitions[0], 'healthy->unknown@20 engine could not observe heartbeats', `heartbeat node, beat at ${beat}`);
+      assert.deepEqual(brief(s, hourly, 106).transitions[0], 'healthy->unknown@20 engine could not observe pings', `job, ping at ${beat}`);
+    }
   });
   for (const c of darkCases) {
     it(c.name, () => {
@@ -239,9 +252,9 @@ describe('decide for a scheduled job across a gap in which it can have sent noth
       want: { transitions: [], next: 3660 },
     },
     {
-      name: 'its 04:00 run pinged after the gap: still healthy, never unknown back in the gap',
+      name: 'its 04:00 run pinged after the gap: its last ping before the gap is no longer known, so unknown in it',
       p: hourly, s: snap(3610, { okStreak: 1, received: 2, coverage: quiet }), now: 3611,
-      want: { transitions: [], next: 7260 },
+      want: { transitions: ['healthy->unknown@2400 engine could not observe pings', 'unknown->healthy@3610 1 consecutive success ping'], next: 7260 },
     },
     {
       name: 'a job down for its failed run stays down: no run could have reported since',
@@ -270,4 +283,25 @@ describe('decide for a scheduled job across a gap in which it can have sent noth
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(brief(c.s, c.p, c.now), c.want));
+
+  it('the 03:00 run that may have failed in the gap is unknown whichever pass comes first', () => {
+    // Success 02:00:10; dark 03:00:05 to 03:00:50, while the 03:00 run could have ended with /fail.
+    const gap = { since: at(50), blindFrom: at(5), seenAt: at(51) };
+    assert.deepEqual(brief(snap(-3590, { okStreak: 0, coverage: gap }), hourly, 51).transitions, ['healthy->unknown@5 engine could not observe pings']);
+    // The same gap judged only after the 04:00 success was stored.
+    const after = snap(3610, { okStreak: 1, received: 2, coverage: { ...gap, seenAt: at(3611) } });
+    assert.deepEqual(brief(after, hourly, 3611).transitions, ['healthy->unknown@5 engine could not observe pings', 'unknown->healthy@3610 1 consecutive success ping']);
+  });
+
+  it('a gap across clocks going back is unknown: cron runs a wildcard-hour job again in the repeated hour', () => {
+    // New York, 2026-11-01: 02:00 EDT (06:00Z) becomes 01:00 EST; cronie runs */15 at 01:15 EST (06:15Z) too.
+    const ny: Policy = { ...base, schedule: { cron: '*/15 * * * *', time_zone: 'America/New_York', grace_seconds: 60 } };
+    const z = (iso: string) => new Date(`2026-11-01T${iso}Z`);
+    const s = snap(null, {
+      state: 'healthy', since: z('00:00:00'), lastHeartbeatAt: z('05:46:00'), lastStatus: 'ok', received: 1,
+      coverage: { since: z('06:20:00'), blindFrom: z('06:10:00'), seenAt: z('06:20:01') },
+    });
+    const d = decide(s, ny, z('06:20:01'));
+    assert.deepEqual(d.transitions.map((t) => `${t.from}->${t.to}@${t.at.toISOString()}`), ['healthy->unknown@2026-11-01T06:10:00.000Z']);
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IANAZone } from 'luxon';
-import { canonicalZone, fromLocal, isTimeZone, isZoneName, localHighWater, offsetAt, showings, toLocal, zonedTime, ZONE_NAMES, type ClockWords } from '../../src/local-time.ts';
+import { canonicalZone, fromLocal, isTimeZone, isZoneName, localHighWater, offsetAt, offsetChanges, showings, toLocal, zonedTime, ZONE_NAMES, type ClockWords } from '../../src/local-time.ts';
 
 const HOUR = 3_600_000;
 const z = (iso: string) => Date.parse(iso);
@@ -191,5 +191,16 @@ describe('local time: an instant on its zone\'s clock, UTC beside', () => {
     assert.deepEqual(said('2026-11-21T23:30:00Z', 'Europe/Berlin', '2026-11-21T23:10:00Z'), { here: '00:30 Europe/Berlin', utc: '23:30 UTC' });
     assert.deepEqual(said('2026-11-22T00:30:00Z', 'Europe/Berlin', '2026-11-21T23:10:00Z'), { here: '01:30 Europe/Berlin', utc: '2026-11-22 00:30 UTC' });
     assert.deepEqual(said('2026-11-22T00:30:00Z', null, '2026-11-21T23:10:00Z'), { here: '2026-11-22 00:30 UTC', utc: null });
+  });
+});
+
+describe('offsetChanges', () => {
+  it('sees a change inside the span, even one undone before its end, and none outside it', () => {
+    const ny = 'America/New_York'; // 2026-11-01 06:00Z: EDT becomes EST; 2026-03-08 07:00Z the reverse
+    assert.equal(offsetChanges(ny, z('2026-11-01T05:46:00Z'), z('2026-11-01T06:20:00Z')), true);
+    assert.equal(offsetChanges(ny, z('2026-11-01T06:00:00Z'), z('2026-11-01T06:20:00Z')), false, 'the change at the span start is not in it');
+    assert.equal(offsetChanges(ny, z('2026-05-01T00:00:00Z'), z('2027-05-01T00:00:00Z')), true, 'both changes of a year');
+    assert.equal(offsetChanges(ny, z('2026-12-30T00:00:00Z'), z('2027-01-02T00:00:00Z')), false, 'a year boundary is no change');
+    assert.equal(offsetChanges('UTC', z('2026-01-01T00:00:00Z'), z('2027-01-01T00:00:00Z')), false);
   });
 });
