@@ -1,7 +1,14 @@
 import { EventEmitter, once } from 'node:events';
 import type { DbErrorKind } from './db/errors.ts';
-import type { UnroutedReason } from './incidents/model.ts';
 import type { LoopKind } from './loop.ts';
+
+/**
+ * Why a level paged nobody (a `reached_nobody` entry), as lifeline_incidents_unrouted_total counts
+ * it: the incident has no escalation policy (nor a default one), email is off (SMTP_URL unset) and
+ * the level reaches its channels and people only by email, or the level named nobody on call.
+ */
+export const UNROUTED_REASONS = ['no_policy', 'email_not_configured', 'nobody_on_call'] as const;
+export type UnroutedReason = (typeof UNROUTED_REASONS)[number];
 
 export const OUTBOX_RESULTS = ['handled', 'failed', 'dead'] as const;
 export type OutboxResult = (typeof OUTBOX_RESULTS)[number];

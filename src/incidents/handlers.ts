@@ -1,9 +1,8 @@
-import type { Events } from '../events.ts';
+import type { Events, UnroutedReason } from '../events.ts';
 import type { NewsSender } from '../notifications/handlers.ts';
 import type { EmailSetup } from '../oncall/model.ts';
 import type { HandlerContext, OutboxHandler } from '../outbox/registry.ts';
 import type { OutboxEvent } from '../outbox/topics.ts';
-import type { UnroutedReason } from './model.ts';
 import { escalate, expireAcknowledgements, followNodes, pageLater, type NodeChange } from './service.ts';
 
 function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeChange {

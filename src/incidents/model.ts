@@ -61,14 +61,6 @@ export interface TimelineEntry {
 }
 
 /**
- * Why a level paged nobody (a `reached_nobody` entry), as lifeline_incidents_unrouted_total counts
- * it: the incident has no escalation policy (nor a default one), email is off (SMTP_URL unset) and
- * the level reaches its channels and people only by email, or the level named nobody on call.
- */
-export const UNROUTED_REASONS = ['no_policy', 'email_not_configured', 'nobody_on_call'] as const;
-export type UnroutedReason = (typeof UNROUTED_REASONS)[number];
-
-/**
  * The timeline kinds written under the incident's row lock: its own changes and notes. Not the
  * deliveries' (`notified`, `delivery_failed`, `not_notified`) nor a discarded event's, written by
  * the notifier or the outbox without that lock on their own process's clock, an hour ahead in one

@@ -16,7 +16,8 @@ import { actorTextOf } from './actor-names.ts';
 import { NOTES_FULL, NOTES_MAX } from './resolve-note.ts';
 import { CATEGORIES, categoryFor, incidentTitle, type Category } from './categorize.ts';
 import { ackTimeoutTimer, escalationKey, escalationTimer, heldStepTimer, incidentEvent, policyStep, recheckKey, stillAcknowledged } from './events.ts';
-import { timelineStamp, type UnroutedReason, type IncidentNews, type IncidentRow, type NewIncident, type TimelineEntry } from './model.ts';
+import type { UnroutedReason } from '../events.ts';
+import { timelineStamp, type IncidentNews, type IncidentRow, type NewIncident, type TimelineEntry } from './model.ts';
 import * as store from './store.ts';
 
 interface Resolve {

@@ -10,13 +10,13 @@ const failure = (code: string) => Object.assign(new Error(code), { code });
 
 /**
  * A flusher over a fake sql whose transactions fail with the queued errors, then commit (writing
- * nothing); the clock moves 250 ms (one default flush interval) per flush.
+ * nothing, no node recovering); the clock moves 250 ms (one default flush interval) per flush.
  */
 function flusherFailing() {
   const clock = new ManualClock('2026-12-07T10:00:00.000Z');
   const buffer = new HeartbeatBuffer();
   const errors: Error[] = [];
-  const sql = { begin: async () => { const err = errors.shift(); if (err) throw err; return 0; } } as unknown as Sql;
+  const sql = { begin: async () => { const err = errors.shift(); if (err) throw err; return { written: 0, recovering: [] }; } } as unknown as Sql;
   const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: 5_000 });
   const flush = async (err?: Error) => {
     clock.advance(250);
