@@ -66,7 +66,7 @@ describe('the console on call, on a phone and a laptop', () => {
       };
     });
 
-  it('keeps the header one row at 1280 px with the open count, and the navigation one sideways-scrolling row on a phone', async () => {
+  it('keeps the header one row at 1280 px with the open count, and every section of the navigation in view on a phone', async () => {
     await downIncident('nav-1');
     const desk = await signedIn('/');
     await desk.locator('.nav .count').waitFor();
@@ -81,9 +81,10 @@ describe('the console on call, on a phone and a laptop', () => {
 
     const phone = await signedIn('/', PHONE);
     const narrow = await header(phone);
-    assert.equal(narrow.rows, 1, 'the sections on one row');
-    assert.ok(narrow.scrolls, 'which scrolls sideways');
-    assert.ok(narrow.height <= 90, `header ${narrow.height} px (three rows took 145)`);
+    // Wrapped, none hidden behind a sideways scroll (which showed four of nine at 390 px), in at
+    // most three rows, so Acknowledge stays on the first screen (the next test).
+    assert.ok(narrow.rows <= 3, `the sections on ${narrow.rows} rows`);
+    assert.ok(!narrow.scrolls, 'none of them scrolled out of sight');
     assert.ok(narrow.pageWidth <= 390, `the page is ${narrow.pageWidth} px wide`);
     await phone.close();
   });

@@ -259,11 +259,11 @@ describe('the web console in a browser', () => {
     await page.getByLabel('Resolution note').fill(note);
     await api('POST', '/v1/heartbeats', { status: 'ok' }, node.token as string);
     await page.locator('#incident-live .tag-resolved').waitFor({ timeout: PATIENCE_MS });
-    // The form stayed through the live update, so the note was not wiped as it was typed.
-    await page.getByRole('button', { name: 'Resolve' }).click();
-    await page.getByText('your note was not saved').waitFor();
+    // The live update replaced the Resolve form with who resolved it and when, and moved the note,
+    // not wiped as it was typed, into Add a note.
+    await page.locator('#resolve-note-kept').waitFor();
     const resolvedAt = (await api('GET', `/v1/incidents/${id}`)).resolved_at as string;
-    assert.match((await page.getByRole('alert').innerText()).trim(), new RegExp(`^Already resolved \\d+ (s|min) ago · ${resolvedAt.slice(11, 16)} UTC by Lifeline; your note was not saved\\.`));
+    assert.match((await page.locator('#resolve-form').innerText()).trim(), new RegExp(`^Resolved by Lifeline at ${resolvedAt.slice(11, 16)} UTC while this page was open: there is nothing left to resolve\\.\\s+Your resolution note was not saved\\.`));
     assert.equal(await page.getByLabel('Add a note').inputValue(), note);
     assert.equal(await page.getByRole('button', { name: 'Resolve' }).count(), 0);
     // Added as a note, it is in the timeline after all.
