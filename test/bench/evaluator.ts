@@ -77,7 +77,7 @@ export async function allDueSilent(sql: Sql, spreadS = 0): Promise<void> {
 }
 
 /** Back to the seeded healthy fleet with no history, for the baseline to start where Lifeline did. */
-async function resetFleet(sql: Sql): Promise<void> {
+export async function resetFleet(sql: Sql): Promise<void> {
   await sql`update node_health set state = 'healthy', since = now() - interval '1 hour', reason = null, version = 1, received_at_entry = 0`;
   await sql`truncate node_state_log, outbox`;
   await vacuumAnalyze(sql, [...FLEET_TABLES, 'node_state_log', 'outbox']);

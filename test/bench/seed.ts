@@ -53,12 +53,15 @@ export const FLEET_TABLES = ['nodes', 'node_health', 'node_heartbeats', 'node_du
  * Ingest coverage as a running ingest process leaves it: watching for the last hour, flushed up to
  * now. Without it the evaluator has nothing any node could be judged on and does nothing.
  */
+/** The ingest process the seeded coverage stands for. */
+export const BENCH_INGEST_ID = '00000000-0000-4000-8000-00000000be9c';
+
 export async function seedCoverage(sql: Sql): Promise<void> {
   await sql`
     insert into ingest_coverage (since, seen_at) values (now() - interval '1 hour', now())
     on conflict (id) do update set since = excluded.since, seen_at = excluded.seen_at, blind_from = null`;
   await sql`
-    insert into ingest_presence (instance_id, seen_at) values ('00000000-0000-4000-8000-00000000be9c', now())
+    insert into ingest_presence (instance_id, seen_at) values (${BENCH_INGEST_ID}, now())
     on conflict (instance_id) do update set seen_at = excluded.seen_at`;
 }
 
