@@ -30,7 +30,7 @@ export const EventsQuery = closedObject({
     v.pipe(
       v.string(),
       v.transform((s) => s.split(',')),
-      v.check((types) => types.every(isEventType), (issue) => unknownTypes(issue.input)),
+      v.check((types) => types.every(isEventType), (refused) => unknownTypes(refused.input)),
       v.array(v.picklist(EVENT_TYPES)),
     ),
   ),
