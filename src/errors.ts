@@ -1,7 +1,12 @@
-/** One field a request got wrong, named by its dotted path (`heartbeats.3.status`). */
+/**
+ * One field a request got wrong, named by its dotted path (`heartbeats.3.status`); or, in a
+ * conflict, one field of the row it conflicts with, with its `value` as that row reads in the API,
+ * so a client need not parse the message for it.
+ */
 export interface ErrorDetail {
   field: string;
   message: string;
+  value?: string;
 }
 
 export type RefusalCode = 'validation_failed' | 'forbidden' | 'not_found' | 'conflict' | 'ambiguous' | 'precondition_failed';

@@ -214,7 +214,7 @@ const timeFigures = (what: string) =>
 
 const SHAPES = {
   Error: object({
-    error: shape<{ code: string; message: string; details?: { field: string; message: string }[] }>({
+    error: shape<{ code: string; message: string; details?: { field: string; message: string; value?: string }[] }>({
       type: 'object',
       required: ['code', 'message'],
       additionalProperties: false,
@@ -224,8 +224,14 @@ const SHAPES = {
         details: {
           type: 'array',
           minItems: 1,
-          description: 'With validation_failed: each bad field, as a dot path',
-          items: { type: 'object', required: ['field', 'message'], additionalProperties: false, properties: { field: str.schema, message: str.schema } },
+          description:
+            "With validation_failed: each bad field, as a dot path. With conflict, when it says which row's fields it turned on: each of them, with its `value` as that row reads (a resolved incident's `resolved_by` and `resolved_at`)",
+          items: {
+            type: 'object',
+            required: ['field', 'message'],
+            additionalProperties: false,
+            properties: { field: str.schema, message: str.schema, value: { type: 'string', description: "The field's value, as the row it conflicts with reads in the API" } },
+          },
         },
       },
     }),

@@ -4,6 +4,8 @@
 export interface ErrorDetail {
   field: string;
   message: string;
+  /** In a conflict, the field's value as the row it conflicts with reads (a resolved incident's `resolved_by`). */
+  value?: string;
 }
 
 /** The engine answered with `{"error": {...}}` (or, behind a proxy, with something that is not JSON). */
@@ -261,9 +263,12 @@ export function retryable(err: unknown): err is ConnectionError | ApiRequestErro
   return err.status >= 500 || err.status === 408 || err.status === 429 || (err.status === 409 && err.retryAfterMs !== undefined);
 }
 
-/** One readable line, then one line per detail. */
+/**
+ * One readable line, then one line per detail. A detail with a `value` is a fact the message
+ * already says (who resolved an incident, and when), there as data for --json: not repeated.
+ */
 export function describeError(err: ApiRequestError | ConnectionError): string {
   if (err instanceof ConnectionError) return `error: ${err.message}`;
   const head = `error: ${err.message} (${err.code}, HTTP ${err.status})`;
-  return [head, ...err.details.map((d) => `  ${d.field}: ${d.message}`)].join('\n');
+  return [head, ...err.details.filter((d) => d.value === undefined).map((d) => `  ${d.field}: ${d.message}`)].join('\n');
 }

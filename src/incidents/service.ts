@@ -3,7 +3,7 @@ import { audit } from '../audit/service.ts';
 import type { Clock } from '../clock.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { lockExisting } from '../db/named-rows.ts';
-import { conflict, notFound, Refusal, validationFailed } from '../errors.ts';
+import { conflict, notFound, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import type { State } from '../health/decide.ts';
 import { activeMaintenance } from '../maintenance/store.ts';
 import { nodeStates } from '../nodes/store.ts';
@@ -93,7 +93,7 @@ async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx
   const changed = await sql.begin(async (tx) => {
     const row = await store.lockIncident(tx, id);
     if (!row) throw notFound(`Incident "${id}"`);
-    if (row.status === 'resolved') throw conflict(await alreadyResolved(tx, row));
+    if (row.status === 'resolved') throw await alreadyResolved(tx, row);
     const expected = actor.expectedVersion;
     if (expected !== undefined && !expected.includes(row.version)) {
       const latest = expected.every((v) => v < row.version) ? latestChange(row, (await store.timelinesOf(tx, [row.id])).get(row.id) ?? []) : undefined;
@@ -108,12 +108,19 @@ async function act(sql: Sql, id: string, actor: Actor, clock: Clock, change: (tx
 
 /**
  * Who resolved it and when, as the console's and a link's pages say it (actorText): a client told
- * only "already resolved" could not tell a colleague's resolve from its own earlier retry.
+ * only "already resolved" could not tell a colleague's resolve from its own earlier retry. Said
+ * in the message, and in `details` as the incident's `resolved_by` and `resolved_at` read (each
+ * `value`), so a client or the CLI's --json need not parse the sentence.
  */
-async function alreadyResolved(tx: Tx, row: IncidentRow): Promise<string> {
-  const by = row.resolved_by ? ` by ${await actorTextOf(tx, row.resolved_by)}` : '';
-  const at = row.resolved_at ? ` at ${row.resolved_at.toISOString()}` : '';
-  return `The incident was already resolved${by}${at}.`;
+async function alreadyResolved(tx: Tx, row: IncidentRow): Promise<Refusal> {
+  const shownBy = row.resolved_by ? await actorTextOf(tx, row.resolved_by) : undefined;
+  const at = row.resolved_at?.toISOString();
+  const details: ErrorDetail[] = [
+    ...(row.resolved_by && shownBy ? [{ field: 'resolved_by', message: shownBy, value: row.resolved_by }] : []),
+    ...(at ? [{ field: 'resolved_at', message: at, value: at }] : []),
+  ];
+  const message = `The incident was already resolved${shownBy ? ` by ${shownBy}` : ''}${at ? ` at ${at}` : ''}.`;
+  return new Refusal('conflict', message, details.length ? details : undefined);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import { Events } from '../events.ts';
 import type { Logger } from '../logger.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
-import { blamesRows, isolateRefused, type Refusal } from './isolate.ts';
+import { blamesRows, isolateRefused } from './isolate.ts';
 import type { CoalescedHeartbeat } from './model.ts';
 import { planRuns, type PingEvent } from '../jobs/model.ts';
 import { openRuns, writeRuns } from '../jobs/store.ts';
@@ -53,6 +53,13 @@ export class PostgresReach {
     if (this.failures === 0) return true;
     return this.failures < PostgresReach.FAILURES && now.getTime() - this.lastReached.getTime() <= PostgresReach.STALE_MS;
   }
+}
+
+/** A heartbeat row or a flush's pings that Postgres refused, to be said once the flush commits. */
+interface SetAside {
+  err: unknown;
+  fields: Record<string, unknown>;
+  message: string;
 }
 
 export interface FlusherDeps {
@@ -110,14 +117,20 @@ export class IngestFlusher {
     return written.written;
   }
 
-  /** One flush transaction: the watermark, then the heartbeats as `write` stores them, then the pings' runs. */
-  private commit(at: Date, pings: PingEvent[], write: (tx: Tx) => Promise<Written>): Promise<Written> {
+  /**
+   * One flush transaction: the watermark, then the heartbeats as `write` stores them, then the
+   * pings' runs. What it set aside is logged and counted once it has committed: a flush rolled
+   * back set nothing aside (its batch and pings go back in the buffer), and the flush that writes
+   * them again would say each a second time.
+   */
+  private async commit(at: Date, pings: PingEvent[], write: (tx: Tx, setAside: SetAside[]) => Promise<Written>): Promise<Written> {
     const { sql, log, gapMs } = this.deps;
-    return sql.begin(async (tx) => {
+    const setAside: SetAside[] = [];
+    const written = await sql.begin(async (tx) => {
       // One round trip: postgres.js pipelines queries issued together, in order.
       await Promise.all([tx`set local synchronous_commit = off`, shareHeartbeatWrites(tx)]);
       const { gapFrom } = await advanceCoverage(tx, this.instanceId, at, gapMs);
-      const written = await write(tx);
+      const written = await write(tx, setAside);
       if (gapFrom) {
         log.warn({ blind_from: gapFrom, since: at }, 'ingest coverage resumed after a gap; the gap is recorded as unknown');
         // After this flush's heartbeats, received in the dark (before `at`, where coverage now
@@ -125,25 +138,32 @@ export class IngestFlusher {
         // resumed, as successes_for_recovery after a gap requires.
         await resetAfterGap(tx, at);
       }
-      if (pings.length) await this.writePings(tx, pings, at);
+      if (pings.length) await this.writePings(tx, pings, at, setAside);
       await announceFlush(tx);
       return written;
     });
+    for (const said of setAside) this.say(said);
+    return written;
+  }
+
+  /** A row or the pings set aside by a committed flush: logged, and counted by why. */
+  private say({ err, fields, message }: SetAside): void {
+    const reason = classifyDbError(err);
+    this.deps.log.error({ ...fields, code: sqlState(err), reason, error: (err as Error).message }, message);
+    this.events.emit('ingest.rejected', reason);
   }
 
   /**
    * The runs a flush's pings make, in a savepoint: pings are checked before they are buffered, so
-   * Postgres refusing them would be a bug, and then they are dropped (logged and counted) rather
-   * than holding back every heartbeat behind them.
+   * Postgres refusing them would be a bug, and then they are dropped (logged and counted once the
+   * flush commits) rather than holding back every heartbeat behind them.
    */
-  private async writePings(tx: Tx, pings: PingEvent[], at: Date): Promise<void> {
+  private async writePings(tx: Tx, pings: PingEvent[], at: Date, setAside: SetAside[]): Promise<void> {
     try {
       await tx.savepoint(async (sp) => writeRuns(sp, planRuns(pings, await openRuns(sp, [...new Set(pings.map((p) => p.nodeId))])), at));
     } catch (err) {
       if (!blamesRows(err)) throw err;
-      const reason = classifyDbError(err);
-      this.deps.log.error({ code: sqlState(err), reason, error: (err as Error).message, pings: pings.length }, 'pings set aside: Postgres refused their runs');
-      this.events.emit('ingest.rejected', reason);
+      setAside.push({ err, fields: { pings: pings.length }, message: 'pings set aside: Postgres refused their runs' });
     }
   }
 
@@ -154,9 +174,8 @@ export class IngestFlusher {
    * node's heartbeat is stored and the watermark advances in this same flush. A refused row is
    * dropped, logged and counted; its node's next heartbeat replaces it.
    */
-  private async commitIsolating(batch: CoalescedHeartbeat[], pings: PingEvent[], at: Date, failure: unknown): Promise<Written> {
-    let refused: Refusal<CoalescedHeartbeat>[] = [];
-    const written = await this.commit(at, pings, async (tx) => {
+  private commitIsolating(batch: CoalescedHeartbeat[], pings: PingEvent[], at: Date, failure: unknown): Promise<Written> {
+    return this.commit(at, pings, async (tx, setAside) => {
       const recovering: string[] = [];
       const result = await isolateRefused(batch, failure, (group) =>
         tx.savepoint(async (sp) => {
@@ -165,18 +184,11 @@ export class IngestFlusher {
           return w.written;
         }),
       );
-      refused = result.refused;
+      for (const { row, err } of result.refused) {
+        setAside.push({ err, fields: { node_id: row.nodeId, heartbeats: row.count }, message: 'heartbeat set aside: Postgres refused it' });
+      }
       return { written: result.written, recovering };
     });
-    for (const { row, err } of refused) {
-      const reason = classifyDbError(err);
-      this.deps.log.error(
-        { node_id: row.nodeId, code: sqlState(err), reason, error: (err as Error).message, heartbeats: row.count },
-        'heartbeat set aside: Postgres refused it',
-      );
-      this.events.emit('ingest.rejected', reason);
-    }
-    return written;
   }
 
   /** Final flush on shutdown, then leave so the watermark no longer waits for this process. */

@@ -40,6 +40,12 @@ describe('the lifeline CLI against a running engine: incidents, maintenance, on 
     assert.equal(again.stderr, `error: The incident was already resolved by alice at ${stored.resolved_at}. (conflict, HTTP 409)\n`);
     const ackAgain = await cli(['incidents', 'ack', incident.id]);
     assert.equal(ackAgain.stderr, `error: The incident was already resolved by alice at ${stored.resolved_at}. (conflict, HTTP 409)\n`);
+    // With --json, who and when as fields, each `value` as the incident reads.
+    const asJson = await cli(['incidents', 'resolve', incident.id, '--json']);
+    assert.deepEqual(JSON.parse(asJson.stderr).error.details, [
+      { field: 'resolved_by', message: 'alice', value: 'alice' },
+      { field: 'resolved_at', message: stored.resolved_at, value: stored.resolved_at },
+    ]);
 
     // A note goes on a resolved incident too (a finding for the review), in its timeline after the resolve.
     const noted = await cli(['incidents', 'note', incident.id, 'root cause: disk full', '--by', 'alice']);

@@ -131,7 +131,7 @@ export interface Counts {
 export interface ErrorShape {
   code: string;
   message: string;
-  details?: { field: string; message: string }[];
+  details?: { field: string; message: string; value?: string }[];
 }
 
 /**
@@ -156,9 +156,11 @@ export async function expectError(res: Response, status: number, code: string): 
   if (err.details !== undefined) {
     assert.ok(Array.isArray(err.details) && err.details.length > 0, 'details, when present, is a non-empty array');
     for (const d of err.details) {
-      assert.deepEqual(Object.keys(d).sort(), ['field', 'message']);
+      const keys = Object.keys(d).sort();
+      assert.ok(['field,message', 'field,message,value'].includes(keys.join(',')), `unexpected detail keys ${keys.join(',')}`);
       assert.equal(typeof d.field, 'string');
       assert.equal(typeof d.message, 'string');
+      if ('value' in d) assert.equal(typeof d.value, 'string');
     }
   }
   return err;

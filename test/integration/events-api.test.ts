@@ -86,7 +86,11 @@ describe('the live event stream', () => {
     await expectError(await h.req('GET', '/v1/events'), 401, 'unauthorized');
     const ingest = await h.createKey('ingest');
     await expectError(await h.req('GET', '/v1/events', { token: ingest.secret }), 403, 'forbidden');
-    await expectInvalid(await h.admin('GET', '/v1/events?types=node.state_changed,node.created'), ['types.1']);
+    const unknown = await expectInvalid(await h.admin('GET', '/v1/events?types=node.state_changed,node.created,incident.opened'), ['types']);
+    assert.equal(unknown.details![0]!.message, '"node.created", "incident.opened" are not event types: must be a comma list of node.state_changed, incident.changed');
+    // A filter the stream does not read subscribed to every event: the widest answer to a typo.
+    const typo = await expectInvalid(await h.admin('GET', '/v1/events?type=incident.changed'), ['type']);
+    assert.equal(typo.details![0]!.message, 'is not a known field');
     const read = await h.createKey('read');
     const stream = await listen('/v1/events', read.secret);
     await stream.stop();

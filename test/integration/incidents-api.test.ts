@@ -222,8 +222,15 @@ describe('incidents API', () => {
     assert.deepEqual(resolved.timeline.at(-1), { ...resolved.timeline.at(-1)!, kind: 'resolved', detail: { by: 'bob', note: 'rebooted' } });
     // Who resolved it and when, as the console says it: a key by its name, anyone else as recorded.
     const saying = `The incident was already resolved by bob at ${resolved.resolved_at}.`;
-    assert.equal((await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/resolve`, {}), 409, 'conflict')).message, saying);
-    assert.equal((await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/acknowledge`, {}), 409, 'conflict')).message, saying);
+    // The same as fields, each `value` as the incident reads, so a client need not parse the sentence.
+    const details = [
+      { field: 'resolved_by', message: 'bob', value: 'bob' },
+      { field: 'resolved_at', message: resolved.resolved_at, value: resolved.resolved_at },
+    ];
+    for (const action of ['resolve', 'acknowledge']) {
+      const err = await expectError(await h.admin('POST', `/v1/incidents/${incidentId}/${action}`, {}), 409, 'conflict');
+      assert.deepEqual([err.message, err.details], [saying, details], action);
+    }
     assert.deepEqual(await events(), ['incident.resolved']);
   });
 

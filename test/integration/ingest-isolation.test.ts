@@ -135,3 +135,31 @@ describe('a heartbeat Postgres would refuse, sent over HTTP', () => {
     assert.equal(await watermark(), at);
   });
 });
+
+describe('pings whose runs Postgres refuses, in a flush that fails after them', () => {
+  it('are counted once, by the flush that commits, not also by the one rolled back', async () => {
+    const node = await h.createNode('cron-refused');
+    h.buffer.addPing({ nodeId: node.id, at: h.clock.advance(1000), kind: 'failure', exitCode: null, output: null, rid: null });
+    const counted = await rejectedRows('constraint');
+    // Every run is refused (a broken rule: 23514), and the first flush fails at its commit after
+    // setting the pings aside (a serialization failure, 40001), so it is rolled back and retried.
+    await h.sql`alter table node_runs add constraint refuse_runs check (false) not valid`;
+    await h.sql`create function fail_flush() returns trigger language plpgsql as $$ begin raise exception 'flush fails at commit' using errcode = '40001'; end $$`;
+    await h.sql`create constraint trigger fail_flush after insert or update on ingest_presence deferrable initially deferred for each row execute function fail_flush()`;
+    try {
+      await assert.rejects(h.flush(), { code: '40001' });
+    } finally {
+      await h.sql`drop trigger fail_flush on ingest_presence`;
+      await h.sql`drop function fail_flush()`;
+    }
+    assert.equal(h.buffer.size, 1, 'the ping is back in the buffer');
+    assert.equal(await rejectedRows('constraint'), counted, 'a flush rolled back set nothing aside');
+    try {
+      await h.flush();
+    } finally {
+      await h.sql`alter table node_runs drop constraint refuse_runs`;
+    }
+    assert.equal(h.buffer.size, 0);
+    assert.equal(await rejectedRows('constraint'), counted + 1);
+  });
+});

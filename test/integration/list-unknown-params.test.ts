@@ -7,6 +7,7 @@ import { createHarness, expectInvalid, expectJson } from '../helpers/app.ts';
 describe('list endpoints refuse unknown query parameters', () => {
   let h: Awaited<ReturnType<typeof createHarness>>;
   let lists: string[];
+  let others: [method: string, path: string, ok: number][];
 
   before(async () => {
     h = await createHarness();
@@ -16,6 +17,18 @@ describe('list endpoints refuse unknown query parameters', () => {
       await h.admin('POST', '/v1/schedules', { name: 'rota', time_zone: 'UTC', layers: [{ name: 'a', user_ids: [user.id], starts_at: '2026-11-01T00:00:00.000Z', rotation: 'P1W' }] }),
       201,
     );
+    const policy = await expectJson<{ id: string }>(
+      await h.admin('POST', '/v1/escalation-policies', { name: 'ops', levels: [{ after_seconds: 0, user_ids: [user.id] }] }),
+      201,
+    );
+    // Single reads that take a query of their own; nothing is discarded (no dead event 1): 404.
+    others = [
+      ['GET', `/v1/nodes/${node.id}/uptime`, 200],
+      ['GET', `/v1/schedules/${schedule.id}/on-call`, 200],
+      ['GET', `/v1/escalation-policies/${policy.id}/on-call`, 200],
+      ['DELETE', '/v1/outbox/dead/1', 404],
+      ['GET', '/v1/events', 200],
+    ];
     lists = [
       '/v1/api-keys',
       '/v1/audit',
@@ -44,6 +57,16 @@ describe('list endpoints refuse unknown query parameters', () => {
     for (const path of lists) {
       assert.equal((await h.admin('GET', path)).status, 200, path);
       const err = await expectInvalid(await h.admin('GET', `${path}?node=f-01&sorted=1`), ['node', 'sorted']);
+      assert.ok(err.details!.every((d) => d.message === 'is not a known field'), `${path}: ${JSON.stringify(err.details)}`);
+    }
+  });
+
+  it('and so does every other query read: a single read, a discard and the event stream', async () => {
+    for (const [method, path, ok] of others) {
+      const res = await h.admin(method, path);
+      assert.equal(res.status, ok, path);
+      await res.body?.cancel();
+      const err = await expectInvalid(await h.admin(method, `${path}?node=f-01&sorted=1`), ['node', 'sorted']);
       assert.ok(err.details!.every((d) => d.message === 'is not a known field'), `${path}: ${JSON.stringify(err.details)}`);
     }
   });

@@ -55,6 +55,19 @@ describe('Client', () => {
     );
   });
 
+  it("keeps a conflict's fields for --json without repeating in text what its message says", async () => {
+    const details = [
+      { field: 'resolved_by', message: 'key deploy', value: 'api-key:0192f1c4-7d2a-7c3e-9a4b-5c6d7e8f9a0b' },
+      { field: 'resolved_at', message: '2026-12-07T21:40:00.000Z', value: '2026-12-07T21:40:00.000Z' },
+    ];
+    const message = 'The incident was already resolved by key deploy at 2026-12-07T21:40:00.000Z.';
+    const f = fakeFetch(() => json({ error: { code: 'conflict', message, details } }, 409));
+    const err = await new Client({ url: 'http://engine.test', token: 't', fetch: f.fn }).post('/v1/incidents/x/resolve', {}).catch((e: unknown) => e);
+    assert.ok(err instanceof ApiRequestError);
+    assert.deepEqual(err.details, details);
+    assert.equal(describeError(err), `error: ${message} (conflict, HTTP 409)`);
+  });
+
   it("reads a 429's Retry-After, and describes an answer that is not the contract's shape by its status", async () => {
     const f = fakeFetch(() => new Response('<html>busy</html>', { status: 429, statusText: 'Too Many Requests', headers: { 'retry-after': '7' } }));
     const err = await new Client({ url: 'http://engine.test', token: 't', fetch: f.fn }).get('/v1/nodes').catch((e: unknown) => e);

@@ -7,14 +7,31 @@ import type { IdentityCache } from '../../access/identity-cache.ts';
 import { requireScope } from '../auth.ts';
 import { operationDocs } from '../openapi.ts';
 import type { StreamEnv } from '../session.ts';
-import { query } from '../validation.ts';
+import { closedObject, query } from '../validation.ts';
 
-export const EventsQuery = v.object({
+const isEventType = (t: string): t is EventType => (EVENT_TYPES as readonly string[]).includes(t);
+/** How many of the unknown names a refusal quotes: a query can hold thousands of commas. */
+const UNKNOWN_SHOWN = 10;
+
+/** What a `types` naming something the engine does not send is told, every unknown name quoted (the first UNKNOWN_SHOWN). */
+function unknownTypes(types: readonly string[]): string {
+  const unknown = [...new Set(types.filter((t) => !isEventType(t)))];
+  const named = unknown.slice(0, UNKNOWN_SHOWN).map((t) => JSON.stringify(t)).join(', ');
+  const more = unknown.length > UNKNOWN_SHOWN ? ` and ${unknown.length - UNKNOWN_SHOWN} more` : '';
+  return `${named}${more} ${unknown.length === 1 ? 'is not an event type' : 'are not event types'}: must be a comma list of ${EVENT_TYPES.join(', ')}`;
+}
+
+/**
+ * Closed, as lists' queries are: a filter that is not read (`?type=`, the API's is `types`)
+ * subscribed to every event, the widest answer a typo could give a consumer.
+ */
+export const EventsQuery = closedObject({
   types: v.optional(
     v.pipe(
       v.string(),
       v.transform((s) => s.split(',')),
-      v.array(v.picklist(EVENT_TYPES, `must be a comma list of ${EVENT_TYPES.join(', ')}`)),
+      v.check((types) => types.every(isEventType), (refused) => unknownTypes(refused.input)),
+      v.array(v.picklist(EVENT_TYPES)),
     ),
   ),
 });
@@ -192,7 +209,7 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
       description: [
         'Server-sent events (`text/event-stream`), one per change, in commit order, within moments of the commit in any process:',
         '`node.state_changed` (data: a `StateChanged`, the transition with its node) and `incident.changed` (data: an `IncidentChange`, the incident as it is now, after any change to its status, escalation, timeline or deliveries).',
-        '`types` picks some (default: all). There is no replay: after a reconnect, read again what you show.',
+        '`types` picks some (default: all); a type it does not name, or any other parameter, is 400 `validation_failed` naming it. There is no replay: after a reconnect, read again what you show.',
         'Besides a Bearer secret, the console’s session cookie is accepted, so its pages can listen.',
         'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once when that is announced (and also when that check cannot reach the database, tried twice), else within 20 s (at the next comment line), or at the second one while checks cannot reach the database.',
         'A stream ended because its checks could not reach the database first sets `retry:` to 2–12 s, so clients do not all reconnect at once.',

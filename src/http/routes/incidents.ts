@@ -78,6 +78,8 @@ export const Resolve = closedObject({ by: By, note: v.optional(NoteText) });
 // minLength says in the document what the blank check (which JSON Schema cannot say) refuses first.
 export const AddNote = closedObject({ note: v.pipe(NoteText, v.minLength(1, NOTE_BLANK), v.check((s) => !isBlank(s), NOTE_BLANK)), by: By });
 
+/** What acknowledging or resolving a resolved incident is answered, after its 409. */
+const ALREADY_RESOLVED = '`conflict`, naming who resolved it and when in its message and in `details` (`resolved_by` and `resolved_at`, each `value` as the incident reads)';
 const doc = operationDocs('Incidents');
 const INCIDENT = 'The incident id';
 const IF_MATCH = {
@@ -267,7 +269,7 @@ export function incidentRoutes(deps: AppDeps) {
     'acknowledge',
     {
       summary: 'Acknowledge an incident',
-      description: 'Stops escalation. Acknowledging twice keeps the first; a resolved incident is 409. `by` defaults to the caller.',
+      description: `Stops escalation. Acknowledging twice keeps the first; a resolved incident is 409 ${ALREADY_RESOLVED}. \`by\` defaults to the caller.`,
     },
     Acknowledge,
     (id, _input, actor, who) => acknowledge(sql, id, actor, clock, who),
@@ -275,7 +277,7 @@ export function incidentRoutes(deps: AppDeps) {
 
   act(
     'resolve',
-    { summary: 'Resolve an incident', description: 'Every channel that was paged is told. A resolved incident is 409. `by` defaults to the caller.' },
+    { summary: 'Resolve an incident', description: `Every channel that was paged is told. A resolved incident is 409 ${ALREADY_RESOLVED}. \`by\` defaults to the caller.` },
     Resolve,
     (id, input, actor, who) => resolve(sql, id, { ...actor, note: input.note }, clock, who),
   );

@@ -12,7 +12,7 @@ import { closedObject, decodeCursor, page, Paging, query } from '../validation.t
 
 const MAX_BIGINT = 2n ** 63n - 1n;
 export const ListDead = closedObject(Paging);
-export const DiscardDead = v.object({ force: v.optional(v.picklist(['true', 'false'], 'must be true or false')) });
+export const DiscardDead = closedObject({ force: v.optional(v.picklist(['true', 'false'], 'must be true or false')) });
 
 const isId = (k: unknown): k is string => typeof k === 'string' && /^\d{1,19}$/.test(k) && BigInt(k) <= MAX_BIGINT;
 

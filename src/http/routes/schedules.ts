@@ -62,7 +62,7 @@ export const CreateOverride = closedObject({
 });
 export const ListSchedules = closedObject(Paging);
 export const ListOverrides = closedObject({ ...Paging, since: v.optional(Timestamp) });
-export const OnCallQuery = v.object({ at: v.optional(Timestamp) });
+export const OnCallQuery = closedObject({ at: v.optional(Timestamp) });
 export const ShiftsQuery = closedObject({ from: v.optional(Timestamp), to: v.optional(Timestamp) });
 
 export const renderSchedule = (s: ScheduleRow): Schedule => ({

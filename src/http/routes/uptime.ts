@@ -52,7 +52,7 @@ const csvAnswer = (c: Context, text: string) => c.body(text, 200, { 'content-typ
  */
 const MAX_CSV_ROWS = 100_000;
 
-export const NodeUptimeQuery = v.object({
+export const NodeUptimeQuery = closedObject({
   ...WindowFields,
   bucket: v.optional(v.picklist(['hour', 'day'], 'must be hour or day')),
 });
