@@ -3,7 +3,6 @@ import { createChannels } from '../alerting/index.ts';
 import { outboundPolicy } from '../alerting/destination.ts';
 import { DEFAULT_HTTP_TIMEOUT_MS } from '../alerting/post-json.ts';
 import { IdentityCache } from '../src/access/identity-cache.ts';
-import { ensureBootstrapAdmin } from '../src/access/service.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
@@ -29,10 +28,10 @@ import { HandlerRegistry } from '../src/outbox/registry.ts';
 import { settlesWithin } from '../src/settles.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
-import { offerFirstAdmin } from './first-admin.ts';
+import { applyAdminToken } from './first-admin.ts';
 import { pagingSetup, registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
-import { consoleUrl, listen } from './listen.ts';
+import { consoleUrl, heldUntilOpen, listen } from './listen.ts';
 import { startNotifier } from './notifier.ts';
 import { startOutboxWorkers } from './outbox.ts';
 import { startUptimeHousekeeping } from './uptime-housekeeping.ts';
@@ -106,18 +105,10 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       ),
   });
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
-  // Applied at every start, set or not: unsetting LIFELINE_ADMIN_TOKEN revokes the key it gave.
-  await ensureBootstrapAdmin(sql, config.adminToken, clock.now());
-  // Whatever the roles: the line above may just have revoked the last admin key that worked.
-  if (!config.adminToken) {
-    // The console's address before listening: LIFELINE_PUBLIC_URL, else this process's own unless
-    // it serves no console or PORT=0 leaves the port to the kernel.
-    const signInAt = config.publicUrl || (config.roles.has('api') && config.port !== 0) ? consoleUrl(config.publicUrl, config.host, config.port) : undefined;
-    await offerFirstAdmin(sql, config.dataDir, config.databaseUrl, log, clock.now(), signInAt);
-  }
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
   warnWithoutPublicUrl(config, log);
-  const shortAdminToken = adminTokenWarning(config.adminToken);
+  // LIFELINE_ADMIN_TOKEN is the api's alone (applyAdminToken, once listening): other roles ignore it.
+  const shortAdminToken = config.roles.has('api') ? adminTokenWarning(config.adminToken) : undefined;
   if (shortAdminToken) log.warn(shortAdminToken);
 
   // Every process opens it: /readyz names it even where no role adds or takes jobs. A dead Redis
@@ -179,10 +170,20 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     notifierWithoutApi: notifierWithoutApi(config.roles),
     secretKeyRequired: config.roles.has('notifier'),
   });
-  const server = createServer(listener).listen(config.port, config.host);
+  // Requests wait while the admin keys are applied, so a script waiting for /readyz finds them
+  // (and the first admin secret's file) done; a start that cannot listen never changes them.
+  const requests = heldUntilOpen(listener);
+  const server = createServer(requests.listener).listen(config.port, config.host);
   const port = await listen(server, config.host, config.port);
   // The console is the api role's: a process without it has no page to open.
   const consoleAt = config.roles.has('api') ? consoleUrl(config.publicUrl, config.host, port) : undefined;
+  try {
+    if (consoleAt) await applyAdminToken(sql, { token: config.adminToken, dataDir: config.dataDir, databaseUrl: config.databaseUrl, consoleUrl: consoleAt }, log, clock.now());
+    requests.open();
+  } catch (err) {
+    requests.drop();
+    throw err;
+  }
   log.info(
     { port, roles: [...config.roles], ...(consoleAt ? { console_url: consoleAt } : {}) },
     consoleAt ? `lifeline listening on port ${port}: open the console at ${consoleAt}` : `lifeline listening on port ${port}`,

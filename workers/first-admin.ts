@@ -1,6 +1,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createFirstAdminKey, FIRST_ADMIN_KEY_NAME } from '../src/access/service.ts';
+import { createFirstAdminKey, ensureBootstrapAdmin, FIRST_ADMIN_KEY_NAME } from '../src/access/service.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Logger } from '../src/logger.ts';
 
@@ -19,18 +19,37 @@ export function firstAdminFileFor(databaseUrl: string): string {
 }
 
 /**
+ * What a process serving the API does with LIFELINE_ADMIN_TOKEN, once it listens: the bootstrap
+ * admin key takes the token's secret, or is revoked without it (offerFirstAdmin then makes sure an
+ * admin key still works). Said in the log when it changes the key.
+ *
+ * Only the api role calls it, and only once its port is bound: a worker or an evaluator is often
+ * started without the variable (it serves no API), and every such start revoked the key for the
+ * whole cluster, or made a first admin key in its own data directory; a start that then failed
+ * on a PORT in use had already changed it. So admin access flipped during a rolling deploy.
+ */
+export async function applyAdminToken(sql: Sql, o: { token: string | undefined; dataDir: string; databaseUrl: string; consoleUrl: string }, log: Logger, now: Date): Promise<void> {
+  const changed = await ensureBootstrapAdmin(sql, o.token, now);
+  if (o.token) {
+    if (changed) log.info('LIFELINE_ADMIN_TOKEN: the bootstrap-admin key now has its secret');
+    return;
+  }
+  if (changed) log.warn('LIFELINE_ADMIN_TOKEN is not set: the bootstrap-admin key it gave was revoked (start api processes with it to restore that key)');
+  await offerFirstAdmin(sql, o.dataDir, o.databaseUrl, log, now, o.consoleUrl);
+}
+
+/**
  * Without LIFELINE_ADMIN_TOKEN and without any admin key in the database, every request would be
  * a 401 with no way in: make one key, keep its secret in the data directory (mode 0600, readable
  * by the engine's user alone), and say once, in the log, where it is and how to use it: at
- * `consoleUrl` when the console's address is known before listening. The secret itself is never
- * logged.
+ * `consoleUrl`. The secret itself is never logged.
  *
  * One data directory may serve several databases over time (the embedded one, then DATABASE_URL,
  * then the embedded one again): an existing FIRST_ADMIN_FILE is never overwritten, since it may be
  * the only way into another database. The new secret then goes to a file of this database's own
  * (firstAdminFileFor), and the log says so.
  */
-export async function offerFirstAdmin(sql: Sql, dataDir: string, databaseUrl: string, log: Logger, now: Date, consoleUrl: string | undefined): Promise<void> {
+export async function offerFirstAdmin(sql: Sql, dataDir: string, databaseUrl: string, log: Logger, now: Date, consoleUrl: string): Promise<void> {
   let file = join(dataDir, FIRST_ADMIN_FILE);
   let kept: string | undefined;
   const key = await createFirstAdminKey(sql, now, async (secret) => {
@@ -49,13 +68,12 @@ export async function offerFirstAdmin(sql: Sql, dataDir: string, databaseUrl: st
     await chmod(file, 0o600); // an older file keeps its mode through writeFile
   });
   if (!key) return;
-  const signIn = consoleUrl ? `Sign in to the console at ${consoleUrl} with it` : "Sign in to the console with it (its address is on an api process's 'lifeline listening' line)";
   const keptSaid = kept ? `${kept} was kept as it was (it may open another database this data directory served, such as the embedded one); ` : '';
   log.warn(
-    { file, key: key.id, ...(kept ? { kept } : {}), ...(consoleUrl ? { console_url: consoleUrl } : {}) },
+    { file, key: key.id, ...(kept ? { kept } : {}), console_url: consoleUrl },
     `first run: no admin API key existed, so one named ${FIRST_ADMIN_KEY_NAME} was created; its secret is in ${file} (mode 0600, shown nowhere else). ` +
       keptSaid +
-      `${signIn}, or use it as a Bearer token (export LIFELINE_TOKEN=$(cat ${file}); npx lifeline keys create --name you --scope admin); ` +
+      `Sign in to the console at ${consoleUrl} with it, or use it as a Bearer token (export LIFELINE_TOKEN=$(cat ${file}); npx lifeline keys create --name you --scope admin); ` +
       'or make another with `npx lifeline admin create-key` beside this data directory',
   );
 }

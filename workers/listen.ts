@@ -1,4 +1,5 @@
 import type { ServerType } from '@hono/node-server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { ConfigError } from '../src/config.ts';
 
@@ -43,4 +44,27 @@ export function consoleUrl(publicUrl: string | undefined, host: string, port: nu
   if (publicUrl) return `${publicUrl}/`;
   const name = EVERY_INTERFACE.has(host) ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
   return `http://${name}:${port}/`;
+}
+
+type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => void;
+
+/**
+ * `listener` for a server that listens before its process is ready to answer: a request that
+ * comes before `open()` waits for it, and is dropped at `drop()` (the start failed). Once open,
+ * requests go straight through.
+ */
+export function heldUntilOpen(listener: Listener): { listener: Listener; open: () => void; drop: () => void } {
+  let held: Array<[IncomingMessage, ServerResponse]> | undefined = [];
+  return {
+    listener: (incoming, outgoing) => (held ? void held.push([incoming, outgoing]) : listener(incoming, outgoing)),
+    open: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const [incoming, outgoing] of waiting) listener(incoming, outgoing);
+    },
+    drop: () => {
+      for (const [, outgoing] of held ?? []) outgoing.destroy();
+      if (held) held = [];
+    },
+  };
 }

@@ -78,19 +78,20 @@ export async function revokeKey(sql: Sql, id: string, now: Date, acting: Acting)
 /**
  * Makes `token` the secret of the one bootstrap admin key (LIFELINE_ADMIN_TOKEN); without a token
  * the key is revoked, so unsetting the variable takes away what it gave (a token once set in a
- * compose file or a shell history is not valid for ever).
+ * compose file or a shell history is not valid for ever). True when that changed the key.
  *
  * Engines starting together write it one after the other. The upsert's ON CONFLICT (id) arbitrates
  * the primary key only: two of them inserting the key at the same instant, on a database without
  * it, collided on api_keys' other unique index (secret_hash), and one engine's start failed with a
  * unique violation (1 race in 25 with the bare statement here; once in CI, with two engines).
  */
-export async function ensureBootstrapAdmin(sql: Sql, token: string | undefined, now: Date): Promise<void> {
-  await sql.begin(async (tx) => {
+export async function ensureBootstrapAdmin(sql: Sql, token: string | undefined, now: Date): Promise<boolean> {
+  return sql.begin(async (tx) => {
     await lockStartKey(tx, 'bootstrapAdmin');
     const changed = token === undefined ? await revokeBootstrapAdmin(tx, now) : await upsertBootstrapAdmin(tx, hashSecret(token), now);
     // Every process starts with this; only a real change may make the others forget their caches
     // (told at commit, when the change can be read).
     if (changed) await announceIdentityChange(tx);
+    return changed;
   });
 }

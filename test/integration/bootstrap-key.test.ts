@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
@@ -10,13 +13,34 @@ import { EngineProcess } from '../helpers/engine-process.ts';
 import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
 import { hashSecret } from '../../src/secrets.ts';
 import { FIRST_ADMIN_FILE, firstAdminFileFor, offerFirstAdmin } from '../../workers/first-admin.ts';
-import { createTestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, REDIS_URL } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';
 
-// LIFELINE_ADMIN_TOKEN gives an admin key; every start applies the variable as it is then, so
-// unsetting it takes the key away again (the engine calls ensureBootstrapAdmin at each start).
+// LIFELINE_ADMIN_TOKEN gives an admin key; every start of a process serving the API applies the
+// variable as it is then, so unsetting it takes the key away again (applyAdminToken, once it
+// listens). Processes of other roles never touch it.
 
 let h: Harness;
+
+/** An engine of `roles` on the harness's database, without LIFELINE_ADMIN_TOKEN. */
+function withoutToken(roles: string, dataDir: string, port: string): Record<string, string> {
+  return {
+    DATABASE_URL: h.db.url,
+    REDIS_URL,
+    LIFELINE_QUEUE_PREFIX: `lifeline-e2e-${randomBytes(4).toString('hex')}`,
+    LIFELINE_ROLES: roles,
+    LIFELINE_ADMIN_TOKEN: '',
+    LIFELINE_DATA_DIR: dataDir,
+    PORT: port,
+    HOST: '127.0.0.1',
+  };
+}
+
+/** The names of the admin keys that work, by name. */
+async function workingAdminKeys(): Promise<string[]> {
+  const rows = await h.sql<{ name: string }[]>`select name from api_keys where scope = 'admin' and revoked_at is null order by name`;
+  return rows.map((r) => r.name);
+}
 
 before(async () => {
   h = await createHarness();
@@ -58,34 +82,62 @@ describe('the bootstrap admin key', () => {
     await expectJson(await h.admin('GET', '/v1/nodes'), 200);
   });
 
-  it('leaves an admin key working after a start without it, whatever the roles of that start', async () => {
-    // Revoking another admin key was allowed while this one worked; a start that serves no API then
-    // revoked this one, and nothing made a new one until an api process started.
-    const other = (await expectJson<{ id: string }>(await h.admin('POST', '/v1/api-keys', { name: 'other-admin', scope: 'admin' }), 201)).id;
-    assert.equal((await h.admin('DELETE', `/v1/api-keys/${other}`)).status, 204);
+  it('is left alone by a process that serves no API, started without LIFELINE_ADMIN_TOKEN', async () => {
+    // A worker (outbox,notifier) or an evaluator is often started without the variable: its start
+    // revoked the key for the whole cluster, then made a first admin key in its own data directory.
     const dataDir = await mkdtemp(join(tmpdir(), 'lifeline-first-admin-'));
-    const engine = EngineProcess.start({
-      DATABASE_URL: h.db.url,
-      LIFELINE_ROLES: 'evaluator',
-      LIFELINE_ADMIN_TOKEN: '',
-      LIFELINE_DATA_DIR: dataDir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-    });
     try {
-      await engine.listeningPort();
+      for (const roles of ['outbox,notifier', 'evaluator']) {
+        const engine = EngineProcess.start(withoutToken(roles, dataDir, '0'));
+        try {
+          await engine.listeningPort();
+        } finally {
+          engine.kill('SIGTERM');
+          await engine.exited;
+        }
+        assert.deepEqual(await workingAdminKeys(), ['bootstrap-admin'], `a start of ${roles} changed the admin keys`);
+        h.identity.forget();
+        await expectJson(await h.admin('GET', '/v1/nodes'), 200);
+        assert.ok(!engine.lines.some((l) => /LIFELINE_ADMIN_TOKEN|first run/.test(l.msg)), engine.said());
+      }
+      assert.deepEqual(await readdir(dataDir), [], 'no admin secret was written');
     } finally {
-      engine.kill('SIGTERM');
-      await engine.exited;
+      await rm(dataDir, { recursive: true });
     }
-    const working = await h.sql<{ name: string; secret_hash: string }[]>`select name, secret_hash from api_keys where scope = 'admin' and revoked_at is null`;
-    assert.deepEqual(
-      working.map((k) => k.name),
-      ['first-admin'],
-    );
-    const secret = (await readFile(join(dataDir, FIRST_ADMIN_FILE), 'utf8')).trim();
-    await rm(dataDir, { recursive: true });
-    assert.equal(working[0]!.secret_hash, hashSecret(secret), 'the secret kept in the data directory is the working key');
+  });
+
+  it('is left alone by an api start that cannot listen, and revoked, saying so, by one that does', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lifeline-first-admin-'));
+    const taken = createServer();
+    try {
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const failed = EngineProcess.start(withoutToken('api', dataDir, String((taken.address() as AddressInfo).port)));
+      assert.equal((await failed.exited).code, 1, failed.said());
+      assert.deepEqual(await workingAdminKeys(), ['bootstrap-admin'], 'a start that never served changed the admin keys');
+      assert.deepEqual(await readdir(dataDir), []);
+
+      // The one that serves applies the variable as it is: unset, it takes the key away, and the
+      // log says so before it makes the first admin key in its place.
+      const engine = EngineProcess.start(withoutToken('api', dataDir, '0'));
+      try {
+        await engine.listeningPort();
+      } finally {
+        engine.kill('SIGTERM');
+        await engine.exited;
+      }
+      assert.deepEqual(await workingAdminKeys(), ['first-admin']);
+      const said = engine.lines.map((l) => l.msg);
+      const revoked = said.findIndex((m) => m.startsWith('LIFELINE_ADMIN_TOKEN is not set: the bootstrap-admin key it gave was revoked'));
+      assert.ok(revoked >= 0 && revoked < said.findIndex((m) => m.startsWith('first run:')), engine.said());
+      const [key] = await h.sql<{ secret_hash: string }[]>`select secret_hash from api_keys where scope = 'admin' and revoked_at is null`;
+      const secret = (await readFile(join(dataDir, FIRST_ADMIN_FILE), 'utf8')).trim();
+      assert.equal(key!.secret_hash, hashSecret(secret), 'the secret kept in the data directory is the working key');
+    } finally {
+      taken.close();
+      await rm(dataDir, { recursive: true });
+      await ensureBootstrapAdmin(h.sql, ADMIN_TOKEN, h.clock.now());
+      h.identity.forget();
+    }
   });
 
   it("never overwrites another database's secret in the data directory: the new one goes to this database's own file", async () => {
@@ -98,7 +150,7 @@ describe('the bootstrap admin key', () => {
       await writeFile(join(dataDir, FIRST_ADMIN_FILE), 'llk_of_the_embedded_database\n', { mode: 0o600 });
       const said: Array<{ fields: Record<string, unknown>; msg: string }> = [];
       const log = Object.assign(Object.create(testLog), { warn: (fields: Record<string, unknown>, msg: string) => said.push({ fields, msg }) });
-      await offerFirstAdmin(db.sql, dataDir, db.url, log, h.clock.now(), undefined);
+      await offerFirstAdmin(db.sql, dataDir, db.url, log, h.clock.now(), 'http://127.0.0.1:8080/');
       assert.equal(await readFile(join(dataDir, FIRST_ADMIN_FILE), 'utf8'), 'llk_of_the_embedded_database\n');
       const own = join(dataDir, firstAdminFileFor(db.url));
       const secret = (await readFile(own, 'utf8')).trim();

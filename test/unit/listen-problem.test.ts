@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config.ts';
-import { consoleUrl, listenProblem } from '../../workers/listen.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { consoleUrl, heldUntilOpen, listenProblem } from '../../workers/listen.ts';
 
 function listenError(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`listen ${code}`), { code, syscall: 'listen' });
@@ -35,5 +36,34 @@ describe('consoleUrl', () => {
     assert.equal(consoleUrl(undefined, '127.0.0.1', 41234), 'http://127.0.0.1:41234/');
     assert.equal(consoleUrl(undefined, '::1', 8080), 'http://[::1]:8080/');
     assert.equal(consoleUrl(undefined, 'lifeline.lan', 8080), 'http://lifeline.lan:8080/');
+  });
+});
+
+describe('heldUntilOpen', () => {
+  /** A request and its response, the response recording whether it was destroyed. */
+  const request = (url: string) => {
+    const outgoing = { destroyed: false, destroy() { this.destroyed = true; } };
+    return [{ url } as IncomingMessage, outgoing as unknown as ServerResponse & { destroyed: boolean }] as const;
+  };
+
+  it('answers the requests that came before it opened, in order, then each as it comes', () => {
+    const answered: string[] = [];
+    const held = heldUntilOpen((incoming) => void answered.push(incoming.url!));
+    held.listener(...request('/readyz'));
+    held.listener(...request('/v1/nodes'));
+    assert.deepEqual(answered, [], 'answered before the admin keys were applied');
+    held.open();
+    assert.deepEqual(answered, ['/readyz', '/v1/nodes']);
+    held.listener(...request('/metrics'));
+    assert.deepEqual(answered, ['/readyz', '/v1/nodes', '/metrics']);
+  });
+
+  it('drops the requests held when the start fails, answering none', () => {
+    const answered: string[] = [];
+    const held = heldUntilOpen((incoming) => void answered.push(incoming.url!));
+    const [incoming, outgoing] = request('/readyz');
+    held.listener(incoming, outgoing);
+    held.drop();
+    assert.deepEqual([answered, outgoing.destroyed], [[], true]);
   });
 });

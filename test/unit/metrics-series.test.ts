@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { Sql } from '../../src/db/client.ts';
 import { Events } from '../../src/events.ts';
+import { STATES } from '../../src/health/decide.ts';
 import { countEvents, createMetrics } from '../../src/metrics.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { testLog } from '../helpers/log.ts';
@@ -36,9 +37,24 @@ describe('a freshly started process', () => {
       'lifeline_incidents_unrouted_total{reason="email_not_configured"} 0',
       'lifeline_fleet_read_failures_total{read="nodes"} 0',
       'lifeline_evaluator_last_pass_timestamp_seconds 0',
+      // A standby that takes over the evaluator counts its first transitions from here.
+      'lifeline_state_transitions_total{from="healthy",to="down"} 0',
+      'lifeline_state_transitions_total{from="unknown",to="healthy"} 0',
+      'lifeline_state_transitions_total{from="maintenance",to="unknown"} 0',
     ]) {
       assert.ok(lines.includes(series), `no ${series}`);
     }
+    const moves = lines.filter((l) => l.startsWith('lifeline_state_transitions_total{'));
+    assert.equal(moves.length, STATES.length * (STATES.length - 1), 'one series per move between two different states');
+    assert.ok(moves.every((l) => l.endsWith(' 0') && !/from="(\w+)",to="\1"/.test(l)), moves.join('\n'));
+  });
+
+  it('has a series of every counter and histogram of its own, but the HTTP durations by route', async () => {
+    // A labelled counter made without zeroed() or counterFrom() has none until its first count.
+    const empty = (await started().metrics.registry.getMetricsAsJSON())
+      .filter((m) => m.name.startsWith('lifeline_') && ['counter', 'histogram'].includes(String(m.type)) && m.values.length === 0)
+      .map((m) => m.name);
+    assert.deepEqual(empty, ['lifeline_http_request_duration_seconds']);
   });
 
   it('passes promtool check metrics, but for the default nodejs_* series', { skip: spawnSync('promtool', ['--version']).error ? 'promtool is not installed' : false }, async () => {
