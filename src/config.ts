@@ -30,6 +30,14 @@ export const DELIVERY_CONCURRENCY = 256;
  */
 export const DELIVERY_LEASE_MS = 120_000;
 
+/**
+ * LIFELINE_DRAIN_MS's default: a balancer reading /readyz every 10 s (a Kubernetes readiness
+ * probe's default period; HAProxy's default checks notice in 6 s) sees the 503 within it, and it
+ * plus the stop's 13 s (ENGINE_STOP_MS) fits Kubernetes' 30 s grace. A drain ends sooner once no
+ * connection is open, so a quiet `npm start` stops at once (ARCHITECTURE.md).
+ */
+export const DRAIN_MS = 10_000;
+
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -52,6 +60,11 @@ export interface Config {
   logLevel: string;
   /** How often buffered heartbeats are written (coalesced per node). */
   ingestFlushMs: number;
+  /**
+   * LIFELINE_DRAIN_MS: how long an api process told to stop keeps its port open for clients still
+   * connected, answering with `Connection: close` and /readyz 503, before closing it.
+   */
+  drainMs: number;
   /** Longest an idle outbox worker waits before polling; NOTIFY usually wakes it sooner. */
   outboxPollMs: number;
   /** Outbox worker loops per process. */
@@ -371,6 +384,7 @@ export function loadConfig(env: Env): Config {
     mailFrom,
     logLevel,
     ingestFlushMs: integer(env, 'LIFELINE_INGEST_FLUSH_MS', 250, 5, 10_000),
+    drainMs: integer(env, 'LIFELINE_DRAIN_MS', DRAIN_MS, 0, 300_000),
     outboxPollMs: integer(env, 'LIFELINE_OUTBOX_POLL_MS', 1000, 10, 60_000),
     outboxWorkers,
     // Each outbox loop holds a connection for its batch, and a storm digest needs two at once.

@@ -13,6 +13,7 @@ import { Events } from '../src/events.ts';
 import { createHttp, requestListener } from '../src/http/app.ts';
 import type { AppDeps } from '../src/http/deps.ts';
 import { PublicChanges } from '../src/http/public-changes.ts';
+import { HttpDrain, QUIET_MS } from '../src/http/drain.ts';
 import { HeartbeatBuffer } from '../src/ingest/buffer.ts';
 import { coverageGapMs } from '../src/ingest/flusher.ts';
 import { Ingestor } from '../src/ingest/ingestor.ts';
@@ -38,8 +39,20 @@ import { startUptimeHousekeeping } from './uptime-housekeeping.ts';
 
 export interface Engine {
   port: number;
+  /**
+   * The first part of a stop, with the port still open: /readyz answers 503 and every answer
+   * carries `Connection: close` from now on, until no connection has been open for a second or,
+   * with the api role, LIFELINE_DRAIN_MS has passed (at once without the api role: no balancer
+   * sends clients to such a process).
+   */
+  drain(): Promise<void>;
   /** Stops by `deadline` (epoch ms), giving up on what does not close in time (see below). */
   stop(deadline: number): Promise<void>;
+}
+
+/** How long `drain()` may keep a process of these roles serving (LIFELINE_DRAIN_MS with the api role). */
+export function drainWindowMs(config: Pick<Config, 'roles' | 'drainMs'>): number {
+  return config.roles.has('api') ? config.drainMs : 0;
 }
 
 /** What ending the engine's pool may take (sql.end's timeout): everything else must be done before. */
@@ -66,7 +79,7 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'notifierWithoutApi' | 'secretKeyRequired'>;
+export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'notifierWithoutApi' | 'secretKeyRequired' | 'draining'>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -89,7 +102,8 @@ export function engineHttp(config: Config, parts: HttpParts): { app: ReturnType<
 /**
  * Migrates, then starts the roles this process runs. Every process serves /healthz, /readyz and
  * /metrics; only the api role serves /v1 and buffers heartbeats. Stop order mirrors the flow:
- * stop accepting, flush ingest, finish the evaluator pass, drain outbox batches, close connections.
+ * drain (not ready, clients asked to leave), stop accepting, flush ingest, finish the evaluator
+ * pass, drain outbox batches, close connections.
  */
 export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl, {
@@ -155,7 +169,9 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push({ part: 'ingest flusher', stop: ingest.stop });
   }
+  const drain = new HttpDrain();
   const { listener } = engineHttp(config, {
+    draining: () => drain.draining,
     sql,
     clock,
     log,
@@ -172,8 +188,10 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   });
   // Requests wait while the admin keys are applied, so a script waiting for /readyz finds them
   // (and the first admin secret's file) done; a start that cannot listen never changes them.
-  const requests = heldUntilOpen(listener);
-  const server = createServer(requests.listener).listen(config.port, config.host);
+  const requests = heldUntilOpen(drain.wrap(listener));
+  const server = createServer(requests.listener);
+  drain.track(server);
+  server.listen(config.port, config.host);
   const port = await listen(server, config.host, config.port);
   // The console is the api role's: a process without it has no page to open.
   const consoleAt = config.roles.has('api') ? consoleUrl(config.publicUrl, config.host, port) : undefined;
@@ -248,6 +266,16 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
 
   return {
     port,
+    async drain() {
+      // Event streams never end by themselves: ended now (and any opened later at once), so they
+      // hold neither the drain nor the server's close.
+      feed?.close();
+      const windowMs = drainWindowMs(config);
+      const startedAt = Date.now();
+      const end = await drain.begin(windowMs);
+      if (end.by === 'window') log.info({ ms: Date.now() - startedAt, open: end.open }, `drain window (LIFELINE_DRAIN_MS, ${windowMs} ms) over with ${end.open} connection(s) still open; closing the port`);
+      else log.info({ ms: Date.now() - startedAt }, `drained: no connection open for ${QUIET_MS} ms; closing the port`);
+    },
     /**
      * Each part gets until the pool's own end must begin. One still closing then is left behind
      * with a warning, and the queues' connections are dropped: against a Redis that does not
@@ -264,15 +292,17 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
         const logged = Promise.resolve().then(close).catch((err: unknown) => log.error({ err, part }, 'a role did not stop cleanly'));
         if (!(await settlesWithin(logged, partsBy - Date.now()))) late.push(part);
       };
-      // Event streams never end by themselves: ending them first lets the server close.
+      // Event streams never end by themselves: ending them first lets the server close (drain()
+      // did, when it ran).
       feed?.close();
       await bounded(
         'http server',
         () =>
           new Promise<void>((resolve) => {
             server.close(() => resolve());
-            // Keep-alive connections would hold close() open; idle ones can go now.
-            (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+            // Keep-alive connections would hold close() open; idle ones can go now. After a drain
+            // these are few: every answer since it began closed its connection.
+            server.closeIdleConnections();
           }),
       );
       for (const { part, stop } of stops) await bounded(part, stop);

@@ -2,7 +2,7 @@ import { ConfigError, loadConfig, redact, type Config } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/embedded/database.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
 import { handleUncaught } from '../src/uncaught.ts';
-import { ENGINE_STOP_MS, startEngine, type Engine } from './engine.ts';
+import { drainWindowMs, ENGINE_STOP_MS, startEngine, type Engine } from './engine.ts';
 
 let config: Config;
 try {
@@ -41,9 +41,12 @@ function startFailed(log: Logger, err: unknown, fixable: boolean): never {
 // checkpoint; well under a second for this engine's data). Only then: with DATABASE_URL there is no
 // Postgres of ours to stop, and reserving its time anyway cut the sends' drain to 5 s. So a stop
 // takes up to 13 s, 15 s with the embedded Postgres; compose.yaml's stop_grace_period (15 s)
-// covers it, where Docker's default 10 s would not.
+// covers it, where Docker's default 10 s would not. Before all that, an api process drains for up
+// to LIFELINE_DRAIN_MS (10 s by default; sooner once no connection has been open for 1 s), so its
+// deadline is that much later (compose.yaml gives the api 25 s).
 const DATABASE_STOP_MS = 2_000;
-const STOP_DEADLINE_MS = ENGINE_STOP_MS + (config.databaseUrl === undefined ? DATABASE_STOP_MS : 0);
+const DRAIN_MS = drainWindowMs(config);
+const STOP_DEADLINE_MS = DRAIN_MS + ENGINE_STOP_MS + (config.databaseUrl === undefined ? DATABASE_STOP_MS : 0);
 
 const log = createLogger(config.logLevel);
 // Before anything can fail unseen: a crash is one JSON line, and a terminated backend is not one.
@@ -79,7 +82,10 @@ let stopping = false;
 async function shutdown(reason: string, code: number) {
   if (stopping) return;
   stopping = true;
-  log.info({ reason }, 'stopping: no new requests, flushing heartbeats, draining work');
+  log.info(
+    { reason, drain_ms: DRAIN_MS },
+    `stopping: /readyz answers 503 and answers close their connections while clients remain (up to ${DRAIN_MS} ms); then the port closes, heartbeats are flushed, work drains`,
+  );
   const startedAt = Date.now();
   const deadline = setTimeout(() => {
     log.error('graceful stop exceeded its deadline; exiting');
@@ -87,7 +93,9 @@ async function shutdown(reason: string, code: number) {
   }, STOP_DEADLINE_MS);
   deadline.unref();
   const { database, engine } = await running;
-  await engine.stop(startedAt + ENGINE_STOP_MS);
+  await engine.drain();
+  // The parts' budget starts when the drain ends, and never past the deadline above.
+  await engine.stop(Math.min(Date.now(), startedAt + DRAIN_MS) + ENGINE_STOP_MS);
   // Only now: the engine's last writes (flushed heartbeats, finished outbox batches) needed it.
   await database.stop();
   log.info('stopped');

@@ -149,9 +149,18 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
           'Postgres answers, and so does the notification queues\' store (Redis, or Postgres without REDIS_URL) in a process with the notifier role; `queue` names that store; `warnings` names what would make notifications reach nobody, and the queues\' store when it does not answer a process that can work without it.',
         body: 'Readiness',
       },
-      also: [{ status: 503, description: 'Postgres does not answer, or, in a process with the notifier role and not the api role, the queues\' store does not answer or (`secret_key`) its LIFELINE_SECRET_KEY cannot open the stored channel secrets; `down` names which, `warnings` what to do about the key.', body: 'Readiness' }],
+      also: [
+        {
+          status: 503,
+          description:
+            'Postgres does not answer, or, in a process with the notifier role and not the api role, the queues\' store does not answer or (`secret_key`) its LIFELINE_SECRET_KEY cannot open the stored channel secrets; `down` names which, `warnings` what to do about the key. Also from the moment the process is told to stop (SIGTERM, SIGINT), with `status: "draining"`, while it still serves for LIFELINE_DRAIN_MS: take it out of the balancer.',
+          body: 'Readiness',
+        },
+      ],
     }),
     async (c) => {
+      // Before any check: a balancer must move its traffic away while this process still serves it.
+      if (deps.draining?.()) return c.json({ status: 'draining', queue: deps.queue.name }, 503);
       const [pg, queue, key] = await Promise.allSettled([
         within(2000, ping(deps.sql)),
         within(2000, deps.queue.ping()),

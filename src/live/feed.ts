@@ -24,6 +24,7 @@ export class LiveFeed {
   private readonly subscribers = new Set<Subscriber>();
   private pending: Notice[] = [];
   private draining = false;
+  private closed = false;
 
   constructor(
     private readonly sql: Sql,
@@ -39,7 +40,12 @@ export class LiveFeed {
     };
   }
 
+  /** A stream opened after close() ends at once: its client reconnects, to another replica. */
   subscribe(s: Subscriber): () => void {
+    if (this.closed) {
+      s.end();
+      return () => {};
+    }
     this.subscribers.add(s);
     return () => void this.subscribers.delete(s);
   }
@@ -48,8 +54,12 @@ export class LiveFeed {
     return this.subscribers.size;
   }
 
-  /** Ends every stream: a stopping server must not wait for clients that never hang up. */
+  /**
+   * Ends every stream, and every one opened from now on: a stopping server must not wait for
+   * clients that never hang up, nor keep a drain open for them.
+   */
   close(): void {
+    this.closed = true;
     for (const s of this.subscribers) s.end();
     this.subscribers.clear();
   }

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
     assert.equal(c.mailFrom, 'lifeline@localhost');
     assert.equal(c.logLevel, 'info');
     assert.equal(c.ingestFlushMs, 250);
+    assert.equal(c.drainMs, 10_000);
     assert.equal(c.outboxPollMs, 1000);
     assert.equal(c.outboxWorkers, 2);
     assert.equal(c.dbPoolMax, 12);

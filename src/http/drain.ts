@@ -1,0 +1,73 @@
+// The HTTP side of a graceful stop: from SIGTERM the process says it is not ready and asks every
+// client to leave after its answer, while it keeps serving, so a balancer moves its traffic to
+// another replica before the port closes (ARCHITECTURE.md, "Draining before the port closes").
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
+/** How a drain ended: no connection open for QUIET_MS, or its window ran out with some still open. */
+export type DrainEnd = { by: 'quiet' } | { by: 'window'; open: number };
+
+/**
+ * How long a drain waits with no connection open before it ends early. A client told to leave
+ * reconnects within milliseconds (30 beating back to back left the process with no connection
+ * at some instant within 0.2 s), so a momentary zero means nothing; a balancer still routing here
+ * at 10 requests a second over fresh connections leaves a 1 s gap once in e^10 (~22,000) seconds.
+ * A quiet `npm start` stops 1 s after its last client left.
+ */
+export const QUIET_MS = 1_000;
+
+export class HttpDrain {
+  private started = false;
+  private open = 0;
+  /** While a drain waits: told when the last connection closes, and when a new one opens. */
+  private watch: { emptied(): void; entered(): void } | undefined;
+
+  /** Whether the drain began: /readyz answers 503 and every answer carries `Connection: close`. */
+  get draining(): boolean {
+    return this.started;
+  }
+
+  /**
+   * `listener`, with every answer given once the drain began saying `Connection: close`: node:http
+   * then closes the connection after that answer, and a keep-alive client opens its next one where
+   * its balancer sends it, instead of finding this one reset when the port closes.
+   */
+  wrap(listener: (incoming: IncomingMessage, outgoing: ServerResponse) => void): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
+    return (incoming, outgoing) => {
+      if (this.started) outgoing.setHeader('connection', 'close');
+      listener(incoming, outgoing);
+    };
+  }
+
+  /** Counts `server`'s open connections, from before it listens. */
+  track(server: Server): void {
+    server.on('connection', (socket) => {
+      if (this.open++ === 0) this.watch?.entered();
+      socket.once('close', () => {
+        if (--this.open === 0) this.watch?.emptied();
+      });
+    });
+  }
+
+  /**
+   * Begins the drain, and settles once no connection has been open for `quietMs`, or after
+   * `windowMs`, whichever comes first (at once with a window of 0). The port stays open meanwhile:
+   * a client its balancer has not yet moved still connects, and is answered.
+   */
+  begin(windowMs: number, quietMs = QUIET_MS): Promise<DrainEnd> {
+    this.started = true;
+    if (windowMs <= 0) return Promise.resolve(this.open === 0 ? { by: 'quiet' } : { by: 'window', open: this.open });
+    return new Promise((resolve) => {
+      let quiet: NodeJS.Timeout | undefined;
+      const end = (how: DrainEnd) => {
+        clearTimeout(window);
+        clearTimeout(quiet);
+        this.watch = undefined;
+        resolve(how);
+      };
+      const window = setTimeout(() => end({ by: 'window', open: this.open }), windowMs);
+      const emptied = () => (quiet = setTimeout(() => end({ by: 'quiet' }), quietMs));
+      this.watch = { emptied, entered: () => clearTimeout(quiet) };
+      if (this.open === 0) emptied();
+    });
+  }
+}
