@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createHarness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import { withConsoleInBrowser } from '../helpers/console-browser.ts';
 
 // A team's first node, added in a browser: from the empty fleet to the add form, whose kind shows
 // only that kind's fields, to the token and the job's ping to paste, and the node's badge drawn
@@ -9,15 +8,10 @@ import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helper
 
 describe('adding a node in the console, in a browser', () => {
   it('adds a scheduled job from the empty fleet, shows the ping to paste, and draws its badge', async () => {
-    const h = await createHarness();
-    const server = await serveApp(h.app);
-    const browser = await launchBrowser();
-    try {
-      const key = (await h.createKey('write', 'ops')).secret;
-      const { page, problems } = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } });
-      await signInToConsole(page, server.origin, key);
+    await withConsoleInBrowser({ key: 'ops' }, async ({ h, origin, open }) => {
+      const { page, problems } = await open('/');
       await page.getByRole('link', { name: 'Add a node' }).click();
-      await page.waitForURL(`${server.origin}/new-node`);
+      await page.waitForURL(`${origin}/new-node`);
 
       const interval = page.getByLabel('Heartbeat interval (seconds)');
       const cron = page.getByLabel('Cron expression');
@@ -44,13 +38,9 @@ describe('adding a node in the console, in a browser', () => {
       await badge.waitFor();
       // Drawn: the SVG the badge address answers, loaded under the console's CSP.
       assert.ok(await badge.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0));
-      assert.equal(await badge.evaluate((img) => (img as HTMLImageElement).src), `${server.origin}/badge/${node.badge_id}.svg`);
+      assert.equal(await badge.evaluate((img) => (img as HTMLImageElement).src), `${origin}/badge/${node.badge_id}.svg`);
       assert.equal(await page.locator('#badge-state-url').innerText(), `<LIFELINE_PUBLIC_URL>/badge/${node.badge_id}.svg`);
       assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-      server.close();
-      await h.close();
-    }
+    });
   });
 });

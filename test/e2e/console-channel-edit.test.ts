@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createHarness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import { withConsoleInBrowser } from '../helpers/console-browser.ts';
 import { verifyWebhook } from '../helpers/standard-webhooks.ts';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
@@ -11,36 +10,30 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 describe('editing a channel in the console, in a browser', () => {
   it('moves a webhook to a new URL with the secret left empty and shows its new secret once', async () => {
-    const h = await createHarness();
     const hook = await startWebhookReceiver();
-    const server = await serveApp(h.app);
-    const browser = await launchBrowser();
     try {
-      const adminKey = (await h.createKey('admin', 'console admin')).secret;
-      const made = (await (await h.admin('POST', '/v1/channels', { name: 'ops hook', type: 'webhook', config: { url: `${hook.url}/old` } })).json()) as { id: string };
-      const { page, problems } = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } });
-      await signInToConsole(page, server.origin, adminKey, `/channels/${made.id}`);
-      await page.getByLabel('URL', { exact: true }).fill(`${hook.url}/new`);
-      assert.equal(await page.getByLabel('Signing secret').inputValue(), '');
-      await page.getByRole('button', { name: 'Save' }).click();
-      const notice = page.getByText('Saved with a new URL, so with a new signing secret, shown only now');
-      await notice.waitFor();
-      const secret = (await page.locator('p.secret').textContent()) ?? '';
-      assert.match(secret, /^whsec_/);
-      assert.equal(await page.locator('.field .error').count(), 0);
-      await page.getByRole('button', { name: 'Send a test' }).click();
-      await page.getByText('The test was sent: the receiver accepted it.').waitFor();
-      const got = await hook.waitFor();
-      assert.match(got.path, /\/new$/);
-      assert.equal(verifyWebhook(secret, got.headers, got.body, h.clock.now()), true);
-      // The page the test came back to no longer shows the secret.
-      assert.equal(await page.locator('p.secret').count(), 0);
-      assert.deepEqual(problems, []);
+      await withConsoleInBrowser({ key: 'console admin', scope: 'admin' }, async ({ h, open }) => {
+        const made = (await (await h.admin('POST', '/v1/channels', { name: 'ops hook', type: 'webhook', config: { url: `${hook.url}/old` } })).json()) as { id: string };
+        const { page, problems } = await open(`/channels/${made.id}`);
+        await page.getByLabel('URL', { exact: true }).fill(`${hook.url}/new`);
+        assert.equal(await page.getByLabel('Signing secret').inputValue(), '');
+        await page.getByRole('button', { name: 'Save' }).click();
+        const notice = page.getByText('Saved with a new URL, so with a new signing secret, shown only now');
+        await notice.waitFor();
+        const secret = (await page.locator('p.secret').textContent()) ?? '';
+        assert.match(secret, /^whsec_/);
+        assert.equal(await page.locator('.field .error').count(), 0);
+        await page.getByRole('button', { name: 'Send a test' }).click();
+        await page.getByText('The test was sent: the receiver accepted it.').waitFor();
+        const got = await hook.waitFor();
+        assert.match(got.path, /\/new$/);
+        assert.equal(verifyWebhook(secret, got.headers, got.body, h.clock.now()), true);
+        // The page the test came back to no longer shows the secret.
+        assert.equal(await page.locator('p.secret').count(), 0);
+        assert.deepEqual(problems, []);
+      });
     } finally {
-      await browser.close();
-      server.close();
       await hook.close();
-      await h.close();
     }
   });
 });

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ADMIN_TOKEN, createHarness } from '../helpers/app.ts';
-import { launchBrowser, reread, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { reread, VIEWS } from '../helpers/browser.ts';
+import { withConsoleInBrowser } from '../helpers/console-browser.ts';
 
 // Fleet during an outage over five regions, at 390 and 1280 px: "Where it is" says it above the
 // rows, a list under its heading, each value a link named by its label and count, wrapping on a
@@ -17,10 +17,7 @@ const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 describe('Fleet during an outage, in a browser', () => {
   for (const view of VIEWS.filter((v) => v.name.endsWith('-light'))) {
     it(`says where the outage is, by label, without widening the page (${view.name})`, async () => {
-      const h = await createHarness();
-      const server = await serveApp(h.app);
-      const browser = await launchBrowser();
-      try {
+      await withConsoleInBrowser({}, async ({ h, open }) => {
         const regions = ['eu-west', 'us-east', 'ap-south', 'eu-central', 'us-west'];
         for (let i = 0; i < 30; i++) {
           const labels: Record<string, string> = { region: regions[i % 5]!, zone: `${regions[i % 5]}-${(i % 3) + 1}`, role: i % 2 ? 'web' : 'db', rack: `rack-${i % 7}` };
@@ -28,8 +25,7 @@ describe('Fleet during an outage, in a browser', () => {
           const node = await h.createNode(`node-${String(i).padStart(2, '0')}`, { labels });
           await h.sql`update node_health set state = ${i % 6 === 5 ? 'degraded' : 'down'}, reason = 'no heartbeat for 90 s' where node_id = ${node.id}`;
         }
-        const { page, problems } = await watchedPage(browser, server.origin, view.context);
-        await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+        const { page, problems } = await open('/', { context: view.context });
         const summary = page.getByRole('region', { name: 'Where it is' });
         await summary.getByRole('heading', { name: 'Where it is' }).waitFor();
         if (SCREENSHOTS) {
@@ -57,11 +53,7 @@ describe('Fleet during an outage, in a browser', () => {
         const wider = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth }));
         assert.ok(wider.page <= wider.screen, `with two label fields the page is ${wider.page} px wide on a ${wider.screen} px screen`);
         assert.deepEqual(problems.filter((p) => /^(CSP|error):/.test(p)), []);
-      } finally {
-        await browser.close();
-        server.close();
-        await h.close();
-      }
+      });
     });
   }
 });

@@ -2,9 +2,9 @@
 // (Callbacks passed to page.evaluate run in the browser, where these types describe them.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { createHarness, type Harness } from '../helpers/app.ts';
-import { focusedAfterRendering, launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import type { Page } from 'playwright-core';
+import { focusedAfterRendering, rendered } from '../helpers/browser.ts';
+import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // A refused form in a browser: the problem sits under the field that holds it, styled as an error,
 // in the form's words, and that field has the focus. LIFELINE_SCREENSHOTS=<dir> keeps each page.
@@ -12,33 +12,14 @@ import { focusedAfterRendering, launchBrowser, serveApp, signInToConsole, watche
 const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 
 describe('refused forms in the console, in a browser', () => {
-  let h: Harness;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
-  let key: string;
-  const problems: string[] = [];
-
+  // A refused form is answered 400 on purpose, which Chromium also logs as an error.
+  const c = consoleInBrowser({ key: 'laptop', refusals: [400] });
   before(async () => {
-    h = await createHarness();
-    server = await serveApp(h.app);
-    browser = await launchBrowser();
-    key = (await h.createKey('write', 'laptop')).secret;
-    assert.equal((await h.admin('POST', '/v1/channels', { name: 'ops mail', type: 'email', config: { to: ['ops@example.com'] } })).status, 201);
+    assert.equal((await c.h.admin('POST', '/v1/channels', { name: 'ops mail', type: 'email', config: { to: ['ops@example.com'] } })).status, 201);
   });
-  after(async () => {
-    await browser?.close();
-    server?.close();
-    await h?.close();
-    assert.deepEqual(problems, []);
-  });
+  after(() => assert.deepEqual(c.problems, []));
 
-  async function signedIn(path: string, as = key): Promise<Page> {
-    const watched = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } });
-    // A refused form is answered 400 on purpose, which Chromium also logs as an error.
-    watched.page.on('close', () => problems.push(...watched.problems.filter((p) => !/^console: Failed to load resource: .* status of 400 /.test(p))));
-    await signInToConsole(watched.page, server.origin, as, path);
-    return watched.page;
-  }
+  const signedIn = (path: string, key?: string) => c.signedIn(path, { key });
 
   /** The focused element's id, and whether the error under `id` is in its field, drawn as an error (not in the text's colour). */
   const shownAt = async (page: Page, id: string) => ({
@@ -97,8 +78,8 @@ describe('refused forms in the console, in a browser', () => {
   });
 
   it('focuses the first refused field on every form, links it from the summary, and titles the page an error', async () => {
-    assert.equal((await h.admin('POST', '/v1/users', { name: 'Alice Ops', email: 'alice@example.com' })).status, 201);
-    const admin = (await h.createKey('admin', 'desk')).secret;
+    assert.equal((await c.h.admin('POST', '/v1/users', { name: 'Alice Ops', email: 'alice@example.com' })).status, 201);
+    const admin = (await c.h.createKey('admin', 'desk')).secret;
     const cases: Array<{ path: string; as?: string; fill: (page: Page) => Promise<void>; submit: string; field: string }> = [
       { path: '/maintenance', fill: (page) => page.locator('#labels').fill('not a label'), submit: 'Start the window', field: 'labels' },
       { path: '/status-pages/new', fill: async (page) => {
@@ -126,8 +107,9 @@ describe('refused forms in the console, in a browser', () => {
     await page.locator('#labels').fill('role=db');
     await page.getByRole('button', { name: 'Start the window', exact: true }).last().click();
     await page.locator('.notice.ok').waitFor();
-    // The page's script moves the focus to the notice once loaded: read it after two rendering steps.
-    const focusedNotice = await page.evaluate(() => new Promise<boolean | undefined>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(document.activeElement?.classList.contains('notice'))))));
+    // The page's script moves the focus to the notice once the page is parsed: read it after that.
+    await rendered(page);
+    const focusedNotice = await page.evaluate(() => document.activeElement?.classList.contains('notice'));
     assert.equal(focusedNotice, true);
     await page.close();
   });

@@ -14,7 +14,7 @@ const DESKTOP = VIEWS.find((v) => v.name === 'desktop-light')!.context;
 const HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> restarting db-3';
 
 describe('notes on an incident, in a browser', () => {
-  const c = consoleInBrowser('on-call phone');
+  const c = consoleInBrowser({ key: 'on-call phone' });
 
   async function openIncident(name: string) {
     const node = await c.h.createNode(name);
@@ -62,8 +62,7 @@ describe('notes on an incident, in a browser', () => {
 
   it('keeps a blank note in its field with why beside it, and writes nothing', async () => {
     const incident = await openIncident('db-4');
-    const { page, problems } = await watchedPage(c.browser, c.origin, PHONE);
-    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
+    const { page, problems } = await c.open(`/incidents/${incident.id}`, { context: PHONE });
     await page.getByLabel('Add a note').fill('   ');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.getByText('Note not added').waitFor();
@@ -79,8 +78,7 @@ describe('notes on an incident, in a browser', () => {
   it('takes a note on a resolved incident, for the review; a read key sees no form, and a post without the form token is refused', async () => {
     const incident = await openIncident('db-5');
     await expectJson(await c.h.admin('POST', `/v1/incidents/${incident.id}/resolve`, { by: 'alice' }), 200);
-    const { page, problems } = await watchedPage(c.browser, c.origin, DESKTOP);
-    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
+    const { page, problems } = await c.open(`/incidents/${incident.id}`, { context: DESKTOP });
     await page.getByLabel('Add a note').fill('root cause: disk full on /var');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.getByText('Note added to the timeline.').waitFor();
@@ -90,16 +88,14 @@ describe('notes on an incident, in a browser', () => {
     assert.equal(forged.status(), 403);
     assert.equal((await stored(incident.id)).timeline.filter((e) => e.kind === 'note').length, 1);
 
-    const reader = await watchedPage(c.browser, c.origin, DESKTOP);
-    await signInToConsole(reader.page, c.origin, (await c.h.createKey('read', 'reader')).secret, `/incidents/${incident.id}`);
+    const reader = await c.open(`/incidents/${incident.id}`, { key: (await c.h.createKey('read', 'reader')).secret, context: DESKTOP });
     assert.equal(await reader.page.getByLabel('Add a note').count(), 0);
     assert.match(await reader.page.locator('.timeline').innerText(), /root cause: disk full on \/var/);
     assert.deepEqual([...problems, ...reader.problems], []);
   });
   it('replaces Resolve once the incident is resolved elsewhere, moving a typed note to Add a note', async () => {
     const incident = await openIncident('db-6');
-    const { page, problems } = await watchedPage(c.browser, c.origin, PHONE);
-    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
+    const { page, problems } = await c.open(`/incidents/${incident.id}`, { context: PHONE });
     await page.getByLabel('Resolution note (optional)').fill('failed over to db-7');
     await page.getByLabel('Add a note').fill('vendor ticket #9');
     const resolved = await expectJson<{ resolved_at: string }>(await c.h.admin('POST', `/v1/incidents/${incident.id}/resolve`, { by: 'bob' }), 200);

@@ -7,7 +7,7 @@ import { addTimeline, openIncidents } from '../../src/incidents/store.ts';
 import { insertDeliveries, recordSent } from '../../src/notifications/store.ts';
 import { escalate } from '../../src/incidents/service.ts';
 import { expectJson } from '../helpers/app.ts';
-import { signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { VIEWS } from '../helpers/browser.ts';
 import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // An incident as the on-call engineer meets it at night on a phone (390×844): what is down, since
@@ -19,7 +19,7 @@ const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 const PHONE = VIEWS.find((v) => v.name === 'phone-light')!.context;
 
 describe('an incident on a phone, in a browser', () => {
-  const c = consoleInBrowser('on-call phone');
+  const c = consoleInBrowser({ key: 'on-call phone' });
 
   const shot = async (page: Page, name: string) => {
     if (!SCREENSHOTS) return;
@@ -53,8 +53,7 @@ describe('an incident on a phone, in a browser', () => {
   it('acknowledges an incident that escalated to level 2 after its page was drawn', async () => {
     const incident = await downIncident('db-02');
     // Not watched for problems: the refreshes cut below report failed requests.
-    const { page } = await watchedPage(c.browser, c.origin, PHONE);
-    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
+    const { page } = await c.open(`/incidents/${incident.id}`, { context: PHONE });
     // The page hears nothing more after it loads, so it keeps what it drew while the policy escalates.
     await page.route(
       (url) => url.pathname === '/v1/events' || url.pathname === `/incidents/${incident.id}`,
@@ -71,8 +70,7 @@ describe('an incident on a phone, in a browser', () => {
 
   it('puts what is down, since when, its last heartbeat, why and the escalation level on the first screen with Acknowledge', async () => {
     const incident = await downIncident('db-03');
-    const { page, problems } = await watchedPage(c.browser, c.origin, PHONE);
-    await signInToConsole(page, c.origin, c.key, `/incidents/${incident.id}`);
+    const { page, problems } = await c.open(`/incidents/${incident.id}`, { context: PHONE });
     await shot(page, 'incident-phone-first-screen');
     const height = PHONE.viewport!.height;
     const bottom = async (selector: string) => {
@@ -113,8 +111,7 @@ describe('an incident on a phone, in a browser', () => {
     const [aliceAgain] = await c.h.sql<{ id: string }[]>`select id from deliveries where id = any(${ids}::text[]) and user_id is not null`;
     const sentAt = new Date(escalatedAt.getTime() + 2_000);
     await recordSent(c.h.sql, [{ id: aliceAgain!.id, at: sentAt }]);
-    const { page: tab, problems } = await watchedPage(c.browser, c.origin, PHONE);
-    await signInToConsole(tab, c.origin, c.key, `/incidents/${incident.id}`);
+    const { page: tab, problems } = await c.open(`/incidents/${incident.id}`, { context: PHONE });
     await shot(tab, 'incident-phone-paged');
     const box = (await tab.locator('#paged').boundingBox())!;
     assert.ok(box.y + box.height <= PHONE.viewport!.height, 'on the first screen');
@@ -132,8 +129,7 @@ describe('an incident on a phone, in a browser', () => {
     const incident = await downIncident(`batch-${'x'.repeat(100)}`);
     await downIncident(`batch-${'y'.repeat(100)}`);
     await c.h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`, { by: 'alice' });
-    const { page, problems } = await watchedPage(c.browser, c.origin, { viewport: { width: 1280, height: 900 } });
-    await signInToConsole(page, c.origin, c.key, '/incidents');
+    const { page, problems } = await c.open('/incidents');
     await shot(page, 'incidents-list-1280');
     // A tag broken inside its word stands two lines high.
     const heights = await page.locator('#incidents-live td .tag').evaluateAll((tags) => tags.map((t) => [t.textContent, Math.round(t.getBoundingClientRect().height)] as const));

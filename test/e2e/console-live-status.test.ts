@@ -1,12 +1,10 @@
 /// <reference lib="dom" />
 // (Callbacks passed to page.evaluate run in the browser, where these types describe them.)
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { launchBrowser, reread, signInToConsole, watchedPage } from '../helpers/browser.ts';
-import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
-import { callEngine, EngineProcess, engineEnv } from '../helpers/engine-process.ts';
+import { describe, it } from 'node:test';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { reread, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import { engineInBrowser } from '../helpers/console-browser.ts';
 import { PATIENCE_MS, until } from '../helpers/wait.ts';
 
 // What the console's live regions change, as a screen reader hears it: the page's one role="status"
@@ -14,27 +12,9 @@ import { PATIENCE_MS, until } from '../helpers/wait.ts';
 // and a re-read that changes nothing says nothing. A real engine (every role, its own database)
 // moves the nodes; a real Chromium shows the pages.
 
-const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
-
 describe('the console says live changes to a screen reader', () => {
-  const dbName = freshDatabaseName();
-  let engine: EngineProcess;
-  let origin: string;
-  let browser: Browser;
-
-  const api = (method: string, path: string, body?: unknown, token = ADMIN) => callEngine(origin, token, method, path, body);
-
-  before(async () => {
-    engine = EngineProcess.start(engineEnv(dbName, ADMIN));
-    origin = `http://127.0.0.1:${await engine.listeningPort()}`;
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    engine?.kill('SIGTERM');
-    await engine?.exited;
-    await dropDatabases([dbName]);
-  });
+  const e = engineInBrowser();
+  const { api } = e;
 
   /** A node reporting ok (healthy), on an hour-long interval: only its heartbeats move it. */
   async function healthyNode(name: string): Promise<{ id: string; token: string }> {
@@ -47,9 +27,9 @@ describe('the console says live changes to a screen reader', () => {
 
   /** Signed in at `path`, its live feed connected. */
   async function live(path: string, context: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }) {
-    const { page, problems } = await watchedPage(browser, origin, context);
+    const { page, problems } = await watchedPage(e.browser, e.origin, context);
     await page.addInitScript({ content: "document.addEventListener('htmx:sse:after:connection', () => { window.connected = true; }, true);" });
-    await signInToConsole(page, origin, ADMIN, path);
+    await signInToConsole(page, e.origin, e.admin, path);
     await page.waitForFunction(() => (window as unknown as { connected?: boolean }).connected === true, null, { timeout: PATIENCE_MS });
     // Every message the status element says, in order: a later one replaces an earlier one on
     // screen, and which of two changes comes first (a node's, its incident's count) is the feed's.
@@ -102,8 +82,8 @@ describe('the console says live changes to a screen reader', () => {
 
   it('fits a Fleet card on a 320 px screen, its "since" moment wrapping', async () => {
     await healthyNode('say-narrow');
-    const { page } = await watchedPage(browser, origin, { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
-    await signInToConsole(page, origin, ADMIN, '/?q=say-narrow');
+    const { page } = await watchedPage(e.browser, e.origin, { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
+    await signInToConsole(page, e.origin, e.admin, '/?q=say-narrow');
     await page.getByRole('link', { name: 'say-narrow', exact: true }).waitFor();
     const wrap = await page.evaluate(() => {
       const el = document.querySelector('#fleet-live .table-wrap')!;

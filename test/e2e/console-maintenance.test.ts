@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { expectJson } from '../helpers/app.ts';
+import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // A maintenance window typed into the console as a person does, on the harness's manual clock
 // (2026-11-21 10:00 UTC): the end presets pick an end without wiping what was typed, and Enter
@@ -14,9 +14,7 @@ import { launchBrowser, serveApp, signInToConsole, watchedPage } from '../helper
 const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 
 describe('a maintenance window in the console, in a browser', () => {
-  let h: Harness;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
+  const c = consoleInBrowser({ key: 'on-call laptop' });
   let page: Page;
   let problems: string[];
   const shot = async (name: string) => {
@@ -26,26 +24,16 @@ describe('a maintenance window in the console, in a browser', () => {
   };
 
   before(async () => {
-    h = await createHarness();
-    server = await serveApp(h.app);
-    browser = await launchBrowser();
-    const key = (await h.createKey('write', 'on-call laptop')).secret;
-    await h.createNode('db-1');
-    await h.createNode('db-2');
-    ({ page, problems } = await watchedPage(browser, server.origin, { viewport: { width: 1280, height: 900 } }));
-    await signInToConsole(page, server.origin, key, '/maintenance');
-  });
-  after(async () => {
-    await browser?.close();
-    server?.close();
-    await h?.close();
+    await c.h.createNode('db-1');
+    await c.h.createNode('db-2');
+    ({ page, problems } = await c.open('/maintenance'));
   });
 
   it('keeps the nodes and reason typed when "4 h" picks the end, then starts the window on Enter', async () => {
     await page.getByLabel('Nodes').fill('db-1, db-2');
     await page.getByLabel('Why').fill('disk swap');
     await page.getByRole('button', { name: '4 h', exact: true }).click();
-    await page.waitForURL(`${server.origin}/maintenance#new-window`);
+    await page.waitForURL(`${c.origin}/maintenance#new-window`);
     await page.locator('button[name="hours"][value="4"][aria-current="true"]').waitFor();
     assert.equal(await page.getByLabel('Nodes').inputValue(), 'db-1, db-2');
     assert.equal(await page.getByLabel('Why').inputValue(), 'disk swap');
@@ -56,7 +44,7 @@ describe('a maintenance window in the console, in a browser', () => {
     assert.equal(await page.locator('button[hidden]').isVisible(), false);
     await page.getByLabel('Why').press('Enter');
     await page.getByText('The window is on').waitFor();
-    const windows = (await expectJson<{ items: Array<{ node_ids: string[]; ends_at: string; reason: string }> }>(await h.admin('GET', '/v1/maintenances'), 200)).items;
+    const windows = (await expectJson<{ items: Array<{ node_ids: string[]; ends_at: string; reason: string }> }>(await c.h.admin('GET', '/v1/maintenances'), 200)).items;
     assert.deepEqual(
       windows.map((w) => [w.node_ids.length, w.ends_at, w.reason]),
       [[2, '2026-11-21T14:00:00.000Z', 'disk swap']],
@@ -65,7 +53,7 @@ describe('a maintenance window in the console, in a browser', () => {
   });
 
   it('takes "tonight 22:00–23:00" on Berlin\'s clock, lists it so, and names a time the clocks skip', async () => {
-    await page.goto(`${server.origin}/maintenance`);
+    await page.goto(`${c.origin}/maintenance`);
     await page.getByLabel('Nodes').fill('db-1');
     await page.getByLabel('Time zone').fill('Europe/Berlin');
     await page.getByLabel('From', { exact: true }).fill('2026-11-21T22:00');
@@ -74,7 +62,7 @@ describe('a maintenance window in the console, in a browser', () => {
     await shot('maintenance-zone-form');
     await page.getByRole('button', { name: 'Start the window' }).click();
     await page.getByText('The window is on').waitFor();
-    const windows = (await expectJson<{ items: Array<{ starts_at: string; ends_at: string; time_zone: string | null; reason: string }> }>(await h.admin('GET', '/v1/maintenances'), 200)).items;
+    const windows = (await expectJson<{ items: Array<{ starts_at: string; ends_at: string; time_zone: string | null; reason: string }> }>(await c.h.admin('GET', '/v1/maintenances'), 200)).items;
     // Both windows were created at the harness's one 10:00: newest first cannot tell them apart.
     const typed = windows.find((w) => w.reason === 'kernel upgrade');
     assert.deepEqual(typed, { ...typed, starts_at: '2026-11-21T21:00:00.000Z', ends_at: '2026-11-21T22:00:00.000Z', time_zone: 'Europe/Berlin', reason: 'kernel upgrade' });
@@ -91,7 +79,7 @@ describe('a maintenance window in the console, in a browser', () => {
     await page.locator('#starts_at-error', { hasText: '2027-03-28 02:30 does not happen in Europe/Berlin: clocks jump from 02:00 to 03:00 that night' }).waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
     await shot('maintenance-zone-gap-phone-page');
-    assert.equal((await expectJson<{ items: unknown[] }>(await h.admin('GET', '/v1/maintenances'), 200)).items.length, 2);
+    assert.equal((await expectJson<{ items: unknown[] }>(await c.h.admin('GET', '/v1/maintenances'), 200)).items.length, 2);
     // The refusal is answered 400 on purpose, which Chromium also logs as an error.
     assert.deepEqual(
       problems.filter((p) => !/^console: Failed to load resource: .* status of 400 /.test(p)),

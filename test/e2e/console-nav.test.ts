@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_TOKEN, createHarness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { VIEWS } from '../helpers/browser.ts';
+import { withConsoleInBrowser } from '../helpers/console-browser.ts';
 
 // The console's navigation as a phone shows it: one row scrolling sideways, about four of its nine
 // sections in view at 390 px. The section a page belongs to is in view as the page loads, wherever
@@ -35,13 +35,9 @@ const NARROW = (['light', 'dark'] as const).map((colorScheme) => ({ name: `narro
 
 describe('the console navigation in a browser', () => {
   it('shows every section on a 390 x 844 phone, each link whole on the screen, nothing to scroll sideways', async () => {
-    const h = await createHarness();
-    const server = await serveApp(h.app);
-    const browser = await launchBrowser();
-    try {
+    await withConsoleInBrowser({}, async ({ open }) => {
       const phone = VIEWS.find((v) => v.name === 'phone-light')!;
-      const { page, problems } = await watchedPage(browser, server.origin, phone.context);
-      await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+      const { page, problems } = await open('/', { context: phone.context });
       const links = await page.evaluate(() =>
         [...document.querySelectorAll('.nav a')].map((a) => {
           const r = a.getBoundingClientRect();
@@ -57,21 +53,13 @@ describe('the console navigation in a browser', () => {
       }
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scroll');
       assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-      server.close();
-      await h.close();
-    }
+    });
   });
 
   for (const view of VIEWS.filter((v) => v.name.endsWith('-light'))) {
     it(`shows the current section in view as the page loads, however far right it sits (${view.name})`, async () => {
-      const h = await createHarness();
-      const server = await serveApp(h.app);
-      const browser = await launchBrowser();
-      try {
-        const { page, problems } = await watchedPage(browser, server.origin, view.context);
-        await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+      await withConsoleInBrowser({}, async ({ origin, open }) => {
+        const { page, problems } = await open('/', { context: view.context });
         for (const [path, label] of [
           ['/', 'Fleet'],
           ['/status-pages', 'Status pages'],
@@ -79,7 +67,7 @@ describe('the console navigation in a browser', () => {
           ['/users', 'People'],
           ['/keys', 'API keys'],
         ] as const) {
-          await page.goto(server.origin + path);
+          await page.goto(origin + path);
           const seen = await current(page);
           if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `console-nav${path.replace(/\//g, '-')}-${view.name}.png`) });
           assert.equal(seen.label, label, path);
@@ -88,7 +76,7 @@ describe('the console navigation in a browser', () => {
           assert.equal(seen.scrolls, false, 'the row fits: on a desktop in one row, on a phone wrapped');
         }
         // A refusal keeps the row, with no section current.
-        const refused = await page.goto(`${server.origin}/incidents/not-an-id`);
+        const refused = await page.goto(`${origin}/incidents/not-an-id`);
         assert.equal(refused?.status(), 404);
         await page.getByRole('heading', { name: 'No such incident' }).waitFor();
         assert.equal(await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'API keys' }).count(), 1);
@@ -96,18 +84,11 @@ describe('the console navigation in a browser', () => {
         // The script ran under the page's CSP, without error. (Leaving a page ends its live feed's
         // request, and the refusal's 404 is logged by the browser: both are expected here.)
         assert.deepEqual(problems.filter((p) => /^(CSP|error):/.test(p)), []);
-      } finally {
-        await browser.close();
-        server.close();
-        await h.close();
-      }
+      });
     });
   }
 
   it('fades the row at an edge it can scroll past, 800 px wide in either scheme, and not where the row fits', async () => {
-    const h = await createHarness();
-    const server = await serveApp(h.app);
-    const browser = await launchBrowser();
     /** How far the row fades at each edge, and the mask that does it. */
     const fades = (page: Page) =>
       page.evaluate(() => {
@@ -122,10 +103,9 @@ describe('the console navigation in a browser', () => {
         },
         [left, right],
       );
-    try {
+    await withConsoleInBrowser({}, async ({ open }) => {
       for (const view of NARROW) {
-        const { page } = await watchedPage(browser, server.origin, view.context);
-        await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+        const { page } = await open('/', { context: view.context });
         // At the start of the row: more to the right, nothing to the left.
         const start = await fades(page);
         assert.deepEqual([start.left, start.right], ['0px', '40px'], view.name);
@@ -145,8 +125,7 @@ describe('the console navigation in a browser', () => {
         await page.close();
       }
       // 1,000 px: the row has one of its own and all nine sections fit, so nothing fades.
-      const { page } = await watchedPage(browser, server.origin, { viewport: { width: 1000, height: 800 } });
-      await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+      const { page } = await open('/', { context: { viewport: { width: 1000, height: 800 } } });
       const fits = await page.evaluate(() => {
         const row = document.querySelector('.nav')!;
         return row.scrollWidth <= row.clientWidth;
@@ -154,20 +133,12 @@ describe('the console navigation in a browser', () => {
       assert.equal(fits, true);
       const fit = await fades(page);
       assert.deepEqual([fit.left, fit.right], ['0px', '0px']);
-    } finally {
-      await browser.close();
-      server.close();
-      await h.close();
-    }
+    });
   });
 
   it('does not fade a link reached by Tab at the edge of the scrolling row, nor fade the row in forced colours', async () => {
-    const h = await createHarness();
-    const server = await serveApp(h.app);
-    const browser = await launchBrowser();
-    try {
-      const { page } = await watchedPage(browser, server.origin, NARROW[0]!.context);
-      await signInToConsole(page, server.origin, ADMIN_TOKEN, '/');
+    await withConsoleInBrowser({}, async ({ open }) => {
+      const { page } = await open('/', { context: NARROW[0]!.context });
       /** The focused link, where it sits in the row, and the row's mask. */
       const focused = () =>
         page.evaluate(() => {
@@ -197,23 +168,15 @@ describe('the console navigation in a browser', () => {
 
       await page.emulateMedia({ forcedColors: 'active' });
       assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.nav')!).maskImage), 'none', 'no fade in forced colours');
-    } finally {
-      await browser.close();
-      server.close();
-      await h.close();
-    }
+    });
   });
 
   it('shows the current section whole on a narrow desktop whose scrollbar takes room from the row', async () => {
-    const h = await createHarness();
-    // Enough keys that /keys is taller than the window: its vertical scrollbar comes only once
-    // the list below the navigation is drawn.
-    for (let i = 0; i < 40; i++) await h.createKey('read', `reader ${String(i).padStart(2, '0')}`);
-    const server = await serveApp(h.app);
-    const browser = await launchBrowser({ scrollbars: true });
-    try {
-      const { page } = await watchedPage(browser, server.origin, { viewport: { width: 800, height: 600 }, colorScheme: 'light' });
-      await signInToConsole(page, server.origin, ADMIN_TOKEN, '/keys');
+    await withConsoleInBrowser({ scrollbars: true }, async ({ h, open }) => {
+      // Enough keys that /keys is taller than the window: its vertical scrollbar comes only once
+      // the list below the navigation is drawn.
+      for (let i = 0; i < 40; i++) await h.createKey('read', `reader ${String(i).padStart(2, '0')}`);
+      const { page } = await open('/keys', { context: { viewport: { width: 800, height: 600 }, colorScheme: 'light' } });
       await page.getByRole('heading', { name: 'API keys' }).waitFor();
       const seen = await current(page);
       const scrollbar = await page.evaluate(() => window.innerWidth - document.documentElement.clientWidth);
@@ -222,10 +185,6 @@ describe('the console navigation in a browser', () => {
       assert.equal(seen.label, 'API keys');
       assert.ok(seen.scrolls && seen.scrolled > 0, JSON.stringify(seen));
       assert.equal(seen.inView, true, JSON.stringify(seen));
-    } finally {
-      await browser.close();
-      server.close();
-      await h.close();
-    }
+    });
   });
 });

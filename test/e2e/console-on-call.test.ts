@@ -1,11 +1,12 @@
 /// <reference lib="dom" />
 // (Callbacks passed to page.evaluate run in the browser, where these types describe them.)
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { after, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { openIncidents } from '../../src/incidents/store.ts';
-import { ADMIN_TOKEN, createHarness, expectJson, type Harness } from '../helpers/app.ts';
-import { focusedAfterRendering, launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { expectJson } from '../helpers/app.ts';
+import { focusedAfterRendering, VIEWS } from '../helpers/browser.ts';
+import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // The console as the on-call engineer meets it at night, on a phone (390 × 844) and a laptop
 // (1280 px): what the first screen holds, how much of it the navigation takes, and where a refused
@@ -16,40 +17,21 @@ const DESKTOP = VIEWS.find((v) => v.name === 'desktop-light')!.context;
 const PHONE = VIEWS.find((v) => v.name === 'phone-light')!.context;
 
 describe('the console on call, on a phone and a laptop', () => {
-  let h: Harness;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
-  const problems: string[] = [];
-
-  before(async () => {
-    h = await createHarness();
-    server = await serveApp(h.app);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.close();
-    await h?.close();
-    assert.deepEqual(problems, []);
-  });
+  // A refused form is answered 400 on purpose, which Chromium also logs as an error.
+  const c = consoleInBrowser({ refusals: [400] });
+  after(() => assert.deepEqual(c.problems, []));
 
   /** Signed in with the bootstrap admin key (every section in the navigation, its name beside it). */
-  async function signedIn(path: string, context = DESKTOP): Promise<Page> {
-    const watched = await watchedPage(browser, server.origin, context);
-    // A refused form is answered 400 on purpose, which Chromium also logs as an error.
-    watched.page.on('close', () => problems.push(...watched.problems.filter((p) => !/^console: Failed to load resource: .* status of 400 /.test(p))));
-    await signInToConsole(watched.page, server.origin, ADMIN_TOKEN, path);
-    return watched.page;
-  }
+  const signedIn = (path: string, context = DESKTOP) => c.signedIn(path, { context });
 
-  const api = async (method: string, path: string, json?: unknown) => expectJson<Record<string, unknown>>(await h.admin(method, path, json), method === 'POST' ? 201 : 200);
+  const api = async (method: string, path: string, json?: unknown) => expectJson<Record<string, unknown>>(await c.h.admin(method, path, json), method === 'POST' ? 201 : 200);
 
   /** A node that is down and its open incident. */
   async function downIncident(name: string): Promise<string> {
-    const node = await h.createNode(name);
-    await h.sql`update node_health set state = 'down' where node_id = ${node.id}`;
-    const [incident] = await openIncidents(h.sql, [
-      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat', policyId: null, openedAt: h.clock.now() },
+    const node = await c.h.createNode(name);
+    await c.h.sql`update node_health set state = 'down' where node_id = ${node.id}`;
+    const [incident] = await openIncidents(c.h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: `${name} is down`, reason: 'no heartbeat', policyId: null, openedAt: c.h.clock.now() },
     ]);
     return incident!.id;
   }

@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { createHarness, expectJson, type Harness } from '../helpers/app.ts';
-import { focusedAfterRendering, launchBrowser, serveApp, signInToConsole, watchedPage } from '../helpers/browser.ts';
+import { before, describe, it } from 'node:test';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { expectJson } from '../helpers/app.ts';
+import { focusedAfterRendering, VIEWS } from '../helpers/browser.ts';
+import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // People and on-call schedules in the console as a person uses them: the app over HTTP under its
 // CSP, on the harness's manual clock (Saturday 2026-11-21 10:00 UTC, 11:00 in Berlin), so the
@@ -16,54 +17,29 @@ import { focusedAfterRendering, launchBrowser, serveApp, signInToConsole, watche
 
 const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
 
-const VIEWS: Array<{ name: string; context: BrowserContextOptions }> = [
-  { name: 'desktop-light', context: { viewport: { width: 1280, height: 900 }, colorScheme: 'light' } },
-  { name: 'desktop-dark', context: { viewport: { width: 1280, height: 900 }, colorScheme: 'dark' } },
-  { name: 'phone-light', context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'light' } },
-  { name: 'phone-dark', context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' } },
-];
-
 describe('people and schedules in the console, in a browser', () => {
-  let h: Harness;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
-  let writeKey: string;
+  // A refused form is answered 400, 403 or 409 on purpose, which Chromium also logs as an error.
+  const c = consoleInBrowser({ key: 'on-call laptop', refusals: [400, 403, 409] });
   let readKey: string;
-  const problems: string[] = [];
   const ids: { alice?: string; bob?: string; schedule?: string } = {};
 
   before(async () => {
-    h = await createHarness();
-    server = await serveApp(h.app);
-    browser = await launchBrowser();
-    writeKey = (await h.createKey('write', 'on-call laptop')).secret;
-    readKey = (await h.createKey('read', 'wall screen')).secret;
-  });
-  after(async () => {
-    await browser?.close();
-    server?.close();
-    await h?.close();
+    readKey = (await c.h.createKey('read', 'wall screen')).secret;
   });
 
-  async function signedIn(key: string, path: string, context: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }): Promise<Page> {
-    const watched = await watchedPage(browser, server.origin, context);
-    // A refused form is answered 400, 403 or 409 on purpose, which Chromium also logs as an error.
-    watched.page.on('close', () => problems.push(...watched.problems.filter((p) => !/^console: Failed to load resource: .* status of (400|403|409) /.test(p))));
-    await signInToConsole(watched.page, server.origin, key, path);
-    return watched.page;
-  }
+  const signedIn = (key: string, path: string, context?: BrowserContextOptions) => c.signedIn(path, { key, context });
 
-  const api = async (method: string, path: string, json?: unknown) => expectJson<Record<string, unknown>>(await h.admin(method, path, json), method === 'POST' ? 201 : 200);
+  const api = async (method: string, path: string, json?: unknown) => expectJson<Record<string, unknown>>(await c.h.admin(method, path, json), method === 'POST' ? 201 : 200);
   const words = (page: Page, nth: number) => page.locator('.tl-day .tl-words').nth(nth).innerText();
 
   it('creates two people, one of them far away', async () => {
-    const page = await signedIn(writeKey, '/users');
+    const page = await signedIn(c.key, '/users');
     await page.getByText('Nobody yet').waitFor();
     for (const [name, email, zone] of [
       ['Alice Example', 'alice@example.com', 'Asia/Tokyo'],
       ['Bob Example', 'bob@example.com', 'Europe/Berlin'],
     ] as const) {
-      await page.goto(server.origin + '/users');
+      await page.goto(c.origin + '/users');
       await page.getByLabel('Name').fill(name);
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Time zone').fill(zone);
@@ -86,7 +62,7 @@ describe('people and schedules in the console, in a browser', () => {
 
     // A second person with Alice's address is refused at the Email field, which names her and has
     // the focus, with what was typed kept.
-    await page.goto(server.origin + '/users');
+    await page.goto(c.origin + '/users');
     await page.getByLabel('Name').fill('Alice Again');
     await page.getByLabel('Email').fill('ALICE@example.com');
     await page.getByRole('button', { name: 'Create' }).click();
@@ -99,7 +75,7 @@ describe('people and schedules in the console, in a browser', () => {
   });
 
   it('creates a schedule with a weekly layer and shows the next 14 days with the right person', async () => {
-    const page = await signedIn(writeKey, '/schedules');
+    const page = await signedIn(c.key, '/schedules');
     await page.getByRole('link', { name: 'New schedule' }).click();
     await page.locator('#name').fill('Primary');
     await page.locator('#time_zone').fill('Europe/Berlin');
@@ -133,7 +109,7 @@ describe('people and schedules in the console, in a browser', () => {
   });
 
   it('adds an override that wins over the layer, and removes it', async () => {
-    const page = await signedIn(writeKey, `/schedules/${ids.schedule}`);
+    const page = await signedIn(c.key, `/schedules/${ids.schedule}`);
     await page.getByLabel('Who').selectOption({ label: 'Bob Example' });
     await page.getByLabel('From (Europe/Berlin)').fill('2026-11-21T12:00');
     await page.getByLabel('Until (Europe/Berlin)').fill('2026-11-21T18:00');
@@ -151,7 +127,7 @@ describe('people and schedules in the console, in a browser', () => {
     await page.getByText('must be after “From”').first().waitFor();
     assert.equal(((await api('GET', `/v1/schedules/${ids.schedule}/overrides`)).items as unknown[]).length, 1);
 
-    await page.goto(server.origin + `/schedules/${ids.schedule}`);
+    await page.goto(c.origin + `/schedules/${ids.schedule}`);
     // Asked first: the link names whose override goes, and the question's button removes it.
     await page.getByRole('link', { name: /^Remove\s+the override for / }).click();
     await page.getByRole('button', { name: /^Remove the override for / }).click();
@@ -162,7 +138,7 @@ describe('people and schedules in the console, in a browser', () => {
   });
 
   it('shows a person their own shifts on their own clock, and refuses to delete someone on call', async () => {
-    const page = await signedIn(writeKey, `/users/${ids.alice}`);
+    const page = await signedIn(c.key, `/users/${ids.alice}`);
     // Alice's shift ends Monday 09:00 Berlin: 17:00 in Tokyo.
     const first = page.locator('table tbody tr').first();
     assert.match(await first.innerText(), /^now\s+2026-11-23 17:00\s+Primary\s+Weekly$/);
@@ -209,7 +185,7 @@ describe('people and schedules in the console, in a browser', () => {
 
   it('fits every new page, and the node page, to a desktop and a phone, light and dark', async () => {
     await api('POST', `/v1/schedules/${ids.schedule}/overrides`, { user_id: ids.bob, starts_at: '2026-11-22T11:00:00.000Z', ends_at: '2026-11-22T17:00:00.000Z' });
-    const node = await h.createNode('db-1');
+    const node = await c.h.createNode('db-1');
     const pages: Array<[string, string]> = [
       ['people', '/users'],
       ['person', `/users/${ids.alice}`],
@@ -221,12 +197,12 @@ describe('people and schedules in the console, in a browser', () => {
     ];
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
     for (const view of VIEWS) {
-      const page = await signedIn(writeKey, '/users', view.context);
+      const page = await signedIn(c.key, '/users', view.context);
       // A page with a live region re-reads it once its feed connects; that swap is awaited, so
       // the sections opened below stay open for the screenshot.
       await page.addInitScript({ content: "document.addEventListener('htmx:after:swap', () => { window.swapped = true; });" });
       for (const [name, path] of pages) {
-        await page.goto(server.origin + path);
+        await page.goto(c.origin + path);
         if (await page.locator('#node-live').count()) await page.waitForFunction(() => (window as unknown as { swapped?: boolean }).swapped === true);
         // Closed sections opened, as a reader would open them, and measured at once: a live
         // region re-read from the server (the node page's) closes them again.
@@ -247,7 +223,7 @@ describe('people and schedules in the console, in a browser', () => {
   });
 
   it("keeps a schedule's clock beside its zone in the list's cards on a phone", async () => {
-    const page = await signedIn(writeKey, '/schedules', VIEWS.find((v) => v.name === 'phone-light')!.context);
+    const page = await signedIn(c.key, '/schedules', VIEWS.find((v) => v.name === 'phone-light')!.context);
     // How far below its cell's top each clock sits, against its own height: on the first row, well under it.
     const drops = await page.evaluate(() =>
       [...document.querySelectorAll('td[data-label="Time zone"]')].map((td) => {
@@ -265,7 +241,7 @@ describe('people and schedules in the console, in a browser', () => {
 
   // Last: every page the tests above opened.
   it('loaded nothing from another origin, and broke no script or CSP rule, on any page', () => {
-    assert.deepEqual(problems, []);
+    assert.deepEqual(c.problems, []);
   });
 
 });

@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { before, describe, it } from 'node:test';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import type { StatusPage as PageBody } from '../../src/api/shapes.ts';
 import type { PageView } from '../../src/statuspages/model.ts';
-import { ADMIN_TOKEN, createHarness, expectJson, type Harness } from '../helpers/app.ts';
-import { launchBrowser, serveApp, signInToConsole, VIEWS, watchedPage } from '../helpers/browser.ts';
+import { ADMIN_TOKEN, expectJson } from '../helpers/app.ts';
+import { VIEWS } from '../helpers/browser.ts';
+import { consoleInBrowser } from '../helpers/console-browser.ts';
 
 // Status pages in the console as a person uses them, with the keyboard where a form is filled:
 // create one (a refused line first), see it listed, open its public page, edit it, rename a
@@ -21,37 +22,19 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 describe('status pages in the console, in a browser', () => {
-  let h: Harness;
-  let server: Awaited<ReturnType<typeof serveApp>>;
-  let browser: Browser;
-  let writeKey: string;
-  const problems: string[] = [];
+  // A refused form is answered 400 on purpose, and a deleted page's address 404, which
+  // Chromium also logs as errors.
+  const c = consoleInBrowser({ key: 'on-call laptop', refusals: [400, 404] });
   let id = '';
 
   before(async () => {
-    h = await createHarness();
-    server = await serveApp(h.app);
-    browser = await launchBrowser();
-    writeKey = (await h.createKey('write', 'on-call laptop')).secret;
-    await h.createNode('api-1', { labels: { role: 'api' } });
-    await h.createNode('api-2', { labels: { role: 'api' } });
-    await h.createNode('db-1', { labels: { role: 'db', region: 'eu west' } });
-  });
-  after(async () => {
-    await browser?.close();
-    server?.close();
-    await h?.close();
+    await c.h.createNode('api-1', { labels: { role: 'api' } });
+    await c.h.createNode('api-2', { labels: { role: 'api' } });
+    await c.h.createNode('db-1', { labels: { role: 'db', region: 'eu west' } });
   });
 
-  async function signedIn(path: string, context: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }, key = writeKey): Promise<Page> {
-    const watched = await watchedPage(browser, server.origin, context);
-    // A refused form is answered 400 on purpose, and a deleted page's address 404, which
-    // Chromium also logs as errors.
-    watched.page.on('close', () => problems.push(...watched.problems.filter((p) => !/^console: Failed to load resource: .* status of (400|404) /.test(p))));
-    await signInToConsole(watched.page, server.origin, key, path);
-    return watched.page;
-  }
-  const pageBody = async () => expectJson<PageBody>(await h.admin('GET', `/v1/status-pages/${id}`), 200);
+  const signedIn = (path: string, context?: BrowserContextOptions, key?: string) => c.signedIn(path, { context, key });
+  const pageBody = async () => expectJson<PageBody>(await c.h.admin('GET', `/v1/status-pages/${id}`), 200);
   /** Presses Tab until the element matching `selector` has focus. */
   async function tabTo(page: Page, selector: string) {
     for (let i = 0; i < 40 && !(await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)); i++) await page.keyboard.press('Tab');
@@ -81,7 +64,7 @@ describe('status pages in the console, in a browser', () => {
     assert.equal(await page.getByLabel('Components').inputValue(), 'API: api-1, api-2, web-9\nDatabase: role=db, region="eu west"');
     assert.equal(await page.getByLabel('Title').inputValue(), 'Acme status');
     assert.equal(await page.getByLabel('Components').getAttribute('aria-invalid'), 'true');
-    assert.equal(await h.sql`select 1 from status_pages`.then((r) => r.length), 0);
+    assert.equal(await c.h.sql`select 1 from status_pages`.then((r) => r.length), 0);
 
     // Fixed where it was said: the end of the first line.
     await page.getByLabel('Components').focus();
@@ -105,7 +88,7 @@ describe('status pages in the console, in a browser', () => {
     const row = page.locator('tbody tr', { has: page.getByRole('link', { name: 'Acme status' }) });
     assert.match(await row.innerText(), /Acme status\s+acme\s+public\s+2\s+\/status\/acme/);
     await row.getByRole('link', { name: '/status/acme' }).click();
-    await page.waitForURL(`${server.origin}/status/acme`);
+    await page.waitForURL(`${c.origin}/status/acme`);
     await page.getByRole('heading', { name: 'Acme status' }).waitFor();
     await page.getByText('Database').first().waitFor();
     await page.close();
@@ -120,7 +103,7 @@ describe('status pages in the console, in a browser', () => {
     await page.getByText('Saved.').waitFor();
     const saved = await pageBody();
     assert.deepEqual([saved.title, saved.show_nodes, saved.components.map((c) => c.name)], ['Acme platform status', true, ['API', 'Databases']]);
-    await page.goto(`${server.origin}/status/acme`);
+    await page.goto(`${c.origin}/status/acme`);
     await page.getByRole('heading', { name: 'Acme platform status' }).waitFor();
     await page.getByText('Databases').first().waitFor();
     await page.close();
@@ -130,15 +113,15 @@ describe('status pages in the console, in a browser', () => {
     const [api, db] = (await pageBody()).components.map((c) => c.id);
     // Yesterday as kept of the API (the last edit kept it, from nodes with no data): made two hours
     // down, which its nodes' own data would not show.
-    const day = new Date(Math.floor(h.clock.now().getTime() / DAY) * DAY - DAY);
-    await h.sql`
+    const day = new Date(Math.floor(c.h.clock.now().getTime() / DAY) * DAY - DAY);
+    await c.h.sql`
       insert into status_page_days (page_id, component_id, day, nodes, healthy_ms, degraded_ms, down_ms, maintenance_ms, unknown_ms)
       values (${id}, ${api!}, ${day}, 2, ${44 * HOUR}, 0, ${4 * HOUR}, 0, 0)
       on conflict (page_id, day, component_id) do update set nodes = 2, node_ids = null, healthy_ms = ${44 * HOUR}, degraded_ms = 0, down_ms = ${4 * HOUR},
         maintenance_ms = 0, unknown_ms = 0`;
     const dayOf = async (name: string) => {
-      h.clock.advance(10_001); // past the 10 s a public answer is kept
-      const view = await expectJson<PageView>(await h.req('GET', '/status/acme.json'), 200);
+      c.h.clock.advance(10_001); // past the 10 s a public answer is kept
+      const view = await expectJson<PageView>(await c.h.req('GET', '/status/acme.json'), 200);
       return view.components.find((c) => c.name === name)?.days.find((d) => d.date === day.toISOString().slice(0, 10))?.status;
     };
     assert.equal(await dayOf('API'), 'down');
@@ -155,7 +138,7 @@ describe('status pages in the console, in a browser', () => {
     assert.equal(await dayOf('Search'), 'no_data', 'a new component has its nodes’ past, not another’s');
 
     // As the public sees it: that day's bar under the new name says the outage.
-    await page.goto(`${server.origin}/status/acme`);
+    await page.goto(`${c.origin}/status/acme`);
     const date = day.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
     await page.getByRole('group', { name: /^Public API: the last \d+ days$/ }).getByRole('img', { name: new RegExp(`^${date}: Down`) }).waitFor();
     await page.close();
@@ -163,7 +146,7 @@ describe('status pages in the console, in a browser', () => {
 
   it('fits every page to a desktop and a phone, light and dark', async () => {
     // A second page, private, so the list shows both kinds.
-    await h.admin('POST', '/v1/status-pages', { slug: 'internal-tools', title: 'Internal tools', public: false, components: [{ name: 'Build farm', labels: { role: 'api' } }] });
+    await c.h.admin('POST', '/v1/status-pages', { slug: 'internal-tools', title: 'Internal tools', public: false, components: [{ name: 'Build farm', labels: { role: 'api' } }] });
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
     const pages: Array<[string, string, ((page: Page) => Promise<void>)?]> = [
       ['status-pages', '/status-pages'],
@@ -187,7 +170,7 @@ describe('status pages in the console, in a browser', () => {
       // An admin's navigation, the widest (API keys too).
       const page = await signedIn('/status-pages', view.context, ADMIN_TOKEN);
       for (const [name, path, act] of pages) {
-        await page.goto(server.origin + path);
+        await page.goto(c.origin + path);
         await act?.(page);
         const measured = await page.evaluate(() => ({
           scrollWidth: document.documentElement.scrollWidth,
@@ -206,18 +189,18 @@ describe('status pages in the console, in a browser', () => {
     const page = await signedIn(`/status-pages/${id}`);
     await page.getByRole('link', { name: /^Delete\s+Acme platform status\s*…$/ }).click();
     await page.getByRole('heading', { name: 'Delete Acme platform status?' }).waitFor();
-    assert.equal((await h.admin('GET', `/v1/status-pages/${id}`)).status, 200, 'asking deletes nothing');
+    assert.equal((await c.h.admin('GET', `/v1/status-pages/${id}`)).status, 200, 'asking deletes nothing');
     await page.getByRole('button', { name: 'Delete Acme platform status' }).click();
     await page.getByText('Deleted. The status page answers 404 now.').waitFor();
     assert.equal(await page.getByRole('link', { name: 'Acme platform status' }).count(), 0);
-    assert.equal((await h.admin('GET', `/v1/status-pages/${id}`)).status, 404);
-    const gone = await page.goto(`${server.origin}/status/acme`);
+    assert.equal((await c.h.admin('GET', `/v1/status-pages/${id}`)).status, 404);
+    const gone = await page.goto(`${c.origin}/status/acme`);
     assert.equal(gone?.status(), 404);
     await page.close();
   });
 
   // Last: every page the tests above opened.
   it('loaded nothing from another origin, and broke no script or CSP rule, on any page', () => {
-    assert.deepEqual(problems, []);
+    assert.deepEqual(c.problems, []);
   });
 });

@@ -1,14 +1,12 @@
 /// <reference lib="dom" />
 // (Callbacks passed to page.evaluate run in the browser, where these types describe them.)
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { launchBrowser, signInToConsole, VIEWS } from '../helpers/browser.ts';
-import { dropDatabases, freshDatabaseName } from '../helpers/db.ts';
-import { callEngine, EngineProcess, engineEnv } from '../helpers/engine-process.ts';
+import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { signInToConsole, VIEWS } from '../helpers/browser.ts';
+import { engineInBrowser } from '../helpers/console-browser.ts';
 import { PATIENCE_MS, until } from '../helpers/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
@@ -19,37 +17,25 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 // light and dark, to be looked at by a person.
 
 const SCREENSHOTS = process.env.LIFELINE_SCREENSHOTS;
-const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 const LONG_NAME = `batch-${'x'.repeat(122)}`;
 
 describe('the web console in a browser', () => {
-  const dbName = freshDatabaseName();
-  let engine: EngineProcess;
+  const e = engineInBrowser();
+  const { api } = e;
   let origin: string;
-  let browser: Browser;
   let writeKey: string;
   let readKey: string;
   const problems: string[] = [];
 
-  const api = (method: string, path: string, body?: unknown, token = ADMIN) => callEngine(origin, token, method, path, body);
-
   before(async () => {
-    engine = EngineProcess.start(engineEnv(dbName, ADMIN));
-    origin = `http://127.0.0.1:${await engine.listeningPort()}`;
+    origin = e.origin;
     writeKey = (await api('POST', '/v1/api-keys', { name: 'on-call laptop', scope: 'write' })).secret as string;
     readKey = (await api('POST', '/v1/api-keys', { name: 'wall screen', scope: 'read' })).secret as string;
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    engine?.kill('SIGTERM');
-    await engine?.exited;
-    await dropDatabases([dbName]);
   });
 
   /** A fresh browser profile whose pages report errors, CSP violations and off-origin requests. */
   async function profile(options: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext(options);
+    const context = await e.browser.newContext(options);
     context.on('request', (r) => {
       if (new URL(r.url()).origin !== origin) problems.push(`request to ${r.url()}`);
     });

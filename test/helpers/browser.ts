@@ -97,9 +97,27 @@ export const reread = (page: Page, region: string, type: string) =>
   );
 
 /**
- * The id of the element with the focus once the page has rendered twice: a refused form's field
- * takes it by `autofocus`, which the browser applies at a rendering step after the page's text is
- * there, so reading it as soon as the text shows raced that step on a loaded machine.
+ * Waits until the page's document is parsed, so its deferred scripts have run (send-once.ts moves
+ * the focus to an action's outcome), and the page has rendered twice after: a refused form's field
+ * takes the focus by `autofocus`, which the browser applies at a rendering step after the page's
+ * text is there. Reading the focus as soon as the text shows raced both on a loaded machine.
  */
-export const focusedAfterRendering = (page: Page): Promise<string | undefined> =>
-  page.evaluate(() => new Promise<string | undefined>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(document.activeElement?.id)))));
+export const rendered = (page: Page): Promise<void> =>
+  page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        // DOMContentLoaded comes after the deferred scripts ran; readyState is "interactive" before
+        // they run. (Anonymous callbacks only: a named one would need tsx's __name helper in the page.)
+        new Promise<void>((parsed) =>
+          (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.domContentLoadedEventEnd
+            ? parsed()
+            : document.addEventListener('DOMContentLoaded', () => parsed()),
+        ).then(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+      }),
+  );
+
+/** The id of the element with the focus once the page has rendered (`rendered`). */
+export const focusedAfterRendering = async (page: Page): Promise<string | undefined> => {
+  await rendered(page);
+  return page.evaluate(() => document.activeElement?.id);
+};

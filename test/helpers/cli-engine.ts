@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
-import { createSql } from '../../src/db/client.ts';
-import { BASE_URL } from './db.ts';
-import { EngineProcess, engineEnv, ROOT } from './engine-process.ts';
+import { after } from 'node:test';
+import { dropDatabases } from './db.ts';
+import { ROOT, useEngine } from './engine-process.ts';
 
 /**
  * An engine of its own for a file of CLI tests, started before them and stopped after, with what
@@ -17,23 +15,12 @@ import { EngineProcess, engineEnv, ROOT } from './engine-process.ts';
  * file has on a loaded machine. `alsoDrop` names databases the tests make, dropped at the end.
  */
 export function useCliEngine(name: string, alsoDrop: string[] = []) {
-  const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
-  const dbName = `lifeline_e2e_${name}_${randomBytes(4).toString('hex')}`;
-  let engine: EngineProcess;
-  let base = '';
+  const e = useEngine(name);
+  const ADMIN = e.admin;
   const tempDirs: string[] = [];
 
-  before(async () => {
-    engine = EngineProcess.start(engineEnv(dbName, ADMIN));
-    base = `http://127.0.0.1:${await engine.listeningPort()}`;
-  });
-
   after(async () => {
-    engine.kill('SIGTERM');
-    await engine.exited;
-    const admin = createSql(BASE_URL, { dedicated: true });
-    for (const db of [dbName, ...alsoDrop]) await admin`drop database if exists ${admin(db)} with (force)`;
-    await admin.end();
+    await dropDatabases(alsoDrop);
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -51,7 +38,7 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
   function spawnCli(args: string[], env: Record<string, string> = {}, input = '') {
     const child = spawn(process.execPath, ['bin/lifeline.mjs', ...args], {
       cwd: ROOT,
-      env: { ...process.env, LIFELINE_URL: base, LIFELINE_TOKEN: ADMIN, ...env },
+      env: { ...process.env, LIFELINE_URL: e.origin, LIFELINE_TOKEN: ADMIN, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     child.stdin.end(input);
@@ -69,7 +56,7 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
   }
 
   async function api<T = any>(method: string, path: string, body?: unknown, token = ADMIN): Promise<T> {
-    const res = await fetch(base + path, {
+    const res = await fetch(e.origin + path, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
@@ -78,5 +65,5 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
     return (await res.json()) as T;
   }
 
-  return { ADMIN, dbName, base: () => base, tempDir, spawnCli, cli, api };
+  return { ADMIN, dbName: e.dbName, base: () => e.origin, tempDir, spawnCli, cli, api };
 }

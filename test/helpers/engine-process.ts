@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { REDIS_URL, urlFor } from './db.ts';
+import { dropDatabases, freshDatabaseName, REDIS_URL, urlFor } from './db.ts';
 import { PATIENCE_MS } from './wait.ts';
 import { LOCAL_RECEIVERS_ENV } from './local-receivers.ts';
 
@@ -126,4 +127,39 @@ export async function callEngine(origin: string, token: string, method: string, 
   const text = await res.text();
   if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+export interface SuiteEngine {
+  /** The engine's admin token. */
+  admin: string;
+  dbName: string;
+  engine: EngineProcess;
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  /** `callEngine` against it, with the admin token unless told otherwise. */
+  api(method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>>;
+}
+
+/**
+ * An engine of its own for a file's tests (the compiled engine, every role, on a database of its
+ * own that it creates), started before them; after them it is stopped and its database dropped.
+ * The fields are set once the file's before has run. `name` goes into the database's name.
+ */
+export function useEngine(name?: string): SuiteEngine {
+  const e = {
+    admin: `admin-${randomBytes(12).toString('hex')}`,
+    dbName: name ? `lifeline_e2e_${name}_${randomBytes(4).toString('hex')}` : freshDatabaseName(),
+    origin: '',
+    api: (method: string, path: string, body?: unknown, token = e.admin) => callEngine(e.origin, token, method, path, body),
+  } as SuiteEngine;
+  before(async () => {
+    e.engine = EngineProcess.start(engineEnv(e.dbName, e.admin));
+    e.origin = `http://127.0.0.1:${await e.engine.listeningPort()}`;
+  });
+  after(async () => {
+    e.engine?.kill('SIGTERM');
+    await e.engine?.exited;
+    await dropDatabases([e.dbName]);
+  });
+  return e;
 }
