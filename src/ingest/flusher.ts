@@ -110,7 +110,10 @@ export class IngestFlusher {
     return written.written;
   }
 
-  /** One flush transaction: the watermark, then the heartbeats as `write` stores them, then the pings' runs. */
+  /**
+   * One flush transaction: the watermark, then the heartbeats as `write` stores them, then the
+   * pings' runs, then the evaluator's notice if the flush made nodes due (see announceFlush).
+   */
   private commit(at: Date, pings: PingEvent[], write: (tx: Tx) => Promise<Written>): Promise<Written> {
     const { sql, log, gapMs } = this.deps;
     return sql.begin(async (tx) => {
@@ -126,7 +129,7 @@ export class IngestFlusher {
         await resetAfterGap(tx, at);
       }
       if (pings.length) await this.writePings(tx, pings, at);
-      await announceFlush(tx);
+      if (written.woken > 0 || pings.length > 0 || gapFrom) await announceFlush(tx);
       return written;
     });
   }
@@ -158,15 +161,17 @@ export class IngestFlusher {
     let refused: Refusal<CoalescedHeartbeat>[] = [];
     const written = await this.commit(at, pings, async (tx) => {
       const recovering: string[] = [];
+      let woken = 0;
       const result = await isolateRefused(batch, failure, (group) =>
         tx.savepoint(async (sp) => {
           const w = await writeHeartbeats(sp, group, at);
           recovering.push(...w.recovering);
+          woken += w.woken;
           return w.written;
         }),
       );
       refused = result.refused;
-      return { written: result.written, recovering };
+      return { written: result.written, recovering, woken };
     });
     for (const { row, err } of refused) {
       const reason = classifyDbError(err);
