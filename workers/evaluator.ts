@@ -40,8 +40,9 @@ export function startEvaluator(o: EvaluatorWorkerOptions) {
     events,
   });
   loop.start();
-  // Each ingest flush commits a NOTIFY: a pass right after it judges new heartbeats and passed
-  // deadlines at once. The loop's own timer remains the correctness path if a notification is missed.
+  // An ingest flush that made nodes due commits a NOTIFY (announceFlush): a pass right after it
+  // judges their heartbeats at once. Notices arriving during a pass make one pass after it. The
+  // loop's own timer, set to the earliest due time, remains the correctness path if one is missed.
   const listening = o.sql.listen(FLUSH_CHANNEL, () => {
     if (leadership.isLeader) loop.wake();
   });

@@ -119,9 +119,10 @@ export class IngestFlusher {
 
   /**
    * One flush transaction: the watermark, then the heartbeats as `write` stores them, then the
-   * pings' runs. What it set aside is logged and counted once it has committed: a flush rolled
-   * back set nothing aside (its batch and pings go back in the buffer), and the flush that writes
-   * them again would say each a second time.
+   * pings' runs, then the evaluator's notice if the flush made nodes due (see announceFlush).
+   * What it set aside is logged and counted once it has committed: a flush rolled back set nothing
+   * aside (its batch and pings go back in the buffer), and the flush that writes them again would
+   * say each a second time.
    */
   private async commit(at: Date, pings: PingEvent[], write: (tx: Tx, setAside: SetAside[]) => Promise<Written>): Promise<Written> {
     const { sql, log, gapMs } = this.deps;
@@ -139,7 +140,7 @@ export class IngestFlusher {
         await resetAfterGap(tx, at);
       }
       if (pings.length) await this.writePings(tx, pings, at, setAside);
-      await announceFlush(tx);
+      if (written.woken > 0 || pings.length > 0 || gapFrom) await announceFlush(tx);
       return written;
     });
     for (const said of setAside) this.say(said);
@@ -177,17 +178,19 @@ export class IngestFlusher {
   private commitIsolating(batch: CoalescedHeartbeat[], pings: PingEvent[], at: Date, failure: unknown): Promise<Written> {
     return this.commit(at, pings, async (tx, setAside) => {
       const recovering: string[] = [];
+      let woken = 0;
       const result = await isolateRefused(batch, failure, (group) =>
         tx.savepoint(async (sp) => {
           const w = await writeHeartbeats(sp, group, at);
           recovering.push(...w.recovering);
+          woken += w.woken;
           return w.written;
         }),
       );
       for (const { row, err } of result.refused) {
         setAside.push({ err, fields: { node_id: row.nodeId, heartbeats: row.count }, message: 'heartbeat set aside: Postgres refused it' });
       }
-      return { written: result.written, recovering };
+      return { written: result.written, recovering, woken };
     });
   }
 

@@ -32,10 +32,10 @@ export async function shareHeartbeatWrites(tx: Queryable): Promise<void> {
  * read a state an evaluator is about to replace.
  */
 export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[], now: Date): Promise<Written> {
-  if (batch.length === 0) return { written: 0, recovering: [] };
+  if (batch.length === 0) return { written: 0, recovering: [], woken: 0 };
   const failed = batch.filter((b) => b.failure !== null);
   const withFailures = failed.length > 0;
-  const rows = await tx<{ n: number; recovering?: string[] }[]>`
+  const rows = await tx<{ n: number; woken: number; recovering?: string[] }[]>`
     with v as (
       select * from unnest(
         ${batch.map((b) => b.nodeId)}::uuid[], ${batch.map((b) => b.at.toISOString())}::timestamptz[],
@@ -70,14 +70,18 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
       where d.node_id = hb.node_id and hb.stored_at is not null and (hb.reset or nh.state <> 'healthy'${withFailures ? tx` or f.node_id is not null` : tx``})
       returning ${withFailures ? stillRecovering(tx) : tx`1`}
     )
-    select count(*)::int as n${withFailures ? tx`, (select coalesce(array_agg(node_id), '{}') from woken where short) as recovering` : tx``} from hb where stored_at is not null`;
-  return { written: rows[0]?.n ?? 0, recovering: rows[0]?.recovering ?? [] };
+    select count(*)::int as n, (select count(*)::int from woken) as woken${withFailures ? tx`, (select coalesce(array_agg(node_id), '{}') from woken where short) as recovering` : tx``} from hb where stored_at is not null`;
+  return { written: rows[0]?.n ?? 0, recovering: rows[0]?.recovering ?? [], woken: rows[0]?.woken ?? 0 };
 }
 
-/** What a flush stored: how many heartbeats, and the nodes whose kept failure ingest must carry on (stillRecovering). */
+/**
+ * What a flush stored: how many heartbeats, the nodes whose kept failure ingest must carry on
+ * (stillRecovering), and how many nodes it made due (announceFlush tells the evaluator only then).
+ */
 export interface Written {
   written: number;
   recovering: string[];
+  woken: number;
 }
 
 /**
@@ -184,8 +188,12 @@ export async function resetAfterGap(tx: Queryable, now: Date): Promise<void> {
 export const FLUSH_CHANNEL = 'lifeline_flushed';
 
 /**
- * Tells evaluators (on commit) that the watermark moved and heartbeats may have woken nodes, so
- * a recovery or a deadline waiting on the watermark is judged now, not at the next interval.
+ * Tells evaluators (on commit) that this flush made nodes due (heartbeats that may recover or
+ * degrade a node, pings' runs, every node after a gap), so they are judged now, not at the next
+ * interval. Sent only by such a flush: one that woke nothing changed no due time, so a pass after
+ * it would read only nodes the evaluator's own timer already wakes it for. A deadline waiting on
+ * the watermark is among those: it is looked at again every WATERMARK_RECHECK_MS by its own due
+ * time, and a pass before that does not read it.
  */
 export async function announceFlush(tx: Queryable): Promise<void> {
   await tx`select pg_notify(${FLUSH_CHANNEL}, '')`;

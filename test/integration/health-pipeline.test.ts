@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.ts';
 import { loadDue } from '../../src/health/store.ts';
-import { readCoverage } from '../../src/ingest/store.ts';
+import { FLUSH_CHANNEL, readCoverage } from '../../src/ingest/store.ts';
 import { apply, plan } from '../../src/health/machine.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -193,6 +193,32 @@ describe('heartbeats in, transitions out', () => {
     const [after] = await db.sql`select wake::int, due_at from node_due where node_id = ${id}`;
     assert.deepEqual(after, before);
     assert.equal(after!.due_at.getTime(), sec(20), 'due at the first beat’s deadline; re-judged then');
+  });
+
+  it('tells the evaluator only of a flush that woke a node: an empty one, or a healthy node\'s ok beat, wakes no pass', async () => {
+    const id = await p.addNode('quiet-2');
+    p.beat(id);
+    await p.tick();
+    const heard: string[] = [];
+    let ended: () => void;
+    const end = new Promise<void>((resolve) => (ended = resolve));
+    const listening = await db.sql.listen(FLUSH_CHANNEL, (payload) => {
+      heard.push(payload);
+      if (payload === 'end') ended();
+    });
+    try {
+      await p.flush();
+      p.beat(id);
+      await p.flush();
+      p.beat(id, 'failing');
+      await p.flush();
+      // Delivered in commit order: once this one is heard, every flush's notice has been.
+      await db.sql`select pg_notify(${FLUSH_CHANNEL}, 'end')`;
+      await end;
+    } finally {
+      await listening.unlisten();
+    }
+    assert.deepEqual(heard, ['', 'end'], 'one notice: the flush that woke the node');
   });
 
   it('skips a node whose version moved since it was read: no state, log or event is written', async () => {
