@@ -63,7 +63,7 @@ export class Ingestor {
    * A scheduled job's ping, buffered like a heartbeat: false when no node has the key. A success or
    * a failure is also a heartbeat (ok or failing) of the node, which is what its state is judged
    * on; every ping goes to planRuns (a plain success makes no run row). `output` is read only once the key is known: reading
-   * up to 1 MiB costs far more than the lookup (cached, known or not), and a stranger guessing keys
+   * up to 8 MiB costs far more than the lookup (cached, known or not), and a stranger guessing keys
    * must not get it for free. The receive time is read after both, for the same reason as in
    * accept().
    */

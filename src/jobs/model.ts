@@ -10,11 +10,16 @@ export const RUN_STATUSES = ['running', 'success', 'failure', 'log', 'unfinished
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**
- * The most of a ping's POST body that is read (larger: 413). Only its end is held as it arrives,
- * so this bounds the time spent reading, not memory: the API's body limit (src/http/gate.ts),
- * ten times the 100 kB Healthchecks stores, so a `curl --data-binary @job.log` it takes is taken.
+ * The most of a ping's POST body that is read, in bytes and in chunks as they arrive; past either,
+ * the ping is recorded with what was read, its output saying the rest was not, and the connection
+ * is closed. Only the end is held, so these bound the CPU a body costs, not memory: ~3 ms per MiB
+ * in 64 KB chunks, and ~5 µs more per chunk whatever its size (1 MiB in 1-byte chunks took
+ * 3.5-4.8 s). 8 MiB in 4,096 chunks of 2 KB, the worst within both, cost the engine 50-100 ms on a
+ * loaded machine where a 10-byte ping cost 10-40 (ARCHITECTURE.md, "Bodies"). `curl --data-binary
+ * @job.log` arrives in 64 KB chunks: 8 MiB is 128 of them.
  */
-export const MAX_PING_BODY_BYTES = 1024 * 1024;
+export const PING_BODY_READ_BYTES = 8 * 1024 * 1024;
+export const PING_BODY_READ_CHUNKS = 4096;
 /** What a run keeps of its output: the end, where a failing command says why. */
 export const KEPT_OUTPUT_BYTES = 10 * 1024;
 /** Runs kept per node; older ones are deleted as new ones arrive. */
@@ -66,9 +71,10 @@ type PlannedRun = RunValues & { id?: string };
 const runKey = (nodeId: string, rid: string | null) => `${nodeId} ${rid ?? ''}`;
 
 /**
- * The run rows a flush's pings make, in the order they arrived. A start opens a run (a run still
- * open with the same run id, or with none for a start without one, is then `unfinished`), its body
- * the run's output while it runs; a success or failure ends the open run of its run id with its
+ * The run rows a flush's pings make, in the order they arrived. A start opens a run, its body the
+ * run's output while it runs: a start without a run id leaves a run still open without one
+ * `unfinished` (nothing says it is the same run), while a start with the run id of an open run is
+ * that run's, retried, and changes only its output; a success or failure ends the open run of its run id with its
  * duration, exit code and its own output, none if it carried none; without such an open run, an
  * end is recorded only when it says more than "ok" (a failure, an exit code or an output): a job
  * that only pings success costs no row per ping. A log is a row of its own. (As one row per plain
@@ -101,6 +107,13 @@ export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
     const key = runKey(p.nodeId, p.rid);
     const run = current.get(key);
     if (p.kind === 'start') {
+      // A start of a run id whose run is open is that run's start again: a retry, the first one
+      // taken though its answer never came (`lifeline run` timing out on a busy machine). The run
+      // keeps its first start; a body, if the retry has one, is its output as a start's is.
+      if (run && p.rid !== null) {
+        if (p.output !== null) end(run, { output: p.output });
+        continue;
+      }
       if (run) end(run, { status: 'unfinished' });
       const started: RunValues = { nodeId: p.nodeId, startedAt: p.at, finishedAt: null, exitCode: null, status: 'running', output: p.output, rid: p.rid };
       inserts.push(started);
@@ -128,17 +141,29 @@ export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
   return { inserts, updates: [...updated.values()], runStarted };
 }
 
+/** `body` from its first character boundary at or after `from` (a UTF-8 continuation byte, 10xxxxxx, is the middle of one). */
+function fromBoundary(body: Uint8Array, from: number): Uint8Array {
+  let start = Math.max(0, from);
+  while (start < body.length && (body[start]! & 0xc0) === 0x80) start += 1;
+  return body.subarray(start);
+}
+
 /**
- * The last KEPT_OUTPUT_BYTES of `body` as text, cut at a character boundary; null for an empty
- * body. Called by OutputTail.text only, which gives it valid UTF-8 without NUL (bytes that were
- * not UTF-8, and NUL, are U+FFFD by then).
+ * Room at the start of a kept output that was cut for the line saying so (cutLine: under 120
+ * bytes), so that line and the end after it are at most KEPT_OUTPUT_BYTES together.
  */
-function keptOutput(body: Uint8Array): string | null {
-  if (body.length === 0) return null;
-  let start = Math.max(0, body.length - KEPT_OUTPUT_BYTES);
-  // A UTF-8 continuation byte (10xxxxxx) is the middle of a character: start after it.
-  while (start > 0 && start < body.length && (body[start]! & 0xc0) === 0x80) start += 1;
-  return new TextDecoder('utf-8').decode(body.subarray(start));
+const CUT_LINE_ROOM = 128;
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * The first line of a kept output that is not the whole of what was sent: how many bytes before
+ * it were cut, and whether the body went on past what a ping reads. Runs, the console and the CLI
+ * show an output as text, so the cut is said where it is, at the start, rather than in a field of
+ * its own; the end, which a failure's reason is read from, stays the command's.
+ */
+export function cutLine(cut: number, unread: boolean): string {
+  if (!unread) return `[… ${count(cut)} bytes cut]\n`;
+  return `[… ${count(cut)} bytes cut, and the body after this was not read: a ping reads up to ${PING_BODY_READ_BYTES / 1024 / 1024} MiB in ${count(PING_BODY_READ_CHUNKS)} chunks]\n`;
 }
 
 /**
@@ -158,8 +183,15 @@ const HELD_BYTES = KEPT_OUTPUT_BYTES + LEAD_BYTES;
 export class OutputTail {
   private readonly buffer = new Uint8Array(2 * HELD_BYTES);
   private end = 0;
+  private pushed = 0;
+
+  /** The bytes pushed so far. */
+  get length(): number {
+    return this.pushed;
+  }
 
   push(chunk: Uint8Array): void {
+    this.pushed += chunk.length;
     if (chunk.length >= HELD_BYTES) {
       this.buffer.set(chunk.subarray(chunk.length - HELD_BYTES));
       this.end = HELD_BYTES;
@@ -176,13 +208,23 @@ export class OutputTail {
   }
 
   /**
-   * The kept end as a run stores it (keptOutput), null when empty. NUL becomes U+FFFD first:
-   * Postgres text refuses it, and a binary byte in a job's output must not cost the job its ping.
-   * Decoding UTF-8 never yields a lone surrogate (an encoded one is invalid, so U+FFFD too).
+   * The kept end as a run stores it, null when nothing was pushed: the whole output when it fits
+   * in KEPT_OUTPUT_BYTES, else cutLine and as much of the end as fits after it, from a character
+   * boundary. `unread`: the output went on past what was pushed (a ping's body past what is
+   * read), which the cut line says. NUL becomes U+FFFD first: Postgres text refuses it, and a
+   * binary byte in a job's output must not cost the job its ping. Decoding UTF-8 never yields a
+   * lone surrogate (an encoded one is invalid, so U+FFFD too). The bytes said to be cut are the
+   * output's, a U+FFFD among them counted as stored (3 bytes for a NUL).
    */
-  text(): string | null {
-    const decoded = Buffer.from(this.buffer.buffer, 0, this.end).toString('utf8');
-    return keptOutput(Buffer.from(decoded.replaceAll('\u0000', '\uFFFD'), 'utf8'));
+  text(unread = false): string | null {
+    // Held from the middle of the output, the buffer may start inside a character: from its next one.
+    const from = this.pushed > this.end ? this.end - fromBoundary(this.buffer.subarray(0, this.end), 0).length : 0;
+    const decoded = Buffer.from(this.buffer.buffer, from, this.end - from).toString('utf8').replaceAll('\u0000', '\uFFFD');
+    const held = Buffer.from(decoded, 'utf8');
+    const dropped = this.pushed - this.end + from;
+    if (!unread && dropped === 0 && held.length <= KEPT_OUTPUT_BYTES) return held.length === 0 ? null : decoded;
+    const kept = fromBoundary(held, held.length - (KEPT_OUTPUT_BYTES - CUT_LINE_ROOM));
+    return cutLine(dropped + held.length - kept.length, unread) + Buffer.from(kept).toString('utf8');
   }
 }
 

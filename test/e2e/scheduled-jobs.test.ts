@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Node, Run, Transition } from '../../src/api/shapes.ts';
 import { createSql } from '../../src/db/client.ts';
 import { nextRunAfter } from '../../src/health/cron-deadline.ts';
-import { KEPT_OUTPUT_BYTES } from '../../src/jobs/model.ts';
+import { request, type IncomingMessage } from 'node:http';
+import { KEPT_OUTPUT_BYTES, PING_BODY_READ_BYTES } from '../../src/jobs/model.ts';
 import { BASE_URL } from '../helpers/db.ts';
 import { EngineProcess, engineEnv, ROOT } from '../helpers/engine-process.ts';
 import { until } from '../helpers/wait.ts';
@@ -118,8 +119,9 @@ describe('scheduled jobs against a running engine', () => {
       return runs[0]?.status === 'success' ? runs : undefined;
     });
     const kept = Buffer.byteLength(run!.output!);
-    assert.ok(kept <= KEPT_OUTPUT_BYTES && kept > KEPT_OUTPUT_BYTES - 4, `the last 10 KB, cut at a character: ${kept} bytes`);
+    assert.ok(kept <= KEPT_OUTPUT_BYTES && kept > KEPT_OUTPUT_BYTES - 128, `the last 10 KB: ${kept} bytes`);
     assert.ok(run!.output!.endsWith('line 19999\nend\uFFFD'));
+    assert.match(run!.output!, /^\[… [\d,]+ bytes cut\]\n/, 'saying what was cut');
   });
 
   it('takes a 200 KB body holding NUL, as curl --data-binary sends a log', async () => {
@@ -132,7 +134,54 @@ describe('scheduled jobs against a running engine', () => {
       return runs[0]?.status === 'failure' ? runs : undefined;
     });
     assert.equal(run!.exit_code, 3);
-    assert.equal(run!.output, 'x'.repeat(KEPT_OUTPUT_BYTES - 10) + '\uFFFD exit 3');
+    const rest = 'x'.repeat(KEPT_OUTPUT_BYTES - 128 - 10) + '\uFFFD exit 3';
+    assert.equal(run!.output, `[… ${(body.length + 2 - Buffer.byteLength(rest)).toLocaleString('en-US')} bytes cut]\n${rest}`);
+  });
+
+  it('takes a 2.6 MB log on /, /1 and /log: each ping recorded with its last 10 KB, the cut said', async () => {
+    const job = await createJob('backup-log', { cron: '0 3 * * *' });
+    let text = '';
+    for (let i = 0; text.length < 2_600_000; i++) text += `backup line ${i}: copied table t${i}\n`;
+    const log = Buffer.from(text);
+    for (const suffix of ['', '/1', '/log']) {
+      const res = await fetch(`${urlOf(job)}${suffix}`, { method: 'POST', body: log });
+      assert.deepEqual([res.status, await res.text(), res.headers.get('ping-body-limit')], [200, 'OK', String(KEPT_OUTPUT_BYTES)], suffix);
+    }
+    const runs = await until('the three pings', async () => {
+      const items = await runsOf(job);
+      return items.length === 3 ? items : undefined;
+    });
+    assert.deepEqual(runs.map((r) => [r.status, r.exit_code]), [['log', null], ['failure', 1], ['success', null]]);
+    for (const r of runs) {
+      const rest = r.output!.slice(r.output!.indexOf('\n') + 1);
+      assert.ok(Buffer.byteLength(r.output!) <= KEPT_OUTPUT_BYTES && rest.length > KEPT_OUTPUT_BYTES - 200, `${Buffer.byteLength(r.output!)} bytes`);
+      assert.ok(text.endsWith(rest), 'the end of the log');
+      assert.equal(r.output!.slice(0, -rest.length - 1), `[… ${(log.length - Buffer.byteLength(rest)).toLocaleString('en-US')} bytes cut]`);
+    }
+  });
+
+  it('records a ping whose body goes past what is read, says so, and closes the connection after the answer', async () => {
+    const job = await createJob('flood', { cron: '0 3 * * *' });
+    const body = Buffer.alloc(PING_BODY_READ_BYTES + 4 * 1024 * 1024, 'y');
+    // The answer arrives while the rest of the body is being sent, and the server then closes.
+    const res = await new Promise<IncomingMessage>((resolve) => {
+      const req = request(`${urlOf(job)}/1`, { method: 'POST', headers: { 'content-length': String(body.length) } }, resolve);
+      req.on('error', () => {});
+      req.end(body);
+    });
+    let answer = '';
+    for await (const chunk of res) answer += chunk;
+    assert.deepEqual([res.statusCode, answer, res.headers.connection], [200, 'OK', 'close']);
+    const [run] = await until('the run', async () => {
+      const items = await runsOf(job);
+      return items[0]?.status === 'failure' ? items : undefined;
+    });
+    const rest = run!.output!.slice(run!.output!.indexOf('\n') + 1);
+    assert.equal(rest, 'y'.repeat(rest.length));
+    assert.equal(
+      run!.output!.slice(0, -rest.length - 1),
+      `[… ${(PING_BODY_READ_BYTES - rest.length).toLocaleString('en-US')} bytes cut, and the body after this was not read: a ping reads up to 8 MiB in 4,096 chunks]`,
+    );
   });
 
   it('a run longer than max_run_seconds makes the job down at start + max', async () => {
