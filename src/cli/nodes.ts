@@ -305,8 +305,16 @@ const apply: Command = {
   },
 };
 
-/** `created    web-1  token lln_… (shown only this once)`: one line a node, for grep and a deploy log alike. */
+/**
+ * `created    web-1  token lln_… (shown only this once)`: one line a node, for grep and a deploy log
+ * alike. A new scheduled job is given what `nodes add --schedule` prints instead of a token it has
+ * no use for: its ping URL and crontab lines, indented under its line.
+ */
 function appliedLine(r: Extract<Applied, { node: unknown }>): string {
+  if (r.outcome === 'created' && r.node.schedule) {
+    const indent = ' '.repeat(11);
+    return `${r.outcome.padEnd(10)} ${r.name}\n${indent}${pingUrlBlock(r.node, r.node.schedule).replaceAll('\n', `\n${indent}`)}\n`;
+  }
   const token = r.outcome === 'created' && 'token' in r.node ? `  token ${r.node.token} (shown only this once; store it now)` : '';
   return `${r.outcome.padEnd(10)} ${r.name}${token}\n`;
 }

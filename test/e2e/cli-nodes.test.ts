@@ -71,8 +71,12 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     const first = await cli(['nodes', 'apply', file]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /^created +apply-web +token lln_[A-Za-z0-9_-]+ \(shown only this once; store it now\)$/m);
-    assert.match(first.stdout, /^created +apply-backup +token lln_/m);
-    assert.equal((first.stdout.match(/lln_[A-Za-z0-9_-]+/g) ?? []).length, 2, first.stdout);
+    // A new job is given what `nodes add --schedule` prints for it: its ping URL and crontab line, no token.
+    const added = await cli(['nodes', 'add', 'add-backup', '--schedule', '0 3 * * *']);
+    const addedJob = added.stdout.slice(added.stdout.indexOf('Ping URL: ')).replace(/add-backup/g, 'apply-backup').replaceAll((await api('GET', '/v1/nodes/add-backup')).ping_key, fleet[1]!.ping_key!);
+    assert.match(addedJob, /^Ping URL: .*\nIn its crontab: {2}0 3 \* \* \* lifeline run --ping-url \S+ -- your-job.sh\n$/);
+    assert.ok(first.stdout.includes(`created    apply-backup\n${addedJob.trimEnd().split('\n').map((line) => `${' '.repeat(11)}${line}\n`).join('')}`), first.stdout);
+    assert.equal((first.stdout.match(/lln_[A-Za-z0-9_-]+/g) ?? []).length, 1, first.stdout);
     const stamp = (await api('GET', '/v1/nodes/apply-web')).updated_at;
 
     // Run again as it is: nothing written, no token. Then from stdin, one changed, one refused, one new.
