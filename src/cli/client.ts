@@ -272,3 +272,6 @@ export function describeError(err: ApiRequestError | ConnectionError): string {
   const head = `error: ${err.message} (${err.code}, HTTP ${err.status})`;
   return [head, ...err.details.filter((d) => d.value === undefined).map((d) => `  ${d.field}: ${d.message}`)].join('\n');
 }
+
+/** `/v1/nodes/web-1`: the API takes a node's id or its name there. */
+export const nodePath = (ref: string) => `/v1/nodes/${encodeURIComponent(ref)}`;

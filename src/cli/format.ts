@@ -67,6 +67,12 @@ export function ago(iso: string | null, now: number): string {
   return iso === null ? 'never' : `${duration(now - Date.parse(iso))} ago`;
 }
 
+/** `12s ago`, or `in 5m` for a time still to come. */
+export function fromNow(iso: string, now: number): string {
+  const ms = now - Date.parse(iso);
+  return ms >= 0 ? `${duration(ms)} ago` : `in ${duration(-ms)}`;
+}
+
 /** `2026-11-21 10:00:00Z`: the API's timestamp, shorter. */
 export function when(iso: string | null): string {
   return iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');

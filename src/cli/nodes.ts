@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { Node, NodeWithToken } from '../api/shapes.ts';
-import { ApiRequestError, ConnectionError, describeError, retryable } from './client.ts';
+import type { Node, NodeWithToken, Run } from '../api/shapes.ts';
+import { ApiRequestError, ConnectionError, describeError, nodePath, retryable, type Page } from './client.ts';
 import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context, type OptionSpec } from './command.ts';
 import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
-import { ago, labels, secretBlock } from './format.ts';
+import { ago, duration, fromNow, labels, secretBlock, when } from './format.ts';
 import { crontabLines } from '../jobs/model.ts';
-import { isUtc } from '../local-time.ts';
+import { isUtc, toLocal } from '../local-time.ts';
+import { RUN_COLUMNS } from './runs.ts';
+import { renderFacts, renderTable } from './table.ts';
 
 /**
  * The timing flags `nodes add` and `nodes edit` share; `add` hints at the defaults the API
@@ -96,19 +98,19 @@ function settings(node: Node): string {
   );
 }
 
+/** A job's ping URL; with a placeholder for the engine's address while LIFELINE_PUBLIC_URL is unset. */
+const pingUrl = (node: Node) => node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${node.ping_key}`;
+
 /**
  * The URL a scheduled job's crontab pings (it needs no token), and the line that does it: wrapped
  * in `lifeline run`, which pings the start and the exit code, so a failed run is down at once and
  * not only once its grace has passed, as `job && curl` left it.
  */
 function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>): string {
-  const url = node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${node.ping_key}`;
+  const url = pingUrl(node);
   const lines = crontabLines(schedule, `lifeline run --ping-url ${url} -- your-job.sh`);
   return `Ping URL: ${url}\nIn its crontab:  ${lines.join('\n                 ')}`;
 }
-
-/** `/v1/nodes/web-1`: the API takes a node's id or its name there. */
-export const nodePath = (ref: string) => `/v1/nodes/${encodeURIComponent(ref)}`;
 
 const edit: Command = {
   name: 'nodes edit',
@@ -305,10 +307,76 @@ const apply: Command = {
   },
 };
 
-/** `created    web-1  token lln_… (shown only this once)`: one line a node, for grep and a deploy log alike. */
+/**
+ * `created    web-1  token lln_… (shown only this once)`: one line a node, for grep and a deploy log
+ * alike. A new scheduled job is given what `nodes add --schedule` prints instead of a token it has
+ * no use for: its ping URL and crontab lines, indented under its line.
+ */
 function appliedLine(r: Extract<Applied, { node: unknown }>): string {
+  if (r.outcome === 'created' && r.node.schedule) {
+    const indent = ' '.repeat(11);
+    return `${r.outcome.padEnd(10)} ${r.name}\n${indent}${pingUrlBlock(r.node, r.node.schedule).replaceAll('\n', `\n${indent}`)}\n`;
+  }
   const token = r.outcome === 'created' && 'token' in r.node ? `  token ${r.node.token} (shown only this once; store it now)` : '';
   return `${r.outcome.padEnd(10)} ${r.name}${token}\n`;
 }
 
-export const nodeCommands = [add, apply, list, edit, remove];
+/** The runs `nodes show` lists under a job: enough to see how the last nights went; `runs` lists more. */
+const SHOWN_RUNS = 5;
+
+/**
+ * `2026-12-09 02:30:00Z (03:30 in Europe/Berlin), in 14h 3m`: a job's time in UTC, as every
+ * other time the CLI prints, then on the clock its crontab speaks, as its reasons say it (with
+ * the date where that clock's is not UTC's), then from now.
+ */
+function jobTime(iso: string, zone: string, now: number): string {
+  const local = new Date(toLocal(zone, Date.parse(iso))).toISOString();
+  const clock = isUtc(zone) ? '' : ` (${local.slice(0, 10) === iso.slice(0, 10) ? '' : `${local.slice(0, 10)} `}${local.slice(11, 16)} in ${zone})`;
+  return `${when(iso)}${clock}, ${fromNow(iso, now)}`;
+}
+
+const show: Command = {
+  name: 'nodes show',
+  args: ['<node>'],
+  summary: "one node (by id or name): its state and why, its last report and what it is judged by; for a scheduled job its next due run, ping URL and last runs",
+  example: 'lifeline nodes show backup',
+  options: { ...API_OPTIONS },
+  async run(ctx) {
+    const client = ctx.client();
+    const node = await client.get<Node>(nodePath(ctx.arg(0)));
+    const schedule = node.schedule;
+    // Asked only for the human rendering: --json is the API's node, as `nodes list --json` lists them.
+    const runs = schedule && !ctx.json ? (await client.get<Page<Run>>(`/v1/nodes/${node.id}/runs`, { limit: SHOWN_RUNS })).items : [];
+    ctx.print(node, () => {
+      const now = Date.now();
+      const h = node.health;
+      const facts: Array<[string, string]> = [
+        ['State', `${h.state} since ${when(h.since)}, ${fromNow(h.since, now)}`],
+        ['Reason', h.reason ?? '-'],
+        [schedule ? 'Last ping' : 'Last heartbeat', h.last_heartbeat_at === null ? 'never' : `${when(h.last_heartbeat_at)}, ${ago(h.last_heartbeat_at, now)}${h.last_status ? `, reported ${h.last_status}` : ''}`],
+      ];
+      if (schedule) {
+        facts.push(
+          ['Schedule', `${schedule.cron} in ${schedule.time_zone}, grace ${schedule.grace_seconds}s`],
+          ['Next due', h.next_due_at === null ? '-' : jobTime(h.next_due_at, schedule.time_zone, now)],
+          ['Grace ends', h.grace_ends_at === null ? (h.state === 'maintenance' ? 'not judged until the maintenance window ends' : '-') : `${when(h.grace_ends_at)}, ${fromNow(h.grace_ends_at, now)}`],
+          ['Max run', schedule.max_run_seconds === null ? 'none' : duration(schedule.max_run_seconds * 1000)],
+        );
+      } else {
+        facts.push(['Heartbeats', `every ${node.heartbeat_interval_seconds}s, down after ${node.failures_for_down} missed + ${node.grace_seconds}s grace; ${h.missed_heartbeats} missed now`]);
+        const checks = Object.entries(h.checks ?? {});
+        if (checks.length) facts.push(['Checks', checks.map(([name, c]) => `${name} ${c.status}`).join(', ')]);
+      }
+      // Every node's: a ping there is a heartbeat too (a Healthchecks simple check's crontab line).
+      // A read key is not shown it, as the API does not show it the key.
+      facts.push(['Ping URL', node.ping_key === undefined ? '(shown to write and admin keys)' : pingUrl(node)]);
+      facts.push(['Labels', labels(node.labels) || '-']);
+      const head = `${schedule ? 'Scheduled job' : 'Node'} ${node.name} (id ${node.id})\n${renderFacts(facts)}`;
+      if (!schedule) return head;
+      if (runs.length === 0) return `${head}\n\nNo runs yet (plain success pings are not kept as runs).`;
+      return `${head}\n\nLast runs (lifeline runs ${node.name} for more):\n${renderTable(RUN_COLUMNS, runs)}`;
+    });
+  },
+};
+
+export const nodeCommands = [add, apply, list, show, edit, remove];

@@ -2,7 +2,8 @@ import type { Run } from '../api/shapes.ts';
 import { INVISIBLE } from '../invisible.ts';
 import { API_OPTIONS, LIST_OPTIONS, type Command } from './command.ts';
 import { duration, when } from './format.ts';
-import { nodePath } from './nodes.ts';
+import { nodePath } from './client.ts';
+import type { Column } from './table.ts';
 
 /** The characters of a run's output a row shows, its end, where the console's runs cut it too (`…` and 60). */
 const OUTPUT_CHARS = 60;
@@ -18,6 +19,16 @@ function outputEnd(output: string | null): string {
   return chars.length > OUTPUT_CHARS ? `…${chars.slice(-OUTPUT_CHARS).join('')}` : chars.join('');
 }
 
+/** A run a row: as `runs` lists them and `nodes show` shows a job's last few. */
+export const RUN_COLUMNS: readonly Column<Run>[] = [
+  { header: 'STARTED', value: (r) => when(r.started_at) },
+  { header: 'FINISHED', value: (r) => when(r.finished_at) },
+  { header: 'TOOK', value: (r) => (r.duration_ms === null ? '' : duration(r.duration_ms)), align: 'right' },
+  { header: 'STATUS', value: (r) => r.status },
+  { header: 'EXIT', value: (r) => (r.exit_code === null ? '' : String(r.exit_code)), align: 'right' },
+  { header: 'OUTPUT', value: (r) => outputEnd(r.output) },
+];
+
 export const runsCommand: Command = {
   name: 'runs',
   args: ['<node>'],
@@ -26,17 +37,6 @@ export const runsCommand: Command = {
   options: { ...API_OPTIONS, ...LIST_OPTIONS },
   async run(ctx) {
     const page = await ctx.fetchList<Run>(`${nodePath(ctx.arg(0))}/runs`);
-    ctx.list(
-      page,
-      [
-        { header: 'STARTED', value: (r) => when(r.started_at) },
-        { header: 'FINISHED', value: (r) => when(r.finished_at) },
-        { header: 'TOOK', value: (r) => (r.duration_ms === null ? '' : duration(r.duration_ms)), align: 'right' },
-        { header: 'STATUS', value: (r) => r.status },
-        { header: 'EXIT', value: (r) => (r.exit_code === null ? '' : String(r.exit_code)), align: 'right' },
-        { header: 'OUTPUT', value: (r) => outputEnd(r.output) },
-      ],
-      'runs',
-    );
+    ctx.list(page, RUN_COLUMNS, 'runs');
   },
 };

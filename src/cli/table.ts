@@ -35,3 +35,12 @@ export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[]
     )
     .join('\n');
 }
+
+/**
+ * One record as `Key:  value` lines, the values lined up, as a table lines up many: `nodes show`.
+ * Values are cleaned as cells are (a reason is the API's text).
+ */
+export function renderFacts(facts: ReadonlyArray<readonly [string, string]>): string {
+  const keys = Math.max(...facts.map(([key]) => width(key))) + 1;
+  return facts.map(([key, value]) => `${`${key}:`.padEnd(keys)}${SEPARATOR}${cell(value)}`.trimEnd()).join('\n');
+}

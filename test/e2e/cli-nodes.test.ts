@@ -71,8 +71,12 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     const first = await cli(['nodes', 'apply', file]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /^created +apply-web +token lln_[A-Za-z0-9_-]+ \(shown only this once; store it now\)$/m);
-    assert.match(first.stdout, /^created +apply-backup +token lln_/m);
-    assert.equal((first.stdout.match(/lln_[A-Za-z0-9_-]+/g) ?? []).length, 2, first.stdout);
+    // A new job is given what `nodes add --schedule` prints for it: its ping URL and crontab line, no token.
+    const added = await cli(['nodes', 'add', 'add-backup', '--schedule', '0 3 * * *']);
+    const addedJob = added.stdout.slice(added.stdout.indexOf('Ping URL: ')).replace(/add-backup/g, 'apply-backup').replaceAll((await api('GET', '/v1/nodes/add-backup')).ping_key, fleet[1]!.ping_key!);
+    assert.match(addedJob, /^Ping URL: .*\nIn its crontab: {2}0 3 \* \* \* lifeline run --ping-url \S+ -- your-job.sh\n$/);
+    assert.ok(first.stdout.includes(`created    apply-backup\n${addedJob.trimEnd().split('\n').map((line) => `${' '.repeat(11)}${line}\n`).join('')}`), first.stdout);
+    assert.equal((first.stdout.match(/lln_[A-Za-z0-9_-]+/g) ?? []).length, 1, first.stdout);
     const stamp = (await api('GET', '/v1/nodes/apply-web')).updated_at;
 
     // Run again as it is: nothing written, no token. Then from stdin, one changed, one refused, one new.
@@ -154,6 +158,52 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     const stray = await cli(['nodes', 'add', 'never-due', '--max-run', '60']);
     assert.equal(stray.code, 2);
     assert.match(stray.stderr, /--time-zone and --max-run go with --schedule/);
+  });
+
+  it('nodes show prints one node: its state, reason and last report; for a job its schedule, next due run on both clocks, ping URL and last runs', async () => {
+    assert.equal((await cli(['nodes', 'add', 'show-backup', '--schedule', '30 3 * * *', '--time-zone', 'Europe/Berlin', '--grace', '600', '--max-run', '3600', '--label', 'role=db'])).code, 0);
+    const job = await api('GET', '/v1/nodes/show-backup');
+    for (const [suffix, body] of [['/start', undefined], ['/3', 'rsync: disk full\n']] as const) {
+      const res = await fetch(`${base()}/ping/${job.ping_key}${suffix}`, { method: body === undefined ? 'GET' : 'POST', body });
+      assert.equal(res.status, 200, await res.text());
+    }
+    await until('the failed run written by a flush', async () => (await api('GET', `/v1/nodes/${job.id}/runs`)).items[0]?.status === 'failure');
+    await until('the job judged down by its failed run', async () => (await api('GET', '/v1/nodes/show-backup')).health.state === 'down');
+
+    const shown = await cli(['nodes', 'show', 'show-backup']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const now = await api('GET', '/v1/nodes/show-backup');
+    const line = (key: string) => new RegExp(`^${key}: +(.*)$`, 'm').exec(shown.stdout)?.[1] ?? assert.fail(`no ${key} in\n${shown.stdout}`);
+    assert.match(shown.stdout, new RegExp(`^Scheduled job show-backup \\(id ${job.id}\\)\n`));
+    assert.match(line('State'), /^down since \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, \d+s ago$/);
+    assert.equal(line('Reason'), now.health.reason);
+    assert.match(line('Last ping'), /, \d+s ago, reported failing$/);
+    assert.equal(line('Schedule'), '30 3 * * * in Europe/Berlin, grace 600s');
+    // Berlin's 03:30 is 02:30 UTC in winter and 01:30 UTC in summer; either way the same date.
+    const due = now.health.next_due_at as string;
+    assert.match(line('Next due'), new RegExp(`^${due.slice(0, 10)} 0[12]:30:00Z \\(03:30 in Europe/Berlin\\), in \\d+h( \\d+m)?$`));
+    assert.match(line('Grace ends'), new RegExp(`^${(now.health.grace_ends_at as string).slice(0, 10)} 0[12]:40:00Z, in `));
+    assert.equal(line('Max run'), '1h');
+    assert.ok(line('Ping URL').endsWith(`/ping/${job.ping_key}`), shown.stdout);
+    assert.equal(line('Labels'), 'role=db');
+    assert.match(shown.stdout, /\n\nLast runs \(lifeline runs show-backup for more\):\nSTARTED .*\n\d{4}-\d\d-\d\d \S+Z +\d{4}-\d\d-\d\d \S+Z +\d+s +failure +3 +rsync: disk full\n$/);
+
+    // --json is the API's node as it is (missed_heartbeats is computed at each request).
+    const json = JSON.parse((await cli(['nodes', 'show', job.id, '--json'])).stdout);
+    assert.deepEqual({ ...json, health: { ...json.health, missed_heartbeats: 0 } }, { ...(await api('GET', `/v1/nodes/${job.id}`)), health: { ...now.health, missed_heartbeats: 0 } });
+
+    assert.equal((await cli(['nodes', 'add', 'show-web', '--interval', '15', '--failures', '2'])).code, 0);
+    const node = await cli(['nodes', 'show', 'show-web']);
+    assert.equal(node.code, 0, node.stderr);
+    assert.match(node.stdout, /^Node show-web \(id [0-9a-f-]+\)\nState: +unknown since /);
+    assert.match(node.stdout, /^Last heartbeat: +never$/m);
+    assert.match(node.stdout, /^Heartbeats: +every 15s, down after 2 missed \+ 0s grace; 0 missed now$/m);
+    assert.match(node.stdout, new RegExp(`^Ping URL: +\\S+/ping/${(await api('GET', '/v1/nodes/show-web')).ping_key}$`, 'm'), 'a ping there is a heartbeat');
+    assert.doesNotMatch(node.stdout, /runs/i);
+
+    const missing = await cli(['nodes', 'show', 'no-such-node']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /\(not_found, HTTP 404\)/);
   });
 
   it('nodes edit changes only what it is given, moves a node between heartbeats and a schedule; nodes delete removes it', async () => {

@@ -184,6 +184,17 @@ describe("console: a scheduled job's page", () => {
     const next = new Date(Math.ceil((t0 + 240_001) / 300_000) * 300_000);
     assert.match(page, new RegExp(`<dt>Next run</dt><dd><time datetime="${next.toISOString()}"[^>]*>in [^<]+ · [^<]*${next.toISOString().slice(11, 16)} UTC</time><span class="sub">its success ping is due within 30 s of it</span>`));
   });
+  it("shows a zoned job's next run on its own clock beside UTC, as its reasons do", async () => {
+    // In November Berlin's 03:30 is 02:30 UTC, on the same date.
+    await h.createNode('berlin-nightly', { schedule: { cron: '30 3 * * *', time_zone: 'Europe/Berlin' } });
+    const page = await get('/nodes/berlin-nightly');
+    const shown = /<dt>Next run<\/dt><dd>([^]*?)<\/dd>/.exec(page)?.[1] ?? assert.fail('no next run');
+    assert.match(shown, /<time datetime="[\d-]+T02:30:00.000Z"[^>]*>in [^<]+ · [^<]*02:30 UTC<\/time> \(03:30 in Europe\/Berlin\)/);
+    // A local date other than the UTC one is said: New York's 22:00 is 03:00 UTC the day after.
+    await h.createNode('new-york-late', { schedule: { cron: '0 22 * * *', time_zone: 'America/New_York' } });
+    const late = /<dt>Next run<\/dt><dd>([^]*?)<\/dd>/.exec(await get('/nodes/new-york-late'))?.[1] ?? assert.fail('no next run');
+    assert.match(late, /<time datetime="[\d-]+T03:00:00.000Z"[^>]*>in [^<]+ · [^<]*03:00 UTC<\/time> \(\d{4}-\d\d-\d\d 22:00 in America\/New_York\)/);
+  });
   it("shows a six-field job's next run to the second it is due", async () => {
     await h.createNode('on-the-second', { schedule: { cron: '15 */5 * * * *', grace_seconds: 30 } });
     const page = await get('/nodes/on-the-second');
