@@ -12,6 +12,7 @@ const base = { heartbeatIntervalSeconds: 30, graceSeconds: 0, failuresForDown: 3
 const daily: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300 } };
 const limited: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: 3600 } };
 const hourly: Policy = { ...base, schedule: { cron: '0 * * * *', time_zone: 'UTC', grace_seconds: 60 } };
+const every2: Policy = { ...base, schedule: { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 30 } };
 const everyTenSeconds: Policy = { ...base, schedule: { cron: '*/10 * * * * *', time_zone: 'UTC', grace_seconds: 2 } };
 
 /** A healthy job whose last success came at `last` (seconds from T0), ingest flushed up to `seenAt`. */
@@ -109,9 +110,19 @@ describe('decide for a scheduled job', () => {
       want: { transitions: ['healthy->down@3600 ran longer than 1h'], next: null },
     },
     {
-      name: 'without max_run_seconds a start changes nothing',
+      name: 'without max_run_seconds a start changes nothing but the reason, which says the run is going',
       p: daily, s: snap(-DAY + 60, { runStartedAt: at(0) }), now: 600,
-      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 2026-05-03 03:01:00 UTC (24h4m before the deadline)'], next: null },
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); a run started 2026-05-04 03:00:00 UTC (5m before the deadline) is still going'], next: null },
+    },
+    {
+      name: 'a run that started after its time and is still going at the deadline: the reason says so, not when the last run ended',
+      p: every2, s: snap(-30, { runStartedAt: at(16) }), now: 31,
+      want: { transitions: ['healthy->down@30 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 30s); a run started 2026-05-04 03:00:16 UTC (14s before the deadline) is still going'], next: null },
+    },
+    {
+      name: 'a run that started just after the deadline, judged after it: still going, after the deadline',
+      p: every2, s: snap(-30, { runStartedAt: at(35) }), now: 36,
+      want: { transitions: ['healthy->down@30 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 30s); a run started 2026-05-04 03:00:35 UTC (5s after the deadline) is still going'], next: null },
     },
     {
       name: 'a failure ping is down at once, a reported failure where its run is gone',
