@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
-import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
+import { nodeEventsHandler, reasonHandler } from '../../src/incidents/handlers.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
@@ -30,7 +30,7 @@ export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolea
   if (o.incidents) {
     // Incidents only: no notifications run here, so the pages of what opens go nowhere.
     const incidents = nodeEventsHandler(async () => {}, { emailConfigured: false });
-    registry.on('node.state_changed', 'incidents', incidents).on('node.deleted', 'incidents', incidents);
+    registry.on('node.state_changed', 'incidents', incidents).on('node.deleted', 'incidents', incidents).on('node.reason_changed', 'incidents', reasonHandler());
   }
   const dispatcher = new OutboxDispatcher({ sql: h.sql, registry, clock: h.clock, log: testLog, maxAttempts: 3 });
   const upkeep = new UptimeHousekeeping({ sql: h.sql, clock: h.clock, retention: RETENTION });
