@@ -207,6 +207,11 @@ interface BadChecks {
 }
 
 const NO_BAD_CHECKS: BadChecks = { warn: [], fail: [] };
+/**
+ * A job's failure ping whose run is no longer kept: what it said is not known now, so it never
+ * replaces the reason the node has (Trail.go), which said it when the run was there.
+ */
+const RUN_GONE: { state: State; reason: string } = { state: 'down', reason: 'reported failure' };
 const HEALTHY_REPORT: { state: State; reason: string } = { state: 'healthy', reason: 'ok' };
 
 function badChecks(checks: Checks): BadChecks {
@@ -270,7 +275,7 @@ function reported(
     if (failedRun) return { state: 'down', reason: failedRunReason(failedRun) };
     // A job's failure ping whose run is gone (the newest 100 are kept, /log pings among them) when
     // the node is judged again: still the job's words, not an agent's.
-    if (scheduled && !detail) return { state: 'down', reason: 'reported failure' };
+    if (scheduled && !detail) return RUN_GONE;
     return { state: 'down', reason: detail ? `agent reported failing (${detail})` : 'agent reported failing' };
   }
   if (status === 'degraded') {
@@ -336,13 +341,14 @@ class Trail {
     return this.since < this.floor ? this.floor : this.since;
   }
 
-  go(to: State, at: Date, reason: string): void {
+  /** `renames` false: a judgement that knows less than the stored reason, which it must not replace. */
+  go(to: State, at: Date, reason: string, renames = true): void {
     // The log is monotonic: a transition never predates the state it leaves (nor a window's end).
     const notBefore = this.notBefore;
     const stamped = at.getTime() < notBefore.getTime() ? notBefore : at;
     if (to === this.state) {
       // Still down (or degraded), for a reason the stored one no longer says: it follows the evidence.
-      if (this.reason !== null && reason !== this.reason && OUTAGES.has(to)) {
+      if (renames && this.reason !== null && reason !== this.reason && OUTAGES.has(to)) {
         this.reason = reason;
         this.reasonChange = { state: to, at: stamped, reason };
       }
@@ -401,7 +407,7 @@ function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | n
     }
   }
   if (report.state !== 'healthy') {
-    if (judged(last)) t.go(report.state, heard(last), report.reason);
+    if (judged(last)) t.go(report.state, heard(last), report.reason, report !== RUN_GONE);
     return;
   }
   // Ok reports from before `staleUntil` (inside a window, or before a gap) never make a recovery,

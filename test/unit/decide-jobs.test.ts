@@ -373,6 +373,11 @@ describe('decide for a scheduled job already down: its reason follows the latest
     });
   });
 
+  it('a failure ping whose run is no longer kept does not replace what its run said', () => {
+    const s = down({ lastHeartbeatAt: at(100), lastStatus: 'failing', okStreak: 0, received: 1, failedRun: null, since: at(100), reason: `exited with status 3: ${RSYNC}` });
+    assert.deepEqual(judged(s, every2g60, 101).reasonChange, null);
+  });
+
   it('without the stored reason nothing is compared: no change is made up', () => {
     assert.deepEqual(judged(down({ ...failed(100), reason: null }), every2g60, 101).reasonChange, null);
   });
