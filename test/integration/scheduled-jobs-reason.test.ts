@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Node } from '../../src/api/shapes.ts';
-import { createSql } from '../../src/db/client.ts';
-import { Evaluator } from '../../src/health/evaluator.ts';
-import { Leadership } from '../../src/health/leader.ts';
 import { createHarness, expectJson, START, type Harness } from '../helpers/app.ts';
-import { testLog } from '../helpers/log.ts';
+import { evaluating } from '../helpers/evaluating.ts';
 import { createOnCall, deliveriesOf, incidentsOf, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { brief, transitionsOf } from '../helpers/pipeline.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
@@ -22,35 +19,27 @@ describe('a scheduled job that is down and keeps failing', () => {
   let h: Harness;
   let sink: SmtpSink;
   let oc: OnCall;
-  let leadership: Leadership;
-  let evaluator: Evaluator;
+  let judge: ReturnType<typeof evaluating>;
   let policyId: string;
 
   before(async () => {
     h = await createHarness();
     sink = await startSmtpSink();
     oc = await createOnCall(h.db, h.clock, { redisUrl: undefined, smtpUrl: sink.url });
-    leadership = new Leadership(() => createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' }), testLog);
-    evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: 60_000 });
+    // Each pass is followed by the outbox run to the end.
+    judge = evaluating(h, () => oc.drain());
     const email = await oc.email('ops-mail', ['ops@example.com']);
     policyId = (await oc.policy('ops', [{ after_seconds: 0, channel_ids: [email.id] }])).id;
     await h.flush();
   });
   after(async () => {
     await oc.close();
-    await leadership.release().catch(() => {});
-    await leadership.close();
+    await judge.close();
     await sink.close();
     await h.close();
   });
 
-  /** Time moves to `t`; ingest flushes what was received, the evaluator passes, the outbox runs to the end. */
-  const tickAt = async (t: Date) => {
-    h.clock.set(t);
-    await h.flush();
-    await evaluator.runOnce();
-    await oc.drain();
-  };
+  const tickAt = (t: Date) => judge.tickAt(t);
   /** Ticks every 30 s up to `sec`, so ingest never looks blind (coverageGapMs is 60 s). */
   const runTo = async (sec: number) => {
     let t = (h.clock.now().getTime() - T0) / 1000;
